@@ -1,0 +1,38 @@
+import type { FacilityRef, Identifier, SourceRef } from './identifiers.js';
+import type { Lot, ProductRef, Quantity } from './product.js';
+
+export type DeliveryStatus = 'in-progress' | 'completed' | 'abandoned' | 'entered-in-error';
+
+export interface DeliveryLine {
+  lineId?: string;
+  product: ProductRef;
+  /** What was shipped (packs in OpenLMIS). */
+  quantityShipped?: Quantity;
+  /** What the facility accepted. */
+  quantityAccepted?: Quantity;
+  /** What the facility rejected, with the reason. */
+  quantityRejected?: Quantity;
+  rejectionReason?: string;
+  lot?: Lot;
+  /** Vaccine vial monitor stage where used (STAGE_1 … STAGE_4). */
+  vvmStatus?: string;
+}
+
+/**
+ * One shipment or proof of delivery. On the FHIR side: R5 one SupplyDelivery with several
+ * suppliedItem; R4 one SupplyDelivery per line sharing the delivery identifier.
+ */
+export interface Delivery {
+  id?: string;
+  identifier: Identifier;
+  status: DeliveryStatus;
+  /** The order this delivery fulfils (order number), and the order lines when known. */
+  basedOn?: { orderNumber?: Identifier; lineIds?: string[] };
+  destination: FacilityRef;
+  supplier?: FacilityRef;
+  occurredAt?: string;
+  receivedBy?: string;
+  lines: DeliveryLine[];
+  source?: SourceRef;
+  lastUpdated?: string;
+}

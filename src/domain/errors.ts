@@ -1,0 +1,93 @@
+/**
+ * Errors that cross layers. Each carries what a client needs to be told (HTTP status, FHIR issue
+ * type, a precise diagnostic and the FHIRPath of the bad element) so that exactly one place, the
+ * FHIR outcome plugin, turns them into an OperationOutcome. Never put secrets in `diagnostics`.
+ */
+export type IssueType =
+  | 'invalid' | 'structure' | 'required' | 'value' | 'invariant' | 'security' | 'login' | 'forbidden'
+  | 'not-found' | 'deleted' | 'conflict' | 'duplicate' | 'multiple-matches' | 'business-rule'
+  | 'not-supported' | 'processing' | 'code-invalid' | 'too-costly' | 'transient' | 'timeout'
+  | 'throttled' | 'exception' | 'informational' | 'incomplete' | 'lock-error';
+
+export interface Issue {
+  severity?: 'fatal' | 'error' | 'warning' | 'information';
+  code: IssueType;
+  diagnostics: string;
+  expression?: string[];
+}
+
+export class MediatorError extends Error {
+  readonly status: number;
+  readonly issues: Issue[];
+  constructor(status: number, issues: Issue[] | Issue) {
+    const list = Array.isArray(issues) ? issues : [issues];
+    super(list.map((i) => i.diagnostics).join('; '));
+    this.name = 'MediatorError';
+    this.status = status;
+    this.issues = list;
+  }
+}
+
+/** 400/422 input errors: the client must change the request. */
+export class InvalidInputError extends MediatorError {
+  constructor(diagnostics: string, expression?: string | string[], status = 400, code: IssueType = 'invalid') {
+    super(status, { code, diagnostics, expression: expression === undefined ? undefined : ([] as string[]).concat(expression) });
+    this.name = 'InvalidInputError';
+  }
+}
+
+/** A business rule refused the request (unmapped product, unknown facility …): 422. */
+export class BusinessRuleError extends MediatorError {
+  constructor(diagnostics: string, expression?: string | string[]) {
+    super(422, { code: 'business-rule', diagnostics, expression: expression === undefined ? undefined : ([] as string[]).concat(expression) });
+    this.name = 'BusinessRuleError';
+  }
+}
+
+export class NotFoundError extends MediatorError {
+  constructor(diagnostics: string) {
+    super(404, { code: 'not-found', diagnostics });
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends MediatorError {
+  constructor(diagnostics: string, status: 409 | 412 = 409, expression?: string[]) {
+    super(status, { code: 'conflict', diagnostics, expression });
+    this.name = 'ConflictError';
+  }
+}
+
+/** The flow needs a system that is not configured: tells the operator which one. */
+export class NotConfiguredError extends MediatorError {
+  constructor(flow: string, systems: string[]) {
+    super(501, {
+      code: 'not-supported',
+      diagnostics: `No connector is configured for ${flow}: configure ${systems.join(' or ')} (see README, "Configuration")`,
+    });
+    this.name = 'NotConfiguredError';
+  }
+}
+
+/**
+ * An upstream system failed. `transient` failures (timeouts, resets, 5xx, 429) are retried by the
+ * outbox and flagged for OpenHIM auto-retry; permanent ones (the upstream's 4xx validation error)
+ * are returned to the client with the upstream's reason.
+ */
+export class UpstreamError extends MediatorError {
+  readonly system: string;
+  readonly transient: boolean;
+  readonly upstreamStatus?: number;
+  constructor(opts: { system: string; transient: boolean; diagnostics: string; upstreamStatus?: number; status?: number; code?: IssueType; expression?: string[] }) {
+    const status = opts.status ?? (opts.transient ? (opts.code === 'timeout' ? 504 : 502) : 422);
+    super(status, { code: opts.code ?? (opts.transient ? 'transient' : 'business-rule'), diagnostics: `${opts.system}: ${opts.diagnostics}`, expression: opts.expression });
+    this.name = 'UpstreamError';
+    this.system = opts.system;
+    this.transient = opts.transient;
+    this.upstreamStatus = opts.upstreamStatus;
+  }
+}
+
+export function isTransient(err: unknown): boolean {
+  return err instanceof UpstreamError && err.transient;
+}

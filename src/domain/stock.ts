@@ -1,0 +1,36 @@
+import type { Code, FacilityRef, Identifier, SourceRef } from './identifiers.js';
+import type { Lot, ProductRef, Quantity } from './product.js';
+
+export type StockCountType = 'snapshot' | 'difference';
+export type StockReportStatus = 'draft' | 'requested' | 'active' | 'entered-in-error';
+
+export interface StockLine {
+  product: ProductRef;
+  /** Snapshot: stock on hand. Difference: signed change (negative = out). */
+  quantity: Quantity;
+  lot?: Lot;
+  /** Why stock changed (adjustment reason), by name; connectors resolve names to their ids. */
+  reason?: Code;
+  itemStatus?: Code;
+  countedAt?: string;
+}
+
+/** A stock count (snapshot) or an adjustment (difference) at one facility. */
+export interface StockReport {
+  id?: string;
+  identifier?: Identifier;
+  status: StockReportStatus;
+  countType: StockCountType;
+  reportedAt: string;
+  period?: { start?: string; end?: string };
+  facility: FacilityRef;
+  program?: string;
+  /** For a difference report: is the whole report an addition or a subtraction. */
+  operation?: 'addition' | 'subtraction';
+  reason?: Code;
+  reporter?: string;
+  note?: string;
+  lines: StockLine[];
+  source?: SourceRef;
+  lastUpdated?: string;
+}
