@@ -1,0 +1,87 @@
+import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+
+/**
+ * What the router needs from a system. A connector implements the capabilities its system has;
+ * a missing capability means "this system does not serve that flow". Connectors never see FHIR.
+ */
+
+/** Search criteria shared by the read side, already decoded from FHIR search parameters. */
+export interface SearchCriteria {
+  ids?: string[];
+  identifier?: { system?: string; value: string };
+  name?: string;
+  status?: string;
+  partOf?: string;
+  facility?: string;
+  basedOn?: string;
+  lastUpdatedFrom?: string;
+  lastUpdatedTo?: string;
+  count?: number;
+  offset?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total?: number;
+}
+
+/**
+ * A durable record of the steps of a multi-step upstream write (initiate → fill → submit).
+ * `run` returns the stored result of a step that already completed (after a crash or a retry)
+ * and otherwise runs it and stores its result before returning, so no completed step repeats.
+ */
+export interface StepJournal {
+  run<T>(step: string, action: () => Promise<T>): Promise<T>;
+  /** A stable key for this write, to send as the upstream Idempotency-Key where supported. */
+  readonly idempotencyKey: string;
+}
+
+/** The upstream ids a write produced, reported back to the client and stored in the outbox. */
+export interface WriteResult {
+  system: string;
+  /** Upstream object ids by kind, e.g. { requisition: 'uuid' }. */
+  ids: Record<string, string>;
+  /** The domain object as the upstream now holds it, when cheap to know. */
+  status?: string;
+}
+
+export interface FacilityCapability {
+  get(id: string): Promise<Facility | undefined>;
+  search(criteria: SearchCriteria): Promise<Page<Facility>>;
+  /** Create or update (by source id or code) for registry propagation. */
+  upsert?(facility: Facility, journal: StepJournal): Promise<WriteResult>;
+  /** Every facility, for reconciliation. */
+  listAll?(): Promise<Facility[]>;
+}
+
+export interface OrderCapability {
+  get(id: string): Promise<Order | undefined>;
+  search(criteria: SearchCriteria): Promise<Page<Order>>;
+  submit(order: Order, journal: StepJournal): Promise<WriteResult>;
+}
+
+export interface DeliveryCapability {
+  get(id: string): Promise<Delivery | undefined>;
+  search(criteria: SearchCriteria): Promise<Page<Delivery>>;
+  confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
+}
+
+export interface StockCapability {
+  get?(id: string): Promise<StockReport | undefined>;
+  search(criteria: SearchCriteria): Promise<Page<StockReport>>;
+  report(report: StockReport, journal: StepJournal): Promise<WriteResult>;
+}
+
+export interface Connector {
+  /** 'openlmis' | 'dhis2' | 'msupply' | 'openmrs' */
+  readonly system: string;
+  facilities?: FacilityCapability;
+  orders?: OrderCapability;
+  deliveries?: DeliveryCapability;
+  stock?: StockCapability;
+  /** For /ready: can the upstream be reached with the current credentials. */
+  ping?(): Promise<void>;
+  /** Apply changed settings (URLs, credentials) without a restart. */
+  reconfigure?(settings: Record<string, unknown>): void;
+  close?(): Promise<void>;
+}
