@@ -5,3 +5,4 @@ export * from './order.js';
 export * from './delivery.js';
 export * from './stock.js';
 export * from './errors.js';
+export * from './ids.js';

@@ -14,14 +14,22 @@ export interface SearchCriteria {
   partOf?: string;
   facility?: string;
   basedOn?: string;
-  lastUpdatedFrom?: string;
-  lastUpdatedTo?: string;
+  /** Date comparisons on the resource's business date (authoredOn, reportedDateTime …): FHIR prefixes. */
+  date?: { prefix: DatePrefix; value: string }[];
+  lastUpdated?: { prefix: DatePrefix; value: string }[];
+  type?: string;
+  item?: { system?: string; code: string };
+  supplier?: string;
+  /** Paging hints; a service that ignores them returns every match and the FHIR layer pages. */
   count?: number;
   offset?: number;
 }
 
+export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
 export interface Page<T> {
   items: T[];
+  /** Set when the service applied count/offset itself; `items` is then one page of `total`. */
   total?: number;
 }
 

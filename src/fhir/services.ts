@@ -1,0 +1,53 @@
+import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { Page, SearchCriteria, WriteResult } from '../systems/connector.js';
+
+/**
+ * What the FHIR edge needs behind each flow, in domain terms. Routing implements these over the
+ * connectors and the outbox; tests may implement them in memory. The edge never sees a system.
+ */
+export interface WriteContext {
+  /** 'create' = POST (server-assigned ids), 'update' = PUT (client-chosen ids). */
+  mode: 'create' | 'update';
+  /** The OpenHIM transaction id, when routed through OpenHIM (for audit, not idempotency). */
+  transactionId?: string;
+  /** Who sent it (the authenticated client), for the audit trail. */
+  actor?: string;
+}
+
+export interface WriteOutcome<T> {
+  /** created → 201, updated → 200, accepted → 202 (queued, will retry), unchanged → 200 (duplicate). */
+  status: 'created' | 'updated' | 'accepted' | 'unchanged';
+  value: T;
+  upstream?: WriteResult;
+  /** Why a write is only accepted (the transient upstream failure), for the 202 OperationOutcome. */
+  message?: string;
+}
+
+export interface FlowService<T> {
+  /** Read by FHIR id. For orders and deliveries the id is a line id: return the whole object. */
+  read(id: string): Promise<T | undefined>;
+  search(criteria: SearchCriteria): Promise<Page<T>>;
+  write(value: T, context: WriteContext): Promise<WriteOutcome<T>>;
+}
+
+export interface FhirServices {
+  facilities?: FlowService<Facility>;
+  orders?: FlowService<Order>;
+  deliveries?: FlowService<Delivery>;
+  stock?: FlowService<StockReport>;
+  /**
+   * Runs the writes of a transaction Bundle so that they are accepted all together or not at all
+   * (the outbox accepts every job in one store transaction). Without it the edge runs them in turn.
+   */
+  atomically?<R>(work: () => Promise<R>): Promise<R>;
+}
+
+export type Flow = keyof Omit<FhirServices, 'atomically'>;
+
+/** Which systems can serve each flow, for the "configure X" OperationOutcome. */
+export const systemsForFlow: Record<Flow, string[]> = {
+  facilities: ['the master facility registry', 'openlmis', 'dhis2', 'msupply', 'openmrs'],
+  orders: ['openlmis', 'msupply'],
+  deliveries: ['openlmis', 'msupply'],
+  stock: ['openlmis', 'msupply', 'dhis2'],
+};
