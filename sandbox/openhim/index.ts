@@ -1,0 +1,4 @@
+export { startOpenHimSandbox, DEFAULT_OPENHIM_USER, type OpenHimSandbox, type OpenHimSandboxOptions, type OpenHimSandboxState } from './server.js';
+export { validateRegistration, validateConfig, validateConfigDefs, validateMediatorDocument, ValidationError } from './validation.js';
+export { validSemver, semverGt } from './semver.js';
+export { startOpenHimSandbox as default } from './server.js';

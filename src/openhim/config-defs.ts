@@ -1,0 +1,123 @@
+/**
+ * OpenHIM console settings (configDefs in mediator-config.json) and how they map to our flat
+ * settings keys. The mapping is one table so the README and tests can list and check it.
+ *
+ * Params are flat camelCase, not dotted or structs: MongoDB (core's store) rejects dots in keys,
+ * and flat params give one console field per setting with its own type check.
+ */
+import type { ConfigParamType } from './mediator-config.js';
+
+export interface OpenHimSettingMapping {
+  /** configDef `param` in OpenHIM. */
+  param: string;
+  /** our settings key (the lead's config module merges env/file < OpenHIM). */
+  setting: string;
+  type: ConfigParamType;
+  /** true for values that must never be logged. */
+  secret?: boolean;
+}
+
+const system = (name: string, extra: OpenHimSettingMapping[] = []): OpenHimSettingMapping[] => [
+  { param: `${name}BaseUrl`, setting: `${name}.baseUrl`, type: 'string' },
+  { param: `${name}Username`, setting: `${name}.username`, type: 'string' },
+  { param: `${name}Password`, setting: `${name}.password`, type: 'password', secret: true },
+  ...extra,
+];
+
+export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
+  { param: 'publicBaseUrl', setting: 'publicBaseUrl', type: 'string' },
+  { param: 'inboundAuthSecret', setting: 'auth.inboundSecret', type: 'password', secret: true },
+  ...system('openlmis', [
+    { param: 'openlmisClientId', setting: 'openlmis.clientId', type: 'string' },
+    { param: 'openlmisClientSecret', setting: 'openlmis.clientSecret', type: 'password', secret: true },
+    { param: 'openlmisAuthorizeStep', setting: 'openlmis.authorizeStep', type: 'bool' },
+    { param: 'openlmisStockApi', setting: 'openlmis.stockApi', type: 'option' },
+  ]),
+  ...system('dhis2'),
+  ...system('msupply'),
+  ...system('openmrs'),
+  { param: 'upstreamTimeoutMs', setting: 'upstream.timeoutMs', type: 'number' },
+  { param: 'upstreamConnectTimeoutMs', setting: 'upstream.connectTimeoutMs', type: 'number' },
+  { param: 'deliveryDeadlineMs', setting: 'outbox.deliveryDeadlineMs', type: 'number' },
+  { param: 'outboxMaxAttempts', setting: 'outbox.maxAttempts', type: 'number' },
+  { param: 'outboxBaseDelayMs', setting: 'outbox.baseDelayMs', type: 'number' },
+  { param: 'outboxMaxDelayMs', setting: 'outbox.maxDelayMs', type: 'number' },
+  { param: 'scheduleFacilitySync', setting: 'schedules.facilitySync', type: 'string' },
+  { param: 'scheduleReconcile', setting: 'schedules.reconcile', type: 'string' },
+  { param: 'scheduleStockToDhis2', setting: 'schedules.stockToDhis2', type: 'string' },
+  { param: 'scheduleRtsToMsupply', setting: 'schedules.rtsToMsupply', type: 'string' },
+  { param: 'productCodeSystem', setting: 'mapping.productCodeSystem', type: 'option' },
+  { param: 'nationalProductCodeSystem', setting: 'mapping.nationalProductCodeSystem', type: 'string' },
+  { param: 'orchestrationBodyLimitBytes', setting: 'openhim.orchestrationBodyLimitBytes', type: 'number' },
+  { param: 'logLevel', setting: 'log.level', type: 'option' },
+];
+
+/** The typed view of the config OpenHIM hands back on heartbeat (every key optional: core may hold an older set). */
+export interface OpenHimConfig {
+  publicBaseUrl?: string;
+  inboundAuthSecret?: string;
+  openlmisBaseUrl?: string;
+  openlmisUsername?: string;
+  openlmisPassword?: string;
+  openlmisClientId?: string;
+  openlmisClientSecret?: string;
+  openlmisAuthorizeStep?: boolean;
+  openlmisStockApi?: 'auto' | 'code' | 'uuid';
+  dhis2BaseUrl?: string;
+  dhis2Username?: string;
+  dhis2Password?: string;
+  msupplyBaseUrl?: string;
+  msupplyUsername?: string;
+  msupplyPassword?: string;
+  openmrsBaseUrl?: string;
+  openmrsUsername?: string;
+  openmrsPassword?: string;
+  upstreamTimeoutMs?: number;
+  upstreamConnectTimeoutMs?: number;
+  deliveryDeadlineMs?: number;
+  outboxMaxAttempts?: number;
+  outboxBaseDelayMs?: number;
+  outboxMaxDelayMs?: number;
+  scheduleFacilitySync?: string;
+  scheduleReconcile?: string;
+  scheduleStockToDhis2?: string;
+  scheduleRtsToMsupply?: string;
+  productCodeSystem?: 'gtin' | 'national';
+  nationalProductCodeSystem?: string;
+  orchestrationBodyLimitBytes?: number;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  [param: string]: unknown;
+}
+
+const JS_TYPE: Record<ConfigParamType, string> = {
+  string: 'string', bigstring: 'string', password: 'string', option: 'string',
+  number: 'number', bool: 'boolean', map: 'object', struct: 'object',
+};
+
+function isUsable(mapping: OpenHimSettingMapping, value: unknown): boolean {
+  if (typeof value !== JS_TYPE[mapping.type] || value === null) return false;
+  if (typeof value === 'number' && !Number.isFinite(value)) return false;
+  // An empty console field means "not set in OpenHIM": the env/file value keeps applying,
+  // so an unfilled password never blanks a credential given by env.
+  if (typeof value === 'string' && value.trim() === '') return false;
+  // '**********' is core's display mask; it is never a real credential.
+  if (mapping.secret && value === '**********') return false;
+  return true;
+}
+
+/**
+ * OpenHIM config → flat settings (`openlmis.baseUrl`, …). Unknown params, wrong-typed values and
+ * empty strings are left out, so the result only overrides what the operator actually set.
+ */
+export function openhimConfigToSettings(config: OpenHimConfig | Record<string, unknown> | null | undefined): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  if (!config || typeof config !== 'object') return settings;
+  for (const mapping of OPENHIM_SETTINGS) {
+    const value = (config as Record<string, unknown>)[mapping.param];
+    if (isUsable(mapping, value)) settings[mapping.setting] = typeof value === 'string' && !mapping.secret ? value.trim() : value;
+  }
+  return settings;
+}
+
+/** Settings keys whose values are secrets (for log redaction and masked diagnostics). */
+export const SECRET_SETTINGS: readonly string[] = OPENHIM_SETTINGS.filter((m) => m.secret).map((m) => m.setting);

@@ -1,0 +1,204 @@
+/**
+ * The `application/json+openhim` response body (openhim-core-js router.js, model/transactions.js).
+ * Core copies `response` to the client, stores the rest on the transaction, and queues the
+ * transaction for auto-retry when `error` is present.
+ */
+import { MASK, maskBodyText, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
+import type { HeaderValues, UpstreamCall } from './orchestrations.js';
+
+export const OPENHIM_CONTENT_TYPE = 'application/json+openhim';
+/** core's `api.truncateAppend` default, so truncated bodies look the same as core's own. */
+export const TRUNCATION_MARK = '\n[truncated ...]';
+export const DEFAULT_ORCHESTRATION_BODY_LIMIT = 64 * 1024;
+/** Total for all orchestration bodies; core keeps at most 15 MiB of bodies per transaction. */
+export const DEFAULT_ORCHESTRATION_TOTAL_LIMIT = 4 * 1024 * 1024;
+
+export type MediatorStatus = 'Processing' | 'Failed' | 'Completed' | 'Successful' | 'Completed with error(s)';
+
+export interface OrchestrationRequest {
+  host: string;
+  port: string;
+  path: string;
+  headers: Record<string, string>;
+  querystring: string;
+  body: string;
+  method: string;
+  timestamp: string;
+}
+
+export interface OrchestrationResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  timestamp: string;
+}
+
+export interface Orchestration {
+  name: string;
+  group?: string;
+  request: OrchestrationRequest;
+  response?: OrchestrationResponse;
+  error?: { message: string };
+}
+
+export interface OpenHimEnvelope {
+  'x-mediator-urn': string;
+  status: MediatorStatus;
+  response: { status: number; headers: Record<string, string>; body: string; timestamp: string };
+  orchestrations: Orchestration[];
+  properties?: Record<string, string | number | boolean>;
+  error?: { message: string };
+}
+
+export interface EnvelopeInput {
+  urn: string;
+  response: { status: number; headers?: HeaderValues; body?: unknown; timestamp?: Date | number };
+  orchestrations?: UpstreamCall[];
+  properties?: Record<string, string | number | boolean> | null;
+  /** Set only for transient failures (OpenHIM will auto-retry the transaction). */
+  transientError?: { message: string } | null;
+  /** Overrides the status derived from the HTTP status. */
+  status?: MediatorStatus;
+  bodyLimitBytes?: number;
+  totalBodyLimitBytes?: number;
+  /** Secret values (configured passwords, tokens) scrubbed wherever they appear. */
+  secretValues?: readonly string[];
+}
+
+/**
+ * Status rules (reference/openhim.md §1.4): 202 = accepted, the outbox keeps delivering →
+ * Processing; 2xx → Successful; 5xx → Failed; anything else (4xx: the client's request was
+ * answered, it was wrong) → Completed.
+ */
+export function mediatorStatusFor(httpStatus: number): MediatorStatus {
+  if (httpStatus === 202) return 'Processing';
+  if (httpStatus >= 200 && httpStatus < 300) return 'Successful';
+  if (httpStatus >= 500) return 'Failed';
+  return 'Completed';
+}
+
+/** Statuses whose errors OpenHIM should retry: the upstream may answer next time. */
+export function isTransientStatus(httpStatus: number): boolean {
+  return httpStatus === 502 || httpStatus === 503 || httpStatus === 504;
+}
+
+function toIso(value: Date | number | undefined, fallback: Date): string {
+  if (value === undefined) return fallback.toISOString();
+  return (typeof value === 'number' ? new Date(value) : value).toISOString();
+}
+
+export function bodyToText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  return JSON.stringify(body) ?? '';
+}
+
+function headerValue(headers: HeaderValues | undefined, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === name && value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return undefined;
+}
+
+/** Cuts to at most `limit` bytes (marker included) without splitting a UTF-8 character. */
+export function truncateUtf8(text: string, limit: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= limit) return text;
+  const markBytes = Buffer.byteLength(TRUNCATION_MARK);
+  if (limit <= markBytes) return TRUNCATION_MARK;
+  let end = limit - markBytes;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // back off a continuation byte
+  return bytes.subarray(0, end).toString('utf8') + TRUNCATION_MARK;
+}
+
+class BodyBudget {
+  private remaining: number;
+  constructor(private readonly perBody: number, total: number) {
+    this.remaining = total;
+  }
+  take(text: string): string {
+    const cut = truncateUtf8(text, Math.max(0, Math.min(this.perBody, this.remaining)));
+    this.remaining -= Buffer.byteLength(cut);
+    return text === '' ? '' : cut;
+  }
+}
+
+function defaultPort(protocol: string): string {
+  return protocol === 'https:' ? '443' : '80';
+}
+
+function toOrchestration(call: UpstreamCall, budget: BodyBudget, secrets: readonly string[], now: Date): Orchestration {
+  const url = new URL(call.url);
+  const path = scrubSecretValues(url.pathname, secrets);
+  const started = toIso(call.startedAt, now);
+  const orchestration: Orchestration = {
+    name: call.name ?? `${call.system ? `${call.system} ` : ''}${call.method.toUpperCase()} ${path}`,
+    request: {
+      host: url.hostname,
+      port: url.port || defaultPort(url.protocol),
+      path,
+      headers: maskHeaders(call.requestHeaders, secrets),
+      querystring: scrubSecretValues(maskUrlEncoded(url.search.replace(/^\?/, '')), secrets),
+      body: budget.take(maskBodyText(bodyToText(call.requestBody), headerValue(call.requestHeaders, 'content-type'), secrets)),
+      method: call.method.toUpperCase(),
+      timestamp: started,
+    },
+  };
+  if (call.system) orchestration.group = call.system;
+  if (call.response) {
+    orchestration.response = {
+      status: call.response.status,
+      headers: maskHeaders(call.response.headers, secrets),
+      body: budget.take(maskBodyText(bodyToText(call.response.body), headerValue(call.response.headers, 'content-type'), secrets)),
+      timestamp: toIso(call.endedAt, now),
+    };
+  }
+  if (call.error) orchestration.error = { message: scrubSecretValues(call.error.message, secrets) };
+  return orchestration;
+}
+
+// Core sets these itself from the body it forwards (router.js setKoaResponse skips them).
+const HOP_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
+
+function responseHeaders(headers: HeaderValues | undefined, secrets: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(maskHeadersForClient(headers, secrets))) {
+    if (!HOP_HEADERS.has(name.toLowerCase())) out[name] = value;
+  }
+  // Always a Content-Type under that exact name: core maps it to the client's response type.
+  const type = headerValue(headers, 'content-type');
+  for (const name of Object.keys(out)) if (name.toLowerCase() === 'content-type') delete out[name];
+  out['Content-Type'] = type ?? 'text/plain; charset=utf-8';
+  return out;
+}
+
+/** The client response keeps its headers (e.g. ETag, Location) but never echoes a credential. */
+function maskHeadersForClient(headers: HeaderValues | undefined, secrets: readonly string[]): Record<string, string> {
+  const masked = maskHeaders(headers, secrets);
+  for (const name of Object.keys(masked)) if (/^set-cookie$/i.test(name)) delete masked[name];
+  return masked;
+}
+
+export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
+  const now = new Date();
+  const secrets = input.secretValues ?? [];
+  const budget = new BodyBudget(input.bodyLimitBytes ?? DEFAULT_ORCHESTRATION_BODY_LIMIT, input.totalBodyLimitBytes ?? DEFAULT_ORCHESTRATION_TOTAL_LIMIT);
+  const envelope: OpenHimEnvelope = {
+    'x-mediator-urn': input.urn,
+    status: input.status ?? mediatorStatusFor(input.response.status),
+    response: {
+      status: input.response.status,
+      headers: responseHeaders(input.response.headers, secrets),
+      // The client's own response is never truncated: core forwards this body to the client.
+      body: bodyToText(input.response.body),
+      timestamp: toIso(input.response.timestamp, now),
+    },
+    orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, now)),
+  };
+  if (input.properties && Object.keys(input.properties).length > 0) envelope.properties = { ...input.properties };
+  if (input.transientError) envelope.error = { message: scrubSecretValues(input.transientError.message, secrets) };
+  return envelope;
+}
+
+export { MASK };

@@ -1,0 +1,99 @@
+/**
+ * Masking of credentials in what we hand to OpenHIM (orchestrations are stored in core's MongoDB
+ * and shown in the console to anyone with transaction view rights).
+ * Rule: a header, query parameter, form field or JSON key whose name looks like a credential has
+ * its value replaced; known secret values are scrubbed wherever they still appear.
+ */
+import type { HeaderValues } from './orchestrations.js';
+
+export const MASK = '**********';
+
+const SENSITIVE_NAME = /passw|passwd|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
+
+export function isSensitiveName(name: string): boolean {
+  return SENSITIVE_NAME.test(name);
+}
+
+/** Keeps the auth scheme (`Basic`, `Bearer`) visible: it helps diagnose, the credential does not. */
+function maskHeaderValue(value: string): string {
+  const scheme = /^([A-Za-z][\w-]*)\s+\S/.exec(value);
+  return scheme ? `${scheme[1]} ${MASK}` : MASK;
+}
+
+export function maskHeaders(headers: HeaderValues | undefined, secretValues: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    if (raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
+    out[name] = isSensitiveName(name) ? maskHeaderValue(value) : scrubSecretValues(value, secretValues);
+  }
+  return out;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** Masks `a=b&c=d` text in place, keeping the caller's encoding of everything not masked. */
+export function maskUrlEncoded(text: string): string {
+  return text
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      return isSensitiveName(safeDecode(pair.slice(0, eq))) ? `${pair.slice(0, eq)}=${MASK}` : pair;
+    })
+    .join('&');
+}
+
+export function maskJsonValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskJsonValue);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      out[key] = isSensitiveName(key) && inner !== null && typeof inner !== 'object' ? MASK : maskJsonValue(inner);
+    }
+    return out;
+  }
+  return value;
+}
+
+// `"password": "x"`, `password=x`, `token: x` in text that is neither JSON nor a form (logs, HTML, partial JSON).
+const INLINE_SECRET = /(["']?[\w-]*(?:passw|passwd|pwd|secret|token|api[-_]?key)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'&,;<>}]+)/gi;
+
+function maskInlineSecrets(text: string): string {
+  return text.replace(INLINE_SECRET, (_m, key: string, value: string) => key + (value.startsWith('"') ? `"${MASK}"` : value.startsWith("'") ? `'${MASK}'` : MASK));
+}
+
+const FORM_LIKE = /^[\w.%+\-[\]]+=[^&\s]*(?:&[\w.%+\-[\]]+=[^&\s]*)*$/;
+
+/** Masks a body given as text; JSON and form bodies are parsed, anything else is scanned. */
+export function maskBodyText(text: string, contentType = '', secretValues: readonly string[] = []): string {
+  let masked: string;
+  const trimmed = text.trim();
+  if (/json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      masked = JSON.stringify(maskJsonValue(JSON.parse(text)));
+    } catch {
+      masked = maskInlineSecrets(text);
+    }
+  } else if (/x-www-form-urlencoded/i.test(contentType) || FORM_LIKE.test(trimmed)) {
+    masked = maskUrlEncoded(text);
+  } else {
+    masked = maskInlineSecrets(text);
+  }
+  return scrubSecretValues(masked, secretValues);
+}
+
+/** Replaces literal occurrences of configured secrets (short values are skipped: they would mask ordinary words). */
+export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
+  let out = text;
+  for (const secret of secretValues) {
+    if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join(MASK);
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Per-request record of upstream calls, carried by AsyncLocalStorage so the upstream HTTP clients
+ * (written per system) need no request object threaded through the connectors: they call
+ * `recordUpstreamCall` after each call, and the OpenHIM plugin turns the list into orchestrations.
+ * Raw values are recorded; masking and truncation happen once, when the envelope is built.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export type HeaderValues = Record<string, string | string[] | number | undefined>;
+
+export interface UpstreamCall {
+  /** Orchestration name shown in the OpenHIM console; default `<system> <METHOD> <path>`. */
+  name?: string;
+  /** Which upstream system (openlmis, dhis2, msupply, openmrs, mfr …). */
+  system?: string;
+  method: string;
+  /** Full URL including the query string. */
+  url: string;
+  requestHeaders?: HeaderValues;
+  /** string, bytes, or a JSON-serialisable value. */
+  requestBody?: unknown;
+  startedAt: Date | number;
+  endedAt?: Date | number;
+  /** Absent when no response arrived (timeout, reset, refused). */
+  response?: {
+    status: number;
+    headers?: HeaderValues;
+    body?: unknown;
+  };
+  /** Transport or decoding failure, in words safe to show an operator. */
+  error?: { message: string; code?: string };
+}
+
+interface OrchestrationStore {
+  calls: UpstreamCall[];
+}
+
+const storage = new AsyncLocalStorage<OrchestrationStore>();
+
+/** A fresh store; the Fastify plugin keeps it on the request so onSend can read it outside the async context. */
+export function createOrchestrationStore(): OrchestrationStore {
+  return { calls: [] };
+}
+
+export function runWithOrchestrations<T>(fn: () => T, store: OrchestrationStore = createOrchestrationStore()): T {
+  return storage.run(store, fn);
+}
+
+/** Records a call when inside `runWithOrchestrations`; a no-op (returns false) elsewhere, e.g. in background jobs. */
+export function recordUpstreamCall(call: UpstreamCall): boolean {
+  const store = storage.getStore();
+  if (!store) return false;
+  store.calls.push(call);
+  return true;
+}
+
+/** The calls recorded so far in the current context, in order of recording (a copy). */
+export function currentOrchestrations(): UpstreamCall[] {
+  return [...(storage.getStore()?.calls ?? [])];
+}
+
+export function callsOf(store: OrchestrationStore): UpstreamCall[] {
+  return [...store.calls];
+}
+
+export type { OrchestrationStore };

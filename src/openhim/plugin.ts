@@ -1,0 +1,144 @@
+/**
+ * Fastify plugin: a request that came through OpenHIM (it carries `X-OpenHIM-TransactionID`) is
+ * handled inside an orchestration recorder, and its final reply is wrapped in the
+ * `application/json+openhim` envelope. Other requests are left exactly as they are.
+ *
+ * Register it before @fastify/compress (onSend hooks run in registration order, so we see the
+ * uncompressed body); compressed payloads are inflated anyway, as a guard.
+ */
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { buildOpenHimEnvelope, isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
+import { callsOf, createOrchestrationStore, runWithOrchestrations, type OrchestrationStore } from './orchestrations.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The OpenHIM transaction id, or null when the request did not come through OpenHIM. */
+    openhimTransactionId: string | null;
+    /** Free-form key/values stored on the OpenHIM transaction (upstream ids, counts, outcomes). */
+    openhimProperties: Record<string, string | number | boolean> | null;
+    /** Set by error handling for a transient upstream failure: OpenHIM will auto-retry. */
+    openhimTransientError: { message: string } | null;
+  }
+}
+
+export type TransientErrorDecider = (request: FastifyRequest, reply: FastifyReply, body: string) => { message: string } | null | undefined;
+
+export interface OpenHimPluginOptions {
+  urn: string;
+  /** Decides the envelope's `error`; default: `request.openhimTransientError`, else 502/503/504. */
+  transientError?: TransientErrorDecider;
+  /** Per-body orchestration limit; a function so a live config change applies to the next request. */
+  bodyLimitBytes?: number | (() => number);
+  totalBodyLimitBytes?: number;
+  /** Configured secrets to scrub from orchestrations (read per request: credentials change live). */
+  secretValues?: () => readonly string[];
+  /** Overrides the status derived from the HTTP status. */
+  status?: (request: FastifyRequest, reply: FastifyReply) => MediatorStatus | undefined;
+}
+
+const STORE = Symbol('openhimOrchestrations');
+type WithStore = FastifyRequest & { [STORE]?: OrchestrationStore };
+
+const inflaters: Record<string, (buf: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
+
+async function payloadToText(payload: unknown, encoding: string | undefined): Promise<string> {
+  let bytes: Buffer;
+  if (payload === null || payload === undefined) return '';
+  if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
+  else if (Buffer.isBuffer(payload)) bytes = payload;
+  else if (payload instanceof Uint8Array) bytes = Buffer.from(payload);
+  else if (payload instanceof Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of payload) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    bytes = Buffer.concat(chunks);
+  } else bytes = Buffer.from(String(payload), 'utf8');
+  const inflate = encoding ? inflaters[encoding.toLowerCase()] : undefined;
+  return (inflate ? await inflate(bytes) : bytes).toString('utf8');
+}
+
+/** The OperationOutcome's first diagnostics, which our error handling keeps free of secrets. */
+function messageFromBody(body: string, status: number): string {
+  try {
+    const parsed = JSON.parse(body) as { resourceType?: string; issue?: { diagnostics?: string }[] };
+    const diagnostics = parsed.resourceType === 'OperationOutcome' ? parsed.issue?.[0]?.diagnostics : undefined;
+    if (diagnostics) return diagnostics;
+  } catch {
+    // not JSON: fall through to the generic message
+  }
+  return `Upstream failure (HTTP ${status})`;
+}
+
+export const defaultTransientError: TransientErrorDecider = (request, reply, body) =>
+  request.openhimTransientError ?? (isTransientStatus(reply.statusCode) ? { message: messageFromBody(body, reply.statusCode) } : null);
+
+function headerText(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? value.join(', ') : String(value);
+}
+
+const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
+  const decide = options.transientError ?? defaultTransientError;
+  const bodyLimit = () => (typeof options.bodyLimitBytes === 'function' ? options.bodyLimitBytes() : options.bodyLimitBytes);
+
+  app.decorateRequest('openhimTransactionId', null);
+  app.decorateRequest('openhimProperties', null);
+  app.decorateRequest('openhimTransientError', null);
+
+  app.addHook('onRequest', (request, _reply, next) => {
+    const header = request.headers['x-openhim-transactionid'];
+    const id = Array.isArray(header) ? header[0] : header;
+    if (!id) return next();
+    request.openhimTransactionId = id;
+    request.openhimProperties = {};
+    const store = createOrchestrationStore();
+    (request as WithStore)[STORE] = store;
+    runWithOrchestrations(next, store);
+  });
+
+  // Body parsing resumes in the socket's async context, so enter the store again right before
+  // the handler: everything the handler awaits then records into this request's store.
+  app.addHook('preHandler', (request, _reply, next) => {
+    const store = (request as WithStore)[STORE];
+    if (!store) return next();
+    runWithOrchestrations(next, store);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const store = (request as WithStore)[STORE];
+    if (!store || request.method === 'HEAD') return payload;
+    const contentType = headerText(reply.getHeader('content-type'));
+    if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return payload; // the handler built its own envelope
+
+    const body = await payloadToText(payload, headerText(reply.getHeader('content-encoding')));
+    const envelope = buildOpenHimEnvelope({
+      urn: options.urn,
+      response: { status: reply.statusCode, headers: reply.getHeaders() as Record<string, string | string[] | number | undefined>, body },
+      orchestrations: callsOf(store),
+      properties: request.openhimProperties,
+      transientError: decide(request, reply, body),
+      status: options.status?.(request, reply),
+      bodyLimitBytes: bodyLimit(),
+      totalBodyLimitBytes: options.totalBodyLimitBytes,
+      secretValues: options.secretValues?.() ?? [],
+    });
+    reply.removeHeader('content-encoding');
+    reply.header('content-type', `${OPENHIM_CONTENT_TYPE}; charset=utf-8`);
+    // A 204/304 reply would be sent without a body, and core would fail to parse the envelope.
+    if (reply.statusCode === 204 || reply.statusCode === 304) reply.code(200);
+    return JSON.stringify(envelope);
+  });
+
+  done();
+};
+
+export default fp(openhimPlugin, { name: 'openhim-envelope', fastify: '5.x' });
+export { openhimPlugin };

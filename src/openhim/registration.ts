@@ -1,0 +1,239 @@
+/**
+ * Registration with OpenHIM core and the heartbeat that carries live config, built on the real
+ * openhim-mediator-utils 0.4.0 client.
+ *
+ * Why we drive the heartbeat ourselves instead of `activateHeartbeat`:
+ * - utils' heartbeat sends only `{uptime}`. Core answers with config only to the first heartbeat
+ *   after a change, so with several replicas under one URN all but one would miss it. utils'
+ *   `fetchConfig` is the same heartbeat POST with `config: true`, so every beat here is a
+ *   `fetchConfig`, and a change is detected locally by deep comparison.
+ * - utils keeps one module-global timer (one mediator per process) and beats only after a full
+ *   interval; our own timer per handle beats at once, and allows two handles in a test process.
+ * - utils sets no request timeout; each call here is raced against `requestTimeoutMs`.
+ * Nothing here throws to the caller or stops the process: OpenHIM being down only delays
+ * registration (retried with backoff) and keeps the last good config in force.
+ */
+import utils from 'openhim-mediator-utils';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
+
+export interface OpenHimLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export type OpenHimConfigListener = (config: Record<string, unknown>, previous: Record<string, unknown> | undefined) => void | Promise<void>;
+
+export interface StartOpenHimOptions {
+  apiURL: string;
+  username: string;
+  password: string;
+  trustSelfSigned?: boolean;
+  /** Defaults to the registration's urn. */
+  urn?: string;
+  /** Defaults to mediator-config.json. */
+  mediatorConfig?: MediatorRegistration;
+  /** Heartbeat interval; core marks a mediator down after 60 s without one, docs recommend 10 s. */
+  heartbeatMs?: number;
+  /** Upper bound for one register/heartbeat call. */
+  requestTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  logger?: OpenHimLogger;
+  onConfig?: OpenHimConfigListener;
+}
+
+export type OpenHimStatus = 'registering' | 'registered' | 'stopped';
+
+export interface OpenHimHandle {
+  readonly status: OpenHimStatus;
+  /** Resolves true once registered, false if stopped before that. Never rejects. */
+  readonly registered: Promise<boolean>;
+  /** The last config received (the last good one while OpenHIM is unreachable). */
+  currentConfig(): Record<string, unknown> | undefined;
+  stats(): { registrationAttempts: number; heartbeats: number; heartbeatFailures: number; configChanges: number };
+  stop(): Promise<void>;
+}
+
+type UtilsError = Error & { code?: string; response?: { status?: number } };
+
+const silentLogger: OpenHimLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Only these fields of an axios error: the error object itself carries the Authorization header. */
+function describeError(err: unknown): { message: string; code?: string; status?: number } {
+  const e = err as UtilsError;
+  return { message: e?.message || e?.code || 'unknown error', code: e?.code, status: e?.response?.status };
+}
+
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/** JSON with sorted keys, so key order from MongoDB does not read as a change. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+class TimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+}
+
+class Stopper {
+  stopped = false;
+  private wakers = new Set<() => void>();
+  stop(): void {
+    this.stopped = true;
+    for (const wake of this.wakers) wake();
+    this.wakers.clear();
+  }
+  /** Resolves after `ms`, or at once when stopped. */
+  sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakers.add(wake);
+    });
+  }
+  /** Races a call against a timeout and against stop(); a losing call is left to settle on its own. */
+  bound<T>(call: Promise<T>, timeoutMs: number): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const finish = (fn: () => void) => {
+        clearTimeout(timer);
+        this.wakers.delete(onStop);
+        fn();
+      };
+      const onStop = () => finish(() => resolve(undefined));
+      const timer = setTimeout(() => finish(() => reject(new TimeoutError(`no answer within ${timeoutMs} ms`))), timeoutMs);
+      this.wakers.add(onStop);
+      call.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+    });
+  }
+}
+
+export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
+  const log = options.logger ?? silentLogger;
+  const registration = options.mediatorConfig ?? loadMediatorConfig();
+  const urn = options.urn ?? registration.urn;
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(5_000, Math.min(heartbeatMs, 30_000));
+  const api = { apiURL: options.apiURL.replace(/\/+$/, ''), username: options.username, password: options.password, trustSelfSigned: options.trustSelfSigned ?? false, urn };
+  const where = { urn, apiURL: withoutCredentials(api.apiURL) };
+  const stopper = new Stopper();
+  const counters = { registrationAttempts: 0, heartbeats: 0, heartbeatFailures: 0, configChanges: 0 };
+  let status: OpenHimStatus = 'registering';
+  let lastConfig: Record<string, unknown> | undefined;
+  let lastConfigKey: string | undefined;
+  let resolveRegistered!: (ok: boolean) => void;
+  const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
+
+  const registerOnce = () =>
+    new Promise<void>((resolve, reject) => utils.registerMediator(api, registration, (err) => (err ? reject(err) : resolve())));
+  const heartbeatOnce = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => utils.fetchConfig(api, (err, body) => (err ? reject(err) : resolve(body ?? {}))));
+
+  async function registerWithBackoff(): Promise<void> {
+    for (let attempt = 0; !stopper.stopped; attempt++) {
+      counters.registrationAttempts++;
+      try {
+        await stopper.bound(registerOnce(), requestTimeoutMs);
+        if (stopper.stopped) return;
+        status = 'registered';
+        log.info({ ...where, version: registration.version }, 'registered with OpenHIM');
+        resolveRegistered(true);
+        return;
+      } catch (err) {
+        const delay = backoffDelay(attempt, options.backoff);
+        log.warn({ ...where, err: describeError(err), attempt: attempt + 1, retryInMs: delay }, 'OpenHIM registration failed; will retry');
+        await stopper.sleep(delay);
+      }
+    }
+  }
+
+  async function applyConfig(config: Record<string, unknown>): Promise<void> {
+    // utils turns core's '' and 'OK' (no config stored) into {}: nothing to apply.
+    if (Object.keys(config).length === 0) return;
+    const key = canonicalJson(config);
+    if (key === lastConfigKey) return;
+    const previous = lastConfig;
+    lastConfig = config;
+    lastConfigKey = key;
+    counters.configChanges++;
+    log.info({ ...where, params: Object.keys(config).length }, previous ? 'OpenHIM config changed' : 'OpenHIM config received');
+    try {
+      await options.onConfig?.(config, previous);
+    } catch (err) {
+      // Not retried on every beat: the operator has to fix the value in the console.
+      log.error({ ...where, err: { message: (err as Error)?.message } }, 'applying OpenHIM config failed; previous settings stay in force');
+    }
+  }
+
+  /** Beats until stopped, or returns 'lost' when core no longer knows our urn (its database was reset). */
+  async function heartbeatLoop(): Promise<'stopped' | 'lost'> {
+    let failingSince: number | undefined;
+    while (!stopper.stopped) {
+      try {
+        const config = await stopper.bound(heartbeatOnce(), requestTimeoutMs);
+        if (stopper.stopped || config === undefined) break;
+        counters.heartbeats++;
+        if (failingSince !== undefined) log.info({ ...where }, 'OpenHIM heartbeat recovered');
+        failingSince = undefined;
+        await applyConfig(config);
+      } catch (err) {
+        counters.heartbeatFailures++;
+        const detail = describeError(err);
+        if (detail.status === 404) {
+          log.warn({ ...where }, 'OpenHIM no longer knows this mediator; registering again');
+          return 'lost';
+        }
+        // One warning per outage, not one per beat.
+        if (failingSince === undefined) log.warn({ ...where, err: detail }, 'OpenHIM heartbeat failed; keeping the last good config');
+        else log.debug({ ...where, err: detail }, 'OpenHIM heartbeat still failing');
+        failingSince ??= Date.now();
+      }
+      await stopper.sleep(heartbeatMs);
+    }
+    return 'stopped';
+  }
+
+  const running = (async () => {
+    while (!stopper.stopped) {
+      status = 'registering';
+      await registerWithBackoff();
+      if (stopper.stopped) break;
+      if ((await heartbeatLoop()) === 'stopped') break;
+    }
+  })().catch((err) => log.error({ ...where, err: describeError(err) }, 'OpenHIM loop ended unexpectedly'));
+
+  return {
+    get status() {
+      return status;
+    },
+    registered,
+    currentConfig: () => lastConfig,
+    stats: () => ({ ...counters }),
+    async stop() {
+      stopper.stop();
+      status = 'stopped';
+      resolveRegistered(false);
+      await running;
+    },
+  };
+}
