@@ -1,0 +1,74 @@
+import { Command, Option } from 'commander';
+import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
+import { openStore, type StoreSettings } from '../store/index.js';
+import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
+
+/**
+ * `outbox list|show|retry|drop`. The store comes from `--database-url` / DATABASE_URL and
+ * `--data-dir` / DATA_DIR unless the caller passes a store opener (the lead's config).
+ */
+export function outboxCommand(open?: () => Promise<Store>): Command {
+  const cmd = new Command('outbox').description('Inspect and repair the durable write queue');
+  cmd.addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'));
+  cmd.addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'));
+
+  const withStore = async (fn: (store: Store) => Promise<number>): Promise<void> => {
+    const o = cmd.opts<{ databaseUrl?: string; dataDir?: string }>();
+    const settings: StoreSettings = { databaseUrl: o.databaseUrl, dataDir: o.dataDir };
+    const store = open ? await open() : await openStore(settings);
+    try {
+      process.exitCode = await fn(store);
+    } finally {
+      await store.close();
+    }
+  };
+  const actor = () => process.env.USER ?? 'cli';
+
+  cmd.command('list')
+    .description('List jobs (newest last)')
+    .addOption(new Option('--status <status>').choices([...JOB_STATUSES]))
+    .option('--system <system>')
+    .option('--flow <flow>')
+    .option('--limit <n>', 'rows', (v) => Number.parseInt(v, 10), 100)
+    .option('--json', 'JSON output')
+    .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) => withStore(async (store) => {
+      const jobs = await listOutboxJobs(store, o);
+      if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
+      else {
+        for (const j of jobs) {
+          process.stdout.write(`${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}\n`);
+        }
+        const counts = await store.countJobsByStatus();
+        process.stdout.write(`${jobs.length} shown; ${JOB_STATUSES.map((s) => `${s}=${counts[s]}`).join(' ')}\n`);
+      }
+      return 0;
+    }));
+
+  cmd.command('show <id>')
+    .description('A job with its payload, step journal and audit trail (JSON)')
+    .action(async (id: string) => withStore(async (store) => {
+      const detail = await showOutboxJob(store, id);
+      if (!detail) { process.stderr.write(`no outbox job ${id}\n`); return 1; }
+      process.stdout.write(JSON.stringify(detail, null, 2) + '\n');
+      return 0;
+    }));
+
+  cmd.command('retry <id>')
+    .description('Replay a dead or rejected job now, with a fresh attempt budget')
+    .action(async (id: string) => withStore(async (store) => {
+      const r = await retryOutboxJob(store, id, actor());
+      if (r.ok) { process.stdout.write(`job ${id} queued for retry\n`); return 0; }
+      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`);
+      return 1;
+    }));
+
+  cmd.command('drop <id>')
+    .description('Delete a job that is not in flight (its identifier may then be sent again)')
+    .action(async (id: string) => withStore(async (store) => {
+      const r = await dropOutboxJob(store, id, actor());
+      if (r.ok) { process.stdout.write(`job ${id} dropped\n`); return 0; }
+      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is in flight; wait for the attempt to end\n`);
+      return 1;
+    }));
+  return cmd;
+}

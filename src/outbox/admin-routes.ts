@@ -1,0 +1,78 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
+import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, type OperatorResult } from './operator.js';
+
+export interface OutboxAdminOptions {
+  store: Store;
+  /**
+   * Authentication: either the app's own preHandler (it must reject unauthenticated requests and
+   * may set `request.adminUser`), or a static bearer token. Registering with neither throws, so
+   * the routes are never open by accident.
+   */
+  preHandler?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  adminToken?: string;
+  /** Name recorded in the audit trail; default from `x-admin-user` or 'admin'. */
+  actorOf?: (request: FastifyRequest) => string;
+}
+
+function bearerCheck(token: string) {
+  const expected = Buffer.from(token);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      // returning the reply ends the request here (Fastify async hook contract)
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'admin authentication required' });
+    }
+    return undefined;
+  };
+}
+
+function sendOperatorResult(reply: FastifyReply, r: OperatorResult) {
+  if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
+  if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
+  return reply.code(409).send({ error: `job is ${r.status}; this action does not apply` });
+}
+
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+
+/**
+ * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry,
+ * DELETE /outbox/jobs/:id. Register under a prefix, e.g. `{ prefix: '/admin' }`.
+ */
+export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
+  const guard = opts.preHandler ?? (opts.adminToken ? bearerCheck(opts.adminToken) : undefined);
+  if (!guard) throw new Error('outboxAdminRoutes needs a preHandler or an adminToken');
+  const actorOf = opts.actorOf ?? ((req: FastifyRequest) => String(req.headers['x-admin-user'] ?? 'admin'));
+  app.addHook('preHandler', guard);
+
+  app.get('/outbox/jobs', {
+    schema: {
+      querystring: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: [...JOB_STATUSES] },
+          system: { type: 'string' },
+          flow: { type: 'string' },
+          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          offset: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+    },
+  }, async (req) => {
+    const q = req.query as { status?: JobStatus; system?: string; flow?: string; limit?: number; offset?: number };
+    return { jobs: await listOutboxJobs(opts.store, q), counts: await opts.store.countJobsByStatus() };
+  });
+
+  app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {
+    const detail = await showOutboxJob(opts.store, (req.params as { id: string }).id);
+    return detail ?? reply.code(404).send({ error: 'no such outbox job' });
+  });
+
+  app.post('/outbox/jobs/:id/retry', { schema: { params: idParams } }, async (req, reply) =>
+    sendOperatorResult(reply, await retryOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))));
+
+  app.delete('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) =>
+    sendOperatorResult(reply, await dropOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))));
+};

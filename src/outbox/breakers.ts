@@ -1,0 +1,48 @@
+import { CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import { isTransientFailure } from './errors.js';
+
+/** What the worker may do against a system right now. */
+export type BreakerGate = 'closed' | 'probe' | 'open';
+
+/**
+ * A cockatiel circuit breaker for one system. Only transient failures count: an upstream that
+ * rejects bad payloads is healthy. cockatiel moves from Open to HalfOpen lazily, on the next
+ * call after `halfOpenAfter`, so `gate()` tells the worker when to let one probe job through.
+ */
+export class SystemBreaker {
+  readonly policy: CircuitBreakerPolicy;
+  private openedAt?: number;
+
+  constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {
+    this.policy = circuitBreaker(handleWhen((err) => isTransientFailure(err)), {
+      halfOpenAfter: opts.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
+    });
+    this.policy.onBreak(() => { this.openedAt = Date.now(); });
+    this.policy.onReset(() => { this.openedAt = undefined; });
+  }
+
+  gate(now = Date.now()): BreakerGate {
+    switch (this.policy.state) {
+      case CircuitState.Closed: return 'closed';
+      case CircuitState.Open: return now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
+      default: return 'open'; // HalfOpen: a probe is already running; Isolated: held open
+    }
+  }
+
+  /** When an open breaker lets a probe through. */
+  reopensAt(): number {
+    return (this.openedAt ?? Date.now()) + this.opts.halfOpenAfterMs;
+  }
+}
+
+export class BreakerSet {
+  private readonly breakers = new Map<string, SystemBreaker>();
+  constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {}
+
+  for(system: string): SystemBreaker {
+    let b = this.breakers.get(system);
+    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts)));
+    return b;
+  }
+}

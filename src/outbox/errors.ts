@@ -1,0 +1,61 @@
+import { MediatorError, UpstreamError, isTransient } from '../domain/errors.js';
+import type { StoredError } from '../store/types.js';
+
+/**
+ * Transient: worth retrying. UpstreamError{transient} (timeouts, resets, 5xx, 429 decoded by a
+ * connector) and anything that is not a MediatorError at all (undici network errors, aborts, a
+ * bug): those are retried and end in the dead-letter list for an operator rather than being
+ * blamed on the client as a 4xx.
+ */
+export function isTransientFailure(err: unknown): boolean {
+  if (err instanceof MediatorError) return isTransient(err);
+  return true;
+}
+
+/** The attempt ran past attemptTimeoutMs. */
+export class AttemptTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`delivery attempt timed out after ${ms} ms`);
+    this.name = 'AttemptTimeoutError';
+  }
+}
+
+const CREDENTIALS_IN_URL = /\/\/[^/\s:@]+:[^/\s@]+@/g;
+
+/** A one-line reason safe for logs and OperationOutcome diagnostics (no credentials in URLs). */
+export function describeError(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } };
+  const parts = [typeof e?.message === 'string' ? e.message : String(err)];
+  const code = e?.code ?? e?.cause?.code;
+  if (typeof code === 'string' && !parts[0].includes(code)) parts.push(`(${code})`);
+  return parts.join(' ').replace(CREDENTIALS_IN_URL, '//***@').slice(0, 500);
+}
+
+export function toStoredError(err: unknown): StoredError {
+  if (err instanceof MediatorError) {
+    const stored: StoredError = { name: err.name, status: err.status, issues: err.issues.map((i) => ({ ...i })) };
+    if (err instanceof UpstreamError) {
+      stored.system = err.system;
+      stored.transient = err.transient;
+      if (err.upstreamStatus !== undefined) stored.upstreamStatus = err.upstreamStatus;
+    }
+    return stored;
+  }
+  return { name: 'UpstreamError', status: 502, transient: true, issues: [{ severity: 'error', code: 'transient', diagnostics: describeError(err) }] };
+}
+
+/** Back to an error object the FHIR outcome plugin understands (instanceof UpstreamError kept). */
+export function reviveError(stored: StoredError): MediatorError {
+  const issues = stored.issues as MediatorError['issues'];
+  if (stored.system !== undefined) {
+    const err = Object.create(UpstreamError.prototype) as UpstreamError;
+    Object.assign(err, {
+      name: stored.name, message: issues.map((i) => i.diagnostics).join('; '), status: stored.status, issues,
+      system: stored.system, transient: stored.transient ?? false, upstreamStatus: stored.upstreamStatus,
+    });
+    return err;
+  }
+  const err = new MediatorError(stored.status, issues);
+  err.name = stored.name;
+  return err;
+}

@@ -1,0 +1,8 @@
+export * from './types.js';
+export { Outbox, outcomeOfJob, resolveOutboxOptions, type OutboxDeps, type OutboxSettings } from './outbox.js';
+export { hashPayload, canonicalJson } from './hash.js';
+export { StoreStepJournal } from './journal.js';
+export { registerOutboxMetrics, NO_METRICS, type OutboxMetrics } from './metrics.js';
+export { isTransientFailure, describeError, reviveError, toStoredError, AttemptTimeoutError } from './errors.js';
+export { retryDelayMs } from './backoff.js';
+export * from './operator.js';

@@ -1,0 +1,67 @@
+import type { AuditEntry, JobListFilter, JobStatus, JournalStep, OutboxJob, Store } from '../store/types.js';
+
+/**
+ * Operator tools behind `cli outbox list|show|retry|drop` and the admin routes. Each change is
+ * audited with the operator's name. They work on the store directly, so they run from a CLI
+ * process while the mediator keeps serving (on PostgreSQL, against any instance).
+ */
+
+export interface JobSummary {
+  id: string;
+  flow: string;
+  system: string;
+  idempotencyKey: string;
+  status: JobStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  createdAt: string;
+  lastError?: string;
+}
+
+export function summarizeJob(job: OutboxJob): JobSummary {
+  return {
+    id: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, status: job.status,
+    attempts: job.attempts, nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
+    createdAt: new Date(job.createdAt).toISOString(), lastError: job.lastError,
+  };
+}
+
+export async function listOutboxJobs(store: Store, filter: JobListFilter = {}): Promise<JobSummary[]> {
+  return (await store.listJobs(filter)).map(summarizeJob);
+}
+
+export interface JobDetail {
+  job: OutboxJob;
+  steps: JournalStep[];
+  audit: AuditEntry[];
+}
+
+export async function showOutboxJob(store: Store, id: string): Promise<JobDetail | undefined> {
+  const job = await store.getJob(id);
+  if (!job) return undefined;
+  return { job, steps: await store.listSteps(id), audit: await store.listAudit({ subject: id, limit: 50 }) };
+}
+
+export type OperatorResult = { ok: true; job?: OutboxJob } | { ok: false; reason: 'not-found' | 'wrong-status'; status?: JobStatus };
+
+/** Replay a dead (or rejected, or waiting) job now with a fresh attempt budget. */
+export async function retryOutboxJob(store: Store, id: string, actor: string): Promise<OperatorResult> {
+  const before = await store.getJob(id);
+  if (!before) return { ok: false, reason: 'not-found' };
+  const job = await store.requeueJob(id, { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } }, Date.now());
+  return job ? { ok: true, job } : { ok: false, reason: 'wrong-status', status: before.status };
+}
+
+/**
+ * Delete a job that is not in flight, with its journal and idempotency key: the same business
+ * identifier can then be sent again as a new write.
+ */
+export async function dropOutboxJob(store: Store, id: string, actor: string): Promise<OperatorResult> {
+  const before = await store.getJob(id);
+  if (!before) return { ok: false, reason: 'not-found' };
+  const dropped = await store.dropJob(id, {
+    actor, action: 'outbox.drop', subject: id,
+    details: { flow: before.flow, system: before.system, idempotencyKey: before.idempotencyKey, status: before.status, attempts: before.attempts },
+  });
+  return dropped ? { ok: true } : { ok: false, reason: 'wrong-status', status: before.status };
+}

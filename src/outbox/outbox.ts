@@ -1,0 +1,370 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
+import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
+import type { OutboxJob, Store } from '../store/types.js';
+import { retryDelayMs } from './backoff.js';
+import { BreakerSet } from './breakers.js';
+import { AttemptTimeoutError, describeError, isTransientFailure, reviveError, toStoredError } from './errors.js';
+import { HandlerRegistry } from './handlers.js';
+import { hashPayload } from './hash.js';
+import { StoreStepJournal } from './journal.js';
+import { NO_METRICS, type OutboxMetrics } from './metrics.js';
+import { Semaphore } from './semaphore.js';
+import {
+  DEFAULT_OUTBOX_OPTIONS, type AcceptWriteRequest, type BackoffOptions, type DeliveryHandler,
+  type FirstOutcome, type OutboxLogger, type OutboxOptions, type QueuedOutcome, type WriteOutcome,
+} from './types.js';
+
+export interface OutboxSettings extends Partial<Omit<OutboxOptions, 'backoff' | 'concurrency' | 'breaker'>> {
+  backoff?: Partial<BackoffOptions>;
+  concurrency?: Partial<OutboxOptions['concurrency']>;
+  breaker?: Partial<OutboxOptions['breaker']>;
+}
+
+export interface OutboxDeps {
+  store: Store;
+  options?: OutboxSettings;
+  metrics?: OutboxMetrics;
+  logger?: OutboxLogger;
+}
+
+interface WorkerState {
+  stopped: boolean;
+  woken: boolean;
+  wake: () => void;
+  loop: Promise<void>;
+}
+
+const SILENT: OutboxLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function resolveOutboxOptions(s: OutboxSettings = {}): OutboxOptions {
+  const d = DEFAULT_OUTBOX_OPTIONS;
+  const options: OutboxOptions = {
+    ...d,
+    ...s,
+    instanceId: s.instanceId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+    backoff: { ...d.backoff, ...s.backoff },
+    concurrency: { default: s.concurrency?.default ?? d.concurrency.default, perSystem: { ...d.concurrency.perSystem, ...s.concurrency?.perSystem } },
+    breaker: { ...d.breaker, ...s.breaker },
+  };
+  if (options.attemptTimeoutMs >= options.leaseMs) {
+    throw new Error(`outbox: attemptTimeoutMs (${options.attemptTimeoutMs}) must be below leaseMs (${options.leaseMs}), or a live attempt could be taken over`);
+  }
+  return options;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** The promise's value, or undefined if `ms` passes first (the promise keeps running). */
+async function withinDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  if (ms <= 0) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `fn`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */
+function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
+  const ac = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const err = new AttemptTimeoutError(ms);
+      ac.abort(err);
+      reject(err);
+    }, ms);
+    fn(ac.signal).then(
+      (v) => { clearTimeout(timer); resolve(v); },
+      (e) => { clearTimeout(timer); reject(e); },
+    );
+  });
+}
+
+/** The outcome a stored job stands for now. */
+export function outcomeOfJob(job: OutboxJob): FirstOutcome {
+  switch (job.status) {
+    case 'done': return { kind: 'done', jobId: job.id, result: job.result! };
+    case 'rejected': return { kind: 'rejected', jobId: job.id, error: reviveError(job.error!) };
+    case 'dead': return { kind: 'queued', jobId: job.id, status: 'dead', reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it` };
+    case 'in-flight': return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'delivery to the upstream is in progress' };
+    default: return { kind: 'queued', jobId: job.id, status: 'pending', reason: job.lastError ? `queued for retry after: ${job.lastError}` : 'queued for delivery' };
+  }
+}
+
+/**
+ * The durable write path (DESIGN §3): a write is stored with its idempotency key in one
+ * transaction before any upstream call, delivered at once within the client's deadline, and
+ * otherwise retried by the worker with backoff, per-system concurrency limits and a circuit
+ * breaker per system, until it is delivered, rejected or dead-lettered.
+ */
+export class Outbox {
+  readonly options: OutboxOptions;
+  private readonly store: Store;
+  private readonly metrics: OutboxMetrics;
+  private readonly logger: OutboxLogger;
+  private readonly handlers = new HandlerRegistry();
+  private readonly breakers: BreakerSet;
+  private readonly semaphores = new Map<string, Semaphore>();
+  /** Attempts running in this process, so duplicates can share the first one's outcome. */
+  private readonly running = new Map<string, Promise<FirstOutcome>>();
+  private worker?: WorkerState;
+
+  constructor(deps: OutboxDeps) {
+    this.store = deps.store;
+    this.options = resolveOutboxOptions(deps.options);
+    this.metrics = deps.metrics ?? NO_METRICS;
+    this.logger = deps.logger ?? SILENT;
+    this.breakers = new BreakerSet(this.options.breaker);
+  }
+
+  /** Plug in the delivery of one flow to one system (a connector capability). */
+  register(flow: string, system: string, handler: DeliveryHandler): void {
+    this.handlers.register(flow, system, handler);
+  }
+
+  getJob(id: string): Promise<OutboxJob | undefined> {
+    return this.store.getJob(id);
+  }
+
+  findByKey(idempotencyKey: string): Promise<OutboxJob[]> {
+    return this.store.findJobsByKey(idempotencyKey);
+  }
+
+  /**
+   * Persist, then try to deliver before `deadlineMs`. Throws NotConfiguredError (no handler),
+   * InvalidInputError (no key) and ConflictError 409 (same key, different payload).
+   */
+  async acceptWrite(req: AcceptWriteRequest): Promise<WriteOutcome> {
+    if (!this.handlers.get(req.flow, req.system)) throw new NotConfiguredError(req.flow, [req.system]);
+    if (!req.idempotencyKey?.trim()) throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
+    const deadlineAt = Date.now() + (req.deadlineMs ?? this.options.deadlineMs);
+    const payloadHash = req.payloadHash ?? hashPayload(req.payload);
+    const leaseOwner = this.leaseToken();
+    const now = Date.now();
+    const recorded = await this.store.recordWrite({
+      id: randomUUID(), flow: req.flow, system: req.system, idempotencyKey: req.idempotencyKey, payloadHash,
+      payload: req.payload, status: 'in-flight', attempts: 1, nextAttemptAt: now, leaseOwner,
+      leaseUntil: now + this.options.leaseMs, transactionId: req.transactionId, createdAt: now,
+    });
+    if (!recorded.created) {
+      if (recorded.job.payloadHash !== payloadHash) {
+        throw new ConflictError(`Identifier "${req.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${recorded.job.id}); resend the original payload or use a new identifier`);
+      }
+      return { kind: 'duplicate', jobId: recorded.job.id, previous: await this.outcomeOfFirst(recorded.job, deadlineAt) };
+    }
+    return this.deliverNow(recorded.job, leaseOwner, deadlineAt);
+  }
+
+  /** Start the background worker (idempotent). */
+  startWorker(): void {
+    if (this.worker) return;
+    const w: WorkerState = { stopped: false, woken: false, wake: () => { w.woken = true; }, loop: Promise.resolve() };
+    this.worker = w;
+    w.loop = this.workerLoop(w);
+  }
+
+  /** Stop claiming; wait up to `drainMs` for running attempts (the rest return after their lease). */
+  async stop(drainMs = 10_000): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) {
+      w.stopped = true;
+      w.wake();
+      await w.loop;
+    }
+    await withinDeadline(this.idle(), drainMs);
+  }
+
+  /** Resolves when no attempt runs in this process. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** One worker pass over every registered system; returns how many jobs it started. */
+  async runOnce(): Promise<number> {
+    let started = 0;
+    for (const system of this.handlers.systems()) {
+      const gate = this.breakers.for(system).gate();
+      if (gate === 'open') continue;
+      const sem = this.semaphore(system);
+      const limit = gate === 'probe' ? Math.min(1, sem.available()) : sem.available();
+      if (limit <= 0) continue;
+      const leaseOwner = this.leaseToken();
+      const now = Date.now();
+      const jobs = await this.store.claimJobs({ system, flows: this.handlers.flows(system), limit, leaseOwner, leaseMs: this.options.leaseMs, now });
+      for (const job of jobs) {
+        // acceptWrite may have taken the slot while the claim was in the database
+        if (!sem.tryAcquire()) {
+          await this.store.rescheduleJob(job.id, leaseOwner, Date.now(), undefined, true, Date.now());
+          continue;
+        }
+        void this.track(job, leaseOwner, sem);
+        started += 1;
+      }
+    }
+    return started;
+  }
+
+  // internals ---------------------------------------------------------------------------------
+
+  private leaseToken(): string {
+    return `${this.options.instanceId}:${randomUUID()}`;
+  }
+
+  private semaphore(system: string): Semaphore {
+    let s = this.semaphores.get(system);
+    if (!s) {
+      s = new Semaphore(this.options.concurrency.perSystem[system] ?? this.options.concurrency.default);
+      this.semaphores.set(system, s);
+    }
+    return s;
+  }
+
+  private async deliverNow(job: OutboxJob, leaseOwner: string, deadlineAt: number): Promise<FirstOutcome> {
+    const breaker = this.breakers.for(job.system);
+    if (breaker.gate() === 'open') {
+      return this.defer(job, leaseOwner, breaker.reopensAt(), `${job.system} is failing (circuit open); the write is queued and will be retried`);
+    }
+    const sem = this.semaphore(job.system);
+    if (!(await sem.acquire(deadlineAt - Date.now()))) {
+      return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
+    }
+    const outcome = await withinDeadline(this.track(job, leaseOwner, sem), deadlineAt - Date.now());
+    return outcome ?? { kind: 'queued', jobId: job.id, status: 'in-flight', reason: `${job.system} has not answered within the deadline; delivery continues and is retried if it fails` };
+  }
+
+  /** Give a job back without attempting it (the claim's attempt is not counted). */
+  private async defer(job: OutboxJob, leaseOwner: string, dueAt: number, reason: string): Promise<QueuedOutcome> {
+    this.metrics.attempt(job.system, 'deferred');
+    await this.store.rescheduleJob(job.id, leaseOwner, dueAt, undefined, true, Date.now());
+    this.worker?.wake();
+    return { kind: 'queued', jobId: job.id, status: 'pending', reason };
+  }
+
+  private track(job: OutboxJob, leaseOwner: string, sem: Semaphore): Promise<FirstOutcome> {
+    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner).finally(() => {
+      sem.release();
+      if (this.running.get(job.id) === p) this.running.delete(job.id);
+      this.worker?.wake();
+    });
+    this.running.set(job.id, p);
+    return p;
+  }
+
+  private async attempt(job: OutboxJob, leaseOwner: string): Promise<FirstOutcome> {
+    const handler = this.handlers.get(job.flow, job.system)!;
+    const breaker = this.breakers.for(job.system);
+    const journal = new StoreStepJournal(this.store, job);
+    let result;
+    try {
+      result = await breaker.policy.execute(() => runWithTimeout((signal) => handler(job, journal, { attempt: job.attempts, signal }), this.options.attemptTimeoutMs));
+    } catch (err) {
+      return this.recordFailure(job, leaseOwner, err);
+    }
+    this.metrics.attempt(job.system, 'done');
+    try {
+      if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now())) return { kind: 'done', jobId: job.id, result };
+      return await this.currentOutcome(job.id);
+    } catch (err) {
+      return this.recordingFailed(job, err);
+    }
+  }
+
+  private async recordFailure(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
+    try {
+      if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
+        return await this.defer(job, leaseOwner, this.breakers.for(job.system).reopensAt(), `${job.system} is failing (circuit open); the write is queued and will be retried`);
+      }
+      if (!isTransientFailure(err)) {
+        this.metrics.attempt(job.system, 'rejected');
+        const error = err as MediatorError;
+        if (await this.store.finishJob(job.id, leaseOwner, { status: 'rejected', error: toStoredError(error) }, Date.now())) {
+          return { kind: 'rejected', jobId: job.id, error };
+        }
+        return await this.currentOutcome(job.id);
+      }
+      const reason = describeError(err);
+      if (job.attempts >= this.options.backoff.maxAttempts) return await this.deadLetter(job, leaseOwner, err, reason);
+      this.metrics.attempt(job.system, 'retry');
+      const dueAt = Date.now() + retryDelayMs(job.attempts, this.options.backoff);
+      if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
+        return { kind: 'queued', jobId: job.id, status: 'pending', reason: `${job.system} failed transiently (${reason}); queued for retry` };
+      }
+      return await this.currentOutcome(job.id);
+    } catch (storeErr) {
+      return this.recordingFailed(job, storeErr);
+    }
+  }
+
+  private async deadLetter(job: OutboxJob, leaseOwner: string, err: unknown, reason: string): Promise<FirstOutcome> {
+    this.metrics.attempt(job.system, 'dead');
+    if (!(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(err) }, Date.now()))) {
+      return this.currentOutcome(job.id);
+    }
+    this.metrics.deadLetter(job.system);
+    this.logger.warn({ jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason }, 'outbox job dead-lettered');
+    await this.store.appendAudit({ actor: 'outbox', action: 'outbox.dead-letter', subject: job.id, details: { flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, attempts: job.attempts, reason } });
+    return outcomeOfJob({ ...job, status: 'dead', lastError: reason });
+  }
+
+  /** The store failed while recording an outcome: the job stays in flight until its lease ends, then is retried. */
+  private recordingFailed(job: OutboxJob, err: unknown): QueuedOutcome {
+    this.logger.error({ jobId: job.id, err: describeError(err) }, 'outbox: could not record a delivery outcome');
+    return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'the outcome could not be recorded; the write will be retried' };
+  }
+
+  private async currentOutcome(jobId: string): Promise<FirstOutcome> {
+    const job = await this.store.getJob(jobId);
+    if (!job) throw new ConflictError(`Outbox job ${jobId} was dropped by an operator`);
+    return outcomeOfJob(job);
+  }
+
+  /**
+   * A duplicate of a write still in flight waits (until its own deadline) for the first one's
+   * outcome: in this process by sharing the running attempt, elsewhere by re-reading the job.
+   * It never starts a second upstream write.
+   */
+  private async outcomeOfFirst(first: OutboxJob, deadlineAt: number): Promise<FirstOutcome> {
+    let job = first;
+    while (job.status === 'in-flight') {
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) break;
+      const local = this.running.get(job.id);
+      if (local) {
+        const outcome = await withinDeadline(local, remaining);
+        if (outcome) return outcome;
+        break;
+      }
+      await sleep(Math.min(this.options.duplicatePollMs, remaining));
+      const fresh = await this.store.getJob(job.id);
+      if (!fresh) throw new ConflictError(`Outbox job ${job.id} was dropped by an operator`);
+      job = fresh;
+    }
+    return outcomeOfJob(job);
+  }
+
+  private async workerLoop(w: WorkerState): Promise<void> {
+    while (!w.stopped) {
+      w.woken = false;
+      let started = 0;
+      try {
+        started = await this.runOnce();
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'outbox worker pass failed');
+      }
+      if (w.stopped) break;
+      // A wake-up during the pass (a slot freed, a job queued) means: look again at once.
+      const wait = started > 0 || w.woken ? 0 : this.options.pollMs;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        w.wake = () => { w.woken = true; clearTimeout(timer); resolve(); };
+      });
+    }
+  }
+}

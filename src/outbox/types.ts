@@ -1,0 +1,91 @@
+import type { MediatorError } from '../domain/errors.js';
+import type { JobStatus, OutboxJob } from '../store/types.js';
+import type { StepJournal, WriteResult } from '../systems/connector.js';
+
+export interface AcceptWriteRequest {
+  /** 'order' | 'delivery' | 'stock' | 'facility' … selects the handler together with `system`. */
+  flow: string;
+  system: string;
+  /**
+   * The business identifier (SupplyRequest identifier, order number, InventoryReport identifier,
+   * If-None-Exist query). Never the OpenHIM transaction id: a rerun carries a new one.
+   */
+  idempotencyKey: string;
+  /** Hash of the canonical payload (see hashPayload); computed from `payload` when absent. */
+  payloadHash?: string;
+  payload: unknown;
+  /** How long the client may wait for the upstream before getting 202; default from options. */
+  deadlineMs?: number;
+  /** Recorded on the job for tracing (OpenHIM X-OpenHIM-TransactionID). */
+  transactionId?: string;
+}
+
+export interface DoneOutcome { kind: 'done'; jobId: string; result: WriteResult }
+export interface QueuedOutcome { kind: 'queued'; jobId: string; status: JobStatus; reason: string }
+export interface RejectedOutcome { kind: 'rejected'; jobId: string; error: MediatorError }
+export type FirstOutcome = DoneOutcome | QueuedOutcome | RejectedOutcome;
+/** The same key and payload again: `previous` is the first write's outcome (now, or when the deadline ran out). */
+export interface DuplicateOutcome { kind: 'duplicate'; jobId: string; previous: FirstOutcome }
+/** done → 201, queued → 202, rejected → error.status, duplicate → as `previous`. */
+export type WriteOutcome = FirstOutcome | DuplicateOutcome;
+
+export interface DeliveryContext {
+  /**
+   * 1 for the first attempt. Greater than 1 means an earlier attempt may have reached the
+   * upstream and been applied with its answer lost (timeout, reset, crash): a handler for an
+   * upstream without idempotency keys must look the business key up before writing again.
+   */
+  attempt: number;
+  /** Aborted when the attempt times out; pass it to fetch/undici. */
+  signal: AbortSignal;
+}
+
+/**
+ * Delivers one job to its upstream. Throw UpstreamError{transient:true} (or let network errors
+ * escape) to retry; throw any other MediatorError to reject the write for good.
+ */
+export type DeliveryHandler = (job: OutboxJob, journal: StepJournal, ctx: DeliveryContext) => Promise<WriteResult>;
+
+export interface BackoffOptions {
+  baseMs: number;
+  capMs: number;
+  maxAttempts: number;
+}
+
+export interface OutboxOptions {
+  /** Names this process in lease tokens and logs; default host-pid-random. */
+  instanceId: string;
+  /** How long a claim holds a job; must exceed attemptTimeoutMs so a live attempt is never re-claimed. */
+  leaseMs: number;
+  /** An attempt that runs longer is aborted and counted as a transient failure. */
+  attemptTimeoutMs: number;
+  /** Default client deadline of acceptWrite. */
+  deadlineMs: number;
+  backoff: BackoffOptions;
+  /** Simultaneous attempts per system in this process, default and per system. */
+  concurrency: { default: number; perSystem: Record<string, number> };
+  /** Consecutive transient failures that open a system's breaker, and how long it stays open. */
+  breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
+  /** How often the worker looks for due jobs when it is not woken earlier. */
+  pollMs: number;
+  /** How often a duplicate request re-reads a first write that another instance is delivering. */
+  duplicatePollMs: number;
+}
+
+export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'instanceId'> = {
+  leaseMs: 120_000,
+  attemptTimeoutMs: 60_000,
+  deadlineMs: 10_000,
+  backoff: { baseMs: 2_000, capMs: 10 * 60_000, maxAttempts: 15 },
+  concurrency: { default: 4, perSystem: {} },
+  breaker: { consecutiveFailures: 5, halfOpenAfterMs: 30_000 },
+  pollMs: 1_000,
+  duplicatePollMs: 100,
+};
+
+/** Minimal logger (pino's signature subset), so tests can pass nothing. */
+export interface OutboxLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PostgresStore } from './postgres.js';
+import { SqliteStore } from './sqlite.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+
+export interface StoreSettings {
+  /**
+   * `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite:PATH` (or `sqlite::memory:`) → that
+   * SQLite file; absent → SQLite at `<dataDir>/mediator.db`.
+   */
+  databaseUrl?: string;
+  /** Directory for the default SQLite file; default ./data. */
+  dataDir?: string;
+  /** PostgreSQL pool size per instance; default 10. */
+  poolSize?: number;
+}
+
+export type StoreTarget = { engine: 'postgres'; url: string } | { engine: 'sqlite'; file: string };
+
+/** Which engine and where, from the settings; pure so config validation can call it. */
+export function resolveStoreTarget(settings: StoreSettings = {}): StoreTarget {
+  const url = settings.databaseUrl?.trim();
+  if (url && /^postgres(ql)?:\/\//i.test(url)) return { engine: 'postgres', url };
+  if (url && url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file) throw new Error('databaseUrl "sqlite:" needs a path, e.g. sqlite:./data/mediator.db or sqlite::memory:');
+    return { engine: 'sqlite', file: file === ':memory:' ? ':memory:' : path.resolve(file) };
+  }
+  if (url) throw new Error('databaseUrl must start with postgres://, postgresql:// or sqlite: (got another scheme)');
+  return { engine: 'sqlite', file: path.resolve(settings.dataDir ?? './data', 'mediator.db') };
+}
+
+/** Open the configured engine and bring its schema up to date. */
+export async function openStore(settings: StoreSettings = {}): Promise<Store> {
+  const target = resolveStoreTarget(settings);
+  if (target.engine === 'postgres') {
+    const store = new PostgresStore(target.url, settings.poolSize);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+    return store;
+  }
+  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+  const store = new SqliteStore(target.file);
+  store.migrate();
+  return store;
+}

@@ -1,0 +1,285 @@
+import pg from 'pg';
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { WriteResult } from '../systems/connector.js';
+import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
+import {
+  CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
+  json, scheduleFromRow, stepFromRow, toJson,
+} from './rows.js';
+import type {
+  AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
+  RecordWriteResult, ScheduleState, Store, StoredError,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+type Queryable = pg.Pool | pg.PoolClient;
+
+const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
+
+/**
+ * The scale-out engine: several mediator instances share one database. Claims use
+ * `FOR UPDATE SKIP LOCKED` so two instances never take the same job, and a lease so a job held by
+ * a dead instance comes back when the lease runs out. Scheduled jobs take advisory locks.
+ */
+export class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, poolSize = 10) {
+    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    // An idle client that loses its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const value = await fn(client);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async rows(sql: string, args: unknown[] = [], q: Queryable = this.pool): Promise<Row[]> {
+    return (await q.query(sql, args)).rows as Row[];
+  }
+
+  /** Migrations run under a transaction-scoped advisory lock, so instances starting together apply each version once. */
+  async migrate(migrations: Migration[] = POSTGRES_MIGRATIONS): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const applied = new Set((await this.rows('SELECT version FROM schema_migrations', [], c)).map((r) => Number(r.version)));
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async migrationVersions(): Promise<number[]> {
+    return (await this.rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  // crosswalk ---------------------------------------------------------------------------------
+
+  async getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined> {
+    const [r] = await this.rows('SELECT * FROM crosswalk WHERE system = $1 AND system_id = $2', [system, systemId]);
+    return r ? crosswalkFromRow(r) : undefined;
+  }
+
+  async listCrosswalk(system: string): Promise<CrosswalkRow[]> {
+    return (await this.rows('SELECT * FROM crosswalk WHERE system = $1 ORDER BY system_id', [system])).map(crosswalkFromRow);
+  }
+
+  async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
+    return (await this.rows('SELECT * FROM crosswalk WHERE registry_id = $1 ORDER BY system, system_id', [registryId])).map(crosswalkFromRow);
+  }
+
+  async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
+    const cols = CROSSWALK_COLUMNS.join(', ');
+    const params = CROSSWALK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+    const updates = CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+    const sql = `INSERT INTO crosswalk (${cols}) VALUES (${params})
+      ON CONFLICT (system, system_id) DO UPDATE SET ${updates}
+      WHERE EXCLUDED.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
+    return this.tx(async (c) => {
+      const written = ((await c.query(sql, crosswalkValues(row))).rowCount ?? 0) > 0;
+      if (written && audit) await this.insertAudit(audit, Date.now(), c);
+      return { written };
+    });
+  }
+
+  // outbox ------------------------------------------------------------------------------------
+
+  async recordWrite(job: NewJob): Promise<RecordWriteResult> {
+    return this.tx(async (c): Promise<RecordWriteResult> => {
+      // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
+      // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
+      const claimed = ((await c.query(
+        'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+        [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
+      )).rowCount ?? 0) > 0;
+      if (!claimed) {
+        const [first] = await this.rows(
+          `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
+           WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`, [job.flow, job.system, job.idempotencyKey], c);
+        return { created: false, job: jobFromRow(first) };
+      }
+      const [inserted] = await this.rows(
+        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+           next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
+        [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+          job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
+      return { created: true, job: jobFromRow(inserted) };
+    });
+  }
+
+  async getJob(id: string): Promise<OutboxJob | undefined> {
+    const [r] = await this.rows('SELECT * FROM outbox_jobs WHERE id = $1', [id]);
+    return r ? jobFromRow(r) : undefined;
+  }
+
+  async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
+    return (await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])).map(jobFromRow);
+  }
+
+  async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => { args.push(v); where.push(`${sql} = $${args.length}`); };
+    if (filter.status) add('status', filter.status);
+    if (filter.system) add('system', filter.system);
+    if (filter.flow) add('flow', filter.flow);
+    args.push(filter.limit ?? 100, filter.offset ?? 0);
+    const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY created_at, id LIMIT $${args.length - 1} OFFSET $${args.length}`;
+    return (await this.rows(sql, args)).map(jobFromRow);
+  }
+
+  async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
+    if (req.limit <= 0 || req.flows.length === 0) return [];
+    // SKIP LOCKED: rows another instance is claiming right now are skipped, not waited for.
+    // READ COMMITTED re-checks the WHERE on the locked row version, so a row claimed and
+    // committed by another instance meanwhile no longer qualifies.
+    const rows = await this.rows(
+      `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
+       WHERE id IN (
+         SELECT id FROM outbox_jobs
+         WHERE system = $4 AND flow = ANY($5)
+           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $3))
+         ORDER BY next_attempt_at LIMIT $6
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit]);
+    return rows.map(jobFromRow);
+  }
+
+  async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
+    const result = outcome.status === 'done' ? JSON.stringify(outcome.result) : null;
+    const error = outcome.status === 'done' ? null : JSON.stringify(outcome.error);
+    const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
+    const r = await this.pool.query(
+      `UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
+       WHERE id = $6 AND status = 'in-flight' AND lease_owner = $7`,
+      [outcome.status, result, error, lastError, now, id, leaseOwner]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
+         attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
+       WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
+      [nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
+    return this.tx(async (c) => {
+      const [r] = await this.rows(
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
+         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') RETURNING *`, [now, id], c);
+      if (r) await this.insertAudit(audit, now, c);
+      return r ? jobFromRow(r) : undefined;
+    });
+  }
+
+  async dropJob(id: string, audit: AuditInput): Promise<boolean> {
+    return this.tx(async (c) => {
+      const [job] = await this.rows("SELECT id FROM outbox_jobs WHERE id = $1 AND status <> 'in-flight' FOR UPDATE", [id], c);
+      if (!job) return false;
+      await c.query('DELETE FROM step_journal WHERE job_id = $1', [id]);
+      await c.query('DELETE FROM idempotency_keys WHERE job_id = $1', [id]);
+      await c.query('DELETE FROM outbox_jobs WHERE id = $1', [id]);
+      await this.insertAudit(audit, Date.now(), c);
+      return true;
+    });
+  }
+
+  async countJobsByStatus(): Promise<Record<JobStatus, number>> {
+    const counts = emptyCounts();
+    for (const r of await this.rows('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status')) {
+      counts[String(r.status) as JobStatus] = Number(r.n);
+    }
+    return counts;
+  }
+
+  async oldestWaitingCreatedAt(): Promise<number | undefined> {
+    const [r] = await this.rows("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')");
+    return r.t === null ? undefined : Number(r.t);
+  }
+
+  // journal -----------------------------------------------------------------------------------
+
+  async listSteps(jobId: string): Promise<JournalStep[]> {
+    return (await this.rows('SELECT * FROM step_journal WHERE job_id = $1 ORDER BY completed_at, step', [jobId])).map(stepFromRow);
+  }
+
+  async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
+    await this.pool.query('INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [jobId, step, toJson(result), now]);
+    const [r] = await this.rows('SELECT result FROM step_journal WHERE job_id = $1 AND step = $2', [jobId, step]);
+    return json(r.result) ?? null;
+  }
+
+  // audit -------------------------------------------------------------------------------------
+
+  private async insertAudit(entry: AuditInput, now: number, q: Queryable = this.pool): Promise<void> {
+    await q.query('INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)',
+      [now, entry.actor, entry.action, entry.subject ?? null, JSON.stringify(entry.details ?? {})]);
+  }
+
+  async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
+    await this.insertAudit(entry, now);
+  }
+
+  async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const rows = filter.subject
+      ? await this.rows('SELECT * FROM audit WHERE subject = $1 ORDER BY id DESC LIMIT $2', [filter.subject, filter.limit ?? 100])
+      : await this.rows('SELECT * FROM audit ORDER BY id DESC LIMIT $1', [filter.limit ?? 100]);
+    return rows.map(auditFromRow);
+  }
+
+  // schedules ---------------------------------------------------------------------------------
+
+  /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
+  async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
+      if (!rows[0].locked) return { ran: false };
+      try {
+        return { ran: true, value: await fn() };
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async getSchedule(name: string): Promise<ScheduleState | undefined> {
+    const [r] = await this.rows('SELECT * FROM schedules WHERE name = $1', [name]);
+    return r ? scheduleFromRow(r) : undefined;
+  }
+
+  async putSchedule(s: ScheduleState): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error`,
+      [s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null]);
+  }
+}

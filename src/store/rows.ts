@@ -1,0 +1,104 @@
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { AuditEntry, JobStatus, JournalStep, OutboxJob, ScheduleState } from './types.js';
+
+/**
+ * Row ↔ object mapping shared by both engines. SQLite hands back JSON columns as text and
+ * PostgreSQL as parsed values; BIGINT arrives from pg as a string. `json` and `num` absorb both.
+ */
+type Row = Record<string, unknown>;
+
+export function json<T>(value: unknown): T | undefined {
+  if (value === null || value === undefined) return undefined;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function num(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function str(value: unknown): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+export function jobFromRow(r: Row): OutboxJob {
+  return {
+    id: String(r.id),
+    flow: String(r.flow),
+    system: String(r.system),
+    idempotencyKey: String(r.idempotency_key),
+    payloadHash: String(r.payload_hash),
+    payload: json(r.payload),
+    status: String(r.status) as JobStatus,
+    attempts: num(r.attempts) ?? 0,
+    nextAttemptAt: num(r.next_attempt_at) ?? 0,
+    leaseOwner: str(r.lease_owner),
+    leaseUntil: num(r.lease_until),
+    result: json(r.result),
+    error: json(r.error),
+    lastError: str(r.last_error),
+    transactionId: str(r.transaction_id),
+    createdAt: num(r.created_at) ?? 0,
+    updatedAt: num(r.updated_at) ?? 0,
+  };
+}
+
+export function crosswalkFromRow(r: Row): CrosswalkRow {
+  const row: CrosswalkRow = {
+    system: String(r.system),
+    systemId: String(r.system_id),
+    state: String(r.state) as CrosswalkRow['state'],
+    zone: String(r.zone) as CrosswalkRow['zone'],
+    reasons: json(r.reasons) ?? [],
+    suggestions: json(r.suggestions) ?? [],
+    decidedBy: String(r.decided_by),
+    decidedAt: String(r.decided_at),
+  };
+  if (r.registry_id != null) row.registryId = String(r.registry_id);
+  if (r.score != null) row.score = Number(r.score);
+  if (r.comment != null) row.comment = String(r.comment);
+  if (r.input_hash != null) row.inputHash = String(r.input_hash);
+  return row;
+}
+
+/** Column values of a crosswalk row in the order of CROSSWALK_COLUMNS. */
+export const CROSSWALK_COLUMNS = [
+  'system', 'system_id', 'registry_id', 'state', 'zone', 'score', 'reasons', 'suggestions',
+  'decided_by', 'decided_at', 'comment', 'input_hash',
+] as const;
+
+export function crosswalkValues(row: CrosswalkRow): unknown[] {
+  return [
+    row.system, row.systemId, row.registryId ?? null, row.state, row.zone, row.score ?? null,
+    JSON.stringify(row.reasons ?? []), JSON.stringify(row.suggestions ?? []), row.decidedBy,
+    row.decidedAt, row.comment ?? null, row.inputHash ?? null,
+  ];
+}
+
+export function stepFromRow(r: Row): JournalStep {
+  return { jobId: String(r.job_id), step: String(r.step), result: json(r.result) ?? null, completedAt: num(r.completed_at) ?? 0 };
+}
+
+export function auditFromRow(r: Row): AuditEntry {
+  return {
+    id: num(r.id) ?? 0,
+    at: num(r.at) ?? 0,
+    actor: String(r.actor),
+    action: String(r.action),
+    subject: str(r.subject),
+    details: json(r.details) ?? {},
+  };
+}
+
+export function scheduleFromRow(r: Row): ScheduleState {
+  return { name: String(r.name), lastRunAt: num(r.last_run_at), lastStatus: str(r.last_status), lastError: str(r.last_error) };
+}
+
+export function emptyCounts(): Record<JobStatus, number> {
+  return { pending: 0, 'in-flight': 0, done: 0, rejected: 0, dead: 0 };
+}
+
+/** JSON text for a column; `undefined` (a step that returned nothing) is stored as null. */
+export function toJson(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}

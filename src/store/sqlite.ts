@@ -1,0 +1,246 @@
+import Database from 'better-sqlite3';
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { WriteResult } from '../systems/connector.js';
+import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import {
+  CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
+  json, scheduleFromRow, stepFromRow, toJson,
+} from './rows.js';
+import type {
+  AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
+  RecordWriteResult, ScheduleState, Store, StoredError,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous,
+ * so every transaction below runs without interleaving; the async signatures only match the
+ * interface. One process owns the file (scale-out needs PostgreSQL), which is why claims need no
+ * row locks and the advisory lock is a no-op.
+ */
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+
+  constructor(filename: string) {
+    this.db = new Database(filename);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a commit is on disk before we acknowledge a write (NORMAL can lose the last commits
+    // on power loss, which would break "durable before acknowledged").
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  migrate(migrations: Migration[] = SQLITE_MIGRATIONS): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+    for (const m of migrations) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  async migrationVersions(): Promise<number[]> {
+    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Row[]).map((r) => Number(r.version));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // crosswalk ---------------------------------------------------------------------------------
+
+  async getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined> {
+    const r = this.db.prepare('SELECT * FROM crosswalk WHERE system = ? AND system_id = ?').get(system, systemId) as Row | undefined;
+    return r ? crosswalkFromRow(r) : undefined;
+  }
+
+  async listCrosswalk(system: string): Promise<CrosswalkRow[]> {
+    return (this.db.prepare('SELECT * FROM crosswalk WHERE system = ? ORDER BY system_id').all(system) as Row[]).map(crosswalkFromRow);
+  }
+
+  async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
+    return (this.db.prepare('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id').all(registryId) as Row[]).map(crosswalkFromRow);
+  }
+
+  async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
+    const cols = CROSSWALK_COLUMNS.join(', ');
+    const updates = CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = excluded.${c}`).join(', ');
+    const sql = `INSERT INTO crosswalk (${cols}) VALUES (${CROSSWALK_COLUMNS.map(() => '?').join(', ')})
+      ON CONFLICT (system, system_id) DO UPDATE SET ${updates}
+      WHERE excluded.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
+    return this.db.transaction(() => {
+      const written = this.db.prepare(sql).run(...crosswalkValues(row)).changes > 0;
+      if (written && audit) this.insertAudit(audit, Date.now());
+      return { written };
+    })();
+  }
+
+  // outbox ------------------------------------------------------------------------------------
+
+  async recordWrite(job: NewJob): Promise<RecordWriteResult> {
+    return this.db.transaction((): RecordWriteResult => {
+      const claimed = this.db.prepare(
+        'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
+      if (!claimed) {
+        const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
+        const first = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row;
+        return { created: false, job: jobFromRow(first) };
+      }
+      this.db.prepare(
+        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+           next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+        job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
+      return { created: true, job: jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row) };
+    })();
+  }
+
+  async getJob(id: string): Promise<OutboxJob | undefined> {
+    const r = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(id) as Row | undefined;
+    return r ? jobFromRow(r) : undefined;
+  }
+
+  async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
+    return (this.db.prepare('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id').all(idempotencyKey) as Row[]).map(jobFromRow);
+  }
+
+  async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) { where.push('status = ?'); args.push(filter.status); }
+    if (filter.system) { where.push('system = ?'); args.push(filter.system); }
+    if (filter.flow) { where.push('flow = ?'); args.push(filter.flow); }
+    const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow);
+  }
+
+  async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
+    if (req.limit <= 0 || req.flows.length === 0) return [];
+    const flows = req.flows.map(() => '?').join(', ');
+    return this.db.transaction(() => {
+      const ids = (this.db.prepare(
+        `SELECT id FROM outbox_jobs WHERE system = ? AND flow IN (${flows})
+           AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?))
+         ORDER BY next_attempt_at LIMIT ?`,
+      ).all(req.system, ...req.flows, req.now, req.now, req.limit) as Row[]).map((r) => String(r.id));
+      const claim = this.db.prepare(
+        `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+         WHERE id = ? RETURNING *`,
+      );
+      return ids.map((id) => jobFromRow(claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id) as Row));
+    })();
+  }
+
+  async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
+    const result = outcome.status === 'done' ? JSON.stringify(outcome.result) : null;
+    const error = outcome.status === 'done' ? null : JSON.stringify(outcome.error);
+    const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
+    return this.db.prepare(
+      `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
+       WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
+    ).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
+  }
+
+  async rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean> {
+    return this.db.prepare(
+      `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
+         attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+       WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
+    ).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes > 0;
+  }
+
+  async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
+    return this.db.transaction(() => {
+      const r = this.db.prepare(
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
+         WHERE id = ? AND status IN ('dead', 'rejected', 'pending') RETURNING *`,
+      ).get(now, now, id) as Row | undefined;
+      if (r) this.insertAudit(audit, now);
+      return r ? jobFromRow(r) : undefined;
+    })();
+  }
+
+  async dropJob(id: string, audit: AuditInput): Promise<boolean> {
+    return this.db.transaction(() => {
+      const job = this.db.prepare("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as Row | undefined;
+      if (!job) return false;
+      this.db.prepare('DELETE FROM step_journal WHERE job_id = ?').run(id);
+      this.db.prepare('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
+      this.db.prepare('DELETE FROM outbox_jobs WHERE id = ?').run(id);
+      this.insertAudit(audit, Date.now());
+      return true;
+    })();
+  }
+
+  async countJobsByStatus(): Promise<Record<JobStatus, number>> {
+    const counts = emptyCounts();
+    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status').all() as Row[]) {
+      counts[String(r.status) as JobStatus] = Number(r.n);
+    }
+    return counts;
+  }
+
+  async oldestWaitingCreatedAt(): Promise<number | undefined> {
+    const r = this.db.prepare("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')").get() as Row;
+    return r.t === null ? undefined : Number(r.t);
+  }
+
+  // journal -----------------------------------------------------------------------------------
+
+  async listSteps(jobId: string): Promise<JournalStep[]> {
+    return (this.db.prepare('SELECT * FROM step_journal WHERE job_id = ? ORDER BY completed_at, step').all(jobId) as Row[]).map(stepFromRow);
+  }
+
+  async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
+    return this.db.transaction(() => {
+      this.db.prepare('INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(jobId, step, toJson(result), now);
+      const r = this.db.prepare('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step) as Row;
+      return json(r.result) ?? null;
+    })();
+  }
+
+  // audit -------------------------------------------------------------------------------------
+
+  private insertAudit(entry: AuditInput, now: number): void {
+    this.db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
+      .run(now, entry.actor, entry.action, entry.subject ?? null, JSON.stringify(entry.details ?? {}));
+  }
+
+  async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
+    this.insertAudit(entry, now);
+  }
+
+  async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    const rows = filter.subject
+      ? this.db.prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?').all(filter.subject, filter.limit ?? 100)
+      : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 100);
+    return (rows as Row[]).map(auditFromRow);
+  }
+
+  // schedules ---------------------------------------------------------------------------------
+
+  async withAdvisoryLock<T>(_name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+    return { ran: true, value: await fn() };
+  }
+
+  async getSchedule(name: string): Promise<ScheduleState | undefined> {
+    const r = this.db.prepare('SELECT * FROM schedules WHERE name = ?').get(name) as Row | undefined;
+    return r ? scheduleFromRow(r) : undefined;
+  }
+
+  async putSchedule(s: ScheduleState): Promise<void> {
+    this.db.prepare(
+      `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at, last_status = excluded.last_status, last_error = excluded.last_error`,
+    ).run(s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null);
+  }
+}

@@ -1,0 +1,175 @@
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { WriteResult } from '../systems/connector.js';
+
+/**
+ * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,
+ * idempotency keys, step journal, audit trail and schedule bookkeeping. Two engines implement it
+ * (SQLite embedded, PostgreSQL to scale out); both are async so callers never care which runs.
+ *
+ * Outbox methods that change a claimed job take the claim's lease token and do nothing when the
+ * token no longer matches (the job was re-claimed after the lease expired): a slow, stale attempt
+ * can never overwrite the outcome of a newer one.
+ */
+
+export type JobStatus = 'pending' | 'in-flight' | 'done' | 'rejected' | 'dead';
+export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'in-flight', 'done', 'rejected', 'dead'];
+
+/** A MediatorError flattened for storage; revived by src/outbox/errors.ts. */
+export interface StoredError {
+  name: string;
+  status: number;
+  issues: { severity?: string; code: string; diagnostics: string; expression?: string[] }[];
+  system?: string;
+  upstreamStatus?: number;
+  transient?: boolean;
+}
+
+export interface OutboxJob {
+  id: string;
+  flow: string;
+  system: string;
+  idempotencyKey: string;
+  payloadHash: string;
+  payload: unknown;
+  status: JobStatus;
+  /** Attempts started so far (incremented when a job is claimed). */
+  attempts: number;
+  /** Epoch ms: when a pending job becomes due. */
+  nextAttemptAt: number;
+  leaseOwner?: string;
+  /** Epoch ms: when an in-flight job's lease runs out and another worker may take it. */
+  leaseUntil?: number;
+  result?: WriteResult;
+  error?: StoredError;
+  lastError?: string;
+  /** OpenHIM transaction id of the request that created the job (a rerun has another one). */
+  transactionId?: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewJob {
+  id: string;
+  flow: string;
+  system: string;
+  idempotencyKey: string;
+  payloadHash: string;
+  payload: unknown;
+  /** 'in-flight' when the caller delivers at once under its own lease, else 'pending'. */
+  status: 'pending' | 'in-flight';
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner?: string;
+  leaseUntil?: number;
+  transactionId?: string;
+  createdAt: number;
+}
+
+export type RecordWriteResult =
+  | { created: true; job: OutboxJob }
+  /** The key exists: `job` is the job it points at (the first write). */
+  | { created: false; job: OutboxJob };
+
+export interface ClaimRequest {
+  system: string;
+  flows: string[];
+  limit: number;
+  leaseOwner: string;
+  leaseMs: number;
+  now: number;
+}
+
+export interface JobListFilter {
+  status?: JobStatus;
+  system?: string;
+  flow?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface JournalStep {
+  jobId: string;
+  step: string;
+  result: unknown;
+  completedAt: number;
+}
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  subject?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEntry extends AuditInput {
+  id: number;
+  at: number;
+  details: Record<string, unknown>;
+}
+
+export interface ScheduleState {
+  name: string;
+  lastRunAt?: number;
+  lastStatus?: string;
+  lastError?: string;
+}
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly engine: Engine;
+  close(): Promise<void>;
+  /** Applied migration versions, oldest first. */
+  migrationVersions(): Promise<number[]>;
+
+  // crosswalk
+  getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined>;
+  listCrosswalk(system: string): Promise<CrosswalkRow[]>;
+  listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]>;
+  /**
+   * Insert or replace a row, except that an automatic row (decidedBy 'auto') never replaces a
+   * human decision. Returns whether the row was written. `audit`, when given, is written in the
+   * same transaction (review decisions).
+   */
+  upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }>;
+
+  // outbox + idempotency
+  /** In one transaction: claim the idempotency key and insert the job, or return the first job. */
+  recordWrite(job: NewJob): Promise<RecordWriteResult>;
+  getJob(id: string): Promise<OutboxJob | undefined>;
+  /** Jobs created under a business idempotency key (one per flow/system it fanned out to). */
+  findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]>;
+  listJobs(filter?: JobListFilter): Promise<OutboxJob[]>;
+  /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
+  claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
+  /** Terminal success or rejection; false when the lease token no longer holds the job. */
+  finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean>;
+  /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
+  rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean>;
+  /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset. */
+  requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined>;
+  /** Operator: delete a job that is not in flight, with its journal and idempotency key. */
+  dropJob(id: string, audit: AuditInput): Promise<boolean>;
+  countJobsByStatus(): Promise<Record<JobStatus, number>>;
+  /** createdAt of the oldest job still waiting (pending or in-flight). */
+  oldestWaitingCreatedAt(): Promise<number | undefined>;
+
+  // step journal
+  listSteps(jobId: string): Promise<JournalStep[]>;
+  /** First writer wins: returns the stored result, which is `result` unless a step was already recorded. */
+  putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown>;
+
+  // audit
+  appendAudit(entry: AuditInput, now?: number): Promise<void>;
+  listAudit(filter?: { subject?: string; limit?: number }): Promise<AuditEntry[]>;
+
+  // scheduled jobs
+  /**
+   * Run `fn` only while holding a cluster-wide lock named `name` (PostgreSQL advisory lock; on
+   * SQLite, one process owns the file, so no lock is needed). Returns ran=false if another
+   * instance holds it.
+   */
+  withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  getSchedule(name: string): Promise<ScheduleState | undefined>;
+  putSchedule(state: ScheduleState): Promise<void>;
+}
