@@ -1,0 +1,78 @@
+import compress from '@fastify/compress';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import { publicBaseUrl } from './config/load.js';
+import type { Settings } from './config/settings.js';
+import { MediatorError } from './domain/errors.js';
+import { registerFhirContentTypes } from './fhir/content.js';
+import { fhirErrorHandler } from './fhir/outcome.js';
+import { fhirBase } from './fhir/plugin.js';
+import type { FhirServices } from './fhir/services.js';
+import { registerAuth, type AuthSettings } from './platform/auth.js';
+import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
+import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
+
+export interface AppDeps {
+  /** Current settings; a function because OpenHIM can change them live. */
+  settings: () => Settings;
+  services: () => FhirServices;
+  softwareVersion: string;
+  logger?: Logger;
+  metrics?: Metrics;
+  readiness?: () => ReadinessCheck[];
+  /** Plugins composed in by main (OpenHIM envelope, admin API …), registered before the routes. */
+  plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+  https?: import('node:https').ServerOptions;
+  startedAt?: string;
+}
+
+function authSettings(s: Settings): AuthSettings {
+  return {
+    mode: s['auth.mode'] as AuthSettings['mode'],
+    username: s['auth.username'] as string | undefined,
+    password: s['auth.password'] as string | undefined,
+    bearerToken: s['auth.bearerToken'] as string | undefined,
+  };
+}
+
+/** The HTTP application. No I/O happens here: main.ts opens stores and sockets; tests use app.inject(). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const initial = deps.settings();
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: Number(initial['limits.bodyBytes']),
+    // OpenHIM's transaction id becomes the request id, so every log line of a request carries it.
+    requestIdHeader: 'x-openhim-transactionid',
+    ...(deps.https ? { https: deps.https } : {}),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
+  const metrics = deps.metrics ?? createMetrics(false);
+
+  app.setErrorHandler(fhirErrorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    fhirErrorHandler(new MediatorError(404, { code: 'not-found', diagnostics: `No route for ${request.method} ${request.url.split('?')[0]}` }), request, reply);
+  });
+  registerFhirContentTypes(app, { maxDepth: Number(initial['limits.jsonDepth']), maxArrayLength: Number(initial['limits.arrayLength']) });
+  await app.register(formbody);
+  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
+  registerMetricsRoutes(app, metrics);
+  registerHealthRoutes(app, deps.readiness ?? (() => []));
+  registerAuth(app, () => authSettings(deps.settings()));
+  for (const plugin of deps.plugins ?? []) await plugin(app);
+
+  const common = {
+    services: deps.services,
+    publicBaseUrl: () => publicBaseUrl(deps.settings()),
+    capability: {
+      softwareName: 'fhir-supply-mediator',
+      softwareVersion: deps.softwareVersion,
+      date: deps.startedAt ?? new Date().toISOString(),
+      authModes: initial['auth.mode'] === 'off' ? [] : [String(initial['auth.mode'])],
+    },
+    defaultCount: Number(initial['fhir.defaultCount']),
+    maxCount: Number(initial['fhir.maxCount']),
+  };
+  await app.register(fhirBase, { prefix: '/fhir/R5', version: 'r5', ...common });
+  await app.register(fhirBase, { prefix: '/fhir', version: 'r4', ...common });
+  return app;
+}

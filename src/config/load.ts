@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { InvalidInputError } from '../domain/errors.js';
+import { settingDefs, type SettingDef, type Settings } from './settings.js';
+
+/**
+ * Settings come from three layers, later winning: defaults < config file (CONFIG_FILE, JSON with
+ * the dotted keys nested) < environment < OpenHIM console (applied live, see openhim/).
+ */
+export class ConfigError extends Error {}
+
+function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, key));
+    else out[key] = v;
+  }
+  return out;
+}
+
+function coerce(def: SettingDef, raw: unknown, source: string): string | number | boolean | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (def.type === 'number') {
+    const n = typeof raw === 'number' ? raw : Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${source}: ${def.key} must be a number, got '${String(raw)}'`);
+    return n;
+  }
+  if (def.type === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    if (/^(true|1|yes|on)$/i.test(String(raw))) return true;
+    if (/^(false|0|no|off)$/i.test(String(raw))) return false;
+    throw new ConfigError(`${source}: ${def.key} must be true or false, got '${String(raw)}'`);
+  }
+  const s = String(raw);
+  if (def.enum && !def.enum.includes(s)) throw new ConfigError(`${source}: ${def.key} must be one of ${def.enum.join(', ')}, got '${s}'`);
+  return s;
+}
+
+export function mergeSettings(base: Settings, layer: Record<string, unknown>, source: string): Settings {
+  const out: Settings = { ...base };
+  for (const [key, raw] of Object.entries(layer)) {
+    const def = settingDefs.find((d) => d.key === key);
+    if (!def) throw new ConfigError(`${source}: unknown setting '${key}' (see README "Configuration")`);
+    const value = coerce(def, raw, source);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+export function defaultSettings(): Settings {
+  const out: Settings = {};
+  for (const d of settingDefs) if (d.default !== undefined) out[d.key] = d.default;
+  return out;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Settings {
+  let settings = defaultSettings();
+  if (env.CONFIG_FILE) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(env.CONFIG_FILE, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(err as Error).message}`);
+    }
+    settings = mergeSettings(settings, flatten(parsed as Record<string, unknown>), `CONFIG_FILE ${env.CONFIG_FILE}`);
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const d of settingDefs) if (env[d.env] !== undefined) fromEnv[d.key] = env[d.env];
+  settings = mergeSettings(settings, fromEnv, 'environment');
+  settings = mergeSettings(settings, overrides, 'overrides');
+  validateSettings(settings);
+  return settings;
+}
+
+/** Cross-field rules: a start-up that would run insecurely or half-configured stops here with the reason. */
+export function validateSettings(s: Settings): void {
+  if (s['auth.mode'] === 'basic' && !s['auth.password']) throw new ConfigError('auth.mode=basic needs AUTH_PASSWORD (or set AUTH_MODE=off to run without inbound authentication)');
+  if (s['auth.mode'] === 'bearer' && !s['auth.bearerToken']) throw new ConfigError('auth.mode=bearer needs AUTH_BEARER_TOKEN');
+  if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile']) throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');
+  for (const system of ['openlmis', 'dhis2', 'msupply', 'openmrs']) {
+    const url = s[`${system}.baseUrl`];
+    if (url !== undefined && !/^https?:\/\//.test(String(url))) throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
+  }
+}
+
+export function publicBaseUrl(s: Settings): string {
+  return String(s['server.publicBaseUrl'] ?? `http://localhost:${s['server.port']}`);
+}
+
+export { InvalidInputError };

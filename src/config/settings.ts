@@ -1,0 +1,71 @@
+/**
+ * Every operator setting in one table: its key (also the config-file path), environment
+ * variable, type, default and whether it is a secret. The README table, the config file schema
+ * and the OpenHIM configDefs are checked against this table by tests.
+ */
+export type SettingType = 'string' | 'number' | 'boolean' | 'secret';
+
+export interface SettingDef {
+  key: string;
+  env: string;
+  type: SettingType;
+  default?: string | number | boolean;
+  description: string;
+  /** Changing it needs a restart (listening socket, database). Others apply live. */
+  restart?: boolean;
+  enum?: string[];
+}
+
+export const settingDefs: SettingDef[] = [
+  { key: 'server.host', env: 'HOST', type: 'string', default: '0.0.0.0', description: 'Interface to listen on', restart: true },
+  { key: 'server.port', env: 'PORT', type: 'number', default: 8080, description: 'Port to listen on', restart: true },
+  { key: 'server.publicBaseUrl', env: 'PUBLIC_BASE_URL', type: 'string', description: 'Public URL clients see (the OpenHIM channel URL); used in links, Location headers and paging. Default: http://localhost:PORT' },
+  { key: 'server.tlsCertFile', env: 'TLS_CERT_FILE', type: 'string', description: 'PEM certificate: serve HTTPS', restart: true },
+  { key: 'server.tlsKeyFile', env: 'TLS_KEY_FILE', type: 'string', description: 'PEM private key for HTTPS', restart: true },
+  { key: 'server.tlsClientCaFile', env: 'TLS_CLIENT_CA_FILE', type: 'string', description: 'PEM CA: require client certificates signed by it (mutual TLS, e.g. OpenHIM secured routes)', restart: true },
+  { key: 'auth.mode', env: 'AUTH_MODE', type: 'string', default: 'basic', enum: ['basic', 'bearer', 'off'], description: 'Inbound authentication: basic (as OpenHIM routes send), bearer (static secret) or off (explicitly disabled)' },
+  { key: 'auth.username', env: 'AUTH_USERNAME', type: 'string', default: 'openhim', description: 'Basic auth user name expected from clients (the OpenHIM route username)' },
+  { key: 'auth.password', env: 'AUTH_PASSWORD', type: 'secret', description: 'Basic auth password expected from clients (required when auth.mode=basic)' },
+  { key: 'auth.bearerToken', env: 'AUTH_BEARER_TOKEN', type: 'secret', description: 'Bearer secret expected from clients (required when auth.mode=bearer)' },
+  { key: 'admin.token', env: 'ADMIN_TOKEN', type: 'secret', description: 'Bearer token for the /admin API (outbox, review); falls back to the inbound credentials' },
+  { key: 'limits.bodyBytes', env: 'LIMIT_BODY_BYTES', type: 'number', default: 5 * 1024 * 1024, description: 'Largest request body accepted (413 beyond)', restart: true },
+  { key: 'limits.jsonDepth', env: 'LIMIT_JSON_DEPTH', type: 'number', default: 48, description: 'Deepest JSON nesting accepted (400 beyond)' },
+  { key: 'limits.arrayLength', env: 'LIMIT_ARRAY_LENGTH', type: 'number', default: 5000, description: 'Longest JSON array accepted, e.g. Bundle entries (413 beyond)' },
+  { key: 'fhir.defaultCount', env: 'FHIR_DEFAULT_COUNT', type: 'number', default: 20, description: 'Search page size when _count is absent' },
+  { key: 'fhir.maxCount', env: 'FHIR_MAX_COUNT', type: 'number', default: 200, description: 'Largest _count honoured' },
+  { key: 'store.databaseUrl', env: 'DATABASE_URL', type: 'secret', description: 'postgres://… to use PostgreSQL (several instances); absent = embedded SQLite in store.dataDir', restart: true },
+  { key: 'store.dataDir', env: 'DATA_DIR', type: 'string', default: './data', description: 'Directory of the embedded SQLite database', restart: true },
+  { key: 'outbox.deadlineMs', env: 'OUTBOX_DEADLINE_MS', type: 'number', default: 8000, description: 'How long a write waits for the upstream before answering 202 (queued)' },
+  { key: 'outbox.maxAttempts', env: 'OUTBOX_MAX_ATTEMPTS', type: 'number', default: 12, description: 'Delivery attempts before a job goes to the dead-letter list' },
+  { key: 'outbox.backoffBaseMs', env: 'OUTBOX_BACKOFF_BASE_MS', type: 'number', default: 2000, description: 'First retry delay (exponential, full jitter)' },
+  { key: 'outbox.backoffCapMs', env: 'OUTBOX_BACKOFF_CAP_MS', type: 'number', default: 600000, description: 'Longest retry delay' },
+  { key: 'openhim.apiUrl', env: 'OPENHIM_API_URL', type: 'string', description: 'OpenHIM core API (https://openhim:8080); absent = do not register' },
+  { key: 'openhim.username', env: 'OPENHIM_USERNAME', type: 'string', default: 'root@openhim.org', description: 'OpenHIM API user (admin, or mediator-manage-all on RBAC cores)' },
+  { key: 'openhim.password', env: 'OPENHIM_PASSWORD', type: 'secret', description: 'OpenHIM API password' },
+  { key: 'openhim.trustSelfSigned', env: 'OPENHIM_TRUST_SELF_SIGNED', type: 'boolean', default: false, description: 'Accept the self-signed certificate OpenHIM ships with' },
+  { key: 'openhim.heartbeatMs', env: 'OPENHIM_HEARTBEAT_MS', type: 'number', default: 10000, description: 'Heartbeat (and config pull) interval' },
+  { key: 'openlmis.baseUrl', env: 'OPENLMIS_BASE_URL', type: 'string', description: 'OpenLMIS v3 server, e.g. https://lmis.example.org (absent = connector off)' },
+  { key: 'openlmis.username', env: 'OPENLMIS_USERNAME', type: 'string', description: 'OpenLMIS integration user' },
+  { key: 'openlmis.password', env: 'OPENLMIS_PASSWORD', type: 'secret', description: 'OpenLMIS integration user password' },
+  { key: 'openlmis.clientId', env: 'OPENLMIS_CLIENT_ID', type: 'string', default: 'user-client', description: 'OAuth2 client id' },
+  { key: 'openlmis.clientSecret', env: 'OPENLMIS_CLIENT_SECRET', type: 'secret', description: 'OAuth2 client secret' },
+  { key: 'openlmis.timeoutMs', env: 'OPENLMIS_TIMEOUT_MS', type: 'number', default: 20000, description: 'Per-call timeout to OpenLMIS' },
+  { key: 'openlmis.concurrency', env: 'OPENLMIS_CONCURRENCY', type: 'number', default: 8, description: 'Most calls in flight to OpenLMIS' },
+  { key: 'dhis2.baseUrl', env: 'DHIS2_BASE_URL', type: 'string', description: 'DHIS2 server (absent = connector off)' },
+  { key: 'dhis2.username', env: 'DHIS2_USERNAME', type: 'string', description: 'DHIS2 user' },
+  { key: 'dhis2.password', env: 'DHIS2_PASSWORD', type: 'secret', description: 'DHIS2 password' },
+  { key: 'msupply.baseUrl', env: 'MSUPPLY_BASE_URL', type: 'string', description: 'Open mSupply server (absent = connector off)' },
+  { key: 'msupply.username', env: 'MSUPPLY_USERNAME', type: 'string', description: 'Open mSupply user' },
+  { key: 'msupply.password', env: 'MSUPPLY_PASSWORD', type: 'secret', description: 'Open mSupply password' },
+  { key: 'openmrs.baseUrl', env: 'OPENMRS_BASE_URL', type: 'string', description: 'OpenMRS server (absent = connector off)' },
+  { key: 'openmrs.username', env: 'OPENMRS_USERNAME', type: 'string', description: 'OpenMRS user' },
+  { key: 'openmrs.password', env: 'OPENMRS_PASSWORD', type: 'secret', description: 'OpenMRS password' },
+  { key: 'mappings.dir', env: 'MAPPINGS_DIR', type: 'string', default: './fhir-mappings', description: 'Directory of mapping data (product codes, identifier systems, routing rules)' },
+  { key: 'log.level', env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level' },
+];
+
+export type Settings = Record<string, string | number | boolean | undefined>;
+
+export function secretKeys(): string[] {
+  return settingDefs.filter((d) => d.type === 'secret').map((d) => d.key);
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import { contentVersion, stableId } from '../domain/ids.js';
+import type { Json } from './codecs/common.js';
+import { decodeLocation, encodeLocation } from './codecs/location.js';
+import { decodeSupplyRequest, encodeOrderLines } from './codecs/supply-request.js';
+import { decodeSupplyDelivery, encodeDelivery } from './codecs/supply-delivery.js';
+import { decodeInventoryReport, encodeInventoryReport } from './codecs/inventory-report.js';
+import { InvalidInputError } from '../domain/errors.js';
+import type { ResourceType } from './routes.js';
+import type { FhirVersion } from './versions.js';
+
+/**
+ * Bridges one resource type and its flow's domain object: encode (domain → resources, with meta),
+ * decode one resource into a "part", and merge parts that belong together (the lines of one order
+ * or one delivery) into the domain object the services write.
+ */
+export interface Part<T> {
+  /** Parts with the same group key become one domain object. */
+  groupKey: string;
+  /** Whether the client named the group (an order / delivery number) or it is implicit. */
+  explicitGroup: boolean;
+  build(previous: T | undefined): T;
+  /** The FHIR id this part will have. */
+  id: string;
+}
+
+export interface ResourceAdapter<T> {
+  encode(version: FhirVersion, value: T): Json[];
+  decode(version: FhirVersion, resource: Json, path: string, mode: 'create' | 'update'): Part<T>;
+}
+
+const EPOCH = '1970-01-01T00:00:00.000Z';
+
+/** meta.versionId is a content hash, so the ETag of an object read live changes exactly when it does. */
+export function withMeta(resource: Json, lastUpdated: string | undefined): Json {
+  const { meta: _ignored, ...content } = resource;
+  return { resourceType: resource.resourceType, id: resource.id, meta: { versionId: contentVersion(content), lastUpdated: lastUpdated ?? EPOCH }, ...content };
+}
+
+function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] {
+  return resources.map((r) => withMeta(r, lastUpdated));
+}
+
+const location: ResourceAdapter<Facility> = {
+  encode: (version, f) => finishMeta([encodeLocation(version, f, {})], f.lastUpdated),
+  decode(version, resource, _path, mode) {
+    const facility = decodeLocation(version, resource);
+    const first = facility.identifiers[0];
+    const id = mode === 'update' ? String(resource.id) : first ? stableId('Location', first.system, first.value) : randomUUID();
+    return { groupKey: `Location/${id}`, explicitGroup: false, id, build: () => ({ ...facility, id, lastUpdated: undefined }) };
+  },
+};
+
+const supplyRequest: ResourceAdapter<Order> = {
+  encode: (version, order) => finishMeta(encodeOrderLines(version, order, () => ({})), order.lastUpdated),
+  decode(version, resource, path, mode) {
+    const { order, line, explicitOrderNumber } = decodeSupplyRequest(version, resource, path);
+    const id = mode === 'update' ? String(resource.id) : stableId('SupplyRequest', order.orderNumber.system, order.orderNumber.value, line.product.system, line.product.code);
+    const withId = { ...line, lineId: id };
+    return {
+      id,
+      explicitGroup: explicitOrderNumber,
+      groupKey: `order|${order.orderNumber.system}|${order.orderNumber.value}`,
+      build(previous) {
+        if (!previous) return { ...order, lines: [withId] };
+        assertSameOrder(previous, order, path);
+        if (previous.lines.some((l) => l.product.system === line.product.system && l.product.code === line.product.code && l.lineId !== id)) {
+          throw new InvalidInputError(`${path} orders ${line.product.code} a second time in order ${order.orderNumber.value}: one line per product`, `${path}.itemCodeableConcept`, 422, 'business-rule');
+        }
+        return { ...previous, lines: [...previous.lines.filter((l) => l.lineId !== id), withId] };
+      },
+    };
+  },
+};
+
+/** Every line of one order must agree on the order-level fields. */
+function assertSameOrder(a: Omit<Order, 'lines'>, b: Omit<Order, 'lines'>, path: string): void {
+  const key = (o: Omit<Order, 'lines'>) => JSON.stringify([o.facility.id ?? o.facility.identifier, o.supplier?.id ?? o.supplier?.identifier, o.program, o.priority, o.status]);
+  if (key(a) !== key(b)) {
+    throw new InvalidInputError(`${path} belongs to order ${b.orderNumber.value} but differs from its other lines in deliverTo, deliverFrom, category, priority or status`, path, 422, 'business-rule');
+  }
+}
+
+const supplyDelivery: ResourceAdapter<Delivery> = {
+  encode: (version, d) => finishMeta(encodeDelivery(version, d, () => ({})), d.lastUpdated),
+  decode(version, resource, path, mode) {
+    const { delivery, lines, explicitNumber } = decodeSupplyDelivery(version, resource, path);
+    const key = `delivery|${delivery.identifier.system}|${delivery.identifier.value}`;
+    if (version === 'r5') {
+      const id = mode === 'update' ? String(resource.id) : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value);
+      return { id, groupKey: key, explicitGroup: true, build: () => ({ ...delivery, id, lines }) };
+    }
+    const line = lines[0];
+    const id = mode === 'update' ? String(resource.id) : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value, line.product.system, line.product.code, line.lot?.number ?? '');
+    const withId = { ...line, lineId: id };
+    return {
+      id,
+      groupKey: key,
+      explicitGroup: explicitNumber,
+      build(previous) {
+        if (!previous) return { ...delivery, id: undefined, lines: [withId] };
+        const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
+        return { ...previous, basedOn: previous.basedOn || delivery.basedOn ? { ...previous.basedOn, ...delivery.basedOn, lineIds: lineIds.length ? [...new Set(lineIds)] : undefined } : undefined, lines: [...previous.lines.filter((l) => l.lineId !== id), withId] };
+      },
+    };
+  },
+};
+
+const inventoryReport: ResourceAdapter<StockReport> = {
+  encode: (_version, s) => finishMeta([encodeInventoryReport(s, {})], s.lastUpdated),
+  decode(_version, resource, path, mode) {
+    const report = decodeInventoryReport(resource, path);
+    const id = mode === 'update' ? String(resource.id) : report.identifier ? stableId('InventoryReport', report.identifier.system, report.identifier.value) : randomUUID();
+    return { id, groupKey: `InventoryReport/${id}`, explicitGroup: false, build: () => ({ ...report, id }) };
+  },
+};
+
+export const adapters: Record<ResourceType, ResourceAdapter<any>> = {
+  Location: location,
+  SupplyRequest: supplyRequest,
+  SupplyDelivery: supplyDelivery,
+  InventoryReport: inventoryReport,
+};

@@ -1,0 +1,164 @@
+import { MediatorError, type Issue } from '../domain/errors.js';
+import { adapters, type Part } from './adapters.js';
+import type { Json } from './codecs/common.js';
+import {
+  checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, writeResult,
+  type FhirContext, type FhirResult,
+} from './interactions.js';
+import { operationOutcome, toMediatorError } from './outcome.js';
+import { search } from './search.js';
+import { validateResource } from './validation/index.js';
+
+interface Entry {
+  index: number;
+  method: string;
+  type: string;
+  id?: string;
+  query?: string;
+  resource?: Json;
+  ifMatch?: string;
+  ifNoneExist?: string;
+}
+
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content' };
+
+function parseEntry(raw: Json, index: number): Entry {
+  const path = `Bundle.entry[${index}]`;
+  const request = raw?.request;
+  if (!request?.method || !request?.url) {
+    throw new MediatorError(400, { code: 'required', diagnostics: `${path}.request with method and url is required in a batch or transaction (bdl-3)`, expression: [`${path}.request`] });
+  }
+  const method = String(request.method).toUpperCase();
+  const [pathPart, query] = String(request.url).replace(/^https?:\/\/[^/]+\/(fhir\/(R5\/)?)?/, '').split('?');
+  const [type, id, extra] = pathPart.replace(/^\//, '').split('/');
+  if (extra !== undefined && !(method === 'GET' && extra === '_history')) {
+    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url '${request.url}' is not an interaction we serve`, expression: [`${path}.request.url`] });
+  }
+  if (!['GET', 'POST', 'PUT'].includes(method)) {
+    throw new MediatorError(405, { code: 'not-supported', diagnostics: `${path}.request.method ${method} is not supported (GET, POST, PUT)`, expression: [`${path}.request.method`] });
+  }
+  if ((method === 'POST' || method === 'PUT') && !raw.resource) {
+    throw new MediatorError(400, { code: 'required', diagnostics: `${path}.resource is required for ${method}`, expression: [`${path}.resource`] });
+  }
+  if (method === 'PUT' && !id) {
+    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url must be [type]/[id] for PUT (conditional update is not supported)`, expression: [`${path}.request.url`] });
+  }
+  return { index, method, type, id, query, resource: raw.resource, ifMatch: request.ifMatch, ifNoneExist: request.ifNoneExist };
+}
+
+/** Rewrites the expressions of a resource's issues to point into the Bundle entry. */
+function inEntry(issues: Issue[], index: number, type: string): Issue[] {
+  return issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => e.replace(new RegExp(`^${type}`), `Bundle.entry[${index}].resource`)) }));
+}
+
+export async function processBundle(ctx: FhirContext, body: unknown): Promise<FhirResult> {
+  const bundle = body as Json;
+  if (bundle?.resourceType !== 'Bundle') {
+    throw new MediatorError(400, { code: 'invalid', diagnostics: `POST to the base needs a Bundle of type batch or transaction, got ${bundle?.resourceType ?? 'no resourceType'}`, expression: ['resourceType'] });
+  }
+  if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
+    throw new MediatorError(400, { code: 'invalid', diagnostics: `Bundle.type must be 'batch' or 'transaction', got '${bundle.type}'`, expression: ['Bundle.type'] });
+  }
+  const entries: Json[] = bundle.entry ?? [];
+  return bundle.type === 'batch' ? processBatch(ctx, entries) : processTransaction(ctx, entries);
+}
+
+async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
+  if (e.method === 'GET') {
+    if (e.id) return read(ctx, e.type, e.id);
+    const params: Record<string, string[]> = {};
+    for (const [k, v] of new URLSearchParams(e.query ?? '')) (params[k] ??= []).push(v);
+    return search(ctx, e.type, params);
+  }
+  if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
+  return update(ctx, e.type, e.id!, e.resource, e.ifMatch);
+}
+
+function responseEntry(result: FhirResult): Json {
+  return {
+    ...(result.body && result.status < 300 && result.body.resourceType !== 'OperationOutcome' ? { resource: result.body } : {}),
+    response: {
+      status: STATUS_TEXT[result.status] ?? String(result.status),
+      ...(result.headers?.Location ? { location: result.headers.Location } : {}),
+      ...(result.headers?.ETag ? { etag: result.headers.ETag } : {}),
+      ...(result.headers?.['Last-Modified'] ? { lastModified: new Date(result.headers['Last-Modified']).toISOString() } : {}),
+      ...(result.body?.resourceType === 'OperationOutcome' ? { outcome: result.body } : {}),
+    },
+  };
+}
+
+/** Batch: every entry on its own; a failed entry carries its OperationOutcome, the others go ahead. */
+async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
+  const out: Json[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    try {
+      out.push(responseEntry(await runEntry(ctx, parseEntry(raw[i], i))));
+    } catch (err) {
+      const e = toMediatorError(err);
+      out.push({ response: { status: String(e.status), outcome: operationOutcome(e.issues) } });
+    }
+  }
+  return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };
+}
+
+interface Group {
+  type: string;
+  parts: { entry: Entry; part: Part<unknown> }[];
+}
+
+/**
+ * Transaction: all or nothing. Every entry is parsed, validated, decoded and its conditions
+ * checked before anything is written; entries of one order (or one delivery) become one write;
+ * then the writes run inside `services.atomically`, so the outbox accepts all of them or none.
+ */
+async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
+  const entries = raw.map((r, i) => parseEntry(r, i));
+  const issues: Issue[] = [];
+  for (const e of entries) {
+    if (e.method === 'GET') continue;
+    requireRoute(ctx, e.type);
+    issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type), e.index, e.type));
+    if (e.method === 'PUT' && e.resource?.id !== e.id) {
+      issues.push({ code: 'invalid', diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`, expression: [`Bundle.entry[${e.index}].resource.id`] });
+    }
+  }
+  if (issues.length) throw new MediatorError(400, issues);
+
+  const results = new Map<number, FhirResult>();
+  const groups = new Map<string, Group>();
+  for (const e of entries.filter((x) => x.method !== 'GET')) {
+    const route = requireRoute(ctx, e.type);
+    if (e.ifNoneExist) {
+      const existing = await conditionalMatch(ctx, e.type, e.ifNoneExist);
+      if (existing) {
+        results.set(e.index, { status: 200, body: existing, headers: { ETag: `W/"${existing.meta.versionId}"` } });
+        continue;
+      }
+    }
+    if (e.method === 'PUT') checkIfMatch(await readResource(ctx, route, e.id!), e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+    const part = decodePart(ctx, route, e.resource!, e.method === 'PUT' ? 'update' : 'create', `Bundle.entry[${e.index}].resource`);
+    const key = `${e.type}|${part.groupKey}`;
+    const group = groups.get(key) ?? { type: e.type, parts: [] };
+    group.parts.push({ entry: e, part });
+    groups.set(key, group);
+  }
+
+  const writes = [...groups.values()].map((g) => {
+    let value: unknown;
+    for (const { part } of g.parts) value = part.build(value);
+    return { group: g, value };
+  });
+  const run = async () => {
+    for (const w of writes) {
+      const route = requireRoute(ctx, w.group.type);
+      const mode = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
+      const outcome = await serviceFor<unknown>(ctx, route).write(w.value, { mode, actor: ctx.actor, transactionId: ctx.transactionId });
+      for (const { entry, part } of w.group.parts) results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, outcome));
+    }
+  };
+  await (ctx.services.atomically ? ctx.services.atomically(run) : run());
+  for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
+  return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => responseEntry(results.get(e.index)!)) } };
+}
+
+export { adapters };

@@ -1,0 +1,171 @@
+import { ConflictError, MediatorError, NotConfiguredError, NotFoundError } from '../domain/errors.js';
+import type { SearchCriteria } from '../systems/connector.js';
+import { adapters, type Part } from './adapters.js';
+import type { Json } from './codecs/common.js';
+import { informational } from './outcome.js';
+import { routeFor, type ResourceRoute } from './routes.js';
+import { searchResources } from './search.js';
+import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
+import { assertValidResource } from './validation/index.js';
+import type { FhirVersion } from './versions.js';
+
+export interface FhirContext {
+  version: FhirVersion;
+  services: FhirServices;
+  /** Public base of this FHIR version, e.g. https://hie.example.org/fhir (links, Location headers). */
+  baseUrl: string;
+  actor?: string;
+  transactionId?: string;
+  /** `Prefer: handling=strict`: unknown search parameters are errors. */
+  strictHandling?: boolean;
+  /** `Prefer: return=minimal|representation|OperationOutcome`. */
+  preferReturn?: string;
+  defaultCount: number;
+  maxCount: number;
+}
+
+export interface FhirResult {
+  status: number;
+  body?: Json;
+  headers?: Record<string, string>;
+}
+
+export function requireRoute(ctx: FhirContext, type: string): ResourceRoute {
+  const route = routeFor(ctx.version, type);
+  if (!route) {
+    const other = routeFor(ctx.version === 'r4' ? 'r5' : 'r4', type);
+    const hint = other ? ` (it is served on the ${ctx.version === 'r4' ? 'R5 base /fhir/R5' : 'R4 base /fhir'})` : '';
+    throw new MediatorError(404, { code: 'not-supported', diagnostics: `Resource type '${type}' is not supported on this base${hint}` });
+  }
+  return route;
+}
+
+export function serviceFor<T>(ctx: FhirContext, route: ResourceRoute): FlowService<T> {
+  const service = ctx.services[route.flow] as FlowService<T> | undefined;
+  if (!service) throw new NotConfiguredError(`${route.type} (${route.flow})`, systemsForFlow[route.flow]);
+  return service;
+}
+
+export function versionHeaders(ctx: FhirContext, resource: Json): Record<string, string> {
+  const meta = resource.meta ?? {};
+  return {
+    ETag: `W/"${meta.versionId}"`,
+    'Last-Modified': new Date(meta.lastUpdated).toUTCString(),
+    Location: `${ctx.baseUrl}/${resource.resourceType}/${resource.id}/_history/${meta.versionId}`,
+  };
+}
+
+/** The current resource with this id, or undefined. */
+export async function readResource(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Json | undefined> {
+  const value = await serviceFor(ctx, route).read(id);
+  if (!value) return undefined;
+  return adapters[route.type].encode(ctx.version, value).find((r) => r.id === id);
+}
+
+export async function read(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
+  const route = requireRoute(ctx, type);
+  const resource = await readResource(ctx, route, id);
+  if (!resource) throw new NotFoundError(`${type}/${id} is not known`);
+  const { Location: _l, ...headers } = versionHeaders(ctx, resource);
+  return { status: 200, body: resource, headers };
+}
+
+function etagVersion(ifMatch: string): string {
+  return ifMatch.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+}
+
+export function checkIfMatch(current: Json | undefined, ifMatch: string | undefined, path: string): void {
+  if (!ifMatch) return;
+  if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412);
+  if (etagVersion(ifMatch) !== current.meta?.versionId) {
+    throw new ConflictError(`${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`, 412);
+  }
+}
+
+/** Shapes the reply of a write from the service outcome and the client's Prefer header. */
+export function writeResult(ctx: FhirContext, type: string, id: string, outcome: WriteOutcome<unknown>): FhirResult {
+  const resources = adapters[type as keyof typeof adapters].encode(ctx.version, outcome.value);
+  const resource = resources.find((r) => r.id === id) ?? resources[0];
+  const headers = versionHeaders(ctx, resource);
+  if (outcome.status === 'accepted') {
+    return {
+      status: 202,
+      headers: { Location: headers.Location },
+      body: informational(`Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${id} for its state.`),
+    };
+  }
+  const status = outcome.status === 'created' ? 201 : 200;
+  if (ctx.preferReturn === 'minimal') return { status, headers };
+  if (ctx.preferReturn === 'OperationOutcome') return { status, headers, body: informational(`${type}/${id} ${outcome.status}`) };
+  return { status, headers, body: resource };
+}
+
+/** Decodes a validated resource into a part of its flow object (the path is for error expressions). */
+export function decodePart(ctx: FhirContext, route: ResourceRoute, resource: Json, mode: 'create' | 'update', path: string = route.type): Part<unknown> {
+  return adapters[route.type].decode(ctx.version, resource, path, mode);
+}
+
+export async function create(ctx: FhirContext, type: string, body: unknown, ifNoneExist?: string): Promise<FhirResult> {
+  const route = requireRoute(ctx, type);
+  assertValidResource(ctx.version, body, type);
+  const service = serviceFor<unknown>(ctx, route);
+  if (ifNoneExist) {
+    const existing = await conditionalMatch(ctx, type, ifNoneExist);
+    if (existing) {
+      const { Location: _l, ...headers } = versionHeaders(ctx, existing);
+      return { status: 200, headers, body: ctx.preferReturn === 'minimal' ? undefined : existing };
+    }
+  }
+  const part = decodePart(ctx, route, body as Json, 'create');
+  const outcome = await service.write(part.build(undefined), { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId });
+  return writeResult(ctx, type, part.id, outcome);
+}
+
+/** If-None-Exist: 0 matches → undefined (create), 1 → that resource, more → 412. */
+export async function conditionalMatch(ctx: FhirContext, type: string, query: string): Promise<Json | undefined> {
+  const params: Record<string, string[]> = {};
+  for (const [k, v] of new URLSearchParams(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''))) (params[k] ??= []).push(v);
+  const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
+  if (found.total === 0) return undefined;
+  if (found.total > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.total} resources; it must identify at most one`, 412);
+  return found.resources[0];
+}
+
+export async function update(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: string): Promise<FhirResult> {
+  const route = requireRoute(ctx, type);
+  assertValidResource(ctx.version, body, type);
+  const resource = body as Json;
+  if (resource.id !== id) {
+    throw new MediatorError(400, { code: 'invalid', diagnostics: `The body's id '${resource.id ?? '(none)'}' must equal the id in the URL '${id}'`, expression: [`${type}.id`] });
+  }
+  const service = serviceFor<unknown>(ctx, route);
+  const currentValue = await service.read(id);
+  const current = currentValue ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id) : undefined;
+  checkIfMatch(current, ifMatch, `${type}/${id}`);
+  const part = decodePart(ctx, route, resource, 'update');
+  const previous = currentValue && sameGroup(ctx, route, current, part) ? stripLastUpdated(currentValue) : undefined;
+  if (current && !previous) {
+    throw new ConflictError(`${type}/${id} belongs to another order or delivery number; it cannot be moved by an update`, 409, [`${type}.identifier`]);
+  }
+  const outcome = await service.write(part.build(previous), { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId });
+  const status = currentValue ? outcome : { ...outcome, status: outcome.status === 'updated' ? 'created' as const : outcome.status };
+  return writeResult(ctx, type, id, status);
+}
+
+function sameGroup(ctx: FhirContext, route: ResourceRoute, current: Json | undefined, part: Part<unknown>): boolean {
+  if (!current) return false;
+  return decodePart(ctx, route, current, 'update').groupKey === part.groupKey;
+}
+
+function stripLastUpdated<T>(value: T): T {
+  return { ...(value as object), lastUpdated: undefined } as T;
+}
+
+export async function validateOperation(ctx: FhirContext, type: string, body: unknown): Promise<FhirResult> {
+  requireRoute(ctx, type);
+  const resource = (body as Json)?.resourceType === 'Parameters' ? (body as Json).parameter?.find((p: Json) => p.name === 'resource')?.resource : body;
+  assertValidResource(ctx.version, resource, type);
+  return { status: 200, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${type} is valid FHIR ${ctx.version.toUpperCase()}` }] } };
+}
+
+export type { SearchCriteria };

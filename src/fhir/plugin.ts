@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MediatorError, NotFoundError } from '../domain/errors.js';
+import { processBundle } from './bundle.js';
+import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
+import { responseMediaType } from './content.js';
+import { create, read, update, validateOperation, type FhirContext, type FhirResult } from './interactions.js';
+import { search } from './search.js';
+import type { FhirServices } from './services.js';
+import { basePath, type FhirVersion } from './versions.js';
+
+export interface FhirPluginOptions {
+  version: FhirVersion;
+  /** Current services (they change when configuration changes live). */
+  services: () => FhirServices;
+  publicBaseUrl: () => string;
+  capability: Omit<CapabilityInfo, 'baseUrl'>;
+  defaultCount: number;
+  maxCount: number;
+}
+
+function queryParams(request: FastifyRequest): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const url = request.raw.url ?? '';
+  const q = url.indexOf('?');
+  if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) (out[k] ??= []).push(v);
+  return out;
+}
+
+function preferences(request: FastifyRequest): { handling?: string; return?: string } {
+  const prefer = String(request.headers.prefer ?? '');
+  const out: Record<string, string> = {};
+  for (const part of prefer.split(/[,;]/)) {
+    const [k, v] = part.trim().split('=');
+    if (k && v) out[k] = v.replace(/"/g, '');
+  }
+  return out;
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, result: FhirResult): FastifyReply {
+  const type = responseMediaType(request);
+  reply.code(result.status);
+  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+  if (result.body === undefined) return reply.send();
+  return reply.type(`${type}; charset=utf-8`).send(JSON.stringify(result.body));
+}
+
+const ID = '[A-Za-z0-9\\-\\.]{1,64}';
+
+/** One FHIR base (R4 or R5): every interaction of the route table, plus metadata and bundles. */
+export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): Promise<void> {
+  const { version } = opts;
+  const ctxFor = (request: FastifyRequest): FhirContext => {
+    const prefer = preferences(request);
+    responseMediaType(request); // refuse unsupported formats before doing any work
+    return {
+      version,
+      services: opts.services(),
+      baseUrl: `${opts.publicBaseUrl().replace(/\/$/, '')}${basePath[version]}`,
+      actor: (request as FastifyRequest & { actor?: string }).actor,
+      transactionId: request.headers['x-openhim-transactionid'] as string | undefined,
+      strictHandling: prefer.handling === 'strict',
+      preferReturn: prefer.return,
+      defaultCount: opts.defaultCount,
+      maxCount: opts.maxCount,
+    };
+  };
+  const searchParameters = ownSearchParameters(version);
+  const idParam = (request: FastifyRequest, name = 'id'): string => {
+    const id = (request.params as Record<string, string>)[name];
+    if (!new RegExp(`^${ID}$`).test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})` });
+    return id;
+  };
+
+  app.get('/metadata', async (request, reply) => {
+    const ctx = ctxFor(request);
+    return send(request, reply, { status: 200, body: capabilityStatement(version, { ...opts.capability, baseUrl: ctx.baseUrl }) });
+  });
+  app.get('/SearchParameter/:id', async (request, reply) => {
+    const sp = searchParameters.get(idParam(request));
+    if (!sp) throw new NotFoundError(`SearchParameter/${(request.params as { id: string }).id} is not one we define`);
+    return send(request, reply, { status: 200, body: sp });
+  });
+  app.post('/', async (request, reply) => send(request, reply, await processBundle(ctxFor(request), request.body)));
+  app.get('/:type', async (request, reply) => send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, queryParams(request))));
+  app.post('/:type/_search', async (request, reply) => {
+    const params = queryParams(request);
+    const form = (request.body ?? {}) as Record<string, string | string[]>;
+    for (const [k, v] of Object.entries(form)) (params[k] ??= []).push(...([] as string[]).concat(v));
+    return send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, params));
+  });
+  app.post('/:type/\\$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));
+  app.get('/:type/:id', async (request, reply) => send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))));
+  app.post('/:type', async (request, reply) => send(request, reply, await create(ctxFor(request), (request.params as { type: string }).type, request.body, request.headers['if-none-exist'] as string | undefined)));
+  app.put('/:type/:id', async (request, reply) => send(request, reply, await update(ctxFor(request), (request.params as { type: string }).type, idParam(request), request.body, request.headers['if-match'] as string | undefined)));
+  for (const method of ['DELETE', 'PATCH'] as const) {
+    app.route({ method, url: '/:type/:id', handler: async (request) => { throw notAllowed(method, request); } });
+    app.route({ method, url: '/:type', handler: async (request) => { throw notAllowed(method, request); } });
+  }
+  app.route({ method: ['PUT', 'DELETE', 'PATCH'], url: '/', handler: async (request) => { throw notAllowed(request.method, request); } });
+}
+
+function notAllowed(method: string, request: FastifyRequest): MediatorError {
+  return new MediatorError(405, { code: 'not-supported', diagnostics: `${method} ${request.url.split('?')[0]} is not supported: records are changed in their system of record (use PUT to update, status=inactive to deactivate a Location)` });
+}

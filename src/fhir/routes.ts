@@ -1,0 +1,54 @@
+import type { Flow } from './services.js';
+import type { FhirVersion } from './versions.js';
+import {
+  commonParams, inventoryReportParams, locationParams, supplyDeliveryParams, supplyRequestParams, type SearchParamDef,
+} from './search-params.js';
+
+export type ResourceType = 'Location' | 'SupplyRequest' | 'SupplyDelivery' | 'InventoryReport';
+export type Interaction = 'read' | 'search-type' | 'create' | 'update';
+
+export interface ResourceRoute {
+  type: ResourceType;
+  versions: FhirVersion[];
+  flow: Flow;
+  interactions: Interaction[];
+  searchParams: SearchParamDef[];
+  /** Sort keys accepted in _sort besides _lastUpdated and _id. */
+  sortKeys: string[];
+  documentation: string;
+}
+
+/**
+ * The one table that both serves requests and generates the CapabilityStatement, so the two can
+ * never disagree (DESIGN §6, after Medplum's fhir-router).
+ */
+export const resourceRoutes: ResourceRoute[] = [
+  {
+    type: 'Location', versions: ['r4', 'r5'], flow: 'facilities',
+    interactions: ['read', 'search-type', 'create', 'update'],
+    searchParams: [...commonParams('Location'), ...locationParams], sortKeys: ['name'],
+    documentation: 'Facilities and administrative areas (mCSD), served live from the system of record; writes propagate registry changes to every system.',
+  },
+  {
+    type: 'SupplyRequest', versions: ['r4', 'r5'], flow: 'orders',
+    interactions: ['read', 'search-type', 'create', 'update'],
+    searchParams: [...commonParams('SupplyRequest'), ...supplyRequestParams], sortKeys: ['date'],
+    documentation: 'One order line. The lines of one order share an identifier typed PLAC (the order number); post them together in a transaction Bundle.',
+  },
+  {
+    type: 'SupplyDelivery', versions: ['r4', 'r5'], flow: 'deliveries',
+    interactions: ['read', 'search-type', 'create', 'update'],
+    searchParams: [...commonParams('SupplyDelivery'), ...supplyDeliveryParams], sortKeys: [],
+    documentation: 'Shipments to a facility (read) and received quantities (create = confirm the proof of delivery). R4: one per line sharing an identifier typed FILL.',
+  },
+  {
+    type: 'InventoryReport', versions: ['r5'], flow: 'stock',
+    interactions: ['read', 'search-type', 'create', 'update'],
+    searchParams: [...commonParams('InventoryReport'), ...inventoryReportParams], sortKeys: ['date'],
+    documentation: 'Stock counts (snapshot) and adjustments (difference) at one facility.',
+  },
+];
+
+export function routeFor(version: FhirVersion, type: string): ResourceRoute | undefined {
+  return resourceRoutes.find((r) => r.type === type && r.versions.includes(version));
+}

@@ -1,0 +1,97 @@
+import { InvalidInputError } from '../domain/errors.js';
+import type { DatePrefix, SearchCriteria } from '../systems/connector.js';
+import { SP_BASE } from './conventions.js';
+
+/**
+ * A search parameter we serve: its FHIR definition (for the CapabilityStatement) and how its
+ * values become domain SearchCriteria. Custom ones (no official definition) are also served as
+ * SearchParameter resources.
+ */
+export interface SearchParamDef {
+  name: string;
+  type: 'token' | 'string' | 'reference' | 'date';
+  expression: string;
+  description: string;
+  /** Official definition canonical, or undefined for the ones we define. */
+  official?: string;
+  apply(values: string[], criteria: SearchCriteria): void;
+}
+
+const DATE_PREFIXES: DatePrefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
+const dateValue = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+export function parseDate(name: string, raw: string): { prefix: DatePrefix; value: string } {
+  const prefix = DATE_PREFIXES.find((p) => raw.startsWith(p)) ?? 'eq';
+  const value = DATE_PREFIXES.includes(raw.slice(0, 2) as DatePrefix) ? raw.slice(2) : raw;
+  if (!dateValue.test(value)) throw new InvalidInputError(`Search parameter ${name}: '${raw}' is not a FHIR date (prefix eq|ne|gt|lt|ge|le|sa|eb|ap then YYYY[-MM[-DD[Thh:mm[:ss][zone]]]])`, name);
+  return { prefix, value };
+}
+
+export function parseToken(raw: string): { system?: string; code: string } {
+  const bar = raw.indexOf('|');
+  if (bar < 0) return { code: raw };
+  return { system: raw.slice(0, bar) || undefined, code: raw.slice(bar + 1) };
+}
+
+function referenceId(raw: string, target: string): string {
+  return raw.replace(new RegExp(`^.*${target}/`), '');
+}
+
+function spUrl(resource: string, name: string): string {
+  return `${SP_BASE}/${resource}-${name}`;
+}
+
+const official = (resource: string, name: string) => `http://hl7.org/fhir/SearchParameter/${resource}-${name}`;
+
+export const commonParams = (resource: string): SearchParamDef[] => [
+  { name: '_id', type: 'token', expression: `${resource}.id`, description: 'Logical id', official: 'http://hl7.org/fhir/SearchParameter/Resource-id', apply: (v, c) => { c.ids = v.flatMap((x) => x.split(',')); } },
+  { name: '_lastUpdated', type: 'date', expression: `${resource}.meta.lastUpdated`, description: 'When the resource last changed', official: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', apply: (v, c) => { c.lastUpdated = v.map((x) => parseDate('_lastUpdated', x)); } },
+  { name: 'identifier', type: 'token', expression: `${resource}.identifier`, description: 'A business identifier (system|value)', official: official(resource, 'identifier'), apply: (v, c) => { const t = parseToken(v[0]); c.identifier = { system: t.system, value: t.code }; } },
+  { name: 'status', type: 'token', expression: `${resource}.status`, description: 'Status', official: official(resource, 'status'), apply: (v, c) => { c.status = parseToken(v[0]).code; } },
+];
+
+export const locationParams: SearchParamDef[] = [
+  { name: 'name', type: 'string', expression: 'Location.name | Location.alias', description: 'Name or alias (starts with, case-insensitive)', official: official('Location', 'name'), apply: (v, c) => { c.name = v[0]; } },
+  { name: 'partof', type: 'reference', expression: 'Location.partOf', description: 'The enclosing Location', official: official('Location', 'partof'), apply: (v, c) => { c.partOf = referenceId(v[0], 'Location'); } },
+  { name: 'type', type: 'token', expression: 'Location.type', description: 'Facility type code', official: official('Location', 'type'), apply: (v, c) => { c.type = parseToken(v[0]).code; } },
+];
+
+export const supplyRequestParams: SearchParamDef[] = [
+  { name: 'subject', type: 'reference', expression: 'SupplyRequest.deliverTo', description: 'The receiving facility (deliverTo)', official: official('SupplyRequest', 'subject'), apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
+  { name: 'date', type: 'date', expression: 'SupplyRequest.authoredOn', description: 'When the order was authored', official: official('SupplyRequest', 'date'), apply: (v, c) => { c.date = v.map((x) => parseDate('date', x)); } },
+  { name: 'supplier', type: 'reference', expression: 'SupplyRequest.supplier', description: 'Supplier', official: official('SupplyRequest', 'supplier'), apply: (v, c) => { c.supplier = v[0]; } },
+];
+
+export const supplyDeliveryParams: SearchParamDef[] = [
+  { name: 'destination', type: 'reference', expression: 'SupplyDelivery.destination', description: 'The receiving Location (shipments to a facility)', apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
+  { name: 'based-on', type: 'reference', expression: 'SupplyDelivery.basedOn', description: 'The SupplyRequest (order line) this delivery fulfils', apply: (v, c) => { c.basedOn = referenceId(v[0], 'SupplyRequest'); } },
+  { name: 'supplier', type: 'reference', expression: 'SupplyDelivery.supplier', description: 'Supplier', official: official('SupplyDelivery', 'supplier'), apply: (v, c) => { c.supplier = v[0]; } },
+];
+
+export const inventoryReportParams: SearchParamDef[] = [
+  { name: 'location', type: 'reference', expression: 'InventoryReport.inventoryListing.location', description: 'The Location whose stock is reported', apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
+  { name: 'date', type: 'date', expression: 'InventoryReport.reportedDateTime', description: 'When the report was made', apply: (v, c) => { c.date = v.map((x) => parseDate('date', x)); } },
+  { name: 'item', type: 'token', expression: 'InventoryReport.inventoryListing.item.item.concept', description: 'Product code', official: official('InventoryReport', 'item'), apply: (v, c) => { c.item = parseToken(v[0]); } },
+];
+
+export function definitionUrl(resource: string, p: SearchParamDef): string {
+  return p.official ?? spUrl(resource, p.name);
+}
+
+/** The SearchParameter resource for one of our own parameters. */
+export function searchParameterResource(resource: string, p: SearchParamDef, fhirVersion: string): Record<string, unknown> {
+  return {
+    resourceType: 'SearchParameter',
+    id: `${resource}-${p.name}`,
+    url: spUrl(resource, p.name),
+    name: `${resource}${p.name.replace(/(^|-)(\w)/g, (_m, _d, ch: string) => ch.toUpperCase())}`,
+    status: 'active',
+    description: p.description,
+    code: p.name,
+    base: [resource],
+    type: p.type,
+    expression: p.expression,
+    ...(p.type === 'reference' ? { target: [p.expression.includes('basedOn') ? 'SupplyRequest' : 'Location'] } : {}),
+    ...(fhirVersion.startsWith('4') ? { xpathUsage: 'normal' } : { processingMode: 'normal' }),
+  };
+}

@@ -1,0 +1,129 @@
+import { InvalidInputError } from '../domain/errors.js';
+import type { SearchCriteria } from '../systems/connector.js';
+import { adapters } from './adapters.js';
+import type { Json } from './codecs/common.js';
+import type { FhirContext } from './interactions.js';
+import { requireRoute, serviceFor } from './interactions.js';
+import type { ResourceRoute } from './routes.js';
+
+/** Result parameters handled here rather than turned into criteria. */
+const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_summary', '_format', '_total', '_elements', '_pretty']);
+
+export interface SearchOutcome {
+  resources: Json[];
+  total: number;
+  /** The parameters actually used, for the self link. */
+  used: [string, string][];
+  offset: number;
+  count: number;
+  summaryCount: boolean;
+}
+
+function single(params: Record<string, string[]>, name: string): string | undefined {
+  return params[name]?.[params[name].length - 1];
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new InvalidInputError(`${name} must be a non-negative integer, got '${raw}'`, name);
+  return Number(raw);
+}
+
+function toCriteria(ctx: FhirContext, route: ResourceRoute, params: Record<string, string[]>): { criteria: SearchCriteria; used: [string, string][] } {
+  const criteria: SearchCriteria = {};
+  const used: [string, string][] = [];
+  for (const [name, values] of Object.entries(params)) {
+    if (RESULT_PARAMS.has(name)) continue;
+    const base = name.split(':')[0];
+    const def = route.searchParams.find((p) => p.name === base);
+    if (!def) {
+      if (ctx.strictHandling) throw new InvalidInputError(`Unknown search parameter '${name}' for ${route.type} (Prefer: handling=strict); supported: ${route.searchParams.map((p) => p.name).join(', ')}`, name);
+      continue;
+    }
+    def.apply(values, criteria);
+    for (const v of values) used.push([name, v]);
+  }
+  return { criteria, used };
+}
+
+function compareDates(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+/** Edge-side filters that are cheap and make every service exact on them: _id and _lastUpdated. */
+function edgeFilter(resources: Json[], criteria: SearchCriteria): Json[] {
+  return resources.filter((r) => {
+    if (criteria.ids && !criteria.ids.includes(r.id)) return false;
+    for (const { prefix, value } of criteria.lastUpdated ?? []) {
+      const d = compareDates(r.meta?.lastUpdated, value);
+      const ok = { eq: d === 0, ne: d !== 0, gt: d > 0, sa: d > 0, lt: d < 0, eb: d < 0, ge: d >= 0, le: d <= 0, ap: Math.abs(d) < 86_400_000 }[prefix];
+      if (!ok) return false;
+    }
+    return true;
+  });
+}
+
+function sortKey(route: ResourceRoute, resource: Json, key: string): string {
+  switch (key) {
+    case '_lastUpdated': return resource.meta?.lastUpdated ?? '';
+    case '_id': return resource.id ?? '';
+    case 'name': return (resource.name ?? '').toLowerCase();
+    case 'date': return resource.authoredOn ?? resource.reportedDateTime ?? '';
+    default: throw new InvalidInputError(`_sort by '${key}' is not supported for ${route.type}; use _lastUpdated, _id${route.sortKeys.map((k) => `, ${k}`).join('')}`, '_sort');
+  }
+}
+
+function sortResources(route: ResourceRoute, resources: Json[], sort: string | undefined): Json[] {
+  if (!sort) return resources;
+  const keys = sort.split(',').map((k) => k.trim()).filter(Boolean).map((k) => ({ key: k.replace(/^-/, ''), desc: k.startsWith('-') }));
+  for (const { key } of keys) sortKey(route, {}, key);
+  return [...resources].sort((a, b) => {
+    for (const { key, desc } of keys) {
+      const x = sortKey(route, a, key);
+      const y = sortKey(route, b, key);
+      if (x !== y) return (x < y ? -1 : 1) * (desc ? -1 : 1);
+    }
+    return 0;
+  });
+}
+
+export async function searchResources(ctx: FhirContext, type: string, params: Record<string, string[]>, opts: { all?: boolean } = {}): Promise<SearchOutcome> {
+  const route = requireRoute(ctx, type);
+  const summary = single(params, '_summary');
+  if (summary !== undefined && !['count', 'true', 'false', 'data', 'text'].includes(summary)) throw new InvalidInputError(`_summary must be one of true, false, data, text, count`, '_summary');
+  const count = Math.min(positiveInt('_count', single(params, '_count'), ctx.defaultCount), ctx.maxCount);
+  const offset = positiveInt('_offset', single(params, '_offset'), 0);
+  const { criteria, used } = toCriteria(ctx, route, params);
+  const page = await serviceFor<unknown>(ctx, route).search(criteria);
+  const encoded = page.items.flatMap((item) => adapters[route.type].encode(ctx.version, item));
+  const matching = sortResources(route, edgeFilter(encoded, criteria), single(params, '_sort'));
+  const sort = single(params, '_sort');
+  if (sort) used.push(['_sort', sort]);
+  const resources = opts.all ? matching : matching.slice(offset, offset + count);
+  return { resources, total: matching.length, used, offset, count, summaryCount: summary === 'count' };
+}
+
+function link(ctx: FhirContext, type: string, used: [string, string][], offset: number, count: number): string {
+  const qs = new URLSearchParams(used);
+  qs.set('_count', String(count));
+  if (offset) qs.set('_offset', String(offset));
+  return `${ctx.baseUrl}/${type}?${qs.toString()}`;
+}
+
+export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome): Json {
+  if (s.summaryCount) return { resourceType: 'Bundle', type: 'searchset', total: s.total, link: [{ relation: 'self', url: link(ctx, type, [...s.used, ['_summary', 'count']], 0, s.count) }] };
+  const links = [{ relation: 'self', url: link(ctx, type, s.used, s.offset, s.count) }];
+  if (s.offset + s.count < s.total) links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
+  if (s.offset > 0) links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total: s.total,
+    link: links,
+    ...(s.resources.length ? { entry: s.resources.map((r) => ({ fullUrl: `${ctx.baseUrl}/${type}/${r.id}`, resource: r, search: { mode: 'match' } })) } : {}),
+  };
+}
+
+export async function search(ctx: FhirContext, type: string, params: Record<string, string[]>): Promise<{ status: number; body: Json }> {
+  return { status: 200, body: searchsetBundle(ctx, type, await searchResources(ctx, type, params)) };
+}

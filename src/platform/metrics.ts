@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance, so tests and several apps in one process do not collide. */
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  requestSeconds: Histogram<'method' | 'route'>;
+  upstreamCalls: Counter<'system' | 'outcome'>;
+  upstreamSeconds: Histogram<'system'>;
+}
+
+export function createMetrics(withDefaults = true): Metrics {
+  const registry = new Registry();
+  if (withDefaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({ name: 'mediator_http_requests_total', help: 'Requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    requestSeconds: new Histogram({ name: 'mediator_http_request_seconds', help: 'Request latency', labelNames: ['method', 'route'], registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
+    upstreamCalls: new Counter({ name: 'mediator_upstream_calls_total', help: 'Upstream calls by system and outcome (ok, client_error, server_error, timeout, network)', labelNames: ['system', 'outcome'], registers: [registry] }),
+    upstreamSeconds: new Histogram({ name: 'mediator_upstream_call_seconds', help: 'Upstream call latency', labelNames: ['system'], registers: [registry], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
+  };
+}
+
+export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
