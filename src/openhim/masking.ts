@@ -63,7 +63,7 @@ export function maskJsonValue(value: unknown): unknown {
 }
 
 // `"password": "x"`, `password=x`, `token: x` in text that is neither JSON nor a form (logs, HTML, partial JSON).
-const INLINE_SECRET = /(["']?[\w-]*(?:passw|passwd|pwd|secret|token|api[-_]?key)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'&,;<>}]+)/gi;
+const INLINE_SECRET = /(["']?[\w-]*(?:passw|passwd|pwd|secret|token|api[-_]?key)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s"'&,;<>}]+)/gi;
 
 function maskInlineSecrets(text: string): string {
   return text.replace(INLINE_SECRET, (_m, key: string, value: string) => key + (value.startsWith('"') ? `"${MASK}"` : value.startsWith("'") ? `'${MASK}'` : MASK));
