@@ -45,9 +45,11 @@ function parseJson(body: string, limits: JsonLimits): unknown {
  * POST _search. XML is answered with a 415 that says JSON is the format we speak.
  */
 export function registerFhirContentTypes(app: FastifyInstance, limits: JsonLimits): void {
-  app.removeContentTypeParser(['application/json']);
-  const parser = (_req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => {
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  const parser = (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => {
     try {
+      // GET/DELETE carrying a JSON content type but no body (clients send default headers) is not an error.
+      if (body === '' && req.method !== 'POST' && req.method !== 'PUT') return done(null, undefined);
       done(null, parseJson(body, limits));
     } catch (err) {
       done(err as Error);

@@ -36,7 +36,7 @@ export const requiredBindings: Record<string, RequiredBinding[]> = {
 };
 
 /** Elements whose minimum cardinality is 1 but which a schema cannot (choice types) or does not (R5) require. */
-export const requiredElements: Record<string, { paths: string[][]; versions?: FhirVersion[] }[]> = {
+export const requiredElements: Record<string, { paths: string[][]; versions?: FhirVersion[]; parent?: string }[]> = {
   SupplyRequest: [
     { paths: [['itemCodeableConcept', 'itemReference']], versions: ['r4'] },
     { paths: [['item']], versions: ['r5'] },
@@ -44,5 +44,10 @@ export const requiredElements: Record<string, { paths: string[][]; versions?: Fh
   ],
   InventoryReport: [{ paths: [['status'], ['countType'], ['reportedDateTime']] }],
   SupplyDelivery: [],
-  Location: [],
+  Location: [{ parent: 'position', paths: [['longitude'], ['latitude']] }],
+};
+
+/** Elements of cardinality 0..1 that the R4 schema lets through as arrays. */
+export const singleElements: Record<string, { path: string; versions?: FhirVersion[] }[]> = {
+  SupplyDelivery: [{ path: 'suppliedItem', versions: ['r4'] }],
 };

@@ -1,6 +1,6 @@
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
-import { requiredBindings, requiredElements } from './bindings.js';
+import { requiredBindings, requiredElements, singleElements } from './bindings.js';
 
 /**
  * The checks the official schemas miss (reference/fhir.md §3): required code lists, required
@@ -13,7 +13,14 @@ export function validateRules(version: FhirVersion, resource: Record<string, unk
     ...checkDateTimeZones(resource, type),
     ...checkRequiredElements(version, resource, type),
     ...checkBindings(version, resource, type),
+    ...checkSingleElements(version, resource, type),
   ];
+}
+
+function checkSingleElements(version: FhirVersion, resource: Record<string, unknown>, type: string): Issue[] {
+  return (singleElements[type] ?? [])
+    .filter((rule) => applies(rule.versions, version) && Array.isArray(resource[rule.path]))
+    .map((rule) => ({ code: 'structure' as const, diagnostics: `${type}.${rule.path} is a single element in FHIR ${version.toUpperCase()}, not an array`, expression: [`${type}.${rule.path}`] }));
 }
 
 function walk(value: unknown, path: string, visit: (value: unknown, path: string) => void): void {
@@ -55,10 +62,14 @@ function checkRequiredElements(version: FhirVersion, resource: Record<string, un
   const issues: Issue[] = [];
   for (const rule of requiredElements[type] ?? []) {
     if (!applies(rule.versions, version)) continue;
-    for (const alternatives of rule.paths) {
-      if (!alternatives.some((p) => resource[p] !== undefined)) {
-        const shown = alternatives.length > 1 ? alternatives.join(' or ') : alternatives[0];
-        issues.push({ code: 'required', diagnostics: `${type}.${shown} is required (minimum cardinality 1)`, expression: alternatives.map((p) => `${type}.${p}`) });
+    const parents = rule.parent ? valuesAt(resource, rule.parent, type) : [{ value: resource, path: type }];
+    for (const parent of parents) {
+      const el = (parent.value ?? {}) as Record<string, unknown>;
+      for (const alternatives of rule.paths) {
+        if (!alternatives.some((p) => el[p] !== undefined)) {
+          const shown = alternatives.length > 1 ? alternatives.join(' or ') : alternatives[0];
+          issues.push({ code: 'required', diagnostics: `${parent.path}.${shown} is required (minimum cardinality 1)`, expression: alternatives.map((p) => `${parent.path}.${p}`) });
+        }
       }
     }
   }

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * The two store engines the outbox/store suites run against. SQLite always runs (a file in a
+ * temp dir, so a "crashed" store can be reopened); PostgreSQL runs when TEST_DATABASE_URL is
+ * set (scripts/pg-test-server.sh starts one), each test in its own fresh database.
+ */
+export interface EngineCase {
+  name: 'sqlite' | 'postgres';
+  skip?: string;
+  /** A fresh, empty database for one test, and how to remove it. */
+  freshDatabase(): Promise<{ databaseUrl: string; drop(): Promise<void> }>;
+}
+
+function sqliteCase(): EngineCase {
+  return {
+    name: 'sqlite',
+    async freshDatabase() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-test-'));
+      return { databaseUrl: `sqlite:${path.join(dir, 'mediator.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    },
+  };
+}
+
+function postgresCase(baseUrl: string | undefined): EngineCase {
+  return {
+    name: 'postgres',
+    skip: baseUrl ? undefined : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set (start one with scripts/pg-test-server.sh)',
+    async freshDatabase() {
+      const name = `outbox_t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+      const admin = new pg.Client({ connectionString: baseUrl });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await admin.end();
+      }
+      const url = new URL(baseUrl!);
+      url.pathname = `/${name}`;
+      return {
+        databaseUrl: url.toString(),
+        async drop() {
+          const c = new pg.Client({ connectionString: baseUrl });
+          await c.connect();
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          } finally {
+            await c.end();
+          }
+        },
+      };
+    },
+  };
+}
+
+export function engineCases(): EngineCase[] {
+  return [sqliteCase(), postgresCase(process.env.TEST_DATABASE_URL)];
+}
