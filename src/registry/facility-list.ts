@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Facility, FacilityStatus } from '../domain/facility.js';
+import type { Identifier } from '../domain/identifiers.js';
+import { InvalidInputError } from '../domain/errors.js';
+import { loadValidatedTable, mappingsDir } from './match/data-table.js';
+import type { MatchRecord } from './match/prepare.js';
+
+/** Which column holds what, for one facility list (CSV or JSON rows). */
+export interface ColumnMapping {
+  id?: string;
+  name: string;
+  aliases?: string[];
+  /** Area columns, top (largest) first. */
+  areas?: (string | { column: string; level: string })[];
+  type?: string;
+  lat?: string;
+  lon?: string;
+  status?: string;
+  identifiers?: { column: string; system: string }[];
+}
+
+interface HeaderSynonyms {
+  id: string[];
+  name: string[];
+  aliases: string[];
+  areas: string[];
+  type: string[];
+  lat: string[];
+  lon: string[];
+  status: string[];
+  identifiers: string[];
+  inactiveValues: string[];
+  suspendedValues: string[];
+}
+
+let synonyms: HeaderSynonyms | undefined;
+function headerSynonyms(): HeaderSynonyms {
+  const dir = mappingsDir();
+  synonyms ??= loadValidatedTable<HeaderSynonyms>(path.join(dir, 'facility-columns.json'), path.join(dir, 'facility-columns.schema.json'));
+  return synonyms;
+}
+
+const headerKey = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+
+/** Identifier headers this generic say nothing about who issued the code: kept per list. */
+const GENERIC_ID_HEADERS = new Set(['code', 'id']);
+
+/**
+ * Guesses a column mapping from the header row using the synonym table. Generic code columns
+ * ("code") get a list-specific identifier system, so two lists' unrelated code spaces are never
+ * compared with each other (GOFR's identifier rule ignores systems; we do not).
+ */
+export function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMapping {
+  const syn = headerSynonyms();
+  const byKey = new Map(headers.map((h) => [headerKey(h), h]));
+  const first = (names: string[]) => names.map((n) => byKey.get(n)).find((h) => h !== undefined);
+  const name = first(syn.name);
+  if (!name) throw new InvalidInputError(`${listLabel}: no facility name column among ${headers.join(', ')}`);
+  const id = first(syn.id);
+  const used = new Set([name, id].filter(Boolean));
+  const identifiers = syn.identifiers
+    .map((n) => byKey.get(n))
+    .filter((h): h is string => h !== undefined && !used.has(h))
+    .map((h) => ({ column: h, system: GENERIC_ID_HEADERS.has(headerKey(h)) ? `${listLabel}#${headerKey(h)}` : headerKey(h) }));
+  return {
+    id,
+    name,
+    aliases: syn.aliases.map((n) => byKey.get(n)).filter((h): h is string => h !== undefined),
+    areas: syn.areas.map((n) => byKey.get(n)).filter((h): h is string => h !== undefined).map((h) => ({ column: h, level: headerKey(h) })),
+    type: first(syn.type),
+    lat: first(syn.lat),
+    lon: first(syn.lon),
+    status: first(syn.status),
+    identifiers,
+  };
+}
+
+/** Reads a --mapping file: one mapping for both lists, or {left, right}. */
+export function loadColumnMappingFile(file: string): { left: ColumnMapping; right: ColumnMapping } {
+  const m = loadValidatedTable<ColumnMapping | { left: ColumnMapping; right: ColumnMapping }>(
+    file,
+    path.join(mappingsDir(), 'facility-column-mapping.schema.json'),
+  );
+  return 'left' in m ? m : { left: m, right: m };
+}
+
+export function statusFromValue(value: string | undefined): FacilityStatus {
+  const v = (value ?? '').trim().toLowerCase();
+  if (!v) return 'active';
+  const syn = headerSynonyms();
+  if (syn.inactiveValues.includes(v)) return 'inactive';
+  if (syn.suspendedValues.includes(v)) return 'suspended';
+  return 'active';
+}
+
+function num(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** One row → a domain Facility plus the level key of each area, using the mapping. */
+export function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index: number, system: string): MatchRecord {
+  const cell = (c: string | undefined) => (c === undefined ? undefined : (row[c] ?? '').toString().trim());
+  const areas = (mapping.areas ?? []).map((a) => (typeof a === 'string' ? { column: a, level: headerKey(a) } : a));
+  const present = areas.filter((a) => cell(a.column));
+  const id = cell(mapping.id) || `row-${index + 1}`;
+  const identifiers: Identifier[] = (mapping.identifiers ?? [])
+    .map((x) => ({ system: x.system, value: cell(x.column) ?? '' }))
+    .filter((x) => x.value);
+  const lat = num(cell(mapping.lat));
+  const lon = num(cell(mapping.lon));
+  const type = cell(mapping.type);
+  const facility: Facility = {
+    id,
+    identifiers,
+    name: cell(mapping.name) ?? '',
+    aliases: (mapping.aliases ?? []).map(cell).filter((a): a is string => !!a),
+    status: statusFromValue(cell(mapping.status)),
+    kind: 'facility',
+    types: type ? [{ code: type, display: type }] : undefined,
+    // Facility.areaPath is nearest first; the mapping lists areas top first.
+    areaPath: present.map((a) => cell(a.column)!).reverse(),
+    position: lat !== undefined && lon !== undefined ? { latitude: lat, longitude: lon } : undefined,
+    source: { system, id },
+  };
+  return { facility, areaLevels: present.map((a) => a.level).reverse() };
+}
+
+export interface LoadedList {
+  records: MatchRecord[];
+  rows: Record<string, string>[];
+  mapping: ColumnMapping;
+}
+
+/** Parses CSV text into rows keyed by header. */
+export function parseCsv(text: string): Record<string, string>[] {
+  return parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true, trim: false }) as Record<string, string>[];
+}
+
+/** Reads rows from a CSV file or a JSON array of objects. */
+export function readRows(file: string): Record<string, string>[] {
+  const text = readFileSync(file, 'utf8');
+  if (/\.json$/i.test(file)) {
+    const data = JSON.parse(text) as unknown;
+    if (!Array.isArray(data)) throw new InvalidInputError(`${path.basename(file)}: expected a JSON array of facility objects`);
+    return data.map((o) => Object.fromEntries(Object.entries(o as object).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])));
+  }
+  return parseCsv(text);
+}
+
+export interface LoadOptions {
+  mapping?: ColumnMapping;
+  /** System label for the crosswalk (defaults to the file name without extension). */
+  system?: string;
+  /** Columns removed before anything else sees the rows (the benchmark drops its truth key). */
+  dropColumns?: string[];
+}
+
+/** Loads a facility list from CSV or JSON rows with an explicit or inferred column mapping. */
+export function loadFacilityList(file: string, options: LoadOptions = {}): LoadedList {
+  const system = options.system ?? path.basename(file).replace(/\.[^.]+$/, '');
+  const drop = new Set(options.dropColumns ?? []);
+  const rows = readRows(file).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.has(k))));
+  const headers = rows.length ? Object.keys(rows[0]) : [];
+  const mapping = options.mapping ?? inferColumnMapping(headers, system);
+  return { records: rows.map((r, i) => rowToRecord(r, mapping, i, system)), rows, mapping };
+}

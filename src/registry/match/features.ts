@@ -1,0 +1,151 @@
+import { distanceKm } from './geo.js';
+import type { PreparedRecord } from './prepare.js';
+import { compareNames, tokenSimilarity, type NameComparison, type TokenStats } from './similarity.js';
+
+/**
+ * The comparison vector of a candidate pair: one level per feature. Each level has an m
+ * probability (among true pairs) and a u probability (among non-pairs) in the weights table;
+ * `missing` levels carry no evidence either way.
+ */
+export const FEATURE_LEVELS = {
+  name: ['exact', 'core-exact', 's95', 's90', 's85', 's78', 'low'],
+  rarity: ['df1-2', 'df3-10', 'df11-50', 'df51+', 'none'],
+  type: ['same', 'family', 'different', 'missing'],
+  level: ['same', 'different', 'missing'],
+  area: ['same', 'different', 'missing'],
+  subArea: ['shared', 'none', 'missing'],
+  qualifier: ['same', 'similar', 'different', 'missing'],
+  distance: ['d0.5', 'd2', 'd10', 'd25', 'far', 'missing'],
+  identifier: ['same', 'different', 'missing'],
+  status: ['same', 'different', 'missing'],
+} as const;
+
+export type FeatureName = keyof typeof FEATURE_LEVELS;
+export type FeatureLevels = { [F in FeatureName]: (typeof FEATURE_LEVELS)[F][number] };
+export const FEATURES = Object.keys(FEATURE_LEVELS) as FeatureName[];
+
+export interface PairComparison {
+  levels: FeatureLevels;
+  name: NameComparison;
+  distanceKm?: number;
+  a: PreparedRecord;
+  b: PreparedRecord;
+}
+
+/** Human-readable detail per feature, for the review reasons (built only for rows that are shown). */
+export function describeComparison(c: PairComparison): Partial<Record<FeatureName, string>> {
+  const { a, b, name, distanceKm: km } = c;
+  return {
+    name: `similarity ${name.similarity.toFixed(3)} ("${a.facility.name}" vs "${b.facility.name}")`,
+    rarity: name.rarestSharedDf === undefined ? 'no shared distinctive word' : `rarest shared word in ${name.rarestSharedDf} records`,
+    type: `${a.typeClass?.class ?? '?'} vs ${b.typeClass?.class ?? '?'}`,
+    level: `${a.name.level ?? '?'} vs ${b.name.level ?? '?'}`,
+    area: `${a.top ?? '?'} vs ${b.top ?? '?'}`,
+    qualifier: `"${a.name.qualifier.join(' ')}" vs "${b.name.qualifier.join(' ')}"`,
+    distance: km === undefined ? `no usable coordinates${a.positionDefect || b.positionDefect ? ` (${a.positionDefect ?? b.positionDefect})` : ''}` : `${km.toFixed(2)} km`,
+  };
+}
+
+function bestNameComparison(a: PreparedRecord, b: PreparedRecord, stats: TokenStats): NameComparison {
+  let best = compareNames(a.name, b.name, stats, a.areaTokens, b.areaTokens);
+  // Aliases (official names, former names) compete with the main name; the best pairing counts.
+  for (const x of [a.name, ...a.aliases]) {
+    for (const y of [b.name, ...b.aliases]) {
+      if (x === a.name && y === b.name) continue;
+      const c = compareNames(x, y, stats, a.areaTokens, b.areaTokens);
+      if (c.similarity > best.similarity || (c.similarity === best.similarity && c.fullExact && !best.fullExact)) best = c;
+    }
+  }
+  return best;
+}
+
+export function nameLevel(c: NameComparison): FeatureLevels['name'] {
+  if (c.fullExact) return 'exact';
+  if (c.coreExact) return 'core-exact';
+  if (c.similarity >= 0.95) return 's95';
+  if (c.similarity >= 0.9) return 's90';
+  if (c.similarity >= 0.85) return 's85';
+  if (c.similarity >= 0.78) return 's78';
+  return 'low';
+}
+
+export function rarityLevel(df: number | undefined): FeatureLevels['rarity'] {
+  if (df === undefined) return 'none';
+  if (df <= 2) return 'df1-2';
+  if (df <= 10) return 'df3-10';
+  if (df <= 50) return 'df11-50';
+  return 'df51+';
+}
+
+function typeLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['type'] {
+  if (!a.typeClass || !b.typeClass) return 'missing';
+  if (a.typeClass.class === b.typeClass.class) return 'same';
+  return a.typeClass.family === b.typeClass.family ? 'family' : 'different';
+}
+
+function levelLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['level'] {
+  if (!a.name.level || !b.name.level) return 'missing';
+  return a.name.level === b.name.level ? 'same' : 'different';
+}
+
+function areaLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['area'] {
+  if (!a.top || !b.top) return 'missing';
+  return a.top === b.top ? 'same' : 'different';
+}
+
+function subAreaLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['subArea'] {
+  if (a.subAreas.size === 0 || b.subAreas.size === 0) return 'missing';
+  for (const x of a.subAreas) if (b.subAreas.has(x)) return 'shared';
+  return 'none';
+}
+
+function qualifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['qualifier'] {
+  const qa = a.name.qualifier.join(' ');
+  const qb = b.name.qualifier.join(' ');
+  if (!qa || !qb) return 'missing';
+  if (qa === qb) return 'same';
+  return tokenSimilarity(qa, qb) >= 0.85 ? 'similar' : 'different';
+}
+
+export function distanceLevel(km: number | undefined): FeatureLevels['distance'] {
+  if (km === undefined) return 'missing';
+  if (km < 0.5) return 'd0.5';
+  if (km < 2) return 'd2';
+  if (km < 10) return 'd10';
+  if (km < 25) return 'd25';
+  return 'far';
+}
+
+/** Identifiers count only within the same system: an OpenLMIS code equal to a DHIS2 code proves nothing. */
+export function identifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['identifier'] {
+  let comparable = false;
+  for (const [system, values] of a.identifiers) {
+    const other = b.identifiers.get(system);
+    if (!other) continue;
+    comparable = true;
+    for (const v of values) if (other.has(v)) return 'same';
+  }
+  return comparable ? 'different' : 'missing';
+}
+
+function statusLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['status'] {
+  return a.status === b.status ? 'same' : 'different';
+}
+
+export function comparePair(a: PreparedRecord, b: PreparedRecord, stats: TokenStats): PairComparison {
+  const name = bestNameComparison(a, b, stats);
+  const km = a.position && b.position ? distanceKm(a.position, b.position) : undefined;
+  const levels: FeatureLevels = {
+    name: nameLevel(name),
+    rarity: rarityLevel(name.rarestSharedDf),
+    type: typeLevel(a, b),
+    level: levelLevel(a, b),
+    area: areaLevel(a, b),
+    subArea: subAreaLevel(a, b),
+    qualifier: qualifierLevel(a, b),
+    distance: distanceLevel(km),
+    identifier: identifierLevel(a, b),
+    status: statusLevel(a, b),
+  };
+  return { levels, name, distanceKm: km, a, b };
+}

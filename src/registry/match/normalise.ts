@@ -1,0 +1,133 @@
+import type { TypeClass, Vocabulary } from './vocabulary.js';
+
+/** A facility name taken apart for comparison. */
+export interface NormalisedName {
+  /** All tokens of the name outside parentheses, abbreviations expanded. */
+  tokens: string[];
+  /** `tokens` joined by one space: the name compared for exact agreement. */
+  full: string;
+  /** Distinctive tokens: not generic type words, not the level marker. */
+  core: string[];
+  /** Generic type words found in the name ("dispensary", "health", "centre" …). */
+  typeTokens: string[];
+  /** Service level written in the name ("ii", "iii", "4" …): HC II ≠ HC IV, so it is kept. */
+  level?: string;
+  /** Words inside parentheses: usually a locality qualifier, which drifts between lists. */
+  qualifier: string[];
+  /** Facility type class implied by the name's type words. */
+  typeClass?: TypeClass;
+}
+
+const ROMAN_LEVELS: Record<string, string> = {
+  i: '1', ii: '2', iii: '3', iv: '4', v: '5', vi: '6', vii: '7', viii: '8', ix: '9', x: '10',
+};
+
+/**
+ * Repairs UTF-8 text that was decoded as Latin-1 ("SaÃºde" → "Saúde") when the repair is
+ * lossless, and drops replacement characters left by earlier broken conversions. Text that
+ * cannot be recovered is returned as it is and still compared fuzzily.
+ */
+export function repairMojibake(text: string): string {
+  let out = text;
+  if (/[ÃÂ][\u0080-\u00bf]/.test(out)) {
+    const bytes = Buffer.from(out, 'latin1');
+    const decoded = bytes.toString('utf8');
+    if (!decoded.includes('\ufffd') && decoded.length < out.length) {
+      out = decoded;
+    }
+  }
+  return out.replace(/\ufffd/g, '');
+}
+
+/** Lower case, accents removed, '&' → and, apostrophes joined, other punctuation → space. */
+export function foldText(text: string): string {
+  return repairMojibake(text)
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/['’`´]/g, '')
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
+}
+
+export function tokenise(text: string): string[] {
+  const folded = foldText(text);
+  return folded ? folded.split(' ') : [];
+}
+
+/** Whole-word (whole token sequence) abbreviation expansion; never inside a word. */
+export function expandAbbreviations(tokens: string[], vocabulary: Vocabulary): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    const hit = vocabulary.abbreviations.find((a) => a.from.every((t, k) => tokens[i + k] === t));
+    if (hit) {
+      out.push(...hit.to);
+      i += hit.from.length;
+    } else {
+      out.push(tokens[i]);
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** Splits "Name (qualifier)" into the name and the qualifier; an unclosed "(" runs to the end. */
+export function splitQualifier(raw: string): { main: string; qualifier: string } {
+  const parts: string[] = [];
+  const main = raw.replace(/\(([^)]*)\)?/g, (_m, inner: string) => {
+    parts.push(inner);
+    return ' ';
+  });
+  return { main, qualifier: parts.join(' ') };
+}
+
+/** Finds the service level: a roman numeral or number after a type word or after "level". */
+function findLevel(tokens: string[], vocabulary: Vocabulary): { level?: string; index: number } {
+  for (let i = 1; i < tokens.length; i++) {
+    const prev = tokens[i - 1];
+    const t = tokens[i];
+    const afterType = vocabulary.typeWords.has(prev);
+    if (afterType && ROMAN_LEVELS[t] && (t !== 'i' || prev === 'level')) return { level: ROMAN_LEVELS[t], index: i };
+    if (prev === 'level' && /^\d{1,2}$/.test(t)) return { level: String(Number(t)), index: i };
+  }
+  return { index: -1 };
+}
+
+export function findTypeClass(tokens: string[], vocabulary: Vocabulary): TypeClass | undefined {
+  let best: { typeClass: TypeClass; length: number; at: number } | undefined;
+  for (const phrase of vocabulary.typePhrases) {
+    const n = phrase.tokens.length;
+    for (let i = tokens.length - n; i >= 0; i--) {
+      if (phrase.tokens.every((t, k) => tokens[i + k] === t)) {
+        // Longest phrase wins; among equals the later one (the type word usually ends a name).
+        if (!best || n > best.length || (n === best.length && i > best.at)) best = { typeClass: phrase.typeClass, length: n, at: i };
+        break;
+      }
+    }
+  }
+  return best?.typeClass;
+}
+
+export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedName {
+  const { main, qualifier } = splitQualifier(raw);
+  const tokens = expandAbbreviations(tokenise(main), vocabulary);
+  const { level, index } = findLevel(tokens, vocabulary);
+  const core: string[] = [];
+  const typeTokens: string[] = [];
+  tokens.forEach((t, i) => {
+    if (i === index) return;
+    if (vocabulary.typeWords.has(t)) typeTokens.push(t);
+    else core.push(t);
+  });
+  return {
+    tokens,
+    full: tokens.join(' '),
+    core,
+    typeTokens,
+    level,
+    qualifier: expandAbbreviations(tokenise(qualifier), vocabulary),
+    typeClass: findTypeClass(tokens, vocabulary),
+  };
+}

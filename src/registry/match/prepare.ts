@@ -1,0 +1,159 @@
+import type { Facility, FacilityStatus, GeoPoint } from '../../domain/facility.js';
+import { cleanPositions, referencePoint, type PositionDefect } from './geo.js';
+import { findTypeClass, foldText, normaliseName, tokenise, type NormalisedName } from './normalise.js';
+import type { TypeClass, Vocabulary } from './vocabulary.js';
+
+/**
+ * What the matcher takes: a domain Facility (from an mCSD bundle, a connector or a CSV file) and,
+ * when the source names its administrative levels, the level key of each `areaPath` entry
+ * ("county", "district" …) so lists with different depths can be compared level by level.
+ */
+export interface MatchRecord {
+  facility: Facility;
+  /** Parallel to facility.areaPath (nearest first). Absent: levels are counted from the top. */
+  areaLevels?: string[];
+}
+
+export interface PreparedRecord {
+  index: number;
+  id: string;
+  facility: Facility;
+  name: NormalisedName;
+  aliases: NormalisedName[];
+  /** Area names keyed by level, folded. */
+  areaByLevel: Map<string, string>;
+  /** Folded value at the top level both lists share (county, region …). */
+  top?: string;
+  /** Folded area names below that top level, whatever their level: drift moves names between levels. */
+  subAreas: Set<string>;
+  /** Tokens of all the record's own area names: a name word equal to one is a locality, not identity. */
+  areaTokens: Set<string>;
+  typeClass?: TypeClass;
+  position?: GeoPoint;
+  positionDefect?: PositionDefect;
+  /** Identifier values by system. */
+  identifiers: Map<string, Set<string>>;
+  status: FacilityStatus;
+}
+
+export interface PreparedList {
+  records: PreparedRecord[];
+  /** Level keys top-first. */
+  levels: string[];
+}
+
+export function toMatchRecord(input: Facility | MatchRecord): MatchRecord {
+  return 'facility' in input ? input : { facility: input };
+}
+
+/** Level keys of a record, top-first; positional keys when the source gave none. */
+function levelKeys(record: MatchRecord): string[] {
+  const path = record.facility.areaPath ?? [];
+  const keys = record.areaLevels && record.areaLevels.length === path.length
+    ? record.areaLevels
+    : path.map((_, i) => `level-${path.length - i}`);
+  return [...keys].reverse();
+}
+
+function listLevels(records: MatchRecord[]): string[] {
+  const seen: string[] = [];
+  for (const r of records) for (const k of levelKeys(r)) if (!seen.includes(k)) seen.push(k);
+  return seen;
+}
+
+/** The highest administrative level that both lists carry: the only one compared as "same area". */
+export function commonTopLevel(left: string[], right: string[]): string | undefined {
+  return left.find((k) => right.includes(k));
+}
+
+function recordId(f: Facility, index: number): string {
+  return f.id ?? f.source?.id ?? f.identifiers[0]?.value ?? `#${index}`;
+}
+
+function identifierMap(f: Facility): Map<string, Set<string>> {
+  const map = new Map<string, Set<string>>();
+  for (const id of f.identifiers) {
+    const value = id.value.trim().toLowerCase();
+    if (!value) continue;
+    if (!map.has(id.system)) map.set(id.system, new Set());
+    map.get(id.system)!.add(value);
+  }
+  return map;
+}
+
+function typeClassOf(f: Facility, name: NormalisedName, vocabulary: Vocabulary): TypeClass | undefined {
+  for (const t of f.types ?? []) {
+    const found = findTypeClass(tokenise(t.display ?? t.code), vocabulary);
+    if (found) return found;
+  }
+  return name.typeClass;
+}
+
+/** Aliases that normalise to the main name (or to each other) add nothing but cost. */
+function distinctAliases(name: NormalisedName, aliases: NormalisedName[]): NormalisedName[] {
+  const seen = new Set([`${name.full}|${name.qualifier.join(' ')}`]);
+  return aliases.filter((a) => {
+    const k = `${a.full}|${a.qualifier.join(' ')}`;
+    if (!a.full || seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function prepareOne(
+  record: MatchRecord,
+  index: number,
+  top: string | undefined,
+  vocabulary: Vocabulary,
+): Omit<PreparedRecord, 'position' | 'positionDefect'> {
+  const f = record.facility;
+  const name = normaliseName(f.name, vocabulary);
+  const path = f.areaPath ?? [];
+  const keys = levelKeys(record); // top-first
+  const namesTopFirst = [...path].reverse().map(foldText);
+  const areaByLevel = new Map<string, string>();
+  keys.forEach((k, i) => namesTopFirst[i] && areaByLevel.set(k, namesTopFirst[i]));
+  const topIndex = top ? keys.indexOf(top) : -1;
+  const subAreas = new Set(namesTopFirst.filter((n, i) => n && i > topIndex));
+  const areaTokens = new Set(namesTopFirst.flatMap((n) => (n ? n.split(' ') : [])));
+  return {
+    index,
+    id: recordId(f, index),
+    facility: f,
+    name,
+    aliases: distinctAliases(name, (f.aliases ?? []).map((a) => normaliseName(a, vocabulary))),
+    areaByLevel,
+    top: top ? areaByLevel.get(top) : undefined,
+    subAreas,
+    areaTokens,
+    typeClass: typeClassOf(f, name, vocabulary),
+    identifiers: identifierMap(f),
+    status: f.status,
+  };
+}
+
+/** Normalises both lists once, against each other (shared top level, shared geo reference). */
+export function prepareLists(
+  left: (Facility | MatchRecord)[],
+  right: (Facility | MatchRecord)[],
+  vocabulary: Vocabulary,
+): { left: PreparedList; right: PreparedList; topLevel?: string } {
+  const l = left.map(toMatchRecord);
+  const r = right.map(toMatchRecord);
+  const leftLevels = listLevels(l);
+  const rightLevels = listLevels(r);
+  const topLevel = commonTopLevel(leftLevels, rightLevels);
+  const ref = referencePoint([l.map((x) => x.facility.position), r.map((x) => x.facility.position)]);
+  const build = (records: MatchRecord[], levels: string[]): PreparedList => {
+    const clean = cleanPositions(records.map((x) => x.facility.position), ref);
+    return {
+      levels,
+      records: records.map((rec, i) => ({
+        ...prepareOne(rec, i, topLevel, vocabulary),
+        position: clean[i].position,
+        positionDefect: clean[i].defect,
+      })),
+    };
+  };
+  return { left: build(l, leftLevels), right: build(r, rightLevels), topLevel };
+}

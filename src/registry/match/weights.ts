@@ -1,0 +1,76 @@
+import path from 'node:path';
+import type { ScoreReason } from '../crosswalk-types.js';
+import { loadValidatedTable, mappingsDir } from './data-table.js';
+import { describeComparison, FEATURE_LEVELS, FEATURES, type FeatureName, type PairComparison } from './features.js';
+
+export interface LevelProbabilities {
+  m: number;
+  u: number;
+}
+
+export interface Thresholds {
+  /** Auto-match at or above this log2 likelihood ratio… */
+  auto: number;
+  /** …and only when it beats every competing candidate (for either record) by this much. */
+  margin: number;
+  /** Below this a record is a no-match; between review and auto it goes to a human. */
+  review: number;
+}
+
+export interface MatchWeights {
+  description?: string;
+  calibration?: Record<string, unknown>;
+  features: Record<FeatureName, Record<string, LevelProbabilities>>;
+  thresholds: Thresholds;
+}
+
+/** Levels that carry no evidence whatever the table says: missing data is not disagreement. */
+const NEUTRAL_LEVELS = new Set(['missing']);
+
+export function levelWeight(weights: MatchWeights, feature: FeatureName, level: string): number {
+  if (NEUTRAL_LEVELS.has(level)) return 0;
+  const p = weights.features[feature]?.[level];
+  if (!p) return 0;
+  return Math.log2(p.m / p.u);
+}
+
+/** Fellegi–Sunter total: the sum of per-feature log2(m/u), with one reason per feature that moved it. */
+export function scoreComparison(weights: MatchWeights, c: PairComparison): { score: number; reasons: ScoreReason[] } {
+  let score = 0;
+  const reasons: ScoreReason[] = [];
+  const details = describeComparison(c);
+  for (const f of FEATURES) {
+    const level = c.levels[f];
+    const w = levelWeight(weights, f, level);
+    score += w;
+    if (w !== 0) reasons.push({ field: f, weight: Math.round(w * 100) / 100, detail: `${level}${details[f] ? `: ${details[f]}` : ''}` });
+  }
+  return { score, reasons };
+}
+
+/** Checks a weights table covers every level of every feature with probabilities in (0,1]. */
+export function checkWeights(weights: MatchWeights): void {
+  for (const f of FEATURES) {
+    for (const level of FEATURE_LEVELS[f]) {
+      if (NEUTRAL_LEVELS.has(level)) continue;
+      const p = weights.features[f]?.[level];
+      if (!p) throw new Error(`facility-match-weights.json: /features/${f}/${level} is missing`);
+    }
+  }
+}
+
+let cached: MatchWeights | undefined;
+
+/** The shipped weights and thresholds (fhir-mappings/facility-match-weights.json), validated. */
+export function defaultWeights(): MatchWeights {
+  if (!cached) {
+    const dir = mappingsDir();
+    const w = loadValidatedTable<MatchWeights>(
+      path.join(dir, 'facility-match-weights.json'),
+      path.join(dir, 'facility-match-weights.schema.json'),
+    );
+    checkWeights(w);
+    cached = w;
+  }
+  return cached;
+}
