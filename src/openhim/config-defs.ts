@@ -22,11 +22,15 @@ const system = (name: string, extra: OpenHimSettingMapping[] = []): OpenHimSetti
   { param: `${name}Username`, setting: `${name}.username`, type: 'string' },
   { param: `${name}Password`, setting: `${name}.password`, type: 'password', secret: true },
   ...extra,
+  { param: `${name}TimeoutMs`, setting: `${name}.timeoutMs`, type: 'number' },
 ];
 
+/** Setting keys follow src/config/settings.ts (the lead's table); test/unit/openhim-config-defs checks them against it. */
 export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
-  { param: 'publicBaseUrl', setting: 'publicBaseUrl', type: 'string' },
-  { param: 'inboundAuthSecret', setting: 'auth.inboundSecret', type: 'password', secret: true },
+  { param: 'publicBaseUrl', setting: 'server.publicBaseUrl', type: 'string' },
+  { param: 'inboundAuthUsername', setting: 'auth.username', type: 'string' },
+  { param: 'inboundAuthPassword', setting: 'auth.password', type: 'password', secret: true },
+  { param: 'inboundBearerToken', setting: 'auth.bearerToken', type: 'password', secret: true },
   ...system('openlmis', [
     { param: 'openlmisClientId', setting: 'openlmis.clientId', type: 'string' },
     { param: 'openlmisClientSecret', setting: 'openlmis.clientSecret', type: 'password', secret: true },
@@ -36,12 +40,10 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
   ...system('dhis2'),
   ...system('msupply'),
   ...system('openmrs'),
-  { param: 'upstreamTimeoutMs', setting: 'upstream.timeoutMs', type: 'number' },
-  { param: 'upstreamConnectTimeoutMs', setting: 'upstream.connectTimeoutMs', type: 'number' },
-  { param: 'deliveryDeadlineMs', setting: 'outbox.deliveryDeadlineMs', type: 'number' },
+  { param: 'deliveryDeadlineMs', setting: 'outbox.deadlineMs', type: 'number' },
   { param: 'outboxMaxAttempts', setting: 'outbox.maxAttempts', type: 'number' },
-  { param: 'outboxBaseDelayMs', setting: 'outbox.baseDelayMs', type: 'number' },
-  { param: 'outboxMaxDelayMs', setting: 'outbox.maxDelayMs', type: 'number' },
+  { param: 'outboxBaseDelayMs', setting: 'outbox.backoffBaseMs', type: 'number' },
+  { param: 'outboxMaxDelayMs', setting: 'outbox.backoffCapMs', type: 'number' },
   { param: 'scheduleFacilitySync', setting: 'schedules.facilitySync', type: 'string' },
   { param: 'scheduleReconcile', setting: 'schedules.reconcile', type: 'string' },
   { param: 'scheduleStockToDhis2', setting: 'schedules.stockToDhis2', type: 'string' },
@@ -55,7 +57,9 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
 /** The typed view of the config OpenHIM hands back on heartbeat (every key optional: core may hold an older set). */
 export interface OpenHimConfig {
   publicBaseUrl?: string;
-  inboundAuthSecret?: string;
+  inboundAuthUsername?: string;
+  inboundAuthPassword?: string;
+  inboundBearerToken?: string;
   openlmisBaseUrl?: string;
   openlmisUsername?: string;
   openlmisPassword?: string;
@@ -63,6 +67,10 @@ export interface OpenHimConfig {
   openlmisClientSecret?: string;
   openlmisAuthorizeStep?: boolean;
   openlmisStockApi?: 'auto' | 'code' | 'uuid';
+  openlmisTimeoutMs?: number;
+  dhis2TimeoutMs?: number;
+  msupplyTimeoutMs?: number;
+  openmrsTimeoutMs?: number;
   dhis2BaseUrl?: string;
   dhis2Username?: string;
   dhis2Password?: string;
@@ -72,8 +80,6 @@ export interface OpenHimConfig {
   openmrsBaseUrl?: string;
   openmrsUsername?: string;
   openmrsPassword?: string;
-  upstreamTimeoutMs?: number;
-  upstreamConnectTimeoutMs?: number;
   deliveryDeadlineMs?: number;
   outboxMaxAttempts?: number;
   outboxBaseDelayMs?: number;
@@ -109,10 +115,15 @@ function isUsable(mapping: OpenHimSettingMapping, value: unknown): boolean {
  * OpenHIM config → flat settings (`openlmis.baseUrl`, …). Unknown params, wrong-typed values and
  * empty strings are left out, so the result only overrides what the operator actually set.
  */
-export function openhimConfigToSettings(config: OpenHimConfig | Record<string, unknown> | null | undefined): Record<string, unknown> {
+export function openhimConfigToSettings(
+  config: OpenHimConfig | Record<string, unknown> | null | undefined,
+  options: { knownSetting?: (key: string) => boolean } = {},
+): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   if (!config || typeof config !== 'object') return settings;
   for (const mapping of OPENHIM_SETTINGS) {
+    // lets the config module skip keys its table does not have yet instead of rejecting the whole config
+    if (options.knownSetting && !options.knownSetting(mapping.setting)) continue;
     const value = (config as Record<string, unknown>)[mapping.param];
     if (isUsable(mapping, value)) settings[mapping.setting] = typeof value === 'string' && !mapping.secret ? value.trim() : value;
   }

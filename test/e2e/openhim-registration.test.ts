@@ -57,7 +57,7 @@ t.test('registers, heartbeats with config:true, and two replicas both apply a li
 
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
-  const res = await admin.setConfig(urn, { ...shown, openlmisBaseUrl: 'https://lmis.example.org', openlmisPassword: 'n3w-lmis-pass', upstreamTimeoutMs: 9000 });
+  const res = await admin.setConfig(urn, { ...shown, openlmisBaseUrl: 'https://lmis.example.org', openlmisPassword: 'n3w-lmis-pass', openlmisTimeoutMs: 9000 });
   t.equal(res.status, 200, res.text);
 
   await waitFor('the change on both replicas', () => a.seen.length === 2 && b.seen.length === 2);
@@ -65,7 +65,7 @@ t.test('registers, heartbeats with config:true, and two replicas both apply a li
     const settings = openhimConfigToSettings(seen[1]);
     t.equal(settings['openlmis.baseUrl'], 'https://lmis.example.org');
     t.equal(settings['openlmis.password'], 'n3w-lmis-pass', 'the heartbeat carries the real password, not the mask');
-    t.equal(settings['upstream.timeoutMs'], 9000);
+    t.equal(settings['openlmis.timeoutMs'], 9000);
     t.same(handle.currentConfig(), seen[1]);
   }
 

@@ -41,7 +41,8 @@ t.test('configDefs and the settings table describe the same params with the same
 t.test('default config sets no credential and no upstream URL (env/file keep applying)', async (t) => {
   const settings = openhimConfigToSettings(config.config);
   for (const key of Object.keys(settings)) t.notMatch(key, /password|secret|baseUrl|username/i, key);
-  t.equal(settings['upstream.timeoutMs'], 30000);
+  t.equal(settings['openlmis.timeoutMs'], 20000);
+  t.equal(settings['outbox.deadlineMs'], 8000);
   t.equal(settings['mapping.productCodeSystem'], 'gtin');
 });
 
