@@ -11,7 +11,7 @@ export function stableId(...parts: string[]): string {
 
 /** A short content hash, used as the FHIR versionId / ETag of objects read live from upstreams. */
 export function contentVersion(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
 /** JSON with sorted keys, so equal objects hash equally whatever order their keys were built in. */

@@ -88,7 +88,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     for (const [k, v] of Object.entries(form)) (params[k] ??= []).push(...([] as string[]).concat(v));
     return send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, params));
   });
-  app.post('/:type/\\$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));
+  app.post('/:type/$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));
   app.get('/:type/:id', async (request, reply) => send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))));
   app.post('/:type', async (request, reply) => send(request, reply, await create(ctxFor(request), (request.params as { type: string }).type, request.body, request.headers['if-none-exist'] as string | undefined)));
   app.put('/:type/:id', async (request, reply) => send(request, reply, await update(ctxFor(request), (request.params as { type: string }).type, idParam(request), request.body, request.headers['if-match'] as string | undefined)));
