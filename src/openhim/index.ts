@@ -4,3 +4,4 @@ export { openhimConfigToSettings, OPENHIM_SETTINGS, SECRET_SETTINGS, type OpenHi
 export { buildOpenHimEnvelope, mediatorStatusFor, isTransientStatus, OPENHIM_CONTENT_TYPE, type OpenHimEnvelope } from './envelope.js';
 export { runWithOrchestrations, recordUpstreamCall, currentOrchestrations, type UpstreamCall } from './orchestrations.js';
 export { default as openhimPlugin, type OpenHimPluginOptions } from './plugin.js';
+export { startOpenHimFromSettings, type OpenHimWiring } from './lifecycle.js';

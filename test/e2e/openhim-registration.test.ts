@@ -155,3 +155,21 @@ t.test('wrong credentials are retried, never fatal, and no secret reaches the lo
   t.match(all, /status code 401/, 'the failure is logged, by status');
   for (const secret of secrets) t.notMatch(all, secret, 'secret absent from logs');
 });
+
+t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies the OpenHIM layer', async (t) => {
+  const { startOpenHimFromSettings } = await import('../../src/openhim/lifecycle.js');
+  t.equal(startOpenHimFromSettings({}, { applySettings: () => {} }), undefined);
+
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const layers: Record<string, unknown>[] = [];
+  const handle = startOpenHimFromSettings(
+    { 'openhim.apiUrl': sandbox.url, 'openhim.username': credentials.username, 'openhim.password': credentials.password, 'openhim.heartbeatMs': 100 },
+    { applySettings: (layer) => void layers.push(layer), knownSetting: (k) => !k.startsWith('schedules.'), logger },
+  )!;
+  t.teardown(() => handle.stop());
+  await waitFor('first layer', () => layers.length === 1);
+  t.equal(layers[0]['outbox.deadlineMs'], 8000);
+  t.notOk(Object.keys(layers[0]).some((k) => k.startsWith('schedules.')), 'unknown keys filtered');
+  t.notOk('openlmis.password' in layers[0], 'empty credentials do not override env');
+});

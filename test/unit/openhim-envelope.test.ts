@@ -117,3 +117,42 @@ t.test('orchestration bodies are truncated to the per-body and total budgets', a
   t.equal(bodies.at(-1), TRUNCATION_MARK, 'once the total is spent, only the mark remains');
   t.equal(truncateUtf8('short', 500), 'short');
 });
+
+t.test('contract: our envelope has every field of the published mediator responses, with the same types', async (t) => {
+  const { existsSync, readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const dir = path.join(process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared'), 'fixtures/openhim');
+  if (!existsSync(dir)) {
+    t.comment('contract tier skipped: ../shared/fixtures not found');
+    return;
+  }
+  const ours = buildOpenHimEnvelope({
+    urn,
+    response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' },
+    orchestrations: [{ name: 'Test', method: 'POST', url: 'http://x.local/', requestHeaders: { 'content-type': 'text/plain' }, requestBody: 'a', startedAt: start, endedAt: end, response: { status: 200, headers: {}, body: 'b' } }],
+    properties: { orderId: 'TEST00001' },
+  }) as unknown as Record<string, unknown>;
+  const kind = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v);
+  /** Every key of `theirs` is in `mine` with the same JSON type (timestamps: ours are ISO strings, core accepts both). */
+  const sameShape = (label: string, mine: Record<string, unknown>, theirs: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(theirs)) {
+      t.ok(key in mine, `${label}.${key} present`);
+      if (key === 'timestamp') t.ok(!Number.isNaN(Date.parse(String(mine[key]))), `${label}.timestamp is a date`);
+      else if (key !== 'headers') t.equal(kind(mine[key]), kind(value), `${label}.${key} type`);
+    }
+  };
+  for (const name of ['mediatorResponse.successful.core-perf-mediator.json', 'mediatorResponse.with-properties.core-tests.json']) {
+    const theirs = JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
+    const top = { ...theirs };
+    delete top.orchestrations;
+    delete top.response;
+    delete top.properties;
+    sameShape(name, ours, top);
+    sameShape(`${name} response`, ours.response as Record<string, unknown>, theirs.response);
+    const [mine] = ours.orchestrations as Record<string, Record<string, unknown>>[];
+    sameShape(`${name} orchestration.request`, mine.request, theirs.orchestrations[0].request);
+    sameShape(`${name} orchestration.response`, mine.response, theirs.orchestrations[0].response);
+  }
+});
