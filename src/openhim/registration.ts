@@ -192,6 +192,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
       try {
         const config = await stopper.bound(heartbeatOnce(), requestTimeoutMs);
         if (stopper.stopped || config === undefined) break;
+        // A proxy's HTML page or similar: not core answering, so not a config to apply.
+        if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`unexpected heartbeat answer (${typeof config})`);
         counters.heartbeats++;
         if (failingSince !== undefined) log.info({ ...where }, 'OpenHIM heartbeat recovered');
         failingSince = undefined;

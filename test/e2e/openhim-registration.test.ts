@@ -173,3 +173,16 @@ t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies 
   t.notOk(Object.keys(layers[0]).some((k) => k.startsWith('schedules.')), 'unknown keys filtered');
   t.notOk('openlmis.password' in layers[0], 'empty credentials do not override env');
 });
+
+t.test('a heartbeat answer that is not a config object is a failed beat, not a config', async (t) => {
+  const Fastify = (await import('fastify')).default;
+  const fake = Fastify();
+  fake.post('/mediators', async (_req, reply) => reply.code(201).send());
+  fake.post('/mediators/:urn/heartbeat', async (_req, reply) => reply.type('text/html').send('<html>proxy error page</html>'));
+  const url = await fake.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fake.close());
+  const r = replica(t, url);
+  await waitFor('failed beats', () => r.handle.stats().heartbeatFailures >= 2);
+  t.equal(r.seen.length, 0);
+  t.equal(r.handle.currentConfig(), undefined);
+});
