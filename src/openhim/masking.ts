@@ -71,8 +71,13 @@ function maskInlineSecrets(text: string): string {
 
 const FORM_LIKE = /^[\w.%+\-[\]]+=[^&\s]*(?:&[\w.%+\-[\]]+=[^&\s]*)*$/;
 
+// Every sensitive name contains one of these; escaped text (\\u…, %xx) could hide a name, so it never takes the fast path.
+const SENSITIVE_ANYWHERE = /passw|pass["'=:]|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
+
 /** Masks a body given as text; JSON and form bodies are parsed, anything else is scanned. */
 export function maskBodyText(text: string, contentType = '', secretValues: readonly string[] = []): string {
+  // Fast path: most upstream bodies (FHIR, stock, facility lists) name no credential at all.
+  if (!SENSITIVE_ANYWHERE.test(text) && !/[%\\]/.test(text)) return scrubSecretValues(text, secretValues);
   let masked: string;
   const trimmed = text.trim();
   if (/json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[')) {

@@ -156,3 +156,11 @@ t.test('contract: our envelope has every field of the published mediator respons
     sameShape(`${name} orchestration.response`, mine.response, theirs.orchestrations[0].response);
   }
 });
+
+t.test('the fast path for bodies without credential names does not miss escaped or short names', async (t) => {
+  t.equal(maskBodyText('{"pass":"p1","x":1}'), `{"pass":"${MASK}","x":1}`);
+  t.equal(maskBodyText('{"\\u0070assword":"p2"}'), `{"password":"${MASK}"}`, 'unicode-escaped key');
+  t.equal(maskBodyText('a=1&pass%77ord=p3', 'application/x-www-form-urlencoded'), `a=1&pass%77ord=${MASK}`, 'percent-encoded key');
+  const plain = '{"resourceType":"Location","name":"Passage clinic"}';
+  t.equal(maskBodyText(plain), plain, 'ordinary text unchanged');
+});
