@@ -54,11 +54,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerFhirContentTypes(app, { maxDepth: Number(initial['limits.jsonDepth']), maxArrayLength: Number(initial['limits.arrayLength']) });
   await app.register(formbody);
+  // Plugins first: the OpenHIM envelope's onSend hook must see the body before compression does.
+  for (const plugin of deps.plugins ?? []) await plugin(app);
   await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, deps.readiness ?? (() => []));
   registerAuth(app, () => authSettings(deps.settings()));
-  for (const plugin of deps.plugins ?? []) await plugin(app);
 
   const common = {
     services: deps.services,

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError, type Issue } from '../domain/errors.js';
+import { MediatorError, UpstreamError, type Issue } from '../domain/errors.js';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
@@ -57,6 +57,10 @@ export function toMediatorError(err: unknown): MediatorError {
 
 export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const error = toMediatorError(err);
+  // A transient upstream failure tells OpenHIM to auto-retry the transaction (reference/openhim.md §1.4).
+  if (err instanceof UpstreamError && err.transient && 'openhimTransientError' in request) {
+    (request as FastifyRequest & { openhimTransientError: { message: string } | null }).openhimTransientError = { message: error.message };
+  }
   if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
   else request.log.info({ status: error.status, diagnostics: error.message }, 'request refused');
   void reply.code(error.status).type('application/fhir+json; charset=utf-8').send(operationOutcome(error.issues));

@@ -177,7 +177,9 @@ export interface ScoredGraph {
 export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): ScoredGraph {
   const table = weightTable(weights);
   const ranked = graph.perLeft.map((pairs) =>
-    pairs.map((p) => ({ ...p, score: fastScore(table, p.comparison.levels) })).sort((a, b) => b.score - a.score || a.right - b.right),
+    pairs
+      .map((p): ScoredCandidate => ({ right: p.right, comparison: p.comparison, deterministic: p.deterministic, score: fastScore(table, p.comparison.levels) }))
+      .sort((a, b) => b.score - a.score || a.right - b.right),
   );
   const all: ScoredPair[] = [];
   const forced: ScoredPair[] = [];
@@ -187,11 +189,11 @@ export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): Scored
     for (const p of c) {
       all.push({ left: li, right: p.right, score: p.score });
       if (p.deterministic) forced.push({ left: li, right: p.right, score: p.score });
-      const top = topForRight.get(p.right) ?? [];
-      top.push({ left: li, score: p.score });
-      top.sort((x, y) => y.score - x.score);
-      if (top.length > 2) top.pop();
-      topForRight.set(p.right, top);
+      const top = topForRight.get(p.right);
+      const entry = { left: li, score: p.score };
+      if (!top) topForRight.set(p.right, [entry]);
+      else if (top.length < 2) top.splice(top[0].score >= p.score ? 1 : 0, 0, entry);
+      else if (p.score > top[1].score) top.splice(top[0].score >= p.score ? 1 : 0, 0, entry), top.pop();
     }
   });
   forced.sort((a, b) => b.score - a.score);

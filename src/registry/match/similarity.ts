@@ -66,47 +66,65 @@ export function tokenSimilarity(a: string, b: string): number {
 
 /** Drops words that only name the record's own area ("Lake" in "Lake Health Centre II") when the other name lacks them. */
 function withoutOwnAreaWords(tokens: string[], areaTokens: Set<string>, other: string[]): string[] {
-  const kept = tokens.filter((t) => !areaTokens.has(t) || other.some((o) => tokenSimilarity(t, o) >= TOKEN_MATCH));
-  return kept;
+  if (areaTokens.size === 0 || !tokens.some((t) => areaTokens.has(t))) return tokens;
+  return tokens.filter((t) => !areaTokens.has(t) || other.some((o) => tokenSimilarity(t, o) >= TOKEN_MATCH));
 }
 
-interface Side {
-  tokens: string[];
-  weights: number[];
+const weightCache = new WeakMap<string[], number[]>();
+const textCache = new WeakMap<string[], string>();
+
+function weightsOf(tokens: string[], stats: TokenStats): number[] {
+  let w = weightCache.get(tokens);
+  if (!w) {
+    w = tokens.map((t) => idf(stats, t));
+    weightCache.set(tokens, w);
+  }
+  return w;
+}
+
+function textOf(tokens: string[]): string {
+  let t = textCache.get(tokens);
+  if (t === undefined) {
+    t = tokens.join(' ');
+    textCache.set(tokens, t);
+  }
+  return t;
 }
 
 /** Weighted soft token overlap (Dice) where tokens match by Jaro–Winkler ≥ TOKEN_MATCH. */
-function softDice(a: Side, b: Side, stats: TokenStats): { dice: number; rarestSharedDf?: number } {
+function softDice(a: string[], b: string[], stats: TokenStats): { dice: number; rarestSharedDf?: number } {
+  const wa = weightsOf(a, stats);
+  const wb = weightsOf(b, stats);
   let matchedA = 0;
   let matchedB = 0;
   let rarest: number | undefined;
-  const usedB = new Set<number>();
-  a.tokens.forEach((t, i) => {
+  let usedB = 0; // bit set of matched tokens of b (names have far fewer than 31 words)
+  for (let i = 0; i < a.length; i++) {
     let best = -1;
     let bestSim = 0;
-    b.tokens.forEach((u, j) => {
-      if (usedB.has(j)) return;
-      const s = tokenSimilarity(t, u);
-      if (s > bestSim) {
-        bestSim = s;
+    for (let j = 0; j < b.length && j < 31; j++) {
+      if (usedB & (1 << j)) continue;
+      const sim = tokenSimilarity(a[i], b[j]);
+      if (sim > bestSim) {
+        bestSim = sim;
         best = j;
       }
-    });
+    }
     if (best >= 0 && bestSim >= TOKEN_MATCH) {
-      usedB.add(best);
-      matchedA += a.weights[i] * bestSim;
-      matchedB += b.weights[best] * bestSim;
-      const df = Math.max(stats.df.get(t) ?? 1, stats.df.get(b.tokens[best]) ?? 1);
+      usedB |= 1 << best;
+      matchedA += wa[i] * bestSim;
+      matchedB += wb[best] * bestSim;
+      const df = Math.max(stats.df.get(a[i]) ?? 1, stats.df.get(b[best]) ?? 1);
       if (rarest === undefined || df < rarest) rarest = df;
     }
-  });
-  const total = a.weights.reduce((x, y) => x + y, 0) + b.weights.reduce((x, y) => x + y, 0);
+  }
+  let total = 0;
+  for (const x of wa) total += x;
+  for (const x of wb) total += x;
   return { dice: total > 0 ? (matchedA + matchedB) / total : 0, rarestSharedDf: rarest };
 }
 
-function side(tokens: string[], stats: TokenStats): Side {
-  return { tokens, weights: tokens.map((t) => idf(stats, t)) };
-}
+const NO_AREA = new Set<string>();
 
 /**
  * Compares the distinctive parts of two names: term-frequency weighted token overlap (so
@@ -117,8 +135,8 @@ export function compareNames(
   a: NormalisedName,
   b: NormalisedName,
   stats: TokenStats,
-  aAreaTokens: Set<string> = new Set(),
-  bAreaTokens: Set<string> = new Set(),
+  aAreaTokens: Set<string> = NO_AREA,
+  bAreaTokens: Set<string> = NO_AREA,
 ): NameComparison {
   const fullExact = a.full.length > 0 && a.full === b.full;
   let coreA = withoutOwnAreaWords(a.core, aAreaTokens, b.core);
@@ -128,14 +146,14 @@ export function compareNames(
     coreA = withoutOwnAreaWords(a.tokens, aAreaTokens, b.tokens);
     coreB = withoutOwnAreaWords(b.tokens, bAreaTokens, a.tokens);
   }
-  const strA = coreA.join(' ');
-  const strB = coreB.join(' ');
+  const strA = textOf(coreA);
+  const strB = textOf(coreB);
   if (!strA || !strB) return { similarity: 0, fullExact, coreExact: false };
-  const coreExact = strA === strB || strA.replace(/ /g, '') === strB.replace(/ /g, '');
-  const { dice, rarestSharedDf } = softDice(side(coreA, stats), side(coreB, stats), stats);
+  const coreExact = strA === strB || (strA.length !== strB.length && strA.replaceAll(' ', '') === strB.replaceAll(' ', ''));
+  if (coreExact) return { similarity: 1, fullExact, coreExact, rarestSharedDf: minDf(coreA, stats) };
+  const { dice, rarestSharedDf } = softDice(coreA, coreB, stats);
   const jw = tokenSimilarity(strA, strB);
-  const similarity = coreExact ? 1 : Math.max(dice, (dice + jw) / 2);
-  return { similarity, fullExact, coreExact, rarestSharedDf: coreExact ? minDf(coreA, stats) : rarestSharedDf };
+  return { similarity: Math.max(dice, (dice + jw) / 2), fullExact, coreExact, rarestSharedDf };
 }
 
 function minDf(tokens: string[], stats: TokenStats): number {

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
+import { secretKeys, settingDefs, type Settings } from './config/settings.js';
+import type { FhirServices } from './fhir/services.js';
+import { openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
+import { Outbox, registerOutboxMetrics } from './outbox/index.js';
+import { outboxAdminRoutes } from './outbox/admin-routes.js';
+import { createLogger } from './platform/logger.js';
+import { createMetrics } from './platform/metrics.js';
+import { openStore, type Store } from './store/index.js';
+
+export interface RunningMediator {
+  app: FastifyInstance;
+  url: string;
+  store: Store;
+  outbox: Outbox;
+  settings: () => Settings;
+  stop(): Promise<void>;
+}
+
+export const packageVersion: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+function tlsOptions(s: Settings) {
+  if (!s['server.tlsCertFile']) return undefined;
+  const ca = s['server.tlsClientCaFile'] ? readFileSync(String(s['server.tlsClientCaFile'])) : undefined;
+  return {
+    cert: readFileSync(String(s['server.tlsCertFile'])),
+    key: readFileSync(String(s['server.tlsKeyFile'])),
+    ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
+  };
+}
+
+/**
+ * Builds the services the FHIR edge calls, from the current settings. Connectors plug in here as
+ * their issues land; until then every flow answers "configure <system>".
+ */
+export function servicesFrom(_settings: Settings, _outbox: Outbox): FhirServices {
+  return {};
+}
+
+/** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
+export async function startMediator(initial: Settings, opts: { logger?: Logger } = {}): Promise<RunningMediator> {
+  let settings = initial;
+  const logger = opts.logger ?? createLogger(String(settings['log.level']));
+  const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
+  const metrics = createMetrics(true);
+  const outbox = new Outbox({
+    store,
+    metrics: registerOutboxMetrics(metrics.registry, store),
+    logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
+    options: {
+      deadlineMs: Number(settings['outbox.deadlineMs']),
+      backoff: { baseMs: Number(settings['outbox.backoffBaseMs']), capMs: Number(settings['outbox.backoffCapMs']), maxAttempts: Number(settings['outbox.maxAttempts']) },
+    },
+  });
+  let services = servicesFrom(settings, outbox);
+  const mediatorConfig = loadMediatorConfig();
+  const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+
+  const app = await buildApp({
+    settings: () => settings,
+    services: () => services,
+    softwareVersion: packageVersion,
+    logger,
+    metrics,
+    https: tlsOptions(settings),
+    readiness: () => [{ name: 'store', check: async () => { await store.countJobsByStatus(); } }],
+    plugins: [
+      async (a) => { await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets }); },
+      async (a) => {
+        const token = (settings['admin.token'] ?? settings['auth.bearerToken'] ?? settings['auth.password']) as string | undefined;
+        if (token) await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
+      },
+    ],
+  });
+
+  const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
+  logger.info({ address, publicBaseUrl: publicBaseUrl(settings) }, 'mediator listening');
+  outbox.startWorker();
+
+  const openhim = startOpenHimFromSettings(settings, {
+    mediatorConfig: { ...mediatorConfig, version: packageVersion },
+    logger: logger.child({ component: 'openhim' }),
+    knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
+    applySettings: (layer) => {
+      const next = mergeSettings(settings, layer, 'OpenHIM config');
+      validateSettings(next);
+      settings = next;
+      services = servicesFrom(settings, outbox);
+      logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
+    },
+  });
+
+  return {
+    app,
+    url: address,
+    store,
+    outbox,
+    settings: () => settings,
+    async stop() {
+      openhim?.stop();
+      await app.close();
+      await outbox.stop();
+      await store.close();
+    },
+  };
+}
