@@ -7,7 +7,7 @@
  * Run by `npm run build:schemas`; src/fhir/validation/schema.ts also runs it on first use when
  * the generated file is missing.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,13 @@ type StandaloneCode = (ajv: Ajv, refsOrFunc?: Record<string, string>) => string;
 const standaloneCode: StandaloneCode = (standaloneModule as unknown as { default?: StandaloneCode }).default ?? (standaloneModule as unknown as StandaloneCode);
 
 const require = createRequire(import.meta.url);
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The directory holding package.json: the same from scripts/ (tsx) and dist/scripts/ (compiled). */
+function findRepoRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const generatedValidatorsPath = path.join(repoRoot, 'generated', 'fhir-validators.cjs');
 
 export const schemaResources = {
