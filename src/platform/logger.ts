@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import { secretKeys } from '../config/settings.js';
 
 /**
  * Paths redacted from every log line: credentials in headers, and any field named like a secret
@@ -9,8 +10,8 @@ export const redactPaths = [
   'headers.authorization', 'headers.Authorization', '*.headers.authorization', '*.headers.Authorization',
   'password', '*.password', '*.*.password', 'clientSecret', '*.clientSecret', 'token', '*.token', 'access_token', '*.access_token',
   'refresh_token', '*.refresh_token', 'secret', '*.secret', 'bearerToken', '*.bearerToken', 'databaseUrl', '*.databaseUrl',
-  '["auth.password"]', '["auth.bearerToken"]', '["openlmis.password"]', '["openlmis.clientSecret"]', '["openhim.password"]',
-  '["dhis2.password"]', '["msupply.password"]', '["openmrs.password"]', '["store.databaseUrl"]', '["admin.token"]',
+  // every secret setting, whether a settings object is logged at the top level or one level down
+  ...secretKeys().flatMap((key) => [`["${key}"]`, `*["${key}"]`]),
 ];
 
 export function loggerOptions(level: string): LoggerOptions {
