@@ -37,7 +37,7 @@ export class Dto {
 
   facilityType(typeId: string) {
     const t = this.store.seed.facilityTypes.find((x) => x.id === typeId)!;
-    return { id: t.id, code: t.code, name: t.name, displayOrder: t.displayOrder, active: t.active };
+    return { id: t.id, code: t.code, name: t.name, description: t.description, displayOrder: t.displayOrder, active: t.active };
   }
 
   operator(operatorId: string | null) {
@@ -73,15 +73,19 @@ export class Dto {
     };
   }
 
-  /** The facility copy embedded by fulfillment/requisition (their own FacilityDto class). */
-  embeddedFacility(facilityId: string) {
+  /**
+   * The facility copy embedded by fulfillment/requisition (their own FacilityDto class). The
+   * requisition service's supported programs are full ProgramDtos (requisition programDto.json).
+   */
+  embeddedFacility(facilityId: string, flavour: 'fulfillment' | 'requisition' = 'fulfillment') {
     const f = this.store.facility(facilityId)!;
     return {
       id: f.id, code: f.code, name: f.name, description: f.description, active: f.active, goLiveDate: f.goLiveDate, goDownDate: f.goDownDate,
       comment: f.comment, enabled: f.enabled, openLmisAccessible: f.openLmisAccessible,
       supportedPrograms: f.supportedPrograms.map((sp) => {
         const p = this.store.program(sp.programId)!;
-        return { id: p.id, code: p.code, name: p.name, description: p.description, active: null, periodsSkippable: p.periodsSkippable, showNonFullSupplyTab: p.showNonFullSupplyTab, supportLocallyFulfilled: sp.supportLocallyFulfilled };
+        const base = { id: p.id, code: p.code, name: p.name, description: p.description, active: null as boolean | null, periodsSkippable: p.periodsSkippable, showNonFullSupplyTab: p.showNonFullSupplyTab, supportLocallyFulfilled: sp.supportLocallyFulfilled };
+        return flavour === 'requisition' ? { ...base, active: p.active, skipAuthorization: p.skipAuthorization, enableDatePhysicalStockCountCompleted: p.enableDatePhysicalStockCountCompleted } : base;
       }),
       geographicZone: this.zone(this.store.zone(f.zoneId)!, true),
       operator: this.operator(f.operatorId),
@@ -101,7 +105,7 @@ export class Dto {
     return {
       id: o.id, productCode: o.productCode, dispensable: o.dispensable, fullProductName: o.fullProductName, description: o.description,
       netContent: o.netContent, packRoundingThreshold: o.packRoundingThreshold, roundToZero: o.roundToZero,
-      programs: o.programs.map((p) => ({ ...p, priceChanges: [] })),
+      programs: o.programs.map((p) => ({ ...p, orderableId: o.id, priceChanges: [] })),
       children: [], identifiers: o.identifiers, extraData: o.extraData,
       meta: { versionNumber: o.versionNumber, lastUpdated: o.lastUpdated },
       minimumTemperature: null, maximumTemperature: null, inBoxCubeDimension: null,

@@ -463,7 +463,7 @@ export class RequisitionService {
     const available = r.availableApprovedProductIds.map((id) => this.store.seed.approvedProducts.find((a) => a.id === id)!).map((a) => this.store.orderable(a.orderableId)!);
     return {
       ...this.common(r),
-      facility: this.dto.embeddedFacility(r.facilityId),
+      facility: this.dto.embeddedFacility(r.facilityId, 'requisition'),
       program: this.dto.program(this.store.program(r.programId)!),
       processingPeriod: this.dto.period(this.store.period(r.periodId)!),
       requisitionLineItems: r.lineItems.map((l) => ({

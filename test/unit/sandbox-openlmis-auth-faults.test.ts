@@ -69,8 +69,8 @@ t.test('faults: status for N calls, probability, token expiry, reset, hang, admi
     req.end();
   });
   t.equal(hung, 'timed out');
-  const list = await (await fetch(`${h.sb.url}/_sandbox/faults`)).json();
-  const hang = list.find((r: any) => r.path === '/api/lots');
+  const list = (await (await fetch(`${h.sb.url}/_sandbox/faults`)).json()) as Array<{ path: string; hits: number }>;
+  const hang = list.find((r) => r.path === '/api/lots')!;
   t.equal(hang.hits, 1, 'the admin route lists rules with their hit counts');
   await fetch(`${h.sb.url}/_sandbox/faults`, { method: 'DELETE' });
   t.equal((await h.call('GET', '/api/lots', fresh)).status, 200);
