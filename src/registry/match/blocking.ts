@@ -18,9 +18,9 @@ export const BLOCKING = {
   /** A name word is "rare" (a blocking key) when at most this many records carry it. */
   rareTokenDf: 40,
   /** Blocks larger than this are skipped: they would only compare unrelated records. */
-  maxBlock: 120,
+  maxBlock: 40,
   /** Phonetic codes collide more than words do: smaller blocks only. */
-  maxPhoneticBlock: 40,
+  maxPhoneticBlock: 15,
 };
 
 /** Area key: the area plus the first letters of the distinctive name, so big areas stay small blocks. */
@@ -86,18 +86,21 @@ export function buildBlockingIndex(right: PreparedList, stats: TokenStats): Bloc
   return { blocks, spatial, spatialIds };
 }
 
-/** Candidate right-hand records for one left record, each with the keys that proposed it. */
+export const KEY_BITS: Record<BlockingKey, number> = { area: 1, spatial: 2, token: 4, phonetic: 8 };
+
+/** Blocking keys present in a bit set from candidatesFor. */
+export function keysOf(bits: number): BlockingKey[] {
+  return (Object.keys(KEY_BITS) as BlockingKey[]).filter((k) => bits & KEY_BITS[k]);
+}
+
+/** Candidate right-hand records for one left record, each with the keys that proposed it (bit set of KEY_BITS). */
 export function candidatesFor(
   left: PreparedRecord,
   index: BlockingIndex,
   stats: TokenStats,
-): Map<number, Set<BlockingKey>> {
-  const out = new Map<number, Set<BlockingKey>>();
-  const add = (i: number, key: BlockingKey) => {
-    const s = out.get(i);
-    if (s) s.add(key);
-    else out.set(i, new Set([key]));
-  };
+): Map<number, number> {
+  const out = new Map<number, number>();
+  const add = (i: number, key: BlockingKey) => out.set(i, (out.get(i) ?? 0) | KEY_BITS[key]);
   const fromBlocks = (keys: string[], key: BlockingKey, max = BLOCKING.maxBlock) => {
     for (const k of keys) {
       const list = index.blocks.get(k);

@@ -12,14 +12,18 @@ import type { MatchWeights, Thresholds } from './weights.js';
  *    absent from the Kenya lists, keep documented priors).
  *  - auto threshold and margin: the pair that maximises auto recall while auto precision stays
  *    ≥ PRECISION_FLOOR and false automatches on records without a counterpart ≤ FALSE_AUTO_CEILING
- *    (floors stricter than the issue's 0.99 / 0.03 so a new list keeps a safety gap).
+ *    (stricter than the issue's 0.99 / 0.03 so a new list keeps a safety gap; about 1% of the Kenya code-based truth is itself noise — recoded facilities with identical names — so precision saturates near 0.994).
+ *    The auto threshold is never below AUTO_FLOOR: cross-validation by county showed that a
+ *    threshold fitted on half the counties can drop too low and double false automatches.
  *  - review threshold: the lowest score that keeps the review queue ≤ REVIEW_SHARE_CAP of the
  *    left list (a workload budget) and never below REVIEW_FLOOR (likelihood ratio 1:2).
  */
 export const CALIBRATION_POLICY = {
   MIN_OBSERVED: 30,
-  PRECISION_FLOOR: 0.995,
-  FALSE_AUTO_CEILING: 0.02,
+  PRECISION_FLOOR: 0.992,
+  FALSE_AUTO_CEILING: 0.025,
+  /** Never auto-match below a likelihood ratio of 2^6 = 64:1, however clean the calibration set looked. */
+  AUTO_FLOOR: 6,
   REVIEW_SHARE_CAP: 0.12,
   REVIEW_FLOOR: -1,
 };
@@ -42,14 +46,14 @@ export function estimateWeights(graph: CandidateGraph, truth: Truth, prior: Matc
     const mTotal = [...mCount.values()].reduce((a, b) => a + b, 0);
     const uTotal = [...uCount.values()].reduce((a, b) => a + b, 0);
     if (mTotal < CALIBRATION_POLICY.MIN_OBSERVED || uTotal < CALIBRATION_POLICY.MIN_OBSERVED) continue;
+    // Add-one smoothing; a level never observed on either side stays neutral (m = u).
     features[f] = Object.fromEntries(
-      levels.map((l) => [
-        l,
-        {
-          m: round6((mCount.get(l)! + 1) / (mTotal + levels.length)),
-          u: round6((uCount.get(l)! + 1) / (uTotal + levels.length)),
-        },
-      ]),
+      levels.map((l) => {
+        const mc = mCount.get(l)!;
+        const uc = uCount.get(l)!;
+        const u = round6((uc + 1) / (uTotal + levels.length));
+        return [l, { m: mc + uc === 0 ? u : round6((mc + 1) / (mTotal + levels.length)), u }];
+      }),
     );
   }
   return { ...prior, features };
@@ -75,7 +79,7 @@ export function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li
   const pickScores = [...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10))].sort((a, b) => a - b);
   let best: { t: Thresholds; recall: number } | undefined;
   for (const margin of [0, 1, 2, 3, 4, 5, 6, 8]) {
-    for (const auto of pickScores) {
+    for (const auto of pickScores.filter((x) => x >= CALIBRATION_POLICY.AUTO_FLOOR)) {
       const t = { auto, margin, review: Infinity };
       const f = scoreOutcome(outcomeOf(scored, t), truth, hard, n);
       if (f.autoPrecision < CALIBRATION_POLICY.PRECISION_FLOOR || f.falseAutoOnUnmatched > CALIBRATION_POLICY.FALSE_AUTO_CEILING) continue;

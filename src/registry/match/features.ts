@@ -9,8 +9,14 @@ import { compareNames, tokenSimilarity, type NameComparison, type TokenStats } f
  */
 export const FEATURE_LEVELS = {
   name: ['exact', 'core-exact', 's95', 's90', 's85', 's78', 'low'],
-  rarity: ['df1-2', 'df3-10', 'df11-50', 'df51+', 'none'],
-  type: ['same', 'family', 'different', 'missing'],
+  // Term frequency of what the names share, joint with how they agree: a shared unique name is
+  // near-proof, a shared common one ("Meru Lab Services" x 3) is not (Splink-style TF adjustment).
+  rarity: [
+    'exact:df1-2', 'exact:df3-10', 'exact:df11-50', 'exact:df51+',
+    'fuzzy:df1-2', 'fuzzy:df3-10', 'fuzzy:df11-50', 'fuzzy:df51+', 'fuzzy:none',
+    'weak:df1-2', 'weak:df3-10', 'weak:df11-50', 'weak:df51+', 'weak:none',
+  ],
+  type: ['same', 'adjacent', 'family', 'different', 'missing'],
   level: ['same', 'different', 'missing'],
   area: ['same', 'different', 'missing'],
   subArea: ['shared', 'none', 'missing'],
@@ -69,17 +75,17 @@ export function nameLevel(c: NameComparison): FeatureLevels['name'] {
   return 'low';
 }
 
-export function rarityLevel(df: number | undefined): FeatureLevels['rarity'] {
-  if (df === undefined) return 'none';
-  if (df <= 2) return 'df1-2';
-  if (df <= 10) return 'df3-10';
-  if (df <= 50) return 'df11-50';
-  return 'df51+';
+export function rarityLevel(name: FeatureLevels['name'], df: number | undefined): FeatureLevels['rarity'] {
+  const group = name === 'exact' || name === 'core-exact' ? 'exact' : name === 's78' || name === 'low' ? 'weak' : 'fuzzy';
+  const bucket = df === undefined ? 'none' : df <= 2 ? 'df1-2' : df <= 10 ? 'df3-10' : df <= 50 ? 'df11-50' : 'df51+';
+  if (group === 'exact' && bucket === 'none') return 'exact:df1-2';
+  return `${group}:${bucket}` as FeatureLevels['rarity'];
 }
 
 function typeLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['type'] {
   if (!a.typeClass || !b.typeClass) return 'missing';
   if (a.typeClass.class === b.typeClass.class) return 'same';
+  if (a.typeClass.rank && b.typeClass.rank && Math.abs(a.typeClass.rank - b.typeClass.rank) === 1) return 'adjacent';
   return a.typeClass.family === b.typeClass.family ? 'family' : 'different';
 }
 
@@ -135,9 +141,10 @@ function statusLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['statu
 export function comparePair(a: PreparedRecord, b: PreparedRecord, stats: TokenStats): PairComparison {
   const name = bestNameComparison(a, b, stats);
   const km = a.position && b.position ? distanceKm(a.position, b.position) : undefined;
+  const nl = nameLevel(name);
   const levels: FeatureLevels = {
-    name: nameLevel(name),
-    rarity: rarityLevel(name.rarestSharedDf),
+    name: nl,
+    rarity: rarityLevel(nl, name.rarestSharedDf),
     type: typeLevel(a, b),
     level: levelLevel(a, b),
     area: areaLevel(a, b),

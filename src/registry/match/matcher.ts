@@ -1,7 +1,7 @@
 import type { Facility } from '../../domain/facility.js';
 import type { MatchZone, ScoreReason, Suggestion } from '../crosswalk-types.js';
 import { assignOneToOne, type ScoredPair } from './assign.js';
-import { buildBlockingIndex, candidatesFor, type BlockingKey } from './blocking.js';
+import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey } from './blocking.js';
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
 import { prepareLists, type MatchRecord, type PreparedRecord } from './prepare.js';
 import { buildTokenStats, type TokenStats } from './similarity.js';
@@ -142,13 +142,13 @@ export function buildCandidateGraph(
     if (options.onProgress && n % 250 === 0) options.onProgress(n, left.records.length);
     const found = candidatesFor(l, index, stats);
     // Identifier agreement in the same system is looked up directly, not left to blocking.
-    for (const ri of identifierHits(l, idIndex)) if (!found.has(ri)) found.set(ri, new Set());
+    for (const ri of identifierHits(l, idIndex)) if (!found.has(ri)) found.set(ri, 0);
     const exactKey = `${l.top ?? ''}|${l.name.full}`;
     const exactRight = leftExact.get(exactKey) === l.index ? rightExact.get(exactKey) : undefined;
-    if (exactRight !== undefined && !found.has(exactRight)) found.set(exactRight, new Set(['area']));
+    if (exactRight !== undefined && !found.has(exactRight)) found.set(exactRight, KEY_BITS.area);
     const pairs: CandidatePair[] = [];
     for (const [ri, keys] of found) {
-      for (const k of keys) candidatesByKey[k]++;
+      for (const k of keysOf(keys)) candidatesByKey[k]++;
       const comparison = comparePair(l, right.records[ri], stats);
       pairsCompared++;
       let deterministic: DeterministicRule | undefined;

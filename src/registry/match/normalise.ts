@@ -1,3 +1,4 @@
+import { jaroWinklerSimilarity } from './similarity.js';
 import type { TypeClass, Vocabulary } from './vocabulary.js';
 
 /** A facility name taken apart for comparison. */
@@ -8,6 +9,8 @@ export interface NormalisedName {
   full: string;
   /** Distinctive tokens: not generic type words, not the level marker. */
   core: string[];
+  /** `core` joined by one space. */
+  coreText: string;
   /** Generic type words found in the name ("dispensary", "health", "centre" …). */
   typeTokens: string[];
   /** Service level written in the name ("ii", "iii", "4" …): HC II ≠ HC IV, so it is kept. */
@@ -73,6 +76,33 @@ export function expandAbbreviations(tokens: string[], vocabulary: Vocabulary): s
   return out;
 }
 
+const typoCache = new Map<string, string>();
+
+/**
+ * Misspelt type words ("Dispenary", "Helth") are read as the type word they misspell: only long
+ * words (≥ 5 letters) very close to a long type word, so distinctive names are left alone.
+ */
+export function correctTypeWordTypos(tokens: string[], vocabulary: Vocabulary): string[] {
+  return tokens.map((t) => {
+    if (t.length < 5 || vocabulary.typeWords.has(t) || /\d/.test(t)) return t;
+    let fixed = typoCache.get(t);
+    if (fixed === undefined) {
+      fixed = t;
+      let best = 0.94;
+      for (const w of vocabulary.typeWords) {
+        if (w.length < 5 || Math.abs(w.length - t.length) > 2) continue;
+        const sim = jaroWinklerSimilarity(t, w);
+        if (sim >= best) {
+          best = sim;
+          fixed = w;
+        }
+      }
+      typoCache.set(t, fixed);
+    }
+    return fixed;
+  });
+}
+
 /** Splits "Name (qualifier)" into the name and the qualifier; an unclosed "(" runs to the end. */
 export function splitQualifier(raw: string): { main: string; qualifier: string } {
   const parts: string[] = [];
@@ -112,7 +142,7 @@ export function findTypeClass(tokens: string[], vocabulary: Vocabulary): TypeCla
 
 export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedName {
   const { main, qualifier } = splitQualifier(raw);
-  const tokens = expandAbbreviations(tokenise(main), vocabulary);
+  const tokens = correctTypeWordTypos(expandAbbreviations(tokenise(main), vocabulary), vocabulary);
   const { level, index } = findLevel(tokens, vocabulary);
   const core: string[] = [];
   const typeTokens: string[] = [];
@@ -125,6 +155,7 @@ export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedNa
     tokens,
     full: tokens.join(' '),
     core,
+    coreText: core.join(' '),
     typeTokens,
     level,
     qualifier: expandAbbreviations(tokenise(qualifier), vocabulary),

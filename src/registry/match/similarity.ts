@@ -6,19 +6,23 @@ export interface TokenStats {
   df: Map<string, number>;
   records: number;
   idf: Map<string, number>;
+  /** How many records carry each whole distinctive name: the term frequency of an exact agreement. */
+  coreDf: Map<string, number>;
 }
 
 export function buildTokenStats(names: NormalisedName[][]): TokenStats {
   const df = new Map<string, number>();
+  const coreDf = new Map<string, number>();
   let records = 0;
   for (const group of names) {
     records++;
+    for (const c of new Set(group.map((n) => n.core.join('')))) coreDf.set(c, (coreDf.get(c) ?? 0) + 1);
     const seen = new Set(group.flatMap((n) => n.core));
     for (const t of seen) df.set(t, (df.get(t) ?? 0) + 1);
   }
   const idfs = new Map<string, number>();
   for (const [t, n] of df) idfs.set(t, Math.log((records + 1) / (n + 1)) + 1);
-  return { df, records, idf: idfs };
+  return { df, records, idf: idfs, coreDf };
 }
 
 /** Inverse document frequency: a shared rare word says more than a shared common one. */
@@ -40,13 +44,29 @@ export interface NameComparison {
   rarestSharedDf?: number;
 }
 
+/**
+ * Jaro–Winkler from @skyra/jaro-winkler, with its prefix bonus corrected: the library counts a
+ * common prefix of four characters as five (0.5 instead of the standard 0.4 boost), which would
+ * over-reward names that merely start alike. Standard JW: jaro + min(prefix, 4) · 0.1 · (1 − jaro).
+ */
+export function jaroWinklerSimilarity(a: string, b: string): number {
+  if (a === b) return a.length > 0 ? 1 : 0;
+  const v = jaroWinkler(a, b);
+  if (v > 0 && a.length >= 4 && b.length >= 4 && a.slice(0, 4) === b.slice(0, 4)) {
+    const jaro = 2 * v - 1;
+    return jaro + 0.4 * (1 - jaro);
+  }
+  return v;
+}
+
 const jwCache = new Map<string, Map<string, number>>();
 let jwCached = 0;
 
-/** Jaro–Winkler with a memo: the same word pairs recur across thousands of comparisons. */
+/** Jaro–Winkler on single words, memoised: the same word pairs recur across thousands of comparisons. */
 export function tokenSimilarity(a: string, b: string): number {
   if (a === b) return 1;
-  const [x, y] = a < b ? [a, b] : [b, a];
+  const x = a < b ? a : b;
+  const y = a < b ? b : a;
   let inner = jwCache.get(x);
   if (!inner) {
     inner = new Map();
@@ -54,8 +74,8 @@ export function tokenSimilarity(a: string, b: string): number {
   }
   let v = inner.get(y);
   if (v === undefined) {
-    v = jaroWinkler(x, y);
-    if (++jwCached > 2_000_000) {
+    v = jaroWinklerSimilarity(x, y);
+    if (++jwCached > 1_000_000) {
       jwCache.clear();
       jwCached = 0;
     }
@@ -64,31 +84,18 @@ export function tokenSimilarity(a: string, b: string): number {
   return v;
 }
 
-/** Drops words that only name the record's own area ("Lake" in "Lake Health Centre II") when the other name lacks them. */
+/**
+ * Drops words that only name the record's own area ("Lake" in "Lake Health Centre II") when the
+ * other name lacks them, but never all words: an emptied name would equal any other emptied name.
+ */
 function withoutOwnAreaWords(tokens: string[], areaTokens: Set<string>, other: string[]): string[] {
   if (areaTokens.size === 0 || !tokens.some((t) => areaTokens.has(t))) return tokens;
-  return tokens.filter((t) => !areaTokens.has(t) || other.some((o) => tokenSimilarity(t, o) >= TOKEN_MATCH));
+  const kept = tokens.filter((t) => !areaTokens.has(t) || other.some((o) => tokenSimilarity(t, o) >= TOKEN_MATCH));
+  return kept.length > 0 ? kept : tokens;
 }
-
-const weightCache = new WeakMap<string[], number[]>();
-const textCache = new WeakMap<string[], string>();
 
 function weightsOf(tokens: string[], stats: TokenStats): number[] {
-  let w = weightCache.get(tokens);
-  if (!w) {
-    w = tokens.map((t) => idf(stats, t));
-    weightCache.set(tokens, w);
-  }
-  return w;
-}
-
-function textOf(tokens: string[]): string {
-  let t = textCache.get(tokens);
-  if (t === undefined) {
-    t = tokens.join(' ');
-    textCache.set(tokens, t);
-  }
-  return t;
+  return tokens.map((t) => idf(stats, t));
 }
 
 /** Weighted soft token overlap (Dice) where tokens match by Jaro–Winkler ≥ TOKEN_MATCH. */
@@ -139,20 +146,23 @@ export function compareNames(
   bAreaTokens: Set<string> = NO_AREA,
 ): NameComparison {
   const fullExact = a.full.length > 0 && a.full === b.full;
-  let coreA = withoutOwnAreaWords(a.core, aAreaTokens, b.core);
-  let coreB = withoutOwnAreaWords(b.core, bAreaTokens, a.core);
-  if (coreA.length === 0 || coreB.length === 0) {
-    // A name made only of type words (and area words) is compared as a whole.
+  let coreA: string[];
+  let coreB: string[];
+  if (a.core.length > 0 && b.core.length > 0) {
+    coreA = withoutOwnAreaWords(a.core, aAreaTokens, b.core);
+    coreB = withoutOwnAreaWords(b.core, bAreaTokens, a.core);
+  } else {
+    // A name made only of type words ("Health Centre III") is compared as a whole.
     coreA = withoutOwnAreaWords(a.tokens, aAreaTokens, b.tokens);
     coreB = withoutOwnAreaWords(b.tokens, bAreaTokens, a.tokens);
   }
-  const strA = textOf(coreA);
-  const strB = textOf(coreB);
+  const strA = coreA === a.core ? a.coreText : coreA.join(' ');
+  const strB = coreB === b.core ? b.coreText : coreB.join(' ');
   if (!strA || !strB) return { similarity: 0, fullExact, coreExact: false };
   const coreExact = strA === strB || (strA.length !== strB.length && strA.replaceAll(' ', '') === strB.replaceAll(' ', ''));
-  if (coreExact) return { similarity: 1, fullExact, coreExact, rarestSharedDf: minDf(coreA, stats) };
+  if (coreExact) return { similarity: 1, fullExact, coreExact, rarestSharedDf: stats.coreDf.get(coreA.join('')) ?? minDf(coreA, stats) };
   const { dice, rarestSharedDf } = softDice(coreA, coreB, stats);
-  const jw = tokenSimilarity(strA, strB);
+  const jw = jaroWinklerSimilarity(strA, strB);
   return { similarity: Math.max(dice, (dice + jw) / 2), fullExact, coreExact, rarestSharedDf };
 }
 

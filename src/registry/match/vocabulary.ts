@@ -4,6 +4,8 @@ import { loadValidatedTable, mappingsDir } from './data-table.js';
 export interface TypeClass {
   class: string;
   family: string;
+  /** Position on the care ladder (dispensary 1, health centre 2, hospital 3); one step apart = adjacent. */
+  rank?: number;
   phrases: string[];
 }
 
