@@ -50,6 +50,8 @@ export interface CrosswalkRow {
   comment?: string;
   /** Hash of the inputs that produced an automatic row, so re-runs re-score only what changed. */
   inputHash?: string;
+  /** Registry ids a human rejected or broke for this record: never proposed or auto-matched again. */
+  rejectedRegistryIds?: string[];
 }
 
 export function isHumanDecision(row: Pick<CrosswalkRow, 'decidedBy'>): boolean {

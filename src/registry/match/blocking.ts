@@ -19,6 +19,8 @@ export const BLOCKING = {
   rareTokenDf: 40,
   /** Blocks larger than this are skipped: they would only compare unrelated records. */
   maxBlock: 40,
+  /** A whole sub-area is one block only while it is this small (villages, GOFR-style districts). */
+  maxAreaBlock: 12,
   /** Phonetic codes collide more than words do: smaller blocks only. */
   maxPhoneticBlock: 15,
 };
@@ -26,7 +28,7 @@ export const BLOCKING = {
 /** Area key: the area plus the first letters of the distinctive name, so big areas stay small blocks. */
 export function areaKeys(r: PreparedRecord): string[] {
   const head = (r.name.core[0] ?? r.name.tokens[0] ?? '').slice(0, 2);
-  const keys = [...r.subAreas].map((a) => `s:${a}|${head}`);
+  const keys = [...r.subAreas].flatMap((a) => [`s:${a}|${head}`, `a:${a}`]);
   if (r.top) keys.push(`t:${r.top}|${head}`);
   return keys;
 }
@@ -108,7 +110,9 @@ export function candidatesFor(
       for (const i of list) add(i, key);
     }
   };
-  fromBlocks(areaKeys(left), 'area');
+  const area = areaKeys(left);
+  fromBlocks(area.filter((k) => !k.startsWith('a:')), 'area');
+  fromBlocks(area.filter((k) => k.startsWith('a:')), 'area', BLOCKING.maxAreaBlock);
   fromBlocks(tokenKeys(left, stats), 'token');
   fromBlocks(phoneticKeys(left), 'phonetic', BLOCKING.maxPhoneticBlock);
   if (left.position && index.spatial) {

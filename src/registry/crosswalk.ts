@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { BundleEntry, Bundle, Location } from '@medplum/fhirtypes';
+import type { Facility } from '../domain/facility.js';
+import type { CrosswalkRow, MatchZone } from './crosswalk-types.js';
+import type { MatchResult } from './match/matcher.js';
+import { facilityInputHash } from './review.js';
+
+/**
+ * Where crosswalk rows live. The store team implements it on SQLite/PostgreSQL; the in-memory
+ * version below serves the CLI and tests.
+ */
+export interface CrosswalkRepository {
+  get(system: string, systemId: string): Promise<CrosswalkRow | undefined>;
+  put(row: CrosswalkRow): Promise<void>;
+  listBySystem(system: string): Promise<CrosswalkRow[]>;
+}
+
+export class InMemoryCrosswalkRepository implements CrosswalkRepository {
+  private readonly rows = new Map<string, CrosswalkRow>();
+
+  async get(system: string, systemId: string): Promise<CrosswalkRow | undefined> {
+    const r = this.rows.get(`${system}\u0000${systemId}`);
+    return r ? structuredClone(r) : undefined;
+  }
+
+  async put(row: CrosswalkRow): Promise<void> {
+    this.rows.set(`${row.system}\u0000${row.systemId}`, structuredClone(row));
+  }
+
+  async listBySystem(system: string): Promise<CrosswalkRow[]> {
+    return [...this.rows.values()].filter((r) => r.system === system).map((r) => structuredClone(r));
+  }
+}
+
+const STATE_OF_ZONE: Record<MatchZone, CrosswalkRow['state']> = { auto: 'auto-match', review: 'review', 'no-match': 'no-match' };
+
+/** A hash of the registry list: when it changes every automatic row is stale. */
+export function registrySnapshotHash(registry: Facility[]): string {
+  const h = createHash('sha256');
+  for (const f of registry) h.update(facilityInputHash(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Turns a matcher run into automatic crosswalk rows for one system. */
+export function toCrosswalkRows(
+  result: MatchResult,
+  system: string,
+  systemFacilities: Facility[],
+  options: { at: string; registrySnapshot?: string },
+): CrosswalkRow[] {
+  return result.decisions.map((d) => {
+    const f = systemFacilities[d.leftIndex];
+    return {
+      system,
+      systemId: d.leftId,
+      registryId: d.zone === 'auto' ? d.match?.rightId : undefined,
+      state: STATE_OF_ZONE[d.zone],
+      zone: d.zone,
+      score: d.match ? Math.round(d.match.score * 100) / 100 : d.suggestions[0]?.score,
+      reasons: d.match?.reasons ?? d.suggestions[0]?.reasons ?? [],
+      suggestions: d.suggestions.map((s) => ({ ...s, score: Math.round(s.score * 100) / 100 })),
+      decidedBy: 'auto',
+      decidedAt: options.at,
+      comment: d.deterministic ? `deterministic: ${d.deterministic}` : undefined,
+      inputHash: f ? facilityInputHash(f) + (options.registrySnapshot ? `.${options.registrySnapshot}` : '') : undefined,
+    };
+  });
+}
+
+const LINKED = new Set(['auto-match', 'manual-match']);
+
+/** Identifier system used for a system's ids in the exported crosswalk (one per system). */
+export function systemIdentifierUri(base: string, system: string): string {
+  return `${base.replace(/\/$/, '')}/${encodeURIComponent(system)}`;
+}
+
+/**
+ * The crosswalk as an mCSD-style Location Bundle: one Location per registry facility that has
+ * at least one linked system record, carrying one identifier per system (system = that system's
+ * namespace, value = its id). Flagged, review, no-match, ignored and broken rows are left out,
+ * as GOFR does in its export.
+ */
+export function crosswalkToLocationBundle(rows: CrosswalkRow[], registry: Facility[], identifierBase: string): Bundle<Location> {
+  const byRegistry = new Map<string, CrosswalkRow[]>();
+  for (const r of rows) {
+    if (!LINKED.has(r.state) || !r.registryId) continue;
+    byRegistry.set(r.registryId, [...(byRegistry.get(r.registryId) ?? []), r]);
+  }
+  const registryById = new Map(registry.map((f) => [f.id ?? '', f]));
+  const entry: BundleEntry<Location>[] = [];
+  for (const [registryId, linked] of [...byRegistry].sort(([a], [b]) => a.localeCompare(b))) {
+    const facility = registryById.get(registryId);
+    const bySystem = new Map<string, string>();
+    for (const r of linked) if (!bySystem.has(r.system)) bySystem.set(r.system, r.systemId);
+    const location: Location = {
+      resourceType: 'Location',
+      id: registryId,
+      status: facility?.status === 'inactive' ? 'inactive' : facility?.status === 'suspended' ? 'suspended' : 'active',
+      name: facility?.name,
+      identifier: [
+        ...(facility?.identifiers ?? []).map((i) => ({ system: i.system, value: i.value })),
+        ...[...bySystem].map(([system, value]) => ({ system: systemIdentifierUri(identifierBase, system), value })),
+      ],
+      type: [
+        {
+          coding: [{ system: 'https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types', code: 'facility' }],
+        },
+      ],
+      ...(facility?.position ? { position: { latitude: facility.position.latitude, longitude: facility.position.longitude } } : {}),
+    };
+    entry.push({ fullUrl: `urn:uuid:${registryId}`, resource: location });
+  }
+  return { resourceType: 'Bundle', type: 'collection', total: entry.length, entry };
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(header: string[], rows: unknown[][]): string {
+  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+}
+
+/** The crosswalk as CSV: one line per system record. */
+export function crosswalkToCsv(rows: CrosswalkRow[]): string {
+  return toCsv(
+    ['system', 'system_id', 'registry_id', 'state', 'zone', 'score', 'decided_by', 'decided_at', 'comment'],
+    rows.map((r) => [r.system, r.systemId, r.registryId, r.state, r.zone, r.score, r.decidedBy, r.decidedAt, r.comment]),
+  );
+}
+
+/** The review queue as CSV: one line per suggestion, ranked, with the reasons for each score. */
+export function reviewToCsv(rows: CrosswalkRow[], names: { left: Map<string, string>; right: Map<string, string> }): string {
+  const lines: unknown[][] = [];
+  for (const r of rows.filter((x) => x.state === 'review' || x.state === 'flagged')) {
+    r.suggestions.forEach((s, i) => {
+      lines.push([
+        r.system,
+        r.systemId,
+        names.left.get(r.systemId),
+        i + 1,
+        s.registryId,
+        names.right.get(s.registryId),
+        s.score,
+        s.reasons.map((x) => `${x.field} ${x.weight >= 0 ? '+' : ''}${x.weight} (${x.detail})`).join('; '),
+      ]);
+    });
+  }
+  return toCsv(['system', 'system_id', 'system_name', 'rank', 'registry_id', 'registry_name', 'score', 'reasons'], lines);
+}
