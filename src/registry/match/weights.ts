@@ -8,6 +8,13 @@ export interface LevelProbabilities {
   u: number;
 }
 
+/**
+ * The three zones, in log2 likelihood-ratio units. Shipped values (fhir-mappings/
+ * facility-match-weights.json): auto ≥ 7.1 (≈140:1) with a margin ≥ 1 over every competitor,
+ * review ≥ −1, no-match below. Calibrated on the Kenya training split by the policy in
+ * calibrate.ts (auto precision ≥ 0.992, false automatch on unmatched ≤ 0.025, auto never below
+ * 6 bits; review queue ≤ 12 %); the bench prints them with every run.
+ */
 export interface Thresholds {
   /** Auto-match at or above this log2 likelihood ratio… */
   auto: number;
