@@ -16,6 +16,10 @@
 import utils from 'openhim-mediator-utils';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
+import { canonicalJson } from '../domain/ids.js';
+
+// Key order from MongoDB must not read as a config change: configs are compared as canonical JSON.
+export { canonicalJson };
 
 export interface OpenHimLogger {
   info(obj: object, msg?: string): void;
@@ -75,16 +79,6 @@ function withoutCredentials(url: string): string {
   } catch {
     return '<invalid url>';
   }
-}
-
-/** JSON with sorted keys, so key order from MongoDB does not read as a change. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 class TimeoutError extends Error {
