@@ -48,21 +48,10 @@ export interface OutboxJob {
   updatedAt: number;
 }
 
-export interface NewJob {
-  id: string;
-  flow: string;
-  system: string;
-  idempotencyKey: string;
-  payloadHash: string;
-  payload: unknown;
+/** A job as first recorded: the stored job's fields less the ones only delivery sets. */
+export interface NewJob extends Pick<OutboxJob, 'id' | 'flow' | 'system' | 'idempotencyKey' | 'payloadHash' | 'payload' | 'attempts' | 'nextAttemptAt' | 'leaseOwner' | 'leaseUntil' | 'transactionId' | 'createdAt'> {
   /** 'in-flight' when the caller delivers at once under its own lease, else 'pending'. */
   status: 'pending' | 'in-flight';
-  attempts: number;
-  nextAttemptAt: number;
-  leaseOwner?: string;
-  leaseUntil?: number;
-  transactionId?: string;
-  createdAt: number;
 }
 
 export type RecordWriteResult =
