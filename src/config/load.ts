@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { InvalidInputError } from '../domain/errors.js';
 import { settingDefs, type SettingDef, type Settings } from './settings.js';
 
 /**
@@ -87,4 +86,3 @@ export function publicBaseUrl(s: Settings): string {
   return String(s['server.publicBaseUrl'] ?? `http://localhost:${s['server.port']}`);
 }
 
-export { InvalidInputError };

@@ -1,5 +1,5 @@
 import { MediatorError, type Issue } from '../domain/errors.js';
-import { adapters, type Part } from './adapters.js';
+import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import {
   checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, writeResult,
@@ -161,4 +161,3 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => responseEntry(results.get(e.index)!)) } };
 }
 
-export { adapters };

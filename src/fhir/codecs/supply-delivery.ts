@@ -13,7 +13,7 @@ const TYPE_SYSTEM: Record<FhirVersion, string> = {
 };
 
 /** The accepted quantity is `suppliedItem.quantity`; shipped, rejected, reason, lot and VVM travel as extensions. */
-function encodeSuppliedItem(version: FhirVersion, line: DeliveryLine): Json {
+function encodeSuppliedItem(line: DeliveryLine): Json {
   const extension = [
     ...(line.quantityShipped ? [{ url: EXT.quantityShipped, valueQuantity: quantityToFhir(line.quantityShipped) }] : []),
     ...(line.quantityRejected ? [{ url: EXT.quantityRejected, valueQuantity: quantityToFhir(line.quantityRejected) }] : []),
@@ -25,7 +25,7 @@ function encodeSuppliedItem(version: FhirVersion, line: DeliveryLine): Json {
   return compact({
     extension,
     quantity: line.quantityAccepted ? quantityToFhir(line.quantityAccepted) : undefined,
-    ...(isR5(version) ? { itemCodeableConcept: concept } : { itemCodeableConcept: concept }),
+    itemCodeableConcept: concept,
   });
 }
 
@@ -48,9 +48,9 @@ function commonFields(version: FhirVersion, d: Delivery): Json {
 /** R5: one SupplyDelivery with one suppliedItem per line. R4 (suppliedItem 0..1): one SupplyDelivery per line sharing the delivery number. */
 export function encodeDelivery(version: FhirVersion, d: Delivery, meta: (lineId: string | undefined) => Json): Json[] {
   if (isR5(version)) {
-    return [compact({ resourceType: 'SupplyDelivery', id: d.id, meta: meta(d.id), ...commonFields(version, d), suppliedItem: d.lines.map((l) => encodeSuppliedItem(version, l)) })];
+    return [compact({ resourceType: 'SupplyDelivery', id: d.id, meta: meta(d.id), ...commonFields(version, d), suppliedItem: d.lines.map((l) => encodeSuppliedItem(l)) })];
   }
-  return d.lines.map((line) => compact({ resourceType: 'SupplyDelivery', id: line.lineId, meta: meta(line.lineId), ...commonFields(version, d), suppliedItem: encodeSuppliedItem(version, line) }));
+  return d.lines.map((line) => compact({ resourceType: 'SupplyDelivery', id: line.lineId, meta: meta(line.lineId), ...commonFields(version, d), suppliedItem: encodeSuppliedItem(line) }));
 }
 
 export interface DecodedDelivery {
@@ -113,4 +113,3 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
   };
 }
 
-export { identifiersFromFhir };

@@ -1,4 +1,4 @@
-import { InvalidInputError, MediatorError, type Issue } from '../../domain/errors.js';
+import { MediatorError, type Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
 import { validateRules } from './rules.js';
 import { validateAgainstSchema } from './schema.js';
@@ -30,4 +30,3 @@ export function assertValidResource(version: FhirVersion, resource: unknown, exp
   throw new MediatorError(400, issues.map((i) => ({ ...i, severity: 'error' as const })));
 }
 
-export { InvalidInputError };
