@@ -1,0 +1,25 @@
+import { stableId } from '../../domain/ids.js';
+import type { Identifier, ProductRef } from '../../domain/index.js';
+import { NS } from '../../fhir/conventions.js';
+
+/**
+ * Identifier and code systems for objects that originate in OpenLMIS, and the FHIR ids derived
+ * from them. Line ids use the same formula as the FHIR edge (src/fhir/adapters.ts), so an order
+ * posted through us and read back from OpenLMIS carries the same SupplyRequest ids.
+ */
+export const LMIS_SYSTEM = 'openlmis';
+export const FACILITY_CODE_SYSTEM = `${NS}/identifier/openlmis-facility-code`;
+export const ZONE_CODE_SYSTEM = `${NS}/identifier/openlmis-zone-code`;
+export const REQUISITION_SYSTEM = `${NS}/identifier/openlmis-requisition`;
+export const PROOF_OF_DELIVERY_SYSTEM = `${NS}/identifier/openlmis-proof-of-delivery`;
+export const STOCK_EVENT_SYSTEM = `${NS}/identifier/openlmis-stock-event`;
+export const PRODUCT_CODE_SYSTEM = `${NS}/CodeSystem/openlmis-product`;
+export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+
+export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
+  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
+}
+
+export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
+  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
+}
