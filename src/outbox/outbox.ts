@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
-import type { OutboxJob, Store } from '../store/types.js';
+import { PayloadConflict, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
 import { AttemptTimeoutError, describeError, isTransientFailure, reviveError, toStoredError } from './errors.js';
@@ -141,24 +141,44 @@ export class Outbox {
    * InvalidInputError (no key) and ConflictError 409 (same key, different payload).
    */
   async acceptWrite(req: AcceptWriteRequest): Promise<WriteOutcome> {
-    if (!this.handlers.get(req.flow, req.system)) throw new NotConfiguredError(req.flow, [req.system]);
-    if (!req.idempotencyKey?.trim()) throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
-    const deadlineAt = Date.now() + (req.deadlineMs ?? this.options.deadlineMs);
-    const payloadHash = req.payloadHash ?? hashPayload(req.payload);
-    const leaseOwner = this.leaseToken();
-    const now = Date.now();
-    const recorded = await this.store.recordWrite({
-      id: randomUUID(), flow: req.flow, system: req.system, idempotencyKey: req.idempotencyKey, payloadHash,
-      payload: req.payload, status: 'in-flight', attempts: 1, nextAttemptAt: now, leaseOwner,
-      leaseUntil: now + this.options.leaseMs, transactionId: req.transactionId, createdAt: now,
-    });
-    if (!recorded.created) {
-      if (recorded.job.payloadHash !== payloadHash) {
-        throw new ConflictError(`Identifier "${req.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${recorded.job.id}); resend the original payload or use a new identifier`);
-      }
-      return { kind: 'duplicate', jobId: recorded.job.id, previous: await this.outcomeOfFirst(recorded.job, deadlineAt) };
+    return (await this.acceptWrites([req]))[0];
+  }
+
+  /**
+   * Several writes accepted together (a FHIR transaction Bundle): recorded in one store
+   * transaction, so all are accepted or none (a conflict on any key records nothing), then
+   * delivered concurrently, each within its deadline.
+   */
+  async acceptWrites(reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> {
+    for (const req of reqs) {
+      if (!this.handlers.get(req.flow, req.system)) throw new NotConfiguredError(req.flow, [req.system]);
+      if (!req.idempotencyKey?.trim()) throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
     }
-    return this.deliverNow(recorded.job, leaseOwner, deadlineAt);
+    const now = Date.now();
+    const jobs = reqs.map((req) => {
+      const leaseOwner = this.leaseToken();
+      return {
+        id: randomUUID(), flow: req.flow, system: req.system, idempotencyKey: req.idempotencyKey, payloadHash: req.payloadHash ?? hashPayload(req.payload),
+        payload: req.payload, status: 'in-flight' as const, attempts: 1, nextAttemptAt: now, leaseOwner,
+        leaseUntil: now + this.options.leaseMs, transactionId: req.transactionId, createdAt: now,
+      };
+    });
+    const links = reqs.flatMap((req, i) => (req.links ?? []).map((l) => ({ ...l, system: req.system, jobId: jobs[i].id })));
+    let recorded;
+    try {
+      recorded = await this.store.recordWrites(jobs, links);
+    } catch (err) {
+      if (err instanceof PayloadConflict) {
+        const req = reqs.find((r) => r.idempotencyKey === err.idempotencyKey)!;
+        throw new ConflictError(`Identifier "${err.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${err.jobId}); resend the original payload or use a new identifier`);
+      }
+      throw err;
+    }
+    return Promise.all(recorded.map(async (r, i): Promise<WriteOutcome> => {
+      const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
+      if (!r.created) return { kind: 'duplicate', jobId: r.job.id, previous: await this.outcomeOfFirst(r.job, deadlineAt) };
+      return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt);
+    }));
   }
 
   /** Start the background worker (idempotent). */

@@ -18,6 +18,8 @@ export interface AcceptWriteRequest {
   deadlineMs?: number;
   /** Recorded on the job for tracing (OpenHIM X-OpenHIM-TransactionID). */
   transactionId?: string;
+  /** FHIR ids this write answers for, recorded with the job so a read finds it before and after delivery. */
+  links?: { flow: string; fhirId: string }[];
 }
 
 export interface DoneOutcome { kind: 'done'; jobId: string; result: WriteResult }

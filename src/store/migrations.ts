@@ -89,6 +89,22 @@ CREATE TABLE schedules (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'resource links: FHIR ids of written and read objects',
+    sql: `
+CREATE TABLE resource_links (
+  flow TEXT NOT NULL,
+  fhir_id TEXT NOT NULL,
+  system TEXT NOT NULL,
+  upstream_id TEXT,
+  job_id TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (flow, fhir_id)
+);
+CREATE INDEX resource_links_job ON resource_links (job_id);
+`,
+  },
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -169,6 +185,22 @@ CREATE TABLE schedules (
   last_status TEXT,
   last_error TEXT
 );
+`,
+  },
+  {
+    version: 2,
+    name: 'resource links: FHIR ids of written and read objects',
+    sql: `
+CREATE TABLE resource_links (
+  flow TEXT NOT NULL,
+  fhir_id TEXT NOT NULL,
+  system TEXT NOT NULL,
+  upstream_id TEXT,
+  job_id TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (flow, fhir_id)
+);
+CREATE INDEX resource_links_job ON resource_links (job_id);
 `,
   },
 ];

@@ -4,12 +4,13 @@ import type { WriteResult } from '../systems/connector.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, scheduleFromRow, stepFromRow, toJson,
+  json, jobIdFor, linkFromRow, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ScheduleState, Store, StoredError,
+  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
 } from './types.js';
+import { PayloadConflict } from './types.js';
 
 type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
@@ -104,27 +105,59 @@ export class PostgresStore implements Store {
   // outbox ------------------------------------------------------------------------------------
 
   async recordWrite(job: NewJob): Promise<RecordWriteResult> {
-    return this.tx(async (c): Promise<RecordWriteResult> => {
-      // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
-      // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
-      const claimed = ((await c.query(
-        'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-        [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
-      )).rowCount ?? 0) > 0;
-      if (!claimed) {
-        const [first] = await this.rows(
-          `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
-           WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`, [job.flow, job.system, job.idempotencyKey], c);
-        return { created: false, job: jobFromRow(first) };
+    return this.tx((c) => this.insertWrite(job, c));
+  }
+
+  async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
+    return this.tx(async (c) => {
+      const results: RecordWriteResult[] = [];
+      for (const job of jobs) {
+        const r = await this.insertWrite(job, c);
+        if (!r.created && r.job.payloadHash !== job.payloadHash) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        results.push(r);
       }
-      const [inserted] = await this.rows(
-        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-           next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
-        [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
-          job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
-      return { created: true, job: jobFromRow(inserted) };
+      await this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })), c);
+      return results;
     });
+  }
+
+  /** Claim the key and insert the job, or return the job that holds the key (inside a transaction). */
+  private async insertWrite(job: NewJob, c: pg.PoolClient): Promise<RecordWriteResult> {
+    // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
+    // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
+    const claimed = ((await c.query(
+      'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+      [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
+    )).rowCount ?? 0) > 0;
+    if (!claimed) {
+      const [first] = await this.rows(
+        `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
+         WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`, [job.flow, job.system, job.idempotencyKey], c);
+      return { created: false, job: jobFromRow(first) };
+    }
+    const [inserted] = await this.rows(
+      `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
+      [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+        job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
+    return { created: true, job: jobFromRow(inserted) };
+  }
+
+  // resource links ----------------------------------------------------------------------------
+
+  async putLinks(links: ResourceLink[]): Promise<void> {
+    if (links.length) await this.tx((c) => this.insertLinks(links, c));
+  }
+
+  async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
+    const [r] = await this.rows('SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2', [flow, fhirId]);
+    return r ? linkFromRow(r) : undefined;
+  }
+
+  private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {
+    const now = Date.now();
+    for (const l of links) await c.query(UPSERT_LINK_SQL, [l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now]);
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

@@ -1,5 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { AuditEntry, JobStatus, JournalStep, OutboxJob, ScheduleState } from './types.js';
+import type { AuditEntry, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink, ScheduleState } from './types.js';
 
 /**
  * Row ↔ object mapping shared by both engines. SQLite hands back JSON columns as text and
@@ -101,4 +101,24 @@ export function emptyCounts(): Record<JobStatus, number> {
 /** JSON text for a column; `undefined` (a step that returned nothing) is stored as null. */
 export function toJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
+}
+
+/** Upsert of a resource link ($n placeholders; SQLite swaps them for ?). Known ids are never erased. */
+export const UPSERT_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (flow, fhir_id) DO UPDATE SET system = EXCLUDED.system,
+    upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
+    job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at`;
+
+export function linkFromRow(r: Row): ResourceLink {
+  return {
+    flow: String(r.flow), fhirId: String(r.fhir_id), system: String(r.system),
+    ...(r.upstream_id != null ? { upstreamId: String(r.upstream_id) } : {}),
+    ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
+  };
+}
+
+/** A link names the job it was proposed with; a duplicate write maps that to the first job's id. */
+export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteResult[]): string {
+  const i = jobs.findIndex((j) => j.id === proposed);
+  return i >= 0 ? results[i].job.id : proposed;
 }

@@ -4,12 +4,13 @@ import type { WriteResult } from '../systems/connector.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, scheduleFromRow, stepFromRow, toJson,
+  json, jobIdFor, linkFromRow, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ScheduleState, Store, StoredError,
+  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
 } from './types.js';
+import { PayloadConflict } from './types.js';
 
 type Row = Record<string, unknown>;
 
@@ -84,23 +85,55 @@ export class SqliteStore implements Store {
   // outbox ------------------------------------------------------------------------------------
 
   async recordWrite(job: NewJob): Promise<RecordWriteResult> {
-    return this.db.transaction((): RecordWriteResult => {
-      const claimed = this.db.prepare(
-        'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
-      if (!claimed) {
-        const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
-        const first = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row;
-        return { created: false, job: jobFromRow(first) };
-      }
-      this.db.prepare(
-        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-           next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
-        job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
-      return { created: true, job: jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row) };
+    return this.db.transaction(() => this.insertWrite(job))();
+  }
+
+  async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
+    return this.db.transaction(() => {
+      const results = jobs.map((job) => {
+        const r = this.insertWrite(job);
+        if (!r.created && r.job.payloadHash !== job.payloadHash) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        return r;
+      });
+      this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
+      return results;
     })();
+  }
+
+  /** Claim the key and insert the job, or return the job that holds the key (inside a transaction). */
+  private insertWrite(job: NewJob): RecordWriteResult {
+    const claimed = this.db.prepare(
+      'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
+    if (!claimed) {
+      const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
+      const first = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row;
+      return { created: false, job: jobFromRow(first) };
+    }
+    this.db.prepare(
+      `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+      job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
+    return { created: true, job: jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row) };
+  }
+
+  // resource links ----------------------------------------------------------------------------
+
+  async putLinks(links: ResourceLink[]): Promise<void> {
+    if (links.length) this.db.transaction(() => this.insertLinks(links))();
+  }
+
+  async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
+    const r = this.db.prepare('SELECT * FROM resource_links WHERE flow = ? AND fhir_id = ?').get(flow, fhirId) as Row | undefined;
+    return r ? linkFromRow(r) : undefined;
+  }
+
+  private insertLinks(links: ResourceLink[]): void {
+    const stmt = this.db.prepare(`${UPSERT_LINK_SQL.replace(/\$\d+/g, '?')}`);
+    const now = Date.now();
+    for (const l of links) stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now);
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

@@ -59,6 +59,26 @@ export type RecordWriteResult =
   /** The key exists: `job` is the job it points at (the first write). */
   | { created: false; job: OutboxJob };
 
+/**
+ * Which upstream object (or which outbox job, before delivery) a FHIR id stands for. Written with
+ * the job for writes, and for every object a search returns, so a later read by FHIR id finds it.
+ */
+export interface ResourceLink {
+  flow: string;
+  fhirId: string;
+  system: string;
+  upstreamId?: string;
+  jobId?: string;
+}
+
+/** recordWrites found a key already used with another payload; nothing was recorded. */
+export class PayloadConflict extends Error {
+  override readonly name = 'PayloadConflict';
+  constructor(readonly idempotencyKey: string, readonly jobId: string) {
+    super(`idempotency key ${idempotencyKey} is already used by job ${jobId} with another payload`);
+  }
+}
+
 export interface ClaimRequest {
   system: string;
   flows: string[];
@@ -125,6 +145,12 @@ export interface Store {
   // outbox + idempotency
   /** In one transaction: claim the idempotency key and insert the job, or return the first job. */
   recordWrite(job: NewJob): Promise<RecordWriteResult>;
+  /**
+   * Several writes in one transaction (a FHIR transaction Bundle), with their resource links:
+   * all are recorded or none. A key already used with the same payload yields its first job
+   * (created: false); with another payload the whole call throws PayloadConflict.
+   */
+  recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]>;
   getJob(id: string): Promise<OutboxJob | undefined>;
   /** Jobs created under a business idempotency key (one per flow/system it fanned out to). */
   findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]>;
@@ -142,6 +168,11 @@ export interface Store {
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
   /** createdAt of the oldest job still waiting (pending or in-flight). */
   oldestWaitingCreatedAt(): Promise<number | undefined>;
+
+  // resource links
+  /** Upsert; a link keeps its known upstream id and job id when the new one lacks them. */
+  putLinks(links: ResourceLink[]): Promise<void>;
+  getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
 
   // step journal
   listSteps(jobId: string): Promise<JournalStep[]>;

@@ -3,6 +3,7 @@ import t from 'tap';
 import type { CrosswalkRow } from '../../src/registry/crosswalk-types.js';
 import { openStore, resolveStoreTarget, type NewJob, type Store } from '../../src/store/index.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
+import { SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS } from '../../src/store/migrations.js';
 import { engineCases } from '../support/outbox-engines.js';
 
 function row(over: Partial<CrosswalkRow> = {}): CrosswalkRow {
@@ -18,6 +19,10 @@ function newJob(id: string, over: Partial<NewJob> = {}): NewJob {
     status: 'pending', attempts: 0, nextAttemptAt: 1_000, createdAt: 1_000, ...over,
   };
 }
+
+t.test('both engines have the same migration versions', async (t) => {
+  t.same(POSTGRES_MIGRATIONS.map((m) => m.version), SQLITE_MIGRATIONS.map((m) => m.version));
+});
 
 t.test('databaseUrl selects the engine', async (t) => {
   t.match(resolveStoreTarget({}), { engine: 'sqlite', file: /data\/mediator\.db$/ });
@@ -36,7 +41,7 @@ for (const engine of engineCases()) {
 
     t.test('migrations run once and are recorded', async (t) => {
       const again = await openStore({ databaseUrl: db.databaseUrl });
-      t.same(await again.migrationVersions(), [1]);
+      t.same(await again.migrationVersions(), SQLITE_MIGRATIONS.map((m) => m.version), 'every version once, in order');
       await again.close();
       t.equal(store.engine, engine.name);
     });
@@ -71,6 +76,31 @@ for (const engine of engineCases()) {
       const concurrent = await Promise.all(Array.from({ length: 8 }, (_, i) => store.recordWrite(newJob(`c${i}`, { idempotencyKey: 'same' }))));
       t.equal(concurrent.filter((r) => r.created).length, 1, 'concurrent inserts: exactly one creates');
       t.equal(new Set(concurrent.map((r) => r.job.id)).size, 1, 'all see the same job');
+    });
+
+    t.test('recordWrites: all or nothing, with the links of each job', async (t) => {
+      const first = await store.recordWrites([newJob('rw-1'), newJob('rw-2')], [
+        { flow: 'orders', fhirId: 'line-a', system: 'openlmis', jobId: 'rw-1' },
+        { flow: 'orders', fhirId: 'line-b', system: 'openlmis', jobId: 'rw-2' },
+      ]);
+      t.same(first.map((r) => r.created), [true, true]);
+      t.same(await store.getLink('orders', 'line-b'), { flow: 'orders', fhirId: 'line-b', system: 'openlmis', jobId: 'rw-2' });
+      // the same first job again (same payload) plus a new one: the duplicate points at the first job
+      const again = await store.recordWrites([newJob('rw-9', { idempotencyKey: 'key-rw-1' }), newJob('rw-3')], [{ flow: 'orders', fhirId: 'line-c', system: 'openlmis', jobId: 'rw-9' }]);
+      t.same(again.map((r) => [r.created, r.job.id]), [[false, 'rw-1'], [true, 'rw-3']]);
+      t.equal((await store.getLink('orders', 'line-c'))?.jobId, 'rw-1', 'a link proposed with a duplicate names the first job');
+      // another payload under a used key: nothing of the call is recorded
+      await t.rejects(store.recordWrites([newJob('rw-4'), newJob('rw-5', { idempotencyKey: 'key-rw-2', payloadHash: 'other' })], [{ flow: 'orders', fhirId: 'line-d', system: 'openlmis', jobId: 'rw-4' }]), { name: 'PayloadConflict', idempotencyKey: 'key-rw-2', jobId: 'rw-2' });
+      t.equal(await store.getJob('rw-4'), undefined, 'the job before the conflict was rolled back');
+      t.equal(await store.getLink('orders', 'line-d'), undefined, 'and its link');
+      t.same((await store.findJobsByKey('key-rw-4')).length, 0);
+    });
+
+    t.test('links: known ids are kept when a later upsert lacks them', async (t) => {
+      await store.putLinks([{ flow: 'deliveries', fhirId: 'd-1', system: 'openlmis', jobId: 'job-x' }]);
+      await store.putLinks([{ flow: 'deliveries', fhirId: 'd-1', system: 'openlmis', upstreamId: 'pod-1' }]);
+      t.same(await store.getLink('deliveries', 'd-1'), { flow: 'deliveries', fhirId: 'd-1', system: 'openlmis', upstreamId: 'pod-1', jobId: 'job-x' });
+      t.equal(await store.getLink('orders', 'd-1'), undefined, 'links are per flow');
     });
 
     t.test('claims, leases and stale tokens', async (t) => {
