@@ -1,10 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadColumnMappingFile, loadFacilityList, type ColumnMapping } from '../registry/facility-list.js';
+import { loadColumnMappingFile, loadFacilityList, type ColumnMapping, type LoadedList } from '../registry/facility-list.js';
 import { crosswalkToCsv, crosswalkToLocationBundle, registrySnapshotHash, reviewToCsv, toCrosswalkRows } from '../registry/crosswalk.js';
 import { matchFacilities } from '../registry/match/matcher.js';
+import { defaultWeights } from '../registry/match/weights.js';
+import { reconcileIntoStore, type StoreReconcileSummary } from '../registry/reconcile-run.js';
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
+import { openStore, type StoreSettings } from '../store/index.js';
+import type { Store } from '../store/types.js';
 
 export interface ReconcileOptions {
   left: string;
@@ -16,6 +22,11 @@ export interface ReconcileOptions {
   identifierBase?: string;
 }
 
+export interface StoreReconcileCliOptions extends ReconcileOptions {
+  /** Re-score every automatic row, not only what changed. */
+  full?: boolean;
+}
+
 export interface ReconcileSummary {
   left: number;
   right: number;
@@ -25,35 +36,41 @@ export interface ReconcileSummary {
   thresholds: { auto: number; margin: number; review: number };
   seconds: number;
   files: string[];
+  /** With --store: what the incremental run re-scored and wrote. */
+  store?: StoreReconcileSummary;
 }
+
+const matchThresholds = () => defaultWeights().thresholds;
 
 /** Long runs only: below this many left records the bar would just flicker. */
 const PROGRESS_MIN_RECORDS = 2000;
 
-/** Runs one reconciliation and writes crosswalk.json/csv, review.csv, crosswalk-bundle.json and summary.json into `out`. */
-export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream = process.stderr): ReconcileSummary {
-  const started = performance.now();
+type Loaded = { system: string; left: LoadedList; right: LoadedList };
+
+function loadLists(o: ReconcileOptions): Loaded {
   const mappings: { left?: ColumnMapping; right?: ColumnMapping } = o.mapping ? loadColumnMappingFile(o.mapping) : {};
   const system = o.system ?? path.basename(o.left).replace(/\.[^.]+$/, '');
   const left = loadFacilityList(o.left, { mapping: mappings.left, system });
   const right = loadFacilityList(o.right, { mapping: mappings.right, system: 'registry' });
-  const showBar = (o.progress ?? (stderr as NodeJS.WriteStream).isTTY === true) && left.records.length >= PROGRESS_MIN_RECORDS;
-  const bar = showBar
-    ? new cliProgress.SingleBar({ stream: stderr, format: 'matching [{bar}] {value}/{total} records', hideCursor: false }, cliProgress.Presets.shades_classic)
-    : undefined;
-  bar?.start(left.records.length, 0);
-  const result = matchFacilities(left.records, right.records, { onProgress: (done) => bar?.update(done) });
-  bar?.stop();
-  const rightFacilities = right.records.map((r) => r.facility);
-  const rows = toCrosswalkRows(result, system, left.records.map((r) => r.facility), {
-    at: new Date().toISOString(),
-    registrySnapshot: registrySnapshotHash(rightFacilities),
-  });
+  return { system, left, right };
+}
+
+function progressBar(o: ReconcileOptions, total: number, stderr: NodeJS.WritableStream) {
+  const showBar = (o.progress ?? (stderr as NodeJS.WriteStream).isTTY === true) && total >= PROGRESS_MIN_RECORDS;
+  if (!showBar) return undefined;
+  const bar = new cliProgress.SingleBar({ stream: stderr, format: 'matching [{bar}] {value}/{total} records', hideCursor: false }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return bar;
+}
+
+/** crosswalk.json/csv, crosswalk-bundle.json and review.csv; returns the file names. */
+function writeOutputs(o: ReconcileOptions, loaded: Loaded, rows: CrosswalkRow[]): string[] {
   mkdirSync(o.out, { recursive: true });
   const names = {
-    left: new Map(left.records.map((r) => [r.facility.id ?? '', r.facility.name])),
-    right: new Map(right.records.map((r) => [r.facility.id ?? '', r.facility.name])),
+    left: new Map(loaded.left.records.map((r) => [r.facility.id ?? '', r.facility.name])),
+    right: new Map(loaded.right.records.map((r) => [r.facility.id ?? '', r.facility.name])),
   };
+  const rightFacilities = loaded.right.records.map((r) => r.facility);
   const files = {
     'crosswalk.json': JSON.stringify(rows, null, 2) + '\n',
     'crosswalk.csv': crosswalkToCsv(rows),
@@ -61,7 +78,27 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
     'review.csv': reviewToCsv(rows, names),
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(o.out, name), text);
-  const summary: ReconcileSummary = {
+  return [...Object.keys(files), 'summary.json'];
+}
+
+function finish(o: ReconcileOptions, summary: ReconcileSummary): ReconcileSummary {
+  writeFileSync(path.join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+/** Runs one reconciliation and writes crosswalk.json/csv, review.csv, crosswalk-bundle.json and summary.json into `out`. */
+export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream = process.stderr): ReconcileSummary {
+  const started = performance.now();
+  const loaded = loadLists(o);
+  const bar = progressBar(o, loaded.left.records.length, stderr);
+  const result = matchFacilities(loaded.left.records, loaded.right.records, { onProgress: (done) => bar?.update(done) });
+  bar?.stop();
+  const rows = toCrosswalkRows(result, loaded.system, loaded.left.records.map((r) => r.facility), {
+    at: new Date().toISOString(),
+    registrySnapshot: registrySnapshotHash(loaded.right.records.map((r) => r.facility)),
+  });
+  const files = writeOutputs(o, loaded, rows);
+  return finish(o, {
     left: result.stats.left,
     right: result.stats.right,
     zones: result.stats.zones,
@@ -69,14 +106,41 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
     pairsCompared: result.stats.pairsCompared,
     thresholds: result.thresholds,
     seconds: Math.round((performance.now() - started) / 10) / 100,
-    files: [...Object.keys(files), 'summary.json'],
-  };
-  writeFileSync(path.join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  return summary;
+    files,
+  });
 }
 
-/** `reconcile --left A --right B [--mapping cols.json] --out DIR` */
-export function reconcileCommand(): Command {
+/**
+ * The same, persisted: re-scores only what changed since the last run into the store's crosswalk
+ * (human decisions kept), then writes the stored crosswalk for this system into `out`.
+ */
+export async function runReconcileIntoStore(o: StoreReconcileCliOptions, store: Store, stderr: NodeJS.WritableStream = process.stderr): Promise<ReconcileSummary> {
+  const started = performance.now();
+  const loaded = loadLists(o);
+  const bar = progressBar(o, loaded.left.records.length, stderr);
+  const run = await reconcileIntoStore(store, loaded.system, loaded.left.records, loaded.right.records, {
+    full: o.full,
+    onProgress: (done) => bar?.update(done),
+  });
+  bar?.stop();
+  const leftIds = new Set(loaded.left.records.map((r) => r.facility.id ?? ''));
+  const rows = (await new StoreCrosswalkRepository(store).listBySystem(loaded.system)).filter((r) => leftIds.has(r.systemId));
+  const files = writeOutputs(o, loaded, rows);
+  return finish(o, {
+    left: run.left,
+    right: run.right,
+    zones: run.zones,
+    deterministic: rows.filter((r) => r.comment?.startsWith('deterministic')).length,
+    pairsCompared: 0,
+    thresholds: matchThresholds(),
+    seconds: Math.round((performance.now() - started) / 10) / 100,
+    files,
+    store: run,
+  });
+}
+
+/** `reconcile --left A --right B [--mapping cols.json] --out DIR [--store [--full]]` */
+export function reconcileCommand(open?: () => Promise<Store>): Command {
   return new Command('reconcile')
     .description('match a facility list (left) against the registry list (right); write the crosswalk, the review queue and a summary')
     .requiredOption('--left <file>', "the system's facility list (CSV or JSON)")
@@ -85,8 +149,21 @@ export function reconcileCommand(): Command {
     .requiredOption('--out <dir>', 'output directory')
     .option('--system <name>', 'system name for the crosswalk rows (default: left file name)')
     .option('--progress', 'force the progress bar even when stderr is not a TTY')
-    .action((opts: ReconcileOptions) => {
-      const summary = runReconcile(opts);
-      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    .option('--store', 'persist into the configured database (DATABASE_URL / DATA_DIR): re-score only what changed, keep human decisions')
+    .option('--full', 'with --store: re-score every automatic row')
+    .addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'))
+    .addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'))
+    .action(async (opts: StoreReconcileCliOptions & { store?: boolean; databaseUrl?: string; dataDir?: string }) => {
+      if (!opts.store) {
+        process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
+        return;
+      }
+      const settings: StoreSettings = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+      const store = open ? await open() : await openStore(settings);
+      try {
+        process.stdout.write(`${JSON.stringify(await runReconcileIntoStore(opts, store))}\n`);
+      } finally {
+        await store.close();
+      }
     });
 }

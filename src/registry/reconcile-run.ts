@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import type { Facility } from '../domain/facility.js';
+import type { Store } from '../store/types.js';
+import { isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
+import { toCrosswalkRows } from './crosswalk.js';
+import { buildCandidateGraph, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
+import { toMatchRecord, type MatchRecord } from './match/prepare.js';
+import { defaultWeights } from './match/weights.js';
+import { facilityInputHash, mergeRun } from './review.js';
+import { StoreCrosswalkRepository } from './store-crosswalk.js';
+
+/**
+ * Incremental reconciliation into the store.
+ *
+ * Each automatic row carries a fingerprint in `inputHash`: `<record hash>.<context hash>`, where
+ * the record hash covers what the matcher reads from the system's record and the context hash
+ * covers the matcher configuration and the registry records the row points at (its pick and its
+ * suggestions). A re-run re-scores only:
+ *  - records that are new or whose own inputs changed;
+ *  - automatic rows whose context changed (a referenced registry record changed or vanished, or
+ *    the weights changed);
+ *  - automatic rows a registry record added or changed since the last run could now match (found
+ *    by blocking that registry record against the system's list, the matcher's own blocking);
+ *  - everything, on the first run or with `full`.
+ * Everything else keeps its row and is not rewritten. Human rows are never re-scored and never
+ * overwritten (the store refuses an automatic row over a human one, and this code never tries);
+ * the registry records they or kept auto-matches link to are withheld from the re-scored set so
+ * one-to-one still holds. The registry snapshot used by a run is kept in that run's audit entry.
+ */
+export interface StoreReconcileOptions extends Pick<MatchOptions, 'weights' | 'vocabulary' | 'suggestions' | 'onProgress'> {
+  /** Re-score every automatic row (e.g. after a weights change the fingerprint cannot see). */
+  full?: boolean;
+  at?: string;
+}
+
+export interface StoreReconcileSummary {
+  system: string;
+  left: number;
+  right: number;
+  /** Records re-scored this run. */
+  rescored: number;
+  /** Rows written (new or changed). */
+  written: number;
+  /** Rows left as they were (unchanged fingerprint, unchanged outcome, or a human decision). */
+  kept: number;
+  /** Human rows kept (subset of kept). */
+  human: number;
+  /** Automatic rows whose record left the system's list: now no-match, their link released. */
+  retired: number;
+  zones: Record<'auto' | 'review' | 'no-match', number>;
+  firstRun: boolean;
+}
+
+export const RUN_AUDIT_ACTION = 'reconcile.run';
+export const runAuditSubject = (system: string) => `crosswalk/${system}`;
+
+const sha = (s: string, n = 16) => createHash('sha256').update(s).digest('hex').slice(0, n);
+
+/** What the matcher reads from one record (facility fields and its area level keys). */
+export function recordInputHash(input: Facility | MatchRecord): string {
+  const r = toMatchRecord(input);
+  return sha(facilityInputHash(r.facility) + JSON.stringify(r.areaLevels ?? []), 24);
+}
+
+/** Maps and Sets (compiled vocabulary) as arrays, so the config hash sees their content. */
+function replacer(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return [...value];
+  if (value instanceof Set) return [...value];
+  if (value instanceof RegExp) return value.source;
+  return value;
+}
+
+export function configHash(options: Pick<MatchOptions, 'weights' | 'vocabulary'>): string {
+  return sha(JSON.stringify([options.weights ?? defaultWeights(), options.vocabulary ?? null], replacer));
+}
+
+function referencedIds(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>): string[] {
+  const ids = new Set(row.suggestions.map((s) => s.registryId));
+  if (row.registryId) ids.add(row.registryId);
+  return [...ids].sort();
+}
+
+function contextHash(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>, registryHashes: Map<string, string>, config: string): string {
+  return sha(config + JSON.stringify(referencedIds(row).map((id) => [id, registryHashes.get(id) ?? null])));
+}
+
+export function fingerprint(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>, recordHash: string, registryHashes: Map<string, string>, config: string): string {
+  return `${recordHash}.${contextHash(row, registryHashes, config)}`;
+}
+
+const idOf = (input: Facility | MatchRecord, i: number) => toMatchRecord(input).facility.id ?? String(i);
+
+/** Registry ids added or changed since the snapshot of the last run. */
+function changedRegistryIds(previous: Record<string, string> | undefined, current: Map<string, string>): Set<string> {
+  const out = new Set<string>();
+  if (!previous) return out;
+  for (const [id, h] of current) if (previous[id] !== h.slice(0, 12)) out.add(id);
+  return out;
+}
+
+/** System records a changed registry record could now match: the matcher's blocking, run the other way round. */
+function reachedBy(changedRegistry: (Facility | MatchRecord)[], left: (Facility | MatchRecord)[], options: StoreReconcileOptions): Set<number> {
+  const out = new Set<number>();
+  if (changedRegistry.length === 0) return out;
+  const reverse = buildCandidateGraph(changedRegistry, left, { vocabulary: options.vocabulary });
+  for (const pairs of reverse.perLeft) for (const p of pairs) out.add(p.right);
+  return out;
+}
+
+/** Comparable content of a row: everything but when it was decided (an empty rejected list = none). */
+function canonical(row: CrosswalkRow): string {
+  const { decidedAt: _at, ...rest } = row;
+  if (!rest.rejectedRegistryIds?.length) delete rest.rejectedRegistryIds;
+  const sorted = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(sorted);
+}
+
+const LINKED = new Set(['auto-match', 'manual-match']);
+
+function emptyResult(right: number, options: StoreReconcileOptions): MatchResult {
+  const zones = { auto: 0, review: 0, 'no-match': 0 };
+  const candidatesByKey = { area: 0, spatial: 0, token: 0, phonetic: 0 };
+  return { decisions: [], stats: { left: 0, right, pairsCompared: 0, candidatesByKey, zones, deterministic: 0 }, thresholds: (options.weights ?? defaultWeights()).thresholds };
+}
+
+export async function reconcileIntoStore(
+  store: Store,
+  system: string,
+  left: (Facility | MatchRecord)[],
+  registry: (Facility | MatchRecord)[],
+  options: StoreReconcileOptions = {},
+): Promise<StoreReconcileSummary> {
+  const repo = new StoreCrosswalkRepository(store);
+  const at = options.at ?? new Date().toISOString();
+  const config = configHash(options);
+  const stored = new Map((await repo.listBySystem(system)).map((r) => [r.systemId, r]));
+  const registryHashes = new Map(registry.map((f, i) => [idOf(f, i), recordInputHash(f)]));
+  const leftHashes = left.map(recordInputHash);
+  const lastRun = (await store.listAudit({ subject: runAuditSubject(system), limit: 1 })).find((e) => e.action === RUN_AUDIT_ACTION);
+  const previousSnapshot = lastRun?.details.registry as Record<string, string> | undefined;
+  const firstRun = !previousSnapshot || stored.size === 0;
+
+  // Which records to re-score.
+  const changedRegistry = changedRegistryIds(previousSnapshot, registryHashes);
+  const reached = options.full || firstRun
+    ? new Set<number>()
+    : reachedBy(registry.filter((f, i) => changedRegistry.has(idOf(f, i))), left, options);
+  const dirty: number[] = [];
+  left.forEach((f, i) => {
+    const row = stored.get(idOf(f, i));
+    if (row && isHumanDecision(row)) return;
+    const stale = !row || options.full || firstRun || reached.has(i) ||
+      row.inputHash !== fingerprint(row, leftHashes[i], registryHashes, config);
+    if (stale) dirty.push(i);
+  });
+
+  // Registry records already linked by rows that stay: not on offer to the re-scored records.
+  const dirtyIds = new Set(dirty.map((i) => idOf(left[i], i)));
+  const leftIds = new Set(left.map(idOf));
+  const claimed = new Set<string>();
+  for (const row of stored.values()) {
+    const stays = isHumanDecision(row) || (!dirtyIds.has(row.systemId) && leftIds.has(row.systemId));
+    if (stays && LINKED.has(row.state) && row.registryId) claimed.add(row.registryId);
+  }
+  const offered = registry.filter((f, i) => !claimed.has(idOf(f, i)));
+  const dirtyRecords = dirty.map((i) => left[i]);
+  const result: MatchResult = dirtyRecords.length > 0
+    ? matchFacilities(dirtyRecords, offered, options)
+    : emptyResult(offered.length, options);
+  const freshRaw = toCrosswalkRows(result, system, dirtyRecords.map((r) => toMatchRecord(r).facility), { at });
+  const fresh = freshRaw.map((row, k) => ({ ...row, inputHash: fingerprint(row, leftHashes[dirty[k]], registryHashes, config) }));
+  const merged = mergeRun(fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r), fresh);
+
+  let written = 0;
+  for (const row of merged) {
+    const old = stored.get(row.systemId);
+    if (old && (isHumanDecision(old) || canonical(old) === canonical(row))) continue;
+    if (await repo.write(row)) written++;
+  }
+
+  // Records gone from the system's list: their automatic rows stop linking anything.
+  let retired = 0;
+  for (const row of stored.values()) {
+    if (leftIds.has(row.systemId) || isHumanDecision(row) || row.inputHash === 'gone') continue;
+    await repo.write({ ...row, state: 'no-match', zone: 'no-match', registryId: undefined, suggestions: [], comment: 'record no longer in the list', inputHash: 'gone', decidedAt: at });
+    retired++;
+  }
+
+  const finalRows = await repo.listBySystem(system);
+  const zones = { auto: 0, review: 0, 'no-match': 0 };
+  for (const r of finalRows) if (leftIds.has(r.systemId)) zones[r.zone]++;
+  const human = [...stored.values()].filter((r) => isHumanDecision(r) && leftIds.has(r.systemId)).length;
+  const summary: StoreReconcileSummary = {
+    system,
+    left: left.length,
+    right: registry.length,
+    rescored: dirty.length,
+    written,
+    kept: left.length - written,
+    human,
+    retired,
+    zones,
+    firstRun,
+  };
+  const snapshot = Object.fromEntries([...registryHashes].map(([id, h]) => [id, h.slice(0, 12)]));
+  await store.appendAudit({
+    actor: 'auto',
+    action: RUN_AUDIT_ACTION,
+    subject: runAuditSubject(system),
+    details: { ...summary, config, registry: snapshot },
+  });
+  return summary;
+}
