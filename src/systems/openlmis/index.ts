@@ -1,0 +1,71 @@
+import type { Connector } from '../connector.js';
+import type { OpenLmisDeps, OpenLmisSettings } from './api.js';
+import { createLmisClient } from './client.js';
+import { createDeliveryCapability } from './deliveries.js';
+import { LMIS } from './errors.js';
+import { createFacilityResolver } from './facility-resolver.js';
+import { createOrderCapability } from './orders.js';
+import { DEFAULT_PRODUCT_MAP, loadProductMap, type ProductMapSettings } from './products.js';
+import { createReferenceData } from './reference-data.js';
+import { lmisSettingsFrom } from './settings.js';
+
+/**
+ * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
+ * one product map shared by every flow; settings applied live on reconfigure.
+ */
+export interface OpenLmisConnectorOptions {
+  /** Registry (MFR) id → OpenLMIS facility id, from the crosswalk. */
+  crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Overrides openlmis.productMapFile. */
+  productMapFile?: string;
+}
+
+function productSettings(s: Record<string, unknown>): ProductMapSettings {
+  return {
+    productCodeSystem: s['mapping.productCodeSystem'] === 'national' ? 'national' : 'gtin',
+    nationalProductCodeSystem: s['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(s['mapping.nationalProductCodeSystem']),
+  };
+}
+
+export function createOpenLmisConnector(settings: Record<string, unknown>, opts: OpenLmisConnectorOptions = {}): Connector {
+  let current: OpenLmisSettings = lmisSettingsFrom(settings);
+  const mapFile = (s: Record<string, unknown>) => opts.productMapFile ?? String(s['openlmis.productMapFile'] ?? DEFAULT_PRODUCT_MAP);
+  let products = loadProductMap(mapFile(settings), productSettings(settings));
+  const client = createLmisClient(() => current);
+  const refs = createReferenceData(client, () => current.referenceTtlMs);
+  const deps: OpenLmisDeps = {
+    client,
+    refs,
+    // flows keep the deps object; the getter hands them the product map reloaded by reconfigure
+    get products() {
+      return products;
+    },
+    resolveFacility: createFacilityResolver(refs, opts.crosswalk),
+    settings: () => current,
+  };
+  return {
+    system: LMIS,
+    orders: createOrderCapability(deps),
+    deliveries: createDeliveryCapability(deps),
+    async ping() {
+      // the user token is what most flows need; programs is a small, always present list
+      await client.call({ method: 'GET', path: '/api/programs', token: 'user', retry: false });
+    },
+    reconfigure(next: Record<string, unknown>) {
+      const parsed = lmisSettingsFrom(next);
+      // load first: a bad map file must leave the running configuration untouched
+      const nextProducts = loadProductMap(mapFile(next), productSettings(next));
+      current = parsed;
+      products = nextProducts;
+      client.reconfigure(parsed);
+      refs.clear();
+    },
+    close: () => client.close(),
+  };
+}
+
+export { createLmisClient } from './client.js';
+export { createReferenceData } from './reference-data.js';
+export { loadProductMap } from './products.js';
+export { packsToOrder, packsToUnits, toUnit } from './units.js';
+export { lmisSettingsFrom } from './settings.js';

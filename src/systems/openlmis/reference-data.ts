@@ -1,0 +1,121 @@
+import type { LmisClient, LmisFacilityRef, LmisLot, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './api.js';
+import { ExpiringCache } from './expiring-cache.js';
+
+/**
+ * Cached OpenLMIS reference data (reference §2, §4). Lookups by code are exact: the server's
+ * `code` filters are substring matches (LK-HC-10 also finds LK-HC-101), so the client asks with
+ * the substring filter, which every version supports, and keeps only the exact match. Reasons are
+ * resolved by name from /api/validReasons; no reason id is ever written into this code.
+ */
+type Json = Record<string, any>;
+
+export interface LmisZone {
+  id: string;
+  code: string;
+  name: string;
+  levelNumber?: number;
+  parentId?: string;
+  latitude?: number;
+  longitude?: number;
+}
+
+export interface LmisNamedRef {
+  id: string;
+  code: string;
+  name: string;
+}
+
+/** The seam (api.ts ReferenceData) plus the lists facilities.ts needs to write facilities. */
+export interface LmisReferenceData extends ReferenceData {
+  facilityTypes(): Promise<LmisNamedRef[]>;
+  operators(): Promise<LmisNamedRef[]>;
+  zones(): Promise<LmisZone[]>;
+  programs(): Promise<LmisProgram[]>;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+const num = (v: unknown): number | undefined => (v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+
+export function decodeOrderable(o: Json): LmisOrderable {
+  const dispensable = (o.dispensable ?? {}) as Json;
+  return {
+    id: String(o.id),
+    // meta.versionNumber is a string on some versions, a number on others
+    versionNumber: num(o.meta?.versionNumber ?? o.versionNumber) ?? 1,
+    productCode: String(o.productCode),
+    fullProductName: str(o.fullProductName),
+    netContent: num(o.netContent) ?? 1,
+    packRoundingThreshold: num(o.packRoundingThreshold) ?? 0,
+    roundToZero: o.roundToZero === true,
+    dispensingUnit: str(dispensable.dispensingUnit) ?? str(dispensable.sizeCode) ?? str(dispensable.displayUnit),
+    tradeItemId: str(o.identifiers?.tradeItem),
+    programIds: ((o.programs ?? []) as Json[]).map((p) => str(p.programId)).filter((x): x is string => !!x),
+  };
+}
+
+export function decodeFacilityRef(f: Json): LmisFacilityRef {
+  return { id: String(f.id), code: String(f.code), name: String(f.name ?? f.code), typeCode: str(f.type?.code) };
+}
+
+function decodeProgram(p: Json): LmisProgram {
+  return { id: String(p.id), code: String(p.code), name: String(p.name ?? p.code), skipAuthorization: p.skipAuthorization === true, periodsSkippable: p.periodsSkippable === true };
+}
+
+function decodeZone(z: Json): LmisZone {
+  return { id: String(z.id), code: String(z.code), name: String(z.name ?? z.code), levelNumber: num(z.level?.levelNumber), parentId: str(z.parent?.id), latitude: num(z.latitude), longitude: num(z.longitude) };
+}
+
+function decodeReason(v: Json): LmisReason | undefined {
+  // validReasons wraps the reason ({reason:{…}, hidden}); stockCardLineItemReasons does not
+  const r = (v.reason ?? v) as Json;
+  if (!str(r.id) || !str(r.name)) return undefined;
+  return { id: r.id, name: r.name, reasonType: r.reasonType, reasonCategory: String(r.reasonCategory ?? '') };
+}
+
+export function createReferenceData(client: LmisClient, ttlMs: number | (() => number)): LmisReferenceData {
+  const cache = new ExpiringCache(typeof ttlMs === 'function' ? ttlMs : () => ttlMs);
+  // reference data reads accept the API key (reference §1), which spares the user token
+  const read = <T>(path: string, query?: Record<string, string | number | undefined>) => client.call<T>({ method: 'GET', path, query, token: 'service', accept: [404] });
+  const list = <T>(path: string, query?: Record<string, string | number | undefined>) => client.all<T>({ path, query, token: 'service' });
+  const found = (body: Json | undefined) => (body && typeof body === 'object' && str(body.id) ? body : undefined);
+
+  const programs = () => cache.get('programs', async () => (await list<Json>('/api/programs')).map(decodeProgram));
+  const facilityTypes = () => cache.get('facilityTypes', async () => (await list<Json>('/api/facilityTypes')).map((t) => ({ id: String(t.id), code: String(t.code), name: String(t.name ?? t.code) })));
+
+  const refs: LmisReferenceData = {
+    facilityById: (id) => cache.get(`facility:${id}`, async () => {
+      const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(id)}`));
+      return f ? decodeFacilityRef(f) : undefined;
+    }),
+    facilityByCode: (code) => cache.get(`facilityCode:${code}`, async () => {
+      const matches = (await list<Json>('/api/facilities', { code })).filter((f) => f.code === code);
+      return matches[0] ? decodeFacilityRef(matches[0]) : undefined;
+    }),
+    programs,
+    programByCode: async (code) => (await programs()).find((p) => p.code === code),
+    programById: async (id) => (await programs()).find((p) => p.id === id),
+    orderableByCode: (code) => cache.get(`orderableCode:${code}`, async () => {
+      const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
+      return matches[0] ? decodeOrderable(matches[0]) : undefined;
+    }),
+    orderableById: (id, versionNumber) => cache.get(`orderable:${id}:${versionNumber ?? 'latest'}`, async () => {
+      const o = found(await read<Json>(`/api/orderables/${encodeURIComponent(id)}`, { versionNumber }));
+      return o ? decodeOrderable(o) : undefined;
+    }),
+    reasons: (programId, facilityTypeCode) => cache.get(`reasons:${programId}:${facilityTypeCode}`, async () => {
+      const type = (await facilityTypes()).find((t) => t.code === facilityTypeCode);
+      if (!type) return [];
+      // validReasons refuses API keys (reference §1): the user token reads it
+      const body = await client.call<Json[] | { content?: Json[] }>({ method: 'GET', path: '/api/validReasons', query: { program: programId, facilityType: type.id }, token: 'user' });
+      const rows = Array.isArray(body) ? body : body?.content ?? [];
+      return rows.map(decodeReason).filter((r): r is LmisReason => !!r);
+    }),
+    lots: (tradeItemId) => cache.get(`lots:${tradeItemId}`, async () =>
+      (await list<Json>('/api/lots', { tradeItemId })).map((l) => ({ id: String(l.id), lotCode: String(l.lotCode), expirationDate: str(l.expirationDate), tradeItemId: str(l.tradeItemId) }))),
+    facilityTypes,
+    operators: () => cache.get('operators', async () => (await list<Json>('/api/facilityOperators')).map((o) => ({ id: String(o.id), code: String(o.code), name: String(o.name ?? o.code) }))),
+    zones: () => cache.get('zones', async () => (await list<Json>('/api/geographicZones')).map(decodeZone)),
+    clear: () => cache.clear(),
+  };
+  return refs;
+}
