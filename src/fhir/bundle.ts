@@ -1,6 +1,7 @@
 import { MediatorError, type Issue } from '../domain/errors.js';
 import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
+import type { WriteOutcome } from './services.js';
 import {
   checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, writeResult,
   type FhirContext, type FhirResult,
@@ -148,15 +149,24 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     for (const { part } of g.parts) value = part.build(value);
     return { group: g, value };
   });
-  const run = async () => {
-    for (const w of writes) {
-      const route = requireRoute(ctx, w.group.type);
-      const mode = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
-      const outcome = await serviceFor<unknown>(ctx, route).write(w.value, { mode, actor: ctx.actor, transactionId: ctx.transactionId });
-      for (const { entry, part } of w.group.parts) results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, outcome));
-    }
+  const planned = writes.map((w) => {
+    const route = requireRoute(ctx, w.group.type);
+    const mode: 'create' | 'update' = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
+    serviceFor<unknown>(ctx, route); // a flow with no system configured fails before anything is accepted
+    return { ...w, route, context: { mode, actor: ctx.actor, transactionId: ctx.transactionId } };
+  });
+  const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
+    for (const { entry, part } of w.group.parts) results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, outcome));
   };
-  await (ctx.services.atomically ? ctx.services.atomically(run) : run());
+  const run = async () => {
+    for (const w of planned) record(w, await serviceFor<unknown>(ctx, w.route).write(w.value, w.context));
+  };
+  if (ctx.services.writeAll) {
+    const outcomes = await ctx.services.writeAll(planned.map((w) => ({ flow: w.route.flow, value: w.value, context: w.context })));
+    planned.forEach((w, i) => record(w, outcomes[i]));
+  } else {
+    await (ctx.services.atomically ? ctx.services.atomically(run) : run());
+  }
   for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
   return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => responseEntry(results.get(e.index)!)) } };
 }

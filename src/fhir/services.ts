@@ -40,9 +40,14 @@ export interface FhirServices {
    * (the outbox accepts every job in one store transaction). Without it the edge runs them in turn.
    */
   atomically?<R>(work: () => Promise<R>): Promise<R>;
+  /**
+   * The writes of a transaction Bundle accepted together: recorded durably all at once or not at
+   * all, then delivered. Preferred over `atomically` when present.
+   */
+  writeAll?(writes: { flow: Flow; value: unknown; context: WriteContext }[]): Promise<WriteOutcome<unknown>[]>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'atomically'>;
+export type Flow = keyof Omit<FhirServices, 'atomically' | 'writeAll'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

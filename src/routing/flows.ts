@@ -1,0 +1,89 @@
+import { contentVersion } from '../domain/ids.js';
+import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { JobStatus } from '../store/types.js';
+import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from '../systems/connector.js';
+import type { Flow } from '../fhir/services.js';
+
+/**
+ * What routing needs to know about each flow, in one table: which connector capability serves
+ * it, the business key a write is deduplicated on, the FHIR ids a value answers for, and how a
+ * write still in the outbox reads back. Everything else in routing is the same for every flow.
+ */
+export interface FlowSpec<T> {
+  flow: Flow;
+  /** Outbox flow name (one job per flow and system). */
+  outboxFlow: string;
+  read(c: Connector): ((id: string) => Promise<T | undefined>) | undefined;
+  search(c: Connector): ((criteria: SearchCriteria) => Promise<Page<T>>) | undefined;
+  write(c: Connector): ((value: T, journal: StepJournal) => Promise<WriteResult>) | undefined;
+  /** The business identifier (never the OpenHIM transaction id: a rerun carries a new one). */
+  key(value: T): string | undefined;
+  /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
+  fhirIds(value: T): string[];
+  /** The value as read while its write waits in the outbox (or failed there). */
+  pendingView(value: T, status: JobStatus): T;
+  /** Overlay client-chosen ids of the written value on what the upstream now holds. */
+  withClientIds(upstream: T, written: T): T;
+}
+
+const keyOf = (kind: string, id: { system: string; value: string } | undefined) => (id ? `${kind}|${id.system}|${id.value}` : undefined);
+const failed = (s: JobStatus) => s === 'rejected' || s === 'dead';
+const productKey = (p: { system: string; code: string }) => `${p.system}|${p.code}`;
+
+/** Line ids the client chose, matched to the upstream's lines by product (and lot). */
+function overlayLineIds<L extends { lineId?: string; product: { system: string; code: string } }>(lines: L[], written: L[], extra: (l: L) => string = () => ''): L[] {
+  const ids = new Map(written.filter((l) => l.lineId).map((l) => [productKey(l.product) + extra(l), l.lineId!]));
+  return lines.map((l) => (ids.has(productKey(l.product) + extra(l)) ? { ...l, lineId: ids.get(productKey(l.product) + extra(l)) } : l));
+}
+
+export const ORDERS: FlowSpec<Order> = {
+  flow: 'orders',
+  outboxFlow: 'order',
+  read: (c) => c.orders && ((id) => c.orders!.get(id)),
+  search: (c) => c.orders && ((q) => c.orders!.search(q)),
+  write: (c) => c.orders && ((v, j) => c.orders!.submit(v, j)),
+  key: (o) => keyOf('order', o.orderNumber),
+  fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
+  // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
+  pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),
+  withClientIds: (u, w) => ({ ...u, orderNumber: w.orderNumber, lines: overlayLineIds(u.lines, w.lines) }),
+};
+
+export const DELIVERIES: FlowSpec<Delivery> = {
+  flow: 'deliveries',
+  outboxFlow: 'delivery',
+  read: (c) => c.deliveries && ((id) => c.deliveries!.get(id)),
+  search: (c) => c.deliveries && ((q) => c.deliveries!.search(q)),
+  write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
+  key: (d) => keyOf('delivery', d.identifier),
+  fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
+  // A confirmation not yet applied upstream leaves the delivery in progress.
+  pendingView: (d, s) => ({ ...d, status: failed(s) ? 'entered-in-error' : 'in-progress' }),
+  withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier, lines: overlayLineIds(u.lines, w.lines, (l) => `|${l.lot?.number ?? ''}`) }),
+};
+
+export const STOCK: FlowSpec<StockReport> = {
+  flow: 'stock',
+  outboxFlow: 'stock',
+  read: (c) => c.stock?.get && ((id) => c.stock!.get!(id)),
+  search: (c) => c.stock && ((q) => c.stock!.search(q)),
+  write: (c) => c.stock && ((v, j) => c.stock!.report(v, j)),
+  // Without a business identifier the FHIR id (client-chosen on PUT, server-assigned on POST) is the key.
+  key: (r) => keyOf('stock', r.identifier) ?? (r.id ? `stock-id|${r.id}` : undefined),
+  fhirIds: (r) => (r.id ? [r.id] : []),
+  pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
+  withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
+};
+
+export const FACILITIES: FlowSpec<Facility> = {
+  flow: 'facilities',
+  outboxFlow: 'facility',
+  read: (c) => c.facilities && ((id) => c.facilities!.get(id)),
+  search: (c) => c.facilities && ((q) => c.facilities!.search(q)),
+  write: (c) => c.facilities?.upsert && ((v, j) => c.facilities!.upsert!(v, j)),
+  // Facilities change over time: the same update twice is one write, a new version is another.
+  key: (f) => `facility|${f.id ?? keyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
+  fhirIds: (f) => (f.id ? [f.id] : []),
+  pendingView: (f) => f,
+  withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
+};

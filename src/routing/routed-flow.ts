@@ -1,0 +1,132 @@
+import { MediatorError, NotConfiguredError, NotFoundError } from '../domain/errors.js';
+import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
+import { systemsForFlow } from '../fhir/services.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
+import type { ResourceLink, Store } from '../store/types.js';
+import type { Connector, Page, SearchCriteria } from '../systems/connector.js';
+import type { FlowSpec } from './flows.js';
+
+/**
+ * One flow served by the connectors that have its capability: reads are live from the system
+ * of record (through the resource links when the FHIR id is ours), writes go through the outbox
+ * (durable before acknowledged, deduplicated on the business key).
+ */
+export class RoutedFlow<T> implements FlowService<T> {
+  constructor(
+    private readonly spec: FlowSpec<T>,
+    private readonly connectors: Connector[],
+    private readonly outbox: Outbox,
+    private readonly store: Store,
+  ) {}
+
+  /** The system a write goes to: the first connector that can take it (routing rules come later). */
+  target(): Connector {
+    const c = this.connectors.find((x) => this.spec.write(x));
+    if (!c) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
+    return c;
+  }
+
+  async read(id: string): Promise<T | undefined> {
+    const link = await this.store.getLink(this.spec.flow, id);
+    if (link) return this.readLinked(link);
+    for (const c of this.readers()) {
+      const value = await this.spec.read(c)!(id);
+      if (value) return value;
+    }
+    return undefined;
+  }
+
+  async search(criteria: SearchCriteria): Promise<Page<T>> {
+    const searchers = this.connectors.filter((c) => this.spec.search(c));
+    if (!searchers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
+    const pages = await Promise.all(searchers.map(async (c) => {
+      // With several systems the FHIR layer pages the merged list, so each must return every match.
+      const page = await this.spec.search(c)!(searchers.length > 1 ? { ...criteria, count: undefined, offset: undefined } : criteria);
+      await this.remember(c.system, page.items);
+      return page;
+    }));
+    if (pages.length === 1) return pages[0];
+    return { items: pages.flatMap((p) => p.items) };
+  }
+
+  /** One write; see writeMany for several accepted together. */
+  async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
+    return (await this.writeMany([{ value, context }]))[0];
+  }
+
+  acceptRequest(value: T, context: WriteContext): AcceptWriteRequest {
+    const key = this.spec.key(value);
+    if (!key) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
+    return {
+      flow: this.spec.outboxFlow,
+      system: this.target().system,
+      idempotencyKey: key,
+      payload: value,
+      transactionId: context.transactionId,
+      links: this.spec.fhirIds(value).map((fhirId) => ({ flow: this.spec.flow, fhirId })),
+    };
+  }
+
+  async writeMany(writes: { value: T; context: WriteContext }[]): Promise<WriteOutcome<T>[]> {
+    const outcomes = await this.outbox.acceptWrites(writes.map((w) => this.acceptRequest(w.value, w.context)));
+    return outcomes.map((o, i) => this.toWriteOutcome(writes[i].value, o));
+  }
+
+  toWriteOutcome(value: T, outcome: OutboxOutcome): WriteOutcome<T> {
+    const first: FirstOutcome = outcome.kind === 'duplicate' ? outcome.previous : outcome;
+    if (first.kind === 'rejected') throw first.error;
+    if (first.kind === 'queued') {
+      return { status: 'accepted', value: this.spec.pendingView(value, first.status), message: first.reason };
+    }
+    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value, upstream: first.result };
+  }
+
+  /** Register this flow's delivery with the outbox, for every connector that can write it. */
+  registerHandlers(): void {
+    for (const c of this.connectors) {
+      const write = this.spec.write(c);
+      if (write) this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal));
+    }
+  }
+
+  // internals ---------------------------------------------------------------------------------
+
+  private readers(): Connector[] {
+    return this.connectors.filter((c) => this.spec.read(c));
+  }
+
+  /** A linked id: the write's job while it waits, the upstream object once it is there. */
+  private async readLinked(link: ResourceLink): Promise<T | undefined> {
+    const job = link.jobId ? await this.store.getJob(link.jobId) : undefined;
+    const written = job?.payload as T | undefined;
+    let upstreamId = link.upstreamId;
+    // A refused write was never accepted: it is not there. One given up after acceptance reads as failed.
+    if (job?.status === 'rejected') return undefined;
+    if (job && job.status !== 'done') return this.spec.pendingView(written!, job.status);
+    if (!upstreamId && job?.result) {
+      upstreamId = primaryId(job.result.ids);
+      if (upstreamId) await this.store.putLinks([{ ...link, upstreamId }]);
+    }
+    const connector = this.connectors.find((c) => c.system === link.system);
+    const read = connector && this.spec.read(connector);
+    if (!upstreamId || !read) return written;
+    const value = await read(upstreamId);
+    if (!value) throw new NotFoundError(`${this.spec.flow} ${link.fhirId} was delivered to ${link.system} as ${upstreamId}, which ${link.system} no longer has`);
+    return written ? this.spec.withClientIds(value, written) : value;
+  }
+
+  /** Link every FHIR id a search returned to its upstream object, so a later read by id finds it. */
+  private async remember(system: string, items: T[]): Promise<void> {
+    const links = items.flatMap((item) => {
+      const upstreamId = (item as { id?: string }).id;
+      return upstreamId ? this.spec.fhirIds(item).filter((id) => id !== upstreamId).map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId })) : [];
+    });
+    if (links.length) await this.store.putLinks(links);
+  }
+}
+
+/** The upstream object a write produced: connectors list the one to read back first in WriteResult.ids. */
+export function primaryId(ids: Record<string, string>): string | undefined {
+  return Object.values(ids)[0];
+}
