@@ -115,7 +115,8 @@ function canonical(row: CrosswalkRow): string {
   return JSON.stringify(sorted);
 }
 
-const LINKED = new Set(['auto-match', 'manual-match']);
+/** States whose registryId is taken: a flag questions a link but does not release it. */
+const LINKED = new Set(['auto-match', 'manual-match', 'flagged']);
 
 function emptyResult(right: number, options: StoreReconcileOptions): MatchResult {
   const zones = { auto: 0, review: 0, 'no-match': 0 };

@@ -1,0 +1,191 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Facility } from '../domain/facility.js';
+import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
+import { operationOutcome } from '../fhir/outcome.js';
+import type { Store } from '../store/types.js';
+import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
+import type { CrosswalkRow } from './crosswalk-types.js';
+import { applyReview, type ReviewOperation } from './review.js';
+import { StoreCrosswalkRepository } from './store-crosswalk.js';
+
+export interface ReviewRoutesOptions {
+  store: Store;
+  /** Static bearer token for `Authorization: Bearer <token>`; registering without one throws. */
+  adminToken: string;
+  /** The registry list, for names in the review queue and for the mCSD export (ids only without it). */
+  registry?: () => Promise<Facility[]>;
+  /** Base of the per-system identifier namespaces in the mCSD export. */
+  identifierBase?: string;
+  now?: () => Date;
+}
+
+/**
+ * The same check as src/outbox/admin-routes.ts (a constant-time comparison of the bearer token,
+ * 401 with `WWW-Authenticate: Bearer`). That one is not exported; this is a copy of its few
+ * lines, answering with an OperationOutcome like every other error of these routes.
+ */
+function bearerCheck(token: string) {
+  const expected = Buffer.from(token);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return reply.code(401).header('www-authenticate', 'Bearer')
+        .send(operationOutcome([{ code: 'login', diagnostics: 'admin authentication required' }]));
+    }
+    return undefined;
+  };
+}
+
+type Op = 'accept' | 'reject' | 'no-match' | 'flag' | 'break' | 'ignore';
+const OPS: Op[] = ['accept', 'reject', 'no-match', 'flag', 'break', 'ignore'];
+
+interface ReviewBody {
+  registryId?: string;
+  comment?: string;
+  actor?: string;
+}
+
+function operationOf(op: Op, body: ReviewBody): ReviewOperation {
+  switch (op) {
+    case 'accept':
+      if (!body.registryId) throw new InvalidInputError('accept needs the registryId to link', 'registryId');
+      return { op, registryId: body.registryId };
+    case 'reject':
+      return { op, registryId: body.registryId };
+    case 'flag':
+      if (!body.comment?.trim()) throw new InvalidInputError('flag needs a comment saying what to check', 'comment');
+      return { op, comment: body.comment.trim() };
+    default:
+      return { op };
+  }
+}
+
+/** The reviewer: the `X-Actor` header, else the body's `actor`; required, and never 'auto'. */
+function actorOf(request: FastifyRequest, body: ReviewBody): string {
+  const header = request.headers['x-actor'];
+  const actor = (Array.isArray(header) ? header[0] : header)?.trim() || body.actor?.trim();
+  if (!actor) throw new InvalidInputError('say who decides: X-Actor header or body "actor"', 'actor');
+  if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
+  return actor;
+}
+
+/**
+ * One registry record links at most one record of a system: accepting a second needs a break
+ * first. A flagged row that still carries its pick holds it too (the flag questions the link, it
+ * does not release it).
+ */
+async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, registryId: string): Promise<void> {
+  const holders = (await repo.listByRegistryId(registryId)).filter(
+    (r) => r.system === row.system && r.systemId !== row.systemId && (r.state === 'auto-match' || r.state === 'manual-match' || r.state === 'flagged'),
+  );
+  if (holders.length > 0) {
+    throw new ConflictError(`registry record ${registryId} is already linked to ${row.system}/${holders[0].systemId}; break that match first`);
+  }
+}
+
+const systemParams = { type: 'object', required: ['system'], properties: { system: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+const recordParams = {
+  type: 'object',
+  required: ['system', 'systemId'],
+  properties: { system: { type: 'string', minLength: 1, maxLength: 200 }, systemId: { type: 'string', minLength: 1, maxLength: 500 } },
+} as const;
+const reviewBody = {
+  type: ['object', 'null'],
+  properties: {
+    registryId: { type: 'string', minLength: 1, maxLength: 500 },
+    comment: { type: 'string', maxLength: 2000 },
+    actor: { type: 'string', maxLength: 200 },
+  },
+  additionalProperties: false,
+} as const;
+
+/**
+ * Review API for the crosswalk (register under a prefix, e.g. `{ prefix: '/admin' }`):
+ *   GET  /reconcile/:system/review           queue (review + flagged) with ranked suggestions and reasons
+ *   GET  /reconcile/:system/crosswalk        every row of the system
+ *   GET  /reconcile/:system/export.csv|json  crosswalk CSV / mCSD Location Bundle
+ *   POST /reconcile/:system/:systemId/{accept,reject,no-match,flag,break,ignore}
+ * Each decision is written with its audit entry in one transaction. Errors are OperationOutcomes:
+ * 400 bad input, 401 no/wrong token, 404 unknown record, 409 a transition the state forbids.
+ */
+export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, opts) => {
+  if (!opts.adminToken) throw new Error('reviewRoutes needs an adminToken');
+  const repo = new StoreCrosswalkRepository(opts.store);
+  const now = opts.now ?? (() => new Date());
+  app.addHook('preHandler', bearerCheck(opts.adminToken));
+  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
+    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
+    if ((err as FastifyError).validation) return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
+    const status = (err as FastifyError).statusCode ?? 500;
+    return reply.code(status).send(operationOutcome([{ code: status < 500 ? 'invalid' : 'exception', diagnostics: status < 500 ? err.message : 'internal error' }]));
+  });
+
+  const registryNames = async (): Promise<Map<string, string>> =>
+    new Map((opts.registry ? await opts.registry() : []).map((f) => [f.id ?? '', f.name]));
+
+  app.get('/reconcile/:system/review', {
+    schema: {
+      params: systemParams,
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+    },
+  }, async (req) => {
+    const { system } = req.params as { system: string };
+    const { limit, offset } = req.query as { limit: number; offset: number };
+    const queue = (await repo.listBySystem(system))
+      .filter((r) => r.state === 'review' || r.state === 'flagged')
+      // Most promising first: a reviewer clears the easy ones quickly.
+      .sort((a, b) => (b.suggestions[0]?.score ?? -Infinity) - (a.suggestions[0]?.score ?? -Infinity) || a.systemId.localeCompare(b.systemId));
+    const names = await registryNames();
+    return {
+      system,
+      total: queue.length,
+      items: queue.slice(offset, offset + limit).map((r) => ({
+        systemId: r.systemId,
+        state: r.state,
+        comment: r.comment,
+        decidedBy: r.decidedBy,
+        decidedAt: r.decidedAt,
+        suggestions: r.suggestions.map((s, i) => ({ rank: i + 1, ...s, registryName: names.get(s.registryId) })),
+      })),
+    };
+  });
+
+  app.get('/reconcile/:system/crosswalk', { schema: { params: systemParams } }, async (req) => {
+    const { system } = req.params as { system: string };
+    return { system, rows: await repo.listBySystem(system) };
+  });
+
+  app.get('/reconcile/:system/export.csv', { schema: { params: systemParams } }, async (req, reply) => {
+    const { system } = req.params as { system: string };
+    return reply.type('text/csv; charset=utf-8').send(crosswalkToCsv(await repo.listBySystem(system)));
+  });
+
+  app.get('/reconcile/:system/export.json', { schema: { params: systemParams } }, async (req, reply) => {
+    const { system } = req.params as { system: string };
+    const registry = opts.registry ? await opts.registry() : [];
+    const bundle = crosswalkToLocationBundle(await repo.listBySystem(system), registry, opts.identifierBase ?? 'urn:fhir-supply-mediator:system');
+    return reply.type('application/fhir+json').send(bundle);
+  });
+
+  for (const op of OPS) {
+    app.post(`/reconcile/:system/:systemId/${op}`, { schema: { params: recordParams, body: reviewBody } }, async (req) => {
+      const { system, systemId } = req.params as { system: string; systemId: string };
+      const body = (req.body ?? {}) as ReviewBody;
+      const actor = actorOf(req, body);
+      const operation = operationOf(op, body);
+      const row = await repo.get(system, systemId);
+      if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
+      if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
+      const next = applyReview(row, operation, { user: actor, at: now().toISOString() });
+      await repo.put(next, {
+        actor,
+        action: `review.${op}`,
+        subject: `${system}/${systemId}`,
+        details: { from: row.state, to: next.state, registryId: next.registryId ?? null, previousRegistryId: row.registryId ?? null, comment: next.comment ?? null },
+      });
+      return { row: next };
+    });
+  }
+};
