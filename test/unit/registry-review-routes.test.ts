@@ -143,5 +143,5 @@ t.test('registering without a token throws', async (t) => {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   t.teardown(() => store.close());
   const app = Fastify();
-  await t.rejects(app.register(reviewRoutes, { store, adminToken: '' }).ready(), /adminToken/);
+  await t.rejects(async () => { await app.register(reviewRoutes, { store, adminToken: '' }); await app.ready(); }, /adminToken/);
 });
