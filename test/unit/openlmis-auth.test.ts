@@ -1,6 +1,6 @@
 import t from 'tap';
 import { LmisError } from '../../src/systems/openlmis/errors.js';
-import { startClientHarness } from './openlmis-client-harness.js';
+import { failure, startClientHarness } from './openlmis-client-harness.js';
 
 const programs = { method: 'GET' as const, path: '/api/programs' };
 
@@ -44,7 +44,7 @@ t.test('a 401 that survives a fresh login is an error without the upstream body'
   t.teardown(h.close);
   const body = { error: 'invalid_token', error_description: 'secret-token-echo-1234' };
   h.sb.faults.failNext('GET', '/api/programs', 401, 2, body);
-  const err = await h.client.call({ ...programs, retry: false }).catch((e) => e);
+  const err = await failure(h.client.call({ ...programs, retry: false }));
   t.type(err, LmisError);
   t.equal(err.upstreamStatus, 401);
   t.notMatch(err.message, /secret-token-echo/, 'the echoed token is not in the error');
@@ -54,7 +54,7 @@ t.test('a 401 that survives a fresh login is an error without the upstream body'
 t.test('bad credentials fail the login with a clear, secret-free error', async (t) => {
   const h = await startClientHarness({ password: 'not-the-password' });
   t.teardown(h.close);
-  const err = await h.client.call(programs).catch((e) => e);
+  const err = await failure(h.client.call(programs));
   t.type(err, LmisError);
   t.equal(err.transient, false, 'retrying cannot fix a wrong password');
   t.equal(err.messageKey, 'invalid_grant');
@@ -80,7 +80,7 @@ t.test('the service credential is the API key when configured, else the user tok
   t.equal(keyLogins(), 1);
 
   k.settings.apiKey = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
-  const err = await k.client.call({ ...programs, token: 'service' }).catch((e) => e);
+  const err = await failure(k.client.call({ ...programs, token: 'service' }));
   t.equal(err.upstreamStatus, 401, 'a refused API key is not replayed (nothing to renew)');
   t.notMatch(err.message, /ffffffff/);
 });
@@ -91,7 +91,7 @@ t.test('reconfigure applies new credentials live and drops the cached token', as
   const logins = h.counter('POST', '/api/oauth/token');
   await h.client.call(programs);
   h.client.reconfigure({ ...h.settings, password: 'wrong' });
-  const err = await h.client.call(programs).catch((e) => e);
+  const err = await failure(h.client.call(programs));
   t.equal(err.messageKey, 'invalid_grant', 'the new (wrong) password is used at once');
   h.client.reconfigure({ ...h.settings, username: 'administrator' });
   t.equal((await h.client.call<unknown[]>(programs)).length, 3);

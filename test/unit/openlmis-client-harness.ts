@@ -27,3 +27,13 @@ export async function startClientHarness(overrides: Partial<OpenLmisSettings> = 
   };
   return { sb, seed, settings, client, counter, close: async () => { await client.close(); await sb.close(); } };
 }
+
+/** The error a promise rejects with (typed loosely for assertions); a resolution is itself a failure. */
+export async function failure(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, got a result');
+}

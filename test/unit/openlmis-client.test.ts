@@ -2,7 +2,7 @@ import t from 'tap';
 import { runWithOrchestrations, createOrchestrationStore, callsOf } from '../../src/openhim/orchestrations.js';
 import { UpstreamError } from '../../src/domain/errors.js';
 import { LmisError } from '../../src/systems/openlmis/errors.js';
-import { startClientHarness } from './openlmis-client-harness.js';
+import { failure, startClientHarness } from './openlmis-client-harness.js';
 
 t.test('all() follows Spring pages until last, and takes plain arrays as they are', async (t) => {
   const h = await startClientHarness();
@@ -26,7 +26,7 @@ t.test('a GET is retried after a 503; a POST is not', async (t) => {
 
   h.sb.faults.failNext('POST', '/api/facilities/search', 503, 1);
   const afterFailure = h.counter('POST', '/api/facilities/search');
-  const err = await h.client.call({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-HC-101' } }).catch((e) => e);
+  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-HC-101' } }));
   t.type(err, UpstreamError);
   t.equal(err.transient, true, '503 is transient (the outbox retries)');
   t.equal(err.system, 'openlmis');
@@ -44,14 +44,14 @@ t.test('a POST marked retry:true is retried (idempotent by the caller\'s word)',
 t.test('upstream 4xx bodies become errors naming the upstream reason', async (t) => {
   const h = await startClientHarness();
   t.teardown(h.close);
-  const err = await h.client.call({ method: 'POST', path: '/api/facilities', body: { name: 'no code' } }).catch((e) => e);
+  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities', body: { name: 'no code' } }));
   t.type(err, LmisError);
   t.equal(err.status, 422, 'upstream 400 is a business-rule failure for our client');
   t.equal(err.transient, false);
   t.equal(err.messageKey, 'referenceData.error.facility.code.required');
   t.match(err.message, /referenceData\.error\.facility\.code\.required: The facility code is required/);
 
-  const notFound = await h.client.call({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000' }).catch((e) => e);
+  const notFound = await failure(h.client.call({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000' }));
   t.equal(notFound.status, 404);
   const accepted = await h.client.send({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000', accept: [404] });
   t.equal(accepted.status, 404, 'accepted statuses are answers, not errors');
@@ -61,7 +61,7 @@ t.test('a hung call times out as a transient 504-class error; a GET then retries
   const h = await startClientHarness({ timeoutMs: 300 });
   t.teardown(h.close);
   h.sb.faults.add({ method: 'POST', path: '/api/facilities/search', times: 1, action: { type: 'hang' } });
-  const err = await h.client.call({ method: 'POST', path: '/api/facilities/search', body: {} }).catch((e) => e);
+  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities/search', body: {} }));
   t.type(err, UpstreamError);
   t.equal(err.transient, true);
   t.equal(err.status, 504);

@@ -28,7 +28,9 @@ interface ProductRow {
   display?: string;
 }
 
-export class ProductMapError extends Error {}
+export class ProductMapError extends Error {
+  override name = 'ProductMapError';
+}
 
 export const DEFAULT_PRODUCT_MAP = 'fhir-mappings/openlmis-products.json';
 
