@@ -1,5 +1,16 @@
 import type { DeliveryCapability } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
+import { getDelivery, searchDeliveries } from './proof-of-delivery-read.js';
+import { confirmDelivery } from './proof-of-delivery-submit.js';
 
-/** Placeholder until the delivery flow lands (owned by the order/delivery engineer). */
-export function createDeliveryCapability(_deps: OpenLmisDeps): DeliveryCapability | undefined { return undefined; }
+/**
+ * Deliveries ↔ OpenLMIS shipments and proofs of delivery (reference §3.3, §3.4): read as
+ * Deliveries for the receiving facility; a received Delivery confirms the POD (PUT, CONFIRMED).
+ */
+export function createDeliveryCapability(deps: OpenLmisDeps): DeliveryCapability {
+  return {
+    get: (id) => getDelivery(deps, id),
+    search: (criteria) => searchDeliveries(deps, criteria),
+    confirm: (delivery, journal) => confirmDelivery(deps, delivery, journal),
+  };
+}

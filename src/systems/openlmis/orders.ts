@@ -1,5 +1,17 @@
 import type { OrderCapability } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
+import { getOrder, searchOrders } from './requisition-read.js';
+import { submitOrder } from './requisition-submit.js';
 
-/** Placeholder until the order flow lands (owned by the order/delivery engineer). */
-export function createOrderCapability(_deps: OpenLmisDeps): OrderCapability | undefined { return undefined; }
+/**
+ * Orders ↔ OpenLMIS requisitions (reference §3.1, §3.4): submit runs initiate → fill → submit
+ * (→ authorize) through the step journal, or a requisition-less order where no period exists
+ * (requisition-less.ts); get/search read requisitions back as Orders.
+ */
+export function createOrderCapability(deps: OpenLmisDeps): OrderCapability {
+  return {
+    submit: (order, journal) => submitOrder(deps, order, journal),
+    get: (id) => getOrder(deps, id),
+    search: (criteria) => searchOrders(deps, criteria),
+  };
+}

@@ -1,0 +1,84 @@
+import { MediatorError, type Delivery } from '../../domain/index.js';
+import type { Page, SearchCriteria } from '../connector.js';
+import type { LmisClient, OpenLmisDeps } from './api.js';
+import { loadDelivery, podOfShipment, shipmentsOf, sourcesById, sourcesOf } from './proof-of-delivery-load.js';
+import type { DeliverySources } from './proof-of-delivery-decode.js';
+import { isUuid, readRequisition } from './requisition-lookup.js';
+import type { FulfillmentOrderDto } from './shipment-dto.js';
+
+/**
+ * Reading deliveries: orders for the receiving facility → their shipments → proofs of delivery.
+ * Only orders that reached SHIPPED or RECEIVED have a finalised shipment, so only those are read.
+ * basedOn accepts an order number, a requisition id or a SupplyRequest (line) id.
+ */
+const SHIPPED_STATUSES = ['SHIPPED', 'RECEIVED'];
+
+export async function getDelivery(deps: OpenLmisDeps, id: string): Promise<Delivery | undefined> {
+  if (!isUuid(id)) return undefined;
+  const src = await sourcesById(deps.client, id);
+  return src ? loadDelivery(deps, src) : undefined;
+}
+
+async function receivingFacility(deps: OpenLmisDeps, facility: string | undefined): Promise<string | null | undefined> {
+  if (!facility) return undefined;
+  try {
+    return (await deps.resolveFacility({ id: facility }, 'destination')).id;
+  } catch (err) {
+    if (err instanceof MediatorError && err.status === 422) return null;
+    throw err;
+  }
+}
+
+/** When basedOn is a requisition id, only that requisition's orders (same facility, program and period). */
+async function ordersOfRequisition(client: LmisClient, requisitionId: string): Promise<FulfillmentOrderDto[] | undefined> {
+  const r = await readRequisition(client, requisitionId);
+  if (!r?.facility?.id) return undefined;
+  const orders = await client.all<FulfillmentOrderDto>({
+    path: '/api/orders', query: { requestingFacilityId: r.facility.id, programId: r.program?.id, processingPeriodId: r.processingPeriod?.id },
+  });
+  return orders.filter((o) => o.externalId === requisitionId);
+}
+
+async function candidateOrders(deps: OpenLmisDeps, facilityId: string | undefined, basedOn: string | undefined): Promise<FulfillmentOrderDto[]> {
+  if (basedOn && isUuid(basedOn)) {
+    const orders = await ordersOfRequisition(deps.client, basedOn);
+    if (orders) return orders.filter((o) => !facilityId || o.requestingFacility?.id === facilityId || o.receivingFacility?.id === facilityId);
+  }
+  return deps.client.all<FulfillmentOrderDto>({ path: '/api/orders', query: { requestingFacilityId: facilityId, status: SHIPPED_STATUSES } });
+}
+
+async function sourcesOfOrder(client: LmisClient, order: FulfillmentOrderDto): Promise<DeliverySources[]> {
+  const shipments = await shipmentsOf(client, order.id);
+  return Promise.all(shipments.map(async (s) => sourcesOf(client, order, s, await podOfShipment(client, s.id))));
+}
+
+function matchesBasedOn(d: Delivery, basedOn: string | undefined, src: DeliverySources): boolean {
+  if (!basedOn) return true;
+  const lineId = basedOn.replace(/^SupplyRequest\//, '');
+  return d.basedOn?.orderNumber?.value === basedOn || src.order.externalId === basedOn || !!d.basedOn?.lineIds?.includes(lineId);
+}
+
+function matchesIdentifier(d: Delivery, identifier: SearchCriteria['identifier']): boolean {
+  return !identifier || (d.identifier.value === identifier.value && (!identifier.system || d.identifier.system === identifier.system));
+}
+
+export async function searchDeliveries(deps: OpenLmisDeps, criteria: SearchCriteria): Promise<Page<Delivery>> {
+  const ids = criteria.ids ?? (criteria.identifier && isUuid(criteria.identifier.value) ? [criteria.identifier.value] : undefined);
+  let found: Delivery[];
+  if (ids) {
+    found = (await Promise.all(ids.map((id) => getDelivery(deps, id)))).filter((d): d is Delivery => !!d);
+  } else {
+    const facilityId = await receivingFacility(deps, criteria.facility);
+    if (facilityId === null) return { items: [], total: 0 };
+    const orders = await candidateOrders(deps, facilityId, criteria.basedOn);
+    const sources = (await Promise.all(orders.map((o) => sourcesOfOrder(deps.client, o)))).flat();
+    const decoded = await Promise.all(sources.map(async (src) => ({ src, d: await loadDelivery(deps, src) })));
+    found = decoded.filter(({ src, d }) => matchesBasedOn(d, criteria.basedOn, src)).map(({ d }) => d);
+  }
+  const items = found
+    .filter((d) => (!criteria.status || criteria.status.split(',').includes(d.status)) && matchesIdentifier(d, criteria.identifier))
+    .sort((a, b) => (b.occurredAt ?? '').localeCompare(a.occurredAt ?? '') || (a.id ?? '').localeCompare(b.id ?? ''));
+  if (criteria.count === undefined && !criteria.offset) return { items };
+  const offset = criteria.offset ?? 0;
+  return { items: items.slice(offset, criteria.count === undefined ? undefined : offset + criteria.count), total: items.length };
+}

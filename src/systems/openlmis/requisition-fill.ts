@@ -1,0 +1,77 @@
+import { BusinessRuleError, ConflictError, type Identifier } from '../../domain/index.js';
+import type { RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
+import { orderNumberOf } from './requisition-decode.js';
+import { REQUISITION_SYSTEM } from './identifiers.js';
+
+/**
+ * The body of the fill PUT (/api/requisitions/{id}): the whole requisition as read, with
+ * requestedQuantity and an explanation on the ordered lines and the client's order number in
+ * extraData. OpenLMIS ignores invariants on PUT, so sending everything back unchanged is safe and
+ * keeps fields we do not model (the template decides which exist).
+ */
+export interface RequestedLine {
+  orderableId: string;
+  productCode: string;
+  /** Dispensing units (requisitions count dispensing units). */
+  requestedQuantity: number;
+  explanation: string;
+  /** FHIRPath-ish location of the domain line, for error messages. */
+  where: string;
+}
+
+/** Default explanation: the template requires one whenever a requested quantity is given. */
+export function defaultExplanation(orderNumber: Identifier): string {
+  return `Ordered via FHIR SupplyRequest ${orderNumber.value}`;
+}
+
+function lineFor(requisition: RequisitionDto, orderableId: string): RequisitionLineDto | undefined {
+  return (requisition.requisitionLineItems ?? []).find((l) => l.orderable?.id === orderableId);
+}
+
+/** Every ordered product must be a line of the requisition (full-supply products of the program for this facility type). */
+export function assertLinesOnRequisition(requisition: RequisitionDto, lines: RequestedLine[]): void {
+  const missing = lines.filter((l) => !lineFor(requisition, l.orderableId));
+  if (missing.length) {
+    throw new BusinessRuleError(
+      `product ${missing.map((l) => l.productCode).join(', ')} is not on requisition ${requisition.id} (not a full-supply product of program ${requisition.program?.code ?? '?'} approved for facility ${requisition.facility?.code ?? '?'})`,
+      missing.map((l) => l.where),
+    );
+  }
+}
+
+/**
+ * A requisition for this period that already carries another client's order number holds another
+ * order: filling it would silently merge two orders, so it is a conflict for the client to resolve.
+ */
+export function assertSameOrder(requisition: Pick<RequisitionDto, 'id' | 'extraData'>, orderNumber: Identifier): void {
+  const current = orderNumberOf(requisition);
+  if (current.system === REQUISITION_SYSTEM) return;
+  if (current.system !== orderNumber.system || current.value !== orderNumber.value) {
+    throw new ConflictError(`requisition ${requisition.id} for this facility, program and period already holds order ${current.value}; order ${orderNumber.value} cannot be added to it`);
+  }
+}
+
+export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): RequisitionDto {
+  assertLinesOnRequisition(requisition, lines);
+  const byOrderable = new Map(lines.map((l) => [l.orderableId, l]));
+  return {
+    ...requisition,
+    extraData: { ...(requisition.extraData ?? {}), fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value } },
+    requisitionLineItems: (requisition.requisitionLineItems ?? []).map((line) => {
+      const wanted = byOrderable.get(line.orderable.id);
+      // lines the order does not name stay as the template left them (null quantity, not skipped)
+      if (!wanted) return line;
+      return { ...line, skipped: false, requestedQuantity: wanted.requestedQuantity, requestedQuantityExplanation: wanted.explanation };
+    }),
+  };
+}
+
+/** Whether the requisition already holds exactly these quantities and this order number (a resumed fill can skip its PUT). */
+export function isFilled(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): boolean {
+  const current = orderNumberOf(requisition);
+  if (current.system !== orderNumber.system || current.value !== orderNumber.value) return false;
+  return lines.every((l) => {
+    const line = lineFor(requisition, l.orderableId);
+    return !!line && !line.skipped && line.requestedQuantity === l.requestedQuantity && !!line.requestedQuantityExplanation;
+  });
+}

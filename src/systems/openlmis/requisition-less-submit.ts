@@ -1,0 +1,64 @@
+import { BusinessRuleError, isTransient, type Order } from '../../domain/index.js';
+import type { StepJournal, WriteResult } from '../connector.js';
+import type { LmisClient, OpenLmisDeps } from './api.js';
+import { LMIS } from './errors.js';
+import { buildRequisitionLessBody, sameOrderLines, type RequisitionLessLine } from './requisition-less.js';
+import type { ResolvedOrder } from './requisition-resolve.js';
+import { orderStatusOfFulfillmentOrder } from './requisition-status.js';
+import type { FulfillmentOrderDto } from './shipment-dto.js';
+import { toUnit } from './units.js';
+
+/**
+ * The requisition-less path (see requisition-less.ts for when it applies): create the draft order
+ * (packs), then send it. OpenLMIS has no Idempotency-Key here, so after a lost answer the draft
+ * is looked up among the facility's unsent requisition-less orders by its exact lines.
+ */
+function packLines(order: Order, r: ResolvedOrder): RequisitionLessLine[] {
+  return r.lines.map((l) => ({
+    orderable: { id: l.orderable.id, versionNumber: l.orderable.versionNumber },
+    orderedQuantity: toUnit(l.quantity, 'pack', l.orderable, `${l.where}.quantity`),
+  }));
+}
+
+async function findDraft(client: LmisClient, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string | undefined> {
+  const drafts = await client.all<FulfillmentOrderDto>({
+    path: '/api/orders',
+    query: { requestingFacilityId: r.facilityId, supplyingFacilityId: supplierId, programId: r.program.id, status: 'CREATING', requisitionless: true },
+  });
+  for (const d of drafts) {
+    const full = await client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${d.id}` });
+    if (sameOrderLines(full, lines)) return full.id;
+  }
+  return undefined;
+}
+
+async function createDraft(client: LmisClient, order: Order, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string> {
+  const body = buildRequisitionLessBody({ facilityId: r.facilityId, supplierId, programId: r.program.id, lines, orderNumber: order.orderNumber });
+  try {
+    return (await client.call<FulfillmentOrderDto>({ method: 'POST', path: '/api/orders/requisitionLess', body, retry: false })).id;
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    const found = await findDraft(client, r, supplierId, lines);
+    if (found) return found;
+    throw err;
+  }
+}
+
+async function send(client: LmisClient, id: string): Promise<string> {
+  const current = await client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}` });
+  if (current.status !== 'CREATING') return current.status ?? 'ORDERED';
+  const sent = await client.call<FulfillmentOrderDto>({ method: 'PUT', path: `/api/orders/${id}/requisitionLess/send`, retry: false });
+  return sent.status ?? 'ORDERED';
+}
+
+export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder, journal: StepJournal): Promise<WriteResult> {
+  if (!order.supplier) {
+    throw new BusinessRuleError(`facility ${r.facilityCode} has no requisition period for program ${r.program.code}, so the order goes to OpenLMIS as a requisition-less order, which needs the supplying facility (SupplyRequest.deliverFrom)`, 'Order.supplier');
+  }
+  const supplier = await deps.resolveFacility(order.supplier, 'Order.supplier');
+  const lines = packLines(order, r);
+  const { client } = deps;
+  const id = await journal.run('create-order', () => createDraft(client, order, r, supplier.id, lines));
+  const status = await journal.run('send-order', () => send(client, id));
+  return { system: LMIS, ids: { order: id }, status: orderStatusOfFulfillmentOrder(status) };
+}

@@ -1,0 +1,56 @@
+import type { Identifier } from '../../domain/index.js';
+import type { LmisClient } from './api.js';
+import type { RequisitionDto } from './requisition-dto.js';
+import { orderNumberOf } from './requisition-decode.js';
+
+/**
+ * Finding requisitions again: the order flow looks before it writes (a retry after a crash or a
+ * lost answer must find what the first attempt created instead of creating a second one).
+ */
+export interface RequisitionQuery {
+  facility?: string;
+  program?: string;
+  processingPeriod?: string;
+  emergency?: boolean;
+  requisitionStatus?: string[];
+  initiatedDateFrom?: string;
+  initiatedDateTo?: string;
+}
+
+/** GET /api/requisitions/search, every page (BasicRequisitionDto: no line items). */
+export function searchRequisitions(client: LmisClient, q: RequisitionQuery): Promise<RequisitionDto[]> {
+  return client.all<RequisitionDto>({
+    path: '/api/requisitions/search',
+    query: {
+      facility: q.facility,
+      program: q.program,
+      processingPeriod: q.processingPeriod,
+      emergency: q.emergency,
+      requisitionStatus: q.requisitionStatus?.length ? q.requisitionStatus : undefined,
+      initiatedDateFrom: q.initiatedDateFrom,
+      initiatedDateTo: q.initiatedDateTo,
+    },
+  });
+}
+
+export function carriesOrderNumber(dto: Pick<RequisitionDto, 'id' | 'extraData'>, orderNumber: Identifier): boolean {
+  const n = orderNumberOf(dto);
+  return n.system === orderNumber.system && n.value === orderNumber.value;
+}
+
+/** The requisition that already carries this order number (the fill step wrote it), if any. */
+export async function findByOrderNumber(client: LmisClient, q: RequisitionQuery, orderNumber: Identifier): Promise<RequisitionDto | undefined> {
+  return (await searchRequisitions(client, q)).find((r) => carriesOrderNumber(r, orderNumber));
+}
+
+/** v1 requisition (orderables embedded), or undefined when it does not exist. */
+export async function readRequisition(client: LmisClient, id: string): Promise<RequisitionDto | undefined> {
+  const res = await client.send<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}`, accept: [404] });
+  return res.status === 404 ? undefined : res.body;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string | undefined): value is string {
+  return !!value && UUID.test(value);
+}

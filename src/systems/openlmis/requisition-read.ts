@@ -1,0 +1,91 @@
+import { MediatorError, type Order } from '../../domain/index.js';
+import type { Page, SearchCriteria } from '../connector.js';
+import type { OpenLmisDeps } from './api.js';
+import { REQUISITION_SYSTEM } from './identifiers.js';
+import { decodeRequisition } from './requisition-decode.js';
+import type { RequisitionDto } from './requisition-dto.js';
+import { decodeRequisitionLessOrder } from './requisition-less.js';
+import { isUuid, readRequisition, searchRequisitions, type RequisitionQuery } from './requisition-lookup.js';
+import { requisitionStatusesFor } from './requisition-status.js';
+import type { FulfillmentOrderDto } from './shipment-dto.js';
+
+/**
+ * Reading orders: a requisition id gives the requisition; a requisition-less order is found by its
+ * order id. Search narrows on the server (facility, status, initiated date) and finishes on our side
+ * (order number, exact date comparisons), then reads the full requisition only for the page asked.
+ */
+export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | undefined> {
+  if (!isUuid(id)) return undefined;
+  const requisition = await readRequisition(deps.client, id);
+  if (requisition) return decodeRequisition(requisition, deps.products);
+  const res = await deps.client.send<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
+  if (res.status === 404 || res.body.externalId) return undefined;
+  return decodeRequisitionLessOrder(res.body, deps.products);
+}
+
+/** The facility a search names; an unknown facility matches nothing rather than failing the search. */
+async function facilityFilter(deps: OpenLmisDeps, facility: string | undefined): Promise<string | null | undefined> {
+  if (!facility) return undefined;
+  try {
+    return (await deps.resolveFacility({ id: facility }, 'facility')).id;
+  } catch (err) {
+    if (err instanceof MediatorError && err.status === 422) return null;
+    throw err;
+  }
+}
+
+function matchesDate(createdDate: string | null | undefined, filters: SearchCriteria['date']): boolean {
+  if (!filters?.length) return true;
+  if (!createdDate) return false;
+  const t = Date.parse(createdDate);
+  return filters.every(({ prefix, value }) => {
+    const v = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
+    // the value stands for a range: a whole day for a date, one millisecond for an instant
+    const end = value.length === 10 ? v + 86_400_000 : v + 1;
+    switch (prefix) {
+      case 'gt': case 'sa': return t >= end;
+      case 'ge': return t >= v;
+      case 'lt': case 'eb': return t < v;
+      case 'le': return t < end;
+      case 'ne': return t < v || t >= end;
+      default: return t >= v && t < end; // eq, ap
+    }
+  });
+}
+
+function matchesIdentifier(r: RequisitionDto, identifier: SearchCriteria['identifier']): boolean {
+  if (!identifier) return true;
+  if ((!identifier.system || identifier.system === REQUISITION_SYSTEM) && r.id === identifier.value) return true;
+  const n = r.extraData?.fhirOrderNumber;
+  return !!n && n.value === identifier.value && (!identifier.system || n.system === identifier.system);
+}
+
+function serverQuery(facility: string | undefined, criteria: SearchCriteria): RequisitionQuery | undefined {
+  let statuses: string[] | undefined;
+  if (criteria.status) {
+    statuses = criteria.status.split(',').flatMap((s) => requisitionStatusesFor(s.trim()));
+    if (!statuses.length) return undefined;
+  }
+  const from = criteria.date?.find((d) => ['ge', 'gt', 'eq', 'sa'].includes(d.prefix))?.value.slice(0, 10);
+  const to = criteria.date?.find((d) => ['le', 'lt', 'eq', 'eb'].includes(d.prefix))?.value.slice(0, 10);
+  return { facility, requisitionStatus: statuses, initiatedDateFrom: from, initiatedDateTo: to };
+}
+
+export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria): Promise<Page<Order>> {
+  if (criteria.ids?.length) {
+    const found = await Promise.all(criteria.ids.map((id) => getOrder(deps, id)));
+    return { items: found.filter((o): o is Order => !!o) };
+  }
+  const facility = await facilityFilter(deps, criteria.facility);
+  if (facility === null) return { items: [], total: 0 };
+  const query = serverQuery(facility, criteria);
+  if (!query) return { items: [], total: 0 };
+  const basics = (await searchRequisitions(deps.client, query))
+    .filter((r) => matchesIdentifier(r, criteria.identifier) && matchesDate(r.createdDate, criteria.date))
+    .sort((a, b) => (b.createdDate ?? '').localeCompare(a.createdDate ?? '') || a.id.localeCompare(b.id));
+  const offset = criteria.offset ?? 0;
+  const page = criteria.count === undefined ? basics.slice(offset) : basics.slice(offset, offset + criteria.count);
+  const full = await Promise.all(page.map((r) => readRequisition(deps.client, r.id)));
+  const items = full.filter((r): r is RequisitionDto => !!r).map((r) => decodeRequisition(r, deps.products));
+  return criteria.count === undefined && !offset ? { items } : { items, total: basics.length };
+}
