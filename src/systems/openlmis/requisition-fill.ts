@@ -59,8 +59,10 @@ export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[
     extraData: { ...(requisition.extraData ?? {}), fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value } },
     requisitionLineItems: (requisition.requisitionLineItems ?? []).map((line) => {
       const wanted = byOrderable.get(line.orderable.id);
-      // lines the order does not name stay as the template left them (null quantity, not skipped)
-      if (!wanted) return line;
+      // Lines the order does not name: a regular requisition keeps them as the template left them
+      // (null quantity; the stock-based template computes the rest). An emergency requisition needs
+      // a requested quantity on every line it keeps, so the lines nobody ordered are skipped.
+      if (!wanted) return requisition.emergency ? { ...line, skipped: true, requestedQuantity: null, requestedQuantityExplanation: null } : line;
       return { ...line, skipped: false, requestedQuantity: wanted.requestedQuantity, requestedQuantityExplanation: wanted.explanation };
     }),
   };
