@@ -5,12 +5,14 @@ import { buildApp } from './app.js';
 import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
-import { openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
+import { createTransactionUpdater, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { createLogger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
+import { createRoutingServices } from './routing/index.js';
+import { ConnectorSet } from './systems/index.js';
 
 export interface RunningMediator {
   app: FastifyInstance;
@@ -33,12 +35,9 @@ function tlsOptions(s: Settings) {
   };
 }
 
-/**
- * Builds the services the FHIR edge calls, from the current settings. Connectors plug in here as
- * their issues land; until then every flow answers "configure <system>".
- */
-export function servicesFrom(_settings: Settings, _outbox: Outbox): FhirServices {
-  return {};
+/** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
+export function servicesFrom(connectors: ConnectorSet, outbox: Outbox, store: Store): FhirServices {
+  return createRoutingServices({ connectors: connectors.list(), outbox, store });
 }
 
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
@@ -47,8 +46,11 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
   const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
   const metrics = createMetrics(true);
+  const mediatorConfig = loadMediatorConfig();
+  const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
   const outbox = new Outbox({
     store,
+    onSettled: createTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets, logger: logger.child({ component: 'openhim' }) }),
     metrics: registerOutboxMetrics(metrics.registry, store),
     logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
     options: {
@@ -56,9 +58,8 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       backoff: { baseMs: Number(settings['outbox.backoffBaseMs']), capMs: Number(settings['outbox.backoffCapMs']), maxAttempts: Number(settings['outbox.maxAttempts']) },
     },
   });
-  let services = servicesFrom(settings, outbox);
-  const mediatorConfig = loadMediatorConfig();
-  const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const connectors = new ConnectorSet(store, settings);
+  let services = servicesFrom(connectors, outbox, store);
 
   const app = await buildApp({
     settings: () => settings,
@@ -67,7 +68,11 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     logger,
     metrics,
     https: tlsOptions(settings),
-    readiness: () => [{ name: 'store', check: async () => { await store.countJobsByStatus(); } }],
+    // /ready: the store, and every configured upstream reachable with the current credentials
+    readiness: () => [
+      { name: 'store', check: async () => { await store.countJobsByStatus(); } },
+      ...connectors.list().filter((c) => c.ping).map((c) => ({ name: c.system, check: () => c.ping!() })),
+    ],
     plugins: [
       async (a) => { await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets }); },
       async (a) => {
@@ -89,7 +94,8 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       const next = mergeSettings(settings, layer, 'OpenHIM config');
       validateSettings(next);
       settings = next;
-      services = servicesFrom(settings, outbox);
+      connectors.apply(settings);
+      services = servicesFrom(connectors, outbox, store);
       logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
     },
   });
@@ -104,6 +110,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       openhim?.stop();
       await app.close();
       await outbox.stop();
+      await connectors.close();
       await store.close();
     },
   };

@@ -44,6 +44,8 @@ export interface OpenHimSandboxState {
   calls: { method: string; url: string; status: number; body?: unknown }[];
   /** While true every call gets 503, as a core that is starting up behind a proxy would. */
   unavailable: boolean;
+  /** Bodies of PUT /transactions/:id by transaction id, oldest first (async completion, §2). */
+  transactionUpdates: Map<string, Record<string, unknown>[]>;
 }
 
 export interface OpenHimSandbox {
@@ -100,7 +102,7 @@ function publicView(mediator: StoredMediator, mask: boolean): StoredMediator {
 
 export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): Promise<OpenHimSandbox> {
   const users = options.users ?? [DEFAULT_OPENHIM_USER];
-  const state: OpenHimSandboxState = { mediators: new Map(), channels: [], calls: [], unavailable: false };
+  const state: OpenHimSandboxState = { mediators: new Map(), channels: [], calls: [], unavailable: false, transactionUpdates: new Map() };
   const app = Fastify({ logger: false });
 
   const text = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
@@ -120,6 +122,17 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
 
   app.addHook('onResponse', async (request, reply) => {
     state.calls.push({ method: request.method, url: request.url, status: reply.statusCode, body: request.body });
+  });
+
+  // core api/transactions.js updateTransaction: the update is applied to any known id; the
+  // sandbox knows every id (transactions are created by core's router, which it does not run).
+  app.put<{ Params: { id: string } }>('/transactions/:id', async (request, reply) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    if (!body || typeof body !== 'object') return text(reply, 400, 'Could not update transaction: no body');
+    const list = state.transactionUpdates.get(request.params.id) ?? [];
+    list.push(body);
+    state.transactionUpdates.set(request.params.id, list);
+    return text(reply, 200, `Transaction with ID: ${request.params.id} successfully updated`);
   });
 
   app.post('/mediators', async (request, reply) => {

@@ -5,3 +5,4 @@ export { buildOpenHimEnvelope, mediatorStatusFor, isTransientStatus, OPENHIM_CON
 export { runWithOrchestrations, recordUpstreamCall, currentOrchestrations, type UpstreamCall } from './orchestrations.js';
 export { default as openhimPlugin, type OpenHimPluginOptions } from './plugin.js';
 export { startOpenHimFromSettings, type OpenHimWiring } from './lifecycle.js';
+export { createTransactionUpdater, finalResponseOf } from './transaction-updates.js';

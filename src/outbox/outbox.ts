@@ -24,6 +24,11 @@ export interface OutboxSettings extends Partial<Omit<OutboxOptions, 'backoff' | 
 
 export interface OutboxDeps {
   store: Store;
+  /**
+   * Called once a job reaches its final state after its client was already answered (202, or
+   * a crash): the place to tell OpenHIM the transaction's final status. Errors are logged only.
+   */
+  onSettled?: (job: OutboxJob) => Promise<void> | void;
   options?: OutboxSettings;
   metrics?: OutboxMetrics;
   logger?: OutboxLogger;
@@ -114,8 +119,12 @@ export class Outbox {
   /** Attempts running in this process, so duplicates can share the first one's outcome. */
   private readonly running = new Map<string, Promise<FirstOutcome>>();
   private worker?: WorkerState;
+  /** Jobs whose client got 202 while their first attempt was still running. */
+  private readonly answeredEarly = new Set<string>();
+  private readonly onSettled?: OutboxDeps['onSettled'];
 
   constructor(deps: OutboxDeps) {
+    this.onSettled = deps.onSettled;
     this.store = deps.store;
     this.options = resolveOutboxOptions(deps.options);
     this.metrics = deps.metrics ?? NO_METRICS;
@@ -224,7 +233,7 @@ export class Outbox {
           await this.store.rescheduleJob(job.id, leaseOwner, Date.now(), undefined, true, Date.now());
           continue;
         }
-        void this.track(job, leaseOwner, sem);
+        void this.track(job, leaseOwner, sem, 'worker');
         started += 1;
       }
     }
@@ -255,7 +264,8 @@ export class Outbox {
     if (!(await sem.acquire(deadlineAt - Date.now()))) {
       return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
     }
-    const outcome = await withinDeadline(this.track(job, leaseOwner, sem), deadlineAt - Date.now());
+    const outcome = await withinDeadline(this.track(job, leaseOwner, sem, 'now'), deadlineAt - Date.now());
+    if (!outcome) this.answeredEarly.add(job.id);
     return outcome ?? { kind: 'queued', jobId: job.id, status: 'in-flight', reason: `${job.system} has not answered within the deadline; delivery continues and is retried if it fails` };
   }
 
@@ -267,14 +277,29 @@ export class Outbox {
     return { kind: 'queued', jobId: job.id, status: 'pending', reason };
   }
 
-  private track(job: OutboxJob, leaseOwner: string, sem: Semaphore): Promise<FirstOutcome> {
-    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner).finally(() => {
+  private track(job: OutboxJob, leaseOwner: string, sem: Semaphore, origin: 'now' | 'worker'): Promise<FirstOutcome> {
+    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner).then((outcome) => this.settled(job, origin, outcome)).finally(() => {
       sem.release();
       if (this.running.get(job.id) === p) this.running.delete(job.id);
       this.worker?.wake();
     });
     this.running.set(job.id, p);
     return p;
+  }
+
+  /** A final outcome the client has not seen yet goes to onSettled (OpenHIM's transaction update). */
+  private async settled(job: OutboxJob, origin: 'now' | 'worker', outcome: FirstOutcome): Promise<FirstOutcome> {
+    const early = this.answeredEarly.delete(job.id);
+    const final = outcome.kind !== 'queued' || outcome.status === 'dead';
+    if (final && (origin === 'worker' || early) && this.onSettled) {
+      try {
+        const stored = await this.store.getJob(job.id);
+        if (stored) await this.onSettled(stored);
+      } catch (err) {
+        this.logger.warn({ jobId: job.id, err: describeError(err) }, 'outbox: reporting a settled job failed');
+      }
+    }
+    return outcome;
   }
 
   private async attempt(job: OutboxJob, leaseOwner: string): Promise<FirstOutcome> {

@@ -1,0 +1,60 @@
+/**
+ * The second half of an accepted write routed through OpenHIM: the client got 202 and OpenHIM
+ * recorded the transaction as Processing; when the outbox settles the job, the transaction gets
+ * its final status with `PUT /transactions/:id` (reference/openhim.md §4.3, the file-queue
+ * mediator's pattern): 2xx → Successful, 4xx → Completed, anything else → Failed.
+ */
+import { Agent, request } from 'undici';
+import utils from 'openhim-mediator-utils';
+import type { OutboxJob } from '../store/types.js';
+import { buildOpenHimEnvelope } from './envelope.js';
+
+export interface TransactionUpdaterOptions {
+  settings: () => Record<string, unknown>;
+  urn: string;
+  secretValues: () => readonly string[];
+  logger?: { warn(obj: object, msg?: string): void };
+}
+
+/** What the client would have been answered had it waited: status and an OperationOutcome. */
+export function finalResponseOf(job: OutboxJob): { status: number; body: unknown } {
+  const outcome = (code: string, severity: string, diagnostics: string, expression?: string[]) => ({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity, code, diagnostics, ...(expression?.length ? { expression } : {}) }],
+  });
+  if (job.status === 'done') {
+    const ids = Object.entries(job.result?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    return { status: 201, body: outcome('informational', 'information', `Delivered to ${job.system}${ids ? ` (${ids})` : ''}`) };
+  }
+  if (job.status === 'rejected' && job.error) {
+    return { status: job.error.status, body: { resourceType: 'OperationOutcome', issue: job.error.issues.map((i) => ({ severity: i.severity ?? 'error', ...i })) } };
+  }
+  return { status: 502, body: outcome('transient', 'error', `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it`) };
+}
+
+export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
+  let agent: Agent | undefined;
+  return async (job) => {
+    const s = opts.settings();
+    const apiUrl = s['openhim.apiUrl'];
+    if (!job.transactionId || typeof apiUrl !== 'string' || !apiUrl) return;
+    agent ??= new Agent({ connect: { rejectUnauthorized: s['openhim.trustSelfSigned'] !== true } });
+    const final = finalResponseOf(job);
+    const envelope = buildOpenHimEnvelope({
+      urn: opts.urn,
+      response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
+      secretValues: opts.secretValues(),
+    });
+    const auth = utils.genAuthHeaders({ username: String(s['openhim.username'] ?? 'root@openhim.org'), password: String(s['openhim.password'] ?? '') });
+    const res = await request(`${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(job.transactionId)}`, {
+      method: 'PUT',
+      dispatcher: agent,
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: envelope.status, response: envelope.response }),
+      headersTimeout: 10_000,
+      bodyTimeout: 10_000,
+    });
+    await res.body.dump();
+    if (res.statusCode >= 300) opts.logger?.warn({ transactionId: job.transactionId, status: res.statusCode }, 'OpenHIM refused the transaction update');
+  };
+}

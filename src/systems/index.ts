@@ -1,0 +1,51 @@
+import type { Store } from '../store/types.js';
+import type { Connector } from './connector.js';
+import { createOpenLmisConnector } from './openlmis/index.js';
+
+/** Crosswalk states that link a registry facility to a system's record. */
+const LINKED = new Set(['auto-match', 'manual-match']);
+
+/** Registry id → the system's own id, from the crosswalk the reconciliation keeps. */
+export function crosswalkLookup(store: Store, system: string): (registryId: string) => Promise<string | undefined> {
+  return async (registryId) => (await store.listCrosswalkByRegistryId(registryId)).find((r) => r.system === system && LINKED.has(r.state))?.systemId;
+}
+
+/** Which connectors the settings turn on: a system is on when its base URL is set. */
+const FACTORIES: { system: string; enabled: (s: Record<string, unknown>) => boolean; create: (s: Record<string, unknown>, store: Store) => Connector }[] = [
+  { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis') }) },
+];
+
+/**
+ * The live set of connectors. `apply` follows a settings change: a system still configured is
+ * reconfigured in place (its caches and tokens survive only if it chooses), a new one is created,
+ * a removed one is closed.
+ */
+export class ConnectorSet {
+  private readonly bySystem = new Map<string, Connector>();
+
+  constructor(private readonly store: Store, settings: Record<string, unknown>) {
+    this.apply(settings);
+  }
+
+  list(): Connector[] {
+    return [...this.bySystem.values()];
+  }
+
+  apply(settings: Record<string, unknown>): void {
+    for (const f of FACTORIES) {
+      const existing = this.bySystem.get(f.system);
+      if (!f.enabled(settings)) {
+        if (existing) void existing.close?.();
+        this.bySystem.delete(f.system);
+      } else if (existing?.reconfigure) {
+        existing.reconfigure(settings);
+      } else {
+        this.bySystem.set(f.system, f.create(settings, this.store));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.list().map((c) => c.close?.()));
+  }
+}
