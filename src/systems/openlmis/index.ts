@@ -3,6 +3,7 @@ import type { OpenLmisDeps, OpenLmisSettings } from './api.js';
 import { createLmisClient } from './client.js';
 import { createDeliveryCapability } from './deliveries.js';
 import { LMIS } from './errors.js';
+import { createFacilityCapability } from './facilities.js';
 import { createFacilityResolver } from './facility-resolver.js';
 import { createOrderCapability } from './orders.js';
 import { DEFAULT_PRODUCT_MAP, loadProductMap, type ProductMapSettings } from './products.js';
@@ -45,6 +46,7 @@ export function createOpenLmisConnector(settings: Record<string, unknown>, opts:
   };
   return {
     system: LMIS,
+    facilities: createFacilityCapability(client, refs),
     orders: createOrderCapability(deps),
     deliveries: createDeliveryCapability(deps),
     async ping() {
