@@ -5,18 +5,22 @@ import { serve } from './serve.js';
 
 interface SandboxHandle { url: string; close(): Promise<void> }
 
-/** The sandbox upstreams that exist in this checkout, started on free loopback ports. */
-async function startSandboxes(): Promise<{ name: string; handle: SandboxHandle; note: string }[]> {
-  const out: { name: string; handle: SandboxHandle; note: string }[] = [];
+/** The demo facility (an OpenLMIS sandbox health centre) and a product the product map knows. */
+const DEMO_FACILITY_CODE = 'LK-HC-101';
+const DEMO_PRODUCT_GTIN = '10860012300058';
+
+/** The sandbox upstreams, started on free loopback ports. */
+async function startSandboxes() {
   const { startOpenHimSandbox, DEFAULT_OPENHIM_USER } = await import('../../sandbox/openhim/index.js');
-  out.push({ name: 'OpenHIM core API (sandbox)', handle: await startOpenHimSandbox({ port: 0 }), note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` });
-  try {
-    const lmis = (await import('../../sandbox/openlmis/index.js' as string)) as { startOpenLmisSandbox?: (o: object) => Promise<SandboxHandle> };
-    if (lmis.startOpenLmisSandbox) out.push({ name: 'OpenLMIS v3 (sandbox)', handle: await lmis.startOpenLmisSandbox({ port: 0 }), note: 'seeded demo facilities, programs and products' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-  return out;
+  const { startOpenLmisSandbox } = await import('../../sandbox/openlmis/index.js');
+  const openhim = await startOpenHimSandbox({ port: 0 });
+  const openlmis = await startOpenLmisSandbox({ port: 0 });
+  const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
+  const list: { name: string; handle: SandboxHandle; note: string }[] = [
+    { name: 'OpenHIM core API (sandbox)', handle: openhim, note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` },
+    { name: 'OpenLMIS v3 (sandbox)', handle: openlmis, note: 'seeded facilities, programs and products; mediator logs in as mediator/password' },
+  ];
+  return { list, openhim, openlmis, facilityId };
 }
 
 export function demoCommand(): Command {
@@ -24,8 +28,7 @@ export function demoCommand(): Command {
     .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
     .option('--port <port>', 'mediator port', '3000')
     .action(async (opts: { port: string }) => {
-      const sandboxes = await startSandboxes();
-      const openhim = sandboxes[0].handle;
+      const { list: sandboxes, openhim, openlmis, facilityId } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(process.env.PORT ?? opts.port);
       const settings = loadSettings({
@@ -38,6 +41,11 @@ export function demoCommand(): Command {
         DATA_DIR: process.env.DATA_DIR ?? './data/demo',
         OPENHIM_API_URL: openhim.url,
         OPENHIM_PASSWORD: 'openhim-password',
+        OPENLMIS_BASE_URL: openlmis.url,
+        OPENLMIS_USERNAME: 'mediator',
+        OPENLMIS_PASSWORD: 'password',
+        OPENLMIS_CLIENT_ID: 'user-client',
+        OPENLMIS_CLIENT_SECRET: 'changeme',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings);
@@ -46,8 +54,10 @@ export function demoCommand(): Command {
       const order = JSON.stringify({
         resourceType: 'SupplyRequest', status: 'active', priority: 'routine',
         identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] }, system: 'https://app.example.org/orders', value: 'DEMO-1' }],
-        itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: '00012345600012' }] },
-        quantity: { value: 100 }, deliverTo: { reference: 'Location/demo-facility' },
+        category: { coding: [{ system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/program', code: 'EM01' }] },
+        itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: DEMO_PRODUCT_GTIN }] },
+        quantity: { value: 300, system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' },
+        deliverTo: { reference: `Location/${facilityId}` },
       });
       console.log([
         '',
@@ -62,11 +72,12 @@ export function demoCommand(): Command {
         'Try:',
         `  curl -s ${base}/fhir/metadata | head -c 400`,
         `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order}'`,
-        `  curl -s ${auth} '${base}/fhir/Location?_summary=count'`,
+        `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
+        `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
         `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
         `  curl -s ${base}/ready`,
         '',
-        'Flows whose connector is not configured answer with an OperationOutcome naming the system to configure.',
+        'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
         'Ctrl-C stops everything.',
       ].join('\n'));
       const stopAll = async () => { await mediator.stop(); for (const s of sandboxes) await s.handle.close(); process.exit(0); };
