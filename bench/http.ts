@@ -3,8 +3,10 @@
  * no-op upstream, as a ratio to a bare Fastify server doing the same JSON round trip, measured
  * side by side in one run (same machine, same load generator, same payload), plus the mediator's
  * resident memory at idle and under load. Connections: 10, duration per run: BENCH_SECONDS (10).
+ * Throughput comes from autocannon; p50/p99 from bench/latency.ts (HDR histogram, µs resolution).
  */
 import autocannon from 'autocannon';
+import { measureLatency } from './latency.js';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadSettings } from '../src/config/load.js';
@@ -25,10 +27,12 @@ const noopServices: FhirServices = {
   },
 };
 
+/** Throughput from autocannon, then latency from our HDR-histogram clients (bench/latency.ts). */
 async function run(url: string, headers: Record<string, string>) {
   const result = await autocannon({ url, method: 'POST', body, headers, connections, duration: seconds });
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+  const latency = await measureLatency({ url, headers, body, connections, seconds: Math.max(2, seconds / 2) });
+  return { rps: result.requests.average, p50: latency.p50Ms, p99: latency.p99Ms, requests: result.requests.total };
 }
 
 const rssMB = () => Math.round(process.memoryUsage().rss / 1048576);
