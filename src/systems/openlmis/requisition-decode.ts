@@ -34,9 +34,25 @@ function isOrdered(line: RequisitionLineDto): boolean {
   return !line.skipped && typeof line.requestedQuantity === 'number';
 }
 
-function decodeLine(line: RequisitionLineDto, orderNumber: Identifier, products: Pick<ProductMap, 'toProduct'>): OrderLine {
-  const productCode = line.orderable.productCode ?? line.orderable.id;
-  const product = products.toProduct(productCode, line.orderable.fullProductName ?? undefined);
+/**
+ * What a v2 requisition (references `{id, href}` instead of embedded objects) needs looked up to
+ * decode without losing what the FHIR side carries: product codes, the program code, period dates.
+ */
+export interface RequisitionRefLookups {
+  orderable?(id: string, versionNumber?: number): { productCode: string; fullProductName?: string } | undefined;
+  programCode?(id: string): string | undefined;
+  period?(id: string): { startDate?: string; endDate?: string } | undefined;
+}
+
+function versionOf(o: RequisitionLineDto['orderable']): number | undefined {
+  const v = o.versionNumber ?? o.meta?.versionNumber;
+  return v === undefined || v === null ? undefined : Number(v);
+}
+
+function decodeLine(line: RequisitionLineDto, orderNumber: Identifier, products: Pick<ProductMap, 'toProduct'>, lookups: RequisitionRefLookups): OrderLine {
+  const found = line.orderable.productCode ? undefined : lookups.orderable?.(line.orderable.id, versionOf(line.orderable));
+  const productCode = line.orderable.productCode ?? found?.productCode ?? line.orderable.id;
+  const product = products.toProduct(productCode, line.orderable.fullProductName ?? found?.fullProductName);
   return {
     lineId: orderLineId(orderNumber, product),
     product,
@@ -49,9 +65,10 @@ function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function decodeRequisition(dto: RequisitionDto, products: Pick<ProductMap, 'toProduct'>): Order {
+export function decodeRequisition(dto: RequisitionDto, products: Pick<ProductMap, 'toProduct'>, lookups: RequisitionRefLookups = {}): Order {
   const orderNumber = orderNumberOf(dto);
-  const period = dto.processingPeriod;
+  const ref = dto.processingPeriod;
+  const period = ref && !ref.startDate ? { ...ref, ...lookups.period?.(ref.id) } : ref;
   return dropUndefined<Order>({
     id: dto.id,
     orderNumber,
@@ -59,10 +76,10 @@ export function decodeRequisition(dto: RequisitionDto, products: Pick<ProductMap
     priority: priorityOf(dto.emergency),
     facility: facilityRefOf(dto.facility) ?? {},
     supplier: facilityRefOf(dto.supplyingFacility),
-    program: dto.program?.code ?? undefined,
+    program: dto.program?.code ?? (dto.program?.id ? lookups.programCode?.(dto.program.id) : undefined),
     authoredOn: dto.createdDate ?? undefined,
     period: period ? dropUndefined({ start: period.startDate ?? undefined, end: period.endDate ?? undefined }) : undefined,
-    lines: (dto.requisitionLineItems ?? []).filter(isOrdered).map((l) => decodeLine(l, orderNumber, products)),
+    lines: (dto.requisitionLineItems ?? []).filter(isOrdered).map((l) => decodeLine(l, orderNumber, products, lookups)),
     source: { system: LMIS_SYSTEM, id: dto.id },
     lastUpdated: dto.modifiedDate ?? undefined,
   });

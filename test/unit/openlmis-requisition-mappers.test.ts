@@ -1,0 +1,114 @@
+import t from 'tap';
+import { BusinessRuleError, ConflictError } from '../../src/domain/index.js';
+import { PRODUCT_CODE_SYSTEM, REQUISITION_SYSTEM, orderLineId } from '../../src/systems/openlmis/identifiers.js';
+import { decodeRequisition, orderNumberOf } from '../../src/systems/openlmis/requisition-decode.js';
+import type { RequisitionDto } from '../../src/systems/openlmis/requisition-dto.js';
+import { assertSameOrder, buildFillBody, isFilled, type RequestedLine } from '../../src/systems/openlmis/requisition-fill.js';
+import { idempotencyUuid } from '../../src/systems/openlmis/requisition-initiate.js';
+import { buildRequisitionLessBody, decodeRequisitionLessOrder, sameOrderLines } from '../../src/systems/openlmis/requisition-less.js';
+import { choosePeriod } from '../../src/systems/openlmis/requisition-period.js';
+import {
+  awaitsSubmit, isEmergency, isSubmittedOrBeyond, orderStatusOfRequisition, podStatusesFor, priorityOf, requisitionStatusesFor,
+} from '../../src/systems/openlmis/requisition-status.js';
+
+/** Pure requisition mappers: status maps, period choice, the fill body, decoding, requisition-less bodies. */
+const products = { toProduct: (code: string, display?: string) => ({ system: PRODUCT_CODE_SYSTEM, code, display }) };
+const ORDER = { system: 'urn:orders', value: 'ORD-1' };
+
+function requisition(extra: Partial<RequisitionDto> = {}): RequisitionDto {
+  return {
+    id: '11111111-1111-4111-8111-111111111111', status: 'INITIATED', emergency: false, createdDate: '2026-05-02T10:00:00Z', modifiedDate: '2026-05-02T11:00:00Z',
+    facility: { id: 'f-1', code: 'HC01', name: 'Comfort Health Clinic' }, program: { id: 'p-1', code: 'PRG001' },
+    processingPeriod: { id: 'per-1', name: 'May2026', startDate: '2026-05-01', endDate: '2026-05-31' },
+    extraData: {}, template: { id: 'tpl' },
+    requisitionLineItems: [
+      { id: 'l1', orderable: { id: 'o1', productCode: 'C100', fullProductName: 'Levora' }, requestedQuantity: null, requestedQuantityExplanation: null, skipped: false, stockOnHand: 5 },
+      { id: 'l2', orderable: { id: 'o2', productCode: 'C200' }, requestedQuantity: null, requestedQuantityExplanation: null, skipped: false },
+    ],
+    ...extra,
+  };
+}
+
+const wanted: RequestedLine[] = [{ orderableId: 'o1', productCode: 'C100', requestedQuantity: 840, explanation: 'why', where: 'Order.lines[0].product' }];
+
+t.test('status maps follow reference §3.4', async (t) => {
+  t.same(['INITIATED', 'REJECTED', 'SUBMITTED', 'AUTHORIZED', 'IN_APPROVAL', 'APPROVED', 'RELEASED', 'RELEASED_WITHOUT_ORDER', 'SKIPPED', 'NEW_THING'].map(orderStatusOfRequisition),
+    ['draft', 'draft', 'active', 'active', 'active', 'active', 'completed', 'completed', 'cancelled', 'unknown']);
+  t.same(requisitionStatusesFor('draft'), ['INITIATED', 'REJECTED']);
+  t.same(requisitionStatusesFor('entered-in-error'), []);
+  t.ok(awaitsSubmit('REJECTED'));
+  t.notOk(isSubmittedOrBeyond('INITIATED'));
+  t.ok(isSubmittedOrBeyond('APPROVED'));
+  t.same(['routine', 'urgent', 'asap', 'stat'].map((p) => isEmergency(p as never)), [false, true, true, true]);
+  t.equal(priorityOf(true), 'urgent');
+  t.equal(priorityOf(null), 'routine');
+  t.same(podStatusesFor('completed'), ['CONFIRMED']);
+});
+
+t.test('period choice: oldest open one, the one covering order.period, reuse only regular drafts', async (t) => {
+  const periods = [
+    { id: 'a', name: 'Jan', startDate: '2026-01-01', endDate: '2026-01-31', requisitionId: 'r-a', requisitionStatus: 'SUBMITTED' },
+    { id: 'b', name: 'Feb', startDate: '2026-02-01', endDate: '2026-02-28', requisitionId: 'r-b', requisitionStatus: 'INITIATED' },
+    { id: 'c', name: 'Mar', startDate: '2026-03-01', endDate: '2026-03-31', requisitionId: null, requisitionStatus: null },
+  ];
+  t.same(choosePeriod(periods, { emergency: false, where: 'Order.period' }), { periodId: 'b', periodName: 'Feb', requisitionId: 'r-b' }, 'skips the submitted one, reuses the draft');
+  t.same(choosePeriod(periods, { emergency: true, where: 'Order.period' }), { periodId: 'a', periodName: 'Jan', requisitionId: undefined }, 'emergency never reuses');
+  t.same(choosePeriod(periods, { wanted: { start: '2026-03-15T00:00:00Z' }, emergency: false, where: 'Order.period' }).periodId, 'c');
+  t.throws(() => choosePeriod(periods, { wanted: { start: '2026-01-10' }, emergency: false, where: 'Order.period' }), ConflictError, 'the wanted period is already submitted');
+  t.throws(() => choosePeriod(periods, { wanted: { end: '2025-12-31' }, emergency: false, where: 'Order.period' }), BusinessRuleError);
+  t.throws(() => choosePeriod(periods.slice(0, 1), { emergency: false, where: 'Order.period' }), BusinessRuleError, 'nothing open');
+});
+
+t.test('the fill body sends everything back, sets the ordered lines and the order number', async (t) => {
+  const r = requisition({ extraData: { keep: 'me' } });
+  const body = buildFillBody(r, wanted, ORDER);
+  t.same(body.extraData, { keep: 'me', fhirOrderNumber: ORDER });
+  t.equal(body.template && (body.template as { id: string }).id, 'tpl', 'unmodelled fields survive');
+  t.same(body.requisitionLineItems![0], { ...r.requisitionLineItems![0], skipped: false, requestedQuantity: 840, requestedQuantityExplanation: 'why' });
+  t.same(body.requisitionLineItems![1], r.requisitionLineItems![1], 'a regular requisition keeps unordered lines as they were');
+  t.equal(r.requisitionLineItems![0].requestedQuantity, null, 'the input is not mutated');
+  const emergency = buildFillBody(requisition({ emergency: true }), wanted, ORDER);
+  t.same([emergency.requisitionLineItems![1].skipped, emergency.requisitionLineItems![1].requestedQuantity], [true, null], 'an emergency requisition skips them');
+  t.throws(() => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER), /product X9 is not on requisition/);
+  t.notOk(isFilled(r, wanted, ORDER));
+  t.ok(isFilled(body, wanted, ORDER));
+  t.notOk(isFilled(body, [{ ...wanted[0], requestedQuantity: 841 }], ORDER));
+  t.doesNotThrow(() => assertSameOrder(r, ORDER), 'no order number yet');
+  t.doesNotThrow(() => assertSameOrder(body, ORDER));
+  t.throws(() => assertSameOrder(body, { ...ORDER, value: 'ORD-2' }), ConflictError, 'another order already holds it');
+});
+
+t.test('decode: v1 embedded, v2 with lookups, only requested lines', async (t) => {
+  const filled = buildFillBody(requisition({ status: 'SUBMITTED', supplyingFacility: 'wh-1' }), wanted, ORDER);
+  const o = decodeRequisition(filled, products);
+  t.same(o, {
+    id: filled.id, orderNumber: ORDER, status: 'active', priority: 'routine',
+    facility: { id: 'f-1', identifier: { system: o.facility.identifier!.system, value: 'HC01' }, display: 'Comfort Health Clinic' },
+    supplier: { id: 'wh-1' }, program: 'PRG001', authoredOn: '2026-05-02T10:00:00Z', period: { start: '2026-05-01', end: '2026-05-31' },
+    lines: [{ lineId: orderLineId(ORDER, products.toProduct('C100', 'Levora')), product: products.toProduct('C100', 'Levora'), quantity: { value: 840, unit: 'dispensing-unit' }, explanation: 'why' }],
+    source: { system: 'openlmis', id: filled.id }, lastUpdated: '2026-05-02T11:00:00Z',
+  });
+  t.same(orderNumberOf(requisition()), { system: REQUISITION_SYSTEM, value: requisition().id }, 'no client number: the requisition id');
+  const v2 = { ...filled, facility: { id: 'f-1' }, program: { id: 'p-1' }, processingPeriod: { id: 'per-1' }, requisitionLineItems: [{ orderable: { id: 'o1', versionNumber: 1 }, requestedQuantity: 5, skipped: false }] };
+  const d = decodeRequisition(v2, products, { orderable: () => ({ productCode: 'C100' }), programCode: () => 'PRG001', period: () => ({ startDate: '2026-05-01', endDate: '2026-05-31' }) });
+  t.same([d.program, d.period, d.lines[0].product.code], ['PRG001', { start: '2026-05-01', end: '2026-05-31' }, 'C100']);
+});
+
+t.test('idempotency keys are UUIDs; requisition-less bodies and decode', async (t) => {
+  const key = '8d5f7a8e-1b2c-4d3e-9f00-112233445566';
+  t.equal(idempotencyUuid(key.toUpperCase()), key);
+  const derived = idempotencyUuid('job-42');
+  t.match(derived, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.equal(idempotencyUuid('job-42'), derived, 'deterministic');
+  t.not(idempotencyUuid('job-43'), derived);
+
+  const lines = [{ orderable: { id: 'o1', versionNumber: 2 }, orderedQuantity: 6 }];
+  const body = buildRequisitionLessBody({ facilityId: 'f-1', supplierId: 'wh-1', programId: 'p-1', lines, orderNumber: ORDER });
+  t.same([body.requestingFacility, body.supplyingFacility, body.program, body.emergency, body.externalId], [{ id: 'f-1' }, { id: 'wh-1' }, { id: 'p-1' }, false, null]);
+  t.same(body.orderLineItems, [{ id: null, orderable: { id: 'o1', versionNumber: 2 }, orderedQuantity: 6 }]);
+  const dto = { id: 'ord-1', status: 'ORDERED', receivingFacility: { id: 'f-1', code: 'HC01' }, program: { id: 'p-1', code: 'PRG001' }, extraData: body.extraData as Record<string, unknown>, orderLineItems: [{ orderable: { id: 'o1', productCode: 'C100' }, orderedQuantity: 6 }] };
+  const o = decodeRequisitionLessOrder(dto, products);
+  t.same([o.orderNumber, o.status, o.lines[0].quantity], [ORDER, 'active', { value: 6, unit: 'pack' }]);
+  t.ok(sameOrderLines(dto, lines));
+  t.notOk(sameOrderLines(dto, [{ ...lines[0], orderedQuantity: 7 }]));
+});
