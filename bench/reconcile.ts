@@ -190,7 +190,7 @@ export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWei
       'Fellegi-Sunter m/u probabilities per feature level and the three-zone thresholds (log2 likelihood ratio). Produced by `npm run bench:reconcile -- --kenya --calibrate-out <file>` (policy in src/registry/match/calibrate.ts). Features absent from the calibration lists (distance, identifier) keep documented priors.',
     calibration: {
       on: path.basename(input.left) + ' vs ' + path.basename(input.right),
-      policy: 'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025; review: queue <= 12% of the left list, score >= -1',
+      policy: 'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, auto >= 6; clear winner: at most 1 bit lower with margin >= 4, same limits; review: queue <= 12% of the left list, score >= -1; rarity and type m/u conditional on the name group',
       figuresOnCalibrationSet: figures,
     },
   };
@@ -206,7 +206,8 @@ function ratio(a: number, b: number): string {
 
 export function printReport(name: string, r: BenchReport, log: (s: string) => void): void {
   log(`# ${name}`);
-  log(`thresholds: auto >= ${r.thresholds.auto} with margin >= ${r.thresholds.margin}; review >= ${r.thresholds.review}; no-match below (log2 likelihood ratio)`);
+  const clear = r.thresholds.clearAuto !== undefined ? ` (or >= ${r.thresholds.clearAuto} with margin >= ${r.thresholds.clearMargin})` : '';
+  log(`thresholds: auto >= ${r.thresholds.auto} with margin >= ${r.thresholds.margin}${clear}; review >= ${r.thresholds.review}; no-match below (log2 likelihood ratio)`);
   log('              autoPrec autoRec  hardRec  assisted falseAuto reviewSh');
   log(`ours          ${fmt(r.ours)}   (${r.ours.autoMatches} auto, ${r.ours.reviewQueue} review, ${r.seconds.toFixed(2)} s, ${r.pairsCompared} pairs)`);
   log(`GOFR-style    ${fmt(r.gofr)}   (${r.gofr.autoMatches} auto, ${r.gofr.reviewQueue} review, ${r.gofrSeconds.toFixed(2)} s; all-ties bucket recall ${r.gofr.bucketAssistedRecall})`);

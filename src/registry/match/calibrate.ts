@@ -25,6 +25,13 @@ export const CALIBRATION_POLICY = {
   /** Never auto-match below a likelihood ratio of 2^6 = 64:1, however clean the calibration set looked. */
   AUTO_FLOOR: 6,
   REVIEW_SHARE_CAP: 0.12,
+  /**
+   * Clear-winner rule: it may accept a pick at most this many bits below the auto threshold, and
+   * only with a margin of at least CLEAR_MIN_MARGIN bits over every competitor. Kept narrow: a
+   * wider relaxation fitted on half the counties doubled false automatches on the other half.
+   */
+  CLEAR_RELAX: 1,
+  CLEAR_MIN_MARGIN: 4,
   REVIEW_FLOOR: -1,
 };
 
@@ -46,13 +53,20 @@ export function estimateWeights(graph: CandidateGraph, truth: Truth, prior: Matc
     const mTotal = [...mCount.values()].reduce((a, b) => a + b, 0);
     const uTotal = [...uCount.values()].reduce((a, b) => a + b, 0);
     if (mTotal < CALIBRATION_POLICY.MIN_OBSERVED || uTotal < CALIBRATION_POLICY.MIN_OBSERVED) continue;
+    // Levels named `group:x` are joint with the name level (rarity, type): their m and u are
+    // conditional on the group (P(x | group, match)), so that name weight + this weight is the
+    // log-likelihood ratio of the pair of outcomes (chain rule), not name agreement counted twice.
+    const groupOf = (l: string) => (l.includes(':') ? l.slice(0, l.indexOf(':')) : '');
+    const sum = (counts: Map<string, number>, g: string) => levels.filter((l) => groupOf(l) === g).reduce((a, l) => a + counts.get(l)!, 0);
     // Add-one smoothing; a level never observed on either side stays neutral (m = u).
     features[f] = Object.fromEntries(
       levels.map((l) => {
+        const g = groupOf(l);
+        const size = levels.filter((x) => groupOf(x) === g).length;
         const mc = mCount.get(l)!;
         const uc = uCount.get(l)!;
-        const u = round6((uc + 1) / (uTotal + levels.length));
-        return [l, { m: mc + uc === 0 ? u : round6((mc + 1) / (mTotal + levels.length)), u }];
+        const u = round6((uc + 1) / (sum(uCount, g) + size));
+        return [l, { m: mc + uc === 0 ? u : round6((mc + 1) / (sum(mCount, g) + size)), u }];
       }),
     );
   }
@@ -73,6 +87,25 @@ export interface Calibrated {
   figures: BenchmarkFigures;
 }
 
+/** The clear-winner rule (see CALIBRATION_POLICY) when it adds recall within the same limits; else none. */
+function withClearWinner(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean, main: Thresholds, recall: number): Thresholds {
+  const n = scored.graph.left.length;
+  const floor = main.auto - CALIBRATION_POLICY.CLEAR_RELAX;
+  const scores = [...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10))]
+    .filter((x) => x >= floor && x < main.auto).sort((a, b) => a - b);
+  let best: { t: Thresholds; recall: number } | undefined;
+  for (const clearMargin of [CALIBRATION_POLICY.CLEAR_MIN_MARGIN, 6, 8, 10, 12]) {
+    for (const clearAuto of scores) {
+      const t = { ...main, clearAuto, clearMargin };
+      const f = scoreOutcome(outcomeOf(scored, t), truth, hard, n);
+      if (f.autoPrecision < CALIBRATION_POLICY.PRECISION_FLOOR || f.falseAutoOnUnmatched > CALIBRATION_POLICY.FALSE_AUTO_CEILING) continue;
+      if (f.autoRecall > (best?.recall ?? recall)) best = { t, recall: f.autoRecall };
+      break;
+    }
+  }
+  return best?.t ?? main;
+}
+
 /** Chooses thresholds on a labelled run by the policy above. */
 export function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean): Thresholds {
   const n = scored.graph.left.length;
@@ -87,7 +120,8 @@ export function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li
       break; // higher auto thresholds only lose recall at this margin
     }
   }
-  const chosen = best?.t ?? { auto: Math.max(...pickScores, 0), margin: 8, review: Infinity };
+  const main = best?.t ?? { auto: Math.max(...pickScores, 0), margin: 8, review: Infinity };
+  const chosen = withClearWinner(scored, truth, hard, main, best?.recall ?? 0);
   // Review threshold: walk down from the auto threshold while the queue fits the budget.
   const bestScores = [...new Set(scored.ranked.map((c) => Math.floor((c[0]?.score ?? -Infinity) * 4) / 4))].filter(Number.isFinite).sort((a, b) => b - a);
   let review = chosen.auto;
@@ -98,7 +132,8 @@ export function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li
     if (f.reviewShare > CALIBRATION_POLICY.REVIEW_SHARE_CAP) break;
     review = s;
   }
-  return { auto: chosen.auto, margin: chosen.margin, review: Math.round(review * 100) / 100 };
+  const clear = chosen.clearAuto !== undefined ? { clearAuto: chosen.clearAuto, clearMargin: chosen.clearMargin } : {};
+  return { auto: chosen.auto, margin: chosen.margin, review: Math.round(review * 100) / 100, ...clear };
 }
 
 /** Full calibration on labelled lists: m/u first, then thresholds on the re-scored graph. */

@@ -16,7 +16,12 @@ export const FEATURE_LEVELS = {
     'fuzzy:df1-2', 'fuzzy:df3-10', 'fuzzy:df11-50', 'fuzzy:df51+', 'fuzzy:none',
     'weak:df1-2', 'weak:df3-10', 'weak:df11-50', 'weak:df51+', 'weak:none',
   ],
-  type: ['same', 'adjacent', 'family', 'different', 'missing'],
+  // Joint with the name: when the distinctive names agree exactly but the generic words differ
+  // ("Ihwagi Medical Clinic" / "Ihwagi Dispensary"), the type is what tells a renamed facility
+  // (Dispensary → Health Centre, an upgrade) from a different one named after the same village
+  // (a private clinic beside the public dispensary). Under independence these two cases would
+  // share one weight.
+  type: ['same', 'adjacent', 'family', 'different', 'core:same', 'core:adjacent', 'core:family', 'core:different', 'missing'],
   level: ['same', 'different', 'missing'],
   area: ['same', 'different', 'missing'],
   subArea: ['shared', 'none', 'missing'],
@@ -82,11 +87,17 @@ export function rarityLevel(name: FeatureLevels['name'], df: number | undefined)
   return `${group}:${bucket}` as FeatureLevels['rarity'];
 }
 
-function typeLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['type'] {
+function typeAgreement(a: PreparedRecord, b: PreparedRecord): 'same' | 'adjacent' | 'family' | 'different' | 'missing' {
   if (!a.typeClass || !b.typeClass) return 'missing';
   if (a.typeClass.class === b.typeClass.class) return 'same';
   if (a.typeClass.rank && b.typeClass.rank && Math.abs(a.typeClass.rank - b.typeClass.rank) === 1) return 'adjacent';
   return a.typeClass.family === b.typeClass.family ? 'family' : 'different';
+}
+
+export function typeLevel(a: PreparedRecord, b: PreparedRecord, name: FeatureLevels['name']): FeatureLevels['type'] {
+  const agreement = typeAgreement(a, b);
+  if (agreement === 'missing' || name !== 'core-exact') return agreement;
+  return `core:${agreement}`;
 }
 
 function levelLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['level'] {
@@ -145,7 +156,7 @@ export function comparePair(a: PreparedRecord, b: PreparedRecord, stats: TokenSt
   const levels: FeatureLevels = {
     name: nl,
     rarity: rarityLevel(nl, name.rarestSharedDf),
-    type: typeLevel(a, b),
+    type: typeLevel(a, b, nl),
     level: levelLevel(a, b),
     area: areaLevel(a, b),
     subArea: subAreaLevel(a, b),

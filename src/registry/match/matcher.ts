@@ -215,6 +215,8 @@ export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone
     const pick = scored.picks[li];
     if (pick?.candidate.deterministic) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
+    if (pick && thresholds.clearAuto !== undefined && thresholds.clearMargin !== undefined &&
+      pick.candidate.score >= thresholds.clearAuto && pick.margin >= thresholds.clearMargin) return 'auto';
     if ((cands[0]?.score ?? -Infinity) >= thresholds.review) return 'review';
     return 'no-match';
   });

@@ -22,6 +22,13 @@ export interface Thresholds {
   margin: number;
   /** Below this a record is a no-match; between review and auto it goes to a human. */
   review: number;
+  /**
+   * Second auto rule, "clear winner": a lower score is enough when the pick beats every
+   * competitor by a wide margin (a renamed facility whose type words changed: its best score is
+   * modest, but nothing else comes close). Both absent: rule off.
+   */
+  clearAuto?: number;
+  clearMargin?: number;
 }
 
 export interface MatchWeights {
