@@ -9,6 +9,7 @@ import { createOrderCapability } from './orders.js';
 import { DEFAULT_PRODUCT_MAP, loadProductMap, type ProductMapSettings } from './products.js';
 import { createReferenceData } from './reference-data.js';
 import { lmisSettingsFrom } from './settings.js';
+import { createStockCapability } from './stock.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -49,6 +50,7 @@ export function createOpenLmisConnector(settings: Record<string, unknown>, opts:
     facilities: createFacilityCapability(client, refs),
     orders: createOrderCapability(deps),
     deliveries: createDeliveryCapability(deps),
+    stock: createStockCapability(deps),
     async ping() {
       // the user token is what most flows need; programs is a small, always present list
       await client.call({ method: 'GET', path: '/api/programs', token: 'user', retry: false });

@@ -1,0 +1,103 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { StockReport } from '../../domain/index.js';
+import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../connector.js';
+import type { OpenLmisDeps } from './api.js';
+import { LMIS_SYSTEM } from './identifiers.js';
+import { createStockApiChooser, findAppliedEvent, postStockEvent, type StockEventPlan } from './stock-events.js';
+import { lineWhere, reportProgram, resolveLines, resolveOrderable, type ResolvedLine } from './stock-lines.js';
+import { parseStockReportId, readStockReport } from './stock-read.js';
+import { cardKey, stockCards, type StockCardEntry } from './stock-summaries.js';
+
+/**
+ * InventoryReport ↔ OpenLMIS stock (issue 4): a snapshot becomes one physical-inventory event, a
+ * difference one adjustment event; reads come from stock card summaries. The rules OpenLMIS
+ * enforces (a count covers every card with stock, no negative stock) are checked first so the
+ * client hears which products are at fault instead of an upstream 400.
+ */
+
+/** A physical inventory must cover every card with stock (reference §4): name what is missing. */
+function checkCoverage(deps: OpenLmisDeps, lines: ResolvedLine[], cards: StockCardEntry[], products: Map<string, string>): void {
+  const counted = new Set(lines.map((l) => cardKey(l.orderable.id, l.lot?.id)));
+  const missing = cards.filter((c) => c.stockOnHand > 0 && !counted.has(cardKey(c.orderableId, c.lotId)));
+  if (!missing.length) return;
+  const named = missing.map((c) => `${products.get(c.orderableId) ?? c.orderableId}${c.lotId ? ` (lot card ${c.lotId})` : ''} has ${c.stockOnHand}`);
+  throw new BusinessRuleError(`a stock count must include every product with stock at this facility and program; not counted: ${named.join('; ')}`, 'InventoryReport.inventoryListing[0].item');
+}
+
+function checkNotNegative(lines: ResolvedLine[], cards: StockCardEntry[]): void {
+  const soh = new Map(cards.map((c) => [cardKey(c.orderableId, c.lotId), c.stockOnHand]));
+  for (const l of lines) {
+    const before = soh.get(cardKey(l.orderable.id, l.lot?.id)) ?? 0;
+    if (before + l.quantity < 0) {
+      throw new BusinessRuleError(
+        `${l.orderable.productCode}${l.lot ? ` lot ${l.lot.lotCode}` : ''}: stock on hand is ${before}, subtracting ${-l.quantity} would make it negative`,
+        `${lineWhere(l.index)}.quantity`,
+      );
+    }
+  }
+}
+
+async function productCodes(deps: OpenLmisDeps, cards: StockCardEntry[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const c of cards) {
+    const o = await deps.refs.orderableById(c.orderableId, c.orderableVersion);
+    if (o) out.set(c.orderableId, o.productCode);
+  }
+  return out;
+}
+
+export function createStockCapability(deps: OpenLmisDeps): StockCapability {
+  const chooseApi = createStockApiChooser(deps.client, deps.settings);
+
+  const facilityOf = (ref: string) => deps.resolveFacility({ id: ref, identifier: { system: '', value: ref } }, 'InventoryReport.inventoryListing.location');
+
+  const programsOf = async (facilityId: string) => {
+    const dto = await deps.client.call<{ supportedPrograms?: { code?: string; supportActive?: boolean }[] }>({ method: 'GET', path: `/api/facilities/${facilityId}`, token: 'service' });
+    const codes = (dto.supportedPrograms ?? []).filter((p) => p.supportActive !== false && p.code).map((p) => p.code!);
+    return (await Promise.all(codes.map((c) => deps.refs.programByCode(c)))).filter((p) => !!p);
+  };
+
+  return {
+    async get(id) {
+      const ids = parseStockReportId(id);
+      if (!ids) return undefined;
+      const [facility, program] = await Promise.all([deps.refs.facilityById(ids.facilityId), deps.refs.programById(ids.programId)]);
+      return facility && program ? readStockReport(deps, facility, program) : undefined;
+    },
+
+    async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
+      if (!criteria.facility) {
+        throw new BusinessRuleError('OpenLMIS stock is read per facility: search with a facility (location) parameter', 'InventoryReport');
+      }
+      const facility = await facilityOf(criteria.facility);
+      const reports = await Promise.all((await programsOf(facility.id)).map((p) => readStockReport(deps, facility, p)));
+      const item = criteria.item;
+      const filtered = item
+        ? reports.map((r) => ({ ...r, lines: r.lines.filter((l) => l.product.code === item.code && (!item.system || l.product.system === item.system)) })).filter((r) => r.lines.length)
+        : reports;
+      return { items: filtered };
+    },
+
+    async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
+      if (!report.lines.length) throw new BusinessRuleError('an inventory report needs at least one item', 'InventoryReport.inventoryListing');
+      const facility = await deps.resolveFacility(report.facility, 'InventoryReport.inventoryListing[0].location');
+      const orderables = await Promise.all(report.lines.map((l, i) => resolveOrderable(deps, l, i)));
+      const program = await reportProgram(deps, report, orderables);
+      const lines = await resolveLines(deps, report, facility, program, orderables);
+      // the report's own identifier lets a retry find the event; the journal key otherwise
+      const documentNumber = report.identifier?.value ?? report.id ?? journal.idempotencyKey;
+      const plan: StockEventPlan = { facility, program, documentNumber, signature: report.reporter, lines };
+      if (!lines.length) return { system: LMIS_SYSTEM, ids: {}, status: 'unchanged' };
+
+      const eventId = await journal.run('post-stock-event', async () => {
+        const cards = await stockCards(deps.client, facility.id, program.id);
+        const already = await findAppliedEvent(deps.client, plan, cards);
+        if (already) return already;
+        if (report.countType === 'snapshot') checkCoverage(deps, lines, cards, await productCodes(deps, cards));
+        else checkNotNegative(lines, cards);
+        return postStockEvent(deps.client, await chooseApi(plan), plan);
+      });
+      return { system: LMIS_SYSTEM, ids: { stockEvent: eventId, documentNumber }, status: 'completed' };
+    },
+  };
+}
