@@ -55,6 +55,8 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
     options: {
       deadlineMs: Number(settings['outbox.deadlineMs']),
+      attemptTimeoutMs: Number(settings['outbox.attemptTimeoutMs']),
+      leaseMs: Number(settings['outbox.leaseMs']),
       backoff: { baseMs: Number(settings['outbox.backoffBaseMs']), capMs: Number(settings['outbox.backoffCapMs']), maxAttempts: Number(settings['outbox.maxAttempts']) },
     },
   });

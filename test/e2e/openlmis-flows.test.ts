@@ -1,0 +1,108 @@
+/**
+ * Issue 4's must-shows, end to end: a FHIR client → the mediator (real app, outbox, SQLite) →
+ * the OpenLMIS sandbox. Each assertion reads the sandbox's own state, not the mediator's answer.
+ */
+import t from 'tap';
+import { ORDER_SYSTEM, orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
+
+const FACILITY = 'LK-HC-101';
+const ORDER = 'MOB-2026-0001';
+const LINES: { productCode: string; qty: number; packs?: boolean; units: number }[] = [
+  { productCode: 'EM-AMX250', qty: 300, units: 300 },
+  { productCode: 'EM-PCM500', qty: 2, packs: true, units: 2000 }, // 2 packs × 1,000 tablets
+  { productCode: 'EM-ORS', qty: 100, units: 100 },
+  { productCode: 'EM-ZNC20', qty: 150, units: 150 },
+  { productCode: 'EM-CTX480', qty: 1000, units: 1000 },
+];
+
+t.test('OpenLMIS end to end', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const { lmis } = rig;
+  const facilityId = lmis.seed.facilities[FACILITY];
+  const orderable = (id: string) => Object.entries(lmis.seed.orderables).find(([, v]) => v === id)![0];
+  const requisitionsOf = () => lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId && r.programId === lmis.seed.programs.EM01);
+  const bundle = transactionOf(LINES.map((l) => orderLine({ order: ORDER, facilityId, program: 'EM01', ...l })));
+  let createdIds: string[] = [];
+
+  await t.test('a 5-line order is one submitted requisition with the quantities in dispensing units', async (t) => {
+    const res = await rig.fhir('POST', '/fhir', bundle);
+    t.equal(res.status, 200, JSON.stringify(res.body));
+    t.same(res.body.entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201', '201', '201', '201']);
+    createdIds = res.body.entry.map((e: any) => e.response.location.split('/SupplyRequest/')[1].split('/')[0]);
+    const reqs = requisitionsOf();
+    t.equal(reqs.length, 1, 'one requisition');
+    t.equal(reqs[0].status, 'SUBMITTED');
+    const requested = Object.fromEntries(reqs[0].lineItems.filter((l: any) => l.requestedQuantity != null).map((l: any) => [orderable(l.orderableId), l.requestedQuantity]));
+    t.same(requested, Object.fromEntries(LINES.map((l) => [l.productCode, l.units])), 'packs converted to dispensing units');
+  });
+
+  await t.test('reading it back gives the same 5 SupplyRequests, active', async (t) => {
+    const res = await rig.fhir('GET', `/fhir/SupplyRequest?identifier=${encodeURIComponent(`${ORDER_SYSTEM}|${ORDER}`)}`);
+    t.equal(res.status, 200, JSON.stringify(res.body));
+    const found = (res.body.entry ?? []).map((e: any) => e.resource);
+    t.same(found.map((r: any) => r.id).sort(), [...createdIds].sort(), 'the same ids');
+    t.ok(found.every((r: any) => r.status === 'active'), 'all active');
+    const one = await rig.fhir('GET', `/fhir/SupplyRequest/${createdIds[1]}`);
+    t.equal(one.status, 200);
+    t.equal(one.body.quantity.value, 2000, 'read in dispensing units');
+  });
+
+  await t.test('posting the same Bundle again creates nothing new', async (t) => {
+    const res = await rig.fhir('POST', '/fhir', bundle);
+    t.equal(res.status, 200);
+    t.same(res.body.entry.map((e: any) => e.response.status.slice(0, 3)), ['200', '200', '200', '200', '200']);
+    t.equal(requisitionsOf().length, 1);
+  });
+
+  let podId = '';
+  await t.test('released and shipped, the order reads as an in-progress SupplyDelivery', async (t) => {
+    const admin = await lmis.login();
+    const [req] = requisitionsOf();
+    for (const step of ['authorize', 'approve']) t.equal((await lmis.call('POST', `/api/requisitions/${req.id}/${step}`, admin)).status, 200, step);
+    const release = await lmis.call('POST', '/api/requisitions/batchReleases', admin, { createOrder: true, requisitionsToRelease: [{ requisitionId: req.id, supplyingDepotId: lmis.seed.facilities['LK-WH-301'] }] });
+    t.equal(release.status, 201, JSON.stringify(release.body));
+    const orders = await lmis.call('GET', `/api/orders?requestingFacilityId=${facilityId}`, admin);
+    const orderId = orders.body.content[0].id;
+    podId = lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
+    const res = await rig.fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${facilityId}`)}`);
+    t.equal(res.status, 200, JSON.stringify(res.body));
+    const deliveries = (res.body.entry ?? []).map((e: any) => e.resource);
+    t.equal(deliveries.length, 1);
+    t.equal(deliveries[0].status, 'in-progress');
+    t.equal(deliveries[0].suppliedItem.length, 5);
+  });
+
+  await t.test('confirmed with one line short and one rejected: the POD holds exactly that, the order is RECEIVED', async (t) => {
+    const res = await rig.fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${facilityId}`)}`);
+    const delivery = res.body.entry[0].resource;
+    const shipped = (item: any) => item.extension.find((e: any) => e.url.endsWith('/quantity-shipped')).valueQuantity.value;
+    const reject = (qty: number) => ({ url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/quantity-rejected', valueQuantity: { value: qty, unit: 'pack', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'pack' } });
+    const reason = { url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/rejection-reason', valueString: 'Damaged on arrival' };
+    const expected: Record<string, [number, number]> = {};
+    delivery.suppliedItem = delivery.suppliedItem.map((item: any, i: number) => {
+      const s = shipped(item);
+      const [accepted, rejected] = i === 0 ? [s - 1, 1] : i === 1 ? [0, s] : [s, 0];
+      expected[item.item.concept.coding[0].code] = [accepted, rejected];
+      return { ...item, quantity: { ...item.quantity, value: accepted }, extension: [...item.extension.filter((e: any) => !/quantity-rejected|rejection-reason/.test(e.url)), ...(rejected ? [reject(rejected), reason] : [])] };
+    });
+    delivery.status = 'completed';
+    delete delivery.meta;
+    const confirm = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery);
+    t.ok([200, 201].includes(confirm.status), JSON.stringify(confirm.body));
+    const admin = await lmis.login();
+    const pod = (await lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+    t.equal(pod.status, 'CONFIRMED');
+    const got = pod.lineItems.filter((l: any) => l.quantityRejected > 0 || l.quantityAccepted >= 0).map((l: any) => [l.quantityAccepted, l.quantityRejected]);
+    t.same(got.sort(), Object.values(expected).sort(), 'accepted and rejected packs as sent');
+    const orders = await lmis.call('GET', `/api/orders?requestingFacilityId=${facilityId}`, admin);
+    t.equal(orders.body.content[0].status, 'RECEIVED');
+
+    const changed = structuredClone(delivery);
+    changed.suppliedItem[2].quantity.value -= 1;
+    changed.suppliedItem[2].extension.push(reject(1), reason);
+    const again = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, changed);
+    t.equal(again.status, 409, 'a second, different confirmation is a conflict');
+    t.equal(again.body.resourceType, 'OperationOutcome');
+  });
+});

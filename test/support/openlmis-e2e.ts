@@ -1,0 +1,83 @@
+/**
+ * The end-to-end rig for the OpenLMIS flows: the OpenLMIS sandbox, and the real mediator
+ * (startMediator, embedded SQLite) configured against it, with a small FHIR client.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadSettings } from '../../src/config/load.js';
+import { PROGRAM_SYSTEM, UNIT_SYSTEM, ORDER_NUMBER_TYPE } from '../../src/fhir/conventions.js';
+import { startMediator, type RunningMediator } from '../../src/main.js';
+import { startHarness, type Harness } from '../unit/sandbox-openlmis-helpers.js';
+
+export const GTIN = 'https://www.gs1.org/gtin';
+export const ORDER_SYSTEM = 'https://mobile.example.org/orders';
+const PASSWORD = 'e2e-secret-Qw3';
+
+/** productCode → GTIN, from the product map the mediator uses. */
+export function gtinOf(productCode: string): string {
+  const map = JSON.parse(readFileSync(new URL('../../fhir-mappings/openlmis-products.json', import.meta.url), 'utf8')) as { products: { productCode: string; gtin: string }[] };
+  const p = map.products.find((x) => x.productCode === productCode);
+  if (!p) throw new Error(`no GTIN for ${productCode}`);
+  return p.gtin;
+}
+
+export interface Rig {
+  lmis: Harness;
+  mediator: RunningMediator;
+  fhir(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
+  const lmis = await startHarness();
+  const dir = mkdtempSync(path.join(tmpdir(), 'lmis-e2e-'));
+  const mediator = await startMediator(loadSettings({
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: PASSWORD,
+    OPENLMIS_BASE_URL: lmis.sb.url, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
+    OUTBOX_DEADLINE_MS: '8000', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200', ...env,
+  } as NodeJS.ProcessEnv));
+  const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
+  return {
+    lmis,
+    mediator,
+    async fhir(method, url, body, headers = {}) {
+      const res = await fetch(`${mediator.url}${url}`, {
+        method,
+        headers: { authorization: auth, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    },
+    async close() {
+      await mediator.stop();
+      await lmis.sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One SupplyRequest line of an order: quantity in dispensing units unless `packs`. */
+export function orderLine(opts: { order: string; facilityId: string; program: string; productCode: string; qty: number; packs?: boolean; priority?: string }): any {
+  const unit = opts.packs ? 'pack' : 'dispensing-unit';
+  return {
+    resourceType: 'SupplyRequest',
+    identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDER_SYSTEM, value: opts.order }],
+    status: 'active',
+    priority: opts.priority ?? 'routine',
+    category: { coding: [{ system: PROGRAM_SYSTEM, code: opts.program }] },
+    itemCodeableConcept: { coding: [{ system: GTIN, code: gtinOf(opts.productCode) }] },
+    quantity: { value: opts.qty, unit: unit.replace('-', ' '), system: UNIT_SYSTEM, code: unit },
+    authoredOn: '2026-11-20T08:00:00Z',
+    deliverTo: { reference: `Location/${opts.facilityId}` },
+  };
+}
+
+export function transactionOf(resources: any[], method = 'POST'): any {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: resources.map((r, i) => ({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resource: r, request: { method, url: r.resourceType } })),
+  };
+}
