@@ -1,6 +1,6 @@
 import t from 'tap';
 import { BusinessRuleError, isTransient, type Order } from '../../src/domain/index.js';
-import { orderLineId } from '../../src/systems/openlmis/identifiers.js';
+import { REQUISITION_SYSTEM, orderLineId } from '../../src/systems/openlmis/identifiers.js';
 import { failure } from './openlmis-client-harness.js';
 import { MemoryJournal, fiveLineOrder, line, order, requisitions, startFlowHarness, type FlowHarness } from './openlmis-orders-harness.js';
 
@@ -59,6 +59,9 @@ t.test('a 5-line order becomes one submitted requisition in dispensing units, an
   t.same(byFacility.items.map((x) => x.id), [r.id]);
   const byNumber = await h.orders.search({ identifier: { system: o.orderNumber.system, value: o.orderNumber.value } });
   t.same(byNumber.items.map((x) => x.id), [r.id], 'found by the client order number');
+  const byRequisition = await h.orders.search({ identifier: { system: REQUISITION_SYSTEM, value: r.id } });
+  t.same(byRequisition.items.map((x) => x.id), [r.id], 'found by the requisition id');
+  t.same((await h.orders.search({ identifier: { system: REQUISITION_SYSTEM, value: r.id }, status: 'completed' })).items, [], 'status still filters');
   t.same((await h.orders.search({ status: 'draft' })).items, [], 'a submitted requisition is not a draft');
   t.same((await h.orders.search({ status: 'active', count: 1, offset: 0 })).total, 1, 'paging reports the total');
   t.equal(await h.orders.get('00000000-0000-4000-8000-000000000000'), undefined, 'unknown id → undefined');

@@ -76,6 +76,13 @@ export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria)
     const found = await Promise.all(criteria.ids.map((id) => getOrder(deps, id)));
     return { items: found.filter((o): o is Order => !!o) };
   }
+  const byId = criteria.identifier?.system === REQUISITION_SYSTEM ? criteria.identifier.value : undefined;
+  if (byId) {
+    // the requisition id itself: one read instead of a search over every requisition
+    const found = await getOrder(deps, byId);
+    const statuses = criteria.status?.split(',').map((x) => x.trim());
+    return { items: found && (!statuses || statuses.includes(found.status)) ? [found] : [] };
+  }
   const facility = await facilityFilter(deps, criteria.facility);
   if (facility === null) return { items: [], total: 0 };
   const query = serverQuery(facility, criteria);
