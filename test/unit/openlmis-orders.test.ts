@@ -234,3 +234,14 @@ t.test('no requisition period → a requisition-less order in packs, sent to the
   const partialPack = await failure(h.orders.submit(order(h, 'LK-WH-302', [line(h, 'EM-ORS', 70)], { supplier }), new MemoryJournal()));
   t.same(partialPack.issues[0].expression, ['Order.lines[0].quantity']);
 });
+
+t.test('createOpenLmisConnector wires the order and delivery capabilities', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const { createOpenLmisConnector } = await import('../../src/systems/openlmis/index.js');
+  const connector = createOpenLmisConnector({ 'openlmis.baseUrl': h.sb.url, 'openlmis.username': 'mediator', 'openlmis.password': 'password', 'openlmis.clientSecret': 'changeme' });
+  t.teardown(() => connector.close?.());
+  const result = await connector.orders!.submit(fiveLineOrder(h), new MemoryJournal());
+  t.equal((await connector.orders!.get(result.ids.requisition))!.lines.length, 5);
+  t.same((await connector.deliveries!.search({ facility: h.seed.facilities['LK-HC-101'] })).items, [], 'nothing shipped yet');
+});
