@@ -80,7 +80,7 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       programRefs = facility.programs.map((code) => {
         const p = programs.find((x) => x.code === code);
         if (!p) throw new BusinessRuleError(`facility ${facility.name}: program ${code} is not an OpenLMIS program`, 'Location.extension');
-        return { id: p.id, code: p.code };
+        return { id: p.id, code: p.code, name: p.name, active: p.active, periodsSkippable: p.periodsSkippable, showNonFullSupplyTab: p.showNonFullSupplyTab };
       });
     }
     return { typeId, zoneId, operatorId: byCodeOrName(operators, facility.operator)?.id, programs: programRefs };

@@ -81,7 +81,7 @@ export interface FacilityWriteRefs {
   typeId: string;
   zoneId: string;
   operatorId?: string;
-  programs?: { id: string; code: string }[];
+  programs?: { id: string; code: string; name: string; active?: boolean; periodsSkippable?: boolean; showNonFullSupplyTab?: boolean }[];
 }
 
 /**
@@ -105,7 +105,11 @@ export function encodeFacility(facility: Facility, code: string, refs: FacilityW
   if (refs.programs) {
     body.supportedPrograms = refs.programs.map((p) => {
       const kept = keptPrograms.get(p.code) ?? keptPrograms.get(p.id);
-      return { id: p.id, code: p.code, supportActive: true, supportLocallyFulfilled: kept?.supportLocallyFulfilled ?? false, supportStartDate: kept?.supportStartDate ?? null };
+      // the full supportedProgram.json entry, as the upstream contract test sends it
+      return {
+        id: p.id, code: p.code, name: p.name, programActive: p.active ?? true, periodsSkippable: p.periodsSkippable ?? false, showNonFullSupplyTab: p.showNonFullSupplyTab ?? false,
+        supportActive: true, supportLocallyFulfilled: kept?.supportLocallyFulfilled ?? false, supportStartDate: kept?.supportStartDate ?? null,
+      };
     });
   } else if (!existing) {
     body.supportedPrograms = [];

@@ -25,12 +25,18 @@ export interface LmisNamedRef {
   name: string;
 }
 
+/** A program with the flags a facility's supportedPrograms entry repeats (supportedProgram.json). */
+export interface LmisProgramDetail extends LmisProgram {
+  active?: boolean;
+  showNonFullSupplyTab?: boolean;
+}
+
 /** The seam (api.ts ReferenceData) plus the lists facilities.ts needs to write facilities. */
 export interface LmisReferenceData extends ReferenceData {
   facilityTypes(): Promise<LmisNamedRef[]>;
   operators(): Promise<LmisNamedRef[]>;
   zones(): Promise<LmisZone[]>;
-  programs(): Promise<LmisProgram[]>;
+  programs(): Promise<LmisProgramDetail[]>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
@@ -57,8 +63,11 @@ export function decodeFacilityRef(f: Json): LmisFacilityRef {
   return { id: String(f.id), code: String(f.code), name: String(f.name ?? f.code), typeCode: str(f.type?.code) };
 }
 
-function decodeProgram(p: Json): LmisProgram {
-  return { id: String(p.id), code: String(p.code), name: String(p.name ?? p.code), skipAuthorization: p.skipAuthorization === true, periodsSkippable: p.periodsSkippable === true };
+function decodeProgram(p: Json): LmisProgramDetail {
+  return {
+    id: String(p.id), code: String(p.code), name: String(p.name ?? p.code), skipAuthorization: p.skipAuthorization === true, periodsSkippable: p.periodsSkippable === true,
+    active: p.active !== false, showNonFullSupplyTab: p.showNonFullSupplyTab === true,
+  };
 }
 
 function decodeZone(z: Json): LmisZone {
