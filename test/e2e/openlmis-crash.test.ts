@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { why } from '../support/openlmis-e2e.js';
 import { startHarness } from '../unit/sandbox-openlmis-helpers.js';
 import { orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
 
@@ -93,7 +94,7 @@ t.test('token expiry mid-flow and a 503 on submit: one submitted requisition eac
     lmis.sb.faults.add(c.fault);
     const bundle = transactionOf(['EM-AMX250', 'EM-ZNC20'].map((productCode) => orderLine({ order: `BAD-${c.facility}`, facilityId, program: 'EM01', productCode, qty: 100 })));
     const res = await rig.fhir('POST', '/fhir', bundle);
-    t.equal(res.status, 200, JSON.stringify(res.body));
+    t.equal(res.status, 200, why(res));
     const ofFacility = () => lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId && r.programId === lmis.seed.programs.EM01);
     await until(`${c.facility} submitted`, async () => ofFacility().some((r: any) => r.status === 'SUBMITTED') || undefined, 30_000);
     t.equal(ofFacility().length, 1, `${c.fault.action.type}: exactly one requisition`);

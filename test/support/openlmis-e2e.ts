@@ -81,3 +81,8 @@ export function transactionOf(resources: any[], method = 'POST'): any {
     entry: resources.map((r, i) => ({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resource: r, request: { method, url: r.resourceType } })),
   };
 }
+
+/** A short reason for an assertion message: the first OperationOutcome diagnostics, or the status. */
+export function why(res: { status: number; body?: any }): string {
+  return res.body?.issue?.[0]?.diagnostics ?? res.body?.messageKey ?? `status ${res.status}`;
+}
