@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { why } from '../support/openlmis-e2e.js';
-import { ORDER_SYSTEM, orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
+import { gtinOf, ORDER_SYSTEM, orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
 
 const FACILITY = 'LK-HC-101';
 const ORDER = 'MOB-2026-0001';
@@ -105,5 +105,65 @@ t.test('OpenLMIS end to end', async (t) => {
     const again = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, changed);
     t.equal(again.status, 409, 'a second, different confirmation is a conflict');
     t.equal(again.body.resourceType, 'OperationOutcome');
+  });
+
+  await t.test('a stock count and an adjustment become stock events; the summaries read back match', async (t) => {
+    const byProduct = (report: any) => Object.fromEntries(report.inventoryListing[0].item.map((i: any) => [`${i.item.concept.coding[0].code}|${(i.extension ?? []).find((e: any) => e.url.endsWith('/lot-number'))?.valueString ?? ''}`, i.quantity.value]));
+    const reportsAt = async () => (await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)).body.entry.map((e: any) => e.resource);
+    const fp = (reports: any[]) => reports.find((r: any) => Object.keys(byProduct(r)).some((k) => k.startsWith(gtinOf('FP-CNDM'))));
+    const before = fp(await reportsAt());
+    t.ok(before, 'the family planning stock reads as an InventoryReport snapshot');
+    const counted = byProduct(before);
+    const eventsBefore = lmis.sb.state.counts().stockEvents;
+
+    const count = structuredClone(before);
+    delete count.id; delete count.meta;
+    count.identifier = [{ system: 'https://mobile.example.org/counts', value: 'CNT-E2E-1' }];
+    count.reportedDateTime = '2026-11-21T09:00:00Z';
+    count.inventoryListing[0].countingDateTime = '2026-11-21T08:30:00Z';
+    for (const item of count.inventoryListing[0].item) item.quantity.value = Math.max(0, item.quantity.value - 10);
+    const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
+    t.equal(posted.status, 201, why(posted));
+    t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'one physical-inventory event');
+    const afterCount = byProduct(fp(await reportsAt()));
+    t.same(afterCount, Object.fromEntries(Object.entries(counted).map(([k, v]) => [k, Math.max(0, (v as number) - 10)])), 'stock on hand is what was counted');
+    const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
+    t.equal(again.status, 200, 'the same count again is answered from the first');
+    t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'and posts nothing');
+
+    const condom = `${gtinOf('FP-CNDM')}|`;
+    const adjustment = {
+      resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+      identifier: [{ system: 'https://mobile.example.org/counts', value: 'ADJ-E2E-1' }],
+      operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+      operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
+      reportedDateTime: '2026-11-21T10:00:00Z',
+      inventoryListing: [{
+        location: { reference: `Location/${facilityId}` },
+        item: [{ quantity: { value: 40, unit: 'dispensing unit', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } } }],
+      }],
+    };
+    const adjusted = await rig.fhir('POST', '/fhir/R5/InventoryReport', adjustment);
+    t.equal(adjusted.status, 201, why(adjusted));
+    t.equal(byProduct(fp(await reportsAt()))[condom], afterCount[condom] - 40, 'the adjustment is a debit of 40');
+
+    const tooMuch = { ...adjustment, identifier: [{ system: 'https://mobile.example.org/counts', value: 'ADJ-E2E-2' }] };
+    tooMuch.inventoryListing = [{ ...adjustment.inventoryListing[0], item: [{ ...adjustment.inventoryListing[0].item[0], quantity: { ...adjustment.inventoryListing[0].item[0].quantity, value: 1_000_000 } }] }];
+    const refused = await rig.fhir('POST', '/fhir/R5/InventoryReport', tooMuch);
+    t.equal(refused.status, 422, 'negative stock is refused');
+    t.match(why(refused), /negative|stock on hand|exceeds/i);
+  });
+
+  await t.test('facilities read as Locations, by id and by code', async (t) => {
+    const byCode = await rig.fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`http://fhir-supply-mediator.org/fhir/identifier/openlmis-facility-code|${FACILITY}`)}`);
+    t.equal(byCode.status, 200, why(byCode));
+    t.equal(byCode.body.entry?.length, 1);
+    const loc = byCode.body.entry[0].resource;
+    t.equal(loc.id, facilityId);
+    t.equal(loc.name, 'Mberewa Health Centre');
+    t.same([loc.position.longitude, loc.position.latitude], [34.121, -10.412], 'GeoJSON [longitude, latitude] → position');
+    const read = await rig.fhir('GET', `/fhir/Location/${facilityId}`);
+    t.equal(read.status, 200);
+    t.equal(read.body.identifier[0].value, FACILITY);
   });
 });
