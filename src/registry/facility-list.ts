@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { Facility, FacilityStatus } from '../domain/facility.js';
 import type { Identifier } from '../domain/identifiers.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { loadValidatedTable, mappingsDir } from './match/data-table.js';
+import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 
 /** Which column holds what, for one facility list (CSV or JSON rows). */
@@ -137,7 +137,7 @@ export interface LoadedList {
 
 /** Parses CSV text into rows keyed by header. */
 export function parseCsv(text: string): Record<string, string>[] {
-  return parse(text, { columns: true, skip_empty_lines: true, bom: true, relax_column_count: true, trim: false }) as Record<string, string>[];
+  return parseCsvObjects(text);
 }
 
 /** Reads rows from a CSV file or a JSON array of objects. */
@@ -163,7 +163,8 @@ export interface LoadOptions {
 export function loadFacilityList(file: string, options: LoadOptions = {}): LoadedList {
   const system = options.system ?? path.basename(file).replace(/\.[^.]+$/, '');
   const drop = new Set(options.dropColumns ?? []);
-  const rows = readRows(file).map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !drop.has(k))));
+  const rows = readRows(file);
+  for (const r of rows) for (const k of drop) delete r[k];
   const headers = rows.length ? Object.keys(rows[0]) : [];
   const mapping = options.mapping ?? inferColumnMapping(headers, system);
   return { records: rows.map((r, i) => rowToRecord(r, mapping, i, system)), rows, mapping };

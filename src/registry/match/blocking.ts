@@ -90,9 +90,12 @@ export function buildBlockingIndex(right: PreparedList, stats: TokenStats): Bloc
 
 export const KEY_BITS: Record<BlockingKey, number> = { area: 1, spatial: 2, token: 4, phonetic: 8 };
 
-/** Blocking keys present in a bit set from candidatesFor. */
-export function keysOf(bits: number): BlockingKey[] {
-  return (Object.keys(KEY_BITS) as BlockingKey[]).filter((k) => bits & KEY_BITS[k]);
+const KEYS_BY_BITS: BlockingKey[][] = Array.from({ length: 16 }, (_, bits) =>
+  (Object.keys(KEY_BITS) as BlockingKey[]).filter((k) => bits & KEY_BITS[k]));
+
+/** Blocking keys present in a bit set from candidatesFor (a shared, read-only array). */
+export function keysOf(bits: number): readonly BlockingKey[] {
+  return KEYS_BY_BITS[bits] ?? [];
 }
 
 /** Candidate right-hand records for one left record, each with the keys that proposed it (bit set of KEY_BITS). */

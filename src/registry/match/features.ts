@@ -59,6 +59,7 @@ export function describeComparison(c: PairComparison): Partial<Record<FeatureNam
 
 function bestNameComparison(a: PreparedRecord, b: PreparedRecord, stats: TokenStats): NameComparison {
   let best = compareNames(a.name, b.name, stats, a.areaTokens, b.areaTokens);
+  if (a.aliases.length === 0 && b.aliases.length === 0) return best;
   // Aliases (official names, former names) compete with the main name; the best pairing counts.
   for (const x of [a.name, ...a.aliases]) {
     for (const y of [b.name, ...b.aliases]) {

@@ -44,9 +44,9 @@ export function repairMojibake(text: string): string {
 
 /** Lower case, accents removed, '&' → and, apostrophes joined, other punctuation → space. */
 export function foldText(text: string): string {
-  return repairMojibake(text)
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
+  // Plain ASCII (most names): nothing to repair or decompose.
+  const source = /^[\x20-\x7e]*$/.test(text) ? text : repairMojibake(text).normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  return source
     .toLowerCase()
     .replace(/&/g, ' and ')
     .replace(/['’`´]/g, '')
@@ -60,11 +60,29 @@ export function tokenise(text: string): string[] {
 }
 
 /** Whole-word (whole token sequence) abbreviation expansion; never inside a word. */
+const abbreviationIndex = new WeakMap<Vocabulary, Map<string, Vocabulary['abbreviations']>>();
+
+/** Abbreviations by their first word, in table order (the first that fits wins, as before). */
+function abbreviationsByFirst(vocabulary: Vocabulary): Map<string, Vocabulary['abbreviations']> {
+  let index = abbreviationIndex.get(vocabulary);
+  if (!index) {
+    index = new Map();
+    for (const a of vocabulary.abbreviations) {
+      const list = index.get(a.from[0]);
+      if (list) list.push(a);
+      else index.set(a.from[0], [a]);
+    }
+    abbreviationIndex.set(vocabulary, index);
+  }
+  return index;
+}
+
 export function expandAbbreviations(tokens: string[], vocabulary: Vocabulary): string[] {
+  const byFirst = abbreviationsByFirst(vocabulary);
   const out: string[] = [];
   let i = 0;
   while (i < tokens.length) {
-    const hit = vocabulary.abbreviations.find((a) => a.from.every((t, k) => tokens[i + k] === t));
+    const hit = byFirst.get(tokens[i])?.find((a) => a.from.every((t, k) => tokens[i + k] === t));
     if (hit) {
       out.push(...hit.to);
       i += hit.from.length;

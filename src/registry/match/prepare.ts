@@ -81,12 +81,35 @@ function identifierMap(f: Facility): Map<string, Set<string>> {
   return map;
 }
 
-function typeClassOf(f: Facility, name: NormalisedName, vocabulary: Vocabulary): TypeClass | undefined {
+/**
+ * Per-run memo of the few distinct strings that recur on every record (type labels, area names):
+ * a list of 10,000 facilities has a few dozen types and a few hundred areas.
+ */
+interface Memo {
+  typeClass: Map<string, TypeClass | undefined>;
+  folded: Map<string, string>;
+}
+
+function typeClassOf(f: Facility, name: NormalisedName, vocabulary: Vocabulary, memo: Memo): TypeClass | undefined {
   for (const t of f.types ?? []) {
-    const found = findTypeClass(tokenise(t.display ?? t.code), vocabulary);
+    const label = t.display ?? t.code;
+    let found = memo.typeClass.get(label);
+    if (!memo.typeClass.has(label)) {
+      found = findTypeClass(tokenise(label), vocabulary);
+      memo.typeClass.set(label, found);
+    }
     if (found) return found;
   }
   return name.typeClass;
+}
+
+function foldArea(text: string, memo: Memo): string {
+  let v = memo.folded.get(text);
+  if (v === undefined) {
+    v = foldText(text);
+    memo.folded.set(text, v);
+  }
+  return v;
 }
 
 /** Aliases that normalise to the main name (or to each other) add nothing but cost. */
@@ -105,12 +128,13 @@ function prepareOne(
   index: number,
   top: string | undefined,
   vocabulary: Vocabulary,
+  memo: Memo,
 ): Omit<PreparedRecord, 'position' | 'positionDefect'> {
   const f = record.facility;
   const name = normaliseName(f.name, vocabulary);
   const path = f.areaPath ?? [];
   const keys = levelKeys(record); // top-first
-  const namesTopFirst = [...path].reverse().map(foldText);
+  const namesTopFirst = [...path].reverse().map((a) => foldArea(a, memo));
   const areaByLevel = new Map<string, string>();
   keys.forEach((k, i) => namesTopFirst[i] && areaByLevel.set(k, namesTopFirst[i]));
   const topIndex = top ? keys.indexOf(top) : -1;
@@ -126,7 +150,7 @@ function prepareOne(
     top: top ? areaByLevel.get(top) : undefined,
     subAreas,
     areaTokens,
-    typeClass: typeClassOf(f, name, vocabulary),
+    typeClass: typeClassOf(f, name, vocabulary, memo),
     identifiers: identifierMap(f),
     status: f.status,
   };
@@ -144,12 +168,13 @@ export function prepareLists(
   const rightLevels = listLevels(r);
   const topLevel = commonTopLevel(leftLevels, rightLevels);
   const ref = referencePoint([l.map((x) => x.facility.position), r.map((x) => x.facility.position)]);
+  const memo: Memo = { typeClass: new Map(), folded: new Map() };
   const build = (records: MatchRecord[], levels: string[]): PreparedList => {
     const clean = cleanPositions(records.map((x) => x.facility.position), ref);
     return {
       levels,
       records: records.map((rec, i) => ({
-        ...prepareOne(rec, i, topLevel, vocabulary),
+        ...prepareOne(rec, i, topLevel, vocabulary, memo),
         position: clean[i].position,
         positionDefect: clean[i].defect,
       })),

@@ -94,14 +94,8 @@ function withoutOwnAreaWords(tokens: string[], areaTokens: Set<string>, other: s
   return kept.length > 0 ? kept : tokens;
 }
 
-function weightsOf(tokens: string[], stats: TokenStats): number[] {
-  return tokens.map((t) => idf(stats, t));
-}
-
 /** Weighted soft token overlap (Dice) where tokens match by Jaro–Winkler ≥ TOKEN_MATCH. */
 function softDice(a: string[], b: string[], stats: TokenStats): { dice: number; rarestSharedDf?: number } {
-  const wa = weightsOf(a, stats);
-  const wb = weightsOf(b, stats);
   let matchedA = 0;
   let matchedB = 0;
   let rarest: number | undefined;
@@ -119,15 +113,15 @@ function softDice(a: string[], b: string[], stats: TokenStats): { dice: number; 
     }
     if (best >= 0 && bestSim >= TOKEN_MATCH) {
       usedB |= 1 << best;
-      matchedA += wa[i] * bestSim;
-      matchedB += wb[best] * bestSim;
+      matchedA += idf(stats, a[i]) * bestSim;
+      matchedB += idf(stats, b[best]) * bestSim;
       const df = Math.max(stats.df.get(a[i]) ?? 1, stats.df.get(b[best]) ?? 1);
       if (rarest === undefined || df < rarest) rarest = df;
     }
   }
   let total = 0;
-  for (const x of wa) total += x;
-  for (const x of wb) total += x;
+  for (const t of a) total += idf(stats, t);
+  for (const t of b) total += idf(stats, t);
   return { dice: total > 0 ? (matchedA + matchedB) / total : 0, rarestSharedDf: rarest };
 }
 
