@@ -8,6 +8,7 @@ import type { FhirServices } from './fhir/services.js';
 import { createTransactionUpdater, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
+import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
@@ -79,7 +80,9 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       async (a) => { await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets }); },
       async (a) => {
         const token = (settings['admin.token'] ?? settings['auth.bearerToken'] ?? settings['auth.password']) as string | undefined;
-        if (token) await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
+        if (!token) return;
+        await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
+        await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token });
       },
     ],
   });

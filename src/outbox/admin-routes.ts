@@ -1,7 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, type OperatorResult } from './operator.js';
+import { bearerCheck } from '../platform/admin-auth.js';
 
 export interface OutboxAdminOptions {
   store: Store;
@@ -14,19 +14,6 @@ export interface OutboxAdminOptions {
   adminToken?: string;
   /** Name recorded in the audit trail; default from `x-admin-user` or 'admin'. */
   actorOf?: (request: FastifyRequest) => string;
-}
-
-function bearerCheck(token: string) {
-  const expected = Buffer.from(token);
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      // returning the reply ends the request here (Fastify async hook contract)
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'admin authentication required' });
-    }
-    return undefined;
-  };
 }
 
 function sendOperatorResult(reply: FastifyReply, r: OperatorResult) {

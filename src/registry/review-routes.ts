@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Facility } from '../domain/facility.js';
 import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
@@ -8,6 +7,7 @@ import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import type { CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
+import { bearerCheck } from '../platform/admin-auth.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -18,24 +18,6 @@ export interface ReviewRoutesOptions {
   /** Base of the per-system identifier namespaces in the mCSD export. */
   identifierBase?: string;
   now?: () => Date;
-}
-
-/**
- * The same check as src/outbox/admin-routes.ts (a constant-time comparison of the bearer token,
- * 401 with `WWW-Authenticate: Bearer`). That one is not exported; this is a copy of its few
- * lines, answering with an OperationOutcome like every other error of these routes.
- */
-function bearerCheck(token: string) {
-  const expected = Buffer.from(token);
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer')
-        .send(operationOutcome([{ code: 'login', diagnostics: 'admin authentication required' }]));
-    }
-    return undefined;
-  };
 }
 
 type Op = 'accept' | 'reject' | 'no-match' | 'flag' | 'break' | 'ignore';

@@ -35,7 +35,7 @@ function fakeLmis() {
   return { connector, orders, next, submits: () => submits };
 }
 
-async function setup(t: Tap.Test) {
+async function setup(t: { teardown(fn: () => Promise<void>): void }) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const outbox = new Outbox({ store, options: { deadlineMs: 2_000, pollMs: 20, backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 } } });
   const lmis = fakeLmis();
