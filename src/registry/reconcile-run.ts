@@ -172,20 +172,18 @@ export async function reconcileIntoStore(
   const fresh = freshRaw.map((row, k) => ({ ...row, inputHash: fingerprint(row, leftHashes[dirty[k]], registryHashes, config) }));
   const merged = mergeRun(fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r), fresh);
 
-  let written = 0;
-  for (const row of merged) {
+  const changed = merged.filter((row) => {
     const old = stored.get(row.systemId);
-    if (old && (isHumanDecision(old) || canonical(old) === canonical(row))) continue;
-    if (await repo.write(row)) written++;
-  }
-
+    return !(old && (isHumanDecision(old) || canonical(old) === canonical(row)));
+  });
   // Records gone from the system's list: their automatic rows stop linking anything.
-  let retired = 0;
-  for (const row of stored.values()) {
-    if (leftIds.has(row.systemId) || isHumanDecision(row) || row.inputHash === 'gone') continue;
-    await repo.write({ ...row, state: 'no-match', zone: 'no-match', registryId: undefined, suggestions: [], comment: 'record no longer in the list', inputHash: 'gone', decidedAt: at });
-    retired++;
-  }
+  const gone = [...stored.values()]
+    .filter((row) => !leftIds.has(row.systemId) && !isHumanDecision(row) && row.inputHash !== 'gone')
+    .map((row) => ({ ...row, state: 'no-match' as const, zone: 'no-match' as const, registryId: undefined, suggestions: [], comment: 'record no longer in the list', inputHash: 'gone', decidedAt: at }));
+  // One transaction for the whole run: a crash leaves the previous run's rows, never half of this one.
+  // (gone rows are automatic, so each of them is written; the rest of the count is this run's.)
+  const written = (await repo.writeMany([...changed, ...gone])) - gone.length;
+  const retired = gone.length;
 
   const finalRows = await repo.listBySystem(system);
   const zones = { auto: 0, review: 0, 'no-match': 0 };

@@ -54,6 +54,11 @@ export class StoreCrosswalkRepository implements CrosswalkRepository {
     return (await this.store.upsertCrosswalk(encodeRow(row), audit)).written;
   }
 
+  /** Many rows in one store transaction (a reconciliation run); returns how many were written. */
+  async writeMany(rows: CrosswalkRow[]): Promise<number> {
+    return rows.length ? (await this.store.upsertCrosswalkMany(rows.map(encodeRow))).written : 0;
+  }
+
   async listBySystem(system: string): Promise<CrosswalkRow[]> {
     return (await this.store.listCrosswalk(system)).map(decodeRow);
   }

@@ -4,7 +4,7 @@ import type { WriteResult } from '../systems/connector.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -13,6 +13,7 @@ import type {
 import { PayloadConflict } from './types.js';
 
 type Row = Record<string, unknown>;
+
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
@@ -89,15 +90,17 @@ export class PostgresStore implements Store {
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
-    const cols = CROSSWALK_COLUMNS.join(', ');
-    const params = CROSSWALK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-    const updates = CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ');
-    const sql = `INSERT INTO crosswalk (${cols}) VALUES (${params})
-      ON CONFLICT (system, system_id) DO UPDATE SET ${updates}
-      WHERE EXCLUDED.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
     return this.tx(async (c) => {
-      const written = ((await c.query(sql, crosswalkValues(row))).rowCount ?? 0) > 0;
+      const written = ((await c.query(UPSERT_CROSSWALK_SQL, crosswalkValues(row))).rowCount ?? 0) > 0;
       if (written && audit) await this.insertAudit(audit, Date.now(), c);
+      return { written };
+    });
+  }
+
+  async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
+    return this.tx(async (c) => {
+      let written = 0;
+      for (const row of rows) written += ((await c.query(UPSERT_CROSSWALK_SQL, crosswalkValues(row))).rowCount ?? 0) > 0 ? 1 : 0;
       return { written };
     });
   }

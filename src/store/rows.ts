@@ -122,3 +122,13 @@ export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteR
   const i = jobs.findIndex((j) => j.id === proposed);
   return i >= 0 ? results[i].job.id : proposed;
 }
+
+/** Crosswalk upsert ($n placeholders): an automatic row never replaces a human decision (Store.upsertCrosswalk). */
+export const UPSERT_CROSSWALK_SQL = `INSERT INTO crosswalk (${CROSSWALK_COLUMNS.join(', ')}) VALUES (${CROSSWALK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT (system, system_id) DO UPDATE SET ${CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+  WHERE EXCLUDED.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
+
+/** SQLite takes positional `?` where PostgreSQL takes `$n` (the statements above bind in order). */
+export function sqliteParams(sql: string): string {
+  return sql.replace(/\$\d+/g, '?');
+}

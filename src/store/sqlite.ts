@@ -4,7 +4,7 @@ import type { WriteResult } from '../systems/connector.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -13,6 +13,7 @@ import type {
 import { PayloadConflict } from './types.js';
 
 type Row = Record<string, unknown>;
+
 
 /**
  * The embedded engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous,
@@ -70,16 +71,16 @@ export class SqliteStore implements Store {
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
-    const cols = CROSSWALK_COLUMNS.join(', ');
-    const updates = CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = excluded.${c}`).join(', ');
-    const sql = `INSERT INTO crosswalk (${cols}) VALUES (${CROSSWALK_COLUMNS.map(() => '?').join(', ')})
-      ON CONFLICT (system, system_id) DO UPDATE SET ${updates}
-      WHERE excluded.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
     return this.db.transaction(() => {
-      const written = this.db.prepare(sql).run(...crosswalkValues(row)).changes > 0;
+      const written = this.db.prepare(sqliteParams(UPSERT_CROSSWALK_SQL)).run(...crosswalkValues(row)).changes > 0;
       if (written && audit) this.insertAudit(audit, Date.now());
       return { written };
     })();
+  }
+
+  async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
+    const stmt = this.db.prepare(sqliteParams(UPSERT_CROSSWALK_SQL));
+    return this.db.transaction(() => ({ written: rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0) }))();
   }
 
   // outbox ------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ export class SqliteStore implements Store {
   }
 
   private insertLinks(links: ResourceLink[]): void {
-    const stmt = this.db.prepare(`${UPSERT_LINK_SQL.replace(/\$\d+/g, '?')}`);
+    const stmt = this.db.prepare(sqliteParams(UPSERT_LINK_SQL));
     const now = Date.now();
     for (const l of links) stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now);
   }

@@ -141,6 +141,8 @@ export interface Store {
    * same transaction (review decisions).
    */
   upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }>;
+  /** Many rows in one transaction (a reconciliation run), same rule per row; returns how many were written. */
+  upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }>;
 
   // outbox + idempotency
   /** In one transaction: claim the idempotency key and insert the job, or return the first job. */

@@ -13,7 +13,7 @@ t.test('admin APIs need the admin token, and answer with it', async (t) => {
   for (const url of ['/admin/outbox/jobs', '/admin/reconcile/openlmis/review']) {
     const refused = await fetch(`${mediator.url}${url}`, { headers: { authorization: 'Bearer wrong' } });
     t.equal(refused.status, 401, `${url} without the token`);
-    t.equal((await refused.json()).resourceType, 'OperationOutcome');
+    t.equal(((await refused.json()) as { resourceType: string }).resourceType, 'OperationOutcome');
     const ok = await fetch(`${mediator.url}${url}`, { headers: { authorization: 'Bearer admin-token-Rt5' } });
     t.equal(ok.status, 200, `${url} with the token`);
     await ok.body?.cancel();
