@@ -55,17 +55,23 @@ async function postInitiate(client: LmisClient, p: InitiateParams, key: string):
   });
 }
 
-export async function initiateRequisition(client: LmisClient, p: InitiateParams): Promise<string> {
+/**
+ * The requisition's id, and the full requisition when OpenLMIS just answered the initiate with it
+ * (a recovered one comes from a search, which gives no line items).
+ */
+export async function initiateRequisition(client: LmisClient, p: InitiateParams): Promise<{ id: string; full?: RequisitionDto }> {
   const key = idempotencyUuid(p.idempotencyKey);
   try {
-    return (await postInitiate(client, p, key)).id;
+    const full = await postInitiate(client, p, key);
+    return { id: full.id, full };
   } catch (err) {
     const recoverable = isTransient(err) || LOOK_UP_KEYS.has(lmisMessageKey(err) ?? '');
     if (!recoverable) throw err;
     const existing = await findInitiated(client, p);
-    if (existing) return existing.id;
+    if (existing) return { id: existing.id };
     if (lmisMessageKey(err) !== 'requisition.error.validation.idempotencyKey.alreadyUsed') throw err;
     // the key was burnt by a request that created nothing: one more try under a derived key
-    return (await postInitiate(client, p, idempotencyUuid(`${key}:again`))).id;
+    const full = await postInitiate(client, p, idempotencyUuid(`${key}:again`));
+    return { id: full.id, full };
   }
 }

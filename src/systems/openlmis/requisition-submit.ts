@@ -39,10 +39,13 @@ function read(client: LmisClient, id: string): Promise<RequisitionDto> {
   return client.call<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}` });
 }
 
-/** GET, then PUT with the lines; a stale modifiedDate (409: someone saved in between) is re-read and re-applied once. */
-async function fill(client: LmisClient, id: string, lines: RequestedLine[], orderNumber: Identifier): Promise<string> {
+/**
+ * GET (unless this attempt just initiated it and holds OpenLMIS's answer), then PUT with the
+ * lines; a stale modifiedDate (409: someone saved in between) is re-read and re-applied once.
+ */
+async function fill(client: LmisClient, id: string, lines: RequestedLine[], orderNumber: Identifier, known?: RequisitionDto): Promise<string> {
   for (let attempt = 0; ; attempt++) {
-    const current = await read(client, id);
+    const current = attempt === 0 && known?.id === id ? known : await read(client, id);
     assertSameOrder(current, orderNumber);
     // already submitted (a resumed flow) or already holding exactly this order: nothing to write
     if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current.status;
@@ -56,10 +59,13 @@ async function fill(client: LmisClient, id: string, lines: RequestedLine[], orde
   }
 }
 
-/** One status transition, skipped when the requisition is already past it. */
-async function transition(client: LmisClient, id: string, action: 'submit' | 'authorize', due: (status: string) => boolean): Promise<string> {
-  const current = await read(client, id);
-  if (!due(current.status)) return current.status;
+/**
+ * One status transition, skipped when the requisition is already past it. `known` is the status
+ * this attempt itself just saw in OpenLMIS's answer; a resumed attempt reads it first.
+ */
+async function transition(client: LmisClient, id: string, action: 'submit' | 'authorize', due: (status: string) => boolean, known?: string): Promise<string> {
+  const status = known ?? (await read(client, id)).status;
+  if (!due(status)) return status;
   const res = await client.call<{ status: string }>({ method: 'POST', path: `/api/requisitions/${id}/${action}`, retry: false });
   return res.status;
 }
@@ -69,12 +75,20 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
   const period = await journal.run('find-period', () => findPeriod(deps, order, resolved));
   if (period.kind === 'requisition-less') return submitRequisitionLess(deps, order, resolved, journal);
   const { client } = deps;
-  const id = await journal.run('initiate', async () => period.requisitionId ?? initiateRequisition(client, {
-    facilityId: resolved.facilityId, programId: resolved.program.id, periodId: period.periodId, emergency: resolved.emergency,
-    orderNumber: order.orderNumber, idempotencyKey: journal.idempotencyKey,
-  }));
-  let status = await journal.run('fill', () => fill(client, id, requestedLines(resolved), order.orderNumber));
-  status = await journal.run('submit', () => transition(client, id, 'submit', awaitsSubmit));
-  if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize));
+  // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
+  let initiated: RequisitionDto | undefined;
+  let seen: string | undefined;
+  const id = await journal.run('initiate', async () => {
+    if (period.requisitionId) return period.requisitionId;
+    const result = await initiateRequisition(client, {
+      facilityId: resolved.facilityId, programId: resolved.program.id, periodId: period.periodId, emergency: resolved.emergency,
+      orderNumber: order.orderNumber, idempotencyKey: journal.idempotencyKey,
+    });
+    initiated = result.full;
+    return result.id;
+  });
+  let status = await journal.run('fill', async () => (seen = await fill(client, id, requestedLines(resolved), order.orderNumber, initiated)));
+  status = await journal.run('submit', async () => (seen = await transition(client, id, 'submit', awaitsSubmit, seen)));
+  if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, seen));
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };
 }
