@@ -1,16 +1,20 @@
 /**
- * A minimal mediator front for the outbox fault-injection test (test/e2e/outbox-faults.test.ts):
- * POST /write → acceptWrite (+ the worker, in this process), answering 201/202/4xx/409 as the
- * FHIR layer will. The test SIGKILLs and restarts it. It only runs when OUTBOX_HARNESS=1, so
- * `tap` picking this file up as a test does nothing.
+ * The mediator for the outbox fault-injection test (test/e2e/outbox-faults.test.ts): the real
+ * FHIR app, routing and outbox (the code `npm start` runs), with one connector swapped for a test
+ * double that writes to the faulty upstream. InventoryReports take the one-step write,
+ * SupplyRequests the two-step one (draft → submit). The test SIGKILLs and restarts this process.
+ * It only runs when OUTBOX_HARNESS=1, so `tap` picking this file up as a test does nothing.
  *
- * Env: DATABASE_URL, UPSTREAM_URL, INSTANCE_ID. Prints "LISTENING <port>" when ready.
+ * Env: DATABASE_URL, UPSTREAM_URL, INSTANCE_ID, AUTH_PASSWORD. Prints "LISTENING <port>" when ready.
  */
-import Fastify from 'fastify';
-import { ConflictError, MediatorError } from '../../src/domain/errors.js';
+import { buildApp } from '../../src/app.js';
+import { loadSettings } from '../../src/config/load.js';
+import type { Order, StockReport } from '../../src/domain/index.js';
 import { Outbox } from '../../src/outbox/outbox.js';
-import type { FirstOutcome } from '../../src/outbox/types.js';
+import type { DeliveryContext, DeliveryHandler } from '../../src/outbox/types.js';
+import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
+import type { Connector, StepJournal } from '../../src/systems/connector.js';
 import { faultyUpstreamHandlers } from '../../sandbox/faulty-upstream/handlers.js';
 
 /** Short timings so 1,000 writes with faults and crashes finish in well under a minute. */
@@ -25,39 +29,43 @@ export const HARNESS_OUTBOX_OPTIONS = {
   duplicatePollMs: 20,
 };
 
-function answer(outcome: FirstOutcome): { status: number; body: unknown } {
-  switch (outcome.kind) {
-    case 'done': return { status: 201, body: { jobId: outcome.jobId, result: outcome.result } };
-    case 'queued': return { status: 202, body: { jobId: outcome.jobId, status: outcome.status, reason: outcome.reason } };
-    default: return { status: outcome.error.status, body: { jobId: outcome.jobId, error: outcome.error.message } };
-  }
+/** A product code the test uses to make the upstream refuse the write (its 4xx validation error). */
+export const REJECTED_PRODUCT = 'refused-by-upstream';
+
+/**
+ * A connector over the faulty upstream. That upstream has no idempotency keys, so like a real
+ * connector for such a system it looks the business key up before every write (an earlier
+ * attempt may have been applied with its answer lost); the journal keeps a two-step write from
+ * initiating twice.
+ */
+function faultyConnector(upstreamUrl: string): Connector {
+  const handlers = faultyUpstreamHandlers(upstreamUrl, 'faulty');
+  const ctx = (): DeliveryContext => ({ attempt: 2, signal: AbortSignal.timeout(HARNESS_OUTBOX_OPTIONS.attemptTimeoutMs) });
+  const deliver = (handler: DeliveryHandler, key: string, reject: boolean, journal: StepJournal) =>
+    handler({ idempotencyKey: key, payload: { reject, data: { qty: 10 } } } as never, journal, ctx());
+  const none = async () => undefined;
+  const nothing = async () => ({ items: [] });
+  return {
+    system: 'faulty',
+    stock: {
+      search: nothing,
+      report: (r: StockReport, journal) => deliver(handlers.write, r.identifier!.value, r.lines.some((l) => l.product.code === REJECTED_PRODUCT), journal),
+    },
+    orders: {
+      get: none,
+      search: nothing,
+      submit: (o: Order, journal) => deliver(handlers.twoStep, o.orderNumber.value, o.lines.some((l) => l.product.code === REJECTED_PRODUCT), journal),
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const store = await openStore({ databaseUrl: process.env.DATABASE_URL, poolSize: 20 });
   const outbox = new Outbox({ store, options: { ...HARNESS_OUTBOX_OPTIONS, instanceId: process.env.INSTANCE_ID } });
-  const handlers = faultyUpstreamHandlers(process.env.UPSTREAM_URL!, 'faulty');
-  outbox.register('write', 'faulty', handlers.write);
-  outbox.register('twoStep', 'faulty', handlers.twoStep);
+  const services = createRoutingServices({ connectors: [faultyConnector(process.env.UPSTREAM_URL!)], outbox, store });
   outbox.startWorker();
-
-  const app = Fastify();
-  app.post('/write', async (req, reply) => {
-    const body = req.body as { key: string; mode: 'write' | 'twoStep'; reject?: boolean; data?: unknown };
-    try {
-      const outcome = await outbox.acceptWrite({
-        flow: body.mode, system: 'faulty', idempotencyKey: body.key,
-        payload: { reject: body.reject, data: body.data },
-        transactionId: String(req.headers['x-openhim-transactionid'] ?? ''),
-      });
-      const a = answer(outcome.kind === 'duplicate' ? outcome.previous : outcome);
-      return reply.code(a.status).send({ ...(a.body as object), duplicate: outcome.kind === 'duplicate' });
-    } catch (err) {
-      if (err instanceof ConflictError) return reply.code(409).send({ error: err.message });
-      if (err instanceof MediatorError) return reply.code(err.status).send({ error: err.message });
-      return reply.code(500).send({ error: 'internal error' });
-    }
-  });
+  const settings = loadSettings({ AUTH_PASSWORD: process.env.AUTH_PASSWORD, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv);
+  const app = await buildApp({ settings: () => settings, services: () => services, softwareVersion: 'harness' });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   process.stdout.write(`LISTENING ${new URL(address).port}\n`);
 
