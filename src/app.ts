@@ -1,8 +1,7 @@
 import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import { publicBaseUrl } from './config/load.js';
 import type { Settings } from './config/settings.js';
 import { MediatorError } from './domain/errors.js';
 import { registerFhirContentTypes } from './fhir/content.js';
@@ -63,7 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const common = {
     services: deps.services,
-    publicBaseUrl: () => publicBaseUrl(deps.settings()),
+    // Unset: the address the client used (a direct client); behind OpenHIM set server.publicBaseUrl.
+    publicBaseUrl: (request: FastifyRequest) => (deps.settings()['server.publicBaseUrl'] as string | undefined) ?? `${request.protocol}://${request.host}`,
     capability: {
       softwareName: 'fhir-supply-mediator',
       softwareVersion: deps.softwareVersion,

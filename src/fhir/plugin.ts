@@ -12,7 +12,8 @@ export interface FhirPluginOptions {
   version: FhirVersion;
   /** Current services (they change when configuration changes live). */
   services: () => FhirServices;
-  publicBaseUrl: () => string;
+  /** The configured public base URL, or (unset) one derived from the request. */
+  publicBaseUrl: (request: FastifyRequest) => string;
   capability: Omit<CapabilityInfo, 'baseUrl'>;
   defaultCount: number;
   maxCount: number;
@@ -55,7 +56,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     return {
       version,
       services: opts.services(),
-      baseUrl: `${opts.publicBaseUrl().replace(/\/$/, '')}${basePath[version]}`,
+      baseUrl: `${opts.publicBaseUrl(request).replace(/\/$/, '')}${basePath[version]}`,
       actor: (request as FastifyRequest & { actor?: string }).actor,
       transactionId: request.headers['x-openhim-transactionid'] as string | undefined,
       strictHandling: prefer.handling === 'strict',

@@ -31,6 +31,7 @@ t.test('OpenLMIS end to end', async (t) => {
     t.equal(res.status, 200, why(res));
     t.same(res.body.entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201', '201', '201', '201']);
     createdIds = res.body.entry.map((e: any) => e.response.location.split('/SupplyRequest/')[1].split('/')[0]);
+    t.ok(res.body.entry[0].response.location.startsWith(`${rig.mediator.url}/fhir/SupplyRequest/`), 'with no public base URL configured, locations use the address the client called');
     const reqs = requisitionsOf();
     t.equal(reqs.length, 1, 'one requisition');
     t.equal(reqs[0].status, 'SUBMITTED');
