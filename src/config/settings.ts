@@ -19,7 +19,7 @@ export interface SettingDef {
 export const settingDefs: SettingDef[] = [
   { key: 'server.host', env: 'HOST', type: 'string', default: '0.0.0.0', description: 'Interface to listen on', restart: true },
   { key: 'server.port', env: 'PORT', type: 'number', default: 3000, description: 'Port to listen on', restart: true },
-  { key: 'server.publicBaseUrl', env: 'PUBLIC_BASE_URL', type: 'string', description: 'Public URL clients see (the OpenHIM channel URL); used in links, Location headers and paging. Default: http://localhost:PORT' },
+  { key: 'server.publicBaseUrl', env: 'PUBLIC_BASE_URL', type: 'string', description: 'Public URL clients see (the OpenHIM channel URL); used in links, Location headers and paging. Default: the scheme and host the client called' },
   { key: 'server.tlsCertFile', env: 'TLS_CERT_FILE', type: 'string', description: 'PEM certificate: serve HTTPS', restart: true },
   { key: 'server.tlsKeyFile', env: 'TLS_KEY_FILE', type: 'string', description: 'PEM private key for HTTPS', restart: true },
   { key: 'server.tlsClientCaFile', env: 'TLS_CLIENT_CA_FILE', type: 'string', description: 'PEM CA: require client certificates signed by it (mutual TLS, e.g. OpenHIM secured routes)', restart: true },
