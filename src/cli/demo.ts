@@ -75,7 +75,7 @@ export function demoCommand(): Command {
         `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
         `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
         `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
-        `  curl -s ${base}/ready`,
+        `  curl -s ${auth} ${base}/ready`,
         '',
         'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
         'Ctrl-C stops everything.',

@@ -77,9 +77,12 @@ export class RoutedFlow<T> implements FlowService<T> {
     const first: FirstOutcome = outcome.kind === 'duplicate' ? outcome.previous : outcome;
     if (first.kind === 'rejected') throw first.error;
     if (first.kind === 'queued') {
-      return { status: 'accepted', value: this.spec.pendingView(value, first.status), message: first.reason };
+      const pending = this.spec.pendingView(value, first.status);
+      return { status: 'accepted', value: { ...pending, lastUpdated: (pending as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() }, message: first.reason };
     }
-    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value, upstream: first.result };
+    // meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream
+    const stamped = { ...value, lastUpdated: (value as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() };
+    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value: stamped, upstream: first.result };
   }
 
   /** Register this flow's delivery with the outbox, for every connector that can write it. */
