@@ -167,4 +167,23 @@ t.test('OpenLMIS end to end', async (t) => {
     t.equal(read.status, 200);
     t.equal(read.body.identifier[0].value, FACILITY);
   });
+
+  await t.test('through OpenHIM: one orchestration per OpenLMIS call, and no credential in any of them', async (t) => {
+    lmis.sb.state.expireTokens(); // the next call logs in again, inside this request
+    const res = await rig.fhir('GET', `/fhir/SupplyRequest?identifier=${encodeURIComponent(`${ORDER_SYSTEM}|${ORDER}`)}`, undefined, { 'x-openhim-transactionid': 'tx-secrets-1' });
+    t.equal(res.status, 200);
+    const orchestrations = res.body.orchestrations as any[];
+    t.ok(orchestrations.length >= 2, `${orchestrations.length} upstream calls recorded`);
+    const login = orchestrations.find((o) => o.request.path === '/api/oauth/token');
+    t.ok(login, 'the fresh login is recorded');
+    const text = JSON.stringify(res.body);
+    t.notMatch(text, /changeme/, 'no client secret');
+    t.notMatch(text, new RegExp(Buffer.from('user-client:changeme').toString('base64')), 'no Basic credential');
+    t.notMatch(text, /password=password/, 'no user password');
+    t.notMatch(String(JSON.parse(login.response.body).access_token), /[0-9a-f]{8}-[0-9a-f]{4}/, 'no access token in the recorded login answer');
+    for (const o of orchestrations) {
+      const auth = Object.entries(o.request.headers ?? {}).find(([k]) => k.toLowerCase() === 'authorization')?.[1] as string | undefined;
+      if (auth) t.notMatch(auth, /[0-9a-f]{8}-[0-9a-f]{4}/, `${o.request.path}: bearer token masked`);
+    }
+  });
 });
