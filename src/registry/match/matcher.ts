@@ -1,6 +1,7 @@
 import type { Facility } from '../../domain/facility.js';
 import type { MatchZone, ScoreReason, Suggestion } from '../crosswalk-types.js';
 import { assignOneToOne, type ScoredPair } from './assign.js';
+import { isClearWinner } from './clear-winner.js';
 import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey } from './blocking.js';
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
 import { prepareLists, type MatchRecord, type PreparedRecord } from './prepare.js';
@@ -215,8 +216,7 @@ export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone
     const pick = scored.picks[li];
     if (pick?.candidate.deterministic) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
-    if (pick && thresholds.clearAuto !== undefined && thresholds.clearMargin !== undefined &&
-      pick.candidate.score >= thresholds.clearAuto && pick.margin >= thresholds.clearMargin) return 'auto';
+    if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds)) return 'auto';
     if ((cands[0]?.score ?? -Infinity) >= thresholds.review) return 'review';
     return 'no-match';
   });
