@@ -5,12 +5,12 @@ import { buildApp } from './app.js';
 import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
-import { createTransactionUpdater, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
+import { createTransactionUpdater, observeUpstreamCalls, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
-import { createMetrics } from './platform/metrics.js';
+import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
 import { ConnectorSet } from './systems/index.js';
@@ -47,6 +47,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
   const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
   const metrics = createMetrics(true);
+  const stopObserving = observeUpstreamCalls((call) => recordUpstreamMetrics(metrics, call));
   const mediatorConfig = loadMediatorConfig();
   const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
   const outbox = new Outbox({
@@ -116,6 +117,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       await app.close();
       await outbox.stop();
       await connectors.close();
+      stopObserving();
       await store.close();
     },
   };

@@ -46,8 +46,24 @@ export function runWithOrchestrations<T>(fn: () => T, store: OrchestrationStore 
   return storage.run(store, fn);
 }
 
-/** Records a call when inside `runWithOrchestrations`; a no-op (returns false) elsewhere, e.g. in background jobs. */
+type UpstreamObserver = (call: UpstreamCall) => void;
+const observers = new Set<UpstreamObserver>();
+
+/**
+ * Sees every upstream call, inside a request or in a background job (metrics). Returns the
+ * function that stops observing.
+ */
+export function observeUpstreamCalls(observer: UpstreamObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
+
+/**
+ * Records a call for the OpenHIM orchestrations when inside `runWithOrchestrations` (returns
+ * false elsewhere, e.g. in background jobs); observers see it either way.
+ */
 export function recordUpstreamCall(call: UpstreamCall): boolean {
+  for (const observe of observers) observe(call);
   const store = storage.getStore();
   if (!store) return false;
   store.calls.push(call);

@@ -33,3 +33,16 @@ export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): v
     return metrics.registry.metrics();
   });
 }
+
+/** The outcome label of an upstream call: what an operator alerts on. */
+export function upstreamOutcome(call: { response?: { status: number }; error?: { message: string; code?: string } }): string {
+  if (call.response) return call.response.status < 400 ? 'ok' : call.response.status < 500 ? 'client_error' : 'server_error';
+  return /timeout|timed out|abort/i.test(`${call.error?.code ?? ''} ${call.error?.message ?? ''}`) ? 'timeout' : 'network';
+}
+
+/** Counts and times every upstream call into the metrics. */
+export function recordUpstreamMetrics(metrics: Metrics, call: { system?: string; startedAt: Date | number; endedAt?: Date | number; response?: { status: number }; error?: { message: string; code?: string } }): void {
+  const system = call.system ?? 'unknown';
+  metrics.upstreamCalls.inc({ system, outcome: upstreamOutcome(call) });
+  if (call.endedAt !== undefined) metrics.upstreamSeconds.observe({ system }, (Number(call.endedAt) - Number(call.startedAt)) / 1000);
+}

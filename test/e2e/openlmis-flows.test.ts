@@ -186,4 +186,14 @@ t.test('OpenLMIS end to end', async (t) => {
       if (auth) t.notMatch(auth, /[0-9a-f]{8}-[0-9a-f]{4}/, `${o.request.path}: bearer token masked`);
     }
   });
+
+  await t.test('/metrics counts and times the OpenLMIS calls by outcome', async (t) => {
+    const auth = `Basic ${Buffer.from('openhim:e2e-secret-Qw3').toString('base64')}`;
+    const text = await (await fetch(`${rig.mediator.url}/metrics`, { headers: { authorization: auth } })).text();
+    const ok = Number(/mediator_upstream_calls_total\{system="openlmis",outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const refused = Number(/mediator_upstream_calls_total\{system="openlmis",outcome="client_error"\} (\d+)/.exec(text)?.[1] ?? 0);
+    t.ok(ok > 20, `${ok} successful calls counted`);
+    t.ok(refused >= 1, `${refused} refused calls counted (the negative stock, the second confirmation)`);
+    t.match(text, /mediator_upstream_call_seconds_count\{system="openlmis"\} \d+/);
+  });
 });
