@@ -9,6 +9,26 @@ export interface Migration {
   sql: string;
 }
 
+/** v2, the same in both engines but for the epoch-milliseconds column type. */
+function resourceLinks(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: 2,
+    name: 'resource links: FHIR ids of written and read objects',
+    sql: `
+CREATE TABLE resource_links (
+  flow TEXT NOT NULL,
+  fhir_id TEXT NOT NULL,
+  system TEXT NOT NULL,
+  upstream_id TEXT,
+  job_id TEXT,
+  updated_at ${epochMsType} NOT NULL,
+  PRIMARY KEY (flow, fhir_id)
+);
+CREATE INDEX resource_links_job ON resource_links (job_id);
+`,
+  };
+}
+
 export const SQLITE_MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -89,22 +109,7 @@ CREATE TABLE schedules (
 );
 `,
   },
-  {
-    version: 2,
-    name: 'resource links: FHIR ids of written and read objects',
-    sql: `
-CREATE TABLE resource_links (
-  flow TEXT NOT NULL,
-  fhir_id TEXT NOT NULL,
-  system TEXT NOT NULL,
-  upstream_id TEXT,
-  job_id TEXT,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (flow, fhir_id)
-);
-CREATE INDEX resource_links_job ON resource_links (job_id);
-`,
-  },
+  resourceLinks('INTEGER'),
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -187,20 +192,5 @@ CREATE TABLE schedules (
 );
 `,
   },
-  {
-    version: 2,
-    name: 'resource links: FHIR ids of written and read objects',
-    sql: `
-CREATE TABLE resource_links (
-  flow TEXT NOT NULL,
-  fhir_id TEXT NOT NULL,
-  system TEXT NOT NULL,
-  upstream_id TEXT,
-  job_id TEXT,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (flow, fhir_id)
-);
-CREATE INDEX resource_links_job ON resource_links (job_id);
-`,
-  },
+  resourceLinks('BIGINT'),
 ];
