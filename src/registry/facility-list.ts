@@ -36,9 +36,11 @@ interface HeaderSynonyms {
 }
 
 let synonyms: HeaderSynonyms | undefined;
+/** Loaded once: statusFromValue asks for it on every row, so even resolving the directory adds up. */
 function headerSynonyms(): HeaderSynonyms {
+  if (synonyms) return synonyms;
   const dir = mappingsDir();
-  synonyms ??= loadValidatedTable<HeaderSynonyms>(path.join(dir, 'facility-columns.json'), path.join(dir, 'facility-columns.schema.json'));
+  synonyms = loadValidatedTable<HeaderSynonyms>(path.join(dir, 'facility-columns.json'), path.join(dir, 'facility-columns.schema.json'));
   return synonyms;
 }
 

@@ -61,10 +61,11 @@ function bestNameComparison(a: PreparedRecord, b: PreparedRecord, stats: TokenSt
   let best = compareNames(a.name, b.name, stats, a.areaTokens, b.areaTokens);
   if (a.aliases.length === 0 && b.aliases.length === 0) return best;
   // Aliases (official names, former names) compete with the main name; the best pairing counts.
-  for (const x of [a.name, ...a.aliases]) {
-    for (const y of [b.name, ...b.aliases]) {
-      if (x === a.name && y === b.name) continue;
-      const c = compareNames(x, y, stats, a.areaTokens, b.areaTokens);
+  for (let i = -1; i < a.aliases.length; i++) {
+    const x = i < 0 ? a.name : a.aliases[i];
+    for (let j = -1; j < b.aliases.length; j++) {
+      if (i < 0 && j < 0) continue;
+      const c = compareNames(x, j < 0 ? b.name : b.aliases[j], stats, a.areaTokens, b.areaTokens);
       if (c.similarity > best.similarity || (c.similarity === best.similarity && c.fullExact && !best.fullExact)) best = c;
     }
   }
@@ -118,8 +119,8 @@ function subAreaLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['subA
 }
 
 function qualifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['qualifier'] {
-  const qa = a.name.qualifier.join(' ');
-  const qb = b.name.qualifier.join(' ');
+  const qa = a.name.qualifierText;
+  const qb = b.name.qualifierText;
   if (!qa || !qb) return 'missing';
   if (qa === qb) return 'same';
   return tokenSimilarity(qa, qb) >= 0.85 ? 'similar' : 'different';

@@ -1,4 +1,4 @@
-import { jaroWinklerSimilarity } from './similarity.js';
+import { jaroWinklerSimilarity, jaroWinklerUpperBound } from './similarity.js';
 import type { TypeClass, Vocabulary } from './vocabulary.js';
 
 /** A facility name taken apart for comparison. */
@@ -17,6 +17,8 @@ export interface NormalisedName {
   level?: string;
   /** Words inside parentheses: usually a locality qualifier, which drifts between lists. */
   qualifier: string[];
+  /** `qualifier` joined by one space (compared on every candidate pair, so joined once). */
+  qualifierText: string;
   /** Facility type class implied by the name's type words. */
   typeClass?: TypeClass;
 }
@@ -109,6 +111,8 @@ export function correctTypeWordTypos(tokens: string[], vocabulary: Vocabulary): 
       let best = 0.94;
       for (const w of vocabulary.typeWords) {
         if (w.length < 5 || Math.abs(w.length - t.length) > 2) continue;
+        // Most words are village names nowhere near a type word: a letter count rules them out.
+        if (jaroWinklerUpperBound(t, w) < best) continue;
         const sim = jaroWinklerSimilarity(t, w);
         if (sim >= best) {
           best = sim;
@@ -162,6 +166,7 @@ export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedNa
   const { main, qualifier } = splitQualifier(raw);
   const tokens = correctTypeWordTypos(expandAbbreviations(tokenise(main), vocabulary), vocabulary);
   const { level, index } = findLevel(tokens, vocabulary);
+  const qualifierTokens = expandAbbreviations(tokenise(qualifier), vocabulary);
   const core: string[] = [];
   const typeTokens: string[] = [];
   tokens.forEach((t, i) => {
@@ -176,7 +181,8 @@ export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedNa
     coreText: core.join(' '),
     typeTokens,
     level,
-    qualifier: expandAbbreviations(tokenise(qualifier), vocabulary),
+    qualifier: qualifierTokens,
+    qualifierText: qualifierTokens.join(' '),
     typeClass: findTypeClass(tokens, vocabulary),
   };
 }

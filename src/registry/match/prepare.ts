@@ -88,7 +88,11 @@ function identifierMap(f: Facility): Map<string, Set<string>> {
 interface Memo {
   typeClass: Map<string, TypeClass | undefined>;
   folded: Map<string, string>;
+  /** Area-derived fields by area path: records of one village share them (read-only). */
+  areas: Map<string, AreaFields>;
 }
+
+type AreaFields = Pick<PreparedRecord, 'areaByLevel' | 'top' | 'subAreas' | 'areaTokens'>;
 
 function typeClassOf(f: Facility, name: NormalisedName, vocabulary: Vocabulary, memo: Memo): TypeClass | undefined {
   for (const t of f.types ?? []) {
@@ -112,11 +116,31 @@ function foldArea(text: string, memo: Memo): string {
   return v;
 }
 
+function areaFields(record: MatchRecord, top: string | undefined, memo: Memo): AreaFields {
+  const path = record.facility.areaPath ?? [];
+  const key = `${record.areaLevels?.join('\u0001') ?? ''}\u0000${path.join('\u0001')}`;
+  const known = memo.areas.get(key);
+  if (known) return known;
+  const keys = levelKeys(record); // top-first
+  const namesTopFirst = [...path].reverse().map((a) => foldArea(a, memo));
+  const areaByLevel = new Map<string, string>();
+  keys.forEach((k, i) => namesTopFirst[i] && areaByLevel.set(k, namesTopFirst[i]));
+  const topIndex = top ? keys.indexOf(top) : -1;
+  const fields: AreaFields = {
+    areaByLevel,
+    top: top ? areaByLevel.get(top) : undefined,
+    subAreas: new Set(namesTopFirst.filter((n, i) => n && i > topIndex)),
+    areaTokens: new Set(namesTopFirst.flatMap((n) => (n ? n.split(' ') : []))),
+  };
+  memo.areas.set(key, fields);
+  return fields;
+}
+
 /** Aliases that normalise to the main name (or to each other) add nothing but cost. */
 function distinctAliases(name: NormalisedName, aliases: NormalisedName[]): NormalisedName[] {
-  const seen = new Set([`${name.full}|${name.qualifier.join(' ')}`]);
+  const seen = new Set([`${name.full}|${name.qualifierText}`]);
   return aliases.filter((a) => {
-    const k = `${a.full}|${a.qualifier.join(' ')}`;
+    const k = `${a.full}|${a.qualifierText}`;
     if (!a.full || seen.has(k)) return false;
     seen.add(k);
     return true;
@@ -129,30 +153,22 @@ function prepareOne(
   top: string | undefined,
   vocabulary: Vocabulary,
   memo: Memo,
-): Omit<PreparedRecord, 'position' | 'positionDefect'> {
+  clean: { position?: GeoPoint; defect?: PositionDefect },
+): PreparedRecord {
   const f = record.facility;
   const name = normaliseName(f.name, vocabulary);
-  const path = f.areaPath ?? [];
-  const keys = levelKeys(record); // top-first
-  const namesTopFirst = [...path].reverse().map((a) => foldArea(a, memo));
-  const areaByLevel = new Map<string, string>();
-  keys.forEach((k, i) => namesTopFirst[i] && areaByLevel.set(k, namesTopFirst[i]));
-  const topIndex = top ? keys.indexOf(top) : -1;
-  const subAreas = new Set(namesTopFirst.filter((n, i) => n && i > topIndex));
-  const areaTokens = new Set(namesTopFirst.flatMap((n) => (n ? n.split(' ') : [])));
   return {
     index,
     id: recordId(f, index),
     facility: f,
     name,
-    aliases: distinctAliases(name, (f.aliases ?? []).map((a) => normaliseName(a, vocabulary))),
-    areaByLevel,
-    top: top ? areaByLevel.get(top) : undefined,
-    subAreas,
-    areaTokens,
+    aliases: f.aliases?.length ? distinctAliases(name, f.aliases.map((a) => normaliseName(a, vocabulary))) : [],
+    ...areaFields(record, top, memo),
     typeClass: typeClassOf(f, name, vocabulary, memo),
     identifiers: identifierMap(f),
     status: f.status,
+    position: clean.position,
+    positionDefect: clean.defect,
   };
 }
 
@@ -168,16 +184,12 @@ export function prepareLists(
   const rightLevels = listLevels(r);
   const topLevel = commonTopLevel(leftLevels, rightLevels);
   const ref = referencePoint([l.map((x) => x.facility.position), r.map((x) => x.facility.position)]);
-  const memo: Memo = { typeClass: new Map(), folded: new Map() };
+  const memo: Memo = { typeClass: new Map(), folded: new Map(), areas: new Map() };
   const build = (records: MatchRecord[], levels: string[]): PreparedList => {
     const clean = cleanPositions(records.map((x) => x.facility.position), ref);
     return {
       levels,
-      records: records.map((rec, i) => ({
-        ...prepareOne(rec, i, topLevel, vocabulary, memo),
-        position: clean[i].position,
-        positionDefect: clean[i].defect,
-      })),
+      records: records.map((rec, i) => prepareOne(rec, i, topLevel, vocabulary, memo, clean[i])),
     };
   };
   return { left: build(l, leftLevels), right: build(r, rightLevels), topLevel };

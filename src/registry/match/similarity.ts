@@ -59,6 +59,35 @@ export function jaroWinklerSimilarity(a: string, b: string): number {
   return v;
 }
 
+const counts = new Int32Array(128);
+
+/**
+ * An upper bound of jaroWinklerSimilarity from the letters the two words share, whatever their
+ * order: matches ≤ shared letters and transpositions ≥ 0, and the prefix boost is at most 0.4.
+ * Lets a search over many words skip the ones that cannot reach a threshold without running
+ * Jaro–Winkler on them. ASCII words only (folded tokens); anything else gets the trivial bound 1.
+ */
+export function jaroWinklerUpperBound(a: string, b: string): number {
+  if (a.length === 0 || b.length === 0) return 0;
+  let shared = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c > 127) return 1;
+    counts[c]++;
+  }
+  for (let i = 0; i < b.length; i++) {
+    const c = b.charCodeAt(i);
+    if (c < 128 && counts[c] > 0) {
+      counts[c]--;
+      shared++;
+    }
+  }
+  for (let i = 0; i < a.length; i++) counts[a.charCodeAt(i)] = 0;
+  if (shared === 0) return 0;
+  const jaro = (shared / a.length + shared / b.length + 1) / 3;
+  return jaro + 0.4 * (1 - jaro);
+}
+
 const jwCache = new Map<string, Map<string, number>>();
 let jwCached = 0;
 
@@ -85,12 +114,27 @@ export function tokenSimilarity(a: string, b: string): number {
 }
 
 /**
+ * Jaro–Winkler of two words where only a match (≥ TOKEN_MATCH) matters, else 0. Pairs that
+ * cannot reach TOKEN_MATCH (by the shared-letter bound) are neither computed nor cached: they
+ * are most word pairs, and caching them made the memo the largest structure of a run.
+ */
+export function wordMatch(a: string, b: string): number {
+  if (a === b) return 1;
+  const x = a < b ? a : b;
+  const y = a < b ? b : a;
+  const v = jwCache.get(x)?.get(y);
+  if (v !== undefined) return v;
+  if (jaroWinklerUpperBound(x, y) < TOKEN_MATCH) return 0;
+  return tokenSimilarity(x, y);
+}
+
+/**
  * Drops words that only name the record's own area ("Lake" in "Lake Health Centre II") when the
  * other name lacks them, but never all words: an emptied name would equal any other emptied name.
  */
 function withoutOwnAreaWords(tokens: string[], areaTokens: Set<string>, other: string[]): string[] {
   if (areaTokens.size === 0 || !tokens.some((t) => areaTokens.has(t))) return tokens;
-  const kept = tokens.filter((t) => !areaTokens.has(t) || other.some((o) => tokenSimilarity(t, o) >= TOKEN_MATCH));
+  const kept = tokens.filter((t) => !areaTokens.has(t) || other.some((o) => wordMatch(t, o) >= TOKEN_MATCH));
   return kept.length > 0 ? kept : tokens;
 }
 
@@ -105,7 +149,7 @@ function softDice(a: string[], b: string[], stats: TokenStats): { dice: number; 
     let bestSim = 0;
     for (let j = 0; j < b.length && j < 31; j++) {
       if (usedB & (1 << j)) continue;
-      const sim = tokenSimilarity(a[i], b[j]);
+      const sim = wordMatch(a[i], b[j]);
       if (sim > bestSim) {
         bestSim = sim;
         best = j;
