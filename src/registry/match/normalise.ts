@@ -1,4 +1,4 @@
-import { jaroWinklerSimilarity, jaroWinklerUpperBound } from './similarity.js';
+import { charsOf, jaroWinklerSimilarity, jaroWinklerUpperBound } from './similarity.js';
 import type { TypeClass, Vocabulary } from './vocabulary.js';
 
 /** A facility name taken apart for comparison. */
@@ -11,6 +11,8 @@ export interface NormalisedName {
   core: string[];
   /** `core` joined by one space. */
   coreText: string;
+  /** `coreText` split into characters once, for Jaro–Winkler against many other names. */
+  coreChars: readonly string[];
   /** Generic type words found in the name ("dispensary", "health", "centre" …). */
   typeTokens: string[];
   /** Service level written in the name ("ii", "iii", "4" …): HC II ≠ HC IV, so it is kept. */
@@ -147,19 +149,44 @@ function findLevel(tokens: string[], vocabulary: Vocabulary): { level?: string; 
   return { index: -1 };
 }
 
+const phraseIndex = new WeakMap<Vocabulary, Map<string, Vocabulary['typePhrases']>>();
+
+/** Type phrases by their first word, longest first (so only phrases that can start at a word are tried). */
+function phrasesByFirst(vocabulary: Vocabulary): Map<string, Vocabulary['typePhrases']> {
+  let index = phraseIndex.get(vocabulary);
+  if (!index) {
+    index = new Map();
+    for (const p of vocabulary.typePhrases) {
+      const list = index.get(p.tokens[0]);
+      if (list) list.push(p);
+      else index.set(p.tokens[0], [p]);
+    }
+    phraseIndex.set(vocabulary, index);
+  }
+  return index;
+}
+
 export function findTypeClass(tokens: string[], vocabulary: Vocabulary): TypeClass | undefined {
-  let best: { typeClass: TypeClass; length: number; at: number } | undefined;
-  for (const phrase of vocabulary.typePhrases) {
-    const n = phrase.tokens.length;
-    for (let i = tokens.length - n; i >= 0; i--) {
-      if (phrase.tokens.every((t, k) => tokens[i + k] === t)) {
-        // Longest phrase wins; among equals the later one (the type word usually ends a name).
-        if (!best || n > best.length || (n === best.length && i > best.at)) best = { typeClass: phrase.typeClass, length: n, at: i };
-        break;
+  const byFirst = phrasesByFirst(vocabulary);
+  let best: TypeClass | undefined;
+  let bestLength = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    for (const phrase of byFirst.get(tokens[i]) ?? []) {
+      const n = phrase.tokens.length;
+      if (i + n > tokens.length) continue;
+      let k = 1;
+      while (k < n && tokens[i + k] === phrase.tokens[k]) k++;
+      if (k < n) continue;
+      // Longest phrase wins; among equals the later one (the type word usually ends a name),
+      // and at one place the first in table order (the longest-first list keeps it).
+      if (n >= bestLength) {
+        best = phrase.typeClass;
+        bestLength = n;
       }
+      break;
     }
   }
-  return best?.typeClass;
+  return best;
 }
 
 export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedName {
@@ -174,11 +201,13 @@ export function normaliseName(raw: string, vocabulary: Vocabulary): NormalisedNa
     if (vocabulary.typeWords.has(t)) typeTokens.push(t);
     else core.push(t);
   });
+  const coreText = core.join(' ');
   return {
     tokens,
     full: tokens.join(' '),
     core,
-    coreText: core.join(' '),
+    coreText,
+    coreChars: charsOf(coreText),
     typeTokens,
     level,
     qualifier: qualifierTokens,

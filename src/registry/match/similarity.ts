@@ -1,4 +1,4 @@
-import { jaroWinkler } from '@skyra/jaro-winkler';
+import { decodeUtf8, jaroWinkler, type CharArray } from '@skyra/jaro-winkler';
 import type { NormalisedName } from './normalise.js';
 
 /** Document frequencies of distinctive name tokens over both lists: the term-frequency table. */
@@ -49,10 +49,13 @@ export interface NameComparison {
  * common prefix of four characters as five (0.5 instead of the standard 0.4 boost), which would
  * over-reward names that merely start alike. Standard JW: jaro + min(prefix, 4) · 0.1 · (1 − jaro).
  */
-export function jaroWinklerSimilarity(a: string, b: string): number {
+export function jaroWinklerSimilarity(a: string, b: string, aChars?: CharArray, bChars?: CharArray): number {
   if (a === b) return a.length > 0 ? 1 : 0;
-  const v = jaroWinkler(a, b);
-  if (v > 0 && a.length >= 4 && b.length >= 4 && a.slice(0, 4) === b.slice(0, 4)) {
+  // The library splits strings into characters on every call; callers that compare one name
+  // with many pass the split form they keep.
+  const v = jaroWinkler(aChars ?? a, bChars ?? b);
+  if (v > 0 && a.length >= 4 && b.length >= 4 && a.charCodeAt(0) === b.charCodeAt(0) && a.charCodeAt(1) === b.charCodeAt(1) &&
+    a.charCodeAt(2) === b.charCodeAt(2) && a.charCodeAt(3) === b.charCodeAt(3)) {
     const jaro = 2 * v - 1;
     return jaro + 0.4 * (1 - jaro);
   }
@@ -85,7 +88,8 @@ export function jaroWinklerUpperBound(a: string, b: string): number {
   for (let i = 0; i < a.length; i++) counts[a.charCodeAt(i)] = 0;
   if (shared === 0) return 0;
   const jaro = (shared / a.length + shared / b.length + 1) / 3;
-  return jaro + 0.4 * (1 - jaro);
+  // Plus a hair: the exact value is computed in another order and may round a ulp higher.
+  return jaro + 0.4 * (1 - jaro) + 1e-9;
 }
 
 const jwCache = new Map<string, Map<string, number>>();
@@ -197,11 +201,28 @@ export function compareNames(
   const strA = coreA === a.core ? a.coreText : coreA.join(' ');
   const strB = coreB === b.core ? b.coreText : coreB.join(' ');
   if (!strA || !strB) return { similarity: 0, fullExact, coreExact: false };
-  const coreExact = strA === strB || (strA.length !== strB.length && strA.replaceAll(' ', '') === strB.replaceAll(' ', ''));
+  const coreExact = strA === strB || (strA.length !== strB.length && sameIgnoringSpaces(strA, strB));
   if (coreExact) return { similarity: 1, fullExact, coreExact, rarestSharedDf: stats.coreDf.get(coreA.join('')) ?? minDf(coreA, stats) };
   const { dice, rarestSharedDf } = softDice(coreA, coreB, stats);
-  const jw = jaroWinklerSimilarity(strA, strB);
+  const jw = jaroWinklerSimilarity(strA, strB, strA === a.coreText ? a.coreChars : undefined, strB === b.coreText ? b.coreChars : undefined);
   return { similarity: Math.max(dice, (dice + jw) / 2), fullExact, coreExact, rarestSharedDf };
+}
+
+/** "st mary" vs "stmary": equal once spaces are dropped (without building the spaceless strings). */
+function sameIgnoringSpaces(a: string, b: string): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < a.length && a.charCodeAt(i) === 32) i++;
+    while (j < b.length && b.charCodeAt(j) === 32) j++;
+    if (i === a.length || j === b.length) return i === a.length && j === b.length;
+    if (a.charCodeAt(i++) !== b.charCodeAt(j++)) return false;
+  }
+}
+
+/** A name's distinctive text as the character array the Jaro–Winkler library works on. */
+export function charsOf(text: string): CharArray {
+  return decodeUtf8(text);
 }
 
 function minDf(tokens: string[], stats: TokenStats): number {
