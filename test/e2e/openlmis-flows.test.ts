@@ -196,4 +196,16 @@ t.test('OpenLMIS end to end', async (t) => {
     t.ok(refused >= 1, `${refused} refused calls counted (the negative stock, the second confirmation)`);
     t.match(text, /mediator_upstream_call_seconds_count\{system="openlmis"\} \d+/);
   });
+
+  await t.test('/ready checks OpenLMIS with the current credentials', async (t) => {
+    const auth = { authorization: `Basic ${Buffer.from('openhim:e2e-secret-Qw3').toString('base64')}` };
+    const up = await fetch(`${rig.mediator.url}/ready`, { headers: auth });
+    t.equal(up.status, 200);
+    t.match(await up.json(), { checks: [{ name: 'store', status: 'ok' }, { name: 'openlmis', status: 'ok' }] });
+    lmis.sb.faults.add({ method: 'GET', path: '/api/programs', action: { type: 'status', status: 503 } });
+    const down = await fetch(`${rig.mediator.url}/ready`, { headers: auth });
+    t.equal(down.status, 503, 'OpenLMIS down: not ready');
+    const body = (await down.json()) as { checks: { name: string; status: string }[] };
+    t.equal(body.checks.find((c) => c.name === 'openlmis')?.status === 'ok', false);
+  });
 });
