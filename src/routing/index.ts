@@ -28,17 +28,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   }
   services.writeAll = async (writes: { flow: Flow; value: unknown; context: WriteContext }[]): Promise<WriteOutcome<unknown>[]> => {
     const outcomes = await deps.outbox.acceptWrites(writes.map((w) => flows[w.flow].acceptRequest(w.value, w.context)));
-    // Every write is settled before one refusal is reported, so none is left half-read.
-    const settled = outcomes.map((o, i) => {
-      try {
-        return { value: flows[writes[i].flow].toWriteOutcome(writes[i].value, o) };
-      } catch (error) {
-        return { error };
-      }
-    });
-    const refused = settled.find((s) => 'error' in s);
-    if (refused) throw refused.error;
-    return settled.map((s) => (s as { value: WriteOutcome<unknown> }).value);
+    return outcomes.map((o, i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, o));
   };
   return services;
 }

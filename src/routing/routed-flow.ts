@@ -50,9 +50,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     return { items: pages.flatMap((p) => p.items) };
   }
 
-  /** One write; see writeMany for several accepted together. */
+  /** One write; FhirServices.writeAll accepts several together. */
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
-    return (await this.writeMany([{ value, context }]))[0];
+    return this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context)));
   }
 
   acceptRequest(value: T, context: WriteContext): AcceptWriteRequest {
@@ -68,21 +68,12 @@ export class RoutedFlow<T> implements FlowService<T> {
     };
   }
 
-  async writeMany(writes: { value: T; context: WriteContext }[]): Promise<WriteOutcome<T>[]> {
-    const outcomes = await this.outbox.acceptWrites(writes.map((w) => this.acceptRequest(w.value, w.context)));
-    return outcomes.map((o, i) => this.toWriteOutcome(writes[i].value, o));
-  }
-
+  /** The FHIR answer to an outbox outcome (a pure mapping; a refusal throws the upstream's error). */
   toWriteOutcome(value: T, outcome: OutboxOutcome): WriteOutcome<T> {
     const first: FirstOutcome = outcome.kind === 'duplicate' ? outcome.previous : outcome;
     if (first.kind === 'rejected') throw first.error;
-    if (first.kind === 'queued') {
-      const pending = this.spec.pendingView(value, first.status);
-      return { status: 'accepted', value: { ...pending, lastUpdated: (pending as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() }, message: first.reason };
-    }
-    // meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream
-    const stamped = { ...value, lastUpdated: (value as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() };
-    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value: stamped, upstream: first.result };
+    if (first.kind === 'queued') return { status: 'accepted', value: acceptedNow(this.spec.pendingView(value, first.status)), message: first.reason };
+    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value: acceptedNow(value), upstream: first.result };
   }
 
   /** Register this flow's delivery with the outbox, for every connector that can write it. */
@@ -127,6 +118,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     });
     if (links.length) await this.store.putLinks(links);
   }
+}
+
+/** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */
+function acceptedNow<T>(value: T): T {
+  return { ...value, lastUpdated: (value as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() };
 }
 
 /** The upstream object a write produced: connectors list the one to read back first in WriteResult.ids. */
