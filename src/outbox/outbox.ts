@@ -121,6 +121,8 @@ export class Outbox {
   private worker?: WorkerState;
   /** Jobs whose client got 202 while their first attempt was still running. */
   private readonly answeredEarly = new Set<string>();
+  /** onSettled reports still running, so idle() (and stop) wait for them too. */
+  private readonly reporting = new Set<Promise<void>>();
   private readonly onSettled?: OutboxDeps['onSettled'];
 
   constructor(deps: OutboxDeps) {
@@ -210,9 +212,9 @@ export class Outbox {
     await withinDeadline(this.idle(), drainMs);
   }
 
-  /** Resolves when no attempt runs in this process. */
+  /** Resolves when no attempt (and no report of a settled one) runs in this process. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size > 0 || this.reporting.size > 0) await Promise.allSettled([...this.running.values(), ...this.reporting]);
   }
 
   /** One worker pass over every registered system; returns how many jobs it started. */
@@ -278,28 +280,31 @@ export class Outbox {
   }
 
   private track(job: OutboxJob, leaseOwner: string, sem: Semaphore, origin: 'now' | 'worker'): Promise<FirstOutcome> {
-    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner).then((outcome) => this.settled(job, origin, outcome)).finally(() => {
+    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner).finally(() => {
       sem.release();
       if (this.running.get(job.id) === p) this.running.delete(job.id);
       this.worker?.wake();
     });
     this.running.set(job.id, p);
+    // Reported apart from the attempt: a slow OpenHIM must not hold the upstream's slot.
+    if (this.onSettled) {
+      const report: Promise<void> = p.then((outcome) => this.reportSettled(job, origin, outcome), () => undefined).finally(() => this.reporting.delete(report));
+      this.reporting.add(report);
+    }
     return p;
   }
 
   /** A final outcome the client has not seen yet goes to onSettled (OpenHIM's transaction update). */
-  private async settled(job: OutboxJob, origin: 'now' | 'worker', outcome: FirstOutcome): Promise<FirstOutcome> {
+  private async reportSettled(job: OutboxJob, origin: 'now' | 'worker', outcome: FirstOutcome): Promise<void> {
     const early = this.answeredEarly.delete(job.id);
     const final = outcome.kind !== 'queued' || outcome.status === 'dead';
-    if (final && (origin === 'worker' || early) && this.onSettled) {
-      try {
-        const stored = await this.store.getJob(job.id);
-        if (stored) await this.onSettled(stored);
-      } catch (err) {
-        this.logger.warn({ jobId: job.id, err: describeError(err) }, 'outbox: reporting a settled job failed');
-      }
+    if (!final || (origin !== 'worker' && !early)) return;
+    try {
+      const stored = await this.store.getJob(job.id);
+      if (stored) await this.onSettled!(stored);
+    } catch (err) {
+      this.logger.warn({ jobId: job.id, err: describeError(err) }, 'outbox: reporting a settled job failed');
     }
-    return outcome;
   }
 
   private async attempt(job: OutboxJob, leaseOwner: string): Promise<FirstOutcome> {
