@@ -7,6 +7,8 @@
 import { Agent, request } from 'undici';
 import utils from 'openhim-mediator-utils';
 import type { OutboxJob } from '../store/types.js';
+import { reviveError } from '../outbox/errors.js';
+import { informational, operationOutcome } from '../fhir/outcome.js';
 import { buildOpenHimEnvelope } from './envelope.js';
 
 export interface TransactionUpdaterOptions {
@@ -18,18 +20,12 @@ export interface TransactionUpdaterOptions {
 
 /** What the client would have been answered had it waited: status and an OperationOutcome. */
 export function finalResponseOf(job: OutboxJob): { status: number; body: unknown } {
-  const outcome = (code: string, severity: string, diagnostics: string, expression?: string[]) => ({
-    resourceType: 'OperationOutcome',
-    issue: [{ severity, code, diagnostics, ...(expression?.length ? { expression } : {}) }],
-  });
   if (job.status === 'done') {
     const ids = Object.entries(job.result?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-    return { status: 201, body: outcome('informational', 'information', `Delivered to ${job.system}${ids ? ` (${ids})` : ''}`) };
+    return { status: 201, body: informational(`Delivered to ${job.system}${ids ? ` (${ids})` : ''}`) };
   }
-  if (job.status === 'rejected' && job.error) {
-    return { status: job.error.status, body: { resourceType: 'OperationOutcome', issue: job.error.issues.map((i) => ({ severity: i.severity ?? 'error', ...i })) } };
-  }
-  return { status: 502, body: outcome('transient', 'error', `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it`) };
+  if (job.status === 'rejected' && job.error) return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
+  return { status: 502, body: operationOutcome([{ code: 'transient', diagnostics: `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it` }]) };
 }
 
 export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
