@@ -34,14 +34,14 @@ export class ConnectorSet {
   apply(settings: Record<string, unknown>): void {
     for (const f of FACTORIES) {
       const existing = this.bySystem.get(f.system);
-      if (!f.enabled(settings)) {
-        if (existing) void existing.close?.();
-        this.bySystem.delete(f.system);
-      } else if (existing?.reconfigure) {
+      if (f.enabled(settings) && existing?.reconfigure) {
         existing.reconfigure(settings);
-      } else {
-        this.bySystem.set(f.system, f.create(settings, this.store));
+        continue;
       }
+      // switched off, or a connector that cannot reconfigure: the old one goes, a new one comes
+      if (existing) void existing.close?.();
+      this.bySystem.delete(f.system);
+      if (f.enabled(settings)) this.bySystem.set(f.system, f.create(settings, this.store));
     }
   }
 
