@@ -54,6 +54,11 @@ export interface CrosswalkRow {
   rejectedRegistryIds?: string[];
 }
 
+/** States whose registryId is taken: a flag questions a link but does not release it. */
+export function holdsRegistryId(state: CrosswalkState): boolean {
+  return state === 'auto-match' || state === 'manual-match' || state === 'flagged';
+}
+
 export function isHumanDecision(row: Pick<CrosswalkRow, 'decidedBy'>): boolean {
   return row.decidedBy !== 'auto';
 }

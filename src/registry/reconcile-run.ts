@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Facility } from '../domain/facility.js';
 import type { Store } from '../store/types.js';
-import { isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
+import { holdsRegistryId, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
 import { buildCandidateGraph, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
 import { toMatchRecord, type MatchRecord } from './match/prepare.js';
@@ -115,8 +115,6 @@ function canonical(row: CrosswalkRow): string {
   return JSON.stringify(sorted);
 }
 
-/** States whose registryId is taken: a flag questions a link but does not release it. */
-const LINKED = new Set(['auto-match', 'manual-match', 'flagged']);
 
 function emptyResult(right: number, options: StoreReconcileOptions): MatchResult {
   const zones = { auto: 0, review: 0, 'no-match': 0 };
@@ -161,7 +159,7 @@ export async function reconcileIntoStore(
   const claimed = new Set<string>();
   for (const row of stored.values()) {
     const stays = isHumanDecision(row) || (!dirtyIds.has(row.systemId) && leftIds.has(row.systemId));
-    if (stays && LINKED.has(row.state) && row.registryId) claimed.add(row.registryId);
+    if (stays && holdsRegistryId(row.state) && row.registryId) claimed.add(row.registryId);
   }
   const offered = registry.filter((f, i) => !claimed.has(idOf(f, i)));
   const dirtyRecords = dirty.map((i) => left[i]);

@@ -4,7 +4,7 @@ import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '
 import { operationOutcome } from '../fhir/outcome.js';
 import type { Store } from '../store/types.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
-import type { CrosswalkRow } from './crosswalk-types.js';
+import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck } from '../platform/admin-auth.js';
@@ -60,7 +60,7 @@ function actorOf(request: FastifyRequest, body: ReviewBody): string {
  */
 async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, registryId: string): Promise<void> {
   const holders = (await repo.listByRegistryId(registryId)).filter(
-    (r) => r.system === row.system && r.systemId !== row.systemId && (r.state === 'auto-match' || r.state === 'manual-match' || r.state === 'flagged'),
+    (r) => r.system === row.system && r.systemId !== row.systemId && holdsRegistryId(r.state),
   );
   if (holders.length > 0) {
     throw new ConflictError(`registry record ${registryId} is already linked to ${row.system}/${holders[0].systemId}; break that match first`);
