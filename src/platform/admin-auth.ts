@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { operationOutcome } from '../fhir/outcome.js';
 
 /**
  * The admin APIs' authentication (outbox operations, reconciliation review): a static bearer
@@ -12,10 +13,8 @@ export function bearerCheck(token: string) {
     const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       // returning the reply ends the request here (Fastify async hook contract)
-      return reply.code(401).header('www-authenticate', 'Bearer').send({
-        resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'login', diagnostics: 'admin authentication required (Authorization: Bearer <admin token>)' }],
-      });
+      return reply.code(401).header('www-authenticate', 'Bearer')
+        .send(operationOutcome([{ code: 'login', diagnostics: 'admin authentication required (Authorization: Bearer <admin token>)' }]));
     }
     return undefined;
   };
