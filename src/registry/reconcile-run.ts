@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Facility } from '../domain/facility.js';
 import type { Store } from '../store/types.js';
+import { canonicalJson } from '../domain/ids.js';
 import { holdsRegistryId, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
 import { buildCandidateGraph, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
@@ -111,8 +112,8 @@ function reachedBy(changedRegistry: (Facility | MatchRecord)[], left: (Facility 
 function canonical(row: CrosswalkRow): string {
   const { decidedAt: _at, ...rest } = row;
   if (!rest.rejectedRegistryIds?.length) delete rest.rejectedRegistryIds;
-  const sorted = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
-  return JSON.stringify(sorted);
+  // keys sorted at every depth: PostgreSQL's JSONB hands nested objects back in its own key order
+  return canonicalJson(rest);
 }
 
 

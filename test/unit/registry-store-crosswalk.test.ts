@@ -60,6 +60,9 @@ for (const engine of engineCases()) {
     const again = await reconcileIntoStore(store, 'emr', left, registry, { at: '2026-01-02T00:00:00.000Z' });
     t.match(again, { firstRun: false, rescored: 0, written: 0, kept: 5 });
     t.same(await repo.listBySystem('emr'), rows1, 'an unchanged re-run rewrites nothing (decidedAt unchanged)');
+    const fullAgain = await reconcileIntoStore(store, 'emr', left, registry, { full: true, at: '2026-01-02T00:00:00.000Z' });
+    t.match(fullAgain, { rescored: 5, written: 0 }, 'a full re-score that finds the same rows writes none of them (also with JSONB key order)');
+    t.same(await repo.listBySystem('emr'), rows1);
 
     // One record renamed at the source: only it (and whatever its new name could reach) is re-scored.
     const renamed = left.map((f) => (f.id === 'L3' ? { ...f, name: 'Mutomo Health Center' } : f));
