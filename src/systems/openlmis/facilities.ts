@@ -3,7 +3,7 @@ import type { Facility } from '../../domain/index.js';
 import type { FacilityCapability, Page, SearchCriteria, StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient } from './api.js';
 import { decodeFacility, decodeZone, encodeFacility, facilityCodeOf, type FacilityWriteRefs } from './facility-codec.js';
-import { FACILITY_CODE_SYSTEM, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from './identifiers.js';
+import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from './identifiers.js';
 import type { LmisReferenceData } from './reference-data.js';
 
 /**
@@ -12,7 +12,6 @@ import type { LmisReferenceData } from './reference-data.js';
  * (substring) filters to narrow the list, then apply the FHIR meaning exactly here.
  */
 type Json = Record<string, any>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** FHIR string search: case- and accent-insensitive "starts with" (of the name or of any word in it). */
 function nameMatches(name: string, wanted: string): boolean {
@@ -44,7 +43,7 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
   const allZones = async (): Promise<Facility[]> => (await client.all<Json>({ path: '/api/geographicZones', token: 'service' })).map(decodeZone);
 
   const get = async (id: string): Promise<Facility | undefined> => {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const facility = found(await read(`/api/facilities/${id}`));
     if (facility) return decodeFacility(facility);
     const zone = found(await read(`/api/geographicZones/${id}`));

@@ -1,16 +1,14 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
 import type { FacilityResolver, LmisFacilityRef, ReferenceData } from './api.js';
-import { FACILITY_CODE_SYSTEM } from './identifiers.js';
+import { FACILITY_CODE_SYSTEM, isUuid } from './identifiers.js';
 
 /**
  * Domain FacilityRef → OpenLMIS facility. Our Location id of an OpenLMIS facility is its UUID; a
  * registry id goes through the crosswalk; a business identifier is taken as the facility code
  * (FACILITY_CODE_SYSTEM, or any other system: OpenLMIS keys other systems on code, reference §2.4).
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function createFacilityResolver(refs: ReferenceData, crosswalk?: (registryId: string) => Promise<string | undefined>): FacilityResolver {
-  const byId = async (id: string): Promise<LmisFacilityRef | undefined> => (UUID.test(id) ? refs.facilityById(id) : undefined);
+  const byId = async (id: string): Promise<LmisFacilityRef | undefined> => (isUuid(id) ? refs.facilityById(id) : undefined);
   return async (ref, where) => {
     if (ref.id) {
       const direct = await byId(ref.id);
@@ -27,4 +25,15 @@ export function createFacilityResolver(refs: ReferenceData, crosswalk?: (registr
       .filter(Boolean).join(' / ') || '(no id or identifier)';
     throw new BusinessRuleError(`facility ${named} is not an OpenLMIS facility (not found by id, crosswalk or code)`, where);
   };
+}
+
+/** The facility a search names; an unknown facility matches nothing (null) rather than failing the search. */
+export async function searchFacilityFilter(resolve: FacilityResolver, facility: string | undefined, where: string): Promise<string | null | undefined> {
+  if (!facility) return undefined;
+  try {
+    return (await resolve({ id: facility }, where)).id;
+  } catch (err) {
+    if (err instanceof MediatorError && err.status === 422) return null;
+    throw err;
+  }
 }

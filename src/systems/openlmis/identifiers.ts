@@ -23,3 +23,10 @@ export function orderLineId(orderNumber: Identifier, product: ProductRef): strin
 export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
   return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** OpenLMIS ids are UUIDs: anything else cannot be one of its objects (no need to ask). */
+export function isUuid(value: string | undefined): value is string {
+  return !!value && UUID.test(value);
+}

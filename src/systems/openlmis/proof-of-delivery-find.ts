@@ -1,10 +1,10 @@
 import { BusinessRuleError, type Delivery, type Identifier } from '../../domain/index.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
-import { PROOF_OF_DELIVERY_SYSTEM, REQUISITION_SYSTEM } from './identifiers.js';
+import { isUuid, PROOF_OF_DELIVERY_SYSTEM, REQUISITION_SYSTEM } from './identifiers.js';
 import { SHIPMENT_SYSTEM } from './proof-of-delivery-decode.js';
 import { podOfShipment, readPod, shipmentsOf } from './proof-of-delivery-load.js';
 import { searchDeliveries } from './proof-of-delivery-read.js';
-import { isUuid, searchRequisitions } from './requisition-lookup.js';
+import { searchRequisitions } from './requisition-lookup.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js';
 
@@ -15,7 +15,8 @@ import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js'
  */
 async function byIdentifier(client: LmisClient, d: Delivery): Promise<ProofOfDeliveryDto | undefined> {
   const ids = [d.id, d.identifier.system === PROOF_OF_DELIVERY_SYSTEM || isUuid(d.identifier.value) ? d.identifier.value : undefined];
-  for (const id of ids) {
+  // Delivery.id and the identifier we gave out are usually the same POD id: ask once
+  for (const id of new Set(ids)) {
     if (!isUuid(id)) continue;
     const pod = await readPod(client, id);
     if (pod) return pod;

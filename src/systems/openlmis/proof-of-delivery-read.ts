@@ -1,10 +1,12 @@
-import { MediatorError, type Delivery } from '../../domain/index.js';
+import { type Delivery } from '../../domain/index.js';
 import type { Page, SearchCriteria } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { loadDelivery, podOfShipment, shipmentsOf, sourcesById, sourcesOf } from './proof-of-delivery-load.js';
 import type { DeliverySources } from './proof-of-delivery-decode.js';
-import { isUuid, readRequisition } from './requisition-lookup.js';
+import { readRequisition } from './requisition-lookup.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
+import { isUuid } from './identifiers.js';
+import { searchFacilityFilter } from './facility-resolver.js';
 
 /**
  * Reading deliveries: orders for the receiving facility → their shipments → proofs of delivery.
@@ -17,16 +19,6 @@ export async function getDelivery(deps: OpenLmisDeps, id: string): Promise<Deliv
   if (!isUuid(id)) return undefined;
   const src = await sourcesById(deps.client, id);
   return src ? loadDelivery(deps, src) : undefined;
-}
-
-async function receivingFacility(deps: OpenLmisDeps, facility: string | undefined): Promise<string | null | undefined> {
-  if (!facility) return undefined;
-  try {
-    return (await deps.resolveFacility({ id: facility }, 'destination')).id;
-  } catch (err) {
-    if (err instanceof MediatorError && err.status === 422) return null;
-    throw err;
-  }
 }
 
 /** When basedOn is a requisition id, only that requisition's orders (same facility, program and period). */
@@ -68,7 +60,7 @@ export async function searchDeliveries(deps: OpenLmisDeps, criteria: SearchCrite
   if (ids) {
     found = (await Promise.all(ids.map((id) => getDelivery(deps, id)))).filter((d): d is Delivery => !!d);
   } else {
-    const facilityId = await receivingFacility(deps, criteria.facility);
+    const facilityId = await searchFacilityFilter(deps.resolveFacility, criteria.facility, 'destination');
     if (facilityId === null) return { items: [], total: 0 };
     const orders = await candidateOrders(deps, facilityId, criteria.basedOn);
     const sources = (await Promise.all(orders.map((o) => sourcesOfOrder(deps.client, o)))).flat();

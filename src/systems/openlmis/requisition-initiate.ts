@@ -2,8 +2,9 @@ import { isTransient, stableId, type Identifier } from '../../domain/index.js';
 import type { LmisClient } from './api.js';
 import { lmisMessageKey } from './errors.js';
 import type { RequisitionDto } from './requisition-dto.js';
-import { carriesOrderNumber, isUuid, searchRequisitions } from './requisition-lookup.js';
+import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js';
 import { awaitsSubmit } from './requisition-status.js';
+import { isUuid } from './identifiers.js';
 
 /**
  * The initiate step: POST /api/requisitions/initiate with an Idempotency-Key. OpenLMIS stores the

@@ -49,8 +49,3 @@ export async function readRequisition(client: LmisClient, id: string): Promise<R
   return res.status === 404 ? undefined : res.body;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string | undefined): value is string {
-  return !!value && UUID.test(value);
-}

@@ -1,13 +1,14 @@
-import { MediatorError, type Order } from '../../domain/index.js';
+import { type Order } from '../../domain/index.js';
 import type { Page, SearchCriteria } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
-import { REQUISITION_SYSTEM } from './identifiers.js';
+import { isUuid, REQUISITION_SYSTEM } from './identifiers.js';
 import { decodeRequisition } from './requisition-decode.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import { decodeRequisitionLessOrder } from './requisition-less.js';
-import { isUuid, readRequisition, searchRequisitions, type RequisitionQuery } from './requisition-lookup.js';
+import { readRequisition, searchRequisitions, type RequisitionQuery } from './requisition-lookup.js';
 import { requisitionStatusesFor } from './requisition-status.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
+import { searchFacilityFilter } from './facility-resolver.js';
 
 /**
  * Reading orders: a requisition id gives the requisition; a requisition-less order is found by its
@@ -21,17 +22,6 @@ export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | 
   const res = await deps.client.send<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
   if (res.status === 404 || res.body.externalId) return undefined;
   return decodeRequisitionLessOrder(res.body, deps.products);
-}
-
-/** The facility a search names; an unknown facility matches nothing rather than failing the search. */
-async function facilityFilter(deps: OpenLmisDeps, facility: string | undefined): Promise<string | null | undefined> {
-  if (!facility) return undefined;
-  try {
-    return (await deps.resolveFacility({ id: facility }, 'facility')).id;
-  } catch (err) {
-    if (err instanceof MediatorError && err.status === 422) return null;
-    throw err;
-  }
 }
 
 function matchesDate(createdDate: string | null | undefined, filters: SearchCriteria['date']): boolean {
@@ -83,7 +73,7 @@ export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria)
     const statuses = criteria.status?.split(',').map((x) => x.trim());
     return { items: found && (!statuses || statuses.includes(found.status)) ? [found] : [] };
   }
-  const facility = await facilityFilter(deps, criteria.facility);
+  const facility = await searchFacilityFilter(deps.resolveFacility, criteria.facility, 'facility');
   if (facility === null) return { items: [], total: 0 };
   const query = serverQuery(facility, criteria);
   if (!query) return { items: [], total: 0 };
