@@ -4,7 +4,7 @@ import { isUuid, PROOF_OF_DELIVERY_SYSTEM, REQUISITION_SYSTEM } from './identifi
 import { SHIPMENT_SYSTEM } from './proof-of-delivery-decode.js';
 import { podOfShipment, readPod, shipmentsOf } from './proof-of-delivery-load.js';
 import { searchDeliveries } from './proof-of-delivery-read.js';
-import { searchRequisitions } from './requisition-lookup.js';
+import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js';
 
@@ -28,7 +28,7 @@ async function byIdentifier(client: LmisClient, d: Delivery): Promise<ProofOfDel
 async function requisitionsOf(client: LmisClient, orderNumber: Identifier, facilityId: string): Promise<Pick<RequisitionDto, 'id'>[]> {
   if (orderNumber.system === REQUISITION_SYSTEM) return [{ id: orderNumber.value }];
   const all = await searchRequisitions(client, { facility: facilityId });
-  return all.filter((r) => r.extraData?.fhirOrderNumber?.value === orderNumber.value && r.extraData.fhirOrderNumber.system === orderNumber.system);
+  return all.filter((r) => carriesOrderNumber(r, orderNumber));
 }
 
 async function podsOfOrderNumber(client: LmisClient, orderNumber: Identifier, facilityId: string): Promise<ProofOfDeliveryDto[]> {

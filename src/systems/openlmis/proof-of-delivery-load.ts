@@ -35,8 +35,8 @@ export async function orderNumberOfFulfillmentOrder(client: LmisClient, order: F
   return requisition ? orderNumberOf(requisition) : { system: REQUISITION_SYSTEM, value: order.externalId };
 }
 
-export async function sourcesOf(client: LmisClient, order: FulfillmentOrderDto, shipment: ShipmentDto, pod: ProofOfDeliveryDto | undefined): Promise<DeliverySources> {
-  return { order, shipment, pod, orderNumber: await orderNumberOfFulfillmentOrder(client, order) };
+export async function sourcesOf(client: LmisClient, order: FulfillmentOrderDto, shipment: ShipmentDto, pod: ProofOfDeliveryDto | undefined, orderNumber?: Identifier): Promise<DeliverySources> {
+  return { order, shipment, pod, orderNumber: orderNumber ?? (await orderNumberOfFulfillmentOrder(client, order)) };
 }
 
 /** Sources of the delivery with this POD (or shipment) id, or undefined. */

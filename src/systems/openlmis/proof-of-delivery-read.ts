@@ -1,7 +1,7 @@
 import { type Delivery } from '../../domain/index.js';
 import type { Page, SearchCriteria } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
-import { loadDelivery, podOfShipment, shipmentsOf, sourcesById, sourcesOf } from './proof-of-delivery-load.js';
+import { loadDelivery, orderNumberOfFulfillmentOrder, podOfShipment, shipmentsOf, sourcesById, sourcesOf } from './proof-of-delivery-load.js';
 import type { DeliverySources } from './proof-of-delivery-decode.js';
 import { readRequisition } from './requisition-lookup.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
@@ -40,8 +40,9 @@ async function candidateOrders(deps: OpenLmisDeps, facilityId: string | undefine
 }
 
 async function sourcesOfOrder(client: LmisClient, order: FulfillmentOrderDto): Promise<DeliverySources[]> {
-  const shipments = await shipmentsOf(client, order.id);
-  return Promise.all(shipments.map(async (s) => sourcesOf(client, order, s, await podOfShipment(client, s.id))));
+  const [shipments, orderNumber] = await Promise.all([shipmentsOf(client, order.id), orderNumberOfFulfillmentOrder(client, order)]);
+  // the order number comes from the order's requisition: read once per order, not once per shipment
+  return Promise.all(shipments.map(async (s) => sourcesOf(client, order, s, await podOfShipment(client, s.id), orderNumber)));
 }
 
 function matchesBasedOn(d: Delivery, basedOn: string | undefined, src: DeliverySources): boolean {

@@ -1,4 +1,4 @@
-import { BusinessRuleError, ConflictError, type Identifier } from '../../domain/index.js';
+import { BusinessRuleError, ConflictError, sameIdentifier, type Identifier } from '../../domain/index.js';
 import type { RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
 import { REQUISITION_SYSTEM } from './identifiers.js';
@@ -46,7 +46,7 @@ export function assertLinesOnRequisition(requisition: RequisitionDto, lines: Req
 export function assertSameOrder(requisition: Pick<RequisitionDto, 'id' | 'extraData'>, orderNumber: Identifier): void {
   const current = orderNumberOf(requisition);
   if (current.system === REQUISITION_SYSTEM) return;
-  if (current.system !== orderNumber.system || current.value !== orderNumber.value) {
+  if (!sameIdentifier(current, orderNumber)) {
     throw new ConflictError(`requisition ${requisition.id} for this facility, program and period already holds order ${current.value}; order ${orderNumber.value} cannot be added to it`);
   }
 }
@@ -71,7 +71,7 @@ export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[
 /** Whether the requisition already holds exactly these quantities and this order number (a resumed fill can skip its PUT). */
 export function isFilled(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): boolean {
   const current = orderNumberOf(requisition);
-  if (current.system !== orderNumber.system || current.value !== orderNumber.value) return false;
+  if (!sameIdentifier(current, orderNumber)) return false;
   return lines.every((l) => {
     const line = lineFor(requisition, l.orderableId);
     return !!line && !line.skipped && line.requestedQuantity === l.requestedQuantity && !!line.requestedQuantityExplanation;

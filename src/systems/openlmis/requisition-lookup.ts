@@ -1,4 +1,4 @@
-import type { Identifier } from '../../domain/index.js';
+import { sameIdentifier, type Identifier } from '../../domain/index.js';
 import type { LmisClient } from './api.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
@@ -34,8 +34,7 @@ export function searchRequisitions(client: LmisClient, q: RequisitionQuery): Pro
 }
 
 export function carriesOrderNumber(dto: Pick<RequisitionDto, 'id' | 'extraData'>, orderNumber: Identifier): boolean {
-  const n = orderNumberOf(dto);
-  return n.system === orderNumber.system && n.value === orderNumber.value;
+  return sameIdentifier(orderNumberOf(dto), orderNumber);
 }
 
 /** The requisition that already carries this order number (the fill step wrote it), if any. */
