@@ -1,4 +1,4 @@
-import type { Facility, ProductRef } from '../../domain/index.js';
+import type { ProductRef } from '../../domain/index.js';
 
 /**
  * The seams inside the OpenLMIS connector. The HTTP client, reference data, product map and unit
@@ -141,9 +141,6 @@ export interface ProductMap {
  * consulted for registry ids.
  */
 export type FacilityResolver = (ref: { id?: string; identifier?: { system: string; value: string } }, where: string) => Promise<LmisFacilityRef>;
-
-/** The OpenLMIS facility as the domain sees it (used by facilities.ts and by reconciliation). */
-export type FacilityDecoder = (dto: unknown) => Facility;
 
 /** What every flow gets from index.ts (createOpenLmisConnector). */
 export interface OpenLmisDeps {

@@ -2,7 +2,7 @@ import { ExponentialBackoff, bulkhead, handleWhen, retry, type BulkheadPolicy, t
 import { Agent } from 'undici';
 import { isTransient } from '../../domain/errors.js';
 import { createTokenSource, type TokenSource } from './auth.js';
-import { LMIS, LmisError, decodeLmisError } from './errors.js';
+import { decodeLmisError } from './errors.js';
 import { exchange, type RawResponse } from './http.js';
 import type { LmisClient, LmisRequest, LmisResponse, OpenLmisSettings } from './api.js';
 import { collectPages } from './paging.js';
@@ -105,9 +105,4 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
     },
   };
   return client;
-}
-
-/** For callers that must tell a failed login apart from other upstream failures. */
-export function isLmisError(err: unknown): err is LmisError {
-  return err instanceof LmisError && err.system === LMIS;
 }

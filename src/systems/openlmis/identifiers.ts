@@ -12,7 +12,6 @@ export const FACILITY_CODE_SYSTEM = `${NS}/identifier/openlmis-facility-code`;
 export const ZONE_CODE_SYSTEM = `${NS}/identifier/openlmis-zone-code`;
 export const REQUISITION_SYSTEM = `${NS}/identifier/openlmis-requisition`;
 export const PROOF_OF_DELIVERY_SYSTEM = `${NS}/identifier/openlmis-proof-of-delivery`;
-export const STOCK_EVENT_SYSTEM = `${NS}/identifier/openlmis-stock-event`;
 export const PRODUCT_CODE_SYSTEM = `${NS}/CodeSystem/openlmis-product`;
 export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
 
