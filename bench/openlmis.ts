@@ -9,11 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHistogram } from 'node:perf_hooks';
 import { startOpenLmisSandbox, type OpenLmisSandbox } from '../sandbox/openlmis/index.js';
 import { loadSettings } from '../src/config/load.js';
 import { startMediator } from '../src/main.js';
 import { orderLine, transactionOf } from '../test/support/openlmis-e2e.js';
+import { runTimed } from './latency.js';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 150);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -24,20 +24,8 @@ interface Result { name: string; ordersPerSecond: number; p50Ms: number; p99Ms: 
 
 /** `run(i)` for each order, CONCURRENCY at a time; latency per order as the client sees it. */
 async function measure(name: string, count: number, run: (i: number) => Promise<void>): Promise<Result> {
-  const hist = createHistogram();
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      const i = next++;
-      const t0 = process.hrtime.bigint();
-      await run(i);
-      hist.record(process.hrtime.bigint() - t0);
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  const ms = (ns: number) => Number((ns / 1e6).toFixed(2));
-  return { name, ordersPerSecond: Number((count / seconds).toFixed(1)), p50Ms: ms(hist.percentile(50)), p99Ms: ms(hist.percentile(99)), orders: count };
+  const t = await runTimed(count, CONCURRENCY, run);
+  return { name, ordersPerSecond: Number((count / t.seconds).toFixed(1)), p50Ms: t.p50Ms, p99Ms: t.p99Ms, orders: count };
 }
 
 async function json(res: Response): Promise<any> {

@@ -17,6 +17,7 @@ import { faultyUpstreamHandlers } from '../sandbox/faulty-upstream/handlers.js';
 import { startFaultyUpstream } from '../sandbox/faulty-upstream/server.js';
 import { Outbox } from '../src/outbox/outbox.js';
 import { openStore, type Store } from '../src/store/index.js';
+import { runTimed } from './latency.js';
 
 const WRITES = Number(process.env.BENCH_WRITES ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -24,28 +25,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Result { name: string; perSecond: number; p50: number; p99: number; accepted: number }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Run `write(i)` for i < WRITES with CONCURRENCY workers; latency per call as the client sees it. */
 async function measure(name: string, write: (i: number) => Promise<boolean>): Promise<Result> {
   for (let i = 0; i < 100; i++) await write(WRITES + i); // warm-up: JIT, pools, prepared statements
-  const latencies: number[] = [];
-  let next = 0;
   let accepted = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < WRITES) {
-      const i = next++;
-      const t0 = performance.now();
-      if (await write(i)) accepted += 1;
-      latencies.push(performance.now() - t0);
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { name, perSecond: accepted / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), accepted };
+  const t = await runTimed(WRITES, CONCURRENCY, async (i) => { if (await write(i)) accepted += 1; });
+  return { name, perSecond: accepted / t.seconds, p50: t.p50Ms, p99: t.p99Ms, accepted };
 }
 
 async function throughOutbox(name: string, store: Store, upstreamUrl: string, run: string): Promise<Result> {
