@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { why } from '../support/openlmis-e2e.js';
-import { gtinOf, ORDER_SYSTEM, orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
+import { gtinOf, ORDER_SYSTEM, orderLine, RIG_AUTH, startRig, transactionOf } from '../support/openlmis-e2e.js';
 
 const FACILITY = 'LK-HC-101';
 const ORDER = 'MOB-2026-0001';
@@ -188,8 +188,7 @@ t.test('OpenLMIS end to end', async (t) => {
   });
 
   await t.test('/metrics counts and times the OpenLMIS calls by outcome', async (t) => {
-    const auth = `Basic ${Buffer.from('openhim:e2e-secret-Qw3').toString('base64')}`;
-    const text = await (await fetch(`${rig.mediator.url}/metrics`, { headers: { authorization: auth } })).text();
+    const text = await (await fetch(`${rig.mediator.url}/metrics`, { headers: { authorization: RIG_AUTH } })).text();
     const ok = Number(/mediator_upstream_calls_total\{system="openlmis",outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
     const refused = Number(/mediator_upstream_calls_total\{system="openlmis",outcome="client_error"\} (\d+)/.exec(text)?.[1] ?? 0);
     t.ok(ok > 20, `${ok} successful calls counted`);
@@ -198,7 +197,7 @@ t.test('OpenLMIS end to end', async (t) => {
   });
 
   await t.test('/ready checks OpenLMIS with the current credentials', async (t) => {
-    const auth = { authorization: `Basic ${Buffer.from('openhim:e2e-secret-Qw3').toString('base64')}` };
+    const auth = { authorization: RIG_AUTH };
     const up = await fetch(`${rig.mediator.url}/ready`, { headers: auth });
     t.equal(up.status, 200);
     t.match(await up.json(), { checks: [{ name: 'store', status: 'ok' }, { name: 'openlmis', status: 'ok' }] });

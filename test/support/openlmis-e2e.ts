@@ -13,6 +13,8 @@ import { startHarness, type Harness } from '../unit/sandbox-openlmis-helpers.js'
 export const GTIN = 'https://www.gs1.org/gtin';
 export const ORDER_SYSTEM = 'https://mobile.example.org/orders';
 const PASSWORD = 'e2e-secret-Qw3';
+/** The inbound credential the rig's mediator expects, for calls outside rig.fhir (/metrics, /ready). */
+export const RIG_AUTH = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 
 /** productCode → GTIN, from the product map the mediator uses. */
 export function gtinOf(productCode: string): string {
@@ -37,14 +39,13 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
     OPENLMIS_BASE_URL: lmis.sb.url, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
     OUTBOX_DEADLINE_MS: '8000', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200', ...env,
   } as NodeJS.ProcessEnv));
-  const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
   return {
     lmis,
     mediator,
     async fhir(method, url, body, headers = {}) {
       const res = await fetch(`${mediator.url}${url}`, {
         method,
-        headers: { authorization: auth, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+        headers: { authorization: RIG_AUTH, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await res.text();
