@@ -1,7 +1,7 @@
 /**
  * The mediator for the outbox fault-injection test (test/e2e/outbox-faults.test.ts): the real
- * FHIR app, routing and outbox (the code `npm start` runs), with one connector swapped for a test
- * double that writes to the faulty upstream. InventoryReports take the one-step write,
+ * FHIR app, routing and outbox (the code `npm start` runs), with a test connector whose
+ * deliveries write to the faulty upstream. InventoryReports take the one-step write,
  * SupplyRequests the two-step one (draft → submit). The test SIGKILLs and restarts this process.
  * It only runs when OUTBOX_HARNESS=1, so `tap` picking this file up as a test does nothing.
  *
@@ -11,10 +11,11 @@ import { buildApp } from '../../src/app.js';
 import { loadSettings } from '../../src/config/load.js';
 import type { Order, StockReport } from '../../src/domain/index.js';
 import { Outbox } from '../../src/outbox/outbox.js';
-import type { DeliveryContext, DeliveryHandler } from '../../src/outbox/types.js';
+import type { DeliveryHandler } from '../../src/outbox/types.js';
+import type { OutboxJob } from '../../src/store/types.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector, StepJournal } from '../../src/systems/connector.js';
+import type { Connector } from '../../src/systems/connector.js';
 import { faultyUpstreamHandlers } from '../../sandbox/faulty-upstream/handlers.js';
 
 /** Short timings so 1,000 writes with faults and crashes finish in well under a minute. */
@@ -33,36 +34,41 @@ export const HARNESS_OUTBOX_OPTIONS = {
 export const REJECTED_PRODUCT = 'refused-by-upstream';
 
 /**
- * A connector over the faulty upstream. That upstream has no idempotency keys, so like a real
- * connector for such a system it looks the business key up before every write (an earlier
- * attempt may have been applied with its answer lost); the journal keeps a two-step write from
- * initiating twice.
+ * The faulty upstream as a connector: it declares the capabilities (so routing serves the FHIR
+ * flows), and its deliveries are the faulty-upstream handlers given the outbox's own attempt
+ * number and abort signal. That upstream has no idempotency keys, so a retry looks the business
+ * key up before writing again; the journal keeps a two-step write from initiating twice.
  */
-function faultyConnector(upstreamUrl: string): Connector {
+function faultyDelivery(upstreamUrl: string) {
   const handlers = faultyUpstreamHandlers(upstreamUrl, 'faulty');
-  const ctx = (): DeliveryContext => ({ attempt: 2, signal: AbortSignal.timeout(HARNESS_OUTBOX_OPTIONS.attemptTimeoutMs) });
-  const deliver = (handler: DeliveryHandler, key: string, reject: boolean, journal: StepJournal) =>
-    handler({ idempotencyKey: key, payload: { reject, data: { qty: 10 } } } as never, journal, ctx());
-  const none = async () => undefined;
-  const nothing = async () => ({ items: [] });
-  return {
-    system: 'faulty',
-    stock: {
-      search: nothing,
-      report: (r: StockReport, journal) => deliver(handlers.write, r.identifier!.value, r.lines.some((l) => l.product.code === REJECTED_PRODUCT), journal),
-    },
-    orders: {
-      get: none,
-      search: nothing,
-      submit: (o: Order, journal) => deliver(handlers.twoStep, o.orderNumber.value, o.lines.some((l) => l.product.code === REJECTED_PRODUCT), journal),
-    },
+  const refused = (products: { code: string }[]) => products.some((p) => p.code === REJECTED_PRODUCT);
+  // The upstream keys writes by the business identifier, as a real connector would.
+  const asUpstreamJob = (job: OutboxJob, key: string, reject: boolean): OutboxJob => ({ ...job, idempotencyKey: key, payload: { reject, data: { qty: 10 } } });
+  const stock: DeliveryHandler = (job, journal, ctx) => {
+    const r = job.payload as StockReport;
+    return handlers.write(asUpstreamJob(job, r.identifier!.value, refused(r.lines.map((l) => l.product))), journal, ctx);
   };
+  const order: DeliveryHandler = (job, journal, ctx) => {
+    const o = job.payload as Order;
+    return handlers.twoStep(asUpstreamJob(job, o.orderNumber.value, refused(o.lines.map((l) => l.product))), journal, ctx);
+  };
+  const unused = async (): Promise<never> => { throw new Error('delivered through the outbox handlers'); };
+  const connector: Connector = {
+    system: 'faulty',
+    stock: { search: async () => ({ items: [] }), report: unused },
+    orders: { get: async () => undefined, search: async () => ({ items: [] }), submit: unused },
+  };
+  return { connector, handlers: { stock, order } };
 }
 
 async function main(): Promise<void> {
   const store = await openStore({ databaseUrl: process.env.DATABASE_URL, poolSize: 20 });
   const outbox = new Outbox({ store, options: { ...HARNESS_OUTBOX_OPTIONS, instanceId: process.env.INSTANCE_ID } });
-  const services = createRoutingServices({ connectors: [faultyConnector(process.env.UPSTREAM_URL!)], outbox, store });
+  const faulty = faultyDelivery(process.env.UPSTREAM_URL!);
+  const services = createRoutingServices({ connectors: [faulty.connector], outbox, store });
+  // after routing registered the connector's deliveries: the ones that see the outbox's attempt
+  outbox.register('stock', 'faulty', faulty.handlers.stock);
+  outbox.register('order', 'faulty', faulty.handlers.order);
   outbox.startWorker();
   const settings = loadSettings({ AUTH_PASSWORD: process.env.AUTH_PASSWORD, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv);
   const app = await buildApp({ settings: () => settings, services: () => services, softwareVersion: 'harness' });
