@@ -74,16 +74,26 @@ t.test('a hung call times out as a transient 504-class error; a GET then retries
 });
 
 t.test('the concurrency limit queues calls beyond it', async (t) => {
-  const h = await startClientHarness({ concurrency: 2, timeoutMs: 400 });
+  const h = await startClientHarness({ concurrency: 2, timeoutMs: 800 });
   t.teardown(h.close);
   await h.client.call({ method: 'GET', path: '/api/programs' }); // log in first
   // the first two requests to reach the server hang; a third in flight at the same time would succeed at once
-  h.sb.faults.add({ method: 'GET', path: '/api/programs', times: 2, action: { type: 'hang' } });
+  const hang = h.sb.faults.add({ method: 'GET', path: '/api/programs', times: 2, action: { type: 'hang' } });
+  const passed = h.counter('GET', '/api/programs'); // counts only what the hang rule let through
+  const hung = () => h.sb.faults.list().find((r) => r.id === hang.id)?.hits ?? 0;
+  const arrived = () => hung() + passed();
   const settled: string[] = [];
-  const call = (name: string) => h.client.call({ method: 'GET', path: '/api/programs', retry: false }).then(() => settled.push(`${name} ok`), () => settled.push(`${name} failed`));
+  let arrivedAtFirstSettle = -1;
+  const note = (entry: string) => {
+    if (settled.length === 0) arrivedAtFirstSettle = arrived();
+    settled.push(entry);
+  };
+  const call = (name: string) => h.client.call({ method: 'GET', path: '/api/programs', retry: false }).then(() => note(`${name} ok`), () => note(`${name} failed`));
   await Promise.all([call('a'), call('b'), call('c')]);
-  t.same(settled.slice(0, 2).sort(), ['a failed', 'b failed'], 'the two hung calls end first');
-  t.same(settled[2], 'c ok', 'the third waited for a slot, then went through');
+  t.equal(arrivedAtFirstSettle, 2, 'only two calls had reached the server before the first slot was freed');
+  t.equal(arrived(), 3);
+  t.same(settled.filter((s) => s.endsWith('failed')).sort(), ['a failed', 'b failed'], 'the two calls sent first hung and timed out');
+  t.ok(settled.indexOf('c ok') > 0, 'the third waited for a slot, then went through');
 });
 
 t.test('every call is recorded as an orchestration without credentials', async (t) => {
