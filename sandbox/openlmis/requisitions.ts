@@ -2,7 +2,7 @@ import { hasRight, permissionErrors, type Principal } from './auth.js';
 import type { Dto } from './dto.js';
 import { SandboxHttpError, badRequest, conflict, fieldErrors, localized, notFound, springDefaultError, type LocalizedMessage } from './errors.js';
 import { isUuid, newId } from './ids.js';
-import { PRE_AUTHORIZE, UPDATABLE, type Requisition, type RequisitionLineItem, type RequisitionStatus } from './model.js';
+import { PRE_AUTHORIZE, UPDATABLE, type FacilityTypeApprovedProduct, type Requisition, type RequisitionLineItem, type RequisitionStatus } from './model.js';
 import { packsToOrder } from './packs.js';
 import type { SandboxStore } from './state.js';
 import { currentSoh } from './stock.js';
@@ -145,21 +145,9 @@ export class RequisitionService {
     const userId = this.currentUserId(principal, '/api/requisitions/initiate');
     const approved = this.store.approvedProductsFor(facility.typeId, programId);
     const now = this.now();
-    const lineItems: RequisitionLineItem[] = approved
-      .filter((a) => this.store.orderable(a.orderableId)?.programs.some((p) => p.programId === programId && p.fullSupply))
-      .map((a) => {
-        const orderable = this.store.orderable(a.orderableId)!;
-        // stock-based template: stock on hand comes from the facility's stock cards at initiation
-        const cards = [...this.store.stockCards.values()].filter((c) => c.facilityId === facilityId && c.programId === programId && c.orderableId === a.orderableId);
-        const soh = cards.length ? cards.reduce((s, c) => s + currentSoh(c), 0) : null;
-        return {
-          id: newId(), orderableId: orderable.id, orderableVersion: orderable.versionNumber, approvedProductId: a.id, approvedProductVersion: a.versionNumber,
-          beginningBalance: null, totalReceivedQuantity: null, totalLossesAndAdjustments: null, stockOnHand: soh, totalConsumedQuantity: null,
-          requestedQuantity: null, requestedQuantityExplanation: null, remarks: null, approvedQuantity: null, totalStockoutDays: 0,
-          calculatedOrderQuantity: null, skipped: false, pricePerPack: orderable.programs.find((p) => p.programId === programId)?.pricePerPack ?? null,
-          maxPeriodsOfStock: a.maxPeriodsOfStock,
-        };
-      });
+    // Requisition.initiate builds lines only for a regular requisition (its full-supply products);
+    // an emergency one starts empty and the user adds the products wanted.
+    const lineItems = emergency ? [] : approved.filter((a) => this.isFullSupply(a.orderableId, programId)).map((a) => this.newLine(facilityId, programId, a));
     const requisition: Requisition = {
       id: newId(), facilityId, programId, periodId: period.id, emergency, reportOnly: false, status: 'INITIATED', createdDate: now, modifiedDate: now,
       supervisoryNodeId: null, supplyingFacilityId: null, templateId: this.store.seed.template.id, draftStatusMessage: null,
@@ -169,6 +157,39 @@ export class RequisitionService {
     this.store.requisitions.set(requisition.id, requisition);
     this.completeIdempotencyKey(key, requisition.id);
     return { requisition, idempotencyKey: key };
+  }
+
+  private isFullSupply(orderableId: string, programId: string): boolean {
+    return !!this.store.orderable(orderableId)?.programs.some((p) => p.programId === programId && p.fullSupply);
+  }
+
+  private newLine(facilityId: string, programId: string, a: FacilityTypeApprovedProduct): RequisitionLineItem {
+    const orderable = this.store.orderable(a.orderableId)!;
+    // stock-based template: stock on hand comes from the facility's stock cards at initiation
+    const cards = [...this.store.stockCards.values()].filter((c) => c.facilityId === facilityId && c.programId === programId && c.orderableId === a.orderableId);
+    const soh = cards.length ? cards.reduce((sum, c) => sum + currentSoh(c), 0) : null;
+    return {
+      id: newId(), orderableId: orderable.id, orderableVersion: orderable.versionNumber, approvedProductId: a.id, approvedProductVersion: a.versionNumber,
+      beginningBalance: null, totalReceivedQuantity: null, totalLossesAndAdjustments: null, stockOnHand: soh, totalConsumedQuantity: null,
+      requestedQuantity: null, requestedQuantityExplanation: null, remarks: null, approvedQuantity: null, totalStockoutDays: 0,
+      calculatedOrderQuantity: null, skipped: false, pricePerPack: orderable.programs.find((p) => p.programId === programId)?.pricePerPack ?? null,
+      maxPeriodsOfStock: a.maxPeriodsOfStock,
+    };
+  }
+
+  private availableProducts(r: Requisition): FacilityTypeApprovedProduct[] {
+    return r.availableApprovedProductIds.map((id) => this.store.seed.approvedProducts.find((a) => a.id === id)!);
+  }
+
+  /**
+   * A PUT line the requisition does not have becomes a new line (Requisition.updateReqLines keeps
+   * lines whose id it does not know as new ones) when its product is one of the requisition's
+   * available products; anything else names a product that cannot be on this requisition.
+   */
+  private addedLine(r: Requisition, orderableId: string | undefined): RequisitionLineItem | LocalizedMessage {
+    const approved = orderableId ? this.availableProducts(r).find((a) => a.orderableId === orderableId) : undefined;
+    if (!approved) return localized(`${E}.validation.referencedObjectDoesNotExist`, 'The {0} with ID {1} does not exist.', 'orderable', String(orderableId));
+    return this.newLine(r.facilityId, r.programId, approved);
   }
 
   private rightForUpdate(status: RequisitionStatus): string {
@@ -194,10 +215,19 @@ export class RequisitionService {
     const errors: Record<string, LocalizedMessage> = {};
     const inApproval = r.status === 'AUTHORIZED' || r.status === 'IN_APPROVAL';
     const pending: Array<[RequisitionLineItem, LineUpdate]> = [];
+    const added: RequisitionLineItem[] = [];
     for (const update of body.requisitionLineItems ?? []) {
       const orderableId = update.orderable?.id ?? update.orderableId;
-      const line = r.lineItems.find((l) => l.orderableId === orderableId);
-      if (!line) continue;
+      let line = r.lineItems.find((l) => l.orderableId === orderableId) ?? added.find((l) => l.orderableId === orderableId);
+      if (!line) {
+        const fresh = this.addedLine(r, orderableId);
+        if (!('orderableId' in fresh)) {
+          errors.requisitionLineItems = fresh;
+          continue;
+        }
+        added.push(fresh);
+        line = fresh;
+      }
       for (const field of ['requestedQuantity', 'approvedQuantity', 'totalStockoutDays'] as const) {
         const v = update[field];
         if (v !== undefined && v !== null && (typeof v !== 'number' || v < 0)) errors.requisitionLineItems = localized(`${E}.validation.mustBeNonNegative`, '{0} must be a non-negative value.', field);
@@ -208,6 +238,12 @@ export class RequisitionService {
       pending.push([line, update]);
     }
     if (Object.keys(errors).length) throw fieldErrors(errors);
+    // the body's lines replace the requisition's (updateReqLines): a line left out is removed
+    if (Array.isArray(body.requisitionLineItems)) {
+      const kept = new Set(pending.map(([line]) => line));
+      r.lineItems = r.lineItems.filter((l) => kept.has(l));
+    }
+    r.lineItems.push(...added);
     for (const [line, u] of pending) {
       // invariants (ids, orderables, calculated columns) are ignored; only user-input columns change
       if (!inApproval) {
@@ -460,7 +496,8 @@ export class RequisitionService {
 
   /** RequisitionDto (v1): facility, program, period and orderables embedded. */
   toV1(r: Requisition) {
-    const available = r.availableApprovedProductIds.map((id) => this.store.seed.approvedProducts.find((a) => a.id === id)!).map((a) => this.store.orderable(a.orderableId)!);
+    const available = this.availableProducts(r).map((a) => this.store.orderable(a.orderableId)!);
+    const fullSupply = available.filter((o) => this.isFullSupply(o.id, r.programId));
     return {
       ...this.common(r),
       facility: this.dto.embeddedFacility(r.facilityId, 'requisition'),
@@ -472,8 +509,8 @@ export class RequisitionService {
         approvedProduct: { id: l.approvedProductId, versionNumber: l.approvedProductVersion },
         ...this.lineValues(l),
       })),
-      availableFullSupplyProducts: available.map((o) => this.dto.orderable(o)),
-      availableNonFullSupplyProducts: [],
+      availableFullSupplyProducts: fullSupply.map((o) => this.dto.orderable(o)),
+      availableNonFullSupplyProducts: available.filter((o) => !fullSupply.includes(o)).map((o) => this.dto.orderable(o)),
     };
   }
 

@@ -49,9 +49,14 @@ if (!fixturesPresent) {
     t.equal(initiate.body, undefined, 'initiate has no body');
     t.match(initiate.idempotencyKey, /^[0-9a-f-]{36}$/, 'Idempotency-Key is a UUID');
 
+    // an emergency order: the PUT adds new lines to a requisition that started without any
+    await h.orders.submit(order(h, 'LK-HC-101', [line(h, 'EM-ORS', 40)], { priority: 'urgent' }), new MemoryJournal());
+
     const puts = h.calls.filter((c) => c.method === 'PUT' && /^\/api\/requisitions\/[^/]+$/.test(c.path));
-    t.equal(puts.length, 1);
+    t.equal(puts.length, 2);
     check(t, 'requisition', 'requisitionDto.json', puts[0].body, 'PUT /api/requisitions/{id}');
+    check(t, 'requisition', 'requisitionDto.json', puts[1].body, 'PUT /api/requisitions/{id} adding lines to an emergency requisition');
+    t.equal((puts[1].body as RequisitionDto).requisitionLineItems!.length, 1, 'the emergency PUT carries the ordered line');
     const posts = h.calls.filter((c) => c.method === 'POST' && c.body !== undefined);
     t.same(posts.map((c) => c.path), ['/api/orders/requisitionLess'], 'the only other body the order flow sends');
     check(t, 'fulfillment', 'orderDto.json', posts[0].body, 'POST /api/orders/requisitionLess', (e) => e.keyword === 'required' && REFERENCES.test(e.instancePath));

@@ -200,6 +200,9 @@ t.test('priority urgent → emergency requisition; order.period picks the period
   const urgent = await h.orders.submit(order(h, 'LK-HC-101', [line(h, 'EM-ORS', 100)], { priority: 'stat' }), new MemoryJournal());
   const r = h.sb.state.store.requisitions.get(urgent.ids.requisition)!;
   t.ok(r.emergency);
+  t.same(r.lineItems.map((l) => [h.sb.state.store.orderable(l.orderableId)!.productCode, l.requestedQuantity, l.skipped]), [['EM-ORS', 100, false]],
+    'OpenLMIS starts an emergency requisition empty: the ordered product was added as its only line');
+  t.equal(r.status, 'SUBMITTED');
   t.equal((await h.orders.get(r.id))!.priority, 'urgent', 'OpenLMIS keeps a boolean: stat reads back as urgent');
 
   const periods = await h.client.call<any[]>({ method: 'GET', path: '/api/requisitions/periodsForInitiate', query: { programId: h.seed.programs.FP01, facilityId: h.seed.facilities['LK-HC-102'], emergency: false } });

@@ -69,13 +69,32 @@ t.test('the fill body sends everything back, sets the ordered lines and the orde
   t.equal(r.requisitionLineItems![0].requestedQuantity, null, 'the input is not mutated');
   const emergency = buildFillBody(requisition({ emergency: true }), wanted, ORDER);
   t.same([emergency.requisitionLineItems![1].skipped, emergency.requisitionLineItems![1].requestedQuantity], [true, null], 'an emergency requisition skips them');
-  t.throws(() => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER), /product X9 is not on requisition/);
+  t.throws(() => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER), /product X9 cannot be ordered on requisition .* \(not a product of program PRG001 approved for facility HC01/);
   t.notOk(isFilled(r, wanted, ORDER));
   t.ok(isFilled(body, wanted, ORDER));
   t.notOk(isFilled(body, [{ ...wanted[0], requestedQuantity: 841 }], ORDER));
   t.doesNotThrow(() => assertSameOrder(r, ORDER), 'no order number yet');
   t.doesNotThrow(() => assertSameOrder(body, ORDER));
   t.throws(() => assertSameOrder(body, { ...ORDER, value: 'ORD-2' }), ConflictError, 'another order already holds it');
+});
+
+t.test('products not yet on the requisition are added as new lines when OpenLMIS lists them as available', async (t) => {
+  const o3 = { id: 'o3', productCode: 'C300', fullProductName: 'Ors', meta: { versionNumber: 2 } };
+  const o4 = { id: 'o4', productCode: 'C400' };
+  // an emergency requisition starts with no lines; its products are the available full-supply ones
+  const emergency = requisition({ emergency: true, requisitionLineItems: [], availableFullSupplyProducts: [o3], availableNonFullSupplyProducts: [] });
+  const ordered: RequestedLine[] = [{ orderableId: 'o3', productCode: 'C300', requestedQuantity: 12, explanation: 'urgent', where: 'Order.lines[0].product' }];
+  const body = buildFillBody(emergency, ordered, ORDER);
+  t.equal(body.requisitionLineItems!.length, 1);
+  const added = body.requisitionLineItems![0];
+  t.same({ ...added, id: undefined }, { id: undefined, orderable: o3, skipped: false, requestedQuantity: 12, requestedQuantityExplanation: 'urgent', approvedQuantity: null, remarks: null }, 'the whole orderable as OpenLMIS listed it');
+  t.match(added.id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID, as the line schema requires');
+  t.equal(buildFillBody(emergency, ordered, ORDER).requisitionLineItems![0].id, added.id, 'the same PUT body on a retry');
+  t.ok(isFilled(body, ordered, ORDER), 'read back after the PUT, the line is found by its product');
+  // a regular requisition can take a non-full-supply product beside its pre-filled lines
+  const regular = buildFillBody(requisition({ availableNonFullSupplyProducts: [o4] }), [...wanted, { ...ordered[0], orderableId: 'o4', productCode: 'C400' }], ORDER);
+  t.same(regular.requisitionLineItems!.map((l) => [l.orderable.id, l.requestedQuantity]), [['o1', 840], ['o2', null], ['o4', 12]]);
+  t.throws(() => buildFillBody(emergency, [{ ...ordered[0], orderableId: 'o4', productCode: 'C400' }], ORDER), BusinessRuleError, 'not available to this requisition: a 422 naming the product');
 });
 
 t.test('decode: v1 embedded, v2 with lookups, only requested lines', async (t) => {

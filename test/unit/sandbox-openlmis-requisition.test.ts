@@ -106,3 +106,34 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
     t.equal(res.body.messageKey, 'requisition.error.approve.errorPeriodEndDateWrong');
   });
 });
+
+t.test('an emergency requisition starts empty; a PUT adds available products and drops lines it leaves out', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.sb.close());
+  const admin = await h.login();
+  const facility = h.seed.facilities['LK-HC-101'];
+  const program = h.seed.programs.EM01;
+  const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=true`, admin);
+  const created = await h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${periods.body[0].id}&emergency=true`, admin);
+  t.equal(created.status, 201);
+  const req = created.body;
+  t.same(req.requisitionLineItems, [], 'no lines at initiation (Requisition.initiate fills regular requisitions only)');
+  t.ok(req.availableFullSupplyProducts.length >= 2, 'the products that may be added are listed');
+  const [first, second] = req.availableFullSupplyProducts;
+
+  const unknown = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: [{ orderable: { id: '00000000-0000-4000-8000-000000000000' }, requestedQuantity: 5 }] });
+  t.equal(unknown.status, 400, 'a product the requisition cannot hold');
+  t.equal(unknown.body.requisitionLineItems.messageKey, 'requisition.error.validation.referencedObjectDoesNotExist');
+  t.same((await h.call('GET', `/api/requisitions/${req.id}`, admin)).body.requisitionLineItems, [], 'the failed PUT changed nothing');
+
+  const lines = [first, second].map((orderable, i) => ({ orderable, requestedQuantity: 10 * (i + 1), requestedQuantityExplanation: 'outbreak' }));
+  const added = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: lines });
+  t.equal(added.status, 200);
+  t.same(added.body.requisitionLineItems.map((l: any) => [l.orderable.id, l.requestedQuantity]), [[first.id, 10], [second.id, 20]]);
+  t.ok(added.body.requisitionLineItems.every((l: any) => typeof l.id === 'string'), 'the server gives new lines their ids');
+
+  const dropped = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...added.body, requisitionLineItems: added.body.requisitionLineItems.slice(0, 1) });
+  t.same(dropped.body.requisitionLineItems.map((l: any) => l.orderable.id), [first.id], 'the body\'s lines replace the requisition\'s');
+  const submitted = await h.call('POST', `/api/requisitions/${req.id}/submit`, admin);
+  t.equal(submitted.body.status, 'SUBMITTED', 'an emergency requisition is submitted before its period ends');
+});

@@ -59,6 +59,13 @@ export interface RequisitionDto {
   supplyingFacility?: string | RefDto | null;
   extraData?: ({ fhirOrderNumber?: FhirOrderNumberExtra | null } & Record<string, unknown>) | null;
   requisitionLineItems?: RequisitionLineDto[] | null;
+  /**
+   * Products that may be added as new lines: an emergency requisition starts with no lines at all
+   * (Requisition.initiate only builds lines for regular ones), and non-full-supply products are
+   * never pre-filled.
+   */
+  availableFullSupplyProducts?: OrderableDto[] | null;
+  availableNonFullSupplyProducts?: OrderableDto[] | null;
   [field: string]: unknown;
 }
 

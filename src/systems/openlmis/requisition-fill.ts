@@ -1,5 +1,6 @@
 import { BusinessRuleError, ConflictError, sameIdentifier, type Identifier } from '../../domain/index.js';
-import type { RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
+import { stableUuid } from '../../domain/ids.js';
+import type { OrderableDto, RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
 import { REQUISITION_SYSTEM } from './identifiers.js';
 
@@ -28,15 +29,40 @@ function lineFor(requisition: RequisitionDto, orderableId: string): RequisitionL
   return (requisition.requisitionLineItems ?? []).find((l) => l.orderable?.id === orderableId);
 }
 
-/** Every ordered product must be a line of the requisition (full-supply products of the program for this facility type). */
+function addableProduct(requisition: RequisitionDto, orderableId: string): OrderableDto | undefined {
+  return [...(requisition.availableFullSupplyProducts ?? []), ...(requisition.availableNonFullSupplyProducts ?? [])].find((o) => o?.id === orderableId);
+}
+
+/**
+ * Every ordered product must be a line of the requisition already, or one OpenLMIS lets us add
+ * (the requisition's available products for this facility type and program).
+ */
 export function assertLinesOnRequisition(requisition: RequisitionDto, lines: RequestedLine[]): void {
-  const missing = lines.filter((l) => !lineFor(requisition, l.orderableId));
+  const missing = lines.filter((l) => !lineFor(requisition, l.orderableId) && !addableProduct(requisition, l.orderableId));
   if (missing.length) {
     throw new BusinessRuleError(
-      `product ${missing.map((l) => l.productCode).join(', ')} is not on requisition ${requisition.id} (not a full-supply product of program ${requisition.program?.code ?? '?'} approved for facility ${requisition.facility?.code ?? '?'})`,
+      `product ${missing.map((l) => l.productCode).join(', ')} cannot be ordered on requisition ${requisition.id} (not a product of program ${requisition.program?.code ?? '?'} approved for facility ${requisition.facility?.code ?? '?'})`,
       missing.map((l) => l.where),
     );
   }
+}
+
+/**
+ * A new line for a product the requisition does not list yet. OpenLMIS adds a line whose id it
+ * does not know (Requisition.updateReqLines); the id is a stable UUID so the schema's required id
+ * is there and a re-sent PUT is identical. A resumed fill finds the line by orderable instead.
+ */
+function newLine(requisition: RequisitionDto, orderable: OrderableDto, wanted: RequestedLine): RequisitionLineDto {
+  return {
+    id: stableUuid('openlmis-requisition-line', requisition.id, orderable.id),
+    orderable,
+    skipped: false,
+    requestedQuantity: wanted.requestedQuantity,
+    requestedQuantityExplanation: wanted.explanation,
+    // required by the line schema; approval fills approvedQuantity, a reviewer the remarks
+    approvedQuantity: null,
+    remarks: null,
+  };
 }
 
 /**
@@ -54,6 +80,7 @@ export function assertSameOrder(requisition: Pick<RequisitionDto, 'id' | 'extraD
 export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): RequisitionDto {
   assertLinesOnRequisition(requisition, lines);
   const byOrderable = new Map(lines.map((l) => [l.orderableId, l]));
+  const added = lines.filter((l) => !lineFor(requisition, l.orderableId)).map((l) => newLine(requisition, addableProduct(requisition, l.orderableId)!, l));
   return {
     ...requisition,
     extraData: { ...(requisition.extraData ?? {}), fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value } },
@@ -64,7 +91,7 @@ export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[
       // a requested quantity on every line it keeps, so the lines nobody ordered are skipped.
       if (!wanted) return requisition.emergency ? { ...line, skipped: true, requestedQuantity: null, requestedQuantityExplanation: null } : line;
       return { ...line, skipped: false, requestedQuantity: wanted.requestedQuantity, requestedQuantityExplanation: wanted.explanation };
-    }),
+    }).concat(added),
   };
 }
 
