@@ -8,6 +8,10 @@ import { MIGRATION_REASON_IDS } from './seed.js';
 import type { SandboxStore } from './state.js';
 import { processStockEvent } from './stock.js';
 
+function extraDataOf(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+}
+
 /**
  * openlmis-fulfillment (reference §3.2–3.3): orders from released requisitions (or requisition-less),
  * local fulfilment through shipments, proofs of delivery confirmed by PUT with status CONFIRMED.
@@ -100,7 +104,8 @@ export class FulfillmentService {
       id: newId(), externalId: null, emergency: false, facilityId: requesting, requestingFacilityId: requesting, receivingFacilityId: receiving!,
       supplyingFacilityId: supplying, processingPeriodId: ref(body.processingPeriod) ?? null, programId, createdDate: now, createdById: userId,
       orderCode: `ORDER-${newId()}R`, status: 'CREATING', quotedCost: 0, lineItems: orderLines, requisitionLess: true, statusChanges: [],
-      lastUpdaterId: userId, lastUpdatedDate: now, extraData: {},
+      // OrderDto carries extraData (reference §3.2), kept as the client sent it
+      lastUpdaterId: userId, lastUpdatedDate: now, extraData: extraDataOf(body.extraData),
     };
     this.store.orders.set(order.id, order);
     return order;

@@ -238,6 +238,30 @@ t.test('no requisition period → a requisition-less order in packs, sent to the
   t.same(partialPack.issues[0].expression, ['Order.lines[0].quantity']);
 });
 
+t.test('a crash right after the requisition-less create resumes to its own draft; a look-alike order gets its own', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const supplier = { identifier: h.facility('LK-WH-301').identifier };
+  const lines = () => [line(h, 'EM-ORS', 3, 'pack')];
+  const a: Order = order(h, 'LK-WH-302', lines(), { supplier });
+  const b: Order = { ...order(h, 'LK-WH-302', lines(), { supplier }), orderNumber: { ...a.orderNumber, value: `${a.orderNumber.value}-B` } };
+  const journalA = new MemoryJournal();
+  h.crashAfter('POST', /^\/api\/orders\/requisitionLess$/);
+  t.match((await failure(h.orders.submit(a, journalA))).message, 'crash');
+  t.notOk(journalA.steps.has('create-order'), 'the journal never heard of the create');
+  t.equal(h.sb.state.store.orders.size, 1, 'but OpenLMIS has the draft');
+
+  // another order with the very same lines, while A's draft is still unsent
+  const resultB = await h.orders.submit(b, new MemoryJournal());
+  t.equal(h.sb.state.store.orders.size, 2, 'B did not take A\'s draft for its own');
+  const resultA = await h.orders.submit(a, journalA);
+  t.equal(h.sb.state.store.orders.size, 2, 'A resumed to its draft instead of creating a second one');
+  t.not(resultA.ids.order, resultB.ids.order);
+  t.same([resultA, resultB].map((r) => h.sb.state.store.orders.get(r.ids.order)!.status), ['ORDERED', 'ORDERED']);
+  t.same((await h.orders.get(resultA.ids.order))!.orderNumber, a.orderNumber, 'read back with the client\'s order number');
+  t.same((await h.orders.get(resultB.ids.order))!.orderNumber, b.orderNumber);
+});
+
 t.test('createOpenLmisConnector wires the order and delivery capabilities', async (t) => {
   const h = await startFlowHarness();
   t.teardown(h.close);

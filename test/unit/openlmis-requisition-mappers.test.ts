@@ -5,7 +5,7 @@ import { decodeRequisition, orderNumberOf } from '../../src/systems/openlmis/req
 import type { RequisitionDto } from '../../src/systems/openlmis/requisition-dto.js';
 import { assertSameOrder, buildFillBody, isFilled, type RequestedLine } from '../../src/systems/openlmis/requisition-fill.js';
 import { idempotencyUuid } from '../../src/systems/openlmis/requisition-initiate.js';
-import { buildRequisitionLessBody, decodeRequisitionLessOrder, sameOrderLines } from '../../src/systems/openlmis/requisition-less.js';
+import { buildRequisitionLessBody, decodeRequisitionLessOrder, isOwnDraft, sameOrderLines } from '../../src/systems/openlmis/requisition-less.js';
 import { choosePeriod } from '../../src/systems/openlmis/requisition-period.js';
 import {
   awaitsSubmit, isEmergency, isSubmittedOrBeyond, orderStatusOfRequisition, podStatusesFor, priorityOf, requisitionStatusesFor,
@@ -130,4 +130,9 @@ t.test('idempotency keys are UUIDs; requisition-less bodies and decode', async (
   t.same([o.orderNumber, o.status, o.lines[0].quantity], [ORDER, 'active', { value: 6, unit: 'pack' }]);
   t.ok(sameOrderLines(dto, lines));
   t.notOk(sameOrderLines(dto, [{ ...lines[0], orderedQuantity: 7 }]));
+  t.ok(isOwnDraft(dto, ORDER, lines), 'our order number');
+  t.notOk(isOwnDraft(dto, { ...ORDER, value: 'ORD-2' }, lines), 'the same lines under another order number are not ours');
+  const bare = { ...dto, extraData: null };
+  t.ok(isOwnDraft(bare, ORDER, lines), 'a server that drops extraData: our lines are all there is to go on');
+  t.notOk(isOwnDraft(bare, ORDER, [{ ...lines[0], orderedQuantity: 7 }]));
 });

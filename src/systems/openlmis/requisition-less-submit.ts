@@ -2,7 +2,7 @@ import { BusinessRuleError, isTransient, type Order } from '../../domain/index.j
 import type { StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS } from './errors.js';
-import { buildRequisitionLessBody, sameOrderLines, type RequisitionLessLine } from './requisition-less.js';
+import { buildRequisitionLessBody, isOwnDraft, type RequisitionLessLine } from './requisition-less.js';
 import type { ResolvedOrder } from './requisition-resolve.js';
 import { orderStatusOfFulfillmentOrder } from './requisition-status.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
@@ -10,8 +10,9 @@ import { toUnit } from './units.js';
 
 /**
  * The requisition-less path (see requisition-less.ts for when it applies): create the draft order
- * (packs), then send it. OpenLMIS has no Idempotency-Key here, so after a lost answer the draft
- * is looked up among the facility's unsent requisition-less orders by its exact lines.
+ * (packs), then send it. OpenLMIS has no Idempotency-Key here, and a crash can fall between its
+ * answer and the journal's record, so the create step first looks for its own draft among the
+ * facility's unsent requisition-less orders (a draft stays CREATING until the send step).
  */
 function packLines(order: Order, r: ResolvedOrder): RequisitionLessLine[] {
   return r.lines.map((l) => ({
@@ -20,25 +21,27 @@ function packLines(order: Order, r: ResolvedOrder): RequisitionLessLine[] {
   }));
 }
 
-async function findDraft(client: LmisClient, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string | undefined> {
+async function findOwnDraft(client: LmisClient, order: Order, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string | undefined> {
   const drafts = await client.all<FulfillmentOrderDto>({
     path: '/api/orders',
     query: { requestingFacilityId: r.facilityId, supplyingFacilityId: supplierId, programId: r.program.id, status: 'CREATING', requisitionless: true },
   });
   for (const d of drafts) {
     const full = await client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${d.id}` });
-    if (sameOrderLines(full, lines)) return full.id;
+    if (isOwnDraft(full, order.orderNumber, lines)) return full.id;
   }
   return undefined;
 }
 
 async function createDraft(client: LmisClient, order: Order, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string> {
+  const existing = await findOwnDraft(client, order, r, supplierId, lines);
+  if (existing) return existing;
   const body = buildRequisitionLessBody({ facilityId: r.facilityId, supplierId, programId: r.program.id, lines, orderNumber: order.orderNumber });
   try {
     return (await client.call<FulfillmentOrderDto>({ method: 'POST', path: '/api/orders/requisitionLess', body, retry: false })).id;
   } catch (err) {
     if (!isTransient(err)) throw err;
-    const found = await findDraft(client, r, supplierId, lines);
+    const found = await findOwnDraft(client, order, r, supplierId, lines);
     if (found) return found;
     throw err;
   }

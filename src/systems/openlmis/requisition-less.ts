@@ -1,4 +1,4 @@
-import type { Identifier, Order } from '../../domain/index.js';
+import { sameIdentifier, type Identifier, type Order } from '../../domain/index.js';
 import { NS } from '../../fhir/conventions.js';
 import type { ProductMap } from './api.js';
 import { LMIS_SYSTEM, orderLineId } from './identifiers.js';
@@ -81,9 +81,20 @@ export function decodeRequisitionLessOrder(dto: FulfillmentOrderDto, products: P
   };
 }
 
-/** Whether a draft order on the server is the one we created (after a lost answer): same lines, same quantities. */
+/** Same lines, same pack quantities. */
 export function sameOrderLines(dto: FulfillmentOrderDto, lines: RequisitionLessLine[]): boolean {
   const mine = new Map(lines.map((l) => [l.orderable.id, l.orderedQuantity]));
   const theirs = dto.orderLineItems ?? [];
   return theirs.length === mine.size && theirs.every((l) => mine.get(l.orderable.id) === l.orderedQuantity);
+}
+
+/**
+ * Whether a draft on the server is the one this order created: it carries our order number, or
+ * (on a server that does not keep order extraData) no order number and exactly our lines. A draft
+ * holding another client's order number is never ours, however alike its lines.
+ */
+export function isOwnDraft(dto: FulfillmentOrderDto, orderNumber: Identifier, lines: RequisitionLessLine[]): boolean {
+  const stored = orderNumberOfOrder(dto);
+  if (stored.system !== FULFILLMENT_ORDER_SYSTEM) return sameIdentifier(stored, orderNumber);
+  return sameOrderLines(dto, lines);
 }
