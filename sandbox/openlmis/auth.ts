@@ -29,7 +29,7 @@ export class TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
   private offsetMs = 0;
 
-  constructor(private readonly seed: SeedData, public ttlSeconds: number) {
+  constructor(seed: SeedData, public ttlSeconds: number) {
     for (const key of seed.apiKeys) this.tokens.set(key.token, { kind: 'apikey', token: key.token, clientId: key.clientId, expiresAt: null });
   }
 

@@ -41,8 +41,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     const searchers = this.connectors.filter((c) => this.spec.search(c));
     if (!searchers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
     const pages = await Promise.all(searchers.map(async (c) => {
-      // With several systems the FHIR layer pages the merged list, so each must return every match.
-      const page = await this.spec.search(c)!(searchers.length > 1 ? { ...criteria, count: undefined, offset: undefined } : criteria);
+      // every system returns every match: the FHIR layer sorts and pages the merged list
+      const page = await this.spec.search(c)!(criteria);
       await this.remember(c.system, page.items);
       return page;
     }));

@@ -3,7 +3,7 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../systems/connector.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
-  CROSSWALK_COLUMNS, auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
+  auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
   json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {

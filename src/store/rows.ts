@@ -62,7 +62,7 @@ export function crosswalkFromRow(r: Row): CrosswalkRow {
 }
 
 /** Column values of a crosswalk row in the order of CROSSWALK_COLUMNS. */
-export const CROSSWALK_COLUMNS = [
+const CROSSWALK_COLUMNS = [
   'system', 'system_id', 'registry_id', 'state', 'zone', 'score', 'reasons', 'suggestions',
   'decided_by', 'decided_at', 'comment', 'input_hash',
 ] as const;

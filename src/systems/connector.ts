@@ -20,17 +20,13 @@ export interface SearchCriteria {
   type?: string;
   item?: { system?: string; code: string };
   supplier?: string;
-  /** Paging hints; a service that ignores them returns every match and the FHIR layer pages. */
-  count?: number;
-  offset?: number;
 }
 
 export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 
+/** Every match of a search; the FHIR layer filters at the edge, sorts and pages. */
 export interface Page<T> {
   items: T[];
-  /** Set when the service applied count/offset itself; `items` is then one page of `total`. */
-  total?: number;
 }
 
 /**

@@ -51,9 +51,7 @@ t.test('search: exact identifier, name, partOf, status, type, paging', async (t)
   t.same(codes(await cap.search({ partOf: zoneId('LKL-S-CHL') })).filter((c) => !c.startsWith('LK-HP')), ['LK-HC-105', 'LKL-S-CHL-TWN'], 'facilities and child zones');
   t.same(codes(await cap.search({ status: 'inactive' })), ['LK-HC-105']);
   t.same(codes(await cap.search({ type: 'warehouse' })), ['LK-WH-301', 'LK-WH-302']);
-  const page = await cap.search({ type: 'health_center', count: 5, offset: 5 });
-  t.equal(page.items.length, 5);
-  t.equal(page.total, Object.keys(h.seed.facilities).filter((c) => c.startsWith('LK-HC') || c.startsWith('LK-HP')).length);
+  t.equal((await cap.search({ type: 'health_center' })).items.length, Object.keys(h.seed.facilities).filter((c) => c.startsWith('LK-HC') || c.startsWith('LK-HP')).length, 'every match: the FHIR layer pages');
   t.same((await cap.search({ ids: [h.seed.facilities['LK-WH-301'], zoneId('LKL')] })).items.map((f) => f.kind), ['facility', 'area']);
 });
 

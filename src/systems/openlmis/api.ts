@@ -117,6 +117,8 @@ export interface ReferenceData {
   facilityByCode(code: string): Promise<LmisFacilityRef | undefined>;
   programByCode(code: string): Promise<LmisProgram | undefined>;
   programById(id: string): Promise<LmisProgram | undefined>;
+  /** The programs a facility actively supports (its full FacilityDto; list answers omit them). */
+  activePrograms(facilityId: string): Promise<LmisProgram[]>;
   orderableByCode(productCode: string): Promise<LmisOrderable | undefined>;
   /** A given version, or the latest when versionNumber is absent. */
   orderableById(id: string, versionNumber?: number): Promise<LmisOrderable | undefined>;

@@ -1,10 +1,11 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
-import type { FacilityCapability, Page, SearchCriteria, StepJournal, WriteResult } from '../connector.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient } from './api.js';
 import { decodeFacility, decodeZone, encodeFacility, facilityCodeOf, type FacilityWriteRefs } from './facility-codec.js';
 import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from './identifiers.js';
 import type { LmisReferenceData } from './reference-data.js';
+import { getOrAbsent } from './lookup.js';
 
 /**
  * Locations served from OpenLMIS: facilities and geographic zones (as area Locations) read live,
@@ -35,7 +36,7 @@ function matches(f: Facility, c: SearchCriteria): boolean {
 
 export function createFacilityCapability(client: LmisClient, refs: LmisReferenceData): FacilityCapability {
   // reference data reads accept the API key; writes need the user (FACILITIES_MANAGE)
-  const read = (path: string) => client.call<Json | undefined>({ method: 'GET', path, token: 'service', accept: [404, 400] });
+  const read = (path: string) => getOrAbsent<Json>(client, { path, token: 'service' }, [404, 400]);
   const found = (body: Json | undefined) => (body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined);
 
   const facilitiesWhere = async (query: Record<string, string | undefined>): Promise<Facility[]> =>
@@ -92,10 +93,7 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
   return {
     get,
     async search(criteria) {
-      const all = (await candidates(criteria)).filter((f) => matches(f, criteria));
-      const offset = criteria.offset ?? 0;
-      const page: Page<Facility> = criteria.count === undefined && !offset ? { items: all } : { items: all.slice(offset, offset + (criteria.count ?? all.length)), total: all.length };
-      return page;
+      return { items: (await candidates(criteria)).filter((f) => matches(f, criteria)) };
     },
     async listAll() {
       const [facilities, zones] = await Promise.all([facilitiesWhere({}), allZones()]);

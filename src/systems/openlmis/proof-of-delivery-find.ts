@@ -2,8 +2,9 @@ import { BusinessRuleError, type Delivery, type Identifier } from '../../domain/
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { isUuid, PROOF_OF_DELIVERY_SYSTEM, REQUISITION_SYSTEM } from './identifiers.js';
 import { SHIPMENT_SYSTEM } from './proof-of-delivery-decode.js';
-import { podOfShipment, readPod, shipmentsOf } from './proof-of-delivery-load.js';
-import { searchDeliveries } from './proof-of-delivery-read.js';
+import { readPod } from './fulfillment-reads.js';
+import { podOfShipment, shipmentsOf } from './proof-of-delivery-load.js';
+import { deliveriesOf } from './proof-of-delivery-read.js';
 import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js';
@@ -44,10 +45,10 @@ async function podsOfOrderNumber(client: LmisClient, orderNumber: Identifier, fa
   return pods;
 }
 
+/** Line ids are hashes of the order number and product, so they are matched on the decoded deliveries (whose PODs are already read). */
 async function podsOfLineIds(deps: OpenLmisDeps, lineIds: string[], facilityId: string): Promise<ProofOfDeliveryDto[]> {
-  const { items } = await searchDeliveries(deps, { facility: facilityId });
-  const ids = items.filter((d) => d.basedOn?.lineIds?.some((l) => lineIds.includes(l))).map((d) => d.id!);
-  return (await Promise.all(ids.map((id) => readPod(deps.client, id)))).filter((p): p is ProofOfDeliveryDto => !!p);
+  const deliveries = await deliveriesOf(deps, facilityId);
+  return deliveries.filter(({ delivery }) => delivery.basedOn?.lineIds?.some((l) => lineIds.includes(l))).flatMap(({ src }) => (src.pod ? [src.pod] : []));
 }
 
 /** Several PODs for one order: the one still open is meant (a confirmed one is only a retry target when it is the only one). */

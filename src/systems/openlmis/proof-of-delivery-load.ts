@@ -6,19 +6,12 @@ import { orderNumberOf } from './requisition-decode.js';
 import { orderNumberOfOrder } from './requisition-less.js';
 import { readRequisition } from './requisition-lookup.js';
 import type { FulfillmentOrderDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
+import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
 
 /**
  * Loading what one Delivery is made of (order → shipment → POD, plus the requisition for the
  * order number) and the reference data its lines need (products, lots, reason names).
  */
-async function getOr404<T>(client: LmisClient, path: string): Promise<T | undefined> {
-  const res = await client.send<T>({ method: 'GET', path, accept: [404] });
-  return res.status === 404 ? undefined : res.body;
-}
-
-export const readPod = (client: LmisClient, id: string) => getOr404<ProofOfDeliveryDto>(client, `/api/proofsOfDelivery/${id}`);
-export const readShipment = (client: LmisClient, id: string) => getOr404<ShipmentDto>(client, `/api/shipments/${id}`);
-export const readOrder = (client: LmisClient, id: string) => client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}` });
 
 export function shipmentsOf(client: LmisClient, orderId: string): Promise<ShipmentDto[]> {
   return client.all<ShipmentDto>({ path: '/api/shipments', query: { orderId } });

@@ -55,6 +55,14 @@ function matchesIdentifier(d: Delivery, identifier: SearchCriteria['identifier']
   return !identifier || (d.identifier.value === identifier.value && (!identifier.system || d.identifier.system === identifier.system));
 }
 
+/** The shipped deliveries of a facility (optionally narrowed by basedOn), each with the OpenLMIS objects it was read from. */
+export async function deliveriesOf(deps: OpenLmisDeps, facilityId: string | undefined, basedOn?: string): Promise<Array<{ src: DeliverySources; delivery: Delivery }>> {
+  const orders = await candidateOrders(deps, facilityId, basedOn);
+  const sources = (await Promise.all(orders.map((o) => sourcesOfOrder(deps.client, o)))).flat();
+  const decoded = await Promise.all(sources.map(async (src) => ({ src, delivery: await loadDelivery(deps, src) })));
+  return decoded.filter(({ src, delivery }) => matchesBasedOn(delivery, basedOn, src));
+}
+
 export async function searchDeliveries(deps: OpenLmisDeps, criteria: SearchCriteria): Promise<Page<Delivery>> {
   const ids = criteria.ids ?? (criteria.identifier && isUuid(criteria.identifier.value) ? [criteria.identifier.value] : undefined);
   let found: Delivery[];
@@ -62,16 +70,11 @@ export async function searchDeliveries(deps: OpenLmisDeps, criteria: SearchCrite
     found = (await Promise.all(ids.map((id) => getDelivery(deps, id)))).filter((d): d is Delivery => !!d);
   } else {
     const facilityId = await searchFacilityFilter(deps.resolveFacility, criteria.facility, 'destination');
-    if (facilityId === null) return { items: [], total: 0 };
-    const orders = await candidateOrders(deps, facilityId, criteria.basedOn);
-    const sources = (await Promise.all(orders.map((o) => sourcesOfOrder(deps.client, o)))).flat();
-    const decoded = await Promise.all(sources.map(async (src) => ({ src, d: await loadDelivery(deps, src) })));
-    found = decoded.filter(({ src, d }) => matchesBasedOn(d, criteria.basedOn, src)).map(({ d }) => d);
+    if (facilityId === null) return { items: [] };
+    found = (await deliveriesOf(deps, facilityId, criteria.basedOn)).map(({ delivery }) => delivery);
   }
   const items = found
     .filter((d) => (!criteria.status || criteria.status.split(',').includes(d.status)) && matchesIdentifier(d, criteria.identifier))
     .sort((a, b) => (b.occurredAt ?? '').localeCompare(a.occurredAt ?? '') || (a.id ?? '').localeCompare(b.id ?? ''));
-  if (criteria.count === undefined && !criteria.offset) return { items };
-  const offset = criteria.offset ?? 0;
-  return { items: items.slice(offset, criteria.count === undefined ? undefined : offset + criteria.count), total: items.length };
+  return { items };
 }

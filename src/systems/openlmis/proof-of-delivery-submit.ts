@@ -4,7 +4,8 @@ import type { LmisReason, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import { buildConfirmBody, holdsSameConfirmation, matchReceivedLines, type ConfirmMeta, type ReceivedLine } from './proof-of-delivery-confirm.js';
 import { findPodFor } from './proof-of-delivery-find.js';
-import { readOrder, readPod, readShipment, reasonsFor } from './proof-of-delivery-load.js';
+import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
+import { reasonsFor } from './proof-of-delivery-load.js';
 import type { FulfillmentOrderDto, PodLineDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
 import { toUnit } from './units.js';
 
@@ -82,16 +83,17 @@ function metaOf(d: Delivery, order: FulfillmentOrderDto): ConfirmMeta {
   };
 }
 
-async function loadContext(deps: OpenLmisDeps, podId: string): Promise<PodContext> {
-  const pod = await readPod(deps.client, podId);
+/** `known`: the POD this attempt's find step just read; a resumed attempt reads it afresh. */
+async function loadContext(deps: OpenLmisDeps, podId: string, known?: ProofOfDeliveryDto): Promise<PodContext> {
+  const pod = known?.id === podId ? known : await readPod(deps.client, podId);
   if (!pod) throw new BusinessRuleError(`proof of delivery ${podId} no longer exists`, 'Delivery.identifier');
   const shipment = await readShipment(deps.client, pod.shipment.id);
   if (!shipment) throw new BusinessRuleError(`shipment ${pod.shipment.id} of proof of delivery ${podId} no longer exists`, 'Delivery.identifier');
   return { pod, shipment, order: await readOrder(deps.client, shipment.order.id) };
 }
 
-async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string): Promise<string> {
-  const ctx = await loadContext(deps, podId);
+async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<string> {
+  const ctx = await loadContext(deps, podId, known);
   const receiving = (ctx.order.receivingFacility ?? ctx.order.requestingFacility)?.id;
   if (receiving && receiving !== facilityId) {
     throw new BusinessRuleError(`proof of delivery ${podId} is for facility ${ctx.order.receivingFacility?.code ?? receiving}, not for this delivery's destination`, 'Delivery.destination');
@@ -119,7 +121,8 @@ async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityI
 export async function confirmDelivery(deps: OpenLmisDeps, d: Delivery, journal: StepJournal): Promise<WriteResult> {
   if (!d.lines.length) throw new BusinessRuleError('the delivery has no lines', 'Delivery.lines');
   const facility = await deps.resolveFacility(d.destination, 'Delivery.destination');
-  const podId = await journal.run('find-pod', async () => (await findPodFor(deps, d, facility.id)).id);
-  const status = await journal.run('confirm', () => confirm(deps, d, podId, facility.id));
+  let found: ProofOfDeliveryDto | undefined;
+  const podId = await journal.run('find-pod', async () => (found = await findPodFor(deps, d, facility.id)).id);
+  const status = await journal.run('confirm', () => confirm(deps, d, podId, facility.id, found));
   return { system: LMIS, ids: { proofOfDelivery: podId }, status: status === 'CONFIRMED' ? 'completed' : 'in-progress' };
 }

@@ -1,5 +1,6 @@
-import type { LmisClient, LmisFacilityRef, LmisLot, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './api.js';
+import type { LmisClient, LmisFacilityRef, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './api.js';
 import { ExpiringCache } from './expiring-cache.js';
+import { getOrAbsent } from './lookup.js';
 
 /**
  * Cached OpenLMIS reference data (reference §2, §4). Lookups by code are exact: the server's
@@ -84,7 +85,7 @@ function decodeReason(v: Json): LmisReason | undefined {
 export function createReferenceData(client: LmisClient, ttlMs: number | (() => number)): LmisReferenceData {
   const cache = new ExpiringCache(typeof ttlMs === 'function' ? ttlMs : () => ttlMs);
   // reference data reads accept the API key (reference §1), which spares the user token
-  const read = <T>(path: string, query?: Record<string, string | number | undefined>) => client.call<T>({ method: 'GET', path, query, token: 'service', accept: [404] });
+  const read = <T>(path: string, query?: Record<string, string | number | undefined>) => getOrAbsent<T>(client, { path, query, token: 'service' });
   const list = <T>(path: string, query?: Record<string, string | number | undefined>) => client.all<T>({ path, query, token: 'service' });
   const found = (body: Json | undefined) => (body && typeof body === 'object' && str(body.id) ? body : undefined);
 
@@ -103,6 +104,11 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
     programs,
     programByCode: async (code) => (await programs()).find((p) => p.code === code),
     programById: async (id) => (await programs()).find((p) => p.id === id),
+    activePrograms: (facilityId) => cache.get(`activePrograms:${facilityId}`, async () => {
+      const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(facilityId)}`));
+      const codes = new Set(((f?.supportedPrograms ?? []) as Json[]).filter((p) => p.supportActive !== false && str(p.code)).map((p) => p.code as string));
+      return (await programs()).filter((p) => codes.has(p.code));
+    }),
     orderableByCode: (code) => cache.get(`orderableCode:${code}`, async () => {
       const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
       return matches[0] ? decodeOrderable(matches[0]) : undefined;

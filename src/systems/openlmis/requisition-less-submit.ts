@@ -2,6 +2,7 @@ import { BusinessRuleError, isTransient, type Order } from '../../domain/index.j
 import type { StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS } from './errors.js';
+import { readOrder } from './fulfillment-reads.js';
 import { buildRequisitionLessBody, isOwnDraft, type RequisitionLessLine } from './requisition-less.js';
 import type { ResolvedOrder } from './requisition-resolve.js';
 import { orderStatusOfFulfillmentOrder } from './requisition-status.js';
@@ -27,7 +28,7 @@ async function findOwnDraft(client: LmisClient, order: Order, r: ResolvedOrder, 
     query: { requestingFacilityId: r.facilityId, supplyingFacilityId: supplierId, programId: r.program.id, status: 'CREATING', requisitionless: true },
   });
   for (const d of drafts) {
-    const full = await client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${d.id}` });
+    const full = await readOrder(client, d.id);
     if (isOwnDraft(full, order.orderNumber, lines)) return full.id;
   }
   return undefined;
@@ -48,7 +49,7 @@ async function createDraft(client: LmisClient, order: Order, r: ResolvedOrder, s
 }
 
 async function send(client: LmisClient, id: string): Promise<string> {
-  const current = await client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}` });
+  const current = await readOrder(client, id);
   if (current.status !== 'CREATING') return current.status ?? 'ORDERED';
   const sent = await client.call<FulfillmentOrderDto>({ method: 'PUT', path: `/api/orders/${id}/requisitionLess/send`, retry: false });
   return sent.status ?? 'ORDERED';

@@ -2,6 +2,7 @@ import { sameIdentifier, type Identifier } from '../../domain/index.js';
 import type { LmisClient } from './api.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
+import { getOrAbsent } from './lookup.js';
 
 /**
  * Finding requisitions again: the order flow looks before it writes (a retry after a crash or a
@@ -44,7 +45,6 @@ export async function findByOrderNumber(client: LmisClient, q: RequisitionQuery,
 
 /** v1 requisition (orderables embedded), or undefined when it does not exist. */
 export async function readRequisition(client: LmisClient, id: string): Promise<RequisitionDto | undefined> {
-  const res = await client.send<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}`, accept: [404] });
-  return res.status === 404 ? undefined : res.body;
+  return getOrAbsent<RequisitionDto>(client, { path: `/api/requisitions/${id}` });
 }
 

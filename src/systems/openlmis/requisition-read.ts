@@ -9,6 +9,7 @@ import { readRequisition, searchRequisitions, type RequisitionQuery } from './re
 import { requisitionStatusesFor } from './requisition-status.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
 import { searchFacilityFilter } from './facility-resolver.js';
+import { getOrAbsent } from './lookup.js';
 
 /**
  * Reading orders: a requisition id gives the requisition; a requisition-less order is found by its
@@ -19,9 +20,9 @@ export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | 
   if (!isUuid(id)) return undefined;
   const requisition = await readRequisition(deps.client, id);
   if (requisition) return decodeRequisition(requisition, deps.products);
-  const res = await deps.client.send<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
-  if (res.status === 404 || res.body.externalId) return undefined;
-  return decodeRequisitionLessOrder(res.body, deps.products);
+  // an order made from a requisition (externalId) is read as that requisition, never twice
+  const order = await getOrAbsent<FulfillmentOrderDto>(deps.client, { path: `/api/orders/${id}` });
+  return order && !order.externalId ? decodeRequisitionLessOrder(order, deps.products) : undefined;
 }
 
 function matchesDate(createdDate: string | null | undefined, filters: SearchCriteria['date']): boolean {
@@ -74,15 +75,12 @@ export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria)
     return { items: found && (!statuses || statuses.includes(found.status)) ? [found] : [] };
   }
   const facility = await searchFacilityFilter(deps.resolveFacility, criteria.facility, 'facility');
-  if (facility === null) return { items: [], total: 0 };
+  if (facility === null) return { items: [] };
   const query = serverQuery(facility, criteria);
-  if (!query) return { items: [], total: 0 };
+  if (!query) return { items: [] };
   const basics = (await searchRequisitions(deps.client, query))
     .filter((r) => matchesIdentifier(r, criteria.identifier) && matchesDate(r.createdDate, criteria.date))
     .sort((a, b) => (b.createdDate ?? '').localeCompare(a.createdDate ?? '') || a.id.localeCompare(b.id));
-  const offset = criteria.offset ?? 0;
-  const page = criteria.count === undefined ? basics.slice(offset) : basics.slice(offset, offset + criteria.count);
-  const full = await Promise.all(page.map((r) => readRequisition(deps.client, r.id)));
-  const items = full.filter((r): r is RequisitionDto => !!r).map((r) => decodeRequisition(r, deps.products));
-  return criteria.count === undefined && !offset ? { items } : { items, total: basics.length };
+  const full = await Promise.all(basics.map((r) => readRequisition(deps.client, r.id)));
+  return { items: full.filter((r): r is RequisitionDto => !!r).map((r) => decodeRequisition(r, deps.products)) };
 }

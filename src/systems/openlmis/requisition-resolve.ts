@@ -27,18 +27,6 @@ export interface ResolvedOrder {
   lines: ResolvedLine[];
 }
 
-interface SupportedProgramDto {
-  id?: string;
-  code?: string;
-  supportActive?: boolean | null;
-}
-
-/** The facility's active supported programs (the full FacilityDto; list answers omit them). */
-async function supportedPrograms(deps: OpenLmisDeps, facilityId: string): Promise<SupportedProgramDto[]> {
-  const dto = await deps.client.call<{ supportedPrograms?: SupportedProgramDto[] | null }>({ method: 'GET', path: `/api/facilities/${facilityId}` });
-  return (dto.supportedPrograms ?? []).filter((p) => p.supportActive !== false && p.code);
-}
-
 /** Program by code; when the order names none, the facility's only program (several → the client must choose). */
 async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: string, facilityCode: string): Promise<LmisProgram> {
   if (order.program) {
@@ -46,16 +34,14 @@ async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: stri
     if (!program) throw new BusinessRuleError(`program ${order.program} does not exist in OpenLMIS`, 'Order.program');
     return program;
   }
-  const programs = await supportedPrograms(deps, facilityId);
+  const programs = await deps.refs.activePrograms(facilityId);
   if (programs.length !== 1) {
     throw new BusinessRuleError(
       `the order names no program (SupplyRequest.category) and facility ${facilityCode} supports ${programs.length ? programs.map((p) => p.code).join(', ') : 'none'}: name one`,
       'Order.program',
     );
   }
-  const program = await deps.refs.programByCode(programs[0].code!);
-  if (!program) throw new BusinessRuleError(`program ${programs[0].code} of facility ${facilityCode} does not exist in OpenLMIS`, 'Order.program');
-  return program;
+  return programs[0];
 }
 
 async function resolveLine(deps: OpenLmisDeps, order: Order, i: number, program: LmisProgram): Promise<ResolvedLine> {

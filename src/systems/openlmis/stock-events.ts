@@ -1,6 +1,7 @@
 import type { LmisClient, LmisFacilityRef, LmisProgram, OpenLmisSettings } from './api.js';
 import type { ResolvedLine } from './stock-lines.js';
 import { cardKey, type StockCardEntry } from './stock-summaries.js';
+import { ExpiringCache } from './expiring-cache.js';
 
 /**
  * Posting one stock event (reference §4): through the code-based public API
@@ -53,20 +54,15 @@ export function codeEventBody(plan: StockEventPlan): Json {
   };
 }
 
-/** Which API to use: configured, or detected once per server (a 404 route = no public API). */
+/** Which API to use: configured, or detected once per server (a 404 route = no public API; a failed probe is tried again). */
 export function createStockApiChooser(client: LmisClient, settings: () => OpenLmisSettings): (plan: StockEventPlan) => Promise<'code' | 'uuid'> {
-  const detected = new Map<string, Promise<'code' | 'uuid'>>();
+  const detected = new ExpiringCache(() => Number.POSITIVE_INFINITY);
   return (plan) => {
     const s = settings();
     if (s.stockApi !== 'auto') return Promise.resolve(s.stockApi);
-    let known = detected.get(s.baseUrl);
-    if (!known) {
-      known = client.send<unknown>({ method: 'GET', path: '/api/public/stockCardSummaries', query: { facility: plan.facility.code, program: plan.program.code, size: 1 }, token: 'service', accept: [400, 403, 404] })
-        .then((res) => (res.status === 404 && !(res.body as Json | undefined)?.messageKey ? 'uuid' as const : 'code' as const));
-      known.catch(() => detected.delete(s.baseUrl));
-      detected.set(s.baseUrl, known);
-    }
-    return known;
+    return detected.get(s.baseUrl, () =>
+      client.send<unknown>({ method: 'GET', path: '/api/public/stockCardSummaries', query: { facility: plan.facility.code, program: plan.program.code, size: 1 }, token: 'service', accept: [400, 403, 404] })
+        .then((res) => (res.status === 404 && !(res.body as Json | undefined)?.messageKey ? 'uuid' as const : 'code' as const)));
   };
 }
 

@@ -51,12 +51,6 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
 
   const facilityOf = (ref: string) => deps.resolveFacility({ id: ref, identifier: { system: '', value: ref } }, 'InventoryReport.inventoryListing.location');
 
-  const programsOf = async (facilityId: string) => {
-    const dto = await deps.client.call<{ supportedPrograms?: { code?: string; supportActive?: boolean }[] }>({ method: 'GET', path: `/api/facilities/${facilityId}`, token: 'service' });
-    const codes = (dto.supportedPrograms ?? []).filter((p) => p.supportActive !== false && p.code).map((p) => p.code!);
-    return (await Promise.all(codes.map((c) => deps.refs.programByCode(c)))).filter((p) => !!p);
-  };
-
   return {
     async get(id) {
       const ids = parseStockReportId(id);
@@ -70,7 +64,7 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
         throw new BusinessRuleError('OpenLMIS stock is read per facility: search with a facility (location) parameter', 'InventoryReport');
       }
       const facility = await facilityOf(criteria.facility);
-      const reports = await Promise.all((await programsOf(facility.id)).map((p) => readStockReport(deps, facility, p)));
+      const reports = await Promise.all((await deps.refs.activePrograms(facility.id)).map((p) => readStockReport(deps, facility, p)));
       const item = criteria.item;
       const filtered = item
         ? reports.map((r) => ({ ...r, lines: r.lines.filter((l) => l.product.code === item.code && (!item.system || l.product.system === item.system)) })).filter((r) => r.lines.length)
