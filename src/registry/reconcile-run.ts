@@ -4,7 +4,7 @@ import type { Store } from '../store/types.js';
 import { canonicalJson } from '../domain/ids.js';
 import { holdsRegistryId, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
-import { buildCandidateGraph, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
+import { blockedRightIndices, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
 import { toMatchRecord, type MatchRecord } from './match/prepare.js';
 import { defaultWeights } from './match/weights.js';
 import { facilityInputHash, mergeRun } from './review.js';
@@ -99,13 +99,10 @@ function changedRegistryIds(previous: Record<string, string> | undefined, curren
   return out;
 }
 
-/** System records a changed registry record could now match: the matcher's blocking, run the other way round. */
+/** System records a changed registry record could now match: the matcher's blocking, run the other way round (no scoring). */
 function reachedBy(changedRegistry: (Facility | MatchRecord)[], left: (Facility | MatchRecord)[], options: StoreReconcileOptions): Set<number> {
-  const out = new Set<number>();
-  if (changedRegistry.length === 0) return out;
-  const reverse = buildCandidateGraph(changedRegistry, left, { vocabulary: options.vocabulary });
-  for (const pairs of reverse.perLeft) for (const p of pairs) out.add(p.right);
-  return out;
+  if (changedRegistry.length === 0) return new Set<number>();
+  return blockedRightIndices(changedRegistry, left, { vocabulary: options.vocabulary });
 }
 
 /** Comparable content of a row: everything but when it was decided (an empty rejected list = none). */

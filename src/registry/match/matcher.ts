@@ -4,7 +4,7 @@ import { assignOneToOne, type ScoredPair } from './assign.js';
 import { isClearWinner } from './clear-winner.js';
 import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey } from './blocking.js';
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
-import { prepareLists, type MatchRecord, type PreparedRecord } from './prepare.js';
+import { prepareLists, type MatchRecord, type PreparedList, type PreparedRecord } from './prepare.js';
 import { buildTokenStats, type TokenStats } from './similarity.js';
 import { defaultVocabulary, type Vocabulary } from './vocabulary.js';
 import { defaultWeights, levelWeight, scoreComparison, type MatchWeights, type Thresholds } from './weights.js';
@@ -122,12 +122,21 @@ export interface CandidateGraph {
   candidatesByKey: Record<BlockingKey, number>;
 }
 
-export function buildCandidateGraph(
+/** Blocking alone: the lists prepared, and a way to find each left record's candidates without comparing them. */
+interface BlockingPass {
+  left: PreparedList;
+  right: PreparedList;
+  topLevel?: string;
+  stats: TokenStats;
+  /** Right index → blocking key bits (KEY_BITS), and the unique same-area exact-name partner if any. */
+  candidates(l: PreparedRecord): { found: Map<number, number>; exactRight?: number };
+}
+
+function blockingPass(
   leftInput: (Facility | MatchRecord)[],
   rightInput: (Facility | MatchRecord)[],
-  options: Pick<MatchOptions, 'vocabulary' | 'onProgress'> = {},
-): CandidateGraph {
-  const vocabulary = options.vocabulary ?? defaultVocabulary();
+  vocabulary: Vocabulary = defaultVocabulary(),
+): BlockingPass {
   const { left, right, topLevel } = prepareLists(leftInput, rightInput, vocabulary);
   const stats: TokenStats = buildTokenStats([
     ...left.records.map((r) => [r.name, ...r.aliases]),
@@ -137,16 +146,44 @@ export function buildCandidateGraph(
   const idIndex = identifierIndex(right.records);
   const rightExact = uniqueExactNames(right.records);
   const leftExact = uniqueExactNames(left.records);
-  const candidatesByKey: Record<BlockingKey, number> = { area: 0, spatial: 0, token: 0, phonetic: 0 };
-  let pairsCompared = 0;
-  const perLeft = left.records.map((l, n) => {
-    if (options.onProgress && n % 250 === 0) options.onProgress(n, left.records.length);
+  const candidates = (l: PreparedRecord) => {
     const found = candidatesFor(l, index, stats);
     // Identifier agreement in the same system is looked up directly, not left to blocking.
     for (const ri of identifierHits(l, idIndex)) if (!found.has(ri)) found.set(ri, 0);
     const exactKey = `${l.top ?? ''}|${l.name.full}`;
     const exactRight = leftExact.get(exactKey) === l.index ? rightExact.get(exactKey) : undefined;
     if (exactRight !== undefined && !found.has(exactRight)) found.set(exactRight, KEY_BITS.area);
+    return { found, exactRight };
+  };
+  return { left, right, topLevel, stats, candidates };
+}
+
+/**
+ * Right indices that any left record is blocked with: the candidate graph's pairs without
+ * comparing them (an incremental run only needs to know which records a change can reach).
+ */
+export function blockedRightIndices(
+  leftInput: (Facility | MatchRecord)[],
+  rightInput: (Facility | MatchRecord)[],
+  options: Pick<MatchOptions, 'vocabulary'> = {},
+): Set<number> {
+  const pass = blockingPass(leftInput, rightInput, options.vocabulary);
+  const out = new Set<number>();
+  for (const l of pass.left.records) for (const ri of pass.candidates(l).found.keys()) out.add(ri);
+  return out;
+}
+
+export function buildCandidateGraph(
+  leftInput: (Facility | MatchRecord)[],
+  rightInput: (Facility | MatchRecord)[],
+  options: Pick<MatchOptions, 'vocabulary' | 'onProgress'> = {},
+): CandidateGraph {
+  const { left, right, topLevel, stats, candidates } = blockingPass(leftInput, rightInput, options.vocabulary);
+  const candidatesByKey: Record<BlockingKey, number> = { area: 0, spatial: 0, token: 0, phonetic: 0 };
+  let pairsCompared = 0;
+  const perLeft = left.records.map((l, n) => {
+    if (options.onProgress && n % 250 === 0) options.onProgress(n, left.records.length);
+    const { found, exactRight } = candidates(l);
     const pairs: CandidatePair[] = [];
     for (const [ri, keys] of found) {
       for (const k of keysOf(keys)) candidatesByKey[k]++;
