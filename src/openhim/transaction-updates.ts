@@ -29,12 +29,20 @@ export function finalResponseOf(job: OutboxJob): { status: number; body: unknown
 }
 
 export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
-  let agent: Agent | undefined;
+  // one pooled agent per TLS policy: openhim.trustSelfSigned can change live (OpenHIM config push)
+  let pool: { trustSelfSigned: boolean; agent: Agent } | undefined;
+  const agentFor = (trustSelfSigned: boolean): Agent => {
+    if (pool?.trustSelfSigned !== trustSelfSigned) {
+      void pool?.agent.close();
+      pool = { trustSelfSigned, agent: new Agent({ connect: { rejectUnauthorized: !trustSelfSigned } }) };
+    }
+    return pool.agent;
+  };
   return async (job) => {
     const s = opts.settings();
     const apiUrl = s['openhim.apiUrl'];
     if (!job.transactionId || typeof apiUrl !== 'string' || !apiUrl) return;
-    agent ??= new Agent({ connect: { rejectUnauthorized: s['openhim.trustSelfSigned'] !== true } });
+    const agent = agentFor(s['openhim.trustSelfSigned'] === true);
     const final = finalResponseOf(job);
     const envelope = buildOpenHimEnvelope({
       urn: opts.urn,

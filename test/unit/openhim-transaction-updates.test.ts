@@ -3,6 +3,12 @@
  * the outbox settles the job, OpenHIM's transaction gets its final status via PUT /transactions.
  * A write settled within the client's deadline sends nothing (the response already was final).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { BusinessRuleError, UpstreamError } from '../../src/domain/errors.js';
 import { createTransactionUpdater } from '../../src/openhim/transaction-updates.js';
@@ -25,6 +31,15 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (()
   });
   t.teardown(async () => { await outbox.stop(); await store.close(); await openhim.close(); });
   return { outbox, openhim };
+}
+
+function haveOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const transient = () => { throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' }); };
@@ -70,4 +85,29 @@ t.test('delivered within the deadline: no update (the response was already final
   outbox.startWorker();
   await new Promise((r) => setTimeout(r, 100));
   t.equal(openhim.state.transactionUpdates.size, 0);
+});
+
+t.test('openhim.trustSelfSigned changed live takes effect on the next update', { skip: haveOpenssl() ? false : 'skipped: openssl not found' }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'openhim-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=openhim', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: dir, stdio: 'pipe' });
+  const updates: string[] = [];
+  const server = createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
+    updates.push(`${req.method} ${req.url}`);
+    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const settings: Record<string, unknown> = { 'openhim.apiUrl': `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'openhim.password': 'pw', 'openhim.trustSelfSigned': false };
+  const update = createTransactionUpdater({ settings: () => settings, urn: 'urn:mediator:test', secretValues: () => ['pw'] });
+  const job = { id: 'j1', flow: 'order', system: 'openlmis', idempotencyKey: 'k', payloadHash: 'h', payload: {}, status: 'done' as const, attempts: 1, nextAttemptAt: 0, transactionId: 'tx-1', createdAt: 0, updatedAt: 0, result: { system: 'openlmis', ids: {} } };
+
+  await t.rejects(update(job), 'a self-signed OpenHIM certificate is refused by default');
+  settings['openhim.trustSelfSigned'] = true;
+  await update(job);
+  t.same(updates, ['PUT /transactions/tx-1'], 'trusted once the setting changed, without a restart');
+  settings['openhim.trustSelfSigned'] = false;
+  await t.rejects(update(job), 'and refused again when it is turned back off');
+  t.equal(updates.length, 1);
 });
