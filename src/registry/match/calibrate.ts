@@ -147,6 +147,7 @@ export function calibrate(graph: CandidateGraph, truth: Truth, hard: (li: number
   const scored = scoreGraph(graph, estimated);
   const thresholds = calibrateThresholds(scored, truth, hard);
   const weights = { ...estimated, thresholds };
-  const figures = scoreOutcome(outcomeOf(scoreGraph(graph, weights), thresholds), truth, hard, graph.left.length);
+  // Scores depend on the m/u table only, not on thresholds: the graph scored above is the final one.
+  const figures = scoreOutcome(outcomeOf(scored, thresholds), truth, hard, graph.left.length);
   return { weights, figures };
 }
