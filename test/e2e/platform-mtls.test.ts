@@ -11,15 +11,7 @@ import t from 'tap';
 import { Agent, request } from 'undici';
 import { loadSettings } from '../../src/config/load.js';
 import { startMediator } from '../../src/main.js';
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { haveOpenssl } from '../support/openssl.js';
 
 /** A CA, a certificate it signs for `cn`, and the key; `ext` adds an extensions file (SAN). */
 function makeCerts(dir: string) {

@@ -15,6 +15,7 @@ import { createTransactionUpdater } from '../../src/openhim/transaction-updates.
 import { Outbox } from '../../src/outbox/outbox.js';
 import { openStore } from '../../src/store/index.js';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../sandbox/openhim/index.js';
+import { haveOpenssl } from '../support/openssl.js';
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[]) {
   const openhim = await startOpenHimSandbox({ port: 0 });
@@ -31,15 +32,6 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (()
   });
   t.teardown(async () => { await outbox.stop(); await store.close(); await openhim.close(); });
   return { outbox, openhim };
-}
-
-function haveOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const transient = () => { throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' }); };
