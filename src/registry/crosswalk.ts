@@ -41,16 +41,24 @@ export function registrySnapshotHash(registry: Facility[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Turns a matcher run into automatic crosswalk rows for one system. */
+/**
+ * Turns a matcher run into automatic crosswalk rows for one system. `inputHash` replaces the
+ * default row hash (the facility's input hash, plus the registry snapshot): the store-backed run
+ * fingerprints rows its own way, so the default would only be computed to be thrown away.
+ */
 export function toCrosswalkRows(
   result: MatchResult,
   system: string,
   systemFacilities: Facility[],
-  options: { at: string; registrySnapshot?: string },
+  options: { at: string; registrySnapshot?: string; inputHash?: (row: CrosswalkRow, leftIndex: number) => string },
 ): CrosswalkRow[] {
+  const defaultHash = (_row: CrosswalkRow, leftIndex: number) => {
+    const f = systemFacilities[leftIndex];
+    return f ? facilityInputHash(f) + (options.registrySnapshot ? `.${options.registrySnapshot}` : '') : undefined;
+  };
+  const inputHash = options.inputHash ?? defaultHash;
   return result.decisions.map((d) => {
-    const f = systemFacilities[d.leftIndex];
-    return {
+    const row: CrosswalkRow = {
       system,
       systemId: d.leftId,
       registryId: d.zone === 'auto' ? d.match?.rightId : undefined,
@@ -62,8 +70,8 @@ export function toCrosswalkRows(
       decidedBy: 'auto',
       decidedAt: options.at,
       comment: d.deterministic ? `deterministic: ${d.deterministic}` : undefined,
-      inputHash: f ? facilityInputHash(f) + (options.registrySnapshot ? `.${options.registrySnapshot}` : '') : undefined,
     };
+    return { ...row, inputHash: inputHash(row, d.leftIndex) };
   });
 }
 

@@ -164,8 +164,10 @@ export async function reconcileIntoStore(
   const result: MatchResult = dirtyRecords.length > 0
     ? matchFacilities(dirtyRecords, offered, options)
     : emptyResult(offered.length, options);
-  const freshRaw = toCrosswalkRows(result, system, dirtyRecords.map((r) => toMatchRecord(r).facility), { at });
-  const fresh = freshRaw.map((row, k) => ({ ...row, inputHash: fingerprint(row, leftHashes[dirty[k]], registryHashes, config) }));
+  const fresh = toCrosswalkRows(result, system, dirtyRecords.map((r) => toMatchRecord(r).facility), {
+    at,
+    inputHash: (row, k) => fingerprint(row, leftHashes[dirty[k]], registryHashes, config),
+  });
   const merged = mergeRun(fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r), fresh);
 
   const changed = merged.filter((row) => {
