@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Facility } from '../domain/facility.js';
 import type { Store } from '../store/types.js';
 import { canonicalJson } from '../domain/ids.js';
-import { holdsRegistryId, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
+import { holdsRegistryId, isHumanDecision, type CrosswalkRow, type MatchZone } from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
 import { blockedRightIndices, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
 import { toMatchRecord, type MatchRecord } from './match/prepare.js';
@@ -120,6 +120,20 @@ function emptyResult(right: number, options: StoreReconcileOptions): MatchResult
   return { decisions: [], stats: { left: 0, right, pairsCompared: 0, candidatesByKey, zones, deterministic: 0 }, thresholds: (options.weights ?? defaultWeights()).thresholds };
 }
 
+/**
+ * Zones of the list's rows once this run's rows are written, without reading the crosswalk back:
+ * the rows listed at the start with the written ones over them. The store refuses only an
+ * automatic row over a human one and `changed` holds none; like `written`, this assumes no
+ * reviewer decides one of the rows while the run is between its read and its write.
+ */
+function zonesAfter(stored: Map<string, CrosswalkRow>, written: CrosswalkRow[], leftIds: Set<string>): Record<MatchZone, number> {
+  const after = new Map(stored);
+  for (const row of written) after.set(row.systemId, row);
+  const zones = { auto: 0, review: 0, 'no-match': 0 };
+  for (const r of after.values()) if (leftIds.has(r.systemId)) zones[r.zone]++;
+  return zones;
+}
+
 export async function reconcileIntoStore(
   store: Store,
   system: string,
@@ -183,9 +197,7 @@ export async function reconcileIntoStore(
   const written = (await repo.writeMany([...changed, ...gone])) - gone.length;
   const retired = gone.length;
 
-  const finalRows = await repo.listBySystem(system);
-  const zones = { auto: 0, review: 0, 'no-match': 0 };
-  for (const r of finalRows) if (leftIds.has(r.systemId)) zones[r.zone]++;
+  const zones = zonesAfter(stored, changed, leftIds);
   const human = [...stored.values()].filter((r) => isHumanDecision(r) && leftIds.has(r.systemId)).length;
   const summary: StoreReconcileSummary = {
     system,

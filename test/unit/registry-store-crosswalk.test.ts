@@ -32,6 +32,14 @@ function lists() {
 
 const alice = { user: 'alice', at: '2026-03-01T10:00:00.000Z' };
 
+/** The zones a run reports, counted from the crosswalk as the store holds it afterwards. */
+async function storedZones(repo: StoreCrosswalkRepository, list: Facility[]) {
+  const ids = new Set(list.map((f) => f.id));
+  const zones = { auto: 0, review: 0, 'no-match': 0 };
+  for (const r of await repo.listBySystem('emr')) if (ids.has(r.systemId)) zones[r.zone]++;
+  return zones;
+}
+
 t.test('rejected ids travel through the reasons column and come back', async (t) => {
   const row = { system: 's', systemId: 'a', state: 'match-broken' as const, zone: 'no-match' as const, reasons: [{ field: 'name', weight: 3, detail: 'x' }], suggestions: [], decidedBy: 'alice', decidedAt: alice.at, rejectedRegistryIds: ['R2', 'R1'] };
   const encoded = encodeRow(row);
@@ -52,6 +60,7 @@ for (const engine of engineCases()) {
 
     const first = await reconcileIntoStore(store, 'emr', left, registry, { at: '2026-01-01T00:00:00.000Z' });
     t.match(first, { firstRun: true, rescored: 5, written: 5 });
+    t.same(first.zones, await storedZones(repo, left), 'reported zones are the stored ones');
     const rows1 = await repo.listBySystem('emr');
     t.equal(rows1.length, 5);
     t.match(rows1.find((r) => r.systemId === 'L1'), { state: 'auto-match', registryId: 'R1', decidedBy: 'auto', decidedAt: '2026-01-01T00:00:00.000Z' });
@@ -68,6 +77,7 @@ for (const engine of engineCases()) {
     const renamed = left.map((f) => (f.id === 'L3' ? { ...f, name: 'Mutomo Health Center' } : f));
     const third = await reconcileIntoStore(store, 'emr', renamed, registry, { at: '2026-01-03T00:00:00.000Z' });
     t.equal(third.rescored, 1, 'only the changed record is re-scored');
+    t.same(third.zones, await storedZones(repo, renamed));
     const rows3 = await repo.listBySystem('emr');
     t.equal(rows3.find((r) => r.systemId === 'L1')?.decidedAt, '2026-01-01T00:00:00.000Z', 'untouched rows keep their decision time');
 
@@ -86,6 +96,7 @@ for (const engine of engineCases()) {
 
     const full = await reconcileIntoStore(store, 'emr', renamed, registry2, { full: true, at: '2026-01-05T00:00:00.000Z' });
     t.equal(full.human, 2);
+    t.same(full.zones, await storedZones(repo, renamed), 'zones count the human rows as stored');
     t.match(await repo.get('emr', 'L5'), { state: 'manual-match', registryId: 'R5', decidedBy: 'alice', decidedAt: alice.at }, 'a full re-run keeps the human match');
     t.match(await repo.get('emr', 'L1'), { state: 'match-broken', decidedBy: 'alice' }, 'and the broken match');
     const rowsAfter = await repo.listBySystem('emr');
@@ -97,6 +108,7 @@ for (const engine of engineCases()) {
     const fewer = renamed.filter((f) => f.id !== 'L2');
     const gone = await reconcileIntoStore(store, 'emr', fewer, registry2, { at: '2026-01-06T00:00:00.000Z' });
     t.equal(gone.retired, 1);
+    t.same(gone.zones, await storedZones(repo, fewer), 'a retired record is not counted');
     t.match(await repo.get('emr', 'L2'), { state: 'no-match', registryId: undefined, comment: 'record no longer in the list' });
     t.ok((await store.listAudit({ subject: 'crosswalk/emr' })).length >= 6, 'each run leaves an audit entry');
   });
