@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { BundleEntry, Bundle, Location } from '@medplum/fhirtypes';
 import type { Facility } from '../domain/facility.js';
+import { stableId } from '../domain/ids.js';
 import type { CrosswalkRow, MatchZone } from './crosswalk-types.js';
 import type { MatchResult } from './match/matcher.js';
 import { facilityInputHash } from './review.js';
@@ -36,9 +36,8 @@ const STATE_OF_ZONE: Record<MatchZone, CrosswalkRow['state']> = { auto: 'auto-ma
 
 /** A hash of the registry list: when it changes every automatic row is stale. */
 export function registrySnapshotHash(registry: Facility[]): string {
-  const h = createHash('sha256');
-  for (const f of registry) h.update(facilityInputHash(f));
-  return h.digest('hex').slice(0, 16);
+  // SHA-256 of the concatenated record hashes (one part, so no separator), first 16 hex as before.
+  return stableId(registry.map(facilityInputHash).join('')).slice(0, 16);
 }
 
 /**

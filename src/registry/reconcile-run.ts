@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Facility } from '../domain/facility.js';
 import type { Store } from '../store/types.js';
-import { canonicalJson } from '../domain/ids.js';
+import { canonicalJson, stableId } from '../domain/ids.js';
 import { holdsRegistryId, isHumanDecision, type CrosswalkRow, type MatchZone } from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
 import { blockedRightIndices, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
@@ -55,7 +54,8 @@ export interface StoreReconcileSummary {
 export const RUN_AUDIT_ACTION = 'reconcile.run';
 export const runAuditSubject = (system: string) => `crosswalk/${system}`;
 
-const sha = (s: string, n = 16) => createHash('sha256').update(s).digest('hex').slice(0, n);
+/** SHA-256 hex prefix (stableId of one part is the first 32): the lengths stored fingerprints have. */
+const sha = (s: string, n = 16) => stableId(s).slice(0, n);
 
 /** What the matcher reads from one record (facility fields and its area level keys). */
 export function recordInputHash(input: Facility | MatchRecord): string {

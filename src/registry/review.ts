@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Facility } from '../domain/facility.js';
 import { ConflictError } from '../domain/errors.js';
+import { stableId } from '../domain/ids.js';
 import { isHumanDecision, type CrosswalkRow, type CrosswalkState } from './crosswalk-types.js';
 
 /**
@@ -154,7 +154,8 @@ export function facilityInputHash(f: Facility): string {
     [...f.identifiers].map((i) => `${i.system}|${i.value}`).sort(),
     f.status,
   ]);
-  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+  // stableId of one part is SHA-256 of it, 32 hex: the value stored rows already carry.
+  return stableId(material);
 }
 
 /**
