@@ -77,7 +77,7 @@ export function toCrosswalkRows(
 const LINKED = new Set(['auto-match', 'manual-match']);
 
 /** Identifier system used for a system's ids in the exported crosswalk (one per system). */
-export function systemIdentifierUri(base: string, system: string): string {
+function systemIdentifierUri(base: string, system: string): string {
   return `${base.replace(/\/$/, '')}/${encodeURIComponent(system)}`;
 }
 
@@ -125,7 +125,7 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export function toCsv(header: string[], rows: unknown[][]): string {
+function toCsv(header: string[], rows: unknown[][]): string {
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
 

@@ -54,7 +54,7 @@ const GENERIC_ID_HEADERS = new Set(['code', 'id']);
  * ("code") get a list-specific identifier system, so two lists' unrelated code spaces are never
  * compared with each other (GOFR's identifier rule ignores systems; we do not).
  */
-export function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMapping {
+function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMapping {
   const syn = headerSynonyms();
   const byKey = new Map(headers.map((h) => [headerKey(h), h]));
   const first = (names: string[]) => names.map((n) => byKey.get(n)).find((h) => h !== undefined);
@@ -88,7 +88,7 @@ export function loadColumnMappingFile(file: string): { left: ColumnMapping; righ
   return 'left' in m ? m : { left: m, right: m };
 }
 
-export function statusFromValue(value: string | undefined): FacilityStatus {
+function statusFromValue(value: string | undefined): FacilityStatus {
   const v = (value ?? '').trim().toLowerCase();
   if (!v) return 'active';
   const syn = headerSynonyms();
@@ -104,7 +104,7 @@ function num(v: string | undefined): number | undefined {
 }
 
 /** One row → a domain Facility plus the level key of each area, using the mapping. */
-export function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index: number, system: string): MatchRecord {
+function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index: number, system: string): MatchRecord {
   const cell = (c: string | undefined) => (c === undefined ? undefined : (row[c] ?? '').toString().trim());
   const areas = (mapping.areas ?? []).map((a) => (typeof a === 'string' ? { column: a, level: headerKey(a) } : a));
   const present = areas.filter((a) => cell(a.column));
@@ -138,7 +138,7 @@ export interface LoadedList {
 }
 
 /** Parses CSV text into rows keyed by header. */
-export function parseCsv(text: string): Record<string, string>[] {
+function parseCsv(text: string): Record<string, string>[] {
   return parseCsvObjects(text);
 }
 

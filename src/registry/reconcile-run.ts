@@ -51,14 +51,14 @@ export interface StoreReconcileSummary {
   firstRun: boolean;
 }
 
-export const RUN_AUDIT_ACTION = 'reconcile.run';
-export const runAuditSubject = (system: string) => `crosswalk/${system}`;
+const RUN_AUDIT_ACTION = 'reconcile.run';
+const runAuditSubject = (system: string) => `crosswalk/${system}`;
 
 /** SHA-256 hex prefix (stableId of one part is the first 32): the lengths stored fingerprints have. */
 const sha = (s: string, n = 16) => stableId(s).slice(0, n);
 
 /** What the matcher reads from one record (facility fields and its area level keys). */
-export function recordInputHash(input: Facility | MatchRecord): string {
+function recordInputHash(input: Facility | MatchRecord): string {
   const r = toMatchRecord(input);
   return sha(facilityInputHash(r.facility) + JSON.stringify(r.areaLevels ?? []), 24);
 }
@@ -71,7 +71,7 @@ function replacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-export function configHash(options: Pick<MatchOptions, 'weights' | 'vocabulary'>): string {
+function configHash(options: Pick<MatchOptions, 'weights' | 'vocabulary'>): string {
   return sha(JSON.stringify([options.weights ?? defaultWeights(), options.vocabulary ?? null], replacer));
 }
 

@@ -11,7 +11,7 @@ export type BlockingKey = 'area' | 'spatial' | 'token' | 'phonetic';
  * a pair needs only one to be compared, so hierarchy drift, renamed type words or a typo in one
  * word never hide the true counterpart on their own.
  */
-export const BLOCKING = {
+const BLOCKING = {
   /** Radius of the spatial search (km) and how many neighbours to take. */
   radiusKm: 10,
   maxNeighbours: 40,
@@ -26,14 +26,14 @@ export const BLOCKING = {
 };
 
 /** Area key: the area plus the first letters of the distinctive name, so big areas stay small blocks. */
-export function areaKeys(r: PreparedRecord): string[] {
+function areaKeys(r: PreparedRecord): string[] {
   const head = (r.name.core[0] ?? r.name.tokens[0] ?? '').slice(0, 2);
   const keys = [...r.subAreas].flatMap((a) => [`s:${a}|${head}`, `a:${a}`]);
   if (r.top) keys.push(`t:${r.top}|${head}`);
   return keys;
 }
 
-export function tokenKeys(r: PreparedRecord, stats: TokenStats): string[] {
+function tokenKeys(r: PreparedRecord, stats: TokenStats): string[] {
   const tokens = new Set([r.name, ...r.aliases].flatMap((n) => n.core));
   return [...tokens].filter((t) => t.length >= 3 && (stats.df.get(t) ?? 0) <= BLOCKING.rareTokenDf).map((t) => `w:${t}`);
 }
@@ -41,7 +41,7 @@ export function tokenKeys(r: PreparedRecord, stats: TokenStats): string[] {
 const phoneticCache = new Map<string, string>();
 
 /** Double Metaphone of each distinctive word: catches spelling variants ("Ekomero" / "Ikomero"). */
-export function phoneticKeys(r: PreparedRecord): string[] {
+function phoneticKeys(r: PreparedRecord): string[] {
   const tokens = new Set([r.name, ...r.aliases].flatMap((n) => n.core));
   const keys: string[] = [];
   for (const t of tokens) {

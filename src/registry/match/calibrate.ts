@@ -18,7 +18,7 @@ import type { MatchWeights, Thresholds } from './weights.js';
  *  - review threshold: the lowest score that keeps the review queue ≤ REVIEW_SHARE_CAP of the
  *    left list (a workload budget) and never below REVIEW_FLOOR (likelihood ratio 1:2).
  */
-export const CALIBRATION_POLICY = {
+const CALIBRATION_POLICY = {
   MIN_OBSERVED: 30,
   PRECISION_FLOOR: 0.992,
   FALSE_AUTO_CEILING: 0.025,
@@ -47,7 +47,7 @@ export const CALIBRATION_POLICY = {
   REVIEW_FLOOR: -1,
 };
 
-export function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeights): MatchWeights {
+function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeights): MatchWeights {
   const features = structuredClone(prior.features);
   for (const f of FEATURES) {
     const levels = FEATURE_LEVELS[f].filter((l) => l !== 'missing') as string[];
@@ -112,7 +112,7 @@ function withClearWinner(scored: ScoredGraph, truth: Truth, hard: (li: number) =
 }
 
 /** Chooses thresholds on a labelled run by the policy above. */
-export function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean): Thresholds {
+function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean): Thresholds {
   const n = scored.graph.left.length;
   const pickScores = [...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10))].sort((a, b) => a - b);
   let best: { t: Thresholds; recall: number } | undefined;

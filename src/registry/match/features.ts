@@ -72,7 +72,7 @@ function bestNameComparison(a: PreparedRecord, b: PreparedRecord, stats: TokenSt
   return best;
 }
 
-export function nameLevel(c: NameComparison): FeatureLevels['name'] {
+function nameLevel(c: NameComparison): FeatureLevels['name'] {
   if (c.fullExact) return 'exact';
   if (c.coreExact) return 'core-exact';
   if (c.similarity >= 0.95) return 's95';
@@ -82,7 +82,7 @@ export function nameLevel(c: NameComparison): FeatureLevels['name'] {
   return 'low';
 }
 
-export function rarityLevel(name: FeatureLevels['name'], df: number | undefined): FeatureLevels['rarity'] {
+function rarityLevel(name: FeatureLevels['name'], df: number | undefined): FeatureLevels['rarity'] {
   const group = name === 'exact' || name === 'core-exact' ? 'exact' : name === 's78' || name === 'low' ? 'weak' : 'fuzzy';
   const bucket = df === undefined ? 'none' : df <= 2 ? 'df1-2' : df <= 10 ? 'df3-10' : df <= 50 ? 'df11-50' : 'df51+';
   if (group === 'exact' && bucket === 'none') return 'exact:df1-2';
@@ -96,7 +96,7 @@ function typeAgreement(a: PreparedRecord, b: PreparedRecord): 'same' | 'adjacent
   return a.typeClass.family === b.typeClass.family ? 'family' : 'different';
 }
 
-export function typeLevel(a: PreparedRecord, b: PreparedRecord, name: FeatureLevels['name']): FeatureLevels['type'] {
+function typeLevel(a: PreparedRecord, b: PreparedRecord, name: FeatureLevels['name']): FeatureLevels['type'] {
   const agreement = typeAgreement(a, b);
   if (agreement === 'missing' || name !== 'core-exact') return agreement;
   return `core:${agreement}`;
@@ -126,7 +126,7 @@ function qualifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['qu
   return tokenSimilarity(qa, qb) >= 0.85 ? 'similar' : 'different';
 }
 
-export function distanceLevel(km: number | undefined): FeatureLevels['distance'] {
+function distanceLevel(km: number | undefined): FeatureLevels['distance'] {
   if (km === undefined) return 'missing';
   if (km < 0.5) return 'd0.5';
   if (km < 2) return 'd2';
@@ -136,7 +136,7 @@ export function distanceLevel(km: number | undefined): FeatureLevels['distance']
 }
 
 /** Identifiers count only within the same system: an OpenLMIS code equal to a DHIS2 code proves nothing. */
-export function identifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['identifier'] {
+function identifierLevel(a: PreparedRecord, b: PreparedRecord): FeatureLevels['identifier'] {
   let comparable = false;
   for (const [system, values] of a.identifiers) {
     const other = b.identifiers.get(system);

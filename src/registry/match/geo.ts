@@ -10,7 +10,7 @@ export interface CleanPosition {
 }
 
 /** A coordinate shared by this many records of one list is a centroid placeholder, not a site. */
-export const PLACEHOLDER_REPEATS = 3;
+const PLACEHOLDER_REPEATS = 3;
 /** Swap test: only positions this far from the lists' median are suspected… */
 const SWAP_MIN_KM = 300;
 /** …and only when swapping latitude/longitude brings them this much closer. */

@@ -104,7 +104,7 @@ const typoCache = new Map<string, string>();
  * Misspelt type words ("Dispenary", "Helth") are read as the type word they misspell: only long
  * words (≥ 5 letters) very close to a long type word, so distinctive names are left alone.
  */
-export function correctTypeWordTypos(tokens: string[], vocabulary: Vocabulary): string[] {
+function correctTypeWordTypos(tokens: string[], vocabulary: Vocabulary): string[] {
   return tokens.map((t) => {
     if (t.length < 5 || vocabulary.typeWords.has(t) || /\d/.test(t)) return t;
     let fixed = typoCache.get(t);
@@ -128,7 +128,7 @@ export function correctTypeWordTypos(tokens: string[], vocabulary: Vocabulary): 
 }
 
 /** Splits "Name (qualifier)" into the name and the qualifier; an unclosed "(" runs to the end. */
-export function splitQualifier(raw: string): { main: string; qualifier: string } {
+function splitQualifier(raw: string): { main: string; qualifier: string } {
   const parts: string[] = [];
   const main = raw.replace(/\(([^)]*)\)?/g, (_m, inner: string) => {
     parts.push(inner);

@@ -62,7 +62,7 @@ function listLevels(records: MatchRecord[]): string[] {
 }
 
 /** The highest administrative level that both lists carry: the only one compared as "same area". */
-export function commonTopLevel(left: string[], right: string[]): string | undefined {
+function commonTopLevel(left: string[], right: string[]): string | undefined {
   return left.find((k) => right.includes(k));
 }
 

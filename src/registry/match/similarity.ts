@@ -26,12 +26,12 @@ export function buildTokenStats(names: NormalisedName[][]): TokenStats {
 }
 
 /** Inverse document frequency: a shared rare word says more than a shared common one. */
-export function idf(stats: TokenStats, token: string): number {
+function idf(stats: TokenStats, token: string): number {
   return stats.idf.get(token) ?? Math.log(stats.records + 1) + 1;
 }
 
 /** Two tokens count as the same word at or above this Jaro–Winkler similarity. */
-export const TOKEN_MATCH = 0.88;
+const TOKEN_MATCH = 0.88;
 
 export interface NameComparison {
   /** 0..1, term-frequency weighted; 1 = same distinctive name. */
@@ -122,7 +122,7 @@ export function tokenSimilarity(a: string, b: string): number {
  * cannot reach TOKEN_MATCH (by the shared-letter bound) are neither computed nor cached: they
  * are most word pairs, and caching them made the memo the largest structure of a run.
  */
-export function wordMatch(a: string, b: string): number {
+function wordMatch(a: string, b: string): number {
   if (a === b) return 1;
   const x = a < b ? a : b;
   const y = a < b ? b : a;

@@ -9,7 +9,7 @@ export interface TypeClass {
   phrases: string[];
 }
 
-export interface VocabularyTable {
+interface VocabularyTable {
   abbreviations: { from: string; to: string }[];
   typeWords: string[];
   typeClasses: TypeClass[];
@@ -24,7 +24,7 @@ export interface Vocabulary {
   typePhrases: { tokens: string[]; typeClass: TypeClass }[];
 }
 
-export function compileVocabulary(table: VocabularyTable): Vocabulary {
+function compileVocabulary(table: VocabularyTable): Vocabulary {
   const abbreviations = table.abbreviations
     .map((a) => ({ from: a.from.split(' '), to: a.to.split(' ') }))
     .sort((a, b) => b.from.length - a.from.length);

@@ -65,7 +65,7 @@ export function scoreComparison(weights: MatchWeights, c: PairComparison): { sco
 }
 
 /** Checks a weights table covers every level of every feature with probabilities in (0,1]. */
-export function checkWeights(weights: MatchWeights): void {
+function checkWeights(weights: MatchWeights): void {
   for (const f of FEATURES) {
     for (const level of FEATURE_LEVELS[f]) {
       if (NEUTRAL_LEVELS.has(level)) continue;
