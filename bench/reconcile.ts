@@ -34,28 +34,26 @@ interface BenchInput {
   truthRight: string;
 }
 
+/** A labelled list pair under <shared>/fixtures/facilities/<folder>. */
+function sharedInput(shared: string, folder: string, files: Pick<BenchInput, 'left' | 'right' | 'truth'>, key: string, truthLeft = key, truthRight = key): BenchInput {
+  const dir = path.join(shared, 'fixtures/facilities', folder);
+  return { left: path.join(dir, files.left), right: path.join(dir, files.right), truth: path.join(dir, files.truth), key, truthLeft, truthRight };
+}
+
 export function kenyaInput(shared = sharedDir): BenchInput {
-  const dir = path.join(shared, 'fixtures/facilities/kenya');
-  return {
-    left: path.join(dir, 'kenyaemr_mfl_2014-05-12.train.csv'),
-    right: path.join(dir, 'kmhfl_2020-05_operational.train.csv'),
-    truth: path.join(dir, 'truth_kenyaemr2014_to_kmhfl2020.train.csv'),
-    key: 'mfl_code',
-    truthLeft: 'mfl_code',
-    truthRight: 'mfl_code',
-  };
+  return sharedInput(shared, 'kenya', {
+    left: 'kenyaemr_mfl_2014-05-12.train.csv',
+    right: 'kmhfl_2020-05_operational.train.csv',
+    truth: 'truth_kenyaemr2014_to_kmhfl2020.train.csv',
+  }, 'mfl_code');
 }
 
 export function fakelandInput(shared = sharedDir): BenchInput {
-  const dir = path.join(shared, 'fixtures/facilities/gofr-fakeland');
-  return {
-    left: path.join(dir, 'source1_ngo.csv'),
-    right: path.join(dir, 'source2_dhis2.csv'),
-    truth: path.join(dir, 'truth_source1_to_source2.csv'),
-    key: 'Code',
-    truthLeft: 'source1_code',
-    truthRight: 'source2_code',
-  };
+  return sharedInput(shared, 'gofr-fakeland', {
+    left: 'source1_ngo.csv',
+    right: 'source2_dhis2.csv',
+    truth: 'truth_source1_to_source2.csv',
+  }, 'Code', 'source1_code', 'source2_code');
 }
 
 export interface BenchReport {
@@ -74,11 +72,18 @@ interface Loaded {
   graph: CandidateGraph;
   truth: Truth;
   hard: (li: number) => boolean;
-  leftRecords: ReturnType<typeof loadFacilityList>['records'];
-  rightRecords: ReturnType<typeof loadFacilityList>['records'];
 }
 
-function loadTruth(input: BenchInput): { leftKeys: string[]; rightKeys: string[]; pairs: Map<string, string> } {
+type Records = ReturnType<typeof loadFacilityList>['records'];
+
+/** Both lists without the key column (the matcher and the baseline never see it). */
+function loadLists(input: BenchInput): { left: Records; right: Records } {
+  const load = (file: string, system: string) => loadFacilityList(file, { dropColumns: [input.key], system }).records;
+  return { left: load(input.left, 'left'), right: load(input.right, 'right') };
+}
+
+/** The truth pairs as left index → right index, joined on the key column. */
+function loadTruth(input: BenchInput): Truth {
   const keysOf = (file: string) => readRows(file).map((r) => (r[input.key] ?? '').trim());
   const pairs = new Map<string, string>();
   for (const row of readRows(input.truth)) {
@@ -86,7 +91,7 @@ function loadTruth(input: BenchInput): { leftKeys: string[]; rightKeys: string[]
     const r = (row[input.truthRight] ?? '').trim();
     if (l && r) pairs.set(l, r);
   }
-  return { leftKeys: keysOf(input.left), rightKeys: keysOf(input.right), pairs };
+  return truthIndex(keysOf(input.left), keysOf(input.right), pairs);
 }
 
 function truthIndex(leftKeys: string[], rightKeys: string[], pairs: Map<string, string>): Truth {
@@ -101,6 +106,14 @@ function truthIndex(leftKeys: string[], rightKeys: string[], pairs: Map<string, 
   return truth;
 }
 
+/** Hard pairs: true pairs whose names differ (case aside). */
+function hardPairs(truth: Truth, left: Records, right: Records): (li: number) => boolean {
+  return (li) => {
+    const ri = truth.get(li);
+    return ri !== undefined && left[li].facility.name.toLowerCase() !== right[ri].facility.name.toLowerCase();
+  };
+}
+
 /** Restricts a candidate graph (and its truth) to some left records, re-indexed from 0. */
 function restrict(graph: CandidateGraph, truth: Truth, keep: number[]): { graph: CandidateGraph; truth: Truth; map: number[] } {
   const sub: CandidateGraph = { ...graph, left: keep.map((i) => graph.left[i]), perLeft: keep.map((i) => graph.perLeft[i]) };
@@ -110,27 +123,22 @@ function restrict(graph: CandidateGraph, truth: Truth, keep: number[]): { graph:
 }
 
 export function runBenchmark(input: BenchInput, opts: { cv?: boolean; weights?: MatchWeights; onProgress?: (d: number, t: number) => void } = {}): BenchReport {
-  const { leftKeys, rightKeys, pairs } = loadTruth(input);
+  const truth = loadTruth(input);
   const started = performance.now();
-  const left = loadFacilityList(input.left, { dropColumns: [input.key], system: 'left' });
-  const right = loadFacilityList(input.right, { dropColumns: [input.key], system: 'right' });
+  const { left, right } = loadLists(input);
   const weights = opts.weights ?? defaultWeights();
-  const graph = buildCandidateGraph(left.records, right.records, { onProgress: opts.onProgress });
+  const graph = buildCandidateGraph(left, right, { onProgress: opts.onProgress });
   const scored = scoreGraph(graph, weights);
   const outcome = outcomeOf(scored, weights.thresholds);
   const seconds = (performance.now() - started) / 1000;
 
-  const truth = truthIndex(leftKeys, rightKeys, pairs);
-  const hard = (li: number) => {
-    const ri = truth.get(li);
-    return ri !== undefined && left.records[li].facility.name.toLowerCase() !== right.records[ri].facility.name.toLowerCase();
-  };
-  const ours = scoreOutcome(outcome, truth, hard, left.records.length);
+  const hard = hardPairs(truth, left, right);
+  const ours = scoreOutcome(outcome, truth, hard, left.length);
 
   const gStarted = performance.now();
-  const g = gofrBaseline(left.records, right.records, graph.topLevel);
+  const g = gofrBaseline(left, right, graph.topLevel);
   const gofrSeconds = (performance.now() - gStarted) / 1000;
-  const gofrFigures = scoreOutcome(g, truth, hard, left.records.length);
+  const gofrFigures = scoreOutcome(g, truth, hard, left.length);
   const bucketAssisted = bucketRecall(g, truth);
 
   const report: BenchReport = {
@@ -143,7 +151,7 @@ export function runBenchmark(input: BenchInput, opts: { cv?: boolean; weights?: 
     candidatesByKey: graph.candidatesByKey,
     thresholds: weights.thresholds,
   };
-  if (opts.cv) report.crossValidation = crossValidate({ graph, truth, hard, leftRecords: left.records, rightRecords: right.records }, weights);
+  if (opts.cv) report.crossValidation = crossValidate({ graph, truth, hard }, weights);
   return report;
 }
 
@@ -173,16 +181,10 @@ function crossValidate(loaded: Loaded, prior: MatchWeights): NonNullable<BenchRe
 
 /** Calibrates weights and thresholds on labelled lists and writes the table (see calibrate.ts for the policy). */
 export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWeights {
-  const left = loadFacilityList(input.left, { dropColumns: [input.key], system: 'left' });
-  const right = loadFacilityList(input.right, { dropColumns: [input.key], system: 'right' });
-  const { leftKeys, rightKeys, pairs } = loadTruth(input);
-  const truth = truthIndex(leftKeys, rightKeys, pairs);
-  const hard = (li: number) => {
-    const ri = truth.get(li);
-    return ri !== undefined && left.records[li].facility.name.toLowerCase() !== right.records[ri].facility.name.toLowerCase();
-  };
-  const graph = buildCandidateGraph(left.records, right.records);
-  const { weights, figures } = calibrate(graph, truth, hard, prior);
+  const { left, right } = loadLists(input);
+  const truth = loadTruth(input);
+  const graph = buildCandidateGraph(left, right);
+  const { weights, figures } = calibrate(graph, truth, hardPairs(truth, left, right), prior);
   return {
     ...weights,
     description:
