@@ -63,22 +63,31 @@ export function tokenise(text: string): string[] {
   return folded ? folded.split(' ') : [];
 }
 
+/**
+ * Entries of a vocabulary table grouped by their first word, in table order, built once per
+ * vocabulary: a lookup then only tries the entries that can start at a given word.
+ */
+function byFirstWord<T>(cache: WeakMap<Vocabulary, Map<string, T[]>>, vocabulary: Vocabulary, entries: T[], first: (entry: T) => string): Map<string, T[]> {
+  let index = cache.get(vocabulary);
+  if (!index) {
+    index = new Map();
+    for (const entry of entries) {
+      const word = first(entry);
+      const list = index.get(word);
+      if (list) list.push(entry);
+      else index.set(word, [entry]);
+    }
+    cache.set(vocabulary, index);
+  }
+  return index;
+}
+
 /** Whole-word (whole token sequence) abbreviation expansion; never inside a word. */
 const abbreviationIndex = new WeakMap<Vocabulary, Map<string, Vocabulary['abbreviations']>>();
 
 /** Abbreviations by their first word, in table order (the first that fits wins, as before). */
 function abbreviationsByFirst(vocabulary: Vocabulary): Map<string, Vocabulary['abbreviations']> {
-  let index = abbreviationIndex.get(vocabulary);
-  if (!index) {
-    index = new Map();
-    for (const a of vocabulary.abbreviations) {
-      const list = index.get(a.from[0]);
-      if (list) list.push(a);
-      else index.set(a.from[0], [a]);
-    }
-    abbreviationIndex.set(vocabulary, index);
-  }
-  return index;
+  return byFirstWord(abbreviationIndex, vocabulary, vocabulary.abbreviations, (a) => a.from[0]);
 }
 
 export function expandAbbreviations(tokens: string[], vocabulary: Vocabulary): string[] {
@@ -153,17 +162,7 @@ const phraseIndex = new WeakMap<Vocabulary, Map<string, Vocabulary['typePhrases'
 
 /** Type phrases by their first word, longest first (so only phrases that can start at a word are tried). */
 function phrasesByFirst(vocabulary: Vocabulary): Map<string, Vocabulary['typePhrases']> {
-  let index = phraseIndex.get(vocabulary);
-  if (!index) {
-    index = new Map();
-    for (const p of vocabulary.typePhrases) {
-      const list = index.get(p.tokens[0]);
-      if (list) list.push(p);
-      else index.set(p.tokens[0], [p]);
-    }
-    phraseIndex.set(vocabulary, index);
-  }
-  return index;
+  return byFirstWord(phraseIndex, vocabulary, vocabulary.typePhrases, (p) => p.tokens[0]);
 }
 
 export function findTypeClass(tokens: string[], vocabulary: Vocabulary): TypeClass | undefined {
