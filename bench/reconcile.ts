@@ -3,12 +3,15 @@
  *
  *   npm run bench:reconcile -- --left L.csv --right R.csv --truth T.csv --key mfl_code
  *   npm run bench:reconcile -- --fakeland              (GOFR's own demo lists)
- *   npm run bench:reconcile -- --kenya [--cv] [--calibrate-out FILE]
+ *   npm run bench:reconcile -- --kenya [--cv] [--cv-repeats N [--seed S]] [--calibrate-out FILE]
  *
  * The key column is dropped from both lists before the matcher (and the baseline) sees them;
  * it is only used to score. The last line printed is one JSON object with the figures.
  * --cv calibrates on half of the top-level areas (counties) and measures on the other half, both
- * ways, to show how the calibration generalises. --calibrate-out writes a weights table calibrated
+ * ways, to show how the calibration generalises. --cv-repeats N draws N random halvings of the
+ * top-level areas (seeded, so the same N and S give the same partitions), calibrates on each half
+ * and measures on the other (2N measurements) and prints min / median / max of every figure and
+ * the share of measurements that meet all of the issue's limits. --calibrate-out writes a weights table calibrated
  * on the given lists (that is how fhir-mappings/facility-match-weights.json was produced).
  */
 import { writeFileSync } from 'node:fs';
@@ -16,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadFacilityList, readRows } from '../src/registry/facility-list.js';
-import { calibrate, outcomeOf } from '../src/registry/match/calibrate.js';
+import { calibrate, CALIBRATION_POLICY, outcomeOf, type CalibrationPolicy } from '../src/registry/match/calibrate.js';
 import { scoreOutcome, type BenchmarkFigures, type Truth } from '../src/registry/match/evaluate.js';
 import { buildCandidateGraph, scoreGraph, type CandidateGraph } from '../src/registry/match/matcher.js';
 import { defaultWeights, type MatchWeights } from '../src/registry/match/weights.js';
@@ -65,7 +68,45 @@ export interface BenchReport {
   pairsCompared: number;
   candidatesByKey: Record<string, number>;
   thresholds: MatchWeights['thresholds'];
-  crossValidation?: { calibratedOn: string[]; measuredOn: string[]; figures: BenchmarkFigures; thresholds: MatchWeights['thresholds'] }[];
+  crossValidation?: SplitResult[];
+  repeatedSplits?: RepeatedSplits;
+}
+
+interface SplitResult {
+  calibratedOn: string[];
+  measuredOn: string[];
+  figures: BenchmarkFigures;
+  thresholds: MatchWeights['thresholds'];
+}
+
+/** The issue's limits (issue 5), the same for the training split and the held-out counties. */
+export const ISSUE_LIMITS = {
+  autoPrecision: { min: 0.99 },
+  autoRecall: { min: 0.92 },
+  hardRecall: { min: 0.5 },
+  assistedRecall: { min: 0.97 },
+  falseAutoOnUnmatched: { max: 0.03 },
+  reviewShare: { max: 0.15 },
+} as const;
+
+type LimitedFigure = keyof typeof ISSUE_LIMITS;
+const LIMITED = Object.keys(ISSUE_LIMITS) as LimitedFigure[];
+
+export function meetsLimits(f: BenchmarkFigures): boolean {
+  return LIMITED.every((k) => {
+    const l: { min?: number; max?: number } = ISSUE_LIMITS[k];
+    return (l.min === undefined || f[k] >= l.min) && (l.max === undefined || f[k] <= l.max);
+  });
+}
+
+export interface RepeatedSplits {
+  repeats: number;
+  seed: number;
+  measurements: SplitResult[];
+  /** Per figure, across all 2N measurements. */
+  spread: Record<LimitedFigure, { min: number; median: number; max: number }>;
+  /** Share of the 2N measurements that meet every limit of the issue. */
+  shareMeetingLimits: number;
 }
 
 interface Loaded {
@@ -122,7 +163,18 @@ function restrict(graph: CandidateGraph, truth: Truth, keep: number[]): { graph:
   return { graph: sub, truth: t, map: keep };
 }
 
-export function runBenchmark(input: BenchInput, opts: { cv?: boolean; weights?: MatchWeights; onProgress?: (d: number, t: number) => void } = {}): BenchReport {
+export interface BenchOptions {
+  cv?: boolean;
+  /** Random county halvings to calibrate and measure on (0: none). */
+  cvRepeats?: number;
+  seed?: number;
+  /** Calibration policy for --cv and --cv-repeats (default: the shipped one). */
+  policy?: CalibrationPolicy;
+  weights?: MatchWeights;
+  onProgress?: (d: number, t: number) => void;
+}
+
+export function runBenchmark(input: BenchInput, opts: BenchOptions = {}): BenchReport {
   const truth = loadTruth(input);
   const started = performance.now();
   const { left, right } = loadLists(input);
@@ -151,7 +203,10 @@ export function runBenchmark(input: BenchInput, opts: { cv?: boolean; weights?: 
     candidatesByKey: graph.candidatesByKey,
     thresholds: weights.thresholds,
   };
-  if (opts.cv) report.crossValidation = crossValidate({ graph, truth, hard }, weights);
+  const loaded = { graph, truth, hard };
+  const policy = opts.policy ?? CALIBRATION_POLICY;
+  if (opts.cv) report.crossValidation = crossValidate(loaded, weights, policy);
+  if (opts.cvRepeats) report.repeatedSplits = repeatedSplits(loaded, weights, policy, opts.cvRepeats, opts.seed ?? 1);
   return report;
 }
 
@@ -164,19 +219,78 @@ function bucketRecall(g: ReturnType<typeof gofrBaseline>, truth: Truth): number 
   return Math.round((truth.size ? found / truth.size : 1) * 10000) / 10000;
 }
 
-/** Two folds by top-level area (alternating in name order): calibrate on one, measure on the other. */
-function crossValidate(loaded: Loaded, prior: MatchWeights): NonNullable<BenchReport['crossValidation']> {
+/** The top-level areas (counties) of the left list, in name order. */
+function areasOf(graph: CandidateGraph): string[] {
+  return [...new Set(graph.left.map((r) => r.top ?? ''))].sort();
+}
+
+/** Calibrates on the left records of some areas and measures on those of other areas. */
+function measureSplit(loaded: Loaded, prior: MatchWeights, policy: CalibrationPolicy, calibratedOn: string[], measuredOn: string[]): SplitResult {
   const { graph, truth, hard } = loaded;
-  const areas = [...new Set(graph.left.map((r) => r.top ?? ''))].sort();
+  const indicesOf = (areas: string[]) => {
+    const set = new Set(areas);
+    return graph.left.map((r, i) => (set.has(r.top ?? '') ? i : -1)).filter((i) => i >= 0);
+  };
+  const train = restrict(graph, truth, indicesOf(calibratedOn));
+  const test = restrict(graph, truth, indicesOf(measuredOn));
+  const { weights } = calibrate(train.graph, train.truth, (li) => hard(train.map[li]), prior, policy);
+  const figures = scoreOutcome(outcomeOf(scoreGraph(test.graph, weights), weights.thresholds), test.truth, (li) => hard(test.map[li]), test.graph.left.length);
+  return { calibratedOn, measuredOn, figures, thresholds: weights.thresholds };
+}
+
+/** Two folds by top-level area (alternating in name order): calibrate on one, measure on the other. */
+function crossValidate(loaded: Loaded, prior: MatchWeights, policy: CalibrationPolicy): SplitResult[] {
+  const areas = areasOf(loaded.graph);
   const folds = [areas.filter((_, i) => i % 2 === 0), areas.filter((_, i) => i % 2 === 1)];
-  const indicesOf = (fold: string[]) => graph.left.map((r, i) => (fold.includes(r.top ?? '') ? i : -1)).filter((i) => i >= 0);
-  return [0, 1].map((k) => {
-    const train = restrict(graph, truth, indicesOf(folds[k]));
-    const test = restrict(graph, truth, indicesOf(folds[1 - k]));
-    const { weights } = calibrate(train.graph, train.truth, (li) => hard(train.map[li]), prior);
-    const figures = scoreOutcome(outcomeOf(scoreGraph(test.graph, weights), weights.thresholds), test.truth, (li) => hard(test.map[li]), test.graph.left.length);
-    return { calibratedOn: folds[k], measuredOn: folds[1 - k], figures, thresholds: weights.thresholds };
+  return [0, 1].map((k) => measureSplit(loaded, prior, policy, folds[k], folds[1 - k]));
+}
+
+/** mulberry32: a small seeded generator, so a seed always draws the same partitions. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** N random halvings of the areas (Fisher–Yates shuffle, first half / second half). */
+export function randomHalvings(areas: string[], repeats: number, seed: number): [string[], string[]][] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: repeats }, () => {
+    const a = [...areas];
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [a[i], a[j]] = [a[j], a[i]];
+    }
+    const half = Math.floor(a.length / 2);
+    return [a.slice(0, half).sort(), a.slice(half).sort()];
   });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : Math.round(((s[m - 1] + s[m]) / 2) * 10000) / 10000;
+}
+
+/** Repeated two-fold county splits: each halving measured both ways (2N measurements). */
+function repeatedSplits(loaded: Loaded, prior: MatchWeights, policy: CalibrationPolicy, repeats: number, seed: number): RepeatedSplits {
+  const measurements = randomHalvings(areasOf(loaded.graph), repeats, seed).flatMap(([a, b]) => [
+    measureSplit(loaded, prior, policy, a, b),
+    measureSplit(loaded, prior, policy, b, a),
+  ]);
+  const spread = Object.fromEntries(
+    LIMITED.map((k) => {
+      const xs = measurements.map((m) => m.figures[k]);
+      return [k, { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) }];
+    }),
+  ) as RepeatedSplits['spread'];
+  const meeting = measurements.filter((m) => meetsLimits(m.figures)).length;
+  return { repeats, seed, measurements, spread, shareMeetingLimits: Math.round((meeting / measurements.length) * 10000) / 10000 };
 }
 
 /** Calibrates weights and thresholds on labelled lists and writes the table (see calibrate.ts for the policy). */
@@ -216,6 +330,14 @@ export function printReport(name: string, r: BenchReport, log: (s: string) => vo
   for (const cv of r.crossValidation ?? []) {
     log(`cv: calibrated on ${cv.calibratedOn.length} areas, measured on ${cv.measuredOn.length} others: ${fmt(cv.figures)}  thresholds ${JSON.stringify(cv.thresholds)}`);
   }
+  const rs = r.repeatedSplits;
+  if (rs) {
+    log(`repeated splits: ${rs.repeats} random county halvings (seed ${rs.seed}), each measured both ways (${rs.measurements.length} measurements)`);
+    for (const q of ['min', 'median', 'max'] as const) {
+      log(`  ${q.padEnd(12)}${LIMITED.map((k) => rs.spread[k][q].toFixed(3).padStart(8)).join(' ')}`);
+    }
+    log(`  meeting every limit: ${(rs.shareMeetingLimits * 100).toFixed(0)}% of measurements`);
+  }
 }
 
 export function summaryLine(r: BenchReport): string {
@@ -239,7 +361,16 @@ export function summaryLine(r: BenchReport): string {
       seconds: Math.round(r.gofrSeconds * 1000) / 1000,
     },
     ...(r.crossValidation ? { crossValidation: r.crossValidation.map((c) => ({ measuredOn: c.measuredOn.length, ...c.figures })) } : {}),
+    ...(r.repeatedSplits
+      ? { repeatedSplits: { repeats: r.repeatedSplits.repeats, seed: r.repeatedSplits.seed, ...r.repeatedSplits.spread, shareMeetingLimits: r.repeatedSplits.shareMeetingLimits } }
+      : {}),
   });
+}
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${v}`);
+  return n;
 }
 
 async function main(): Promise<void> {
@@ -253,6 +384,8 @@ async function main(): Promise<void> {
     .option('--kenya', 'run on the Kenya training split in ../shared')
     .option('--fakeland', 'run on GOFR fakeland demo lists in ../shared')
     .option('--cv', 'cross-validate the calibration by top-level area (two folds)')
+    .option('--cv-repeats <n>', 'also N random halvings of the top-level areas, each calibrated and measured both ways', (v) => positiveInt(v, '--cv-repeats'))
+    .option('--seed <s>', 'seed for --cv-repeats partitions', (v) => positiveInt(v, '--seed'), 1)
     .option('--calibrate-out <file>', 'calibrate on these lists and write the weights table');
   program.parse(process.argv.slice(2).filter((a) => a !== '--'), { from: 'user' });
   const o = program.opts();
@@ -273,7 +406,7 @@ async function main(): Promise<void> {
   }
   let last: BenchReport | undefined;
   for (const [name, input] of inputs) {
-    last = runBenchmark(input, { cv: !!o.cv });
+    last = runBenchmark(input, { cv: !!o.cv, cvRepeats: o.cvRepeats, seed: o.seed });
     printReport(name, last, (s) => console.log(s));
     console.log(`candidates by key: ${JSON.stringify(last.candidatesByKey)}`);
   }

@@ -18,7 +18,20 @@ import type { MatchWeights, Thresholds } from './weights.js';
  *  - review threshold: the lowest score that keeps the review queue ≤ REVIEW_SHARE_CAP of the
  *    left list (a workload budget) and never below REVIEW_FLOOR (likelihood ratio 1:2).
  */
-const CALIBRATION_POLICY = {
+export interface CalibrationPolicy {
+  MIN_OBSERVED: number;
+  PRECISION_FLOOR: number;
+  FALSE_AUTO_CEILING: number;
+  AUTO_FLOOR: number;
+  REVIEW_SHARE_CAP: number;
+  CLEAR_RELAX: number;
+  CLEAR_MIN_MARGIN: number;
+  CLEAR_PRECISION_GUARD: number;
+  CLEAR_FALSE_AUTO_GUARD: number;
+  REVIEW_FLOOR: number;
+}
+
+export const CALIBRATION_POLICY: Readonly<CalibrationPolicy> = {
   MIN_OBSERVED: 30,
   PRECISION_FLOOR: 0.992,
   FALSE_AUTO_CEILING: 0.025,
@@ -45,9 +58,9 @@ const CALIBRATION_POLICY = {
   CLEAR_PRECISION_GUARD: 0.99,
   CLEAR_FALSE_AUTO_GUARD: 0.03,
   REVIEW_FLOOR: -1,
-};
+} as const;
 
-function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeights): MatchWeights {
+function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeights, minObserved: number): MatchWeights {
   const features = structuredClone(prior.features);
   for (const f of FEATURES) {
     const levels = FEATURE_LEVELS[f].filter((l) => l !== 'missing') as string[];
@@ -64,7 +77,7 @@ function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeight
     });
     const mTotal = [...mCount.values()].reduce((a, b) => a + b, 0);
     const uTotal = [...uCount.values()].reduce((a, b) => a + b, 0);
-    if (mTotal < CALIBRATION_POLICY.MIN_OBSERVED || uTotal < CALIBRATION_POLICY.MIN_OBSERVED) continue;
+    if (mTotal < minObserved || uTotal < minObserved) continue;
     // Levels named `group:x` are joint with the name level (rarity, type): their m and u are
     // conditional on the group (P(x | group, match)), so that name weight + this weight is the
     // log-likelihood ratio of the pair of outcomes (chain rule), not name agreement counted twice.
@@ -104,37 +117,37 @@ export interface Calibrated {
  * fitted per calibration set (a per-set fit swings with a single record on a few hundred
  * unmatched ones). Kept when the calibration set still meets the issue's limits with it.
  */
-function withClearWinner(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean, main: Thresholds): Thresholds {
-  const t = { ...main, clearAuto: main.auto - CALIBRATION_POLICY.CLEAR_RELAX, clearMargin: CALIBRATION_POLICY.CLEAR_MIN_MARGIN };
+function withClearWinner(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean, main: Thresholds, policy: CalibrationPolicy): Thresholds {
+  const t = { ...main, clearAuto: main.auto - policy.CLEAR_RELAX, clearMargin: policy.CLEAR_MIN_MARGIN };
   const f = scoreOutcome(outcomeOf(scored, t), truth, hard, scored.graph.left.length);
-  const ok = f.autoPrecision >= CALIBRATION_POLICY.CLEAR_PRECISION_GUARD && f.falseAutoOnUnmatched <= CALIBRATION_POLICY.CLEAR_FALSE_AUTO_GUARD;
+  const ok = f.autoPrecision >= policy.CLEAR_PRECISION_GUARD && f.falseAutoOnUnmatched <= policy.CLEAR_FALSE_AUTO_GUARD;
   return ok ? t : main;
 }
 
 /** Chooses thresholds on a labelled run by the policy above. */
-function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean): Thresholds {
+function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean, policy: CalibrationPolicy): Thresholds {
   const n = scored.graph.left.length;
   const pickScores = [...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10))].sort((a, b) => a - b);
   let best: { t: Thresholds; recall: number } | undefined;
   for (const margin of [0, 1, 2, 3, 4, 5, 6, 8]) {
-    for (const auto of pickScores.filter((x) => x >= CALIBRATION_POLICY.AUTO_FLOOR)) {
+    for (const auto of pickScores.filter((x) => x >= policy.AUTO_FLOOR)) {
       const t = { auto, margin, review: Infinity };
       const f = scoreOutcome(outcomeOf(scored, t), truth, hard, n);
-      if (f.autoPrecision < CALIBRATION_POLICY.PRECISION_FLOOR || f.falseAutoOnUnmatched > CALIBRATION_POLICY.FALSE_AUTO_CEILING) continue;
+      if (f.autoPrecision < policy.PRECISION_FLOOR || f.falseAutoOnUnmatched > policy.FALSE_AUTO_CEILING) continue;
       if (!best || f.autoRecall > best.recall) best = { t, recall: f.autoRecall };
       break; // higher auto thresholds only lose recall at this margin
     }
   }
   const main = best?.t ?? { auto: Math.max(...pickScores, 0), margin: 8, review: Infinity };
-  const chosen = withClearWinner(scored, truth, hard, main);
+  const chosen = withClearWinner(scored, truth, hard, main, policy);
   // Review threshold: walk down from the auto threshold while the queue fits the budget.
   const bestScores = [...new Set(scored.ranked.map((c) => Math.floor((c[0]?.score ?? -Infinity) * 4) / 4))].filter(Number.isFinite).sort((a, b) => b - a);
   let review = chosen.auto;
   for (const s of bestScores) {
     if (s >= chosen.auto) continue;
-    if (s < CALIBRATION_POLICY.REVIEW_FLOOR) break;
+    if (s < policy.REVIEW_FLOOR) break;
     const f = scoreOutcome(outcomeOf(scored, { ...chosen, review: s }), truth, hard, n);
-    if (f.reviewShare > CALIBRATION_POLICY.REVIEW_SHARE_CAP) break;
+    if (f.reviewShare > policy.REVIEW_SHARE_CAP) break;
     review = s;
   }
   const clear = chosen.clearAuto !== undefined ? { clearAuto: chosen.clearAuto, clearMargin: chosen.clearMargin } : {};
@@ -142,10 +155,10 @@ function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: numbe
 }
 
 /** Full calibration on labelled lists: m/u first, then thresholds on the re-scored graph. */
-export function calibrate(graph: CandidateGraph, truth: Truth, hard: (li: number) => boolean, prior: MatchWeights): Calibrated {
-  const estimated = estimateWeights(graph, truth, prior);
+export function calibrate(graph: CandidateGraph, truth: Truth, hard: (li: number) => boolean, prior: MatchWeights, policy: CalibrationPolicy = CALIBRATION_POLICY): Calibrated {
+  const estimated = estimateWeights(graph, truth, prior, policy.MIN_OBSERVED);
   const scored = scoreGraph(graph, estimated);
-  const thresholds = calibrateThresholds(scored, truth, hard);
+  const thresholds = calibrateThresholds(scored, truth, hard, policy);
   const weights = { ...estimated, thresholds };
   // Scores depend on the m/u table only, not on thresholds: the graph scored above is the final one.
   const figures = scoreOutcome(outcomeOf(scored, thresholds), truth, hard, graph.left.length);
