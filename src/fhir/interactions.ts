@@ -1,4 +1,5 @@
 import { ConflictError, MediatorError, NotConfiguredError, NotFoundError } from '../domain/errors.js';
+import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../systems/connector.js';
 import { adapters, type Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
@@ -142,6 +143,8 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
   const currentValue = await service.read(id);
   const current = currentValue ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id) : undefined;
   checkIfMatch(current, ifMatch, `${type}/${id}`);
+  // the resource sent back exactly as it stands (a read, then a PUT without edits): nothing to write
+  if (current && currentValue && sameContent(current, resource)) return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
   const part = decodePart(ctx, route, resource, 'update');
   const previous = currentValue && sameGroup(ctx, route, current, part) ? stripLastUpdated(currentValue) : undefined;
   if (current && !previous) {
@@ -155,6 +158,13 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
 function sameGroup(ctx: FhirContext, route: ResourceRoute, current: Json | undefined, part: Part<unknown>): boolean {
   if (!current) return false;
   return decodePart(ctx, route, current, 'update').groupKey === part.groupKey;
+}
+
+/** Equal apart from meta (versionId and lastUpdated are the server's, not content). */
+function sameContent(a: Json, b: Json): boolean {
+  const { meta: _a, ...restA } = a;
+  const { meta: _b, ...restB } = b;
+  return canonicalJson(restA) === canonicalJson(restB);
 }
 
 function stripLastUpdated<T>(value: T): T {

@@ -28,7 +28,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   }
   services.writeAll = async (writes: { flow: Flow; value: unknown; context: WriteContext }[]): Promise<WriteOutcome<unknown>[]> => {
     const outcomes = await deps.outbox.acceptWrites(writes.map((w) => flows[w.flow].acceptRequest(w.value, w.context)));
-    return outcomes.map((o, i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, o));
+    return Promise.all(outcomes.map((o, i) => flows[writes[i].flow].asStored(flows[writes[i].flow].toWriteOutcome(writes[i].value, o))));
   };
   return services;
 }

@@ -52,7 +52,24 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /** One write; FhirServices.writeAll accepts several together. */
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
-    return this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context)));
+    return this.asStored(this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context))));
+  }
+
+  /**
+   * A delivered write answers with the resource as its system now holds it: what a read returns,
+   * so the ETag it carries is one a following If-Match accepts. Should that read fail, the
+   * answer is the written value (the write itself succeeded and is not undone by a failed read).
+   */
+  async asStored(outcome: WriteOutcome<T>): Promise<WriteOutcome<T>> {
+    if (outcome.status === 'accepted') return outcome;
+    const id = this.spec.fhirIds(outcome.value)[0];
+    if (!id) return outcome;
+    try {
+      const stored = await this.read(id);
+      return stored ? { ...outcome, value: stored } : outcome;
+    } catch {
+      return outcome;
+    }
   }
 
   acceptRequest(value: T, context: WriteContext): AcceptWriteRequest {

@@ -22,7 +22,7 @@ t.test('OpenLMIS end to end', async (t) => {
   const { lmis } = rig;
   const facilityId = lmis.seed.facilities[FACILITY];
   const orderable = (id: string) => Object.entries(lmis.seed.orderables).find(([, v]) => v === id)![0];
-  const requisitionsOf = () => lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId && r.programId === lmis.seed.programs.EM01);
+  const requisitionsOf = () => lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId && r.programId === lmis.seed.programs.EM01 && !r.emergency);
   const bundle = transactionOf(LINES.map((l) => orderLine({ order: ORDER, facilityId, program: 'EM01', ...l })));
   let createdIds: string[] = [];
 
@@ -48,6 +48,22 @@ t.test('OpenLMIS end to end', async (t) => {
     const one = await rig.fhir('GET', `/fhir/SupplyRequest/${createdIds[1]}`);
     t.equal(one.status, 200);
     t.equal(one.body.quantity.value, 2000, 'read in dispensing units');
+  });
+
+  await t.test('the ETag a create answers with is the one a read gives, so If-Match on it is accepted', async (t) => {
+    const line = orderLine({ order: `${ORDER}-ETAG`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 40, priority: 'urgent' });
+    const created = await rig.fhir('POST', '/fhir/SupplyRequest', line);
+    t.equal(created.status, 201, why(created));
+    const etag = created.headers.get('etag');
+    t.match(etag, /^W\/"[^"]+"$/);
+    t.equal(created.body.status, 'active', 'an emergency order, submitted; the answer is the order as OpenLMIS holds it');
+    const read = await rig.fhir('GET', `/fhir/SupplyRequest/${created.body.id}`);
+    t.equal(read.headers.get('etag'), etag, 'read back: same version');
+    const updated = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, read.body, { 'if-match': etag! });
+    t.equal(updated.status, 200, `the resource put back unchanged, with that ETag: ${why(updated)}`);
+    t.equal(updated.headers.get('etag'), etag, 'no new version');
+    const stale = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, read.body, { 'if-match': 'W/"0000"' });
+    t.equal(stale.status, 412, 'a version the client never saw is still refused');
   });
 
   await t.test('posting the same Bundle again creates nothing new', async (t) => {
