@@ -305,7 +305,7 @@ export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWei
       'Fellegi-Sunter m/u probabilities per feature level and the three-zone thresholds (log2 likelihood ratio). Produced by `npm run bench:reconcile -- --kenya --calibrate-out <file>` (policy in src/registry/match/calibrate.ts). Features absent from the calibration lists (distance, identifier) keep documented priors.',
     calibration: {
       on: path.basename(input.left) + ' vs ' + path.basename(input.right),
-      policy: 'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, auto >= 6; clear winner (fixed by two-fold county CV): 2 bits lower with margin >= 4 when type and county do not contradict, kept if precision >= 0.99 and false auto <= 0.03; review: queue <= 12% of the left list, score >= -1; rarity and type m/u conditional on the name group',
+      policy: 'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, searched within 6..7 bits (7 if out of reach) with margin >= 1; clear winner: >= 4 bits (auto floor - 2) with margin >= 4 when type and county do not contradict, dropped if the autos it adds are < 80% right or add > 1.5% false autos on unmatched; review: queue <= 12% of the left list, score >= -3; rarity and type m/u conditional on the name group; knobs chosen by --cv-repeats 10 (seeds 1-3) for the worst county split',
       figuresOnCalibrationSet: figures,
     },
   };
