@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Facility } from '../domain/facility.js';
 import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
 import { operationOutcome } from '../fhir/outcome.js';

@@ -1,15 +1,9 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { kenyaInput, runBenchmark } from '../../bench/reconcile.js';
+import { runBenchmark } from '../../bench/reconcile.js';
 import { CALIBRATION_POLICY } from '../../src/registry/match/calibrate.js';
+import { kenya, kenyaPresent } from '../support/kenya.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shared = process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared');
-const kenya = kenyaInput(shared);
-
-if (!existsSync(kenya.left) || !existsSync(kenya.right) || !existsSync(kenya.truth)) {
+if (!kenyaPresent) {
   t.comment('contract tier skipped: ../shared/fixtures not found');
   t.pass('skipped');
 } else {

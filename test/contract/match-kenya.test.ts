@@ -1,16 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { fakelandInput, kenyaInput, runBenchmark } from '../../bench/reconcile.js';
+import { fakelandInput, runBenchmark } from '../../bench/reconcile.js';
 import { reconcileCommand } from '../../src/cli/reconcile.js';
+import { kenya, kenyaPresent, shared } from '../support/kenya.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shared = process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared');
-const kenya = kenyaInput(shared);
-
-if (!existsSync(kenya.left) || !existsSync(kenya.right) || !existsSync(kenya.truth)) {
+if (!kenyaPresent) {
   t.comment('contract tier skipped: ../shared/fixtures not found');
   t.pass('skipped');
 } else {
