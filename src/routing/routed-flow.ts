@@ -65,7 +65,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const id = this.spec.fhirIds(outcome.value)[0];
     if (!id) return outcome;
     try {
-      const stored = await this.read(id);
+      const stored = await withinMs(this.read(id), READ_BACK_MS);
       return stored ? { ...outcome, value: stored } : outcome;
     } catch {
       return outcome;
@@ -135,6 +135,19 @@ export class RoutedFlow<T> implements FlowService<T> {
     });
     if (links.length) await this.store.putLinks(links);
   }
+}
+
+/** How long a delivered write's answer waits for its read-back before answering with the written value. */
+const READ_BACK_MS = 2_000;
+
+/** The promise's value, or undefined once `ms` have passed (the slow call goes on unobserved). */
+function withinMs<V>(promise: Promise<V>, ms: number): Promise<V | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  promise.catch(() => undefined); // a late failure must not surface as an unhandled rejection
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */

@@ -116,3 +116,27 @@ t.test('a transaction Bundle is accepted all together or not at all', async (t) 
   const retry = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-E' }) });
   t.equal(retry.statusCode, 201, 'its order number is still free');
 });
+
+t.test('a delivered write answers with the stored resource; a read-back that fails or hangs does not hold up or undo the 201', async (t) => {
+  const { app, lmis } = await setup(t);
+  const realGet = lmis.connector.orders!.get;
+  lmis.connector.orders!.get = async (id) => {
+    const stored = await realGet(id);
+    return stored && { ...stored, authoredOn: '2026-01-02T03:04:05Z' };
+  };
+  const stored = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-RB-1' }) });
+  t.equal(stored.statusCode, 201, stored.body);
+  t.equal(stored.json().authoredOn, '2026-01-02T03:04:05Z', 'the answer is what the upstream holds');
+  const read = await app.inject({ method: 'GET', url: `/fhir/SupplyRequest/${stored.json().id}`, headers: fhirJson });
+  t.equal(read.headers.etag, stored.headers.etag, 'and carries the ETag a read gives');
+
+  lmis.connector.orders!.get = async () => { throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503', upstreamStatus: 503 }); };
+  const failedRead = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-RB-2' }) });
+  t.equal(failedRead.statusCode, 201, 'a failed read-back: still 201, with the written value');
+  t.same(failedRead.json().identifier[0].value, 'ORD-RB-2');
+
+  lmis.connector.orders!.get = () => new Promise(() => undefined);
+  const hungRead = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-RB-3' }) });
+  t.equal(hungRead.statusCode, 201, 'a read-back that never answers: 201 once its wait is over');
+  t.equal(lmis.submits(), 3, 'each order written once');
+});
