@@ -26,8 +26,12 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * node itself with the tsx loader, not the tsx CLI: the CLI runs the program in a child process,
+ * so a SIGKILL to it would leave the real mediator running (and no crash would have happened).
+ */
 function startMediatorProcess(env: Record<string, string>): ChildProcess {
-  return spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'src/cli/index.ts'), 'serve'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
@@ -69,6 +73,8 @@ t.test('SIGKILL between initiate and submit: one submitted requisition after res
 
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
+  const gone = await fetch(`${base}/health`).then(() => false, () => true);
+  t.ok(gone, 'the killed mediator no longer answers (the process itself died, not a wrapper)');
   child = startMediatorProcess(env);
   await until('the restarted mediator', async () => (await fetch(`${base}/health`)).ok);
   await until('the requisition submitted', async () => ofFacility().some((r: any) => r.status === 'SUBMITTED') || undefined, 60_000);
