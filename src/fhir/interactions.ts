@@ -143,8 +143,11 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
   const currentValue = await service.read(id);
   const current = currentValue ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id) : undefined;
   checkIfMatch(current, ifMatch, `${type}/${id}`);
-  // the resource sent back exactly as it stands (a read, then a PUT without edits): nothing to write
-  if (current && currentValue && sameContent(current, resource)) return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
+  // the resource sent back exactly as its system holds it (a read, then a PUT without edits):
+  // nothing to write. Not while a write to it is queued or given up: the outbox answers that.
+  if (current && currentValue && sameContent(current, resource) && ((await service.settled?.(id)) ?? true)) {
+    return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
+  }
   const part = decodePart(ctx, route, resource, 'update');
   const previous = currentValue && sameGroup(ctx, route, current, part) ? stripLastUpdated(currentValue) : undefined;
   if (current && !previous) {

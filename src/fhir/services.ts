@@ -28,6 +28,11 @@ export interface FlowService<T> {
   read(id: string): Promise<T | undefined>;
   search(criteria: SearchCriteria): Promise<Page<T>>;
   write(value: T, context: WriteContext): Promise<WriteOutcome<T>>;
+  /**
+   * Whether the resource read under this id is what its system of record holds, i.e. no write to
+   * it is still queued or was given up. Absent: always (the service is its own system of record).
+   */
+  settled?(id: string): Promise<boolean>;
 }
 
 export interface FhirServices {

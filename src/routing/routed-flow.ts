@@ -62,14 +62,24 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   async asStored(outcome: WriteOutcome<T>): Promise<WriteOutcome<T>> {
     if (outcome.status === 'accepted') return outcome;
-    const id = this.spec.fhirIds(outcome.value)[0];
-    if (!id) return outcome;
+    const written = this.spec.fhirIds(outcome.value);
+    if (!written.length) return outcome;
     try {
-      const stored = await withinMs(this.read(id), READ_BACK_MS);
-      return stored ? { ...outcome, value: stored } : outcome;
+      const stored = await withinMs(this.read(written[0]), READ_BACK_MS);
+      // only a read that still holds every written resource may stand in for it (an upstream that
+      // dropped or re-keyed a line must not make the answer describe another resource)
+      const storedIds = stored ? new Set(this.spec.fhirIds(stored)) : undefined;
+      return stored && written.every((id) => storedIds!.has(id)) ? { ...outcome, value: stored } : outcome;
     } catch {
       return outcome;
     }
+  }
+
+  /** Whether the resource with this id is what its system holds: no write to it is waiting, failed or given up. */
+  async settled(id: string): Promise<boolean> {
+    const link = await this.store.getLink(this.spec.flow, id);
+    if (!link?.jobId) return true;
+    return (await this.store.getJob(link.jobId))?.status === 'done';
   }
 
   acceptRequest(value: T, context: WriteContext): AcceptWriteRequest {

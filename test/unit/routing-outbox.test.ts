@@ -82,6 +82,8 @@ t.test('a transient failure answers 202; the queued order reads as draft, then a
   const id = res.headers.location!.toString().split('/SupplyRequest/')[1].split('/')[0];
   const queued = await app.inject({ method: 'GET', url: `/fhir/SupplyRequest/${id}`, headers: fhirJson });
   t.equal(queued.json().status, 'draft', 'not yet at the LMIS');
+  const putBack = await app.inject({ method: 'PUT', url: `/fhir/SupplyRequest/${id}`, headers: { ...fhirJson, 'if-match': queued.headers.etag as string }, payload: queued.json() });
+  t.not(putBack.statusCode, 200, `a queued write is not "unchanged" at its system: ${putBack.statusCode}`);
 
   outbox.startWorker();
   for (let i = 0; i < 200 && lmis.orders.size === 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -135,8 +137,17 @@ t.test('a delivered write answers with the stored resource; a read-back that fai
   t.equal(failedRead.statusCode, 201, 'a failed read-back: still 201, with the written value');
   t.same(failedRead.json().identifier[0].value, 'ORD-RB-2');
 
+  lmis.connector.orders!.get = async (id) => {
+    const held = await realGet(id);
+    return held && { ...held, lines: [] };
+  };
+  const lostLine = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-RB-4' }) });
+  t.equal(lostLine.statusCode, 201);
+  t.equal(lostLine.json().identifier[0].value, 'ORD-RB-4', 'a read-back without the written line does not stand in for it');
+  t.match(lostLine.headers.location, new RegExp(`/SupplyRequest/${lostLine.json().id}/`), 'the answer describes the written resource');
+
   lmis.connector.orders!.get = () => new Promise(() => undefined);
   const hungRead = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-RB-3' }) });
   t.equal(hungRead.statusCode, 201, 'a read-back that never answers: 201 once its wait is over');
-  t.equal(lmis.submits(), 3, 'each order written once');
+  t.equal(lmis.submits(), 4, 'each order written once');
 });
