@@ -220,7 +220,7 @@ t.test('no requisition period → a requisition-less order in packs, sent to the
   const journal = new MemoryJournal();
   const result = await h.orders.submit(o, journal);
   t.same(Object.keys(result.ids), ['order']);
-  t.same([...journal.steps.keys()], ['find-period', 'create-order', 'send-order']);
+  t.same([...journal.steps.keys()], ['find-period', 'create-order-intent', 'create-order', 'send-order']);
   const created = h.sb.state.store.orders.get(result.ids.order)!;
   t.ok(created.requisitionLess);
   t.equal(created.status, 'ORDERED');
@@ -259,6 +259,29 @@ t.test('a crash right after the requisition-less create resumes to its own draft
   t.same([resultA, resultB].map((r) => h.sb.state.store.orders.get(r.ids.order)!.status), ['ORDERED', 'ORDERED']);
   t.same((await h.orders.get(resultA.ids.order))!.orderNumber, a.orderNumber, 'read back with the client\'s order number');
   t.same((await h.orders.get(resultB.ids.order))!.orderNumber, b.orderNumber);
+});
+
+t.test("a clerk's unsent draft with the very same lines is never taken for the order's own", async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const supplier = { identifier: h.facility('LK-WH-301').identifier };
+  const o: Order = order(h, 'LK-WH-302', [line(h, 'EM-ORS', 3, 'pack')], { supplier });
+  // made by hand in OpenLMIS, so no order number in extraData
+  const clerk = await h.client.call<{ id: string }>({ method: 'POST', path: '/api/orders/requisitionLess', body: {
+    facility: { id: h.seed.facilities['LK-WH-302'] }, requestingFacility: { id: h.seed.facilities['LK-WH-302'] }, receivingFacility: { id: h.seed.facilities['LK-WH-302'] },
+    supplyingFacility: { id: h.seed.facilities['LK-WH-301'] }, program: { id: h.seed.programs.EM01 },
+    orderLineItems: [{ orderable: { id: h.seed.orderables['EM-ORS'] }, orderedQuantity: 3 }],
+  } });
+  const first = await h.orders.submit(o, new MemoryJournal());
+  t.not(first.ids.order, clerk.id, 'a first attempt creates its own order');
+  t.equal(h.sb.state.store.orders.get(clerk.id)!.status, 'CREATING', "the clerk's draft is left unsent");
+
+  // a resumed attempt (an earlier one journaled its intent, then died) looks, but only at drafts made since
+  const journal = new MemoryJournal();
+  journal.steps.set('create-order-intent', { token: 'earlier-attempt', at: new Date(Date.now() + 5 * 60_000).toISOString() });
+  const resumed = await h.orders.submit({ ...o, orderNumber: { ...o.orderNumber, value: `${o.orderNumber.value}-R` } }, journal);
+  t.not(resumed.ids.order, clerk.id, 'an older look-alike draft is not adopted on resume either');
+  t.equal(h.sb.state.store.orders.get(clerk.id)!.status, 'CREATING');
 });
 
 t.test('createOpenLmisConnector wires the order and delivery capabilities', async (t) => {

@@ -130,9 +130,12 @@ t.test('idempotency keys are UUIDs; requisition-less bodies and decode', async (
   t.same([o.orderNumber, o.status, o.lines[0].quantity], [ORDER, 'active', { value: 6, unit: 'pack' }]);
   t.ok(sameOrderLines(dto, lines));
   t.notOk(sameOrderLines(dto, [{ ...lines[0], orderedQuantity: 7 }]));
-  t.ok(isOwnDraft(dto, ORDER, lines), 'our order number');
-  t.notOk(isOwnDraft(dto, { ...ORDER, value: 'ORD-2' }, lines), 'the same lines under another order number are not ours');
-  const bare = { ...dto, extraData: null };
-  t.ok(isOwnDraft(bare, ORDER, lines), 'a server that drops extraData: our lines are all there is to go on');
-  t.notOk(isOwnDraft(bare, ORDER, [{ ...lines[0], orderedQuantity: 7 }]));
+  const since = Date.parse('2026-05-02T10:00:00Z');
+  t.ok(isOwnDraft(dto, ORDER, lines, since), 'our order number');
+  t.notOk(isOwnDraft(dto, { ...ORDER, value: 'ORD-2' }, lines, since), 'the same lines under another order number are not ours');
+  const bare = { ...dto, extraData: null, createdDate: '2026-05-02T10:00:05Z' };
+  t.ok(isOwnDraft(bare, ORDER, lines, since), 'a server that drops extraData: our lines, made after our first attempt');
+  t.notOk(isOwnDraft(bare, ORDER, [{ ...lines[0], orderedQuantity: 7 }], since));
+  t.notOk(isOwnDraft({ ...bare, createdDate: '2026-05-02T09:00:00Z' }, ORDER, lines, since), 'a look-alike draft made before our first attempt is someone else\'s');
+  t.notOk(isOwnDraft({ ...bare, createdDate: null }, ORDER, lines, since), 'and so is one whose age is unknown');
 });

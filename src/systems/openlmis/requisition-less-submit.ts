@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BusinessRuleError, isTransient, type Order } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
@@ -12,8 +13,10 @@ import { toUnit } from './units.js';
 /**
  * The requisition-less path (see requisition-less.ts for when it applies): create the draft order
  * (packs), then send it. OpenLMIS has no Idempotency-Key here, and a crash can fall between its
- * answer and the journal's record, so the create step first looks for its own draft among the
- * facility's unsent requisition-less orders (a draft stays CREATING until the send step).
+ * answer and the journal's record. So an intent is journaled before the POST: an attempt that
+ * finds an intent from an earlier one (which may have posted) first looks for that draft among
+ * the facility's unsent requisition-less orders (a draft stays CREATING until the send step). A
+ * first attempt never looks, so it cannot take a draft someone made by hand in OpenLMIS.
  */
 function packLines(order: Order, r: ResolvedOrder): RequisitionLessLine[] {
   return r.lines.map((l) => ({
@@ -22,27 +25,47 @@ function packLines(order: Order, r: ResolvedOrder): RequisitionLessLine[] {
   }));
 }
 
-async function findOwnDraft(client: LmisClient, order: Order, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string | undefined> {
+/** When this order's create was first attempted; a draft older than that (less clock skew) is not ours. */
+interface CreateIntent {
+  token: string;
+  at: string;
+}
+
+/** Tolerated difference between our clock and OpenLMIS's when comparing a draft's createdDate. */
+const CLOCK_SKEW_MS = 60_000;
+
+interface DraftQuery {
+  order: Order;
+  r: ResolvedOrder;
+  supplierId: string;
+  lines: RequisitionLessLine[];
+  intent: CreateIntent;
+}
+
+async function findOwnDraft(client: LmisClient, q: DraftQuery): Promise<string | undefined> {
   const drafts = await client.all<FulfillmentOrderDto>({
     path: '/api/orders',
-    query: { requestingFacilityId: r.facilityId, supplyingFacilityId: supplierId, programId: r.program.id, status: 'CREATING', requisitionless: true },
+    query: { requestingFacilityId: q.r.facilityId, supplyingFacilityId: q.supplierId, programId: q.r.program.id, status: 'CREATING', requisitionless: true },
   });
+  const notBefore = Date.parse(q.intent.at) - CLOCK_SKEW_MS;
   for (const d of drafts) {
     const full = await readOrder(client, d.id);
-    if (isOwnDraft(full, order.orderNumber, lines)) return full.id;
+    if (isOwnDraft(full, q.order.orderNumber, q.lines, notBefore)) return full.id;
   }
   return undefined;
 }
 
-async function createDraft(client: LmisClient, order: Order, r: ResolvedOrder, supplierId: string, lines: RequisitionLessLine[]): Promise<string> {
-  const existing = await findOwnDraft(client, order, r, supplierId, lines);
-  if (existing) return existing;
-  const body = buildRequisitionLessBody({ facilityId: r.facilityId, supplierId, programId: r.program.id, lines, orderNumber: order.orderNumber });
+async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean): Promise<string> {
+  if (resumed) {
+    const existing = await findOwnDraft(client, q);
+    if (existing) return existing;
+  }
+  const body = buildRequisitionLessBody({ facilityId: q.r.facilityId, supplierId: q.supplierId, programId: q.r.program.id, lines: q.lines, orderNumber: q.order.orderNumber });
   try {
     return (await client.call<FulfillmentOrderDto>({ method: 'POST', path: '/api/orders/requisitionLess', body, retry: false })).id;
   } catch (err) {
     if (!isTransient(err)) throw err;
-    const found = await findOwnDraft(client, order, r, supplierId, lines);
+    const found = await findOwnDraft(client, q);
     if (found) return found;
     throw err;
   }
@@ -62,7 +85,10 @@ export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r:
   const supplier = await deps.resolveFacility(order.supplier, 'Order.supplier');
   const lines = packLines(order, r);
   const { client } = deps;
-  const id = await journal.run('create-order', () => createDraft(client, order, r, supplier.id, lines));
+  const mine: CreateIntent = { token: randomUUID(), at: new Date().toISOString() };
+  const intent = await journal.run('create-order-intent', async () => mine);
+  const q: DraftQuery = { order, r, supplierId: supplier.id, lines, intent };
+  const id = await journal.run('create-order', () => createDraft(client, q, intent.token !== mine.token));
   const status = await journal.run('send-order', () => send(client, id));
   return { system: LMIS, ids: { order: id }, status: orderStatusOfFulfillmentOrder(status) };
 }

@@ -90,11 +90,13 @@ export function sameOrderLines(dto: FulfillmentOrderDto, lines: RequisitionLessL
 
 /**
  * Whether a draft on the server is the one this order created: it carries our order number, or
- * (on a server that does not keep order extraData) no order number and exactly our lines. A draft
- * holding another client's order number is never ours, however alike its lines.
+ * (on a server that does not keep order extraData) no order number, exactly our lines, and a
+ * creation time no earlier than our first attempt. A draft holding another client's order number
+ * is never ours, however alike its lines.
  */
-export function isOwnDraft(dto: FulfillmentOrderDto, orderNumber: Identifier, lines: RequisitionLessLine[]): boolean {
+export function isOwnDraft(dto: FulfillmentOrderDto, orderNumber: Identifier, lines: RequisitionLessLine[], notBefore: number): boolean {
   const stored = orderNumberOfOrder(dto);
   if (stored.system !== FULFILLMENT_ORDER_SYSTEM) return sameIdentifier(stored, orderNumber);
-  return sameOrderLines(dto, lines);
+  const created = dto.createdDate ? Date.parse(dto.createdDate) : Number.NaN;
+  return sameOrderLines(dto, lines) && created >= notBefore;
 }
