@@ -28,7 +28,7 @@ export interface RequisitionUpdate {
 }
 
 export class RequisitionService {
-  constructor(private readonly store: SandboxStore, private readonly dto: Dto) {}
+  constructor(private readonly store: SandboxStore, private readonly dto: Dto, private readonly options: { newLines: 'available' | 'non-full-supply' } = { newLines: 'available' }) {}
 
   private now(): string {
     return new Date(this.store.clock()).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -186,10 +186,21 @@ export class RequisitionService {
    * lines whose id it does not know as new ones) when its product is one of the requisition's
    * available products; anything else names a product that cannot be on this requisition.
    */
-  private addedLine(r: Requisition, orderableId: string | undefined): RequisitionLineItem | LocalizedMessage {
+  private addedLine(r: Requisition, orderableId: string | undefined): RequisitionLineItem | LocalizedMessage | undefined {
     const approved = orderableId ? this.availableProducts(r).find((a) => a.orderableId === orderableId) : undefined;
     if (!approved) return localized(`${E}.validation.referencedObjectDoesNotExist`, 'The {0} with ID {1} does not exist.', 'orderable', String(orderableId));
+    // older servers add only non-full-supply lines and silently ignore the rest
+    if (this.options.newLines === 'non-full-supply' && this.isFullSupply(approved.orderableId, r.programId)) return undefined;
     return this.newLine(r.facilityId, r.programId, approved);
+  }
+
+  /**
+   * Lines a PUT body leaves out: full-supply lines of a regular requisition stay (they are the
+   * template's, not the user's to remove); added ones (non-full-supply, or any line of an
+   * emergency requisition) go.
+   */
+  private removable(r: Requisition, line: RequisitionLineItem): boolean {
+    return r.emergency || !this.isFullSupply(line.orderableId, r.programId);
   }
 
   private rightForUpdate(status: RequisitionStatus): string {
@@ -221,6 +232,7 @@ export class RequisitionService {
       let line = r.lineItems.find((l) => l.orderableId === orderableId) ?? added.find((l) => l.orderableId === orderableId);
       if (!line) {
         const fresh = this.addedLine(r, orderableId);
+        if (!fresh) continue;
         if (!('orderableId' in fresh)) {
           errors.requisitionLineItems = fresh;
           continue;
@@ -238,10 +250,11 @@ export class RequisitionService {
       pending.push([line, update]);
     }
     if (Object.keys(errors).length) throw fieldErrors(errors);
-    // the body's lines replace the requisition's (updateReqLines): a line left out is removed
+    // the body's lines replace the requisition's (updateReqLines), but a full-supply line of a
+    // regular requisition left out of the body is kept
     if (Array.isArray(body.requisitionLineItems)) {
       const kept = new Set(pending.map(([line]) => line));
-      r.lineItems = r.lineItems.filter((l) => kept.has(l));
+      r.lineItems = r.lineItems.filter((l) => kept.has(l) || !this.removable(r, l));
     }
     r.lineItems.push(...added);
     for (const [line, u] of pending) {

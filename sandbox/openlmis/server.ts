@@ -33,6 +33,12 @@ export interface OpenLmisSandboxOptions {
   logger?: boolean;
   /** random source for probabilistic faults */
   random?: () => number;
+  /**
+   * Which new lines a requisition PUT adds (Requisition.updateReqLines differs by version):
+   * 'available' (default) any of the requisition's available products; 'non-full-supply' only
+   * non-full-supply ones, other new lines being ignored without an error, as older servers do.
+   */
+  requisitionNewLines?: 'available' | 'non-full-supply';
 }
 
 export interface OpenLmisSandbox {
@@ -99,7 +105,7 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
   const faults = new FaultController(options.random);
   const ctx: SandboxContext = {
     store, tokens, faults, dto, baseUrl: () => baseUrl, auth: makeAuth(tokens),
-    requisitions: new RequisitionService(store, dto), fulfillment: new FulfillmentService(store, dto),
+    requisitions: new RequisitionService(store, dto, { newLines: options.requisitionNewLines ?? 'available' }), fulfillment: new FulfillmentService(store, dto),
   };
   const state = new SandboxStateApi(ctx);
   postOpeningStock(store);

@@ -261,6 +261,17 @@ t.test('a crash right after the requisition-less create resumes to its own draft
   t.same((await h.orders.get(resultB.ids.order))!.orderNumber, b.orderNumber);
 });
 
+t.test('a server that ignores added full-supply lines: the emergency order is refused naming the product, nothing submitted', async (t) => {
+  const h = await startFlowHarness({}, { requisitionNewLines: 'non-full-supply' });
+  t.teardown(h.close);
+  const err = await failure(h.orders.submit(order(h, 'LK-HC-101', [line(h, 'EM-ORS', 100)], { priority: 'urgent' }), new MemoryJournal()));
+  t.equal(err.status, 422);
+  t.match(err.message, /did not take product EM-ORS onto requisition .*nothing was submitted/);
+  t.same(err.issues[0].expression, ['Order.lines[0].product']);
+  const emergency = [...h.sb.state.store.requisitions.values()].filter((r) => r.emergency);
+  t.same(emergency.map((r) => [r.status, r.lineItems.length]), [['INITIATED', 0]], 'the PUT was answered 200 without the line; the connector did not submit it');
+});
+
 t.test("a clerk's unsent draft with the very same lines is never taken for the order's own", async (t) => {
   const h = await startFlowHarness();
   t.teardown(h.close);

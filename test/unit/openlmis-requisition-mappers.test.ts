@@ -3,7 +3,7 @@ import { BusinessRuleError, ConflictError } from '../../src/domain/index.js';
 import { PRODUCT_CODE_SYSTEM, REQUISITION_SYSTEM, orderLineId } from '../../src/systems/openlmis/identifiers.js';
 import { decodeRequisition, orderNumberOf } from '../../src/systems/openlmis/requisition-decode.js';
 import type { RequisitionDto } from '../../src/systems/openlmis/requisition-dto.js';
-import { assertSameOrder, buildFillBody, isFilled, type RequestedLine } from '../../src/systems/openlmis/requisition-fill.js';
+import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, linesNotHeld, type RequestedLine } from '../../src/systems/openlmis/requisition-fill.js';
 import { idempotencyUuid } from '../../src/systems/openlmis/requisition-initiate.js';
 import { buildRequisitionLessBody, decodeRequisitionLessOrder, isOwnDraft, sameOrderLines } from '../../src/systems/openlmis/requisition-less.js';
 import { choosePeriod } from '../../src/systems/openlmis/requisition-period.js';
@@ -69,7 +69,7 @@ t.test('the fill body sends everything back, sets the ordered lines and the orde
   t.equal(r.requisitionLineItems![0].requestedQuantity, null, 'the input is not mutated');
   const emergency = buildFillBody(requisition({ emergency: true }), wanted, ORDER);
   t.same([emergency.requisitionLineItems![1].skipped, emergency.requisitionLineItems![1].requestedQuantity], [true, null], 'an emergency requisition skips them');
-  t.throws(() => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER), /product X9 cannot be ordered on requisition .* \(not a product of program PRG001 approved for facility HC01/);
+  t.throws(() => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER), /product X9 cannot be ordered on requisition .*: OpenLMIS lists it neither as a line nor among the products it may add \(program PRG001, facility HC01\)/);
   t.notOk(isFilled(r, wanted, ORDER));
   t.ok(isFilled(body, wanted, ORDER));
   t.notOk(isFilled(body, [{ ...wanted[0], requestedQuantity: 841 }], ORDER));
@@ -95,6 +95,10 @@ t.test('products not yet on the requisition are added as new lines when OpenLMIS
   const regular = buildFillBody(requisition({ availableNonFullSupplyProducts: [o4] }), [...wanted, { ...ordered[0], orderableId: 'o4', productCode: 'C400' }], ORDER);
   t.same(regular.requisitionLineItems!.map((l) => [l.orderable.id, l.requestedQuantity]), [['o1', 840], ['o2', null], ['o4', 12]]);
   t.throws(() => buildFillBody(emergency, [{ ...ordered[0], orderableId: 'o4', productCode: 'C400' }], ORDER), BusinessRuleError, 'not available to this requisition: a 422 naming the product');
+  t.same(linesNotHeld(body, ordered), [], 'the PUT answer holds the line as asked');
+  t.same(linesNotHeld(emergency, ordered).map((l) => l.productCode), ['C300'], 'an answer without it');
+  t.throws(() => assertLinesHeld(emergency, ordered), /did not take product C300 onto requisition/);
+  t.same(linesNotHeld(buildFillBody(emergency, [{ ...ordered[0], requestedQuantity: 13 }], ORDER), ordered).map((l) => l.productCode), ['C300'], 'another quantity is not held either');
 });
 
 t.test('decode: v1 embedded, v2 with lookups, only requested lines', async (t) => {

@@ -136,4 +136,23 @@ t.test('an emergency requisition starts empty; a PUT adds available products and
   t.same(dropped.body.requisitionLineItems.map((l: any) => l.orderable.id), [first.id], 'the body\'s lines replace the requisition\'s');
   const submitted = await h.call('POST', `/api/requisitions/${req.id}/submit`, admin);
   t.equal(submitted.body.status, 'SUBMITTED', 'an emergency requisition is submitted before its period ends');
+
+  const regular = (await initiate(h, admin, 'LK-HC-102', 'FP01')).body;
+  const template = regular.requisitionLineItems.length;
+  t.ok(template >= 2);
+  const partial = await h.call('PUT', `/api/requisitions/${regular.id}`, admin, { ...regular, requisitionLineItems: regular.requisitionLineItems.slice(0, 1) });
+  t.equal(partial.body.requisitionLineItems.length, template, 'a regular requisition keeps the full-supply lines a PUT leaves out');
+});
+
+t.test('an older server adds only non-full-supply lines and ignores other new ones without an error', async (t) => {
+  const h = await startHarness({ requisitionNewLines: 'non-full-supply' });
+  t.teardown(() => h.sb.close());
+  const admin = await h.login();
+  const facility = h.seed.facilities['LK-HC-101'];
+  const program = h.seed.programs.EM01;
+  const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=true`, admin);
+  const req = (await h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${periods.body[0].id}&emergency=true`, admin)).body;
+  const put = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: [{ orderable: req.availableFullSupplyProducts[0], requestedQuantity: 5 }] });
+  t.equal(put.status, 200);
+  t.same(put.body.requisitionLineItems, [], 'answered 200, line not taken');
 });

@@ -41,7 +41,7 @@ export function assertLinesOnRequisition(requisition: RequisitionDto, lines: Req
   const missing = lines.filter((l) => !lineFor(requisition, l.orderableId) && !addableProduct(requisition, l.orderableId));
   if (missing.length) {
     throw new BusinessRuleError(
-      `product ${missing.map((l) => l.productCode).join(', ')} cannot be ordered on requisition ${requisition.id} (not a product of program ${requisition.program?.code ?? '?'} approved for facility ${requisition.facility?.code ?? '?'})`,
+      `product ${missing.map((l) => l.productCode).join(', ')} cannot be ordered on requisition ${requisition.id}: OpenLMIS lists it neither as a line nor among the products it may add (program ${requisition.program?.code ?? '?'}, facility ${requisition.facility?.code ?? '?'})`,
       missing.map((l) => l.where),
     );
   }
@@ -95,12 +95,32 @@ export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[
   };
 }
 
+/** The ordered lines the requisition does not hold as asked (absent, skipped, or another quantity). */
+export function linesNotHeld(requisition: RequisitionDto, lines: RequestedLine[]): RequestedLine[] {
+  return lines.filter((l) => {
+    const line = lineFor(requisition, l.orderableId);
+    return !line || line.skipped || line.requestedQuantity !== l.requestedQuantity;
+  });
+}
+
+/**
+ * After the fill PUT: OpenLMIS answers 200 even where it ignored lines it would not add (older
+ * servers add only non-full-supply products). Submitting then would send a requisition without
+ * what was ordered, so that is refused, naming the products, before any submit.
+ */
+export function assertLinesHeld(saved: RequisitionDto, lines: RequestedLine[]): void {
+  const missing = linesNotHeld(saved, lines);
+  if (missing.length) {
+    throw new BusinessRuleError(
+      `OpenLMIS did not take product ${missing.map((l) => l.productCode).join(', ')} onto requisition ${saved.id} (it answered the update without ${missing.length > 1 ? 'those lines' : 'that line'}); nothing was submitted`,
+      missing.map((l) => l.where),
+    );
+  }
+}
+
 /** Whether the requisition already holds exactly these quantities and this order number (a resumed fill can skip its PUT). */
 export function isFilled(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): boolean {
   const current = orderNumberOf(requisition);
   if (!sameIdentifier(current, orderNumber)) return false;
-  return lines.every((l) => {
-    const line = lineFor(requisition, l.orderableId);
-    return !!line && !line.skipped && line.requestedQuantity === l.requestedQuantity && !!line.requestedQuantityExplanation;
-  });
+  return linesNotHeld(requisition, lines).length === 0 && lines.every((l) => !!lineFor(requisition, l.orderableId)?.requestedQuantityExplanation);
 }

@@ -3,7 +3,7 @@ import type { StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
-import { assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
+import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
 import { initiateRequisition } from './requisition-initiate.js';
 import { submitRequisitionLess } from './requisition-less-submit.js';
 import { findByOrderNumber } from './requisition-lookup.js';
@@ -51,6 +51,7 @@ async function fill(client: LmisClient, id: string, lines: RequestedLine[], orde
     if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current.status;
     try {
       const saved = await client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}`, body: buildFillBody(current, lines, orderNumber), retry: true });
+      assertLinesHeld(saved, lines);
       return saved.status;
     } catch (err) {
       const stale = lmisMessageKey(err) === 'requisition.error.validation.dateModifiedMismatch' || (err as { upstreamStatus?: number }).upstreamStatus === 409;
