@@ -117,7 +117,7 @@ export interface ReferenceData {
   facilityByCode(code: string): Promise<LmisFacilityRef | undefined>;
   programByCode(code: string): Promise<LmisProgram | undefined>;
   programById(id: string): Promise<LmisProgram | undefined>;
-  /** The programs a facility actively supports (its full FacilityDto; list answers omit them). */
+  /** The programs a facility actively supports, in its order (its full FacilityDto; list answers omit them). Cached like all reference data (openlmis.referenceTtlMs; a facility upsert clears it). */
   activePrograms(facilityId: string): Promise<LmisProgram[]>;
   orderableByCode(productCode: string): Promise<LmisOrderable | undefined>;
   /** A given version, or the latest when versionNumber is absent. */

@@ -106,8 +106,10 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
     programById: async (id) => (await programs()).find((p) => p.id === id),
     activePrograms: (facilityId) => cache.get(`activePrograms:${facilityId}`, async () => {
       const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(facilityId)}`));
-      const codes = new Set(((f?.supportedPrograms ?? []) as Json[]).filter((p) => p.supportActive !== false && str(p.code)).map((p) => p.code as string));
-      return (await programs()).filter((p) => codes.has(p.code));
+      const codes = ((f?.supportedPrograms ?? []) as Json[]).filter((p) => p.supportActive !== false && str(p.code)).map((p) => p.code as string);
+      const known = await programs();
+      // in the facility's order; a code /api/programs does not know is no program to order under
+      return codes.map((code) => known.find((p) => p.code === code)).filter((p): p is LmisProgramDetail => !!p);
     }),
     orderableByCode: (code) => cache.get(`orderableCode:${code}`, async () => {
       const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
