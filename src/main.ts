@@ -58,6 +58,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     options: {
       deadlineMs: Number(settings['outbox.deadlineMs']),
       attemptTimeoutMs: Number(settings['outbox.attemptTimeoutMs']),
+      settleMs: Number(settings['outbox.settleMs']),
       leaseMs: Number(settings['outbox.leaseMs']),
       backoff: { baseMs: Number(settings['outbox.backoffBaseMs']), capMs: Number(settings['outbox.backoffCapMs']), maxAttempts: Number(settings['outbox.maxAttempts']) },
     },

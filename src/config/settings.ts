@@ -40,6 +40,7 @@ export const settingDefs: SettingDef[] = [
   { key: 'outbox.backoffBaseMs', env: 'OUTBOX_BACKOFF_BASE_MS', type: 'number', default: 2000, description: 'First retry delay (exponential, full jitter)' },
   { key: 'outbox.backoffCapMs', env: 'OUTBOX_BACKOFF_CAP_MS', type: 'number', default: 600000, description: 'Longest retry delay' },
   { key: 'outbox.attemptTimeoutMs', env: 'OUTBOX_ATTEMPT_TIMEOUT_MS', type: 'number', default: 60000, description: 'One delivery attempt (all its upstream steps) is abandoned and retried after this long', restart: true },
+  { key: 'outbox.settleMs', env: 'OUTBOX_SETTLE_MS', type: 'number', default: 30000, description: 'After an attempt that timed out (the upstream may still apply its last request), the retry waits at least this long before looking at the upstream again', restart: true },
   { key: 'outbox.leaseMs', env: 'OUTBOX_LEASE_MS', type: 'number', default: 120000, description: 'How long an instance holds a job it works on; a job of a dead instance is taken over after it (must exceed outbox.attemptTimeoutMs)', restart: true },
   { key: 'openhim.apiUrl', env: 'OPENHIM_API_URL', type: 'string', description: 'OpenHIM core API (https://openhim:8080); absent = do not register' },
   { key: 'openhim.username', env: 'OPENHIM_USERNAME', type: 'string', default: 'root@openhim.org', description: 'OpenHIM API user (admin, or mediator-manage-all on RBAC cores)' },

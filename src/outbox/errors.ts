@@ -20,6 +20,15 @@ export class AttemptTimeoutError extends Error {
   }
 }
 
+/**
+ * A failure after which nobody knows whether the upstream applied the last request: we stopped
+ * waiting (our attempt timeout, or the client's own request timeout), the upstream may not have.
+ */
+export function isUnknownOutcome(err: unknown): boolean {
+  if (err instanceof AttemptTimeoutError) return true;
+  return err instanceof UpstreamError && err.transient && err.issues.some((i) => i.code === 'timeout');
+}
+
 const CREDENTIALS_IN_URL = /\/\/[^/\s:@]+:[^/\s@]+@/g;
 
 /** A one-line reason safe for logs and OperationOutcome diagnostics (no credentials in URLs). */

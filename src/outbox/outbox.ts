@@ -5,7 +5,7 @@ import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } f
 import { PayloadConflict, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
-import { AttemptTimeoutError, describeError, isTransientFailure, reviveError, toStoredError } from './errors.js';
+import { AttemptTimeoutError, describeError, isTransientFailure, isUnknownOutcome, reviveError, toStoredError } from './errors.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
 import { StoreStepJournal } from './journal.js';
@@ -342,7 +342,9 @@ export class Outbox {
       const reason = describeError(err);
       if (job.attempts >= this.options.backoff.maxAttempts) return await this.deadLetter(job, leaseOwner, err, reason);
       this.metrics.attempt(job.system, 'retry');
-      const dueAt = Date.now() + retryDelayMs(job.attempts, this.options.backoff);
+      // after a timeout the last request may still land upstream: give it time before looking again
+      const wait = Math.max(retryDelayMs(job.attempts, this.options.backoff), isUnknownOutcome(err) ? this.options.settleMs : 0);
+      const dueAt = Date.now() + wait;
       if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
         return { kind: 'queued', jobId: job.id, status: 'pending', reason: `${job.system} failed transiently (${reason}); queued for retry` };
       }

@@ -61,6 +61,12 @@ export interface OutboxOptions {
   leaseMs: number;
   /** An attempt that runs longer is aborted and counted as a transient failure. */
   attemptTimeoutMs: number;
+  /**
+   * After an attempt whose last request timed out (the upstream may still apply it after we
+   * stopped waiting), the next attempt waits at least this long before it looks at the upstream
+   * again, so the look-up sees that late write instead of writing a second time.
+   */
+  settleMs: number;
   /** Default client deadline of acceptWrite. */
   deadlineMs: number;
   backoff: BackoffOptions;
@@ -77,6 +83,7 @@ export interface OutboxOptions {
 export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'instanceId'> = {
   leaseMs: 120_000,
   attemptTimeoutMs: 60_000,
+  settleMs: 30_000,
   deadlineMs: 10_000,
   backoff: { baseMs: 2_000, capMs: 10 * 60_000, maxAttempts: 15 },
   concurrency: { default: 4, perSystem: {} },

@@ -20,8 +20,12 @@ import { faultyUpstreamHandlers } from '../../sandbox/faulty-upstream/handlers.j
 
 /** Short timings so 1,000 writes with faults and crashes finish in well under a minute. */
 export const HARNESS_OUTBOX_OPTIONS = {
-  leaseMs: 1_500,
+  // a lease well past the attempt timeout: on a loaded 2-core machine timers fire late, and an
+  // attempt still running when its lease ends could be taken over while it writes
+  leaseMs: 2_500,
   attemptTimeoutMs: 400,
+  // the upstream's slow answers take at most 150 ms: a retry after a timeout looks once they are in
+  settleMs: 500,
   deadlineMs: 150,
   backoff: { baseMs: 20, capMs: 300, maxAttempts: 60 },
   concurrency: { default: 16 },

@@ -9,7 +9,7 @@ import type { EngineCase } from './outbox-engines.js';
 
 /** Fast timings for unit tests. */
 export const FAST: OutboxSettings = {
-  leaseMs: 2_000, attemptTimeoutMs: 1_000, deadlineMs: 1_000,
+  leaseMs: 2_000, attemptTimeoutMs: 1_000, settleMs: 50, deadlineMs: 1_000,
   backoff: { baseMs: 5, capMs: 20, maxAttempts: 20 },
   breaker: { consecutiveFailures: 50, halfOpenAfterMs: 100 }, pollMs: 10, duplicatePollMs: 10,
 };
