@@ -21,12 +21,16 @@ export class AttemptTimeoutError extends Error {
 }
 
 /**
- * A failure after which nobody knows whether the upstream applied the last request: we stopped
- * waiting (our attempt timeout, or the client's own request timeout), the upstream may not have.
+ * A failure after which nobody knows whether the upstream applied the last request, because no
+ * answer came from the server that does the work: we stopped waiting (our attempt timeout, the
+ * client's request timeout), the connection dropped, or a gateway gave up (502/504) while the
+ * server behind it may go on. Any other answer (503, 429, 500 …) means the server has finished
+ * with the request.
  */
 export function isUnknownOutcome(err: unknown): boolean {
   if (err instanceof AttemptTimeoutError) return true;
-  return err instanceof UpstreamError && err.transient && err.issues.some((i) => i.code === 'timeout');
+  if (!(err instanceof UpstreamError) || !err.transient) return false;
+  return err.upstreamStatus === undefined || err.upstreamStatus === 502 || err.upstreamStatus === 504;
 }
 
 const CREDENTIALS_IN_URL = /\/\/[^/\s:@]+:[^/\s@]+@/g;

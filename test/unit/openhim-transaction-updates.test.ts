@@ -23,7 +23,7 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (()
   const settings = { 'openhim.apiUrl': openhim.url, 'openhim.username': DEFAULT_OPENHIM_USER.email, 'openhim.password': DEFAULT_OPENHIM_USER.password };
   const outbox = new Outbox({
     store,
-    options: { deadlineMs: 1_000, pollMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
+    options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
     onSettled: createTransactionUpdater({ settings: () => settings, urn: 'urn:mediator:test', secretValues: () => [DEFAULT_OPENHIM_USER.password] }),
   });
   outbox.register('order', 'openlmis', async () => {

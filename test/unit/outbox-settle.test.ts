@@ -36,6 +36,18 @@ t.test("the client's own request timeout counts the same", async (t) => {
   t.ok((await store.findJobsByKey('o-2'))[0].nextAttemptAt >= before + SETTLE_MS);
 });
 
+t.test('a dropped connection or a gateway timeout counts the same', async (t) => {
+  for (const [key, err] of [
+    ['o-4', new UpstreamError({ system: 'lmis', transient: true, diagnostics: 'POST /x failed: ECONNRESET socket hang up' })],
+    ['o-5', new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'HTTP 504 from the gateway' })],
+  ] as const) {
+    const { outbox, store } = await setup(t, async () => { throw err; });
+    const before = Date.now();
+    await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: key, payload: {} });
+    t.ok((await store.findJobsByKey(key))[0].nextAttemptAt >= before + SETTLE_MS, key);
+  }
+});
+
 t.test('a known failure (503 answered) retries on the backoff alone', async (t) => {
   const { outbox, store } = await setup(t, async () => { throw new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 503, diagnostics: 'HTTP 503' }); });
   const before = Date.now();
