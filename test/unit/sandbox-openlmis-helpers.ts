@@ -44,6 +44,14 @@ export async function initiate(h: Harness, token: string, facilityCode: string, 
   return h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${period.id}&emergency=false`, token, undefined, headers);
 }
 
+/** Initiates an emergency requisition (no lines yet) for (facility, program) in the first period offered. */
+export async function initiateEmergency(h: Harness, token: string, facilityCode: string, programCode: string) {
+  const facility = h.seed.facilities[facilityCode];
+  const program = h.seed.programs[programCode];
+  const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=true`, token);
+  return h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${periods.body[0].id}&emergency=true`, token);
+}
+
 /** Fills every line with a requested quantity and explanation through PUT. */
 export async function fill(h: Harness, token: string, requisition: any, quantity = (i: number) => 100 * (i + 1)) {
   requisition.requisitionLineItems.forEach((l: any, i: number) => {

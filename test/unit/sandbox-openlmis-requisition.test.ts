@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fill, initiate, startHarness } from './sandbox-openlmis-helpers.js';
+import { fill, initiate, initiateEmergency, startHarness } from './sandbox-openlmis-helpers.js';
 
 t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
   const h = await startHarness();
@@ -111,10 +111,7 @@ t.test('an emergency requisition starts empty; a PUT adds available products and
   const h = await startHarness();
   t.teardown(() => h.sb.close());
   const admin = await h.login();
-  const facility = h.seed.facilities['LK-HC-101'];
-  const program = h.seed.programs.EM01;
-  const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=true`, admin);
-  const created = await h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${periods.body[0].id}&emergency=true`, admin);
+  const created = await initiateEmergency(h, admin, 'LK-HC-101', 'EM01');
   t.equal(created.status, 201);
   const req = created.body;
   t.same(req.requisitionLineItems, [], 'no lines at initiation (Requisition.initiate fills regular requisitions only)');
@@ -148,10 +145,7 @@ t.test('an older server adds only non-full-supply lines and ignores other new on
   const h = await startHarness({ requisitionNewLines: 'non-full-supply' });
   t.teardown(() => h.sb.close());
   const admin = await h.login();
-  const facility = h.seed.facilities['LK-HC-101'];
-  const program = h.seed.programs.EM01;
-  const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=true`, admin);
-  const req = (await h.call('POST', `/api/requisitions/initiate?program=${program}&facility=${facility}&suggestedPeriod=${periods.body[0].id}&emergency=true`, admin)).body;
+  const req = (await initiateEmergency(h, admin, 'LK-HC-101', 'EM01')).body;
   const put = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: [{ orderable: req.availableFullSupplyProducts[0], requestedQuantity: 5 }] });
   t.equal(put.status, 200);
   t.same(put.body.requisitionLineItems, [], 'answered 200, line not taken');
