@@ -29,8 +29,20 @@ CREATE INDEX resource_links_job ON resource_links (job_id);
   };
 }
 
-export const SQLITE_MIGRATIONS: Migration[] = [
-  {
+/** Column types that differ between the engines; everything else in the schema is shared. */
+interface DialectTypes {
+  /** Epoch milliseconds. */
+  epochMs: 'INTEGER' | 'BIGINT';
+  /** A JSON document (SQLite keeps the text, PostgreSQL parses it). */
+  json: 'TEXT' | 'JSONB';
+  real: 'REAL' | 'DOUBLE PRECISION';
+  /** An auto-numbered primary key. */
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' | 'BIGSERIAL PRIMARY KEY';
+}
+
+/** v1, one schema for both engines with their own column types. */
+function coreSchema(t: DialectTypes): Migration {
+  return {
     version: 1,
     name: 'crosswalk, outbox, idempotency, journal, audit, schedules',
     sql: `
@@ -40,9 +52,9 @@ CREATE TABLE crosswalk (
   registry_id TEXT,
   state TEXT NOT NULL,
   zone TEXT NOT NULL,
-  score REAL,
-  reasons TEXT NOT NULL,
-  suggestions TEXT NOT NULL,
+  score ${t.real},
+  reasons ${t.json} NOT NULL,
+  suggestions ${t.json} NOT NULL,
   decided_by TEXT NOT NULL,
   decided_at TEXT NOT NULL,
   comment TEXT,
@@ -57,18 +69,18 @@ CREATE TABLE outbox_jobs (
   system TEXT NOT NULL,
   idempotency_key TEXT NOT NULL,
   payload_hash TEXT NOT NULL,
-  payload TEXT NOT NULL,
+  payload ${t.json} NOT NULL,
   status TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL,
+  next_attempt_at ${t.epochMs} NOT NULL,
   lease_owner TEXT,
-  lease_until INTEGER,
-  result TEXT,
-  error TEXT,
+  lease_until ${t.epochMs},
+  result ${t.json},
+  error ${t.json},
   last_error TEXT,
   transaction_id TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  created_at ${t.epochMs} NOT NULL,
+  updated_at ${t.epochMs} NOT NULL
 );
 CREATE INDEX outbox_jobs_due ON outbox_jobs (system, status, next_attempt_at);
 CREATE INDEX outbox_jobs_key ON outbox_jobs (idempotency_key);
@@ -79,118 +91,41 @@ CREATE TABLE idempotency_keys (
   key TEXT NOT NULL,
   payload_hash TEXT NOT NULL,
   job_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
+  created_at ${t.epochMs} NOT NULL,
   PRIMARY KEY (flow, system, key)
 );
 
 CREATE TABLE step_journal (
   job_id TEXT NOT NULL,
   step TEXT NOT NULL,
-  result TEXT,
-  completed_at INTEGER NOT NULL,
+  result ${t.json},
+  completed_at ${t.epochMs} NOT NULL,
   PRIMARY KEY (job_id, step)
 );
 
 CREATE TABLE audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
+  id ${t.serialKey},
+  at ${t.epochMs} NOT NULL,
   actor TEXT NOT NULL,
   action TEXT NOT NULL,
   subject TEXT,
-  details TEXT NOT NULL
+  details ${t.json} NOT NULL
 );
 CREATE INDEX audit_subject ON audit (subject);
 
 CREATE TABLE schedules (
   name TEXT PRIMARY KEY,
-  last_run_at INTEGER,
+  last_run_at ${t.epochMs},
   last_status TEXT,
   last_error TEXT
 );
 `,
-  },
-  resourceLinks('INTEGER'),
-];
+  };
+}
 
-export const POSTGRES_MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    name: 'crosswalk, outbox, idempotency, journal, audit, schedules',
-    sql: `
-CREATE TABLE crosswalk (
-  system TEXT NOT NULL,
-  system_id TEXT NOT NULL,
-  registry_id TEXT,
-  state TEXT NOT NULL,
-  zone TEXT NOT NULL,
-  score DOUBLE PRECISION,
-  reasons JSONB NOT NULL,
-  suggestions JSONB NOT NULL,
-  decided_by TEXT NOT NULL,
-  decided_at TEXT NOT NULL,
-  comment TEXT,
-  input_hash TEXT,
-  PRIMARY KEY (system, system_id)
-);
-CREATE INDEX crosswalk_registry_id ON crosswalk (registry_id);
+const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
+const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
 
-CREATE TABLE outbox_jobs (
-  id TEXT PRIMARY KEY,
-  flow TEXT NOT NULL,
-  system TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL,
-  payload_hash TEXT NOT NULL,
-  payload JSONB NOT NULL,
-  status TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at BIGINT NOT NULL,
-  lease_owner TEXT,
-  lease_until BIGINT,
-  result JSONB,
-  error JSONB,
-  last_error TEXT,
-  transaction_id TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
-);
-CREATE INDEX outbox_jobs_due ON outbox_jobs (system, status, next_attempt_at);
-CREATE INDEX outbox_jobs_key ON outbox_jobs (idempotency_key);
+export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs)];
 
-CREATE TABLE idempotency_keys (
-  flow TEXT NOT NULL,
-  system TEXT NOT NULL,
-  key TEXT NOT NULL,
-  payload_hash TEXT NOT NULL,
-  job_id TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  PRIMARY KEY (flow, system, key)
-);
-
-CREATE TABLE step_journal (
-  job_id TEXT NOT NULL,
-  step TEXT NOT NULL,
-  result JSONB,
-  completed_at BIGINT NOT NULL,
-  PRIMARY KEY (job_id, step)
-);
-
-CREATE TABLE audit (
-  id BIGSERIAL PRIMARY KEY,
-  at BIGINT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  subject TEXT,
-  details JSONB NOT NULL
-);
-CREATE INDEX audit_subject ON audit (subject);
-
-CREATE TABLE schedules (
-  name TEXT PRIMARY KEY,
-  last_run_at BIGINT,
-  last_status TEXT,
-  last_error TEXT
-);
-`,
-  },
-  resourceLinks('BIGINT'),
-];
+export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs)];
