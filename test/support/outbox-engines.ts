@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { openStore, type Store } from '../../src/store/index.js';
 
 /**
  * The two store engines the outbox/store suites run against. SQLite always runs (a file in a
@@ -59,4 +60,13 @@ function postgresCase(baseUrl: string | undefined): EngineCase {
 
 export function engineCases(): EngineCase[] {
   return [sqliteCase(), postgresCase(process.env.TEST_DATABASE_URL)];
+}
+
+/** A store on a fresh database of this engine for one test, closed and dropped at its end. */
+export async function freshStore(engine: EngineCase, t: { teardown(fn: () => unknown): void }): Promise<{ store: Store; databaseUrl: string }> {
+  const db = await engine.freshDatabase();
+  t.teardown(db.drop);
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(() => store.close());
+  return { store, databaseUrl: db.databaseUrl };
 }

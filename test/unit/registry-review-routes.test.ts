@@ -2,10 +2,10 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import type { Facility } from '../../src/domain/facility.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import { reviewRoutes } from '../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../src/registry/reconcile-run.js';
-import { engineCases } from '../support/outbox-engines.js';
+import { engineCases, freshStore } from '../support/outbox-engines.js';
 
 const TOKEN = 'review-secret-token';
 const fac = (id: string, name: string, sub: string, county: string): Facility => ({ id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county] });
@@ -27,10 +27,7 @@ const left = [
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const store: Store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store } = await freshStore(engine, t);
     await reconcileIntoStore(store, 'emr', left, registry);
     const app = Fastify();
     await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: TOKEN, registry: async () => registry, identifierBase: 'https://example.org/sys' });

@@ -1,11 +1,10 @@
 /** Store-backed crosswalk: incremental re-runs and human decisions, on SQLite and (with TEST_DATABASE_URL) PostgreSQL. */
 import t from 'tap';
 import type { Facility } from '../../src/domain/facility.js';
-import { openStore, type Store } from '../../src/store/index.js';
 import { reconcileIntoStore } from '../../src/registry/reconcile-run.js';
 import { decodeRow, encodeRow, StoreCrosswalkRepository } from '../../src/registry/store-crosswalk.js';
 import { applyReview } from '../../src/registry/review.js';
-import { engineCases } from '../support/outbox-engines.js';
+import { engineCases, freshStore } from '../support/outbox-engines.js';
 
 const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
   id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county], ...extra,
@@ -51,10 +50,7 @@ t.test('rejected ids travel through the reasons column and come back', async (t)
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const store: Store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store } = await freshStore(engine, t);
     const repo = new StoreCrosswalkRepository(store);
     const { registry, left } = lists();
 

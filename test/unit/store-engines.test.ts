@@ -1,10 +1,10 @@
 /** The store contract, run against SQLite and (with TEST_DATABASE_URL) PostgreSQL. */
 import t from 'tap';
 import type { CrosswalkRow } from '../../src/registry/crosswalk-types.js';
-import { openStore, resolveStoreTarget, type NewJob, type Store } from '../../src/store/index.js';
+import { openStore, resolveStoreTarget, type NewJob } from '../../src/store/index.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS } from '../../src/store/migrations.js';
-import { engineCases } from '../support/outbox-engines.js';
+import { engineCases, freshStore } from '../support/outbox-engines.js';
 
 function row(over: Partial<CrosswalkRow> = {}): CrosswalkRow {
   return {
@@ -34,13 +34,10 @@ t.test('databaseUrl selects the engine', async (t) => {
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const store: Store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store, databaseUrl } = await freshStore(engine, t);
 
     t.test('migrations run once and are recorded', async (t) => {
-      const again = await openStore({ databaseUrl: db.databaseUrl });
+      const again = await openStore({ databaseUrl });
       t.same(await again.migrationVersions(), SQLITE_MIGRATIONS.map((m) => m.version), 'every version once, in order');
       await again.close();
       t.equal(store.engine, engine.name);
