@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
+import { withinDeadline } from '../platform/deadline.js';
 import { PayloadConflict, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
@@ -61,18 +62,6 @@ export function resolveOutboxOptions(s: OutboxSettings = {}): OutboxOptions {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-/** The promise's value, or undefined if `ms` passes first (the promise keeps running). */
-async function withinDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  if (ms <= 0) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Runs `fn`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */

@@ -6,6 +6,7 @@ import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } 
 import type { ResourceLink, Store } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from '../systems/connector.js';
 import type { FlowSpec } from './flows.js';
+import { withinDeadline } from '../platform/deadline.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -65,7 +66,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const written = this.spec.fhirIds(outcome.value);
     if (!written.length) return outcome;
     try {
-      const stored = await withinMs(this.read(written[0]), READ_BACK_MS);
+      const stored = await withinDeadline(this.read(written[0]), READ_BACK_MS);
       // only a read that still holds every written resource may stand in for it (an upstream that
       // dropped or re-keyed a line must not make the answer describe another resource)
       const storedIds = stored ? new Set(this.spec.fhirIds(stored)) : undefined;
@@ -149,16 +150,6 @@ export class RoutedFlow<T> implements FlowService<T> {
 
 /** How long a delivered write's answer waits for its read-back before answering with the written value. */
 const READ_BACK_MS = 2_000;
-
-/** The promise's value, or undefined once `ms` have passed (the slow call goes on unobserved). */
-function withinMs<V>(promise: Promise<V>, ms: number): Promise<V | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  promise.catch(() => undefined); // a late failure must not surface as an unhandled rejection
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */
 function acceptedNow<T>(value: T): T {
