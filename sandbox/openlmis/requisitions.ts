@@ -540,8 +540,7 @@ export class RequisitionService {
         approvedProduct: this.dto.versionRef('facilityTypeApprovedProducts', l.approvedProductId, l.approvedProductVersion),
         ...this.lineValues(l),
       })),
-      availableProducts: r.availableApprovedProductIds.map((id) => {
-        const a = this.store.seed.approvedProducts.find((x) => x.id === id)!;
+      availableProducts: this.availableProducts(r).map((a) => {
         const o = this.store.orderable(a.orderableId)!;
         return this.dto.versionRef('orderables', o.id, o.versionNumber);
       }),
