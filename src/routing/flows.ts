@@ -24,6 +24,11 @@ export interface FlowSpec<T> {
   pendingView(value: T, status: JobStatus): T;
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
+  /**
+   * A delivered write reads as it was written: the system keeps it as an event it cannot hand
+   * back as this resource (a stock event is not a readable report), so there is no live read.
+   */
+  keepsWritten?: boolean;
 }
 
 const keyOf = (kind: string, id: { system: string; value: string } | undefined) => (id ? `${kind}|${id.system}|${id.value}` : undefined);
@@ -73,6 +78,7 @@ export const STOCK: FlowSpec<StockReport> = {
   fhirIds: (r) => (r.id ? [r.id] : []),
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
+  keepsWritten: true,
 };
 
 export const FACILITIES: FlowSpec<Facility> = {

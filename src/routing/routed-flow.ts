@@ -69,8 +69,9 @@ export class RoutedFlow<T> implements FlowService<T> {
       const stored = await withinDeadline(this.read(written[0]), READ_BACK_MS);
       // only a read that still holds every written resource may stand in for it (an upstream that
       // dropped or re-keyed a line must not make the answer describe another resource)
-      const storedIds = stored ? new Set(this.spec.fhirIds(stored)) : undefined;
-      return stored && written.every((id) => storedIds!.has(id)) ? { ...outcome, value: stored } : outcome;
+      if (!stored) return outcome;
+      const storedIds = new Set(this.spec.fhirIds(stored));
+      return written.every((id) => storedIds.has(id)) ? { ...outcome, value: stored } : outcome;
     } catch {
       return outcome;
     }
@@ -126,6 +127,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     // A refused write was never accepted: it is not there. One given up after acceptance reads as failed.
     if (job?.status === 'rejected') return undefined;
     if (job && job.status !== 'done') return this.spec.pendingView(written!, job.status);
+    if (job && this.spec.keepsWritten) return { ...written!, lastUpdated: new Date(job.updatedAt).toISOString() };
     if (!upstreamId && job?.result) {
       upstreamId = primaryId(job.result.ids);
       if (upstreamId) await this.store.putLinks([{ ...link, upstreamId }]);

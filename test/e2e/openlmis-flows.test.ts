@@ -144,6 +144,11 @@ t.test('OpenLMIS end to end', async (t) => {
     t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'one physical-inventory event');
     const afterCount = byProduct(fp(await reportsAt()));
     t.same(afterCount, Object.fromEntries(Object.entries(counted).map(([k, v]) => [k, Math.max(0, (v as number) - 10)])), 'stock on hand is what was counted');
+    const readBack = await rig.fhir('GET', `/fhir/R5/InventoryReport/${posted.body.id}`);
+    t.equal(readBack.status, 200, `the posted count reads back by its id: ${why(readBack)}`);
+    t.equal(readBack.headers.get('etag'), posted.headers.get('etag'), 'with the ETag its 201 carried');
+    t.equal(readBack.body.meta.lastUpdated, posted.body.meta.lastUpdated, 'and the time it was delivered');
+    t.notMatch(posted.body.meta.lastUpdated, /^1970/);
     const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
     t.equal(again.status, 200, 'the same count again is answered from the first');
     t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'and posts nothing');
