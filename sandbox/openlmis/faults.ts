@@ -8,14 +8,21 @@ import { randomUUID } from 'node:crypto';
  * - `delay`: wait `ms`, then run the handler normally;
  * - `hang`: never answer (until the sandbox closes) — a client timeout;
  * - `reset`: destroy the TCP connection without an answer;
- * - `expireToken`: expire the caller's bearer token first, so the handler answers 401 invalid_token.
+ * - `expireToken`: expire the caller's bearer token first, so the handler answers 401 invalid_token;
+ * - `afterApply`: run the handler (the write is applied), then, if it succeeded (2xx), lose its
+ *   answer: replace it with `answer.status`, never send it (`hang`), or drop the connection
+ *   (`reset`). What a client sees when the server did the work but the answer never came back.
  */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { type: 'delay'; ms: number }
   | { type: 'hang' }
   | { type: 'reset' }
-  | { type: 'expireToken' };
+  | { type: 'expireToken' }
+  | { type: 'afterApply'; answer: AfterApplyAnswer };
+
+/** What happens to the answer of a write the handler already applied. */
+export type AfterApplyAnswer = { type: 'status'; status: number } | { type: 'hang' } | { type: 'reset' };
 
 export interface FaultRuleInput {
   method?: string;

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { markAfterApply, registerAfterApply } from './after-apply.js';
 import { TokenStore, bearerToken } from './auth.js';
 import { makeAuth, type SandboxContext } from './context.js';
 import { Dto } from './dto.js';
@@ -92,6 +93,9 @@ async function applyFault(action: FaultAction, request: FastifyRequest, reply: F
       if (token) ctx.tokens.revoke(token);
       return;
     }
+    case 'afterApply':
+      markAfterApply(request, action.answer);
+      return;
   }
 }
 
@@ -133,6 +137,7 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
     const action = faults.match(request.method, path);
     if (action) await applyFault(action, request, reply, ctx, hung);
   });
+  registerAfterApply(app, hung);
   app.addHook('preClose', async () => {
     for (const socket of hung) socket.destroy();
     hung.clear();
