@@ -11,12 +11,15 @@ import type {
   RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
 } from './types.js';
 import { PayloadConflict } from './types.js';
+import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 
 type Row = Record<string, unknown>;
 
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
+/** withLock's advisory key space (first key of the two-key form). */
+const LOCK_SPACE = 0x4d454449; // 'MEDI'
 
 /**
  * The scale-out engine: several mediator instances share one database. Claims use
@@ -27,7 +30,11 @@ export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, poolSize = 10) {
+  /** Connections that hold withLock locks (created on first use). */
+  private locks?: pg.Pool;
+  private readonly localLocks = new KeyedMutex();
+
+  constructor(private readonly connectionString: string, poolSize = 10) {
     this.pool = new pg.Pool({ connectionString, max: poolSize });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -71,6 +78,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.locks?.end();
     await this.pool.end();
   }
 
@@ -305,6 +313,51 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * An advisory lock in its own key space (the two-key form never overlaps the one-key form the
+   * scheduler and migrations use), taken on a connection of its own pool, so lock holders never
+   * starve the store's queries (the holder itself needs them to journal its steps). Waiters in
+   * this process queue on a mutex first: one connection per name waits in PostgreSQL, not one per
+   * caller. lock_timeout bounds the wait; the lock goes with the connection if the process dies.
+   */
+  async withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+    const started = Date.now();
+    const waitMs = opts.waitMs ?? 60_000;
+    return this.localLocks.run(name, async () => {
+      const client = await this.lockPool().connect();
+      // a checked-out client that loses its connection emits 'error': the lock is gone with it, and
+      // the release below destroys the client (without a listener the process would crash)
+      const lost = () => undefined;
+      client.on('error', lost);
+      let held = false;
+      try {
+        const left = Math.max(1, waitMs - (Date.now() - started));
+        try {
+          await client.query(`SET lock_timeout = ${Math.ceil(left)}`);
+          await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
+          held = true;
+        } catch (err) {
+          if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(name, waitMs);
+          throw err;
+        }
+        return await fn();
+      } finally {
+        // a failed unlock (connection lost) also drops the lock: the connection is destroyed
+        const unlocked = held ? await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).then(() => true, () => false) : true;
+        client.off('error', lost);
+        client.release(unlocked ? undefined : true);
+      }
+    }, waitMs);
+  }
+
+  private lockPool(): pg.Pool {
+    if (!this.locks) {
+      this.locks = new pg.Pool({ connectionString: this.connectionString, max: 10 });
+      this.locks.on('error', () => undefined);
+    }
+    return this.locks;
   }
 
   async getSchedule(name: string): Promise<ScheduleState | undefined> {

@@ -11,6 +11,7 @@ import type {
   RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
 } from './types.js';
 import { PayloadConflict } from './types.js';
+import { mutexFor } from './keyed-mutex.js';
 
 type Row = Record<string, unknown>;
 
@@ -264,6 +265,11 @@ export class SqliteStore implements Store {
 
   async withAdvisoryLock<T>(_name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     return { ran: true, value: await fn() };
+  }
+
+  /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */
+  withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+    return mutexFor(this.db.name).run(name, fn, opts.waitMs);
   }
 
   async getSchedule(name: string): Promise<ScheduleState | undefined> {

@@ -192,6 +192,15 @@ export interface Store {
    * instance holds it.
    */
   withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  /**
+   * Run `fn` holding the exclusive lock `name`, shared by every instance on this database, waiting
+   * for it up to `waitMs` (then LockWaitTimeout, and `fn` never runs). PostgreSQL: a session
+   * advisory lock on a connection held for the duration (a crashed instance's lock goes with its
+   * connection). SQLite: an in-process mutex per database file, enough because one process owns
+   * the file (scale-out needs PostgreSQL). Serialises upstream writes that cannot be told apart
+   * afterwards (OpenLMIS requisition initiates for one facility/program/period).
+   */
+  withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
   getSchedule(name: string): Promise<ScheduleState | undefined>;
   putSchedule(state: ScheduleState): Promise<void>;
 }

@@ -60,6 +60,9 @@ const STATUS_FOR: Record<number, { status: number; code: IssueType }> = {
   404: { status: 404, code: 'not-found' },
   409: { status: 409, code: 'conflict' },
   412: { status: 412, code: 'conflict' },
+  // the request was too large for OpenLMIS (its nginx client_max_body_size): resending it can
+  // never succeed, so this is the client's problem (422), not a transient 502
+  413: { status: 422, code: 'too-costly' },
   422: { status: 422, code: 'business-rule' },
 };
 
