@@ -18,6 +18,19 @@ type Row = Record<string, unknown>;
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
+
+const JSON_TYPES = new Set<number>([pg.types.builtins.JSON, pg.types.builtins.JSONB]);
+
+/**
+ * json/jsonb columns come back as their JSON text, exactly like SQLite's TEXT columns, and
+ * rows.ts decodes both engines alike. pg's default parser would decode them first, and a decoded
+ * JSON string (a step result "INITIATED") is indistinguishable from JSON text to decode again.
+ */
+const JSON_COLUMNS_AS_TEXT: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    JSON_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 /** withLock's advisory key space (first key of the two-key form). */
 const LOCK_SPACE = 0x4d454449; // 'MEDI'
 
@@ -35,7 +48,7 @@ export class PostgresStore implements Store {
   private readonly localLocks = new KeyedMutex();
 
   constructor(private readonly connectionString: string, poolSize = 10) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize });
+    this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }
@@ -150,7 +163,7 @@ export class PostgresStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
-      [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+      [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
         job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
     return { created: true, job: jobFromRow(inserted) };
   }
@@ -212,8 +225,8 @@ export class PostgresStore implements Store {
   }
 
   async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
-    const result = outcome.status === 'done' ? JSON.stringify(outcome.result) : null;
-    const error = outcome.status === 'done' ? null : JSON.stringify(outcome.error);
+    const result = outcome.status === 'done' ? toJson(outcome.result) : null;
+    const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
@@ -283,7 +296,7 @@ export class PostgresStore implements Store {
 
   private async insertAudit(entry: AuditInput, now: number, q: Queryable = this.pool): Promise<void> {
     await q.query('INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)',
-      [now, entry.actor, entry.action, entry.subject ?? null, JSON.stringify(entry.details ?? {})]);
+      [now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {})]);
   }
 
   async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {

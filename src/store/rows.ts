@@ -2,14 +2,19 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { AuditEntry, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink, ScheduleState } from './types.js';
 
 /**
- * Row ↔ object mapping shared by both engines. SQLite hands back JSON columns as text and
- * PostgreSQL as parsed values; BIGINT arrives from pg as a string. `json` and `num` absorb both.
+ * Row ↔ object mapping shared by both engines. Both hand back a JSON column as its JSON text:
+ * SQLite keeps TEXT, and the PostgreSQL store has pg return json/jsonb unparsed
+ * (JSON_COLUMNS_AS_TEXT in postgres.ts). A value pg had already decoded could not be told from
+ * JSON text: the JSON string "INITIATED" arrived as the JS string INITIATED and failed to parse
+ * again. BIGINT arrives from pg as a string; `num` absorbs that.
  */
 type Row = Record<string, unknown>;
 
+/** A JSON column's text, decoded; SQL NULL is undefined (a JSON null is null). */
 export function json<T>(value: unknown): T | undefined {
   if (value === null || value === undefined) return undefined;
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+  if (typeof value !== 'string') throw new TypeError(`store: a JSON column arrived as a ${typeof value}, not as JSON text`);
+  return JSON.parse(value) as T;
 }
 
 export function num(value: unknown): number | undefined {
@@ -70,7 +75,7 @@ const CROSSWALK_COLUMNS = [
 export function crosswalkValues(row: CrosswalkRow): unknown[] {
   return [
     row.system, row.systemId, row.registryId ?? null, row.state, row.zone, row.score ?? null,
-    JSON.stringify(row.reasons ?? []), JSON.stringify(row.suggestions ?? []), row.decidedBy,
+    toJson(row.reasons ?? []), toJson(row.suggestions ?? []), row.decidedBy,
     row.decidedAt, row.comment ?? null, row.inputHash ?? null,
   ];
 }
@@ -98,7 +103,11 @@ export function emptyCounts(): Record<JobStatus, number> {
   return { pending: 0, 'in-flight': 0, done: 0, rejected: 0, dead: 0 };
 }
 
-/** JSON text for a column; `undefined` (a step that returned nothing) is stored as null. */
+/**
+ * JSON text for a column, the one way values are written to JSON columns on both engines:
+ * PostgreSQL parses a text parameter bound to jsonb as JSON, so a JS string must be sent encoded
+ * ('"INITIATED"'), never raw. `undefined` (a step that returned nothing) is stored as SQL NULL.
+ */
 export function toJson(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }

@@ -116,7 +116,7 @@ export class SqliteStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, JSON.stringify(job.payload ?? null), job.status,
+    ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
       job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
     return { created: true, job: jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row) };
   }
@@ -175,8 +175,8 @@ export class SqliteStore implements Store {
   }
 
   async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
-    const result = outcome.status === 'done' ? JSON.stringify(outcome.result) : null;
-    const error = outcome.status === 'done' ? null : JSON.stringify(outcome.error);
+    const result = outcome.status === 'done' ? toJson(outcome.result) : null;
+    const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     return this.db.prepare(
       `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -247,7 +247,7 @@ export class SqliteStore implements Store {
 
   private insertAudit(entry: AuditInput, now: number): void {
     this.db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
-      .run(now, entry.actor, entry.action, entry.subject ?? null, JSON.stringify(entry.details ?? {}));
+      .run(now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {}));
   }
 
   async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
