@@ -10,6 +10,7 @@ import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
+import { packagePath } from './platform/package-root.js';
 import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
@@ -24,7 +25,7 @@ export interface RunningMediator {
   stop(): Promise<void>;
 }
 
-export const packageVersion: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const packageVersion: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;
 
 function tlsOptions(s: Settings) {
   if (!s['server.tlsCertFile']) return undefined;

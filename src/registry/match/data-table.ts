@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../platform/package-root.js';
 import { Ajv } from 'ajv';
 import { InvalidInputError } from '../../domain/errors.js';
 
 /** fhir-mappings/ at the repository root, found from this file so it works from src/ and dist/. */
 export function mappingsDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return path.resolve(here, '..', '..', '..', 'fhir-mappings');
+  // walking up to package.json: a fixed '../../..' lands in dist/ in the compiled build
+  return packagePath('fhir-mappings');
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../platform/package-root.js';
 import { Ajv } from 'ajv';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { ProductRef } from '../../domain/index.js';
@@ -34,9 +34,8 @@ export class ProductMapError extends Error {
 
 export const DEFAULT_PRODUCT_MAP = 'fhir-mappings/openlmis-products.json';
 
-function repoRoot(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-}
+/** Found by walking up to package.json: a fixed '../../..' lands in dist/ in the compiled build. */
+const repoRoot = packageRoot;
 
 function readJson(file: string): unknown {
   try {
