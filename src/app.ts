@@ -9,6 +9,7 @@ import { fhirErrorHandler } from './fhir/outcome.js';
 import { fhirBase } from './fhir/plugin.js';
 import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
+import { registerResponseRedaction } from './platform/response-redaction.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
 import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
 
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formbody);
   // Plugins first: the OpenHIM envelope's onSend hook must see the body before compression does.
   for (const plugin of deps.plugins ?? []) await plugin(app);
+  // After the envelope, before compression: every response body and header passes the redactor.
+  registerResponseRedaction(app);
   await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, deps.readiness ?? (() => []));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { settingDefs, type SettingDef, type Settings } from './settings.js';
+import { settingWithUrlCredentials, urlCredentialsMessage } from './url-credentials.js';
 
 /**
  * Settings come from three layers, later winning: defaults < config file (CONFIG_FILE, JSON with
@@ -73,6 +74,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Re
 
 /** Cross-field rules: a start-up that would run insecurely or half-configured stops here with the reason. */
 export function validateSettings(s: Settings): void {
+  const withCredentials = settingWithUrlCredentials(s);
+  if (withCredentials) throw new ConfigError(urlCredentialsMessage(withCredentials));
   if (s['auth.mode'] === 'basic' && !s['auth.password']) throw new ConfigError('auth.mode=basic needs AUTH_PASSWORD (or set AUTH_MODE=off to run without inbound authentication)');
   if (s['auth.mode'] === 'bearer' && !s['auth.bearerToken']) throw new ConfigError('auth.mode=bearer needs AUTH_BEARER_TOKEN');
   if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile']) throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');

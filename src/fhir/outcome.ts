@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError, UpstreamError, type Issue } from '../domain/errors.js';
+import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
@@ -12,7 +13,8 @@ export function operationOutcome(issues: Issue[]): OperationOutcome {
     issue: issues.map((i) => ({
       severity: i.severity ?? (i.code === 'informational' ? 'information' : 'error'),
       code: i.code,
-      diagnostics: i.diagnostics,
+      // an upstream's reason may echo a credential it was sent: masked here too, not only on the wire
+      diagnostics: i.diagnostics === undefined ? undefined : redact(i.diagnostics),
       ...(i.expression && i.expression.length ? { expression: i.expression } : {}),
     })),
   };

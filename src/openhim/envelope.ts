@@ -3,6 +3,7 @@
  * Core copies `response` to the client, stores the rest on the transaction, and queues the
  * transaction for auto-retry when `error` is present.
  */
+import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { MASK, maskBodyText, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
 import type { HeaderValues, UpstreamCall } from './orchestrations.js';
 
@@ -63,6 +64,8 @@ export interface EnvelopeInput {
   totalBodyLimitBytes?: number;
   /** Secret values (configured passwords, tokens) scrubbed wherever they appear. */
   secretValues?: readonly string[];
+  /** Masks every configured secret in every form; default the process's redactor. */
+  redactor?: Redactor;
 }
 
 /**
@@ -128,7 +131,29 @@ function defaultPort(protocol: string): string {
   return protocol === 'https:' ? '443' : '80';
 }
 
-function toOrchestration(call: UpstreamCall, budget: BodyBudget, secrets: readonly string[], now: Date): Orchestration {
+/**
+ * The credential this call sent (token after the scheme, and a Basic pair's password), so an
+ * upstream that echoes it back in its answer is masked even when no setting holds it (an OAuth
+ * access token). Recorders that already masked the header give nothing here.
+ */
+export function callCredentials(call: UpstreamCall): string[] {
+  const header = headerValue(call.requestHeaders, 'authorization');
+  const match = header ? /^\s*([A-Za-z][\w-]*)\s+(\S+)\s*$/.exec(header) : null;
+  if (!match || match[2].includes('*')) return [];
+  const out = [match[2]];
+  if (/^basic$/i.test(match[1])) {
+    const decoded = Buffer.from(match[2], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon >= 0) out.push(decoded.slice(colon + 1));
+  }
+  return out.filter((v) => v.length >= 4);
+}
+
+function toOrchestration(call: UpstreamCall, budget: BodyBudget, configured: readonly string[], redactor: Redactor, now: Date): Orchestration {
+  const secrets = [...configured, ...callCredentials(call)];
+  // redact before truncating: a cut could leave half a secret the redactor no longer recognises
+  const bodyText = (body: unknown, headers: HeaderValues | undefined) =>
+    budget.take(redactor.redact(maskBodyText(bodyToText(body), headerValue(headers, 'content-type'), secrets)));
   const url = new URL(call.url);
   const path = scrubSecretValues(url.pathname, secrets);
   const started = toIso(call.startedAt, now);
@@ -140,7 +165,7 @@ function toOrchestration(call: UpstreamCall, budget: BodyBudget, secrets: readon
       path,
       headers: maskHeaders(call.requestHeaders, secrets),
       querystring: scrubSecretValues(maskUrlEncoded(url.search.replace(/^\?/, '')), secrets),
-      body: budget.take(maskBodyText(bodyToText(call.requestBody), headerValue(call.requestHeaders, 'content-type'), secrets)),
+      body: bodyText(call.requestBody, call.requestHeaders),
       method: call.method.toUpperCase(),
       timestamp: started,
     },
@@ -150,7 +175,7 @@ function toOrchestration(call: UpstreamCall, budget: BodyBudget, secrets: readon
     orchestration.response = {
       status: call.response.status,
       headers: maskHeaders(call.response.headers, secrets),
-      body: budget.take(maskBodyText(bodyToText(call.response.body), headerValue(call.response.headers, 'content-type'), secrets)),
+      body: bodyText(call.response.body, call.response.headers),
       timestamp: toIso(call.endedAt, now),
     };
   }
@@ -183,6 +208,7 @@ function maskHeadersForClient(headers: HeaderValues | undefined, secrets: readon
 export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
   const now = new Date();
   const secrets = input.secretValues ?? [];
+  const redactor = input.redactor ?? processRedactor;
   const budget = new BodyBudget(input.bodyLimitBytes ?? DEFAULT_ORCHESTRATION_BODY_LIMIT, input.totalBodyLimitBytes ?? DEFAULT_ORCHESTRATION_TOTAL_LIMIT);
   const envelope: OpenHimEnvelope = {
     'x-mediator-urn': input.urn,
@@ -194,11 +220,12 @@ export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
       body: bodyToText(input.response.body),
       timestamp: toIso(input.response.timestamp, now),
     },
-    orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, now)),
+    orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, redactor, now)),
   };
   if (input.properties && Object.keys(input.properties).length > 0) envelope.properties = { ...input.properties };
   if (input.transientError) envelope.error = { message: scrubSecretValues(input.transientError.message, secrets) };
-  return envelope;
+  // every string of the envelope (the client's body, names, paths, headers, errors) once more
+  return redactor.redactValue(envelope);
 }
 
 export { MASK };

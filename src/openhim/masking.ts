@@ -4,9 +4,10 @@
  * Rule: a header, query parameter, form field or JSON key whose name looks like a credential has
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
+import { MASK } from '../platform/redaction.js';
 import type { HeaderValues } from './orchestrations.js';
 
-export const MASK = '**********';
+export { MASK };
 
 const SENSITIVE_NAME = /passw|passwd|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
 
@@ -20,12 +21,32 @@ function maskHeaderValue(value: string): string {
   return scheme ? `${scheme[1]} ${MASK}` : MASK;
 }
 
+/** Challenge parameters that only name things (RFC 6750 §3, RFC 7617 §2); any other may echo a credential. */
+const SAFE_CHALLENGE_PARAMS = /^(realm|error|scope|charset)$/i;
+
+/**
+ * `WWW-Authenticate: Bearer realm="x", error="invalid_token", error_description="… <the token>"`:
+ * servers echo the refused credential in the description or as a token68, so only the scheme and
+ * the naming parameters are kept.
+ */
+export function maskChallenge(value: string): string {
+  return value.replace(/([A-Za-z][\w-]*)(\s+)([^,]+(?:,\s*[A-Za-z][\w-]*\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^,\s]*))*)/g, (whole, scheme: string, space: string, rest: string) => {
+    if (/^[\w\-.~+/]+=*\s*$/.test(rest)) return `${scheme}${space}${MASK}`; // a token68 credential
+    const params = [...rest.matchAll(/([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)/g)];
+    if (params.length === 0) return `${scheme}${space}${MASK}`;
+    return `${scheme}${space}${params.map(([, key, val]) => `${key}=${SAFE_CHALLENGE_PARAMS.test(key) ? val : `"${MASK}"`}`).join(', ')}`;
+  });
+}
+
+const CHALLENGE_HEADER = /^(www|proxy)-authenticate$/i;
+
 export function maskHeaders(headers: HeaderValues | undefined, secretValues: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
-    out[name] = isSensitiveName(name) ? maskHeaderValue(value) : scrubSecretValues(value, secretValues);
+    const masked = isSensitiveName(name) ? maskHeaderValue(value) : CHALLENGE_HEADER.test(name) ? maskChallenge(value) : value;
+    out[name] = scrubSecretValues(masked, secretValues);
   }
   return out;
 }

@@ -9,12 +9,15 @@ import utils from 'openhim-mediator-utils';
 import type { OutboxJob } from '../store/types.js';
 import { reviveError } from '../outbox/errors.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
+import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { buildOpenHimEnvelope } from './envelope.js';
 
 export interface TransactionUpdaterOptions {
   settings: () => Record<string, unknown>;
   urn: string;
   secretValues: () => readonly string[];
+  /** Masks every configured secret (current and previous); default the process's redactor. */
+  redactor?: Redactor;
   logger?: { warn(obj: object, msg?: string): void };
 }
 
@@ -48,13 +51,15 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
       urn: opts.urn,
       response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
       secretValues: opts.secretValues(),
+      redactor: opts.redactor,
     });
     const auth = utils.genAuthHeaders({ username: String(s['openhim.username'] ?? 'root@openhim.org'), password: String(s['openhim.password'] ?? '') });
     const res = await request(`${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(job.transactionId)}`, {
       method: 'PUT',
       dispatcher: agent,
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ status: envelope.status, response: envelope.response }),
+      // the last step before the bytes leave: a stored error written before a secret was known is masked too
+      body: (opts.redactor ?? processRedactor).redact(JSON.stringify({ status: envelope.status, response: envelope.response })),
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
     });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, type OperatorResult } from './operator.js';
-import { bearerCheck } from '../platform/admin-auth.js';
+import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 
 export interface OutboxAdminOptions {
   store: Store;
@@ -11,7 +11,8 @@ export interface OutboxAdminOptions {
    * the routes are never open by accident.
    */
   preHandler?: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
-  adminToken?: string;
+  /** A fixed token, or a function read per request (a live settings change applies at once). */
+  adminToken?: AdminToken;
   /** Name recorded in the audit trail; default from `x-admin-user` or 'admin'. */
   actorOf?: (request: FastifyRequest) => string;
 }

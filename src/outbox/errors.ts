@@ -1,5 +1,6 @@
 import { MediatorError, UpstreamError, isTransient } from '../domain/errors.js';
 import type { StoredError } from '../store/types.js';
+import { redact } from '../platform/redaction.js';
 
 /**
  * Transient: worth retrying. UpstreamError{transient} (timeouts, resets, 5xx, 429 decoded by a
@@ -41,12 +42,14 @@ export function describeError(err: unknown): string {
   const parts = [typeof e?.message === 'string' ? e.message : String(err)];
   const code = e?.code ?? e?.cause?.code;
   if (typeof code === 'string' && !parts[0].includes(code)) parts.push(`(${code})`);
-  return parts.join(' ').replace(CREDENTIALS_IN_URL, '//***@').slice(0, 500);
+  // redacted before the cut: half a secret would no longer be recognised
+  return redact(parts.join(' ').replace(CREDENTIALS_IN_URL, '//***@')).slice(0, 500);
 }
 
 export function toStoredError(err: unknown): StoredError {
   if (err instanceof MediatorError) {
-    const stored: StoredError = { name: err.name, status: err.status, issues: err.issues.map((i) => ({ ...i })) };
+    // stored and later shown (admin views, `cli outbox show`, OpenHIM updates): never with a secret an upstream echoed
+    const stored: StoredError = { name: err.name, status: err.status, issues: err.issues.map((i) => (i.diagnostics === undefined ? { ...i } : { ...i, diagnostics: redact(i.diagnostics) })) };
     if (err instanceof UpstreamError) {
       stored.system = err.system;
       stored.transient = err.transient;

@@ -1,5 +1,6 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import { secretKeys } from '../config/settings.js';
+import { processRedactor, type Redactor } from './redaction.js';
 
 /**
  * Paths redacted from every log line: credentials in headers, and any field named like a secret
@@ -14,10 +15,14 @@ export const redactPaths = [
   ...secretKeys().flatMap((key) => [`["${key}"]`, `*["${key}"]`]),
 ];
 
-export function loggerOptions(level: string): LoggerOptions {
-  return { level, redact: { paths: redactPaths, censor: '[redacted]' } };
+/**
+ * Paths catch secrets by field name; the stream hook catches them by value, in the serialized
+ * line (messages, error text an upstream echoed, any nesting), as the last step before the write.
+ */
+export function loggerOptions(level: string, redactor: Redactor = processRedactor): LoggerOptions {
+  return { level, redact: { paths: redactPaths, censor: '[redacted]' }, hooks: { streamWrite: (line) => redactor.redact(line) } };
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+export function createLogger(level: string, destination?: pino.DestinationStream, redactor: Redactor = processRedactor): Logger {
+  return destination ? pino(loggerOptions(level, redactor), destination) : pino(loggerOptions(level, redactor));
 }

@@ -7,12 +7,12 @@ import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
-import { bearerCheck } from '../platform/admin-auth.js';
+import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
   /** Static bearer token for `Authorization: Bearer <token>`; registering without one throws. */
-  adminToken: string;
+  adminToken: AdminToken;
   /** The registry list, for names in the review queue and for the mCSD export (ids only without it). */
   registry?: () => Promise<Facility[]>;
   /** Base of the per-system identifier namespaces in the mCSD export. */

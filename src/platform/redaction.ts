@@ -1,0 +1,218 @@
+/**
+ * The one redaction point: every configured secret, in every form it can travel in, is masked in
+ * everything the mediator emits (responses, OpenHIM envelopes and transaction updates, logs,
+ * metrics, admin views, stored error text). Emitters call `redactor.redact()` at the last step
+ * before bytes leave, so a new code path that echoes an upstream's error body is covered without
+ * knowing about secrets.
+ *
+ * A secret is never forgotten once learned: after a live change from the OpenHIM console the
+ * previous value is still masked (an upstream, a log line or a stored job may still carry it).
+ */
+import type { Settings } from '../config/settings.js';
+import { secretKeys } from '../config/settings.js';
+
+export const MASK = '**********';
+
+/** Shorter secrets are not masked: they would blank ordinary words and digits everywhere. */
+export const MIN_SECRET_LENGTH = 4;
+
+/** A shifted base64 core shorter than this would match unrelated base64 text. */
+const MIN_BASE64_CORE = 8;
+
+/**
+ * Settings that form an HTTP Basic pair (`user:secret`, base64-encoded on the wire and echoed back
+ * that way by servers that repeat the Authorization header they refused).
+ */
+export const BASIC_PAIRS: readonly (readonly [user: string, secret: string])[] = [
+  ['auth.username', 'auth.password'],
+  ['openhim.username', 'openhim.password'],
+  ['openlmis.username', 'openlmis.password'],
+  ['openlmis.clientId', 'openlmis.clientSecret'],
+  ['dhis2.username', 'dhis2.password'],
+  ['msupply.username', 'msupply.password'],
+  ['openmrs.username', 'openmrs.password'],
+];
+
+function base64Forms(bytes: Buffer): string[] {
+  const std = bytes.toString('base64');
+  return [std, std.replace(/=+$/, ''), bytes.toString('base64url')];
+}
+
+/**
+ * The base64 text that any encoding of `…secret…` contains, whatever precedes the secret: base64
+ * works on 3-byte groups, so for each of the three alignments the groups made only of the
+ * secret's bytes encode to the same characters (e.g. `anyuser:secret` in a Basic header).
+ */
+function base64Cores(bytes: Buffer): string[] {
+  const cores: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const rest = bytes.subarray(shift);
+    const whole = rest.subarray(0, rest.length - (rest.length % 3));
+    if (whole.length === 0) continue;
+    const std = whole.toString('base64');
+    if (std.length >= MIN_BASE64_CORE) cores.push(std, whole.toString('base64url'));
+  }
+  return cores;
+}
+
+/** JSON string escaping, once and twice (a JSON body carried as a string in an envelope). */
+function jsonEscaped(text: string): string[] {
+  const once = JSON.stringify(text).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  return [once, twice];
+}
+
+/** Every text form a secret takes on the wire, in a URL, in a form, in JSON and in Basic auth. */
+export function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = [
+    secret,
+    ...jsonEscaped(secret),
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2), // form encoding: space as +
+    ...base64Forms(bytes),
+    ...base64Cores(bytes),
+  ];
+  return forms;
+}
+
+/** The forms of a Basic pair; the raw `user:secret` already contains the secret itself. */
+export function basicPairForms(user: string, secret: string): string[] {
+  return base64Forms(Buffer.from(`${user}:${secret}`, 'utf8'));
+}
+
+// A credential after an auth scheme in any text (an upstream repeating the header it refused, a
+// runtime access token the settings never held). A `realm="…"` parameter is not a credential.
+const SCHEME_CREDENTIAL = /\b(Bearer|Basic)(\s+)(?![A-Za-z][\w-]*\s*=\s*")([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+
+/** A token68 rather than prose ("Basic authentication."): a digit, a symbol or an inner capital. */
+function looksLikeCredential(token: string): boolean {
+  const core = token.replace(/\.+$/, '');
+  return core.length >= 8 && (/[0-9\-_~+/=.]/.test(core) || /[A-Z]/.test(core.slice(1)));
+}
+
+function maskSchemeCredentials(text: string): string {
+  return text.replace(SCHEME_CREDENTIAL, (whole, scheme: string, space: string, token: string) => {
+    if (!looksLikeCredential(token)) return whole;
+    const trailingDots = /\.*$/.exec(token)![0];
+    return `${scheme}${space}${MASK}${trailingDots}`;
+  });
+}
+
+function urlPassword(value: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
+  try {
+    const password = new URL(value).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export interface LearnReport {
+  /** Setting keys whose value was too short to mask (their values are never reported). */
+  tooShort: string[];
+}
+
+export class Redactor {
+  private readonly secrets = new Set<string>();
+  private readonly forms = new Set<string>();
+  private pattern: RegExp | undefined;
+
+  /** Learns one secret value (and its forms); false when it is too short to mask. */
+  learn(secret: string): boolean {
+    if (secret.length < MIN_SECRET_LENGTH) return false;
+    if (this.secrets.has(secret)) return true;
+    this.secrets.add(secret);
+    this.addForms(secretForms(secret));
+    return true;
+  }
+
+  /** Learns every secret setting and every Basic pair the settings form. Previous values stay. */
+  learnSettings(settings: Settings): LearnReport {
+    const tooShort: string[] = [];
+    for (const key of secretKeys()) {
+      const value = settings[key];
+      if (typeof value !== 'string' || value === '') continue;
+      if (!this.learn(value)) tooShort.push(key);
+      // a secret URL (postgres://user:pw@host/db): its password travels alone too (driver errors)
+      const password = urlPassword(value);
+      if (password && !this.learn(password)) tooShort.push(`${key} (its password)`);
+    }
+    for (const [userKey, secretKey] of BASIC_PAIRS) {
+      const user = settings[userKey];
+      const secret = settings[secretKey];
+      if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
+      this.addForms(basicPairForms(typeof user === 'string' ? user : '', secret));
+    }
+    return { tooShort };
+  }
+
+  /** How many secret values are known (for tests and a start-up log line; never the values). */
+  get size(): number {
+    return this.secrets.size;
+  }
+
+  /** Every form masked, longest first (for callers that scrub by literal, e.g. OpenHIM masking). */
+  knownForms(): string[] {
+    return [...this.forms].sort((a, b) => b.length - a.length);
+  }
+
+  /** The text with every known secret form, and any credential after Bearer/Basic, masked. */
+  redact(text: string): string {
+    const out = maskSchemeCredentials(text);
+    return this.pattern ? out.replace(this.pattern, MASK) : out;
+  }
+
+  /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
+  leaks(text: string): boolean {
+    return (this.pattern !== undefined && text.search(this.pattern) >= 0) || maskSchemeCredentials(text) !== text;
+  }
+
+  /** Strings anywhere in a JSON-like value (keys included) redacted; other values kept. */
+  redactValue<T>(value: T): T {
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
+    if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) out[this.redact(k)] = this.redactValue(v);
+      return out as T;
+    }
+    return value;
+  }
+
+  private addForms(forms: string[]): void {
+    let added = false;
+    for (const form of forms) {
+      if (form.length < MIN_SECRET_LENGTH || this.forms.has(form)) continue;
+      this.forms.add(form);
+      added = true;
+    }
+    // Longest first: alternation takes the first alternative that matches at a position.
+    if (added) this.pattern = new RegExp(this.knownForms().map(escapeRegExp).join('|'), 'g');
+  }
+}
+
+/**
+ * The process's redactor: a mediator process has one configuration, and the emitters (log
+ * stream, response hook, OpenHIM client, outbox error text) share it. startMediator teaches it
+ * the settings at start and after every live change.
+ */
+export const processRedactor = new Redactor();
+
+/** Learns the settings into the process redactor; warns (by setting key only) about short secrets. */
+export function learnSecrets(settings: Settings, log?: { warn(obj: object, msg?: string): void }, redactor: Redactor = processRedactor): void {
+  const { tooShort } = redactor.learnSettings(settings);
+  if (tooShort.length > 0) {
+    log?.warn({ settings: tooShort, minLength: MIN_SECRET_LENGTH }, 'secret settings too short to be masked in logs and responses; use longer values');
+  }
+}
+
+/** Shorthand for the process redactor. */
+export function redact(text: string): string {
+  return processRedactor.redact(text);
+}

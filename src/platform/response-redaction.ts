@@ -1,0 +1,71 @@
+/**
+ * Every response the mediator sends passes through the redactor at the last step before it is
+ * compressed and written: FHIR bodies and OperationOutcomes, OpenHIM envelopes (orchestrations
+ * included), /ready, /metrics, admin views and response headers. Routes need not know about it.
+ *
+ * Register after any hook that rewrites the payload (the OpenHIM envelope) and before
+ * compression: onSend hooks run in registration order.
+ */
+import { pipeline, Readable, Transform } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { processRedactor, type Redactor } from './redaction.js';
+
+/**
+ * Redacts a streamed body chunk by chunk. A secret can straddle two chunks, so the tail that could
+ * hold the start of one is kept back until the next chunk (or the end) arrives.
+ */
+export function redactingStream(redactor: Redactor): Transform {
+  const holdBack = Math.max(0, ...redactor.knownForms().map((f) => f.length)) + 256;
+  let pending = '';
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      pending += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk;
+      if (pending.length <= holdBack * 2) return done();
+      const redacted = redactor.redact(pending);
+      // keep the tail unredacted text: redacting it now could cut a secret in two
+      const cut = Math.max(0, redacted.length - holdBack);
+      const head = redacted.slice(0, cut);
+      pending = redacted.slice(cut);
+      done(null, head);
+    },
+    flush(done) {
+      done(null, redactor.redact(pending));
+    },
+  });
+}
+
+function redactHeaders(reply: FastifyReply, redactor: Redactor): void {
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (typeof value === 'string') {
+      const masked = redactor.redact(value);
+      if (masked !== value) reply.header(name, masked);
+    } else if (Array.isArray(value)) {
+      const masked = value.map((v) => redactor.redact(String(v)));
+      if (masked.some((m, i) => m !== value[i])) reply.header(name, masked);
+    }
+  }
+}
+
+/** Text we can mask: not compressed, and of a textual type (or untyped). */
+function isPlainText(reply: FastifyReply): boolean {
+  if (reply.getHeader('content-encoding')) return false;
+  const type = String(reply.getHeader('content-type') ?? '');
+  return type === '' || /json|text|xml|csv|javascript|x-www-form-urlencoded/i.test(type);
+}
+
+export function registerResponseRedaction(app: FastifyInstance, redactor: Redactor = processRedactor): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    redactHeaders(reply, redactor);
+    if (typeof payload === 'string') return redactor.redact(payload);
+    if (!isPlainText(reply)) return payload;
+    if (Buffer.isBuffer(payload)) {
+      const text = payload.toString('utf8');
+      return redactor.leaks(text) ? Buffer.from(redactor.redact(text), 'utf8') : payload;
+    }
+    if (payload instanceof Readable) {
+      reply.removeHeader('content-length');
+      return pipeline(payload, redactingStream(redactor), () => {}); // errors end the reply through the source
+    }
+    return payload;
+  });
+}
