@@ -9,6 +9,7 @@ import { fhirErrorHandler } from './fhir/outcome.js';
 import { fhirBase } from './fhir/plugin.js';
 import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
+import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
 import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
@@ -36,21 +37,41 @@ function authSettings(s: Settings): AuthSettings {
   };
 }
 
+/**
+ * A slow client cannot hold a connection: headers must arrive within headersTimeoutMs, the whole
+ * request within requestTimeoutMs (Node answers 408), and a silent socket closes after
+ * idleTimeoutMs. Fastify leaves requestTimeout at 0 (off) unless told; Node checks the first two
+ * every connectionsCheckingInterval, so that interval is kept small.
+ */
+function serverTimeouts(s: Settings) {
+  const requestTimeout = Number(s['limits.requestTimeoutMs']);
+  // Node refuses a headersTimeout above requestTimeout
+  const headersTimeout = Math.min(Number(s['limits.headersTimeoutMs']), requestTimeout);
+  return {
+    fastify: { requestTimeout, connectionTimeout: Number(s['limits.idleTimeoutMs']), keepAliveTimeout: 5000 },
+    node: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))) },
+  };
+}
+
 /** The HTTP application. No I/O happens here: main.ts opens stores and sockets; tests use app.inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const initial = deps.settings();
+  const timeouts = serverTimeouts(initial);
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: Number(initial['limits.bodyBytes']),
+    ...timeouts.fastify,
+    http: timeouts.node,
+    clientErrorHandler: fhirClientErrorHandler,
     // OpenHIM's transaction id becomes the request id, so every log line of a request carries it.
     requestIdHeader: 'x-openhim-transactionid',
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);
 
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) => {
-    fhirErrorHandler(new MediatorError(404, { code: 'not-found', diagnostics: `No route for ${request.method} ${request.url.split('?')[0]}` }), request, reply);
+    fhirErrorHandler(new MediatorError(404, { code: 'not-found', diagnostics: `No route for ${request.method} ${request.url.split('?')[0]}`, expression: ['url'] }), request, reply);
   });
   registerFhirContentTypes(app, { maxDepth: Number(initial['limits.jsonDepth']), maxArrayLength: Number(initial['limits.arrayLength']) });
   await app.register(formbody);

@@ -3,10 +3,13 @@ import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { WriteOutcome } from './services.js';
 import {
-  checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, writeResult,
+  checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, validationOptions, writeResult,
   type FhirContext, type FhirResult,
 } from './interactions.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
+import { assertBundleShape } from './bundle-shape.js';
+import { inPostedTerms, transactionTranslator } from './domain-paths.js';
+import { parseQuery } from './query.js';
 import { search } from './search.js';
 import { validateResource } from './validation/index.js';
 
@@ -60,6 +63,7 @@ export async function processBundle(ctx: FhirContext, body: unknown): Promise<Fh
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
     throw new MediatorError(400, { code: 'invalid', diagnostics: `Bundle.type must be 'batch' or 'transaction', got '${bundle.type}'`, expression: ['Bundle.type'] });
   }
+  assertBundleShape(bundle, ctx.baseUrl);
   const entries: Json[] = bundle.entry ?? [];
   return bundle.type === 'batch' ? processBatch(ctx, entries) : processTransaction(ctx, entries);
 }
@@ -67,9 +71,7 @@ export async function processBundle(ctx: FhirContext, body: unknown): Promise<Fh
 async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   if (e.method === 'GET') {
     if (e.id) return read(ctx, e.type, e.id);
-    const params: Record<string, string[]> = {};
-    for (const [k, v] of new URLSearchParams(e.query ?? '')) (params[k] ??= []).push(v);
-    return search(ctx, e.type, params);
+    return search(ctx, e.type, parseQuery(e.query ?? ''));
   }
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
   return update(ctx, e.type, e.id!, e.resource, e.ifMatch);
@@ -118,7 +120,7 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   for (const e of entries) {
     if (e.method === 'GET') continue;
     requireRoute(ctx, e.type);
-    issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type), e.index, e.type));
+    issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type));
     if (e.method === 'PUT' && e.resource?.id !== e.id) {
       issues.push({ code: 'invalid', diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`, expression: [`Bundle.entry[${e.index}].resource.id`] });
     }
@@ -161,11 +163,17 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   const run = async () => {
     for (const w of planned) record(w, await serviceFor<unknown>(ctx, w.route).write(w.value, w.context));
   };
-  if (ctx.services.writeAll) {
-    const outcomes = await ctx.services.writeAll(planned.map((w) => ({ flow: w.route.flow, value: w.value, context: w.context })));
-    planned.forEach((w, i) => record(w, outcomes[i]));
-  } else {
-    await (ctx.services.atomically ? ctx.services.atomically(run) : run());
+  // a refusal names the Bundle entry's element, not the connector's domain path
+  const posted = transactionTranslator(ctx.version, planned.map((w) => ({ type: w.group.type, value: w.value, parts: w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! })) })));
+  try {
+    if (ctx.services.writeAll) {
+      const outcomes = await ctx.services.writeAll(planned.map((w) => ({ flow: w.route.flow, value: w.value, context: w.context })));
+      planned.forEach((w, i) => record(w, outcomes[i]));
+    } else {
+      await (ctx.services.atomically ? ctx.services.atomically(run) : run());
+    }
+  } catch (err) {
+    throw inPostedTerms(err, posted);
   }
   for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
   return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => responseEntry(results.get(e.index)!)) } };

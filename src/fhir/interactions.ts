@@ -1,13 +1,15 @@
-import { ConflictError, MediatorError, NotConfiguredError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, MediatorError, NotConfiguredError } from '../domain/errors.js';
 import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../systems/connector.js';
 import { adapters, type Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';
-import { routeFor, type ResourceRoute } from './routes.js';
+import { resourceRoutes, routeFor, type ResourceRoute } from './routes.js';
+import { fhirPathTranslator, inPostedTerms } from './domain-paths.js';
+import { parseQuery } from './query.js';
 import { searchResources } from './search.js';
 import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
-import { assertValidResource } from './validation/index.js';
+import { assertValidResource, type ValidateOptions } from './validation/index.js';
 import type { FhirVersion } from './versions.js';
 
 export interface FhirContext {
@@ -31,12 +33,17 @@ export interface FhirResult {
   headers?: Record<string, string>;
 }
 
+/** What the edge's validation needs to know of this server: its base (for absolute references) and the types it serves. */
+export function validationOptions(ctx: FhirContext): ValidateOptions {
+  return { baseUrl: ctx.baseUrl, servedTypes: resourceRoutes.map((r) => r.type) };
+}
+
 export function requireRoute(ctx: FhirContext, type: string): ResourceRoute {
   const route = routeFor(ctx.version, type);
   if (!route) {
     const other = routeFor(ctx.version === 'r4' ? 'r5' : 'r4', type);
     const hint = other ? ` (it is served on the ${ctx.version === 'r4' ? 'R5 base /fhir/R5' : 'R4 base /fhir'})` : '';
-    throw new MediatorError(404, { code: 'not-supported', diagnostics: `Resource type '${type}' is not supported on this base${hint}` });
+    throw new MediatorError(404, { code: 'not-supported', diagnostics: `Resource type '${type}' is not supported on this base${hint}`, expression: ['type'] });
   }
   return route;
 }
@@ -66,7 +73,7 @@ export async function readResource(ctx: FhirContext, route: ResourceRoute, id: s
 export async function read(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
   const resource = await readResource(ctx, route, id);
-  if (!resource) throw new NotFoundError(`${type}/${id} is not known`);
+  if (!resource) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: ['id'] });
   const { Location: _l, ...headers } = versionHeaders(ctx, resource);
   return { status: 200, body: resource, headers };
 }
@@ -77,9 +84,9 @@ function etagVersion(ifMatch: string): string {
 
 export function checkIfMatch(current: Json | undefined, ifMatch: string | undefined, path: string): void {
   if (!ifMatch) return;
-  if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412);
+  if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, ['If-Match']);
   if (etagVersion(ifMatch) !== current.meta?.versionId) {
-    throw new ConflictError(`${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`, 412);
+    throw new ConflictError(`${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`, 412, ['If-Match']);
   }
 }
 
@@ -108,7 +115,7 @@ export function decodePart(ctx: FhirContext, route: ResourceRoute, resource: Jso
 
 export async function create(ctx: FhirContext, type: string, body: unknown, ifNoneExist?: string): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
-  assertValidResource(ctx.version, body, type);
+  assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const service = serviceFor<unknown>(ctx, route);
   if (ifNoneExist) {
     const existing = await conditionalMatch(ctx, type, ifNoneExist);
@@ -118,23 +125,24 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
     }
   }
   const part = decodePart(ctx, route, body as Json, 'create');
-  const outcome = await service.write(part.build(undefined), { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId });
+  const value = part.build(undefined);
+  const outcome = await service.write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
+    .catch((err: unknown) => { throw inPostedTerms(err, fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource: body as Json }])); });
   return writeResult(ctx, type, part.id, outcome);
 }
 
 /** If-None-Exist: 0 matches → undefined (create), 1 → that resource, more → 412. */
 export async function conditionalMatch(ctx: FhirContext, type: string, query: string): Promise<Json | undefined> {
-  const params: Record<string, string[]> = {};
-  for (const [k, v] of new URLSearchParams(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''))) (params[k] ??= []).push(v);
+  const params = parseQuery(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''));
   const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
   if (found.total === 0) return undefined;
-  if (found.total > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.total} resources; it must identify at most one`, 412);
+  if (found.total > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.total} resources; it must identify at most one`, 412, ['If-None-Exist']);
   return found.resources[0];
 }
 
 export async function update(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: string): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
-  assertValidResource(ctx.version, body, type);
+  assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const resource = body as Json;
   if (resource.id !== id) {
     throw new MediatorError(400, { code: 'invalid', diagnostics: `The body's id '${resource.id ?? '(none)'}' must equal the id in the URL '${id}'`, expression: [`${type}.id`] });
@@ -153,7 +161,9 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
   if (current && !previous) {
     throw new ConflictError(`${type}/${id} belongs to another order or delivery number; it cannot be moved by an update`, 409, [`${type}.identifier`]);
   }
-  const outcome = await service.write(part.build(previous), { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId });
+  const value = part.build(previous);
+  const outcome = await service.write(value, { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId })
+    .catch((err: unknown) => { throw inPostedTerms(err, fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }])); });
   const status = currentValue ? outcome : { ...outcome, status: outcome.status === 'updated' ? 'created' as const : outcome.status };
   return writeResult(ctx, type, id, status);
 }
@@ -177,7 +187,7 @@ function stripLastUpdated<T>(value: T): T {
 export async function validateOperation(ctx: FhirContext, type: string, body: unknown): Promise<FhirResult> {
   requireRoute(ctx, type);
   const resource = (body as Json)?.resourceType === 'Parameters' ? (body as Json).parameter?.find((p: Json) => p.name === 'resource')?.resource : body;
-  assertValidResource(ctx.version, resource, type);
+  assertValidResource(ctx.version, resource, type, validationOptions(ctx));
   return { status: 200, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${type} is valid FHIR ${ctx.version.toUpperCase()}` }] } };
 }
 

@@ -7,10 +7,16 @@ export interface OperationOutcome {
   issue: { severity: string; code: string; diagnostics?: string; details?: { text: string }; expression?: string[] }[];
 }
 
+/** The most issues one OperationOutcome lists; the rest are counted in one last issue (a hostile body must not make a huge answer). */
+export const MAX_LISTED_ISSUES = 100;
+
 export function operationOutcome(issues: Issue[]): OperationOutcome {
+  const listed = issues.length > MAX_LISTED_ISSUES
+    ? [...issues.slice(0, MAX_LISTED_ISSUES), { code: 'too-costly' as const, diagnostics: `${issues.length - MAX_LISTED_ISSUES} more issues are not listed; fix these and send again`, expression: issues[MAX_LISTED_ISSUES].expression }]
+    : issues;
   return {
     resourceType: 'OperationOutcome',
-    issue: issues.map((i) => ({
+    issue: listed.map((i) => ({
       severity: i.severity ?? (i.code === 'informational' ? 'information' : 'error'),
       code: i.code,
       // an upstream's reason may echo a credential it was sent: masked here too, not only on the wire
@@ -29,20 +35,25 @@ function fromFastifyError(err: FastifyError): MediatorError | undefined {
   const status = err.statusCode ?? 500;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MediatorError(413, { code: 'too-costly', diagnostics: 'The request body is larger than the configured limit (limits.bodyBytes)' });
+      return new MediatorError(413, { code: 'too-costly', diagnostics: 'The request body is larger than the configured limit (limits.bodyBytes)', expression: ['$this'] });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new MediatorError(415, { code: 'not-supported', diagnostics: `Unsupported Content-Type: send application/fhir+json or application/json` });
+      return new MediatorError(415, { code: 'not-supported', diagnostics: `Unsupported Content-Type: send application/fhir+json or application/json`, expression: ['Content-Type'] });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new MediatorError(400, { code: 'structure', diagnostics: 'The request body is empty; a FHIR resource was expected' });
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new MediatorError(400, { code: 'structure', diagnostics: 'The request body is empty; a FHIR resource was expected', expression: ['$this'] });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new MediatorError(400, { code: 'structure', diagnostics: `The request body is not valid JSON: ${err.message}` });
+      return new MediatorError(400, { code: 'structure', diagnostics: 'The request body is shorter or longer than its Content-Length', expression: ['Content-Length'] });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new MediatorError(400, { code: 'structure', diagnostics: `The request body is not valid JSON: ${err.message}`, expression: ['$this'] });
     case 'FST_ERR_VALIDATION':
-      return new MediatorError(400, { code: 'invalid', diagnostics: err.message });
+      return new MediatorError(400, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
   }
-  if (status === 415) return new MediatorError(415, { code: 'not-supported', diagnostics: err.message });
-  if (status === 413) return new MediatorError(413, { code: 'too-costly', diagnostics: err.message });
-  if (status >= 400 && status < 500) return new MediatorError(status, { code: 'invalid', diagnostics: err.message });
+  // @fastify/compress: a body that does not inflate, or an encoding it does not know
+  if (/^FST_CP_ERR_INVALID_CONTENT/.test(String(err.code)) || /Content-Encoding/i.test(err.message)) {
+    return new MediatorError(status === 415 ? 415 : 400, { code: status === 415 ? 'not-supported' : 'structure', diagnostics: `The request body could not be decompressed: ${err.message}`, expression: ['Content-Encoding'] });
+  }
+  if (status === 415) return new MediatorError(415, { code: 'not-supported', diagnostics: err.message, expression: ['Content-Type'] });
+  if (status === 413) return new MediatorError(413, { code: 'too-costly', diagnostics: err.message, expression: ['$this'] });
+  if (status >= 400 && status < 500) return new MediatorError(status, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
   return undefined;
 }
 

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError, NotFoundError } from '../domain/errors.js';
+import { MediatorError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
 import { responseMediaType } from './content.js';
 import { create, read, update, validateOperation, type FhirContext, type FhirResult } from './interactions.js';
 import { search } from './search.js';
+import { addFormParams, parseQuery, type SearchParams } from './query.js';
 import type { FhirServices } from './services.js';
 import { basePath, type FhirVersion } from './versions.js';
 
@@ -19,12 +20,10 @@ export interface FhirPluginOptions {
   maxCount: number;
 }
 
-function queryParams(request: FastifyRequest): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+function queryParams(request: FastifyRequest): SearchParams {
   const url = request.raw.url ?? '';
   const q = url.indexOf('?');
-  if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) (out[k] ??= []).push(v);
-  return out;
+  return parseQuery(q >= 0 ? url.slice(q + 1) : '');
 }
 
 function preferences(request: FastifyRequest): { handling?: string; return?: string } {
@@ -68,7 +67,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   const searchParameters = ownSearchParameters(version);
   const idParam = (request: FastifyRequest, name = 'id'): string => {
     const id = (request.params as Record<string, string>)[name];
-    if (!new RegExp(`^${ID}$`).test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})` });
+    if (!new RegExp(`^${ID}$`).test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})`, expression: ['id'] });
     return id;
   };
 
@@ -78,15 +77,14 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   });
   app.get('/SearchParameter/:id', async (request, reply) => {
     const sp = searchParameters.get(idParam(request));
-    if (!sp) throw new NotFoundError(`SearchParameter/${(request.params as { id: string }).id} is not one we define`);
+    if (!sp) throw new MediatorError(404, { code: 'not-found', diagnostics: `SearchParameter/${(request.params as { id: string }).id} is not one we define`, expression: ['id'] });
     return send(request, reply, { status: 200, body: sp });
   });
   app.post('/', async (request, reply) => send(request, reply, await processBundle(ctxFor(request), request.body)));
   app.get('/:type', async (request, reply) => send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, queryParams(request))));
   app.post('/:type/_search', async (request, reply) => {
     const params = queryParams(request);
-    const form = (request.body ?? {}) as Record<string, string | string[]>;
-    for (const [k, v] of Object.entries(form)) (params[k] ??= []).push(...([] as string[]).concat(v));
+    addFormParams(params, request.body);
     return send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, params));
   });
   app.post('/:type/$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));
@@ -101,5 +99,5 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
 }
 
 function notAllowed(method: string, request: FastifyRequest): MediatorError {
-  return new MediatorError(405, { code: 'not-supported', diagnostics: `${method} ${request.url.split('?')[0]} is not supported: records are changed in their system of record (use PUT to update, status=inactive to deactivate a Location)` });
+  return new MediatorError(405, { code: 'not-supported', diagnostics: `${method} ${request.url.split('?')[0]} is not supported: records are changed in their system of record (use PUT to update, status=inactive to deactivate a Location)`, expression: ['method'] });
 }

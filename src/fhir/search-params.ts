@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../domain/errors.js';
 import type { DatePrefix, SearchCriteria } from '../systems/connector.js';
 import { SP_BASE } from './conventions.js';
+import { isCalendarDate } from './validation/dates.js';
 
 /**
  * A search parameter we serve: its FHIR definition (for the CapabilityStatement) and how its
@@ -23,7 +24,7 @@ const dateValue = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 export function parseDate(name: string, raw: string): { prefix: DatePrefix; value: string } {
   const prefix = DATE_PREFIXES.find((p) => raw.startsWith(p)) ?? 'eq';
   const value = DATE_PREFIXES.includes(raw.slice(0, 2) as DatePrefix) ? raw.slice(2) : raw;
-  if (!dateValue.test(value)) throw new InvalidInputError(`Search parameter ${name}: '${raw}' is not a FHIR date (prefix eq|ne|gt|lt|ge|le|sa|eb|ap then YYYY[-MM[-DD[Thh:mm[:ss][zone]]]])`, name);
+  if (!dateValue.test(value) || !isCalendarDate(value)) throw new InvalidInputError(`Search parameter ${name}: '${raw}' is not a FHIR date (prefix eq|ne|gt|lt|ge|le|sa|eb|ap then YYYY[-MM[-DD[Thh:mm[:ss][zone]]]], a real calendar date and time)`, name);
   return { prefix, value };
 }
 

@@ -7,7 +7,9 @@ import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 
 /** Result parameters handled here rather than turned into criteria. */
-const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_summary', '_format', '_total', '_elements', '_pretty']);
+const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_summary', '_format', '_total', '_pretty']);
+/** Result parameters a lenient search ignores (the full resource is answered) but a strict one refuses. */
+const IGNORED_RESULT_PARAMS = new Set(['_elements', '_include', '_revinclude', '_contained', '_containedType']);
 
 export interface SearchOutcome {
   resources: Json[];
@@ -34,12 +36,18 @@ function toCriteria(ctx: FhirContext, route: ResourceRoute, params: Record<strin
   const used: [string, string][] = [];
   for (const [name, values] of Object.entries(params)) {
     if (RESULT_PARAMS.has(name)) continue;
-    const base = name.split(':')[0];
+    if (IGNORED_RESULT_PARAMS.has(name)) {
+      if (ctx.strictHandling) throw new InvalidInputError(`Search result parameter '${name}' is not supported (Prefer: handling=strict)`, name, 400, 'not-supported');
+      continue;
+    }
+    const [base, modifier] = name.split(':');
     const def = route.searchParams.find((p) => p.name === base);
     if (!def) {
       if (ctx.strictHandling) throw new InvalidInputError(`Unknown search parameter '${name}' for ${route.type} (Prefer: handling=strict); supported: ${route.searchParams.map((p) => p.name).join(', ')}`, name);
       continue;
     }
+    // a modifier changes what matches, so one we do not implement is refused, never ignored (FHIR search §3.2.1.5.5)
+    if (modifier !== undefined) throw new InvalidInputError(`Search parameter '${base}' does not support the modifier ':${modifier}'`, name, 400, 'not-supported');
     def.apply(values, criteria);
     for (const v of values) used.push([name, v]);
   }

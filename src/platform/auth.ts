@@ -18,16 +18,26 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * `scheme credentials` of an Authorization header. The scheme is case-insensitive and may be
+ * followed by several spaces (RFC 7235 §2.1: auth-scheme is a token, compared case-insensitively).
+ */
+export function parseAuthorization(header: string): { scheme: string; credentials: string } | undefined {
+  const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+) +(\S+) *$/.exec(header);
+  return m ? { scheme: m[1].toLowerCase(), credentials: m[2] } : undefined;
+}
+
 /** Returns the authenticated actor, or undefined. Secrets are compared in constant time. */
 export function authenticate(header: string | undefined, auth: AuthSettings): string | undefined {
-  if (!header) return undefined;
-  if (auth.mode === 'basic' && header.startsWith('Basic ')) {
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const parsed = header ? parseAuthorization(header) : undefined;
+  if (!parsed || parsed.scheme !== auth.mode) return undefined;
+  if (auth.mode === 'basic') {
+    const decoded = Buffer.from(parsed.credentials, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = decoded.slice(0, colon);
     if (colon > 0 && same(user, auth.username ?? '') && same(decoded.slice(colon + 1), auth.password ?? '')) return user;
   }
-  if (auth.mode === 'bearer' && header.startsWith('Bearer ') && same(header.slice(7), auth.bearerToken ?? '')) return 'bearer-client';
+  if (auth.mode === 'bearer' && same(parsed.credentials, auth.bearerToken ?? '')) return 'bearer-client';
   return undefined;
 }
 
@@ -44,7 +54,13 @@ export function registerAuth(app: FastifyInstance, current: () => AuthSettings):
     const actor = authenticate(request.headers.authorization, auth);
     if (!actor) {
       reply.header('WWW-Authenticate', auth.mode === 'basic' ? 'Basic realm="fhir-supply-mediator"' : 'Bearer');
-      throw new MediatorError(401, { code: 'login', diagnostics: `Authentication required (${auth.mode})` });
+      // an unauthenticated client gets no kept-alive connection to hold open
+      reply.header('Connection', 'close');
+      const given = request.headers.authorization;
+      const diagnostics = !given ? `Authentication required (${auth.mode}): no Authorization header`
+        : parseAuthorization(given)?.scheme !== auth.mode ? `Authentication required: the Authorization scheme must be ${auth.mode === 'basic' ? 'Basic' : 'Bearer'}`
+          : 'Authentication failed: the credentials are not accepted';
+      throw new MediatorError(401, { code: 'login', diagnostics, expression: ['Authorization'] });
     }
     request.actor = actor;
   });

@@ -66,7 +66,7 @@ const cases: Case[] = [
   { name: 'XML body', url: '/fhir/SupplyRequest', raw: '<SupplyRequest/>', headers: { 'content-type': 'application/fhir+xml' }, status: 415 },
   { name: 'text/plain body', url: '/fhir/SupplyRequest', raw: 'hello', headers: { 'content-type': 'text/plain' }, status: 415 },
   { name: 'JSON nested too deep', url: '/fhir/SupplyRequest', raw: `${'{"a":'.repeat(60)}1${'}'.repeat(60)}`, status: 400, diagnostics: /deeper than 48 levels/ },
-  { name: 'array too long', url: '/fhir/SupplyRequest', raw: JSON.stringify({ resourceType: 'SupplyRequest', identifier: Array.from({ length: 6000 }, (_, i) => ({ value: String(i) })) }), status: 413, expression: '$this.identifier' },
+  { name: 'array too long', url: '/fhir/SupplyRequest', raw: JSON.stringify({ resourceType: 'SupplyRequest', identifier: Array.from({ length: 6000 }, (_, i) => ({ value: String(i) })) }), status: 413, expression: 'SupplyRequest.identifier' },
   { name: 'body over the size limit', url: '/fhir/SupplyRequest', raw: JSON.stringify({ resourceType: 'SupplyRequest', text: 'x'.repeat(6 * 1024 * 1024) }), status: 413 },
   { name: 'update with id differing from URL', method: 'PUT', url: '/fhir/SupplyRequest/abc', body: supplyRequest({ id: 'xyz' }), status: 400, expression: 'SupplyRequest.id' },
   { name: 'invalid id in URL', method: 'GET', url: '/fhir/Location/bad_id!', status: 400 },

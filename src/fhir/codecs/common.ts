@@ -61,15 +61,69 @@ export function quantityToFhir(q: Quantity): Json {
   return { value: q.value, unit: unitDisplay[q.unit], system: UNIT_SYSTEM, code: q.unit };
 }
 
-/** Quantities without our unit code count dispensing units (the unit requisitions and stock use). */
-export function quantityFromFhir(q: Json | undefined, path: string, defaultUnit: QuantityUnit = 'dispensing-unit'): Quantity {
-  if (!q || typeof q.value !== 'number') throw new InvalidInputError(`${path}.value is required`, `${path}.value`, 422, 'required');
-  let unit = defaultUnit;
+const UCUM = 'http://unitsofmeasure.org';
+
+/** UCUM units that count items: unity "1" and a bare annotation such as {tablet} (UCUM §2.4 "curly braces"). */
+function isUcumCount(code: string): boolean {
+  return code === '1' || /^\{[^{}]*\}$/.test(code);
+}
+
+/** Free-text units that are plainly a measure (mass, volume, activity), not a count of items. */
+const MEASURE_UNITS = /^(?:[mµu]?g|mcg|kg|m?l|dl|cl|iu|ui|mmol|mol|meq)$/i;
+
+function unitOf(q: Json, path: string, defaultUnit: QuantityUnit): QuantityUnit {
   if (q.system === UNIT_SYSTEM) {
     if (q.code !== 'pack' && q.code !== 'dispensing-unit') throw new InvalidInputError(`${path}.code must be 'pack' or 'dispensing-unit' in ${UNIT_SYSTEM}`, `${path}.code`, 422, 'code-invalid');
-    unit = q.code;
+    return q.code;
+  }
+  if (q.system === UCUM) {
+    if (q.code === undefined || isUcumCount(String(q.code))) return defaultUnit;
+    throw new InvalidInputError(`${path}.code '${q.code}' is a UCUM unit of measure, not a count of items; give the quantity in dispensing units or packs (system ${UNIT_SYSTEM})`, `${path}.code`, 422, 'business-rule');
+  }
+  if (q.system !== undefined) {
+    throw new InvalidInputError(`${path}.system '${q.system}' is not a unit system this server converts; use ${UNIT_SYSTEM} (dispensing-unit or pack) or a UCUM count ({tablet}, 1)`, `${path}.system`, 422, 'not-supported');
+  }
+  if (q.code !== undefined) throw new InvalidInputError(`${path}.code is given without ${path}.system (qty-3)`, `${path}.system`, 422, 'invariant');
+  if (typeof q.unit === 'string' && MEASURE_UNITS.test(q.unit.trim())) {
+    throw new InvalidInputError(`${path}.unit '${q.unit}' is a unit of measure, not a count of items; give the quantity in dispensing units or packs (system ${UNIT_SYSTEM})`, `${path}.unit`, 422, 'business-rule');
+  }
+  return defaultUnit;
+}
+
+/**
+ * Every quantity this server takes counts items (dispensing units or packs; without our unit code,
+ * dispensing units, the unit requisitions and stock use). So it must be exact (no comparator), a
+ * whole number and one JavaScript holds exactly: beyond 2^53 − 1 a JSON number is silently
+ * rounded (9007199254740993 reads as …992), and OpenLMIS stores integers.
+ */
+export function quantityFromFhir(q: Json | undefined, path: string, defaultUnit: QuantityUnit = 'dispensing-unit'): Quantity {
+  if (!q || typeof q.value !== 'number') throw new InvalidInputError(`${path}.value is required`, `${path}.value`, 422, 'required');
+  if (q.comparator !== undefined) {
+    throw new InvalidInputError(`${path}.comparator '${q.comparator}' makes the quantity a bound, not an amount; an order, delivery or count needs the exact quantity`, `${path}.comparator`, 422, 'business-rule');
+  }
+  const unit = unitOf(q, path, defaultUnit);
+  if (!Number.isSafeInteger(q.value)) {
+    throw new InvalidInputError(`${path}.value ${q.value} is not a whole number of ${unitDisplay[unit]}s within ±${Number.MAX_SAFE_INTEGER}`, `${path}.value`, 422, 'value');
   }
   return { value: q.value, unit };
+}
+
+/**
+ * The one identifier marked with `type` (or in `fallbackSystem`): two different ones on one
+ * resource would put it in two orders (or deliveries), so that is refused, naming the second.
+ */
+export function singleTypedIdentifier(list: Json[] | undefined, type: Coding, fallbackSystem: string, path: string, what: string): Identifier | undefined {
+  const typedAt: number[] = [];
+  (list ?? []).forEach((i, k) => {
+    const typed = (i.type?.coding ?? []).some((c: Coding) => c.system === type.system && c.code === type.code);
+    if (typed || i.system === fallbackSystem) typedAt.push(k);
+  });
+  const key = (k: number) => `${list![k].system ?? ''}|${list![k].value ?? ''}`;
+  const second = typedAt.find((k) => key(k) !== key(typedAt[0]));
+  if (second !== undefined) {
+    throw new InvalidInputError(`${path}.identifier has two different ${what}s ('${list![typedAt[0]].value}' and '${list![second].value}'); a line belongs to one`, `${path}.identifier[${second}]`, 422, 'business-rule');
+  }
+  return findTypedIdentifier(list, type, fallbackSystem);
 }
 
 export function facilityRefToFhir(ref: FacilityRef | undefined): Json | undefined {
@@ -81,7 +135,8 @@ export function facilityRefFromFhir(ref: Json | undefined, path: string): Facili
   if (!ref) return undefined;
   let id: string | undefined;
   if (typeof ref.reference === 'string') {
-    const m = /(?:^|\/)Location\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/.*)?$/.exec(ref.reference);
+    // Location/[id], or [base]/Location/[id] (the edge refused absolute references to other servers and dot segments)
+    const m = /^(?:https?:\/\/[^\s]+\/)?Location\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref.reference);
     if (!m) throw new InvalidInputError(`${path}.reference must point to a Location ('Location/<id>'), got '${ref.reference}'`, `${path}.reference`, 422, 'value');
     id = m[1];
   }

@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../domain/errors.js';
 import { DELIVERY_NUMBER_SYSTEM, DELIVERY_NUMBER_TYPE, EXT, ORDER_NUMBER_TYPE } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
-  compact, extensionValue, facilityRefFromFhir, facilityRefToFhir, findTypedIdentifier, identifierToFhir, identifiersFromFhir,
+  compact, extensionValue, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
   isR5, lotExtensions, lotFromExtensions, productFromConcept, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
@@ -82,7 +82,7 @@ function decodeSuppliedItem(item: Json, path: string, lineId: string | undefined
 }
 
 export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'SupplyDelivery'): DecodedDelivery {
-  const typed = findTypedIdentifier(r.identifier, DELIVERY_NUMBER_TYPE, DELIVERY_NUMBER_SYSTEM);
+  const typed = singleTypedIdentifier(r.identifier, DELIVERY_NUMBER_TYPE, DELIVERY_NUMBER_SYSTEM, path, 'delivery number');
   const identifier = typed ?? identifiersFromFhir(r.identifier)[0] ?? (r.id ? { system: `${DELIVERY_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
   if (!identifier) {
     throw new InvalidInputError(`${path}.identifier needs the delivery number (the shipment or proof-of-delivery number, type ${DELIVERY_NUMBER_TYPE.system}|${DELIVERY_NUMBER_TYPE.code})`, `${path}.identifier`, 422, 'required');

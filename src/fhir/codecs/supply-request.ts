@@ -3,7 +3,7 @@ import { InvalidInputError } from '../../domain/errors.js';
 import { ORDER_NUMBER_SYSTEM, ORDER_NUMBER_TYPE, PROGRAM_SYSTEM } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
-  compact, facilityRefFromFhir, facilityRefToFhir, findTypedIdentifier, identifierToFhir, identifiersFromFhir,
+  compact, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
   isR5, productFromConcept, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
@@ -41,7 +41,7 @@ export interface DecodedLine {
 
 /** Decodes one SupplyRequest; `path` is the FHIRPath of the resource (for error expressions). */
 export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'SupplyRequest'): DecodedLine {
-  const typed = findTypedIdentifier(r.identifier, ORDER_NUMBER_TYPE, ORDER_NUMBER_SYSTEM);
+  const typed = singleTypedIdentifier(r.identifier, ORDER_NUMBER_TYPE, ORDER_NUMBER_SYSTEM, path, 'order number');
   const others = identifiersFromFhir(r.identifier).filter((i) => !typed || i.system !== typed.system || i.value !== typed.value);
   // Without a typed order number, the line's first business identifier (or its client-chosen id) is the number of a one-line order.
   const orderNumber = typed ?? others.shift() ?? (r.id ? { system: `${ORDER_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);

@@ -1,10 +1,23 @@
 import { MediatorError, type Issue } from '../../domain/errors.js';
+import { MAX_LISTED_ISSUES } from '../outcome.js';
 import type { FhirVersion } from '../versions.js';
 import { validateRules } from './rules.js';
 import { validateAgainstSchema } from './schema.js';
+import { checkSemantics, type SemanticOptions } from './semantics.js';
 
-/** Validate one resource at the edge; returns the issues (empty when valid). */
-export function validateResource(version: FhirVersion, resource: unknown, expectedType?: string): Issue[] {
+export interface ValidateOptions extends Pick<SemanticOptions, 'baseUrl' | 'servedTypes'> {}
+
+/** The issue a body of an unserved resource type gives: a 404 rather than a 400. */
+function isUnservedType(i: Issue): boolean {
+  return i.code === 'not-supported' && i.expression?.length === 1 && i.expression[0] === 'resourceType';
+}
+
+/**
+ * Validate one resource at the edge; returns the issues (empty when valid). At most
+ * MAX_LISTED_ISSUES + 1 are returned: past that the answer only says there are more, so a body
+ * with 150,000 unknown keys costs little more than one with 101.
+ */
+export function validateResource(version: FhirVersion, resource: unknown, expectedType?: string, opts: ValidateOptions = {}): Issue[] {
   if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
     return [{ code: 'structure', diagnostics: 'The body must be a JSON object (a FHIR resource)', expression: ['$this'] }];
   }
@@ -15,18 +28,20 @@ export function validateResource(version: FhirVersion, resource: unknown, expect
   if (expectedType && r.resourceType !== expectedType) {
     return [{ code: 'invalid', diagnostics: `The body is a ${r.resourceType} but the URL is for ${expectedType}`, expression: ['resourceType'] }];
   }
-  const schemaIssues = validateAgainstSchema(version, r as { resourceType: string });
-  if (schemaIssues.some((i) => i.code === 'not-supported')) return schemaIssues;
+  const limit = MAX_LISTED_ISSUES + 1;
+  const schemaIssues = validateAgainstSchema(version, r as { resourceType: string }, limit);
+  if (schemaIssues.some(isUnservedType)) return schemaIssues;
+  if (schemaIssues.length >= limit) return schemaIssues;
   const seen = new Set(schemaIssues.map((i) => `${i.expression?.join()}`));
-  const ruleIssues = validateRules(version, r).filter((i) => !seen.has(`${i.expression?.join()}`));
-  return [...schemaIssues, ...ruleIssues];
+  const ruleIssues = [...validateRules(version, r), ...checkSemantics(r, r.resourceType, { ...opts, maxIssues: limit })]
+    .filter((i) => !seen.has(`${i.expression?.join()}`));
+  return [...schemaIssues, ...ruleIssues].slice(0, limit);
 }
 
-/** Throws a 400 OperationOutcome (structure/format) or 422 (business rules) when invalid. */
-export function assertValidResource(version: FhirVersion, resource: unknown, expectedType?: string): void {
-  const issues = validateResource(version, resource, expectedType);
+/** Throws a 400 OperationOutcome (structure/format) or 404 (a type not served) when invalid. */
+export function assertValidResource(version: FhirVersion, resource: unknown, expectedType?: string, opts: ValidateOptions = {}): void {
+  const issues = validateResource(version, resource, expectedType, opts);
   if (issues.length === 0) return;
-  if (issues.some((i) => i.code === 'not-supported')) throw new MediatorError(404, issues);
+  if (issues.some(isUnservedType)) throw new MediatorError(404, issues);
   throw new MediatorError(400, issues.map((i) => ({ ...i, severity: 'error' as const })));
 }
-

@@ -63,12 +63,13 @@ function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-export function validateAgainstSchema(version: FhirVersion, resource: { resourceType: string }): Issue[] {
+/** At most `limit` issues: ajv reports every unknown key, and a hostile body can have 150,000. */
+export function validateAgainstSchema(version: FhirVersion, resource: { resourceType: string }, limit = Infinity): Issue[] {
   const validate = loadValidators()[`${version}_${resource.resourceType}`];
   if (!validate) {
     return [{ code: 'not-supported', diagnostics: `Resource type ${resource.resourceType} is not served on the ${version.toUpperCase()} base`, expression: ['resourceType'] }];
   }
   const type = resource.resourceType;
   if (validate(resource)) return [];
-  return usefulErrors(validate.errors ?? []).map((e) => describe(e, type));
+  return usefulErrors((validate.errors ?? []).slice(0, limit * 4)).slice(0, limit).map((e) => describe(e, type));
 }

@@ -1,0 +1,53 @@
+import { MediatorError, type Issue } from '../domain/errors.js';
+import type { Json } from './codecs/common.js';
+
+/**
+ * The shape of a batch or transaction Bundle, checked before any entry runs (the official schema
+ * is not applied to Bundles, whose entries are validated one by one): `entry` is an array of
+ * objects, each `fullUrl` an absolute URI used once (bdl-7), each request a method and a URL
+ * on this server. A malformed Bundle is one 400, never a 500 or an empty success.
+ */
+const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+
+function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseUrl: string | undefined): Issue[] {
+  const at = `Bundle.entry[${i}]`;
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+    return [{ code: 'structure', diagnostics: `${at} must be an object (with request, and resource for POST/PUT)`, expression: [at] }];
+  }
+  const e = entry as Json;
+  const issues: Issue[] = [];
+  if (e.fullUrl !== undefined) {
+    if (typeof e.fullUrl !== 'string' || !ABSOLUTE_URI.test(e.fullUrl)) {
+      issues.push({ code: 'value', diagnostics: `${at}.fullUrl must be an absolute URI (e.g. urn:uuid:…), got ${JSON.stringify(e.fullUrl).slice(0, 100)}`, expression: [`${at}.fullUrl`] });
+    } else if (seen.has(e.fullUrl)) {
+      issues.push({ code: 'duplicate', diagnostics: `${at}.fullUrl '${e.fullUrl}' is also the fullUrl of Bundle.entry[${seen.get(e.fullUrl)}]; each entry needs its own (bdl-7)`, expression: [`${at}.fullUrl`] });
+    } else {
+      seen.set(e.fullUrl, i);
+    }
+  }
+  if (e.resource !== undefined && (!e.resource || typeof e.resource !== 'object' || Array.isArray(e.resource))) {
+    issues.push({ code: 'structure', diagnostics: `${at}.resource must be a FHIR resource (a JSON object)`, expression: [`${at}.resource`] });
+  }
+  const request = e.request;
+  if (request !== undefined && (!request || typeof request !== 'object' || Array.isArray(request))) {
+    issues.push({ code: 'structure', diagnostics: `${at}.request must be an object with method and url`, expression: [`${at}.request`] });
+  } else if (request) {
+    if (request.method !== undefined && typeof request.method !== 'string') issues.push({ code: 'structure', diagnostics: `${at}.request.method must be a string`, expression: [`${at}.request.method`] });
+    if (request.url !== undefined && typeof request.url !== 'string') issues.push({ code: 'structure', diagnostics: `${at}.request.url must be a string`, expression: [`${at}.request.url`] });
+    else if (typeof request.url === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(request.url) && !(baseUrl && request.url.startsWith(`${baseUrl}/`))) {
+      issues.push({ code: 'value', diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not on this server; use a URL relative to the base ([type]/[id])`, expression: [`${at}.request.url`] });
+    }
+  }
+  return issues;
+}
+
+/** Throws one 400 listing every structural problem of the Bundle's entries. */
+export function assertBundleShape(bundle: Json, baseUrl?: string): void {
+  if (bundle.entry === undefined) return;
+  if (!Array.isArray(bundle.entry)) {
+    throw new MediatorError(400, { code: 'structure', diagnostics: `Bundle.entry must be an array of entries, got ${typeof bundle.entry}`, expression: ['Bundle.entry'] });
+  }
+  const seen = new Map<string, number>();
+  const issues = (bundle.entry as unknown[]).flatMap((entry, i) => entryIssues(entry, i, seen, baseUrl));
+  if (issues.length) throw new MediatorError(400, issues);
+}

@@ -1,0 +1,118 @@
+import type { Issue } from '../../domain/errors.js';
+import { instantBound, isCalendarDate, looksLikeDate } from './dates.js';
+
+/**
+ * Value rules the official schemas cannot state, checked in one walk over the resource:
+ * real calendar dates, Period start ≤ end (per-1), latitude/longitude ranges, extensions with a
+ * url and either a value or sub-extensions (ext-1), modifier extensions (refused: we understand
+ * none, and FHIR R5 extensibility.html#modifierExtension says a system SHALL refuse a resource
+ * carrying a modifier extension it does not understand), and references that either stay on
+ * this server or are plain relative references.
+ */
+export interface SemanticOptions {
+  /** This server's FHIR base (no trailing slash): absolute references must start with it. */
+  baseUrl?: string;
+  /** Resource types this server serves: an absolute reference to one of them elsewhere cannot be resolved. */
+  servedTypes?: readonly string[];
+  /** Stop after this many issues (a hostile body must not cost more than a bounded answer). */
+  maxIssues?: number;
+}
+
+/** Element names whose values are FHIR date, dateTime or instant. */
+const DATE_KEY = /(?:Date|DateTime|Instant|On)$|^(?:start|end|lastUpdated|date|issued|recorded|instant)$/;
+const ID = '[A-Za-z0-9\\-.]{1,64}';
+const RELATIVE = new RegExp(`^[A-Z][A-Za-z]{1,63}/${ID}(?:/_history/${ID})?$`);
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+function lastKey(path: string): string {
+  const m = /\.([A-Za-z_$][\w$]*)(?:\[\d+\])?$/.exec(path);
+  return m ? m[1] : '';
+}
+
+function checkDate(value: string, path: string, issues: Issue[]): void {
+  if (looksLikeDate(value) && !isCalendarDate(value)) {
+    issues.push({ code: 'value', diagnostics: `${path} '${value}' is not a real calendar date or time`, expression: [path] });
+  }
+}
+
+function checkPeriod(el: Record<string, unknown>, path: string, issues: Issue[]): void {
+  if (typeof el.start !== 'string' || typeof el.end !== 'string') return;
+  const start = instantBound(el.start, 'low');
+  const end = instantBound(el.end, 'high');
+  if (start !== undefined && end !== undefined && !Number.isNaN(start) && !Number.isNaN(end) && end < start) {
+    issues.push({ code: 'invariant', diagnostics: `${path}.end (${el.end}) is before ${path}.start (${el.start}); a Period must not end before it starts (per-1)`, expression: [`${path}.end`] });
+  }
+}
+
+function checkPosition(el: Record<string, unknown>, path: string, issues: Issue[]): void {
+  for (const [key, limit] of [['latitude', 90], ['longitude', 180]] as const) {
+    const v = el[key];
+    if (typeof v === 'number' && (!Number.isFinite(v) || Math.abs(v) > limit)) {
+      issues.push({ code: 'value', diagnostics: `${path}.${key} ${v} is out of range (−${limit} to ${limit} degrees, WGS84)`, expression: [`${path}.${key}`] });
+    }
+  }
+}
+
+function checkExtensions(list: unknown, path: string, modifier: boolean, issues: Issue[]): void {
+  if (!Array.isArray(list)) return;
+  list.forEach((ext, i) => {
+    const at = `${path}[${i}]`;
+    if (!ext || typeof ext !== 'object' || Array.isArray(ext)) return; // the schema reports the type
+    const e = ext as Record<string, unknown>;
+    if (typeof e.url !== 'string') {
+      issues.push({ code: 'required', diagnostics: `${at}.url is required: an extension is identified by its url`, expression: [`${at}.url`] });
+    } else if (modifier) {
+      issues.push({ code: 'not-supported', diagnostics: `${at} is a modifier extension (${e.url}) that this server does not understand, so it cannot process the resource safely`, expression: [at] });
+    }
+    const hasValue = Object.keys(e).some((k) => k.startsWith('value'));
+    const hasChildren = Array.isArray(e.extension) && e.extension.length > 0;
+    if (hasValue === hasChildren) {
+      issues.push({ code: 'invariant', diagnostics: `${at} must have either a value[x] or nested extensions, not ${hasValue ? 'both' : 'neither'} (ext-1)`, expression: [at] });
+    }
+  });
+}
+
+function checkReference(value: string, path: string, opts: SemanticOptions, issues: Issue[]): void {
+  if (value.startsWith('#') || /^urn:(uuid|oid):\S+$/.test(value) || RELATIVE.test(value)) return;
+  const bad = (why: string) => issues.push({ code: 'value', diagnostics: `${path} '${value.slice(0, 200)}' ${why}`, expression: [path] });
+  if (!/^https?:\/\//.test(value)) return void bad(`is not a FHIR reference: use [type]/[id] (e.g. Location/abc), an absolute URL, #contained or urn:uuid:`);
+  if (DOT_SEGMENT.test(value.replace(/^https?:\/\/[^/]*/, '')) || /\s/.test(value)) return void bad('has dot segments or spaces; references are taken literally, not resolved as paths');
+  const base = opts.baseUrl;
+  if (base && value.startsWith(`${base}/`)) {
+    if (!RELATIVE.test(value.slice(base.length + 1))) bad(`is on this server but is not [base]/[type]/[id]`);
+    return;
+  }
+  const m = new RegExp(`/([A-Z][A-Za-z]{1,63})/${ID}(?:/_history/${ID})?$`).exec(value);
+  if (m && (opts.servedTypes ?? []).includes(m[1])) {
+    bad(`points to another server; this server resolves ${m[1]} references only as ${m[1]}/[id]${base ? ` or ${base}/${m[1]}/[id]` : ''}`);
+  }
+}
+
+/** All issues of these rules, in document order, at most opts.maxIssues. */
+export function checkSemantics(resource: Record<string, unknown>, type: string, opts: SemanticOptions = {}): Issue[] {
+  const issues: Issue[] = [];
+  const max = opts.maxIssues ?? Infinity;
+  const stack: { v: unknown; path: string }[] = [{ v: resource, path: type }];
+  while (stack.length && issues.length < max) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === 'string') {
+      const key = lastKey(path);
+      if (DATE_KEY.test(key)) checkDate(v, path, issues);
+      else if (key === 'reference') checkReference(v, path, opts, issues);
+      continue;
+    }
+    if (!v || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]` });
+      continue;
+    }
+    const el = v as Record<string, unknown>;
+    checkPeriod(el, path, issues);
+    if (lastKey(path) === 'position') checkPosition(el, path, issues);
+    checkExtensions(el.extension, `${path}.extension`, false, issues);
+    checkExtensions(el.modifierExtension, `${path}.modifierExtension`, true, issues);
+    const keys = Object.keys(el);
+    for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: el[keys[i]], path: `${path}.${keys[i]}` });
+  }
+  return issues.slice(0, max);
+}
