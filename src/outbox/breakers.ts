@@ -1,12 +1,13 @@
 import { CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { isTransientFailure } from './errors.js';
+import { countsAgainstSystem } from './failures.js';
 
 /** What the worker may do against a system right now. */
 export type BreakerGate = 'closed' | 'probe' | 'open';
 
 /**
- * A cockatiel circuit breaker for one system. Only transient failures count: an upstream that
- * rejects bad payloads is healthy. cockatiel moves from Open to HalfOpen lazily, on the next
+ * A cockatiel circuit breaker for one system. Only the system failing counts (countsAgainstSystem):
+ * an upstream that rejects bad payloads is healthy, and a bug of ours or our database being away
+ * must not stop every write to it. Errors the filter does not handle pass through uncounted. cockatiel moves from Open to HalfOpen lazily, on the next
  * call after `halfOpenAfter`, so `gate()` tells the worker when to let one probe job through.
  */
 export class SystemBreaker {
@@ -14,7 +15,7 @@ export class SystemBreaker {
   private openedAt?: number;
 
   constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {
-    this.policy = circuitBreaker(handleWhen((err) => isTransientFailure(err)), {
+    this.policy = circuitBreaker(handleWhen((err) => countsAgainstSystem(err)), {
       halfOpenAfter: opts.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
     });

@@ -1,17 +1,6 @@
-import { MediatorError, UpstreamError, isTransient } from '../domain/errors.js';
+import { MediatorError, UpstreamError } from '../domain/errors.js';
 import type { StoredError } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
-
-/**
- * Transient: worth retrying. UpstreamError{transient} (timeouts, resets, 5xx, 429 decoded by a
- * connector) and anything that is not a MediatorError at all (undici network errors, aborts, a
- * bug): those are retried and end in the dead-letter list for an operator rather than being
- * blamed on the client as a 4xx.
- */
-export function isTransientFailure(err: unknown): boolean {
-  if (err instanceof MediatorError) return isTransient(err);
-  return true;
-}
 
 /** The attempt ran past attemptTimeoutMs. */
 export class AttemptTimeoutError extends Error {

@@ -3,6 +3,7 @@ export { Outbox, outcomeOfJob, resolveOutboxOptions, type OutboxDeps, type Outbo
 export { hashPayload, canonicalJson } from './hash.js';
 export { StoreStepJournal } from './journal.js';
 export { registerOutboxMetrics, NO_METRICS, type OutboxMetrics } from './metrics.js';
-export { isTransientFailure, describeError, reviveError, toStoredError, AttemptTimeoutError } from './errors.js';
+export { describeError, reviveError, toStoredError, AttemptTimeoutError } from './errors.js';
+export { classifyFailure, countsAgainstSystem, isTransientFailure, type FailureKind } from './failures.js';
 export { retryDelayMs } from './backoff.js';
 export * from './operator.js';

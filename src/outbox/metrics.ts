@@ -1,7 +1,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { JOB_STATUSES, type Store } from '../store/types.js';
 
-export type AttemptResult = 'done' | 'retry' | 'rejected' | 'dead' | 'deferred';
+/** internal: a bug of ours failed the attempt (the job is dead-lettered at once). */
+export type AttemptResult = 'done' | 'retry' | 'rejected' | 'dead' | 'deferred' | 'internal';
 
 /** Counters the delivery code feeds; depth and age are read from the store at scrape time. */
 export interface OutboxMetrics {
@@ -37,7 +38,7 @@ export function registerOutboxMetrics(registry: Registry, store: Store, prefix =
   });
   const attempts = new Counter({
     name: `${prefix}outbox_attempts_total`,
-    help: 'Delivery attempts by system and result (deferred = not started, breaker open or no slot)',
+    help: 'Delivery attempts by system and result (deferred = not started, breaker open or no slot; internal = a bug of ours, dead-lettered at once)',
     labelNames: ['system', 'result'],
     registers: [registry],
   });

@@ -6,7 +6,8 @@ import { withinDeadline } from '../platform/deadline.js';
 import { PayloadConflict, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
-import { AttemptTimeoutError, describeError, isTransientFailure, isUnknownOutcome, reviveError, toStoredError } from './errors.js';
+import { AttemptTimeoutError, describeError, isUnknownOutcome, reviveError, toStoredError } from './errors.js';
+import { classifyFailure, INTERNAL_ERROR, internalError } from './failures.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
 import { StoreStepJournal } from './journal.js';
@@ -85,7 +86,10 @@ export function outcomeOfJob(job: OutboxJob): FirstOutcome {
   switch (job.status) {
     case 'done': return { kind: 'done', jobId: job.id, result: job.result! };
     case 'rejected': return { kind: 'rejected', jobId: job.id, error: reviveError(job.error!) };
-    case 'dead': return { kind: 'queued', jobId: job.id, status: 'dead', reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it` };
+    case 'dead':
+      // failed by an internal error: a duplicate is answered as the first request was, 500
+      if (job.error?.name === INTERNAL_ERROR) return { kind: 'rejected', jobId: job.id, error: reviveError(job.error) };
+      return { kind: 'queued', jobId: job.id, status: 'dead', reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it` };
     case 'in-flight': return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'delivery to the upstream is in progress' };
     default: return { kind: 'queued', jobId: job.id, status: 'pending', reason: job.lastError ? `queued for retry after: ${job.lastError}` : 'queued for delivery' };
   }
@@ -320,7 +324,9 @@ export class Outbox {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
         return await this.defer(job, leaseOwner, this.breakers.for(job.system).reopensAt(), `${job.system} is failing (circuit open); the write is queued and will be retried`);
       }
-      if (!isTransientFailure(err)) {
+      const kind = classifyFailure(err);
+      if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);
+      if (kind === 'refused') {
         this.metrics.attempt(job.system, 'rejected');
         const error = err as MediatorError;
         if (await this.store.finishJob(job.id, leaseOwner, { status: 'rejected', error: toStoredError(error) }, Date.now())) {
@@ -352,6 +358,26 @@ export class Outbox {
     this.logger.warn({ jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason }, 'outbox job dead-lettered');
     await this.store.appendAudit({ actor: 'outbox', action: 'outbox.dead-letter', subject: job.id, details: { flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, attempts: job.attempts, reason } });
     return outcomeOfJob({ ...job, status: 'dead', lastError: reason });
+  }
+
+  /**
+   * A bug of ours (DESIGN: a programming error is never transient): retrying cannot help and
+   * would hold the system's slot and breaker, so the job is dead-lettered after this one attempt,
+   * logged at error level with the stack and audited. The client gets a 500 OperationOutcome
+   * without the message; an operator retries the job (`cli outbox retry`) once the bug is fixed.
+   */
+  private async failInternally(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
+    this.metrics.attempt(job.system, 'internal');
+    const reason = describeError(err);
+    this.logger.error({ jobId: job.id, flow: job.flow, system: job.system, attempt: job.attempts, err: reason, stack: err instanceof Error ? err.stack : undefined },
+      'outbox: internal error while delivering; the job is dead-lettered for an operator, not retried');
+    const error = internalError(job, err);
+    if (!(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(error) }, Date.now()))) {
+      return this.currentOutcome(job.id);
+    }
+    this.metrics.deadLetter(job.system);
+    await this.store.appendAudit({ actor: 'outbox', action: 'outbox.internal-error', subject: job.id, details: { flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, attempts: job.attempts, error: reason } });
+    return { kind: 'rejected', jobId: job.id, error };
   }
 
   /** The store failed while recording an outcome: the job stays in flight until its lease ends, then is retried. */

@@ -24,6 +24,10 @@ export interface AcceptWriteRequest {
 
 export interface DoneOutcome { kind: 'done'; jobId: string; result: WriteResult }
 export interface QueuedOutcome { kind: 'queued'; jobId: string; status: JobStatus; reason: string }
+/**
+ * The write is not done and the client gets `error`: the upstream's refusal (4xx; the job is
+ * 'rejected'), or a 500 for an internal error (the job is dead-lettered for an operator).
+ */
 export interface RejectedOutcome { kind: 'rejected'; jobId: string; error: MediatorError }
 export type FirstOutcome = DoneOutcome | QueuedOutcome | RejectedOutcome;
 /** The same key and payload again: `previous` is the first write's outcome (now, or when the deadline ran out). */
@@ -44,7 +48,8 @@ export interface DeliveryContext {
 
 /**
  * Delivers one job to its upstream. Throw UpstreamError{transient:true} (or let network errors
- * escape) to retry; throw any other MediatorError to reject the write for good.
+ * escape) to retry; throw any other MediatorError to reject the write for good. Anything else
+ * (a TypeError …) is a bug: the job is dead-lettered at once (src/outbox/failures.ts).
  */
 export type DeliveryHandler = (job: OutboxJob, journal: StepJournal, ctx: DeliveryContext) => Promise<WriteResult>;
 
