@@ -214,8 +214,9 @@ export function buildSeed(options: SeedOptions = {}): SeedData {
   const hc101 = id('facility', 'LK-HC-101');
   const users: User[] = [
     user('administrator', 'Ada', 'Banda', 'LK-HC-101', ['REQUISITION_CREATE', 'REQUISITION_DELETE', 'REQUISITION_AUTHORIZE', 'REQUISITION_APPROVE', 'REQUISITION_VIEW', 'ORDERS_EDIT', 'ORDERS_VIEW', 'ORDER_CREATE', 'SHIPMENTS_EDIT', 'SHIPMENTS_VIEW', 'PODS_MANAGE', 'PODS_VIEW', 'FACILITIES_MANAGE', 'GEOGRAPHIC_ZONES_MANAGE', 'STOCK_ADJUST', 'STOCK_INVENTORIES_EDIT', 'STOCK_CARDS_VIEW', 'STOCK_EVENTS_VIEW'].map(all)),
-    // the mediator's integration user: creates, submits and authorizes for every facility, confirms PODs
-    user('mediator', 'FHIR', 'Mediator', null, ['REQUISITION_CREATE', 'REQUISITION_AUTHORIZE', 'REQUISITION_VIEW', 'ORDER_CREATE', 'ORDERS_VIEW', 'SHIPMENTS_VIEW', 'PODS_MANAGE', 'PODS_VIEW', 'FACILITIES_MANAGE', 'STOCK_ADJUST', 'STOCK_INVENTORIES_EDIT', 'STOCK_CARDS_VIEW'].map(all)),
+    // the mediator's integration user: creates, submits and authorizes for every facility, confirms PODs,
+    // and deletes a requisition it initiated when the rest of the order is refused
+    user('mediator', 'FHIR', 'Mediator', null, ['REQUISITION_CREATE', 'REQUISITION_DELETE', 'REQUISITION_AUTHORIZE', 'REQUISITION_VIEW', 'ORDER_CREATE', 'ORDERS_VIEW', 'SHIPMENTS_VIEW', 'PODS_MANAGE', 'PODS_VIEW', 'FACILITIES_MANAGE', 'STOCK_ADJUST', 'STOCK_INVENTORIES_EDIT', 'STOCK_CARDS_VIEW'].map(all)),
     // a clerk who may create requisitions only at their home facility and only for Family Planning
     user('hcclerk', 'Chikondi', 'Phiri', 'LK-HC-101', [
       { right: 'REQUISITION_CREATE', facilityId: hc101, programId: prog('FP01') },

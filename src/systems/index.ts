@@ -1,6 +1,6 @@
 import type { Store } from '../store/types.js';
 import type { Connector } from './connector.js';
-import { createOpenLmisConnector } from './openlmis/index.js';
+import { createOpenLmisConnector, storeLedger } from './openlmis/index.js';
 
 /** Crosswalk states that link a registry facility to a system's record. */
 const LINKED = new Set(['auto-match', 'manual-match']);
@@ -12,7 +12,7 @@ export function crosswalkLookup(store: Store, system: string): (registryId: stri
 
 /** Which connectors the settings turn on: a system is on when its base URL is set. */
 const FACTORIES: { system: string; enabled: (s: Record<string, unknown>) => boolean; create: (s: Record<string, unknown>, store: Store) => Connector }[] = [
-  { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis') }) },
+  { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis'), ledger: storeLedger(store) }) },
 ];
 
 /**

@@ -8,6 +8,7 @@ import { FACILITY_CODE_SYSTEM } from '../../src/systems/openlmis/identifiers.js'
 import { createOrderCapability } from '../../src/systems/openlmis/orders.js';
 import { loadProductMap } from '../../src/systems/openlmis/products.js';
 import { createReferenceData } from '../../src/systems/openlmis/reference-data.js';
+import { memoryLedger } from '../../src/systems/openlmis/write-ledger.js';
 import { ORDER_NUMBER_SYSTEM } from '../../src/fhir/conventions.js';
 import { startClientHarness, type ClientHarness } from './openlmis-client-harness.js';
 
@@ -63,6 +64,7 @@ function spy(inner: LmisClient, calls: Recorded[], crash: { method: string; path
     async call(req) { record(req); return after(req, await inner.call(req)); },
     // paging goes through call on the inner client: record the first page request only
     async all(req) { record({ ...req, method: 'GET' }); return inner.all(req); },
+    userId: () => inner.userId!(),
     reconfigure: (s) => inner.reconfigure(s),
     close: () => inner.close(),
   };
@@ -75,7 +77,7 @@ export async function startFlowHarness(overrides: Partial<OpenLmisSettings> = {}
   const client = spy(h.client, calls, crash);
   const refs = createReferenceData(client, 60_000);
   const products = loadProductMap();
-  const deps: OpenLmisDeps = { client, refs, products, resolveFacility: createFacilityResolver(refs), settings: () => h.settings };
+  const deps: OpenLmisDeps = { client, refs, products, resolveFacility: createFacilityResolver(refs), settings: () => h.settings, ledger: memoryLedger() };
   return {
     ...h,
     deps,

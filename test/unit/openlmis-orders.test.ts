@@ -94,10 +94,11 @@ t.test('a crash right after initiate (upstream applied it, journal did not recor
   t.equal(requisitions(h).length, 1, 'still exactly one');
   t.equal(h.sb.state.store.requisitions.get(result.ids.requisition)!.status, 'SUBMITTED');
   t.same(requestedByCode(h, result.ids.requisition), EXPECTED_UNITS);
+  // issue 9: the resumed attempt looks first, under the initiate lock, and adopts the draft our
+  // user initiated after this write's note (it no longer re-posts to learn the key was burnt)
   const initiates = h.calls.filter((c) => c.path === '/api/requisitions/initiate');
-  t.equal(initiates.length, 2, 'initiate was tried again with the same key…');
-  t.equal(initiates[1].idempotencyKey, journal.idempotencyKey);
-  t.ok(h.calls.some((c) => c.path === '/api/requisitions/search' && c.query?.processingPeriod), '…and the burnt key led to a lookup by facility, program and period');
+  t.equal(initiates.length, 1, 'initiate was not posted again…');
+  t.ok(h.calls.some((c) => c.path === '/api/requisitions/search' && c.query?.processingPeriod), '…the draft was found by a lookup by facility, program and period');
 });
 
 t.test('a journal whose initiate step completed resumes at fill', async (t) => {
@@ -266,10 +267,11 @@ t.test('a server that ignores added full-supply lines: the emergency order is re
   t.teardown(h.close);
   const err = await failure(h.orders.submit(order(h, 'LK-HC-101', [line(h, 'EM-ORS', 100)], { priority: 'urgent' }), new MemoryJournal()));
   t.equal(err.status, 422);
-  t.match(err.message, /did not take product EM-ORS onto requisition .*nothing was submitted/);
+  t.match(err.message, /did not take product EM-ORS onto requisition .*nothing was submitted.*deleted again/);
   t.same(err.issues[0].expression, ['Order.lines[0].product']);
+  // issue 9 item 4: the refused order's requisition is undone (it used to stay INITIATED, empty)
   const emergency = [...h.sb.state.store.requisitions.values()].filter((r) => r.emergency);
-  t.same(emergency.map((r) => [r.status, r.lineItems.length]), [['INITIATED', 0]], 'the PUT was answered 200 without the line; the connector did not submit it');
+  t.same(emergency, [], 'the PUT was answered 200 without the line; the connector did not submit it and deleted the requisition');
 });
 
 t.test("a clerk's unsent draft with the very same lines is never taken for the order's own", async (t) => {

@@ -3,6 +3,7 @@ import type { StepJournal } from '../../src/systems/connector.js';
 import { createFacilityResolver } from '../../src/systems/openlmis/facility-resolver.js';
 import { loadProductMap, readProductRows } from '../../src/systems/openlmis/products.js';
 import { createReferenceData } from '../../src/systems/openlmis/reference-data.js';
+import { memoryLedger } from '../../src/systems/openlmis/write-ledger.js';
 import { GTIN_SYSTEM } from '../../src/systems/openlmis/identifiers.js';
 import { startClientHarness, type ClientHarness } from './openlmis-client-harness.js';
 
@@ -10,7 +11,7 @@ import { startClientHarness, type ClientHarness } from './openlmis-client-harnes
 export async function startDepsHarness(overrides: Partial<OpenLmisSettings> = {}): Promise<ClientHarness & { deps: OpenLmisDeps }> {
   const h = await startClientHarness(overrides);
   const refs = createReferenceData(h.client, 60_000);
-  const deps: OpenLmisDeps = { client: h.client, refs, products: loadProductMap(), resolveFacility: createFacilityResolver(refs), settings: () => h.settings };
+  const deps: OpenLmisDeps = { client: h.client, refs, products: loadProductMap(), resolveFacility: createFacilityResolver(refs), settings: () => h.settings, ledger: memoryLedger() };
   return { ...h, deps };
 }
 

@@ -1,4 +1,5 @@
 import type { ProductRef } from '../../domain/index.js';
+import type { WriteLedger } from './write-ledger.js';
 
 /**
  * The seams inside the OpenLMIS connector. The HTTP client, reference data, product map and unit
@@ -45,6 +46,11 @@ export interface LmisClient {
   send<T>(req: LmisRequest): Promise<LmisResponse<T>>;
   /** Every element of a Spring Page across pages (page/size/last), or of a plain array answer. */
   all<T>(req: Omit<LmisRequest, 'method'> & { pageSize?: number }): Promise<T[]>;
+  /**
+   * Our integration user's OpenLMIS id (from the login), to recognise what we authored; undefined
+   * when the server does not say. Optional so test doubles may leave it out.
+   */
+  userId?(): Promise<string | undefined>;
   /** Apply changed settings (base URL, credentials) without a restart; drops cached tokens. */
   reconfigure(settings: OpenLmisSettings): void;
   close(): Promise<void>;
@@ -151,4 +157,6 @@ export interface OpenLmisDeps {
   products: ProductMap;
   resolveFacility: FacilityResolver;
   settings: () => OpenLmisSettings;
+  /** Cross-instance lock and notes for writes OpenLMIS cannot tell apart afterwards (write-ledger.ts). */
+  ledger: WriteLedger;
 }

@@ -20,10 +20,16 @@ export interface TokenSource {
   refused(kind: TokenKind, token: string): boolean;
   /** Forget every token (credentials or base URL changed). */
   reset(): void;
+  /**
+   * The integration user's OpenLMIS user id (referenceDataUserId of the token answer), logging in
+   * if needed; undefined when the server does not send it. Requisitions record their author by it.
+   */
+  userId(): Promise<string | undefined>;
 }
 
 interface CachedToken {
   token: string;
+  userId?: string;
   /** OpenLMIS expiry is an inactivity timeout: valid while used within expiresInMs of the last use. */
   expiresInMs?: number;
   lastUsed: number;
@@ -37,6 +43,8 @@ export function createTokenSource(settings: () => OpenLmisSettings, dispatcher: 
   let pending: Promise<string> | undefined;
   // bumped by reset(): a login started with old credentials must not fill the cache afterwards
   let generation = 0;
+  // the user the last login was for: a token answer without referenceDataUserId leaves it unknown
+  let lastUserId: string | undefined;
 
   const fresh = (t: CachedToken | undefined): t is CachedToken =>
     !!t && (t.expiresInMs === undefined || now() - t.lastUsed < t.expiresInMs - EXPIRY_MARGIN_MS);
@@ -50,7 +58,10 @@ export function createTokenSource(settings: () => OpenLmisSettings, dispatcher: 
     const mine = generation;
     pending = login(settings(), dispatcher())
       .then((t) => {
-        if (mine === generation) cached = { ...t, lastUsed: now() };
+        if (mine === generation) {
+          cached = { ...t, lastUsed: now() };
+          lastUserId = t.userId;
+        }
         return t.token;
       })
       .finally(() => {
@@ -75,12 +86,19 @@ export function createTokenSource(settings: () => OpenLmisSettings, dispatcher: 
       generation++;
       cached = undefined;
       pending = undefined;
+      lastUserId = undefined;
+    },
+    async userId() {
+      if (lastUserId === undefined) await userToken();
+      return lastUserId;
     },
   };
 }
 
 interface IssuedToken {
   token: string;
+  /** referenceDataUserId: OpenLMIS's AccessTokenEnhancer adds it to user tokens (openlmis-auth). */
+  userId?: string;
   expiresInMs?: number;
 }
 
@@ -101,10 +119,11 @@ async function login(s: OpenLmisSettings, dispatcher: Dispatcher): Promise<Issue
     recordedBody: `grant_type=password&username=${encodeURIComponent(s.username)}&password=****`,
     recordResponse: (body) => (body && typeof body === 'object' && 'access_token' in body ? { ...body, access_token: '****' } : body),
   });
-  const body = res.body as { access_token?: unknown; expires_in?: unknown } | undefined;
+  const body = res.body as { access_token?: unknown; expires_in?: unknown; referenceDataUserId?: unknown } | undefined;
   if (res.status === 200 && typeof body?.access_token === 'string') {
     const expiresIn = Number(body.expires_in);
-    return { token: body.access_token, expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined };
+    const userId = typeof body.referenceDataUserId === 'string' && body.referenceDataUserId ? body.referenceDataUserId : undefined;
+    return { token: body.access_token, userId, expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined };
   }
   const transient = isTransientStatus(res.status);
   // only the OAuth error code: descriptions of auth failures are not for clients

@@ -95,6 +95,7 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
       const { pageSize, ...rest } = req;
       return collectPages<T>((page, size) => client.call<unknown>({ ...rest, method: 'GET', query: { ...rest.query, page, size } }), pageSize ?? 500, req.path);
     },
+    userId: () => tokens.userId(),
     reconfigure(next: OpenLmisSettings) {
       override = next;
       tokens.reset();

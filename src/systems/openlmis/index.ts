@@ -10,6 +10,7 @@ import { DEFAULT_PRODUCT_MAP, loadProductMap, type ProductMapSettings } from './
 import { createReferenceData } from './reference-data.js';
 import { lmisSettingsFrom } from './settings.js';
 import { createStockCapability } from './stock.js';
+import { memoryLedger, type WriteLedger } from './write-ledger.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -20,6 +21,11 @@ export interface OpenLmisConnectorOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
   /** Overrides openlmis.productMapFile. */
   productMapFile?: string;
+  /**
+   * The store's lock and notes (storeLedger), shared by every mediator instance; without it one
+   * process serialises its own initiates only (memoryLedger), enough for tests and single runs.
+   */
+  ledger?: WriteLedger;
 }
 
 function productSettings(s: Record<string, unknown>): ProductMapSettings {
@@ -44,6 +50,7 @@ export function createOpenLmisConnector(settings: Record<string, unknown>, opts:
     },
     resolveFacility: createFacilityResolver(refs, opts.crosswalk),
     settings: () => current,
+    ledger: opts.ledger ?? memoryLedger(),
   };
   return {
     system: LMIS,
@@ -73,3 +80,4 @@ export { createReferenceData } from './reference-data.js';
 export { loadProductMap } from './products.js';
 export { packsToOrder, packsToUnits, toUnit } from './units.js';
 export { lmisSettingsFrom } from './settings.js';
+export { memoryLedger, storeLedger } from './write-ledger.js';

@@ -22,7 +22,8 @@ export interface RequestedLine {
 
 /** Default explanation: the template requires one whenever a requested quantity is given. */
 export function defaultExplanation(orderNumber: Identifier): string {
-  return `Ordered via FHIR SupplyRequest ${orderNumber.value}`;
+  // within OpenLMIS's 255 characters whatever the order number's length (limits.ts)
+  return `Ordered via FHIR SupplyRequest ${orderNumber.value}`.slice(0, 255);
 }
 
 function lineFor(requisition: RequisitionDto, orderableId: string): RequisitionLineDto | undefined {

@@ -2,6 +2,7 @@ import { BusinessRuleError, type Order } from '../../domain/index.js';
 import type { LmisOrderable, LmisProgram, OpenLmisDeps } from './api.js';
 import { defaultExplanation } from './requisition-fill.js';
 import { isEmergency } from './requisition-status.js';
+import { checkTextLimits } from './limits.js';
 import { toUnit } from './units.js';
 
 /**
@@ -62,8 +63,22 @@ async function resolveLine(deps: OpenLmisDeps, order: Order, i: number, program:
   };
 }
 
+/** The order's texts OpenLMIS stores, within its limits (checked before any call). */
+function checkOrderTexts(order: Order): void {
+  checkTextLimits([
+    { value: order.orderNumber.value, where: 'Order.orderNumber', what: 'the order number' },
+    { value: order.orderNumber.system, where: 'Order.orderNumber', what: "the order number's system" },
+    ...order.lines.map((l, i) => ({ value: l.explanation, where: `Order.lines[${i}].explanation`, what: `line ${i + 1}'s explanation` })),
+  ]);
+}
+
+/**
+ * Resolves everything and checks every limit, reading OpenLMIS's reference data only: the
+ * order's precheck (nothing is written) and the first thing its write does.
+ */
 export async function resolveOrder(deps: OpenLmisDeps, order: Order): Promise<ResolvedOrder> {
   if (!order.lines.length) throw new BusinessRuleError('the order has no lines', 'Order.lines');
+  checkOrderTexts(order);
   const facility = await deps.resolveFacility(order.facility, 'Order.facility');
   const program = await resolveProgram(deps, order, facility.id, facility.code);
   const lines: ResolvedLine[] = [];

@@ -4,7 +4,8 @@ import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
 import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
-import { initiateRequisition } from './requisition-initiate.js';
+import { initiateLockKey, initiateRequisition } from './requisition-initiate.js';
+import { isRefused, refusalError, refusalOf, undoInitiate, type Refused } from './requisition-undo.js';
 import { submitRequisitionLess } from './requisition-less-submit.js';
 import { findByOrderNumber } from './requisition-lookup.js';
 import { choosePeriod, type ChosenPeriod } from './requisition-period.js';
@@ -15,8 +16,9 @@ import { awaitsAuthorize, awaitsSubmit, orderStatusOfRequisition } from './requi
  * Order → requisition, step by step through the journal: find-period → initiate → fill → submit
  * (→ authorize). Each step is also safe when the process died after OpenLMIS applied it but
  * before the journal recorded it: find-period first looks for a requisition already carrying the
- * order number, initiate recovers a burnt Idempotency-Key by lookup, fill and submit read the
- * requisition's state before writing.
+ * order number, initiate adopts only a draft proven ours (requisition-initiate.ts), fill and
+ * submit read the requisition's state before writing. A fill or submit OpenLMIS refuses for good
+ * deletes the requisition again (requisition-undo.ts) before the refusal reaches the client.
  */
 type PeriodStep = ({ kind: 'requisition' } & ChosenPeriod) | { kind: 'requisition-less' };
 
@@ -28,7 +30,9 @@ async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): P
     method: 'GET', path: '/api/requisitions/periodsForInitiate', query: { programId: r.program.id, facilityId: r.facilityId, emergency: r.emergency },
   });
   if (periods.length === 0 && !order.period) return { kind: 'requisition-less' };
-  return { kind: 'requisition', ...choosePeriod(periods, { wanted: order.period, emergency: r.emergency, where: 'Order.period' }) };
+  // a draft already in the chosen period is not taken here: the initiate step adopts only what is provably ours
+  const { requisitionId: _existing, ...chosen } = choosePeriod(periods, { wanted: order.period, emergency: r.emergency, where: 'Order.period' });
+  return { kind: 'requisition', ...chosen };
 }
 
 function requestedLines(r: ResolvedOrder): RequestedLine[] {
@@ -71,25 +75,64 @@ async function transition(client: LmisClient, id: string, action: 'submit' | 'au
   return res.status;
 }
 
+/** What the fill step journals: the status it left, or its refusal (then the initiate is undone). */
+type FillOutcome = { status: string } | Refused;
+
+async function fillOrRefuse(client: LmisClient, id: string, lines: RequestedLine[], orderNumber: Identifier, known?: RequisitionDto): Promise<FillOutcome> {
+  try {
+    return { status: await fill(client, id, lines, orderNumber, known) };
+  } catch (err) {
+    return refusalOf(err);
+  }
+}
+
+/** A journal written before fill outcomes were objects holds the status string. */
+const asFillOutcome = (v: FillOutcome | string): FillOutcome => (typeof v === 'string' ? { status: v } : v);
+
+/**
+ * Initiate (or adopt what is provably ours) and fill, holding the lock of the facility/program/
+ * period/emergency throughout: when it is released, the requisition carries our order number (or
+ * is deleted again), so no unmarked draft of ours is left for another write to wonder about.
+ */
+async function initiateAndFill(deps: OpenLmisDeps, order: Order, resolved: ResolvedOrder, periodId: string, own: string | undefined, journal: StepJournal): Promise<{ id: string; seen?: string }> {
+  const { client } = deps;
+  const params = {
+    facilityId: resolved.facilityId, programId: resolved.program.id, periodId, emergency: resolved.emergency,
+    orderNumber: order.orderNumber, idempotencyKey: journal.idempotencyKey,
+  };
+  return deps.ledger.serialise(initiateLockKey(params), async () => {
+    // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
+    let initiated: RequisitionDto | undefined;
+    const id = await journal.run('initiate', async () => {
+      if (own) return own;
+      const result = await initiateRequisition(client, deps.ledger, params);
+      initiated = result.full;
+      return result.id;
+    });
+    // the status seen within this attempt only: a journaled one may be stale after a crash
+    let ranNow = false;
+    const filled = asFillOutcome(await journal.run('fill', () => { ranNow = true; return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated); }));
+    if (isRefused(filled)) throw refusalError(filled, id, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+    return { id, seen: ranNow ? filled.status : undefined };
+  });
+}
+
 export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: StepJournal): Promise<WriteResult> {
   const resolved = await resolveOrder(deps, order);
   const period = await journal.run('find-period', () => findPeriod(deps, order, resolved));
   if (period.kind === 'requisition-less') return submitRequisitionLess(deps, order, resolved, journal);
   const { client } = deps;
-  // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
-  let initiated: RequisitionDto | undefined;
-  let seen: string | undefined;
-  const id = await journal.run('initiate', async () => {
-    if (period.requisitionId) return period.requisitionId;
-    const result = await initiateRequisition(client, {
-      facilityId: resolved.facilityId, programId: resolved.program.id, periodId: period.periodId, emergency: resolved.emergency,
-      orderNumber: order.orderNumber, idempotencyKey: journal.idempotencyKey,
-    });
-    initiated = result.full;
-    return result.id;
+  const { id, seen } = await initiateAndFill(deps, order, resolved, period.periodId, period.requisitionId, journal);
+  let submittedNow: string | undefined;
+  const submitted = await journal.run('submit', async (): Promise<FillOutcome> => {
+    try {
+      return { status: (submittedNow = await transition(client, id, 'submit', awaitsSubmit, seen)) };
+    } catch (err) {
+      return refusalOf(err);
+    }
   });
-  let status = await journal.run('fill', async () => (seen = await fill(client, id, requestedLines(resolved), order.orderNumber, initiated)));
-  status = await journal.run('submit', async () => (seen = await transition(client, id, 'submit', awaitsSubmit, seen)));
-  if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, seen));
+  if (isRefused(submitted)) throw refusalError(submitted, id, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+  let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
+  if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };
 }
