@@ -12,6 +12,9 @@ import { randomUUID } from 'node:crypto';
  * - `afterApply`: run the handler (the write is applied), then, if it succeeded (2xx), lose its
  *   answer: replace it with `answer.status`, never send it (`hang`), or drop the connection
  *   (`reset`). What a client sees when the server did the work but the answer never came back.
+ * - `echoSecrets`: answer `status` without running the handler, repeating the request's
+ *   credentials (Authorization header, decoded Basic pair, query, body) in the error body and in a
+ *   `WWW-Authenticate` challenge (see echo-secrets.ts).
  */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
@@ -19,7 +22,8 @@ export type FaultAction =
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireToken' }
-  | { type: 'afterApply'; answer: AfterApplyAnswer };
+  | { type: 'afterApply'; answer: AfterApplyAnswer }
+  | { type: 'echoSecrets'; status: number };
 
 /** What happens to the answer of a write the handler already applied. */
 export type AfterApplyAnswer = { type: 'status'; status: number } | { type: 'hang' } | { type: 'reset' };

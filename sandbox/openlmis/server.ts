@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { markAfterApply, registerAfterApply } from './after-apply.js';
+import { markEchoSecrets, registerEchoSecrets } from './echo-secrets.js';
 import { TokenStore, bearerToken } from './auth.js';
 import { makeAuth, type SandboxContext } from './context.js';
 import { Dto } from './dto.js';
@@ -96,6 +97,9 @@ async function applyFault(action: FaultAction, request: FastifyRequest, reply: F
     case 'afterApply':
       markAfterApply(request, action.answer);
       return;
+    case 'echoSecrets':
+      markEchoSecrets(request, action.status);
+      return;
   }
 }
 
@@ -138,6 +142,7 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
     if (action) await applyFault(action, request, reply, ctx, hung);
   });
   registerAfterApply(app, hung);
+  registerEchoSecrets(app);
   app.addHook('preClose', async () => {
     for (const socket of hung) socket.destroy();
     hung.clear();
