@@ -45,7 +45,8 @@ export async function undoInitiate(client: LmisClient, id: string, orderNumber: 
   try {
     await client.send({ method: 'DELETE', path: `/api/requisitions/${id}`, accept: [404], retry: true });
   } catch (err) {
-    if (isTransient(err)) throw err; // the outbox retries the undo
+    // transient (or not an answer at all): the outbox retries the undo; only a refusal is final
+    if (!(err instanceof MediatorError) || isTransient(err)) throw err;
     return `kept: OpenLMIS refused the delete (${(err as Error).message})`;
   }
   return 'deleted';
