@@ -10,6 +10,7 @@ import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
+import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
 import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
@@ -42,10 +43,25 @@ export function servicesFrom(connectors: ConnectorSet, outbox: Outbox, store: St
   return createRoutingServices({ connectors: connectors.list(), outbox, store });
 }
 
+/**
+ * The outbox reads its options at use time (each write's deadline, each retry's backoff); a live
+ * change is applied to that object. Lease, attempt timeout and settle need a restart (the table).
+ */
+export function applyOutboxSettings(options: Outbox['options'], s: Settings): void {
+  options.deadlineMs = Number(s['outbox.deadlineMs']);
+  options.backoff.maxAttempts = Number(s['outbox.maxAttempts']);
+  options.backoff.baseMs = Number(s['outbox.backoffBaseMs']);
+  options.backoff.capMs = Number(s['outbox.backoffCapMs']);
+}
+
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
 export async function startMediator(initial: Settings, opts: { logger?: Logger } = {}): Promise<RunningMediator> {
+  // env/file/defaults: the OpenHIM layer is merged above this, never above an earlier OpenHIM layer,
+  // so a console value set back to its default gives the env/file value back
+  const baseSettings = initial;
   let settings = initial;
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
+  const logLevel = liveLogLevel(logger);
   const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
   const metrics = createMetrics(true);
   const stopObserving = observeUpstreamCalls((call) => recordUpstreamMetrics(metrics, call));
@@ -53,7 +69,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
   const outbox = new Outbox({
     store,
-    onSettled: createTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets, logger: logger.child({ component: 'openhim' }) }),
+    onSettled: createTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets, logger: logLevel.child({ component: 'openhim' }) }),
     metrics: registerOutboxMetrics(metrics.registry, store),
     logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
     options: {
@@ -80,7 +96,9 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       ...connectors.list().filter((c) => c.ping).map((c) => ({ name: c.system, check: () => c.ping!() })),
     ],
     plugins: [
-      async (a) => { await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets }); },
+      async (a) => {
+        await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets, bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']) });
+      },
       async (a) => {
         const token = (settings['admin.token'] ?? settings['auth.bearerToken'] ?? settings['auth.password']) as string | undefined;
         if (!token) return;
@@ -96,14 +114,18 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
 
   const openhim = startOpenHimFromSettings(settings, {
     mediatorConfig: { ...mediatorConfig, version: packageVersion },
-    logger: logger.child({ component: 'openhim' }),
+    logger: logLevel.child({ component: 'openhim' }),
     knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
     applySettings: (layer) => {
-      const next = mergeSettings(settings, layer, 'OpenHIM config');
+      const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
       validateSettings(next);
+      connectors.apply(next);
+      const previous = settings;
       settings = next;
-      connectors.apply(settings);
       services = servicesFrom(connectors, outbox, store);
+      applyOutboxSettings(outbox.options, settings);
+      // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)
+      if (settings['log.level'] !== previous['log.level']) logLevel.set(String(settings['log.level']));
       logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
     },
   });

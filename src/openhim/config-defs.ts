@@ -112,12 +112,25 @@ function isUsable(mapping: OpenHimSettingMapping, value: unknown): boolean {
 }
 
 /**
- * OpenHIM config → flat settings (`openlmis.baseUrl`, …). Unknown params, wrong-typed values and
- * empty strings are left out, so the result only overrides what the operator actually set.
+ * A console value equal to the default we registered (mediator-config.json `config`) is one nobody
+ * changed: core stores the registered config on first registration and keeps stored values when a
+ * newer version registers (openhim-core-js src/api/mediators.js addMediator), so the heartbeat
+ * hands back every default. Such a value must not override the environment or the config file.
+ */
+export function isRegisteredDefault(param: string, value: unknown, registeredDefaults: Record<string, unknown> | undefined): boolean {
+  if (!registeredDefaults || !(param in registeredDefaults)) return false;
+  const registered = registeredDefaults[param];
+  return typeof value === 'string' && typeof registered === 'string' ? value.trim() === registered.trim() : value === registered;
+}
+
+/**
+ * OpenHIM config → flat settings (`openlmis.baseUrl`, …). Unknown params, wrong-typed values,
+ * empty strings and values equal to the registered defaults are left out, so the result only
+ * overrides what an operator actually set in the console.
  */
 export function openhimConfigToSettings(
   config: OpenHimConfig | Record<string, unknown> | null | undefined,
-  options: { knownSetting?: (key: string) => boolean } = {},
+  options: { knownSetting?: (key: string) => boolean; registeredDefaults?: Record<string, unknown> } = {},
 ): Record<string, unknown> {
   const settings: Record<string, unknown> = {};
   if (!config || typeof config !== 'object') return settings;
@@ -125,7 +138,8 @@ export function openhimConfigToSettings(
     // lets the config module skip keys its table does not have yet instead of rejecting the whole config
     if (options.knownSetting && !options.knownSetting(mapping.setting)) continue;
     const value = (config as Record<string, unknown>)[mapping.param];
-    if (isUsable(mapping, value)) settings[mapping.setting] = typeof value === 'string' && !mapping.secret ? value.trim() : value;
+    if (!isUsable(mapping, value) || isRegisteredDefault(mapping.param, value, options.registeredDefaults)) continue;
+    settings[mapping.setting] = typeof value === 'string' && !mapping.secret ? value.trim() : value;
   }
   return settings;
 }
