@@ -10,6 +10,8 @@ import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
+import { learnSecrets } from './platform/redaction.js';
+import { liveAdminToken } from './platform/admin-auth.js';
 import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
 import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
@@ -61,6 +63,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const baseSettings = initial;
   let settings = initial;
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
+  learnSecrets(settings, logger); // before anything is emitted: logs, responses and stored errors are masked
   const logLevel = liveLogLevel(logger);
   const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
   const metrics = createMetrics(true);
@@ -100,8 +103,8 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets, bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']) });
       },
       async (a) => {
-        const token = (settings['admin.token'] ?? settings['auth.bearerToken'] ?? settings['auth.password']) as string | undefined;
-        if (!token) return;
+        // read per request: a password changed live from OpenHIM replaces the old one at once
+        const token = liveAdminToken(() => settings);
         await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token });
       },
@@ -117,6 +120,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     logger: logLevel.child({ component: 'openhim' }),
     knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
     applySettings: (layer) => {
+      learnSecrets({ ...settings, ...layer } as Settings, logger); // new values join the old ones, which stay masked
       const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
       validateSettings(next);
       connectors.apply(next);
