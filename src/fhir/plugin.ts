@@ -84,7 +84,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   app.get('/:type', async (request, reply) => send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, queryParams(request))));
   app.post('/:type/_search', async (request, reply) => {
     const params = queryParams(request);
-    addFormParams(params, request.body);
+    addFormParams(params, request.body, request.headers['content-type']);
     return send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, params));
   });
   app.post('/:type/$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));

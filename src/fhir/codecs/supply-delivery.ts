@@ -59,6 +59,12 @@ export interface DecodedDelivery {
   explicitNumber: boolean;
 }
 
+/** FHIRPath of the extension with this url on an element (`…extension[2]`), for error expressions. */
+function extensionAt(el: Json, url: string, path: string): string {
+  const index = ((el.extension ?? []) as Json[]).findIndex((e) => e.url === url);
+  return index >= 0 ? `${path}.extension[${index}]` : `${path}.extension`;
+}
+
 function decodeSuppliedItem(item: Json, path: string, lineId: string | undefined): DeliveryLine {
   const shipped = extensionValue(item, EXT.quantityShipped)?.valueQuantity;
   const rejected = extensionValue(item, EXT.quantityRejected)?.valueQuantity;
@@ -66,14 +72,14 @@ function decodeSuppliedItem(item: Json, path: string, lineId: string | undefined
     lineId,
     product: productFromConcept(item.itemCodeableConcept, `${path}.itemCodeableConcept`),
     quantityAccepted: item.quantity ? quantityFromFhir(item.quantity, `${path}.quantity`, 'pack') : undefined,
-    quantityShipped: shipped ? quantityFromFhir(shipped, `${path}.extension('quantity-shipped')`, 'pack') : undefined,
-    quantityRejected: rejected ? quantityFromFhir(rejected, `${path}.extension('quantity-rejected')`, 'pack') : undefined,
+    quantityShipped: shipped ? quantityFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, 'pack') : undefined,
+    quantityRejected: rejected ? quantityFromFhir(rejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity`, 'pack') : undefined,
     rejectionReason: extensionValue(item, EXT.rejectionReason)?.valueString,
     lot: lotFromExtensions(item),
     vvmStatus: extensionValue(item, EXT.vvmStatus)?.valueCode,
   }) as DeliveryLine;
-  for (const [field, q] of [['quantity', line.quantityAccepted], ['quantity-rejected', line.quantityRejected]] as const) {
-    if (q && (q.value < 0 || !Number.isFinite(q.value))) throw new InvalidInputError(`${path} ${field} must not be negative`, `${path}.quantity`, 422, 'value');
+  for (const [field, q, at] of [['quantity', line.quantityAccepted, `${path}.quantity.value`], ['quantity-rejected', line.quantityRejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity.value`]] as const) {
+    if (q && q.value < 0) throw new InvalidInputError(`${path} ${field} must not be negative (got ${q.value})`, at, 422, 'value');
   }
   if (line.quantityRejected && line.quantityRejected.value > 0 && !line.rejectionReason) {
     throw new InvalidInputError(`${path} rejects ${line.quantityRejected.value} but gives no rejection reason (extension ${EXT.rejectionReason})`, `${path}.extension`, 422, 'required');

@@ -27,7 +27,15 @@ export function pointerToFhirPath(resourceType: string, pointer: string): string
   return out;
 }
 
-function describe(error: ErrorObject, resourceType: string): Issue {
+/** The value at a JSON pointer, shown in diagnostics (cut short: a diagnostic must stay small). */
+function shown(resource: unknown, pointer: string): string {
+  let v: unknown = resource;
+  for (const part of pointer.split('/').slice(1)) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  const text = JSON.stringify(v) ?? 'undefined';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function describe(error: ErrorObject, resourceType: string, resource: unknown): Issue {
   const base = pointerToFhirPath(resourceType, error.instancePath);
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -40,10 +48,10 @@ function describe(error: ErrorObject, resourceType: string): Issue {
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-      return { code: 'code-invalid', diagnostics: `Value of ${base} must be one of ${allowed.join(', ')}`, expression: [base] };
+      return { code: 'code-invalid', diagnostics: `Value ${shown(resource, error.instancePath)} of ${base} is not in the required value set (${allowed.join(', ')})`, expression: [base] };
     }
     case 'pattern':
-      return { code: 'value', diagnostics: `Invalid value of ${base}: not in the format its FHIR type requires (e.g. a dateTime with a time needs a timezone)`, expression: [base] };
+      return { code: 'value', diagnostics: `Invalid value ${shown(resource, error.instancePath)} of ${base}: not in the format its FHIR type requires (no empty or blank strings; a dateTime with a time needs a timezone)`, expression: [base] };
     case 'type':
       return { code: 'structure', diagnostics: `${base} must be ${(error.params as { type: string }).type}`, expression: [base] };
     default:
@@ -71,5 +79,5 @@ export function validateAgainstSchema(version: FhirVersion, resource: { resource
   }
   const type = resource.resourceType;
   if (validate(resource)) return [];
-  return usefulErrors((validate.errors ?? []).slice(0, limit * 4)).slice(0, limit).map((e) => describe(e, type));
+  return usefulErrors((validate.errors ?? []).slice(0, limit * 4)).slice(0, limit).map((e) => describe(e, type, resource));
 }
