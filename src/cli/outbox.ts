@@ -58,7 +58,9 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
     .action(async (id: string) => withStore(async (store) => {
       const r = await retryOutboxJob(store, id, actor());
       if (r.ok) { process.stdout.write(`job ${id} queued for retry\n`); return 0; }
-      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`);
+      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n`
+        : r.reason === 'superseded' ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
+          : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`);
       return 1;
     }));
 

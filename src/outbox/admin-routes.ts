@@ -20,6 +20,7 @@ export interface OutboxAdminOptions {
 function sendOperatorResult(reply: FastifyReply, r: OperatorResult) {
   if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
   if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
+  if (r.reason === 'superseded') return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
   return reply.code(409).send({ error: `job is ${r.status}; this action does not apply` });
 }
 

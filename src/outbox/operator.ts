@@ -16,6 +16,8 @@ export interface JobSummary {
   nextAttemptAt: string;
   createdAt: string;
   lastError?: string;
+  /** The job that took over this rejected job's key. */
+  supersededBy?: string;
 }
 
 export function summarizeJob(job: OutboxJob): JobSummary {
@@ -23,6 +25,7 @@ export function summarizeJob(job: OutboxJob): JobSummary {
     id: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, status: job.status,
     attempts: job.attempts, nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
     createdAt: new Date(job.createdAt).toISOString(), lastError: job.lastError,
+    ...(job.supersededBy ? { supersededBy: job.supersededBy } : {}),
   };
 }
 
@@ -42,14 +45,23 @@ export async function showOutboxJob(store: Store, id: string): Promise<JobDetail
   return { job, steps: await store.listSteps(id), audit: await store.listAudit({ subject: id, limit: 50 }) };
 }
 
-export type OperatorResult = { ok: true; job?: OutboxJob } | { ok: false; reason: 'not-found' | 'wrong-status'; status?: JobStatus };
+export type OperatorResult =
+  | { ok: true; job?: OutboxJob }
+  | { ok: false; reason: 'not-found' | 'wrong-status'; status?: JobStatus }
+  /** A rejected job whose key a later write took over: that write (`by`) answers for the key now. */
+  | { ok: false; reason: 'superseded'; status: JobStatus; by: string };
 
-/** Replay a dead (or rejected, or waiting) job now with a fresh attempt budget. */
+/** Replay a dead (or rejected, or waiting) job now with a fresh attempt budget; never a superseded one. */
 export async function retryOutboxJob(store: Store, id: string, actor: string): Promise<OperatorResult> {
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
+  if (before.supersededBy) return { ok: false, reason: 'superseded', status: before.status, by: before.supersededBy };
   const job = await store.requeueJob(id, { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } }, Date.now());
-  return job ? { ok: true, job } : { ok: false, reason: 'wrong-status', status: before.status };
+  if (job) return { ok: true, job };
+  // superseded meanwhile (a new write took the key while we looked), or its status changed
+  const now = await store.getJob(id);
+  if (now?.supersededBy) return { ok: false, reason: 'superseded', status: now.status, by: now.supersededBy };
+  return { ok: false, reason: 'wrong-status', status: now?.status ?? before.status };
 }
 
 /**

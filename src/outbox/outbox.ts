@@ -181,6 +181,8 @@ export class Outbox {
     return Promise.all(recorded.map(async (r, i): Promise<WriteOutcome> => {
       const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
       if (!r.created) return { kind: 'duplicate', jobId: r.job.id, previous: await this.outcomeOfFirst(r.job, deadlineAt) };
+      // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
+      if (r.supersedes) this.logger.info({ jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system }, 'outbox: a write takes over the key of a refused one');
       return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt);
     }));
   }

@@ -123,9 +123,20 @@ CREATE TABLE schedules (
   };
 }
 
+/**
+ * v3: a refused write frees its business key. The key moves to the write sent after the refusal;
+ * the refused job stays for the audit trail, marked with the job that took its key over, and can
+ * no longer be retried (the newer write answers for the key). Same SQL on both engines.
+ */
+const SUPERSEDED_JOBS: Migration = {
+  version: 3,
+  name: 'outbox: a refused job is superseded by the next write under its key',
+  sql: 'ALTER TABLE outbox_jobs ADD COLUMN superseded_by TEXT;',
+};
+
 const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
 const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
 
-export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs)];
+export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS];
 
-export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs)];
+export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS];

@@ -4,7 +4,7 @@ import type { WriteResult } from '../systems/connector.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -145,7 +145,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Claim the key and insert the job, or return the job that holds the key (inside a transaction). */
+  /**
+   * Claim the key and insert the job, or return the job that holds the key, or take the key over
+   * from a rejected job (inside a transaction).
+   */
   private async insertWrite(job: NewJob, c: pg.PoolClient): Promise<RecordWriteResult> {
     // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
     // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
@@ -153,19 +156,45 @@ export class PostgresStore implements Store {
       'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
       [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
     )).rowCount ?? 0) > 0;
-    if (!claimed) {
-      const [first] = await this.rows(
+    if (claimed) return { created: true, job: await this.insertJob(job, c) };
+    // Each round either returns or sees a takeover that another transaction committed meanwhile.
+    for (let round = 0; ; round += 1) {
+      const [row] = await this.rows(
         `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
          WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`, [job.flow, job.system, job.idempotencyKey], c);
-      return { created: false, job: jobFromRow(first) };
+      const holder = jobFromRow(row);
+      if (holder.status !== 'rejected' || round >= 5) return { created: false, job: holder };
+      if (await this.supersede(holder, job, c)) return { created: true, job: await this.insertJob(job, c), supersedes: holder.id };
     }
+  }
+
+  /**
+   * A refused write does not keep its key: `job` takes it over. The refused job's row is the
+   * point of serialisation: marking it (only while it is still rejected and not superseded)
+   * locks it, so a concurrent takeover or an operator's requeue of it waits, then finds the
+   * condition false on the updated row (READ COMMITTED re-checks it) and gives way.
+   */
+  private async supersede(old: OutboxJob, job: NewJob, c: pg.PoolClient): Promise<boolean> {
+    const marked = ((await c.query(
+      "UPDATE outbox_jobs SET superseded_by = $1, updated_at = $2 WHERE id = $3 AND status = 'rejected' AND superseded_by IS NULL",
+      [job.id, job.createdAt, old.id])).rowCount ?? 0) > 0;
+    if (!marked) return false;
+    await c.query('UPDATE idempotency_keys SET payload_hash = $1, job_id = $2, created_at = $3 WHERE flow = $4 AND system = $5 AND key = $6',
+      [job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey]);
+    // the refused write never reached its upstream: no link may point there on its behalf
+    await c.query('UPDATE resource_links SET upstream_id = NULL WHERE job_id = $1', [old.id]);
+    await this.insertAudit(supersedeAudit(old, job), job.createdAt, c);
+    return true;
+  }
+
+  private async insertJob(job: NewJob, c: pg.PoolClient): Promise<OutboxJob> {
     const [inserted] = await this.rows(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
       [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
         job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
-    return { created: true, job: jobFromRow(inserted) };
+    return jobFromRow(inserted);
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -248,7 +277,7 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
-         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') RETURNING *`, [now, id], c);
+         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`, [now, id], c);
       if (r) await this.insertAudit(audit, now, c);
       return r ? jobFromRow(r) : undefined;
     });

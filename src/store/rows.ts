@@ -1,5 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { AuditEntry, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink, ScheduleState } from './types.js';
+import type { AuditEntry, AuditInput, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink, ScheduleState } from './types.js';
 
 /**
  * Row ↔ object mapping shared by both engines. Both hand back a JSON column as its JSON text:
@@ -43,6 +43,7 @@ export function jobFromRow(r: Row): OutboxJob {
     error: json(r.error),
     lastError: str(r.last_error),
     transactionId: str(r.transaction_id),
+    ...(r.superseded_by != null ? { supersededBy: String(r.superseded_by) } : {}),
     createdAt: num(r.created_at) ?? 0,
     updatedAt: num(r.updated_at) ?? 0,
   };
@@ -123,6 +124,14 @@ export function linkFromRow(r: Row): ResourceLink {
     flow: String(r.flow), fhirId: String(r.fhir_id), system: String(r.system),
     ...(r.upstream_id != null ? { upstreamId: String(r.upstream_id) } : {}),
     ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
+  };
+}
+
+/** What a key takeover records in the audit trail (the refused job is its subject). */
+export function supersedeAudit(old: OutboxJob, job: NewJob): AuditInput {
+  return {
+    actor: 'outbox', action: 'outbox.superseded', subject: old.id,
+    details: { by: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, samePayload: old.payloadHash === job.payloadHash },
   };
 }
 

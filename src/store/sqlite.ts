@@ -4,7 +4,7 @@ import type { WriteResult } from '../systems/connector.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -102,23 +102,41 @@ export class SqliteStore implements Store {
     })();
   }
 
-  /** Claim the key and insert the job, or return the job that holds the key (inside a transaction). */
+  /**
+   * Claim the key and insert the job, or return the job that holds the key, or take the key over
+   * from a rejected job (inside a transaction; SQLite runs one writer at a time, so no race).
+   */
   private insertWrite(job: NewJob): RecordWriteResult {
     const claimed = this.db.prepare(
       'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
-    if (!claimed) {
-      const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
-      const first = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row;
-      return { created: false, job: jobFromRow(first) };
-    }
+    if (claimed) return { created: true, job: this.insertJob(job) };
+    const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
+    const holder = jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row);
+    if (holder.status !== 'rejected') return { created: false, job: holder };
+    this.supersede(holder, job);
+    return { created: true, job: this.insertJob(job), supersedes: holder.id };
+  }
+
+  /** A refused write does not keep its key: `job` takes it over; the refused job stays, marked and audited. */
+  private supersede(old: OutboxJob, job: NewJob): void {
+    this.db.prepare("UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL")
+      .run(job.id, job.createdAt, old.id);
+    this.db.prepare('UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?')
+      .run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
+    // the refused write never reached its upstream: no link may point there on its behalf
+    this.db.prepare('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
+    this.insertAudit(supersedeAudit(old, job), job.createdAt);
+  }
+
+  private insertJob(job: NewJob): OutboxJob {
     this.db.prepare(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
       job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
-    return { created: true, job: jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row) };
+    return jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row);
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -196,7 +214,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const r = this.db.prepare(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
-         WHERE id = ? AND status IN ('dead', 'rejected', 'pending') RETURNING *`,
+         WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
       ).get(now, now, id) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;

@@ -44,6 +44,11 @@ export interface OutboxJob {
   lastError?: string;
   /** OpenHIM transaction id of the request that created the job (a rerun has another one). */
   transactionId?: string;
+  /**
+   * A rejected job whose business key a later write took over (a refused write does not keep its
+   * key): that write's job id. Kept for the audit trail; it can no longer be retried.
+   */
+  supersededBy?: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -55,7 +60,8 @@ export interface NewJob extends Pick<OutboxJob, 'id' | 'flow' | 'system' | 'idem
 }
 
 export type RecordWriteResult =
-  | { created: true; job: OutboxJob }
+  /** A new job; `supersedes` names the rejected job whose key it took over. */
+  | { created: true; job: OutboxJob; supersedes?: string }
   /** The key exists: `job` is the job it points at (the first write). */
   | { created: false; job: OutboxJob };
 
@@ -145,12 +151,18 @@ export interface Store {
   upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }>;
 
   // outbox + idempotency
-  /** In one transaction: claim the idempotency key and insert the job, or return the first job. */
+  /**
+   * In one transaction: claim the idempotency key and insert the job, or return the job holding
+   * the key. A key held by a rejected job is taken over: the new job is inserted (whatever its
+   * payload), the rejected one is marked supersededBy and audited, and its links lose their
+   * upstream id. Concurrent writes under one key still make one job.
+   */
   recordWrite(job: NewJob): Promise<RecordWriteResult>;
   /**
    * Several writes in one transaction (a FHIR transaction Bundle), with their resource links:
-   * all are recorded or none. A key already used with the same payload yields its first job
-   * (created: false); with another payload the whole call throws PayloadConflict.
+   * all are recorded or none. A key already used with the same payload yields the job holding it
+   * (created: false); with another payload the whole call throws PayloadConflict. A key held by a
+   * rejected job is free (see recordWrite).
    */
   recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]>;
   getJob(id: string): Promise<OutboxJob | undefined>;
@@ -163,7 +175,7 @@ export interface Store {
   finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
   rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean>;
-  /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset. */
+  /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset; never a superseded one. */
   requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined>;
   /** Operator: delete a job that is not in flight, with its journal and idempotency key. */
   dropJob(id: string, audit: AuditInput): Promise<boolean>;
