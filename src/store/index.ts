@@ -33,6 +33,13 @@ export function resolveStoreTarget(settings: StoreSettings = {}): StoreTarget {
   return { engine: 'sqlite', file: path.resolve(settings.dataDir ?? './data', 'mediator.db') };
 }
 
+/**
+ * Largest clock difference to the PostgreSQL server accepted at start-up. Two instances within
+ * it of the server are within twice it of each other: well inside the outbox's margins (a lease
+ * outlives its attempt by leaseMs − attemptTimeoutMs, 60 s by default; settleMs is 30 s).
+ */
+const MAX_CLOCK_SKEW_MS = 5_000;
+
 /** Open the configured engine and bring its schema up to date. */
 export async function openStore(settings: StoreSettings = {}): Promise<Store> {
   const target = resolveStoreTarget(settings);
@@ -40,6 +47,11 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     const store = new PostgresStore(target.url, settings.poolSize);
     try {
       await store.migrate();
+      const skew = await store.clockSkewMs();
+      if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
+        throw new Error(`this machine's clock is ${Math.round(skew / 1000)} s off the PostgreSQL server's; instances sharing the outbox compare `
+          + `lease and retry times written by each other, so a skewed clock could take over a write still in flight. Synchronise the clock (NTP)`);
+      }
     } catch (err) {
       await store.close().catch(() => undefined);
       throw err;

@@ -15,6 +15,12 @@ import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 
 type Row = Record<string, unknown>;
 
+/** Indexes of `jobs` sorted by their key (flow, system, idempotency key). */
+function keyOrder(jobs: NewJob[]): number[] {
+  const key = (j: NewJob) => `${j.flow}\u0000${j.system}\u0000${j.idempotencyKey}`;
+  return jobs.map((_, i) => i).sort((a, b) => (key(jobs[a]) < key(jobs[b]) ? -1 : key(jobs[a]) > key(jobs[b]) ? 1 : a - b));
+}
+
 type Queryable = pg.Pool | pg.PoolClient;
 
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
@@ -86,6 +92,18 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * How far this process's clock is from the database's, in ms (positive: ours is ahead). Leases
+   * and retry times are epoch ms written by one instance and compared by another, so instances
+   * must agree on the time (see openStore).
+   */
+  async clockSkewMs(): Promise<number> {
+    const before = Date.now();
+    const [r] = await this.rows('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now');
+    const after = Date.now();
+    return Math.round((before + after) / 2 - Number(r.now));
+  }
+
   async migrationVersions(): Promise<number[]> {
     return (await this.rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
   }
@@ -134,11 +152,14 @@ export class PostgresStore implements Store {
 
   async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
     return this.tx(async (c) => {
-      const results: RecordWriteResult[] = [];
-      for (const job of jobs) {
+      const results: RecordWriteResult[] = new Array(jobs.length);
+      // keys in one order for every transaction: two Bundles sharing keys in opposite orders would
+      // otherwise wait on each other's key rows and one would fail with a deadlock
+      for (const i of keyOrder(jobs)) {
+        const job = jobs[i];
         const r = await this.insertWrite(job, c);
         if (!r.created && r.job.payloadHash !== job.payloadHash) throw new PayloadConflict(job.idempotencyKey, r.job.id);
-        results.push(r);
+        results[i] = r;
       }
       await this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })), c);
       return results;
