@@ -8,8 +8,9 @@ import {
 } from './interactions.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
-import { inPostedTerms, transactionTranslator } from './domain-paths.js';
+import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
+import type { ResourceType } from './routes.js';
 import { search } from './search.js';
 import { validateResource } from './validation/index.js';
 
@@ -167,7 +168,12 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   const posted = transactionTranslator(ctx.version, planned.map((w) => ({ type: w.group.type, value: w.value, parts: w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! })) })));
   try {
     if (ctx.services.writeAll) {
-      const outcomes = await ctx.services.writeAll(planned.map((w) => ({ flow: w.route.flow, value: w.value, context: w.context })));
+      // each write's own translator: a refusal routing pins on one write names that write's entries
+      const partsOf = (w: (typeof planned)[number]) => w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! }));
+      const outcomes = await ctx.services.writeAll(planned.map((w) => ({
+        flow: w.route.flow, value: w.value, context: w.context,
+        posted: (err: unknown) => inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
+      })));
       planned.forEach((w, i) => record(w, outcomes[i]));
     } else {
       await (ctx.services.atomically ? ctx.services.atomically(run) : run());

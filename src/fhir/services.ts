@@ -35,6 +35,15 @@ export interface FlowService<T> {
   settled?(id: string): Promise<boolean>;
 }
 
+/** One write of a transaction Bundle, as the edge hands it over. */
+export interface PlannedWrite {
+  flow: Flow;
+  value: unknown;
+  context: WriteContext;
+  /** The same error with its expressions as FHIRPaths of this write's Bundle entries. */
+  posted?: (err: unknown) => unknown;
+}
+
 export interface FhirServices {
   facilities?: FlowService<Facility>;
   orders?: FlowService<Order>;
@@ -49,7 +58,7 @@ export interface FhirServices {
    * The writes of a transaction Bundle accepted together: recorded durably all at once or not at
    * all, then delivered. Preferred over `atomically` when present.
    */
-  writeAll?(writes: { flow: Flow; value: unknown; context: WriteContext }[]): Promise<WriteOutcome<unknown>[]>;
+  writeAll?(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
 }
 
 export type Flow = keyof Omit<FhirServices, 'atomically' | 'writeAll'>;

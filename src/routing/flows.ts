@@ -16,6 +16,8 @@ export interface FlowSpec<T> {
   read(c: Connector): ((id: string) => Promise<T | undefined>) | undefined;
   search(c: Connector): ((criteria: SearchCriteria) => Promise<Page<T>>) | undefined;
   write(c: Connector): ((value: T, journal: StepJournal) => Promise<WriteResult>) | undefined;
+  /** What the write would refuse, checked without writing (connector.ts Prechecks); undefined: nothing to check. */
+  precheck(c: Connector): ((value: T) => Promise<void>) | undefined;
   /** The business identifier (never the OpenHIM transaction id: a rerun carries a new one). */
   key(value: T): string | undefined;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
@@ -47,6 +49,7 @@ export const ORDERS: FlowSpec<Order> = {
   read: (c) => c.orders && ((id) => c.orders!.get(id)),
   search: (c) => c.orders && ((q) => c.orders!.search(q)),
   write: (c) => c.orders && ((v, j) => c.orders!.submit(v, j)),
+  precheck: (c) => c.orders?.precheck && ((v) => c.orders!.precheck!(v)),
   key: (o) => keyOf('order', o.orderNumber),
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
@@ -60,6 +63,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   read: (c) => c.deliveries && ((id) => c.deliveries!.get(id)),
   search: (c) => c.deliveries && ((q) => c.deliveries!.search(q)),
   write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
+  precheck: (c) => c.deliveries?.precheck && ((v) => c.deliveries!.precheck!(v)),
   key: (d) => keyOf('delivery', d.identifier),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   // A confirmation not yet applied upstream leaves the delivery in progress.
@@ -73,6 +77,7 @@ export const STOCK: FlowSpec<StockReport> = {
   read: (c) => c.stock?.get && ((id) => c.stock!.get!(id)),
   search: (c) => c.stock && ((q) => c.stock!.search(q)),
   write: (c) => c.stock && ((v, j) => c.stock!.report(v, j)),
+  precheck: (c) => c.stock?.precheck && ((v) => c.stock!.precheck!(v)),
   // Without a business identifier the FHIR id (client-chosen on PUT, server-assigned on POST) is the key.
   key: (r) => keyOf('stock', r.identifier) ?? (r.id ? `stock-id|${r.id}` : undefined),
   fhirIds: (r) => (r.id ? [r.id] : []),
@@ -87,6 +92,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   read: (c) => c.facilities && ((id) => c.facilities!.get(id)),
   search: (c) => c.facilities && ((q) => c.facilities!.search(q)),
   write: (c) => c.facilities?.upsert && ((v, j) => c.facilities!.upsert!(v, j)),
+  precheck: () => undefined,
   // Facilities change over time: the same update twice is one write, a new version is another.
   key: (f) => `facility|${f.id ?? keyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
   fhirIds: (f) => (f.id ? [f.id] : []),

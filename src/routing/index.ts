@@ -1,9 +1,10 @@
-import type { FhirServices, Flow, WriteContext, WriteOutcome } from '../fhir/services.js';
+import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Store } from '../store/types.js';
 import type { Connector } from '../systems/connector.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
+import { precheckAll, settleTransaction } from './transaction.js';
 
 export interface RoutingDeps {
   connectors: Connector[];
@@ -26,9 +27,12 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     flows[name].registerHandlers();
     services[name] = flows[name];
   }
-  services.writeAll = async (writes: { flow: Flow; value: unknown; context: WriteContext }[]): Promise<WriteOutcome<unknown>[]> => {
+  services.writeAll = async (writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
+    // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
+    await precheckAll(writes, (w) => flows[w.flow].precheck(w.value));
     const outcomes = await deps.outbox.acceptWrites(writes.map((w) => flows[w.flow].acceptRequest(w.value, w.context)));
-    return Promise.all(outcomes.map((o, i) => flows[writes[i].flow].asStored(flows[writes[i].flow].toWriteOutcome(writes[i].value, o))));
+    const answers = settleTransaction(writes, (i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[i]));
+    return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
   return services;
 }

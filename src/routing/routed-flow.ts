@@ -1,4 +1,4 @@
-import { MediatorError, NotConfiguredError, NotFoundError } from '../domain/errors.js';
+import { MediatorError, NotConfiguredError, NotFoundError, isTransient } from '../domain/errors.js';
 import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -53,7 +53,15 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /** One write; FhirServices.writeAll accepts several together. */
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
+    // a write the upstream cannot be asked about now is queued: its delivery checks it again
+    await this.precheck(value).catch((err: unknown) => { if (!isTransient(err)) throw err; });
     return this.asStored(this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context))));
+  }
+
+  /** What the target system would refuse in this write, checked without writing anything. */
+  async precheck(value: T): Promise<void> {
+    const check = this.spec.precheck(this.target());
+    if (check) await check(value);
   }
 
   /**

@@ -49,6 +49,14 @@ export interface WriteResult {
   status?: string;
 }
 
+/**
+ * Prechecks: a write capability's `precheck(value)` throws what its write would refuse that is
+ * knowable without writing (references that do not resolve, products outside the program, units,
+ * lengths the system cannot keep, read-only upstream checks such as stock going negative), and
+ * writes nothing. Routing runs it for every write of a transaction before the outbox records any
+ * of them, so one bad entry leaves the upstream and the store untouched. The write itself checks
+ * again: things may change in between.
+ */
 export interface FacilityCapability {
   get(id: string): Promise<Facility | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Facility>>;
@@ -62,18 +70,22 @@ export interface OrderCapability {
   get(id: string): Promise<Order | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Order>>;
   submit(order: Order, journal: StepJournal): Promise<WriteResult>;
+  /** Everything `submit` would refuse that can be known without writing (see Prechecks). */
+  precheck?(order: Order): Promise<void>;
 }
 
 export interface DeliveryCapability {
   get(id: string): Promise<Delivery | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Delivery>>;
   confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
+  precheck?(delivery: Delivery): Promise<void>;
 }
 
 export interface StockCapability {
   get?(id: string): Promise<StockReport | undefined>;
   search(criteria: SearchCriteria): Promise<Page<StockReport>>;
   report(report: StockReport, journal: StepJournal): Promise<WriteResult>;
+  precheck?(report: StockReport): Promise<void>;
 }
 
 export interface Connector {

@@ -4,7 +4,7 @@
  * orders for one facility/program/period each end in their own requisition with their own lines,
  * and a permanent failure after the initiate leaves no requisition behind.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import { isTransient, type Order } from '../../src/domain/index.js';
 import type { OpenLmisDeps } from '../../src/systems/openlmis/api.js';
@@ -32,7 +32,7 @@ async function clerkDraft(h: FlowHarness, username: string, facilityCode: string
 }
 
 /** A draft exactly as the clerk left it (status, lines, extraData, modification date). */
-function untouched(t: Tap.Test, h: FlowHarness, before: ReturnType<FlowHarness['sb']['state']['store']['requisitions']['get']>, what: string) {
+function untouched(t: Test, h: FlowHarness, before: ReturnType<FlowHarness['sb']['state']['store']['requisitions']['get']>, what: string) {
   const now = h.sb.state.store.requisitions.get(before!.id);
   t.ok(now, `${what} still exists`);
   t.same(now, before, `${what} is untouched`);
@@ -124,7 +124,7 @@ function instances(h: FlowHarness, ledgers: WriteLedger[]) {
   return ledgers.map((ledger) => createOrderCapability({ ...h.deps, ledger } satisfies OpenLmisDeps));
 }
 
-async function ledgersFor(engine: ReturnType<typeof engineCases>[number] | 'memory', t: Tap.Test): Promise<WriteLedger[]> {
+async function ledgersFor(engine: ReturnType<typeof engineCases>[number] | 'memory', t: Test): Promise<WriteLedger[]> {
   if (engine === 'memory') {
     const one = memoryLedger();
     return [one, one];

@@ -1,7 +1,7 @@
 import type { DeliveryCapability } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
 import { getDelivery, searchDeliveries } from './proof-of-delivery-read.js';
-import { confirmDelivery } from './proof-of-delivery-submit.js';
+import { confirmDelivery, precheckDelivery } from './proof-of-delivery-submit.js';
 
 /**
  * Deliveries ↔ OpenLMIS shipments and proofs of delivery (reference §3.3, §3.4): read as
@@ -12,5 +12,6 @@ export function createDeliveryCapability(deps: OpenLmisDeps): DeliveryCapability
     get: (id) => getDelivery(deps, id),
     search: (criteria) => searchDeliveries(deps, criteria),
     confirm: (delivery, journal) => confirmDelivery(deps, delivery, journal),
+    precheck: (delivery) => precheckDelivery(deps, delivery),
   };
 }

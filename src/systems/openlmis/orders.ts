@@ -1,7 +1,7 @@
 import type { OrderCapability } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
 import { getOrder, searchOrders } from './requisition-read.js';
-import { submitOrder } from './requisition-submit.js';
+import { precheckOrder, submitOrder } from './requisition-submit.js';
 
 /**
  * Orders ↔ OpenLMIS requisitions (reference §3.1, §3.4): submit runs initiate → fill → submit
@@ -11,6 +11,7 @@ import { submitOrder } from './requisition-submit.js';
 export function createOrderCapability(deps: OpenLmisDeps): OrderCapability {
   return {
     submit: (order, journal) => submitOrder(deps, order, journal),
+    precheck: (order) => precheckOrder(deps, order),
     get: (id) => getOrder(deps, id),
     search: (criteria) => searchOrders(deps, criteria),
   };

@@ -92,7 +92,14 @@ async function loadContext(deps: OpenLmisDeps, podId: string, known?: ProofOfDel
   return { pod, shipment, order: await readOrder(deps.client, shipment.order.id) };
 }
 
-async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<string> {
+interface PreparedConfirm {
+  ctx: PodContext;
+  lines: ReceivedLine[];
+  matched: ReturnType<typeof matchReceivedLines>;
+}
+
+/** Everything the confirmation needs, read and checked without writing (also the delivery's precheck). */
+async function prepareConfirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<PreparedConfirm> {
   const ctx = await loadContext(deps, podId, known);
   const receiving = (ctx.order.receivingFacility ?? ctx.order.requestingFacility)?.id;
   if (receiving && receiving !== facilityId) {
@@ -102,6 +109,12 @@ async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityI
   const lines: ReceivedLine[] = [];
   for (let i = 0; i < d.lines.length; i++) lines.push(await receivedLine(deps, ctx, reasons, d.lines[i], i));
   const matched = matchReceivedLines(ctx.pod, ctx.shipment, lines, describer(ctx));
+  if (ctx.pod.status === 'CONFIRMED' && !holdsSameConfirmation(ctx.pod, matched)) throw alreadyConfirmed(podId);
+  return { ctx, lines, matched };
+}
+
+async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<string> {
+  const { ctx, lines, matched } = await prepareConfirm(deps, d, podId, facilityId, known);
   if (ctx.pod.status === 'CONFIRMED') {
     if (holdsSameConfirmation(ctx.pod, matched)) return 'CONFIRMED';
     throw alreadyConfirmed(podId);
@@ -125,4 +138,12 @@ export async function confirmDelivery(deps: OpenLmisDeps, d: Delivery, journal: 
   const podId = await journal.run('find-pod', async () => (found = await findPodFor(deps, d, facility.id)).id);
   const status = await journal.run('confirm', () => confirm(deps, d, podId, facility.id, found));
   return { system: LMIS, ids: { proofOfDelivery: podId }, status: status === 'CONFIRMED' ? 'completed' : 'in-progress' };
+}
+
+/** The delivery's precheck: its POD found and every line matched and converted, nothing written. */
+export async function precheckDelivery(deps: OpenLmisDeps, d: Delivery): Promise<void> {
+  if (!d.lines.length) throw new BusinessRuleError('the delivery has no lines', 'Delivery.lines');
+  const facility = await deps.resolveFacility(d.destination, 'Delivery.destination');
+  const pod = await findPodFor(deps, d, facility.id);
+  await prepareConfirm(deps, d, pod.id, facility.id, pod);
 }

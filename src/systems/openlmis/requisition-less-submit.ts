@@ -78,12 +78,20 @@ async function send(client: LmisClient, id: string): Promise<string> {
   return sent.status ?? 'ORDERED';
 }
 
-export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder, journal: StepJournal): Promise<WriteResult> {
+/** The supplier and the lines in packs: what a requisition-less order needs, read-only. */
+async function supplierAndPacks(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<{ supplier: { id: string }; lines: RequisitionLessLine[] }> {
   if (!order.supplier) {
     throw new BusinessRuleError(`facility ${r.facilityCode} has no requisition period for program ${r.program.code}, so the order goes to OpenLMIS as a requisition-less order, which needs the supplying facility (SupplyRequest.deliverFrom)`, 'Order.supplier');
   }
-  const supplier = await deps.resolveFacility(order.supplier, 'Order.supplier');
-  const lines = packLines(order, r);
+  return { supplier: await deps.resolveFacility(order.supplier, 'Order.supplier'), lines: packLines(order, r) };
+}
+
+export async function precheckRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<void> {
+  await supplierAndPacks(deps, order, r);
+}
+
+export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder, journal: StepJournal): Promise<WriteResult> {
+  const { supplier, lines } = await supplierAndPacks(deps, order, r);
   const { client } = deps;
   const mine: CreateIntent = { token: randomUUID(), at: new Date().toISOString() };
   const intent = await journal.run('create-order-intent', async () => mine);

@@ -6,7 +6,7 @@ import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
 import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
 import { initiateLockKey, initiateRequisition } from './requisition-initiate.js';
 import { isRefused, refusalError, refusalOf, undoInitiate, type Refused } from './requisition-undo.js';
-import { submitRequisitionLess } from './requisition-less-submit.js';
+import { precheckRequisitionLess, submitRequisitionLess } from './requisition-less-submit.js';
 import { findByOrderNumber } from './requisition-lookup.js';
 import { choosePeriod, type ChosenPeriod } from './requisition-period.js';
 import { resolveOrder, type ResolvedOrder } from './requisition-resolve.js';
@@ -135,4 +135,14 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
   if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };
+}
+
+/**
+ * The order's precheck, reading only: facility, program, products and units (resolveOrder), the
+ * text limits, and where it would go (a period, or requisition-less with a supplier).
+ */
+export async function precheckOrder(deps: OpenLmisDeps, order: Order): Promise<void> {
+  const resolved = await resolveOrder(deps, order);
+  const period = await findPeriod(deps, order, resolved);
+  if (period.kind === 'requisition-less') await precheckRequisitionLess(deps, order, resolved);
 }

@@ -3,6 +3,7 @@ import type { StockReport } from '../../domain/index.js';
 import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../connector.js';
 import type { OpenLmisDeps } from './api.js';
 import { LMIS_SYSTEM } from './identifiers.js';
+import { checkTextLimits } from './limits.js';
 import { createStockApiChooser, findAppliedEvent, postStockEvent, type StockEventPlan } from './stock-events.js';
 import { lineWhere, reportProgram, resolveLines, resolveOrderable, type ResolvedLine } from './stock-lines.js';
 import { parseStockReportId, readStockReport } from './stock-read.js';
@@ -46,6 +47,26 @@ async function productCodes(deps: OpenLmisDeps, cards: StockCardEntry[]): Promis
   return out;
 }
 
+/** Everything the event needs, resolved from reference data only (nothing is written). */
+async function planReport(deps: OpenLmisDeps, report: StockReport, documentNumber: string): Promise<StockEventPlan> {
+  if (!report.lines.length) throw new BusinessRuleError('an inventory report needs at least one item', 'InventoryReport.inventoryListing');
+  checkTextLimits([
+    { value: documentNumber, where: 'InventoryReport.identifier', what: 'the report identifier (the stock event document number)' },
+    { value: report.reporter, where: 'InventoryReport.reporter', what: 'the reporter (the stock event signature)' },
+  ]);
+  const facility = await deps.resolveFacility(report.facility, 'InventoryReport.inventoryListing[0].location');
+  const orderables = await Promise.all(report.lines.map((l, i) => resolveOrderable(deps, l, i)));
+  const program = await reportProgram(deps, report, orderables);
+  const lines = await resolveLines(deps, report, facility, program, orderables);
+  return { facility, program, documentNumber, signature: report.reporter, lines };
+}
+
+/** The rules OpenLMIS enforces against the current stock (read-only): coverage of a count, no negative stock. */
+async function checkAgainst(deps: OpenLmisDeps, report: StockReport, plan: StockEventPlan, cards: StockCardEntry[]): Promise<void> {
+  if (report.countType === 'snapshot') checkCoverage(deps, plan.lines, cards, await productCodes(deps, cards));
+  else checkNotNegative(plan.lines, cards);
+}
+
 export function createStockCapability(deps: OpenLmisDeps): StockCapability {
   const chooseApi = createStockApiChooser(deps.client, deps.settings);
 
@@ -72,23 +93,26 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
       return { items: filtered };
     },
 
+    async precheck(report: StockReport): Promise<void> {
+      const plan = await planReport(deps, report, report.identifier?.value ?? report.id ?? 'precheck');
+      if (!plan.lines.length) return;
+      const cards = await stockCards(deps.client, plan.facility.id, plan.program.id);
+      if (await findAppliedEvent(deps.client, plan, cards)) return;
+      await checkAgainst(deps, report, plan, cards);
+    },
+
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
-      if (!report.lines.length) throw new BusinessRuleError('an inventory report needs at least one item', 'InventoryReport.inventoryListing');
-      const facility = await deps.resolveFacility(report.facility, 'InventoryReport.inventoryListing[0].location');
-      const orderables = await Promise.all(report.lines.map((l, i) => resolveOrderable(deps, l, i)));
-      const program = await reportProgram(deps, report, orderables);
-      const lines = await resolveLines(deps, report, facility, program, orderables);
       // the report's own identifier lets a retry find the event; the journal key otherwise
       const documentNumber = report.identifier?.value ?? report.id ?? journal.idempotencyKey;
-      const plan: StockEventPlan = { facility, program, documentNumber, signature: report.reporter, lines };
+      const plan = await planReport(deps, report, documentNumber);
+      const { lines, facility, program } = plan;
       if (!lines.length) return { system: LMIS_SYSTEM, ids: {}, status: 'unchanged' };
 
       const eventId = await journal.run('post-stock-event', async () => {
         const cards = await stockCards(deps.client, facility.id, program.id);
         const already = await findAppliedEvent(deps.client, plan, cards);
         if (already) return already;
-        if (report.countType === 'snapshot') checkCoverage(deps, lines, cards, await productCodes(deps, cards));
-        else checkNotNegative(lines, cards);
+        await checkAgainst(deps, report, plan, cards);
         return postStockEvent(deps.client, await chooseApi(plan), plan);
       });
       return { system: LMIS_SYSTEM, ids: { stockEvent: eventId, documentNumber }, status: 'completed' };

@@ -1,0 +1,88 @@
+import { MediatorError, isTransient, type Issue } from '../domain/errors.js';
+import type { PlannedWrite, WriteOutcome } from '../fhir/services.js';
+
+/**
+ * The upstream side of a transaction Bundle's all-or-nothing (issue 9 item 3). The outbox records
+ * the writes together or not at all, but the systems behind it have no transactions: once one
+ * entry is delivered, a later refusal of another cannot take it back. So every write's precheck
+ * runs first (connector.ts Prechecks), and any refusal stops the whole Bundle before the outbox
+ * records anything. Should a system still refuse an entry at delivery, the answer says exactly
+ * which entries were applied (and are not undone) or are still queued.
+ */
+
+/** A refusal of one write, with its expressions in the posted Bundle's terms. */
+function posted(w: PlannedWrite, err: unknown): unknown {
+  return w.posted ? w.posted(err) : err;
+}
+
+/** Where a write's entries are, as FHIRPath (its posted translator maps an empty path to its first entry). */
+function whereIs(w: PlannedWrite): string[] {
+  const e = posted(w, new MediatorError(400, { code: 'informational', diagnostics: '' })) as MediatorError;
+  return e.issues[0].expression ?? [];
+}
+
+/**
+ * Every write's precheck, all of them, before anything is recorded: the refusals of every bad
+ * entry in one answer. A check that could not be made (the system did not answer) refuses a
+ * Bundle of several writes with 503 and nothing accepted, since accepting it unchecked could
+ * leave it half applied; a single write is then accepted and checked again at delivery.
+ */
+export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrite) => Promise<void>): Promise<void> {
+  const failures: { write: PlannedWrite; err: unknown }[] = [];
+  for (const w of writes) {
+    try {
+      await check(w);
+    } catch (err) {
+      failures.push({ write: w, err });
+    }
+  }
+  if (!failures.length) return;
+  const bug = failures.find((f) => !(f.err instanceof MediatorError));
+  if (bug) throw bug.err;
+  const refused = failures.filter((f) => !isTransient(f.err)).map((f) => posted(f.write, f.err) as MediatorError);
+  if (refused.length) throw new MediatorError(refused[0].status, refused.flatMap((e) => e.issues));
+  if (writes.length === 1) return;
+  const first = failures[0];
+  throw new MediatorError(503, {
+    code: 'transient',
+    diagnostics: `nothing in this transaction was accepted: its entries could not all be checked before writing (${(first.err as Error).message}); send it again later`,
+    expression: whereIs(first.write),
+  });
+}
+
+type Answer = { ok: WriteOutcome<unknown> } | { refused: MediatorError };
+
+/** What became of a write that was not refused, for the answer about a partly refused Bundle. */
+function fate(w: PlannedWrite, outcome: WriteOutcome<unknown>): Issue {
+  const ids = Object.entries(outcome.upstream?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+  const diagnostics = outcome.status === 'accepted'
+    ? `this ${w.flow} write was accepted and is queued (${outcome.message ?? 'not delivered yet'}); it will still be delivered`
+    : `this ${w.flow} write was applied in ${outcome.upstream?.system ?? 'its system'}${ids ? ` (${ids})` : ''} and is not undone`;
+  return { severity: 'warning', code: 'incomplete', diagnostics, expression: whereIs(w) };
+}
+
+/**
+ * The outbox outcomes of a transaction's writes. All delivered or queued: their answers. Any
+ * refused at delivery: one error with the refusals and, for every other write, what became of it.
+ */
+export function settleTransaction(writes: PlannedWrite[], answer: (i: number) => WriteOutcome<unknown>): WriteOutcome<unknown>[] {
+  const answers: Answer[] = writes.map((w, i) => {
+    try {
+      return { ok: answer(i) };
+    } catch (err) {
+      if (!(err instanceof MediatorError)) throw err;
+      return { refused: posted(w, err) as MediatorError };
+    }
+  });
+  const refused = answers.flatMap((a) => ('refused' in a ? [a.refused] : []));
+  if (!refused.length) return answers.map((a) => (a as { ok: WriteOutcome<unknown> }).ok);
+  const others = answers.flatMap((a, i) => ('ok' in a ? [fate(writes[i], a.ok)] : []));
+  const note: Issue[] = others.length
+    ? [{ severity: 'warning', code: 'incomplete', diagnostics: `the transaction was applied in part: ${refused.length} of ${writes.length} writes refused at delivery, ${others.length} not (see the following issues)` }]
+    : [];
+  return thrown(new MediatorError(refused[0].status, [...refused.flatMap((e) => e.issues), ...note, ...others]));
+}
+
+function thrown(err: MediatorError): never {
+  throw err;
+}
