@@ -41,6 +41,13 @@ function firstInvalidUtf8(body: Buffer): number {
   return lo;
 }
 
+/**
+ * Most keys one object may have. No FHIR element has this many children (a resource has at most a
+ * few dozen elements; choice types add at most ~50 names), so a body past it is refused before
+ * validation, which would otherwise report, and pay for, every unknown key.
+ */
+export const MAX_OBJECT_KEYS = 256;
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Keys that would reach Object.prototype if a later step copied the body with plain assignment. */
 const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -77,7 +84,9 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = rootNa
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
       continue;
     }
-    for (const k of Object.keys(v)) {
+    const keys = Object.keys(v);
+    if (keys.length > MAX_OBJECT_KEYS) throw bodyError(400, 'too-costly', `${path} has ${keys.length} keys; no FHIR element has more than ${MAX_OBJECT_KEYS}`, path);
+    for (const k of keys) {
       const why = badString(k);
       if (why) throw bodyError(400, 'structure', `A key in ${path} ${why}`, path);
       if (POISON_KEYS.has(k)) throw bodyError(400, 'structure', `${path} has a key '${k}', which is not a FHIR element name`, `${path}.${k}`);
@@ -115,7 +124,8 @@ export function findDuplicateKey(text: string, root: string): { path: string; ke
       while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
       const top = stack[stack.length - 1];
       if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const raw = text.slice(i + 1, j);
+        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
         if (top.keys.has(key)) return { path: top.path, key };
         top.keys.add(key);
         top.key = key;

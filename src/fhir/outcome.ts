@@ -12,7 +12,7 @@ export const MAX_LISTED_ISSUES = 100;
 
 export function operationOutcome(issues: Issue[]): OperationOutcome {
   const listed = issues.length > MAX_LISTED_ISSUES
-    ? [...issues.slice(0, MAX_LISTED_ISSUES), { code: 'too-costly' as const, diagnostics: `${issues.length - MAX_LISTED_ISSUES} more issues are not listed; fix these and send again`, expression: issues[MAX_LISTED_ISSUES].expression }]
+    ? [...issues.slice(0, MAX_LISTED_ISSUES), { code: 'too-costly' as const, diagnostics: `More issues are not listed (validation stops after the first ${MAX_LISTED_ISSUES}); fix these and send again`, expression: issues[MAX_LISTED_ISSUES].expression }]
     : issues;
   return {
     resourceType: 'OperationOutcome',

@@ -124,6 +124,8 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     { name: 'constructor key nested', url: '/fhir/SupplyRequest', raw: withText('"unit":"dispensing unit"', '"constructor":{"prototype":{}},"unit":"dispensing unit"'), status: 400, expression: 'SupplyRequest.quantity.constructor', diagnostics: /not a FHIR element/ },
     { name: 'nested too deep', url: '/fhir/SupplyRequest', raw: `${'{"a":'.repeat(60)}1${'}'.repeat(60)}`, status: 400, expression: '$this.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a', diagnostics: /deeper than 48 levels/ },
     { name: 'array too long', url: '/fhir/SupplyRequest', body: sr((r) => { r.identifier = Array.from({ length: 6000 }, (_, i) => ({ value: String(i) })); }), status: 413, expression: 'SupplyRequest.identifier', diagnostics: /6000 items exceeds the limit of 5000/ },
+    { name: '150,000 unknown keys', url: '/fhir/SupplyRequest', raw: JSON.stringify(Object.assign(order(), Object.fromEntries(Array.from({ length: 150_000 }, (_, i) => [`k${i}`, 1])))), status: 400, expression: 'SupplyRequest', diagnostics: /has 1500\d\d keys; no FHIR element has more than 256/ },
+    { name: '200 unknown keys', url: '/fhir/SupplyRequest', body: Object.assign(order(), Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 1]))), status: 400, expression: 'SupplyRequest.k0', diagnostics: /Unknown element 'k0'/ },
     { name: 'body over the size limit', url: '/fhir/SupplyRequest', raw: JSON.stringify(sr((r) => { r.text = 'x'.repeat(6 * 1024 * 1024); })), status: 413, expression: '$this', diagnostics: /larger than the configured limit/ },
 
     // ── media types and encodings ───────────────────────────────────────────────────────
