@@ -52,12 +52,14 @@ export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrit
 
 type Answer = { ok: WriteOutcome<unknown> } | { refused: MediatorError };
 
+const NOUN: Record<PlannedWrite['flow'], string> = { orders: 'order', deliveries: 'delivery', stock: 'stock report', facilities: 'facility' };
+
 /** What became of a write that was not refused, for the answer about a partly refused Bundle. */
 function fate(w: PlannedWrite, outcome: WriteOutcome<unknown>): Issue {
   const ids = Object.entries(outcome.upstream?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
   const diagnostics = outcome.status === 'accepted'
-    ? `this ${w.flow} write was accepted and is queued (${outcome.message ?? 'not delivered yet'}); it will still be delivered`
-    : `this ${w.flow} write was applied in ${outcome.upstream?.system ?? 'its system'}${ids ? ` (${ids})` : ''} and is not undone`;
+    ? `this ${NOUN[w.flow]} was accepted and is queued (${outcome.message ?? 'not delivered yet'}); it will still be delivered`
+    : `this ${NOUN[w.flow]} was applied in ${outcome.upstream?.system ?? 'its system'}${ids ? ` (${ids})` : ''} and is not undone`;
   return { severity: 'warning', code: 'incomplete', diagnostics, expression: whereIs(w) };
 }
 
@@ -78,7 +80,7 @@ export function settleTransaction(writes: PlannedWrite[], answer: (i: number) =>
   if (!refused.length) return answers.map((a) => (a as { ok: WriteOutcome<unknown> }).ok);
   const others = answers.flatMap((a, i) => ('ok' in a ? [fate(writes[i], a.ok)] : []));
   const note: Issue[] = others.length
-    ? [{ severity: 'warning', code: 'incomplete', diagnostics: `the transaction was applied in part: ${refused.length} of ${writes.length} writes refused at delivery, ${others.length} not (see the following issues)` }]
+    ? [{ severity: 'warning', code: 'incomplete', diagnostics: `the transaction was applied in part: ${refused.length} of ${writes.length} writes refused at delivery, ${others.length} not (see the following issues)`, expression: ['Bundle.entry'] }]
     : [];
   return thrown(new MediatorError(refused[0].status, [...refused.flatMap((e) => e.issues), ...note, ...others]));
 }
