@@ -39,6 +39,39 @@ export class SandboxStateApi {
     return { shipment: this.ctx.fulfillment.shipmentDto(shipment), proofOfDeliveryId: pod.id };
   }
 
+  /**
+   * What the OpenLMIS UI would do after a submission: authorize, approve at every supervisory level,
+   * release as an order to the supplying depot, all as the seeded administrator. The order is then
+   * ORDERED and can be shipped (shipOrder), which opens the proof of delivery a SupplyDelivery confirms.
+   */
+  releaseRequisition(requisitionId: string) {
+    const user = this.ctx.store.seed.users.find((u) => u.username === 'administrator')!;
+    const admin = { kind: 'user' as const, token: 'sandbox', clientId: 'user-client', user };
+    const svc = this.ctx.requisitions;
+    if (svc.find(requisitionId).status === 'SUBMITTED' && !this.ctx.store.program(svc.find(requisitionId).programId)!.skipAuthorization) svc.authorize(admin, requisitionId, undefined);
+    // one approval per supervisory level (the seed has at most a few); a status that cannot be approved throws the real 400
+    for (let level = 0; level < 10 && svc.find(requisitionId).status !== 'APPROVED'; level++) {
+      // the approver accepts what was asked: a line nobody asked for gets 0 (approve refuses an empty approved quantity)
+      for (const line of svc.find(requisitionId).lineItems) if (!line.skipped && line.approvedQuantity === null) line.approvedQuantity = line.requestedQuantity ?? line.calculatedOrderQuantity ?? 0;
+      svc.approve(admin, requisitionId, undefined);
+    }
+    const r = svc.find(requisitionId);
+    const depot = r.supplyingFacilityId ?? this.ctx.store.facilityByCode('LK-WH-301')!.id;
+    svc.release(admin, { createOrder: true, requisitionsToRelease: [{ requisitionId, supplyingDepotId: depot }] }, (req, depotId, userId) => this.ctx.fulfillment.createFromRequisition(req, depotId, userId));
+    const order = [...this.ctx.store.orders.values()].find((o) => o.externalId === requisitionId)!;
+    return { requisitionId, status: svc.find(requisitionId).status, orderId: order.id, orderCode: order.orderCode };
+  }
+
+  /** A short view of the requisitions (newest last), to find the one an order became. */
+  requisitionSummaries(status?: RequisitionStatus) {
+    const s = this.ctx.store;
+    return this.requisitionsByStatus(status).map((r) => ({
+      id: r.id, status: r.status, emergency: r.emergency,
+      facility: s.facility(r.facilityId)?.code, program: s.program(r.programId)?.code,
+      extraData: r.extraData, createdDate: r.createdDate,
+    }));
+  }
+
   requisitionsByStatus(status?: RequisitionStatus): Requisition[] {
     return [...this.ctx.store.requisitions.values()].filter((r) => !status || r.status === status);
   }

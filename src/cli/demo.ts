@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { loadSettings } from '../config/load.js';
+import { clearDemoDatabase, DEMO_DATA_DIR, removeDemoMarker, writeDemoMarker } from './demo-data.js';
 import { serve } from './serve.js';
 
 interface SandboxHandle { url: string; close(): Promise<void> }
@@ -8,6 +10,14 @@ interface SandboxHandle { url: string; close(): Promise<void> }
 /** The demo facility (an OpenLMIS sandbox health centre) and a product the product map knows. */
 const DEMO_FACILITY_CODE = 'LK-HC-101';
 const DEMO_PRODUCT_GTIN = '10860012300058';
+
+/**
+ * The facility's answer to a shipment, as a one-line script the printed commands pipe a delivery
+ * through: completed, every shipped quantity accepted (suppliedItem.quantity is what was accepted).
+ */
+export const ACCEPT_ALL_SHIPPED = 'const d=JSON.parse(require("fs").readFileSync(0,"utf8"));d.status="completed";'
+  + 'for(const i of d.suppliedItem)i.quantity=i.extension.find((e)=>e.url.endsWith("/quantity-shipped")).valueQuantity;'
+  + 'console.log(JSON.stringify(d))';
 
 /** The sandbox upstreams, started on free loopback ports. */
 async function startSandboxes() {
@@ -26,11 +36,14 @@ async function startSandboxes() {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
-    .option('--port <port>', 'mediator port', '3000')
-    .action(async (opts: { port: string }) => {
+    .option('--port <port>', 'mediator port (env PORT)', process.env.PORT ?? '3000')
+    .option('--data-dir <dir>', 'directory of the demo SQLite database (env DATA_DIR)', process.env.DATA_DIR ?? DEMO_DATA_DIR)
+    .option('--keep-data', "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)")
+    .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
+      const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
       const { list: sandboxes, openhim, openlmis, facilityId } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
-      const port = Number(process.env.PORT ?? opts.port);
+      const port = Number(opts.port);
       const settings = loadSettings({
         ...process.env,
         PORT: String(port),
@@ -38,7 +51,9 @@ export function demoCommand(): Command {
         AUTH_MODE: 'basic',
         AUTH_USERNAME: 'demo',
         AUTH_PASSWORD: password,
-        DATA_DIR: process.env.DATA_DIR ?? './data/demo',
+        DATA_DIR: opts.dataDir,
+        // always the embedded SQLite of --data-dir: a fresh start must not touch a shared database
+        DATABASE_URL: '',
         OPENHIM_API_URL: openhim.url,
         OPENHIM_PASSWORD: 'openhim-password',
         OPENLMIS_BASE_URL: openlmis.url,
@@ -50,6 +65,8 @@ export function demoCommand(): Command {
       });
       const mediator = await serve(settings);
       const base = `http://127.0.0.1:${port}`;
+      writeDemoMarker({ pid: process.pid, dataDir: path.resolve(opts.dataDir), url: base, startedAt: new Date().toISOString() });
+      process.on('exit', () => removeDemoMarker());
       const auth = `-u demo:${password}`;
       const order = JSON.stringify({
         resourceType: 'SupplyRequest', status: 'active', priority: 'routine',
@@ -66,7 +83,8 @@ export function demoCommand(): Command {
         `  FHIR R5          ${base}/fhir/R5`,
         `  health / metrics ${base}/health  ${base}/ready  ${base}/metrics`,
         `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
-        `  database         SQLite in ${settings['store.dataDir']}`,
+        `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
+        `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
         ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
         '',
         'Try:',
@@ -78,6 +96,15 @@ export function demoCommand(): Command {
         `  curl -s ${auth} ${base}/ready`,
         '',
         'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
+        '',
+        'Then confirm its delivery (README "Sandboxes"): the depot releases and ships it, the facility confirms.',
+        `  curl -s '${openlmis.url}/_sandbox/requisitions?status=SUBMITTED'                  # the requisition id`,
+        `  curl -s -X POST ${openlmis.url}/_sandbox/requisitions/<requisition id>/release    # → orderId`,
+        `  curl -s -X POST ${openlmis.url}/_sandbox/orders/<order id>/ship                  # → proofOfDeliveryId`,
+        `  curl -s ${auth} '${base}/fhir/R5/SupplyDelivery?destination=Location/${facilityId}&status=in-progress'`,
+        `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
+        `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
+        `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
         'Ctrl-C stops everything.',
       ].join('\n'));
       const stopAll = async () => { await mediator.stop(); for (const s of sandboxes) await s.handle.close(); process.exit(0); };

@@ -2,6 +2,18 @@ import { Command, Option } from 'commander';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { openStore, type StoreSettings } from '../store/index.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
+import { runningDemoDataDir } from './demo-data.js';
+
+/**
+ * Nothing configured: the database of a demo running from this directory (it records where), else
+ * the serve default (./data). Said on stderr, so an operator knows which database is shown.
+ */
+function defaultDataDir(databaseUrl: string | undefined): string | undefined {
+  if (databaseUrl) return undefined;
+  const demo = runningDemoDataDir();
+  if (demo) process.stderr.write(`(the running demo's database: ${demo}; pass --data-dir or DATA_DIR for another)\n`);
+  return demo;
+}
 
 /**
  * `outbox list|show|retry|drop`. The store comes from `--database-url` / DATABASE_URL and
@@ -14,7 +26,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
 
   const withStore = async (fn: (store: Store) => Promise<number>): Promise<void> => {
     const o = cmd.opts<{ databaseUrl?: string; dataDir?: string }>();
-    const settings: StoreSettings = { databaseUrl: o.databaseUrl, dataDir: o.dataDir };
+    const settings: StoreSettings = { databaseUrl: o.databaseUrl, dataDir: o.dataDir || defaultDataDir(o.databaseUrl) };
     const store = open ? await open() : await openStore(settings);
     try {
       process.exitCode = await fn(store);

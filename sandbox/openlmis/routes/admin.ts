@@ -30,6 +30,15 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SandboxContext, s
       return reply.code(e.statusCode ?? 500).send(e.body ?? { error: String(err) });
     }
   });
+  app.get<{ Querystring: { status?: string } }>('/_sandbox/requisitions', async (req) => state.requisitionSummaries(req.query.status as Parameters<SandboxStateApi['requisitionSummaries']>[0]));
+  app.post<{ Params: { id: string } }>('/_sandbox/requisitions/:id/release', async (req, reply) => {
+    try {
+      return reply.code(201).send(state.releaseRequisition(req.params.id));
+    } catch (err) {
+      const e = err as { statusCode?: number; body?: unknown };
+      return reply.code(e.statusCode ?? 500).send(e.body ?? { error: String(err) });
+    }
+  });
   app.post('/_sandbox/tokens/expire', async () => ({ expired: state.expireTokens() }));
   app.post<{ Body: { seconds?: number } }>('/_sandbox/clock/advance', async (req) => {
     state.advanceTime(Number(req.body?.seconds ?? 0));

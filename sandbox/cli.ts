@@ -1,0 +1,68 @@
+/**
+ * Runs one sandbox on its own, for an implementer testing an integration against it:
+ *   npm run sandbox -- openlmis --port 8081 [--token-ttl 1800] [--log]
+ *   npm run sandbox -- openhim --port 8080
+ * Each prints its base URL, credentials and control endpoints, and stops on Ctrl-C.
+ * State lives in memory: a restarted sandbox starts from its seed again.
+ */
+import { Command, Option } from 'commander';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
+import { startOpenLmisSandbox } from './openlmis/index.js';
+
+const portOption = (fallback: string) => new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got '${v}'`);
+  return String(n);
+});
+const hostOption = () => new Option('--host <host>', 'interface to listen on').default('127.0.0.1');
+
+function stopOnSignal(close: () => Promise<void>): void {
+  const stop = () => void close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function openlmisCommand(): Command {
+  return new Command('openlmis')
+    .description('OpenLMIS v3 (auth, reference data, requisitions, fulfillment, stock) with a /_sandbox control API')
+    .addOption(portOption(process.env.OPENLMIS_SANDBOX_PORT ?? '8081'))
+    .addOption(hostOption())
+    .option('--token-ttl <seconds>', 'token inactivity timeout', process.env.OPENLMIS_SANDBOX_TOKEN_TTL ?? '1800')
+    .option('--log', 'log every request (pino)')
+    .action(async (o: { port: string; host: string; tokenTtl: string; log?: boolean }) => {
+      const sandbox = await startOpenLmisSandbox({ port: Number(o.port), host: o.host, tokenTtlSeconds: Number(o.tokenTtl), logger: o.log === true });
+      const seed = sandbox.state.seedSummary();
+      process.stdout.write([
+        `OpenLMIS sandbox listening on ${sandbox.url}`,
+        `  OAuth client  ${seed.clients.user.clientId}:${seed.clients.user.secret} (users: ${Object.keys(seed.users).join(', ')}; password "password")`,
+        `  service       ${seed.clients.service.clientId}:${seed.clients.service.secret}; API key ${seed.apiKey}`,
+        `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/requisitions  /_sandbox/faults (README "Sandboxes")`,
+        '',
+      ].join('\n'));
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
+function openhimCommand(): Command {
+  return new Command('openhim')
+    .description('OpenHIM core mediator API (register, heartbeat with config, console config, channels, transaction updates)')
+    .addOption(portOption(process.env.OPENHIM_SANDBOX_PORT ?? '8080'))
+    .addOption(hostOption())
+    .action(async (o: { port: string; host: string }) => {
+      const sandbox = await startOpenHimSandbox({ port: Number(o.port), host: o.host });
+      process.stdout.write([
+        `OpenHIM core API sandbox listening on ${sandbox.url}`,
+        `  admin user    ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password} (Basic auth)`,
+        `  mediator      OPENHIM_API_URL=${sandbox.url} OPENHIM_PASSWORD=${DEFAULT_OPENHIM_USER.password}`,
+        `  console       GET/PUT ${sandbox.url}/mediators/<urn>/config (README "Sandboxes")`,
+        '',
+      ].join('\n'));
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
+const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand());
+program.parseAsync(process.argv).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
