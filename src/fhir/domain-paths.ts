@@ -130,10 +130,15 @@ function stockTranslator(parts: PostedPart[]): Translate {
   };
 }
 
-/** An expression already rooted at the resource type, moved under the resource's posted path; anything else, the resource itself. */
+/**
+ * An expression already rooted at the resource type, moved under the resource's posted path; the
+ * bare `identifier` (the business key the outbox deduplicates on) to the resource's identifier;
+ * anything else, the resource itself.
+ */
 function rootedAt(expression: string, type: string, path: string): string {
   const rest = splitRoot(expression, type);
   if (rest !== undefined) return `${path}${rest}`;
+  if (expression === 'identifier') return `${path}.identifier`;
   if (expression.startsWith('Bundle.') || expression === '$this') return expression;
   return path;
 }
@@ -152,7 +157,9 @@ export function fhirPathTranslator(version: FhirVersion, type: ResourceType, val
 /** The same error with every issue's expression as a FHIRPath of the posted resource. */
 export function inPostedTerms(err: unknown, translate: Translate): unknown {
   if (!(err instanceof MediatorError)) return err;
-  const issues: Issue[] = err.issues.map((i) => ({ ...i, expression: i.expression?.length ? [...new Set(i.expression.map(translate))] : [translate('')] }));
+  // a conflict without a named element is about the write's business key (the order or delivery number)
+  const unnamed = (i: Issue) => translate(i.code === 'conflict' || i.code === 'duplicate' ? 'identifier' : '');
+  const issues: Issue[] = err.issues.map((i) => ({ ...i, expression: i.expression?.length ? [...new Set(i.expression.map(translate))] : [unnamed(i)] }));
   const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as MediatorError, err);
   Object.defineProperty(copy, 'message', { value: err.message, writable: true, configurable: true });
   Object.defineProperty(copy, 'stack', { value: err.stack, writable: true, configurable: true });

@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { badInputCases, type BadCase, type CaseEnv } from '../support/fhir-bad-input-cases.js';
-import { RIG_AUTH, startRig, type Rig } from '../support/openlmis-e2e.js';
+import { orderLine, RIG_AUTH, startRig, transactionOf, why, type Rig } from '../support/openlmis-e2e.js';
 
 const FACILITY = 'LK-HC-101';
 
@@ -135,4 +135,24 @@ t.test('bad input is refused precisely and changes nothing, upstream or in the s
     }
   }
   t.comment(`${cases.length} cases in ${Date.now() - started} ms`);
+});
+
+t.test('a changed order under a number already used: 409 naming the order number, nothing changed', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities[FACILITY];
+  const line = orderLine({ order: 'BAD-409', facilityId, program: 'EM01', productCode: 'EM-AMX250', qty: 300 });
+  const first = await rig.fhir('POST', '/fhir/SupplyRequest', line);
+  t.equal(first.status, 201, why(first));
+  const before = upstreamState(rig);
+  const changed = await rig.fhir('POST', '/fhir/SupplyRequest', { ...line, quantity: { ...line.quantity, value: 400 } });
+  t.equal(changed.status, 409, why(changed));
+  t.equal(changed.body.resourceType, 'OperationOutcome');
+  t.same(changed.body.issue[0].expression, ['SupplyRequest.identifier']);
+  t.match(changed.body.issue[0].diagnostics, /already used for a different/);
+  t.equal(upstreamState(rig), before, 'OpenLMIS unchanged');
+  const inBundle = await rig.fhir('POST', '/fhir', transactionOf([{ ...line, quantity: { ...line.quantity, value: 500 } }]));
+  t.equal(inBundle.status, 409, why(inBundle));
+  t.same(inBundle.body.issue[0].expression, ['Bundle.entry[0].resource.identifier'], 'inside a Bundle: the entry\'s identifier');
+  t.equal(upstreamState(rig), before, 'OpenLMIS unchanged');
 });

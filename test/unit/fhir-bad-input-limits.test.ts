@@ -7,6 +7,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import t from 'tap';
+import type { MediatorError } from '../../src/domain/errors.js';
 import { findDuplicateKey, parseFhirJson } from '../../src/fhir/json-body.js';
 import { MAX_LISTED_ISSUES } from '../../src/fhir/outcome.js';
 import { basicAuth, fhirJson, TEST_PASSWORD, testApp } from '../support/app.js';
@@ -156,7 +157,9 @@ t.test('the duplicate-key scanner', async (t) => {
   t.same(findDuplicateKey('{"x":[[1,2],[3,{"k":1,"k":2}]]}', 'R'), { path: 'R.x[1][1]', key: 'k' }, 'nested arrays');
   t.same(findDuplicateKey('{"\\u0061":1,"a":2}', 'R'), { path: 'R', key: 'a' }, 'escapes are decoded before comparing');
   t.equal(findDuplicateKey('{"a":"{\\"a\\":1,\\"a\\":2}"}', 'R'), undefined, 'JSON inside a string is only a string');
-  t.throws(() => parseFhirJson('{"resourceType":"Location","name":"a","name":"b"}', { maxDepth: 48, maxArrayLength: 10 }), { status: 400, issues: [{ expression: ['Location.name'] }] });
+  const refused = (() => { try { parseFhirJson('{"resourceType":"Location","name":"a","name":"b"}', { maxDepth: 48, maxArrayLength: 10 }); } catch (e) { return e as MediatorError; } })();
+  t.equal(refused?.status, 400);
+  t.same(refused?.issues[0].expression, ['Location.name']);
   const big = `{"resourceType":"Bundle","entry":[${Array.from({ length: 5000 }, (_, i) => `{"fullUrl":"urn:uuid:${i}","resource":{"id":"${i}"}}`).join(',')}]}`;
   const started = performance.now();
   t.equal(findDuplicateKey(big, 'Bundle'), undefined);
