@@ -53,7 +53,9 @@ function parseEntry(raw: Json, index: number): Entry {
 
 /** Rewrites the expressions of a resource's issues to point into the Bundle entry. */
 function inEntry(issues: Issue[], index: number, type: string): Issue[] {
-  return issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map((e) => e.replace(new RegExp(`^${type}`), `Bundle.entry[${index}].resource`)) }));
+  // plain string tests: the type may come from the client (a batch entry), so it is never a pattern
+  const rebase = (e: string) => (e === type || e.startsWith(`${type}.`) || e.startsWith(`${type}[`) ? `Bundle.entry[${index}].resource${e.slice(type.length)}` : e);
+  return issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map(rebase) }));
 }
 
 export async function processBundle(ctx: FhirContext, body: unknown): Promise<FhirResult> {
@@ -99,7 +101,9 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
       out.push(responseEntry(await runEntry(ctx, parseEntry(raw[i], i))));
     } catch (err) {
       const e = toMediatorError(err);
-      out.push({ response: { status: String(e.status), outcome: operationOutcome(e.issues) } });
+      // an entry's resource is named as it sits in the Bundle, as in a transaction
+      const type = typeof raw[i]?.resource?.resourceType === 'string' ? String(raw[i].resource.resourceType) : undefined;
+      out.push({ response: { status: String(e.status), outcome: operationOutcome(type ? inEntry(e.issues, i, type) : e.issues) } });
     }
   }
   return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };

@@ -96,38 +96,55 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = rootNa
 }
 
 interface Frame {
+  parent: Frame | undefined;
+  /** Where the container sits in its parent: a key or an index (undefined at the root). */
+  at: string | number | undefined;
   /** Keys seen so far (objects), or null (arrays). */
   keys: Set<string> | null;
-  path: string;
-  /** Objects: the next string is a key. Arrays: the index of the current item. */
+  /** Objects: the next string is a key. */
   expectKey: boolean;
-  index: number;
+  /** Objects: the last key read. Arrays: the index of the current item. */
   key?: string;
+  index: number;
 }
 
-function childPath(frame: Frame): string {
-  return frame.keys ? `${frame.path}.${frame.key}` : `${frame.path}[${frame.index}]`;
+/** The FHIRPath of a container, built only when a problem is reported. */
+function pathOf(frame: Frame, root: string): string {
+  const parts: string[] = [];
+  for (let f: Frame | undefined = frame; f?.parent; f = f.parent) parts.push(typeof f.at === 'number' ? `[${f.at}]` : `.${f.at}`);
+  return root + parts.reverse().join('');
+}
+
+export interface JsonScan {
+  /** The first key repeated within one object. */
+  duplicate?: { frame: Frame; key: string };
+  /** The first object with more than the allowed number of keys. */
+  crowded?: { frame: Frame; keys: number };
 }
 
 /**
- * The first key that appears twice in one object, with the FHIRPath of the object. The text must
- * already be valid JSON (JSON.parse accepted it), so the scan only tracks strings and brackets.
+ * One pass over the raw text, before JSON.parse: the first repeated key, or the first object with
+ * more than `maxKeys` keys (refused before paying for parsing it). Only strings and brackets are
+ * tracked; on text that is not JSON the answer is meaningless and JSON.parse reports the syntax.
  */
-export function findDuplicateKey(text: string, root: string): { path: string; key: string } | undefined {
-  const stack: Frame[] = [];
+export function scanJson(text: string, maxKeys = Infinity): JsonScan {
+  let top: Frame | undefined;
   let i = 0;
   const n = text.length;
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       let j = i + 1;
-      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
-      const top = stack[stack.length - 1];
+      while (j < n && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
       if (top?.keys && top.expectKey) {
         const raw = text.slice(i + 1, j);
-        const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (top.keys.has(key)) return { path: top.path, key };
+        let key = raw;
+        if (raw.includes('\\')) {
+          try { key = JSON.parse(`"${raw}"`) as string; } catch { return {}; }
+        }
+        if (top.keys.has(key)) return { duplicate: { frame: top, key } };
         top.keys.add(key);
+        if (top.keys.size > maxKeys) return { crowded: { frame: top, keys: top.keys.size } };
         top.key = key;
         top.expectKey = false;
       }
@@ -135,24 +152,38 @@ export function findDuplicateKey(text: string, root: string): { path: string; ke
       continue;
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      const parent = stack[stack.length - 1];
-      const path = parent ? childPath(parent) : root;
-      stack.push({ keys: c === 0x7b ? new Set() : null, path, expectKey: c === 0x7b, index: 0 });
+      const at = top ? (top.keys ? top.key : top.index) : undefined;
+      top = { parent: top, at, keys: c === 0x7b ? new Set() : null, expectKey: c === 0x7b, index: 0 };
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      stack.pop();
-    } else if (c === 0x2c /* , */) {
-      const top = stack[stack.length - 1];
+      top = top?.parent;
+    } else if (c === 0x2c /* , */ && top) {
       if (top.keys) top.expectKey = true;
       else top.index += 1;
     }
     i += 1;
   }
-  return undefined;
+  return {};
+}
+
+/** The first key that appears twice in one object, with the FHIRPath of the object. */
+export function findDuplicateKey(text: string, root: string): { path: string; key: string } | undefined {
+  const { duplicate } = scanJson(text);
+  return duplicate ? { path: pathOf(duplicate.frame, root), key: duplicate.key } : undefined;
+}
+
+/** The resource type a body names, read before parsing (for the path of a refusal made before parsing). */
+function sniffRoot(text: string): string {
+  return /^\s*\{\s*"resourceType"\s*:\s*"([A-Z][A-Za-z]{1,63})"/.exec(text)?.[1] ?? '$this';
 }
 
 /** Parses a FHIR JSON body (already decoded from UTF-8) or throws the 400/413 OperationOutcome. */
 export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   if (body.trim() === '') throw bodyError(400, 'structure', 'The request body is empty; a FHIR resource was expected', '$this');
+  const scan = scanJson(body, MAX_OBJECT_KEYS);
+  if (scan.crowded) {
+    const path = pathOf(scan.crowded.frame, sniffRoot(body));
+    throw bodyError(400, 'too-costly', `${path} has more than ${MAX_OBJECT_KEYS} keys; no FHIR element has that many`, path);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -161,9 +192,9 @@ export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   }
   const root = rootName(parsed);
   checkJsonShape(parsed, limits, root);
-  const duplicate = findDuplicateKey(body, root);
-  if (duplicate) {
-    throw bodyError(400, 'duplicate', `${duplicate.path} has the key '${duplicate.key}' twice; JSON objects in FHIR must not repeat a key`, `${duplicate.path}.${duplicate.key}`);
+  if (scan.duplicate) {
+    const path = pathOf(scan.duplicate.frame, root);
+    throw bodyError(400, 'duplicate', `${path} has the key '${scan.duplicate.key}' twice; JSON objects in FHIR must not repeat a key`, `${path}.${scan.duplicate.key}`);
   }
   return parsed;
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError, UpstreamError, type Issue } from '../domain/errors.js';
+import { MediatorError, NotConfiguredError, UpstreamError, type Issue } from '../domain/errors.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
@@ -68,6 +68,25 @@ export function toMediatorError(err: unknown): MediatorError {
   return new MediatorError(500, { code: 'exception', diagnostics: 'Internal error; the mediator log has the details under this request id' });
 }
 
+/**
+ * The part of the request an issue is about when the code that raised it named none (README "FHIR
+ * conventions"): a flow not configured is about the resource type, a missing resource about its
+ * id, a server or upstream failure about the request as a whole (its url), any other client error
+ * about the body.
+ */
+function defaultExpression(status: number, err: unknown): string {
+  if (err instanceof NotConfiguredError) return 'type';
+  if (status === 404) return 'id';
+  if (status >= 500) return 'url';
+  return '$this';
+}
+
+function withExpressions(error: MediatorError, err: unknown): Issue[] {
+  if (error.issues.every((i) => i.expression?.length)) return error.issues;
+  const fallback = defaultExpression(error.status, err);
+  return error.issues.map((i) => (i.expression?.length ? i : { ...i, expression: [fallback] }));
+}
+
 export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const error = toMediatorError(err);
   // A transient upstream failure tells OpenHIM to auto-retry the transaction (reference/openhim.md §1.4).
@@ -76,5 +95,5 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
   }
   if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
   else request.log.info({ status: error.status, diagnostics: error.message }, 'request refused');
-  void reply.code(error.status).type('application/fhir+json; charset=utf-8').send(operationOutcome(error.issues));
+  void reply.code(error.status).type('application/fhir+json; charset=utf-8').send(operationOutcome(withExpressions(error, err)));
 }

@@ -118,7 +118,7 @@ t.test('batch: entries succeed or fail independently', async (t) => {
   t.equal(b.type, 'batch-response');
   t.equal(b.entry[0].response.status, '201 Created');
   t.equal(b.entry[1].response.status, '400');
-  t.equal(b.entry[1].response.outcome.issue[0].expression[0], 'Location.status');
+  t.equal(b.entry[1].response.outcome.issue[0].expression[0], 'Bundle.entry[1].resource.status', 'named inside the Bundle (issue 9 item 12)');
   t.equal(b.entry[2].response.status, '200 OK');
   t.equal(b.entry[2].resource.total, 1);
 });
