@@ -120,6 +120,20 @@ export class FulfillmentService {
     return order;
   }
 
+  /**
+   * DELETE /api/orders {ids}: drafts only (CREATING), all or none (openlmis-fulfillment
+   * OrderController). The sandbox asks for the right that created them, ORDER_CREATE.
+   */
+  deleteOrders(principal: Principal, ids: unknown): void {
+    const list = Array.isArray(ids) ? ids.map(String) : [];
+    const orders = list.map((id) => this.findOrder(id));
+    for (const order of orders) {
+      if (principal.kind === 'apikey' || !hasRight(principal, 'ORDER_CREATE', { facilityId: order.requestingFacilityId })) throw permissionErrors.fulfillment('ORDER_CREATE');
+      if (order.status !== 'CREATING') throw badRequest(`${E}.orderDelete.invalidStatus`, 'Incorrect order status. You can delete only orders with CREATING status');
+    }
+    for (const order of orders) this.store.orders.delete(order.id);
+  }
+
   findOrder(id: string): Order {
     const o = isUuid(id) ? this.store.orders.get(id) : undefined;
     if (!o) throw notFound(`${E}.order.notFound`, 'Unable to find an order with ID: {0}', id);

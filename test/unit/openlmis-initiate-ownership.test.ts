@@ -205,6 +205,17 @@ t.test('a permanent failure after the initiate leaves no requisition', async (t)
   });
 });
 
+t.test('a requisition-less order whose send is refused leaves no draft order', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  h.sb.faults.add({ method: 'PUT', path: '/api/orders/*/requisitionLess/send', times: 1, action: { type: 'status', status: 400, body: { messageKey: 'fulfillment.error.order.send', message: 'refused' } } });
+  const o = order(h, 'LK-WH-302', [line(h, 'EM-ORS', 6, 'pack')], { supplier: { identifier: h.facility('LK-WH-301').identifier } });
+  const err = await failure(h.orders.submit(o, new MemoryJournal()));
+  t.equal(err.status, 422);
+  t.match(err.message, /refused.*requisition-less order .* created for it was deleted again/);
+  t.equal(h.sb.state.store.orders.size, 0, 'the CREATING draft was deleted (DELETE /api/orders)');
+});
+
 t.test('an order number OpenLMIS cannot keep is refused before any call', async (t) => {
   const h = await startFlowHarness();
   t.teardown(h.close);

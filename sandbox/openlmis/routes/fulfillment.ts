@@ -26,6 +26,10 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     const order = svc.createRequisitionLess(ctx.auth(req), (req.body ?? {}) as Record<string, unknown>);
     return reply.code(201).send(svc.orderDto(order));
   });
+  app.delete('/api/orders', async (req, reply) => {
+    svc.deleteOrders(ctx.auth(req), ((req.body ?? {}) as { ids?: unknown }).ids);
+    return reply.code(204).send();
+  });
   app.put<{ Params: { id: string } }>('/api/orders/:id/requisitionLess/send', async (req) => svc.orderDto(svc.sendRequisitionLess(ctx.auth(req), req.params.id)));
 
   app.post('/api/shipments', async (req, reply) => {

@@ -9,6 +9,7 @@ import type { ResolvedOrder } from './requisition-resolve.js';
 import { orderStatusOfFulfillmentOrder } from './requisition-status.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
 import { toUnit } from './units.js';
+import { isRefused, refusalError, refusalOf, undoDraftOrder, type Refused } from './requisition-undo.js';
 
 /**
  * The requisition-less path (see requisition-less.ts for when it applies): create the draft order
@@ -97,6 +98,14 @@ export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r:
   const intent = await journal.run('create-order-intent', async () => mine);
   const q: DraftQuery = { order, r, supplierId: supplier.id, lines, intent };
   const id = await journal.run('create-order', () => createDraft(client, q, intent.token !== mine.token));
-  const status = await journal.run('send-order', () => send(client, id));
-  return { system: LMIS, ids: { order: id }, status: orderStatusOfFulfillmentOrder(status) };
+  // a send refused for good removes the draft again (journaled first, so a crash resumes into the delete)
+  const sent = await journal.run('send-order', async (): Promise<string | Refused> => {
+    try {
+      return await send(client, id);
+    } catch (err) {
+      return refusalOf(err);
+    }
+  });
+  if (isRefused(sent)) throw refusalError(sent, `the requisition-less order ${id} created for it`, await journal.run('undo-create-order', () => undoDraftOrder(client, id)));
+  return { system: LMIS, ids: { order: id }, status: orderStatusOfFulfillmentOrder(sent) };
 }

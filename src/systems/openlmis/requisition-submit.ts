@@ -112,7 +112,7 @@ async function initiateAndFill(deps: OpenLmisDeps, order: Order, resolved: Resol
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
     const filled = asFillOutcome(await journal.run('fill', () => { ranNow = true; return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated); }));
-    if (isRefused(filled)) throw refusalError(filled, id, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+    if (isRefused(filled)) throw refusalError(filled, `the requisition ${id} initiated for it`, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
     return { id, seen: ranNow ? filled.status : undefined };
   });
 }
@@ -131,7 +131,7 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
       return refusalOf(err);
     }
   });
-  if (isRefused(submitted)) throw refusalError(submitted, id, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+  if (isRefused(submitted)) throw refusalError(submitted, `the requisition ${id} initiated for it`, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
   if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };

@@ -52,11 +52,28 @@ export async function undoInitiate(client: LmisClient, id: string, orderNumber: 
   return 'deleted';
 }
 
-/** The step's refusal as the client hears it, saying what became of the requisition. */
-export function refusalError(r: Refused, requisitionId: string, undo: UndoOutcome): MediatorError {
+/**
+ * A requisition-less draft order (CREATING) we created and could not send: DELETE /api/orders
+ * {ids} removes drafts only (openlmis-fulfillment OrderController). A sent order is left.
+ */
+export async function undoDraftOrder(client: LmisClient, id: string): Promise<UndoOutcome> {
+  const current = await client.send<{ status?: string }>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
+  if (current.status === 404) return 'absent';
+  if (current.body.status !== 'CREATING') return `kept: it is ${current.body.status}, which cannot be undone`;
+  try {
+    await client.send({ method: 'DELETE', path: '/api/orders', body: { ids: [id] }, accept: [404], retry: true });
+  } catch (err) {
+    if (!(err instanceof MediatorError) || isTransient(err)) throw err;
+    return `kept: OpenLMIS refused the delete (${(err as Error).message})`;
+  }
+  return 'deleted';
+}
+
+/** The step's refusal as the client hears it, saying what became of what the first step created. */
+export function refusalError(r: Refused, created: string, undo: UndoOutcome): MediatorError {
   const what = undo === 'deleted' || undo === 'absent'
-    ? `the requisition ${requisitionId} initiated for it was deleted again: nothing of this order is left in OpenLMIS`
-    : `the requisition ${requisitionId} initiated for it could not be deleted (${undo.slice(6)}) and stays in OpenLMIS`;
+    ? `${created} was deleted again: nothing of this order is left in OpenLMIS`
+    : `${created} could not be deleted (${undo.slice(6)}) and stays in OpenLMIS`;
   const [first, ...rest] = r.refused.issues;
   return new MediatorError(r.refused.status, [{ ...first, diagnostics: `${first.diagnostics}; ${what}` }, ...rest]);
 }
