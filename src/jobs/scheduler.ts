@@ -1,4 +1,5 @@
 import type { Store } from '../store/types.js';
+import { redact } from '../platform/redaction.js';
 
 export interface ScheduledJob {
   /** Unique name: the advisory-lock key and the row in `schedules`. */
@@ -36,7 +37,8 @@ export class Scheduler {
         await this.store.putSchedule({ name: job.name, lastRunAt: now, lastStatus: 'ok' });
         return 'ran';
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        // stored and shown later: an upstream's echo of a credential is masked before it is kept
+        const message = redact(err instanceof Error ? err.message : String(err));
         await this.store.putSchedule({ name: job.name, lastRunAt: now, lastStatus: 'failed', lastError: message.slice(0, 500) });
         this.logger?.error({ job: job.name, err: message }, 'scheduled job failed');
         return 'failed';

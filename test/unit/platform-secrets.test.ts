@@ -1,7 +1,12 @@
 import t from 'tap';
 import { Writable, Readable } from 'node:stream';
 import Fastify from 'fastify';
-import { ConfigError, loadSettings } from '../../src/config/load.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadSettings, validateSettings } from '../../src/config/load.js';
+import { Scheduler } from '../../src/jobs/scheduler.js';
+import { openStore } from '../../src/store/index.js';
 import { MASK, Redactor, learnSecrets, processRedactor } from '../../src/platform/redaction.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { registerResponseRedaction } from '../../src/platform/response-redaction.js';
@@ -149,4 +154,19 @@ t.test('outbox error text is redacted before it is stored', async (t) => {
   t.equal(describeError(new Error('refused stored-secret-55')), `refused ${MASK}`);
   const stored = toStoredError(new UpstreamError({ system: 'openlmis', transient: false, diagnostics: 'echo stored-secret-55' }));
   t.equal(stored.issues[0].diagnostics, `openlmis: echo ${MASK}`);
+});
+
+t.test('a scheduled job failure is stored without the secret its upstream echoed', async (t) => {
+  processRedactor.learn('bridge-secret-66');
+  const dir = mkdtempSync(path.join(tmpdir(), 'secrets-schedule-'));
+  const store = await openStore({ dataDir: dir });
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const result = await new Scheduler(store).tick({ name: 'bridge', everyMs: 1000, run: async () => { throw new Error('DHIS2 said: bad password bridge-secret-66'); } });
+  t.equal(result, 'failed');
+  t.equal((await store.getSchedule('bridge'))?.lastError, `DHIS2 said: bad password ${MASK}`);
+});
+
+t.test('a live change (OpenHIM) to a URL with credentials is refused like at start-up', async (t) => {
+  const settings = loadSettings({ AUTH_PASSWORD: 'pw-long-1' } as NodeJS.ProcessEnv);
+  t.throws(() => validateSettings({ ...settings, 'server.publicBaseUrl': 'https://ops:s3cret-pw@his.example.org/lmis' }), /server\.publicBaseUrl \(PUBLIC_BASE_URL\) must not carry credentials/);
 });
