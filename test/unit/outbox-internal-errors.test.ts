@@ -12,7 +12,11 @@ import { AttemptTimeoutError } from '../../src/outbox/errors.js';
 import { classifyFailure, countsAgainstSystem } from '../../src/outbox/failures.js';
 import { retryOutboxJob } from '../../src/outbox/operator.js';
 import { Outbox } from '../../src/outbox/outbox.js';
+import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
+import type { Connector } from '../../src/systems/connector.js';
+import { fhirJson, testApp } from '../support/app.js';
+import { supplyRequest } from '../support/samples.js';
 import type { OutboxLogger, WriteOutcome } from '../../src/outbox/types.js';
 import { engineCases } from '../support/outbox-engines.js';
 import { FAST, outboxFixture, waitFor } from '../support/outbox-fixture.js';
@@ -143,3 +147,34 @@ for (const engine of engineCases()) {
     });
   });
 }
+
+t.test('over FHIR: a bug in the connector is a 500 OperationOutcome naming the job, without its message', async (t) => {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+  let submits = 0;
+  const connector: Connector = {
+    system: 'openlmis',
+    orders: {
+      async get() { return undefined; },
+      async search() { return { items: [] }; },
+      async submit(order) {
+        submits++;
+        // a connector bug: a property of something that is not there (message carries a value)
+        return (order as unknown as { missing: { value: string } }).missing.value as never;
+      },
+    },
+  };
+  const services = createRoutingServices({ connectors: [connector], outbox, store });
+  const { app } = await testApp({ services });
+  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
+  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  t.equal(res.statusCode, 500, res.body);
+  const body = res.json();
+  t.equal(body.resourceType, 'OperationOutcome');
+  t.match(body.issue, [{ severity: 'error', code: 'exception', diagnostics: /Internal error .*order write to openlmis \(TypeError\).*outbox job [0-9a-f-]{36}/ }]);
+  t.notMatch(res.body, /Cannot read|reading 'value'|\.ts:\d+/, 'no message or stack');
+  const again = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  t.equal(again.statusCode, 500, 'the same request again: the same answer');
+  t.equal(submits, 1, 'and no second attempt');
+  t.match(await store.countJobsByStatus(), { dead: 1 });
+});
