@@ -139,4 +139,19 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
     t.notOk(expressions.some((e: string) => e.startsWith('Bundle.entry[1]')), 'the good entry is not blamed');
     t.equal(upstream(rig), before);
   });
+
+  await t.test('OpenLMIS cannot be asked: a Bundle of several writes is refused whole (503), a single write is queued', async (t) => {
+    const fault = rig.lmis.sb.faults.add({ method: 'GET', path: '/api/requisitions/periodsForInitiate', action: { type: 'status', status: 503 } });
+    const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
+    const res = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder(), goodOrder()]));
+    t.equal(res.status, 503, why(res));
+    t.match(res.body.issue[0].diagnostics, /nothing in this transaction was accepted/);
+    t.same(res.body.issue[0].expression, ['Bundle.entry[0].resource'], 'names the entry that could not be checked');
+    t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
+    t.equal(await stored(rig), storeBefore, 'nothing recorded');
+    const single = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder()]));
+    t.equal(single.status, 200, why(single));
+    t.equal(single.body.entry[0].response.status.slice(0, 3), '202', 'a single write is accepted and queued: its delivery checks again');
+    rig.lmis.sb.faults.remove(fault.id);
+  });
 });
