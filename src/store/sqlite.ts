@@ -113,20 +113,22 @@ export class SqliteStore implements Store {
     if (claimed) return { created: true, job: this.insertJob(job) };
     const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
     const holder = jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row);
-    if (holder.status !== 'rejected') return { created: false, job: holder };
-    this.supersede(holder, job);
+    // the INSERT above took the write lock, so the holder read here cannot change before commit
+    if (holder.status !== 'rejected' || !this.supersede(holder, job)) return { created: false, job: holder };
     return { created: true, job: this.insertJob(job), supersedes: holder.id };
   }
 
   /** A refused write does not keep its key: `job` takes it over; the refused job stays, marked and audited. */
-  private supersede(old: OutboxJob, job: NewJob): void {
-    this.db.prepare("UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL")
-      .run(job.id, job.createdAt, old.id);
+  private supersede(old: OutboxJob, job: NewJob): boolean {
+    const marked = this.db.prepare("UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL")
+      .run(job.id, job.createdAt, old.id).changes > 0;
+    if (!marked) return false;
     this.db.prepare('UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?')
       .run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
     // the refused write never reached its upstream: no link may point there on its behalf
     this.db.prepare('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
     this.insertAudit(supersedeAudit(old, job), job.createdAt);
+    return true;
   }
 
   private insertJob(job: NewJob): OutboxJob {
