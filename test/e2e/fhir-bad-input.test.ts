@@ -7,8 +7,9 @@
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import path from 'node:path';
+import pg from 'pg';
 import t from 'tap';
+import { engineCases } from '../support/outbox-engines.js';
 import { badInputCases, type BadCase, type CaseEnv } from '../support/fhir-bad-input-cases.js';
 import { orderLine, RIG_AUTH, startRig, transactionOf, why, type Rig } from '../support/openlmis-e2e.js';
 
@@ -28,10 +29,26 @@ function upstreamState(rig: Rig): string {
   });
 }
 
+/** Reads the mediator's store directly (SQLite file or PostgreSQL database), to compare it before and after. */
+interface StoreProbe {
+  rows(sql: string): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+async function openProbe(databaseUrl: string): Promise<StoreProbe> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true, fileMustExist: true });
+    return { rows: async (sql) => db.prepare(sql).all(), close: async () => { db.close(); } };
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  return { rows: async (sql) => (await client.query(sql)).rows, close: () => client.end() };
+}
+
 /** Everything the mediator's store holds about writes: jobs, keys, links, journal. */
-function storeState(db: Database.Database): string {
-  const rows = (table: string) => db.prepare(`SELECT * FROM ${table} ORDER BY 1`).all();
-  return digest({ jobs: rows('outbox_jobs'), keys: rows('idempotency_keys'), links: rows('resource_links'), steps: rows('step_journal') });
+async function storeState(db: StoreProbe): Promise<string> {
+  const rows = (table: string) => db.rows(`SELECT * FROM ${table} ORDER BY 1, 2`);
+  return digest({ jobs: await rows('outbox_jobs'), keys: await rows('idempotency_keys'), links: await rows('resource_links'), steps: await rows('step_journal') });
 }
 
 /**
@@ -39,18 +56,19 @@ function storeState(db: Database.Database): string {
  * read. A write the connector refused leaves its rejected job (with its key and link, which the
  * next write under that key takes over: issue 9 item 8); nothing else may change.
  */
-function liveStoreState(db: Database.Database): string {
+async function liveStoreState(db: StoreProbe): Promise<string> {
   const live = "(job_id IS NULL OR job_id NOT IN (SELECT id FROM outbox_jobs WHERE status = 'rejected'))";
   return digest({
-    jobs: db.prepare("SELECT * FROM outbox_jobs WHERE status <> 'rejected' ORDER BY 1").all(),
-    keys: db.prepare(`SELECT * FROM idempotency_keys WHERE ${live} ORDER BY 1`).all(),
-    links: db.prepare(`SELECT * FROM resource_links WHERE ${live} ORDER BY 1`).all(),
-    steps: db.prepare(`SELECT * FROM step_journal WHERE ${live} ORDER BY 1`).all(),
+    jobs: await db.rows("SELECT * FROM outbox_jobs WHERE status <> 'rejected' ORDER BY 1"),
+    keys: await db.rows(`SELECT * FROM idempotency_keys WHERE ${live} ORDER BY 1, 2, 3`),
+    links: await db.rows(`SELECT * FROM resource_links WHERE ${live} ORDER BY 1, 2`),
+    steps: await db.rows(`SELECT * FROM step_journal WHERE ${live} ORDER BY 1, 2`),
   });
 }
 
-function rejectedJobs(db: Database.Database): number {
-  return Number((db.prepare("SELECT count(*) AS n FROM outbox_jobs WHERE status = 'rejected'").get() as { n: number }).n);
+async function rejectedJobs(db: StoreProbe): Promise<number> {
+  const [row] = await db.rows("SELECT count(*) AS n FROM outbox_jobs WHERE status = 'rejected'") as { n: number | string }[];
+  return Number(row.n);
 }
 
 function rawHttp(port: number): CaseEnv['rawHttp'] {
@@ -95,47 +113,51 @@ async function send(rig: Rig, c: BadCase): Promise<{ status: number; text: strin
   return { status: res.status, text: await res.text() };
 }
 
-t.test('bad input is refused precisely and changes nothing, upstream or in the store', async (t) => {
-  // short timeouts so the slow-sender row is quick; every other row answers in milliseconds
-  const rig = await startRig({ LIMIT_REQUEST_TIMEOUT_MS: '1500', LIMIT_HEADERS_TIMEOUT_MS: '1000' });
-  t.teardown(() => rig.close());
-  const db = new Database(path.join(String(rig.mediator.settings()['store.dataDir']), 'mediator.db'), { readonly: true, fileMustExist: true });
-  t.teardown(() => db.close());
-  const port = Number(new URL(rig.mediator.url).port);
-  const cases = badInputCases({ url: rig.mediator.url, base: `${rig.mediator.url}/fhir`, facilityId: rig.lmis.seed.facilities[FACILITY], authorization: RIG_AUTH, rawHttp: rawHttp(port) });
+for (const engine of engineCases()) {
+  t.test(`bad input is refused precisely and changes nothing, upstream or in the store (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const database = await engine.freshDatabase();
+    t.teardown(database.drop);
+    // short timeouts so the slow-sender row is quick; every other row answers in milliseconds
+    const rig = await startRig({ DATABASE_URL: database.databaseUrl, LIMIT_REQUEST_TIMEOUT_MS: '1500', LIMIT_HEADERS_TIMEOUT_MS: '1000' });
+    t.teardown(() => rig.close());
+    const db = await openProbe(database.databaseUrl);
+    t.teardown(() => db.close());
+    const port = Number(new URL(rig.mediator.url).port);
+    const cases = badInputCases({ url: rig.mediator.url, base: `${rig.mediator.url}/fhir`, facilityId: rig.lmis.seed.facilities[FACILITY], authorization: RIG_AUTH, rawHttp: rawHttp(port) });
 
-  const names = new Set(cases.map((c) => c.name));
-  t.equal(names.size, cases.length, 'every case has its own name');
-  t.ok(cases.length >= 150, `${cases.length} distinct bad inputs`);
-  const started = Date.now();
-  for (const c of cases) {
-    const upstreamBefore = upstreamState(rig);
-    const storeBefore = storeState(db);
-    const liveBefore = liveStoreState(db);
-    const rejectedBefore = rejectedJobs(db);
-    const res = await send(rig, c);
-    let body: any;
-    try { body = JSON.parse(res.text); } catch { body = undefined; }
-    const issues: any[] = body?.issue ?? [];
-    const hit = issues.find((i) => (i.expression ?? []).includes(c.expression));
-    const ok = res.status === c.status && body?.resourceType === 'OperationOutcome' && !!hit && c.diagnostics.test(hit.diagnostics ?? '')
-      && issues.every((i) => Array.isArray(i.expression) && i.expression.length > 0);
-    if (!ok) {
-      t.fail(`${c.name}: got ${res.status} ${res.text.slice(0, 400)}`, { expected: { status: c.status, expression: c.expression, diagnostics: String(c.diagnostics) } });
-    } else {
-      t.pass(`${c.name}: ${res.status} ${c.expression}`);
+    const names = new Set(cases.map((c) => c.name));
+    t.equal(names.size, cases.length, 'every case has its own name');
+    t.ok(cases.length >= 150, `${cases.length} distinct bad inputs`);
+    const started = Date.now();
+    for (const c of cases) {
+      const upstreamBefore = upstreamState(rig);
+      const storeBefore = await storeState(db);
+      const liveBefore = await liveStoreState(db);
+      const rejectedBefore = await rejectedJobs(db);
+      const res = await send(rig, c);
+      let body: any;
+      try { body = JSON.parse(res.text); } catch { body = undefined; }
+      const issues: any[] = body?.issue ?? [];
+      const hit = issues.find((i) => (i.expression ?? []).includes(c.expression));
+      const ok = res.status === c.status && body?.resourceType === 'OperationOutcome' && !!hit && c.diagnostics.test(hit.diagnostics ?? '')
+        && issues.every((i) => Array.isArray(i.expression) && i.expression.length > 0);
+      if (!ok) {
+        t.fail(`${c.name}: got ${res.status} ${res.text.slice(0, 400)}`, { expected: { status: c.status, expression: c.expression, diagnostics: String(c.diagnostics) } });
+      } else {
+        t.pass(`${c.name}: ${res.status} ${c.expression}`);
+      }
+      t.notMatch(res.text, /at .*\.(ts|js):\d+/, `${c.name}: no stack trace`);
+      t.equal(upstreamState(rig), upstreamBefore, `${c.name}: OpenLMIS unchanged`);
+      if (c.viaConnector) {
+        t.equal(await liveStoreState(db), liveBefore, `${c.name}: store unchanged but for the record of the refusal`);
+        t.ok(await rejectedJobs(db) <= rejectedBefore + 1, `${c.name}: at most one refused job recorded`);
+      } else {
+        t.equal(await storeState(db), storeBefore, `${c.name}: store unchanged`);
+      }
     }
-    t.notMatch(res.text, /at .*\.(ts|js):\d+/, `${c.name}: no stack trace`);
-    t.equal(upstreamState(rig), upstreamBefore, `${c.name}: OpenLMIS unchanged`);
-    if (c.viaConnector) {
-      t.equal(liveStoreState(db), liveBefore, `${c.name}: store unchanged but for the record of the refusal`);
-      t.ok(rejectedJobs(db) <= rejectedBefore + 1, `${c.name}: at most one refused job recorded`);
-    } else {
-      t.equal(storeState(db), storeBefore, `${c.name}: store unchanged`);
-    }
-  }
-  t.comment(`${cases.length} cases in ${Date.now() - started} ms`);
-});
+    t.comment(`${engine.name}: ${cases.length} cases in ${Date.now() - started} ms`);
+  });
+}
 
 t.test('a changed order under a number already used: 409 naming the order number, nothing changed', async (t) => {
   const rig = await startRig();
