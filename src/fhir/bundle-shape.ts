@@ -8,6 +8,14 @@ import type { Json } from './codecs/common.js';
  * on this server. A malformed Bundle is one 400, never a 500 or an empty success.
  */
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+const ID = '(?!\\.{1,2}(?:[/?]|$))[A-Za-z0-9\\-.]{1,64}';
+/** What an entry may ask: [type], [type]/[id], [type]/[id]/_history/[vid], each with an optional query. */
+const INTERACTION_URL = new RegExp(`^/?[A-Za-z]{1,64}(?:/${ID}(?:/_history/${ID})?)?(?:\\?.*)?$`);
+
+/** A request URL relative to the base (an absolute one on our base loses it). */
+function relativeTo(url: string, baseUrl: string | undefined): string {
+  return baseUrl && url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;
+}
 
 function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseUrl: string | undefined): Issue[] {
   const at = `Bundle.entry[${i}]`;
@@ -36,6 +44,8 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
     if (request.url !== undefined && typeof request.url !== 'string') issues.push({ code: 'structure', diagnostics: `${at}.request.url must be a string`, expression: [`${at}.request.url`] });
     else if (typeof request.url === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(request.url) && !(baseUrl && request.url.startsWith(`${baseUrl}/`))) {
       issues.push({ code: 'value', diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not on this server; use a URL relative to the base ([type]/[id])`, expression: [`${at}.request.url`] });
+    } else if (typeof request.url === 'string' && !INTERACTION_URL.test(relativeTo(request.url, baseUrl))) {
+      issues.push({ code: 'value', diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not [type], [type]/[id] or [type]?[query] (ids are [A-Za-z0-9-.]{1,64}, not '.' or '..')`, expression: [`${at}.request.url`] });
     }
   }
   return issues;

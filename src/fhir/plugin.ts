@@ -31,7 +31,7 @@ function preferences(request: FastifyRequest): { handling?: string; return?: str
   const out: Record<string, string> = {};
   for (const part of prefer.split(/[,;]/)) {
     const [k, v] = part.trim().split('=');
-    if (k && v) out[k] = v.replace(/"/g, '');
+    if (k && v) out[k.toLowerCase()] = v.replace(/"/g, ''); // preference names are case-insensitive (RFC 7240 §2)
   }
   return out;
 }
@@ -58,7 +58,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
       baseUrl: `${opts.publicBaseUrl(request).replace(/\/$/, '')}${basePath[version]}`,
       actor: (request as FastifyRequest & { actor?: string }).actor,
       transactionId: request.headers['x-openhim-transactionid'] as string | undefined,
-      strictHandling: prefer.handling === 'strict',
+      strictHandling: prefer.handling?.toLowerCase() === 'strict',
       preferReturn: prefer.return,
       defaultCount: opts.defaultCount,
       maxCount: opts.maxCount,
@@ -67,7 +67,8 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   const searchParameters = ownSearchParameters(version);
   const idParam = (request: FastifyRequest, name = 'id'): string => {
     const id = (request.params as Record<string, string>)[name];
-    if (!new RegExp(`^${ID}$`).test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})`, expression: ['id'] });
+    // '.' and '..' match the FHIR id pattern but are path segments to every upstream URL they would be put in
+    if (!new RegExp(`^${ID}$`).test(id) || /^\.{1,2}$/.test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64}, not '.' or '..')`, expression: ['id'] });
     return id;
   };
 

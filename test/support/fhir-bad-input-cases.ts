@@ -328,6 +328,9 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     post('transaction GET with constructor under strict handling', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'GET', url: 'Location?constructor=x' } }] }, 400, 'constructor', /Unknown search parameter 'constructor'/, { headers: strict }),
     post('transaction GET with __proto__ under strict handling', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'GET', url: 'Location?__proto__=x' } }] }, 400, '__proto__', /Unknown search parameter '__proto__'/, { headers: strict }),
 
+    post('transaction GET of id ..', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'GET', url: 'Location/..' } }] }, 400, 'Bundle.entry[0].request.url', /not \[type\], \[type\]\/\[id\]/),
+    post('batch GET with a space in the id', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'SupplyRequest/a b' } }] }, 400, 'Bundle.entry[0].request.url', /not \[type\]/),
+    post('transaction entry URL with extra segments', '/fhir', txWith((b) => { b.entry[0].request.url = 'SupplyRequest/x/y/z'; }), 400, 'Bundle.entry[0].request.url', /not \[type\]/),
     // ── search parameters ───────────────────────────────────────────────────────────────
     get('?constructor=x under strict handling', '/fhir/Location?constructor=x', 400, 'constructor', /Unknown search parameter 'constructor'/, strict),
     get('?__proto__=x under strict handling', '/fhir/Location?__proto__=x', 400, '__proto__', /Unknown search parameter '__proto__'/, strict),
@@ -336,6 +339,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     { name: '_search form with constructor under strict handling', method: 'POST', url: '/fhir/Location/_search', raw: 'constructor=x', headers: { 'content-type': 'application/x-www-form-urlencoded', ...strict }, status: 400, expression: 'constructor', diagnostics: /Unknown search parameter 'constructor'/ },
     { name: '_search form with valueOf under strict handling', method: 'POST', url: '/fhir/Location/_search', raw: 'valueOf=1', headers: { 'content-type': 'application/x-www-form-urlencoded', ...strict }, status: 400, expression: 'valueOf', diagnostics: /Unknown search parameter 'valueOf'/ },
     { name: '_search with a JSON body', method: 'POST', url: '/fhir/Location/_search', body: { name: 'x' }, status: 400, expression: 'Content-Type', diagnostics: /x-www-form-urlencoded/ },
+    get('unknown parameter under HANDLING=STRICT', '/fhir/Location?colour=red', 400, 'colour', /Unknown search parameter 'colour'/, { prefer: 'HANDLING=STRICT' }),
     get('unknown parameter under strict handling', '/fhir/Location?colour=blue', 400, 'colour', /Unknown search parameter 'colour'/, strict),
     get('_include under strict handling', '/fhir/SupplyRequest?_include=SupplyRequest:requester', 400, '_include', /not supported \(Prefer: handling=strict\)/, strict),
     get('_elements under strict handling', '/fhir/Location?_elements=name', 400, '_elements', /not supported/, strict),
@@ -355,6 +359,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
 
     // ── URLs, methods, headers ──────────────────────────────────────────────────────────
     get('invalid id in the URL', '/fhir/Location/bad_id!', 400, 'id', /not a valid FHIR id/),
+    { name: 'id .. (percent-encoded)', send: () => env.rawHttp(`GET /fhir/Location/%2E%2E HTTP/1.1\r\nHost: x\r\nAuthorization: ${env.authorization}\r\nConnection: close\r\n\r\n`), status: 400, expression: 'id', diagnostics: /not '\.' or '\.\.'/ },
     get('id longer than 64', `/fhir/SupplyRequest/${'a'.repeat(65)}`, 400, 'id', /not a valid FHIR id/),
     get('unknown resource type', '/fhir/Patient', 404, 'type', /'Patient' is not supported/),
     get('unknown route', '/fhir/Location/x/y/z', 404, 'url', /No route for GET/),
