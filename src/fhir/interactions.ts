@@ -10,7 +10,7 @@ import { parseQuery } from './query.js';
 import { searchResources } from './search.js';
 import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
 import { assertValidResource, type ValidateOptions } from './validation/index.js';
-import type { FhirVersion } from './versions.js';
+import { basePath, type FhirVersion } from './versions.js';
 
 export interface FhirContext {
   version: FhirVersion;
@@ -35,7 +35,9 @@ export interface FhirResult {
 
 /** What the edge's validation needs to know of this server: its base (for absolute references) and the types it serves. */
 export function validationOptions(ctx: FhirContext): ValidateOptions {
-  return { baseUrl: ctx.baseUrl, servedTypes: resourceRoutes.map((r) => r.type) };
+  const root = ctx.baseUrl.slice(0, ctx.baseUrl.length - basePath[ctx.version].length);
+  const otherBaseUrls = (Object.keys(basePath) as FhirVersion[]).filter((v) => v !== ctx.version).map((v) => `${root}${basePath[v]}`);
+  return { baseUrl: ctx.baseUrl, otherBaseUrls, servedTypes: resourceRoutes.map((r) => r.type) };
 }
 
 export function requireRoute(ctx: FhirContext, type: string): ResourceRoute {

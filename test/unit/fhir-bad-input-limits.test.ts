@@ -146,6 +146,14 @@ t.test('a reference to this server by its absolute URL is accepted', async (t) =
   const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(body) });
   t.equal(res.statusCode, 201, res.body);
   t.equal([...mem.flows.orders.items.values()][0]?.facility.id, 'fac-1');
+  const viaR5 = supplyRequest({ facility: 'fac-1', order: 'ORD-R5' });
+  viaR5.deliverTo.reference = 'https://hie.example.org/fhir/R5/Location/fac-1';
+  t.equal((await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(viaR5) })).statusCode, 201, 'the R5 base of this server too');
+  const elsewhere = supplyRequest({ facility: 'fac-1', order: 'ORD-X' });
+  elsewhere.deliverTo.reference = 'https://hie.example.org/other/Location/fac-1';
+  const refused = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(elsewhere) });
+  t.equal(refused.statusCode, 400, 'the same host under another path is another server');
+  t.same(refused.json().issue[0].expression, ['SupplyRequest.deliverTo.reference']);
   const loc = location();
   loc.position = { latitude: 90, longitude: -180 };
   t.equal((await app.inject({ method: 'POST', url: '/fhir/Location', headers: fhirJson, payload: JSON.stringify(loc) })).statusCode, 201, 'latitude 90 and longitude -180 are on the globe');

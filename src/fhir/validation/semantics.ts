@@ -12,6 +12,8 @@ import { instantBound, isCalendarDate, looksLikeDate } from './dates.js';
 export interface SemanticOptions {
   /** This server's FHIR base (no trailing slash): absolute references must start with it. */
   baseUrl?: string;
+  /** Its other bases (the other FHIR version's): a record is the same on both. */
+  otherBaseUrls?: string[];
   /** Resource types this server serves: an absolute reference to one of them elsewhere cannot be resolved. */
   servedTypes?: readonly string[];
   /** Stop after this many issues (a hostile body must not cost more than a bounded answer). */
@@ -78,8 +80,10 @@ function checkReference(value: string, path: string, opts: SemanticOptions, issu
   if (!/^https?:\/\//.test(value)) return void bad(`is not a FHIR reference: use [type]/[id] (e.g. Location/abc), an absolute URL, #contained or urn:uuid:`);
   if (DOT_SEGMENT.test(value.replace(/^https?:\/\/[^/]*/, '')) || /\s/.test(value)) return void bad('has dot segments or spaces; references are taken literally, not resolved as paths');
   const base = opts.baseUrl;
-  if (base && value.startsWith(`${base}/`)) {
-    if (!RELATIVE.test(value.slice(base.length + 1))) bad(`is on this server but is not [base]/[type]/[id]`);
+  // the longest base first: /fhir/R5/… also starts with /fhir/
+  const ours = [base, ...(opts.otherBaseUrls ?? [])].filter((b): b is string => !!b).sort((a, b) => b.length - a.length).find((b) => value.startsWith(`${b}/`));
+  if (ours) {
+    if (!RELATIVE.test(value.slice(ours.length + 1))) bad(`is on this server but is not [base]/[type]/[id]`);
     return;
   }
   const m = new RegExp(`/([A-Z][A-Za-z]{1,63})/${ID}(?:/_history/${ID})?$`).exec(value);
