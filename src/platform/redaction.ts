@@ -55,11 +55,22 @@ function base64Cores(bytes: Buffer): string[] {
   return cores;
 }
 
-/** JSON string escaping, once and twice (a JSON body carried as a string in an envelope). */
+/**
+ * JSON string escaping, once and twice (a JSON body carried as a string in an envelope), and as
+ * other serialisers write it: `/` as `\/` (PHP, some Java), non-ASCII as `\uXXXX`.
+ */
 function jsonEscaped(text: string): string[] {
   const once = JSON.stringify(text).slice(1, -1);
   const twice = JSON.stringify(once).slice(1, -1);
-  return [once, twice];
+  const slashes = once.replace(/\//g, '\\/');
+  const ascii = once.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [once, twice, slashes, ascii];
+}
+
+/** Percent-encoding as browsers and servers write it (upper case) and as some clients do (lower). */
+function urlEncoded(text: string): string[] {
+  const forms = [encodeURIComponent(text), new URLSearchParams({ s: text }).toString().slice(2)]; // form: space as +
+  return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))];
 }
 
 /** Every text form a secret takes on the wire, in a URL, in a form, in JSON and in Basic auth. */
@@ -68,8 +79,7 @@ export function secretForms(secret: string): string[] {
   const forms = [
     secret,
     ...jsonEscaped(secret),
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2), // form encoding: space as +
+    ...urlEncoded(secret),
     ...base64Forms(bytes),
     ...base64Cores(bytes),
   ];

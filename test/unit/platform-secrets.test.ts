@@ -170,3 +170,15 @@ t.test('a live change (OpenHIM) to a URL with credentials is refused like at sta
   const settings = loadSettings({ AUTH_PASSWORD: 'pw-long-1' } as NodeJS.ProcessEnv);
   t.throws(() => validateSettings({ ...settings, 'server.publicBaseUrl': 'https://ops:s3cret-pw@his.example.org/lmis' }), /server\.publicBaseUrl \(PUBLIC_BASE_URL\) must not carry credentials/);
 });
+
+t.test('other serialisers: escaped slashes, \\u escapes, lower-case percent-encoding', async (t) => {
+  const r = new Redactor();
+  const secret = 'pä/ss "w+rd';
+  r.learn(secret);
+  const forms = [
+    JSON.stringify(secret).slice(1, -1).replace(/\//g, '\\/'),
+    JSON.stringify(secret).slice(1, -1).replace(/ä/g, '\\u00e4'),
+    encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+  ];
+  for (const form of forms) t.equal(r.redact(`<${form}>`), `<${MASK}>`, `masked: ${form}`);
+});
