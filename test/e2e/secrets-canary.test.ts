@@ -307,7 +307,9 @@ for (const engine of engineCases()) {
     const jobs = await plain(run, emitted, '/admin/outbox/jobs', adminAuth);
     t.equal(jobs.status, 200);
     for (const job of JSON.parse(jobs.text).jobs) await plain(run, emitted, `/admin/outbox/jobs/${job.id}`, adminAuth);
-    await plain(run, emitted, '/metrics', adminAuth);
+    const metrics = await plain(run, emitted, '/metrics', `Basic ${Buffer.from(`${USER.inbound}:${CANARY.newInboundPassword}`).toString('base64')}`);
+    t.equal(metrics.status, 200, '/metrics read');
+    t.match(metrics.text, /mediator_upstream_calls_total\{system="openlmis",outcome="server_error"\}/, 'the echoing calls are counted');
     const rows = await storedRows(run, emitted);
     t.ok(rows >= 4, `${rows} outbox jobs stored`);
     for (const update of openhim.state.transactionUpdates.values()) emitted.add('openhim transaction update', update);
