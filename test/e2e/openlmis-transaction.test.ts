@@ -82,6 +82,11 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
       expression: /^Bundle\.entry\[1\]\.resource\.item\.concept$/, diagnostics: /not in program EM01/,
     },
     {
+      name: 'an order number longer than OpenLMIS keeps',
+      bad: () => r5(orderLine({ order: `TX-${'9'.repeat(300)}`, facilityId, program: 'EM01', productCode: 'EM-AMX250', qty: 10, priority: 'urgent' })),
+      expression: /^Bundle\.entry\[1\]\.resource\.identifier(\[0\])?$/, diagnostics: /303 characters long; OpenLMIS keeps at most 255/,
+    },
+    {
       name: 'stock going negative',
       bad: () => adjustment(facilityId, 'FP-CNDM', 1_000_000),
       expression: /^Bundle\.entry\[1\]\.resource\.inventoryListing\[0\]\.item\[0\]\.quantity$/, diagnostics: /negative/,
@@ -131,7 +136,7 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
 
   await t.test('every bad entry is named, in one answer', async (t) => {
     const before = upstream(rig);
-    const res = await rig.fhir('POST', '/fhir/R5', transaction([kinds[0].bad(), goodOrder(), kinds[3].bad()]));
+    const res = await rig.fhir('POST', '/fhir/R5', transaction([kinds[0].bad(), goodOrder(), kinds[4].bad()]));
     t.equal(res.status, 422, why(res));
     const expressions = res.body.issue.flatMap((i: any) => i.expression ?? []);
     t.ok(expressions.some((e: string) => /^Bundle\.entry\[0\]\.resource\.deliverTo$/.test(e)), `entry 0 named: ${expressions}`);
