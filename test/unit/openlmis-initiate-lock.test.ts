@@ -47,6 +47,18 @@ for (const engine of engineCases()) {
     await held;
     t.equal(await b.withLock('name-1', async () => 'free'), 'free', 'released, the lock is free for the other instance');
 
+    // a waiter that gives up does not let the one queued behind it skip ahead of the holder
+    let releaseH!: () => void;
+    const events: string[] = [];
+    const h = a.withLock('queue', () => new Promise<void>((r) => { releaseH = () => { events.push('holder done'); r(); }; }));
+    await sleep(20);
+    const gaveUp = a.withLock('queue', async () => { events.push('gave-up ran'); }, { waitMs: 50 }).catch(() => events.push('gave up'));
+    const behind = a.withLock('queue', async () => { events.push('behind ran'); });
+    await sleep(150);
+    releaseH();
+    await Promise.all([h, gaveUp, behind]);
+    t.same(events, ['gave up', 'holder done', 'behind ran'], 'the one behind ran only after the holder, the one that gave up never');
+
     // an error inside releases the lock
     await t.rejects(a.withLock('name-3', async () => { throw new Error('boom'); }), /boom/);
     t.equal(await b.withLock('name-3', async () => 'after error', { waitMs: 1_000 }), 'after error');
