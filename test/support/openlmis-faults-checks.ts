@@ -6,6 +6,7 @@
  */
 import type { OpenLmisSandbox } from '../../sandbox/openlmis/index.js';
 import type { OutboxJob } from '../../src/store/types.js';
+import { idempotencyUuid } from '../../src/systems/openlmis/requisition-initiate.js';
 import type { Answer } from './openlmis-faults-client.js';
 import { requestedOf, type ClerkDraft } from './openlmis-faults-setup.js';
 import { gtinOf } from './openlmis-e2e.js';
@@ -121,6 +122,34 @@ export function regularStarvation(run: Run): string[] {
   return [...combos].filter(([k, ws]) => !blocked.has(k) && !ws.some((w) => accepted(run, w.key))).map(([k, ws]) => `no regular order of ${k} applied (${ws.length} sent)`);
 }
 
+/**
+ * Which write initiated a requisition: the Idempotency-Key OpenLMIS stored for it is the
+ * connector's key for one job (its id, or the derived retry key), so the orphan names its order.
+ */
+function creatorOf(run: Run, requisitionId: string): string {
+  const keys = [...run.store.idempotencyKeys].filter(([, id]) => id === requisitionId).map(([k]) => k);
+  if (!keys.length) return 'initiated without an Idempotency-Key';
+  for (const js of run.jobs.values()) {
+    for (const j of js) {
+      const first = idempotencyUuid(j.id);
+      const which = keys.includes(first) ? 'its initiate' : keys.includes(idempotencyUuid(`${first}:again`)) ? 'its second initiate' : undefined;
+      if (!which) continue;
+      const ended = (j.result?.ids as any)?.requisition as string | undefined;
+      const endedBy = ended && ended !== requisitionId ? `, which ${keyKind(run, ended, first)}` : '';
+      return `made by ${which} for ${businessKeyOf(j)} (job ${j.status}, ${j.attempts} attempts, ended on requisition ${ended ?? 'none'}${endedBy})`;
+    }
+  }
+  return `Idempotency-Key ${keys.join(', ')} of no job`;
+}
+
+/** How requisition `id` was made, relative to a job's first Idempotency-Key. */
+function keyKind(run: Run, id: string, first: string): string {
+  const keys = [...run.store.idempotencyKeys].filter(([, v]) => v === id).map(([k]) => k);
+  if (keys.includes(first)) return 'its first key made';
+  if (keys.includes(idempotencyUuid(`${first}:again`))) return 'its second (derived) key made';
+  return keys.length ? `another key made (${keys.join(', ')})` : 'was made without a key';
+}
+
 export function orphanViolations(run: Run): string[] {
   const validNumbers = new Set(run.writes.filter((w) => w.kind === 'order' && w.valid).flatMap((w) => w.orders!.map((o) => o.number)));
   const clerk = new Set(run.clerkDrafts.map((d) => d.id));
@@ -132,7 +161,7 @@ export function orphanViolations(run: Run): string[] {
     const n = orderNumberOf(r);
     const facility = run.store.facility(r.facilityId)?.code;
     const by = run.store.user(author ?? '')?.username ?? author;
-    if (!n) out.push(`ORPHAN: requisition ${r.id} (${facility} ${run.store.program(r.programId)?.code} emergency=${r.emergency}, by ${by}, ${r.createdDate}) ${r.status} without an order number, lines ${fmt(requestedOf(r))}`);
+    if (!n) out.push(`ORPHAN: requisition ${r.id} (${facility} ${run.store.program(r.programId)?.code} emergency=${r.emergency}, by ${by}, ${r.createdDate}) ${r.status} without an order number, lines ${fmt(requestedOf(r))}; ${creatorOf(run, r.id)}`);
     else if (!validNumbers.has(n) || !accepted(run, n)) out.push(`ORPHAN: requisition ${r.id} ${r.status} carries ${n}, not an accepted order`);
   }
   return out;
