@@ -88,7 +88,7 @@ t.test('live OpenHIM settings', async (t) => {
   const setting = (key: string) => (_m: RunningMediator, v: unknown) => mediator.settings()[key] === v;
   lmis.faults.add({ method: 'GET', path: '/api/programs', action: { type: 'delay', ms: 400 } });
   const CHECKS: Record<string, { value: unknown; with?: Record<string, unknown>; acts: (m: RunningMediator, v: unknown) => boolean | Promise<boolean> }> = {
-    publicBaseUrl: { value: 'https://hie.example.org/supply', acts: async (_m, v) => (await (await get('/fhir/metadata')).json()).implementation.url.startsWith(v) },
+    publicBaseUrl: { value: 'https://hie.example.org/supply', acts: async (_m, v) => ((await (await get('/fhir/metadata')).json()) as { implementation: { url: string } }).implementation.url.startsWith(String(v)) },
     inboundAuthUsername: { value: 'hie-route', acts: async (_m, v) => (await get('/fhir/Location?_count=1', basic(String(v), PASSWORD))).status !== 401 },
     inboundAuthPassword: { value: 'n3w-inbound-pass', acts: async (_m, v) => (await get('/fhir/Location?_count=1', basic('openhim', String(v)))).status !== 401 },
     // auth.mode=basic here: the bearer secret is read from the settings on each request
