@@ -3,18 +3,40 @@ import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
-import { generatedValidatorsPath, writeValidators } from '../../../scripts/build-fhir-schemas.js';
+import { generatedFirstErrorValidatorsPath, generatedValidatorsPath, writeValidators } from '../../../scripts/build-fhir-schemas.js';
 
 const require = createRequire(import.meta.url);
-let validators: Record<string, ValidateFunction> | undefined;
+type Validators = Record<string, ValidateFunction>;
+let validators: { all: Validators; first: Validators } | undefined;
 
-/** The official-schema validators, generated at build time (or now, if the build step was skipped). */
-function loadValidators(): Record<string, ValidateFunction> {
+/** The official-schema validators (all errors, and first error only), generated at build time (or now, if the build step was skipped). */
+function loadValidators(): { all: Validators; first: Validators } {
   if (!validators) {
-    if (!existsSync(generatedValidatorsPath)) writeValidators();
-    validators = require(generatedValidatorsPath) as Record<string, ValidateFunction>;
+    if (!existsSync(generatedValidatorsPath) || !existsSync(generatedFirstErrorValidatorsPath)) writeValidators();
+    validators = { all: require(generatedValidatorsPath) as Validators, first: require(generatedFirstErrorValidatorsPath) as Validators };
   }
   return validators;
+}
+
+/**
+ * Bodies with at least this many keys and array items get only the first schema error: listing
+ * them all costs time quadratic in their number (scripts/build-fhir-schemas.ts), and a large
+ * body with many errors is a hostile or broken one.
+ */
+export const LARGE_BODY_NODES = 20_000;
+
+function isLarge(value: unknown): boolean {
+  let nodes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    const children = Array.isArray(v) ? v : Object.values(v);
+    nodes += children.length;
+    if (nodes >= LARGE_BODY_NODES) return true;
+    for (const c of children) if (c && typeof c === 'object') stack.push(c);
+  }
+  return false;
 }
 
 /** `/identifier/0/value` under SupplyRequest → `SupplyRequest.identifier[0].value` (FHIRPath). */
@@ -71,13 +93,23 @@ function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
   });
 }
 
-/** At most `limit` issues: ajv reports every unknown key, and a hostile body can have 150,000. */
+/**
+ * At most `limit` issues. The first-error validator runs first (linear, and all a valid body
+ * needs); only a body that fails it and is not large is validated again for every error.
+ */
 export function validateAgainstSchema(version: FhirVersion, resource: { resourceType: string }, limit = Infinity): Issue[] {
-  const validate = loadValidators()[`${version}_${resource.resourceType}`];
-  if (!validate) {
+  const key = `${version}_${resource.resourceType}`;
+  const { all, first } = loadValidators();
+  if (!all[key] || !first[key]) {
     return [{ code: 'not-supported', diagnostics: `Resource type ${resource.resourceType} is not served on the ${version.toUpperCase()} base`, expression: ['resourceType'] }];
   }
   const type = resource.resourceType;
-  if (validate(resource)) return [];
+  if (first[key](resource)) return [];
+  if (isLarge(resource)) {
+    const issues = usefulErrors(first[key].errors ?? []).slice(0, 1).map((e) => describe(e, type, resource));
+    return [...issues, { code: 'too-costly', diagnostics: `The body has ${LARGE_BODY_NODES} or more elements, so validation stopped at its first error; fix it and send again`, expression: ['$this'] }];
+  }
+  const validate = all[key];
+  validate(resource);
   return usefulErrors((validate.errors ?? []).slice(0, limit * 4)).slice(0, limit).map((e) => describe(e, type, resource));
 }
