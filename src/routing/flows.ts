@@ -17,7 +17,7 @@ export interface FlowSpec<T> {
   search(c: Connector): ((criteria: SearchCriteria) => Promise<Page<T>>) | undefined;
   write(c: Connector): ((value: T, journal: StepJournal) => Promise<WriteResult>) | undefined;
   /** What the write would refuse, checked without writing (connector.ts Prechecks); undefined: nothing to check. */
-  precheck(c: Connector): ((value: T) => Promise<void>) | undefined;
+  precheck(c: Connector): ((value: T, earlier: T[]) => Promise<void>) | undefined;
   /** The business identifier (never the OpenHIM transaction id: a rerun carries a new one). */
   key(value: T): string | undefined;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
@@ -49,7 +49,7 @@ export const ORDERS: FlowSpec<Order> = {
   read: (c) => c.orders && ((id) => c.orders!.get(id)),
   search: (c) => c.orders && ((q) => c.orders!.search(q)),
   write: (c) => c.orders && ((v, j) => c.orders!.submit(v, j)),
-  precheck: (c) => c.orders?.precheck && ((v) => c.orders!.precheck!(v)),
+  precheck: (c) => c.orders?.precheck && ((v, earlier) => c.orders!.precheck!(v, earlier)),
   key: (o) => keyOf('order', o.orderNumber),
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
@@ -63,7 +63,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   read: (c) => c.deliveries && ((id) => c.deliveries!.get(id)),
   search: (c) => c.deliveries && ((q) => c.deliveries!.search(q)),
   write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
-  precheck: (c) => c.deliveries?.precheck && ((v) => c.deliveries!.precheck!(v)),
+  precheck: (c) => c.deliveries?.precheck && ((v, earlier) => c.deliveries!.precheck!(v, earlier)),
   key: (d) => keyOf('delivery', d.identifier),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   // A confirmation not yet applied upstream leaves the delivery in progress.
@@ -77,7 +77,7 @@ export const STOCK: FlowSpec<StockReport> = {
   read: (c) => c.stock?.get && ((id) => c.stock!.get!(id)),
   search: (c) => c.stock && ((q) => c.stock!.search(q)),
   write: (c) => c.stock && ((v, j) => c.stock!.report(v, j)),
-  precheck: (c) => c.stock?.precheck && ((v) => c.stock!.precheck!(v)),
+  precheck: (c) => c.stock?.precheck && ((v, earlier) => c.stock!.precheck!(v, earlier)),
   // Without a business identifier the FHIR id (client-chosen on PUT, server-assigned on POST) is the key.
   key: (r) => keyOf('stock', r.identifier) ?? (r.id ? `stock-id|${r.id}` : undefined),
   fhirIds: (r) => (r.id ? [r.id] : []),

@@ -29,7 +29,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   }
   services.writeAll = async (writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
     // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
-    await precheckAll(writes, (w) => flows[w.flow].precheck(w.value));
+    await precheckAll(writes, (w, earlier) => flows[w.flow].precheck(w.value, earlier));
     const outcomes = await deps.outbox.acceptWrites(writes.map((w) => flows[w.flow].acceptRequest(w.value, w.context)));
     const answers = settleTransaction(writes, (i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[i]));
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));

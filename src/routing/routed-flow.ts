@@ -58,10 +58,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     return this.asStored(this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context))));
   }
 
-  /** What the target system would refuse in this write, checked without writing anything. */
-  async precheck(value: T): Promise<void> {
+  /** What the target system would refuse in this write (after `earlier` ones of a Bundle), checked without writing anything. */
+  async precheck(value: T, earlier: T[] = []): Promise<void> {
     const check = this.spec.precheck(this.target());
-    if (check) await check(value);
+    if (check) await check(value, earlier);
   }
 
   /**

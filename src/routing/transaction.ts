@@ -27,11 +27,13 @@ function whereIs(w: PlannedWrite): string[] {
  * Bundle of several writes with 503 and nothing accepted, since accepting it unchecked could
  * leave it half applied; a single write is then accepted and checked again at delivery.
  */
-export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrite) => Promise<void>): Promise<void> {
+export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>): Promise<void> {
   const failures: { write: PlannedWrite; err: unknown }[] = [];
-  for (const w of writes) {
+  for (const [i, w] of writes.entries()) {
+    // the writes of the same flow before it are checked as applied (their effects add up)
+    const earlier = writes.slice(0, i).filter((x) => x.flow === w.flow).map((x) => x.value);
     try {
-      await check(w);
+      await check(w, earlier);
     } catch (err) {
       failures.push({ write: w, err });
     }

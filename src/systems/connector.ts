@@ -54,8 +54,10 @@ export interface WriteResult {
  * knowable without writing (references that do not resolve, products outside the program, units,
  * lengths the system cannot keep, read-only upstream checks such as stock going negative), and
  * writes nothing. Routing runs it for every write of a transaction before the outbox records any
- * of them, so one bad entry leaves the upstream and the store untouched. The write itself checks
- * again: things may change in between.
+ * of them, so one bad entry leaves the upstream and the store untouched. `earlier` are the writes
+ * of the same flow before it in the Bundle, to be checked as if already applied (two stock
+ * subtractions that only together go negative). The write itself checks again: things may change
+ * in between.
  */
 export interface FacilityCapability {
   get(id: string): Promise<Facility | undefined>;
@@ -71,21 +73,21 @@ export interface OrderCapability {
   search(criteria: SearchCriteria): Promise<Page<Order>>;
   submit(order: Order, journal: StepJournal): Promise<WriteResult>;
   /** Everything `submit` would refuse that can be known without writing (see Prechecks). */
-  precheck?(order: Order): Promise<void>;
+  precheck?(order: Order, earlier?: Order[]): Promise<void>;
 }
 
 export interface DeliveryCapability {
   get(id: string): Promise<Delivery | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Delivery>>;
   confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
-  precheck?(delivery: Delivery): Promise<void>;
+  precheck?(delivery: Delivery, earlier?: Delivery[]): Promise<void>;
 }
 
 export interface StockCapability {
   get?(id: string): Promise<StockReport | undefined>;
   search(criteria: SearchCriteria): Promise<Page<StockReport>>;
   report(report: StockReport, journal: StepJournal): Promise<WriteResult>;
-  precheck?(report: StockReport): Promise<void>;
+  precheck?(report: StockReport, earlier?: StockReport[]): Promise<void>;
 }
 
 export interface Connector {

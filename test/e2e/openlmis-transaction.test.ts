@@ -145,6 +145,27 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
     t.equal(upstream(rig), before);
   });
 
+  await t.test('entries are checked as if the earlier ones were applied', async (t) => {
+    // FP-CNDM stock on hand without lot, as the mediator reads it back
+    const reports = (await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)).body.entry.map((e: any) => e.resource);
+    const items = reports.flatMap((r: any) => r.inventoryListing[0].item);
+    const soh = items.find((i: any) => i.item.concept.coding[0].code === gtinOf('FP-CNDM') && !(i.extension ?? []).some((e: any) => e.url.endsWith('/lot-number')))?.quantity.value;
+    t.ok(soh > 10, `stock on hand ${soh}`);
+    const share = Math.ceil(soh * 0.6);
+    const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
+    const twice = await rig.fhir('POST', '/fhir/R5', transaction([adjustment(facilityId, 'FP-CNDM', share), adjustment(facilityId, 'FP-CNDM', share)]));
+    t.equal(twice.status, 422, `each subtraction of ${share} fits, both together do not: ${why(twice)}`);
+    t.match(twice.body.issue[0].diagnostics, new RegExp(`stock on hand is ${soh - share}, subtracting ${share} would make it negative`));
+    t.same(twice.body.issue[0].expression, ['Bundle.entry[1].resource.inventoryListing[0].item[0].quantity']);
+
+    const order = (n: string) => r5(orderLine({ order: n, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 }));
+    const two = await rig.fhir('POST', '/fhir/R5', transaction([order(`TX-R-${randomUUID().slice(0, 6)}`), order(`TX-R-${randomUUID().slice(0, 6)}`)]));
+    t.equal(two.status, 409, `two routine orders for one regular period: ${why(two)}`);
+    t.same(two.body.issue[0].expression, ['Bundle.entry[1].resource']);
+    t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
+    t.equal(await stored(rig), storeBefore, 'nothing recorded');
+  });
+
   await t.test('OpenLMIS cannot be asked: a Bundle of several writes is refused whole (503), a single write is queued', async (t) => {
     const fault = rig.lmis.sb.faults.add({ method: 'GET', path: '/api/requisitions/periodsForInitiate', action: { type: 'status', status: 503 } });
     const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];

@@ -11,7 +11,7 @@ import { precheckOrder, submitOrder } from './requisition-submit.js';
 export function createOrderCapability(deps: OpenLmisDeps): OrderCapability {
   return {
     submit: (order, journal) => submitOrder(deps, order, journal),
-    precheck: (order) => precheckOrder(deps, order),
+    precheck: (order, earlier) => precheckOrder(deps, order, earlier),
     get: (id) => getOrder(deps, id),
     search: (criteria) => searchOrders(deps, criteria),
   };

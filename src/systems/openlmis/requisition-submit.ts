@@ -1,4 +1,4 @@
-import type { Identifier, Order } from '../../domain/index.js';
+import { ConflictError, type Identifier, type Order } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../connector.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
@@ -141,8 +141,18 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
  * The order's precheck, reading only: facility, program, products and units (resolveOrder), the
  * text limits, and where it would go (a period, or requisition-less with a supplier).
  */
-export async function precheckOrder(deps: OpenLmisDeps, order: Order): Promise<void> {
+export async function precheckOrder(deps: OpenLmisDeps, order: Order, earlier: Order[] = []): Promise<void> {
   const resolved = await resolveOrder(deps, order);
   const period = await findPeriod(deps, order, resolved);
-  if (period.kind === 'requisition-less') await precheckRequisitionLess(deps, order, resolved);
+  if (period.kind === 'requisition-less') return precheckRequisitionLess(deps, order, resolved);
+  if (resolved.emergency || period.requisitionId) return;
+  // a regular period holds one requisition: an earlier order of the Bundle for it leaves no room
+  for (const e of earlier) {
+    const r = await resolveOrder(deps, e);
+    if (r.emergency || r.facilityId !== resolved.facilityId || r.program.id !== resolved.program.id) continue;
+    const p = await findPeriod(deps, e, r);
+    if (p.kind === 'requisition' && p.periodId === period.periodId) {
+      throw new ConflictError(`order ${e.orderNumber.value}, earlier in this transaction, takes the regular requisition of period ${period.periodName ?? period.periodId} for this facility and program; order ${order.orderNumber.value} cannot share it (send one order, or make one urgent)`, 409, ['Order']);
+    }
+  }
 }

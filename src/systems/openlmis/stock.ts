@@ -61,6 +61,21 @@ async function planReport(deps: OpenLmisDeps, report: StockReport, documentNumbe
   return { facility, program, documentNumber, signature: report.reporter, lines };
 }
 
+/**
+ * The cards as an earlier report of the same Bundle would leave them: a count sets the counted
+ * cards, a difference adds to them (a card it creates starts at 0).
+ */
+function applied(cards: StockCardEntry[], countType: StockReport['countType'], lines: ResolvedLine[]): StockCardEntry[] {
+  const next = new Map(cards.map((c) => [cardKey(c.orderableId, c.lotId), { ...c }]));
+  for (const l of lines) {
+    const key = cardKey(l.orderable.id, l.lot?.id);
+    const card = next.get(key) ?? { orderableId: l.orderable.id, lotId: l.lot?.id, stockOnHand: 0 };
+    card.stockOnHand = countType === 'snapshot' ? l.quantity : card.stockOnHand + l.quantity;
+    next.set(key, card);
+  }
+  return [...next.values()];
+}
+
 /** The rules OpenLMIS enforces against the current stock (read-only): coverage of a count, no negative stock. */
 async function checkAgainst(deps: OpenLmisDeps, report: StockReport, plan: StockEventPlan, cards: StockCardEntry[]): Promise<void> {
   if (report.countType === 'snapshot') checkCoverage(deps, plan.lines, cards, await productCodes(deps, cards));
@@ -93,12 +108,17 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
       return { items: filtered };
     },
 
-    async precheck(report: StockReport): Promise<void> {
+    async precheck(report: StockReport, earlier: StockReport[] = []): Promise<void> {
       const plan = await planReport(deps, report, report.identifier?.value ?? report.id ?? 'precheck');
       if (!plan.lines.length) return;
       const cards = await stockCards(deps.client, plan.facility.id, plan.program.id);
       if (await findAppliedEvent(deps.client, plan, cards)) return;
-      await checkAgainst(deps, report, plan, cards);
+      let projected = cards;
+      for (const e of earlier) {
+        const other = await planReport(deps, e, e.identifier?.value ?? e.id ?? 'precheck');
+        if (other.facility.id === plan.facility.id && other.program.id === plan.program.id) projected = applied(projected, e.countType, other.lines);
+      }
+      await checkAgainst(deps, report, plan, projected);
     },
 
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
