@@ -81,6 +81,16 @@ function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number):
   });
 }
 
+/**
+ * The attempt number a handler sees. Above 1 whenever an attempt ran before, also after an
+ * operator's retry: that resets the attempt budget (attempts = 0) but not the history (lastError
+ * stays), and the earlier attempt may have reached the upstream before it failed (a TypeError
+ * reading the answer, a timeout before a dead letter), so the handler must look before writing.
+ */
+export function deliveryAttempt(job: Pick<OutboxJob, 'attempts' | 'lastError'>): number {
+  return job.lastError !== undefined ? Math.max(2, job.attempts) : job.attempts;
+}
+
 /** The outcome a stored job stands for now. */
 export function outcomeOfJob(job: OutboxJob): FirstOutcome {
   switch (job.status) {
@@ -308,7 +318,7 @@ export class Outbox {
     const journal = new StoreStepJournal(this.store, job);
     let result;
     try {
-      result = await breaker.policy.execute(() => runWithTimeout((signal) => handler(job, journal, { attempt: job.attempts, signal }), this.options.attemptTimeoutMs));
+      result = await breaker.policy.execute(() => runWithTimeout((signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }), this.options.attemptTimeoutMs));
     } catch (err) {
       return this.recordFailure(job, leaseOwner, err);
     }
@@ -317,6 +327,9 @@ export class Outbox {
       if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now())) return { kind: 'done', jobId: job.id, result };
       return await this.currentOutcome(job.id);
     } catch (err) {
+      // a result the store cannot take (a bug: a value JSON or jsonb cannot hold) would fail the
+      // same way after every lease, re-running the write each time: fail the job once instead
+      if (classifyFailure(err) === 'internal') return this.failInternally(job, leaseOwner, err).catch((e: unknown) => this.recordingFailed(job, e));
       return this.recordingFailed(job, err);
     }
   }

@@ -40,6 +40,7 @@ export interface DeliveryContext {
    * 1 for the first attempt. Greater than 1 means an earlier attempt may have reached the
    * upstream and been applied with its answer lost (timeout, reset, crash): a handler for an
    * upstream without idempotency keys must look the business key up before writing again.
+   * An operator's replay of a dead or rejected job is never 1 (see deliveryAttempt).
    */
   attempt: number;
   /** Aborted when the attempt times out; pass it to fetch/undici. */

@@ -14,7 +14,7 @@ import { retryOutboxJob } from '../../src/outbox/operator.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector } from '../../src/systems/connector.js';
+import type { Connector, StepJournal } from '../../src/systems/connector.js';
 import { fhirJson, testApp } from '../support/app.js';
 import { supplyRequest } from '../support/samples.js';
 import type { OutboxLogger, WriteOutcome } from '../../src/outbox/types.js';
@@ -128,6 +128,50 @@ for (const engine of engineCases()) {
       t.ok(await waitFor(async () => (await f.store.getJob(outcomes[0].jobId))?.status === 'done'), 'replayed to done');
       t.equal(buggyCalls, 4);
       t.match((await f.store.getJob(outcomes[0].jobId))?.result, { ids: { buggy: 'B-1' } });
+    });
+
+    t.test("a bug after the upstream applied the write: the operator's replay looks first, no second write", async (t) => {
+      const f = await outboxFixture(t, engine);
+      const h = faultyUpstreamHandlers(f.upstream.url, 'faulty');
+      const seen: number[] = [];
+      let fixed = false;
+      f.outbox.register('mapped', 'faulty', async (job, journal, ctx) => {
+        seen.push(ctx.attempt);
+        // the bug is inside the step, after the upstream call (mapping its answer): nothing is journaled
+        const buggy: StepJournal = {
+          idempotencyKey: journal.idempotencyKey,
+          run: (step, action) => journal.run(step, async () => {
+            const value = await action();
+            if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'requisitionId')");
+            return value;
+          }),
+        };
+        return h.write(job, buggy, ctx);
+      });
+      const first = await f.outbox.acceptWrite({ flow: 'mapped', system: 'faulty', idempotencyKey: 'MAP-1', payload: { data: 1 } });
+      t.match(first, { kind: 'rejected', error: { status: 500 } });
+      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'the upstream holds the write');
+      fixed = true;
+      t.match(await retryOutboxJob(f.store, first.jobId, 'alice'), { ok: true, job: { attempts: 0 } });
+      f.outbox.startWorker();
+      t.ok(await waitFor(async () => (await f.store.getJob(first.jobId))?.status === 'done'));
+      t.same(seen, [1, 2], 'the replay is told an earlier attempt ran');
+      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'found by the look-up, not applied twice');
+    });
+
+    t.test('a result the store cannot record fails the job once instead of after every lease', async (t) => {
+      const f = await outboxFixture(t, engine, { options: { leaseMs: 300, attemptTimeoutMs: 200 } });
+      let calls = 0;
+      f.outbox.register('unstorable', 'faulty', async () => {
+        calls += 1;
+        return { system: 'faulty', ids: { n: 1n } } as never; // JSON cannot encode a BigInt
+      });
+      const first = await f.outbox.acceptWrite({ flow: 'unstorable', system: 'faulty', idempotencyKey: 'BIG-1', payload: {} });
+      t.match(first, { kind: 'rejected', error: { status: 500, issues: [{ diagnostics: /\(TypeError\)/ }] } });
+      t.match(await f.store.getJob(first.jobId), { status: 'dead', attempts: 1 });
+      f.outbox.startWorker();
+      await new Promise((r) => setTimeout(r, 800));
+      t.equal(calls, 1, 'not re-run when the lease would have ended');
     });
 
     t.test('a reset connection is still transient and counts toward the breaker', async (t) => {
