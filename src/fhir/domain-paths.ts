@@ -143,6 +143,17 @@ function rootedAt(expression: string, type: string, path: string): string {
   return path;
 }
 
+/** R5 renamed two Location elements the connectors name by their R4 names. */
+const LOCATION_R5_NAMES: Record<string, string> = { physicalType: 'form', telecom: 'contact' };
+
+function locationTranslator(version: FhirVersion, path: string): Translate {
+  return (expression) => {
+    const rooted = rootedAt(expression.replace(/^Facility\b/, 'Location'), 'Location', path);
+    if (version !== 'r5') return rooted;
+    return rooted.replace(/^(.*?\.)(physicalType|telecom)\b/, (_m, head: string, name: string) => `${head}${LOCATION_R5_NAMES[name]}`);
+  };
+}
+
 /** The translator for one domain write made of these posted parts. */
 export function fhirPathTranslator(version: FhirVersion, type: ResourceType, value: unknown, parts: PostedPart[]): Translate {
   const lineIds = (((value as { lines?: { lineId?: string }[] })?.lines) ?? []).map((l) => l.lineId);
@@ -150,6 +161,7 @@ export function fhirPathTranslator(version: FhirVersion, type: ResourceType, val
     case 'SupplyRequest': return orderTranslator(version, parts, lineIds);
     case 'SupplyDelivery': return deliveryTranslator(version, parts, lineIds);
     case 'InventoryReport': return stockTranslator(parts);
+    case 'Location': return locationTranslator(version, parts[0].path);
     default: return (expression) => rootedAt(expression, type, parts[0].path);
   }
 }
