@@ -19,6 +19,7 @@ import { loadSettings } from '../../src/config/load.js';
 import { settingDefs } from '../../src/config/settings.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
 import { OPENHIM_SETTINGS } from '../../src/openhim/config-defs.js';
+import { TRUNCATION_MARK } from '../../src/openhim/envelope.js';
 import { orderLine } from '../support/openlmis-e2e.js';
 
 const PASSWORD = 'live-secret-Kp2';
@@ -108,8 +109,15 @@ t.test('live OpenHIM settings', async (t) => {
     outboxMaxDelayMs: { value: 99_000, acts: (m, v) => m.outbox.options.backoff.capMs === v },
     productCodeSystem: { value: 'national', with: { nationalProductCodeSystem: 'http://moh.example.org/products' }, acts: setting('mapping.productCodeSystem') },
     nationalProductCodeSystem: { value: 'http://moh.example.org/products', acts: setting('mapping.nationalProductCodeSystem') },
-    // read per request by the OpenHIM envelope plugin
-    orchestrationBodyLimitBytes: { value: 1024, acts: setting('openhim.orchestrationBodyLimitBytes') },
+    // through OpenHIM: every upstream body copied into an orchestration is cut to the limit
+    // (each config change empties the connector's reference cache, so the read calls OpenLMIS)
+    orchestrationBodyLimitBytes: { value: 1024, acts: async (_m, v) => {
+      const res = await fetch(`${mediator.url}/fhir/Location?_count=50`, { headers: { authorization: basic('openhim', PASSWORD), 'x-openhim-transactionid': `tx-limit-${Date.now()}` } });
+      const envelope = await res.json() as { orchestrations: { response?: { body?: string } }[] };
+      const bodies = envelope.orchestrations.map((o) => o.response?.body ?? '');
+      if (!bodies.length) throw new Error('no orchestration recorded: the read did not reach OpenLMIS');
+      return bodies.every((b) => Buffer.byteLength(b) <= Number(v)) && bodies.some((b) => b.endsWith(TRUNCATION_MARK));
+    } },
     logLevel: { value: 'debug', acts: async () => {
       const from = lines.length;
       await (await get('/health')).text();
