@@ -12,6 +12,10 @@ export function registerFhirContentTypes(app: FastifyInstance, limits: JsonLimit
     try {
       // GET/DELETE carrying a JSON content type but no body (clients send default headers) is not an error.
       if (body.length === 0 && req.method !== 'POST' && req.method !== 'PUT') return done(null, undefined);
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1];
+      if (charset && !/^utf-?8$/i.test(charset)) {
+        return done(new MediatorError(415, { code: 'not-supported', diagnostics: `Content-Type charset ${charset} is not supported: FHIR JSON is UTF-8`, expression: ['Content-Type'] }));
+      }
       done(null, parseFhirJson(decodeUtf8(body), limits));
     } catch (err) {
       done(err as Error);

@@ -131,6 +131,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     // ── media types and encodings ───────────────────────────────────────────────────────
     { name: 'XML body', url: '/fhir/SupplyRequest', raw: '<SupplyRequest/>', headers: { 'content-type': 'application/fhir+xml' }, status: 415, expression: 'Content-Type', diagnostics: /FHIR JSON only/ },
     { name: 'text/plain body', url: '/fhir/SupplyRequest', raw: json, headers: { 'content-type': 'text/plain' }, status: 415, expression: 'Content-Type', diagnostics: /Unsupported Content-Type/ },
+    { name: 'a charset other than UTF-8', url: '/fhir/SupplyRequest', raw: json, headers: { 'content-type': 'application/fhir+json; charset=iso-8859-1' }, status: 415, expression: 'Content-Type', diagnostics: /charset iso-8859-1 is not supported/ },
     { name: 'multipart body', url: '/fhir/SupplyRequest', raw: '--x\r\n\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' }, status: 415, expression: 'Content-Type', diagnostics: /Unsupported Content-Type/ },
     { name: 'corrupt gzip body', url: '/fhir/SupplyRequest', raw: Buffer.from('not gzip at all'), headers: { 'content-encoding': 'gzip' }, status: 400, expression: 'Content-Encoding', diagnostics: /decompress/ },
     { name: 'unknown Content-Encoding', url: '/fhir/SupplyRequest', raw: json, headers: { 'content-encoding': 'zstd' }, status: 415, expression: 'Content-Encoding', diagnostics: /Content-Encoding/ },
