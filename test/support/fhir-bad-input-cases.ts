@@ -248,6 +248,8 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     viaConnector(post('stock count of an unknown lot', '/fhir/R5/InventoryReport', ir((r) => { r.inventoryListing[0].item[0].extension = [{ url: EXT.lotNumber, valueString: 'NO-SUCH-LOT' }]; }), 422, 'InventoryReport.inventoryListing[0].item[0].extension[0]', /lot NO-SUCH-LOT/)),
     viaConnector(post('delivery of a proof of delivery that does not exist', '/fhir/SupplyDelivery', deliveryR4(), 422, 'SupplyDelivery.identifier', /proof/i)),
 
+    viaConnector(post('Location whose type OpenLMIS does not have', '/fhir/Location', loc((r) => { r.type = [{ coding: [{ system: 'http://example.org/facility-type', code: 'spaceport' }] }]; }), 422, 'Location.type', /is an OpenLMIS facility type/)),
+    viaConnector(post('R5 Location that is an area', '/fhir/R5/Location', loc((r) => { r.form = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/location-physical-type', code: 'jdn' }] }; }), 422, 'Location.form', /geographic zones are not written/)),
     // ── Location ────────────────────────────────────────────────────────────────────────
     post('latitude 123', '/fhir/Location', loc((r) => { r.position.latitude = 123; }), 400, 'Location.position.latitude', /123 is out of range/),
     post('latitude -90.5', '/fhir/Location', loc((r) => { r.position.latitude = -90.5; }), 400, 'Location.position.latitude', /out of range/),
