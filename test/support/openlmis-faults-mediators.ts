@@ -27,7 +27,6 @@ export class MediatorProcess {
   private child?: ChildProcess;
   /** Set while the process is up and answered /health; cleared the moment it is killed. */
   url?: string;
-  kills = 0;
 
   constructor(readonly name: string, private readonly env: Record<string, string>, private readonly port: number, private readonly logFile: string) {}
 
@@ -60,12 +59,6 @@ export class MediatorProcess {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
-  }
-
-  async restart(): Promise<void> {
-    await this.kill();
-    this.kills += 1;
-    await this.start();
   }
 
   /** Still answering after its kill would mean the signal hit a wrapper, not the mediator. */

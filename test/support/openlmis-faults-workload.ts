@@ -253,12 +253,17 @@ export function deliveryWrite(delivery: any, podId: string, n: number, broken: b
   };
 }
 
+/** Fisher-Yates with the run's generator. */
+export function shuffle<T>(items: T[], rnd: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 /** Chunks → one queue: chunks in random order, each chunk's writes next to each other. */
 export function queueOf(chunks: Write[][], rnd: () => number): Write[] {
-  const shuffled = [...chunks];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
-  }
-  return shuffled.flat();
+  return shuffle(chunks, rnd).flat();
 }
