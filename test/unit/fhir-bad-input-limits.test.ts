@@ -220,3 +220,32 @@ t.test('errors raised without an element still name a part of the request', asyn
   t.equal(res.statusCode, 501);
   t.same(res.json().issue[0].expression, ['type'], 'a flow with no system configured: the resource type');
 });
+
+t.test('four floods at once leave /health responsive', async (t) => {
+  const { app } = await testApp();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const body: Record<string, unknown> = supplyRequest();
+  for (let i = 0; i < 150_000; i++) body[`k${i}`] = 1;
+  const payload = JSON.stringify(body);
+  const floods = Promise.all(Array.from({ length: 4 }, async () => {
+    const res = await fetch(`${base}/fhir/SupplyRequest`, { method: 'POST', headers: fhirJson, body: payload });
+    await res.text();
+    return res.status;
+  }));
+  let finished = false;
+  void floods.then(() => { finished = true; });
+  // /health, again and again while the four floods are being read and refused: the slowest answer
+  let healthMs = 0;
+  let probes = 0;
+  do {
+    const started = performance.now();
+    t.equal((await fetch(`${base}/health`)).status, 200);
+    healthMs = Math.max(healthMs, performance.now() - started);
+    probes += 1;
+  } while (!finished);
+  t.same(await floods, [400, 400, 400, 400]);
+  t.comment(`/health: slowest of ${probes} answers ${healthMs.toFixed(0)} ms during four 1.7 MB floods (was 7.5 s)`);
+  t.ok(healthMs < 3000, `/health in ${healthMs.toFixed(0)} ms at worst`);
+});
