@@ -20,15 +20,31 @@ import { settingDefs } from '../../src/config/settings.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
 import { OPENHIM_SETTINGS } from '../../src/openhim/config-defs.js';
 import { TRUNCATION_MARK } from '../../src/openhim/envelope.js';
-import { orderLine } from '../support/openlmis-e2e.js';
+import { gtinOf, orderLine } from '../support/openlmis-e2e.js';
 
 const PASSWORD = 'live-secret-Kp2';
 const registration = JSON.parse(readFileSync(new URL('../../mediator-config.json', import.meta.url), 'utf8')) as { urn: string; config: Record<string, unknown>; configDefs: { param: string; type: string; values?: string[] }[] };
 const DEFAULTS = registration.config;
+const NATIONAL = 'http://moh.example.org/products';
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 /** Environment values that differ from the registered defaults, so "who wins" is visible. */
 const ENV = { OUTBOX_DEADLINE_MS: '5000', LOG_LEVEL: 'warn', OPENLMIS_TIMEOUT_MS: '15000', OUTBOX_MAX_ATTEMPTS: '7', SCHEDULE_RECONCILE: '0 3 * * 2' };
+
+/** A one-condom damage adjustment at the facility (FHIR R5 InventoryReport, difference). */
+function adjustment(id: string, facilityId: string): unknown {
+  return {
+    resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
+    reportedDateTime: '2026-11-21T10:00:00Z',
+    inventoryListing: [{
+      location: { reference: `Location/${facilityId}` },
+      item: [{ quantity: { value: 1, unit: 'dispensing unit', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } } }],
+    }],
+  };
+}
 
 async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
   const end = Date.now() + ms;
@@ -85,6 +101,9 @@ t.test('live OpenHIM settings', async (t) => {
 
   // param → [a value an operator could set, whether the mediator acts on it now]; each check must
   // be false before the push (so it can fail) and true after.
+  let orders = 0;
+  // counts posts to the UUID stock API (a zero delay changes nothing else)
+  const uuidEvents = lmis.faults.add({ method: 'POST', path: '/api/stockEvents', action: { type: 'delay', ms: 0 } });
   const lmisDown = async () => !(await ready());
   const setting = (key: string) => (_m: RunningMediator, v: unknown) => mediator.settings()[key] === v;
   lmis.faults.add({ method: 'GET', path: '/api/programs', action: { type: 'delay', ms: 400 } });
@@ -101,14 +120,53 @@ t.test('live OpenHIM settings', async (t) => {
     openlmisClientSecret: { value: 'wrong-secret', acts: lmisDown },
     // /api/programs answers after 400 ms: a 100 ms call timeout fails the ping
     openlmisTimeoutMs: { value: 100, acts: lmisDown },
-    openlmisAuthorizeStep: { value: true, acts: setting('openlmis.authorizeStep') },
-    openlmisStockApi: { value: 'uuid', acts: setting('openlmis.stockApi') },
+    // an emergency order ends SUBMITTED, or AUTHORIZED when the connector also authorizes
+    openlmisAuthorizeStep: { value: true, acts: async () => {
+      const before = new Set(lmis.state.requisitionsByStatus().map((r) => r.id));
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, {
+        method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(orderLine({ order: `LIVE-AUTH-${++orders}`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10, priority: 'urgent' })),
+      });
+      if (res.status !== 201) throw new Error(`order answered ${res.status}: ${await res.text()}`);
+      await res.text();
+      const made = lmis.state.requisitionsByStatus().filter((r) => !before.has(r.id));
+      if (made.length !== 1) throw new Error(`${made.length} requisitions made by one order`);
+      return made[0].status === 'AUTHORIZED';
+    } },
+    // the sandbox has the public API, so 'auto' posts code-based events; 'uuid' posts to /api/stockEvents
+    openlmisStockApi: { value: 'uuid', acts: async () => {
+      const hits = () => lmis.faults.list().find((f) => f.id === uuidEvents.id)!.hits;
+      const before = hits();
+      const res = await fetch(`${mediator.url}/fhir/R5/InventoryReport`, {
+        method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(adjustment(`LIVE-STOCK-${++orders}`, lmis.state.seedSummary().facilities['LK-HC-101'])),
+      });
+      if (res.status !== 201) throw new Error(`adjustment answered ${res.status}: ${await res.text()}`);
+      await res.text();
+      return hits() === before + 1;
+    } },
     deliveryDeadlineMs: { value: 1234, acts: (m, v) => m.outbox.options.deadlineMs === v },
     outboxMaxAttempts: { value: 3, acts: (m, v) => m.outbox.options.backoff.maxAttempts === v },
     outboxBaseDelayMs: { value: 777, acts: (m, v) => m.outbox.options.backoff.baseMs === v },
     outboxMaxDelayMs: { value: 99_000, acts: (m, v) => m.outbox.options.backoff.capMs === v },
-    productCodeSystem: { value: 'national', with: { nationalProductCodeSystem: 'http://moh.example.org/products' }, acts: setting('mapping.productCodeSystem') },
-    nationalProductCodeSystem: { value: 'http://moh.example.org/products', acts: setting('mapping.nationalProductCodeSystem') },
+    // products read back in the national code system instead of GTIN
+    productCodeSystem: { value: 'national', with: { nationalProductCodeSystem: NATIONAL }, acts: async () => {
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const res = await get(`/fhir/R5/InventoryReport?location=Location/${facilityId}`);
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes(`"system":"https://www.gs1.org/gtin"`) && !text.includes(`"system":"${NATIONAL}"`)) throw new Error(`no stock read back: ${res.status}`);
+      return text.includes(`"system":"${NATIONAL}"`);
+    } },
+    // an order coded in the national system is understood only once its URI is set
+    nationalProductCodeSystem: { value: NATIONAL, acts: async () => {
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const order = orderLine({ order: `LIVE-NPC-${++orders}`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10, priority: 'urgent' });
+      order.itemCodeableConcept = { coding: [{ system: NATIONAL, code: 'LK-NPC-0107' }] };
+      const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, { method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' }, body: JSON.stringify(order) });
+      await res.text();
+      return res.status === 201;
+    } },
     // through OpenHIM: every upstream body copied into an orchestration is cut to the limit
     // (each config change empties the connector's reference cache, so the read calls OpenLMIS)
     orchestrationBodyLimitBytes: { value: 1024, acts: async (_m, v) => {
