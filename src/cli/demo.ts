@@ -105,6 +105,7 @@ export function demoCommand(): Command {
         `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
         `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
         `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
+        '',
         'Ctrl-C stops everything.',
       ].join('\n'));
       const stopAll = async () => { await mediator.stop(); for (const s of sandboxes) await s.handle.close(); process.exit(0); };
