@@ -147,7 +147,9 @@ function keyKind(run: Run, id: string, first: string): string {
   const keys = [...run.store.idempotencyKeys].filter(([, v]) => v === id).map(([k]) => k);
   if (keys.includes(first)) return 'its first key made';
   if (keys.includes(idempotencyUuid(`${first}:again`))) return 'its second (derived) key made';
-  return keys.length ? `another key made (${keys.join(', ')})` : 'was made without a key';
+  if (!keys.length) return 'was made without a key';
+  const owners = [...run.jobs.values()].flat().filter((j) => keys.includes(idempotencyUuid(j.id)) || keys.includes(idempotencyUuid(`${idempotencyUuid(j.id)}:again`)));
+  return `the initiate of ${owners.map((j) => `${businessKeyOf(j)} (job ${j.status}, ended on ${(j.result?.ids as any)?.requisition ?? 'none'})`).join(', ') || `no job (key ${keys.join(', ')})`} made`;
 }
 
 export function orphanViolations(run: Run): string[] {
