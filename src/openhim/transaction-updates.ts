@@ -8,6 +8,7 @@ import { Agent, request } from 'undici';
 import utils from 'openhim-mediator-utils';
 import type { OutboxJob } from '../store/types.js';
 import { reviveError } from '../outbox/errors.js';
+import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { buildOpenHimEnvelope } from './envelope.js';
@@ -27,7 +28,8 @@ export function finalResponseOf(job: OutboxJob): { status: number; body: unknown
     const ids = Object.entries(job.result?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
     return { status: 201, body: informational(`Delivered to ${job.system}${ids ? ` (${ids})` : ''}`) };
   }
-  if (job.status === 'rejected' && job.error) return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
+  // refused upstream (4xx), or failed once by a mediator bug (500, kept for an operator): not a give-up
+  if ((job.status === 'rejected' || job.error?.name === INTERNAL_ERROR) && job.error) return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
   return { status: 502, body: operationOutcome([{ code: 'transient', diagnostics: `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it` }]) };
 }
 

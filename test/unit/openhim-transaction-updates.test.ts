@@ -70,6 +70,16 @@ t.test('given up: Failed; and nothing leaks the OpenHIM password', async (t) => 
   t.notMatch(JSON.stringify(update), DEFAULT_OPENHIM_USER.password);
 });
 
+t.test('queued then failed by a mediator bug: Failed with a 500 naming the kept job, not a give-up after retries', async (t) => {
+  const { outbox, openhim } = await setup(t, [transient, () => { (undefined as unknown as { x: number }).x; }]);
+  await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-5', payload: { n: 5 }, transactionId: 'tx-5' });
+  await settle(outbox, openhim, 'tx-5');
+  const [update] = openhim.state.transactionUpdates.get('tx-5') as any[];
+  t.match(update, { status: 'Failed', response: { status: 500 } });
+  t.match(update.response.body, /Internal error in the mediator/);
+  t.notMatch(update.response.body, /gave up after/);
+});
+
 t.test('delivered within the deadline: no update (the response was already final)', async (t) => {
   const { outbox, openhim } = await setup(t, []);
   const res = await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-4', payload: { n: 4 }, transactionId: 'tx-4' });
