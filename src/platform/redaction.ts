@@ -128,9 +128,14 @@ export interface LearnReport {
   tooShort: string[];
 }
 
+/** How many credentials learnt at run time (access tokens) stay masked: the newest ones. */
+export const EPHEMERAL_LIMIT = 16;
+
 export class Redactor {
   private readonly secrets = new Set<string>();
   private readonly forms = new Set<string>();
+  /** Access tokens issued to us at run time, newest last; bounded, as a token is replaced every login. */
+  private readonly ephemeral: string[] = [];
   private pattern: RegExp | undefined;
 
   /** Learns one secret value (and its forms); false when it is too short to mask. */
@@ -140,6 +145,18 @@ export class Redactor {
     this.secrets.add(secret);
     this.addForms(secretForms(secret));
     return true;
+  }
+
+  /**
+   * Learns a credential an upstream issued at run time (an OAuth2 access token): an upstream may
+   * echo it in an error body like any configured secret. Only the newest EPHEMERAL_LIMIT stay,
+   * since a long-running process logs in again and again and older tokens have expired.
+   */
+  learnEphemeral(token: string): void {
+    if (token.length < MIN_SECRET_LENGTH || this.ephemeral.includes(token) || this.secrets.has(token)) return;
+    this.ephemeral.push(token);
+    if (this.ephemeral.length > EPHEMERAL_LIMIT) this.ephemeral.shift();
+    this.rebuild();
   }
 
   /** Learns every secret setting and every Basic pair the settings form. Previous values stay. */
@@ -169,7 +186,8 @@ export class Redactor {
 
   /** Every form masked, longest first (for callers that scrub by literal, e.g. OpenHIM masking). */
   knownForms(): string[] {
-    return [...this.forms].sort((a, b) => b.length - a.length);
+    const ephemeral = this.ephemeral.flatMap((t) => secretForms(t)).filter((f) => f.length >= MIN_SECRET_LENGTH);
+    return [...new Set([...this.forms, ...ephemeral])].sort((a, b) => b.length - a.length);
   }
 
   /** The text with every known secret form, and any credential after Bearer/Basic, masked. */
@@ -202,8 +220,13 @@ export class Redactor {
       this.forms.add(form);
       added = true;
     }
+    if (added) this.rebuild();
+  }
+
+  private rebuild(): void {
     // Longest first: alternation takes the first alternative that matches at a position.
-    if (added) this.pattern = new RegExp(this.knownForms().map(escapeRegExp).join('|'), 'g');
+    const forms = this.knownForms();
+    this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 }
 

@@ -97,3 +97,18 @@ t.test('reconfigure applies new credentials live and drops the cached token', as
   t.equal((await h.client.call<unknown[]>(programs)).length, 3);
   t.equal(logins(), 3, 'each reconfigure forced a new login');
 });
+
+t.test('an access token issued at run time is masked wherever the mediator emits text', async (t) => {
+  const { processRedactor } = await import('../../src/platform/redaction.js');
+  const h = await startClientHarness();
+  t.teardown(h.close);
+  // a careless server repeats the bearer token it refused; the raw error is what we must not pass on
+  h.sb.faults.add({ method: 'GET', path: '/api/programs', times: 1, action: { type: 'echoSecrets', status: 403 } });
+  const err = await h.client.call(programs).then(() => undefined, (e: unknown) => e as Error);
+  const token = /Bearer ([0-9a-f-]{20,})/i.exec(String(err?.message))?.[1] ?? /Bearer ([0-9a-f-]{20,})/i.exec(JSON.stringify(err))?.[1];
+  t.ok(token, 'the echo carried our token');
+  const bare = `error_description: Invalid access token ${token}; base64 ${Buffer.from(token!).toString('base64')}`;
+  const masked = processRedactor.redact(bare);
+  t.notMatch(masked, token!, 'the bare token is masked, not only after "Bearer"');
+  t.notMatch(masked, Buffer.from(token!).toString('base64'), 'and its base64 form');
+});

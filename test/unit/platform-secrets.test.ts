@@ -182,3 +182,16 @@ t.test('other serialisers: escaped slashes, \\u escapes, lower-case percent-enco
   ];
   for (const form of forms) t.equal(r.redact(`<${form}>`), `<${MASK}>`, `masked: ${form}`);
 });
+
+t.test('run-time credentials (access tokens): masked, newest EPHEMERAL_LIMIT kept, settings untouched', async (t) => {
+  const { EPHEMERAL_LIMIT } = await import('../../src/platform/redaction.js');
+  const r = new Redactor();
+  r.learnSettings({ 'openlmis.password': 'config-secret-1234' } as Settings);
+  const tokens = Array.from({ length: EPHEMERAL_LIMIT + 2 }, (_, i) => `tok-${i}-0f3a9b2c-77aa`);
+  for (const tok of tokens) r.learnEphemeral(tok);
+  for (const tok of tokens.slice(2)) t.notMatch(r.redact(`x ${tok} y`), tok, `${tok} masked`);
+  t.match(r.redact(`x ${tokens[0]} y`), tokens[0], 'the oldest token (long expired) is forgotten: the list stays bounded');
+  t.notMatch(r.redact('config-secret-1234'), 'config-secret-1234', 'configured secrets are never forgotten');
+  r.learnEphemeral('abc');
+  t.match(r.redact('abc'), 'abc', 'too short to mask, like settings');
+});

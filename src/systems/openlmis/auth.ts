@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { LmisError, LMIS, isTransientStatus, reasonOf } from './errors.js';
 import { exchange } from './http.js';
 import type { OpenLmisSettings, TokenKind } from './api.js';
+import { processRedactor } from '../../platform/redaction.js';
 
 /**
  * Credentials for OpenLMIS calls (reference §1). The user token comes from the OAuth2 password
@@ -58,6 +59,8 @@ export function createTokenSource(settings: () => OpenLmisSettings, dispatcher: 
     const mine = generation;
     pending = login(settings(), dispatcher())
       .then((t) => {
+        // an upstream may echo our token in an error body: mask it wherever the mediator emits text
+        processRedactor.learnEphemeral(t.token);
         if (mine === generation) {
           cached = { ...t, lastUsed: now() };
           lastUserId = t.userId;
