@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
+import { useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
 import { createTransactionUpdater, observeUpstreamCalls, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
@@ -64,6 +65,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   let settings = initial;
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
   learnSecrets(settings, logger); // before anything is emitted: logs, responses and stored errors are masked
+  useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
   const logLevel = liveLogLevel(logger);
   const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
   const metrics = createMetrics(true);

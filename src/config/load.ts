@@ -54,6 +54,13 @@ export function defaultSettings(): Settings {
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Settings {
+  const settings = layeredSettings(env, overrides);
+  validateSettings(settings);
+  return settings;
+}
+
+/** Defaults < CONFIG_FILE < environment < overrides, without the cross-field rules of a serving mediator (tools). */
+export function layeredSettings(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Settings {
   let settings = defaultSettings();
   if (env.CONFIG_FILE) {
     let parsed: unknown;
@@ -68,7 +75,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Re
   for (const d of settingDefs) if (env[d.env] !== undefined) fromEnv[d.key] = env[d.env];
   settings = mergeSettings(settings, fromEnv, 'environment');
   settings = mergeSettings(settings, overrides, 'overrides');
-  validateSettings(settings);
   return settings;
 }
 

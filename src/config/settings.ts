@@ -60,7 +60,6 @@ export const settingDefs: SettingDef[] = [
   { key: 'openlmis.authorizeStep', env: 'OPENLMIS_AUTHORIZE_STEP', type: 'boolean', default: false, description: 'Also authorize requisitions after submitting them' },
   { key: 'openlmis.apiKey', env: 'OPENLMIS_API_KEY', type: 'secret', description: 'OpenLMIS service-account API key, used for reference data and stock calls that accept one (optional)' },
   { key: 'openlmis.referenceTtlMs', env: 'OPENLMIS_REFERENCE_TTL_MS', type: 'number', default: 600000, description: 'How long OpenLMIS reference data (facilities, programs, orderables, reasons) stays cached' },
-  { key: 'openlmis.productMapFile', env: 'OPENLMIS_PRODUCT_MAP_FILE', type: 'string', default: 'fhir-mappings/openlmis-products.json', description: 'FHIR product code ↔ OpenLMIS orderable productCode map' },
   { key: 'openlmis.stockApi', env: 'OPENLMIS_STOCK_API', type: 'string', default: 'auto', enum: ['auto', 'code', 'uuid'], description: 'Stock events through the code-based public API, the UUID API, or detect' },
   { key: 'dhis2.baseUrl', env: 'DHIS2_BASE_URL', type: 'string', description: 'DHIS2 server (absent = connector off)' },
   { key: 'dhis2.username', env: 'DHIS2_USERNAME', type: 'string', description: 'DHIS2 user' },
@@ -81,7 +80,7 @@ export const settingDefs: SettingDef[] = [
   { key: 'mapping.productCodeSystem', env: 'PRODUCT_CODE_SYSTEM', type: 'string', default: 'gtin', enum: ['gtin', 'national'], description: 'Product codes on the FHIR side: GTIN or a national code system' },
   { key: 'mapping.nationalProductCodeSystem', env: 'NATIONAL_PRODUCT_CODE_SYSTEM', type: 'string', description: 'The national product code system URI when mapping.productCodeSystem=national' },
   { key: 'openhim.orchestrationBodyLimitBytes', env: 'OPENHIM_ORCHESTRATION_BODY_LIMIT', type: 'number', default: 65536, description: 'Largest upstream body copied into an OpenHIM orchestration (OpenHIM keeps 15 MiB per transaction)' },
-  { key: 'mappings.dir', env: 'MAPPINGS_DIR', type: 'string', default: './fhir-mappings', description: 'Directory of mapping data (product codes, identifier systems, routing rules)' },
+  { key: 'mappings.dir', env: 'MAPPINGS_DIR', type: 'string', default: './fhir-mappings', description: 'Directory of mapping data (products.json, facility matching tables); relative to the install directory; checked at start-up, see `check-mappings`', restart: true },
   { key: 'log.level', env: 'LOG_LEVEL', type: 'string', default: 'info', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], description: 'Log level' },
 ];
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Facility, FacilityStatus } from '../domain/facility.js';
 import type { Identifier } from '../domain/identifiers.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { loadValidatedTable, mappingsDir } from './match/data-table.js';
+import { activeMapping, loadMappingFile, type MappingFile } from '../config/mappings.js';
 import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 
@@ -35,13 +35,14 @@ interface HeaderSynonyms {
   suspendedValues: string[];
 }
 
-let synonyms: HeaderSynonyms | undefined;
-/** Loaded once: statusFromValue asks for it on every row, so even resolving the directory adds up. */
+export const FACILITY_COLUMNS_FILE: MappingFile<HeaderSynonyms> = {
+  file: 'facility-columns.json',
+  schema: 'facility-columns.schema.json',
+};
+
+/** Loaded once per mappings.dir: statusFromValue asks for it on every row. */
 function headerSynonyms(): HeaderSynonyms {
-  if (synonyms) return synonyms;
-  const dir = mappingsDir();
-  synonyms = loadValidatedTable<HeaderSynonyms>(path.join(dir, 'facility-columns.json'), path.join(dir, 'facility-columns.schema.json'));
-  return synonyms;
+  return activeMapping(FACILITY_COLUMNS_FILE);
 }
 
 const headerKey = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
@@ -81,10 +82,9 @@ function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMappin
 
 /** Reads a --mapping file: one mapping for both lists, or {left, right}. */
 export function loadColumnMappingFile(file: string): { left: ColumnMapping; right: ColumnMapping } {
-  const m = loadValidatedTable<ColumnMapping | { left: ColumnMapping; right: ColumnMapping }>(
-    file,
-    path.join(mappingsDir(), 'facility-column-mapping.schema.json'),
-  );
+  const m = loadMappingFile<ColumnMapping | { left: ColumnMapping; right: ColumnMapping }>(file, {
+    schema: 'facility-column-mapping.schema.json',
+  });
   return 'left' in m ? m : { left: m, right: m };
 }
 

@@ -18,8 +18,8 @@ export const RIG_AUTH = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('ba
 
 /** productCode → GTIN, from the product map the mediator uses. */
 export function gtinOf(productCode: string): string {
-  const map = JSON.parse(readFileSync(new URL('../../fhir-mappings/openlmis-products.json', import.meta.url), 'utf8')) as { products: { productCode: string; gtin: string }[] };
-  const p = map.products.find((x) => x.productCode === productCode);
+  const map = JSON.parse(readFileSync(new URL('../../fhir-mappings/products.json', import.meta.url), 'utf8')) as { products: { codes: { openlmis?: string }; gtin: string }[] };
+  const p = map.products.find((x) => x.codes.openlmis === productCode);
   if (!p) throw new Error(`no GTIN for ${productCode}`);
   return p.gtin;
 }

@@ -17,7 +17,7 @@ const writeMap = (name: string, doc: unknown) => {
 };
 
 t.test('the shipped map covers every sandbox orderable with valid GTINs', async (t) => {
-  const rows = readProductRows(path.resolve('fhir-mappings/openlmis-products.json'));
+  const rows = readProductRows(path.resolve('fhir-mappings/products.json'));
   const seeded = buildSeed().orderables.map((o) => o.productCode).sort();
   t.same(rows.map((r) => r.productCode).sort(), seeded);
   t.ok(rows.every((r) => r.gtin && isValidGtin(r.gtin)), 'every GTIN has a correct check digit');
@@ -25,7 +25,7 @@ t.test('the shipped map covers every sandbox orderable with valid GTINs', async 
 
 t.test('GTIN ↔ productCode both ways; GTIN-13 and GTIN-14 spellings match', async (t) => {
   const map = loadProductMap();
-  const row = readProductRows(path.resolve('fhir-mappings/openlmis-products.json')).find((r) => r.productCode === 'FP-LNG30')!;
+  const row = readProductRows(path.resolve('fhir-mappings/products.json')).find((r) => r.productCode === 'FP-LNG30')!;
   t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: row.gtin! }, 'x'), 'FP-LNG30');
   t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: `00${row.gtin!}`.slice(-14) }, 'x'), 'FP-LNG30');
   t.same(map.toProduct('FP-LNG30'), { system: GTIN_SYSTEM, code: row.gtin, display: row.display });
@@ -45,7 +45,7 @@ t.test('an unmapped FHIR product is a 422 naming the code and the element', asyn
 
 t.test('mapping.productCodeSystem=national writes the national code', async (t) => {
   const map = loadProductMap(undefined, { productCodeSystem: 'national', nationalProductCodeSystem: NATIONAL });
-  const row = readProductRows(path.resolve('fhir-mappings/openlmis-products.json')).find((r) => r.productCode === 'EM-ORS')!;
+  const row = readProductRows(path.resolve('fhir-mappings/products.json')).find((r) => r.productCode === 'EM-ORS')!;
   t.same(map.toProduct('EM-ORS'), { system: NATIONAL, code: row.national, display: row.display });
   t.equal(map.toProductCode({ system: NATIONAL, code: row.national! }, 'x'), 'EM-ORS');
   t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: row.gtin! }, 'x'), 'EM-ORS', 'GTINs are still understood on input');
@@ -53,11 +53,11 @@ t.test('mapping.productCodeSystem=national writes the national code', async (t) 
 });
 
 t.test('a bad map file stops loading with the file, the path and the reason', async (t) => {
-  const badDigit = writeMap('bad-digit.json', { products: [{ productCode: 'A', gtin: '10860012300011' }] });
+  const badDigit = writeMap('bad-digit.json', { products: [{ codes: { openlmis: 'A' }, gtin: '10860012300011' }] });
   t.throws(() => loadProductMap(badDigit), { message: /bad-digit\.json: \/products\/0\/gtin 10860012300011 has a wrong check digit/ });
-  const badShape = writeMap('bad-shape.json', { products: [{ productCode: 'A', gtin: '12ab' }] });
+  const badShape = writeMap('bad-shape.json', { products: [{ codes: { openlmis: 'A' }, gtin: '12ab' }] });
   t.throws(() => loadProductMap(badShape), { message: /bad-shape\.json: \/products\/0\/gtin must match pattern/ });
-  const duplicate = writeMap('dup.json', { products: [{ productCode: 'A', gtin: '10860012300010' }, { productCode: 'B', gtin: '10860012300010' }] });
+  const duplicate = writeMap('dup.json', { products: [{ codes: { openlmis: 'A' }, gtin: '10860012300010' }, { codes: { openlmis: 'B' }, gtin: '10860012300010' }] });
   t.throws(() => loadProductMap(duplicate), { message: /dup\.json: \/products\/1 repeats gtin:10860012300010 of \/products\/0/ });
   t.throws(() => loadProductMap(path.join(tmp, 'missing.json')), ProductMapError);
 });

@@ -15,7 +15,7 @@ export async function startDepsHarness(overrides: Partial<OpenLmisSettings> = {}
   return { ...h, deps };
 }
 
-const rows = readProductRows('fhir-mappings/openlmis-products.json');
+const rows = readProductRows('fhir-mappings/products.json');
 /** The FHIR product (GTIN) of an OpenLMIS product code, from the shipped map. */
 export function gtinOf(productCode: string) {
   return { system: GTIN_SYSTEM, code: rows.find((r) => r.productCode === productCode)!.gtin!.padStart(14, '0') };

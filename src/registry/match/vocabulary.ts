@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { loadValidatedTable, mappingsDir } from './data-table.js';
+import { activeMapping, type MappingFile } from '../../config/mappings.js';
 
 export interface TypeClass {
   class: string;
@@ -34,18 +33,12 @@ function compileVocabulary(table: VocabularyTable): Vocabulary {
   return { abbreviations, typeWords: new Set(table.typeWords), typePhrases };
 }
 
-let cached: Vocabulary | undefined;
+export const VOCABULARY_FILE: MappingFile<VocabularyTable> = {
+  file: 'facility-name-vocabulary.json',
+  schema: 'facility-name-vocabulary.schema.json',
+};
 
-/** The vocabulary from fhir-mappings/facility-name-vocabulary.json, validated once per process. */
+/** The vocabulary from facility-name-vocabulary.json in mappings.dir, validated and compiled once. */
 export function defaultVocabulary(): Vocabulary {
-  if (!cached) {
-    const dir = mappingsDir();
-    cached = compileVocabulary(
-      loadValidatedTable<VocabularyTable>(
-        path.join(dir, 'facility-name-vocabulary.json'),
-        path.join(dir, 'facility-name-vocabulary.schema.json'),
-      ),
-    );
-  }
-  return cached;
+  return activeMapping(VOCABULARY_FILE, compileVocabulary);
 }

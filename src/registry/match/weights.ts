@@ -1,6 +1,5 @@
-import path from 'node:path';
+import { activeMapping, type MappingFile, type MappingProblem } from '../../config/mappings.js';
 import type { ScoreReason } from '../crosswalk-types.js';
-import { loadValidatedTable, mappingsDir } from './data-table.js';
 import { describeComparison, FEATURE_LEVELS, FEATURES, type FeatureName, type PairComparison } from './features.js';
 
 export interface LevelProbabilities {
@@ -65,29 +64,25 @@ export function scoreComparison(weights: MatchWeights, c: PairComparison): { sco
   return { score, reasons };
 }
 
-/** Checks a weights table covers every level of every feature with probabilities in (0,1]. */
-function checkWeights(weights: MatchWeights): void {
+/** Checks a weights table covers every level of every feature (probabilities in (0,1] are the schema's). */
+function weightsProblems(weights: MatchWeights): MappingProblem[] {
+  const problems: MappingProblem[] = [];
   for (const f of FEATURES) {
     for (const level of FEATURE_LEVELS[f]) {
       if (NEUTRAL_LEVELS.has(level)) continue;
-      const p = weights.features[f]?.[level];
-      if (!p) throw new Error(`facility-match-weights.json: /features/${f}/${level} is missing`);
+      if (!weights.features[f]?.[level]) problems.push({ path: `/features/${f}/${level}`, reason: 'is missing' });
     }
   }
+  return problems;
 }
 
-let cached: MatchWeights | undefined;
+export const WEIGHTS_FILE: MappingFile<MatchWeights> = {
+  file: 'facility-match-weights.json',
+  schema: 'facility-match-weights.schema.json',
+  check: weightsProblems,
+};
 
-/** The shipped weights and thresholds (fhir-mappings/facility-match-weights.json), validated. */
+/** The shipped weights and thresholds (facility-match-weights.json in mappings.dir), validated. */
 export function defaultWeights(): MatchWeights {
-  if (!cached) {
-    const dir = mappingsDir();
-    const w = loadValidatedTable<MatchWeights>(
-      path.join(dir, 'facility-match-weights.json'),
-      path.join(dir, 'facility-match-weights.schema.json'),
-    );
-    checkWeights(w);
-    cached = w;
-  }
-  return cached;
+  return activeMapping(WEIGHTS_FILE);
 }

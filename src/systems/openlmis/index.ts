@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Connector } from '../connector.js';
 import type { OpenLmisDeps, OpenLmisSettings } from './api.js';
 import { createLmisClient } from './client.js';
@@ -6,7 +7,9 @@ import { LMIS } from './errors.js';
 import { createFacilityCapability } from './facilities.js';
 import { createFacilityResolver } from './facility-resolver.js';
 import { createOrderCapability } from './orders.js';
-import { DEFAULT_PRODUCT_MAP, loadProductMap, type ProductMapSettings } from './products.js';
+import { mappingsDirOf } from '../../config/mappings.js';
+import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
+import { loadProductMap, type ProductMapSettings } from './products.js';
 import { createReferenceData } from './reference-data.js';
 import { lmisSettingsFrom } from './settings.js';
 import { createStockCapability } from './stock.js';
@@ -19,7 +22,7 @@ import { memoryLedger, type WriteLedger } from './write-ledger.js';
 export interface OpenLmisConnectorOptions {
   /** Registry (MFR) id → OpenLMIS facility id, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
-  /** Overrides openlmis.productMapFile. */
+  /** A product catalogue file other than products.json in mappings.dir. */
   productMapFile?: string;
   /**
    * The store's lock and notes (storeLedger), shared by every mediator instance; without it one
@@ -37,7 +40,7 @@ function productSettings(s: Record<string, unknown>): ProductMapSettings {
 
 export function createOpenLmisConnector(settings: Record<string, unknown>, opts: OpenLmisConnectorOptions = {}): Connector {
   let current: OpenLmisSettings = lmisSettingsFrom(settings);
-  const mapFile = (s: Record<string, unknown>) => opts.productMapFile ?? String(s['openlmis.productMapFile'] ?? DEFAULT_PRODUCT_MAP);
+  const mapFile = (s: Record<string, unknown>) => opts.productMapFile ?? path.join(mappingsDirOf(s), PRODUCTS_FILE.file);
   let products = loadProductMap(mapFile(settings), productSettings(settings));
   const client = createLmisClient(() => current);
   const refs = createReferenceData(client, () => current.referenceTtlMs);

@@ -1,17 +1,17 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../platform/package-root.js';
-import { Ajv } from 'ajv';
+import { MappingError, activeMappingsDir, loadMappingFile } from '../../config/mappings.js';
+import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { ProductRef } from '../../domain/index.js';
 import type { ProductMap } from './api.js';
-import { isValidGtin, normaliseGtin } from './gtin.js';
+import { normaliseGtin } from './gtin.js';
 import { GTIN_SYSTEM, PRODUCT_CODE_SYSTEM } from './identifiers.js';
 
 /**
- * FHIR product codes ↔ OpenLMIS orderable productCode, from fhir-mappings/openlmis-products.json
- * (DESIGN §3 "mappings are data"). The file is validated against its JSON Schema and GTIN check
- * digits at load, so a typo stops start-up with the file, the row and the reason instead of
+ * FHIR product codes ↔ OpenLMIS orderable productCode, from the OpenLMIS column of the product
+ * catalogue (fhir-mappings/products.json, DESIGN §3 "mappings are data"). The catalogue is read
+ * by the one mapping loader (config/mappings.ts): schema, GTIN check digits and repeated codes are
+ * checked at load, so a typo stops start-up with the file, the path and the reason instead of
  * turning into a wrong product later. The FHIR side speaks GTIN or a national code system
  * (mapping.productCodeSystem); either is accepted on input, the configured one is written out.
  */
@@ -21,6 +21,7 @@ export interface ProductMapSettings {
   nationalProductCodeSystem?: string;
 }
 
+/** One catalogue product as OpenLMIS sees it: products without an OpenLMIS code are not here. */
 interface ProductRow {
   productCode: string;
   gtin?: string;
@@ -28,53 +29,30 @@ interface ProductRow {
   display?: string;
 }
 
-export class ProductMapError extends Error {
-  override name = 'ProductMapError';
-}
+/** A bad catalogue, or product settings that cannot work: a configuration error (file, path, reason). */
+export const ProductMapError = MappingError;
+export type ProductMapError = MappingError;
 
-export const DEFAULT_PRODUCT_MAP = 'fhir-mappings/openlmis-products.json';
+/** The catalogue's file name, for messages: the directory is the operator's (mappings.dir). */
+const CATALOGUE = PRODUCTS_FILE.file;
 
-/** Found by walking up to package.json: a fixed '../../..' lands in dist/ in the compiled build. */
-const repoRoot = packageRoot;
-
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ProductMapError(`${file}: ${(err as Error).message}`);
-  }
-}
-
-/** Rows of a valid map file, or a ProductMapError naming the file, the JSON path and the reason. */
+/** The OpenLMIS rows of a valid catalogue file, or a MappingError naming the file, the JSON path and the reason. */
 export function readProductRows(file: string): ProductRow[] {
-  const schema = readJson(path.join(repoRoot(), 'fhir-mappings', 'openlmis-products.schema.json')) as object;
-  const data = readJson(file) as { products: ProductRow[] };
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-  if (!validate(data)) {
-    const e = validate.errors![0];
-    throw new ProductMapError(`${file}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
-  }
-  const seen = new Map<string, number>();
-  data.products.forEach((row, i) => {
-    if (row.gtin && !isValidGtin(row.gtin)) throw new ProductMapError(`${file}: /products/${i}/gtin ${row.gtin} has a wrong check digit`);
-    for (const key of [`code:${row.productCode}`, row.gtin && `gtin:${normaliseGtin(row.gtin)}`, row.national && `national:${row.national}`]) {
-      if (!key) continue;
-      if (seen.has(key)) throw new ProductMapError(`${file}: /products/${i} repeats ${key} of /products/${seen.get(key)}`);
-      seen.set(key, i);
-    }
-  });
-  return data.products;
+  const catalogue = loadMappingFile(file, PRODUCTS_FILE);
+  return catalogue.products
+    .filter((p) => p.codes.openlmis)
+    .map((p) => ({ productCode: p.codes.openlmis!, gtin: p.gtin, national: p.national, display: p.display }));
 }
 
-export function loadProductMap(file: string = DEFAULT_PRODUCT_MAP, settings: ProductMapSettings = {}): ProductMap {
-  const resolved = path.isAbsolute(file) ? file : path.resolve(repoRoot(), file);
-  return productMapOf(readProductRows(resolved), settings);
+/** The product map from a catalogue file (default: products.json in mappings.dir). */
+export function loadProductMap(file: string = path.join(activeMappingsDir(), CATALOGUE), settings: ProductMapSettings = {}): ProductMap {
+  return productMapOf(readProductRows(file), settings);
 }
 
 export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = {}): ProductMap {
   const useNational = settings.productCodeSystem === 'national';
   const nationalSystem = settings.nationalProductCodeSystem;
-  if (useNational && !nationalSystem) throw new ProductMapError('mapping.productCodeSystem=national needs mapping.nationalProductCodeSystem (the code system URI)');
+  if (useNational && !nationalSystem) throw new MappingError('mapping.productCodeSystem', 'national', 'needs mapping.nationalProductCodeSystem (the code system URI)');
   const byGtin = new Map(rows.filter((r) => r.gtin).map((r) => [normaliseGtin(r.gtin!), r]));
   const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
   const byCode = new Map(rows.map((r) => [r.productCode, r]));
@@ -91,7 +69,7 @@ export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = 
       if (product.system === PRODUCT_CODE_SYSTEM) return product.code;
       const row = rowFor(product);
       if (!row) {
-        throw new BusinessRuleError(`product ${product.system}|${product.code} is not mapped to an OpenLMIS orderable (fhir-mappings/openlmis-products.json)`, where);
+        throw new BusinessRuleError(`product ${product.system}|${product.code} is not mapped to an OpenLMIS orderable (${CATALOGUE}, codes.openlmis)`, where);
       }
       return row.productCode;
     },

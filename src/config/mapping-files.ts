@@ -1,0 +1,39 @@
+import { FACILITY_COLUMNS_FILE } from '../registry/facility-list.js';
+import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
+import { WEIGHTS_FILE } from '../registry/match/weights.js';
+import { checkMapping, loadMapping, mappingsDirOf, useMappingsDir, type MappingFile } from './mappings.js';
+import { PRODUCTS_FILE } from './product-catalogue.js';
+
+/**
+ * Every mapping file a running mediator reads from `mappings.dir`, each with its schema and
+ * rules. Start-up and `check-mappings` go through this list, so a file added here is checked by
+ * both; each file's definition lives next to the code that reads it.
+ */
+export const MAPPING_FILES: MappingFile<unknown>[] = [
+  PRODUCTS_FILE,
+  FACILITY_COLUMNS_FILE,
+  VOCABULARY_FILE,
+  WEIGHTS_FILE,
+] as MappingFile<unknown>[];
+
+/** Loads every mapping file: the first bad one stops start-up with its file, path and reason. */
+export function assertMappings(dir: string): void {
+  for (const def of MAPPING_FILES) loadMapping(def, dir);
+}
+
+/** Every problem of every mapping file in a directory (check-mappings prints them all). */
+export function checkAllMappings(dir: string) {
+  return MAPPING_FILES.map((def) => checkMapping(def, dir));
+}
+
+/**
+ * Start-up: every mapping file in `mappings.dir` is checked before anything opens (a bad one
+ * throws a MappingError, a ConfigError, naming file, path and reason), then becomes the directory
+ * code without settings at hand reads from.
+ */
+export function useCheckedMappings(settings: Record<string, unknown>): string {
+  const dir = mappingsDirOf(settings);
+  assertMappings(dir);
+  useMappingsDir(dir);
+  return dir;
+}
