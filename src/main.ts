@@ -19,12 +19,15 @@ import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
 import { ConnectorSet } from './systems/index.js';
+import { createScheduler, type Scheduler } from './jobs/index.js';
+import { jobsAdminRoutes } from './admin/jobs-routes.js';
 
 export interface RunningMediator {
   app: FastifyInstance;
   url: string;
   store: Store;
   outbox: Outbox;
+  scheduler: Scheduler;
   settings: () => Settings;
   stop(): Promise<void>;
 }
@@ -87,6 +90,11 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   });
   const connectors = new ConnectorSet(store, settings);
   let services = servicesFrom(connectors, outbox, store);
+  // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
+  const scheduler = createScheduler({
+    store, settings: () => settings, connectors: () => connectors.list(),
+    logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
+  });
 
   const app = await buildApp({
     settings: () => settings,
@@ -109,6 +117,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         const token = liveAdminToken(() => settings);
         await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token });
+        await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
       },
     ],
   });
@@ -116,6 +125,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
   logger.info({ address, publicBaseUrl: publicBaseUrl(settings) }, 'mediator listening');
   outbox.startWorker();
+  scheduler.start();
 
   const openhim = startOpenHimFromSettings(settings, {
     mediatorConfig: { ...mediatorConfig, version: packageVersion },
@@ -130,6 +140,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       settings = next;
       services = servicesFrom(connectors, outbox, store);
       applyOutboxSettings(outbox.options, settings);
+      scheduler.refresh();
       // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)
       if (settings['log.level'] !== previous['log.level']) logLevel.set(String(settings['log.level']));
       logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
@@ -141,11 +152,13 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     url: address,
     store,
     outbox,
+    scheduler,
     settings: () => settings,
     async stop() {
       openhim?.stop();
       await app.close();
       await outbox.stop();
+      await scheduler.stop(); // a run in progress finishes and is recorded before the store closes
       await connectors.close();
       stopObserving();
       await store.close();

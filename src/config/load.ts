@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { settingDefs, type SettingDef, type Settings } from './settings.js';
 import { settingWithUrlCredentials, urlCredentialsMessage } from './url-credentials.js';
+import { cronProblem } from '../jobs/cron.js';
 
 /**
  * Settings come from three layers, later winning: defaults < config file (CONFIG_FILE, JSON with
@@ -88,6 +89,11 @@ export function validateSettings(s: Settings): void {
   for (const system of ['openlmis', 'dhis2', 'msupply', 'openmrs']) {
     const url = s[`${system}.baseUrl`];
     if (url !== undefined && !/^https?:\/\//.test(String(url))) throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
+  }
+  for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
+    const value = s[def.key];
+    const problem = typeof value === 'string' ? cronProblem(value) : undefined;
+    if (problem) throw new ConfigError(`${def.key} (${def.env}) is not a cron expression: ${problem}, got '${value}'`);
   }
 }
 

@@ -1,69 +1,207 @@
-import type { Store } from '../store/types.js';
+import { hostname } from 'node:os';
+import type { JobRun, Store } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
+import { nextFire } from './cron.js';
+
+/** What a job reports: counts of what it did, or why it did nothing. */
+export interface JobResult {
+  counts?: Record<string, number>;
+  /** Set when the job had nothing it could do (e.g. no registry configured): recorded as 'skipped'. */
+  skipped?: string;
+}
 
 export interface ScheduledJob {
-  /** Unique name: the advisory-lock key and the row in `schedules`. */
+  /** Unique name: the advisory-lock key, the `job_runs` name and the CLI/admin name. */
   name: string;
-  everyMs: number;
-  run: () => Promise<void>;
+  /** The setting holding its cron expression (e.g. `schedules.reconcile`). */
+  setting: string;
+  description: string;
+  run: () => Promise<JobResult | void>;
 }
 
 export interface SchedulerLogger {
+  info?(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
 
-export type TickResult = 'ran' | 'not-due' | 'locked' | 'failed';
+export interface SchedulerOptions {
+  store: Store;
+  jobs: ScheduledJob[];
+  /** The current cron expression of a job's setting (read again on `refresh`, after a live change). */
+  expression: (setting: string) => string | undefined;
+  logger?: SchedulerLogger;
+  /** Recorded with each run; default host:pid. */
+  instance?: string;
+  /** Longest single timer: a far tick is reached in steps, so a changed clock is noticed. */
+  maxSleepMs?: number;
+}
 
 /**
- * Runs periodic jobs (bridges, registry pulls) once per interval across all instances: each tick
- * takes the job's advisory lock (PostgreSQL; a no-op on SQLite, where one process owns the
- * store), then runs only if the last recorded run is at least `everyMs` old. The lock stops two
- * instances running at once; the recorded time stops them running one after the other.
+ * ran/failed/skipped: this call ran the job (see the run's outcome). locked: another instance
+ * holds the job right now. already-run: the tick is recorded already (another instance ran it).
+ * busy: this process is still running the job (a run outlasting its interval).
+ */
+export type TickStatus = 'ran' | 'failed' | 'skipped' | 'locked' | 'already-run' | 'busy';
+
+export interface TickOutcome {
+  status: TickStatus;
+  run?: JobRun;
+}
+
+export interface JobView {
+  name: string;
+  description: string;
+  setting: string;
+  schedule?: string;
+  nextRunAt?: number;
+}
+
+interface Armed {
+  expression: string;
+  next: number;
+  timer?: NodeJS.Timeout;
+}
+
+const ERROR_LIMIT = 500;
+
+/**
+ * Runs the jobs on their cron schedules, each tick once across all instances: a tick takes the
+ * job's advisory lock (PostgreSQL; on SQLite one process owns the store and the in-process guard
+ * is the lock) and then records the run under (job, tick), which the store accepts once. The
+ * lock stops two instances running the job at the same time; the recorded tick stops an instance
+ * that comes late (its clock behind, or the first run already over) from running that tick again.
+ * A tick missed while no instance was up is not caught up: the next one runs.
  */
 export class Scheduler {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly armed = new Map<string, Armed>();
+  private readonly busy = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
+  private readonly instance: string;
+  private readonly maxSleepMs: number;
+  private started = false;
 
-  constructor(private readonly store: Store, private readonly logger?: SchedulerLogger) {}
+  constructor(private readonly options: SchedulerOptions) {
+    this.instance = options.instance ?? `${hostname()}:${process.pid}`;
+    this.maxSleepMs = options.maxSleepMs ?? 60_000;
+  }
 
-  async tick(job: ScheduledJob, now = Date.now()): Promise<TickResult> {
-    const locked = await this.store.withAdvisoryLock(`schedule:${job.name}`, async (): Promise<TickResult> => {
-      const last = await this.store.getSchedule(job.name);
-      if (last?.lastRunAt !== undefined && now - last.lastRunAt < job.everyMs) return 'not-due';
-      await this.store.putSchedule({ name: job.name, lastRunAt: now, lastStatus: 'running' });
-      try {
-        await job.run();
-        await this.store.putSchedule({ name: job.name, lastRunAt: now, lastStatus: 'ok' });
-        return 'ran';
-      } catch (err) {
-        // stored and shown later: an upstream's echo of a credential is masked before it is kept
-        const message = redact(err instanceof Error ? err.message : String(err));
-        await this.store.putSchedule({ name: job.name, lastRunAt: now, lastStatus: 'failed', lastError: message.slice(0, 500) });
-        this.logger?.error({ job: job.name, err: message }, 'scheduled job failed');
-        return 'failed';
-      }
+  get jobs(): ScheduledJob[] {
+    return this.options.jobs;
+  }
+
+  job(name: string): ScheduledJob | undefined {
+    return this.options.jobs.find((j) => j.name === name);
+  }
+
+  /** The jobs with their current schedule and next tick. */
+  describe(now = Date.now()): JobView[] {
+    return this.options.jobs.map((job) => {
+      const schedule = this.options.expression(job.setting);
+      const nextRunAt = this.armed.get(job.name)?.next ?? (schedule ? nextFire(schedule, now) : undefined);
+      return { name: job.name, description: job.description, setting: job.setting, ...(schedule ? { schedule } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
     });
-    return locked.ran ? locked.value : 'locked';
   }
 
-  /** Check every `checkMs` (default a tenth of the interval, at most a minute) whether the job is due. */
-  start(job: ScheduledJob, checkMs = Math.min(60_000, Math.max(1_000, Math.floor(job.everyMs / 10)))): void {
-    if (this.timers.has(job.name)) throw new Error(`scheduled job ${job.name} already started`);
-    const loop = () => {
-      const p = this.tick(job).catch((err) => this.logger?.error({ job: job.name, err: String(err) }, 'scheduler tick failed'))
-        .finally(() => {
-          this.running.delete(p);
-          if (this.timers.has(job.name)) this.timers.set(job.name, setTimeout(loop, checkMs));
+  /** Run `job` for the tick `tickAt` (absent: a run by hand) if no instance has, and record it. */
+  async tick(job: ScheduledJob, tickAt?: number): Promise<TickOutcome> {
+    if (this.busy.has(job.name)) return { status: 'busy' };
+    this.busy.add(job.name);
+    try {
+      const locked = await this.options.store.withAdvisoryLock(`schedule:${job.name}`, async (): Promise<TickOutcome> => {
+        const run = await this.options.store.startJobRun({
+          name: job.name, tickAt, trigger: tickAt === undefined ? 'manual' : 'schedule', instance: this.instance, startedAt: Date.now(),
         });
-      this.running.add(p);
-    };
-    this.timers.set(job.name, setTimeout(loop, 0));
+        if (!run) return { status: 'already-run' };
+        return this.execute(job, run);
+      });
+      return locked.ran ? locked.value : { status: 'locked' };
+    } finally {
+      this.busy.delete(job.name);
+    }
   }
 
+  /** Run a job now, outside its schedule (admin API, CLI). Undefined for an unknown name. */
+  async runNow(name: string): Promise<TickOutcome | undefined> {
+    const job = this.job(name);
+    return job ? this.tick(job) : undefined;
+  }
+
+  private async execute(job: ScheduledJob, run: JobRun): Promise<TickOutcome> {
+    const { store, logger } = this.options;
+    let end: Pick<JobRun, 'outcome' | 'detail' | 'counts'>;
+    try {
+      const result = (await job.run()) ?? {};
+      end = { outcome: result.skipped ? 'skipped' : 'ok', detail: result.skipped, counts: result.counts };
+    } catch (err) {
+      // stored and shown later: an upstream's echo of a credential is masked before it is kept
+      const message = redact(err instanceof Error ? err.message : String(err)).slice(0, ERROR_LIMIT);
+      end = { outcome: 'failed', detail: message };
+      logger?.error({ job: job.name, err: message }, 'scheduled job failed');
+    }
+    const finished: JobRun = { ...run, ...end, endedAt: Date.now() };
+    await store.finishJobRun(run.id, finished);
+    const status = end.outcome === 'ok' ? 'ran' : (end.outcome as 'failed' | 'skipped');
+    return { status, run: finished };
+  }
+
+  /** Arm every job on its schedule. */
+  start(): void {
+    this.started = true;
+    for (const job of this.options.jobs) this.arm(job, Date.now());
+  }
+
+  /**
+   * Follow a settings change: a job whose expression changed is re-armed from now (a run in
+   * progress finishes); an emptied setting stops the job. Validation happened before (config).
+   */
+  refresh(): void {
+    if (!this.started) return;
+    for (const job of this.options.jobs) {
+      const current = this.armed.get(job.name);
+      if (current?.expression === this.options.expression(job.setting)) continue;
+      if (current) clearTimeout(current.timer);
+      this.armed.delete(job.name);
+      this.arm(job, Date.now());
+      this.options.logger?.info?.({ job: job.name, schedule: this.options.expression(job.setting) ?? null, nextRunAt: this.armed.get(job.name)?.next }, 'job rescheduled');
+    }
+  }
+
+  private arm(job: ScheduledJob, after: number): void {
+    const expression = this.options.expression(job.setting);
+    const next = expression ? nextFire(expression, after) : undefined;
+    if (!expression || next === undefined) return;
+    const armed: Armed = { expression, next };
+    this.armed.set(job.name, armed);
+    this.wait(job, armed);
+  }
+
+  private wait(job: ScheduledJob, armed: Armed): void {
+    const delay = Math.min(Math.max(armed.next - Date.now(), 0), this.maxSleepMs);
+    armed.timer = setTimeout(() => this.wake(job, armed), delay);
+  }
+
+  private wake(job: ScheduledJob, armed: Armed): void {
+    if (this.armed.get(job.name) !== armed) return; // rescheduled meanwhile
+    if (Date.now() < armed.next) return this.wait(job, armed); // a step of a long wait, or a timer a little early
+    const p = this.tick(job, armed.next)
+      .then((o) => {
+        if (o.status === 'busy') this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
+      })
+      .catch((err) => this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'scheduler tick failed'))
+      .finally(() => {
+        this.running.delete(p);
+        // the next tick after this one, or after now if the run outlasted several (no backlog)
+        if (this.started && this.armed.get(job.name) === armed) this.arm(job, Math.max(armed.next, Date.now()));
+      });
+    this.running.add(p);
+  }
+
+  /** Stop arming and wait for runs in progress. */
   async stop(): Promise<void> {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.started = false;
+    for (const a of this.armed.values()) clearTimeout(a.timer);
+    this.armed.clear();
     await Promise.allSettled([...this.running]);
   }
 }

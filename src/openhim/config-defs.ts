@@ -44,10 +44,7 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
   { param: 'outboxMaxAttempts', setting: 'outbox.maxAttempts', type: 'number' },
   { param: 'outboxBaseDelayMs', setting: 'outbox.backoffBaseMs', type: 'number' },
   { param: 'outboxMaxDelayMs', setting: 'outbox.backoffCapMs', type: 'number' },
-  { param: 'scheduleFacilitySync', setting: 'schedules.facilitySync', type: 'string' },
   { param: 'scheduleReconcile', setting: 'schedules.reconcile', type: 'string' },
-  { param: 'scheduleStockToDhis2', setting: 'schedules.stockToDhis2', type: 'string' },
-  { param: 'scheduleRtsToMsupply', setting: 'schedules.rtsToMsupply', type: 'string' },
   { param: 'productCodeSystem', setting: 'mapping.productCodeSystem', type: 'option' },
   { param: 'nationalProductCodeSystem', setting: 'mapping.nationalProductCodeSystem', type: 'string' },
   { param: 'orchestrationBodyLimitBytes', setting: 'openhim.orchestrationBodyLimitBytes', type: 'number' },
@@ -84,10 +81,7 @@ export interface OpenHimConfig {
   outboxMaxAttempts?: number;
   outboxBaseDelayMs?: number;
   outboxMaxDelayMs?: number;
-  scheduleFacilitySync?: string;
   scheduleReconcile?: string;
-  scheduleStockToDhis2?: string;
-  scheduleRtsToMsupply?: string;
   productCodeSystem?: 'gtin' | 'national';
   nationalProductCodeSystem?: string;
   orchestrationBodyLimitBytes?: number;

@@ -134,9 +134,36 @@ const SUPERSEDED_JOBS: Migration = {
   sql: 'ALTER TABLE outbox_jobs ADD COLUMN superseded_by TEXT;',
 };
 
+/**
+ * v4: runs of scheduled jobs (src/jobs/). The unique (name, tick_at) index is what lets only one
+ * instance run a tick: the run's insert claims it (see src/store/job-runs.ts).
+ */
+function jobRuns(t: DialectTypes): Migration {
+  return {
+    version: 4,
+    name: 'job runs: one row per run of a scheduled job, one per tick',
+    sql: `
+CREATE TABLE job_runs (
+  id ${t.serialKey},
+  name TEXT NOT NULL,
+  tick_at ${t.epochMs},
+  trigger TEXT NOT NULL,
+  instance TEXT,
+  started_at ${t.epochMs} NOT NULL,
+  ended_at ${t.epochMs},
+  outcome TEXT NOT NULL,
+  detail TEXT,
+  counts ${t.json}
+);
+CREATE UNIQUE INDEX job_runs_tick ON job_runs (name, tick_at);
+CREATE INDEX job_runs_recent ON job_runs (name, started_at);
+`,
+  };
+}
+
 const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
 const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
 
-export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS];
+export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES)];
 
-export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS];
+export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES)];

@@ -8,8 +8,9 @@ import {
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
+  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
+import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 
@@ -433,5 +434,18 @@ export class PostgresStore implements Store {
       `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES ($1, $2, $3, $4)
        ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error`,
       [s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null]);
+  }
+
+  async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {
+    const [r] = await this.rows(INSERT_JOB_RUN_SQL, jobRunValues(run));
+    return r ? jobRunFromRow(r) : undefined;
+  }
+
+  async finishJobRun(id: number, end: JobRunEnd): Promise<void> {
+    await this.pool.query(FINISH_JOB_RUN_SQL, finishJobRunValues(id, end));
+  }
+
+  async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {
+    return (await this.rows(LIST_JOB_RUNS_SQL, [name, limit])).map(jobRunFromRow);
   }
 }

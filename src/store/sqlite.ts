@@ -8,8 +8,9 @@ import {
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError,
+  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
+import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
 
@@ -302,5 +303,18 @@ export class SqliteStore implements Store {
       `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at, last_status = excluded.last_status, last_error = excluded.last_error`,
     ).run(s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null);
+  }
+
+  async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {
+    const r = this.db.prepare(sqliteParams(INSERT_JOB_RUN_SQL)).get(...jobRunValues(run)) as Row | undefined;
+    return r ? jobRunFromRow(r) : undefined;
+  }
+
+  async finishJobRun(id: number, end: JobRunEnd): Promise<void> {
+    this.db.prepare(sqliteParams(FINISH_JOB_RUN_SQL)).run(...finishJobRunValues(id, end));
+  }
+
+  async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {
+    return (this.db.prepare(sqliteParams(LIST_JOB_RUNS_SQL)).all(name, limit) as Row[]).map(jobRunFromRow);
   }
 }

@@ -129,6 +129,28 @@ export interface ScheduleState {
   lastError?: string;
 }
 
+/** One run of a scheduled job (src/jobs/): when, which tick, how it ended and what it counted. */
+export interface JobRun {
+  id: number;
+  name: string;
+  /** Epoch ms of the cron tick a scheduled run belongs to; absent for a run started by hand. */
+  tickAt?: number;
+  trigger: 'schedule' | 'manual';
+  /** Which mediator instance ran it (host:pid). */
+  instance?: string;
+  startedAt: number;
+  endedAt?: number;
+  /** 'running' until it ends; a run whose instance died stays 'running'. */
+  outcome: 'running' | 'ok' | 'failed' | 'skipped';
+  /** The (redacted) error of a failed run, or why a run was skipped. */
+  detail?: string;
+  /** What the job reports it did (records read, rows written, …). */
+  counts?: Record<string, number>;
+}
+
+export type NewJobRun = Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'>;
+export type JobRunEnd = Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'>;
+
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Store {
@@ -215,4 +237,13 @@ export interface Store {
   withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
   getSchedule(name: string): Promise<ScheduleState | undefined>;
   putSchedule(state: ScheduleState): Promise<void>;
+  /**
+   * Record the start of a run. A scheduled run (with `tickAt`) is recorded once per job and tick:
+   * if the tick is already recorded, nothing is written and the result is undefined (the tick
+   * ran, or is running, elsewhere).
+   */
+  startJobRun(run: NewJobRun): Promise<JobRun | undefined>;
+  finishJobRun(id: number, end: JobRunEnd): Promise<void>;
+  /** A job's runs, newest first. */
+  listJobRuns(name: string, limit?: number): Promise<JobRun[]>;
 }

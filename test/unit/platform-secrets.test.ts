@@ -161,9 +161,10 @@ t.test('a scheduled job failure is stored without the secret its upstream echoed
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-schedule-'));
   const store = await openStore({ dataDir: dir });
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const result = await new Scheduler(store).tick({ name: 'bridge', everyMs: 1000, run: async () => { throw new Error('DHIS2 said: bad password bridge-secret-66'); } });
-  t.equal(result, 'failed');
-  t.equal((await store.getSchedule('bridge'))?.lastError, `DHIS2 said: bad password ${MASK}`);
+  const job = { name: 'bridge', setting: 'schedules.bridge', description: 'test', run: async () => { throw new Error('DHIS2 said: bad password bridge-secret-66'); } };
+  const result = await new Scheduler({ store, jobs: [job], expression: () => '* * * * *' }).tick(job, 60_000);
+  t.equal(result.status, 'failed');
+  t.equal((await store.listJobRuns('bridge'))[0]?.detail, `DHIS2 said: bad password ${MASK}`);
 });
 
 t.test('a live change (OpenHIM) to a URL with credentials is refused like at start-up', async (t) => {

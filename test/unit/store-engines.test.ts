@@ -143,13 +143,13 @@ for (const engine of engineCases()) {
       t.equal(await store.oldestWaitingCreatedAt(), 1_000);
     });
 
-    t.test('advisory lock and schedules', async (t) => {
-      const scheduler = new Scheduler(store);
+    t.test('advisory lock and job runs', async (t) => {
       let runs = 0;
-      const job = { name: 'bridge', everyMs: 1_000, run: async () => { runs += 1; } };
-      t.equal(await scheduler.tick(job, 10_000), 'ran');
-      t.equal(await scheduler.tick(job, 10_500), 'not-due', 'recorded run time spaces runs across instances');
-      t.equal(await scheduler.tick(job, 11_000), 'ran');
+      const job = { name: 'bridge', setting: 'schedules.bridge', description: 'test', run: async () => { runs += 1; return { counts: { rows: runs } }; } };
+      const scheduler = new Scheduler({ store, jobs: [job], expression: () => '* * * * *' });
+      t.equal((await scheduler.tick(job, 10_000)).status, 'ran');
+      t.equal((await scheduler.tick(job, 10_000)).status, 'already-run', 'a recorded tick is not run again, by any instance');
+      t.equal((await scheduler.tick(job, 11_000)).status, 'ran');
       t.equal(runs, 2);
       const inner = await store.withAdvisoryLock('x', async () => store.withAdvisoryLock('x', async () => 'nested'));
       if (engine.name === 'postgres') {
@@ -157,7 +157,7 @@ for (const engine of engineCases()) {
       } else {
         t.same(inner, { ran: true, value: { ran: true, value: 'nested' } }, 'SQLite: one process owns the file, no lock');
       }
-      t.match(await store.getSchedule('bridge'), { lastRunAt: 11_000, lastStatus: 'ok' });
+      t.match(await store.listJobRuns('bridge'), [{ tickAt: 11_000, outcome: 'ok', counts: { rows: 2 } }, { tickAt: 10_000, outcome: 'ok', counts: { rows: 1 } }]);
     });
   });
 }

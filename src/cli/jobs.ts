@@ -1,0 +1,84 @@
+import { hostname } from 'node:os';
+import { Command } from 'commander';
+import { loadSettings } from '../config/load.js';
+import type { Settings } from '../config/settings.js';
+import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
+import { createScheduler, type Scheduler } from '../jobs/index.js';
+import { learnSecrets } from '../platform/redaction.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { ConnectorSet } from '../systems/index.js';
+
+export interface JobsCliDeps {
+  /** Default: the settings `serve` would use (environment and CONFIG_FILE). */
+  settings?: () => Settings;
+  out?: NodeJS.WritableStream;
+}
+
+type Overview = Awaited<ReturnType<typeof jobsOverview>>;
+
+function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
+  for (const j of jobs) {
+    out.write(`${j.name}  schedule ${j.schedule ?? '(none)'} (${j.setting})  next ${j.nextRun ?? '-'}\n`);
+    if (j.lastRuns.length === 0) out.write('  no runs yet\n');
+    for (const r of j.lastRuns) {
+      const counts = r.counts ? '  ' + Object.entries(r.counts).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+      out.write(`  ${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}\n`);
+    }
+  }
+}
+
+/**
+ * The scheduler of this configuration (same store, connectors and jobs as `serve`), for one
+ * command: nothing is armed, only listed or run by hand, under the same lock as the servers.
+ */
+async function withScheduler(settings: Settings, fn: (scheduler: Scheduler, store: Store) => Promise<number>): Promise<number> {
+  learnSecrets(settings); // a failed run's error is stored masked, as the server would
+  const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
+  const connectors = new ConnectorSet(store, settings);
+  try {
+    const scheduler = createScheduler({ store, settings: () => settings, connectors: () => connectors.list(), instance: `${hostname()}:${process.pid} (cli)` });
+    return await fn(scheduler, store);
+  } finally {
+    await connectors.close();
+    await store.close();
+  }
+}
+
+/** `jobs list [--json] [--limit N]` and `jobs run NAME`. */
+export function jobsCommand(deps: JobsCliDeps = {}): Command {
+  const settings = deps.settings ?? (() => loadSettings());
+  const out = deps.out ?? process.stdout;
+  const cmd = new Command('jobs').description('Scheduled jobs: their schedules and runs, or run one now');
+
+  cmd.command('list')
+    .description('Each job: schedule, next run, last runs (newest first)')
+    .option('--limit <n>', 'runs per job', (v) => Number.parseInt(v, 10), 10)
+    .option('--json', 'JSON output')
+    .action(async (o: { limit: number; json?: boolean }) => {
+      process.exitCode = await withScheduler(settings(), async (scheduler, store) => {
+        const jobs = await jobsOverview(store, scheduler, o.limit);
+        if (o.json) out.write(JSON.stringify(jobs, null, 2) + '\n');
+        else printTable(jobs, out);
+        return 0;
+      });
+    });
+
+  cmd.command('run')
+    .description('Run a job now and record the run (exit 1 if it failed, 2 if it is running elsewhere)')
+    .argument('<name>', 'job name (see jobs list)')
+    .action(async (name: string) => {
+      process.exitCode = await withScheduler(settings(), async (scheduler) => {
+        const outcome = await scheduler.runNow(name);
+        if (!outcome) {
+          process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
+          return 2;
+        }
+        const answer = manualRunAnswer(name, outcome);
+        out.write(JSON.stringify(answer.body, null, 2) + '\n');
+        if (answer.status !== 200) return 2;
+        return outcome.status === 'failed' ? 1 : 0;
+      });
+    });
+  return cmd;
+}

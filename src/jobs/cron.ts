@@ -1,0 +1,27 @@
+import { Cron } from 'croner';
+
+/**
+ * Cron expressions of the `schedules.*` settings, parsed by croner
+ * (https://github.com/Hexagon/croner): five fields (minute hour day month weekday), or six with
+ * seconds first. Evaluated in the process's time zone (TZ), like cron itself.
+ */
+function parse(expression: string): Cron {
+  // paused: croner only computes times here; the scheduler owns the timers
+  return new Cron(expression, { paused: true, mode: '5-or-6-parts' });
+}
+
+/** Why an expression is refused, or undefined when it is a valid schedule. */
+export function cronProblem(expression: string): string | undefined {
+  try {
+    const cron = parse(expression);
+    if (cron.nextRun(new Date()) === null) return 'it never fires';
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.replace(/^CronPattern: /, '');
+  }
+}
+
+/** The first fire time strictly after `after` (epoch ms), or undefined if there is none. */
+export function nextFire(expression: string, after: number): number | undefined {
+  return parse(expression).nextRun(new Date(after))?.getTime();
+}

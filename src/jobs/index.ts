@@ -1,0 +1,27 @@
+import type { Settings } from '../config/settings.js';
+import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
+import { Scheduler, type SchedulerLogger } from './scheduler.js';
+
+export { Scheduler } from './scheduler.js';
+export type { JobResult, JobView, ScheduledJob, TickOutcome, TickStatus } from './scheduler.js';
+
+/** Every job the mediator runs on a schedule. Others arrive with their connectors. */
+export function mediatorJobs(deps: ReconcileJobDeps) {
+  return [reconcileJob(deps)];
+}
+
+/** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */
+export function createScheduler(deps: ReconcileJobDeps & { logger?: SchedulerLogger; instance?: string }): Scheduler {
+  return new Scheduler({
+    store: deps.store,
+    jobs: mediatorJobs(deps),
+    expression: (setting) => scheduleOf(deps.settings(), setting),
+    logger: deps.logger,
+    instance: deps.instance,
+  });
+}
+
+function scheduleOf(settings: Settings, setting: string): string | undefined {
+  const value = settings[setting];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
