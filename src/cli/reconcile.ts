@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
+import { mappingsDirOf, useMappingsDir } from '../config/mappings.js';
 import cliProgress from 'cli-progress';
 import { loadColumnMappingFile, loadFacilityList, type ColumnMapping, type LoadedList } from '../registry/facility-list.js';
 import { crosswalkToCsv, crosswalkToLocationBundle, registrySnapshotHash, reviewToCsv, toCrosswalkRows } from '../registry/crosswalk.js';
@@ -153,7 +154,10 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
     .option('--full', 'with --store: re-score every automatic row')
     .addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'))
     .addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'))
-    .action(async (opts: StoreReconcileCliOptions & { store?: boolean; databaseUrl?: string; dataDir?: string }) => {
+    .addOption(new Option('--mappings-dir <dir>', 'mapping directory: header synonyms, name vocabulary, match weights (default: the shipped one)').env('MAPPINGS_DIR'))
+    .action(async (opts: StoreReconcileCliOptions & { store?: boolean; databaseUrl?: string; dataDir?: string; mappingsDir?: string }) => {
+      // the matcher reads its tables from the active directory, as in a running mediator
+      if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
       if (!opts.store) {
         process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
         return;
