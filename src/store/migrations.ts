@@ -136,7 +136,8 @@ const SUPERSEDED_JOBS: Migration = {
 
 /**
  * v4: runs of scheduled jobs (src/jobs/). The unique (name, tick_at) index is what lets only one
- * instance run a tick: the run's insert claims it (see src/store/job-runs.ts).
+ * instance run a tick: the run's insert claims it (see src/store/job-runs.ts). It replaces v1's
+ * `schedules` (last run per job, kept by an interval scheduler nothing ever started), dropped.
  */
 function jobRuns(t: DialectTypes): Migration {
   return {
@@ -157,6 +158,7 @@ CREATE TABLE job_runs (
 );
 CREATE UNIQUE INDEX job_runs_tick ON job_runs (name, tick_at);
 CREATE INDEX job_runs_recent ON job_runs (name, started_at);
+DROP TABLE schedules;
 `,
   };
 }

@@ -4,11 +4,11 @@ import type { WriteResult } from '../systems/connector.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
 import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
@@ -361,7 +361,7 @@ export class PostgresStore implements Store {
     return rows.map(auditFromRow);
   }
 
-  // schedules ---------------------------------------------------------------------------------
+  // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
   /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
   async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
@@ -422,18 +422,6 @@ export class PostgresStore implements Store {
       this.locks.on('error', () => undefined);
     }
     return this.locks;
-  }
-
-  async getSchedule(name: string): Promise<ScheduleState | undefined> {
-    const [r] = await this.rows('SELECT * FROM schedules WHERE name = $1', [name]);
-    return r ? scheduleFromRow(r) : undefined;
-  }
-
-  async putSchedule(s: ScheduleState): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at, last_status = EXCLUDED.last_status, last_error = EXCLUDED.last_error`,
-      [s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null]);
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {

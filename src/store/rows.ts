@@ -1,5 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { AuditEntry, AuditInput, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink, ScheduleState } from './types.js';
+import type { AuditEntry, AuditInput, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink } from './types.js';
 
 /**
  * Row ↔ object mapping shared by both engines. Both hand back a JSON column as its JSON text:
@@ -94,10 +94,6 @@ export function auditFromRow(r: Row): AuditEntry {
     subject: str(r.subject),
     details: json(r.details) ?? {},
   };
-}
-
-export function scheduleFromRow(r: Row): ScheduleState {
-  return { name: String(r.name), lastRunAt: num(r.last_run_at), lastStatus: str(r.last_status), lastError: str(r.last_error) };
 }
 
 export function emptyCounts(): Record<JobStatus, number> {

@@ -4,11 +4,11 @@ import type { WriteResult } from '../systems/connector.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, scheduleFromRow, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, ScheduleState, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
 import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
@@ -282,7 +282,7 @@ export class SqliteStore implements Store {
     return (rows as Row[]).map(auditFromRow);
   }
 
-  // schedules ---------------------------------------------------------------------------------
+  // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
   async withAdvisoryLock<T>(_name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     return { ran: true, value: await fn() };
@@ -291,18 +291,6 @@ export class SqliteStore implements Store {
   /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */
   withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
     return mutexFor(this.db.name).run(name, fn, opts.waitMs);
-  }
-
-  async getSchedule(name: string): Promise<ScheduleState | undefined> {
-    const r = this.db.prepare('SELECT * FROM schedules WHERE name = ?').get(name) as Row | undefined;
-    return r ? scheduleFromRow(r) : undefined;
-  }
-
-  async putSchedule(s: ScheduleState): Promise<void> {
-    this.db.prepare(
-      `INSERT INTO schedules (name, last_run_at, last_status, last_error) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET last_run_at = excluded.last_run_at, last_status = excluded.last_status, last_error = excluded.last_error`,
-    ).run(s.name, s.lastRunAt ?? null, s.lastStatus ?? null, s.lastError ?? null);
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {

@@ -3,7 +3,7 @@ import type { WriteResult } from '../systems/connector.js';
 
 /**
  * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,
- * idempotency keys, step journal, audit trail and schedule bookkeeping. Two engines implement it
+ * idempotency keys, step journal, audit trail and scheduled job runs. Two engines implement it
  * (SQLite embedded, PostgreSQL to scale out); both are async so callers never care which runs.
  *
  * Outbox methods that change a claimed job take the claim's lease token and do nothing when the
@@ -122,13 +122,6 @@ export interface AuditEntry extends AuditInput {
   details: Record<string, unknown>;
 }
 
-export interface ScheduleState {
-  name: string;
-  lastRunAt?: number;
-  lastStatus?: string;
-  lastError?: string;
-}
-
 /** One run of a scheduled job (src/jobs/): when, which tick, how it ended and what it counted. */
 export interface JobRun {
   id: number;
@@ -235,8 +228,6 @@ export interface Store {
    * afterwards (OpenLMIS requisition initiates for one facility/program/period).
    */
   withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
-  getSchedule(name: string): Promise<ScheduleState | undefined>;
-  putSchedule(state: ScheduleState): Promise<void>;
   /**
    * Record the start of a run. A scheduled run (with `tickAt`) is recorded once per job and tick:
    * if the tick is already recorded, nothing is written and the result is undefined (the tick
