@@ -46,7 +46,9 @@ export function manualRunAnswer(name: string, outcome: TickOutcome): { status: n
   if (outcome.run) return { status: 200, body: { job: name, run: runView(outcome.run) } };
   return {
     status: 409,
-    body: operationOutcome([{ code: 'conflict', diagnostics: `job ${name} is running now (on this or another instance); see GET /admin/jobs` }]),
+    body: operationOutcome([
+      { code: 'conflict', diagnostics: `job ${name} is running now (on this or another instance); see GET /admin/jobs` },
+    ]),
   };
 }
 

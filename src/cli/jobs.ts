@@ -34,10 +34,15 @@ function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
  */
 async function withScheduler(settings: Settings, fn: (scheduler: Scheduler, store: Store) => Promise<number>): Promise<number> {
   learnSecrets(settings); // a failed run's error is stored masked, as the server would
-  const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
+  const store = await openStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
   const connectors = new ConnectorSet(store, settings);
   try {
-    const scheduler = createScheduler({ store, settings: () => settings, connectors: () => connectors.list(), instance: `${hostname()}:${process.pid} (cli)` });
+    const scheduler = createScheduler({
+      store, settings: () => settings, connectors: () => connectors.list(), instance: `${hostname()}:${process.pid} (cli)`,
+    });
     return await fn(scheduler, store);
   } finally {
     await connectors.close();

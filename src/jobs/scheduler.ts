@@ -99,7 +99,11 @@ export class Scheduler {
     return this.options.jobs.map((job) => {
       const schedule = this.options.expression(job.setting);
       const nextRunAt = this.armed.get(job.name)?.next ?? (schedule ? nextFire(schedule, now) : undefined);
-      return { name: job.name, description: job.description, setting: job.setting, ...(schedule ? { schedule } : {}), ...(nextRunAt !== undefined ? { nextRunAt } : {}) };
+      return {
+        name: job.name, description: job.description, setting: job.setting,
+        ...(schedule ? { schedule } : {}),
+        ...(nextRunAt !== undefined ? { nextRunAt } : {}),
+      };
     });
   }
 
@@ -163,7 +167,8 @@ export class Scheduler {
       if (current) clearTimeout(current.timer);
       this.armed.delete(job.name);
       this.arm(job, Date.now());
-      this.options.logger?.info?.({ job: job.name, schedule: this.options.expression(job.setting) ?? null, nextRunAt: this.armed.get(job.name)?.next }, 'job rescheduled');
+      const schedule = this.options.expression(job.setting) ?? null;
+      this.options.logger?.info?.({ job: job.name, schedule, nextRunAt: this.armed.get(job.name)?.next }, 'job rescheduled');
     }
   }
 
@@ -186,7 +191,8 @@ export class Scheduler {
     if (Date.now() < armed.next) return this.wait(job, armed); // a step of a long wait, or a timer a little early
     const p = this.tick(job, armed.next)
       .then((o) => {
-        if (o.status === 'busy') this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
+        if (o.status !== 'busy') return;
+        this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
       })
       .catch((err) => this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'scheduler tick failed'))
       .finally(() => {

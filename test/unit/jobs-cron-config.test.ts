@@ -15,7 +15,8 @@ t.test('a bad expression stops start-up naming the setting and the reason', asyn
   for (const [value, reason] of cases) {
     const err = (() => { try { loadSettings(env({ SCHEDULE_RECONCILE: value })); } catch (e) { return e; } return undefined; })();
     t.ok(err instanceof ConfigError, `${value}: a ConfigError`);
-    t.match((err as Error).message, /^schedules\.reconcile \(SCHEDULE_RECONCILE\) is not a cron expression: /, `${value}: names the setting`);
+    const named = /^schedules\.reconcile \(SCHEDULE_RECONCILE\) is not a cron expression: /;
+    t.match((err as Error).message, named, `${value}: names the setting`);
     t.match((err as Error).message, reason, `${value}: says why`);
     t.match((err as Error).message, value, `${value}: quotes the value`);
   }

@@ -24,7 +24,10 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
   t.test('a tick both reach at once runs on one of them, and never again', async (t) => {
     const { a, b } = await twoInstances(t);
     let runs = 0;
-    const job: ScheduledJob = { name: 'race', setting: 'schedules.race', description: 'race', run: async () => { runs += 1; await sleep(200); } };
+    const job: ScheduledJob = {
+      name: 'race', setting: 'schedules.race', description: 'race',
+      run: async () => { runs += 1; await sleep(200); },
+    };
     const one = new Scheduler({ store: a, jobs: [job], expression: () => '* * * * * *', instance: 'A' });
     const two = new Scheduler({ store: b, jobs: [job], expression: () => '* * * * * *', instance: 'B' });
     const tick = 1_800_000_000_000;
@@ -45,7 +48,11 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     const jobFor = (instance: string): ScheduledJob => ({
       name: 'sync', setting: 'schedules.sync', description: 'sync',
       // long enough that the other instance arrives while the lock is held
-      run: async () => { ranBy.push({ tick: Math.floor(Date.now() / 1000) * 1000, instance }); await sleep(150); return { counts: { one: 1 } }; },
+      run: async () => {
+        ranBy.push({ tick: Math.floor(Date.now() / 1000) * 1000, instance });
+        await sleep(150);
+        return { counts: { one: 1 } };
+      },
     });
     const one = new Scheduler({ store: a, jobs: [jobFor('A')], expression: () => '* * * * * *', instance: 'A' });
     const two = new Scheduler({ store: b, jobs: [jobFor('B')], expression: () => '* * * * * *', instance: 'B' });

@@ -20,7 +20,8 @@ MFR-3,Tsangano Health Centre,-11.201,33.912
 `;
 
 const facility = (id: string, name: string, lat: number, lon: number): Facility => ({
-  id, name, identifiers: [{ system: 'urn:test:code', value: id }], status: 'active', kind: 'facility', position: { latitude: lat, longitude: lon },
+  id, name, identifiers: [{ system: 'urn:test:code', value: id }], status: 'active', kind: 'facility',
+  position: { latitude: lat, longitude: lon },
 });
 const zone: Facility = { id: 'Z1', name: 'Lakeshore North', identifiers: [], status: 'active', kind: 'area' };
 
@@ -34,7 +35,11 @@ t.test('reconcile job', async (t) => {
   t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
   const registryFile = path.join(dir, 'registry.csv');
   writeFileSync(registryFile, registryCsv);
-  const facilities = [facility('F1', 'Mberewa Health Centre', -10.412, 34.121), facility('F2', 'Kasito Health Centre', -10.455, 34.187), zone];
+  const facilities = [
+    facility('F1', 'Mberewa Health Centre', -10.412, 34.121),
+    facility('F2', 'Kasito Health Centre', -10.455, 34.187),
+    zone,
+  ];
   let settings: Record<string, unknown> = {};
   let connectors: Connector[] = [lmis(async () => facilities)];
   const deps = { store, settings: () => settings as never, connectors: () => connectors };
@@ -46,8 +51,10 @@ t.test('reconcile job', async (t) => {
 
   connectors = [lmis(async () => facilities)];
   const first = await reconcileAll(deps);
-  t.match(first.counts, { registry: 3, 'lmis.facilities': 2, 'lmis.rescored': 2, 'lmis.written': 2, 'lmis.retired': 0 }, 'zones left out; both facilities scored and written');
-  t.equal((first.counts!['lmis.auto'] ?? 0) + (first.counts!['lmis.review'] ?? 0) + (first.counts!['lmis.noMatch'] ?? 0), 2, 'every facility in one zone');
+  const counts = first.counts!;
+  t.match(counts, { registry: 3, 'lmis.facilities': 2, 'lmis.rescored': 2, 'lmis.written': 2, 'lmis.retired': 0 },
+    'zones left out; both facilities scored and written');
+  t.equal(counts['lmis.auto'] + counts['lmis.review'] + counts['lmis.noMatch'], 2, 'every facility in one zone');
   const rows = await store.listCrosswalk('lmis');
   t.same(rows.map((r) => r.systemId).sort(), ['F1', 'F2'], 'rows keyed by the system ids');
   t.equal(rows.find((r) => r.systemId === 'F1')?.registryId, 'MFR-1', 'the exact name and place links to the registry record');
@@ -67,6 +74,7 @@ t.test('reconcile job', async (t) => {
     t.match(failed?.run, { outcome: 'failed', detail: 'OpenLMIS: 503 Service Unavailable' });
     settings = { 'registry.file': path.join(dir, 'missing.csv') };
     connectors = [lmis(async () => facilities)];
-    t.match((await scheduler.runNow('reconcile'))?.run, { outcome: 'failed', detail: /missing\.csv/ }, 'an unreadable registry file fails the run, naming it');
+    const unreadable = await scheduler.runNow('reconcile');
+    t.match(unreadable?.run, { outcome: 'failed', detail: /missing\.csv/ }, 'an unreadable registry file fails the run, naming it');
   });
 });

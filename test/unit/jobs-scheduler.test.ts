@@ -63,7 +63,8 @@ t.test('a failing job records a failed run with the error masked; the next tick 
   let calls = 0;
   const j = job('fails', async () => { calls += 1; throw new Error('upstream said: wrong password sched-secret-4411'); });
   const errors: object[] = [];
-  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *', logger: { warn: () => {}, error: (o) => void errors.push(o) } });
+  const logger = { warn: () => {}, error: (o: object) => void errors.push(o) };
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *', logger });
   scheduler.start();
   t.teardown(() => scheduler.stop());
   await waitFor('two failed runs', async () => (await store.listJobRuns('fails')).filter((r) => r.outcome === 'failed').length >= 2);
