@@ -64,6 +64,7 @@ interface Armed {
 }
 
 const ERROR_LIMIT = 500;
+export const ABANDONED = 'abandoned: the instance running it stopped before the run ended';
 
 /**
  * Runs the jobs on their cron schedules, each tick once across all instances: a tick takes the
@@ -112,8 +113,12 @@ export class Scheduler {
     if (this.busy.has(job.name)) return { status: 'busy' };
     this.busy.add(job.name);
     try {
-      const locked = await this.options.store.withAdvisoryLock(`schedule:${job.name}`, async (): Promise<TickOutcome> => {
-        const run = await this.options.store.startJobRun({
+      const { store } = this.options;
+      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (): Promise<TickOutcome> => {
+        // holding the lock, with this process not running the job: a run still marked running
+        // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
+        await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
+        const run = await store.startJobRun({
           name: job.name, tickAt, trigger: tickAt === undefined ? 'manual' : 'schedule', instance: this.instance, startedAt: Date.now(),
         });
         if (!run) return { status: 'already-run' };

@@ -13,6 +13,9 @@ export const INSERT_JOB_RUN_SQL = `INSERT INTO job_runs (name, tick_at, trigger,
 
 export const FINISH_JOB_RUN_SQL = 'UPDATE job_runs SET ended_at = $1, outcome = $2, detail = $3, counts = $4 WHERE id = $5';
 
+/** Runs of a job still marked running, closed as failed (their instance stopped during the run). */
+export const ABANDON_JOB_RUNS_SQL = `UPDATE job_runs SET ended_at = $1, outcome = 'failed', detail = $2 WHERE name = $3 AND outcome = 'running'`;
+
 export const LIST_JOB_RUNS_SQL = 'SELECT * FROM job_runs WHERE name = $1 ORDER BY started_at DESC, id DESC LIMIT $2';
 
 export function jobRunValues(run: Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'>): unknown[] {

@@ -10,7 +10,7 @@ import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
   RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
-import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
+import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 
@@ -431,6 +431,10 @@ export class PostgresStore implements Store {
 
   async finishJobRun(id: number, end: JobRunEnd): Promise<void> {
     await this.pool.query(FINISH_JOB_RUN_SQL, finishJobRunValues(id, end));
+  }
+
+  async abandonJobRuns(name: string, endedAt: number, detail: string): Promise<number> {
+    return (await this.pool.query(ABANDON_JOB_RUNS_SQL, [endedAt, detail, name])).rowCount ?? 0;
   }
 
   async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {

@@ -10,7 +10,7 @@ import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
   RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
-import { FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
+import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
 
@@ -300,6 +300,10 @@ export class SqliteStore implements Store {
 
   async finishJobRun(id: number, end: JobRunEnd): Promise<void> {
     this.db.prepare(sqliteParams(FINISH_JOB_RUN_SQL)).run(...finishJobRunValues(id, end));
+  }
+
+  async abandonJobRuns(name: string, endedAt: number, detail: string): Promise<number> {
+    return this.db.prepare(sqliteParams(ABANDON_JOB_RUNS_SQL)).run(endedAt, detail, name).changes;
   }
 
   async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {

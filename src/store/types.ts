@@ -235,6 +235,11 @@ export interface Store {
    */
   startJobRun(run: NewJobRun): Promise<JobRun | undefined>;
   finishJobRun(id: number, end: JobRunEnd): Promise<void>;
+  /**
+   * Close the job's runs still marked running as failed with `detail`; returns how many. Called
+   * by the holder of the job's lock, who knows no such run is really going on any more.
+   */
+  abandonJobRuns(name: string, endedAt: number, detail: string): Promise<number>;
   /** A job's runs, newest first. */
   listJobRuns(name: string, limit?: number): Promise<JobRun[]>;
 }

@@ -39,7 +39,9 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     t.equal((await one.tick(job, tick)).status, 'already-run', 'the recorded tick is not run again by A');
     t.equal((await two.tick(job, tick)).status, 'already-run', 'nor by B');
     t.equal(runs, 1);
-    t.equal((await a.listJobRuns('race')).length, 1, 'one run recorded');
+    const recorded = await a.listJobRuns('race');
+    t.equal(recorded.length, 1, 'one run recorded');
+    t.equal(recorded[0].outcome, 'ok', 'the locked-out instance did not take the live run for abandoned');
   });
 
   t.test('both armed on a per-second schedule: each tick runs exactly once', async (t) => {

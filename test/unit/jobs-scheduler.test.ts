@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { Scheduler, type ScheduledJob } from '../../src/jobs/scheduler.js';
+import { ABANDONED, Scheduler, type ScheduledJob } from '../../src/jobs/scheduler.js';
 import { MASK, processRedactor } from '../../src/platform/redaction.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
@@ -123,4 +123,19 @@ t.test('a run by hand is recorded as manual; while the job runs another one is r
   t.equal(done?.run?.tickAt, undefined, 'a manual run has no tick');
   t.equal(await scheduler.runNow('nope'), undefined, 'unknown job');
   t.equal((await store.listJobRuns('slow')).length, 1, 'the refused run left no record');
+});
+
+t.test('a run left "running" by an instance that stopped is closed as abandoned by the next run', async (t) => {
+  const store = await tempStore(t);
+  // what a killed instance leaves: a started run that never ended
+  const dead = await store.startJobRun({ name: 'crashy', tickAt: 1_000, trigger: 'schedule', instance: 'gone:1', startedAt: 1_000 });
+  t.equal(dead?.outcome, 'running');
+  const j = job('crashy', async () => ({ counts: { ok: 1 } }));
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
+  const done = await scheduler.runNow('crashy');
+  t.equal(done?.status, 'ran');
+  const [latest, old] = await store.listJobRuns('crashy');
+  t.equal(latest.id, done?.run?.id);
+  t.match(old, { id: dead!.id, outcome: 'failed', detail: ABANDONED, instance: 'gone:1' }, 'the dead run is closed, not left running');
+  t.ok(old.endedAt! >= done!.run!.startedAt - 1000, 'closed when the next run started');
 });
