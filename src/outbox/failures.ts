@@ -27,7 +27,15 @@ export function isTransientFailure(err: unknown): boolean {
  * says nothing about the system, and must not stall every other write to it.
  */
 export function countsAgainstSystem(err: unknown): boolean {
-  return isTransientFailure(err) && !causes(err).some(isStoreUnavailable);
+  return isTransientFailure(err) && !causes(err).some(isStoreUnavailable) && !waitsForOwnWrite(err);
+}
+
+/**
+ * A connector that waits for another write of ours (a lock, an initiate whose outcome is not yet
+ * known) says so with a `lock-error` issue: the system is fine, and the other writes must go on.
+ */
+function waitsForOwnWrite(err: unknown): boolean {
+  return err instanceof MediatorError && err.issues.some((i) => i.code === 'lock-error');
 }
 
 /**

@@ -1,11 +1,11 @@
-import { ConflictError, isTransient, stableId, type Identifier } from '../../domain/index.js';
+import { ConflictError, UpstreamError, isTransient, stableId, type Identifier } from '../../domain/index.js';
 import type { LmisClient } from './api.js';
-import { lmisMessageKey } from './errors.js';
+import { LMIS, lmisMessageKey } from './errors.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js';
 import { initiatorOf, ourUnmarkedDrafts, ownerOf } from './requisition-ownership.js';
 import { isUuid } from './identifiers.js';
-import type { WriteLedger } from './write-ledger.js';
+import { UNRESOLVED_HOLD_MS, type WriteLedger } from './write-ledger.js';
 
 /**
  * The initiate step: POST /api/requisitions/initiate with an Idempotency-Key. It runs under the
@@ -81,6 +81,32 @@ function notOurs(p: InitiateParams, r: RequisitionDto, me: string | undefined): 
   return new ConflictError(`the ${p.emergency ? 'emergency' : 'regular'} requisition ${r.id} for this facility, program and period ${by} (status ${r.status}); the order is not added to it`);
 }
 
+/**
+ * No answer came from OpenLMIS (our timeout, a dropped connection, a gateway's 502/504): the
+ * request may still be applied, and its draft appear, at any moment.
+ */
+function isUnknownOutcome(err: unknown): boolean {
+  if (!isTransient(err)) return false;
+  const status = (err as { upstreamStatus?: number }).upstreamStatus;
+  return status === undefined || status === 502 || status === 504;
+}
+
+/**
+ * Another write of ours initiated here and never learnt its outcome: its request may still land.
+ * Initiating now would put our note after its draft's arrival, and the notes would give that
+ * draft to us, leaving its real owner to initiate again (an orphan). So wait until it resolves:
+ * its next attempt adopts what landed or initiates again; UNRESOLVED_HOLD_MS bounds the wait.
+ */
+async function holdForUnknownOutcomes(ctx: Context, p: InitiateParams): Promise<void> {
+  const now = Date.now();
+  const pending = (await ctx.ledger.unresolved(ctx.key)).filter((n) => n.owner !== p.idempotencyKey && now - Date.parse(n.at) < UNRESOLVED_HOLD_MS);
+  if (!pending.length) return;
+  throw new UpstreamError({
+    system: LMIS, transient: true, upstreamStatus: 503, status: 503, code: 'lock-error',
+    diagnostics: 'another order for the same facility, program and period is waiting to learn whether OpenLMIS applied its initiate; retried later',
+  });
+}
+
 async function postInitiate(client: LmisClient, p: InitiateParams, key: string): Promise<RequisitionDto> {
   return client.call<RequisitionDto>({
     method: 'POST',
@@ -105,12 +131,15 @@ export async function initiateRequisition(client: LmisClient, ledger: WriteLedge
   const taken = p.emergency ? undefined : found.find((r) => r.status !== 'SKIPPED');
   if (taken) throw notOurs(p, taken, ctx.me);
 
+  await holdForUnknownOutcomes(ctx, p);
   await ledger.note(ctx.key, { owner: p.idempotencyKey, at: new Date().toISOString(), before: ourUnmarkedDrafts(found, ctx.me).map((r) => r.id) });
   const key = idempotencyUuid(p.idempotencyKey);
   try {
     const full = await postInitiate(client, p, key);
     return { id: full.id, full };
   } catch (err) {
+    // OpenLMIS answered: nothing was created by this request, so no draft can land later
+    if (!isUnknownOutcome(err)) await ledger.resolve(ctx.key, p.idempotencyKey);
     const recoverable = isTransient(err) || LOOK_UP_KEYS.has(lmisMessageKey(err) ?? '');
     if (!recoverable) throw err;
     const again = await search(client, p);

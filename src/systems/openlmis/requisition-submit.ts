@@ -109,6 +109,8 @@ async function initiateAndFill(deps: OpenLmisDeps, order: Order, resolved: Resol
       initiated = result.full;
       return result.id;
     });
+    // this write knows its requisition now (answered, adopted or resumed): nothing of ours is in the air
+    await deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
     const filled = asFillOutcome(await journal.run('fill', () => { ranNow = true; return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated); }));
