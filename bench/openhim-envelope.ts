@@ -5,7 +5,7 @@
 import Fastify from 'fastify';
 import { Bench } from 'tinybench';
 import { buildOpenHimEnvelope } from '../src/openhim/envelope.js';
-import { recordUpstreamCall, type UpstreamCall } from '../src/openhim/orchestrations.js';
+import { recordUpstreamCall, type UpstreamCall } from '../src/platform/call-recording.js';
 import openhimPlugin from '../src/openhim/plugin.js';
 
 const body = JSON.stringify({ resourceType: 'Bundle', entry: Array.from({ length: 50 }, (_, i) => ({ resource: { resourceType: 'Location', id: `loc-${i}`, name: `Facility ${i}` } })) });

@@ -1,7 +1,7 @@
 import { UpstreamError } from '../../src/domain/errors.js';
 import { describeError } from '../../src/outbox/errors.js';
 import type { DeliveryHandler } from '../../src/outbox/types.js';
-import type { WriteResult } from '../../src/systems/connector.js';
+import type { WriteResult } from '../../src/routing/ports.js';
 
 /**
  * Outbox delivery handlers for the faulty upstream: the shape a real connector's write takes.

@@ -6,3 +6,4 @@ export * from './delivery.js';
 export * from './stock.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './namespace.js';

@@ -1,8 +1,10 @@
+import { NS } from '../domain/namespace.js';
+
 /**
  * The identifier systems, codes and extensions this mediator defines where FHIR has none.
  * Documented in README "FHIR conventions"; change them only with a migration note.
  */
-export const NS = 'http://fhir-supply-mediator.org/fhir';
+export { NS };
 
 /** Identifier.type marking the order number shared by every SupplyRequest of one order. */
 export const ORDER_NUMBER_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC', display: 'Placer Identifier' };

@@ -1,6 +1,6 @@
 import { ConflictError, MediatorError, NotConfiguredError } from '../domain/errors.js';
 import { canonicalJson } from '../domain/ids.js';
-import type { SearchCriteria } from '../systems/connector.js';
+import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../domain/errors.js';
-import type { DatePrefix, SearchCriteria } from '../systems/connector.js';
+import type { DatePrefix, SearchCriteria } from '../routing/ports.js';
 import { SP_BASE } from './conventions.js';
 import { isCalendarDate } from './validation/dates.js';
 

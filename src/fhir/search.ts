@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../domain/errors.js';
-import type { SearchCriteria } from '../systems/connector.js';
+import type { SearchCriteria } from '../routing/ports.js';
 import { adapters } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { FhirContext } from './interactions.js';

@@ -1,5 +1,5 @@
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
-import type { Page, SearchCriteria, WriteResult } from '../systems/connector.js';
+import type { Page, SearchCriteria, WriteResult } from '../routing/ports.js';
 
 /**
  * What the FHIR edge needs behind each flow, in domain terms. Routing implements these over the

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import { loadFacilityList } from '../registry/facility-list.js';
 import { reconcileIntoStore } from '../registry/reconcile-run.js';
-import type { Connector } from '../systems/connector.js';
+import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { JobResult, ScheduledJob } from './scheduler.js';
 

@@ -5,7 +5,7 @@
  */
 import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { MASK, maskBodyText, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
-import type { HeaderValues, UpstreamCall } from './orchestrations.js';
+import type { HeaderValues, UpstreamCall } from '../platform/call-recording.js';
 
 export const OPENHIM_CONTENT_TYPE = 'application/json+openhim';
 /** core's `api.truncateAppend` default, so truncated bodies look the same as core's own. */

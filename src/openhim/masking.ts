@@ -5,7 +5,7 @@
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
 import { MASK } from '../platform/redaction.js';
-import type { HeaderValues } from './orchestrations.js';
+import type { HeaderValues } from '../platform/call-recording.js';
 
 export { MASK };
 

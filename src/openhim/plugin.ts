@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildOpenHimEnvelope, isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
-import { callsOf, createOrchestrationStore, runWithOrchestrations, type OrchestrationStore } from './orchestrations.js';
+import { callsOf, createOrchestrationStore, runWithOrchestrations, type OrchestrationStore } from '../platform/call-recording.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

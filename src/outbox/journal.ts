@@ -1,5 +1,5 @@
 import type { OutboxJob, Store } from '../store/types.js';
-import type { StepJournal } from '../systems/connector.js';
+import type { StepJournal } from '../routing/ports.js';
 
 /**
  * The step journal of one outbox job, kept in the store. A step's result is written after the

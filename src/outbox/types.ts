@@ -1,6 +1,6 @@
 import type { MediatorError } from '../domain/errors.js';
 import type { JobStatus, OutboxJob } from '../store/types.js';
-import type { StepJournal, WriteResult } from '../systems/connector.js';
+import type { StepJournal, WriteResult } from '../routing/ports.js';
 
 export interface AcceptWriteRequest {
   /** 'order' | 'delivery' | 'stock' | 'facility' … selects the handler together with `system`. */

@@ -1,7 +1,7 @@
 import { contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { JobStatus } from '../store/types.js';
-import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from '../systems/connector.js';
+import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow } from '../fhir/services.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Store } from '../store/types.js';
-import type { Connector } from '../systems/connector.js';
+import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
 import { precheckAll, settleTransaction } from './transaction.js';

@@ -4,7 +4,7 @@ import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
 import type { ResourceLink, Store } from '../store/types.js';
-import type { Connector, Page, SearchCriteria } from '../systems/connector.js';
+import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { withinDeadline } from '../platform/deadline.js';
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { WriteResult } from '../systems/connector.js';
+import type { WriteResult } from '../routing/ports.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,

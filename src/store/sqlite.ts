@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { WriteResult } from '../systems/connector.js';
+import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,

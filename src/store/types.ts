@@ -1,5 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { WriteResult } from '../systems/connector.js';
+import type { WriteResult } from '../routing/ports.js';
 
 /**
  * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,

@@ -1,5 +1,5 @@
 import type { Store } from '../store/types.js';
-import type { Connector } from './connector.js';
+import type { Connector } from '../routing/ports.js';
 import { createOpenLmisConnector, storeLedger } from './openlmis/index.js';
 
 /** Crosswalk states that link a registry facility to a system's record. */

@@ -15,7 +15,7 @@ import type { DeliveryHandler } from '../../src/outbox/types.js';
 import type { OutboxJob } from '../../src/store/types.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector } from '../../src/systems/connector.js';
+import type { Connector } from '../../src/routing/ports.js';
 import { faultyUpstreamHandlers } from '../../sandbox/faulty-upstream/handlers.js';
 
 /** Short timings so 1,000 writes with faults and crashes finish in well under a minute. */

@@ -1,6 +1,6 @@
 import type { Delivery, Facility, Order, StockReport } from '../../src/domain/index.js';
 import type { FhirServices, FlowService, WriteOutcome } from '../../src/fhir/services.js';
-import type { Page, SearchCriteria } from '../../src/systems/connector.js';
+import type { Page, SearchCriteria } from '../../src/routing/ports.js';
 
 /**
  * An in-memory system of record for exercising the FHIR edge in tests: it stores domain objects

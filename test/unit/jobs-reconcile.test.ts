@@ -11,7 +11,7 @@ import type { Facility } from '../../src/domain/facility.js';
 import { NO_REGISTRY, NO_SYSTEM, reconcileAll, reconcileJob } from '../../src/jobs/reconcile-job.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector } from '../../src/systems/connector.js';
+import type { Connector } from '../../src/routing/ports.js';
 
 const registryCsv = `id,name,latitude,longitude
 MFR-1,Mberewa Health Centre,-10.412,34.121

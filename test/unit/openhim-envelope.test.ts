@@ -2,7 +2,7 @@
 import t from 'tap';
 import { buildOpenHimEnvelope, mediatorStatusFor, TRUNCATION_MARK, truncateUtf8 } from '../../src/openhim/envelope.js';
 import { maskBodyText, maskHeaders, maskUrlEncoded, MASK } from '../../src/openhim/masking.js';
-import type { UpstreamCall } from '../../src/openhim/orchestrations.js';
+import type { UpstreamCall } from '../../src/platform/call-recording.js';
 
 const urn = 'urn:mediator:fhir-supply-mediator';
 const start = new Date('2024-03-01T10:00:00.000Z');

@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import type { OpenHimEnvelope } from '../../src/openhim/envelope.js';
-import { recordUpstreamCall } from '../../src/openhim/orchestrations.js';
+import { recordUpstreamCall } from '../../src/platform/call-recording.js';
 import openhimPlugin from '../../src/openhim/plugin.js';
 
 const urn = 'urn:mediator:fhir-supply-mediator';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { runWithOrchestrations, createOrchestrationStore, callsOf } from '../../src/openhim/orchestrations.js';
+import { runWithOrchestrations, createOrchestrationStore, callsOf } from '../../src/platform/call-recording.js';
 import { UpstreamError } from '../../src/domain/errors.js';
 import { LmisError } from '../../src/systems/openlmis/errors.js';
 import { failure, startClientHarness } from './openlmis-client-harness.js';

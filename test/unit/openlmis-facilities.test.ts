@@ -1,7 +1,7 @@
 import t from 'tap';
 import { BusinessRuleError } from '../../src/domain/errors.js';
 import type { Facility } from '../../src/domain/index.js';
-import type { StepJournal } from '../../src/systems/connector.js';
+import type { StepJournal } from '../../src/routing/ports.js';
 import { createFacilityCapability } from '../../src/systems/openlmis/facilities.js';
 import { FACILITY_CODE_SYSTEM, ZONE_CODE_SYSTEM } from '../../src/systems/openlmis/identifiers.js';
 import { createReferenceData } from '../../src/systems/openlmis/reference-data.js';

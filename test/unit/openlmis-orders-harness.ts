@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Order, OrderLine, ProductRef, Quantity } from '../../src/domain/index.js';
-import type { StepJournal } from '../../src/systems/connector.js';
+import type { StepJournal } from '../../src/routing/ports.js';
 import type { LmisClient, LmisRequest, OpenLmisDeps, OpenLmisSettings } from '../../src/systems/openlmis/api.js';
 import { createDeliveryCapability } from '../../src/systems/openlmis/deliveries.js';
 import { createFacilityResolver } from '../../src/systems/openlmis/facility-resolver.js';

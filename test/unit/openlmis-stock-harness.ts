@@ -1,5 +1,5 @@
 import type { OpenLmisDeps, OpenLmisSettings } from '../../src/systems/openlmis/api.js';
-import type { StepJournal } from '../../src/systems/connector.js';
+import type { StepJournal } from '../../src/routing/ports.js';
 import { createFacilityResolver } from '../../src/systems/openlmis/facility-resolver.js';
 import { loadProductMap, readProductRows } from '../../src/systems/openlmis/products.js';
 import { createReferenceData } from '../../src/systems/openlmis/reference-data.js';

@@ -14,7 +14,7 @@ import { retryOutboxJob } from '../../src/outbox/operator.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector, StepJournal } from '../../src/systems/connector.js';
+import type { Connector, StepJournal } from '../../src/routing/ports.js';
 import { fhirJson, testApp } from '../support/app.js';
 import { supplyRequest } from '../support/samples.js';
 import type { OutboxLogger, WriteOutcome } from '../../src/outbox/types.js';

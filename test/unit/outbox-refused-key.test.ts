@@ -13,7 +13,7 @@ import { Outbox } from '../../src/outbox/outbox.js';
 import type { WriteOutcome } from '../../src/outbox/types.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore, type NewJob } from '../../src/store/index.js';
-import type { Connector, WriteResult } from '../../src/systems/connector.js';
+import type { Connector, WriteResult } from '../../src/routing/ports.js';
 import { fhirJson, testApp } from '../support/app.js';
 import { engineCases, freshStore, type EngineCase } from '../support/outbox-engines.js';
 import { FAST, outboxFixture } from '../support/outbox-fixture.js';

@@ -9,7 +9,7 @@ import type { Order } from '../../src/domain/index.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../src/routing/index.js';
 import { openStore } from '../../src/store/index.js';
-import type { Connector, WriteResult } from '../../src/systems/connector.js';
+import type { Connector, WriteResult } from '../../src/routing/ports.js';
 import { fhirJson, testApp } from '../support/app.js';
 import { supplyRequest, transaction } from '../support/samples.js';
 

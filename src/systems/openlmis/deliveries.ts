@@ -1,4 +1,4 @@
-import type { DeliveryCapability } from '../connector.js';
+import type { DeliveryCapability } from '../../routing/ports.js';
 import type { OpenLmisDeps } from './api.js';
 import { getDelivery, searchDeliveries } from './proof-of-delivery-read.js';
 import { confirmDelivery, precheckDelivery } from './proof-of-delivery-submit.js';

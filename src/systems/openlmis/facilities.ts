@@ -1,6 +1,6 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
-import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../connector.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { LmisClient } from './api.js';
 import { decodeFacility, decodeZone, encodeFacility, facilityCodeOf, type FacilityWriteRefs } from './facility-codec.js';
 import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from './identifiers.js';

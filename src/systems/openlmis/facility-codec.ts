@@ -1,5 +1,5 @@
 import type { Facility, FacilityStatus } from '../../domain/index.js';
-import { NS } from '../../fhir/conventions.js';
+import { NS } from '../../domain/namespace.js';
 import { FACILITY_CODE_SYSTEM, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from './identifiers.js';
 
 /**

@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { recordUpstreamCall } from '../../openhim/orchestrations.js';
+import { recordUpstreamCall } from '../../platform/call-recording.js';
 import { LMIS, transportError } from './errors.js';
 import type { LmisRequest } from './api.js';
 

@@ -1,6 +1,6 @@
 import { stableId } from '../../domain/ids.js';
 import type { Identifier, ProductRef } from '../../domain/index.js';
-import { NS } from '../../fhir/conventions.js';
+import { NS } from '../../domain/namespace.js';
 
 /**
  * Identifier and code systems for objects that originate in OpenLMIS, and the FHIR ids derived

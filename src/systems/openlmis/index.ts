@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Connector } from '../connector.js';
+import type { Connector } from '../../routing/ports.js';
 import type { OpenLmisDeps, OpenLmisSettings } from './api.js';
 import { createLmisClient } from './client.js';
 import { createDeliveryCapability } from './deliveries.js';

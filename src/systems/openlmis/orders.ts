@@ -1,4 +1,4 @@
-import type { OrderCapability } from '../connector.js';
+import type { OrderCapability } from '../../routing/ports.js';
 import type { OpenLmisDeps } from './api.js';
 import { getOrder, searchOrders } from './requisition-read.js';
 import { precheckOrder, submitOrder } from './requisition-submit.js';

@@ -1,5 +1,5 @@
 import type { Delivery, DeliveryLine, Identifier, Lot, ProductRef } from '../../domain/index.js';
-import { NS } from '../../fhir/conventions.js';
+import { NS } from '../../domain/namespace.js';
 import type { ProductMap } from './api.js';
 import { LMIS_SYSTEM, PROOF_OF_DELIVERY_SYSTEM, deliveryLineId, orderLineId } from './identifiers.js';
 import { facilityRefOf } from './requisition-decode.js';

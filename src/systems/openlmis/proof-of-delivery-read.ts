@@ -1,5 +1,5 @@
 import { type Delivery } from '../../domain/index.js';
-import type { Page, SearchCriteria } from '../connector.js';
+import type { Page, SearchCriteria } from '../../routing/ports.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { loadDelivery, orderNumberOfFulfillmentOrder, podOfShipment, shipmentsOf, sourcesById, sourcesOf } from './proof-of-delivery-load.js';
 import type { DeliverySources } from './proof-of-delivery-decode.js';

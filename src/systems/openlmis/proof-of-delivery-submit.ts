@@ -1,5 +1,5 @@
 import { BusinessRuleError, ConflictError, type Delivery, type DeliveryLine } from '../../domain/index.js';
-import type { StepJournal, WriteResult } from '../connector.js';
+import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import type { LmisReason, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import { buildConfirmBody, holdsSameConfirmation, matchReceivedLines, type ConfirmMeta, type ReceivedLine } from './proof-of-delivery-confirm.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BusinessRuleError, isTransient, type Order } from '../../domain/index.js';
-import type { StepJournal, WriteResult } from '../connector.js';
+import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS } from './errors.js';
 import { readOrder } from './fulfillment-reads.js';

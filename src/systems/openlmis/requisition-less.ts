@@ -1,5 +1,5 @@
 import { sameIdentifier, type Identifier, type Order } from '../../domain/index.js';
-import { NS } from '../../fhir/conventions.js';
+import { NS } from '../../domain/namespace.js';
 import type { ProductMap } from './api.js';
 import { LMIS_SYSTEM, orderLineId } from './identifiers.js';
 import { facilityRefOf } from './requisition-decode.js';

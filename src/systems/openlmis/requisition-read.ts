@@ -1,5 +1,5 @@
 import { type Order } from '../../domain/index.js';
-import type { Page, SearchCriteria } from '../connector.js';
+import type { Page, SearchCriteria } from '../../routing/ports.js';
 import type { OpenLmisDeps } from './api.js';
 import { isUuid, REQUISITION_SYSTEM } from './identifiers.js';
 import { decodeRequisition } from './requisition-decode.js';

@@ -1,5 +1,5 @@
 import { ConflictError, type Identifier, type Order } from '../../domain/index.js';
-import type { StepJournal, WriteResult } from '../connector.js';
+import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import type { LmisClient, OpenLmisDeps } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';

@@ -1,6 +1,6 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { StockReport } from '../../domain/index.js';
-import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../connector.js';
+import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import type { OpenLmisDeps } from './api.js';
 import { LMIS_SYSTEM } from './identifiers.js';
 import { checkTextLimits } from './limits.js';
