@@ -163,9 +163,39 @@ DROP TABLE schedules;
   };
 }
 
+/**
+ * v5: a FHIR id may stand for objects in several systems (a write fanned out to secondary
+ * targets, DESIGN §3 Routing), so links are keyed by (flow, FHIR id, system) and the system of
+ * record is marked. Existing links were all written to their system of record. The table is
+ * rebuilt because SQLite cannot change a primary key in place; the SQL is the same on both engines.
+ */
+function linksBySystem(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: 5,
+    name: 'resource links: one per (flow, FHIR id, system), the system of record marked',
+    sql: `
+CREATE TABLE resource_links_by_system (
+  flow TEXT NOT NULL,
+  fhir_id TEXT NOT NULL,
+  system TEXT NOT NULL,
+  upstream_id TEXT,
+  job_id TEXT,
+  system_of_record INTEGER NOT NULL DEFAULT 1,
+  updated_at ${epochMsType} NOT NULL,
+  PRIMARY KEY (flow, fhir_id, system)
+);
+INSERT INTO resource_links_by_system (flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at)
+  SELECT flow, fhir_id, system, upstream_id, job_id, 1, updated_at FROM resource_links;
+DROP TABLE resource_links;
+ALTER TABLE resource_links_by_system RENAME TO resource_links;
+CREATE INDEX resource_links_job ON resource_links (job_id);
+`,
+  };
+}
+
 const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
 const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
 
-export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES)];
+export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES), linksBySystem(SQLITE_TYPES.epochMs)];
 
-export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES)];
+export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES), linksBySystem(POSTGRES_TYPES.epochMs)];

@@ -4,7 +4,7 @@ import type { WriteResult } from '../routing/ports.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL, GET_LINK_SQL, systemOfRecord,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -226,13 +226,13 @@ export class PostgresStore implements Store {
   }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
-    const [r] = await this.rows('SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2', [flow, fhirId]);
+    const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);
     return r ? linkFromRow(r) : undefined;
   }
 
   private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {
     const now = Date.now();
-    for (const l of links) await c.query(UPSERT_LINK_SQL, [l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now]);
+    for (const l of links) await c.query(UPSERT_LINK_SQL, [l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l)]);
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

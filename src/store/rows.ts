@@ -110,8 +110,9 @@ export function toJson(value: unknown): string | null {
 }
 
 /** Upsert of a resource link ($n placeholders; SQLite swaps them for ?). Known ids are never erased. */
-export const UPSERT_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-  ON CONFLICT (flow, fhir_id) DO UPDATE SET system = EXCLUDED.system,
+export const UPSERT_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (flow, fhir_id, system) DO UPDATE SET system_of_record = EXCLUDED.system_of_record,
     upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
     job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at`;
 
@@ -120,6 +121,7 @@ export function linkFromRow(r: Row): ResourceLink {
     flow: String(r.flow), fhirId: String(r.fhir_id), system: String(r.system),
     ...(r.upstream_id != null ? { upstreamId: String(r.upstream_id) } : {}),
     ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
+    ...(r.system_of_record != null && Number(r.system_of_record) === 0 ? { primary: false } : {}),
   };
 }
 
@@ -130,6 +132,12 @@ export function supersedeAudit(old: OutboxJob, job: NewJob): AuditInput {
     details: { by: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, samePayload: old.payloadHash === job.payloadHash },
   };
 }
+
+/** The system_of_record column of a link: only a secondary target's link is not of record. */
+export const systemOfRecord = (l: ResourceLink): number => (l.primary === false ? 0 : 1);
+
+/** The system of record's link first, then the most recent (a FHIR id may be linked in several systems). */
+export const GET_LINK_SQL = 'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';
 
 /** A link names the job it was proposed with; a duplicate write maps that to the first job's id. */
 export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteResult[]): string {

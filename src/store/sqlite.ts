@@ -4,7 +4,7 @@ import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL,
+  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL, GET_LINK_SQL, systemOfRecord,
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
@@ -149,14 +149,14 @@ export class SqliteStore implements Store {
   }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
-    const r = this.db.prepare('SELECT * FROM resource_links WHERE flow = ? AND fhir_id = ?').get(flow, fhirId) as Row | undefined;
+    const r = this.db.prepare(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
     return r ? linkFromRow(r) : undefined;
   }
 
   private insertLinks(links: ResourceLink[]): void {
     const stmt = this.db.prepare(sqliteParams(UPSERT_LINK_SQL));
     const now = Date.now();
-    for (const l of links) stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now);
+    for (const l of links) stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

@@ -75,6 +75,8 @@ export interface ResourceLink {
   system: string;
   upstreamId?: string;
   jobId?: string;
+  /** false: a secondary target of a fanned-out write; reads go to the system of record (default true). */
+  primary?: boolean;
 }
 
 /** recordWrites found a key already used with another payload; nothing was recorded. */
