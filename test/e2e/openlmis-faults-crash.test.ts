@@ -19,7 +19,8 @@
  * refuses to initiate a period while the previous one is only SUBMITTED.
  *
  * Env: OPENLMIS_FAULTS_SEED (replay a run), TEST_DATABASE_URL (PostgreSQL tier),
- * OPENLMIS_FAULTS_ENGINES (sqlite,postgres), OPENLMIS_FAULTS_CLIENT_MS (the clients' time budget).
+ * OPENLMIS_FAULTS_ENGINES (sqlite,postgres), OPENLMIS_FAULTS_CLIENT_MS (the clients' time budget),
+ * OPENLMIS_FAULTS_LOG_LEVEL (the mediators' log level; their logs are then always kept).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +69,7 @@ function tally(items: string[]): Record<string, number> {
  */
 function mediatorEnv(lmisUrl: string, store: { databaseUrl?: string; dataDir: string }): Record<string, string> {
   return {
-    DATA_DIR: store.dataDir, DATABASE_URL: store.databaseUrl ?? '', LOG_LEVEL: 'warn', AUTH_PASSWORD: PASSWORD,
+    DATA_DIR: store.dataDir, DATABASE_URL: store.databaseUrl ?? '', LOG_LEVEL: process.env.OPENLMIS_FAULTS_LOG_LEVEL ?? 'warn', AUTH_PASSWORD: PASSWORD,
     OPENLMIS_BASE_URL: lmisUrl, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
     OPENLMIS_TIMEOUT_MS: String(OPENLMIS_TIMEOUT_MS), OPENLMIS_AUTHORIZE_STEP: 'true',
     OUTBOX_DEADLINE_MS: '2500', OUTBOX_ATTEMPT_TIMEOUT_MS: '9000', OUTBOX_LEASE_MS: '12000', OUTBOX_SETTLE_MS: '3000',
@@ -88,7 +89,7 @@ for (const engine of engineCases().filter((e) => !only || only.includes(e.name))
     const dir = mkdtempSync(path.join(tmpdir(), 'lmis-faults-'));
     // a failed run keeps the mediators' logs (and SQLite database) for looking into it
     t.comment(`mediator logs in ${dir} (kept when the test fails)`);
-    t.teardown(() => { if (t.passing()) rmSync(dir, { recursive: true, force: true }); });
+    t.teardown(() => { if (t.passing() && !process.env.OPENLMIS_FAULTS_LOG_LEVEL) rmSync(dir, { recursive: true, force: true }); });
     const db = engine.name === 'postgres' ? await engine.freshDatabase() : undefined;
     if (db) t.teardown(db.drop);
     const storeAt = { databaseUrl: db?.databaseUrl, dataDir: dir };
