@@ -3,6 +3,7 @@ import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
 import { WEIGHTS_FILE } from '../registry/match/weights.js';
 import { checkMapping, loadMapping, mappingsDirOf, useMappingsDir, type MappingFile } from './mappings.js';
 import { PRODUCTS_FILE } from './product-catalogue.js';
+import { ROUTING_FILE } from '../routing/rules.js';
 
 /**
  * Every mapping file a running mediator reads from `mappings.dir`, each with its schema and
@@ -14,6 +15,7 @@ export const MAPPING_FILES: MappingFile<unknown>[] = [
   FACILITY_COLUMNS_FILE,
   VOCABULARY_FILE,
   WEIGHTS_FILE,
+  ROUTING_FILE,
 ] as MappingFile<unknown>[];
 
 /** Loads every mapping file: the first bad one stops start-up with its file, path and reason. */

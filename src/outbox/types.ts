@@ -19,7 +19,7 @@ export interface AcceptWriteRequest {
   /** Recorded on the job for tracing (OpenHIM X-OpenHIM-TransactionID). */
   transactionId?: string;
   /** FHIR ids this write answers for, recorded with the job so a read finds it before and after delivery. */
-  links?: { flow: string; fhirId: string }[];
+  links?: { flow: string; fhirId: string; primary?: boolean }[];
 }
 
 export interface DoneOutcome { kind: 'done'; jobId: string; result: WriteResult }

@@ -1,5 +1,6 @@
 import { contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow } from '../fhir/services.js';
@@ -31,6 +32,17 @@ export interface FlowSpec<T> {
    * back as this resource (a stock event is not a readable report), so there is no live read.
    */
   keepsWritten?: boolean;
+  /** What routing.json rules look at: the facility the write is for, its program, the domain path of that facility. */
+  routeBy(value: T): RouteBy;
+}
+
+export interface RouteBy {
+  facility: FacilityRef | undefined;
+  program?: string;
+  /** Type codes the value itself carries (a facility write); otherwise looked up when a rule needs them. */
+  types?: string[];
+  /** Where the facility is, in the connectors' terms the edge turns into the posted FHIRPath. */
+  facilityPath: string;
 }
 
 const keyOf = (kind: string, id: { system: string; value: string } | undefined) => (id ? `${kind}|${id.system}|${id.value}` : undefined);
@@ -55,6 +67,7 @@ export const ORDERS: FlowSpec<Order> = {
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
   pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),
   withClientIds: (u, w) => ({ ...u, orderNumber: w.orderNumber, lines: overlayLineIds(u.lines, w.lines) }),
+  routeBy: (o) => ({ facility: o.facility, program: o.program, facilityPath: 'Order.facility' }),
 };
 
 export const DELIVERIES: FlowSpec<Delivery> = {
@@ -69,6 +82,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // A confirmation not yet applied upstream leaves the delivery in progress.
   pendingView: (d, s) => ({ ...d, status: failed(s) ? 'entered-in-error' : 'in-progress' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier, lines: overlayLineIds(u.lines, w.lines, (l) => `|${l.lot?.number ?? ''}`) }),
+  routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 
 export const STOCK: FlowSpec<StockReport> = {
@@ -84,6 +98,7 @@ export const STOCK: FlowSpec<StockReport> = {
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
   keepsWritten: true,
+  routeBy: (r) => ({ facility: r.facility, program: r.program, facilityPath: 'InventoryReport.inventoryListing[0].location' }),
 };
 
 export const FACILITIES: FlowSpec<Facility> = {
@@ -98,4 +113,5 @@ export const FACILITIES: FlowSpec<Facility> = {
   fhirIds: (f) => (f.id ? [f.id] : []),
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
+  routeBy: (f) => ({ facility: { id: f.id, identifier: f.identifiers[0], display: f.name }, types: (f.types ?? []).map((t) => t.code), facilityPath: 'Location' }),
 };

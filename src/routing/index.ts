@@ -4,12 +4,16 @@ import type { Store } from '../store/types.js';
 import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
+import { activeMapping } from '../config/mappings.js';
+import { ROUTING_FILE, type RoutingRules } from './rules.js';
 import { precheckAll, settleTransaction } from './transaction.js';
 
 export interface RoutingDeps {
   connectors: Connector[];
   outbox: Outbox;
   store: Store;
+  /** fhir-mappings/routing.json by default (from mappings.dir, checked at start-up). */
+  routing?: RoutingRules;
 }
 
 /**
@@ -20,9 +24,10 @@ export interface RoutingDeps {
 export function createRoutingServices(deps: RoutingDeps): FhirServices {
   const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK } as Record<Flow, FlowSpec<any>>;
   const flows = {} as Record<Flow, RoutedFlow<any>>;
+  const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
   const services: FhirServices = {};
   for (const [name, spec] of Object.entries(specs) as [Flow, FlowSpec<any>][]) {
-    flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store);
+    flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name]);
     if (!deps.connectors.some((c) => spec.read(c) || spec.search(c) || spec.write(c))) continue;
     flows[name].registerHandlers();
     services[name] = flows[name];
@@ -30,8 +35,11 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   services.writeAll = async (writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
     // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
     await precheckAll(writes, (w, earlier) => flows[w.flow].precheck(w.value, earlier));
-    const outcomes = await deps.outbox.acceptWrites(writes.map((w) => flows[w.flow].acceptRequest(w.value, w.context)));
-    const answers = settleTransaction(writes, (i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[i]));
+    const requests = await Promise.all(writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context)));
+    // recorded together, all or none; each write answers with its system of record's (first) job
+    const outcomes = await deps.outbox.acceptWrites(requests.flat());
+    const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
+    const answers = settleTransaction(writes, (i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]));
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
   return services;

@@ -6,6 +6,8 @@ import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } 
 import type { ResourceLink, Store } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
+import { facilityFacts } from './facility-facts.js';
+import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 
 /**
@@ -19,13 +21,24 @@ export class RoutedFlow<T> implements FlowService<T> {
     private readonly connectors: Connector[],
     private readonly outbox: Outbox,
     private readonly store: Store,
+    private readonly routing?: FlowRouting,
   ) {}
 
-  /** The system a write goes to: the first connector that can take it (routing rules come later). */
-  target(): Connector {
-    const c = this.connectors.find((x) => this.spec.write(x));
-    if (!c) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
-    return c;
+  /**
+   * The systems a write goes to, by fhir-mappings/routing.json: the system of record for its
+   * facility (first matching rule, else the default) and the secondary targets it fans out to.
+   * No connector taking the flow at all: 501 naming what to configure; a facility none serves: 422.
+   */
+  async targets(value: T): Promise<Targets> {
+    const writers = this.connectors.filter((x) => this.spec.write(x));
+    if (!writers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
+    const by = this.spec.routeBy(value);
+    const subject = { facility: by.facility, program: by.program, facts: facilityFacts(this.store, this.connectors, by.facility, by.types) };
+    return resolveTargets(this.spec.flow, this.routing, subject, writers.map((c) => c.system), [by.facilityPath]);
+  }
+
+  private connector(system: string): Connector {
+    return this.connectors.find((c) => c.system === system && this.spec.write(c))!;
   }
 
   async read(id: string): Promise<T | undefined> {
@@ -55,12 +68,14 @@ export class RoutedFlow<T> implements FlowService<T> {
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
     // a write the upstream cannot be asked about now is queued: its delivery checks it again
     await this.precheck(value).catch((err: unknown) => { if (!isTransient(err)) throw err; });
-    return this.asStored(this.toWriteOutcome(value, await this.outbox.acceptWrite(this.acceptRequest(value, context))));
+    // the answer is the system of record's; secondary targets are their own jobs (admin API)
+    const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context));
+    return this.asStored(this.toWriteOutcome(value, primary));
   }
 
   /** What the target system would refuse in this write (after `earlier` ones of a Bundle), checked without writing anything. */
   async precheck(value: T, earlier: T[] = []): Promise<void> {
-    const check = this.spec.precheck(this.target());
+    const check = this.spec.precheck(this.connector((await this.targets(value)).primary));
     if (check) await check(value, earlier);
   }
 
@@ -92,17 +107,25 @@ export class RoutedFlow<T> implements FlowService<T> {
     return (await this.store.getJob(link.jobId))?.status === 'done';
   }
 
-  acceptRequest(value: T, context: WriteContext): AcceptWriteRequest {
+  /**
+   * The outbox jobs of one write, the system of record's first. Each secondary target is its own
+   * job under its own business key (key|system), so each is delivered, retried and deduplicated
+   * on its own, and is not waited for: its outcome shows in the admin API, never in the answer.
+   */
+  async acceptRequests(value: T, context: WriteContext): Promise<AcceptWriteRequest[]> {
     const key = this.spec.key(value);
     if (!key) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
-    return {
+    const { primary, secondary } = await this.targets(value);
+    const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
-      system: this.target().system,
-      idempotencyKey: key,
+      system,
+      idempotencyKey: of ? key : `${key}|${system}`,
       payload: value,
       transactionId: context.transactionId,
-      links: this.spec.fhirIds(value).map((fhirId) => ({ flow: this.spec.flow, fhirId })),
-    };
+      links: this.spec.fhirIds(value).map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
+      ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
+    });
+    return [job(primary, true), ...secondary.map((s) => job(s, false))];
   }
 
   /** The FHIR answer to an outbox outcome (a pure mapping; a refusal throws the upstream's error). */
@@ -157,6 +180,12 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (links.length) await this.store.putLinks(links);
   }
 }
+
+/**
+ * A secondary target's delivery starts at once but the answer does not wait for it (1 ms: the
+ * attempt is under way before the outbox stops waiting); the worker retries it if it fails.
+ */
+const SECONDARY_DEADLINE_MS = 1;
 
 /** How long a delivered write's answer waits for its read-back before answering with the written value. */
 const READ_BACK_MS = 2_000;

@@ -1,0 +1,136 @@
+import { MediatorError } from '../domain/errors.js';
+import type { FacilityRef } from '../domain/identifiers.js';
+import type { MappingFile } from '../config/mappings.js';
+import type { Flow } from '../fhir/services.js';
+
+/**
+ * Routing rules as data (DESIGN §3 Routing, `fhir-mappings/routing.json`): per flow, which system
+ * is the system of record for a facility (the first rule whose conditions hold, else the default)
+ * and which secondary targets a write fans out to. Pure: the facts about the facility come in.
+ */
+export interface RoutingCondition {
+  linkedIn?: string;
+  facility?: string[];
+  facilityType?: string[];
+  program?: string[];
+}
+
+export interface RoutingRule {
+  name: string;
+  when: RoutingCondition;
+  system: string;
+}
+
+export interface FlowRouting {
+  rules?: RoutingRule[];
+  /** A system, 'any' (the first configured system taking the flow: the behaviour before rules) or null. */
+  default: string | null;
+  secondary?: { system: string; when?: RoutingCondition }[];
+}
+
+export interface RoutingRules {
+  flows: Partial<Record<Flow, FlowRouting>>;
+}
+
+/** The system of record is whichever configured connector takes the flow first. */
+export const ANY = 'any';
+
+/** A flow routing.json does not mention: the behaviour before routing rules. */
+const UNRULED: FlowRouting = { default: ANY };
+
+export const ROUTING_FILE: MappingFile<RoutingRules> = {
+  file: 'routing.json',
+  schema: 'routing.schema.json',
+  check: (data) =>
+    Object.entries(data.flows).flatMap(([flow, r]) => {
+      const seen = new Set<string>();
+      return (r?.rules ?? []).flatMap((rule, i) => {
+        const dup = seen.has(rule.name);
+        seen.add(rule.name);
+        // a 422 names the rule that failed: two rules of one name would make that ambiguous
+        return dup ? [{ path: `/flows/${flow}/rules/${i}/name`, reason: `repeats the rule name "${rule.name}"` }] : [];
+      });
+    }),
+};
+
+/** What the rules may ask about the facility of a write; each looked up only when a rule needs it. */
+export interface FacilityFacts {
+  /** Systems whose record the crosswalk links this facility to. */
+  linkedSystems(): Promise<string[]>;
+  /** The facility's type codes (levels included), from the system that serves facilities. */
+  types(): Promise<string[]>;
+}
+
+export interface RoutingSubject {
+  facility: FacilityRef | undefined;
+  program?: string;
+  facts: FacilityFacts;
+}
+
+async function holds(when: RoutingCondition, s: RoutingSubject): Promise<boolean> {
+  const ref = s.facility;
+  if (when.facility && !when.facility.some((f) => f === ref?.id || f === ref?.identifier?.value)) return false;
+  if (when.program && !(s.program && when.program.includes(s.program))) return false;
+  if (when.linkedIn && !(await s.facts.linkedSystems()).includes(when.linkedIn)) return false;
+  if (when.facilityType) {
+    const types = await s.facts.types();
+    if (!when.facilityType.some((t) => types.includes(t))) return false;
+  }
+  return true;
+}
+
+/** The facility as a message names it. */
+export function facilityName(ref: FacilityRef | undefined): string {
+  if (!ref) return 'no facility';
+  const parts = [ref.id && `Location/${ref.id}`, ref.identifier && `${ref.identifier.system}|${ref.identifier.value}`].filter(Boolean);
+  return parts.length ? parts.join(' ') : (ref.display ?? 'an unnamed facility');
+}
+
+/** A write whose facility no configured system serves: 422 with the facility and the rule that failed. */
+export class UnroutableError extends MediatorError {
+  constructor(flow: Flow, ref: FacilityRef | undefined, why: string, expression: string[]) {
+    super(422, { code: 'business-rule', diagnostics: `${flow} for ${facilityName(ref)} cannot be routed: ${why} (fhir-mappings/routing.json)`, expression });
+  }
+}
+
+export interface Targets {
+  primary: string;
+  secondary: string[];
+}
+
+/**
+ * The systems a write goes to. `takes(system)` says whether a configured connector takes this
+ * flow's writes; `configured` lists those systems in configuration order (for the default 'any').
+ */
+export async function resolveTargets(
+  flow: Flow,
+  routing: FlowRouting | undefined,
+  subject: RoutingSubject,
+  configured: string[],
+  facilityPath: string[],
+): Promise<Targets> {
+  const r = routing ?? UNRULED;
+  const refuse = (why: string): never => { throw new UnroutableError(flow, subject.facility, why, facilityPath); };
+  let primary: string | undefined;
+  for (const rule of r.rules ?? []) {
+    if (!(await holds(rule.when, subject))) continue;
+    if (!configured.includes(rule.system)) refuse(`rule "${rule.name}" routes it to ${rule.system}, which is not configured to take ${flow}`);
+    primary = rule.system;
+    break;
+  }
+  if (!primary) {
+    const tried = (r.rules ?? []).map((x) => `"${x.name}"`).join(', ');
+    const none = tried ? `no rule matched (${tried})` : 'no rule applies';
+    if (r.default === null) refuse(`${none} and the flow has no default system`);
+    else if (r.default === ANY) primary = configured[0] ?? refuse(`${none} and no configured system takes ${flow}`);
+    else if (!configured.includes(r.default)) refuse(`${none} and the default system ${r.default} is not configured to take ${flow}`);
+    else primary = r.default;
+  }
+  const secondary: string[] = [];
+  for (const s of r.secondary ?? []) {
+    // a secondary system that is switched off is not written to; one that is on gets its own job
+    if (s.system === primary || !configured.includes(s.system) || secondary.includes(s.system)) continue;
+    if (!s.when || (await holds(s.when, subject))) secondary.push(s.system);
+  }
+  return { primary: primary!, secondary };
+}
