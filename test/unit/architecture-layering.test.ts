@@ -30,6 +30,7 @@ const RULES: [string, (target: string) => boolean, string][] = [
   ['fhir', (to) => layerOf(to) === 'systems', 'the FHIR edge talks to connectors only through routing/ports'],
   ['systems', (to) => ['fhir', 'openhim'].includes(layerOf(to)), 'a connector never sees FHIR or OpenHIM'],
   ['domain', (to) => layerOf(to) !== 'domain', 'the domain depends on nothing outside it'],
+  ['upstream', (to) => ['systems', 'fhir', 'openhim'].includes(layerOf(to)), 'the shared transport knows no system, no FHIR and no OpenHIM'],
 ];
 
 export function violations(files: string[]): string[] {
@@ -53,6 +54,10 @@ t.test('the check sees each kind of forbidden import (it can fail)', async (t) =
   t.ok(check('systems/openlmis/x.ts', "import { NS } from '../../fhir/conventions.js';"), 'connector → fhir');
   t.ok(check('systems/openlmis/x.ts', "const m = await import('../../openhim/envelope.js');"), 'connector → openhim (dynamic)');
   t.ok(check('domain/x.ts', "import { y } from '../platform/deadline.js';"), 'domain → outside');
+  t.ok(check('upstream/x.ts', "import { LMIS } from '../systems/openlmis/errors.js';"), 'upstream → systems');
+  t.ok(check('upstream/auth/x.ts', "import { e } from '../../openhim/envelope.js';"), 'upstream → openhim');
+  t.ok(check('upstream/x.ts', "import type { R } from '../fhir/outcome.js';"), 'upstream → fhir');
+  t.notOk(check('upstream/x.ts', "import { recordUpstreamCall } from '../platform/call-recording.js';"), 'upstream → platform is fine');
   t.notOk(check('systems/openlmis/x.ts', "import { NS } from '../../domain/namespace.js';\nimport { request } from 'undici';"), 'domain and packages are fine');
   t.notOk(check('fhir/x.ts', "import type { SearchCriteria } from '../routing/ports.js';"), 'the ports are fine');
 });

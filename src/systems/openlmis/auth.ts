@@ -1,138 +1,57 @@
-import type { Dispatcher } from 'undici';
-import { LmisError, LMIS, isTransientStatus, reasonOf } from './errors.js';
-import { exchange } from './http.js';
-import type { OpenLmisSettings, TokenKind } from './api.js';
+import { oauth2PasswordAuth } from '../../upstream/auth/oauth2-password.js';
+import type { AuthContext, AuthStrategy } from '../../upstream/auth/types.js';
 import { processRedactor } from '../../platform/redaction.js';
+import { reasonOf } from './errors.js';
+import type { OpenLmisSettings, TokenKind } from './api.js';
 
 /**
  * Credentials for OpenLMIS calls (reference §1). The user token comes from the OAuth2 password
- * grant with the client's Basic credentials; it is cached and renewed by logging in again (the
- * `user-client` has no refresh grant). Concurrent callers share one login (single flight), so a
- * token expiry under load costs one login, not N. The "service" credential is the API key when
- * one is configured (it never expires) and otherwise the user token.
+ * grant (upstream/auth/oauth2-password.ts) on /api/oauth/token with the client's Basic
+ * credentials; the `user-client` has no refresh grant, so it is renewed by logging in again, and
+ * its expires_in is an inactivity timeout (openlmis-auth), hence 'sliding'. The "service"
+ * credential is the API key when one is configured (it never expires) and otherwise the user token.
  */
-export interface TokenSource {
-  /** A bearer token for this kind of call, logging in if needed. */
-  get(kind: TokenKind): Promise<string>;
-  /**
-   * The upstream refused `token` (401): forget it if it is still the cached one, so the next `get`
-   * logs in again. Returns false when the refused credential cannot be renewed (an API key).
-   */
-  refused(kind: TokenKind, token: string): boolean;
-  /** Forget every token (credentials or base URL changed). */
-  reset(): void;
+export interface OpenLmisAuth extends AuthStrategy<TokenKind> {
   /**
    * The integration user's OpenLMIS user id (referenceDataUserId of the token answer), logging in
    * if needed; undefined when the server does not send it. Requisitions record their author by it.
    */
-  userId(): Promise<string | undefined>;
+  userId(ctx: AuthContext): Promise<string | undefined>;
 }
 
-interface CachedToken {
-  token: string;
-  userId?: string;
-  /** OpenLMIS expiry is an inactivity timeout: valid while used within expiresInMs of the last use. */
-  expiresInMs?: number;
-  lastUsed: number;
-}
+/** openlmis-auth's AccessTokenEnhancer adds it to user tokens. */
+const USER_ID = 'referenceDataUserId';
 
-/** Renew a little before the server would forget the token, to save a 401 round trip. */
-const EXPIRY_MARGIN_MS = 5_000;
-
-export function createTokenSource(settings: () => OpenLmisSettings, dispatcher: () => Dispatcher, now: () => number = Date.now): TokenSource {
-  let cached: CachedToken | undefined;
-  let pending: Promise<string> | undefined;
-  // bumped by reset(): a login started with old credentials must not fill the cache afterwards
-  let generation = 0;
-  // the user the last login was for: a token answer without referenceDataUserId leaves it unknown
-  let lastUserId: string | undefined;
-
-  const fresh = (t: CachedToken | undefined): t is CachedToken =>
-    !!t && (t.expiresInMs === undefined || now() - t.lastUsed < t.expiresInMs - EXPIRY_MARGIN_MS);
-
-  const userToken = (): Promise<string> => {
-    if (fresh(cached)) {
-      cached.lastUsed = now();
-      return Promise.resolve(cached.token);
-    }
-    if (pending) return pending;
-    const mine = generation;
-    pending = login(settings(), dispatcher())
-      .then((t) => {
-        // an upstream may echo our token in an error body: mask it wherever the mediator emits text
-        processRedactor.learnEphemeral(t.token);
-        if (mine === generation) {
-          cached = { ...t, lastUsed: now() };
-          lastUserId = t.userId;
-        }
-        return t.token;
-      })
-      .finally(() => {
-        if (mine === generation) pending = undefined;
-      });
-    return pending;
-  };
-
+export function openLmisAuth(settings: () => OpenLmisSettings): OpenLmisAuth {
+  const oauth = oauth2PasswordAuth({
+    tokenPath: '/api/oauth/token',
+    credentials: () => {
+      const s = settings();
+      return { username: s.username, password: s.password, clientId: s.clientId, clientSecret: s.clientSecret };
+    },
+    missing: 'no OpenLMIS user configured (set openlmis.username and openlmis.password)',
+    refused: (code, c) => `login as '${c.username}' with client '${c.clientId}' refused (${code}): check openlmis.username, password, clientId and clientSecret`,
+    errorCode: (body) => reasonOf(body).messageKey,
+    extras: [USER_ID],
+    expiry: 'sliding',
+  });
+  const apiKeyFor = (kind: TokenKind | undefined) => (kind === 'service' ? settings().apiKey : undefined);
   return {
-    get(kind) {
-      const apiKey = settings().apiKey;
-      if (kind === 'service' && apiKey) return Promise.resolve(apiKey);
-      return userToken();
+    async authorize(ctx, kind) {
+      const apiKey = apiKeyFor(kind);
+      if (!apiKey) return oauth.authorize(ctx);
+      processRedactor.learnEphemeral(apiKey);
+      return { headers: { authorization: `Bearer ${apiKey}` }, credential: apiKey };
     },
-    refused(kind, token) {
-      const apiKey = settings().apiKey;
-      if (kind === 'service' && apiKey && token === apiKey) return false;
-      if (cached?.token === token) cached = undefined;
-      return true;
+    refused(credential, kind) {
+      // an API key cannot be renewed: a refusal of it is final
+      if (credential === apiKeyFor(kind)) return false;
+      return oauth.refused(credential);
     },
-    reset() {
-      generation++;
-      cached = undefined;
-      pending = undefined;
-      lastUserId = undefined;
-    },
-    async userId() {
-      if (lastUserId === undefined) await userToken();
-      return lastUserId;
+    reset: () => oauth.reset(),
+    async userId(ctx) {
+      if (oauth.lastIssued()?.extras[USER_ID] === undefined) await oauth.token(ctx);
+      return oauth.lastIssued()?.extras[USER_ID];
     },
   };
-}
-
-interface IssuedToken {
-  token: string;
-  /** referenceDataUserId: OpenLMIS's AccessTokenEnhancer adds it to user tokens (openlmis-auth). */
-  userId?: string;
-  expiresInMs?: number;
-}
-
-/** POST /api/oauth/token with grant_type=password; credentials in a form body, never in the URL. */
-async function login(s: OpenLmisSettings, dispatcher: Dispatcher): Promise<IssuedToken> {
-  if (!s.username || !s.password) {
-    throw new LmisError({ system: LMIS, transient: false, status: 502, code: 'login', diagnostics: 'no OpenLMIS user configured (set openlmis.username and openlmis.password)' });
-  }
-  const form = new URLSearchParams({ grant_type: 'password', username: s.username, password: s.password });
-  const res = await exchange(dispatcher, {
-    method: 'POST', baseUrl: s.baseUrl, path: '/api/oauth/token', timeoutMs: s.timeoutMs,
-    headers: {
-      authorization: `Basic ${Buffer.from(`${s.clientId}:${s.clientSecret ?? ''}`).toString('base64')}`,
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-    },
-    body: form.toString(),
-    recordedBody: `grant_type=password&username=${encodeURIComponent(s.username)}&password=****`,
-    recordResponse: (body) => (body && typeof body === 'object' && 'access_token' in body ? { ...body, access_token: '****' } : body),
-  });
-  const body = res.body as { access_token?: unknown; expires_in?: unknown; referenceDataUserId?: unknown } | undefined;
-  if (res.status === 200 && typeof body?.access_token === 'string') {
-    const expiresIn = Number(body.expires_in);
-    const userId = typeof body.referenceDataUserId === 'string' && body.referenceDataUserId ? body.referenceDataUserId : undefined;
-    return { token: body.access_token, userId, expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined };
-  }
-  const transient = isTransientStatus(res.status);
-  // only the OAuth error code: descriptions of auth failures are not for clients
-  const code = reasonOf(res.body).messageKey ?? `HTTP ${res.status}`;
-  throw new LmisError({
-    system: LMIS, transient, upstreamStatus: res.status, status: 502, code: transient ? 'transient' : 'login', messageKey: code,
-    diagnostics: transient ? `login failed: ${code}` : `login as '${s.username}' with client '${s.clientId}' refused (${code}): check openlmis.username, password, clientId and clientSecret`,
-  });
 }

@@ -1,5 +1,5 @@
 import type { LmisClient, LmisFacilityRef, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './api.js';
-import { ExpiringCache } from './expiring-cache.js';
+import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { getOrAbsent } from './lookup.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { LmisClient, LmisFacilityRef, LmisProgram, OpenLmisSettings } from './api.js';
 import type { ResolvedLine } from './stock-lines.js';
 import { cardKey, type StockCardEntry } from './stock-summaries.js';
-import { ExpiringCache } from './expiring-cache.js';
+import { ExpiringCache } from '../../upstream/expiring-cache.js';
 
 /**
  * Posting one stock event (reference §4): through the code-based public API

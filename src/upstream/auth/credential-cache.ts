@@ -1,0 +1,89 @@
+import { processRedactor } from '../../platform/redaction.js';
+
+/**
+ * A credential got by logging in (an OAuth2 token, a bearer from a login mutation, a session
+ * cookie), shared by every login strategy: concurrent callers share one login (single flight), so
+ * an expiry under load costs one login, not N; a login started before a reset or a credential
+ * change never fills the cache afterwards; every credential is taught to the redactor, as an
+ * upstream may echo it in an error body.
+ */
+export interface Issued {
+  value: string;
+  /** Lifetime from issue (absolute) or from last use (sliding, e.g. OpenLMIS's inactivity timeout). */
+  expiresInMs?: number;
+}
+
+export interface CredentialCacheOptions<C extends Issued> {
+  login: () => Promise<C>;
+  /** The settings the credential was got with: when they change, the cached one is forgotten. */
+  fingerprint: () => string;
+  /** 'sliding': valid while used within expiresInMs of the last use. Default 'absolute'. */
+  expiry?: 'sliding' | 'absolute';
+  now?: () => number;
+}
+
+/** Renew a little before the server would forget the credential, to save a refused round trip. */
+export const EXPIRY_MARGIN_MS = 5_000;
+
+export class CredentialCache<C extends Issued> {
+  private cached: (C & { since: number; fingerprint: string }) | undefined;
+  private pending: Promise<C> | undefined;
+  // what the last login gave: survives a refusal (same user), not a reset
+  private last: C | undefined;
+  // bumped by reset(): a login started with old credentials must not fill the cache afterwards
+  private generation = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly options: CredentialCacheOptions<C>) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private fresh(fingerprint: string): boolean {
+    const c = this.cached;
+    if (!c || c.fingerprint !== fingerprint) return false;
+    return c.expiresInMs === undefined || this.now() - c.since < c.expiresInMs - EXPIRY_MARGIN_MS;
+  }
+
+  /** The cached credential, or one fresh login shared by every concurrent caller. */
+  get(): Promise<C> {
+    const fingerprint = this.options.fingerprint();
+    if (this.cached && this.cached.fingerprint !== fingerprint) this.reset(); // changed live
+    if (this.fresh(fingerprint)) {
+      if (this.options.expiry === 'sliding') this.cached!.since = this.now();
+      return Promise.resolve(this.cached!);
+    }
+    if (this.pending) return this.pending;
+    const mine = this.generation;
+    const pending = this.options.login()
+      .then((issued) => {
+        processRedactor.learnEphemeral(issued.value);
+        if (mine === this.generation) {
+          this.cached = { ...issued, since: this.now(), fingerprint };
+          this.last = issued;
+        }
+        return issued;
+      })
+      .finally(() => {
+        if (this.pending === pending) this.pending = undefined;
+      });
+    this.pending = pending;
+    return pending;
+  }
+
+  /** What the last login gave, without logging in (undefined before the first or after a reset). */
+  peek(): C | undefined {
+    return this.last;
+  }
+
+  /** The upstream refused `value`: forget it if it is still the cached one. */
+  refused(value: string): void {
+    if (this.cached?.value === value) this.cached = undefined;
+  }
+
+  reset(): void {
+    this.generation++;
+    this.cached = undefined;
+    this.pending = undefined;
+    this.last = undefined;
+  }
+}

@@ -1,0 +1,71 @@
+import { exchange } from '../http.js';
+import { basicHeader, type BasicCredentials } from './basic.js';
+import { CredentialCache, type Issued } from './credential-cache.js';
+import { loginError, missingCredentials } from './login-error.js';
+import type { AuthContext, AuthStrategy } from './types.js';
+
+/**
+ * A session cookie got by one Basic-authenticated call to a session endpoint, then reused: OpenMRS
+ * answers `GET /ws/rest/v1/session` with `Set-Cookie: JSESSIONID=…` (wiki.openmrs.org REST Web
+ * Services API "Authentication"), which saves checking the password on every call. On a 401 the
+ * session is gone (timeout, restart): log in once more and replay.
+ */
+export interface SessionCookieOptions {
+  credentials: () => BasicCredentials;
+  /** Default `/ws/rest/v1/session` (OpenMRS). */
+  sessionPath?: string;
+  /** Default `JSESSIONID`. */
+  cookieName?: string;
+  missing?: string;
+  refused?: (code: string) => string;
+  /** Does the session answer say the login worked? Default: OpenMRS's `{authenticated: true}`. */
+  authenticated?: (body: unknown) => boolean;
+}
+
+function cookieFrom(setCookie: string | string[] | undefined, name: string): string | undefined {
+  for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+    const m = new RegExp(`(?:^|;\\s*)${name}=([^;]+)`).exec(line);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+const openmrsAuthenticated = (body: unknown) => (body as { authenticated?: unknown } | undefined)?.authenticated === true;
+
+async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: string): Promise<Issued> {
+  const { username, password } = opts.credentials();
+  if (!username || !password) throw missingCredentials(ctx.system, opts.missing ?? 'no user configured (set the username and password)', ctx.makeError);
+  const res = await exchange(ctx.dispatcher, {
+    system: ctx.system, method: 'GET', baseUrl: ctx.baseUrl, path: opts.sessionPath ?? '/ws/rest/v1/session', timeoutMs: ctx.timeoutMs, makeError: ctx.makeError,
+    headers: { authorization: basicHeader(username, password), accept: 'application/json' },
+  });
+  const cookie = cookieFrom(res.headers['set-cookie'], name);
+  if (res.status === 200 && cookie && (opts.authenticated ?? openmrsAuthenticated)(res.body)) return { value: cookie };
+  // OpenMRS answers 200 {authenticated: false} to a wrong password
+  const status = res.status === 200 ? 401 : res.status;
+  throw loginError({
+    system: ctx.system, status, code: res.status === 200 ? 'not authenticated' : undefined, make: ctx.makeError,
+    refused: opts.refused ?? ((code) => `login as '${username}' refused (${code}): check the username and password`),
+  });
+}
+
+export function sessionCookieAuth(opts: SessionCookieOptions): AuthStrategy {
+  const name = opts.cookieName ?? 'JSESSIONID';
+  let loginCtx: AuthContext | undefined;
+  const cache = new CredentialCache<Issued>({
+    login: () => sessionLogin(loginCtx!, opts, name),
+    fingerprint: () => JSON.stringify(opts.credentials()),
+  });
+  return {
+    async authorize(ctx) {
+      loginCtx = ctx;
+      const session = await cache.get();
+      return { headers: { cookie: `${name}=${session.value}` }, credential: session.value };
+    },
+    refused(credential) {
+      cache.refused(credential);
+      return true;
+    },
+    reset: () => cache.reset(),
+  };
+}

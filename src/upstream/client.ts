@@ -1,0 +1,141 @@
+import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import { isTransient, type UpstreamError } from '../domain/errors.js';
+import type { ErrorFactory } from './errors.js';
+import { exchange, type Query, type RawResponse } from './http.js';
+import { Pools, type Pool, type TransportSettings } from './pool.js';
+import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
+
+/**
+ * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
+ * credential on a refusal, retries of idempotent calls on transient failures, decoded errors.
+ * Order of wrapping: retry (outermost, so back-off waits hold no slot) → bulkhead → auth → exchange.
+ * A connector gives its settings, its auth strategy and how its error bodies read.
+ */
+export interface UpstreamRequest<K extends string = string> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path under the base URL. */
+  path: string;
+  query?: Query;
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Which credential the auth strategy should use (e.g. OpenLMIS's 'user' or 'service'). */
+  credential?: K;
+  /** May the client retry this call on a transient failure by itself? Default: true for GET only. */
+  retry?: boolean;
+  signal?: AbortSignal;
+  /** Statuses that are answers, not errors (e.g. 404 on a lookup): returned as { status, body }. */
+  accept?: number[];
+  /** What to show in the orchestration instead of the body. */
+  recordedBody?: unknown;
+  /** How to show the answer in the orchestration (an answer carrying a token). */
+  recordResponse?: (body: unknown) => unknown;
+  /**
+   * Reads a 2xx (or accepted) answer and throws when it is an error after all (GraphQL's errors in
+   * a 200), inside the retry loop so a transient one is retried like a 503.
+   */
+  decodeAnswer?: (res: UpstreamResponse<unknown>) => void;
+}
+
+export interface UpstreamResponse<T> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export interface UpstreamClientOptions<S extends TransportSettings, K extends string> {
+  system: string;
+  settings: () => S;
+  /** Built with the client's current settings (which reconfigure may override). */
+  auth: (settings: () => S) => AuthStrategy<K>;
+  /** An error answer → the system's UpstreamError (usually decodeHttpError with its ReasonDecoder). */
+  decodeError: (status: number, body: unknown, method: string, path: string) => UpstreamError;
+  makeError?: ErrorFactory;
+  /** Retries after the first attempt for idempotent calls (default 2). */
+  retries?: number;
+  /** First back-off delay (default 200 ms; exponential with jitter, capped at 2 s). */
+  retryDelayMs?: number;
+}
+
+export interface UpstreamClient<S extends TransportSettings, K extends string = string> {
+  send<T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>>;
+  call<T>(req: UpstreamRequest<K>): Promise<T>;
+  /** The settings in force (the override given to reconfigure, else the live ones). */
+  settings(): S;
+  /** What an auth strategy needs to log in through this client's pool. */
+  authContext(): AuthContext;
+  auth: AuthStrategy<K>;
+  /** Apply changed settings without a restart; drops cached credentials. */
+  reconfigure(next: S): void;
+  close(): Promise<void>;
+}
+
+export function createUpstreamClient<S extends TransportSettings, K extends string = string>(options: UpstreamClientOptions<S, K>): UpstreamClient<S, K> {
+  let override: S | undefined;
+  const current = () => override ?? options.settings();
+  const pools = new Pools(current());
+  const auth = options.auth(current);
+  const refusal = auth.isRefusal ?? isUnauthorized;
+  const retryPolicy: RetryPolicy = retry(handleWhen((err) => isTransient(err)), {
+    maxAttempts: options.retries ?? 2,
+    backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: 2_000 }),
+  });
+  const contextFor = (s: S, p: Pool, signal?: AbortSignal): AuthContext => ({
+    dispatcher: p.agent, system: options.system, baseUrl: s.baseUrl, timeoutMs: s.timeoutMs, signal, makeError: options.makeError,
+  });
+
+  const attempt = async (req: UpstreamRequest<K>, s: S, p: Pool): Promise<RawResponse> => {
+    const ctx = contextFor(s, p, req.signal);
+    const once = async (authHeaders: Record<string, string>) => exchange(p.agent, {
+      system: options.system, method: req.method, baseUrl: s.baseUrl, path: req.path, query: req.query, timeoutMs: s.timeoutMs,
+      signal: req.signal, makeError: options.makeError, recordedBody: req.recordedBody, recordResponse: req.recordResponse,
+      headers: {
+        ...authHeaders,
+        accept: 'application/json',
+        ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...req.headers,
+      },
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    });
+    const first = await auth.authorize(ctx, req.credential);
+    const res = await once(first.headers);
+    // a refusal comes before the handler runs, so replaying even a POST once is safe
+    if (!refusal(res) || !auth.refused(first.credential, req.credential)) return res;
+    return once((await auth.authorize(ctx, req.credential)).headers);
+  };
+
+  const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
+    const run = async () => {
+      const s = current();
+      const p = pools.for(s);
+      const res = await p.limiter.execute(() => attempt(req, s, p));
+      if ((res.status >= 200 && res.status < 300) || res.status === 304 || req.accept?.includes(res.status)) {
+        const answer = { status: res.status, body: res.body as T, headers: res.headers };
+        req.decodeAnswer?.(answer);
+        return answer;
+      }
+      throw options.decodeError(res.status, res.body, req.method, req.path);
+    };
+    const idempotent = req.retry ?? req.method === 'GET';
+    return idempotent ? retryPolicy.execute(run, req.signal) : run();
+  };
+
+  return {
+    send,
+    async call<T>(req: UpstreamRequest<K>): Promise<T> {
+      return (await send<T>(req)).body;
+    },
+    settings: current,
+    authContext: () => {
+      const s = current();
+      return contextFor(s, pools.for(s));
+    },
+    auth,
+    reconfigure(next: S) {
+      override = next;
+      auth.reset();
+      pools.for(next);
+    },
+    close: () => pools.close(),
+  };
+}

@@ -1,0 +1,111 @@
+import { UpstreamError, type IssueType } from '../domain/errors.js';
+
+/**
+ * Upstream failures decoded into the mediator's one `UpstreamError` (domain/errors.ts): the HTTP
+ * status, the upstream's reason and whether retrying can help. What differs per system is only the
+ * shape of the reason in an error body (Spring's messageKey, DHIS2's importSummaries, a GraphQL
+ * union error…), so each connector passes a `ReasonDecoder`; the status rules live here once.
+ */
+
+/** The reason an upstream gave: a machine code (messageKey, OAuth error, __typename) and words. */
+export interface UpstreamReason {
+  code?: string;
+  message?: string;
+}
+
+/** The per-system hook: what reason an error body gives, whatever its shape. */
+export type ReasonDecoder = (body: unknown, status: number) => UpstreamReason;
+
+export class UpstreamCallError extends UpstreamError {
+  /** The upstream's machine-readable reason code, when it sent one. */
+  readonly reasonCode?: string;
+  /** The upstream's words, when it sent some (never for 401: those bodies echo the credential). */
+  readonly upstreamMessage?: string;
+  constructor(opts: ConstructorParameters<typeof UpstreamError>[0] & { reason?: UpstreamReason }) {
+    super(opts);
+    this.name = 'UpstreamCallError';
+    this.reasonCode = opts.reason?.code;
+    this.upstreamMessage = opts.reason?.message;
+  }
+}
+
+export type UpstreamErrorOptions = ConstructorParameters<typeof UpstreamCallError>[0];
+
+/** Builds the system's error (a subclass of UpstreamCallError, e.g. LmisError). */
+export type ErrorFactory = (opts: UpstreamErrorOptions) => UpstreamError;
+
+export const defaultErrorFactory: ErrorFactory = (opts) => new UpstreamCallError(opts);
+
+export function asRecord(body: unknown): Record<string, unknown> | undefined {
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+}
+
+/** A short plain-text body is a reason; HTML error pages and long dumps are not. */
+export function textReason(body: unknown): UpstreamReason {
+  return typeof body === 'string' && body.trim() && body.length < 500 ? { message: body.trim() } : {};
+}
+
+export function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+const STATUS_FOR: Record<number, { status: number; code: IssueType }> = {
+  400: { status: 422, code: 'business-rule' },
+  403: { status: 502, code: 'forbidden' },
+  404: { status: 404, code: 'not-found' },
+  409: { status: 409, code: 'conflict' },
+  412: { status: 412, code: 'conflict' },
+  // the request was too large for the upstream (e.g. nginx client_max_body_size): resending it
+  // can never succeed, so this is the client's problem (422), not a transient 502
+  413: { status: 422, code: 'too-costly' },
+  422: { status: 422, code: 'business-rule' },
+};
+
+export interface DecodeContext {
+  system: string;
+  method: string;
+  path: string;
+  reasonOf: ReasonDecoder;
+  /** Words added to the diagnostics for a status (what to check in the settings). */
+  hints?: Partial<Record<number, string>>;
+  make?: ErrorFactory;
+}
+
+/**
+ * An HTTP error answer → UpstreamError: transient for 5xx/429/408 and for a 401 that survived a
+ * fresh login (credentials may be changed live), else permanent with the upstream reason. A 401
+ * body echoes the refused credential, so only its code is kept.
+ */
+export function decodeHttpError(status: number, body: unknown, ctx: DecodeContext): UpstreamError {
+  const transient = isTransientStatus(status);
+  const decoded = ctx.reasonOf(body, status);
+  const reason: UpstreamReason = status === 401 ? { code: decoded.code } : decoded;
+  const what = [reason.code, reason.message].filter(Boolean).join(': ') || `HTTP ${status}`;
+  const mapped = STATUS_FOR[status] ?? { status: 502, code: transient ? ('transient' as const) : ('exception' as const) };
+  return (ctx.make ?? defaultErrorFactory)({
+    system: ctx.system,
+    transient: transient || status === 401,
+    upstreamStatus: status,
+    status: transient || status === 401 ? 502 : mapped.status,
+    code: transient ? 'transient' : status === 401 ? 'login' : mapped.code,
+    diagnostics: `${ctx.method} ${ctx.path} answered ${status} ${what}${ctx.hints?.[status] ?? ''}`,
+    reason,
+  });
+}
+
+/** A failure without an HTTP answer (timeout, reset, refused): always transient. */
+export function transportError(system: string, err: unknown, method: string, path: string, timeoutMs: number, make: ErrorFactory = defaultErrorFactory): UpstreamError {
+  const e = err as { name?: string; code?: string; message?: string };
+  const timedOut = e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
+  return make({
+    system,
+    transient: true,
+    code: timedOut ? 'timeout' : 'transient',
+    diagnostics: timedOut ? `${method} ${path} did not answer within ${timeoutMs} ms` : `${method} ${path} failed: ${e?.code ?? e?.name ?? 'error'} ${e?.message ?? ''}`.trim(),
+  });
+}
+
+/** An answer the transport could not use (not a page, no data): permanent, the upstream's fault. */
+export function malformedAnswer(system: string, diagnostics: string, make: ErrorFactory = defaultErrorFactory, code: IssueType = 'exception'): UpstreamError {
+  return make({ system, transient: false, status: 502, code, diagnostics });
+}

@@ -1,0 +1,200 @@
+import { asRecord, defaultErrorFactory, type ErrorFactory, type UpstreamReason } from './errors.js';
+import { exchange, MASKED, type RawResponse } from './http.js';
+import type { UpstreamClient, UpstreamResponse } from './client.js';
+import type { TransportSettings } from './pool.js';
+import type { AuthContext } from './auth/types.js';
+
+/**
+ * A GraphQL exchange over the shared transport (client.ts), so a GraphQL upstream (Open mSupply)
+ * gets pooling, bulkhead, auth, retries and recording like a REST one. A request is a POST of
+ * `{query, variables, operationName}` (graphql.org "Serving over HTTP"). Failures come two ways
+ * and both become UpstreamError: the spec's `errors[]` (validation, auth, resolver failures), and
+ * errors modelled in the schema as union members inside `data` (Open mSupply's `XError { error {
+ * __typename description } }`, found by a detector the connector can replace).
+ */
+export interface GraphQLOperation<K extends string = string> {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  credential?: K;
+  /** Retry on transient failures? Default: yes for a query, no for a mutation. */
+  retry?: boolean;
+  signal?: AbortSignal;
+  /** Variables shown masked in the recorded call (a login's password). */
+  secretVariables?: string[];
+  /** Paths in `data` (dot-separated) shown masked in the recorded answer (a login's token). */
+  secretData?: string[];
+}
+
+export interface GraphQLErrorEntry {
+  message?: string;
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+}
+
+/** An error found inside `data`: where it sits and the reason it gives. */
+export interface DataError {
+  path: string;
+  reason: UpstreamReason;
+}
+
+export type DataErrorDetector = (data: unknown) => DataError[];
+
+export interface GraphQLOptions {
+  system: string;
+  /** Default `/graphql`. */
+  path?: string;
+  /** Default: union members whose `__typename` ends in "Error", or objects with an `error` object. */
+  findDataErrors?: DataErrorDetector;
+  /** Which `errors[]` entries a retry may fix. Default: internal/server errors. */
+  isTransientError?: (e: GraphQLErrorEntry) => boolean;
+  makeError?: ErrorFactory;
+}
+
+function reasonIn(node: Record<string, unknown>): UpstreamReason {
+  const inner = asRecord(node.error);
+  const code = (inner?.__typename ?? node.__typename) as string | undefined;
+  const text = inner?.description ?? inner?.message ?? node.description ?? node.message;
+  return { code, message: typeof text === 'string' ? text : undefined };
+}
+
+/** Walks `data` for union-typed errors; does not descend into an error it found. */
+export const typenameErrors: DataErrorDetector = (data) => {
+  const found: DataError[] = [];
+  const walk = (value: unknown, path: string) => {
+    if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${path}[${i}]`));
+    const node = asRecord(value);
+    if (!node) return;
+    const typename = typeof node.__typename === 'string' ? node.__typename : undefined;
+    if ((typename && typename.endsWith('Error')) || (!typename && asRecord(node.error))) {
+      found.push({ path, reason: reasonIn(node) });
+      return;
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== '__typename') walk(v, path ? `${path}.${k}` : k);
+  };
+  walk(data, '');
+  return found;
+};
+
+const serverError = (e: GraphQLErrorEntry) =>
+  /^internal (server )?error/i.test(e.message ?? '') || ['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE'].includes(String(e.extensions?.code ?? ''));
+
+/** Does an answer say the credential was refused (HTTP 401, or an "Unauthenticated" GraphQL error)? */
+export function graphqlUnauthenticated(res: RawResponse): boolean {
+  if (res.status === 401) return true;
+  const errors = asRecord(res.body)?.errors;
+  return Array.isArray(errors) && errors.some((e: GraphQLErrorEntry) =>
+    /^unauthenticated\b/i.test(e?.message ?? '') || e?.extensions?.code === 'UNAUTHENTICATED');
+}
+
+function entriesOf(body: unknown): GraphQLErrorEntry[] {
+  const errors = asRecord(body)?.errors;
+  return Array.isArray(errors) ? errors.filter((e) => asRecord(e)) : [];
+}
+
+/** A GraphQL answer → its `data`, or the UpstreamError it carries. */
+export function decodeGraphQLAnswer<T>(status: number, body: unknown, operation: string, opts: GraphQLOptions): T {
+  const make = opts.makeError ?? defaultErrorFactory;
+  const errors = entriesOf(body);
+  if (errors.length) {
+    const transient = errors.some(opts.isTransientError ?? serverError);
+    const first = errors[0];
+    const code = typeof first.extensions?.code === 'string' ? first.extensions.code : undefined;
+    const words = errors.map((e) => [e.message, e.path?.length ? `at ${e.path.join('.')}` : ''].filter(Boolean).join(' ')).join('; ');
+    throw make({
+      system: opts.system, transient, upstreamStatus: status, status: transient ? 502 : 422, code: transient ? 'transient' : 'business-rule',
+      diagnostics: `${operation} answered errors: ${words}`, reason: { code, message: first.message },
+    });
+  }
+  const data = asRecord(body)?.data;
+  if (data === undefined || data === null) {
+    throw make({ system: opts.system, transient: false, status: 502, code: 'exception', diagnostics: `${operation} answered neither data nor errors` });
+  }
+  const inData = (opts.findDataErrors ?? typenameErrors)(data);
+  if (inData.length) {
+    const first = inData[0].reason;
+    throw make({
+      system: opts.system, transient: false, upstreamStatus: status, status: 422, code: 'business-rule', reason: first,
+      diagnostics: `${operation} refused: ${inData.map((e) => `${e.path}: ${[e.reason.code, e.reason.message].filter(Boolean).join(': ')}`).join('; ')}`,
+    });
+  }
+  return data as T;
+}
+
+function operationName(op: GraphQLOperation<string>): string {
+  return op.operationName ?? /^\s*(query|mutation)\s+(\w+)/.exec(op.query)?.[2] ?? 'GraphQL operation';
+}
+
+const isMutation = (query: string) => /^\s*mutation\b/.test(query);
+
+function maskPaths(value: unknown, paths: string[] | undefined): unknown {
+  if (!paths?.length || !asRecord(value)) return value;
+  const copy = structuredClone(value) as Record<string, unknown>;
+  for (const p of paths) {
+    const keys = p.split('.');
+    let node: Record<string, unknown> | undefined = copy;
+    for (const k of keys.slice(0, -1)) node = asRecord(node?.[k]);
+    if (node && keys.at(-1)! in node) node[keys.at(-1)!] = MASKED;
+  }
+  return copy;
+}
+
+function payload(op: GraphQLOperation<string>) {
+  return { query: op.query, variables: op.variables ?? {}, ...(op.operationName ? { operationName: op.operationName } : {}) };
+}
+
+function recorded(op: GraphQLOperation<string>) {
+  const p = payload(op);
+  return op.secretVariables?.length ? { ...p, variables: maskPaths(p.variables, op.secretVariables) } : p;
+}
+
+const recordAnswer = (op: GraphQLOperation<string>) => (body: unknown) =>
+  op.secretData?.length ? { ...asRecord(body), data: maskPaths(asRecord(body)?.data, op.secretData) } : body;
+
+export interface GraphQLExchange<K extends string> {
+  request<T>(op: GraphQLOperation<K>): Promise<T>;
+}
+
+/** GraphQL through a client: auth, bulkhead, retries and recording included. */
+export function createGraphQLExchange<S extends TransportSettings, K extends string>(client: UpstreamClient<S, K>, opts: GraphQLOptions): GraphQLExchange<K> {
+  return {
+    async request<T>(op: GraphQLOperation<K>): Promise<T> {
+      const name = operationName(op);
+      let data: T | undefined;
+      await client.send<unknown>({
+        method: 'POST', path: opts.path ?? '/graphql', body: payload(op), credential: op.credential, signal: op.signal,
+        retry: op.retry ?? !isMutation(op.query),
+        // GraphQL servers answer a malformed or invalid document with 400 and errors[]
+        accept: [400],
+        recordedBody: recorded(op),
+        recordResponse: recordAnswer(op),
+        decodeAnswer: (res: UpstreamResponse<unknown>) => {
+          data = decodeGraphQLAnswer<T>(res.status, res.body, name, opts);
+        },
+      });
+      return data as T;
+    },
+  };
+}
+
+/**
+ * One GraphQL call without auth, bulkhead or retry, through an auth strategy's context: for the
+ * login itself (Open mSupply's `authToken` query), which must not ask for a credential.
+ */
+export async function postGraphQL<T>(ctx: AuthContext, op: GraphQLOperation<string>, opts: Omit<GraphQLOptions, 'system'>): Promise<T> {
+  const res = await exchange(ctx.dispatcher, {
+    system: ctx.system, method: 'POST', baseUrl: ctx.baseUrl, path: opts.path ?? '/graphql', timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+    makeError: ctx.makeError,
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(payload(op)),
+    recordedBody: recorded(op),
+    recordResponse: recordAnswer(op),
+  });
+  const name = operationName(op);
+  const full = { ...opts, system: ctx.system, makeError: opts.makeError ?? ctx.makeError };
+  if (res.status >= 500 || res.status === 429 || res.status === 408) {
+    throw (full.makeError ?? defaultErrorFactory)({ system: ctx.system, transient: true, upstreamStatus: res.status, status: 502, code: 'transient', diagnostics: `${name} answered ${res.status}` });
+  }
+  return decodeGraphQLAnswer<T>(res.status, res.body, name, full);
+}
+

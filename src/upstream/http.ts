@@ -1,0 +1,128 @@
+import { request, type Dispatcher } from 'undici';
+import { recordUpstreamCall, type HeaderValues } from '../platform/call-recording.js';
+import { transportError, type ErrorFactory } from './errors.js';
+
+/**
+ * One HTTP exchange with an upstream, recorded as an OpenHIM orchestration through
+ * platform/call-recording. No auth, retry or error decoding here (client.ts and auth/ do that);
+ * only transport, timeouts and the record, so login calls and ordinary calls are timed and
+ * recorded the same way. Credentials never reach a record: credential headers are masked on
+ * both sides, and 401 bodies (which echo the refused token) are withheld.
+ */
+export type Query = Record<string, string | number | boolean | (string | number)[] | undefined>;
+
+export interface RawRequest {
+  /** Which upstream (openlmis, dhis2, msupply, openmrs …), for the record and the errors. */
+  system: string;
+  method: string;
+  baseUrl: string;
+  path: string;
+  query?: Query;
+  headers: Record<string, string>;
+  /** Already serialised. */
+  body?: string;
+  /** What to show in the orchestration instead of the body (login forms carry the password). */
+  recordedBody?: unknown;
+  /** How to show the answer in the orchestration (a token response carries the token). */
+  recordResponse?: (body: unknown) => unknown;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** The system's error class for transport failures. */
+  makeError?: ErrorFactory;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export function buildUrl(baseUrl: string, path: string, query?: Query): string {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+  }
+  return url.toString();
+}
+
+export function parseBody(text: string, contentType: string | undefined): unknown {
+  if (!text) return undefined;
+  if (contentType?.includes('json') || /^[[{"]/.test(text.trim())) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+export const MASKED = '****';
+
+/**
+ * Headers that carry a credential after a scheme. WWW-Authenticate is not among them: its
+ * challenge (realm, error) is useful to an operator, and a refused token it echoes is one the
+ * redactor knows (every strategy teaches it), so the envelope masks just that token.
+ */
+const SCHEME_HEADERS = new Set(['authorization', 'proxy-authorization']);
+const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
+/** Headers whose whole value is a credential (static API keys). */
+const SECRET_HEADERS = new Set(['x-api-key', 'api-key', 'x-auth-token', 'x-openmrs-token']);
+
+function maskOne(name: string, value: string): string {
+  if (SCHEME_HEADERS.has(name)) return value.replace(/^(\w+)\s.*$/s, `$1 ${MASKED}`);
+  // keep cookie names and attributes (Path, HttpOnly), mask every value
+  if (COOKIE_HEADERS.has(name)) return value.replace(/(^|;\s*)([^=;\s]+)=([^;]*)/g, (whole, sep: string, key: string) =>
+    /^(path|domain|expires|max-age|samesite)$/i.test(key) ? whole : `${sep}${key}=${MASKED}`);
+  if (SECRET_HEADERS.has(name)) return MASKED;
+  return value;
+}
+
+/** Credential headers masked (Bearer/Basic/ApiToken keep their scheme, cookies their names). */
+export function maskedHeaders<H extends HeaderValues>(headers: H): H {
+  const out: HeaderValues = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const key = name.toLowerCase();
+    out[name] = typeof value === 'string' ? maskOne(key, value) : Array.isArray(value) ? value.map((v) => maskOne(key, v)) : value;
+  }
+  return out as H;
+}
+
+function recordedAnswer(req: RawRequest, status: number, body: unknown): unknown {
+  // 401 bodies echo the refused token (Spring's invalid_token): never record them
+  if (status === 401) return '(withheld: 401 bodies echo the token)';
+  return req.recordResponse ? req.recordResponse(body) : body;
+}
+
+export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
+  const url = buildUrl(req.baseUrl, req.path, req.query);
+  const startedAt = new Date();
+  // one deadline for the whole exchange (connect + headers + body), combined with the caller's signal
+  const deadline = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
+  const record = {
+    system: req.system, name: `${req.system} ${req.method} ${req.path}`, method: req.method, url,
+    requestHeaders: maskedHeaders(req.headers), requestBody: req.recordedBody ?? req.body, startedAt,
+  };
+  try {
+    const res = await request(url, {
+      dispatcher, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body, signal,
+      headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs,
+    });
+    const text = await res.body.text();
+    const contentType = res.headers['content-type'];
+    const body = parseBody(text, Array.isArray(contentType) ? contentType[0] : contentType);
+    recordUpstreamCall({
+      ...record, endedAt: new Date(),
+      response: { status: res.statusCode, headers: maskedHeaders(res.headers), body: recordedAnswer(req, res.statusCode, body) },
+    });
+    return { status: res.statusCode, headers: res.headers, body };
+  } catch (err) {
+    if (req.signal?.aborted) throw err; // the caller gave up: not an upstream failure
+    const cause = deadline.aborted ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : err;
+    const decoded = transportError(req.system, cause, req.method, req.path, req.timeoutMs, req.makeError);
+    recordUpstreamCall({ ...record, endedAt: new Date(), error: { message: decoded.issues[0].diagnostics ?? decoded.message, code: (err as { code?: string }).code } });
+    throw decoded;
+  }
+}
