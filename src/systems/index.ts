@@ -10,10 +10,27 @@ export function crosswalkLookup(store: Store, system: string): (registryId: stri
   return async (registryId) => (await store.listCrosswalkByRegistryId(registryId)).find((r) => r.system === system && LINKED.has(r.state))?.systemId;
 }
 
+/** How a system's connector is made from the settings, and whether the settings turn it on. */
+export interface ConnectorFactory {
+  system: string;
+  enabled: (s: Record<string, unknown>) => boolean;
+  create: (s: Record<string, unknown>, store: Store) => Connector;
+}
+
 /** Which connectors the settings turn on: a system is on when its base URL is set. */
-const FACTORIES: { system: string; enabled: (s: Record<string, unknown>) => boolean; create: (s: Record<string, unknown>, store: Store) => Connector }[] = [
+const FACTORIES: ConnectorFactory[] = [
   { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis'), ledger: storeLedger(store) }) },
 ];
+
+/**
+ * Adds a connector to every ConnectorSet made after this call, handed to routing like the built-in
+ * ones (after them, in registration order). For a system whose code is not in this package: an
+ * end-to-end test preloads (node --import) a module that registers its in-test system.
+ */
+export function registerConnectorFactory(factory: ConnectorFactory): void {
+  if (FACTORIES.some((f) => f.system === factory.system)) throw new Error(`a connector for ${factory.system} is already registered`);
+  FACTORIES.push(factory);
+}
 
 /**
  * The live set of connectors. `apply` follows a settings change: a system still configured is
