@@ -1,4 +1,4 @@
-import { asRecord, defaultErrorFactory, type ErrorFactory, type UpstreamReason } from './errors.js';
+import { asRecord, decodeHttpError, defaultErrorFactory, textReason, type ErrorFactory, type ReasonDecoder, type UpstreamReason } from './errors.js';
 import { exchange, MASKED, type RawResponse } from './http.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 import type { TransportSettings } from './pool.js';
@@ -86,6 +86,12 @@ export function graphqlUnauthenticated(res: RawResponse): boolean {
   return Array.isArray(errors) && errors.some((e: GraphQLErrorEntry) =>
     /^unauthenticated\b/i.test(e?.message ?? '') || e?.extensions?.code === 'UNAUTHENTICATED');
 }
+
+/** The reason of a non-GraphQL error answer (a proxy's 502, a 401): its first error's words, or its text. */
+export const graphqlReason: ReasonDecoder = (body) => {
+  const first = entriesOf(body)[0];
+  return first ? { code: typeof first.extensions?.code === 'string' ? first.extensions.code : undefined, message: first.message } : textReason(body);
+};
 
 function entriesOf(body: unknown): GraphQLErrorEntry[] {
   const errors = asRecord(body)?.errors;
@@ -192,8 +198,8 @@ export async function postGraphQL<T>(ctx: AuthContext, op: GraphQLOperation<stri
   });
   const name = operationName(op);
   const full = { ...opts, system: ctx.system, makeError: opts.makeError ?? ctx.makeError };
-  if (res.status >= 500 || res.status === 429 || res.status === 408) {
-    throw (full.makeError ?? defaultErrorFactory)({ system: ctx.system, transient: true, upstreamStatus: res.status, status: 502, code: 'transient', diagnostics: `${name} answered ${res.status}` });
+  if (res.status !== 400 && (res.status < 200 || res.status >= 300)) {
+    throw decodeHttpError(res.status, res.body, { system: ctx.system, method: 'POST', path: opts.path ?? '/graphql', reasonOf: graphqlReason, make: full.makeError });
   }
   return decodeGraphQLAnswer<T>(res.status, res.body, name, full);
 }

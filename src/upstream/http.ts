@@ -68,7 +68,7 @@ export const MASKED = '****';
 const SCHEME_HEADERS = new Set(['authorization', 'proxy-authorization']);
 const COOKIE_HEADERS = new Set(['cookie', 'set-cookie']);
 /** Headers whose whole value is a credential (static API keys). */
-const SECRET_HEADERS = new Set(['x-api-key', 'api-key', 'x-auth-token', 'x-openmrs-token']);
+const SECRET_HEADERS = new Set(['x-api-key', 'api-key', 'x-auth-token']);
 
 function maskOne(name: string, value: string): string {
   if (SCHEME_HEADERS.has(name)) return value.replace(/^(\w+)\s.*$/s, `$1 ${MASKED}`);

@@ -148,3 +148,19 @@ t.test('"Unauthenticated" in errors[] re-logs in once for N concurrent calls; pa
   t.equal(err.transient, false, 'a refused login (AuthTokenError in data) is permanent');
   t.equal(err.reasonCode, 'InvalidCredentials');
 });
+
+t.test('a login through postGraphQL: a 503 is transient, a 401 keeps no word of its body', async (t) => {
+  const handler = { current: ((_b: Body, _r: FastifyRequest, reply: FastifyReply) => reply.code(503).send({ errors: [{ message: 'Service unavailable' }] })) as Handler };
+  const { settings } = await graphqlUpstream(t, handler);
+  const client = clientFor(settings, () => anonymous);
+  t.teardown(() => client.close());
+  const op = { query: 'query authToken { authToken { __typename } }' };
+  const down = await failure(postGraphQL(client.authContext(), op, {}));
+  t.equal(down.transient, true);
+  t.equal(down.upstreamStatus, 503);
+  t.match(down.message, /Service unavailable/);
+  handler.current = (_b, _r, reply) => reply.code(401).send({ errors: [{ message: 'Unauthenticated: token tok-secret-123' }] });
+  const refused = await failure(postGraphQL(client.authContext(), op, {}));
+  t.equal(refused.upstreamStatus, 401);
+  t.notMatch(refused.message, /tok-secret-123/, 'a 401 body echoes the credential: only its code is kept');
+});
