@@ -18,7 +18,7 @@ import { loadMapping, MappingError, problemsOf, shippedMappingsDir } from '../..
 import { openStore } from '../../src/store/index.js';
 import type { Connector, WriteResult } from '../../src/routing/ports.js';
 import { fhirJson, testApp } from '../support/app.js';
-import { inventoryReport, supplyRequest } from '../support/samples.js';
+import { inventoryReport, supplyRequest, transaction } from '../support/samples.js';
 
 /** A system that records what it was sent; `refuseStock` makes its stock writes fail for good. */
 function recorder(system: string, types: Record<string, string[]> = {}) {
@@ -129,6 +129,21 @@ t.test('a secondary refusal shows as its job, the write stays answered by its sy
   t.equal(job.status, 'rejected');
   t.match(JSON.stringify(job.error), /test refuses this report/, 'with the refusal kept for the admin API');
   t.equal(lmis.stock.length, 1);
+});
+
+t.test('a transaction Bundle: each entry answered by its own system of record, fan-out included', async (t) => {
+  const { app, outbox, store, lmis, second } = await setup(t);
+  const report = inventoryReport();
+  report.identifier[0].value = 'CNT-T';
+  const b = supplyRequest({ order: 'O-TB', facility: 'fac-B', r5: true });
+  // the fanned-out report first: its two jobs must not shift the order's answer onto the secondary job
+  const res = await app.inject({ method: 'POST', url: '/fhir/R5', headers: fhirJson, payload: transaction([{ method: 'POST', url: 'InventoryReport', resource: report }, { method: 'POST', url: 'SupplyRequest', resource: b }]) });
+  t.equal(res.statusCode, 200, res.body);
+  t.same(res.json().entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201']);
+  t.match(res.json().entry[1].response.location, /\/SupplyRequest\//);
+  await outbox.idle();
+  t.same([lmis.stock.length, second.stock.length, lmis.orders.length, second.orders.length], [1, 1, 0, 1]);
+  t.equal((await store.findJobsByKey('stock|https://app.example.org/counts|CNT-T|test'))[0]?.status, 'done');
 });
 
 t.test('routing.json is schema-checked with file, path and reason', async (t) => {
