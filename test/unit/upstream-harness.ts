@@ -115,11 +115,5 @@ export async function recorded<T>(fn: () => Promise<T>): Promise<{ calls: Upstre
   return { calls: callsOf(store), result };
 }
 
-export async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
+/** The error a promise rejects with (the OpenLMIS client tests' helper). */
+export { failure } from './openlmis-client-harness.js';
