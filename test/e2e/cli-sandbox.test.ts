@@ -3,21 +3,13 @@
  * where it listens, answers its control API, and stops on SIGINT.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
+import { freePort } from '../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tsxLoader = import.meta.resolve('tsx');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function runSandbox(t: { teardown(fn: () => void): void }, name: string, port: number): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,24 +6,16 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { freePort } from '../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tsxLoader = import.meta.resolve('tsx');
 const runFile = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment of a shell with nothing of ours configured. */
 function cleanEnv(): NodeJS.ProcessEnv {

@@ -6,25 +6,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { why } from '../support/openlmis-e2e.js';
 import { startHarness } from '../unit/sandbox-openlmis-helpers.js';
 import { orderLine, startRig, transactionOf } from '../support/openlmis-e2e.js';
+import { freePort, until } from '../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const PASSWORD = 'crash-secret-Zx1';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * node itself with the tsx loader, not the tsx CLI: the CLI runs the program in a child process,
@@ -34,15 +26,6 @@ function startMediatorProcess(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 t.test('SIGKILL between initiate and submit: one submitted requisition after restart', async (t) => {
   const lmis = await startHarness();

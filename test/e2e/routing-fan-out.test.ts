@@ -10,26 +10,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { startHarness } from '../unit/sandbox-openlmis-helpers.js';
 import { gtinOf, orderLine, transactionOf, why } from '../support/openlmis-e2e.js';
+import { freePort, until } from '../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const PASSWORD = 'routing-secret-Qw7';
 const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** node with the tsx loader and the second system's module preloaded (as openlmis-crash.test.ts: a SIGKILL hits the mediator itself). */
 function startMediatorProcess(env: Record<string, string>): ChildProcess {
@@ -37,15 +29,6 @@ function startMediatorProcess(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', '--import', second, path.join(root, 'src/cli/index.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * The second system: applies every write it answers (no deduplication of its own, so a second
