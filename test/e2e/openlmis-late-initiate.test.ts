@@ -1,5 +1,5 @@
 /**
- * The smallest reproduction of the orphan the fault-and-crash run (openlmis-faults-crash.test.ts)
+ * The smallest reproduction of the orphan the fault-and-crash run (openlmis-faults-crash-*.test.ts)
  * finds: order J's initiate times out and OpenLMIS applies it later (a slow server); order K, for
  * the same facility/program/period, initiates in between. The draft J's request made must end as
  * J's requisition (or be removed), never be left behind as an INITIATED requisition without an

@@ -13,13 +13,14 @@
  * duplicated, no clerk draft touched, no orphan requisition, every refused write absent.
  *
  * Placement follows the connector's design: a regular requisition is one per
- * facility/program/period and the connector fills the period's existing draft, so the clerk's
- * regular drafts are where no regular order of ours goes; the clerk's emergency drafts sit
+ * facility/program/period and the connector refuses (409) a period somebody else started, so
+ * most of the clerk's regular drafts are where no regular order of ours goes (two sit beside ours
+ * to show that refusal, drafts untouched); the clerk's emergency drafts sit
  * where our emergency orders go, at the same time. OPENLMIS_AUTHORIZE_STEP is on, as OpenLMIS
  * refuses to initiate a period while the previous one is only SUBMITTED.
  *
  * Env: OPENLMIS_FAULTS_SEED (replay a run), TEST_DATABASE_URL (PostgreSQL tier),
- * OPENLMIS_FAULTS_ENGINES (sqlite,postgres), OPENLMIS_FAULTS_CLIENT_MS (the clients' time budget),
+ * OPENLMIS_FAULTS_CLIENT_MS (the clients' time budget),
  * OPENLMIS_FAULTS_LOG_LEVEL (the mediators' log level; their logs are then always kept).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,18 +29,18 @@ import path from 'node:path';
 import t from 'tap';
 import { openStore } from '../../src/store/index.js';
 import type { OutboxJob } from '../../src/store/types.js';
-import { engineCases } from '../support/outbox-engines.js';
-import { send, type Answer } from '../support/openlmis-faults-client.js';
+import { engineCases } from './outbox-engines.js';
+import { send, type Answer } from './openlmis-faults-client.js';
 import {
   businessKeyOf, clerkViolations, deliveryViolations, orderViolations, orphanViolations, outboxViolations, regularRefusals, regularStarvation, stockViolations,
   unfinishedWrites, type Run,
-} from '../support/openlmis-faults-checks.js';
-import { freePort, MediatorProcess } from '../support/openlmis-faults-mediators.js';
-import { faultHits, faultKinds, installFaults } from '../support/openlmis-faults-plan.js';
-import { Clerk, openStockCards, shipEmergencyOrder, type Shipped } from '../support/openlmis-faults-setup.js';
+} from './openlmis-faults-checks.js';
+import { freePort, MediatorProcess } from './openlmis-faults-mediators.js';
+import { faultHits, faultKinds, installFaults } from './openlmis-faults-plan.js';
+import { Clerk, openStockCards, shipEmergencyOrder, type Shipped } from './openlmis-faults-setup.js';
 import {
   deliveryWrite, EM01, FP01, OPENING_DAY, orderChunks, PLAN, queueOf, random, shuffle, stockChunks, type Write,
-} from '../support/openlmis-faults-workload.js';
+} from './openlmis-faults-workload.js';
 import { startHarness } from '../unit/sandbox-openlmis-helpers.js';
 
 const SEED = Number(process.env.OPENLMIS_FAULTS_SEED ?? 20261202);
@@ -77,11 +78,14 @@ function mediatorEnv(lmisUrl: string, store: { databaseUrl?: string; dataDir: st
   };
 }
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
-
-/** OPENLMIS_FAULTS_ENGINES=sqlite (or postgres) runs one tier only, e.g. while looking into it. */
-const only = process.env.OPENLMIS_FAULTS_ENGINES?.split(',');
-for (const engine of engineCases().filter((e) => !only || only.includes(e.name))) {
+/**
+ * The run on one engine. Each engine is its own test file (test/e2e/openlmis-faults-crash-*.test.ts):
+ * a run takes about two minutes, and tap's per-file limit holds one, not both, on a loaded CI
+ * machine.
+ */
+export function faultsCrashSuite(engineName: 'sqlite' | 'postgres'): void {
+  if (engineName === 'postgres') t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+  const engine = engineCases().find((e) => e.name === engineName)!;
   t.test(`OpenLMIS: orders, deliveries, stock under faults, clerks and SIGKILLs on ${engine.name}`, { skip: engine.skip, timeout: 480_000 }, async (t) => {
     const startedAt = Date.now();
     const rnd = random(SEED);
