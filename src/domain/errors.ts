@@ -91,3 +91,14 @@ export class UpstreamError extends MediatorError {
 export function isTransient(err: unknown): boolean {
   return err instanceof UpstreamError && err.transient;
 }
+
+/**
+ * An upstream failure after which nobody knows whether the upstream applied the request: no
+ * answer came from the server that does the work (the call timed out, the connection dropped,
+ * or a gateway gave up with 502/504 while the server behind it may go on). Any other answer
+ * (503, 429, 500 …) means the server has finished with the request.
+ */
+export function isUnknownUpstreamOutcome(err: unknown): boolean {
+  if (!(err instanceof UpstreamError) || !err.transient) return false;
+  return err.upstreamStatus === undefined || err.upstreamStatus === 502 || err.upstreamStatus === 504;
+}

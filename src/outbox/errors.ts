@@ -1,4 +1,4 @@
-import { MediatorError, UpstreamError } from '../domain/errors.js';
+import { MediatorError, UpstreamError, isUnknownUpstreamOutcome } from '../domain/errors.js';
 import type { StoredError } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
 
@@ -11,16 +11,12 @@ export class AttemptTimeoutError extends Error {
 }
 
 /**
- * A failure after which nobody knows whether the upstream applied the last request, because no
- * answer came from the server that does the work: we stopped waiting (our attempt timeout, the
- * client's request timeout), the connection dropped, or a gateway gave up (502/504) while the
- * server behind it may go on. Any other answer (503, 429, 500 …) means the server has finished
- * with the request.
+ * A failed attempt after which nobody knows whether the upstream applied its last request: our
+ * attempt timeout stopped waiting, or the upstream call itself had no answer
+ * (isUnknownUpstreamOutcome).
  */
 export function isUnknownOutcome(err: unknown): boolean {
-  if (err instanceof AttemptTimeoutError) return true;
-  if (!(err instanceof UpstreamError) || !err.transient) return false;
-  return err.upstreamStatus === undefined || err.upstreamStatus === 502 || err.upstreamStatus === 504;
+  return err instanceof AttemptTimeoutError || isUnknownUpstreamOutcome(err);
 }
 
 const CREDENTIALS_IN_URL = /\/\/[^/\s:@]+:[^/\s@]+@/g;

@@ -1,4 +1,4 @@
-import { ConflictError, UpstreamError, isTransient, stableId, type Identifier } from '../../domain/index.js';
+import { ConflictError, UpstreamError, isTransient, isUnknownUpstreamOutcome, stableId, type Identifier } from '../../domain/index.js';
 import type { LmisClient } from './api.js';
 import { LMIS, lmisMessageKey } from './errors.js';
 import type { RequisitionDto } from './requisition-dto.js';
@@ -82,16 +82,6 @@ function notOurs(p: InitiateParams, r: RequisitionDto, me: string | undefined): 
 }
 
 /**
- * No answer came from OpenLMIS (our timeout, a dropped connection, a gateway's 502/504): the
- * request may still be applied, and its draft appear, at any moment.
- */
-function isUnknownOutcome(err: unknown): boolean {
-  if (!isTransient(err)) return false;
-  const status = (err as { upstreamStatus?: number }).upstreamStatus;
-  return status === undefined || status === 502 || status === 504;
-}
-
-/**
  * Another write of ours initiated here and never learnt its outcome: its request may still land.
  * Initiating now would put our note after its draft's arrival, and the notes would give that
  * draft to us, leaving its real owner to initiate again (an orphan). So wait until it resolves:
@@ -139,7 +129,8 @@ export async function initiateRequisition(client: LmisClient, ledger: WriteLedge
     return { id: full.id, full };
   } catch (err) {
     // OpenLMIS answered: nothing was created by this request, so no draft can land later
-    if (!isUnknownOutcome(err)) await ledger.resolve(ctx.key, p.idempotencyKey);
+    // (without an answer, the request may still be applied and its draft appear at any moment)
+    if (!isUnknownUpstreamOutcome(err)) await ledger.resolve(ctx.key, p.idempotencyKey);
     const recoverable = isTransient(err) || LOOK_UP_KEYS.has(lmisMessageKey(err) ?? '');
     if (!recoverable) throw err;
     const again = await search(client, p);
