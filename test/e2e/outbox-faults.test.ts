@@ -19,6 +19,7 @@ import { openStore } from '../../src/store/index.js';
 import { engineCases } from '../support/outbox-engines.js';
 import { inventoryReport, supplyRequest } from '../support/samples.js';
 import { REJECTED_PRODUCT } from './outbox-harness.js';
+import { killHard } from '../support/net.js';
 
 const HARNESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'outbox-harness.ts');
 const WRITES = Number(process.env.OUTBOX_FAULT_WRITES ?? 1000);
@@ -69,12 +70,8 @@ class Harness {
   }
 
   async kill(): Promise<void> {
-    const child = this.child;
     this.url = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await killHard(this.child);
   }
 
   async restart(): Promise<void> {

@@ -11,6 +11,7 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '../..');
 
 export { freePort } from './net.js';
+import { killHard } from './net.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,12 +45,8 @@ export class MediatorProcess {
 
   /** SIGKILL: no shutdown hook runs, in-flight requests and attempts die with the process. */
   async kill(): Promise<void> {
-    const child = this.child;
     this.url = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await killHard(this.child);
   }
 
   /** Still answering after its kill would mean the signal hit a wrapper, not the mediator. */
