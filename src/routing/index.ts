@@ -5,7 +5,7 @@ import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
 import { activeMapping } from '../config/mappings.js';
-import { ROUTING_FILE, type RoutingRules } from './rules.js';
+import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { precheckAll, settleTransaction } from './transaction.js';
 
 export interface RoutingDeps {
@@ -34,8 +34,14 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   }
   services.writeAll = async (writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
     // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
-    await precheckAll(writes, (w, earlier) => flows[w.flow].precheck(w.value, earlier));
-    const requests = await Promise.all(writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context)));
+    // each entry's targets are looked up once, for its precheck and for its outbox jobs
+    const targets = new Map<PlannedWrite, Targets>();
+    await precheckAll(writes, async (w, earlier) => {
+      const known = await flows[w.flow].targets(w.value);
+      targets.set(w, known);
+      await flows[w.flow].precheck(w.value, earlier, known);
+    });
+    const requests = await Promise.all(writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))));
     // recorded together, all or none; each write answers with its system of record's (first) job
     const outcomes = await deps.outbox.acceptWrites(requests.flat());
     const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));

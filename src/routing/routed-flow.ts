@@ -66,16 +66,22 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /** One write; FhirServices.writeAll accepts several together. */
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
+    // its facility's targets are looked up once, for the precheck and for the outbox jobs
+    let targets: Targets | undefined;
+    const check = async () => { targets = await this.targets(value); await this.precheck(value, [], targets); };
     // a write the upstream cannot be asked about now is queued: its delivery checks it again
-    await this.precheck(value).catch((err: unknown) => { if (!isTransient(err)) throw err; });
+    await check().catch((err: unknown) => { if (!isTransient(err)) throw err; });
     // the answer is the system of record's; secondary targets are their own jobs (admin API)
-    const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context));
+    const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
     return this.asStored(this.toWriteOutcome(value, primary));
   }
 
-  /** What the target system would refuse in this write (after `earlier` ones of a Bundle), checked without writing anything. */
-  async precheck(value: T, earlier: T[] = []): Promise<void> {
-    const check = this.spec.precheck(this.connector((await this.targets(value)).primary));
+  /**
+   * What the target system would refuse in this write (after `earlier` ones of a Bundle), checked
+   * without writing anything. `known`: the write's targets when the caller has resolved them.
+   */
+  async precheck(value: T, earlier: T[] = [], known?: Targets): Promise<void> {
+    const check = this.spec.precheck(this.connector((known ?? await this.targets(value)).primary));
     if (check) await check(value, earlier);
   }
 
@@ -112,10 +118,10 @@ export class RoutedFlow<T> implements FlowService<T> {
    * job under its own business key (key|system), so each is delivered, retried and deduplicated
    * on its own, and is not waited for: its outcome shows in the admin API, never in the answer.
    */
-  async acceptRequests(value: T, context: WriteContext): Promise<AcceptWriteRequest[]> {
+  async acceptRequests(value: T, context: WriteContext, known?: Targets): Promise<AcceptWriteRequest[]> {
     const key = this.spec.key(value);
     if (!key) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
-    const { primary, secondary } = await this.targets(value);
+    const { primary, secondary } = known ?? await this.targets(value);
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
       system,
