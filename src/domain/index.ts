@@ -7,3 +7,4 @@ export * from './stock.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './namespace.js';
+export * from './instant-range.js';

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../domain/errors.js';
-import type { DatePrefix, SearchCriteria } from '../routing/ports.js';
+import type { InstantRange } from '../domain/instant-range.js';
+import type { SearchCriteria } from '../routing/ports.js';
 import { SP_BASE } from './conventions.js';
 import { isCalendarDate } from './validation/dates.js';
 
@@ -18,14 +19,55 @@ export interface SearchParamDef {
   apply(values: string[], criteria: SearchCriteria): void;
 }
 
+type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 const DATE_PREFIXES: DatePrefix[] = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'];
 const dateValue = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DAY_MS = 86_400_000;
 
-export function parseDate(name: string, raw: string): { prefix: DatePrefix; value: string } {
+/**
+ * A FHIR date search value (prefix + a date of any precision) as the neutral instant range it
+ * means: `2024-03` is the whole of March, `gt2024-03` starts in April, `ap` widens by 10 % of the
+ * distance from now (at least a day), `ne` is the excluded range. Values without a zone are UTC.
+ */
+export function parseDate(name: string, raw: string): InstantRange {
   const prefix = DATE_PREFIXES.find((p) => raw.startsWith(p)) ?? 'eq';
   const value = DATE_PREFIXES.includes(raw.slice(0, 2) as DatePrefix) ? raw.slice(2) : raw;
-  if (!dateValue.test(value) || !isCalendarDate(value)) throw new InvalidInputError(`Search parameter ${name}: '${raw}' is not a FHIR date (prefix eq|ne|gt|lt|ge|le|sa|eb|ap then YYYY[-MM[-DD[Thh:mm[:ss][zone]]]], a real calendar date and time)`, name);
-  return { prefix, value };
+  if (!dateValue.test(value) || !isCalendarDate(value)) {
+    throw new InvalidInputError(
+      `Search parameter ${name}: '${raw}' is not a FHIR date (prefix eq|ne|gt|lt|ge|le|sa|eb|ap then ` +
+        'YYYY[-MM[-DD[Thh:mm[:ss][zone]]]], a real calendar date and time)',
+      name,
+    );
+  }
+  const [start, end] = implicitRange(value);
+  const iso = (t: number) => new Date(t).toISOString();
+  switch (prefix) {
+    case 'eq': return { from: iso(start), to: iso(end) };
+    case 'ne': return { from: iso(start), to: iso(end), exclude: true };
+    case 'gt': case 'sa': return { from: iso(end + 1) };
+    case 'lt': case 'eb': return { to: iso(start - 1) };
+    case 'ge': return { from: iso(start) };
+    case 'le': return { to: iso(end) };
+    case 'ap': {
+      const slack = Math.max(DAY_MS, Math.abs(Date.now() - start) / 10);
+      return { from: iso(start - slack), to: iso(end + slack) };
+    }
+  }
+}
+
+/** First and last millisecond a date of the given precision stands for. */
+function implicitRange(value: string): [number, number] {
+  const zone = /(Z|[+-]\d{2}:\d{2})$/.exec(value)?.[0];
+  const local = zone ? value.slice(0, -zone.length) : value;
+  const [date, time] = local.split('T');
+  const [y, m, d] = date.split('-').map(Number);
+  if (!m) return [Date.UTC(y, 0, 1), Date.UTC(y + 1, 0, 1) - 1];
+  if (!d) return [Date.UTC(y, m - 1, 1), Date.UTC(y, m, 1) - 1];
+  if (!time) return [Date.UTC(y, m - 1, d), Date.UTC(y, m - 1, d + 1) - 1];
+  const start = Date.parse(`${local}${zone ?? 'Z'}`);
+  const seconds = time.split(':').length > 2;
+  const width = time.includes('.') ? 1 : seconds ? 1000 : 60_000;
+  return [start, start + width - 1];
 }
 
 export function parseToken(raw: string): { system?: string; code: string } {

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../domain/errors.js';
+import { inRanges } from '../domain/instant-range.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters } from './adapters.js';
 import type { Json } from './codecs/common.js';
@@ -54,20 +55,11 @@ function toCriteria(ctx: FhirContext, route: ResourceRoute, params: Record<strin
   return { criteria, used };
 }
 
-function compareDates(a: string, b: string): number {
-  return Date.parse(a) - Date.parse(b);
-}
-
 /** Edge-side filters that are cheap and make every service exact on them: _id and _lastUpdated. */
 function edgeFilter(resources: Json[], criteria: SearchCriteria): Json[] {
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
-    for (const { prefix, value } of criteria.lastUpdated ?? []) {
-      const d = compareDates(r.meta?.lastUpdated, value);
-      const ok = { eq: d === 0, ne: d !== 0, gt: d > 0, sa: d > 0, lt: d < 0, eb: d < 0, ge: d >= 0, le: d <= 0, ap: Math.abs(d) < 86_400_000 }[prefix];
-      if (!ok) return false;
-    }
-    return true;
+    return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
 

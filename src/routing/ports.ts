@@ -1,4 +1,4 @@
-import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { Delivery, Facility, InstantRange, Order, StockReport } from '../domain/index.js';
 
 /**
  * What the router needs from a system. A connector implements the capabilities its system has;
@@ -14,15 +14,16 @@ export interface SearchCriteria {
   partOf?: string;
   facility?: string;
   basedOn?: string;
-  /** Date comparisons on the resource's business date (authoredOn, reportedDateTime …): FHIR prefixes. */
-  date?: { prefix: DatePrefix; value: string }[];
-  lastUpdated?: { prefix: DatePrefix; value: string }[];
+  /**
+   * The resource's business date (authoredOn, reportedDateTime …) must lie in every range; plain
+   * instants, already decoded from FHIR's prefixes at the edge (see domain/instant-range.ts).
+   */
+  date?: InstantRange[];
+  lastUpdated?: InstantRange[];
   type?: string;
   item?: { system?: string; code: string };
   supplier?: string;
 }
-
-export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
 
 /** Every match of a search; the FHIR layer filters at the edge, sorts and pages. */
 export interface Page<T> {

@@ -1,4 +1,4 @@
-import { type Order } from '../../domain/index.js';
+import { inRanges, narrowest, type Order } from '../../domain/index.js';
 import type { Page, SearchCriteria } from '../../routing/ports.js';
 import type { OpenLmisDeps } from './api.js';
 import { isUuid, REQUISITION_SYSTEM } from './identifiers.js';
@@ -25,25 +25,6 @@ export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | 
   return order && !order.externalId ? decodeRequisitionLessOrder(order, deps.products) : undefined;
 }
 
-function matchesDate(createdDate: string | null | undefined, filters: SearchCriteria['date']): boolean {
-  if (!filters?.length) return true;
-  if (!createdDate) return false;
-  const t = Date.parse(createdDate);
-  return filters.every(({ prefix, value }) => {
-    const v = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
-    // the value stands for a range: a whole day for a date, one millisecond for an instant
-    const end = value.length === 10 ? v + 86_400_000 : v + 1;
-    switch (prefix) {
-      case 'gt': case 'sa': return t >= end;
-      case 'ge': return t >= v;
-      case 'lt': case 'eb': return t < v;
-      case 'le': return t < end;
-      case 'ne': return t < v || t >= end;
-      default: return t >= v && t < end; // eq, ap
-    }
-  });
-}
-
 function matchesIdentifier(r: RequisitionDto, identifier: SearchCriteria['identifier']): boolean {
   if (!identifier) return true;
   if ((!identifier.system || identifier.system === REQUISITION_SYSTEM) && r.id === identifier.value) return true;
@@ -57,8 +38,10 @@ function serverQuery(facility: string | undefined, criteria: SearchCriteria): Re
     statuses = criteria.status.split(',').flatMap((s) => requisitionStatusesFor(s.trim()));
     if (!statuses.length) return undefined;
   }
-  const from = criteria.date?.find((d) => ['ge', 'gt', 'eq', 'sa'].includes(d.prefix))?.value.slice(0, 10);
-  const to = criteria.date?.find((d) => ['le', 'lt', 'eq', 'eb'].includes(d.prefix))?.value.slice(0, 10);
+  // OpenLMIS filters on whole days; the exact instants are tested on each requisition afterwards
+  const { from: fromInstant, to: toInstant } = narrowest(criteria.date);
+  const from = fromInstant?.slice(0, 10);
+  const to = toInstant?.slice(0, 10);
   return { facility, requisitionStatus: statuses, initiatedDateFrom: from, initiatedDateTo: to };
 }
 
@@ -79,7 +62,7 @@ export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria)
   const query = serverQuery(facility, criteria);
   if (!query) return { items: [] };
   const basics = (await searchRequisitions(deps.client, query))
-    .filter((r) => matchesIdentifier(r, criteria.identifier) && matchesDate(r.createdDate, criteria.date))
+    .filter((r) => matchesIdentifier(r, criteria.identifier) && inRanges(r.createdDate, criteria.date))
     .sort((a, b) => (b.createdDate ?? '').localeCompare(a.createdDate ?? '') || a.id.localeCompare(b.id));
   const full = await Promise.all(basics.map((r) => readRequisition(deps.client, r.id)));
   return { items: full.filter((r): r is RequisitionDto => !!r).map((r) => decodeRequisition(r, deps.products)) };
