@@ -116,6 +116,7 @@ const inventoryReport: ResourceAdapter<StockReport> = {
   },
 };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each adapter has its own domain type
 export const adapters: Record<ResourceType, ResourceAdapter<any>> = {
   Location: location,
   SupplyRequest: supplyRequest,

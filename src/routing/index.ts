@@ -22,12 +22,14 @@ export interface RoutingDeps {
  * Registers each flow's outbox delivery handler as a side effect.
  */
 export function createRoutingServices(deps: RoutingDeps): FhirServices {
+  /* eslint-disable @typescript-eslint/no-explicit-any -- a table of flows, each with its own domain type */
   const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK } as Record<Flow, FlowSpec<any>>;
   const flows = {} as Record<Flow, RoutedFlow<any>>;
   const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
   const services: FhirServices = {};
   for (const [name, spec] of Object.entries(specs) as [Flow, FlowSpec<any>][]) {
     flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name]);
+    /* eslint-enable @typescript-eslint/no-explicit-any */
     if (!deps.connectors.some((c) => spec.read(c) || spec.search(c) || spec.write(c))) continue;
     flows[name].registerHandlers();
     services[name] = flows[name];

@@ -71,7 +71,7 @@ t.test('given up: Failed; and nothing leaks the OpenHIM password', async (t) => 
 });
 
 t.test('queued then failed by a mediator bug: Failed with a 500 naming the kept job, not a give-up after retries', async (t) => {
-  const { outbox, openhim } = await setup(t, [transient, () => { (undefined as unknown as { x: number }).x; }]);
+  const { outbox, openhim } = await setup(t, [transient, () => { return (undefined as unknown as { x: number }).x; }]);
   await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-5', payload: { n: 5 }, transactionId: 'tx-5' });
   await settle(outbox, openhim, 'tx-5');
   const [update] = openhim.state.transactionUpdates.get('tx-5') as any[];

@@ -5,7 +5,6 @@
  * and a permanent failure after the initiate leaves no requisition behind.
  */
 import t, { type Test } from 'tap';
-import { randomUUID } from 'node:crypto';
 import { isTransient, type Order } from '../../src/domain/index.js';
 import type { OpenLmisDeps } from '../../src/systems/openlmis/api.js';
 import { createLmisClient } from '../../src/systems/openlmis/client.js';

@@ -5,6 +5,7 @@ import { EXT, UNIT_SYSTEM } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 
 /** Loose FHIR JSON shapes: the edge validated the resource against the official schema already. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON as parsed, checked by the validators before use
 export type Json = Record<string, any>;
 
 export interface Coding { system?: string; code?: string; display?: string }

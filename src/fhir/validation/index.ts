@@ -5,7 +5,7 @@ import { validateRules } from './rules.js';
 import { validateAgainstSchema } from './schema.js';
 import { checkSemantics, type SemanticOptions } from './semantics.js';
 
-export interface ValidateOptions extends Pick<SemanticOptions, 'baseUrl' | 'otherBaseUrls' | 'servedTypes'> {}
+export type ValidateOptions = Pick<SemanticOptions, 'baseUrl' | 'otherBaseUrls' | 'servedTypes'>;
 
 /** The issue a body of an unserved resource type gives: a 404 rather than a 400. */
 function isUnservedType(i: Issue): boolean {

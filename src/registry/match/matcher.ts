@@ -231,7 +231,10 @@ export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): Scored
       const entry = { left: li, score: p.score };
       if (!top) topForRight.set(p.right, [entry]);
       else if (top.length < 2) top.splice(top[0].score >= p.score ? 1 : 0, 0, entry);
-      else if (p.score > top[1].score) top.splice(top[0].score >= p.score ? 1 : 0, 0, entry), top.pop();
+      else if (p.score > top[1].score) {
+        top.splice(top[0].score >= p.score ? 1 : 0, 0, entry);
+        top.pop();
+      }
     }
   });
   forced.sort((a, b) => b.score - a.score);

@@ -12,6 +12,7 @@ import { getOrAbsent } from './lookup.js';
  * and facilities created or updated for registry propagation. Searches ask the server with its
  * (substring) filters to narrow the list, then apply the FHIR meaning exactly here.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
 
 /** FHIR string search: case- and accent-insensitive "starts with" (of the name or of any word in it). */

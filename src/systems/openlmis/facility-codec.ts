@@ -11,6 +11,7 @@ export const FACILITY_TYPE_SYSTEM = `${NS}/CodeSystem/openlmis-facility-type`;
 export const FACILITY_OPERATOR_SYSTEM = `${NS}/CodeSystem/openlmis-facility-operator`;
 export const GEOGRAPHIC_LEVEL_SYSTEM = `${NS}/CodeSystem/openlmis-geographic-level`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);

@@ -8,6 +8,7 @@ import { getOrAbsent } from './lookup.js';
  * the substring filter, which every version supports, and keeps only the exact match. Reasons are
  * resolved by name from /api/validReasons; no reason id is ever written into this code.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
 
 export interface LmisZone {

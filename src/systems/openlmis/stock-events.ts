@@ -9,6 +9,7 @@ import { ExpiringCache } from '../../upstream/expiring-cache.js';
  * by OpenLMIS: no reason on any line = physical inventory, reasons only = adjustment. The report
  * identifier is the documentNumber, so a retry can find out whether the event already landed.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
 
 export interface StockEventPlan {

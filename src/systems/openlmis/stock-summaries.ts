@@ -15,6 +15,7 @@ export interface StockCardEntry {
   processedDate?: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
 
 export async function stockCards(client: LmisClient, facilityId: string, programId: string): Promise<StockCardEntry[]> {
