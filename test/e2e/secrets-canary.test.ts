@@ -20,7 +20,7 @@ import { startMediator, type RunningMediator } from '../../src/main.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { loadMediatorConfig } from '../../src/openhim/mediator-config.js';
 import { openhimAdmin, startOpenHimSandbox, type OpenHimSandbox } from '../../sandbox/openhim/index.js';
-import { startHarness, type Harness } from '../unit/sandbox-openlmis-helpers.js';
+import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
 import { orderLine } from '../support/openlmis-e2e.js';
 import { engineCases } from '../support/outbox-engines.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadSettings } from '../../src/config/load.js';
 import { PROGRAM_SYSTEM, UNIT_SYSTEM, ORDER_NUMBER_TYPE } from '../../src/fhir/conventions.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
-import { startHarness, type Harness } from '../unit/sandbox-openlmis-helpers.js';
+import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
 
 export const GTIN = 'https://www.gs1.org/gtin';
 export const ORDER_SYSTEM = 'https://mobile.example.org/orders';

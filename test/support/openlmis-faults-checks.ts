@@ -6,7 +6,7 @@
  */
 import type { OpenLmisSandbox } from '../../sandbox/openlmis/index.js';
 import type { OutboxJob } from '../../src/store/types.js';
-import { idempotencyUuid } from '../../src/systems/openlmis/requisition-initiate.js';
+import { idempotencyUuid } from '../../src/systems/openlmis/requisition/requisition-initiate.js';
 import type { Answer } from './openlmis-faults-client.js';
 import { requestedOf, type ClerkDraft } from './openlmis-faults-setup.js';
 import { gtinOf } from './openlmis-e2e.js';

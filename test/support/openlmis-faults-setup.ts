@@ -5,7 +5,7 @@
  * draft requisitions by hand, through the sandbox's own API as another user, under the same
  * faults the mediator sees.
  */
-import type { Harness } from '../unit/sandbox-openlmis-helpers.js';
+import type { Harness } from '../unit/sandbox/openlmis/helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

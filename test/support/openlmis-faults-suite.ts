@@ -41,7 +41,7 @@ import { Clerk, openStockCards, shipEmergencyOrder, type Shipped } from './openl
 import {
   deliveryWrite, EM01, FP01, OPENING_DAY, orderChunks, PLAN, queueOf, random, shuffle, stockChunks, type Write,
 } from './openlmis-faults-workload.js';
-import { startHarness } from '../unit/sandbox-openlmis-helpers.js';
+import { startHarness } from '../unit/sandbox/openlmis/helpers.js';
 
 const SEED = Number(process.env.OPENLMIS_FAULTS_SEED ?? 20261202);
 const PASSWORD = 'lmis-faults-Kp4';

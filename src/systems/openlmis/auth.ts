@@ -2,7 +2,7 @@ import { oauth2PasswordAuth } from '../../upstream/auth/oauth2-password.js';
 import type { AuthContext, AuthStrategy } from '../../upstream/auth/types.js';
 import { processRedactor } from '../../platform/redaction.js';
 import { reasonOf } from './errors.js';
-import type { OpenLmisSettings, TokenKind } from './api.js';
+import type { OpenLmisSettings, TokenKind } from './types.js';
 
 /**
  * Credentials for OpenLMIS calls (reference §1). The user token comes from the OAuth2 password

@@ -1,11 +1,11 @@
 import { createUpstreamClient } from '../../upstream/client.js';
 import { openLmisAuth, type OpenLmisAuth } from './auth.js';
 import { LMIS, decodeLmisError, makeLmisError } from './errors.js';
-import type { LmisClient, LmisRequest, OpenLmisSettings, TokenKind } from './api.js';
+import type { LmisClient, LmisRequest, OpenLmisSettings, TokenKind } from './types.js';
 import { collectPages } from './paging.js';
 
 /**
- * The OpenLMIS client (api.ts LmisClient): the shared transport (upstream/client.ts: pool,
+ * The OpenLMIS client (types.ts LmisClient): the shared transport (upstream/client.ts: pool,
  * deadline, bulkhead, one fresh login on 401, retries of idempotent calls) with OpenLMIS's
  * credentials, error shapes, Idempotency-Key header and Spring pages.
  */

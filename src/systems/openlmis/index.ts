@@ -1,19 +1,19 @@
 import path from 'node:path';
 import type { Connector } from '../../routing/ports.js';
-import type { OpenLmisDeps, OpenLmisSettings } from './api.js';
+import type { OpenLmisDeps, OpenLmisSettings } from './types.js';
 import { createLmisClient } from './client.js';
-import { createDeliveryCapability } from './deliveries.js';
+import { createDeliveryCapability } from './proof-of-delivery/deliveries.js';
 import { LMIS } from './errors.js';
-import { createFacilityCapability } from './facilities.js';
-import { createFacilityResolver } from './facility-resolver.js';
-import { createOrderCapability } from './orders.js';
+import { createFacilityCapability } from './facility/facilities.js';
+import { createFacilityResolver } from './facility/facility-resolver.js';
+import { createOrderCapability } from './requisition/orders.js';
 import { mappingsDirOf } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
-import { loadProductMap, type ProductMapSettings } from './products.js';
+import { loadProductMap, type ProductMapSettings } from './product/products.js';
 import { createReferenceData } from './reference-data.js';
 import { lmisSettingsFrom } from './settings.js';
-import { createStockCapability } from './stock.js';
-import { memoryLedger, type WriteLedger } from './write-ledger.js';
+import { createStockCapability } from './stock/stock.js';
+import { memoryLedger, type WriteLedger } from './requisition/write-ledger.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -80,7 +80,7 @@ export function createOpenLmisConnector(settings: Record<string, unknown>, opts:
 
 export { createLmisClient } from './client.js';
 export { createReferenceData } from './reference-data.js';
-export { loadProductMap } from './products.js';
-export { packsToOrder, packsToUnits, toUnit } from './units.js';
+export { loadProductMap } from './product/products.js';
+export { packsToOrder, packsToUnits, toUnit } from './product/units.js';
 export { lmisSettingsFrom } from './settings.js';
-export { memoryLedger, storeLedger } from './write-ledger.js';
+export { memoryLedger, storeLedger } from './requisition/write-ledger.js';

@@ -1,4 +1,4 @@
-import type { LmisClient, LmisFacilityRef, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './api.js';
+import type { LmisClient, LmisFacilityRef, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './types.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { getOrAbsent } from './lookup.js';
 
@@ -33,7 +33,7 @@ export interface LmisProgramDetail extends LmisProgram {
   showNonFullSupplyTab?: boolean;
 }
 
-/** The seam (api.ts ReferenceData) plus the lists facilities.ts needs to write facilities. */
+/** The seam (types.ts ReferenceData) plus the lists facility/facilities.ts needs to write facilities. */
 export interface LmisReferenceData extends ReferenceData {
   facilityTypes(): Promise<LmisNamedRef[]>;
   operators(): Promise<LmisNamedRef[]>;

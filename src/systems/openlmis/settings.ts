@@ -1,4 +1,4 @@
-import type { OpenLmisSettings } from './api.js';
+import type { OpenLmisSettings } from './types.js';
 
 /**
  * The connector's settings from the flat settings table (src/config/settings.ts keys

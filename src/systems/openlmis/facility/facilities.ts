@@ -1,0 +1,122 @@
+import { BusinessRuleError } from '../../../domain/errors.js';
+import type { Facility } from '../../../domain/index.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../../routing/ports.js';
+import type { LmisClient } from '../types.js';
+import { decodeFacility, decodeZone, encodeFacility, facilityCodeOf, type FacilityWriteRefs } from './facility-codec.js';
+import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../identifiers.js';
+import type { LmisReferenceData } from '../reference-data.js';
+import { getOrAbsent } from '../lookup.js';
+
+/**
+ * Locations served from OpenLMIS: facilities and geographic zones (as area Locations) read live,
+ * and facilities created or updated for registry propagation. Searches ask the server with its
+ * (substring) filters to narrow the list, then apply the FHIR meaning exactly here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
+type Json = Record<string, any>;
+
+/** FHIR string search: case- and accent-insensitive "starts with" (of the name or of any word in it). */
+function nameMatches(name: string, wanted: string): boolean {
+  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const n = fold(name);
+  const w = fold(wanted);
+  return n.startsWith(w) || n.split(/\s+/).some((word) => word.startsWith(w));
+}
+
+function matches(f: Facility, c: SearchCriteria): boolean {
+  if (c.name && !nameMatches(f.name, c.name)) return false;
+  if (c.status && f.status !== c.status) return false;
+  if (c.partOf && f.partOf !== c.partOf) return false;
+  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
+  if (c.identifier) {
+    const { system, value } = c.identifier;
+    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
+  }
+  return true;
+}
+
+export function createFacilityCapability(client: LmisClient, refs: LmisReferenceData): FacilityCapability {
+  // reference data reads accept the API key; writes need the user (FACILITIES_MANAGE)
+  const read = (path: string) => getOrAbsent<Json>(client, { path, token: 'service' }, [404, 400]);
+  const found = (body: Json | undefined) => (body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined);
+
+  const facilitiesWhere = async (query: Record<string, string | undefined>): Promise<Facility[]> =>
+    (await client.all<Json>({ path: '/api/facilities/full', query, token: 'service' })).map(decodeFacility);
+  const allZones = async (): Promise<Facility[]> => (await client.all<Json>({ path: '/api/geographicZones', token: 'service' })).map(decodeZone);
+
+  const get = async (id: string): Promise<Facility | undefined> => {
+    if (!isUuid(id)) return undefined;
+    const facility = found(await read(`/api/facilities/${id}`));
+    if (facility) return decodeFacility(facility);
+    const zone = found(await read(`/api/geographicZones/${id}`));
+    return zone ? decodeZone(zone) : undefined;
+  };
+
+  const candidates = async (c: SearchCriteria): Promise<Facility[]> => {
+    if (c.ids?.length) return (await Promise.all(c.ids.map(get))).filter((f): f is Facility => !!f);
+    const wantsZones = !c.type && c.identifier?.system !== FACILITY_CODE_SYSTEM;
+    const wantsFacilities = c.identifier?.system !== ZONE_CODE_SYSTEM;
+    // narrow on the server where its filter is a superset of ours (substring code/name, exact zone)
+    const query = { code: c.identifier?.value, zoneId: c.partOf, type: c.type };
+    const [facilities, zones] = await Promise.all([
+      wantsFacilities ? facilitiesWhere(query) : Promise.resolve([]),
+      wantsZones ? allZones() : Promise.resolve([]),
+    ]);
+    return [...facilities, ...zones];
+  };
+
+  const resolveWriteRefs = async (facility: Facility, existing: Json | undefined): Promise<FacilityWriteRefs> => {
+    const [types, zones, operators, programs] = await Promise.all([refs.facilityTypes(), refs.zones(), refs.operators(), refs.programs()]);
+    const byCodeOrName = <T extends { code: string; name: string }>(list: T[], wanted?: { code: string; display?: string }) =>
+      wanted ? list.find((x) => x.code === wanted.code) ?? list.find((x) => x.name.toLowerCase() === (wanted.display ?? wanted.code).toLowerCase()) : undefined;
+    const type = facility.types?.map((t) => byCodeOrName(types, t)).find(Boolean);
+    const typeId = type?.id ?? existing?.type?.id;
+    if (!typeId) throw new BusinessRuleError(`facility ${facility.name}: none of its types (${facility.types?.map((t) => t.code).join(', ') || 'none'}) is an OpenLMIS facility type (${types.map((t) => t.code).join(', ')})`, 'Location.type');
+    const zone = zones.find((z) => z.id === facility.partOf)
+      ?? facility.areaPath?.map((name) => zones.find((z) => z.name.toLowerCase() === name.toLowerCase())).find(Boolean);
+    const zoneId = zone?.id ?? existing?.geographicZone?.id;
+    if (!zoneId) throw new BusinessRuleError(`facility ${facility.name}: its area (${facility.partOf ?? facility.areaPath?.join(' > ') ?? 'none'}) is not an OpenLMIS geographic zone`, 'Location.partOf');
+    let programRefs: FacilityWriteRefs['programs'];
+    if (facility.programs) {
+      programRefs = facility.programs.map((code) => {
+        const p = programs.find((x) => x.code === code);
+        if (!p) throw new BusinessRuleError(`facility ${facility.name}: program ${code} is not an OpenLMIS program`, 'Location.extension');
+        return { id: p.id, code: p.code, name: p.name, active: p.active, periodsSkippable: p.periodsSkippable, showNonFullSupplyTab: p.showNonFullSupplyTab };
+      });
+    }
+    return { typeId, zoneId, operatorId: byCodeOrName(operators, facility.operator)?.id, programs: programRefs };
+  };
+
+  /** Exact code lookup, live (not cached): a retry must see what the previous attempt created. */
+  const findByCode = async (code: string): Promise<Json | undefined> =>
+    (await client.all<Json>({ path: '/api/facilities', query: { code }, token: 'service' })).find((f) => f.code === code);
+
+  return {
+    get,
+    async search(criteria) {
+      return { items: (await candidates(criteria)).filter((f) => matches(f, criteria)) };
+    },
+    async listAll() {
+      const [facilities, zones] = await Promise.all([facilitiesWhere({}), allZones()]);
+      return [...facilities, ...zones];
+    },
+    async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
+      if (facility.kind === 'area') throw new BusinessRuleError('OpenLMIS geographic zones are not written by the mediator; only facilities', 'Location.physicalType');
+      const code = facilityCodeOf(facility);
+      if (!code) throw new BusinessRuleError(`facility ${facility.name} has no identifier to use as its OpenLMIS code`, 'Location.identifier');
+      // one step: look up by code, then create or update. If the process died after the upstream
+      // applied a POST, the retry finds the facility by code and updates it instead of creating a twin.
+      const saved = await journal.run('upsert-facility', async () => {
+        const match = await findByCode(code);
+        const existing = match ? found(await read(`/api/facilities/${match.id}`)) : undefined;
+        const body = encodeFacility(facility, code, await resolveWriteRefs(facility, existing), existing);
+        const dto = existing
+          ? await client.call<Json>({ method: 'PUT', path: `/api/facilities/${existing.id}`, body, token: 'user', retry: true })
+          : await client.call<Json>({ method: 'POST', path: '/api/facilities', body, token: 'user' });
+        return { id: String(dto.id), status: existing ? 'updated' : 'created' };
+      });
+      refs.clear();
+      return { system: LMIS_SYSTEM, ids: { facility: saved.id }, status: saved.status };
+    },
+  };
+}

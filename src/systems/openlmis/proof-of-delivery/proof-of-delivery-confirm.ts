@@ -1,0 +1,106 @@
+import { BusinessRuleError } from '../../../domain/index.js';
+import type { PodLineDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
+
+/**
+ * Confirming a proof of delivery = PUT the whole POD with status CONFIRMED (there is no /confirm
+ * endpoint, reference §3.3). Pure planning: match each received line to a POD line, check the
+ * quantities OpenLMIS will check (accepted + rejected = shipped, a reason for rejections, VVM
+ * where used) so the client gets a 422 naming its own line instead of an upstream 400, and build
+ * the body. Quantities here are packs.
+ */
+export interface ReceivedLine {
+  orderableId: string;
+  /** Resolved lot id; undefined when the client named no lot, null when it named one that does not exist. */
+  lotId?: string | null;
+  accepted: number;
+  rejected: number;
+  rejectionReasonId?: string;
+  vvmStatus?: string;
+  /** Where the line is in the domain object (error expressions) and how to name it (product code, lot). */
+  where: string;
+  label: string;
+}
+
+export interface ConfirmMeta {
+  receivedBy: string;
+  deliveredBy: string;
+  /** YYYY-MM-DD */
+  receivedDate: string;
+}
+
+const VVM_STAGES = ['STAGE_1', 'STAGE_2', 'STAGE_3', 'STAGE_4'];
+
+function matchPodLine(pod: ProofOfDeliveryDto, line: ReceivedLine): PodLineDto {
+  const candidates = (pod.lineItems ?? []).filter((p) => p.orderable.id === line.orderableId
+    && (line.lotId === undefined || (p.lot?.id ?? null) === line.lotId));
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length === 0) throw new BusinessRuleError(`${line.label} is not in proof of delivery ${pod.id}`, line.where);
+  throw new BusinessRuleError(`${line.label} was shipped in several lots in proof of delivery ${pod.id}: name the lot`, line.where);
+}
+
+function shippedOf(shipment: ShipmentDto, podLine: PodLineDto): number {
+  const s = (shipment.lineItems ?? []).find((l) => l.orderable.id === podLine.orderable.id && (l.lot?.id ?? null) === (podLine.lot?.id ?? null));
+  return s?.quantityShipped ?? 0;
+}
+
+function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto): void {
+  for (const [name, v] of [['accepted', line.accepted], ['rejected', line.rejected]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new BusinessRuleError(`${line.label}: ${name} quantity must be a whole, non-negative number of packs (got ${v})`, line.where);
+  }
+  if (line.accepted + line.rejected !== shipped) {
+    throw new BusinessRuleError(`${line.label}: accepted ${line.accepted} + rejected ${line.rejected} packs must equal the ${shipped} packs shipped`, line.where);
+  }
+  if (line.rejected > 0 && !line.rejectionReasonId) throw new BusinessRuleError(`${line.label}: ${line.rejected} packs rejected without a rejection reason`, line.where);
+  if (podLine.useVvm && line.accepted > 0 && !VVM_STAGES.includes(line.vvmStatus ?? '')) {
+    throw new BusinessRuleError(`${line.label}: this product uses vaccine vial monitors; give its VVM status (${VVM_STAGES.join(', ')})`, line.where);
+  }
+}
+
+/** POD line → the received line that confirms it; every shipped POD line must be accounted for. */
+export function matchReceivedLines(pod: ProofOfDeliveryDto, shipment: ShipmentDto, lines: ReceivedLine[], describe: (podLine: PodLineDto) => string): Map<PodLineDto, ReceivedLine> {
+  const matched = new Map<PodLineDto, ReceivedLine>();
+  for (const line of lines) {
+    const podLine = matchPodLine(pod, line);
+    if (matched.has(podLine)) throw new BusinessRuleError(`${line.label} is given twice`, line.where);
+    checkLine(line, shippedOf(shipment, podLine), podLine);
+    matched.set(podLine, line);
+  }
+  // a line the client left out is not silently accepted: it may simply not have been counted yet
+  const missing = (pod.lineItems ?? []).filter((p) => !matched.has(p) && shippedOf(shipment, p) > 0);
+  if (missing.length) {
+    throw new BusinessRuleError(`the delivery leaves out shipped lines of proof of delivery ${pod.id}: ${missing.map(describe).join(', ')}; give accepted and rejected quantities for every shipped line`, 'Delivery.lines');
+  }
+  return matched;
+}
+
+export function buildConfirmBody(pod: ProofOfDeliveryDto, matched: Map<PodLineDto, ReceivedLine>, meta: ConfirmMeta): ProofOfDeliveryDto {
+  return {
+    ...pod,
+    status: 'CONFIRMED',
+    receivedBy: meta.receivedBy,
+    deliveredBy: meta.deliveredBy,
+    receivedDate: meta.receivedDate,
+    lineItems: (pod.lineItems ?? []).map((p) => {
+      const line = matched.get(p);
+      // lines shipped with 0 packs still need both quantities on confirm
+      if (!line) return { ...p, quantityAccepted: 0, quantityRejected: 0, rejectionReasonId: null };
+      return {
+        ...p,
+        quantityAccepted: line.accepted,
+        quantityRejected: line.rejected,
+        rejectionReasonId: line.rejected > 0 ? line.rejectionReasonId ?? null : null,
+        vvmStatus: line.vvmStatus ?? p.vvmStatus ?? null,
+      };
+    }),
+  };
+}
+
+/** An already confirmed POD that holds exactly these quantities: the retry of a confirmation whose answer was lost. */
+export function holdsSameConfirmation(pod: ProofOfDeliveryDto, matched: Map<PodLineDto, ReceivedLine>): boolean {
+  for (const [p, line] of matched) {
+    if (p.quantityAccepted !== line.accepted || p.quantityRejected !== line.rejected) return false;
+    if (line.rejected > 0 && p.rejectionReasonId !== line.rejectionReasonId) return false;
+    if (line.vvmStatus && p.vvmStatus !== line.vvmStatus) return false;
+  }
+  return true;
+}

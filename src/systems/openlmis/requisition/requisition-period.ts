@@ -1,0 +1,49 @@
+import { BusinessRuleError, ConflictError } from '../../../domain/index.js';
+import type { InitiablePeriodDto } from './requisition-dto.js';
+import { awaitsSubmit } from './requisition-status.js';
+
+/**
+ * Which processing period an order goes into, from GET /api/requisitions/periodsForInitiate.
+ * - order.period given: the period covering its start (or end) date;
+ * - otherwise the oldest period that is free or whose requisition is still a draft (OpenLMIS
+ *   insists on period order, so the oldest open one is the only one it will initiate);
+ * - a regular period's existing draft requisition is reused (one per facility/program/period);
+ *   emergency requisitions are never shared, so an emergency order always initiates its own.
+ */
+export interface ChosenPeriod {
+  periodId: string;
+  periodName?: string;
+  /** An existing draft requisition to fill instead of initiating. */
+  requisitionId?: string;
+}
+
+function covers(p: InitiablePeriodDto, date: string): boolean {
+  const day = date.slice(0, 10);
+  return !!p.startDate && !!p.endDate && p.startDate <= day && day <= p.endDate;
+}
+
+function chosen(p: InitiablePeriodDto, reuse: boolean): ChosenPeriod {
+  return { periodId: p.id, periodName: p.name ?? undefined, requisitionId: reuse && p.requisitionId ? p.requisitionId : undefined };
+}
+
+export function choosePeriod(
+  periods: InitiablePeriodDto[],
+  opts: { wanted?: { start?: string; end?: string }; emergency: boolean; where: string },
+): ChosenPeriod {
+  const reuse = !opts.emergency;
+  const date = opts.wanted?.start ?? opts.wanted?.end;
+  if (date) {
+    const match = periods.find((p) => covers(p, date));
+    if (!match) {
+      const names = periods.map((p) => p.name ?? p.id).join(', ') || 'none';
+      throw new BusinessRuleError(`no processing period that can be initiated covers ${date.slice(0, 10)} (periods open: ${names})`, opts.where);
+    }
+    if (reuse && match.requisitionId && match.requisitionStatus && !awaitsSubmit(match.requisitionStatus)) {
+      throw new ConflictError(`requisition ${match.requisitionId} for period ${match.name ?? match.id} is already ${match.requisitionStatus}`, 409, [opts.where]);
+    }
+    return chosen(match, reuse);
+  }
+  const open = periods.find((p) => opts.emergency || !p.requisitionId || (p.requisitionStatus !== undefined && p.requisitionStatus !== null && awaitsSubmit(p.requisitionStatus)));
+  if (!open) throw new BusinessRuleError('every processing period that could be initiated already has a submitted requisition', opts.where);
+  return chosen(open, reuse);
+}

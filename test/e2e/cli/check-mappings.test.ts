@@ -1,0 +1,96 @@
+/**
+ * `cli check-mappings` and the start-up check, as an operator runs them: separate processes over
+ * the shipped mapping directory and over copies of it (MAPPINGS_DIR, --dir).
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../../..');
+const cliPath = path.join(root, 'src/cli/index.ts');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+const shipped = path.join(root, 'fhir-mappings');
+const products = JSON.parse(readFileSync(path.join(shipped, 'products.json'), 'utf8'));
+const total = products.products.length;
+
+async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  // a clean environment for the settings: only what the test says
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  try {
+    const { stdout, stderr } = await run(tsx, [cliPath, ...args], { env: { ...base, ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function copyWith(edit: (catalogue: any) => void): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'check-mappings-'));
+  cpSync(shipped, dir, { recursive: true });
+  const doc = structuredClone(products);
+  edit(doc);
+  writeFileSync(path.join(dir, 'products.json'), JSON.stringify(doc, null, 2));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('the shipped mappings: all valid, and what each system still lacks', async (t) => {
+  const res = await cli(['check-mappings']);
+  t.equal(res.code, 0, res.stderr);
+  t.match(res.stdout, `mapping directory: ${shipped}\n`);
+  for (const f of ['products.json', 'facility-columns.json', 'facility-name-vocabulary.json', 'facility-match-weights.json']) t.match(res.stdout, `${f}: valid\n`);
+  t.match(res.stdout, '  openlmis: every product has its OpenLMIS orderable productCode\n');
+  t.match(res.stdout, `  msupply: ${total} with no Open mSupply item code\n`);
+  t.match(res.stdout, `  dhis2: ${total} with no DHIS2 data element/item code\n`);
+  t.match(res.stdout, `  openmrs: ${total} with no OpenMRS drug uuid\n`);
+  t.match(res.stdout, '    - Male condom (gtin 10860012300034)\n', 'each missing product is named');
+});
+
+t.test('MAPPINGS_DIR is the directory checked; codes added there are no longer missing', async (t) => {
+  const dir = copyWith((c) => {
+    c.products[0].codes.msupply = 'MS-LNG30';
+    c.products[1].codes.openmrs = '5a1c4e3b-7d7f-4c41-9a0a-0b2c3d4e5f60';
+    delete c.products[2].codes.openlmis;
+    c.products[2].codes.dhis2 = 'DE-CNDM';
+  });
+  const res = await cli(['check-mappings', '--json'], { MAPPINGS_DIR: dir });
+  t.equal(res.code, 0, res.stderr);
+  const report = JSON.parse(res.stdout);
+  t.equal(report.dir, dir);
+  t.same(
+    Object.fromEntries(Object.entries(report.missing).map(([s, names]) => [s, (names as string[]).length])),
+    { openlmis: 1, msupply: total - 1, dhis2: total - 1, openmrs: total - 1 },
+  );
+  t.same(report.missing.openlmis, ['Male condom (gtin 10860012300034)']);
+});
+
+t.test('an invalid file: exit 1 with the file, the path and the reason; serve refuses to start', async (t) => {
+  const dir = copyWith((c) => {
+    c.products[0].gtin = '10860012300011';
+    c.products[1].codes.sage = 'X';
+  });
+  const check = await cli(['check-mappings', '--dir', dir]);
+  t.equal(check.code, 1, 'exit code 1');
+  t.match(check.stdout, 'products.json: INVALID\n');
+  t.match(check.stdout, '  /products/1/codes must NOT have additional properties (sage)\n', 'every schema problem is listed');
+  t.notMatch(check.stdout, 'products without a code', 'no per-system list from an invalid catalogue');
+  t.match(check.stdout, 'facility-columns.json: valid\n', 'the other files are still checked');
+
+  const digit = copyWith((c) => {
+    c.products[0].gtin = '10860012300011';
+  });
+  const checkDigit = await cli(['check-mappings', '--dir', digit]);
+  t.equal(checkDigit.code, 1);
+  t.match(checkDigit.stdout, '  /products/0/gtin 10860012300011 has a wrong check digit\n');
+
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const serve = await cli(['serve'], { MAPPINGS_DIR: digit, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
+  t.equal(serve.code, 1, 'serve exits 1');
+  t.equal(serve.stderr.trim(), `configuration error: ${path.join(digit, 'products.json')}: /products/0/gtin 10860012300011 has a wrong check digit`);
+});

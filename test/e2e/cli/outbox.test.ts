@@ -1,0 +1,71 @@
+/**
+ * `cli outbox list|show|retry|drop` as an operator runs it: a separate process over the same
+ * SQLite file the mediator uses. Jobs are seeded through the store, then the CLI's effect is
+ * read back from the store (and its audit trail).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { openStore } from '../../../src/store/index.js';
+import type { NewJob } from '../../../src/store/types.js';
+
+const run = promisify(execFile);
+const cliPath = path.resolve(import.meta.dirname, '../../../src/cli/index.ts');
+const tsx = path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
+
+async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(tsx, [cliPath, 'outbox', ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', USER: 'ops-jane' } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
+  id, flow: 'order', system: 'openlmis', idempotencyKey: `order|app|${id}`, payloadHash: `h-${id}`, payload: { order: id },
+  status: 'pending', attempts: 0, nextAttemptAt: Date.now() + 3_600_000, createdAt: Date.now(), ...over,
+});
+
+t.test('list, show, retry and drop on the live database file', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-outbox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  await store.recordWrite(job('job-dead'));
+  await store.recordWrite(job('job-pending'));
+  // job-dead: claimed and dead-lettered as the worker would
+  const [claimed] = await store.claimJobs({ system: 'openlmis', flows: ['order'], limit: 1, leaseOwner: 'w1', leaseMs: 60_000, now: Date.now() + 7_200_000 });
+  await store.finishJob(claimed.id, 'w1', { status: 'dead', error: { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'openlmis: 503' }] } }, Date.now());
+  const deadId = claimed.id;
+  const otherId = deadId === 'job-dead' ? 'job-pending' : 'job-dead';
+  await store.close();
+
+  const list = await cli(dir, 'list', '--status', 'dead');
+  t.equal(list.code, 0, list.stderr);
+  t.match(list.stdout, new RegExp(`${deadId}\\s+dead`));
+  t.notMatch(list.stdout, otherId, 'the filter applies');
+
+  const show = await cli(dir, 'show', deadId);
+  t.equal(show.code, 0);
+  t.match(JSON.parse(show.stdout), { job: { id: deadId, status: 'dead' } });
+
+  t.equal((await cli(dir, 'show', 'no-such-job')).code, 1, 'an unknown job is an error exit');
+
+  const retry = await cli(dir, 'retry', deadId);
+  t.equal(retry.code, 0, retry.stderr);
+  const drop = await cli(dir, 'drop', otherId);
+  t.equal(drop.code, 0, drop.stderr);
+
+  const after = await openStore({ dataDir: dir });
+  t.teardown(() => after.close());
+  t.match(await after.getJob(deadId), { status: 'pending', attempts: 0 }, 'retry makes the dead job due again with a fresh budget');
+  t.equal(await after.getJob(otherId), undefined, 'drop deletes the job');
+  t.same((await after.findJobsByKey(`order|app|${otherId}`)).length, 0, 'and frees its identifier');
+  const audit = await after.listAudit({});
+  t.ok(audit.some((a) => a.actor === 'ops-jane' && a.action.includes('retry') && a.subject === deadId), 'retry is audited with the operator');
+  t.ok(audit.some((a) => a.actor === 'ops-jane' && a.action.includes('drop') && a.subject === otherId), 'drop is audited with the operator');
+});

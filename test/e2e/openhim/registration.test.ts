@@ -1,0 +1,189 @@
+// Registration, heartbeat and live config through the real openhim-mediator-utils client against
+// the OpenHIM API sandbox.
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import t, { type Test as Tap } from 'tap';
+import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { openhimConfigToSettings } from '../../../src/openhim/config-defs.js';
+import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
+import { startOpenHim, type OpenHimHandle, type StartOpenHimOptions } from '../../../src/openhim/registration.js';
+
+const registration = loadMediatorConfig();
+const urn = registration.urn;
+const credentials = { username: DEFAULT_OPENHIM_USER.email, password: DEFAULT_OPENHIM_USER.password };
+const fastBackoff = { initialMs: 20, maxMs: 100 };
+
+/** Every log line, as pino writes it, so tests can grep for secrets. */
+const logLines: string[] = [];
+const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+
+async function waitFor(what: string, condition: () => boolean, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function replica(test: Tap, apiURL: string, extra: Partial<StartOpenHimOptions> = {}) {
+  const seen: Record<string, unknown>[] = [];
+  const handle = startOpenHim({ apiURL, ...credentials, heartbeatMs: 100, backoff: fastBackoff, logger, onConfig: (c) => void seen.push(c), ...extra });
+  test.teardown(() => handle.stop());
+  return { handle, seen };
+}
+
+const heartbeatsOf = (calls: { url: string; body?: unknown }[]) => calls.filter((c) => c.url.endsWith('/heartbeat'));
+
+t.test('registers, heartbeats with config:true, and two replicas both apply a live config change', async (t) => {
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const a = replica(t, sandbox.url);
+  const b = replica(t, sandbox.url);
+  t.equal(await a.handle.registered, true);
+  t.equal(await b.handle.registered, true);
+  t.equal(sandbox.state.mediators.get(urn)?.version, registration.version);
+
+  await waitFor('initial config on both replicas', () => a.seen.length === 1 && b.seen.length === 1);
+  t.same(a.seen[0], registration.config, 'the default config comes back on the first beat');
+
+  const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
+  const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
+  const res = await admin.setConfig(urn, { ...shown, openlmisBaseUrl: 'https://lmis.example.org', openlmisPassword: 'n3w-lmis-pass', openlmisTimeoutMs: 9000 });
+  t.equal(res.status, 200, res.text);
+
+  await waitFor('the change on both replicas', () => a.seen.length === 2 && b.seen.length === 2);
+  for (const { seen, handle } of [a, b]) {
+    const settings = openhimConfigToSettings(seen[1]);
+    t.equal(settings['openlmis.baseUrl'], 'https://lmis.example.org');
+    t.equal(settings['openlmis.password'], 'n3w-lmis-pass', 'the heartbeat carries the real password, not the mask');
+    t.equal(settings['openlmis.timeoutMs'], 9000);
+    t.same(handle.currentConfig(), seen[1]);
+  }
+
+  const beatsBefore = a.handle.stats().heartbeats;
+  await waitFor('more beats', () => a.handle.stats().heartbeats >= beatsBefore + 3);
+  t.equal(a.seen.length, 2, 'an unchanged config is not applied again');
+
+  const beats = heartbeatsOf(sandbox.state.calls);
+  t.ok(beats.length > 4);
+  t.ok(beats.every((c) => (c.body as { config?: boolean; uptime?: number }).config === true && typeof (c.body as { uptime?: number }).uptime === 'number'), 'every heartbeat asks for config');
+});
+
+t.test('OpenHIM down at start: registration retries with backoff and succeeds once it is up', async (t) => {
+  const port = await freePort();
+  const r = replica(t, `http://127.0.0.1:${port}`);
+  await waitFor('a few failed attempts', () => r.handle.stats().registrationAttempts >= 3);
+  t.equal(r.handle.status, 'registering');
+  t.equal(r.seen.length, 0);
+
+  const sandbox = await startOpenHimSandbox({ port });
+  t.teardown(() => sandbox.close());
+  t.equal(await r.handle.registered, true);
+  await waitFor('config after late registration', () => r.seen.length === 1);
+  t.equal(r.handle.status, 'registered');
+});
+
+t.test('OpenHIM unavailable later: the last good config stays; a lost registration is renewed', async (t) => {
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const r = replica(t, sandbox.url);
+  await waitFor('initial config', () => r.seen.length === 1);
+
+  sandbox.state.unavailable = true;
+  const failures = r.handle.stats().heartbeatFailures;
+  await waitFor('failing heartbeats', () => r.handle.stats().heartbeatFailures >= failures + 3);
+  t.same(r.handle.currentConfig(), registration.config, 'last good config kept');
+  t.equal(r.seen.length, 1, 'no config applied while down');
+
+  sandbox.state.unavailable = false;
+  const beats = r.handle.stats().heartbeats;
+  await waitFor('recovery', () => r.handle.stats().heartbeats > beats);
+  t.equal(r.seen.length, 1, 'same config after recovery: nothing re-applied');
+
+  // core's database reset: the urn is gone, heartbeats get 404, the mediator registers again
+  sandbox.state.mediators.delete(urn);
+  const attempts = r.handle.stats().registrationAttempts;
+  await waitFor('re-registration', () => sandbox.state.mediators.has(urn));
+  t.ok(r.handle.stats().registrationAttempts > attempts);
+});
+
+t.test('stop() ends registration retries and heartbeats', async (t) => {
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const r = replica(t, sandbox.url);
+  await waitFor('a beat', () => r.handle.stats().heartbeats >= 1);
+  await r.handle.stop();
+  t.equal(r.handle.status, 'stopped');
+  const calls = sandbox.state.calls.length;
+  await sleep(350);
+  t.equal(sandbox.state.calls.length, calls, 'no call after stop');
+
+  const port = await freePort();
+  const never: OpenHimHandle = startOpenHim({ apiURL: `http://127.0.0.1:${port}`, ...credentials, backoff: fastBackoff, logger });
+  await waitFor('an attempt', () => never.stats().registrationAttempts >= 1);
+  await never.stop();
+  t.equal(await never.registered, false, 'registered resolves false when stopped first');
+});
+
+t.test('wrong credentials are retried, never fatal, and no secret reaches the logs', async (t) => {
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const wrongPassword = 'Wr0ng-openhim-Pa55';
+  const r = replica(t, sandbox.url, { password: wrongPassword });
+  await waitFor('rejected attempts', () => sandbox.state.calls.filter((c) => c.status === 401).length >= 2);
+  t.equal(r.handle.status, 'registering');
+  await r.handle.stop();
+
+  const secrets = [
+    DEFAULT_OPENHIM_USER.password,
+    wrongPassword,
+    Buffer.from(`${DEFAULT_OPENHIM_USER.email}:${DEFAULT_OPENHIM_USER.password}`).toString('base64'),
+    Buffer.from(`${DEFAULT_OPENHIM_USER.email}:${wrongPassword}`).toString('base64'),
+    'n3w-lmis-pass',
+  ];
+  const all = logLines.join('');
+  t.ok(logLines.length > 5, 'logs were captured');
+  t.match(all, /status code 401/, 'the failure is logged, by status');
+  for (const secret of secrets) t.notMatch(all, secret, 'secret absent from logs');
+});
+
+t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies the OpenHIM layer', async (t) => {
+  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
+  t.equal(startOpenHimFromSettings({}, { applySettings: () => {} }), undefined);
+
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const layers: Record<string, unknown>[] = [];
+  const handle = startOpenHimFromSettings(
+    { 'openhim.apiUrl': sandbox.url, 'openhim.username': credentials.username, 'openhim.password': credentials.password, 'openhim.heartbeatMs': 100 },
+    { applySettings: (layer) => void layers.push(layer), knownSetting: (k) => !k.startsWith('schedules.'), logger },
+  )!;
+  t.teardown(() => handle.stop());
+  await waitFor('first layer', () => layers.length === 1);
+  // issue 9: a value equal to the registered default is one nobody changed; env/file keep it
+  t.notOk('outbox.deadlineMs' in layers[0], 'registered defaults nobody changed are left out');
+  t.notOk(Object.keys(layers[0]).some((k) => k.startsWith('schedules.')), 'unknown keys filtered');
+  t.notOk('openlmis.password' in layers[0], 'empty credentials do not override env');
+});
+
+t.test('a heartbeat answer that is not a config object is a failed beat, not a config', async (t) => {
+  const Fastify = (await import('fastify')).default;
+  const fake = Fastify();
+  fake.post('/mediators', async (_req, reply) => reply.code(201).send());
+  fake.post('/mediators/:urn/heartbeat', async (_req, reply) => reply.type('text/html').send('<html>proxy error page</html>'));
+  const url = await fake.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => fake.close());
+  const r = replica(t, url);
+  await waitFor('failed beats', () => r.handle.stats().heartbeatFailures >= 2);
+  t.equal(r.seen.length, 0);
+  t.equal(r.handle.currentConfig(), undefined);
+});

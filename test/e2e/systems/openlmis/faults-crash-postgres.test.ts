@@ -1,0 +1,7 @@
+/**
+ * Issue 9's fault-and-crash run through the real OpenLMIS connector and sandbox, on postgres
+ * (the run itself, and what it asserts: test/support/openlmis-faults-suite.ts).
+ */
+import { faultsCrashSuite } from '../../../support/openlmis-faults-suite.js';
+
+faultsCrashSuite('postgres');

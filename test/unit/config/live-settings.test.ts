@@ -1,0 +1,239 @@
+/**
+ * Live OpenHIM settings (issue 9 item 11), through the real mediator (startMediator), the OpenHIM
+ * sandbox (registration, heartbeat, console config PUT) and the OpenLMIS sandbox:
+ * - every live configDef, pushed alone from the console, changes what its consumer reads at use
+ *   time or how the mediator behaves, and setting it back to the registered default gives the
+ *   environment's value back;
+ * - defaults nobody changed in the console never override environment settings;
+ * - the delivery deadline and the log level (root and the OpenHIM component's child) follow.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import t from 'tap';
+import { startOpenHimSandbox, openhimAdmin, DEFAULT_OPENHIM_USER } from '../../../sandbox/openhim/index.js';
+import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
+import { loadSettings } from '../../../src/config/load.js';
+import { settingDefs } from '../../../src/config/settings.js';
+import { startMediator, type RunningMediator } from '../../../src/main.js';
+import { OPENHIM_SETTINGS } from '../../../src/openhim/config-defs.js';
+import { TRUNCATION_MARK } from '../../../src/openhim/envelope.js';
+import { gtinOf, orderLine } from '../../support/openlmis-e2e.js';
+
+const PASSWORD = 'live-secret-Kp2';
+const registration = JSON.parse(readFileSync(new URL('../../../mediator-config.json', import.meta.url), 'utf8')) as { urn: string; config: Record<string, unknown>; configDefs: { param: string; type: string; values?: string[] }[] };
+const DEFAULTS = registration.config;
+const NATIONAL = 'http://moh.example.org/products';
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+/** Environment values that differ from the registered defaults, so "who wins" is visible. */
+const ENV = { OUTBOX_DEADLINE_MS: '5000', LOG_LEVEL: 'warn', OPENLMIS_TIMEOUT_MS: '15000', OUTBOX_MAX_ATTEMPTS: '7', SCHEDULE_RECONCILE: '0 3 * * 2' };
+
+/** A one-condom damage adjustment at the facility (FHIR R5 InventoryReport, difference). */
+function adjustment(id: string, facilityId: string): unknown {
+  return {
+    resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
+    reportedDateTime: '2026-11-21T10:00:00Z',
+    inventoryListing: [{
+      location: { reference: `Location/${facilityId}` },
+      item: [{ quantity: { value: 1, unit: 'dispensing unit', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } } }],
+    }],
+  };
+}
+
+async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+t.test('live OpenHIM settings', async (t) => {
+  const openhim = await startOpenHimSandbox();
+  const lmis = await startOpenLmisSandbox();
+  const dir = mkdtempSync(path.join(tmpdir(), 'config-live-'));
+  const lines: { level: number; msg: string; component?: string; reqId?: string }[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l)); done(); } });
+  const mediator: RunningMediator = await startMediator(loadSettings({
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, AUTH_PASSWORD: PASSWORD,
+    OPENHIM_API_URL: openhim.url, OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password, OPENHIM_HEARTBEAT_MS: '40',
+    OPENLMIS_BASE_URL: lmis.url, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
+    OUTBOX_BACKOFF_BASE_MS: '50', ...ENV,
+  } as NodeJS.ProcessEnv), { logger: pino({ level: ENV.LOG_LEVEL }, sink) });
+  t.teardown(async () => {
+    await mediator.stop();
+    await lmis.close();
+    await openhim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
+  const base = mediator.settings();
+  const get = (url: string, authorization = basic('openhim', PASSWORD)) => fetch(`${mediator.url}${url}`, { headers: { authorization } });
+  const ready = async () => {
+    lmis.state.expireTokens(); // the ping logs in again with the credentials in force now
+    return (await get('/ready')).status === 200;
+  };
+  const push = async (config: Record<string, unknown>) => {
+    const res = await admin.setConfig(registration.urn, config);
+    if (res.status !== 200) throw new Error(`console PUT ${res.status}: ${res.text}`);
+  };
+
+  await waitFor('registration and two heartbeats with the registered config', () => openhim.state.calls.filter((c) => c.url.endsWith('/heartbeat') && c.status === 200).length >= 2);
+
+  await t.test('registered defaults nobody changed do not override the environment', async (t) => {
+    const s = mediator.settings();
+    t.equal(s['outbox.deadlineMs'], 5000, `OUTBOX_DEADLINE_MS wins over the registered deliveryDeadlineMs ${DEFAULTS.deliveryDeadlineMs}`);
+    t.equal(mediator.outbox.options.deadlineMs, 5000, 'and is what the outbox uses');
+    t.equal(s['log.level'], 'warn', 'LOG_LEVEL wins over the registered logLevel info');
+    t.equal(s['openlmis.timeoutMs'], 15000);
+    t.equal(s['outbox.maxAttempts'], 7);
+    t.equal(s['schedules.reconcile'], '0 3 * * 2');
+    t.equal(s['openlmis.password'], 'password', 'an empty console password does not blank the env one');
+    t.ok(await ready(), 'the OpenLMIS connector works with the env credentials');
+  });
+
+  // param → [a value an operator could set, whether the mediator acts on it now]; each check must
+  // be false before the push (so it can fail) and true after.
+  let orders = 0;
+  // counts posts to the UUID stock API (a zero delay changes nothing else)
+  const uuidEvents = lmis.faults.add({ method: 'POST', path: '/api/stockEvents', action: { type: 'delay', ms: 0 } });
+  const lmisDown = async () => !(await ready());
+  const setting = (key: string) => (_m: RunningMediator, v: unknown) => mediator.settings()[key] === v;
+  lmis.faults.add({ method: 'GET', path: '/api/programs', action: { type: 'delay', ms: 400 } });
+  const CHECKS: Record<string, { value: unknown; with?: Record<string, unknown>; acts: (m: RunningMediator, v: unknown) => boolean | Promise<boolean> }> = {
+    publicBaseUrl: { value: 'https://hie.example.org/supply', acts: async (_m, v) => ((await (await get('/fhir/metadata')).json()) as { implementation: { url: string } }).implementation.url.startsWith(String(v)) },
+    inboundAuthUsername: { value: 'hie-route', acts: async (_m, v) => (await get('/fhir/Location?_count=1', basic(String(v), PASSWORD))).status !== 401 },
+    inboundAuthPassword: { value: 'n3w-inbound-pass', acts: async (_m, v) => (await get('/fhir/Location?_count=1', basic('openhim', String(v)))).status !== 401 },
+    // auth.mode=basic here: the bearer secret is read from the settings on each request
+    inboundBearerToken: { value: 'n3w-bearer', acts: setting('auth.bearerToken') },
+    openlmisBaseUrl: { value: 'http://127.0.0.1:9', acts: lmisDown },
+    openlmisUsername: { value: 'nobody', acts: lmisDown },
+    openlmisPassword: { value: 'wrong-password', acts: lmisDown },
+    openlmisClientId: { value: 'no-such-client', acts: lmisDown },
+    openlmisClientSecret: { value: 'wrong-secret', acts: lmisDown },
+    // /api/programs answers after 400 ms: a 100 ms call timeout fails the ping
+    openlmisTimeoutMs: { value: 100, acts: lmisDown },
+    // an emergency order ends SUBMITTED, or AUTHORIZED when the connector also authorizes
+    openlmisAuthorizeStep: { value: true, acts: async () => {
+      const before = new Set(lmis.state.requisitionsByStatus().map((r) => r.id));
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, {
+        method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(orderLine({ order: `LIVE-AUTH-${++orders}`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10, priority: 'urgent' })),
+      });
+      if (res.status !== 201) throw new Error(`order answered ${res.status}: ${await res.text()}`);
+      await res.text();
+      const made = lmis.state.requisitionsByStatus().filter((r) => !before.has(r.id));
+      if (made.length !== 1) throw new Error(`${made.length} requisitions made by one order`);
+      return made[0].status === 'AUTHORIZED';
+    } },
+    // the sandbox has the public API, so 'auto' posts code-based events; 'uuid' posts to /api/stockEvents
+    openlmisStockApi: { value: 'uuid', acts: async () => {
+      const hits = () => lmis.faults.list().find((f) => f.id === uuidEvents.id)!.hits;
+      const before = hits();
+      const res = await fetch(`${mediator.url}/fhir/R5/InventoryReport`, {
+        method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
+        body: JSON.stringify(adjustment(`LIVE-STOCK-${++orders}`, lmis.state.seedSummary().facilities['LK-HC-101'])),
+      });
+      if (res.status !== 201) throw new Error(`adjustment answered ${res.status}: ${await res.text()}`);
+      await res.text();
+      return hits() === before + 1;
+    } },
+    deliveryDeadlineMs: { value: 1234, acts: (m, v) => m.outbox.options.deadlineMs === v },
+    outboxMaxAttempts: { value: 3, acts: (m, v) => m.outbox.options.backoff.maxAttempts === v },
+    outboxBaseDelayMs: { value: 777, acts: (m, v) => m.outbox.options.backoff.baseMs === v },
+    outboxMaxDelayMs: { value: 99_000, acts: (m, v) => m.outbox.options.backoff.capMs === v },
+    // products read back in the national code system instead of GTIN
+    productCodeSystem: { value: 'national', with: { nationalProductCodeSystem: NATIONAL }, acts: async () => {
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const res = await get(`/fhir/R5/InventoryReport?location=Location/${facilityId}`);
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes(`"system":"https://www.gs1.org/gtin"`) && !text.includes(`"system":"${NATIONAL}"`)) throw new Error(`no stock read back: ${res.status}`);
+      return text.includes(`"system":"${NATIONAL}"`);
+    } },
+    // an order coded in the national system is understood only once its URI is set
+    nationalProductCodeSystem: { value: NATIONAL, acts: async () => {
+      const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+      const order = orderLine({ order: `LIVE-NPC-${++orders}`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10, priority: 'urgent' });
+      order.itemCodeableConcept = { coding: [{ system: NATIONAL, code: 'LK-NPC-0107' }] };
+      const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, { method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' }, body: JSON.stringify(order) });
+      await res.text();
+      return res.status === 201;
+    } },
+    // through OpenHIM: every upstream body copied into an orchestration is cut to the limit
+    // (each config change empties the connector's reference cache, so the read calls OpenLMIS)
+    orchestrationBodyLimitBytes: { value: 1024, acts: async (_m, v) => {
+      const res = await fetch(`${mediator.url}/fhir/Location?_count=50`, { headers: { authorization: basic('openhim', PASSWORD), 'x-openhim-transactionid': `tx-limit-${Date.now()}` } });
+      const envelope = await res.json() as { orchestrations: { response?: { body?: string } }[] };
+      const bodies = envelope.orchestrations.map((o) => o.response?.body ?? '');
+      if (!bodies.length) throw new Error('no orchestration recorded: the read did not reach OpenLMIS');
+      return bodies.every((b) => Buffer.byteLength(b) <= Number(v)) && bodies.some((b) => b.endsWith(TRUNCATION_MARK));
+    } },
+    logLevel: { value: 'debug', acts: async () => {
+      const from = lines.length;
+      await (await get('/health')).text();
+      return lines.slice(from).some((l) => l.level === 30 && l.msg === 'request completed');
+    } },
+  };
+  // systems without a connector yet, and schedules without a scheduler yet: the settings object is what they will read
+  for (const m of OPENHIM_SETTINGS) {
+    if (/^(dhis2|msupply|openmrs)|^schedule/.test(m.param)) CHECKS[m.param] ??= { value: m.type === 'number' ? 4321 : m.param.endsWith('BaseUrl') ? 'https://other.example.org' : m.param.startsWith('schedule') ? '5 5 * * *' : `changed-${m.param}`, acts: setting(m.setting) };
+  }
+
+  const live = OPENHIM_SETTINGS.filter((m) => settingDefs.some((d) => d.key === m.setting && !d.restart));
+  t.ok(live.length >= 30, `${live.length} live configDefs`);
+  for (const mapping of live) {
+    await t.test(`console ${mapping.param} → ${mapping.setting}`, async (t) => {
+      const check = CHECKS[mapping.param];
+      if (!check) return t.fail(`no proof for the live configDef ${mapping.param}: add one to CHECKS`);
+      t.not(check.value, DEFAULTS[mapping.param], 'the value differs from the registered default');
+      t.notOk(await check.acts(mediator, check.value), 'before: the mediator does not act on it');
+      await push({ ...DEFAULTS, ...check.with, [mapping.param]: check.value });
+      await waitFor(`${mapping.param} applied`, () => mediator.settings()[mapping.setting] === check.value);
+      t.ok(await check.acts(mediator, check.value), 'after the push: the consumer uses it');
+      await push(DEFAULTS);
+      await waitFor(`${mapping.param} back`, () => mediator.settings()[mapping.setting] === base[mapping.setting]);
+      t.notOk(await check.acts(mediator, check.value), 'set back to the registered default: the env/file value applies again');
+    });
+  }
+
+  await t.test('the OpenHIM component logger follows a live log level too', async (t) => {
+    const openhimInfo = () => lines.filter((l) => l.component === 'openhim' && l.level === 30).length;
+    const before = openhimInfo();
+    await push({ ...DEFAULTS, outboxMaxDelayMs: 12_345 });
+    await waitFor('change applied at warn', () => mediator.outbox.options.backoff.capMs === 12_345);
+    t.equal(openhimInfo(), before, "at warn its 'config changed' info line is not written");
+    await push({ ...DEFAULTS, logLevel: 'debug' });
+    await waitFor('debug applied', () => mediator.settings()['log.level'] === 'debug');
+    await push({ ...DEFAULTS, logLevel: 'debug', outboxMaxDelayMs: 23_456 });
+    await waitFor('next change', () => mediator.outbox.options.backoff.capMs === 23_456);
+    t.ok(openhimInfo() > before, "at debug the long-lived OpenHIM child logger writes its 'config changed' line");
+    await push(DEFAULTS);
+    await waitFor('back to warn', () => mediator.settings()['log.level'] === 'warn');
+  });
+
+  await t.test('a changed deadline changes when a slow write answers 202', async (t) => {
+    const facilityId = lmis.state.seedSummary().facilities['LK-HC-101'];
+    lmis.faults.add({ method: 'POST', path: '/api/requisitions/initiate', action: { type: 'delay', ms: 2500 } });
+    await push({ ...DEFAULTS, deliveryDeadlineMs: 300 });
+    await waitFor('deadline applied', () => mediator.outbox.options.deadlineMs === 300);
+    const started = Date.now();
+    const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, {
+      method: 'POST', headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(orderLine({ order: 'LIVE-DEADLINE-1', facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 })),
+    });
+    const elapsed = Date.now() - started;
+    await res.text();
+    t.equal(res.status, 202, 'queued: the upstream is slower than the deadline');
+    t.ok(elapsed < 2000, `answered after ${elapsed} ms, near the pushed 300 ms (env said 5000)`);
+    await push(DEFAULTS);
+    await waitFor('deadline back', () => mediator.outbox.options.deadlineMs === 5000);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * `cli reconcile` reads the matcher's tables (header synonyms, vocabulary, weights) from
+ * MAPPINGS_DIR / --mappings-dir, through the one loader: another weights table changes the
+ * result, a bad one stops the command with the file, the path and the reason.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../../..');
+const shipped = path.join(root, 'fhir-mappings');
+
+const dir = mkdtempSync(path.join(tmpdir(), 'mappings-reconcile-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(path.join(dir, 'emr.csv'), 'id,name,county,sub_county\nL1,Abdisamad Disp.,Wajir,Wajir North\nL2,Kiambu Distrct Hospital,Kiambu,Kiambu\n');
+writeFileSync(path.join(dir, 'registry.csv'), 'id,name,county,sub_county\nR1,Abdisamad Dispensary,Wajir,Wajir East\nR2,Kiambu District Hospital,Kiambu,Kiambu Town\nR4,Kasikeu Dispensary,Makueni,Kilome\n');
+
+function weightsDir(edit: (w: any) => void): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'mappings-weights-'));
+  cpSync(shipped, d, { recursive: true });
+  const file = path.join(d, 'facility-match-weights.json');
+  const w = JSON.parse(readFileSync(file, 'utf8'));
+  edit(w);
+  writeFileSync(file, JSON.stringify(w));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function reconcile(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [path.join(root, 'src/cli/index.ts'), 'reconcile', '--left', path.join(dir, 'emr.csv'), '--right', path.join(dir, 'registry.csv'), '--out', path.join(dir, 'out')];
+  try {
+    const { stdout, stderr } = await run(path.join(root, 'node_modules/.bin/tsx'), args, { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+t.test('the weights in MAPPINGS_DIR decide the zones', async (t) => {
+  const shippedRun = await reconcile({});
+  t.equal(shippedRun.code, 0, shippedRun.stderr);
+  const shippedSummary = JSON.parse(shippedRun.stdout);
+  t.same(shippedSummary.zones, { auto: 1, review: 1, 'no-match': 0 }, 'the shipped table sends the misspelt hospital to review');
+
+  const lenient = weightsDir((w) => { w.thresholds.auto = -2; w.thresholds.margin = 0; w.thresholds.review = -3; });
+  const lenientRun = await reconcile({ MAPPINGS_DIR: lenient });
+  t.equal(lenientRun.code, 0, lenientRun.stderr);
+  const summary = JSON.parse(lenientRun.stdout);
+  t.equal(summary.thresholds.auto, -2, 'the table from MAPPINGS_DIR');
+  t.same(summary.zones, { auto: 2, review: 0, 'no-match': 0 }, 'with its lower auto threshold, both are matched');
+});
+
+t.test('a bad table in MAPPINGS_DIR stops reconcile with the file, the path and the reason', async (t) => {
+  const bad = weightsDir((w) => { w.thresholds.auto = 'six'; });
+  const res = await reconcile({ MAPPINGS_DIR: bad });
+  t.equal(res.code, 1);
+  t.equal(res.stderr.trim(), `configuration error: ${path.join(bad, 'facility-match-weights.json')}: /thresholds/auto must be number`);
+});

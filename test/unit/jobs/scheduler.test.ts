@@ -1,0 +1,141 @@
+/**
+ * The scheduler on real timers with per-second cron expressions: a job runs on its tick (not
+ * before, not late), a failure is recorded with the error masked, a changed expression re-arms at
+ * once, and a run by hand while the job runs is refused. SQLite (one process).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
+import { MASK, processRedactor } from '../../../src/platform/redaction.js';
+import { openStore } from '../../../src/store/index.js';
+import type { Store } from '../../../src/store/types.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function tempStore(t: { teardown(fn: () => unknown): void }): Promise<Store> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'jobs-scheduler-'));
+  const store = await openStore({ dataDir: dir });
+  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  return store;
+}
+
+function job(name: string, run: ScheduledJob['run']): ScheduledJob {
+  return { name, setting: `schedules.${name}`, description: name, run };
+}
+
+t.test('a per-second job runs on each tick, on time, each tick once', async (t) => {
+  const store = await tempStore(t);
+  const calledAt: number[] = [];
+  const j = job('tick', async () => { calledAt.push(Date.now()); return { counts: { n: calledAt.length } }; });
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *' });
+  scheduler.start();
+  t.teardown(() => scheduler.stop());
+  await waitFor('three runs', () => calledAt.length >= 3);
+  await scheduler.stop();
+  const runs = (await store.listJobRuns('tick')).reverse();
+  t.equal(runs.length, calledAt.length, 'every call recorded');
+  runs.forEach((r, i) => {
+    t.equal(r.trigger, 'schedule');
+    t.equal(r.tickAt! % 1000, 0, 'the tick is a whole second');
+    t.ok(calledAt[i] >= r.tickAt!, `run ${i} not before its tick`);
+    t.ok(calledAt[i] - r.tickAt! < 500, `run ${i} within 500 ms of its tick (${calledAt[i] - r.tickAt!} ms)`);
+    t.equal(r.outcome, 'ok');
+    t.same(r.counts, { n: i + 1 }, 'the counts the job returned');
+    t.ok(r.endedAt! >= r.startedAt, 'end after start');
+    if (i > 0) t.equal(r.tickAt! - runs[i - 1].tickAt!, 1000, 'consecutive ticks, none skipped or repeated');
+  });
+});
+
+t.test('a failing job records a failed run with the error masked; the next tick runs again', async (t) => {
+  const store = await tempStore(t);
+  processRedactor.learn('sched-secret-4411');
+  let calls = 0;
+  const j = job('fails', async () => { calls += 1; throw new Error('upstream said: wrong password sched-secret-4411'); });
+  const errors: object[] = [];
+  const logger = { warn: () => {}, error: (o: object) => void errors.push(o) };
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *', logger });
+  scheduler.start();
+  t.teardown(() => scheduler.stop());
+  await waitFor('two failed runs', async () => (await store.listJobRuns('fails')).filter((r) => r.outcome === 'failed').length >= 2);
+  await scheduler.stop();
+  const [last] = await store.listJobRuns('fails');
+  t.equal(last.outcome, 'failed');
+  t.equal(last.detail, `upstream said: wrong password ${MASK}`, 'the stored error is masked');
+  t.ok(last.endedAt !== undefined, 'a failed run has its end');
+  t.notMatch(JSON.stringify(errors), /sched-secret-4411/, 'nor is the secret logged');
+  t.ok(calls >= 2, 'a failure does not stop the schedule');
+});
+
+t.test('a changed expression re-arms at once; an emptied one stops the job', async (t) => {
+  const store = await tempStore(t);
+  let expression: string | undefined = '0 0 1 1 *'; // once a year
+  let calls = 0;
+  const j = job('live', async () => { calls += 1; });
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => expression });
+  scheduler.start();
+  t.teardown(() => scheduler.stop());
+  const [yearly] = scheduler.describe();
+  t.equal(new Date(yearly.nextRunAt!).getMonth(), 0, 'next run: a 1st of January');
+  t.ok(yearly.nextRunAt! - Date.now() > 1000, 'not before a second from now');
+  await sleep(1200);
+  t.equal(calls, 0, 'nothing runs on the yearly schedule');
+
+  expression = '* * * * * *';
+  scheduler.refresh();
+  const [perSecond] = scheduler.describe();
+  t.equal(perSecond.schedule, '* * * * * *');
+  t.ok(perSecond.nextRunAt! - Date.now() <= 1000, 'next run within a second');
+  await waitFor('a run on the new schedule', () => calls >= 1, 2500);
+
+  expression = undefined;
+  scheduler.refresh();
+  await sleep(50); // a run that had started finishes
+  const after = calls;
+  await sleep(1300);
+  t.equal(calls, after, 'no run once the schedule is removed');
+  t.notOk(scheduler.describe()[0].nextRunAt, 'no next run shown');
+});
+
+t.test('a run by hand is recorded as manual; while the job runs another one is refused', async (t) => {
+  const store = await tempStore(t);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const j = job('slow', async () => { await gate; return { counts: { done: 1 } }; });
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
+  const first = scheduler.runNow('slow');
+  await waitFor('the run to start', async () => (await store.listJobRuns('slow')).length === 1);
+  t.same(await scheduler.runNow('slow'), { status: 'busy' }, 'a second run while the first goes');
+  release();
+  const done = await first;
+  t.equal(done?.status, 'ran');
+  t.match(done?.run, { trigger: 'manual', outcome: 'ok', counts: { done: 1 } });
+  t.equal(done?.run?.tickAt, undefined, 'a manual run has no tick');
+  t.equal(await scheduler.runNow('nope'), undefined, 'unknown job');
+  t.equal((await store.listJobRuns('slow')).length, 1, 'the refused run left no record');
+});
+
+t.test('a run left "running" by an instance that stopped is closed as abandoned by the next run', async (t) => {
+  const store = await tempStore(t);
+  // what a killed instance leaves: a started run that never ended
+  const dead = await store.startJobRun({ name: 'crashy', tickAt: 1_000, trigger: 'schedule', instance: 'gone:1', startedAt: 1_000 });
+  t.equal(dead?.outcome, 'running');
+  const j = job('crashy', async () => ({ counts: { ok: 1 } }));
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
+  const done = await scheduler.runNow('crashy');
+  t.equal(done?.status, 'ran');
+  const [latest, old] = await store.listJobRuns('crashy');
+  t.equal(latest.id, done?.run?.id);
+  t.match(old, { id: dead!.id, outcome: 'failed', detail: ABANDONED, instance: 'gone:1' }, 'the dead run is closed, not left running');
+  t.ok(old.endedAt! >= done!.run!.startedAt - 1000, 'closed when the next run started');
+});

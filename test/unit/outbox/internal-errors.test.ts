@@ -1,0 +1,224 @@
+/**
+ * A programming error in a delivery handler (a TypeError in a connector) fails its job once,
+ * visibly: dead-lettered after one attempt, logged at error level with the stack, audited, the
+ * client answered 500 without the message; it never counts toward the circuit breaker, so other
+ * writes to the same system go through at once; an operator retries it after the fix. Network
+ * failures (ECONNRESET, fetch's wrapped cause) stay transient and do open the breaker.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import { faultyUpstreamHandlers } from '../../../sandbox/faulty-upstream/handlers.js';
+import { AttemptTimeoutError } from '../../../src/outbox/errors.js';
+import { classifyFailure, countsAgainstSystem } from '../../../src/outbox/failures.js';
+import { retryOutboxJob } from '../../../src/outbox/operator.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import { createRoutingServices } from '../../../src/routing/index.js';
+import { openStore } from '../../../src/store/index.js';
+import type { Connector, StepJournal } from '../../../src/routing/ports.js';
+import { fhirJson, testApp } from '../../support/app.js';
+import { supplyRequest } from '../../support/samples.js';
+import type { OutboxLogger, WriteOutcome } from '../../../src/outbox/types.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { FAST, outboxFixture, waitFor } from '../../support/outbox-fixture.js';
+
+const sysErr = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+t.test('failure classification', async (t) => {
+  const cases: [string, unknown, string, boolean][] = [
+    ['TypeError', new TypeError("Cannot read properties of undefined (reading 'code')"), 'internal', false],
+    ['ReferenceError', new ReferenceError('x is not defined'), 'internal', false],
+    ['RangeError', new RangeError('Invalid time value'), 'internal', false],
+    ['SyntaxError', new SyntaxError('Unexpected token < in JSON'), 'internal', false],
+    ['a plain Error', new Error('unexpected'), 'internal', false],
+    ['a thrown string', 'boom', 'internal', false],
+    ['undici invalid argument (our request)', sysErr('UND_ERR_INVALID_ARG'), 'internal', false],
+    ['ECONNRESET', sysErr('ECONNRESET', 'socket hang up'), 'transient', true],
+    ['ECONNREFUSED', sysErr('ECONNREFUSED'), 'transient', true],
+    ['EPIPE', sysErr('EPIPE'), 'transient', true],
+    ['ETIMEDOUT', sysErr('ETIMEDOUT'), 'transient', true],
+    ['ENOTFOUND', sysErr('ENOTFOUND'), 'transient', true],
+    ['EAI_AGAIN', sysErr('EAI_AGAIN'), 'transient', true],
+    ['undici socket', sysErr('UND_ERR_SOCKET', 'other side closed'), 'transient', true],
+    ['undici headers timeout', sysErr('UND_ERR_HEADERS_TIMEOUT'), 'transient', true],
+    ["fetch's TypeError wrapping a reset", new TypeError('fetch failed', { cause: sysErr('ECONNRESET') }), 'transient', true],
+    ['a connect AggregateError', new TypeError('fetch failed', { cause: new AggregateError([sysErr('ECONNREFUSED'), sysErr('ECONNREFUSED')]) }), 'transient', true],
+    ['AbortError', Object.assign(new Error('aborted'), { name: 'AbortError' }), 'transient', true],
+    ['TimeoutError', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'transient', true],
+    ['AttemptTimeoutError', new AttemptTimeoutError(100), 'transient', true],
+    ['a transient UpstreamError', new UpstreamError({ system: 'x', transient: true, diagnostics: '503' }), 'transient', true],
+    ['a refusal', new UpstreamError({ system: 'x', transient: false, diagnostics: '422' }), 'refused', false],
+    ['PostgreSQL gone (57P01)', Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }), 'transient', false],
+    ['pg connection lost', new Error('Connection terminated unexpectedly'), 'transient', false],
+    ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'transient', false],
+    ['PostgreSQL refusing a value (22P05)', Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', severity: 'ERROR' }), 'internal', false],
+  ];
+  for (const [label, err, kind, counts] of cases) {
+    t.equal(classifyFailure(err), kind, `${label}: ${kind}`);
+    t.equal(countsAgainstSystem(err), counts, `${label}: ${counts ? 'counts' : 'does not count'} toward the breaker`);
+  }
+});
+
+function capturingLogger() {
+  const lines: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
+  const logger: OutboxLogger = {
+    info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
+    warn: (obj, msg) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
+    error: (obj, msg) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
+  };
+  return { lines, logger };
+}
+
+t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    t.test('a TypeError fails its job once and never trips the breaker', async (t) => {
+      const f = await outboxFixture(t, engine);
+      const { lines, logger } = capturingLogger();
+      const store = await openStore({ databaseUrl: f.databaseUrl });
+      const outbox = new Outbox({ store, logger, options: { ...FAST, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } } });
+      t.teardown(async () => { await outbox.stop(5_000); await store.close(); });
+      outbox.register('write', 'faulty', faultyUpstreamHandlers(f.upstream.url, 'faulty').write);
+      let buggyCalls = 0;
+      let fixed = false;
+      outbox.register('buggy', 'faulty', async (job) => {
+        buggyCalls += 1;
+        if (!fixed) {
+          const facility = (job.payload as { facility?: { code: string } }).facility;
+          return { system: 'faulty', ids: { code: facility!.code }, secret: 'token=s3cr3t' } as never; // reads a property of undefined
+        }
+        return { system: 'faulty', ids: { buggy: 'B-1' } };
+      });
+      const outcomes: WriteOutcome[] = [];
+      for (const key of ['BUG-1', 'BUG-2', 'BUG-3']) {
+        outcomes.push(await outbox.acceptWrite({ flow: 'buggy', system: 'faulty', idempotencyKey: key, payload: { note: 'no facility' } }));
+      }
+      for (const o of outcomes) {
+        t.match(o, { kind: 'rejected', error: { status: 500, name: 'InternalError', issues: [{ code: 'exception', diagnostics: /Internal error .* buggy write to faulty \(TypeError\).*outbox job/ }] } });
+        t.notMatch(JSON.stringify(o), /Cannot read properties|s3cr3t|at .*\.ts:\d+/, 'no message or stack reaches the client');
+      }
+      t.equal(buggyCalls, 3, 'one attempt per job');
+      const first = await f.store.getJob(outcomes[0].jobId);
+      t.match(first, { status: 'dead', attempts: 1, error: { name: 'InternalError', status: 500 } });
+
+      // the breaker stays closed: a good write to the same system is delivered at once
+      const good = await outbox.acceptWrite({ flow: 'write', system: 'faulty', idempotencyKey: 'GOOD-1', payload: { data: 1 } });
+      t.equal(good.kind, 'done', 'other writes to the system go through immediately');
+      t.equal(await outbox.runOnce(), 0, 'the worker retries nothing');
+      await new Promise((r) => setTimeout(r, 100));
+      t.equal(await outbox.runOnce(), 0, 'still nothing later');
+      t.equal(buggyCalls, 3, 'the failed jobs were never retried');
+
+      // a duplicate is answered as the first request was
+      t.match(await outbox.acceptWrite({ flow: 'buggy', system: 'faulty', idempotencyKey: 'BUG-1', payload: { note: 'no facility' } }),
+        { kind: 'duplicate', previous: { kind: 'rejected', error: { status: 500 } } });
+      t.equal(buggyCalls, 3);
+
+      // visible: error log with the stack, audit entry, dead-letter count
+      const errors = lines.filter((l) => l.level === 'error');
+      t.equal(errors.length, 3, 'one error line per job');
+      t.match(errors[0].obj, { jobId: outcomes[0].jobId, flow: 'buggy', system: 'faulty', stack: /TypeError: Cannot read properties of undefined[\s\S]*outbox-internal-errors\.test\.ts/ });
+      t.match(await f.store.listAudit({ subject: outcomes[0].jobId }), [{ actor: 'outbox', action: 'outbox.internal-error', details: { flow: 'buggy', attempts: 1, error: /TypeError|Cannot read/ } }]);
+      t.equal((await f.store.countJobsByStatus()).dead, 3);
+
+      // the operator retries after the fix
+      fixed = true;
+      t.match(await retryOutboxJob(f.store, outcomes[0].jobId, 'alice'), { ok: true, job: { status: 'pending', attempts: 0 } });
+      outbox.startWorker();
+      t.ok(await waitFor(async () => (await f.store.getJob(outcomes[0].jobId))?.status === 'done'), 'replayed to done');
+      t.equal(buggyCalls, 4);
+      t.match((await f.store.getJob(outcomes[0].jobId))?.result, { ids: { buggy: 'B-1' } });
+    });
+
+    t.test("a bug after the upstream applied the write: the operator's replay looks first, no second write", async (t) => {
+      const f = await outboxFixture(t, engine);
+      const h = faultyUpstreamHandlers(f.upstream.url, 'faulty');
+      const seen: number[] = [];
+      let fixed = false;
+      f.outbox.register('mapped', 'faulty', async (job, journal, ctx) => {
+        seen.push(ctx.attempt);
+        // the bug is inside the step, after the upstream call (mapping its answer): nothing is journaled
+        const buggy: StepJournal = {
+          idempotencyKey: journal.idempotencyKey,
+          run: (step, action) => journal.run(step, async () => {
+            const value = await action();
+            if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'requisitionId')");
+            return value;
+          }),
+        };
+        return h.write(job, buggy, ctx);
+      });
+      const first = await f.outbox.acceptWrite({ flow: 'mapped', system: 'faulty', idempotencyKey: 'MAP-1', payload: { data: 1 } });
+      t.match(first, { kind: 'rejected', error: { status: 500 } });
+      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'the upstream holds the write');
+      fixed = true;
+      t.match(await retryOutboxJob(f.store, first.jobId, 'alice'), { ok: true, job: { attempts: 0 } });
+      f.outbox.startWorker();
+      t.ok(await waitFor(async () => (await f.store.getJob(first.jobId))?.status === 'done'));
+      t.same(seen, [1, 2], 'the replay is told an earlier attempt ran');
+      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'found by the look-up, not applied twice');
+    });
+
+    t.test('a result the store cannot record fails the job once instead of after every lease', async (t) => {
+      const f = await outboxFixture(t, engine, { options: { leaseMs: 300, attemptTimeoutMs: 200 } });
+      let calls = 0;
+      f.outbox.register('unstorable', 'faulty', async () => {
+        calls += 1;
+        return { system: 'faulty', ids: { n: 1n } } as never; // JSON cannot encode a BigInt
+      });
+      const first = await f.outbox.acceptWrite({ flow: 'unstorable', system: 'faulty', idempotencyKey: 'BIG-1', payload: {} });
+      t.match(first, { kind: 'rejected', error: { status: 500, issues: [{ diagnostics: /\(TypeError\)/ }] } });
+      t.match(await f.store.getJob(first.jobId), { status: 'dead', attempts: 1 });
+      f.outbox.startWorker();
+      await new Promise((r) => setTimeout(r, 800));
+      t.equal(calls, 1, 'not re-run when the lease would have ended');
+    });
+
+    t.test('a reset connection is still transient and counts toward the breaker', async (t) => {
+      const f = await outboxFixture(t, engine, { options: { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } } });
+      let calls = 0;
+      f.outbox.register('flaky', 'faulty', async () => {
+        calls += 1;
+        throw new TypeError('fetch failed', { cause: sysErr('ECONNRESET', 'socket hang up') });
+      });
+      const a = await f.outbox.acceptWrite({ flow: 'flaky', system: 'faulty', idempotencyKey: 'NET-1', payload: {} });
+      t.match(a, { kind: 'queued', status: 'pending', reason: /failed transiently.*fetch failed.*ECONNRESET/ });
+      t.equal((await f.store.getJob(a.jobId))?.status, 'pending', 'kept for a retry');
+      await f.outbox.acceptWrite({ flow: 'flaky', system: 'faulty', idempotencyKey: 'NET-2', payload: {} });
+      t.equal(calls, 2);
+      const blocked = await f.outbox.acceptWrite({ flow: 'write', system: 'faulty', idempotencyKey: 'GOOD-2', payload: { data: 1 } });
+      t.match(blocked, { kind: 'queued', reason: /circuit open/ }, 'two resets opened the breaker');
+    });
+  });
+}
+
+t.test('over FHIR: a bug in the connector is a 500 OperationOutcome naming the job, without its message', async (t) => {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+  let submits = 0;
+  const connector: Connector = {
+    system: 'openlmis',
+    orders: {
+      async get() { return undefined; },
+      async search() { return { items: [] }; },
+      async submit(order) {
+        submits++;
+        // a connector bug: a property of something that is not there (message carries a value)
+        return (order as unknown as { missing: { value: string } }).missing.value as never;
+      },
+    },
+  };
+  const services = createRoutingServices({ connectors: [connector], outbox, store });
+  const { app } = await testApp({ services });
+  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
+  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  t.equal(res.statusCode, 500, res.body);
+  const body = res.json();
+  t.equal(body.resourceType, 'OperationOutcome');
+  t.match(body.issue, [{ severity: 'error', code: 'exception', diagnostics: /Internal error .*order write to openlmis \(TypeError\).*outbox job [0-9a-f-]{36}/ }]);
+  t.notMatch(res.body, /Cannot read|reading 'value'|\.ts:\d+/, 'no message or stack');
+  const again = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  t.equal(again.statusCode, 500, 'the same request again: the same answer');
+  t.equal(submits, 1, 'and no second attempt');
+  t.match(await store.countJobsByStatus(), { dead: 1 });
+});
