@@ -25,6 +25,9 @@ const noopServices: FhirServices = {
     search: async () => ({ items: [] }),
     write: async (value) => ({ status: 'created', value: { ...value, lastUpdated: '2026-01-01T00:00:00Z' } }),
   },
+  writeAll: async () => {
+    throw new Error('the benchmark posts no transaction Bundle');
+  },
 };
 
 /** Throughput from autocannon, then latency from our HDR-histogram clients (bench/latency.ts). */

@@ -117,7 +117,7 @@ interface Group {
 /**
  * Transaction: all or nothing. Every entry is parsed, validated, decoded and its conditions
  * checked before anything is written; entries of one order (or one delivery) become one write;
- * then the writes run inside `services.atomically`, so the outbox accepts all of them or none.
+ * then `services.writeAll` records them together, so the outbox accepts all of them or none.
  */
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
   const entries = raw.map((r, i) => parseEntry(r, i));
@@ -165,23 +165,17 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
     for (const { entry, part } of w.group.parts) results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, outcome));
   };
-  const run = async () => {
-    for (const w of planned) record(w, await serviceFor<unknown>(ctx, w.route).write(w.value, w.context));
-  };
-  // a refusal names the Bundle entry's element, not the connector's domain path
-  const posted = transactionTranslator(ctx.version, planned.map((w) => ({ type: w.group.type, value: w.value, parts: w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! })) })));
+  // each write's own translator: a refusal routing pins on one write names that write's entries
+  const partsOf = (w: (typeof planned)[number]) =>
+    w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! }));
+  // and the whole transaction's, for a refusal no single write owns
+  const posted = transactionTranslator(ctx.version, planned.map((w) => ({ type: w.group.type, value: w.value, parts: partsOf(w) })));
   try {
-    if (ctx.services.writeAll) {
-      // each write's own translator: a refusal routing pins on one write names that write's entries
-      const partsOf = (w: (typeof planned)[number]) => w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! }));
-      const outcomes = await ctx.services.writeAll(planned.map((w) => ({
-        flow: w.route.flow, value: w.value, context: w.context,
-        posted: (err: unknown) => inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
-      })));
-      planned.forEach((w, i) => record(w, outcomes[i]));
-    } else {
-      await (ctx.services.atomically ? ctx.services.atomically(run) : run());
-    }
+    const outcomes = await ctx.services.writeAll(planned.map((w) => ({
+      flow: w.route.flow, value: w.value, context: w.context,
+      posted: (err: unknown) => inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
+    })));
+    planned.forEach((w, i) => record(w, outcomes[i]));
   } catch (err) {
     throw inPostedTerms(err, posted);
   }

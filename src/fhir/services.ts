@@ -50,18 +50,13 @@ export interface FhirServices {
   deliveries?: FlowService<Delivery>;
   stock?: FlowService<StockReport>;
   /**
-   * Runs the writes of a transaction Bundle so that they are accepted all together or not at all
-   * (the outbox accepts every job in one store transaction). Without it the edge runs them in turn.
-   */
-  atomically?<R>(work: () => Promise<R>): Promise<R>;
-  /**
    * The writes of a transaction Bundle accepted together: recorded durably all at once or not at
-   * all, then delivered. Preferred over `atomically` when present.
+   * all, then delivered. A refusal is thrown through the refused write's `posted`.
    */
-  writeAll?(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
+  writeAll(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'atomically' | 'writeAll'>;
+export type Flow = keyof Omit<FhirServices, 'writeAll'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

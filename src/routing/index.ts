@@ -26,7 +26,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK } as Record<Flow, FlowSpec<any>>;
   const flows = {} as Record<Flow, RoutedFlow<any>>;
   const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
-  const services: FhirServices = {};
+  const services = {} as FhirServices;
   for (const [name, spec] of Object.entries(specs) as [Flow, FlowSpec<any>][]) {
     flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name]);
     /* eslint-enable @typescript-eslint/no-explicit-any */

@@ -52,15 +52,25 @@ export function memoryServices() {
   const flows = { facilities, orders, deliveries, stock };
   const services: FhirServices = {
     ...flows,
-    async atomically<R>(work: () => Promise<R>): Promise<R> {
+    // the same contract as routing's writeAll: all applied, or none (a refusal rolls back the rest)
+    async writeAll(writes) {
       const snapshot = Object.fromEntries(Object.entries(flows).map(([k, f]) => [k, new Map(f.items as Map<string, unknown>)]));
-      try {
-        return await work();
-      } catch (err) {
-        for (const [k, f] of Object.entries(flows)) (f as MemoryFlow<any>).items = snapshot[k] as Map<string, any>;
-        throw err;
+      const outcomes: WriteOutcome<unknown>[] = [];
+      for (const w of writes) {
+        try {
+          outcomes.push(await (flows[w.flow] as MemoryFlow<any>).write(w.value));
+        } catch (err) {
+          for (const [k, f] of Object.entries(flows)) (f as MemoryFlow<any>).items = snapshot[k] as Map<string, any>;
+          throw w.posted ? w.posted(err) : err;
+        }
       }
+      return outcomes;
     },
   };
   return { services, flows };
+}
+
+/** No flow configured: the edge must answer with the OperationOutcome naming what to configure. */
+export function noServices(): FhirServices {
+  return { writeAll: async () => { throw new Error('no flow is configured, so no write can reach writeAll'); } };
 }

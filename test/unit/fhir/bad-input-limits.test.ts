@@ -11,6 +11,7 @@ import type { MediatorError } from '../../../src/domain/errors.js';
 import { findDuplicateKey, parseFhirJson } from '../../../src/fhir/json-body.js';
 import { MAX_LISTED_ISSUES } from '../../../src/fhir/outcome.js';
 import { basicAuth, fhirJson, TEST_PASSWORD, testApp } from '../../support/app.js';
+import { noServices } from '../../support/memory-services.js';
 import { location, supplyRequest } from '../../support/samples.js';
 
 t.test('150,000 unknown keys: refused at once, at small cost, with a small answer', async (t) => {
@@ -215,7 +216,7 @@ t.test('a batch entry\'s refusal names the element inside the Bundle', async (t)
 });
 
 t.test('errors raised without an element still name a part of the request', async (t) => {
-  const { app } = await testApp({ services: {} });
+  const { app } = await testApp({ services: noServices() });
   const res = await app.inject({ method: 'GET', url: '/fhir/Location', headers: fhirJson });
   t.equal(res.statusCode, 501);
   t.same(res.json().issue[0].expression, ['type'], 'a flow with no system configured: the resource type');

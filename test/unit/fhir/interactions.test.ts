@@ -1,5 +1,6 @@
 import t from 'tap';
 import { testApp, fhirJson } from '../../support/app.js';
+import { noServices } from '../../support/memory-services.js';
 import { inventoryReport, location, supplyDelivery, supplyRequest, transaction } from '../../support/samples.js';
 
 const post = (app: any, url: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -138,7 +139,7 @@ t.test('deliveries and stock reports round-trip', async (t) => {
 });
 
 t.test('without services the flow says which system to configure', async (t) => {
-  const { app } = await testApp({ services: {} });
+  const { app } = await testApp({ services: noServices() });
   const res = await post(app, '/fhir/SupplyRequest', supplyRequest());
   t.equal(res.statusCode, 501);
   t.match(res.json().issue[0].diagnostics, /configure openlmis or msupply/);
