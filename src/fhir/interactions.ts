@@ -137,8 +137,8 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
 export async function conditionalMatch(ctx: FhirContext, type: string, query: string): Promise<Json | undefined> {
   const params = parseQuery(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''));
   const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
-  if (found.total === 0) return undefined;
-  if (found.total > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.total} resources; it must identify at most one`, 412, ['If-None-Exist']);
+  if (found.resources.length === 0) return undefined;
+  if (found.resources.length > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`, 412, ['If-None-Exist']);
   return found.resources[0];
 }
 

@@ -8,13 +8,16 @@ import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 
 /** Result parameters handled here rather than turned into criteria. */
-const RESULT_PARAMS = new Set(['_count', '_offset', '_sort', '_summary', '_format', '_total', '_pretty']);
+const RESULT_PARAMS = new Set(['_count', '_offset', '_cursor', '_sort', '_summary', '_format', '_total', '_pretty']);
 /** Result parameters a lenient search ignores (the full resource is answered) but a strict one refuses. */
 const IGNORED_RESULT_PARAMS = new Set(['_elements', '_include', '_revinclude', '_contained', '_containedType']);
 
 export interface SearchOutcome {
   resources: Json[];
-  total: number;
+  /** Every match; unknown when the system paged upstream and did not say. */
+  total?: number;
+  /** When the system paged upstream: this page's cursor and the next page's (absent on the last). */
+  cursor?: { self?: string; next?: string };
   /** The parameters actually used, for the self link. */
   used: [string, string][];
   offset: number;
@@ -94,32 +97,57 @@ export async function searchResources(ctx: FhirContext, type: string, params: Re
   const count = Math.min(positiveInt('_count', single(params, '_count'), ctx.defaultCount), ctx.maxCount);
   const offset = positiveInt('_offset', single(params, '_offset'), 0);
   const { criteria, used } = toCriteria(ctx, route, params);
+  const sort = single(params, '_sort');
+  const cursor = single(params, '_cursor');
+  // a system pages for us only when we would not reorder or skip what it answers
+  const pushDown = !opts.all && !sort && offset === 0 && summary !== 'count';
+  if (cursor !== undefined && !pushDown) throw new InvalidInputError('_cursor comes from a next link and cannot be combined with _sort, _offset or _summary=count', '_cursor');
+  if (pushDown) criteria.page = { count, cursor };
   const page = await serviceFor<unknown>(ctx, route).search(criteria);
   const encoded = page.items.flatMap((item) => adapters[route.type].encode(ctx.version, item));
-  const matching = sortResources(route, edgeFilter(encoded, criteria), single(params, '_sort'));
-  const sort = single(params, '_sort');
   if (sort) used.push(['_sort', sort]);
+  if (page.paged) {
+    if (cursor === undefined && page.next === undefined) {
+      // one page holds everything: an ordinary searchset, total included
+      const all = sortResources(route, edgeFilter(encoded, criteria), undefined);
+      return { resources: all, total: all.length, used, offset: 0, count, summaryCount: false };
+    }
+    return { resources: edgeFilter(encoded, criteria), total: page.total, cursor: { self: cursor, next: page.next }, used, offset: 0, count, summaryCount: false };
+  }
+  if (cursor !== undefined) throw new InvalidInputError('_cursor is not understood by the system that serves this search; page with _offset', '_cursor');
+  const matching = sortResources(route, edgeFilter(encoded, criteria), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
   return { resources, total: matching.length, used, offset, count, summaryCount: summary === 'count' };
 }
 
-function link(ctx: FhirContext, type: string, used: [string, string][], offset: number, count: number): string {
+function link(ctx: FhirContext, type: string, used: [string, string][], offset: number, count: number, cursor?: string): string {
   const qs = new URLSearchParams(used);
   qs.set('_count', String(count));
   if (offset) qs.set('_offset', String(offset));
+  if (cursor !== undefined) qs.set('_cursor', cursor);
   return `${ctx.baseUrl}/${type}?${qs.toString()}`;
+}
+
+function pageLinks(ctx: FhirContext, type: string, s: SearchOutcome): { relation: string; url: string }[] {
+  if (s.cursor) {
+    // paged upstream: forward only, as the upstream's own cursor goes
+    const links = [{ relation: 'self', url: link(ctx, type, s.used, 0, s.count, s.cursor.self) }];
+    if (s.cursor.next !== undefined) links.push({ relation: 'next', url: link(ctx, type, s.used, 0, s.count, s.cursor.next) });
+    return links;
+  }
+  const links = [{ relation: 'self', url: link(ctx, type, s.used, s.offset, s.count) }];
+  if (s.offset + s.count < (s.total ?? 0)) links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
+  if (s.offset > 0) links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
+  return links;
 }
 
 export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome): Json {
   if (s.summaryCount) return { resourceType: 'Bundle', type: 'searchset', total: s.total, link: [{ relation: 'self', url: link(ctx, type, [...s.used, ['_summary', 'count']], 0, s.count) }] };
-  const links = [{ relation: 'self', url: link(ctx, type, s.used, s.offset, s.count) }];
-  if (s.offset + s.count < s.total) links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
-  if (s.offset > 0) links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
   return {
     resourceType: 'Bundle',
     type: 'searchset',
-    total: s.total,
-    link: links,
+    ...(s.total !== undefined ? { total: s.total } : {}),
+    link: pageLinks(ctx, type, s),
     ...(s.resources.length ? { entry: s.resources.map((r) => ({ fullUrl: `${ctx.baseUrl}/${type}/${r.id}`, resource: r, search: { mode: 'match' } })) } : {}),
   };
 }

@@ -23,11 +23,32 @@ export interface SearchCriteria {
   type?: string;
   item?: { system?: string; code: string };
   supplier?: string;
+  /**
+   * Only one page is wanted (set by the edge when it can page this way: one system searched, no
+   * sort, no offset). A connector that can page upstream answers at most `count` items, marks the
+   * page `paged` and gives the cursor of the next one; one that cannot ignores this and answers
+   * every match, which the edge then pages itself.
+   */
+  page?: PageRequest;
 }
 
-/** Every match of a search; the FHIR layer filters at the edge, sorts and pages. */
+export interface PageRequest {
+  count: number;
+  /** A `next` a previous page of the same search gave; absent for the first page. */
+  cursor?: string;
+}
+
+/**
+ * Every match of a search, which the FHIR layer filters at the edge, sorts and pages; or, when the
+ * connector paged upstream (`paged`), one page of them with the cursor of the next.
+ */
 export interface Page<T> {
   items: T[];
+  paged?: boolean;
+  /** Cursor of the next page (opaque to everyone but the connector); absent on the last page. */
+  next?: string;
+  /** Every match, when the upstream says (DHIS2's pager.total); absent when unknown. */
+  total?: number;
 }
 
 /**

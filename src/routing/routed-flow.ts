@@ -54,9 +54,11 @@ export class RoutedFlow<T> implements FlowService<T> {
   async search(criteria: SearchCriteria): Promise<Page<T>> {
     const searchers = this.connectors.filter((c) => this.spec.search(c));
     if (!searchers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
+    // one system may page upstream; several each return every match, merged, sorted and paged by
+    // the FHIR layer (cursors of two systems cannot make one page)
+    const asked = searchers.length === 1 ? criteria : { ...criteria, page: undefined };
     const pages = await Promise.all(searchers.map(async (c) => {
-      // every system returns every match: the FHIR layer sorts and pages the merged list
-      const page = await this.spec.search(c)!(criteria);
+      const page = await this.spec.search(c)!(asked);
       await this.remember(c.system, page.items);
       return page;
     }));
