@@ -16,6 +16,8 @@ const tsx = path.join(root, 'node_modules/.bin/tsx');
 const shipped = path.join(root, 'fhir-mappings');
 const products = JSON.parse(readFileSync(path.join(shipped, 'products.json'), 'utf8'));
 const total = products.products.length;
+/** Products without an Open mSupply item code (the mSupply sandbox seed carries only some). */
+const noMsupply = products.products.filter((p: { codes: { msupply?: string } }) => !p.codes.msupply).length;
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   // a clean environment for the settings: only what the test says
@@ -45,7 +47,7 @@ t.test('the shipped mappings: all valid, and what each system still lacks', asyn
   t.match(res.stdout, `mapping directory: ${shipped}\n`);
   for (const f of ['products.json', 'facility-columns.json', 'facility-name-vocabulary.json', 'facility-match-weights.json']) t.match(res.stdout, `${f}: valid\n`);
   t.match(res.stdout, '  openlmis: every product has its OpenLMIS orderable productCode\n');
-  t.match(res.stdout, `  msupply: ${total} with no Open mSupply item code\n`);
+  t.match(res.stdout, `  msupply: ${noMsupply} with no Open mSupply item code\n`);
   t.match(res.stdout, `  dhis2: ${total} with no DHIS2 data element/item code\n`);
   t.match(res.stdout, `  openmrs: ${total} with no OpenMRS drug uuid\n`);
   t.match(res.stdout, '    - Male condom (gtin 10860012300034)\n', 'each missing product is named');
@@ -64,7 +66,7 @@ t.test('MAPPINGS_DIR is the directory checked; codes added there are no longer m
   t.equal(report.dir, dir);
   t.same(
     Object.fromEntries(Object.entries(report.missing).map(([s, names]) => [s, (names as string[]).length])),
-    { openlmis: 1, msupply: total - 1, dhis2: total - 1, openmrs: total - 1 },
+    { openlmis: 1, msupply: noMsupply - 1, dhis2: total - 1, openmrs: total - 1 },
   );
   t.same(report.missing.openlmis, ['Male condom (gtin 10860012300034)']);
 });

@@ -14,6 +14,7 @@ import { PRODUCTS_FILE, loadProductCatalogue } from '../../../src/config/product
 import { packageRoot } from '../../../src/platform/package-root.js';
 import { defaultWeights } from '../../../src/registry/match/weights.js';
 import { buildSeed } from '../../../sandbox/openlmis/index.js';
+import { buildSeed as buildMsupplySeed } from '../../../sandbox/msupply/index.js';
 
 const shipped = shippedMappingsDir();
 const catalogueText = readFileSync(path.join(shipped, 'products.json'), 'utf8');
@@ -49,7 +50,10 @@ t.test('every shipped mapping file is valid, and products.json keeps every OpenL
     t.equal(p.packSize, o.netContent, `${o.productCode}: pack size is the seed's netContent`);
     t.equal(p.dispensingUnit, o.dispensable.dispensingUnit, `${o.productCode}: dispensing unit is the seed's`);
   }
-  t.notOk(catalogue.products.some((p) => p.codes.msupply || p.codes.dhis2 || p.codes.openmrs), 'no invented codes for systems the seed does not have');
+  const items = buildMsupplySeed().items;
+  t.same(catalogue.products.flatMap((p) => p.codes.msupply ?? []).sort(), items.map((i) => i.code).sort(), 'mSupply codes are the mSupply sandbox seed items');
+  for (const i of items) t.equal(catalogue.products.find((p) => p.codes.msupply === i.code)!.packSize, i.defaultPackSize, `${i.code}: pack size is the mSupply seed's`);
+  t.notOk(catalogue.products.some((p) => p.codes.dhis2 || p.codes.openmrs), 'no invented codes for systems the seed does not have');
 });
 
 t.test('a bad products.json names the file, the JSON path and the reason', async (t) => {

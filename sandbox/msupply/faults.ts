@@ -1,0 +1,58 @@
+/**
+ * Fault injection per GraphQL operation (the first root field of the document: `authToken`,
+ * `insertRequestRequisition` …, or `*` for any). For its next `times` matches (or forever):
+ * - `status`: answer that HTTP status (and `body`) without executing;
+ * - `graphqlError`: answer 200 with errors[] of that message (e.g. "Internal error") without executing;
+ * - `delay`: wait `ms`, then execute;
+ * - `hang`: never answer (a client timeout);
+ * - `reset`: drop the connection without an answer;
+ * - `expireToken`: forget the caller's bearer first, so the call is "Unauthenticated";
+ * - `afterApply`: execute (the write is applied), then lose the answer: `hang` or `reset`.
+ */
+export type MsupplyFaultAction =
+  | { type: 'status'; status: number; body?: unknown }
+  | { type: 'graphqlError'; message: string }
+  | { type: 'delay'; ms: number }
+  | { type: 'hang' }
+  | { type: 'reset' }
+  | { type: 'expireToken' }
+  | { type: 'afterApply'; answer: 'hang' | 'reset' };
+
+export interface MsupplyFaultInput {
+  operation: string;
+  action: MsupplyFaultAction;
+  times?: number;
+}
+
+export interface MsupplyFault extends MsupplyFaultInput {
+  id: number;
+  hits: number;
+}
+
+export class MsupplyFaults {
+  private rules: MsupplyFault[] = [];
+  private nextId = 1;
+
+  add(input: MsupplyFaultInput): MsupplyFault {
+    if (!input || typeof input.operation !== 'string' || !input.action || typeof input.action.type !== 'string') throw new TypeError('a fault needs an operation and an action {type}');
+    const rule = { ...input, id: this.nextId++, hits: 0 };
+    this.rules.push(rule);
+    return rule;
+  }
+
+  /** The action for this operation now, counting the hit; undefined when no rule applies. */
+  take(operation: string | undefined): MsupplyFaultAction | undefined {
+    const rule = this.rules.find((r) => (r.operation === '*' || r.operation === operation) && (r.times === undefined || r.hits < r.times));
+    if (!rule) return undefined;
+    rule.hits++;
+    return rule.action;
+  }
+
+  list(): MsupplyFault[] {
+    return this.rules.map((r) => ({ ...r }));
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+}

@@ -1,0 +1,40 @@
+/** The sandbox's records: the subset of Open mSupply's tables the resolvers need. */
+export interface User { id: string; username: string; password: string; storeIds: string[]; failedLogins: number; blockedUntil?: number }
+export interface Store { id: string; code: string; name: string; nameId: string; siteId: number }
+export interface Name { id: string; code: string; name: string; storeId?: string; isCustomer: boolean; isSupplier: boolean }
+/** Which names each store sees (name_store_join), with the store's view of them. */
+export interface NameVisibility { storeId: string; nameId: string; isCustomer: boolean; isSupplier: boolean }
+export interface Item { id: string; code: string; name: string; defaultPackSize: number; unitName: string }
+export interface StockLine { id: string; storeId: string; itemId: string; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
+
+export type RequisitionType = 'REQUEST' | 'RESPONSE';
+export type RequisitionStatus = 'DRAFT' | 'NEW' | 'SENT' | 'FINALISED';
+export interface Requisition {
+  id: string;
+  storeId: string;
+  requisitionNumber: number;
+  type: RequisitionType;
+  status: RequisitionStatus;
+  otherPartyId: string;
+  theirReference: string | null;
+  comment: string | null;
+  maxMonthsOfStock: number;
+  minMonthsOfStock: number;
+  expectedDeliveryDate: string | null;
+  createdDatetime: string;
+  sentDatetime: string | null;
+  finalisedDatetime: string | null;
+  linkedRequisitionId: string | null;
+  userId: string;
+}
+export interface RequisitionLine {
+  id: string;
+  requisitionId: string;
+  itemId: string;
+  requestedQuantity: number;
+  suggestedQuantity: number;
+  supplyQuantity: number;
+  comment: string | null;
+  linkedLineId: string | null;
+}
+export interface Token { token: string; userId: string; expiresAt: number }

@@ -1,0 +1,232 @@
+import { GraphQLError } from 'graphql';
+import type { Requisition, RequisitionLine, User } from './model.js';
+import type { MsupplyState } from './state.js';
+import { connector, itemNode, nameNode, requisitionLineNode, requisitionNode, storeNode } from './views.js';
+
+/**
+ * The root resolvers of the operations the sandbox implements, with Open mSupply's rules: a
+ * bearer for everything but the login, `storeId` the user may act in, client-supplied ids that
+ * must be new, the request requisition's DRAFT → SENT machine, one line per item, and errors typed
+ * as the real API types them (union members inside `data`; "Unauthenticated", "Forbidden" and
+ * "Bad user input" in errors[]: server/graphql/core/src/standard_graphql_error.rs). Any other root
+ * field of the schema answers that the sandbox does not implement it.
+ */
+export interface RequestContext {
+  state: MsupplyState;
+  token?: string;
+  user?: User;
+}
+
+type Args = Record<string, any>;
+type Obj = Record<string, unknown>;
+
+const unauthenticated = () => new GraphQLError('Unauthenticated', { extensions: { details: 'Not authenticated' } });
+const forbidden = (details: string) => new GraphQLError('Forbidden', { extensions: { details } });
+const badUserInput = (details: string) => new GraphQLError('Bad user input', { extensions: { details } });
+const typedError = (wrapper: string, type: string, description: string, extra: Obj = {}): Obj => ({ __typename: wrapper, error: { __typename: type, description, ...extra } });
+const recordNotFound = (): Obj => ({ __typename: 'RecordNotFound', description: 'Record not found' });
+
+function userOf(ctx: RequestContext): User {
+  if (!ctx.user) throw unauthenticated();
+  return ctx.user;
+}
+
+function inStore(ctx: RequestContext, storeId: string): User {
+  const user = userOf(ctx);
+  if (!user.storeIds.includes(storeId)) throw forbidden(`user ${user.username} has no permission in store ${storeId}`);
+  return user;
+}
+
+// filters (EqualFilter*Input, StringFilterInput) --------------------------------------------------
+
+function equalOk(value: unknown, f: Args | null | undefined): boolean {
+  if (!f) return true;
+  if (f.equalTo !== undefined && f.equalTo !== null && value !== f.equalTo) return false;
+  if (f.notEqualTo !== undefined && f.notEqualTo !== null && value === f.notEqualTo) return false;
+  if (Array.isArray(f.equalAny) && !f.equalAny.includes(value)) return false;
+  if (Array.isArray(f.notEqualAll) && f.notEqualAll.includes(value)) return false;
+  return true;
+}
+
+function stringOk(value: string | null | undefined, f: Args | null | undefined): boolean {
+  if (!f) return true;
+  if (f.equalTo !== undefined && f.equalTo !== null && value !== f.equalTo) return false;
+  if (f.like !== undefined && f.like !== null && !(value ?? '').toLowerCase().includes(String(f.like).toLowerCase())) return false;
+  return true;
+}
+
+function boolOk(value: boolean, wanted: boolean | null | undefined): boolean {
+  return wanted === undefined || wanted === null || value === wanted;
+}
+
+// root ------------------------------------------------------------------------------------------
+
+export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext) => unknown> {
+  return {
+    apiVersion: () => '2.0.0-sandbox',
+
+    authToken: ({ username, password }, { state }) => {
+      const result = state.login(username, password);
+      if ('token' in result) return { __typename: 'AuthToken', token: result.token };
+      const descriptions = { InvalidCredentials: 'Invalid credentials', NoSiteAccess: 'User has no access to this site', AccountBlocked: 'Account blocked' };
+      return typedError('AuthTokenError', result.error, descriptions[result.error], 'timeoutRemaining' in result ? { timeoutRemaining: result.timeoutRemaining } : {});
+    },
+
+    logout: (_args, ctx) => {
+      const user = userOf(ctx);
+      ctx.state.expireToken(ctx.token);
+      return { __typename: 'Logout', userId: user.id };
+    },
+
+    me: (_args, ctx) => {
+      const user = userOf(ctx);
+      const stores = user.storeIds.map((id) => ctx.state.stores.get(id)!).map((s) => ({
+        __typename: 'UserStoreNode', id: s.id, code: s.code, name: s.name, nameId: s.nameId, isDisabled: false, storeMode: 'STORE', createdDate: null, homeCurrencyCode: null,
+      }));
+      return {
+        __typename: 'UserNode', userId: user.id, username: user.username, defaultStore: stores[0] ?? null, language: 'ENGLISH',
+        email: null, firstName: null, lastName: null, jobTitle: null, phoneNumber: null,
+        stores: { __typename: 'UserStoreConnector', totalCount: stores.length, nodes: stores },
+      };
+    },
+
+    stores: ({ filter, page }, ctx) => {
+      userOf(ctx);
+      const all = [...ctx.state.stores.values()].filter((s) =>
+        equalOk(s.id, filter?.id) && stringOk(s.code, filter?.code) && stringOk(s.name, filter?.name)
+        && (!filter?.codeOrName || stringOk(s.code, filter.codeOrName) || stringOk(s.name, filter.codeOrName))
+        && stringOk(ctx.state.names.get(s.nameId)?.code, filter?.nameCode) && equalOk(s.siteId, filter?.siteId));
+      return connector('StoreConnector', all.map((s) => storeNode(ctx.state, s)), page);
+    },
+
+    store: ({ id }, ctx) => {
+      userOf(ctx);
+      const s = ctx.state.stores.get(id);
+      return s ? storeNode(ctx.state, s) : null;
+    },
+
+    names: ({ storeId, filter, page }, ctx) => {
+      inStore(ctx, storeId);
+      const all = ctx.state.namesVisibleIn(storeId).filter((n) => {
+        const store = n.storeId ? ctx.state.stores.get(n.storeId) : undefined;
+        return equalOk(n.id, filter?.id) && stringOk(n.code, filter?.code) && stringOk(n.name, filter?.name)
+          && (!filter?.codeOrName || stringOk(n.code, filter.codeOrName) || stringOk(n.name, filter.codeOrName))
+          && boolOk(n.isCustomer, filter?.isCustomer) && boolOk(n.isSupplier, filter?.isSupplier) && boolOk(!!store, filter?.isStore)
+          && (!filter?.storeCode || (!!store && stringOk(store.code, filter.storeCode)));
+      });
+      return connector('NameConnector', all.map((n) => nameNode(ctx.state, n, storeId)), page);
+    },
+
+    items: ({ storeId, filter, page }, ctx) => {
+      inStore(ctx, storeId);
+      const all = [...ctx.state.items.values()].filter((i) =>
+        equalOk(i.id, filter?.id) && stringOk(i.code, filter?.code) && stringOk(i.name, filter?.name)
+        && (!filter?.codeOrName || stringOk(i.code, filter.codeOrName) || stringOk(i.name, filter.codeOrName)));
+      return connector('ItemConnector', all.map(itemNode), page);
+    },
+
+    requisition: ({ storeId, id }, ctx) => {
+      inStore(ctx, storeId);
+      const r = ctx.state.requisitions.get(id);
+      return r && r.storeId === storeId ? requisitionNode(ctx.state, r) : recordNotFound();
+    },
+
+    requisitions: ({ storeId, filter, page }, ctx) => {
+      inStore(ctx, storeId);
+      const all = [...ctx.state.requisitions.values()].filter((r) => r.storeId === storeId
+        && equalOk(r.id, filter?.id) && equalOk(r.type, filter?.type) && equalOk(r.status, filter?.status)
+        && equalOk(r.otherPartyId, filter?.otherPartyId) && stringOk(r.theirReference, filter?.theirReference)
+        && equalOk(r.requisitionNumber, filter?.requisitionNumber));
+      return connector('RequisitionConnector', all.sort((a, b) => a.requisitionNumber - b.requisitionNumber).map((r) => requisitionNode(ctx.state, r)), page);
+    },
+
+    insertRequestRequisition: ({ storeId, input }, ctx) => {
+      const user = inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.requisitions.has(input.id)) throw badUserInput('RequisitionAlreadyExists');
+      const other = state.visibleName(storeId, input.otherPartyId);
+      if (!other) return typedError('InsertRequestRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
+      if (!other.isSupplier) return typedError('InsertRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
+      const r: Requisition = {
+        id: input.id, storeId, requisitionNumber: state.nextRequisitionNumber(storeId), type: 'REQUEST', status: 'DRAFT',
+        otherPartyId: input.otherPartyId, theirReference: input.theirReference ?? null, comment: input.comment ?? null,
+        maxMonthsOfStock: input.maxMonthsOfStock, minMonthsOfStock: input.minMonthsOfStock, expectedDeliveryDate: input.expectedDeliveryDate ?? null,
+        createdDatetime: state.iso(), sentDatetime: null, finalisedDatetime: null, linkedRequisitionId: null, userId: user.id,
+      };
+      state.requisitions.set(r.id, r);
+      state.applied.push({ mutation: 'insertRequestRequisition', id: r.id });
+      return requisitionNode(state, r);
+    },
+
+    insertRequestRequisitionLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.requisitionLines.has(input.id)) throw badUserInput('RequisitionLineAlreadyExists');
+      const r = state.requisitions.get(input.requisitionId);
+      if (!r) return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'requisitionId' });
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
+      if (r.status !== 'DRAFT') return typedError('InsertRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (!state.items.has(input.itemId)) return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
+      if (state.linesOf(r.id).some((l) => l.itemId === input.itemId)) return typedError('InsertRequestRequisitionLineError', 'RequisitionLineWithItemIdExists', 'Requisition line with item id already exists');
+      const line: RequisitionLine = { id: input.id, requisitionId: r.id, itemId: input.itemId, requestedQuantity: 0, suggestedQuantity: 0, supplyQuantity: 0, comment: null, linkedLineId: null };
+      state.requisitionLines.set(line.id, line);
+      state.applied.push({ mutation: 'insertRequestRequisitionLine', id: line.id });
+      return requisitionLineNode(state, line);
+    },
+
+    updateRequestRequisitionLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const line = state.requisitionLines.get(input.id);
+      if (!line) return { __typename: 'UpdateRequestRequisitionLineError', error: recordNotFound() };
+      const r = state.requisitions.get(line.requisitionId)!;
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.status !== 'DRAFT') return typedError('UpdateRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (input.requestedQuantity !== undefined && input.requestedQuantity !== null) {
+        if (input.requestedQuantity < 0) throw badUserInput('RequestedQuantityCannotBeNegative');
+        line.requestedQuantity = input.requestedQuantity;
+      }
+      if (input.comment !== undefined) line.comment = input.comment;
+      state.applied.push({ mutation: 'updateRequestRequisitionLine', id: line.id });
+      return requisitionLineNode(state, line);
+    },
+
+    updateRequestRequisition: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const r = state.requisitions.get(input.id);
+      if (!r) return { __typename: 'UpdateRequestRequisitionError', error: recordNotFound() };
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
+      if (r.status !== 'DRAFT') return typedError('UpdateRequestRequisitionError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (input.otherPartyId) {
+        const other = state.visibleName(storeId, input.otherPartyId);
+        if (!other) return typedError('UpdateRequestRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
+        if (!other.isSupplier) return typedError('UpdateRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
+        r.otherPartyId = input.otherPartyId;
+      }
+      for (const k of ['comment', 'theirReference', 'maxMonthsOfStock', 'minMonthsOfStock', 'expectedDeliveryDate'] as const) {
+        if (input[k] !== undefined && input[k] !== null) (r as any)[k] = input[k];
+      }
+      if (input.status === 'SENT') {
+        r.status = 'SENT';
+        r.sentDatetime = state.iso();
+        state.transferRequest(r);
+      }
+      state.applied.push({ mutation: 'updateRequestRequisition', id: r.id });
+      return requisitionNode(state, r);
+    },
+  };
+}
+
+/** The root value: the implemented resolvers, and for every other field a clear refusal. */
+export function rootValue(): Record<string, unknown> {
+  const implemented = rootResolvers();
+  return new Proxy(implemented, {
+    get(target, field) {
+      if (typeof field !== 'string' || field in target) return (target as any)[field];
+      return () => { throw new GraphQLError(`the Open mSupply sandbox does not implement ${field}`); };
+    },
+  });
+}

@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { graphql, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { MsupplyFaults, type MsupplyFaultInput } from './faults.js';
+import { rootValue, type RequestContext } from './resolvers.js';
+import { loadMsupplySchema } from './schema.js';
+import { MsupplyState, type StateOptions } from './state.js';
+
+/**
+ * An Open mSupply server for tests and the demo: `POST /graphql` executes the real schema with
+ * graphql-js over the in-memory state (so an invalid document fails as upstream: 200 with the
+ * validation errors), `Authorization: Bearer` from `authToken`. `/_sandbox/*` is the control API:
+ * state counts, requisitions, faults, token expiry.
+ */
+export interface MsupplySandboxOptions extends StateOptions {
+  port?: number;
+  host?: string;
+  schemaFile?: string;
+}
+
+export interface MsupplySandbox {
+  url: string;
+  state: MsupplyState;
+  faults: MsupplyFaults;
+  /** Every GraphQL call received: its first root field and whether it carried a bearer. */
+  calls: { operation: string | undefined; authorized: boolean }[];
+  close(): Promise<void>;
+}
+
+function firstRootField(query: unknown, operationName: unknown): string | undefined {
+  try {
+    const doc = parse(String(query));
+    const ops = doc.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
+    const op = ops.find((o) => o.name?.value === operationName) ?? ops[0];
+    const field = op?.selectionSet.selections.find((s) => s.kind === 'Field');
+    return field && field.kind === 'Field' ? field.name.value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): Promise<MsupplySandbox> {
+  const schema: GraphQLSchema = loadMsupplySchema(options.schemaFile);
+  const state = new MsupplyState(options);
+  const faults = new MsupplyFaults();
+  const calls: MsupplySandbox['calls'] = [];
+  const root = rootValue();
+  const sockets = new Set<Socket>();
+
+  const graphqlRequest = async (req: IncomingMessage, res: ServerResponse) => {
+    let payload: { query?: unknown; variables?: unknown; operationName?: unknown };
+    try {
+      payload = JSON.parse(await bodyOf(req));
+    } catch {
+      return send(res, 400, { errors: [{ message: 'the body is not JSON' }] });
+    }
+    const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const operation = firstRootField(payload.query, payload.operationName);
+    calls.push({ operation, authorized: !!token });
+    const fault = faults.take(operation);
+    if (fault?.type === 'status') return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });
+    if (fault?.type === 'graphqlError') return send(res, 200, { data: null, errors: [{ message: fault.message, extensions: { details: 'injected by the sandbox' } }] });
+    if (fault?.type === 'hang') return;
+    if (fault?.type === 'reset') return req.socket.destroy();
+    if (fault?.type === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.type === 'expireToken') state.expireToken(token);
+    const context: RequestContext = { state, token, user: state.userOfToken(token) };
+    const result = await graphql({
+      schema, source: String(payload.query ?? ''), rootValue: root, contextValue: context,
+      variableValues: (payload.variables ?? undefined) as Record<string, unknown> | undefined,
+      operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
+    });
+    if (fault?.type === 'afterApply') return fault.answer === 'reset' ? req.socket.destroy() : undefined;
+    send(res, 200, result);
+  };
+
+  const control = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
+    const route = `${req.method} ${url.pathname}`;
+    if (route === 'GET /_sandbox/state') return send(res, 200, state.counts());
+    if (route === 'GET /_sandbox/requisitions') {
+      const type = url.searchParams.get('type');
+      return send(res, 200, [...state.requisitions.values()].filter((r) => !type || r.type === type).map((r) => ({ ...r, lines: state.linesOf(r.id) })));
+    }
+    if (route === 'GET /_sandbox/faults') return send(res, 200, faults.list());
+    if (route === 'POST /_sandbox/faults') {
+      try {
+        return send(res, 201, faults.add(JSON.parse(await bodyOf(req)) as MsupplyFaultInput));
+      } catch (err) {
+        return send(res, 400, { error: (err as Error).message });
+      }
+    }
+    if (route === 'DELETE /_sandbox/faults') {
+      faults.clear();
+      return send(res, 204, {});
+    }
+    if (route === 'POST /_sandbox/tokens/expire') return send(res, 200, { expired: state.expireTokens() });
+    return send(res, 404, { error: `no sandbox route ${route}` });
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const handle = url.pathname === '/graphql' && req.method === 'POST' ? graphqlRequest(req, res) : control(req, res, url);
+    handle.catch((err: unknown) => { if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal error', extensions: { details: String(err) } }] }); });
+  });
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    state,
+    faults,
+    calls,
+    close: () => new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}

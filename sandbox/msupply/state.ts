@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import type { Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
+import { buildSeed, type Seed } from './seed.js';
+
+/**
+ * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
+ * (with expiry and account blocking), store access, requisition numbering, and the requisition
+ * transfer processor (a request requisition SENT to a supplier that is a store creates the
+ * supplier's RESPONSE requisition, NEW, linked both ways: server/service/src/processors/transfer
+ * /requisition in msupply-foundation/open-msupply).
+ */
+export interface StateOptions {
+  tokenTtlSeconds?: number;
+  /** Failed logins in a row before the account is blocked, and for how long. */
+  blockAfterFailures?: number;
+  blockSeconds?: number;
+  now?: () => number;
+}
+
+export class MsupplyState {
+  readonly users = new Map<string, User>();
+  readonly stores = new Map<string, Store>();
+  readonly names = new Map<string, Name>();
+  readonly visibility: NameVisibility[] = [];
+  readonly items = new Map<string, Item>();
+  readonly stockLines = new Map<string, StockLine>();
+  readonly requisitions = new Map<string, Requisition>();
+  readonly requisitionLines = new Map<string, RequisitionLine>();
+  readonly tokens = new Map<string, Token>();
+  readonly seed: Seed;
+  /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
+  readonly applied: { mutation: string; id: string }[] = [];
+  logins = 0;
+  private offsetMs = 0;
+
+  constructor(private readonly options: StateOptions = {}) {
+    this.seed = buildSeed();
+    for (const u of this.seed.users) this.users.set(u.username, structuredClone(u));
+    for (const s of this.seed.stores) this.stores.set(s.id, { ...s });
+    for (const n of this.seed.names) this.names.set(n.id, { ...n });
+    this.visibility.push(...this.seed.visibility.map((v) => ({ ...v })));
+    for (const i of this.seed.items) this.items.set(i.id, { ...i });
+    for (const l of this.seed.stockLines) this.stockLines.set(l.id, { ...l });
+  }
+
+  now(): number {
+    return (this.options.now ?? Date.now)() + this.offsetMs;
+  }
+
+  iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** Moves the sandbox clock (token expiry, account blocks) without waiting. */
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+
+  // auth -------------------------------------------------------------------------------------
+
+  login(username: string, password: string): { token: string } | { error: 'InvalidCredentials' | 'NoSiteAccess' } | { error: 'AccountBlocked'; timeoutRemaining: number } {
+    const user = this.users.get(username);
+    if (user?.blockedUntil && user.blockedUntil > this.now()) return { error: 'AccountBlocked', timeoutRemaining: Math.ceil((user.blockedUntil - this.now()) / 1000) };
+    if (!user || user.password !== password) {
+      if (user && ++user.failedLogins >= (this.options.blockAfterFailures ?? 5)) {
+        user.blockedUntil = this.now() + (this.options.blockSeconds ?? 60) * 1000;
+        user.failedLogins = 0;
+      }
+      return { error: 'InvalidCredentials' };
+    }
+    user.failedLogins = 0;
+    if (!user.storeIds.length) return { error: 'NoSiteAccess' };
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, { token, userId: user.id, expiresAt: this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000 });
+    this.logins++;
+    return { token };
+  }
+
+  userOfToken(token: string | undefined): User | undefined {
+    const t = token ? this.tokens.get(token) : undefined;
+    if (!t || t.expiresAt <= this.now()) return undefined;
+    return [...this.users.values()].find((u) => u.id === t.userId);
+  }
+
+  /** Expire every token (the server restarted, or an hour passed). */
+  expireTokens(): number {
+    const n = this.tokens.size;
+    this.tokens.clear();
+    return n;
+  }
+
+  expireToken(token: string | undefined): void {
+    if (token) this.tokens.delete(token);
+  }
+
+  // names and stores ---------------------------------------------------------------------------
+
+  /** A name as `storeId` sees it (flags from name_store_join), or undefined when not visible there. */
+  visibleName(storeId: string, nameId: string): (Name & { isVisible: boolean }) | undefined {
+    const name = this.names.get(nameId);
+    const join = this.visibility.find((v) => v.storeId === storeId && v.nameId === nameId);
+    if (!name || !join) return undefined;
+    return { ...name, isCustomer: join.isCustomer, isSupplier: join.isSupplier, isVisible: true };
+  }
+
+  namesVisibleIn(storeId: string): (Name & { isVisible: boolean })[] {
+    return this.visibility.filter((v) => v.storeId === storeId).map((v) => this.visibleName(storeId, v.nameId)!).filter(Boolean);
+  }
+
+  storeOfName(nameId: string): Store | undefined {
+    const storeId = this.names.get(nameId)?.storeId;
+    return storeId ? this.stores.get(storeId) : undefined;
+  }
+
+  // requisitions -----------------------------------------------------------------------------
+
+  nextRequisitionNumber(storeId: string): number {
+    return 1 + Math.max(0, ...[...this.requisitions.values()].filter((r) => r.storeId === storeId).map((r) => r.requisitionNumber));
+  }
+
+  linesOf(requisitionId: string): RequisitionLine[] {
+    return [...this.requisitionLines.values()].filter((l) => l.requisitionId === requisitionId);
+  }
+
+  /** The transfer processor: a SENT request to a store creates that store's response requisition. */
+  transferRequest(request: Requisition): Requisition | undefined {
+    const supplier = this.storeOfName(request.otherPartyId);
+    const requester = this.stores.get(request.storeId);
+    if (!supplier || !requester || request.linkedRequisitionId) return undefined;
+    const response: Requisition = {
+      ...request,
+      id: `resp-${request.id}`,
+      storeId: supplier.id,
+      requisitionNumber: this.nextRequisitionNumber(supplier.id),
+      type: 'RESPONSE',
+      status: 'NEW',
+      otherPartyId: requester.nameId,
+      theirReference: request.theirReference,
+      createdDatetime: this.iso(),
+      sentDatetime: null,
+      finalisedDatetime: null,
+      linkedRequisitionId: request.id,
+    };
+    this.requisitions.set(response.id, response);
+    request.linkedRequisitionId = response.id;
+    for (const line of this.linesOf(request.id)) {
+      const copy: RequisitionLine = { ...line, id: `resp-${line.id}`, requisitionId: response.id, supplyQuantity: 0, linkedLineId: line.id };
+      this.requisitionLines.set(copy.id, copy);
+      line.linkedLineId = copy.id;
+    }
+    return response;
+  }
+
+  counts() {
+    const reqs = [...this.requisitions.values()];
+    return {
+      requisitions: reqs.length,
+      requestRequisitions: reqs.filter((r) => r.type === 'REQUEST').length,
+      responseRequisitions: reqs.filter((r) => r.type === 'RESPONSE').length,
+      requisitionLines: this.requisitionLines.size,
+      logins: this.logins,
+      tokens: this.tokens.size,
+    };
+  }
+}

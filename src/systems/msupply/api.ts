@@ -1,0 +1,82 @@
+import type { MsupplyClient } from './client.js';
+import * as Q from './operations.js';
+
+/**
+ * One small function per Open mSupply operation the connector uses, typed by what it selects
+ * (operations.ts). Lists are read page by page (`page: {first, offset}`; the server sets no
+ * maximum, server/graphql/core/src/pagination.rs, but one huge page is one huge answer).
+ */
+export interface UserStore { id: string; code: string; name: string; nameId: string; isDisabled: boolean }
+export interface Me { userId: string; username: string; defaultStore: Omit<UserStore, 'isDisabled'> | null; stores: UserStore[] }
+export interface StoreRow { id: string; code: string; storeName: string; siteId: number }
+export interface NameRow { id: string; code: string; name: string; isCustomer: boolean; isSupplier: boolean; store: { id: string; code: string } | null }
+export interface ItemRow { id: string; code: string; name: string; defaultPackSize: number; unitName: string | null }
+export interface RequisitionLineRow { id: string; itemId: string; requestedQuantity: number; supplyQuantity: number; item: { id: string; code: string; name: string; defaultPackSize: number } }
+export interface RequisitionRow {
+  id: string;
+  requisitionNumber: number;
+  type: 'REQUEST' | 'RESPONSE' | 'IMPREST' | 'STOCK_HISTORY';
+  status: 'DRAFT' | 'NEW' | 'SENT' | 'FINALISED';
+  theirReference: string | null;
+  comment: string | null;
+  createdDatetime: string;
+  sentDatetime: string | null;
+  finalisedDatetime: string | null;
+  otherPartyId: string;
+  otherPartyName: string;
+  lines: { totalCount: number; nodes: RequisitionLineRow[] };
+}
+
+const PAGE = 500;
+
+type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
+
+async function allPages<T>(fetch: (page: { first: number; offset: number }) => Promise<Connector<T>>): Promise<T[]> {
+  const out: T[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await fetch({ first: PAGE, offset });
+    out.push(...page.nodes);
+    if (page.nodes.length < PAGE || out.length >= page.totalCount) return out;
+  }
+}
+
+export function createMsupplyApi(client: MsupplyClient) {
+  return {
+    async me(signal?: AbortSignal): Promise<Me> {
+      const data = await client.request<{ me: { __typename: string; userId: string; username: string; defaultStore: Me['defaultStore']; stores: { nodes: UserStore[] } } }>({ query: Q.ME, signal });
+      return { userId: data.me.userId, username: data.me.username, defaultStore: data.me.defaultStore, stores: data.me.stores.nodes };
+    },
+    stores(filter: Record<string, unknown> = {}): Promise<StoreRow[]> {
+      return allPages(async (page) => (await client.request<{ stores: Connector<StoreRow> }>({ query: Q.STORES, variables: { filter, page } })).stores);
+    },
+    names(storeId: string, filter: Record<string, unknown> = {}): Promise<NameRow[]> {
+      return allPages(async (page) => (await client.request<{ names: Connector<NameRow> }>({ query: Q.NAMES, variables: { storeId, filter, page } })).names);
+    },
+    items(storeId: string, filter: Record<string, unknown> = {}): Promise<ItemRow[]> {
+      return allPages(async (page) => (await client.request<{ items: Connector<ItemRow> }>({ query: Q.ITEMS, variables: { storeId, filter, page } })).items);
+    },
+    /** The requisition with this id in this store, or undefined (RecordNotFound). */
+    async requisition(storeId: string, id: string): Promise<RequisitionRow | undefined> {
+      const data = await client.request<{ requisition: RequisitionRow & { __typename: string } }>({ query: Q.REQUISITION, variables: { storeId, id } });
+      return data.requisition.__typename === 'RequisitionNode' ? data.requisition : undefined;
+    },
+    requisitions(storeId: string, filter: Record<string, unknown> = {}): Promise<RequisitionRow[]> {
+      return allPages(async (page) => (await client.request<{ requisitions: Connector<RequisitionRow> }>({ query: Q.REQUISITIONS, variables: { storeId, filter, page } })).requisitions);
+    },
+    async insertRequestRequisition(storeId: string, input: { id: string; otherPartyId: string; maxMonthsOfStock: number; minMonthsOfStock: number; theirReference?: string; comment?: string; expectedDeliveryDate?: string }) {
+      return (await client.request<{ insertRequestRequisition: { id: string; status: string } }>({ query: Q.INSERT_REQUEST_REQUISITION, variables: { storeId, input } })).insertRequestRequisition;
+    },
+    async insertRequestRequisitionLine(storeId: string, input: { id: string; itemId: string; requisitionId: string }) {
+      return (await client.request<{ insertRequestRequisitionLine: { id: string } }>({ query: Q.INSERT_REQUEST_REQUISITION_LINE, variables: { storeId, input } })).insertRequestRequisitionLine;
+    },
+    async updateRequestRequisitionLine(storeId: string, input: { id: string; requestedQuantity?: number; comment?: string }) {
+      // setting a quantity is idempotent: the same body twice leaves the same line
+      return (await client.request<{ updateRequestRequisitionLine: { id: string } }>({ query: Q.UPDATE_REQUEST_REQUISITION_LINE, variables: { storeId, input }, retry: true })).updateRequestRequisitionLine;
+    },
+    async updateRequestRequisition(storeId: string, input: { id: string; status?: 'SENT'; theirReference?: string; comment?: string }) {
+      return (await client.request<{ updateRequestRequisition: { id: string; status: string } }>({ query: Q.UPDATE_REQUEST_REQUISITION, variables: { storeId, input } })).updateRequestRequisition;
+    },
+  };
+}
+
+export type MsupplyApi = ReturnType<typeof createMsupplyApi>;

@@ -1,0 +1,68 @@
+import type { Issued } from '../../upstream/auth/credential-cache.js';
+import { bearerLoginAuth } from '../../upstream/auth/bearer-login.js';
+import { missingCredentials } from '../../upstream/auth/login-error.js';
+import type { AuthContext, AuthStrategy } from '../../upstream/auth/types.js';
+import { graphqlUnauthenticated, postGraphQL } from '../../upstream/graphql.js';
+import { MSUPPLY } from './identifiers.js';
+import { makeMsupplyError } from './errors.js';
+import { AUTH_TOKEN } from './operations.js';
+import type { MsupplySettings } from './settings.js';
+
+/**
+ * Open mSupply login: `query authToken(username, password)` answers the union `AuthToken { token }`
+ * | `AuthTokenError { error }` whose error is InvalidCredentials, NoSiteAccess, AccountBlocked
+ * { timeoutRemaining } or CentralSyncRequired (server/graphql/general/src/queries/login.rs in
+ * msupply-foundation/open-msupply). The bearer goes in `Authorization: Bearer`; a refused one shows
+ * as an "Unauthenticated" GraphQL error (graphql/core/src/lib.rs `auth_data_from_request`), after
+ * which the shared bearer-login strategy logs in once more (single flight). Tokens live one hour
+ * (doc/authentication.md), but the server may forget them earlier (restart), so no expiry is
+ * assumed: the refusal drives the renewal.
+ */
+interface AuthTokenAnswer {
+  authToken:
+    | { __typename: 'AuthToken'; token: string }
+    | { __typename: 'AuthTokenError'; error: { __typename: string; description: string; timeoutRemaining?: number } };
+}
+
+/** What an operator should do about each typed login error. */
+function refusal(username: string, error: { __typename: string; description: string; timeoutRemaining?: number }): string {
+  switch (error.__typename) {
+    case 'InvalidCredentials':
+      return `login as '${username}' refused (InvalidCredentials): check msupply.username and msupply.password`;
+    case 'NoSiteAccess':
+      return `user '${username}' has no store on this Open mSupply site (NoSiteAccess): give the user access to a store of this site`;
+    case 'AccountBlocked':
+      return `user '${username}' is blocked after failed logins (AccountBlocked) for ${error.timeoutRemaining ?? '?'} s more: wait, then check msupply.password`;
+    case 'CentralSyncRequired':
+      return `login as '${username}' needs the site to sync with the central server first (CentralSyncRequired)`;
+    default:
+      return `login as '${username}' refused (${error.__typename}): ${error.description}`;
+  }
+}
+
+export async function loginForToken(ctx: AuthContext, s: MsupplySettings): Promise<Issued> {
+  if (!s.username || !s.password) throw missingCredentials(MSUPPLY, 'no Open mSupply user configured (set msupply.username and msupply.password)', makeMsupplyError);
+  const answer = await postGraphQL<AuthTokenAnswer>(ctx, {
+    query: AUTH_TOKEN,
+    variables: { username: s.username, password: s.password },
+    secretVariables: ['password'],
+    secretData: ['authToken.token'],
+  }, { makeError: makeMsupplyError, findDataErrors: () => [] });
+  const result = answer.authToken;
+  if (result.__typename === 'AuthToken' && result.token) return { value: result.token };
+  const error = result.__typename === 'AuthTokenError' ? result.error : { __typename: String(result.__typename), description: 'no token in the answer' };
+  throw makeMsupplyError({
+    system: MSUPPLY, transient: false, status: 502, code: 'login', upstreamStatus: 200,
+    // the description of an auth failure is not for clients; the type says all an operator needs
+    reason: { code: error.__typename },
+    diagnostics: refusal(s.username, error),
+  });
+}
+
+export function msupplyAuth(settings: () => MsupplySettings): AuthStrategy {
+  return bearerLoginAuth({
+    credentials: () => [settings().baseUrl, settings().username, settings().password],
+    login: (ctx) => loginForToken(ctx, settings()),
+    isRefusal: graphqlUnauthenticated,
+  });
+}

@@ -1,0 +1,31 @@
+import { stableId, stableUuid } from '../../domain/ids.js';
+import type { Identifier, ProductRef } from '../../domain/index.js';
+import { NS } from '../../domain/namespace.js';
+
+/**
+ * Identifier systems for objects that originate in Open mSupply, and the ids the connector
+ * derives. Open mSupply inserts take the record id from the client (every `Insert…Input` has
+ * `id: String!`, server/graphql/(invoice|requisition|…)/src/mutations in msupply-foundation/open-msupply), so ids are
+ * derived from the business key: a retry after a lost answer computes the same id and finds the
+ * record instead of inserting a second one.
+ */
+export const MSUPPLY = 'msupply';
+export const STORE_CODE_SYSTEM = `${NS}/identifier/msupply-store-code`;
+export const NAME_CODE_SYSTEM = `${NS}/identifier/msupply-name-code`;
+export const REQUISITION_NUMBER_SYSTEM = `${NS}/identifier/msupply-requisition`;
+export const ITEM_CODE_SYSTEM = `${NS}/CodeSystem/msupply-item`;
+
+/** The id of the request requisition an order becomes in a store. */
+export function requisitionIdFor(orderNumber: Identifier, storeId: string): string {
+  return stableUuid(MSUPPLY, 'request-requisition', storeId, orderNumber.system, orderNumber.value);
+}
+
+/** The id of one requisition line (one per item in Open mSupply: RequisitionLineWithItemIdExists). */
+export function requisitionLineIdFor(requisitionId: string, itemId: string): string {
+  return stableUuid(MSUPPLY, 'request-requisition-line', requisitionId, itemId);
+}
+
+/** The SupplyRequest id of an order line: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
+export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
+  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
+}

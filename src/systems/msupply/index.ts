@@ -1,0 +1,49 @@
+import type { Connector } from '../../routing/ports.js';
+import { createMsupplyApi } from './api.js';
+import { createMsupplyClient, type MsupplyClientOptions } from './client.js';
+import { createFacilityCapability } from './facilities.js';
+import { MSUPPLY } from './identifiers.js';
+import { createOrderCapability } from './orders.js';
+import { loadMsupplyProducts } from './products.js';
+import { msupplySettingsFrom, type MsupplySettings } from './settings.js';
+import { createStoreDirectory } from './stores.js';
+
+/**
+ * The Open mSupply connector (DESIGN §3): GraphQL over the shared transport, Locations from
+ * stores, orders as request requisitions. Settings apply live on reconfigure.
+ */
+export interface MsupplyConnectorOptions extends MsupplyClientOptions {
+  /** Registry (MFR) id → Open mSupply store id, from the crosswalk. */
+  crosswalk?: (registryId: string) => Promise<string | undefined>;
+}
+
+export function createMsupplyConnector(settings: Record<string, unknown>, opts: MsupplyConnectorOptions = {}): Connector {
+  let current: MsupplySettings = msupplySettingsFrom(settings);
+  let products = loadMsupplyProducts(settings);
+  const client = createMsupplyClient(() => current, opts);
+  const api = createMsupplyApi(client);
+  const stores = createStoreDirectory(api, opts.crosswalk);
+  return {
+    system: MSUPPLY,
+    facilities: createFacilityCapability(api),
+    orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
+    async ping() {
+      // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
+      const me = await api.me();
+      if (!me.stores.some((s) => !s.isDisabled)) throw new Error(`msupply: the user '${me.username}' may act in no store (me.stores is empty)`);
+    },
+    reconfigure(next: Record<string, unknown>) {
+      const parsed = msupplySettingsFrom(next);
+      // load first: a bad catalogue must leave the running configuration untouched
+      const nextProducts = loadMsupplyProducts(next);
+      current = parsed;
+      products = nextProducts;
+      client.reconfigure(parsed);
+      stores.clear();
+    },
+    close: () => client.close(),
+  };
+}
+
+export { msupplySettingsFrom } from './settings.js';
+export { OPERATIONS as MSUPPLY_OPERATIONS } from './operations.js';

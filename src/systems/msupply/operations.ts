@@ -1,0 +1,134 @@
+/**
+ * Every GraphQL document the connector sends, in one place, so a test can validate each against
+ * Open mSupply's schema (graphql `validate`). Names and shapes follow the schema's generated types
+ * (client/packages/common/src/types/schema.ts in msupply-foundation/open-msupply). Every result
+ * selects `__typename` so unions (RequisitionNode | RecordNotFound, XNode | XError) are decoded by
+ * what they are, and every mutation selects its error union member with the error's type and words.
+ */
+
+export const AUTH_TOKEN = /* GraphQL */ `query authToken($username: String!, $password: String!) {
+  authToken(username: $username, password: $password) {
+    __typename
+    ... on AuthToken { token }
+    ... on AuthTokenError { error { __typename description ... on AccountBlocked { timeoutRemaining } } }
+  }
+}`;
+
+export const ME = /* GraphQL */ `query me {
+  me {
+    __typename
+    ... on UserNode {
+      userId
+      username
+      defaultStore { id code name nameId }
+      stores { totalCount nodes { __typename id code name nameId isDisabled } }
+    }
+  }
+}`;
+
+export const STORES = /* GraphQL */ `query stores($filter: StoreFilterInput, $page: PaginationInput) {
+  stores(filter: $filter, page: $page) {
+    __typename
+    ... on StoreConnector { totalCount nodes { __typename id code storeName siteId } }
+  }
+}`;
+
+export const NAMES = /* GraphQL */ `query names($storeId: String!, $filter: NameFilterInput, $page: PaginationInput) {
+  names(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on NameConnector {
+      totalCount
+      nodes { __typename id code name isCustomer isSupplier store { __typename id code } }
+    }
+  }
+}`;
+
+export const ITEMS = /* GraphQL */ `query items($storeId: String!, $filter: ItemFilterInput, $page: PaginationInput) {
+  items(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on ItemConnector { totalCount nodes { __typename id code name defaultPackSize unitName } }
+  }
+}`;
+
+const REQUISITION_FIELDS = /* GraphQL */ `fragment RequisitionFields on RequisitionNode {
+  __typename
+  id
+  requisitionNumber
+  type
+  status
+  theirReference
+  comment
+  createdDatetime
+  sentDatetime
+  finalisedDatetime
+  otherPartyId
+  otherPartyName
+  lines {
+    totalCount
+    nodes { __typename id itemId requestedQuantity supplyQuantity item { __typename id code name defaultPackSize } }
+  }
+}`;
+
+export const REQUISITION = /* GraphQL */ `query requisition($storeId: String!, $id: String!) {
+  requisition(storeId: $storeId, id: $id) {
+    __typename
+    ... on RequisitionNode { ...RequisitionFields }
+    ... on RecordNotFound { description }
+  }
+}
+${REQUISITION_FIELDS}`;
+
+export const REQUISITIONS = /* GraphQL */ `query requisitions($storeId: String!, $filter: RequisitionFilterInput, $page: PaginationInput) {
+  requisitions(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on RequisitionConnector { totalCount nodes { ...RequisitionFields } }
+  }
+}
+${REQUISITION_FIELDS}`;
+
+export const INSERT_REQUEST_REQUISITION = /* GraphQL */ `mutation insertRequestRequisition($storeId: String!, $input: InsertRequestRequisitionInput!) {
+  insertRequestRequisition(storeId: $storeId, input: $input) {
+    __typename
+    ... on RequisitionNode { id status }
+    ... on InsertRequestRequisitionError { error { __typename description } }
+  }
+}`;
+
+export const INSERT_REQUEST_REQUISITION_LINE = /* GraphQL */ `mutation insertRequestRequisitionLine($storeId: String!, $input: InsertRequestRequisitionLineInput!) {
+  insertRequestRequisitionLine(storeId: $storeId, input: $input) {
+    __typename
+    ... on RequisitionLineNode { id itemId requestedQuantity }
+    ... on InsertRequestRequisitionLineError { error { __typename description } }
+  }
+}`;
+
+export const UPDATE_REQUEST_REQUISITION_LINE = /* GraphQL */ `mutation updateRequestRequisitionLine($storeId: String!, $input: UpdateRequestRequisitionLineInput!) {
+  updateRequestRequisitionLine(storeId: $storeId, input: $input) {
+    __typename
+    ... on RequisitionLineNode { id itemId requestedQuantity }
+    ... on UpdateRequestRequisitionLineError { error { __typename description } }
+  }
+}`;
+
+export const UPDATE_REQUEST_REQUISITION = /* GraphQL */ `mutation updateRequestRequisition($storeId: String!, $input: UpdateRequestRequisitionInput!) {
+  updateRequestRequisition(storeId: $storeId, input: $input) {
+    __typename
+    ... on RequisitionNode { id status }
+    ... on UpdateRequestRequisitionError { error { __typename description } }
+  }
+}`;
+
+/** Every document above, by operation name: what the schema test validates. */
+export const OPERATIONS: Record<string, string> = {
+  authToken: AUTH_TOKEN,
+  me: ME,
+  stores: STORES,
+  names: NAMES,
+  items: ITEMS,
+  requisition: REQUISITION,
+  requisitions: REQUISITIONS,
+  insertRequestRequisition: INSERT_REQUEST_REQUISITION,
+  insertRequestRequisitionLine: INSERT_REQUEST_REQUISITION_LINE,
+  updateRequestRequisitionLine: UPDATE_REQUEST_REQUISITION_LINE,
+  updateRequestRequisition: UPDATE_REQUEST_REQUISITION,
+};

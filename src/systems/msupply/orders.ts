@@ -1,0 +1,171 @@
+import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
+import { inRanges } from '../../domain/instant-range.js';
+import type { Order } from '../../domain/index.js';
+import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
+import { msupplyReason } from './errors.js';
+import { MSUPPLY, requisitionIdFor, requisitionLineIdFor } from './identifiers.js';
+import type { MsupplyProductMap } from './products.js';
+import { decodeRequisition, orderComment, orderStatusOf } from './requisition-codec.js';
+import type { MsupplySettings } from './settings.js';
+import type { StoreDirectory } from './stores.js';
+
+/**
+ * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
+ * store to its supplier): insertRequestRequisition, one insertRequestRequisitionLine per item,
+ * updateRequestRequisitionLine with the requested quantity in units, then
+ * updateRequestRequisition(status: SENT), after which Open mSupply's transfer processor creates
+ * the supplier's response requisition (server/service/src/processors/transfer/requisition in
+ * msupply-foundation/open-msupply). Each step is journaled, and each looks before it writes (the
+ * ids are derived from the order number), so a retry after a crash or a lost answer finishes the
+ * same requisition instead of starting a second one.
+ */
+export interface OrderDeps {
+  api: MsupplyApi;
+  stores: StoreDirectory;
+  products: () => MsupplyProductMap;
+  settings: () => MsupplySettings;
+}
+
+interface PlannedLine { itemCode: string; item: ItemRow; units: number }
+interface Plan { store: StoreRow; supplier: NameRow; lines: PlannedLine[] }
+
+export function createOrderCapability(deps: OrderDeps): OrderCapability {
+  const { api, stores } = deps;
+
+  const supplierOf = async (order: Order, store: StoreRow): Promise<NameRow> => {
+    let filter: Record<string, unknown>;
+    let what: string;
+    if (order.supplier?.id || order.supplier?.identifier) {
+      // the supplier need not be a store the integration user acts in: only a name visible in the facility's store
+      const supplying = await stores.find(order.supplier);
+      if (!supplying) throw new BusinessRuleError(`supplier ${order.supplier.id ? `Location/${order.supplier.id}` : order.supplier.identifier!.value} is not an Open mSupply store`, 'Order.supplier');
+      filter = { storeCode: { equalTo: supplying.code } };
+      what = `store ${supplying.code}`;
+    } else {
+      const code = deps.settings().supplierCode;
+      if (!code) throw new BusinessRuleError('the order names no supplier and msupply.supplierCode is not set: Open mSupply needs a supplier for a request requisition', 'Order.supplier');
+      filter = { code: { equalTo: code } };
+      what = `name ${code} (msupply.supplierCode)`;
+    }
+    const names = await api.names(store.id, filter);
+    const name = names[0];
+    if (!name) throw new BusinessRuleError(`supplier ${what} is not visible in Open mSupply store ${store.code}`, 'Order.supplier');
+    if (!name.isSupplier) throw new BusinessRuleError(`${what} is not a supplier of Open mSupply store ${store.code} (OtherPartyNotASupplier)`, 'Order.supplier');
+    return name;
+  };
+
+  // ItemFilterInput.code is a StringFilterInput (equalTo | like), so one exact lookup per item
+  const itemsByCode = async (storeId: string, codes: string[]): Promise<ItemRow[]> =>
+    (await Promise.all(codes.map((code) => api.items(storeId, { code: { equalTo: code } })))).flat();
+
+  const plan = async (order: Order): Promise<Plan> => {
+    const store = await stores.resolve(order.facility, 'Order.facility');
+    const products = deps.products();
+    const codes = order.lines.map((l, i) => products.itemCode(l.product, `Order.lines[${i}].product`));
+    const [supplier, items] = await Promise.all([supplierOf(order, store), itemsByCode(store.id, [...new Set(codes)])]);
+    const seen = new Set<string>();
+    const lines = order.lines.map((line, i) => {
+      const where = `Order.lines[${i}]`;
+      const itemCode = codes[i];
+      if (seen.has(itemCode)) throw new BusinessRuleError(`${where}: item ${itemCode} is ordered twice; Open mSupply keeps one line per item`, `${where}.product`);
+      seen.add(itemCode);
+      const item = items.find((x) => x.code === itemCode);
+      if (!item) throw new BusinessRuleError(`${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`, `${where}.product`);
+      const { value, unit } = line.quantity;
+      if (!Number.isSafeInteger(value) || value < 0) throw new BusinessRuleError(`${where}: quantity ${String(value)} is not a whole, non-negative number of ${unit}s`, `${where}.quantity`);
+      if (unit === 'dispensing-unit') return { itemCode, item, units: value };
+      const packSize = item.defaultPackSize > 0 ? item.defaultPackSize : products.packSizeOf(itemCode);
+      if (!packSize) throw new BusinessRuleError(`${where}: item ${itemCode} has no pack size, so packs cannot become units`, `${where}.quantity`);
+      return { itemCode, item, units: value * packSize };
+    });
+    if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
+    return { store, supplier, lines };
+  };
+
+  const requisitionOrFail = async (storeId: string, id: string): Promise<RequisitionRow> => {
+    const r = await api.requisition(storeId, id);
+    if (!r) throw new MediatorError(502, { code: 'exception', diagnostics: `msupply: requisition ${id} was created but store ${storeId} no longer finds it` });
+    return r;
+  };
+
+  const submit = async (order: Order, journal: StepJournal): Promise<WriteResult> => {
+    const p = await plan(order);
+    const storeId = p.store.id;
+    const id = requisitionIdFor(order.orderNumber, storeId);
+    const s = deps.settings();
+    await journal.run('insert-requisition', async () => {
+      if (await api.requisition(storeId, id)) return { id };
+      await api.insertRequestRequisition(storeId, {
+        id, otherPartyId: p.supplier.id, maxMonthsOfStock: s.maxMonthsOfStock, minMonthsOfStock: s.minMonthsOfStock,
+        theirReference: order.orderNumber.value, comment: orderComment(order.orderNumber),
+        ...(order.period?.end ? { expectedDeliveryDate: order.period.end.slice(0, 10) } : {}),
+      });
+      return { id };
+    });
+    for (const line of p.lines) {
+      await journal.run(`line:${line.itemCode}`, async () => {
+        const current = await requisitionOrFail(storeId, id);
+        if (current.status !== 'DRAFT') return { skipped: current.status };
+        let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
+        if (!lineId) {
+          lineId = requisitionLineIdFor(id, line.item.id);
+          try {
+            await api.insertRequestRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
+          } catch (err) {
+            if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists') throw err;
+            lineId = (await requisitionOrFail(storeId, id)).lines.nodes.find((l) => l.itemId === line.item.id)!.id;
+          }
+        }
+        await api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
+        return { lineId };
+      });
+    }
+    const status = await journal.run('send', async () => {
+      const current = await requisitionOrFail(storeId, id);
+      if (current.status !== 'DRAFT') return current.status;
+      return (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status;
+    });
+    return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(status as RequisitionRow['status']) };
+  };
+
+  /** The stores a read looks in: the one a search names, else every store the user may act in. */
+  const storesToRead = async (facility: string | undefined): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
+    if (facility) {
+      try {
+        return [await stores.resolve({ id: facility }, 'facility')];
+      } catch (err) {
+        if (err instanceof BusinessRuleError) return [];
+        throw err;
+      }
+    }
+    return (await stores.me()).stores.filter((s) => !s.isDisabled);
+  };
+
+  const matches = (o: Order, c: SearchCriteria) =>
+    (!c.status || o.status === c.status)
+    && (!c.identifier || (o.orderNumber.value === c.identifier.value && (!c.identifier.system || o.orderNumber.system === c.identifier.system)))
+    && inRanges(o.authoredOn, c.date)
+    && inRanges(o.lastUpdated, c.lastUpdated);
+
+  return {
+    async get(id) {
+      for (const store of await storesToRead(undefined)) {
+        const r = await api.requisition(store.id, id);
+        if (r && r.type === 'REQUEST') return decodeRequisition(r, store, deps.products());
+      }
+      return undefined;
+    },
+    async search(criteria) {
+      const filter: Record<string, unknown> = { type: { equalTo: 'REQUEST' } };
+      if (criteria.identifier) filter.theirReference = { equalTo: criteria.identifier.value };
+      const found = await Promise.all((await storesToRead(criteria.facility)).map(async (store) =>
+        (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products()))));
+      return { items: found.flat().filter((o) => matches(o, criteria)) };
+    },
+    submit,
+    async precheck(order) {
+      await plan(order);
+    },
+  };
+}

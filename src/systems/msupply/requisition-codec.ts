@@ -1,0 +1,65 @@
+import type { Identifier, Order, OrderLine, OrderStatus } from '../../domain/index.js';
+import type { RequisitionRow, StoreRow } from './api.js';
+import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, STORE_CODE_SYSTEM, orderLineId } from './identifiers.js';
+import type { MsupplyProductMap } from './products.js';
+
+/**
+ * Open mSupply requisition ↔ domain Order, pure. Status map (RequisitionNodeStatus in the schema):
+ * DRAFT/NEW → draft, SENT → active, FINALISED → completed. `theirReference` holds the order number
+ * value; the number's system goes in the comment (ORDER_TAG) so a requisition read back names the
+ * same order. Requisition quantities are in units (the client saves them "in units",
+ * client/packages/requisitions/src/RequestRequisition/DetailView/RequestLineEdit in
+ * msupply-foundation/open-msupply), so lines read back as dispensing units.
+ */
+export const ORDER_TAG = 'FHIR order ';
+
+export function orderStatusOf(status: RequisitionRow['status']): OrderStatus {
+  switch (status) {
+    case 'DRAFT':
+    case 'NEW':
+      return 'draft';
+    case 'SENT':
+      return 'active';
+    case 'FINALISED':
+      return 'completed';
+    default:
+      return 'unknown';
+  }
+}
+
+/** The comment that records which order a requisition is. */
+export function orderComment(orderNumber: Identifier): string {
+  return `${ORDER_TAG}${orderNumber.system}|${orderNumber.value}`;
+}
+
+/** The order number a requisition carries: the tag in its comment, else its theirReference, else its own number. */
+export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>): Identifier {
+  const tagged = r.comment?.split('\n').find((l) => l.startsWith(ORDER_TAG))?.slice(ORDER_TAG.length);
+  const bar = tagged?.lastIndexOf('|') ?? -1;
+  if (tagged && bar > 0) return { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) };
+  if (r.theirReference) return { system: `${REQUISITION_NUMBER_SYSTEM}/their-reference`, value: r.theirReference };
+  return { system: REQUISITION_NUMBER_SYSTEM, value: `${store.code}-${r.requisitionNumber}` };
+}
+
+export function decodeRequisition(r: RequisitionRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Order {
+  const orderNumber = orderNumberOf(r, store);
+  const lines: OrderLine[] = [];
+  for (const l of r.lines.nodes) {
+    // an item the catalogue does not map cannot be named on the FHIR side: it is left out, not invented
+    const product = products.productOf(l.item.code, l.item.name);
+    if (!product) continue;
+    lines.push({ lineId: orderLineId(orderNumber, product), product, quantity: { value: l.requestedQuantity, unit: 'dispensing-unit' } });
+  }
+  return {
+    id: r.id,
+    orderNumber,
+    status: orderStatusOf(r.status),
+    priority: 'routine',
+    facility: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
+    supplier: { display: r.otherPartyName },
+    authoredOn: r.createdDatetime,
+    lines,
+    source: { system: MSUPPLY, id: r.id },
+    lastUpdated: r.finalisedDatetime ?? r.sentDatetime ?? r.createdDatetime,
+  };
+}

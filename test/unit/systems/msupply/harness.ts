@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { Connector, StepJournal } from '../../../../src/routing/ports.js';
+import type { Order } from '../../../../src/domain/index.js';
+import { createMsupplyConnector } from '../../../../src/systems/msupply/index.js';
+import { startMsupplySandbox, type MsupplySandbox, type MsupplySandboxOptions } from '../../../../sandbox/msupply/index.js';
+
+/** The mSupply sandbox and a connector configured against it, for the connector's unit tests. */
+export const GTIN = 'https://www.gs1.org/gtin';
+export const ORDER_SYSTEM = 'https://mobile.example.org/orders';
+/** GTINs of the catalogue products the mSupply seed carries (fhir-mappings/products.json). */
+export const AMOXICILLIN = '10860012300058';
+export const PARACETAMOL = '10860012300065';
+export const ORS = '10860012300072';
+
+export class MemoryJournal implements StepJournal {
+  readonly steps = new Map<string, unknown>();
+  constructor(readonly idempotencyKey: string = randomUUID()) {}
+  async run<T>(step: string, action: () => Promise<T>): Promise<T> {
+    if (this.steps.has(step)) return this.steps.get(step) as T;
+    const result = await action();
+    this.steps.set(step, JSON.parse(JSON.stringify(result ?? null)));
+    return this.steps.get(step) as T;
+  }
+}
+
+export interface Rig {
+  sb: MsupplySandbox;
+  connector: Connector;
+  settings: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function startRig(settings: Record<string, unknown> = {}, sandbox: MsupplySandboxOptions = {}): Promise<Rig> {
+  const sb = await startMsupplySandbox(sandbox);
+  const all = { 'msupply.baseUrl': sb.url, 'msupply.username': 'mediator', 'msupply.password': 'password', 'msupply.timeoutMs': 2_000, 'msupply.supplierCode': 'WH-CENTRAL', ...settings };
+  const connector = createMsupplyConnector(all, { retryDelayMs: 10 });
+  return { sb, connector, settings: all, async close() { await connector.close?.(); await sb.close(); } };
+}
+
+export function order(number: string, lines: { gtin: string; qty: number; packs?: boolean }[], facility = 'store-hc-north'): Order {
+  return {
+    orderNumber: { system: ORDER_SYSTEM, value: number },
+    status: 'active',
+    priority: 'routine',
+    facility: { id: facility },
+    authoredOn: '2026-11-20T08:00:00Z',
+    lines: lines.map((l) => ({ product: { system: GTIN, code: l.gtin }, quantity: { value: l.qty, unit: l.packs ? 'pack' : 'dispensing-unit' } })),
+  };
+}
