@@ -1,0 +1,131 @@
+/**
+ * SupplyRequest → Open mSupply request requisition against the sandbox (executing the real
+ * schema): lines by item in units, SENT, the supplier's response requisition created by the
+ * transfer processor; reads give the same order back; a retry, a lost insert answer, a token
+ * expiry mid-flow and a crash between insert and SENT each end with exactly one requisition.
+ */
+import t from 'tap';
+import { BusinessRuleError } from '../../../../src/domain/errors.js';
+import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, PARACETAMOL, order, startRig } from './harness.js';
+
+const requests = (rig: Awaited<ReturnType<typeof startRig>>) => [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
+
+async function failure(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, got a result');
+}
+
+t.test('an order becomes one SENT request requisition with its lines in units, and reads back the same', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const o = order('ORD-1', [{ gtin: AMOXICILLIN, qty: 3, packs: true }, { gtin: PARACETAMOL, qty: 500 }]);
+  const result = await rig.connector.orders!.submit(o, new MemoryJournal());
+  t.equal(result.system, 'msupply');
+  t.equal(result.status, 'active');
+  const [req] = requests(rig);
+  t.equal(requests(rig).length, 1);
+  t.equal(result.ids.requisition, req.id);
+  t.equal(req.status, 'SENT');
+  t.equal(req.storeId, 'store-hc-north');
+  t.equal(req.otherPartyId, 'name-wh-central', 'to the supplier of msupply.supplierCode');
+  t.equal(req.theirReference, 'ORD-1', 'theirReference carries the order number');
+  const lines = rig.sb.state.linesOf(req.id).map((l) => [rig.sb.state.items.get(l.itemId)!.code, l.requestedQuantity]).sort();
+  t.same(lines, [['AMX250T', 300], ['PCM500T', 500]], '3 packs of 100 → 300 units; 500 units as sent');
+  const response = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE');
+  t.ok(response, "the warehouse's response requisition appeared");
+  t.equal(response!.storeId, 'store-wh-central');
+  t.equal(response!.linkedRequisitionId, req.id);
+
+  const read = await rig.connector.orders!.get(req.id);
+  t.equal(read!.orderNumber.system, ORDER_SYSTEM, 'the order number system comes back from the comment tag');
+  t.equal(read!.orderNumber.value, 'ORD-1');
+  t.equal(read!.status, 'active');
+  t.same(read!.facility, { id: 'store-hc-north', identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'HC-NORTH' } });
+  t.same(read!.lines.map((l) => [l.product.code, l.quantity.value, l.quantity.unit]).sort(), [[AMOXICILLIN, 300, 'dispensing-unit'], [PARACETAMOL, 500, 'dispensing-unit']]);
+  const found = await rig.connector.orders!.search({ identifier: { system: ORDER_SYSTEM, value: 'ORD-1' } });
+  t.same(found.items.map((x) => x.id), [req.id], 'search by order number finds it');
+  t.same((await rig.connector.orders!.search({ facility: 'store-hc-south' })).items, [], 'not in another store');
+  t.equal(await rig.connector.orders!.get('no-such-requisition'), undefined);
+});
+
+t.test('a retry with a fresh journal finds the requisition: nothing is inserted twice', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const o = order('ORD-2', [{ gtin: ORS, qty: 2, packs: true }]);
+  const first = await rig.connector.orders!.submit(o, new MemoryJournal());
+  const inserts = rig.sb.state.applied.filter((a) => a.mutation.startsWith('insert')).length;
+  const second = await rig.connector.orders!.submit(o, new MemoryJournal());
+  t.same(second.ids, first.ids, 'the same requisition');
+  t.equal(rig.sb.state.applied.filter((a) => a.mutation.startsWith('insert')).length, inserts, 'no insert on the retry');
+  t.equal(requests(rig).length, 1);
+  t.equal(rig.sb.state.counts().responseRequisitions, 1, 'and one response requisition');
+});
+
+t.test('a lost answer to the insert: the retry finds the requisition and finishes it', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'insertRequestRequisition', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
+  const journal = new MemoryJournal();
+  const o = order('ORD-3', [{ gtin: AMOXICILLIN, qty: 100 }]);
+  const err = await failure(rig.connector.orders!.submit(o, journal));
+  t.equal(err.transient, true, 'no answer: transient, so the outbox retries');
+  t.equal(requests(rig).length, 1, 'the upstream applied the insert');
+  t.equal(requests(rig)[0].status, 'DRAFT');
+  await rig.connector.orders!.submit(o, journal);
+  t.equal(requests(rig).length, 1, 'still one requisition');
+  t.equal(requests(rig)[0].status, 'SENT');
+  t.same(rig.sb.state.linesOf(requests(rig)[0].id).map((l) => l.requestedQuantity), [100]);
+});
+
+t.test('a crash between the lines and SENT: the journal resumes at SENT', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'updateRequestRequisition', action: { type: 'reset' }, times: 1 });
+  const journal = new MemoryJournal();
+  const o = order('ORD-4', [{ gtin: AMOXICILLIN, qty: 100 }, { gtin: ORS, qty: 50 }]);
+  await failure(rig.connector.orders!.submit(o, journal));
+  t.same([...journal.steps.keys()], ['insert-requisition', 'line:AMX250T', 'line:ORS205S'], 'insert and lines done, SENT not');
+  const lineWrites = rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length;
+  await rig.connector.orders!.submit(o, journal);
+  t.equal(rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length, lineWrites, 'completed steps are not repeated');
+  t.equal(requests(rig).length, 1);
+  t.equal(requests(rig)[0].status, 'SENT');
+});
+
+t.test('a token expiring mid-flow costs one login, not a second requisition', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'insertRequestRequisitionLine', action: { type: 'expireToken' }, times: 1 });
+  await rig.connector.orders!.submit(order('ORD-5', [{ gtin: AMOXICILLIN, qty: 100 }]), new MemoryJournal());
+  t.equal(rig.sb.state.logins, 2, 'logged in again once');
+  t.equal(requests(rig).length, 1);
+  t.equal(requests(rig)[0].status, 'SENT');
+  t.equal(rig.sb.state.linesOf(requests(rig)[0].id).length, 1, 'the refused line insert was replayed once');
+});
+
+t.test('bad orders are refused before anything is written, naming the line', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const cases: [string, ReturnType<typeof order>, RegExp, string][] = [
+    ['unmapped product', order('B-1', [{ gtin: '10860012300034', qty: 10 }]), /has no Open mSupply item code/, 'Order.lines[0].product'],
+    ['a store the user may not act in', order('B-2', [{ gtin: ORS, qty: 10 }], 'store-hc-east'), /not one the integration user 'mediator' may act in/, 'Order.facility'],
+    ['an unknown facility', order('B-3', [{ gtin: ORS, qty: 10 }], 'nowhere'), /not an Open mSupply store/, 'Order.facility'],
+    ['a fraction', order('B-4', [{ gtin: ORS, qty: 2.5 }]), /not a whole, non-negative number/, 'Order.lines[0].quantity'],
+    ['an item twice', order('B-5', [{ gtin: ORS, qty: 1 }, { gtin: ORS, qty: 2 }]), /ordered twice/, 'Order.lines[1].product'],
+  ];
+  for (const [what, o, words, where] of cases) {
+    const err = await failure(rig.connector.orders!.precheck!(o));
+    t.ok(err instanceof BusinessRuleError, what);
+    t.match(err.message, words, what);
+    t.same(err.issues[0].expression, [where], `${what}: at ${where}`);
+  }
+  const notSupplier = await failure(startRig({ 'msupply.supplierCode': 'DONOR-1' }).then(async (r) => {
+    try { await r.connector.orders!.precheck!(order('B-6', [{ gtin: ORS, qty: 1 }])); } finally { await r.close(); }
+  }));
+  t.match(notSupplier.message, /DONOR-1.*is not a supplier of Open mSupply store HC-NORTH/);
+  t.equal(rig.sb.state.requisitions.size, 0, 'nothing written');
+});
