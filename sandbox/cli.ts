@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
 import { startOpenLmisSandbox } from './openlmis/index.js';
+import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 
 const portOption = (fallback: string) => new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
   const n = Number(v);
@@ -61,7 +62,27 @@ function openhimCommand(): Command {
     });
 }
 
-const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand());
+function dhis2Command(): Command {
+  return new Command('dhis2')
+    .description('DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets) with a /_sandbox control API')
+    .addOption(portOption(process.env.DHIS2_SANDBOX_PORT ?? '8082'))
+    .addOption(hostOption())
+    .option('--version <version>', 'the DHIS2 version system/info reports and the answers follow', process.env.DHIS2_SANDBOX_VERSION ?? '2.41.3')
+    .option('--log', 'log every request (pino)')
+    .action(async (o: { port: string; host: string; version: string; log?: boolean }) => {
+      const sandbox = await startDhis2Sandbox({ port: Number(o.port), host: o.host, version: o.version, logger: o.log === true });
+      process.stdout.write([
+        `DHIS2 ${o.version} sandbox listening on ${sandbox.url}`,
+        '  Basic         admin/district, mediator/Mediator-2024!',
+        `  token         Authorization: ApiToken ${SEED_API_TOKEN}`,
+        `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/version  /_sandbox/faults`,
+        '',
+      ].join('\n'));
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
+const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(dhis2Command());
 program.parseAsync(process.argv).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

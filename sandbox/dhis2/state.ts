@@ -1,0 +1,178 @@
+import {
+  DEFAULT_CATEGORY_COMBO, DEFAULT_COC, MONTHLY_DATA_SET, ORG_UNIT_LEVELS, SEED_API_TOKEN, SEED_MEASURES, SEED_ORG_UNITS, SEED_PRODUCT_CODES,
+  SEED_USERS, WEEKLY_DATA_SET, seedUid, type SeedUser,
+} from './seed.js';
+
+/**
+ * The sandbox's DHIS2 database, in memory: org units (hierarchy derived from parents, as DHIS2
+ * keeps `path` and `level`), data elements, data sets, data values keyed as DHIS2 keys them
+ * (data element, period, org unit, COC, AOC), users and tokens, and request counters tests read.
+ */
+type Json = Record<string, any>;
+
+export interface OrgUnit {
+  id: string;
+  code?: string;
+  name: string;
+  shortName: string;
+  parentId?: string;
+  openingDate: string;
+  closedDate?: string;
+  geometry?: { type: string; coordinates: unknown };
+  description?: string;
+  created: string;
+  lastUpdated: string;
+}
+
+export interface DataElement {
+  id: string;
+  code: string;
+  name: string;
+  shortName: string;
+  valueType: string;
+  aggregationType: string;
+  domainType: 'AGGREGATE' | 'TRACKER';
+  categoryCombo: { id: string };
+}
+
+export interface DataSet {
+  id: string;
+  code: string;
+  name: string;
+  periodType: string;
+  dataElements: string[];
+  organisationUnits: string[];
+}
+
+export interface DataValue {
+  dataElement: string;
+  period: string;
+  orgUnit: string;
+  categoryOptionCombo: string;
+  attributeOptionCombo: string;
+  value: string;
+  comment?: string;
+  followup: boolean;
+  storedBy: string;
+  created: string;
+  lastUpdated: string;
+}
+
+/** A DHIS2 timestamp: ISO without a zone, milliseconds kept. */
+export const stamp = (d = new Date()) => d.toISOString().replace(/Z$/, '');
+
+export class Dhis2State {
+  readonly orgUnits = new Map<string, OrgUnit>();
+  readonly dataElements = new Map<string, DataElement>();
+  readonly dataSets = new Map<string, DataSet>();
+  readonly dataValues = new Map<string, DataValue>();
+  readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u }));
+  readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
+  /** Requests by `METHOD /path` (tests count writes), and list reads that asked for paging=false. */
+  readonly hits = new Map<string, number>();
+  pagingFalse = 0;
+  /** dataValueSets requests and the data values they carried, for the "exactly once" checks. */
+  readonly imports: { values: number; imported: number; updated: number; ignored: number }[] = [];
+
+  constructor(public version: string) {
+    const now = stamp(new Date(Date.UTC(2024, 0, 15, 8)));
+    for (const s of SEED_ORG_UNITS) {
+      const id = seedUid(`orgUnit:${s.code}`);
+      this.orgUnits.set(id, {
+        id, code: s.code, name: s.name, shortName: s.shortName ?? s.name, parentId: s.parent ? seedUid(`orgUnit:${s.parent}`) : undefined,
+        openingDate: `${s.openingDate ?? '1990-01-01'}T00:00:00.000`, closedDate: s.closedDate ? `${s.closedDate}T00:00:00.000` : undefined,
+        geometry: s.point ? { type: 'Point', coordinates: s.point } : undefined, created: now, lastUpdated: now,
+      });
+    }
+    for (const product of SEED_PRODUCT_CODES) {
+      for (const m of SEED_MEASURES) {
+        const code = `${product}_${m.suffix}`;
+        const id = seedUid(`dataElement:${code}`);
+        this.dataElements.set(id, {
+          id, code, name: `${product} ${m.name}`, shortName: `${product} ${m.suffix}`, valueType: m.valueType,
+          aggregationType: m.suffix === 'SOH' || m.suffix === 'MOS' ? 'LAST' : 'SUM', domainType: 'AGGREGATE', categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
+        });
+      }
+    }
+    const facilities = [...this.orgUnits.values()].filter((o) => this.levelOf(o) === ORG_UNIT_LEVELS.length).map((o) => o.id);
+    for (const ds of [MONTHLY_DATA_SET, WEEKLY_DATA_SET]) {
+      this.dataSets.set(ds.id, { ...ds, dataElements: [...this.dataElements.keys()], organisationUnits: facilities });
+    }
+  }
+
+  hit(method: string, path: string): void {
+    const key = `${method} ${path}`;
+    this.hits.set(key, (this.hits.get(key) ?? 0) + 1);
+  }
+
+  count(method: string, path: string): number {
+    return this.hits.get(`${method} ${path}`) ?? 0;
+  }
+
+  /** Ancestors from the root down (as `path` lists them). */
+  ancestorsOf(ou: OrgUnit): OrgUnit[] {
+    const out: OrgUnit[] = [];
+    for (let p = ou.parentId ? this.orgUnits.get(ou.parentId) : undefined; p && out.length < 50; p = p.parentId ? this.orgUnits.get(p.parentId) : undefined) out.unshift(p);
+    return out;
+  }
+
+  levelOf(ou: OrgUnit): number {
+    return this.ancestorsOf(ou).length + 1;
+  }
+
+  orgUnitByCode(code: string): OrgUnit | undefined {
+    return [...this.orgUnits.values()].find((o) => o.code === code);
+  }
+
+  /** The org unit as the API shows it: stored fields plus level, path, parent, children, ancestors. */
+  orgUnitView(ou: OrgUnit): Json {
+    const ancestors = this.ancestorsOf(ou);
+    const view: Json = {
+      id: ou.id, code: ou.code, name: ou.name, shortName: ou.shortName, displayName: ou.name, displayShortName: ou.shortName,
+      created: ou.created, lastUpdated: ou.lastUpdated, level: ancestors.length + 1,
+      path: `/${[...ancestors.map((a) => a.id), ou.id].join('/')}`,
+      openingDate: ou.openingDate, closedDate: ou.closedDate, description: ou.description,
+      parent: ou.parentId ? { id: ou.parentId } : undefined,
+      children: [...this.orgUnits.values()].filter((c) => c.parentId === ou.id).map((c) => ({ id: c.id })),
+      ancestors: ancestors.map((a) => ({ id: a.id, name: a.name, displayName: a.name, code: a.code })),
+      dataSets: [...this.dataSets.values()].filter((d) => d.organisationUnits.includes(ou.id)).map((d) => ({ id: d.id })),
+      // the rest of what a full GET shows (dhis2-android-sdk organisation_unit.json)
+      externalAccess: false, deleted: false, dimensionItem: ou.id, dimensionItemType: 'ORGANISATION_UNIT',
+      access: { read: true, updateWithSection: true, externalize: false, delete: true, write: true, manage: true },
+      userGroupAccesses: [], attributeValues: [], users: [], organisationUnitGroups: [], programs: [],
+    };
+    if (this.major() >= 32) view.geometry = ou.geometry;
+    else if (ou.geometry?.type === 'Point') Object.assign(view, { featureType: 'POINT', coordinates: JSON.stringify(ou.geometry.coordinates) });
+    return view;
+  }
+
+  /** 2.x → x (2.41.3 → 41). */
+  major(): number {
+    return Number(/^2\.(\d+)/.exec(this.version)?.[1] ?? 41);
+  }
+
+  dataElementBy(scheme: string, key: string): DataElement | undefined {
+    return scheme === 'CODE' ? [...this.dataElements.values()].find((d) => d.code === key) : this.dataElements.get(key);
+  }
+
+  orgUnitBy(scheme: string, key: string): OrgUnit | undefined {
+    return scheme === 'CODE' ? this.orgUnitByCode(key) : this.orgUnits.get(key);
+  }
+
+  valueKey(v: Pick<DataValue, 'dataElement' | 'period' | 'orgUnit' | 'categoryOptionCombo' | 'attributeOptionCombo'>): string {
+    return [v.dataElement, v.period, v.orgUnit, v.categoryOptionCombo, v.attributeOptionCombo].join('|');
+  }
+
+  /** Codes → UIDs of the seeded world, for tests and the demo configuration. */
+  summary() {
+    return {
+      version: this.version,
+      orgUnits: Object.fromEntries([...this.orgUnits.values()].filter((o) => o.code).map((o) => [o.code!, o.id])),
+      dataElements: Object.fromEntries([...this.dataElements.values()].map((d) => [d.code, d.id])),
+      dataSets: { monthly: MONTHLY_DATA_SET.id, weekly: WEEKLY_DATA_SET.id },
+      defaultCategoryOptionCombo: DEFAULT_COC,
+      users: this.users.map((u) => ({ username: u.username, password: u.password })),
+      apiToken: SEED_API_TOKEN,
+    };
+  }
+}

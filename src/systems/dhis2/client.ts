@@ -1,0 +1,99 @@
+import { basicAuth } from '../../upstream/auth/basic.js';
+import { staticTokenAuth } from '../../upstream/auth/static-token.js';
+import type { AuthStrategy } from '../../upstream/auth/types.js';
+import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../upstream/client.js';
+import { asRecord } from '../../upstream/errors.js';
+import { collectAllPages } from '../../upstream/paging.js';
+import type { Query } from '../../upstream/http.js';
+import { DHIS2, decodeDhis2Error, makeDhis2Error } from './errors.js';
+import type { Dhis2Settings } from './settings.js';
+import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
+
+/**
+ * The DHIS2 client: the shared transport (upstream/client.ts: pool, deadline, bulkhead, retries of
+ * idempotent calls) with DHIS2's credentials (a personal access token `Authorization: ApiToken …`
+ * when set, else Basic; docs.dhis2.org developer/web-api overview.md "Authentication"), its
+ * WebMessage errors, its `pager` lists and the server version, asked once.
+ */
+export interface Dhis2Client {
+  send<T>(req: UpstreamRequest): Promise<UpstreamResponse<T>>;
+  call<T>(req: UpstreamRequest): Promise<T>;
+  /** Every item of a paged list (`{pager, <key>: [...]}`), page by page: never `paging=false`. */
+  list<T>(path: string, key: string, query?: Query, pageSize?: number): Promise<T[]>;
+  /** The server's version (GET /api/system/info once; asked again after a failure or a reconfigure). */
+  version(): Promise<Dhis2Version | undefined>;
+  features(): Promise<VersionFeatures>;
+  settings(): Dhis2Settings;
+  reconfigure(next: Dhis2Settings): void;
+  close(): Promise<void>;
+}
+
+export interface Dhis2ClientOptions {
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+/** Token when configured, else the user's Basic pair: read per call, so a live change applies at once. */
+export function dhis2Auth(settings: () => Dhis2Settings): AuthStrategy {
+  const token = staticTokenAuth({ token: () => settings().apiToken, scheme: 'ApiToken' });
+  const basic = basicAuth(() => ({ username: settings().username, password: settings().password }), 'no credentials configured (set dhis2.username and dhis2.password, or dhis2.apiToken)');
+  return {
+    authorize: (ctx, kind) => (settings().apiToken ? token.authorize(ctx, kind) : basic.authorize(ctx, kind)),
+    refused: () => false,
+    reset: () => undefined,
+  };
+}
+
+export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2ClientOptions = {}): Dhis2Client {
+  const upstream = createUpstreamClient<Dhis2Settings>({
+    system: DHIS2,
+    settings,
+    auth: dhis2Auth,
+    decodeError: decodeDhis2Error,
+    makeError: makeDhis2Error,
+    retries: options.retries,
+    retryDelayMs: options.retryDelayMs,
+  });
+  let known: Promise<Dhis2Version | undefined> | undefined;
+
+  const client: Dhis2Client = {
+    send: (req) => upstream.send(req),
+    call: (req) => upstream.call(req),
+    list<T>(path: string, key: string, query: Query = {}, pageSize?: number): Promise<T[]> {
+      const size = pageSize ?? upstream.settings().pageSize;
+      return collectAllPages<T>(
+        (page, n) => upstream.call<unknown>({ method: 'GET', path, query: { ...query, page: page + 1, pageSize: n } }),
+        size,
+        {
+          system: DHIS2,
+          what: `GET ${path}`,
+          makeError: makeDhis2Error,
+          readPage: (body) => {
+            const b = asRecord(body);
+            const items = b?.[key];
+            if (!Array.isArray(items)) return undefined;
+            const pager = asRecord(b!.pager);
+            // no pager: the server sent the whole list (an old server or a short list)
+            const last = !pager || Number(pager.page ?? 1) >= Number(pager.pageCount ?? 1);
+            return { items: items as T[], last };
+          },
+        },
+      );
+    },
+    version() {
+      known ??= upstream.call<unknown>({ method: 'GET', path: '/api/system/info' }).then((info) => parseVersion(asRecord(info)?.version));
+      known.catch(() => { known = undefined; });
+      return known;
+    },
+    async features() {
+      return featuresOf(await client.version());
+    },
+    settings: () => upstream.settings(),
+    reconfigure(next) {
+      known = undefined;
+      upstream.reconfigure(next);
+    },
+    close: () => upstream.close(),
+  };
+  return client;
+}

@@ -1,0 +1,82 @@
+import type { Issue } from '../../domain/errors.js';
+import { UpstreamCallError, asRecord, decodeHttpError, textReason, type ReasonDecoder, type UpstreamErrorOptions } from '../../upstream/errors.js';
+
+/**
+ * DHIS2's error shape for the shared decoder (upstream/errors.ts). Every non-data error is a
+ * WebMessage `{httpStatus, httpStatusCode, status, message, devMessage?, errorCode?, response?}`
+ * (docs.dhis2.org, developer/web-api/overview.md "Web messages"; dhis2-core
+ * `dhis-api/.../webmessage/WebMessage.java`). An object report inside `response` carries the
+ * per-object `errorReports[{errorCode, message}]`, which say more than the top message.
+ */
+export const DHIS2 = 'dhis2';
+
+export class Dhis2Error extends UpstreamCallError {
+  constructor(opts: UpstreamErrorOptions) {
+    super(opts);
+    this.name = 'Dhis2Error';
+  }
+
+  /** DHIS2's error code (E5003, E7619 …) when it sent one. */
+  get errorCode(): string | undefined {
+    return this.reasonCode;
+  }
+}
+
+export const makeDhis2Error = (opts: UpstreamErrorOptions) => new Dhis2Error(opts);
+
+interface ErrorReport {
+  errorCode?: string;
+  message?: string;
+}
+
+/** The errorReports of an ObjectReport / ImportReport in a WebMessage response, flattened. */
+export function errorReportsOf(response: unknown): ErrorReport[] {
+  const r = asRecord(response);
+  if (!r) return [];
+  const out: ErrorReport[] = [];
+  const take = (list: unknown) => {
+    for (const e of Array.isArray(list) ? list : []) {
+      const er = asRecord(e);
+      if (er) out.push({ errorCode: typeof er.errorCode === 'string' ? er.errorCode : undefined, message: typeof er.message === 'string' ? er.message : undefined });
+    }
+  };
+  take(r.errorReports);
+  for (const tr of Array.isArray(r.typeReports) ? r.typeReports : []) {
+    for (const or of Array.isArray(asRecord(tr)?.objectReports) ? (asRecord(tr)!.objectReports as unknown[]) : []) take(asRecord(or)?.errorReports);
+  }
+  return out;
+}
+
+/** The reason a WebMessage (or a bare text body) gives: its errorCode and words, object errors included. */
+export const webMessageReason: ReasonDecoder = (body, status) => {
+  const b = asRecord(body);
+  if (!b) return status === 401 ? {} : textReason(body);
+  // a 401 body may repeat what was sent; keep nothing but the status words
+  if (status === 401) return { code: typeof b.httpStatus === 'string' ? b.httpStatus : undefined };
+  const reports = errorReportsOf(b.response);
+  const code = typeof b.errorCode === 'string' ? b.errorCode : reports.find((r) => r.errorCode)?.errorCode;
+  const words = [typeof b.message === 'string' ? b.message : undefined, ...reports.map((r) => [r.errorCode, r.message].filter(Boolean).join(' '))]
+    .filter((w): w is string => !!w);
+  return { code, message: words.length ? [...new Set(words)].join('; ') : typeof b.devMessage === 'string' ? b.devMessage : undefined };
+};
+
+const HINTS: Partial<Record<number, string>> = {
+  401: ' (credentials refused: check dhis2.username/dhis2.password or dhis2.apiToken)',
+  403: ' (the DHIS2 user or token lacks an authority or sharing for this call)',
+};
+
+export function decodeDhis2Error(status: number, body: unknown, method: string, path: string): Dhis2Error {
+  return decodeHttpError(status, body, { system: DHIS2, method, path, reasonOf: webMessageReason, hints: HINTS, make: makeDhis2Error }) as Dhis2Error;
+}
+
+/**
+ * A write DHIS2 refused in part or whole, with one issue per refused element (the FHIRPath of the
+ * line it came from): permanent, the client must change the request.
+ */
+export class Dhis2RejectionError extends Dhis2Error {
+  constructor(summary: string, issues: Issue[], upstreamStatus?: number, errorCode?: string) {
+    super({ system: DHIS2, transient: false, status: 422, code: 'business-rule', diagnostics: summary, upstreamStatus, reason: { code: errorCode, message: summary } });
+    this.name = 'Dhis2RejectionError';
+    (this as { issues: Issue[] }).issues = issues.length ? issues : this.issues;
+  }
+}

@@ -1,0 +1,184 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { Facility } from '../../domain/index.js';
+import { inRanges, narrowest } from '../../domain/instant-range.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { UpstreamRequest } from '../../upstream/client.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import type { Dhis2Client } from './client.js';
+import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
+import { decodeOrgUnit, encodeOrgUnit, orgUnitCodeOf, orgUnitFields, type DecodeContext } from './orgunit-codec.js';
+
+/**
+ * Locations served from DHIS2 organisation units: read and searched live with the server's own
+ * filters (`filter=property:operator:value`, docs.dhis2.org developer/web-api metadata.md "Object
+ * filter"), a page at a time, then matched exactly here with the FHIR meaning; created, updated
+ * and closed for registry propagation under a UID chosen by the mediator.
+ */
+type Json = Record<string, any>;
+const PATH = '/api/organisationUnits';
+
+/** FHIR string search: case- and accent-insensitive "starts with" (of the name or a word in it). */
+function nameMatches(name: string, wanted: string): boolean {
+  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const n = fold(name);
+  const w = fold(wanted);
+  return n.startsWith(w) || n.split(/\s+/).some((word) => word.startsWith(w));
+}
+
+function matches(f: Facility, c: SearchCriteria): boolean {
+  if (c.name && !nameMatches(f.name, c.name) && !f.aliases?.some((a) => nameMatches(a, c.name!))) return false;
+  if (c.status && f.status !== c.status) return false;
+  if (c.partOf && f.partOf !== c.partOf) return false;
+  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
+  if (c.identifier) {
+    const { system, value } = c.identifier;
+    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
+  }
+  return inRanges(f.lastUpdated, c.lastUpdated);
+}
+
+/** An instant as DHIS2 filters take it (server-local timestamp without a zone; UTC by convention). */
+const filterInstant = (iso: string) => iso.replace(/Z$/, '').replace(/\+00:00$/, '');
+
+/**
+ * The server-side filters whose result is a superset of the FHIR matches; undefined when no org
+ * unit can match (an identifier system or a partOf DHIS2 cannot hold). Several for an identifier
+ * without a system: it may be a UID or a code.
+ */
+function filtersFor(c: SearchCriteria): string[][] | undefined {
+  const base: string[] = [];
+  if (c.name) base.push(`name:ilike:${c.name}`);
+  if (c.partOf) {
+    if (!isUid(c.partOf)) return undefined;
+    base.push(`parent.id:eq:${c.partOf}`);
+  }
+  if (c.status === 'active') base.push('closedDate:null');
+  else if (c.status === 'inactive') base.push('closedDate:!null');
+  else if (c.status) return undefined;
+  if (c.type && /^\d+$/.test(c.type)) base.push(`level:eq:${c.type}`);
+  const { from, to } = narrowest(c.lastUpdated);
+  if (from) base.push(`lastUpdated:ge:${filterInstant(from)}`);
+  if (to) base.push(`lastUpdated:le:${filterInstant(to)}`);
+  if (!c.identifier) return [base];
+  const { system, value } = c.identifier;
+  const byId = isUid(value) ? [[...base, `id:eq:${value}`]] : [];
+  const byCode = [[...base, `code:eq:${value}`]];
+  if (system === DHIS2_ID_SYSTEM) return byId.length ? byId : undefined;
+  if (system === DHIS2_CODE_SYSTEM) return byCode;
+  if (system) return undefined;
+  return [...byId, ...byCode];
+}
+
+export interface FacilityOptions {
+  /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
+  crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Today as yyyy-MM-dd (tests fix it). */
+  today?: () => string;
+}
+
+export interface OrgUnitReader {
+  /** The org unit (raw JSON) with this UID, or undefined. */
+  byId(uid: string): Promise<Json | undefined>;
+  byCode(code: string): Promise<Json | undefined>;
+  decodeContext(): Promise<DecodeContext>;
+  clear(): void;
+}
+
+export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
+  let levels: Promise<Map<number, string>> | undefined;
+  const fields = async () => orgUnitFields((await client.features()).geometry);
+  return {
+    async byId(uid) {
+      if (!isUid(uid)) return undefined;
+      return getOrAbsent<Json, UpstreamRequest>(client, { path: `${PATH}/${uid}`, query: { fields: await fields() } });
+    },
+    async byCode(code) {
+      const page = await client.call<Json>({ method: 'GET', path: PATH, query: { fields: await fields(), filter: [`code:eq:${code}`], pageSize: 2 } });
+      return (Array.isArray(page.organisationUnits) ? (page.organisationUnits as Json[]) : []).find((o) => o.code === code);
+    },
+    async decodeContext() {
+      levels ??= client.list<Json>('/api/organisationUnitLevels', 'organisationUnitLevels', { fields: 'level,name' })
+        .then((list) => new Map(list.map((l) => [Number(l.level), String(l.name)])));
+      levels.catch(() => { levels = undefined; });
+      return { facilityLevel: client.settings().facilityLevel, levelNames: await levels };
+    },
+    clear() {
+      levels = undefined;
+    },
+  };
+}
+
+export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitReader, opts: FacilityOptions = {}): FacilityCapability {
+  const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
+  const decodeAll = async (list: Json[]) => {
+    const ctx = await reader.decodeContext();
+    return list.map((ou) => decodeOrgUnit(ou, ctx));
+  };
+  const listWhere = async (filter: string[]): Promise<Json[]> => {
+    const fields = orgUnitFields((await client.features()).geometry);
+    return client.list<Json>(PATH, 'organisationUnits', { fields, filter: filter.length ? filter : undefined, order: 'level:asc' });
+  };
+
+  const get = async (id: string): Promise<Facility | undefined> => {
+    const ou = await reader.byId(id);
+    return ou ? (await decodeAll([ou]))[0] : undefined;
+  };
+
+  /** The parent org unit of a write: a UID DHIS2 has, else the crosswalk's, else (an update) the current one. */
+  const parentOf = async (facility: Facility, existing: Json | undefined): Promise<string | undefined> => {
+    const wanted = facility.partOf;
+    if (wanted) {
+      const uid = isUid(wanted) ? wanted : await opts.crosswalk?.(wanted);
+      if (uid && (await reader.byId(uid))) return uid;
+    }
+    if (existing?.parent?.id) return String(existing.parent.id);
+    throw new BusinessRuleError(`facility ${facility.name}: its parent (${wanted ?? 'none given'}) is not a DHIS2 organisation unit; a new org unit needs one (Location.partOf = the parent's UID)`, 'Location.partOf');
+  };
+
+  /** The UID of the org unit a registry facility is: its own DHIS2 id, else one derived from the registry id. */
+  const uidOf = (facility: Facility): string => {
+    const own = facility.identifiers.find((i) => i.system === DHIS2_ID_SYSTEM)?.value ?? (facility.source?.system === DHIS2_SYSTEM ? facility.source.id : undefined);
+    if (own) {
+      if (!isUid(own)) throw new BusinessRuleError(`facility ${facility.name}: ${own} is not a DHIS2 UID (a letter and ten letters or digits)`, 'Location.identifier');
+      return own;
+    }
+    const key = facility.id ?? (facility.identifiers[0] ? `${facility.identifiers[0].system}|${facility.identifiers[0].value}` : undefined);
+    if (!key) throw new BusinessRuleError(`facility ${facility.name} has neither an id nor an identifier to derive its DHIS2 UID from`, 'Location.identifier');
+    return deterministicUid('organisationUnit', key);
+  };
+
+  return {
+    get,
+    async search(criteria) {
+      if (criteria.ids?.length) {
+        const found = (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f);
+        return { items: found.filter((f) => matches(f, { ...criteria, ids: undefined })) };
+      }
+      const queries = filtersFor(criteria);
+      if (!queries) return { items: [] };
+      const seen = new Set<string>();
+      const raw = (await Promise.all(queries.map(listWhere))).flat().filter((ou) => !seen.has(ou.id) && !!seen.add(ou.id));
+      return { items: (await decodeAll(raw)).filter((f) => matches(f, criteria)) };
+    },
+    async listAll() {
+      return decodeAll(await listWhere([]));
+    },
+    async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
+      const uid = uidOf(facility);
+      const code = orgUnitCodeOf(facility);
+      if (code && code.length > 50) throw new BusinessRuleError(`facility ${facility.name}: code ${code} is longer than DHIS2's 50 characters`, 'Location.identifier');
+      // one step: look the UID up, then create or update. A create whose answer was lost is found
+      // by its UID on the retry and updated instead of being made twice.
+      const saved = await journal.run('upsert-org-unit', async () => {
+        const existing = await getOrAbsent<Json, UpstreamRequest>(client, { path: `${PATH}/${uid}`, query: { fields: ':owner' } });
+        const body = encodeOrgUnit(facility, {
+          id: uid, code, parentId: await parentOf(facility, existing), today: today(), geometry: (await client.features()).geometry,
+        }, existing);
+        if (existing) await client.call({ method: 'PUT', path: `${PATH}/${uid}`, body, retry: true });
+        else await client.call({ method: 'POST', path: PATH, body });
+        return { id: uid, status: existing ? 'updated' : 'created' };
+      });
+      return { system: DHIS2_SYSTEM, ids: { organisationUnit: saved.id }, status: saved.status };
+    },
+  };
+}

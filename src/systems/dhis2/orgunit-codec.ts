@@ -1,0 +1,130 @@
+import type { Facility, GeoPoint } from '../../domain/index.js';
+import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, ORG_UNIT_LEVEL_SYSTEM } from './identifiers.js';
+
+/**
+ * DHIS2 organisation unit JSON ↔ domain Facility, pure. The mapping follows the DHIS2 FHIR
+ * adapter's "DHIS Organization Unit to FHIR Location" rule (github.com/dhis2/dhis2-fhir-adapter
+ * `fhir/src/main/resources/db/migration/production/V1.1.0.2_0_0__Event_Export.sql`): parent →
+ * partOf, a facility at the configured level and an area (jurisdiction) above it, active unless a
+ * closedDate is set, the point geometry as the position, shortName as an alias.
+ * Geometry is GeoJSON, [longitude, latitude] (docs.dhis2.org developer/web-api metadata.md
+ * "Geometry"); servers before 2.32 sent `featureType` + a `coordinates` string instead.
+ */
+type Json = Record<string, any>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** The org unit fields the connector reads: never more (a national tree is large), never `:all`. */
+export function orgUnitFields(geometry: boolean): string {
+  const shape = geometry ? 'geometry' : 'featureType,coordinates';
+  return `id,code,name,shortName,level,path,parent[id],ancestors[id,name],${shape},openingDate,closedDate,lastUpdated`;
+}
+
+/** A DHIS2 timestamp (no zone: the server's clock, by convention UTC; or `+0000`) as an ISO instant. */
+export function dhis2Instant(v: unknown): string | undefined {
+  const s = str(v);
+  if (!s) return undefined;
+  const normalised = /[zZ]$|[+-]\d\d:\d\d$/.test(s) ? s : /[+-]\d{4}$/.test(s) ? `${s.slice(0, -2)}:${s.slice(-2)}` : `${s}Z`;
+  const t = Date.parse(normalised);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+function pointOf(ou: Json): GeoPoint | undefined {
+  const g = ou.geometry;
+  if (g && g.type === 'Point' && Array.isArray(g.coordinates) && finite(g.coordinates[0]) && finite(g.coordinates[1])) {
+    return { longitude: g.coordinates[0], latitude: g.coordinates[1] };
+  }
+  // pre-2.32: featureType POINT and coordinates "[lon,lat]"
+  if (typeof ou.coordinates === 'string' && (ou.featureType === undefined || ou.featureType === 'POINT')) {
+    try {
+      const c = JSON.parse(ou.coordinates);
+      if (Array.isArray(c) && finite(c[0]) && finite(c[1])) return { longitude: c[0], latitude: c[1] };
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export interface DecodeContext {
+  facilityLevel: number;
+  /** Level number → its name (organisationUnitLevels), for the type's display. */
+  levelNames?: Map<number, string>;
+}
+
+function levelOf(ou: Json): number | undefined {
+  if (finite(ou.level)) return ou.level;
+  const path = str(ou.path);
+  return path ? path.split('/').filter(Boolean).length : undefined;
+}
+
+export function decodeOrgUnit(dto: unknown, ctx: DecodeContext): Facility {
+  const ou = dto as Json;
+  const id = String(ou.id);
+  const level = levelOf(ou);
+  const shortName = str(ou.shortName);
+  const name = str(ou.name) ?? shortName ?? id;
+  const parent = str(ou.parent?.id) ?? str(ou.path)?.split('/').filter(Boolean).slice(-2, -1)[0];
+  const ancestors = Array.isArray(ou.ancestors) ? (ou.ancestors as Json[]) : [];
+  const areaPath = ancestors.map((a) => str(a.name) ?? str(a.displayName)).filter((n): n is string => !!n).reverse();
+  return {
+    id,
+    identifiers: [{ system: DHIS2_ID_SYSTEM, value: id }, ...(str(ou.code) ? [{ system: DHIS2_CODE_SYSTEM, value: ou.code as string }] : [])],
+    name,
+    aliases: shortName && shortName !== name ? [shortName] : undefined,
+    // closedDate set = closed (the FHIR adapter's rule); DHIS2 has no suspended state
+    status: str(ou.closedDate) ? 'inactive' : 'active',
+    kind: level !== undefined && level < ctx.facilityLevel ? 'area' : 'facility',
+    types: level !== undefined ? [{ system: ORG_UNIT_LEVEL_SYSTEM, code: String(level), display: ctx.levelNames?.get(level) }] : undefined,
+    partOf: parent,
+    areaPath: areaPath.length ? areaPath : undefined,
+    position: pointOf(ou),
+    source: { system: DHIS2_SYSTEM, id },
+    lastUpdated: dhis2Instant(ou.lastUpdated),
+  };
+}
+
+/** The org unit's DHIS2 code: its #code identifier, else its first identifier short enough (≤ 50). */
+export function orgUnitCodeOf(facility: Facility): string | undefined {
+  const own = facility.identifiers.find((i) => i.system === DHIS2_CODE_SYSTEM)?.value;
+  if (own) return own;
+  return facility.identifiers.find((i) => i.system !== DHIS2_ID_SYSTEM && i.value.length <= 50)?.value;
+}
+
+export interface OrgUnitWrite {
+  id: string;
+  parentId?: string;
+  code?: string;
+  /** yyyy-MM-dd, for a new org unit (openingDate is not null in DHIS2). */
+  today: string;
+  /** Server has `geometry` (2.32+); else the legacy coordinates string. */
+  geometry: boolean;
+}
+
+/**
+ * The org unit to POST (new) or PUT (the existing one overlaid: PUT replaces the object, so what
+ * the registry does not say is kept). `name`, `shortName` (≤ 50) and `openingDate` are required
+ * (dhis2-core `OrganisationUnit.hbm.xml`); closing sets closedDate, reopening clears it; an
+ * org unit is never deleted by the mediator.
+ */
+export function encodeOrgUnit(facility: Facility, w: OrgUnitWrite, existing?: Json): Json {
+  const body: Json = { ...(existing ?? {}) };
+  body.id = w.id;
+  body.name = facility.name.slice(0, 230);
+  body.shortName = (existing?.shortName && facility.aliases === undefined ? existing.shortName : facility.aliases?.[0] ?? facility.name).slice(0, 50);
+  if (w.code) body.code = w.code;
+  if (w.parentId) body.parent = { id: w.parentId };
+  body.openingDate = existing?.openingDate ?? w.today;
+  if (facility.status === 'inactive') body.closedDate = existing?.closedDate ?? w.today;
+  else delete body.closedDate;
+  if (facility.position) {
+    const { longitude, latitude } = facility.position;
+    if (w.geometry) body.geometry = { type: 'Point', coordinates: [longitude, latitude] };
+    else Object.assign(body, { featureType: 'POINT', coordinates: `[${longitude},${latitude}]` });
+  }
+  if (facility.description !== undefined) body.description = facility.description;
+  // read-only views the GET answered with: not part of what PUT takes
+  for (const k of ['level', 'path', 'ancestors', 'lastUpdated', 'created', 'displayName', 'href']) delete body[k];
+  return body;
+}

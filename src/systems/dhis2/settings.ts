@@ -1,0 +1,51 @@
+import type { TransportSettings } from '../../upstream/pool.js';
+
+/**
+ * The DHIS2 connector's settings from the flat settings table (src/config/settings.ts keys
+ * `dhis2.*`). Defaults repeat the table's so the connector also works when built directly (tests,
+ * CLI) with only a base URL and credentials.
+ */
+export type IdScheme = 'CODE' | 'UID';
+
+export interface Dhis2Settings extends TransportSettings {
+  username?: string;
+  password?: string;
+  /** Personal access token: sent as `ApiToken`, preferred over Basic when set. */
+  apiToken?: string;
+  facilityLevel: number;
+  pageSize: number;
+  dataSet?: string;
+  periodType: string;
+  dataElementIdScheme: IdScheme;
+  orgUnitIdScheme: IdScheme;
+  chunkSize: number;
+}
+
+const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
+const num = (v: unknown, fallback: number): number => (v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback);
+const scheme = (v: unknown, key: string): IdScheme => {
+  const s = (str(v) ?? 'CODE').toUpperCase();
+  if (s !== 'CODE' && s !== 'UID') throw new Error(`${key} must be CODE or UID, got '${String(v)}'`);
+  return s;
+};
+
+export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
+  const baseUrl = str(s['dhis2.baseUrl']);
+  if (!baseUrl) throw new Error('dhis2.baseUrl is not set: the DHIS2 connector needs the server URL');
+  return {
+    // the server's root, without /api (a trailing /api is forgiven: every path here starts with it)
+    baseUrl: baseUrl.replace(/\/+$/, '').replace(/\/api$/, ''),
+    username: str(s['dhis2.username']),
+    password: str(s['dhis2.password']),
+    apiToken: str(s['dhis2.apiToken']),
+    timeoutMs: num(s['dhis2.timeoutMs'], 20_000),
+    concurrency: Math.max(1, num(s['dhis2.concurrency'], 4)),
+    facilityLevel: Math.max(1, num(s['dhis2.facilityLevel'], 4)),
+    pageSize: Math.min(10_000, Math.max(1, num(s['dhis2.pageSize'], 500))),
+    dataSet: str(s['dhis2.dataSet']),
+    periodType: str(s['dhis2.periodType']) ?? 'Monthly',
+    dataElementIdScheme: scheme(s['dhis2.dataElementIdScheme'], 'dhis2.dataElementIdScheme'),
+    orgUnitIdScheme: scheme(s['dhis2.orgUnitIdScheme'], 'dhis2.orgUnitIdScheme'),
+    chunkSize: Math.max(1, num(s['dhis2.chunkSize'], 5_000)),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * What a DHIS2 server's version changes for this connector, learnt once from
+ * `GET /api/system/info` (`version`: "2.41.3", "2.43-SNAPSHOT" …). Sources: docs.dhis2.org
+ * developer/web-api tracker.md (legacy /api/events removed in 42; 2.41 export envelope `pager`),
+ * dhis2-core tag 2.43.0 "SQL based data value import" (all accepted values counted `updated`,
+ * E80xx/E81xx conflict codes), geometry replacing `coordinates` in 2.32.
+ */
+export interface Dhis2Version {
+  /** As the server wrote it. */
+  text: string;
+  /** The minor of 2.x (2.41 → 41); DHIS2 calls it the major release. */
+  major: number;
+  patch: number;
+}
+
+export function parseVersion(text: unknown): Dhis2Version | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^2\.(\d+)(?:\.(\d+))?/.exec(text.trim());
+  return m ? { text, major: Number(m[1]), patch: Number(m[2] ?? 0) } : undefined;
+}
+
+export interface VersionFeatures {
+  /** Org units carry `geometry` GeoJSON (2.32+), else `featureType` + `coordinates` string. */
+  geometry: boolean;
+  /** Tracker exports page with `pager` + named list (2.41+), else `page/pageSize/instances`. */
+  trackerPager: boolean;
+  /** `/api/events` still exists (removed in 42). */
+  legacyEvents: boolean;
+  /** dataValueSets import counts every accepted value as `updated`, codes E80xx/E81xx (2.43+). */
+  sqlDataEntry: boolean;
+  /** Import conflicts carry errorCode/property/indexes (2.38+). */
+  indexedConflicts: boolean;
+}
+
+export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
+  // unknown version: assume a current server
+  const major = v?.major ?? 43;
+  return { geometry: major >= 32, trackerPager: major >= 41, legacyEvents: major < 42, sqlDataEntry: major >= 43, indexedConflicts: major >= 38 };
+}

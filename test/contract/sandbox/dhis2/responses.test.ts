@@ -1,0 +1,129 @@
+import t, { type Test } from 'tap';
+import { startDhis2Sandbox, SEED_API_TOKEN, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { fixture, fixturesPresent } from '../../../unit/systems/dhis2/harness.js';
+
+/**
+ * The sandbox answers like DHIS2: each response compared with the real payload in
+ * ../shared/fixtures/dhis2 (dhis2-core, dhis2-docs and Android SDK test resources) for every key
+ * the fixture has, recursively, with the same JSON type; lists compared item by item against the
+ * fixture's first item. Keys the fixture has that DHIS2 omits when empty are named per case.
+ */
+type Json = Record<string, any>;
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+function shapeProblems(expected: unknown, actual: unknown, at: string, optional: Set<string>): string[] {
+  if (kind(expected) !== kind(actual)) return [`${at}: ${kind(actual)}, fixture has ${kind(expected)}`];
+  if (Array.isArray(expected)) {
+    const [e] = expected;
+    if (e === undefined) return [];
+    return (actual as unknown[]).flatMap((a, i) => shapeProblems(e, a, `${at}[${i}]`, optional));
+  }
+  if (expected && typeof expected === 'object') {
+    return Object.entries(expected as Json).flatMap(([k, v]) => {
+      const path = `${at}.${k}`;
+      if (!(k in (actual as Json))) return optional.has(k) || optional.has(path) ? [] : [`${path}: missing`];
+      return shapeProblems(v, (actual as Json)[k], path, optional);
+    });
+  }
+  return [];
+}
+
+/** The fixture reduced to the keys a `fields=` list names (one level deep, with [sub] lists). */
+function only(fields: string, value: Json): Json {
+  const out: Json = {};
+  for (const part of fields.match(/[^,[\]]+(\[[^\]]*\])?/g) ?? []) {
+    const [, name, sub] = /^([^[]+)(?:\[(.*)\])?$/.exec(part)!;
+    if (!(name in value)) continue;
+    const v = value[name];
+    out[name] = sub ? (Array.isArray(v) ? v.map((x) => only(sub, x)) : only(sub, v)) : v;
+  }
+  return out;
+}
+
+async function get(sb: Dhis2Sandbox, path: string, init: RequestInit = {}): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${sb.url}${path}`, { ...init, headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+if (!fixturesPresent) {
+  t.comment('contract tier skipped: ../shared/fixtures not found');
+} else {
+  const check = (t: Test, expected: unknown, actual: unknown, optional: string[] = []) => t.same(shapeProblems(expected, actual, '$', new Set(optional)), [], 'same shape as the fixture');
+
+  t.test('organisation units', async (t) => {
+    const sb = await startDhis2Sandbox();
+    t.teardown(sb.close);
+    const ids = sb.state.summary().orgUnits;
+    const single = await get(sb, `/api/organisationUnits/${ids['LK-HC-101']}`);
+    // an open org unit has no closedDate (DHIS2 leaves nulls out)
+    check(t, fixture('orgunits/orgunit-single.json'), single.body, ['closedDate']);
+    const closed = await get(sb, `/api/organisationUnits/${ids['LK-HC-105']}`);
+    check(t, fixture('orgunits/orgunit-single.json'), closed.body, ['geometry']);
+
+    const fields = 'id,code,name,shortName,level,path,parent[id],geometry,openingDate,closedDate,lastUpdated';
+    const list = await get(sb, `/api/organisationUnits?fields=${encodeURIComponent(fields)}&filter=level:eq:3&pageSize=2`);
+    const expected = fixture('orgunits/orgunits-list.json').organisationUnits.map((o: Json) => only(fields, o));
+    t.equal(list.body.organisationUnits.length, 2);
+    for (const ou of list.body.organisationUnits) check(t, expected[0], ou);
+    t.same(Object.keys(list.body.pager).sort(), ['nextPage', 'page', 'pageCount', 'pageSize', 'total'], 'pager as common/Pager.java writes it');
+
+    const levels = await get(sb, '/api/organisationUnitLevels?fields=id,level,name,displayName,created,lastUpdated&paging=false');
+    check(t, fixture('orgunits/orgunit-levels.json'), levels.body);
+
+    const old = await startDhis2Sandbox({ version: '2.31.0' });
+    t.teardown(old.close);
+    const legacy = await get(old, `/api/organisationUnits/${ids['LK-HC-101']}`);
+    check(t, fixture('orgunits/orgunit-single-legacy-coordinates.json'), legacy.body, ['closedDate']);
+    t.equal(legacy.body.geometry, undefined, 'no geometry before 2.32');
+  });
+
+  t.test('metadata', async (t) => {
+    const sb = await startDhis2Sandbox();
+    t.teardown(sb.close);
+    const deFields = 'id,code,name,shortName,valueType,aggregationType,domainType,categoryCombo[id]';
+    const des = await get(sb, `/api/dataElements?fields=${encodeURIComponent(deFields)}&pageSize=3`);
+    check(t, only(deFields, fixture('metadata/data-elements.json').dataElements[0]), des.body.dataElements[0]);
+    const dsFields = 'id,code,name,shortName,periodType,categoryCombo[id],dataSetElements[dataSet[id],dataElement[id]]';
+    const ds = await get(sb, `/api/dataSets/LkStockMnth?fields=${encodeURIComponent(dsFields)}`);
+    check(t, only(dsFields.replace('shortName,', ''), fixture('metadata/data-set.json')), ds.body);
+  });
+
+  t.test('WebMessages', async (t) => {
+    const sb = await startDhis2Sandbox();
+    t.teardown(sb.close);
+    const missing = await get(sb, '/api/organisationUnits/abcdefghij0');
+    t.equal(missing.status, 404);
+    check(t, fixture('webmessage/error-403.json'), missing.body);
+    const token = await get(sb, '/api/apiToken', { method: 'POST', body: '{}' });
+    t.equal(token.status, 201);
+    check(t, fixture('webmessage/api-token-created-201.json'), token.body);
+    t.match(token.body.response.key, /^d2pat_[A-Za-z0-9]{32}\d{10}$/);
+  });
+
+  t.test('dataValueSets', async (t) => {
+    const sb = await startDhis2Sandbox({ version: '2.39.1' });
+    t.teardown(sb.close);
+    const body = (values: Json[]) => ({ method: 'POST', body: JSON.stringify({ dataSet: 'LkStockMnth', period: '202401', orgUnit: 'LK-HC-101', dataValues: values }) });
+    const ok = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '10' }]));
+    t.equal(ok.status, 200);
+    check(t, fixture('datavaluesets/response-success-200.json'), ok.body);
+    const warn = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '11' }, { dataElement: 'FP_CNDM_SOH_X', value: '1' }, { dataElement: 'FP_DMPA_SOH', value: 'x' }]));
+    t.equal(warn.status, 200, '2.38+: a WARNING is a 200');
+    check(t, fixture('datavaluesets/response-warning-409-legacy.json'), warn.body);
+    t.equal(warn.body.status, 'WARNING');
+    check(t, fixture('datavaluesets/import-conflict-v2.38plus.json'), warn.body.response.conflicts.find((c: Json) => c.errorCode === 'E7619'));
+    t.same(warn.body.response.conflicts.map((c: Json) => [c.errorCode, c.indexes]), [['E7610', [1]], ['E7619', [2]]]);
+
+    const exported = await get(sb, '/api/dataValueSets?dataSet=LkStockMnth&period=202401&orgUnit=LK-HC-101&orgUnitIdScheme=CODE');
+    check(t, fixture('datavaluesets/export-monthly.json'), exported.body);
+    const job = await get(sb, '/api/dataValueSets?async=true&dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '12' }]));
+    check(t, fixture('datavaluesets/response-async-job-started.json'), job.body);
+
+    const legacy = await startDhis2Sandbox({ version: '2.37.9' });
+    t.teardown(legacy.close);
+    const old = await get(legacy, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '3' }, { dataElement: 'FP_CNDM_SOH', value: '-1', period: '202402' }]));
+    t.equal(old.status, 409, 'up to 2.37 a WARNING was a 409');
+    check(t, fixture('datavaluesets/response-warning-409-legacy.json'), old.body);
+    t.same(Object.keys(old.body.response.conflicts[0]).sort(), ['object', 'value'], 'no errorCode or indexes before 2.38');
+  });
+}

@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startDhis2Sandbox, SEED_API_TOKEN, type Dhis2Sandbox, type Dhis2SandboxOptions } from '../../../../sandbox/dhis2/index.js';
+import { createDhis2Client, type Dhis2Client } from '../../../../src/systems/dhis2/client.js';
+import { dhis2SettingsFrom, type Dhis2Settings } from '../../../../src/systems/dhis2/settings.js';
+import type { StepJournal } from '../../../../src/routing/ports.js';
+
+/** A DHIS2 sandbox and a client against it, with settings a test may change live. */
+export interface Harness {
+  sandbox: Dhis2Sandbox;
+  client: Dhis2Client;
+  settings: Dhis2Settings;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: Dhis2SandboxOptions = {}, overrides: Record<string, unknown> = {}): Promise<Harness> {
+  const sandbox = await startDhis2Sandbox(opts);
+  const settings = dhis2SettingsFrom({ 'dhis2.baseUrl': sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN, 'dhis2.timeoutMs': 3_000, ...overrides });
+  const client = createDhis2Client(() => settings, { retries: 1, retryDelayMs: 5 });
+  return { sandbox, client, settings, close: async () => { await client.close(); await sandbox.close(); } };
+}
+
+/** A journal that remembers nothing: every step runs (a retry after the journal was lost). */
+export const amnesiacJournal = (key = 'test'): StepJournal => ({ idempotencyKey: key, run: (_step, action) => action() });
+
+/** A journal that keeps completed steps, like the outbox's. */
+export function memoryJournal(key = 'test'): StepJournal & { steps: Map<string, unknown> } {
+  const steps = new Map<string, unknown>();
+  return {
+    idempotencyKey: key,
+    steps,
+    async run<T>(step: string, action: () => Promise<T>): Promise<T> {
+      if (steps.has(step)) return steps.get(step) as T;
+      const value = await action();
+      steps.set(step, value);
+      return value;
+    },
+  };
+}
+
+const FIXTURES = path.resolve('../shared/fixtures/dhis2');
+export const fixturesPresent = existsSync(FIXTURES);
+export const fixture = (rel: string): any => JSON.parse(readFileSync(path.join(FIXTURES, rel), 'utf8'));
