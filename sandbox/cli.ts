@@ -2,12 +2,14 @@
  * Runs one sandbox on its own, for an implementer testing an integration against it:
  *   npm run sandbox -- openlmis --port 8081 [--token-ttl 1800] [--log]
  *   npm run sandbox -- openhim --port 8080
+ *   npm run sandbox -- openmrs --port 8083 [--session-ttl 1800] [--log]
  * Each prints its base URL, credentials and control endpoints, and stops on Ctrl-C.
  * State lives in memory: a restarted sandbox starts from its seed again.
  */
 import { Command, Option } from 'commander';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
 import { startOpenLmisSandbox } from './openlmis/index.js';
+import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 
 const portOption = (fallback: string) => new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
@@ -82,7 +84,27 @@ function dhis2Command(): Command {
     });
 }
 
-const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(dhis2Command());
+function openmrsCommand(): Command {
+  return new Command('openmrs')
+    .description('OpenMRS (REST session, locations, stock management module, FHIR2 Location) with a /_sandbox control API')
+    .addOption(portOption(process.env.OPENMRS_SANDBOX_PORT ?? '8083'))
+    .addOption(hostOption())
+    .option('--session-ttl <seconds>', 'session inactivity timeout', process.env.OPENMRS_SANDBOX_SESSION_TTL ?? '1800')
+    .option('--log', 'log every request (pino)')
+    .action(async (o: { port: string; host: string; sessionTtl: string; log?: boolean }) => {
+      const sandbox = await startOpenMrsSandbox({ port: Number(o.port), host: o.host, sessionTtlSeconds: Number(o.sessionTtl), logger: o.log === true });
+      process.stdout.write([
+        `OpenMRS sandbox listening on ${sandbox.url}`,
+        `  user          admin / ${ADMIN_PASSWORD} (Basic on GET ${sandbox.url}/ws/rest/v1/session, then the JSESSIONID cookie)`,
+        `  mediator      OPENMRS_BASE_URL=${sandbox.url} OPENMRS_USERNAME=admin OPENMRS_PASSWORD=${ADMIN_PASSWORD}`,
+        `  control       ${sandbox.url.replace(/\/openmrs$/, '')}/_sandbox/state  /_sandbox/expire-sessions  /_sandbox/faults`,
+        '',
+      ].join('\n'));
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
+const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(dhis2Command()).addCommand(openmrsCommand());
 program.parseAsync(process.argv).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Fault injection per endpoint. A rule matches a method and a path pattern (`*` = one path
+ * segment, `**` = anything) for its next `times` matches (or forever) and does one thing:
+ * - `status`: answer that status (and `body`) without running the handler;
+ * - `delay`: wait `ms`, then run the handler;
+ * - `hang`: never answer (a client timeout); `reset`: drop the connection without an answer;
+ * - `expireSession`: the caller's session times out first, so the call gets 401 "Session timed out";
+ * - `afterApply`: run the handler (the write is applied), then lose a 2xx answer: replace it with
+ *   `answer.status` or drop the connection (`reset`).
+ */
+export type FaultAction =
+  | { type: 'status'; status: number; body?: unknown }
+  | { type: 'delay'; ms: number }
+  | { type: 'hang' }
+  | { type: 'reset' }
+  | { type: 'expireSession' }
+  | { type: 'afterApply'; answer: { type: 'status'; status: number } | { type: 'reset' } };
+
+export interface FaultRuleInput {
+  method?: string;
+  path: string;
+  action: FaultAction;
+  times?: number;
+}
+
+export interface FaultRule extends FaultRuleInput {
+  id: string;
+  hits: number;
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split('**').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+export class FaultController {
+  private rules: (FaultRule & { re: RegExp })[] = [];
+
+  add(input: FaultRuleInput): FaultRule {
+    if (!input || typeof input.path !== 'string' || !input.action || typeof input.action.type !== 'string') throw new TypeError('a fault needs a path and an action {type}');
+    const rule = { ...input, method: input.method?.toUpperCase() ?? '*', id: randomUUID(), hits: 0, re: patternToRegExp(input.path) };
+    this.rules.push(rule);
+    return this.view(rule);
+  }
+
+  remove(id: string): boolean {
+    const before = this.rules.length;
+    this.rules = this.rules.filter((r) => r.id !== id);
+    return this.rules.length < before;
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): FaultRule[] {
+    return this.rules.map((r) => this.view(r));
+  }
+
+  match(method: string, path: string): FaultAction | undefined {
+    for (const rule of this.rules) {
+      if (rule.method !== '*' && rule.method !== method.toUpperCase()) continue;
+      if (!rule.re.test(path)) continue;
+      if (rule.times !== undefined && rule.hits >= rule.times) continue;
+      rule.hits++;
+      return rule.action;
+    }
+    return undefined;
+  }
+
+  private view(rule: FaultRule & { re?: RegExp }): FaultRule {
+    const { re: _re, ...rest } = rule;
+    return { ...rest };
+  }
+}

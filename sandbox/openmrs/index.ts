@@ -1,0 +1,3 @@
+export { startOpenMrsSandbox, type OpenMrsSandbox, type OpenMrsSandboxOptions } from './server.js';
+export { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
+export { ADMIN_PASSWORD, LOC, MASTER_FACILITY_CODE, TAGS } from './seed.js';

@@ -1,0 +1,97 @@
+import { createUpstreamClient, type UpstreamClient, type UpstreamRequest } from '../../upstream/client.js';
+import { sessionCookieAuth } from '../../upstream/auth/session-cookie.js';
+import { malformedAnswer, asRecord } from '../../upstream/errors.js';
+import { MAX_PAGES } from '../../upstream/paging.js';
+import { OPENMRS, decodeOpenMrsError, makeOpenMrsError } from './errors.js';
+import type { OpenMrsSettings } from './settings.js';
+
+/**
+ * The OpenMRS client: the shared transport (upstream/client.ts) with OpenMRS's session login and
+ * error shapes. Every call after the first rides on the JSESSIONID cookie got from
+ * `GET /ws/rest/v1/session` with Basic credentials; the login only counts when that answer says
+ * `authenticated: true`, because OpenMRS lets a wrong password through as an anonymous caller
+ * (openmrs/openmrs-module-webservices.rest AuthorizationFilter.java). An expired session answers
+ * 401 "Session timed out": one fresh login and the call is replayed (upstream/auth/session-cookie.ts).
+ */
+export const REST = '/ws/rest/v1';
+
+export type OpenMrsRequest = UpstreamRequest;
+
+export interface OpenMrsClient {
+  send: UpstreamClient<OpenMrsSettings>['send'];
+  call<T>(req: OpenMrsRequest): Promise<T>;
+  /** Every result of a REST list, following `links[rel=next]` (limit ≤ 100). */
+  all<T>(req: Omit<OpenMrsRequest, 'method'>): Promise<T[]>;
+  settings(): OpenMrsSettings;
+  /** Opens (or reuses) the session: throws the login error when OpenMRS does not authenticate us. */
+  login(): Promise<void>;
+  reconfigure(next: OpenMrsSettings): void;
+  close(): Promise<void>;
+}
+
+export interface OpenMrsClientOptions {
+  retries?: number;
+  retryDelayMs?: number;
+}
+
+interface RestPage {
+  results?: unknown[];
+  links?: { rel?: string; uri?: string }[];
+}
+
+/**
+ * The startIndex of the next page, from its link. Only the index is taken from the link: OpenMRS
+ * writes links with the host it believes it has (GP webservices.rest.uriPrefix), which behind a
+ * proxy is not the one we call, so the next request is our own with that index.
+ */
+export function nextStartIndex(page: RestPage): number | undefined {
+  const next = page.links?.find((l) => l.rel === 'next')?.uri;
+  if (!next) return undefined;
+  const raw = new URL(next, 'http://relative.invalid').searchParams.get('startIndex');
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : NaN;
+}
+
+export function createOpenMrsClient(settings: () => OpenMrsSettings, options: OpenMrsClientOptions = {}): OpenMrsClient {
+  const upstream = createUpstreamClient<OpenMrsSettings>({
+    system: OPENMRS,
+    settings,
+    auth: (current) => sessionCookieAuth({
+      credentials: () => ({ username: current().username, password: current().password }),
+      sessionPath: `${REST}/session`,
+      missing: 'no OpenMRS user configured (set openmrs.username and openmrs.password)',
+      refused: (code) => `login as '${current().username}' refused (${code}): OpenMRS did not authenticate the user, check openmrs.username and openmrs.password`,
+    }),
+    decodeError: decodeOpenMrsError,
+    makeError: makeOpenMrsError,
+    retries: options.retries,
+    retryDelayMs: options.retryDelayMs,
+  });
+
+  const client: OpenMrsClient = {
+    send: upstream.send,
+    call: upstream.call,
+    async all<T>(req: Omit<OpenMrsRequest, 'method'>): Promise<T[]> {
+      const limit = upstream.settings().pageSize;
+      const out: T[] = [];
+      let startIndex = 0;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const body = asRecord(await upstream.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } })) as RestPage | undefined;
+        if (!body || !Array.isArray(body.results)) throw malformedAnswer(OPENMRS, `GET ${req.path} answered without a results list`, makeOpenMrsError);
+        out.push(...(body.results as T[]));
+        const next = nextStartIndex(body);
+        if (next === undefined || body.results.length === 0) return out;
+        if (Number.isNaN(next) || next <= startIndex) throw malformedAnswer(OPENMRS, `GET ${req.path} gave a next link that does not move forward (startIndex ${startIndex})`, makeOpenMrsError);
+        startIndex = next;
+      }
+      throw malformedAnswer(OPENMRS, `GET ${req.path} kept paging past ${MAX_PAGES} pages`, makeOpenMrsError, 'too-costly');
+    },
+    settings: upstream.settings,
+    async login() {
+      await upstream.auth.authorize(upstream.authContext());
+    },
+    reconfigure: (next) => upstream.reconfigure(next),
+    close: () => upstream.close(),
+  };
+  return client;
+}

@@ -1,0 +1,134 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { Facility } from '../../domain/index.js';
+import { inRanges } from '../../domain/instant-range.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
+import { OPENMRS } from './errors.js';
+import { LOCATION_REP, decodeLocation, encodeLocation, isFacilityLocation, registryAttributeOf, registryCodeOf, type CodecSettings } from './location-codec.js';
+import type { OpenMrsReference } from './reference.js';
+
+/**
+ * Locations served from OpenMRS REST (`/ws/rest/v1/location`), read live with a custom
+ * representation, and written for registry propagation: create, update, retire and unretire,
+ * the registry code carried by the location attribute the settings name. Retired locations are
+ * always asked for (`includeAll=true`) so an incremental sync sees deactivations, which FHIR2
+ * hides from every search.
+ */
+type Json = Record<string, any>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** FHIR string search: case- and accent-insensitive "starts with". */
+function nameMatches(name: string, wanted: string): boolean {
+  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return fold(name).startsWith(fold(wanted));
+}
+
+function matches(f: Facility, c: SearchCriteria): boolean {
+  if (c.name && !nameMatches(f.name, c.name)) return false;
+  if (c.status && f.status !== c.status) return false;
+  if (c.partOf && f.partOf !== c.partOf) return false;
+  if (c.type && !f.types?.some((t) => t.code.toLowerCase() === c.type!.toLowerCase())) return false;
+  if (c.identifier) {
+    const { system, value } = c.identifier;
+    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
+  }
+  return inRanges(f.lastUpdated, c.lastUpdated);
+}
+
+export function createFacilityCapability(client: OpenMrsClient, reference: OpenMrsReference): FacilityCapability {
+  const codec = (): CodecSettings => client.settings();
+  const rep = { v: LOCATION_REP };
+
+  /** A location by uuid. OpenMRS falls back to a lookup by name when no uuid matches, so the answer's uuid is checked. */
+  const fetchLocation = async (uuid: string): Promise<Json | undefined> => {
+    if (!UUID.test(uuid)) return undefined;
+    const loc = await getOrAbsent<Json, OpenMrsRequest>(client, { path: `${REST}/location/${uuid}`, query: rep });
+    return loc && loc.uuid === uuid ? loc : undefined;
+  };
+
+  /** Every location, retired ones included, narrowed by name on the server when asked. */
+  const allLocations = (name?: string): Promise<Json[]> =>
+    client.all<Json>({ path: `${REST}/location`, query: { ...rep, includeAll: true, q: name } });
+
+  const facilitiesOf = (locations: Json[]) => locations.filter((l) => isFacilityLocation(l, codec().facilityTags)).map((l) => decodeLocation(l, codec()));
+
+  /** The location carrying this registry code (live, retired included): how a retry finds what an earlier attempt created. */
+  const findByCode = async (code: string): Promise<Json | undefined> =>
+    (await allLocations()).find((l) => {
+      const a = registryAttributeOf(l, codec());
+      return a && String(typeof a.value === 'object' ? a.value?.display : a.value).trim() === code;
+    });
+
+  const writeBody = async (facility: Facility, existing: Json | undefined): Promise<Json> => {
+    const parent = facility.partOf ? await fetchLocation(facility.partOf) : undefined;
+    const existingTags = ((existing?.tags ?? []) as Json[]).map((t) => String(t.uuid));
+    const hasFacilityTag = existing ? isFacilityLocation(existing, codec().facilityTags) : false;
+    return encodeLocation(facility, { existingTags, facilityTag: hasFacilityTag ? undefined : codec().facilityTags[0], parentUuid: parent?.uuid });
+  };
+
+  /** Sets the registry code attribute through the attribute sub-resource (an update's `attributes` would add a second one). */
+  const ensureCode = async (loc: Json, code: string, typeUuid: string): Promise<void> => {
+    const current = registryAttributeOf(loc, codec());
+    const value = current ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim() : undefined;
+    if (value === code) return;
+    if (current) await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`, body: { value: code }, retry: true });
+    else await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute`, body: { attributeType: typeUuid, value: code } });
+  };
+
+  /** Retire with a reason, or unretire, when the location is not already so. */
+  const ensureStatus = async (uuid: string, facility: Facility): Promise<string | undefined> => {
+    const loc = await fetchLocation(uuid);
+    const retire = facility.status !== 'active';
+    if (!loc || (loc.retired === true) === retire) return undefined;
+    if (retire) {
+      await client.call({ method: 'DELETE', path: `${REST}/location/${uuid}`, query: { reason: `${facility.status} in the facility registry` }, retry: true });
+      return 'retired';
+    }
+    await client.call({ method: 'POST', path: `${REST}/location/${uuid}`, body: { retired: false }, retry: true });
+    return 'unretired';
+  };
+
+  return {
+    async get(id) {
+      const loc = await fetchLocation(id);
+      return loc ? decodeLocation(loc, codec()) : undefined;
+    },
+    async search(criteria) {
+      if (criteria.ids?.length) {
+        const found = await Promise.all(criteria.ids.map(fetchLocation));
+        return { items: found.filter((l): l is Json => !!l).map((l) => decodeLocation(l, codec())).filter((f) => matches(f, criteria)) };
+      }
+      return { items: facilitiesOf(await allLocations(criteria.name)).filter((f) => matches(f, criteria)) };
+    },
+    async listAll() {
+      return facilitiesOf(await allLocations());
+    },
+    async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
+      if (facility.kind === 'area') throw new BusinessRuleError('OpenMRS locations written by the mediator are facilities; administrative areas are not propagated to OpenMRS', 'Location.type');
+      const s = codec();
+      const code = registryCodeOf(facility, s.registryCodeSystem);
+      const byId = facility.id && UUID.test(facility.id) ? facility.id : undefined;
+      if (!code && !byId) {
+        throw new BusinessRuleError(`facility ${facility.name} has no identifier in ${s.registryCodeSystem} (the registry code OpenMRS keeps as '${s.registryCodeAttributeType}') and no OpenMRS location id`, 'Location.identifier');
+      }
+      const type = code ? await reference.registryCodeType() : undefined;
+      // One step: find (by id, else by code, retired included) then create or update. A create whose
+      // answer was lost carries the code attribute, so the retry finds it instead of creating a twin.
+      const saved = await journal.run('upsert-location', async () => {
+        const existing = (byId ? await fetchLocation(byId) : undefined) ?? (code ? await findByCode(code) : undefined);
+        const body = await writeBody(facility, existing);
+        if (!existing) {
+          const created = await client.call<Json>({ method: 'POST', path: `${REST}/location`, body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body });
+          return { uuid: String(created.uuid), status: 'created' };
+        }
+        await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body, retry: true });
+        if (code) await ensureCode(existing, code, type!.uuid);
+        return { uuid: String(existing.uuid), status: 'updated' };
+      });
+      const changed = await journal.run('location-status', () => ensureStatus(saved.uuid, facility));
+      return { system: OPENMRS, ids: { location: saved.uuid }, status: changed ?? saved.status };
+    },
+  };
+}
