@@ -5,7 +5,7 @@ import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } fro
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
 import { OPENMRS } from './errors.js';
-import { LOCATION_REP, decodeLocation, encodeLocation, isFacilityLocation, registryAttributeOf, registryCodeOf, type CodecSettings } from './location-codec.js';
+import { LOCATION_REP, decodeLocation, positionOf, encodeLocation, isFacilityLocation, registryAttributeOf, registryCodeOf, type CodecSettings } from './location-codec.js';
 import type { OpenMrsReference } from './reference.js';
 
 /**
@@ -35,6 +35,17 @@ function matches(f: Facility, c: SearchCriteria): boolean {
     if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
   }
   return inRanges(f.lastUpdated, c.lastUpdated);
+}
+
+/** Does the location already hold every field of the update (so sending it would change nothing)? */
+function sameFields(body: Json, existing: Json): boolean {
+  return Object.entries(body).every(([k, v]) => {
+    if (k === 'tags') return (v as string[]).every((t) => (existing.tags ?? []).some((x: Json) => x.uuid === t || x.name === t));
+    if (k === 'parentLocation') return existing.parentLocation?.uuid === v;
+    // "36.6830" and 36.683 are the same place: do not rewrite a coordinate for its trailing zero
+    if (k === 'latitude' || k === 'longitude') return positionOf(existing.latitude, existing.longitude) !== undefined && Number(existing[k]) === Number(v);
+    return (existing[k] ?? null) === v;
+  });
 }
 
 export function createFacilityCapability(client: OpenMrsClient, reference: OpenMrsReference): FacilityCapability {
@@ -69,12 +80,13 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   };
 
   /** Sets the registry code attribute through the attribute sub-resource (an update's `attributes` would add a second one). */
-  const ensureCode = async (loc: Json, code: string, typeUuid: string): Promise<void> => {
+  const ensureCode = async (loc: Json, code: string, typeUuid: string): Promise<boolean> => {
     const current = registryAttributeOf(loc, codec());
     const value = current ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim() : undefined;
-    if (value === code) return;
+    if (value === code) return false;
     if (current) await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`, body: { value: code }, retry: true });
     else await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute`, body: { attributeType: typeUuid, value: code } });
+    return true;
   };
 
   /** Retire with a reason, or unretire, when the location is not already so. */
@@ -123,9 +135,10 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
           const created = await client.call<Json>({ method: 'POST', path: `${REST}/location`, body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body });
           return { uuid: String(created.uuid), status: 'created' };
         }
-        await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body, retry: true });
-        if (code) await ensureCode(existing, code, type!.uuid);
-        return { uuid: String(existing.uuid), status: 'updated' };
+        const changed = !sameFields(body, existing);
+        if (changed) await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body, retry: true });
+        const coded = code ? await ensureCode(existing, code, type!.uuid) : false;
+        return { uuid: String(existing.uuid), status: changed || coded ? 'updated' : 'unchanged' };
       });
       const changed = await journal.run('location-status', () => ensureStatus(saved.uuid, facility));
       return { system: OPENMRS, ids: { location: saved.uuid }, status: changed ?? saved.status };
