@@ -2,6 +2,7 @@
  * Runs one sandbox on its own, for an implementer testing an integration against it:
  *   npm run sandbox -- openlmis --port 8081 [--token-ttl 1800] [--log]
  *   npm run sandbox -- openhim --port 8080
+ *   npm run sandbox -- msupply --port 8084 [--token-ttl 3600]
  *   npm run sandbox -- openmrs --port 8083 [--session-ttl 1800] [--log]
  * Each prints its base URL, credentials and control endpoints, and stops on Ctrl-C.
  * State lives in memory: a restarted sandbox starts from its seed again.
@@ -9,6 +10,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
 import { startOpenLmisSandbox } from './openlmis/index.js';
+import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msupply/index.js';
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 
@@ -104,7 +106,25 @@ function openmrsCommand(): Command {
     });
 }
 
-const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(dhis2Command()).addCommand(openmrsCommand());
+function msupplyCommand(): Command {
+  return new Command('msupply')
+    .description('Open mSupply GraphQL (executes the real schema from ../shared/fixtures) with a /_sandbox control API')
+    .addOption(portOption(process.env.MSUPPLY_SANDBOX_PORT ?? '8084'))
+    .addOption(hostOption())
+    .option('--token-ttl <seconds>', 'bearer token lifetime', process.env.MSUPPLY_SANDBOX_TOKEN_TTL ?? '3600')
+    .action(async (o: { port: string; host: string; tokenTtl: string }) => {
+      const sandbox = await startMsupplySandbox({ port: Number(o.port), host: o.host, tokenTtlSeconds: Number(o.tokenTtl) });
+      process.stdout.write([
+        `Open mSupply sandbox listening on ${sandbox.url}/graphql`,
+        `  login         query authToken(username: "mediator", password: "${MSUPPLY_PASSWORD}") (stores WH-CENTRAL, HC-NORTH, HC-SOUTH)`,
+        `  control       ${sandbox.url}/_sandbox/state  /_sandbox/requisitions  /_sandbox/faults  /_sandbox/tokens/expire`,
+        '',
+      ].join('\n'));
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
+const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(msupplyCommand()).addCommand(dhis2Command()).addCommand(openmrsCommand());
 program.parseAsync(process.argv).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

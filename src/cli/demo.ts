@@ -23,14 +23,17 @@ export const ACCEPT_ALL_SHIPPED = 'const d=JSON.parse(require("fs").readFileSync
 async function startSandboxes() {
   const { startOpenHimSandbox, DEFAULT_OPENHIM_USER } = await import('../../sandbox/openhim/index.js');
   const { startOpenLmisSandbox } = await import('../../sandbox/openlmis/index.js');
+  const { startMsupplySandbox } = await import('../../sandbox/msupply/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
   const openlmis = await startOpenLmisSandbox({ port: 0 });
+  const msupply = await startMsupplySandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
     { name: 'OpenHIM core API (sandbox)', handle: openhim, note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` },
     { name: 'OpenLMIS v3 (sandbox)', handle: openlmis, note: 'seeded facilities, programs and products; mediator logs in as mediator/password' },
+    { name: 'Open mSupply (sandbox)', handle: msupply, note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password' },
   ];
-  return { list, openhim, openlmis, facilityId };
+  return { list, openhim, openlmis, msupply, facilityId };
 }
 
 export function demoCommand(): Command {
@@ -41,7 +44,7 @@ export function demoCommand(): Command {
     .option('--keep-data', "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)")
     .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
       const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
-      const { list: sandboxes, openhim, openlmis, facilityId } = await startSandboxes();
+      const { list: sandboxes, openhim, openlmis, msupply, facilityId } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(opts.port);
       const settings = loadSettings({
@@ -61,6 +64,10 @@ export function demoCommand(): Command {
         OPENLMIS_PASSWORD: 'password',
         OPENLMIS_CLIENT_ID: 'user-client',
         OPENLMIS_CLIENT_SECRET: 'changeme',
+        MSUPPLY_BASE_URL: msupply.url,
+        MSUPPLY_USERNAME: 'mediator',
+        MSUPPLY_PASSWORD: 'password',
+        MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings);
@@ -105,6 +112,10 @@ export function demoCommand(): Command {
         `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
         `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
         `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
+        '',
+        'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
+        `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
+        `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
         '',
         'Ctrl-C stops everything.',
       ].join('\n'));
