@@ -38,3 +38,33 @@ export interface RequisitionLine {
   linkedLineId: string | null;
 }
 export interface Token { token: string; userId: string; expiresAt: number }
+
+export type InvoiceType = 'OUTBOUND_SHIPMENT' | 'INBOUND_SHIPMENT';
+export type InvoiceStatus = 'NEW' | 'ALLOCATED' | 'PICKED' | 'SHIPPED' | 'DELIVERED' | 'RECEIVED' | 'VERIFIED' | 'CANCELLED';
+export interface Invoice {
+  id: string;
+  storeId: string;
+  invoiceNumber: number;
+  type: InvoiceType;
+  status: InvoiceStatus;
+  otherPartyId: string;
+  theirReference: string | null;
+  requisitionId: string | null;
+  linkedInvoiceId: string | null;
+  createdDatetime: string;
+  shippedDatetime: string | null;
+  deliveredDatetime: string | null;
+  receivedDatetime: string | null;
+  verifiedDatetime: string | null;
+}
+export interface InvoiceLine {
+  id: string;
+  invoiceId: string;
+  itemId: string;
+  batch: string | null;
+  expiryDate: string | null;
+  packSize: number;
+  numberOfPacks: number;
+  shippedNumberOfPacks: number | null;
+  stockLineId: string | null;
+}

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import type { Requisition, RequisitionLine, User } from './model.js';
+import type { InvoiceStatus, Requisition, RequisitionLine, User } from './model.js';
 import type { MsupplyState } from './state.js';
-import { connector, itemNode, nameNode, requisitionLineNode, requisitionNode, storeNode } from './views.js';
+import { connector, invoiceLineNode, invoiceNode, itemNode, nameNode, requisitionLineNode, requisitionNode, storeNode } from './views.js';
 
 /**
  * The root resolvers of the operations the sandbox implements, with Open mSupply's rules: a
@@ -216,6 +216,60 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       }
       state.applied.push({ mutation: 'updateRequestRequisition', id: r.id });
       return requisitionNode(state, r);
+    },
+
+    invoices: ({ storeId, filter, page, type }, ctx) => {
+      inStore(ctx, storeId);
+      const all = [...ctx.state.invoices.values()].filter((i) => i.storeId === storeId
+        && (!Array.isArray(type) || type.includes(i.type))
+        && equalOk(i.id, filter?.id) && equalOk(i.type, filter?.type) && equalOk(i.status, filter?.status)
+        && equalOk(i.otherPartyId, filter?.otherPartyId) && equalOk(i.requisitionId, filter?.requisitionId)
+        && stringOk(i.theirReference, filter?.theirReference) && equalOk(i.invoiceNumber, filter?.invoiceNumber));
+      return connector('InvoiceConnector', all.sort((a, b) => a.invoiceNumber - b.invoiceNumber).map((i) => invoiceNode(ctx.state, i)), page);
+    },
+
+    invoice: ({ storeId, id }, ctx) => {
+      inStore(ctx, storeId);
+      const i = ctx.state.invoices.get(id);
+      return i && i.storeId === storeId ? invoiceNode(ctx.state, i) : { __typename: 'NodeError', error: recordNotFound() };
+    },
+
+    updateInboundShipment: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const invoice = state.invoices.get(input.id);
+      if (!invoice) return { __typename: 'UpdateInboundShipmentError', error: recordNotFound() };
+      if (invoice.storeId !== storeId) throw badUserInput('NotThisStoreInvoice');
+      if (invoice.type !== 'INBOUND_SHIPMENT') throw badUserInput('NotAnInboundShipment');
+      if (input.status) {
+        const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
+        if (order.indexOf(input.status) < order.indexOf(invoice.status)) return typedError('UpdateInboundShipmentError', 'CannotReverseInvoiceStatus', 'Cannot reverse invoice status');
+        if (invoice.status === 'VERIFIED') return typedError('UpdateInboundShipmentError', 'CannotEditInvoice', 'Cannot edit invoice');
+        state.moveInbound(invoice, input.status);
+      }
+      if (input.theirReference !== undefined && input.theirReference !== null) invoice.theirReference = input.theirReference;
+      state.applied.push({ mutation: 'updateInboundShipment', id: invoice.id });
+      return invoiceNode(state, invoice);
+    },
+
+    updateInboundShipmentLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const line = state.invoiceLines.get(input.id);
+      if (!line) return { __typename: 'UpdateInboundShipmentLineError', error: recordNotFound() };
+      const invoice = state.invoices.get(line.invoiceId)!;
+      if (invoice.storeId !== storeId) throw badUserInput('NotThisStoreInvoice');
+      if (invoice.type !== 'INBOUND_SHIPMENT') return typedError('UpdateInboundShipmentLineError', 'NotAnInboundShipment', 'Not an inbound shipment');
+      // a transferred shipment is edited once its arrival is confirmed (DELIVERED), and not after it was received
+      if (invoice.status !== 'NEW' && invoice.status !== 'DELIVERED') return typedError('UpdateInboundShipmentLineError', 'CannotEditInvoice', 'Cannot edit invoice');
+      if (input.numberOfPacks !== undefined && input.numberOfPacks !== null) {
+        if (input.numberOfPacks < 0) throw badUserInput('NumberOfPacksBelowZero');
+        line.numberOfPacks = input.numberOfPacks;
+      }
+      if (input.batch !== undefined && input.batch !== null) line.batch = input.batch;
+      if (input.expiryDate) line.expiryDate = input.expiryDate.value ?? null;
+      state.applied.push({ mutation: 'updateInboundShipmentLine', id: line.id });
+      return invoiceLineNode(state, line);
     },
   };
 }

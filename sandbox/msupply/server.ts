@@ -10,7 +10,8 @@ import { MsupplyState, type StateOptions } from './state.js';
  * An Open mSupply server for tests and the demo: `POST /graphql` executes the real schema with
  * graphql-js over the in-memory state (so an invalid document fails as upstream: 200 with the
  * validation errors), `Authorization: Bearer` from `authToken`. `/_sandbox/*` is the control API:
- * state counts, requisitions, faults, token expiry.
+ * state counts, requisitions and invoices, shipping a response requisition (as the warehouse
+ * would), faults, token expiry.
  */
 export interface MsupplySandboxOptions extends StateOptions {
   port?: number;
@@ -91,6 +92,17 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
       const type = url.searchParams.get('type');
       return send(res, 200, [...state.requisitions.values()].filter((r) => !type || r.type === type).map((r) => ({ ...r, lines: state.linesOf(r.id) })));
     }
+    const ship = /^POST \/_sandbox\/requisitions\/([^/]+)\/ship$/.exec(route);
+    if (ship) {
+      try {
+        const body = await bodyOf(req);
+        const { outbound, inbound } = state.shipResponseRequisition(decodeURIComponent(ship[1]), body ? (JSON.parse(body) as Record<string, number>) : {});
+        return send(res, 201, { outboundShipmentId: outbound.id, inboundShipmentId: inbound.id });
+      } catch (err) {
+        return send(res, 400, { error: (err as Error).message });
+      }
+    }
+    if (route === 'GET /_sandbox/invoices') return send(res, 200, [...state.invoices.values()].map((i) => ({ ...i, lines: state.invoiceLinesOf(i.id) })));
     if (route === 'GET /_sandbox/faults') return send(res, 200, faults.list());
     if (route === 'POST /_sandbox/faults') {
       try {

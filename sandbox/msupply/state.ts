@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
+import type { Invoice, InvoiceLine, InvoiceStatus, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
 import { buildSeed, type Seed } from './seed.js';
 
 /**
@@ -27,6 +27,8 @@ export class MsupplyState {
   readonly requisitions = new Map<string, Requisition>();
   readonly requisitionLines = new Map<string, RequisitionLine>();
   readonly tokens = new Map<string, Token>();
+  readonly invoices = new Map<string, Invoice>();
+  readonly invoiceLines = new Map<string, InvoiceLine>();
   readonly seed: Seed;
   /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
   readonly applied: { mutation: string; id: string }[] = [];
@@ -151,6 +153,81 @@ export class MsupplyState {
     return response;
   }
 
+  // shipments --------------------------------------------------------------------------------
+
+  invoiceLinesOf(invoiceId: string): InvoiceLine[] {
+    return [...this.invoiceLines.values()].filter((l) => l.invoiceId === invoiceId);
+  }
+
+  nextInvoiceNumber(storeId: string): number {
+    return 1 + Math.max(0, ...[...this.invoices.values()].filter((i) => i.storeId === storeId).map((i) => i.invoiceNumber));
+  }
+
+  /**
+   * What the warehouse does in the Open mSupply UI for a response requisition: an outbound
+   * shipment from its stock (first-expiring batch first; never below zero), moved straight to
+   * SHIPPED (the sandbox skips ALLOCATED and PICKED), whose transfer creates the requesting
+   * store's inbound shipment, SHIPPED, with the same batches, linked to the request requisition
+   * (server/service/src/processors/transfer/invoice in msupply-foundation/open-msupply).
+   * `packs` overrides what is shipped per item code; by default the requested units in whole packs.
+   */
+  shipResponseRequisition(responseId: string, packs: Record<string, number> = {}): { outbound: Invoice; inbound: Invoice } {
+    const response = this.requisitions.get(responseId);
+    if (!response || response.type !== 'RESPONSE') throw new Error(`no response requisition ${responseId}`);
+    const request = response.linkedRequisitionId ? this.requisitions.get(response.linkedRequisitionId) : undefined;
+    if (!request) throw new Error(`response requisition ${responseId} has no linked request`);
+    const now = this.iso();
+    const outbound: Invoice = {
+      id: `out-${responseId}-${this.invoices.size + 1}`, storeId: response.storeId, invoiceNumber: this.nextInvoiceNumber(response.storeId), type: 'OUTBOUND_SHIPMENT',
+      status: 'SHIPPED', otherPartyId: response.otherPartyId, theirReference: request.theirReference, requisitionId: response.id, linkedInvoiceId: null,
+      createdDatetime: now, shippedDatetime: now, deliveredDatetime: null, receivedDatetime: null, verifiedDatetime: null,
+    };
+    const inbound: Invoice = {
+      ...outbound, id: `in-${outbound.id}`, storeId: request.storeId, invoiceNumber: this.nextInvoiceNumber(request.storeId), type: 'INBOUND_SHIPMENT',
+      otherPartyId: this.stores.get(response.storeId)!.nameId, requisitionId: request.id, linkedInvoiceId: outbound.id,
+    };
+    outbound.linkedInvoiceId = inbound.id;
+    const lines: InvoiceLine[] = [];
+    for (const line of this.linesOf(response.id)) {
+      const item = this.items.get(line.itemId)!;
+      const wanted = packs[item.code] ?? Math.ceil(line.requestedQuantity / item.defaultPackSize);
+      if (wanted <= 0) continue;
+      const stock = [...this.stockLines.values()].filter((s) => s.storeId === response.storeId && s.itemId === item.id && !s.onHold && s.availableNumberOfPacks > 0)
+        .sort((a, b) => String(a.expiryDate).localeCompare(String(b.expiryDate)))[0];
+      if (!stock || stock.availableNumberOfPacks < wanted) throw new Error(`not enough stock of ${item.code} in ${response.storeId} (NotEnoughStockForReduction)`);
+      stock.availableNumberOfPacks -= wanted;
+      stock.totalNumberOfPacks -= wanted;
+      const n = lines.length + 1;
+      lines.push({ id: `${outbound.id}-l${n}`, invoiceId: outbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: wanted, stockLineId: stock.id });
+      lines.push({ id: `${inbound.id}-l${n}`, invoiceId: inbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: wanted, stockLineId: null });
+    }
+    if (!lines.length) throw new Error(`response requisition ${responseId} has nothing to ship`);
+    this.invoices.set(outbound.id, outbound);
+    this.invoices.set(inbound.id, inbound);
+    for (const l of lines) this.invoiceLines.set(l.id, l);
+    return { outbound, inbound };
+  }
+
+  /** Inbound status moves forward only; RECEIVED puts the received packs into the store's stock. */
+  moveInbound(invoice: Invoice, status: InvoiceStatus): void {
+    const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
+    const now = this.iso();
+    const from = order.indexOf(invoice.status);
+    const to = order.indexOf(status);
+    if (from < order.indexOf('DELIVERED') && to >= order.indexOf('DELIVERED')) invoice.deliveredDatetime = now;
+    if (from < order.indexOf('RECEIVED') && to >= order.indexOf('RECEIVED')) {
+      invoice.receivedDatetime = now;
+      for (const line of this.invoiceLinesOf(invoice.id)) {
+        if (line.numberOfPacks <= 0) continue;
+        const stock: StockLine = { id: `stock-${line.id}`, storeId: invoice.storeId, itemId: line.itemId, batch: line.batch, expiryDate: line.expiryDate, packSize: line.packSize, totalNumberOfPacks: line.numberOfPacks, availableNumberOfPacks: line.numberOfPacks, onHold: false };
+        this.stockLines.set(stock.id, stock);
+        line.stockLineId = stock.id;
+      }
+    }
+    if (to >= order.indexOf('VERIFIED')) invoice.verifiedDatetime = now;
+    invoice.status = status;
+  }
+
   counts() {
     const reqs = [...this.requisitions.values()];
     return {
@@ -160,6 +237,8 @@ export class MsupplyState {
       requisitionLines: this.requisitionLines.size,
       logins: this.logins,
       tokens: this.tokens.size,
+      inboundShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT').length,
+      receivedShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT' && (i.status === 'RECEIVED' || i.status === 'VERIFIED')).length,
     };
   }
 }

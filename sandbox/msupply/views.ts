@@ -1,4 +1,4 @@
-import type { Item, Name, Requisition, RequisitionLine, Store } from './model.js';
+import type { Invoice, InvoiceLine, Item, Name, Requisition, RequisitionLine, Store } from './model.js';
 import type { MsupplyState } from './state.js';
 
 /**
@@ -79,4 +79,35 @@ export function connector(typename: string, all: Obj[], page?: { first?: number 
   const offset = page?.offset ?? 0;
   const first = page?.first ?? all.length;
   return { __typename: typename, totalCount: all.length, nodes: all.slice(offset, offset + first) };
+}
+
+export function invoiceLineNode(state: MsupplyState, l: InvoiceLine): Obj {
+  const item = state.items.get(l.itemId)!;
+  const invoice = state.invoices.get(l.invoiceId)!;
+  return {
+    __typename: 'InvoiceLineNode', id: l.id, invoiceId: l.invoiceId, itemId: l.itemId, itemCode: item.code, itemName: item.name, item: itemNode(item),
+    batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, numberOfPacks: l.numberOfPacks,
+    shippedNumberOfPacks: l.shippedNumberOfPacks, shippedPackSize: l.packSize,
+    type: invoice.type === 'INBOUND_SHIPMENT' ? 'STOCK_IN' : 'STOCK_OUT', status: null,
+    costPricePerPack: 0, sellPricePerPack: 0, totalAfterTax: 0, totalBeforeTax: 0, volumePerPack: 0,
+    note: null, locationId: null, locationName: null, location: null, linkedInvoiceId: invoice.linkedInvoiceId, stockLine: null,
+  };
+}
+
+export function invoiceNode(state: MsupplyState, i: Invoice): Obj {
+  const other = state.names.get(i.otherPartyId);
+  const lines = state.invoiceLinesOf(i.id).map((l) => invoiceLineNode(state, l));
+  const requisition = i.requisitionId ? state.requisitions.get(i.requisitionId) : undefined;
+  return {
+    __typename: 'InvoiceNode', id: i.id, invoiceNumber: i.invoiceNumber, type: i.type, status: i.status,
+    otherPartyId: i.otherPartyId, otherPartyName: other?.name ?? '', otherParty: ({ storeId }: { storeId: string }) => (other ? nameNode(state, other, storeId) : null),
+    theirReference: i.theirReference, comment: null, colour: null, onHold: false, isCancellation: false, inboundType: 'FROM_REQUISITION',
+    createdDatetime: i.createdDatetime, shippedDatetime: i.shippedDatetime, deliveredDatetime: i.deliveredDatetime,
+    receivedDatetime: i.receivedDatetime, verifiedDatetime: i.verifiedDatetime, allocatedDatetime: null, pickedDatetime: null, cancelledDatetime: null,
+    currencyRate: 1, chargesForeignCurrency: 0, chargesLocalCurrency: 0,
+    store: storeNode(state, state.stores.get(i.storeId)!),
+    requisition: requisition ? requisitionNode(state, requisition) : null,
+    linkedShipment: () => (i.linkedInvoiceId && state.invoices.get(i.linkedInvoiceId) ? invoiceNode(state, state.invoices.get(i.linkedInvoiceId)!) : null),
+    lines: { __typename: 'InvoiceLineConnector', totalCount: lines.length, nodes: lines },
+  };
 }

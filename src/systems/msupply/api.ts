@@ -27,6 +27,24 @@ export interface RequisitionRow {
   lines: { totalCount: number; nodes: RequisitionLineRow[] };
 }
 
+export interface ShipmentLineRow { id: string; itemId: string; itemCode: string; itemName: string; batch: string | null; expiryDate: string | null; packSize: number; numberOfPacks: number; shippedNumberOfPacks: number | null; type: string }
+export interface ShipmentRow {
+  id: string;
+  invoiceNumber: number;
+  type: string;
+  status: 'NEW' | 'ALLOCATED' | 'PICKED' | 'SHIPPED' | 'DELIVERED' | 'RECEIVED' | 'VERIFIED' | 'CANCELLED';
+  theirReference: string | null;
+  otherPartyId: string;
+  otherPartyName: string;
+  createdDatetime: string;
+  shippedDatetime: string | null;
+  deliveredDatetime: string | null;
+  receivedDatetime: string | null;
+  verifiedDatetime: string | null;
+  requisition: { id: string; theirReference: string | null; comment: string | null } | null;
+  lines: { totalCount: number; nodes: ShipmentLineRow[] };
+}
+
 const PAGE = 500;
 
 type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
@@ -75,6 +93,17 @@ export function createMsupplyApi(client: MsupplyClient) {
     },
     async updateRequestRequisition(storeId: string, input: { id: string; status?: 'SENT'; theirReference?: string; comment?: string }) {
       return (await client.request<{ updateRequestRequisition: { id: string; status: string } }>({ query: Q.UPDATE_REQUEST_REQUISITION, variables: { storeId, input } })).updateRequestRequisition;
+    },
+    /** Shipments (invoices) of a store: type INBOUND_SHIPMENT or OUTBOUND_SHIPMENT in the filter. */
+    shipments(storeId: string, filter: Record<string, unknown> = {}): Promise<ShipmentRow[]> {
+      return allPages(async (page) => (await client.request<{ invoices: Connector<ShipmentRow> }>({ query: Q.SHIPMENTS, variables: { storeId, filter, page } })).invoices);
+    },
+    async updateInboundShipment(storeId: string, input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED' }) {
+      return (await client.request<{ updateInboundShipment: { id: string; status: string } }>({ query: Q.UPDATE_INBOUND_SHIPMENT, variables: { storeId, input } })).updateInboundShipment;
+    },
+    async updateInboundShipmentLine(storeId: string, input: { id: string; numberOfPacks: number }) {
+      // setting a count is idempotent: the same body twice leaves the same line
+      return (await client.request<{ updateInboundShipmentLine: { id: string } }>({ query: Q.UPDATE_INBOUND_SHIPMENT_LINE, variables: { storeId, input }, retry: true })).updateInboundShipmentLine;
     },
   };
 }

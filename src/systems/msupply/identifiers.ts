@@ -14,6 +14,7 @@ export const STORE_CODE_SYSTEM = `${NS}/identifier/msupply-store-code`;
 export const NAME_CODE_SYSTEM = `${NS}/identifier/msupply-name-code`;
 export const REQUISITION_NUMBER_SYSTEM = `${NS}/identifier/msupply-requisition`;
 export const ITEM_CODE_SYSTEM = `${NS}/CodeSystem/msupply-item`;
+export const SHIPMENT_SYSTEM = `${NS}/identifier/msupply-shipment`;
 
 /** The id of the request requisition an order becomes in a store. */
 export function requisitionIdFor(orderNumber: Identifier, storeId: string): string {
@@ -28,4 +29,9 @@ export function requisitionLineIdFor(requisitionId: string, itemId: string): str
 /** The SupplyRequest id of an order line: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
 export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
   return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
+}
+
+/** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
+export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
+  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
 }

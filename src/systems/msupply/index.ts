@@ -1,6 +1,7 @@
 import type { Connector } from '../../routing/ports.js';
 import { createMsupplyApi } from './api.js';
 import { createMsupplyClient, type MsupplyClientOptions } from './client.js';
+import { createDeliveryCapability } from './deliveries.js';
 import { createFacilityCapability } from './facilities.js';
 import { MSUPPLY } from './identifiers.js';
 import { createOrderCapability } from './orders.js';
@@ -10,7 +11,7 @@ import { createStoreDirectory } from './stores.js';
 
 /**
  * The Open mSupply connector (DESIGN §3): GraphQL over the shared transport, Locations from
- * stores, orders as request requisitions. Settings apply live on reconfigure.
+ * stores, orders as request requisitions, deliveries as inbound shipments. Settings apply live on reconfigure.
  */
 export interface MsupplyConnectorOptions extends MsupplyClientOptions {
   /** Registry (MFR) id → Open mSupply store id, from the crosswalk. */
@@ -27,6 +28,7 @@ export function createMsupplyConnector(settings: Record<string, unknown>, opts: 
     system: MSUPPLY,
     facilities: createFacilityCapability(api),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
+    deliveries: createDeliveryCapability({ api, stores, products: () => products }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
       const me = await api.me();

@@ -118,6 +118,51 @@ export const UPDATE_REQUEST_REQUISITION = /* GraphQL */ `mutation updateRequestR
   }
 }`;
 
+const SHIPMENT_FIELDS = /* GraphQL */ `fragment ShipmentFields on InvoiceNode {
+  __typename
+  id
+  invoiceNumber
+  type
+  status
+  theirReference
+  otherPartyId
+  otherPartyName
+  createdDatetime
+  shippedDatetime
+  deliveredDatetime
+  receivedDatetime
+  verifiedDatetime
+  requisition { __typename id theirReference comment }
+  lines {
+    totalCount
+    nodes { __typename id itemId itemCode itemName batch expiryDate packSize numberOfPacks shippedNumberOfPacks type }
+  }
+}`;
+
+export const SHIPMENTS = /* GraphQL */ `query shipments($storeId: String!, $filter: InvoiceFilterInput, $page: PaginationInput) {
+  invoices(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on InvoiceConnector { totalCount nodes { ...ShipmentFields } }
+  }
+}
+${SHIPMENT_FIELDS}`;
+
+export const UPDATE_INBOUND_SHIPMENT = /* GraphQL */ `mutation updateInboundShipment($storeId: String!, $input: UpdateInboundShipmentInput!) {
+  updateInboundShipment(storeId: $storeId, input: $input) {
+    __typename
+    ... on InvoiceNode { id status }
+    ... on UpdateInboundShipmentError { error { __typename description } }
+  }
+}`;
+
+export const UPDATE_INBOUND_SHIPMENT_LINE = /* GraphQL */ `mutation updateInboundShipmentLine($storeId: String!, $input: UpdateInboundShipmentLineInput!) {
+  updateInboundShipmentLine(storeId: $storeId, input: $input) {
+    __typename
+    ... on InvoiceLineNode { id numberOfPacks }
+    ... on UpdateInboundShipmentLineError { error { __typename description } }
+  }
+}`;
+
 /** Every document above, by operation name: what the schema test validates. */
 export const OPERATIONS: Record<string, string> = {
   authToken: AUTH_TOKEN,
@@ -131,4 +176,7 @@ export const OPERATIONS: Record<string, string> = {
   insertRequestRequisitionLine: INSERT_REQUEST_REQUISITION_LINE,
   updateRequestRequisitionLine: UPDATE_REQUEST_REQUISITION_LINE,
   updateRequestRequisition: UPDATE_REQUEST_REQUISITION,
+  shipments: SHIPMENTS,
+  updateInboundShipment: UPDATE_INBOUND_SHIPMENT,
+  updateInboundShipmentLine: UPDATE_INBOUND_SHIPMENT_LINE,
 };

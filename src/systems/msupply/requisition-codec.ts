@@ -33,10 +33,16 @@ export function orderComment(orderNumber: Identifier): string {
 }
 
 /** The order number a requisition carries: the tag in its comment, else its theirReference, else its own number. */
-export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>): Identifier {
-  const tagged = r.comment?.split('\n').find((l) => l.startsWith(ORDER_TAG))?.slice(ORDER_TAG.length);
+/** The order number the mediator tagged a requisition's comment with, if it did. */
+export function taggedOrderNumber(comment: string | null | undefined): Identifier | undefined {
+  const tagged = comment?.split('\n').find((l) => l.startsWith(ORDER_TAG))?.slice(ORDER_TAG.length);
   const bar = tagged?.lastIndexOf('|') ?? -1;
-  if (tagged && bar > 0) return { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) };
+  return tagged && bar > 0 ? { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) } : undefined;
+}
+
+export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>): Identifier {
+  const tagged = taggedOrderNumber(r.comment);
+  if (tagged) return tagged;
   if (r.theirReference) return { system: `${REQUISITION_NUMBER_SYSTEM}/their-reference`, value: r.theirReference };
   return { system: REQUISITION_NUMBER_SYSTEM, value: `${store.code}-${r.requisitionNumber}` };
 }

@@ -1,0 +1,169 @@
+import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
+import { inRanges } from '../../domain/instant-range.js';
+import type { Delivery, DeliveryLine, DeliveryStatus, Quantity } from '../../domain/index.js';
+import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
+import { MSUPPLY, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
+import type { MsupplyProductMap } from './products.js';
+import { taggedOrderNumber } from './requisition-codec.js';
+import type { StoreDirectory } from './stores.js';
+
+/**
+ * SupplyDelivery ↔ Open mSupply inbound shipments. A warehouse's SHIPPED outbound shipment
+ * creates the receiving store's inbound shipment, SHIPPED, with the same batches (the invoice
+ * transfer processor, server/service/src/processors/transfer/invoice in
+ * msupply-foundation/open-msupply); the facility reads it as an in-progress delivery and confirms
+ * it: the shipment is marked DELIVERED (its lines become editable), each line is set to the packs
+ * that arrived, and it is RECEIVED (stock enters the store). Shipment quantities are packs
+ * (`numberOfPacks` × `packSize` units). Each step is journaled and looks before it writes; a
+ * delivery already received before the first attempt is a 409, not a second receipt.
+ */
+export interface DeliveryDeps {
+  api: MsupplyApi;
+  stores: StoreDirectory;
+  products: () => MsupplyProductMap;
+}
+
+export function deliveryStatusOf(status: ShipmentRow['status']): DeliveryStatus {
+  if (status === 'RECEIVED' || status === 'VERIFIED') return 'completed';
+  if (status === 'CANCELLED') return 'abandoned';
+  return 'in-progress';
+}
+
+const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
+
+export function decodeShipment(s: ShipmentRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Delivery {
+  const identifier = { system: SHIPMENT_SYSTEM, value: s.id };
+  const lines: DeliveryLine[] = [];
+  for (const l of s.lines.nodes) {
+    const product = products.productOf(l.itemCode, l.itemName);
+    if (!product || l.type === 'SERVICE') continue;
+    const shipped = l.shippedNumberOfPacks ?? l.numberOfPacks;
+    lines.push({
+      lineId: deliveryLineId(identifier, product, l.batch ?? undefined),
+      product,
+      quantityShipped: { value: shipped, unit: 'pack' },
+      ...(received(s.status) ? { quantityAccepted: { value: l.numberOfPacks, unit: 'pack' as const } } : {}),
+      ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
+    });
+  }
+  const orderNumber = taggedOrderNumber(s.requisition?.comment);
+  return {
+    id: s.id,
+    identifier,
+    status: deliveryStatusOf(s.status),
+    ...(orderNumber ? { basedOn: { orderNumber } } : {}),
+    destination: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
+    supplier: { display: s.otherPartyName },
+    occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
+    lines,
+    source: { system: MSUPPLY, id: s.id },
+    lastUpdated: s.verifiedDatetime ?? s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? s.createdDatetime,
+  };
+}
+
+/** Packs that arrived on a line, from what the facility says it accepted. */
+function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): number {
+  if (!Number.isSafeInteger(q.value) || q.value < 0) throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole, non-negative number of ${q.unit}s`, where);
+  if (q.unit === 'pack') return q.value;
+  if (q.value % line.packSize !== 0) throw new BusinessRuleError(`${where}: ${q.value} units of ${line.itemCode} is not a whole number of packs (${line.packSize} per pack)`, where);
+  return q.value / line.packSize;
+}
+
+export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
+  const { api, stores } = deps;
+  const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
+
+  const readable = async (facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
+    if (facility) {
+      try {
+        return [await stores.resolve({ id: facility }, 'facility')];
+      } catch (err) {
+        if (err instanceof BusinessRuleError) return [];
+        throw err;
+      }
+    }
+    return (await stores.me()).stores.filter((s) => !s.isDisabled);
+  };
+
+  /** The inbound shipment with this id, in whichever store the user may act in. */
+  const find = async (id: string): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
+    for (const store of await readable()) {
+      const [shipment] = await api.shipments(store.id, { ...inbound, id: { equalTo: id } });
+      if (shipment) return { shipment, store };
+    }
+    return undefined;
+  };
+
+  /** What the confirmation sets on each shipment line, checked against the shipment. */
+  const plan = (delivery: Delivery, shipment: ShipmentRow) => {
+    const products = deps.products();
+    return delivery.lines.map((line, i) => {
+      const where = `Delivery.lines[${i}]`;
+      const code = products.itemCode(line.product, `${where}.product`);
+      const candidates = shipment.lines.nodes.filter((l) => l.itemCode === code && (!line.lot?.number || l.batch === line.lot.number));
+      if (candidates.length !== 1) {
+        throw new BusinessRuleError(`${where}: ${candidates.length ? 'several lines' : 'no line'} of shipment ${shipment.invoiceNumber} for item ${code}${line.lot?.number ? ` batch ${line.lot.number}` : ''}${candidates.length ? ': name the lot' : ''}`, `${where}.product`);
+      }
+      const target = candidates[0];
+      const accepted = line.quantityAccepted ?? line.quantityShipped;
+      if (!accepted) throw new BusinessRuleError(`${where}: no accepted quantity`, `${where}.quantityAccepted`);
+      return { line: target, packs: acceptedPacks(accepted, target, `${where}.quantityAccepted`) };
+    });
+  };
+
+  const locate = async (delivery: Delivery) => {
+    const id = delivery.identifier.system === SHIPMENT_SYSTEM ? delivery.identifier.value : delivery.id;
+    const found = id ? await find(id) : undefined;
+    if (!found) throw new BusinessRuleError(`delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an Open mSupply inbound shipment the integration user can see`, 'Delivery.identifier');
+    return found;
+  };
+
+  return {
+    async get(id) {
+      const found = await find(id);
+      return found ? decodeShipment(found.shipment, found.store, deps.products()) : undefined;
+    },
+    async search(criteria: SearchCriteria) {
+      const filter: Record<string, unknown> = { ...inbound };
+      if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === SHIPMENT_SYSTEM)) filter.id = { equalTo: criteria.identifier.value };
+      else if (criteria.identifier) return { items: [] };
+      const found = await Promise.all((await readable(criteria.facility)).map(async (store) =>
+        (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products()))));
+      return {
+        items: found.flat().filter((d) => (!criteria.status || d.status === criteria.status) && inRanges(d.occurredAt, criteria.date) && inRanges(d.lastUpdated, criteria.lastUpdated)),
+      };
+    },
+    async precheck(delivery) {
+      const { shipment } = await locate(delivery);
+      if (received(shipment.status)) throw new ConflictError(`shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`);
+      plan(delivery, shipment);
+    },
+    async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
+      const { shipment, store } = await locate(delivery);
+      // only the first attempt may find it received: after that, a retry resumes its own work
+      await journal.run('not-yet-received', async () => {
+        if (received(shipment.status)) throw new ConflictError(`shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`);
+        return shipment.status;
+      });
+      const steps = plan(delivery, shipment);
+      await journal.run('delivered', async () => {
+        const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+        if (now.status === 'SHIPPED' || now.status === 'NEW') await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
+        return 'DELIVERED';
+      });
+      for (const step of steps) {
+        await journal.run(`line:${step.line.id}`, async () => {
+          await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
+          return step.packs;
+        });
+      }
+      const status = await journal.run('received', async () => {
+        const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+        if (received(now.status)) return now.status;
+        return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
+      });
+      return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(status as ShipmentRow['status']) };
+    },
+  };
+}
