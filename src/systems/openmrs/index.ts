@@ -2,25 +2,36 @@ import type { Connector } from '../../routing/ports.js';
 import { createOpenMrsClient, REST, type OpenMrsClientOptions } from './client.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
 import { createFacilityCapability } from './facilities.js';
+import { loadOpenMrsProducts } from './products.js';
 import { createReference } from './reference.js';
+import { createStockCapability } from './stock.js';
+import { createStockReference } from './stock-reference.js';
 import { openmrsSettingsFrom, type OpenMrsSettings } from './settings.js';
 
 /**
- * The OpenMRS connector (DESIGN §3): locations through REST (issue 13). One client and one
- * metadata cache; settings applied live on reconfigure, a bad one refused before anything changes.
+ * The OpenMRS connector (DESIGN §3): locations through REST, stock through the stock management
+ * module (issue 13). One client and its metadata caches; settings applied live on reconfigure, a bad one refused before anything changes.
  */
 export interface OpenMrsConnectorOptions extends OpenMrsClientOptions {
   /** Registry (MFR) id → OpenMRS location uuid, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** A product catalogue file other than products.json in mappings.dir. */
+  productMapFile?: string;
 }
 
 export function createOpenMrsConnector(settings: Record<string, unknown>, options: OpenMrsConnectorOptions = {}): Connector {
   let current: OpenMrsSettings = openmrsSettingsFrom(settings);
   const client = createOpenMrsClient(() => current, options);
   const reference = createReference(client);
+  const stockReference = createStockReference(client);
+  let products = loadOpenMrsProducts(settings, options.productMapFile);
+  const facilities = createFacilityCapability(client, reference);
   return {
     system: OPENMRS,
-    facilities: createFacilityCapability(client, reference),
+    facilities,
+    stock: createStockCapability({
+      client, reference: stockReference, products: () => products, facilities, crosswalk: options.crosswalk, registryCodeSystem: () => current.registryCodeSystem,
+    }),
     async ping() {
       // the session answer says whether OpenMRS knows us: a 200 with authenticated:false is a wrong password
       const session = await client.call<{ authenticated?: unknown }>({ method: 'GET', path: `${REST}/session`, retry: false });
@@ -30,9 +41,13 @@ export function createOpenMrsConnector(settings: Record<string, unknown>, option
     },
     reconfigure(next: Record<string, unknown>) {
       const parsed = openmrsSettingsFrom(next);
+      // load first: a bad map file must leave the running configuration untouched
+      const nextProducts = loadOpenMrsProducts(next, options.productMapFile);
       current = parsed;
+      products = nextProducts;
       client.reconfigure(parsed);
       reference.clear();
+      stockReference.clear();
     },
     close: () => client.close(),
   };

@@ -15,6 +15,7 @@ import { packageRoot } from '../../../src/platform/package-root.js';
 import { defaultWeights } from '../../../src/registry/match/weights.js';
 import { buildSeed } from '../../../sandbox/openlmis/index.js';
 import { buildSeed as buildMsupplySeed } from '../../../sandbox/msupply/index.js';
+import { DRUGS as OPENMRS_DRUGS } from '../../../sandbox/openmrs/index.js';
 
 const shipped = shippedMappingsDir();
 const catalogueText = readFileSync(path.join(shipped, 'products.json'), 'utf8');
@@ -53,7 +54,8 @@ t.test('every shipped mapping file is valid, and products.json keeps every OpenL
   const items = buildMsupplySeed().items;
   t.same(catalogue.products.flatMap((p) => p.codes.msupply ?? []).sort(), items.map((i) => i.code).sort(), 'mSupply codes are the mSupply sandbox seed items');
   for (const i of items) t.equal(catalogue.products.find((p) => p.codes.msupply === i.code)!.packSize, i.defaultPackSize, `${i.code}: pack size is the mSupply seed's`);
-  t.notOk(catalogue.products.some((p) => p.codes.dhis2 || p.codes.openmrs), 'no invented codes for systems the seed does not have');
+  t.notOk(catalogue.products.some((p) => p.codes.dhis2), 'no invented codes for systems the seed does not have');
+  t.same(catalogue.products.flatMap((p) => p.codes.openmrs ?? []).sort(), Object.values(OPENMRS_DRUGS).sort(), 'OpenMRS codes are the drug uuids of the OpenMRS sandbox stock items');
 });
 
 t.test('a bad products.json names the file, the JSON path and the reason', async (t) => {

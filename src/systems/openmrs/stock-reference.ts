@@ -1,0 +1,61 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import { ExpiringCache } from '../../upstream/expiring-cache.js';
+import { REST, type OpenMrsClient } from './client.js';
+import { OPENMRS, makeOpenMrsError } from './errors.js';
+
+/**
+ * Stock management module metadata, looked up live and cached a few minutes: the stock party of
+ * a location, the stock item of a drug, operation type uuids and adjustment reason concepts
+ * (openmrs/openmrs-module-stockmanagement: Party, StockItem, StockOperationType; reasons are concepts).
+ */
+export const SM = `${REST}/stockmanagement`;
+type Json = Record<string, any>;
+
+export interface StockReference {
+  /** The party standing for a location; a 422 naming `where` when the location holds no stock. */
+  partyOf(locationUuid: string, where: string): Promise<Json>;
+  party(uuid: string): Promise<Json | undefined>;
+  stockItemOf(drugUuid: string, where: string): Promise<Json>;
+  stockItem(uuid: string): Promise<Json | undefined>;
+  operationType(type: string): Promise<string>;
+  reasonUuid(name: string, where: string): Promise<string>;
+  clear(): void;
+}
+
+export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): StockReference {
+  const cache = new ExpiringCache(() => ttlMs);
+  const parties = () => cache.get('parties', () => client.all<Json>({ path: `${SM}/party`, query: { v: 'default' } }));
+  const items = (drugUuid: string) => cache.get(`item|${drugUuid}`, () => client.all<Json>({ path: `${SM}/stockitem`, query: { drugUuid, v: 'default' } }));
+  return {
+    async partyOf(locationUuid, where) {
+      const p = (await parties()).find((x) => x.locationUuid === locationUuid && x.voided !== true);
+      if (!p) throw new BusinessRuleError(`OpenMRS location ${locationUuid} is not a stock party in the stock management module (no stock is kept there)`, where);
+      return p;
+    },
+    async party(uuid) {
+      return (await parties()).find((x) => x.uuid === uuid);
+    },
+    async stockItemOf(drugUuid, where) {
+      const item = (await items(drugUuid)).find((x) => x.drugUuid === drugUuid && x.voided !== true);
+      if (!item) throw new BusinessRuleError(`OpenMRS has no stock item for drug ${drugUuid} (products.json codes.openmrs)`, where);
+      return item;
+    },
+    async stockItem(uuid) {
+      return cache.get(`item-by-uuid|${uuid}`, () => client.call<Json>({ method: 'GET', path: `${SM}/stockitem/${uuid}`, accept: [404] }).then((x) => (x?.uuid === uuid ? x : undefined)));
+    },
+    operationType(type) {
+      return cache.get(`type|${type}`, async () => {
+        const found = (await client.all<Json>({ path: `${SM}/stockoperationtype`, query: { v: 'default' } })).find((t) => t.operationType === type);
+        if (!found) throw makeOpenMrsError({ system: OPENMRS, transient: false, status: 502, code: 'not-found', diagnostics: `the OpenMRS stock management module has no '${type}' operation type` });
+        return String(found.uuid);
+      });
+    },
+    async reasonUuid(name, where) {
+      const found = (await cache.get(`reason|${name}`, () => client.all<Json>({ path: `${REST}/concept`, query: { q: name, v: 'default' } })))
+        .find((c) => String(c.display ?? c.name ?? '').trim().toLowerCase() === name.trim().toLowerCase());
+      if (!found) throw new BusinessRuleError(`'${name}' is not an adjustment reason OpenMRS knows (a concept of that name)`, where);
+      return String(found.uuid);
+    },
+    clear: () => cache.clear(),
+  };
+}
