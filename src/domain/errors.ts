@@ -28,6 +28,16 @@ export class MediatorError extends Error {
   }
 }
 
+/** 405, with the methods the resource does take (RFC 9110 §15.5.6: a 405 carries Allow). */
+export class MethodNotAllowedError extends MediatorError {
+  readonly allow: string[];
+  constructor(diagnostics: string, allow: string[], expression: string[] = ['method']) {
+    super(405, { code: 'not-supported', diagnostics: `${diagnostics} (allowed: ${allow.join(', ')})`, expression });
+    this.name = 'MethodNotAllowedError';
+    this.allow = allow;
+  }
+}
+
 /** 400/422 input errors: the client must change the request. */
 export class InvalidInputError extends MediatorError {
   constructor(diagnostics: string, expression?: string | string[], status = 400, code: IssueType = 'invalid') {

@@ -1,11 +1,12 @@
-import { MediatorError, type Issue } from '../domain/errors.js';
+import { MediatorError, MethodNotAllowedError, type Issue } from '../domain/errors.js';
 import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { WriteOutcome } from './services.js';
 import {
-  checkIfMatch, conditionalMatch, create, decodePart, read, readResource, requireRoute, serviceFor, update, validationOptions, writeResult,
-  type FhirContext, type FhirResult,
+  checkIfMatch, conditionalMatch, create, decodePart, deletedResource, patchedResource, read, readResource, requireRoute, serviceFor, update,
+  updateStatus, validationOptions, writeResult, type FhirContext, type FhirResult,
 } from './interactions.js';
+import { patchFromBinary } from './patch.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
@@ -39,14 +40,14 @@ function parseEntry(raw: Json, index: number): Entry {
   if (extra !== undefined && !(method === 'GET' && extra === '_history')) {
     throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url '${request.url}' is not an interaction we serve`, expression: [`${path}.request.url`] });
   }
-  if (!['GET', 'POST', 'PUT'].includes(method)) {
-    throw new MediatorError(405, { code: 'not-supported', diagnostics: `${path}.request.method ${method} is not supported (GET, POST, PUT)`, expression: [`${path}.request.method`] });
+  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
+    throw new MethodNotAllowedError(`${path}.request.method ${method} is not supported`, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], [`${path}.request.method`]);
   }
-  if ((method === 'POST' || method === 'PUT') && !raw.resource) {
+  if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !raw.resource) {
     throw new MediatorError(400, { code: 'required', diagnostics: `${path}.resource is required for ${method}`, expression: [`${path}.resource`] });
   }
-  if (method === 'PUT' && !id) {
-    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url must be [type]/[id] for PUT (conditional update is not supported)`, expression: [`${path}.request.url`] });
+  if (['PUT', 'PATCH', 'DELETE'].includes(method) && !id) {
+    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url must be [type]/[id] for ${method} (conditional ${method} is not supported)`, expression: [`${path}.request.url`] });
   }
   return { index, method, type, id, query, resource: raw.resource, ifMatch: request.ifMatch, ifNoneExist: request.ifNoneExist };
 }
@@ -77,7 +78,27 @@ async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
     return search(ctx, e.type, parseQuery(e.query ?? ''));
   }
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
-  return update(ctx, e.type, e.id!, e.resource, e.ifMatch);
+  const put = await asPut(ctx, e);
+  return update(ctx, put.type, put.id!, put.resource, put.ifMatch);
+}
+
+/**
+ * PATCH and DELETE entries become the PUT they amount to, against the resource as it is now: a
+ * JSON Patch carried in a Binary (the Android FHIR SDK's bundle upload) applied to it; a facility
+ * deactivated. Each is guarded by the version it was made from.
+ */
+async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
+  const where = `Bundle.entry[${e.index}].resource`;
+  const at = { method: `Bundle.entry[${e.index}].request.method`, id: `Bundle.entry[${e.index}].request.url` };
+  if (e.method === 'PATCH') {
+    const [resource, ifMatch] = await patchedResource(ctx, e.type, e.id!, patchFromBinary(e.resource, where), e.ifMatch, where, at);
+    return { ...e, method: 'PUT', resource, ifMatch };
+  }
+  if (e.method === 'DELETE') {
+    const [resource, ifMatch] = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at);
+    return { ...e, method: 'PUT', resource, ifMatch };
+  }
+  return e;
 }
 
 function responseEntry(result: FhirResult): Json {
@@ -120,7 +141,8 @@ interface Group {
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
  */
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
-  const entries = raw.map((r, i) => parseEntry(r, i));
+  const entries: Entry[] = [];
+  for (const [i, r] of raw.entries()) entries.push(await asPut(ctx, parseEntry(r, i)));
   const issues: Issue[] = [];
   for (const e of entries) {
     if (e.method === 'GET') continue;
@@ -134,6 +156,8 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
 
   const results = new Map<number, FhirResult>();
   const groups = new Map<string, Group>();
+  /** PUT entries whose resource exists: answered 200, not 201. */
+  const existed = new Set<number>();
   for (const e of entries.filter((x) => x.method !== 'GET')) {
     const route = requireRoute(ctx, e.type);
     if (e.ifNoneExist) {
@@ -143,7 +167,11 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
         continue;
       }
     }
-    if (e.method === 'PUT') checkIfMatch(await readResource(ctx, route, e.id!), e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+    if (e.method === 'PUT') {
+      const current = await readResource(ctx, route, e.id!);
+      if (current) existed.add(e.index);
+      checkIfMatch(current, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+    }
     const part = decodePart(ctx, route, e.resource!, e.method === 'PUT' ? 'update' : 'create', `Bundle.entry[${e.index}].resource`);
     const key = `${e.type}|${part.groupKey}`;
     const group = groups.get(key) ?? { type: e.type, parts: [] };
@@ -163,7 +191,10 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     return { ...w, route, context: { mode, actor: ctx.actor, transactionId: ctx.transactionId } };
   });
   const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
-    for (const { entry, part } of w.group.parts) results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, outcome));
+    for (const { entry, part } of w.group.parts) {
+      const answered = entry.method === 'PUT' ? { ...outcome, status: updateStatus(outcome.status, existed.has(entry.index)) } : outcome;
+      results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered));
+    }
   };
   // each write's own translator: a refusal routing pins on one write names that write's entries
   const partsOf = (w: (typeof planned)[number]) =>

@@ -1,10 +1,11 @@
-import { ConflictError, MediatorError, NotConfiguredError } from '../domain/errors.js';
+import { ConflictError, MediatorError, MethodNotAllowedError, NotConfiguredError } from '../domain/errors.js';
 import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';
-import { resourceRoutes, routeFor, type ResourceRoute } from './routes.js';
+import { allowedMethods, resourceRoutes, routeFor, type ResourceRoute } from './routes.js';
+import { applyJsonPatch } from './patch.js';
 import { fhirPathTranslator, inPostedTerms } from './domain-paths.js';
 import { parseQuery } from './query.js';
 import { searchResources } from './search.js';
@@ -166,8 +167,69 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
   const value = part.build(previous);
   const outcome = await service.write(value, { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId })
     .catch((err: unknown) => { throw inPostedTerms(err, fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }])); });
-  const status = currentValue ? outcome : { ...outcome, status: outcome.status === 'updated' ? 'created' as const : outcome.status };
-  return writeResult(ctx, type, id, status);
+  return writeResult(ctx, type, id, { ...outcome, status: updateStatus(outcome.status, !!currentValue) });
+}
+
+/** An update of a resource that exists answers 200, one that makes it 201 (FHIR http.html#update). */
+export function updateStatus(status: WriteOutcome<unknown>['status'], existed: boolean): WriteOutcome<unknown>['status'] {
+  if (existed && status === 'created') return 'updated';
+  if (!existed && status === 'updated') return 'created';
+  return status;
+}
+
+/**
+ * vread: only the current version is kept (each system of record keeps its own history, if any),
+ * so an older version is 410 Gone with the version that is current.
+ */
+export async function vread(ctx: FhirContext, type: string, id: string, vid: string): Promise<FhirResult> {
+  const result = await read(ctx, type, id);
+  const current = result.body?.meta?.versionId;
+  if (vid !== current) {
+    throw new MediatorError(410, { code: 'deleted', diagnostics: `${type}/${id} version ${vid} is no longer available: only the current version W/"${current}" is kept`, expression: ['vid'] });
+  }
+  return result;
+}
+
+/** Where a request's method and id are named in an error: the HTTP request, or a Bundle entry's. */
+export interface RequestParts {
+  method: string;
+  id: string;
+}
+const REQUEST: RequestParts = { method: 'method', id: 'id' };
+
+/** PATCH with a JSON Patch: applied to the current resource, then written as that PUT would be. */
+export async function patch(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: string): Promise<FhirResult> {
+  return update(ctx, type, id, ...(await patchedResource(ctx, type, id, body, ifMatch, 'PATCH')));
+}
+
+/** The resource a JSON Patch makes of the current one, and the If-Match that guards its write. */
+export async function patchedResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: string | undefined, where: string, at = REQUEST): Promise<[Json, string]> {
+  const route = requireRoute(ctx, type);
+  if (!route.interactions.includes('patch')) throw new MethodNotAllowedError(`PATCH ${type}/${id} is not supported`, allowedMethods(route, 'instance'), [at.method]);
+  const current = await readResource(ctx, route, id);
+  if (!current) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known: a patch needs the resource it changes`, expression: [at.id] });
+  checkIfMatch(current, ifMatch, `${type}/${id}`);
+  // the version patched is the version written over: a change in between is a 412, not lost
+  return [applyJsonPatch(current, body, where), ifMatch ?? `W/"${current.meta?.versionId}"`];
+}
+
+/**
+ * DELETE means what it means for the resource: a facility is deactivated (status inactive, as a
+ * registry closes it; its record stays in every system); other types say what they allow.
+ */
+export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
+  return update(ctx, type, id, ...(await deletedResource(ctx, type, id, ifMatch)));
+}
+
+export async function deletedResource(ctx: FhirContext, type: string, id: string, ifMatch: string | undefined, at = REQUEST): Promise<[Json, string]> {
+  const route = requireRoute(ctx, type);
+  if (!route.interactions.includes('delete')) {
+    throw new MethodNotAllowedError(`DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`, allowedMethods(route, 'instance'), [at.method]);
+  }
+  const current = await readResource(ctx, route, id);
+  if (!current) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: [at.id] });
+  checkIfMatch(current, ifMatch, `${type}/${id}`);
+  return [{ ...current, status: 'inactive' }, ifMatch ?? `W/"${current.meta?.versionId}"`];
 }
 
 function sameGroup(ctx: FhirContext, route: ResourceRoute, current: Json | undefined, part: Part<unknown>): boolean {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError, NotConfiguredError, UpstreamError, type Issue } from '../domain/errors.js';
+import { MediatorError, MethodNotAllowedError, NotConfiguredError, UpstreamError, type Issue } from '../domain/errors.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
@@ -95,5 +95,6 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
   }
   if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
   else request.log.info({ status: error.status, diagnostics: error.message }, 'request refused');
+  if (err instanceof MethodNotAllowedError) void reply.header('Allow', err.allow.join(', '));
   void reply.code(error.status).type('application/fhir+json; charset=utf-8').send(operationOutcome(withExpressions(error, err)));
 }

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError } from '../domain/errors.js';
+import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
 import { responseMediaType } from './content.js';
-import { create, read, update, validateOperation, type FhirContext, type FhirResult } from './interactions.js';
+import { create, patch, read, remove, requireRoute, update, validateOperation, vread, type FhirContext, type FhirResult } from './interactions.js';
+import { JSON_PATCH } from './patch.js';
+import { allowedMethods } from './routes.js';
 import { search } from './search.js';
 import { addFormParams, parseQuery, type SearchParams } from './query.js';
 import type { FhirServices } from './services.js';
@@ -92,13 +94,32 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   app.get('/:type/:id', async (request, reply) => send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))));
   app.post('/:type', async (request, reply) => send(request, reply, await create(ctxFor(request), (request.params as { type: string }).type, request.body, request.headers['if-none-exist'] as string | undefined)));
   app.put('/:type/:id', async (request, reply) => send(request, reply, await update(ctxFor(request), (request.params as { type: string }).type, idParam(request), request.body, request.headers['if-match'] as string | undefined)));
-  for (const method of ['DELETE', 'PATCH'] as const) {
-    app.route({ method, url: '/:type/:id', handler: async (request) => { throw notAllowed(method, request); } });
-    app.route({ method, url: '/:type', handler: async (request) => { throw notAllowed(method, request); } });
-  }
-  app.route({ method: ['PUT', 'DELETE', 'PATCH'], url: '/', handler: async (request) => { throw notAllowed(request.method, request); } });
+  app.get('/:type/:id/_history/:vid', async (request, reply) => send(request, reply, await vread(ctxFor(request), typeParam(request), idParam(request), idParam(request, 'vid'))));
+  app.patch('/:type/:id', async (request, reply) => {
+    requireJsonPatch(request);
+    return send(request, reply, await patch(ctxFor(request), typeParam(request), idParam(request), request.body, ifMatchOf(request)));
+  });
+  app.delete('/:type/:id', async (request, reply) => send(request, reply, await remove(ctxFor(request), typeParam(request), idParam(request), ifMatchOf(request))));
+  app.route({
+    method: ['PUT', 'DELETE', 'PATCH'], url: '/:type',
+    handler: async (request) => {
+      const route = requireRoute(ctxFor(request), typeParam(request));
+      throw new MethodNotAllowedError(`${request.method} ${request.url.split('?')[0]} is not supported: conditional ${request.method} is not served`, allowedMethods(route, 'type'));
+    },
+  });
+  app.route({
+    method: ['PUT', 'DELETE', 'PATCH'], url: '/',
+    handler: async (request) => { throw new MethodNotAllowedError(`${request.method} ${request.url.split('?')[0]} is not supported: post a batch or transaction Bundle to the base`, ['POST']); },
+  });
 }
 
-function notAllowed(method: string, request: FastifyRequest): MediatorError {
-  return new MediatorError(405, { code: 'not-supported', diagnostics: `${method} ${request.url.split('?')[0]} is not supported: records are changed in their system of record (use PUT to update, status=inactive to deactivate a Location)`, expression: ['method'] });
+const typeParam = (request: FastifyRequest): string => (request.params as { type: string }).type;
+const ifMatchOf = (request: FastifyRequest): string | undefined => request.headers['if-match'] as string | undefined;
+
+/** PATCH bodies are JSON Patch only; FHIRPath Patch (a Parameters resource) is not served. */
+function requireJsonPatch(request: FastifyRequest): void {
+  const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== JSON_PATCH) {
+    throw new MediatorError(415, { code: 'not-supported', diagnostics: `PATCH needs Content-Type ${JSON_PATCH} (a JSON Patch, RFC 6902); FHIRPath Patch is not supported, got '${type || 'none'}'`, expression: ['Content-Type'] });
+  }
 }

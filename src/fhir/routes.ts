@@ -5,7 +5,7 @@ import {
 } from './search-params.js';
 
 export type ResourceType = 'Location' | 'SupplyRequest' | 'SupplyDelivery' | 'InventoryReport';
-export type Interaction = 'read' | 'search-type' | 'create' | 'update';
+export type Interaction = 'read' | 'vread' | 'search-type' | 'create' | 'update' | 'patch' | 'delete';
 
 export interface ResourceRoute {
   type: ResourceType;
@@ -25,25 +25,26 @@ export interface ResourceRoute {
 export const resourceRoutes: ResourceRoute[] = [
   {
     type: 'Location', versions: ['r4', 'r5'], flow: 'facilities',
-    interactions: ['read', 'search-type', 'create', 'update'],
+    // delete = deactivate: a facility is closed, never erased from the systems that knew it
+    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch', 'delete'],
     searchParams: [...commonParams('Location'), ...locationParams], sortKeys: ['name'],
     documentation: 'Facilities and administrative areas (mCSD), served live from the system of record; writes propagate registry changes to every system.',
   },
   {
     type: 'SupplyRequest', versions: ['r4', 'r5'], flow: 'orders',
-    interactions: ['read', 'search-type', 'create', 'update'],
+    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
     searchParams: [...commonParams('SupplyRequest'), ...supplyRequestParams], sortKeys: ['date'],
     documentation: 'One order line. The lines of one order share an identifier typed PLAC (the order number); post them together in a transaction Bundle.',
   },
   {
     type: 'SupplyDelivery', versions: ['r4', 'r5'], flow: 'deliveries',
-    interactions: ['read', 'search-type', 'create', 'update'],
+    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
     searchParams: [...commonParams('SupplyDelivery'), ...supplyDeliveryParams], sortKeys: [],
     documentation: 'Shipments to a facility (read) and received quantities (create = confirm the proof of delivery). R4: one per line sharing an identifier typed FILL.',
   },
   {
     type: 'InventoryReport', versions: ['r5'], flow: 'stock',
-    interactions: ['read', 'search-type', 'create', 'update'],
+    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
     searchParams: [...commonParams('InventoryReport'), ...inventoryReportParams], sortKeys: ['date'],
     documentation: 'Stock counts (snapshot) and adjustments (difference) at one facility.',
   },
@@ -51,4 +52,12 @@ export const resourceRoutes: ResourceRoute[] = [
 
 export function routeFor(version: FhirVersion, type: string): ResourceRoute | undefined {
   return resourceRoutes.find((r) => r.type === type && r.versions.includes(version));
+}
+
+const METHOD_OF: Partial<Record<Interaction, string>> = { read: 'GET', update: 'PUT', patch: 'PATCH', delete: 'DELETE' };
+
+/** The HTTP methods an instance URL ([type]/[id]) or a type URL ([type]) of this route takes. */
+export function allowedMethods(route: ResourceRoute, level: 'instance' | 'type'): string[] {
+  if (level === 'type') return ['GET', 'POST'];
+  return route.interactions.flatMap((i) => METHOD_OF[i] ?? []);
 }
