@@ -53,7 +53,7 @@ export const SEED_ORG_UNITS: SeedOrgUnit[] = [
 ];
 
 /** DHIS2 product codes (products.json `codes.dhis2`) the stock data elements are made for. */
-export const SEED_PRODUCT_CODES = ['FP_LNG30', 'FP_DMPA', 'FP_CNDM', 'FP_IMPL', 'EM_AMOX250', 'EM_ORS', 'EM_PARA500'];
+export const SEED_PRODUCT_CODES = ['FP_LNG30', 'FP_DMPA', 'FP_CNDM', 'FP_IMPL', 'EM_AMX250', 'EM_PCM500', 'EM_ORS', 'EM_ZNC20', 'EM_CTX480'];
 
 /** Stock measures: the data element code suffix and value type (dhis2-indicators.json names the same). */
 export const SEED_MEASURES: { suffix: string; name: string; valueType: string }[] = [

@@ -2,11 +2,13 @@ import type { Connector } from '../../routing/ports.js';
 import { createDhis2Client, type Dhis2ClientOptions } from './client.js';
 import { DHIS2 } from './errors.js';
 import { createFacilityCapability, createOrgUnitReader } from './facilities.js';
+import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
+import { createStockCapability } from './stock.js';
 
 /**
  * The DHIS2 connector the router uses (DESIGN §3): one client (version learnt once), org units as
- * Locations; settings applied live on reconfigure.
+ * Locations, stock reports as aggregate data values; settings and mappings applied live on reconfigure.
  */
 export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
@@ -17,16 +19,21 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
   let current: Dhis2Settings = dhis2SettingsFrom(settings);
   const client = createDhis2Client(() => current, opts);
   const orgUnits = createOrgUnitReader(client);
+  let products = loadDhis2Products(settings);
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
+    stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
       await client.version();
     },
     reconfigure(next: Record<string, unknown>) {
-      current = dhis2SettingsFrom(next);
+      // parse and load first: a bad setting or mapping file leaves the running configuration untouched
+      const parsed = dhis2SettingsFrom(next);
+      products = loadDhis2Products(next);
+      current = parsed;
       client.reconfigure(current);
       orgUnits.clear();
     },

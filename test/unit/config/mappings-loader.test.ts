@@ -12,6 +12,7 @@ import { MAPPING_FILES, checkAllMappings } from '../../../src/config/mapping-fil
 import { MappingError, activeMapping, activeMappingsDir, loadMapping, mappingsDirOf, shippedMappingsDir, useMappingsDir } from '../../../src/config/mappings.js';
 import { PRODUCTS_FILE, loadProductCatalogue } from '../../../src/config/product-catalogue.js';
 import { packageRoot } from '../../../src/platform/package-root.js';
+import { SEED_PRODUCT_CODES } from '../../../sandbox/dhis2/index.js';
 import { defaultWeights } from '../../../src/registry/match/weights.js';
 import { buildSeed } from '../../../sandbox/openlmis/index.js';
 import { buildSeed as buildMsupplySeed } from '../../../sandbox/msupply/index.js';
@@ -54,7 +55,7 @@ t.test('every shipped mapping file is valid, and products.json keeps every OpenL
   const items = buildMsupplySeed().items;
   t.same(catalogue.products.flatMap((p) => p.codes.msupply ?? []).sort(), items.map((i) => i.code).sort(), 'mSupply codes are the mSupply sandbox seed items');
   for (const i of items) t.equal(catalogue.products.find((p) => p.codes.msupply === i.code)!.packSize, i.defaultPackSize, `${i.code}: pack size is the mSupply seed's`);
-  t.notOk(catalogue.products.some((p) => p.codes.dhis2), 'no invented codes for systems the seed does not have');
+  t.same(catalogue.products.flatMap((p) => p.codes.dhis2 ?? []).sort(), [...SEED_PRODUCT_CODES].sort(), 'DHIS2 codes are the DHIS2 sandbox seed products');
   t.same(catalogue.products.flatMap((p) => p.codes.openmrs ?? []).sort(), Object.values(OPENMRS_DRUGS).sort(), 'OpenMRS codes are the drug uuids of the OpenMRS sandbox stock items');
 });
 

@@ -25,8 +25,8 @@ t.test('org unit fixtures decode: hierarchy, status, position [lon, lat], identi
   t.match(badjia, { kind: 'area', status: 'active', partOf: 'O6uvpzGd5pu', position: { longitude: -11.618041992187502, latitude: 9.508486893003065 } });
   t.match(ngelehun, { kind: 'facility', status: 'inactive', partOf: 'YuQRtpLP10I' });
 
-  const branch = fixture('orgunits/sierra-leone-branch.metadata.json').organisationUnits.map((o: unknown) => decodeOrgUnit(o, ctx));
-  const byCode = new Map(branch.map((f: Facility) => [f.identifiers[1].value, f]));
+  const branch: Facility[] = fixture('orgunits/sierra-leone-branch.metadata.json').organisationUnits.map((o: unknown) => decodeOrgUnit(o, ctx));
+  const byCode = new Map(branch.map((f) => [f.identifiers[1].value, f]));
   t.same(byCode.get('OU_559')!.position, { longitude: -11.4197, latitude: 8.1039 });
   t.equal(byCode.get('OU_539')!.position, undefined, 'a polygon is a boundary, not a position');
   t.equal(byCode.get('OU_167609')!.partOf, 'YuQRtpLP10I');

@@ -1,0 +1,61 @@
+import { asRecord } from '../../upstream/errors.js';
+
+/**
+ * The answer to `POST /api/dataValueSets`, read the same on 200 and 409 (a WARNING was a 409 up to
+ * 2.37, a 200 after; an ERROR is a 409): a WebMessage wrapping an ImportSummary, or the bare
+ * summary from old servers (dhis2-core `dxf2/webmessage/WebMessageUtils.importSummary`).
+ * Conflicts carry errorCode/property/indexes from 2.38 (`ImportConflict.java`), only
+ * `object/value` before. From 2.43 every accepted value is counted `updated` (dhis2-core
+ * `DataEntrySummary.toImportSummary`), so what counts is accepted = imported + updated.
+ */
+export interface ImportConflict {
+  object?: string;
+  objects?: Record<string, string>;
+  message: string;
+  errorCode?: string;
+  property?: string;
+  /** Positions in the posted dataValues (2.38+). */
+  indexes?: number[];
+}
+
+export interface ImportResult {
+  status: 'SUCCESS' | 'WARNING' | 'ERROR';
+  imported: number;
+  updated: number;
+  ignored: number;
+  deleted: number;
+  accepted: number;
+  conflicts: ImportConflict[];
+  rejectedIndexes: number[];
+  description?: string;
+}
+
+const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number(v) || 0);
+
+export function decodeImportSummary(body: unknown): ImportResult | undefined {
+  const b = asRecord(body);
+  const summary = asRecord(b?.response) ?? (b && (b.importCount || b.responseType === 'ImportSummary') ? b : undefined);
+  if (!summary) return undefined;
+  const count = asRecord(summary.importCount) ?? {};
+  const conflicts = (Array.isArray(summary.conflicts) ? summary.conflicts : []).map((c): ImportConflict => {
+    const r = asRecord(c) ?? {};
+    return {
+      object: typeof r.object === 'string' ? r.object : undefined,
+      objects: asRecord(r.objects) as Record<string, string> | undefined,
+      message: String(r.value ?? r.message ?? 'conflict'),
+      errorCode: typeof r.errorCode === 'string' ? r.errorCode : undefined,
+      property: typeof r.property === 'string' ? r.property : undefined,
+      indexes: Array.isArray(r.indexes) ? r.indexes.map(Number).filter(Number.isInteger) : undefined,
+    };
+  });
+  const raw = String(summary.status ?? b?.status ?? 'ERROR').toUpperCase();
+  const status = raw === 'SUCCESS' || raw === 'OK' ? 'SUCCESS' : raw === 'WARNING' ? 'WARNING' : 'ERROR';
+  const imported = int(count.imported);
+  const updated = int(count.updated);
+  const deleted = int(count.deleted);
+  return {
+    status, imported, updated, ignored: int(count.ignored), deleted, accepted: imported + updated, conflicts,
+    rejectedIndexes: Array.isArray(summary.rejectedIndexes) ? summary.rejectedIndexes.map(Number) : [],
+    description: typeof summary.description === 'string' ? summary.description : undefined,
+  };
+}

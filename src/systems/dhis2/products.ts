@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { loadMappingFile, mappingsDirOf, type MappingFile } from '../../config/mappings.js';
+import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
+import { BusinessRuleError } from '../../domain/errors.js';
+import { normaliseGtin } from '../../domain/gtin.js';
+import type { CatalogueProduct, ProductCatalogue } from '../../domain/product-catalogue.js';
+import type { ProductRef } from '../../domain/index.js';
+
+/**
+ * FHIR product codes ↔ DHIS2 product codes (the `dhis2` column of fhir-mappings/products.json),
+ * and each product's stock measures ↔ aggregate data elements (fhir-mappings/dhis2-indicators.json).
+ * GTIN or the national code is accepted on input; the configured one (mapping.productCodeSystem)
+ * is written out.
+ */
+export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+
+export const MEASURES = ['stockOnHand', 'consumption', 'quantityReceived', 'adjustments', 'stockOutDays', 'monthsOfStock'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export interface IndicatorMap {
+  categoryOptionCombo?: string;
+  attributeOptionCombo?: string;
+  measures: Partial<Record<Measure, { dataElement: string; categoryOptionCombo?: string; reasons?: string[] }>>;
+  products?: Record<string, Partial<Record<Measure, { dataElement: string; categoryOptionCombo?: string }>>>;
+}
+
+export const DHIS2_INDICATORS_FILE: MappingFile<IndicatorMap> = { file: 'dhis2-indicators.json', schema: 'dhis2-indicators.schema.json' };
+
+/** DHIS2's built-in default category option combo (dhis2-core `DefaultCategoryService`). */
+export const DEFAULT_COC = 'HllvX50cXC0';
+
+export interface DataElementTarget {
+  /** As the mapping names it: a code (templates) or a UID (per-product overrides may use one). */
+  dataElement: string;
+  categoryOptionCombo: string;
+}
+
+export interface Dhis2ProductMap {
+  /** The product's DHIS2 code; a 422 naming `where` when the catalogue has none. */
+  productCode(product: ProductRef, where: string): string;
+  /** Where a product's measure goes; a 422 naming `where` when the indicator map has none. */
+  target(productCode: string, measure: Measure, where: string): DataElementTarget;
+  /** The measure a difference reason counts under (consumption, received …); undefined: adjustments. */
+  measureOfReason(reason: string | undefined): Measure | undefined;
+  /** A data element (code or UID) back to its product and measure, for reads. */
+  reverse(dataElement: string): { product: ProductRef; measure: Measure } | undefined;
+  /** Every data element the map can name (for the metadata lookup). */
+  attributeOptionCombo(): string;
+}
+
+export function loadDhis2Products(settings: Record<string, unknown>): Dhis2ProductMap {
+  const dir = mappingsDirOf(settings);
+  const catalogue = loadMappingFile<ProductCatalogue>(path.join(dir, PRODUCTS_FILE.file), PRODUCTS_FILE);
+  const indicators = loadMappingFile<IndicatorMap>(path.join(dir, DHIS2_INDICATORS_FILE.file), DHIS2_INDICATORS_FILE);
+  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
+  const writeNational = settings['mapping.productCodeSystem'] === 'national' && !!national;
+  const rows = catalogue.products.filter((p): p is CatalogueProduct & { codes: { dhis2: string } } => !!p.codes.dhis2);
+  const byGtin = new Map(rows.filter((p) => p.gtin).map((p) => [normaliseGtin(p.gtin!), p]));
+  const byNational = new Map(rows.filter((p) => p.national).map((p) => [p.national!, p]));
+  const defaultCoc = indicators.categoryOptionCombo ?? DEFAULT_COC;
+
+  const targetOf = (code: string, measure: Measure): DataElementTarget | undefined => {
+    const own = indicators.products?.[code]?.[measure];
+    if (own) return { dataElement: own.dataElement, categoryOptionCombo: own.categoryOptionCombo ?? defaultCoc };
+    const m = indicators.measures[measure];
+    return m ? { dataElement: m.dataElement.replaceAll('{product}', code), categoryOptionCombo: m.categoryOptionCombo ?? defaultCoc } : undefined;
+  };
+  const reverse = new Map<string, { row: CatalogueProduct; measure: Measure }>();
+  for (const row of rows) for (const measure of MEASURES) {
+    const t = targetOf(row.codes.dhis2, measure);
+    if (t) reverse.set(t.dataElement, { row, measure });
+  }
+  const productRef = (row: CatalogueProduct): ProductRef => (writeNational && row.national
+    ? { system: national!, code: row.national, display: row.display }
+    : row.gtin ? { system: GTIN_SYSTEM, code: row.gtin, display: row.display } : { system: national ?? 'national', code: row.national!, display: row.display });
+  const reasons = new Map<string, Measure>();
+  for (const measure of MEASURES) for (const r of indicators.measures[measure]?.reasons ?? []) reasons.set(r.toLowerCase(), measure);
+
+  return {
+    productCode(product, where) {
+      const row = product.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(product.code)) : product.system === national ? byNational.get(product.code) : undefined;
+      if (!row) throw new BusinessRuleError(`product ${product.system}|${product.code} has no DHIS2 code in products.json (codes.dhis2)`, where);
+      return row.codes.dhis2!;
+    },
+    target(code, measure, where) {
+      const t = targetOf(code, measure);
+      if (!t) throw new BusinessRuleError(`DHIS2 product ${code}: dhis2-indicators.json maps no data element for ${measure}`, where);
+      return t;
+    },
+    measureOfReason: (reason) => (reason ? reasons.get(reason.toLowerCase()) : undefined),
+    reverse(dataElement) {
+      const hit = reverse.get(dataElement);
+      return hit ? { product: productRef(hit.row), measure: hit.measure } : undefined;
+    },
+    attributeOptionCombo: () => indicators.attributeOptionCombo ?? DEFAULT_COC,
+  };
+}

@@ -1,0 +1,277 @@
+import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { stableId } from '../../domain/ids.js';
+import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
+import { narrowest } from '../../domain/instant-range.js';
+import { NS } from '../../domain/namespace.js';
+import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
+import type { Dhis2Client } from './client.js';
+import { DHIS2, Dhis2RejectionError } from './errors.js';
+import type { OrgUnitReader } from './facilities.js';
+import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
+import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
+import { dhis2Instant } from './orgunit-codec.js';
+import { periodOf, periodStart } from './periods.js';
+import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
+
+/**
+ * InventoryReport → DHIS2 aggregate data values (`POST /api/dataValueSets`, docs.dhis2.org
+ * developer/web-api data.md): each line is one measure of one product (stock on hand for a count;
+ * consumption, receipts or adjustments for a difference, by its reason; or the measure the line's
+ * category names), summed per data element, rounded where the data element is an integer type,
+ * sent as strings for the report's org unit and the period of the data set's period type. The
+ * import is idempotent in DHIS2 (the same value again is `ignored`), large reports go in chunks,
+ * each a journalled step; conflicts come back on the lines they came from.
+ */
+type Json = Record<string, any>;
+
+/** Line categories naming a DHIS2 measure directly (stock-out days, months of stock …). */
+export const MEASURE_SYSTEM = `${NS}/CodeSystem/dhis2-stock-measure`;
+
+export interface PlannedValue {
+  dataElement: string;
+  categoryOptionCombo: string;
+  value: string;
+  /** Report lines summed into this value. */
+  lines: number[];
+}
+
+export interface StockPlan {
+  dataSet?: string;
+  period: string;
+  orgUnit: string;
+  orgUnitUid: string;
+  attributeOptionCombo: string;
+  values: PlannedValue[];
+}
+
+export interface StockDeps {
+  client: Dhis2Client;
+  reader: OrgUnitReader;
+  products: () => Dhis2ProductMap;
+  crosswalk?: (registryId: string) => Promise<string | undefined>;
+}
+
+interface DataElementMeta {
+  id: string;
+  code?: string;
+  valueType: string;
+}
+
+const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
+const lineAt = (i: number) => `StockReport.lines[${i}]`;
+
+export function createStockCapability(deps: StockDeps): StockCapability {
+  const { client, reader } = deps;
+  const settings = () => client.settings();
+  let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
+
+  const periodType = async (): Promise<string> => {
+    const ds = settings().dataSet;
+    if (!ds) return settings().periodType;
+    if (dataSetPeriodType?.dataSet !== ds) {
+      const periodType = client.call<Json>({ method: 'GET', path: `/api/dataSets/${ds}`, query: { fields: 'id,periodType' } }).then((d) => String(d.periodType));
+      dataSetPeriodType = { dataSet: ds, periodType };
+      periodType.catch(() => { dataSetPeriodType = undefined; });
+    }
+    return dataSetPeriodType.periodType;
+  };
+
+  /** Data elements by code and UID (value types for rounding, UIDs for the UID scheme); absent ones are left out. */
+  const dataElements = async (keys: string[]): Promise<Map<string, DataElementMeta>> => {
+    const found = new Map<string, DataElementMeta>();
+    const unique = [...new Set(keys)];
+    for (let i = 0; i < unique.length; i += 100) {
+      const batch = unique.slice(i, i + 100);
+      const uids = batch.filter(isUid);
+      const filter = [`code:in:[${batch.join(',')}]`, ...(uids.length ? [`id:in:[${uids.join(',')}]`] : [])];
+      const list = await client.list<Json>('/api/dataElements', 'dataElements', { fields: 'id,code,valueType', filter, rootJunction: 'OR' });
+      for (const d of list) {
+        const meta = { id: String(d.id), code: d.code ? String(d.code) : undefined, valueType: String(d.valueType ?? 'NUMBER') };
+        found.set(meta.id, meta);
+        if (meta.code) found.set(meta.code, meta);
+      }
+    }
+    return found;
+  };
+
+  /** The report's org unit: by DHIS2 UID or code identifier, a Location id that is a UID, the crosswalk, else any identifier as a code. */
+  const orgUnitOf = async (ref: FacilityRef, where: string): Promise<Json> => {
+    const tries: (() => Promise<Json | undefined>)[] = [];
+    if (ref.identifier?.system === DHIS2_ID_SYSTEM) tries.push(() => reader.byId(ref.identifier!.value));
+    if (ref.identifier?.system === DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
+    if (ref.id) {
+      const id = ref.id;
+      if (isUid(id)) tries.push(() => reader.byId(id));
+      if (deps.crosswalk) tries.push(async () => { const uid = await deps.crosswalk!(id); return uid ? reader.byId(uid) : undefined; });
+    }
+    if (ref.identifier && ref.identifier.system !== DHIS2_ID_SYSTEM && ref.identifier.system !== DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
+    for (const attempt of tries) {
+      const ou = await attempt();
+      if (ou) return ou;
+    }
+    const named = ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : ref.id ?? ref.display ?? 'none';
+    throw new BusinessRuleError(`facility ${named} is not a DHIS2 organisation unit (by UID, code or the crosswalk)`, where);
+  };
+
+  const measureOf = (report: StockReport, line: StockLine): Measure => {
+    const named = [line.itemStatus?.code, line.reason?.code].find((c): c is Measure => !!c && (MEASURES as readonly string[]).includes(c));
+    if (named) return named;
+    if (report.countType === 'snapshot') return 'stockOnHand';
+    const reason = line.reason ?? report.reason;
+    return deps.products().measureOfReason(reason?.code) ?? deps.products().measureOfReason(reason?.display) ?? 'adjustments';
+  };
+
+  const quantityOf = (report: StockReport, line: StockLine, measure: Measure): number => {
+    const q = line.quantity.value;
+    if (report.countType === 'snapshot' || measure === 'stockOutDays' || measure === 'monthsOfStock') return q;
+    const signed = report.operation === 'subtraction' && q > 0 ? -q : q;
+    return measure === 'adjustments' ? signed : Math.abs(signed);
+  };
+
+  const plan = async (report: StockReport): Promise<StockPlan> => {
+    const s = settings();
+    if (!report.lines.length) throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
+    const products = deps.products();
+    const at = report.period?.start ?? report.reportedAt;
+    if (!at) throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
+    const [type, ou] = await Promise.all([periodType(), orgUnitOf(report.facility, 'StockReport.facility')]);
+    const period = periodOf(type, at, report.period?.start ? 'StockReport.period' : 'StockReport.reportedAt');
+    const orgUnit = s.orgUnitIdScheme === 'CODE' ? ou.code : ou.id;
+    if (!orgUnit) throw new BusinessRuleError(`org unit ${ou.id} has no code: set dhis2.orgUnitIdScheme=UID or give it a code`, 'StockReport.facility');
+
+    const targets = report.lines.map((line, i) => {
+      const measure = measureOf(report, line);
+      const code = products.productCode(line.product, `${lineAt(i)}.product`);
+      return { measure, target: products.target(code, measure, `${lineAt(i)}.product`), quantity: quantityOf(report, line, measure) };
+    });
+    const meta = await dataElements(targets.map((t) => t.target.dataElement));
+    const sums = new Map<string, { dataElement: string; coc: string; total: number; lines: number[]; meta?: DataElementMeta }>();
+    targets.forEach((t, i) => {
+      const m = meta.get(t.target.dataElement);
+      let dataElement = t.target.dataElement;
+      if (s.dataElementIdScheme === 'UID') {
+        if (!m) throw new BusinessRuleError(`data element ${t.target.dataElement} (${t.measure}) does not exist in DHIS2, or the user cannot read it`, `${lineAt(i)}.product`);
+        dataElement = m.id;
+      } else if (m?.code) dataElement = m.code;
+      if (!Number.isFinite(t.quantity)) throw new BusinessRuleError(`quantity ${t.quantity} is not a number`, `${lineAt(i)}.quantity`);
+      const key = `${dataElement}|${t.target.categoryOptionCombo}`;
+      const sum = sums.get(key) ?? { dataElement, coc: t.target.categoryOptionCombo, total: 0, lines: [], meta: m };
+      sum.total += t.quantity;
+      sum.lines.push(i);
+      sums.set(key, sum);
+    });
+    const values = [...sums.values()].map((v): PlannedValue => {
+      const type = v.meta?.valueType;
+      const n = type && INTEGER_TYPES.has(type) ? Math.round(v.total) : Math.round(v.total * 1e6) / 1e6;
+      if ((type === 'INTEGER_ZERO_OR_POSITIVE' && n < 0) || (type === 'INTEGER_POSITIVE' && n <= 0)) {
+        throw new BusinessRuleError(`data element ${v.dataElement} takes ${type === 'INTEGER_POSITIVE' ? 'positive' : 'zero or positive'} integers; the lines sum to ${n}`, `${lineAt(v.lines[0])}.quantity`);
+      }
+      return { dataElement: v.dataElement, categoryOptionCombo: v.coc, value: String(Object.is(n, -0) ? 0 : n), lines: v.lines };
+    });
+    return { dataSet: s.dataSet, period, orgUnit, orgUnitUid: String(ou.id), attributeOptionCombo: products.attributeOptionCombo(), values };
+  };
+
+  /** One chunk as DHIS2 takes it: group-level period/org unit, values as strings, the schemes in the body. */
+  const body = (p: StockPlan, values: PlannedValue[]) => ({
+    ...(p.dataSet ? { dataSet: p.dataSet } : {}),
+    period: p.period,
+    orgUnit: p.orgUnit,
+    attributeOptionCombo: p.attributeOptionCombo,
+    dataValues: values.map((v) => ({ dataElement: v.dataElement, categoryOptionCombo: v.categoryOptionCombo, value: v.value })),
+  });
+
+  const issuesOf = (p: StockPlan, offset: number, chunk: PlannedValue[], conflicts: ImportConflict[]): Issue[] => conflicts.flatMap((c) => {
+    const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
+    let values = (c.indexes ?? []).map((i) => chunk[i]).filter((v): v is PlannedValue => !!v);
+    // before 2.38 a conflict names only the object: the data element, the value, or the org unit
+    if (!values.length && c.object) values = chunk.filter((v) => v.dataElement === c.object || v.value === c.object || c.objects?.dataElement === v.dataElement);
+    const property = c.property ?? (/value/i.test(c.message) && !/not found/i.test(c.message) ? 'value' : 'dataElement');
+    if (property === 'orgUnit' || c.object === p.orgUnit) return [{ code: 'business-rule' as const, diagnostics: `${where} (org unit ${p.orgUnit})`, expression: ['StockReport.facility'] }];
+    if (property === 'period') return [{ code: 'business-rule' as const, diagnostics: `${where} (period ${p.period})`, expression: ['StockReport.period'] }];
+    if (!values.length) return [{ code: 'business-rule' as const, diagnostics: where, expression: ['StockReport.lines'] }];
+    return values.flatMap((v) => v.lines.map((line) => ({
+      code: 'business-rule' as const,
+      diagnostics: `${where} (data element ${v.dataElement}, value ${v.value}, period ${p.period}, line ${line}; value ${offset + chunk.indexOf(v)} of the import)`,
+      expression: [`${lineAt(line)}.${property === 'value' ? 'quantity' : 'product'}`],
+    })));
+  });
+
+  const post = async (p: StockPlan, values: PlannedValue[]): Promise<ImportResult> => {
+    const s = settings();
+    const res = await client.send<unknown>({
+      method: 'POST', path: '/api/dataValueSets', body: body(p, values), retry: true, accept: [409],
+      query: { dataElementIdScheme: s.dataElementIdScheme, orgUnitIdScheme: s.orgUnitIdScheme, importStrategy: 'CREATE_AND_UPDATE' },
+    });
+    const result = decodeImportSummary(res.body);
+    if (!result) throw new Dhis2RejectionError(`POST /api/dataValueSets answered ${res.status} without an import summary`, [{ code: 'exception', diagnostics: 'DHIS2 answered without an import summary' }], res.status);
+    return result;
+  };
+
+  return {
+    precheck: async (report) => void (await plan(report)),
+    async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
+      const p = await plan(report);
+      const size = settings().chunkSize;
+      const totals = { accepted: 0, imported: 0, updated: 0, ignored: 0 };
+      const issues: Issue[] = [];
+      let refused = false;
+      for (let offset = 0, n = 0; offset < p.values.length; offset += size, n++) {
+        const chunk = p.values.slice(offset, offset + size);
+        // a chunk DHIS2 answered is not sent again on a retry (it would be `ignored` anyway)
+        const r = await journal.run(`data-values-${n}`, () => post(p, chunk));
+        totals.accepted += r.accepted;
+        totals.imported += r.imported;
+        totals.updated += r.updated;
+        totals.ignored += r.ignored;
+        if (r.conflicts.length) issues.push(...issuesOf(p, offset, chunk, r.conflicts));
+        else if (r.status === 'ERROR') issues.push({ code: 'business-rule', diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`, expression: ['StockReport'] });
+        refused ||= r.status === 'ERROR' || r.conflicts.length > 0;
+      }
+      if (refused) {
+        const summary = `DHIS2 accepted ${totals.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${issues.length} refused`;
+        throw new Dhis2RejectionError(summary, issues, 409, issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
+      }
+      return {
+        system: DHIS2_SYSTEM,
+        ids: { dataValueSet: `${p.orgUnitUid}/${p.period}` },
+        status: `accepted ${totals.accepted} (imported ${totals.imported}, updated ${totals.updated}, unchanged ${totals.ignored})`,
+      };
+    },
+    async search(criteria: SearchCriteria) {
+      const s = settings();
+      // DHIS2 reads data values of a data set, org unit and period: without them there is nothing to ask
+      if (!s.dataSet || !criteria.facility) return { items: [] };
+      const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch(() => undefined);
+      if (!ou) return { items: [] };
+      const { from, to } = narrowest(criteria.date);
+      const end = to ?? new Date().toISOString();
+      const start = from ?? new Date(Date.parse(end) - 366 * 86_400_000).toISOString();
+      const answer = await client.call<Json>({
+        method: 'GET', path: '/api/dataValueSets',
+        query: { dataSet: s.dataSet, orgUnit: ou.id, startDate: start.slice(0, 10), endDate: end.slice(0, 10), dataElementIdScheme: 'CODE' },
+      });
+      const byPeriod = new Map<string, Json[]>();
+      for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
+      const products = deps.products();
+      const items = [...byPeriod.entries()].map(([period, values]): StockReport => {
+        const lines = values.flatMap((v): StockLine[] => {
+          const known = products.reverse(String(v.dataElement));
+          if (!known || !Number.isFinite(Number(v.value))) return [];
+          return [{
+            product: known.product, quantity: { value: Number(v.value), unit: 'dispensing-unit' },
+            itemStatus: known.measure === 'stockOnHand' ? undefined : { system: MEASURE_SYSTEM, code: known.measure },
+          }];
+        });
+        const updated = values.map((v) => dhis2Instant(v.lastUpdated)).filter((x): x is string => !!x).sort().at(-1);
+        const span = periodStart(period);
+        return {
+          id: stableId(DHIS2, 'dataValueSet', String(ou.id), period),
+          status: 'active', countType: 'snapshot', reportedAt: updated ?? span?.end ?? new Date().toISOString(),
+          period: span, facility: { id: String(ou.id), identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined, display: ou.name },
+          lines, source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` }, lastUpdated: updated,
+        };
+      });
+      return { items: items.filter((r) => r.lines.length) };
+    },
+  };
+}
