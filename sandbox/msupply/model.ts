@@ -68,3 +68,16 @@ export interface InvoiceLine {
   shippedNumberOfPacks: number | null;
   stockLineId: string | null;
 }
+
+export interface Stocktake { id: string; storeId: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; createdDatetime: string; finalisedDatetime: string | null }
+export interface StocktakeLine {
+  id: string;
+  stocktakeId: string;
+  itemId: string;
+  stockLineId: string | null;
+  batch: string | null;
+  expiryDate: string | null;
+  packSize: number;
+  snapshotNumberOfPacks: number;
+  countedNumberOfPacks: number | null;
+}

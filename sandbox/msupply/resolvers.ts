@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import type { InvoiceStatus, Requisition, RequisitionLine, User } from './model.js';
+import type { InvoiceStatus, Requisition, RequisitionLine, Stocktake, StocktakeLine, User } from './model.js';
 import type { MsupplyState } from './state.js';
-import { connector, invoiceLineNode, invoiceNode, itemNode, nameNode, requisitionLineNode, requisitionNode, storeNode } from './views.js';
+import { connector, invoiceLineNode, invoiceNode, itemNode, nameNode, requisitionLineNode, requisitionNode, stockLineNode, stocktakeLineNode, stocktakeNode, storeNode } from './views.js';
 
 /**
  * The root resolvers of the operations the sandbox implements, with Open mSupply's rules: a
@@ -270,6 +270,79 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (input.expiryDate) line.expiryDate = input.expiryDate.value ?? null;
       state.applied.push({ mutation: 'updateInboundShipmentLine', id: line.id });
       return invoiceLineNode(state, line);
+    },
+
+    stockLines: ({ storeId, filter, page }, ctx) => {
+      inStore(ctx, storeId);
+      const all = [...ctx.state.stockLines.values()].filter((l) => l.storeId === storeId
+        && equalOk(l.id, filter?.id) && equalOk(l.itemId, filter?.itemId)
+        && (filter?.hasPacksInStore === undefined || filter.hasPacksInStore === null || (l.totalNumberOfPacks > 0) === filter.hasPacksInStore)
+        && (filter?.isAvailable === undefined || filter.isAvailable === null || (l.availableNumberOfPacks > 0) === filter.isAvailable));
+      return connector('StockLineConnector', all.map((l) => stockLineNode(ctx.state, l)), page);
+    },
+
+    stocktakes: ({ storeId, filter, page }, ctx) => {
+      inStore(ctx, storeId);
+      const all = [...ctx.state.stocktakes.values()].filter((x) => x.storeId === storeId && equalOk(x.id, filter?.id) && equalOk(x.status, filter?.status));
+      return connector('StocktakeConnector', all.map((x) => stocktakeNode(ctx.state, x)), page);
+    },
+
+    insertStocktake: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.stocktakes.has(input.id)) throw badUserInput('StocktakeAlreadyExists');
+      // the sandbox makes blank stocktakes only (createBlankStocktake); lines are inserted one by one
+      const stocktake: Stocktake = {
+        id: input.id, storeId, stocktakeNumber: 1 + [...state.stocktakes.values()].filter((x) => x.storeId === storeId).length,
+        status: 'NEW', description: input.description ?? null, comment: input.comment ?? null, createdDatetime: state.iso(), finalisedDatetime: null,
+      };
+      state.stocktakes.set(stocktake.id, stocktake);
+      state.applied.push({ mutation: 'insertStocktake', id: stocktake.id });
+      return stocktakeNode(state, stocktake);
+    },
+
+    insertStocktakeLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.stocktakeLines.has(input.id)) throw badUserInput('StocktakeLineAlreadyExists');
+      const stocktake = state.stocktakes.get(input.stocktakeId);
+      if (!stocktake || stocktake.storeId !== storeId) throw badUserInput('StocktakeDoesNotExist');
+      if (stocktake.status !== 'NEW') return typedError('InsertStocktakeLineError', 'CannotEditStocktake', 'Cannot edit stocktake');
+      if (input.countedNumberOfPacks !== undefined && input.countedNumberOfPacks !== null && input.countedNumberOfPacks < 0) throw badUserInput('CountedQuantityBelowZero');
+      let line: StocktakeLine;
+      if (input.stockLineId) {
+        const stock = state.stockLines.get(input.stockLineId);
+        if (!stock || stock.storeId !== storeId) throw badUserInput('StockLineDoesNotExist');
+        if (state.stocktakeLinesOf(stocktake.id).some((l) => l.stockLineId === stock.id)) throw badUserInput('StockLineAlreadyExistsInStocktake');
+        line = { id: input.id, stocktakeId: stocktake.id, itemId: stock.itemId, stockLineId: stock.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, snapshotNumberOfPacks: stock.totalNumberOfPacks, countedNumberOfPacks: input.countedNumberOfPacks ?? null };
+      } else {
+        const item = input.itemId ? state.items.get(input.itemId) : undefined;
+        if (!item) throw badUserInput('ItemNotFound');
+        line = { id: input.id, stocktakeId: stocktake.id, itemId: item.id, stockLineId: null, batch: input.batch ?? null, expiryDate: input.expiryDate ?? null, packSize: input.packSize ?? item.defaultPackSize, snapshotNumberOfPacks: 0, countedNumberOfPacks: input.countedNumberOfPacks ?? null };
+      }
+      state.stocktakeLines.set(line.id, line);
+      state.applied.push({ mutation: 'insertStocktakeLine', id: line.id });
+      return stocktakeLineNode(state, line);
+    },
+
+    updateStocktake: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const stocktake = state.stocktakes.get(input.id);
+      if (!stocktake || stocktake.storeId !== storeId) throw badUserInput('StocktakeDoesNotExist');
+      if (stocktake.status !== 'NEW') return typedError('UpdateStocktakeError', 'CannotEditStocktake', 'Cannot edit stocktake');
+      if (input.comment !== undefined && input.comment !== null) stocktake.comment = input.comment;
+      if (input.description !== undefined && input.description !== null) stocktake.description = input.description;
+      if (input.status === 'FINALISED') {
+        const { reducedBelowZero } = state.finaliseStocktake(stocktake);
+        if (reducedBelowZero.length) {
+          return typedError('UpdateStocktakeError', 'StockLinesReducedBelowZero', 'Stock lines reduced below zero', {
+            errors: reducedBelowZero.map((l) => ({ __typename: 'StockLineReducedBelowZero', description: 'Stock line reduced below zero', stockLine: stockLineNode(state, l) })),
+          });
+        }
+      }
+      state.applied.push({ mutation: 'updateStocktake', id: stocktake.id });
+      return stocktakeNode(state, stocktake);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Invoice, InvoiceLine, InvoiceStatus, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
+import type { Invoice, InvoiceLine, InvoiceStatus, Stocktake, StocktakeLine, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
 import { buildSeed, type Seed } from './seed.js';
 
 /**
@@ -28,6 +28,8 @@ export class MsupplyState {
   readonly requisitionLines = new Map<string, RequisitionLine>();
   readonly tokens = new Map<string, Token>();
   readonly invoices = new Map<string, Invoice>();
+  readonly stocktakes = new Map<string, Stocktake>();
+  readonly stocktakeLines = new Map<string, StocktakeLine>();
   readonly invoiceLines = new Map<string, InvoiceLine>();
   readonly seed: Seed;
   /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
@@ -228,6 +230,43 @@ export class MsupplyState {
     invoice.status = status;
   }
 
+  // stocktakes -------------------------------------------------------------------------------
+
+  stocktakeLinesOf(stocktakeId: string): StocktakeLine[] {
+    return [...this.stocktakeLines.values()].filter((l) => l.stocktakeId === stocktakeId);
+  }
+
+  /**
+   * FINALISED applies each counted line: the stock line takes the counted packs (a new batch
+   * becomes a new stock line). Refused as a whole when a line would take more than is available
+   * (StockLinesReducedBelowZero: stock reserved on a shipment cannot be counted away).
+   */
+  finaliseStocktake(stocktake: Stocktake): { reducedBelowZero: StockLine[] } {
+    const counted = this.stocktakeLinesOf(stocktake.id).filter((l) => l.countedNumberOfPacks !== null);
+    const below = counted.flatMap((l) => {
+      const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
+      if (!stock) return [];
+      const reserved = stock.totalNumberOfPacks - stock.availableNumberOfPacks;
+      return l.countedNumberOfPacks! < reserved ? [stock] : [];
+    });
+    if (below.length) return { reducedBelowZero: below };
+    for (const l of counted) {
+      const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
+      if (stock) {
+        const delta = l.countedNumberOfPacks! - stock.totalNumberOfPacks;
+        stock.totalNumberOfPacks += delta;
+        stock.availableNumberOfPacks += delta;
+      } else {
+        const id = `stock-${l.id}`;
+        this.stockLines.set(id, { id, storeId: stocktake.storeId, itemId: l.itemId, batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, totalNumberOfPacks: l.countedNumberOfPacks!, availableNumberOfPacks: l.countedNumberOfPacks!, onHold: false });
+        l.stockLineId = id;
+      }
+    }
+    stocktake.status = 'FINALISED';
+    stocktake.finalisedDatetime = this.iso();
+    return { reducedBelowZero: [] };
+  }
+
   counts() {
     const reqs = [...this.requisitions.values()];
     return {
@@ -237,6 +276,8 @@ export class MsupplyState {
       requisitionLines: this.requisitionLines.size,
       logins: this.logins,
       tokens: this.tokens.size,
+      stocktakes: this.stocktakes.size,
+      finalisedStocktakes: [...this.stocktakes.values()].filter((x) => x.status === 'FINALISED').length,
       inboundShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT').length,
       receivedShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT' && (i.status === 'RECEIVED' || i.status === 'VERIFIED')).length,
     };

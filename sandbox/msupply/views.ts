@@ -1,4 +1,4 @@
-import type { Invoice, InvoiceLine, Item, Name, Requisition, RequisitionLine, Store } from './model.js';
+import type { Invoice, InvoiceLine, Item, StockLine, Stocktake, StocktakeLine, Name, Requisition, RequisitionLine, Store } from './model.js';
 import type { MsupplyState } from './state.js';
 
 /**
@@ -109,5 +109,35 @@ export function invoiceNode(state: MsupplyState, i: Invoice): Obj {
     requisition: requisition ? requisitionNode(state, requisition) : null,
     linkedShipment: () => (i.linkedInvoiceId && state.invoices.get(i.linkedInvoiceId) ? invoiceNode(state, state.invoices.get(i.linkedInvoiceId)!) : null),
     lines: { __typename: 'InvoiceLineConnector', totalCount: lines.length, nodes: lines },
+  };
+}
+
+export function stockLineNode(state: MsupplyState, l: StockLine): Obj {
+  const item = state.items.get(l.itemId)!;
+  return {
+    __typename: 'StockLineNode', id: l.id, storeId: l.storeId, itemId: l.itemId, itemName: item.name, item: itemNode(item),
+    batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, totalNumberOfPacks: l.totalNumberOfPacks, availableNumberOfPacks: l.availableNumberOfPacks,
+    onHold: l.onHold, costPricePerPack: 0, sellPricePerPack: 0, totalVolume: 0, volumePerPack: 0, barcode: null, note: null,
+    locationId: null, locationName: null, location: null, supplierName: null, vvmStatusId: null, vvmStatus: null, itemVariantId: null,
+  };
+}
+
+export function stocktakeLineNode(state: MsupplyState, l: StocktakeLine): Obj {
+  const item = state.items.get(l.itemId)!;
+  const stock = l.stockLineId ? state.stockLines.get(l.stockLineId) : undefined;
+  return {
+    __typename: 'StocktakeLineNode', id: l.id, stocktakeId: l.stocktakeId, itemId: l.itemId, itemName: item.name, item: itemNode(item),
+    batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, snapshotNumberOfPacks: l.snapshotNumberOfPacks, countedNumberOfPacks: l.countedNumberOfPacks,
+    stockLine: stock ? stockLineNode(state, stock) : null, volumePerPack: 0, comment: null, note: null, inventoryAdjustmentReasonId: null, inventoryAdjustmentReason: null,
+  };
+}
+
+export function stocktakeNode(state: MsupplyState, s: Stocktake): Obj {
+  const lines = state.stocktakeLinesOf(s.id).map((l) => stocktakeLineNode(state, l));
+  return {
+    __typename: 'StocktakeNode', id: s.id, storeId: s.storeId, stocktakeNumber: s.stocktakeNumber, status: s.status, description: s.description, comment: s.comment,
+    createdDatetime: s.createdDatetime, finalisedDatetime: s.finalisedDatetime, stocktakeDate: null, isLocked: false, isInitialStocktake: false,
+    countedBy: null, verifiedBy: null, inventoryAdditionId: null, inventoryReductionId: null, inventoryAddition: null, inventoryReduction: null,
+    lines: { __typename: 'StocktakeLineConnector', totalCount: lines.length, nodes: lines },
   };
 }

@@ -45,6 +45,9 @@ export interface ShipmentRow {
   lines: { totalCount: number; nodes: ShipmentLineRow[] };
 }
 
+export interface StockLineRow { id: string; itemId: string; item: { id: string; code: string; name: string }; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
+export interface StocktakeRow { id: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; lines: { nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[] } }
+
 const PAGE = 500;
 
 type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
@@ -104,6 +107,22 @@ export function createMsupplyApi(client: MsupplyClient) {
     async updateInboundShipmentLine(storeId: string, input: { id: string; numberOfPacks: number }) {
       // setting a count is idempotent: the same body twice leaves the same line
       return (await client.request<{ updateInboundShipmentLine: { id: string } }>({ query: Q.UPDATE_INBOUND_SHIPMENT_LINE, variables: { storeId, input }, retry: true })).updateInboundShipmentLine;
+    },
+    stockLines(storeId: string, filter: Record<string, unknown> = {}): Promise<StockLineRow[]> {
+      return allPages(async (page) => (await client.request<{ stockLines: Connector<StockLineRow> }>({ query: Q.STOCK_LINES, variables: { storeId, filter, page } })).stockLines);
+    },
+    async stocktake(storeId: string, id: string): Promise<StocktakeRow | undefined> {
+      const data = await client.request<{ stocktakes: Connector<StocktakeRow> }>({ query: Q.STOCKTAKES, variables: { storeId, filter: { id: { equalTo: id } } } });
+      return data.stocktakes.nodes.find((x) => x.id === id);
+    },
+    async insertStocktake(storeId: string, input: { id: string; createBlankStocktake: true; description?: string; comment?: string }) {
+      return (await client.request<{ insertStocktake: { id: string; status: string } }>({ query: Q.INSERT_STOCKTAKE, variables: { storeId, input } })).insertStocktake;
+    },
+    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number }) {
+      return (await client.request<{ insertStocktakeLine: { id: string } }>({ query: Q.INSERT_STOCKTAKE_LINE, variables: { storeId, input } })).insertStocktakeLine;
+    },
+    async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED' }) {
+      return (await client.request<{ updateStocktake: { id: string; status: string } }>({ query: Q.UPDATE_STOCKTAKE, variables: { storeId, input } })).updateStocktake;
     },
   };
 }

@@ -7,11 +7,13 @@ import { MSUPPLY } from './identifiers.js';
 import { createOrderCapability } from './orders.js';
 import { loadMsupplyProducts } from './products.js';
 import { msupplySettingsFrom, type MsupplySettings } from './settings.js';
+import { createStockCapability } from './stock.js';
 import { createStoreDirectory } from './stores.js';
 
 /**
  * The Open mSupply connector (DESIGN §3): GraphQL over the shared transport, Locations from
- * stores, orders as request requisitions, deliveries as inbound shipments. Settings apply live on reconfigure.
+ * stores, orders as request requisitions, deliveries as inbound shipments, stock as stock lines
+ * and stocktakes. Settings apply live on reconfigure.
  */
 export interface MsupplyConnectorOptions extends MsupplyClientOptions {
   /** Registry (MFR) id → Open mSupply store id, from the crosswalk. */
@@ -29,6 +31,7 @@ export function createMsupplyConnector(settings: Record<string, unknown>, opts: 
     facilities: createFacilityCapability(api),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
     deliveries: createDeliveryCapability({ api, stores, products: () => products }),
+    stock: createStockCapability({ api, stores, products: () => products }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
       const me = await api.me();

@@ -163,6 +163,50 @@ export const UPDATE_INBOUND_SHIPMENT_LINE = /* GraphQL */ `mutation updateInboun
   }
 }`;
 
+export const STOCK_LINES = /* GraphQL */ `query stockLines($storeId: String!, $filter: StockLineFilterInput, $page: PaginationInput) {
+  stockLines(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on StockLineConnector {
+      totalCount
+      nodes { __typename id itemId item { __typename id code name } batch expiryDate packSize totalNumberOfPacks availableNumberOfPacks onHold }
+    }
+  }
+}`;
+
+export const STOCKTAKES = /* GraphQL */ `query stocktakes($storeId: String!, $filter: StocktakeFilterInput, $page: PaginationInput) {
+  stocktakes(storeId: $storeId, filter: $filter, page: $page) {
+    __typename
+    ... on StocktakeConnector {
+      totalCount
+      nodes { __typename id stocktakeNumber status description comment lines { totalCount nodes { __typename id itemId stockLine { __typename id } countedNumberOfPacks } } }
+    }
+  }
+}`;
+
+/** Its result is StocktakeNode only: the schema types no insert error (a duplicate id is "Bad user input"). */
+export const INSERT_STOCKTAKE = /* GraphQL */ `mutation insertStocktake($storeId: String!, $input: InsertStocktakeInput!) {
+  insertStocktake(storeId: $storeId, input: $input) {
+    __typename
+    ... on StocktakeNode { id status }
+  }
+}`;
+
+export const INSERT_STOCKTAKE_LINE = /* GraphQL */ `mutation insertStocktakeLine($storeId: String!, $input: InsertStocktakeLineInput!) {
+  insertStocktakeLine(storeId: $storeId, input: $input) {
+    __typename
+    ... on StocktakeLineNode { id }
+    ... on InsertStocktakeLineError { error { __typename description } }
+  }
+}`;
+
+export const UPDATE_STOCKTAKE = /* GraphQL */ `mutation updateStocktake($storeId: String!, $input: UpdateStocktakeInput!) {
+  updateStocktake(storeId: $storeId, input: $input) {
+    __typename
+    ... on StocktakeNode { id status }
+    ... on UpdateStocktakeError { error { __typename description } }
+  }
+}`;
+
 /** Every document above, by operation name: what the schema test validates. */
 export const OPERATIONS: Record<string, string> = {
   authToken: AUTH_TOKEN,
@@ -179,4 +223,9 @@ export const OPERATIONS: Record<string, string> = {
   shipments: SHIPMENTS,
   updateInboundShipment: UPDATE_INBOUND_SHIPMENT,
   updateInboundShipmentLine: UPDATE_INBOUND_SHIPMENT_LINE,
+  stockLines: STOCK_LINES,
+  stocktakes: STOCKTAKES,
+  insertStocktake: INSERT_STOCKTAKE,
+  insertStocktakeLine: INSERT_STOCKTAKE_LINE,
+  updateStocktake: UPDATE_STOCKTAKE,
 };

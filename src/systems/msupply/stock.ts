@@ -1,0 +1,146 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import { stableId, stableUuid } from '../../domain/ids.js';
+import type { Quantity, StockLine, StockReport } from '../../domain/index.js';
+import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
+import type { ItemRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
+import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
+import type { MsupplyProductMap } from './products.js';
+import type { StoreDirectory } from './stores.js';
+
+/**
+ * InventoryReport ↔ Open mSupply stock. Read: the store's stock lines (batches with expiry, packs
+ * × pack size = units) as one snapshot per store. Write: a count (snapshot) or a change
+ * (difference) becomes a stocktake — insertStocktake (blank), one insertStocktakeLine per line
+ * with `countedNumberOfPacks` (for a difference: the batch's packs now plus the change), then
+ * updateStocktake(status: FINALISED), which makes Open mSupply post the inventory addition and
+ * reduction (server/service/src/stocktake/update.rs in msupply-foundation/open-msupply). The
+ * stocktake id derives from the report's identifier, each step is journaled and looks before it
+ * writes, so a retry never counts twice. Adjustment reasons are not sent yet (see the closing
+ * note of issue 12): a server that requires them answers AdjustmentReasonNotProvided.
+ */
+export interface StockDeps {
+  api: MsupplyApi;
+  stores: StoreDirectory;
+  products: () => MsupplyProductMap;
+}
+
+interface CountLine { itemCode: string; item: ItemRow; stockLine?: StockLineRow; counted: number; batch?: string; expiry?: string }
+
+function packsOf(q: Quantity, packSize: number, where: string): number {
+  if (!Number.isSafeInteger(q.value)) throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole number of ${q.unit}s`, where);
+  if (q.unit === 'pack') return q.value;
+  if (q.value % packSize !== 0) throw new BusinessRuleError(`${where}: ${q.value} units is not a whole number of packs (${packSize} per pack)`, where);
+  return q.value / packSize;
+}
+
+export function createStockCapability(deps: StockDeps): StockCapability {
+  const { api, stores } = deps;
+
+  const snapshotOf = async (store: Pick<StoreRow, 'id' | 'code'>, criteria: SearchCriteria): Promise<StockReport> => {
+    const products = deps.products();
+    const lines: StockLine[] = [];
+    for (const l of await api.stockLines(store.id, { hasPacksInStore: true })) {
+      const product = products.productOf(l.item.code, l.item.name);
+      if (!product) continue;
+      if (criteria.item && (criteria.item.code !== product.code || (criteria.item.system && criteria.item.system !== product.system))) continue;
+      lines.push({ product, quantity: { value: l.totalNumberOfPacks * l.packSize, unit: 'dispensing-unit' }, ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}) });
+    }
+    return {
+      id: stableId(MSUPPLY, 'stock-on-hand', store.id),
+      status: 'active',
+      countType: 'snapshot',
+      reportedAt: new Date().toISOString(),
+      facility: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
+      lines,
+      source: { system: MSUPPLY, id: store.id },
+    };
+  };
+
+  const readable = async (facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
+    if (facility) {
+      try {
+        return [await stores.resolve({ id: facility }, 'facility')];
+      } catch (err) {
+        if (err instanceof BusinessRuleError) return [];
+        throw err;
+      }
+    }
+    return (await stores.me()).stores.filter((s) => !s.isDisabled);
+  };
+
+  const plan = async (report: StockReport): Promise<{ store: StoreRow; lines: CountLine[] }> => {
+    const store = await stores.resolve(report.facility, 'StockReport.facility');
+    const products = deps.products();
+    if (!report.lines.length) throw new BusinessRuleError('a stock report needs at least one line', 'StockReport.lines');
+    const lines: CountLine[] = [];
+    for (const [i, line] of report.lines.entries()) {
+      const where = `StockReport.lines[${i}]`;
+      const itemCode = products.itemCode(line.product, `${where}.product`);
+      const [item] = await api.items(store.id, { code: { equalTo: itemCode } });
+      if (!item) throw new BusinessRuleError(`${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`, `${where}.product`);
+      const batches = (await api.stockLines(store.id, { itemId: { equalTo: item.id } })).filter((s) => !line.lot?.number || s.batch === line.lot.number);
+      if (batches.length > 1) throw new BusinessRuleError(`${where}: item ${itemCode} has ${batches.length} batches in store ${store.code}: name the lot`, `${where}.lot`);
+      const stockLine = batches[0];
+      const packSize = stockLine?.packSize ?? item.defaultPackSize;
+      let packs = packsOf(line.quantity, packSize, `${where}.quantity`);
+      if (report.countType === 'difference') {
+        if (report.operation === 'subtraction' && packs > 0) packs = -packs;
+        const counted = (stockLine?.totalNumberOfPacks ?? 0) + packs;
+        if (counted < 0) throw new BusinessRuleError(`${where}: taking ${-packs} packs of ${itemCode} would leave ${counted} in store ${store.code} (NotEnoughStockForReduction)`, `${where}.quantity`);
+        packs = counted;
+      } else if (packs < 0) {
+        throw new BusinessRuleError(`${where}: a count cannot be negative`, `${where}.quantity`);
+      }
+      if (lines.some((l) => l.item.id === item.id && l.stockLine?.id === stockLine?.id && l.batch === line.lot?.number)) {
+        throw new BusinessRuleError(`${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice`, `${where}.product`);
+      }
+      lines.push({ itemCode, item, stockLine, counted: packs, batch: line.lot?.number, expiry: line.lot?.expiry });
+    }
+    return { store, lines };
+  };
+
+  return {
+    async search(criteria) {
+      return { items: await Promise.all((await readable(criteria.facility)).map((s) => snapshotOf(s, criteria))) };
+    },
+    async get(id) {
+      for (const store of await readable()) if (stableId(MSUPPLY, 'stock-on-hand', store.id) === id) return snapshotOf(store, {});
+      return undefined;
+    },
+    async precheck(report) {
+      await plan(report);
+    },
+    async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
+      const store = await stores.resolve(report.facility, 'StockReport.facility');
+      const key = report.identifier ? `${report.identifier.system}|${report.identifier.value}` : journal.idempotencyKey;
+      const id = stableUuid(MSUPPLY, 'stocktake', store.id, key);
+      const existing = await api.stocktake(store.id, id);
+      // finalised already (a retry after a lost answer): a difference re-planned now would count twice
+      if (existing?.status === 'FINALISED') return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
+      const p = await plan(report);
+      await journal.run('insert-stocktake', async () => {
+        if (!(await api.stocktake(store.id, id))) {
+          await api.insertStocktake(store.id, { id, createBlankStocktake: true, description: report.identifier ? `FHIR report ${key}` : 'FHIR report', comment: report.note });
+        }
+        return { id };
+      });
+      for (const [i, line] of p.lines.entries()) {
+        await journal.run(`line:${i}`, async () => {
+          const lineId = stableUuid(MSUPPLY, 'stocktake-line', id, String(i));
+          const current = await api.stocktake(store.id, id);
+          if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
+          await api.insertStocktakeLine(store.id, line.stockLine
+            ? { id: lineId, stocktakeId: id, stockLineId: line.stockLine.id, countedNumberOfPacks: line.counted }
+            : { id: lineId, stocktakeId: id, itemId: line.item.id, countedNumberOfPacks: line.counted, packSize: line.item.defaultPackSize, ...(line.batch ? { batch: line.batch } : {}), ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}) });
+          return { lineId };
+        });
+      }
+      await journal.run('finalise', async () => {
+        const current = await api.stocktake(store.id, id);
+        if (current?.status !== 'FINALISED') await api.updateStocktake(store.id, { id, status: 'FINALISED' });
+        return 'FINALISED';
+      });
+      return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * InventoryReport ↔ Open mSupply stock against the sandbox: stock lines read as a snapshot with
+ * lots and expiry; a count and a change each become one finalised stocktake; stock reads back
+ * equal; a retry after a lost answer counts nothing twice; impossible reductions are refused first.
+ */
+import t from 'tap';
+import type { StockReport } from '../../../../src/domain/index.js';
+import { AMOXICILLIN, GTIN, MemoryJournal, ORS, startRig } from './harness.js';
+
+async function failure(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, got a result');
+}
+
+const report = (id: string, countType: 'snapshot' | 'difference', lines: StockReport['lines']): StockReport => ({
+  identifier: { system: 'https://mobile.example.org/counts', value: id }, status: 'active', countType, reportedAt: '2026-11-21T09:00:00Z',
+  facility: { id: 'store-hc-north' }, lines,
+});
+
+t.test('stock reads as a snapshot; a count and an adjustment become finalised stocktakes and read back equal', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const stock = rig.connector.stock!;
+  const [before] = (await stock.search({ facility: 'store-hc-north' })).items;
+  const ors = before.lines.find((l) => l.product.code === ORS)!;
+  t.same(ors, { product: { system: GTIN, code: ORS, display: 'Oral rehydration salts, sachet 20.5g' }, quantity: { value: 500, unit: 'dispensing-unit' }, lot: { number: 'N20262', expiry: '2027-12-31' } }, '10 packs of 50, its batch and expiry');
+
+  const count = report('CNT-1', 'snapshot', [{ product: { system: GTIN, code: ORS }, quantity: { value: 350, unit: 'dispensing-unit' } }]);
+  t.same(await stock.report(count, new MemoryJournal()), { system: 'msupply', ids: { stocktake: [...rig.sb.state.stocktakes.keys()][0] }, status: 'active' });
+  const adjust = report('ADJ-1', 'difference', [{ product: { system: GTIN, code: AMOXICILLIN }, quantity: { value: -2, unit: 'pack' } }]);
+  await stock.report(adjust, new MemoryJournal());
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 2, 'two finalised stocktakes');
+
+  const [after] = (await stock.search({ facility: 'store-hc-north' })).items;
+  t.equal(after.lines.find((l) => l.product.code === ORS)!.quantity.value, 350, 'the count reads back');
+  t.equal(after.lines.find((l) => l.product.code === AMOXICILLIN)!.quantity.value, 800, '10 packs of 100 less 2 packs');
+  t.same(after.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN), before.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN), 'nothing else changed');
+
+  await stock.report(adjust, new MemoryJournal());
+  t.equal(rig.sb.state.counts().stocktakes, 2, 'the adjustment again is the same stocktake: not applied twice');
+  t.equal((await stock.search({ facility: 'store-hc-north' })).items[0].lines.find((l) => l.product.code === AMOXICILLIN)!.quantity.value, 800);
+});
+
+t.test('a lost answer to the finalisation: the retry finds it finalised and changes nothing', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
+  const adjust = report('ADJ-2', 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -3, unit: 'pack' } }]);
+  t.equal((await failure(rig.connector.stock!.report(adjust, new MemoryJournal()))).transient, true);
+  await rig.connector.stock!.report(adjust, new MemoryJournal());
+  const packs = [...rig.sb.state.stockLines.values()].find((s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors')!.totalNumberOfPacks;
+  t.equal(packs, 7, '10 − 3, once');
+  t.equal(rig.sb.state.applied.filter((a) => a.mutation === 'insertStocktake').length, 1);
+});
+
+t.test('a reduction below zero, and a count in units that are not whole packs, are refused before any write', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const tooMuch = await failure(rig.connector.stock!.precheck!(report('ADJ-3', 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -11, unit: 'pack' } }])));
+  t.match(tooMuch.message, /would leave -1 in store HC-NORTH \(NotEnoughStockForReduction\)/);
+  t.same(tooMuch.issues[0].expression, ['StockReport.lines[0].quantity']);
+  const units = await failure(rig.connector.stock!.precheck!(report('CNT-3', 'snapshot', [{ product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } }])));
+  t.match(units.message, /75 units is not a whole number of packs \(50 per pack\)/);
+  t.equal(rig.sb.state.stocktakes.size, 0);
+});
