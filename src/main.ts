@@ -21,6 +21,11 @@ import { createRoutingServices } from './routing/index.js';
 import { ConnectorSet } from './systems/index.js';
 import { createScheduler, type Scheduler } from './jobs/index.js';
 import { jobsAdminRoutes } from './admin/jobs-routes.js';
+import { reviewUndoRoutes } from './admin/review-undo-routes.js';
+import { operatorConsole } from './admin/ui/index.js';
+import { mediatorDirectory } from './admin/facility-directory.js';
+import { settingsInForce } from './admin/settings-view.js';
+import { CallStats } from './admin/call-stats.js';
 
 export interface RunningMediator {
   app: FastifyInstance;
@@ -96,6 +101,14 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
   });
 
+  // the operator console (/admin/ui): where each setting came from, and recent upstream calls
+  let openhimKeys: string[] = [];
+  const callStats = new CallStats();
+  // /ready: the store, and every configured upstream reachable with the current credentials
+  const readiness = () => [
+    { name: 'store', check: async () => { await store.countJobsByStatus(); } },
+    ...connectors.list().filter((c) => c.ping).map((c) => ({ name: c.system, check: () => c.ping!() })),
+  ];
   const app = await buildApp({
     settings: () => settings,
     services: () => services,
@@ -103,11 +116,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     logger,
     metrics,
     https: tlsOptions(settings),
-    // /ready: the store, and every configured upstream reachable with the current credentials
-    readiness: () => [
-      { name: 'store', check: async () => { await store.countJobsByStatus(); } },
-      ...connectors.list().filter((c) => c.ping).map((c) => ({ name: c.system, check: () => c.ping!() })),
-    ],
+    readiness,
     plugins: [
       async (a) => {
         await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets, bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']) });
@@ -118,6 +127,12 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
+        await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
+        await a.register(operatorConsole, {
+          adminToken: token, readiness, breakers: () => outbox.breakerGates(), calls: callStats,
+          directory: mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() }),
+          settings: () => settingsInForce(settings, { openhimKeys }),
+        });
       },
     ],
   });
@@ -135,6 +150,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       learnSecrets({ ...settings, ...layer } as Settings, logger); // new values join the old ones, which stay masked
       const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
       validateSettings(next);
+      openhimKeys = Object.keys(layer);
       connectors.apply(next);
       const previous = settings;
       settings = next;
@@ -161,6 +177,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       await scheduler.stop(); // a run in progress finishes and is recorded before the store closes
       await connectors.close();
       stopObserving();
+      callStats.close();
       await store.close();
     },
   };

@@ -41,6 +41,11 @@ export class BreakerSet {
   private readonly breakers = new Map<string, SystemBreaker>();
   constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {}
 
+  /** Each system seen so far with its gate now (the operator console shows them). */
+  gates(now = Date.now()): Record<string, BreakerGate> {
+    return Object.fromEntries([...this.breakers].map(([system, b]) => [system, b.gate(now)]));
+  }
+
   for(system: string): SystemBreaker {
     let b = this.breakers.get(system);
     if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts)));

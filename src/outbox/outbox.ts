@@ -137,6 +137,11 @@ export class Outbox {
     this.breakers = new BreakerSet(this.options.breaker);
   }
 
+  /** Each system's circuit breaker in this process: closed, open, or letting a probe through. */
+  breakerGates(): Record<string, 'closed' | 'probe' | 'open'> {
+    return this.breakers.gates();
+  }
+
   /** Plug in the delivery of one flow to one system (a connector capability). */
   register(flow: string, system: string, handler: DeliveryHandler): void {
     this.handlers.register(flow, system, handler);

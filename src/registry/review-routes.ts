@@ -165,7 +165,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         actor,
         action: `review.${op}`,
         subject: `${system}/${systemId}`,
-        details: { from: row.state, to: next.state, registryId: next.registryId ?? null, previousRegistryId: row.registryId ?? null, comment: next.comment ?? null },
+        details: { from: row.state, to: next.state, registryId: next.registryId ?? null, previousRegistryId: row.registryId ?? null, comment: next.comment ?? null, before: row },
       });
       return { row: next };
     });

@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+
+export interface ApiAnswer {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers of several admin routes, read field by field
+  body: any;
+  text: string;
+  headers: Record<string, unknown>;
+}
+
+/** Diagnostics of an OperationOutcome or `{ error }` answer, for a flash message. */
+export function problemOf(answer: ApiAnswer): string {
+  const issues = answer.body?.issue as { diagnostics?: string }[] | undefined;
+  return issues?.map((i) => i.diagnostics).filter(Boolean).join('; ') || answer.body?.error || `HTTP ${answer.status}`;
+}
+
+/**
+ * The console acts only through the mediator's admin API (review, undo, outbox), called in
+ * process with the admin token and the signed-in person as the actor: every decision takes the
+ * same validation, state checks and audit entry as a curl call would.
+ */
+export function adminApi(app: FastifyInstance, token: () => string | undefined, user: string) {
+  const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object): Promise<ApiAnswer> => {
+    const res = await app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token() ?? ''}`, 'x-actor': user, 'x-admin-user': user, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+    });
+    let body: unknown;
+    try {
+      body = res.body ? JSON.parse(res.body) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, body, text: res.body, headers: res.headers };
+  };
+  return {
+    get: (url: string) => call('GET', url),
+    post: (url: string, payload: object = {}) => call('POST', url, payload),
+    delete: (url: string) => call('DELETE', url),
+  };
+}
+
+export type AdminApi = ReturnType<typeof adminApi>;

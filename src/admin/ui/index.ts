@@ -1,0 +1,307 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { JobSummary } from '../../outbox/operator.js';
+import { redact } from '../../platform/redaction.js';
+import type { ReadinessCheck } from '../../platform/health.js';
+import type { CallStats } from '../call-stats.js';
+import type { FacilityDirectory } from '../facility-directory.js';
+import type { SettingInForce } from '../settings-view.js';
+import { adminApi, problemOf, type AdminApi } from './api.js';
+import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
+import { html, query, type Html } from './html.js';
+import { loginPage, page, type View } from './layout.js';
+import { confirmBody, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import { reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
+import { csrfOk, SessionStore, setSessionCookie, UI_PREFIX, userNameProblem, type Session } from './session.js';
+import { systemsBody, type SystemRow } from './systems-page.js';
+
+export interface OperatorConsoleOptions {
+  /** The admin token now (read per request: a rotated token ends every session opened with the old one). */
+  adminToken: () => string | undefined;
+  directory: FacilityDirectory;
+  readiness: () => ReadinessCheck[];
+  breakers: () => Record<string, 'closed' | 'probe' | 'open'>;
+  settings: () => SettingInForce[];
+  calls?: CallStats;
+  now?: () => number;
+}
+
+// No script or style from anywhere but the mediator, no framing: the console is an admin surface.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag']);
+
+function send(reply: FastifyReply, body: Html, status = 200) {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', CSP)
+    .header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin')
+    .send(redact(body.value));
+}
+
+/** Only paths inside the console are followed after sign-in (no open redirect). */
+function safeNext(next: unknown): string {
+  const s = typeof next === 'string' ? next : '';
+  return s.startsWith(`${UI_PREFIX}/`) && !s.startsWith('//') && !s.includes('\\') ? s : `${UI_PREFIX}/review`;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+const enc = encodeURIComponent;
+
+async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
+  return Promise.all(checks.map(async (c) => {
+    try {
+      await Promise.race([c.check(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref())]);
+      return { name: c.name, status: 'ok' as const };
+    } catch (err) {
+      return { name: c.name, status: 'down' as const, reason: (err as Error).message };
+    }
+  }));
+}
+
+/**
+ * The operator console at /admin/ui: review queue, outbox, systems. Server-rendered pages;
+ * every change goes through the admin API (review, undo, outbox) with the signed-in person as
+ * the actor. Register at the root (no prefix): it needs the admin API routes registered too.
+ */
+export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async (app, opts) => {
+  const sessions = new SessionStore(opts.adminToken);
+  const now = opts.now ?? Date.now;
+  const root = app as FastifyInstance;
+
+  const signedIn = (request: FastifyRequest, reply: FastifyReply): Session | undefined => {
+    const session = sessions.of(request);
+    if (!session) {
+      if (request.method === 'GET') void reply.redirect(`${UI_PREFIX}/login${query({ next: request.url })}`, 303);
+      else void send(reply, html`<p>Your session ended; <a href="${UI_PREFIX}/login">sign in again</a>.</p>`, 401);
+    }
+    return session;
+  };
+  /** A signed-in form post with its CSRF field; answers 403 itself otherwise. */
+  const posted = (request: FastifyRequest, reply: FastifyReply): Session | undefined => {
+    const session = signedIn(request, reply);
+    if (!session) return undefined;
+    if (!csrfOk(session, request.body as Record<string, unknown>)) {
+      void send(reply, html`<p>This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.</p>`, 403);
+      return undefined;
+    }
+    return session;
+  };
+  const render = (reply: FastifyReply, session: Session, view: View, title: string, body: Html) => {
+    const flash = session.flash;
+    session.flash = undefined;
+    return send(reply, page({ title, view, session, flash, body }));
+  };
+  const api = (session: Session): AdminApi => adminApi(root, opts.adminToken, session.user);
+
+  app.get(`${UI_PREFIX}/assets/console.css`, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
+  app.get(`${UI_PREFIX}/assets/console.js`, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_JS));
+
+  app.get(UI_PREFIX, async (_req, reply) => reply.redirect(`${UI_PREFIX}/review`, 303));
+  app.get(`${UI_PREFIX}/`, async (_req, reply) => reply.redirect(`${UI_PREFIX}/review`, 303));
+
+  app.get(`${UI_PREFIX}/login`, async (req, reply) => send(reply, loginPage({ next: safeNext((req.query as { next?: string }).next) })));
+  app.post(`${UI_PREFIX}/login`, async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const user = str(body.user);
+    const next = safeNext(body.next);
+    const problem = userNameProblem(user);
+    if (problem) return send(reply, loginPage({ next, error: problem, user }), 400);
+    const session = sessions.signIn(user, typeof body.token === 'string' ? body.token : '');
+    if (!session) return send(reply, loginPage({ next, error: 'That admin token is not the one this mediator expects.', user }), 401);
+    setSessionCookie(req, reply, session);
+    return reply.redirect(next, 303);
+  });
+  app.post(`${UI_PREFIX}/logout`, async (req, reply) => {
+    const session = posted(req, reply);
+    if (!session) return reply;
+    sessions.end(session);
+    setSessionCookie(req, reply, undefined);
+    return reply.redirect(`${UI_PREFIX}/login`, 303);
+  });
+
+  // ---- review queue ----------------------------------------------------------------------
+  const filtersOf = (q: Record<string, unknown>, systems: string[]): ReviewFilters => ({
+    system: str(q.system) || systems[0] || '',
+    state: ['review', 'flagged'].includes(str(q.state)) ? str(q.state) : undefined,
+    area: str(q.area) || undefined,
+    band: ['high', 'medium', 'low'].includes(str(q.band)) ? str(q.band) : undefined,
+    at: str(q.at) || undefined,
+  });
+  const backToQueue = (f: ReviewFilters) => `${UI_PREFIX}/review${query({ system: f.system, state: f.state, area: f.area, band: f.band })}`;
+
+  app.get(`${UI_PREFIX}/review`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const systems = opts.directory.systems();
+    const filters = filtersOf(req.query as Record<string, unknown>, systems);
+    if (!filters.system) {
+      return render(reply, session, 'review', 'Review queue', html`<h1>Review queue</h1><p>No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open <code>?system=&lt;name&gt;</code> for a list reconciled from a file.</p>`);
+    }
+    const a = api(session);
+    const [queue, crosswalk] = await Promise.all([a.get(`/admin/reconcile/${enc(filters.system)}/review?limit=1000`), a.get(`/admin/reconcile/${enc(filters.system)}/crosswalk`)]);
+    if (queue.status !== 200 || crosswalk.status !== 200) {
+      return render(reply, session, 'review', 'Review queue', html`<h1>Review queue</h1><p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`);
+    }
+    const notices: string[] = [];
+    const read = async <T>(what: string, fn: () => Promise<Map<string, T>>) => {
+      try {
+        return await fn();
+      } catch (err) {
+        notices.push(`${what} could not be read now (${(err as Error).message}); ids are shown instead.`);
+        return new Map<string, T>();
+      }
+    };
+    const [registry, records] = await Promise.all([
+      read('The registry list', () => opts.directory.registry()),
+      read(`The ${filters.system} facility list`, () => opts.directory.system(filters.system)),
+    ]);
+    return render(reply, session, 'review', `Review queue: ${filters.system}`, reviewBody({
+      filters, systems, queue: queue.body.items as QueueItem[], rows: crosswalk.body.rows, registry, records, notices, session,
+    }));
+  });
+
+  app.post(`${UI_PREFIX}/review/decide`, async (req, reply) => {
+    const session = posted(req, reply);
+    if (!session) return reply;
+    const body = req.body as Record<string, unknown>;
+    const filters = filtersOf(body, []);
+    const systemId = str(body.systemId);
+    const op = str(body.op);
+    if (!filters.system || !systemId || !ACTIONS.has(op)) {
+      session.flash = { kind: 'error', text: `Nothing decided: the form lacked ${!filters.system ? 'the system' : !systemId ? 'the record' : `a known action (got '${op}')`}.` };
+      return reply.redirect(backToQueue(filters), 303);
+    }
+    const payload: Record<string, string> = {};
+    if ((op === 'accept' || op === 'reject') && str(body.registryId)) payload.registryId = str(body.registryId);
+    if (op === 'flag') payload.comment = str(body.comment);
+    const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, payload);
+    if (answer.status === 200) {
+      session.undo.push({ system: filters.system, systemId });
+      if (session.undo.length > 100) session.undo.shift();
+      const row = answer.body.row as { state: string; registryId?: string };
+      session.flash = { kind: 'ok', text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.` };
+    } else {
+      session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problemOf(answer)}` };
+      return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, at: systemId })}`, 303);
+    }
+    return reply.redirect(backToQueue(filters), 303);
+  });
+
+  app.post(`${UI_PREFIX}/review/undo`, async (req, reply) => {
+    const session = posted(req, reply);
+    if (!session) return reply;
+    const filters = filtersOf(req.body as Record<string, unknown>, []);
+    const last = session.undo.pop();
+    if (!last) {
+      session.flash = { kind: 'error', text: 'Nothing to undo: you made no decision in this session.' };
+      return reply.redirect(backToQueue(filters), 303);
+    }
+    const answer = await api(session).post(`/admin/reconcile/${enc(last.system)}/${enc(last.systemId)}/undo`);
+    session.flash = answer.status === 200
+      ? { kind: 'ok', text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${last.systemId} (back to ${answer.body.row.state}).` }
+      : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
+    return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, system: last.system, at: answer.status === 200 ? last.systemId : undefined })}`, 303);
+  });
+
+  for (const kind of ['csv', 'json'] as const) {
+    app.get(`${UI_PREFIX}/review/export.${kind}`, async (req, reply) => {
+      const session = signedIn(req, reply);
+      if (!session) return reply;
+      const system = str((req.query as Record<string, unknown>).system);
+      if (!system) return send(reply, html`<p>Say which system to export: <code>?system=</code>.</p>`, 400);
+      const answer = await api(session).get(`/admin/reconcile/${enc(system)}/export.${kind}`);
+      if (answer.status !== 200) return send(reply, html`<p>The export failed (${answer.status}): ${problemOf(answer)}</p>`, answer.status);
+      const file = `crosswalk-${system.replace(/[^A-Za-z0-9_-]/g, '_')}.${kind === 'csv' ? 'csv' : 'json'}`;
+      return reply.type(String(answer.headers['content-type'])).header('content-disposition', `attachment; filename="${file}"`).header('cache-control', 'no-store').send(answer.text);
+    });
+  }
+
+  // ---- outbox --------------------------------------------------------------------------------
+  app.get(`${UI_PREFIX}/outbox`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const a = api(session);
+    const q = req.query as Record<string, unknown>;
+    const filters = { status: STATES.some((s) => s.status === str(q.status)) ? str(q.status) : undefined, system: str(q.system) || undefined };
+    const lists = await Promise.all(STATES.map((s) => a.get(`/admin/outbox/jobs?status=${s.status}&limit=1000`)));
+    const listed = await a.get(`/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: 100 })}`);
+    const bySystem = new Map<string, Record<string, number>>();
+    let capped = false;
+    STATES.forEach((s, i) => {
+      const jobs = (lists[i].body?.jobs ?? []) as JobSummary[];
+      if (jobs.length >= 1000) capped = true;
+      for (const j of jobs) {
+        const row = bySystem.get(j.system) ?? {};
+        row[s.status] = (row[s.status] ?? 0) + 1;
+        bySystem.set(j.system, row);
+      }
+    });
+    const data: OutboxData = {
+      counts: lists[0].body?.counts ?? {},
+      bySystem, capped,
+      oldestWaiting: (lists[0].body?.jobs as JobSummary[] | undefined)?.[0],
+      dead: (lists[2].body?.jobs ?? []) as JobSummary[],
+      listed: (listed.body?.jobs ?? []) as JobSummary[],
+      filters, now: now(),
+    };
+    return render(reply, session, 'outbox', 'Outbox', outboxBody(data));
+  });
+
+  const jobOf = async (session: Session, id: string) => {
+    const answer = await api(session).get(`/admin/outbox/jobs/${enc(id)}`);
+    return answer.status === 200 ? answer.body : undefined;
+  };
+  const noJob = (reply: FastifyReply, session: Session, id: string) =>
+    send(reply.code(404), page({ title: 'No such job', view: 'outbox', session, body: html`<h1>No job ${id}</h1><p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>` }), 404);
+
+  app.get(`${UI_PREFIX}/outbox/jobs/:id`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const id = (req.params as { id: string }).id;
+    const detail = await jobOf(session, id);
+    if (!detail) return noJob(reply, session, id);
+    return render(reply, session, 'outbox', `Job ${id}`, jobBody(detail, now()));
+  });
+
+  app.get(`${UI_PREFIX}/outbox/jobs/:id/confirm`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const id = (req.params as { id: string }).id;
+    const action = str((req.query as Record<string, unknown>).action);
+    if (action !== 'retry' && action !== 'drop') return send(reply, html`<p>Unknown action '${action}': retry or drop.</p>`, 400);
+    const detail = await jobOf(session, id);
+    if (!detail) return noJob(reply, session, id);
+    return render(reply, session, 'outbox', `${action} job ${id}`, confirmBody(detail.job, action, session));
+  });
+
+  for (const action of ['retry', 'drop'] as const) {
+    app.post(`${UI_PREFIX}/outbox/jobs/:id/${action}`, async (req, reply) => {
+      const session = posted(req, reply);
+      if (!session) return reply;
+      const id = (req.params as { id: string }).id;
+      const a = api(session);
+      const answer = action === 'retry' ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`) : await a.delete(`/admin/outbox/jobs/${enc(id)}`);
+      session.flash = answer.status === 200
+        ? { kind: 'ok', text: action === 'retry' ? `Job ${id} queued again; it is delivered in the background.` : `Job ${id} dropped.` }
+        : { kind: 'error', text: `Not done (${answer.status}): ${problemOf(answer)}` };
+      return reply.redirect(action === 'drop' && answer.status === 200 ? `${UI_PREFIX}/outbox` : `${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
+    });
+  }
+
+  // ---- systems -------------------------------------------------------------------------------
+  app.get(`${UI_PREFIX}/systems`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const checks = await runChecks(opts.readiness());
+    const breakers = opts.breakers();
+    const names = [...new Set([...checks.map((c) => c.name), ...Object.keys(breakers)])];
+    const rows: SystemRow[] = names.map((name) => {
+      const ready = checks.find((c) => c.name === name);
+      return {
+        name,
+        ready: ready ? { status: ready.status, reason: ready.status === 'down' ? ready.reason : undefined } : { status: 'ok' },
+        breaker: breakers[name],
+        calls: opts.calls?.of(name),
+      };
+    });
+    return render(reply, session, 'systems', 'Systems', systemsBody(rows, opts.settings()));
+  });
+};

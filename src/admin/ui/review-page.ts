@@ -1,0 +1,183 @@
+import type { Facility } from '../../domain/facility.js';
+import type { ScoreReason } from '../../registry/crosswalk-types.js';
+import { distanceKm, evidenceOf } from './evidence.js';
+import { count, html, query, type Html } from './html.js';
+import { UI_PREFIX, type Session } from './session.js';
+
+export interface QueueItem {
+  systemId: string;
+  state: 'review' | 'flagged';
+  comment?: string;
+  decidedBy: string;
+  suggestions: { rank: number; registryId: string; score: number; reasons: ScoreReason[]; registryName?: string }[];
+}
+
+export interface ReviewFilters {
+  system: string;
+  state?: string;
+  area?: string;
+  band?: string;
+  at?: string;
+}
+
+export interface ReviewData {
+  filters: ReviewFilters;
+  systems: string[];
+  queue: QueueItem[];
+  /** All crosswalk rows of the system, for progress. */
+  rows: { state: string; decidedBy: string }[];
+  registry: Map<string, Facility>;
+  records: Map<string, Facility>;
+  /** Why a list could not be read (the page still works with ids). */
+  notices: string[];
+  session: Session;
+}
+
+export type Band = 'high' | 'medium' | 'low';
+
+/**
+ * Score bands by thirds of the system's own queue (the matcher's scores are log-likelihood sums
+ * whose scale depends on the weights in use): "high" is the best third of what waits.
+ */
+export function bandsOf(queue: QueueItem[]): (item: QueueItem) => Band {
+  const scores = queue.map((q) => q.suggestions[0]?.score ?? -Infinity).sort((a, b) => a - b);
+  const low = scores[Math.floor(scores.length / 3)] ?? -Infinity;
+  const high = scores[Math.floor((2 * scores.length) / 3)] ?? Infinity;
+  return (item) => {
+    const s = item.suggestions[0]?.score ?? -Infinity;
+    return s >= high ? 'high' : s >= low ? 'medium' : 'low';
+  };
+}
+
+export function filterQueue(data: Pick<ReviewData, 'queue' | 'records' | 'filters'>): QueueItem[] {
+  const { state, area, band } = data.filters;
+  const bandOf = bandsOf(data.queue);
+  return data.queue.filter((item) => {
+    if (state && item.state !== state) return false;
+    if (band && bandOf(item) !== band) return false;
+    if (area && !(data.records.get(item.systemId)?.areaPath ?? []).includes(area)) return false;
+    return true;
+  });
+}
+
+/** Of the records that needed a person (decided by one, or waiting), how many are done. */
+export function progressOf(rows: { state: string; decidedBy: string }[]) {
+  const waiting = rows.filter((r) => r.state === 'review' || r.state === 'flagged').length;
+  const decided = rows.filter((r) => r.decidedBy !== 'auto' && r.state !== 'review' && r.state !== 'flagged').length;
+  const auto = rows.filter((r) => r.decidedBy === 'auto' && r.state === 'auto-match').length;
+  return { waiting, decided, total: waiting + decided, auto };
+}
+
+const codes = (f?: Facility) => (f?.identifiers ?? []).map((i) => i.value).join(', ');
+const area = (f?: Facility) => (f?.areaPath ?? []).join(' › ');
+
+function facts(f: Facility | undefined, extra: Html | string = ''): Html {
+  if (!f) return html`<p class="muted">No details: this record is not in the list read now.</p>`;
+  return html`<dl class="facts">
+  <dt>Codes</dt><dd>${codes(f) || '—'}</dd>
+  <dt>Area</dt><dd>${area(f) || '—'}</dd>
+  <dt>Type</dt><dd>${(f.types ?? []).map((t) => t.display ?? t.code).join(', ') || '—'}</dd>
+  <dt>Status</dt><dd>${f.status}</dd>
+  ${extra}
+</dl>`;
+}
+
+function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: ReviewData, checked: boolean): Html {
+  const reg = data.registry.get(s.registryId);
+  const rec = data.records.get(item.systemId);
+  const km = reg?.position && rec?.position ? distanceKm(rec.position, reg.position) : undefined;
+  const id = `cand-${s.rank}`;
+  const evidence = evidenceOf(s.reasons);
+  return html`<div class="candidate" data-testid="candidate">
+  <input type="radio" name="registryId" id="${id}" value="${s.registryId}"${checked ? html` checked` : ''} aria-describedby="${id}-ev">
+  <div>
+    <label for="${id}"><h3>${s.rank}. ${reg?.name ?? s.registryName ?? s.registryId}</h3></label>
+    <span class="score">Score ${s.score.toFixed(2)}</span> · registry id <code>${s.registryId}</code>
+    ${facts(reg, km !== undefined ? html`<dt>Distance</dt><dd>${km < 1 ? `${Math.round(km * 1000)} m` : `${km.toFixed(1)} km`} apart</dd>` : '')}
+    <ul class="evidence" id="${id}-ev" aria-label="Evidence">
+      ${evidence.map((e) => html`<li class="${e.for ? 'for' : 'against'}">${e.for ? 'For: ' : 'Against: '}${e.text}</li>`)}
+    </ul>
+  </div>
+</div>`;
+}
+
+function hidden(data: ReviewData, systemId?: string): Html {
+  const f = data.filters;
+  return html`<input type="hidden" name="_csrf" value="${data.session.csrf}">
+<input type="hidden" name="system" value="${f.system}">
+${systemId ? html`<input type="hidden" name="systemId" value="${systemId}">` : ''}
+<input type="hidden" name="state" value="${f.state ?? ''}"><input type="hidden" name="area" value="${f.area ?? ''}"><input type="hidden" name="band" value="${f.band ?? ''}">`;
+}
+
+function filtersForm(data: ReviewData): Html {
+  const f = data.filters;
+  const areas = [...new Set(data.queue.flatMap((q) => data.records.get(q.systemId)?.areaPath ?? []))].sort();
+  const systems = [...new Set([...data.systems, f.system])].filter(Boolean);
+  const opt = (value: string, label: string, current?: string) => html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
+  return html`<form class="filters" method="get" action="${UI_PREFIX}/review" aria-label="Filters">
+  <div><label for="f-system">System</label><select id="f-system" name="system">${systems.map((s) => opt(s, s, f.system))}</select></div>
+  <div><label for="f-state">State</label><select id="f-state" name="state">${opt('', 'All waiting', f.state)}${opt('review', 'To review', f.state)}${opt('flagged', 'Flagged', f.state)}</select></div>
+  <div><label for="f-area">Area</label><select id="f-area" name="area">${opt('', 'All areas', f.area)}${areas.map((a) => opt(a, a, f.area))}</select></div>
+  <div><label for="f-band">Score band</label><select id="f-band" name="band">${opt('', 'All scores', f.band)}${opt('high', 'High (best third)', f.band)}${opt('medium', 'Medium', f.band)}${opt('low', 'Low (weakest third)', f.band)}</select></div>
+  <button type="submit" class="secondary">Apply filters</button>
+</form>`;
+}
+
+export function reviewBody(data: ReviewData): Html {
+  const f = data.filters;
+  const shown = filterQueue(data);
+  const current = shown.find((q) => q.systemId === f.at) ?? shown[0];
+  const p = progressOf(data.rows);
+  const exportQ = query({ system: f.system });
+  const progress = html`<section class="progress" aria-label="Progress">
+  <p data-testid="progress"><strong>${count(p.decided)} of ${count(p.total)} reviewed</strong> · ${count(p.waiting)} waiting · ${count(p.auto)} matched automatically</p>
+  <progress max="${Math.max(p.total, 1)}" value="${p.decided}" aria-label="Records reviewed">${p.decided}</progress>
+  <p><a href="${UI_PREFIX}/review/export.csv${exportQ}" data-testid="export-csv" download>Export crosswalk (CSV)</a> · <a href="${UI_PREFIX}/review/export.json${exportQ}" download>Export mCSD Location bundle (JSON)</a></p>
+</section>`;
+  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}
+  <button type="submit" class="secondary" data-key="u"${data.session.undo.length ? '' : html` disabled`}>Undo last decision <kbd>u</kbd></button></form>`;
+  const notices = data.notices.map((n) => html`<p class="flash error" role="status">${n}</p>`);
+  if (!current) {
+    return html`<h1>Review queue: ${f.system}</h1>${notices}${filtersForm(data)}${progress}
+<p data-testid="empty">${data.queue.length ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}</p>${undo}`;
+  }
+  const rec = data.records.get(current.systemId);
+  const position = shown.indexOf(current) + 1;
+  const others = shown.filter((q) => q !== current).slice(0, 8);
+  return html`<h1>Review queue: ${f.system}</h1>
+${notices}
+${filtersForm(data)}
+${progress}
+<div class="review">
+  <section class="card record" aria-labelledby="record-name">
+    <p class="muted">Record ${position} of ${shown.length} shown${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
+    <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
+    <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
+    ${facts(rec)}
+    <h2>Next in the queue</h2>
+    <ul class="queue">${others.map((o) => html`<li><a href="${UI_PREFIX}/review${query({ ...f, at: o.systemId })}">${data.records.get(o.systemId)?.name ?? o.systemId}</a> <span class="muted">${o.suggestions[0] ? `score ${o.suggestions[0].score.toFixed(2)}` : 'no candidate'}</span></li>`)}</ul>
+  </section>
+  <section class="card" aria-labelledby="candidates-title">
+    <form method="post" action="${UI_PREFIX}/review/decide" id="decide">
+      ${hidden(data, current.systemId)}
+      <fieldset>
+        <legend id="candidates-title">Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)</legend>
+        ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
+      </fieldset>
+      <div class="actions">
+        <button type="submit" name="op" value="accept" data-key="a"${current.suggestions.length ? '' : html` disabled`}>Accept <kbd>a</kbd></button>
+        <button type="submit" name="op" value="reject" data-key="r" class="secondary"${current.suggestions.length ? '' : html` disabled`}>Reject this candidate <kbd>r</kbd></button>
+        <button type="submit" name="op" value="no-match" data-key="n" class="secondary">No match <kbd>n</kbd></button>
+      </div>
+    </form>
+    <form method="post" action="${UI_PREFIX}/review/decide" class="actions">
+      ${hidden(data, current.systemId)}
+      <input type="hidden" name="op" value="flag">
+      <div><label for="flag-comment">Flag with a comment <kbd>f</kbd></label><br>
+      <input id="flag-comment" name="comment" data-key="f" maxlength="2000" size="40" placeholder="what should be checked"></div>
+      <button type="submit" class="secondary">Flag</button>
+    </form>
+    <div class="actions">${undo}</div>
+  </section>
+</div>`;
+}
