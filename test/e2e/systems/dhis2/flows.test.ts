@@ -1,0 +1,134 @@
+/**
+ * The DHIS2 connector end to end (issue 11 "Must show"): the real mediator process, configured
+ * only with the DHIS2 sandbox (personal access token), serves Locations from org units and writes
+ * InventoryReports as data values: read and search with positions (negative latitudes),
+ * hierarchy and status; a month's report reaching DHIS2 exactly once although the first answer
+ * is lost and DHIS2 then fails for a while; the same report again changing nothing; a conflict
+ * pointing at its line. Run against the sandbox as 2.39, 2.41 and 2.43.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { freePort, killHard, until } from '../../../support/net.js';
+
+const root = path.resolve(import.meta.dirname, '../../../..');
+const PASSWORD = 'dhis2-e2e-Zk4';
+const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+const CONDOM = '10860012300034';
+const DMPA = '10860012300027';
+const ZINC = '10860012300089';
+
+function report(id: string, location: string, items: [string, number][], start = '2024-03-01T00:00:00Z'): any {
+  return {
+    resourceType: 'InventoryReport',
+    identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
+    status: 'active', countType: 'snapshot', reportedDateTime: '2024-04-02T09:00:00Z',
+    reportingPeriod: { start, end: '2024-03-31T23:59:59Z' },
+    inventoryListing: [{
+      location: { reference: `Location/${location}` },
+      item: items.map(([gtin, value]) => ({ item: { concept: { coding: [{ system: GTIN, code: gtin }] } }, quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' } })),
+    }],
+  };
+}
+
+async function mediatorFor(t: Tap, sb: Dhis2Sandbox) {
+  // the zinc tablets' stock on hand goes to a data element DHIS2 does not have: a conflict
+  const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-mappings-'));
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  const indicators = JSON.parse(readFileSync(path.join(mappings, 'dhis2-indicators.json'), 'utf8'));
+  indicators.products = { EM_ZNC20: { stockOnHand: { dataElement: 'EM_ZNC20_RETIRED' } } };
+  writeFileSync(path.join(mappings, 'dhis2-indicators.json'), JSON.stringify(indicators));
+  const dir = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
+    cwd: root, stdio: 'ignore',
+    env: {
+      ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: PASSWORD, DATABASE_URL: '', MAPPINGS_DIR: mappings,
+      OPENLMIS_BASE_URL: '', MSUPPLY_BASE_URL: '', OPENMRS_BASE_URL: '',
+      DHIS2_BASE_URL: sb.url, DHIS2_API_TOKEN: SEED_API_TOKEN, DHIS2_DATA_SET: 'LkStockMnth', DHIS2_PAGE_SIZE: '5',
+      OUTBOX_DEADLINE_MS: '3000', OUTBOX_ATTEMPT_TIMEOUT_MS: '4000', OUTBOX_LEASE_MS: '5000', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_CAP_MS: '300',
+    },
+  });
+  t.teardown(async () => {
+    await killHard(child);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(mappings, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const fhir = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}${url}`, { method, headers: { authorization: auth, 'content-type': 'application/fhir+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
+  return { fhir, base };
+}
+
+type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
+
+for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
+  t.test(`DHIS2 ${version}: Locations from org units; a month's InventoryReport reaches DHIS2 once`, async (t) => {
+    const sb = await startDhis2Sandbox({ version });
+    t.teardown(sb.close);
+    const ids = sb.state.summary().orgUnits;
+    const { fhir, base } = await mediatorFor(t, sb);
+    const ready = await fetch(`${base}/ready`, { headers: { authorization: auth } });
+    const readyBody = (await ready.json()) as { checks: { name: string; status: string }[] };
+    t.equal(ready.status, 200, `/ready through GET /api/me: ${JSON.stringify(readyBody)}`);
+    t.ok(readyBody.checks.some((c) => /dhis2/.test(c.name) && c.status === 'ok'), 'DHIS2 is one of the checks');
+    t.equal(sb.state.count('GET', '/api/me'), 1);
+
+    // search and read: hierarchy, status, positions south of the equator
+    const search = await fhir('GET', '/fhir/Location?name=mberewa');
+    t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
+    const found = search.body.entry.map((e: any) => e.resource);
+    t.same(found.map((l: any) => l.name).sort(), ['Mberewa District', 'Mberewa District Hospital', 'Mberewa Health Centre']);
+    const hc = found.find((l: any) => l.name === 'Mberewa Health Centre');
+    t.equal(hc.id, ids['LK-HC-101'], 'the Location id is the org unit UID');
+    t.same(hc.position, { longitude: 34.121, latitude: -10.412 });
+    t.equal(hc.status, 'active');
+    t.equal(hc.partOf.reference, `Location/${ids['LKL-N-MBR']}`);
+    t.ok(hc.identifier.some((i: any) => i.system === 'http://dhis2.org/identifiertypes#code' && i.value === 'LK-HC-101'));
+    const closed = await fhir('GET', `/fhir/Location/${ids['LK-HC-105']}`);
+    t.equal(closed.status, 200);
+    t.equal(closed.body.status, 'inactive', 'closedDate → inactive');
+    const children = await fhir('GET', `/fhir/Location?partof=Location/${ids['LKL-S-CHL']}&_count=50`);
+    t.equal(children.body.entry.length, 3, 'the district\'s three org units');
+    t.equal(sb.state.pagingFalse, 0, 'never paging=false');
+
+    // the first answer to the import is lost after DHIS2 applied it, then DHIS2 fails for a while
+    sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+    sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 3, action: { type: 'status', status: 503 } });
+    const march = report('HC101-2024-03', ids['LK-HC-101'], [[CONDOM, 300], [DMPA, 45]]);
+    const posted = await fhir('POST', '/fhir/R5/InventoryReport', march);
+    t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
+    const value = (de: string) => sb.state.dataValues.get(sb.state.valueKey({ dataElement: sb.state.summary().dataElements[de], period: '202403', orgUnit: ids['LK-HC-101'], categoryOptionCombo: 'HllvX50cXC0', attributeOptionCombo: 'HllvX50cXC0' }))?.value;
+    await until('the values in DHIS2, after the retries', async () => sb.faults.list().every((f) => f.times === undefined || f.hits >= f.times) && value('FP_CNDM_SOH') === '300' && value('FP_DMPA_SOH') === '45' || undefined, 30_000);
+    await until('the outbox done', async () => {
+      const again = await fhir('POST', '/fhir/R5/InventoryReport', march);
+      return again.status === 200 || again.status === 201 ? again : undefined;
+    }, 30_000);
+    const applied = sb.state.imports.filter((i) => i.imported + i.updated > 0);
+    if (version === '2.43.0') t.ok(applied.length >= 1, '2.43 counts every accepted value as updated');
+    else t.equal(applied.length, 1, 'the values were applied by one import; every later one found them unchanged');
+    t.equal(sb.state.dataValues.size, 2, 'two values, no more');
+
+    // the same report again: the outbox knows it; nothing more reaches DHIS2
+    const posts = sb.state.count('POST', '/api/dataValueSets');
+    const same = await fhir('POST', '/fhir/R5/InventoryReport', march);
+    t.equal(same.status, 200, 'unchanged');
+    t.equal(sb.state.count('POST', '/api/dataValueSets'), posts);
+
+    // a conflict: DHIS2 has no data element for the zinc line
+    const conflict = await fhir('POST', '/fhir/R5/InventoryReport', report('HC101-2024-03-b', ids['LK-HC-101'], [[CONDOM, 310], [ZINC, 12]]));
+    t.equal(conflict.status, 422, JSON.stringify(conflict.body).slice(0, 400));
+    const issue = conflict.body.issue.find((i: any) => /EM_ZNC20_RETIRED/.test(i.diagnostics));
+    t.ok(issue, 'the refused value is named');
+    t.same(issue.expression, ['InventoryReport.inventoryListing[0].item[1].item.concept'], 'and points at its line');
+    t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
+  });
+}
