@@ -10,8 +10,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { freePort, killHard, until } from '../../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
@@ -36,7 +37,7 @@ function report(id: string, location: string, items: [string, number][], start =
   };
 }
 
-async function mediatorFor(t: Tap, sb: Dhis2Sandbox) {
+async function mediatorFor(t: Test, sb: Dhis2Sandbox) {
   // the zinc tablets' stock on hand goes to a data element DHIS2 does not have: a conflict
   const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-mappings-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
@@ -68,7 +69,6 @@ async function mediatorFor(t: Tap, sb: Dhis2Sandbox) {
   return { fhir, base };
 }
 
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   t.test(`DHIS2 ${version}: Locations from org units; a month's InventoryReport reaches DHIS2 once`, async (t) => {
@@ -130,5 +130,26 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.ok(issue, 'the refused value is named');
     t.same(issue.expression, ['InventoryReport.inventoryListing[0].item[1].item.concept'], 'and points at its line');
     t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
+
+    // registry propagation: create, update and close an org unit, each reaching DHIS2 once
+    const uid = deterministicUid('organisationUnit', 'mfr-lupembe');
+    const location = {
+      resourceType: 'Location', id: 'mfr-lupembe', identifier: [{ system: 'https://mfr.example.org/facility', value: 'MFR-0042' }], status: 'active',
+      name: 'Lupembe Dispensary', partOf: { reference: `Location/${ids['LKL-N-TSG']}` }, position: { longitude: 33.8, latitude: -11.3 },
+    };
+    const created = await fhir('PUT', '/fhir/Location/mfr-lupembe', location);
+    t.ok([200, 201].includes(created.status), JSON.stringify(created.body).slice(0, 300));
+    t.match(sb.state.orgUnits.get(uid), { name: 'Lupembe Dispensary', code: 'MFR-0042', parentId: ids['LKL-N-TSG'], geometry: { coordinates: [33.8, -11.3] } });
+    const renamed = await fhir('PUT', '/fhir/Location/mfr-lupembe', { ...location, name: 'Lupembe Health Post' });
+    t.ok([200, 201].includes(renamed.status));
+    const closing = await fhir('PUT', '/fhir/Location/mfr-lupembe', { ...location, name: 'Lupembe Health Post', status: 'inactive' });
+    t.ok([200, 201].includes(closing.status));
+    t.equal(sb.state.count('POST', '/api/organisationUnits'), 1, 'created once');
+    t.equal(sb.state.count('PUT', `/api/organisationUnits/${uid}`), 2, 'updated once, closed once');
+    t.equal(sb.state.count('DELETE', `/api/organisationUnits/${uid}`), 0, 'never deleted');
+    t.match(sb.state.orgUnits.get(uid), { name: 'Lupembe Health Post', closedDate: /^\d{4}-\d\d-\d\dT/ });
+    const read = await fhir('GET', '/fhir/Location/mfr-lupembe');
+    t.equal(read.body.status, 'inactive');
+    t.same(read.body.position, { longitude: 33.8, latitude: -11.3 });
   });
 }
