@@ -24,16 +24,19 @@ async function startSandboxes() {
   const { startOpenHimSandbox, DEFAULT_OPENHIM_USER } = await import('../../sandbox/openhim/index.js');
   const { startOpenLmisSandbox } = await import('../../sandbox/openlmis/index.js');
   const { startMsupplySandbox } = await import('../../sandbox/msupply/index.js');
+  const { startDhis2Sandbox, SEED_API_TOKEN: DHIS2_TOKEN } = await import('../../sandbox/dhis2/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
   const openlmis = await startOpenLmisSandbox({ port: 0 });
   const msupply = await startMsupplySandbox({ port: 0 });
+  const dhis2 = await startDhis2Sandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
     { name: 'OpenHIM core API (sandbox)', handle: openhim, note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` },
     { name: 'OpenLMIS v3 (sandbox)', handle: openlmis, note: 'seeded facilities, programs and products; mediator logs in as mediator/password' },
     { name: 'Open mSupply (sandbox)', handle: msupply, note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password' },
+    { name: 'DHIS2 2.41 (sandbox)', handle: dhis2, note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth; token ${DHIS2_TOKEN.slice(0, 12)}…` },
   ];
-  return { list, openhim, openlmis, msupply, facilityId };
+  return { list, openhim, openlmis, msupply, facilityId, dhis2, dhis2Token: DHIS2_TOKEN };
 }
 
 export function demoCommand(): Command {
@@ -44,7 +47,7 @@ export function demoCommand(): Command {
     .option('--keep-data', "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)")
     .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
       const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
-      const { list: sandboxes, openhim, openlmis, msupply, facilityId } = await startSandboxes();
+      const { list: sandboxes, openhim, openlmis, msupply, facilityId, dhis2, dhis2Token } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(opts.port);
       const settings = loadSettings({
@@ -68,6 +71,9 @@ export function demoCommand(): Command {
         MSUPPLY_USERNAME: 'mediator',
         MSUPPLY_PASSWORD: 'password',
         MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+        DHIS2_BASE_URL: dhis2.url,
+        DHIS2_API_TOKEN: dhis2Token,
+        DHIS2_DATA_SET: 'LkStockMnth',
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings);
