@@ -9,6 +9,7 @@ import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
+import { contentVersion } from '../domain/ids.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -42,6 +43,11 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   async read(id: string): Promise<T | undefined> {
+    const value = await this.readLive(id);
+    return value && (await this.stampSeen([value]))[0];
+  }
+
+  private async readLive(id: string): Promise<T | undefined> {
     const link = await this.store.getLink(this.spec.flow, id);
     if (link) return this.readLinked(link);
     for (const c of this.readers()) {
@@ -49,6 +55,23 @@ export class RoutedFlow<T> implements FlowService<T> {
       if (value) return value;
     }
     return undefined;
+  }
+
+  /**
+   * meta.lastUpdated must be real for incremental sync (`_lastUpdated=gt…`): an object whose system
+   * keeps no change time (an OpenLMIS facility) is stamped with the time the mediator first saw
+   * this content, kept in the store, so a change shows as a later time and no change as none.
+   */
+  private async stampSeen(items: T[]): Promise<T[]> {
+    const key = (item: T) => this.spec.fhirIds(item)[0];
+    const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
+    if (!unstamped.length) return items;
+    const versions = unstamped.map((item) => ({ fhirId: key(item), version: contentVersion({ ...item, lastUpdated: undefined }) }));
+    const seen = await this.store.firstSeen(this.spec.flow, versions, Date.now());
+    return items.map((item) => {
+      const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
+      return at === undefined ? item : { ...item, lastUpdated: new Date(at).toISOString() };
+    });
   }
 
   async search(criteria: SearchCriteria): Promise<Page<T>> {
@@ -60,7 +83,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const pages = await Promise.all(searchers.map(async (c) => {
       const page = await this.spec.search(c)!(asked);
       await this.remember(c.system, page.items);
-      return page;
+      return { ...page, items: await this.stampSeen(page.items) };
     }));
     if (pages.length === 1) return pages[0];
     return { items: pages.flatMap((p) => p.items) };
@@ -201,6 +224,10 @@ const READ_BACK_MS = 2_000;
 /** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */
 function acceptedNow<T>(value: T): T {
   return { ...value, lastUpdated: (value as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() };
+}
+
+function lastUpdatedOf(value: unknown): string | undefined {
+  return (value as { lastUpdated?: string }).lastUpdated;
 }
 
 /** The upstream object a write produced: connectors list the one to read back first in WriteResult.ids. */

@@ -193,9 +193,29 @@ CREATE INDEX resource_links_job ON resource_links (job_id);
   };
 }
 
+/**
+ * When the mediator first saw each version of an upstream resource: its meta.lastUpdated where the
+ * system keeps no change time (an OpenLMIS facility), so `_lastUpdated=gt` sees a change.
+ */
+function contentSeen(epochMsType: string): Migration {
+  return {
+    version: 6,
+    name: 'content_seen: first sighting of each version of a resource',
+    sql: `
+CREATE TABLE content_seen (
+  flow TEXT NOT NULL,
+  fhir_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  seen_at ${epochMsType} NOT NULL,
+  PRIMARY KEY (flow, fhir_id)
+);
+`,
+  };
+}
+
 const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
 const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
 
-export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES), linksBySystem(SQLITE_TYPES.epochMs)];
+export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES), linksBySystem(SQLITE_TYPES.epochMs), contentSeen(SQLITE_TYPES.epochMs)];
 
-export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES), linksBySystem(POSTGRES_TYPES.epochMs)];
+export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES), linksBySystem(POSTGRES_TYPES.epochMs), contentSeen(POSTGRES_TYPES.epochMs)];

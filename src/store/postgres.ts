@@ -8,11 +8,12 @@ import {
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  RecordWriteResult, ResourceLink, SeenVersion, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
 import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
+import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 
 type Row = Record<string, unknown>;
 
@@ -228,6 +229,13 @@ export class PostgresStore implements Store {
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);
     return r ? linkFromRow(r) : undefined;
+  }
+
+  async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
+    return firstSeen({
+      select: async (f, ids) => (await this.rows('SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = $1 AND fhir_id = ANY($2)', [f, ids])) as unknown as SeenRow[],
+      upsert: (f, fresh, at) => this.tx(async (c) => { for (const v of fresh) await c.query(UPSERT_SEEN_SQL, [f, v.fhirId, v.version, at]); }),
+    }, flow, versions, now);
   }
 
   private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {

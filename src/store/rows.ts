@@ -154,3 +154,4 @@ export const UPSERT_CROSSWALK_SQL = `INSERT INTO crosswalk (${CROSSWALK_COLUMNS.
 export function sqliteParams(sql: string): string {
   return sql.replace(/\$\d+/g, '?');
 }
+

@@ -8,11 +8,12 @@ import {
 } from './rows.js';
 import type {
   AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  RecordWriteResult, ResourceLink, SeenVersion, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
 } from './types.js';
 import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
+import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 
 type Row = Record<string, unknown>;
 
@@ -151,6 +152,16 @@ export class SqliteStore implements Store {
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const r = this.db.prepare(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
     return r ? linkFromRow(r) : undefined;
+  }
+
+  async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
+    return firstSeen({
+      select: async (f, ids) => this.db.prepare(`SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`).all(f, ...ids) as SeenRow[],
+      upsert: async (f, fresh, at) => {
+        const stmt = this.db.prepare(sqliteParams(UPSERT_SEEN_SQL));
+        this.db.transaction(() => { for (const v of fresh) stmt.run(f, v.fhirId, v.version, at); })();
+      },
+    }, flow, versions, now);
   }
 
   private insertLinks(links: ResourceLink[]): void {

@@ -69,6 +69,11 @@ export type RecordWriteResult =
  * Which upstream object (or which outbox job, before delivery) a FHIR id stands for. Written with
  * the job for writes, and for every object a search returns, so a later read by FHIR id finds it.
  */
+export interface SeenVersion {
+  fhirId: string;
+  version: string;
+}
+
 export interface ResourceLink {
   flow: string;
   fhirId: string;
@@ -204,6 +209,13 @@ export interface Store {
   /** Upsert; a link keeps its known upstream id and job id when the new one lacks them. */
   putLinks(links: ResourceLink[]): Promise<void>;
   getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
+
+  // content seen
+  /**
+   * When each resource's current version was first seen (epoch ms by FHIR id): a version not seen
+   * before, or changed, is recorded as seen `now`. Reads only, when nothing changed.
+   */
+  firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>>;
 
   // step journal
   listSteps(jobId: string): Promise<JournalStep[]>;

@@ -117,7 +117,7 @@ for (const engine of engineCases()) {
       // visible: error log with the stack, audit entry, dead-letter count
       const errors = lines.filter((l) => l.level === 'error');
       t.equal(errors.length, 3, 'one error line per job');
-      t.match(errors[0].obj, { jobId: outcomes[0].jobId, flow: 'buggy', system: 'faulty', stack: /TypeError: Cannot read properties of undefined[\s\S]*outbox-internal-errors\.test\.ts/ });
+      t.match(errors[0].obj, { jobId: outcomes[0].jobId, flow: 'buggy', system: 'faulty', stack: /TypeError: Cannot read properties of undefined[\s\S]*internal-errors\.test\.ts/ });
       t.match(await f.store.listAudit({ subject: outcomes[0].jobId }), [{ actor: 'outbox', action: 'outbox.internal-error', details: { flow: 'buggy', attempts: 1, error: /TypeError|Cannot read/ } }]);
       t.equal((await f.store.countJobsByStatus()).dead, 3);
 
