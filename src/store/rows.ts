@@ -154,4 +154,3 @@ export const UPSERT_CROSSWALK_SQL = `INSERT INTO crosswalk (${CROSSWALK_COLUMNS.
 export function sqliteParams(sql: string): string {
   return sql.replace(/\$\d+/g, '?');
 }
-
