@@ -19,24 +19,30 @@ export const ACCEPT_ALL_SHIPPED = 'const d=JSON.parse(require("fs").readFileSync
   + 'for(const i of d.suppliedItem)i.quantity=i.extension.find((e)=>e.url.endsWith("/quantity-shipped")).valueQuantity;'
   + 'console.log(JSON.stringify(d))';
 
+/** An OpenMRS sandbox location that keeps stock (Mwangaza Health Centre). */
+const OPENMRS_DEMO_LOCATION = '0d3c2b1a-1111-4a2b-8c3d-000000000002';
+
 /** The sandbox upstreams, started on free loopback ports. */
 async function startSandboxes() {
   const { startOpenHimSandbox, DEFAULT_OPENHIM_USER } = await import('../../sandbox/openhim/index.js');
   const { startOpenLmisSandbox } = await import('../../sandbox/openlmis/index.js');
   const { startMsupplySandbox } = await import('../../sandbox/msupply/index.js');
   const { startDhis2Sandbox, SEED_API_TOKEN: DHIS2_TOKEN } = await import('../../sandbox/dhis2/index.js');
+  const { startOpenMrsSandbox, ADMIN_PASSWORD: OPENMRS_PASSWORD } = await import('../../sandbox/openmrs/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
   const openlmis = await startOpenLmisSandbox({ port: 0 });
   const msupply = await startMsupplySandbox({ port: 0 });
   const dhis2 = await startDhis2Sandbox({ port: 0 });
+  const openmrs = await startOpenMrsSandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
     { name: 'OpenHIM core API (sandbox)', handle: openhim, note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` },
     { name: 'OpenLMIS v3 (sandbox)', handle: openlmis, note: 'seeded facilities, programs and products; mediator logs in as mediator/password' },
     { name: 'Open mSupply (sandbox)', handle: msupply, note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password' },
     { name: 'DHIS2 2.41 (sandbox)', handle: dhis2, note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth; token ${DHIS2_TOKEN.slice(0, 12)}…` },
+    { name: 'OpenMRS (sandbox)', handle: openmrs, note: `REST + stock management module; locations with Master Facility Codes; admin/${OPENMRS_PASSWORD}` },
   ];
-  return { list, openhim, openlmis, msupply, facilityId, dhis2, dhis2Token: DHIS2_TOKEN };
+  return { list, openhim, openlmis, msupply, openmrs, openmrsPassword: OPENMRS_PASSWORD, facilityId, dhis2, dhis2Token: DHIS2_TOKEN };
 }
 
 export function demoCommand(): Command {
@@ -47,7 +53,7 @@ export function demoCommand(): Command {
     .option('--keep-data', "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)")
     .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
       const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
-      const { list: sandboxes, openhim, openlmis, msupply, facilityId, dhis2, dhis2Token } = await startSandboxes();
+      const { list: sandboxes, openhim, openlmis, msupply, openmrs, openmrsPassword, facilityId, dhis2, dhis2Token } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(opts.port);
       const settings = loadSettings({
@@ -74,6 +80,9 @@ export function demoCommand(): Command {
         DHIS2_BASE_URL: dhis2.url,
         DHIS2_API_TOKEN: dhis2Token,
         DHIS2_DATA_SET: 'LkStockMnth',
+        OPENMRS_BASE_URL: openmrs.url,
+        OPENMRS_USERNAME: 'admin',
+        OPENMRS_PASSWORD: openmrsPassword,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings);
@@ -122,6 +131,10 @@ export function demoCommand(): Command {
         'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
         `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
         `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
+        '',
+        'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
+        `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
+        `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
         '',
         'Ctrl-C stops everything.',
       ].join('\n'));

@@ -13,7 +13,9 @@ import type { OpenMrsReference } from './reference.js';
  * representation, and written for registry propagation: create, update, retire and unretire,
  * the registry code carried by the location attribute the settings name. Retired locations are
  * always asked for (`includeAll=true`) so an incremental sync sees deactivations, which FHIR2
- * hides from every search.
+ * hides from every search. Writes are never replayed by the transport: a write whose answer was
+ * lost is retried by the outbox, whose next attempt reads the location first and sends only what
+ * is still missing, so each change reaches OpenMRS once.
  */
 type Json = Record<string, any>;
 
@@ -84,7 +86,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     const current = registryAttributeOf(loc, codec());
     const value = current ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim() : undefined;
     if (value === code) return false;
-    if (current) await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`, body: { value: code }, retry: true });
+    if (current) await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`, body: { value: code } });
     else await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute`, body: { attributeType: typeUuid, value: code } });
     return true;
   };
@@ -95,10 +97,10 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     const retire = facility.status !== 'active';
     if (!loc || (loc.retired === true) === retire) return undefined;
     if (retire) {
-      await client.call({ method: 'DELETE', path: `${REST}/location/${uuid}`, query: { reason: `${facility.status} in the facility registry` }, retry: true });
+      await client.call({ method: 'DELETE', path: `${REST}/location/${uuid}`, query: { reason: `${facility.status} in the facility registry` } });
       return 'retired';
     }
-    await client.call({ method: 'POST', path: `${REST}/location/${uuid}`, body: { retired: false }, retry: true });
+    await client.call({ method: 'POST', path: `${REST}/location/${uuid}`, body: { retired: false } });
     return 'unretired';
   };
 
@@ -136,7 +138,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
           return { uuid: String(created.uuid), status: 'created' };
         }
         const changed = !sameFields(body, existing);
-        if (changed) await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body, retry: true });
+        if (changed) await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body });
         const coded = code ? await ensureCode(existing, code, type!.uuid) : false;
         return { uuid: String(existing.uuid), status: changed || coded ? 'updated' : 'unchanged' };
       });
