@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { graphql, parse, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { MsupplyFaults, type MsupplyFaultInput } from './faults.js';
 import { rootValue, type RequestContext } from './resolvers.js';
 import { loadMsupplySchema } from './schema.js';
@@ -58,6 +58,32 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
   const root = rootValue();
   const sockets = new Set<Socket>();
 
+  // a document is parsed and validated once (what graphql() does on every call): the schema is large
+  const documents = new Map<string, { doc?: DocumentNode; errors?: ExecutionResult['errors'] }>();
+  const prepared = (source: string) => {
+    let entry = documents.get(source);
+    if (!entry) {
+      try {
+        const doc = parse(source);
+        const errors = validate(schema, doc);
+        entry = errors.length ? { errors } : { doc };
+      } catch (err) {
+        entry = { errors: [err as never] };
+      }
+      if (documents.size < 1_000) documents.set(source, entry);
+    }
+    return entry;
+  };
+  const run = async (source: string, context: RequestContext, payload: { variables?: unknown; operationName?: unknown }): Promise<ExecutionResult> => {
+    const { doc, errors } = prepared(source);
+    if (!doc) return { errors };
+    return execute({
+      schema, document: doc, rootValue: root, contextValue: context,
+      variableValues: (payload.variables ?? undefined) as Record<string, unknown> | undefined,
+      operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
+    });
+  };
+
   const graphqlRequest = async (req: IncomingMessage, res: ServerResponse) => {
     let payload: { query?: unknown; variables?: unknown; operationName?: unknown };
     try {
@@ -76,11 +102,7 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (fault?.type === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.type === 'expireToken') state.expireToken(token);
     const context: RequestContext = { state, token, user: state.userOfToken(token) };
-    const result = await graphql({
-      schema, source: String(payload.query ?? ''), rootValue: root, contextValue: context,
-      variableValues: (payload.variables ?? undefined) as Record<string, unknown> | undefined,
-      operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
-    });
+    const result = await run(String(payload.query ?? ''), context, payload);
     if (fault?.type === 'afterApply') return fault.answer === 'reset' ? req.socket.destroy() : undefined;
     send(res, 200, result);
   };
