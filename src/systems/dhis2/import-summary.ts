@@ -34,7 +34,9 @@ const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : N
 
 export function decodeImportSummary(body: unknown): ImportResult | undefined {
   const b = asRecord(body);
-  const summary = asRecord(b?.response) ?? (b && (b.importCount || b.responseType === 'ImportSummary') ? b : undefined);
+  const isSummary = (x: Record<string, unknown> | undefined) => !!x && (x.responseType === 'ImportSummary' || !!asRecord(x.importCount));
+  // a job answer (async=true) or another WebMessage is not a summary
+  const summary = isSummary(asRecord(b?.response)) ? asRecord(b!.response) : isSummary(b) ? b : undefined;
   if (!summary) return undefined;
   const count = asRecord(summary.importCount) ?? {};
   const conflicts = (Array.isArray(summary.conflicts) ? summary.conflicts : []).map((c): ImportConflict => {
