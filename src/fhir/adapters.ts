@@ -44,10 +44,14 @@ function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] 
 
 const location: ResourceAdapter<Facility> = {
   encode: (version, f) => finishMeta([encodeLocation(version, f, {})], f.lastUpdated),
-  decode(version, resource, _path, mode) {
+  decode(version, resource, path, mode) {
     const facility = decodeLocation(version, resource);
     const first = facility.identifiers[0];
-    const id = mode === 'update' ? String(resource.id) : first ? stableId('Location', first.system, first.value) : randomUUID();
+    // a create needs a business key: without one a retried POST would make a second facility
+    if (mode === 'create' && !first) {
+      throw new InvalidInputError('Location.identifier is required to create a facility (the code that makes a retried create find the first one); or PUT Location/[id] to create it under your id', `${path}.identifier`, 422, 'required');
+    }
+    const id = mode === 'update' ? String(resource.id) : stableId('Location', first.system, first.value);
     return { groupKey: `Location/${id}`, explicitGroup: false, id, build: () => ({ ...facility, id, lastUpdated: undefined }) };
   },
 };

@@ -52,9 +52,10 @@ export function decodeLocation(version: FhirVersion, r: Json): Facility {
   const programs = (r.extension ?? []).filter((e: Json) => e.url === EXT.supportedProgram).map((e: Json) => e.valueCoding?.code).filter(Boolean);
   const org = r.managingOrganization;
   const partOf = typeof r.partOf?.reference === 'string' ? r.partOf.reference.replace(/^.*Location\//, '') : undefined;
-  return compact({
+  // identifiers stay an array even when empty (compact drops empty arrays): an mCSD facility may
+  // carry only a type and a name
+  return { ...compact({
     id: r.id,
-    identifiers: identifiersFromFhir(r.identifier),
     name: r.name ?? r.alias?.[0] ?? r.id ?? 'unnamed',
     aliases: r.alias,
     status: r.status ?? 'active',
@@ -68,5 +69,5 @@ export function decodeLocation(version: FhirVersion, r: Json): Facility {
     programs,
     description: r.description,
     lastUpdated: r.meta?.lastUpdated,
-  }) as Facility;
+  }), identifiers: identifiersFromFhir(r.identifier) } as Facility;
 }

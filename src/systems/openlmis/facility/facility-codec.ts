@@ -73,9 +73,12 @@ export function decodeZone(dto: unknown): Facility {
   };
 }
 
-/** The OpenLMIS code of a domain facility: its OpenLMIS code identifier, else its first identifier. */
+/**
+ * The OpenLMIS code of a domain facility: its OpenLMIS code identifier, else its first identifier,
+ * else (a facility put under the client's id with no identifier) that id.
+ */
 export function facilityCodeOf(facility: Facility): string | undefined {
-  return (facility.identifiers.find((i) => i.system === FACILITY_CODE_SYSTEM) ?? facility.identifiers[0])?.value;
+  return (facility.identifiers.find((i) => i.system === FACILITY_CODE_SYSTEM) ?? facility.identifiers[0])?.value ?? facility.id;
 }
 
 export interface FacilityWriteRefs {
