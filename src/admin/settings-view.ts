@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { settingDefs, type Settings } from '../config/settings.js';
 import { MASK } from '../platform/redaction.js';
 
-export type SettingSource = 'default' | 'file' | 'env' | 'OpenHIM' | 'unset';
+export type SettingSource = 'default' | 'file' | 'env' | 'OpenHIM' | 'overrides' | 'unset';
 
 export interface SettingInForce {
   key: string;
@@ -36,7 +36,8 @@ function fileKeys(env: NodeJS.ProcessEnv): Set<string> {
 /**
  * Every setting with the value in force and the layer it came from, by the same precedence as
  * src/config/load.ts: defaults < CONFIG_FILE < environment < OpenHIM console (`openhimKeys`: the
- * keys of the layer applied last from OpenHIM).
+ * keys of the layer applied last from OpenHIM). A value no layer explains was given by the program
+ * that started the mediator ('overrides').
  */
 export function settingsInForce(current: Settings, opts: { env?: NodeJS.ProcessEnv; openhimKeys?: Iterable<string> } = {}): SettingInForce[] {
   const env = opts.env ?? process.env;
@@ -46,10 +47,13 @@ export function settingsInForce(current: Settings, opts: { env?: NodeJS.ProcessE
     const value = current[d.key];
     const set = value !== undefined && value !== '';
     let source: SettingSource = 'unset';
+    const fromEnv = env[d.env];
     if (fromOpenHim.has(d.key) && set) source = 'OpenHIM';
-    else if (env[d.env] !== undefined && env[d.env] !== '') source = 'env';
-    else if (fromFile.has(d.key)) source = 'file';
-    else if (d.default !== undefined) source = 'default';
+    else if (set && fromEnv !== undefined && fromEnv !== '' && fromEnv === String(value)) source = 'env';
+    else if (set && fromFile.has(d.key)) source = 'file';
+    else if (set && d.default !== undefined && String(d.default) === String(value)) source = 'default';
+    // given by the program that started the mediator (loadSettings overrides, tests, the demo)
+    else if (set) source = 'overrides';
     const secret = d.type === 'secret';
     return {
       key: d.key, env: d.env, secret, restart: !!d.restart, description: d.description, source,

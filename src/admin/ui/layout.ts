@@ -59,7 +59,7 @@ ${opts.error ? html`<p class="flash error" role="alert">${opts.error}</p>` : ''}
   <input id="user" name="user" autocomplete="username" required maxlength="100" value="${opts.user ?? ''}" aria-describedby="user-help">
   <span id="user-help" class="muted">Recorded with every decision you make.</span></div>
   <div><label for="token">Admin token</label>
-  <input id="token" name="token" type="password" autocomplete="current-password" required></div>
+  <input id="token" name="token" type="password" autocomplete="off" required></div>
   <button type="submit">Sign in</button>
 </form>
 </main>`);

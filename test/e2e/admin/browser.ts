@@ -18,8 +18,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 export interface Browser {
   context: BrowserContext;
   page: Page;
-  /** Saves test/artifacts/<name>.png (full page). */
-  shot(name: string): Promise<string>;
+  /** Saves test/artifacts/<name>.png (the full page, or what the viewport shows). */
+  shot(name: string, fullPage?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -34,9 +34,9 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
   return {
     context,
     page,
-    async shot(name) {
+    async shot(name, fullPage = true) {
       const file = path.join(ARTIFACTS, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage });
       return file;
     },
     async close() {
@@ -57,7 +57,8 @@ export async function signIn(page: Page, baseUrl: string, user: string, token: s
 /** axe-core (npm) injected into the page; the violations of impact serious or critical. */
 export async function seriousViolations(page: Page): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
   const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  await page.addScriptTag({ content: source });
+  // evaluated through the DevTools protocol: the console's CSP (script-src 'self') stays on
+  await page.evaluate(source);
   const result = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
     return axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });

@@ -6,7 +6,7 @@
  * its timeline shows the retry by the operator and the upstream id.
  */
 import t from 'tap';
-import { openBrowser, noChromium, signIn } from './browser.js';
+import { openBrowser, noChromium, seriousViolations, signIn } from './browser.js';
 import { ADMIN_TOKEN, startConsoleRig } from './console-rig.js';
 import { until } from '../../support/net.js';
 
@@ -50,6 +50,7 @@ t.test('dead letter retried from the console', { skip: noChromium }, async (t) =
   await row.getByRole('link', { name: 'Retry…' }).click();
   t.match(await page.locator('h1').textContent(), /Retry job/);
   t.equal((await mediator.store.getJob(job.id))?.status, 'dead', 'nothing happens before the confirmation');
+  t.same(await seriousViolations(page), [], 'axe-core: the confirmation page has no serious violation');
   await page.getByTestId('confirm').click();
   t.match(await page.getByRole('status').first().textContent(), /queued again/);
 
@@ -62,6 +63,7 @@ t.test('dead letter retried from the console', { skip: noChromium }, async (t) =
   t.match(timeline, /Accepted: stock to openlmis/);
   t.match(await page.getByTestId('upstream-ids').textContent(), /[0-9a-f-]{36}/, 'the upstream id of the stock event');
   await browser.shot('outbox-job-timeline');
+  t.same(await seriousViolations(page), [], 'axe-core: the job page has no serious violation');
   const [audit] = (await mediator.store.listAudit({ subject: job.id })).filter((a) => a.action === 'outbox.retry');
   t.equal(audit?.actor, OPERATOR, 'audited with the signed-in operator');
 
