@@ -80,4 +80,7 @@ export interface StocktakeLine {
   packSize: number;
   snapshotNumberOfPacks: number;
   countedNumberOfPacks: number | null;
+  inventoryAdjustmentReasonId: string | null;
 }
+
+export interface AdjustmentReason { id: string; reason: string; type: 'POSITIVE' | 'NEGATIVE'; isActive: boolean }

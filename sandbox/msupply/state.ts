@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Invoice, InvoiceLine, InvoiceStatus, Stocktake, StocktakeLine, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
+import type { AdjustmentReason, Invoice, InvoiceLine, InvoiceStatus, Stocktake, StocktakeLine, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
 import { buildSeed, type Seed } from './seed.js';
 
 /**
@@ -14,6 +14,12 @@ export interface StateOptions {
   /** Failed logins in a row before the account is blocked, and for how long. */
   blockAfterFailures?: number;
   blockSeconds?: number;
+  /**
+   * Inventory adjustment reasons configured on the server. With active reasons of a direction,
+   * Open mSupply requires one on every stocktake line that changes stock that way
+   * (server/service/src/stocktake_line/validate.rs); without any (the default) none is needed.
+   */
+  adjustmentReasons?: AdjustmentReason[];
   now?: () => number;
 }
 
@@ -30,6 +36,7 @@ export class MsupplyState {
   readonly invoices = new Map<string, Invoice>();
   readonly stocktakes = new Map<string, Stocktake>();
   readonly stocktakeLines = new Map<string, StocktakeLine>();
+  readonly adjustmentReasons: AdjustmentReason[];
   readonly invoiceLines = new Map<string, InvoiceLine>();
   readonly seed: Seed;
   /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
@@ -39,6 +46,7 @@ export class MsupplyState {
 
   constructor(private readonly options: StateOptions = {}) {
     this.seed = buildSeed();
+    this.adjustmentReasons = (options.adjustmentReasons ?? []).map((r) => ({ ...r }));
     for (const u of this.seed.users) this.users.set(u.username, structuredClone(u));
     for (const s of this.seed.stores) this.stores.set(s.id, { ...s });
     for (const n of this.seed.names) this.names.set(n.id, { ...n });

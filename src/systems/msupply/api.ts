@@ -48,6 +48,8 @@ export interface ShipmentRow {
 export interface StockLineRow { id: string; itemId: string; item: { id: string; code: string; name: string }; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
 export interface StocktakeRow { id: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; lines: { nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[] } }
 
+export interface AdjustmentReasonRow { id: string; reason: string; type: 'POSITIVE' | 'NEGATIVE'; isActive: boolean }
+
 const PAGE = 500;
 
 type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
@@ -118,11 +120,14 @@ export function createMsupplyApi(client: MsupplyClient) {
     async insertStocktake(storeId: string, input: { id: string; createBlankStocktake: true; description?: string; comment?: string }) {
       return (await client.request<{ insertStocktake: { id: string; status: string } }>({ query: Q.INSERT_STOCKTAKE, variables: { storeId, input } })).insertStocktake;
     },
-    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number }) {
+    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number; inventoryAdjustmentReasonId?: string }) {
       return (await client.request<{ insertStocktakeLine: { id: string } }>({ query: Q.INSERT_STOCKTAKE_LINE, variables: { storeId, input } })).insertStocktakeLine;
     },
     async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED' }) {
       return (await client.request<{ updateStocktake: { id: string; status: string } }>({ query: Q.UPDATE_STOCKTAKE, variables: { storeId, input } })).updateStocktake;
+    },
+    async adjustmentReasons(): Promise<AdjustmentReasonRow[]> {
+      return (await client.request<{ inventoryAdjustmentReasons: Connector<AdjustmentReasonRow> }>({ query: Q.INVENTORY_ADJUSTMENT_REASONS, variables: { filter: { isActive: true } } })).inventoryAdjustmentReasons.nodes;
     },
   };
 }

@@ -207,6 +207,13 @@ export const UPDATE_STOCKTAKE = /* GraphQL */ `mutation updateStocktake($storeId
   }
 }`;
 
+export const INVENTORY_ADJUSTMENT_REASONS = /* GraphQL */ `query inventoryAdjustmentReasons($filter: InventoryAdjustmentReasonFilterInput) {
+  inventoryAdjustmentReasons(filter: $filter) {
+    __typename
+    ... on InventoryAdjustmentReasonConnector { totalCount nodes { __typename id reason type isActive } }
+  }
+}`;
+
 /** Every document above, by operation name: what the schema test validates. */
 export const OPERATIONS: Record<string, string> = {
   authToken: AUTH_TOKEN,
@@ -228,4 +235,5 @@ export const OPERATIONS: Record<string, string> = {
   insertStocktake: INSERT_STOCKTAKE,
   insertStocktakeLine: INSERT_STOCKTAKE_LINE,
   updateStocktake: UPDATE_STOCKTAKE,
+  inventoryAdjustmentReasons: INVENTORY_ADJUSTMENT_REASONS,
 };

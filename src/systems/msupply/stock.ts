@@ -2,7 +2,8 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId, stableUuid } from '../../domain/ids.js';
 import type { Quantity, StockLine, StockReport } from '../../domain/index.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
-import type { ItemRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
+import { ExpiringCache } from '../../upstream/expiring-cache.js';
+import type { AdjustmentReasonRow, ItemRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import type { StoreDirectory } from './stores.js';
@@ -15,8 +16,9 @@ import type { StoreDirectory } from './stores.js';
  * updateStocktake(status: FINALISED), which makes Open mSupply post the inventory addition and
  * reduction (server/service/src/stocktake/update.rs in msupply-foundation/open-msupply). The
  * stocktake id derives from the report's identifier, each step is journaled and looks before it
- * writes, so a retry never counts twice. Adjustment reasons are not sent yet (see the closing
- * note of issue 12): a server that requires them answers AdjustmentReasonNotProvided.
+ * writes, so a retry never counts twice. A line that changes stock carries an inventory
+ * adjustment reason, found by name among the server's active reasons of that direction (never a
+ * configured id): Open mSupply requires one when such reasons exist (AdjustmentReasonNotProvided).
  */
 export interface StockDeps {
   api: MsupplyApi;
@@ -24,7 +26,9 @@ export interface StockDeps {
   products: () => MsupplyProductMap;
 }
 
-interface CountLine { itemCode: string; item: ItemRow; stockLine?: StockLineRow; counted: number; batch?: string; expiry?: string }
+interface CountLine { itemCode: string; item: ItemRow; stockLine?: StockLineRow; counted: number; batch?: string; expiry?: string; reasonId?: string }
+
+const REASONS_TTL_MS = 600_000;
 
 function packsOf(q: Quantity, packSize: number, where: string): number {
   if (!Number.isSafeInteger(q.value)) throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole number of ${q.unit}s`, where);
@@ -35,6 +39,23 @@ function packsOf(q: Quantity, packSize: number, where: string): number {
 
 export function createStockCapability(deps: StockDeps): StockCapability {
   const { api, stores } = deps;
+  const reasonsCache = new ExpiringCache(() => REASONS_TTL_MS);
+  const reasons = () => reasonsCache.get<AdjustmentReasonRow[]>('reasons', () => api.adjustmentReasons());
+
+  /** The adjustment reason of a change, by name; required when the server has reasons of that direction. */
+  const reasonFor = async (change: number, name: string | undefined, where: string): Promise<string | undefined> => {
+    if (change === 0) return undefined;
+    const type = change > 0 ? 'POSITIVE' : 'NEGATIVE';
+    const candidates = (await reasons()).filter((r) => r.isActive && r.type === type);
+    const names = candidates.map((r) => r.reason).join(', ');
+    if (!name) {
+      if (candidates.length) throw new BusinessRuleError(`${where}: Open mSupply requires a reason for a ${type === 'POSITIVE' ? 'gain' : 'loss'} (AdjustmentReasonNotProvided): one of ${names}`, `${where}.reason`);
+      return undefined;
+    }
+    const found = candidates.find((r) => r.reason.toLowerCase() === name.toLowerCase());
+    if (!found) throw new BusinessRuleError(`${where}: '${name}' is not an active Open mSupply ${type.toLowerCase()} adjustment reason${names ? ` (${names})` : ' (none is configured)'}`, `${where}.reason`);
+    return found.id;
+  };
 
   const snapshotOf = async (store: Pick<StoreRow, 'id' | 'code'>, criteria: SearchCriteria): Promise<StockReport> => {
     const products = deps.products();
@@ -94,7 +115,9 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       if (lines.some((l) => l.item.id === item.id && l.stockLine?.id === stockLine?.id && l.batch === line.lot?.number)) {
         throw new BusinessRuleError(`${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice`, `${where}.product`);
       }
-      lines.push({ itemCode, item, stockLine, counted: packs, batch: line.lot?.number, expiry: line.lot?.expiry });
+      const reason = line.reason ?? report.reason;
+      const reasonId = await reasonFor(packs - (stockLine?.totalNumberOfPacks ?? 0), reason?.display ?? reason?.code, where);
+      lines.push({ itemCode, item, stockLine, counted: packs, batch: line.lot?.number, expiry: line.lot?.expiry, reasonId });
     }
     return { store, lines };
   };
@@ -129,9 +152,10 @@ export function createStockCapability(deps: StockDeps): StockCapability {
           const lineId = stableUuid(MSUPPLY, 'stocktake-line', id, String(i));
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
+          const reason = line.reasonId ? { inventoryAdjustmentReasonId: line.reasonId } : {};
           await api.insertStocktakeLine(store.id, line.stockLine
-            ? { id: lineId, stocktakeId: id, stockLineId: line.stockLine.id, countedNumberOfPacks: line.counted }
-            : { id: lineId, stocktakeId: id, itemId: line.item.id, countedNumberOfPacks: line.counted, packSize: line.item.defaultPackSize, ...(line.batch ? { batch: line.batch } : {}), ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}) });
+            ? { id: lineId, stocktakeId: id, stockLineId: line.stockLine.id, countedNumberOfPacks: line.counted, ...reason }
+            : { id: lineId, stocktakeId: id, itemId: line.item.id, countedNumberOfPacks: line.counted, packSize: line.item.defaultPackSize, ...(line.batch ? { batch: line.batch } : {}), ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}), ...reason });
           return { lineId };
         });
       }

@@ -5,6 +5,9 @@
  */
 import t from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
+import { createMsupplyApi } from '../../../../src/systems/msupply/api.js';
+import { createMsupplyClient } from '../../../../src/systems/msupply/client.js';
+import { msupplySettingsFrom } from '../../../../src/systems/msupply/settings.js';
 import { AMOXICILLIN, GTIN, MemoryJournal, ORS, startRig } from './harness.js';
 
 async function failure(p: Promise<unknown>): Promise<any> {
@@ -66,4 +69,36 @@ t.test('a reduction below zero, and a count in units that are not whole packs, a
   const units = await failure(rig.connector.stock!.precheck!(report('CNT-3', 'snapshot', [{ product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } }])));
   t.match(units.message, /75 units is not a whole number of packs \(50 per pack\)/);
   t.equal(rig.sb.state.stocktakes.size, 0);
+});
+
+t.test('adjustment reasons: found by name among active ones of the direction, required where the server has some', async (t) => {
+  const rig = await startRig({}, {
+    adjustmentReasons: [
+      { id: 'reason-found', reason: 'Found', type: 'POSITIVE', isActive: true },
+      { id: 'reason-damaged', reason: 'Damaged', type: 'NEGATIVE', isActive: true },
+      { id: 'reason-old', reason: 'Old stock', type: 'NEGATIVE', isActive: false },
+    ],
+  });
+  t.teardown(() => rig.close());
+  const loss = (id: string, reason?: string): StockReport => ({
+    ...report(id, 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -1, unit: 'pack' }, ...(reason ? { reason: { code: reason } } : {}) }]),
+  });
+  const none = await failure(rig.connector.stock!.precheck!(loss('R-1')));
+  t.match(none.message, /requires a reason for a loss \(AdjustmentReasonNotProvided\): one of Damaged/);
+  t.same(none.issues[0].expression, ['StockReport.lines[0].reason']);
+  t.match((await failure(rig.connector.stock!.precheck!(loss('R-2', 'Old stock')))).message, /'Old stock' is not an active Open mSupply negative adjustment reason \(Damaged\)/, 'an inactive reason is not offered');
+  t.match((await failure(rig.connector.stock!.precheck!(loss('R-3', 'Found')))).message, /'Found' is not an active Open mSupply negative adjustment reason/, 'a gain reason does not explain a loss');
+
+  await rig.connector.stock!.report(loss('R-4', 'damaged'), new MemoryJournal());
+  const [line] = [...rig.sb.state.stocktakeLines.values()];
+  t.equal(line.inventoryAdjustmentReasonId, 'reason-damaged', 'the reason id the server gave for that name');
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 1);
+
+  // the rule is the server's: sent without a reason, the line is refused as Open mSupply types it
+  const client = createMsupplyClient(() => msupplySettingsFrom(rig.settings));
+  t.teardown(() => client.close());
+  const api = createMsupplyApi(client);
+  await api.insertStocktake('store-hc-north', { id: 'st-direct', createBlankStocktake: true });
+  const refused = await failure(api.insertStocktakeLine('store-hc-north', { id: 'stl-direct', stocktakeId: 'st-direct', stockLineId: 'stock-hcn-ors205s', countedNumberOfPacks: 1 }));
+  t.equal(refused.reasonCode, 'AdjustmentReasonNotProvided');
 });
