@@ -283,6 +283,12 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     const { drugUuid, q: text } = q(req);
     return list(req, [...stock.items.values()].filter((i) => (!drugUuid || i.drugUuid === drugUuid) && (!text || i.drugName.toLowerCase().includes(text.toLowerCase()))), (i) => stock.itemRep(i));
   });
+  app.get(`${SM}/stockitem/:uuid`, async (req) => {
+    reader(req);
+    const item = stock.items.get((req.params as Q).uuid!);
+    if (!item) throw notFound();
+    return stock.itemRep(item);
+  });
   app.get(`${SM}/party`, async (req) => {
     reader(req);
     return list(req, [...stock.parties.values()].filter((p) => !q(req).locationUuid || p.locationUuid === q(req).locationUuid), (p) => stock.partyRep(p));

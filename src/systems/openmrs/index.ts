@@ -1,7 +1,9 @@
 import type { Connector } from '../../routing/ports.js';
 import { createOpenMrsClient, REST, type OpenMrsClientOptions } from './client.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
+import { createDeliveryCapability } from './deliveries.js';
 import { createFacilityCapability } from './facilities.js';
+import { createOrderCapability } from './orders.js';
 import { loadOpenMrsProducts } from './products.js';
 import { createReference } from './reference.js';
 import { createStockCapability } from './stock.js';
@@ -9,8 +11,8 @@ import { createStockReference } from './stock-reference.js';
 import { openmrsSettingsFrom, type OpenMrsSettings } from './settings.js';
 
 /**
- * The OpenMRS connector (DESIGN §3): locations through REST, stock through the stock management
- * module (issue 13). One client and its metadata caches; settings applied live on reconfigure, a bad one refused before anything changes.
+ * The OpenMRS connector (DESIGN §3): locations through REST; stock, orders (requisitions) and
+ * deliveries (transfers) through the stock management module (issue 13). One client and its metadata caches; settings applied live on reconfigure, a bad one refused before anything changes.
  */
 export interface OpenMrsConnectorOptions extends OpenMrsClientOptions {
   /** Registry (MFR) id → OpenMRS location uuid, from the crosswalk. */
@@ -26,12 +28,15 @@ export function createOpenMrsConnector(settings: Record<string, unknown>, option
   const stockReference = createStockReference(client);
   let products = loadOpenMrsProducts(settings, options.productMapFile);
   const facilities = createFacilityCapability(client, reference);
+  const stockDeps = {
+    client, reference: stockReference, products: () => products, facilities, crosswalk: options.crosswalk, registryCodeSystem: () => current.registryCodeSystem,
+  };
   return {
     system: OPENMRS,
     facilities,
-    stock: createStockCapability({
-      client, reference: stockReference, products: () => products, facilities, crosswalk: options.crosswalk, registryCodeSystem: () => current.registryCodeSystem,
-    }),
+    stock: createStockCapability(stockDeps),
+    orders: createOrderCapability(stockDeps),
+    deliveries: createDeliveryCapability(stockDeps),
     async ping() {
       // the session answer says whether OpenMRS knows us: a 200 with authenticated:false is a wrong password
       const session = await client.call<{ authenticated?: unknown }>({ method: 'GET', path: `${REST}/session`, retry: false });

@@ -1,0 +1,98 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
+import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { OPENMRS } from './errors.js';
+import { OPERATION_NUMBER_SYSTEM, actOn, deliveryLineId, getOperation, identifierOf, listOperations } from './operations.js';
+import type { StockDeps } from './stock.js';
+
+/**
+ * Deliveries ↔ `transferout` stock operations to a location: DISPATCHED (stock left the supplier)
+ * reads as in-progress, COMPLETED as completed; confirming a delivery completes the transfer,
+ * which puts the stock into the receiving location. A delivery is named by the operation number;
+ * its order is the requisition it fulfils (requisitionStockOperationUuid). The module completes a
+ * transfer as shipped, so a confirmation that accepts less than was shipped is refused, not
+ * silently rounded up.
+ */
+type Json = Record<string, any>;
+
+const STATUS: Record<string, DeliveryStatus> = { DISPATCHED: 'in-progress', COMPLETED: 'completed', CANCELLED: 'abandoned', REJECTED: 'abandoned', RETURNED: 'abandoned' };
+
+export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
+  const { client, reference } = deps;
+
+  const decode = async (op: Json): Promise<Delivery> => {
+    const identifier = { system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) };
+    const [source, destination] = await Promise.all([reference.party(op.sourceUuid), reference.party(op.destinationUuid)]);
+    const requisition = op.requisitionStockOperationUuid ? await getOperation(client, op.requisitionStockOperationUuid).catch(() => undefined) : undefined;
+    const lines: DeliveryLine[] = [];
+    for (const it of op.stockOperationItems ?? []) {
+      const item = await reference.stockItem(it.stockItemUuid);
+      const product = item && deps.products().productOf(String(item.drugUuid), item.drugName);
+      if (!product) continue;
+      const shipped = { value: Number(it.quantity), unit: 'dispensing-unit' as const };
+      lines.push({
+        lineId: deliveryLineId(identifier, product, it.batchNo ?? undefined), product, quantityShipped: shipped,
+        ...(op.status === 'COMPLETED' ? { quantityAccepted: shipped } : {}),
+        lot: it.batchNo ? { number: String(it.batchNo), expiry: it.expiration ?? undefined } : undefined,
+      });
+    }
+    return {
+      id: String(op.uuid),
+      identifier,
+      status: STATUS[op.status] ?? 'in-progress',
+      basedOn: requisition ? { orderNumber: identifierOf(requisition.externalReference) ?? { system: OPERATION_NUMBER_SYSTEM, value: String(requisition.operationNumber) } } : undefined,
+      destination: { id: destination?.locationUuid ?? undefined, display: destination?.name },
+      supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
+      occurredAt: typeof op.operationDate === 'string' ? op.operationDate : undefined,
+      lines,
+      source: { system: OPENMRS, id: String(op.uuid) },
+    };
+  };
+
+  const transfers = async (location?: string) => {
+    const ops = await listOperations(client, { operationTypeUuid: await reference.operationType('transferout'), locationUuid: location });
+    // only what was sent (dispatched or later) is a delivery; a NEW or SUBMITTED transfer is not on its way
+    return ops.filter((o) => o.status in STATUS);
+  };
+
+  const find = async (d: Delivery): Promise<Json | undefined> => {
+    if (d.identifier.system !== OPERATION_NUMBER_SYSTEM) return undefined;
+    return (await transfers()).find((o) => String(o.operationNumber) === d.identifier.value);
+  };
+
+  return {
+    async get(id) {
+      for (const op of await transfers()) {
+        const d = await decode(op);
+        if (d.id === id || d.lines.some((l) => l.lineId === id)) return d;
+      }
+      return undefined;
+    },
+    async search(criteria: SearchCriteria) {
+      const ops = await transfers(criteria.facility);
+      const all = await Promise.all(ops.map(decode));
+      return {
+        items: all.filter((d) => (!criteria.status || d.status === criteria.status) && (!criteria.facility || d.destination.id === criteria.facility)
+          && (!criteria.identifier || d.identifier.value === criteria.identifier.value)),
+      };
+    },
+    async precheck(delivery) {
+      const op = await find(delivery);
+      if (!op) throw new BusinessRuleError(`delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an OpenMRS transfer`, 'SupplyDelivery.identifier');
+      const shipped = await decode(op);
+      for (const [i, l] of delivery.lines.entries()) {
+        const sent = shipped.lines.find((s) => s.product.code === l.product.code && (s.lot?.number ?? '') === (l.lot?.number ?? ''));
+        if (!sent) throw new BusinessRuleError(`product ${l.product.code} was not shipped in ${delivery.identifier.value}`, `SupplyDelivery.lines[${i}]`);
+        if (l.quantityAccepted && l.quantityAccepted.value !== sent.quantityShipped!.value) {
+          throw new BusinessRuleError(`OpenMRS completes a transfer as shipped (${sent.quantityShipped!.value}); accepting ${l.quantityAccepted.value} cannot be recorded there`, `SupplyDelivery.lines[${i}].quantityAccepted`);
+        }
+      }
+    },
+    async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
+      await this.precheck!(delivery);
+      const op = (await find(delivery))!;
+      const status = await journal.run('complete-transfer', () => actOn(client, String(op.uuid), 'COMPLETE', ['DISPATCHED']));
+      return { system: OPENMRS, ids: { transfer: String(op.uuid) }, status: STATUS[status] ?? status };
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { stableId } from '../../domain/ids.js';
+import type { Identifier, ProductRef } from '../../domain/index.js';
+import { NS } from '../../domain/namespace.js';
+import type { OpenMrsClient } from './client.js';
+import { SM } from './stock-reference.js';
+
+/**
+ * What the order and delivery flows share about stock operations: the business key kept in the
+ * operation's externalReference, the ids the FHIR edge derives for lines, listing and acting on
+ * operations (an action only when the operation is still in a status it applies to, so a
+ * replayed step never acts twice).
+ */
+type Json = Record<string, any>;
+export const OPERATION_NUMBER_SYSTEM = `${NS}/identifier/openmrs-stock-operation`;
+
+/** An order number as externalReference: `system|value`, so the identifier reads back whole. */
+export const referenceOf = (id: Identifier) => `${id.system}|${id.value}`;
+export function identifierOf(externalReference: unknown): Identifier | undefined {
+  if (typeof externalReference !== 'string') return undefined;
+  const bar = externalReference.lastIndexOf('|');
+  return bar > 0 ? { system: externalReference.slice(0, bar), value: externalReference.slice(bar + 1) } : undefined;
+}
+
+/** The SupplyRequest id of an order line: the FHIR edge's formula (src/fhir/adapters.ts). */
+export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
+  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
+}
+
+/** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts). */
+export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
+  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
+}
+
+export function listOperations(client: OpenMrsClient, query: { operationTypeUuid: string; locationUuid?: string }): Promise<Json[]> {
+  return client.all<Json>({ path: `${SM}/stockoperation`, query: { ...query, v: 'default' } });
+}
+
+export const getOperation = (client: OpenMrsClient, uuid: string) => client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
+
+/** Runs `name` on the operation if its status is one of `from`; returns the status it ends in. */
+export async function actOn(client: OpenMrsClient, uuid: string, name: string, from: string[]): Promise<string> {
+  const op = await getOperation(client, uuid);
+  if (!from.includes(op.status)) return String(op.status);
+  return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status);
+}

@@ -1,0 +1,98 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { Order, OrderStatus } from '../../domain/index.js';
+import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { OPENMRS } from './errors.js';
+import { OPERATION_NUMBER_SYSTEM, actOn, identifierOf, listOperations, orderLineId, referenceOf } from './operations.js';
+import { locationOf, type StockDeps } from './stock.js';
+import { SM } from './stock-reference.js';
+
+/**
+ * Orders ↔ `requisition` stock operations: the requesting location's party is the destination,
+ * the supplier's party (SupplyRequest.deliverFrom) the source; created NEW and SUBMITTED. The
+ * order number is the operation's externalReference, so a retry finds the requisition it created.
+ */
+type Json = Record<string, any>;
+
+const STATUS: Record<string, OrderStatus> = {
+  NEW: 'draft', SUBMITTED: 'active', DISPATCHED: 'active', RETURNED: 'suspended', COMPLETED: 'completed', REJECTED: 'cancelled', CANCELLED: 'cancelled',
+};
+
+export function createOrderCapability(deps: StockDeps): OrderCapability {
+  const { client, reference } = deps;
+
+  const decode = async (op: Json): Promise<Order> => {
+    const orderNumber = identifierOf(op.externalReference) ?? { system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) };
+    const [source, destination] = await Promise.all([reference.party(op.sourceUuid), reference.party(op.destinationUuid)]);
+    const lines = [];
+    for (const it of op.stockOperationItems ?? []) {
+      const item = await reference.stockItem(it.stockItemUuid);
+      const product = item && deps.products().productOf(String(item.drugUuid), item.drugName);
+      if (product) lines.push({ lineId: orderLineId(orderNumber, product), product, quantity: { value: Number(it.quantity), unit: 'dispensing-unit' as const } });
+    }
+    return {
+      id: String(op.uuid),
+      orderNumber,
+      status: STATUS[op.status] ?? 'unknown',
+      priority: 'routine',
+      facility: { id: destination?.locationUuid ?? undefined, display: destination?.name },
+      supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
+      authoredOn: typeof op.operationDate === 'string' ? op.operationDate : undefined,
+      lines,
+      source: { system: OPENMRS, id: String(op.uuid) },
+    };
+  };
+
+  const requisitions = async (location?: string) => listOperations(client, { operationTypeUuid: await reference.operationType('requisition'), locationUuid: location });
+
+  const plan = async (order: Order) => {
+    const location = await locationOf(deps, order.facility, 'Order.facility');
+    const destination = await reference.partyOf(location, 'Order.facility');
+    if (!order.supplier) throw new BusinessRuleError('an OpenMRS requisition is made to a supplying store: the order needs deliverFrom', 'Order.supplier');
+    const source = await reference.partyOf(await locationOf(deps, order.supplier, 'Order.supplier'), 'Order.supplier');
+    const items = await Promise.all(order.lines.map(async (l, i) => {
+      const where = `Order.lines[${i}]`;
+      const item = await reference.stockItemOf(deps.products().drugUuid(l.product, `${where}.product`), `${where}.product`);
+      const quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
+      if (!(quantity > 0)) throw new BusinessRuleError('a requested quantity must be positive', `${where}.quantity`);
+      return { stockItemUuid: String(item.uuid), quantity };
+    }));
+    return { location, destination, source, items, typeUuid: await reference.operationType('requisition') };
+  };
+
+  const matches = (o: Order, c: SearchCriteria) =>
+    (!c.identifier || (o.orderNumber.value === c.identifier.value && (!c.identifier.system || o.orderNumber.system === c.identifier.system)))
+    && (!c.status || o.status === c.status) && (!c.facility || o.facility.id === c.facility);
+
+  return {
+    async get(id) {
+      for (const op of await requisitions()) {
+        const order = await decode(op);
+        if (order.id === id || order.lines.some((l) => l.lineId === id)) return order;
+      }
+      return undefined;
+    },
+    async search(criteria) {
+      const ops = await requisitions(criteria.facility);
+      const orders = await Promise.all(ops.map(decode));
+      return { items: orders.filter((o) => matches(o, criteria)) };
+    },
+    async precheck(order) {
+      await plan(order);
+    },
+    async submit(order: Order, journal: StepJournal): Promise<WriteResult> {
+      const p = await plan(order);
+      const externalReference = referenceOf(order.orderNumber);
+      const uuid = await journal.run('create-requisition', async () => {
+        const found = (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find((o) => o.externalReference === externalReference);
+        if (found) return String(found.uuid);
+        const body = {
+          operationTypeUuid: p.typeUuid, sourceUuid: p.source.uuid, destinationUuid: p.destination.uuid, operationDate: order.authoredOn ?? new Date().toISOString(),
+          externalReference, remarks: `order ${order.orderNumber.value}`, stockOperationItems: p.items,
+        };
+        return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })).uuid);
+      });
+      const status = await journal.run('submit-requisition', () => actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']));
+      return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };
+    },
+  };
+}
