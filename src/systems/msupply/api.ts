@@ -36,6 +36,7 @@ export interface ShipmentRow {
   theirReference: string | null;
   otherPartyId: string;
   otherPartyName: string;
+  otherParty: { id: string; store: { id: string; code: string } | null } | null;
   createdDatetime: string;
   shippedDatetime: string | null;
   deliveredDatetime: string | null;

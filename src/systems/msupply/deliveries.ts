@@ -15,7 +15,8 @@ import type { StoreDirectory } from './stores.js';
  * msupply-foundation/open-msupply); the facility reads it as an in-progress delivery and confirms
  * it: the shipment is marked DELIVERED (its lines become editable), each line is set to the packs
  * that arrived, and it is RECEIVED (stock enters the store). Shipment quantities are packs
- * (`numberOfPacks` × `packSize` units). Each step is journaled and looks before it writes; a
+ * (`numberOfPacks` × `packSize` units). A warehouse's outbound shipments read as deliveries
+ * too, when a search names the supplier. Each step is journaled and looks before it writes; a
  * delivery already received before the first attempt is a 409, not a second receipt.
  */
 export interface DeliveryDeps {
@@ -32,7 +33,16 @@ export function deliveryStatusOf(status: ShipmentRow['status']): DeliveryStatus 
 
 const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
 
+/**
+ * An inbound shipment is a delivery to its store from the other party; an outbound shipment (the
+ * warehouse's side) is a delivery from its store to the other party's store.
+ */
 export function decodeShipment(s: ShipmentRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Delivery {
+  const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
+  const other = s.otherParty?.store
+    ? { id: s.otherParty.store.id, identifier: { system: STORE_CODE_SYSTEM, value: s.otherParty.store.code }, display: s.otherPartyName }
+    : { display: s.otherPartyName };
+  const outbound = s.type === 'OUTBOUND_SHIPMENT';
   const identifier = { system: SHIPMENT_SYSTEM, value: s.id };
   const lines: DeliveryLine[] = [];
   for (const l of s.lines.nodes) {
@@ -53,8 +63,8 @@ export function decodeShipment(s: ShipmentRow, store: Pick<StoreRow, 'id' | 'cod
     identifier,
     status: deliveryStatusOf(s.status),
     ...(orderNumber ? { basedOn: { orderNumber } } : {}),
-    destination: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
-    supplier: { display: s.otherPartyName },
+    destination: outbound ? other : here,
+    supplier: outbound ? here : other,
     occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
     lines,
     source: { system: MSUPPLY, id: s.id },
@@ -73,6 +83,7 @@ function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): numbe
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
   const { api, stores } = deps;
   const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
+  const shipments = { type: { equalAny: ['INBOUND_SHIPMENT', 'OUTBOUND_SHIPMENT'] } };
 
   const readable = async (facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
     if (facility) {
@@ -86,10 +97,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return (await stores.me()).stores.filter((s) => !s.isDisabled);
   };
 
-  /** The inbound shipment with this id, in whichever store the user may act in. */
+  /** The inbound or outbound shipment with this id, in whichever store the user may act in. */
   const find = async (id: string): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
     for (const store of await readable()) {
-      const [shipment] = await api.shipments(store.id, { ...inbound, id: { equalTo: id } });
+      const [shipment] = await api.shipments(store.id, { ...shipments, id: { equalTo: id } });
       if (shipment) return { shipment, store };
     }
     return undefined;
@@ -116,6 +127,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     const id = delivery.identifier.system === SHIPMENT_SYSTEM ? delivery.identifier.value : delivery.id;
     const found = id ? await find(id) : undefined;
     if (!found) throw new BusinessRuleError(`delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an Open mSupply inbound shipment the integration user can see`, 'Delivery.identifier');
+    if (found.shipment.type !== 'INBOUND_SHIPMENT') throw new BusinessRuleError(`shipment ${found.shipment.invoiceNumber} is the supplier's outbound shipment: a delivery is confirmed on the receiving store's inbound shipment`, 'Delivery.identifier');
     return found;
   };
 
@@ -125,13 +137,16 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       return found ? decodeShipment(found.shipment, found.store, deps.products()) : undefined;
     },
     async search(criteria: SearchCriteria) {
-      const filter: Record<string, unknown> = { ...inbound };
+      // a supplier named: that store's outbound shipments (the warehouse's view); else inbound ones
+      const outboundOf = criteria.supplier ? await readable(criteria.supplier) : undefined;
+      const filter: Record<string, unknown> = outboundOf ? { type: { equalTo: 'OUTBOUND_SHIPMENT' } } : { ...inbound };
       if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === SHIPMENT_SYSTEM)) filter.id = { equalTo: criteria.identifier.value };
       else if (criteria.identifier) return { items: [] };
-      const found = await Promise.all((await readable(criteria.facility)).map(async (store) =>
+      const found = await Promise.all((outboundOf ?? await readable(criteria.facility)).map(async (store) =>
         (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products()))));
       return {
-        items: found.flat().filter((d) => (!criteria.status || d.status === criteria.status) && inRanges(d.occurredAt, criteria.date) && inRanges(d.lastUpdated, criteria.lastUpdated)),
+        items: found.flat().filter((d) => (!criteria.status || d.status === criteria.status) && inRanges(d.occurredAt, criteria.date) && inRanges(d.lastUpdated, criteria.lastUpdated)
+          && (!outboundOf || !criteria.facility || d.destination.id === criteria.facility)),
       };
     },
     async precheck(delivery) {

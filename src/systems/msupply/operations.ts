@@ -127,6 +127,7 @@ const SHIPMENT_FIELDS = /* GraphQL */ `fragment ShipmentFields on InvoiceNode {
   theirReference
   otherPartyId
   otherPartyName
+  otherParty(storeId: $storeId) { __typename id store { __typename id code } }
   createdDatetime
   shippedDatetime
   deliveredDatetime

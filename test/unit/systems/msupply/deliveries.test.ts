@@ -93,3 +93,20 @@ t.test('a line naming another item, or units that are not whole packs, is refuse
   t.match((await failure(rig.connector.deliveries!.precheck!(other))).message, /no line of shipment \d+ for item ZNC20T/);
   t.equal(rig.sb.state.applied.filter((a) => a.mutation.includes('Inbound')).length, 0);
 });
+
+t.test("the warehouse's outbound shipments read as deliveries when the supplier is named; they are not confirmed", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const { outbound, inbound } = await shippedOrder(rig, 'DLV-4');
+  const found = await rig.connector.deliveries!.search({ supplier: 'store-wh-central' });
+  t.same(found.items.map((d) => d.id), [outbound.id], 'only the outbound shipment');
+  const d = found.items[0];
+  t.same(d.supplier, { id: 'store-wh-central', identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'WH-CENTRAL' } });
+  t.equal(d.destination.id, 'store-hc-north', "the destination is the customer's store");
+  t.equal(d.status, 'in-progress');
+  t.same((await rig.connector.deliveries!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items, [], 'not shipped to another store');
+  t.equal((await rig.connector.deliveries!.get(outbound.id))!.destination.id, 'store-hc-north', 'readable by id too');
+  const err = await failure(rig.connector.deliveries!.precheck!(confirmation(d)));
+  t.match(err.message, /is the supplier's outbound shipment/);
+  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
+});
