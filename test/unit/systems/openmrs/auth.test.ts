@@ -5,6 +5,7 @@ import { createOpenMrsClient, REST } from '../../../../src/systems/openmrs/clien
 import { openmrsSettingsFrom } from '../../../../src/systems/openmrs/settings.js';
 import { recordUpstreamCalls } from './recording.js';
 import type { UpstreamError } from '../../../../src/domain/errors.js';
+import { processRedactor } from '../../../../src/platform/redaction.js';
 
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 const settingsFor = (sb: OpenMrsSandbox, password = ADMIN_PASSWORD, user = 'admin') => ({ 'openmrs.baseUrl': sb.url, 'openmrs.username': user, 'openmrs.password': password, 'openmrs.timeoutMs': 3000 });
@@ -49,6 +50,12 @@ t.test('one Basic login opens the session; later calls ride on the JSESSIONID co
   t.match(new URL(logins[0].url).pathname, /\/ws\/rest\/v1\/session$/);
   t.ok(calls.slice(1).every((x) => /^JSESSIONID=/.test(String(x.requestHeaders?.cookie))), 'the rest carry the cookie');
   t.ok(calls.every((x) => !JSON.stringify(x).includes(ADMIN_PASSWORD)), 'the password is never recorded');
+  // the session answer repeats the session id in its body: what the envelope shows is redacted
+  const [sessionId] = [...sb.store.sessions.keys()];
+  t.ok(JSON.stringify(calls).includes(sessionId), '(the raw record holds it)');
+  const shown = processRedactor.redact(JSON.stringify(calls));
+  t.notOk(shown.includes(sessionId), 'the session id is masked in what is shown');
+  t.notOk(shown.includes(Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')), 'the Basic pair is masked');
 });
 
 t.test('a wrong password is reported by ping and by the first write, not a silent anonymous success', async (t) => {

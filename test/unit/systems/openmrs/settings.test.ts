@@ -30,3 +30,17 @@ t.test('defaults and bounds', async (t) => {
   t.same(openmrsSettingsFrom({ ...base, 'openmrs.facilityTags': ' Facility Location , ,HQ ' }).facilityTags, ['Facility Location', 'HQ']);
   t.throws(() => openmrsSettingsFrom({ 'openmrs.username': 'x' }), /openmrs\.baseUrl is not set/);
 });
+
+t.test('the mediator refuses to start with a colon in the OpenMRS password, saying why', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { loadSettings } = await import('../../../../src/config/load.js');
+  const { startMediator } = await import('../../../../src/main.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-colon-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await t.rejects(startMediator(loadSettings({
+    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: 'inbound-secret',
+    OPENMRS_BASE_URL: 'http://127.0.0.1:9/openmrs', OPENMRS_USERNAME: 'admin', OPENMRS_PASSWORD: 'pass:word',
+  } as NodeJS.ProcessEnv)), { message: /openmrs\.password contains ':'/ });
+});
