@@ -6,6 +6,7 @@ import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
 import { QueryError, many, pageOf, parseFields, parseFilter, project } from './query.js';
 import { DEFAULT_CATEGORY_COMBO, DEFAULT_COC, ORG_UNIT_LEVELS, seedUid } from './seed.js';
 import { Dhis2State } from './state.js';
+import { TrackerState, registerTrackerRoutes } from './tracker.js';
 import { SandboxError, errorMessage, notFound, webMessage } from './webmessage.js';
 
 /**
@@ -30,6 +31,7 @@ export interface Dhis2SandboxOptions {
 export interface Dhis2Sandbox {
   url: string;
   state: Dhis2State;
+  tracker: TrackerState;
   faults: FaultController;
   app: FastifyInstance;
   close: () => Promise<void>;
@@ -111,6 +113,7 @@ function listAnswer(state: Dhis2State, request: FastifyRequest, key: string, all
 
 export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Promise<Dhis2Sandbox> {
   const state = new Dhis2State(options.version ?? '2.41.3');
+  const tracker = new TrackerState(state);
   const faults = new FaultController(options.random);
   for (const f of options.faults ?? []) faults.add(f);
   const jobs = new ImportJobs();
@@ -262,6 +265,8 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return s;
   });
 
+  registerTrackerRoutes(app, state, tracker);
+
   // test and demo control (no auth, never faulted)
   app.get('/_sandbox/seed', async () => state.summary());
   app.get('/_sandbox/state', async () => ({
@@ -289,5 +294,5 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  return { url: baseUrl, state, faults, app, close: () => app.close() };
+  return { url: baseUrl, state, tracker, faults, app, close: () => app.close() };
 }

@@ -74,6 +74,8 @@ export const settingDefs: SettingDef[] = [
   { key: 'dhis2.dataElementIdScheme', env: 'DHIS2_DATA_ELEMENT_ID_SCHEME', type: 'string', default: 'CODE', enum: ['CODE', 'UID'], description: 'How data elements are named in dataValueSets: by code (products.json codes.dhis2 + dhis2-indicators.json) or UID' },
   { key: 'dhis2.orgUnitIdScheme', env: 'DHIS2_ORG_UNIT_ID_SCHEME', type: 'string', default: 'CODE', enum: ['CODE', 'UID'], description: 'How org units are named in dataValueSets: by code or UID' },
   { key: 'dhis2.chunkSize', env: 'DHIS2_CHUNK_SIZE', type: 'number', default: 5000, description: 'Most data values per dataValueSets request (larger pushes are sent in chunks)' },
+  { key: 'dhis2.rtsProgram', env: 'DHIS2_RTS_PROGRAM', type: 'string', description: 'UID of the Real-Time Stock (RTS) tracker program (a use case in the datastore USE_CASES/stockUseCases) whose transactions are read as stock reports' },
+  { key: 'dhis2.stockTarget', env: 'DHIS2_STOCK_TARGET', type: 'string', default: 'aggregate', enum: ['aggregate', 'rts'], description: 'Where stock reports are written: aggregate data values (dataValueSets) or RTS transaction events (needs dhis2.rtsProgram)' },
   { key: 'msupply.baseUrl', env: 'MSUPPLY_BASE_URL', type: 'string', description: 'Open mSupply server (absent = connector off)' },
   { key: 'msupply.username', env: 'MSUPPLY_USERNAME', type: 'string', description: 'Open mSupply user' },
   { key: 'msupply.password', env: 'MSUPPLY_PASSWORD', type: 'secret', description: 'Open mSupply password' },

@@ -44,8 +44,10 @@ export interface Dhis2ProductMap {
   measureOfReason(reason: string | undefined): Measure | undefined;
   /** A data element (code or UID) back to its product and measure, for reads. */
   reverse(dataElement: string): { product: ProductRef; measure: Measure } | undefined;
-  /** Every data element the map can name (for the metadata lookup). */
+  /** The attribute option combo of every value. */
   attributeOptionCombo(): string;
+  /** The FHIR product of a DHIS2 product code (an RTS item code). */
+  productOf(code: string): ProductRef | undefined;
 }
 
 export function loadDhis2Products(settings: Record<string, unknown>): Dhis2ProductMap {
@@ -93,5 +95,9 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
       return hit ? { product: productRef(hit.row), measure: hit.measure } : undefined;
     },
     attributeOptionCombo: () => indicators.attributeOptionCombo ?? DEFAULT_COC,
+    productOf(code) {
+      const row = rows.find((r) => r.codes.dhis2 === code);
+      return row ? productRef(row) : undefined;
+    },
   };
 }

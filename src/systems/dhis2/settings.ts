@@ -19,6 +19,10 @@ export interface Dhis2Settings extends TransportSettings {
   dataElementIdScheme: IdScheme;
   orgUnitIdScheme: IdScheme;
   chunkSize: number;
+  /** The RTS (Real-Time Stock) tracker program whose transactions are read (and written when stockTarget=rts). */
+  rtsProgram?: string;
+  /** Where stock reports are written: aggregate data values, or RTS transaction events. */
+  stockTarget: 'aggregate' | 'rts';
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
@@ -28,6 +32,13 @@ const scheme = (v: unknown, key: string): IdScheme => {
   if (s !== 'CODE' && s !== 'UID') throw new Error(`${key} must be CODE or UID, got '${String(v)}'`);
   return s;
 };
+
+function stockTarget(v: unknown, rtsProgram: string | undefined): 'aggregate' | 'rts' {
+  const t = str(v) ?? 'aggregate';
+  if (t !== 'aggregate' && t !== 'rts') throw new Error(`dhis2.stockTarget must be aggregate or rts, got '${String(v)}'`);
+  if (t === 'rts' && !rtsProgram) throw new Error('dhis2.stockTarget=rts needs dhis2.rtsProgram (the RTS tracker program UID)');
+  return t;
+}
 
 export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
   const baseUrl = str(s['dhis2.baseUrl']);
@@ -47,5 +58,7 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     dataElementIdScheme: scheme(s['dhis2.dataElementIdScheme'], 'dhis2.dataElementIdScheme'),
     orgUnitIdScheme: scheme(s['dhis2.orgUnitIdScheme'], 'dhis2.orgUnitIdScheme'),
     chunkSize: Math.max(1, num(s['dhis2.chunkSize'], 5_000)),
+    rtsProgram: str(s['dhis2.rtsProgram']),
+    stockTarget: stockTarget(s['dhis2.stockTarget'], str(s['dhis2.rtsProgram'])),
   };
 }

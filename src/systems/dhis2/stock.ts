@@ -12,6 +12,7 @@ import { decodeImportSummary, type ImportConflict, type ImportResult } from './i
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
 import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
+import { loadUseCase, readTransactions, writeTransactions, type RtsUseCase } from './rts.js';
 
 /**
  * InventoryReport → DHIS2 aggregate data values (`POST /api/dataValueSets`, docs.dhis2.org
@@ -64,6 +65,19 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   const { client, reader } = deps;
   const settings = () => client.settings();
   let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
+  let useCase: { program: string; value: Promise<RtsUseCase> } | undefined;
+  const rts = {
+    client, products: deps.products,
+    useCase(): Promise<RtsUseCase> {
+      const program = settings().rtsProgram!;
+      if (useCase?.program !== program) {
+        const value = loadUseCase(client, program);
+        useCase = { program, value };
+        value.catch(() => { useCase = undefined; });
+      }
+      return useCase.value;
+    },
+  };
 
   const periodType = async (): Promise<string> => {
     const ds = settings().dataSet;
@@ -208,8 +222,12 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   };
 
   return {
-    precheck: async (report) => void (await plan(report)),
+    async precheck(report) {
+      if (settings().stockTarget === 'aggregate') await plan(report);
+      else await orgUnitOf(report.facility, 'StockReport.facility');
+    },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
+      if (settings().stockTarget === 'rts') return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       const p = await plan(report);
       const size = settings().chunkSize;
       const totals = { accepted: 0, imported: 0, updated: 0, ignored: 0 };
@@ -240,10 +258,12 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     async search(criteria: SearchCriteria) {
       const s = settings();
       // DHIS2 reads data values of a data set, org unit and period: without them there is nothing to ask
-      if (!s.dataSet || !criteria.facility) return { items: [] };
+      if ((!s.dataSet && !s.rtsProgram) || !criteria.facility) return { items: [] };
       const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch(() => undefined);
       if (!ou) return { items: [] };
       const { from, to } = narrowest(criteria.date);
+      const transactions = s.rtsProgram ? await readTransactions(rts, ou, { from, to }) : [];
+      if (!s.dataSet) return { items: transactions };
       const end = to ?? new Date().toISOString();
       const start = from ?? new Date(Date.parse(end) - 366 * 86_400_000).toISOString();
       const answer = await client.call<Json>({
@@ -271,7 +291,7 @@ export function createStockCapability(deps: StockDeps): StockCapability {
           lines, source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` }, lastUpdated: updated,
         };
       });
-      return { items: items.filter((r) => r.lines.length) };
+      return { items: [...items.filter((r) => r.lines.length), ...transactions] };
     },
   };
 }

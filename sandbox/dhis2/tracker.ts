@@ -1,0 +1,275 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SEED_PRODUCT_CODES, seedUid } from './seed.js';
+import { stamp, type Dhis2State } from './state.js';
+import { errorMessage, notFound } from './webmessage.js';
+import { parseFields, project } from './query.js';
+
+/**
+ * Real-Time Stock Management as DHIS2 keeps it (dhis2-android-capture-app `stock-usecase`,
+ * dhis2-android-sdk `StockUseCaseService`): one tracker program, each item a tracked entity
+ * enrolled at a facility, each transaction one event of the program's stage carrying one quantity
+ * data element; stock on hand assigned by a program rule. The use case is the datastore entry
+ * `USE_CASES/stockUseCases`. Tracker import (`POST /api/tracker`, docs.dhis2.org developer/web-api
+ * tracker.md) answers the ImportReport (409 when ERROR), or a job to poll when async; exports
+ * page with `page/pageSize/instances` before 2.41 and `pager` + a named list from 2.41.
+ */
+type Json = Record<string, any>;
+
+export const RTS = {
+  program: 'LkRtsProgrm', stage: 'LkRtsStage1', itemCode: 'LkItemCode1', itemDescription: 'LkItemDesc1',
+  stockOnHand: 'LkRtsSOH001', stockDistributed: 'LkRtsDist01', distributedTo: 'LkRtsDestTo', stockCount: 'LkRtsCount1', stockDiscarded: 'LkRtsDiscrd',
+};
+
+export interface TrackerEvent {
+  event: string;
+  program: string;
+  programStage: string;
+  enrollment: string;
+  trackedEntity: string;
+  orgUnit: string;
+  occurredAt: string;
+  status: string;
+  dataValues: { dataElement: string; value: string }[];
+  notes: { value: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TrackedEntity {
+  trackedEntity: string;
+  orgUnit: string;
+  enrollment: string;
+  attributes: { attribute: string; value: string }[];
+}
+
+export class TrackerState {
+  readonly events = new Map<string, TrackerEvent>();
+  readonly trackedEntities = new Map<string, TrackedEntity>();
+  private readonly reports = new Map<string, Json>();
+
+  constructor(private readonly state: Dhis2State) {
+    const facilities = [...state.orgUnits.values()].filter((o) => state.levelOf(o) === 4);
+    for (const ou of facilities) {
+      for (const code of SEED_PRODUCT_CODES) {
+        const te = seedUid(`te:${ou.code}:${code}`);
+        this.trackedEntities.set(te, {
+          trackedEntity: te, orgUnit: ou.id, enrollment: seedUid(`en:${ou.code}:${code}`),
+          attributes: [{ attribute: RTS.itemCode, value: code }, { attribute: RTS.itemDescription, value: `${code} (RTS item)` }],
+        });
+      }
+    }
+    // a month of transactions at Mberewa Health Centre: a count, distributions, a discard
+    const hc = facilities.find((o) => o.code === 'LK-HC-101');
+    if (hc) {
+      const te = this.teOf(hc.id, 'FP_CNDM')!;
+      const seed: [string, string, string, string?][] = [
+        ['2024-03-01T08:00:00.000', RTS.stockCount, '500'],
+        ['2024-03-05T10:00:00.000', RTS.stockDistributed, '120', 'COMMUNITY'],
+        ['2024-03-12T10:00:00.000', RTS.stockDistributed, '80', 'SCHOOL'],
+        ['2024-03-20T15:00:00.000', RTS.stockDiscarded, '6'],
+      ];
+      for (const [at, de, value, to] of seed) {
+        const uid = seedUid(`ev:${at}`);
+        this.events.set(uid, {
+          event: uid, program: RTS.program, programStage: RTS.stage, enrollment: te.enrollment, trackedEntity: te.trackedEntity, orgUnit: hc.id,
+          occurredAt: at, status: 'COMPLETED', dataValues: [{ dataElement: de, value }, ...(to ? [{ dataElement: RTS.distributedTo, value: to }] : [])],
+          notes: [], createdAt: at, updatedAt: at,
+        });
+      }
+      this.applyRules();
+    }
+  }
+
+  teOf(orgUnit: string, code: string): TrackedEntity | undefined {
+    return [...this.trackedEntities.values()].find((t) => t.orgUnit === orgUnit && t.attributes.some((a) => a.attribute === RTS.itemCode && a.value === code));
+  }
+
+  /** The program rule: stock on hand after each event, in occurredAt order per item (RTS `StockManagerImpl`). */
+  computedStock(): Map<string, string> {
+    const out = new Map<string, string>();
+    const byItem = new Map<string, TrackerEvent[]>();
+    for (const e of this.events.values()) if (e.program === RTS.program) byItem.set(e.enrollment, [...(byItem.get(e.enrollment) ?? []), e]);
+    for (const list of byItem.values()) {
+      let soh = 0;
+      for (const e of list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.createdAt.localeCompare(b.createdAt))) {
+        const v = (de: string) => Number(e.dataValues.find((d) => d.dataElement === de)?.value ?? NaN);
+        if (Number.isFinite(v(RTS.stockCount))) soh = v(RTS.stockCount);
+        if (Number.isFinite(v(RTS.stockDistributed))) soh -= v(RTS.stockDistributed);
+        if (Number.isFinite(v(RTS.stockDiscarded))) soh -= v(RTS.stockDiscarded);
+        out.set(e.event, String(soh));
+      }
+    }
+    return out;
+  }
+
+  applyRules(): void {
+    for (const [uid, soh] of this.computedStock()) {
+      const e = this.events.get(uid)!;
+      e.dataValues = [...e.dataValues.filter((d) => d.dataElement !== RTS.stockOnHand), { dataElement: RTS.stockOnHand, value: soh }];
+    }
+  }
+
+  /** POST /api/tracker with events: validation per event, atomicMode ALL or OBJECT, the ImportReport. */
+  importEvents(payload: Json, q: Json): { status: number; report: Json } {
+    const events: Json[] = Array.isArray(payload?.events) ? payload.events : [];
+    const atomic = String(q.atomicMode ?? 'ALL');
+    const strategy = String(q.importStrategy ?? 'CREATE_AND_UPDATE');
+    const errors: Json[] = [];
+    const objectReports: Json[] = [];
+    const stats = { created: 0, updated: 0, deleted: 0, ignored: 0, total: events.length };
+    const valid: { e: Json; index: number; existing?: TrackerEvent }[] = [];
+    const dataElements = new Set([RTS.stockOnHand, RTS.stockDistributed, RTS.distributedTo, RTS.stockCount, RTS.stockDiscarded]);
+    events.forEach((e, index) => {
+      const uid = typeof e.event === 'string' && e.event ? e.event : seedUid(`gen:${Math.random()}`);
+      const err = (errorCode: string, message: string) => errors.push({ message, errorCode, trackerType: 'EVENT', uid });
+      const before = errors.length;
+      if (!/^[a-zA-Z][a-zA-Z0-9]{10}$/.test(uid)) err('E1048', `Object: \`${uid}\`, uid: \`${uid}\`, has an invalid uid format.`);
+      if (e.program !== RTS.program) err('E1010', `Could not find Program: \`${e.program}\`, linked to Event.`);
+      if (e.programStage !== RTS.stage) err('E1013', `Could not find ProgramStage: \`${e.programStage}\`, linked to Event.`);
+      if (!this.state.orgUnits.has(e.orgUnit)) err('E1011', `Could not find OrganisationUnit: \`${e.orgUnit}\`, linked to Event.`);
+      if (!e.enrollment) err('E1033', `Event: \`${uid}\`, Enrollment value is NULL.`);
+      else if (![...this.trackedEntities.values()].some((t) => t.enrollment === e.enrollment)) err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
+      if (!e.occurredAt) err('E1031', `Event OccurredAt date is missing.`);
+      for (const dv of Array.isArray(e.dataValues) ? e.dataValues : []) {
+        if (!dataElements.has(dv.dataElement)) err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
+        else if (dv.dataElement !== RTS.distributedTo && !/^\d+$/.test(String(dv.value ?? ''))) err('E1302', `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`);
+      }
+      const existing = this.events.get(uid);
+      if (strategy === 'CREATE' && existing) err('E1030', `Event: \`${uid}\`, already exists.`);
+      if (errors.length > before) {
+        objectReports.push({ trackerType: 'EVENT', uid, index, errorReports: errors.slice(before) });
+        stats.ignored++;
+      } else valid.push({ e: { ...e, event: uid }, index, existing });
+    });
+    const commit = atomic === 'OBJECT' || errors.length === 0;
+    if (commit) {
+      const before = new Map(this.events);
+      for (const { e, existing } of valid) {
+        const te = [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)!;
+        const now = stamp();
+        this.events.set(e.event, {
+          event: e.event, program: e.program, programStage: e.programStage, enrollment: e.enrollment, trackedEntity: te.trackedEntity, orgUnit: e.orgUnit,
+          occurredAt: String(e.occurredAt).replace(/Z$/, ''), status: e.status ?? 'ACTIVE', dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
+          notes: e.notes ?? [], createdAt: existing?.createdAt ?? now, updatedAt: now,
+        });
+      }
+      // the rule engine: a stockOnHand sent that differs from the one the rules assign is E1307
+      const computed = this.computedStock();
+      for (const { e, index } of valid) {
+        const sent = (e.dataValues ?? []).find((d: Json) => d.dataElement === RTS.stockOnHand);
+        if (sent && String(sent.value) !== computed.get(e.event)) {
+          const report = { message: `Generated by program rule (\`RTS stock on hand\`) - DataElement \`${RTS.stockOnHand}\` is being replaced by a program rule`, errorCode: 'E1307', trackerType: 'EVENT', uid: e.event };
+          errors.push(report);
+          objectReports.push({ trackerType: 'EVENT', uid: e.event, index, errorReports: [report] });
+          this.events.delete(e.event);
+          const was = before.get(e.event);
+          if (was) this.events.set(e.event, was);
+          stats.ignored++;
+        }
+      }
+      for (const { e, index, existing } of valid) {
+        if (!this.events.has(e.event) || objectReports.some((o) => o.uid === e.event)) continue;
+        if (existing) stats.updated++;
+        else stats.created++;
+        objectReports.push({ trackerType: 'EVENT', uid: e.event, index, errorReports: [] });
+      }
+      this.applyRules();
+    } else stats.ignored = events.length;
+    const status = errors.length ? 'ERROR' : 'OK';
+    const empty = (t: string) => ({ trackerType: t, stats: { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 }, objectReports: [] });
+    const report = {
+      status, validationReport: { errorReports: errors, warningReports: [] }, stats,
+      bundleReport: { status, typeReportMap: { EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) }, ENROLLMENT: empty('ENROLLMENT'), RELATIONSHIP: empty('RELATIONSHIP'), TRACKED_ENTITY: empty('TRACKED_ENTITY') } },
+      ...(status === 'ERROR' ? { message: 'An error occurred, please check import summary.' } : {}),
+    };
+    return { status: status === 'ERROR' ? 409 : 200, report };
+  }
+
+  startJob(run: () => { report: Json }): Json {
+    const id = seedUid(`job:${Math.random()}`);
+    this.reports.set(id, run().report);
+    return { httpStatus: 'OK', httpStatusCode: 200, status: 'OK', message: 'Tracker job added', response: { responseType: 'TrackerJob', id, location: `/api/tracker/jobs/${id}` } };
+  }
+
+  job(id: string): Json | undefined {
+    return this.reports.get(id);
+  }
+}
+
+/** An export page in the envelope of the version: `page/pageSize/instances` before 2.41, `pager` + named list from 2.41. */
+function envelope(state: Dhis2State, key: string, items: Json[], q: Json): Json {
+  const page = Math.max(1, Number(q.page ?? 1) || 1);
+  const pageSize = Math.max(1, Number(q.pageSize ?? 50) || 50);
+  const slice = items.slice((page - 1) * pageSize, page * pageSize);
+  const total = q.totalPages === 'true' ? { total: items.length, pageCount: Math.max(1, Math.ceil(items.length / pageSize)) } : {};
+  return state.major() >= 41 ? { pager: { page, pageSize, ...total }, [key]: slice } : { page, pageSize, ...total, instances: slice };
+}
+
+export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, tracker: TrackerState): void {
+  const fields = (r: FastifyRequest) => (typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined);
+  app.get('/api/dataStore/USE_CASES/stockUseCases', async () => [{
+    programUid: RTS.program, itemCode: RTS.itemCode, itemDescription: RTS.itemDescription, programType: 'logistics',
+    description: 'Lakeland facility stock (RTS)', stockOnHand: RTS.stockOnHand,
+    transactions: [
+      { sortOrder: 0, transactionType: 'DISTRIBUTED', distributedTo: RTS.distributedTo, stockDistributed: RTS.stockDistributed },
+      { sortOrder: 1, transactionType: 'CORRECTED', stockCount: RTS.stockCount },
+      { sortOrder: 2, transactionType: 'DISCARDED', stockDiscarded: RTS.stockDiscarded },
+    ],
+  }]);
+  app.get<{ Params: { id: string } }>('/api/programs/:id', async (request) => {
+    if (request.params.id !== RTS.program) throw notFound('Program', request.params.id);
+    const p = { id: RTS.program, name: 'Lakeland RTS', programType: 'WITH_REGISTRATION', programStages: [{ id: RTS.stage }], organisationUnits: [] };
+    const f = fields(request);
+    return f ? project(p, f) : p;
+  });
+  app.get('/api/tracker/events', async (request) => {
+    const q = request.query as Json;
+    if (!q.program && !q.orgUnit) throw errorMessage(400, 'At least one of the following query parameters are required: orgUnit, program.');
+    let list = [...tracker.events.values()];
+    if (q.program) list = list.filter((e) => e.program === q.program);
+    if (q.programStage) list = list.filter((e) => e.programStage === q.programStage);
+    if (q.orgUnit) {
+      const mode = String(q.orgUnitMode ?? 'SELECTED');
+      const ou = state.orgUnits.get(String(q.orgUnit));
+      if (!ou) throw errorMessage(400, `Organisation unit does not exist: ${q.orgUnit}`);
+      list = list.filter((e) => e.orgUnit === ou.id || (mode === 'DESCENDANTS' && state.ancestorsOf(state.orgUnits.get(e.orgUnit)!).some((a) => a.id === ou.id)));
+    }
+    if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= String(q.occurredAfter));
+    if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
+    if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= String(q.updatedAfter));
+    if (q.events) list = list.filter((e) => String(q.events).split(/[;,]/).includes(e.event));
+    list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
+    const f = fields(request);
+    return envelope(state, 'events', list.map((e) => (f ? project(e as unknown as Json, f) : e)), q);
+  });
+  app.get<{ Params: { id: string } }>('/api/tracker/events/:id', async (request) => {
+    const e = tracker.events.get(request.params.id);
+    if (!e) throw errorMessage(404, `Event with id ${request.params.id} could not be found.`);
+    const f = fields(request);
+    return f ? project(e as unknown as Json, f) : e;
+  });
+  app.get('/api/tracker/trackedEntities', async (request) => {
+    const q = request.query as Json;
+    let list = [...tracker.trackedEntities.values()].map((t) => ({ ...t, trackedEntityType: 'LkRtsItemTy', enrollments: [{ enrollment: t.enrollment, program: RTS.program, orgUnit: t.orgUnit, status: 'ACTIVE' }] }));
+    if (q.orgUnit) list = list.filter((t) => t.orgUnit === q.orgUnit);
+    const f = fields(request);
+    return envelope(state, 'trackedEntities', list.map((t) => (f ? project(t as unknown as Json, f) : t)), q);
+  });
+  app.post('/api/tracker', async (request, reply) => {
+    const q = request.query as Json;
+    const run = () => tracker.importEvents(request.body as Json, q);
+    // async is the default (ImportRequestParams.java)
+    if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run));
+    const { status, report } = run();
+    return reply.code(status).send(report);
+  });
+  app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id', async (request) => {
+    if (!tracker.job(request.params.id)) throw errorMessage(404, `Job ${request.params.id} not found`);
+    return [{ uid: request.params.id, level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: 'Import complete with status OK, 1 created, 0 updated, 0 deleted, 0 ignored', completed: true }];
+  });
+  app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id/report', async (request) => {
+    const r = tracker.job(request.params.id);
+    if (!r) throw errorMessage(404, `Job ${request.params.id} not found`);
+    return r;
+  });
+}

@@ -1,0 +1,59 @@
+import { asRecord } from '../../upstream/errors.js';
+
+/**
+ * The tracker ImportReport (`POST /api/tracker?async=false`, docs.dhis2.org developer/web-api
+ * tracker.md "Import summary"; dhis2-core `TrackerImportController.importSync`): 200, or 409 when
+ * its status is ERROR (with atomicMode=OBJECT the valid objects are committed all the same).
+ */
+export interface TrackerError {
+  errorCode?: string;
+  message: string;
+  uid?: string;
+  /** Position of the object in the posted list, from the bundle report. */
+  index?: number;
+}
+
+export interface TrackerResult {
+  status: 'OK' | 'WARNING' | 'ERROR';
+  created: number;
+  updated: number;
+  ignored: number;
+  errors: TrackerError[];
+}
+
+export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
+  const b = asRecord(body);
+  if (!b || (!b.validationReport && !b.bundleReport && !b.stats)) return undefined;
+  const stats = asRecord(b.stats) ?? {};
+  const indexOf = new Map<string, number>();
+  const typeMap = asRecord(asRecord(b.bundleReport)?.typeReportMap) ?? {};
+  for (const type of Object.values(typeMap)) {
+    for (const o of (asRecord(type)?.objectReports as unknown[]) ?? []) {
+      const r = asRecord(o);
+      if (r && typeof r.uid === 'string' && Number.isInteger(r.index)) indexOf.set(r.uid, r.index as number);
+    }
+  }
+  const errors = ((asRecord(b.validationReport)?.errorReports as unknown[]) ?? []).map((e): TrackerError => {
+    const r = asRecord(e) ?? {};
+    const uid = typeof r.uid === 'string' ? r.uid : undefined;
+    return { errorCode: typeof r.errorCode === 'string' ? r.errorCode : undefined, message: String(r.message ?? 'error'), uid, index: uid ? indexOf.get(uid) : undefined };
+  });
+  const raw = String(b.status ?? 'ERROR').toUpperCase();
+  return {
+    status: raw === 'OK' ? 'OK' : raw === 'WARNING' ? 'WARNING' : 'ERROR',
+    created: Number(stats.created ?? 0), updated: Number(stats.updated ?? 0), ignored: Number(stats.ignored ?? 0), errors,
+  };
+}
+
+/** A tracker export page in either envelope: `{page, pageSize, instances}` (2.36–2.40) or `{pager, <key>}` (2.41+). */
+export function trackerPage<T>(body: unknown, key: string): { items: T[]; last: boolean; pageSize: number } | undefined {
+  const b = asRecord(body);
+  if (!b) return undefined;
+  const items = Array.isArray(b[key]) ? (b[key] as T[]) : Array.isArray(b.instances) ? (b.instances as T[]) : undefined;
+  if (!items) return undefined;
+  const pager = asRecord(b.pager) ?? b;
+  const pageSize = Number(pager.pageSize ?? items.length);
+  const pageCount = pager.pageCount === undefined ? undefined : Number(pager.pageCount);
+  const page = Number(pager.page ?? 1);
+  return { items, pageSize, last: pageCount !== undefined ? page >= pageCount : items.length < pageSize };
+}
