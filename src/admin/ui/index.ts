@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
+import type { CrosswalkRow } from '../../registry/crosswalk-types.js';
 import { redact } from '../../platform/redaction.js';
 import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
@@ -28,7 +29,7 @@ export interface OperatorConsoleOptions {
 // No script or style from anywhere but the mediator, no framing: the console is an admin surface.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag']);
+const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
 
 function send(reply: FastifyReply, body: Html, status = 200) {
   return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', CSP)
@@ -120,7 +121,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   // ---- review queue ----------------------------------------------------------------------
   const filtersOf = (q: Record<string, unknown>, systems: string[]): ReviewFilters => ({
     system: str(q.system) || systems[0] || '',
-    state: ['review', 'flagged'].includes(str(q.state)) ? str(q.state) : undefined,
+    state: ['review', 'flagged', 'matched'].includes(str(q.state)) ? str(q.state) : undefined,
     area: str(q.area) || undefined,
     band: ['high', 'medium', 'low'].includes(str(q.band)) ? str(q.band) : undefined,
     at: str(q.at) || undefined,
@@ -153,8 +154,15 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       read('The registry list', () => opts.directory.registry()),
       read(`The ${filters.system} facility list`, () => opts.directory.system(filters.system)),
     ]);
+    const rows = crosswalk.body.rows as CrosswalkRow[];
+    // "matched": links already made (by the matcher or a person), to check and break if wrong
+    const items: QueueItem[] = filters.state === 'matched'
+      ? rows.filter((r) => (r.state === 'auto-match' || r.state === 'manual-match') && r.registryId)
+        .map((r) => ({ systemId: r.systemId, state: r.state, decidedBy: r.decidedBy, comment: r.comment, suggestions: [{ rank: 1, registryId: r.registryId!, score: r.score ?? 0, reasons: r.reasons }] }))
+        .sort((a, b) => a.suggestions[0].score - b.suggestions[0].score) // weakest links first
+      : queue.body.items;
     return render(reply, session, 'review', `Review queue: ${filters.system}`, reviewBody({
-      filters, systems, queue: queue.body.items as QueueItem[], rows: crosswalk.body.rows, registry, records, notices, session,
+      filters, systems, queue: items, rows, registry, records, notices, session,
     }));
   });
 

@@ -6,7 +6,8 @@ import { UI_PREFIX, type Session } from './session.js';
 
 export interface QueueItem {
   systemId: string;
-  state: 'review' | 'flagged';
+  /** review or flagged (waiting); auto-match or manual-match in the "matched" filter. */
+  state: string;
   comment?: string;
   decidedBy: string;
   suggestions: { rank: number; registryId: string; score: number; reasons: ScoreReason[]; registryName?: string }[];
@@ -53,7 +54,7 @@ export function filterQueue(data: Pick<ReviewData, 'queue' | 'records' | 'filter
   const { state, area, band } = data.filters;
   const bandOf = bandsOf(data.queue);
   return data.queue.filter((item) => {
-    if (state && item.state !== state) return false;
+    if (state && state !== 'matched' && item.state !== state) return false;
     if (band && bandOf(item) !== band) return false;
     if (area && !(data.records.get(item.systemId)?.areaPath ?? []).includes(area)) return false;
     return true;
@@ -116,7 +117,7 @@ function filtersForm(data: ReviewData): Html {
   const opt = (value: string, label: string, current?: string) => html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
   return html`<form class="filters" method="get" action="${UI_PREFIX}/review" aria-label="Filters">
   <div><label for="f-system">System</label><select id="f-system" name="system">${systems.map((s) => opt(s, s, f.system))}</select></div>
-  <div><label for="f-state">State</label><select id="f-state" name="state">${opt('', 'All waiting', f.state)}${opt('review', 'To review', f.state)}${opt('flagged', 'Flagged', f.state)}</select></div>
+  <div><label for="f-state">State</label><select id="f-state" name="state">${opt('', 'All waiting', f.state)}${opt('review', 'To review', f.state)}${opt('flagged', 'Flagged', f.state)}${opt('matched', 'Matched (check or break)', f.state)}</select></div>
   <div><label for="f-area">Area</label><select id="f-area" name="area">${opt('', 'All areas', f.area)}${areas.map((a) => opt(a, a, f.area))}</select></div>
   <div><label for="f-band">Score band</label><select id="f-band" name="band">${opt('', 'All scores', f.band)}${opt('high', 'High (best third)', f.band)}${opt('medium', 'Medium', f.band)}${opt('low', 'Low (weakest third)', f.band)}</select></div>
   <button type="submit" class="secondary">Apply filters</button>
@@ -142,6 +143,7 @@ export function reviewBody(data: ReviewData): Html {
 <p data-testid="empty">${data.queue.length ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}</p>${undo}`;
   }
   const rec = data.records.get(current.systemId);
+  const matched = current.state === 'auto-match' || current.state === 'manual-match';
   const position = shown.indexOf(current) + 1;
   const others = shown.filter((q) => q !== current).slice(0, 8);
   return html`<h1>Review queue: ${f.system}</h1>
@@ -150,7 +152,7 @@ ${filtersForm(data)}
 ${progress}
 <div class="review">
   <section class="card record" aria-labelledby="record-name">
-    <p class="muted">Record ${position} of ${shown.length} shown${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
+    <p class="muted">Record ${position} of ${shown.length} shown${matched ? html` · <strong>${current.state === 'auto-match' ? 'matched automatically' : `matched by ${current.decidedBy}`}</strong>` : ''}${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
     <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
     <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
     ${facts(rec)}
@@ -161,13 +163,14 @@ ${progress}
     <form method="post" action="${UI_PREFIX}/review/decide" id="decide">
       ${hidden(data, current.systemId)}
       <fieldset>
-        <legend id="candidates-title">Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)</legend>
+        <legend id="candidates-title">${matched ? 'Linked registry record' : html`Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)`}</legend>
         ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
       </fieldset>
-      <div class="actions">
-        <button type="submit" name="op" value="accept" data-key="a"${current.suggestions.length ? '' : html` disabled`}>Accept <kbd>a</kbd></button>
+      <div class="actions">${matched
+        ? html`<button type="submit" name="op" value="break" data-key="b" class="danger">Break this match <kbd>b</kbd></button>`
+        : html`<button type="submit" name="op" value="accept" data-key="a"${current.suggestions.length ? '' : html` disabled`}>Accept <kbd>a</kbd></button>
         <button type="submit" name="op" value="reject" data-key="r" class="secondary"${current.suggestions.length ? '' : html` disabled`}>Reject this candidate <kbd>r</kbd></button>
-        <button type="submit" name="op" value="no-match" data-key="n" class="secondary">No match <kbd>n</kbd></button>
+        <button type="submit" name="op" value="no-match" data-key="n" class="secondary">No match <kbd>n</kbd></button>`}
       </div>
     </form>
     <form method="post" action="${UI_PREFIX}/review/decide" class="actions">

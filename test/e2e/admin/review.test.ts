@@ -101,4 +101,17 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
     }
     await browser.shot('review-after-undo');
   });
+
+  await t.test('matched links can be checked and broken with the keyboard', async (t) => {
+    await page.getByLabel('State').selectOption('matched');
+    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Apply filters' }).click()]);
+    const systemId = (await page.getByTestId('record-id').textContent())!.trim();
+    t.ok(decided.some((d) => d.systemId === systemId && d.state === 'manual-match'), 'one of her accepted links is shown');
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('b')]);
+    const row = await store.getCrosswalk('openlmis', systemId);
+    t.equal(row?.state, 'match-broken');
+    t.equal(row?.registryId, undefined);
+    const [entry] = await store.listAudit({ subject: `openlmis/${systemId}`, limit: 1 });
+    t.match(entry, { actor: USER, action: 'review.break' });
+  });
 });
