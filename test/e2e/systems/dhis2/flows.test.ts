@@ -131,6 +131,13 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.same(issue.expression, ['InventoryReport.inventoryListing[0].item[1].item.concept'], 'and points at its line');
     t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
 
+    // an upstream error that repeats the credential: the mediator's answer never carries it
+    sb.faults.add({ method: 'GET', path: `/api/organisationUnits/${ids['LK-HC-104']}`, times: 3, action: { type: 'status', status: 400, body: { httpStatus: 'Bad Request', httpStatusCode: 400, status: 'ERROR', message: `token ApiToken ${SEED_API_TOKEN} refused` } } });
+    const echoed = await fhir('GET', `/fhir/Location/${ids['LK-HC-104']}`);
+    t.ok(echoed.status >= 400, `the upstream refusal is an error (${echoed.status})`);
+    t.notOk(JSON.stringify(echoed.body).includes(SEED_API_TOKEN), 'the token is masked in the OperationOutcome');
+    for (const body of [search.body, posted.body, conflict.body]) t.notOk(JSON.stringify(body).includes(SEED_API_TOKEN));
+
     // registry propagation: create, update and close an org unit, each reaching DHIS2 once
     const uid = deterministicUid('organisationUnit', 'mfr-lupembe');
     const location = {
