@@ -84,6 +84,7 @@ export const settingDefs: SettingDef[] = [
   { key: 'msupply.supplierCode', env: 'MSUPPLY_SUPPLIER_CODE', type: 'string', description: 'Name code of the supplier a request requisition goes to when the order names none (the facility store\'s supplying store)' },
   { key: 'msupply.maxMonthsOfStock', env: 'MSUPPLY_MAX_MONTHS_OF_STOCK', type: 'number', default: 3, description: 'maxMonthsOfStock of the request requisitions the mediator creates' },
   { key: 'msupply.minMonthsOfStock', env: 'MSUPPLY_MIN_MONTHS_OF_STOCK', type: 'number', default: 1, description: 'minMonthsOfStock of the request requisitions the mediator creates' },
+  { key: 'msupply.verifyDeliveries', env: 'MSUPPLY_VERIFY_DELIVERIES', type: 'boolean', default: false, description: 'Also move a confirmed inbound shipment from RECEIVED to VERIFIED' },
   { key: 'openmrs.baseUrl', env: 'OPENMRS_BASE_URL', type: 'string', description: 'OpenMRS server (absent = connector off)' },
   { key: 'openmrs.username', env: 'OPENMRS_USERNAME', type: 'string', description: 'OpenMRS user' },
   { key: 'openmrs.password', env: 'OPENMRS_PASSWORD', type: 'secret', description: 'OpenMRS password' },

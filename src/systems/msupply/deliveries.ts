@@ -14,15 +14,17 @@ import type { StoreDirectory } from './stores.js';
  * transfer processor, server/service/src/processors/transfer/invoice in
  * msupply-foundation/open-msupply); the facility reads it as an in-progress delivery and confirms
  * it: the shipment is marked DELIVERED (its lines become editable), each line is set to the packs
- * that arrived, and it is RECEIVED (stock enters the store). Shipment quantities are packs
- * (`numberOfPacks` × `packSize` units). A warehouse's outbound shipments read as deliveries
- * too, when a search names the supplier. Each step is journaled and looks before it writes; a
+ * that arrived, and it is RECEIVED (stock enters the store), then VERIFIED where
+ * msupply.verifyDeliveries says so. Shipment quantities are packs (`numberOfPacks` × `packSize`
+ * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier. Each step is journaled and looks before it writes; a
  * delivery already received before the first attempt is a 409, not a second receipt.
  */
 export interface DeliveryDeps {
   api: MsupplyApi;
   stores: StoreDirectory;
   products: () => MsupplyProductMap;
+  /** msupply.verifyDeliveries: go on from RECEIVED to VERIFIED. */
+  verify: () => boolean;
 }
 
 export function deliveryStatusOf(status: ShipmentRow['status']): DeliveryStatus {
@@ -173,11 +175,14 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
           return step.packs;
         });
       }
-      const status = await journal.run('received', async () => {
+      let status = await journal.run('received', async () => {
         const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
         if (received(now.status)) return now.status;
         return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
       });
+      if (deps.verify() && status !== 'VERIFIED') {
+        status = await journal.run('verified', async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status);
+      }
       return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(status as ShipmentRow['status']) };
     },
   };

@@ -30,7 +30,7 @@ export function createMsupplyConnector(settings: Record<string, unknown>, opts: 
     system: MSUPPLY,
     facilities: createFacilityCapability(api),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
-    deliveries: createDeliveryCapability({ api, stores, products: () => products }),
+    deliveries: createDeliveryCapability({ api, stores, products: () => products, verify: () => current.verifyDeliveries }),
     stock: createStockCapability({ api, stores, products: () => products }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works

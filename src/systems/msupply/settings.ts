@@ -11,6 +11,8 @@ export interface MsupplySettings extends TransportSettings {
   supplierCode?: string;
   maxMonthsOfStock: number;
   minMonthsOfStock: number;
+  /** Move a confirmed inbound shipment on to VERIFIED. */
+  verifyDeliveries: boolean;
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
@@ -28,5 +30,6 @@ export function msupplySettingsFrom(s: Record<string, unknown>): MsupplySettings
     supplierCode: str(s['msupply.supplierCode']),
     maxMonthsOfStock: num(s['msupply.maxMonthsOfStock'], 3),
     minMonthsOfStock: num(s['msupply.minMonthsOfStock'], 1),
+    verifyDeliveries: s['msupply.verifyDeliveries'] === true || /^(true|1|yes|on)$/i.test(String(s['msupply.verifyDeliveries'] ?? '')),
   };
 }

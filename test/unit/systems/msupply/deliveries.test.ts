@@ -110,3 +110,14 @@ t.test("the warehouse's outbound shipments read as deliveries when the supplier 
   t.match(err.message, /is the supplier's outbound shipment/);
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
 });
+
+t.test('with msupply.verifyDeliveries a confirmed shipment goes on to VERIFIED', async (t) => {
+  const rig = await startRig({ 'msupply.verifyDeliveries': 'true' });
+  t.teardown(() => rig.close());
+  const { inbound } = await shippedOrder(rig, 'DLV-5');
+  const d = (await rig.connector.deliveries!.get(inbound.id))!;
+  const result = await rig.connector.deliveries!.confirm(confirmation(d), new MemoryJournal());
+  t.equal(result.status, 'completed');
+  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'VERIFIED');
+  t.ok(rig.sb.state.invoices.get(inbound.id)!.receivedDatetime, 'received on the way');
+});
