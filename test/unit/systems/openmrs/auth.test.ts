@@ -105,3 +105,15 @@ t.test('a user lacking a privilege gets 403 with the reason, not a login loop', 
   t.equal(err.transient, false);
   t.match(err.message, /Privileges required/);
 });
+
+t.test('credentials changed live: the next call logs in with them; a refused change leaves the running ones', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  const c = createOpenMrsConnector(settingsFor(sb, 'not-the-password'));
+  t.teardown(async () => { await c.close?.(); await sb.close(); });
+  await t.rejects(c.ping!(), /not authenticated/);
+  c.reconfigure!(settingsFor(sb));
+  await c.ping!();
+  t.throws(() => c.reconfigure!(settingsFor(sb, 'with:colon')), /contains ':'/);
+  await c.ping!();
+  t.same((await c.facilities!.search({ name: 'Rio' })).items.map((f) => f.name), ['Rio Azul Clinic'], 'still working with the previous credentials');
+});
