@@ -1,3 +1,6 @@
+/** The GS1 GTIN identifier and code system (HL7 Terminology NamingSystem gtin). */
+export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+
 /**
  * GTIN helpers (GS1 General Specifications §7.9). Clients send GTIN-8/12/13/14 for the same trade
  * item; comparing the 14-digit zero-padded form makes 0…13-digit and 14-digit spellings match.

@@ -6,6 +6,17 @@ export interface ProductRef {
   system: string;
   code: string;
   display?: string;
+  /**
+   * The other codes the client gave for the same product (further codings of its CodeableConcept,
+   * or of a contained Medication/Device/InventoryItem), in order: a system that does not map
+   * `system|code` tries these, and the first that maps wins.
+   */
+  alternatives?: { system: string; code: string }[];
+}
+
+/** The product's codes in the order to try them: its own, then its alternatives. */
+export function productCodes(product: ProductRef): { system: string; code: string }[] {
+  return [{ system: product.system, code: product.code }, ...(product.alternatives ?? [])];
 }
 
 /**

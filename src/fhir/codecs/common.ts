@@ -48,12 +48,15 @@ export function productToConcept(product: ProductRef): CodeableConcept {
   return { coding: [compact({ system: product.system, code: product.code, display: product.display })] };
 }
 
+/** The product a concept names: its first coding with a system and a code, the others as alternatives. */
 export function productFromConcept(concept: CodeableConcept | undefined, path: string): ProductRef {
-  const c = concept?.coding?.find((x) => x.system && x.code);
-  if (!c?.system || !c.code) {
+  const codes = (concept?.coding ?? []).filter((x): x is Coding & { system: string; code: string } => !!x.system && !!x.code);
+  if (!codes.length) {
     throw new InvalidInputError(`${path} needs a coding with a system and a code (a GTIN or a configured product code)`, path, 422, 'required');
   }
-  return compact({ system: c.system, code: c.code, display: c.display });
+  const [c, ...others] = codes;
+  const alternatives = others.map((o) => ({ system: o.system, code: o.code })).filter((o) => o.system !== c.system || o.code !== c.code);
+  return compact({ system: c.system, code: c.code, display: c.display ?? others.find((o) => o.display)?.display, alternatives });
 }
 
 const unitDisplay: Record<QuantityUnit, string> = { 'dispensing-unit': 'dispensing unit', pack: 'pack' };

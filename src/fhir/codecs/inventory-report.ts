@@ -1,9 +1,10 @@
+import { productOfItem } from './item-reference.js';
 import type { StockLine, StockReport } from '../../domain/stock.js';
 import { InvalidInputError } from '../../domain/errors.js';
 import { EXT } from '../conventions.js';
 import {
   codeToConcept, compact, conceptToCode, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir,
-  lotExtensions, lotFromExtensions, productFromConcept, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  lotExtensions, lotFromExtensions, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
 /** InventoryReport exists in R5 only (reference/fhir.md §2.4), so it has one codec. */
@@ -49,7 +50,7 @@ export function decodeInventoryReport(r: Json, path = 'InventoryReport'): StockR
       if (!Number.isInteger(quantity.value)) throw new InvalidInputError(`${itemPath}.quantity.value must be a whole number of units`, `${itemPath}.quantity.value`, 422, 'value');
       const reason = (item.extension ?? []).find((e: Json) => e.url === EXT.stockReason)?.valueCoding;
       lines.push(compact({
-        product: productFromConcept(item.item?.concept, `${itemPath}.item.concept`),
+        product: productOfItem(r, { concept: item.item?.concept, reference: item.item?.reference }, `${itemPath}.item.concept`, `${itemPath}.item.reference`),
         quantity,
         lot: lotFromExtensions(item),
         reason: reason ? compact({ system: reason.system, code: reason.code, display: reason.display }) : undefined,

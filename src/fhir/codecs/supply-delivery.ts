@@ -1,10 +1,11 @@
+import { productOfItem } from './item-reference.js';
 import type { Delivery, DeliveryLine } from '../../domain/delivery.js';
 import { InvalidInputError } from '../../domain/errors.js';
 import { DELIVERY_NUMBER_SYSTEM, DELIVERY_NUMBER_TYPE, EXT, ORDER_NUMBER_TYPE } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
   compact, extensionValue, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
-  isR5, lotExtensions, lotFromExtensions, productFromConcept, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  isR5, lotExtensions, lotFromExtensions, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
 const TYPE_SYSTEM: Record<FhirVersion, string> = {
@@ -65,12 +66,12 @@ function extensionAt(el: Json, url: string, path: string): string {
   return index >= 0 ? `${path}.extension[${index}]` : `${path}.extension`;
 }
 
-function decodeSuppliedItem(item: Json, path: string, lineId: string | undefined): DeliveryLine {
+function decodeSuppliedItem(r: Json, item: Json, path: string, lineId: string | undefined): DeliveryLine {
   const shipped = extensionValue(item, EXT.quantityShipped)?.valueQuantity;
   const rejected = extensionValue(item, EXT.quantityRejected)?.valueQuantity;
   const line = compact({
     lineId,
-    product: productFromConcept(item.itemCodeableConcept, `${path}.itemCodeableConcept`),
+    product: productOfItem(r, { concept: item.itemCodeableConcept, reference: item.itemReference }, `${path}.itemCodeableConcept`, `${path}.itemReference`),
     quantityAccepted: item.quantity ? quantityFromFhir(item.quantity, `${path}.quantity`, 'pack') : undefined,
     quantityShipped: shipped ? quantityFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, 'pack') : undefined,
     quantityRejected: rejected ? quantityFromFhir(rejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity`, 'pack') : undefined,
@@ -102,7 +103,7 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
     if (m) lineIds.push(m[1]);
     else if (b.identifier?.value) orderNumber = { system: b.identifier.system ?? 'urn:ietf:rfc:3986', value: String(b.identifier.value) };
   }
-  const lines = items.map((item, i) => decodeSuppliedItem(item, isR5(version) ? `${path}.suppliedItem[${i}]` : `${path}.suppliedItem`, isR5(version) ? undefined : r.id));
+  const lines = items.map((item, i) => decodeSuppliedItem(r, item, isR5(version) ? `${path}.suppliedItem[${i}]` : `${path}.suppliedItem`, isR5(version) ? undefined : r.id));
   return {
     explicitNumber: !!typed,
     lines,

@@ -1,10 +1,11 @@
+import { productOfItem } from './item-reference.js';
 import type { Order, OrderLine } from '../../domain/order.js';
 import { InvalidInputError } from '../../domain/errors.js';
 import { ORDER_NUMBER_SYSTEM, ORDER_NUMBER_TYPE, PROGRAM_SYSTEM } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
   compact, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
-  isR5, productFromConcept, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  isR5, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
 /** One SupplyRequest per order line, each carrying the shared order number (README "Orders"). */
@@ -50,11 +51,9 @@ export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'Suppl
       `${path}.identifier needs the order number (an identifier with type ${ORDER_NUMBER_TYPE.system}|${ORDER_NUMBER_TYPE.code}, or any business identifier for a one-line order): it is what makes a retried order safe`,
       `${path}.identifier`, 422, 'required');
   }
-  const concept = isR5(version) ? r.item?.concept : r.itemCodeableConcept;
-  if (!concept) {
-    const where = isR5(version) ? `${path}.item.concept` : `${path}.itemCodeableConcept`;
-    throw new InvalidInputError(`${where} is required: orders name products by code (item references are not supported)`, where, 422, 'not-supported');
-  }
+  const product = isR5(version)
+    ? productOfItem(r, { concept: r.item?.concept, reference: r.item?.reference }, `${path}.item.concept`, `${path}.item.reference`)
+    : productOfItem(r, { concept: r.itemCodeableConcept, reference: r.itemReference }, `${path}.itemCodeableConcept`, `${path}.itemReference`);
   const quantity = quantityFromFhir(r.quantity, `${path}.quantity`);
   if (quantity.value <= 0 || !Number.isFinite(quantity.value)) {
     throw new InvalidInputError(`${path}.quantity.value must be greater than 0 (got ${quantity.value})`, `${path}.quantity.value`, 422, 'value');
@@ -77,7 +76,7 @@ export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'Suppl
     line: compact({
       lineId: r.id,
       identifiers: others.length ? others : undefined,
-      product: productFromConcept(concept, isR5(version) ? `${path}.item.concept` : `${path}.itemCodeableConcept`),
+      product,
       quantity,
       explanation,
     }) as OrderLine,

@@ -13,7 +13,7 @@ export const ZONE_CODE_SYSTEM = `${NS}/identifier/openlmis-zone-code`;
 export const REQUISITION_SYSTEM = `${NS}/identifier/openlmis-requisition`;
 export const PROOF_OF_DELIVERY_SYSTEM = `${NS}/identifier/openlmis-proof-of-delivery`;
 export const PRODUCT_CODE_SYSTEM = `${NS}/CodeSystem/openlmis-product`;
-export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
 export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
   return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);

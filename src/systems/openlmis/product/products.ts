@@ -2,7 +2,7 @@ import path from 'node:path';
 import { MappingError, activeMappingsDir, loadMappingFile } from '../../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
-import type { ProductRef } from '../../../domain/index.js';
+import { productCodes, type ProductRef } from '../../../domain/index.js';
 import type { ProductMap } from '../types.js';
 import { normaliseGtin } from './gtin.js';
 import { GTIN_SYSTEM, PRODUCT_CODE_SYSTEM } from '../identifiers.js';
@@ -57,11 +57,13 @@ export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = 
   const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
   const byCode = new Map(rows.map((r) => [r.productCode, r]));
 
-  const rowFor = (product: ProductRef): ProductRow | undefined => {
+  const rowForCode = (product: { system: string; code: string }): ProductRow | undefined => {
     if (product.system === GTIN_SYSTEM) return byGtin.get(normaliseGtin(product.code));
     if (nationalSystem && product.system === nationalSystem) return byNational.get(product.code);
     return undefined;
   };
+  // every code the client gave, in order: the first that maps wins
+  const rowFor = (product: ProductRef): ProductRow | undefined => productCodes(product).map(rowForCode).find(Boolean);
 
   return {
     toProductCode(product, where) {
