@@ -37,7 +37,11 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
     { param: 'openlmisAuthorizeStep', setting: 'openlmis.authorizeStep', type: 'bool' },
     { param: 'openlmisStockApi', setting: 'openlmis.stockApi', type: 'option' },
   ]),
-  ...system('dhis2'),
+  ...system('dhis2', [
+    { param: 'dhis2ApiToken', setting: 'dhis2.apiToken', type: 'password', secret: true },
+    { param: 'dhis2DataSet', setting: 'dhis2.dataSet', type: 'string' },
+    { param: 'dhis2StockTarget', setting: 'dhis2.stockTarget', type: 'option' },
+  ]),
   ...system('msupply'),
   ...system('openmrs'),
   { param: 'deliveryDeadlineMs', setting: 'outbox.deadlineMs', type: 'number' },

@@ -50,7 +50,7 @@ t.test('leaves out what the operator did not set or could not mean', async (t) =
 t.test('table: unique params and settings, secrets marked', async (t) => {
   t.equal(new Set(OPENHIM_SETTINGS.map((m) => m.param)).size, OPENHIM_SETTINGS.length);
   t.equal(new Set(OPENHIM_SETTINGS.map((m) => m.setting)).size, OPENHIM_SETTINGS.length);
-  t.same([...SECRET_SETTINGS].sort(), ['auth.bearerToken', 'auth.password', 'dhis2.password', 'msupply.password', 'openlmis.clientSecret', 'openlmis.password', 'openmrs.password']);
+  t.same([...SECRET_SETTINGS].sort(), ['auth.bearerToken', 'auth.password', 'dhis2.apiToken', 'dhis2.password', 'msupply.password', 'openlmis.clientSecret', 'openlmis.password', 'openmrs.password']);
   for (const m of OPENHIM_SETTINGS) t.equal(m.secret === true, m.type === 'password', `${m.param}: secret iff password type`);
 });
 
