@@ -14,6 +14,7 @@ import { decodeOrgUnit, encodeOrgUnit, orgUnitCodeOf, orgUnitFields, type Decode
  * filter"), a page at a time, then matched exactly here with the FHIR meaning; created, updated
  * and closed for registry propagation under a UID chosen by the mediator.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 const PATH = '/api/organisationUnits';
 

@@ -10,6 +10,7 @@ import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, ORG_UNIT_LEVEL_SYSTEM
  * Geometry is GeoJSON, [longitude, latitude] (docs.dhis2.org developer/web-api metadata.md
  * "Geometry"); servers before 2.32 sent `featureType` + a `coordinates` string instead.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);

@@ -20,6 +20,7 @@ import { decodeTrackerReport, trackerPage } from './tracker-report.js';
  * (dhis2-android-capture-app `stock-usecase` `StockManagerImpl.kt`): distributed, discarded, or a
  * corrected count. Stock on hand is assigned by program rules and never written (E1307 otherwise).
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 
 export const RTS_TRANSACTION_SYSTEM = `${NS}/CodeSystem/dhis2-rts-transaction`;

@@ -23,6 +23,7 @@ import { loadUseCase, readTransactions, writeTransactions, type RtsUseCase } fro
  * import is idempotent in DHIS2 (the same value again is `ignored`), large reports go in chunks,
  * each a journalled step; conflicts come back on the lines they came from.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 
 /** Line categories naming a DHIS2 measure directly (stock-out days, months of stock …). */
