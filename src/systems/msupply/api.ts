@@ -24,6 +24,7 @@ export interface RequisitionRow {
   finalisedDatetime: string | null;
   otherPartyId: string;
   otherPartyName: string;
+  otherParty: { id: string; store: { id: string; code: string } | null } | null;
   lines: { totalCount: number; nodes: RequisitionLineRow[] };
 }
 

@@ -63,6 +63,7 @@ const REQUISITION_FIELDS = /* GraphQL */ `fragment RequisitionFields on Requisit
   finalisedDatetime
   otherPartyId
   otherPartyName
+  otherParty(storeId: $storeId) { __typename id store { __typename id code } }
   lines {
     totalCount
     nodes { __typename id itemId requestedQuantity supplyQuantity item { __typename id code name defaultPackSize } }

@@ -16,7 +16,8 @@ import type { StoreDirectory } from './stores.js';
  * updateRequestRequisitionLine with the requested quantity in units, then
  * updateRequestRequisition(status: SENT), after which Open mSupply's transfer processor creates
  * the supplier's response requisition (server/service/src/processors/transfer/requisition in
- * msupply-foundation/open-msupply). Each step is journaled, and each looks before it writes (the
+ * msupply-foundation/open-msupply). A search naming the supplier reads those response
+ * requisitions (the warehouse's view). Each step is journaled, and each looks before it writes (the
  * ids are derived from the order number), so a retry after a crash or a lost answer finishes the
  * same requisition instead of starting a second one.
  */
@@ -152,16 +153,18 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     async get(id) {
       for (const store of await storesToRead(undefined)) {
         const r = await api.requisition(store.id, id);
-        if (r && r.type === 'REQUEST') return decodeRequisition(r, store, deps.products());
+        if (r && (r.type === 'REQUEST' || r.type === 'RESPONSE')) return decodeRequisition(r, store, deps.products());
       }
       return undefined;
     },
     async search(criteria) {
-      const filter: Record<string, unknown> = { type: { equalTo: 'REQUEST' } };
+      // a supplier named: the response requisitions that store holds (the warehouse's view); else the facilities' requests
+      const suppliers = criteria.supplier ? await storesToRead(criteria.supplier) : undefined;
+      const filter: Record<string, unknown> = { type: { equalTo: suppliers ? 'RESPONSE' : 'REQUEST' } };
       if (criteria.identifier) filter.theirReference = { equalTo: criteria.identifier.value };
-      const found = await Promise.all((await storesToRead(criteria.facility)).map(async (store) =>
+      const found = await Promise.all((suppliers ?? await storesToRead(criteria.facility)).map(async (store) =>
         (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products()))));
-      return { items: found.flat().filter((o) => matches(o, criteria)) };
+      return { items: found.flat().filter((o) => matches(o, criteria) && (!suppliers || !criteria.facility || o.facility.id === criteria.facility)) };
     },
     submit,
     async precheck(order) {

@@ -1,5 +1,6 @@
 import type { Identifier, Order, OrderLine, OrderStatus } from '../../domain/index.js';
 import type { RequisitionRow, StoreRow } from './api.js';
+import { stableId } from '../../domain/ids.js';
 import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, STORE_CODE_SYSTEM, orderLineId } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 
@@ -47,22 +48,35 @@ export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>):
   return { system: REQUISITION_NUMBER_SYSTEM, value: `${store.code}-${r.requisitionNumber}` };
 }
 
+/**
+ * A REQUEST requisition is the facility's order (facility = its store, supplier = the other
+ * party); a RESPONSE requisition is the same order as the supplier holds it (facility = the other
+ * party's store, supplier = its store). Its lines get ids of their own, so the two views of one
+ * order are never taken for the same SupplyRequests.
+ */
 export function decodeRequisition(r: RequisitionRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Order {
   const orderNumber = orderNumberOf(r, store);
+  const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
+  const other = r.otherParty?.store
+    ? { id: r.otherParty.store.id, identifier: { system: STORE_CODE_SYSTEM, value: r.otherParty.store.code }, display: r.otherPartyName }
+    : { display: r.otherPartyName };
+  const response = r.type === 'RESPONSE';
+  const lineIdOf = (product: { system: string; code: string }) =>
+    (response ? stableId('SupplyRequest', MSUPPLY, 'response-requisition', r.id, product.system, product.code) : orderLineId(orderNumber, product));
   const lines: OrderLine[] = [];
   for (const l of r.lines.nodes) {
     // an item the catalogue does not map cannot be named on the FHIR side: it is left out, not invented
     const product = products.productOf(l.item.code, l.item.name);
     if (!product) continue;
-    lines.push({ lineId: orderLineId(orderNumber, product), product, quantity: { value: l.requestedQuantity, unit: 'dispensing-unit' } });
+    lines.push({ lineId: lineIdOf(product), product, quantity: { value: l.requestedQuantity, unit: 'dispensing-unit' } });
   }
   return {
     id: r.id,
     orderNumber,
     status: orderStatusOf(r.status),
     priority: 'routine',
-    facility: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
-    supplier: { display: r.otherPartyName },
+    facility: response ? other : here,
+    supplier: response ? here : other,
     authoredOn: r.createdDatetime,
     lines,
     source: { system: MSUPPLY, id: r.id },

@@ -129,3 +129,22 @@ t.test('bad orders are refused before anything is written, naming the line', asy
   t.match(notSupplier.message, /DONOR-1.*is not a supplier of Open mSupply store HC-NORTH/);
   t.equal(rig.sb.state.requisitions.size, 0, 'nothing written');
 });
+
+t.test("the warehouse's response requisitions read as orders when the supplier is named, with line ids of their own", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await rig.connector.orders!.submit(order('ORD-6', [{ gtin: AMOXICILLIN, qty: 200 }]), new MemoryJournal());
+  const [request] = (await rig.connector.orders!.search({ identifier: { value: 'ORD-6' } })).items;
+  const found = await rig.connector.orders!.search({ supplier: 'store-wh-central' });
+  t.equal(found.items.length, 1, 'one response requisition at the warehouse');
+  const response = found.items[0];
+  t.not(response.id, request.id);
+  t.equal(response.status, 'draft', 'NEW reads as draft');
+  t.equal(response.facility.id, 'store-hc-north', 'the ordering facility');
+  t.equal(response.supplier?.id, 'store-wh-central');
+  t.equal(request.supplier?.id, 'store-wh-central', 'the request names the same supplier');
+  t.same(response.lines.map((l) => [l.product.code, l.quantity.value]), [[AMOXICILLIN, 200]]);
+  t.notSame(response.lines.map((l) => l.lineId), request.lines.map((l) => l.lineId), 'never the same SupplyRequest ids as the request');
+  t.equal((await rig.connector.orders!.get(response.id!))!.facility.id, 'store-hc-north', 'readable by id');
+  t.same((await rig.connector.orders!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items, [], 'not for another facility');
+});
