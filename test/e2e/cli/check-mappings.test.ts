@@ -15,7 +15,6 @@ const cliPath = path.join(root, 'src/cli/index.ts');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 const shipped = path.join(root, 'fhir-mappings');
 const products = JSON.parse(readFileSync(path.join(shipped, 'products.json'), 'utf8'));
-const total = products.products.length;
 /** Products without an Open mSupply item code (the mSupply sandbox seed carries only some). */
 const noMsupply = products.products.filter((p: { codes: { msupply?: string } }) => !p.codes.msupply).length;
 /** Products without an OpenMRS drug uuid (the OpenMRS sandbox stocks some only). */
