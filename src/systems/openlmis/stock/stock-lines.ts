@@ -68,27 +68,42 @@ function resolveReason(report: StockReport, line: StockLine, change: number, val
   return reason;
 }
 
+/**
+ * The report's lines as OpenLMIS line items. Lines of one product and lot (and, for a change, one
+ * reason) are summed: a count taken shelf by shelf, or two receipts of one lot, arrive as several
+ * lines of the same item, and OpenLMIS takes each orderable/lot once per physical inventory.
+ */
 export async function resolveLines(deps: OpenLmisDeps, report: StockReport, facility: LmisFacilityRef, program: LmisProgram, orderables: LmisOrderable[]): Promise<ResolvedLine[]> {
   const valid = report.countType === 'difference' ? await deps.refs.reasons(program.id, facility.typeCode ?? '') : [];
-  const seen = new Map<string, number>();
-  const out: ResolvedLine[] = [];
+  const merged = new Map<string, ResolvedLine & { line: StockLine }>();
   for (const [i, line] of report.lines.entries()) {
     const orderable = orderables[i];
     if (!orderable.programIds.includes(program.id)) throw new BusinessRuleError(`product ${orderable.productCode} is not in program ${program.code}`, `${lineWhere(i)}.item`);
     const lot = await resolveLot(deps, line, orderable, i);
-    const key = `${orderable.id}|${lot?.id ?? ''}`;
-    if (seen.has(key)) throw new BusinessRuleError(`${orderable.productCode}${lot ? ` lot ${lot.lotCode}` : ''} appears twice (items ${seen.get(key)} and ${i})`, `${lineWhere(i)}.item`);
-    seen.set(key, i);
     const units = toUnit(line.quantity, 'dispensing-unit', orderable, `${lineWhere(i)}.quantity`);
+    if (report.countType === 'snapshot' && units < 0) {
+      throw new BusinessRuleError(`${orderable.productCode}: a counted stock on hand cannot be negative (${units})`, `${lineWhere(i)}.quantity`);
+    }
+    const quantity = report.countType === 'snapshot' ? units : signedChange(report, units);
     const occurredDate = (line.countedAt ?? report.reportedAt).slice(0, 10);
+    const reasonName = report.countType === 'snapshot' ? '' : (line.reason?.code ?? line.reason?.display ?? '').toLowerCase();
+    const key = `${orderable.id}|${lot?.id ?? ''}|${reasonName}`;
+    const same = merged.get(key);
+    if (same) {
+      same.quantity += quantity;
+      if (occurredDate > same.occurredDate) same.occurredDate = occurredDate;
+    } else {
+      merged.set(key, { index: i, orderable, lot, quantity, occurredDate, line });
+    }
+  }
+  const out: ResolvedLine[] = [];
+  for (const { line, ...resolved } of merged.values()) {
     if (report.countType === 'snapshot') {
-      if (units < 0) throw new BusinessRuleError(`${orderable.productCode}: a counted stock on hand cannot be negative (${units})`, `${lineWhere(i)}.quantity`);
-      out.push({ index: i, orderable, lot, quantity: units, occurredDate });
+      out.push(resolved);
       continue;
     }
-    const change = signedChange(report, units);
-    if (change === 0) continue; // nothing happened to this product
-    out.push({ index: i, orderable, lot, quantity: change, occurredDate, reason: resolveReason(report, line, change, valid, orderable, i) });
+    if (resolved.quantity === 0) continue; // nothing happened to this product
+    out.push({ ...resolved, reason: resolveReason(report, line, resolved.quantity, valid, resolved.orderable, resolved.index) });
   }
   return out;
 }

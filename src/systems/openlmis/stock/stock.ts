@@ -27,8 +27,11 @@ function checkCoverage(deps: OpenLmisDeps, lines: ResolvedLine[], cards: StockCa
 
 function checkNotNegative(lines: ResolvedLine[], cards: StockCardEntry[]): void {
   const soh = new Map(cards.map((c) => [cardKey(c.orderableId, c.lotId), c.stockOnHand]));
+  // running balance: two changes of one card under different reasons add up
   for (const l of lines) {
-    const before = soh.get(cardKey(l.orderable.id, l.lot?.id)) ?? 0;
+    const key = cardKey(l.orderable.id, l.lot?.id);
+    const before = soh.get(key) ?? 0;
+    soh.set(key, before + l.quantity);
     if (before + l.quantity < 0) {
       throw new BusinessRuleError(
         `${l.orderable.productCode}${l.lot ? ` lot ${l.lot.lotCode}` : ''}: stock on hand is ${before}, subtracting ${-l.quantity} would make it negative`,

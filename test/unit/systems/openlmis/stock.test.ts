@@ -87,6 +87,32 @@ t.test('a difference becomes one adjustment with reasons by name; read back matc
   t.equal((await fp01(h, stock))[`${gtinOf('FP-LNG30').code}/LNG-2301`], 55, 'operation=subtraction made +5 a debit');
 });
 
+t.test('lines of one product and lot are summed, in a count and in a change', async (t) => {
+  const { h, stock } = await setup(t);
+  // counted shelf by shelf: 60 + 40 of the unlotted pills, 0 of the lot, packs and units of condoms
+  const count = await stock.report(report({
+    identifier: { system: 'urn:test', value: 'COUNT-SHELVES' },
+    lines: [line('FP-LNG30', 60), line('FP-LNG30', 0, { lot: { number: 'LNG-2301' } }), line('FP-LNG30', 40), { product: gtinOf('FP-CNDM'), quantity: { value: 2, unit: 'pack' } }, line('FP-CNDM', 10), line('FP-DMPA', 25)],
+  }), amnesiacJournal());
+  t.equal(count.status, 'completed');
+  const soh = await fp01(h, stock);
+  t.equal(soh[gtinOf('FP-LNG30').code], 100, '60 + 40');
+  t.equal(soh[gtinOf('FP-CNDM').code], 2 * 144 + 10, 'packs and units added in units');
+  // two damages of one product in one report: one change of -15 under that reason
+  const change = await stock.report(report({
+    countType: 'difference', identifier: { system: 'urn:test', value: 'ADJ-TWICE' },
+    lines: [line('FP-LNG30', -10, { reason: { code: 'Damage' } }), line('FP-LNG30', -5, { reason: { code: 'damage' } })],
+  }), amnesiacJournal('k-twice'));
+  t.equal(change.status, 'completed');
+  t.equal((await fp01(h, stock))[gtinOf('FP-LNG30').code], 85);
+  // two changes under different reasons stay two line items, and together may not go negative
+  const both = await failure(stock.report(report({
+    countType: 'difference', identifier: { system: 'urn:test', value: 'ADJ-TOO-MUCH' },
+    lines: [line('FP-LNG30', -50, { reason: { code: 'Damage' } }), line('FP-LNG30', -50, { reason: { code: 'Expired' } })],
+  }), amnesiacJournal('k-too-much')));
+  t.match(both.message, /stock on hand is 35, subtracting 50 would make it negative/);
+});
+
 t.test('negative stock and wrong reasons are refused with a clear 422', async (t) => {
   const { h, stock } = await setup(t);
   const negative = await failure(stock.report(report({ countType: 'difference', program: 'EM01', lines: [line('EM-ORS', -200, { reason: { code: 'Damage' } })] }), amnesiacJournal()));
