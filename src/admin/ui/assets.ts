@@ -52,6 +52,7 @@ th { background: var(--panel); }
 .tile strong { display: block; font-size: 1.4rem; }
 ol.timeline { padding-left: 20px; } ol.timeline li { margin-bottom: 6px; }
 .login { max-width: 420px; margin: 48px auto; } .login div { display: flex; flex-direction: column; gap: 4px; margin-bottom: 12px; }
+.minimap { margin: 8px 0; } .minimap svg { max-width: 100%; height: auto; }
 code { background: var(--panel); padding: 0 3px; border-radius: 3px; }
 `;
 

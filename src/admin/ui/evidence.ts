@@ -55,8 +55,10 @@ export function reasonInWords(reason: ScoreReason): string {
       return reason.weight >= 0 ? 'same sub-area' : `sub-area: ${reason.detail}`;
     case 'status':
       return reason.detail === 'same' ? 'same status' : `status: ${reason.detail}`;
-    case 'distance':
-      return `distance: ${reason.detail}`;
+    case 'distance': {
+      const km = /([0-9.]+) km/.exec(reason.detail);
+      return km ? `${km[1]} km apart` : `distance: ${reason.detail}`;
+    }
     default:
       return `${reason.field}: ${reason.detail}`;
   }

@@ -2,6 +2,7 @@ import type { Facility } from '../../domain/facility.js';
 import type { ScoreReason } from '../../registry/crosswalk-types.js';
 import { distanceKm, evidenceOf } from './evidence.js';
 import { count, html, query, type Html } from './html.js';
+import { miniMap, type MapPoint } from './mini-map.js';
 import { UI_PREFIX, type Session } from './session.js';
 
 export interface QueueItem {
@@ -156,6 +157,10 @@ ${progress}
     <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
     <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
     ${facts(rec)}
+    ${miniMap([
+      ...(rec?.position ? [{ label: 'record', position: rec.position, record: true }] : []),
+      ...current.suggestions.flatMap((s): MapPoint[] => { const p = data.registry.get(s.registryId)?.position; return p ? [{ label: String(s.rank), position: p }] : []; }),
+    ]) ?? ''}
     <h2>Next in the queue</h2>
     <ul class="queue">${others.map((o) => html`<li><a href="${UI_PREFIX}/review${query({ ...f, at: o.systemId })}">${data.records.get(o.systemId)?.name ?? o.systemId}</a> <span class="muted">${o.suggestions[0] ? `score ${o.suggestions[0].score.toFixed(2)}` : 'no candidate'}</span></li>`)}</ul>
   </section>

@@ -37,6 +37,8 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
   t.match(await page.getByTestId('progress').textContent(), new RegExp(`0 of ${waiting.length} reviewed`));
   await page.getByTestId('record-name').waitFor();
   t.match(await page.getByTestId('candidate').first().textContent(), /For: .*names|Against: /, 'evidence in words');
+  t.match(await page.getByTestId('candidate').first().textContent(), /Distance\s*1\.0 km apart/, 'the distance to the first candidate');
+  t.match(await page.getByRole('img', { name: /Map of the record/ }).getAttribute('aria-label'), /candidate 1 at .*candidate 2 at/, 'a small map of the record and both candidates');
   await browser.shot('review-queue');
 
   // Ten decisions, keyboard only. Each: the record on screen, the keys, what the store must hold.

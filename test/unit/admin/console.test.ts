@@ -138,6 +138,7 @@ t.test('evidence in words, strongest first', async (t) => {
   t.equal(reasonInWords({ field: 'area', weight: -2, detail: 'different: wajir vs kitui' }), 'different area: wajir vs kitui');
   t.equal(reasonInWords({ field: 'type', weight: 0.3, detail: 'core:adjacent: health-centre vs dispensary' }), 'related facility types: health-centre vs dispensary');
   t.equal(reasonInWords({ field: 'novel', weight: 1, detail: 'something new' }), 'novel: something new', 'an unknown reason is shown as it is');
+  t.equal(reasonInWords({ field: 'distance', weight: 1.2, detail: 'd2: 1.22 km' }), '1.22 km apart');
   const ev = evidenceOf([{ field: 'status', weight: 0.02, detail: 'same' }, { field: 'area', weight: -2, detail: 'different: a vs b' }, { field: 'rejected', weight: 0, detail: '["R1"]' }]);
   t.same(ev.map((e) => [e.text, e.for]), [['different area: a vs b', false], ['same status', true]], 'sorted by weight, the storage marker left out');
 });
