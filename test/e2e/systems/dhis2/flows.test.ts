@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { RTS, SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
 import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { freePort, killHard, until } from '../../../support/net.js';
 
@@ -37,7 +37,7 @@ function report(id: string, location: string, items: [string, number][], start =
   };
 }
 
-async function mediatorFor(t: Test, sb: Dhis2Sandbox) {
+async function mediatorFor(t: Test, sb: Dhis2Sandbox, extra: Record<string, string> = {}) {
   // the zinc tablets' stock on hand goes to a data element DHIS2 does not have: a conflict
   const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-mappings-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
@@ -53,6 +53,7 @@ async function mediatorFor(t: Test, sb: Dhis2Sandbox) {
       OPENLMIS_BASE_URL: '', MSUPPLY_BASE_URL: '', OPENMRS_BASE_URL: '',
       DHIS2_BASE_URL: sb.url, DHIS2_API_TOKEN: SEED_API_TOKEN, DHIS2_DATA_SET: 'LkStockMnth', DHIS2_PAGE_SIZE: '5',
       OUTBOX_DEADLINE_MS: '3000', OUTBOX_ATTEMPT_TIMEOUT_MS: '4000', OUTBOX_LEASE_MS: '5000', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_CAP_MS: '300',
+      ...extra,
     },
   });
   t.teardown(async () => {
@@ -160,3 +161,27 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.same(read.body.position, { longitude: 33.8, latitude: -11.3 });
   });
 }
+
+t.test('RTS: transactions read as InventoryReports; a count written as an event once, across a lost answer', async (t) => {
+  const sb = await startDhis2Sandbox({ version: '2.41.3' });
+  t.teardown(sb.close);
+  const hc = sb.state.summary().orgUnits['LK-HC-101'];
+  const { fhir } = await mediatorFor(t, sb, { DHIS2_DATA_SET: '', DHIS2_RTS_PROGRAM: RTS.program, DHIS2_STOCK_TARGET: 'rts' });
+  const read = await fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${hc}`)}&_count=50`);
+  t.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300));
+  const reports = read.body.entry.map((e: any) => e.resource);
+  t.same(reports.map((r: any) => [r.countType, r.inventoryListing[0].item[0].quantity.value]).sort(), [['difference', -120], ['difference', -6], ['difference', -80], ['snapshot', 500]].sort());
+
+  const events = sb.tracker.events.size;
+  sb.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+  const count = report('HC101-RTS-COUNT-1', hc, [[CONDOM, 275]]);
+  const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
+  t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 300));
+  await until('the count event', async () => sb.tracker.events.size > events || undefined, 20_000);
+  const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
+  t.ok([200, 201, 202].includes(again.status));
+  t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
+  const event = [...sb.tracker.events.values()].find((e) => e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'))!;
+  t.ok(event, 'a corrected count of 275');
+  t.notOk(event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'), 'stock on hand as the program rule assigns it');
+});
