@@ -6,9 +6,10 @@ import { OPERATION_NUMBER_SYSTEM, actOn, deliveryLineId, getOperation, identifie
 import type { StockDeps } from './stock.js';
 
 /**
- * Deliveries ↔ `transferout` stock operations to a location: DISPATCHED (stock left the supplier)
- * reads as in-progress, COMPLETED as completed; confirming a delivery completes the transfer,
- * which puts the stock into the receiving location. A delivery is named by the operation number;
+ * Deliveries ↔ stock operations into a location: a `transferout` from another store (DISPATCHED:
+ * stock left the supplier) or a `receipt` from an external supplier awaiting approval (SUBMITTED)
+ * reads as in-progress, COMPLETED as completed; confirming a delivery completes the transfer
+ * (COMPLETE) or approves the receipt (APPROVE), which puts the stock into the receiving location. A delivery is named by the operation number;
  * its order is the requisition it fulfils (requisitionStockOperationUuid). The module completes a
  * transfer as shipped, so a confirmation that accepts less than was shipped is refused, not
  * silently rounded up.
@@ -16,6 +17,9 @@ import type { StockDeps } from './stock.js';
 type Json = Record<string, any>;
 
 const STATUS: Record<string, DeliveryStatus> = { DISPATCHED: 'in-progress', COMPLETED: 'completed', CANCELLED: 'abandoned', REJECTED: 'abandoned', RETURNED: 'abandoned' };
+/** A receipt is on its way once submitted (its approval is the confirmation). */
+const RECEIPT_STATUS: Record<string, DeliveryStatus> = { ...STATUS, SUBMITTED: 'in-progress' };
+const statusOf = (op: Json): DeliveryStatus | undefined => (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
 export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
   const { client, reference } = deps;
@@ -39,7 +43,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     return {
       id: String(op.uuid),
       identifier,
-      status: STATUS[op.status] ?? 'in-progress',
+      status: statusOf(op) ?? 'in-progress',
       basedOn: requisition ? { orderNumber: identifierOf(requisition.externalReference) ?? { system: OPERATION_NUMBER_SYSTEM, value: String(requisition.operationNumber) } } : undefined,
       destination: { id: destination?.locationUuid ?? undefined, display: destination?.name },
       supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
@@ -50,9 +54,10 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
   };
 
   const transfers = async (location?: string) => {
-    const ops = await listOperations(client, { operationTypeUuid: await reference.operationType('transferout'), locationUuid: location });
-    // only what was sent (dispatched or later) is a delivery; a NEW or SUBMITTED transfer is not on its way
-    return ops.filter((o) => o.status in STATUS);
+    const [transfersOut, receipts] = await Promise.all(['transferout', 'receipt'].map(async (type) =>
+      listOperations(client, { operationTypeUuid: await reference.operationType(type), locationUuid: location })));
+    // only what is on its way or arrived is a delivery: a NEW or SUBMITTED transfer has not left, a NEW receipt is a draft
+    return [...transfersOut, ...receipts.map((o): Json => ({ ...o, operationType: 'receipt' }))].filter((o) => statusOf(o) !== undefined);
   };
 
   const find = async (d: Delivery): Promise<Json | undefined> => {
@@ -91,8 +96,11 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       await this.precheck!(delivery);
       const op = (await find(delivery))!;
-      const status = await journal.run('complete-transfer', () => actOn(client, String(op.uuid), 'COMPLETE', ['DISPATCHED']));
-      return { system: OPENMRS, ids: { transfer: String(op.uuid) }, status: STATUS[status] ?? status };
+      const receipt = op.operationType === 'receipt';
+      const status = await journal.run(receipt ? 'approve-receipt' : 'complete-transfer', () => (receipt
+        ? actOn(client, String(op.uuid), 'APPROVE', ['SUBMITTED'])
+        : actOn(client, String(op.uuid), 'COMPLETE', ['DISPATCHED'])));
+      return { system: OPENMRS, ids: { [receipt ? 'receipt' : 'transfer']: String(op.uuid) }, status: (receipt ? RECEIPT_STATUS : STATUS)[status] ?? status };
     },
   };
 }

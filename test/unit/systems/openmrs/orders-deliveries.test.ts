@@ -71,3 +71,23 @@ t.test('the supplier ships; the delivery reads in progress, and its confirmation
   t.same(sb.store.writes['stockoperation.complete.transferout'], 1, 'completed once');
   t.equal((await c.deliveries!.get(d.lines[0].lineId!))?.status, 'completed');
 });
+
+t.test('a receipt from an external supplier awaiting approval reads in progress; its confirmation approves it once', async (t) => {
+  const { sb, c } = await setup(t);
+  const admin = sb.store.userByName('admin')!;
+  const receipt = sb.stock.create({
+    operationTypeUuid: sb.stock.typeUuid('receipt'), sourceUuid: 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280', destinationUuid: KILIMA_PARTY, operationDate: '2026-12-01T07:00:00.000+0000',
+    stockOperationItems: [{ stockItemUuid: itemOf(sb, '3f2a1b0c-0004-4d5e-8f70-a1b2c3d4e504'), batchNo: 'ZNC-2611', expiration: '2028-01-31', quantity: 500 }],
+  }, admin, true);
+  const newOnes = (await c.deliveries!.search({ facility: LOC.kilima })).items;
+  t.same(newOnes, [], 'a NEW receipt is a draft, not a delivery');
+  sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  t.equal(d.identifier.value, receipt.operationNumber);
+  t.same(d.lines.map((l) => [l.lot?.number, l.lot?.expiry, l.quantityShipped?.value]), [['ZNC-2611', '2028-01-31', 500]]);
+  const accepted = { ...d, status: 'completed' as const, lines: d.lines.map((l) => ({ ...l, quantityAccepted: l.quantityShipped })) };
+  t.equal((await c.deliveries!.confirm(accepted, memoryJournal())).status, 'completed');
+  t.equal((await c.deliveries!.confirm(accepted, memoryJournal())).status, 'completed', 'again: nothing more');
+  t.equal(sb.store.writes['stockoperation.approve.receipt'], 1, 'approved once');
+  t.equal(sb.stock.quantity(KILIMA_PARTY, itemOf(sb, '3f2a1b0c-0004-4d5e-8f70-a1b2c3d4e504')), 500, 'the stock arrived');
+});
