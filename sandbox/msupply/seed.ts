@@ -30,7 +30,9 @@ export function buildSeed(): Seed {
   const other = store(4, 'HC-EAST', 'East Health Centre');
   const all = [wh, north, south, other];
   const external: Name = { id: 'name-donor', code: 'DONOR-1', name: 'Donor Agency', isCustomer: false, isSupplier: false };
-  const visibility: NameVisibility[] = [];
+  // a customer of the warehouse without an Open mSupply site of its own
+  const clinic: Name = { id: 'name-clinic-west', code: 'CL-WEST', name: 'West Community Clinic', isCustomer: true, isSupplier: false };
+  const visibility: NameVisibility[] = [{ storeId: wh.store.id, nameId: clinic.id, isCustomer: true, isSupplier: false }];
   for (const hc of [north, south, other]) {
     // each health centre sees the warehouse as its supplier; the warehouse sees it as a customer
     visibility.push({ storeId: hc.store.id, nameId: wh.name.id, isCustomer: false, isSupplier: true });
@@ -54,7 +56,7 @@ export function buildSeed(): Seed {
       { id: 'user-nosite', username: 'visitor', password: SEED_PASSWORD, storeIds: [], failedLogins: 0 },
     ],
     stores: all.map((s) => s.store),
-    names: [...all.map((s) => s.name), external],
+    names: [...all.map((s) => s.name), external, clinic],
     visibility,
     items,
     stockLines,

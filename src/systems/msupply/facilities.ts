@@ -1,13 +1,21 @@
 import type { Facility } from '../../domain/index.js';
 import type { FacilityCapability, SearchCriteria } from '../../routing/ports.js';
-import type { MsupplyApi, StoreRow } from './api.js';
-import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
+import { NS } from '../../domain/namespace.js';
+import type { MsupplyApi, NameRow, StoreRow } from './api.js';
+import { MSUPPLY, NAME_CODE_SYSTEM, STORE_CODE_SYSTEM } from './identifiers.js';
+import type { StoreDirectory } from './stores.js';
+
+/** What a name is to the store it is seen from: customer and/or supplier. */
+export const NAME_ROLE_SYSTEM = `${NS}/CodeSystem/msupply-name-role`;
 
 /**
  * Locations served from Open mSupply stores: id = the store id, the store code as identifier, the
  * store name. Open mSupply keeps no coordinates for stores or names (StoreNode and NameNode have
  * none in its schema, client/packages/common/src/types/schema.ts), so these Locations never carry
- * a position; matching against a registry keys on the code. Stores are created and renamed in
+ * a position; matching against a registry keys on the code. Names that are not stores (customers
+ * and suppliers without an Open mSupply site: clinics, donors) read as Locations too, seen from the
+ * integration user's default store (names are per-store visibility), their code as identifier and
+ * their role there as type. Stores are created and renamed in
  * Open mSupply's central server, not through its GraphQL API, so there is no `upsert`: registry
  * propagation to Open mSupply is not supported and routing reports it as such.
  */
@@ -19,6 +27,19 @@ export function decodeStore(store: StoreRow): Facility {
     status: 'active',
     kind: 'facility',
     source: { system: MSUPPLY, id: store.id },
+  };
+}
+
+export function decodeName(name: NameRow): Facility {
+  const roles = [name.isCustomer && 'customer', name.isSupplier && 'supplier'].filter((r): r is string => !!r);
+  return {
+    id: name.id,
+    identifiers: [{ system: NAME_CODE_SYSTEM, value: name.code }],
+    name: name.name || name.code,
+    status: 'active',
+    kind: 'facility',
+    ...(roles.length ? { types: roles.map((code) => ({ system: NAME_ROLE_SYSTEM, code })) } : {}),
+    source: { system: MSUPPLY, id: name.id },
   };
 }
 
@@ -36,7 +57,8 @@ function nameMatches(name: string, wanted: string): boolean {
 function matches(f: Facility, c: SearchCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name)) return false;
   if (c.status && f.status !== c.status) return false;
-  if (c.partOf || c.type) return false; // stores have neither a parent Location nor a type here
+  if (c.partOf) return false; // neither stores nor names have a parent Location here
+  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
   if (c.identifier) {
     const { system, value } = c.identifier;
     if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
@@ -44,24 +66,41 @@ function matches(f: Facility, c: SearchCriteria): boolean {
   return true;
 }
 
-export function createFacilityCapability(api: MsupplyApi): FacilityCapability {
+export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory): FacilityCapability {
+  /** The store names are seen from: the user's default store, else its first. */
+  const viewpoint = async (): Promise<string | undefined> => {
+    const me = await stores.me();
+    return me.defaultStore?.id ?? me.stores.find((s) => !s.isDisabled)?.id;
+  };
+  const names = async (filter: Record<string, unknown>): Promise<Facility[]> => {
+    const from = await viewpoint();
+    // a store's own name is served as the store
+    return from ? (await api.names(from, { ...filter, isStore: false })).filter((n) => !n.store).map(decodeName) : [];
+  };
   const get = async (id: string) => {
     const store = (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
-    return store ? decodeStore(store) : undefined;
+    if (store) return decodeStore(store);
+    return (await names({ id: { equalTo: id } })).find((f) => f.id === id);
   };
   return {
     get,
     async search(criteria) {
       if (criteria.ids?.length) return { items: (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f).filter((f) => matches(f, criteria)) };
+      const system = criteria.identifier?.system;
+      if (system && system !== STORE_CODE_SYSTEM && system !== NAME_CODE_SYSTEM) return { items: [] };
       // narrow on the server where its filter is a superset of ours (exact code; "like" on the name)
       const filter: Record<string, unknown> = {};
-      if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === STORE_CODE_SYSTEM)) filter.code = { equalTo: criteria.identifier.value };
+      if (criteria.identifier) filter.code = { equalTo: criteria.identifier.value };
       if (criteria.name) filter.codeOrName = { like: criteria.name };
-      if (criteria.identifier?.system && criteria.identifier.system !== STORE_CODE_SYSTEM) return { items: [] };
-      return { items: (await api.stores(filter)).map(decodeStore).filter((f) => matches(f, criteria)) };
+      const [storeList, nameList] = await Promise.all([
+        system === NAME_CODE_SYSTEM || criteria.type ? [] : api.stores(filter).then((l) => l.map(decodeStore)),
+        system === STORE_CODE_SYSTEM ? [] : names(filter),
+      ]);
+      return { items: [...storeList, ...nameList].filter((f) => matches(f, criteria)) };
     },
     async listAll() {
-      return (await api.stores()).map(decodeStore);
+      const [storeList, nameList] = await Promise.all([api.stores(), names({})]);
+      return [...storeList.map(decodeStore), ...nameList];
     },
   };
 }

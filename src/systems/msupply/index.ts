@@ -28,7 +28,7 @@ export function createMsupplyConnector(settings: Record<string, unknown>, opts: 
   const stores = createStoreDirectory(api, opts.crosswalk);
   return {
     system: MSUPPLY,
-    facilities: createFacilityCapability(api),
+    facilities: createFacilityCapability(api, stores),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
     deliveries: createDeliveryCapability({ api, stores, products: () => products, verify: () => current.verifyDeliveries }),
     stock: createStockCapability({ api, stores, products: () => products }),
