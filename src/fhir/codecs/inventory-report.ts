@@ -7,6 +7,12 @@ import {
   lotExtensions, lotFromExtensions, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
 } from './common.js';
 
+function byCountingTime(lines: StockLine[]): [string | undefined, StockLine[]][] {
+  const groups = new Map<string | undefined, StockLine[]>();
+  for (const l of lines) groups.set(l.countedAt, [...(groups.get(l.countedAt) ?? []), l]);
+  return groups.size ? [...groups] : [[undefined, []]];
+}
+
 /** InventoryReport exists in R5 only (reference/fhir.md §2.4), so it has one codec. */
 export function encodeInventoryReport(s: StockReport, meta: Json): Json {
   return compact({
@@ -21,15 +27,17 @@ export function encodeInventoryReport(s: StockReport, meta: Json): Json {
     reportedDateTime: s.reportedAt,
     reporter: s.reporter ? { display: s.reporter } : undefined,
     reportingPeriod: s.period && (s.period.start || s.period.end) ? compact({ ...s.period }) : undefined,
-    inventoryListing: [compact({
+    // one listing per counting time, so the client's countingDateTime reads back as it was sent
+    inventoryListing: byCountingTime(s.lines).map(([countedAt, lines]) => compact({
       location: facilityRefToFhir(s.facility),
-      item: s.lines.map((l) => compact({
+      countingDateTime: countedAt,
+      item: lines.map((l) => compact({
         extension: [...lotExtensions(l.lot), ...(l.reason ? [{ url: EXT.stockReason, valueCoding: compact({ ...l.reason }) }] : [])],
         category: l.itemStatus ? codeToConcept(l.itemStatus) : undefined,
         quantity: quantityToFhir(l.quantity),
         item: { concept: productToConcept(l.product) },
       })),
-    })],
+    })),
     note: s.note ? [{ text: s.note }] : undefined,
   });
 }

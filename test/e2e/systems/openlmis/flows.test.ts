@@ -149,6 +149,7 @@ t.test('OpenLMIS end to end', async (t) => {
     t.equal(readBack.headers.get('etag'), posted.headers.get('etag'), 'with the ETag its 201 carried');
     t.equal(readBack.body.meta.lastUpdated, posted.body.meta.lastUpdated, 'and the time it was delivered');
     t.notMatch(posted.body.meta.lastUpdated, /^1970/);
+    t.equal(readBack.body.inventoryListing[0].countingDateTime, '2026-11-21T08:30:00Z', 'the counting time is kept');
     const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
     t.equal(again.status, 200, 'the same count again is answered from the first');
     t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'and posts nothing');
