@@ -265,7 +265,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return s;
   });
 
-  registerTrackerRoutes(app, state, tracker);
+  registerTrackerRoutes(app, state, tracker, () => baseUrl);
 
   // test and demo control (no auth, never faulted)
   app.get('/_sandbox/seed', async () => state.summary());

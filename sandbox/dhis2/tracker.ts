@@ -179,16 +179,17 @@ export class TrackerState {
     const empty = (t: string) => ({ trackerType: t, stats: { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 }, objectReports: [] });
     const report = {
       status, validationReport: { errorReports: errors, warningReports: [] }, stats,
-      bundleReport: { status, typeReportMap: { EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) }, ENROLLMENT: empty('ENROLLMENT'), RELATIONSHIP: empty('RELATIONSHIP'), TRACKED_ENTITY: empty('TRACKED_ENTITY') } },
+      bundleReport: { status, stats, typeReportMap: { EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) }, ENROLLMENT: empty('ENROLLMENT'), RELATIONSHIP: empty('RELATIONSHIP'), TRACKED_ENTITY: empty('TRACKED_ENTITY') } },
       ...(status === 'ERROR' ? { message: 'An error occurred, please check import summary.' } : {}),
     };
     return { status: status === 'ERROR' ? 409 : 200, report };
   }
 
-  startJob(run: () => { report: Json }): Json {
+  /** `base`: the server's URL; DHIS2 answers the job's location as an absolute URL. */
+  startJob(run: () => { report: Json }, base: string): Json {
     const id = seedUid(`job:${Math.random()}`);
     this.reports.set(id, run().report);
-    return { httpStatus: 'OK', httpStatusCode: 200, status: 'OK', message: 'Tracker job added', response: { responseType: 'TrackerJob', id, location: `/api/tracker/jobs/${id}` } };
+    return { httpStatus: 'OK', httpStatusCode: 200, status: 'OK', message: 'Tracker job added', response: { responseType: 'TrackerJob', id, location: `${base}/api/tracker/jobs/${id}` } };
   }
 
   job(id: string): Json | undefined {
@@ -205,7 +206,7 @@ function envelope(state: Dhis2State, key: string, items: Json[], q: Json): Json 
   return state.major() >= 41 ? { pager: { page, pageSize, ...total }, [key]: slice } : { page, pageSize, ...total, instances: slice };
 }
 
-export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, tracker: TrackerState): void {
+export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, tracker: TrackerState, baseUrl: () => string): void {
   const fields = (r: FastifyRequest) => (typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined);
   app.get('/api/dataStore/USE_CASES/stockUseCases', async () => [{
     programUid: RTS.program, itemCode: RTS.itemCode, itemDescription: RTS.itemDescription, programType: 'logistics',
@@ -259,13 +260,19 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
     const q = request.query as Json;
     const run = () => tracker.importEvents(request.body as Json, q);
     // async is the default (ImportRequestParams.java)
-    if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run));
+    if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run, baseUrl()));
     const { status, report } = run();
     return reply.code(status).send(report);
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id', async (request) => {
-    if (!tracker.job(request.params.id)) throw errorMessage(404, `Job ${request.params.id} not found`);
-    return [{ uid: request.params.id, level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: 'Import complete with status OK, 1 created, 0 updated, 0 deleted, 0 ignored', completed: true }];
+    const r = tracker.job(request.params.id);
+    if (!r) throw errorMessage(404, `Job ${request.params.id} not found`);
+    const st = r.stats ?? {};
+    // newest first, as DHIS2 lists a job's notifications
+    return [
+      { uid: seedUid(`n2:${request.params.id}`), level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: `Import complete with status ${r.status}, ${st.created} created, ${st.updated} updated, ${st.deleted} deleted, ${st.ignored} ignored`, completed: true, id: seedUid(`n2:${request.params.id}`) },
+      { uid: seedUid(`n1:${request.params.id}`), level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: 'PostCommit', completed: false, id: seedUid(`n1:${request.params.id}`) },
+    ];
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id/report', async (request) => {
     const r = tracker.job(request.params.id);

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { startDhis2Sandbox, SEED_API_TOKEN, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { RTS, startDhis2Sandbox, SEED_API_TOKEN, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
 import { fixture, fixturesPresent } from '../../../unit/systems/dhis2/harness.js';
 
 /**
@@ -16,7 +16,9 @@ function shapeProblems(expected: unknown, actual: unknown, at: string, optional:
   if (Array.isArray(expected)) {
     const [e] = expected;
     if (e === undefined) return [];
-    return (actual as unknown[]).flatMap((a, i) => shapeProblems(e, a, `${at}[${i}]`, optional));
+    // same length: item by item (a list of different kinds, like RTS transactions); else each against the first
+    const same = expected.length === (actual as unknown[]).length;
+    return (actual as unknown[]).flatMap((a, i) => shapeProblems(same ? expected[i] : e, a, `${at}[${i}]`, optional));
   }
   if (expected && typeof expected === 'object') {
     return Object.entries(expected as Json).flatMap(([k, v]) => {
@@ -125,5 +127,35 @@ if (!fixturesPresent) {
     t.equal(old.status, 409, 'up to 2.37 a WARNING was a 409');
     check(t, fixture('datavaluesets/response-warning-409-legacy.json'), old.body);
     t.same(Object.keys(old.body.response.conflicts[0]).sort(), ['object', 'value'], 'no errorCode or indexes before 2.38');
+  });
+
+  t.test('tracker and RTS', async (t) => {
+    const old = await startDhis2Sandbox({ version: '2.39.1' });
+    const sb = await startDhis2Sandbox({ version: '2.41.3' });
+    t.teardown(async () => { await old.close(); await sb.close(); });
+    const hc = sb.state.summary().orgUnits['LK-HC-101'];
+    const useCases = await get(sb, '/api/dataStore/USE_CASES/stockUseCases');
+    check(t, fixture('rts/datastore-USE_CASES-stockUseCases.json'), useCases.body);
+    const fields = 'event,status,program,programStage,enrollment,orgUnit,occurredAt,createdAt,updatedAt,dataValues[dataElement,value]';
+    const page39 = await get(old, `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`);
+    const doc39 = fixture('tracker/export-events-page.json');
+    check(t, { ...doc39, instances: doc39.instances.map((e: Json) => only(fields, e)) }, page39.body);
+    t.notOk('pager' in page39.body, 'before 2.41: page, pageSize, instances');
+    const page41 = await get(sb, `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`);
+    const doc41 = fixture('tracker/export-events-page-v41plus-docs.json');
+    check(t, { ...doc41, events: doc41.events.map((e: Json) => only(fields, e)) }, page41.body);
+    const te = sb.tracker.teOf(hc, 'EM_ORS')!;
+    const event = (uid: string, enrollment: string) => ({ event: uid, program: RTS.program, programStage: RTS.stage, orgUnit: hc, enrollment, occurredAt: '2024-03-02T00:00:00.000', status: 'COMPLETED', dataValues: [{ dataElement: RTS.stockCount, value: '5' }] });
+    const ok = await get(sb, '/api/tracker?async=false', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij5', te.enrollment)] }) });
+    check(t, fixture('tracker/import-report-event-ok.json'), ok.body);
+    const bad = await get(sb, '/api/tracker?async=false', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij6', 'nosuchenrol')] }) });
+    t.equal(bad.status, 409);
+    check(t, fixture('tracker/import-report-event-error.json'), bad.body, ['message']);
+    const job = await get(sb, '/api/tracker', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij7', te.enrollment)] }) });
+    check(t, fixture('tracker/post-async-job-response.json'), job.body);
+    const notifications = await get(sb, new URL(job.body.response.location).pathname);
+    check(t, fixture('tracker/job-notifications-list.json'), notifications.body);
+    const report = await get(sb, `${new URL(job.body.response.location).pathname}/report`);
+    check(t, fixture('tracker/job-report-success.json'), report.body, ['message', 'timingsStats']);
   });
 }

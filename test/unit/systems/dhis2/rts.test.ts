@@ -91,7 +91,7 @@ t.test('sandbox tracker semantics: E1307 for a stock on hand the rules assign, E
   t.ok(h.sandbox.tracker.events.has('abcdefghij1'));
   const job = await post('', [{ ...good, event: 'abcdefghij4', occurredAt: '2024-03-03T00:00:00.000' }]);
   t.match(job.body, { status: 'OK', response: { responseType: 'TrackerJob' } }, 'async is the default');
-  const report = await (await fetch(`${h.sandbox.url}${job.body.response.location}/report`, { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } })).json() as any;
+  const report = await (await fetch(`${job.body.response.location}/report`, { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } })).json() as any;
   t.equal(report.stats.created, 1);
 });
 
