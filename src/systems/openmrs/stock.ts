@@ -117,8 +117,13 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     },
     async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
       if (!criteria.facility) throw new BusinessRuleError('OpenMRS stock is read per location: search with a location parameter', 'InventoryReport');
-      const location = await locationOf(deps, { id: criteria.facility, identifier: { system: deps.registryCodeSystem(), value: criteria.facility } }, 'InventoryReport.inventoryListing.location');
-      const report = await inventory(location);
+      // a location OpenMRS does not know, or one that keeps no stock, has no OpenMRS stock: no match
+      // (not an error, which would fail a search other systems answer when several are configured)
+      const location = await locationOf(deps, { id: criteria.facility, identifier: { system: deps.registryCodeSystem(), value: criteria.facility } }, 'InventoryReport.inventoryListing.location')
+        .catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
+      if (!location) return { items: [] };
+      const report = await inventory(location).catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
+      if (!report) return { items: [] };
       if (criteria.item) report.lines = report.lines.filter((l) => l.product.code === criteria.item!.code && (!criteria.item!.system || l.product.system === criteria.item!.system));
       return { items: [report] };
     },
