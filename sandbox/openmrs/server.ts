@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { SandboxError, notFound, restError } from './errors.js';
 import { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
 import { searchFhirLocations, toFhirLocation } from './fhir2.js';
@@ -271,4 +271,3 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   return { url, store, faults, stock, app, close: () => app.close() };
 }
 
-export type { FastifyReply };

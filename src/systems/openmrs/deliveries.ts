@@ -14,6 +14,7 @@ import type { StockDeps } from './stock.js';
  * transfer as shipped, so a confirmation that accepts less than was shipped is refused, not
  * silently rounded up.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
 const STATUS: Record<string, DeliveryStatus> = { DISPATCHED: 'in-progress', COMPLETED: 'completed', CANCELLED: 'abandoned', REJECTED: 'abandoned', RETURNED: 'abandoned' };

@@ -17,6 +17,7 @@ import type { OpenMrsReference } from './reference.js';
  * lost is retried by the outbox, whose next attempt reads the location first and sends only what
  * is still missing, so each change reaches OpenMRS once.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

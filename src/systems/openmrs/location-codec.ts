@@ -17,6 +17,7 @@ const ADDRESS_FIELDS = ['address1', 'address2', 'address3', 'address4', 'address
  */
 export const LOCATION_REP = `custom:(uuid,display,name,description,${ADDRESS_FIELDS.join(',')},cityVillage,stateProvince,country,postalCode,countyDistrict,latitude,longitude,retired,tags:(uuid,name),parentLocation:(uuid,display,retired),attributes:(uuid,attributeType:(uuid,name),value,voided),auditInfo)`;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 

@@ -10,6 +10,7 @@ import { SM } from './stock-reference.js';
  * operations (an action only when the operation is still in a status it applies to, so a
  * replayed step never acts twice).
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 export const OPERATION_NUMBER_SYSTEM = `${NS}/identifier/openmrs-stock-operation`;
 

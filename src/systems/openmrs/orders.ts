@@ -11,6 +11,7 @@ import { SM } from './stock-reference.js';
  * the supplier's party (SupplyRequest.deliverFrom) the source; created NEW and SUBMITTED. The
  * order number is the operation's externalReference, so a retry finds the requisition it created.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
 const STATUS: Record<string, OrderStatus> = {

@@ -9,6 +9,7 @@ import { isRegistryCodeType } from './location-codec.js';
  * registry code. Cached for a few minutes (it is metadata, changed by an administrator) and
  * dropped on reconfigure.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
 export interface OpenMrsReference {

@@ -9,6 +9,7 @@ import { OPENMRS, makeOpenMrsError } from './errors.js';
  * (openmrs/openmrs-module-stockmanagement: Party, StockItem, StockOperationType; reasons are concepts).
  */
 export const SM = `${REST}/stockmanagement`;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
 export interface StockReference {

@@ -15,6 +15,7 @@ import { SM, type StockReference } from './stock-reference.js';
  * so a retry after a lost answer finds the operation instead of creating a second; each step is
  * journaled and looks at the operation's status before acting.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_INVENTORY_ROWS = 5_000;
