@@ -103,6 +103,19 @@ t.test('console over inject', async (t) => {
     t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'undone');
   });
 
+  await t.test('exports: the review API CSV and mCSD bundle, as downloads', async (t) => {
+    const cookie = await signIn();
+    const json = await app.inject({ method: 'GET', url: '/admin/ui/review/export.json?system=emr', headers: { cookie } });
+    t.equal(json.statusCode, 200);
+    t.equal(json.headers['content-disposition'], 'attachment; filename="crosswalk-emr.json"');
+    t.equal(json.json().resourceType, 'Bundle');
+    const csv = await app.inject({ method: 'GET', url: '/admin/ui/review/export.csv?system=emr', headers: { cookie } });
+    t.match(csv.headers['content-type'], /^text\/csv/);
+    t.match(csv.body, /^system,system_id,registry_id,state/);
+    t.equal((await app.inject({ method: 'GET', url: '/admin/ui/review/export.csv', headers: { cookie } })).statusCode, 400, 'which system: required');
+    t.equal((await app.inject({ method: 'GET', url: '/admin/ui/review/export.csv?system=emr' })).statusCode, 303, 'not without a session');
+  });
+
   await t.test('a rotated admin token ends the sessions opened with the old one', async (t) => {
     const cookie = await signIn();
     t.equal((await app.inject({ method: 'GET', url: '/admin/ui/review?system=emr', headers: { cookie } })).statusCode, 200);
