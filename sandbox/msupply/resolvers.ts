@@ -234,6 +234,54 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return i && i.storeId === storeId ? invoiceNode(ctx.state, i) : { __typename: 'NodeError', error: recordNotFound() };
     },
 
+    supplyRequestedQuantity: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const r = state.requisitions.get(input.responseRequisitionId);
+      if (!r || r.storeId !== storeId) return { __typename: 'SupplyRequestedQuantityError', error: recordNotFound() };
+      if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
+      if (r.status !== 'NEW') return typedError('SupplyRequestedQuantityError', 'CannotEditRequisition', 'Cannot edit requisition');
+      const lines = state.linesOf(r.id);
+      for (const l of lines) l.supplyQuantity = l.requestedQuantity;
+      state.applied.push({ mutation: 'supplyRequestedQuantity', id: r.id });
+      return connector('RequisitionLineConnector', lines.map((l) => requisitionLineNode(state, l)));
+    },
+
+    createRequisitionShipment: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const r = state.requisitions.get(input.responseRequisitionId);
+      if (!r || r.storeId !== storeId) return { __typename: 'CreateRequisitionShipmentError', error: recordNotFound() };
+      if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
+      if (r.status !== 'NEW') return typedError('CreateRequisitionShipmentError', 'CannotEditRequisition', 'Cannot edit requisition');
+      let outbound;
+      try {
+        outbound = state.createRequisitionShipment(r.id);
+      } catch (err) {
+        throw badUserInput((err as Error).message);
+      }
+      if (!outbound) return typedError('CreateRequisitionShipmentError', 'NothingRemainingToSupply', 'Nothing remaining to supply');
+      state.applied.push({ mutation: 'createRequisitionShipment', id: outbound.id });
+      return invoiceNode(state, outbound);
+    },
+
+    updateOutboundShipment: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const invoice = state.invoices.get(input.id);
+      if (!invoice || invoice.storeId !== storeId) return { __typename: 'UpdateOutboundShipmentError', error: recordNotFound() };
+      if (invoice.type !== 'OUTBOUND_SHIPMENT') return typedError('UpdateOutboundShipmentError', 'NotAnOutboundShipmentError', 'Not an outbound shipment');
+      if (input.status) {
+        const order: InvoiceStatus[] = ['NEW', 'ALLOCATED', 'PICKED', 'SHIPPED'];
+        if (order.indexOf(invoice.status) >= order.indexOf('SHIPPED')) return typedError('UpdateOutboundShipmentError', 'InvoiceIsNotEditable', 'Invoice is not editable');
+        if (order.indexOf(input.status) < order.indexOf(invoice.status)) return typedError('UpdateOutboundShipmentError', 'CannotReverseInvoiceStatus', 'Cannot reverse invoice status');
+        state.moveOutbound(invoice, input.status);
+      }
+      if (input.theirReference !== undefined && input.theirReference !== null) invoice.theirReference = input.theirReference;
+      state.applied.push({ mutation: 'updateOutboundShipment', id: invoice.id });
+      return invoiceNode(state, invoice);
+    },
+
     updateInboundShipment: ({ storeId, input }, ctx) => {
       inStore(ctx, storeId);
       const { state } = ctx;

@@ -173,48 +173,91 @@ export class MsupplyState {
     return 1 + Math.max(0, ...[...this.invoices.values()].filter((i) => i.storeId === storeId).map((i) => i.invoiceNumber));
   }
 
+  /** Units of each item already on outbound shipments of a response requisition. */
+  issuedFor(responseId: string, itemId: string): number {
+    return [...this.invoices.values()].filter((i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === responseId && i.status !== 'CANCELLED')
+      .flatMap((i) => this.invoiceLinesOf(i.id)).filter((l) => l.itemId === itemId).reduce((n, l) => n + l.numberOfPacks * l.packSize, 0);
+  }
+
   /**
-   * What the warehouse does in the Open mSupply UI for a response requisition: an outbound
-   * shipment from its stock (first-expiring batch first; never below zero), moved straight to
-   * SHIPPED (the sandbox skips ALLOCATED and PICKED), whose transfer creates the requesting
-   * store's inbound shipment, SHIPPED, with the same batches, linked to the request requisition
-   * (server/service/src/processors/transfer/invoice in msupply-foundation/open-msupply).
-   * `packs` overrides what is shipped per item code; by default the requested units in whole packs.
+   * createRequisitionShipment: an outbound shipment (NEW) for what remains to supply on a response
+   * requisition (supplyQuantity less what earlier shipments issued), allocated from the store's
+   * stock, first-expiring batch first, in whole packs; allocation reserves (available packs go
+   * down), shipping takes the stock. `packs` overrides the packs per item code. Undefined when
+   * nothing remains to supply (NothingRemainingToSupply).
    */
-  shipResponseRequisition(responseId: string, packs: Record<string, number> = {}): { outbound: Invoice; inbound: Invoice } {
-    const response = this.requisitions.get(responseId);
-    if (!response || response.type !== 'RESPONSE') throw new Error(`no response requisition ${responseId}`);
+  createRequisitionShipment(responseId: string, packs: Record<string, number> = {}): Invoice | undefined {
+    const response = this.requisitions.get(responseId)!;
     const request = response.linkedRequisitionId ? this.requisitions.get(response.linkedRequisitionId) : undefined;
-    if (!request) throw new Error(`response requisition ${responseId} has no linked request`);
     const now = this.iso();
     const outbound: Invoice = {
       id: `out-${responseId}-${this.invoices.size + 1}`, storeId: response.storeId, invoiceNumber: this.nextInvoiceNumber(response.storeId), type: 'OUTBOUND_SHIPMENT',
-      status: 'SHIPPED', otherPartyId: response.otherPartyId, theirReference: request.theirReference, requisitionId: response.id, linkedInvoiceId: null,
-      createdDatetime: now, shippedDatetime: now, deliveredDatetime: null, receivedDatetime: null, verifiedDatetime: null,
+      status: 'NEW', otherPartyId: response.otherPartyId, theirReference: request?.theirReference ?? response.theirReference, requisitionId: response.id, linkedInvoiceId: null,
+      createdDatetime: now, shippedDatetime: null, deliveredDatetime: null, receivedDatetime: null, verifiedDatetime: null,
     };
-    const inbound: Invoice = {
-      ...outbound, id: `in-${outbound.id}`, storeId: request.storeId, invoiceNumber: this.nextInvoiceNumber(request.storeId), type: 'INBOUND_SHIPMENT',
-      otherPartyId: this.stores.get(response.storeId)!.nameId, requisitionId: request.id, linkedInvoiceId: outbound.id,
-    };
-    outbound.linkedInvoiceId = inbound.id;
     const lines: InvoiceLine[] = [];
     for (const line of this.linesOf(response.id)) {
       const item = this.items.get(line.itemId)!;
-      const wanted = packs[item.code] ?? Math.ceil(line.requestedQuantity / item.defaultPackSize);
+      const remaining = Math.max(0, line.supplyQuantity - this.issuedFor(response.id, item.id));
+      const wanted = packs[item.code] ?? Math.ceil(remaining / item.defaultPackSize);
       if (wanted <= 0) continue;
       const stock = [...this.stockLines.values()].filter((s) => s.storeId === response.storeId && s.itemId === item.id && !s.onHold && s.availableNumberOfPacks > 0)
         .sort((a, b) => String(a.expiryDate).localeCompare(String(b.expiryDate)))[0];
       if (!stock || stock.availableNumberOfPacks < wanted) throw new Error(`not enough stock of ${item.code} in ${response.storeId} (NotEnoughStockForReduction)`);
       stock.availableNumberOfPacks -= wanted;
-      stock.totalNumberOfPacks -= wanted;
-      const n = lines.length + 1;
-      lines.push({ id: `${outbound.id}-l${n}`, invoiceId: outbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: wanted, stockLineId: stock.id });
-      lines.push({ id: `${inbound.id}-l${n}`, invoiceId: inbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: wanted, stockLineId: null });
+      lines.push({ id: `${outbound.id}-l${lines.length + 1}`, invoiceId: outbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: null, stockLineId: stock.id });
     }
-    if (!lines.length) throw new Error(`response requisition ${responseId} has nothing to ship`);
+    if (!lines.length) return undefined;
     this.invoices.set(outbound.id, outbound);
-    this.invoices.set(inbound.id, inbound);
     for (const l of lines) this.invoiceLines.set(l.id, l);
+    return outbound;
+  }
+
+  /**
+   * Outbound status moves forward only (NEW → ALLOCATED → PICKED → SHIPPED). SHIPPED takes the
+   * stock and runs the transfer: the receiving store's inbound shipment, SHIPPED, with the same
+   * batches, linked to the request requisition (server/service/src/processors/transfer/invoice in
+   * msupply-foundation/open-msupply).
+   */
+  moveOutbound(outbound: Invoice, status: 'ALLOCATED' | 'PICKED' | 'SHIPPED'): Invoice | undefined {
+    outbound.status = status;
+    if (status !== 'SHIPPED') return undefined;
+    const now = this.iso();
+    outbound.shippedDatetime = now;
+    const response = outbound.requisitionId ? this.requisitions.get(outbound.requisitionId) : undefined;
+    const receiver = this.storeOfName(outbound.otherPartyId);
+    for (const l of this.invoiceLinesOf(outbound.id)) {
+      const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
+      if (stock) stock.totalNumberOfPacks -= l.numberOfPacks;
+      l.shippedNumberOfPacks = l.numberOfPacks;
+    }
+    if (!receiver) return undefined;
+    const inbound: Invoice = {
+      ...outbound, id: `in-${outbound.id}`, storeId: receiver.id, invoiceNumber: this.nextInvoiceNumber(receiver.id), type: 'INBOUND_SHIPMENT',
+      otherPartyId: this.stores.get(outbound.storeId)!.nameId, requisitionId: response?.linkedRequisitionId ?? null, linkedInvoiceId: outbound.id,
+    };
+    outbound.linkedInvoiceId = inbound.id;
+    this.invoices.set(inbound.id, inbound);
+    for (const l of this.invoiceLinesOf(outbound.id)) {
+      const copy: InvoiceLine = { ...l, id: l.id.replace(outbound.id, inbound.id), invoiceId: inbound.id, shippedNumberOfPacks: l.numberOfPacks, stockLineId: null };
+      this.invoiceLines.set(copy.id, copy);
+    }
+    return inbound;
+  }
+
+  /**
+   * What the warehouse does in the Open mSupply UI for a response requisition, in one go: supply
+   * what was requested, create the shipment, and move it to SHIPPED. `packs` overrides the packs
+   * per item code.
+   */
+  shipResponseRequisition(responseId: string, packs: Record<string, number> = {}): { outbound: Invoice; inbound: Invoice } {
+    const response = this.requisitions.get(responseId);
+    if (!response || response.type !== 'RESPONSE') throw new Error(`no response requisition ${responseId}`);
+    if (!response.linkedRequisitionId) throw new Error(`response requisition ${responseId} has no linked request`);
+    for (const line of this.linesOf(response.id)) if (line.supplyQuantity === 0) line.supplyQuantity = line.requestedQuantity;
+    const outbound = this.createRequisitionShipment(responseId, packs);
+    if (!outbound) throw new Error(`response requisition ${responseId} has nothing to ship`);
+    const inbound = this.moveOutbound(outbound, 'SHIPPED')!;
     return { outbound, inbound };
   }
 
