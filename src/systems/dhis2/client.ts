@@ -81,8 +81,12 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
       );
     },
     version() {
-      known ??= upstream.call<unknown>({ method: 'GET', path: '/api/system/info' }).then((info) => parseVersion(asRecord(info)?.version));
-      known.catch(() => { known = undefined; });
+      if (!known) {
+        const asked = upstream.call<unknown>({ method: 'GET', path: '/api/system/info' }).then((info) => parseVersion(asRecord(info)?.version));
+        // a failed question is asked again next time (unless a newer one replaced it meanwhile)
+        asked.catch(() => { if (known === asked) known = undefined; });
+        known = asked;
+      }
       return known;
     },
     async features() {

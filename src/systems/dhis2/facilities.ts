@@ -98,9 +98,12 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
       return (Array.isArray(page.organisationUnits) ? (page.organisationUnits as Json[]) : []).find((o) => o.code === code);
     },
     async decodeContext() {
-      levels ??= client.list<Json>('/api/organisationUnitLevels', 'organisationUnitLevels', { fields: 'level,name' })
-        .then((list) => new Map(list.map((l) => [Number(l.level), String(l.name)])));
-      levels.catch(() => { levels = undefined; });
+      if (!levels) {
+        const asked = client.list<Json>('/api/organisationUnitLevels', 'organisationUnitLevels', { fields: 'level,name' })
+          .then((list) => new Map(list.map((l) => [Number(l.level), String(l.name)])));
+        asked.catch(() => { if (levels === asked) levels = undefined; });
+        levels = asked;
+      }
       return { facilityLevel: client.settings().facilityLevel, levelNames: await levels };
     },
     clear() {

@@ -1,7 +1,6 @@
 import { BusinessRuleError, type Issue } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { StockReport } from '../../domain/index.js';
-import { narrowest } from '../../domain/instant-range.js';
 import { NS } from '../../domain/namespace.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import { asRecord } from '../../upstream/errors.js';
@@ -176,6 +175,3 @@ export async function writeTransactions(deps: RtsDeps, ou: Json, report: StockRe
   }
   return { system: DHIS2_SYSTEM, ids: Object.fromEntries(events.map((e, i) => [`event${i}`, e.event])), status: `created ${result.created}, updated ${result.updated}` };
 }
-
-/** Dates of a search as the tracker filters take them. */
-export const rtsDates = (c: { date?: Parameters<typeof narrowest>[0] }) => narrowest(c.date);

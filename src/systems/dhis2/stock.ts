@@ -73,8 +73,9 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const program = settings().rtsProgram!;
       if (useCase?.program !== program) {
         const value = loadUseCase(client, program);
-        useCase = { program, value };
-        value.catch(() => { useCase = undefined; });
+        const entry = { program, value };
+        useCase = entry;
+        value.catch(() => { if (useCase === entry) useCase = undefined; });
       }
       return useCase.value;
     },
@@ -85,8 +86,9 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     if (!ds) return settings().periodType;
     if (dataSetPeriodType?.dataSet !== ds) {
       const periodType = client.call<Json>({ method: 'GET', path: `/api/dataSets/${ds}`, query: { fields: 'id,periodType' } }).then((d) => String(d.periodType));
-      dataSetPeriodType = { dataSet: ds, periodType };
-      periodType.catch(() => { dataSetPeriodType = undefined; });
+      const entry = { dataSet: ds, periodType };
+      dataSetPeriodType = entry;
+      periodType.catch(() => { if (dataSetPeriodType === entry) dataSetPeriodType = undefined; });
     }
     return dataSetPeriodType.periodType;
   };
@@ -260,7 +262,11 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const s = settings();
       // DHIS2 reads data values of a data set, org unit and period: without them there is nothing to ask
       if ((!s.dataSet && !s.rtsProgram) || !criteria.facility) return { items: [] };
-      const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch(() => undefined);
+      // a facility DHIS2 does not have: no reports here; an outage still fails the search
+      const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch((err: unknown) => {
+        if (err instanceof BusinessRuleError) return undefined;
+        throw err;
+      });
       if (!ou) return { items: [] };
       const { from, to } = narrowest(criteria.date);
       const transactions = s.rtsProgram ? await readTransactions(rts, ou, { from, to }) : [];

@@ -174,3 +174,15 @@ t.test('weekly data set: the period follows its periodType; chunks are journalle
   await stock.report(report, resumed);
   t.equal(h.sandbox.state.count('POST', '/api/dataValueSets'), 3 + 2 + 2, 'the retry sends only the chunks not yet answered');
 });
+
+t.test('stock search: a facility DHIS2 does not have gives nothing; an outage fails the search', async (t) => {
+  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+  t.teardown(h.close);
+  const stock = stockFor(h);
+  t.same((await stock.search({ facility: 'not-a-dhis2-location', date: [{ from: '2024-01-01T00:00:00Z' }] })).items, []);
+  t.same((await stock.search({ date: [{ from: '2024-01-01T00:00:00Z' }] })).items, [], 'no facility: nothing to ask');
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+  h.sandbox.faults.add({ method: 'GET', path: `/api/organisationUnits/${hc}`, times: 5, action: { type: 'status', status: 503 } });
+  const err = await stock.search({ facility: hc }).catch((e) => e);
+  t.equal(err.transient, true, 'not mistaken for "no reports"');
+});
