@@ -43,7 +43,10 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
     { param: 'dhis2StockTarget', setting: 'dhis2.stockTarget', type: 'option' },
   ]),
   ...system('msupply'),
-  ...system('openmrs'),
+  ...system('openmrs', [
+    { param: 'openmrsRegistryCodeAttributeType', setting: 'openmrs.registryCodeAttributeType', type: 'string' },
+    { param: 'openmrsFacilityTags', setting: 'openmrs.facilityTags', type: 'string' },
+  ]),
   { param: 'deliveryDeadlineMs', setting: 'outbox.deadlineMs', type: 'number' },
   { param: 'outboxMaxAttempts', setting: 'outbox.maxAttempts', type: 'number' },
   { param: 'outboxBaseDelayMs', setting: 'outbox.backoffBaseMs', type: 'number' },
@@ -81,6 +84,8 @@ export interface OpenHimConfig {
   openmrsBaseUrl?: string;
   openmrsUsername?: string;
   openmrsPassword?: string;
+  openmrsRegistryCodeAttributeType?: string;
+  openmrsFacilityTags?: string;
   deliveryDeadlineMs?: number;
   outboxMaxAttempts?: number;
   outboxBaseDelayMs?: number;
