@@ -28,7 +28,11 @@ export interface ResolvedOrder {
   lines: ResolvedLine[];
 }
 
-/** Program by code; when the order names none, the facility's only program (several → the client must choose). */
+/**
+ * Program by code; when the order names none (guides often send no category), the facility's one
+ * program, else the one of its programs that carries every ordered product; otherwise the 422 says
+ * which programs could apply.
+ */
 async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: string, facilityCode: string): Promise<LmisProgram> {
   if (order.program) {
     const program = await deps.refs.programByCode(order.program);
@@ -36,23 +40,32 @@ async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: stri
     return program;
   }
   const programs = await deps.refs.activePrograms(facilityId);
-  if (programs.length !== 1) {
-    throw new BusinessRuleError(
-      `the order names no program (SupplyRequest.category) and facility ${facilityCode} supports ${programs.length ? programs.map((p) => p.code).join(', ') : 'none'}: name one`,
-      'Order.program',
-    );
-  }
-  return programs[0];
+  if (programs.length === 1) return programs[0];
+  const orderables = await Promise.all(order.lines.map((_, i) => orderableOf(deps, order, i)));
+  const fitting = programs.filter((p) => orderables.every((o) => o.programIds.includes(p.id)));
+  if (fitting.length === 1) return fitting[0];
+  const supported = programs.length ? programs.map((p) => p.code).join(', ') : 'none';
+  const which = fitting.length
+    ? `programs carrying every ordered product: ${fitting.map((p) => p.code).join(', ')}`
+    : 'none of them carries every ordered product';
+  throw new BusinessRuleError(`the order names no program (SupplyRequest.category) and facility ${facilityCode} supports ${supported}; ${which}: name one`, 'Order.program');
 }
 
-async function resolveLine(deps: OpenLmisDeps, order: Order, i: number, program: LmisProgram): Promise<ResolvedLine> {
+async function orderableOf(deps: OpenLmisDeps, order: Order, i: number): Promise<LmisOrderable> {
   const line = order.lines[i];
   const where = `Order.lines[${i}]`;
   const productCode = deps.products.toProductCode(line.product, `${where}.product`);
   const orderable = await deps.refs.orderableByCode(productCode);
   if (!orderable) throw new BusinessRuleError(`product ${line.product.code} maps to OpenLMIS product code ${productCode}, which is not an orderable in OpenLMIS`, `${where}.product`);
+  return orderable;
+}
+
+async function resolveLine(deps: OpenLmisDeps, order: Order, i: number, program: LmisProgram): Promise<ResolvedLine> {
+  const line = order.lines[i];
+  const where = `Order.lines[${i}]`;
+  const orderable = await orderableOf(deps, order, i);
   if (!orderable.programIds.includes(program.id)) {
-    throw new BusinessRuleError(`product ${line.product.code} (${productCode}) is not in program ${program.code}`, `${where}.product`);
+    throw new BusinessRuleError(`product ${line.product.code} (${orderable.productCode}) is not in program ${program.code}`, `${where}.product`);
   }
   return {
     orderable,

@@ -172,10 +172,11 @@ t.test('invalid orders are 422s naming the field, and write nothing', async (t) 
   const e2 = await failure(h.orders.submit(otherProgram, new MemoryJournal()));
   t.match(e2.message, /not in program EM01/);
 
-  const noProgram = order(h, 'LK-HC-101', [line(h, 'EM-ORS', 50)], { program: undefined });
+  // no program and products of two programs: none of the facility's three carries both
+  const noProgram = order(h, 'LK-HC-101', [line(h, 'EM-ORS', 50), line(h, 'FP-LNG30', 84)], { program: undefined });
   const e3 = await failure(h.orders.submit(noProgram, new MemoryJournal()));
   t.same(e3.issues[0].expression, ['Order.program']);
-  t.match(e3.message, /FP01, EM01, IMM1/);
+  t.match(e3.message, /supports FP01, EM01, IMM1; none of them carries every ordered product/);
 
   const unknownFacility = order(h, 'LK-HC-101', [line(h, 'EM-ORS', 50)], { facility: { identifier: { system: 'x', value: 'NOPE-1' } } });
   t.same((await failure(h.orders.submit(unknownFacility, new MemoryJournal()))).issues[0].expression, ['Order.facility']);
@@ -192,6 +193,15 @@ t.test('a facility with one program needs no program; authorizeStep authorizes',
   t.equal(r.status, 'AUTHORIZED');
   t.equal(h.sb.state.store.program(r.programId)!.code, 'EM01');
   t.equal(result.status, 'active');
+});
+
+t.test('no program named: the one of the facility\'s programs that carries every product', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const o = order(h, 'LK-HC-101', [line(h, 'EM-ORS', 50), line(h, 'EM-AMX250', 30)], { program: undefined });
+  const result = await h.orders.submit(o, new MemoryJournal());
+  const r = h.sb.state.store.requisitions.get(result.ids.requisition)!;
+  t.equal(h.sb.state.store.program(r.programId)!.code, 'EM01', 'inferred among FP01, EM01 and IMM1');
 });
 
 t.test('priority urgent → emergency requisition; order.period picks the period', async (t) => {
