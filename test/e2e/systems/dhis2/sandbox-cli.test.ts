@@ -1,0 +1,38 @@
+/**
+ * `npm run sandbox -- dhis2 --port N --version V`: the DHIS2 sandbox on its own, answering as the
+ * version asked, with its token and Basic users, its control API; stops on SIGINT.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import t from 'tap';
+import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
+import { freePort } from '../../../support/net.js';
+
+const root = path.resolve(import.meta.dirname, '../../../..');
+
+t.test('dhis2 on its own, as 2.39', async (t) => {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'sandbox/cli.ts'), 'dhis2', '--port', String(port), '--version', '2.39.1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b) => (out += b));
+  child.stderr!.on('data', (b) => (out += b));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const end = Date.now() + 60_000;
+  while (!out.includes('listening on')) {
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const base = `http://127.0.0.1:${port}`;
+  t.match(out, `DHIS2 2.39.1 sandbox listening on ${base}`);
+  t.match(out, `ApiToken ${SEED_API_TOKEN}`, 'the banner gives the token to use');
+  const token = { authorization: `ApiToken ${SEED_API_TOKEN}` };
+  t.match(await (await fetch(`${base}/api/system/info`, { headers: token })).json(), { version: '2.39.1' });
+  t.match(await (await fetch(`${base}/api/me`, { headers: { authorization: `Basic ${Buffer.from('admin:district').toString('base64')}` } })).json(), { username: 'admin' });
+  t.equal((await fetch(`${base}/api/me`)).status, 401);
+  const events = await (await fetch(`${base}/api/41/tracker/events?program=LkRtsProgrm&pageSize=2`, { headers: token })).json() as any;
+  t.same(Object.keys(events).sort(), ['instances', 'page', 'pageSize'], 'the 2.39 export envelope (and a versioned /api/41 path)');
+  t.match(await (await fetch(`${base}/_sandbox/seed`)).json(), { version: '2.39.1', dataSets: { monthly: 'LkStockMnth' } });
+  child.kill('SIGINT');
+  t.equal(await exited, 0, 'stops on SIGINT');
+});
