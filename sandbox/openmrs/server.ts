@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SandboxError, notFound, restError } from './errors.js';
 import { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
 import { searchFhirLocations, toFhirLocation } from './fhir2.js';
@@ -28,6 +29,8 @@ export interface OpenMrsSandboxOptions {
   uriPrefix?: string;
   faults?: FaultRuleInput[];
   logger?: boolean;
+  /** Searches the FHIR2 paging FIFO keeps (HAPI FifoMemoryPagingProvider, 100 in the module). */
+  fhirPagingCapacity?: number;
 }
 
 export interface OpenMrsSandbox {
@@ -237,16 +240,34 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   });
 
   // FHIR2 -----------------------------------------------------------------------------------------
+  // HAPI's FifoMemoryPagingProvider(100) as the FHIR2 module configures it: a search's results are
+  // kept under an id in a FIFO of `fhirPagingCapacity` searches; a page of an evicted one is 410
+  const searches = new Map<string, string[]>();
+  const fhirPage = (reply: FastifyReply, id: string, ids: string[], offset: number, count: number) => {
+    const next = offset + count < ids.length ? [{ relation: 'next', url: `${url}/ws/fhir2/R4?_getpages=${id}&_getpagesoffset=${offset + count}&_count=${count}&_bundletype=searchset` }] : [];
+    return reply.type('application/fhir+json').send({
+      resourceType: 'Bundle', type: 'searchset', total: ids.length,
+      link: [{ relation: 'self', url: `${url}/ws/fhir2/R4/Location` }, ...next],
+      entry: ids.slice(offset, offset + count).map((uuid) => store.locations.get(uuid)).filter((l) => !!l)
+        .map((l) => ({ fullUrl: `${url}/ws/fhir2/R4/Location/${l!.uuid}`, resource: toFhirLocation(store, l!), search: { mode: 'match' } })),
+    });
+  };
   app.get(`${FHIR}/Location`, async (req, reply) => {
     store.require(caller(req), 'Get Locations', true);
     const query = q(req);
     const count = Math.min(100, Math.max(1, Number(query._count ?? 10) || 10));
-    const found = searchFhirLocations(store, query);
-    return reply.type('application/fhir+json').send({
-      resourceType: 'Bundle', type: 'searchset', total: found.length,
-      link: [{ relation: 'self', url: `${url}/ws/fhir2/R4/Location` }],
-      entry: found.slice(0, count).map((l) => ({ fullUrl: `${url}/ws/fhir2/R4/Location/${l.uuid}`, resource: toFhirLocation(store, l), search: { mode: 'match' } })),
-    });
+    const ids = searchFhirLocations(store, query).map((l) => l.uuid);
+    const id = randomUUID();
+    searches.set(id, ids);
+    while (searches.size > (options.fhirPagingCapacity ?? 100)) searches.delete(searches.keys().next().value!);
+    return fhirPage(reply, id, ids, 0, count);
+  });
+  app.get(FHIR, async (req, reply) => {
+    store.require(caller(req), 'Get Locations', true);
+    const query = q(req);
+    const ids = query._getpages ? searches.get(query._getpages) : undefined;
+    if (!ids) return reply.code(410).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics: `Search ID "${query._getpages}" does not exist and may have expired` }] });
+    return fhirPage(reply, query._getpages!, ids, Math.max(0, Number(query._getpagesoffset) || 0), Math.min(100, Math.max(1, Number(query._count ?? 10) || 10)));
   });
   app.get(`${FHIR}/Location/:id`, async (req, reply) => {
     store.require(caller(req), 'Get Locations', true);

@@ -159,3 +159,19 @@ t.test('refusals: no code and no id, an area, a missing attribute type — nothi
   t.match(noType.message, /OpenMRS has no location attribute type 'KMHFL Code' \(openmrs\.registryCodeAttributeType\)/);
   t.same(sb.store.writes, {});
 });
+
+t.test('the sandbox FHIR2 pages like HAPI: next links into a FIFO of searches, 410 once evicted', async (t) => {
+  const sb = await startOpenMrsSandbox({ fhirPagingCapacity: 2 });
+  t.teardown(() => sb.close());
+  const headers = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
+  const get = async (u: string) => { const r = await fetch(u, { headers }); return { status: r.status, body: await r.json() as any }; };
+  const first = await get(`${sb.url}/ws/fhir2/R4/Location?_count=4`);
+  t.equal(first.body.total, 9, 'ten locations, the retired one hidden');
+  t.equal(first.body.entry.length, 4);
+  const next = first.body.link.find((l: any) => l.relation === 'next').url;
+  t.match(next, /\/ws\/fhir2\/R4\?_getpages=[^&]+&_getpagesoffset=4&_count=4/);
+  t.equal((await get(next)).body.entry.length, 4);
+  await get(`${sb.url}/ws/fhir2/R4/Location?_count=4`);
+  await get(`${sb.url}/ws/fhir2/R4/Location?_count=4`);
+  t.equal((await get(next)).status, 410, 'evicted by two newer searches');
+});
