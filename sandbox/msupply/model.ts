@@ -80,7 +80,8 @@ export interface StocktakeLine {
   packSize: number;
   snapshotNumberOfPacks: number;
   countedNumberOfPacks: number | null;
-  inventoryAdjustmentReasonId: string | null;
+  reasonOptionId: string | null;
 }
 
-export interface AdjustmentReason { id: string; reason: string; type: 'POSITIVE' | 'NEGATIVE'; isActive: boolean }
+/** A reason option of one of the two inventory adjustment types. */
+export interface AdjustmentReason { id: string; reason: string; type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT'; isActive: boolean }

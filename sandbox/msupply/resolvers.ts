@@ -320,10 +320,10 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return invoiceLineNode(state, line);
     },
 
-    inventoryAdjustmentReasons: ({ filter, page }, ctx) => {
+    reasonOptions: ({ filter, page }, ctx) => {
       userOf(ctx);
       const all = ctx.state.adjustmentReasons.filter((r) => equalOk(r.id, filter?.id) && equalOk(r.type, filter?.type) && boolOk(r.isActive, filter?.isActive));
-      return connector('InventoryAdjustmentReasonConnector', all.map((r) => ({ __typename: 'InventoryAdjustmentReasonNode', ...r })), page);
+      return connector('ReasonOptionConnector', all.map((r) => ({ __typename: 'ReasonOptionNode', ...r })), page);
     },
 
     stockLines: ({ storeId, filter, page }, ctx) => {
@@ -368,20 +368,22 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         const stock = state.stockLines.get(input.stockLineId);
         if (!stock || stock.storeId !== storeId) throw badUserInput('StockLineDoesNotExist');
         if (state.stocktakeLinesOf(stocktake.id).some((l) => l.stockLineId === stock.id)) throw badUserInput('StockLineAlreadyExistsInStocktake');
-        line = { id: input.id, stocktakeId: stocktake.id, itemId: stock.itemId, stockLineId: stock.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, snapshotNumberOfPacks: stock.totalNumberOfPacks, countedNumberOfPacks: input.countedNumberOfPacks ?? null, inventoryAdjustmentReasonId: null };
+        line = { id: input.id, stocktakeId: stocktake.id, itemId: stock.itemId, stockLineId: stock.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, snapshotNumberOfPacks: stock.totalNumberOfPacks, countedNumberOfPacks: input.countedNumberOfPacks ?? null, reasonOptionId: null };
       } else {
         const item = input.itemId ? state.items.get(input.itemId) : undefined;
         if (!item) throw badUserInput('ItemNotFound');
-        line = { id: input.id, stocktakeId: stocktake.id, itemId: item.id, stockLineId: null, batch: input.batch ?? null, expiryDate: input.expiryDate ?? null, packSize: input.packSize ?? item.defaultPackSize, snapshotNumberOfPacks: 0, countedNumberOfPacks: input.countedNumberOfPacks ?? null, inventoryAdjustmentReasonId: null };
+        line = { id: input.id, stocktakeId: stocktake.id, itemId: item.id, stockLineId: null, batch: input.batch ?? null, expiryDate: input.expiryDate ?? null, packSize: input.packSize ?? item.defaultPackSize, snapshotNumberOfPacks: 0, countedNumberOfPacks: input.countedNumberOfPacks ?? null, reasonOptionId: null };
       }
       const change = (line.countedNumberOfPacks ?? line.snapshotNumberOfPacks) - line.snapshotNumberOfPacks;
       if (change !== 0) {
-        const direction = change > 0 ? 'POSITIVE' : 'NEGATIVE';
+        const direction = change > 0 ? 'POSITIVE_INVENTORY_ADJUSTMENT' : 'NEGATIVE_INVENTORY_ADJUSTMENT';
         const active = state.adjustmentReasons.filter((r) => r.isActive && r.type === direction);
-        const given = input.inventoryAdjustmentReasonId ? state.adjustmentReasons.find((r) => r.id === input.inventoryAdjustmentReasonId) : undefined;
-        if (input.inventoryAdjustmentReasonId && (!given || !given.isActive || given.type !== direction)) return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotValid', 'Adjustment reason is not valid');
+        // reasonOptionId, or the deprecated inventoryAdjustmentReasonId older clients send
+        const givenId = input.reasonOptionId ?? input.inventoryAdjustmentReasonId;
+        const given = givenId ? state.adjustmentReasons.find((r) => r.id === givenId) : undefined;
+        if (givenId && (!given || !given.isActive || given.type !== direction)) return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotValid', 'Adjustment reason is not valid');
         if (!given && active.length) return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotProvided', 'Adjustment reason not provided');
-        line.inventoryAdjustmentReasonId = given?.id ?? null;
+        line.reasonOptionId = given?.id ?? null;
       }
       state.stocktakeLines.set(line.id, line);
       state.applied.push({ mutation: 'insertStocktakeLine', id: line.id });

@@ -15,7 +15,7 @@ export interface StateOptions {
   blockAfterFailures?: number;
   blockSeconds?: number;
   /**
-   * Inventory adjustment reasons configured on the server. With active reasons of a direction,
+   * Inventory adjustment reason options configured on the server. With active ones of a direction,
    * Open mSupply requires one on every stocktake line that changes stock that way
    * (server/service/src/stocktake_line/validate.rs); without any (the default) none is needed.
    */

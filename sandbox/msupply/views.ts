@@ -128,8 +128,9 @@ export function stocktakeLineNode(state: MsupplyState, l: StocktakeLine): Obj {
   return {
     __typename: 'StocktakeLineNode', id: l.id, stocktakeId: l.stocktakeId, itemId: l.itemId, itemName: item.name, item: itemNode(item),
     batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, snapshotNumberOfPacks: l.snapshotNumberOfPacks, countedNumberOfPacks: l.countedNumberOfPacks,
-    stockLine: stock ? stockLineNode(state, stock) : null, volumePerPack: 0, comment: null, note: null, inventoryAdjustmentReasonId: l.inventoryAdjustmentReasonId,
-    inventoryAdjustmentReason: state.adjustmentReasons.find((r) => r.id === l.inventoryAdjustmentReasonId) ? { __typename: 'InventoryAdjustmentReasonNode', ...state.adjustmentReasons.find((r) => r.id === l.inventoryAdjustmentReasonId) } : null,
+    stockLine: stock ? stockLineNode(state, stock) : null, volumePerPack: 0, comment: null, note: null, inventoryAdjustmentReasonId: null,
+    inventoryAdjustmentReason: null,
+    reasonOption: state.adjustmentReasons.find((r) => r.id === l.reasonOptionId) ? { __typename: 'ReasonOptionNode', ...state.adjustmentReasons.find((r) => r.id === l.reasonOptionId) } : null,
   };
 }
 

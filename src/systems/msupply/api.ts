@@ -50,7 +50,7 @@ export interface ShipmentRow {
 export interface StockLineRow { id: string; itemId: string; item: { id: string; code: string; name: string }; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
 export interface StocktakeRow { id: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; lines: { nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[] } }
 
-export interface AdjustmentReasonRow { id: string; reason: string; type: 'POSITIVE' | 'NEGATIVE'; isActive: boolean }
+export interface AdjustmentReasonRow { id: string; reason: string; type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT'; isActive: boolean }
 
 const PAGE = 500;
 
@@ -122,14 +122,16 @@ export function createMsupplyApi(client: MsupplyClient) {
     async insertStocktake(storeId: string, input: { id: string; createBlankStocktake: true; description?: string; comment?: string }) {
       return (await client.request<{ insertStocktake: { id: string; status: string } }>({ query: Q.INSERT_STOCKTAKE, variables: { storeId, input } })).insertStocktake;
     },
-    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number; inventoryAdjustmentReasonId?: string }) {
+    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number; reasonOptionId?: string }) {
       return (await client.request<{ insertStocktakeLine: { id: string } }>({ query: Q.INSERT_STOCKTAKE_LINE, variables: { storeId, input } })).insertStocktakeLine;
     },
     async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED' }) {
       return (await client.request<{ updateStocktake: { id: string; status: string } }>({ query: Q.UPDATE_STOCKTAKE, variables: { storeId, input } })).updateStocktake;
     },
+    /** Active inventory adjustment reasons (reason options of the two adjustment types). */
     async adjustmentReasons(): Promise<AdjustmentReasonRow[]> {
-      return (await client.request<{ inventoryAdjustmentReasons: Connector<AdjustmentReasonRow> }>({ query: Q.INVENTORY_ADJUSTMENT_REASONS, variables: { filter: { isActive: true } } })).inventoryAdjustmentReasons.nodes;
+      const filter = { isActive: true, type: { equalAny: ['POSITIVE_INVENTORY_ADJUSTMENT', 'NEGATIVE_INVENTORY_ADJUSTMENT'] } };
+      return (await client.request<{ reasonOptions: Connector<AdjustmentReasonRow> }>({ query: Q.REASON_OPTIONS, variables: { filter } })).reasonOptions.nodes;
     },
   };
 }

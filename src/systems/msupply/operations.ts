@@ -209,10 +209,11 @@ export const UPDATE_STOCKTAKE = /* GraphQL */ `mutation updateStocktake($storeId
   }
 }`;
 
-export const INVENTORY_ADJUSTMENT_REASONS = /* GraphQL */ `query inventoryAdjustmentReasons($filter: InventoryAdjustmentReasonFilterInput) {
-  inventoryAdjustmentReasons(filter: $filter) {
+/** Reason options (inventoryAdjustmentReasons is deprecated since Open mSupply 2.8.0 in their favour). */
+export const REASON_OPTIONS = /* GraphQL */ `query reasonOptions($filter: ReasonOptionFilterInput) {
+  reasonOptions(filter: $filter) {
     __typename
-    ... on InventoryAdjustmentReasonConnector { totalCount nodes { __typename id reason type isActive } }
+    ... on ReasonOptionConnector { totalCount nodes { __typename id reason type isActive } }
   }
 }`;
 
@@ -237,5 +238,5 @@ export const OPERATIONS: Record<string, string> = {
   insertStocktake: INSERT_STOCKTAKE,
   insertStocktakeLine: INSERT_STOCKTAKE_LINE,
   updateStocktake: UPDATE_STOCKTAKE,
-  inventoryAdjustmentReasons: INVENTORY_ADJUSTMENT_REASONS,
+  reasonOptions: REASON_OPTIONS,
 };

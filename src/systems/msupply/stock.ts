@@ -17,8 +17,10 @@ import type { StoreDirectory } from './stores.js';
  * reduction (server/service/src/stocktake/update.rs in msupply-foundation/open-msupply). The
  * stocktake id derives from the report's identifier, each step is journaled and looks before it
  * writes, so a retry never counts twice. A line that changes stock carries an inventory
- * adjustment reason, found by name among the server's active reasons of that direction (never a
- * configured id): Open mSupply requires one when such reasons exist (AdjustmentReasonNotProvided).
+ * adjustment reason, found by name among the server's active reason options of that direction
+ * (POSITIVE/NEGATIVE_INVENTORY_ADJUSTMENT; never a configured id) and sent as `reasonOptionId`
+ * (inventoryAdjustmentReasons and inventoryAdjustmentReasonId are deprecated since 2.8.0 in the
+ * schema): Open mSupply requires one when such reasons exist (AdjustmentReasonNotProvided).
  */
 export interface StockDeps {
   api: MsupplyApi;
@@ -45,15 +47,16 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   /** The adjustment reason of a change, by name; required when the server has reasons of that direction. */
   const reasonFor = async (change: number, name: string | undefined, where: string): Promise<string | undefined> => {
     if (change === 0) return undefined;
-    const type = change > 0 ? 'POSITIVE' : 'NEGATIVE';
+    const type = change > 0 ? 'POSITIVE_INVENTORY_ADJUSTMENT' : 'NEGATIVE_INVENTORY_ADJUSTMENT';
     const candidates = (await reasons()).filter((r) => r.isActive && r.type === type);
+    const direction = change > 0 ? 'positive' : 'negative';
     const names = candidates.map((r) => r.reason).join(', ');
     if (!name) {
-      if (candidates.length) throw new BusinessRuleError(`${where}: Open mSupply requires a reason for a ${type === 'POSITIVE' ? 'gain' : 'loss'} (AdjustmentReasonNotProvided): one of ${names}`, `${where}.reason`);
+      if (candidates.length) throw new BusinessRuleError(`${where}: Open mSupply requires a reason for a ${change > 0 ? 'gain' : 'loss'} (AdjustmentReasonNotProvided): one of ${names}`, `${where}.reason`);
       return undefined;
     }
     const found = candidates.find((r) => r.reason.toLowerCase() === name.toLowerCase());
-    if (!found) throw new BusinessRuleError(`${where}: '${name}' is not an active Open mSupply ${type.toLowerCase()} adjustment reason${names ? ` (${names})` : ' (none is configured)'}`, `${where}.reason`);
+    if (!found) throw new BusinessRuleError(`${where}: '${name}' is not an active Open mSupply ${direction} adjustment reason${names ? ` (${names})` : ' (none is configured)'}`, `${where}.reason`);
     return found.id;
   };
 
@@ -152,7 +155,7 @@ export function createStockCapability(deps: StockDeps): StockCapability {
           const lineId = stableUuid(MSUPPLY, 'stocktake-line', id, String(i));
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
-          const reason = line.reasonId ? { inventoryAdjustmentReasonId: line.reasonId } : {};
+          const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
           await api.insertStocktakeLine(store.id, line.stockLine
             ? { id: lineId, stocktakeId: id, stockLineId: line.stockLine.id, countedNumberOfPacks: line.counted, ...reason }
             : { id: lineId, stocktakeId: id, itemId: line.item.id, countedNumberOfPacks: line.counted, packSize: line.item.defaultPackSize, ...(line.batch ? { batch: line.batch } : {}), ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}), ...reason });

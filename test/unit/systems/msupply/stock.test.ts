@@ -71,12 +71,12 @@ t.test('a reduction below zero, and a count in units that are not whole packs, a
   t.equal(rig.sb.state.stocktakes.size, 0);
 });
 
-t.test('adjustment reasons: found by name among active ones of the direction, required where the server has some', async (t) => {
+t.test('adjustment reasons: reason options found by name among active ones of the direction, required where the server has some', async (t) => {
   const rig = await startRig({}, {
     adjustmentReasons: [
-      { id: 'reason-found', reason: 'Found', type: 'POSITIVE', isActive: true },
-      { id: 'reason-damaged', reason: 'Damaged', type: 'NEGATIVE', isActive: true },
-      { id: 'reason-old', reason: 'Old stock', type: 'NEGATIVE', isActive: false },
+      { id: 'reason-found', reason: 'Found', type: 'POSITIVE_INVENTORY_ADJUSTMENT', isActive: true },
+      { id: 'reason-damaged', reason: 'Damaged', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: true },
+      { id: 'reason-old', reason: 'Old stock', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: false },
     ],
   });
   t.teardown(() => rig.close());
@@ -91,7 +91,7 @@ t.test('adjustment reasons: found by name among active ones of the direction, re
 
   await rig.connector.stock!.report(loss('R-4', 'damaged'), new MemoryJournal());
   const [line] = [...rig.sb.state.stocktakeLines.values()];
-  t.equal(line.inventoryAdjustmentReasonId, 'reason-damaged', 'the reason id the server gave for that name');
+  t.equal(line.reasonOptionId, 'reason-damaged', 'the reason option id the server gave for that name');
   t.equal(rig.sb.state.counts().finalisedStocktakes, 1);
 
   // the rule is the server's: sent without a reason, the line is refused as Open mSupply types it
