@@ -67,7 +67,10 @@ const supplyRequest: ResourceAdapter<Order> = {
       explicitGroup: explicitOrderNumber,
       groupKey: `order|${order.orderNumber.system}|${order.orderNumber.value}`,
       build(previous) {
-        if (!previous) return { ...order, lines: [withId] };
+        // a PUT of an order's only line describes the whole order, as it was first written: a
+        // retried PUT then carries the same payload and is deduplicated, not a conflict with the
+        // upstream's read-back (its own authoredOn, ids and statuses)
+        if (!previous || previous.lines.every((l) => l.lineId === id)) return { ...order, lines: [withId] };
         assertSameOrder(previous, order, path);
         if (previous.lines.some((l) => l.product.system === line.product.system && l.product.code === line.product.code && l.lineId !== id)) {
           throw new InvalidInputError(`${path} orders ${line.product.code} a second time in order ${order.orderNumber.value}: one line per product`, `${path}.itemCodeableConcept`, 422, 'business-rule');
