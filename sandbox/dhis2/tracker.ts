@@ -20,12 +20,20 @@ export const RTS = {
   stockOnHand: 'LkRtsSOH001', stockDistributed: 'LkRtsDist01', distributedTo: 'LkRtsDestTo', stockCount: 'LkRtsCount1', stockDiscarded: 'LkRtsDiscrd',
 };
 
+/** An event program (no enrollment) for received consignments, as the mSupply–RTS flow keeps them. */
+export const CONSIGNMENT = { program: 'LkConsignmt', stage: 'LkConsStage', item: 'LkConsItem1', quantity: 'LkConsQty01', reference: 'LkConsRef01', lot: 'LkConsLot01' };
+
+const PROGRAMS: Record<string, { stage: string; tracker: boolean; dataElements: Set<string>; text: Set<string> }> = {
+  [RTS.program]: { stage: RTS.stage, tracker: true, dataElements: new Set([RTS.stockOnHand, RTS.stockDistributed, RTS.distributedTo, RTS.stockCount, RTS.stockDiscarded]), text: new Set([RTS.distributedTo]) },
+  [CONSIGNMENT.program]: { stage: CONSIGNMENT.stage, tracker: false, dataElements: new Set([CONSIGNMENT.item, CONSIGNMENT.quantity, CONSIGNMENT.reference, CONSIGNMENT.lot]), text: new Set([CONSIGNMENT.item, CONSIGNMENT.reference, CONSIGNMENT.lot]) },
+};
+
 export interface TrackerEvent {
   event: string;
   program: string;
   programStage: string;
-  enrollment: string;
-  trackedEntity: string;
+  enrollment?: string;
+  trackedEntity?: string;
   orgUnit: string;
   occurredAt: string;
   status: string;
@@ -88,7 +96,7 @@ export class TrackerState {
   computedStock(): Map<string, string> {
     const out = new Map<string, string>();
     const byItem = new Map<string, TrackerEvent[]>();
-    for (const e of this.events.values()) if (e.program === RTS.program) byItem.set(e.enrollment, [...(byItem.get(e.enrollment) ?? []), e]);
+    for (const e of this.events.values()) if (e.program === RTS.program && e.enrollment) byItem.set(e.enrollment, [...(byItem.get(e.enrollment) ?? []), e]);
     for (const list of byItem.values()) {
       let soh = 0;
       for (const e of list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.createdAt.localeCompare(b.createdAt))) {
@@ -118,21 +126,24 @@ export class TrackerState {
     const objectReports: Json[] = [];
     const stats = { created: 0, updated: 0, deleted: 0, ignored: 0, total: events.length };
     const valid: { e: Json; index: number; existing?: TrackerEvent }[] = [];
-    const dataElements = new Set([RTS.stockOnHand, RTS.stockDistributed, RTS.distributedTo, RTS.stockCount, RTS.stockDiscarded]);
     events.forEach((e, index) => {
       const uid = typeof e.event === 'string' && e.event ? e.event : seedUid(`gen:${Math.random()}`);
       const err = (errorCode: string, message: string) => errors.push({ message, errorCode, trackerType: 'EVENT', uid });
       const before = errors.length;
       if (!/^[a-zA-Z][a-zA-Z0-9]{10}$/.test(uid)) err('E1048', `Object: \`${uid}\`, uid: \`${uid}\`, has an invalid uid format.`);
-      if (e.program !== RTS.program) err('E1010', `Could not find Program: \`${e.program}\`, linked to Event.`);
-      if (e.programStage !== RTS.stage) err('E1013', `Could not find ProgramStage: \`${e.programStage}\`, linked to Event.`);
+      const program = PROGRAMS[e.program];
+      if (!program) err('E1010', `Could not find Program: \`${e.program}\`, linked to Event.`);
+      else if (e.programStage !== program.stage) err('E1013', `Could not find ProgramStage: \`${e.programStage}\`, linked to Event.`);
       if (!this.state.orgUnits.has(e.orgUnit)) err('E1011', `Could not find OrganisationUnit: \`${e.orgUnit}\`, linked to Event.`);
-      if (!e.enrollment) err('E1033', `Event: \`${uid}\`, Enrollment value is NULL.`);
-      else if (![...this.trackedEntities.values()].some((t) => t.enrollment === e.enrollment)) err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
+      if (program?.tracker) {
+        if (!e.enrollment) err('E1033', `Event: \`${uid}\`, Enrollment value is NULL.`);
+        else if (![...this.trackedEntities.values()].some((t) => t.enrollment === e.enrollment)) err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
+      }
       if (!e.occurredAt) err('E1031', `Event OccurredAt date is missing.`);
       for (const dv of Array.isArray(e.dataValues) ? e.dataValues : []) {
-        if (!dataElements.has(dv.dataElement)) err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
-        else if (dv.dataElement !== RTS.distributedTo && !/^\d+$/.test(String(dv.value ?? ''))) err('E1302', `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`);
+        if (!program) break;
+        if (!program.dataElements.has(dv.dataElement)) err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
+        else if (!program.text.has(dv.dataElement) && !/^\d+$/.test(String(dv.value ?? ''))) err('E1302', `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`);
       }
       const existing = this.events.get(uid);
       if (strategy === 'CREATE' && existing) err('E1030', `Event: \`${uid}\`, already exists.`);
@@ -145,10 +156,10 @@ export class TrackerState {
     if (commit) {
       const before = new Map(this.events);
       for (const { e, existing } of valid) {
-        const te = [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)!;
+        const te = e.enrollment ? [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment) : undefined;
         const now = stamp();
         this.events.set(e.event, {
-          event: e.event, program: e.program, programStage: e.programStage, enrollment: e.enrollment, trackedEntity: te.trackedEntity, orgUnit: e.orgUnit,
+          event: e.event, program: e.program, programStage: e.programStage, enrollment: e.enrollment, trackedEntity: te?.trackedEntity, orgUnit: e.orgUnit,
           occurredAt: String(e.occurredAt).replace(/Z$/, ''), status: e.status ?? 'ACTIVE', dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
           notes: e.notes ?? [], createdAt: existing?.createdAt ?? now, updatedAt: now,
         });
@@ -239,6 +250,11 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
     if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
     if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= String(q.updatedAfter));
     if (q.events) list = list.filter((e) => String(q.events).split(/[;,]/).includes(e.event));
+    for (const f of q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter]) {
+      const [de, op, ...rest] = String(f).split(':');
+      if (op !== 'eq') throw errorMessage(400, `Operator not supported in event filters here: ${op}`);
+      list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === rest.join(':')));
+    }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
     const f = fields(request);
     return envelope(state, 'events', list.map((e) => (f ? project(e as unknown as Json, f) : e)), q);

@@ -4,7 +4,8 @@ import { DHIS2 } from './errors.js';
 import { createFacilityCapability, createOrgUnitReader } from './facilities.js';
 import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
-import { createStockCapability } from './stock.js';
+import { createConsignmentCapability, parseConsignmentElements, type ConsignmentProgram } from './consignments.js';
+import { createStockCapability, orgUnitResolver } from './stock.js';
 
 /**
  * The DHIS2 connector the router uses (DESIGN §3): one client (version learnt once), org units as
@@ -20,10 +21,21 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
   const client = createDhis2Client(() => current, opts);
   const orgUnits = createOrgUnitReader(client);
   let products = loadDhis2Products(settings);
+  const consignmentsOf = (s: Dhis2Settings): ConsignmentProgram | undefined =>
+    s.consignmentProgram ? parseConsignmentElements(s.consignmentProgram, s.consignmentStage, s.consignmentDataElements) : undefined;
+  let consignments = consignmentsOf(current);
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
     stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
+    // consignments (received deliveries) as events of the program the settings name
+    deliveries: consignments && createConsignmentCapability({
+      client, reader: orgUnits, products: () => products, resolveOrgUnit: orgUnitResolver(orgUnits, opts.crosswalk),
+      program: () => {
+        if (!consignments) throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 delivery capability');
+        return consignments;
+      },
+    }),
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
@@ -32,7 +44,9 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
     reconfigure(next: Record<string, unknown>) {
       // parse and load first: a bad setting or mapping file leaves the running configuration untouched
       const parsed = dhis2SettingsFrom(next);
+      const nextConsignments = consignmentsOf(parsed);
       products = loadDhis2Products(next);
+      consignments = nextConsignments;
       current = parsed;
       client.reconfigure(current);
       orgUnits.clear();

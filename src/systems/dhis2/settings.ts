@@ -23,6 +23,11 @@ export interface Dhis2Settings extends TransportSettings {
   rtsProgram?: string;
   /** Where stock reports are written: aggregate data values, or RTS transaction events. */
   stockTarget: 'aggregate' | 'rts';
+  /** The event program consignments (received deliveries) are events of; absent = no delivery capability. */
+  consignmentProgram?: string;
+  consignmentStage?: string;
+  /** `item=UID,quantity=UID,reference=UID[,lot=UID]`: the program's data elements. */
+  consignmentDataElements?: string;
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
@@ -60,5 +65,8 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     chunkSize: Math.max(1, num(s['dhis2.chunkSize'], 5_000)),
     rtsProgram: str(s['dhis2.rtsProgram']),
     stockTarget: stockTarget(s['dhis2.stockTarget'], str(s['dhis2.rtsProgram'])),
+    consignmentProgram: str(s['dhis2.consignmentProgram']),
+    consignmentStage: str(s['dhis2.consignmentStage']),
+    consignmentDataElements: str(s['dhis2.consignmentDataElements']),
   };
 }

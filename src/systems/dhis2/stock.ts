@@ -62,6 +62,27 @@ interface DataElementMeta {
 const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
 
+/** A facility's org unit: by DHIS2 UID or code identifier, a Location id that is a UID, the crosswalk, else any identifier as a code. */
+export function orgUnitResolver(reader: OrgUnitReader, crosswalk?: (registryId: string) => Promise<string | undefined>): (ref: FacilityRef, where: string) => Promise<Json> {
+  return async (ref, where) => {
+    const tries: (() => Promise<Json | undefined>)[] = [];
+    if (ref.identifier?.system === DHIS2_ID_SYSTEM) tries.push(() => reader.byId(ref.identifier!.value));
+    if (ref.identifier?.system === DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
+    if (ref.id) {
+      const id = ref.id;
+      if (isUid(id)) tries.push(() => reader.byId(id));
+      if (crosswalk) tries.push(async () => { const uid = await crosswalk(id); return uid ? reader.byId(uid) : undefined; });
+    }
+    if (ref.identifier && ref.identifier.system !== DHIS2_ID_SYSTEM && ref.identifier.system !== DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
+    for (const attempt of tries) {
+      const ou = await attempt();
+      if (ou) return ou;
+    }
+    const named = ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : ref.id ?? ref.display ?? 'none';
+    throw new BusinessRuleError(`facility ${named} is not a DHIS2 organisation unit (by UID, code or the crosswalk)`, where);
+  };
+}
+
 export function createStockCapability(deps: StockDeps): StockCapability {
   const { client, reader } = deps;
   const settings = () => client.settings();
@@ -111,24 +132,7 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     return found;
   };
 
-  /** The report's org unit: by DHIS2 UID or code identifier, a Location id that is a UID, the crosswalk, else any identifier as a code. */
-  const orgUnitOf = async (ref: FacilityRef, where: string): Promise<Json> => {
-    const tries: (() => Promise<Json | undefined>)[] = [];
-    if (ref.identifier?.system === DHIS2_ID_SYSTEM) tries.push(() => reader.byId(ref.identifier!.value));
-    if (ref.identifier?.system === DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
-    if (ref.id) {
-      const id = ref.id;
-      if (isUid(id)) tries.push(() => reader.byId(id));
-      if (deps.crosswalk) tries.push(async () => { const uid = await deps.crosswalk!(id); return uid ? reader.byId(uid) : undefined; });
-    }
-    if (ref.identifier && ref.identifier.system !== DHIS2_ID_SYSTEM && ref.identifier.system !== DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
-    for (const attempt of tries) {
-      const ou = await attempt();
-      if (ou) return ou;
-    }
-    const named = ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : ref.id ?? ref.display ?? 'none';
-    throw new BusinessRuleError(`facility ${named} is not a DHIS2 organisation unit (by UID, code or the crosswalk)`, where);
-  };
+  const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
 
   const measureOf = (report: StockReport, line: StockLine): Measure => {
     const named = [line.itemStatus?.code, line.reason?.code].find((c): c is Measure => !!c && (MEASURES as readonly string[]).includes(c));
