@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../../domain/errors.js';
+import { BusinessRuleError, MediatorError } from '../../../domain/errors.js';
 import type { StockReport } from '../../../domain/index.js';
 import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../../routing/ports.js';
 import type { OpenLmisDeps } from '../types.js';
@@ -102,7 +102,12 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
       if (!criteria.facility) {
         throw new BusinessRuleError('OpenLMIS stock is read per facility: search with a facility (location) parameter', 'InventoryReport');
       }
-      const facility = await facilityOf(criteria.facility);
+      // a facility OpenLMIS does not know matches nothing here: another system may hold its stock
+      const facility = await facilityOf(criteria.facility).catch((err: unknown) => {
+        if (err instanceof MediatorError && err.status === 422) return undefined;
+        throw err;
+      });
+      if (!facility) return { items: [] };
       const reports = await Promise.all((await deps.refs.activePrograms(facility.id)).map((p) => readStockReport(deps, facility, p)));
       const item = criteria.item;
       const filtered = item

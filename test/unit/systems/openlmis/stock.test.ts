@@ -41,6 +41,12 @@ t.test('summaries read as a snapshot per program, with lots and expiry', async (
   t.same(filtered.items.map((r) => r.lines.length), [1], 'item filter');
 });
 
+t.test('a search at a facility OpenLMIS does not know matches nothing (another system may hold it)', async (t) => {
+  const { stock } = await setup(t);
+  t.same(await stock.search({ facility: '00000000-0000-4000-8000-00000000dead' }), { items: [] });
+  t.same(await stock.search({ facility: 'MSUPPLY-STORE-7' }), { items: [] });
+});
+
 t.test('a count that leaves out a product with stock is refused naming it', async (t) => {
   const { h, stock } = await setup(t);
   const before = h.sb.state.counts().stockEvents;
