@@ -128,13 +128,16 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
         const code = products.productCode(line.product, `Delivery.lines[${i}].product`);
         const q = line.quantityAccepted ?? line.quantityShipped;
         if (!q) throw new BusinessRuleError('a consignment line needs the quantity received (or shipped)', `Delivery.lines[${i}].quantityAccepted`);
+        // RTS counts dispensing units; packs are converted with the catalogue's pack size
+        const packSize = q.unit === 'pack' ? products.packSizeOf(code) : 1;
+        if (!packSize) throw new BusinessRuleError(`product ${code} is counted in packs but products.json gives no packSize to count it in units`, `Delivery.lines[${i}].quantityAccepted`);
         return {
           event: deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? ''),
           program: p.program, programStage: p.stage, orgUnit: String(ou.id),
           occurredAt: (delivery.occurredAt ?? new Date().toISOString()).replace(/Z$/, ''),
           status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
           dataValues: [
-            { dataElement: p.item, value: code }, { dataElement: p.quantity, value: String(Math.round(q.value)) }, { dataElement: p.reference, value: ref },
+            { dataElement: p.item, value: code }, { dataElement: p.quantity, value: String(Math.round(q.value * packSize)) }, { dataElement: p.reference, value: ref },
             ...(p.lot && line.lot ? [{ dataElement: p.lot, value: line.lot.number }] : []),
           ],
         };

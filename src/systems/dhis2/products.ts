@@ -48,6 +48,8 @@ export interface Dhis2ProductMap {
   attributeOptionCombo(): string;
   /** The FHIR product of a DHIS2 product code (an RTS item code). */
   productOf(code: string): ProductRef | undefined;
+  /** Dispensing units per pack (products.json), to count packs in units. */
+  packSizeOf(code: string): number | undefined;
 }
 
 export function loadDhis2Products(settings: Record<string, unknown>): Dhis2ProductMap {
@@ -95,6 +97,7 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
       return hit ? { product: productRef(hit.row), measure: hit.measure } : undefined;
     },
     attributeOptionCombo: () => indicators.attributeOptionCombo ?? DEFAULT_COC,
+    packSizeOf: (code) => rows.find((r) => r.codes.dhis2 === code)?.packSize,
     productOf(code) {
       const row = rows.find((r) => r.codes.dhis2 === code);
       return row ? productRef(row) : undefined;

@@ -11,7 +11,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { RTS, SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
 import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { freePort, killHard, until } from '../../../support/net.js';
 
@@ -184,4 +184,32 @@ t.test('RTS: transactions read as InventoryReports; a count written as an event 
   const event = [...sb.tracker.events.values()].find((e) => e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'))!;
   t.ok(event, 'a corrected count of 275');
   t.notOk(event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'), 'stock on hand as the program rule assigns it');
+});
+
+t.test('consignment: a SupplyDelivery written as events once across a lost answer, read back', async (t) => {
+  const sb = await startDhis2Sandbox({ version: '2.43.0' });
+  t.teardown(sb.close);
+  const hc = sb.state.summary().orgUnits['LK-HC-103'];
+  const { fhir } = await mediatorFor(t, sb, {
+    DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program, DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
+    DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+  });
+  const events = sb.tracker.events.size;
+  sb.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+  const delivery = {
+    resourceType: 'SupplyDelivery', status: 'completed', occurrenceDateTime: '2024-04-10T14:00:00Z',
+    identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] }, system: 'https://msupply.example.org/shipments', value: 'SHP-7' }],
+    destination: { reference: `Location/${hc}` },
+    suppliedItem: [{ itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] }, quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' } }],
+  };
+  const posted = await fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
+  t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
+  await until('the consignment event', async () => sb.tracker.events.size > events || undefined, 20_000);
+  t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
+  const event = [...sb.tracker.events.values()].find((e) => e.program === CONSIGNMENT.program)!;
+  t.same(event.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value, '1440', '10 packs of 144 condoms');
+  const search = await fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${hc}`)}`);
+  t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
+  const found = (search.body.entry ?? []).map((e: any) => e.resource);
+  t.ok(found.some((d: any) => d.identifier?.some((i: any) => i.value === 'SHP-7')), 'read back from DHIS2');
 });
