@@ -21,6 +21,12 @@ export interface FlowSpec<T> {
   precheck(c: Connector): ((value: T, earlier: T[]) => Promise<void>) | undefined;
   /** The business identifier (never the OpenHIM transaction id: a rerun carries a new one). */
   key(value: T): string | undefined;
+  /**
+   * The key also names the version the write replaces (as the system of record now holds it), so
+   * going back to an earlier version (active → inactive → active) is a new write, not a duplicate
+   * of the first; a retry while the first is pending still finds it.
+   */
+  keyedOnReplaced?: boolean;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
   fhirIds(value: T): string[];
   /** The value as read while its write waits in the outbox (or failed there). */
@@ -110,6 +116,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   precheck: () => undefined,
   // Facilities change over time: the same update twice is one write, a new version is another.
   key: (f) => `facility|${f.id ?? keyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
+  keyedOnReplaced: true,
   fhirIds: (f) => (f.id ? [f.id] : []),
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),

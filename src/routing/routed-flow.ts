@@ -144,8 +144,11 @@ export class RoutedFlow<T> implements FlowService<T> {
    * on its own, and is not waited for: its outcome shows in the admin API, never in the answer.
    */
   async acceptRequests(value: T, context: WriteContext, known?: Targets): Promise<AcceptWriteRequest[]> {
-    const key = this.spec.key(value);
-    if (!key) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
+    const base = this.spec.key(value);
+    if (!base) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
+    const key = this.spec.keyedOnReplaced ? `${base}|from:${await this.replacedVersion(value)}` : base;
+    // (when the system already holds exactly this version the key ends in from:<that version>: one
+    // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? await this.targets(value);
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
@@ -157,6 +160,18 @@ export class RoutedFlow<T> implements FlowService<T> {
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
+  }
+
+  /** The content version the system of record holds for this value now ('none' if new, 'unknown' if unreadable). */
+  private async replacedVersion(value: T): Promise<string> {
+    const id = this.spec.fhirIds(value)[0];
+    if (!id) return 'none';
+    try {
+      const current = await this.readLive(id);
+      return current ? contentVersion({ ...current, lastUpdated: undefined }) : 'none';
+    } catch {
+      return 'unknown';
+    }
   }
 
   /** The FHIR answer to an outbox outcome (a pure mapping; a refusal throws the upstream's error). */
