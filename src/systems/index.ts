@@ -1,8 +1,8 @@
 import type { Store } from '../store/types.js';
 import type { Connector } from '../routing/ports.js';
 import { createOpenLmisConnector, storeLedger } from './openlmis/index.js';
-import { createDhis2Connector } from './dhis2/index.js';
 import { createMsupplyConnector } from './msupply/index.js';
+import { createDhis2Connector } from './dhis2/index.js';
 import { createOpenMrsConnector } from './openmrs/index.js';
 
 /** Crosswalk states that link a registry facility to a system's record. */
@@ -23,8 +23,8 @@ export interface ConnectorFactory {
 /** Which connectors the settings turn on: a system is on when its base URL is set. */
 const FACTORIES: ConnectorFactory[] = [
   { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis'), ledger: storeLedger(store) }) },
-  { system: 'dhis2', enabled: (s) => !!s['dhis2.baseUrl'], create: (s, store) => createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2') }) },
   { system: 'msupply', enabled: (s) => !!s['msupply.baseUrl'], create: (s, store) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply') }) },
+  { system: 'dhis2', enabled: (s) => !!s['dhis2.baseUrl'], create: (s, store) => createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2') }) },
   { system: 'openmrs', enabled: (s) => !!s['openmrs.baseUrl'], create: (s, store) => createOpenMrsConnector(s, { crosswalk: crosswalkLookup(store, 'openmrs') }) },
 ];
 
