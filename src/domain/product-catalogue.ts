@@ -1,4 +1,5 @@
-import { isValidGtin, normaliseGtin } from './gtin.js';
+import { GTIN_SYSTEM, isValidGtin, normaliseGtin } from './gtin.js';
+import { productCodes, type ProductRef } from './product.js';
 
 /**
  * The one product catalogue (fhir-mappings/products.json, DESIGN §3 "mappings are data"): each
@@ -71,4 +72,54 @@ export function missingCodes(catalogue: ProductCatalogue): Record<CatalogueSyste
   const out = {} as Record<CatalogueSystem, CatalogueProduct[]>;
   for (const s of CATALOGUE_SYSTEMS) out[s] = catalogue.products.filter((p) => !p.codes[s]);
   return out;
+}
+
+/** How the FHIR side names products on output, and which national code system it reads. */
+export interface ProductNaming {
+  /** The national product code system URI (mapping.nationalProductCodeSystem), if any. */
+  national?: string;
+  /** Write national codes rather than GTINs (mapping.productCodeSystem = national). */
+  writeNational?: boolean;
+}
+
+/** One system's column of the catalogue, looked up both ways. */
+export interface CatalogueIndex {
+  /** The row a FHIR product names: its code, then its alternatives, the first that maps wins. */
+  rowFor(product: ProductRef): CatalogueRow | undefined;
+  /** The row of a system's own code. */
+  rowByCode(code: string): CatalogueRow | undefined;
+  /** A row as a FHIR product, named as configured (GTIN, else national code). */
+  productOf(row: CatalogueRow, display?: string): ProductRef | undefined;
+}
+
+export type CatalogueRow = CatalogueProduct & { code: string };
+
+/**
+ * The lookups every connector needs over its own column (`codes.<system>`): GTINs compared in
+ * their 14-digit form, national codes in the configured system, every code a client gave tried in
+ * order. One implementation, so a connector adds only what its system counts in.
+ */
+export function catalogueIndex(catalogue: ProductCatalogue, system: CatalogueSystem, naming: ProductNaming = {}): CatalogueIndex {
+  const rows: CatalogueRow[] = catalogue.products.flatMap((p) => (p.codes[system] ? [{ ...p, code: p.codes[system]! }] : []));
+  const byGtin = new Map(rows.filter((r) => r.gtin).map((r) => [normaliseGtin(r.gtin!), r]));
+  const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
+  const byCode = new Map(rows.map((r) => [r.code, r]));
+  const rowForCode = (c: { system: string; code: string }) =>
+    c.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(c.code)) : naming.national && c.system === naming.national ? byNational.get(c.code) : undefined;
+  return {
+    rowFor: (product) => productCodes(product).map(rowForCode).find(Boolean),
+    rowByCode: (code) => byCode.get(code),
+    productOf(row, display) {
+      const shown = row.display ?? display;
+      if (naming.writeNational && naming.national && row.national) return { system: naming.national, code: row.national, display: shown };
+      if (row.gtin) return { system: GTIN_SYSTEM, code: row.gtin, display: shown };
+      return naming.national && row.national ? { system: naming.national, code: row.national, display: shown } : undefined;
+    },
+  };
+}
+
+/** The product naming the mapping settings ask for. */
+export function productNaming(settings: Record<string, unknown>): ProductNaming {
+  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
+  return { national, writeNational: settings['mapping.productCodeSystem'] === 'national' && !!national };
 }

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { loadMappingFile, mappingsDirOf, type MappingFile } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
-import { normaliseGtin } from '../../domain/gtin.js';
-import type { CatalogueProduct, ProductCatalogue } from '../../domain/product-catalogue.js';
+import { catalogueIndex, productNaming, type CatalogueProduct, type ProductCatalogue } from '../../domain/product-catalogue.js';
 import type { ProductRef } from '../../domain/index.js';
 
 /**
@@ -12,7 +11,7 @@ import type { ProductRef } from '../../domain/index.js';
  * GTIN or the national code is accepted on input; the configured one (mapping.productCodeSystem)
  * is written out.
  */
-export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
 export const MEASURES = ['stockOnHand', 'consumption', 'quantityReceived', 'adjustments', 'stockOutDays', 'monthsOfStock'] as const;
 export type Measure = (typeof MEASURES)[number];
@@ -56,11 +55,8 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
   const dir = mappingsDirOf(settings);
   const catalogue = loadMappingFile<ProductCatalogue>(path.join(dir, PRODUCTS_FILE.file), PRODUCTS_FILE);
   const indicators = loadMappingFile<IndicatorMap>(path.join(dir, DHIS2_INDICATORS_FILE.file), DHIS2_INDICATORS_FILE);
-  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
-  const writeNational = settings['mapping.productCodeSystem'] === 'national' && !!national;
+  const index = catalogueIndex(catalogue, 'dhis2', productNaming(settings));
   const rows = catalogue.products.filter((p): p is CatalogueProduct & { codes: { dhis2: string } } => !!p.codes.dhis2);
-  const byGtin = new Map(rows.filter((p) => p.gtin).map((p) => [normaliseGtin(p.gtin!), p]));
-  const byNational = new Map(rows.filter((p) => p.national).map((p) => [p.national!, p]));
   const defaultCoc = indicators.categoryOptionCombo ?? DEFAULT_COC;
 
   const targetOf = (code: string, measure: Measure): DataElementTarget | undefined => {
@@ -74,17 +70,16 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
     const t = targetOf(row.codes.dhis2, measure);
     if (t) reverse.set(t.dataElement, { row, measure });
   }
-  const productRef = (row: CatalogueProduct): ProductRef => (writeNational && row.national
-    ? { system: national!, code: row.national, display: row.display }
-    : row.gtin ? { system: GTIN_SYSTEM, code: row.gtin, display: row.display } : { system: national ?? 'national', code: row.national!, display: row.display });
+  const productRef = (row: CatalogueProduct): ProductRef =>
+    index.productOf({ ...row, code: row.codes.dhis2 ?? '' }) ?? { system: 'national', code: row.national ?? row.codes.dhis2 ?? '', display: row.display };
   const reasons = new Map<string, Measure>();
   for (const measure of MEASURES) for (const r of indicators.measures[measure]?.reasons ?? []) reasons.set(r.toLowerCase(), measure);
 
   return {
     productCode(product, where) {
-      const row = product.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(product.code)) : product.system === national ? byNational.get(product.code) : undefined;
+      const row = index.rowFor(product);
       if (!row) throw new BusinessRuleError(`product ${product.system}|${product.code} has no DHIS2 code in products.json (codes.dhis2)`, where);
-      return row.codes.dhis2!;
+      return row.code;
     },
     target(code, measure, where) {
       const t = targetOf(code, measure);

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { loadMappingFile, mappingsDirOf } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
-import { normaliseGtin } from '../../domain/gtin.js';
-import type { CatalogueProduct, ProductCatalogue } from '../../domain/product-catalogue.js';
+import { catalogueIndex, productNaming, type ProductCatalogue } from '../../domain/product-catalogue.js';
 import type { ProductRef } from '../../domain/index.js';
 
 /**
@@ -11,7 +10,7 @@ import type { ProductRef } from '../../domain/index.js';
  * catalogue (fhir-mappings/products.json). Either GTIN or the national code is accepted on input;
  * the configured one (mapping.productCodeSystem) is written out.
  */
-export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
 export interface MsupplyProductMap {
   /** The Open mSupply item code of a FHIR product; a 422 naming `where` when the catalogue has none. */
@@ -24,26 +23,17 @@ export interface MsupplyProductMap {
 
 export function loadMsupplyProducts(settings: Record<string, unknown>): MsupplyProductMap {
   const catalogue = loadMappingFile<ProductCatalogue>(path.join(mappingsDirOf(settings), PRODUCTS_FILE.file), PRODUCTS_FILE);
-  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
-  const writeNational = settings['mapping.productCodeSystem'] === 'national' && !!national;
-  const rows = catalogue.products.filter((p): p is CatalogueProduct & { codes: { msupply: string } } => !!p.codes.msupply);
-  const byGtin = new Map(rows.filter((p) => p.gtin).map((p) => [normaliseGtin(p.gtin!), p]));
-  const byNational = new Map(rows.filter((p) => p.national).map((p) => [p.national!, p]));
-  const byItem = new Map(rows.map((p) => [p.codes.msupply, p]));
-  const find = (product: ProductRef) => (product.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(product.code)) : product.system === national ? byNational.get(product.code) : undefined);
+  const index = catalogueIndex(catalogue, 'msupply', productNaming(settings));
   return {
     itemCode(product, where) {
-      const row = find(product);
+      const row = index.rowFor(product);
       if (!row) throw new BusinessRuleError(`product ${product.system}|${product.code} has no Open mSupply item code in products.json (codes.msupply)`, where);
-      return row.codes.msupply;
+      return row.code;
     },
     productOf(itemCode, display) {
-      const row = byItem.get(itemCode);
-      if (!row) return undefined;
-      if (writeNational && row.national) return { system: national!, code: row.national, display: row.display ?? display };
-      if (row.gtin) return { system: GTIN_SYSTEM, code: row.gtin, display: row.display ?? display };
-      return national && row.national ? { system: national, code: row.national, display: row.display ?? display } : undefined;
+      const row = index.rowByCode(itemCode);
+      return row && index.productOf(row, display);
     },
-    packSizeOf: (itemCode) => byItem.get(itemCode)?.packSize,
+    packSizeOf: (itemCode) => index.rowByCode(itemCode)?.packSize,
   };
 }

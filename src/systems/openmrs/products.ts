@@ -2,8 +2,7 @@ import path from 'node:path';
 import { loadMappingFile, mappingsDirOf } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
-import { normaliseGtin } from '../../domain/gtin.js';
-import type { CatalogueProduct, ProductCatalogue } from '../../domain/product-catalogue.js';
+import { catalogueIndex, productNaming, type ProductCatalogue } from '../../domain/product-catalogue.js';
 import type { ProductRef, Quantity } from '../../domain/index.js';
 
 /**
@@ -12,7 +11,7 @@ import type { ProductRef, Quantity } from '../../domain/index.js';
  * one (mapping.productCodeSystem) is written out. The stock management module counts in the
  * drug's dispensing unit, so pack quantities are turned into units with the catalogue pack size.
  */
-export const GTIN_SYSTEM = 'https://www.gs1.org/gtin';
+export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
 export interface OpenMrsProductMap {
   /** The drug uuid of a FHIR product; a 422 naming `where` when the catalogue has none. */
@@ -25,26 +24,17 @@ export interface OpenMrsProductMap {
 
 export function loadOpenMrsProducts(settings: Record<string, unknown>, file?: string): OpenMrsProductMap {
   const catalogue = loadMappingFile<ProductCatalogue>(file ?? path.join(mappingsDirOf(settings), PRODUCTS_FILE.file), PRODUCTS_FILE);
-  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
-  const writeNational = settings['mapping.productCodeSystem'] === 'national' && !!national;
-  const rows = catalogue.products.filter((p): p is CatalogueProduct & { codes: { openmrs: string } } => !!p.codes.openmrs);
-  const byGtin = new Map(rows.filter((p) => p.gtin).map((p) => [normaliseGtin(p.gtin!), p]));
-  const byNational = new Map(rows.filter((p) => p.national).map((p) => [p.national!, p]));
-  const byDrug = new Map(rows.map((p) => [p.codes.openmrs, p]));
-  const find = (product: ProductRef) => (product.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(product.code)) : product.system === national ? byNational.get(product.code) : undefined);
+  const index = catalogueIndex(catalogue, 'openmrs', productNaming(settings));
   const row = (product: ProductRef, where: string) => {
-    const r = find(product);
+    const r = index.rowFor(product);
     if (!r) throw new BusinessRuleError(`product ${product.system}|${product.code} has no OpenMRS drug uuid in products.json (codes.openmrs)`, where);
     return r;
   };
   return {
-    drugUuid: (product, where) => row(product, where).codes.openmrs,
+    drugUuid: (product, where) => row(product, where).code,
     productOf(drugUuid, display) {
-      const r = byDrug.get(drugUuid);
-      if (!r) return undefined;
-      if (writeNational && r.national) return { system: national!, code: r.national, display: r.display ?? display };
-      if (r.gtin) return { system: GTIN_SYSTEM, code: r.gtin, display: r.display ?? display };
-      return national && r.national ? { system: national, code: r.national, display: r.display ?? display } : undefined;
+      const r = index.rowByCode(drugUuid);
+      return r && index.productOf(r, display);
     },
     units(product, quantity, where) {
       if (quantity.unit === 'dispensing-unit') return quantity.value;

@@ -182,9 +182,11 @@ t.test('live OpenHIM settings', async (t) => {
       return lines.slice(from).some((l) => l.level === 30 && l.msg === 'request completed');
     } },
   };
-  // systems without a connector yet, and schedules without a scheduler yet: the settings object is what they will read
+  // the other systems and the schedules: the settings object in force is what they read
   for (const m of OPENHIM_SETTINGS) {
-    if (/^(dhis2|msupply|openmrs)|^schedule/.test(m.param)) CHECKS[m.param] ??= { value: m.type === 'number' ? 4321 : m.param.endsWith('BaseUrl') ? 'https://other.example.org' : m.param.startsWith('schedule') ? '5 5 * * *' : `changed-${m.param}`, acts: setting(m.setting) };
+    // an option takes another of its registered values; the rest a value of their type
+    const otherOption = () => registration.configDefs.find((d) => d.param === m.param)?.values?.find((v) => v !== registration.config[m.param]);
+    if (/^(dhis2|msupply|openmrs)|^schedule/.test(m.param)) CHECKS[m.param] ??= { value: m.type === 'option' ? otherOption() : m.type === 'number' ? 4321 : m.param.endsWith('BaseUrl') ? 'https://other.example.org' : m.param.startsWith('schedule') ? '5 5 * * *' : `changed-${m.param}`, acts: setting(m.setting) };
   }
 
   const live = OPENHIM_SETTINGS.filter((m) => settingDefs.some((d) => d.key === m.setting && !d.restart));
