@@ -46,15 +46,27 @@ async function main() {
   const mediatorUrl = await mediator.listen({ host: '127.0.0.1', port: 0 });
 
   const bare = Fastify();
-  bare.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_r, b, done) => done(null, JSON.parse(b as string)));
-  bare.post('/fhir/SupplyRequest', async (request, reply) => reply.code(201).type('application/fhir+json').send(JSON.stringify({ ...(request.body as object), id: 'x' })));
+  bare.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_r, b, done) =>
+    done(null, JSON.parse(b as string)),
+  );
+  bare.post('/fhir/SupplyRequest', async (request, reply) =>
+    reply
+      .code(201)
+      .type('application/fhir+json')
+      .send(JSON.stringify({ ...(request.body as object), id: 'x' })),
+  );
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
   const idle = rssMB();
-  const headers = { 'content-type': 'application/fhir+json', authorization: `Basic ${Buffer.from(`openhim:${password}`).toString('base64')}` };
+  const headers = {
+    'content-type': 'application/fhir+json',
+    authorization: `Basic ${Buffer.from(`openhim:${password}`).toString('base64')}`,
+  };
   await run(`${mediatorUrl}/fhir/SupplyRequest`, headers); // warm-up (JIT, validator load)
   let peak = rssMB();
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMB()); }, 100);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMB());
+  }, 100);
   const baseline = await run(`${bareUrl}/fhir/SupplyRequest`, headers);
   const ours = await run(`${mediatorUrl}/fhir/SupplyRequest`, headers);
   clearInterval(sampler);
@@ -63,7 +75,8 @@ async function main() {
 
   const summary = {
     bench: 'http validated create (SupplyRequest, no-op upstream)',
-    connections, seconds,
+    connections,
+    seconds,
     bareFastify: baseline,
     mediator: ours,
     throughputRatio: Number((ours.rps / baseline.rps).toFixed(3)),
@@ -74,8 +87,13 @@ async function main() {
   };
   console.log(`bare Fastify : ${baseline.rps.toFixed(0)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
   console.log(`mediator     : ${ours.rps.toFixed(0)} req/s, p50 ${ours.p50} ms, p99 ${ours.p99} ms`);
-  console.log(`ratio        : ${summary.throughputRatio}× throughput; RSS ${idle} MB idle, ${peak} MB under load (load generator in the same process)`);
+  console.log(
+    `ratio        : ${summary.throughputRatio}× throughput; RSS ${idle} MB idle, ${peak} MB under load (load generator in the same process)`,
+  );
   console.log(JSON.stringify(summary));
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -8,10 +8,19 @@ import { buildOpenHimEnvelope } from '../src/openhim/envelope.js';
 import { recordUpstreamCall, type UpstreamCall } from '../src/platform/call-recording.js';
 import openhimPlugin from '../src/openhim/plugin.js';
 
-const body = JSON.stringify({ resourceType: 'Bundle', entry: Array.from({ length: 50 }, (_, i) => ({ resource: { resourceType: 'Location', id: `loc-${i}`, name: `Facility ${i}` } })) });
+const body = JSON.stringify({
+  resourceType: 'Bundle',
+  entry: Array.from({ length: 50 }, (_, i) => ({
+    resource: { resourceType: 'Location', id: `loc-${i}`, name: `Facility ${i}` },
+  })),
+});
 const call: UpstreamCall = {
-  system: 'openlmis', method: 'GET', url: 'https://lmis.example.org/api/facilities?page=0&size=50&access_token=abc',
-  requestHeaders: { authorization: 'Bearer abcdef', accept: 'application/json' }, startedAt: Date.now(), endedAt: Date.now(),
+  system: 'openlmis',
+  method: 'GET',
+  url: 'https://lmis.example.org/api/facilities?page=0&size=50&access_token=abc',
+  requestHeaders: { authorization: 'Bearer abcdef', accept: 'application/json' },
+  startedAt: Date.now(),
+  endedAt: Date.now(),
   response: { status: 200, headers: { 'content-type': 'application/json' }, body },
 };
 
@@ -26,7 +35,11 @@ await app.ready();
 const bench = new Bench({ time: 1000 });
 bench
   .add('buildOpenHimEnvelope (3 orchestrations, ~3 KB bodies)', () => {
-    buildOpenHimEnvelope({ urn: 'u', response: { status: 200, headers: { 'content-type': 'application/fhir+json' }, body }, orchestrations: [call, call, call] });
+    buildOpenHimEnvelope({
+      urn: 'u',
+      response: { status: 200, headers: { 'content-type': 'application/fhir+json' }, body },
+      orchestrations: [call, call, call],
+    });
   })
   .add('inject GET without OpenHIM header', async () => {
     await app.inject({ method: 'GET', url: '/fhir/Location' });

@@ -23,13 +23,21 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Result { name: string; perSecond: number; p50: number; p99: number; accepted: number }
+interface Result {
+  name: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  accepted: number;
+}
 
 /** Run `write(i)` for i < WRITES with CONCURRENCY workers; latency per call as the client sees it. */
 async function measure(name: string, write: (i: number) => Promise<boolean>): Promise<Result> {
   for (let i = 0; i < 100; i++) await write(WRITES + i); // warm-up: JIT, pools, prepared statements
   let accepted = 0;
-  const t = await runTimed(WRITES, CONCURRENCY, async (i) => { if (await write(i)) accepted += 1; });
+  const t = await runTimed(WRITES, CONCURRENCY, async (i) => {
+    if (await write(i)) accepted += 1;
+  });
   return { name, perSecond: accepted / t.seconds, p50: t.p50Ms, p99: t.p99Ms, accepted };
 }
 
@@ -39,7 +47,12 @@ async function throughOutbox(name: string, store: Store, upstreamUrl: string, ru
   outbox.startWorker();
   try {
     return await measure(name, async (i) => {
-      const o = await outbox.acceptWrite({ flow: 'write', system: 'noop', idempotencyKey: `${run}-${i}`, payload: { data: { qty: i } } });
+      const o = await outbox.acceptWrite({
+        flow: 'write',
+        system: 'noop',
+        idempotencyKey: `${run}-${i}`,
+        payload: { data: { qty: i } },
+      });
       return o.kind === 'done' || o.kind === 'queued';
     });
   } finally {
@@ -53,7 +66,10 @@ async function postgresUrl(): Promise<{ url: string; cleanup: () => Promise<void
   let stop: (() => void) | undefined;
   if (!base) {
     try {
-      const out = execFileSync(path.join(ROOT, 'scripts/pg-test-server.sh'), ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      const out = execFileSync(path.join(ROOT, 'scripts/pg-test-server.sh'), ['start'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
       base = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
       const dir = /PG_TEST_DIR=(\S+)/.exec(out)?.[1];
       stop = () => execFileSync(path.join(ROOT, 'scripts/pg-test-server.sh'), ['stop', dir!], { stdio: 'ignore' });
@@ -83,20 +99,40 @@ async function postgresUrl(): Promise<{ url: string; cleanup: () => Promise<void
 
 const upstream = await startFaultyUpstream();
 const results: Result[] = [];
-results.push(await measure('direct (no outbox)', async (i) => {
-  const res = await fetch(`${upstream.url}/writes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: `direct-${i}`, payload: { qty: i } }) });
-  await res.arrayBuffer();
-  return res.status === 201;
-}));
+results.push(
+  await measure('direct (no outbox)', async (i) => {
+    const res = await fetch(`${upstream.url}/writes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: `direct-${i}`, payload: { qty: i } }),
+    });
+    await res.arrayBuffer();
+    return res.status === 201;
+  }),
+);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-bench-'));
-results.push(await throughOutbox('outbox, SQLite', await openStore({ databaseUrl: `sqlite:${path.join(dir, 'bench.db')}` }), upstream.url, 'sqlite'));
+results.push(
+  await throughOutbox(
+    'outbox, SQLite',
+    await openStore({ databaseUrl: `sqlite:${path.join(dir, 'bench.db')}` }),
+    upstream.url,
+    'sqlite',
+  ),
+);
 fs.rmSync(dir, { recursive: true, force: true });
 
 const pgTarget = await postgresUrl();
 if (pgTarget) {
   try {
-    results.push(await throughOutbox('outbox, PostgreSQL', await openStore({ databaseUrl: pgTarget.url, poolSize: CONCURRENCY }), upstream.url, 'pg'));
+    results.push(
+      await throughOutbox(
+        'outbox, PostgreSQL',
+        await openStore({ databaseUrl: pgTarget.url, poolSize: CONCURRENCY }),
+        upstream.url,
+        'pg',
+      ),
+    );
   } finally {
     await pgTarget.cleanup();
   }
@@ -106,8 +142,14 @@ if (pgTarget) {
 await upstream.close();
 
 const direct = results[0];
-process.stdout.write(`\n${WRITES} writes, ${CONCURRENCY} concurrent clients, ${os.cpus().length} CPUs, Node ${process.version}\n`);
-process.stdout.write(`${'path'.padEnd(22)} ${'writes/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  throughput vs direct  p50 vs direct\n`);
+process.stdout.write(
+  `\n${WRITES} writes, ${CONCURRENCY} concurrent clients, ${os.cpus().length} CPUs, Node ${process.version}\n`,
+);
+process.stdout.write(
+  `${'path'.padEnd(22)} ${'writes/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}  throughput vs direct  p50 vs direct\n`,
+);
 for (const r of results) {
-  process.stdout.write(`${r.name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${(r.perSecond / direct.perSecond).toFixed(2).padStart(20)}  ${(r.p50 / direct.p50).toFixed(2).padStart(13)}\n`);
+  process.stdout.write(
+    `${r.name.padEnd(22)} ${r.perSecond.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}  ${(r.perSecond / direct.perSecond).toFixed(2).padStart(20)}  ${(r.p50 / direct.p50).toFixed(2).padStart(13)}\n`,
+  );
 }

@@ -10,7 +10,11 @@ import type { MatchRecord } from '../src/registry/match/prepare.js';
  * rest get suggestions bucketed by raw edit distance within the parent (5 smallest distances).
  * Review = every unmatched record that has at least one suggestion.
  */
-export function gofrBaseline(left: MatchRecord[], right: MatchRecord[], parentLevel: string | undefined): RunOutcome & { bucketSuggestions: number[][] } {
+export function gofrBaseline(
+  left: MatchRecord[],
+  right: MatchRecord[],
+  parentLevel: string | undefined,
+): RunOutcome & { bucketSuggestions: number[][] } {
   const parentOf = (r: MatchRecord) => {
     const path = r.facility.areaPath ?? [];
     const levels = r.areaLevels ?? path.map((_, i) => `level-${path.length - i}`);
@@ -23,7 +27,9 @@ export function gofrBaseline(left: MatchRecord[], right: MatchRecord[], parentLe
     byParent.set(p, [...(byParent.get(p) ?? []), i]);
   });
   const byId = new Map<string, number[]>();
-  right.forEach((r, i) => r.facility.identifiers.forEach((id) => byId.set(id.value, [...(byId.get(id.value) ?? []), i])));
+  right.forEach((r, i) =>
+    r.facility.identifiers.forEach((id) => byId.set(id.value, [...(byId.get(id.value) ?? []), i])),
+  );
   const claimed = new Set<number>();
   const zones: MatchZone[] = [];
   const autoRight: (number | undefined)[] = [];
@@ -43,7 +49,9 @@ export function gofrBaseline(left: MatchRecord[], right: MatchRecord[], parentLe
       bucketSuggestions[li] = [];
       return;
     }
-    const scored = siblings.map((i) => ({ i, d: levenshtein(name, right[i].facility.name.toLowerCase()) })).sort((a, b) => a.d - b.d || a.i - b.i);
+    const scored = siblings
+      .map((i) => ({ i, d: levenshtein(name, right[i].facility.name.toLowerCase()) }))
+      .sort((a, b) => a.d - b.d || a.i - b.i);
     const kept = [...new Set(scored.map((s) => s.d))].slice(0, 5);
     bucketSuggestions[li] = scored.filter((s) => kept.includes(s.d)).map((s) => s.i);
     suggestions[li] = scored.slice(0, 3).map((s) => s.i);

@@ -38,25 +38,51 @@ interface BenchInput {
 }
 
 /** A labelled list pair under <shared>/fixtures/facilities/<folder>. */
-function sharedInput(shared: string, folder: string, files: Pick<BenchInput, 'left' | 'right' | 'truth'>, key: string, truthLeft = key, truthRight = key): BenchInput {
+function sharedInput(
+  shared: string,
+  folder: string,
+  files: Pick<BenchInput, 'left' | 'right' | 'truth'>,
+  key: string,
+  truthLeft = key,
+  truthRight = key,
+): BenchInput {
   const dir = path.join(shared, 'fixtures/facilities', folder);
-  return { left: path.join(dir, files.left), right: path.join(dir, files.right), truth: path.join(dir, files.truth), key, truthLeft, truthRight };
+  return {
+    left: path.join(dir, files.left),
+    right: path.join(dir, files.right),
+    truth: path.join(dir, files.truth),
+    key,
+    truthLeft,
+    truthRight,
+  };
 }
 
 export function kenyaInput(shared = sharedDir): BenchInput {
-  return sharedInput(shared, 'kenya', {
-    left: 'kenyaemr_mfl_2014-05-12.train.csv',
-    right: 'kmhfl_2020-05_operational.train.csv',
-    truth: 'truth_kenyaemr2014_to_kmhfl2020.train.csv',
-  }, 'mfl_code');
+  return sharedInput(
+    shared,
+    'kenya',
+    {
+      left: 'kenyaemr_mfl_2014-05-12.train.csv',
+      right: 'kmhfl_2020-05_operational.train.csv',
+      truth: 'truth_kenyaemr2014_to_kmhfl2020.train.csv',
+    },
+    'mfl_code',
+  );
 }
 
 export function fakelandInput(shared = sharedDir): BenchInput {
-  return sharedInput(shared, 'gofr-fakeland', {
-    left: 'source1_ngo.csv',
-    right: 'source2_dhis2.csv',
-    truth: 'truth_source1_to_source2.csv',
-  }, 'Code', 'source1_code', 'source2_code');
+  return sharedInput(
+    shared,
+    'gofr-fakeland',
+    {
+      left: 'source1_ngo.csv',
+      right: 'source2_dhis2.csv',
+      truth: 'truth_source1_to_source2.csv',
+    },
+    'Code',
+    'source1_code',
+    'source2_code',
+  );
 }
 
 export interface BenchReport {
@@ -156,8 +182,16 @@ function hardPairs(truth: Truth, left: Records, right: Records): (li: number) =>
 }
 
 /** Restricts a candidate graph (and its truth) to some left records, re-indexed from 0. */
-function restrict(graph: CandidateGraph, truth: Truth, keep: number[]): { graph: CandidateGraph; truth: Truth; map: number[] } {
-  const sub: CandidateGraph = { ...graph, left: keep.map((i) => graph.left[i]), perLeft: keep.map((i) => graph.perLeft[i]) };
+function restrict(
+  graph: CandidateGraph,
+  truth: Truth,
+  keep: number[],
+): { graph: CandidateGraph; truth: Truth; map: number[] } {
+  const sub: CandidateGraph = {
+    ...graph,
+    left: keep.map((i) => graph.left[i]),
+    perLeft: keep.map((i) => graph.perLeft[i]),
+  };
   const t: Truth = new Map();
   keep.forEach((old, i) => truth.has(old) && t.set(i, truth.get(old)!));
   return { graph: sub, truth: t, map: keep };
@@ -214,7 +248,11 @@ export function runBenchmark(input: BenchInput, opts: BenchOptions = {}): BenchR
 function bucketRecall(g: ReturnType<typeof gofrBaseline>, truth: Truth): number {
   let found = 0;
   for (const [li, ri] of truth) {
-    if ((g.zones[li] === 'auto' && g.autoRight[li] === ri) || (g.zones[li] === 'review' && g.bucketSuggestions[li].includes(ri))) found++;
+    if (
+      (g.zones[li] === 'auto' && g.autoRight[li] === ri) ||
+      (g.zones[li] === 'review' && g.bucketSuggestions[li].includes(ri))
+    )
+      found++;
   }
   return Math.round((truth.size ? found / truth.size : 1) * 10000) / 10000;
 }
@@ -225,7 +263,13 @@ function areasOf(graph: CandidateGraph): string[] {
 }
 
 /** Calibrates on the left records of some areas and measures on those of other areas. */
-function measureSplit(loaded: Loaded, prior: MatchWeights, policy: CalibrationPolicy, calibratedOn: string[], measuredOn: string[]): SplitResult {
+function measureSplit(
+  loaded: Loaded,
+  prior: MatchWeights,
+  policy: CalibrationPolicy,
+  calibratedOn: string[],
+  measuredOn: string[],
+): SplitResult {
   const { graph, truth, hard } = loaded;
   const indicesOf = (areas: string[]) => {
     const set = new Set(areas);
@@ -234,7 +278,12 @@ function measureSplit(loaded: Loaded, prior: MatchWeights, policy: CalibrationPo
   const train = restrict(graph, truth, indicesOf(calibratedOn));
   const test = restrict(graph, truth, indicesOf(measuredOn));
   const { weights } = calibrate(train.graph, train.truth, (li) => hard(train.map[li]), prior, policy);
-  const figures = scoreOutcome(outcomeOf(scoreGraph(test.graph, weights), weights.thresholds), test.truth, (li) => hard(test.map[li]), test.graph.left.length);
+  const figures = scoreOutcome(
+    outcomeOf(scoreGraph(test.graph, weights), weights.thresholds),
+    test.truth,
+    (li) => hard(test.map[li]),
+    test.graph.left.length,
+  );
   return { calibratedOn, measuredOn, figures, thresholds: weights.thresholds };
 }
 
@@ -278,7 +327,13 @@ function median(xs: number[]): number {
 }
 
 /** Repeated two-fold county splits: each halving measured both ways (2N measurements). */
-function repeatedSplits(loaded: Loaded, prior: MatchWeights, policy: CalibrationPolicy, repeats: number, seed: number): RepeatedSplits {
+function repeatedSplits(
+  loaded: Loaded,
+  prior: MatchWeights,
+  policy: CalibrationPolicy,
+  repeats: number,
+  seed: number,
+): RepeatedSplits {
   const measurements = randomHalvings(areasOf(loaded.graph), repeats, seed).flatMap(([a, b]) => [
     measureSplit(loaded, prior, policy, a, b),
     measureSplit(loaded, prior, policy, b, a),
@@ -290,7 +345,13 @@ function repeatedSplits(loaded: Loaded, prior: MatchWeights, policy: Calibration
     }),
   ) as RepeatedSplits['spread'];
   const meeting = measurements.filter((m) => meetsLimits(m.figures)).length;
-  return { repeats, seed, measurements, spread, shareMeetingLimits: Math.round((meeting / measurements.length) * 10000) / 10000 };
+  return {
+    repeats,
+    seed,
+    measurements,
+    spread,
+    shareMeetingLimits: Math.round((meeting / measurements.length) * 10000) / 10000,
+  };
 }
 
 /** Calibrates weights and thresholds on labelled lists and writes the table (see calibrate.ts for the policy). */
@@ -305,14 +366,17 @@ export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWei
       'Fellegi-Sunter m/u probabilities per feature level and the three-zone thresholds (log2 likelihood ratio). Produced by `npm run bench:reconcile -- --kenya --calibrate-out <file>` (policy in src/registry/match/calibrate.ts). Features absent from the calibration lists (distance, identifier) keep documented priors.',
     calibration: {
       on: path.basename(input.left) + ' vs ' + path.basename(input.right),
-      policy: 'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, searched within 6..7 bits (7 if out of reach) with margin >= 1; clear winner: >= 4 bits (auto floor - 2) with margin >= 4 when type and county do not contradict, dropped if the autos it adds are < 80% right or add > 1.5% false autos on unmatched; review: queue <= 12% of the left list, score >= -3; rarity and type m/u conditional on the name group; knobs chosen by --cv-repeats 10 (seeds 1-3) for the worst county split',
+      policy:
+        'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, searched within 6..7 bits (7 if out of reach) with margin >= 1; clear winner: >= 4 bits (auto floor - 2) with margin >= 4 when type and county do not contradict, dropped if the autos it adds are < 80% right or add > 1.5% false autos on unmatched; review: queue <= 12% of the left list, score >= -3; rarity and type m/u conditional on the name group; knobs chosen by --cv-repeats 10 (seeds 1-3) for the worst county split',
       figuresOnCalibrationSet: figures,
     },
   };
 }
 
 function fmt(f: BenchmarkFigures): string {
-  return [f.autoPrecision, f.autoRecall, f.hardRecall, f.assistedRecall, f.falseAutoOnUnmatched, f.reviewShare].map((x) => x.toFixed(3).padStart(8)).join(' ');
+  return [f.autoPrecision, f.autoRecall, f.hardRecall, f.assistedRecall, f.falseAutoOnUnmatched, f.reviewShare]
+    .map((x) => x.toFixed(3).padStart(8))
+    .join(' ');
 }
 
 function ratio(a: number, b: number): string {
@@ -321,18 +385,33 @@ function ratio(a: number, b: number): string {
 
 export function printReport(name: string, r: BenchReport, log: (s: string) => void): void {
   log(`# ${name}`);
-  const clear = r.thresholds.clearAuto !== undefined ? ` (or >= ${r.thresholds.clearAuto} with margin >= ${r.thresholds.clearMargin})` : '';
-  log(`thresholds: auto >= ${r.thresholds.auto} with margin >= ${r.thresholds.margin}${clear}; review >= ${r.thresholds.review}; no-match below (log2 likelihood ratio)`);
+  const clear =
+    r.thresholds.clearAuto !== undefined
+      ? ` (or >= ${r.thresholds.clearAuto} with margin >= ${r.thresholds.clearMargin})`
+      : '';
+  log(
+    `thresholds: auto >= ${r.thresholds.auto} with margin >= ${r.thresholds.margin}${clear}; review >= ${r.thresholds.review}; no-match below (log2 likelihood ratio)`,
+  );
   log('              autoPrec autoRec  hardRec  assisted falseAuto reviewSh');
-  log(`ours          ${fmt(r.ours)}   (${r.ours.autoMatches} auto, ${r.ours.reviewQueue} review, ${r.seconds.toFixed(2)} s, ${r.pairsCompared} pairs)`);
-  log(`GOFR-style    ${fmt(r.gofr)}   (${r.gofr.autoMatches} auto, ${r.gofr.reviewQueue} review, ${r.gofrSeconds.toFixed(2)} s; all-ties bucket recall ${r.gofr.bucketAssistedRecall})`);
-  log(`ours/GOFR     autoRecall ×${ratio(r.ours.autoRecall, r.gofr.autoRecall)}, hardRecall ×${ratio(r.ours.hardRecall, r.gofr.hardRecall)}, assistedRecall ×${ratio(r.ours.assistedRecall, r.gofr.assistedRecall)}, reviewShare ×${ratio(r.ours.reviewShare, r.gofr.reviewShare)}`);
+  log(
+    `ours          ${fmt(r.ours)}   (${r.ours.autoMatches} auto, ${r.ours.reviewQueue} review, ${r.seconds.toFixed(2)} s, ${r.pairsCompared} pairs)`,
+  );
+  log(
+    `GOFR-style    ${fmt(r.gofr)}   (${r.gofr.autoMatches} auto, ${r.gofr.reviewQueue} review, ${r.gofrSeconds.toFixed(2)} s; all-ties bucket recall ${r.gofr.bucketAssistedRecall})`,
+  );
+  log(
+    `ours/GOFR     autoRecall ×${ratio(r.ours.autoRecall, r.gofr.autoRecall)}, hardRecall ×${ratio(r.ours.hardRecall, r.gofr.hardRecall)}, assistedRecall ×${ratio(r.ours.assistedRecall, r.gofr.assistedRecall)}, reviewShare ×${ratio(r.ours.reviewShare, r.gofr.reviewShare)}`,
+  );
   for (const cv of r.crossValidation ?? []) {
-    log(`cv: calibrated on ${cv.calibratedOn.length} areas, measured on ${cv.measuredOn.length} others: ${fmt(cv.figures)}  thresholds ${JSON.stringify(cv.thresholds)}`);
+    log(
+      `cv: calibrated on ${cv.calibratedOn.length} areas, measured on ${cv.measuredOn.length} others: ${fmt(cv.figures)}  thresholds ${JSON.stringify(cv.thresholds)}`,
+    );
   }
   const rs = r.repeatedSplits;
   if (rs) {
-    log(`repeated splits: ${rs.repeats} random county halvings (seed ${rs.seed}), each measured both ways (${rs.measurements.length} measurements)`);
+    log(
+      `repeated splits: ${rs.repeats} random county halvings (seed ${rs.seed}), each measured both ways (${rs.measurements.length} measurements)`,
+    );
     for (const q of ['min', 'median', 'max'] as const) {
       log(`  ${q.padEnd(12)}${LIMITED.map((k) => rs.spread[k][q].toFixed(3).padStart(8)).join(' ')}`);
     }
@@ -360,9 +439,18 @@ export function summaryLine(r: BenchReport): string {
       reviewShare: r.gofr.reviewShare,
       seconds: Math.round(r.gofrSeconds * 1000) / 1000,
     },
-    ...(r.crossValidation ? { crossValidation: r.crossValidation.map((c) => ({ measuredOn: c.measuredOn.length, ...c.figures })) } : {}),
+    ...(r.crossValidation
+      ? { crossValidation: r.crossValidation.map((c) => ({ measuredOn: c.measuredOn.length, ...c.figures })) }
+      : {}),
     ...(r.repeatedSplits
-      ? { repeatedSplits: { repeats: r.repeatedSplits.repeats, seed: r.repeatedSplits.seed, ...r.repeatedSplits.spread, shareMeetingLimits: r.repeatedSplits.shareMeetingLimits } }
+      ? {
+          repeatedSplits: {
+            repeats: r.repeatedSplits.repeats,
+            seed: r.repeatedSplits.seed,
+            ...r.repeatedSplits.spread,
+            shareMeetingLimits: r.repeatedSplits.shareMeetingLimits,
+          },
+        }
       : {}),
   });
 }
@@ -384,16 +472,33 @@ async function main(): Promise<void> {
     .option('--kenya', 'run on the Kenya training split in ../shared')
     .option('--fakeland', 'run on GOFR fakeland demo lists in ../shared')
     .option('--cv', 'cross-validate the calibration by top-level area (two folds)')
-    .option('--cv-repeats <n>', 'also N random halvings of the top-level areas, each calibrated and measured both ways', (v) => positiveInt(v, '--cv-repeats'))
+    .option(
+      '--cv-repeats <n>',
+      'also N random halvings of the top-level areas, each calibrated and measured both ways',
+      (v) => positiveInt(v, '--cv-repeats'),
+    )
     .option('--seed <s>', 'seed for --cv-repeats partitions', (v) => positiveInt(v, '--seed'), 1)
     .option('--calibrate-out <file>', 'calibrate on these lists and write the weights table');
-  program.parse(process.argv.slice(2).filter((a) => a !== '--'), { from: 'user' });
+  program.parse(
+    process.argv.slice(2).filter((a) => a !== '--'),
+    { from: 'user' },
+  );
   const o = program.opts();
   const inputs: [string, BenchInput][] = [];
   if (o.kenya) inputs.push(['kenya (training split)', kenyaInput()]);
   if (o.fakeland) inputs.push(['gofr-fakeland', fakelandInput()]);
   if (o.left && o.right && o.truth && o.key) {
-    inputs.push([`${path.basename(o.left)} vs ${path.basename(o.right)}`, { left: o.left, right: o.right, truth: o.truth, key: o.key, truthLeft: o.truthLeft ?? o.key, truthRight: o.truthRight ?? o.key }]);
+    inputs.push([
+      `${path.basename(o.left)} vs ${path.basename(o.right)}`,
+      {
+        left: o.left,
+        right: o.right,
+        truth: o.truth,
+        key: o.key,
+        truthLeft: o.truthLeft ?? o.key,
+        truthRight: o.truthRight ?? o.key,
+      },
+    ]);
   }
   if (inputs.length === 0) {
     program.help({ error: true });
@@ -401,7 +506,10 @@ async function main(): Promise<void> {
   }
   if (o.calibrateOut) {
     const table = calibrateTable(inputs[0][1], defaultWeights());
-    writeFileSync(o.calibrateOut, JSON.stringify({ $schema: './facility-match-weights.schema.json', ...table }, null, 2) + '\n');
+    writeFileSync(
+      o.calibrateOut,
+      JSON.stringify({ $schema: './facility-match-weights.schema.json', ...table }, null, 2) + '\n',
+    );
     console.log(`wrote ${o.calibrateOut}: ${JSON.stringify(table.thresholds)}`);
   }
   let last: BenchReport | undefined;

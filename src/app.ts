@@ -49,7 +49,11 @@ function serverTimeouts(s: Settings) {
   const headersTimeout = Math.min(Number(s['limits.headersTimeoutMs']), requestTimeout);
   return {
     fastify: { requestTimeout, connectionTimeout: Number(s['limits.idleTimeoutMs']), keepAliveTimeout: 5000 },
-    node: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))) },
+    node: {
+      headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
   };
 }
 
@@ -71,15 +75,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) => {
-    fhirErrorHandler(new MediatorError(404, { code: 'not-found', diagnostics: `No route for ${request.method} ${request.url.split('?')[0]}`, expression: ['url'] }), request, reply);
+    fhirErrorHandler(
+      new MediatorError(404, {
+        code: 'not-found',
+        diagnostics: `No route for ${request.method} ${request.url.split('?')[0]}`,
+        expression: ['url'],
+      }),
+      request,
+      reply,
+    );
   });
-  registerFhirContentTypes(app, { maxDepth: Number(initial['limits.jsonDepth']), maxArrayLength: Number(initial['limits.arrayLength']) });
+  registerFhirContentTypes(app, {
+    maxDepth: Number(initial['limits.jsonDepth']),
+    maxArrayLength: Number(initial['limits.arrayLength']),
+  });
   await app.register(formbody);
   // Plugins first: the OpenHIM envelope's onSend hook must see the body before compression does.
   for (const plugin of deps.plugins ?? []) await plugin(app);
   // After the envelope, before compression: every response body and header passes the redactor.
   registerResponseRedaction(app);
-  await app.register(compress, { global: true, encodings: ['gzip', 'deflate'], requestEncodings: ['gzip', 'deflate'], threshold: 2048 });
+  await app.register(compress, {
+    global: true,
+    encodings: ['gzip', 'deflate'],
+    requestEncodings: ['gzip', 'deflate'],
+    threshold: 2048,
+  });
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, deps.readiness ?? (() => []));
   registerAuth(app, () => authSettings(deps.settings()));
@@ -87,7 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const common = {
     services: deps.services,
     // Unset: the address the client used (a direct client); behind OpenHIM set server.publicBaseUrl.
-    publicBaseUrl: (request: FastifyRequest) => (deps.settings()['server.publicBaseUrl'] as string | undefined) ?? `${request.protocol}://${request.host}`,
+    publicBaseUrl: (request: FastifyRequest) =>
+      (deps.settings()['server.publicBaseUrl'] as string | undefined) ?? `${request.protocol}://${request.host}`,
     capability: {
       softwareName: 'fhir-supply-mediator',
       softwareVersion: deps.softwareVersion,

@@ -6,7 +6,13 @@ import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js
 import { useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
-import { createTransactionUpdater, observeUpstreamCalls, openhimPlugin, startOpenHimFromSettings, loadMediatorConfig } from './openhim/index.js';
+import {
+  createTransactionUpdater,
+  observeUpstreamCalls,
+  openhimPlugin,
+  startOpenHimFromSettings,
+  loadMediatorConfig,
+} from './openhim/index.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
@@ -75,30 +81,55 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   learnSecrets(settings, logger); // before anything is emitted: logs, responses and stored errors are masked
   useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
   const logLevel = liveLogLevel(logger);
-  const store = await openStore({ databaseUrl: settings['store.databaseUrl'] as string | undefined, dataDir: String(settings['store.dataDir']) });
+  const store = await openStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
   const metrics = createMetrics(true);
   const stopObserving = observeUpstreamCalls((call) => recordUpstreamMetrics(metrics, call));
   const mediatorConfig = loadMediatorConfig();
-  const secrets = () => secretKeys().map((k) => settings[k]).filter((v): v is string => typeof v === 'string' && v.length > 0);
+  const secrets = () =>
+    secretKeys()
+      .map((k) => settings[k])
+      .filter((v): v is string => typeof v === 'string' && v.length > 0);
   const outbox = new Outbox({
     store,
-    onSettled: createTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets, logger: logLevel.child({ component: 'openhim' }) }),
+    onSettled: createTransactionUpdater({
+      settings: () => settings,
+      urn: mediatorConfig.urn,
+      secretValues: secrets,
+      logger: logLevel.child({ component: 'openhim' }),
+    }),
     metrics: registerOutboxMetrics(metrics.registry, store),
-    logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
+    logger: {
+      info: (o, m) => logger.info(o, m),
+      warn: (o, m) => logger.warn(o, m),
+      error: (o, m) => logger.error(o, m),
+    },
     options: {
       deadlineMs: Number(settings['outbox.deadlineMs']),
       attemptTimeoutMs: Number(settings['outbox.attemptTimeoutMs']),
       settleMs: Number(settings['outbox.settleMs']),
       leaseMs: Number(settings['outbox.leaseMs']),
-      backoff: { baseMs: Number(settings['outbox.backoffBaseMs']), capMs: Number(settings['outbox.backoffCapMs']), maxAttempts: Number(settings['outbox.maxAttempts']) },
+      backoff: {
+        baseMs: Number(settings['outbox.backoffBaseMs']),
+        capMs: Number(settings['outbox.backoffCapMs']),
+        maxAttempts: Number(settings['outbox.maxAttempts']),
+      },
     },
   });
   const connectors = new ConnectorSet(store, settings);
   let services = servicesFrom(connectors, outbox, store);
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   const scheduler = createScheduler({
-    store, settings: () => settings, connectors: () => connectors.list(),
-    logger: { info: (o, m) => logger.info(o, m), warn: (o, m) => logger.warn(o, m), error: (o, m) => logger.error(o, m) },
+    store,
+    settings: () => settings,
+    connectors: () => connectors.list(),
+    logger: {
+      info: (o, m) => logger.info(o, m),
+      warn: (o, m) => logger.warn(o, m),
+      error: (o, m) => logger.error(o, m),
+    },
   });
 
   // the operator console (/admin/ui): where each setting came from, and recent upstream calls
@@ -106,8 +137,16 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const callStats = new CallStats();
   // /ready: the store, and every configured upstream reachable with the current credentials
   const readiness = () => [
-    { name: 'store', check: async () => { await store.countJobsByStatus(); } },
-    ...connectors.list().filter((c) => c.ping).map((c) => ({ name: c.system, check: () => c.ping!() })),
+    {
+      name: 'store',
+      check: async () => {
+        await store.countJobsByStatus();
+      },
+    },
+    ...connectors
+      .list()
+      .filter((c) => c.ping)
+      .map((c) => ({ name: c.system, check: () => c.ping!() })),
   ];
   const app = await buildApp({
     settings: () => settings,
@@ -119,7 +158,11 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     readiness,
     plugins: [
       async (a) => {
-        await a.register(openhimPlugin, { urn: mediatorConfig.urn, secretValues: secrets, bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']) });
+        await a.register(openhimPlugin, {
+          urn: mediatorConfig.urn,
+          secretValues: secrets,
+          bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']),
+        });
       },
       async (a) => {
         // read per request: a password changed live from OpenHIM replaces the old one at once
@@ -129,7 +172,10 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
         await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(operatorConsole, {
-          adminToken: token, readiness, breakers: () => outbox.breakerGates(), calls: callStats,
+          adminToken: token,
+          readiness,
+          breakers: () => outbox.breakerGates(),
+          calls: callStats,
           directory: mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() }),
           settings: () => settingsInForce(settings, { openhimKeys }),
         });

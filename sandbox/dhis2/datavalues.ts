@@ -35,11 +35,16 @@ export function periodTypeOf(period: string): string | undefined {
 
 function valueProblem(valueType: string, value: string): string | undefined {
   switch (valueType) {
-    case 'INTEGER_ZERO_OR_POSITIVE': return /^(0|[1-9]\d*)$/.test(value) ? undefined : 'Data value is not a zero or positive integer';
-    case 'INTEGER_POSITIVE': return /^[1-9]\d*$/.test(value) ? undefined : 'Data value is not a positive integer';
-    case 'INTEGER': return /^(0|-?[1-9]\d*)$/.test(value) ? undefined : 'Data value is not an integer';
-    case 'NUMBER': return value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : 'Data value is not numeric';
-    default: return undefined;
+    case 'INTEGER_ZERO_OR_POSITIVE':
+      return /^(0|[1-9]\d*)$/.test(value) ? undefined : 'Data value is not a zero or positive integer';
+    case 'INTEGER_POSITIVE':
+      return /^[1-9]\d*$/.test(value) ? undefined : 'Data value is not a positive integer';
+    case 'INTEGER':
+      return /^(0|-?[1-9]\d*)$/.test(value) ? undefined : 'Data value is not an integer';
+    case 'NUMBER':
+      return value.trim() !== '' && Number.isFinite(Number(value)) ? undefined : 'Data value is not numeric';
+    default:
+      return undefined;
   }
 }
 
@@ -53,39 +58,88 @@ interface Conflict {
 }
 
 const IMPORT_OPTIONS = (q: Json) => ({
-  idSchemes: {}, dryRun: q.dryRun === 'true', async: q.async === 'true', importStrategy: q.importStrategy ?? 'CREATE_AND_UPDATE', mergeMode: 'REPLACE',
-  reportMode: 'FULL', skipExistingCheck: false, sharing: false, skipNotifications: false, skipAudit: false, datasetAllowsPeriods: false,
-  strictPeriods: false, strictDataElements: false, strictCategoryOptionCombos: false, strictAttributeOptionCombos: false,
-  strictOrganisationUnits: false, requireCategoryOptionCombo: false, requireAttributeOptionCombo: false, skipPatternValidation: false,
-  ignoreEmptyCollection: false, force: false, firstRowIsHeader: true, skipLastUpdated: false, mergeDataValues: false, skipCache: false,
+  idSchemes: {},
+  dryRun: q.dryRun === 'true',
+  async: q.async === 'true',
+  importStrategy: q.importStrategy ?? 'CREATE_AND_UPDATE',
+  mergeMode: 'REPLACE',
+  reportMode: 'FULL',
+  skipExistingCheck: false,
+  sharing: false,
+  skipNotifications: false,
+  skipAudit: false,
+  datasetAllowsPeriods: false,
+  strictPeriods: false,
+  strictDataElements: false,
+  strictCategoryOptionCombos: false,
+  strictAttributeOptionCombos: false,
+  strictOrganisationUnits: false,
+  requireCategoryOptionCombo: false,
+  requireAttributeOptionCombo: false,
+  skipPatternValidation: false,
+  ignoreEmptyCollection: false,
+  force: false,
+  firstRowIsHeader: true,
+  skipLastUpdated: false,
+  mergeDataValues: false,
+  skipCache: false,
 });
 
 export function importDataValues(state: Dhis2State, body: Json, query: Json, user: string): ImportAnswer {
-  if (!body || typeof body !== 'object' || !Array.isArray(body.dataValues)) throw errorMessage(400, 'Request body must be a data value set with a dataValues array');
+  if (!body || typeof body !== 'object' || !Array.isArray(body.dataValues))
+    throw errorMessage(400, 'Request body must be a data value set with a dataValues array');
   const major = state.major();
   const sql = major >= 43;
-  const scheme = (specific: string) => String(body[specific] ?? query[specific] ?? body.idScheme ?? query.idScheme ?? 'UID').toUpperCase();
+  const scheme = (specific: string) =>
+    String(body[specific] ?? query[specific] ?? body.idScheme ?? query.idScheme ?? 'UID').toUpperCase();
   const deScheme = scheme('dataElementIdScheme');
   const ouScheme = scheme('orgUnitIdScheme');
   const dryRun = query.dryRun === 'true' || body.dryRun === true;
   const strategy = String(query.importStrategy ?? body.importStrategy ?? 'CREATE_AND_UPDATE');
-  const dataSet = body.dataSet ? [...state.dataSets.values()].find((d) => d.id === body.dataSet || d.code === body.dataSet) : undefined;
+  const dataSet = body.dataSet
+    ? [...state.dataSets.values()].find((d) => d.id === body.dataSet || d.code === body.dataSet)
+    : undefined;
   const conflicts = new Map<string, Conflict>();
   const rejected: number[] = [];
   const count = { imported: 0, updated: 0, ignored: 0, deleted: 0 };
   const summary = (status: string, description: string) => ({
-    responseType: 'ImportSummary', status, importOptions: IMPORT_OPTIONS(query), description, importCount: count,
+    responseType: 'ImportSummary',
+    status,
+    importOptions: IMPORT_OPTIONS(query),
+    description,
+    importCount: count,
     conflicts: [...conflicts.values()].map((c) => (major >= 38 ? c : { object: c.object, value: c.value })),
-    ...(major >= 38 ? { rejectedIndexes: rejected } : {}), dataSetComplete: 'false',
+    ...(major >= 38 ? { rejectedIndexes: rejected } : {}),
+    dataSetComplete: 'false',
   });
 
   if (body.dataSet && !dataSet) {
-    conflicts.set('ds', { object: String(body.dataSet), objects: { dataSet: String(body.dataSet) }, value: `Data set not found or not accessible: \`${body.dataSet}\``, errorCode: sql ? 'E8010' : 'E7600', property: 'dataSet' });
+    conflicts.set('ds', {
+      object: String(body.dataSet),
+      objects: { dataSet: String(body.dataSet) },
+      value: `Data set not found or not accessible: \`${body.dataSet}\``,
+      errorCode: sql ? 'E8010' : 'E7600',
+      property: 'dataSet',
+    });
     count.ignored = body.dataValues.length;
-    return { status: 409, body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', { response: summary('ERROR', 'Import process completed with errors') }) };
+    return {
+      status: 409,
+      body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
+        response: summary('ERROR', 'Import process completed with errors'),
+      }),
+    };
   }
 
-  const conflict = (i: number, kind: string, object: string, value: string, code: string, code43: string, property: string, objects: Json = { [kind]: object }) => {
+  const conflict = (
+    i: number,
+    kind: string,
+    object: string,
+    value: string,
+    code: string,
+    code43: string,
+    property: string,
+    objects: Json = { [kind]: object },
+  ) => {
     const errorCode = sql ? code43 : code;
     const key = `${errorCode}|${object}|${value}`;
     const c = conflicts.get(key) ?? { object, objects, value, errorCode, property, indexes: [] };
@@ -103,18 +157,68 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     const coc = String(v.categoryOptionCombo ?? DEFAULT_COC);
     const aoc = String(v.attributeOptionCombo ?? body.attributeOptionCombo ?? DEFAULT_COC);
     const de = state.dataElementBy(deScheme, deKey);
-    if (!de) return conflict(i, 'dataElement', deKey, `Data element not found or not accessible: \`${deKey}\``, 'E7610', 'E8103', 'dataElement');
+    if (!de)
+      return conflict(
+        i,
+        'dataElement',
+        deKey,
+        `Data element not found or not accessible: \`${deKey}\``,
+        'E7610',
+        'E8103',
+        'dataElement',
+      );
     const ou = state.orgUnitBy(ouScheme, ouKey);
-    if (!ou) return conflict(i, 'orgUnit', ouKey, `Organisation unit not found or not accessible: \`${ouKey}\``, 'E7612', 'E8107', 'orgUnit');
+    if (!ou)
+      return conflict(
+        i,
+        'orgUnit',
+        ouKey,
+        `Organisation unit not found or not accessible: \`${ouKey}\``,
+        'E7612',
+        'E8107',
+        'orgUnit',
+      );
     const type = periodTypeOf(period);
     if (!type) return conflict(i, 'period', period, `Period not valid: \`${period}\``, 'E7611', 'E8021', 'period');
     if (dataSet && dataSet.periodType !== type) {
-      return conflict(i, 'period', period, `Period type of period: \`${period}\` not valid for data element: \`${de.id}\``, 'E7632', 'E8021', 'period');
+      return conflict(
+        i,
+        'period',
+        period,
+        `Period type of period: \`${period}\` not valid for data element: \`${de.id}\``,
+        'E7632',
+        'E8021',
+        'period',
+      );
     }
-    if (coc !== DEFAULT_COC) return conflict(i, 'categoryOptionCombo', coc, `Category option combo not found or not accessible for writing data: \`${coc}\``, 'E7613', 'E8108', 'categoryOptionCombo');
-    if (aoc !== DEFAULT_COC) return conflict(i, 'attributeOptionCombo', aoc, `Attribute option combo not found or not accessible for writing data: \`${aoc}\``, 'E7615', 'E8109', 'attributeOptionCombo');
+    if (coc !== DEFAULT_COC)
+      return conflict(
+        i,
+        'categoryOptionCombo',
+        coc,
+        `Category option combo not found or not accessible for writing data: \`${coc}\``,
+        'E7613',
+        'E8108',
+        'categoryOptionCombo',
+      );
+    if (aoc !== DEFAULT_COC)
+      return conflict(
+        i,
+        'attributeOptionCombo',
+        aoc,
+        `Attribute option combo not found or not accessible for writing data: \`${aoc}\``,
+        'E7615',
+        'E8109',
+        'attributeOptionCombo',
+      );
     const value = v.value === undefined || v.value === null ? '' : String(v.value);
-    const key = state.valueKey({ dataElement: de.id, period, orgUnit: ou.id, categoryOptionCombo: coc, attributeOptionCombo: aoc });
+    const key = state.valueKey({
+      dataElement: de.id,
+      period,
+      orgUnit: ou.id,
+      categoryOptionCombo: coc,
+      attributeOptionCombo: aoc,
+    });
     const existing = state.dataValues.get(key);
     if (strategy === 'DELETE') {
       if (existing) {
@@ -123,9 +227,28 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
       } else count.ignored++;
       return;
     }
-    if (value === '' && v.comment === undefined) return conflict(i, 'dataElement', de.id, `Data value or comment not specified for data element: \`${de.id}\``, 'E7618', 'E8122', 'value');
+    if (value === '' && v.comment === undefined)
+      return conflict(
+        i,
+        'dataElement',
+        de.id,
+        `Data value or comment not specified for data element: \`${de.id}\``,
+        'E7618',
+        'E8122',
+        'value',
+      );
     const problem = valueProblem(de.valueType, value);
-    if (problem) return conflict(i, 'value', de.id, `Value must match data element's \`${de.id}\` type constraints: ${problem}`, 'E7619', 'E8122', 'value', { dataElement: de.id, value });
+    if (problem)
+      return conflict(
+        i,
+        'value',
+        de.id,
+        `Value must match data element's \`${de.id}\` type constraints: ${problem}`,
+        'E7619',
+        'E8122',
+        'value',
+        { dataElement: de.id, value },
+      );
     const followup = v.followup === true || v.followUp === true;
     const comment = v.comment === undefined || v.comment === null ? undefined : String(v.comment);
     if (existing && existing.value === value && existing.comment === comment && existing.followup === followup) {
@@ -140,19 +263,55 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     if (dryRun) return;
     const now = stamp();
     state.dataValues.set(key, {
-      dataElement: de.id, period, orgUnit: ou.id, categoryOptionCombo: coc, attributeOptionCombo: aoc, value, comment, followup,
-      storedBy: user, created: existing?.created ?? now, lastUpdated: now,
+      dataElement: de.id,
+      period,
+      orgUnit: ou.id,
+      categoryOptionCombo: coc,
+      attributeOptionCombo: aoc,
+      value,
+      comment,
+      followup,
+      storedBy: user,
+      created: existing?.created ?? now,
+      lastUpdated: now,
     });
   });
 
-  state.imports.push({ values: body.dataValues.length, imported: count.imported, updated: count.updated, ignored: count.ignored });
+  state.imports.push({
+    values: body.dataValues.length,
+    imported: count.imported,
+    updated: count.updated,
+    ignored: count.ignored,
+  });
   const accepted = count.imported + count.updated + count.deleted;
-  if (!conflicts.size) return { status: 200, body: webMessage(200, 'OK', 'Import was successful.', { response: summary('SUCCESS', 'Import process completed successfully') }) };
+  if (!conflicts.size)
+    return {
+      status: 200,
+      body: webMessage(200, 'OK', 'Import was successful.', {
+        response: summary('SUCCESS', 'Import process completed successfully'),
+      }),
+    };
   if (accepted === 0 && count.ignored === body.dataValues.length && rejected.length === body.dataValues.length) {
-    return { status: 409, body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', { response: summary('ERROR', 'Import process completed with errors') }) };
+    return {
+      status: 409,
+      body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
+        response: summary('ERROR', 'Import process completed with errors'),
+      }),
+    };
   }
-  if (major <= 37) return { status: 409, body: webMessage(409, 'WARNING', 'An error occurred, please check import summary.', { response: summary('WARNING', 'Import process completed successfully') }) };
-  return { status: 200, body: webMessage(200, 'WARNING', 'One more conflicts encountered, please check import summary.', { response: summary('WARNING', 'Import process completed successfully') }) };
+  if (major <= 37)
+    return {
+      status: 409,
+      body: webMessage(409, 'WARNING', 'An error occurred, please check import summary.', {
+        response: summary('WARNING', 'Import process completed successfully'),
+      }),
+    };
+  return {
+    status: 200,
+    body: webMessage(200, 'WARNING', 'One more conflicts encountered, please check import summary.', {
+      response: summary('WARNING', 'Import process completed successfully'),
+    }),
+  };
 }
 
 /** Async imports (`?async=true`): the job runs at once; its notifications and summary are kept for polling. */
@@ -166,13 +325,31 @@ export class ImportJobs {
     this.created.set(id, at);
     this.summaries.set(id, run().body.response);
     return webMessage(200, 'OK', 'Initiated dataValueImport', {
-      response: { name: 'dataValueImport', id, created: at, jobType: 'DATAVALUE_IMPORT', relativeNotifierEndpoint: `/api/system/tasks/DATAVALUE_IMPORT/${id}` },
+      response: {
+        name: 'dataValueImport',
+        id,
+        created: at,
+        jobType: 'DATAVALUE_IMPORT',
+        relativeNotifierEndpoint: `/api/system/tasks/DATAVALUE_IMPORT/${id}`,
+      },
     });
   }
 
   notifications(id: string): Json[] | undefined {
     const at = this.created.get(id);
-    return at ? [{ uid: id, level: 'INFO', category: 'DATAVALUE_IMPORT', time: at, message: 'Import done', completed: true, id }] : undefined;
+    return at
+      ? [
+          {
+            uid: id,
+            level: 'INFO',
+            category: 'DATAVALUE_IMPORT',
+            time: at,
+            message: 'Import done',
+            completed: true,
+            id,
+          },
+        ]
+      : undefined;
   }
 
   summary(id: string): Json | undefined {
@@ -186,26 +363,51 @@ export function exportDataValues(state: Dhis2State, q: Json): Json {
   const dataSets = many(q.dataSet);
   const periods = many(q.period);
   const orgUnits = many(q.orgUnit);
-  if (!dataSets.length && !q.dataElementGroup) throw errorMessage(409, 'At least one valid data set or data element group must be specified');
-  if (!periods.length && !(q.startDate && q.endDate) && !q.lastUpdated) throw errorMessage(409, 'At least one valid period, start/end dates or last updated must be specified');
-  if (!orgUnits.length && !q.orgUnitGroup) throw errorMessage(409, 'At least one valid organisation unit or organisation unit group must be specified');
+  if (!dataSets.length && !q.dataElementGroup)
+    throw errorMessage(409, 'At least one valid data set or data element group must be specified');
+  if (!periods.length && !(q.startDate && q.endDate) && !q.lastUpdated)
+    throw errorMessage(409, 'At least one valid period, start/end dates or last updated must be specified');
+  if (!orgUnits.length && !q.orgUnitGroup)
+    throw errorMessage(409, 'At least one valid organisation unit or organisation unit group must be specified');
   const scheme = (specific: string) => String(q[specific] ?? q.idScheme ?? 'UID').toUpperCase();
   const sets = dataSets.map((k) => [...state.dataSets.values()].find((d) => d.id === k || d.code === k));
-  if (sets.some((s) => !s)) throw errorMessage(409, `Data set not found or not accessible: \`${dataSets.find((_, i) => !sets[i])}\``);
+  if (sets.some((s) => !s))
+    throw errorMessage(409, `Data set not found or not accessible: \`${dataSets.find((_, i) => !sets[i])}\``);
   const des = new Set(sets.flatMap((s) => s!.dataElements));
   const ous = orgUnits.map((k) => state.orgUnitBy(scheme('orgUnitIdScheme'), k) ?? state.orgUnits.get(k));
-  if (ous.some((o) => !o)) throw errorMessage(409, `Organisation unit not found or not accessible: \`${orgUnits.find((_, i) => !ous[i])}\``);
+  if (ous.some((o) => !o))
+    throw errorMessage(409, `Organisation unit not found or not accessible: \`${orgUnits.find((_, i) => !ous[i])}\``);
   const wanted = new Set(ous.map((o) => o!.id));
-  if (q.children === 'true') for (const o of state.orgUnits.values()) if (state.ancestorsOf(o).some((a) => wanted.has(a.id))) wanted.add(o.id);
-  const inDates = (p: string) => !q.startDate || periods.length > 0 || (p >= String(q.startDate).replace(/-/g, '').slice(0, p.length) && p <= String(q.endDate).replace(/-/g, '').slice(0, p.length));
-  const deName = (id: string) => (scheme('dataElementIdScheme') === 'CODE' ? state.dataElements.get(id)?.code ?? id : id);
-  const ouName = (id: string) => (scheme('orgUnitIdScheme') === 'CODE' ? state.orgUnits.get(id)?.code ?? id : id);
+  if (q.children === 'true')
+    for (const o of state.orgUnits.values()) if (state.ancestorsOf(o).some((a) => wanted.has(a.id))) wanted.add(o.id);
+  const inDates = (p: string) =>
+    !q.startDate ||
+    periods.length > 0 ||
+    (p >= String(q.startDate).replace(/-/g, '').slice(0, p.length) &&
+      p <= String(q.endDate).replace(/-/g, '').slice(0, p.length));
+  const deName = (id: string) =>
+    scheme('dataElementIdScheme') === 'CODE' ? (state.dataElements.get(id)?.code ?? id) : id;
+  const ouName = (id: string) => (scheme('orgUnitIdScheme') === 'CODE' ? (state.orgUnits.get(id)?.code ?? id) : id);
   const values = [...state.dataValues.values()]
-    .filter((v) => des.has(v.dataElement) && wanted.has(v.orgUnit) && (!periods.length || periods.includes(v.period)) && inDates(v.period))
+    .filter(
+      (v) =>
+        des.has(v.dataElement) &&
+        wanted.has(v.orgUnit) &&
+        (!periods.length || periods.includes(v.period)) &&
+        inDates(v.period),
+    )
     .map((v) => ({
-      dataElement: deName(v.dataElement), period: v.period, orgUnit: ouName(v.orgUnit), categoryOptionCombo: v.categoryOptionCombo,
-      attributeOptionCombo: v.attributeOptionCombo, value: v.value, storedBy: v.storedBy, created: `${v.created}+0000`, lastUpdated: `${v.lastUpdated}+0000`,
-      ...(v.comment === undefined ? {} : { comment: v.comment }), followup: v.followup,
+      dataElement: deName(v.dataElement),
+      period: v.period,
+      orgUnit: ouName(v.orgUnit),
+      categoryOptionCombo: v.categoryOptionCombo,
+      attributeOptionCombo: v.attributeOptionCombo,
+      value: v.value,
+      storedBy: v.storedBy,
+      created: `${v.created}+0000`,
+      lastUpdated: `${v.lastUpdated}+0000`,
+      ...(v.comment === undefined ? {} : { comment: v.comment }),
+      followup: v.followup,
     }));
   const one = (list: string[]) => (list.length === 1 ? list[0] : undefined);
   return { dataSet: one(dataSets), period: one(periods), orgUnit: one(orgUnits), dataValues: values };

@@ -1,4 +1,12 @@
 export { startDhis2Sandbox, type Dhis2Sandbox, type Dhis2SandboxOptions } from './server.js';
 export { Dhis2State } from './state.js';
-export { SEED_API_TOKEN, SEED_PRODUCT_CODES, SEED_MEASURES, MONTHLY_DATA_SET, WEEKLY_DATA_SET, DEFAULT_COC, seedUid } from './seed.js';
+export {
+  SEED_API_TOKEN,
+  SEED_PRODUCT_CODES,
+  SEED_MEASURES,
+  MONTHLY_DATA_SET,
+  WEEKLY_DATA_SET,
+  DEFAULT_COC,
+  seedUid,
+} from './seed.js';
 export { CONSIGNMENT, RTS, TrackerState } from './tracker.js';

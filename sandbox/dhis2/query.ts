@@ -42,17 +42,28 @@ export function parseFields(spec: string | undefined): FieldNode[] {
 }
 
 /** The object reduced to the fields asked (`*`, `:all`, `:owner` = every own field, references as {id}). */
-export function project(value: Json, fields: FieldNode[], expand: (v: Json, name: string) => unknown = (v, n) => v[n]): Json {
+export function project(
+  value: Json,
+  fields: FieldNode[],
+  expand: (v: Json, name: string) => unknown = (v, n) => v[n],
+): Json {
   const out: Json = {};
   for (const f of fields) {
-    if (f.name === '*' || f.name === ':all' || f.name === ':owner' || f.name === ':identifiable' || f.name === ':nameable') {
+    if (
+      f.name === '*' ||
+      f.name === ':all' ||
+      f.name === ':owner' ||
+      f.name === ':identifiable' ||
+      f.name === ':nameable'
+    ) {
       for (const [k, v] of Object.entries(value)) if (v !== undefined && !k.startsWith('_')) out[k] = v;
       continue;
     }
     const v = expand(value, f.name);
     if (v === undefined || v === null) continue;
     if (!f.children) out[f.name] = v;
-    else if (Array.isArray(v)) out[f.name] = v.map((x) => (x && typeof x === 'object' ? project(x, f.children!, expand) : x));
+    else if (Array.isArray(v))
+      out[f.name] = v.map((x) => (x && typeof x === 'object' ? project(x, f.children!, expand) : x));
     else if (typeof v === 'object') out[f.name] = project(v as Json, f.children, expand);
     else out[f.name] = v;
   }
@@ -87,24 +98,49 @@ export function parseFilter(filter: string, expand: (v: Json, name: string) => u
   const test = (v: unknown): boolean => {
     const s = v === undefined || v === null ? undefined : String(v);
     switch (op) {
-      case 'eq': return s === value;
-      case '!eq': case 'ne': return s !== value;
-      case 'ieq': return s?.toLowerCase() === value.toLowerCase();
-      case 'like': return !!s?.includes(value);
-      case '!like': return !s?.includes(value);
-      case 'ilike': return !!s?.toLowerCase().includes(value.toLowerCase());
-      case '!ilike': return !s?.toLowerCase().includes(value.toLowerCase());
-      case '$like': return !!s?.startsWith(value);
-      case '$ilike': return !!s?.toLowerCase().startsWith(value.toLowerCase());
-      case 'in': return value.replace(/^\[|\]$/g, '').split(',').includes(s ?? '');
-      case '!in': return !value.replace(/^\[|\]$/g, '').split(',').includes(s ?? '');
-      case 'null': return s === undefined;
-      case '!null': return s !== undefined;
-      case 'gt': return s !== undefined && compare(v, value) > 0;
-      case 'ge': return s !== undefined && compare(v, value) >= 0;
-      case 'lt': return s !== undefined && compare(v, value) < 0;
-      case 'le': return s !== undefined && compare(v, value) <= 0;
-      default: throw new QueryError(`Operator not supported: ${op}`);
+      case 'eq':
+        return s === value;
+      case '!eq':
+      case 'ne':
+        return s !== value;
+      case 'ieq':
+        return s?.toLowerCase() === value.toLowerCase();
+      case 'like':
+        return !!s?.includes(value);
+      case '!like':
+        return !s?.includes(value);
+      case 'ilike':
+        return !!s?.toLowerCase().includes(value.toLowerCase());
+      case '!ilike':
+        return !s?.toLowerCase().includes(value.toLowerCase());
+      case '$like':
+        return !!s?.startsWith(value);
+      case '$ilike':
+        return !!s?.toLowerCase().startsWith(value.toLowerCase());
+      case 'in':
+        return value
+          .replace(/^\[|\]$/g, '')
+          .split(',')
+          .includes(s ?? '');
+      case '!in':
+        return !value
+          .replace(/^\[|\]$/g, '')
+          .split(',')
+          .includes(s ?? '');
+      case 'null':
+        return s === undefined;
+      case '!null':
+        return s !== undefined;
+      case 'gt':
+        return s !== undefined && compare(v, value) > 0;
+      case 'ge':
+        return s !== undefined && compare(v, value) >= 0;
+      case 'lt':
+        return s !== undefined && compare(v, value) < 0;
+      case 'le':
+        return s !== undefined && compare(v, value) <= 0;
+      default:
+        throw new QueryError(`Operator not supported: ${op}`);
     }
   };
   return (o) => {

@@ -42,18 +42,76 @@ export const SEED_ORG_UNITS: SeedOrgUnit[] = [
   { code: 'LKL-N-MBR', name: 'Mberewa District', parent: 'LKL-N', point: [34.1, -10.4] },
   { code: 'LKL-N-TSG', name: 'Tsangano District', parent: 'LKL-N', point: [33.9, -11.2] },
   { code: 'LKL-S-CHL', name: 'Chilanga District', parent: 'LKL-S', point: [35.3, -15.1] },
-  { code: 'LK-HC-101', name: 'Mberewa Health Centre', shortName: 'Mberewa HC', parent: 'LKL-N-MBR', point: [34.121, -10.412] },
-  { code: 'LK-HC-102', name: 'Kasito Health Centre', shortName: 'Kasito HC', parent: 'LKL-N-MBR', point: [34.187, -10.455] },
-  { code: 'LK-HC-103', name: 'Tsangano Health Centre', shortName: 'Tsangano HC', parent: 'LKL-N-TSG', point: [33.912, -11.201] },
-  { code: 'LK-HC-104', name: 'Chilanga Town Clinic', shortName: 'Chilanga Town Clinic', parent: 'LKL-S-CHL', point: [35.318, -15.049] },
-  { code: 'LK-HC-105', name: 'Nyali Health Centre', shortName: 'Nyali HC', parent: 'LKL-S-CHL', closedDate: '2023-06-30' },
-  { code: 'LK-DH-201', name: 'Mberewa District Hospital', shortName: 'Mberewa DH', parent: 'LKL-N-MBR', point: [34.102, -10.398] },
-  { code: 'LK-WH-301', name: 'Northern Regional Medical Store', shortName: 'Northern RMS', parent: 'LKL-N-MBR', point: [34.015, -10.955] },
-  { code: 'LK-WH-302', name: 'Southern Regional Medical Store', shortName: 'Southern RMS', parent: 'LKL-S-CHL', point: [35.104, -15.377] },
+  {
+    code: 'LK-HC-101',
+    name: 'Mberewa Health Centre',
+    shortName: 'Mberewa HC',
+    parent: 'LKL-N-MBR',
+    point: [34.121, -10.412],
+  },
+  {
+    code: 'LK-HC-102',
+    name: 'Kasito Health Centre',
+    shortName: 'Kasito HC',
+    parent: 'LKL-N-MBR',
+    point: [34.187, -10.455],
+  },
+  {
+    code: 'LK-HC-103',
+    name: 'Tsangano Health Centre',
+    shortName: 'Tsangano HC',
+    parent: 'LKL-N-TSG',
+    point: [33.912, -11.201],
+  },
+  {
+    code: 'LK-HC-104',
+    name: 'Chilanga Town Clinic',
+    shortName: 'Chilanga Town Clinic',
+    parent: 'LKL-S-CHL',
+    point: [35.318, -15.049],
+  },
+  {
+    code: 'LK-HC-105',
+    name: 'Nyali Health Centre',
+    shortName: 'Nyali HC',
+    parent: 'LKL-S-CHL',
+    closedDate: '2023-06-30',
+  },
+  {
+    code: 'LK-DH-201',
+    name: 'Mberewa District Hospital',
+    shortName: 'Mberewa DH',
+    parent: 'LKL-N-MBR',
+    point: [34.102, -10.398],
+  },
+  {
+    code: 'LK-WH-301',
+    name: 'Northern Regional Medical Store',
+    shortName: 'Northern RMS',
+    parent: 'LKL-N-MBR',
+    point: [34.015, -10.955],
+  },
+  {
+    code: 'LK-WH-302',
+    name: 'Southern Regional Medical Store',
+    shortName: 'Southern RMS',
+    parent: 'LKL-S-CHL',
+    point: [35.104, -15.377],
+  },
 ];
 
 /** DHIS2 product codes (products.json `codes.dhis2`) the stock data elements are made for. */
-export const SEED_PRODUCT_CODES = ['FP_LNG30', 'FP_DMPA', 'FP_CNDM', 'FP_IMPL', 'EM_AMX250', 'EM_PCM500', 'EM_ORS', 'EM_ZNC20', 'EM_CTX480'];
+export const SEED_PRODUCT_CODES = [
+  'FP_LNG30',
+  'FP_DMPA',
+  'FP_CNDM',
+  'FP_IMPL',
+  'EM_AMX250',
+  'EM_PCM500',
+  'EM_ORS',
+  'EM_ZNC20',
+  'EM_CTX480',
+];
 
 /** Stock measures: the data element code suffix and value type (dhis2-indicators.json names the same). */
 export const SEED_MEASURES: { suffix: string; name: string; valueType: string }[] = [
@@ -65,8 +123,18 @@ export const SEED_MEASURES: { suffix: string; name: string; valueType: string }[
   { suffix: 'MOS', name: 'months of stock', valueType: 'NUMBER' },
 ];
 
-export const MONTHLY_DATA_SET = { id: 'LkStockMnth', code: 'LMIS_STOCK_MONTHLY', name: 'LMIS stock (monthly)', periodType: 'Monthly' };
-export const WEEKLY_DATA_SET = { id: 'LkStockWkly', code: 'LMIS_STOCK_WEEKLY', name: 'LMIS stock (weekly)', periodType: 'Weekly' };
+export const MONTHLY_DATA_SET = {
+  id: 'LkStockMnth',
+  code: 'LMIS_STOCK_MONTHLY',
+  name: 'LMIS stock (monthly)',
+  periodType: 'Monthly',
+};
+export const WEEKLY_DATA_SET = {
+  id: 'LkStockWkly',
+  code: 'LMIS_STOCK_WEEKLY',
+  name: 'LMIS stock (weekly)',
+  periodType: 'Weekly',
+};
 
 export interface SeedUser {
   username: string;

@@ -56,11 +56,18 @@ function authenticate(state: Dhis2State, request: FastifyRequest): string {
 
 const lostAnswers = new WeakMap<FastifyRequest['raw'], AfterApplyAnswer>();
 
-async function applyFault(action: FaultAction, request: FastifyRequest, reply: FastifyReply, hung: Set<Socket>): Promise<void> {
+async function applyFault(
+  action: FaultAction,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  hung: Set<Socket>,
+): Promise<void> {
   switch (action.type) {
     case 'status':
       for (const [k, v] of Object.entries(action.headers ?? {})) reply.header(k, v);
-      await reply.code(action.status).send(action.body ?? webMessage(action.status, 'ERROR', `Sandbox fault: ${action.status}`));
+      await reply
+        .code(action.status)
+        .send(action.body ?? webMessage(action.status, 'ERROR', `Sandbox fault: ${action.status}`));
       return;
     case 'delay':
       await new Promise((r) => setTimeout(r, action.ms));
@@ -88,14 +95,22 @@ function listAnswer(state: Dhis2State, request: FastifyRequest, key: string, all
   let items = all;
   try {
     const filters = many(q.filter).map((f) => parseFilter(f, (v, n) => v[n]));
-    if (filters.length) items = items.filter((o) => (q.rootJunction === 'OR' ? filters.some((f) => f(o)) : filters.every((f) => f(o))));
+    if (filters.length)
+      items = items.filter((o) => (q.rootJunction === 'OR' ? filters.some((f) => f(o)) : filters.every((f) => f(o))));
   } catch (err) {
     if (err instanceof QueryError) throw errorMessage(400, err.message);
     throw err;
   }
   if (q.query) {
     const s = String(q.query).toLowerCase();
-    items = items.filter((o) => o.id === q.query || String(o.code ?? '').toLowerCase() === s || String(o.name ?? '').toLowerCase().includes(s));
+    items = items.filter(
+      (o) =>
+        o.id === q.query ||
+        String(o.code ?? '').toLowerCase() === s ||
+        String(o.name ?? '')
+          .toLowerCase()
+          .includes(s),
+    );
   }
   const order = typeof q.order === 'string' ? q.order.split(':') : undefined;
   if (order) {
@@ -119,7 +134,11 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   const jobs = new ImportJobs();
   let baseUrl = '';
   // /api/41/organisationUnits is /api/organisationUnits
-  const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true, rewriteUrl: (req) => (req.url ?? '/').replace(/^\/api\/\d{2}\//, '/api/') });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    forceCloseConnections: true,
+    rewriteUrl: (req) => (req.url ?? '/').replace(/^\/api\/\d{2}\//, '/api/'),
+  });
   const hung = new Set<Socket>();
   const users = new WeakMap<FastifyRequest['raw'], string>();
   const userOf = (request: FastifyRequest) => users.get(request.raw) ?? 'unknown';
@@ -158,7 +177,8 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   app.setErrorHandler(async (error, request, reply) => {
     if (error instanceof SandboxError) return reply.code(error.statusCode).send(error.body);
     const status = (error as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return reply.code(status).send(webMessage(status, 'ERROR', (error as Error).message));
+    if (status && status >= 400 && status < 500)
+      return reply.code(status).send(webMessage(status, 'ERROR', (error as Error).message));
     request.log.error(error);
     return reply.code(500).send(webMessage(500, 'ERROR', 'Internal server error'));
   });
@@ -168,24 +188,60 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
 
   app.get('/api/system/ping', async () => 'pong');
   app.get('/api/system/info', async () => ({
-    contextPath: baseUrl, userAgent: 'sandbox', calendar: 'iso8601', dateFormat: 'yyyy-mm-dd', serverDate: new Date().toISOString().replace(/Z$/, ''),
-    serverTimeZoneId: 'Etc/UTC', serverTimeZoneDisplayName: 'Coordinated Universal Time', version: state.version, revision: 'sandbox',
-    buildTime: '2024-01-01T00:00:00.000', jasperReportsVersion: '6.20.1', environmentVariable: 'DHIS2_HOME', readOnlyMode: 'off',
-    nodeId: 'sandbox', javaVersion: '17.0.9', javaVendor: 'Eclipse Adoptium', javaOpts: '', osName: 'Linux', osArchitecture: 'amd64', osVersion: '6.1',
-    externalDirectory: '/opt/dhis2', databaseInfo: { spatialSupport: true }, memoryInfo: 'sandbox', cpuCores: 2, encryption: false,
-    emailConfigured: false, redisEnabled: false, systemId: 'b1c5c6e1-0000-4000-8000-000000000000', systemName: 'Lakeland HMIS (sandbox)',
-    instanceBaseUrl: baseUrl, clusterHostname: '', isMetadataVersionEnabled: true, metadataSyncEnabled: false,
+    contextPath: baseUrl,
+    userAgent: 'sandbox',
+    calendar: 'iso8601',
+    dateFormat: 'yyyy-mm-dd',
+    serverDate: new Date().toISOString().replace(/Z$/, ''),
+    serverTimeZoneId: 'Etc/UTC',
+    serverTimeZoneDisplayName: 'Coordinated Universal Time',
+    version: state.version,
+    revision: 'sandbox',
+    buildTime: '2024-01-01T00:00:00.000',
+    jasperReportsVersion: '6.20.1',
+    environmentVariable: 'DHIS2_HOME',
+    readOnlyMode: 'off',
+    nodeId: 'sandbox',
+    javaVersion: '17.0.9',
+    javaVendor: 'Eclipse Adoptium',
+    javaOpts: '',
+    osName: 'Linux',
+    osArchitecture: 'amd64',
+    osVersion: '6.1',
+    externalDirectory: '/opt/dhis2',
+    databaseInfo: { spatialSupport: true },
+    memoryInfo: 'sandbox',
+    cpuCores: 2,
+    encryption: false,
+    emailConfigured: false,
+    redisEnabled: false,
+    systemId: 'b1c5c6e1-0000-4000-8000-000000000000',
+    systemName: 'Lakeland HMIS (sandbox)',
+    instanceBaseUrl: baseUrl,
+    clusterHostname: '',
+    isMetadataVersionEnabled: true,
+    metadataSyncEnabled: false,
   }));
   app.get('/api/me', async (request) => {
     const username = userOf(request);
     const user = state.users.find((u) => u.username === username)!;
     const root = [...state.orgUnits.values()].find((o) => !o.parentId)!;
     const me: Json = {
-      id: seedUid(`user:${username}`), username, name: user.name, displayName: user.name,
-      firstName: user.name.split(' ')[0], surname: user.name.split(' ').slice(1).join(' '),
-      organisationUnits: [{ id: root.id }], dataViewOrganisationUnits: [{ id: root.id }], teiSearchOrganisationUnits: [],
-      authorities: user.superuser ? ['ALL'] : ['F_ORGANISATIONUNIT_ADD', 'F_DATAVALUE_ADD', 'F_TRACKED_ENTITY_DATAVALUE_ADD'],
-      settings: { keyUiLocale: 'en', keyDbLocale: 'en' }, programs: [], dataSets: [...state.dataSets.keys()],
+      id: seedUid(`user:${username}`),
+      username,
+      name: user.name,
+      displayName: user.name,
+      firstName: user.name.split(' ')[0],
+      surname: user.name.split(' ').slice(1).join(' '),
+      organisationUnits: [{ id: root.id }],
+      dataViewOrganisationUnits: [{ id: root.id }],
+      teiSearchOrganisationUnits: [],
+      authorities: user.superuser
+        ? ['ALL']
+        : ['F_ORGANISATIONUNIT_ADD', 'F_DATAVALUE_ADD', 'F_TRACKED_ENTITY_DATAVALUE_ADD'],
+      settings: { keyUiLocale: 'en', keyDbLocale: 'en' },
+      programs: [],
+      dataSets: [...state.dataSets.keys()],
     };
     const q = request.query as Json;
     return typeof q.fields === 'string' ? project(me, parseFields(q.fields)) : me;
@@ -194,15 +250,25 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     const limit = Math.min(10_000, Math.max(1, Number((request.query as Json).limit ?? 1) || 1));
     const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
     const all = `0123456789${letters}`;
-    const one = () => letters[Math.floor(Math.random() * 52)] + Array.from({ length: 10 }, () => all[Math.floor(Math.random() * 62)]).join('');
+    const one = () =>
+      letters[Math.floor(Math.random() * 52)] +
+      Array.from({ length: 10 }, () => all[Math.floor(Math.random() * 62)]).join('');
     return { codes: Array.from({ length: limit }, one) };
   });
   app.post('/api/apiToken', async (request, reply) => {
     const key = `d2pat_${Array.from({ length: 32 }, () => 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[Math.floor(Math.random() * 62)]).join('')}${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
     state.tokens.set(key, userOf(request));
-    return reply.code(201).send(webMessage(201, 'OK', undefined, {
-      response: { responseType: 'ApiTokenCreationResponse', key, uid: seedUid(`token:${key}`), klass: 'org.hisp.dhis.security.apikey.ApiToken', errorReports: [] },
-    }));
+    return reply.code(201).send(
+      webMessage(201, 'OK', undefined, {
+        response: {
+          responseType: 'ApiTokenCreationResponse',
+          key,
+          uid: seedUid(`token:${key}`),
+          klass: 'org.hisp.dhis.security.apikey.ApiToken',
+          errorReports: [],
+        },
+      }),
+    );
   });
 
   // organisation units
@@ -219,29 +285,85 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     if (!ou) throw notFound('OrganisationUnit', request.params.id);
     const q = request.query as Json;
     const view = state.orgUnitView(ou);
-    return typeof q.fields === 'string' && q.fields !== ':owner' && q.fields !== '*' ? project(view, parseFields(q.fields)) : view;
+    return typeof q.fields === 'string' && q.fields !== ':owner' && q.fields !== '*'
+      ? project(view, parseFields(q.fields))
+      : view;
   });
-  app.post('/api/organisationUnits', async (request, reply) => reply.code(201).send(createOrgUnit(state, request.body as Json)));
-  app.put<{ Params: { id: string } }>('/api/organisationUnits/:id', async (request) => replaceOrgUnit(state, request.params.id, request.body as Json));
+  app.post('/api/organisationUnits', async (request, reply) =>
+    reply.code(201).send(createOrgUnit(state, request.body as Json)),
+  );
+  app.put<{ Params: { id: string } }>('/api/organisationUnits/:id', async (request) =>
+    replaceOrgUnit(state, request.params.id, request.body as Json),
+  );
   app.delete<{ Params: { id: string } }>('/api/organisationUnits/:id', async (request) => {
     // the mediator never deletes; the endpoint exists so a test can show it is never called
     if (!state.orgUnits.delete(request.params.id)) throw notFound('OrganisationUnit', request.params.id);
-    return webMessage(200, 'OK', undefined, { response: { responseType: 'ObjectReport', uid: request.params.id, klass: 'org.hisp.dhis.organisationunit.OrganisationUnit', errorReports: [] } });
+    return webMessage(200, 'OK', undefined, {
+      response: {
+        responseType: 'ObjectReport',
+        uid: request.params.id,
+        klass: 'org.hisp.dhis.organisationunit.OrganisationUnit',
+        errorReports: [],
+      },
+    });
   });
-  app.get('/api/organisationUnitLevels', async (request) => listAnswer(state, request, 'organisationUnitLevels', ORG_UNIT_LEVELS.map((name, i) => ({
-    id: seedUid(`level:${name}`), level: i + 1, name, displayName: name, created: '2024-01-15T08:00:00.000', lastUpdated: '2024-01-15T08:00:00.000',
-  })), urlOf(request)));
+  app.get('/api/organisationUnitLevels', async (request) =>
+    listAnswer(
+      state,
+      request,
+      'organisationUnitLevels',
+      ORG_UNIT_LEVELS.map((name, i) => ({
+        id: seedUid(`level:${name}`),
+        level: i + 1,
+        name,
+        displayName: name,
+        created: '2024-01-15T08:00:00.000',
+        lastUpdated: '2024-01-15T08:00:00.000',
+      })),
+      urlOf(request),
+    ),
+  );
 
   // aggregate metadata
-  app.get('/api/dataElements', async (request) => listAnswer(state, request, 'dataElements', [...state.dataElements.values()].map((d) => ({
-    ...d, displayName: d.name, categoryCombo: { id: d.categoryCombo.id, categoryOptionCombos: [{ id: DEFAULT_COC, code: 'default', name: 'default' }] },
-  })), urlOf(request)));
-  const dataSetView = (d: { id: string; code: string; name: string; periodType: string; dataElements: string[]; organisationUnits: string[] }) => ({
-    id: d.id, code: d.code, name: d.name, displayName: d.name, periodType: d.periodType, categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
-    dataSetElements: d.dataElements.map((id) => ({ dataElement: { id, code: state.dataElements.get(id)?.code }, dataSet: { id: d.id } })),
+  app.get('/api/dataElements', async (request) =>
+    listAnswer(
+      state,
+      request,
+      'dataElements',
+      [...state.dataElements.values()].map((d) => ({
+        ...d,
+        displayName: d.name,
+        categoryCombo: {
+          id: d.categoryCombo.id,
+          categoryOptionCombos: [{ id: DEFAULT_COC, code: 'default', name: 'default' }],
+        },
+      })),
+      urlOf(request),
+    ),
+  );
+  const dataSetView = (d: {
+    id: string;
+    code: string;
+    name: string;
+    periodType: string;
+    dataElements: string[];
+    organisationUnits: string[];
+  }) => ({
+    id: d.id,
+    code: d.code,
+    name: d.name,
+    displayName: d.name,
+    periodType: d.periodType,
+    categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
+    dataSetElements: d.dataElements.map((id) => ({
+      dataElement: { id, code: state.dataElements.get(id)?.code },
+      dataSet: { id: d.id },
+    })),
     organisationUnits: d.organisationUnits.map((id) => ({ id, code: state.orgUnits.get(id)?.code })),
   });
-  app.get('/api/dataSets', async (request) => listAnswer(state, request, 'dataSets', [...state.dataSets.values()].map(dataSetView), urlOf(request)));
+  app.get('/api/dataSets', async (request) =>
+    listAnswer(state, request, 'dataSets', [...state.dataSets.values()].map(dataSetView), urlOf(request)),
+  );
   app.get<{ Params: { id: string } }>('/api/dataSets/:id', async (request) => {
     const d = state.dataSets.get(request.params.id);
     if (!d) throw notFound('DataSet', request.params.id);
@@ -258,7 +380,10 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return reply.code(answer.status).send(answer.body);
   });
   app.get('/api/dataValueSets', async (request) => exportDataValues(state, request.query as Json));
-  app.get<{ Params: { id: string } }>('/api/system/tasks/DATAVALUE_IMPORT/:id', async (request) => jobs.notifications(request.params.id) ?? []);
+  app.get<{ Params: { id: string } }>(
+    '/api/system/tasks/DATAVALUE_IMPORT/:id',
+    async (request) => jobs.notifications(request.params.id) ?? [],
+  );
   app.get<{ Params: { id: string } }>('/api/system/taskSummaries/DATAVALUE_IMPORT/:id', async (request) => {
     const s = jobs.summary(request.params.id);
     if (!s) throw notFound('Job', request.params.id);
@@ -270,7 +395,11 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   // test and demo control (no auth, never faulted)
   app.get('/_sandbox/seed', async () => state.summary());
   app.get('/_sandbox/state', async () => ({
-    version: state.version, orgUnits: state.orgUnits.size, dataValues: state.dataValues.size, imports: state.imports, pagingFalse: state.pagingFalse,
+    version: state.version,
+    orgUnits: state.orgUnits.size,
+    dataValues: state.dataValues.size,
+    imports: state.imports,
+    pagingFalse: state.pagingFalse,
     hits: Object.fromEntries(state.hits),
   }));
   app.put('/_sandbox/version', async (request) => {

@@ -1,6 +1,16 @@
 import {
-  DEFAULT_CATEGORY_COMBO, DEFAULT_COC, MONTHLY_DATA_SET, ORG_UNIT_LEVELS, SEED_API_TOKEN, SEED_MEASURES, SEED_ORG_UNITS, SEED_PRODUCT_CODES,
-  SEED_USERS, WEEKLY_DATA_SET, seedUid, type SeedUser,
+  DEFAULT_CATEGORY_COMBO,
+  DEFAULT_COC,
+  MONTHLY_DATA_SET,
+  ORG_UNIT_LEVELS,
+  SEED_API_TOKEN,
+  SEED_MEASURES,
+  SEED_ORG_UNITS,
+  SEED_PRODUCT_CODES,
+  SEED_USERS,
+  WEEKLY_DATA_SET,
+  seedUid,
+  type SeedUser,
 } from './seed.js';
 
 /**
@@ -79,9 +89,16 @@ export class Dhis2State {
     for (const s of SEED_ORG_UNITS) {
       const id = seedUid(`orgUnit:${s.code}`);
       this.orgUnits.set(id, {
-        id, code: s.code, name: s.name, shortName: s.shortName ?? s.name, parentId: s.parent ? seedUid(`orgUnit:${s.parent}`) : undefined,
-        openingDate: `${s.openingDate ?? '1990-01-01'}T00:00:00.000`, closedDate: s.closedDate ? `${s.closedDate}T00:00:00.000` : undefined,
-        geometry: s.point ? { type: 'Point', coordinates: s.point } : undefined, created: now, lastUpdated: now,
+        id,
+        code: s.code,
+        name: s.name,
+        shortName: s.shortName ?? s.name,
+        parentId: s.parent ? seedUid(`orgUnit:${s.parent}`) : undefined,
+        openingDate: `${s.openingDate ?? '1990-01-01'}T00:00:00.000`,
+        closedDate: s.closedDate ? `${s.closedDate}T00:00:00.000` : undefined,
+        geometry: s.point ? { type: 'Point', coordinates: s.point } : undefined,
+        created: now,
+        lastUpdated: now,
       });
     }
     for (const product of SEED_PRODUCT_CODES) {
@@ -89,12 +106,20 @@ export class Dhis2State {
         const code = `${product}_${m.suffix}`;
         const id = seedUid(`dataElement:${code}`);
         this.dataElements.set(id, {
-          id, code, name: `${product} ${m.name}`, shortName: `${product} ${m.suffix}`, valueType: m.valueType,
-          aggregationType: m.suffix === 'SOH' || m.suffix === 'MOS' ? 'LAST' : 'SUM', domainType: 'AGGREGATE', categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
+          id,
+          code,
+          name: `${product} ${m.name}`,
+          shortName: `${product} ${m.suffix}`,
+          valueType: m.valueType,
+          aggregationType: m.suffix === 'SOH' || m.suffix === 'MOS' ? 'LAST' : 'SUM',
+          domainType: 'AGGREGATE',
+          categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
         });
       }
     }
-    const facilities = [...this.orgUnits.values()].filter((o) => this.levelOf(o) === ORG_UNIT_LEVELS.length).map((o) => o.id);
+    const facilities = [...this.orgUnits.values()]
+      .filter((o) => this.levelOf(o) === ORG_UNIT_LEVELS.length)
+      .map((o) => o.id);
     for (const ds of [MONTHLY_DATA_SET, WEEKLY_DATA_SET]) {
       this.dataSets.set(ds.id, { ...ds, dataElements: [...this.dataElements.keys()], organisationUnits: facilities });
     }
@@ -112,7 +137,12 @@ export class Dhis2State {
   /** Ancestors from the root down (as `path` lists them). */
   ancestorsOf(ou: OrgUnit): OrgUnit[] {
     const out: OrgUnit[] = [];
-    for (let p = ou.parentId ? this.orgUnits.get(ou.parentId) : undefined; p && out.length < 50; p = p.parentId ? this.orgUnits.get(p.parentId) : undefined) out.unshift(p);
+    for (
+      let p = ou.parentId ? this.orgUnits.get(ou.parentId) : undefined;
+      p && out.length < 50;
+      p = p.parentId ? this.orgUnits.get(p.parentId) : undefined
+    )
+      out.unshift(p);
     return out;
   }
 
@@ -128,21 +158,40 @@ export class Dhis2State {
   orgUnitView(ou: OrgUnit): Json {
     const ancestors = this.ancestorsOf(ou);
     const view: Json = {
-      id: ou.id, code: ou.code, name: ou.name, shortName: ou.shortName, displayName: ou.name, displayShortName: ou.shortName,
-      created: ou.created, lastUpdated: ou.lastUpdated, level: ancestors.length + 1,
+      id: ou.id,
+      code: ou.code,
+      name: ou.name,
+      shortName: ou.shortName,
+      displayName: ou.name,
+      displayShortName: ou.shortName,
+      created: ou.created,
+      lastUpdated: ou.lastUpdated,
+      level: ancestors.length + 1,
       path: `/${[...ancestors.map((a) => a.id), ou.id].join('/')}`,
-      openingDate: ou.openingDate, closedDate: ou.closedDate, description: ou.description,
+      openingDate: ou.openingDate,
+      closedDate: ou.closedDate,
+      description: ou.description,
       parent: ou.parentId ? { id: ou.parentId } : undefined,
       children: [...this.orgUnits.values()].filter((c) => c.parentId === ou.id).map((c) => ({ id: c.id })),
       ancestors: ancestors.map((a) => ({ id: a.id, name: a.name, displayName: a.name, code: a.code })),
-      dataSets: [...this.dataSets.values()].filter((d) => d.organisationUnits.includes(ou.id)).map((d) => ({ id: d.id })),
+      dataSets: [...this.dataSets.values()]
+        .filter((d) => d.organisationUnits.includes(ou.id))
+        .map((d) => ({ id: d.id })),
       // the rest of what a full GET shows (dhis2-android-sdk organisation_unit.json)
-      externalAccess: false, deleted: false, dimensionItem: ou.id, dimensionItemType: 'ORGANISATION_UNIT',
+      externalAccess: false,
+      deleted: false,
+      dimensionItem: ou.id,
+      dimensionItemType: 'ORGANISATION_UNIT',
       access: { read: true, updateWithSection: true, externalize: false, delete: true, write: true, manage: true },
-      userGroupAccesses: [], attributeValues: [], users: [], organisationUnitGroups: [], programs: [],
+      userGroupAccesses: [],
+      attributeValues: [],
+      users: [],
+      organisationUnitGroups: [],
+      programs: [],
     };
     if (this.major() >= 32) view.geometry = ou.geometry;
-    else if (ou.geometry?.type === 'Point') Object.assign(view, { featureType: 'POINT', coordinates: JSON.stringify(ou.geometry.coordinates) });
+    else if (ou.geometry?.type === 'Point')
+      Object.assign(view, { featureType: 'POINT', coordinates: JSON.stringify(ou.geometry.coordinates) });
     return view;
   }
 
@@ -159,7 +208,9 @@ export class Dhis2State {
     return scheme === 'CODE' ? this.orgUnitByCode(key) : this.orgUnits.get(key);
   }
 
-  valueKey(v: Pick<DataValue, 'dataElement' | 'period' | 'orgUnit' | 'categoryOptionCombo' | 'attributeOptionCombo'>): string {
+  valueKey(
+    v: Pick<DataValue, 'dataElement' | 'period' | 'orgUnit' | 'categoryOptionCombo' | 'attributeOptionCombo'>,
+  ): string {
     return [v.dataElement, v.period, v.orgUnit, v.categoryOptionCombo, v.attributeOptionCombo].join('|');
   }
 

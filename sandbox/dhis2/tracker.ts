@@ -16,16 +16,46 @@ import { parseFields, project } from './query.js';
 type Json = Record<string, any>;
 
 export const RTS = {
-  program: 'LkRtsProgrm', stage: 'LkRtsStage1', itemCode: 'LkItemCode1', itemDescription: 'LkItemDesc1',
-  stockOnHand: 'LkRtsSOH001', stockDistributed: 'LkRtsDist01', distributedTo: 'LkRtsDestTo', stockCount: 'LkRtsCount1', stockDiscarded: 'LkRtsDiscrd',
+  program: 'LkRtsProgrm',
+  stage: 'LkRtsStage1',
+  itemCode: 'LkItemCode1',
+  itemDescription: 'LkItemDesc1',
+  stockOnHand: 'LkRtsSOH001',
+  stockDistributed: 'LkRtsDist01',
+  distributedTo: 'LkRtsDestTo',
+  stockCount: 'LkRtsCount1',
+  stockDiscarded: 'LkRtsDiscrd',
 };
 
 /** An event program (no enrollment) for received consignments, as the mSupply–RTS flow keeps them. */
-export const CONSIGNMENT = { program: 'LkConsignmt', stage: 'LkConsStage', item: 'LkConsItem1', quantity: 'LkConsQty01', reference: 'LkConsRef01', lot: 'LkConsLot01' };
+export const CONSIGNMENT = {
+  program: 'LkConsignmt',
+  stage: 'LkConsStage',
+  item: 'LkConsItem1',
+  quantity: 'LkConsQty01',
+  reference: 'LkConsRef01',
+  lot: 'LkConsLot01',
+};
 
 const PROGRAMS: Record<string, { stage: string; tracker: boolean; dataElements: Set<string>; text: Set<string> }> = {
-  [RTS.program]: { stage: RTS.stage, tracker: true, dataElements: new Set([RTS.stockOnHand, RTS.stockDistributed, RTS.distributedTo, RTS.stockCount, RTS.stockDiscarded]), text: new Set([RTS.distributedTo]) },
-  [CONSIGNMENT.program]: { stage: CONSIGNMENT.stage, tracker: false, dataElements: new Set([CONSIGNMENT.item, CONSIGNMENT.quantity, CONSIGNMENT.reference, CONSIGNMENT.lot]), text: new Set([CONSIGNMENT.item, CONSIGNMENT.reference, CONSIGNMENT.lot]) },
+  [RTS.program]: {
+    stage: RTS.stage,
+    tracker: true,
+    dataElements: new Set([
+      RTS.stockOnHand,
+      RTS.stockDistributed,
+      RTS.distributedTo,
+      RTS.stockCount,
+      RTS.stockDiscarded,
+    ]),
+    text: new Set([RTS.distributedTo]),
+  },
+  [CONSIGNMENT.program]: {
+    stage: CONSIGNMENT.stage,
+    tracker: false,
+    dataElements: new Set([CONSIGNMENT.item, CONSIGNMENT.quantity, CONSIGNMENT.reference, CONSIGNMENT.lot]),
+    text: new Set([CONSIGNMENT.item, CONSIGNMENT.reference, CONSIGNMENT.lot]),
+  },
 };
 
 export interface TrackerEvent {
@@ -61,8 +91,13 @@ export class TrackerState {
       for (const code of SEED_PRODUCT_CODES) {
         const te = seedUid(`te:${ou.code}:${code}`);
         this.trackedEntities.set(te, {
-          trackedEntity: te, orgUnit: ou.id, enrollment: seedUid(`en:${ou.code}:${code}`),
-          attributes: [{ attribute: RTS.itemCode, value: code }, { attribute: RTS.itemDescription, value: `${code} (RTS item)` }],
+          trackedEntity: te,
+          orgUnit: ou.id,
+          enrollment: seedUid(`en:${ou.code}:${code}`),
+          attributes: [
+            { attribute: RTS.itemCode, value: code },
+            { attribute: RTS.itemDescription, value: `${code} (RTS item)` },
+          ],
         });
       }
     }
@@ -79,9 +114,18 @@ export class TrackerState {
       for (const [at, de, value, to] of seed) {
         const uid = seedUid(`ev:${at}`);
         this.events.set(uid, {
-          event: uid, program: RTS.program, programStage: RTS.stage, enrollment: te.enrollment, trackedEntity: te.trackedEntity, orgUnit: hc.id,
-          occurredAt: at, status: 'COMPLETED', dataValues: [{ dataElement: de, value }, ...(to ? [{ dataElement: RTS.distributedTo, value: to }] : [])],
-          notes: [], createdAt: at, updatedAt: at,
+          event: uid,
+          program: RTS.program,
+          programStage: RTS.stage,
+          enrollment: te.enrollment,
+          trackedEntity: te.trackedEntity,
+          orgUnit: hc.id,
+          occurredAt: at,
+          status: 'COMPLETED',
+          dataValues: [{ dataElement: de, value }, ...(to ? [{ dataElement: RTS.distributedTo, value: to }] : [])],
+          notes: [],
+          createdAt: at,
+          updatedAt: at,
         });
       }
       this.applyRules();
@@ -89,17 +133,22 @@ export class TrackerState {
   }
 
   teOf(orgUnit: string, code: string): TrackedEntity | undefined {
-    return [...this.trackedEntities.values()].find((t) => t.orgUnit === orgUnit && t.attributes.some((a) => a.attribute === RTS.itemCode && a.value === code));
+    return [...this.trackedEntities.values()].find(
+      (t) => t.orgUnit === orgUnit && t.attributes.some((a) => a.attribute === RTS.itemCode && a.value === code),
+    );
   }
 
   /** The program rule: stock on hand after each event, in occurredAt order per item (RTS `StockManagerImpl`). */
   computedStock(): Map<string, string> {
     const out = new Map<string, string>();
     const byItem = new Map<string, TrackerEvent[]>();
-    for (const e of this.events.values()) if (e.program === RTS.program && e.enrollment) byItem.set(e.enrollment, [...(byItem.get(e.enrollment) ?? []), e]);
+    for (const e of this.events.values())
+      if (e.program === RTS.program && e.enrollment) byItem.set(e.enrollment, [...(byItem.get(e.enrollment) ?? []), e]);
     for (const list of byItem.values()) {
       let soh = 0;
-      for (const e of list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.createdAt.localeCompare(b.createdAt))) {
+      for (const e of list.sort(
+        (a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.createdAt.localeCompare(b.createdAt),
+      )) {
         const v = (de: string) => Number(e.dataValues.find((d) => d.dataElement === de)?.value ?? NaN);
         if (Number.isFinite(v(RTS.stockCount))) soh = v(RTS.stockCount);
         if (Number.isFinite(v(RTS.stockDistributed))) soh -= v(RTS.stockDistributed);
@@ -113,7 +162,10 @@ export class TrackerState {
   applyRules(): void {
     for (const [uid, soh] of this.computedStock()) {
       const e = this.events.get(uid)!;
-      e.dataValues = [...e.dataValues.filter((d) => d.dataElement !== RTS.stockOnHand), { dataElement: RTS.stockOnHand, value: soh }];
+      e.dataValues = [
+        ...e.dataValues.filter((d) => d.dataElement !== RTS.stockOnHand),
+        { dataElement: RTS.stockOnHand, value: soh },
+      ];
     }
   }
 
@@ -128,22 +180,32 @@ export class TrackerState {
     const valid: { e: Json; index: number; existing?: TrackerEvent }[] = [];
     events.forEach((e, index) => {
       const uid = typeof e.event === 'string' && e.event ? e.event : seedUid(`gen:${Math.random()}`);
-      const err = (errorCode: string, message: string) => errors.push({ message, errorCode, trackerType: 'EVENT', uid });
+      const err = (errorCode: string, message: string) =>
+        errors.push({ message, errorCode, trackerType: 'EVENT', uid });
       const before = errors.length;
-      if (!/^[a-zA-Z][a-zA-Z0-9]{10}$/.test(uid)) err('E1048', `Object: \`${uid}\`, uid: \`${uid}\`, has an invalid uid format.`);
+      if (!/^[a-zA-Z][a-zA-Z0-9]{10}$/.test(uid))
+        err('E1048', `Object: \`${uid}\`, uid: \`${uid}\`, has an invalid uid format.`);
       const program = PROGRAMS[e.program];
       if (!program) err('E1010', `Could not find Program: \`${e.program}\`, linked to Event.`);
-      else if (e.programStage !== program.stage) err('E1013', `Could not find ProgramStage: \`${e.programStage}\`, linked to Event.`);
-      if (!this.state.orgUnits.has(e.orgUnit)) err('E1011', `Could not find OrganisationUnit: \`${e.orgUnit}\`, linked to Event.`);
+      else if (e.programStage !== program.stage)
+        err('E1013', `Could not find ProgramStage: \`${e.programStage}\`, linked to Event.`);
+      if (!this.state.orgUnits.has(e.orgUnit))
+        err('E1011', `Could not find OrganisationUnit: \`${e.orgUnit}\`, linked to Event.`);
       if (program?.tracker) {
         if (!e.enrollment) err('E1033', `Event: \`${uid}\`, Enrollment value is NULL.`);
-        else if (![...this.trackedEntities.values()].some((t) => t.enrollment === e.enrollment)) err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
+        else if (![...this.trackedEntities.values()].some((t) => t.enrollment === e.enrollment))
+          err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
       }
       if (!e.occurredAt) err('E1031', `Event OccurredAt date is missing.`);
       for (const dv of Array.isArray(e.dataValues) ? e.dataValues : []) {
         if (!program) break;
-        if (!program.dataElements.has(dv.dataElement)) err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
-        else if (!program.text.has(dv.dataElement) && !/^\d+$/.test(String(dv.value ?? ''))) err('E1302', `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`);
+        if (!program.dataElements.has(dv.dataElement))
+          err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
+        else if (!program.text.has(dv.dataElement) && !/^\d+$/.test(String(dv.value ?? '')))
+          err(
+            'E1302',
+            `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`,
+          );
       }
       const existing = this.events.get(uid);
       if (strategy === 'CREATE' && existing) err('E1030', `Event: \`${uid}\`, already exists.`);
@@ -156,12 +218,23 @@ export class TrackerState {
     if (commit) {
       const before = new Map(this.events);
       for (const { e, existing } of valid) {
-        const te = e.enrollment ? [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment) : undefined;
+        const te = e.enrollment
+          ? [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)
+          : undefined;
         const now = stamp();
         this.events.set(e.event, {
-          event: e.event, program: e.program, programStage: e.programStage, enrollment: e.enrollment, trackedEntity: te?.trackedEntity, orgUnit: e.orgUnit,
-          occurredAt: String(e.occurredAt).replace(/Z$/, ''), status: e.status ?? 'ACTIVE', dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
-          notes: e.notes ?? [], createdAt: existing?.createdAt ?? now, updatedAt: now,
+          event: e.event,
+          program: e.program,
+          programStage: e.programStage,
+          enrollment: e.enrollment,
+          trackedEntity: te?.trackedEntity,
+          orgUnit: e.orgUnit,
+          occurredAt: String(e.occurredAt).replace(/Z$/, ''),
+          status: e.status ?? 'ACTIVE',
+          dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
+          notes: e.notes ?? [],
+          createdAt: existing?.createdAt ?? now,
+          updatedAt: now,
         });
       }
       // the rule engine: a stockOnHand sent that differs from the one the rules assign is E1307
@@ -169,7 +242,12 @@ export class TrackerState {
       for (const { e, index } of valid) {
         const sent = (e.dataValues ?? []).find((d: Json) => d.dataElement === RTS.stockOnHand);
         if (sent && String(sent.value) !== computed.get(e.event)) {
-          const report = { message: `Generated by program rule (\`RTS stock on hand\`) - DataElement \`${RTS.stockOnHand}\` is being replaced by a program rule`, errorCode: 'E1307', trackerType: 'EVENT', uid: e.event };
+          const report = {
+            message: `Generated by program rule (\`RTS stock on hand\`) - DataElement \`${RTS.stockOnHand}\` is being replaced by a program rule`,
+            errorCode: 'E1307',
+            trackerType: 'EVENT',
+            uid: e.event,
+          };
           errors.push(report);
           objectReports.push({ trackerType: 'EVENT', uid: e.event, index, errorReports: [report] });
           this.events.delete(e.event);
@@ -187,10 +265,25 @@ export class TrackerState {
       this.applyRules();
     } else stats.ignored = events.length;
     const status = errors.length ? 'ERROR' : 'OK';
-    const empty = (t: string) => ({ trackerType: t, stats: { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 }, objectReports: [] });
+    const empty = (t: string) => ({
+      trackerType: t,
+      stats: { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 },
+      objectReports: [],
+    });
     const report = {
-      status, validationReport: { errorReports: errors, warningReports: [] }, stats,
-      bundleReport: { status, stats, typeReportMap: { EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) }, ENROLLMENT: empty('ENROLLMENT'), RELATIONSHIP: empty('RELATIONSHIP'), TRACKED_ENTITY: empty('TRACKED_ENTITY') } },
+      status,
+      validationReport: { errorReports: errors, warningReports: [] },
+      stats,
+      bundleReport: {
+        status,
+        stats,
+        typeReportMap: {
+          EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) },
+          ENROLLMENT: empty('ENROLLMENT'),
+          RELATIONSHIP: empty('RELATIONSHIP'),
+          TRACKED_ENTITY: empty('TRACKED_ENTITY'),
+        },
+      },
       ...(status === 'ERROR' ? { message: 'An error occurred, please check import summary.' } : {}),
     };
     return { status: status === 'ERROR' ? 409 : 200, report };
@@ -200,7 +293,13 @@ export class TrackerState {
   startJob(run: () => { report: Json }, base: string): Json {
     const id = seedUid(`job:${Math.random()}`);
     this.reports.set(id, run().report);
-    return { httpStatus: 'OK', httpStatusCode: 200, status: 'OK', message: 'Tracker job added', response: { responseType: 'TrackerJob', id, location: `${base}/api/tracker/jobs/${id}` } };
+    return {
+      httpStatus: 'OK',
+      httpStatusCode: 200,
+      status: 'OK',
+      message: 'Tracker job added',
+      response: { responseType: 'TrackerJob', id, location: `${base}/api/tracker/jobs/${id}` },
+    };
   }
 
   job(id: string): Json | undefined {
@@ -213,30 +312,57 @@ function envelope(state: Dhis2State, key: string, items: Json[], q: Json): Json 
   const page = Math.max(1, Number(q.page ?? 1) || 1);
   const pageSize = Math.max(1, Number(q.pageSize ?? 50) || 50);
   const slice = items.slice((page - 1) * pageSize, page * pageSize);
-  const total = q.totalPages === 'true' ? { total: items.length, pageCount: Math.max(1, Math.ceil(items.length / pageSize)) } : {};
-  return state.major() >= 41 ? { pager: { page, pageSize, ...total }, [key]: slice } : { page, pageSize, ...total, instances: slice };
+  const total =
+    q.totalPages === 'true' ? { total: items.length, pageCount: Math.max(1, Math.ceil(items.length / pageSize)) } : {};
+  return state.major() >= 41
+    ? { pager: { page, pageSize, ...total }, [key]: slice }
+    : { page, pageSize, ...total, instances: slice };
 }
 
-export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, tracker: TrackerState, baseUrl: () => string): void {
-  const fields = (r: FastifyRequest) => (typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined);
-  app.get('/api/dataStore/USE_CASES/stockUseCases', async () => [{
-    programUid: RTS.program, itemCode: RTS.itemCode, itemDescription: RTS.itemDescription, programType: 'logistics',
-    description: 'Lakeland facility stock (RTS)', stockOnHand: RTS.stockOnHand,
-    transactions: [
-      { sortOrder: 0, transactionType: 'DISTRIBUTED', distributedTo: RTS.distributedTo, stockDistributed: RTS.stockDistributed },
-      { sortOrder: 1, transactionType: 'CORRECTED', stockCount: RTS.stockCount },
-      { sortOrder: 2, transactionType: 'DISCARDED', stockDiscarded: RTS.stockDiscarded },
-    ],
-  }]);
+export function registerTrackerRoutes(
+  app: FastifyInstance,
+  state: Dhis2State,
+  tracker: TrackerState,
+  baseUrl: () => string,
+): void {
+  const fields = (r: FastifyRequest) =>
+    typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined;
+  app.get('/api/dataStore/USE_CASES/stockUseCases', async () => [
+    {
+      programUid: RTS.program,
+      itemCode: RTS.itemCode,
+      itemDescription: RTS.itemDescription,
+      programType: 'logistics',
+      description: 'Lakeland facility stock (RTS)',
+      stockOnHand: RTS.stockOnHand,
+      transactions: [
+        {
+          sortOrder: 0,
+          transactionType: 'DISTRIBUTED',
+          distributedTo: RTS.distributedTo,
+          stockDistributed: RTS.stockDistributed,
+        },
+        { sortOrder: 1, transactionType: 'CORRECTED', stockCount: RTS.stockCount },
+        { sortOrder: 2, transactionType: 'DISCARDED', stockDiscarded: RTS.stockDiscarded },
+      ],
+    },
+  ]);
   app.get<{ Params: { id: string } }>('/api/programs/:id', async (request) => {
     if (request.params.id !== RTS.program) throw notFound('Program', request.params.id);
-    const p = { id: RTS.program, name: 'Lakeland RTS', programType: 'WITH_REGISTRATION', programStages: [{ id: RTS.stage }], organisationUnits: [] };
+    const p = {
+      id: RTS.program,
+      name: 'Lakeland RTS',
+      programType: 'WITH_REGISTRATION',
+      programStages: [{ id: RTS.stage }],
+      organisationUnits: [],
+    };
     const f = fields(request);
     return f ? project(p, f) : p;
   });
   app.get('/api/tracker/events', async (request) => {
     const q = request.query as Json;
-    if (!q.program && !q.orgUnit) throw errorMessage(400, 'At least one of the following query parameters are required: orgUnit, program.');
+    if (!q.program && !q.orgUnit)
+      throw errorMessage(400, 'At least one of the following query parameters are required: orgUnit, program.');
     let list = [...tracker.events.values()];
     if (q.program) list = list.filter((e) => e.program === q.program);
     if (q.programStage) list = list.filter((e) => e.programStage === q.programStage);
@@ -244,7 +370,11 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
       const mode = String(q.orgUnitMode ?? 'SELECTED');
       const ou = state.orgUnits.get(String(q.orgUnit));
       if (!ou) throw errorMessage(400, `Organisation unit does not exist: ${q.orgUnit}`);
-      list = list.filter((e) => e.orgUnit === ou.id || (mode === 'DESCENDANTS' && state.ancestorsOf(state.orgUnits.get(e.orgUnit)!).some((a) => a.id === ou.id)));
+      list = list.filter(
+        (e) =>
+          e.orgUnit === ou.id ||
+          (mode === 'DESCENDANTS' && state.ancestorsOf(state.orgUnits.get(e.orgUnit)!).some((a) => a.id === ou.id)),
+      );
     }
     if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= String(q.occurredAfter));
     if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
@@ -257,7 +387,12 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
     }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
     const f = fields(request);
-    return envelope(state, 'events', list.map((e) => (f ? project(e as unknown as Json, f) : e)), q);
+    return envelope(
+      state,
+      'events',
+      list.map((e) => (f ? project(e as unknown as Json, f) : e)),
+      q,
+    );
   });
   app.get<{ Params: { id: string } }>('/api/tracker/events/:id', async (request) => {
     const e = tracker.events.get(request.params.id);
@@ -267,10 +402,19 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
   });
   app.get('/api/tracker/trackedEntities', async (request) => {
     const q = request.query as Json;
-    let list = [...tracker.trackedEntities.values()].map((t) => ({ ...t, trackedEntityType: 'LkRtsItemTy', enrollments: [{ enrollment: t.enrollment, program: RTS.program, orgUnit: t.orgUnit, status: 'ACTIVE' }] }));
+    let list = [...tracker.trackedEntities.values()].map((t) => ({
+      ...t,
+      trackedEntityType: 'LkRtsItemTy',
+      enrollments: [{ enrollment: t.enrollment, program: RTS.program, orgUnit: t.orgUnit, status: 'ACTIVE' }],
+    }));
     if (q.orgUnit) list = list.filter((t) => t.orgUnit === q.orgUnit);
     const f = fields(request);
-    return envelope(state, 'trackedEntities', list.map((t) => (f ? project(t as unknown as Json, f) : t)), q);
+    return envelope(
+      state,
+      'trackedEntities',
+      list.map((t) => (f ? project(t as unknown as Json, f) : t)),
+      q,
+    );
   });
   app.post('/api/tracker', async (request, reply) => {
     const q = request.query as Json;
@@ -286,8 +430,24 @@ export function registerTrackerRoutes(app: FastifyInstance, state: Dhis2State, t
     const st = r.stats ?? {};
     // newest first, as DHIS2 lists a job's notifications
     return [
-      { uid: seedUid(`n2:${request.params.id}`), level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: `Import complete with status ${r.status}, ${st.created} created, ${st.updated} updated, ${st.deleted} deleted, ${st.ignored} ignored`, completed: true, id: seedUid(`n2:${request.params.id}`) },
-      { uid: seedUid(`n1:${request.params.id}`), level: 'INFO', category: 'TRACKER_IMPORT_JOB', time: stamp(), message: 'PostCommit', completed: false, id: seedUid(`n1:${request.params.id}`) },
+      {
+        uid: seedUid(`n2:${request.params.id}`),
+        level: 'INFO',
+        category: 'TRACKER_IMPORT_JOB',
+        time: stamp(),
+        message: `Import complete with status ${r.status}, ${st.created} created, ${st.updated} updated, ${st.deleted} deleted, ${st.ignored} ignored`,
+        completed: true,
+        id: seedUid(`n2:${request.params.id}`),
+      },
+      {
+        uid: seedUid(`n1:${request.params.id}`),
+        level: 'INFO',
+        category: 'TRACKER_IMPORT_JOB',
+        time: stamp(),
+        message: 'PostCommit',
+        completed: false,
+        id: seedUid(`n1:${request.params.id}`),
+      },
     ];
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id/report', async (request) => {

@@ -21,12 +21,18 @@ export interface FaultSettings extends FaultRates {
   hangMs: number;
 }
 
-export const NO_FAULTS: FaultSettings = { error5xx: 0, hang: 0, reset: 0, slow: 0, afterApplyShare: 0.5, slowMs: [50, 200], hangMs: 30_000 };
+export const NO_FAULTS: FaultSettings = {
+  error5xx: 0,
+  hang: 0,
+  reset: 0,
+  slow: 0,
+  afterApplyShare: 0.5,
+  slowMs: [50, 200],
+  hangMs: 30_000,
+};
 
 export type Fault =
-  | { kind: 'none' }
-  | { kind: 'slow'; ms: number }
-  | { kind: 'error5xx' | 'hang' | 'reset'; afterApply: boolean };
+  { kind: 'none' } | { kind: 'slow'; ms: number } | { kind: 'error5xx' | 'hang' | 'reset'; afterApply: boolean };
 
 export function drawFault(s: FaultSettings, random: () => number = Math.random): Fault {
   const r = random();

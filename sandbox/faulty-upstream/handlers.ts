@@ -16,10 +16,18 @@ export interface FaultyUpstreamHandlers {
   twoStep: DeliveryHandler;
 }
 
-interface WritePayload { reject?: boolean; data?: unknown }
+interface WritePayload {
+  reject?: boolean;
+  data?: unknown;
+}
 
 export function faultyUpstreamHandlers(baseUrl: string, system = 'faulty'): FaultyUpstreamHandlers {
-  async function call(method: string, path: string, body: unknown, signal: AbortSignal): Promise<{ status: number; json: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
     let res: Response;
     try {
       res = await fetch(new URL(path, baseUrl), {
@@ -30,22 +38,38 @@ export function faultyUpstreamHandlers(baseUrl: string, system = 'faulty'): Faul
       });
     } catch (err) {
       const timedOut = signal.aborted;
-      throw new UpstreamError({ system, transient: true, code: timedOut ? 'timeout' : 'transient', diagnostics: `${method} ${path}: ${timedOut ? 'timed out' : describeError(err)}` });
+      throw new UpstreamError({
+        system,
+        transient: true,
+        code: timedOut ? 'timeout' : 'transient',
+        diagnostics: `${method} ${path}: ${timedOut ? 'timed out' : describeError(err)}`,
+      });
     }
     let json: Record<string, unknown> = {};
     try {
       json = (await res.json()) as Record<string, unknown>;
     } catch {
-      if (res.ok) throw new UpstreamError({ system, transient: true, diagnostics: `${method} ${path}: unreadable answer` });
+      if (res.ok)
+        throw new UpstreamError({ system, transient: true, diagnostics: `${method} ${path}: unreadable answer` });
     }
     if (res.status >= 500 || res.status === 429) {
-      throw new UpstreamError({ system, transient: true, upstreamStatus: res.status, diagnostics: `${method} ${path}: HTTP ${res.status}` });
+      throw new UpstreamError({
+        system,
+        transient: true,
+        upstreamStatus: res.status,
+        diagnostics: `${method} ${path}: HTTP ${res.status}`,
+      });
     }
     return { status: res.status, json };
   }
 
   function permanent(path: string, status: number, json: Record<string, unknown>): UpstreamError {
-    return new UpstreamError({ system, transient: false, upstreamStatus: status, diagnostics: `${path}: ${String(json.error ?? `HTTP ${status}`)}` });
+    return new UpstreamError({
+      system,
+      transient: false,
+      upstreamStatus: status,
+      diagnostics: `${path}: ${String(json.error ?? `HTTP ${status}`)}`,
+    });
   }
 
   /** The id under which the upstream already holds this key, if it does. */
@@ -56,17 +80,18 @@ export function faultyUpstreamHandlers(baseUrl: string, system = 'faulty'): Faul
     return String(json.id);
   }
 
-  const write: DeliveryHandler = async (job, journal, ctx) => journal.run('write', async (): Promise<WriteResult> => {
-    const key = job.idempotencyKey;
-    if (ctx.attempt > 1) {
-      const existing = await lookup(key, ctx.signal);
-      if (existing) return { system, ids: { write: existing }, status: 'applied' };
-    }
-    const p = (job.payload ?? {}) as WritePayload;
-    const { status, json } = await call('POST', '/writes', { key, reject: p.reject, payload: p.data }, ctx.signal);
-    if (status !== 201) throw permanent('write', status, json);
-    return { system, ids: { write: String(json.id) }, status: 'applied' };
-  });
+  const write: DeliveryHandler = async (job, journal, ctx) =>
+    journal.run('write', async (): Promise<WriteResult> => {
+      const key = job.idempotencyKey;
+      if (ctx.attempt > 1) {
+        const existing = await lookup(key, ctx.signal);
+        if (existing) return { system, ids: { write: existing }, status: 'applied' };
+      }
+      const p = (job.payload ?? {}) as WritePayload;
+      const { status, json } = await call('POST', '/writes', { key, reject: p.reject, payload: p.data }, ctx.signal);
+      if (status !== 201) throw permanent('write', status, json);
+      return { system, ids: { write: String(json.id) }, status: 'applied' };
+    });
 
   const twoStep: DeliveryHandler = async (job, journal, ctx) => {
     const key = job.idempotencyKey;
@@ -81,7 +106,12 @@ export function faultyUpstreamHandlers(baseUrl: string, system = 'faulty'): Faul
         const existing = await lookup(key, ctx.signal);
         if (existing) return { system, ids: { draft: draft.draftId, write: existing }, status: 'applied' };
       }
-      const { status, json } = await call('POST', `/drafts/${encodeURIComponent(draft.draftId)}/submit`, {}, ctx.signal);
+      const { status, json } = await call(
+        'POST',
+        `/drafts/${encodeURIComponent(draft.draftId)}/submit`,
+        {},
+        ctx.signal,
+      );
       if (status !== 200) throw permanent('submit', status, json);
       return { system, ids: { draft: draft.draftId, write: String(json.id) }, status: 'applied' };
     });

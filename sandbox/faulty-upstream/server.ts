@@ -34,7 +34,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function buildFaultyUpstream(opts: FaultyUpstreamOptions = {}): { app: FastifyInstance; state: UpstreamState; faults: FaultSettings } {
+export function buildFaultyUpstream(opts: FaultyUpstreamOptions = {}): {
+  app: FastifyInstance;
+  state: UpstreamState;
+  faults: FaultSettings;
+} {
   const app = Fastify({ logger: opts.logger ?? false });
   const state = new UpstreamState();
   const faults: FaultSettings = { ...NO_FAULTS, ...opts.faults };
@@ -59,41 +63,67 @@ export function buildFaultyUpstream(opts: FaultyUpstreamOptions = {}): { app: Fa
     // hang: keep the socket open without answering until the client gives up (or hangMs)
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, faults.hangMs);
-      socket.once('close', () => { clearTimeout(timer); resolve(); });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
     socket.destroy();
     return undefined;
   }
 
-  app.post('/writes', {
-    schema: { body: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1 }, reject: { type: 'boolean' } } } },
-  }, async (req, reply) => {
-    const body = req.body as { key: string; reject?: boolean };
-    return faulted(req, reply, () => {
-      if (body.reject) return { status: 422, body: { error: `write ${body.key} is invalid: quantity must be positive` } };
-      const rec = state.apply(body.key);
-      return { status: 201, body: { id: rec.id, key: body.key } };
-    });
-  });
+  app.post(
+    '/writes',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['key'],
+          properties: { key: { type: 'string', minLength: 1 }, reject: { type: 'boolean' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { key: string; reject?: boolean };
+      return faulted(req, reply, () => {
+        if (body.reject)
+          return { status: 422, body: { error: `write ${body.key} is invalid: quantity must be positive` } };
+        const rec = state.apply(body.key);
+        return { status: 201, body: { id: rec.id, key: body.key } };
+      });
+    },
+  );
 
   app.get('/writes/:key', async (req, reply) => {
     const { key } = req.params as { key: string };
     return faulted(req, reply, () => {
       const rec = state.applied.get(key);
-      return rec ? { status: 200, body: { id: rec.id, key, count: rec.count } } : { status: 404, body: { error: 'not found' } };
+      return rec
+        ? { status: 200, body: { id: rec.id, key, count: rec.count } }
+        : { status: 404, body: { error: 'not found' } };
     });
   });
 
-  app.post('/drafts', {
-    schema: { body: { type: 'object', required: ['key'], properties: { key: { type: 'string', minLength: 1 }, reject: { type: 'boolean' } } } },
-  }, async (req, reply) => {
-    const body = req.body as { key: string; payload?: unknown; reject?: boolean };
-    return faulted(req, reply, () => {
-      if (body.reject) return { status: 422, body: { error: `draft ${body.key} is invalid: unknown product` } };
-      const draft = state.initiate(body.key, body.payload);
-      return { status: 201, body: { draftId: draft.id, key: body.key } };
-    });
-  });
+  app.post(
+    '/drafts',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['key'],
+          properties: { key: { type: 'string', minLength: 1 }, reject: { type: 'boolean' } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { key: string; payload?: unknown; reject?: boolean };
+      return faulted(req, reply, () => {
+        if (body.reject) return { status: 422, body: { error: `draft ${body.key} is invalid: unknown product` } };
+        const draft = state.initiate(body.key, body.payload);
+        return { status: 201, body: { draftId: draft.id, key: body.key } };
+      });
+    },
+  );
 
   app.post('/drafts/:id/submit', async (req, reply) => {
     const { id } = req.params as { id: string };
@@ -121,7 +151,9 @@ export function buildFaultyUpstream(opts: FaultyUpstreamOptions = {}): { app: Fa
   return { app, state, faults };
 }
 
-export async function startFaultyUpstream(opts: FaultyUpstreamOptions & { port?: number } = {}): Promise<FaultyUpstream> {
+export async function startFaultyUpstream(
+  opts: FaultyUpstreamOptions & { port?: number } = {},
+): Promise<FaultyUpstream> {
   const built = buildFaultyUpstream(opts);
   const address = await built.app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
   return { ...built, url: address, close: () => built.app.close() };

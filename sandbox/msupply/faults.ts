@@ -34,7 +34,8 @@ export class MsupplyFaults {
   private nextId = 1;
 
   add(input: MsupplyFaultInput): MsupplyFault {
-    if (!input || typeof input.operation !== 'string' || !input.action || typeof input.action.type !== 'string') throw new TypeError('a fault needs an operation and an action {type}');
+    if (!input || typeof input.operation !== 'string' || !input.action || typeof input.action.type !== 'string')
+      throw new TypeError('a fault needs an operation and an action {type}');
     const rule = { ...input, id: this.nextId++, hits: 0 };
     this.rules.push(rule);
     return rule;
@@ -42,7 +43,9 @@ export class MsupplyFaults {
 
   /** The action for this operation now, counting the hit; undefined when no rule applies. */
   take(operation: string | undefined): MsupplyFaultAction | undefined {
-    const rule = this.rules.find((r) => (r.operation === '*' || r.operation === operation) && (r.times === undefined || r.hits < r.times));
+    const rule = this.rules.find(
+      (r) => (r.operation === '*' || r.operation === operation) && (r.times === undefined || r.hits < r.times),
+    );
     if (!rule) return undefined;
     rule.hits++;
     return rule.action;

@@ -1,11 +1,52 @@
 /** The sandbox's records: the subset of Open mSupply's tables the resolvers need. */
-export interface User { id: string; username: string; password: string; storeIds: string[]; failedLogins: number; blockedUntil?: number }
-export interface Store { id: string; code: string; name: string; nameId: string; siteId: number }
-export interface Name { id: string; code: string; name: string; storeId?: string; isCustomer: boolean; isSupplier: boolean }
+export interface User {
+  id: string;
+  username: string;
+  password: string;
+  storeIds: string[];
+  failedLogins: number;
+  blockedUntil?: number;
+}
+export interface Store {
+  id: string;
+  code: string;
+  name: string;
+  nameId: string;
+  siteId: number;
+}
+export interface Name {
+  id: string;
+  code: string;
+  name: string;
+  storeId?: string;
+  isCustomer: boolean;
+  isSupplier: boolean;
+}
 /** Which names each store sees (name_store_join), with the store's view of them. */
-export interface NameVisibility { storeId: string; nameId: string; isCustomer: boolean; isSupplier: boolean }
-export interface Item { id: string; code: string; name: string; defaultPackSize: number; unitName: string }
-export interface StockLine { id: string; storeId: string; itemId: string; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
+export interface NameVisibility {
+  storeId: string;
+  nameId: string;
+  isCustomer: boolean;
+  isSupplier: boolean;
+}
+export interface Item {
+  id: string;
+  code: string;
+  name: string;
+  defaultPackSize: number;
+  unitName: string;
+}
+export interface StockLine {
+  id: string;
+  storeId: string;
+  itemId: string;
+  batch: string | null;
+  expiryDate: string | null;
+  packSize: number;
+  totalNumberOfPacks: number;
+  availableNumberOfPacks: number;
+  onHold: boolean;
+}
 
 export type RequisitionType = 'REQUEST' | 'RESPONSE';
 export type RequisitionStatus = 'DRAFT' | 'NEW' | 'SENT' | 'FINALISED';
@@ -37,10 +78,15 @@ export interface RequisitionLine {
   comment: string | null;
   linkedLineId: string | null;
 }
-export interface Token { token: string; userId: string; expiresAt: number }
+export interface Token {
+  token: string;
+  userId: string;
+  expiresAt: number;
+}
 
 export type InvoiceType = 'OUTBOUND_SHIPMENT' | 'INBOUND_SHIPMENT';
-export type InvoiceStatus = 'NEW' | 'ALLOCATED' | 'PICKED' | 'SHIPPED' | 'DELIVERED' | 'RECEIVED' | 'VERIFIED' | 'CANCELLED';
+export type InvoiceStatus =
+  'NEW' | 'ALLOCATED' | 'PICKED' | 'SHIPPED' | 'DELIVERED' | 'RECEIVED' | 'VERIFIED' | 'CANCELLED';
 export interface Invoice {
   id: string;
   storeId: string;
@@ -69,7 +115,16 @@ export interface InvoiceLine {
   stockLineId: string | null;
 }
 
-export interface Stocktake { id: string; storeId: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; createdDatetime: string; finalisedDatetime: string | null }
+export interface Stocktake {
+  id: string;
+  storeId: string;
+  stocktakeNumber: number;
+  status: 'NEW' | 'FINALISED';
+  description: string | null;
+  comment: string | null;
+  createdDatetime: string;
+  finalisedDatetime: string | null;
+}
 export interface StocktakeLine {
   id: string;
   stocktakeId: string;
@@ -84,4 +139,9 @@ export interface StocktakeLine {
 }
 
 /** A reason option of one of the two inventory adjustment types. */
-export interface AdjustmentReason { id: string; reason: string; type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT'; isActive: boolean }
+export interface AdjustmentReason {
+  id: string;
+  reason: string;
+  type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT';
+  isActive: boolean;
+}

@@ -1,7 +1,19 @@
 import { GraphQLError } from 'graphql';
 import type { InvoiceStatus, Requisition, RequisitionLine, Stocktake, StocktakeLine, User } from './model.js';
 import type { MsupplyState } from './state.js';
-import { connector, invoiceLineNode, invoiceNode, itemNode, nameNode, requisitionLineNode, requisitionNode, stockLineNode, stocktakeLineNode, stocktakeNode, storeNode } from './views.js';
+import {
+  connector,
+  invoiceLineNode,
+  invoiceNode,
+  itemNode,
+  nameNode,
+  requisitionLineNode,
+  requisitionNode,
+  stockLineNode,
+  stocktakeLineNode,
+  stocktakeNode,
+  storeNode,
+} from './views.js';
 
 /**
  * The root resolvers of the operations the sandbox implements, with Open mSupply's rules: a
@@ -23,7 +35,10 @@ type Obj = Record<string, unknown>;
 const unauthenticated = () => new GraphQLError('Unauthenticated', { extensions: { details: 'Not authenticated' } });
 const forbidden = (details: string) => new GraphQLError('Forbidden', { extensions: { details } });
 const badUserInput = (details: string) => new GraphQLError('Bad user input', { extensions: { details } });
-const typedError = (wrapper: string, type: string, description: string, extra: Obj = {}): Obj => ({ __typename: wrapper, error: { __typename: type, description, ...extra } });
+const typedError = (wrapper: string, type: string, description: string, extra: Obj = {}): Obj => ({
+  __typename: wrapper,
+  error: { __typename: type, description, ...extra },
+});
 const recordNotFound = (): Obj => ({ __typename: 'RecordNotFound', description: 'Record not found' });
 
 function userOf(ctx: RequestContext): User {
@@ -51,7 +66,8 @@ function equalOk(value: unknown, f: Args | null | undefined): boolean {
 function stringOk(value: string | null | undefined, f: Args | null | undefined): boolean {
   if (!f) return true;
   if (f.equalTo !== undefined && f.equalTo !== null && value !== f.equalTo) return false;
-  if (f.like !== undefined && f.like !== null && !(value ?? '').toLowerCase().includes(String(f.like).toLowerCase())) return false;
+  if (f.like !== undefined && f.like !== null && !(value ?? '').toLowerCase().includes(String(f.like).toLowerCase()))
+    return false;
   return true;
 }
 
@@ -68,8 +84,17 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
     authToken: ({ username, password }, { state }) => {
       const result = state.login(username, password);
       if ('token' in result) return { __typename: 'AuthToken', token: result.token };
-      const descriptions = { InvalidCredentials: 'Invalid credentials', NoSiteAccess: 'User has no access to this site', AccountBlocked: 'Account blocked' };
-      return typedError('AuthTokenError', result.error, descriptions[result.error], 'timeoutRemaining' in result ? { timeoutRemaining: result.timeoutRemaining } : {});
+      const descriptions = {
+        InvalidCredentials: 'Invalid credentials',
+        NoSiteAccess: 'User has no access to this site',
+        AccountBlocked: 'Account blocked',
+      };
+      return typedError(
+        'AuthTokenError',
+        result.error,
+        descriptions[result.error],
+        'timeoutRemaining' in result ? { timeoutRemaining: result.timeoutRemaining } : {},
+      );
     },
 
     logout: (_args, ctx) => {
@@ -80,23 +105,50 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
 
     me: (_args, ctx) => {
       const user = userOf(ctx);
-      const stores = user.storeIds.map((id) => ctx.state.stores.get(id)!).map((s) => ({
-        __typename: 'UserStoreNode', id: s.id, code: s.code, name: s.name, nameId: s.nameId, isDisabled: false, storeMode: 'STORE', createdDate: null, homeCurrencyCode: null,
-      }));
+      const stores = user.storeIds
+        .map((id) => ctx.state.stores.get(id)!)
+        .map((s) => ({
+          __typename: 'UserStoreNode',
+          id: s.id,
+          code: s.code,
+          name: s.name,
+          nameId: s.nameId,
+          isDisabled: false,
+          storeMode: 'STORE',
+          createdDate: null,
+          homeCurrencyCode: null,
+        }));
       return {
-        __typename: 'UserNode', userId: user.id, username: user.username, defaultStore: stores[0] ?? null, language: 'ENGLISH',
-        email: null, firstName: null, lastName: null, jobTitle: null, phoneNumber: null,
+        __typename: 'UserNode',
+        userId: user.id,
+        username: user.username,
+        defaultStore: stores[0] ?? null,
+        language: 'ENGLISH',
+        email: null,
+        firstName: null,
+        lastName: null,
+        jobTitle: null,
+        phoneNumber: null,
         stores: { __typename: 'UserStoreConnector', totalCount: stores.length, nodes: stores },
       };
     },
 
     stores: ({ filter, page }, ctx) => {
       userOf(ctx);
-      const all = [...ctx.state.stores.values()].filter((s) =>
-        equalOk(s.id, filter?.id) && stringOk(s.code, filter?.code) && stringOk(s.name, filter?.name)
-        && (!filter?.codeOrName || stringOk(s.code, filter.codeOrName) || stringOk(s.name, filter.codeOrName))
-        && stringOk(ctx.state.names.get(s.nameId)?.code, filter?.nameCode) && equalOk(s.siteId, filter?.siteId));
-      return connector('StoreConnector', all.map((s) => storeNode(ctx.state, s)), page);
+      const all = [...ctx.state.stores.values()].filter(
+        (s) =>
+          equalOk(s.id, filter?.id) &&
+          stringOk(s.code, filter?.code) &&
+          stringOk(s.name, filter?.name) &&
+          (!filter?.codeOrName || stringOk(s.code, filter.codeOrName) || stringOk(s.name, filter.codeOrName)) &&
+          stringOk(ctx.state.names.get(s.nameId)?.code, filter?.nameCode) &&
+          equalOk(s.siteId, filter?.siteId),
+      );
+      return connector(
+        'StoreConnector',
+        all.map((s) => storeNode(ctx.state, s)),
+        page,
+      );
     },
 
     store: ({ id }, ctx) => {
@@ -109,19 +161,33 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       inStore(ctx, storeId);
       const all = ctx.state.namesVisibleIn(storeId).filter((n) => {
         const store = n.storeId ? ctx.state.stores.get(n.storeId) : undefined;
-        return equalOk(n.id, filter?.id) && stringOk(n.code, filter?.code) && stringOk(n.name, filter?.name)
-          && (!filter?.codeOrName || stringOk(n.code, filter.codeOrName) || stringOk(n.name, filter.codeOrName))
-          && boolOk(n.isCustomer, filter?.isCustomer) && boolOk(n.isSupplier, filter?.isSupplier) && boolOk(!!store, filter?.isStore)
-          && (!filter?.storeCode || (!!store && stringOk(store.code, filter.storeCode)));
+        return (
+          equalOk(n.id, filter?.id) &&
+          stringOk(n.code, filter?.code) &&
+          stringOk(n.name, filter?.name) &&
+          (!filter?.codeOrName || stringOk(n.code, filter.codeOrName) || stringOk(n.name, filter.codeOrName)) &&
+          boolOk(n.isCustomer, filter?.isCustomer) &&
+          boolOk(n.isSupplier, filter?.isSupplier) &&
+          boolOk(!!store, filter?.isStore) &&
+          (!filter?.storeCode || (!!store && stringOk(store.code, filter.storeCode)))
+        );
       });
-      return connector('NameConnector', all.map((n) => nameNode(ctx.state, n, storeId)), page);
+      return connector(
+        'NameConnector',
+        all.map((n) => nameNode(ctx.state, n, storeId)),
+        page,
+      );
     },
 
     items: ({ storeId, filter, page }, ctx) => {
       inStore(ctx, storeId);
-      const all = [...ctx.state.items.values()].filter((i) =>
-        equalOk(i.id, filter?.id) && stringOk(i.code, filter?.code) && stringOk(i.name, filter?.name)
-        && (!filter?.codeOrName || stringOk(i.code, filter.codeOrName) || stringOk(i.name, filter.codeOrName)));
+      const all = [...ctx.state.items.values()].filter(
+        (i) =>
+          equalOk(i.id, filter?.id) &&
+          stringOk(i.code, filter?.code) &&
+          stringOk(i.name, filter?.name) &&
+          (!filter?.codeOrName || stringOk(i.code, filter.codeOrName) || stringOk(i.name, filter.codeOrName)),
+      );
       return connector('ItemConnector', all.map(itemNode), page);
     },
 
@@ -133,11 +199,21 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
 
     requisitions: ({ storeId, filter, page }, ctx) => {
       inStore(ctx, storeId);
-      const all = [...ctx.state.requisitions.values()].filter((r) => r.storeId === storeId
-        && equalOk(r.id, filter?.id) && equalOk(r.type, filter?.type) && equalOk(r.status, filter?.status)
-        && equalOk(r.otherPartyId, filter?.otherPartyId) && stringOk(r.theirReference, filter?.theirReference)
-        && equalOk(r.requisitionNumber, filter?.requisitionNumber));
-      return connector('RequisitionConnector', all.sort((a, b) => a.requisitionNumber - b.requisitionNumber).map((r) => requisitionNode(ctx.state, r)), page);
+      const all = [...ctx.state.requisitions.values()].filter(
+        (r) =>
+          r.storeId === storeId &&
+          equalOk(r.id, filter?.id) &&
+          equalOk(r.type, filter?.type) &&
+          equalOk(r.status, filter?.status) &&
+          equalOk(r.otherPartyId, filter?.otherPartyId) &&
+          stringOk(r.theirReference, filter?.theirReference) &&
+          equalOk(r.requisitionNumber, filter?.requisitionNumber),
+      );
+      return connector(
+        'RequisitionConnector',
+        all.sort((a, b) => a.requisitionNumber - b.requisitionNumber).map((r) => requisitionNode(ctx.state, r)),
+        page,
+      );
     },
 
     insertRequestRequisition: ({ storeId, input }, ctx) => {
@@ -146,12 +222,25 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (state.requisitions.has(input.id)) throw badUserInput('RequisitionAlreadyExists');
       const other = state.visibleName(storeId, input.otherPartyId);
       if (!other) return typedError('InsertRequestRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
-      if (!other.isSupplier) return typedError('InsertRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
+      if (!other.isSupplier)
+        return typedError('InsertRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
       const r: Requisition = {
-        id: input.id, storeId, requisitionNumber: state.nextRequisitionNumber(storeId), type: 'REQUEST', status: 'DRAFT',
-        otherPartyId: input.otherPartyId, theirReference: input.theirReference ?? null, comment: input.comment ?? null,
-        maxMonthsOfStock: input.maxMonthsOfStock, minMonthsOfStock: input.minMonthsOfStock, expectedDeliveryDate: input.expectedDeliveryDate ?? null,
-        createdDatetime: state.iso(), sentDatetime: null, finalisedDatetime: null, linkedRequisitionId: null, userId: user.id,
+        id: input.id,
+        storeId,
+        requisitionNumber: state.nextRequisitionNumber(storeId),
+        type: 'REQUEST',
+        status: 'DRAFT',
+        otherPartyId: input.otherPartyId,
+        theirReference: input.theirReference ?? null,
+        comment: input.comment ?? null,
+        maxMonthsOfStock: input.maxMonthsOfStock,
+        minMonthsOfStock: input.minMonthsOfStock,
+        expectedDeliveryDate: input.expectedDeliveryDate ?? null,
+        createdDatetime: state.iso(),
+        sentDatetime: null,
+        finalisedDatetime: null,
+        linkedRequisitionId: null,
+        userId: user.id,
       };
       state.requisitions.set(r.id, r);
       state.applied.push({ mutation: 'insertRequestRequisition', id: r.id });
@@ -163,13 +252,30 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       const { state } = ctx;
       if (state.requisitionLines.has(input.id)) throw badUserInput('RequisitionLineAlreadyExists');
       const r = state.requisitions.get(input.requisitionId);
-      if (!r) return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'requisitionId' });
+      if (!r)
+        return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'requisitionId' });
       if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
       if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
-      if (r.status !== 'DRAFT') return typedError('InsertRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
-      if (!state.items.has(input.itemId)) return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
-      if (state.linesOf(r.id).some((l) => l.itemId === input.itemId)) return typedError('InsertRequestRequisitionLineError', 'RequisitionLineWithItemIdExists', 'Requisition line with item id already exists');
-      const line: RequisitionLine = { id: input.id, requisitionId: r.id, itemId: input.itemId, requestedQuantity: 0, suggestedQuantity: 0, supplyQuantity: 0, comment: null, linkedLineId: null };
+      if (r.status !== 'DRAFT')
+        return typedError('InsertRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (!state.items.has(input.itemId))
+        return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
+      if (state.linesOf(r.id).some((l) => l.itemId === input.itemId))
+        return typedError(
+          'InsertRequestRequisitionLineError',
+          'RequisitionLineWithItemIdExists',
+          'Requisition line with item id already exists',
+        );
+      const line: RequisitionLine = {
+        id: input.id,
+        requisitionId: r.id,
+        itemId: input.itemId,
+        requestedQuantity: 0,
+        suggestedQuantity: 0,
+        supplyQuantity: 0,
+        comment: null,
+        linkedLineId: null,
+      };
       state.requisitionLines.set(line.id, line);
       state.applied.push({ mutation: 'insertRequestRequisitionLine', id: line.id });
       return requisitionLineNode(state, line);
@@ -182,7 +288,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (!line) return { __typename: 'UpdateRequestRequisitionLineError', error: recordNotFound() };
       const r = state.requisitions.get(line.requisitionId)!;
       if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
-      if (r.status !== 'DRAFT') return typedError('UpdateRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (r.status !== 'DRAFT')
+        return typedError('UpdateRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
       if (input.requestedQuantity !== undefined && input.requestedQuantity !== null) {
         if (input.requestedQuantity < 0) throw badUserInput('RequestedQuantityCannotBeNegative');
         line.requestedQuantity = input.requestedQuantity;
@@ -199,14 +306,23 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (!r) return { __typename: 'UpdateRequestRequisitionError', error: recordNotFound() };
       if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
       if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
-      if (r.status !== 'DRAFT') return typedError('UpdateRequestRequisitionError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (r.status !== 'DRAFT')
+        return typedError('UpdateRequestRequisitionError', 'CannotEditRequisition', 'Cannot edit requisition');
       if (input.otherPartyId) {
         const other = state.visibleName(storeId, input.otherPartyId);
-        if (!other) return typedError('UpdateRequestRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
-        if (!other.isSupplier) return typedError('UpdateRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
+        if (!other)
+          return typedError('UpdateRequestRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
+        if (!other.isSupplier)
+          return typedError('UpdateRequestRequisitionError', 'OtherPartyNotASupplier', 'Other party is not a supplier');
         r.otherPartyId = input.otherPartyId;
       }
-      for (const k of ['comment', 'theirReference', 'maxMonthsOfStock', 'minMonthsOfStock', 'expectedDeliveryDate'] as const) {
+      for (const k of [
+        'comment',
+        'theirReference',
+        'maxMonthsOfStock',
+        'minMonthsOfStock',
+        'expectedDeliveryDate',
+      ] as const) {
         if (input[k] !== undefined && input[k] !== null) (r as any)[k] = input[k];
       }
       if (input.status === 'SENT') {
@@ -220,18 +336,31 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
 
     invoices: ({ storeId, filter, page, type }, ctx) => {
       inStore(ctx, storeId);
-      const all = [...ctx.state.invoices.values()].filter((i) => i.storeId === storeId
-        && (!Array.isArray(type) || type.includes(i.type))
-        && equalOk(i.id, filter?.id) && equalOk(i.type, filter?.type) && equalOk(i.status, filter?.status)
-        && equalOk(i.otherPartyId, filter?.otherPartyId) && equalOk(i.requisitionId, filter?.requisitionId)
-        && stringOk(i.theirReference, filter?.theirReference) && equalOk(i.invoiceNumber, filter?.invoiceNumber));
-      return connector('InvoiceConnector', all.sort((a, b) => a.invoiceNumber - b.invoiceNumber).map((i) => invoiceNode(ctx.state, i)), page);
+      const all = [...ctx.state.invoices.values()].filter(
+        (i) =>
+          i.storeId === storeId &&
+          (!Array.isArray(type) || type.includes(i.type)) &&
+          equalOk(i.id, filter?.id) &&
+          equalOk(i.type, filter?.type) &&
+          equalOk(i.status, filter?.status) &&
+          equalOk(i.otherPartyId, filter?.otherPartyId) &&
+          equalOk(i.requisitionId, filter?.requisitionId) &&
+          stringOk(i.theirReference, filter?.theirReference) &&
+          equalOk(i.invoiceNumber, filter?.invoiceNumber),
+      );
+      return connector(
+        'InvoiceConnector',
+        all.sort((a, b) => a.invoiceNumber - b.invoiceNumber).map((i) => invoiceNode(ctx.state, i)),
+        page,
+      );
     },
 
     invoice: ({ storeId, id }, ctx) => {
       inStore(ctx, storeId);
       const i = ctx.state.invoices.get(id);
-      return i && i.storeId === storeId ? invoiceNode(ctx.state, i) : { __typename: 'NodeError', error: recordNotFound() };
+      return i && i.storeId === storeId
+        ? invoiceNode(ctx.state, i)
+        : { __typename: 'NodeError', error: recordNotFound() };
     },
 
     supplyRequestedQuantity: ({ storeId, input }, ctx) => {
@@ -240,11 +369,15 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       const r = state.requisitions.get(input.responseRequisitionId);
       if (!r || r.storeId !== storeId) return { __typename: 'SupplyRequestedQuantityError', error: recordNotFound() };
       if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
-      if (r.status !== 'NEW') return typedError('SupplyRequestedQuantityError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (r.status !== 'NEW')
+        return typedError('SupplyRequestedQuantityError', 'CannotEditRequisition', 'Cannot edit requisition');
       const lines = state.linesOf(r.id);
       for (const l of lines) l.supplyQuantity = l.requestedQuantity;
       state.applied.push({ mutation: 'supplyRequestedQuantity', id: r.id });
-      return connector('RequisitionLineConnector', lines.map((l) => requisitionLineNode(state, l)));
+      return connector(
+        'RequisitionLineConnector',
+        lines.map((l) => requisitionLineNode(state, l)),
+      );
     },
 
     createRequisitionShipment: ({ storeId, input }, ctx) => {
@@ -253,14 +386,16 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       const r = state.requisitions.get(input.responseRequisitionId);
       if (!r || r.storeId !== storeId) return { __typename: 'CreateRequisitionShipmentError', error: recordNotFound() };
       if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
-      if (r.status !== 'NEW') return typedError('CreateRequisitionShipmentError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (r.status !== 'NEW')
+        return typedError('CreateRequisitionShipmentError', 'CannotEditRequisition', 'Cannot edit requisition');
       let outbound;
       try {
         outbound = state.createRequisitionShipment(r.id);
       } catch (err) {
         throw badUserInput((err as Error).message);
       }
-      if (!outbound) return typedError('CreateRequisitionShipmentError', 'NothingRemainingToSupply', 'Nothing remaining to supply');
+      if (!outbound)
+        return typedError('CreateRequisitionShipmentError', 'NothingRemainingToSupply', 'Nothing remaining to supply');
       state.applied.push({ mutation: 'createRequisitionShipment', id: outbound.id });
       return invoiceNode(state, outbound);
     },
@@ -269,15 +404,24 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       inStore(ctx, storeId);
       const { state } = ctx;
       const invoice = state.invoices.get(input.id);
-      if (!invoice || invoice.storeId !== storeId) return { __typename: 'UpdateOutboundShipmentError', error: recordNotFound() };
-      if (invoice.type !== 'OUTBOUND_SHIPMENT') return typedError('UpdateOutboundShipmentError', 'NotAnOutboundShipmentError', 'Not an outbound shipment');
+      if (!invoice || invoice.storeId !== storeId)
+        return { __typename: 'UpdateOutboundShipmentError', error: recordNotFound() };
+      if (invoice.type !== 'OUTBOUND_SHIPMENT')
+        return typedError('UpdateOutboundShipmentError', 'NotAnOutboundShipmentError', 'Not an outbound shipment');
       if (input.status) {
         const order: InvoiceStatus[] = ['NEW', 'ALLOCATED', 'PICKED', 'SHIPPED'];
-        if (order.indexOf(invoice.status) >= order.indexOf('SHIPPED')) return typedError('UpdateOutboundShipmentError', 'InvoiceIsNotEditable', 'Invoice is not editable');
-        if (order.indexOf(input.status) < order.indexOf(invoice.status)) return typedError('UpdateOutboundShipmentError', 'CannotReverseInvoiceStatus', 'Cannot reverse invoice status');
+        if (order.indexOf(invoice.status) >= order.indexOf('SHIPPED'))
+          return typedError('UpdateOutboundShipmentError', 'InvoiceIsNotEditable', 'Invoice is not editable');
+        if (order.indexOf(input.status) < order.indexOf(invoice.status))
+          return typedError(
+            'UpdateOutboundShipmentError',
+            'CannotReverseInvoiceStatus',
+            'Cannot reverse invoice status',
+          );
         state.moveOutbound(invoice, input.status);
       }
-      if (input.theirReference !== undefined && input.theirReference !== null) invoice.theirReference = input.theirReference;
+      if (input.theirReference !== undefined && input.theirReference !== null)
+        invoice.theirReference = input.theirReference;
       state.applied.push({ mutation: 'updateOutboundShipment', id: invoice.id });
       return invoiceNode(state, invoice);
     },
@@ -291,11 +435,18 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (invoice.type !== 'INBOUND_SHIPMENT') throw badUserInput('NotAnInboundShipment');
       if (input.status) {
         const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
-        if (order.indexOf(input.status) < order.indexOf(invoice.status)) return typedError('UpdateInboundShipmentError', 'CannotReverseInvoiceStatus', 'Cannot reverse invoice status');
-        if (invoice.status === 'VERIFIED') return typedError('UpdateInboundShipmentError', 'CannotEditInvoice', 'Cannot edit invoice');
+        if (order.indexOf(input.status) < order.indexOf(invoice.status))
+          return typedError(
+            'UpdateInboundShipmentError',
+            'CannotReverseInvoiceStatus',
+            'Cannot reverse invoice status',
+          );
+        if (invoice.status === 'VERIFIED')
+          return typedError('UpdateInboundShipmentError', 'CannotEditInvoice', 'Cannot edit invoice');
         state.moveInbound(invoice, input.status);
       }
-      if (input.theirReference !== undefined && input.theirReference !== null) invoice.theirReference = input.theirReference;
+      if (input.theirReference !== undefined && input.theirReference !== null)
+        invoice.theirReference = input.theirReference;
       state.applied.push({ mutation: 'updateInboundShipment', id: invoice.id });
       return invoiceNode(state, invoice);
     },
@@ -307,9 +458,11 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (!line) return { __typename: 'UpdateInboundShipmentLineError', error: recordNotFound() };
       const invoice = state.invoices.get(line.invoiceId)!;
       if (invoice.storeId !== storeId) throw badUserInput('NotThisStoreInvoice');
-      if (invoice.type !== 'INBOUND_SHIPMENT') return typedError('UpdateInboundShipmentLineError', 'NotAnInboundShipment', 'Not an inbound shipment');
+      if (invoice.type !== 'INBOUND_SHIPMENT')
+        return typedError('UpdateInboundShipmentLineError', 'NotAnInboundShipment', 'Not an inbound shipment');
       // a transferred shipment is edited once its arrival is confirmed (DELIVERED), and not after it was received
-      if (invoice.status !== 'NEW' && invoice.status !== 'DELIVERED') return typedError('UpdateInboundShipmentLineError', 'CannotEditInvoice', 'Cannot edit invoice');
+      if (invoice.status !== 'NEW' && invoice.status !== 'DELIVERED')
+        return typedError('UpdateInboundShipmentLineError', 'CannotEditInvoice', 'Cannot edit invoice');
       if (input.numberOfPacks !== undefined && input.numberOfPacks !== null) {
         if (input.numberOfPacks < 0) throw badUserInput('NumberOfPacksBelowZero');
         line.numberOfPacks = input.numberOfPacks;
@@ -322,23 +475,47 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
 
     reasonOptions: ({ filter, page }, ctx) => {
       userOf(ctx);
-      const all = ctx.state.adjustmentReasons.filter((r) => equalOk(r.id, filter?.id) && equalOk(r.type, filter?.type) && boolOk(r.isActive, filter?.isActive));
-      return connector('ReasonOptionConnector', all.map((r) => ({ __typename: 'ReasonOptionNode', ...r })), page);
+      const all = ctx.state.adjustmentReasons.filter(
+        (r) => equalOk(r.id, filter?.id) && equalOk(r.type, filter?.type) && boolOk(r.isActive, filter?.isActive),
+      );
+      return connector(
+        'ReasonOptionConnector',
+        all.map((r) => ({ __typename: 'ReasonOptionNode', ...r })),
+        page,
+      );
     },
 
     stockLines: ({ storeId, filter, page }, ctx) => {
       inStore(ctx, storeId);
-      const all = [...ctx.state.stockLines.values()].filter((l) => l.storeId === storeId
-        && equalOk(l.id, filter?.id) && equalOk(l.itemId, filter?.itemId)
-        && (filter?.hasPacksInStore === undefined || filter.hasPacksInStore === null || (l.totalNumberOfPacks > 0) === filter.hasPacksInStore)
-        && (filter?.isAvailable === undefined || filter.isAvailable === null || (l.availableNumberOfPacks > 0) === filter.isAvailable));
-      return connector('StockLineConnector', all.map((l) => stockLineNode(ctx.state, l)), page);
+      const all = [...ctx.state.stockLines.values()].filter(
+        (l) =>
+          l.storeId === storeId &&
+          equalOk(l.id, filter?.id) &&
+          equalOk(l.itemId, filter?.itemId) &&
+          (filter?.hasPacksInStore === undefined ||
+            filter.hasPacksInStore === null ||
+            l.totalNumberOfPacks > 0 === filter.hasPacksInStore) &&
+          (filter?.isAvailable === undefined ||
+            filter.isAvailable === null ||
+            l.availableNumberOfPacks > 0 === filter.isAvailable),
+      );
+      return connector(
+        'StockLineConnector',
+        all.map((l) => stockLineNode(ctx.state, l)),
+        page,
+      );
     },
 
     stocktakes: ({ storeId, filter, page }, ctx) => {
       inStore(ctx, storeId);
-      const all = [...ctx.state.stocktakes.values()].filter((x) => x.storeId === storeId && equalOk(x.id, filter?.id) && equalOk(x.status, filter?.status));
-      return connector('StocktakeConnector', all.map((x) => stocktakeNode(ctx.state, x)), page);
+      const all = [...ctx.state.stocktakes.values()].filter(
+        (x) => x.storeId === storeId && equalOk(x.id, filter?.id) && equalOk(x.status, filter?.status),
+      );
+      return connector(
+        'StocktakeConnector',
+        all.map((x) => stocktakeNode(ctx.state, x)),
+        page,
+      );
     },
 
     insertStocktake: ({ storeId, input }, ctx) => {
@@ -347,8 +524,14 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (state.stocktakes.has(input.id)) throw badUserInput('StocktakeAlreadyExists');
       // the sandbox makes blank stocktakes only (createBlankStocktake); lines are inserted one by one
       const stocktake: Stocktake = {
-        id: input.id, storeId, stocktakeNumber: 1 + [...state.stocktakes.values()].filter((x) => x.storeId === storeId).length,
-        status: 'NEW', description: input.description ?? null, comment: input.comment ?? null, createdDatetime: state.iso(), finalisedDatetime: null,
+        id: input.id,
+        storeId,
+        stocktakeNumber: 1 + [...state.stocktakes.values()].filter((x) => x.storeId === storeId).length,
+        status: 'NEW',
+        description: input.description ?? null,
+        comment: input.comment ?? null,
+        createdDatetime: state.iso(),
+        finalisedDatetime: null,
       };
       state.stocktakes.set(stocktake.id, stocktake);
       state.applied.push({ mutation: 'insertStocktake', id: stocktake.id });
@@ -361,18 +544,47 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (state.stocktakeLines.has(input.id)) throw badUserInput('StocktakeLineAlreadyExists');
       const stocktake = state.stocktakes.get(input.stocktakeId);
       if (!stocktake || stocktake.storeId !== storeId) throw badUserInput('StocktakeDoesNotExist');
-      if (stocktake.status !== 'NEW') return typedError('InsertStocktakeLineError', 'CannotEditStocktake', 'Cannot edit stocktake');
-      if (input.countedNumberOfPacks !== undefined && input.countedNumberOfPacks !== null && input.countedNumberOfPacks < 0) throw badUserInput('CountedQuantityBelowZero');
+      if (stocktake.status !== 'NEW')
+        return typedError('InsertStocktakeLineError', 'CannotEditStocktake', 'Cannot edit stocktake');
+      if (
+        input.countedNumberOfPacks !== undefined &&
+        input.countedNumberOfPacks !== null &&
+        input.countedNumberOfPacks < 0
+      )
+        throw badUserInput('CountedQuantityBelowZero');
       let line: StocktakeLine;
       if (input.stockLineId) {
         const stock = state.stockLines.get(input.stockLineId);
         if (!stock || stock.storeId !== storeId) throw badUserInput('StockLineDoesNotExist');
-        if (state.stocktakeLinesOf(stocktake.id).some((l) => l.stockLineId === stock.id)) throw badUserInput('StockLineAlreadyExistsInStocktake');
-        line = { id: input.id, stocktakeId: stocktake.id, itemId: stock.itemId, stockLineId: stock.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, snapshotNumberOfPacks: stock.totalNumberOfPacks, countedNumberOfPacks: input.countedNumberOfPacks ?? null, reasonOptionId: null };
+        if (state.stocktakeLinesOf(stocktake.id).some((l) => l.stockLineId === stock.id))
+          throw badUserInput('StockLineAlreadyExistsInStocktake');
+        line = {
+          id: input.id,
+          stocktakeId: stocktake.id,
+          itemId: stock.itemId,
+          stockLineId: stock.id,
+          batch: stock.batch,
+          expiryDate: stock.expiryDate,
+          packSize: stock.packSize,
+          snapshotNumberOfPacks: stock.totalNumberOfPacks,
+          countedNumberOfPacks: input.countedNumberOfPacks ?? null,
+          reasonOptionId: null,
+        };
       } else {
         const item = input.itemId ? state.items.get(input.itemId) : undefined;
         if (!item) throw badUserInput('ItemNotFound');
-        line = { id: input.id, stocktakeId: stocktake.id, itemId: item.id, stockLineId: null, batch: input.batch ?? null, expiryDate: input.expiryDate ?? null, packSize: input.packSize ?? item.defaultPackSize, snapshotNumberOfPacks: 0, countedNumberOfPacks: input.countedNumberOfPacks ?? null, reasonOptionId: null };
+        line = {
+          id: input.id,
+          stocktakeId: stocktake.id,
+          itemId: item.id,
+          stockLineId: null,
+          batch: input.batch ?? null,
+          expiryDate: input.expiryDate ?? null,
+          packSize: input.packSize ?? item.defaultPackSize,
+          snapshotNumberOfPacks: 0,
+          countedNumberOfPacks: input.countedNumberOfPacks ?? null,
+          reasonOptionId: null,
+        };
       }
       const change = (line.countedNumberOfPacks ?? line.snapshotNumberOfPacks) - line.snapshotNumberOfPacks;
       if (change !== 0) {
@@ -381,8 +593,14 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         // reasonOptionId, or the deprecated inventoryAdjustmentReasonId older clients send
         const givenId = input.reasonOptionId ?? input.inventoryAdjustmentReasonId;
         const given = givenId ? state.adjustmentReasons.find((r) => r.id === givenId) : undefined;
-        if (givenId && (!given || !given.isActive || given.type !== direction)) return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotValid', 'Adjustment reason is not valid');
-        if (!given && active.length) return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotProvided', 'Adjustment reason not provided');
+        if (givenId && (!given || !given.isActive || given.type !== direction))
+          return typedError('InsertStocktakeLineError', 'AdjustmentReasonNotValid', 'Adjustment reason is not valid');
+        if (!given && active.length)
+          return typedError(
+            'InsertStocktakeLineError',
+            'AdjustmentReasonNotProvided',
+            'Adjustment reason not provided',
+          );
         line.reasonOptionId = given?.id ?? null;
       }
       state.stocktakeLines.set(line.id, line);
@@ -395,14 +613,19 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       const { state } = ctx;
       const stocktake = state.stocktakes.get(input.id);
       if (!stocktake || stocktake.storeId !== storeId) throw badUserInput('StocktakeDoesNotExist');
-      if (stocktake.status !== 'NEW') return typedError('UpdateStocktakeError', 'CannotEditStocktake', 'Cannot edit stocktake');
+      if (stocktake.status !== 'NEW')
+        return typedError('UpdateStocktakeError', 'CannotEditStocktake', 'Cannot edit stocktake');
       if (input.comment !== undefined && input.comment !== null) stocktake.comment = input.comment;
       if (input.description !== undefined && input.description !== null) stocktake.description = input.description;
       if (input.status === 'FINALISED') {
         const { reducedBelowZero } = state.finaliseStocktake(stocktake);
         if (reducedBelowZero.length) {
           return typedError('UpdateStocktakeError', 'StockLinesReducedBelowZero', 'Stock lines reduced below zero', {
-            errors: reducedBelowZero.map((l) => ({ __typename: 'StockLineReducedBelowZero', description: 'Stock line reduced below zero', stockLine: stockLineNode(state, l) })),
+            errors: reducedBelowZero.map((l) => ({
+              __typename: 'StockLineReducedBelowZero',
+              description: 'Stock line reduced below zero',
+              stockLine: stockLineNode(state, l),
+            })),
           });
         }
       }
@@ -418,7 +641,9 @@ export function rootValue(): Record<string, unknown> {
   return new Proxy(implemented, {
     get(target, field) {
       if (typeof field !== 'string' || field in target) return (target as any)[field];
-      return () => { throw new GraphQLError(`the Open mSupply sandbox does not implement ${field}`); };
+      return () => {
+        throw new GraphQLError(`the Open mSupply sandbox does not implement ${field}`);
+      };
     },
   });
 }

@@ -9,7 +9,10 @@ import { buildSchema, type GraphQLSchema } from 'graphql';
  * the real server would refuse as invalid is refused here too, with graphql-js's validation
  * errors. MSUPPLY_SCHEMA_FILE points elsewhere when the shared folder is not beside the repo.
  */
-const DEFAULT_SCHEMA = path.resolve(import.meta.dirname, '../../../shared/fixtures/msupply/open-msupply/schema.reconstructed.graphql');
+const DEFAULT_SCHEMA = path.resolve(
+  import.meta.dirname,
+  '../../../shared/fixtures/msupply/open-msupply/schema.reconstructed.graphql',
+);
 
 export function msupplySchemaFile(): string {
   return process.env.MSUPPLY_SCHEMA_FILE || DEFAULT_SCHEMA;
@@ -19,7 +22,10 @@ let cached: { file: string; schema: GraphQLSchema } | undefined;
 
 export function loadMsupplySchema(file = msupplySchemaFile()): GraphQLSchema {
   if (cached?.file === file) return cached.schema;
-  if (!existsSync(file)) throw new Error(`Open mSupply schema not found at ${file}: put the shared fixtures beside the repository or set MSUPPLY_SCHEMA_FILE`);
+  if (!existsSync(file))
+    throw new Error(
+      `Open mSupply schema not found at ${file}: put the shared fixtures beside the repository or set MSUPPLY_SCHEMA_FILE`,
+    );
   const schema = buildSchema(readFileSync(file, 'utf8'));
   cached = { file, schema };
   return schema;

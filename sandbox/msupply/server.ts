@@ -1,6 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { execute, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  execute,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { MsupplyFaults, type MsupplyFaultInput } from './faults.js';
 import { rootValue, type RequestContext } from './resolvers.js';
 import { loadMsupplySchema } from './schema.js';
@@ -74,11 +82,18 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     }
     return entry;
   };
-  const run = async (source: string, context: RequestContext, payload: { variables?: unknown; operationName?: unknown }): Promise<ExecutionResult> => {
+  const run = async (
+    source: string,
+    context: RequestContext,
+    payload: { variables?: unknown; operationName?: unknown },
+  ): Promise<ExecutionResult> => {
     const { doc, errors } = prepared(source);
     if (!doc) return { errors };
     return execute({
-      schema, document: doc, rootValue: root, contextValue: context,
+      schema,
+      document: doc,
+      rootValue: root,
+      contextValue: context,
       variableValues: (payload.variables ?? undefined) as Record<string, unknown> | undefined,
       operationName: typeof payload.operationName === 'string' ? payload.operationName : undefined,
     });
@@ -95,8 +110,13 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     const operation = firstRootField(payload.query, payload.operationName);
     calls.push({ operation, authorized: !!token });
     const fault = faults.take(operation);
-    if (fault?.type === 'status') return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });
-    if (fault?.type === 'graphqlError') return send(res, 200, { data: null, errors: [{ message: fault.message, extensions: { details: 'injected by the sandbox' } }] });
+    if (fault?.type === 'status')
+      return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });
+    if (fault?.type === 'graphqlError')
+      return send(res, 200, {
+        data: null,
+        errors: [{ message: fault.message, extensions: { details: 'injected by the sandbox' } }],
+      });
     if (fault?.type === 'hang') return;
     if (fault?.type === 'reset') return req.socket.destroy();
     if (fault?.type === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
@@ -112,19 +132,33 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (route === 'GET /_sandbox/state') return send(res, 200, state.counts());
     if (route === 'GET /_sandbox/requisitions') {
       const type = url.searchParams.get('type');
-      return send(res, 200, [...state.requisitions.values()].filter((r) => !type || r.type === type).map((r) => ({ ...r, lines: state.linesOf(r.id) })));
+      return send(
+        res,
+        200,
+        [...state.requisitions.values()]
+          .filter((r) => !type || r.type === type)
+          .map((r) => ({ ...r, lines: state.linesOf(r.id) })),
+      );
     }
     const ship = /^POST \/_sandbox\/requisitions\/([^/]+)\/ship$/.exec(route);
     if (ship) {
       try {
         const body = await bodyOf(req);
-        const { outbound, inbound } = state.shipResponseRequisition(decodeURIComponent(ship[1]), body ? (JSON.parse(body) as Record<string, number>) : {});
+        const { outbound, inbound } = state.shipResponseRequisition(
+          decodeURIComponent(ship[1]),
+          body ? (JSON.parse(body) as Record<string, number>) : {},
+        );
         return send(res, 201, { outboundShipmentId: outbound.id, inboundShipmentId: inbound.id });
       } catch (err) {
         return send(res, 400, { error: (err as Error).message });
       }
     }
-    if (route === 'GET /_sandbox/invoices') return send(res, 200, [...state.invoices.values()].map((i) => ({ ...i, lines: state.invoiceLinesOf(i.id) })));
+    if (route === 'GET /_sandbox/invoices')
+      return send(
+        res,
+        200,
+        [...state.invoices.values()].map((i) => ({ ...i, lines: state.invoiceLinesOf(i.id) })),
+      );
     if (route === 'GET /_sandbox/faults') return send(res, 200, faults.list());
     if (route === 'POST /_sandbox/faults') {
       try {
@@ -143,10 +177,17 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const handle = url.pathname === '/graphql' && req.method === 'POST' ? graphqlRequest(req, res) : control(req, res, url);
-    handle.catch((err: unknown) => { if (!res.headersSent) send(res, 500, { errors: [{ message: 'Internal error', extensions: { details: String(err) } }] }); });
+    const handle =
+      url.pathname === '/graphql' && req.method === 'POST' ? graphqlRequest(req, res) : control(req, res, url);
+    handle.catch((err: unknown) => {
+      if (!res.headersSent)
+        send(res, 500, { errors: [{ message: 'Internal error', extensions: { details: String(err) } }] });
+    });
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -154,9 +195,10 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     state,
     faults,
     calls,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -1,5 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import type { AdjustmentReason, Invoice, InvoiceLine, InvoiceStatus, Stocktake, StocktakeLine, Item, Name, NameVisibility, Requisition, RequisitionLine, StockLine, Store, Token, User } from './model.js';
+import type {
+  AdjustmentReason,
+  Invoice,
+  InvoiceLine,
+  InvoiceStatus,
+  Stocktake,
+  StocktakeLine,
+  Item,
+  Name,
+  NameVisibility,
+  Requisition,
+  RequisitionLine,
+  StockLine,
+  Store,
+  Token,
+  User,
+} from './model.js';
 import { buildSeed, type Seed } from './seed.js';
 
 /**
@@ -70,9 +86,16 @@ export class MsupplyState {
 
   // auth -------------------------------------------------------------------------------------
 
-  login(username: string, password: string): { token: string } | { error: 'InvalidCredentials' | 'NoSiteAccess' } | { error: 'AccountBlocked'; timeoutRemaining: number } {
+  login(
+    username: string,
+    password: string,
+  ):
+    | { token: string }
+    | { error: 'InvalidCredentials' | 'NoSiteAccess' }
+    | { error: 'AccountBlocked'; timeoutRemaining: number } {
     const user = this.users.get(username);
-    if (user?.blockedUntil && user.blockedUntil > this.now()) return { error: 'AccountBlocked', timeoutRemaining: Math.ceil((user.blockedUntil - this.now()) / 1000) };
+    if (user?.blockedUntil && user.blockedUntil > this.now())
+      return { error: 'AccountBlocked', timeoutRemaining: Math.ceil((user.blockedUntil - this.now()) / 1000) };
     if (!user || user.password !== password) {
       if (user && ++user.failedLogins >= (this.options.blockAfterFailures ?? 5)) {
         user.blockedUntil = this.now() + (this.options.blockSeconds ?? 60) * 1000;
@@ -83,7 +106,11 @@ export class MsupplyState {
     user.failedLogins = 0;
     if (!user.storeIds.length) return { error: 'NoSiteAccess' };
     const token = randomBytes(24).toString('base64url');
-    this.tokens.set(token, { token, userId: user.id, expiresAt: this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000 });
+    this.tokens.set(token, {
+      token,
+      userId: user.id,
+      expiresAt: this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000,
+    });
     this.logins++;
     return { token };
   }
@@ -116,7 +143,10 @@ export class MsupplyState {
   }
 
   namesVisibleIn(storeId: string): (Name & { isVisible: boolean })[] {
-    return this.visibility.filter((v) => v.storeId === storeId).map((v) => this.visibleName(storeId, v.nameId)!).filter(Boolean);
+    return this.visibility
+      .filter((v) => v.storeId === storeId)
+      .map((v) => this.visibleName(storeId, v.nameId)!)
+      .filter(Boolean);
   }
 
   storeOfName(nameId: string): Store | undefined {
@@ -127,7 +157,13 @@ export class MsupplyState {
   // requisitions -----------------------------------------------------------------------------
 
   nextRequisitionNumber(storeId: string): number {
-    return 1 + Math.max(0, ...[...this.requisitions.values()].filter((r) => r.storeId === storeId).map((r) => r.requisitionNumber));
+    return (
+      1 +
+      Math.max(
+        0,
+        ...[...this.requisitions.values()].filter((r) => r.storeId === storeId).map((r) => r.requisitionNumber),
+      )
+    );
   }
 
   linesOf(requisitionId: string): RequisitionLine[] {
@@ -156,7 +192,13 @@ export class MsupplyState {
     this.requisitions.set(response.id, response);
     request.linkedRequisitionId = response.id;
     for (const line of this.linesOf(request.id)) {
-      const copy: RequisitionLine = { ...line, id: `resp-${line.id}`, requisitionId: response.id, supplyQuantity: 0, linkedLineId: line.id };
+      const copy: RequisitionLine = {
+        ...line,
+        id: `resp-${line.id}`,
+        requisitionId: response.id,
+        supplyQuantity: 0,
+        linkedLineId: line.id,
+      };
       this.requisitionLines.set(copy.id, copy);
       line.linkedLineId = copy.id;
     }
@@ -170,13 +212,18 @@ export class MsupplyState {
   }
 
   nextInvoiceNumber(storeId: string): number {
-    return 1 + Math.max(0, ...[...this.invoices.values()].filter((i) => i.storeId === storeId).map((i) => i.invoiceNumber));
+    return (
+      1 + Math.max(0, ...[...this.invoices.values()].filter((i) => i.storeId === storeId).map((i) => i.invoiceNumber))
+    );
   }
 
   /** Units of each item already on outbound shipments of a response requisition. */
   issuedFor(responseId: string, itemId: string): number {
-    return [...this.invoices.values()].filter((i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === responseId && i.status !== 'CANCELLED')
-      .flatMap((i) => this.invoiceLinesOf(i.id)).filter((l) => l.itemId === itemId).reduce((n, l) => n + l.numberOfPacks * l.packSize, 0);
+    return [...this.invoices.values()]
+      .filter((i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === responseId && i.status !== 'CANCELLED')
+      .flatMap((i) => this.invoiceLinesOf(i.id))
+      .filter((l) => l.itemId === itemId)
+      .reduce((n, l) => n + l.numberOfPacks * l.packSize, 0);
   }
 
   /**
@@ -191,9 +238,20 @@ export class MsupplyState {
     const request = response.linkedRequisitionId ? this.requisitions.get(response.linkedRequisitionId) : undefined;
     const now = this.iso();
     const outbound: Invoice = {
-      id: `out-${responseId}-${this.invoices.size + 1}`, storeId: response.storeId, invoiceNumber: this.nextInvoiceNumber(response.storeId), type: 'OUTBOUND_SHIPMENT',
-      status: 'NEW', otherPartyId: response.otherPartyId, theirReference: request?.theirReference ?? response.theirReference, requisitionId: response.id, linkedInvoiceId: null,
-      createdDatetime: now, shippedDatetime: null, deliveredDatetime: null, receivedDatetime: null, verifiedDatetime: null,
+      id: `out-${responseId}-${this.invoices.size + 1}`,
+      storeId: response.storeId,
+      invoiceNumber: this.nextInvoiceNumber(response.storeId),
+      type: 'OUTBOUND_SHIPMENT',
+      status: 'NEW',
+      otherPartyId: response.otherPartyId,
+      theirReference: request?.theirReference ?? response.theirReference,
+      requisitionId: response.id,
+      linkedInvoiceId: null,
+      createdDatetime: now,
+      shippedDatetime: null,
+      deliveredDatetime: null,
+      receivedDatetime: null,
+      verifiedDatetime: null,
     };
     const lines: InvoiceLine[] = [];
     for (const line of this.linesOf(response.id)) {
@@ -201,11 +259,25 @@ export class MsupplyState {
       const remaining = Math.max(0, line.supplyQuantity - this.issuedFor(response.id, item.id));
       const wanted = packs[item.code] ?? Math.ceil(remaining / item.defaultPackSize);
       if (wanted <= 0) continue;
-      const stock = [...this.stockLines.values()].filter((s) => s.storeId === response.storeId && s.itemId === item.id && !s.onHold && s.availableNumberOfPacks > 0)
+      const stock = [...this.stockLines.values()]
+        .filter(
+          (s) => s.storeId === response.storeId && s.itemId === item.id && !s.onHold && s.availableNumberOfPacks > 0,
+        )
         .sort((a, b) => String(a.expiryDate).localeCompare(String(b.expiryDate)))[0];
-      if (!stock || stock.availableNumberOfPacks < wanted) throw new Error(`not enough stock of ${item.code} in ${response.storeId} (NotEnoughStockForReduction)`);
+      if (!stock || stock.availableNumberOfPacks < wanted)
+        throw new Error(`not enough stock of ${item.code} in ${response.storeId} (NotEnoughStockForReduction)`);
       stock.availableNumberOfPacks -= wanted;
-      lines.push({ id: `${outbound.id}-l${lines.length + 1}`, invoiceId: outbound.id, itemId: item.id, batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize, numberOfPacks: wanted, shippedNumberOfPacks: null, stockLineId: stock.id });
+      lines.push({
+        id: `${outbound.id}-l${lines.length + 1}`,
+        invoiceId: outbound.id,
+        itemId: item.id,
+        batch: stock.batch,
+        expiryDate: stock.expiryDate,
+        packSize: stock.packSize,
+        numberOfPacks: wanted,
+        shippedNumberOfPacks: null,
+        stockLineId: stock.id,
+      });
     }
     if (!lines.length) return undefined;
     this.invoices.set(outbound.id, outbound);
@@ -233,13 +305,25 @@ export class MsupplyState {
     }
     if (!receiver) return undefined;
     const inbound: Invoice = {
-      ...outbound, id: `in-${outbound.id}`, storeId: receiver.id, invoiceNumber: this.nextInvoiceNumber(receiver.id), type: 'INBOUND_SHIPMENT',
-      otherPartyId: this.stores.get(outbound.storeId)!.nameId, requisitionId: response?.linkedRequisitionId ?? null, linkedInvoiceId: outbound.id,
+      ...outbound,
+      id: `in-${outbound.id}`,
+      storeId: receiver.id,
+      invoiceNumber: this.nextInvoiceNumber(receiver.id),
+      type: 'INBOUND_SHIPMENT',
+      otherPartyId: this.stores.get(outbound.storeId)!.nameId,
+      requisitionId: response?.linkedRequisitionId ?? null,
+      linkedInvoiceId: outbound.id,
     };
     outbound.linkedInvoiceId = inbound.id;
     this.invoices.set(inbound.id, inbound);
     for (const l of this.invoiceLinesOf(outbound.id)) {
-      const copy: InvoiceLine = { ...l, id: l.id.replace(outbound.id, inbound.id), invoiceId: inbound.id, shippedNumberOfPacks: l.numberOfPacks, stockLineId: null };
+      const copy: InvoiceLine = {
+        ...l,
+        id: l.id.replace(outbound.id, inbound.id),
+        invoiceId: inbound.id,
+        shippedNumberOfPacks: l.numberOfPacks,
+        stockLineId: null,
+      };
       this.invoiceLines.set(copy.id, copy);
     }
     return inbound;
@@ -250,11 +334,15 @@ export class MsupplyState {
    * what was requested, create the shipment, and move it to SHIPPED. `packs` overrides the packs
    * per item code.
    */
-  shipResponseRequisition(responseId: string, packs: Record<string, number> = {}): { outbound: Invoice; inbound: Invoice } {
+  shipResponseRequisition(
+    responseId: string,
+    packs: Record<string, number> = {},
+  ): { outbound: Invoice; inbound: Invoice } {
     const response = this.requisitions.get(responseId);
     if (!response || response.type !== 'RESPONSE') throw new Error(`no response requisition ${responseId}`);
     if (!response.linkedRequisitionId) throw new Error(`response requisition ${responseId} has no linked request`);
-    for (const line of this.linesOf(response.id)) if (line.supplyQuantity === 0) line.supplyQuantity = line.requestedQuantity;
+    for (const line of this.linesOf(response.id))
+      if (line.supplyQuantity === 0) line.supplyQuantity = line.requestedQuantity;
     const outbound = this.createRequisitionShipment(responseId, packs);
     if (!outbound) throw new Error(`response requisition ${responseId} has nothing to ship`);
     const inbound = this.moveOutbound(outbound, 'SHIPPED')!;
@@ -272,7 +360,17 @@ export class MsupplyState {
       invoice.receivedDatetime = now;
       for (const line of this.invoiceLinesOf(invoice.id)) {
         if (line.numberOfPacks <= 0) continue;
-        const stock: StockLine = { id: `stock-${line.id}`, storeId: invoice.storeId, itemId: line.itemId, batch: line.batch, expiryDate: line.expiryDate, packSize: line.packSize, totalNumberOfPacks: line.numberOfPacks, availableNumberOfPacks: line.numberOfPacks, onHold: false };
+        const stock: StockLine = {
+          id: `stock-${line.id}`,
+          storeId: invoice.storeId,
+          itemId: line.itemId,
+          batch: line.batch,
+          expiryDate: line.expiryDate,
+          packSize: line.packSize,
+          totalNumberOfPacks: line.numberOfPacks,
+          availableNumberOfPacks: line.numberOfPacks,
+          onHold: false,
+        };
         this.stockLines.set(stock.id, stock);
         line.stockLineId = stock.id;
       }
@@ -309,7 +407,17 @@ export class MsupplyState {
         stock.availableNumberOfPacks += delta;
       } else {
         const id = `stock-${l.id}`;
-        this.stockLines.set(id, { id, storeId: stocktake.storeId, itemId: l.itemId, batch: l.batch, expiryDate: l.expiryDate, packSize: l.packSize, totalNumberOfPacks: l.countedNumberOfPacks!, availableNumberOfPacks: l.countedNumberOfPacks!, onHold: false });
+        this.stockLines.set(id, {
+          id,
+          storeId: stocktake.storeId,
+          itemId: l.itemId,
+          batch: l.batch,
+          expiryDate: l.expiryDate,
+          packSize: l.packSize,
+          totalNumberOfPacks: l.countedNumberOfPacks!,
+          availableNumberOfPacks: l.countedNumberOfPacks!,
+          onHold: false,
+        });
         l.stockLineId = id;
       }
     }
@@ -330,7 +438,9 @@ export class MsupplyState {
       stocktakes: this.stocktakes.size,
       finalisedStocktakes: [...this.stocktakes.values()].filter((x) => x.status === 'FINALISED').length,
       inboundShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT').length,
-      receivedShipments: [...this.invoices.values()].filter((i) => i.type === 'INBOUND_SHIPMENT' && (i.status === 'RECEIVED' || i.status === 'VERIFIED')).length,
+      receivedShipments: [...this.invoices.values()].filter(
+        (i) => i.type === 'INBOUND_SHIPMENT' && (i.status === 'RECEIVED' || i.status === 'VERIFIED'),
+      ).length,
     };
   }
 }

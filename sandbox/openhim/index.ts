@@ -1,5 +1,17 @@
-export { startOpenHimSandbox, DEFAULT_OPENHIM_USER, type OpenHimSandbox, type OpenHimSandboxOptions, type OpenHimSandboxState } from './server.js';
-export { validateRegistration, validateConfig, validateConfigDefs, validateMediatorDocument, ValidationError } from './validation.js';
+export {
+  startOpenHimSandbox,
+  DEFAULT_OPENHIM_USER,
+  type OpenHimSandbox,
+  type OpenHimSandboxOptions,
+  type OpenHimSandboxState,
+} from './server.js';
+export {
+  validateRegistration,
+  validateConfig,
+  validateConfigDefs,
+  validateMediatorDocument,
+  ValidationError,
+} from './validation.js';
 export { validSemver, semverGt } from './semver.js';
 export { startOpenHimSandbox as default } from './server.js';
 export { openhimAdmin, type AdminCredentials } from './admin-client.js';

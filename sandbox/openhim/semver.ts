@@ -5,7 +5,9 @@
  */
 const NUM = '0|[1-9]\\d*';
 const PRE_ID = `(?:${NUM}|\\d*[a-zA-Z-][a-zA-Z0-9-]*)`;
-const FULL = new RegExp(`^v?(${NUM})\\.(${NUM})\\.(${NUM})(?:-(${PRE_ID}(?:\\.${PRE_ID})*))?(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`);
+const FULL = new RegExp(
+  `^v?(${NUM})\\.(${NUM})\\.(${NUM})(?:-(${PRE_ID}(?:\\.${PRE_ID})*))?(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`,
+);
 const MAX_LENGTH = 256;
 
 export interface SemVer {
@@ -38,7 +40,8 @@ function compareIdentifiers(a: string | number, b: string | number): number {
 
 export function compareSemver(a: SemVer, b: SemVer): number {
   for (const key of ['major', 'minor', 'patch'] as const) if (a[key] !== b[key]) return Math.sign(a[key] - b[key]);
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) return Math.sign(b.prerelease.length - a.prerelease.length);
+  if (a.prerelease.length === 0 || b.prerelease.length === 0)
+    return Math.sign(b.prerelease.length - a.prerelease.length);
   for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
     if (a.prerelease[i] === undefined) return -1;
     if (b.prerelease[i] === undefined) return 1;

@@ -21,7 +21,11 @@ export interface SandboxUser {
   admin: boolean;
 }
 
-export const DEFAULT_OPENHIM_USER: SandboxUser = { email: 'root@openhim.org', password: 'openhim-password', admin: true };
+export const DEFAULT_OPENHIM_USER: SandboxUser = {
+  email: 'root@openhim.org',
+  password: 'openhim-password',
+  admin: true,
+};
 
 export interface StoredMediator {
   urn: string;
@@ -71,7 +75,8 @@ function stamp(): Date {
   order.set(d, ++tick);
   return d;
 }
-const after = (a?: Date, b?: Date) => a !== undefined && b !== undefined && (order.get(a) ?? a.getTime()) > (order.get(b) ?? b.getTime());
+const after = (a?: Date, b?: Date) =>
+  a !== undefined && b !== undefined && (order.get(a) ?? a.getTime()) > (order.get(b) ?? b.getTime());
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -102,10 +107,17 @@ function publicView(mediator: StoredMediator, mask: boolean): StoredMediator {
 
 export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): Promise<OpenHimSandbox> {
   const users = options.users ?? [DEFAULT_OPENHIM_USER];
-  const state: OpenHimSandboxState = { mediators: new Map(), channels: [], calls: [], unavailable: false, transactionUpdates: new Map() };
+  const state: OpenHimSandboxState = {
+    mediators: new Map(),
+    channels: [],
+    calls: [],
+    unavailable: false,
+    transactionUpdates: new Map(),
+  };
   const app = Fastify({ logger: false });
 
-  const text = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('text/plain; charset=utf-8').send(body);
+  const text = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).type('text/plain; charset=utf-8').send(body);
 
   app.addHook('onRequest', async (request, reply) => {
     if (state.unavailable) return text(reply, 503, 'Service Unavailable');
@@ -117,7 +129,8 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
 
   app.addHook('preHandler', async (request, reply) => {
     const user = (request as FastifyRequest & { user?: SandboxUser }).user!;
-    if (!user.admin) return text(reply, 403, `User ${user.email} is not an admin, API access to ${request.routeOptions.url} denied.`);
+    if (!user.admin)
+      return text(reply, 403, `User ${user.email} is not an admin, API access to ${request.routeOptions.url} denied.`);
   });
 
   app.addHook('onResponse', async (request, reply) => {
@@ -147,12 +160,14 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
           validateMediatorDocument({ ...existing, ...mediator });
           if (mediator.config != null && existing.config != null) {
             const incoming = mediator.config as Record<string, unknown>;
-            for (const param of Object.keys(incoming)) if (existing.config[param] != null) incoming[param] = existing.config[param];
+            for (const param of Object.keys(incoming))
+              if (existing.config[param] != null) incoming[param] = existing.config[param];
           }
           state.mediators.set(urn, { ...existing, ...mediator } as StoredMediator);
         }
       } else {
-        if (!Array.isArray(mediator.endpoints) || mediator.endpoints.length < 1) throw new ValidationError('At least 1 endpoint is required');
+        if (!Array.isArray(mediator.endpoints) || mediator.endpoints.length < 1)
+          throw new ValidationError('At least 1 endpoint is required');
         validateMediatorDocument(mediator);
         state.mediators.set(urn, mediator as StoredMediator);
       }
@@ -199,7 +214,8 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
       restoreMaskedPasswords(mediator.configDefs, config, mediator.config);
       validateConfig((mediator.configDefs ?? []) as never[], config);
     } catch (err) {
-      if (!(err instanceof ValidationError)) return text(reply, 500, `Could not set mediator config (urn: ${mediator.urn}): ${String(err)}`);
+      if (!(err instanceof ValidationError))
+        return text(reply, 500, `Could not set mediator config (urn: ${mediator.urn}): ${String(err)}`);
       return text(reply, 400, err.message);
     }
     mediator.config = config;
@@ -214,7 +230,11 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     const defaults = mediator.defaultChannelConfig ?? [];
     const chosen = !wanted || wanted.length === 0 ? defaults : defaults.filter((c) => wanted.includes(c.name ?? ''));
     if (wanted && wanted.length > 0 && chosen.length < wanted.length) {
-      return text(reply, 400, `Could not load mediator default channel config, one or more channels in the request body not found in the mediator config (urn: ${mediator.urn})`);
+      return text(
+        reply,
+        400,
+        `Could not load mediator default channel config, one or more channels in the request body not found in the mediator config (urn: ${mediator.urn})`,
+      );
     }
     state.channels.push(...chosen.map((c) => clone(c) as Record<string, unknown>));
     return reply.code(201).send();

@@ -28,13 +28,20 @@ export function validateConfigDefs(configDefs: unknown): void {
     if (def.type === 'struct') {
       if (!def.template) throw new ValidationError(`Must specify a template for struct param '${def.param}'`);
       for (const item of Array.from(def.template as Def[])) {
-        if (!item?.param) throw new ValidationError(`Must specify field 'param' in template definition for param '${def.param}'`);
-        if (!item.type) throw new ValidationError(`Must specify field 'type' in template definition for param '${def.param}'`);
-        if (item.type === 'struct') throw new ValidationError(`May not recursively specify 'struct' in template definitions (param '${def.param}')`);
+        if (!item?.param)
+          throw new ValidationError(`Must specify field 'param' in template definition for param '${def.param}'`);
+        if (!item.type)
+          throw new ValidationError(`Must specify field 'type' in template definition for param '${def.param}'`);
+        if (item.type === 'struct')
+          throw new ValidationError(
+            `May not recursively specify 'struct' in template definitions (param '${def.param}')`,
+          );
       }
     } else if (def.type === 'option') {
-      if (!Array.isArray(def.values)) throw new ValidationError(`Expected field 'values' to be an array (option param '${def.param}')`);
-      if (def.values.length === 0) throw new ValidationError(`Must specify a values array for option param '${def.param}'`);
+      if (!Array.isArray(def.values))
+        throw new ValidationError(`Expected field 'values' to be an array (option param '${def.param}')`);
+      if (def.values.length === 0)
+        throw new ValidationError(`Must specify a values array for option param '${def.param}'`);
     }
   }
 }
@@ -45,12 +52,24 @@ function validateConfigField(param: string, def: Def, field: unknown): void {
     throw new ValidationError(`Expected config param ${param} to ${what}`);
   };
   switch (def.type) {
-    case 'string': if (typeof field !== 'string') fail('be a string.'); break;
-    case 'bigstring': if (typeof field !== 'string') fail('be a large string.'); break;
-    case 'password': if (typeof field !== 'string') fail('be a string representing a password.'); break;
-    case 'number': if (typeof field !== 'number') fail('be a number.'); break;
-    case 'bool': if (typeof field !== 'boolean') fail('be a boolean.'); break;
-    case 'option': if (!(def.values as unknown[]).includes(field)) fail(`be one of ${String(def.values)}`); break;
+    case 'string':
+      if (typeof field !== 'string') fail('be a string.');
+      break;
+    case 'bigstring':
+      if (typeof field !== 'string') fail('be a large string.');
+      break;
+    case 'password':
+      if (typeof field !== 'string') fail('be a string representing a password.');
+      break;
+    case 'number':
+      if (typeof field !== 'number') fail('be a number.');
+      break;
+    case 'bool':
+      if (typeof field !== 'boolean') fail('be a boolean.');
+      break;
+    case 'option':
+      if (!(def.values as unknown[]).includes(field)) fail(`be one of ${String(def.values)}`);
+      break;
     case 'map':
       if (typeof field !== 'object') fail('be an object.');
       for (const v of Object.values(field ?? {})) if (typeof v !== 'string') fail('only contain string values.');
@@ -59,11 +78,13 @@ function validateConfigField(param: string, def: Def, field: unknown): void {
       if (typeof field !== 'object') fail('be an object.');
       const templateFields = (def.template as Def[]).map((t) => t.param);
       for (const key of Object.keys(field ?? {})) {
-        if (!templateFields.includes(key)) throw new ValidationError(`Field ${key} is not defined in template definition for config param ${param}.`);
+        if (!templateFields.includes(key))
+          throw new ValidationError(`Field ${key} is not defined in template definition for config param ${param}.`);
       }
       break;
     }
-    default: break; // core only logs unknown types here; the schema enum rejects them on save
+    default:
+      break; // core only logs unknown types here; the schema enum rejects them on save
   }
 }
 
@@ -75,7 +96,8 @@ export function validateConfig(configDefs: Def[], config: unknown): void {
     for (const def of defs) {
       const value = config[param];
       if (def.array) {
-        if (!Array.isArray(value)) throw new ValidationError(`Expected config param ${param} to be an array of type ${String(def.type)}`);
+        if (!Array.isArray(value))
+          throw new ValidationError(`Expected config param ${param} to be an array of type ${String(def.type)}`);
         value.forEach((field, i) => validateConfigField(`${param}[${i}]`, def, field));
       } else {
         validateConfigField(param, def, value);
@@ -94,13 +116,17 @@ function checkEnum(path: string, value: unknown, allowed: string[]): void {
 function checkNumber(path: string, value: unknown, min?: number, max?: number): void {
   if (value === undefined || value === null) return;
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof n !== 'number' || Number.isNaN(n)) throw new ValidationError(`${path}: Cast to Number failed for value "${String(value)}"`);
-  if (min !== undefined && n < min) throw new ValidationError(`${path}: Path is less than minimum allowed value (${min})`);
-  if (max !== undefined && n > max) throw new ValidationError(`${path}: Path is more than maximum allowed value (${max})`);
+  if (typeof n !== 'number' || Number.isNaN(n))
+    throw new ValidationError(`${path}: Cast to Number failed for value "${String(value)}"`);
+  if (min !== undefined && n < min)
+    throw new ValidationError(`${path}: Path is less than minimum allowed value (${min})`);
+  if (max !== undefined && n > max)
+    throw new ValidationError(`${path}: Path is more than maximum allowed value (${max})`);
 }
 
 function checkRequired(path: string, value: unknown): void {
-  if (value === undefined || value === null || value === '') throw new ValidationError(`${path}: Path \`${path.split('.').pop()}\` is required.`);
+  if (value === undefined || value === null || value === '')
+    throw new ValidationError(`${path}: Path \`${path.split('.').pop()}\` is required.`);
 }
 
 function validateRoute(path: string, route: Json): void {
@@ -135,18 +161,22 @@ export function validateMediatorDocument(mediator: Json): void {
   checkRequired('version', mediator.version);
   checkRequired('name', mediator.name);
   for (const [i, r] of asArray(mediator.endpoints).entries()) validateRoute(`endpoints.${i}`, r as Json);
-  for (const [i, c] of asArray(mediator.defaultChannelConfig).entries()) validateChannel(`defaultChannelConfig.${i}`, c as Json);
-  for (const [i, d] of asArray(mediator.configDefs).entries()) checkEnum(`configDefs.${i}.type`, (d as Def).type, CONFIG_PARAM_TYPES);
+  for (const [i, c] of asArray(mediator.defaultChannelConfig).entries())
+    validateChannel(`defaultChannelConfig.${i}`, c as Json);
+  for (const [i, d] of asArray(mediator.configDefs).entries())
+    checkEnum(`configDefs.${i}.type`, (d as Def).type, CONFIG_PARAM_TYPES);
 }
 
 /** The checks addMediator runs before looking the urn up, in core's order. */
 export function validateRegistration(mediator: unknown): asserts mediator is Json {
   if (!isObject(mediator)) throw new ValidationError('URN is required');
   if (!mediator.urn) throw new ValidationError('URN is required');
-  if (!mediator.version || !validSemver(mediator.version)) throw new ValidationError('Version is required. Must be in SemVer form x.y.z');
+  if (!mediator.version || !validSemver(mediator.version))
+    throw new ValidationError('Version is required. Must be in SemVer form x.y.z');
   if (mediator.configDefs) {
     validateConfigDefs(mediator.configDefs);
-    if (mediator.config !== undefined && mediator.config !== null) validateConfig(mediator.configDefs as Def[], mediator.config);
+    if (mediator.config !== undefined && mediator.config !== null)
+      validateConfig(mediator.configDefs as Def[], mediator.config);
   }
 }
 
@@ -158,14 +188,19 @@ export function maskPasswords(defs: Def[] | undefined, config: Json | undefined)
   for (const d of defs) {
     const param = d.param as string;
     if (d.type === 'password' && config[param]) {
-      config[param] = d.array && Array.isArray(config[param]) ? (config[param] as unknown[]).map(() => PASSWORD_MASK) : PASSWORD_MASK;
+      config[param] =
+        d.array && Array.isArray(config[param]) ? (config[param] as unknown[]).map(() => PASSWORD_MASK) : PASSWORD_MASK;
     }
     if (d.type === 'struct' && isObject(config[param])) maskPasswords(d.template as Def[], config[param] as Json);
   }
 }
 
 /** PUT config: a value sent back as the mask keeps the stored password. */
-export function restoreMaskedPasswords(defs: Def[] | undefined, masked: Json | undefined, stored: Json | undefined): void {
+export function restoreMaskedPasswords(
+  defs: Def[] | undefined,
+  masked: Json | undefined,
+  stored: Json | undefined,
+): void {
   if (!masked || !stored || !defs) return;
   for (const d of defs) {
     const param = d.param as string;
@@ -178,6 +213,7 @@ export function restoreMaskedPasswords(defs: Def[] | undefined, masked: Json | u
         masked[param] = stored[param];
       }
     }
-    if (d.type === 'struct' && isObject(masked[param]) && isObject(stored[param])) restoreMaskedPasswords(d.template as Def[], masked[param] as Json, stored[param] as Json);
+    if (d.type === 'struct' && isObject(masked[param]) && isObject(stored[param]))
+      restoreMaskedPasswords(d.template as Def[], masked[param] as Json, stored[param] as Json);
   }
 }

@@ -29,8 +29,12 @@ export class TokenStore {
   private readonly tokens = new Map<string, TokenRecord>();
   private offsetMs = 0;
 
-  constructor(seed: SeedData, public ttlSeconds: number) {
-    for (const key of seed.apiKeys) this.tokens.set(key.token, { kind: 'apikey', token: key.token, clientId: key.clientId, expiresAt: null });
+  constructor(
+    seed: SeedData,
+    public ttlSeconds: number,
+  ) {
+    for (const key of seed.apiKeys)
+      this.tokens.set(key.token, { kind: 'apikey', token: key.token, clientId: key.clientId, expiresAt: null });
   }
 
   now(): number {
@@ -43,7 +47,13 @@ export class TokenStore {
   }
 
   issue(kind: 'user' | 'service', clientId: string, user?: User): TokenRecord {
-    const record: TokenRecord = { kind, token: randomUUID(), clientId, user, expiresAt: this.now() + this.ttlSeconds * 1000 };
+    const record: TokenRecord = {
+      kind,
+      token: randomUUID(),
+      clientId,
+      user,
+      expiresAt: this.now() + this.ttlSeconds * 1000,
+    };
     this.tokens.set(record.token, record);
     return record;
   }
@@ -71,7 +81,11 @@ export class TokenStore {
   /** Expires every expiring token (user and service tokens; API keys never expire). Returns the count. */
   expireAll(): number {
     let n = 0;
-    for (const [token, r] of this.tokens) if (r.expiresAt !== null) { this.tokens.delete(token); n++; }
+    for (const [token, r] of this.tokens)
+      if (r.expiresAt !== null) {
+        this.tokens.delete(token);
+        n++;
+      }
     return n;
   }
 
@@ -83,9 +97,13 @@ export class TokenStore {
 
 /** Spring Security OAuth2 error body `{error, error_description}`. */
 export function oauthError(status: number, error: string, description: string, scheme = 'Bearer'): SandboxHttpError {
-  return new SandboxHttpError(status, { error, error_description: description }, {
-    'www-authenticate': `${scheme} realm="${scheme === 'Basic' ? 'oauth2/client' : 'openlmis'}", error="${error}", error_description="${description}"`,
-  });
+  return new SandboxHttpError(
+    status,
+    { error, error_description: description },
+    {
+      'www-authenticate': `${scheme} realm="${scheme === 'Basic' ? 'oauth2/client' : 'openlmis'}", error="${error}", error_description="${description}"`,
+    },
+  );
 }
 
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -97,7 +115,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 export function basicClient(request: FastifyRequest, clients: OAuthClient[]): OAuthClient {
   const header = request.headers.authorization;
-  if (!header || !/^basic\s+/i.test(header)) throw oauthError(401, 'unauthorized', 'Full authentication is required to access this resource', 'Basic');
+  if (!header || !/^basic\s+/i.test(header))
+    throw oauthError(401, 'unauthorized', 'Full authentication is required to access this resource', 'Basic');
   const decoded = Buffer.from(header.replace(/^basic\s+/i, ''), 'base64').toString('utf8');
   const sep = decoded.indexOf(':');
   const clientId = sep < 0 ? decoded : decoded.slice(0, sep);
@@ -121,33 +140,73 @@ export function authenticate(request: FastifyRequest, tokens: TokenStore): Princ
   return principal;
 }
 
-export interface RightScope { facilityId?: string; programId?: string; supervisoryNodeId?: string }
+export interface RightScope {
+  facilityId?: string;
+  programId?: string;
+  supervisoryNodeId?: string;
+}
 
 /** Role-based right check for user tokens; service tokens have root access. */
 export function hasRight(principal: Principal, right: string, scope: RightScope = {}): boolean {
   if (principal.kind === 'service') return true;
   if (principal.kind === 'apikey' || !principal.user) return false;
-  return principal.user.rights.some((a) =>
-    a.right === right
-    && (!a.facilityId || !scope.facilityId || a.facilityId === scope.facilityId)
-    && (!a.programId || !scope.programId || a.programId === scope.programId)
-    && (!a.supervisoryNodeId || !scope.supervisoryNodeId || a.supervisoryNodeId === scope.supervisoryNodeId));
+  return principal.user.rights.some(
+    (a) =>
+      a.right === right &&
+      (!a.facilityId || !scope.facilityId || a.facilityId === scope.facilityId) &&
+      (!a.programId || !scope.programId || a.programId === scope.programId) &&
+      (!a.supervisoryNodeId || !scope.supervisoryNodeId || a.supervisoryNodeId === scope.supervisoryNodeId),
+  );
 }
 
 /** Per-service "missing right" errors (403). */
 export const permissionErrors = {
-  requisition: (right: string) => forbidden('requisition.error.authorization.noFollowingPermission', 'You do not have following permission to perform this action: {0}.', right),
-  fulfillment: (right: string) => forbidden('fulfillment.error.permission.missing', 'You do not have the following permission to perform this action: {0}', right),
-  referencedata: (right: string) => forbidden('referenceData.error.unauthorized', 'You do not have the following right to perform this action: {0}', right),
-  stockmanagement: (right: string, scope: RightScope = {}) => forbidden('stockmanagement.error.authorization.noFollowingPermission', 'You do not have permission {0} for program {1} facility {2} to perform this action.', right, scope.programId ?? null, scope.facilityId ?? null),
+  requisition: (right: string) =>
+    forbidden(
+      'requisition.error.authorization.noFollowingPermission',
+      'You do not have following permission to perform this action: {0}.',
+      right,
+    ),
+  fulfillment: (right: string) =>
+    forbidden(
+      'fulfillment.error.permission.missing',
+      'You do not have the following permission to perform this action: {0}',
+      right,
+    ),
+  referencedata: (right: string) =>
+    forbidden(
+      'referenceData.error.unauthorized',
+      'You do not have the following right to perform this action: {0}',
+      right,
+    ),
+  stockmanagement: (right: string, scope: RightScope = {}) =>
+    forbidden(
+      'stockmanagement.error.authorization.noFollowingPermission',
+      'You do not have permission {0} for program {1} facility {2} to perform this action.',
+      right,
+      scope.programId ?? null,
+      scope.facilityId ?? null,
+    ),
 };
 
-export function requireRight(principal: Principal, service: keyof typeof permissionErrors, right: string, scope: RightScope = {}, allowApiKey = false): void {
+export function requireRight(
+  principal: Principal,
+  service: keyof typeof permissionErrors,
+  right: string,
+  scope: RightScope = {},
+  allowApiKey = false,
+): void {
   if (principal.kind === 'apikey' && allowApiKey) return;
-  if (!hasRight(principal, right, scope)) throw service === 'stockmanagement' ? permissionErrors.stockmanagement(right, scope) : permissionErrors[service](right);
+  if (!hasRight(principal, right, scope))
+    throw service === 'stockmanagement'
+      ? permissionErrors.stockmanagement(right, scope)
+      : permissionErrors[service](right);
 }
 
-export function tokenResponse(record: { token: string; kind: PrincipalKind; user?: User; expiresAt: number | null }, now: number) {
+export function tokenResponse(
+  record: { token: string; kind: PrincipalKind; user?: User; expiresAt: number | null },
+  now: number,
+) {
   const body: Record<string, unknown> = {
     access_token: record.token,
     token_type: 'bearer',

@@ -36,9 +36,23 @@ export function echoBody(request: FastifyRequest, status: number): Record<string
   const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
   const authorization = request.headers.authorization ?? '';
   const pair = basicPair(authorization);
-  const body = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-  const said = [`refused Authorization: ${authorization}`, pair ? `user ${pair.user} password ${pair.password}` : '', `query ${query}`, `body ${body}`].filter(Boolean).join('; ');
-  return { ...springDefaultError(status, path, said), authorization, credentials: pair ?? null, query, body: request.body ?? null };
+  const body =
+    request.body === undefined ? '' : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+  const said = [
+    `refused Authorization: ${authorization}`,
+    pair ? `user ${pair.user} password ${pair.password}` : '',
+    `query ${query}`,
+    `body ${body}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+  return {
+    ...springDefaultError(status, path, said),
+    authorization,
+    credentials: pair ?? null,
+    query,
+    body: request.body ?? null,
+  };
 }
 
 export function registerEchoSecrets(app: FastifyInstance): void {
@@ -48,9 +62,17 @@ export function registerEchoSecrets(app: FastifyInstance): void {
     pending.delete(request.raw);
     const authorization = request.headers.authorization ?? '';
     const pair = basicPair(authorization);
-    const description = headerSafe(pair ? `Bad credentials ${pair.user}:${pair.password} (${authorization})` : `Invalid access token: ${authorization.replace(/^\S+\s+/, '')}`);
-    return reply.code(status)
-      .header('www-authenticate', `${pair ? 'Basic' : 'Bearer'} realm="openlmis", error="invalid_token", error_description="${description}"`)
+    const description = headerSafe(
+      pair
+        ? `Bad credentials ${pair.user}:${pair.password} (${authorization})`
+        : `Invalid access token: ${authorization.replace(/^\S+\s+/, '')}`,
+    );
+    return reply
+      .code(status)
+      .header(
+        'www-authenticate',
+        `${pair ? 'Basic' : 'Bearer'} realm="openlmis", error="invalid_token", error_description="${description}"`,
+      )
       .send(echoBody(request, status));
   });
 }

@@ -16,7 +16,11 @@ export class SandboxHttpError extends Error {
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
   ) {
-    super(typeof body === 'object' && body && 'message' in body ? String((body as { message: unknown }).message) : `HTTP ${statusCode}`);
+    super(
+      typeof body === 'object' && body && 'message' in body
+        ? String((body as { message: unknown }).message)
+        : `HTTP ${statusCode}`,
+    );
   }
 }
 
@@ -69,7 +73,11 @@ const REASONS: Record<number, string> = {
 };
 
 /** Spring Boot's DefaultErrorAttributes body. */
-export function springDefaultError(status: number, path: string, message = 'No message available'): Record<string, unknown> {
+export function springDefaultError(
+  status: number,
+  path: string,
+  message = 'No message available',
+): Record<string, unknown> {
   return {
     timestamp: new Date().toISOString(),
     status,

@@ -22,7 +22,14 @@ export interface Page<T> {
   numberOfElements: number;
   first: boolean;
   last: boolean;
-  sort: Array<{ direction: string; property: string; ignoreCase: boolean; nullHandling: string; ascending: boolean; descending: boolean }> | null;
+  sort: Array<{
+    direction: string;
+    property: string;
+    ignoreCase: boolean;
+    nullHandling: string;
+    ascending: boolean;
+    descending: boolean;
+  }> | null;
 }
 
 function toInt(value: unknown, fallback: number): number {
@@ -40,7 +47,7 @@ export function parsePageable(query: Record<string, unknown>, defaultSize = UNPA
   const sortParams = ([] as unknown[]).concat(query.sort ?? []).map(String);
   const sort = sortParams.filter(Boolean).map((s) => {
     const [property, dir] = s.split(',');
-    return { property, direction: (dir ?? 'asc').toUpperCase() === 'DESC' ? 'DESC' as const : 'ASC' as const };
+    return { property, direction: (dir ?? 'asc').toUpperCase() === 'DESC' ? ('DESC' as const) : ('ASC' as const) };
   });
   if (size > UNPAGED_SIZE) throw badRequest('error.paging', 'size too large');
   return { page, size, sort };
@@ -54,8 +61,12 @@ function compare(a: unknown, b: unknown): number {
   return String(a).localeCompare(String(b));
 }
 
-export function sortItems<T>(items: T[], pageable: Pageable, fallback?: Array<{ property: string; direction: 'ASC' | 'DESC' }>): T[] {
-  const sort = pageable.sort.length ? pageable.sort : fallback ?? [];
+export function sortItems<T>(
+  items: T[],
+  pageable: Pageable,
+  fallback?: Array<{ property: string; direction: 'ASC' | 'DESC' }>,
+): T[] {
+  const sort = pageable.sort.length ? pageable.sort : (fallback ?? []);
   if (!sort.length) return items;
   return [...items].sort((x, y) => {
     for (const s of sort) {
@@ -81,7 +92,14 @@ export function toPage<T>(all: T[], pageable: Pageable): Page<T> {
     first: pageable.page === 0,
     last: pageable.page >= totalPages - 1,
     sort: pageable.sort.length
-      ? pageable.sort.map((s) => ({ direction: s.direction, property: s.property, ignoreCase: false, nullHandling: 'NATIVE', ascending: s.direction === 'ASC', descending: s.direction === 'DESC' }))
+      ? pageable.sort.map((s) => ({
+          direction: s.direction,
+          property: s.property,
+          ignoreCase: false,
+          nullHandling: 'NATIVE',
+          ascending: s.direction === 'ASC',
+          descending: s.direction === 'DESC',
+        }))
       : null,
   };
 }

@@ -4,7 +4,11 @@ export type Query = Record<string, unknown>;
 export function many(query: Query, name: string): string[] {
   const raw = query[name];
   if (raw === undefined || raw === null) return [];
-  return ([] as unknown[]).concat(raw).flatMap((v) => String(v).split(',')).map((s) => s.trim()).filter(Boolean);
+  return ([] as unknown[])
+    .concat(raw)
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function one(query: Query, name: string): string | undefined {

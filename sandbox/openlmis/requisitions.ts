@@ -1,8 +1,24 @@
 import { hasRight, permissionErrors, type Principal } from './auth.js';
 import type { Dto } from './dto.js';
-import { SandboxHttpError, badRequest, conflict, fieldErrors, localized, notFound, springDefaultError, type LocalizedMessage } from './errors.js';
+import {
+  SandboxHttpError,
+  badRequest,
+  conflict,
+  fieldErrors,
+  localized,
+  notFound,
+  springDefaultError,
+  type LocalizedMessage,
+} from './errors.js';
 import { isUuid, newId } from './ids.js';
-import { PRE_AUTHORIZE, UPDATABLE, type FacilityTypeApprovedProduct, type Requisition, type RequisitionLineItem, type RequisitionStatus } from './model.js';
+import {
+  PRE_AUTHORIZE,
+  UPDATABLE,
+  type FacilityTypeApprovedProduct,
+  type Requisition,
+  type RequisitionLineItem,
+  type RequisitionStatus,
+} from './model.js';
 import { packsToOrder } from './packs.js';
 import type { SandboxStore } from './state.js';
 import { currentSoh } from './stock.js';
@@ -14,21 +30,59 @@ import { currentSoh } from './stock.js';
  * `modifiedDate`. Quantities are dispensing units.
  */
 const E = 'requisition.error';
-const ALL_STATUSES: RequisitionStatus[] = ['INITIATED', 'REJECTED', 'SUBMITTED', 'AUTHORIZED', 'IN_APPROVAL', 'APPROVED', 'RELEASED', 'RELEASED_WITHOUT_ORDER', 'SKIPPED'];
-const SEARCH_PARAMS = new Set(['facility', 'program', 'initiatedDateFrom', 'initiatedDateTo', 'modifiedDateFrom', 'modifiedDateTo', 'processingPeriod', 'supervisoryNode', 'requisitionStatus', 'emergency', 'page', 'size', 'sort', 'access_token']);
+const ALL_STATUSES: RequisitionStatus[] = [
+  'INITIATED',
+  'REJECTED',
+  'SUBMITTED',
+  'AUTHORIZED',
+  'IN_APPROVAL',
+  'APPROVED',
+  'RELEASED',
+  'RELEASED_WITHOUT_ORDER',
+  'SKIPPED',
+];
+const SEARCH_PARAMS = new Set([
+  'facility',
+  'program',
+  'initiatedDateFrom',
+  'initiatedDateTo',
+  'modifiedDateFrom',
+  'modifiedDateTo',
+  'processingPeriod',
+  'supervisoryNode',
+  'requisitionStatus',
+  'emergency',
+  'page',
+  'size',
+  'sort',
+  'access_token',
+]);
 
 export interface LineUpdate {
-  orderable?: { id?: string } | null; orderableId?: string;
-  requestedQuantity?: number | null; requestedQuantityExplanation?: string | null; remarks?: string | null;
-  approvedQuantity?: number | null; totalStockoutDays?: number | null; skipped?: boolean | null;
+  orderable?: { id?: string } | null;
+  orderableId?: string;
+  requestedQuantity?: number | null;
+  requestedQuantityExplanation?: string | null;
+  remarks?: string | null;
+  approvedQuantity?: number | null;
+  totalStockoutDays?: number | null;
+  skipped?: boolean | null;
 }
 export interface RequisitionUpdate {
-  id?: string; modifiedDate?: string | null; draftStatusMessage?: string | null; datePhysicalStockCountCompleted?: string | null;
-  extraData?: Record<string, unknown> | null; requisitionLineItems?: LineUpdate[] | null;
+  id?: string;
+  modifiedDate?: string | null;
+  draftStatusMessage?: string | null;
+  datePhysicalStockCountCompleted?: string | null;
+  extraData?: Record<string, unknown> | null;
+  requisitionLineItems?: LineUpdate[] | null;
 }
 
 export class RequisitionService {
-  constructor(private readonly store: SandboxStore, private readonly dto: Dto, private readonly options: { newLines: 'available' | 'non-full-supply' } = { newLines: 'available' }) {}
+  constructor(
+    private readonly store: SandboxStore,
+    private readonly dto: Dto,
+    private readonly options: { newLines: 'available' | 'non-full-supply' } = { newLines: 'available' },
+  ) {}
 
   private now(): string {
     return new Date(this.store.clock()).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -50,7 +104,11 @@ export class RequisitionService {
     throw new SandboxHttpError(500, springDefaultError(500, path, 'No message available'));
   }
 
-  private requireRight(principal: Principal, right: string, scope: { facilityId?: string; programId?: string; supervisoryNodeId?: string }) {
+  private requireRight(
+    principal: Principal,
+    right: string,
+    scope: { facilityId?: string; programId?: string; supervisoryNodeId?: string },
+  ) {
     if (principal.kind === 'apikey' || !hasRight(principal, right, scope)) throw permissionErrors.requisition(right);
   }
 
@@ -58,9 +116,18 @@ export class RequisitionService {
   // whose request failed cannot be reused either) ----
   reserveIdempotencyKey(header: string | undefined): string | undefined {
     if (!header) return undefined;
-    if (!isUuid(header)) throw badRequest(`${E}.validation.idempotencyKey.wrongFormat`, 'Idempotency-Key header has wrong UUID format: {0}.', header);
+    if (!isUuid(header))
+      throw badRequest(
+        `${E}.validation.idempotencyKey.wrongFormat`,
+        'Idempotency-Key header has wrong UUID format: {0}.',
+        header,
+      );
     const key = header.toLowerCase();
-    if (this.store.idempotencyKeys.has(key)) throw conflict(`${E}.validation.idempotencyKey.alreadyUsed`, 'The same request for this resource has already been sent.');
+    if (this.store.idempotencyKeys.has(key))
+      throw conflict(
+        `${E}.validation.idempotencyKey.alreadyUsed`,
+        'The same request for this resource has already been sent.',
+      );
     this.store.idempotencyKeys.set(key, null);
     return key;
   }
@@ -71,18 +138,34 @@ export class RequisitionService {
 
   // ---- periods ----
   private regularRequisition(facilityId: string, programId: string, periodId: string): Requisition | undefined {
-    return [...this.store.requisitions.values()].find((r) => !r.emergency && r.facilityId === facilityId && r.programId === programId && r.periodId === periodId);
+    return [...this.store.requisitions.values()].find(
+      (r) => !r.emergency && r.facilityId === facilityId && r.programId === programId && r.periodId === periodId,
+    );
   }
 
   private programStartDate(programId: string, facilityId: string): string | null {
-    return this.store.facility(facilityId)?.supportedPrograms.find((s) => s.programId === programId)?.supportStartDate ?? null;
+    return (
+      this.store.facility(facilityId)?.supportedPrograms.find((s) => s.programId === programId)?.supportStartDate ??
+      null
+    );
   }
 
-  periodsForInitiate(principal: Principal, programId: string | undefined, facilityId: string | undefined, emergency: boolean) {
-    if (!programId || !facilityId) throw badRequest(`${E}.periodsForInitiate.missingParameters`, 'Facility and program are required to return processing periods.');
+  periodsForInitiate(
+    principal: Principal,
+    programId: string | undefined,
+    facilityId: string | undefined,
+    emergency: boolean,
+  ) {
+    if (!programId || !facilityId)
+      throw badRequest(
+        `${E}.periodsForInitiate.missingParameters`,
+        'Facility and program are required to return processing periods.',
+      );
     this.requireRight(principal, 'REQUISITION_CREATE', { facilityId, programId });
     const all = this.store.periodsFor(programId, facilityId);
-    const mine = [...this.store.requisitions.values()].filter((r) => r.facilityId === facilityId && r.programId === programId && r.emergency === emergency);
+    const mine = [...this.store.requisitions.values()].filter(
+      (r) => r.facilityId === facilityId && r.programId === programId && r.emergency === emergency,
+    );
     const start = this.programStartDate(programId, facilityId);
     const candidates = emergency
       ? all.filter((p) => p.startDate <= this.today() && p.endDate >= this.today())
@@ -91,7 +174,11 @@ export class RequisitionService {
       .filter((p) => emergency || !mine.some((r) => r.periodId === p.id && !PRE_AUTHORIZE.includes(r.status)))
       .map((p) => {
         const existing = mine.find((r) => r.periodId === p.id && (!emergency || PRE_AUTHORIZE.includes(r.status)));
-        return { ...this.dto.period(p), requisitionId: existing?.id ?? null, requisitionStatus: existing?.status ?? null };
+        return {
+          ...this.dto.period(p),
+          requisitionId: existing?.id ?? null,
+          requisitionStatus: existing?.status ?? null,
+        };
       });
     if (emergency) {
       for (const r of mine.filter((x) => PRE_AUTHORIZE.includes(x.status))) {
@@ -103,39 +190,75 @@ export class RequisitionService {
   }
 
   /** PeriodService.findPeriod: the oldest period without a regular requisition, unless the previous one is unfinished. */
-  private findPeriodForInitiate(programId: string, facilityId: string, suggested: string | undefined, emergency: boolean) {
+  private findPeriodForInitiate(
+    programId: string,
+    facilityId: string,
+    suggested: string | undefined,
+    emergency: boolean,
+  ) {
     let period;
     if (emergency) {
-      period = this.store.periodsFor(programId, facilityId).find((p) => p.startDate <= this.today() && p.endDate >= this.today());
-      if (!period) throw badRequest(`${E}.initiate.incorrectSuggestedPeriod`, 'Error occurred while initiating requisition - incorrect suggested period.');
+      period = this.store
+        .periodsFor(programId, facilityId)
+        .find((p) => p.startDate <= this.today() && p.endDate >= this.today());
+      if (!period)
+        throw badRequest(
+          `${E}.initiate.incorrectSuggestedPeriod`,
+          'Error occurred while initiating requisition - incorrect suggested period.',
+        );
     } else {
       const start = this.programStartDate(programId, facilityId);
       let previous: RequisitionStatus | null = null;
       for (const p of this.store.periodsFor(programId, facilityId).filter((x) => !start || x.startDate >= start)) {
         const existing = this.regularRequisition(facilityId, programId, p.id);
-        if (existing) { previous = existing.status; continue; }
-        if (previous && PRE_AUTHORIZE.includes(previous)) throw badRequest(`${E}.initiate.finishPreviousRequisition`, 'Please finish previous requisition.');
+        if (existing) {
+          previous = existing.status;
+          continue;
+        }
+        if (previous && PRE_AUTHORIZE.includes(previous))
+          throw badRequest(`${E}.initiate.finishPreviousRequisition`, 'Please finish previous requisition.');
         period = p;
         break;
       }
     }
     // the service honours a different suggested period if it exists (duplicates are then caught by the unique index)
     if (suggested && period && suggested !== period.id) period = this.store.period(suggested) ?? period;
-    if (!period) throw badRequest(`${E}.initiate.periodShouldBeOldestAndNotAssociated`, 'Period should be the oldest and not associated with any requisitions.');
+    if (!period)
+      throw badRequest(
+        `${E}.initiate.periodShouldBeOldestAndNotAssociated`,
+        'Period should be the oldest and not associated with any requisitions.',
+      );
     return period;
   }
 
-  initiate(principal: Principal, params: { programId?: string; facilityId?: string; suggestedPeriodId?: string; emergency?: boolean }, idempotencyKey: string | undefined) {
+  initiate(
+    principal: Principal,
+    params: { programId?: string; facilityId?: string; suggestedPeriodId?: string; emergency?: boolean },
+    idempotencyKey: string | undefined,
+  ) {
     const { programId, facilityId } = params;
-    if (!programId || !facilityId) throw badRequest(`${E}.initiate.missingParameters`, 'Facility and program must be specified when initiating a requisition.');
-    if (params.emergency === undefined) throw new SandboxHttpError(400, springDefaultError(400, '/api/requisitions/initiate', "Required boolean parameter 'emergency' is not present"));
+    if (!programId || !facilityId)
+      throw badRequest(
+        `${E}.initiate.missingParameters`,
+        'Facility and program must be specified when initiating a requisition.',
+      );
+    if (params.emergency === undefined)
+      throw new SandboxHttpError(
+        400,
+        springDefaultError(400, '/api/requisitions/initiate', "Required boolean parameter 'emergency' is not present"),
+      );
     this.requireRight(principal, 'REQUISITION_CREATE', { facilityId, programId });
     const key = this.reserveIdempotencyKey(idempotencyKey);
     const facility = this.store.facility(facilityId);
     if (!facility) throw notFound(`${E}.facilityNotFound`, 'Facility not found for ID: {0}.', facilityId);
     const program = this.store.program(programId);
     if (!facility.supportedPrograms.some((s) => s.programId === programId && s.supportActive) || !program) {
-      throw badRequest(`${E}.facilityDoesNotSupportProgram`, 'Facility with ID {0} does not support program with ID {1}.', facilityId, programId);
+      throw badRequest(
+        `${E}.facilityDoesNotSupportProgram`,
+        'Facility with ID {0} does not support program with ID {1}.',
+        facilityId,
+        programId,
+      );
     }
     const emergency = params.emergency;
     const period = this.findPeriodForInitiate(programId, facilityId, params.suggestedPeriodId, emergency);
@@ -147,11 +270,29 @@ export class RequisitionService {
     const now = this.now();
     // Requisition.initiate builds lines only for a regular requisition (its full-supply products);
     // an emergency one starts empty and the user adds the products wanted.
-    const lineItems = emergency ? [] : approved.filter((a) => this.isFullSupply(a.orderableId, programId)).map((a) => this.newLine(facilityId, programId, a));
+    const lineItems = emergency
+      ? []
+      : approved
+          .filter((a) => this.isFullSupply(a.orderableId, programId))
+          .map((a) => this.newLine(facilityId, programId, a));
     const requisition: Requisition = {
-      id: newId(), facilityId, programId, periodId: period.id, emergency, reportOnly: false, status: 'INITIATED', createdDate: now, modifiedDate: now,
-      supervisoryNodeId: null, supplyingFacilityId: null, templateId: this.store.seed.template.id, draftStatusMessage: null,
-      datePhysicalStockCountCompleted: null, extraData: {}, lineItems, statusChanges: [{ status: 'INITIATED', authorId: userId, createdDate: now }],
+      id: newId(),
+      facilityId,
+      programId,
+      periodId: period.id,
+      emergency,
+      reportOnly: false,
+      status: 'INITIATED',
+      createdDate: now,
+      modifiedDate: now,
+      supervisoryNodeId: null,
+      supplyingFacilityId: null,
+      templateId: this.store.seed.template.id,
+      draftStatusMessage: null,
+      datePhysicalStockCountCompleted: null,
+      extraData: {},
+      lineItems,
+      statusChanges: [{ status: 'INITIATED', authorId: userId, createdDate: now }],
       availableApprovedProductIds: approved.map((a) => a.id),
     };
     this.store.requisitions.set(requisition.id, requisition);
@@ -166,13 +307,29 @@ export class RequisitionService {
   private newLine(facilityId: string, programId: string, a: FacilityTypeApprovedProduct): RequisitionLineItem {
     const orderable = this.store.orderable(a.orderableId)!;
     // stock-based template: stock on hand comes from the facility's stock cards at initiation
-    const cards = [...this.store.stockCards.values()].filter((c) => c.facilityId === facilityId && c.programId === programId && c.orderableId === a.orderableId);
+    const cards = [...this.store.stockCards.values()].filter(
+      (c) => c.facilityId === facilityId && c.programId === programId && c.orderableId === a.orderableId,
+    );
     const soh = cards.length ? cards.reduce((sum, c) => sum + currentSoh(c), 0) : null;
     return {
-      id: newId(), orderableId: orderable.id, orderableVersion: orderable.versionNumber, approvedProductId: a.id, approvedProductVersion: a.versionNumber,
-      beginningBalance: null, totalReceivedQuantity: null, totalLossesAndAdjustments: null, stockOnHand: soh, totalConsumedQuantity: null,
-      requestedQuantity: null, requestedQuantityExplanation: null, remarks: null, approvedQuantity: null, totalStockoutDays: 0,
-      calculatedOrderQuantity: null, skipped: false, pricePerPack: orderable.programs.find((p) => p.programId === programId)?.pricePerPack ?? null,
+      id: newId(),
+      orderableId: orderable.id,
+      orderableVersion: orderable.versionNumber,
+      approvedProductId: a.id,
+      approvedProductVersion: a.versionNumber,
+      beginningBalance: null,
+      totalReceivedQuantity: null,
+      totalLossesAndAdjustments: null,
+      stockOnHand: soh,
+      totalConsumedQuantity: null,
+      requestedQuantity: null,
+      requestedQuantityExplanation: null,
+      remarks: null,
+      approvedQuantity: null,
+      totalStockoutDays: 0,
+      calculatedOrderQuantity: null,
+      skipped: false,
+      pricePerPack: orderable.programs.find((p) => p.programId === programId)?.pricePerPack ?? null,
       maxPeriodsOfStock: a.maxPeriodsOfStock,
     };
   }
@@ -186,11 +343,21 @@ export class RequisitionService {
    * lines whose id it does not know as new ones) when its product is one of the requisition's
    * available products; anything else names a product that cannot be on this requisition.
    */
-  private addedLine(r: Requisition, orderableId: string | undefined): RequisitionLineItem | LocalizedMessage | undefined {
+  private addedLine(
+    r: Requisition,
+    orderableId: string | undefined,
+  ): RequisitionLineItem | LocalizedMessage | undefined {
     const approved = orderableId ? this.availableProducts(r).find((a) => a.orderableId === orderableId) : undefined;
-    if (!approved) return localized(`${E}.validation.referencedObjectDoesNotExist`, 'The {0} with ID {1} does not exist.', 'orderable', String(orderableId));
+    if (!approved)
+      return localized(
+        `${E}.validation.referencedObjectDoesNotExist`,
+        'The {0} with ID {1} does not exist.',
+        'orderable',
+        String(orderableId),
+      );
     // older servers add only non-full-supply lines and silently ignore the rest
-    if (this.options.newLines === 'non-full-supply' && this.isFullSupply(approved.orderableId, r.programId)) return undefined;
+    if (this.options.newLines === 'non-full-supply' && this.isFullSupply(approved.orderableId, r.programId))
+      return undefined;
     return this.newLine(r.facilityId, r.programId, approved);
   }
 
@@ -210,18 +377,37 @@ export class RequisitionService {
   }
 
   update(principal: Principal, id: string, body: RequisitionUpdate): Requisition {
-    if (body.id && body.id !== id) throw badRequest(`${E}.idMismatch`, 'Requisition ID mismatch. The ID that was provided in the requisition body differs from the one in url.');
+    if (body.id && body.id !== id)
+      throw badRequest(
+        `${E}.idMismatch`,
+        'Requisition ID mismatch. The ID that was provided in the requisition body differs from the one in url.',
+      );
     const r = this.find(id);
     if (body.modifiedDate && Date.parse(body.modifiedDate) !== Date.parse(r.modifiedDate)) {
-      throw conflict(`${E}.validation.dateModifiedMismatch`, 'The requisition with ID {0} has a newer version on the server; the server version will be used, and you will need to remake your changes.', r.id);
+      throw conflict(
+        `${E}.validation.dateModifiedMismatch`,
+        'The requisition with ID {0} has a newer version on the server; the server version will be used, and you will need to remake your changes.',
+        r.id,
+      );
     }
     const right = this.rightForUpdate(r.status);
-    const scope = right === 'REQUISITION_APPROVE' ? { supervisoryNodeId: r.supervisoryNodeId ?? undefined } : { facilityId: r.facilityId, programId: r.programId };
+    const scope =
+      right === 'REQUISITION_APPROVE'
+        ? { supervisoryNodeId: r.supervisoryNodeId ?? undefined }
+        : { facilityId: r.facilityId, programId: r.programId };
     if (principal.kind === 'apikey' || !hasRight(principal, right, scope)) {
-      throw new SandboxHttpError(403, localized(`${E}.authorization.noFollowingPermissionForRequisitionUpdate`,
-        'Requisition has been {0}. You do not have permission to change this requisition. The following permission is required: {1}.', r.status, right));
+      throw new SandboxHttpError(
+        403,
+        localized(
+          `${E}.authorization.noFollowingPermissionForRequisitionUpdate`,
+          'Requisition has been {0}. You do not have permission to change this requisition. The following permission is required: {1}.',
+          r.status,
+          right,
+        ),
+      );
     }
-    if (!UPDATABLE.includes(r.status)) throw badRequest(`${E}.update.canNotUpdateWithStatus`, 'Cannot update a requisition with status: {0}.', r.status);
+    if (!UPDATABLE.includes(r.status))
+      throw badRequest(`${E}.update.canNotUpdateWithStatus`, 'Cannot update a requisition with status: {0}.', r.status);
 
     const errors: Record<string, LocalizedMessage> = {};
     const inApproval = r.status === 'AUTHORIZED' || r.status === 'IN_APPROVAL';
@@ -229,7 +415,8 @@ export class RequisitionService {
     const added: RequisitionLineItem[] = [];
     for (const update of body.requisitionLineItems ?? []) {
       const orderableId = update.orderable?.id ?? update.orderableId;
-      let line = r.lineItems.find((l) => l.orderableId === orderableId) ?? added.find((l) => l.orderableId === orderableId);
+      let line =
+        r.lineItems.find((l) => l.orderableId === orderableId) ?? added.find((l) => l.orderableId === orderableId);
       if (!line) {
         const fresh = this.addedLine(r, orderableId);
         if (!fresh) continue;
@@ -242,10 +429,19 @@ export class RequisitionService {
       }
       for (const field of ['requestedQuantity', 'approvedQuantity', 'totalStockoutDays'] as const) {
         const v = update[field];
-        if (v !== undefined && v !== null && (typeof v !== 'number' || v < 0)) errors.requisitionLineItems = localized(`${E}.validation.mustBeNonNegative`, '{0} must be a non-negative value.', field);
+        if (v !== undefined && v !== null && (typeof v !== 'number' || v < 0))
+          errors.requisitionLineItems = localized(
+            `${E}.validation.mustBeNonNegative`,
+            '{0} must be a non-negative value.',
+            field,
+          );
       }
       if (!inApproval && update.approvedQuantity !== undefined && update.approvedQuantity !== null) {
-        errors.requisitionLineItems = localized(`${E}.validation.onlyAvailableForApproval`, '{0} is only available during the approval step of the requisition process.', 'approvedQuantity');
+        errors.requisitionLineItems = localized(
+          `${E}.validation.onlyAvailableForApproval`,
+          '{0} is only available during the approval step of the requisition process.',
+          'approvedQuantity',
+        );
       }
       pending.push([line, update]);
     }
@@ -261,7 +457,8 @@ export class RequisitionService {
       // invariants (ids, orderables, calculated columns) are ignored; only user-input columns change
       if (!inApproval) {
         if (u.requestedQuantity !== undefined) line.requestedQuantity = u.requestedQuantity;
-        if (u.requestedQuantityExplanation !== undefined) line.requestedQuantityExplanation = u.requestedQuantityExplanation;
+        if (u.requestedQuantityExplanation !== undefined)
+          line.requestedQuantityExplanation = u.requestedQuantityExplanation;
         if (u.totalStockoutDays !== undefined) line.totalStockoutDays = u.totalStockoutDays;
         if (u.skipped !== undefined && u.skipped !== null) line.skipped = u.skipped;
       } else if (u.approvedQuantity !== undefined) {
@@ -270,7 +467,8 @@ export class RequisitionService {
       if (u.remarks !== undefined) line.remarks = u.remarks;
     }
     if (body.draftStatusMessage !== undefined) r.draftStatusMessage = body.draftStatusMessage;
-    if (body.datePhysicalStockCountCompleted !== undefined) r.datePhysicalStockCountCompleted = body.datePhysicalStockCountCompleted;
+    if (body.datePhysicalStockCountCompleted !== undefined)
+      r.datePhysicalStockCountCompleted = body.datePhysicalStockCountCompleted;
     if (body.extraData) r.extraData = body.extraData;
     r.modifiedDate = this.now();
     return r;
@@ -282,12 +480,29 @@ export class RequisitionService {
     const errors: Record<string, LocalizedMessage> = {};
     for (const line of r.lineItems.filter((l) => !l.skipped)) {
       if (line.requestedQuantity !== null && line.requestedQuantity < 0) {
-        errors.requisitionLineItems = localized(`${E}.validation.mustBeNonNegative`, '{0} must be a non-negative value.', 'requestedQuantity');
+        errors.requisitionLineItems = localized(
+          `${E}.validation.mustBeNonNegative`,
+          '{0} must be a non-negative value.',
+          'requestedQuantity',
+        );
       }
       if (r.emergency || !calculatedDisplayed) {
-        if (line.requestedQuantity === null) errors.requisitionLineItems = localized(`${E}.validation.valueMustBeEntered`, '{0} must be entered prior to submission of a requisition.', 'requestedQuantity');
-      } else if (line.requestedQuantity !== null && line.requestedQuantity !== line.calculatedOrderQuantity && !line.requestedQuantityExplanation?.trim()) {
-        errors.requisitionLineItems = localized(`${E}.validation.valueMustBeEntered`, '{0} must be entered prior to submission of a requisition.', 'requestedQuantityExplanation');
+        if (line.requestedQuantity === null)
+          errors.requisitionLineItems = localized(
+            `${E}.validation.valueMustBeEntered`,
+            '{0} must be entered prior to submission of a requisition.',
+            'requestedQuantity',
+          );
+      } else if (
+        line.requestedQuantity !== null &&
+        line.requestedQuantity !== line.calculatedOrderQuantity &&
+        !line.requestedQuantityExplanation?.trim()
+      ) {
+        errors.requisitionLineItems = localized(
+          `${E}.validation.valueMustBeEntered`,
+          '{0} must be entered prior to submission of a requisition.',
+          'requestedQuantityExplanation',
+        );
       }
     }
     if (Object.keys(errors).length) throw fieldErrors(errors);
@@ -297,7 +512,11 @@ export class RequisitionService {
     if (r.emergency) return;
     const period = this.store.period(r.periodId)!;
     if (period.endDate > this.today()) {
-      throw badRequest(`${E}.approve.errorPeriodEndDateWrong`, "You cannot submit/authorize/approve a regular requisition before this period's end date {0}. Please wait until the period ends and submit final, complete data accurate as of the period end date.", period.endDate);
+      throw badRequest(
+        `${E}.approve.errorPeriodEndDateWrong`,
+        "You cannot submit/authorize/approve a regular requisition before this period's end date {0}. Please wait until the period ends and submit final, complete data accurate as of the period end date.",
+        period.endDate,
+      );
     }
   }
 
@@ -310,7 +529,8 @@ export class RequisitionService {
 
   /** On authorization the approved quantity starts as the requested one (or the calculated one). */
   private authorizeInPlace(r: Requisition, userId: string): void {
-    for (const line of r.lineItems) if (!line.skipped) line.approvedQuantity = line.requestedQuantity ?? line.calculatedOrderQuantity;
+    for (const line of r.lineItems)
+      if (!line.skipped) line.approvedQuantity = line.requestedQuantity ?? line.calculatedOrderQuantity;
     r.supervisoryNodeId = this.store.supervisoryNodeFor(r.programId, r.facilityId);
     this.changeStatus(r, 'AUTHORIZED', userId);
   }
@@ -320,7 +540,11 @@ export class RequisitionService {
     this.requireRight(principal, 'REQUISITION_CREATE', { facilityId: r.facilityId, programId: r.programId });
     const key = this.reserveIdempotencyKey(idempotencyKey);
     if (r.status !== 'INITIATED' && r.status !== 'REJECTED') {
-      throw badRequest(`${E}.submit.mustBeInitiatedToBeSubmitted`, "Cannot submit requisition: {0}, requisition must have status 'INITIATED' or 'REJECTED' to be submitted.", r.id);
+      throw badRequest(
+        `${E}.submit.mustBeInitiatedToBeSubmitted`,
+        "Cannot submit requisition: {0}, requisition must have status 'INITIATED' or 'REJECTED' to be submitted.",
+        r.id,
+      );
     }
     this.validateForStatusChange(r);
     this.checkPeriodEnded(r);
@@ -335,9 +559,14 @@ export class RequisitionService {
     const r = this.find(id);
     this.requireRight(principal, 'REQUISITION_AUTHORIZE', { facilityId: r.facilityId, programId: r.programId });
     const key = this.reserveIdempotencyKey(idempotencyKey);
-    if (this.store.program(r.programId)!.skipAuthorization) throw badRequest(`${E}.authorizationToBeSkipped`, 'Requisition authorization is configured to be skipped.');
+    if (this.store.program(r.programId)!.skipAuthorization)
+      throw badRequest(`${E}.authorizationToBeSkipped`, 'Requisition authorization is configured to be skipped.');
     if (r.status !== 'SUBMITTED') {
-      throw badRequest(`${E}.authorize.mustBeSubmittedToBeAuthorize`, "Cannot authorize requisition: {0}, requisition must have status 'SUBMITTED' to be authorized.", r.id);
+      throw badRequest(
+        `${E}.authorize.mustBeSubmittedToBeAuthorize`,
+        "Cannot authorize requisition: {0}, requisition must have status 'SUBMITTED' to be authorized.",
+        r.id,
+      );
     }
     this.validateForStatusChange(r);
     this.checkPeriodEnded(r);
@@ -349,14 +578,34 @@ export class RequisitionService {
   approve(principal: Principal, id: string, idempotencyKey: string | undefined) {
     const r = this.find(id);
     if (r.status !== 'AUTHORIZED' && r.status !== 'IN_APPROVAL') {
-      throw badRequest(`${E}.approve.requisitionMustBeAuthorized`, 'Cannot approve requisition: {0}. The requisition must be authorized in order to be eligible for approval.', r.id);
+      throw badRequest(
+        `${E}.approve.requisitionMustBeAuthorized`,
+        'Cannot approve requisition: {0}. The requisition must be authorized in order to be eligible for approval.',
+        r.id,
+      );
     }
-    if (principal.kind === 'apikey' || !hasRight(principal, 'REQUISITION_APPROVE', { supervisoryNodeId: r.supervisoryNodeId ?? undefined })) {
-      throw new SandboxHttpError(403, localized(`${E}.approve.noPermissionForSupervisoryNode`, 'Cannot approve this requisition because you do not have right for this supervisory node.'));
+    if (
+      principal.kind === 'apikey' ||
+      !hasRight(principal, 'REQUISITION_APPROVE', { supervisoryNodeId: r.supervisoryNodeId ?? undefined })
+    ) {
+      throw new SandboxHttpError(
+        403,
+        localized(
+          `${E}.approve.noPermissionForSupervisoryNode`,
+          'Cannot approve this requisition because you do not have right for this supervisory node.',
+        ),
+      );
     }
     const key = this.reserveIdempotencyKey(idempotencyKey);
     const missing = r.lineItems.some((l) => !l.skipped && l.approvedQuantity === null);
-    if (missing) throw fieldErrors({ requisitionLineItems: localized(`${E}.validation.valueMustBeEntered`, '{0} must be entered prior to submission of a requisition.', 'approvedQuantity') });
+    if (missing)
+      throw fieldErrors({
+        requisitionLineItems: localized(
+          `${E}.validation.valueMustBeEntered`,
+          '{0} must be entered prior to submission of a requisition.',
+          'approvedQuantity',
+        ),
+      });
     this.checkPeriodEnded(r);
     const userId = this.currentUserId(principal, `/api/requisitions/${id}/approve`);
     const node = this.store.seed.supervisoryNodes.find((n) => n.id === r.supervisoryNodeId);
@@ -374,9 +623,17 @@ export class RequisitionService {
 
   reject(principal: Principal, id: string): Requisition {
     const r = this.find(id);
-    if (principal.kind === 'apikey' || !hasRight(principal, 'REQUISITION_APPROVE', { supervisoryNodeId: r.supervisoryNodeId ?? undefined })) throw permissionErrors.requisition('REQUISITION_APPROVE');
+    if (
+      principal.kind === 'apikey' ||
+      !hasRight(principal, 'REQUISITION_APPROVE', { supervisoryNodeId: r.supervisoryNodeId ?? undefined })
+    )
+      throw permissionErrors.requisition('REQUISITION_APPROVE');
     if (r.status !== 'AUTHORIZED' && r.status !== 'IN_APPROVAL') {
-      throw badRequest(`${E}.reject.requisitionMustBeWaitingForApproval`, 'Cannot reject requisition: {0}. Requisition must be waiting for approval to be rejected.', r.id);
+      throw badRequest(
+        `${E}.reject.requisitionMustBeWaitingForApproval`,
+        'Cannot reject requisition: {0}. Requisition must be waiting for approval to be rejected.',
+        r.id,
+      );
     }
     r.supervisoryNodeId = null;
     this.changeStatus(r, 'REJECTED', this.currentUserId(principal, `/api/requisitions/${id}/reject`));
@@ -386,9 +643,21 @@ export class RequisitionService {
   skip(principal: Principal, id: string): Requisition {
     const r = this.find(id);
     this.requireRight(principal, 'REQUISITION_CREATE', { facilityId: r.facilityId, programId: r.programId });
-    if (!this.store.program(r.programId)!.periodsSkippable) throw badRequest(`${E}.canNotSkipPeriod.program`, 'Skip period failed. This program does not allow skipping processing periods.');
-    if (r.emergency) throw badRequest(`${E}.canNotSkipPeriod.emergency`, 'Skip period failed. Emergency requisitions cannot be skipped.');
-    if (r.status !== 'INITIATED' && r.status !== 'REJECTED') throw badRequest(`${E}.canNotSkipPeriod.status`, 'Skip period failed. Only requisitions in INITIATED or REJECTED state can be skipped.');
+    if (!this.store.program(r.programId)!.periodsSkippable)
+      throw badRequest(
+        `${E}.canNotSkipPeriod.program`,
+        'Skip period failed. This program does not allow skipping processing periods.',
+      );
+    if (r.emergency)
+      throw badRequest(
+        `${E}.canNotSkipPeriod.emergency`,
+        'Skip period failed. Emergency requisitions cannot be skipped.',
+      );
+    if (r.status !== 'INITIATED' && r.status !== 'REJECTED')
+      throw badRequest(
+        `${E}.canNotSkipPeriod.status`,
+        'Skip period failed. Only requisitions in INITIATED or REJECTED state can be skipped.',
+      );
     for (const l of r.lineItems) l.skipped = true;
     this.changeStatus(r, 'SKIPPED', this.currentUserId(principal, `/api/requisitions/${id}/skip`));
     return r;
@@ -398,12 +667,25 @@ export class RequisitionService {
     const r = this.find(id);
     this.requireRight(principal, 'REQUISITION_DELETE', { facilityId: r.facilityId, programId: r.programId });
     if (!['INITIATED', 'REJECTED', 'SUBMITTED', 'SKIPPED'].includes(r.status)) {
-      throw badRequest(`${E}.badStatus.delete`, 'Delete failed. Only INITIATED, SUBMITTED or SKIPPED requisitions can be deleted.');
+      throw badRequest(
+        `${E}.badStatus.delete`,
+        'Delete failed. Only INITIATED, SUBMITTED or SKIPPED requisitions can be deleted.',
+      );
     }
     if (!r.emergency) {
       const start = this.store.period(r.periodId)!.startDate;
-      const newer = [...this.store.requisitions.values()].some((x) => !x.emergency && x.facilityId === r.facilityId && x.programId === r.programId && this.store.period(x.periodId)!.startDate > start);
-      if (newer) throw badRequest(`${E}.delete.newerExists`, 'You cannot delete this requisition. A newer regular requisition already exists, and its Average Period Consumption and Beginning Balance were tied to this requisition already.');
+      const newer = [...this.store.requisitions.values()].some(
+        (x) =>
+          !x.emergency &&
+          x.facilityId === r.facilityId &&
+          x.programId === r.programId &&
+          this.store.period(x.periodId)!.startDate > start,
+      );
+      if (newer)
+        throw badRequest(
+          `${E}.delete.newerExists`,
+          'You cannot delete this requisition. A newer regular requisition already exists, and its Average Period Consumption and Beginning Balance were tied to this requisition already.',
+        );
     }
     this.store.requisitions.delete(r.id);
   }
@@ -411,46 +693,84 @@ export class RequisitionService {
   search(principal: Principal, query: Record<string, unknown>): Requisition[] {
     const unknown = Object.keys(query).filter((k) => !SEARCH_PARAMS.has(k));
     if (unknown.length) {
-      throw badRequest(`${E}.search.invalidParams`, 'To search requisitions you can provide only facility, program, initiatedDateFrom, initiatedDateTo, modifiedDateFrom, modifiedDateFrom, processingPeriod, supervisoryNode, requisitionStatus or emergency parameters.');
+      throw badRequest(
+        `${E}.search.invalidParams`,
+        'To search requisitions you can provide only facility, program, initiatedDateFrom, initiatedDateTo, modifiedDateFrom, modifiedDateFrom, processingPeriod, supervisoryNode, requisitionStatus or emergency parameters.',
+      );
     }
-    const list = (name: string) => ([] as unknown[]).concat(query[name] ?? []).flatMap((v) => String(v).split(',')).filter(Boolean);
+    const list = (name: string) =>
+      ([] as unknown[])
+        .concat(query[name] ?? [])
+        .flatMap((v) => String(v).split(','))
+        .filter(Boolean);
     const one = (name: string) => list(name)[0];
     for (const name of ['facility', 'program', 'processingPeriod', 'supervisoryNode']) {
       const v = one(name);
-      if (v && !isUuid(v)) throw badRequest(`${E}.validation.invalidUuidFormat`, 'UUID {0} parameter has wrong format for field {1}.', v, name);
+      if (v && !isUuid(v))
+        throw badRequest(
+          `${E}.validation.invalidUuidFormat`,
+          'UUID {0} parameter has wrong format for field {1}.',
+          v,
+          name,
+        );
     }
     const statuses = list('requisitionStatus');
     const bad = statuses.find((s) => !ALL_STATUSES.includes(s as RequisitionStatus));
-    if (bad) throw badRequest(`${E}.validation.params.requisitionStatus.notValidStatus`, 'Parameter "requisitionStatus" is not a valid Requisition Status: {0}.', bad);
+    if (bad)
+      throw badRequest(
+        `${E}.validation.params.requisitionStatus.notValidStatus`,
+        'Parameter "requisitionStatus" is not a valid Requisition Status: {0}.',
+        bad,
+      );
     const emergency = one('emergency');
     const dateFilter = (r: Requisition, field: 'createdDate' | 'modifiedDate', from?: string, to?: string) =>
       (!from || r[field].slice(0, 10) >= from) && (!to || r[field].slice(0, 10) <= to);
-    return [...this.store.requisitions.values()].filter((r) =>
-      (!one('facility') || r.facilityId === one('facility'))
-      && (!one('program') || r.programId === one('program'))
-      && (!one('processingPeriod') || r.periodId === one('processingPeriod'))
-      && (!one('supervisoryNode') || r.supervisoryNodeId === one('supervisoryNode'))
-      && (!statuses.length || statuses.includes(r.status))
-      && (emergency === undefined || String(r.emergency) === emergency.toLowerCase())
-      && dateFilter(r, 'createdDate', one('initiatedDateFrom'), one('initiatedDateTo'))
-      && dateFilter(r, 'modifiedDate', one('modifiedDateFrom'), one('modifiedDateTo'))
-      && (principal.kind !== 'user' || hasRight(principal, 'REQUISITION_VIEW', { facilityId: r.facilityId, programId: r.programId })));
+    return [...this.store.requisitions.values()].filter(
+      (r) =>
+        (!one('facility') || r.facilityId === one('facility')) &&
+        (!one('program') || r.programId === one('program')) &&
+        (!one('processingPeriod') || r.periodId === one('processingPeriod')) &&
+        (!one('supervisoryNode') || r.supervisoryNodeId === one('supervisoryNode')) &&
+        (!statuses.length || statuses.includes(r.status)) &&
+        (emergency === undefined || String(r.emergency) === emergency.toLowerCase()) &&
+        dateFilter(r, 'createdDate', one('initiatedDateFrom'), one('initiatedDateTo')) &&
+        dateFilter(r, 'modifiedDate', one('modifiedDateFrom'), one('modifiedDateTo')) &&
+        (principal.kind !== 'user' ||
+          hasRight(principal, 'REQUISITION_VIEW', { facilityId: r.facilityId, programId: r.programId })),
+    );
   }
 
   /** APPROVED → RELEASED (with an order) or RELEASED_WITHOUT_ORDER. */
-  release(principal: Principal, body: { createOrder?: boolean; requisitionsToRelease?: Array<{ requisitionId?: string; supplyingDepotId?: string }> }, createOrder: (r: Requisition, depotId: string, userId: string) => void) {
+  release(
+    principal: Principal,
+    body: {
+      createOrder?: boolean;
+      requisitionsToRelease?: Array<{ requisitionId?: string; supplyingDepotId?: string }>;
+    },
+    createOrder: (r: Requisition, depotId: string, userId: string) => void,
+  ) {
     const items = body.requisitionsToRelease ?? [];
     for (const item of items) {
-      if (principal.kind === 'apikey' || !hasRight(principal, 'ORDERS_EDIT', { facilityId: item.supplyingDepotId })) throw permissionErrors.requisition('ORDERS_EDIT');
+      if (principal.kind === 'apikey' || !hasRight(principal, 'ORDERS_EDIT', { facilityId: item.supplyingDepotId }))
+        throw permissionErrors.requisition('ORDERS_EDIT');
     }
     const userId = this.currentUserId(principal, '/api/requisitions/batchReleases');
     const released: Requisition[] = [];
     for (const item of items) {
       const r = this.find(item.requisitionId ?? '');
-      if (r.status !== 'APPROVED') throw badRequest(`${E}.release.requisitionMustBeApproved`, 'Cannot release requisition: {0} as order. Requisition must be approved.', r.id);
+      if (r.status !== 'APPROVED')
+        throw badRequest(
+          `${E}.release.requisitionMustBeApproved`,
+          'Cannot release requisition: {0} as order. Requisition must be approved.',
+          r.id,
+        );
       if (body.createOrder !== false) {
         if (!item.supplyingDepotId || !this.store.facility(item.supplyingDepotId)) {
-          throw badRequest(`${E}.release.mustHaveSupplyingFacility`, 'Cannot release requisition: {0} as order. Requisition must have supplying facility.', r.id);
+          throw badRequest(
+            `${E}.release.mustHaveSupplyingFacility`,
+            'Cannot release requisition: {0} as order. Requisition must have supplying facility.',
+            r.id,
+          );
         }
         r.supplyingFacilityId = item.supplyingDepotId;
         createOrder(r, item.supplyingDepotId, userId);
@@ -471,7 +791,12 @@ export class RequisitionService {
   }
 
   private statusHistory(r: Requisition) {
-    return r.statusChanges.map((c) => ({ status: c.status, statusMessageDto: null, authorId: c.authorId, createdDate: c.createdDate }));
+    return r.statusChanges.map((c) => ({
+      status: c.status,
+      statusMessageDto: null,
+      authorId: c.authorId,
+      createdDate: c.createdDate,
+    }));
   }
 
   private reasons(r: Requisition) {
@@ -480,7 +805,15 @@ export class RequisitionService {
       .filter((v) => v.programId === r.programId && v.facilityTypeId === facility.typeId)
       .map((v) => {
         const reason = this.store.reason(v.reasonId)!;
-        return { id: reason.id, name: reason.name, description: reason.description, reasonType: reason.reasonType, reasonCategory: reason.reasonCategory, isFreeTextAllowed: reason.isFreeTextAllowed, hidden: v.hidden };
+        return {
+          id: reason.id,
+          name: reason.name,
+          description: reason.description,
+          reasonType: reason.reasonType,
+          reasonCategory: reason.reasonCategory,
+          isFreeTextAllowed: reason.isFreeTextAllowed,
+          hidden: v.hidden,
+        };
       });
   }
 
@@ -489,21 +822,48 @@ export class RequisitionService {
     const quantity = l.approvedQuantity ?? l.requestedQuantity ?? l.calculatedOrderQuantity ?? 0;
     const packsToShip = packsToOrder(quantity, orderable);
     return {
-      beginningBalance: l.beginningBalance, totalReceivedQuantity: l.totalReceivedQuantity, totalLossesAndAdjustments: l.totalLossesAndAdjustments,
-      stockOnHand: l.stockOnHand, requestedQuantity: l.requestedQuantity, totalConsumedQuantity: l.totalConsumedQuantity,
-      requestedQuantityExplanation: l.requestedQuantityExplanation, remarks: l.remarks, approvedQuantity: l.approvedQuantity,
-      totalStockoutDays: l.totalStockoutDays, total: null, packsToShip, totalCost: l.pricePerPack === null ? null : Math.round(packsToShip * l.pricePerPack * 100) / 100,
-      skipped: l.skipped, adjustedConsumption: null, averageConsumption: null, calculatedOrderQuantity: l.calculatedOrderQuantity,
-      idealStockAmount: null, calculatedOrderQuantityIsa: null, maximumStockQuantity: null, pricePerPack: l.pricePerPack, stockAdjustments: [],
+      beginningBalance: l.beginningBalance,
+      totalReceivedQuantity: l.totalReceivedQuantity,
+      totalLossesAndAdjustments: l.totalLossesAndAdjustments,
+      stockOnHand: l.stockOnHand,
+      requestedQuantity: l.requestedQuantity,
+      totalConsumedQuantity: l.totalConsumedQuantity,
+      requestedQuantityExplanation: l.requestedQuantityExplanation,
+      remarks: l.remarks,
+      approvedQuantity: l.approvedQuantity,
+      totalStockoutDays: l.totalStockoutDays,
+      total: null,
+      packsToShip,
+      totalCost: l.pricePerPack === null ? null : Math.round(packsToShip * l.pricePerPack * 100) / 100,
+      skipped: l.skipped,
+      adjustedConsumption: null,
+      averageConsumption: null,
+      calculatedOrderQuantity: l.calculatedOrderQuantity,
+      idealStockAmount: null,
+      calculatedOrderQuantityIsa: null,
+      maximumStockQuantity: null,
+      pricePerPack: l.pricePerPack,
+      stockAdjustments: [],
     };
   }
 
   private common(r: Requisition) {
     return {
-      id: r.id, createdDate: r.createdDate, modifiedDate: r.modifiedDate, draftStatusMessage: r.draftStatusMessage, status: r.status,
-      emergency: r.emergency, reportOnly: r.reportOnly, supplyingFacility: r.supplyingFacilityId, supervisoryNode: r.supervisoryNodeId,
-      template: { id: r.templateId }, statusChanges: this.statusChangesMap(r), statusHistory: this.statusHistory(r),
-      datePhysicalStockCountCompleted: r.datePhysicalStockCountCompleted, stockAdjustmentReasons: this.reasons(r), extraData: r.extraData,
+      id: r.id,
+      createdDate: r.createdDate,
+      modifiedDate: r.modifiedDate,
+      draftStatusMessage: r.draftStatusMessage,
+      status: r.status,
+      emergency: r.emergency,
+      reportOnly: r.reportOnly,
+      supplyingFacility: r.supplyingFacilityId,
+      supervisoryNode: r.supervisoryNodeId,
+      template: { id: r.templateId },
+      statusChanges: this.statusChangesMap(r),
+      statusHistory: this.statusHistory(r),
+      datePhysicalStockCountCompleted: r.datePhysicalStockCountCompleted,
+      stockAdjustmentReasons: this.reasons(r),
+      extraData: r.extraData,
     };
   }
 
@@ -523,7 +883,9 @@ export class RequisitionService {
         ...this.lineValues(l),
       })),
       availableFullSupplyProducts: fullSupply.map((o) => this.dto.orderable(o)),
-      availableNonFullSupplyProducts: available.filter((o) => !fullSupply.includes(o)).map((o) => this.dto.orderable(o)),
+      availableNonFullSupplyProducts: available
+        .filter((o) => !fullSupply.includes(o))
+        .map((o) => this.dto.orderable(o)),
     };
   }
 
@@ -537,7 +899,11 @@ export class RequisitionService {
       requisitionLineItems: r.lineItems.map((l) => ({
         id: l.id,
         orderable: this.dto.versionRef('orderables', l.orderableId, l.orderableVersion),
-        approvedProduct: this.dto.versionRef('facilityTypeApprovedProducts', l.approvedProductId, l.approvedProductVersion),
+        approvedProduct: this.dto.versionRef(
+          'facilityTypeApprovedProducts',
+          l.approvedProductId,
+          l.approvedProductVersion,
+        ),
         ...this.lineValues(l),
       })),
       availableProducts: this.availableProducts(r).map((a) => {
@@ -553,7 +919,12 @@ export class RequisitionService {
     const p = this.store.program(r.programId)!;
     const period = this.store.period(r.periodId)!;
     return {
-      id: r.id, emergency: r.emergency, reportOnly: r.reportOnly, status: r.status, createdDate: r.createdDate, modifiedDate: r.modifiedDate,
+      id: r.id,
+      emergency: r.emergency,
+      reportOnly: r.reportOnly,
+      status: r.status,
+      createdDate: r.createdDate,
+      modifiedDate: r.modifiedDate,
       statusChanges: this.statusChangesMap(r),
       processingPeriod: { id: period.id, name: period.name, startDate: period.startDate, endDate: period.endDate },
       facility: { id: f.id, code: f.code, name: f.name },
@@ -565,16 +936,35 @@ export class RequisitionService {
   /** ApproveRequisitionDto (batch release results). */
   toApproveDto(r: Requisition) {
     return {
-      id: r.id, emergency: r.emergency, status: r.status, modifiedDate: r.modifiedDate,
-      periodName: this.store.period(r.periodId)!.name, facilityName: this.store.facility(r.facilityId)!.name,
-      requisitionLineItems: r.lineItems.filter((l) => !l.skipped).map((l) => {
-        const o = this.store.orderable(l.orderableId, l.orderableVersion)!;
-        const packs = packsToOrder(l.approvedQuantity ?? 0, o);
-        return {
-          id: l.id, orderable: { id: o.id, productCode: o.productCode, fullProductName: o.fullProductName, dispensable: o.dispensable, netContent: o.netContent, packRoundingThreshold: o.packRoundingThreshold, roundToZero: o.roundToZero, meta: { versionNumber: o.versionNumber, lastUpdated: o.lastUpdated } },
-          approvedQuantity: l.approvedQuantity, pricePerPack: l.pricePerPack, totalCost: l.pricePerPack === null ? null : Math.round(packs * l.pricePerPack * 100) / 100, skipped: l.skipped,
-        };
-      }),
+      id: r.id,
+      emergency: r.emergency,
+      status: r.status,
+      modifiedDate: r.modifiedDate,
+      periodName: this.store.period(r.periodId)!.name,
+      facilityName: this.store.facility(r.facilityId)!.name,
+      requisitionLineItems: r.lineItems
+        .filter((l) => !l.skipped)
+        .map((l) => {
+          const o = this.store.orderable(l.orderableId, l.orderableVersion)!;
+          const packs = packsToOrder(l.approvedQuantity ?? 0, o);
+          return {
+            id: l.id,
+            orderable: {
+              id: o.id,
+              productCode: o.productCode,
+              fullProductName: o.fullProductName,
+              dispensable: o.dispensable,
+              netContent: o.netContent,
+              packRoundingThreshold: o.packRoundingThreshold,
+              roundToZero: o.roundToZero,
+              meta: { versionNumber: o.versionNumber, lastUpdated: o.lastUpdated },
+            },
+            approvedQuantity: l.approvedQuantity,
+            pricePerPack: l.pricePerPack,
+            totalCost: l.pricePerPack === null ? null : Math.round(packs * l.pricePerPack * 100) / 100,
+            skipped: l.skipped,
+          };
+        }),
     };
   }
 }

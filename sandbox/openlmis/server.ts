@@ -59,18 +59,32 @@ function postOpeningStock(store: SandboxStore): void {
     groups.set(key, [...(groups.get(key) ?? []), line]);
   }
   for (const lines of groups.values()) {
-    processStockEvent(store, {
-      facilityId: store.facilityByCode(lines[0].facilityCode)!.id, programId: store.programByCode(lines[0].programCode)!.id,
-      documentNumber: 'OPENING', signature: 'seed',
-      lineItems: lines.map((l) => ({
-        orderableId: store.orderableByCode(l.productCode)!.id, lotId: l.lotCode ? store.seed.lots.find((x) => x.lotCode === l.lotCode)!.id : null,
-        quantity: l.quantity, occurredDate: l.occurredDate,
-      })),
-    }, null);
+    processStockEvent(
+      store,
+      {
+        facilityId: store.facilityByCode(lines[0].facilityCode)!.id,
+        programId: store.programByCode(lines[0].programCode)!.id,
+        documentNumber: 'OPENING',
+        signature: 'seed',
+        lineItems: lines.map((l) => ({
+          orderableId: store.orderableByCode(l.productCode)!.id,
+          lotId: l.lotCode ? store.seed.lots.find((x) => x.lotCode === l.lotCode)!.id : null,
+          quantity: l.quantity,
+          occurredDate: l.occurredDate,
+        })),
+      },
+      null,
+    );
   }
 }
 
-async function applyFault(action: FaultAction, request: FastifyRequest, reply: FastifyReply, ctx: SandboxContext, hung: Set<Socket>): Promise<void> {
+async function applyFault(
+  action: FaultAction,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: SandboxContext,
+  hung: Set<Socket>,
+): Promise<void> {
   switch (action.type) {
     case 'status': {
       for (const [k, v] of Object.entries(action.headers ?? {})) reply.header(k, v);
@@ -112,8 +126,14 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
   const dto = new Dto(store, () => baseUrl);
   const faults = new FaultController(options.random);
   const ctx: SandboxContext = {
-    store, tokens, faults, dto, baseUrl: () => baseUrl, auth: makeAuth(tokens),
-    requisitions: new RequisitionService(store, dto, { newLines: options.requisitionNewLines ?? 'available' }), fulfillment: new FulfillmentService(store, dto),
+    store,
+    tokens,
+    faults,
+    dto,
+    baseUrl: () => baseUrl,
+    auth: makeAuth(tokens),
+    requisitions: new RequisitionService(store, dto, { newLines: options.requisitionNewLines ?? 'available' }),
+    fulfillment: new FulfillmentService(store, dto),
   };
   const state = new SandboxStateApi(ctx);
   postOpeningStock(store);
@@ -129,7 +149,10 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      const e = new SandboxHttpError(400, springDefaultError(400, _req.url.split('?')[0], `JSON parse error: ${(err as Error).message}`));
+      const e = new SandboxHttpError(
+        400,
+        springDefaultError(400, _req.url.split('?')[0], `JSON parse error: ${(err as Error).message}`),
+      );
       done(e, undefined);
     }
   });
@@ -155,11 +178,14 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
       return reply.code(error.statusCode).send(error.body);
     }
     const status = (error as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return reply.code(status).send(springDefaultError(status, path, (error as Error).message));
+    if (status && status >= 400 && status < 500)
+      return reply.code(status).send(springDefaultError(status, path, (error as Error).message));
     request.log.error(error);
     return reply.code(500).send(springDefaultError(500, path, 'Internal Server Error'));
   });
-  app.setNotFoundHandler(async (request, reply) => reply.code(404).send(springDefaultError(404, request.url.split('?')[0])));
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send(springDefaultError(404, request.url.split('?')[0])),
+  );
 
   registerAuthRoutes(app, ctx);
   registerReferenceDataRoutes(app, ctx);

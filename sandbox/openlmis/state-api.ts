@@ -25,16 +25,25 @@ export class SandboxStateApi {
    */
   shipOrder(orderId: string, lines?: ShipLine[]) {
     const order = this.ctx.fulfillment.findOrder(orderId);
-    const wanted = lines ?? order.lineItems.map((l) => ({ orderableId: l.orderableId, quantityShipped: l.orderedQuantity, lotId: null }));
-    const shipment = this.ctx.fulfillment.createShipment({ kind: 'service', token: 'sandbox', clientId: 'trusted-client' }, {
-      order: { id: order.id },
-      notes: 'shipped by the sandbox operator',
-      lineItems: wanted.map((w) => {
-        const ordered = order.lineItems.find((l) => l.orderableId === w.orderableId);
-        const version = ordered?.orderableVersion ?? this.ctx.store.orderable(w.orderableId)?.versionNumber;
-        return { orderable: { id: w.orderableId, versionNumber: version }, lot: w.lotId ? { id: w.lotId } : null, quantityShipped: w.quantityShipped ?? ordered?.orderedQuantity ?? 0 };
-      }),
-    });
+    const wanted =
+      lines ??
+      order.lineItems.map((l) => ({ orderableId: l.orderableId, quantityShipped: l.orderedQuantity, lotId: null }));
+    const shipment = this.ctx.fulfillment.createShipment(
+      { kind: 'service', token: 'sandbox', clientId: 'trusted-client' },
+      {
+        order: { id: order.id },
+        notes: 'shipped by the sandbox operator',
+        lineItems: wanted.map((w) => {
+          const ordered = order.lineItems.find((l) => l.orderableId === w.orderableId);
+          const version = ordered?.orderableVersion ?? this.ctx.store.orderable(w.orderableId)?.versionNumber;
+          return {
+            orderable: { id: w.orderableId, versionNumber: version },
+            lot: w.lotId ? { id: w.lotId } : null,
+            quantityShipped: w.quantityShipped ?? ordered?.orderedQuantity ?? 0,
+          };
+        }),
+      },
+    );
     const pod = [...this.ctx.store.pods.values()].find((p) => p.shipmentId === shipment.id)!;
     return { shipment: this.ctx.fulfillment.shipmentDto(shipment), proofOfDeliveryId: pod.id };
   }
@@ -48,16 +57,26 @@ export class SandboxStateApi {
     const user = this.ctx.store.seed.users.find((u) => u.username === 'administrator')!;
     const admin = { kind: 'user' as const, token: 'sandbox', clientId: 'user-client', user };
     const svc = this.ctx.requisitions;
-    if (svc.find(requisitionId).status === 'SUBMITTED' && !this.ctx.store.program(svc.find(requisitionId).programId)!.skipAuthorization) svc.authorize(admin, requisitionId, undefined);
+    if (
+      svc.find(requisitionId).status === 'SUBMITTED' &&
+      !this.ctx.store.program(svc.find(requisitionId).programId)!.skipAuthorization
+    )
+      svc.authorize(admin, requisitionId, undefined);
     // one approval per supervisory level (the seed has at most a few); a status that cannot be approved throws the real 400
     for (let level = 0; level < 10 && svc.find(requisitionId).status !== 'APPROVED'; level++) {
       // the approver accepts what was asked: a line nobody asked for gets 0 (approve refuses an empty approved quantity)
-      for (const line of svc.find(requisitionId).lineItems) if (!line.skipped && line.approvedQuantity === null) line.approvedQuantity = line.requestedQuantity ?? line.calculatedOrderQuantity ?? 0;
+      for (const line of svc.find(requisitionId).lineItems)
+        if (!line.skipped && line.approvedQuantity === null)
+          line.approvedQuantity = line.requestedQuantity ?? line.calculatedOrderQuantity ?? 0;
       svc.approve(admin, requisitionId, undefined);
     }
     const r = svc.find(requisitionId);
     const depot = r.supplyingFacilityId ?? this.ctx.store.facilityByCode('LK-WH-301')!.id;
-    svc.release(admin, { createOrder: true, requisitionsToRelease: [{ requisitionId, supplyingDepotId: depot }] }, (req, depotId, userId) => this.ctx.fulfillment.createFromRequisition(req, depotId, userId));
+    svc.release(
+      admin,
+      { createOrder: true, requisitionsToRelease: [{ requisitionId, supplyingDepotId: depot }] },
+      (req, depotId, userId) => this.ctx.fulfillment.createFromRequisition(req, depotId, userId),
+    );
     const order = [...this.ctx.store.orders.values()].find((o) => o.externalId === requisitionId)!;
     return { requisitionId, status: svc.find(requisitionId).status, orderId: order.id, orderCode: order.orderCode };
   }
@@ -66,9 +85,13 @@ export class SandboxStateApi {
   requisitionSummaries(status?: RequisitionStatus) {
     const s = this.ctx.store;
     return this.requisitionsByStatus(status).map((r) => ({
-      id: r.id, status: r.status, emergency: r.emergency,
-      facility: s.facility(r.facilityId)?.code, program: s.program(r.programId)?.code,
-      extraData: r.extraData, createdDate: r.createdDate,
+      id: r.id,
+      status: r.status,
+      emergency: r.emergency,
+      facility: s.facility(r.facilityId)?.code,
+      program: s.program(r.programId)?.code,
+      extraData: r.extraData,
+      createdDate: r.createdDate,
     }));
   }
 
@@ -78,7 +101,9 @@ export class SandboxStateApi {
 
   /** Requisitions that reached SUBMITTED at some point (status history), per the "exactly one submitted" checks. */
   submittedRequisitions(): Requisition[] {
-    return [...this.ctx.store.requisitions.values()].filter((r) => r.statusChanges.some((c) => c.status === 'SUBMITTED'));
+    return [...this.ctx.store.requisitions.values()].filter((r) =>
+      r.statusChanges.some((c) => c.status === 'SUBMITTED'),
+    );
   }
 
   counts() {
@@ -90,10 +115,18 @@ export class SandboxStateApi {
     const eventsByKind: Record<string, number> = {};
     for (const e of s.stockEvents.values()) eventsByKind[e.kind] = (eventsByKind[e.kind] ?? 0) + 1;
     return {
-      requisitions: s.requisitions.size, requisitionsByStatus: byStatus, submittedRequisitions: this.submittedRequisitions().length,
-      orders: s.orders.size, ordersByStatus, shipments: s.shipments.size, proofsOfDelivery: s.pods.size,
+      requisitions: s.requisitions.size,
+      requisitionsByStatus: byStatus,
+      submittedRequisitions: this.submittedRequisitions().length,
+      orders: s.orders.size,
+      ordersByStatus,
+      shipments: s.shipments.size,
+      proofsOfDelivery: s.pods.size,
       confirmedProofsOfDelivery: [...s.pods.values()].filter((p) => p.status === 'CONFIRMED').length,
-      stockEvents: s.stockEvents.size, stockEventsByKind: eventsByKind, stockCards: s.stockCards.size, facilities: s.facilities.size,
+      stockEvents: s.stockEvents.size,
+      stockEventsByKind: eventsByKind,
+      stockCards: s.stockCards.size,
+      facilities: s.facilities.size,
       activeTokens: this.ctx.tokens.activeCount(),
     };
   }
@@ -103,7 +136,10 @@ export class SandboxStateApi {
     const seed = this.ctx.store.seed;
     return {
       baseUrl: this.ctx.baseUrl(),
-      clients: { user: { clientId: 'user-client', secret: 'changeme' }, service: { clientId: 'trusted-client', secret: 'secret' } },
+      clients: {
+        user: { clientId: 'user-client', secret: 'changeme' },
+        service: { clientId: 'trusted-client', secret: 'secret' },
+      },
       apiKey: seed.apiKeys[0].token,
       users: Object.fromEntries(seed.users.map((u) => [u.username, { id: u.id, password: u.password }])),
       facilities: Object.fromEntries([...this.ctx.store.facilities.values()].map((f) => [f.code, f.id])),
@@ -112,7 +148,14 @@ export class SandboxStateApi {
       periods: Object.fromEntries(seed.periods.map((p) => [p.name, p.id])),
       reasons: Object.fromEntries(seed.reasons.map((r) => [r.name, r.id])),
       lots: Object.fromEntries(seed.lots.map((l) => [l.lotCode, l.id])),
-      nodes: Object.fromEntries(seed.nodes.map((n) => [this.ctx.store.facility(n.referenceId)?.code ?? seed.organizations.find((o) => o.id === n.referenceId)?.name ?? n.referenceId, n.id])),
+      nodes: Object.fromEntries(
+        seed.nodes.map((n) => [
+          this.ctx.store.facility(n.referenceId)?.code ??
+            seed.organizations.find((o) => o.id === n.referenceId)?.name ??
+            n.referenceId,
+          n.id,
+        ]),
+      ),
     };
   }
 

@@ -1,6 +1,16 @@
 import type { SeedData } from './seed.js';
 import type {
-  Facility, Order, Orderable, ProcessingPeriod, Program, ProofOfDelivery, Requisition, Shipment, StockCard, StockEvent, User,
+  Facility,
+  Order,
+  Orderable,
+  ProcessingPeriod,
+  Program,
+  ProofOfDelivery,
+  Requisition,
+  Shipment,
+  StockCard,
+  StockEvent,
+  User,
 } from './model.js';
 
 /**
@@ -49,7 +59,9 @@ export class SandboxStore {
   orderable(id: string, versionNumber?: number): Orderable | undefined {
     const versions = this.orderableVersions.get(id);
     if (!versions) return undefined;
-    return versionNumber === undefined ? versions[versions.length - 1] : versions.find((v) => v.versionNumber === versionNumber);
+    return versionNumber === undefined
+      ? versions[versions.length - 1]
+      : versions.find((v) => v.versionNumber === versionNumber);
   }
 
   latestOrderables(): Orderable[] {
@@ -82,23 +94,34 @@ export class SandboxStore {
 
   /** Periods of the schedule assigned to (program, facility) through its requisition group, by start date. */
   periodsFor(programId: string, facilityId: string): ProcessingPeriod[] {
-    const group = this.seed.requisitionGroups.find((g) => g.memberFacilityIds.includes(facilityId) && g.programSchedules.some((s) => s.programId === programId));
+    const group = this.seed.requisitionGroups.find(
+      (g) => g.memberFacilityIds.includes(facilityId) && g.programSchedules.some((s) => s.programId === programId),
+    );
     if (!group) return [];
     const scheduleId = group.programSchedules.find((s) => s.programId === programId)!.scheduleId;
-    return this.seed.periods.filter((p) => p.scheduleId === scheduleId).sort((a, b) => a.startDate.localeCompare(b.startDate));
+    return this.seed.periods
+      .filter((p) => p.scheduleId === scheduleId)
+      .sort((a, b) => a.startDate.localeCompare(b.startDate));
   }
 
   supervisoryNodeFor(programId: string, facilityId: string): string | null {
-    const group = this.seed.requisitionGroups.find((g) => g.memberFacilityIds.includes(facilityId) && g.programSchedules.some((s) => s.programId === programId));
+    const group = this.seed.requisitionGroups.find(
+      (g) => g.memberFacilityIds.includes(facilityId) && g.programSchedules.some((s) => s.programId === programId),
+    );
     return group?.supervisoryNodeId ?? null;
   }
 
   approvedProductsFor(facilityTypeId: string, programId: string) {
-    return this.seed.approvedProducts.filter((a) => a.facilityTypeId === facilityTypeId && a.programId === programId && a.active);
+    return this.seed.approvedProducts.filter(
+      (a) => a.facilityTypeId === facilityTypeId && a.programId === programId && a.active,
+    );
   }
 
   stockCard(facilityId: string, programId: string, orderableId: string, lotId: string | null): StockCard | undefined {
-    return [...this.stockCards.values()].find((c) => c.facilityId === facilityId && c.programId === programId && c.orderableId === orderableId && c.lotId === lotId);
+    return [...this.stockCards.values()].find(
+      (c) =>
+        c.facilityId === facilityId && c.programId === programId && c.orderableId === orderableId && c.lotId === lotId,
+    );
   }
 
   nodeForFacility(facilityId: string) {

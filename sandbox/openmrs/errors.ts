@@ -5,12 +5,21 @@
  * servlet container's HTML page for filter refusals (Session timed out, bad Basic header).
  */
 export class SandboxError extends Error {
-  constructor(readonly status: number, readonly body: unknown, readonly contentType = 'application/json') {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly contentType = 'application/json',
+  ) {
     super(typeof body === 'string' ? body : JSON.stringify(body));
   }
 }
 
-export function restError(status: number, message: string, code = 'org.openmrs.module.webservices.rest.web.RestUtil:0', detail = ''): SandboxError {
+export function restError(
+  status: number,
+  message: string,
+  code = 'org.openmrs.module.webservices.rest.web.RestUtil:0',
+  detail = '',
+): SandboxError {
   return new SandboxError(status, { error: { message: `[${message}]`, code, detail } });
 }
 
@@ -20,20 +29,35 @@ export function invalidSubmission(fieldErrors: Record<string, string>, globalErr
       message: 'Invalid Submission',
       code: 'webservices.rest.error.invalid.submission',
       globalErrors: globalErrors.map((m) => ({ code: m, message: m })),
-      fieldErrors: Object.fromEntries(Object.entries(fieldErrors).map(([f, m]) => [f, [{ code: `error.${f}`, message: m }]])),
+      fieldErrors: Object.fromEntries(
+        Object.entries(fieldErrors).map(([f, m]) => [f, [{ code: `error.${f}`, message: m }]]),
+      ),
     },
   });
 }
 
 export function containerError(status: number, message: string): SandboxError {
   const title = `HTTP Status ${status} – ${message}`;
-  return new SandboxError(status, `<!doctype html><html lang="en"><head><title>${title}</title></head><body><h1>${title}</h1><p><b>Message</b> ${message}</p></body></html>`, 'text/html;charset=utf-8');
+  return new SandboxError(
+    status,
+    `<!doctype html><html lang="en"><head><title>${title}</title></head><body><h1>${title}</h1><p><b>Message</b> ${message}</p></body></html>`,
+    'text/html;charset=utf-8',
+  );
 }
 
-export const notFound = () => restError(404, "Object with given uuid doesn't exist", 'org.openmrs.module.webservices.rest.web.resource.impl.BaseDelegatingResource:*');
+export const notFound = () =>
+  restError(
+    404,
+    "Object with given uuid doesn't exist",
+    'org.openmrs.module.webservices.rest.web.resource.impl.BaseDelegatingResource:*',
+  );
 
 export function notLoggedIn(privilege: string): SandboxError {
-  return restError(401, `User is not logged in [Privileges required: ${privilege}]`, 'org.openmrs.api.context.Context:*');
+  return restError(
+    401,
+    `User is not logged in [Privileges required: ${privilege}]`,
+    'org.openmrs.api.context.Context:*',
+  );
 }
 
 export function forbidden(privilege: string): SandboxError {

@@ -31,7 +31,15 @@ export interface FaultRule extends FaultRuleInput {
 }
 
 function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.split('**').map((part) => part.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*');
+  const escaped = pattern
+    .split('**')
+    .map((part) =>
+      part
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    )
+    .join('.*');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -39,8 +47,15 @@ export class FaultController {
   private rules: (FaultRule & { re: RegExp })[] = [];
 
   add(input: FaultRuleInput): FaultRule {
-    if (!input || typeof input.path !== 'string' || !input.action || typeof input.action.type !== 'string') throw new TypeError('a fault needs a path and an action {type}');
-    const rule = { ...input, method: input.method?.toUpperCase() ?? '*', id: randomUUID(), hits: 0, re: patternToRegExp(input.path) };
+    if (!input || typeof input.path !== 'string' || !input.action || typeof input.action.type !== 'string')
+      throw new TypeError('a fault needs a path and an action {type}');
+    const rule = {
+      ...input,
+      method: input.method?.toUpperCase() ?? '*',
+      id: randomUUID(),
+      hits: 0,
+      re: patternToRegExp(input.path),
+    };
     this.rules.push(rule);
     return this.view(rule);
   }

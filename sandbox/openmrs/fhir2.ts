@@ -26,9 +26,17 @@ export function toFhirLocation(store: OpenMrsStore, l: Location): Json {
   const parent = l.parentUuid ? store.locations.get(l.parentUuid) : undefined;
   const lines = (['address1', 'address2', 'address3', 'address4', 'address5', 'address6'] as const).filter((f) => l[f]);
   const address: Json = {
-    ...(l.cityVillage ? { city: l.cityVillage } : {}), ...(l.stateProvince ? { state: l.stateProvince } : {}),
-    ...(l.country ? { country: l.country } : {}), ...(l.postalCode ? { postalCode: l.postalCode } : {}),
-    ...(lines.length ? { extension: [{ url: ADDRESS_EXT, extension: lines.map((f) => ({ url: `${ADDRESS_EXT}#${f}`, valueString: l[f] })) }] } : {}),
+    ...(l.cityVillage ? { city: l.cityVillage } : {}),
+    ...(l.stateProvince ? { state: l.stateProvince } : {}),
+    ...(l.country ? { country: l.country } : {}),
+    ...(l.postalCode ? { postalCode: l.postalCode } : {}),
+    ...(lines.length
+      ? {
+          extension: [
+            { url: ADDRESS_EXT, extension: lines.map((f) => ({ url: `${ADDRESS_EXT}#${f}`, valueString: l[f] })) },
+          ],
+        }
+      : {}),
   };
   const tags = l.tagUuids.map((u) => store.tags.get(u)!).filter(Boolean);
   return {
@@ -36,14 +44,25 @@ export function toFhirLocation(store: OpenMrsStore, l: Location): Json {
     id: l.uuid,
     meta: {
       lastUpdated: new Date(l.audit.dateChanged ?? l.audit.dateCreated).toISOString(),
-      ...(tags.length ? { tag: tags.map((t) => ({ system: LOCATION_TAG_SYSTEM, code: t.name, display: t.description ?? t.name })) } : {}),
+      ...(tags.length
+        ? { tag: tags.map((t) => ({ system: LOCATION_TAG_SYSTEM, code: t.name, display: t.description ?? t.name })) }
+        : {}),
     },
     status: l.retired ? 'inactive' : 'active',
     name: l.name,
     ...(l.description ? { description: l.description } : {}),
     ...(Object.keys(address).length ? { address } : {}),
-    ...(lat !== undefined || lon !== undefined ? { position: { ...(lon !== undefined ? { longitude: lon } : {}), ...(lat !== undefined ? { latitude: lat } : {}) } } : {}),
-    ...(parent && !parent.retired ? { partOf: { reference: `Location/${parent.uuid}`, type: 'Location', display: parent.name } } : {}),
+    ...(lat !== undefined || lon !== undefined
+      ? {
+          position: {
+            ...(lon !== undefined ? { longitude: lon } : {}),
+            ...(lat !== undefined ? { latitude: lat } : {}),
+          },
+        }
+      : {}),
+    ...(parent && !parent.retired
+      ? { partOf: { reference: `Location/${parent.uuid}`, type: 'Location', display: parent.name } }
+      : {}),
   };
 }
 
@@ -55,7 +74,8 @@ export function searchFhirLocations(store: OpenMrsStore, q: Record<string, strin
     if (q._id && !q._id.split(',').includes(l.uuid)) return false;
     if (q.name && !l.name.toLowerCase().startsWith(q.name.toLowerCase())) return false;
     if (q.partof && l.parentUuid !== q.partof.replace(/^Location\//, '')) return false;
-    if (tagCode && !l.tagUuids.some((u) => store.tags.get(u)?.name.toLowerCase() === tagCode.toLowerCase())) return false;
+    if (tagCode && !l.tagUuids.some((u) => store.tags.get(u)?.name.toLowerCase() === tagCode.toLowerCase()))
+      return false;
     if (q._lastUpdated) {
       const m = /^(ge|gt|le|lt|eq)?(.+)$/.exec(q._lastUpdated)!;
       const at = l.audit.dateChanged ?? l.audit.dateCreated;

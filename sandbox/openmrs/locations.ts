@@ -12,8 +12,22 @@ import type { OpenMrsStore } from './state.js';
  */
 type Json = Record<string, any>;
 
-const SETTABLE = new Set<string>(['name', ...TEXT_FIELDS, 'tags', 'parentLocation', 'childLocations', 'attributes', 'retired', 'retireReason']);
-const refOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).uuid === 'string' ? (v as Json).uuid : undefined);
+const SETTABLE = new Set<string>([
+  'name',
+  ...TEXT_FIELDS,
+  'tags',
+  'parentLocation',
+  'childLocations',
+  'attributes',
+  'retired',
+  'retireReason',
+]);
+const refOf = (v: unknown): string | undefined =>
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as Json).uuid === 'string'
+      ? (v as Json).uuid
+      : undefined;
 
 export class LocationService {
   constructor(private readonly store: OpenMrsStore) {}
@@ -38,7 +52,13 @@ export class LocationService {
     this.checkSettable(body);
     const l: Location = {
       ...(Object.fromEntries(TEXT_FIELDS.map((f) => [f, null])) as Record<(typeof TEXT_FIELDS)[number], null>),
-      uuid: randomUUID(), name: '', tagUuids: [], parentUuid: null, retired: false, retireReason: null, attributes: [],
+      uuid: randomUUID(),
+      name: '',
+      tagUuids: [],
+      parentUuid: null,
+      retired: false,
+      retireReason: null,
+      attributes: [],
       audit: { creator: user.uuid, dateCreated: this.store.now(), changedBy: null, dateChanged: null },
     };
     this.apply(l, body, true);
@@ -52,8 +72,16 @@ export class LocationService {
     const current = this.find(uuid);
     const next: Location = structuredClone(current);
     this.apply(next, body, false);
-    if (body.retired === false && current.retired) { next.retired = false; next.retireReason = null; this.store.count('location.unretire'); }
-    if (body.retired === true && !current.retired) { next.retired = true; next.retireReason = String(body.retireReason ?? 'web service call'); this.store.count('location.retire'); }
+    if (body.retired === false && current.retired) {
+      next.retired = false;
+      next.retireReason = null;
+      this.store.count('location.unretire');
+    }
+    if (body.retired === true && !current.retired) {
+      next.retired = true;
+      next.retireReason = String(body.retireReason ?? 'web service call');
+      this.store.count('location.retire');
+    }
     next.audit = { ...current.audit, changedBy: user.uuid, dateChanged: this.store.now() };
     this.store.locations.set(next.uuid, next);
     this.store.count('location.update');
@@ -70,7 +98,8 @@ export class LocationService {
 
   purge(uuid: string): void {
     const l = this.find(uuid);
-    if ([...this.store.locations.values()].some((c) => c.parentUuid === l.uuid)) throw restError(409, 'Cannot purge a location that has child locations');
+    if ([...this.store.locations.values()].some((c) => c.parentUuid === l.uuid))
+      throw restError(409, 'Cannot purge a location that has child locations');
     this.store.locations.delete(l.uuid);
     this.store.count('location.purge');
   }
@@ -91,7 +120,8 @@ export class LocationService {
     const l = this.find(uuid);
     const a = l.attributes.find((x) => x.uuid === attributeUuid);
     if (!a) throw notFound();
-    if (typeof body?.value !== 'string' || !body.value.trim()) throw invalidSubmission({ value: 'A value is required' });
+    if (typeof body?.value !== 'string' || !body.value.trim())
+      throw invalidSubmission({ value: 'A value is required' });
     a.value = body.value;
     l.audit = { ...l.audit, changedBy: user.uuid, dateChanged: this.store.now() };
     this.store.count('attribute.update');
@@ -107,38 +137,63 @@ export class LocationService {
   // ----------------------------------------------------------------------------------------------
 
   private checkSettable(body: Json): void {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw restError(400, 'The request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw restError(400, 'The request body must be a JSON object');
     const bad = Object.keys(body).filter((k) => !SETTABLE.has(k));
-    if (bad.length) throw restError(400, `Some properties are not allowed to be set: ${bad.join(', ')}`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
+    if (bad.length)
+      throw restError(
+        400,
+        `Some properties are not allowed to be set: ${bad.join(', ')}`,
+        'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+      );
   }
 
   private apply(l: Location, body: Json, creating: boolean): void {
     if ('name' in body || creating) {
       if (typeof body.name !== 'string' || !body.name.trim()) throw invalidSubmission({ name: 'Invalid name' });
-      const twin = [...this.store.locations.values()].find((x) => x.uuid !== l.uuid && !x.retired && x.name.toLowerCase() === body.name.trim().toLowerCase());
+      const twin = [...this.store.locations.values()].find(
+        (x) => x.uuid !== l.uuid && !x.retired && x.name.toLowerCase() === body.name.trim().toLowerCase(),
+      );
       if (twin) throw invalidSubmission({ name: 'location.duplicate.name' });
       l.name = body.name.trim();
     }
     for (const f of TEXT_FIELDS) {
       if (!(f in body)) continue;
       const v = body[f];
-      if (v !== null && typeof v !== 'string') throw restError(400, `${f} must be text`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
-      if ((f === 'latitude' || f === 'longitude') && typeof v === 'string' && v.length > 50) throw invalidSubmission({ [f]: 'error.exceededMaxLengthOfField' });
+      if (v !== null && typeof v !== 'string')
+        throw restError(
+          400,
+          `${f} must be text`,
+          'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+        );
+      if ((f === 'latitude' || f === 'longitude') && typeof v === 'string' && v.length > 50)
+        throw invalidSubmission({ [f]: 'error.exceededMaxLengthOfField' });
       (l as unknown as Json)[f] = v;
     }
     if ('tags' in body) {
       if (!Array.isArray(body.tags)) throw restError(400, 'tags must be a list');
       l.tagUuids = body.tags.map((t: unknown) => {
         const tag = refOf(t) ? this.store.tag(refOf(t)!) : undefined;
-        if (!tag) throw restError(400, `Object with given uuid doesn't exist: locationtag ${String(refOf(t) ?? JSON.stringify(t))}`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
+        if (!tag)
+          throw restError(
+            400,
+            `Object with given uuid doesn't exist: locationtag ${String(refOf(t) ?? JSON.stringify(t))}`,
+            'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+          );
         return tag.uuid;
       });
     }
     if ('parentLocation' in body) {
       const ref = refOf(body.parentLocation);
       const parent = ref ? this.store.locationByUniqueId(ref) : undefined;
-      if (body.parentLocation !== null && !parent) throw restError(400, `Object with given uuid doesn't exist: location ${String(ref)}`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
-      if (parent && (parent.uuid === l.uuid)) throw invalidSubmission({ parentLocation: 'Location.error.parentLocation.forms.loop' });
+      if (body.parentLocation !== null && !parent)
+        throw restError(
+          400,
+          `Object with given uuid doesn't exist: location ${String(ref)}`,
+          'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+        );
+      if (parent && parent.uuid === l.uuid)
+        throw invalidSubmission({ parentLocation: 'Location.error.parentLocation.forms.loop' });
       l.parentUuid = parent?.uuid ?? null;
     }
     if ('attributes' in body) {
@@ -152,7 +207,12 @@ export class LocationService {
   private newAttribute(a: Json): LocationAttribute {
     const typeRef = refOf(a?.attributeType);
     const type = typeRef ? this.store.attributeType(typeRef) : undefined;
-    if (!type) throw restError(400, `Object with given uuid doesn't exist: locationattributetype ${String(typeRef)}`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
+    if (!type)
+      throw restError(
+        400,
+        `Object with given uuid doesn't exist: locationattributetype ${String(typeRef)}`,
+        'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+      );
     if (typeof a.value !== 'string' || !a.value.trim()) throw invalidSubmission({ value: 'A value is required' });
     return { uuid: randomUUID(), attributeTypeUuid: type.uuid, value: a.value, voided: false };
   }
@@ -162,7 +222,10 @@ export class LocationService {
     for (const a of added) {
       const type = this.store.attributeTypes.get(a.attributeTypeUuid)!;
       const n = [...l.attributes, ...added].filter((x) => !x.voided && x.attributeTypeUuid === type.uuid).length;
-      if (type.maxOccurs !== null && n > type.maxOccurs) throw invalidSubmission({}, [`Location.error.attribute.type.maxOccurs: ${type.name} allows at most ${type.maxOccurs}`]);
+      if (type.maxOccurs !== null && n > type.maxOccurs)
+        throw invalidSubmission({}, [
+          `Location.error.attribute.type.maxOccurs: ${type.name} allows at most ${type.maxOccurs}`,
+        ]);
     }
   }
 }

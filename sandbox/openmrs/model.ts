@@ -44,8 +44,34 @@ export interface LocationAttribute {
   voided: boolean;
 }
 
-export const ADDRESS_FIELDS = ['address1', 'address2', 'address3', 'address4', 'address5', 'address6', 'address7', 'address8', 'address9', 'address10', 'address11', 'address12', 'address13', 'address14', 'address15'] as const;
-export const TEXT_FIELDS = ['description', 'cityVillage', 'stateProvince', 'country', 'postalCode', 'latitude', 'longitude', 'countyDistrict', ...ADDRESS_FIELDS] as const;
+export const ADDRESS_FIELDS = [
+  'address1',
+  'address2',
+  'address3',
+  'address4',
+  'address5',
+  'address6',
+  'address7',
+  'address8',
+  'address9',
+  'address10',
+  'address11',
+  'address12',
+  'address13',
+  'address14',
+  'address15',
+] as const;
+export const TEXT_FIELDS = [
+  'description',
+  'cityVillage',
+  'stateProvince',
+  'country',
+  'postalCode',
+  'latitude',
+  'longitude',
+  'countyDistrict',
+  ...ADDRESS_FIELDS,
+] as const;
 export type TextField = (typeof TEXT_FIELDS)[number];
 
 export type Location = {

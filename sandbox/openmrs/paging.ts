@@ -12,12 +12,17 @@ export const MAX_LIMIT = 100;
 export function pageOf<T>(items: T[], query: Record<string, unknown>, selfUrl: string): Record<string, unknown> {
   const rawLimit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
   const rawStart = query.startIndex === undefined ? 0 : Number(query.startIndex);
-  if (!Number.isInteger(rawLimit) || !Number.isInteger(rawStart) || rawStart < 0) throw restError(400, `Invalid paging parameters limit=${String(query.limit)} startIndex=${String(query.startIndex)}`);
+  if (!Number.isInteger(rawLimit) || !Number.isInteger(rawStart) || rawStart < 0)
+    throw restError(
+      400,
+      `Invalid paging parameters limit=${String(query.limit)} startIndex=${String(query.startIndex)}`,
+    );
   const limit = rawLimit <= 0 ? DEFAULT_LIMIT : Math.min(rawLimit, MAX_LIMIT);
   const results = items.slice(rawStart, rawStart + limit);
   const link = (startIndex: number) => {
     const u = new URL(selfUrl);
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && k !== 'startIndex' && k !== 'limit') u.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query))
+      if (v !== undefined && k !== 'startIndex' && k !== 'limit') u.searchParams.set(k, String(v));
     u.searchParams.set('limit', String(limit));
     u.searchParams.set('startIndex', String(startIndex));
     return u.toString();

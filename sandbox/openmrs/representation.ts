@@ -43,8 +43,14 @@ function parseSpec(text: string, at: { i: number }): Spec {
       }
     }
     if (name) spec.set(name, rep);
-    if (text[at.i] === ',') { at.i++; continue; }
-    if (text[at.i] === ')') { at.i++; return spec; }
+    if (text[at.i] === ',') {
+      at.i++;
+      continue;
+    }
+    if (text[at.i] === ')') {
+      at.i++;
+      return spec;
+    }
   }
   throw restError(400, 'Invalid custom representation: missing )');
 }
@@ -67,7 +73,12 @@ export function render<T>(resource: Resource<T>, x: T, rep: Rep): Json {
   const out: Json = {};
   for (const [name, sub] of rep.spec) {
     const value = resource.prop(x, name, sub ?? DEFAULT);
-    if (value === UNKNOWN) throw restError(400, `Unknown property: ${name} on ${x && typeof x === 'object' ? 'resource' : String(x)}`, 'org.openmrs.module.webservices.rest.web.response.ConversionException:*');
+    if (value === UNKNOWN)
+      throw restError(
+        400,
+        `Unknown property: ${name} on ${x && typeof x === 'object' ? 'resource' : String(x)}`,
+        'org.openmrs.module.webservices.rest.web.response.ConversionException:*',
+      );
     out[name] = value;
   }
   return out;

@@ -1,6 +1,16 @@
 import type { Location, LocationAttribute, LocationAttributeType, LocationTag, User } from './model.js';
 import { TEXT_FIELDS, ADDRESS_FIELDS } from './model.js';
-import { DEFAULT, REF, UNKNOWN, links, render, restDate, type Json, type Rep, type Resource } from './representation.js';
+import {
+  DEFAULT,
+  REF,
+  UNKNOWN,
+  links,
+  render,
+  restDate,
+  type Json,
+  type Rep,
+  type Resource,
+} from './representation.js';
 import type { OpenMrsStore } from './state.js';
 
 /**
@@ -24,33 +34,77 @@ export function buildResources(store: OpenMrsStore, restBase: () => string): Res
     return { uuid, display: u?.display ?? uuid, links: links(url(`user/${uuid}`), false) };
   };
   const auditInfo = (l: Location) => ({
-    creator: userRef(l.audit.creator), dateCreated: restDate(l.audit.dateCreated), changedBy: userRef(l.audit.changedBy), dateChanged: restDate(l.audit.dateChanged),
+    creator: userRef(l.audit.creator),
+    dateCreated: restDate(l.audit.dateCreated),
+    changedBy: userRef(l.audit.changedBy),
+    dateChanged: restDate(l.audit.dateChanged),
   });
   const retiredFlag = (retired: boolean) => (retired ? { retired: true } : {});
 
   const tag: Resource<LocationTag> = {
-    ref: (t) => ({ uuid: t.uuid, display: t.name, ...retiredFlag(t.retired), links: links(url(`locationtag/${t.uuid}`), false) }),
-    default: (t) => ({ uuid: t.uuid, display: t.name, name: t.name, description: t.description, retired: t.retired, links: links(url(`locationtag/${t.uuid}`), true), resourceVersion: '1.8' }),
+    ref: (t) => ({
+      uuid: t.uuid,
+      display: t.name,
+      ...retiredFlag(t.retired),
+      links: links(url(`locationtag/${t.uuid}`), false),
+    }),
+    default: (t) => ({
+      uuid: t.uuid,
+      display: t.name,
+      name: t.name,
+      description: t.description,
+      retired: t.retired,
+      links: links(url(`locationtag/${t.uuid}`), true),
+      resourceVersion: '1.8',
+    }),
     full: (t) => ({ ...tag.default(t), links: links(url(`locationtag/${t.uuid}`), false) }),
     prop: (t, name) => (name in tag.default(t) ? tag.default(t)[name] : UNKNOWN),
   };
 
   const attributeType: Resource<LocationAttributeType> = {
-    ref: (t) => ({ uuid: t.uuid, display: t.name, ...retiredFlag(t.retired), links: links(url(`locationattributetype/${t.uuid}`), false) }),
-    default: (t) => ({
-      uuid: t.uuid, display: t.name, name: t.name, description: t.description, minOccurs: t.minOccurs, maxOccurs: t.maxOccurs,
-      datatypeClassname: t.datatypeClassname, preferredHandlerClassname: null, retired: t.retired, links: links(url(`locationattributetype/${t.uuid}`), true), resourceVersion: '1.9',
+    ref: (t) => ({
+      uuid: t.uuid,
+      display: t.name,
+      ...retiredFlag(t.retired),
+      links: links(url(`locationattributetype/${t.uuid}`), false),
     }),
-    full: (t) => ({ ...attributeType.default(t), datatypeConfig: null, handlerConfig: null, links: links(url(`locationattributetype/${t.uuid}`), false) }),
+    default: (t) => ({
+      uuid: t.uuid,
+      display: t.name,
+      name: t.name,
+      description: t.description,
+      minOccurs: t.minOccurs,
+      maxOccurs: t.maxOccurs,
+      datatypeClassname: t.datatypeClassname,
+      preferredHandlerClassname: null,
+      retired: t.retired,
+      links: links(url(`locationattributetype/${t.uuid}`), true),
+      resourceVersion: '1.9',
+    }),
+    full: (t) => ({
+      ...attributeType.default(t),
+      datatypeConfig: null,
+      handlerConfig: null,
+      links: links(url(`locationattributetype/${t.uuid}`), false),
+    }),
     prop: (t, name) => (name in attributeType.full(t) ? attributeType.full(t)[name] : UNKNOWN),
   };
 
   const typeOf = (a: LocationAttribute) => store.attributeTypes.get(a.attributeTypeUuid)!;
   const attribute: Resource<{ location: Location; attribute: LocationAttribute }> = {
-    ref: ({ location, attribute: a }) => ({ uuid: a.uuid, display: `${typeOf(a).name}: ${a.value}`, links: links(url(`location/${location.uuid}/attribute/${a.uuid}`), false) }),
+    ref: ({ location, attribute: a }) => ({
+      uuid: a.uuid,
+      display: `${typeOf(a).name}: ${a.value}`,
+      links: links(url(`location/${location.uuid}/attribute/${a.uuid}`), false),
+    }),
     default: ({ location, attribute: a }) => ({
-      display: `${typeOf(a).name}: ${a.value}`, uuid: a.uuid, attributeType: attributeType.ref(typeOf(a)), value: a.value, voided: a.voided,
-      links: links(url(`location/${location.uuid}/attribute/${a.uuid}`), true), resourceVersion: '1.9',
+      display: `${typeOf(a).name}: ${a.value}`,
+      uuid: a.uuid,
+      attributeType: attributeType.ref(typeOf(a)),
+      value: a.value,
+      voided: a.voided,
+      links: links(url(`location/${location.uuid}/attribute/${a.uuid}`), true),
+      resourceVersion: '1.9',
     }),
     full: (x) => ({ ...attribute.default(x), attributeType: attributeType.default(typeOf(x.attribute)) }),
     prop(x, name, rep) {
@@ -63,12 +117,31 @@ export function buildResources(store: OpenMrsStore, restBase: () => string): Res
   const tagsOf = (l: Location) => l.tagUuids.map((u) => store.tags.get(u)!).filter(Boolean);
   const parentOf = (l: Location) => (l.parentUuid ? store.locations.get(l.parentUuid) : undefined);
   const childrenOf = (l: Location) => [...store.locations.values()].filter((c) => c.parentUuid === l.uuid);
-  const activeAttributes = (l: Location) => l.attributes.filter((a) => !a.voided).map((a) => ({ location: l, attribute: a }));
-  const text = (l: Location, fields: readonly string[]) => Object.fromEntries(fields.map((f) => [f, (l as unknown as Json)[f] ?? null]));
+  const activeAttributes = (l: Location) =>
+    l.attributes.filter((a) => !a.voided).map((a) => ({ location: l, attribute: a }));
+  const text = (l: Location, fields: readonly string[]) =>
+    Object.fromEntries(fields.map((f) => [f, (l as unknown as Json)[f] ?? null]));
 
   const body = (l: Location, nested: Rep, withAudit: boolean): Json => ({
-    uuid: l.uuid, display: l.name, name: l.name,
-    ...text(l, ['description', 'address1', 'address2', 'cityVillage', 'stateProvince', 'country', 'postalCode', 'latitude', 'longitude', 'countyDistrict', 'address3', 'address4', 'address5', 'address6']),
+    uuid: l.uuid,
+    display: l.name,
+    name: l.name,
+    ...text(l, [
+      'description',
+      'address1',
+      'address2',
+      'cityVillage',
+      'stateProvince',
+      'country',
+      'postalCode',
+      'latitude',
+      'longitude',
+      'countyDistrict',
+      'address3',
+      'address4',
+      'address5',
+      'address6',
+    ]),
     tags: tagsOf(l).map((t) => render(tag, t, nested)),
     parentLocation: parentOf(l) ? render(location, parentOf(l)!, nested) : null,
     childLocations: childrenOf(l).map((c) => render(location, c, nested)),
@@ -79,24 +152,46 @@ export function buildResources(store: OpenMrsStore, restBase: () => string): Res
   });
 
   const location: Resource<Location> = {
-    ref: (l) => ({ uuid: l.uuid, display: l.name, ...retiredFlag(l.retired), links: links(url(`location/${l.uuid}`), false) }),
+    ref: (l) => ({
+      uuid: l.uuid,
+      display: l.name,
+      ...retiredFlag(l.retired),
+      links: links(url(`location/${l.uuid}`), false),
+    }),
     default: (l) => ({ ...body(l, REF, false), links: links(url(`location/${l.uuid}`), true), resourceVersion: '2.0' }),
-    full: (l) => ({ ...body(l, DEFAULT, true), links: links(url(`location/${l.uuid}`), false), resourceVersion: '2.0' }),
+    full: (l) => ({
+      ...body(l, DEFAULT, true),
+      links: links(url(`location/${l.uuid}`), false),
+      resourceVersion: '2.0',
+    }),
     prop(l, name, rep) {
       if ((TEXT_FIELDS as readonly string[]).includes(name)) return (l as unknown as Json)[name] ?? null;
       switch (name) {
-        case 'uuid': return l.uuid;
-        case 'display': case 'name': return l.name;
-        case 'retired': return l.retired;
-        case 'retireReason': return l.retireReason;
-        case 'tags': return tagsOf(l).map((t) => render(tag, t, rep));
-        case 'parentLocation': return parentOf(l) ? render(location, parentOf(l)!, rep) : null;
-        case 'childLocations': return childrenOf(l).map((c) => render(location, c, rep));
-        case 'attributes': return activeAttributes(l).map((a) => render(attribute, a, rep));
-        case 'auditInfo': return auditInfo(l);
-        case 'links': return links(url(`location/${l.uuid}`), false);
-        case 'resourceVersion': return '2.0';
-        default: return UNKNOWN;
+        case 'uuid':
+          return l.uuid;
+        case 'display':
+        case 'name':
+          return l.name;
+        case 'retired':
+          return l.retired;
+        case 'retireReason':
+          return l.retireReason;
+        case 'tags':
+          return tagsOf(l).map((t) => render(tag, t, rep));
+        case 'parentLocation':
+          return parentOf(l) ? render(location, parentOf(l)!, rep) : null;
+        case 'childLocations':
+          return childrenOf(l).map((c) => render(location, c, rep));
+        case 'attributes':
+          return activeAttributes(l).map((a) => render(attribute, a, rep));
+        case 'auditInfo':
+          return auditInfo(l);
+        case 'links':
+          return links(url(`location/${l.uuid}`), false);
+        case 'resourceVersion':
+          return '2.0';
+        default:
+          return UNKNOWN;
       }
     },
   };

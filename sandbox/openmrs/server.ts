@@ -54,7 +54,11 @@ const REST = '/openmrs/ws/rest/v1';
 const FHIR = '/openmrs/ws/fhir2/R4';
 
 export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): Promise<OpenMrsSandbox> {
-  const store = new OpenMrsStore(buildSeed(), (options.sessionTtlSeconds ?? 1800) * 1000, options.anonymousReads ?? true);
+  const store = new OpenMrsStore(
+    buildSeed(),
+    (options.sessionTtlSeconds ?? 1800) * 1000,
+    options.anonymousReads ?? true,
+  );
   const faults = new FaultController();
   for (const f of options.faults ?? []) faults.add(f);
   let url = '';
@@ -79,7 +83,9 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     if (err instanceof SandboxError) return reply.code(err.status).type(err.contentType).send(err.body);
     return reply.code(500).send({ error: { message: `[${(err as Error).message}]`, code: 'sandbox:500', detail: '' } });
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/html').send('<html><body>HTTP Status 404 – Not Found</body></html>'));
+  app.setNotFoundHandler((_req, reply) =>
+    reply.code(404).type('text/html').send('<html><body>HTTP Status 404 – Not Found</body></html>'),
+  );
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
@@ -87,16 +93,29 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     const action = faults.match(request.method, path);
     if (action) {
       switch (action.type) {
-        case 'status': return reply.code(action.status).send(action.body ?? { error: { message: `[fault ${action.status}]`, code: 'sandbox:fault', detail: '' } });
-        case 'delay': await new Promise((r) => setTimeout(r, action.ms)); break;
-        case 'hang': reply.hijack(); hung.add(request.raw.socket); return;
-        case 'reset': reply.hijack(); request.raw.socket.destroy(); return;
+        case 'status':
+          return reply
+            .code(action.status)
+            .send(action.body ?? { error: { message: `[fault ${action.status}]`, code: 'sandbox:fault', detail: '' } });
+        case 'delay':
+          await new Promise((r) => setTimeout(r, action.ms));
+          break;
+        case 'hang':
+          reply.hijack();
+          hung.add(request.raw.socket);
+          return;
+        case 'reset':
+          reply.hijack();
+          request.raw.socket.destroy();
+          return;
         case 'expireSession': {
           const id = /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(request.headers.cookie ?? '')?.[1];
           if (id) store.sessions.delete(id);
           break;
         }
-        case 'afterApply': request.afterApply = action.answer; break;
+        case 'afterApply':
+          request.afterApply = action.answer;
+          break;
       }
     }
     const caller = store.authenticate(request.headers.cookie, request.headers.authorization);
@@ -111,7 +130,9 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
       return payload;
     }
     reply.code(lost.status);
-    return JSON.stringify({ error: { message: '[the answer was lost after the change was applied]', code: 'sandbox:afterApply', detail: '' } });
+    return JSON.stringify({
+      error: { message: '[the answer was lost after the change was applied]', code: 'sandbox:afterApply', detail: '' },
+    });
   });
   app.addHook('preClose', async () => {
     for (const s of hung) s.destroy();
@@ -131,13 +152,23 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     if (!c.user) return { sessionId: c.session.id, authenticated: false };
     const u = c.user;
     return {
-      sessionId: c.session.id, authenticated: true,
+      sessionId: c.session.id,
+      authenticated: true,
       user: {
-        uuid: u.uuid, display: u.display, username: u.username, systemId: u.username, userProperties: { loginAttempts: '0' },
-        person: { uuid: u.personUuid }, privileges: [], roles: u.roles,
+        uuid: u.uuid,
+        display: u.display,
+        username: u.username,
+        systemId: u.username,
+        userProperties: { loginAttempts: '0' },
+        person: { uuid: u.personUuid },
+        privileges: [],
+        roles: u.roles,
       },
-      locale: c.session.locale, allowedLocales: ['en', 'en_GB', 'es', 'fr', 'it', 'pt'],
-      sessionLocation: c.session.sessionLocationUuid ? res.location.ref(store.locations.get(c.session.sessionLocationUuid)!) : null,
+      locale: c.session.locale,
+      allowedLocales: ['en', 'en_GB', 'es', 'fr', 'it', 'pt'],
+      sessionLocation: c.session.sessionLocationUuid
+        ? res.location.ref(store.locations.get(c.session.sessionLocationUuid)!)
+        : null,
       currentProvider: null,
     };
   };
@@ -176,7 +207,11 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     return reply.code(201).send(render(res.location, l, parseRep(q(req).v)));
   });
   app.post(`${REST}/location/:uuid`, async (req) => {
-    const l = locations.update((req.params as Q).uuid!, req.body as Record<string, unknown>, user(req, 'Manage Locations'));
+    const l = locations.update(
+      (req.params as Q).uuid!,
+      req.body as Record<string, unknown>,
+      user(req, 'Manage Locations'),
+    );
     return render(res.location, l, parseRep(q(req).v));
   });
   app.delete(`${REST}/location/:uuid`, async (req, reply) => {
@@ -189,7 +224,11 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     store.require(caller(req), 'Get Locations', true);
     const l = locations.find((req.params as Q).uuid!);
     const rep = parseRep(q(req).v);
-    return { results: l.attributes.filter((a) => !a.voided).map((a) => render(res.attribute, { location: l, attribute: a }, rep)) };
+    return {
+      results: l.attributes
+        .filter((a) => !a.voided)
+        .map((a) => render(res.attribute, { location: l, attribute: a }, rep)),
+    };
   });
   app.post(`${REST}/location/:uuid/attribute`, async (req, reply) => {
     const l = locations.find((req.params as Q).uuid!);
@@ -199,7 +238,12 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   app.post(`${REST}/location/:uuid/attribute/:attr`, async (req) => {
     const { uuid, attr } = req.params as Q;
     const l = locations.find(uuid!);
-    const a = locations.updateAttribute(l.uuid, attr!, req.body as Record<string, unknown>, user(req, 'Manage Locations'));
+    const a = locations.updateAttribute(
+      l.uuid,
+      attr!,
+      req.body as Record<string, unknown>,
+      user(req, 'Manage Locations'),
+    );
     return render(res.attribute, { location: l, attribute: a }, DEFAULT);
   });
   app.delete(`${REST}/location/:uuid/attribute/:attr`, async (req, reply) => {
@@ -213,7 +257,11 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   app.get(`${REST}/locationtag`, async (req) => {
     store.require(caller(req), 'Get Location Tags', true);
     const query = q(req);
-    const found = [...store.tags.values()].filter((t) => (query.includeAll === 'true' || !t.retired) && (!query.q || t.name.toLowerCase().startsWith(query.q.toLowerCase())));
+    const found = [...store.tags.values()].filter(
+      (t) =>
+        (query.includeAll === 'true' || !t.retired) &&
+        (!query.q || t.name.toLowerCase().startsWith(query.q.toLowerCase())),
+    );
     const page = pageOf(found, query, selfUrl(req));
     page.results = (page.results as typeof found).map((t) => render(res.tag, t, parseRep(query.v)));
     return page;
@@ -227,7 +275,11 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   app.get(`${REST}/locationattributetype`, async (req) => {
     store.require(caller(req), 'Get Location Attribute Types');
     const query = q(req);
-    const found = [...store.attributeTypes.values()].filter((t) => (query.includeAll === 'true' || !t.retired) && (!query.q || t.name.toLowerCase().includes(query.q.toLowerCase())));
+    const found = [...store.attributeTypes.values()].filter(
+      (t) =>
+        (query.includeAll === 'true' || !t.retired) &&
+        (!query.q || t.name.toLowerCase().includes(query.q.toLowerCase())),
+    );
     const page = pageOf(found, query, selfUrl(req));
     page.results = (page.results as typeof found).map((t) => render(res.attributeType, t, parseRep(query.v)));
     return page;
@@ -244,12 +296,29 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   // kept under an id in a FIFO of `fhirPagingCapacity` searches; a page of an evicted one is 410
   const searches = new Map<string, string[]>();
   const fhirPage = (reply: FastifyReply, id: string, ids: string[], offset: number, count: number) => {
-    const next = offset + count < ids.length ? [{ relation: 'next', url: `${url}/ws/fhir2/R4?_getpages=${id}&_getpagesoffset=${offset + count}&_count=${count}&_bundletype=searchset` }] : [];
+    const next =
+      offset + count < ids.length
+        ? [
+            {
+              relation: 'next',
+              url: `${url}/ws/fhir2/R4?_getpages=${id}&_getpagesoffset=${offset + count}&_count=${count}&_bundletype=searchset`,
+            },
+          ]
+        : [];
     return reply.type('application/fhir+json').send({
-      resourceType: 'Bundle', type: 'searchset', total: ids.length,
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: ids.length,
       link: [{ relation: 'self', url: `${url}/ws/fhir2/R4/Location` }, ...next],
-      entry: ids.slice(offset, offset + count).map((uuid) => store.locations.get(uuid)).filter((l) => !!l)
-        .map((l) => ({ fullUrl: `${url}/ws/fhir2/R4/Location/${l!.uuid}`, resource: toFhirLocation(store, l!), search: { mode: 'match' } })),
+      entry: ids
+        .slice(offset, offset + count)
+        .map((uuid) => store.locations.get(uuid))
+        .filter((l) => !!l)
+        .map((l) => ({
+          fullUrl: `${url}/ws/fhir2/R4/Location/${l!.uuid}`,
+          resource: toFhirLocation(store, l!),
+          search: { mode: 'match' },
+        })),
     });
   };
   app.get(`${FHIR}/Location`, async (req, reply) => {
@@ -266,24 +335,64 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     store.require(caller(req), 'Get Locations', true);
     const query = q(req);
     const ids = query._getpages ? searches.get(query._getpages) : undefined;
-    if (!ids) return reply.code(410).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics: `Search ID "${query._getpages}" does not exist and may have expired` }] });
-    return fhirPage(reply, query._getpages!, ids, Math.max(0, Number(query._getpagesoffset) || 0), Math.min(100, Math.max(1, Number(query._count ?? 10) || 10)));
+    if (!ids)
+      return reply
+        .code(410)
+        .type('application/fhir+json')
+        .send({
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'error',
+              code: 'processing',
+              diagnostics: `Search ID "${query._getpages}" does not exist and may have expired`,
+            },
+          ],
+        });
+    return fhirPage(
+      reply,
+      query._getpages!,
+      ids,
+      Math.max(0, Number(query._getpagesoffset) || 0),
+      Math.min(100, Math.max(1, Number(query._count ?? 10) || 10)),
+    );
   });
   app.get(`${FHIR}/Location/:id`, async (req, reply) => {
     store.require(caller(req), 'Get Locations', true);
     const l = store.locations.get((req.params as Q).id!);
-    if (!l) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing', diagnostics: `Resource of type Location with ID ${(req.params as Q).id} is not known` }] });
+    if (!l)
+      return reply
+        .code(404)
+        .type('application/fhir+json')
+        .send({
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'error',
+              code: 'processing',
+              diagnostics: `Resource of type Location with ID ${(req.params as Q).id} is not known`,
+            },
+          ],
+        });
     return reply.type('application/fhir+json').send(toFhirLocation(store, l));
   });
 
   registerStockRoutes(app, { store, stock, selfUrl, restBase, user, caller: (req) => req.caller! });
 
   // control ---------------------------------------------------------------------------------------
-  app.get('/_sandbox/state', async () => ({ writes: store.writes, sessions: store.sessions.size, locations: store.locations.size, ...stock.counts() }));
+  app.get('/_sandbox/state', async () => ({
+    writes: store.writes,
+    sessions: store.sessions.size,
+    locations: store.locations.size,
+    ...stock.counts(),
+  }));
   app.post('/_sandbox/expire-sessions', async () => ({ expired: store.expireSessions() }));
   app.get('/_sandbox/faults', async () => faults.list());
   app.post('/_sandbox/faults', async (req, reply) => reply.code(201).send(faults.add(req.body as FaultRuleInput)));
-  app.delete('/_sandbox/faults', async (_req, reply) => { faults.clear(); return reply.code(204).send(); });
+  app.delete('/_sandbox/faults', async (_req, reply) => {
+    faults.clear();
+    return reply.code(204).send();
+  });
 
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();
@@ -291,4 +400,3 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   url = `http://${options.host ?? '127.0.0.1'}:${port}/openmrs`;
   return { url, store, faults, stock, app, close: () => app.close() };
 }
-

@@ -28,7 +28,11 @@ export class OpenMrsStore {
   /** Counters of applied writes per kind, for exactly-once checks. */
   readonly writes: Record<string, number> = {};
 
-  constructor(seed: Seed, public sessionTtlMs: number, public anonymousReads: boolean) {
+  constructor(
+    seed: Seed,
+    public sessionTtlMs: number,
+    public anonymousReads: boolean,
+  ) {
     for (const u of seed.users) this.users.set(u.uuid, u);
     for (const t of seed.tags) this.tags.set(t.uuid, t);
     for (const t of seed.attributeTypes) this.attributeTypes.set(t.uuid, t);
@@ -59,7 +63,13 @@ export class OpenMrsStore {
         throw containerError(401, 'Session timed out');
       }
     } else {
-      session = { id: randomUUID().replace(/-/g, '').toUpperCase(), userUuid: null, lastUsed: this.now(), locale: 'en_GB', sessionLocationUuid: null };
+      session = {
+        id: randomUUID().replace(/-/g, '').toUpperCase(),
+        userUuid: null,
+        lastUsed: this.now(),
+        locale: 'en_GB',
+        sessionLocationUuid: null,
+      };
       this.sessions.set(session.id, session);
       newCookie = `JSESSIONID=${session.id}; Path=/openmrs; HttpOnly`;
     }
@@ -73,14 +83,15 @@ export class OpenMrsStore {
       const user = parts.length >= 2 ? this.userByName(parts[0]) : undefined;
       if (user && user.password === parts[1]) session.userUuid = user.uuid;
     }
-    return { session, newCookie, user: session.userUuid ? this.users.get(session.userUuid) ?? null : null };
+    return { session, newCookie, user: session.userUuid ? (this.users.get(session.userUuid) ?? null) : null };
   }
 
   /** What a privileged call requires: 401 for an anonymous caller, 403 for one without the privilege. */
   require(caller: Caller, privilege: string, read = false): void {
     if (read && this.anonymousReads) return;
     if (!caller.user) throw notLoggedIn(privilege);
-    if (!caller.user.privileges.includes('*') && !caller.user.privileges.includes(privilege)) throw forbidden(privilege);
+    if (!caller.user.privileges.includes('*') && !caller.user.privileges.includes(privilege))
+      throw forbidden(privilege);
   }
 
   expireSessions(): number {
@@ -94,7 +105,10 @@ export class OpenMrsStore {
   }
 
   attributeType(ref: string): LocationAttributeType | undefined {
-    return this.attributeTypes.get(ref) ?? [...this.attributeTypes.values()].find((t) => t.name.toLowerCase() === ref.toLowerCase());
+    return (
+      this.attributeTypes.get(ref) ??
+      [...this.attributeTypes.values()].find((t) => t.name.toLowerCase() === ref.toLowerCase())
+    );
   }
 
   /** `getByUniqueId`: by uuid, else by name (LocationResource falls back to the name). */

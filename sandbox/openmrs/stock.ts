@@ -21,27 +21,83 @@ export const DRUGS = {
   ors: '3f2a1b0c-0003-4d5e-8f70-a1b2c3d4e503',
   zinc: '3f2a1b0c-0004-4d5e-8f70-a1b2c3d4e504',
 };
-export const REASONS = { damaged: 'c0a1b2c3-0001-4e5f-9a0b-1c2d3e4f5061', expired: 'c0a1b2c3-0002-4e5f-9a0b-1c2d3e4f5062', found: 'c0a1b2c3-0003-4e5f-9a0b-1c2d3e4f5063' };
+export const REASONS = {
+  damaged: 'c0a1b2c3-0001-4e5f-9a0b-1c2d3e4f5061',
+  expired: 'c0a1b2c3-0002-4e5f-9a0b-1c2d3e4f5062',
+  found: 'c0a1b2c3-0003-4e5f-9a0b-1c2d3e4f5063',
+};
 export const CENTRAL_STORE_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 
-export type OperationType = 'receipt' | 'stockissue' | 'transferout' | 'requisition' | 'adjustment' | 'disposed' | 'stocktake' | 'initial' | 'return';
+export type OperationType =
+  | 'receipt'
+  | 'stockissue'
+  | 'transferout'
+  | 'requisition'
+  | 'adjustment'
+  | 'disposed'
+  | 'stocktake'
+  | 'initial'
+  | 'return';
 export type OperationStatus = 'NEW' | 'SUBMITTED' | 'DISPATCHED' | 'COMPLETED' | 'RETURNED' | 'REJECTED' | 'CANCELLED';
 
-interface StockItem { uuid: string; drugUuid: string; drugName: string; commonName: string; hasExpiration: boolean; dispensingUnitName: string }
-interface Party { uuid: string; name: string; locationUuid: string | null; stockSourceUuid: string | null }
-interface OperationTypeDef { uuid: string; name: string; operationType: OperationType; hasSource: boolean; hasDestination: boolean }
-interface OperationItem { uuid: string; stockItemUuid: string; batchNo: string | null; expiration: string | null; quantity: number }
+interface StockItem {
+  uuid: string;
+  drugUuid: string;
+  drugName: string;
+  commonName: string;
+  hasExpiration: boolean;
+  dispensingUnitName: string;
+}
+interface Party {
+  uuid: string;
+  name: string;
+  locationUuid: string | null;
+  stockSourceUuid: string | null;
+}
+interface OperationTypeDef {
+  uuid: string;
+  name: string;
+  operationType: OperationType;
+  hasSource: boolean;
+  hasDestination: boolean;
+}
+interface OperationItem {
+  uuid: string;
+  stockItemUuid: string;
+  batchNo: string | null;
+  expiration: string | null;
+  quantity: number;
+}
 export interface StockOperation {
-  uuid: string; operationNumber: string; operationTypeUuid: string; operationType: OperationType; status: OperationStatus;
-  sourceUuid: string | null; destinationUuid: string | null; atLocationUuid: string | null; operationDate: string;
-  remarks: string | null; reasonUuid: string | null; externalReference: string | null; requisitionStockOperationUuid: string | null;
-  dateCreated: number; creator: string; items: OperationItem[]; statusHistory: OperationStatus[];
+  uuid: string;
+  operationNumber: string;
+  operationTypeUuid: string;
+  operationType: OperationType;
+  status: OperationStatus;
+  sourceUuid: string | null;
+  destinationUuid: string | null;
+  atLocationUuid: string | null;
+  operationDate: string;
+  remarks: string | null;
+  reasonUuid: string | null;
+  externalReference: string | null;
+  requisitionStockOperationUuid: string | null;
+  dateCreated: number;
+  creator: string;
+  items: OperationItem[];
+  statusHistory: OperationStatus[];
 }
 
 const TYPE_UUID: Record<OperationType, string> = {
-  receipt: '2e8b4a1c-0001-4b2a-9c3d-4e5f60718291', stockissue: '2e8b4a1c-0002-4b2a-9c3d-4e5f60718292', transferout: '2e8b4a1c-0003-4b2a-9c3d-4e5f60718293',
-  requisition: '2e8b4a1c-0004-4b2a-9c3d-4e5f60718294', adjustment: '2e8b4a1c-0005-4b2a-9c3d-4e5f60718295', disposed: '2e8b4a1c-0006-4b2a-9c3d-4e5f60718296',
-  stocktake: '2e8b4a1c-0007-4b2a-9c3d-4e5f60718297', initial: '2e8b4a1c-0008-4b2a-9c3d-4e5f60718298', return: '2e8b4a1c-0009-4b2a-9c3d-4e5f60718299',
+  receipt: '2e8b4a1c-0001-4b2a-9c3d-4e5f60718291',
+  stockissue: '2e8b4a1c-0002-4b2a-9c3d-4e5f60718292',
+  transferout: '2e8b4a1c-0003-4b2a-9c3d-4e5f60718293',
+  requisition: '2e8b4a1c-0004-4b2a-9c3d-4e5f60718294',
+  adjustment: '2e8b4a1c-0005-4b2a-9c3d-4e5f60718295',
+  disposed: '2e8b4a1c-0006-4b2a-9c3d-4e5f60718296',
+  stocktake: '2e8b4a1c-0007-4b2a-9c3d-4e5f60718297',
+  initial: '2e8b4a1c-0008-4b2a-9c3d-4e5f60718298',
+  return: '2e8b4a1c-0009-4b2a-9c3d-4e5f60718299',
 };
 const TRANSFERS = new Set<OperationType>(['transferout', 'stockissue']);
 
@@ -52,37 +108,83 @@ export class StockService {
   readonly operations = new Map<string, StockOperation>();
   readonly reasons = new Map<string, string>();
   /** on hand per party|stockItem|batch */
-  readonly onHand = new Map<string, { party: string; item: string; batchNo: string | null; expiration: string | null; quantity: number }>();
+  readonly onHand = new Map<
+    string,
+    { party: string; item: string; batchNo: string | null; expiration: string | null; quantity: number }
+  >();
   private sequence = 0;
 
   constructor(readonly store: OpenMrsStore) {
-    const drug = (uuid: string, name: string, unit: string, n: number) => this.items.set(`5c0e1d2f-000${n}-4a3b-8c4d-5e6f708192a${n}`, { uuid: `5c0e1d2f-000${n}-4a3b-8c4d-5e6f708192a${n}`, drugUuid: uuid, drugName: name, commonName: name, hasExpiration: true, dispensingUnitName: unit });
+    const drug = (uuid: string, name: string, unit: string, n: number) =>
+      this.items.set(`5c0e1d2f-000${n}-4a3b-8c4d-5e6f708192a${n}`, {
+        uuid: `5c0e1d2f-000${n}-4a3b-8c4d-5e6f708192a${n}`,
+        drugUuid: uuid,
+        drugName: name,
+        commonName: name,
+        hasExpiration: true,
+        dispensingUnitName: unit,
+      });
     drug(DRUGS.amoxicillin, 'Amoxicillin 250mg dispersible tablet', 'Tablet', 1);
     drug(DRUGS.paracetamol, 'Paracetamol 500mg tablet', 'Tablet', 2);
     drug(DRUGS.ors, 'Oral rehydration salts 20.5g', 'Sachet', 3);
     drug(DRUGS.zinc, 'Zinc sulfate 20mg dispersible tablet', 'Tablet', 4);
-    const party = (uuid: string, loc: string | null, name: string) => this.parties.set(uuid, { uuid, name, locationUuid: loc, stockSourceUuid: loc ? null : 'f6e5d4c3-0000-4b1a-9d2c-3e4f5061728a' });
+    const party = (uuid: string, loc: string | null, name: string) =>
+      this.parties.set(uuid, {
+        uuid,
+        name,
+        locationUuid: loc,
+        stockSourceUuid: loc ? null : 'f6e5d4c3-0000-4b1a-9d2c-3e4f5061728a',
+      });
     party('e5d4c3b2-0001-4a1b-8c2d-3e4f50617281', LOC.mwangaza, 'Mwangaza Health Centre');
     party('e5d4c3b2-0002-4a1b-8c2d-3e4f50617282', LOC.mwangazaPharmacy, 'Mwangaza Pharmacy');
     party('e5d4c3b2-0003-4a1b-8c2d-3e4f50617283', LOC.kilima, 'Kilima Dispensary');
     party('e5d4c3b2-0004-4a1b-8c2d-3e4f50617284', LOC.rioAzul, 'Rio Azul Clinic');
     party(CENTRAL_STORE_PARTY, null, 'Central Medical Stores');
     for (const [t, uuid] of Object.entries(TYPE_UUID) as [OperationType, string][]) {
-      this.types.set(uuid, { uuid, name: t === 'transferout' ? 'Transfer Out' : t[0].toUpperCase() + t.slice(1), operationType: t, hasSource: true, hasDestination: ['receipt', 'transferout', 'stockissue', 'requisition', 'return'].includes(t) });
+      this.types.set(uuid, {
+        uuid,
+        name: t === 'transferout' ? 'Transfer Out' : t[0].toUpperCase() + t.slice(1),
+        operationType: t,
+        hasSource: true,
+        hasDestination: ['receipt', 'transferout', 'stockissue', 'requisition', 'return'].includes(t),
+      });
     }
     this.reasons.set(REASONS.damaged, 'Damaged');
     this.reasons.set(REASONS.expired, 'Expired');
     this.reasons.set(REASONS.found, 'Found');
     // opening stock at Mwangaza Health Centre, as a completed receipt
     const admin = [...store.users.values()][0];
-    const opening = this.create({
-      operationTypeUuid: TYPE_UUID.receipt, sourceUuid: CENTRAL_STORE_PARTY, destinationUuid: 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281', operationDate: '2024-02-01T00:00:00.000+0000', remarks: 'opening stock',
-      stockOperationItems: [
-        { stockItemUuid: this.itemByDrug(DRUGS.amoxicillin)!.uuid, batchNo: 'AMX-2401', expiration: '2026-12-31', quantity: 1000 },
-        { stockItemUuid: this.itemByDrug(DRUGS.paracetamol)!.uuid, batchNo: 'PCM-2401', expiration: '2027-06-30', quantity: 2000 },
-        { stockItemUuid: this.itemByDrug(DRUGS.ors)!.uuid, batchNo: 'ORS-2312', expiration: '2025-12-31', quantity: 300 },
-      ],
-    }, admin, true);
+    const opening = this.create(
+      {
+        operationTypeUuid: TYPE_UUID.receipt,
+        sourceUuid: CENTRAL_STORE_PARTY,
+        destinationUuid: 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281',
+        operationDate: '2024-02-01T00:00:00.000+0000',
+        remarks: 'opening stock',
+        stockOperationItems: [
+          {
+            stockItemUuid: this.itemByDrug(DRUGS.amoxicillin)!.uuid,
+            batchNo: 'AMX-2401',
+            expiration: '2026-12-31',
+            quantity: 1000,
+          },
+          {
+            stockItemUuid: this.itemByDrug(DRUGS.paracetamol)!.uuid,
+            batchNo: 'PCM-2401',
+            expiration: '2027-06-30',
+            quantity: 2000,
+          },
+          {
+            stockItemUuid: this.itemByDrug(DRUGS.ors)!.uuid,
+            batchNo: 'ORS-2312',
+            expiration: '2025-12-31',
+            quantity: 300,
+          },
+        ],
+      },
+      admin,
+      true,
+    );
     this.act({ name: 'SUBMIT', uuid: opening.uuid }, true);
     this.act({ name: 'APPROVE', uuid: opening.uuid }, true);
   }
@@ -105,12 +207,17 @@ export class StockService {
   }
 
   quantity(partyUuid: string, stockItemUuid: string, batchNo?: string | null): number {
-    return [...this.onHand.values()].filter((r) => r.party === partyUuid && r.item === stockItemUuid && (batchNo === undefined || r.batchNo === batchNo)).reduce((n, r) => n + r.quantity, 0);
+    return [...this.onHand.values()]
+      .filter(
+        (r) => r.party === partyUuid && r.item === stockItemUuid && (batchNo === undefined || r.batchNo === batchNo),
+      )
+      .reduce((n, r) => n + r.quantity, 0);
   }
 
   create(body: Record<string, any>, user: User, seeding = false): StockOperation {
     const type = this.types.get(String(body?.operationTypeUuid));
-    if (!type) throw invalidSubmission({ operationTypeUuid: 'stockmanagement.stockoperation.operationtypeuuid.required' });
+    if (!type)
+      throw invalidSubmission({ operationTypeUuid: 'stockmanagement.stockoperation.operationtypeuuid.required' });
     const party = (field: string) => {
       const v = body[field];
       if (v === undefined || v === null) return null;
@@ -120,25 +227,61 @@ export class StockService {
     const sourceUuid = party('sourceUuid');
     const destinationUuid = party('destinationUuid');
     // every operation names a source: a receipt's is the supplier (a stock source party)
-    if (type.hasSource && !sourceUuid) throw invalidSubmission({ sourceUuid: 'stockmanagement.stockoperation.source.required' });
-    if (type.hasDestination && !destinationUuid) throw invalidSubmission({ destinationUuid: 'stockmanagement.stockoperation.destination.required' });
-    if (type.operationType === 'adjustment' && !this.reasons.has(String(body.reasonUuid))) throw invalidSubmission({ reasonUuid: 'stockmanagement.stockoperation.reason.required' });
-    if (typeof body.operationDate !== 'string' || Number.isNaN(Date.parse(body.operationDate.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')))) throw invalidSubmission({ operationDate: 'stockmanagement.stockoperation.operationdate.required' });
-    if (!Array.isArray(body.stockOperationItems) || !body.stockOperationItems.length) throw invalidSubmission({ stockOperationItems: 'stockmanagement.stockoperation.items.required' });
+    if (type.hasSource && !sourceUuid)
+      throw invalidSubmission({ sourceUuid: 'stockmanagement.stockoperation.source.required' });
+    if (type.hasDestination && !destinationUuid)
+      throw invalidSubmission({ destinationUuid: 'stockmanagement.stockoperation.destination.required' });
+    if (type.operationType === 'adjustment' && !this.reasons.has(String(body.reasonUuid)))
+      throw invalidSubmission({ reasonUuid: 'stockmanagement.stockoperation.reason.required' });
+    if (
+      typeof body.operationDate !== 'string' ||
+      Number.isNaN(Date.parse(body.operationDate.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')))
+    )
+      throw invalidSubmission({ operationDate: 'stockmanagement.stockoperation.operationdate.required' });
+    if (!Array.isArray(body.stockOperationItems) || !body.stockOperationItems.length)
+      throw invalidSubmission({ stockOperationItems: 'stockmanagement.stockoperation.items.required' });
     const items = body.stockOperationItems.map((it: Record<string, any>, i: number) => {
       const item = this.items.get(String(it?.stockItemUuid));
       if (!item) throw invalidSubmission({ [`stockOperationItems[${i}].stockItemUuid`]: 'Stock item not found' });
       const q = Number(it.quantity);
-      if (!Number.isFinite(q) || (type.operationType !== 'adjustment' && q < 0) || (type.operationType === 'adjustment' && q === 0)) throw invalidSubmission({ [`stockOperationItems[${i}].quantity`]: 'stockmanagement.stockoperation.quantity.invalid' });
-      if (item.hasExpiration && ['receipt', 'initial'].includes(type.operationType) && !it.batchNo) throw invalidSubmission({ [`stockOperationItems[${i}].batchNo`]: 'stockmanagement.stockoperation.batchno.required' });
-      return { uuid: randomUUID(), stockItemUuid: item.uuid, batchNo: it.batchNo ? String(it.batchNo) : null, expiration: it.expiration ? String(it.expiration).slice(0, 10) : null, quantity: q };
+      if (
+        !Number.isFinite(q) ||
+        (type.operationType !== 'adjustment' && q < 0) ||
+        (type.operationType === 'adjustment' && q === 0)
+      )
+        throw invalidSubmission({
+          [`stockOperationItems[${i}].quantity`]: 'stockmanagement.stockoperation.quantity.invalid',
+        });
+      if (item.hasExpiration && ['receipt', 'initial'].includes(type.operationType) && !it.batchNo)
+        throw invalidSubmission({
+          [`stockOperationItems[${i}].batchNo`]: 'stockmanagement.stockoperation.batchno.required',
+        });
+      return {
+        uuid: randomUUID(),
+        stockItemUuid: item.uuid,
+        batchNo: it.batchNo ? String(it.batchNo) : null,
+        expiration: it.expiration ? String(it.expiration).slice(0, 10) : null,
+        quantity: q,
+      };
     });
     const op: StockOperation = {
-      uuid: randomUUID(), operationNumber: `OP-${String(++this.sequence).padStart(5, '0')}`, operationTypeUuid: type.uuid, operationType: type.operationType, status: 'NEW',
-      sourceUuid, destinationUuid, atLocationUuid: this.parties.get(sourceUuid ?? destinationUuid ?? '')?.locationUuid ?? null,
-      operationDate: body.operationDate, remarks: body.remarks ?? null, reasonUuid: body.reasonUuid ?? null,
-      externalReference: body.externalReference ? String(body.externalReference) : null, requisitionStockOperationUuid: body.requisitionStockOperationUuid ?? null,
-      dateCreated: this.store.now(), creator: user.uuid, items, statusHistory: ['NEW'],
+      uuid: randomUUID(),
+      operationNumber: `OP-${String(++this.sequence).padStart(5, '0')}`,
+      operationTypeUuid: type.uuid,
+      operationType: type.operationType,
+      status: 'NEW',
+      sourceUuid,
+      destinationUuid,
+      atLocationUuid: this.parties.get(sourceUuid ?? destinationUuid ?? '')?.locationUuid ?? null,
+      operationDate: body.operationDate,
+      remarks: body.remarks ?? null,
+      reasonUuid: body.reasonUuid ?? null,
+      externalReference: body.externalReference ? String(body.externalReference) : null,
+      requisitionStockOperationUuid: body.requisitionStockOperationUuid ?? null,
+      dateCreated: this.store.now(),
+      creator: user.uuid,
+      items,
+      statusHistory: ['NEW'],
     };
     this.operations.set(op.uuid, op);
     if (!seeding) this.store.count(`stockoperation.create.${type.operationType}`);
@@ -153,15 +296,27 @@ export class StockService {
     const transfer = TRANSFERS.has(op.operationType);
     const next: Partial<Record<string, Partial<Record<OperationStatus, OperationStatus>>>> = {
       SUBMIT: { NEW: 'SUBMITTED', RETURNED: 'SUBMITTED' },
-      APPROVE: transfer ? { SUBMITTED: 'DISPATCHED' } : op.operationType === 'requisition' ? {} : { SUBMITTED: 'COMPLETED' },
+      APPROVE: transfer
+        ? { SUBMITTED: 'DISPATCHED' }
+        : op.operationType === 'requisition'
+          ? {}
+          : { SUBMITTED: 'COMPLETED' },
       DISPATCH: transfer ? { SUBMITTED: 'DISPATCHED' } : {},
-      COMPLETE: transfer ? { DISPATCHED: 'COMPLETED' } : op.operationType === 'requisition' ? { SUBMITTED: 'COMPLETED' } : {},
+      COMPLETE: transfer
+        ? { DISPATCHED: 'COMPLETED' }
+        : op.operationType === 'requisition'
+          ? { SUBMITTED: 'COMPLETED' }
+          : {},
       RETURN: { SUBMITTED: 'RETURNED' },
       REJECT: { SUBMITTED: 'REJECTED' },
       CANCEL: { NEW: 'CANCELLED', SUBMITTED: 'CANCELLED', RETURNED: 'CANCELLED' },
     };
     const to = next[name]?.[op.status];
-    if (!to) throw restError(400, `stockmanagement.stockoperation.action.notallowed: ${name} on a ${op.status} ${op.operationType}`);
+    if (!to)
+      throw restError(
+        400,
+        `stockmanagement.stockoperation.action.notallowed: ${name} on a ${op.status} ${op.operationType}`,
+      );
     if (to === 'DISPATCHED') this.move(op, 'dispatch');
     if (to === 'COMPLETED') this.move(op, 'complete');
     op.status = to;
@@ -172,7 +327,13 @@ export class StockService {
 
   private add(party: string, item: OperationItem, delta: number, set = false): void {
     const key = `${party}|${item.stockItemUuid}|${item.batchNo ?? ''}`;
-    const row = this.onHand.get(key) ?? { party, item: item.stockItemUuid, batchNo: item.batchNo, expiration: item.expiration, quantity: 0 };
+    const row = this.onHand.get(key) ?? {
+      party,
+      item: item.stockItemUuid,
+      batchNo: item.batchNo,
+      expiration: item.expiration,
+      quantity: 0,
+    };
     row.quantity = set ? delta : row.quantity + delta;
     if (item.expiration) row.expiration = item.expiration;
     this.onHand.set(key, row);
@@ -181,15 +342,27 @@ export class StockService {
   private move(op: StockOperation, phase: 'dispatch' | 'complete'): void {
     for (const it of op.items) {
       switch (op.operationType) {
-        case 'receipt': case 'initial': case 'return': if (phase === 'complete') this.add(op.destinationUuid ?? op.sourceUuid!, it, it.quantity); break;
-        case 'adjustment': this.add(op.sourceUuid!, it, it.quantity); break;
-        case 'disposed': this.add(op.sourceUuid!, it, -it.quantity); break;
-        case 'stocktake': this.add(op.sourceUuid!, it, it.quantity, true); break;
-        case 'transferout': case 'stockissue':
+        case 'receipt':
+        case 'initial':
+        case 'return':
+          if (phase === 'complete') this.add(op.destinationUuid ?? op.sourceUuid!, it, it.quantity);
+          break;
+        case 'adjustment':
+          this.add(op.sourceUuid!, it, it.quantity);
+          break;
+        case 'disposed':
+          this.add(op.sourceUuid!, it, -it.quantity);
+          break;
+        case 'stocktake':
+          this.add(op.sourceUuid!, it, it.quantity, true);
+          break;
+        case 'transferout':
+        case 'stockissue':
           if (phase === 'dispatch') this.add(op.sourceUuid!, it, -it.quantity);
           else this.add(op.destinationUuid!, it, it.quantity);
           break;
-        case 'requisition': break;
+        case 'requisition':
+          break;
       }
     }
   }
@@ -199,11 +372,24 @@ export class StockService {
     const req = this.operations.get(requisitionUuid);
     if (!req || req.operationType !== 'requisition') throw notFound();
     const admin = [...this.store.users.values()][0];
-    const transfer = this.create({
-      operationTypeUuid: TYPE_UUID.transferout, sourceUuid: req.sourceUuid, destinationUuid: req.destinationUuid, operationDate: new Date(this.store.now()).toISOString(),
-      requisitionStockOperationUuid: req.uuid, remarks: `for ${req.operationNumber}`,
-      stockOperationItems: req.items.map((i) => ({ stockItemUuid: i.stockItemUuid, batchNo: i.batchNo, expiration: i.expiration, quantity: quantities?.[i.stockItemUuid] ?? i.quantity })),
-    }, admin, true);
+    const transfer = this.create(
+      {
+        operationTypeUuid: TYPE_UUID.transferout,
+        sourceUuid: req.sourceUuid,
+        destinationUuid: req.destinationUuid,
+        operationDate: new Date(this.store.now()).toISOString(),
+        requisitionStockOperationUuid: req.uuid,
+        remarks: `for ${req.operationNumber}`,
+        stockOperationItems: req.items.map((i) => ({
+          stockItemUuid: i.stockItemUuid,
+          batchNo: i.batchNo,
+          expiration: i.expiration,
+          quantity: quantities?.[i.stockItemUuid] ?? i.quantity,
+        })),
+      },
+      admin,
+      true,
+    );
     this.act({ name: 'SUBMIT', uuid: transfer.uuid }, true);
     this.act({ name: 'DISPATCH', uuid: transfer.uuid }, true);
     return transfer;
@@ -212,32 +398,77 @@ export class StockService {
   // representations --------------------------------------------------------------------------------
 
   itemRep(i: StockItem) {
-    return { uuid: i.uuid, drugUuid: i.drugUuid, drugName: i.drugName, conceptUuid: null, conceptName: null, commonName: i.commonName, hasExpiration: i.hasExpiration, dispensingUnitName: i.dispensingUnitName, isDrug: true, voided: false };
+    return {
+      uuid: i.uuid,
+      drugUuid: i.drugUuid,
+      drugName: i.drugName,
+      conceptUuid: null,
+      conceptName: null,
+      commonName: i.commonName,
+      hasExpiration: i.hasExpiration,
+      dispensingUnitName: i.dispensingUnitName,
+      isDrug: true,
+      voided: false,
+    };
   }
 
   partyRep(p: Party) {
-    return { uuid: p.uuid, name: p.name, locationUuid: p.locationUuid, stockSourceUuid: p.stockSourceUuid, voided: false };
+    return {
+      uuid: p.uuid,
+      name: p.name,
+      locationUuid: p.locationUuid,
+      stockSourceUuid: p.stockSourceUuid,
+      voided: false,
+    };
   }
 
   operationRep(o: StockOperation) {
-    const partyName = (u: string | null) => (u ? this.parties.get(u)?.name ?? null : null);
+    const partyName = (u: string | null) => (u ? (this.parties.get(u)?.name ?? null) : null);
     return {
-      uuid: o.uuid, operationNumber: o.operationNumber, operationTypeUuid: o.operationTypeUuid, operationType: o.operationType, operationTypeName: this.types.get(o.operationTypeUuid)!.name,
-      status: o.status, sourceUuid: o.sourceUuid, sourceName: partyName(o.sourceUuid), destinationUuid: o.destinationUuid, destinationName: partyName(o.destinationUuid),
-      atLocationUuid: o.atLocationUuid, operationDate: o.operationDate, remarks: o.remarks, reasonUuid: o.reasonUuid, reasonName: o.reasonUuid ? this.reasons.get(o.reasonUuid) ?? null : null,
-      externalReference: o.externalReference, requisitionStockOperationUuid: o.requisitionStockOperationUuid,
-      dateCreated: new Date(o.dateCreated).toISOString().replace('Z', '+0000'), creatorUuid: o.creator, voided: false,
-      stockOperationItems: o.items.map((i) => ({ uuid: i.uuid, stockItemUuid: i.stockItemUuid, stockItemName: this.items.get(i.stockItemUuid)?.drugName ?? null, batchNo: i.batchNo, expiration: i.expiration, quantity: i.quantity })),
+      uuid: o.uuid,
+      operationNumber: o.operationNumber,
+      operationTypeUuid: o.operationTypeUuid,
+      operationType: o.operationType,
+      operationTypeName: this.types.get(o.operationTypeUuid)!.name,
+      status: o.status,
+      sourceUuid: o.sourceUuid,
+      sourceName: partyName(o.sourceUuid),
+      destinationUuid: o.destinationUuid,
+      destinationName: partyName(o.destinationUuid),
+      atLocationUuid: o.atLocationUuid,
+      operationDate: o.operationDate,
+      remarks: o.remarks,
+      reasonUuid: o.reasonUuid,
+      reasonName: o.reasonUuid ? (this.reasons.get(o.reasonUuid) ?? null) : null,
+      externalReference: o.externalReference,
+      requisitionStockOperationUuid: o.requisitionStockOperationUuid,
+      dateCreated: new Date(o.dateCreated).toISOString().replace('Z', '+0000'),
+      creatorUuid: o.creator,
+      voided: false,
+      stockOperationItems: o.items.map((i) => ({
+        uuid: i.uuid,
+        stockItemUuid: i.stockItemUuid,
+        stockItemName: this.items.get(i.stockItemUuid)?.drugName ?? null,
+        batchNo: i.batchNo,
+        expiration: i.expiration,
+        quantity: i.quantity,
+      })),
     };
   }
 
   inventory(q: Record<string, string | undefined>) {
     const party = q.partyUuid ?? [...this.parties.values()].find((p) => p.locationUuid === q.locationUuid)?.uuid;
-    const rows = [...this.onHand.values()].filter((r) => (!party || r.party === party) && (!q.stockItemUuid || r.item === q.stockItemUuid) && (!q.drugUuid || this.items.get(r.item)?.drugUuid === q.drugUuid));
+    const rows = [...this.onHand.values()].filter(
+      (r) =>
+        (!party || r.party === party) &&
+        (!q.stockItemUuid || r.item === q.stockItemUuid) &&
+        (!q.drugUuid || this.items.get(r.item)?.drugUuid === q.drugUuid),
+    );
     const byBatch = q.groupBy !== 'LocationStockItem' && q.groupBy !== 'StockItemOnly';
     const groups = new Map<string, typeof rows>();
     for (const r of rows) {
-      const key = q.groupBy === 'StockItemOnly' ? r.item : byBatch ? `${r.party}|${r.item}|${r.batchNo}` : `${r.party}|${r.item}`;
+      const key =
+        q.groupBy === 'StockItemOnly' ? r.item : byBatch ? `${r.party}|${r.item}|${r.batchNo}` : `${r.party}|${r.item}`;
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
     const today = new Date(this.store.now()).toISOString().slice(0, 10);
@@ -247,11 +478,22 @@ export class StockService {
       const item = this.items.get(r.item)!;
       const live = String(q.excludeExpired) === 'true' ? g.filter((x) => !x.expiration || x.expiration >= today) : g;
       return {
-        partyUuid: q.groupBy === 'StockItemOnly' ? null : p.uuid, partyName: q.groupBy === 'StockItemOnly' ? null : p.name, locationUuid: q.groupBy === 'StockItemOnly' ? null : p.locationUuid,
-        stockItemUuid: item.uuid, drugUuid: item.drugUuid, drugName: item.drugName, commonName: item.commonName,
-        stockBatchUuid: byBatch ? `${item.uuid.slice(0, 24)}${(r.batchNo ?? 'none').padEnd(12, '0').slice(0, 12)}` : null,
-        batchNumber: byBatch ? r.batchNo : null, expiration: byBatch ? r.expiration : null,
-        quantity: live.reduce((n, x) => n + x.quantity, 0), quantityUoM: item.dispensingUnitName, quantityUoMUuid: null, quantityFactor: 1,
+        partyUuid: q.groupBy === 'StockItemOnly' ? null : p.uuid,
+        partyName: q.groupBy === 'StockItemOnly' ? null : p.name,
+        locationUuid: q.groupBy === 'StockItemOnly' ? null : p.locationUuid,
+        stockItemUuid: item.uuid,
+        drugUuid: item.drugUuid,
+        drugName: item.drugName,
+        commonName: item.commonName,
+        stockBatchUuid: byBatch
+          ? `${item.uuid.slice(0, 24)}${(r.batchNo ?? 'none').padEnd(12, '0').slice(0, 12)}`
+          : null,
+        batchNumber: byBatch ? r.batchNo : null,
+        expiration: byBatch ? r.expiration : null,
+        quantity: live.reduce((n, x) => n + x.quantity, 0),
+        quantityUoM: item.dispensingUnitName,
+        quantityUoMUuid: null,
+        quantityFactor: 1,
       };
     });
   }
@@ -281,7 +523,14 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
   app.get(`${SM}/stockitem`, async (req) => {
     reader(req);
     const { drugUuid, q: text } = q(req);
-    return list(req, [...stock.items.values()].filter((i) => (!drugUuid || i.drugUuid === drugUuid) && (!text || i.drugName.toLowerCase().includes(text.toLowerCase()))), (i) => stock.itemRep(i));
+    return list(
+      req,
+      [...stock.items.values()].filter(
+        (i) =>
+          (!drugUuid || i.drugUuid === drugUuid) && (!text || i.drugName.toLowerCase().includes(text.toLowerCase())),
+      ),
+      (i) => stock.itemRep(i),
+    );
   });
   app.get(`${SM}/stockitem/:uuid`, async (req) => {
     reader(req);
@@ -291,7 +540,11 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
   });
   app.get(`${SM}/party`, async (req) => {
     reader(req);
-    return list(req, [...stock.parties.values()].filter((p) => !q(req).locationUuid || p.locationUuid === q(req).locationUuid), (p) => stock.partyRep(p));
+    return list(
+      req,
+      [...stock.parties.values()].filter((p) => !q(req).locationUuid || p.locationUuid === q(req).locationUuid),
+      (p) => stock.partyRep(p),
+    );
   });
   app.get(`${SM}/stockoperationtype`, async (req) => {
     reader(req);
@@ -301,9 +554,14 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     reader(req);
     const f = q(req);
     const statuses = f.status?.split(',');
-    const found = [...stock.operations.values()].filter((o) =>
-      (!f.operationTypeUuid || o.operationTypeUuid === f.operationTypeUuid) && (!statuses || statuses.includes(o.status))
-      && (!f.locationUuid || [o.sourceUuid, o.destinationUuid].some((p) => p && stock.parties.get(p)?.locationUuid === f.locationUuid)))
+    const found = [...stock.operations.values()]
+      .filter(
+        (o) =>
+          (!f.operationTypeUuid || o.operationTypeUuid === f.operationTypeUuid) &&
+          (!statuses || statuses.includes(o.status)) &&
+          (!f.locationUuid ||
+            [o.sourceUuid, o.destinationUuid].some((p) => p && stock.parties.get(p)?.locationUuid === f.locationUuid)),
+      )
       .sort((a, b) => b.dateCreated - a.dateCreated || b.operationNumber.localeCompare(a.operationNumber));
     return list(req, found, (o) => stock.operationRep(o));
   });
@@ -313,7 +571,15 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     if (!o) throw notFound();
     return stock.operationRep(o);
   });
-  app.post(`${SM}/stockoperation`, async (req, reply) => reply.code(201).send(stock.operationRep(stock.create(req.body as Record<string, unknown>, d.user(req, 'App: stockmanagement.stockoperations')))));
+  app.post(`${SM}/stockoperation`, async (req, reply) =>
+    reply
+      .code(201)
+      .send(
+        stock.operationRep(
+          stock.create(req.body as Record<string, unknown>, d.user(req, 'App: stockmanagement.stockoperations')),
+        ),
+      ),
+  );
   app.post(`${SM}/stockoperationaction`, async (req) => {
     d.user(req, 'App: stockmanagement.stockoperations');
     return stock.operationRep(stock.act(req.body as Record<string, unknown>));
@@ -326,7 +592,11 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
   app.get('/openmrs/ws/rest/v1/concept', async (req) => {
     reader(req);
     const text = q(req).q?.toLowerCase();
-    return { results: [...stock.reasons].filter(([, name]) => !text || name.toLowerCase().startsWith(text)).map(([uuid, name]) => ({ uuid, display: name })) };
+    return {
+      results: [...stock.reasons]
+        .filter(([, name]) => !text || name.toLowerCase().startsWith(text))
+        .map(([uuid, name]) => ({ uuid, display: name })),
+    };
   });
   app.post('/_sandbox/stock/fulfil', async (req) => {
     const body = req.body as { requisitionUuid: string; quantities?: Record<string, number> };

@@ -27,7 +27,11 @@ export class CallStats {
     if (!call.system || call.endedAt === undefined) return;
     const list = this.recent.get(call.system) ?? [];
     const status = call.response?.status;
-    list.push({ ms: ms(call.endedAt) - ms(call.startedAt), failed: status === undefined || status >= 500 || status === 429, at: ms(call.endedAt) });
+    list.push({
+      ms: ms(call.endedAt) - ms(call.startedAt),
+      failed: status === undefined || status >= 500 || status === 429,
+      at: ms(call.endedAt),
+    });
     if (list.length > this.window) list.shift();
     this.recent.set(call.system, list);
   }

@@ -27,7 +27,12 @@ const byId = (list: (Facility | { facility: Facility })[]) => {
   return out;
 };
 
-export function mediatorDirectory(deps: { settings: () => Settings; connectors: () => Connector[]; ttlMs?: number; now?: () => number }): FacilityDirectory {
+export function mediatorDirectory(deps: {
+  settings: () => Settings;
+  connectors: () => Connector[];
+  ttlMs?: number;
+  now?: () => number;
+}): FacilityDirectory {
   const ttl = deps.ttlMs ?? 60_000;
   const now = deps.now ?? Date.now;
   let registryCache: { file: string; mtime: number; at: number; map: Map<string, Facility> } | undefined;
@@ -54,7 +59,10 @@ export function mediatorDirectory(deps: { settings: () => Settings; connectors: 
       return map;
     },
     systems() {
-      return deps.connectors().filter((c) => c.facilities?.listAll).map((c) => c.system);
+      return deps
+        .connectors()
+        .filter((c) => c.facilities?.listAll)
+        .map((c) => c.system);
     },
   };
 }

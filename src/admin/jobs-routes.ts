@@ -31,14 +31,16 @@ export function runView(run: JobRun) {
 /** Every job with its schedule, next run and last `limit` runs (newest first). */
 export async function jobsOverview(store: Store, scheduler: Scheduler, limit = 10) {
   const views: JobView[] = scheduler.describe();
-  return Promise.all(views.map(async (v) => ({
-    name: v.name,
-    description: v.description,
-    setting: v.setting,
-    schedule: v.schedule ?? null,
-    nextRun: iso(v.nextRunAt) ?? null,
-    lastRuns: (await store.listJobRuns(v.name, limit)).map(runView),
-  })));
+  return Promise.all(
+    views.map(async (v) => ({
+      name: v.name,
+      description: v.description,
+      setting: v.setting,
+      schedule: v.schedule ?? null,
+      nextRun: iso(v.nextRunAt) ?? null,
+      lastRuns: (await store.listJobRuns(v.name, limit)).map(runView),
+    })),
+  );
 }
 
 /** What a run by hand answers: the finished run, or 409 when the job is running somewhere. */
@@ -47,27 +49,45 @@ export function manualRunAnswer(name: string, outcome: TickOutcome): { status: n
   return {
     status: 409,
     body: operationOutcome([
-      { code: 'conflict', diagnostics: `job ${name} is running now (on this or another instance); see GET /admin/jobs` },
+      {
+        code: 'conflict',
+        diagnostics: `job ${name} is running now (on this or another instance); see GET /admin/jobs`,
+      },
     ]),
   };
 }
 
-const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+const nameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+} as const;
 
 /** GET /jobs and POST /jobs/:name/run. Register under `{ prefix: '/admin' }`. */
 export const jobsAdminRoutes: FastifyPluginAsync<JobsAdminOptions> = async (app, opts) => {
   app.addHook('preHandler', bearerCheck(opts.adminToken));
 
-  app.get('/jobs', {
-    schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 10 } } } },
-  }, async (req) => ({ jobs: await jobsOverview(opts.store, opts.scheduler, (req.query as { limit: number }).limit) }));
+  app.get(
+    '/jobs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 10 } },
+        },
+      },
+    },
+    async (req) => ({ jobs: await jobsOverview(opts.store, opts.scheduler, (req.query as { limit: number }).limit) }),
+  );
 
   app.post('/jobs/:name/run', { schema: { params: nameParams } }, async (req, reply) => {
     const { name } = req.params as { name: string };
     const outcome = await opts.scheduler.runNow(name);
     if (!outcome) {
       const known = opts.scheduler.jobs.map((j) => j.name).join(', ');
-      return reply.code(404).send(operationOutcome([{ code: 'not-found', diagnostics: `no job named ${name}; jobs: ${known}` }]));
+      return reply
+        .code(404)
+        .send(operationOutcome([{ code: 'not-found', diagnostics: `no job named ${name}; jobs: ${known}` }]));
     }
     const answer = manualRunAnswer(name, outcome);
     return reply.code(answer.status).send(answer.body);

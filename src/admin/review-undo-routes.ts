@@ -26,42 +26,64 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
   app.addHook('preHandler', bearerCheck(opts.adminToken));
   app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
     if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).validation) return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
+    if ((err as FastifyError).validation)
+      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
     return reply.code(500).send(operationOutcome([{ code: 'exception', diagnostics: 'internal error' }]));
   });
 
-  app.post('/reconcile/:system/:systemId/undo', {
-    schema: {
-      params: {
-        type: 'object', required: ['system', 'systemId'],
-        properties: { system: { type: 'string', minLength: 1, maxLength: 200 }, systemId: { type: 'string', minLength: 1, maxLength: 500 } },
+  app.post(
+    '/reconcile/:system/:systemId/undo',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['system', 'systemId'],
+          properties: {
+            system: { type: 'string', minLength: 1, maxLength: 200 },
+            systemId: { type: 'string', minLength: 1, maxLength: 500 },
+          },
+        },
       },
     },
-  }, async (req) => {
-    const { system, systemId } = req.params as { system: string; systemId: string };
-    const header = req.headers['x-actor'];
-    const actor = (Array.isArray(header) ? header[0] : header)?.trim();
-    if (!actor) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
-    if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
-    const subject = `${system}/${systemId}`;
-    const row = await repo.get(system, systemId);
-    if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
-    const last = (await opts.store.listAudit({ subject, limit: 50 })).find((e) => e.action.startsWith('review.'));
-    if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
-    if (last.action === 'review.undo') throw new ConflictError(`the last review action on ${subject} was already undone`);
-    const before = last.details.before as CrosswalkRow | undefined;
-    if (!before) throw new ConflictError(`the last decision on ${subject} (${last.action}) was recorded without the row before it; decide again instead`);
-    const d = last.details;
-    if (row.state !== d.to || (row.registryId ?? null) !== (d.registryId ?? null) || row.decidedBy !== last.actor) {
-      throw new ConflictError(`${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`);
-    }
-    const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
-    await repo.put(restored, {
-      actor,
-      action: 'review.undo',
-      subject,
-      details: { undid: last.id, undidAction: last.action, undidActor: last.actor, from: row.state, to: restored.state, registryId: restored.registryId ?? null },
-    });
-    return { row: restored, undid: { action: last.action, by: last.actor } };
-  });
+    async (req) => {
+      const { system, systemId } = req.params as { system: string; systemId: string };
+      const header = req.headers['x-actor'];
+      const actor = (Array.isArray(header) ? header[0] : header)?.trim();
+      if (!actor) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
+      if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
+      const subject = `${system}/${systemId}`;
+      const row = await repo.get(system, systemId);
+      if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
+      const last = (await opts.store.listAudit({ subject, limit: 50 })).find((e) => e.action.startsWith('review.'));
+      if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
+      if (last.action === 'review.undo')
+        throw new ConflictError(`the last review action on ${subject} was already undone`);
+      const before = last.details.before as CrosswalkRow | undefined;
+      if (!before)
+        throw new ConflictError(
+          `the last decision on ${subject} (${last.action}) was recorded without the row before it; decide again instead`,
+        );
+      const d = last.details;
+      if (row.state !== d.to || (row.registryId ?? null) !== (d.registryId ?? null) || row.decidedBy !== last.actor) {
+        throw new ConflictError(
+          `${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`,
+        );
+      }
+      const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
+      await repo.put(restored, {
+        actor,
+        action: 'review.undo',
+        subject,
+        details: {
+          undid: last.id,
+          undidAction: last.action,
+          undidActor: last.actor,
+          from: row.state,
+          to: restored.state,
+          registryId: restored.registryId ?? null,
+        },
+      });
+      return { row: restored, undid: { action: last.action, by: last.actor } };
+    },
+  );
 };

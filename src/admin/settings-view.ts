@@ -39,7 +39,10 @@ function fileKeys(env: NodeJS.ProcessEnv): Set<string> {
  * keys of the layer applied last from OpenHIM). A value no layer explains was given by the program
  * that started the mediator ('overrides').
  */
-export function settingsInForce(current: Settings, opts: { env?: NodeJS.ProcessEnv; openhimKeys?: Iterable<string> } = {}): SettingInForce[] {
+export function settingsInForce(
+  current: Settings,
+  opts: { env?: NodeJS.ProcessEnv; openhimKeys?: Iterable<string> } = {},
+): SettingInForce[] {
   const env = opts.env ?? process.env;
   const fromFile = fileKeys(env);
   const fromOpenHim = new Set(opts.openhimKeys ?? []);
@@ -56,7 +59,12 @@ export function settingsInForce(current: Settings, opts: { env?: NodeJS.ProcessE
     else if (set) source = 'overrides';
     const secret = d.type === 'secret';
     return {
-      key: d.key, env: d.env, secret, restart: !!d.restart, description: d.description, source,
+      key: d.key,
+      env: d.env,
+      secret,
+      restart: !!d.restart,
+      description: d.description,
+      source,
       value: !set ? '' : secret ? MASK : String(value),
     };
   });

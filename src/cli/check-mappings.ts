@@ -28,11 +28,15 @@ export function mappingsReport(dir: string): MappingsReport {
     dir,
     files: results.map((r) => ({ file: path.basename(r.file), valid: r.problems.length === 0, problems: r.problems })),
   };
-  const catalogue = results.find((r) => path.basename(r.file) === PRODUCTS_FILE.file)?.data as ProductCatalogue | undefined;
+  const catalogue = results.find((r) => path.basename(r.file) === PRODUCTS_FILE.file)?.data as
+    ProductCatalogue | undefined;
   if (catalogue) {
     const missing = missingCodes(catalogue);
     report.products = catalogue.products.length;
-    report.missing = Object.fromEntries(CATALOGUE_SYSTEMS.map((s) => [s, missing[s].map(productLabel)])) as Record<CatalogueSystem, string[]>;
+    report.missing = Object.fromEntries(CATALOGUE_SYSTEMS.map((s) => [s, missing[s].map(productLabel)])) as Record<
+      CatalogueSystem,
+      string[]
+    >;
   }
   return report;
 }
@@ -47,7 +51,9 @@ export function formatReport(r: MappingsReport): string {
     lines.push('', `products without a code, per system (${r.products} products in ${PRODUCTS_FILE.file}):`);
     for (const s of CATALOGUE_SYSTEMS) {
       const names = r.missing[s];
-      lines.push(`  ${s}: ${names.length ? `${names.length} with no ${CATALOGUE_CODE_NAMES[s]}` : `every product has its ${CATALOGUE_CODE_NAMES[s]}`}`);
+      lines.push(
+        `  ${s}: ${names.length ? `${names.length} with no ${CATALOGUE_CODE_NAMES[s]}` : `every product has its ${CATALOGUE_CODE_NAMES[s]}`}`,
+      );
       for (const n of names) lines.push(`    - ${n}`);
     }
   }

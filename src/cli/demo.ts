@@ -5,7 +5,10 @@ import { loadSettings } from '../config/load.js';
 import { clearDemoDatabase, DEMO_DATA_DIR, removeDemoMarker, writeDemoMarker } from './demo-data.js';
 import { serve } from './serve.js';
 
-interface SandboxHandle { url: string; close(): Promise<void> }
+interface SandboxHandle {
+  url: string;
+  close(): Promise<void>;
+}
 
 /** The demo facility (an OpenLMIS sandbox health centre) and a product the product map knows. */
 const DEMO_FACILITY_CODE = 'LK-HC-101';
@@ -15,9 +18,10 @@ const DEMO_PRODUCT_GTIN = '10860012300058';
  * The facility's answer to a shipment, as a one-line script the printed commands pipe a delivery
  * through: completed, every shipped quantity accepted (suppliedItem.quantity is what was accepted).
  */
-export const ACCEPT_ALL_SHIPPED = 'const d=JSON.parse(require("fs").readFileSync(0,"utf8"));d.status="completed";'
-  + 'for(const i of d.suppliedItem)i.quantity=i.extension.find((e)=>e.url.endsWith("/quantity-shipped")).valueQuantity;'
-  + 'console.log(JSON.stringify(d))';
+export const ACCEPT_ALL_SHIPPED =
+  'const d=JSON.parse(require("fs").readFileSync(0,"utf8"));d.status="completed";' +
+  'for(const i of d.suppliedItem)i.quantity=i.extension.find((e)=>e.url.endsWith("/quantity-shipped")).valueQuantity;' +
+  'console.log(JSON.stringify(d))';
 
 /** An OpenMRS sandbox location that keeps stock (Mwangaza Health Centre). */
 const OPENMRS_DEMO_LOCATION = '0d3c2b1a-1111-4a2b-8c3d-000000000002';
@@ -36,24 +40,71 @@ async function startSandboxes() {
   const openmrs = await startOpenMrsSandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
-    { name: 'OpenHIM core API (sandbox)', handle: openhim, note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}` },
-    { name: 'OpenLMIS v3 (sandbox)', handle: openlmis, note: 'seeded facilities, programs and products; mediator logs in as mediator/password' },
-    { name: 'Open mSupply (sandbox)', handle: msupply, note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password' },
-    { name: 'DHIS2 2.41 (sandbox)', handle: dhis2, note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth; token ${DHIS2_TOKEN.slice(0, 12)}…` },
-    { name: 'OpenMRS (sandbox)', handle: openmrs, note: `REST + stock management module; locations with Master Facility Codes; admin/${OPENMRS_PASSWORD}` },
+    {
+      name: 'OpenHIM core API (sandbox)',
+      handle: openhim,
+      note: `user ${DEFAULT_OPENHIM_USER.email} / ${DEFAULT_OPENHIM_USER.password}`,
+    },
+    {
+      name: 'OpenLMIS v3 (sandbox)',
+      handle: openlmis,
+      note: 'seeded facilities, programs and products; mediator logs in as mediator/password',
+    },
+    {
+      name: 'Open mSupply (sandbox)',
+      handle: msupply,
+      note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password',
+    },
+    {
+      name: 'DHIS2 2.41 (sandbox)',
+      handle: dhis2,
+      note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth; token ${DHIS2_TOKEN.slice(0, 12)}…`,
+    },
+    {
+      name: 'OpenMRS (sandbox)',
+      handle: openmrs,
+      note: `REST + stock management module; locations with Master Facility Codes; admin/${OPENMRS_PASSWORD}`,
+    },
   ];
-  return { list, openhim, openlmis, msupply, openmrs, openmrsPassword: OPENMRS_PASSWORD, facilityId, dhis2, dhis2Token: DHIS2_TOKEN };
+  return {
+    list,
+    openhim,
+    openlmis,
+    msupply,
+    openmrs,
+    openmrsPassword: OPENMRS_PASSWORD,
+    facilityId,
+    dhis2,
+    dhis2Token: DHIS2_TOKEN,
+  };
 }
 
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
     .option('--port <port>', 'mediator port (env PORT)', process.env.PORT ?? '3000')
-    .option('--data-dir <dir>', 'directory of the demo SQLite database (env DATA_DIR)', process.env.DATA_DIR ?? DEMO_DATA_DIR)
-    .option('--keep-data', "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)")
+    .option(
+      '--data-dir <dir>',
+      'directory of the demo SQLite database (env DATA_DIR)',
+      process.env.DATA_DIR ?? DEMO_DATA_DIR,
+    )
+    .option(
+      '--keep-data',
+      "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)",
+    )
     .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
       const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
-      const { list: sandboxes, openhim, openlmis, msupply, openmrs, openmrsPassword, facilityId, dhis2, dhis2Token } = await startSandboxes();
+      const {
+        list: sandboxes,
+        openhim,
+        openlmis,
+        msupply,
+        openmrs,
+        openmrsPassword,
+        facilityId,
+        dhis2,
+        dhis2Token,
+      } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(opts.port);
       const settings = loadSettings({
@@ -87,58 +138,81 @@ export function demoCommand(): Command {
       });
       const mediator = await serve(settings);
       const base = `http://127.0.0.1:${port}`;
-      writeDemoMarker({ pid: process.pid, dataDir: path.resolve(opts.dataDir), url: base, startedAt: new Date().toISOString() });
+      writeDemoMarker({
+        pid: process.pid,
+        dataDir: path.resolve(opts.dataDir),
+        url: base,
+        startedAt: new Date().toISOString(),
+      });
       process.on('exit', () => removeDemoMarker());
       const auth = `-u demo:${password}`;
       const order = JSON.stringify({
-        resourceType: 'SupplyRequest', status: 'active', priority: 'routine',
-        identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] }, system: 'https://app.example.org/orders', value: 'DEMO-1' }],
+        resourceType: 'SupplyRequest',
+        status: 'active',
+        priority: 'routine',
+        identifier: [
+          {
+            type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] },
+            system: 'https://app.example.org/orders',
+            value: 'DEMO-1',
+          },
+        ],
         category: { coding: [{ system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/program', code: 'EM01' }] },
         itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: DEMO_PRODUCT_GTIN }] },
-        quantity: { value: 300, system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' },
+        quantity: {
+          value: 300,
+          system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+          code: 'dispensing-unit',
+        },
         deliverTo: { reference: `Location/${facilityId}` },
       });
-      console.log([
-        '',
-        'FHIR supply-chain mediator — demo',
-        `  FHIR R4          ${base}/fhir          (metadata: ${base}/fhir/metadata)`,
-        `  FHIR R5          ${base}/fhir/R5`,
-        `  health / metrics ${base}/health  ${base}/ready  ${base}/metrics`,
-        `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
-        `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
-        `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
-        ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
-        '',
-        'Try:',
-        `  curl -s ${base}/fhir/metadata | head -c 400`,
-        `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order}'`,
-        `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
-        `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
-        `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
-        `  curl -s ${auth} ${base}/ready`,
-        '',
-        'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
-        '',
-        'Then confirm its delivery (README "Sandboxes"): the depot releases and ships it, the facility confirms.',
-        `  curl -s '${openlmis.url}/_sandbox/requisitions?status=SUBMITTED'                  # the requisition id`,
-        `  curl -s -X POST ${openlmis.url}/_sandbox/requisitions/<requisition id>/release    # → orderId`,
-        `  curl -s -X POST ${openlmis.url}/_sandbox/orders/<order id>/ship                  # → proofOfDeliveryId`,
-        `  curl -s ${auth} '${base}/fhir/R5/SupplyDelivery?destination=Location/${facilityId}&status=in-progress'`,
-        `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
-        `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
-        `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
-        '',
-        'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
-        `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
-        `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
-        '',
-        'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
-        `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
-        `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
-        '',
-        'Ctrl-C stops everything.',
-      ].join('\n'));
-      const stopAll = async () => { await mediator.stop(); for (const s of sandboxes) await s.handle.close(); process.exit(0); };
+      console.log(
+        [
+          '',
+          'FHIR supply-chain mediator — demo',
+          `  FHIR R4          ${base}/fhir          (metadata: ${base}/fhir/metadata)`,
+          `  FHIR R5          ${base}/fhir/R5`,
+          `  health / metrics ${base}/health  ${base}/ready  ${base}/metrics`,
+          `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
+          `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
+          `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
+          ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
+          '',
+          'Try:',
+          `  curl -s ${base}/fhir/metadata | head -c 400`,
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order}'`,
+          `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
+          `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
+          `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
+          `  curl -s ${auth} ${base}/ready`,
+          '',
+          'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
+          '',
+          'Then confirm its delivery (README "Sandboxes"): the depot releases and ships it, the facility confirms.',
+          `  curl -s '${openlmis.url}/_sandbox/requisitions?status=SUBMITTED'                  # the requisition id`,
+          `  curl -s -X POST ${openlmis.url}/_sandbox/requisitions/<requisition id>/release    # → orderId`,
+          `  curl -s -X POST ${openlmis.url}/_sandbox/orders/<order id>/ship                  # → proofOfDeliveryId`,
+          `  curl -s ${auth} '${base}/fhir/R5/SupplyDelivery?destination=Location/${facilityId}&status=in-progress'`,
+          `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
+          `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
+          `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
+          '',
+          'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
+          `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
+          '',
+          'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
+          `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
+          `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
+          '',
+          'Ctrl-C stops everything.',
+        ].join('\n'),
+      );
+      const stopAll = async () => {
+        await mediator.stop();
+        for (const s of sandboxes) await s.handle.close();
+        process.exit(0);
+      };
       process.removeAllListeners('SIGINT');
       process.removeAllListeners('SIGTERM');
       process.on('SIGINT', () => void stopAll());

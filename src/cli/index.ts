@@ -10,9 +10,12 @@ import { serve } from './serve.js';
 /** The one command line: `serve`, `demo`, `outbox`, `reconcile` (each in its own file). */
 async function main(): Promise<void> {
   const program = new Command('fhir-supply-mediator').description('FHIR supply-chain mediator for OpenHIE');
-  program.command('serve').description('Run the mediator (configured by environment, CONFIG_FILE and OpenHIM)').action(async () => {
-    await serve(loadSettings());
-  });
+  program
+    .command('serve')
+    .description('Run the mediator (configured by environment, CONFIG_FILE and OpenHIM)')
+    .action(async () => {
+      await serve(loadSettings());
+    });
   program.addCommand(demoCommand());
   program.addCommand(outboxCommand());
   program.addCommand(jobsCommand());

@@ -22,8 +22,15 @@ function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
     out.write(`${j.name}  schedule ${j.schedule ?? '(none)'} (${j.setting})  next ${j.nextRun ?? '-'}\n`);
     if (j.lastRuns.length === 0) out.write('  no runs yet\n');
     for (const r of j.lastRuns) {
-      const counts = r.counts ? '  ' + Object.entries(r.counts).map(([k, v]) => `${k}=${v}`).join(' ') : '';
-      out.write(`  ${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}\n`);
+      const counts = r.counts
+        ? '  ' +
+          Object.entries(r.counts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')
+        : '';
+      out.write(
+        `  ${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}\n`,
+      );
     }
   }
 }
@@ -32,7 +39,10 @@ function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
  * The scheduler of this configuration (same store, connectors and jobs as `serve`), for one
  * command: nothing is armed, only listed or run by hand, under the same lock as the servers.
  */
-async function withScheduler(settings: Settings, fn: (scheduler: Scheduler, store: Store) => Promise<number>): Promise<number> {
+async function withScheduler(
+  settings: Settings,
+  fn: (scheduler: Scheduler, store: Store) => Promise<number>,
+): Promise<number> {
   learnSecrets(settings); // a failed run's error is stored masked, as the server would
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
@@ -41,7 +51,10 @@ async function withScheduler(settings: Settings, fn: (scheduler: Scheduler, stor
   const connectors = new ConnectorSet(store, settings);
   try {
     const scheduler = createScheduler({
-      store, settings: () => settings, connectors: () => connectors.list(), instance: `${hostname()}:${process.pid} (cli)`,
+      store,
+      settings: () => settings,
+      connectors: () => connectors.list(),
+      instance: `${hostname()}:${process.pid} (cli)`,
     });
     return await fn(scheduler, store);
   } finally {
@@ -56,7 +69,8 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
   const out = deps.out ?? process.stdout;
   const cmd = new Command('jobs').description('Scheduled jobs: their schedules and runs, or run one now');
 
-  cmd.command('list')
+  cmd
+    .command('list')
     .description('Each job: schedule, next run, last runs (newest first)')
     .option('--limit <n>', 'runs per job', (v) => Number.parseInt(v, 10), 10)
     .option('--json', 'JSON output')
@@ -69,7 +83,8 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
       });
     });
 
-  cmd.command('run')
+  cmd
+    .command('run')
     .description('Run a job now and record the run (exit 1 if it failed, 2 if it is running elsewhere)')
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {

@@ -36,53 +36,82 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
   };
   const actor = () => process.env.USER ?? 'cli';
 
-  cmd.command('list')
+  cmd
+    .command('list')
     .description('List jobs (newest last)')
     .addOption(new Option('--status <status>').choices([...JOB_STATUSES]))
     .option('--system <system>')
     .option('--flow <flow>')
     .option('--limit <n>', 'rows', (v) => Number.parseInt(v, 10), 100)
     .option('--json', 'JSON output')
-    .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) => withStore(async (store) => {
-      const jobs = await listOutboxJobs(store, o);
-      if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
-      else {
-        for (const j of jobs) {
-          process.stdout.write(`${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}\n`);
+    .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) =>
+      withStore(async (store) => {
+        const jobs = await listOutboxJobs(store, o);
+        if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
+        else {
+          for (const j of jobs) {
+            process.stdout.write(
+              `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}\n`,
+            );
+          }
+          const counts = await store.countJobsByStatus();
+          process.stdout.write(`${jobs.length} shown; ${JOB_STATUSES.map((s) => `${s}=${counts[s]}`).join(' ')}\n`);
         }
-        const counts = await store.countJobsByStatus();
-        process.stdout.write(`${jobs.length} shown; ${JOB_STATUSES.map((s) => `${s}=${counts[s]}`).join(' ')}\n`);
-      }
-      return 0;
-    }));
+        return 0;
+      }),
+    );
 
-  cmd.command('show <id>')
+  cmd
+    .command('show <id>')
     .description('A job with its payload, step journal and audit trail (JSON)')
-    .action(async (id: string) => withStore(async (store) => {
-      const detail = await showOutboxJob(store, id);
-      if (!detail) { process.stderr.write(`no outbox job ${id}\n`); return 1; }
-      process.stdout.write(JSON.stringify(detail, null, 2) + '\n');
-      return 0;
-    }));
+    .action(async (id: string) =>
+      withStore(async (store) => {
+        const detail = await showOutboxJob(store, id);
+        if (!detail) {
+          process.stderr.write(`no outbox job ${id}\n`);
+          return 1;
+        }
+        process.stdout.write(JSON.stringify(detail, null, 2) + '\n');
+        return 0;
+      }),
+    );
 
-  cmd.command('retry <id>')
+  cmd
+    .command('retry <id>')
     .description('Replay a dead or rejected job now, with a fresh attempt budget')
-    .action(async (id: string) => withStore(async (store) => {
-      const r = await retryOutboxJob(store, id, actor());
-      if (r.ok) { process.stdout.write(`job ${id} queued for retry\n`); return 0; }
-      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n`
-        : r.reason === 'superseded' ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
-          : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`);
-      return 1;
-    }));
+    .action(async (id: string) =>
+      withStore(async (store) => {
+        const r = await retryOutboxJob(store, id, actor());
+        if (r.ok) {
+          process.stdout.write(`job ${id} queued for retry\n`);
+          return 0;
+        }
+        process.stderr.write(
+          r.reason === 'not-found'
+            ? `no outbox job ${id}\n`
+            : r.reason === 'superseded'
+              ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
+              : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`,
+        );
+        return 1;
+      }),
+    );
 
-  cmd.command('drop <id>')
+  cmd
+    .command('drop <id>')
     .description('Delete a job that is not in flight (its identifier may then be sent again)')
-    .action(async (id: string) => withStore(async (store) => {
-      const r = await dropOutboxJob(store, id, actor());
-      if (r.ok) { process.stdout.write(`job ${id} dropped\n`); return 0; }
-      process.stderr.write(r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is in flight; wait for the attempt to end\n`);
-      return 1;
-    }));
+    .action(async (id: string) =>
+      withStore(async (store) => {
+        const r = await dropOutboxJob(store, id, actor());
+        if (r.ok) {
+          process.stdout.write(`job ${id} dropped\n`);
+          return 0;
+        }
+        process.stderr.write(
+          r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is in flight; wait for the attempt to end\n`,
+        );
+        return 1;
+      }),
+    );
   return cmd;
 }

@@ -3,8 +3,19 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { mappingsDirOf, useMappingsDir } from '../config/mappings.js';
 import cliProgress from 'cli-progress';
-import { loadColumnMappingFile, loadFacilityList, type ColumnMapping, type LoadedList } from '../registry/facility-list.js';
-import { crosswalkToCsv, crosswalkToLocationBundle, registrySnapshotHash, reviewToCsv, toCrosswalkRows } from '../registry/crosswalk.js';
+import {
+  loadColumnMappingFile,
+  loadFacilityList,
+  type ColumnMapping,
+  type LoadedList,
+} from '../registry/facility-list.js';
+import {
+  crosswalkToCsv,
+  crosswalkToLocationBundle,
+  registrySnapshotHash,
+  reviewToCsv,
+  toCrosswalkRows,
+} from '../registry/crosswalk.js';
 import { matchFacilities } from '../registry/match/matcher.js';
 import { defaultWeights } from '../registry/match/weights.js';
 import { reconcileIntoStore, type StoreReconcileSummary } from '../registry/reconcile-run.js';
@@ -59,7 +70,10 @@ function loadLists(o: ReconcileOptions): Loaded {
 function progressBar(o: ReconcileOptions, total: number, stderr: NodeJS.WritableStream) {
   const showBar = (o.progress ?? (stderr as NodeJS.WriteStream).isTTY === true) && total >= PROGRESS_MIN_RECORDS;
   if (!showBar) return undefined;
-  const bar = new cliProgress.SingleBar({ stream: stderr, format: 'matching [{bar}] {value}/{total} records', hideCursor: false }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: stderr, format: 'matching [{bar}] {value}/{total} records', hideCursor: false },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0);
   return bar;
 }
@@ -75,7 +89,12 @@ function writeOutputs(o: ReconcileOptions, loaded: Loaded, rows: CrosswalkRow[])
   const files = {
     'crosswalk.json': JSON.stringify(rows, null, 2) + '\n',
     'crosswalk.csv': crosswalkToCsv(rows),
-    'crosswalk-bundle.json': JSON.stringify(crosswalkToLocationBundle(rows, rightFacilities, o.identifierBase ?? 'urn:fhir-supply-mediator:system'), null, 2) + '\n',
+    'crosswalk-bundle.json':
+      JSON.stringify(
+        crosswalkToLocationBundle(rows, rightFacilities, o.identifierBase ?? 'urn:fhir-supply-mediator:system'),
+        null,
+        2,
+      ) + '\n',
     'review.csv': reviewToCsv(rows, names),
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(o.out, name), text);
@@ -92,12 +111,19 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
   const started = performance.now();
   const loaded = loadLists(o);
   const bar = progressBar(o, loaded.left.records.length, stderr);
-  const result = matchFacilities(loaded.left.records, loaded.right.records, { onProgress: (done) => bar?.update(done) });
-  bar?.stop();
-  const rows = toCrosswalkRows(result, loaded.system, loaded.left.records.map((r) => r.facility), {
-    at: new Date().toISOString(),
-    registrySnapshot: registrySnapshotHash(loaded.right.records.map((r) => r.facility)),
+  const result = matchFacilities(loaded.left.records, loaded.right.records, {
+    onProgress: (done) => bar?.update(done),
   });
+  bar?.stop();
+  const rows = toCrosswalkRows(
+    result,
+    loaded.system,
+    loaded.left.records.map((r) => r.facility),
+    {
+      at: new Date().toISOString(),
+      registrySnapshot: registrySnapshotHash(loaded.right.records.map((r) => r.facility)),
+    },
+  );
   const files = writeOutputs(o, loaded, rows);
   return finish(o, {
     left: result.stats.left,
@@ -115,7 +141,11 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
  * The same, persisted: re-scores only what changed since the last run into the store's crosswalk
  * (human decisions kept), then writes the stored crosswalk for this system into `out`.
  */
-export async function runReconcileIntoStore(o: StoreReconcileCliOptions, store: Store, stderr: NodeJS.WritableStream = process.stderr): Promise<ReconcileSummary> {
+export async function runReconcileIntoStore(
+  o: StoreReconcileCliOptions,
+  store: Store,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Promise<ReconcileSummary> {
   const started = performance.now();
   const loaded = loadLists(o);
   const bar = progressBar(o, loaded.left.records.length, stderr);
@@ -125,7 +155,9 @@ export async function runReconcileIntoStore(o: StoreReconcileCliOptions, store: 
   });
   bar?.stop();
   const leftIds = new Set(loaded.left.records.map((r) => r.facility.id ?? ''));
-  const rows = (await new StoreCrosswalkRepository(store).listBySystem(loaded.system)).filter((r) => leftIds.has(r.systemId));
+  const rows = (await new StoreCrosswalkRepository(store).listBySystem(loaded.system)).filter((r) =>
+    leftIds.has(r.systemId),
+  );
   const files = writeOutputs(o, loaded, rows);
   return finish(o, {
     left: run.left,
@@ -143,31 +175,53 @@ export async function runReconcileIntoStore(o: StoreReconcileCliOptions, store: 
 /** `reconcile --left A --right B [--mapping cols.json] --out DIR [--store [--full]]` */
 export function reconcileCommand(open?: () => Promise<Store>): Command {
   return new Command('reconcile')
-    .description('match a facility list (left) against the registry list (right); write the crosswalk, the review queue and a summary')
+    .description(
+      'match a facility list (left) against the registry list (right); write the crosswalk, the review queue and a summary',
+    )
     .requiredOption('--left <file>', "the system's facility list (CSV or JSON)")
     .requiredOption('--right <file>', 'the registry facility list (CSV or JSON)')
-    .option('--mapping <file>', 'column mapping JSON (one mapping, or {left, right}); inferred from headers when absent')
+    .option(
+      '--mapping <file>',
+      'column mapping JSON (one mapping, or {left, right}); inferred from headers when absent',
+    )
     .requiredOption('--out <dir>', 'output directory')
     .option('--system <name>', 'system name for the crosswalk rows (default: left file name)')
     .option('--progress', 'force the progress bar even when stderr is not a TTY')
-    .option('--store', 'persist into the configured database (DATABASE_URL / DATA_DIR): re-score only what changed, keep human decisions')
+    .option(
+      '--store',
+      'persist into the configured database (DATABASE_URL / DATA_DIR): re-score only what changed, keep human decisions',
+    )
     .option('--full', 'with --store: re-score every automatic row')
     .addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'))
     .addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'))
-    .addOption(new Option('--mappings-dir <dir>', 'mapping directory: header synonyms, name vocabulary, match weights (default: the shipped one)').env('MAPPINGS_DIR'))
-    .action(async (opts: StoreReconcileCliOptions & { store?: boolean; databaseUrl?: string; dataDir?: string; mappingsDir?: string }) => {
-      // the matcher reads its tables from the active directory, as in a running mediator
-      if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
-      if (!opts.store) {
-        process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
-        return;
-      }
-      const settings: StoreSettings = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
-      const store = open ? await open() : await openStore(settings);
-      try {
-        process.stdout.write(`${JSON.stringify(await runReconcileIntoStore(opts, store))}\n`);
-      } finally {
-        await store.close();
-      }
-    });
+    .addOption(
+      new Option(
+        '--mappings-dir <dir>',
+        'mapping directory: header synonyms, name vocabulary, match weights (default: the shipped one)',
+      ).env('MAPPINGS_DIR'),
+    )
+    .action(
+      async (
+        opts: StoreReconcileCliOptions & {
+          store?: boolean;
+          databaseUrl?: string;
+          dataDir?: string;
+          mappingsDir?: string;
+        },
+      ) => {
+        // the matcher reads its tables from the active directory, as in a running mediator
+        if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
+        if (!opts.store) {
+          process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
+          return;
+        }
+        const settings: StoreSettings = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+        const store = open ? await open() : await openStore(settings);
+        try {
+          process.stdout.write(`${JSON.stringify(await runReconcileIntoStore(opts, store))}\n`);
+        } finally {
+          await store.close();
+        }
+      },
+    );
 }

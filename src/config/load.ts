@@ -33,7 +33,8 @@ function coerce(def: SettingDef, raw: unknown, source: string): string | number 
     throw new ConfigError(`${source}: ${def.key} must be true or false, got '${String(raw)}'`);
   }
   const s = String(raw);
-  if (def.enum && !def.enum.includes(s)) throw new ConfigError(`${source}: ${def.key} must be one of ${def.enum.join(', ')}, got '${s}'`);
+  if (def.enum && !def.enum.includes(s))
+    throw new ConfigError(`${source}: ${def.key} must be one of ${def.enum.join(', ')}, got '${s}'`);
   return s;
 }
 
@@ -61,7 +62,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Re
 }
 
 /** Defaults < CONFIG_FILE < environment < overrides, without the cross-field rules of a serving mediator (tools). */
-export function layeredSettings(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Settings {
+export function layeredSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, unknown> = {},
+): Settings {
   let settings = defaultSettings();
   if (env.CONFIG_FILE) {
     let parsed: unknown;
@@ -83,12 +87,18 @@ export function layeredSettings(env: NodeJS.ProcessEnv = process.env, overrides:
 export function validateSettings(s: Settings): void {
   const withCredentials = settingWithUrlCredentials(s);
   if (withCredentials) throw new ConfigError(urlCredentialsMessage(withCredentials));
-  if (s['auth.mode'] === 'basic' && !s['auth.password']) throw new ConfigError('auth.mode=basic needs AUTH_PASSWORD (or set AUTH_MODE=off to run without inbound authentication)');
-  if (s['auth.mode'] === 'bearer' && !s['auth.bearerToken']) throw new ConfigError('auth.mode=bearer needs AUTH_BEARER_TOKEN');
-  if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile']) throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');
+  if (s['auth.mode'] === 'basic' && !s['auth.password'])
+    throw new ConfigError(
+      'auth.mode=basic needs AUTH_PASSWORD (or set AUTH_MODE=off to run without inbound authentication)',
+    );
+  if (s['auth.mode'] === 'bearer' && !s['auth.bearerToken'])
+    throw new ConfigError('auth.mode=bearer needs AUTH_BEARER_TOKEN');
+  if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile'])
+    throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');
   for (const system of ['openlmis', 'dhis2', 'msupply', 'openmrs']) {
     const url = s[`${system}.baseUrl`];
-    if (url !== undefined && !/^https?:\/\//.test(String(url))) throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
+    if (url !== undefined && !/^https?:\/\//.test(String(url)))
+      throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
   }
   for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
     const value = s[def.key];
@@ -100,4 +110,3 @@ export function validateSettings(s: Settings): void {
 export function publicBaseUrl(s: Settings): string {
   return String(s['server.publicBaseUrl'] ?? `http://localhost:${s['server.port']}`);
 }
-

@@ -69,7 +69,11 @@ function readJson(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MappingError(file, '/', `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new MappingError(
+      file,
+      '/',
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -105,7 +109,10 @@ export function loadMapping<T>(def: MappingFile<T>, dir: string = activeMappings
 }
 
 /** Every problem of a mapping file in a directory, for check-mappings (read errors included). */
-export function checkMapping<T>(def: MappingFile<T>, dir: string): { file: string; data?: T; problems: MappingProblem[] } {
+export function checkMapping<T>(
+  def: MappingFile<T>,
+  dir: string,
+): { file: string; data?: T; problems: MappingProblem[] } {
   const file = path.join(dir, def.file);
   try {
     const data = readJson(file);

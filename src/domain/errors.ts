@@ -4,10 +4,31 @@
  * FHIR outcome plugin, turns them into an OperationOutcome. Never put secrets in `diagnostics`.
  */
 export type IssueType =
-  | 'invalid' | 'structure' | 'required' | 'value' | 'invariant' | 'security' | 'login' | 'forbidden'
-  | 'not-found' | 'deleted' | 'conflict' | 'duplicate' | 'multiple-matches' | 'business-rule'
-  | 'not-supported' | 'processing' | 'code-invalid' | 'too-costly' | 'transient' | 'timeout'
-  | 'throttled' | 'exception' | 'informational' | 'incomplete' | 'lock-error';
+  | 'invalid'
+  | 'structure'
+  | 'required'
+  | 'value'
+  | 'invariant'
+  | 'security'
+  | 'login'
+  | 'forbidden'
+  | 'not-found'
+  | 'deleted'
+  | 'conflict'
+  | 'duplicate'
+  | 'multiple-matches'
+  | 'business-rule'
+  | 'not-supported'
+  | 'processing'
+  | 'code-invalid'
+  | 'too-costly'
+  | 'transient'
+  | 'timeout'
+  | 'throttled'
+  | 'exception'
+  | 'informational'
+  | 'incomplete'
+  | 'lock-error';
 
 export interface Issue {
   severity?: 'fatal' | 'error' | 'warning' | 'information';
@@ -41,7 +62,11 @@ export class MethodNotAllowedError extends MediatorError {
 /** 400/422 input errors: the client must change the request. */
 export class InvalidInputError extends MediatorError {
   constructor(diagnostics: string, expression?: string | string[], status = 400, code: IssueType = 'invalid') {
-    super(status, { code, diagnostics, expression: expression === undefined ? undefined : ([] as string[]).concat(expression) });
+    super(status, {
+      code,
+      diagnostics,
+      expression: expression === undefined ? undefined : ([] as string[]).concat(expression),
+    });
     this.name = 'InvalidInputError';
   }
 }
@@ -49,7 +74,11 @@ export class InvalidInputError extends MediatorError {
 /** A business rule refused the request (unmapped product, unknown facility …): 422. */
 export class BusinessRuleError extends MediatorError {
   constructor(diagnostics: string, expression?: string | string[]) {
-    super(422, { code: 'business-rule', diagnostics, expression: expression === undefined ? undefined : ([] as string[]).concat(expression) });
+    super(422, {
+      code: 'business-rule',
+      diagnostics,
+      expression: expression === undefined ? undefined : ([] as string[]).concat(expression),
+    });
     this.name = 'BusinessRuleError';
   }
 }
@@ -88,9 +117,21 @@ export class UpstreamError extends MediatorError {
   readonly system: string;
   readonly transient: boolean;
   readonly upstreamStatus?: number;
-  constructor(opts: { system: string; transient: boolean; diagnostics: string; upstreamStatus?: number; status?: number; code?: IssueType; expression?: string[] }) {
+  constructor(opts: {
+    system: string;
+    transient: boolean;
+    diagnostics: string;
+    upstreamStatus?: number;
+    status?: number;
+    code?: IssueType;
+    expression?: string[];
+  }) {
     const status = opts.status ?? (opts.transient ? (opts.code === 'timeout' ? 504 : 502) : 422);
-    super(status, { code: opts.code ?? (opts.transient ? 'transient' : 'business-rule'), diagnostics: `${opts.system}: ${opts.diagnostics}`, expression: opts.expression });
+    super(status, {
+      code: opts.code ?? (opts.transient ? 'transient' : 'business-rule'),
+      diagnostics: `${opts.system}: ${opts.diagnostics}`,
+      expression: opts.expression,
+    });
     this.name = 'UpstreamError';
     this.system = opts.system;
     this.transient = opts.transient;

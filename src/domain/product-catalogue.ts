@@ -45,7 +45,8 @@ export function catalogueProblems(catalogue: ProductCatalogue): CatalogueProblem
   const problems: CatalogueProblem[] = [];
   const seen = new Map<string, number>();
   catalogue.products.forEach((row, i) => {
-    if (row.gtin && !isValidGtin(row.gtin)) problems.push({ path: `/products/${i}/gtin`, reason: `${row.gtin} has a wrong check digit` });
+    if (row.gtin && !isValidGtin(row.gtin))
+      problems.push({ path: `/products/${i}/gtin`, reason: `${row.gtin} has a wrong check digit` });
     const keys = [
       row.gtin && `gtin:${normaliseGtin(row.gtin)}`,
       row.national && `national:${row.national}`,
@@ -54,7 +55,8 @@ export function catalogueProblems(catalogue: ProductCatalogue): CatalogueProblem
     for (const key of keys) {
       if (!key) continue;
       const first = seen.get(key);
-      if (first !== undefined) problems.push({ path: `/products/${i}`, reason: `repeats ${key} of /products/${first}` });
+      if (first !== undefined)
+        problems.push({ path: `/products/${i}`, reason: `repeats ${key} of /products/${first}` });
       else seen.set(key, i);
     }
   });
@@ -99,27 +101,43 @@ export type CatalogueRow = CatalogueProduct & { code: string };
  * their 14-digit form, national codes in the configured system, every code a client gave tried in
  * order. One implementation, so a connector adds only what its system counts in.
  */
-export function catalogueIndex(catalogue: ProductCatalogue, system: CatalogueSystem, naming: ProductNaming = {}): CatalogueIndex {
-  const rows: CatalogueRow[] = catalogue.products.flatMap((p) => (p.codes[system] ? [{ ...p, code: p.codes[system]! }] : []));
+export function catalogueIndex(
+  catalogue: ProductCatalogue,
+  system: CatalogueSystem,
+  naming: ProductNaming = {},
+): CatalogueIndex {
+  const rows: CatalogueRow[] = catalogue.products.flatMap((p) =>
+    p.codes[system] ? [{ ...p, code: p.codes[system]! }] : [],
+  );
   const byGtin = new Map(rows.filter((r) => r.gtin).map((r) => [normaliseGtin(r.gtin!), r]));
   const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
   const byCode = new Map(rows.map((r) => [r.code, r]));
   const rowForCode = (c: { system: string; code: string }) =>
-    c.system === GTIN_SYSTEM ? byGtin.get(normaliseGtin(c.code)) : naming.national && c.system === naming.national ? byNational.get(c.code) : undefined;
+    c.system === GTIN_SYSTEM
+      ? byGtin.get(normaliseGtin(c.code))
+      : naming.national && c.system === naming.national
+        ? byNational.get(c.code)
+        : undefined;
   return {
     rowFor: (product) => productCodes(product).map(rowForCode).find(Boolean),
     rowByCode: (code) => byCode.get(code),
     productOf(row, display) {
       const shown = row.display ?? display;
-      if (naming.writeNational && naming.national && row.national) return { system: naming.national, code: row.national, display: shown };
+      if (naming.writeNational && naming.national && row.national)
+        return { system: naming.national, code: row.national, display: shown };
       if (row.gtin) return { system: GTIN_SYSTEM, code: row.gtin, display: shown };
-      return naming.national && row.national ? { system: naming.national, code: row.national, display: shown } : undefined;
+      return naming.national && row.national
+        ? { system: naming.national, code: row.national, display: shown }
+        : undefined;
     },
   };
 }
 
 /** The product naming the mapping settings ask for. */
 export function productNaming(settings: Record<string, unknown>): ProductNaming {
-  const national = settings['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(settings['mapping.nationalProductCodeSystem']);
+  const national =
+    settings['mapping.nationalProductCodeSystem'] === undefined
+      ? undefined
+      : String(settings['mapping.nationalProductCodeSystem']);
   return { national, writeNational: settings['mapping.productCodeSystem'] === 'national' && !!national };
 }

@@ -35,7 +35,12 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
 /** meta.versionId is a content hash, so the ETag of an object read live changes exactly when it does. */
 export function withMeta(resource: Json, lastUpdated: string | undefined): Json {
   const { meta: _ignored, ...content } = resource;
-  return { resourceType: resource.resourceType, id: resource.id, meta: { versionId: contentVersion(content), lastUpdated: lastUpdated ?? EPOCH }, ...content };
+  return {
+    resourceType: resource.resourceType,
+    id: resource.id,
+    meta: { versionId: contentVersion(content), lastUpdated: lastUpdated ?? EPOCH },
+    ...content,
+  };
 }
 
 function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] {
@@ -49,18 +54,41 @@ const location: ResourceAdapter<Facility> = {
     const first = facility.identifiers[0];
     // a create needs a business key: without one a retried POST would make a second facility
     if (mode === 'create' && !first) {
-      throw new InvalidInputError('Location.identifier is required to create a facility (the code that makes a retried create find the first one); or PUT Location/[id] to create it under your id', `${path}.identifier`, 422, 'required');
+      throw new InvalidInputError(
+        'Location.identifier is required to create a facility (the code that makes a retried create find the first one); or PUT Location/[id] to create it under your id',
+        `${path}.identifier`,
+        422,
+        'required',
+      );
     }
     const id = mode === 'update' ? String(resource.id) : stableId('Location', first.system, first.value);
-    return { groupKey: `Location/${id}`, explicitGroup: false, id, build: () => ({ ...facility, id, lastUpdated: undefined }) };
+    return {
+      groupKey: `Location/${id}`,
+      explicitGroup: false,
+      id,
+      build: () => ({ ...facility, id, lastUpdated: undefined }),
+    };
   },
 };
 
 const supplyRequest: ResourceAdapter<Order> = {
-  encode: (version, order) => finishMeta(encodeOrderLines(version, order, () => ({})), order.lastUpdated),
+  encode: (version, order) =>
+    finishMeta(
+      encodeOrderLines(version, order, () => ({})),
+      order.lastUpdated,
+    ),
   decode(version, resource, path, mode) {
     const { order, line, explicitOrderNumber } = decodeSupplyRequest(version, resource, path);
-    const id = mode === 'update' ? String(resource.id) : stableId('SupplyRequest', order.orderNumber.system, order.orderNumber.value, line.product.system, line.product.code);
+    const id =
+      mode === 'update'
+        ? String(resource.id)
+        : stableId(
+            'SupplyRequest',
+            order.orderNumber.system,
+            order.orderNumber.value,
+            line.product.system,
+            line.product.code,
+          );
     const withId = { ...line, lineId: id };
     return {
       id,
@@ -72,8 +100,17 @@ const supplyRequest: ResourceAdapter<Order> = {
         // upstream's read-back (its own authoredOn, ids and statuses)
         if (!previous || previous.lines.every((l) => l.lineId === id)) return { ...order, lines: [withId] };
         assertSameOrder(previous, order, path);
-        if (previous.lines.some((l) => l.product.system === line.product.system && l.product.code === line.product.code && l.lineId !== id)) {
-          throw new InvalidInputError(`${path} orders ${line.product.code} a second time in order ${order.orderNumber.value}: one line per product`, `${path}.itemCodeableConcept`, 422, 'business-rule');
+        if (
+          previous.lines.some(
+            (l) => l.product.system === line.product.system && l.product.code === line.product.code && l.lineId !== id,
+          )
+        ) {
+          throw new InvalidInputError(
+            `${path} orders ${line.product.code} a second time in order ${order.orderNumber.value}: one line per product`,
+            `${path}.itemCodeableConcept`,
+            422,
+            'business-rule',
+          );
         }
         return { ...previous, lines: [...previous.lines.filter((l) => l.lineId !== id), withId] };
       },
@@ -83,23 +120,52 @@ const supplyRequest: ResourceAdapter<Order> = {
 
 /** Every line of one order must agree on the order-level fields. */
 function assertSameOrder(a: Omit<Order, 'lines'>, b: Omit<Order, 'lines'>, path: string): void {
-  const key = (o: Omit<Order, 'lines'>) => JSON.stringify([o.facility.id ?? o.facility.identifier, o.supplier?.id ?? o.supplier?.identifier, o.program, o.priority, o.status]);
+  const key = (o: Omit<Order, 'lines'>) =>
+    JSON.stringify([
+      o.facility.id ?? o.facility.identifier,
+      o.supplier?.id ?? o.supplier?.identifier,
+      o.program,
+      o.priority,
+      o.status,
+    ]);
   if (key(a) !== key(b)) {
-    throw new InvalidInputError(`${path} belongs to order ${b.orderNumber.value} but differs from its other lines in deliverTo, deliverFrom, category, priority or status`, path, 422, 'business-rule');
+    throw new InvalidInputError(
+      `${path} belongs to order ${b.orderNumber.value} but differs from its other lines in deliverTo, deliverFrom, category, priority or status`,
+      path,
+      422,
+      'business-rule',
+    );
   }
 }
 
 const supplyDelivery: ResourceAdapter<Delivery> = {
-  encode: (version, d) => finishMeta(encodeDelivery(version, d, () => ({})), d.lastUpdated),
+  encode: (version, d) =>
+    finishMeta(
+      encodeDelivery(version, d, () => ({})),
+      d.lastUpdated,
+    ),
   decode(version, resource, path, mode) {
     const { delivery, lines, explicitNumber } = decodeSupplyDelivery(version, resource, path);
     const key = `delivery|${delivery.identifier.system}|${delivery.identifier.value}`;
     if (version === 'r5') {
-      const id = mode === 'update' ? String(resource.id) : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value);
+      const id =
+        mode === 'update'
+          ? String(resource.id)
+          : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value);
       return { id, groupKey: key, explicitGroup: true, build: () => ({ ...delivery, id, lines }) };
     }
     const line = lines[0];
-    const id = mode === 'update' ? String(resource.id) : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value, line.product.system, line.product.code, line.lot?.number ?? '');
+    const id =
+      mode === 'update'
+        ? String(resource.id)
+        : stableId(
+            'SupplyDelivery',
+            delivery.identifier.system,
+            delivery.identifier.value,
+            line.product.system,
+            line.product.code,
+            line.lot?.number ?? '',
+          );
     const withId = { ...line, lineId: id };
     return {
       id,
@@ -108,7 +174,18 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
       build(previous) {
         if (!previous) return { ...delivery, id: undefined, lines: [withId] };
         const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
-        return { ...previous, basedOn: previous.basedOn || delivery.basedOn ? { ...previous.basedOn, ...delivery.basedOn, lineIds: lineIds.length ? [...new Set(lineIds)] : undefined } : undefined, lines: [...previous.lines.filter((l) => l.lineId !== id), withId] };
+        return {
+          ...previous,
+          basedOn:
+            previous.basedOn || delivery.basedOn
+              ? {
+                  ...previous.basedOn,
+                  ...delivery.basedOn,
+                  lineIds: lineIds.length ? [...new Set(lineIds)] : undefined,
+                }
+              : undefined,
+          lines: [...previous.lines.filter((l) => l.lineId !== id), withId],
+        };
       },
     };
   },
@@ -118,7 +195,12 @@ const inventoryReport: ResourceAdapter<StockReport> = {
   encode: (_version, s) => finishMeta([encodeInventoryReport(s, {})], s.lastUpdated),
   decode(_version, resource, path, mode) {
     const report = decodeInventoryReport(resource, path);
-    const id = mode === 'update' ? String(resource.id) : report.identifier ? stableId('InventoryReport', report.identifier.system, report.identifier.value) : randomUUID();
+    const id =
+      mode === 'update'
+        ? String(resource.id)
+        : report.identifier
+          ? stableId('InventoryReport', report.identifier.system, report.identifier.value)
+          : randomUUID();
     return { id, groupKey: `InventoryReport/${id}`, explicitGroup: false, build: () => ({ ...report, id }) };
   },
 };

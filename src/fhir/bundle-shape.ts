@@ -20,32 +20,76 @@ function relativeTo(url: string, baseUrl: string | undefined): string {
 function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseUrl: string | undefined): Issue[] {
   const at = `Bundle.entry[${i}]`;
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-    return [{ code: 'structure', diagnostics: `${at} must be an object (with request, and resource for POST/PUT)`, expression: [at] }];
+    return [
+      {
+        code: 'structure',
+        diagnostics: `${at} must be an object (with request, and resource for POST/PUT)`,
+        expression: [at],
+      },
+    ];
   }
   const e = entry as Json;
   const issues: Issue[] = [];
   if (e.fullUrl !== undefined) {
     if (typeof e.fullUrl !== 'string' || !ABSOLUTE_URI.test(e.fullUrl)) {
-      issues.push({ code: 'value', diagnostics: `${at}.fullUrl must be an absolute URI (e.g. urn:uuid:…), got ${JSON.stringify(e.fullUrl).slice(0, 100)}`, expression: [`${at}.fullUrl`] });
+      issues.push({
+        code: 'value',
+        diagnostics: `${at}.fullUrl must be an absolute URI (e.g. urn:uuid:…), got ${JSON.stringify(e.fullUrl).slice(0, 100)}`,
+        expression: [`${at}.fullUrl`],
+      });
     } else if (seen.has(e.fullUrl)) {
-      issues.push({ code: 'duplicate', diagnostics: `${at}.fullUrl '${e.fullUrl}' is also the fullUrl of Bundle.entry[${seen.get(e.fullUrl)}]; each entry needs its own (bdl-7)`, expression: [`${at}.fullUrl`] });
+      issues.push({
+        code: 'duplicate',
+        diagnostics: `${at}.fullUrl '${e.fullUrl}' is also the fullUrl of Bundle.entry[${seen.get(e.fullUrl)}]; each entry needs its own (bdl-7)`,
+        expression: [`${at}.fullUrl`],
+      });
     } else {
       seen.set(e.fullUrl, i);
     }
   }
   if (e.resource !== undefined && (!e.resource || typeof e.resource !== 'object' || Array.isArray(e.resource))) {
-    issues.push({ code: 'structure', diagnostics: `${at}.resource must be a FHIR resource (a JSON object)`, expression: [`${at}.resource`] });
+    issues.push({
+      code: 'structure',
+      diagnostics: `${at}.resource must be a FHIR resource (a JSON object)`,
+      expression: [`${at}.resource`],
+    });
   }
   const request = e.request;
   if (request !== undefined && (!request || typeof request !== 'object' || Array.isArray(request))) {
-    issues.push({ code: 'structure', diagnostics: `${at}.request must be an object with method and url`, expression: [`${at}.request`] });
+    issues.push({
+      code: 'structure',
+      diagnostics: `${at}.request must be an object with method and url`,
+      expression: [`${at}.request`],
+    });
   } else if (request) {
-    if (request.method !== undefined && typeof request.method !== 'string') issues.push({ code: 'structure', diagnostics: `${at}.request.method must be a string`, expression: [`${at}.request.method`] });
-    if (request.url !== undefined && typeof request.url !== 'string') issues.push({ code: 'structure', diagnostics: `${at}.request.url must be a string`, expression: [`${at}.request.url`] });
-    else if (typeof request.url === 'string' && /^[a-z][a-z0-9+.-]*:/i.test(request.url) && !(baseUrl && request.url.startsWith(`${baseUrl}/`))) {
-      issues.push({ code: 'value', diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not on this server; use a URL relative to the base ([type]/[id])`, expression: [`${at}.request.url`] });
+    if (request.method !== undefined && typeof request.method !== 'string')
+      issues.push({
+        code: 'structure',
+        diagnostics: `${at}.request.method must be a string`,
+        expression: [`${at}.request.method`],
+      });
+    if (request.url !== undefined && typeof request.url !== 'string')
+      issues.push({
+        code: 'structure',
+        diagnostics: `${at}.request.url must be a string`,
+        expression: [`${at}.request.url`],
+      });
+    else if (
+      typeof request.url === 'string' &&
+      /^[a-z][a-z0-9+.-]*:/i.test(request.url) &&
+      !(baseUrl && request.url.startsWith(`${baseUrl}/`))
+    ) {
+      issues.push({
+        code: 'value',
+        diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not on this server; use a URL relative to the base ([type]/[id])`,
+        expression: [`${at}.request.url`],
+      });
     } else if (typeof request.url === 'string' && !INTERACTION_URL.test(relativeTo(request.url, baseUrl))) {
-      issues.push({ code: 'value', diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not [type], [type]/[id] or [type]?[query] (ids are [A-Za-z0-9-.]{1,64}, not '.' or '..')`, expression: [`${at}.request.url`] });
+      issues.push({
+        code: 'value',
+        diagnostics: `${at}.request.url '${request.url.slice(0, 200)}' is not [type], [type]/[id] or [type]?[query] (ids are [A-Za-z0-9-.]{1,64}, not '.' or '..')`,
+        expression: [`${at}.request.url`],
+      });
     }
   }
   return issues;
@@ -55,7 +99,11 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
 export function assertBundleShape(bundle: Json, baseUrl?: string): void {
   if (bundle.entry === undefined) return;
   if (!Array.isArray(bundle.entry)) {
-    throw new MediatorError(400, { code: 'structure', diagnostics: `Bundle.entry must be an array of entries, got ${typeof bundle.entry}`, expression: ['Bundle.entry'] });
+    throw new MediatorError(400, {
+      code: 'structure',
+      diagnostics: `Bundle.entry must be an array of entries, got ${typeof bundle.entry}`,
+      expression: ['Bundle.entry'],
+    });
   }
   const seen = new Map<string, number>();
   const issues = (bundle.entry as unknown[]).flatMap((entry, i) => entryIssues(entry, i, seen, baseUrl));

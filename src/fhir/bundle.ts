@@ -3,8 +3,22 @@ import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { WriteOutcome } from './services.js';
 import {
-  checkIfMatch, conditionalMatch, create, decodePart, deletedResource, patchedResource, read, readResource, requireRoute, serviceFor, update,
-  updateStatus, validationOptions, writeResult, type FhirContext, type FhirResult,
+  checkIfMatch,
+  conditionalMatch,
+  create,
+  decodePart,
+  deletedResource,
+  patchedResource,
+  read,
+  readResource,
+  requireRoute,
+  serviceFor,
+  update,
+  updateStatus,
+  validationOptions,
+  writeResult,
+  type FhirContext,
+  type FhirResult,
 } from './interactions.js';
 import { patchFromBinary } from './patch.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
@@ -26,46 +40,93 @@ interface Entry {
   ifNoneExist?: string;
 }
 
-const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content' };
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK',
+  201: '201 Created',
+  202: '202 Accepted',
+  204: '204 No Content',
+};
 
 function parseEntry(raw: Json, index: number): Entry {
   const path = `Bundle.entry[${index}]`;
   const request = raw?.request;
   if (!request?.method || !request?.url) {
-    throw new MediatorError(400, { code: 'required', diagnostics: `${path}.request with method and url is required in a batch or transaction (bdl-3)`, expression: [`${path}.request`] });
+    throw new MediatorError(400, {
+      code: 'required',
+      diagnostics: `${path}.request with method and url is required in a batch or transaction (bdl-3)`,
+      expression: [`${path}.request`],
+    });
   }
   const method = String(request.method).toUpperCase();
-  const [pathPart, query] = String(request.url).replace(/^https?:\/\/[^/]+\/(fhir\/(R5\/)?)?/, '').split('?');
+  const [pathPart, query] = String(request.url)
+    .replace(/^https?:\/\/[^/]+\/(fhir\/(R5\/)?)?/, '')
+    .split('?');
   const [type, id, extra] = pathPart.replace(/^\//, '').split('/');
   if (extra !== undefined && !(method === 'GET' && extra === '_history')) {
-    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url '${request.url}' is not an interaction we serve`, expression: [`${path}.request.url`] });
+    throw new MediatorError(400, {
+      code: 'not-supported',
+      diagnostics: `${path}.request.url '${request.url}' is not an interaction we serve`,
+      expression: [`${path}.request.url`],
+    });
   }
   if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
-    throw new MethodNotAllowedError(`${path}.request.method ${method} is not supported`, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], [`${path}.request.method`]);
+    throw new MethodNotAllowedError(
+      `${path}.request.method ${method} is not supported`,
+      ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      [`${path}.request.method`],
+    );
   }
   if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !raw.resource) {
-    throw new MediatorError(400, { code: 'required', diagnostics: `${path}.resource is required for ${method}`, expression: [`${path}.resource`] });
+    throw new MediatorError(400, {
+      code: 'required',
+      diagnostics: `${path}.resource is required for ${method}`,
+      expression: [`${path}.resource`],
+    });
   }
   if (['PUT', 'PATCH', 'DELETE'].includes(method) && !id) {
-    throw new MediatorError(400, { code: 'not-supported', diagnostics: `${path}.request.url must be [type]/[id] for ${method} (conditional ${method} is not supported)`, expression: [`${path}.request.url`] });
+    throw new MediatorError(400, {
+      code: 'not-supported',
+      diagnostics: `${path}.request.url must be [type]/[id] for ${method} (conditional ${method} is not supported)`,
+      expression: [`${path}.request.url`],
+    });
   }
-  return { index, method, type, id, query, resource: raw.resource, ifMatch: request.ifMatch, ifNoneExist: request.ifNoneExist };
+  return {
+    index,
+    method,
+    type,
+    id,
+    query,
+    resource: raw.resource,
+    ifMatch: request.ifMatch,
+    ifNoneExist: request.ifNoneExist,
+  };
 }
 
 /** Rewrites the expressions of a resource's issues to point into the Bundle entry. */
 function inEntry(issues: Issue[], index: number, type: string): Issue[] {
   // plain string tests: the type may come from the client (a batch entry), so it is never a pattern
-  const rebase = (e: string) => (e === type || e.startsWith(`${type}.`) || e.startsWith(`${type}[`) ? `Bundle.entry[${index}].resource${e.slice(type.length)}` : e);
+  const rebase = (e: string) =>
+    e === type || e.startsWith(`${type}.`) || e.startsWith(`${type}[`)
+      ? `Bundle.entry[${index}].resource${e.slice(type.length)}`
+      : e;
   return issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map(rebase) }));
 }
 
 export async function processBundle(ctx: FhirContext, body: unknown): Promise<FhirResult> {
   const bundle = body as Json;
   if (bundle?.resourceType !== 'Bundle') {
-    throw new MediatorError(400, { code: 'invalid', diagnostics: `POST to the base needs a Bundle of type batch or transaction, got ${bundle?.resourceType ?? 'no resourceType'}`, expression: ['resourceType'] });
+    throw new MediatorError(400, {
+      code: 'invalid',
+      diagnostics: `POST to the base needs a Bundle of type batch or transaction, got ${bundle?.resourceType ?? 'no resourceType'}`,
+      expression: ['resourceType'],
+    });
   }
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
-    throw new MediatorError(400, { code: 'invalid', diagnostics: `Bundle.type must be 'batch' or 'transaction', got '${bundle.type}'`, expression: ['Bundle.type'] });
+    throw new MediatorError(400, {
+      code: 'invalid',
+      diagnostics: `Bundle.type must be 'batch' or 'transaction', got '${bundle.type}'`,
+      expression: ['Bundle.type'],
+    });
   }
   assertBundleShape(bundle, ctx.baseUrl);
   const entries: Json[] = bundle.entry ?? [];
@@ -91,7 +152,15 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
   const where = `Bundle.entry[${e.index}].resource`;
   const at = { method: `Bundle.entry[${e.index}].request.method`, id: `Bundle.entry[${e.index}].request.url` };
   if (e.method === 'PATCH') {
-    const [resource, ifMatch] = await patchedResource(ctx, e.type, e.id!, patchFromBinary(e.resource, where), e.ifMatch, where, at);
+    const [resource, ifMatch] = await patchedResource(
+      ctx,
+      e.type,
+      e.id!,
+      patchFromBinary(e.resource, where),
+      e.ifMatch,
+      where,
+      at,
+    );
     return { ...e, method: 'PUT', resource, ifMatch };
   }
   if (e.method === 'DELETE') {
@@ -103,12 +172,16 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
 
 function responseEntry(result: FhirResult): Json {
   return {
-    ...(result.body && result.status < 300 && result.body.resourceType !== 'OperationOutcome' ? { resource: result.body } : {}),
+    ...(result.body && result.status < 300 && result.body.resourceType !== 'OperationOutcome'
+      ? { resource: result.body }
+      : {}),
     response: {
       status: STATUS_TEXT[result.status] ?? String(result.status),
       ...(result.headers?.Location ? { location: result.headers.Location } : {}),
       ...(result.headers?.ETag ? { etag: result.headers.ETag } : {}),
-      ...(result.headers?.['Last-Modified'] ? { lastModified: new Date(result.headers['Last-Modified']).toISOString() } : {}),
+      ...(result.headers?.['Last-Modified']
+        ? { lastModified: new Date(result.headers['Last-Modified']).toISOString() }
+        : {}),
       ...(result.body?.resourceType === 'OperationOutcome' ? { outcome: result.body } : {}),
     },
   };
@@ -123,8 +196,11 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
     } catch (err) {
       const e = toMediatorError(err);
       // an entry's resource is named as it sits in the Bundle, as in a transaction
-      const type = typeof raw[i]?.resource?.resourceType === 'string' ? String(raw[i].resource.resourceType) : undefined;
-      out.push({ response: { status: String(e.status), outcome: operationOutcome(type ? inEntry(e.issues, i, type) : e.issues) } });
+      const type =
+        typeof raw[i]?.resource?.resourceType === 'string' ? String(raw[i].resource.resourceType) : undefined;
+      out.push({
+        response: { status: String(e.status), outcome: operationOutcome(type ? inEntry(e.issues, i, type) : e.issues) },
+      });
     }
   }
   return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };
@@ -149,7 +225,11 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     requireRoute(ctx, e.type);
     issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type));
     if (e.method === 'PUT' && e.resource?.id !== e.id) {
-      issues.push({ code: 'invalid', diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`, expression: [`Bundle.entry[${e.index}].resource.id`] });
+      issues.push({
+        code: 'invalid',
+        diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`,
+        expression: [`Bundle.entry[${e.index}].resource.id`],
+      });
     }
   }
   if (issues.length) throw new MediatorError(400, issues);
@@ -172,7 +252,13 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
       if (current) existed.add(e.index);
       checkIfMatch(current, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
     }
-    const part = decodePart(ctx, route, e.resource!, e.method === 'PUT' ? 'update' : 'create', `Bundle.entry[${e.index}].resource`);
+    const part = decodePart(
+      ctx,
+      route,
+      e.resource!,
+      e.method === 'PUT' ? 'update' : 'create',
+      `Bundle.entry[${e.index}].resource`,
+    );
     const key = `${e.type}|${part.groupKey}`;
     const group = groups.get(key) ?? { type: e.type, parts: [] };
     group.parts.push({ entry: e, part });
@@ -192,25 +278,46 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   });
   const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
     for (const { entry, part } of w.group.parts) {
-      const answered = entry.method === 'PUT' ? { ...outcome, status: updateStatus(outcome.status, existed.has(entry.index)) } : outcome;
+      const answered =
+        entry.method === 'PUT'
+          ? { ...outcome, status: updateStatus(outcome.status, existed.has(entry.index)) }
+          : outcome;
       results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered));
     }
   };
   // each write's own translator: a refusal routing pins on one write names that write's entries
   const partsOf = (w: (typeof planned)[number]) =>
-    w.group.parts.map(({ entry, part }) => ({ id: part.id, path: `Bundle.entry[${entry.index}].resource`, resource: entry.resource! }));
+    w.group.parts.map(({ entry, part }) => ({
+      id: part.id,
+      path: `Bundle.entry[${entry.index}].resource`,
+      resource: entry.resource!,
+    }));
   // and the whole transaction's, for a refusal no single write owns
-  const posted = transactionTranslator(ctx.version, planned.map((w) => ({ type: w.group.type, value: w.value, parts: partsOf(w) })));
+  const posted = transactionTranslator(
+    ctx.version,
+    planned.map((w) => ({ type: w.group.type, value: w.value, parts: partsOf(w) })),
+  );
   try {
-    const outcomes = await ctx.services.writeAll(planned.map((w) => ({
-      flow: w.route.flow, value: w.value, context: w.context,
-      posted: (err: unknown) => inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
-    })));
+    const outcomes = await ctx.services.writeAll(
+      planned.map((w) => ({
+        flow: w.route.flow,
+        value: w.value,
+        context: w.context,
+        posted: (err: unknown) =>
+          inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
+      })),
+    );
     planned.forEach((w, i) => record(w, outcomes[i]));
   } catch (err) {
     throw inPostedTerms(err, posted);
   }
   for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
-  return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: entries.map((e) => responseEntry(results.get(e.index)!)) } };
+  return {
+    status: 200,
+    body: {
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: entries.map((e) => responseEntry(results.get(e.index)!)),
+    },
+  };
 }
-

@@ -25,28 +25,36 @@ export function capabilityStatement(version: FhirVersion, info: CapabilityInfo):
     implementation: { description: 'FHIR supply-chain mediator for OpenHIE', url: info.baseUrl },
     fhirVersion: fhirVersionNumber[version],
     format: ['json'],
-    rest: [{
-      mode: 'server',
-      documentation: 'Reads are served live from the system of record; writes are durable before they are acknowledged (201 done, 202 queued).',
-      security: {
-        cors: false,
-        description: `Authentication: ${info.authModes.join(', ') || 'none (disabled by configuration)'}`,
+    rest: [
+      {
+        mode: 'server',
+        documentation:
+          'Reads are served live from the system of record; writes are durable before they are acknowledged (201 done, 202 queued).',
+        security: {
+          cors: false,
+          description: `Authentication: ${info.authModes.join(', ') || 'none (disabled by configuration)'}`,
+        },
+        resource: routes.map((r) => ({
+          type: r.type,
+          documentation: r.documentation,
+          interaction: r.interactions.map((code) => ({ code })),
+          versioning: 'versioned',
+          readHistory: false,
+          updateCreate: true,
+          conditionalCreate: true,
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          searchParam: r.searchParams.map((p) => ({
+            name: p.name,
+            definition: definitionUrl(r.type, p),
+            type: p.type,
+            documentation: p.description,
+          })),
+        })),
+        interaction: [{ code: 'transaction' }, { code: 'batch' }],
+        operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       },
-      resource: routes.map((r) => ({
-        type: r.type,
-        documentation: r.documentation,
-        interaction: r.interactions.map((code) => ({ code })),
-        versioning: 'versioned',
-        readHistory: false,
-        updateCreate: true,
-        conditionalCreate: true,
-        conditionalUpdate: false,
-        conditionalDelete: 'not-supported',
-        searchParam: r.searchParams.map((p) => ({ name: p.name, definition: definitionUrl(r.type, p), type: p.type, documentation: p.description })),
-      })),
-      interaction: [{ code: 'transaction' }, { code: 'batch' }],
-      operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
-    }],
+    ],
   };
 }
 

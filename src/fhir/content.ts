@@ -14,16 +14,32 @@ export function registerFhirContentTypes(app: FastifyInstance, limits: JsonLimit
       if (body.length === 0 && req.method !== 'POST' && req.method !== 'PUT') return done(null, undefined);
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1];
       if (charset && !/^utf-?8$/i.test(charset)) {
-        return done(new MediatorError(415, { code: 'not-supported', diagnostics: `Content-Type charset ${charset} is not supported: FHIR JSON is UTF-8`, expression: ['Content-Type'] }));
+        return done(
+          new MediatorError(415, {
+            code: 'not-supported',
+            diagnostics: `Content-Type charset ${charset} is not supported: FHIR JSON is UTF-8`,
+            expression: ['Content-Type'],
+          }),
+        );
       }
       done(null, parseFhirJson(decodeUtf8(body), limits));
     } catch (err) {
       done(err as Error);
     }
   };
-  app.addContentTypeParser(['application/json', 'application/fhir+json', 'application/json-patch+json'], { parseAs: 'buffer' }, parser);
+  app.addContentTypeParser(
+    ['application/json', 'application/fhir+json', 'application/json-patch+json'],
+    { parseAs: 'buffer' },
+    parser,
+  );
   app.addContentTypeParser(/^application\/(fhir\+)?xml/, (_req, _payload, done) => {
-    done(new MediatorError(415, { code: 'not-supported', diagnostics: 'This server speaks FHIR JSON only: send application/fhir+json', expression: ['Content-Type'] }));
+    done(
+      new MediatorError(415, {
+        code: 'not-supported',
+        diagnostics: 'This server speaks FHIR JSON only: send application/fhir+json',
+        expression: ['Content-Type'],
+      }),
+    );
   });
 }
 
@@ -37,22 +53,43 @@ const JSON_FORMATS: Record<string, string> = {
 
 function acceptsJson(range: string): boolean {
   const type = range.split(';')[0].trim();
-  return type === '' || type === '*/*' || type === 'application/*' || /^application\/(fhir\+)?json$/.test(type) || type === 'application/json+fhir';
+  return (
+    type === '' ||
+    type === '*/*' ||
+    type === 'application/*' ||
+    /^application\/(fhir\+)?json$/.test(type) ||
+    type === 'application/json+fhir'
+  );
 }
 
 /** The response media type from `_format` (which wins) or Accept; anything but JSON is a 406. */
 export function responseMediaType(request: FastifyRequest): string {
   const raw = (request.query as Record<string, string | string[] | undefined>)?._format;
   if (raw !== undefined) {
-    const format = String(Array.isArray(raw) ? raw[raw.length - 1] : raw).split(';')[0].trim().toLowerCase();
+    const format = String(Array.isArray(raw) ? raw[raw.length - 1] : raw)
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     const type = JSON_FORMATS[format];
-    if (!type) throw new MediatorError(406, { code: 'not-supported', diagnostics: `_format=${format} is not supported: this server speaks FHIR JSON only (_format=json)`, expression: ['_format'] });
+    if (!type)
+      throw new MediatorError(406, {
+        code: 'not-supported',
+        diagnostics: `_format=${format} is not supported: this server speaks FHIR JSON only (_format=json)`,
+        expression: ['_format'],
+      });
     return type;
   }
   const accept = String(request.headers.accept ?? '').toLowerCase();
-  const ranges = accept.split(',').map((r) => r.trim()).filter(Boolean);
+  const ranges = accept
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   if (ranges.length && !ranges.some(acceptsJson)) {
-    throw new MediatorError(406, { code: 'not-supported', diagnostics: `Accept '${accept.slice(0, 100)}' names no JSON type: this server speaks FHIR JSON only (application/fhir+json)`, expression: ['Accept'] });
+    throw new MediatorError(406, {
+      code: 'not-supported',
+      diagnostics: `Accept '${accept.slice(0, 100)}' names no JSON type: this server speaks FHIR JSON only (application/fhir+json)`,
+      expression: ['Accept'],
+    });
   }
   if (/^application\/json\b/.test(accept)) return 'application/json';
   return 'application/fhir+json';

@@ -7,11 +7,19 @@ import { NS } from '../domain/namespace.js';
 export { NS };
 
 /** Identifier.type marking the order number shared by every SupplyRequest of one order. */
-export const ORDER_NUMBER_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC', display: 'Placer Identifier' };
+export const ORDER_NUMBER_TYPE = {
+  system: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+  code: 'PLAC',
+  display: 'Placer Identifier',
+};
 /** Default system of an order number when the client gives none of its own. */
 export const ORDER_NUMBER_SYSTEM = `${NS}/identifier/order`;
 /** Identifier.type marking the delivery (shipment / proof of delivery) number shared by every SupplyDelivery line. */
-export const DELIVERY_NUMBER_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL', display: 'Filler Identifier' };
+export const DELIVERY_NUMBER_TYPE = {
+  system: 'http://terminology.hl7.org/CodeSystem/v2-0203',
+  code: 'FILL',
+  display: 'Filler Identifier',
+};
 export const DELIVERY_NUMBER_SYSTEM = `${NS}/identifier/delivery`;
 
 /** Quantity.system/code stating which unit a quantity counts: dispensing units or packs. */

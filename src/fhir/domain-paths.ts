@@ -22,21 +22,38 @@ export interface PostedPart {
 type Translate = (expression: string) => string;
 
 const ORDER_FIELDS: Record<string, (v: FhirVersion) => string> = {
-  facility: () => 'deliverTo', supplier: () => 'deliverFrom', program: () => 'category', period: () => 'occurrencePeriod',
-  orderNumber: () => 'identifier', identifier: () => 'identifier', priority: () => 'priority', status: () => 'status',
-  authoredOn: () => 'authoredOn', requester: () => 'requester',
+  facility: () => 'deliverTo',
+  supplier: () => 'deliverFrom',
+  program: () => 'category',
+  period: () => 'occurrencePeriod',
+  orderNumber: () => 'identifier',
+  identifier: () => 'identifier',
+  priority: () => 'priority',
+  status: () => 'status',
+  authoredOn: () => 'authoredOn',
+  requester: () => 'requester',
 };
 const ORDER_LINE_FIELDS: Record<string, (v: FhirVersion) => string> = {
-  product: (v) => (v === 'r5' ? 'item.concept' : 'itemCodeableConcept'), quantity: () => 'quantity',
-  explanation: (v) => (v === 'r5' ? 'reason' : 'reasonCode'), identifiers: () => 'identifier',
+  product: (v) => (v === 'r5' ? 'item.concept' : 'itemCodeableConcept'),
+  quantity: () => 'quantity',
+  explanation: (v) => (v === 'r5' ? 'reason' : 'reasonCode'),
+  identifiers: () => 'identifier',
 };
 const DELIVERY_FIELDS: Record<string, string> = {
-  identifier: 'identifier', destination: 'destination', basedOn: 'basedOn', supplier: 'supplier', status: 'status',
-  occurredAt: 'occurrenceDateTime', receivedBy: 'receiver',
+  identifier: 'identifier',
+  destination: 'destination',
+  basedOn: 'basedOn',
+  supplier: 'supplier',
+  status: 'status',
+  occurredAt: 'occurrenceDateTime',
+  receivedBy: 'receiver',
 };
 const DELIVERY_LINE_EXTENSIONS: Record<string, string[]> = {
-  quantityShipped: [EXT.quantityShipped], quantityRejected: [EXT.quantityRejected], rejectionReason: [EXT.rejectionReason],
-  lot: [EXT.lotNumber, EXT.lotExpiry], vvmStatus: [EXT.vvmStatus],
+  quantityShipped: [EXT.quantityShipped],
+  quantityRejected: [EXT.quantityRejected],
+  rejectionReason: [EXT.rejectionReason],
+  lot: [EXT.lotNumber, EXT.lotExpiry],
+  vvmStatus: [EXT.vvmStatus],
 };
 
 /** `a.b[2].c` → ['a', 'b[2]', 'c'] split at the first dot after the root. */
@@ -71,7 +88,8 @@ function orderTranslator(version: FhirVersion, parts: PostedPart[], lineIds: (st
 function deliveryTranslator(version: FhirVersion, parts: PostedPart[], lineIds: (string | undefined)[]): Translate {
   const first = parts[0];
   const item = (k: number): { element: Json | undefined; path: string } => {
-    if (version === 'r5') return { element: first.resource.suppliedItem?.[k], path: `${first.path}.suppliedItem[${k}]` };
+    if (version === 'r5')
+      return { element: first.resource.suppliedItem?.[k], path: `${first.path}.suppliedItem[${k}]` };
     const part = parts.find((p) => p.id === lineIds[k]) ?? first;
     return { element: part.resource.suppliedItem, path: `${part.path}.suppliedItem` };
   };
@@ -98,7 +116,11 @@ function deliveryTranslator(version: FhirVersion, parts: PostedPart[], lineIds: 
 /** Domain line i of a report ↔ the i-th item of its listings, in order (decodeInventoryReport reads them so). */
 function stockItems(report: Json, path: string): { element: Json; path: string }[] {
   return ((report.inventoryListing ?? []) as Json[]).flatMap((listing, li) =>
-    ((listing?.item ?? []) as Json[]).map((element, ii) => ({ element, path: `${path}.inventoryListing[${li}].item[${ii}]` })));
+    ((listing?.item ?? []) as Json[]).map((element, ii) => ({
+      element,
+      path: `${path}.inventoryListing[${li}].item[${ii}]`,
+    })),
+  );
 }
 
 function stockTranslator(parts: PostedPart[]): Translate {
@@ -122,8 +144,10 @@ function stockTranslator(parts: PostedPart[]): Translate {
       const item = items[Number(line[1])];
       return item ? lineSuffix(item.element, item.path, line[2]) : `${path}.inventoryListing`;
     }
-    if (/^StockReport\.facility\b|^InventoryReport\.inventoryListing\.location$/.test(expression)) return `${path}.inventoryListing[0].location`;
-    if (/^InventoryReport\.inventoryListing\[0\]\.itemStatus$|^StockReport\.program\b/.test(expression)) return `${path}.inventoryListing[0].item[0].category`;
+    if (/^StockReport\.facility\b|^InventoryReport\.inventoryListing\.location$/.test(expression))
+      return `${path}.inventoryListing[0].location`;
+    if (/^InventoryReport\.inventoryListing\[0\]\.itemStatus$|^StockReport\.program\b/.test(expression))
+      return `${path}.inventoryListing[0].item[0].category`;
     if (/^StockReport\.lines\b/.test(expression)) return `${path}.inventoryListing`;
     if (/^StockReport\.reason\b/.test(expression)) return `${path}.operationTypeReason`;
     return rootedAt(expression, 'InventoryReport', path);
@@ -150,19 +174,32 @@ function locationTranslator(version: FhirVersion, path: string): Translate {
   return (expression) => {
     const rooted = rootedAt(expression.replace(/^Facility\b/, 'Location'), 'Location', path);
     if (version !== 'r5') return rooted;
-    return rooted.replace(/^(.*?\.)(physicalType|telecom)\b/, (_m, head: string, name: string) => `${head}${LOCATION_R5_NAMES[name]}`);
+    return rooted.replace(
+      /^(.*?\.)(physicalType|telecom)\b/,
+      (_m, head: string, name: string) => `${head}${LOCATION_R5_NAMES[name]}`,
+    );
   };
 }
 
 /** The translator for one domain write made of these posted parts. */
-export function fhirPathTranslator(version: FhirVersion, type: ResourceType, value: unknown, parts: PostedPart[]): Translate {
-  const lineIds = (((value as { lines?: { lineId?: string }[] })?.lines) ?? []).map((l) => l.lineId);
+export function fhirPathTranslator(
+  version: FhirVersion,
+  type: ResourceType,
+  value: unknown,
+  parts: PostedPart[],
+): Translate {
+  const lineIds = ((value as { lines?: { lineId?: string }[] })?.lines ?? []).map((l) => l.lineId);
   switch (type) {
-    case 'SupplyRequest': return orderTranslator(version, parts, lineIds);
-    case 'SupplyDelivery': return deliveryTranslator(version, parts, lineIds);
-    case 'InventoryReport': return stockTranslator(parts);
-    case 'Location': return locationTranslator(version, parts[0].path);
-    default: return (expression) => rootedAt(expression, type, parts[0].path);
+    case 'SupplyRequest':
+      return orderTranslator(version, parts, lineIds);
+    case 'SupplyDelivery':
+      return deliveryTranslator(version, parts, lineIds);
+    case 'InventoryReport':
+      return stockTranslator(parts);
+    case 'Location':
+      return locationTranslator(version, parts[0].path);
+    default:
+      return (expression) => rootedAt(expression, type, parts[0].path);
   }
 }
 
@@ -171,7 +208,10 @@ export function inPostedTerms(err: unknown, translate: Translate): unknown {
   if (!(err instanceof MediatorError)) return err;
   // a conflict without a named element is about the write's business key (the order or delivery number)
   const unnamed = (i: Issue) => translate(i.code === 'conflict' || i.code === 'duplicate' ? 'identifier' : '');
-  const issues: Issue[] = err.issues.map((i) => ({ ...i, expression: i.expression?.length ? [...new Set(i.expression.map(translate))] : [unnamed(i)] }));
+  const issues: Issue[] = err.issues.map((i) => ({
+    ...i,
+    expression: i.expression?.length ? [...new Set(i.expression.map(translate))] : [unnamed(i)],
+  }));
   const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as MediatorError, err);
   Object.defineProperty(copy, 'message', { value: err.message, writable: true, configurable: true });
   Object.defineProperty(copy, 'stack', { value: err.stack, writable: true, configurable: true });
@@ -180,22 +220,40 @@ export function inPostedTerms(err: unknown, translate: Translate): unknown {
 }
 
 const ROOT_TYPE: Record<string, ResourceType> = {
-  Order: 'SupplyRequest', SupplyRequest: 'SupplyRequest', Delivery: 'SupplyDelivery', SupplyDelivery: 'SupplyDelivery',
-  StockReport: 'InventoryReport', InventoryReport: 'InventoryReport', Facility: 'Location', Location: 'Location',
+  Order: 'SupplyRequest',
+  SupplyRequest: 'SupplyRequest',
+  Delivery: 'SupplyDelivery',
+  SupplyDelivery: 'SupplyDelivery',
+  StockReport: 'InventoryReport',
+  InventoryReport: 'InventoryReport',
+  Facility: 'Location',
+  Location: 'Location',
 };
 
 /**
  * For a transaction's writes: an expression goes to the write of its resource type; when several
  * writes share that type, a line path goes to the one that has that line, else to the first.
  */
-export function transactionTranslator(version: FhirVersion, writes: { type: string; value: unknown; parts: PostedPart[] }[]): Translate {
-  const translators = writes.map((w) => ({ type: w.type, value: w.value, translate: fhirPathTranslator(version, w.type as ResourceType, w.value, w.parts) }));
+export function transactionTranslator(
+  version: FhirVersion,
+  writes: { type: string; value: unknown; parts: PostedPart[] }[],
+): Translate {
+  const translators = writes.map((w) => ({
+    type: w.type,
+    value: w.value,
+    translate: fhirPathTranslator(version, w.type as ResourceType, w.value, w.parts),
+  }));
   return (expression) => {
     const root = /^[A-Za-z]+/.exec(expression)?.[0] ?? '';
     const candidates = translators.filter((t) => t.type === ROOT_TYPE[root]);
-    if (candidates.length === 0) return expression.startsWith('Bundle.') || !translators.length ? expression || 'Bundle.entry' : translators[0].translate(expression);
+    if (candidates.length === 0)
+      return expression.startsWith('Bundle.') || !translators.length
+        ? expression || 'Bundle.entry'
+        : translators[0].translate(expression);
     const line = /\.lines\[(\d+)\]/.exec(expression);
-    const fitting = line ? candidates.find((c) => ((c.value as { lines?: unknown[] })?.lines?.length ?? 0) > Number(line[1])) : undefined;
+    const fitting = line
+      ? candidates.find((c) => ((c.value as { lines?: unknown[] })?.lines?.length ?? 0) > Number(line[1]))
+      : undefined;
     return (fitting ?? candidates[0]).translate(expression);
   };
 }

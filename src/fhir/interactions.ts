@@ -37,7 +37,9 @@ export interface FhirResult {
 /** What the edge's validation needs to know of this server: its base (for absolute references) and the types it serves. */
 export function validationOptions(ctx: FhirContext): ValidateOptions {
   const root = ctx.baseUrl.slice(0, ctx.baseUrl.length - basePath[ctx.version].length);
-  const otherBaseUrls = (Object.keys(basePath) as FhirVersion[]).filter((v) => v !== ctx.version).map((v) => `${root}${basePath[v]}`);
+  const otherBaseUrls = (Object.keys(basePath) as FhirVersion[])
+    .filter((v) => v !== ctx.version)
+    .map((v) => `${root}${basePath[v]}`);
   return { baseUrl: ctx.baseUrl, otherBaseUrls, servedTypes: resourceRoutes.map((r) => r.type) };
 }
 
@@ -46,7 +48,11 @@ export function requireRoute(ctx: FhirContext, type: string): ResourceRoute {
   if (!route) {
     const other = routeFor(ctx.version === 'r4' ? 'r5' : 'r4', type);
     const hint = other ? ` (it is served on the ${ctx.version === 'r4' ? 'R5 base /fhir/R5' : 'R4 base /fhir'})` : '';
-    throw new MediatorError(404, { code: 'not-supported', diagnostics: `Resource type '${type}' is not supported on this base${hint}`, expression: ['type'] });
+    throw new MediatorError(404, {
+      code: 'not-supported',
+      diagnostics: `Resource type '${type}' is not supported on this base${hint}`,
+      expression: ['type'],
+    });
   }
   return route;
 }
@@ -76,7 +82,8 @@ export async function readResource(ctx: FhirContext, route: ResourceRoute, id: s
 export async function read(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
   const resource = await readResource(ctx, route, id);
-  if (!resource) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: ['id'] });
+  if (!resource)
+    throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: ['id'] });
   const { Location: _l, ...headers } = versionHeaders(ctx, resource);
   return { status: 200, body: resource, headers };
 }
@@ -89,7 +96,11 @@ export function checkIfMatch(current: Json | undefined, ifMatch: string | undefi
   if (!ifMatch) return;
   if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, ['If-Match']);
   if (etagVersion(ifMatch) !== current.meta?.versionId) {
-    throw new ConflictError(`${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`, 412, ['If-Match']);
+    throw new ConflictError(
+      `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
+      412,
+      ['If-Match'],
+    );
   }
 }
 
@@ -102,17 +113,26 @@ export function writeResult(ctx: FhirContext, type: string, id: string, outcome:
     return {
       status: 202,
       headers: { Location: headers.Location },
-      body: informational(`Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${id} for its state.`),
+      body: informational(
+        `Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${id} for its state.`,
+      ),
     };
   }
   const status = outcome.status === 'created' ? 201 : 200;
   if (ctx.preferReturn === 'minimal') return { status, headers };
-  if (ctx.preferReturn === 'OperationOutcome') return { status, headers, body: informational(`${type}/${id} ${outcome.status}`) };
+  if (ctx.preferReturn === 'OperationOutcome')
+    return { status, headers, body: informational(`${type}/${id} ${outcome.status}`) };
   return { status, headers, body: resource };
 }
 
 /** Decodes a validated resource into a part of its flow object (the path is for error expressions). */
-export function decodePart(ctx: FhirContext, route: ResourceRoute, resource: Json, mode: 'create' | 'update', path: string = route.type): Part<unknown> {
+export function decodePart(
+  ctx: FhirContext,
+  route: ResourceRoute,
+  resource: Json,
+  mode: 'create' | 'update',
+  path: string = route.type,
+): Part<unknown> {
   return adapters[route.type].decode(ctx.version, resource, path, mode);
 }
 
@@ -129,8 +149,14 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   }
   const part = decodePart(ctx, route, body as Json, 'create');
   const value = part.build(undefined);
-  const outcome = await service.write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
-    .catch((err: unknown) => { throw inPostedTerms(err, fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource: body as Json }])); });
+  const outcome = await service
+    .write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
+    .catch((err: unknown) => {
+      throw inPostedTerms(
+        err,
+        fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource: body as Json }]),
+      );
+    });
   return writeResult(ctx, type, part.id, outcome);
 }
 
@@ -139,20 +165,37 @@ export async function conditionalMatch(ctx: FhirContext, type: string, query: st
   const params = parseQuery(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''));
   const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
   if (found.resources.length === 0) return undefined;
-  if (found.resources.length > 1) throw new ConflictError(`If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`, 412, ['If-None-Exist']);
+  if (found.resources.length > 1)
+    throw new ConflictError(
+      `If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`,
+      412,
+      ['If-None-Exist'],
+    );
   return found.resources[0];
 }
 
-export async function update(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: string): Promise<FhirResult> {
+export async function update(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
   assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const resource = body as Json;
   if (resource.id !== id) {
-    throw new MediatorError(400, { code: 'invalid', diagnostics: `The body's id '${resource.id ?? '(none)'}' must equal the id in the URL '${id}'`, expression: [`${type}.id`] });
+    throw new MediatorError(400, {
+      code: 'invalid',
+      diagnostics: `The body's id '${resource.id ?? '(none)'}' must equal the id in the URL '${id}'`,
+      expression: [`${type}.id`],
+    });
   }
   const service = serviceFor<unknown>(ctx, route);
   const currentValue = await service.read(id);
-  const current = currentValue ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id) : undefined;
+  const current = currentValue
+    ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
+    : undefined;
   checkIfMatch(current, ifMatch, `${type}/${id}`);
   // the resource sent back exactly as its system holds it (a read, then a PUT without edits):
   // nothing to write. Not while a write to it is queued or given up: the outbox answers that.
@@ -162,16 +205,29 @@ export async function update(ctx: FhirContext, type: string, id: string, body: u
   const part = decodePart(ctx, route, resource, 'update');
   const previous = currentValue && sameGroup(ctx, route, current, part) ? stripLastUpdated(currentValue) : undefined;
   if (current && !previous) {
-    throw new ConflictError(`${type}/${id} belongs to another order or delivery number; it cannot be moved by an update`, 409, [`${type}.identifier`]);
+    throw new ConflictError(
+      `${type}/${id} belongs to another order or delivery number; it cannot be moved by an update`,
+      409,
+      [`${type}.identifier`],
+    );
   }
   const value = part.build(previous);
-  const outcome = await service.write(value, { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId })
-    .catch((err: unknown) => { throw inPostedTerms(err, fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }])); });
+  const outcome = await service
+    .write(value, { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId })
+    .catch((err: unknown) => {
+      throw inPostedTerms(
+        err,
+        fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }]),
+      );
+    });
   return writeResult(ctx, type, id, { ...outcome, status: updateStatus(outcome.status, !!currentValue) });
 }
 
 /** An update of a resource that exists answers 200, one that makes it 201 (FHIR http.html#update). */
-export function updateStatus(status: WriteOutcome<unknown>['status'], existed: boolean): WriteOutcome<unknown>['status'] {
+export function updateStatus(
+  status: WriteOutcome<unknown>['status'],
+  existed: boolean,
+): WriteOutcome<unknown>['status'] {
   if (existed && status === 'created') return 'updated';
   if (!existed && status === 'updated') return 'created';
   return status;
@@ -185,7 +241,11 @@ export async function vread(ctx: FhirContext, type: string, id: string, vid: str
   const result = await read(ctx, type, id);
   const current = result.body?.meta?.versionId;
   if (vid !== current) {
-    throw new MediatorError(410, { code: 'deleted', diagnostics: `${type}/${id} version ${vid} is no longer available: only the current version W/"${current}" is kept`, expression: ['vid'] });
+    throw new MediatorError(410, {
+      code: 'deleted',
+      diagnostics: `${type}/${id} version ${vid} is no longer available: only the current version W/"${current}" is kept`,
+      expression: ['vid'],
+    });
   }
   return result;
 }
@@ -198,16 +258,38 @@ export interface RequestParts {
 const REQUEST: RequestParts = { method: 'method', id: 'id' };
 
 /** PATCH with a JSON Patch: applied to the current resource, then written as that PUT would be. */
-export async function patch(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch?: string): Promise<FhirResult> {
+export async function patch(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  body: unknown,
+  ifMatch?: string,
+): Promise<FhirResult> {
   return update(ctx, type, id, ...(await patchedResource(ctx, type, id, body, ifMatch, 'PATCH')));
 }
 
 /** The resource a JSON Patch makes of the current one, and the If-Match that guards its write. */
-export async function patchedResource(ctx: FhirContext, type: string, id: string, body: unknown, ifMatch: string | undefined, where: string, at = REQUEST): Promise<[Json, string]> {
+export async function patchedResource(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  body: unknown,
+  ifMatch: string | undefined,
+  where: string,
+  at = REQUEST,
+): Promise<[Json, string]> {
   const route = requireRoute(ctx, type);
-  if (!route.interactions.includes('patch')) throw new MethodNotAllowedError(`PATCH ${type}/${id} is not supported`, allowedMethods(route, 'instance'), [at.method]);
+  if (!route.interactions.includes('patch'))
+    throw new MethodNotAllowedError(`PATCH ${type}/${id} is not supported`, allowedMethods(route, 'instance'), [
+      at.method,
+    ]);
   const current = await readResource(ctx, route, id);
-  if (!current) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known: a patch needs the resource it changes`, expression: [at.id] });
+  if (!current)
+    throw new MediatorError(404, {
+      code: 'not-found',
+      diagnostics: `${type}/${id} is not known: a patch needs the resource it changes`,
+      expression: [at.id],
+    });
   checkIfMatch(current, ifMatch, `${type}/${id}`);
   // the version patched is the version written over: a change in between is a 412, not lost
   return [applyJsonPatch(current, body, where), ifMatch ?? `W/"${current.meta?.versionId}"`];
@@ -221,13 +303,24 @@ export async function remove(ctx: FhirContext, type: string, id: string, ifMatch
   return update(ctx, type, id, ...(await deletedResource(ctx, type, id, ifMatch)));
 }
 
-export async function deletedResource(ctx: FhirContext, type: string, id: string, ifMatch: string | undefined, at = REQUEST): Promise<[Json, string]> {
+export async function deletedResource(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  ifMatch: string | undefined,
+  at = REQUEST,
+): Promise<[Json, string]> {
   const route = requireRoute(ctx, type);
   if (!route.interactions.includes('delete')) {
-    throw new MethodNotAllowedError(`DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`, allowedMethods(route, 'instance'), [at.method]);
+    throw new MethodNotAllowedError(
+      `DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`,
+      allowedMethods(route, 'instance'),
+      [at.method],
+    );
   }
   const current = await readResource(ctx, route, id);
-  if (!current) throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: [at.id] });
+  if (!current)
+    throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: [at.id] });
   checkIfMatch(current, ifMatch, `${type}/${id}`);
   return [{ ...current, status: 'inactive' }, ifMatch ?? `W/"${current.meta?.versionId}"`];
 }
@@ -250,9 +343,24 @@ function stripLastUpdated<T>(value: T): T {
 
 export async function validateOperation(ctx: FhirContext, type: string, body: unknown): Promise<FhirResult> {
   requireRoute(ctx, type);
-  const resource = (body as Json)?.resourceType === 'Parameters' ? (body as Json).parameter?.find((p: Json) => p.name === 'resource')?.resource : body;
+  const resource =
+    (body as Json)?.resourceType === 'Parameters'
+      ? (body as Json).parameter?.find((p: Json) => p.name === 'resource')?.resource
+      : body;
   assertValidResource(ctx.version, resource, type, validationOptions(ctx));
-  return { status: 200, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `${type} is valid FHIR ${ctx.version.toUpperCase()}` }] } };
+  return {
+    status: 200,
+    body: {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'information',
+          code: 'informational',
+          diagnostics: `${type} is valid FHIR ${ctx.version.toUpperCase()}`,
+        },
+      ],
+    },
+  };
 }
 
 export type { SearchCriteria };

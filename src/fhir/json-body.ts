@@ -16,7 +16,12 @@ export interface JsonLimits {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function bodyError(status: number, code: 'structure' | 'too-costly' | 'value' | 'duplicate', diagnostics: string, expression: string): MediatorError {
+function bodyError(
+  status: number,
+  code: 'structure' | 'too-costly' | 'value' | 'duplicate',
+  diagnostics: string,
+  expression: string,
+): MediatorError {
   return new MediatorError(status, { code, diagnostics, expression: [expression] });
 }
 
@@ -26,7 +31,12 @@ export function decodeUtf8(body: Buffer): string {
     return utf8.decode(body);
   } catch {
     const at = firstInvalidUtf8(body);
-    throw bodyError(400, 'structure', `The request body is not valid UTF-8 (first bad byte at offset ${at}); FHIR JSON is UTF-8`, '$this');
+    throw bodyError(
+      400,
+      'structure',
+      `The request body is not valid UTF-8 (first bad byte at offset ${at}); FHIR JSON is UTF-8`,
+      '$this',
+    );
   }
 }
 
@@ -36,7 +46,12 @@ function firstInvalidUtf8(body: Buffer): number {
   // the longest valid prefix, by bisection (decode is linear, so this stays O(n log n) on the error path only)
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    try { new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(0, mid), { stream: true }); lo = mid; } catch { hi = mid - 1; }
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(body.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
   }
   return lo;
 }
@@ -54,13 +69,17 @@ const POISON_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function badString(s: string): string | undefined {
   if (s.includes('\u0000')) return 'contains a NUL character (\\u0000), which FHIR strings cannot carry';
-  if (LONE_SURROGATE.test(s)) return 'contains a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not a Unicode character';
+  if (LONE_SURROGATE.test(s))
+    return 'contains a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which is not a Unicode character';
   return undefined;
 }
 
 /** The FHIRPath root of a parsed body: its resourceType, or `$this`. */
 function rootName(value: unknown): string {
-  const type = value && typeof value === 'object' && !Array.isArray(value) ? (value as { resourceType?: unknown }).resourceType : undefined;
+  const type =
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as { resourceType?: unknown }).resourceType
+      : undefined;
   return typeof type === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(type) ? type : '$this';
 }
 
@@ -78,18 +97,37 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = rootNa
       continue;
     }
     if (!v || typeof v !== 'object') continue;
-    if (depth > limits.maxDepth) throw bodyError(400, 'too-costly', `The body nests deeper than ${limits.maxDepth} levels (limits.jsonDepth) at ${path}`, path);
+    if (depth > limits.maxDepth)
+      throw bodyError(
+        400,
+        'too-costly',
+        `The body nests deeper than ${limits.maxDepth} levels (limits.jsonDepth) at ${path}`,
+        path,
+      );
     if (Array.isArray(v)) {
-      if (v.length > limits.maxArrayLength) throw bodyError(413, 'too-costly', `An array of ${v.length} items exceeds the limit of ${limits.maxArrayLength} (limits.arrayLength) at ${path}`, path);
+      if (v.length > limits.maxArrayLength)
+        throw bodyError(
+          413,
+          'too-costly',
+          `An array of ${v.length} items exceeds the limit of ${limits.maxArrayLength} (limits.arrayLength) at ${path}`,
+          path,
+        );
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
       continue;
     }
     const keys = Object.keys(v);
-    if (keys.length > MAX_OBJECT_KEYS) throw bodyError(400, 'too-costly', `${path} has ${keys.length} keys; no FHIR element has more than ${MAX_OBJECT_KEYS}`, path);
+    if (keys.length > MAX_OBJECT_KEYS)
+      throw bodyError(
+        400,
+        'too-costly',
+        `${path} has ${keys.length} keys; no FHIR element has more than ${MAX_OBJECT_KEYS}`,
+        path,
+      );
     for (const k of keys) {
       const why = badString(k);
       if (why) throw bodyError(400, 'structure', `A key in ${path} ${why}`, path);
-      if (POISON_KEYS.has(k)) throw bodyError(400, 'structure', `${path} has a key '${k}', which is not a FHIR element name`, `${path}.${k}`);
+      if (POISON_KEYS.has(k))
+        throw bodyError(400, 'structure', `${path} has a key '${k}', which is not a FHIR element name`, `${path}.${k}`);
       stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1, path: `${path}.${k}` });
     }
   }
@@ -111,7 +149,8 @@ interface Frame {
 /** The FHIRPath of a container, built only when a problem is reported. */
 function pathOf(frame: Frame, root: string): string {
   const parts: string[] = [];
-  for (let f: Frame | undefined = frame; f?.parent; f = f.parent) parts.push(typeof f.at === 'number' ? `[${f.at}]` : `.${f.at}`);
+  for (let f: Frame | undefined = frame; f?.parent; f = f.parent)
+    parts.push(typeof f.at === 'number' ? `[${f.at}]` : `.${f.at}`);
   return root + parts.reverse().join('');
 }
 
@@ -140,7 +179,11 @@ export function scanJson(text: string, maxKeys = Infinity): JsonScan {
         const raw = text.slice(i + 1, j);
         let key = raw;
         if (raw.includes('\\')) {
-          try { key = JSON.parse(`"${raw}"`) as string; } catch { return {}; }
+          try {
+            key = JSON.parse(`"${raw}"`) as string;
+          } catch {
+            return {};
+          }
         }
         if (top.keys.has(key)) return { duplicate: { frame: top, key } };
         top.keys.add(key);
@@ -178,11 +221,17 @@ function sniffRoot(text: string): string {
 
 /** Parses a FHIR JSON body (already decoded from UTF-8) or throws the 400/413 OperationOutcome. */
 export function parseFhirJson(body: string, limits: JsonLimits): unknown {
-  if (body.trim() === '') throw bodyError(400, 'structure', 'The request body is empty; a FHIR resource was expected', '$this');
+  if (body.trim() === '')
+    throw bodyError(400, 'structure', 'The request body is empty; a FHIR resource was expected', '$this');
   const scan = scanJson(body, MAX_OBJECT_KEYS);
   if (scan.crowded) {
     const path = pathOf(scan.crowded.frame, sniffRoot(body));
-    throw bodyError(400, 'too-costly', `${path} has more than ${MAX_OBJECT_KEYS} keys; no FHIR element has that many`, path);
+    throw bodyError(
+      400,
+      'too-costly',
+      `${path} has more than ${MAX_OBJECT_KEYS} keys; no FHIR element has that many`,
+      path,
+    );
   }
   let parsed: unknown;
   try {
@@ -194,7 +243,12 @@ export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   checkJsonShape(parsed, limits, root);
   if (scan.duplicate) {
     const path = pathOf(scan.duplicate.frame, root);
-    throw bodyError(400, 'duplicate', `${path} has the key '${scan.duplicate.key}' twice; JSON objects in FHIR must not repeat a key`, `${path}.${scan.duplicate.key}`);
+    throw bodyError(
+      400,
+      'duplicate',
+      `${path} has the key '${scan.duplicate.key}' twice; JSON objects in FHIR must not repeat a key`,
+      `${path}.${scan.duplicate.key}`,
+    );
   }
   return parsed;
 }

@@ -1,5 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { MediatorError, MethodNotAllowedError, NotConfiguredError, UpstreamError, type Issue } from '../domain/errors.js';
+import {
+  MediatorError,
+  MethodNotAllowedError,
+  NotConfiguredError,
+  UpstreamError,
+  type Issue,
+} from '../domain/errors.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
@@ -11,9 +17,17 @@ export interface OperationOutcome {
 export const MAX_LISTED_ISSUES = 100;
 
 export function operationOutcome(issues: Issue[]): OperationOutcome {
-  const listed = issues.length > MAX_LISTED_ISSUES
-    ? [...issues.slice(0, MAX_LISTED_ISSUES), { code: 'too-costly' as const, diagnostics: `More issues are not listed (validation stops after the first ${MAX_LISTED_ISSUES}); fix these and send again`, expression: issues[MAX_LISTED_ISSUES].expression }]
-    : issues;
+  const listed =
+    issues.length > MAX_LISTED_ISSUES
+      ? [
+          ...issues.slice(0, MAX_LISTED_ISSUES),
+          {
+            code: 'too-costly' as const,
+            diagnostics: `More issues are not listed (validation stops after the first ${MAX_LISTED_ISSUES}); fix these and send again`,
+            expression: issues[MAX_LISTED_ISSUES].expression,
+          },
+        ]
+      : issues;
   return {
     resourceType: 'OperationOutcome',
     issue: listed.map((i) => ({
@@ -35,25 +49,52 @@ function fromFastifyError(err: FastifyError): MediatorError | undefined {
   const status = err.statusCode ?? 500;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new MediatorError(413, { code: 'too-costly', diagnostics: 'The request body is larger than the configured limit (limits.bodyBytes)', expression: ['$this'] });
+      return new MediatorError(413, {
+        code: 'too-costly',
+        diagnostics: 'The request body is larger than the configured limit (limits.bodyBytes)',
+        expression: ['$this'],
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new MediatorError(415, { code: 'not-supported', diagnostics: `Unsupported Content-Type: send application/fhir+json or application/json`, expression: ['Content-Type'] });
+      return new MediatorError(415, {
+        code: 'not-supported',
+        diagnostics: `Unsupported Content-Type: send application/fhir+json or application/json`,
+        expression: ['Content-Type'],
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new MediatorError(400, { code: 'structure', diagnostics: 'The request body is empty; a FHIR resource was expected', expression: ['$this'] });
+      return new MediatorError(400, {
+        code: 'structure',
+        diagnostics: 'The request body is empty; a FHIR resource was expected',
+        expression: ['$this'],
+      });
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new MediatorError(400, { code: 'structure', diagnostics: 'The request body is shorter or longer than its Content-Length', expression: ['Content-Length'] });
+      return new MediatorError(400, {
+        code: 'structure',
+        diagnostics: 'The request body is shorter or longer than its Content-Length',
+        expression: ['Content-Length'],
+      });
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new MediatorError(400, { code: 'structure', diagnostics: `The request body is not valid JSON: ${err.message}`, expression: ['$this'] });
+      return new MediatorError(400, {
+        code: 'structure',
+        diagnostics: `The request body is not valid JSON: ${err.message}`,
+        expression: ['$this'],
+      });
     case 'FST_ERR_VALIDATION':
       return new MediatorError(400, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
   }
   // @fastify/compress: a body that does not inflate, or an encoding it does not know
   if (/^FST_CP_ERR_INVALID_CONTENT/.test(String(err.code)) || /Content-Encoding/i.test(err.message)) {
-    return new MediatorError(status === 415 ? 415 : 400, { code: status === 415 ? 'not-supported' : 'structure', diagnostics: `The request body could not be decompressed: ${err.message}`, expression: ['Content-Encoding'] });
+    return new MediatorError(status === 415 ? 415 : 400, {
+      code: status === 415 ? 'not-supported' : 'structure',
+      diagnostics: `The request body could not be decompressed: ${err.message}`,
+      expression: ['Content-Encoding'],
+    });
   }
-  if (status === 415) return new MediatorError(415, { code: 'not-supported', diagnostics: err.message, expression: ['Content-Type'] });
-  if (status === 413) return new MediatorError(413, { code: 'too-costly', diagnostics: err.message, expression: ['$this'] });
-  if (status >= 400 && status < 500) return new MediatorError(status, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
+  if (status === 415)
+    return new MediatorError(415, { code: 'not-supported', diagnostics: err.message, expression: ['Content-Type'] });
+  if (status === 413)
+    return new MediatorError(413, { code: 'too-costly', diagnostics: err.message, expression: ['$this'] });
+  if (status >= 400 && status < 500)
+    return new MediatorError(status, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
   return undefined;
 }
 
@@ -65,7 +106,10 @@ export function toMediatorError(err: unknown): MediatorError {
     const mapped = fromFastifyError(fastifyError);
     if (mapped) return mapped;
   }
-  return new MediatorError(500, { code: 'exception', diagnostics: 'Internal error; the mediator log has the details under this request id' });
+  return new MediatorError(500, {
+    code: 'exception',
+    diagnostics: 'Internal error; the mediator log has the details under this request id',
+  });
 }
 
 /**
@@ -91,10 +135,15 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
   const error = toMediatorError(err);
   // A transient upstream failure tells OpenHIM to auto-retry the transaction (reference/openhim.md §1.4).
   if (err instanceof UpstreamError && err.transient && 'openhimTransientError' in request) {
-    (request as FastifyRequest & { openhimTransientError: { message: string } | null }).openhimTransientError = { message: error.message };
+    (request as FastifyRequest & { openhimTransientError: { message: string } | null }).openhimTransientError = {
+      message: error.message,
+    };
   }
   if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
   else request.log.info({ status: error.status, diagnostics: error.message }, 'request refused');
   if (err instanceof MethodNotAllowedError) void reply.header('Allow', err.allow.join(', '));
-  void reply.code(error.status).type('application/fhir+json; charset=utf-8').send(operationOutcome(withExpressions(error, err)));
+  void reply
+    .code(error.status)
+    .type('application/fhir+json; charset=utf-8')
+    .send(operationOutcome(withExpressions(error, err)));
 }

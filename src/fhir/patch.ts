@@ -14,10 +14,14 @@ export const JSON_PATCH = 'application/json-patch+json';
  */
 export function applyJsonPatch(current: Json, patch: unknown, where = 'PATCH'): Json {
   if (!Array.isArray(patch)) {
-    throw new InvalidInputError(`${where}: a JSON Patch is an array of operations (RFC 6902), got ${patch === null ? 'null' : typeof patch}`, where);
+    throw new InvalidInputError(
+      `${where}: a JSON Patch is an array of operations (RFC 6902), got ${patch === null ? 'null' : typeof patch}`,
+      where,
+    );
   }
   const malformed = patch.findIndex((op) => !op || typeof op !== 'object' || Array.isArray(op));
-  if (malformed >= 0) throw new InvalidInputError(`${where}: operation ${malformed} is not an object`, `${where}[${malformed}]`);
+  if (malformed >= 0)
+    throw new InvalidInputError(`${where}: operation ${malformed} is not an object`, `${where}[${malformed}]`);
   // one operation at a time on a copy: the failing operation's index is ours, not the library's
   // guess (it reports 0 for a remove at a missing path), and the current resource is never touched
   let doc = structuredClone(current);
@@ -44,7 +48,10 @@ function patchError(err: unknown, index: number, op: jsonpatch.Operation, where:
       return new ConflictError(`${at}${what}: the path does not exist in the current resource`, 409, [at]);
     default:
       // OPERATION_OP_INVALID, OPERATION_PATH_INVALID, OPERATION_VALUE_REQUIRED, a banned __proto__ …
-      return new InvalidInputError(`${at}${what}: ${firstLine(e.message)}${e.name && e.name !== 'TypeError' ? ` (${e.name})` : ''}`, at);
+      return new InvalidInputError(
+        `${at}${what}: ${firstLine(e.message)}${e.name && e.name !== 'TypeError' ? ` (${e.name})` : ''}`,
+        at,
+      );
   }
 }
 
@@ -60,8 +67,18 @@ export function patchFromBinary(resource: Json | undefined, where: string): unkn
   if (resource?.resourceType !== 'Binary') {
     throw new InvalidInputError(`${where} of a PATCH entry must be a Binary holding a JSON Patch`, where);
   }
-  if (String(resource.contentType ?? '').split(';')[0].trim().toLowerCase() !== JSON_PATCH) {
-    throw new InvalidInputError(`${where}.contentType must be ${JSON_PATCH} (FHIRPath Patch is not supported), got '${resource.contentType ?? ''}'`, `${where}.contentType`, 415, 'not-supported');
+  if (
+    String(resource.contentType ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase() !== JSON_PATCH
+  ) {
+    throw new InvalidInputError(
+      `${where}.contentType must be ${JSON_PATCH} (FHIRPath Patch is not supported), got '${resource.contentType ?? ''}'`,
+      `${where}.contentType`,
+      415,
+      'not-supported',
+    );
   }
   if (typeof resource.data !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(resource.data)) {
     throw new InvalidInputError(`${where}.data must be the base64 of the JSON Patch`, `${where}.data`);

@@ -3,7 +3,18 @@ import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
 import { responseMediaType } from './content.js';
-import { create, patch, read, remove, requireRoute, update, validateOperation, vread, type FhirContext, type FhirResult } from './interactions.js';
+import {
+  create,
+  patch,
+  read,
+  remove,
+  requireRoute,
+  update,
+  validateOperation,
+  vread,
+  type FhirContext,
+  type FhirResult,
+} from './interactions.js';
 import { JSON_PATCH } from './patch.js';
 import { allowedMethods } from './routes.js';
 import { search } from './search.js';
@@ -70,46 +81,114 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   const idParam = (request: FastifyRequest, name = 'id'): string => {
     const id = (request.params as Record<string, string>)[name];
     // '.' and '..' match the FHIR id pattern but are path segments to every upstream URL they would be put in
-    if (!new RegExp(`^${ID}$`).test(id) || /^\.{1,2}$/.test(id)) throw new MediatorError(400, { code: 'invalid', diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64}, not '.' or '..')`, expression: ['id'] });
+    if (!new RegExp(`^${ID}$`).test(id) || /^\.{1,2}$/.test(id))
+      throw new MediatorError(400, {
+        code: 'invalid',
+        diagnostics: `'${id}' is not a valid FHIR id ([A-Za-z0-9-.]{1,64}, not '.' or '..')`,
+        expression: ['id'],
+      });
     return id;
   };
 
   app.get('/metadata', async (request, reply) => {
     const ctx = ctxFor(request);
-    return send(request, reply, { status: 200, body: capabilityStatement(version, { ...opts.capability, baseUrl: ctx.baseUrl }) });
+    return send(request, reply, {
+      status: 200,
+      body: capabilityStatement(version, { ...opts.capability, baseUrl: ctx.baseUrl }),
+    });
   });
   app.get('/SearchParameter/:id', async (request, reply) => {
     const sp = searchParameters.get(idParam(request));
-    if (!sp) throw new MediatorError(404, { code: 'not-found', diagnostics: `SearchParameter/${(request.params as { id: string }).id} is not one we define`, expression: ['id'] });
+    if (!sp)
+      throw new MediatorError(404, {
+        code: 'not-found',
+        diagnostics: `SearchParameter/${(request.params as { id: string }).id} is not one we define`,
+        expression: ['id'],
+      });
     return send(request, reply, { status: 200, body: sp });
   });
   app.post('/', async (request, reply) => send(request, reply, await processBundle(ctxFor(request), request.body)));
-  app.get('/:type', async (request, reply) => send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, queryParams(request))));
+  app.get('/:type', async (request, reply) =>
+    send(
+      request,
+      reply,
+      await search(ctxFor(request), (request.params as { type: string }).type, queryParams(request)),
+    ),
+  );
   app.post('/:type/_search', async (request, reply) => {
     const params = queryParams(request);
     addFormParams(params, request.body, request.headers['content-type']);
     return send(request, reply, await search(ctxFor(request), (request.params as { type: string }).type, params));
   });
-  app.post('/:type/$validate', async (request, reply) => send(request, reply, await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body)));
-  app.get('/:type/:id', async (request, reply) => send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))));
-  app.post('/:type', async (request, reply) => send(request, reply, await create(ctxFor(request), (request.params as { type: string }).type, request.body, request.headers['if-none-exist'] as string | undefined)));
-  app.put('/:type/:id', async (request, reply) => send(request, reply, await update(ctxFor(request), (request.params as { type: string }).type, idParam(request), request.body, request.headers['if-match'] as string | undefined)));
-  app.get('/:type/:id/_history/:vid', async (request, reply) => send(request, reply, await vread(ctxFor(request), typeParam(request), idParam(request), idParam(request, 'vid'))));
+  app.post('/:type/$validate', async (request, reply) =>
+    send(
+      request,
+      reply,
+      await validateOperation(ctxFor(request), (request.params as { type: string }).type, request.body),
+    ),
+  );
+  app.get('/:type/:id', async (request, reply) =>
+    send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))),
+  );
+  app.post('/:type', async (request, reply) =>
+    send(
+      request,
+      reply,
+      await create(
+        ctxFor(request),
+        (request.params as { type: string }).type,
+        request.body,
+        request.headers['if-none-exist'] as string | undefined,
+      ),
+    ),
+  );
+  app.put('/:type/:id', async (request, reply) =>
+    send(
+      request,
+      reply,
+      await update(
+        ctxFor(request),
+        (request.params as { type: string }).type,
+        idParam(request),
+        request.body,
+        request.headers['if-match'] as string | undefined,
+      ),
+    ),
+  );
+  app.get('/:type/:id/_history/:vid', async (request, reply) =>
+    send(request, reply, await vread(ctxFor(request), typeParam(request), idParam(request), idParam(request, 'vid'))),
+  );
   app.patch('/:type/:id', async (request, reply) => {
     requireJsonPatch(request);
-    return send(request, reply, await patch(ctxFor(request), typeParam(request), idParam(request), request.body, ifMatchOf(request)));
+    return send(
+      request,
+      reply,
+      await patch(ctxFor(request), typeParam(request), idParam(request), request.body, ifMatchOf(request)),
+    );
   });
-  app.delete('/:type/:id', async (request, reply) => send(request, reply, await remove(ctxFor(request), typeParam(request), idParam(request), ifMatchOf(request))));
+  app.delete('/:type/:id', async (request, reply) =>
+    send(request, reply, await remove(ctxFor(request), typeParam(request), idParam(request), ifMatchOf(request))),
+  );
   app.route({
-    method: ['PUT', 'DELETE', 'PATCH'], url: '/:type',
+    method: ['PUT', 'DELETE', 'PATCH'],
+    url: '/:type',
     handler: async (request) => {
       const route = requireRoute(ctxFor(request), typeParam(request));
-      throw new MethodNotAllowedError(`${request.method} ${request.url.split('?')[0]} is not supported: conditional ${request.method} is not served`, allowedMethods(route, 'type'));
+      throw new MethodNotAllowedError(
+        `${request.method} ${request.url.split('?')[0]} is not supported: conditional ${request.method} is not served`,
+        allowedMethods(route, 'type'),
+      );
     },
   });
   app.route({
-    method: ['PUT', 'DELETE', 'PATCH'], url: '/',
-    handler: async (request) => { throw new MethodNotAllowedError(`${request.method} ${request.url.split('?')[0]} is not supported: post a batch or transaction Bundle to the base`, ['POST']); },
+    method: ['PUT', 'DELETE', 'PATCH'],
+    url: '/',
+    handler: async (request) => {
+      throw new MethodNotAllowedError(
+        `${request.method} ${request.url.split('?')[0]} is not supported: post a batch or transaction Bundle to the base`,
+        ['POST'],
+      );
+    },
   });
 }
 
@@ -118,8 +197,15 @@ const ifMatchOf = (request: FastifyRequest): string | undefined => request.heade
 
 /** PATCH bodies are JSON Patch only; FHIRPath Patch (a Parameters resource) is not served. */
 function requireJsonPatch(request: FastifyRequest): void {
-  const type = String(request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(request.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== JSON_PATCH) {
-    throw new MediatorError(415, { code: 'not-supported', diagnostics: `PATCH needs Content-Type ${JSON_PATCH} (a JSON Patch, RFC 6902); FHIRPath Patch is not supported, got '${type || 'none'}'`, expression: ['Content-Type'] });
+    throw new MediatorError(415, {
+      code: 'not-supported',
+      diagnostics: `PATCH needs Content-Type ${JSON_PATCH} (a JSON Patch, RFC 6902); FHIRPath Patch is not supported, got '${type || 'none'}'`,
+      expression: ['Content-Type'],
+    });
   }
 }

@@ -25,12 +25,22 @@ export function parseQuery(query: string): SearchParams {
 /** POST [type]/_search: form fields join the URL's parameters. */
 export function addFormParams(params: SearchParams, body: unknown, contentType: string | undefined): void {
   if (body === undefined || body === null || body === '') return;
-  if (!/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '') || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InvalidInputError('POST _search takes its parameters as application/x-www-form-urlencoded', 'Content-Type', 400, 'structure');
+  if (
+    !/^application\/x-www-form-urlencoded\b/i.test(contentType ?? '') ||
+    typeof body !== 'object' ||
+    Array.isArray(body)
+  ) {
+    throw new InvalidInputError(
+      'POST _search takes its parameters as application/x-www-form-urlencoded',
+      'Content-Type',
+      400,
+      'structure',
+    );
   }
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
     for (const item of ([] as unknown[]).concat(v)) {
-      if (typeof item !== 'string') throw new InvalidInputError(`POST _search parameter '${k}' must be a form field`, k, 400, 'structure');
+      if (typeof item !== 'string')
+        throw new InvalidInputError(`POST _search parameter '${k}' must be a form field`, k, 400, 'structure');
       addParam(params, k, item);
     }
   }

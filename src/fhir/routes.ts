@@ -1,7 +1,12 @@
 import type { Flow } from './services.js';
 import type { FhirVersion } from './versions.js';
 import {
-  commonParams, inventoryReportParams, locationParams, supplyDeliveryParams, supplyRequestParams, type SearchParamDef,
+  commonParams,
+  inventoryReportParams,
+  locationParams,
+  supplyDeliveryParams,
+  supplyRequestParams,
+  type SearchParamDef,
 } from './search-params.js';
 
 export type ResourceType = 'Location' | 'SupplyRequest' | 'SupplyDelivery' | 'InventoryReport';
@@ -24,28 +29,43 @@ export interface ResourceRoute {
  */
 export const resourceRoutes: ResourceRoute[] = [
   {
-    type: 'Location', versions: ['r4', 'r5'], flow: 'facilities',
+    type: 'Location',
+    versions: ['r4', 'r5'],
+    flow: 'facilities',
     // delete = deactivate: a facility is closed, never erased from the systems that knew it
     interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch', 'delete'],
-    searchParams: [...commonParams('Location'), ...locationParams], sortKeys: ['name'],
-    documentation: 'Facilities and administrative areas (mCSD), served live from the system of record; writes propagate registry changes to every system.',
+    searchParams: [...commonParams('Location'), ...locationParams],
+    sortKeys: ['name'],
+    documentation:
+      'Facilities and administrative areas (mCSD), served live from the system of record; writes propagate registry changes to every system.',
   },
   {
-    type: 'SupplyRequest', versions: ['r4', 'r5'], flow: 'orders',
+    type: 'SupplyRequest',
+    versions: ['r4', 'r5'],
+    flow: 'orders',
     interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
-    searchParams: [...commonParams('SupplyRequest'), ...supplyRequestParams], sortKeys: ['date'],
-    documentation: 'One order line. The lines of one order share an identifier typed PLAC (the order number); post them together in a transaction Bundle.',
+    searchParams: [...commonParams('SupplyRequest'), ...supplyRequestParams],
+    sortKeys: ['date'],
+    documentation:
+      'One order line. The lines of one order share an identifier typed PLAC (the order number); post them together in a transaction Bundle.',
   },
   {
-    type: 'SupplyDelivery', versions: ['r4', 'r5'], flow: 'deliveries',
+    type: 'SupplyDelivery',
+    versions: ['r4', 'r5'],
+    flow: 'deliveries',
     interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
-    searchParams: [...commonParams('SupplyDelivery'), ...supplyDeliveryParams], sortKeys: [],
-    documentation: 'Shipments to a facility (read) and received quantities (create = confirm the proof of delivery). R4: one per line sharing an identifier typed FILL.',
+    searchParams: [...commonParams('SupplyDelivery'), ...supplyDeliveryParams],
+    sortKeys: [],
+    documentation:
+      'Shipments to a facility (read) and received quantities (create = confirm the proof of delivery). R4: one per line sharing an identifier typed FILL.',
   },
   {
-    type: 'InventoryReport', versions: ['r5'], flow: 'stock',
+    type: 'InventoryReport',
+    versions: ['r5'],
+    flow: 'stock',
     interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
-    searchParams: [...commonParams('InventoryReport'), ...inventoryReportParams], sortKeys: ['date'],
+    searchParams: [...commonParams('InventoryReport'), ...inventoryReportParams],
+    sortKeys: ['date'],
     documentation: 'Stock counts (snapshot) and adjustments (difference) at one facility.',
   },
 ];
@@ -54,7 +74,12 @@ export function routeFor(version: FhirVersion, type: string): ResourceRoute | un
   return resourceRoutes.find((r) => r.type === type && r.versions.includes(version));
 }
 
-const METHOD_OF: Partial<Record<Interaction, string>> = { read: 'GET', update: 'PUT', patch: 'PATCH', delete: 'DELETE' };
+const METHOD_OF: Partial<Record<Interaction, string>> = {
+  read: 'GET',
+  update: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+};
 
 /** The HTTP methods an instance URL ([type]/[id]) or a type URL ([type]) of this route takes. */
 export function allowedMethods(route: ResourceRoute, level: 'instance' | 'type'): string[] {

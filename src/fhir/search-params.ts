@@ -42,12 +42,20 @@ export function parseDate(name: string, raw: string): InstantRange {
   const [start, end] = implicitRange(value);
   const iso = (t: number) => new Date(t).toISOString();
   switch (prefix) {
-    case 'eq': return { from: iso(start), to: iso(end) };
-    case 'ne': return { from: iso(start), to: iso(end), exclude: true };
-    case 'gt': case 'sa': return { from: iso(end + 1) };
-    case 'lt': case 'eb': return { to: iso(start - 1) };
-    case 'ge': return { from: iso(start) };
-    case 'le': return { to: iso(end) };
+    case 'eq':
+      return { from: iso(start), to: iso(end) };
+    case 'ne':
+      return { from: iso(start), to: iso(end), exclude: true };
+    case 'gt':
+    case 'sa':
+      return { from: iso(end + 1) };
+    case 'lt':
+    case 'eb':
+      return { to: iso(start - 1) };
+    case 'ge':
+      return { from: iso(start) };
+    case 'le':
+      return { to: iso(end) };
     case 'ap': {
       const slack = Math.max(DAY_MS, Math.abs(Date.now() - start) / 10);
       return { from: iso(start - slack), to: iso(end + slack) };
@@ -87,34 +95,175 @@ function spUrl(resource: string, name: string): string {
 const official = (resource: string, name: string) => `http://hl7.org/fhir/SearchParameter/${resource}-${name}`;
 
 export const commonParams = (resource: string): SearchParamDef[] => [
-  { name: '_id', type: 'token', expression: `${resource}.id`, description: 'Logical id', official: 'http://hl7.org/fhir/SearchParameter/Resource-id', apply: (v, c) => { c.ids = v.flatMap((x) => x.split(',')); } },
-  { name: '_lastUpdated', type: 'date', expression: `${resource}.meta.lastUpdated`, description: 'When the resource last changed', official: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated', apply: (v, c) => { c.lastUpdated = v.map((x) => parseDate('_lastUpdated', x)); } },
-  { name: 'identifier', type: 'token', expression: `${resource}.identifier`, description: 'A business identifier (system|value)', official: official(resource, 'identifier'), apply: (v, c) => { const t = parseToken(v[0]); c.identifier = { system: t.system, value: t.code }; } },
-  { name: 'status', type: 'token', expression: `${resource}.status`, description: 'Status', official: official(resource, 'status'), apply: (v, c) => { c.status = parseToken(v[0]).code; } },
+  {
+    name: '_id',
+    type: 'token',
+    expression: `${resource}.id`,
+    description: 'Logical id',
+    official: 'http://hl7.org/fhir/SearchParameter/Resource-id',
+    apply: (v, c) => {
+      c.ids = v.flatMap((x) => x.split(','));
+    },
+  },
+  {
+    name: '_lastUpdated',
+    type: 'date',
+    expression: `${resource}.meta.lastUpdated`,
+    description: 'When the resource last changed',
+    official: 'http://hl7.org/fhir/SearchParameter/Resource-lastUpdated',
+    apply: (v, c) => {
+      c.lastUpdated = v.map((x) => parseDate('_lastUpdated', x));
+    },
+  },
+  {
+    name: 'identifier',
+    type: 'token',
+    expression: `${resource}.identifier`,
+    description: 'A business identifier (system|value)',
+    official: official(resource, 'identifier'),
+    apply: (v, c) => {
+      const t = parseToken(v[0]);
+      c.identifier = { system: t.system, value: t.code };
+    },
+  },
+  {
+    name: 'status',
+    type: 'token',
+    expression: `${resource}.status`,
+    description: 'Status',
+    official: official(resource, 'status'),
+    apply: (v, c) => {
+      c.status = parseToken(v[0]).code;
+    },
+  },
 ];
 
 export const locationParams: SearchParamDef[] = [
-  { name: 'name', type: 'string', expression: 'Location.name | Location.alias', description: 'Name or alias (starts with, case-insensitive)', official: official('Location', 'name'), apply: (v, c) => { c.name = v[0]; } },
-  { name: 'partof', type: 'reference', expression: 'Location.partOf', description: 'The enclosing Location', official: official('Location', 'partof'), apply: (v, c) => { c.partOf = referenceId(v[0], 'Location'); } },
-  { name: 'type', type: 'token', expression: 'Location.type', description: 'Facility type code', official: official('Location', 'type'), apply: (v, c) => { c.type = parseToken(v[0]).code; } },
+  {
+    name: 'name',
+    type: 'string',
+    expression: 'Location.name | Location.alias',
+    description: 'Name or alias (starts with, case-insensitive)',
+    official: official('Location', 'name'),
+    apply: (v, c) => {
+      c.name = v[0];
+    },
+  },
+  {
+    name: 'partof',
+    type: 'reference',
+    expression: 'Location.partOf',
+    description: 'The enclosing Location',
+    official: official('Location', 'partof'),
+    apply: (v, c) => {
+      c.partOf = referenceId(v[0], 'Location');
+    },
+  },
+  {
+    name: 'type',
+    type: 'token',
+    expression: 'Location.type',
+    description: 'Facility type code',
+    official: official('Location', 'type'),
+    apply: (v, c) => {
+      c.type = parseToken(v[0]).code;
+    },
+  },
 ];
 
 export const supplyRequestParams: SearchParamDef[] = [
-  { name: 'subject', type: 'reference', expression: 'SupplyRequest.deliverTo', description: 'The receiving facility (deliverTo)', official: official('SupplyRequest', 'subject'), apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
-  { name: 'date', type: 'date', expression: 'SupplyRequest.authoredOn', description: 'When the order was authored', official: official('SupplyRequest', 'date'), apply: (v, c) => { c.date = v.map((x) => parseDate('date', x)); } },
-  { name: 'supplier', type: 'reference', expression: 'SupplyRequest.supplier', description: 'Supplier', official: official('SupplyRequest', 'supplier'), apply: (v, c) => { c.supplier = v[0]; } },
+  {
+    name: 'subject',
+    type: 'reference',
+    expression: 'SupplyRequest.deliverTo',
+    description: 'The receiving facility (deliverTo)',
+    official: official('SupplyRequest', 'subject'),
+    apply: (v, c) => {
+      c.facility = referenceId(v[0], 'Location');
+    },
+  },
+  {
+    name: 'date',
+    type: 'date',
+    expression: 'SupplyRequest.authoredOn',
+    description: 'When the order was authored',
+    official: official('SupplyRequest', 'date'),
+    apply: (v, c) => {
+      c.date = v.map((x) => parseDate('date', x));
+    },
+  },
+  {
+    name: 'supplier',
+    type: 'reference',
+    expression: 'SupplyRequest.supplier',
+    description: 'Supplier',
+    official: official('SupplyRequest', 'supplier'),
+    apply: (v, c) => {
+      c.supplier = v[0];
+    },
+  },
 ];
 
 export const supplyDeliveryParams: SearchParamDef[] = [
-  { name: 'destination', type: 'reference', expression: 'SupplyDelivery.destination', description: 'The receiving Location (shipments to a facility)', apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
-  { name: 'based-on', type: 'reference', expression: 'SupplyDelivery.basedOn', description: 'The SupplyRequest (order line) this delivery fulfils', apply: (v, c) => { c.basedOn = referenceId(v[0], 'SupplyRequest'); } },
-  { name: 'supplier', type: 'reference', expression: 'SupplyDelivery.supplier', description: 'Supplier', official: official('SupplyDelivery', 'supplier'), apply: (v, c) => { c.supplier = v[0]; } },
+  {
+    name: 'destination',
+    type: 'reference',
+    expression: 'SupplyDelivery.destination',
+    description: 'The receiving Location (shipments to a facility)',
+    apply: (v, c) => {
+      c.facility = referenceId(v[0], 'Location');
+    },
+  },
+  {
+    name: 'based-on',
+    type: 'reference',
+    expression: 'SupplyDelivery.basedOn',
+    description: 'The SupplyRequest (order line) this delivery fulfils',
+    apply: (v, c) => {
+      c.basedOn = referenceId(v[0], 'SupplyRequest');
+    },
+  },
+  {
+    name: 'supplier',
+    type: 'reference',
+    expression: 'SupplyDelivery.supplier',
+    description: 'Supplier',
+    official: official('SupplyDelivery', 'supplier'),
+    apply: (v, c) => {
+      c.supplier = v[0];
+    },
+  },
 ];
 
 export const inventoryReportParams: SearchParamDef[] = [
-  { name: 'location', type: 'reference', expression: 'InventoryReport.inventoryListing.location', description: 'The Location whose stock is reported', apply: (v, c) => { c.facility = referenceId(v[0], 'Location'); } },
-  { name: 'date', type: 'date', expression: 'InventoryReport.reportedDateTime', description: 'When the report was made', apply: (v, c) => { c.date = v.map((x) => parseDate('date', x)); } },
-  { name: 'item', type: 'token', expression: 'InventoryReport.inventoryListing.item.item.concept', description: 'Product code', official: official('InventoryReport', 'item'), apply: (v, c) => { c.item = parseToken(v[0]); } },
+  {
+    name: 'location',
+    type: 'reference',
+    expression: 'InventoryReport.inventoryListing.location',
+    description: 'The Location whose stock is reported',
+    apply: (v, c) => {
+      c.facility = referenceId(v[0], 'Location');
+    },
+  },
+  {
+    name: 'date',
+    type: 'date',
+    expression: 'InventoryReport.reportedDateTime',
+    description: 'When the report was made',
+    apply: (v, c) => {
+      c.date = v.map((x) => parseDate('date', x));
+    },
+  },
+  {
+    name: 'item',
+    type: 'token',
+    expression: 'InventoryReport.inventoryListing.item.item.concept',
+    description: 'Product code',
+    official: official('InventoryReport', 'item'),
+    apply: (v, c) => {
+      c.item = parseToken(v[0]);
+    },
+  },
 ];
 
 export function definitionUrl(resource: string, p: SearchParamDef): string {
@@ -122,7 +271,11 @@ export function definitionUrl(resource: string, p: SearchParamDef): string {
 }
 
 /** The SearchParameter resource for one of our own parameters. */
-export function searchParameterResource(resource: string, p: SearchParamDef, fhirVersion: string): Record<string, unknown> {
+export function searchParameterResource(
+  resource: string,
+  p: SearchParamDef,
+  fhirVersion: string,
+): Record<string, unknown> {
   return {
     resourceType: 'SearchParameter',
     id: `${resource}-${p.name}`,

@@ -35,23 +35,43 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return Number(raw);
 }
 
-function toCriteria(ctx: FhirContext, route: ResourceRoute, params: Record<string, string[]>): { criteria: SearchCriteria; used: [string, string][] } {
+function toCriteria(
+  ctx: FhirContext,
+  route: ResourceRoute,
+  params: Record<string, string[]>,
+): { criteria: SearchCriteria; used: [string, string][] } {
   const criteria: SearchCriteria = {};
   const used: [string, string][] = [];
   for (const [name, values] of Object.entries(params)) {
     if (RESULT_PARAMS.has(name)) continue;
     if (IGNORED_RESULT_PARAMS.has(name)) {
-      if (ctx.strictHandling) throw new InvalidInputError(`Search result parameter '${name}' is not supported (Prefer: handling=strict)`, name, 400, 'not-supported');
+      if (ctx.strictHandling)
+        throw new InvalidInputError(
+          `Search result parameter '${name}' is not supported (Prefer: handling=strict)`,
+          name,
+          400,
+          'not-supported',
+        );
       continue;
     }
     const [base, modifier] = name.split(':');
     const def = route.searchParams.find((p) => p.name === base);
     if (!def) {
-      if (ctx.strictHandling) throw new InvalidInputError(`Unknown search parameter '${name}' for ${route.type} (Prefer: handling=strict); supported: ${route.searchParams.map((p) => p.name).join(', ')}`, name);
+      if (ctx.strictHandling)
+        throw new InvalidInputError(
+          `Unknown search parameter '${name}' for ${route.type} (Prefer: handling=strict); supported: ${route.searchParams.map((p) => p.name).join(', ')}`,
+          name,
+        );
       continue;
     }
     // a modifier changes what matches, so one we do not implement is refused, never ignored (FHIR search §3.2.1.5.5)
-    if (modifier !== undefined) throw new InvalidInputError(`Search parameter '${base}' does not support the modifier ':${modifier}'`, name, 400, 'not-supported');
+    if (modifier !== undefined)
+      throw new InvalidInputError(
+        `Search parameter '${base}' does not support the modifier ':${modifier}'`,
+        name,
+        400,
+        'not-supported',
+      );
     def.apply(values, criteria);
     for (const v of values) used.push([name, v]);
   }
@@ -68,17 +88,29 @@ function edgeFilter(resources: Json[], criteria: SearchCriteria): Json[] {
 
 function sortKey(route: ResourceRoute, resource: Json, key: string): string {
   switch (key) {
-    case '_lastUpdated': return resource.meta?.lastUpdated ?? '';
-    case '_id': return resource.id ?? '';
-    case 'name': return (resource.name ?? '').toLowerCase();
-    case 'date': return resource.authoredOn ?? resource.reportedDateTime ?? '';
-    default: throw new InvalidInputError(`_sort by '${key}' is not supported for ${route.type}; use _lastUpdated, _id${route.sortKeys.map((k) => `, ${k}`).join('')}`, '_sort');
+    case '_lastUpdated':
+      return resource.meta?.lastUpdated ?? '';
+    case '_id':
+      return resource.id ?? '';
+    case 'name':
+      return (resource.name ?? '').toLowerCase();
+    case 'date':
+      return resource.authoredOn ?? resource.reportedDateTime ?? '';
+    default:
+      throw new InvalidInputError(
+        `_sort by '${key}' is not supported for ${route.type}; use _lastUpdated, _id${route.sortKeys.map((k) => `, ${k}`).join('')}`,
+        '_sort',
+      );
   }
 }
 
 function sortResources(route: ResourceRoute, resources: Json[], sort: string | undefined): Json[] {
   if (!sort) return resources;
-  const keys = sort.split(',').map((k) => k.trim()).filter(Boolean).map((k) => ({ key: k.replace(/^-/, ''), desc: k.startsWith('-') }));
+  const keys = sort
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k) => ({ key: k.replace(/^-/, ''), desc: k.startsWith('-') }));
   for (const { key } of keys) sortKey(route, {}, key);
   return [...resources].sort((a, b) => {
     for (const { key, desc } of keys) {
@@ -90,10 +122,16 @@ function sortResources(route: ResourceRoute, resources: Json[], sort: string | u
   });
 }
 
-export async function searchResources(ctx: FhirContext, type: string, params: Record<string, string[]>, opts: { all?: boolean } = {}): Promise<SearchOutcome> {
+export async function searchResources(
+  ctx: FhirContext,
+  type: string,
+  params: Record<string, string[]>,
+  opts: { all?: boolean } = {},
+): Promise<SearchOutcome> {
   const route = requireRoute(ctx, type);
   const summary = single(params, '_summary');
-  if (summary !== undefined && !['count', 'true', 'false', 'data', 'text'].includes(summary)) throw new InvalidInputError(`_summary must be one of true, false, data, text, count`, '_summary');
+  if (summary !== undefined && !['count', 'true', 'false', 'data', 'text'].includes(summary))
+    throw new InvalidInputError(`_summary must be one of true, false, data, text, count`, '_summary');
   const count = Math.min(positiveInt('_count', single(params, '_count'), ctx.defaultCount), ctx.maxCount);
   const offset = positiveInt('_offset', single(params, '_offset'), 0);
   const { criteria, used } = toCriteria(ctx, route, params);
@@ -101,7 +139,11 @@ export async function searchResources(ctx: FhirContext, type: string, params: Re
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
   const pushDown = !opts.all && !sort && offset === 0 && summary !== 'count';
-  if (cursor !== undefined && !pushDown) throw new InvalidInputError('_cursor comes from a next link and cannot be combined with _sort, _offset or _summary=count', '_cursor');
+  if (cursor !== undefined && !pushDown)
+    throw new InvalidInputError(
+      '_cursor comes from a next link and cannot be combined with _sort, _offset or _summary=count',
+      '_cursor',
+    );
   if (pushDown) criteria.page = { count, cursor };
   const page = await serviceFor<unknown>(ctx, route).search(criteria);
   const encoded = page.items.flatMap((item) => adapters[route.type].encode(ctx.version, item));
@@ -112,15 +154,34 @@ export async function searchResources(ctx: FhirContext, type: string, params: Re
       const all = sortResources(route, edgeFilter(encoded, criteria), undefined);
       return { resources: all, total: all.length, used, offset: 0, count, summaryCount: false };
     }
-    return { resources: edgeFilter(encoded, criteria), total: page.total, cursor: { self: cursor, next: page.next }, used, offset: 0, count, summaryCount: false };
+    return {
+      resources: edgeFilter(encoded, criteria),
+      total: page.total,
+      cursor: { self: cursor, next: page.next },
+      used,
+      offset: 0,
+      count,
+      summaryCount: false,
+    };
   }
-  if (cursor !== undefined) throw new InvalidInputError('_cursor is not understood by the system that serves this search; page with _offset', '_cursor');
+  if (cursor !== undefined)
+    throw new InvalidInputError(
+      '_cursor is not understood by the system that serves this search; page with _offset',
+      '_cursor',
+    );
   const matching = sortResources(route, edgeFilter(encoded, criteria), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
   return { resources, total: matching.length, used, offset, count, summaryCount: summary === 'count' };
 }
 
-function link(ctx: FhirContext, type: string, used: [string, string][], offset: number, count: number, cursor?: string): string {
+function link(
+  ctx: FhirContext,
+  type: string,
+  used: [string, string][],
+  offset: number,
+  count: number,
+  cursor?: string,
+): string {
   const qs = new URLSearchParams(used);
   qs.set('_count', String(count));
   if (offset) qs.set('_offset', String(offset));
@@ -132,26 +193,47 @@ function pageLinks(ctx: FhirContext, type: string, s: SearchOutcome): { relation
   if (s.cursor) {
     // paged upstream: forward only, as the upstream's own cursor goes
     const links = [{ relation: 'self', url: link(ctx, type, s.used, 0, s.count, s.cursor.self) }];
-    if (s.cursor.next !== undefined) links.push({ relation: 'next', url: link(ctx, type, s.used, 0, s.count, s.cursor.next) });
+    if (s.cursor.next !== undefined)
+      links.push({ relation: 'next', url: link(ctx, type, s.used, 0, s.count, s.cursor.next) });
     return links;
   }
   const links = [{ relation: 'self', url: link(ctx, type, s.used, s.offset, s.count) }];
-  if (s.offset + s.count < (s.total ?? 0)) links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
-  if (s.offset > 0) links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
+  if (s.offset + s.count < (s.total ?? 0))
+    links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
+  if (s.offset > 0)
+    links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
   return links;
 }
 
 export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome): Json {
-  if (s.summaryCount) return { resourceType: 'Bundle', type: 'searchset', total: s.total, link: [{ relation: 'self', url: link(ctx, type, [...s.used, ['_summary', 'count']], 0, s.count) }] };
+  if (s.summaryCount)
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: s.total,
+      link: [{ relation: 'self', url: link(ctx, type, [...s.used, ['_summary', 'count']], 0, s.count) }],
+    };
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(s.total !== undefined ? { total: s.total } : {}),
     link: pageLinks(ctx, type, s),
-    ...(s.resources.length ? { entry: s.resources.map((r) => ({ fullUrl: `${ctx.baseUrl}/${type}/${r.id}`, resource: r, search: { mode: 'match' } })) } : {}),
+    ...(s.resources.length
+      ? {
+          entry: s.resources.map((r) => ({
+            fullUrl: `${ctx.baseUrl}/${type}/${r.id}`,
+            resource: r,
+            search: { mode: 'match' },
+          })),
+        }
+      : {}),
   };
 }
 
-export async function search(ctx: FhirContext, type: string, params: Record<string, string[]>): Promise<{ status: number; body: Json }> {
+export async function search(
+  ctx: FhirContext,
+  type: string,
+  params: Record<string, string[]>,
+): Promise<{ status: number; body: Json }> {
   return { status: 200, body: searchsetBundle(ctx, type, await searchResources(ctx, type, params)) };
 }

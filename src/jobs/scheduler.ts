@@ -101,7 +101,9 @@ export class Scheduler {
       const schedule = this.options.expression(job.setting);
       const nextRunAt = this.armed.get(job.name)?.next ?? (schedule ? nextFire(schedule, now) : undefined);
       return {
-        name: job.name, description: job.description, setting: job.setting,
+        name: job.name,
+        description: job.description,
+        setting: job.setting,
         ...(schedule ? { schedule } : {}),
         ...(nextRunAt !== undefined ? { nextRunAt } : {}),
       };
@@ -119,7 +121,11 @@ export class Scheduler {
         // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
         await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
         const run = await store.startJobRun({
-          name: job.name, tickAt, trigger: tickAt === undefined ? 'manual' : 'schedule', instance: this.instance, startedAt: Date.now(),
+          name: job.name,
+          tickAt,
+          trigger: tickAt === undefined ? 'manual' : 'schedule',
+          instance: this.instance,
+          startedAt: Date.now(),
         });
         if (!run) return { status: 'already-run' };
         return this.execute(job, run);
@@ -173,7 +179,10 @@ export class Scheduler {
       this.armed.delete(job.name);
       this.arm(job, Date.now());
       const schedule = this.options.expression(job.setting) ?? null;
-      this.options.logger?.info?.({ job: job.name, schedule, nextRunAt: this.armed.get(job.name)?.next }, 'job rescheduled');
+      this.options.logger?.info?.(
+        { job: job.name, schedule, nextRunAt: this.armed.get(job.name)?.next },
+        'job rescheduled',
+      );
     }
   }
 

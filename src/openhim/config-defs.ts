@@ -99,8 +99,14 @@ export interface OpenHimConfig {
 }
 
 const JS_TYPE: Record<ConfigParamType, string> = {
-  string: 'string', bigstring: 'string', password: 'string', option: 'string',
-  number: 'number', bool: 'boolean', map: 'object', struct: 'object',
+  string: 'string',
+  bigstring: 'string',
+  password: 'string',
+  option: 'string',
+  number: 'number',
+  bool: 'boolean',
+  map: 'object',
+  struct: 'object',
 };
 
 function isUsable(mapping: OpenHimSettingMapping, value: unknown): boolean {
@@ -120,10 +126,16 @@ function isUsable(mapping: OpenHimSettingMapping, value: unknown): boolean {
  * newer version registers (openhim-core-js src/api/mediators.js addMediator), so the heartbeat
  * hands back every default. Such a value must not override the environment or the config file.
  */
-export function isRegisteredDefault(param: string, value: unknown, registeredDefaults: Record<string, unknown> | undefined): boolean {
+export function isRegisteredDefault(
+  param: string,
+  value: unknown,
+  registeredDefaults: Record<string, unknown> | undefined,
+): boolean {
   if (!registeredDefaults || !(param in registeredDefaults)) return false;
   const registered = registeredDefaults[param];
-  return typeof value === 'string' && typeof registered === 'string' ? value.trim() === registered.trim() : value === registered;
+  return typeof value === 'string' && typeof registered === 'string'
+    ? value.trim() === registered.trim()
+    : value === registered;
 }
 
 /**

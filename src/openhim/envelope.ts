@@ -99,7 +99,8 @@ export function bodyToText(body: unknown): string {
 
 function headerValue(headers: HeaderValues | undefined, name: string): string | undefined {
   for (const [key, value] of Object.entries(headers ?? {})) {
-    if (key.toLowerCase() === name && value !== undefined) return Array.isArray(value) ? value.join(', ') : String(value);
+    if (key.toLowerCase() === name && value !== undefined)
+      return Array.isArray(value) ? value.join(', ') : String(value);
   }
   return undefined;
 }
@@ -117,7 +118,10 @@ export function truncateUtf8(text: string, limit: number): string {
 
 class BodyBudget {
   private remaining: number;
-  constructor(private readonly perBody: number, total: number) {
+  constructor(
+    private readonly perBody: number,
+    total: number,
+  ) {
     this.remaining = total;
   }
   take(text: string): string {
@@ -149,7 +153,13 @@ export function callCredentials(call: UpstreamCall): string[] {
   return out.filter((v) => v.length >= 4);
 }
 
-function toOrchestration(call: UpstreamCall, budget: BodyBudget, configured: readonly string[], redactor: Redactor, now: Date): Orchestration {
+function toOrchestration(
+  call: UpstreamCall,
+  budget: BodyBudget,
+  configured: readonly string[],
+  redactor: Redactor,
+  now: Date,
+): Orchestration {
   const secrets = [...configured, ...callCredentials(call)];
   // redact before truncating: a cut could leave half a secret the redactor no longer recognises
   const bodyText = (body: unknown, headers: HeaderValues | undefined) =>
@@ -209,7 +219,10 @@ export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
   const now = new Date();
   const secrets = input.secretValues ?? [];
   const redactor = input.redactor ?? processRedactor;
-  const budget = new BodyBudget(input.bodyLimitBytes ?? DEFAULT_ORCHESTRATION_BODY_LIMIT, input.totalBodyLimitBytes ?? DEFAULT_ORCHESTRATION_TOTAL_LIMIT);
+  const budget = new BodyBudget(
+    input.bodyLimitBytes ?? DEFAULT_ORCHESTRATION_BODY_LIMIT,
+    input.totalBodyLimitBytes ?? DEFAULT_ORCHESTRATION_TOTAL_LIMIT,
+  );
   const envelope: OpenHimEnvelope = {
     'x-mediator-urn': input.urn,
     status: input.status ?? mediatorStatusFor(input.response.status),

@@ -19,7 +19,10 @@ export interface OpenHimWiring {
 }
 
 /** Returns undefined when `openhim.apiUrl` is not set: running without OpenHIM is a normal mode. */
-export function startOpenHimFromSettings(settings: Record<string, unknown>, wiring: OpenHimWiring): OpenHimHandle | undefined {
+export function startOpenHimFromSettings(
+  settings: Record<string, unknown>,
+  wiring: OpenHimWiring,
+): OpenHimHandle | undefined {
   const apiURL = settings['openhim.apiUrl'];
   if (typeof apiURL !== 'string' || apiURL === '') return undefined;
   const registration = wiring.mediatorConfig ?? loadMediatorConfig();
@@ -33,6 +36,7 @@ export function startOpenHimFromSettings(settings: Record<string, unknown>, wiri
     heartbeatMs: typeof settings['openhim.heartbeatMs'] === 'number' ? settings['openhim.heartbeatMs'] : undefined,
     mediatorConfig: registration,
     logger: wiring.logger,
-    onConfig: (config) => wiring.applySettings(openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults })),
+    onConfig: (config) =>
+      wiring.applySettings(openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults })),
   });
 }

@@ -9,7 +9,8 @@ import type { HeaderValues } from '../platform/call-recording.js';
 
 export { MASK };
 
-const SENSITIVE_NAME = /passw|passwd|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
+const SENSITIVE_NAME =
+  /passw|passwd|^pass$|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
 
 export function isSensitiveName(name: string): boolean {
   return SENSITIVE_NAME.test(name);
@@ -30,22 +31,32 @@ const SAFE_CHALLENGE_PARAMS = /^(realm|error|scope|charset)$/i;
  * the naming parameters are kept.
  */
 export function maskChallenge(value: string): string {
-  return value.replace(/([A-Za-z][\w-]*)(\s+)([^,]+(?:,\s*[A-Za-z][\w-]*\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^,\s]*))*)/g, (whole, scheme: string, space: string, rest: string) => {
-    if (/^[\w\-.~+/]+=*\s*$/.test(rest)) return `${scheme}${space}${MASK}`; // a token68 credential
-    const params = [...rest.matchAll(/([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)/g)];
-    if (params.length === 0) return `${scheme}${space}${MASK}`;
-    return `${scheme}${space}${params.map(([, key, val]) => `${key}=${SAFE_CHALLENGE_PARAMS.test(key) ? val : `"${MASK}"`}`).join(', ')}`;
-  });
+  return value.replace(
+    /([A-Za-z][\w-]*)(\s+)([^,]+(?:,\s*[A-Za-z][\w-]*\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^,\s]*))*)/g,
+    (whole, scheme: string, space: string, rest: string) => {
+      if (/^[\w\-.~+/]+=*\s*$/.test(rest)) return `${scheme}${space}${MASK}`; // a token68 credential
+      const params = [...rest.matchAll(/([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)/g)];
+      if (params.length === 0) return `${scheme}${space}${MASK}`;
+      return `${scheme}${space}${params.map(([, key, val]) => `${key}=${SAFE_CHALLENGE_PARAMS.test(key) ? val : `"${MASK}"`}`).join(', ')}`;
+    },
+  );
 }
 
 const CHALLENGE_HEADER = /^(www|proxy)-authenticate$/i;
 
-export function maskHeaders(headers: HeaderValues | undefined, secretValues: readonly string[] = []): Record<string, string> {
+export function maskHeaders(
+  headers: HeaderValues | undefined,
+  secretValues: readonly string[] = [],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
-    const masked = isSensitiveName(name) ? maskHeaderValue(value) : CHALLENGE_HEADER.test(name) ? maskChallenge(value) : value;
+    const masked = isSensitiveName(name)
+      ? maskHeaderValue(value)
+      : CHALLENGE_HEADER.test(name)
+        ? maskChallenge(value)
+        : value;
     out[name] = scrubSecretValues(masked, secretValues);
   }
   return out;
@@ -84,16 +95,22 @@ export function maskJsonValue(value: unknown): unknown {
 }
 
 // `"password": "x"`, `password=x`, `token: x` in text that is neither JSON nor a form (logs, HTML, partial JSON).
-const INLINE_SECRET = /(["']?[\w-]*(?:passw|passwd|pwd|secret|token|api[-_]?key)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s"'&,;<>}]+)/gi;
+const INLINE_SECRET =
+  /(["']?[\w-]*(?:passw|passwd|pwd|secret|token|api[-_]?key)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s"'&,;<>}]+)/gi;
 
 function maskInlineSecrets(text: string): string {
-  return text.replace(INLINE_SECRET, (_m, key: string, value: string) => key + (value.startsWith('"') ? `"${MASK}"` : value.startsWith("'") ? `'${MASK}'` : MASK));
+  return text.replace(
+    INLINE_SECRET,
+    (_m, key: string, value: string) =>
+      key + (value.startsWith('"') ? `"${MASK}"` : value.startsWith("'") ? `'${MASK}'` : MASK),
+  );
 }
 
 const FORM_LIKE = /^[\w.%+\-[\]]+=[^&\s]*(?:&[\w.%+\-[\]]+=[^&\s]*)*$/;
 
 // Every sensitive name contains one of these; escaped text (\\u…, %xx) could hide a name, so it never takes the fast path.
-const SENSITIVE_ANYWHERE = /passw|pass["'=:]|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
+const SENSITIVE_ANYWHERE =
+  /passw|pass["'=:]|pwd|secret|token|authori[sz]ation|api[-_]?key|cookie|session[-_]?id|credential|private[-_]?key|signature/i;
 
 /** Masks a body given as text; JSON and form bodies are parsed, anything else is scanned. */
 export function maskBodyText(text: string, contentType = '', secretValues: readonly string[] = []): string {

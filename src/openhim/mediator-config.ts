@@ -7,7 +7,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type ConfigParamType = 'string' | 'bool' | 'number' | 'option' | 'bigstring' | 'map' | 'struct' | 'password';
-export const CONFIG_PARAM_TYPES: readonly ConfigParamType[] = ['string', 'bool', 'number', 'option', 'bigstring', 'map', 'struct', 'password'];
+export const CONFIG_PARAM_TYPES: readonly ConfigParamType[] = [
+  'string',
+  'bool',
+  'number',
+  'option',
+  'bigstring',
+  'map',
+  'struct',
+  'password',
+];
 
 export interface ConfigDef {
   param: string;

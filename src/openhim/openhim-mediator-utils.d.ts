@@ -11,13 +11,22 @@ declare module 'openhim-mediator-utils' {
     trustSelfSigned?: boolean;
     urn?: string;
   }
-  export type UtilsCallback<T = void> = (err: (Error & { code?: string; response?: { status?: number } }) | null | undefined, result?: T) => void;
+  export type UtilsCallback<T = void> = (
+    err: (Error & { code?: string; response?: { status?: number } }) | null | undefined,
+    result?: T,
+  ) => void;
 
   export function registerMediator(options: OpenHimApiOptions, mediatorConfig: object, callback: UtilsCallback): void;
   /** One heartbeat with `config: true`; yields the stored config, or `{}` when core has none. */
-  export function fetchConfig(options: OpenHimApiOptions & { urn: string }, callback: UtilsCallback<Record<string, unknown>>): void;
+  export function fetchConfig(
+    options: OpenHimApiOptions & { urn: string },
+    callback: UtilsCallback<Record<string, unknown>>,
+  ): void;
   /** Module-global timer sending `{uptime}` only (no `config: true`); one mediator per process. */
-  export function activateHeartbeat(options: OpenHimApiOptions & { urn: string }, interval?: number): import('node:events').EventEmitter;
+  export function activateHeartbeat(
+    options: OpenHimApiOptions & { urn: string },
+    interval?: number,
+  ): import('node:events').EventEmitter;
   export function deactivateHeartbeat(): void;
   export function genAuthHeaders(options: { username: string; password: string }): { Authorization: string };
 

@@ -12,7 +12,12 @@ import zlib from 'node:zlib';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { buildOpenHimEnvelope, isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
-import { callsOf, createOrchestrationStore, runWithOrchestrations, type OrchestrationStore } from '../platform/call-recording.js';
+import {
+  callsOf,
+  createOrchestrationStore,
+  runWithOrchestrations,
+  type OrchestrationStore,
+} from '../platform/call-recording.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,7 +30,11 @@ declare module 'fastify' {
   }
 }
 
-export type TransientErrorDecider = (request: FastifyRequest, reply: FastifyReply, body: string) => { message: string } | null | undefined;
+export type TransientErrorDecider = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: string,
+) => { message: string } | null | undefined;
 
 export interface OpenHimPluginOptions {
   urn: string;
@@ -78,7 +87,8 @@ function messageFromBody(body: string, status: number): string {
 }
 
 export const defaultTransientError: TransientErrorDecider = (request, reply, body) =>
-  request.openhimTransientError ?? (isTransientStatus(reply.statusCode) ? { message: messageFromBody(body, reply.statusCode) } : null);
+  request.openhimTransientError ??
+  (isTransientStatus(reply.statusCode) ? { message: messageFromBody(body, reply.statusCode) } : null);
 
 function headerText(value: unknown): string | undefined {
   if (value === undefined) return undefined;
@@ -87,7 +97,8 @@ function headerText(value: unknown): string | undefined {
 
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
   const decide = options.transientError ?? defaultTransientError;
-  const bodyLimit = () => (typeof options.bodyLimitBytes === 'function' ? options.bodyLimitBytes() : options.bodyLimitBytes);
+  const bodyLimit = () =>
+    typeof options.bodyLimitBytes === 'function' ? options.bodyLimitBytes() : options.bodyLimitBytes;
 
   app.decorateRequest('openhimTransactionId', null);
   app.decorateRequest('openhimProperties', null);
@@ -121,7 +132,11 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     const body = await payloadToText(payload, headerText(reply.getHeader('content-encoding')));
     const envelope = buildOpenHimEnvelope({
       urn: options.urn,
-      response: { status: reply.statusCode, headers: reply.getHeaders() as Record<string, string | string[] | number | undefined>, body },
+      response: {
+        status: reply.statusCode,
+        headers: reply.getHeaders() as Record<string, string | string[] | number | undefined>,
+        body,
+      },
       orchestrations: callsOf(store),
       properties: request.openhimProperties,
       transientError: decide(request, reply, body),

@@ -28,7 +28,10 @@ export interface OpenHimLogger {
   debug(obj: object, msg?: string): void;
 }
 
-export type OpenHimConfigListener = (config: Record<string, unknown>, previous: Record<string, unknown> | undefined) => void | Promise<void>;
+export type OpenHimConfigListener = (
+  config: Record<string, unknown>,
+  previous: Record<string, unknown> | undefined,
+) => void | Promise<void>;
 
 export interface StartOpenHimOptions {
   apiURL: string;
@@ -115,9 +118,15 @@ class Stopper {
         fn();
       };
       const onStop = () => finish(() => resolve(undefined));
-      const timer = setTimeout(() => finish(() => reject(new TimeoutError(`no answer within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new TimeoutError(`no answer within ${timeoutMs} ms`))),
+        timeoutMs,
+      );
       this.wakers.add(onStop);
-      call.then((v) => finish(() => resolve(v)), (e) => finish(() => reject(e)));
+      call.then(
+        (v) => finish(() => resolve(v)),
+        (e) => finish(() => reject(e)),
+      );
     });
   }
 }
@@ -128,7 +137,13 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   const urn = options.urn ?? registration.urn;
   const heartbeatMs = options.heartbeatMs ?? 10_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? Math.max(5_000, Math.min(heartbeatMs, 30_000));
-  const api = { apiURL: options.apiURL.replace(/\/+$/, ''), username: options.username, password: options.password, trustSelfSigned: options.trustSelfSigned ?? false, urn };
+  const api = {
+    apiURL: options.apiURL.replace(/\/+$/, ''),
+    username: options.username,
+    password: options.password,
+    trustSelfSigned: options.trustSelfSigned ?? false,
+    urn,
+  };
   const where = { urn, apiURL: withoutCredentials(api.apiURL) };
   const stopper = new Stopper();
   const counters = { registrationAttempts: 0, heartbeats: 0, heartbeatFailures: 0, configChanges: 0 };
@@ -139,9 +154,13 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
   const registerOnce = () =>
-    new Promise<void>((resolve, reject) => utils.registerMediator(api, registration, (err) => (err ? reject(err) : resolve())));
+    new Promise<void>((resolve, reject) =>
+      utils.registerMediator(api, registration, (err) => (err ? reject(err) : resolve())),
+    );
   const heartbeatOnce = () =>
-    new Promise<Record<string, unknown>>((resolve, reject) => utils.fetchConfig(api, (err, body) => (err ? reject(err) : resolve(body ?? {}))));
+    new Promise<Record<string, unknown>>((resolve, reject) =>
+      utils.fetchConfig(api, (err, body) => (err ? reject(err) : resolve(body ?? {}))),
+    );
 
   async function registerWithBackoff(): Promise<void> {
     for (let attempt = 0; !stopper.stopped; attempt++) {
@@ -155,7 +174,10 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
         return;
       } catch (err) {
         const delay = backoffDelay(attempt, options.backoff);
-        log.warn({ ...where, err: describeError(err), attempt: attempt + 1, retryInMs: delay }, 'OpenHIM registration failed; will retry');
+        log.warn(
+          { ...where, err: describeError(err), attempt: attempt + 1, retryInMs: delay },
+          'OpenHIM registration failed; will retry',
+        );
         await stopper.sleep(delay);
       }
     }
@@ -170,12 +192,18 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     lastConfig = config;
     lastConfigKey = key;
     counters.configChanges++;
-    log.info({ ...where, params: Object.keys(config).length }, previous ? 'OpenHIM config changed' : 'OpenHIM config received');
+    log.info(
+      { ...where, params: Object.keys(config).length },
+      previous ? 'OpenHIM config changed' : 'OpenHIM config received',
+    );
     try {
       await options.onConfig?.(config, previous);
     } catch (err) {
       // Not retried on every beat: the operator has to fix the value in the console.
-      log.error({ ...where, err: { message: (err as Error)?.message } }, 'applying OpenHIM config failed; previous settings stay in force');
+      log.error(
+        { ...where, err: { message: (err as Error)?.message } },
+        'applying OpenHIM config failed; previous settings stay in force',
+      );
     }
   }
 
@@ -187,7 +215,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
         const config = await stopper.bound(heartbeatOnce(), requestTimeoutMs);
         if (stopper.stopped || config === undefined) break;
         // A proxy's HTML page or similar: not core answering, so not a config to apply.
-        if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new Error(`unexpected heartbeat answer (${typeof config})`);
+        if (typeof config !== 'object' || config === null || Array.isArray(config))
+          throw new Error(`unexpected heartbeat answer (${typeof config})`);
         counters.heartbeats++;
         if (failingSince !== undefined) log.info({ ...where }, 'OpenHIM heartbeat recovered');
         failingSince = undefined;
@@ -200,7 +229,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
           return 'lost';
         }
         // One warning per outage, not one per beat.
-        if (failingSince === undefined) log.warn({ ...where, err: detail }, 'OpenHIM heartbeat failed; keeping the last good config');
+        if (failingSince === undefined)
+          log.warn({ ...where, err: detail }, 'OpenHIM heartbeat failed; keeping the last good config');
         else log.debug({ ...where, err: detail }, 'OpenHIM heartbeat still failing');
         failingSince ??= Date.now();
       }

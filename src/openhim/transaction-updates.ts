@@ -25,12 +25,23 @@ export interface TransactionUpdaterOptions {
 /** What the client would have been answered had it waited: status and an OperationOutcome. */
 export function finalResponseOf(job: OutboxJob): { status: number; body: unknown } {
   if (job.status === 'done') {
-    const ids = Object.entries(job.result?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
+    const ids = Object.entries(job.result?.ids ?? {})
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     return { status: 201, body: informational(`Delivered to ${job.system}${ids ? ` (${ids})` : ''}`) };
   }
   // refused upstream (4xx), or failed once by a mediator bug (500, kept for an operator): not a give-up
-  if ((job.status === 'rejected' || job.error?.name === INTERNAL_ERROR) && job.error) return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
-  return { status: 502, body: operationOutcome([{ code: 'transient', diagnostics: `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it` }]) };
+  if ((job.status === 'rejected' || job.error?.name === INTERNAL_ERROR) && job.error)
+    return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
+  return {
+    status: 502,
+    body: operationOutcome([
+      {
+        code: 'transient',
+        diagnostics: `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it`,
+      },
+    ]),
+  };
 }
 
 export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
@@ -55,17 +66,26 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
       secretValues: opts.secretValues(),
       redactor: opts.redactor,
     });
-    const auth = utils.genAuthHeaders({ username: String(s['openhim.username'] ?? 'root@openhim.org'), password: String(s['openhim.password'] ?? '') });
+    const auth = utils.genAuthHeaders({
+      username: String(s['openhim.username'] ?? 'root@openhim.org'),
+      password: String(s['openhim.password'] ?? ''),
+    });
     const res = await request(`${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(job.transactionId)}`, {
       method: 'PUT',
       dispatcher: agent,
       headers: { ...auth, 'content-type': 'application/json' },
       // the last step before the bytes leave: a stored error written before a secret was known is masked too
-      body: (opts.redactor ?? processRedactor).redact(JSON.stringify({ status: envelope.status, response: envelope.response })),
+      body: (opts.redactor ?? processRedactor).redact(
+        JSON.stringify({ status: envelope.status, response: envelope.response }),
+      ),
       headersTimeout: 10_000,
       bodyTimeout: 10_000,
     });
     await res.body.dump();
-    if (res.statusCode >= 300) opts.logger?.warn({ transactionId: job.transactionId, status: res.statusCode }, 'OpenHIM refused the transaction update');
+    if (res.statusCode >= 300)
+      opts.logger?.warn(
+        { transactionId: job.transactionId, status: res.statusCode },
+        'OpenHIM refused the transaction update',
+      );
   };
 }

@@ -20,11 +20,16 @@ export interface OutboxAdminOptions {
 function sendOperatorResult(reply: FastifyReply, r: OperatorResult) {
   if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
   if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
-  if (r.reason === 'superseded') return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
+  if (r.reason === 'superseded')
+    return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
   return reply.code(409).send({ error: `job is ${r.status}; this action does not apply` });
 }
 
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } } as const;
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
+} as const;
 
 /**
  * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry,
@@ -36,23 +41,27 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
   const actorOf = opts.actorOf ?? ((req: FastifyRequest) => String(req.headers['x-admin-user'] ?? 'admin'));
   app.addHook('preHandler', guard);
 
-  app.get('/outbox/jobs', {
-    schema: {
-      querystring: {
-        type: 'object',
-        properties: {
-          status: { type: 'string', enum: [...JOB_STATUSES] },
-          system: { type: 'string' },
-          flow: { type: 'string' },
-          limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          offset: { type: 'integer', minimum: 0, default: 0 },
+  app.get(
+    '/outbox/jobs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: [...JOB_STATUSES] },
+            system: { type: 'string' },
+            flow: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
         },
       },
     },
-  }, async (req) => {
-    const q = req.query as { status?: JobStatus; system?: string; flow?: string; limit?: number; offset?: number };
-    return { jobs: await listOutboxJobs(opts.store, q), counts: await opts.store.countJobsByStatus() };
-  });
+    async (req) => {
+      const q = req.query as { status?: JobStatus; system?: string; flow?: string; limit?: number; offset?: number };
+      return { jobs: await listOutboxJobs(opts.store, q), counts: await opts.store.countJobsByStatus() };
+    },
+  );
 
   app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {
     const detail = await showOutboxJob(opts.store, (req.params as { id: string }).id);
@@ -60,8 +69,10 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
   });
 
   app.post('/outbox/jobs/:id/retry', { schema: { params: idParams } }, async (req, reply) =>
-    sendOperatorResult(reply, await retryOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))));
+    sendOperatorResult(reply, await retryOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))),
+  );
 
   app.delete('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) =>
-    sendOperatorResult(reply, await dropOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))));
+    sendOperatorResult(reply, await dropOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))),
+  );
 };

@@ -5,7 +5,11 @@ import type { BackoffOptions } from './types.js';
  * Spreads the retries of many jobs that failed together, so a recovering upstream is not hit by
  * a synchronised wave.
  */
-export function retryDelayMs(attempt: number, opts: Pick<BackoffOptions, 'baseMs' | 'capMs'>, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  opts: Pick<BackoffOptions, 'baseMs' | 'capMs'>,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(opts.capMs, opts.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * exp);
 }

@@ -15,19 +15,29 @@ export class SystemBreaker {
   private openedAt?: number;
 
   constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {
-    this.policy = circuitBreaker(handleWhen((err) => countsAgainstSystem(err)), {
-      halfOpenAfter: opts.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
+    this.policy = circuitBreaker(
+      handleWhen((err) => countsAgainstSystem(err)),
+      {
+        halfOpenAfter: opts.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
+      },
+    );
+    this.policy.onBreak(() => {
+      this.openedAt = Date.now();
     });
-    this.policy.onBreak(() => { this.openedAt = Date.now(); });
-    this.policy.onReset(() => { this.openedAt = undefined; });
+    this.policy.onReset(() => {
+      this.openedAt = undefined;
+    });
   }
 
   gate(now = Date.now()): BreakerGate {
     switch (this.policy.state) {
-      case CircuitState.Closed: return 'closed';
-      case CircuitState.Open: return now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
-      default: return 'open'; // HalfOpen: a probe is already running; Isolated: held open
+      case CircuitState.Closed:
+        return 'closed';
+      case CircuitState.Open:
+        return now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
+      default:
+        return 'open'; // HalfOpen: a probe is already running; Isolated: held open
     }
   }
 

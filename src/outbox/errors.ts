@@ -34,7 +34,13 @@ export function describeError(err: unknown): string {
 export function toStoredError(err: unknown): StoredError {
   if (err instanceof MediatorError) {
     // stored and later shown (admin views, `cli outbox show`, OpenHIM updates): never with a secret an upstream echoed
-    const stored: StoredError = { name: err.name, status: err.status, issues: err.issues.map((i) => (i.diagnostics === undefined ? { ...i } : { ...i, diagnostics: redact(i.diagnostics) })) };
+    const stored: StoredError = {
+      name: err.name,
+      status: err.status,
+      issues: err.issues.map((i) =>
+        i.diagnostics === undefined ? { ...i } : { ...i, diagnostics: redact(i.diagnostics) },
+      ),
+    };
     if (err instanceof UpstreamError) {
       stored.system = err.system;
       stored.transient = err.transient;
@@ -42,7 +48,12 @@ export function toStoredError(err: unknown): StoredError {
     }
     return stored;
   }
-  return { name: 'UpstreamError', status: 502, transient: true, issues: [{ severity: 'error', code: 'transient', diagnostics: describeError(err) }] };
+  return {
+    name: 'UpstreamError',
+    status: 502,
+    transient: true,
+    issues: [{ severity: 'error', code: 'transient', diagnostics: describeError(err) }],
+  };
 }
 
 /** Back to an error object the FHIR outcome plugin understands (instanceof UpstreamError kept). */
@@ -51,8 +62,13 @@ export function reviveError(stored: StoredError): MediatorError {
   if (stored.system !== undefined) {
     const err = Object.create(UpstreamError.prototype) as UpstreamError;
     Object.assign(err, {
-      name: stored.name, message: issues.map((i) => i.diagnostics).join('; '), status: stored.status, issues,
-      system: stored.system, transient: stored.transient ?? false, upstreamStatus: stored.upstreamStatus,
+      name: stored.name,
+      message: issues.map((i) => i.diagnostics).join('; '),
+      status: stored.status,
+      issues,
+      system: stored.system,
+      transient: stored.transient ?? false,
+      upstreamStatus: stored.upstreamStatus,
     });
     return err;
   }

@@ -43,8 +43,19 @@ function waitsForOwnWrite(err: unknown): boolean {
  * the connection or the name lookup failed, not that our request was wrong.
  */
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN',
-  'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /**
@@ -52,8 +63,15 @@ const NETWORK_CODES = new Set([
  * UND_ERR_NOT_SUPPORTED, UND_ERR_REQ_CONTENT_LENGTH_MISMATCH …) are requests we built wrong.
  */
 const UNDICI_TRANSIENT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-  'UND_ERR_DESTROYED', 'UND_ERR_ABORTED', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_REQ_RETRY',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_ABORTED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_REQ_RETRY',
 ]);
 
 /** Aborts (our attempt timeout, the client's request timeout, AbortSignal.timeout). */
@@ -72,12 +90,22 @@ function isTransportFailure(e: ErrorLike): boolean {
  */
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as ErrorLike;
-  if (typeof e?.code !== 'string') return typeof e?.message === 'string' && /^Connection terminated|timeout exceeded when trying to connect/.test(e.message);
+  if (typeof e?.code !== 'string')
+    return (
+      typeof e?.message === 'string' && /^Connection terminated|timeout exceeded when trying to connect/.test(e.message)
+    );
   if (typeof e.severity === 'string' && /^(08|40|53|57|58)/.test(e.code)) return true;
   return /^SQLITE_(BUSY|LOCKED)/.test(e.code);
 }
 
-interface ErrorLike { name?: unknown; code?: unknown; message?: unknown; severity?: unknown; cause?: unknown; errors?: unknown }
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  message?: unknown;
+  severity?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
 
 /**
  * The error and what it wraps: fetch throws TypeError('fetch failed') with the socket error as
@@ -97,9 +125,11 @@ function causes(err: unknown, depth = 0): ErrorLike[] {
 export function internalError(job: { id: string; flow: string; system: string }, err: unknown): MediatorError {
   const kind = err instanceof Error ? err.name : typeof err;
   const e = new MediatorError(500, {
-    severity: 'error', code: 'exception',
-    diagnostics: `Internal error in the mediator while delivering this ${job.flow} write to ${job.system} (${kind}). `
-      + `It is not retried automatically: the write is kept as outbox job ${job.id} for an operator to retry once the error is fixed`,
+    severity: 'error',
+    code: 'exception',
+    diagnostics:
+      `Internal error in the mediator while delivering this ${job.flow} write to ${job.system} (${kind}). ` +
+      `It is not retried automatically: the write is kept as outbox job ${job.id} for an operator to retry once the error is fixed`,
   });
   e.name = INTERNAL_ERROR;
   return e;

@@ -12,7 +12,10 @@ export class StoreStepJournal implements StepJournal {
   readonly idempotencyKey: string;
   private completed?: Map<string, unknown>;
 
-  constructor(private readonly store: Store, private readonly job: Pick<OutboxJob, 'id'>) {
+  constructor(
+    private readonly store: Store,
+    private readonly job: Pick<OutboxJob, 'id'>,
+  ) {
     this.idempotencyKey = job.id;
   }
 

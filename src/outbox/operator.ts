@@ -22,9 +22,15 @@ export interface JobSummary {
 
 export function summarizeJob(job: OutboxJob): JobSummary {
   return {
-    id: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, status: job.status,
-    attempts: job.attempts, nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
-    createdAt: new Date(job.createdAt).toISOString(), lastError: job.lastError,
+    id: job.id,
+    flow: job.flow,
+    system: job.system,
+    idempotencyKey: job.idempotencyKey,
+    status: job.status,
+    attempts: job.attempts,
+    nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
+    createdAt: new Date(job.createdAt).toISOString(),
+    lastError: job.lastError,
     ...(job.supersededBy ? { supersededBy: job.supersededBy } : {}),
   };
 }
@@ -56,7 +62,11 @@ export async function retryOutboxJob(store: Store, id: string, actor: string): P
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
   if (before.supersededBy) return { ok: false, reason: 'superseded', status: before.status, by: before.supersededBy };
-  const job = await store.requeueJob(id, { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } }, Date.now());
+  const job = await store.requeueJob(
+    id,
+    { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } },
+    Date.now(),
+  );
   if (job) return { ok: true, job };
   // superseded meanwhile (a new write took the key while we looked), or its status changed
   const now = await store.getJob(id);
@@ -72,8 +82,16 @@ export async function dropOutboxJob(store: Store, id: string, actor: string): Pr
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
   const dropped = await store.dropJob(id, {
-    actor, action: 'outbox.drop', subject: id,
-    details: { flow: before.flow, system: before.system, idempotencyKey: before.idempotencyKey, status: before.status, attempts: before.attempts },
+    actor,
+    action: 'outbox.drop',
+    subject: id,
+    details: {
+      flow: before.flow,
+      system: before.system,
+      idempotencyKey: before.idempotencyKey,
+      status: before.status,
+      attempts: before.attempts,
+    },
   });
   return dropped ? { ok: true } : { ok: false, reason: 'wrong-status', status: before.status };
 }

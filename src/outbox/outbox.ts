@@ -14,8 +14,15 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { Semaphore } from './semaphore.js';
 import {
-  DEFAULT_OUTBOX_OPTIONS, type AcceptWriteRequest, type BackoffOptions, type DeliveryHandler,
-  type FirstOutcome, type OutboxLogger, type OutboxOptions, type QueuedOutcome, type WriteOutcome,
+  DEFAULT_OUTBOX_OPTIONS,
+  type AcceptWriteRequest,
+  type BackoffOptions,
+  type DeliveryHandler,
+  type FirstOutcome,
+  type OutboxLogger,
+  type OutboxOptions,
+  type QueuedOutcome,
+  type WriteOutcome,
 } from './types.js';
 
 export interface OutboxSettings extends Partial<Omit<OutboxOptions, 'backoff' | 'concurrency' | 'breaker'>> {
@@ -52,11 +59,16 @@ export function resolveOutboxOptions(s: OutboxSettings = {}): OutboxOptions {
     ...s,
     instanceId: s.instanceId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
     backoff: { ...d.backoff, ...s.backoff },
-    concurrency: { default: s.concurrency?.default ?? d.concurrency.default, perSystem: { ...d.concurrency.perSystem, ...s.concurrency?.perSystem } },
+    concurrency: {
+      default: s.concurrency?.default ?? d.concurrency.default,
+      perSystem: { ...d.concurrency.perSystem, ...s.concurrency?.perSystem },
+    },
     breaker: { ...d.breaker, ...s.breaker },
   };
   if (options.attemptTimeoutMs >= options.leaseMs) {
-    throw new Error(`outbox: attemptTimeoutMs (${options.attemptTimeoutMs}) must be below leaseMs (${options.leaseMs}), or a live attempt could be taken over`);
+    throw new Error(
+      `outbox: attemptTimeoutMs (${options.attemptTimeoutMs}) must be below leaseMs (${options.leaseMs}), or a live attempt could be taken over`,
+    );
   }
   return options;
 }
@@ -75,8 +87,14 @@ function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number):
       reject(err);
     }, ms);
     fn(ac.signal).then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e) => { clearTimeout(timer); reject(e); },
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
     );
   });
 }
@@ -94,14 +112,28 @@ export function deliveryAttempt(job: Pick<OutboxJob, 'attempts' | 'lastError'>):
 /** The outcome a stored job stands for now. */
 export function outcomeOfJob(job: OutboxJob): FirstOutcome {
   switch (job.status) {
-    case 'done': return { kind: 'done', jobId: job.id, result: job.result! };
-    case 'rejected': return { kind: 'rejected', jobId: job.id, error: reviveError(job.error!) };
+    case 'done':
+      return { kind: 'done', jobId: job.id, result: job.result! };
+    case 'rejected':
+      return { kind: 'rejected', jobId: job.id, error: reviveError(job.error!) };
     case 'dead':
       // failed by an internal error: a duplicate is answered as the first request was, 500
       if (job.error?.name === INTERNAL_ERROR) return { kind: 'rejected', jobId: job.id, error: reviveError(job.error) };
-      return { kind: 'queued', jobId: job.id, status: 'dead', reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it` };
-    case 'in-flight': return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'delivery to the upstream is in progress' };
-    default: return { kind: 'queued', jobId: job.id, status: 'pending', reason: job.lastError ? `queued for retry after: ${job.lastError}` : 'queued for delivery' };
+      return {
+        kind: 'queued',
+        jobId: job.id,
+        status: 'dead',
+        reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it`,
+      };
+    case 'in-flight':
+      return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'delivery to the upstream is in progress' };
+    default:
+      return {
+        kind: 'queued',
+        jobId: job.id,
+        status: 'pending',
+        reason: job.lastError ? `queued for retry after: ${job.lastError}` : 'queued for delivery',
+      };
   }
 }
 
@@ -171,41 +203,70 @@ export class Outbox {
   async acceptWrites(reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> {
     for (const req of reqs) {
       if (!this.handlers.get(req.flow, req.system)) throw new NotConfiguredError(req.flow, [req.system]);
-      if (!req.idempotencyKey?.trim()) throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
+      if (!req.idempotencyKey?.trim())
+        throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
     }
     const now = Date.now();
     const jobs = reqs.map((req) => {
       const leaseOwner = this.leaseToken();
       return {
-        id: randomUUID(), flow: req.flow, system: req.system, idempotencyKey: req.idempotencyKey, payloadHash: req.payloadHash ?? hashPayload(req.payload),
-        payload: req.payload, status: 'in-flight' as const, attempts: 1, nextAttemptAt: now, leaseOwner,
-        leaseUntil: now + this.options.leaseMs, transactionId: req.transactionId, createdAt: now,
+        id: randomUUID(),
+        flow: req.flow,
+        system: req.system,
+        idempotencyKey: req.idempotencyKey,
+        payloadHash: req.payloadHash ?? hashPayload(req.payload),
+        payload: req.payload,
+        status: 'in-flight' as const,
+        attempts: 1,
+        nextAttemptAt: now,
+        leaseOwner,
+        leaseUntil: now + this.options.leaseMs,
+        transactionId: req.transactionId,
+        createdAt: now,
       };
     });
-    const links = reqs.flatMap((req, i) => (req.links ?? []).map((l) => ({ ...l, system: req.system, jobId: jobs[i].id })));
+    const links = reqs.flatMap((req, i) =>
+      (req.links ?? []).map((l) => ({ ...l, system: req.system, jobId: jobs[i].id })),
+    );
     let recorded;
     try {
       recorded = await this.store.recordWrites(jobs, links);
     } catch (err) {
       if (err instanceof PayloadConflict) {
         const req = reqs.find((r) => r.idempotencyKey === err.idempotencyKey)!;
-        throw new ConflictError(`Identifier "${err.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${err.jobId}); resend the original payload or use a new identifier`);
+        throw new ConflictError(
+          `Identifier "${err.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${err.jobId}); resend the original payload or use a new identifier`,
+        );
       }
       throw err;
     }
-    return Promise.all(recorded.map(async (r, i): Promise<WriteOutcome> => {
-      const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
-      if (!r.created) return { kind: 'duplicate', jobId: r.job.id, previous: await this.outcomeOfFirst(r.job, deadlineAt) };
-      // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
-      if (r.supersedes) this.logger.info({ jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system }, 'outbox: a write takes over the key of a refused one');
-      return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt);
-    }));
+    return Promise.all(
+      recorded.map(async (r, i): Promise<WriteOutcome> => {
+        const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
+        if (!r.created)
+          return { kind: 'duplicate', jobId: r.job.id, previous: await this.outcomeOfFirst(r.job, deadlineAt) };
+        // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
+        if (r.supersedes)
+          this.logger.info(
+            { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
+            'outbox: a write takes over the key of a refused one',
+          );
+        return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt);
+      }),
+    );
   }
 
   /** Start the background worker (idempotent). */
   startWorker(): void {
     if (this.worker) return;
-    const w: WorkerState = { stopped: false, woken: false, wake: () => { w.woken = true; }, loop: Promise.resolve() };
+    const w: WorkerState = {
+      stopped: false,
+      woken: false,
+      wake: () => {
+        w.woken = true;
+      },
+      loop: Promise.resolve(),
+    };
     this.worker = w;
     w.loop = this.workerLoop(w);
   }
@@ -224,7 +285,8 @@ export class Outbox {
 
   /** Resolves when no attempt (and no report of a settled one) runs in this process. */
   async idle(): Promise<void> {
-    while (this.running.size > 0 || this.reporting.size > 0) await Promise.allSettled([...this.running.values(), ...this.reporting]);
+    while (this.running.size > 0 || this.reporting.size > 0)
+      await Promise.allSettled([...this.running.values(), ...this.reporting]);
   }
 
   /** One worker pass over every registered system; returns how many jobs it started. */
@@ -238,7 +300,14 @@ export class Outbox {
       if (limit <= 0) continue;
       const leaseOwner = this.leaseToken();
       const now = Date.now();
-      const jobs = await this.store.claimJobs({ system, flows: this.handlers.flows(system), limit, leaseOwner, leaseMs: this.options.leaseMs, now });
+      const jobs = await this.store.claimJobs({
+        system,
+        flows: this.handlers.flows(system),
+        limit,
+        leaseOwner,
+        leaseMs: this.options.leaseMs,
+        now,
+      });
       for (const job of jobs) {
         // acceptWrite may have taken the slot while the claim was in the database
         if (!sem.tryAcquire()) {
@@ -270,7 +339,12 @@ export class Outbox {
   private async deliverNow(job: OutboxJob, leaseOwner: string, deadlineAt: number): Promise<FirstOutcome> {
     const breaker = this.breakers.for(job.system);
     if (breaker.gate() === 'open') {
-      return this.defer(job, leaseOwner, breaker.reopensAt(), `${job.system} is failing (circuit open); the write is queued and will be retried`);
+      return this.defer(
+        job,
+        leaseOwner,
+        breaker.reopensAt(),
+        `${job.system} is failing (circuit open); the write is queued and will be retried`,
+      );
     }
     const sem = this.semaphore(job.system);
     if (!(await sem.acquire(deadlineAt - Date.now()))) {
@@ -278,7 +352,14 @@ export class Outbox {
     }
     const outcome = await withinDeadline(this.track(job, leaseOwner, sem, 'now'), deadlineAt - Date.now());
     if (!outcome) this.answeredEarly.add(job.id);
-    return outcome ?? { kind: 'queued', jobId: job.id, status: 'in-flight', reason: `${job.system} has not answered within the deadline; delivery continues and is retried if it fails` };
+    return (
+      outcome ?? {
+        kind: 'queued',
+        jobId: job.id,
+        status: 'in-flight',
+        reason: `${job.system} has not answered within the deadline; delivery continues and is retried if it fails`,
+      }
+    );
   }
 
   /** Give a job back without attempting it (the claim's attempt is not counted). */
@@ -298,7 +379,12 @@ export class Outbox {
     this.running.set(job.id, p);
     // Reported apart from the attempt: a slow OpenHIM must not hold the upstream's slot.
     if (this.onSettled) {
-      const report: Promise<void> = p.then((outcome) => this.reportSettled(job, origin, outcome), () => undefined).finally(() => this.reporting.delete(report));
+      const report: Promise<void> = p
+        .then(
+          (outcome) => this.reportSettled(job, origin, outcome),
+          () => undefined,
+        )
+        .finally(() => this.reporting.delete(report));
       this.reporting.add(report);
     }
     return p;
@@ -323,18 +409,25 @@ export class Outbox {
     const journal = new StoreStepJournal(this.store, job);
     let result;
     try {
-      result = await breaker.policy.execute(() => runWithTimeout((signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }), this.options.attemptTimeoutMs));
+      result = await breaker.policy.execute(() =>
+        runWithTimeout(
+          (signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }),
+          this.options.attemptTimeoutMs,
+        ),
+      );
     } catch (err) {
       return this.recordFailure(job, leaseOwner, err);
     }
     this.metrics.attempt(job.system, 'done');
     try {
-      if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now())) return { kind: 'done', jobId: job.id, result };
+      if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now()))
+        return { kind: 'done', jobId: job.id, result };
       return await this.currentOutcome(job.id);
     } catch (err) {
       // a result the store cannot take (a bug: a value JSON or jsonb cannot hold) would fail the
       // same way after every lease, re-running the write each time: fail the job once instead
-      if (classifyFailure(err) === 'internal') return this.failInternally(job, leaseOwner, err).catch((e: unknown) => this.recordingFailed(job, e));
+      if (classifyFailure(err) === 'internal')
+        return this.failInternally(job, leaseOwner, err).catch((e: unknown) => this.recordingFailed(job, e));
       return this.recordingFailed(job, err);
     }
   }
@@ -342,14 +435,26 @@ export class Outbox {
   private async recordFailure(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
     try {
       if (err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError) {
-        return await this.defer(job, leaseOwner, this.breakers.for(job.system).reopensAt(), `${job.system} is failing (circuit open); the write is queued and will be retried`);
+        return await this.defer(
+          job,
+          leaseOwner,
+          this.breakers.for(job.system).reopensAt(),
+          `${job.system} is failing (circuit open); the write is queued and will be retried`,
+        );
       }
       const kind = classifyFailure(err);
       if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);
       if (kind === 'refused') {
         this.metrics.attempt(job.system, 'rejected');
         const error = err as MediatorError;
-        if (await this.store.finishJob(job.id, leaseOwner, { status: 'rejected', error: toStoredError(error) }, Date.now())) {
+        if (
+          await this.store.finishJob(
+            job.id,
+            leaseOwner,
+            { status: 'rejected', error: toStoredError(error) },
+            Date.now(),
+          )
+        ) {
           return { kind: 'rejected', jobId: job.id, error };
         }
         return await this.currentOutcome(job.id);
@@ -358,10 +463,18 @@ export class Outbox {
       if (job.attempts >= this.options.backoff.maxAttempts) return await this.deadLetter(job, leaseOwner, err, reason);
       this.metrics.attempt(job.system, 'retry');
       // after a timeout the last request may still land upstream: give it time before looking again
-      const wait = Math.max(retryDelayMs(job.attempts, this.options.backoff), isUnknownOutcome(err) ? this.options.settleMs : 0);
+      const wait = Math.max(
+        retryDelayMs(job.attempts, this.options.backoff),
+        isUnknownOutcome(err) ? this.options.settleMs : 0,
+      );
       const dueAt = Date.now() + wait;
       if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
-        return { kind: 'queued', jobId: job.id, status: 'pending', reason: `${job.system} failed transiently (${reason}); queued for retry` };
+        return {
+          kind: 'queued',
+          jobId: job.id,
+          status: 'pending',
+          reason: `${job.system} failed transiently (${reason}); queued for retry`,
+        };
       }
       return await this.currentOutcome(job.id);
     } catch (storeErr) {
@@ -375,8 +488,22 @@ export class Outbox {
       return this.currentOutcome(job.id);
     }
     this.metrics.deadLetter(job.system);
-    this.logger.warn({ jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason }, 'outbox job dead-lettered');
-    await this.store.appendAudit({ actor: 'outbox', action: 'outbox.dead-letter', subject: job.id, details: { flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, attempts: job.attempts, reason } });
+    this.logger.warn(
+      { jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason },
+      'outbox job dead-lettered',
+    );
+    await this.store.appendAudit({
+      actor: 'outbox',
+      action: 'outbox.dead-letter',
+      subject: job.id,
+      details: {
+        flow: job.flow,
+        system: job.system,
+        idempotencyKey: job.idempotencyKey,
+        attempts: job.attempts,
+        reason,
+      },
+    });
     return outcomeOfJob({ ...job, status: 'dead', lastError: reason });
   }
 
@@ -389,21 +516,48 @@ export class Outbox {
   private async failInternally(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
     this.metrics.attempt(job.system, 'internal');
     const reason = describeError(err);
-    this.logger.error({ jobId: job.id, flow: job.flow, system: job.system, attempt: job.attempts, err: reason, stack: err instanceof Error ? err.stack : undefined },
-      'outbox: internal error while delivering; the job is dead-lettered for an operator, not retried');
+    this.logger.error(
+      {
+        jobId: job.id,
+        flow: job.flow,
+        system: job.system,
+        attempt: job.attempts,
+        err: reason,
+        stack: err instanceof Error ? err.stack : undefined,
+      },
+      'outbox: internal error while delivering; the job is dead-lettered for an operator, not retried',
+    );
     const error = internalError(job, err);
-    if (!(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(error) }, Date.now()))) {
+    if (
+      !(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(error) }, Date.now()))
+    ) {
       return this.currentOutcome(job.id);
     }
     this.metrics.deadLetter(job.system);
-    await this.store.appendAudit({ actor: 'outbox', action: 'outbox.internal-error', subject: job.id, details: { flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, attempts: job.attempts, error: reason } });
+    await this.store.appendAudit({
+      actor: 'outbox',
+      action: 'outbox.internal-error',
+      subject: job.id,
+      details: {
+        flow: job.flow,
+        system: job.system,
+        idempotencyKey: job.idempotencyKey,
+        attempts: job.attempts,
+        error: reason,
+      },
+    });
     return { kind: 'rejected', jobId: job.id, error };
   }
 
   /** The store failed while recording an outcome: the job stays in flight until its lease ends, then is retried. */
   private recordingFailed(job: OutboxJob, err: unknown): QueuedOutcome {
     this.logger.error({ jobId: job.id, err: describeError(err) }, 'outbox: could not record a delivery outcome');
-    return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'the outcome could not be recorded; the write will be retried' };
+    return {
+      kind: 'queued',
+      jobId: job.id,
+      status: 'in-flight',
+      reason: 'the outcome could not be recorded; the write will be retried',
+    };
   }
 
   private async currentOutcome(jobId: string): Promise<FirstOutcome> {
@@ -450,7 +604,11 @@ export class Outbox {
       const wait = started > 0 || w.woken ? 0 : this.options.pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait);
-        w.wake = () => { w.woken = true; clearTimeout(timer); resolve(); };
+        w.wake = () => {
+          w.woken = true;
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
   }

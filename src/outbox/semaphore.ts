@@ -20,7 +20,10 @@ export class Semaphore {
     if (this.tryAcquire()) return Promise.resolve(true);
     if (timeoutMs <= 0) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const grant = () => { clearTimeout(timer); resolve(true); };
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
       const timer = setTimeout(() => {
         const i = this.waiters.indexOf(grant);
         if (i >= 0) this.waiters.splice(i, 1);
@@ -32,7 +35,8 @@ export class Semaphore {
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next(); // the slot passes straight to the waiter
+    if (next)
+      next(); // the slot passes straight to the waiter
     else this.inUse = Math.max(0, this.inUse - 1);
   }
 }

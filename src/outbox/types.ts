@@ -22,16 +22,33 @@ export interface AcceptWriteRequest {
   links?: { flow: string; fhirId: string; primary?: boolean }[];
 }
 
-export interface DoneOutcome { kind: 'done'; jobId: string; result: WriteResult }
-export interface QueuedOutcome { kind: 'queued'; jobId: string; status: JobStatus; reason: string }
+export interface DoneOutcome {
+  kind: 'done';
+  jobId: string;
+  result: WriteResult;
+}
+export interface QueuedOutcome {
+  kind: 'queued';
+  jobId: string;
+  status: JobStatus;
+  reason: string;
+}
 /**
  * The write is not done and the client gets `error`: the upstream's refusal (4xx; the job is
  * 'rejected'), or a 500 for an internal error (the job is dead-lettered for an operator).
  */
-export interface RejectedOutcome { kind: 'rejected'; jobId: string; error: MediatorError }
+export interface RejectedOutcome {
+  kind: 'rejected';
+  jobId: string;
+  error: MediatorError;
+}
 export type FirstOutcome = DoneOutcome | QueuedOutcome | RejectedOutcome;
 /** The same key and payload again: `previous` is the first write's outcome (now, or when the deadline ran out). */
-export interface DuplicateOutcome { kind: 'duplicate'; jobId: string; previous: FirstOutcome }
+export interface DuplicateOutcome {
+  kind: 'duplicate';
+  jobId: string;
+  previous: FirstOutcome;
+}
 /** done → 201, queued → 202, rejected → error.status, duplicate → as `previous`. */
 export type WriteOutcome = FirstOutcome | DuplicateOutcome;
 

@@ -42,8 +42,14 @@ export function bearerCheck(token: AdminToken) {
     const presented = given(request.headers.authorization);
     if (!value || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
       // returning the reply ends the request here (Fastify async hook contract)
-      return reply.code(401).header('www-authenticate', 'Bearer')
-        .send(operationOutcome([{ code: 'login', diagnostics: 'admin authentication required (Authorization: Bearer <admin token>)' }]));
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send(
+          operationOutcome([
+            { code: 'login', diagnostics: 'admin authentication required (Authorization: Bearer <admin token>)' },
+          ]),
+        );
     }
     return undefined;
   };

@@ -35,7 +35,8 @@ export function authenticate(header: string | undefined, auth: AuthSettings): st
     const decoded = Buffer.from(parsed.credentials, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = decoded.slice(0, colon);
-    if (colon > 0 && same(user, auth.username ?? '') && same(decoded.slice(colon + 1), auth.password ?? '')) return user;
+    if (colon > 0 && same(user, auth.username ?? '') && same(decoded.slice(colon + 1), auth.password ?? ''))
+      return user;
   }
   if (auth.mode === 'bearer' && same(parsed.credentials, auth.bearerToken ?? '')) return 'bearer-client';
   return undefined;
@@ -57,8 +58,10 @@ export function registerAuth(app: FastifyInstance, current: () => AuthSettings):
       // an unauthenticated client gets no kept-alive connection to hold open
       reply.header('Connection', 'close');
       const given = request.headers.authorization;
-      const diagnostics = !given ? `Authentication required (${auth.mode}): no Authorization header`
-        : parseAuthorization(given)?.scheme !== auth.mode ? `Authentication required: the Authorization scheme must be ${auth.mode === 'basic' ? 'Basic' : 'Bearer'}`
+      const diagnostics = !given
+        ? `Authentication required (${auth.mode}): no Authorization header`
+        : parseAuthorization(given)?.scheme !== auth.mode
+          ? `Authentication required: the Authorization scheme must be ${auth.mode === 'basic' ? 'Basic' : 'Bearer'}`
           : 'Authentication failed: the credentials are not accepted';
       throw new MediatorError(401, { code: 'login', diagnostics, expression: ['Authorization'] });
     }

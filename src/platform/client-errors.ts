@@ -7,17 +7,42 @@ import type { FastifyBaseLogger } from 'fastify';
  * a request line that is not HTTP). Fastify's default answer is its own JSON; a FHIR client gets
  * an OperationOutcome like every other error, naming the part of the request at fault.
  */
-function outcomeFor(err: NodeJS.ErrnoException): { status: number; code: string; diagnostics: string; expression: string } {
+function outcomeFor(err: NodeJS.ErrnoException): {
+  status: number;
+  code: string;
+  diagnostics: string;
+  expression: string;
+} {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    return { status: 408, code: 'timeout', diagnostics: 'The request was not received in time (limits.headersTimeoutMs / limits.requestTimeoutMs); send it at once', expression: '$this' };
+    return {
+      status: 408,
+      code: 'timeout',
+      diagnostics:
+        'The request was not received in time (limits.headersTimeoutMs / limits.requestTimeoutMs); send it at once',
+      expression: '$this',
+    };
   }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
-    return { status: 431, code: 'too-costly', diagnostics: 'The request headers are larger than this server accepts (16 KiB in all)', expression: 'Headers' };
+    return {
+      status: 431,
+      code: 'too-costly',
+      diagnostics: 'The request headers are larger than this server accepts (16 KiB in all)',
+      expression: 'Headers',
+    };
   }
-  return { status: 400, code: 'structure', diagnostics: 'The request is not well-formed HTTP/1.1', expression: '$this' };
+  return {
+    status: 400,
+    code: 'structure',
+    diagnostics: 'The request is not well-formed HTTP/1.1',
+    expression: '$this',
+  };
 }
 
-export function fhirClientErrorHandler(this: { log: FastifyBaseLogger }, err: NodeJS.ErrnoException, socket: Socket): void {
+export function fhirClientErrorHandler(
+  this: { log: FastifyBaseLogger },
+  err: NodeJS.ErrnoException,
+  socket: Socket,
+): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const { status, code, diagnostics, expression } = outcomeFor(err);
   this.log.debug({ code: err.code, status }, 'client error');
@@ -25,9 +50,12 @@ export function fhirClientErrorHandler(this: { log: FastifyBaseLogger }, err: No
     socket.destroy();
     return;
   }
-  const body = JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics, expression: [expression] }] });
+  const body = JSON.stringify({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code, diagnostics, expression: [expression] }],
+  });
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n`
-    + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }

@@ -5,7 +5,9 @@
 export async function withinDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   if (ms <= 0) return undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); });
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
   try {
     return await Promise.race([p, timeout]);
   } finally {

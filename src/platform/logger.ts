@@ -7,10 +7,31 @@ import { processRedactor, type Redactor } from './redaction.js';
  * in logged objects (config, upstream bodies, errors).
  */
 export const redactPaths = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]',
-  'headers.authorization', 'headers.Authorization', '*.headers.authorization', '*.headers.Authorization',
-  'password', '*.password', '*.*.password', 'clientSecret', '*.clientSecret', 'token', '*.token', 'access_token', '*.access_token',
-  'refresh_token', '*.refresh_token', 'secret', '*.secret', 'bearerToken', '*.bearerToken', 'databaseUrl', '*.databaseUrl',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.Authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  'password',
+  '*.password',
+  '*.*.password',
+  'clientSecret',
+  '*.clientSecret',
+  'token',
+  '*.token',
+  'access_token',
+  '*.access_token',
+  'refresh_token',
+  '*.refresh_token',
+  'secret',
+  '*.secret',
+  'bearerToken',
+  '*.bearerToken',
+  'databaseUrl',
+  '*.databaseUrl',
   // every secret setting, whether a settings object is logged at the top level or one level down
   ...secretKeys().flatMap((key) => [`["${key}"]`, `*["${key}"]`]),
 ];
@@ -20,9 +41,17 @@ export const redactPaths = [
  * line (messages, error text an upstream echoed, any nesting), as the last step before the write.
  */
 export function loggerOptions(level: string, redactor: Redactor = processRedactor): LoggerOptions {
-  return { level, redact: { paths: redactPaths, censor: '[redacted]' }, hooks: { streamWrite: (line) => redactor.redact(line) } };
+  return {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    hooks: { streamWrite: (line) => redactor.redact(line) },
+  };
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream, redactor: Redactor = processRedactor): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  redactor: Redactor = processRedactor,
+): Logger {
   return destination ? pino(loggerOptions(level, redactor), destination) : pino(loggerOptions(level, redactor));
 }

@@ -15,10 +15,32 @@ export function createMetrics(withDefaults = true): Metrics {
   if (withDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({ name: 'mediator_http_requests_total', help: 'Requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
-    requestSeconds: new Histogram({ name: 'mediator_http_request_seconds', help: 'Request latency', labelNames: ['method', 'route'], registers: [registry], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] }),
-    upstreamCalls: new Counter({ name: 'mediator_upstream_calls_total', help: 'Upstream calls by system and outcome (ok, client_error, server_error, timeout, network)', labelNames: ['system', 'outcome'], registers: [registry] }),
-    upstreamSeconds: new Histogram({ name: 'mediator_upstream_call_seconds', help: 'Upstream call latency', labelNames: ['system'], registers: [registry], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] }),
+    requests: new Counter({
+      name: 'mediator_http_requests_total',
+      help: 'Requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    requestSeconds: new Histogram({
+      name: 'mediator_http_request_seconds',
+      help: 'Request latency',
+      labelNames: ['method', 'route'],
+      registers: [registry],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    upstreamCalls: new Counter({
+      name: 'mediator_upstream_calls_total',
+      help: 'Upstream calls by system and outcome (ok, client_error, server_error, timeout, network)',
+      labelNames: ['system', 'outcome'],
+      registers: [registry],
+    }),
+    upstreamSeconds: new Histogram({
+      name: 'mediator_upstream_call_seconds',
+      help: 'Upstream call latency',
+      labelNames: ['system'],
+      registers: [registry],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    }),
   };
 }
 
@@ -35,14 +57,30 @@ export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): v
 }
 
 /** The outcome label of an upstream call: what an operator alerts on. */
-export function upstreamOutcome(call: { response?: { status: number }; error?: { message: string; code?: string } }): string {
-  if (call.response) return call.response.status < 400 ? 'ok' : call.response.status < 500 ? 'client_error' : 'server_error';
-  return /timeout|timed out|abort/i.test(`${call.error?.code ?? ''} ${call.error?.message ?? ''}`) ? 'timeout' : 'network';
+export function upstreamOutcome(call: {
+  response?: { status: number };
+  error?: { message: string; code?: string };
+}): string {
+  if (call.response)
+    return call.response.status < 400 ? 'ok' : call.response.status < 500 ? 'client_error' : 'server_error';
+  return /timeout|timed out|abort/i.test(`${call.error?.code ?? ''} ${call.error?.message ?? ''}`)
+    ? 'timeout'
+    : 'network';
 }
 
 /** Counts and times every upstream call into the metrics. */
-export function recordUpstreamMetrics(metrics: Metrics, call: { system?: string; startedAt: Date | number; endedAt?: Date | number; response?: { status: number }; error?: { message: string; code?: string } }): void {
+export function recordUpstreamMetrics(
+  metrics: Metrics,
+  call: {
+    system?: string;
+    startedAt: Date | number;
+    endedAt?: Date | number;
+    response?: { status: number };
+    error?: { message: string; code?: string };
+  },
+): void {
   const system = call.system ?? 'unknown';
   metrics.upstreamCalls.inc({ system, outcome: upstreamOutcome(call) });
-  if (call.endedAt !== undefined) metrics.upstreamSeconds.observe({ system }, (Number(call.endedAt) - Number(call.startedAt)) / 1000);
+  if (call.endedAt !== undefined)
+    metrics.upstreamSeconds.observe({ system }, (Number(call.endedAt) - Number(call.startedAt)) / 1000);
 }

@@ -76,13 +76,7 @@ function urlEncoded(text: string): string[] {
 /** Every text form a secret takes on the wire, in a URL, in a form, in JSON and in Basic auth. */
 export function secretForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  const forms = [
-    secret,
-    ...jsonEscaped(secret),
-    ...urlEncoded(secret),
-    ...base64Forms(bytes),
-    ...base64Cores(bytes),
-  ];
+  const forms = [secret, ...jsonEscaped(secret), ...urlEncoded(secret), ...base64Forms(bytes), ...base64Cores(bytes)];
   return forms;
 }
 
@@ -238,10 +232,17 @@ export class Redactor {
 export const processRedactor = new Redactor();
 
 /** Learns the settings into the process redactor; warns (by setting key only) about short secrets. */
-export function learnSecrets(settings: Settings, log?: { warn(obj: object, msg?: string): void }, redactor: Redactor = processRedactor): void {
+export function learnSecrets(
+  settings: Settings,
+  log?: { warn(obj: object, msg?: string): void },
+  redactor: Redactor = processRedactor,
+): void {
   const { tooShort } = redactor.learnSettings(settings);
   if (tooShort.length > 0) {
-    log?.warn({ settings: tooShort, minLength: MIN_SECRET_LENGTH }, 'secret settings too short to be masked in logs and responses; use longer values');
+    log?.warn(
+      { settings: tooShort, minLength: MIN_SECRET_LENGTH },
+      'secret settings too short to be masked in logs and responses; use longer values',
+    );
   }
 }
 

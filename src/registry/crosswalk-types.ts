@@ -7,13 +7,7 @@
  * again), plus `review` for a pair the matcher could not decide alone.
  */
 export type CrosswalkState =
-  | 'auto-match'
-  | 'manual-match'
-  | 'review'
-  | 'flagged'
-  | 'no-match'
-  | 'ignored'
-  | 'match-broken';
+  'auto-match' | 'manual-match' | 'review' | 'flagged' | 'no-match' | 'ignored' | 'match-broken';
 
 export type MatchZone = 'auto' | 'review' | 'no-match';
 

@@ -32,7 +32,11 @@ export class InMemoryCrosswalkRepository implements CrosswalkRepository {
   }
 }
 
-const STATE_OF_ZONE: Record<MatchZone, CrosswalkRow['state']> = { auto: 'auto-match', review: 'review', 'no-match': 'no-match' };
+const STATE_OF_ZONE: Record<MatchZone, CrosswalkRow['state']> = {
+  auto: 'auto-match',
+  review: 'review',
+  'no-match': 'no-match',
+};
 
 /** A hash of the registry list: when it changes every automatic row is stale. */
 export function registrySnapshotHash(registry: Facility[]): string {
@@ -87,7 +91,11 @@ function systemIdentifierUri(base: string, system: string): string {
  * namespace, value = its id). Flagged, review, no-match, ignored and broken rows are left out,
  * as GOFR does in its export.
  */
-export function crosswalkToLocationBundle(rows: CrosswalkRow[], registry: Facility[], identifierBase: string): Bundle<Location> {
+export function crosswalkToLocationBundle(
+  rows: CrosswalkRow[],
+  registry: Facility[],
+  identifierBase: string,
+): Bundle<Location> {
   const byRegistry = new Map<string, CrosswalkRow[]>();
   for (const r of rows) {
     if (!LINKED.has(r.state) || !r.registryId) continue;
@@ -110,10 +118,17 @@ export function crosswalkToLocationBundle(rows: CrosswalkRow[], registry: Facili
       ],
       type: [
         {
-          coding: [{ system: 'https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types', code: 'facility' }],
+          coding: [
+            {
+              system: 'https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types',
+              code: 'facility',
+            },
+          ],
         },
       ],
-      ...(facility?.position ? { position: { latitude: facility.position.latitude, longitude: facility.position.longitude } } : {}),
+      ...(facility?.position
+        ? { position: { latitude: facility.position.latitude, longitude: facility.position.longitude } }
+        : {}),
     };
     entry.push({ fullUrl: `urn:uuid:${registryId}`, resource: location });
   }
@@ -133,12 +148,25 @@ function toCsv(header: string[], rows: unknown[][]): string {
 export function crosswalkToCsv(rows: CrosswalkRow[]): string {
   return toCsv(
     ['system', 'system_id', 'registry_id', 'state', 'zone', 'score', 'decided_by', 'decided_at', 'comment'],
-    rows.map((r) => [r.system, r.systemId, r.registryId, r.state, r.zone, r.score, r.decidedBy, r.decidedAt, r.comment]),
+    rows.map((r) => [
+      r.system,
+      r.systemId,
+      r.registryId,
+      r.state,
+      r.zone,
+      r.score,
+      r.decidedBy,
+      r.decidedAt,
+      r.comment,
+    ]),
   );
 }
 
 /** The review queue as CSV: one line per suggestion, ranked, with the reasons for each score. */
-export function reviewToCsv(rows: CrosswalkRow[], names: { left: Map<string, string>; right: Map<string, string> }): string {
+export function reviewToCsv(
+  rows: CrosswalkRow[],
+  names: { left: Map<string, string>; right: Map<string, string> },
+): string {
   const lines: unknown[][] = [];
   for (const r of rows.filter((x) => x.state === 'review' || x.state === 'flagged')) {
     r.suggestions.forEach((s, i) => {
@@ -154,5 +182,8 @@ export function reviewToCsv(rows: CrosswalkRow[], names: { left: Map<string, str
       ]);
     });
   }
-  return toCsv(['system', 'system_id', 'system_name', 'rank', 'registry_id', 'registry_name', 'score', 'reasons'], lines);
+  return toCsv(
+    ['system', 'system_id', 'system_name', 'rank', 'registry_id', 'registry_name', 'score', 'reasons'],
+    lines,
+  );
 }

@@ -17,5 +17,6 @@ export function parseCsvRows(text: string): string[][] {
 
 /** Rows keyed by the header; a short row keeps only the cells it has. */
 export function parseCsvObjects(text: string): Record<string, string>[] {
-  return Papa.parse<Record<string, string>>(normalised(text), { header: true, skipEmptyLines: true, newline: '\n' }).data;
+  return Papa.parse<Record<string, string>>(normalised(text), { header: true, skipEmptyLines: true, newline: '\n' })
+    .data;
 }

@@ -45,7 +45,12 @@ function headerSynonyms(): HeaderSynonyms {
   return activeMapping(FACILITY_COLUMNS_FILE);
 }
 
-const headerKey = (h: string) => h.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+const headerKey = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
 
 /** Identifier headers this generic say nothing about who issued the code: kept per list. */
 const GENERIC_ID_HEADERS = new Set(['code', 'id']);
@@ -66,12 +71,18 @@ function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMappin
   const identifiers = syn.identifiers
     .map((n) => byKey.get(n))
     .filter((h): h is string => h !== undefined && !used.has(h))
-    .map((h) => ({ column: h, system: GENERIC_ID_HEADERS.has(headerKey(h)) ? `${listLabel}#${headerKey(h)}` : headerKey(h) }));
+    .map((h) => ({
+      column: h,
+      system: GENERIC_ID_HEADERS.has(headerKey(h)) ? `${listLabel}#${headerKey(h)}` : headerKey(h),
+    }));
   return {
     id,
     name,
     aliases: syn.aliases.map((n) => byKey.get(n)).filter((h): h is string => h !== undefined),
-    areas: syn.areas.map((n) => byKey.get(n)).filter((h): h is string => h !== undefined).map((h) => ({ column: h, level: headerKey(h) })),
+    areas: syn.areas
+      .map((n) => byKey.get(n))
+      .filter((h): h is string => h !== undefined)
+      .map((h) => ({ column: h, level: headerKey(h) })),
     type: first(syn.type),
     lat: first(syn.lat),
     lon: first(syn.lon),
@@ -147,8 +158,13 @@ export function readRows(file: string): Record<string, string>[] {
   const text = readFileSync(file, 'utf8');
   if (/\.json$/i.test(file)) {
     const data = JSON.parse(text) as unknown;
-    if (!Array.isArray(data)) throw new InvalidInputError(`${path.basename(file)}: expected a JSON array of facility objects`);
-    return data.map((o) => Object.fromEntries(Object.entries(o as object).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)])));
+    if (!Array.isArray(data))
+      throw new InvalidInputError(`${path.basename(file)}: expected a JSON array of facility objects`);
+    return data.map((o) =>
+      Object.fromEntries(
+        Object.entries(o as object).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]),
+      ),
+    );
   }
   return parseCsv(text);
 }

@@ -27,7 +27,10 @@ import { StoreCrosswalkRepository } from './store-crosswalk.js';
  * the registry records they or kept auto-matches link to are withheld from the re-scored set so
  * one-to-one still holds. The registry snapshot used by a run is kept in that run's audit entry.
  */
-export interface StoreReconcileOptions extends Pick<MatchOptions, 'weights' | 'vocabulary' | 'suggestions' | 'onProgress'> {
+export interface StoreReconcileOptions extends Pick<
+  MatchOptions,
+  'weights' | 'vocabulary' | 'suggestions' | 'onProgress'
+> {
   /** Re-score every automatic row (e.g. after a weights change the fingerprint cannot see). */
   full?: boolean;
   at?: string;
@@ -81,11 +84,20 @@ function referencedIds(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>): s
   return [...ids].sort();
 }
 
-function contextHash(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>, registryHashes: Map<string, string>, config: string): string {
+function contextHash(
+  row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>,
+  registryHashes: Map<string, string>,
+  config: string,
+): string {
   return sha(config + JSON.stringify(referencedIds(row).map((id) => [id, registryHashes.get(id) ?? null])));
 }
 
-export function fingerprint(row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>, recordHash: string, registryHashes: Map<string, string>, config: string): string {
+export function fingerprint(
+  row: Pick<CrosswalkRow, 'registryId' | 'suggestions'>,
+  recordHash: string,
+  registryHashes: Map<string, string>,
+  config: string,
+): string {
   return `${recordHash}.${contextHash(row, registryHashes, config)}`;
 }
 
@@ -100,7 +112,11 @@ function changedRegistryIds(previous: Record<string, string> | undefined, curren
 }
 
 /** System records a changed registry record could now match: the matcher's blocking, run the other way round (no scoring). */
-function reachedBy(changedRegistry: (Facility | MatchRecord)[], left: (Facility | MatchRecord)[], options: StoreReconcileOptions): Set<number> {
+function reachedBy(
+  changedRegistry: (Facility | MatchRecord)[],
+  left: (Facility | MatchRecord)[],
+  options: StoreReconcileOptions,
+): Set<number> {
   if (changedRegistry.length === 0) return new Set<number>();
   return blockedRightIndices(changedRegistry, left, { vocabulary: options.vocabulary });
 }
@@ -113,11 +129,14 @@ function canonical(row: CrosswalkRow): string {
   return canonicalJson(rest);
 }
 
-
 function emptyResult(right: number, options: StoreReconcileOptions): MatchResult {
   const zones = { auto: 0, review: 0, 'no-match': 0 };
   const candidatesByKey = { area: 0, spatial: 0, token: 0, phonetic: 0 };
-  return { decisions: [], stats: { left: 0, right, pairsCompared: 0, candidatesByKey, zones, deterministic: 0 }, thresholds: (options.weights ?? defaultWeights()).thresholds };
+  return {
+    decisions: [],
+    stats: { left: 0, right, pairsCompared: 0, candidatesByKey, zones, deterministic: 0 },
+    thresholds: (options.weights ?? defaultWeights()).thresholds,
+  };
 }
 
 /**
@@ -126,7 +145,11 @@ function emptyResult(right: number, options: StoreReconcileOptions): MatchResult
  * automatic row over a human one and `changed` holds none; like `written`, this assumes no
  * reviewer decides one of the rows while the run is between its read and its write.
  */
-function zonesAfter(stored: Map<string, CrosswalkRow>, written: CrosswalkRow[], leftIds: Set<string>): Record<MatchZone, number> {
+function zonesAfter(
+  stored: Map<string, CrosswalkRow>,
+  written: CrosswalkRow[],
+  leftIds: Set<string>,
+): Record<MatchZone, number> {
   const after = new Map(stored);
   for (const row of written) after.set(row.systemId, row);
   const zones = { auto: 0, review: 0, 'no-match': 0 };
@@ -147,20 +170,31 @@ export async function reconcileIntoStore(
   const stored = new Map((await repo.listBySystem(system)).map((r) => [r.systemId, r]));
   const registryHashes = new Map(registry.map((f, i) => [idOf(f, i), recordInputHash(f)]));
   const leftHashes = left.map(recordInputHash);
-  const lastRun = (await store.listAudit({ subject: runAuditSubject(system), limit: 1 })).find((e) => e.action === RUN_AUDIT_ACTION);
+  const lastRun = (await store.listAudit({ subject: runAuditSubject(system), limit: 1 })).find(
+    (e) => e.action === RUN_AUDIT_ACTION,
+  );
   const previousSnapshot = lastRun?.details.registry as Record<string, string> | undefined;
   const firstRun = !previousSnapshot || stored.size === 0;
 
   // Which records to re-score.
   const changedRegistry = changedRegistryIds(previousSnapshot, registryHashes);
-  const reached = options.full || firstRun
-    ? new Set<number>()
-    : reachedBy(registry.filter((f, i) => changedRegistry.has(idOf(f, i))), left, options);
+  const reached =
+    options.full || firstRun
+      ? new Set<number>()
+      : reachedBy(
+          registry.filter((f, i) => changedRegistry.has(idOf(f, i))),
+          left,
+          options,
+        );
   const dirty: number[] = [];
   left.forEach((f, i) => {
     const row = stored.get(idOf(f, i));
     if (row && isHumanDecision(row)) return;
-    const stale = !row || options.full || firstRun || reached.has(i) ||
+    const stale =
+      !row ||
+      options.full ||
+      firstRun ||
+      reached.has(i) ||
       row.inputHash !== fingerprint(row, leftHashes[i], registryHashes, config);
     if (stale) dirty.push(i);
   });
@@ -175,14 +209,21 @@ export async function reconcileIntoStore(
   }
   const offered = registry.filter((f, i) => !claimed.has(idOf(f, i)));
   const dirtyRecords = dirty.map((i) => left[i]);
-  const result: MatchResult = dirtyRecords.length > 0
-    ? matchFacilities(dirtyRecords, offered, options)
-    : emptyResult(offered.length, options);
-  const fresh = toCrosswalkRows(result, system, dirtyRecords.map((r) => toMatchRecord(r).facility), {
-    at,
-    inputHash: (row, k) => fingerprint(row, leftHashes[dirty[k]], registryHashes, config),
-  });
-  const merged = mergeRun(fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r), fresh);
+  const result: MatchResult =
+    dirtyRecords.length > 0 ? matchFacilities(dirtyRecords, offered, options) : emptyResult(offered.length, options);
+  const fresh = toCrosswalkRows(
+    result,
+    system,
+    dirtyRecords.map((r) => toMatchRecord(r).facility),
+    {
+      at,
+      inputHash: (row, k) => fingerprint(row, leftHashes[dirty[k]], registryHashes, config),
+    },
+  );
+  const merged = mergeRun(
+    fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r),
+    fresh,
+  );
 
   const changed = merged.filter((row) => {
     const old = stored.get(row.systemId);
@@ -191,7 +232,16 @@ export async function reconcileIntoStore(
   // Records gone from the system's list: their automatic rows stop linking anything.
   const gone = [...stored.values()]
     .filter((row) => !leftIds.has(row.systemId) && !isHumanDecision(row) && row.inputHash !== 'gone')
-    .map((row) => ({ ...row, state: 'no-match' as const, zone: 'no-match' as const, registryId: undefined, suggestions: [], comment: 'record no longer in the list', inputHash: 'gone', decidedAt: at }));
+    .map((row) => ({
+      ...row,
+      state: 'no-match' as const,
+      zone: 'no-match' as const,
+      registryId: undefined,
+      suggestions: [],
+      comment: 'record no longer in the list',
+      inputHash: 'gone',
+      decidedAt: at,
+    }));
   // One transaction for the whole run: a crash leaves the previous run's rows, never half of this one.
   // (gone rows are automatic, so each of them is written; the rest of the count is this run's.)
   const written = (await repo.writeMany([...changed, ...gone])) - gone.length;

@@ -63,15 +63,24 @@ async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, reg
     (r) => r.system === row.system && r.systemId !== row.systemId && holdsRegistryId(r.state),
   );
   if (holders.length > 0) {
-    throw new ConflictError(`registry record ${registryId} is already linked to ${row.system}/${holders[0].systemId}; break that match first`);
+    throw new ConflictError(
+      `registry record ${registryId} is already linked to ${row.system}/${holders[0].systemId}; break that match first`,
+    );
   }
 }
 
-const systemParams = { type: 'object', required: ['system'], properties: { system: { type: 'string', minLength: 1, maxLength: 200 } } } as const;
+const systemParams = {
+  type: 'object',
+  required: ['system'],
+  properties: { system: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
 const recordParams = {
   type: 'object',
   required: ['system', 'systemId'],
-  properties: { system: { type: 'string', minLength: 1, maxLength: 200 }, systemId: { type: 'string', minLength: 1, maxLength: 500 } },
+  properties: {
+    system: { type: 'string', minLength: 1, maxLength: 200 },
+    systemId: { type: 'string', minLength: 1, maxLength: 500 },
+  },
 } as const;
 const reviewBody = {
   type: ['object', 'null'],
@@ -99,40 +108,61 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   app.addHook('preHandler', bearerCheck(opts.adminToken));
   app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
     if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).validation) return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
+    if ((err as FastifyError).validation)
+      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
     const status = (err as FastifyError).statusCode ?? 500;
-    return reply.code(status).send(operationOutcome([{ code: status < 500 ? 'invalid' : 'exception', diagnostics: status < 500 ? err.message : 'internal error' }]));
+    return reply
+      .code(status)
+      .send(
+        operationOutcome([
+          { code: status < 500 ? 'invalid' : 'exception', diagnostics: status < 500 ? err.message : 'internal error' },
+        ]),
+      );
   });
 
   const registryNames = async (): Promise<Map<string, string>> =>
     new Map((opts.registry ? await opts.registry() : []).map((f) => [f.id ?? '', f.name]));
 
-  app.get('/reconcile/:system/review', {
-    schema: {
-      params: systemParams,
-      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, offset: { type: 'integer', minimum: 0, default: 0 } } },
+  app.get(
+    '/reconcile/:system/review',
+    {
+      schema: {
+        params: systemParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+      },
     },
-  }, async (req) => {
-    const { system } = req.params as { system: string };
-    const { limit, offset } = req.query as { limit: number; offset: number };
-    const queue = (await repo.listBySystem(system))
-      .filter((r) => r.state === 'review' || r.state === 'flagged')
-      // Most promising first: a reviewer clears the easy ones quickly.
-      .sort((a, b) => (b.suggestions[0]?.score ?? -Infinity) - (a.suggestions[0]?.score ?? -Infinity) || a.systemId.localeCompare(b.systemId));
-    const names = await registryNames();
-    return {
-      system,
-      total: queue.length,
-      items: queue.slice(offset, offset + limit).map((r) => ({
-        systemId: r.systemId,
-        state: r.state,
-        comment: r.comment,
-        decidedBy: r.decidedBy,
-        decidedAt: r.decidedAt,
-        suggestions: r.suggestions.map((s, i) => ({ rank: i + 1, ...s, registryName: names.get(s.registryId) })),
-      })),
-    };
-  });
+    async (req) => {
+      const { system } = req.params as { system: string };
+      const { limit, offset } = req.query as { limit: number; offset: number };
+      const queue = (await repo.listBySystem(system))
+        .filter((r) => r.state === 'review' || r.state === 'flagged')
+        // Most promising first: a reviewer clears the easy ones quickly.
+        .sort(
+          (a, b) =>
+            (b.suggestions[0]?.score ?? -Infinity) - (a.suggestions[0]?.score ?? -Infinity) ||
+            a.systemId.localeCompare(b.systemId),
+        );
+      const names = await registryNames();
+      return {
+        system,
+        total: queue.length,
+        items: queue.slice(offset, offset + limit).map((r) => ({
+          systemId: r.systemId,
+          state: r.state,
+          comment: r.comment,
+          decidedBy: r.decidedBy,
+          decidedAt: r.decidedAt,
+          suggestions: r.suggestions.map((s, i) => ({ rank: i + 1, ...s, registryName: names.get(s.registryId) })),
+        })),
+      };
+    },
+  );
 
   app.get('/reconcile/:system/crosswalk', { schema: { params: systemParams } }, async (req) => {
     const { system } = req.params as { system: string };
@@ -147,27 +177,42 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   app.get('/reconcile/:system/export.json', { schema: { params: systemParams } }, async (req, reply) => {
     const { system } = req.params as { system: string };
     const registry = opts.registry ? await opts.registry() : [];
-    const bundle = crosswalkToLocationBundle(await repo.listBySystem(system), registry, opts.identifierBase ?? 'urn:fhir-supply-mediator:system');
+    const bundle = crosswalkToLocationBundle(
+      await repo.listBySystem(system),
+      registry,
+      opts.identifierBase ?? 'urn:fhir-supply-mediator:system',
+    );
     return reply.type('application/fhir+json').send(bundle);
   });
 
   for (const op of OPS) {
-    app.post(`/reconcile/:system/:systemId/${op}`, { schema: { params: recordParams, body: reviewBody } }, async (req) => {
-      const { system, systemId } = req.params as { system: string; systemId: string };
-      const body = (req.body ?? {}) as ReviewBody;
-      const actor = actorOf(req, body);
-      const operation = operationOf(op, body);
-      const row = await repo.get(system, systemId);
-      if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
-      if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
-      const next = applyReview(row, operation, { user: actor, at: now().toISOString() });
-      await repo.put(next, {
-        actor,
-        action: `review.${op}`,
-        subject: `${system}/${systemId}`,
-        details: { from: row.state, to: next.state, registryId: next.registryId ?? null, previousRegistryId: row.registryId ?? null, comment: next.comment ?? null, before: row },
-      });
-      return { row: next };
-    });
+    app.post(
+      `/reconcile/:system/:systemId/${op}`,
+      { schema: { params: recordParams, body: reviewBody } },
+      async (req) => {
+        const { system, systemId } = req.params as { system: string; systemId: string };
+        const body = (req.body ?? {}) as ReviewBody;
+        const actor = actorOf(req, body);
+        const operation = operationOf(op, body);
+        const row = await repo.get(system, systemId);
+        if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
+        if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
+        const next = applyReview(row, operation, { user: actor, at: now().toISOString() });
+        await repo.put(next, {
+          actor,
+          action: `review.${op}`,
+          subject: `${system}/${systemId}`,
+          details: {
+            from: row.state,
+            to: next.state,
+            registryId: next.registryId ?? null,
+            previousRegistryId: row.registryId ?? null,
+            comment: next.comment ?? null,
+            before: row,
+          },
+        });
+        return { row: next };
+      },
+    );
   }
 };

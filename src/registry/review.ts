@@ -105,7 +105,8 @@ export function mergeRun(stored: CrosswalkRow[], fresh: CrosswalkRow[]): Crosswa
   const byKey = new Map(stored.map((r) => [rowKey(r), r]));
   const humanClaims = new Map<string, string>();
   for (const r of stored) {
-    if (isHumanDecision(r) && r.state === 'manual-match' && r.registryId) humanClaims.set(`${r.system}\u0000${r.registryId}`, r.systemId);
+    if (isHumanDecision(r) && r.state === 'manual-match' && r.registryId)
+      humanClaims.set(`${r.system}\u0000${r.registryId}`, r.systemId);
   }
   const out: CrosswalkRow[] = [];
   const seen = new Set<string>();
@@ -119,15 +120,32 @@ export function mergeRun(stored: CrosswalkRow[], fresh: CrosswalkRow[]): Crosswa
     }
     const rejected = new Set(old?.rejectedRegistryIds ?? []);
     const suggestions = f.suggestions.filter((s) => !rejected.has(s.registryId));
-    let row: CrosswalkRow = { ...f, suggestions, rejectedRegistryIds: old?.rejectedRegistryIds ?? f.rejectedRegistryIds };
+    let row: CrosswalkRow = {
+      ...f,
+      suggestions,
+      rejectedRegistryIds: old?.rejectedRegistryIds ?? f.rejectedRegistryIds,
+    };
     const claimedBy = f.registryId ? humanClaims.get(`${f.system}\u0000${f.registryId}`) : undefined;
-    if (f.state === 'auto-match' && f.registryId && (rejected.has(f.registryId) || (claimedBy && claimedBy !== f.systemId))) {
+    if (
+      f.state === 'auto-match' &&
+      f.registryId &&
+      (rejected.has(f.registryId) || (claimedBy && claimedBy !== f.systemId))
+    ) {
       row = {
         ...row,
         state: 'review',
         zone: 'review',
         registryId: undefined,
-        reasons: [...f.reasons, { field: 'review', weight: 0, detail: rejected.has(f.registryId) ? 'this pair was rejected or broken by a reviewer' : `registry record already matched by a reviewer to ${claimedBy}` }],
+        reasons: [
+          ...f.reasons,
+          {
+            field: 'review',
+            weight: 0,
+            detail: rejected.has(f.registryId)
+              ? 'this pair was rejected or broken by a reviewer'
+              : `registry record already matched by a reviewer to ${claimedBy}`,
+          },
+        ],
         suggestions: suggestions.filter((s) => s.registryId !== f.registryId || !rejected.has(s.registryId)),
       };
     }

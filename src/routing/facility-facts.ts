@@ -11,13 +11,21 @@ const LINKED = new Set(['auto-match', 'manual-match']);
  * the crosswalk links from the store (the reconciliation keeps them, src/registry/store-crosswalk.ts),
  * the type codes from the value itself or else the first connector serving facilities that knows it.
  */
-export function facilityFacts(store: Store, connectors: Connector[], ref: FacilityRef | undefined, knownTypes?: string[]): FacilityFacts {
+export function facilityFacts(
+  store: Store,
+  connectors: Connector[],
+  ref: FacilityRef | undefined,
+  knownTypes?: string[],
+): FacilityFacts {
   let linked: Promise<string[]> | undefined;
   let types: Promise<string[]> | undefined = knownTypes && Promise.resolve(knownTypes);
   return {
-    linkedSystems: () => (linked ??= ref?.id
-      ? store.listCrosswalkByRegistryId(ref.id).then((rows) => rows.filter((r) => LINKED.has(r.state)).map((r) => r.system))
-      : Promise.resolve([])),
+    linkedSystems: () =>
+      (linked ??= ref?.id
+        ? store
+            .listCrosswalkByRegistryId(ref.id)
+            .then((rows) => rows.filter((r) => LINKED.has(r.state)).map((r) => r.system))
+        : Promise.resolve([])),
     types: () => (types ??= lookUpTypes(connectors, ref)),
   };
 }

@@ -51,14 +51,21 @@ export interface RouteBy {
   facilityPath: string;
 }
 
-const keyOf = (kind: string, id: { system: string; value: string } | undefined) => (id ? `${kind}|${id.system}|${id.value}` : undefined);
+const keyOf = (kind: string, id: { system: string; value: string } | undefined) =>
+  id ? `${kind}|${id.system}|${id.value}` : undefined;
 const failed = (s: JobStatus) => s === 'rejected' || s === 'dead';
 const productKey = (p: { system: string; code: string }) => `${p.system}|${p.code}`;
 
 /** Line ids the client chose, matched to the upstream's lines by product (and lot). */
-function overlayLineIds<L extends { lineId?: string; product: { system: string; code: string } }>(lines: L[], written: L[], extra: (l: L) => string = () => ''): L[] {
+function overlayLineIds<L extends { lineId?: string; product: { system: string; code: string } }>(
+  lines: L[],
+  written: L[],
+  extra: (l: L) => string = () => '',
+): L[] {
   const ids = new Map(written.filter((l) => l.lineId).map((l) => [productKey(l.product) + extra(l), l.lineId!]));
-  return lines.map((l) => (ids.has(productKey(l.product) + extra(l)) ? { ...l, lineId: ids.get(productKey(l.product) + extra(l)) } : l));
+  return lines.map((l) =>
+    ids.has(productKey(l.product) + extra(l)) ? { ...l, lineId: ids.get(productKey(l.product) + extra(l)) } : l,
+  );
 }
 
 export const ORDERS: FlowSpec<Order> = {
@@ -87,7 +94,12 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   // A confirmation not yet applied upstream leaves the delivery in progress.
   pendingView: (d, s) => ({ ...d, status: failed(s) ? 'entered-in-error' : 'in-progress' }),
-  withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier, lines: overlayLineIds(u.lines, w.lines, (l) => `|${l.lot?.number ?? ''}`) }),
+  withClientIds: (u, w) => ({
+    ...u,
+    id: w.id ?? u.id,
+    identifier: w.identifier,
+    lines: overlayLineIds(u.lines, w.lines, (l) => `|${l.lot?.number ?? ''}`),
+  }),
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 
@@ -104,7 +116,11 @@ export const STOCK: FlowSpec<StockReport> = {
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
   keepsWritten: true,
-  routeBy: (r) => ({ facility: r.facility, program: r.program, facilityPath: 'InventoryReport.inventoryListing[0].location' }),
+  routeBy: (r) => ({
+    facility: r.facility,
+    program: r.program,
+    facilityPath: 'InventoryReport.inventoryListing[0].location',
+  }),
 };
 
 export const FACILITIES: FlowSpec<Facility> = {
@@ -120,5 +136,9 @@ export const FACILITIES: FlowSpec<Facility> = {
   fhirIds: (f) => (f.id ? [f.id] : []),
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
-  routeBy: (f) => ({ facility: { id: f.id, identifier: f.identifiers[0], display: f.name }, types: (f.types ?? []).map((t) => t.code), facilityPath: 'Location' }),
+  routeBy: (f) => ({
+    facility: { id: f.id, identifier: f.identifiers[0], display: f.name },
+    types: (f.types ?? []).map((t) => t.code),
+    facilityPath: 'Location',
+  }),
 };

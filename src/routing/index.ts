@@ -23,7 +23,10 @@ export interface RoutingDeps {
  */
 export function createRoutingServices(deps: RoutingDeps): FhirServices {
   /* eslint-disable @typescript-eslint/no-explicit-any -- a table of flows, each with its own domain type */
-  const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK } as Record<Flow, FlowSpec<any>>;
+  const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK } as Record<
+    Flow,
+    FlowSpec<any>
+  >;
   const flows = {} as Record<Flow, RoutedFlow<any>>;
   const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
   const services = {} as FhirServices;
@@ -43,11 +46,15 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       targets.set(w, known);
       await flows[w.flow].precheck(w.value, earlier, known);
     });
-    const requests = await Promise.all(writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))));
+    const requests = await Promise.all(
+      writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
+    );
     // recorded together, all or none; each write answers with its system of record's (first) job
     const outcomes = await deps.outbox.acceptWrites(requests.flat());
     const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
-    const answers = settleTransaction(writes, (i) => flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]));
+    const answers = settleTransaction(writes, (i) =>
+      flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]),
+    );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
   return services;

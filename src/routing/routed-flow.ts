@@ -34,8 +34,18 @@ export class RoutedFlow<T> implements FlowService<T> {
     const writers = this.connectors.filter((x) => this.spec.write(x));
     if (!writers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
     const by = this.spec.routeBy(value);
-    const subject = { facility: by.facility, program: by.program, facts: facilityFacts(this.store, this.connectors, by.facility, by.types) };
-    return resolveTargets(this.spec.flow, this.routing, subject, writers.map((c) => c.system), [by.facilityPath]);
+    const subject = {
+      facility: by.facility,
+      program: by.program,
+      facts: facilityFacts(this.store, this.connectors, by.facility, by.types),
+    };
+    return resolveTargets(
+      this.spec.flow,
+      this.routing,
+      subject,
+      writers.map((c) => c.system),
+      [by.facilityPath],
+    );
   }
 
   private connector(system: string): Connector {
@@ -66,7 +76,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     const key = (item: T) => this.spec.fhirIds(item)[0];
     const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
     if (!unstamped.length) return items;
-    const versions = unstamped.map((item) => ({ fhirId: key(item), version: contentVersion({ ...item, lastUpdated: undefined }) }));
+    const versions = unstamped.map((item) => ({
+      fhirId: key(item),
+      version: contentVersion({ ...item, lastUpdated: undefined }),
+    }));
     const seen = await this.store.firstSeen(this.spec.flow, versions, Date.now());
     return items.map((item) => {
       const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
@@ -80,11 +93,13 @@ export class RoutedFlow<T> implements FlowService<T> {
     // one system may page upstream; several each return every match, merged, sorted and paged by
     // the FHIR layer (cursors of two systems cannot make one page)
     const asked = searchers.length === 1 ? criteria : { ...criteria, page: undefined };
-    const pages = await Promise.all(searchers.map(async (c) => {
-      const page = await this.spec.search(c)!(asked);
-      await this.remember(c.system, page.items);
-      return { ...page, items: await this.stampSeen(page.items) };
-    }));
+    const pages = await Promise.all(
+      searchers.map(async (c) => {
+        const page = await this.spec.search(c)!(asked);
+        await this.remember(c.system, page.items);
+        return { ...page, items: await this.stampSeen(page.items) };
+      }),
+    );
     if (pages.length === 1) return pages[0];
     return { items: pages.flatMap((p) => p.items) };
   }
@@ -93,9 +108,14 @@ export class RoutedFlow<T> implements FlowService<T> {
   async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
     // its facility's targets are looked up once, for the precheck and for the outbox jobs
     let targets: Targets | undefined;
-    const check = async () => { targets = await this.targets(value); await this.precheck(value, [], targets); };
+    const check = async () => {
+      targets = await this.targets(value);
+      await this.precheck(value, [], targets);
+    };
     // a write the upstream cannot be asked about now is queued: its delivery checks it again
-    await check().catch((err: unknown) => { if (!isTransient(err)) throw err; });
+    await check().catch((err: unknown) => {
+      if (!isTransient(err)) throw err;
+    });
     // the answer is the system of record's; secondary targets are their own jobs (admin API)
     const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
     return this.asStored(this.toWriteOutcome(value, primary));
@@ -106,7 +126,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * without writing anything. `known`: the write's targets when the caller has resolved them.
    */
   async precheck(value: T, earlier: T[] = [], known?: Targets): Promise<void> {
-    const check = this.spec.precheck(this.connector((known ?? await this.targets(value)).primary));
+    const check = this.spec.precheck(this.connector((known ?? (await this.targets(value))).primary));
     if (check) await check(value, earlier);
   }
 
@@ -145,18 +165,27 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   async acceptRequests(value: T, context: WriteContext, known?: Targets): Promise<AcceptWriteRequest[]> {
     const base = this.spec.key(value);
-    if (!base) throw new MediatorError(400, [{ code: 'required', diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`, expression: ['identifier'] }]);
+    if (!base)
+      throw new MediatorError(400, [
+        {
+          code: 'required',
+          diagnostics: `A ${this.spec.flow} write needs a business identifier to deduplicate on`,
+          expression: ['identifier'],
+        },
+      ]);
     const key = this.spec.keyedOnReplaced ? `${base}|from:${await this.replacedVersion(value)}` : base;
     // (when the system already holds exactly this version the key ends in from:<that version>: one
     // more write of the same content at most, an idempotent upsert, then duplicates)
-    const { primary, secondary } = known ?? await this.targets(value);
+    const { primary, secondary } = known ?? (await this.targets(value));
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
       system,
       idempotencyKey: of ? key : `${key}|${system}`,
       payload: value,
       transactionId: context.transactionId,
-      links: this.spec.fhirIds(value).map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
+      links: this.spec
+        .fhirIds(value)
+        .map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
@@ -178,15 +207,25 @@ export class RoutedFlow<T> implements FlowService<T> {
   toWriteOutcome(value: T, outcome: OutboxOutcome): WriteOutcome<T> {
     const first: FirstOutcome = outcome.kind === 'duplicate' ? outcome.previous : outcome;
     if (first.kind === 'rejected') throw first.error;
-    if (first.kind === 'queued') return { status: 'accepted', value: acceptedNow(this.spec.pendingView(value, first.status)), message: first.reason };
-    return { status: outcome.kind === 'duplicate' ? 'unchanged' : 'created', value: acceptedNow(value), upstream: first.result };
+    if (first.kind === 'queued')
+      return {
+        status: 'accepted',
+        value: acceptedNow(this.spec.pendingView(value, first.status)),
+        message: first.reason,
+      };
+    return {
+      status: outcome.kind === 'duplicate' ? 'unchanged' : 'created',
+      value: acceptedNow(value),
+      upstream: first.result,
+    };
   }
 
   /** Register this flow's delivery with the outbox, for every connector that can write it. */
   registerHandlers(): void {
     for (const c of this.connectors) {
       const write = this.spec.write(c);
-      if (write) this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal));
+      if (write)
+        this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal));
     }
   }
 
@@ -213,7 +252,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     const read = connector && this.spec.read(connector);
     if (!upstreamId || !read) return written;
     const value = await read(upstreamId);
-    if (!value) throw new NotFoundError(`${this.spec.flow} ${link.fhirId} was delivered to ${link.system} as ${upstreamId}, which ${link.system} no longer has`);
+    if (!value)
+      throw new NotFoundError(
+        `${this.spec.flow} ${link.fhirId} was delivered to ${link.system} as ${upstreamId}, which ${link.system} no longer has`,
+      );
     return written ? this.spec.withClientIds(value, written) : value;
   }
 
@@ -221,7 +263,12 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async remember(system: string, items: T[]): Promise<void> {
     const links = items.flatMap((item) => {
       const upstreamId = (item as { id?: string }).id;
-      return upstreamId ? this.spec.fhirIds(item).filter((id) => id !== upstreamId).map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId })) : [];
+      return upstreamId
+        ? this.spec
+            .fhirIds(item)
+            .filter((id) => id !== upstreamId)
+            .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId }))
+        : [];
     });
     if (links.length) await this.store.putLinks(links);
   }

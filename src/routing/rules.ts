@@ -82,14 +82,21 @@ async function holds(when: RoutingCondition, s: RoutingSubject): Promise<boolean
 /** The facility as a message names it. */
 export function facilityName(ref: FacilityRef | undefined): string {
   if (!ref) return 'no facility';
-  const parts = [ref.id && `Location/${ref.id}`, ref.identifier && `${ref.identifier.system}|${ref.identifier.value}`].filter(Boolean);
+  const parts = [
+    ref.id && `Location/${ref.id}`,
+    ref.identifier && `${ref.identifier.system}|${ref.identifier.value}`,
+  ].filter(Boolean);
   return parts.length ? parts.join(' ') : (ref.display ?? 'an unnamed facility');
 }
 
 /** A write whose facility no configured system serves: 422 with the facility and the rule that failed. */
 export class UnroutableError extends MediatorError {
   constructor(flow: Flow, ref: FacilityRef | undefined, why: string, expression: string[]) {
-    super(422, { code: 'business-rule', diagnostics: `${flow} for ${facilityName(ref)} cannot be routed: ${why} (fhir-mappings/routing.json)`, expression });
+    super(422, {
+      code: 'business-rule',
+      diagnostics: `${flow} for ${facilityName(ref)} cannot be routed: ${why} (fhir-mappings/routing.json)`,
+      expression,
+    });
   }
 }
 
@@ -110,11 +117,14 @@ export async function resolveTargets(
   facilityPath: string[],
 ): Promise<Targets> {
   const r = routing ?? UNRULED;
-  const refuse = (why: string): never => { throw new UnroutableError(flow, subject.facility, why, facilityPath); };
+  const refuse = (why: string): never => {
+    throw new UnroutableError(flow, subject.facility, why, facilityPath);
+  };
   let primary: string | undefined;
   for (const rule of r.rules ?? []) {
     if (!(await holds(rule.when, subject))) continue;
-    if (!configured.includes(rule.system)) refuse(`rule "${rule.name}" routes it to ${rule.system}, which is not configured to take ${flow}`);
+    if (!configured.includes(rule.system))
+      refuse(`rule "${rule.name}" routes it to ${rule.system}, which is not configured to take ${flow}`);
     primary = rule.system;
     break;
   }
@@ -123,7 +133,8 @@ export async function resolveTargets(
     const none = tried ? `no rule matched (${tried})` : 'no rule applies';
     if (r.default === null) refuse(`${none} and the flow has no default system`);
     else if (r.default === ANY) primary = configured[0] ?? refuse(`${none} and no configured system takes ${flow}`);
-    else if (!configured.includes(r.default)) refuse(`${none} and the default system ${r.default} is not configured to take ${flow}`);
+    else if (!configured.includes(r.default))
+      refuse(`${none} and the default system ${r.default} is not configured to take ${flow}`);
     else primary = r.default;
   }
   const secondary: string[] = [];

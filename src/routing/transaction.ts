@@ -27,11 +27,17 @@ function whereIs(w: PlannedWrite): string[] {
  * Bundle of several writes with 503 and nothing accepted, since accepting it unchecked could
  * leave it half applied; a single write is then accepted and checked again at delivery.
  */
-export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>): Promise<void> {
+export async function precheckAll(
+  writes: PlannedWrite[],
+  check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>,
+): Promise<void> {
   const failures: { write: PlannedWrite; err: unknown }[] = [];
   for (const [i, w] of writes.entries()) {
     // the writes of the same flow before it are checked as applied (their effects add up)
-    const earlier = writes.slice(0, i).filter((x) => x.flow === w.flow).map((x) => x.value);
+    const earlier = writes
+      .slice(0, i)
+      .filter((x) => x.flow === w.flow)
+      .map((x) => x.value);
     try {
       await check(w, earlier);
     } catch (err) {
@@ -42,7 +48,11 @@ export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrit
   const bug = failures.find((f) => !(f.err instanceof MediatorError));
   if (bug) throw bug.err;
   const refused = failures.filter((f) => !isTransient(f.err)).map((f) => posted(f.write, f.err) as MediatorError);
-  if (refused.length) throw new MediatorError(refused[0].status, refused.flatMap((e) => e.issues));
+  if (refused.length)
+    throw new MediatorError(
+      refused[0].status,
+      refused.flatMap((e) => e.issues),
+    );
   if (writes.length === 1) return;
   const first = failures[0];
   throw new MediatorError(503, {
@@ -54,14 +64,22 @@ export async function precheckAll(writes: PlannedWrite[], check: (w: PlannedWrit
 
 type Answer = { ok: WriteOutcome<unknown> } | { refused: MediatorError };
 
-const NOUN: Record<PlannedWrite['flow'], string> = { orders: 'order', deliveries: 'delivery', stock: 'stock report', facilities: 'facility' };
+const NOUN: Record<PlannedWrite['flow'], string> = {
+  orders: 'order',
+  deliveries: 'delivery',
+  stock: 'stock report',
+  facilities: 'facility',
+};
 
 /** What became of a write that was not refused, for the answer about a partly refused Bundle. */
 function fate(w: PlannedWrite, outcome: WriteOutcome<unknown>): Issue {
-  const ids = Object.entries(outcome.upstream?.ids ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
-  const diagnostics = outcome.status === 'accepted'
-    ? `this ${NOUN[w.flow]} was accepted and is queued (${outcome.message ?? 'not delivered yet'}); it will still be delivered`
-    : `this ${NOUN[w.flow]} was applied in ${outcome.upstream?.system ?? 'its system'}${ids ? ` (${ids})` : ''} and is not undone`;
+  const ids = Object.entries(outcome.upstream?.ids ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const diagnostics =
+    outcome.status === 'accepted'
+      ? `this ${NOUN[w.flow]} was accepted and is queued (${outcome.message ?? 'not delivered yet'}); it will still be delivered`
+      : `this ${NOUN[w.flow]} was applied in ${outcome.upstream?.system ?? 'its system'}${ids ? ` (${ids})` : ''} and is not undone`;
   return { severity: 'warning', code: 'incomplete', diagnostics, expression: whereIs(w) };
 }
 
@@ -69,7 +87,10 @@ function fate(w: PlannedWrite, outcome: WriteOutcome<unknown>): Issue {
  * The outbox outcomes of a transaction's writes. All delivered or queued: their answers. Any
  * refused at delivery: one error with the refusals and, for every other write, what became of it.
  */
-export function settleTransaction(writes: PlannedWrite[], answer: (i: number) => WriteOutcome<unknown>): WriteOutcome<unknown>[] {
+export function settleTransaction(
+  writes: PlannedWrite[],
+  answer: (i: number) => WriteOutcome<unknown>,
+): WriteOutcome<unknown>[] {
   const answers: Answer[] = writes.map((w, i) => {
     try {
       return { ok: answer(i) };
@@ -82,7 +103,14 @@ export function settleTransaction(writes: PlannedWrite[], answer: (i: number) =>
   if (!refused.length) return answers.map((a) => (a as { ok: WriteOutcome<unknown> }).ok);
   const others = answers.flatMap((a, i) => ('ok' in a ? [fate(writes[i], a.ok)] : []));
   const note: Issue[] = others.length
-    ? [{ severity: 'warning', code: 'incomplete', diagnostics: `the transaction was applied in part: ${refused.length} of ${writes.length} writes refused at delivery, ${others.length} not (see the following issues)`, expression: ['Bundle.entry'] }]
+    ? [
+        {
+          severity: 'warning',
+          code: 'incomplete',
+          diagnostics: `the transaction was applied in part: ${refused.length} of ${writes.length} writes refused at delivery, ${others.length} not (see the following issues)`,
+          expression: ['Bundle.entry'],
+        },
+      ]
     : [];
   return thrown(new MediatorError(refused[0].status, [...refused.flatMap((e) => e.issues), ...note, ...others]));
 }

@@ -24,20 +24,39 @@ export interface SeenIo {
  * search that changes nothing writes nothing, so no fsync per read); then read those again, so
  * two instances that saw a change at once both answer with the sighting that was kept.
  */
-export async function firstSeen(io: SeenIo, flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
-  const stored = await sightings(io, flow, versions.map((v) => v.fhirId));
+export async function firstSeen(
+  io: SeenIo,
+  flow: string,
+  versions: SeenVersion[],
+  now: number,
+): Promise<Map<string, number>> {
+  const stored = await sightings(
+    io,
+    flow,
+    versions.map((v) => v.fhirId),
+  );
   const fresh = versions.filter((v) => stored.get(v.fhirId)?.version !== v.version);
   if (fresh.length) {
     await io.upsert(flow, fresh, now);
-    for (const [id, seen] of await sightings(io, flow, fresh.map((v) => v.fhirId))) stored.set(id, seen);
+    for (const [id, seen] of await sightings(
+      io,
+      flow,
+      fresh.map((v) => v.fhirId),
+    ))
+      stored.set(id, seen);
   }
   return new Map([...stored].map(([id, seen]) => [id, seen.seenAt]));
 }
 
-async function sightings(io: SeenIo, flow: string, ids: string[]): Promise<Map<string, { version: string; seenAt: number }>> {
+async function sightings(
+  io: SeenIo,
+  flow: string,
+  ids: string[],
+): Promise<Map<string, { version: string; seenAt: number }>> {
   const out = new Map<string, { version: string; seenAt: number }>();
   for (let i = 0; i < ids.length; i += CHUNK) {
-    for (const r of await io.select(flow, ids.slice(i, i + CHUNK))) out.set(r.fhir_id, { version: r.version, seenAt: Number(r.seen_at) });
+    for (const r of await io.select(flow, ids.slice(i, i + CHUNK)))
+      out.set(r.fhir_id, { version: r.version, seenAt: Number(r.seen_at) });
   }
   return out;
 }

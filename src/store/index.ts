@@ -49,8 +49,10 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
       await store.migrate();
       const skew = await store.clockSkewMs();
       if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
-        throw new Error(`this machine's clock is ${Math.round(skew / 1000)} s off the PostgreSQL server's; instances sharing the outbox compare `
-          + `lease and retry times written by each other, so a skewed clock could take over a write still in flight. Synchronise the clock (NTP)`);
+        throw new Error(
+          `this machine's clock is ${Math.round(skew / 1000)} s off the PostgreSQL server's; instances sharing the outbox compare ` +
+            `lease and retry times written by each other, so a skewed clock could take over a write still in flight. Synchronise the clock (NTP)`,
+        );
       }
     } catch (err) {
       await store.close().catch(() => undefined);

@@ -6,7 +6,10 @@
  * advisory lock instead of one per caller.
  */
 export class LockWaitTimeout extends Error {
-  constructor(readonly lockName: string, waitMs: number) {
+  constructor(
+    readonly lockName: string,
+    waitMs: number,
+  ) {
     super(`lock ${lockName} is still held by another write after ${waitMs} ms`);
     this.name = 'LockWaitTimeout';
   }
@@ -19,7 +22,9 @@ export class KeyedMutex {
   async run<T>(name: string, fn: () => Promise<T>, waitMs = Number.POSITIVE_INFINITY): Promise<T> {
     const before = this.tails.get(name) ?? Promise.resolve();
     let release!: () => void;
-    const mine = new Promise<void>((resolve) => { release = resolve; });
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     // the next caller waits for us, and for whoever we wait for (a timed-out waiter must not let it skip ahead)
     const tail = before.then(() => mine);
     this.tails.set(name, tail);
@@ -28,7 +33,9 @@ export class KeyedMutex {
     } catch (err) {
       // we never ran: our place in the queue passes as soon as those before us are done
       release();
-      void tail.then(() => { if (this.tails.get(name) === tail) this.tails.delete(name); });
+      void tail.then(() => {
+        if (this.tails.get(name) === tail) this.tails.delete(name);
+      });
       throw err;
     }
     try {
@@ -44,7 +51,16 @@ function waitFor(p: Promise<void>, ms: number, timeout: () => Error): Promise<vo
   if (!Number.isFinite(ms)) return p;
   return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(timeout()), Math.max(0, ms));
-    p.then(() => { clearTimeout(timer); resolve(); }, (e) => { clearTimeout(timer); reject(e); });
+    p.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }
 

@@ -213,9 +213,33 @@ CREATE TABLE content_seen (
   };
 }
 
-const SQLITE_TYPES: DialectTypes = { epochMs: 'INTEGER', json: 'TEXT', real: 'REAL', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT' };
-const POSTGRES_TYPES: DialectTypes = { epochMs: 'BIGINT', json: 'JSONB', real: 'DOUBLE PRECISION', serialKey: 'BIGSERIAL PRIMARY KEY' };
+const SQLITE_TYPES: DialectTypes = {
+  epochMs: 'INTEGER',
+  json: 'TEXT',
+  real: 'REAL',
+  serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+};
+const POSTGRES_TYPES: DialectTypes = {
+  epochMs: 'BIGINT',
+  json: 'JSONB',
+  real: 'DOUBLE PRECISION',
+  serialKey: 'BIGSERIAL PRIMARY KEY',
+};
 
-export const SQLITE_MIGRATIONS: Migration[] = [coreSchema(SQLITE_TYPES), resourceLinks(SQLITE_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(SQLITE_TYPES), linksBySystem(SQLITE_TYPES.epochMs), contentSeen(SQLITE_TYPES.epochMs)];
+export const SQLITE_MIGRATIONS: Migration[] = [
+  coreSchema(SQLITE_TYPES),
+  resourceLinks(SQLITE_TYPES.epochMs),
+  SUPERSEDED_JOBS,
+  jobRuns(SQLITE_TYPES),
+  linksBySystem(SQLITE_TYPES.epochMs),
+  contentSeen(SQLITE_TYPES.epochMs),
+];
 
-export const POSTGRES_MIGRATIONS: Migration[] = [coreSchema(POSTGRES_TYPES), resourceLinks(POSTGRES_TYPES.epochMs), SUPERSEDED_JOBS, jobRuns(POSTGRES_TYPES), linksBySystem(POSTGRES_TYPES.epochMs), contentSeen(POSTGRES_TYPES.epochMs)];
+export const POSTGRES_MIGRATIONS: Migration[] = [
+  coreSchema(POSTGRES_TYPES),
+  resourceLinks(POSTGRES_TYPES.epochMs),
+  SUPERSEDED_JOBS,
+  jobRuns(POSTGRES_TYPES),
+  linksBySystem(POSTGRES_TYPES.epochMs),
+  contentSeen(POSTGRES_TYPES.epochMs),
+];

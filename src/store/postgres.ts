@@ -3,14 +3,49 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
-  auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL, GET_LINK_SQL, systemOfRecord,
+  auditFromRow,
+  crosswalkFromRow,
+  crosswalkValues,
+  emptyCounts,
+  jobFromRow,
+  json,
+  jobIdFor,
+  linkFromRow,
+  UPSERT_CROSSWALK_SQL,
+  stepFromRow,
+  supersedeAudit,
+  toJson,
+  UPSERT_LINK_SQL,
+  GET_LINK_SQL,
+  systemOfRecord,
 } from './rows.js';
 import type {
-  AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, SeenVersion, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  AuditEntry,
+  AuditInput,
+  ClaimRequest,
+  JobListFilter,
+  JobStatus,
+  JournalStep,
+  NewJob,
+  OutboxJob,
+  RecordWriteResult,
+  ResourceLink,
+  SeenVersion,
+  Store,
+  StoredError,
+  JobRun,
+  JobRunEnd,
+  NewJobRun,
 } from './types.js';
-import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
+import {
+  ABANDON_JOB_RUNS_SQL,
+  FINISH_JOB_RUN_SQL,
+  INSERT_JOB_RUN_SQL,
+  LIST_JOB_RUNS_SQL,
+  finishJobRunValues,
+  jobRunFromRow,
+  jobRunValues,
+} from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
@@ -20,7 +55,9 @@ type Row = Record<string, unknown>;
 /** Indexes of `jobs` sorted by their key (flow, system, idempotency key). */
 function keyOrder(jobs: NewJob[]): number[] {
   const key = (j: NewJob) => `${j.flow}\u0000${j.system}\u0000${j.idempotencyKey}`;
-  return jobs.map((_, i) => i).sort((a, b) => (key(jobs[a]) < key(jobs[b]) ? -1 : key(jobs[a]) > key(jobs[b]) ? 1 : a - b));
+  return jobs
+    .map((_, i) => i)
+    .sort((a, b) => (key(jobs[a]) < key(jobs[b]) ? -1 : key(jobs[a]) > key(jobs[b]) ? 1 : a - b));
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -36,7 +73,9 @@ const JSON_TYPES = new Set<number>([pg.types.builtins.JSON, pg.types.builtins.JS
  */
 const JSON_COLUMNS_AS_TEXT: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    JSON_TYPES.has(oid) ? (text: string) => text : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    JSON_TYPES.has(oid)
+      ? (text: string) => text
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /** withLock's advisory key space (first key of the two-key form). */
@@ -55,7 +94,10 @@ export class PostgresStore implements Store {
   private locks?: pg.Pool;
   private readonly localLocks = new KeyedMutex();
 
-  constructor(private readonly connectionString: string, poolSize = 10) {
+  constructor(
+    private readonly connectionString: string,
+    poolSize = 10,
+  ) {
     this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -84,12 +126,20 @@ export class PostgresStore implements Store {
   async migrate(migrations: Migration[] = POSTGRES_MIGRATIONS): Promise<void> {
     await this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
-      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-      const applied = new Set((await this.rows('SELECT version FROM schema_migrations', [], c)).map((r) => Number(r.version)));
+      await c.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
+      const applied = new Set(
+        (await this.rows('SELECT version FROM schema_migrations', [], c)).map((r) => Number(r.version)),
+      );
       for (const m of migrations) {
         if (applied.has(m.version)) continue;
         await c.query(m.sql);
-        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
       }
     });
   }
@@ -123,11 +173,15 @@ export class PostgresStore implements Store {
   }
 
   async listCrosswalk(system: string): Promise<CrosswalkRow[]> {
-    return (await this.rows('SELECT * FROM crosswalk WHERE system = $1 ORDER BY system_id', [system])).map(crosswalkFromRow);
+    return (await this.rows('SELECT * FROM crosswalk WHERE system = $1 ORDER BY system_id', [system])).map(
+      crosswalkFromRow,
+    );
   }
 
   async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
-    return (await this.rows('SELECT * FROM crosswalk WHERE registry_id = $1 ORDER BY system, system_id', [registryId])).map(crosswalkFromRow);
+    return (
+      await this.rows('SELECT * FROM crosswalk WHERE registry_id = $1 ORDER BY system, system_id', [registryId])
+    ).map(crosswalkFromRow);
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
@@ -141,7 +195,8 @@ export class PostgresStore implements Store {
   async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
     return this.tx(async (c) => {
       let written = 0;
-      for (const row of rows) written += ((await c.query(UPSERT_CROSSWALK_SQL, crosswalkValues(row))).rowCount ?? 0) > 0 ? 1 : 0;
+      for (const row of rows)
+        written += ((await c.query(UPSERT_CROSSWALK_SQL, crosswalkValues(row))).rowCount ?? 0) > 0 ? 1 : 0;
       return { written };
     });
   }
@@ -160,10 +215,14 @@ export class PostgresStore implements Store {
       for (const i of keyOrder(jobs)) {
         const job = jobs[i];
         const r = await this.insertWrite(job, c);
-        if (!r.created && r.job.payloadHash !== job.payloadHash) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        if (!r.created && r.job.payloadHash !== job.payloadHash)
+          throw new PayloadConflict(job.idempotencyKey, r.job.id);
         results[i] = r;
       }
-      await this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })), c);
+      await this.insertLinks(
+        links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })),
+        c,
+      );
       return results;
     });
   }
@@ -175,19 +234,26 @@ export class PostgresStore implements Store {
   private async insertWrite(job: NewJob, c: pg.PoolClient): Promise<RecordWriteResult> {
     // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
     // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
-    const claimed = ((await c.query(
-      'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-      [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
-    )).rowCount ?? 0) > 0;
+    const claimed =
+      ((
+        await c.query(
+          'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+          [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
+        )
+      ).rowCount ?? 0) > 0;
     if (claimed) return { created: true, job: await this.insertJob(job, c) };
     // Each round either returns or sees a takeover that another transaction committed meanwhile.
     for (let round = 0; ; round += 1) {
       const [row] = await this.rows(
         `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
-         WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`, [job.flow, job.system, job.idempotencyKey], c);
+         WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`,
+        [job.flow, job.system, job.idempotencyKey],
+        c,
+      );
       const holder = jobFromRow(row);
       if (holder.status !== 'rejected' || round >= 5) return { created: false, job: holder };
-      if (await this.supersede(holder, job, c)) return { created: true, job: await this.insertJob(job, c), supersedes: holder.id };
+      if (await this.supersede(holder, job, c))
+        return { created: true, job: await this.insertJob(job, c), supersedes: holder.id };
     }
   }
 
@@ -198,12 +264,18 @@ export class PostgresStore implements Store {
    * condition false on the updated row (READ COMMITTED re-checks it) and gives way.
    */
   private async supersede(old: OutboxJob, job: NewJob, c: pg.PoolClient): Promise<boolean> {
-    const marked = ((await c.query(
-      "UPDATE outbox_jobs SET superseded_by = $1, updated_at = $2 WHERE id = $3 AND status = 'rejected' AND superseded_by IS NULL",
-      [job.id, job.createdAt, old.id])).rowCount ?? 0) > 0;
+    const marked =
+      ((
+        await c.query(
+          "UPDATE outbox_jobs SET superseded_by = $1, updated_at = $2 WHERE id = $3 AND status = 'rejected' AND superseded_by IS NULL",
+          [job.id, job.createdAt, old.id],
+        )
+      ).rowCount ?? 0) > 0;
     if (!marked) return false;
-    await c.query('UPDATE idempotency_keys SET payload_hash = $1, job_id = $2, created_at = $3 WHERE flow = $4 AND system = $5 AND key = $6',
-      [job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey]);
+    await c.query(
+      'UPDATE idempotency_keys SET payload_hash = $1, job_id = $2, created_at = $3 WHERE flow = $4 AND system = $5 AND key = $6',
+      [job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey],
+    );
     // the refused write never reached its upstream: no link may point there on its behalf
     await c.query('UPDATE resource_links SET upstream_id = NULL WHERE job_id = $1', [old.id]);
     await this.insertAudit(supersedeAudit(old, job), job.createdAt, c);
@@ -215,8 +287,23 @@ export class PostgresStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
-      [job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
-        job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt], c);
+      [
+        job.id,
+        job.flow,
+        job.system,
+        job.idempotencyKey,
+        job.payloadHash,
+        toJson(job.payload ?? null),
+        job.status,
+        job.attempts,
+        job.nextAttemptAt,
+        job.leaseOwner ?? null,
+        job.leaseUntil ?? null,
+        job.transactionId ?? null,
+        job.createdAt,
+      ],
+      c,
+    );
     return jobFromRow(inserted);
   }
 
@@ -232,15 +319,36 @@ export class PostgresStore implements Store {
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
-    return firstSeen({
-      select: async (f, ids) => (await this.rows('SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = $1 AND fhir_id = ANY($2)', [f, ids])) as unknown as SeenRow[],
-      upsert: (f, fresh, at) => this.tx(async (c) => { for (const v of fresh) await c.query(UPSERT_SEEN_SQL, [f, v.fhirId, v.version, at]); }),
-    }, flow, versions, now);
+    return firstSeen(
+      {
+        select: async (f, ids) =>
+          (await this.rows('SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = $1 AND fhir_id = ANY($2)', [
+            f,
+            ids,
+          ])) as unknown as SeenRow[],
+        upsert: (f, fresh, at) =>
+          this.tx(async (c) => {
+            for (const v of fresh) await c.query(UPSERT_SEEN_SQL, [f, v.fhirId, v.version, at]);
+          }),
+      },
+      flow,
+      versions,
+      now,
+    );
   }
 
   private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {
     const now = Date.now();
-    for (const l of links) await c.query(UPSERT_LINK_SQL, [l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l)]);
+    for (const l of links)
+      await c.query(UPSERT_LINK_SQL, [
+        l.flow,
+        l.fhirId,
+        l.system,
+        l.upstreamId ?? null,
+        l.jobId ?? null,
+        now,
+        systemOfRecord(l),
+      ]);
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
@@ -249,13 +357,18 @@ export class PostgresStore implements Store {
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
-    return (await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])).map(jobFromRow);
+    return (
+      await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])
+    ).map(jobFromRow);
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    const add = (sql: string, v: unknown) => { args.push(v); where.push(`${sql} = $${args.length}`); };
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(`${sql} = $${args.length}`);
+    };
     if (filter.status) add('status', filter.status);
     if (filter.system) add('system', filter.system);
     if (filter.flow) add('flow', filter.flow);
@@ -279,27 +392,42 @@ export class PostgresStore implements Store {
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit]);
+      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit],
+    );
     return rows.map(jobFromRow);
   }
 
-  async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
+  async finishJob(
+    id: string,
+    leaseOwner: string,
+    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    now: number,
+  ): Promise<boolean> {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
        WHERE id = $6 AND status = 'in-flight' AND lease_owner = $7`,
-      [outcome.status, result, error, lastError, now, id, leaseOwner]);
+      [outcome.status, result, error, lastError, now, id, leaseOwner],
+    );
     return (r.rowCount ?? 0) > 0;
   }
 
-  async rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean> {
+  async rescheduleJob(
+    id: string,
+    leaseOwner: string,
+    nextAttemptAt: number,
+    lastError: string | undefined,
+    uncount: boolean,
+    now: number,
+  ): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
          attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
-      [nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner]);
+      [nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner],
+    );
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -307,7 +435,10 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
-         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`, [now, id], c);
+         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
+        [now, id],
+        c,
+      );
       if (r) await this.insertAudit(audit, now, c);
       return r ? jobFromRow(r) : undefined;
     });
@@ -315,7 +446,11 @@ export class PostgresStore implements Store {
 
   async dropJob(id: string, audit: AuditInput): Promise<boolean> {
     return this.tx(async (c) => {
-      const [job] = await this.rows("SELECT id FROM outbox_jobs WHERE id = $1 AND status <> 'in-flight' FOR UPDATE", [id], c);
+      const [job] = await this.rows(
+        "SELECT id FROM outbox_jobs WHERE id = $1 AND status <> 'in-flight' FOR UPDATE",
+        [id],
+        c,
+      );
       if (!job) return false;
       await c.query('DELETE FROM step_journal WHERE job_id = $1', [id]);
       await c.query('DELETE FROM idempotency_keys WHERE job_id = $1', [id]);
@@ -334,19 +469,25 @@ export class PostgresStore implements Store {
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {
-    const [r] = await this.rows("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')");
+    const [r] = await this.rows(
+      "SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')",
+    );
     return r.t === null ? undefined : Number(r.t);
   }
 
   // journal -----------------------------------------------------------------------------------
 
   async listSteps(jobId: string): Promise<JournalStep[]> {
-    return (await this.rows('SELECT * FROM step_journal WHERE job_id = $1 ORDER BY completed_at, step', [jobId])).map(stepFromRow);
+    return (await this.rows('SELECT * FROM step_journal WHERE job_id = $1 ORDER BY completed_at, step', [jobId])).map(
+      stepFromRow,
+    );
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
-    await this.pool.query('INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [jobId, step, toJson(result), now]);
+    await this.pool.query(
+      'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [jobId, step, toJson(result), now],
+    );
     const [r] = await this.rows('SELECT result FROM step_journal WHERE job_id = $1 AND step = $2', [jobId, step]);
     return json(r.result) ?? null;
   }
@@ -354,8 +495,13 @@ export class PostgresStore implements Store {
   // audit -------------------------------------------------------------------------------------
 
   private async insertAudit(entry: AuditInput, now: number, q: Queryable = this.pool): Promise<void> {
-    await q.query('INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)',
-      [now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {})]);
+    await q.query('INSERT INTO audit (at, actor, action, subject, details) VALUES ($1, $2, $3, $4, $5)', [
+      now,
+      entry.actor,
+      entry.action,
+      entry.subject ?? null,
+      toJson(entry.details ?? {}),
+    ]);
   }
 
   async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
@@ -364,7 +510,10 @@ export class PostgresStore implements Store {
 
   async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
     const rows = filter.subject
-      ? await this.rows('SELECT * FROM audit WHERE subject = $1 ORDER BY id DESC LIMIT $2', [filter.subject, filter.limit ?? 100])
+      ? await this.rows('SELECT * FROM audit WHERE subject = $1 ORDER BY id DESC LIMIT $2', [
+          filter.subject,
+          filter.limit ?? 100,
+        ])
       : await this.rows('SELECT * FROM audit ORDER BY id DESC LIMIT $1', [filter.limit ?? 100]);
     return rows.map(auditFromRow);
   }
@@ -397,31 +546,40 @@ export class PostgresStore implements Store {
   async withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
     const started = Date.now();
     const waitMs = opts.waitMs ?? 60_000;
-    return this.localLocks.run(name, async () => {
-      const client = await this.lockPool().connect();
-      // a checked-out client that loses its connection emits 'error': the lock is gone with it, and
-      // the release below destroys the client (without a listener the process would crash)
-      const lost = () => undefined;
-      client.on('error', lost);
-      let held = false;
-      try {
-        const left = Math.max(1, waitMs - (Date.now() - started));
+    return this.localLocks.run(
+      name,
+      async () => {
+        const client = await this.lockPool().connect();
+        // a checked-out client that loses its connection emits 'error': the lock is gone with it, and
+        // the release below destroys the client (without a listener the process would crash)
+        const lost = () => undefined;
+        client.on('error', lost);
+        let held = false;
         try {
-          await client.query(`SET lock_timeout = ${Math.ceil(left)}`);
-          await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
-          held = true;
-        } catch (err) {
-          if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(name, waitMs);
-          throw err;
+          const left = Math.max(1, waitMs - (Date.now() - started));
+          try {
+            await client.query(`SET lock_timeout = ${Math.ceil(left)}`);
+            await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
+            held = true;
+          } catch (err) {
+            if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(name, waitMs);
+            throw err;
+          }
+          return await fn();
+        } finally {
+          // a failed unlock (connection lost) also drops the lock: the connection is destroyed
+          const unlocked = held
+            ? await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).then(
+                () => true,
+                () => false,
+              )
+            : true;
+          client.off('error', lost);
+          client.release(unlocked ? undefined : true);
         }
-        return await fn();
-      } finally {
-        // a failed unlock (connection lost) also drops the lock: the connection is destroyed
-        const unlocked = held ? await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).then(() => true, () => false) : true;
-        client.off('error', lost);
-        client.release(unlocked ? undefined : true);
-      }
-    }, waitMs);
+      },
+      waitMs,
+    );
   }
 
   private lockPool(): pg.Pool {

@@ -1,5 +1,14 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { AuditEntry, AuditInput, JobStatus, JournalStep, NewJob, OutboxJob, RecordWriteResult, ResourceLink } from './types.js';
+import type {
+  AuditEntry,
+  AuditInput,
+  JobStatus,
+  JournalStep,
+  NewJob,
+  OutboxJob,
+  RecordWriteResult,
+  ResourceLink,
+} from './types.js';
 
 /**
  * Row ↔ object mapping shared by both engines. Both hand back a JSON column as its JSON text:
@@ -13,7 +22,8 @@ type Row = Record<string, unknown>;
 /** A JSON column's text, decoded; SQL NULL is undefined (a JSON null is null). */
 export function json<T>(value: unknown): T | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'string') throw new TypeError(`store: a JSON column arrived as a ${typeof value}, not as JSON text`);
+  if (typeof value !== 'string')
+    throw new TypeError(`store: a JSON column arrived as a ${typeof value}, not as JSON text`);
   return JSON.parse(value) as T;
 }
 
@@ -69,20 +79,44 @@ export function crosswalkFromRow(r: Row): CrosswalkRow {
 
 /** Column values of a crosswalk row in the order of CROSSWALK_COLUMNS. */
 const CROSSWALK_COLUMNS = [
-  'system', 'system_id', 'registry_id', 'state', 'zone', 'score', 'reasons', 'suggestions',
-  'decided_by', 'decided_at', 'comment', 'input_hash',
+  'system',
+  'system_id',
+  'registry_id',
+  'state',
+  'zone',
+  'score',
+  'reasons',
+  'suggestions',
+  'decided_by',
+  'decided_at',
+  'comment',
+  'input_hash',
 ] as const;
 
 export function crosswalkValues(row: CrosswalkRow): unknown[] {
   return [
-    row.system, row.systemId, row.registryId ?? null, row.state, row.zone, row.score ?? null,
-    toJson(row.reasons ?? []), toJson(row.suggestions ?? []), row.decidedBy,
-    row.decidedAt, row.comment ?? null, row.inputHash ?? null,
+    row.system,
+    row.systemId,
+    row.registryId ?? null,
+    row.state,
+    row.zone,
+    row.score ?? null,
+    toJson(row.reasons ?? []),
+    toJson(row.suggestions ?? []),
+    row.decidedBy,
+    row.decidedAt,
+    row.comment ?? null,
+    row.inputHash ?? null,
   ];
 }
 
 export function stepFromRow(r: Row): JournalStep {
-  return { jobId: String(r.job_id), step: String(r.step), result: json(r.result) ?? null, completedAt: num(r.completed_at) ?? 0 };
+  return {
+    jobId: String(r.job_id),
+    step: String(r.step),
+    result: json(r.result) ?? null,
+    completedAt: num(r.completed_at) ?? 0,
+  };
 }
 
 export function auditFromRow(r: Row): AuditEntry {
@@ -118,7 +152,9 @@ export const UPSERT_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, syste
 
 export function linkFromRow(r: Row): ResourceLink {
   return {
-    flow: String(r.flow), fhirId: String(r.fhir_id), system: String(r.system),
+    flow: String(r.flow),
+    fhirId: String(r.fhir_id),
+    system: String(r.system),
     ...(r.upstream_id != null ? { upstreamId: String(r.upstream_id) } : {}),
     ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
     ...(r.system_of_record != null && Number(r.system_of_record) === 0 ? { primary: false } : {}),
@@ -128,8 +164,16 @@ export function linkFromRow(r: Row): ResourceLink {
 /** What a key takeover records in the audit trail (the refused job is its subject). */
 export function supersedeAudit(old: OutboxJob, job: NewJob): AuditInput {
   return {
-    actor: 'outbox', action: 'outbox.superseded', subject: old.id,
-    details: { by: job.id, flow: job.flow, system: job.system, idempotencyKey: job.idempotencyKey, samePayload: old.payloadHash === job.payloadHash },
+    actor: 'outbox',
+    action: 'outbox.superseded',
+    subject: old.id,
+    details: {
+      by: job.id,
+      flow: job.flow,
+      system: job.system,
+      idempotencyKey: job.idempotencyKey,
+      samePayload: old.payloadHash === job.payloadHash,
+    },
   };
 }
 
@@ -137,7 +181,8 @@ export function supersedeAudit(old: OutboxJob, job: NewJob): AuditInput {
 export const systemOfRecord = (l: ResourceLink): number => (l.primary === false ? 0 : 1);
 
 /** The system of record's link first, then the most recent (a FHIR id may be linked in several systems). */
-export const GET_LINK_SQL = 'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';
+export const GET_LINK_SQL =
+  'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';
 
 /** A link names the job it was proposed with; a duplicate write maps that to the first job's id. */
 export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteResult[]): string {
@@ -147,7 +192,9 @@ export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteR
 
 /** Crosswalk upsert ($n placeholders): an automatic row never replaces a human decision (Store.upsertCrosswalk). */
 export const UPSERT_CROSSWALK_SQL = `INSERT INTO crosswalk (${CROSSWALK_COLUMNS.join(', ')}) VALUES (${CROSSWALK_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
-  ON CONFLICT (system, system_id) DO UPDATE SET ${CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id').map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+  ON CONFLICT (system, system_id) DO UPDATE SET ${CROSSWALK_COLUMNS.filter((c) => c !== 'system' && c !== 'system_id')
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ')}
   WHERE EXCLUDED.decided_by <> 'auto' OR crosswalk.decided_by = 'auto'`;
 
 /** SQLite takes positional `?` where PostgreSQL takes `$n` (the statements above bind in order). */

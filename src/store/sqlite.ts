@@ -3,20 +3,55 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
-  auditFromRow, crosswalkFromRow, crosswalkValues, emptyCounts, jobFromRow,
-  json, jobIdFor, linkFromRow, sqliteParams, UPSERT_CROSSWALK_SQL, stepFromRow, supersedeAudit, toJson, UPSERT_LINK_SQL, GET_LINK_SQL, systemOfRecord,
+  auditFromRow,
+  crosswalkFromRow,
+  crosswalkValues,
+  emptyCounts,
+  jobFromRow,
+  json,
+  jobIdFor,
+  linkFromRow,
+  sqliteParams,
+  UPSERT_CROSSWALK_SQL,
+  stepFromRow,
+  supersedeAudit,
+  toJson,
+  UPSERT_LINK_SQL,
+  GET_LINK_SQL,
+  systemOfRecord,
 } from './rows.js';
 import type {
-  AuditEntry, AuditInput, ClaimRequest, JobListFilter, JobStatus, JournalStep, NewJob, OutboxJob,
-  RecordWriteResult, ResourceLink, SeenVersion, Store, StoredError, JobRun, JobRunEnd, NewJobRun,
+  AuditEntry,
+  AuditInput,
+  ClaimRequest,
+  JobListFilter,
+  JobStatus,
+  JournalStep,
+  NewJob,
+  OutboxJob,
+  RecordWriteResult,
+  ResourceLink,
+  SeenVersion,
+  Store,
+  StoredError,
+  JobRun,
+  JobRunEnd,
+  NewJobRun,
 } from './types.js';
-import { ABANDON_JOB_RUNS_SQL, FINISH_JOB_RUN_SQL, INSERT_JOB_RUN_SQL, LIST_JOB_RUNS_SQL, finishJobRunValues, jobRunFromRow, jobRunValues } from './job-runs.js';
+import {
+  ABANDON_JOB_RUNS_SQL,
+  FINISH_JOB_RUN_SQL,
+  INSERT_JOB_RUN_SQL,
+  LIST_JOB_RUNS_SQL,
+  finishJobRunValues,
+  jobRunFromRow,
+  jobRunValues,
+} from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 
 type Row = Record<string, unknown>;
-
 
 /**
  * The embedded engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous,
@@ -39,19 +74,27 @@ export class SqliteStore implements Store {
   }
 
   migrate(migrations: Migration[] = SQLITE_MIGRATIONS): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
+    );
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(m.version, m.name, Date.now());
       })();
     }
   }
 
   async migrationVersions(): Promise<number[]> {
-    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Row[]).map((r) => Number(r.version));
+    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Row[]).map((r) =>
+      Number(r.version),
+    );
   }
 
   async close(): Promise<void> {
@@ -61,16 +104,23 @@ export class SqliteStore implements Store {
   // crosswalk ---------------------------------------------------------------------------------
 
   async getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM crosswalk WHERE system = ? AND system_id = ?').get(system, systemId) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM crosswalk WHERE system = ? AND system_id = ?').get(system, systemId) as
+      Row | undefined;
     return r ? crosswalkFromRow(r) : undefined;
   }
 
   async listCrosswalk(system: string): Promise<CrosswalkRow[]> {
-    return (this.db.prepare('SELECT * FROM crosswalk WHERE system = ? ORDER BY system_id').all(system) as Row[]).map(crosswalkFromRow);
+    return (this.db.prepare('SELECT * FROM crosswalk WHERE system = ? ORDER BY system_id').all(system) as Row[]).map(
+      crosswalkFromRow,
+    );
   }
 
   async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
-    return (this.db.prepare('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id').all(registryId) as Row[]).map(crosswalkFromRow);
+    return (
+      this.db
+        .prepare('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id')
+        .all(registryId) as Row[]
+    ).map(crosswalkFromRow);
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
@@ -83,7 +133,9 @@ export class SqliteStore implements Store {
 
   async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
     const stmt = this.db.prepare(sqliteParams(UPSERT_CROSSWALK_SQL));
-    return this.db.transaction(() => ({ written: rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0) }))();
+    return this.db.transaction(() => ({
+      written: rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0),
+    }))();
   }
 
   // outbox ------------------------------------------------------------------------------------
@@ -96,7 +148,8 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
-        if (!r.created && r.job.payloadHash !== job.payloadHash) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        if (!r.created && r.job.payloadHash !== job.payloadHash)
+          throw new PayloadConflict(job.idempotencyKey, r.job.id);
         return r;
       });
       this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
@@ -109,11 +162,16 @@ export class SqliteStore implements Store {
    * from a rejected job (inside a transaction; SQLite runs one writer at a time, so no race).
    */
   private insertWrite(job: NewJob): RecordWriteResult {
-    const claimed = this.db.prepare(
-      'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    ).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
+    const claimed =
+      this.db
+        .prepare(
+          'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
     if (claimed) return { created: true, job: this.insertJob(job) };
-    const key = this.db.prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(job.flow, job.system, job.idempotencyKey) as Row;
+    const key = this.db
+      .prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?')
+      .get(job.flow, job.system, job.idempotencyKey) as Row;
     const holder = jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row);
     // the INSERT above took the write lock, so the holder read here cannot change before commit
     if (holder.status !== 'rejected' || !this.supersede(holder, job)) return { created: false, job: holder };
@@ -122,10 +180,17 @@ export class SqliteStore implements Store {
 
   /** A refused write does not keep its key: `job` takes it over; the refused job stays, marked and audited. */
   private supersede(old: OutboxJob, job: NewJob): boolean {
-    const marked = this.db.prepare("UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL")
-      .run(job.id, job.createdAt, old.id).changes > 0;
+    const marked =
+      this.db
+        .prepare(
+          "UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL",
+        )
+        .run(job.id, job.createdAt, old.id).changes > 0;
     if (!marked) return false;
-    this.db.prepare('UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?')
+    this.db
+      .prepare(
+        'UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?',
+      )
       .run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
     // the refused write never reached its upstream: no link may point there on its behalf
     this.db.prepare('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
@@ -134,12 +199,28 @@ export class SqliteStore implements Store {
   }
 
   private insertJob(job: NewJob): OutboxJob {
-    this.db.prepare(
-      `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+    this.db
+      .prepare(
+        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(job.id, job.flow, job.system, job.idempotencyKey, job.payloadHash, toJson(job.payload ?? null), job.status,
-      job.attempts, job.nextAttemptAt, job.leaseOwner ?? null, job.leaseUntil ?? null, job.transactionId ?? null, job.createdAt, job.createdAt);
+      )
+      .run(
+        job.id,
+        job.flow,
+        job.system,
+        job.idempotencyKey,
+        job.payloadHash,
+        toJson(job.payload ?? null),
+        job.status,
+        job.attempts,
+        job.nextAttemptAt,
+        job.leaseOwner ?? null,
+        job.leaseUntil ?? null,
+        job.transactionId ?? null,
+        job.createdAt,
+        job.createdAt,
+      );
     return jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row);
   }
 
@@ -155,19 +236,32 @@ export class SqliteStore implements Store {
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
-    return firstSeen({
-      select: async (f, ids) => this.db.prepare(`SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`).all(f, ...ids) as SeenRow[],
-      upsert: async (f, fresh, at) => {
-        const stmt = this.db.prepare(sqliteParams(UPSERT_SEEN_SQL));
-        this.db.transaction(() => { for (const v of fresh) stmt.run(f, v.fhirId, v.version, at); })();
+    return firstSeen(
+      {
+        select: async (f, ids) =>
+          this.db
+            .prepare(
+              `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
+            )
+            .all(f, ...ids) as SeenRow[],
+        upsert: async (f, fresh, at) => {
+          const stmt = this.db.prepare(sqliteParams(UPSERT_SEEN_SQL));
+          this.db.transaction(() => {
+            for (const v of fresh) stmt.run(f, v.fhirId, v.version, at);
+          })();
+        },
       },
-    }, flow, versions, now);
+      flow,
+      versions,
+      now,
+    );
   }
 
   private insertLinks(links: ResourceLink[]): void {
     const stmt = this.db.prepare(sqliteParams(UPSERT_LINK_SQL));
     const now = Date.now();
-    for (const l of links) stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
+    for (const l of links)
+      stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
@@ -176,15 +270,28 @@ export class SqliteStore implements Store {
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
-    return (this.db.prepare('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id').all(idempotencyKey) as Row[]).map(jobFromRow);
+    return (
+      this.db
+        .prepare('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id')
+        .all(idempotencyKey) as Row[]
+    ).map(jobFromRow);
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.status) { where.push('status = ?'); args.push(filter.status); }
-    if (filter.system) { where.push('system = ?'); args.push(filter.system); }
-    if (filter.flow) { where.push('flow = ?'); args.push(filter.flow); }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.system) {
+      where.push('system = ?');
+      args.push(filter.system);
+    }
+    if (filter.flow) {
+      where.push('flow = ?');
+      args.push(filter.flow);
+    }
     const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow);
   }
@@ -193,11 +300,15 @@ export class SqliteStore implements Store {
     if (req.limit <= 0 || req.flows.length === 0) return [];
     const flows = req.flows.map(() => '?').join(', ');
     return this.db.transaction(() => {
-      const ids = (this.db.prepare(
-        `SELECT id FROM outbox_jobs WHERE system = ? AND flow IN (${flows})
+      const ids = (
+        this.db
+          .prepare(
+            `SELECT id FROM outbox_jobs WHERE system = ? AND flow IN (${flows})
            AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?))
          ORDER BY next_attempt_at LIMIT ?`,
-      ).all(req.system, ...req.flows, req.now, req.now, req.limit) as Row[]).map((r) => String(r.id));
+          )
+          .all(req.system, ...req.flows, req.now, req.now, req.limit) as Row[]
+      ).map((r) => String(r.id));
       const claim = this.db.prepare(
         `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
          WHERE id = ? RETURNING *`,
@@ -206,30 +317,52 @@ export class SqliteStore implements Store {
     })();
   }
 
-  async finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean> {
+  async finishJob(
+    id: string,
+    leaseOwner: string,
+    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    now: number,
+  ): Promise<boolean> {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
-    return this.db.prepare(
-      `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
+    return (
+      this.db
+        .prepare(
+          `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
        WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
-    ).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
+        )
+        .run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0
+    );
   }
 
-  async rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean> {
-    return this.db.prepare(
-      `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
+  async rescheduleJob(
+    id: string,
+    leaseOwner: string,
+    nextAttemptAt: number,
+    lastError: string | undefined,
+    uncount: boolean,
+    now: number,
+  ): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
          attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
        WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
-    ).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes > 0;
+        )
+        .run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes > 0
+    );
   }
 
   async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
     return this.db.transaction(() => {
-      const r = this.db.prepare(
-        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
+      const r = this.db
+        .prepare(
+          `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
-      ).get(now, now, id) as Row | undefined;
+        )
+        .get(now, now, id) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
     })();
@@ -237,7 +370,8 @@ export class SqliteStore implements Store {
 
   async dropJob(id: string, audit: AuditInput): Promise<boolean> {
     return this.db.transaction(() => {
-      const job = this.db.prepare("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as Row | undefined;
+      const job = this.db.prepare("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as
+        Row | undefined;
       if (!job) return false;
       this.db.prepare('DELETE FROM step_journal WHERE job_id = ?').run(id);
       this.db.prepare('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
@@ -256,21 +390,30 @@ export class SqliteStore implements Store {
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {
-    const r = this.db.prepare("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')").get() as Row;
+    const r = this.db
+      .prepare("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')")
+      .get() as Row;
     return r.t === null ? undefined : Number(r.t);
   }
 
   // journal -----------------------------------------------------------------------------------
 
   async listSteps(jobId: string): Promise<JournalStep[]> {
-    return (this.db.prepare('SELECT * FROM step_journal WHERE job_id = ? ORDER BY completed_at, step').all(jobId) as Row[]).map(stepFromRow);
+    return (
+      this.db.prepare('SELECT * FROM step_journal WHERE job_id = ? ORDER BY completed_at, step').all(jobId) as Row[]
+    ).map(stepFromRow);
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
     return this.db.transaction(() => {
-      this.db.prepare('INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      this.db
+        .prepare(
+          'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        )
         .run(jobId, step, toJson(result), now);
-      const r = this.db.prepare('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step) as Row;
+      const r = this.db
+        .prepare('SELECT result FROM step_journal WHERE job_id = ? AND step = ?')
+        .get(jobId, step) as Row;
       return json(r.result) ?? null;
     })();
   }
@@ -278,7 +421,8 @@ export class SqliteStore implements Store {
   // audit -------------------------------------------------------------------------------------
 
   private insertAudit(entry: AuditInput, now: number): void {
-    this.db.prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
       .run(now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {}));
   }
 
@@ -288,7 +432,9 @@ export class SqliteStore implements Store {
 
   async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
     const rows = filter.subject
-      ? this.db.prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?').all(filter.subject, filter.limit ?? 100)
+      ? this.db
+          .prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?')
+          .all(filter.subject, filter.limit ?? 100)
       : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 100);
     return (rows as Row[]).map(auditFromRow);
   }

@@ -54,7 +54,21 @@ export interface OutboxJob {
 }
 
 /** A job as first recorded: the stored job's fields less the ones only delivery sets. */
-export interface NewJob extends Pick<OutboxJob, 'id' | 'flow' | 'system' | 'idempotencyKey' | 'payloadHash' | 'payload' | 'attempts' | 'nextAttemptAt' | 'leaseOwner' | 'leaseUntil' | 'transactionId' | 'createdAt'> {
+export interface NewJob extends Pick<
+  OutboxJob,
+  | 'id'
+  | 'flow'
+  | 'system'
+  | 'idempotencyKey'
+  | 'payloadHash'
+  | 'payload'
+  | 'attempts'
+  | 'nextAttemptAt'
+  | 'leaseOwner'
+  | 'leaseUntil'
+  | 'transactionId'
+  | 'createdAt'
+> {
   /** 'in-flight' when the caller delivers at once under its own lease, else 'pending'. */
   status: 'pending' | 'in-flight';
 }
@@ -87,7 +101,10 @@ export interface ResourceLink {
 /** recordWrites found a key already used with another payload; nothing was recorded. */
 export class PayloadConflict extends Error {
   override readonly name = 'PayloadConflict';
-  constructor(readonly idempotencyKey: string, readonly jobId: string) {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly jobId: string,
+  ) {
     super(`idempotency key ${idempotencyKey} is already used by job ${jobId} with another payload`);
   }
 }
@@ -194,9 +211,21 @@ export interface Store {
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
   /** Terminal success or rejection; false when the lease token no longer holds the job. */
-  finishJob(id: string, leaseOwner: string, outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError }, now: number): Promise<boolean>;
+  finishJob(
+    id: string,
+    leaseOwner: string,
+    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    now: number,
+  ): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
-  rescheduleJob(id: string, leaseOwner: string, nextAttemptAt: number, lastError: string | undefined, uncount: boolean, now: number): Promise<boolean>;
+  rescheduleJob(
+    id: string,
+    leaseOwner: string,
+    nextAttemptAt: number,
+    lastError: string | undefined,
+    uncount: boolean,
+    now: number,
+  ): Promise<boolean>;
   /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset; never a superseded one. */
   requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined>;
   /** Operator: delete a job that is not in flight, with its journal and idempotency key. */

@@ -10,7 +10,9 @@ const LINKED = new Set(['auto-match', 'manual-match']);
 
 /** Registry id → the system's own id, from the crosswalk the reconciliation keeps. */
 export function crosswalkLookup(store: Store, system: string): (registryId: string) => Promise<string | undefined> {
-  return async (registryId) => (await store.listCrosswalkByRegistryId(registryId)).find((r) => r.system === system && LINKED.has(r.state))?.systemId;
+  return async (registryId) =>
+    (await store.listCrosswalkByRegistryId(registryId)).find((r) => r.system === system && LINKED.has(r.state))
+      ?.systemId;
 }
 
 /** How a system's connector is made from the settings, and whether the settings turn it on. */
@@ -22,10 +24,27 @@ export interface ConnectorFactory {
 
 /** Which connectors the settings turn on: a system is on when its base URL is set. */
 const FACTORIES: ConnectorFactory[] = [
-  { system: 'openlmis', enabled: (s) => !!s['openlmis.baseUrl'], create: (s, store) => createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis'), ledger: storeLedger(store) }) },
-  { system: 'msupply', enabled: (s) => !!s['msupply.baseUrl'], create: (s, store) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply') }) },
-  { system: 'dhis2', enabled: (s) => !!s['dhis2.baseUrl'], create: (s, store) => createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2') }) },
-  { system: 'openmrs', enabled: (s) => !!s['openmrs.baseUrl'], create: (s, store) => createOpenMrsConnector(s, { crosswalk: crosswalkLookup(store, 'openmrs') }) },
+  {
+    system: 'openlmis',
+    enabled: (s) => !!s['openlmis.baseUrl'],
+    create: (s, store) =>
+      createOpenLmisConnector(s, { crosswalk: crosswalkLookup(store, 'openlmis'), ledger: storeLedger(store) }),
+  },
+  {
+    system: 'msupply',
+    enabled: (s) => !!s['msupply.baseUrl'],
+    create: (s, store) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply') }),
+  },
+  {
+    system: 'dhis2',
+    enabled: (s) => !!s['dhis2.baseUrl'],
+    create: (s, store) => createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2') }),
+  },
+  {
+    system: 'openmrs',
+    enabled: (s) => !!s['openmrs.baseUrl'],
+    create: (s, store) => createOpenMrsConnector(s, { crosswalk: crosswalkLookup(store, 'openmrs') }),
+  },
 ];
 
 /**
@@ -34,7 +53,8 @@ const FACTORIES: ConnectorFactory[] = [
  * end-to-end test preloads (node --import) a module that registers its in-test system.
  */
 export function registerConnectorFactory(factory: ConnectorFactory): void {
-  if (FACTORIES.some((f) => f.system === factory.system)) throw new Error(`a connector for ${factory.system} is already registered`);
+  if (FACTORIES.some((f) => f.system === factory.system))
+    throw new Error(`a connector for ${factory.system} is already registered`);
   FACTORIES.push(factory);
 }
 
@@ -46,7 +66,10 @@ export function registerConnectorFactory(factory: ConnectorFactory): void {
 export class ConnectorSet {
   private readonly bySystem = new Map<string, Connector>();
 
-  constructor(private readonly store: Store, settings: Record<string, unknown>) {
+  constructor(
+    private readonly store: Store,
+    settings: Record<string, unknown>,
+  ) {
     this.apply(settings);
   }
 

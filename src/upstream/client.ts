@@ -70,33 +70,52 @@ export interface UpstreamClient<S extends TransportSettings, K extends string = 
   close(): Promise<void>;
 }
 
-export function createUpstreamClient<S extends TransportSettings, K extends string = string>(options: UpstreamClientOptions<S, K>): UpstreamClient<S, K> {
+export function createUpstreamClient<S extends TransportSettings, K extends string = string>(
+  options: UpstreamClientOptions<S, K>,
+): UpstreamClient<S, K> {
   let override: S | undefined;
   const current = () => override ?? options.settings();
   const pools = new Pools(current());
   const auth = options.auth(current);
   const refusal = auth.isRefusal ?? isUnauthorized;
-  const retryPolicy: RetryPolicy = retry(handleWhen((err) => isTransient(err)), {
-    maxAttempts: options.retries ?? 2,
-    backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: 2_000 }),
-  });
+  const retryPolicy: RetryPolicy = retry(
+    handleWhen((err) => isTransient(err)),
+    {
+      maxAttempts: options.retries ?? 2,
+      backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: 2_000 }),
+    },
+  );
   const contextFor = (s: S, p: Pool, signal?: AbortSignal): AuthContext => ({
-    dispatcher: p.agent, system: options.system, baseUrl: s.baseUrl, timeoutMs: s.timeoutMs, signal, makeError: options.makeError,
+    dispatcher: p.agent,
+    system: options.system,
+    baseUrl: s.baseUrl,
+    timeoutMs: s.timeoutMs,
+    signal,
+    makeError: options.makeError,
   });
 
   const attempt = async (req: UpstreamRequest<K>, s: S, p: Pool): Promise<RawResponse> => {
     const ctx = contextFor(s, p, req.signal);
-    const once = async (authHeaders: Record<string, string>) => exchange(p.agent, {
-      system: options.system, method: req.method, baseUrl: s.baseUrl, path: req.path, query: req.query, timeoutMs: s.timeoutMs,
-      signal: req.signal, makeError: options.makeError, recordedBody: req.recordedBody, recordResponse: req.recordResponse,
-      headers: {
-        ...authHeaders,
-        accept: 'application/json',
-        ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...req.headers,
-      },
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-    });
+    const once = async (authHeaders: Record<string, string>) =>
+      exchange(p.agent, {
+        system: options.system,
+        method: req.method,
+        baseUrl: s.baseUrl,
+        path: req.path,
+        query: req.query,
+        timeoutMs: s.timeoutMs,
+        signal: req.signal,
+        makeError: options.makeError,
+        recordedBody: req.recordedBody,
+        recordResponse: req.recordResponse,
+        headers: {
+          ...authHeaders,
+          accept: 'application/json',
+          ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...req.headers,
+        },
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      });
     const first = await auth.authorize(ctx, req.credential);
     const res = await once(first.headers);
     // a refusal comes before the handler runs, so replaying even a POST once is safe

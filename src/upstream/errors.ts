@@ -81,7 +81,10 @@ export function decodeHttpError(status: number, body: unknown, ctx: DecodeContex
   const decoded = ctx.reasonOf(body, status);
   const reason: UpstreamReason = status === 401 ? { code: decoded.code } : decoded;
   const what = [reason.code, reason.message].filter(Boolean).join(': ') || `HTTP ${status}`;
-  const mapped = STATUS_FOR[status] ?? { status: 502, code: transient ? ('transient' as const) : ('exception' as const) };
+  const mapped = STATUS_FOR[status] ?? {
+    status: 502,
+    code: transient ? ('transient' as const) : ('exception' as const),
+  };
   return (ctx.make ?? defaultErrorFactory)({
     system: ctx.system,
     transient: transient || status === 401,
@@ -94,18 +97,36 @@ export function decodeHttpError(status: number, body: unknown, ctx: DecodeContex
 }
 
 /** A failure without an HTTP answer (timeout, reset, refused): always transient. */
-export function transportError(system: string, err: unknown, method: string, path: string, timeoutMs: number, make: ErrorFactory = defaultErrorFactory): UpstreamError {
+export function transportError(
+  system: string,
+  err: unknown,
+  method: string,
+  path: string,
+  timeoutMs: number,
+  make: ErrorFactory = defaultErrorFactory,
+): UpstreamError {
   const e = err as { name?: string; code?: string; message?: string };
-  const timedOut = e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_CONNECT_TIMEOUT';
+  const timedOut =
+    e?.name === 'TimeoutError' ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e?.code === 'UND_ERR_CONNECT_TIMEOUT';
   return make({
     system,
     transient: true,
     code: timedOut ? 'timeout' : 'transient',
-    diagnostics: timedOut ? `${method} ${path} did not answer within ${timeoutMs} ms` : `${method} ${path} failed: ${e?.code ?? e?.name ?? 'error'} ${e?.message ?? ''}`.trim(),
+    diagnostics: timedOut
+      ? `${method} ${path} did not answer within ${timeoutMs} ms`
+      : `${method} ${path} failed: ${e?.code ?? e?.name ?? 'error'} ${e?.message ?? ''}`.trim(),
   });
 }
 
 /** An answer the transport could not use (not a page, no data): permanent, the upstream's fault. */
-export function malformedAnswer(system: string, diagnostics: string, make: ErrorFactory = defaultErrorFactory, code: IssueType = 'exception'): UpstreamError {
+export function malformedAnswer(
+  system: string,
+  diagnostics: string,
+  make: ErrorFactory = defaultErrorFactory,
+  code: IssueType = 'exception',
+): UpstreamError {
   return make({ system, transient: false, status: 502, code, diagnostics });
 }

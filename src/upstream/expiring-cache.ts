@@ -6,7 +6,10 @@
 export class ExpiringCache {
   private readonly entries = new Map<string, { value: Promise<unknown>; expires: number }>();
 
-  constructor(private readonly ttlMs: () => number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs: () => number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);

@@ -1,4 +1,12 @@
-import { asRecord, decodeHttpError, defaultErrorFactory, textReason, type ErrorFactory, type ReasonDecoder, type UpstreamReason } from './errors.js';
+import {
+  asRecord,
+  decodeHttpError,
+  defaultErrorFactory,
+  textReason,
+  type ErrorFactory,
+  type ReasonDecoder,
+  type UpstreamReason,
+} from './errors.js';
 import { exchange, MASKED, type RawResponse } from './http.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 import type { TransportSettings } from './pool.js';
@@ -77,20 +85,28 @@ export const typenameErrors: DataErrorDetector = (data) => {
 };
 
 const serverError = (e: GraphQLErrorEntry) =>
-  /^internal (server )?error/i.test(e.message ?? '') || ['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE'].includes(String(e.extensions?.code ?? ''));
+  /^internal (server )?error/i.test(e.message ?? '') ||
+  ['INTERNAL_SERVER_ERROR', 'SERVICE_UNAVAILABLE'].includes(String(e.extensions?.code ?? ''));
 
 /** Does an answer say the credential was refused (HTTP 401, or an "Unauthenticated" GraphQL error)? */
 export function graphqlUnauthenticated(res: RawResponse): boolean {
   if (res.status === 401) return true;
   const errors = asRecord(res.body)?.errors;
-  return Array.isArray(errors) && errors.some((e: GraphQLErrorEntry) =>
-    /^unauthenticated\b/i.test(e?.message ?? '') || e?.extensions?.code === 'UNAUTHENTICATED');
+  return (
+    Array.isArray(errors) &&
+    errors.some(
+      (e: GraphQLErrorEntry) =>
+        /^unauthenticated\b/i.test(e?.message ?? '') || e?.extensions?.code === 'UNAUTHENTICATED',
+    )
+  );
 }
 
 /** The reason of a non-GraphQL error answer (a proxy's 502, a 401): its first error's words, or its text. */
 export const graphqlReason: ReasonDecoder = (body) => {
   const first = entriesOf(body)[0];
-  return first ? { code: typeof first.extensions?.code === 'string' ? first.extensions.code : undefined, message: first.message } : textReason(body);
+  return first
+    ? { code: typeof first.extensions?.code === 'string' ? first.extensions.code : undefined, message: first.message }
+    : textReason(body);
 };
 
 function entriesOf(body: unknown): GraphQLErrorEntry[] {
@@ -106,21 +122,39 @@ export function decodeGraphQLAnswer<T>(status: number, body: unknown, operation:
     const transient = errors.some(opts.isTransientError ?? serverError);
     const first = errors[0];
     const code = typeof first.extensions?.code === 'string' ? first.extensions.code : undefined;
-    const words = errors.map((e) => [e.message, e.path?.length ? `at ${e.path.join('.')}` : ''].filter(Boolean).join(' ')).join('; ');
+    const words = errors
+      .map((e) => [e.message, e.path?.length ? `at ${e.path.join('.')}` : ''].filter(Boolean).join(' '))
+      .join('; ');
     throw make({
-      system: opts.system, transient, upstreamStatus: status, status: transient ? 502 : 422, code: transient ? 'transient' : 'business-rule',
-      diagnostics: `${operation} answered errors: ${words}`, reason: { code, message: first.message },
+      system: opts.system,
+      transient,
+      upstreamStatus: status,
+      status: transient ? 502 : 422,
+      code: transient ? 'transient' : 'business-rule',
+      diagnostics: `${operation} answered errors: ${words}`,
+      reason: { code, message: first.message },
     });
   }
   const data = asRecord(body)?.data;
   if (data === undefined || data === null) {
-    throw make({ system: opts.system, transient: false, status: 502, code: 'exception', diagnostics: `${operation} answered neither data nor errors` });
+    throw make({
+      system: opts.system,
+      transient: false,
+      status: 502,
+      code: 'exception',
+      diagnostics: `${operation} answered neither data nor errors`,
+    });
   }
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
   if (inData.length) {
     const first = inData[0].reason;
     throw make({
-      system: opts.system, transient: false, upstreamStatus: status, status: 422, code: 'business-rule', reason: first,
+      system: opts.system,
+      transient: false,
+      upstreamStatus: status,
+      status: 422,
+      code: 'business-rule',
+      reason: first,
       diagnostics: `${operation} refused: ${inData.map((e) => `${e.path}: ${[e.reason.code, e.reason.message].filter(Boolean).join(': ')}`).join('; ')}`,
     });
   }
@@ -146,7 +180,11 @@ function maskPaths(value: unknown, paths: string[] | undefined): unknown {
 }
 
 function payload(op: GraphQLOperation<string>) {
-  return { query: op.query, variables: op.variables ?? {}, ...(op.operationName ? { operationName: op.operationName } : {}) };
+  return {
+    query: op.query,
+    variables: op.variables ?? {},
+    ...(op.operationName ? { operationName: op.operationName } : {}),
+  };
 }
 
 function recorded(op: GraphQLOperation<string>) {
@@ -162,13 +200,20 @@ export interface GraphQLExchange<K extends string> {
 }
 
 /** GraphQL through a client: auth, bulkhead, retries and recording included. */
-export function createGraphQLExchange<S extends TransportSettings, K extends string>(client: UpstreamClient<S, K>, opts: GraphQLOptions): GraphQLExchange<K> {
+export function createGraphQLExchange<S extends TransportSettings, K extends string>(
+  client: UpstreamClient<S, K>,
+  opts: GraphQLOptions,
+): GraphQLExchange<K> {
   return {
     async request<T>(op: GraphQLOperation<K>): Promise<T> {
       const name = operationName(op);
       let data: T | undefined;
       await client.send<unknown>({
-        method: 'POST', path: opts.path ?? '/graphql', body: payload(op), credential: op.credential, signal: op.signal,
+        method: 'POST',
+        path: opts.path ?? '/graphql',
+        body: payload(op),
+        credential: op.credential,
+        signal: op.signal,
         retry: op.retry ?? !isMutation(op.query),
         // GraphQL servers answer a malformed or invalid document with 400 and errors[]
         accept: [400],
@@ -187,9 +232,18 @@ export function createGraphQLExchange<S extends TransportSettings, K extends str
  * One GraphQL call without auth, bulkhead or retry, through an auth strategy's context: for the
  * login itself (Open mSupply's `authToken` query), which must not ask for a credential.
  */
-export async function postGraphQL<T>(ctx: AuthContext, op: GraphQLOperation<string>, opts: Omit<GraphQLOptions, 'system'>): Promise<T> {
+export async function postGraphQL<T>(
+  ctx: AuthContext,
+  op: GraphQLOperation<string>,
+  opts: Omit<GraphQLOptions, 'system'>,
+): Promise<T> {
   const res = await exchange(ctx.dispatcher, {
-    system: ctx.system, method: 'POST', baseUrl: ctx.baseUrl, path: opts.path ?? '/graphql', timeoutMs: ctx.timeoutMs, signal: ctx.signal,
+    system: ctx.system,
+    method: 'POST',
+    baseUrl: ctx.baseUrl,
+    path: opts.path ?? '/graphql',
+    timeoutMs: ctx.timeoutMs,
+    signal: ctx.signal,
     makeError: ctx.makeError,
     headers: { accept: 'application/json', 'content-type': 'application/json' },
     body: JSON.stringify(payload(op)),
@@ -199,8 +253,13 @@ export async function postGraphQL<T>(ctx: AuthContext, op: GraphQLOperation<stri
   const name = operationName(op);
   const full = { ...opts, system: ctx.system, makeError: opts.makeError ?? ctx.makeError };
   if (res.status !== 400 && (res.status < 200 || res.status >= 300)) {
-    throw decodeHttpError(res.status, res.body, { system: ctx.system, method: 'POST', path: opts.path ?? '/graphql', reasonOf: graphqlReason, make: full.makeError });
+    throw decodeHttpError(res.status, res.body, {
+      system: ctx.system,
+      method: 'POST',
+      path: opts.path ?? '/graphql',
+      reasonOf: graphqlReason,
+      make: full.makeError,
+    });
   }
   return decodeGraphQLAnswer<T>(res.status, res.body, name, full);
 }
-

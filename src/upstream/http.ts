@@ -73,8 +73,10 @@ const SECRET_HEADERS = new Set(['x-api-key', 'api-key', 'x-auth-token']);
 function maskOne(name: string, value: string): string {
   if (SCHEME_HEADERS.has(name)) return value.replace(/^(\w+)\s.*$/s, `$1 ${MASKED}`);
   // keep cookie names and attributes (Path, HttpOnly), mask every value
-  if (COOKIE_HEADERS.has(name)) return value.replace(/(^|;\s*)([^=;\s]+)=([^;]*)/g, (whole, sep: string, key: string) =>
-    /^(path|domain|expires|max-age|samesite)$/i.test(key) ? whole : `${sep}${key}=${MASKED}`);
+  if (COOKIE_HEADERS.has(name))
+    return value.replace(/(^|;\s*)([^=;\s]+)=([^;]*)/g, (whole, sep: string, key: string) =>
+      /^(path|domain|expires|max-age|samesite)$/i.test(key) ? whole : `${sep}${key}=${MASKED}`,
+    );
   if (SECRET_HEADERS.has(name)) return MASKED;
   return value;
 }
@@ -84,7 +86,12 @@ export function maskedHeaders<H extends HeaderValues>(headers: H): H {
   const out: HeaderValues = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();
-    out[name] = typeof value === 'string' ? maskOne(key, value) : Array.isArray(value) ? value.map((v) => maskOne(key, v)) : value;
+    out[name] =
+      typeof value === 'string'
+        ? maskOne(key, value)
+        : Array.isArray(value)
+          ? value.map((v) => maskOne(key, v))
+          : value;
   }
   return out as H;
 }
@@ -102,27 +109,46 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
   const record = {
-    system: req.system, name: `${req.system} ${req.method} ${req.path}`, method: req.method, url,
-    requestHeaders: maskedHeaders(req.headers), requestBody: req.recordedBody ?? req.body, startedAt,
+    system: req.system,
+    name: `${req.system} ${req.method} ${req.path}`,
+    method: req.method,
+    url,
+    requestHeaders: maskedHeaders(req.headers),
+    requestBody: req.recordedBody ?? req.body,
+    startedAt,
   };
   try {
     const res = await request(url, {
-      dispatcher, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body, signal,
-      headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs,
+      dispatcher,
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers,
+      body: req.body,
+      signal,
+      headersTimeout: req.timeoutMs,
+      bodyTimeout: req.timeoutMs,
     });
     const text = await res.body.text();
     const contentType = res.headers['content-type'];
     const body = parseBody(text, Array.isArray(contentType) ? contentType[0] : contentType);
     recordUpstreamCall({
-      ...record, endedAt: new Date(),
-      response: { status: res.statusCode, headers: maskedHeaders(res.headers), body: recordedAnswer(req, res.statusCode, body) },
+      ...record,
+      endedAt: new Date(),
+      response: {
+        status: res.statusCode,
+        headers: maskedHeaders(res.headers),
+        body: recordedAnswer(req, res.statusCode, body),
+      },
     });
     return { status: res.statusCode, headers: res.headers, body };
   } catch (err) {
     if (req.signal?.aborted) throw err; // the caller gave up: not an upstream failure
     const cause = deadline.aborted ? Object.assign(new Error('timeout'), { name: 'TimeoutError' }) : err;
     const decoded = transportError(req.system, cause, req.method, req.path, req.timeoutMs, req.makeError);
-    recordUpstreamCall({ ...record, endedAt: new Date(), error: { message: decoded.issues[0].diagnostics ?? decoded.message, code: (err as { code?: string }).code } });
+    recordUpstreamCall({
+      ...record,
+      endedAt: new Date(),
+      error: { message: decoded.issues[0].diagnostics ?? decoded.message, code: (err as { code?: string }).code },
+    });
     throw decoded;
   }
 }

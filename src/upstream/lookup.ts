@@ -10,7 +10,9 @@ export interface Sender<R> {
 }
 
 export async function getOrAbsent<T, R extends Pick<UpstreamRequest, 'method' | 'accept'>>(
-  client: Sender<R>, req: Omit<R, 'method' | 'accept'>, absentOn: number[] = [404],
+  client: Sender<R>,
+  req: Omit<R, 'method' | 'accept'>,
+  absentOn: number[] = [404],
 ): Promise<T | undefined> {
   const res = await client.send<T>({ ...req, method: 'GET', accept: absentOn } as R);
   return absentOn.includes(res.status) ? undefined : res.body;

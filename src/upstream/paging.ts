@@ -23,7 +23,11 @@ export interface PagingOptions<T> {
   maxPages?: number;
 }
 
-export async function collectAllPages<T>(fetchPage: (page: number, size: number) => Promise<unknown>, size: number, opts: PagingOptions<T>): Promise<T[]> {
+export async function collectAllPages<T>(
+  fetchPage: (page: number, size: number) => Promise<unknown>,
+  size: number,
+  opts: PagingOptions<T>,
+): Promise<T[]> {
   const out: T[] = [];
   const max = opts.maxPages ?? MAX_PAGES;
   for (let page = 0; page < max; page++) {

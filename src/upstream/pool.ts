@@ -22,7 +22,12 @@ const keyOf = (s: TransportSettings) => `${s.baseUrl}|${Math.max(1, s.concurrenc
 function newPool(s: TransportSettings): Pool {
   const connections = Math.max(1, s.concurrency);
   return {
-    agent: new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections, connect: { timeout: s.timeoutMs } }),
+    agent: new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 120_000,
+      connections,
+      connect: { timeout: s.timeoutMs },
+    }),
     // an unbounded queue: callers wait their turn instead of failing, the outbox deadline bounds the wait
     limiter: bulkhead(connections, Number.POSITIVE_INFINITY),
     key: keyOf(s),

@@ -42,13 +42,26 @@ const CANARY = {
   newInboundPassword: 'cnryPPnew-inbound "pw',
   newLmisPassword: 'cnryQQnew-lmis pw+/',
 };
-const USER = { inbound: 'route-user', openhim: 'root@openhim.org', lmis: 'mediator', lmisClient: 'canary-client', other: 'integration' };
+const USER = {
+  inbound: 'route-user',
+  openhim: 'root@openhim.org',
+  lmis: 'mediator',
+  lmisClient: 'canary-client',
+  other: 'integration',
+};
 
 /** The forms a secret takes on the wire, computed here independently of src/platform/redaction.ts. */
 function wireForms(secret: string, user?: string): string[] {
   const b64 = (s: string) => [Buffer.from(s).toString('base64'), Buffer.from(s).toString('base64url')];
   const json = JSON.stringify(secret).slice(1, -1);
-  const forms = [secret, json, JSON.stringify(json).slice(1, -1), encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), ...b64(secret)];
+  const forms = [
+    secret,
+    json,
+    JSON.stringify(json).slice(1, -1),
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    ...b64(secret),
+  ];
   if (user !== undefined) forms.push(...b64(`${user}:${secret}`));
   // the marker alone: a secret cut in half (truncation) still leaks its start
   const marker = /^cnry[A-Z]{4}/.exec(secret)?.[0];
@@ -68,7 +81,8 @@ class Emitted {
   }
   leaks(forms: string[]): Leak[] {
     const found: Leak[] = [];
-    for (const item of this.items) for (const form of forms) if (item.text.includes(form)) found.push({ where: item.where, form });
+    for (const item of this.items)
+      for (const form of forms) if (item.text.includes(form)) found.push({ where: item.where, form });
     return found;
   }
   count(where: RegExp): number {
@@ -110,24 +124,57 @@ interface Run {
 async function startRun(databaseUrl: string | undefined): Promise<Run> {
   const lmis = await startHarness();
   const apiKey = plantLmisCredentials(lmis);
-  const openhim = await startOpenHimSandbox({ users: [{ email: USER.openhim, password: CANARY.openhimPassword, admin: true }] });
+  const openhim = await startOpenHimSandbox({
+    users: [{ email: USER.openhim, password: CANARY.openhimPassword, admin: true }],
+  });
   const dataDir = mkdtempSync(path.join(tmpdir(), 'secrets-canary-'));
   const logLines: string[] = [];
-  const sink = new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
   const settings = loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'trace',
-    AUTH_USERNAME: USER.inbound, AUTH_PASSWORD: CANARY.inboundPassword, AUTH_BEARER_TOKEN: CANARY.bearerToken, ADMIN_TOKEN: CANARY.adminToken,
-    OPENHIM_API_URL: openhim.url, OPENHIM_USERNAME: USER.openhim, OPENHIM_PASSWORD: CANARY.openhimPassword, OPENHIM_HEARTBEAT_MS: '100',
-    OPENLMIS_BASE_URL: lmis.sb.url, OPENLMIS_USERNAME: USER.lmis, OPENLMIS_PASSWORD: CANARY.lmisPassword,
-    OPENLMIS_CLIENT_ID: USER.lmisClient, OPENLMIS_CLIENT_SECRET: CANARY.lmisClientSecret, OPENLMIS_API_KEY: apiKey,
-    DHIS2_USERNAME: USER.other, DHIS2_PASSWORD: CANARY.dhis2Password, MSUPPLY_USERNAME: USER.other, MSUPPLY_PASSWORD: CANARY.msupplyPassword,
-    OPENMRS_USERNAME: USER.other, OPENMRS_PASSWORD: CANARY.openmrsPassword,
-    OUTBOX_DEADLINE_MS: '8000', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200', OUTBOX_SETTLE_MS: '100',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'trace',
+    AUTH_USERNAME: USER.inbound,
+    AUTH_PASSWORD: CANARY.inboundPassword,
+    AUTH_BEARER_TOKEN: CANARY.bearerToken,
+    ADMIN_TOKEN: CANARY.adminToken,
+    OPENHIM_API_URL: openhim.url,
+    OPENHIM_USERNAME: USER.openhim,
+    OPENHIM_PASSWORD: CANARY.openhimPassword,
+    OPENHIM_HEARTBEAT_MS: '100',
+    OPENLMIS_BASE_URL: lmis.sb.url,
+    OPENLMIS_USERNAME: USER.lmis,
+    OPENLMIS_PASSWORD: CANARY.lmisPassword,
+    OPENLMIS_CLIENT_ID: USER.lmisClient,
+    OPENLMIS_CLIENT_SECRET: CANARY.lmisClientSecret,
+    OPENLMIS_API_KEY: apiKey,
+    DHIS2_USERNAME: USER.other,
+    DHIS2_PASSWORD: CANARY.dhis2Password,
+    MSUPPLY_USERNAME: USER.other,
+    MSUPPLY_PASSWORD: CANARY.msupplyPassword,
+    OPENMRS_USERNAME: USER.other,
+    OPENMRS_PASSWORD: CANARY.openmrsPassword,
+    OUTBOX_DEADLINE_MS: '8000',
+    OUTBOX_BACKOFF_BASE_MS: '50',
+    OUTBOX_BACKOFF_CAP_MS: '200',
+    OUTBOX_SETTLE_MS: '100',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   } as NodeJS.ProcessEnv);
   const mediator = await startMediator(settings, { logger: createLogger('trace', sink) });
   return {
-    mediator, lmis, openhim, logLines, apiKey, dataDir, databaseUrl,
+    mediator,
+    lmis,
+    openhim,
+    logLines,
+    apiKey,
+    dataDir,
+    databaseUrl,
     async close() {
       await mediator.stop();
       await lmis.sb.close();
@@ -138,12 +185,21 @@ async function startRun(databaseUrl: string | undefined): Promise<Run> {
 }
 
 /** A request as OpenHIM core sends it: the route's Basic credentials and a transaction id. */
-async function viaOpenHim(run: Run, emitted: Emitted, method: string, url: string, body: unknown, txId: string, password = CANARY.inboundPassword) {
+async function viaOpenHim(
+  run: Run,
+  emitted: Emitted,
+  method: string,
+  url: string,
+  body: unknown,
+  txId: string,
+  password = CANARY.inboundPassword,
+) {
   const res = await fetch(`${run.mediator.url}${url}`, {
     method,
     headers: {
       authorization: `Basic ${Buffer.from(`${USER.inbound}:${password}`).toString('base64')}`,
-      'x-openhim-transactionid': txId, accept: 'application/fhir+json',
+      'x-openhim-transactionid': txId,
+      accept: 'application/fhir+json',
       ...(body ? { 'content-type': 'application/fhir+json' } : {}),
     },
     body: body ? JSON.stringify(body) : undefined,
@@ -157,9 +213,22 @@ async function viaOpenHim(run: Run, emitted: Emitted, method: string, url: strin
   } catch {
     envelope = undefined;
   }
-  const clientBody = (() => { try { return JSON.parse(envelope?.response?.body ?? ''); } catch { return undefined; } })();
+  const clientBody = (() => {
+    try {
+      return JSON.parse(envelope?.response?.body ?? '');
+    } catch {
+      return undefined;
+    }
+  })();
   const why = clientBody?.issue?.[0]?.diagnostics ?? text.slice(0, 300);
-  return { status: res.status, text, envelope, clientBody, why, clientStatus: envelope?.response?.status as number | undefined };
+  return {
+    status: res.status,
+    text,
+    envelope,
+    clientBody,
+    why,
+    clientStatus: envelope?.response?.status as number | undefined,
+  };
 }
 
 async function plain(run: Run, emitted: Emitted, url: string, authorization: string) {
@@ -186,7 +255,9 @@ async function storedRows(run: Run, emitted: Emitted): Promise<number> {
     const client = new pg.Client({ connectionString: run.databaseUrl });
     await client.connect();
     try {
-      const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+      const tables = await client.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+      );
       for (const { table_name: table } of tables.rows) {
         const rows = await client.query(`SELECT row_to_json(t)::text AS row FROM "${table}" t`);
         for (const r of rows.rows) emitted.add(`postgres ${table}`, r.row);
@@ -196,17 +267,26 @@ async function storedRows(run: Run, emitted: Emitted): Promise<number> {
     }
   } else {
     // the SQLite files byte for byte (main database and its write-ahead log)
-    for (const file of readdirSync(run.dataDir)) emitted.add(`sqlite file ${file}`, readFileSync(path.join(run.dataDir, file)).toString('latin1'));
+    for (const file of readdirSync(run.dataDir))
+      emitted.add(`sqlite file ${file}`, readFileSync(path.join(run.dataDir, file)).toString('latin1'));
   }
   return jobs.length;
 }
 
 function everyCanaryForm(apiKey: string, databaseUrl: string | undefined): string[] {
   const forms = [
-    ...wireForms(CANARY.inboundPassword, USER.inbound), ...wireForms(CANARY.bearerToken), ...wireForms(CANARY.adminToken),
-    ...wireForms(CANARY.openhimPassword, USER.openhim), ...wireForms(CANARY.lmisPassword, USER.lmis), ...wireForms(CANARY.lmisClientSecret, USER.lmisClient),
-    ...wireForms(apiKey), ...wireForms(CANARY.dhis2Password, USER.other), ...wireForms(CANARY.msupplyPassword, USER.other), ...wireForms(CANARY.openmrsPassword, USER.other),
-    ...wireForms(CANARY.newInboundPassword, USER.inbound), ...wireForms(CANARY.newLmisPassword, USER.lmis),
+    ...wireForms(CANARY.inboundPassword, USER.inbound),
+    ...wireForms(CANARY.bearerToken),
+    ...wireForms(CANARY.adminToken),
+    ...wireForms(CANARY.openhimPassword, USER.openhim),
+    ...wireForms(CANARY.lmisPassword, USER.lmis),
+    ...wireForms(CANARY.lmisClientSecret, USER.lmisClient),
+    ...wireForms(apiKey),
+    ...wireForms(CANARY.dhis2Password, USER.other),
+    ...wireForms(CANARY.msupplyPassword, USER.other),
+    ...wireForms(CANARY.openmrsPassword, USER.other),
+    ...wireForms(CANARY.newInboundPassword, USER.inbound),
+    ...wireForms(CANARY.newLmisPassword, USER.lmis),
   ];
   if (databaseUrl) forms.push(...wireForms(databaseUrl), ...wireForms(CANARY.databasePassword));
   return [...new Set(forms)];
@@ -231,7 +311,14 @@ for (const engine of engineCases()) {
     await until('registration with OpenHIM', () => openhim.state.mediators.get(urn));
     emitted.add('openhim registration document', openhim.state.mediators.get(urn));
     const facility = (code: string) => lmis.seed.facilities[code];
-    const order = (n: number, code: string) => orderLine({ order: `CANARY-${engine.name}-${n}`, facilityId: facility(code), program: 'EM01', productCode: 'EM-ORS', qty: 10 + n });
+    const order = (n: number, code: string) =>
+      orderLine({
+        order: `CANARY-${engine.name}-${n}`,
+        facilityId: facility(code),
+        program: 'EM01',
+        productCode: 'EM-ORS',
+        qty: 10 + n,
+      });
 
     // 1. a good order: the planted credentials are the working ones (login, API key)
     const good = await viaOpenHim(run, emitted, 'POST', '/fhir/SupplyRequest', order(1, 'LK-HC-101'), 'tx-good');
@@ -245,7 +332,11 @@ for (const engine of engineCases()) {
     const refusedCall = refused.envelope.orchestrations.find((o: any) => o.response?.status === 400);
     t.ok(refusedCall, 'the echoing call is an orchestration');
     t.match(refusedCall.response.body, MASK, 'its echoed body is there, masked');
-    t.match(refusedCall.response.headers['www-authenticate'], /error="invalid_token", error_description="\*{10}"/, 'its challenge is kept, the credential masked');
+    t.match(
+      refusedCall.response.headers['www-authenticate'],
+      /error="invalid_token", error_description="\*{10}"/,
+      'its challenge is kept, the credential masked',
+    );
 
     // 3. transient twice (202, OpenHIM auto-retry), then refused: the async PUT /transactions/:id carries the echo
     echo(lmis, 'POST', '/api/requisitions/initiate', 503, 2);
@@ -260,22 +351,52 @@ for (const engine of engineCases()) {
     // (a user-token call: expiring the API key would lose it for good)
     lmis.sb.faults.add({ path: '/api/requisitions/**', times: 1, action: { type: 'expireToken' } });
     const tokenEcho = echo(lmis, 'POST', '/api/oauth/token', 500);
-    const afterExpiry = await viaOpenHim(run, emitted, 'GET', `/fhir/SupplyRequest/${good.clientBody?.id}`, undefined, 'tx-login');
-    t.ok(lmis.sb.faults.list().find((f) => f.id === tokenEcho.id)!.hits === 1, `the token endpoint echoed (answer ${afterExpiry.clientStatus})`);
+    const afterExpiry = await viaOpenHim(
+      run,
+      emitted,
+      'GET',
+      `/fhir/SupplyRequest/${good.clientBody?.id}`,
+      undefined,
+      'tx-login',
+    );
+    t.ok(
+      lmis.sb.faults.list().find((f) => f.id === tokenEcho.id)!.hits === 1,
+      `the token endpoint echoed (answer ${afterExpiry.clientStatus})`,
+    );
 
     // 5. a read whose upstream echoes (502 to the client)
     echo(lmis, 'GET', '/api/requisitions/**', 500, 3);
-    const read = await viaOpenHim(run, emitted, 'GET', `/fhir/SupplyRequest/${good.clientBody?.id}`, undefined, 'tx-read');
+    const read = await viaOpenHim(
+      run,
+      emitted,
+      'GET',
+      `/fhir/SupplyRequest/${good.clientBody?.id}`,
+      undefined,
+      'tx-read',
+    );
     t.ok(read.clientStatus! >= 500, `the read failed upstream (${read.clientStatus})`);
 
     // 6. /ready while the ping echoes; /metrics; the admin views
     // (an upstream debug page repeating the session's credentials in every form they were sent)
     const b64 = (text: string) => Buffer.from(text).toString('base64');
     const pingEcho = lmis.sb.faults.add({
-      method: 'GET', path: '/api/programs', times: 1,
-      action: { type: 'status', status: 500, body: { message: `session: Basic ${b64(`${USER.lmisClient}:${CANARY.lmisClientSecret}`)} grant username=${USER.lmis}&password=${encodeURIComponent(CANARY.lmisPassword)} raw ${CANARY.lmisPassword} key ${run.apiKey}` } },
+      method: 'GET',
+      path: '/api/programs',
+      times: 1,
+      action: {
+        type: 'status',
+        status: 500,
+        body: {
+          message: `session: Basic ${b64(`${USER.lmisClient}:${CANARY.lmisClientSecret}`)} grant username=${USER.lmis}&password=${encodeURIComponent(CANARY.lmisPassword)} raw ${CANARY.lmisPassword} key ${run.apiKey}`,
+        },
+      },
     });
-    const ready = await plain(run, emitted, '/ready', `Basic ${Buffer.from(`${USER.inbound}:${CANARY.inboundPassword}`).toString('base64')}`);
+    const ready = await plain(
+      run,
+      emitted,
+      '/ready',
+      `Basic ${Buffer.from(`${USER.inbound}:${CANARY.inboundPassword}`).toString('base64')}`,
+    );
     t.equal(ready.status, 503, '/ready reports the echoing upstream down');
     t.match(ready.text, /"status":"down".*\*{10}/, 'with the echoed reason, masked');
     t.equal(lmis.sb.faults.list().find((f) => f.id === pingEcho.id)!.hits, 1, 'the ping was echoed');
@@ -284,69 +405,152 @@ for (const engine of engineCases()) {
     lmis.sb.state.store.seed.users.find((u) => u.username === USER.lmis)!.password = CANARY.newLmisPassword;
     const admin = openhimAdmin(openhim.url, { email: USER.openhim, password: CANARY.openhimPassword });
     const current = openhim.state.mediators.get(urn)!.config ?? {};
-    const set = await admin.setConfig(urn, { ...current, inboundAuthUsername: USER.inbound, inboundAuthPassword: CANARY.newInboundPassword, openlmisPassword: CANARY.newLmisPassword, logLevel: 'trace' });
+    const set = await admin.setConfig(urn, {
+      ...current,
+      inboundAuthUsername: USER.inbound,
+      inboundAuthPassword: CANARY.newInboundPassword,
+      openlmisPassword: CANARY.newLmisPassword,
+      logLevel: 'trace',
+    });
     t.equal(set.status, 200, set.text);
-    await until('the live change applied', () => run.mediator.settings()['openlmis.password'] === CANARY.newLmisPassword || undefined);
+    await until(
+      'the live change applied',
+      () => run.mediator.settings()['openlmis.password'] === CANARY.newLmisPassword || undefined,
+    );
     const oldInbound = await viaOpenHim(run, emitted, 'GET', '/fhir/Location?_count=1', undefined, 'tx-old-pw');
     t.equal(oldInbound.status, 401, 'the old inbound password stops working at once');
     // new credentials: the connector logs in again, and the token endpoint echoes the NEW password grant
     const newTokenEcho = echo(lmis, 'POST', '/api/oauth/token', 500);
-    const newLogin = await viaOpenHim(run, emitted, 'POST', '/fhir/SupplyRequest', order(4, 'LK-HC-104'), 'tx-new-login', CANARY.newInboundPassword);
-    t.ok(lmis.sb.faults.list().find((f) => f.id === newTokenEcho.id)!.hits === 1, `the token endpoint echoed the new credentials (${newLogin.clientStatus}: ${newLogin.why})`);
+    const newLogin = await viaOpenHim(
+      run,
+      emitted,
+      'POST',
+      '/fhir/SupplyRequest',
+      order(4, 'LK-HC-104'),
+      'tx-new-login',
+      CANARY.newInboundPassword,
+    );
+    t.ok(
+      lmis.sb.faults.list().find((f) => f.id === newTokenEcho.id)!.hits === 1,
+      `the token endpoint echoed the new credentials (${newLogin.clientStatus}: ${newLogin.why})`,
+    );
     // an upstream still repeating the PREVIOUS values (a stale session, a cache)
     lmis.sb.faults.add({
-      method: 'POST', path: '/api/requisitions/initiate', times: 1,
-      action: { type: 'status', status: 400, body: { message: `stale login ${USER.lmis}:${CANARY.lmisPassword} via ${CANARY.inboundPassword} / ${Buffer.from(`${USER.lmisClient}:${CANARY.lmisClientSecret}`).toString('base64')}` }, headers: { 'www-authenticate': `Basic error_description="${Buffer.from(`${USER.lmis}:${CANARY.lmisPassword}`).toString('base64')}"` } },
+      method: 'POST',
+      path: '/api/requisitions/initiate',
+      times: 1,
+      action: {
+        type: 'status',
+        status: 400,
+        body: {
+          message: `stale login ${USER.lmis}:${CANARY.lmisPassword} via ${CANARY.inboundPassword} / ${Buffer.from(`${USER.lmisClient}:${CANARY.lmisClientSecret}`).toString('base64')}`,
+        },
+        headers: {
+          'www-authenticate': `Basic error_description="${Buffer.from(`${USER.lmis}:${CANARY.lmisPassword}`).toString('base64')}"`,
+        },
+      },
     });
-    const stale = await viaOpenHim(run, emitted, 'POST', '/fhir/SupplyRequest', order(5, 'LK-HC-105'), 'tx-stale', CANARY.newInboundPassword);
+    const stale = await viaOpenHim(
+      run,
+      emitted,
+      'POST',
+      '/fhir/SupplyRequest',
+      order(5, 'LK-HC-105'),
+      'tx-stale',
+      CANARY.newInboundPassword,
+    );
     t.equal(stale.clientStatus, 422, `the stale echo is refused to the client: ${stale.why}`);
-    t.match(JSON.parse(stale.envelope.response.body).issue[0].diagnostics, MASK, 'the previous values are masked in the diagnostics');
+    t.match(
+      JSON.parse(stale.envelope.response.body).issue[0].diagnostics,
+      MASK,
+      'the previous values are masked in the diagnostics',
+    );
 
     // what an operator sees, and what is stored
     const adminAuth = `Bearer ${CANARY.adminToken}`;
     const jobs = await plain(run, emitted, '/admin/outbox/jobs', adminAuth);
     t.equal(jobs.status, 200);
     for (const job of JSON.parse(jobs.text).jobs) await plain(run, emitted, `/admin/outbox/jobs/${job.id}`, adminAuth);
-    const metrics = await plain(run, emitted, '/metrics', `Basic ${Buffer.from(`${USER.inbound}:${CANARY.newInboundPassword}`).toString('base64')}`);
+    const metrics = await plain(
+      run,
+      emitted,
+      '/metrics',
+      `Basic ${Buffer.from(`${USER.inbound}:${CANARY.newInboundPassword}`).toString('base64')}`,
+    );
     t.equal(metrics.status, 200, '/metrics read');
-    t.match(metrics.text, /mediator_upstream_calls_total\{system="openlmis",outcome="server_error"\}/, 'the echoing calls are counted');
+    t.match(
+      metrics.text,
+      /mediator_upstream_calls_total\{system="openlmis",outcome="server_error"\}/,
+      'the echoing calls are counted',
+    );
     const rows = await storedRows(run, emitted);
     t.ok(rows >= 4, `${rows} outbox jobs stored`);
     for (const update of openhim.state.transactionUpdates.values()) emitted.add('openhim transaction update', update);
     // what the mediator sent OpenHIM (the console's own config PUTs are not the mediator's)
-    for (const call of openhim.state.calls.filter((c) => !/\/config$/.test(c.url))) emitted.add(`openhim api call ${call.method} ${call.url}`, call);
+    for (const call of openhim.state.calls.filter((c) => !/\/config$/.test(c.url)))
+      emitted.add(`openhim api call ${call.method} ${call.url}`, call);
     for (const line of run.logLines) emitted.add('log line', line);
 
     const forms = everyCanaryForm(run.apiKey, run.databaseUrl);
     const leaks = emitted.leaks(forms);
-    t.same(leaks.map((l) => `${l.where}: ${l.form}`), [], 'no canary in any form anywhere');
-    if (leaks.length) for (const l of leaks.slice(0, 5)) t.comment(l.where, emitted.items.find((i) => i.where === l.where && i.text.includes(l.form))!.text.slice(0, 3000));
-    t.ok(emitted.count(/^envelope/) >= 7 && emitted.count(/^log line$/) > 20, `scanned ${emitted.items.length} outputs (${emitted.count(/^envelope/)} envelopes, ${emitted.count(/^log line$/)} log lines at trace) for ${forms.length} forms`);
+    t.same(
+      leaks.map((l) => `${l.where}: ${l.form}`),
+      [],
+      'no canary in any form anywhere',
+    );
+    if (leaks.length)
+      for (const l of leaks.slice(0, 5))
+        t.comment(
+          l.where,
+          emitted.items.find((i) => i.where === l.where && i.text.includes(l.form))!.text.slice(0, 3000),
+        );
+    t.ok(
+      emitted.count(/^envelope/) >= 7 && emitted.count(/^log line$/) > 20,
+      `scanned ${emitted.items.length} outputs (${emitted.count(/^envelope/)} envelopes, ${emitted.count(/^log line$/)} log lines at trace) for ${forms.length} forms`,
+    );
     const masked = emitted.items.filter((i) => i.text.includes(MASK)).map((i) => i.where.split(' ')[0]);
-    t.ok(['envelope', 'log', 'openhim', 'response'].every((kind) => masked.includes(kind)), `masks seen in: ${[...new Set(masked)].join(', ')}`);
+    t.ok(
+      ['envelope', 'log', 'openhim', 'response'].every((kind) => masked.includes(kind)),
+      `masks seen in: ${[...new Set(masked)].join(', ')}`,
+    );
   });
 }
 
-t.test('the admin token falls back to the live inbound password: after a change from OpenHIM the old one is refused at once', async (t) => {
-  const openhim = await startOpenHimSandbox();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'secrets-admin-'));
-  const mediator = await startMediator(loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', AUTH_PASSWORD: 'first-inbound-pw-1',
-    OPENHIM_API_URL: openhim.url, OPENHIM_PASSWORD: 'openhim-password', OPENHIM_HEARTBEAT_MS: '100',
-  } as NodeJS.ProcessEnv));
-  t.teardown(async () => {
-    await mediator.stop();
-    await openhim.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  const urn = loadMediatorConfig().urn;
-  const adminCall = async (token: string) => (await fetch(`${mediator.url}/admin/outbox/jobs`, { headers: { authorization: `Bearer ${token}` } })).status;
-  t.equal(await adminCall('first-inbound-pw-1'), 200, 'no admin.token: the inbound password is the admin token');
-  await until('registration', () => openhim.state.mediators.get(urn));
-  const admin = openhimAdmin(openhim.url, { email: 'root@openhim.org', password: 'openhim-password' });
-  const set = await admin.setConfig(urn, { ...(openhim.state.mediators.get(urn)!.config ?? {}), inboundAuthPassword: 'second-inbound-pw-2' });
-  t.equal(set.status, 200, set.text);
-  await until('the live change', () => mediator.settings()['auth.password'] === 'second-inbound-pw-2' || undefined);
-  t.equal(await adminCall('first-inbound-pw-1'), 401, 'the old password is no admin token any more');
-  t.equal(await adminCall('second-inbound-pw-2'), 200, 'the new one is');
-});
+t.test(
+  'the admin token falls back to the live inbound password: after a change from OpenHIM the old one is refused at once',
+  async (t) => {
+    const openhim = await startOpenHimSandbox();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'secrets-admin-'));
+    const mediator = await startMediator(
+      loadSettings({
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        AUTH_PASSWORD: 'first-inbound-pw-1',
+        OPENHIM_API_URL: openhim.url,
+        OPENHIM_PASSWORD: 'openhim-password',
+        OPENHIM_HEARTBEAT_MS: '100',
+      } as NodeJS.ProcessEnv),
+    );
+    t.teardown(async () => {
+      await mediator.stop();
+      await openhim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+    const urn = loadMediatorConfig().urn;
+    const adminCall = async (token: string) =>
+      (await fetch(`${mediator.url}/admin/outbox/jobs`, { headers: { authorization: `Bearer ${token}` } })).status;
+    t.equal(await adminCall('first-inbound-pw-1'), 200, 'no admin.token: the inbound password is the admin token');
+    await until('registration', () => openhim.state.mediators.get(urn));
+    const admin = openhimAdmin(openhim.url, { email: 'root@openhim.org', password: 'openhim-password' });
+    const set = await admin.setConfig(urn, {
+      ...(openhim.state.mediators.get(urn)!.config ?? {}),
+      inboundAuthPassword: 'second-inbound-pw-2',
+    });
+    t.equal(set.status, 200, set.text);
+    await until('the live change', () => mediator.settings()['auth.password'] === 'second-inbound-pw-2' || undefined);
+    t.equal(await adminCall('first-inbound-pw-1'), 401, 'the old password is no admin token any more');
+    t.equal(await adminCall('second-inbound-pw-2'), 200, 'the new one is');
+  },
+);

@@ -8,10 +8,20 @@ export const TEST_PASSWORD = 'test-secret-Xy7';
 export const basicAuth = `Basic ${Buffer.from(`openhim:${TEST_PASSWORD}`).toString('base64')}`;
 
 /** An app over in-memory services with Basic auth on, as a deployment would have it. */
-export async function testApp(opts: { services?: FhirServices; env?: Record<string, string> } = {}): Promise<{ app: FastifyInstance; mem: ReturnType<typeof memoryServices> }> {
+export async function testApp(
+  opts: { services?: FhirServices; env?: Record<string, string> } = {},
+): Promise<{ app: FastifyInstance; mem: ReturnType<typeof memoryServices> }> {
   const mem = memoryServices();
-  const settings = loadSettings({ AUTH_PASSWORD: TEST_PASSWORD, PUBLIC_BASE_URL: 'https://hie.example.org', ...opts.env } as NodeJS.ProcessEnv);
-  const app = await buildApp({ settings: () => settings, services: () => opts.services ?? mem.services, softwareVersion: '0.0.0-test' });
+  const settings = loadSettings({
+    AUTH_PASSWORD: TEST_PASSWORD,
+    PUBLIC_BASE_URL: 'https://hie.example.org',
+    ...opts.env,
+  } as NodeJS.ProcessEnv);
+  const app = await buildApp({
+    settings: () => settings,
+    services: () => opts.services ?? mem.services,
+    softwareVersion: '0.0.0-test',
+  });
   return { app, mem };
 }
 

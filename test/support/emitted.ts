@@ -6,13 +6,38 @@ export async function emittedResources(version: 'r4' | 'r5'): Promise<any[]> {
   const { app } = await testApp();
   const base = version === 'r4' ? '/fhir' : '/fhir/R5';
   const r5 = version === 'r5';
-  const send = async (method: string, url: string, body?: unknown) => (await app.inject({ method: method as 'GET', url: `${base}${url}`, headers: fhirJson, payload: body === undefined ? undefined : JSON.stringify(body) })).json();
+  const send = async (method: string, url: string, body?: unknown) =>
+    (
+      await app.inject({
+        method: method as 'GET',
+        url: `${base}${url}`,
+        headers: fhirJson,
+        payload: body === undefined ? undefined : JSON.stringify(body),
+      })
+    ).json();
   const out: any[] = [];
-  const loc = { ...location(), alias: ['CHC'], telecom: undefined, address: { line: ['Main road'], city: 'Nakuru', country: 'KE' }, partOf: { reference: 'Location/area-1' }, managingOrganization: { display: 'Ministry of Health' } };
+  const loc = {
+    ...location(),
+    alias: ['CHC'],
+    telecom: undefined,
+    address: { line: ['Main road'], city: 'Nakuru', country: 'KE' },
+    partOf: { reference: 'Location/area-1' },
+    managingOrganization: { display: 'Ministry of Health' },
+  };
   out.push(await send('POST', '/Location', loc));
   const sr = supplyRequest({ r5 });
   out.push(await send('POST', '/SupplyRequest', sr));
-  const tx = await send('POST', '', transaction([1, 2].map((g) => ({ method: 'POST', url: 'SupplyRequest', resource: supplyRequest({ r5, order: 'TX-1', gtin: `0000000000000${g}` }) }))));
+  const tx = await send(
+    'POST',
+    '',
+    transaction(
+      [1, 2].map((g) => ({
+        method: 'POST',
+        url: 'SupplyRequest',
+        resource: supplyRequest({ r5, order: 'TX-1', gtin: `0000000000000${g}` }),
+      })),
+    ),
+  );
   out.push(tx);
   const sd = supplyDelivery({ accepted: 8, rejected: 2, reason: 'damaged' });
   if (r5) sd.suppliedItem = [sd.suppliedItem];

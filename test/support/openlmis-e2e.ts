@@ -18,7 +18,9 @@ export const RIG_AUTH = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('ba
 
 /** productCode → GTIN, from the product map the mediator uses. */
 export function gtinOf(productCode: string): string {
-  const map = JSON.parse(readFileSync(new URL('../../fhir-mappings/products.json', import.meta.url), 'utf8')) as { products: { codes: { openlmis?: string }; gtin: string }[] };
+  const map = JSON.parse(readFileSync(new URL('../../fhir-mappings/products.json', import.meta.url), 'utf8')) as {
+    products: { codes: { openlmis?: string }; gtin: string }[];
+  };
   const p = map.products.find((x) => x.codes.openlmis === productCode);
   if (!p) throw new Error(`no GTIN for ${productCode}`);
   return p.gtin;
@@ -27,25 +29,47 @@ export function gtinOf(productCode: string): string {
 export interface Rig {
   lmis: Harness;
   mediator: RunningMediator;
-  fhir(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  fhir(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
 export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const lmis = await startHarness();
   const dir = mkdtempSync(path.join(tmpdir(), 'lmis-e2e-'));
-  const mediator = await startMediator(loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: PASSWORD,
-    OPENLMIS_BASE_URL: lmis.sb.url, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
-    OUTBOX_DEADLINE_MS: '8000', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200', ...env,
-  } as NodeJS.ProcessEnv));
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: PASSWORD,
+      OPENLMIS_BASE_URL: lmis.sb.url,
+      OPENLMIS_USERNAME: 'mediator',
+      OPENLMIS_PASSWORD: 'password',
+      OPENLMIS_CLIENT_SECRET: 'changeme',
+      OUTBOX_DEADLINE_MS: '8000',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
+      ...env,
+    } as NodeJS.ProcessEnv),
+  );
   return {
     lmis,
     mediator,
     async fhir(method, url, body, headers = {}) {
       const res = await fetch(`${mediator.url}${url}`, {
         method,
-        headers: { authorization: RIG_AUTH, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}), ...headers },
+        headers: {
+          authorization: RIG_AUTH,
+          accept: 'application/fhir+json',
+          ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+          ...headers,
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await res.text();
@@ -60,7 +84,15 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
 }
 
 /** One SupplyRequest line of an order: quantity in dispensing units unless `packs`. */
-export function orderLine(opts: { order: string; facilityId: string; program: string; productCode: string; qty: number; packs?: boolean; priority?: string }): any {
+export function orderLine(opts: {
+  order: string;
+  facilityId: string;
+  program: string;
+  productCode: string;
+  qty: number;
+  packs?: boolean;
+  priority?: string;
+}): any {
   const unit = opts.packs ? 'pack' : 'dispensing-unit';
   return {
     resourceType: 'SupplyRequest',
@@ -79,7 +111,11 @@ export function transactionOf(resources: any[], method = 'POST'): any {
   return {
     resourceType: 'Bundle',
     type: 'transaction',
-    entry: resources.map((r, i) => ({ fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, resource: r, request: { method, url: r.resourceType } })),
+    entry: resources.map((r, i) => ({
+      fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      resource: r,
+      request: { method, url: r.resourceType },
+    })),
   };
 }
 

@@ -57,7 +57,9 @@ function neverTaken(run: Run, w: Write, keys: string[]): boolean {
 }
 
 export function unfinishedWrites(run: Run): string[] {
-  return run.writes.filter((w) => run.answers.get(w)?.outcome !== 'done' && run.answers.get(w)?.outcome !== 'refused').map((w) => `${w.key}: ${answerOf(run, w)}`);
+  return run.writes
+    .filter((w) => run.answers.get(w)?.outcome !== 'done' && run.answers.get(w)?.outcome !== 'refused')
+    .map((w) => `${w.key}: ${answerOf(run, w)}`);
 }
 
 /** A write the mediator took on: a done job (the client may have given up before hearing). */
@@ -77,29 +79,57 @@ export function orderViolations(run: Run): string[] {
       const carrying = byNumber.get(o.number) ?? [];
       const jobs = jobStatuses(run, o.number);
       if (!w.valid) {
-        if (carrying.length) out.push(`refused order ${o.number} (${w.why}) reached OpenLMIS: ${carrying.map((r) => `${r.id} ${r.status} ${fmt(requestedOf(r))}`).join('; ')}; ${answerOf(run, w)}, jobs ${fmt(jobs)}`);
+        if (carrying.length)
+          out.push(
+            `refused order ${o.number} (${w.why}) reached OpenLMIS: ${carrying.map((r) => `${r.id} ${r.status} ${fmt(requestedOf(r))}`).join('; ')}; ${answerOf(run, w)}, jobs ${fmt(jobs)}`,
+          );
         if (jobs.includes('done')) out.push(`refused order ${o.number} (${w.why}) has a done job; ${answerOf(run, w)}`);
         continue;
       }
       const answer = run.answers.get(w);
       if (carrying.length === 0 && neverTaken(run, w, [o.number])) continue;
-      if (o.mayConflict && carrying.length === 0 && !jobs.includes('done') && (answer?.outcome === 'refused' || jobs.includes('rejected'))) continue;
+      if (
+        o.mayConflict &&
+        carrying.length === 0 &&
+        !jobs.includes('done') &&
+        (answer?.outcome === 'refused' || jobs.includes('rejected'))
+      )
+        continue;
       if (!accepted(run, o.number)) {
-        out.push(`valid order ${o.number} not applied: jobs ${fmt(jobs)}, ${answerOf(run, w)}, requisitions carrying it: ${carrying.length}`);
+        out.push(
+          `valid order ${o.number} not applied: jobs ${fmt(jobs)}, ${answerOf(run, w)}, requisitions carrying it: ${carrying.length}`,
+        );
         continue;
       }
-      if (carrying.length === 0) { out.push(`LOST: order ${o.number} is done in the outbox but no requisition carries it; ${answerOf(run, w)}`); continue; }
-      if (carrying.length > 1) out.push(`DUPLICATED: order ${o.number} carried by ${carrying.length} requisitions: ${carrying.map((r) => `${r.id} ${r.status}`).join(', ')}`);
+      if (carrying.length === 0) {
+        out.push(`LOST: order ${o.number} is done in the outbox but no requisition carries it; ${answerOf(run, w)}`);
+        continue;
+      }
+      if (carrying.length > 1)
+        out.push(
+          `DUPLICATED: order ${o.number} carried by ${carrying.length} requisitions: ${carrying.map((r) => `${r.id} ${r.status}`).join(', ')}`,
+        );
       const r = carrying[0];
       const want = Object.fromEntries(o.lines.map((l) => [l.productCode, l.qty]));
       const got = Object.fromEntries(Object.entries(requestedOf(r)).map(([id, q]) => [run.orderableCode(id), q]));
-      if (fmt(Object.entries(got).sort()) !== fmt(Object.entries(want).sort())) out.push(`WRONG LINES: order ${o.number} requisition ${r.id} holds ${fmt(got)}, ordered ${fmt(want)}`);
-      if (r.facilityId !== o.facilityId || r.emergency !== o.emergency || run.store.program(r.programId)?.code !== o.program) {
-        out.push(`WRONG REQUISITION: order ${o.number} (${o.facilityCode} ${o.program} emergency=${o.emergency}) is on requisition ${r.id} (facility ${r.facilityId}, emergency=${r.emergency})`);
+      if (fmt(Object.entries(got).sort()) !== fmt(Object.entries(want).sort()))
+        out.push(`WRONG LINES: order ${o.number} requisition ${r.id} holds ${fmt(got)}, ordered ${fmt(want)}`);
+      if (
+        r.facilityId !== o.facilityId ||
+        r.emergency !== o.emergency ||
+        run.store.program(r.programId)?.code !== o.program
+      ) {
+        out.push(
+          `WRONG REQUISITION: order ${o.number} (${o.facilityCode} ${o.program} emergency=${o.emergency}) is on requisition ${r.id} (facility ${r.facilityId}, emergency=${r.emergency})`,
+        );
       }
       const submits = r.statusChanges.filter((c) => c.status === 'SUBMITTED').length;
-      if (submits !== 1 || !['SUBMITTED', 'AUTHORIZED'].includes(r.status)) out.push(`NOT SUBMITTED ONCE: order ${o.number} requisition ${r.id} is ${r.status}, submitted ${submits} times`);
-      if (run.clerkDrafts.some((d) => d.id === r.id)) out.push(`CLERK DRAFT TAKEN: order ${o.number} was put on the clerk's draft ${r.id}`);
+      if (submits !== 1 || !['SUBMITTED', 'AUTHORIZED'].includes(r.status))
+        out.push(
+          `NOT SUBMITTED ONCE: order ${o.number} requisition ${r.id} is ${r.status}, submitted ${submits} times`,
+        );
+      if (run.clerkDrafts.some((d) => d.id === r.id))
+        out.push(`CLERK DRAFT TAKEN: order ${o.number} was put on the clerk's draft ${r.id}`);
     }
   }
   return out;
@@ -107,8 +137,13 @@ export function orderViolations(run: Run): string[] {
 
 /** Regular orders refused as conflicting (allowed, see OrderSpec.mayConflict), with the reason. */
 export function regularRefusals(run: Run): { number: string; facility: string; why: string }[] {
-  return run.writes.filter((w) => w.kind === 'order' && w.valid && w.orders![0].mayConflict && !accepted(run, w.key))
-    .map((w) => ({ number: w.key, facility: `${w.orders![0].facilityCode} ${w.orders![0].program}`, why: `${run.answers.get(w)?.status} ${run.answers.get(w)?.diagnostics ?? ''}` }));
+  return run.writes
+    .filter((w) => w.kind === 'order' && w.valid && w.orders![0].mayConflict && !accepted(run, w.key))
+    .map((w) => ({
+      number: w.key,
+      facility: `${w.orders![0].facilityCode} ${w.orders![0].program}`,
+      why: `${run.answers.get(w)?.status} ${run.answers.get(w)?.diagnostics ?? ''}`,
+    }));
 }
 
 /** Each facility/program our regular orders go to gets at least one of them, unless a clerk's regular draft holds its period. */
@@ -119,7 +154,9 @@ export function regularStarvation(run: Run): string[] {
     combos.set(k, [...(combos.get(k) ?? []), w]);
   }
   const blocked = new Set(run.clerkDrafts.filter((d) => !d.emergency).map((d) => `${d.facilityCode} ${d.program}`));
-  return [...combos].filter(([k, ws]) => !blocked.has(k) && !ws.some((w) => accepted(run, w.key))).map(([k, ws]) => `no regular order of ${k} applied (${ws.length} sent)`);
+  return [...combos]
+    .filter(([k, ws]) => !blocked.has(k) && !ws.some((w) => accepted(run, w.key)))
+    .map(([k, ws]) => `no regular order of ${k} applied (${ws.length} sent)`);
 }
 
 /**
@@ -132,7 +169,11 @@ function creatorOf(run: Run, requisitionId: string): string {
   for (const js of run.jobs.values()) {
     for (const j of js) {
       const first = idempotencyUuid(j.id);
-      const which = keys.includes(first) ? 'its initiate' : keys.includes(idempotencyUuid(`${first}:again`)) ? 'its second initiate' : undefined;
+      const which = keys.includes(first)
+        ? 'its initiate'
+        : keys.includes(idempotencyUuid(`${first}:again`))
+          ? 'its second initiate'
+          : undefined;
       if (!which) continue;
       const ended = (j.result?.ids as any)?.requisition as string | undefined;
       const endedBy = ended && ended !== requisitionId ? `, which ${keyKind(run, ended, first)}` : '';
@@ -148,23 +189,36 @@ function keyKind(run: Run, id: string, first: string): string {
   if (keys.includes(first)) return 'its first key made';
   if (keys.includes(idempotencyUuid(`${first}:again`))) return 'its second (derived) key made';
   if (!keys.length) return 'was made without a key';
-  const owners = [...run.jobs.values()].flat().filter((j) => keys.includes(idempotencyUuid(j.id)) || keys.includes(idempotencyUuid(`${idempotencyUuid(j.id)}:again`)));
+  const owners = [...run.jobs.values()]
+    .flat()
+    .filter(
+      (j) => keys.includes(idempotencyUuid(j.id)) || keys.includes(idempotencyUuid(`${idempotencyUuid(j.id)}:again`)),
+    );
   return `the initiate of ${owners.map((j) => `${businessKeyOf(j)} (job ${j.status}, ended on ${(j.result?.ids as any)?.requisition ?? 'none'})`).join(', ') || `no job (key ${keys.join(', ')})`} made`;
 }
 
 export function orphanViolations(run: Run): string[] {
-  const validNumbers = new Set(run.writes.filter((w) => w.kind === 'order' && w.valid).flatMap((w) => w.orders!.map((o) => o.number)));
+  const validNumbers = new Set(
+    run.writes.filter((w) => w.kind === 'order' && w.valid).flatMap((w) => w.orders!.map((o) => o.number)),
+  );
   const clerk = new Set(run.clerkDrafts.map((d) => d.id));
   const out: string[] = [];
   for (const r of run.store.requisitions.values()) {
     if (run.before.has(r.id) || clerk.has(r.id)) continue;
     const author = r.statusChanges[0]?.authorId;
-    if (author === run.clerkUserId) { out.push(`clerk requisition ${r.id} the clerk never knew of (${r.status})`); continue; }
+    if (author === run.clerkUserId) {
+      out.push(`clerk requisition ${r.id} the clerk never knew of (${r.status})`);
+      continue;
+    }
     const n = orderNumberOf(r);
     const facility = run.store.facility(r.facilityId)?.code;
     const by = run.store.user(author ?? '')?.username ?? author;
-    if (!n) out.push(`ORPHAN: requisition ${r.id} (${facility} ${run.store.program(r.programId)?.code} emergency=${r.emergency}, by ${by}, ${r.createdDate}) ${r.status} without an order number, lines ${fmt(requestedOf(r))}; ${creatorOf(run, r.id)}`);
-    else if (!validNumbers.has(n) || !accepted(run, n)) out.push(`ORPHAN: requisition ${r.id} ${r.status} carries ${n}, not an accepted order`);
+    if (!n)
+      out.push(
+        `ORPHAN: requisition ${r.id} (${facility} ${run.store.program(r.programId)?.code} emergency=${r.emergency}, by ${by}, ${r.createdDate}) ${r.status} without an order number, lines ${fmt(requestedOf(r))}; ${creatorOf(run, r.id)}`,
+      );
+    else if (!validNumbers.has(n) || !accepted(run, n))
+      out.push(`ORPHAN: requisition ${r.id} ${r.status} carries ${n}, not an accepted order`);
   }
   return out;
 }
@@ -173,13 +227,20 @@ export function clerkViolations(run: Run): string[] {
   const out: string[] = [];
   for (const d of run.clerkDrafts) {
     const r = run.store.requisitions.get(d.id);
-    if (!r) { out.push(`clerk draft ${d.id} (${d.facilityCode}) is gone`); continue; }
+    if (!r) {
+      out.push(`clerk draft ${d.id} (${d.facilityCode}) is gone`);
+      continue;
+    }
     const touched: string[] = [];
     if (r.status !== 'INITIATED') touched.push(`status ${r.status}`);
     if (r.statusChanges.length !== 1) touched.push(`status changes ${r.statusChanges.map((c) => c.status).join('>')}`);
     if (orderNumberOf(r)) touched.push(`carries order ${orderNumberOf(r)}`);
-    if (fmt(Object.entries(requestedOf(r)).sort()) !== fmt(Object.entries(d.requested).sort())) touched.push(`lines ${fmt(requestedOf(r))} instead of ${fmt(d.requested)}`);
-    if (touched.length) out.push(`CLERK DRAFT TOUCHED: ${d.id} (${d.facilityCode} ${d.program} ${d.emergency ? 'emergency' : 'regular'}): ${touched.join(', ')}`);
+    if (fmt(Object.entries(requestedOf(r)).sort()) !== fmt(Object.entries(d.requested).sort()))
+      touched.push(`lines ${fmt(requestedOf(r))} instead of ${fmt(d.requested)}`);
+    if (touched.length)
+      out.push(
+        `CLERK DRAFT TOUCHED: ${d.id} (${d.facilityCode} ${d.program} ${d.emergency ? 'emergency' : 'regular'}): ${touched.join(', ')}`,
+      );
   }
   return out;
 }
@@ -187,7 +248,8 @@ export function clerkViolations(run: Run): string[] {
 export function stockViolations(run: Run): string[] {
   const out: string[] = [];
   const byDocument = new Map<string, number>();
-  for (const e of run.store.stockEvents.values()) if (e.documentNumber) byDocument.set(e.documentNumber, (byDocument.get(e.documentNumber) ?? 0) + 1);
+  for (const e of run.store.stockEvents.values())
+    if (e.documentNumber) byDocument.set(e.documentNumber, (byDocument.get(e.documentNumber) ?? 0) + 1);
   const keys = new Set<string>();
   for (const w of run.writes.filter((x) => x.kind === 'stock')) {
     keys.add(w.key);
@@ -197,11 +259,15 @@ export function stockViolations(run: Run): string[] {
       continue;
     }
     if (n === 0 && neverTaken(run, w, [w.key])) continue;
-    if (!accepted(run, w.key)) out.push(`valid stock report ${w.key} not applied: jobs ${fmt(jobStatuses(run, w.key))}, ${answerOf(run, w)}, events ${n}`);
+    if (!accepted(run, w.key))
+      out.push(
+        `valid stock report ${w.key} not applied: jobs ${fmt(jobStatuses(run, w.key))}, ${answerOf(run, w)}, events ${n}`,
+      );
     else if (n !== 1) out.push(`${n === 0 ? 'LOST' : 'DUPLICATED'}: stock report ${w.key} is ${n} stock events`);
   }
   for (const [doc, n] of byDocument) {
-    if (!keys.has(doc) && !doc.startsWith('OPEN') && ![...run.store.orders.values()].some((o) => o.orderCode === doc)) out.push(`stock event ${doc} (${n}) from no write of the run`);
+    if (!keys.has(doc) && !doc.startsWith('OPEN') && ![...run.store.orders.values()].some((o) => o.orderCode === doc))
+      out.push(`stock event ${doc} (${n}) from no write of the run`);
   }
   return out;
 }
@@ -211,24 +277,41 @@ export function deliveryViolations(run: Run): string[] {
   for (const w of run.writes.filter((x) => x.kind === 'delivery')) {
     const d = w.delivery!;
     const pod = run.store.pods.get(d.podId);
-    if (!pod) { out.push(`delivery ${d.deliveryId}: POD ${d.podId} is gone`); continue; }
+    if (!pod) {
+      out.push(`delivery ${d.deliveryId}: POD ${d.podId} is gone`);
+      continue;
+    }
     const order = [...run.store.orders.values()].find((o) => o.id === run.store.shipments.get(pod.shipmentId)?.orderId);
     const receipts = [...run.store.stockEvents.values()].filter((e) => e.documentNumber === order?.orderCode).length;
     if (!w.valid) {
-      if (pod.status !== 'INITIATED' || receipts) out.push(`refused delivery ${d.deliveryId} (${w.why}) changed OpenLMIS: POD ${pod.status}, ${receipts} receipts; ${answerOf(run, w)}`);
+      if (pod.status !== 'INITIATED' || receipts)
+        out.push(
+          `refused delivery ${d.deliveryId} (${w.why}) changed OpenLMIS: POD ${pod.status}, ${receipts} receipts; ${answerOf(run, w)}`,
+        );
       continue;
     }
     if (pod.status !== 'CONFIRMED' && neverTaken(run, w, [w.key])) continue;
-    if (pod.status !== 'CONFIRMED') { out.push(`valid delivery ${d.deliveryId} (POD ${d.podId}) not confirmed: POD ${pod.status}, ${answerOf(run, w)}`); continue; }
-    const got = Object.fromEntries(pod.lineItems.map((l) => [gtinOf(run.orderableCode(l.orderableId)), [l.quantityAccepted, l.quantityRejected]]));
-    if (fmt(Object.entries(got).sort()) !== fmt(Object.entries(d.expected).sort())) out.push(`WRONG DELIVERY: POD ${d.podId} holds ${fmt(got)}, confirmed ${fmt(d.expected)}`);
-    if (receipts !== 1) out.push(`delivery ${d.deliveryId}: ${receipts} receipt stock events for order ${order?.orderCode}`);
+    if (pod.status !== 'CONFIRMED') {
+      out.push(`valid delivery ${d.deliveryId} (POD ${d.podId}) not confirmed: POD ${pod.status}, ${answerOf(run, w)}`);
+      continue;
+    }
+    const got = Object.fromEntries(
+      pod.lineItems.map((l) => [gtinOf(run.orderableCode(l.orderableId)), [l.quantityAccepted, l.quantityRejected]]),
+    );
+    if (fmt(Object.entries(got).sort()) !== fmt(Object.entries(d.expected).sort()))
+      out.push(`WRONG DELIVERY: POD ${d.podId} holds ${fmt(got)}, confirmed ${fmt(d.expected)}`);
+    if (receipts !== 1)
+      out.push(`delivery ${d.deliveryId}: ${receipts} receipt stock events for order ${order?.orderCode}`);
   }
   return out;
 }
 
 /** Everything the outbox still holds undelivered after the drain. */
 export function outboxViolations(jobs: OutboxJob[]): string[] {
-  return jobs.filter((j) => !['done', 'rejected'].includes(j.status)).map((j) => `job ${j.id} (${j.flow} ${businessKeyOf(j)}) still ${j.status} after ${j.attempts} attempts: ${j.lastError ?? ''}`);
+  return jobs
+    .filter((j) => !['done', 'rejected'].includes(j.status))
+    .map(
+      (j) =>
+        `job ${j.id} (${j.flow} ${businessKeyOf(j)}) still ${j.status} after ${j.attempts} attempts: ${j.lastError ?? ''}`,
+    );
 }
-

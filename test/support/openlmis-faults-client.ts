@@ -33,21 +33,33 @@ export interface ClientOptions {
 
 function isQueued(status: number, body: any): boolean {
   if (status === 202) return true;
-  const entries: any[] = body?.resourceType === 'Bundle' ? body.entry ?? [] : [];
+  const entries: any[] = body?.resourceType === 'Bundle' ? (body.entry ?? []) : [];
   return entries.some((e) => String(e.response?.status ?? '').startsWith('202'));
 }
 
 export async function send(w: Write, opts: ClientOptions): Promise<Answer> {
   const a: Answer = { outcome: 'open', sends: 0, noAnswer: 0, server5xx: 0, queued202: 0 };
-  const headers = { authorization: opts.auth, accept: 'application/fhir+json', 'content-type': 'application/fhir+json' };
+  const headers = {
+    authorization: opts.auth,
+    accept: 'application/fhir+json',
+    'content-type': 'application/fhir+json',
+  };
   for (let attempt = 0; Date.now() < opts.deadline; attempt++) {
     const base = opts.pick(attempt);
-    if (!base) { await sleep(100); continue; }
+    if (!base) {
+      await sleep(100);
+      continue;
+    }
     a.sends += 1;
     let status: number;
     let body: any;
     try {
-      const res = await fetch(`${base}${w.url}`, { method: w.method, headers, body: JSON.stringify(w.body), signal: AbortSignal.timeout(opts.requestTimeoutMs) });
+      const res = await fetch(`${base}${w.url}`, {
+        method: w.method,
+        headers,
+        body: JSON.stringify(w.body),
+        signal: AbortSignal.timeout(opts.requestTimeoutMs),
+      });
       status = res.status;
       const text = await res.text();
       body = text ? JSON.parse(text) : undefined;
@@ -57,21 +69,32 @@ export async function send(w: Write, opts: ClientOptions): Promise<Answer> {
       continue;
     }
     a.status = status;
-    a.entries = body?.resourceType === 'Bundle' ? (body.entry ?? []).map((e: any) => String(e.response?.status ?? '')) : undefined;
-    a.diagnostics = body?.resourceType === 'OperationOutcome' ? body.issue?.map((i: any) => i.diagnostics).join(' | ') : undefined;
+    a.entries =
+      body?.resourceType === 'Bundle'
+        ? (body.entry ?? []).map((e: any) => String(e.response?.status ?? ''))
+        : undefined;
+    a.diagnostics =
+      body?.resourceType === 'OperationOutcome' ? body.issue?.map((i: any) => i.diagnostics).join(' | ') : undefined;
     if (status >= 500) {
       a.server5xx += 1;
       await sleep(200 + Math.random() * 300);
       continue;
     }
-    if (status >= 400) { a.outcome = 'refused'; return a; }
+    if (status >= 400) {
+      a.outcome = 'refused';
+      return a;
+    }
     if (isQueued(status, body)) {
       a.queued202 += 1;
       // poll the resource a few times, as an app showing the order's state would, then ask again
       for (let i = 0; i < 3 && Date.now() < opts.deadline; i++) {
         await sleep(400);
         const live = opts.pick(attempt + i + 1);
-        if (live) await fetch(`${live}${w.read}`, { headers, signal: AbortSignal.timeout(opts.requestTimeoutMs) }).then((r) => r.arrayBuffer(), () => undefined);
+        if (live)
+          await fetch(`${live}${w.read}`, { headers, signal: AbortSignal.timeout(opts.requestTimeoutMs) }).then(
+            (r) => r.arrayBuffer(),
+            () => undefined,
+          );
       }
       continue;
     }

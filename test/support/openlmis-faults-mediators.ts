@@ -20,20 +20,33 @@ export class MediatorProcess {
   /** Set while the process is up and answered /health; cleared the moment it is killed. */
   url?: string;
 
-  constructor(readonly name: string, private readonly env: Record<string, string>, private readonly port: number, private readonly logFile: string) {}
+  constructor(
+    readonly name: string,
+    private readonly env: Record<string, string>,
+    private readonly port: number,
+    private readonly logFile: string,
+  ) {}
 
   async start(readyWithinMs = 60_000): Promise<void> {
     const log = openSync(this.logFile, 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-      cwd: root, env: { ...process.env, ...this.env, HOST: '127.0.0.1', PORT: String(this.port) }, stdio: ['ignore', log, log],
+      cwd: root,
+      env: { ...process.env, ...this.env, HOST: '127.0.0.1', PORT: String(this.port) },
+      stdio: ['ignore', log, log],
     });
     closeSync(log);
     this.child = child;
     const base = `http://127.0.0.1:${this.port}`;
     const end = Date.now() + readyWithinMs;
     while (Date.now() < end) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`mediator ${this.name} exited (${child.exitCode ?? child.signalCode}) before it was ready; see ${this.logFile}`);
-      const up = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(
+          `mediator ${this.name} exited (${child.exitCode ?? child.signalCode}) before it was ready; see ${this.logFile}`,
+        );
+      const up = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) {
         this.url = base;
         return;
@@ -51,6 +64,9 @@ export class MediatorProcess {
 
   /** Still answering after its kill would mean the signal hit a wrapper, not the mediator. */
   async answersAt(base: string): Promise<boolean> {
-    return fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then(() => true, () => false);
+    return fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then(
+      () => true,
+      () => false,
+    );
   }
 }

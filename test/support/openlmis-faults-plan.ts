@@ -17,7 +17,11 @@ export const WRITE_ENDPOINTS: { method: string; path: string }[] = [
 ];
 
 /** A name per kind of fault, for the counts printed at the end. */
-export interface FaultKind { name: string; probability: number; action: FaultAction }
+export interface FaultKind {
+  name: string;
+  probability: number;
+  action: FaultAction;
+}
 
 export function faultKinds(timeoutMs: number): FaultKind[] {
   return [
@@ -27,14 +31,24 @@ export function faultKinds(timeoutMs: number): FaultKind[] {
     { name: 'hang (never applied)', probability: 0.007, action: { type: 'hang' } },
     // answered (and applied) well after the mediator stopped waiting: it must settle before looking
     { name: 'late apply past timeout', probability: 0.015, action: { type: 'delay', ms: timeoutMs + 700 } },
-    { name: '502 after apply', probability: 0.015, action: { type: 'afterApply', answer: { type: 'status', status: 502 } } },
-    { name: '504 after apply', probability: 0.008, action: { type: 'afterApply', answer: { type: 'status', status: 504 } } },
+    {
+      name: '502 after apply',
+      probability: 0.015,
+      action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+    },
+    {
+      name: '504 after apply',
+      probability: 0.008,
+      action: { type: 'afterApply', answer: { type: 'status', status: 504 } },
+    },
     { name: 'reset after apply', probability: 0.02, action: { type: 'afterApply', answer: { type: 'reset' } } },
     { name: 'hang after apply', probability: 0.01, action: { type: 'afterApply', answer: { type: 'hang' } } },
   ];
 }
 
-export interface InstalledFaults { rules: { kind: string; id: string }[] }
+export interface InstalledFaults {
+  rules: { kind: string; id: string }[];
+}
 
 export function installFaults(sb: OpenLmisSandbox, kinds: FaultKind[]): InstalledFaults {
   const rules: InstalledFaults['rules'] = [];

@@ -22,7 +22,10 @@ function sqliteCase(): EngineCase {
     name: 'sqlite',
     async freshDatabase() {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outbox-test-'));
-      return { databaseUrl: `sqlite:${path.join(dir, 'mediator.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+      return {
+        databaseUrl: `sqlite:${path.join(dir, 'mediator.db')}`,
+        drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+      };
     },
   };
 }
@@ -30,7 +33,9 @@ function sqliteCase(): EngineCase {
 function postgresCase(baseUrl: string | undefined): EngineCase {
   return {
     name: 'postgres',
-    skip: baseUrl ? undefined : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set (start one with scripts/pg-test-server.sh)',
+    skip: baseUrl
+      ? undefined
+      : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set (start one with scripts/pg-test-server.sh)',
     async freshDatabase() {
       const name = `outbox_t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
       const admin = new pg.Client({ connectionString: baseUrl });
@@ -63,7 +68,10 @@ export function engineCases(): EngineCase[] {
 }
 
 /** A store on a fresh database of this engine for one test, closed and dropped at its end. */
-export async function freshStore(engine: EngineCase, t: { teardown(fn: () => unknown): void }): Promise<{ store: Store; databaseUrl: string }> {
+export async function freshStore(
+  engine: EngineCase,
+  t: { teardown(fn: () => unknown): void },
+): Promise<{ store: Store; databaseUrl: string }> {
   const db = await engine.freshDatabase();
   t.teardown(db.drop);
   const store = await openStore({ databaseUrl: db.databaseUrl });

@@ -9,9 +9,14 @@ import type { EngineCase } from './outbox-engines.js';
 
 /** Fast timings for unit tests. */
 export const FAST: OutboxSettings = {
-  leaseMs: 2_000, attemptTimeoutMs: 1_000, settleMs: 50, deadlineMs: 1_000,
+  leaseMs: 2_000,
+  attemptTimeoutMs: 1_000,
+  settleMs: 50,
+  deadlineMs: 1_000,
   backoff: { baseMs: 5, capMs: 20, maxAttempts: 20 },
-  breaker: { consecutiveFailures: 50, halfOpenAfterMs: 100 }, pollMs: 10, duplicatePollMs: 10,
+  breaker: { consecutiveFailures: 50, halfOpenAfterMs: 100 },
+  pollMs: 10,
+  duplicatePollMs: 10,
 };
 
 export interface OutboxFixture {
@@ -27,7 +32,9 @@ export interface OutboxFixture {
 
 /** A fresh database, a faulty upstream (no faults unless given) and an outbox wired to it. */
 export async function outboxFixture(
-  t: Test, engine: EngineCase, opts: { options?: OutboxSettings; faults?: Partial<FaultSettings>; metrics?: OutboxMetrics } = {},
+  t: Test,
+  engine: EngineCase,
+  opts: { options?: OutboxSettings; faults?: Partial<FaultSettings>; metrics?: OutboxMetrics } = {},
 ): Promise<OutboxFixture> {
   const db = await engine.freshDatabase();
   t.teardown(db.drop);
@@ -38,17 +45,31 @@ export async function outboxFixture(
   async function instance(store: Store, options: OutboxSettings | undefined, metrics?: OutboxMetrics): Promise<Outbox> {
     const outbox = new Outbox({ store, options: { ...FAST, ...options }, metrics });
     const h = faultyUpstreamHandlers(upstream.url, 'faulty');
-    outbox.register('write', 'faulty', async (job, journal, ctx) => { calls.write += 1; return h.write(job, journal, ctx); });
-    outbox.register('twoStep', 'faulty', async (job, journal, ctx) => { calls.twoStep += 1; return h.twoStep(job, journal, ctx); });
-    t.teardown(async () => { await outbox.stop(5_000); await store.close(); });
+    outbox.register('write', 'faulty', async (job, journal, ctx) => {
+      calls.write += 1;
+      return h.write(job, journal, ctx);
+    });
+    outbox.register('twoStep', 'faulty', async (job, journal, ctx) => {
+      calls.twoStep += 1;
+      return h.twoStep(job, journal, ctx);
+    });
+    t.teardown(async () => {
+      await outbox.stop(5_000);
+      await store.close();
+    });
     return outbox;
   }
 
   const store = await openStore({ databaseUrl: db.databaseUrl });
   const outbox = await instance(store, opts.options, opts.metrics);
   return {
-    databaseUrl: db.databaseUrl, store, upstream, outbox, calls,
-    secondInstance: async (options) => instance(await openStore({ databaseUrl: db.databaseUrl }), { ...opts.options, ...options }),
+    databaseUrl: db.databaseUrl,
+    store,
+    upstream,
+    outbox,
+    calls,
+    secondInstance: async (options) =>
+      instance(await openStore({ databaseUrl: db.databaseUrl }), { ...opts.options, ...options }),
   };
 }
 

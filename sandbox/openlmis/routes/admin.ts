@@ -17,7 +17,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SandboxContext, s
     ctx.faults.clear();
     return reply.code(204).send();
   });
-  app.delete<{ Params: { id: string } }>('/_sandbox/faults/:id', async (req, reply) => reply.code(ctx.faults.remove(req.params.id) ? 204 : 404).send());
+  app.delete<{ Params: { id: string } }>('/_sandbox/faults/:id', async (req, reply) =>
+    reply.code(ctx.faults.remove(req.params.id) ? 204 : 404).send(),
+  );
 
   app.get('/_sandbox/state', async () => state.counts());
   app.get('/_sandbox/seed', async () => state.seedSummary());
@@ -30,7 +32,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SandboxContext, s
       return reply.code(e.statusCode ?? 500).send(e.body ?? { error: String(err) });
     }
   });
-  app.get<{ Querystring: { status?: string } }>('/_sandbox/requisitions', async (req) => state.requisitionSummaries(req.query.status as Parameters<SandboxStateApi['requisitionSummaries']>[0]));
+  app.get<{ Querystring: { status?: string } }>('/_sandbox/requisitions', async (req) =>
+    state.requisitionSummaries(req.query.status as Parameters<SandboxStateApi['requisitionSummaries']>[0]),
+  );
   app.post<{ Params: { id: string } }>('/_sandbox/requisitions/:id/release', async (req, reply) => {
     try {
       return reply.code(201).send(state.releaseRequisition(req.params.id));

@@ -12,16 +12,19 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
     const client = basicClient(req, ctx.store.seed.clients);
     const grant = param(req, 'grant_type');
     if (!grant) throw oauthError(400, 'invalid_request', 'Missing grant type');
-    if (!['password', 'client_credentials', 'authorization_code', 'implicit', 'refresh_token'].includes(grant)) throw oauthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grant}`);
+    if (!['password', 'client_credentials', 'authorization_code', 'implicit', 'refresh_token'].includes(grant))
+      throw oauthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grant}`);
     if (!client.grants.includes(grant)) throw oauthError(401, 'invalid_client', `Unauthorized grant type: ${grant}`);
     if (grant === 'password') {
       const user = ctx.store.seed.users.find((u) => u.username === param(req, 'username'));
-      if (!user || user.password !== param(req, 'password') || !user.active) throw oauthError(400, 'invalid_grant', 'Bad credentials');
+      if (!user || user.password !== param(req, 'password') || !user.active)
+        throw oauthError(400, 'invalid_grant', 'Bad credentials');
       const record = ctx.tokens.issue('user', client.clientId, user);
       return reply.send(tokenResponse(record, ctx.tokens.now()));
     }
     const apiKey = ctx.store.seed.apiKeys.find((k) => k.clientId === client.clientId);
-    if (apiKey) return reply.send(tokenResponse({ token: apiKey.token, kind: 'apikey', expiresAt: null }, ctx.tokens.now()));
+    if (apiKey)
+      return reply.send(tokenResponse({ token: apiKey.token, kind: 'apikey', expiresAt: null }, ctx.tokens.now()));
     const record = ctx.tokens.issue('service', client.clientId);
     return reply.send(tokenResponse(record, ctx.tokens.now()));
   });
@@ -30,7 +33,8 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
     basicClient(req, ctx.store.seed.clients);
     const token = param(req, 'token') ?? '';
     const principal = ctx.tokens.check(token);
-    if (!principal) return reply.code(400).send({ error: 'invalid_token', error_description: 'Token was not recognised' });
+    if (!principal)
+      return reply.code(400).send({ error: 'invalid_token', error_description: 'Token was not recognised' });
     const record = ctx.tokens.peek(token)!;
     return reply.send({
       aud: ['auth', 'referencedata', 'requisition', 'fulfillment', 'stockmanagement'],

@@ -13,8 +13,14 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     const principal = ctx.auth(req);
     const q = req.query as Query;
     const list = svc.searchOrders(q);
-    svc.requireView(principal, [one(q, 'supplyingFacilityId'), one(q, 'requestingFacilityId')].filter((x): x is string => !!x));
-    return toPage(list.map((o) => svc.orderDto(o, false)), parsePageable(q));
+    svc.requireView(
+      principal,
+      [one(q, 'supplyingFacilityId'), one(q, 'requestingFacilityId')].filter((x): x is string => !!x),
+    );
+    return toPage(
+      list.map((o) => svc.orderDto(o, false)),
+      parsePageable(q),
+    );
   });
   app.get<{ Params: { id: string } }>('/api/orders/:id', async (req) => {
     const principal = ctx.auth(req);
@@ -30,7 +36,9 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     svc.deleteOrders(ctx.auth(req), ((req.body ?? {}) as { ids?: unknown }).ids);
     return reply.code(204).send();
   });
-  app.put<{ Params: { id: string } }>('/api/orders/:id/requisitionLess/send', async (req) => svc.orderDto(svc.sendRequisitionLess(ctx.auth(req), req.params.id)));
+  app.put<{ Params: { id: string } }>('/api/orders/:id/requisitionLess/send', async (req) =>
+    svc.orderDto(svc.sendRequisitionLess(ctx.auth(req), req.params.id)),
+  );
 
   app.post('/api/shipments', async (req, reply) => {
     const shipment = svc.createShipment(ctx.auth(req), (req.body ?? {}) as ShipmentInput);
@@ -40,11 +48,18 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     const principal = ctx.auth(req);
     const q = req.query as Query;
     const orderId = one(q, 'orderId');
-    if (!orderId) throw badRequest('fulfillment.error.shipment.orderId.required', 'OrderId request parameter is required for searching shipments');
+    if (!orderId)
+      throw badRequest(
+        'fulfillment.error.shipment.orderId.required',
+        'OrderId request parameter is required for searching shipments',
+      );
     const order = svc.findOrder(orderId);
     svc.requireView(principal, [order.supplyingFacilityId, order.requestingFacilityId]);
     const list = [...ctx.store.shipments.values()].filter((s) => s.orderId === orderId);
-    return toPage(list.map((s) => svc.shipmentDto(s)), parsePageable(q));
+    return toPage(
+      list.map((s) => svc.shipmentDto(s)),
+      parsePageable(q),
+    );
   });
   app.get<{ Params: { id: string } }>('/api/shipments/:id', async (req) => {
     const principal = ctx.auth(req);
@@ -59,14 +74,24 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     const q = req.query as Query;
     const orderId = one(q, 'orderId');
     const shipmentId = one(q, 'shipmentId');
-    const list = [...ctx.store.pods.values()].filter((p) => {
-      const s = ctx.store.shipments.get(p.shipmentId)!;
-      return (!shipmentId || p.shipmentId === shipmentId) && (!orderId || s.orderId === orderId);
-    }).filter((p) => {
-      const o = svc.orderOfPod(p);
-      try { svc.requireView(principal, [o.requestingFacilityId, o.supplyingFacilityId]); return true; } catch { return false; }
-    });
-    return toPage(list.map((p) => svc.podDto(p)), parsePageable(q));
+    const list = [...ctx.store.pods.values()]
+      .filter((p) => {
+        const s = ctx.store.shipments.get(p.shipmentId)!;
+        return (!shipmentId || p.shipmentId === shipmentId) && (!orderId || s.orderId === orderId);
+      })
+      .filter((p) => {
+        const o = svc.orderOfPod(p);
+        try {
+          svc.requireView(principal, [o.requestingFacilityId, o.supplyingFacilityId]);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    return toPage(
+      list.map((p) => svc.podDto(p)),
+      parsePageable(q),
+    );
   });
   app.get<{ Params: { id: string } }>('/api/proofsOfDelivery/:id', async (req) => {
     const principal = ctx.auth(req);
@@ -75,5 +100,7 @@ export function registerFulfillmentRoutes(app: FastifyInstance, ctx: SandboxCont
     svc.requireView(principal, [o.requestingFacilityId, o.supplyingFacilityId]);
     return svc.podDto(pod);
   });
-  app.put<{ Params: { id: string } }>('/api/proofsOfDelivery/:id', async (req) => svc.podDto(svc.updatePod(ctx.auth(req), req.params.id, (req.body ?? {}) as PodInput)));
+  app.put<{ Params: { id: string } }>('/api/proofsOfDelivery/:id', async (req) =>
+    svc.podDto(svc.updatePod(ctx.auth(req), req.params.id, (req.body ?? {}) as PodInput)),
+  );
 }

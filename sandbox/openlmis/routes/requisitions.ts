@@ -27,16 +27,27 @@ export function registerRequisitionRoutes(app: FastifyInstance, ctx: SandboxCont
     app.post(`/api${version}/requisitions/initiate`, async (req, reply) => {
       const principal = ctx.auth(req);
       const q = req.query as Query;
-      const { requisition, idempotencyKey } = svc.initiate(principal, {
-        programId: one(q, 'program'), facilityId: one(q, 'facility'), suggestedPeriodId: one(q, 'suggestedPeriod'), emergency: bool(q, 'emergency'),
-      }, idemHeader(req));
+      const { requisition, idempotencyKey } = svc.initiate(
+        principal,
+        {
+          programId: one(q, 'program'),
+          facilityId: one(q, 'facility'),
+          suggestedPeriodId: one(q, 'suggestedPeriod'),
+          emergency: bool(q, 'emergency'),
+        },
+        idemHeader(req),
+      );
       location(reply, idempotencyKey, requisition.id);
       return reply.code(201).send(version ? svc.toV2(requisition) : svc.toV1(requisition));
     });
     app.get<{ Params: { id: string } }>(`/api${version}/requisitions/:id`, async (req) => {
       const principal = ctx.auth(req);
       const r = svc.find(req.params.id);
-      if (principal.kind === 'apikey') throw new SandboxHttpError(403, { messageKey: 'requisition.error.authorization.noFollowingPermission', message: 'You do not have following permission to perform this action: REQUISITION_VIEW.' });
+      if (principal.kind === 'apikey')
+        throw new SandboxHttpError(403, {
+          messageKey: 'requisition.error.authorization.noFollowingPermission',
+          message: 'You do not have following permission to perform this action: REQUISITION_VIEW.',
+        });
       return version ? svc.toV2(r) : svc.toV1(r);
     });
     app.put<{ Params: { id: string } }>(`/api${version}/requisitions/:id`, async (req) => {
@@ -54,8 +65,12 @@ export function registerRequisitionRoutes(app: FastifyInstance, ctx: SandboxCont
       return reply.send(svc.toBasic(requisition));
     });
   }
-  app.put<{ Params: { id: string } }>('/api/requisitions/:id/reject', async (req) => svc.toBasic(svc.reject(ctx.auth(req), req.params.id)));
-  app.put<{ Params: { id: string } }>('/api/requisitions/:id/skip', async (req) => svc.toBasic(svc.skip(ctx.auth(req), req.params.id)));
+  app.put<{ Params: { id: string } }>('/api/requisitions/:id/reject', async (req) =>
+    svc.toBasic(svc.reject(ctx.auth(req), req.params.id)),
+  );
+  app.put<{ Params: { id: string } }>('/api/requisitions/:id/skip', async (req) =>
+    svc.toBasic(svc.skip(ctx.auth(req), req.params.id)),
+  );
   app.delete<{ Params: { id: string } }>('/api/requisitions/:id', async (req, reply) => {
     svc.remove(ctx.auth(req), req.params.id);
     return reply.code(204).send();
@@ -68,26 +83,45 @@ export function registerRequisitionRoutes(app: FastifyInstance, ctx: SandboxCont
 
   app.get('/api/requisitions/search', async (req) => {
     const principal = ctx.auth(req);
-    if (principal.kind === 'apikey') throw new SandboxHttpError(403, { messageKey: 'requisition.error.authorization.noFollowingPermission', message: 'You do not have following permission to perform this action: REQUISITION_VIEW.' });
+    if (principal.kind === 'apikey')
+      throw new SandboxHttpError(403, {
+        messageKey: 'requisition.error.authorization.noFollowingPermission',
+        message: 'You do not have following permission to perform this action: REQUISITION_VIEW.',
+      });
     const q = req.query as Query;
     const pageable = parsePageable(q, 10);
-    return toPage(svc.search(principal, q).map((r) => svc.toBasic(r)), pageable);
+    return toPage(
+      svc.search(principal, q).map((r) => svc.toBasic(r)),
+      pageable,
+    );
   });
 
   app.post('/api/requisitions/batchReleases', async (req, reply) => {
     const principal = ctx.auth(req);
-    const body = (req.body ?? {}) as { createOrder?: boolean; requisitionsToRelease?: Array<{ requisitionId?: string; supplyingDepotId?: string }> };
+    const body = (req.body ?? {}) as {
+      createOrder?: boolean;
+      requisitionsToRelease?: Array<{ requisitionId?: string; supplyingDepotId?: string }>;
+    };
     if (typeof body.createOrder !== 'boolean' || !Array.isArray(body.requisitionsToRelease)) {
-      throw new SandboxHttpError(400, springDefaultError(400, '/api/requisitions/batchReleases', 'Required request body is missing or malformed'));
+      throw new SandboxHttpError(
+        400,
+        springDefaultError(400, '/api/requisitions/batchReleases', 'Required request body is missing or malformed'),
+      );
     }
-    const released = svc.release(principal, body, (r, depot, userId) => ctx.fulfillment.createFromRequisition(r, depot, userId));
+    const released = svc.release(principal, body, (r, depot, userId) =>
+      ctx.fulfillment.createFromRequisition(r, depot, userId),
+    );
     return reply.code(201).send({ requisitionDtos: released.map((r) => svc.toApproveDto(r)), requisitionErrors: [] });
   });
   /** Deprecated since requisition 7.0 but still served: an array of {requisitionId, supplyingDepotId}. */
   app.post('/api/requisitions/convertToOrder', async (req, reply) => {
     const principal = ctx.auth(req);
-    const items = Array.isArray(req.body) ? (req.body as Array<{ requisitionId?: string; supplyingDepotId?: string }>) : [];
-    svc.release(principal, { createOrder: true, requisitionsToRelease: items }, (r, depot, userId) => ctx.fulfillment.createFromRequisition(r, depot, userId));
+    const items = Array.isArray(req.body)
+      ? (req.body as Array<{ requisitionId?: string; supplyingDepotId?: string }>)
+      : [];
+    svc.release(principal, { createOrder: true, requisitionsToRelease: items }, (r, depot, userId) =>
+      ctx.fulfillment.createFromRequisition(r, depot, userId),
+    );
     return reply.code(201).send();
   });
 }

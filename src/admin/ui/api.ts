@@ -11,7 +11,14 @@ export interface ApiAnswer {
 /** Diagnostics of an OperationOutcome or `{ error }` answer, for a flash message. */
 export function problemOf(answer: ApiAnswer): string {
   const issues = answer.body?.issue as { diagnostics?: string }[] | undefined;
-  return issues?.map((i) => i.diagnostics).filter(Boolean).join('; ') || answer.body?.error || `HTTP ${answer.status}`;
+  return (
+    issues
+      ?.map((i) => i.diagnostics)
+      .filter(Boolean)
+      .join('; ') ||
+    answer.body?.error ||
+    `HTTP ${answer.status}`
+  );
 }
 
 /**
@@ -24,7 +31,12 @@ export function adminApi(app: FastifyInstance, token: () => string | undefined, 
     const res = await app.inject({
       method,
       url,
-      headers: { authorization: `Bearer ${token() ?? ''}`, 'x-actor': user, 'x-admin-user': user, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token() ?? ''}`,
+        'x-actor': user,
+        'x-admin-user': user,
+        ...(payload ? { 'content-type': 'application/json' } : {}),
+      },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
     let body: unknown;

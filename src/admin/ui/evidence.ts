@@ -39,13 +39,19 @@ function sameOrNot(detail: string, what: string): string {
 export function reasonInWords(reason: ScoreReason): string {
   switch (reason.field) {
     case 'identifier':
-      return reason.detail === 'same' ? 'same facility code' : reason.weight < 0 ? 'facility codes differ' : `facility code: ${reason.detail}`;
+      return reason.detail === 'same'
+        ? 'same facility code'
+        : reason.weight < 0
+          ? 'facility codes differ'
+          : `facility code: ${reason.detail}`;
     case 'name':
       return nameWords(reason.detail);
     case 'rarity': {
       const n = /in (\d+) records/.exec(reason.detail);
       if (!n) return `shared word: ${reason.detail}`;
-      return reason.weight >= 0 ? `share a rare word (found in ${n[1]} records)` : `the shared word is common (found in ${n[1]} records)`;
+      return reason.weight >= 0
+        ? `share a rare word (found in ${n[1]} records)`
+        : `the shared word is common (found in ${n[1]} records)`;
     }
     case 'type':
       return sameOrNot(reason.detail, 'facility type');
@@ -72,7 +78,10 @@ export function evidenceOf(reasons: ScoreReason[]): Evidence[] {
 }
 
 /** Great-circle distance in km (haversine), for "3.2 km apart". */
-export function distanceKm(a: { latitude: number; longitude: number }, b: { latitude: number; longitude: number }): number {
+export function distanceKm(
+  a: { latitude: number; longitude: number },
+  b: { latitude: number; longitude: number },
+): number {
   const rad = Math.PI / 180;
   const dLat = (b.latitude - a.latitude) * rad;
   const dLon = (b.longitude - a.longitude) * rad;

@@ -27,13 +27,19 @@ export interface OperatorConsoleOptions {
 }
 
 // No script or style from anywhere but the mediator, no framing: the console is an admin surface.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
 
 function send(reply: FastifyReply, body: Html, status = 200) {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', CSP)
-    .header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin')
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', CSP)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
     .send(redact(body.value));
 }
 
@@ -47,14 +53,21 @@ const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const enc = encodeURIComponent;
 
 async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
-  return Promise.all(checks.map(async (c) => {
-    try {
-      await Promise.race([c.check(), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref())]);
-      return { name: c.name, status: 'ok' as const };
-    } catch (err) {
-      return { name: c.name, status: 'down' as const, reason: (err as Error).message };
-    }
-  }));
+  return Promise.all(
+    checks.map(async (c) => {
+      try {
+        await Promise.race([
+          c.check(),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
+          ),
+        ]);
+        return { name: c.name, status: 'ok' as const };
+      } catch (err) {
+        return { name: c.name, status: 'down' as const, reason: (err as Error).message };
+      }
+    }),
+  );
 }
 
 /**
@@ -80,7 +93,13 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const session = signedIn(request, reply);
     if (!session) return undefined;
     if (!csrfOk(session, request.body as Record<string, unknown>)) {
-      void send(reply, html`<p>This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.</p>`, 403);
+      void send(
+        reply,
+        html`<p>
+          This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.
+        </p>`,
+        403,
+      );
       return undefined;
     }
     return session;
@@ -92,13 +111,19 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   };
   const api = (session: Session): AdminApi => adminApi(root, opts.adminToken, session.user);
 
-  app.get(`${UI_PREFIX}/assets/console.css`, async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
-  app.get(`${UI_PREFIX}/assets/console.js`, async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_JS));
+  app.get(`${UI_PREFIX}/assets/console.css`, async (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS),
+  );
+  app.get(`${UI_PREFIX}/assets/console.js`, async (_req, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_JS),
+  );
 
   app.get(UI_PREFIX, async (_req, reply) => reply.redirect(`${UI_PREFIX}/review`, 303));
   app.get(`${UI_PREFIX}/`, async (_req, reply) => reply.redirect(`${UI_PREFIX}/review`, 303));
 
-  app.get(`${UI_PREFIX}/login`, async (req, reply) => send(reply, loginPage({ next: safeNext((req.query as { next?: string }).next) })));
+  app.get(`${UI_PREFIX}/login`, async (req, reply) =>
+    send(reply, loginPage({ next: safeNext((req.query as { next?: string }).next) })),
+  );
   app.post(`${UI_PREFIX}/login`, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const user = str(body.user);
@@ -106,7 +131,12 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const problem = userNameProblem(user);
     if (problem) return send(reply, loginPage({ next, error: problem, user }), 400);
     const session = sessions.signIn(user, typeof body.token === 'string' ? body.token : '');
-    if (!session) return send(reply, loginPage({ next, error: 'That admin token is not the one this mediator expects.', user }), 401);
+    if (!session)
+      return send(
+        reply,
+        loginPage({ next, error: 'That admin token is not the one this mediator expects.', user }),
+        401,
+      );
     setSessionCookie(req, reply, session);
     return reply.redirect(next, 303);
   });
@@ -126,7 +156,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     band: ['high', 'medium', 'low'].includes(str(q.band)) ? str(q.band) : undefined,
     at: str(q.at) || undefined,
   });
-  const backToQueue = (f: ReviewFilters) => `${UI_PREFIX}/review${query({ system: f.system, state: f.state, area: f.area, band: f.band })}`;
+  const backToQueue = (f: ReviewFilters) =>
+    `${UI_PREFIX}/review${query({ system: f.system, state: f.state, area: f.area, band: f.band })}`;
 
   app.get(`${UI_PREFIX}/review`, async (req, reply) => {
     const session = signedIn(req, reply);
@@ -134,12 +165,32 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const systems = opts.directory.systems();
     const filters = filtersOf(req.query as Record<string, unknown>, systems);
     if (!filters.system) {
-      return render(reply, session, 'review', 'Review queue', html`<h1>Review queue</h1><p>No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open <code>?system=&lt;name&gt;</code> for a list reconciled from a file.</p>`);
+      return render(
+        reply,
+        session,
+        'review',
+        'Review queue',
+        html`<h1>Review queue</h1>
+          <p>
+            No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open
+            <code>?system=&lt;name&gt;</code> for a list reconciled from a file.
+          </p>`,
+      );
     }
     const a = api(session);
-    const [queue, crosswalk] = await Promise.all([a.get(`/admin/reconcile/${enc(filters.system)}/review?limit=1000`), a.get(`/admin/reconcile/${enc(filters.system)}/crosswalk`)]);
+    const [queue, crosswalk] = await Promise.all([
+      a.get(`/admin/reconcile/${enc(filters.system)}/review?limit=1000`),
+      a.get(`/admin/reconcile/${enc(filters.system)}/crosswalk`),
+    ]);
     if (queue.status !== 200 || crosswalk.status !== 200) {
-      return render(reply, session, 'review', 'Review queue', html`<h1>Review queue</h1><p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`);
+      return render(
+        reply,
+        session,
+        'review',
+        'Review queue',
+        html`<h1>Review queue</h1>
+          <p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`,
+      );
     }
     const notices: string[] = [];
     const read = async <T>(what: string, fn: () => Promise<Map<string, T>>) => {
@@ -156,14 +207,35 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     ]);
     const rows = crosswalk.body.rows as CrosswalkRow[];
     // "matched": links already made (by the matcher or a person), to check and break if wrong
-    const items: QueueItem[] = filters.state === 'matched'
-      ? rows.filter((r) => (r.state === 'auto-match' || r.state === 'manual-match') && r.registryId)
-        .map((r) => ({ systemId: r.systemId, state: r.state, decidedBy: r.decidedBy, comment: r.comment, suggestions: [{ rank: 1, registryId: r.registryId!, score: r.score ?? 0, reasons: r.reasons }] }))
-        .sort((a, b) => a.suggestions[0].score - b.suggestions[0].score) // weakest links first
-      : queue.body.items;
-    return render(reply, session, 'review', `Review queue: ${filters.system}`, reviewBody({
-      filters, systems, queue: items, rows, registry, records, notices, session,
-    }));
+    const items: QueueItem[] =
+      filters.state === 'matched'
+        ? rows
+            .filter((r) => (r.state === 'auto-match' || r.state === 'manual-match') && r.registryId)
+            .map((r) => ({
+              systemId: r.systemId,
+              state: r.state,
+              decidedBy: r.decidedBy,
+              comment: r.comment,
+              suggestions: [{ rank: 1, registryId: r.registryId!, score: r.score ?? 0, reasons: r.reasons }],
+            }))
+            .sort((a, b) => a.suggestions[0].score - b.suggestions[0].score) // weakest links first
+        : queue.body.items;
+    return render(
+      reply,
+      session,
+      'review',
+      `Review queue: ${filters.system}`,
+      reviewBody({
+        filters,
+        systems,
+        queue: items,
+        rows,
+        registry,
+        records,
+        notices,
+        session,
+      }),
+    );
   });
 
   app.post(`${UI_PREFIX}/review/decide`, async (req, reply) => {
@@ -174,7 +246,10 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const systemId = str(body.systemId);
     const op = str(body.op);
     if (!filters.system || !systemId || !ACTIONS.has(op)) {
-      session.flash = { kind: 'error', text: `Nothing decided: the form lacked ${!filters.system ? 'the system' : !systemId ? 'the record' : `a known action (got '${op}')`}.` };
+      session.flash = {
+        kind: 'error',
+        text: `Nothing decided: the form lacked ${!filters.system ? 'the system' : !systemId ? 'the record' : `a known action (got '${op}')`}.`,
+      };
       return reply.redirect(backToQueue(filters), 303);
     }
     const payload: Record<string, string> = {};
@@ -185,7 +260,10 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       session.undo.push({ system: filters.system, systemId });
       if (session.undo.length > 100) session.undo.shift();
       const row = answer.body.row as { state: string; registryId?: string };
-      session.flash = { kind: 'ok', text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.` };
+      session.flash = {
+        kind: 'ok',
+        text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.`,
+      };
     } else {
       session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problemOf(answer)}` };
       return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, at: systemId })}`, 303);
@@ -203,10 +281,17 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       return reply.redirect(backToQueue(filters), 303);
     }
     const answer = await api(session).post(`/admin/reconcile/${enc(last.system)}/${enc(last.systemId)}/undo`);
-    session.flash = answer.status === 200
-      ? { kind: 'ok', text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${last.systemId} (back to ${answer.body.row.state}).` }
-      : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
-    return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, system: last.system, at: answer.status === 200 ? last.systemId : undefined })}`, 303);
+    session.flash =
+      answer.status === 200
+        ? {
+            kind: 'ok',
+            text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${last.systemId} (back to ${answer.body.row.state}).`,
+          }
+        : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
+    return reply.redirect(
+      `${UI_PREFIX}/review${query({ ...filters, system: last.system, at: answer.status === 200 ? last.systemId : undefined })}`,
+      303,
+    );
   });
 
   for (const kind of ['csv', 'json'] as const) {
@@ -216,9 +301,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       const system = str((req.query as Record<string, unknown>).system);
       if (!system) return send(reply, html`<p>Say which system to export: <code>?system=</code>.</p>`, 400);
       const answer = await api(session).get(`/admin/reconcile/${enc(system)}/export.${kind}`);
-      if (answer.status !== 200) return send(reply, html`<p>The export failed (${answer.status}): ${problemOf(answer)}</p>`, answer.status);
+      if (answer.status !== 200)
+        return send(reply, html`<p>The export failed (${answer.status}): ${problemOf(answer)}</p>`, answer.status);
       const file = `crosswalk-${system.replace(/[^A-Za-z0-9_-]/g, '_')}.${kind === 'csv' ? 'csv' : 'json'}`;
-      return reply.type(String(answer.headers['content-type'])).header('content-disposition', `attachment; filename="${file}"`).header('cache-control', 'no-store').send(answer.text);
+      return reply
+        .type(String(answer.headers['content-type']))
+        .header('content-disposition', `attachment; filename="${file}"`)
+        .header('cache-control', 'no-store')
+        .send(answer.text);
     });
   }
 
@@ -228,9 +318,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (!session) return reply;
     const a = api(session);
     const q = req.query as Record<string, unknown>;
-    const filters = { status: STATES.some((s) => s.status === str(q.status)) ? str(q.status) : undefined, system: str(q.system) || undefined };
+    const filters = {
+      status: STATES.some((s) => s.status === str(q.status)) ? str(q.status) : undefined,
+      system: str(q.system) || undefined,
+    };
     const lists = await Promise.all(STATES.map((s) => a.get(`/admin/outbox/jobs?status=${s.status}&limit=1000`)));
-    const listed = await a.get(`/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: 100 })}`);
+    const listed = await a.get(
+      `/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: 100 })}`,
+    );
     const bySystem = new Map<string, Record<string, number>>();
     let capped = false;
     STATES.forEach((s, i) => {
@@ -244,11 +339,13 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     });
     const data: OutboxData = {
       counts: lists[0].body?.counts ?? {},
-      bySystem, capped,
+      bySystem,
+      capped,
       oldestWaiting: (lists[0].body?.jobs as JobSummary[] | undefined)?.[0],
       dead: (lists[2].body?.jobs ?? []) as JobSummary[],
       listed: (listed.body?.jobs ?? []) as JobSummary[],
-      filters, now: now(),
+      filters,
+      now: now(),
     };
     return render(reply, session, 'outbox', 'Outbox', outboxBody(data));
   });
@@ -258,7 +355,17 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     return answer.status === 200 ? answer.body : undefined;
   };
   const noJob = (reply: FastifyReply, session: Session, id: string) =>
-    send(reply.code(404), page({ title: 'No such job', view: 'outbox', session, body: html`<h1>No job ${id}</h1><p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>` }), 404);
+    send(
+      reply.code(404),
+      page({
+        title: 'No such job',
+        view: 'outbox',
+        session,
+        body: html`<h1>No job ${id}</h1>
+          <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`,
+      }),
+      404,
+    );
 
   app.get(`${UI_PREFIX}/outbox/jobs/:id`, async (req, reply) => {
     const session = signedIn(req, reply);
@@ -274,7 +381,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (!session) return reply;
     const id = (req.params as { id: string }).id;
     const action = str((req.query as Record<string, unknown>).action);
-    if (action !== 'retry' && action !== 'drop') return send(reply, html`<p>Unknown action '${action}': retry or drop.</p>`, 400);
+    if (action !== 'retry' && action !== 'drop')
+      return send(reply, html`<p>Unknown action '${action}': retry or drop.</p>`, 400);
     const detail = await jobOf(session, id);
     if (!detail) return noJob(reply, session, id);
     return render(reply, session, 'outbox', `${action} job ${id}`, confirmBody(detail.job, action, session));
@@ -286,11 +394,24 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       if (!session) return reply;
       const id = (req.params as { id: string }).id;
       const a = api(session);
-      const answer = action === 'retry' ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`) : await a.delete(`/admin/outbox/jobs/${enc(id)}`);
-      session.flash = answer.status === 200
-        ? { kind: 'ok', text: action === 'retry' ? `Job ${id} queued again; it is delivered in the background.` : `Job ${id} dropped.` }
-        : { kind: 'error', text: `Not done (${answer.status}): ${problemOf(answer)}` };
-      return reply.redirect(action === 'drop' && answer.status === 200 ? `${UI_PREFIX}/outbox` : `${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
+      const answer =
+        action === 'retry'
+          ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`)
+          : await a.delete(`/admin/outbox/jobs/${enc(id)}`);
+      session.flash =
+        answer.status === 200
+          ? {
+              kind: 'ok',
+              text:
+                action === 'retry'
+                  ? `Job ${id} queued again; it is delivered in the background.`
+                  : `Job ${id} dropped.`,
+            }
+          : { kind: 'error', text: `Not done (${answer.status}): ${problemOf(answer)}` };
+      return reply.redirect(
+        action === 'drop' && answer.status === 200 ? `${UI_PREFIX}/outbox` : `${UI_PREFIX}/outbox/jobs/${enc(id)}`,
+        303,
+      );
     });
   }
 
@@ -305,7 +426,9 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       const ready = checks.find((c) => c.name === name);
       return {
         name,
-        ready: ready ? { status: ready.status, reason: ready.status === 'down' ? ready.reason : undefined } : { status: 'ok' },
+        ready: ready
+          ? { status: ready.status, reason: ready.status === 'down' ? ready.reason : undefined }
+          : { status: 'ok' },
         breaker: breakers[name],
         calls: opts.calls?.of(name),
       };

@@ -58,7 +58,10 @@ export function userNameProblem(name: string): string | undefined {
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly token: () => string | undefined, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly token: () => string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Opens a session when `presented` is the current admin token; undefined otherwise. */
   signIn(user: string, presented: string): Session | undefined {
@@ -66,8 +69,12 @@ export class SessionStore {
     if (!current || !sameDigest(digest(presented), digest(current))) return undefined;
     this.sweep();
     const session: Session = {
-      id: randomBytes(32).toString('base64url'), user, csrf: randomBytes(24).toString('base64url'),
-      tokenDigest: digest(current), lastSeen: this.now(), undo: [],
+      id: randomBytes(32).toString('base64url'),
+      user,
+      csrf: randomBytes(24).toString('base64url'),
+      tokenDigest: digest(current),
+      lastSeen: this.now(),
+      undo: [],
     };
     this.sessions.set(session.id, session);
     return session;

@@ -3,8 +3,20 @@ import type { StockLine, StockReport } from '../../domain/stock.js';
 import { InvalidInputError } from '../../domain/errors.js';
 import { EXT } from '../conventions.js';
 import {
-  codeToConcept, compact, conceptToCode, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir,
-  lotExtensions, lotFromExtensions, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  codeToConcept,
+  compact,
+  conceptToCode,
+  facilityRefFromFhir,
+  facilityRefToFhir,
+  identifierToFhir,
+  identifiersFromFhir,
+  lotExtensions,
+  lotFromExtensions,
+  productToConcept,
+  quantityFromFhir,
+  quantityToFhir,
+  requireFacility,
+  type Json,
 } from './common.js';
 
 function byCountingTime(lines: StockLine[]): [string | undefined, StockLine[]][] {
@@ -28,46 +40,93 @@ export function encodeInventoryReport(s: StockReport, meta: Json): Json {
     reporter: s.reporter ? { display: s.reporter } : undefined,
     reportingPeriod: s.period && (s.period.start || s.period.end) ? compact({ ...s.period }) : undefined,
     // one listing per counting time, so the client's countingDateTime reads back as it was sent
-    inventoryListing: byCountingTime(s.lines).map(([countedAt, lines]) => compact({
-      location: facilityRefToFhir(s.facility),
-      countingDateTime: countedAt,
-      item: lines.map((l) => compact({
-        extension: [...lotExtensions(l.lot), ...(l.reason ? [{ url: EXT.stockReason, valueCoding: compact({ ...l.reason }) }] : [])],
-        category: l.itemStatus ? codeToConcept(l.itemStatus) : undefined,
-        quantity: quantityToFhir(l.quantity),
-        item: { concept: productToConcept(l.product) },
-      })),
-    })),
+    inventoryListing: byCountingTime(s.lines).map(([countedAt, lines]) =>
+      compact({
+        location: facilityRefToFhir(s.facility),
+        countingDateTime: countedAt,
+        item: lines.map((l) =>
+          compact({
+            extension: [
+              ...lotExtensions(l.lot),
+              ...(l.reason ? [{ url: EXT.stockReason, valueCoding: compact({ ...l.reason }) }] : []),
+            ],
+            category: l.itemStatus ? codeToConcept(l.itemStatus) : undefined,
+            quantity: quantityToFhir(l.quantity),
+            item: { concept: productToConcept(l.product) },
+          }),
+        ),
+      }),
+    ),
     note: s.note ? [{ text: s.note }] : undefined,
   });
 }
 
 export function decodeInventoryReport(r: Json, path = 'InventoryReport'): StockReport {
   const listings: Json[] = r.inventoryListing ?? [];
-  if (listings.length === 0) throw new InvalidInputError(`${path}.inventoryListing is required: the counted items`, `${path}.inventoryListing`, 422, 'required');
+  if (listings.length === 0)
+    throw new InvalidInputError(
+      `${path}.inventoryListing is required: the counted items`,
+      `${path}.inventoryListing`,
+      422,
+      'required',
+    );
   const facilities = new Set(listings.map((l) => JSON.stringify(l.location ?? null)));
-  if (facilities.size > 1) throw new InvalidInputError(`${path}.inventoryListing must all be for one location (post one report per facility)`, `${path}.inventoryListing`, 422, 'business-rule');
-  const facility = requireFacility(facilityRefFromFhir(listings[0].location, `${path}.inventoryListing[0].location`), `${path}.inventoryListing[0].location`);
+  if (facilities.size > 1)
+    throw new InvalidInputError(
+      `${path}.inventoryListing must all be for one location (post one report per facility)`,
+      `${path}.inventoryListing`,
+      422,
+      'business-rule',
+    );
+  const facility = requireFacility(
+    facilityRefFromFhir(listings[0].location, `${path}.inventoryListing[0].location`),
+    `${path}.inventoryListing[0].location`,
+  );
   const countType = r.countType as 'snapshot' | 'difference';
   const lines: StockLine[] = [];
   listings.forEach((listing, li) => {
     (listing.item ?? []).forEach((item: Json, ii: number) => {
       const itemPath = `${path}.inventoryListing[${li}].item[${ii}]`;
       const quantity = quantityFromFhir(item.quantity, `${itemPath}.quantity`);
-      if (countType === 'snapshot' && quantity.value < 0) throw new InvalidInputError(`${itemPath}.quantity.value is negative; a snapshot counts stock on hand (≥ 0)`, `${itemPath}.quantity.value`, 422, 'value');
-      if (!Number.isInteger(quantity.value)) throw new InvalidInputError(`${itemPath}.quantity.value must be a whole number of units`, `${itemPath}.quantity.value`, 422, 'value');
+      if (countType === 'snapshot' && quantity.value < 0)
+        throw new InvalidInputError(
+          `${itemPath}.quantity.value is negative; a snapshot counts stock on hand (≥ 0)`,
+          `${itemPath}.quantity.value`,
+          422,
+          'value',
+        );
+      if (!Number.isInteger(quantity.value))
+        throw new InvalidInputError(
+          `${itemPath}.quantity.value must be a whole number of units`,
+          `${itemPath}.quantity.value`,
+          422,
+          'value',
+        );
       const reason = (item.extension ?? []).find((e: Json) => e.url === EXT.stockReason)?.valueCoding;
-      lines.push(compact({
-        product: productOfItem(r, { concept: item.item?.concept, reference: item.item?.reference }, `${itemPath}.item.concept`, `${itemPath}.item.reference`),
-        quantity,
-        lot: lotFromExtensions(item),
-        reason: reason ? compact({ system: reason.system, code: reason.code, display: reason.display }) : undefined,
-        itemStatus: conceptToCode(item.category ?? listing.itemStatus),
-        countedAt: listing.countingDateTime,
-      }) as StockLine);
+      lines.push(
+        compact({
+          product: productOfItem(
+            r,
+            { concept: item.item?.concept, reference: item.item?.reference },
+            `${itemPath}.item.concept`,
+            `${itemPath}.item.reference`,
+          ),
+          quantity,
+          lot: lotFromExtensions(item),
+          reason: reason ? compact({ system: reason.system, code: reason.code, display: reason.display }) : undefined,
+          itemStatus: conceptToCode(item.category ?? listing.itemStatus),
+          countedAt: listing.countingDateTime,
+        }) as StockLine,
+      );
     });
   });
-  if (lines.length === 0) throw new InvalidInputError(`${path}.inventoryListing[0].item is required: at least one counted item`, `${path}.inventoryListing[0].item`, 422, 'required');
+  if (lines.length === 0)
+    throw new InvalidInputError(
+      `${path}.inventoryListing[0].item is required: at least one counted item`,
+      `${path}.inventoryListing[0].item`,
+      422,
+      'required',
+    );
   const op = r.operationType?.coding?.find((c: Json) => c.code === 'addition' || c.code === 'subtraction')?.code;
   return compact({
     id: r.id,

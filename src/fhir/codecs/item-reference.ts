@@ -12,18 +12,37 @@ import { productFromConcept, type CodeableConcept, type Coding, type Json } from
  */
 export function conceptFromItemReference(container: Json, reference: Json | undefined, where: string): CodeableConcept {
   const ref = typeof reference?.reference === 'string' ? reference.reference : undefined;
-  if (!ref) throw new InvalidInputError(`${where}.reference is required when the item is given by reference`, `${where}.reference`, 422, 'required');
+  if (!ref)
+    throw new InvalidInputError(
+      `${where}.reference is required when the item is given by reference`,
+      `${where}.reference`,
+      422,
+      'required',
+    );
   if (!ref.startsWith('#')) {
     throw new InvalidInputError(
       `${where}.reference '${ref.slice(0, 200)}' is not a contained resource: an item given by reference must be contained (#id) so its codes travel with the request`,
-      `${where}.reference`, 422, 'not-supported',
+      `${where}.reference`,
+      422,
+      'not-supported',
     );
   }
   const target = containedById(container, ref.slice(1));
-  if (!target) throw new InvalidInputError(`${where}.reference '${ref}' names no contained resource`, `${where}.reference`, 422, 'not-found');
+  if (!target)
+    throw new InvalidInputError(
+      `${where}.reference '${ref}' names no contained resource`,
+      `${where}.reference`,
+      422,
+      'not-found',
+    );
   const codings = codingsOf(container, target, new Set([ref.slice(1)]));
   if (!codings.length) {
-    throw new InvalidInputError(`the contained ${target.resourceType} '${ref}' carries no product code (code, a GTIN identifier or a UDI device identifier)`, `${where}.reference`, 422, 'required');
+    throw new InvalidInputError(
+      `the contained ${target.resourceType} '${ref}' carries no product code (code, a GTIN identifier or a UDI device identifier)`,
+      `${where}.reference`,
+      422,
+      'required',
+    );
   }
   return { coding: codings, ...(typeof target.code?.text === 'string' ? { text: target.code.text } : {}) };
 }
@@ -32,10 +51,21 @@ export function conceptFromItemReference(container: Json, reference: Json | unde
  * The product of an item named by a code (`concept`, at `conceptPath`) or by a reference to a
  * contained resource (`reference`, at `referencePath`); neither is a 422 naming the code element.
  */
-export function productOfItem(container: Json, item: { concept?: Json; reference?: Json }, conceptPath: string, referencePath: string): ProductRef {
+export function productOfItem(
+  container: Json,
+  item: { concept?: Json; reference?: Json },
+  conceptPath: string,
+  referencePath: string,
+): ProductRef {
   if (item.concept) return productFromConcept(item.concept, conceptPath);
-  if (item.reference) return productFromConcept(conceptFromItemReference(container, item.reference, referencePath), referencePath);
-  throw new InvalidInputError(`${conceptPath} is required: the product, by code or by reference to a contained Medication, Device, InventoryItem or Substance`, conceptPath, 422, 'required');
+  if (item.reference)
+    return productFromConcept(conceptFromItemReference(container, item.reference, referencePath), referencePath);
+  throw new InvalidInputError(
+    `${conceptPath} is required: the product, by code or by reference to a contained Medication, Device, InventoryItem or Substance`,
+    conceptPath,
+    422,
+    'required',
+  );
 }
 
 function containedById(container: Json, id: string): Json | undefined {
@@ -69,7 +99,9 @@ function codingsOf(container: Json, r: Json, seen: Set<string>): Coding[] {
 }
 
 function conceptCodings(concept: Json | undefined): Coding[] {
-  return (Array.isArray(concept?.coding) ? concept.coding : []).filter((c: Json) => typeof c?.system === 'string' && typeof c?.code === 'string');
+  return (Array.isArray(concept?.coding) ? concept.coding : []).filter(
+    (c: Json) => typeof c?.system === 'string' && typeof c?.code === 'string',
+  );
 }
 
 /**
@@ -88,10 +120,16 @@ function gtinIdentifiers(list: Json[] | undefined): Coding[] {
 /** A UDI carrier issued by GS1: its device identifier is the GTIN (FHIR Device.udiCarrier). */
 function udiCodings(udi: Json): Coding[] {
   const di = typeof udi?.deviceIdentifier === 'string' ? udi.deviceIdentifier : undefined;
-  const gs1 = udi?.issuer === 'http://hl7.org/fhir/NamingSystem/gs1-di' || udi?.issuer === GTIN_SYSTEM || (di && /^\d{14}$/.test(di));
+  const gs1 =
+    udi?.issuer === 'http://hl7.org/fhir/NamingSystem/gs1-di' ||
+    udi?.issuer === GTIN_SYSTEM ||
+    (di && /^\d{14}$/.test(di));
   if (di && gs1) return [{ system: GTIN_SYSTEM, code: di }];
   for (const raw of [udi?.carrierHRF, udi?.carrierAIDC]) {
-    const gtin = typeof raw === 'string' ? gtinFromElementString(raw.startsWith(']') ? raw : decodeBase64(raw) ?? raw) : undefined;
+    const gtin =
+      typeof raw === 'string'
+        ? gtinFromElementString(raw.startsWith(']') ? raw : (decodeBase64(raw) ?? raw))
+        : undefined;
     if (gtin) return [{ system: GTIN_SYSTEM, code: gtin }];
   }
   return [];

@@ -4,8 +4,21 @@ import { InvalidInputError } from '../../domain/errors.js';
 import { DELIVERY_NUMBER_SYSTEM, DELIVERY_NUMBER_TYPE, EXT, ORDER_NUMBER_TYPE } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
-  compact, extensionValue, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
-  isR5, lotExtensions, lotFromExtensions, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  compact,
+  extensionValue,
+  facilityRefFromFhir,
+  facilityRefToFhir,
+  identifierToFhir,
+  identifiersFromFhir,
+  singleTypedIdentifier,
+  isR5,
+  lotExtensions,
+  lotFromExtensions,
+  productToConcept,
+  quantityFromFhir,
+  quantityToFhir,
+  requireFacility,
+  type Json,
 } from './common.js';
 
 const TYPE_SYSTEM: Record<FhirVersion, string> = {
@@ -16,8 +29,12 @@ const TYPE_SYSTEM: Record<FhirVersion, string> = {
 /** The accepted quantity is `suppliedItem.quantity`; shipped, rejected, reason, lot and VVM travel as extensions. */
 function encodeSuppliedItem(line: DeliveryLine): Json {
   const extension = [
-    ...(line.quantityShipped ? [{ url: EXT.quantityShipped, valueQuantity: quantityToFhir(line.quantityShipped) }] : []),
-    ...(line.quantityRejected ? [{ url: EXT.quantityRejected, valueQuantity: quantityToFhir(line.quantityRejected) }] : []),
+    ...(line.quantityShipped
+      ? [{ url: EXT.quantityShipped, valueQuantity: quantityToFhir(line.quantityShipped) }]
+      : []),
+    ...(line.quantityRejected
+      ? [{ url: EXT.quantityRejected, valueQuantity: quantityToFhir(line.quantityRejected) }]
+      : []),
     ...(line.rejectionReason ? [{ url: EXT.rejectionReason, valueString: line.rejectionReason }] : []),
     ...lotExtensions(line.lot),
     ...(line.vvmStatus ? [{ url: EXT.vvmStatus, valueCode: line.vvmStatus }] : []),
@@ -35,7 +52,9 @@ function commonFields(version: FhirVersion, d: Delivery): Json {
     identifier: [identifierToFhir(d.identifier, DELIVERY_NUMBER_TYPE)],
     basedOn: [
       ...(d.basedOn?.lineIds ?? []).map((id) => ({ reference: `SupplyRequest/${id}` })),
-      ...(d.basedOn?.orderNumber && !(d.basedOn.lineIds ?? []).length ? [{ identifier: identifierToFhir(d.basedOn.orderNumber, ORDER_NUMBER_TYPE) }] : []),
+      ...(d.basedOn?.orderNumber && !(d.basedOn.lineIds ?? []).length
+        ? [{ identifier: identifierToFhir(d.basedOn.orderNumber, ORDER_NUMBER_TYPE) }]
+        : []),
     ],
     status: d.status,
     type: { coding: [{ system: TYPE_SYSTEM[version], code: 'medication' }] },
@@ -49,9 +68,25 @@ function commonFields(version: FhirVersion, d: Delivery): Json {
 /** R5: one SupplyDelivery with one suppliedItem per line. R4 (suppliedItem 0..1): one SupplyDelivery per line sharing the delivery number. */
 export function encodeDelivery(version: FhirVersion, d: Delivery, meta: (lineId: string | undefined) => Json): Json[] {
   if (isR5(version)) {
-    return [compact({ resourceType: 'SupplyDelivery', id: d.id, meta: meta(d.id), ...commonFields(version, d), suppliedItem: d.lines.map((l) => encodeSuppliedItem(l)) })];
+    return [
+      compact({
+        resourceType: 'SupplyDelivery',
+        id: d.id,
+        meta: meta(d.id),
+        ...commonFields(version, d),
+        suppliedItem: d.lines.map((l) => encodeSuppliedItem(l)),
+      }),
+    ];
   }
-  return d.lines.map((line) => compact({ resourceType: 'SupplyDelivery', id: line.lineId, meta: meta(line.lineId), ...commonFields(version, d), suppliedItem: encodeSuppliedItem(line) }));
+  return d.lines.map((line) =>
+    compact({
+      resourceType: 'SupplyDelivery',
+      id: line.lineId,
+      meta: meta(line.lineId),
+      ...commonFields(version, d),
+      suppliedItem: encodeSuppliedItem(line),
+    }),
+  );
 }
 
 export interface DecodedDelivery {
@@ -71,39 +106,89 @@ function decodeSuppliedItem(r: Json, item: Json, path: string, lineId: string | 
   const rejected = extensionValue(item, EXT.quantityRejected)?.valueQuantity;
   const line = compact({
     lineId,
-    product: productOfItem(r, { concept: item.itemCodeableConcept, reference: item.itemReference }, `${path}.itemCodeableConcept`, `${path}.itemReference`),
+    product: productOfItem(
+      r,
+      { concept: item.itemCodeableConcept, reference: item.itemReference },
+      `${path}.itemCodeableConcept`,
+      `${path}.itemReference`,
+    ),
     quantityAccepted: item.quantity ? quantityFromFhir(item.quantity, `${path}.quantity`, 'pack') : undefined,
-    quantityShipped: shipped ? quantityFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, 'pack') : undefined,
-    quantityRejected: rejected ? quantityFromFhir(rejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity`, 'pack') : undefined,
+    quantityShipped: shipped
+      ? quantityFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, 'pack')
+      : undefined,
+    quantityRejected: rejected
+      ? quantityFromFhir(rejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity`, 'pack')
+      : undefined,
     rejectionReason: extensionValue(item, EXT.rejectionReason)?.valueString,
     lot: lotFromExtensions(item),
     vvmStatus: extensionValue(item, EXT.vvmStatus)?.valueCode,
   }) as DeliveryLine;
-  for (const [field, q, at] of [['quantity', line.quantityAccepted, `${path}.quantity.value`], ['quantity-rejected', line.quantityRejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity.value`]] as const) {
-    if (q && q.value < 0) throw new InvalidInputError(`${path} ${field} must not be negative (got ${q.value})`, at, 422, 'value');
+  for (const [field, q, at] of [
+    ['quantity', line.quantityAccepted, `${path}.quantity.value`],
+    [
+      'quantity-rejected',
+      line.quantityRejected,
+      `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity.value`,
+    ],
+  ] as const) {
+    if (q && q.value < 0)
+      throw new InvalidInputError(`${path} ${field} must not be negative (got ${q.value})`, at, 422, 'value');
   }
   if (line.quantityRejected && line.quantityRejected.value > 0 && !line.rejectionReason) {
-    throw new InvalidInputError(`${path} rejects ${line.quantityRejected.value} but gives no rejection reason (extension ${EXT.rejectionReason})`, `${path}.extension`, 422, 'required');
+    throw new InvalidInputError(
+      `${path} rejects ${line.quantityRejected.value} but gives no rejection reason (extension ${EXT.rejectionReason})`,
+      `${path}.extension`,
+      422,
+      'required',
+    );
   }
   return line;
 }
 
 export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'SupplyDelivery'): DecodedDelivery {
-  const typed = singleTypedIdentifier(r.identifier, DELIVERY_NUMBER_TYPE, DELIVERY_NUMBER_SYSTEM, path, 'delivery number');
-  const identifier = typed ?? identifiersFromFhir(r.identifier)[0] ?? (r.id ? { system: `${DELIVERY_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
+  const typed = singleTypedIdentifier(
+    r.identifier,
+    DELIVERY_NUMBER_TYPE,
+    DELIVERY_NUMBER_SYSTEM,
+    path,
+    'delivery number',
+  );
+  const identifier =
+    typed ??
+    identifiersFromFhir(r.identifier)[0] ??
+    (r.id ? { system: `${DELIVERY_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
   if (!identifier) {
-    throw new InvalidInputError(`${path}.identifier needs the delivery number (the shipment or proof-of-delivery number, type ${DELIVERY_NUMBER_TYPE.system}|${DELIVERY_NUMBER_TYPE.code})`, `${path}.identifier`, 422, 'required');
+    throw new InvalidInputError(
+      `${path}.identifier needs the delivery number (the shipment or proof-of-delivery number, type ${DELIVERY_NUMBER_TYPE.system}|${DELIVERY_NUMBER_TYPE.code})`,
+      `${path}.identifier`,
+      422,
+      'required',
+    );
   }
   const items: Json[] = isR5(version) ? (r.suppliedItem ?? []) : r.suppliedItem ? [r.suppliedItem] : [];
-  if (items.length === 0) throw new InvalidInputError(`${path}.suppliedItem is required: what was received`, `${path}.suppliedItem`, 422, 'required');
+  if (items.length === 0)
+    throw new InvalidInputError(
+      `${path}.suppliedItem is required: what was received`,
+      `${path}.suppliedItem`,
+      422,
+      'required',
+    );
   const lineIds: string[] = [];
   let orderNumber;
   for (const b of r.basedOn ?? []) {
     const m = typeof b.reference === 'string' ? /SupplyRequest\/([A-Za-z0-9\-.]{1,64})$/.exec(b.reference) : null;
     if (m) lineIds.push(m[1]);
-    else if (b.identifier?.value) orderNumber = { system: b.identifier.system ?? 'urn:ietf:rfc:3986', value: String(b.identifier.value) };
+    else if (b.identifier?.value)
+      orderNumber = { system: b.identifier.system ?? 'urn:ietf:rfc:3986', value: String(b.identifier.value) };
   }
-  const lines = items.map((item, i) => decodeSuppliedItem(r, item, isR5(version) ? `${path}.suppliedItem[${i}]` : `${path}.suppliedItem`, isR5(version) ? undefined : r.id));
+  const lines = items.map((item, i) =>
+    decodeSuppliedItem(
+      r,
+      item,
+      isR5(version) ? `${path}.suppliedItem[${i}]` : `${path}.suppliedItem`,
+      isR5(version) ? undefined : r.id,
+    ),
+  );
   return {
     explicitNumber: !!typed,
     lines,
@@ -111,7 +196,10 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
       id: isR5(version) ? r.id : undefined,
       identifier,
       status: r.status ?? 'completed',
-      basedOn: lineIds.length || orderNumber ? compact({ lineIds: lineIds.length ? lineIds : undefined, orderNumber }) : undefined,
+      basedOn:
+        lineIds.length || orderNumber
+          ? compact({ lineIds: lineIds.length ? lineIds : undefined, orderNumber })
+          : undefined,
       destination: requireFacility(facilityRefFromFhir(r.destination, `${path}.destination`), `${path}.destination`),
       supplier: r.supplier?.display ? { display: r.supplier.display } : undefined,
       occurredAt: r.occurrenceDateTime,
@@ -119,4 +207,3 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
     }) as Omit<Delivery, 'lines'>,
   };
 }
-

@@ -4,8 +4,18 @@ import { InvalidInputError } from '../../domain/errors.js';
 import { ORDER_NUMBER_SYSTEM, ORDER_NUMBER_TYPE, PROGRAM_SYSTEM } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
 import {
-  compact, facilityRefFromFhir, facilityRefToFhir, identifierToFhir, identifiersFromFhir, singleTypedIdentifier,
-  isR5, productToConcept, quantityFromFhir, quantityToFhir, requireFacility, type Json,
+  compact,
+  facilityRefFromFhir,
+  facilityRefToFhir,
+  identifierToFhir,
+  identifiersFromFhir,
+  singleTypedIdentifier,
+  isR5,
+  productToConcept,
+  quantityFromFhir,
+  quantityToFhir,
+  requireFacility,
+  type Json,
 } from './common.js';
 
 /** One SupplyRequest per order line, each carrying the shared order number (README "Orders"). */
@@ -16,16 +26,24 @@ export function encodeOrderLines(version: FhirVersion, order: Order, meta: (line
       resourceType: 'SupplyRequest',
       id: line.lineId,
       meta: meta(line),
-      identifier: [identifierToFhir(order.orderNumber, ORDER_NUMBER_TYPE), ...(line.identifiers ?? []).map((i) => identifierToFhir(i))],
+      identifier: [
+        identifierToFhir(order.orderNumber, ORDER_NUMBER_TYPE),
+        ...(line.identifiers ?? []).map((i) => identifierToFhir(i)),
+      ],
       status: order.status,
       category: order.program ? { coding: [{ system: PROGRAM_SYSTEM, code: order.program }] } : undefined,
       priority: order.priority,
       ...(isR5(version) ? { item: { concept } } : { itemCodeableConcept: concept }),
       quantity: quantityToFhir(line.quantity),
-      occurrencePeriod: order.period && (order.period.start || order.period.end) ? compact({ ...order.period }) : undefined,
+      occurrencePeriod:
+        order.period && (order.period.start || order.period.end) ? compact({ ...order.period }) : undefined,
       authoredOn: order.authoredOn,
       requester: order.requester ? { display: order.requester } : undefined,
-      ...(line.explanation ? (isR5(version) ? { reason: [{ concept: { text: line.explanation } }] } : { reasonCode: [{ text: line.explanation }] }) : {}),
+      ...(line.explanation
+        ? isR5(version)
+          ? { reason: [{ concept: { text: line.explanation } }] }
+          : { reasonCode: [{ text: line.explanation }] }
+        : {}),
       deliverFrom: facilityRefToFhir(order.supplier),
       deliverTo: facilityRefToFhir(order.facility),
     });
@@ -43,20 +61,41 @@ export interface DecodedLine {
 /** Decodes one SupplyRequest; `path` is the FHIRPath of the resource (for error expressions). */
 export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'SupplyRequest'): DecodedLine {
   const typed = singleTypedIdentifier(r.identifier, ORDER_NUMBER_TYPE, ORDER_NUMBER_SYSTEM, path, 'order number');
-  const others = identifiersFromFhir(r.identifier).filter((i) => !typed || i.system !== typed.system || i.value !== typed.value);
+  const others = identifiersFromFhir(r.identifier).filter(
+    (i) => !typed || i.system !== typed.system || i.value !== typed.value,
+  );
   // Without a typed order number, the line's first business identifier (or its client-chosen id) is the number of a one-line order.
-  const orderNumber = typed ?? others.shift() ?? (r.id ? { system: `${ORDER_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
+  const orderNumber =
+    typed ?? others.shift() ?? (r.id ? { system: `${ORDER_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
   if (!orderNumber) {
     throw new InvalidInputError(
       `${path}.identifier needs the order number (an identifier with type ${ORDER_NUMBER_TYPE.system}|${ORDER_NUMBER_TYPE.code}, or any business identifier for a one-line order): it is what makes a retried order safe`,
-      `${path}.identifier`, 422, 'required');
+      `${path}.identifier`,
+      422,
+      'required',
+    );
   }
   const product = isR5(version)
-    ? productOfItem(r, { concept: r.item?.concept, reference: r.item?.reference }, `${path}.item.concept`, `${path}.item.reference`)
-    : productOfItem(r, { concept: r.itemCodeableConcept, reference: r.itemReference }, `${path}.itemCodeableConcept`, `${path}.itemReference`);
+    ? productOfItem(
+        r,
+        { concept: r.item?.concept, reference: r.item?.reference },
+        `${path}.item.concept`,
+        `${path}.item.reference`,
+      )
+    : productOfItem(
+        r,
+        { concept: r.itemCodeableConcept, reference: r.itemReference },
+        `${path}.itemCodeableConcept`,
+        `${path}.itemReference`,
+      );
   const quantity = quantityFromFhir(r.quantity, `${path}.quantity`);
   if (quantity.value <= 0 || !Number.isFinite(quantity.value)) {
-    throw new InvalidInputError(`${path}.quantity.value must be greater than 0 (got ${quantity.value})`, `${path}.quantity.value`, 422, 'value');
+    throw new InvalidInputError(
+      `${path}.quantity.value must be greater than 0 (got ${quantity.value})`,
+      `${path}.quantity.value`,
+      422,
+      'value',
+    );
   }
   const explanation = isR5(version) ? r.reason?.[0]?.concept?.text : r.reasonCode?.[0]?.text;
   const program = r.category?.coding?.find((c: Json) => c.code)?.code;
@@ -71,7 +110,9 @@ export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'Suppl
       program,
       requester: r.requester?.display ?? r.requester?.reference,
       authoredOn: r.authoredOn,
-      period: r.occurrencePeriod ? compact({ start: r.occurrencePeriod.start, end: r.occurrencePeriod.end }) : undefined,
+      period: r.occurrencePeriod
+        ? compact({ start: r.occurrencePeriod.start, end: r.occurrencePeriod.end })
+        : undefined,
     }) as Omit<Order, 'lines'>,
     line: compact({
       lineId: r.id,

@@ -16,13 +16,28 @@ export interface RequiredBinding {
 
 export const requiredBindings: Record<string, RequiredBinding[]> = {
   SupplyRequest: [
-    { path: 'status', codes: ['draft', 'active', 'suspended', 'cancelled', 'completed', 'entered-in-error', 'unknown'] },
+    {
+      path: 'status',
+      codes: ['draft', 'active', 'suspended', 'cancelled', 'completed', 'entered-in-error', 'unknown'],
+    },
     { path: 'priority', codes: ['routine', 'urgent', 'asap', 'stat'] },
   ],
   SupplyDelivery: [
     { path: 'status', codes: ['in-progress', 'completed', 'abandoned', 'entered-in-error'] },
-    { path: 'type', kind: 'coding', system: 'http://terminology.hl7.org/CodeSystem/supply-item-type', codes: ['medication', 'device'], versions: ['r4'] },
-    { path: 'type', kind: 'coding', system: 'http://hl7.org/fhir/supplydelivery-supplyitemtype', codes: ['medication', 'device', 'biologicallyderivedproduct'], versions: ['r5'] },
+    {
+      path: 'type',
+      kind: 'coding',
+      system: 'http://terminology.hl7.org/CodeSystem/supply-item-type',
+      codes: ['medication', 'device'],
+      versions: ['r4'],
+    },
+    {
+      path: 'type',
+      kind: 'coding',
+      system: 'http://hl7.org/fhir/supplydelivery-supplyitemtype',
+      codes: ['medication', 'device', 'biologicallyderivedproduct'],
+      versions: ['r5'],
+    },
   ],
   Location: [
     { path: 'status', codes: ['active', 'suspended', 'inactive'] },

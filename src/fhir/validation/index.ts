@@ -17,31 +17,54 @@ function isUnservedType(i: Issue): boolean {
  * MAX_LISTED_ISSUES + 1 are returned: past that the answer only says there are more, so a body
  * with 150,000 unknown keys costs little more than one with 101.
  */
-export function validateResource(version: FhirVersion, resource: unknown, expectedType?: string, opts: ValidateOptions = {}): Issue[] {
+export function validateResource(
+  version: FhirVersion,
+  resource: unknown,
+  expectedType?: string,
+  opts: ValidateOptions = {},
+): Issue[] {
   if (!resource || typeof resource !== 'object' || Array.isArray(resource)) {
-    return [{ code: 'structure', diagnostics: 'The body must be a JSON object (a FHIR resource)', expression: ['$this'] }];
+    return [
+      { code: 'structure', diagnostics: 'The body must be a JSON object (a FHIR resource)', expression: ['$this'] },
+    ];
   }
   const r = resource as Record<string, unknown>;
   if (typeof r.resourceType !== 'string') {
     return [{ code: 'required', diagnostics: 'resourceType is missing', expression: ['resourceType'] }];
   }
   if (expectedType && r.resourceType !== expectedType) {
-    return [{ code: 'invalid', diagnostics: `The body is a ${r.resourceType} but the URL is for ${expectedType}`, expression: ['resourceType'] }];
+    return [
+      {
+        code: 'invalid',
+        diagnostics: `The body is a ${r.resourceType} but the URL is for ${expectedType}`,
+        expression: ['resourceType'],
+      },
+    ];
   }
   const limit = MAX_LISTED_ISSUES + 1;
   const schemaIssues = validateAgainstSchema(version, r as { resourceType: string }, limit);
   if (schemaIssues.some(isUnservedType)) return schemaIssues;
   if (schemaIssues.length >= limit) return schemaIssues;
   const seen = new Set(schemaIssues.map((i) => `${i.expression?.join()}`));
-  const ruleIssues = [...validateRules(version, r), ...checkSemantics(r, r.resourceType, { ...opts, maxIssues: limit })]
-    .filter((i) => !seen.has(`${i.expression?.join()}`));
+  const ruleIssues = [
+    ...validateRules(version, r),
+    ...checkSemantics(r, r.resourceType, { ...opts, maxIssues: limit }),
+  ].filter((i) => !seen.has(`${i.expression?.join()}`));
   return [...schemaIssues, ...ruleIssues].slice(0, limit);
 }
 
 /** Throws a 400 OperationOutcome (structure/format) or 404 (a type not served) when invalid. */
-export function assertValidResource(version: FhirVersion, resource: unknown, expectedType?: string, opts: ValidateOptions = {}): void {
+export function assertValidResource(
+  version: FhirVersion,
+  resource: unknown,
+  expectedType?: string,
+  opts: ValidateOptions = {},
+): void {
   const issues = validateResource(version, resource, expectedType, opts);
   if (issues.length === 0) return;
   if (issues.some(isUnservedType)) throw new MediatorError(404, issues);
-  throw new MediatorError(400, issues.map((i) => ({ ...i, severity: 'error' as const })));
+  throw new MediatorError(
+    400,
+    issues.map((i) => ({ ...i, severity: 'error' as const })),
+  );
 }

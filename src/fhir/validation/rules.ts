@@ -20,7 +20,11 @@ export function validateRules(version: FhirVersion, resource: Record<string, unk
 function checkSingleElements(version: FhirVersion, resource: Record<string, unknown>, type: string): Issue[] {
   return (singleElements[type] ?? [])
     .filter((rule) => applies(rule.versions, version) && Array.isArray(resource[rule.path]))
-    .map((rule) => ({ code: 'structure' as const, diagnostics: `${type}.${rule.path} is a single element in FHIR ${version.toUpperCase()}, not an array`, expression: [`${type}.${rule.path}`] }));
+    .map((rule) => ({
+      code: 'structure' as const,
+      diagnostics: `${type}.${rule.path} is a single element in FHIR ${version.toUpperCase()}, not an array`,
+      expression: [`${type}.${rule.path}`],
+    }));
 }
 
 function walk(value: unknown, path: string, visit: (value: unknown, path: string) => void): void {
@@ -34,10 +38,30 @@ function walk(value: unknown, path: string, visit: (value: unknown, path: string
 function checkEmptyValues(resource: unknown, type: string): Issue[] {
   const issues: Issue[] = [];
   walk(resource, type, (value, path) => {
-    if (value === null) issues.push({ code: 'structure', diagnostics: `${path} is null; FHIR JSON omits absent elements instead`, expression: [path] });
-    else if (value === '' || (typeof value === 'string' && value.trim() === '')) issues.push({ code: 'value', diagnostics: `${path} is an empty string; FHIR does not allow empty values`, expression: [path] });
-    else if (Array.isArray(value) && value.length === 0) issues.push({ code: 'structure', diagnostics: `${path} is an empty array; omit the element instead`, expression: [path] });
-    else if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) issues.push({ code: 'structure', diagnostics: `${path} is an empty object; omit the element instead`, expression: [path] });
+    if (value === null)
+      issues.push({
+        code: 'structure',
+        diagnostics: `${path} is null; FHIR JSON omits absent elements instead`,
+        expression: [path],
+      });
+    else if (value === '' || (typeof value === 'string' && value.trim() === ''))
+      issues.push({
+        code: 'value',
+        diagnostics: `${path} is an empty string; FHIR does not allow empty values`,
+        expression: [path],
+      });
+    else if (Array.isArray(value) && value.length === 0)
+      issues.push({
+        code: 'structure',
+        diagnostics: `${path} is an empty array; omit the element instead`,
+        expression: [path],
+      });
+    else if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)
+      issues.push({
+        code: 'structure',
+        diagnostics: `${path} is an empty object; omit the element instead`,
+        expression: [path],
+      });
   });
   return issues;
 }
@@ -48,7 +72,11 @@ function checkDateTimeZones(resource: unknown, type: string): Issue[] {
   const issues: Issue[] = [];
   walk(resource, type, (value, path) => {
     if (typeof value === 'string' && dateTimeWithoutZone.test(value)) {
-      issues.push({ code: 'value', diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`, expression: [path] });
+      issues.push({
+        code: 'value',
+        diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`,
+        expression: [path],
+      });
     }
   });
   return issues;
@@ -68,7 +96,11 @@ function checkRequiredElements(version: FhirVersion, resource: Record<string, un
       for (const alternatives of rule.paths) {
         if (!alternatives.some((p) => el[p] !== undefined)) {
           const shown = alternatives.length > 1 ? alternatives.join(' or ') : alternatives[0];
-          issues.push({ code: 'required', diagnostics: `${parent.path}.${shown} is required (minimum cardinality 1)`, expression: alternatives.map((p) => `${parent.path}.${p}`) });
+          issues.push({
+            code: 'required',
+            diagnostics: `${parent.path}.${shown} is required (minimum cardinality 1)`,
+            expression: alternatives.map((p) => `${parent.path}.${p}`),
+          });
         }
       }
     }
@@ -98,14 +130,22 @@ function checkBindings(version: FhirVersion, resource: Record<string, unknown>, 
     if (!applies(binding.versions, version)) continue;
     for (const { value, path } of valuesAt(resource, binding.path, type)) {
       if (binding.kind === 'coding') {
-        const codings = ((value as { coding?: { system?: string; code?: string }[] }).coding ?? []);
+        const codings = (value as { coding?: { system?: string; code?: string }[] }).coding ?? [];
         codings.forEach((c, i) => {
           if (c.system === binding.system && c.code !== undefined && !binding.codes.includes(c.code)) {
-            issues.push({ code: 'code-invalid', diagnostics: `${path}.coding[${i}].code '${c.code}' is not in the required value set (${binding.codes.join(', ')})`, expression: [`${path}.coding[${i}].code`] });
+            issues.push({
+              code: 'code-invalid',
+              diagnostics: `${path}.coding[${i}].code '${c.code}' is not in the required value set (${binding.codes.join(', ')})`,
+              expression: [`${path}.coding[${i}].code`],
+            });
           }
         });
       } else if (typeof value === 'string' && !binding.codes.includes(value)) {
-        issues.push({ code: 'code-invalid', diagnostics: `${path} '${value}' is not in the required value set (${binding.codes.join(', ')})`, expression: [path] });
+        issues.push({
+          code: 'code-invalid',
+          diagnostics: `${path} '${value}' is not in the required value set (${binding.codes.join(', ')})`,
+          expression: [path],
+        });
       }
     }
   }

@@ -3,7 +3,11 @@ import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
-import { generatedFirstErrorValidatorsPath, generatedValidatorsPath, writeValidators } from '../../../scripts/build-fhir-schemas.js';
+import {
+  generatedFirstErrorValidatorsPath,
+  generatedValidatorsPath,
+  writeValidators,
+} from '../../../scripts/build-fhir-schemas.js';
 
 const require = createRequire(import.meta.url);
 type Validators = Record<string, ValidateFunction>;
@@ -13,7 +17,10 @@ let validators: { all: Validators; first: Validators } | undefined;
 function loadValidators(): { all: Validators; first: Validators } {
   if (!validators) {
     if (!existsSync(generatedValidatorsPath) || !existsSync(generatedFirstErrorValidatorsPath)) writeValidators();
-    validators = { all: require(generatedValidatorsPath) as Validators, first: require(generatedFirstErrorValidatorsPath) as Validators };
+    validators = {
+      all: require(generatedValidatorsPath) as Validators,
+      first: require(generatedFirstErrorValidatorsPath) as Validators,
+    };
   }
   return validators;
 }
@@ -52,7 +59,11 @@ export function pointerToFhirPath(resourceType: string, pointer: string): string
 /** The value at a JSON pointer, shown in diagnostics (cut short: a diagnostic must stay small). */
 function shown(resource: unknown, pointer: string): string {
   let v: unknown = resource;
-  for (const part of pointer.split('/').slice(1)) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  for (const part of pointer.split('/').slice(1))
+    v =
+      v && typeof v === 'object'
+        ? (v as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+        : undefined;
   const text = JSON.stringify(v) ?? 'undefined';
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -62,20 +73,40 @@ function describe(error: ErrorObject, resourceType: string, resource: unknown): 
   switch (error.keyword) {
     case 'additionalProperties': {
       const prop = (error.params as { additionalProperty: string }).additionalProperty;
-      return { code: 'structure', diagnostics: `Unknown element '${prop}' in ${base}`, expression: [`${base}.${prop}`] };
+      return {
+        code: 'structure',
+        diagnostics: `Unknown element '${prop}' in ${base}`,
+        expression: [`${base}.${prop}`],
+      };
     }
     case 'required': {
       const prop = (error.params as { missingProperty: string }).missingProperty;
-      return { code: 'required', diagnostics: `Missing required element '${prop}' in ${base}`, expression: [`${base}.${prop}`] };
+      return {
+        code: 'required',
+        diagnostics: `Missing required element '${prop}' in ${base}`,
+        expression: [`${base}.${prop}`],
+      };
     }
     case 'enum': {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-      return { code: 'code-invalid', diagnostics: `Value ${shown(resource, error.instancePath)} of ${base} is not in the required value set (${allowed.join(', ')})`, expression: [base] };
+      return {
+        code: 'code-invalid',
+        diagnostics: `Value ${shown(resource, error.instancePath)} of ${base} is not in the required value set (${allowed.join(', ')})`,
+        expression: [base],
+      };
     }
     case 'pattern':
-      return { code: 'value', diagnostics: `Invalid value ${shown(resource, error.instancePath)} of ${base}: not in the format its FHIR type requires (no empty or blank strings; a dateTime with a time needs a timezone)`, expression: [base] };
+      return {
+        code: 'value',
+        diagnostics: `Invalid value ${shown(resource, error.instancePath)} of ${base}: not in the format its FHIR type requires (no empty or blank strings; a dateTime with a time needs a timezone)`,
+        expression: [base],
+      };
     case 'type':
-      return { code: 'structure', diagnostics: `${base} must be ${(error.params as { type: string }).type}`, expression: [base] };
+      return {
+        code: 'structure',
+        diagnostics: `${base} must be ${(error.params as { type: string }).type}`,
+        expression: [base],
+      };
     default:
       return { code: 'structure', diagnostics: `${base} ${error.message ?? 'is invalid'}`, expression: [base] };
   }
@@ -97,19 +128,40 @@ function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
  * At most `limit` issues. The first-error validator runs first (linear, and all a valid body
  * needs); only a body that fails it and is not large is validated again for every error.
  */
-export function validateAgainstSchema(version: FhirVersion, resource: { resourceType: string }, limit = Infinity): Issue[] {
+export function validateAgainstSchema(
+  version: FhirVersion,
+  resource: { resourceType: string },
+  limit = Infinity,
+): Issue[] {
   const key = `${version}_${resource.resourceType}`;
   const { all, first } = loadValidators();
   if (!all[key] || !first[key]) {
-    return [{ code: 'not-supported', diagnostics: `Resource type ${resource.resourceType} is not served on the ${version.toUpperCase()} base`, expression: ['resourceType'] }];
+    return [
+      {
+        code: 'not-supported',
+        diagnostics: `Resource type ${resource.resourceType} is not served on the ${version.toUpperCase()} base`,
+        expression: ['resourceType'],
+      },
+    ];
   }
   const type = resource.resourceType;
   if (first[key](resource)) return [];
   if (isLarge(resource)) {
-    const issues = usefulErrors(first[key].errors ?? []).slice(0, 1).map((e) => describe(e, type, resource));
-    return [...issues, { code: 'too-costly', diagnostics: `The body has ${LARGE_BODY_NODES} or more elements, so validation stopped at its first error; fix it and send again`, expression: ['$this'] }];
+    const issues = usefulErrors(first[key].errors ?? [])
+      .slice(0, 1)
+      .map((e) => describe(e, type, resource));
+    return [
+      ...issues,
+      {
+        code: 'too-costly',
+        diagnostics: `The body has ${LARGE_BODY_NODES} or more elements, so validation stopped at its first error; fix it and send again`,
+        expression: ['$this'],
+      },
+    ];
   }
   const validate = all[key];
   validate(resource);
-  return usefulErrors((validate.errors ?? []).slice(0, limit * 4)).slice(0, limit).map((e) => describe(e, type, resource));
+  return usefulErrors((validate.errors ?? []).slice(0, limit * 4))
+    .slice(0, limit)
+    .map((e) => describe(e, type, resource));
 }

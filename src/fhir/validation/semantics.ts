@@ -33,7 +33,11 @@ function lastKey(path: string): string {
 
 function checkDate(value: string, path: string, issues: Issue[]): void {
   if (looksLikeDate(value) && !isCalendarDate(value)) {
-    issues.push({ code: 'value', diagnostics: `${path} '${value}' is not a real calendar date or time`, expression: [path] });
+    issues.push({
+      code: 'value',
+      diagnostics: `${path} '${value}' is not a real calendar date or time`,
+      expression: [path],
+    });
   }
 }
 
@@ -42,15 +46,26 @@ function checkPeriod(el: Record<string, unknown>, path: string, issues: Issue[])
   const start = instantBound(el.start, 'low');
   const end = instantBound(el.end, 'high');
   if (start !== undefined && end !== undefined && !Number.isNaN(start) && !Number.isNaN(end) && end < start) {
-    issues.push({ code: 'invariant', diagnostics: `${path}.end (${el.end}) is before ${path}.start (${el.start}); a Period must not end before it starts (per-1)`, expression: [`${path}.end`] });
+    issues.push({
+      code: 'invariant',
+      diagnostics: `${path}.end (${el.end}) is before ${path}.start (${el.start}); a Period must not end before it starts (per-1)`,
+      expression: [`${path}.end`],
+    });
   }
 }
 
 function checkPosition(el: Record<string, unknown>, path: string, issues: Issue[]): void {
-  for (const [key, limit] of [['latitude', 90], ['longitude', 180]] as const) {
+  for (const [key, limit] of [
+    ['latitude', 90],
+    ['longitude', 180],
+  ] as const) {
     const v = el[key];
     if (typeof v === 'number' && (!Number.isFinite(v) || Math.abs(v) > limit)) {
-      issues.push({ code: 'value', diagnostics: `${path}.${key} ${v} is out of range (−${limit} to ${limit} degrees, WGS84)`, expression: [`${path}.${key}`] });
+      issues.push({
+        code: 'value',
+        diagnostics: `${path}.${key} ${v} is out of range (−${limit} to ${limit} degrees, WGS84)`,
+        expression: [`${path}.${key}`],
+      });
     }
   }
 }
@@ -62,33 +77,55 @@ function checkExtensions(list: unknown, path: string, modifier: boolean, issues:
     if (!ext || typeof ext !== 'object' || Array.isArray(ext)) return; // the schema reports the type
     const e = ext as Record<string, unknown>;
     if (typeof e.url !== 'string') {
-      issues.push({ code: 'required', diagnostics: `${at}.url is required: an extension is identified by its url`, expression: [`${at}.url`] });
+      issues.push({
+        code: 'required',
+        diagnostics: `${at}.url is required: an extension is identified by its url`,
+        expression: [`${at}.url`],
+      });
     } else if (modifier) {
-      issues.push({ code: 'not-supported', diagnostics: `${at} is a modifier extension (${e.url}) that this server does not understand, so it cannot process the resource safely`, expression: [at] });
+      issues.push({
+        code: 'not-supported',
+        diagnostics: `${at} is a modifier extension (${e.url}) that this server does not understand, so it cannot process the resource safely`,
+        expression: [at],
+      });
     }
     const hasValue = Object.keys(e).some((k) => k.startsWith('value'));
     const hasChildren = Array.isArray(e.extension) && e.extension.length > 0;
     if (hasValue === hasChildren) {
-      issues.push({ code: 'invariant', diagnostics: `${at} must have either a value[x] or nested extensions, not ${hasValue ? 'both' : 'neither'} (ext-1)`, expression: [at] });
+      issues.push({
+        code: 'invariant',
+        diagnostics: `${at} must have either a value[x] or nested extensions, not ${hasValue ? 'both' : 'neither'} (ext-1)`,
+        expression: [at],
+      });
     }
   });
 }
 
 function checkReference(value: string, path: string, opts: SemanticOptions, issues: Issue[]): void {
   if (value.startsWith('#') || /^urn:(uuid|oid):\S+$/.test(value) || RELATIVE.test(value)) return;
-  const bad = (why: string) => issues.push({ code: 'value', diagnostics: `${path} '${value.slice(0, 200)}' ${why}`, expression: [path] });
-  if (!/^https?:\/\//.test(value)) return void bad(`is not a FHIR reference: use [type]/[id] (e.g. Location/abc), an absolute URL, #contained or urn:uuid:`);
-  if (DOT_SEGMENT.test(value.replace(/^https?:\/\/[^/]*/, '')) || /\s/.test(value)) return void bad('has dot segments or spaces; references are taken literally, not resolved as paths');
+  const bad = (why: string) =>
+    issues.push({ code: 'value', diagnostics: `${path} '${value.slice(0, 200)}' ${why}`, expression: [path] });
+  if (!/^https?:\/\//.test(value))
+    return void bad(
+      `is not a FHIR reference: use [type]/[id] (e.g. Location/abc), an absolute URL, #contained or urn:uuid:`,
+    );
+  if (DOT_SEGMENT.test(value.replace(/^https?:\/\/[^/]*/, '')) || /\s/.test(value))
+    return void bad('has dot segments or spaces; references are taken literally, not resolved as paths');
   const base = opts.baseUrl;
   // the longest base first: /fhir/R5/… also starts with /fhir/
-  const ours = [base, ...(opts.otherBaseUrls ?? [])].filter((b): b is string => !!b).sort((a, b) => b.length - a.length).find((b) => value.startsWith(`${b}/`));
+  const ours = [base, ...(opts.otherBaseUrls ?? [])]
+    .filter((b): b is string => !!b)
+    .sort((a, b) => b.length - a.length)
+    .find((b) => value.startsWith(`${b}/`));
   if (ours) {
     if (!RELATIVE.test(value.slice(ours.length + 1))) bad(`is on this server but is not [base]/[type]/[id]`);
     return;
   }
   const m = new RegExp(`/([A-Z][A-Za-z]{1,63})/${ID}(?:/_history/${ID})?$`).exec(value);
   if (m && (opts.servedTypes ?? []).includes(m[1])) {
-    bad(`points to another server; this server resolves ${m[1]} references only as ${m[1]}/[id]${base ? ` or ${base}/${m[1]}/[id]` : ''}`);
+    bad(
+      `points to another server; this server resolves ${m[1]} references only as ${m[1]}/[id]${base ? ` or ${base}/${m[1]}/[id]` : ''}`,
+    );
   }
 }
 

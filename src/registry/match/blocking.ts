@@ -35,7 +35,9 @@ function areaKeys(r: PreparedRecord): string[] {
 
 function tokenKeys(r: PreparedRecord, stats: TokenStats): string[] {
   const tokens = new Set([r.name, ...r.aliases].flatMap((n) => n.core));
-  return [...tokens].filter((t) => t.length >= 3 && (stats.df.get(t) ?? 0) <= BLOCKING.rareTokenDf).map((t) => `w:${t}`);
+  return [...tokens]
+    .filter((t) => t.length >= 3 && (stats.df.get(t) ?? 0) <= BLOCKING.rareTokenDf)
+    .map((t) => `w:${t}`);
 }
 
 const phoneticCache = new Map<string, string>();
@@ -91,7 +93,8 @@ export function buildBlockingIndex(right: PreparedList, stats: TokenStats): Bloc
 export const KEY_BITS: Record<BlockingKey, number> = { area: 1, spatial: 2, token: 4, phonetic: 8 };
 
 const KEYS_BY_BITS: BlockingKey[][] = Array.from({ length: 16 }, (_, bits) =>
-  (Object.keys(KEY_BITS) as BlockingKey[]).filter((k) => bits & KEY_BITS[k]));
+  (Object.keys(KEY_BITS) as BlockingKey[]).filter((k) => bits & KEY_BITS[k]),
+);
 
 /** Blocking keys present in a bit set from candidatesFor (a shared, read-only array). */
 export function keysOf(bits: number): readonly BlockingKey[] {
@@ -99,11 +102,7 @@ export function keysOf(bits: number): readonly BlockingKey[] {
 }
 
 /** Candidate right-hand records for one left record, each with the keys that proposed it (bit set of KEY_BITS). */
-export function candidatesFor(
-  left: PreparedRecord,
-  index: BlockingIndex,
-  stats: TokenStats,
-): Map<number, number> {
+export function candidatesFor(left: PreparedRecord, index: BlockingIndex, stats: TokenStats): Map<number, number> {
   const out = new Map<number, number>();
   const add = (i: number, key: BlockingKey) => out.set(i, (out.get(i) ?? 0) | KEY_BITS[key]);
   const fromBlocks = (keys: string[], key: BlockingKey, max = BLOCKING.maxBlock) => {
@@ -114,12 +113,25 @@ export function candidatesFor(
     }
   };
   const area = areaKeys(left);
-  fromBlocks(area.filter((k) => !k.startsWith('a:')), 'area');
-  fromBlocks(area.filter((k) => k.startsWith('a:')), 'area', BLOCKING.maxAreaBlock);
+  fromBlocks(
+    area.filter((k) => !k.startsWith('a:')),
+    'area',
+  );
+  fromBlocks(
+    area.filter((k) => k.startsWith('a:')),
+    'area',
+    BLOCKING.maxAreaBlock,
+  );
   fromBlocks(tokenKeys(left, stats), 'token');
   fromBlocks(phoneticKeys(left), 'phonetic', BLOCKING.maxPhoneticBlock);
   if (left.position && index.spatial) {
-    const hits = around(index.spatial, left.position.longitude, left.position.latitude, BLOCKING.maxNeighbours, BLOCKING.radiusKm);
+    const hits = around(
+      index.spatial,
+      left.position.longitude,
+      left.position.latitude,
+      BLOCKING.maxNeighbours,
+      BLOCKING.radiusKm,
+    );
     for (const h of hits) add(index.spatialIds[h], 'spatial');
   }
   return out;

@@ -111,7 +111,8 @@ function estimateWeights(graph: CandidateGraph, truth: Truth, prior: MatchWeight
     // conditional on the group (P(x | group, match)), so that name weight + this weight is the
     // log-likelihood ratio of the pair of outcomes (chain rule), not name agreement counted twice.
     const groupOf = (l: string) => (l.includes(':') ? l.slice(0, l.indexOf(':')) : '');
-    const sum = (counts: Map<string, number>, g: string) => levels.filter((l) => groupOf(l) === g).reduce((a, l) => a + counts.get(l)!, 0);
+    const sum = (counts: Map<string, number>, g: string) =>
+      levels.filter((l) => groupOf(l) === g).reduce((a, l) => a + counts.get(l)!, 0);
     // Add-one smoothing; a level never observed on either side stays neutral (m = u).
     features[f] = Object.fromEntries(
       levels.map((l) => {
@@ -142,7 +143,11 @@ export interface Calibrated {
 }
 
 /** What the clear-winner rule adds over the main rule: autos, how many right, how many on unmatched records. */
-function addedByRule(withRule: RunOutcome, without: RunOutcome, truth: Truth): { added: number; right: number; onUnmatched: number } {
+function addedByRule(
+  withRule: RunOutcome,
+  without: RunOutcome,
+  truth: Truth,
+): { added: number; right: number; onUnmatched: number } {
   let added = 0;
   let right = 0;
   let onUnmatched = 0;
@@ -171,9 +176,16 @@ function withClearWinner(scored: ScoredGraph, truth: Truth, main: Thresholds, po
 }
 
 /** Chooses thresholds on a labelled run by the policy above. */
-function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: number) => boolean, policy: CalibrationPolicy): Thresholds {
+function calibrateThresholds(
+  scored: ScoredGraph,
+  truth: Truth,
+  hard: (li: number) => boolean,
+  policy: CalibrationPolicy,
+): Thresholds {
   const n = scored.graph.left.length;
-  const pickScores = [...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10))].sort((a, b) => a - b);
+  const pickScores = [
+    ...new Set(scored.picks.filter(Boolean).map((p) => Math.round(p!.candidate.score * 10) / 10)),
+  ].sort((a, b) => a - b);
   let best: { t: Thresholds; recall: number } | undefined;
   for (const margin of [0, 1, 2, 3, 4, 5, 6, 8].filter((m) => m >= policy.MIN_MARGIN)) {
     for (const auto of pickScores.filter((x) => x >= policy.AUTO_FLOOR && x <= policy.AUTO_CEILING)) {
@@ -188,7 +200,9 @@ function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: numbe
   const main = best?.t ?? { auto: policy.AUTO_CEILING, margin: policy.MIN_MARGIN, review: Infinity };
   const chosen = withClearWinner(scored, truth, main, policy);
   // Review threshold: walk down from the auto threshold while the queue fits the budget.
-  const bestScores = [...new Set(scored.ranked.map((c) => Math.floor((c[0]?.score ?? -Infinity) * 4) / 4))].filter(Number.isFinite).sort((a, b) => b - a);
+  const bestScores = [...new Set(scored.ranked.map((c) => Math.floor((c[0]?.score ?? -Infinity) * 4) / 4))]
+    .filter(Number.isFinite)
+    .sort((a, b) => b - a);
   let review = chosen.auto;
   for (const s of bestScores) {
     if (s >= chosen.auto) continue;
@@ -202,7 +216,13 @@ function calibrateThresholds(scored: ScoredGraph, truth: Truth, hard: (li: numbe
 }
 
 /** Full calibration on labelled lists: m/u first, then thresholds on the re-scored graph. */
-export function calibrate(graph: CandidateGraph, truth: Truth, hard: (li: number) => boolean, prior: MatchWeights, policy: CalibrationPolicy = CALIBRATION_POLICY): Calibrated {
+export function calibrate(
+  graph: CandidateGraph,
+  truth: Truth,
+  hard: (li: number) => boolean,
+  prior: MatchWeights,
+  policy: CalibrationPolicy = CALIBRATION_POLICY,
+): Calibrated {
   const estimated = estimateWeights(graph, truth, prior, policy.MIN_OBSERVED);
   const scored = scoreGraph(graph, estimated);
   const thresholds = calibrateThresholds(scored, truth, hard, policy);

@@ -33,7 +33,12 @@ const round = (x: number) => Math.round(x * 10000) / 10000;
  * recall counts a true pair found when it was auto-matched or its counterpart is in the top 3
  * review suggestions.
  */
-export function scoreOutcome(outcome: RunOutcome, truth: Truth, hard: (left: number) => boolean, leftCount: number): BenchmarkFigures {
+export function scoreOutcome(
+  outcome: RunOutcome,
+  truth: Truth,
+  hard: (left: number) => boolean,
+  leftCount: number,
+): BenchmarkFigures {
   let autos = 0;
   let correctAutos = 0;
   let hardPairs = 0;

@@ -12,16 +12,37 @@ export const FEATURE_LEVELS = {
   // Term frequency of what the names share, joint with how they agree: a shared unique name is
   // near-proof, a shared common one ("Meru Lab Services" x 3) is not (Splink-style TF adjustment).
   rarity: [
-    'exact:df1-2', 'exact:df3-10', 'exact:df11-50', 'exact:df51+',
-    'fuzzy:df1-2', 'fuzzy:df3-10', 'fuzzy:df11-50', 'fuzzy:df51+', 'fuzzy:none',
-    'weak:df1-2', 'weak:df3-10', 'weak:df11-50', 'weak:df51+', 'weak:none',
+    'exact:df1-2',
+    'exact:df3-10',
+    'exact:df11-50',
+    'exact:df51+',
+    'fuzzy:df1-2',
+    'fuzzy:df3-10',
+    'fuzzy:df11-50',
+    'fuzzy:df51+',
+    'fuzzy:none',
+    'weak:df1-2',
+    'weak:df3-10',
+    'weak:df11-50',
+    'weak:df51+',
+    'weak:none',
   ],
   // Joint with the name: when the distinctive names agree exactly but the generic words differ
   // ("Ihwagi Medical Clinic" / "Ihwagi Dispensary"), the type is what tells a renamed facility
   // (Dispensary → Health Centre, an upgrade) from a different one named after the same village
   // (a private clinic beside the public dispensary). Under independence these two cases would
   // share one weight.
-  type: ['same', 'adjacent', 'family', 'different', 'core:same', 'core:adjacent', 'core:family', 'core:different', 'missing'],
+  type: [
+    'same',
+    'adjacent',
+    'family',
+    'different',
+    'core:same',
+    'core:adjacent',
+    'core:family',
+    'core:different',
+    'missing',
+  ],
   level: ['same', 'different', 'missing'],
   area: ['same', 'different', 'missing'],
   subArea: ['shared', 'none', 'missing'],
@@ -48,12 +69,18 @@ export function describeComparison(c: PairComparison): Partial<Record<FeatureNam
   const { a, b, name, distanceKm: km } = c;
   return {
     name: `similarity ${name.similarity.toFixed(3)} ("${a.facility.name}" vs "${b.facility.name}")`,
-    rarity: name.rarestSharedDf === undefined ? 'no shared distinctive word' : `rarest shared word in ${name.rarestSharedDf} records`,
+    rarity:
+      name.rarestSharedDf === undefined
+        ? 'no shared distinctive word'
+        : `rarest shared word in ${name.rarestSharedDf} records`,
     type: `${a.typeClass?.class ?? '?'} vs ${b.typeClass?.class ?? '?'}`,
     level: `${a.name.level ?? '?'} vs ${b.name.level ?? '?'}`,
     area: `${a.top ?? '?'} vs ${b.top ?? '?'}`,
     qualifier: `"${a.name.qualifier.join(' ')}" vs "${b.name.qualifier.join(' ')}"`,
-    distance: km === undefined ? `no usable coordinates${a.positionDefect || b.positionDefect ? ` (${a.positionDefect ?? b.positionDefect})` : ''}` : `${km.toFixed(2)} km`,
+    distance:
+      km === undefined
+        ? `no usable coordinates${a.positionDefect || b.positionDefect ? ` (${a.positionDefect ?? b.positionDefect})` : ''}`
+        : `${km.toFixed(2)} km`,
   };
 }
 
@@ -66,7 +93,8 @@ function bestNameComparison(a: PreparedRecord, b: PreparedRecord, stats: TokenSt
     for (let j = -1; j < b.aliases.length; j++) {
       if (i < 0 && j < 0) continue;
       const c = compareNames(x, j < 0 ? b.name : b.aliases[j], stats, a.areaTokens, b.areaTokens);
-      if (c.similarity > best.similarity || (c.similarity === best.similarity && c.fullExact && !best.fullExact)) best = c;
+      if (c.similarity > best.similarity || (c.similarity === best.similarity && c.fullExact && !best.fullExact))
+        best = c;
     }
   }
   return best;
@@ -83,7 +111,8 @@ function nameLevel(c: NameComparison): FeatureLevels['name'] {
 }
 
 function rarityLevel(name: FeatureLevels['name'], df: number | undefined): FeatureLevels['rarity'] {
-  const group = name === 'exact' || name === 'core-exact' ? 'exact' : name === 's78' || name === 'low' ? 'weak' : 'fuzzy';
+  const group =
+    name === 'exact' || name === 'core-exact' ? 'exact' : name === 's78' || name === 'low' ? 'weak' : 'fuzzy';
   const bucket = df === undefined ? 'none' : df <= 2 ? 'df1-2' : df <= 10 ? 'df3-10' : df <= 50 ? 'df11-50' : 'df51+';
   if (group === 'exact' && bucket === 'none') return 'exact:df1-2';
   return `${group}:${bucket}` as FeatureLevels['rarity'];

@@ -70,9 +70,7 @@ function fastScore(table: WeightTable, levels: FeatureLevels): number {
 /** Identifier agreement within one system, confirmed by a plausible name and distance (codes get reused). */
 function identifierConfirmed(c: PairComparison): boolean {
   return (
-    c.levels.identifier === 'same' &&
-    c.name.similarity >= 0.5 &&
-    (c.distanceKm === undefined || c.distanceKm < 10)
+    c.levels.identifier === 'same' && c.name.similarity >= 0.5 && (c.distanceKm === undefined || c.distanceKm < 10)
   );
 }
 
@@ -102,7 +100,8 @@ function identifierIndex(records: PreparedRecord[]): Map<string, number[]> {
 
 function identifierHits(l: PreparedRecord, index: Map<string, number[]>): number[] {
   const hits: number[] = [];
-  for (const [system, values] of l.identifiers) for (const v of values) hits.push(...(index.get(`${system}|${v}`) ?? []));
+  for (const [system, values] of l.identifiers)
+    for (const v of values) hits.push(...(index.get(`${system}|${v}`) ?? []));
   return hits;
 }
 
@@ -216,7 +215,12 @@ export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): Scored
   const table = weightTable(weights);
   const ranked = graph.perLeft.map((pairs) =>
     pairs
-      .map((p): ScoredCandidate => ({ right: p.right, comparison: p.comparison, deterministic: p.deterministic, score: fastScore(table, p.comparison.levels) }))
+      .map((p): ScoredCandidate => ({
+        right: p.right,
+        comparison: p.comparison,
+        deterministic: p.deterministic,
+        score: fastScore(table, p.comparison.levels),
+      }))
       .sort((a, b) => b.score - a.score || a.right - b.right),
   );
   const all: ScoredPair[] = [];
@@ -256,14 +260,20 @@ export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone
     const pick = scored.picks[li];
     if (pick?.candidate.deterministic) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
-    if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds)) return 'auto';
+    if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds))
+      return 'auto';
     if ((cands[0]?.score ?? -Infinity) >= thresholds.review) return 'review';
     return 'no-match';
   });
 }
 
 /** Ranked suggestion indices per left record: above the review threshold, not auto-claimed by another record. */
-export function suggestionsFor(scored: ScoredGraph, zones: MatchZone[], thresholds: Thresholds, keep: number): ScoredCandidate[][] {
+export function suggestionsFor(
+  scored: ScoredGraph,
+  zones: MatchZone[],
+  thresholds: Thresholds,
+  keep: number,
+): ScoredCandidate[][] {
   const autoRight = new Map<number, number>();
   zones.forEach((z, li) => z === 'auto' && scored.picks[li] && autoRight.set(scored.picks[li]!.candidate.right, li));
   return scored.ranked.map((cands, li) =>
@@ -285,9 +295,14 @@ export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weig
     counts[zone]++;
     const pick = scored.picks[li];
     if (zone === 'auto' && pick?.candidate.deterministic) deterministic++;
-    const match = pick && zone !== 'no-match'
-      ? { rightIndex: pick.candidate.right, rightId: graph.right[pick.candidate.right].id, ...scoreComparison(weights, pick.candidate.comparison) }
-      : undefined;
+    const match =
+      pick && zone !== 'no-match'
+        ? {
+            rightIndex: pick.candidate.right,
+            rightId: graph.right[pick.candidate.right].id,
+            ...scoreComparison(weights, pick.candidate.comparison),
+          }
+        : undefined;
     return {
       leftIndex: li,
       leftId: l.id,
@@ -295,7 +310,10 @@ export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weig
       match,
       margin: pick?.margin,
       deterministic: zone === 'auto' ? pick?.candidate.deterministic : undefined,
-      suggestions: suggestions[li].map((p) => ({ registryId: graph.right[p.right].id, ...scoreComparison(weights, p.comparison) })),
+      suggestions: suggestions[li].map((p) => ({
+        registryId: graph.right[p.right].id,
+        ...scoreComparison(weights, p.comparison),
+      })),
     };
   });
   return {

@@ -26,7 +26,16 @@ export interface NormalisedName {
 }
 
 const ROMAN_LEVELS: Record<string, string> = {
-  i: '1', ii: '2', iii: '3', iv: '4', v: '5', vi: '6', vii: '7', viii: '8', ix: '9', x: '10',
+  i: '1',
+  ii: '2',
+  iii: '3',
+  iv: '4',
+  v: '5',
+  vi: '6',
+  vii: '7',
+  viii: '8',
+  ix: '9',
+  x: '10',
 };
 
 /**
@@ -49,7 +58,11 @@ export function repairMojibake(text: string): string {
 /** Lower case, accents removed, '&' → and, apostrophes joined, other punctuation → space. */
 export function foldText(text: string): string {
   // Plain ASCII (most names): nothing to repair or decompose.
-  const source = /^[\x20-\x7e]*$/.test(text) ? text : repairMojibake(text).normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
+  const source = /^[\x20-\x7e]*$/.test(text)
+    ? text
+    : repairMojibake(text)
+        .normalize('NFKD')
+        .replace(/[\u0300-\u036f]/g, '');
   return source
     .toLowerCase()
     .replace(/&/g, ' and ')
@@ -67,7 +80,12 @@ export function tokenise(text: string): string[] {
  * Entries of a vocabulary table grouped by their first word, in table order, built once per
  * vocabulary: a lookup then only tries the entries that can start at a given word.
  */
-function byFirstWord<T>(cache: WeakMap<Vocabulary, Map<string, T[]>>, vocabulary: Vocabulary, entries: T[], first: (entry: T) => string): Map<string, T[]> {
+function byFirstWord<T>(
+  cache: WeakMap<Vocabulary, Map<string, T[]>>,
+  vocabulary: Vocabulary,
+  entries: T[],
+  first: (entry: T) => string,
+): Map<string, T[]> {
   let index = cache.get(vocabulary);
   if (!index) {
     index = new Map();

@@ -49,9 +49,10 @@ export function toMatchRecord(input: Facility | MatchRecord): MatchRecord {
 /** Level keys of a record, top-first; positional keys when the source gave none. */
 function levelKeys(record: MatchRecord): string[] {
   const path = record.facility.areaPath ?? [];
-  const keys = record.areaLevels && record.areaLevels.length === path.length
-    ? record.areaLevels
-    : path.map((_, i) => `level-${path.length - i}`);
+  const keys =
+    record.areaLevels && record.areaLevels.length === path.length
+      ? record.areaLevels
+      : path.map((_, i) => `level-${path.length - i}`);
   return [...keys].reverse();
 }
 
@@ -162,7 +163,12 @@ function prepareOne(
     id: recordId(f, index),
     facility: f,
     name,
-    aliases: f.aliases?.length ? distinctAliases(name, f.aliases.map((a) => normaliseName(a, vocabulary))) : [],
+    aliases: f.aliases?.length
+      ? distinctAliases(
+          name,
+          f.aliases.map((a) => normaliseName(a, vocabulary)),
+        )
+      : [],
     ...areaFields(record, top, memo),
     typeClass: typeClassOf(f, name, vocabulary, memo),
     identifiers: identifierMap(f),
@@ -186,7 +192,10 @@ export function prepareLists(
   const ref = referencePoint([l.map((x) => x.facility.position), r.map((x) => x.facility.position)]);
   const memo: Memo = { typeClass: new Map(), folded: new Map(), areas: new Map() };
   const build = (records: MatchRecord[], levels: string[]): PreparedList => {
-    const clean = cleanPositions(records.map((x) => x.facility.position), ref);
+    const clean = cleanPositions(
+      records.map((x) => x.facility.position),
+      ref,
+    );
     return {
       levels,
       records: records.map((rec, i) => prepareOne(rec, i, topLevel, vocabulary, memo, clean[i])),

@@ -54,8 +54,15 @@ export function jaroWinklerSimilarity(a: string, b: string, aChars?: CharArray, 
   // The library splits strings into characters on every call; callers that compare one name
   // with many pass the split form they keep.
   const v = jaroWinkler(aChars ?? a, bChars ?? b);
-  if (v > 0 && a.length >= 4 && b.length >= 4 && a.charCodeAt(0) === b.charCodeAt(0) && a.charCodeAt(1) === b.charCodeAt(1) &&
-    a.charCodeAt(2) === b.charCodeAt(2) && a.charCodeAt(3) === b.charCodeAt(3)) {
+  if (
+    v > 0 &&
+    a.length >= 4 &&
+    b.length >= 4 &&
+    a.charCodeAt(0) === b.charCodeAt(0) &&
+    a.charCodeAt(1) === b.charCodeAt(1) &&
+    a.charCodeAt(2) === b.charCodeAt(2) &&
+    a.charCodeAt(3) === b.charCodeAt(3)
+  ) {
     const jaro = 2 * v - 1;
     return jaro + 0.4 * (1 - jaro);
   }
@@ -202,9 +209,20 @@ export function compareNames(
   const strB = coreB === b.core ? b.coreText : coreB.join(' ');
   if (!strA || !strB) return { similarity: 0, fullExact, coreExact: false };
   const coreExact = strA === strB || (strA.length !== strB.length && sameIgnoringSpaces(strA, strB));
-  if (coreExact) return { similarity: 1, fullExact, coreExact, rarestSharedDf: stats.coreDf.get(coreA.join('')) ?? minDf(coreA, stats) };
+  if (coreExact)
+    return {
+      similarity: 1,
+      fullExact,
+      coreExact,
+      rarestSharedDf: stats.coreDf.get(coreA.join('')) ?? minDf(coreA, stats),
+    };
   const { dice, rarestSharedDf } = softDice(coreA, coreB, stats);
-  const jw = jaroWinklerSimilarity(strA, strB, strA === a.coreText ? a.coreChars : undefined, strB === b.coreText ? b.coreChars : undefined);
+  const jw = jaroWinklerSimilarity(
+    strA,
+    strB,
+    strA === a.coreText ? a.coreChars : undefined,
+    strB === b.coreText ? b.coreChars : undefined,
+  );
   return { similarity: Math.max(dice, (dice + jw) / 2), fullExact, coreExact, rarestSharedDf };
 }
 

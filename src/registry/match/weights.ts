@@ -59,7 +59,12 @@ export function scoreComparison(weights: MatchWeights, c: PairComparison): { sco
     const level = c.levels[f];
     const w = levelWeight(weights, f, level);
     score += w;
-    if (w !== 0) reasons.push({ field: f, weight: Math.round(w * 100) / 100, detail: `${level}${details[f] ? `: ${details[f]}` : ''}` });
+    if (w !== 0)
+      reasons.push({
+        field: f,
+        weight: Math.round(w * 100) / 100,
+        detail: `${level}${details[f] ? `: ${details[f]}` : ''}`,
+      });
   }
   return { score, reasons };
 }

@@ -36,7 +36,10 @@ export interface Dhis2ClientOptions {
 /** Token when configured, else the user's Basic pair: read per call, so a live change applies at once. */
 export function dhis2Auth(settings: () => Dhis2Settings): AuthStrategy {
   const token = staticTokenAuth({ token: () => settings().apiToken, scheme: 'ApiToken' });
-  const basic = basicAuth(() => ({ username: settings().username, password: settings().password }), 'no credentials configured (set dhis2.username and dhis2.password, or dhis2.apiToken)');
+  const basic = basicAuth(
+    () => ({ username: settings().username, password: settings().password }),
+    'no credentials configured (set dhis2.username and dhis2.password, or dhis2.apiToken)',
+  );
   return {
     authorize: (ctx, kind) => (settings().apiToken ? token.authorize(ctx, kind) : basic.authorize(ctx, kind)),
     refused: () => false,
@@ -82,9 +85,13 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     },
     version() {
       if (!known) {
-        const asked = upstream.call<unknown>({ method: 'GET', path: '/api/system/info' }).then((info) => parseVersion(asRecord(info)?.version));
+        const asked = upstream
+          .call<unknown>({ method: 'GET', path: '/api/system/info' })
+          .then((info) => parseVersion(asRecord(info)?.version));
         // a failed question is asked again next time (unless a newer one replaced it meanwhile)
-        asked.catch(() => { if (known === asked) known = undefined; });
+        asked.catch(() => {
+          if (known === asked) known = undefined;
+        });
         known = asked;
       }
       return known;

@@ -34,17 +34,35 @@ export interface ConsignmentProgram {
 }
 
 /** `dhis2.consignmentDataElements`: `item=UID,quantity=UID,reference=UID[,lot=UID]`. */
-export function parseConsignmentElements(program: string, stage: string | undefined, spec: string | undefined): ConsignmentProgram {
-  const pairs = new Map((spec ?? '').split(',').map((p) => p.split('=').map((x) => x.trim()) as [string, string]).filter(([k, v]) => k && v));
+export function parseConsignmentElements(
+  program: string,
+  stage: string | undefined,
+  spec: string | undefined,
+): ConsignmentProgram {
+  const pairs = new Map(
+    (spec ?? '')
+      .split(',')
+      .map((p) => p.split('=').map((x) => x.trim()) as [string, string])
+      .filter(([k, v]) => k && v),
+  );
   for (const k of ['item', 'quantity', 'reference']) {
-    if (!isUid(pairs.get(k))) throw new Error(`dhis2.consignmentDataElements needs ${k}=<data element UID> (got '${spec ?? ''}')`);
+    if (!isUid(pairs.get(k)))
+      throw new Error(`dhis2.consignmentDataElements needs ${k}=<data element UID> (got '${spec ?? ''}')`);
   }
   if (!isUid(stage)) throw new Error('dhis2.consignmentStage must be the consignment program stage UID');
-  return { program, stage: stage!, item: pairs.get('item')!, quantity: pairs.get('quantity')!, reference: pairs.get('reference')!, lot: pairs.get('lot') };
+  return {
+    program,
+    stage: stage!,
+    item: pairs.get('item')!,
+    quantity: pairs.get('quantity')!,
+    reference: pairs.get('reference')!,
+    lot: pairs.get('lot'),
+  };
 }
 
 /** The same line id the FHIR edge gives a delivery line (src/fhir/adapters.ts formula). */
-const lineId = (d: Identifier, p: ProductRef, lot?: string) => stableId('SupplyDelivery', d.system, d.value, p.system, p.code, lot ?? '');
+const lineId = (d: Identifier, p: ProductRef, lot?: string) =>
+  stableId('SupplyDelivery', d.system, d.value, p.system, p.code, lot ?? '');
 
 export interface ConsignmentDeps {
   client: Dhis2Client;
@@ -59,10 +77,21 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     const p = deps.program();
     const out: Json[] = [];
     for (let page = 1; page <= 1000; page++) {
-      const read = trackerPage<Json>(await deps.client.call<unknown>({
-        method: 'GET', path: '/api/tracker/events',
-        query: { program: p.program, programStage: p.stage, fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]', page, pageSize: 200, ...query },
-      }), 'events');
+      const read = trackerPage<Json>(
+        await deps.client.call<unknown>({
+          method: 'GET',
+          path: '/api/tracker/events',
+          query: {
+            program: p.program,
+            programStage: p.stage,
+            fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
+            page,
+            pageSize: 200,
+            ...query,
+          },
+        }),
+        'events',
+      );
       if (!read) break;
       out.push(...read.items);
       if (read.last || !read.items.length) break;
@@ -75,7 +104,8 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     const p = deps.program();
     const products = deps.products();
     const groups = new Map<string, Json[]>();
-    const value = (e: Json, de?: string) => (de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined);
+    const value = (e: Json, de?: string) =>
+      de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
     for (const e of events) {
       const ref = value(e, p.reference);
       if (ref) groups.set(`${e.orgUnit}|${ref}`, [...(groups.get(`${e.orgUnit}|${ref}`) ?? []), e]);
@@ -90,20 +120,43 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
         const q = Number(value(e, p.quantity));
         if (!product || !Number.isFinite(q)) return [];
         const lot = value(e, p.lot);
-        return [{ lineId: lineId(identifier, product, lot), product, quantityAccepted: { value: q, unit: 'dispensing-unit' }, lot: lot ? { number: String(lot) } : undefined }];
+        return [
+          {
+            lineId: lineId(identifier, product, lot),
+            product,
+            quantityAccepted: { value: q, unit: 'dispensing-unit' },
+            lot: lot ? { number: String(lot) } : undefined,
+          },
+        ];
       });
-      const at = list.map((e) => dhis2Instant(e.occurredAt)).filter((x): x is string => !!x).sort()[0];
+      const at = list
+        .map((e) => dhis2Instant(e.occurredAt))
+        .filter((x): x is string => !!x)
+        .sort()[0];
       out.push({
-        id: stableId(DHIS2_SYSTEM, 'consignment', orgUnit, ref), identifier, status: list.every((e) => e.status === 'COMPLETED') ? 'completed' : 'in-progress',
-        destination: { id: orgUnit, identifier: ou?.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined, display: ou?.name },
-        occurredAt: at, lines, source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
-        lastUpdated: list.map((e) => dhis2Instant(e.updatedAt)).filter((x): x is string => !!x).sort().at(-1),
+        id: stableId(DHIS2_SYSTEM, 'consignment', orgUnit, ref),
+        identifier,
+        status: list.every((e) => e.status === 'COMPLETED') ? 'completed' : 'in-progress',
+        destination: {
+          id: orgUnit,
+          identifier: ou?.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
+          display: ou?.name,
+        },
+        occurredAt: at,
+        lines,
+        source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
+        lastUpdated: list
+          .map((e) => dhis2Instant(e.updatedAt))
+          .filter((x): x is string => !!x)
+          .sort()
+          .at(-1),
       });
     }
     return out;
   };
 
-  const byKey = async (orgUnit: string, ref: string) => (await toDeliveries(await eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` })))[0];
+  const byKey = async (orgUnit: string, ref: string) =>
+    (await toDeliveries(await eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` })))[0];
 
   return {
     async get(id) {
@@ -127,35 +180,69 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const events = delivery.lines.map((line, i) => {
         const code = products.productCode(line.product, `Delivery.lines[${i}].product`);
         const q = line.quantityAccepted ?? line.quantityShipped;
-        if (!q) throw new BusinessRuleError('a consignment line needs the quantity received (or shipped)', `Delivery.lines[${i}].quantityAccepted`);
+        if (!q)
+          throw new BusinessRuleError(
+            'a consignment line needs the quantity received (or shipped)',
+            `Delivery.lines[${i}].quantityAccepted`,
+          );
         // RTS counts dispensing units; packs are converted with the catalogue's pack size
         const packSize = q.unit === 'pack' ? products.packSizeOf(code) : 1;
-        if (!packSize) throw new BusinessRuleError(`product ${code} is counted in packs but products.json gives no packSize to count it in units`, `Delivery.lines[${i}].quantityAccepted`);
+        if (!packSize)
+          throw new BusinessRuleError(
+            `product ${code} is counted in packs but products.json gives no packSize to count it in units`,
+            `Delivery.lines[${i}].quantityAccepted`,
+          );
         return {
           event: deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? ''),
-          program: p.program, programStage: p.stage, orgUnit: String(ou.id),
+          program: p.program,
+          programStage: p.stage,
+          orgUnit: String(ou.id),
           occurredAt: (delivery.occurredAt ?? new Date().toISOString()).replace(/Z$/, ''),
           status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
           dataValues: [
-            { dataElement: p.item, value: code }, { dataElement: p.quantity, value: String(Math.round(q.value * packSize)) }, { dataElement: p.reference, value: ref },
+            { dataElement: p.item, value: code },
+            { dataElement: p.quantity, value: String(Math.round(q.value * packSize)) },
+            { dataElement: p.reference, value: ref },
             ...(p.lot && line.lot ? [{ dataElement: p.lot, value: line.lot.number }] : []),
           ],
         };
       });
       const r = await journal.run('consignment-events', async () => {
         const res = await deps.client.send<unknown>({
-          method: 'POST', path: '/api/tracker', body: { events }, retry: true, accept: [409],
+          method: 'POST',
+          path: '/api/tracker',
+          body: { events },
+          retry: true,
+          accept: [409],
           query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
         });
         const decoded = decodeTrackerReport(res.body);
-        if (!decoded) throw new Dhis2RejectionError(`POST /api/tracker answered ${res.status} without an import report`, [{ code: 'exception', diagnostics: 'no import report' }], res.status);
+        if (!decoded)
+          throw new Dhis2RejectionError(
+            `POST /api/tracker answered ${res.status} without an import report`,
+            [{ code: 'exception', diagnostics: 'no import report' }],
+            res.status,
+          );
         return decoded;
       });
       if (r.errors.length) {
-        const issues: Issue[] = r.errors.map((e) => ({ code: 'business-rule', diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`, expression: [e.index === undefined ? 'Delivery.lines' : `Delivery.lines[${e.index}]`] }));
-        throw new Dhis2RejectionError(`DHIS2 refused ${r.errors.length} of ${events.length} consignment events`, issues, 409, r.errors[0].errorCode);
+        const issues: Issue[] = r.errors.map((e) => ({
+          code: 'business-rule',
+          diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
+          expression: [e.index === undefined ? 'Delivery.lines' : `Delivery.lines[${e.index}]`],
+        }));
+        throw new Dhis2RejectionError(
+          `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,
+          issues,
+          409,
+          r.errors[0].errorCode,
+        );
       }
-      return { system: DHIS2_SYSTEM, ids: { consignment: `${ou.id}~${ref}` }, status: `created ${r.created}, updated ${r.updated}` };
+      return {
+        system: DHIS2_SYSTEM,
+        ids: { consignment: `${ou.id}~${ref}` },
+        status: `created ${r.created}, updated ${r.updated}`,
+      };
     },
   };
 }

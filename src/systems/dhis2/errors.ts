@@ -1,5 +1,12 @@
 import type { Issue } from '../../domain/errors.js';
-import { UpstreamCallError, asRecord, decodeHttpError, textReason, type ReasonDecoder, type UpstreamErrorOptions } from '../../upstream/errors.js';
+import {
+  UpstreamCallError,
+  asRecord,
+  decodeHttpError,
+  textReason,
+  type ReasonDecoder,
+  type UpstreamErrorOptions,
+} from '../../upstream/errors.js';
 
 /**
  * DHIS2's error shape for the shared decoder (upstream/errors.ts). Every non-data error is a
@@ -37,12 +44,17 @@ export function errorReportsOf(response: unknown): ErrorReport[] {
   const take = (list: unknown) => {
     for (const e of Array.isArray(list) ? list : []) {
       const er = asRecord(e);
-      if (er) out.push({ errorCode: typeof er.errorCode === 'string' ? er.errorCode : undefined, message: typeof er.message === 'string' ? er.message : undefined });
+      if (er)
+        out.push({
+          errorCode: typeof er.errorCode === 'string' ? er.errorCode : undefined,
+          message: typeof er.message === 'string' ? er.message : undefined,
+        });
     }
   };
   take(r.errorReports);
   for (const tr of Array.isArray(r.typeReports) ? r.typeReports : []) {
-    for (const or of Array.isArray(asRecord(tr)?.objectReports) ? (asRecord(tr)!.objectReports as unknown[]) : []) take(asRecord(or)?.errorReports);
+    for (const or of Array.isArray(asRecord(tr)?.objectReports) ? (asRecord(tr)!.objectReports as unknown[]) : [])
+      take(asRecord(or)?.errorReports);
   }
   return out;
 }
@@ -55,9 +67,18 @@ export const webMessageReason: ReasonDecoder = (body, status) => {
   if (status === 401) return { code: typeof b.httpStatus === 'string' ? b.httpStatus : undefined };
   const reports = errorReportsOf(b.response);
   const code = typeof b.errorCode === 'string' ? b.errorCode : reports.find((r) => r.errorCode)?.errorCode;
-  const words = [typeof b.message === 'string' ? b.message : undefined, ...reports.map((r) => [r.errorCode, r.message].filter(Boolean).join(' '))]
-    .filter((w): w is string => !!w);
-  return { code, message: words.length ? [...new Set(words)].join('; ') : typeof b.devMessage === 'string' ? b.devMessage : undefined };
+  const words = [
+    typeof b.message === 'string' ? b.message : undefined,
+    ...reports.map((r) => [r.errorCode, r.message].filter(Boolean).join(' ')),
+  ].filter((w): w is string => !!w);
+  return {
+    code,
+    message: words.length
+      ? [...new Set(words)].join('; ')
+      : typeof b.devMessage === 'string'
+        ? b.devMessage
+        : undefined,
+  };
 };
 
 const HINTS: Partial<Record<number, string>> = {
@@ -66,7 +87,14 @@ const HINTS: Partial<Record<number, string>> = {
 };
 
 export function decodeDhis2Error(status: number, body: unknown, method: string, path: string): Dhis2Error {
-  return decodeHttpError(status, body, { system: DHIS2, method, path, reasonOf: webMessageReason, hints: HINTS, make: makeDhis2Error }) as Dhis2Error;
+  return decodeHttpError(status, body, {
+    system: DHIS2,
+    method,
+    path,
+    reasonOf: webMessageReason,
+    hints: HINTS,
+    make: makeDhis2Error,
+  }) as Dhis2Error;
 }
 
 /**
@@ -75,7 +103,15 @@ export function decodeDhis2Error(status: number, body: unknown, method: string, 
  */
 export class Dhis2RejectionError extends Dhis2Error {
   constructor(summary: string, issues: Issue[], upstreamStatus?: number, errorCode?: string) {
-    super({ system: DHIS2, transient: false, status: 422, code: 'business-rule', diagnostics: summary, upstreamStatus, reason: { code: errorCode, message: summary } });
+    super({
+      system: DHIS2,
+      transient: false,
+      status: 422,
+      code: 'business-rule',
+      diagnostics: summary,
+      upstreamStatus,
+      reason: { code: errorCode, message: summary },
+    });
     this.name = 'Dhis2RejectionError';
     (this as { issues: Issue[] }).issues = issues.length ? issues : this.issues;
   }

@@ -94,14 +94,23 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
       return getOrAbsent<Json, UpstreamRequest>(client, { path: `${PATH}/${uid}`, query: { fields: await fields() } });
     },
     async byCode(code) {
-      const page = await client.call<Json>({ method: 'GET', path: PATH, query: { fields: await fields(), filter: [`code:eq:${code}`], pageSize: 2 } });
-      return (Array.isArray(page.organisationUnits) ? (page.organisationUnits as Json[]) : []).find((o) => o.code === code);
+      const page = await client.call<Json>({
+        method: 'GET',
+        path: PATH,
+        query: { fields: await fields(), filter: [`code:eq:${code}`], pageSize: 2 },
+      });
+      return (Array.isArray(page.organisationUnits) ? (page.organisationUnits as Json[]) : []).find(
+        (o) => o.code === code,
+      );
     },
     async decodeContext() {
       if (!levels) {
-        const asked = client.list<Json>('/api/organisationUnitLevels', 'organisationUnitLevels', { fields: 'level,name' })
+        const asked = client
+          .list<Json>('/api/organisationUnitLevels', 'organisationUnitLevels', { fields: 'level,name' })
           .then((list) => new Map(list.map((l) => [Number(l.level), String(l.name)])));
-        asked.catch(() => { if (levels === asked) levels = undefined; });
+        asked.catch(() => {
+          if (levels === asked) levels = undefined;
+        });
         levels = asked;
       }
       return { facilityLevel: client.settings().facilityLevel, levelNames: await levels };
@@ -112,7 +121,11 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
   };
 }
 
-export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitReader, opts: FacilityOptions = {}): FacilityCapability {
+export function createFacilityCapability(
+  client: Dhis2Client,
+  reader: OrgUnitReader,
+  opts: FacilityOptions = {},
+): FacilityCapability {
   const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
   const decodeAll = async (list: Json[]) => {
     const ctx = await reader.decodeContext();
@@ -120,7 +133,11 @@ export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitRea
   };
   const listWhere = async (filter: string[]): Promise<Json[]> => {
     const fields = orgUnitFields((await client.features()).geometry);
-    return client.list<Json>(PATH, 'organisationUnits', { fields, filter: filter.length ? filter : undefined, order: 'level:asc' });
+    return client.list<Json>(PATH, 'organisationUnits', {
+      fields,
+      filter: filter.length ? filter : undefined,
+      order: 'level:asc',
+    });
   };
 
   const get = async (id: string): Promise<Facility | undefined> => {
@@ -136,18 +153,33 @@ export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitRea
       if (uid && (await reader.byId(uid))) return uid;
     }
     if (existing?.parent?.id) return String(existing.parent.id);
-    throw new BusinessRuleError(`facility ${facility.name}: its parent (${wanted ?? 'none given'}) is not a DHIS2 organisation unit; a new org unit needs one (Location.partOf = the parent's UID)`, 'Location.partOf');
+    throw new BusinessRuleError(
+      `facility ${facility.name}: its parent (${wanted ?? 'none given'}) is not a DHIS2 organisation unit; a new org unit needs one (Location.partOf = the parent's UID)`,
+      'Location.partOf',
+    );
   };
 
   /** The UID of the org unit a registry facility is: its own DHIS2 id, else one derived from the registry id. */
   const uidOf = (facility: Facility): string => {
-    const own = facility.identifiers.find((i) => i.system === DHIS2_ID_SYSTEM)?.value ?? (facility.source?.system === DHIS2_SYSTEM ? facility.source.id : undefined);
+    const own =
+      facility.identifiers.find((i) => i.system === DHIS2_ID_SYSTEM)?.value ??
+      (facility.source?.system === DHIS2_SYSTEM ? facility.source.id : undefined);
     if (own) {
-      if (!isUid(own)) throw new BusinessRuleError(`facility ${facility.name}: ${own} is not a DHIS2 UID (a letter and ten letters or digits)`, 'Location.identifier');
+      if (!isUid(own))
+        throw new BusinessRuleError(
+          `facility ${facility.name}: ${own} is not a DHIS2 UID (a letter and ten letters or digits)`,
+          'Location.identifier',
+        );
       return own;
     }
-    const key = facility.id ?? (facility.identifiers[0] ? `${facility.identifiers[0].system}|${facility.identifiers[0].value}` : undefined);
-    if (!key) throw new BusinessRuleError(`facility ${facility.name} has neither an id nor an identifier to derive its DHIS2 UID from`, 'Location.identifier');
+    const key =
+      facility.id ??
+      (facility.identifiers[0] ? `${facility.identifiers[0].system}|${facility.identifiers[0].value}` : undefined);
+    if (!key)
+      throw new BusinessRuleError(
+        `facility ${facility.name} has neither an id nor an identifier to derive its DHIS2 UID from`,
+        'Location.identifier',
+      );
     return deterministicUid('organisationUnit', key);
   };
 
@@ -161,7 +193,9 @@ export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitRea
       const queries = filtersFor(criteria);
       if (!queries) return { items: [] };
       const seen = new Set<string>();
-      const raw = (await Promise.all(queries.map(listWhere))).flat().filter((ou) => !seen.has(ou.id) && !!seen.add(ou.id));
+      const raw = (await Promise.all(queries.map(listWhere)))
+        .flat()
+        .filter((ou) => !seen.has(ou.id) && !!seen.add(ou.id));
       return { items: (await decodeAll(raw)).filter((f) => matches(f, criteria)) };
     },
     async listAll() {
@@ -170,14 +204,29 @@ export function createFacilityCapability(client: Dhis2Client, reader: OrgUnitRea
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       const uid = uidOf(facility);
       const code = orgUnitCodeOf(facility);
-      if (code && code.length > 50) throw new BusinessRuleError(`facility ${facility.name}: code ${code} is longer than DHIS2's 50 characters`, 'Location.identifier');
+      if (code && code.length > 50)
+        throw new BusinessRuleError(
+          `facility ${facility.name}: code ${code} is longer than DHIS2's 50 characters`,
+          'Location.identifier',
+        );
       // one step: look the UID up, then create or update. A create whose answer was lost is found
       // by its UID on the retry and updated instead of being made twice.
       const saved = await journal.run('upsert-org-unit', async () => {
-        const existing = await getOrAbsent<Json, UpstreamRequest>(client, { path: `${PATH}/${uid}`, query: { fields: ':owner' } });
-        const body = encodeOrgUnit(facility, {
-          id: uid, code, parentId: await parentOf(facility, existing), today: today(), geometry: (await client.features()).geometry,
-        }, existing);
+        const existing = await getOrAbsent<Json, UpstreamRequest>(client, {
+          path: `${PATH}/${uid}`,
+          query: { fields: ':owner' },
+        });
+        const body = encodeOrgUnit(
+          facility,
+          {
+            id: uid,
+            code,
+            parentId: await parentOf(facility, existing),
+            today: today(),
+            geometry: (await client.features()).geometry,
+          },
+          existing,
+        );
         if (existing) await client.call({ method: 'PUT', path: `${PATH}/${uid}`, body, retry: true });
         else await client.call({ method: 'POST', path: PATH, body });
         return { id: uid, status: existing ? 'updated' : 'created' };

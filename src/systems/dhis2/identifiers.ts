@@ -28,7 +28,9 @@ const ALNUM = `0123456789${LETTERS}`;
  * object its first attempt made. 62^10 × 52 values: collisions are not a practical concern.
  */
 export function deterministicUid(...parts: string[]): string {
-  const bytes = createHash('sha256').update(['dhis2-uid', ...parts].join('\u001f')).digest();
+  const bytes = createHash('sha256')
+    .update(['dhis2-uid', ...parts].join('\u001f'))
+    .digest();
   let uid = LETTERS[bytes[0] % LETTERS.length];
   for (let i = 1; i < 11; i++) uid += ALNUM[bytes[i] % ALNUM.length];
   return uid;

@@ -34,7 +34,8 @@ const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : N
 
 export function decodeImportSummary(body: unknown): ImportResult | undefined {
   const b = asRecord(body);
-  const isSummary = (x: Record<string, unknown> | undefined) => !!x && (x.responseType === 'ImportSummary' || !!asRecord(x.importCount));
+  const isSummary = (x: Record<string, unknown> | undefined) =>
+    !!x && (x.responseType === 'ImportSummary' || !!asRecord(x.importCount));
   // a job answer (async=true) or another WebMessage is not a summary
   const summary = isSummary(asRecord(b?.response)) ? asRecord(b!.response) : isSummary(b) ? b : undefined;
   if (!summary) return undefined;
@@ -56,7 +57,13 @@ export function decodeImportSummary(body: unknown): ImportResult | undefined {
   const updated = int(count.updated);
   const deleted = int(count.deleted);
   return {
-    status, imported, updated, ignored: int(count.ignored), deleted, accepted: imported + updated, conflicts,
+    status,
+    imported,
+    updated,
+    ignored: int(count.ignored),
+    deleted,
+    accepted: imported + updated,
+    conflicts,
     rejectedIndexes: Array.isArray(summary.rejectedIndexes) ? summary.rejectedIndexes.map(Number) : [],
     description: typeof summary.description === 'string' ? summary.description : undefined,
   };

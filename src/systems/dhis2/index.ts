@@ -22,20 +22,28 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
   const orgUnits = createOrgUnitReader(client);
   let products = loadDhis2Products(settings);
   const consignmentsOf = (s: Dhis2Settings): ConsignmentProgram | undefined =>
-    s.consignmentProgram ? parseConsignmentElements(s.consignmentProgram, s.consignmentStage, s.consignmentDataElements) : undefined;
+    s.consignmentProgram
+      ? parseConsignmentElements(s.consignmentProgram, s.consignmentStage, s.consignmentDataElements)
+      : undefined;
   let consignments = consignmentsOf(current);
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
     stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
     // consignments (received deliveries) as events of the program the settings name
-    deliveries: consignments && createConsignmentCapability({
-      client, reader: orgUnits, products: () => products, resolveOrgUnit: orgUnitResolver(orgUnits, opts.crosswalk),
-      program: () => {
-        if (!consignments) throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 delivery capability');
-        return consignments;
-      },
-    }),
+    deliveries:
+      consignments &&
+      createConsignmentCapability({
+        client,
+        reader: orgUnits,
+        products: () => products,
+        resolveOrgUnit: orgUnitResolver(orgUnits, opts.crosswalk),
+        program: () => {
+          if (!consignments)
+            throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 delivery capability');
+          return consignments;
+        },
+      }),
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });

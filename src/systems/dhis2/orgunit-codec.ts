@@ -26,7 +26,11 @@ export function orgUnitFields(geometry: boolean): string {
 export function dhis2Instant(v: unknown): string | undefined {
   const s = str(v);
   if (!s) return undefined;
-  const normalised = /[zZ]$|[+-]\d\d:\d\d$/.test(s) ? s : /[+-]\d{4}$/.test(s) ? `${s.slice(0, -2)}:${s.slice(-2)}` : `${s}Z`;
+  const normalised = /[zZ]$|[+-]\d\d:\d\d$/.test(s)
+    ? s
+    : /[+-]\d{4}$/.test(s)
+      ? `${s.slice(0, -2)}:${s.slice(-2)}`
+      : `${s}Z`;
   const t = Date.parse(normalised);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
@@ -68,16 +72,25 @@ export function decodeOrgUnit(dto: unknown, ctx: DecodeContext): Facility {
   const name = str(ou.name) ?? shortName ?? id;
   const parent = str(ou.parent?.id) ?? str(ou.path)?.split('/').filter(Boolean).slice(-2, -1)[0];
   const ancestors = Array.isArray(ou.ancestors) ? (ou.ancestors as Json[]) : [];
-  const areaPath = ancestors.map((a) => str(a.name) ?? str(a.displayName)).filter((n): n is string => !!n).reverse();
+  const areaPath = ancestors
+    .map((a) => str(a.name) ?? str(a.displayName))
+    .filter((n): n is string => !!n)
+    .reverse();
   return {
     id,
-    identifiers: [{ system: DHIS2_ID_SYSTEM, value: id }, ...(str(ou.code) ? [{ system: DHIS2_CODE_SYSTEM, value: ou.code as string }] : [])],
+    identifiers: [
+      { system: DHIS2_ID_SYSTEM, value: id },
+      ...(str(ou.code) ? [{ system: DHIS2_CODE_SYSTEM, value: ou.code as string }] : []),
+    ],
     name,
     aliases: shortName && shortName !== name ? [shortName] : undefined,
     // closedDate set = closed (the FHIR adapter's rule); DHIS2 has no suspended state
     status: str(ou.closedDate) ? 'inactive' : 'active',
     kind: level !== undefined && level < ctx.facilityLevel ? 'area' : 'facility',
-    types: level !== undefined ? [{ system: ORG_UNIT_LEVEL_SYSTEM, code: String(level), display: ctx.levelNames?.get(level) }] : undefined,
+    types:
+      level !== undefined
+        ? [{ system: ORG_UNIT_LEVEL_SYSTEM, code: String(level), display: ctx.levelNames?.get(level) }]
+        : undefined,
     partOf: parent,
     areaPath: areaPath.length ? areaPath : undefined,
     position: pointOf(ou),
@@ -113,7 +126,11 @@ export function encodeOrgUnit(facility: Facility, w: OrgUnitWrite, existing?: Js
   const body: Json = { ...(existing ?? {}) };
   body.id = w.id;
   body.name = facility.name.slice(0, 230);
-  body.shortName = (existing?.shortName && facility.aliases === undefined ? existing.shortName : facility.aliases?.[0] ?? facility.name).slice(0, 50);
+  body.shortName = (
+    existing?.shortName && facility.aliases === undefined
+      ? existing.shortName
+      : (facility.aliases?.[0] ?? facility.name)
+  ).slice(0, 50);
   if (w.code) body.code = w.code;
   if (w.parentId) body.parent = { id: w.parentId };
   body.openingDate = existing?.openingDate ?? w.today;

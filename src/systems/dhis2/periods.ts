@@ -18,21 +18,32 @@ function isoWeek(d: Date): { year: number; week: number } {
 
 export function periodOf(periodType: string, instant: string, where = 'StockReport.period'): string {
   const d = new Date(instant);
-  if (Number.isNaN(d.getTime())) throw new BusinessRuleError(`${instant} is not a date a DHIS2 period can be made from`, where);
+  if (Number.isNaN(d.getTime()))
+    throw new BusinessRuleError(`${instant} is not a date a DHIS2 period can be made from`, where);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + 1;
   switch (periodType) {
-    case 'Daily': return `${y}${pad(m)}${pad(d.getUTCDate())}`;
+    case 'Daily':
+      return `${y}${pad(m)}${pad(d.getUTCDate())}`;
     case 'Weekly': {
       const w = isoWeek(d);
       return `${w.year}W${w.week}`;
     }
-    case 'Monthly': return `${y}${pad(m)}`;
-    case 'BiMonthly': return `${y}${pad(Math.ceil(m / 2))}B`;
-    case 'Quarterly': return `${y}Q${Math.ceil(m / 3)}`;
-    case 'SixMonthly': return `${y}S${m <= 6 ? 1 : 2}`;
-    case 'Yearly': return String(y);
-    default: throw new BusinessRuleError(`DHIS2 period type ${periodType} is not supported for stock reports (Daily, Weekly, Monthly, BiMonthly, Quarterly, SixMonthly, Yearly)`, where);
+    case 'Monthly':
+      return `${y}${pad(m)}`;
+    case 'BiMonthly':
+      return `${y}${pad(Math.ceil(m / 2))}B`;
+    case 'Quarterly':
+      return `${y}Q${Math.ceil(m / 3)}`;
+    case 'SixMonthly':
+      return `${y}S${m <= 6 ? 1 : 2}`;
+    case 'Yearly':
+      return String(y);
+    default:
+      throw new BusinessRuleError(
+        `DHIS2 period type ${periodType} is not supported for stock reports (Daily, Weekly, Monthly, BiMonthly, Quarterly, SixMonthly, Yearly)`,
+        where,
+      );
   }
 }
 
@@ -41,9 +52,11 @@ export function periodStart(period: string): { start: string; end: string } | un
   const iso = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d)).toISOString();
   const endOf = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d) - 1).toISOString();
   let r: RegExpExecArray | null;
-  if ((r = /^(\d{4})(\d{2})(\d{2})$/.exec(period))) return { start: iso(+r[1], +r[2], +r[3]), end: endOf(+r[1], +r[2], +r[3] + 1) };
+  if ((r = /^(\d{4})(\d{2})(\d{2})$/.exec(period)))
+    return { start: iso(+r[1], +r[2], +r[3]), end: endOf(+r[1], +r[2], +r[3] + 1) };
   if ((r = /^(\d{4})(\d{2})$/.exec(period))) return { start: iso(+r[1], +r[2], 1), end: endOf(+r[1], +r[2] + 1, 1) };
-  if ((r = /^(\d{4})Q([1-4])$/.exec(period))) return { start: iso(+r[1], (+r[2] - 1) * 3 + 1, 1), end: endOf(+r[1], +r[2] * 3 + 1, 1) };
+  if ((r = /^(\d{4})Q([1-4])$/.exec(period)))
+    return { start: iso(+r[1], (+r[2] - 1) * 3 + 1, 1), end: endOf(+r[1], +r[2] * 3 + 1, 1) };
   if ((r = /^(\d{4})$/.exec(period))) return { start: iso(+r[1], 1, 1), end: endOf(+r[1] + 1, 1, 1) };
   if ((r = /^(\d{4})W(\d{1,2})$/.exec(period))) {
     const jan4 = new Date(Date.UTC(+r[1], 0, 4));

@@ -2,7 +2,12 @@ import path from 'node:path';
 import { loadMappingFile, mappingsDirOf, type MappingFile } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
-import { catalogueIndex, productNaming, type CatalogueProduct, type ProductCatalogue } from '../../domain/product-catalogue.js';
+import {
+  catalogueIndex,
+  productNaming,
+  type CatalogueProduct,
+  type ProductCatalogue,
+} from '../../domain/product-catalogue.js';
 import type { ProductRef } from '../../domain/index.js';
 
 /**
@@ -13,7 +18,14 @@ import type { ProductRef } from '../../domain/index.js';
  */
 export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
-export const MEASURES = ['stockOnHand', 'consumption', 'quantityReceived', 'adjustments', 'stockOutDays', 'monthsOfStock'] as const;
+export const MEASURES = [
+  'stockOnHand',
+  'consumption',
+  'quantityReceived',
+  'adjustments',
+  'stockOutDays',
+  'monthsOfStock',
+] as const;
 export type Measure = (typeof MEASURES)[number];
 
 export interface IndicatorMap {
@@ -23,7 +35,10 @@ export interface IndicatorMap {
   products?: Record<string, Partial<Record<Measure, { dataElement: string; categoryOptionCombo?: string }>>>;
 }
 
-export const DHIS2_INDICATORS_FILE: MappingFile<IndicatorMap> = { file: 'dhis2-indicators.json', schema: 'dhis2-indicators.schema.json' };
+export const DHIS2_INDICATORS_FILE: MappingFile<IndicatorMap> = {
+  file: 'dhis2-indicators.json',
+  schema: 'dhis2-indicators.schema.json',
+};
 
 /** DHIS2's built-in default category option combo (dhis2-core `DefaultCategoryService`). */
 export const DEFAULT_COC = 'HllvX50cXC0';
@@ -63,27 +78,46 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
     const own = indicators.products?.[code]?.[measure];
     if (own) return { dataElement: own.dataElement, categoryOptionCombo: own.categoryOptionCombo ?? defaultCoc };
     const m = indicators.measures[measure];
-    return m ? { dataElement: m.dataElement.replaceAll('{product}', code), categoryOptionCombo: m.categoryOptionCombo ?? defaultCoc } : undefined;
+    return m
+      ? {
+          dataElement: m.dataElement.replaceAll('{product}', code),
+          categoryOptionCombo: m.categoryOptionCombo ?? defaultCoc,
+        }
+      : undefined;
   };
   const reverse = new Map<string, { row: CatalogueProduct; measure: Measure }>();
-  for (const row of rows) for (const measure of MEASURES) {
-    const t = targetOf(row.codes.dhis2, measure);
-    if (t) reverse.set(t.dataElement, { row, measure });
-  }
+  for (const row of rows)
+    for (const measure of MEASURES) {
+      const t = targetOf(row.codes.dhis2, measure);
+      if (t) reverse.set(t.dataElement, { row, measure });
+    }
   const productRef = (row: CatalogueProduct): ProductRef =>
-    index.productOf({ ...row, code: row.codes.dhis2 ?? '' }) ?? { system: 'national', code: row.national ?? row.codes.dhis2 ?? '', display: row.display };
+    index.productOf({ ...row, code: row.codes.dhis2 ?? '' }) ?? {
+      system: 'national',
+      code: row.national ?? row.codes.dhis2 ?? '',
+      display: row.display,
+    };
   const reasons = new Map<string, Measure>();
-  for (const measure of MEASURES) for (const r of indicators.measures[measure]?.reasons ?? []) reasons.set(r.toLowerCase(), measure);
+  for (const measure of MEASURES)
+    for (const r of indicators.measures[measure]?.reasons ?? []) reasons.set(r.toLowerCase(), measure);
 
   return {
     productCode(product, where) {
       const row = index.rowFor(product);
-      if (!row) throw new BusinessRuleError(`product ${product.system}|${product.code} has no DHIS2 code in products.json (codes.dhis2)`, where);
+      if (!row)
+        throw new BusinessRuleError(
+          `product ${product.system}|${product.code} has no DHIS2 code in products.json (codes.dhis2)`,
+          where,
+        );
       return row.code;
     },
     target(code, measure, where) {
       const t = targetOf(code, measure);
-      if (!t) throw new BusinessRuleError(`DHIS2 product ${code}: dhis2-indicators.json maps no data element for ${measure}`, where);
+      if (!t)
+        throw new BusinessRuleError(
+          `DHIS2 product ${code}: dhis2-indicators.json maps no data element for ${measure}`,
+          where,
+        );
       return t;
     },
     measureOfReason: (reason) => (reason ? reasons.get(reason.toLowerCase()) : undefined),

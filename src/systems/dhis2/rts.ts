@@ -38,17 +38,30 @@ export interface RtsUseCase {
 export async function loadUseCase(client: Dhis2Client, program: string): Promise<RtsUseCase> {
   const cases = await client.call<unknown>({ method: 'GET', path: '/api/dataStore/USE_CASES/stockUseCases' });
   const entry = (Array.isArray(cases) ? cases : []).map(asRecord).find((c) => c?.programUid === program);
-  if (!entry) throw new BusinessRuleError(`dhis2.rtsProgram ${program} is not a stock use case in the datastore (USE_CASES/stockUseCases)`);
-  const tx = (type: string) => ((entry.transactions as unknown[]) ?? []).map(asRecord).find((t) => t?.transactionType === type);
-  const p = await client.call<Json>({ method: 'GET', path: `/api/programs/${program}`, query: { fields: 'id,programStages[id]' } });
+  if (!entry)
+    throw new BusinessRuleError(
+      `dhis2.rtsProgram ${program} is not a stock use case in the datastore (USE_CASES/stockUseCases)`,
+    );
+  const tx = (type: string) =>
+    ((entry.transactions as unknown[]) ?? []).map(asRecord).find((t) => t?.transactionType === type);
+  const p = await client.call<Json>({
+    method: 'GET',
+    path: `/api/programs/${program}`,
+    query: { fields: 'id,programStages[id]' },
+  });
   const stage = p.programStages?.[0]?.id;
   if (!stage) throw new BusinessRuleError(`RTS program ${program} has no program stage`);
   const d = tx('DISTRIBUTED');
   const c = tx('CORRECTED');
   const x = tx('DISCARDED');
   return {
-    program, stage: String(stage), itemCode: String(entry.itemCode), stockOnHand: String(entry.stockOnHand),
-    distributed: d?.stockDistributed ? { quantity: String(d.stockDistributed), to: d.distributedTo ? String(d.distributedTo) : undefined } : undefined,
+    program,
+    stage: String(stage),
+    itemCode: String(entry.itemCode),
+    stockOnHand: String(entry.stockOnHand),
+    distributed: d?.stockDistributed
+      ? { quantity: String(d.stockDistributed), to: d.distributedTo ? String(d.distributedTo) : undefined }
+      : undefined,
     corrected: c?.stockCount ? { quantity: String(c.stockCount) } : undefined,
     discarded: x?.stockDiscarded ? { quantity: String(x.stockDiscarded) } : undefined,
   };
@@ -58,7 +71,10 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
 async function allOf<T>(client: Dhis2Client, path: string, key: string, query: Json): Promise<T[]> {
   const out: T[] = [];
   for (let page = 1; page <= 10_000; page++) {
-    const read = trackerPage<T>(await client.call<unknown>({ method: 'GET', path, query: { ...query, page, pageSize: 200 } }), key);
+    const read = trackerPage<T>(
+      await client.call<unknown>({ method: 'GET', path, query: { ...query, page, pageSize: 200 } }),
+      key,
+    );
     if (!read) throw new BusinessRuleError(`GET ${path} answered no ${key} page`);
     out.push(...read.items);
     if (read.last || !read.items.length) return out;
@@ -75,7 +91,9 @@ export interface RtsDeps {
 /** Items (tracked entities) of a facility: code by tracked entity, enrollment by code. */
 async function itemsAt(deps: RtsDeps, uc: RtsUseCase, orgUnit: string) {
   const tes = await allOf<Json>(deps.client, '/api/tracker/trackedEntities', 'trackedEntities', {
-    program: uc.program, orgUnit, fields: 'trackedEntity,attributes[attribute,value],enrollments[enrollment,program,orgUnit,status]',
+    program: uc.program,
+    orgUnit,
+    fields: 'trackedEntity,attributes[attribute,value],enrollments[enrollment,program,orgUnit,status]',
   });
   const codeOf = new Map<string, string>();
   const enrollmentOf = new Map<string, string>();
@@ -83,44 +101,76 @@ async function itemsAt(deps: RtsDeps, uc: RtsUseCase, orgUnit: string) {
     const code = (te.attributes as Json[] | undefined)?.find((a) => a.attribute === uc.itemCode)?.value;
     if (!code) continue;
     codeOf.set(String(te.trackedEntity), String(code));
-    const en = (te.enrollments as Json[] | undefined)?.find((e) => e.program === uc.program && e.orgUnit === orgUnit && e.status !== 'CANCELLED');
+    const en = (te.enrollments as Json[] | undefined)?.find(
+      (e) => e.program === uc.program && e.orgUnit === orgUnit && e.status !== 'CANCELLED',
+    );
     if (en) enrollmentOf.set(String(code), String(en.enrollment));
   }
   return { codeOf, enrollmentOf };
 }
 
 /** RTS transactions at a facility → stock reports: distributions and discards as subtractions, corrections as counts. */
-export async function readTransactions(deps: RtsDeps, ou: Json, dates: { from?: string; to?: string }): Promise<StockReport[]> {
+export async function readTransactions(
+  deps: RtsDeps,
+  ou: Json,
+  dates: { from?: string; to?: string },
+): Promise<StockReport[]> {
   const uc = await deps.useCase();
   const plain = (iso?: string) => iso?.replace(/Z$/, '');
   const [events, items] = await Promise.all([
     allOf<Json>(deps.client, '/api/tracker/events', 'events', {
-      program: uc.program, programStage: uc.stage, orgUnit: ou.id, occurredAfter: plain(dates.from), occurredBefore: plain(dates.to),
+      program: uc.program,
+      programStage: uc.stage,
+      orgUnit: ou.id,
+      occurredAfter: plain(dates.from),
+      occurredBefore: plain(dates.to),
       fields: 'event,status,orgUnit,trackedEntity,enrollment,occurredAt,updatedAt,dataValues[dataElement,value]',
     }),
     itemsAt(deps, uc, String(ou.id)),
   ]);
   const products = deps.products();
   return events.flatMap((e): StockReport[] => {
-    const value = (de?: string) => (de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined);
+    const value = (de?: string) =>
+      de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
     const code = items.codeOf.get(String(e.trackedEntity));
     const product = code ? products.productOf(code) : undefined;
     if (!product) return [];
-    const kinds: [string, string | undefined][] = [['distributed', value(uc.distributed?.quantity)], ['discarded', value(uc.discarded?.quantity)], ['corrected', value(uc.corrected?.quantity)]];
+    const kinds: [string, string | undefined][] = [
+      ['distributed', value(uc.distributed?.quantity)],
+      ['discarded', value(uc.discarded?.quantity)],
+      ['corrected', value(uc.corrected?.quantity)],
+    ];
     const [kind, raw] = kinds.find(([, v]) => v !== undefined) ?? [];
     if (!kind || !Number.isFinite(Number(raw))) return [];
     const q = Number(raw);
     const at = dhis2Instant(e.occurredAt) ?? new Date().toISOString();
     const to = value(uc.distributed?.to);
-    return [{
-      id: stableId(DHIS2, 'rts-event', String(e.event)),
-      identifier: { system: RTS_EVENT_SYSTEM, value: String(e.event) },
-      status: 'active', countType: kind === 'corrected' ? 'snapshot' : 'difference', operation: kind === 'corrected' ? undefined : 'subtraction',
-      reportedAt: at, facility: { id: String(ou.id), identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined, display: ou.name },
-      reason: { system: RTS_TRANSACTION_SYSTEM, code: kind, display: to },
-      lines: [{ product, quantity: { value: kind === 'corrected' ? q : -q, unit: 'dispensing-unit' }, reason: { system: RTS_TRANSACTION_SYSTEM, code: kind }, countedAt: at }],
-      source: { system: DHIS2_SYSTEM, id: String(e.event) }, lastUpdated: dhis2Instant(e.updatedAt),
-    }];
+    return [
+      {
+        id: stableId(DHIS2, 'rts-event', String(e.event)),
+        identifier: { system: RTS_EVENT_SYSTEM, value: String(e.event) },
+        status: 'active',
+        countType: kind === 'corrected' ? 'snapshot' : 'difference',
+        operation: kind === 'corrected' ? undefined : 'subtraction',
+        reportedAt: at,
+        facility: {
+          id: String(ou.id),
+          identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
+          display: ou.name,
+        },
+        reason: { system: RTS_TRANSACTION_SYSTEM, code: kind, display: to },
+        lines: [
+          {
+            product,
+            quantity: { value: kind === 'corrected' ? q : -q, unit: 'dispensing-unit' },
+            reason: { system: RTS_TRANSACTION_SYSTEM, code: kind },
+            countedAt: at,
+          },
+        ],
+        source: { system: DHIS2_SYSTEM, id: String(e.event) },
+        lastUpdated: dhis2Instant(e.updatedAt),
+      },
+    ];
   });
 }
 
@@ -129,7 +179,10 @@ function transactionOf(report: StockReport, i: number): 'distributed' | 'discard
   if (report.countType === 'snapshot') return 'corrected';
   const reason = (report.lines[i].reason ?? report.reason)?.code?.toLowerCase();
   if (reason === 'distributed' || reason === 'discarded') return reason;
-  throw new BusinessRuleError(`RTS records distributions, discards and counts; line ${i}'s reason ${reason ?? '(none)'} is none of them`, `StockReport.lines[${i}].reason`);
+  throw new BusinessRuleError(
+    `RTS records distributions, discards and counts; line ${i}'s reason ${reason ?? '(none)'} is none of them`,
+    `StockReport.lines[${i}].reason`,
+  );
 }
 
 /**
@@ -137,41 +190,78 @@ function transactionOf(report: StockReport, i: number): 'distributed' | 'discard
  * the line: a retry after a lost answer sends the same events, which DHIS2 updates (importStrategy
  * CREATE_AND_UPDATE) instead of adding twins. Small batches synchronously, atomicMode=OBJECT.
  */
-export async function writeTransactions(deps: RtsDeps, ou: Json, report: StockReport, journal: StepJournal): Promise<WriteResult> {
+export async function writeTransactions(
+  deps: RtsDeps,
+  ou: Json,
+  report: StockReport,
+  journal: StepJournal,
+): Promise<WriteResult> {
   const uc = await deps.useCase();
   const items = await itemsAt(deps, uc, String(ou.id));
   const products = deps.products();
   const events = report.lines.map((line, i) => {
     const kind = transactionOf(report, i);
     const target = kind === 'distributed' ? uc.distributed : kind === 'discarded' ? uc.discarded : uc.corrected;
-    if (!target) throw new BusinessRuleError(`the RTS use case has no ${kind} transaction`, `StockReport.lines[${i}].reason`);
+    if (!target)
+      throw new BusinessRuleError(`the RTS use case has no ${kind} transaction`, `StockReport.lines[${i}].reason`);
     const code = products.productCode(line.product, `StockReport.lines[${i}].product`);
     const enrollment = items.enrollmentOf.get(code);
-    if (!enrollment) throw new BusinessRuleError(`item ${code} is not enrolled in RTS at ${ou.code ?? ou.id}`, `StockReport.lines[${i}].product`);
+    if (!enrollment)
+      throw new BusinessRuleError(
+        `item ${code} is not enrolled in RTS at ${ou.code ?? ou.id}`,
+        `StockReport.lines[${i}].product`,
+      );
     const quantity = Math.round(Math.abs(line.quantity.value));
-    const to = kind === 'distributed' && uc.distributed?.to && report.reason?.display ? [{ dataElement: uc.distributed.to, value: report.reason.display }] : [];
+    const to =
+      kind === 'distributed' && uc.distributed?.to && report.reason?.display
+        ? [{ dataElement: uc.distributed.to, value: report.reason.display }]
+        : [];
     return {
-      event: deterministicUid('rts-event', journal.idempotencyKey, String(i)), program: uc.program, programStage: uc.stage, enrollment, orgUnit: String(ou.id),
-      occurredAt: (line.countedAt ?? report.reportedAt).replace(/Z$/, ''), status: 'COMPLETED',
+      event: deterministicUid('rts-event', journal.idempotencyKey, String(i)),
+      program: uc.program,
+      programStage: uc.stage,
+      enrollment,
+      orgUnit: String(ou.id),
+      occurredAt: (line.countedAt ?? report.reportedAt).replace(/Z$/, ''),
+      status: 'COMPLETED',
       // stockOnHand is the program rules' to assign (E1307 otherwise)
       dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],
     };
   });
   const result = await journal.run('rts-events', async () => {
     const res = await deps.client.send<unknown>({
-      method: 'POST', path: '/api/tracker', body: { events }, retry: true, accept: [409],
+      method: 'POST',
+      path: '/api/tracker',
+      body: { events },
+      retry: true,
+      accept: [409],
       query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
     });
     const r = decodeTrackerReport(res.body);
-    if (!r) throw new Dhis2RejectionError(`POST /api/tracker answered ${res.status} without an import report`, [{ code: 'exception', diagnostics: 'no import report' }], res.status);
+    if (!r)
+      throw new Dhis2RejectionError(
+        `POST /api/tracker answered ${res.status} without an import report`,
+        [{ code: 'exception', diagnostics: 'no import report' }],
+        res.status,
+      );
     return r;
   });
   if (result.errors.length) {
     const issues: Issue[] = result.errors.map((e) => ({
-      code: 'business-rule', diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
+      code: 'business-rule',
+      diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
       expression: [e.index === undefined ? 'StockReport.lines' : `StockReport.lines[${e.index}]`],
     }));
-    throw new Dhis2RejectionError(`DHIS2 refused ${result.errors.length} of ${events.length} RTS events`, issues, 409, result.errors[0].errorCode);
+    throw new Dhis2RejectionError(
+      `DHIS2 refused ${result.errors.length} of ${events.length} RTS events`,
+      issues,
+      409,
+      result.errors[0].errorCode,
+    );
   }
-  return { system: DHIS2_SYSTEM, ids: Object.fromEntries(events.map((e, i) => [`event${i}`, e.event])), status: `created ${result.created}, updated ${result.updated}` };
+  return {
+    system: DHIS2_SYSTEM,
+    ids: Object.fromEntries(events.map((e, i) => [`event${i}`, e.event])),
+    status: `created ${result.created}, updated ${result.updated}`,
+  };
 }

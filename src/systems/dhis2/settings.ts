@@ -31,7 +31,8 @@ export interface Dhis2Settings extends TransportSettings {
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
-const num = (v: unknown, fallback: number): number => (v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback);
+const num = (v: unknown, fallback: number): number =>
+  v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
 const scheme = (v: unknown, key: string): IdScheme => {
   const s = (str(v) ?? 'CODE').toUpperCase();
   if (s !== 'CODE' && s !== 'UID') throw new Error(`${key} must be CODE or UID, got '${String(v)}'`);
@@ -40,8 +41,10 @@ const scheme = (v: unknown, key: string): IdScheme => {
 
 function stockTarget(v: unknown, rtsProgram: string | undefined): 'aggregate' | 'rts' {
   const t = str(v) ?? 'aggregate';
-  if (t !== 'aggregate' && t !== 'rts') throw new Error(`dhis2.stockTarget must be aggregate or rts, got '${String(v)}'`);
-  if (t === 'rts' && !rtsProgram) throw new Error('dhis2.stockTarget=rts needs dhis2.rtsProgram (the RTS tracker program UID)');
+  if (t !== 'aggregate' && t !== 'rts')
+    throw new Error(`dhis2.stockTarget must be aggregate or rts, got '${String(v)}'`);
+  if (t === 'rts' && !rtsProgram)
+    throw new Error('dhis2.stockTarget=rts needs dhis2.rtsProgram (the RTS tracker program UID)');
   return t;
 }
 

@@ -63,7 +63,10 @@ const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE'
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
 
 /** A facility's org unit: by DHIS2 UID or code identifier, a Location id that is a UID, the crosswalk, else any identifier as a code. */
-export function orgUnitResolver(reader: OrgUnitReader, crosswalk?: (registryId: string) => Promise<string | undefined>): (ref: FacilityRef, where: string) => Promise<Json> {
+export function orgUnitResolver(
+  reader: OrgUnitReader,
+  crosswalk?: (registryId: string) => Promise<string | undefined>,
+): (ref: FacilityRef, where: string) => Promise<Json> {
   return async (ref, where) => {
     const tries: (() => Promise<Json | undefined>)[] = [];
     if (ref.identifier?.system === DHIS2_ID_SYSTEM) tries.push(() => reader.byId(ref.identifier!.value));
@@ -71,15 +74,25 @@ export function orgUnitResolver(reader: OrgUnitReader, crosswalk?: (registryId: 
     if (ref.id) {
       const id = ref.id;
       if (isUid(id)) tries.push(() => reader.byId(id));
-      if (crosswalk) tries.push(async () => { const uid = await crosswalk(id); return uid ? reader.byId(uid) : undefined; });
+      if (crosswalk)
+        tries.push(async () => {
+          const uid = await crosswalk(id);
+          return uid ? reader.byId(uid) : undefined;
+        });
     }
-    if (ref.identifier && ref.identifier.system !== DHIS2_ID_SYSTEM && ref.identifier.system !== DHIS2_CODE_SYSTEM) tries.push(() => reader.byCode(ref.identifier!.value));
+    if (ref.identifier && ref.identifier.system !== DHIS2_ID_SYSTEM && ref.identifier.system !== DHIS2_CODE_SYSTEM)
+      tries.push(() => reader.byCode(ref.identifier!.value));
     for (const attempt of tries) {
       const ou = await attempt();
       if (ou) return ou;
     }
-    const named = ref.identifier ? `${ref.identifier.system}|${ref.identifier.value}` : ref.id ?? ref.display ?? 'none';
-    throw new BusinessRuleError(`facility ${named} is not a DHIS2 organisation unit (by UID, code or the crosswalk)`, where);
+    const named = ref.identifier
+      ? `${ref.identifier.system}|${ref.identifier.value}`
+      : (ref.id ?? ref.display ?? 'none');
+    throw new BusinessRuleError(
+      `facility ${named} is not a DHIS2 organisation unit (by UID, code or the crosswalk)`,
+      where,
+    );
   };
 }
 
@@ -89,14 +102,17 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
   let useCase: { program: string; value: Promise<RtsUseCase> } | undefined;
   const rts = {
-    client, products: deps.products,
+    client,
+    products: deps.products,
     useCase(): Promise<RtsUseCase> {
       const program = settings().rtsProgram!;
       if (useCase?.program !== program) {
         const value = loadUseCase(client, program);
         const entry = { program, value };
         useCase = entry;
-        value.catch(() => { if (useCase === entry) useCase = undefined; });
+        value.catch(() => {
+          if (useCase === entry) useCase = undefined;
+        });
       }
       return useCase.value;
     },
@@ -106,10 +122,14 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     const ds = settings().dataSet;
     if (!ds) return settings().periodType;
     if (dataSetPeriodType?.dataSet !== ds) {
-      const periodType = client.call<Json>({ method: 'GET', path: `/api/dataSets/${ds}`, query: { fields: 'id,periodType' } }).then((d) => String(d.periodType));
+      const periodType = client
+        .call<Json>({ method: 'GET', path: `/api/dataSets/${ds}`, query: { fields: 'id,periodType' } })
+        .then((d) => String(d.periodType));
       const entry = { dataSet: ds, periodType };
       dataSetPeriodType = entry;
-      periodType.catch(() => { if (dataSetPeriodType === entry) dataSetPeriodType = undefined; });
+      periodType.catch(() => {
+        if (dataSetPeriodType === entry) dataSetPeriodType = undefined;
+      });
     }
     return dataSetPeriodType.periodType;
   };
@@ -122,9 +142,17 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const batch = unique.slice(i, i + 100);
       const uids = batch.filter(isUid);
       const filter = [`code:in:[${batch.join(',')}]`, ...(uids.length ? [`id:in:[${uids.join(',')}]`] : [])];
-      const list = await client.list<Json>('/api/dataElements', 'dataElements', { fields: 'id,code,valueType', filter, rootJunction: 'OR' });
+      const list = await client.list<Json>('/api/dataElements', 'dataElements', {
+        fields: 'id,code,valueType',
+        filter,
+        rootJunction: 'OR',
+      });
       for (const d of list) {
-        const meta = { id: String(d.id), code: d.code ? String(d.code) : undefined, valueType: String(d.valueType ?? 'NUMBER') };
+        const meta = {
+          id: String(d.id),
+          code: d.code ? String(d.code) : undefined,
+          valueType: String(d.valueType ?? 'NUMBER'),
+        };
         found.set(meta.id, meta);
         if (meta.code) found.set(meta.code, meta);
       }
@@ -135,11 +163,15 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
 
   const measureOf = (report: StockReport, line: StockLine): Measure => {
-    const named = [line.itemStatus?.code, line.reason?.code].find((c): c is Measure => !!c && (MEASURES as readonly string[]).includes(c));
+    const named = [line.itemStatus?.code, line.reason?.code].find(
+      (c): c is Measure => !!c && (MEASURES as readonly string[]).includes(c),
+    );
     if (named) return named;
     if (report.countType === 'snapshot') return 'stockOnHand';
     const reason = line.reason ?? report.reason;
-    return deps.products().measureOfReason(reason?.code) ?? deps.products().measureOfReason(reason?.display) ?? 'adjustments';
+    return (
+      deps.products().measureOfReason(reason?.code) ?? deps.products().measureOfReason(reason?.display) ?? 'adjustments'
+    );
   };
 
   const quantityOf = (report: StockReport, line: StockLine, measure: Measure): number => {
@@ -151,30 +183,48 @@ export function createStockCapability(deps: StockDeps): StockCapability {
 
   const plan = async (report: StockReport): Promise<StockPlan> => {
     const s = settings();
-    if (!report.lines.length) throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
+    if (!report.lines.length)
+      throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
     const products = deps.products();
     const at = report.period?.start ?? report.reportedAt;
-    if (!at) throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
+    if (!at)
+      throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
     const [type, ou] = await Promise.all([periodType(), orgUnitOf(report.facility, 'StockReport.facility')]);
     const period = periodOf(type, at, report.period?.start ? 'StockReport.period' : 'StockReport.reportedAt');
     const orgUnit = s.orgUnitIdScheme === 'CODE' ? ou.code : ou.id;
-    if (!orgUnit) throw new BusinessRuleError(`org unit ${ou.id} has no code: set dhis2.orgUnitIdScheme=UID or give it a code`, 'StockReport.facility');
+    if (!orgUnit)
+      throw new BusinessRuleError(
+        `org unit ${ou.id} has no code: set dhis2.orgUnitIdScheme=UID or give it a code`,
+        'StockReport.facility',
+      );
 
     const targets = report.lines.map((line, i) => {
       const measure = measureOf(report, line);
       const code = products.productCode(line.product, `${lineAt(i)}.product`);
-      return { measure, target: products.target(code, measure, `${lineAt(i)}.product`), quantity: quantityOf(report, line, measure) };
+      return {
+        measure,
+        target: products.target(code, measure, `${lineAt(i)}.product`),
+        quantity: quantityOf(report, line, measure),
+      };
     });
     const meta = await dataElements(targets.map((t) => t.target.dataElement));
-    const sums = new Map<string, { dataElement: string; coc: string; total: number; lines: number[]; meta?: DataElementMeta }>();
+    const sums = new Map<
+      string,
+      { dataElement: string; coc: string; total: number; lines: number[]; meta?: DataElementMeta }
+    >();
     targets.forEach((t, i) => {
       const m = meta.get(t.target.dataElement);
       let dataElement = t.target.dataElement;
       if (s.dataElementIdScheme === 'UID') {
-        if (!m) throw new BusinessRuleError(`data element ${t.target.dataElement} (${t.measure}) does not exist in DHIS2, or the user cannot read it`, `${lineAt(i)}.product`);
+        if (!m)
+          throw new BusinessRuleError(
+            `data element ${t.target.dataElement} (${t.measure}) does not exist in DHIS2, or the user cannot read it`,
+            `${lineAt(i)}.product`,
+          );
         dataElement = m.id;
       } else if (m?.code) dataElement = m.code;
-      if (!Number.isFinite(t.quantity)) throw new BusinessRuleError(`quantity ${t.quantity} is not a number`, `${lineAt(i)}.quantity`);
+      if (!Number.isFinite(t.quantity))
+        throw new BusinessRuleError(`quantity ${t.quantity} is not a number`, `${lineAt(i)}.quantity`);
       const key = `${dataElement}|${t.target.categoryOptionCombo}`;
       const sum = sums.get(key) ?? { dataElement, coc: t.target.categoryOptionCombo, total: 0, lines: [], meta: m };
       sum.total += t.quantity;
@@ -185,11 +235,26 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const type = v.meta?.valueType;
       const n = type && INTEGER_TYPES.has(type) ? Math.round(v.total) : Math.round(v.total * 1e6) / 1e6;
       if ((type === 'INTEGER_ZERO_OR_POSITIVE' && n < 0) || (type === 'INTEGER_POSITIVE' && n <= 0)) {
-        throw new BusinessRuleError(`data element ${v.dataElement} takes ${type === 'INTEGER_POSITIVE' ? 'positive' : 'zero or positive'} integers; the lines sum to ${n}`, `${lineAt(v.lines[0])}.quantity`);
+        throw new BusinessRuleError(
+          `data element ${v.dataElement} takes ${type === 'INTEGER_POSITIVE' ? 'positive' : 'zero or positive'} integers; the lines sum to ${n}`,
+          `${lineAt(v.lines[0])}.quantity`,
+        );
       }
-      return { dataElement: v.dataElement, categoryOptionCombo: v.coc, value: String(Object.is(n, -0) ? 0 : n), lines: v.lines };
+      return {
+        dataElement: v.dataElement,
+        categoryOptionCombo: v.coc,
+        value: String(Object.is(n, -0) ? 0 : n),
+        lines: v.lines,
+      };
     });
-    return { dataSet: s.dataSet, period, orgUnit, orgUnitUid: String(ou.id), attributeOptionCombo: products.attributeOptionCombo(), values };
+    return {
+      dataSet: s.dataSet,
+      period,
+      orgUnit,
+      orgUnitUid: String(ou.id),
+      attributeOptionCombo: products.attributeOptionCombo(),
+      values,
+    };
   };
 
   /** One chunk as DHIS2 takes it: group-level period/org unit, values as strings, the schemes in the body. */
@@ -198,33 +263,72 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     period: p.period,
     orgUnit: p.orgUnit,
     attributeOptionCombo: p.attributeOptionCombo,
-    dataValues: values.map((v) => ({ dataElement: v.dataElement, categoryOptionCombo: v.categoryOptionCombo, value: v.value })),
+    dataValues: values.map((v) => ({
+      dataElement: v.dataElement,
+      categoryOptionCombo: v.categoryOptionCombo,
+      value: v.value,
+    })),
   });
 
-  const issuesOf = (p: StockPlan, offset: number, chunk: PlannedValue[], conflicts: ImportConflict[]): Issue[] => conflicts.flatMap((c) => {
-    const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
-    let values = (c.indexes ?? []).map((i) => chunk[i]).filter((v): v is PlannedValue => !!v);
-    // before 2.38 a conflict names only the object: the data element, the value, or the org unit
-    if (!values.length && c.object) values = chunk.filter((v) => v.dataElement === c.object || v.value === c.object || c.objects?.dataElement === v.dataElement);
-    const property = c.property ?? (/value/i.test(c.message) && !/not found/i.test(c.message) ? 'value' : 'dataElement');
-    if (property === 'orgUnit' || c.object === p.orgUnit) return [{ code: 'business-rule' as const, diagnostics: `${where} (org unit ${p.orgUnit})`, expression: ['StockReport.facility'] }];
-    if (property === 'period') return [{ code: 'business-rule' as const, diagnostics: `${where} (period ${p.period})`, expression: ['StockReport.period'] }];
-    if (!values.length) return [{ code: 'business-rule' as const, diagnostics: where, expression: ['StockReport.lines'] }];
-    return values.flatMap((v) => v.lines.map((line) => ({
-      code: 'business-rule' as const,
-      diagnostics: `${where} (data element ${v.dataElement}, value ${v.value}, period ${p.period}, line ${line}; value ${offset + chunk.indexOf(v)} of the import)`,
-      expression: [`${lineAt(line)}.${property === 'value' ? 'quantity' : 'product'}`],
-    })));
-  });
+  const issuesOf = (p: StockPlan, offset: number, chunk: PlannedValue[], conflicts: ImportConflict[]): Issue[] =>
+    conflicts.flatMap((c) => {
+      const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
+      let values = (c.indexes ?? []).map((i) => chunk[i]).filter((v): v is PlannedValue => !!v);
+      // before 2.38 a conflict names only the object: the data element, the value, or the org unit
+      if (!values.length && c.object)
+        values = chunk.filter(
+          (v) => v.dataElement === c.object || v.value === c.object || c.objects?.dataElement === v.dataElement,
+        );
+      const property =
+        c.property ?? (/value/i.test(c.message) && !/not found/i.test(c.message) ? 'value' : 'dataElement');
+      if (property === 'orgUnit' || c.object === p.orgUnit)
+        return [
+          {
+            code: 'business-rule' as const,
+            diagnostics: `${where} (org unit ${p.orgUnit})`,
+            expression: ['StockReport.facility'],
+          },
+        ];
+      if (property === 'period')
+        return [
+          {
+            code: 'business-rule' as const,
+            diagnostics: `${where} (period ${p.period})`,
+            expression: ['StockReport.period'],
+          },
+        ];
+      if (!values.length)
+        return [{ code: 'business-rule' as const, diagnostics: where, expression: ['StockReport.lines'] }];
+      return values.flatMap((v) =>
+        v.lines.map((line) => ({
+          code: 'business-rule' as const,
+          diagnostics: `${where} (data element ${v.dataElement}, value ${v.value}, period ${p.period}, line ${line}; value ${offset + chunk.indexOf(v)} of the import)`,
+          expression: [`${lineAt(line)}.${property === 'value' ? 'quantity' : 'product'}`],
+        })),
+      );
+    });
 
   const post = async (p: StockPlan, values: PlannedValue[]): Promise<ImportResult> => {
     const s = settings();
     const res = await client.send<unknown>({
-      method: 'POST', path: '/api/dataValueSets', body: body(p, values), retry: true, accept: [409],
-      query: { dataElementIdScheme: s.dataElementIdScheme, orgUnitIdScheme: s.orgUnitIdScheme, importStrategy: 'CREATE_AND_UPDATE' },
+      method: 'POST',
+      path: '/api/dataValueSets',
+      body: body(p, values),
+      retry: true,
+      accept: [409],
+      query: {
+        dataElementIdScheme: s.dataElementIdScheme,
+        orgUnitIdScheme: s.orgUnitIdScheme,
+        importStrategy: 'CREATE_AND_UPDATE',
+      },
     });
     const result = decodeImportSummary(res.body);
-    if (!result) throw new Dhis2RejectionError(`POST /api/dataValueSets answered ${res.status} without an import summary`, [{ code: 'exception', diagnostics: 'DHIS2 answered without an import summary' }], res.status);
+    if (!result)
+      throw new Dhis2RejectionError(
+        `POST /api/dataValueSets answered ${res.status} without an import summary`,
+        [{ code: 'exception', diagnostics: 'DHIS2 answered without an import summary' }],
+        res.status,
+      );
     return result;
   };
 
@@ -234,7 +338,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       else await orgUnitOf(report.facility, 'StockReport.facility');
     },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
-      if (settings().stockTarget === 'rts') return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
+      if (settings().stockTarget === 'rts')
+        return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       const p = await plan(report);
       const size = settings().chunkSize;
       const totals = { accepted: 0, imported: 0, updated: 0, ignored: 0 };
@@ -249,7 +354,12 @@ export function createStockCapability(deps: StockDeps): StockCapability {
         totals.updated += r.updated;
         totals.ignored += r.ignored;
         if (r.conflicts.length) issues.push(...issuesOf(p, offset, chunk, r.conflicts));
-        else if (r.status === 'ERROR') issues.push({ code: 'business-rule', diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`, expression: ['StockReport'] });
+        else if (r.status === 'ERROR')
+          issues.push({
+            code: 'business-rule',
+            diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`,
+            expression: ['StockReport'],
+          });
         refused ||= r.status === 'ERROR' || r.conflicts.length > 0;
       }
       if (refused) {
@@ -267,10 +377,12 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       // DHIS2 reads data values of a data set, org unit and period: without them there is nothing to ask
       if ((!s.dataSet && !s.rtsProgram) || !criteria.facility) return { items: [] };
       // a facility DHIS2 does not have: no reports here; an outage still fails the search
-      const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch((err: unknown) => {
-        if (err instanceof BusinessRuleError) return undefined;
-        throw err;
-      });
+      const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch(
+        (err: unknown) => {
+          if (err instanceof BusinessRuleError) return undefined;
+          throw err;
+        },
+      );
       if (!ou) return { items: [] };
       const { from, to } = narrowest(criteria.date);
       const transactions = s.rtsProgram ? await readTransactions(rts, ou, { from, to }) : [];
@@ -278,28 +390,52 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const end = to ?? new Date().toISOString();
       const start = from ?? new Date(Date.parse(end) - 366 * 86_400_000).toISOString();
       const answer = await client.call<Json>({
-        method: 'GET', path: '/api/dataValueSets',
-        query: { dataSet: s.dataSet, orgUnit: ou.id, startDate: start.slice(0, 10), endDate: end.slice(0, 10), dataElementIdScheme: 'CODE' },
+        method: 'GET',
+        path: '/api/dataValueSets',
+        query: {
+          dataSet: s.dataSet,
+          orgUnit: ou.id,
+          startDate: start.slice(0, 10),
+          endDate: end.slice(0, 10),
+          dataElementIdScheme: 'CODE',
+        },
       });
       const byPeriod = new Map<string, Json[]>();
-      for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
+      for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [])
+        byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
       const products = deps.products();
       const items = [...byPeriod.entries()].map(([period, values]): StockReport => {
         const lines = values.flatMap((v): StockLine[] => {
           const known = products.reverse(String(v.dataElement));
           if (!known || !Number.isFinite(Number(v.value))) return [];
-          return [{
-            product: known.product, quantity: { value: Number(v.value), unit: 'dispensing-unit' },
-            itemStatus: known.measure === 'stockOnHand' ? undefined : { system: MEASURE_SYSTEM, code: known.measure },
-          }];
+          return [
+            {
+              product: known.product,
+              quantity: { value: Number(v.value), unit: 'dispensing-unit' },
+              itemStatus: known.measure === 'stockOnHand' ? undefined : { system: MEASURE_SYSTEM, code: known.measure },
+            },
+          ];
         });
-        const updated = values.map((v) => dhis2Instant(v.lastUpdated)).filter((x): x is string => !!x).sort().at(-1);
+        const updated = values
+          .map((v) => dhis2Instant(v.lastUpdated))
+          .filter((x): x is string => !!x)
+          .sort()
+          .at(-1);
         const span = periodStart(period);
         return {
           id: stableId(DHIS2, 'dataValueSet', String(ou.id), period),
-          status: 'active', countType: 'snapshot', reportedAt: updated ?? span?.end ?? new Date().toISOString(),
-          period: span, facility: { id: String(ou.id), identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined, display: ou.name },
-          lines, source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` }, lastUpdated: updated,
+          status: 'active',
+          countType: 'snapshot',
+          reportedAt: updated ?? span?.end ?? new Date().toISOString(),
+          period: span,
+          facility: {
+            id: String(ou.id),
+            identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
+            display: ou.name,
+          },
+          lines,
+          source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` },
+          lastUpdated: updated,
         };
       });
       return { items: [...items.filter((r) => r.lines.length), ...transactions] };

@@ -36,17 +36,28 @@ export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
   const errors = ((asRecord(b.validationReport)?.errorReports as unknown[]) ?? []).map((e): TrackerError => {
     const r = asRecord(e) ?? {};
     const uid = typeof r.uid === 'string' ? r.uid : undefined;
-    return { errorCode: typeof r.errorCode === 'string' ? r.errorCode : undefined, message: String(r.message ?? 'error'), uid, index: uid ? indexOf.get(uid) : undefined };
+    return {
+      errorCode: typeof r.errorCode === 'string' ? r.errorCode : undefined,
+      message: String(r.message ?? 'error'),
+      uid,
+      index: uid ? indexOf.get(uid) : undefined,
+    };
   });
   const raw = String(b.status ?? 'ERROR').toUpperCase();
   return {
     status: raw === 'OK' ? 'OK' : raw === 'WARNING' ? 'WARNING' : 'ERROR',
-    created: Number(stats.created ?? 0), updated: Number(stats.updated ?? 0), ignored: Number(stats.ignored ?? 0), errors,
+    created: Number(stats.created ?? 0),
+    updated: Number(stats.updated ?? 0),
+    ignored: Number(stats.ignored ?? 0),
+    errors,
   };
 }
 
 /** A tracker export page in either envelope: `{page, pageSize, instances}` (2.36–2.40) or `{pager, <key>}` (2.41+). */
-export function trackerPage<T>(body: unknown, key: string): { items: T[]; last: boolean; pageSize: number } | undefined {
+export function trackerPage<T>(
+  body: unknown,
+  key: string,
+): { items: T[]; last: boolean; pageSize: number } | undefined {
   const b = asRecord(body);
   if (!b) return undefined;
   const items = Array.isArray(b[key]) ? (b[key] as T[]) : Array.isArray(b.instances) ? (b.instances as T[]) : undefined;

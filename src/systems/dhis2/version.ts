@@ -35,5 +35,11 @@ export interface VersionFeatures {
 export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
   // unknown version: assume a current server
   const major = v?.major ?? 43;
-  return { geometry: major >= 32, trackerPager: major >= 41, legacyEvents: major < 42, sqlDataEntry: major >= 43, indexedConflicts: major >= 38 };
+  return {
+    geometry: major >= 32,
+    trackerPager: major >= 41,
+    legacyEvents: major < 42,
+    sqlDataEntry: major >= 43,
+    indexedConflicts: major >= 38,
+  };
 }

@@ -6,12 +6,47 @@ import * as Q from './operations.js';
  * (operations.ts). Lists are read page by page (`page: {first, offset}`; the server sets no
  * maximum, server/graphql/core/src/pagination.rs, but one huge page is one huge answer).
  */
-export interface UserStore { id: string; code: string; name: string; nameId: string; isDisabled: boolean }
-export interface Me { userId: string; username: string; defaultStore: Omit<UserStore, 'isDisabled'> | null; stores: UserStore[] }
-export interface StoreRow { id: string; code: string; storeName: string; siteId: number }
-export interface NameRow { id: string; code: string; name: string; isCustomer: boolean; isSupplier: boolean; store: { id: string; code: string } | null }
-export interface ItemRow { id: string; code: string; name: string; defaultPackSize: number; unitName: string | null }
-export interface RequisitionLineRow { id: string; itemId: string; requestedQuantity: number; supplyQuantity: number; item: { id: string; code: string; name: string; defaultPackSize: number } }
+export interface UserStore {
+  id: string;
+  code: string;
+  name: string;
+  nameId: string;
+  isDisabled: boolean;
+}
+export interface Me {
+  userId: string;
+  username: string;
+  defaultStore: Omit<UserStore, 'isDisabled'> | null;
+  stores: UserStore[];
+}
+export interface StoreRow {
+  id: string;
+  code: string;
+  storeName: string;
+  siteId: number;
+}
+export interface NameRow {
+  id: string;
+  code: string;
+  name: string;
+  isCustomer: boolean;
+  isSupplier: boolean;
+  store: { id: string; code: string } | null;
+}
+export interface ItemRow {
+  id: string;
+  code: string;
+  name: string;
+  defaultPackSize: number;
+  unitName: string | null;
+}
+export interface RequisitionLineRow {
+  id: string;
+  itemId: string;
+  requestedQuantity: number;
+  supplyQuantity: number;
+  item: { id: string; code: string; name: string; defaultPackSize: number };
+}
 export interface RequisitionRow {
   id: string;
   requisitionNumber: number;
@@ -28,7 +63,18 @@ export interface RequisitionRow {
   lines: { totalCount: number; nodes: RequisitionLineRow[] };
 }
 
-export interface ShipmentLineRow { id: string; itemId: string; itemCode: string; itemName: string; batch: string | null; expiryDate: string | null; packSize: number; numberOfPacks: number; shippedNumberOfPacks: number | null; type: string }
+export interface ShipmentLineRow {
+  id: string;
+  itemId: string;
+  itemCode: string;
+  itemName: string;
+  batch: string | null;
+  expiryDate: string | null;
+  packSize: number;
+  numberOfPacks: number;
+  shippedNumberOfPacks: number | null;
+  type: string;
+}
 export interface ShipmentRow {
   id: string;
   invoiceNumber: number;
@@ -47,10 +93,34 @@ export interface ShipmentRow {
   lines: { totalCount: number; nodes: ShipmentLineRow[] };
 }
 
-export interface StockLineRow { id: string; itemId: string; item: { id: string; code: string; name: string }; batch: string | null; expiryDate: string | null; packSize: number; totalNumberOfPacks: number; availableNumberOfPacks: number; onHold: boolean }
-export interface StocktakeRow { id: string; stocktakeNumber: number; status: 'NEW' | 'FINALISED'; description: string | null; comment: string | null; lines: { nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[] } }
+export interface StockLineRow {
+  id: string;
+  itemId: string;
+  item: { id: string; code: string; name: string };
+  batch: string | null;
+  expiryDate: string | null;
+  packSize: number;
+  totalNumberOfPacks: number;
+  availableNumberOfPacks: number;
+  onHold: boolean;
+}
+export interface StocktakeRow {
+  id: string;
+  stocktakeNumber: number;
+  status: 'NEW' | 'FINALISED';
+  description: string | null;
+  comment: string | null;
+  lines: {
+    nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[];
+  };
+}
 
-export interface AdjustmentReasonRow { id: string; reason: string; type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT'; isActive: boolean }
+export interface AdjustmentReasonRow {
+  id: string;
+  reason: string;
+  type: 'POSITIVE_INVENTORY_ADJUSTMENT' | 'NEGATIVE_INVENTORY_ADJUSTMENT';
+  isActive: boolean;
+}
 
 const PAGE = 500;
 
@@ -68,70 +138,221 @@ async function allPages<T>(fetch: (page: { first: number; offset: number }) => P
 export function createMsupplyApi(client: MsupplyClient) {
   return {
     async me(signal?: AbortSignal): Promise<Me> {
-      const data = await client.request<{ me: { __typename: string; userId: string; username: string; defaultStore: Me['defaultStore']; stores: { nodes: UserStore[] } } }>({ query: Q.ME, signal });
-      return { userId: data.me.userId, username: data.me.username, defaultStore: data.me.defaultStore, stores: data.me.stores.nodes };
+      const data = await client.request<{
+        me: {
+          __typename: string;
+          userId: string;
+          username: string;
+          defaultStore: Me['defaultStore'];
+          stores: { nodes: UserStore[] };
+        };
+      }>({ query: Q.ME, signal });
+      return {
+        userId: data.me.userId,
+        username: data.me.username,
+        defaultStore: data.me.defaultStore,
+        stores: data.me.stores.nodes,
+      };
     },
     stores(filter: Record<string, unknown> = {}): Promise<StoreRow[]> {
-      return allPages(async (page) => (await client.request<{ stores: Connector<StoreRow> }>({ query: Q.STORES, variables: { filter, page } })).stores);
+      return allPages(
+        async (page) =>
+          (await client.request<{ stores: Connector<StoreRow> }>({ query: Q.STORES, variables: { filter, page } }))
+            .stores,
+      );
     },
     names(storeId: string, filter: Record<string, unknown> = {}): Promise<NameRow[]> {
-      return allPages(async (page) => (await client.request<{ names: Connector<NameRow> }>({ query: Q.NAMES, variables: { storeId, filter, page } })).names);
+      return allPages(
+        async (page) =>
+          (
+            await client.request<{ names: Connector<NameRow> }>({
+              query: Q.NAMES,
+              variables: { storeId, filter, page },
+            })
+          ).names,
+      );
     },
     items(storeId: string, filter: Record<string, unknown> = {}): Promise<ItemRow[]> {
-      return allPages(async (page) => (await client.request<{ items: Connector<ItemRow> }>({ query: Q.ITEMS, variables: { storeId, filter, page } })).items);
+      return allPages(
+        async (page) =>
+          (
+            await client.request<{ items: Connector<ItemRow> }>({
+              query: Q.ITEMS,
+              variables: { storeId, filter, page },
+            })
+          ).items,
+      );
     },
     /** The requisition with this id in this store, or undefined (RecordNotFound). */
     async requisition(storeId: string, id: string): Promise<RequisitionRow | undefined> {
-      const data = await client.request<{ requisition: RequisitionRow & { __typename: string } }>({ query: Q.REQUISITION, variables: { storeId, id } });
+      const data = await client.request<{ requisition: RequisitionRow & { __typename: string } }>({
+        query: Q.REQUISITION,
+        variables: { storeId, id },
+      });
       return data.requisition.__typename === 'RequisitionNode' ? data.requisition : undefined;
     },
     requisitions(storeId: string, filter: Record<string, unknown> = {}): Promise<RequisitionRow[]> {
-      return allPages(async (page) => (await client.request<{ requisitions: Connector<RequisitionRow> }>({ query: Q.REQUISITIONS, variables: { storeId, filter, page } })).requisitions);
+      return allPages(
+        async (page) =>
+          (
+            await client.request<{ requisitions: Connector<RequisitionRow> }>({
+              query: Q.REQUISITIONS,
+              variables: { storeId, filter, page },
+            })
+          ).requisitions,
+      );
     },
-    async insertRequestRequisition(storeId: string, input: { id: string; otherPartyId: string; maxMonthsOfStock: number; minMonthsOfStock: number; theirReference?: string; comment?: string; expectedDeliveryDate?: string }) {
-      return (await client.request<{ insertRequestRequisition: { id: string; status: string } }>({ query: Q.INSERT_REQUEST_REQUISITION, variables: { storeId, input } })).insertRequestRequisition;
+    async insertRequestRequisition(
+      storeId: string,
+      input: {
+        id: string;
+        otherPartyId: string;
+        maxMonthsOfStock: number;
+        minMonthsOfStock: number;
+        theirReference?: string;
+        comment?: string;
+        expectedDeliveryDate?: string;
+      },
+    ) {
+      return (
+        await client.request<{ insertRequestRequisition: { id: string; status: string } }>({
+          query: Q.INSERT_REQUEST_REQUISITION,
+          variables: { storeId, input },
+        })
+      ).insertRequestRequisition;
     },
     async insertRequestRequisitionLine(storeId: string, input: { id: string; itemId: string; requisitionId: string }) {
-      return (await client.request<{ insertRequestRequisitionLine: { id: string } }>({ query: Q.INSERT_REQUEST_REQUISITION_LINE, variables: { storeId, input } })).insertRequestRequisitionLine;
+      return (
+        await client.request<{ insertRequestRequisitionLine: { id: string } }>({
+          query: Q.INSERT_REQUEST_REQUISITION_LINE,
+          variables: { storeId, input },
+        })
+      ).insertRequestRequisitionLine;
     },
-    async updateRequestRequisitionLine(storeId: string, input: { id: string; requestedQuantity?: number; comment?: string }) {
+    async updateRequestRequisitionLine(
+      storeId: string,
+      input: { id: string; requestedQuantity?: number; comment?: string },
+    ) {
       // setting a quantity is idempotent: the same body twice leaves the same line
-      return (await client.request<{ updateRequestRequisitionLine: { id: string } }>({ query: Q.UPDATE_REQUEST_REQUISITION_LINE, variables: { storeId, input }, retry: true })).updateRequestRequisitionLine;
+      return (
+        await client.request<{ updateRequestRequisitionLine: { id: string } }>({
+          query: Q.UPDATE_REQUEST_REQUISITION_LINE,
+          variables: { storeId, input },
+          retry: true,
+        })
+      ).updateRequestRequisitionLine;
     },
-    async updateRequestRequisition(storeId: string, input: { id: string; status?: 'SENT'; theirReference?: string; comment?: string }) {
-      return (await client.request<{ updateRequestRequisition: { id: string; status: string } }>({ query: Q.UPDATE_REQUEST_REQUISITION, variables: { storeId, input } })).updateRequestRequisition;
+    async updateRequestRequisition(
+      storeId: string,
+      input: { id: string; status?: 'SENT'; theirReference?: string; comment?: string },
+    ) {
+      return (
+        await client.request<{ updateRequestRequisition: { id: string; status: string } }>({
+          query: Q.UPDATE_REQUEST_REQUISITION,
+          variables: { storeId, input },
+        })
+      ).updateRequestRequisition;
     },
     /** Shipments (invoices) of a store: type INBOUND_SHIPMENT or OUTBOUND_SHIPMENT in the filter. */
     shipments(storeId: string, filter: Record<string, unknown> = {}): Promise<ShipmentRow[]> {
-      return allPages(async (page) => (await client.request<{ invoices: Connector<ShipmentRow> }>({ query: Q.SHIPMENTS, variables: { storeId, filter, page } })).invoices);
+      return allPages(
+        async (page) =>
+          (
+            await client.request<{ invoices: Connector<ShipmentRow> }>({
+              query: Q.SHIPMENTS,
+              variables: { storeId, filter, page },
+            })
+          ).invoices,
+      );
     },
     async updateInboundShipment(storeId: string, input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED' }) {
-      return (await client.request<{ updateInboundShipment: { id: string; status: string } }>({ query: Q.UPDATE_INBOUND_SHIPMENT, variables: { storeId, input } })).updateInboundShipment;
+      return (
+        await client.request<{ updateInboundShipment: { id: string; status: string } }>({
+          query: Q.UPDATE_INBOUND_SHIPMENT,
+          variables: { storeId, input },
+        })
+      ).updateInboundShipment;
     },
     async updateInboundShipmentLine(storeId: string, input: { id: string; numberOfPacks: number }) {
       // setting a count is idempotent: the same body twice leaves the same line
-      return (await client.request<{ updateInboundShipmentLine: { id: string } }>({ query: Q.UPDATE_INBOUND_SHIPMENT_LINE, variables: { storeId, input }, retry: true })).updateInboundShipmentLine;
+      return (
+        await client.request<{ updateInboundShipmentLine: { id: string } }>({
+          query: Q.UPDATE_INBOUND_SHIPMENT_LINE,
+          variables: { storeId, input },
+          retry: true,
+        })
+      ).updateInboundShipmentLine;
     },
     stockLines(storeId: string, filter: Record<string, unknown> = {}): Promise<StockLineRow[]> {
-      return allPages(async (page) => (await client.request<{ stockLines: Connector<StockLineRow> }>({ query: Q.STOCK_LINES, variables: { storeId, filter, page } })).stockLines);
+      return allPages(
+        async (page) =>
+          (
+            await client.request<{ stockLines: Connector<StockLineRow> }>({
+              query: Q.STOCK_LINES,
+              variables: { storeId, filter, page },
+            })
+          ).stockLines,
+      );
     },
     async stocktake(storeId: string, id: string): Promise<StocktakeRow | undefined> {
-      const data = await client.request<{ stocktakes: Connector<StocktakeRow> }>({ query: Q.STOCKTAKES, variables: { storeId, filter: { id: { equalTo: id } } } });
+      const data = await client.request<{ stocktakes: Connector<StocktakeRow> }>({
+        query: Q.STOCKTAKES,
+        variables: { storeId, filter: { id: { equalTo: id } } },
+      });
       return data.stocktakes.nodes.find((x) => x.id === id);
     },
-    async insertStocktake(storeId: string, input: { id: string; createBlankStocktake: true; description?: string; comment?: string }) {
-      return (await client.request<{ insertStocktake: { id: string; status: string } }>({ query: Q.INSERT_STOCKTAKE, variables: { storeId, input } })).insertStocktake;
+    async insertStocktake(
+      storeId: string,
+      input: { id: string; createBlankStocktake: true; description?: string; comment?: string },
+    ) {
+      return (
+        await client.request<{ insertStocktake: { id: string; status: string } }>({
+          query: Q.INSERT_STOCKTAKE,
+          variables: { storeId, input },
+        })
+      ).insertStocktake;
     },
-    async insertStocktakeLine(storeId: string, input: { id: string; stocktakeId: string; stockLineId?: string; itemId?: string; batch?: string; expiryDate?: string; packSize?: number; countedNumberOfPacks: number; reasonOptionId?: string }) {
-      return (await client.request<{ insertStocktakeLine: { id: string } }>({ query: Q.INSERT_STOCKTAKE_LINE, variables: { storeId, input } })).insertStocktakeLine;
+    async insertStocktakeLine(
+      storeId: string,
+      input: {
+        id: string;
+        stocktakeId: string;
+        stockLineId?: string;
+        itemId?: string;
+        batch?: string;
+        expiryDate?: string;
+        packSize?: number;
+        countedNumberOfPacks: number;
+        reasonOptionId?: string;
+      },
+    ) {
+      return (
+        await client.request<{ insertStocktakeLine: { id: string } }>({
+          query: Q.INSERT_STOCKTAKE_LINE,
+          variables: { storeId, input },
+        })
+      ).insertStocktakeLine;
     },
     async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED' }) {
-      return (await client.request<{ updateStocktake: { id: string; status: string } }>({ query: Q.UPDATE_STOCKTAKE, variables: { storeId, input } })).updateStocktake;
+      return (
+        await client.request<{ updateStocktake: { id: string; status: string } }>({
+          query: Q.UPDATE_STOCKTAKE,
+          variables: { storeId, input },
+        })
+      ).updateStocktake;
     },
     /** Active inventory adjustment reasons (reason options of the two adjustment types). */
     async adjustmentReasons(): Promise<AdjustmentReasonRow[]> {
-      const filter = { isActive: true, type: { equalAny: ['POSITIVE_INVENTORY_ADJUSTMENT', 'NEGATIVE_INVENTORY_ADJUSTMENT'] } };
-      return (await client.request<{ reasonOptions: Connector<AdjustmentReasonRow> }>({ query: Q.REASON_OPTIONS, variables: { filter } })).reasonOptions.nodes;
+      const filter = {
+        isActive: true,
+        type: { equalAny: ['POSITIVE_INVENTORY_ADJUSTMENT', 'NEGATIVE_INVENTORY_ADJUSTMENT'] },
+      };
+      return (
+        await client.request<{ reasonOptions: Connector<AdjustmentReasonRow> }>({
+          query: Q.REASON_OPTIONS,
+          variables: { filter },
+        })
+      ).reasonOptions.nodes;
     },
   };
 }

@@ -25,7 +25,10 @@ interface AuthTokenAnswer {
 }
 
 /** What an operator should do about each typed login error. */
-function refusal(username: string, error: { __typename: string; description: string; timeoutRemaining?: number }): string {
+function refusal(
+  username: string,
+  error: { __typename: string; description: string; timeoutRemaining?: number },
+): string {
   switch (error.__typename) {
     case 'InvalidCredentials':
       return `login as '${username}' refused (InvalidCredentials): check msupply.username and msupply.password`;
@@ -41,18 +44,34 @@ function refusal(username: string, error: { __typename: string; description: str
 }
 
 export async function loginForToken(ctx: AuthContext, s: MsupplySettings): Promise<Issued> {
-  if (!s.username || !s.password) throw missingCredentials(MSUPPLY, 'no Open mSupply user configured (set msupply.username and msupply.password)', makeMsupplyError);
-  const answer = await postGraphQL<AuthTokenAnswer>(ctx, {
-    query: AUTH_TOKEN,
-    variables: { username: s.username, password: s.password },
-    secretVariables: ['password'],
-    secretData: ['authToken.token'],
-  }, { makeError: makeMsupplyError, findDataErrors: () => [] });
+  if (!s.username || !s.password)
+    throw missingCredentials(
+      MSUPPLY,
+      'no Open mSupply user configured (set msupply.username and msupply.password)',
+      makeMsupplyError,
+    );
+  const answer = await postGraphQL<AuthTokenAnswer>(
+    ctx,
+    {
+      query: AUTH_TOKEN,
+      variables: { username: s.username, password: s.password },
+      secretVariables: ['password'],
+      secretData: ['authToken.token'],
+    },
+    { makeError: makeMsupplyError, findDataErrors: () => [] },
+  );
   const result = answer.authToken;
   if (result.__typename === 'AuthToken' && result.token) return { value: result.token };
-  const error = result.__typename === 'AuthTokenError' ? result.error : { __typename: String(result.__typename), description: 'no token in the answer' };
+  const error =
+    result.__typename === 'AuthTokenError'
+      ? result.error
+      : { __typename: String(result.__typename), description: 'no token in the answer' };
   throw makeMsupplyError({
-    system: MSUPPLY, transient: false, status: 502, code: 'login', upstreamStatus: 200,
+    system: MSUPPLY,
+    transient: false,
+    status: 502,
+    code: 'login',
+    upstreamStatus: 200,
     // the description of an auth failure is not for clients; the type says all an operator needs
     reason: { code: error.__typename },
     diagnostics: refusal(s.username, error),

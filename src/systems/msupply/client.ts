@@ -22,7 +22,10 @@ export interface MsupplyClientOptions {
   retryDelayMs?: number;
 }
 
-export function createMsupplyClient(settings: () => MsupplySettings, options: MsupplyClientOptions = {}): MsupplyClient {
+export function createMsupplyClient(
+  settings: () => MsupplySettings,
+  options: MsupplyClientOptions = {},
+): MsupplyClient {
   const upstream = createUpstreamClient<MsupplySettings>({
     system: MSUPPLY,
     settings,

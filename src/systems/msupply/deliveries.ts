@@ -39,10 +39,18 @@ const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFI
  * An inbound shipment is a delivery to its store from the other party; an outbound shipment (the
  * warehouse's side) is a delivery from its store to the other party's store.
  */
-export function decodeShipment(s: ShipmentRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Delivery {
+export function decodeShipment(
+  s: ShipmentRow,
+  store: Pick<StoreRow, 'id' | 'code'>,
+  products: MsupplyProductMap,
+): Delivery {
   const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
   const other = s.otherParty?.store
-    ? { id: s.otherParty.store.id, identifier: { system: STORE_CODE_SYSTEM, value: s.otherParty.store.code }, display: s.otherPartyName }
+    ? {
+        id: s.otherParty.store.id,
+        identifier: { system: STORE_CODE_SYSTEM, value: s.otherParty.store.code },
+        display: s.otherPartyName,
+      }
     : { display: s.otherPartyName };
   const outbound = s.type === 'OUTBOUND_SHIPMENT';
   const identifier = { system: SHIPMENT_SYSTEM, value: s.id };
@@ -70,15 +78,24 @@ export function decodeShipment(s: ShipmentRow, store: Pick<StoreRow, 'id' | 'cod
     occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
     lines,
     source: { system: MSUPPLY, id: s.id },
-    lastUpdated: s.verifiedDatetime ?? s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? s.createdDatetime,
+    lastUpdated:
+      s.verifiedDatetime ?? s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? s.createdDatetime,
   };
 }
 
 /** Packs that arrived on a line, from what the facility says it accepted. */
 function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): number {
-  if (!Number.isSafeInteger(q.value) || q.value < 0) throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole, non-negative number of ${q.unit}s`, where);
+  if (!Number.isSafeInteger(q.value) || q.value < 0)
+    throw new BusinessRuleError(
+      `${where}: quantity ${String(q.value)} is not a whole, non-negative number of ${q.unit}s`,
+      where,
+    );
   if (q.unit === 'pack') return q.value;
-  if (q.value % line.packSize !== 0) throw new BusinessRuleError(`${where}: ${q.value} units of ${line.itemCode} is not a whole number of packs (${line.packSize} per pack)`, where);
+  if (q.value % line.packSize !== 0)
+    throw new BusinessRuleError(
+      `${where}: ${q.value} units of ${line.itemCode} is not a whole number of packs (${line.packSize} per pack)`,
+      where,
+    );
   return q.value / line.packSize;
 }
 
@@ -100,7 +117,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   };
 
   /** The inbound or outbound shipment with this id, in whichever store the user may act in. */
-  const find = async (id: string): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
+  const find = async (
+    id: string,
+  ): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
     for (const store of await readable()) {
       const [shipment] = await api.shipments(store.id, { ...shipments, id: { equalTo: id } });
       if (shipment) return { shipment, store };
@@ -114,9 +133,14 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return delivery.lines.map((line, i) => {
       const where = `Delivery.lines[${i}]`;
       const code = products.itemCode(line.product, `${where}.product`);
-      const candidates = shipment.lines.nodes.filter((l) => l.itemCode === code && (!line.lot?.number || l.batch === line.lot.number));
+      const candidates = shipment.lines.nodes.filter(
+        (l) => l.itemCode === code && (!line.lot?.number || l.batch === line.lot.number),
+      );
       if (candidates.length !== 1) {
-        throw new BusinessRuleError(`${where}: ${candidates.length ? 'several lines' : 'no line'} of shipment ${shipment.invoiceNumber} for item ${code}${line.lot?.number ? ` batch ${line.lot.number}` : ''}${candidates.length ? ': name the lot' : ''}`, `${where}.product`);
+        throw new BusinessRuleError(
+          `${where}: ${candidates.length ? 'several lines' : 'no line'} of shipment ${shipment.invoiceNumber} for item ${code}${line.lot?.number ? ` batch ${line.lot.number}` : ''}${candidates.length ? ': name the lot' : ''}`,
+          `${where}.product`,
+        );
       }
       const target = candidates[0];
       const accepted = line.quantityAccepted ?? line.quantityShipped;
@@ -128,8 +152,16 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   const locate = async (delivery: Delivery) => {
     const id = delivery.identifier.system === SHIPMENT_SYSTEM ? delivery.identifier.value : delivery.id;
     const found = id ? await find(id) : undefined;
-    if (!found) throw new BusinessRuleError(`delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an Open mSupply inbound shipment the integration user can see`, 'Delivery.identifier');
-    if (found.shipment.type !== 'INBOUND_SHIPMENT') throw new BusinessRuleError(`shipment ${found.shipment.invoiceNumber} is the supplier's outbound shipment: a delivery is confirmed on the receiving store's inbound shipment`, 'Delivery.identifier');
+    if (!found)
+      throw new BusinessRuleError(
+        `delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an Open mSupply inbound shipment the integration user can see`,
+        'Delivery.identifier',
+      );
+    if (found.shipment.type !== 'INBOUND_SHIPMENT')
+      throw new BusinessRuleError(
+        `shipment ${found.shipment.invoiceNumber} is the supplier's outbound shipment: a delivery is confirmed on the receiving store's inbound shipment`,
+        'Delivery.identifier',
+      );
     return found;
   };
 
@@ -142,31 +174,49 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       // a supplier named: that store's outbound shipments (the warehouse's view); else inbound ones
       const outboundOf = criteria.supplier ? await readable(criteria.supplier) : undefined;
       const filter: Record<string, unknown> = outboundOf ? { type: { equalTo: 'OUTBOUND_SHIPMENT' } } : { ...inbound };
-      if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === SHIPMENT_SYSTEM)) filter.id = { equalTo: criteria.identifier.value };
+      if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === SHIPMENT_SYSTEM))
+        filter.id = { equalTo: criteria.identifier.value };
       else if (criteria.identifier) return { items: [] };
-      const found = await Promise.all((outboundOf ?? await readable(criteria.facility)).map(async (store) =>
-        (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products()))));
+      const found = await Promise.all(
+        (outboundOf ?? (await readable(criteria.facility))).map(async (store) =>
+          (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products())),
+        ),
+      );
       return {
-        items: found.flat().filter((d) => (!criteria.status || d.status === criteria.status) && inRanges(d.occurredAt, criteria.date) && inRanges(d.lastUpdated, criteria.lastUpdated)
-          && (!outboundOf || !criteria.facility || d.destination.id === criteria.facility)),
+        items: found
+          .flat()
+          .filter(
+            (d) =>
+              (!criteria.status || d.status === criteria.status) &&
+              inRanges(d.occurredAt, criteria.date) &&
+              inRanges(d.lastUpdated, criteria.lastUpdated) &&
+              (!outboundOf || !criteria.facility || d.destination.id === criteria.facility),
+          ),
       };
     },
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
-      if (received(shipment.status)) throw new ConflictError(`shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`);
+      if (received(shipment.status))
+        throw new ConflictError(
+          `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`,
+        );
       plan(delivery, shipment);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       const { shipment, store } = await locate(delivery);
       // only the first attempt may find it received: after that, a retry resumes its own work
       await journal.run('not-yet-received', async () => {
-        if (received(shipment.status)) throw new ConflictError(`shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`);
+        if (received(shipment.status))
+          throw new ConflictError(
+            `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`,
+          );
         return shipment.status;
       });
       const steps = plan(delivery, shipment);
       await journal.run('delivered', async () => {
         const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
-        if (now.status === 'SHIPPED' || now.status === 'NEW') await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
+        if (now.status === 'SHIPPED' || now.status === 'NEW')
+          await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
         return 'DELIVERED';
       });
       for (const step of steps) {
@@ -181,9 +231,16 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
       });
       if (deps.verify() && status !== 'VERIFIED') {
-        status = await journal.run('verified', async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status);
+        status = await journal.run(
+          'verified',
+          async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status,
+        );
       }
-      return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(status as ShipmentRow['status']) };
+      return {
+        system: MSUPPLY,
+        ids: { shipment: shipment.id },
+        status: deliveryStatusOf(status as ShipmentRow['status']),
+      };
     },
   };
 }

@@ -31,7 +31,14 @@ const HINTS: Partial<Record<number, string>> = {
 
 /** A non-GraphQL error answer (a proxy's 502, a 401) → MsupplyError. */
 export function decodeMsupplyHttpError(status: number, body: unknown, method: string, path: string): UpstreamError {
-  return decodeHttpError(status, body, { system: MSUPPLY, method, path, reasonOf: graphqlReason, hints: HINTS, make: makeMsupplyError });
+  return decodeHttpError(status, body, {
+    system: MSUPPLY,
+    method,
+    path,
+    reasonOf: graphqlReason,
+    hints: HINTS,
+    make: makeMsupplyError,
+  });
 }
 
 /**
@@ -44,13 +51,23 @@ export function refineGraphQLError(err: unknown): unknown {
   const words = err.upstreamMessage ?? '';
   if (/^forbidden\b/i.test(words)) {
     return makeMsupplyError({
-      system: MSUPPLY, transient: false, status: 502, code: 'forbidden', upstreamStatus: err.upstreamStatus, reason: { code: err.reasonCode, message: words },
+      system: MSUPPLY,
+      transient: false,
+      status: 502,
+      code: 'forbidden',
+      upstreamStatus: err.upstreamStatus,
+      reason: { code: err.reasonCode, message: words },
       diagnostics: `${err.issues[0].diagnostics.replace(/^msupply: /, '')} (the Open mSupply user lacks a permission in that store: check its store permissions)`,
     });
   }
   if (/^unauthenticated\b/i.test(words)) {
     return makeMsupplyError({
-      system: MSUPPLY, transient: true, status: 502, code: 'login', upstreamStatus: err.upstreamStatus, reason: { code: err.reasonCode },
+      system: MSUPPLY,
+      transient: true,
+      status: 502,
+      code: 'login',
+      upstreamStatus: err.upstreamStatus,
+      reason: { code: err.reasonCode },
       diagnostics: 'the bearer token was refused after a fresh login: check msupply.username and msupply.password',
     });
   }

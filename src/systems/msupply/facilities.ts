@@ -85,7 +85,12 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
   return {
     get,
     async search(criteria) {
-      if (criteria.ids?.length) return { items: (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f).filter((f) => matches(f, criteria)) };
+      if (criteria.ids?.length)
+        return {
+          items: (await Promise.all(criteria.ids.map(get)))
+            .filter((f): f is Facility => !!f)
+            .filter((f) => matches(f, criteria)),
+        };
       const system = criteria.identifier?.system;
       if (system && system !== STORE_CODE_SYSTEM && system !== NAME_CODE_SYSTEM) return { items: [] };
       // narrow on the server where its filter is a superset of ours (exact code; "like" on the name)

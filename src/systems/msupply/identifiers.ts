@@ -33,5 +33,12 @@ export function orderLineId(orderNumber: Identifier, product: ProductRef): strin
 
 /** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
 export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
+  return stableId(
+    'SupplyDelivery',
+    deliveryNumber.system,
+    deliveryNumber.value,
+    product.system,
+    product.code,
+    lotNumber ?? '',
+  );
 }

@@ -20,7 +20,10 @@ export interface MsupplyConnectorOptions extends MsupplyClientOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
 }
 
-export function createMsupplyConnector(settings: Record<string, unknown>, opts: MsupplyConnectorOptions = {}): Connector {
+export function createMsupplyConnector(
+  settings: Record<string, unknown>,
+  opts: MsupplyConnectorOptions = {},
+): Connector {
   let current: MsupplySettings = msupplySettingsFrom(settings);
   let products = loadMsupplyProducts(settings);
   const client = createMsupplyClient(() => current, opts);
@@ -30,12 +33,18 @@ export function createMsupplyConnector(settings: Record<string, unknown>, opts: 
     system: MSUPPLY,
     facilities: createFacilityCapability(api, stores),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
-    deliveries: createDeliveryCapability({ api, stores, products: () => products, verify: () => current.verifyDeliveries }),
+    deliveries: createDeliveryCapability({
+      api,
+      stores,
+      products: () => products,
+      verify: () => current.verifyDeliveries,
+    }),
     stock: createStockCapability({ api, stores, products: () => products }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
       const me = await api.me();
-      if (!me.stores.some((s) => !s.isDisabled)) throw new Error(`msupply: the user '${me.username}' may act in no store (me.stores is empty)`);
+      if (!me.stores.some((s) => !s.isDisabled))
+        throw new Error(`msupply: the user '${me.username}' may act in no store (me.stores is empty)`);
     },
     reconfigure(next: Record<string, unknown>) {
       const parsed = msupplySettingsFrom(next);

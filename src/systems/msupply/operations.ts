@@ -6,216 +6,489 @@
  * what they are, and every mutation selects its error union member with the error's type and words.
  */
 
-export const AUTH_TOKEN = /* GraphQL */ `query authToken($username: String!, $password: String!) {
-  authToken(username: $username, password: $password) {
-    __typename
-    ... on AuthToken { token }
-    ... on AuthTokenError { error { __typename description ... on AccountBlocked { timeoutRemaining } } }
-  }
-}`;
-
-export const ME = /* GraphQL */ `query me {
-  me {
-    __typename
-    ... on UserNode {
-      userId
-      username
-      defaultStore { id code name nameId }
-      stores { totalCount nodes { __typename id code name nameId isDisabled } }
+export const AUTH_TOKEN = /* GraphQL */ `
+  query authToken($username: String!, $password: String!) {
+    authToken(username: $username, password: $password) {
+      __typename
+      ... on AuthToken {
+        token
+      }
+      ... on AuthTokenError {
+        error {
+          __typename
+          description
+          ... on AccountBlocked {
+            timeoutRemaining
+          }
+        }
+      }
     }
   }
-}`;
+`;
 
-export const STORES = /* GraphQL */ `query stores($filter: StoreFilterInput, $page: PaginationInput) {
-  stores(filter: $filter, page: $page) {
-    __typename
-    ... on StoreConnector { totalCount nodes { __typename id code storeName siteId } }
+export const ME = /* GraphQL */ `
+  query me {
+    me {
+      __typename
+      ... on UserNode {
+        userId
+        username
+        defaultStore {
+          id
+          code
+          name
+          nameId
+        }
+        stores {
+          totalCount
+          nodes {
+            __typename
+            id
+            code
+            name
+            nameId
+            isDisabled
+          }
+        }
+      }
+    }
   }
-}`;
+`;
 
-export const NAMES = /* GraphQL */ `query names($storeId: String!, $filter: NameFilterInput, $page: PaginationInput) {
-  names(storeId: $storeId, filter: $filter, page: $page) {
+export const STORES = /* GraphQL */ `
+  query stores($filter: StoreFilterInput, $page: PaginationInput) {
+    stores(filter: $filter, page: $page) {
+      __typename
+      ... on StoreConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          code
+          storeName
+          siteId
+        }
+      }
+    }
+  }
+`;
+
+export const NAMES = /* GraphQL */ `
+  query names($storeId: String!, $filter: NameFilterInput, $page: PaginationInput) {
+    names(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on NameConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          code
+          name
+          isCustomer
+          isSupplier
+          store {
+            __typename
+            id
+            code
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const ITEMS = /* GraphQL */ `
+  query items($storeId: String!, $filter: ItemFilterInput, $page: PaginationInput) {
+    items(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on ItemConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          code
+          name
+          defaultPackSize
+          unitName
+        }
+      }
+    }
+  }
+`;
+
+const REQUISITION_FIELDS = /* GraphQL */ `
+  fragment RequisitionFields on RequisitionNode {
     __typename
-    ... on NameConnector {
+    id
+    requisitionNumber
+    type
+    status
+    theirReference
+    comment
+    createdDatetime
+    sentDatetime
+    finalisedDatetime
+    otherPartyId
+    otherPartyName
+    otherParty(storeId: $storeId) {
+      __typename
+      id
+      store {
+        __typename
+        id
+        code
+      }
+    }
+    lines {
       totalCount
-      nodes { __typename id code name isCustomer isSupplier store { __typename id code } }
+      nodes {
+        __typename
+        id
+        itemId
+        requestedQuantity
+        supplyQuantity
+        item {
+          __typename
+          id
+          code
+          name
+          defaultPackSize
+        }
+      }
     }
   }
-}`;
+`;
 
-export const ITEMS = /* GraphQL */ `query items($storeId: String!, $filter: ItemFilterInput, $page: PaginationInput) {
-  items(storeId: $storeId, filter: $filter, page: $page) {
+export const REQUISITION = /* GraphQL */ `
+  query requisition($storeId: String!, $id: String!) {
+    requisition(storeId: $storeId, id: $id) {
+      __typename
+      ... on RequisitionNode {
+        ...RequisitionFields
+      }
+      ... on RecordNotFound {
+        description
+      }
+    }
+  }
+  ${REQUISITION_FIELDS}
+`;
+
+export const REQUISITIONS = /* GraphQL */ `
+  query requisitions($storeId: String!, $filter: RequisitionFilterInput, $page: PaginationInput) {
+    requisitions(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on RequisitionConnector {
+        totalCount
+        nodes {
+          ...RequisitionFields
+        }
+      }
+    }
+  }
+  ${REQUISITION_FIELDS}
+`;
+
+export const INSERT_REQUEST_REQUISITION = /* GraphQL */ `
+  mutation insertRequestRequisition($storeId: String!, $input: InsertRequestRequisitionInput!) {
+    insertRequestRequisition(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionNode {
+        id
+        status
+      }
+      ... on InsertRequestRequisitionError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const INSERT_REQUEST_REQUISITION_LINE = /* GraphQL */ `
+  mutation insertRequestRequisitionLine($storeId: String!, $input: InsertRequestRequisitionLineInput!) {
+    insertRequestRequisitionLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionLineNode {
+        id
+        itemId
+        requestedQuantity
+      }
+      ... on InsertRequestRequisitionLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_REQUEST_REQUISITION_LINE = /* GraphQL */ `
+  mutation updateRequestRequisitionLine($storeId: String!, $input: UpdateRequestRequisitionLineInput!) {
+    updateRequestRequisitionLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionLineNode {
+        id
+        itemId
+        requestedQuantity
+      }
+      ... on UpdateRequestRequisitionLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_REQUEST_REQUISITION = /* GraphQL */ `
+  mutation updateRequestRequisition($storeId: String!, $input: UpdateRequestRequisitionInput!) {
+    updateRequestRequisition(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionNode {
+        id
+        status
+      }
+      ... on UpdateRequestRequisitionError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+const SHIPMENT_FIELDS = /* GraphQL */ `
+  fragment ShipmentFields on InvoiceNode {
     __typename
-    ... on ItemConnector { totalCount nodes { __typename id code name defaultPackSize unitName } }
-  }
-}`;
-
-const REQUISITION_FIELDS = /* GraphQL */ `fragment RequisitionFields on RequisitionNode {
-  __typename
-  id
-  requisitionNumber
-  type
-  status
-  theirReference
-  comment
-  createdDatetime
-  sentDatetime
-  finalisedDatetime
-  otherPartyId
-  otherPartyName
-  otherParty(storeId: $storeId) { __typename id store { __typename id code } }
-  lines {
-    totalCount
-    nodes { __typename id itemId requestedQuantity supplyQuantity item { __typename id code name defaultPackSize } }
-  }
-}`;
-
-export const REQUISITION = /* GraphQL */ `query requisition($storeId: String!, $id: String!) {
-  requisition(storeId: $storeId, id: $id) {
-    __typename
-    ... on RequisitionNode { ...RequisitionFields }
-    ... on RecordNotFound { description }
-  }
-}
-${REQUISITION_FIELDS}`;
-
-export const REQUISITIONS = /* GraphQL */ `query requisitions($storeId: String!, $filter: RequisitionFilterInput, $page: PaginationInput) {
-  requisitions(storeId: $storeId, filter: $filter, page: $page) {
-    __typename
-    ... on RequisitionConnector { totalCount nodes { ...RequisitionFields } }
-  }
-}
-${REQUISITION_FIELDS}`;
-
-export const INSERT_REQUEST_REQUISITION = /* GraphQL */ `mutation insertRequestRequisition($storeId: String!, $input: InsertRequestRequisitionInput!) {
-  insertRequestRequisition(storeId: $storeId, input: $input) {
-    __typename
-    ... on RequisitionNode { id status }
-    ... on InsertRequestRequisitionError { error { __typename description } }
-  }
-}`;
-
-export const INSERT_REQUEST_REQUISITION_LINE = /* GraphQL */ `mutation insertRequestRequisitionLine($storeId: String!, $input: InsertRequestRequisitionLineInput!) {
-  insertRequestRequisitionLine(storeId: $storeId, input: $input) {
-    __typename
-    ... on RequisitionLineNode { id itemId requestedQuantity }
-    ... on InsertRequestRequisitionLineError { error { __typename description } }
-  }
-}`;
-
-export const UPDATE_REQUEST_REQUISITION_LINE = /* GraphQL */ `mutation updateRequestRequisitionLine($storeId: String!, $input: UpdateRequestRequisitionLineInput!) {
-  updateRequestRequisitionLine(storeId: $storeId, input: $input) {
-    __typename
-    ... on RequisitionLineNode { id itemId requestedQuantity }
-    ... on UpdateRequestRequisitionLineError { error { __typename description } }
-  }
-}`;
-
-export const UPDATE_REQUEST_REQUISITION = /* GraphQL */ `mutation updateRequestRequisition($storeId: String!, $input: UpdateRequestRequisitionInput!) {
-  updateRequestRequisition(storeId: $storeId, input: $input) {
-    __typename
-    ... on RequisitionNode { id status }
-    ... on UpdateRequestRequisitionError { error { __typename description } }
-  }
-}`;
-
-const SHIPMENT_FIELDS = /* GraphQL */ `fragment ShipmentFields on InvoiceNode {
-  __typename
-  id
-  invoiceNumber
-  type
-  status
-  theirReference
-  otherPartyId
-  otherPartyName
-  otherParty(storeId: $storeId) { __typename id store { __typename id code } }
-  createdDatetime
-  shippedDatetime
-  deliveredDatetime
-  receivedDatetime
-  verifiedDatetime
-  requisition { __typename id theirReference comment }
-  lines {
-    totalCount
-    nodes { __typename id itemId itemCode itemName batch expiryDate packSize numberOfPacks shippedNumberOfPacks type }
-  }
-}`;
-
-export const SHIPMENTS = /* GraphQL */ `query shipments($storeId: String!, $filter: InvoiceFilterInput, $page: PaginationInput) {
-  invoices(storeId: $storeId, filter: $filter, page: $page) {
-    __typename
-    ... on InvoiceConnector { totalCount nodes { ...ShipmentFields } }
-  }
-}
-${SHIPMENT_FIELDS}`;
-
-export const UPDATE_INBOUND_SHIPMENT = /* GraphQL */ `mutation updateInboundShipment($storeId: String!, $input: UpdateInboundShipmentInput!) {
-  updateInboundShipment(storeId: $storeId, input: $input) {
-    __typename
-    ... on InvoiceNode { id status }
-    ... on UpdateInboundShipmentError { error { __typename description } }
-  }
-}`;
-
-export const UPDATE_INBOUND_SHIPMENT_LINE = /* GraphQL */ `mutation updateInboundShipmentLine($storeId: String!, $input: UpdateInboundShipmentLineInput!) {
-  updateInboundShipmentLine(storeId: $storeId, input: $input) {
-    __typename
-    ... on InvoiceLineNode { id numberOfPacks }
-    ... on UpdateInboundShipmentLineError { error { __typename description } }
-  }
-}`;
-
-export const STOCK_LINES = /* GraphQL */ `query stockLines($storeId: String!, $filter: StockLineFilterInput, $page: PaginationInput) {
-  stockLines(storeId: $storeId, filter: $filter, page: $page) {
-    __typename
-    ... on StockLineConnector {
+    id
+    invoiceNumber
+    type
+    status
+    theirReference
+    otherPartyId
+    otherPartyName
+    otherParty(storeId: $storeId) {
+      __typename
+      id
+      store {
+        __typename
+        id
+        code
+      }
+    }
+    createdDatetime
+    shippedDatetime
+    deliveredDatetime
+    receivedDatetime
+    verifiedDatetime
+    requisition {
+      __typename
+      id
+      theirReference
+      comment
+    }
+    lines {
       totalCount
-      nodes { __typename id itemId item { __typename id code name } batch expiryDate packSize totalNumberOfPacks availableNumberOfPacks onHold }
+      nodes {
+        __typename
+        id
+        itemId
+        itemCode
+        itemName
+        batch
+        expiryDate
+        packSize
+        numberOfPacks
+        shippedNumberOfPacks
+        type
+      }
     }
   }
-}`;
+`;
 
-export const STOCKTAKES = /* GraphQL */ `query stocktakes($storeId: String!, $filter: StocktakeFilterInput, $page: PaginationInput) {
-  stocktakes(storeId: $storeId, filter: $filter, page: $page) {
-    __typename
-    ... on StocktakeConnector {
-      totalCount
-      nodes { __typename id stocktakeNumber status description comment lines { totalCount nodes { __typename id itemId stockLine { __typename id } countedNumberOfPacks } } }
+export const SHIPMENTS = /* GraphQL */ `
+  query shipments($storeId: String!, $filter: InvoiceFilterInput, $page: PaginationInput) {
+    invoices(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on InvoiceConnector {
+        totalCount
+        nodes {
+          ...ShipmentFields
+        }
+      }
     }
   }
-}`;
+  ${SHIPMENT_FIELDS}
+`;
+
+export const UPDATE_INBOUND_SHIPMENT = /* GraphQL */ `
+  mutation updateInboundShipment($storeId: String!, $input: UpdateInboundShipmentInput!) {
+    updateInboundShipment(storeId: $storeId, input: $input) {
+      __typename
+      ... on InvoiceNode {
+        id
+        status
+      }
+      ... on UpdateInboundShipmentError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_INBOUND_SHIPMENT_LINE = /* GraphQL */ `
+  mutation updateInboundShipmentLine($storeId: String!, $input: UpdateInboundShipmentLineInput!) {
+    updateInboundShipmentLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on InvoiceLineNode {
+        id
+        numberOfPacks
+      }
+      ... on UpdateInboundShipmentLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const STOCK_LINES = /* GraphQL */ `
+  query stockLines($storeId: String!, $filter: StockLineFilterInput, $page: PaginationInput) {
+    stockLines(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on StockLineConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          itemId
+          item {
+            __typename
+            id
+            code
+            name
+          }
+          batch
+          expiryDate
+          packSize
+          totalNumberOfPacks
+          availableNumberOfPacks
+          onHold
+        }
+      }
+    }
+  }
+`;
+
+export const STOCKTAKES = /* GraphQL */ `
+  query stocktakes($storeId: String!, $filter: StocktakeFilterInput, $page: PaginationInput) {
+    stocktakes(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on StocktakeConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          stocktakeNumber
+          status
+          description
+          comment
+          lines {
+            totalCount
+            nodes {
+              __typename
+              id
+              itemId
+              stockLine {
+                __typename
+                id
+              }
+              countedNumberOfPacks
+            }
+          }
+        }
+      }
+    }
+  }
+`;
 
 /** Its result is StocktakeNode only: the schema types no insert error (a duplicate id is "Bad user input"). */
-export const INSERT_STOCKTAKE = /* GraphQL */ `mutation insertStocktake($storeId: String!, $input: InsertStocktakeInput!) {
-  insertStocktake(storeId: $storeId, input: $input) {
-    __typename
-    ... on StocktakeNode { id status }
+export const INSERT_STOCKTAKE = /* GraphQL */ `
+  mutation insertStocktake($storeId: String!, $input: InsertStocktakeInput!) {
+    insertStocktake(storeId: $storeId, input: $input) {
+      __typename
+      ... on StocktakeNode {
+        id
+        status
+      }
+    }
   }
-}`;
+`;
 
-export const INSERT_STOCKTAKE_LINE = /* GraphQL */ `mutation insertStocktakeLine($storeId: String!, $input: InsertStocktakeLineInput!) {
-  insertStocktakeLine(storeId: $storeId, input: $input) {
-    __typename
-    ... on StocktakeLineNode { id }
-    ... on InsertStocktakeLineError { error { __typename description } }
+export const INSERT_STOCKTAKE_LINE = /* GraphQL */ `
+  mutation insertStocktakeLine($storeId: String!, $input: InsertStocktakeLineInput!) {
+    insertStocktakeLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on StocktakeLineNode {
+        id
+      }
+      ... on InsertStocktakeLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
   }
-}`;
+`;
 
-export const UPDATE_STOCKTAKE = /* GraphQL */ `mutation updateStocktake($storeId: String!, $input: UpdateStocktakeInput!) {
-  updateStocktake(storeId: $storeId, input: $input) {
-    __typename
-    ... on StocktakeNode { id status }
-    ... on UpdateStocktakeError { error { __typename description } }
+export const UPDATE_STOCKTAKE = /* GraphQL */ `
+  mutation updateStocktake($storeId: String!, $input: UpdateStocktakeInput!) {
+    updateStocktake(storeId: $storeId, input: $input) {
+      __typename
+      ... on StocktakeNode {
+        id
+        status
+      }
+      ... on UpdateStocktakeError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
   }
-}`;
+`;
 
 /** Reason options (inventoryAdjustmentReasons is deprecated since Open mSupply 2.8.0 in their favour). */
-export const REASON_OPTIONS = /* GraphQL */ `query reasonOptions($filter: ReasonOptionFilterInput) {
-  reasonOptions(filter: $filter) {
-    __typename
-    ... on ReasonOptionConnector { totalCount nodes { __typename id reason type isActive } }
+export const REASON_OPTIONS = /* GraphQL */ `
+  query reasonOptions($filter: ReasonOptionFilterInput) {
+    reasonOptions(filter: $filter) {
+      __typename
+      ... on ReasonOptionConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          reason
+          type
+          isActive
+        }
+      }
+    }
   }
-}`;
+`;
 
 /** Every document above, by operation name: what the schema test validates. */
 export const OPERATIONS: Record<string, string> = {

@@ -28,8 +28,16 @@ export interface OrderDeps {
   settings: () => MsupplySettings;
 }
 
-interface PlannedLine { itemCode: string; item: ItemRow; units: number }
-interface Plan { store: StoreRow; supplier: NameRow; lines: PlannedLine[] }
+interface PlannedLine {
+  itemCode: string;
+  item: ItemRow;
+  units: number;
+}
+interface Plan {
+  store: StoreRow;
+  supplier: NameRow;
+  lines: PlannedLine[];
+}
 
 export function createOrderCapability(deps: OrderDeps): OrderCapability {
   const { api, stores } = deps;
@@ -40,19 +48,35 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     if (order.supplier?.id || order.supplier?.identifier) {
       // the supplier need not be a store the integration user acts in: only a name visible in the facility's store
       const supplying = await stores.find(order.supplier);
-      if (!supplying) throw new BusinessRuleError(`supplier ${order.supplier.id ? `Location/${order.supplier.id}` : order.supplier.identifier!.value} is not an Open mSupply store`, 'Order.supplier');
+      if (!supplying)
+        throw new BusinessRuleError(
+          `supplier ${order.supplier.id ? `Location/${order.supplier.id}` : order.supplier.identifier!.value} is not an Open mSupply store`,
+          'Order.supplier',
+        );
       filter = { storeCode: { equalTo: supplying.code } };
       what = `store ${supplying.code}`;
     } else {
       const code = deps.settings().supplierCode;
-      if (!code) throw new BusinessRuleError('the order names no supplier and msupply.supplierCode is not set: Open mSupply needs a supplier for a request requisition', 'Order.supplier');
+      if (!code)
+        throw new BusinessRuleError(
+          'the order names no supplier and msupply.supplierCode is not set: Open mSupply needs a supplier for a request requisition',
+          'Order.supplier',
+        );
       filter = { code: { equalTo: code } };
       what = `name ${code} (msupply.supplierCode)`;
     }
     const names = await api.names(store.id, filter);
     const name = names[0];
-    if (!name) throw new BusinessRuleError(`supplier ${what} is not visible in Open mSupply store ${store.code}`, 'Order.supplier');
-    if (!name.isSupplier) throw new BusinessRuleError(`${what} is not a supplier of Open mSupply store ${store.code} (OtherPartyNotASupplier)`, 'Order.supplier');
+    if (!name)
+      throw new BusinessRuleError(
+        `supplier ${what} is not visible in Open mSupply store ${store.code}`,
+        'Order.supplier',
+      );
+    if (!name.isSupplier)
+      throw new BusinessRuleError(
+        `${what} is not a supplier of Open mSupply store ${store.code} (OtherPartyNotASupplier)`,
+        'Order.supplier',
+      );
     return name;
   };
 
@@ -69,15 +93,31 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     const lines = order.lines.map((line, i) => {
       const where = `Order.lines[${i}]`;
       const itemCode = codes[i];
-      if (seen.has(itemCode)) throw new BusinessRuleError(`${where}: item ${itemCode} is ordered twice; Open mSupply keeps one line per item`, `${where}.product`);
+      if (seen.has(itemCode))
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode} is ordered twice; Open mSupply keeps one line per item`,
+          `${where}.product`,
+        );
       seen.add(itemCode);
       const item = items.find((x) => x.code === itemCode);
-      if (!item) throw new BusinessRuleError(`${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`, `${where}.product`);
+      if (!item)
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
+          `${where}.product`,
+        );
       const { value, unit } = line.quantity;
-      if (!Number.isSafeInteger(value) || value < 0) throw new BusinessRuleError(`${where}: quantity ${String(value)} is not a whole, non-negative number of ${unit}s`, `${where}.quantity`);
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new BusinessRuleError(
+          `${where}: quantity ${String(value)} is not a whole, non-negative number of ${unit}s`,
+          `${where}.quantity`,
+        );
       if (unit === 'dispensing-unit') return { itemCode, item, units: value };
       const packSize = item.defaultPackSize > 0 ? item.defaultPackSize : products.packSizeOf(itemCode);
-      if (!packSize) throw new BusinessRuleError(`${where}: item ${itemCode} has no pack size, so packs cannot become units`, `${where}.quantity`);
+      if (!packSize)
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode} has no pack size, so packs cannot become units`,
+          `${where}.quantity`,
+        );
       return { itemCode, item, units: value * packSize };
     });
     if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
@@ -86,7 +126,11 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
 
   const requisitionOrFail = async (storeId: string, id: string): Promise<RequisitionRow> => {
     const r = await api.requisition(storeId, id);
-    if (!r) throw new MediatorError(502, { code: 'exception', diagnostics: `msupply: requisition ${id} was created but store ${storeId} no longer finds it` });
+    if (!r)
+      throw new MediatorError(502, {
+        code: 'exception',
+        diagnostics: `msupply: requisition ${id} was created but store ${storeId} no longer finds it`,
+      });
     return r;
   };
 
@@ -98,8 +142,12 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     await journal.run('insert-requisition', async () => {
       if (await api.requisition(storeId, id)) return { id };
       await api.insertRequestRequisition(storeId, {
-        id, otherPartyId: p.supplier.id, maxMonthsOfStock: s.maxMonthsOfStock, minMonthsOfStock: s.minMonthsOfStock,
-        theirReference: order.orderNumber.value, comment: orderComment(order.orderNumber),
+        id,
+        otherPartyId: p.supplier.id,
+        maxMonthsOfStock: s.maxMonthsOfStock,
+        minMonthsOfStock: s.minMonthsOfStock,
+        theirReference: order.orderNumber.value,
+        comment: orderComment(order.orderNumber),
         ...(order.period?.end ? { expectedDeliveryDate: order.period.end.slice(0, 10) } : {}),
       });
       return { id };
@@ -144,10 +192,12 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
   };
 
   const matches = (o: Order, c: SearchCriteria) =>
-    (!c.status || o.status === c.status)
-    && (!c.identifier || (o.orderNumber.value === c.identifier.value && (!c.identifier.system || o.orderNumber.system === c.identifier.system)))
-    && inRanges(o.authoredOn, c.date)
-    && inRanges(o.lastUpdated, c.lastUpdated);
+    (!c.status || o.status === c.status) &&
+    (!c.identifier ||
+      (o.orderNumber.value === c.identifier.value &&
+        (!c.identifier.system || o.orderNumber.system === c.identifier.system))) &&
+    inRanges(o.authoredOn, c.date) &&
+    inRanges(o.lastUpdated, c.lastUpdated);
 
   return {
     async get(id) {
@@ -162,9 +212,18 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       const suppliers = criteria.supplier ? await storesToRead(criteria.supplier) : undefined;
       const filter: Record<string, unknown> = { type: { equalTo: suppliers ? 'RESPONSE' : 'REQUEST' } };
       if (criteria.identifier) filter.theirReference = { equalTo: criteria.identifier.value };
-      const found = await Promise.all((suppliers ?? await storesToRead(criteria.facility)).map(async (store) =>
-        (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products()))));
-      return { items: found.flat().filter((o) => matches(o, criteria) && (!suppliers || !criteria.facility || o.facility.id === criteria.facility)) };
+      const found = await Promise.all(
+        (suppliers ?? (await storesToRead(criteria.facility))).map(async (store) =>
+          (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products())),
+        ),
+      );
+      return {
+        items: found
+          .flat()
+          .filter(
+            (o) => matches(o, criteria) && (!suppliers || !criteria.facility || o.facility.id === criteria.facility),
+          ),
+      };
     },
     submit,
     async precheck(order) {

@@ -22,12 +22,19 @@ export interface MsupplyProductMap {
 }
 
 export function loadMsupplyProducts(settings: Record<string, unknown>): MsupplyProductMap {
-  const catalogue = loadMappingFile<ProductCatalogue>(path.join(mappingsDirOf(settings), PRODUCTS_FILE.file), PRODUCTS_FILE);
+  const catalogue = loadMappingFile<ProductCatalogue>(
+    path.join(mappingsDirOf(settings), PRODUCTS_FILE.file),
+    PRODUCTS_FILE,
+  );
   const index = catalogueIndex(catalogue, 'msupply', productNaming(settings));
   return {
     itemCode(product, where) {
       const row = index.rowFor(product);
-      if (!row) throw new BusinessRuleError(`product ${product.system}|${product.code} has no Open mSupply item code in products.json (codes.msupply)`, where);
+      if (!row)
+        throw new BusinessRuleError(
+          `product ${product.system}|${product.code} has no Open mSupply item code in products.json (codes.msupply)`,
+          where,
+        );
       return row.code;
     },
     productOf(itemCode, display) {

@@ -36,7 +36,10 @@ export function orderComment(orderNumber: Identifier): string {
 /** The order number a requisition carries: the tag in its comment, else its theirReference, else its own number. */
 /** The order number the mediator tagged a requisition's comment with, if it did. */
 export function taggedOrderNumber(comment: string | null | undefined): Identifier | undefined {
-  const tagged = comment?.split('\n').find((l) => l.startsWith(ORDER_TAG))?.slice(ORDER_TAG.length);
+  const tagged = comment
+    ?.split('\n')
+    .find((l) => l.startsWith(ORDER_TAG))
+    ?.slice(ORDER_TAG.length);
   const bar = tagged?.lastIndexOf('|') ?? -1;
   return tagged && bar > 0 ? { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) } : undefined;
 }
@@ -54,21 +57,35 @@ export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>):
  * party's store, supplier = its store). Its lines get ids of their own, so the two views of one
  * order are never taken for the same SupplyRequests.
  */
-export function decodeRequisition(r: RequisitionRow, store: Pick<StoreRow, 'id' | 'code'>, products: MsupplyProductMap): Order {
+export function decodeRequisition(
+  r: RequisitionRow,
+  store: Pick<StoreRow, 'id' | 'code'>,
+  products: MsupplyProductMap,
+): Order {
   const orderNumber = orderNumberOf(r, store);
   const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
   const other = r.otherParty?.store
-    ? { id: r.otherParty.store.id, identifier: { system: STORE_CODE_SYSTEM, value: r.otherParty.store.code }, display: r.otherPartyName }
+    ? {
+        id: r.otherParty.store.id,
+        identifier: { system: STORE_CODE_SYSTEM, value: r.otherParty.store.code },
+        display: r.otherPartyName,
+      }
     : { display: r.otherPartyName };
   const response = r.type === 'RESPONSE';
   const lineIdOf = (product: { system: string; code: string }) =>
-    (response ? stableId('SupplyRequest', MSUPPLY, 'response-requisition', r.id, product.system, product.code) : orderLineId(orderNumber, product));
+    response
+      ? stableId('SupplyRequest', MSUPPLY, 'response-requisition', r.id, product.system, product.code)
+      : orderLineId(orderNumber, product);
   const lines: OrderLine[] = [];
   for (const l of r.lines.nodes) {
     // an item the catalogue does not map cannot be named on the FHIR side: it is left out, not invented
     const product = products.productOf(l.item.code, l.item.name);
     if (!product) continue;
-    lines.push({ lineId: lineIdOf(product), product, quantity: { value: l.requestedQuantity, unit: 'dispensing-unit' } });
+    lines.push({
+      lineId: lineIdOf(product),
+      product,
+      quantity: { value: l.requestedQuantity, unit: 'dispensing-unit' },
+    });
   }
   return {
     id: r.id,

@@ -16,7 +16,8 @@ export interface MsupplySettings extends TransportSettings {
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
-const num = (v: unknown, fallback: number): number => (v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback);
+const num = (v: unknown, fallback: number): number =>
+  v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
 
 export function msupplySettingsFrom(s: Record<string, unknown>): MsupplySettings {
   const baseUrl = str(s['msupply.baseUrl']);
@@ -30,6 +31,7 @@ export function msupplySettingsFrom(s: Record<string, unknown>): MsupplySettings
     supplierCode: str(s['msupply.supplierCode']),
     maxMonthsOfStock: num(s['msupply.maxMonthsOfStock'], 3),
     minMonthsOfStock: num(s['msupply.minMonthsOfStock'], 1),
-    verifyDeliveries: s['msupply.verifyDeliveries'] === true || /^(true|1|yes|on)$/i.test(String(s['msupply.verifyDeliveries'] ?? '')),
+    verifyDeliveries:
+      s['msupply.verifyDeliveries'] === true || /^(true|1|yes|on)$/i.test(String(s['msupply.verifyDeliveries'] ?? '')),
   };
 }

@@ -28,14 +28,27 @@ export interface StockDeps {
   products: () => MsupplyProductMap;
 }
 
-interface CountLine { itemCode: string; item: ItemRow; stockLine?: StockLineRow; counted: number; batch?: string; expiry?: string; reasonId?: string }
+interface CountLine {
+  itemCode: string;
+  item: ItemRow;
+  stockLine?: StockLineRow;
+  counted: number;
+  batch?: string;
+  expiry?: string;
+  reasonId?: string;
+}
 
 const REASONS_TTL_MS = 600_000;
 
 function packsOf(q: Quantity, packSize: number, where: string): number {
-  if (!Number.isSafeInteger(q.value)) throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole number of ${q.unit}s`, where);
+  if (!Number.isSafeInteger(q.value))
+    throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole number of ${q.unit}s`, where);
   if (q.unit === 'pack') return q.value;
-  if (q.value % packSize !== 0) throw new BusinessRuleError(`${where}: ${q.value} units is not a whole number of packs (${packSize} per pack)`, where);
+  if (q.value % packSize !== 0)
+    throw new BusinessRuleError(
+      `${where}: ${q.value} units is not a whole number of packs (${packSize} per pack)`,
+      where,
+    );
   return q.value / packSize;
 }
 
@@ -52,11 +65,19 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     const direction = change > 0 ? 'positive' : 'negative';
     const names = candidates.map((r) => r.reason).join(', ');
     if (!name) {
-      if (candidates.length) throw new BusinessRuleError(`${where}: Open mSupply requires a reason for a ${change > 0 ? 'gain' : 'loss'} (AdjustmentReasonNotProvided): one of ${names}`, `${where}.reason`);
+      if (candidates.length)
+        throw new BusinessRuleError(
+          `${where}: Open mSupply requires a reason for a ${change > 0 ? 'gain' : 'loss'} (AdjustmentReasonNotProvided): one of ${names}`,
+          `${where}.reason`,
+        );
       return undefined;
     }
     const found = candidates.find((r) => r.reason.toLowerCase() === name.toLowerCase());
-    if (!found) throw new BusinessRuleError(`${where}: '${name}' is not an active Open mSupply ${direction} adjustment reason${names ? ` (${names})` : ' (none is configured)'}`, `${where}.reason`);
+    if (!found)
+      throw new BusinessRuleError(
+        `${where}: '${name}' is not an active Open mSupply ${direction} adjustment reason${names ? ` (${names})` : ' (none is configured)'}`,
+        `${where}.reason`,
+      );
     return found.id;
   };
 
@@ -66,8 +87,16 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     for (const l of await api.stockLines(store.id, { hasPacksInStore: true })) {
       const product = products.productOf(l.item.code, l.item.name);
       if (!product) continue;
-      if (criteria.item && (criteria.item.code !== product.code || (criteria.item.system && criteria.item.system !== product.system))) continue;
-      lines.push({ product, quantity: { value: l.totalNumberOfPacks * l.packSize, unit: 'dispensing-unit' }, ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}) });
+      if (
+        criteria.item &&
+        (criteria.item.code !== product.code || (criteria.item.system && criteria.item.system !== product.system))
+      )
+        continue;
+      lines.push({
+        product,
+        quantity: { value: l.totalNumberOfPacks * l.packSize, unit: 'dispensing-unit' },
+        ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
+      });
     }
     return {
       id: stableId(MSUPPLY, 'stock-on-hand', store.id),
@@ -95,32 +124,64 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   const plan = async (report: StockReport): Promise<{ store: StoreRow; lines: CountLine[] }> => {
     const store = await stores.resolve(report.facility, 'StockReport.facility');
     const products = deps.products();
-    if (!report.lines.length) throw new BusinessRuleError('a stock report needs at least one line', 'StockReport.lines');
+    if (!report.lines.length)
+      throw new BusinessRuleError('a stock report needs at least one line', 'StockReport.lines');
     const lines: CountLine[] = [];
     for (const [i, line] of report.lines.entries()) {
       const where = `StockReport.lines[${i}]`;
       const itemCode = products.itemCode(line.product, `${where}.product`);
       const [item] = await api.items(store.id, { code: { equalTo: itemCode } });
-      if (!item) throw new BusinessRuleError(`${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`, `${where}.product`);
-      const batches = (await api.stockLines(store.id, { itemId: { equalTo: item.id } })).filter((s) => !line.lot?.number || s.batch === line.lot.number);
-      if (batches.length > 1) throw new BusinessRuleError(`${where}: item ${itemCode} has ${batches.length} batches in store ${store.code}: name the lot`, `${where}.lot`);
+      if (!item)
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
+          `${where}.product`,
+        );
+      const batches = (await api.stockLines(store.id, { itemId: { equalTo: item.id } })).filter(
+        (s) => !line.lot?.number || s.batch === line.lot.number,
+      );
+      if (batches.length > 1)
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode} has ${batches.length} batches in store ${store.code}: name the lot`,
+          `${where}.lot`,
+        );
       const stockLine = batches[0];
       const packSize = stockLine?.packSize ?? item.defaultPackSize;
       let packs = packsOf(line.quantity, packSize, `${where}.quantity`);
       if (report.countType === 'difference') {
         if (report.operation === 'subtraction' && packs > 0) packs = -packs;
         const counted = (stockLine?.totalNumberOfPacks ?? 0) + packs;
-        if (counted < 0) throw new BusinessRuleError(`${where}: taking ${-packs} packs of ${itemCode} would leave ${counted} in store ${store.code} (NotEnoughStockForReduction)`, `${where}.quantity`);
+        if (counted < 0)
+          throw new BusinessRuleError(
+            `${where}: taking ${-packs} packs of ${itemCode} would leave ${counted} in store ${store.code} (NotEnoughStockForReduction)`,
+            `${where}.quantity`,
+          );
         packs = counted;
       } else if (packs < 0) {
         throw new BusinessRuleError(`${where}: a count cannot be negative`, `${where}.quantity`);
       }
-      if (lines.some((l) => l.item.id === item.id && l.stockLine?.id === stockLine?.id && l.batch === line.lot?.number)) {
-        throw new BusinessRuleError(`${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice`, `${where}.product`);
+      if (
+        lines.some((l) => l.item.id === item.id && l.stockLine?.id === stockLine?.id && l.batch === line.lot?.number)
+      ) {
+        throw new BusinessRuleError(
+          `${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice`,
+          `${where}.product`,
+        );
       }
       const reason = line.reason ?? report.reason;
-      const reasonId = await reasonFor(packs - (stockLine?.totalNumberOfPacks ?? 0), reason?.display ?? reason?.code, where);
-      lines.push({ itemCode, item, stockLine, counted: packs, batch: line.lot?.number, expiry: line.lot?.expiry, reasonId });
+      const reasonId = await reasonFor(
+        packs - (stockLine?.totalNumberOfPacks ?? 0),
+        reason?.display ?? reason?.code,
+        where,
+      );
+      lines.push({
+        itemCode,
+        item,
+        stockLine,
+        counted: packs,
+        batch: line.lot?.number,
+        expiry: line.lot?.expiry,
+        reasonId,
+      });
     }
     return { store, lines };
   };
@@ -130,7 +191,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       return { items: await Promise.all((await readable(criteria.facility)).map((s) => snapshotOf(s, criteria))) };
     },
     async get(id) {
-      for (const store of await readable()) if (stableId(MSUPPLY, 'stock-on-hand', store.id) === id) return snapshotOf(store, {});
+      for (const store of await readable())
+        if (stableId(MSUPPLY, 'stock-on-hand', store.id) === id) return snapshotOf(store, {});
       return undefined;
     },
     async precheck(report) {
@@ -146,7 +208,12 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       const p = await plan(report);
       await journal.run('insert-stocktake', async () => {
         if (!(await api.stocktake(store.id, id))) {
-          await api.insertStocktake(store.id, { id, createBlankStocktake: true, description: report.identifier ? `FHIR report ${key}` : 'FHIR report', comment: report.note });
+          await api.insertStocktake(store.id, {
+            id,
+            createBlankStocktake: true,
+            description: report.identifier ? `FHIR report ${key}` : 'FHIR report',
+            comment: report.note,
+          });
         }
         return { id };
       });
@@ -156,9 +223,27 @@ export function createStockCapability(deps: StockDeps): StockCapability {
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
           const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
-          await api.insertStocktakeLine(store.id, line.stockLine
-            ? { id: lineId, stocktakeId: id, stockLineId: line.stockLine.id, countedNumberOfPacks: line.counted, ...reason }
-            : { id: lineId, stocktakeId: id, itemId: line.item.id, countedNumberOfPacks: line.counted, packSize: line.item.defaultPackSize, ...(line.batch ? { batch: line.batch } : {}), ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}), ...reason });
+          await api.insertStocktakeLine(
+            store.id,
+            line.stockLine
+              ? {
+                  id: lineId,
+                  stocktakeId: id,
+                  stockLineId: line.stockLine.id,
+                  countedNumberOfPacks: line.counted,
+                  ...reason,
+                }
+              : {
+                  id: lineId,
+                  stocktakeId: id,
+                  itemId: line.item.id,
+                  countedNumberOfPacks: line.counted,
+                  packSize: line.item.defaultPackSize,
+                  ...(line.batch ? { batch: line.batch } : {}),
+                  ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}),
+                  ...reason,
+                },
+          );
           return { lineId };
         });
       }

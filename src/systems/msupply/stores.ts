@@ -24,7 +24,10 @@ export interface StoreDirectory {
 
 const ME_TTL_MS = 60_000;
 
-export function createStoreDirectory(api: MsupplyApi, crosswalk?: (registryId: string) => Promise<string | undefined>): StoreDirectory {
+export function createStoreDirectory(
+  api: MsupplyApi,
+  crosswalk?: (registryId: string) => Promise<string | undefined>,
+): StoreDirectory {
   const cache = new ExpiringCache(() => ME_TTL_MS);
   const me = () => cache.get('me', () => api.me());
   const byId = async (id: string) => (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
@@ -32,8 +35,16 @@ export function createStoreDirectory(api: MsupplyApi, crosswalk?: (registryId: s
   const accessible = async (store: StoreRow, where: string): Promise<StoreRow> => {
     const user = await me();
     const mine = user.stores.find((s) => s.id === store.id);
-    if (!mine) throw new BusinessRuleError(`Open mSupply store ${store.code} (${store.storeName}) is not one the integration user '${user.username}' may act in`, where);
-    if (mine.isDisabled) throw new BusinessRuleError(`Open mSupply store ${store.code} is disabled for the integration user '${user.username}'`, where);
+    if (!mine)
+      throw new BusinessRuleError(
+        `Open mSupply store ${store.code} (${store.storeName}) is not one the integration user '${user.username}' may act in`,
+        where,
+      );
+    if (mine.isDisabled)
+      throw new BusinessRuleError(
+        `Open mSupply store ${store.code} is disabled for the integration user '${user.username}'`,
+        where,
+      );
     return store;
   };
   const find = async (ref: FacilityRef): Promise<StoreRow | undefined> => {
@@ -50,9 +61,18 @@ export function createStoreDirectory(api: MsupplyApi, crosswalk?: (registryId: s
     async resolve(ref, where) {
       const found = await find(ref);
       if (found) return accessible(found, where);
-      const named = [ref.id && `Location/${ref.id}`, ref.identifier && `${ref.identifier.system === STORE_CODE_SYSTEM ? 'store code' : ref.identifier.system}|${ref.identifier.value}`]
-        .filter(Boolean).join(' / ') || '(no id or identifier)';
-      throw new BusinessRuleError(`facility ${named} is not an Open mSupply store (not found by id, crosswalk or store code)`, where);
+      const named =
+        [
+          ref.id && `Location/${ref.id}`,
+          ref.identifier &&
+            `${ref.identifier.system === STORE_CODE_SYSTEM ? 'store code' : ref.identifier.system}|${ref.identifier.value}`,
+        ]
+          .filter(Boolean)
+          .join(' / ') || '(no id or identifier)';
+      throw new BusinessRuleError(
+        `facility ${named} is not an Open mSupply store (not found by id, crosswalk or store code)`,
+        where,
+      );
     },
     find,
     byId,

@@ -30,7 +30,8 @@ export function openLmisAuth(settings: () => OpenLmisSettings): OpenLmisAuth {
       return { username: s.username, password: s.password, clientId: s.clientId, clientSecret: s.clientSecret };
     },
     missing: 'no OpenLMIS user configured (set openlmis.username and openlmis.password)',
-    refused: (code, c) => `login as '${c.username}' with client '${c.clientId}' refused (${code}): check openlmis.username, password, clientId and clientSecret`,
+    refused: (code, c) =>
+      `login as '${c.username}' with client '${c.clientId}' refused (${code}): check openlmis.username, password, clientId and clientSecret`,
     errorCode: (body) => reasonOf(body).messageKey,
     extras: [USER_ID],
     expiry: 'sliding',

@@ -27,11 +27,18 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
     retries: options.retries,
     retryDelayMs: options.retryDelayMs,
   });
-  const send: LmisClient['send'] = (req: LmisRequest) => upstream.send({
-    method: req.method, path: req.path, query: req.query, body: req.body, retry: req.retry, signal: req.signal, accept: req.accept,
-    credential: req.token ?? 'user',
-    headers: req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : undefined,
-  });
+  const send: LmisClient['send'] = (req: LmisRequest) =>
+    upstream.send({
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      body: req.body,
+      retry: req.retry,
+      signal: req.signal,
+      accept: req.accept,
+      credential: req.token ?? 'user',
+      headers: req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : undefined,
+    });
 
   const client: LmisClient = {
     send,
@@ -40,7 +47,11 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
     },
     all<T>(req: Omit<LmisRequest, 'method'> & { pageSize?: number }): Promise<T[]> {
       const { pageSize, ...rest } = req;
-      return collectPages<T>((page, size) => client.call<unknown>({ ...rest, method: 'GET', query: { ...rest.query, page, size } }), pageSize ?? 500, req.path);
+      return collectPages<T>(
+        (page, size) => client.call<unknown>({ ...rest, method: 'GET', query: { ...rest.query, page, size } }),
+        pageSize ?? 500,
+        req.path,
+      );
     },
     userId: () => auth!.userId(upstream.authContext()),
     reconfigure: (next) => upstream.reconfigure(next),

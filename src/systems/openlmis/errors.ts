@@ -1,4 +1,11 @@
-import { UpstreamCallError, asRecord, decodeHttpError, textReason, type ReasonDecoder, type UpstreamErrorOptions } from '../../upstream/errors.js';
+import {
+  UpstreamCallError,
+  asRecord,
+  decodeHttpError,
+  textReason,
+  type ReasonDecoder,
+  type UpstreamErrorOptions,
+} from '../../upstream/errors.js';
 
 export { isTransientStatus } from '../../upstream/errors.js';
 
@@ -13,7 +20,9 @@ export const LMIS = 'openlmis';
 
 export class LmisError extends UpstreamCallError {
   constructor(opts: UpstreamErrorOptions & { messageKey?: string; upstreamMessage?: string }) {
-    const reason = opts.reason ?? (opts.messageKey || opts.upstreamMessage ? { code: opts.messageKey, message: opts.upstreamMessage } : undefined);
+    const reason =
+      opts.reason ??
+      (opts.messageKey || opts.upstreamMessage ? { code: opts.messageKey, message: opts.upstreamMessage } : undefined);
     super({ ...opts, reason });
     this.name = 'LmisError';
   }
@@ -40,12 +49,16 @@ interface Reason {
 export function reasonOf(body: unknown): Reason {
   const b = asRecord(body);
   if (!b) return textReason(body);
-  if (typeof b.messageKey === 'string') return { messageKey: b.messageKey, message: typeof b.message === 'string' ? b.message : undefined };
+  if (typeof b.messageKey === 'string')
+    return { messageKey: b.messageKey, message: typeof b.message === 'string' ? b.message : undefined };
   // requisition BindingResultException: one localized message per field
   const fields = Object.entries(b).filter(([, v]) => asRecord(v) && typeof asRecord(v)!.messageKey === 'string');
   if (fields.length) {
     const first = asRecord(fields[0][1])!;
-    return { messageKey: String(first.messageKey), message: fields.map(([k, v]) => `${k}: ${String(asRecord(v)!.message ?? asRecord(v)!.messageKey)}`).join('; ') };
+    return {
+      messageKey: String(first.messageKey),
+      message: fields.map(([k, v]) => `${k}: ${String(asRecord(v)!.message ?? asRecord(v)!.messageKey)}`).join('; '),
+    };
   }
   if (typeof b.error === 'string') {
     // OAuth errors: error_description may echo the token (invalid_token) — keep only the code
@@ -68,5 +81,12 @@ const HINTS: Partial<Record<number, string>> = {
 
 /** An HTTP error answer → LmisError (transient for 5xx/429/408, else permanent with the upstream reason). */
 export function decodeLmisError(status: number, body: unknown, method: string, path: string): LmisError {
-  return decodeHttpError(status, body, { system: LMIS, method, path, reasonOf: lmisReason, hints: HINTS, make: makeLmisError }) as LmisError;
+  return decodeHttpError(status, body, {
+    system: LMIS,
+    method,
+    path,
+    reasonOf: lmisReason,
+    hints: HINTS,
+    make: makeLmisError,
+  }) as LmisError;
 }

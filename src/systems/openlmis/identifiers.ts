@@ -20,7 +20,14 @@ export function orderLineId(orderNumber: Identifier, product: ProductRef): strin
 }
 
 export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
+  return stableId(
+    'SupplyDelivery',
+    deliveryNumber.system,
+    deliveryNumber.value,
+    product.system,
+    product.code,
+    lotNumber ?? '',
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

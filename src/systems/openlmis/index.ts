@@ -34,13 +34,18 @@ export interface OpenLmisConnectorOptions {
 function productSettings(s: Record<string, unknown>): ProductMapSettings {
   return {
     productCodeSystem: s['mapping.productCodeSystem'] === 'national' ? 'national' : 'gtin',
-    nationalProductCodeSystem: s['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(s['mapping.nationalProductCodeSystem']),
+    nationalProductCodeSystem:
+      s['mapping.nationalProductCodeSystem'] === undefined ? undefined : String(s['mapping.nationalProductCodeSystem']),
   };
 }
 
-export function createOpenLmisConnector(settings: Record<string, unknown>, opts: OpenLmisConnectorOptions = {}): Connector {
+export function createOpenLmisConnector(
+  settings: Record<string, unknown>,
+  opts: OpenLmisConnectorOptions = {},
+): Connector {
   let current: OpenLmisSettings = lmisSettingsFrom(settings);
-  const mapFile = (s: Record<string, unknown>) => opts.productMapFile ?? path.join(mappingsDirOf(s), PRODUCTS_FILE.file);
+  const mapFile = (s: Record<string, unknown>) =>
+    opts.productMapFile ?? path.join(mappingsDirOf(s), PRODUCTS_FILE.file);
   let products = loadProductMap(mapFile(settings), productSettings(settings));
   const client = createLmisClient(() => current);
   const refs = createReferenceData(client, () => current.referenceTtlMs);

@@ -19,11 +19,21 @@ export function readSpringPage<T>(body: unknown, page: number, size: number): Pa
   const p = body as SpringPage;
   const items = (p.content ?? []) as T[];
   // `last` decides when the server sends it; otherwise totalPages, then a short page
-  const last = p.last === true
-    || (p.last == null && ((typeof p.totalPages === 'number' && page + 1 >= p.totalPages) || items.length < size));
+  const last =
+    p.last === true ||
+    (p.last == null && ((typeof p.totalPages === 'number' && page + 1 >= p.totalPages) || items.length < size));
   return { items, last };
 }
 
-export function collectPages<T>(fetchPage: (page: number, size: number) => Promise<unknown>, size: number, path: string): Promise<T[]> {
-  return collectAllPages<T>(fetchPage, size, { system: LMIS, what: `GET ${path}`, readPage: readSpringPage, makeError: makeLmisError });
+export function collectPages<T>(
+  fetchPage: (page: number, size: number) => Promise<unknown>,
+  size: number,
+  path: string,
+): Promise<T[]> {
+  return collectAllPages<T>(fetchPage, size, {
+    system: LMIS,
+    what: `GET ${path}`,
+    readPage: readSpringPage,
+    makeError: makeLmisError,
+  });
 }

@@ -42,7 +42,8 @@ export interface LmisReferenceData extends ReferenceData {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
-const num = (v: unknown): number | undefined => (v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+const num = (v: unknown): number | undefined =>
+  v === null || v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
 
 export function decodeOrderable(o: Json): LmisOrderable {
   const dispensable = (o.dispensable ?? {}) as Json;
@@ -67,13 +68,26 @@ export function decodeFacilityRef(f: Json): LmisFacilityRef {
 
 function decodeProgram(p: Json): LmisProgramDetail {
   return {
-    id: String(p.id), code: String(p.code), name: String(p.name ?? p.code), skipAuthorization: p.skipAuthorization === true, periodsSkippable: p.periodsSkippable === true,
-    active: p.active !== false, showNonFullSupplyTab: p.showNonFullSupplyTab === true,
+    id: String(p.id),
+    code: String(p.code),
+    name: String(p.name ?? p.code),
+    skipAuthorization: p.skipAuthorization === true,
+    periodsSkippable: p.periodsSkippable === true,
+    active: p.active !== false,
+    showNonFullSupplyTab: p.showNonFullSupplyTab === true,
   };
 }
 
 function decodeZone(z: Json): LmisZone {
-  return { id: String(z.id), code: String(z.code), name: String(z.name ?? z.code), levelNumber: num(z.level?.levelNumber), parentId: str(z.parent?.id), latitude: num(z.latitude), longitude: num(z.longitude) };
+  return {
+    id: String(z.id),
+    code: String(z.code),
+    name: String(z.name ?? z.code),
+    levelNumber: num(z.level?.levelNumber),
+    parentId: str(z.parent?.id),
+    latitude: num(z.latitude),
+    longitude: num(z.longitude),
+  };
 }
 
 function decodeReason(v: Json): LmisReason | undefined {
@@ -86,52 +100,88 @@ function decodeReason(v: Json): LmisReason | undefined {
 export function createReferenceData(client: LmisClient, ttlMs: number | (() => number)): LmisReferenceData {
   const cache = new ExpiringCache(typeof ttlMs === 'function' ? ttlMs : () => ttlMs);
   // reference data reads accept the API key (reference §1), which spares the user token
-  const read = <T>(path: string, query?: Record<string, string | number | undefined>) => getOrAbsent<T>(client, { path, query, token: 'service' });
-  const list = <T>(path: string, query?: Record<string, string | number | undefined>) => client.all<T>({ path, query, token: 'service' });
+  const read = <T>(path: string, query?: Record<string, string | number | undefined>) =>
+    getOrAbsent<T>(client, { path, query, token: 'service' });
+  const list = <T>(path: string, query?: Record<string, string | number | undefined>) =>
+    client.all<T>({ path, query, token: 'service' });
   const found = (body: Json | undefined) => (body && typeof body === 'object' && str(body.id) ? body : undefined);
 
   const programs = () => cache.get('programs', async () => (await list<Json>('/api/programs')).map(decodeProgram));
-  const facilityTypes = () => cache.get('facilityTypes', async () => (await list<Json>('/api/facilityTypes')).map((t) => ({ id: String(t.id), code: String(t.code), name: String(t.name ?? t.code) })));
+  const facilityTypes = () =>
+    cache.get('facilityTypes', async () =>
+      (await list<Json>('/api/facilityTypes')).map((t) => ({
+        id: String(t.id),
+        code: String(t.code),
+        name: String(t.name ?? t.code),
+      })),
+    );
 
   const refs: LmisReferenceData = {
-    facilityById: (id) => cache.get(`facility:${id}`, async () => {
-      const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(id)}`));
-      return f ? decodeFacilityRef(f) : undefined;
-    }),
-    facilityByCode: (code) => cache.get(`facilityCode:${code}`, async () => {
-      const matches = (await list<Json>('/api/facilities', { code })).filter((f) => f.code === code);
-      return matches[0] ? decodeFacilityRef(matches[0]) : undefined;
-    }),
+    facilityById: (id) =>
+      cache.get(`facility:${id}`, async () => {
+        const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(id)}`));
+        return f ? decodeFacilityRef(f) : undefined;
+      }),
+    facilityByCode: (code) =>
+      cache.get(`facilityCode:${code}`, async () => {
+        const matches = (await list<Json>('/api/facilities', { code })).filter((f) => f.code === code);
+        return matches[0] ? decodeFacilityRef(matches[0]) : undefined;
+      }),
     programs,
     programByCode: async (code) => (await programs()).find((p) => p.code === code),
     programById: async (id) => (await programs()).find((p) => p.id === id),
-    activePrograms: (facilityId) => cache.get(`activePrograms:${facilityId}`, async () => {
-      const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(facilityId)}`));
-      const codes = ((f?.supportedPrograms ?? []) as Json[]).filter((p) => p.supportActive !== false && str(p.code)).map((p) => p.code as string);
-      const known = await programs();
-      // in the facility's order; a code /api/programs does not know is no program to order under
-      return codes.map((code) => known.find((p) => p.code === code)).filter((p): p is LmisProgramDetail => !!p);
-    }),
-    orderableByCode: (code) => cache.get(`orderableCode:${code}`, async () => {
-      const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
-      return matches[0] ? decodeOrderable(matches[0]) : undefined;
-    }),
-    orderableById: (id, versionNumber) => cache.get(`orderable:${id}:${versionNumber ?? 'latest'}`, async () => {
-      const o = found(await read<Json>(`/api/orderables/${encodeURIComponent(id)}`, { versionNumber }));
-      return o ? decodeOrderable(o) : undefined;
-    }),
-    reasons: (programId, facilityTypeCode) => cache.get(`reasons:${programId}:${facilityTypeCode}`, async () => {
-      const type = (await facilityTypes()).find((t) => t.code === facilityTypeCode);
-      if (!type) return [];
-      // validReasons refuses API keys (reference §1): the user token reads it
-      const body = await client.call<Json[] | { content?: Json[] }>({ method: 'GET', path: '/api/validReasons', query: { program: programId, facilityType: type.id }, token: 'user' });
-      const rows = Array.isArray(body) ? body : body?.content ?? [];
-      return rows.map(decodeReason).filter((r): r is LmisReason => !!r);
-    }),
-    lots: (tradeItemId) => cache.get(`lots:${tradeItemId}`, async () =>
-      (await list<Json>('/api/lots', { tradeItemId })).map((l) => ({ id: String(l.id), lotCode: String(l.lotCode), expirationDate: str(l.expirationDate), tradeItemId: str(l.tradeItemId) }))),
+    activePrograms: (facilityId) =>
+      cache.get(`activePrograms:${facilityId}`, async () => {
+        const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(facilityId)}`));
+        const codes = ((f?.supportedPrograms ?? []) as Json[])
+          .filter((p) => p.supportActive !== false && str(p.code))
+          .map((p) => p.code as string);
+        const known = await programs();
+        // in the facility's order; a code /api/programs does not know is no program to order under
+        return codes.map((code) => known.find((p) => p.code === code)).filter((p): p is LmisProgramDetail => !!p);
+      }),
+    orderableByCode: (code) =>
+      cache.get(`orderableCode:${code}`, async () => {
+        const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
+        return matches[0] ? decodeOrderable(matches[0]) : undefined;
+      }),
+    orderableById: (id, versionNumber) =>
+      cache.get(`orderable:${id}:${versionNumber ?? 'latest'}`, async () => {
+        const o = found(await read<Json>(`/api/orderables/${encodeURIComponent(id)}`, { versionNumber }));
+        return o ? decodeOrderable(o) : undefined;
+      }),
+    reasons: (programId, facilityTypeCode) =>
+      cache.get(`reasons:${programId}:${facilityTypeCode}`, async () => {
+        const type = (await facilityTypes()).find((t) => t.code === facilityTypeCode);
+        if (!type) return [];
+        // validReasons refuses API keys (reference §1): the user token reads it
+        const body = await client.call<Json[] | { content?: Json[] }>({
+          method: 'GET',
+          path: '/api/validReasons',
+          query: { program: programId, facilityType: type.id },
+          token: 'user',
+        });
+        const rows = Array.isArray(body) ? body : (body?.content ?? []);
+        return rows.map(decodeReason).filter((r): r is LmisReason => !!r);
+      }),
+    lots: (tradeItemId) =>
+      cache.get(`lots:${tradeItemId}`, async () =>
+        (await list<Json>('/api/lots', { tradeItemId })).map((l) => ({
+          id: String(l.id),
+          lotCode: String(l.lotCode),
+          expirationDate: str(l.expirationDate),
+          tradeItemId: str(l.tradeItemId),
+        })),
+      ),
     facilityTypes,
-    operators: () => cache.get('operators', async () => (await list<Json>('/api/facilityOperators')).map((o) => ({ id: String(o.id), code: String(o.code), name: String(o.name ?? o.code) }))),
+    operators: () =>
+      cache.get('operators', async () =>
+        (await list<Json>('/api/facilityOperators')).map((o) => ({
+          id: String(o.id),
+          code: String(o.code),
+          name: String(o.name ?? o.code),
+        })),
+      ),
     zones: () => cache.get('zones', async () => (await list<Json>('/api/geographicZones')).map(decodeZone)),
     clear: () => cache.clear(),
   };

@@ -6,7 +6,8 @@ import type { OpenLmisSettings } from './types.js';
  * (tests, CLI) with only a base URL and credentials.
  */
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
-const num = (v: unknown, fallback: number): number => (Number.isFinite(Number(v)) && v !== '' && v !== undefined && v !== null ? Number(v) : fallback);
+const num = (v: unknown, fallback: number): number =>
+  Number.isFinite(Number(v)) && v !== '' && v !== undefined && v !== null ? Number(v) : fallback;
 const bool = (v: unknown): boolean => v === true || /^(true|1|yes|on)$/i.test(String(v ?? ''));
 
 export function lmisSettingsFrom(s: Record<string, unknown>): OpenLmisSettings {

@@ -148,7 +148,10 @@ export interface ProductMap {
  * facility; throws BusinessRuleError (422) naming the reference when it cannot. The crosswalk is
  * consulted for registry ids.
  */
-export type FacilityResolver = (ref: { id?: string; identifier?: { system: string; value: string } }, where: string) => Promise<LmisFacilityRef>;
+export type FacilityResolver = (
+  ref: { id?: string; identifier?: { system: string; value: string } },
+  where: string,
+) => Promise<LmisFacilityRef>;
 
 /** What every flow gets from index.ts (createOpenLmisConnector). */
 export interface OpenLmisDeps {

@@ -52,16 +52,21 @@ export function nextStartIndex(page: RestPage): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : NaN;
 }
 
-export function createOpenMrsClient(settings: () => OpenMrsSettings, options: OpenMrsClientOptions = {}): OpenMrsClient {
+export function createOpenMrsClient(
+  settings: () => OpenMrsSettings,
+  options: OpenMrsClientOptions = {},
+): OpenMrsClient {
   const upstream = createUpstreamClient<OpenMrsSettings>({
     system: OPENMRS,
     settings,
-    auth: (current) => sessionCookieAuth({
-      credentials: () => ({ username: current().username, password: current().password }),
-      sessionPath: `${REST}/session`,
-      missing: 'no OpenMRS user configured (set openmrs.username and openmrs.password)',
-      refused: (code) => `login as '${current().username}' refused (${code}): OpenMRS did not authenticate the user, check openmrs.username and openmrs.password`,
-    }),
+    auth: (current) =>
+      sessionCookieAuth({
+        credentials: () => ({ username: current().username, password: current().password }),
+        sessionPath: `${REST}/session`,
+        missing: 'no OpenMRS user configured (set openmrs.username and openmrs.password)',
+        refused: (code) =>
+          `login as '${current().username}' refused (${code}): OpenMRS did not authenticate the user, check openmrs.username and openmrs.password`,
+      }),
     decodeError: decodeOpenMrsError,
     makeError: makeOpenMrsError,
     retries: options.retries,
@@ -76,15 +81,28 @@ export function createOpenMrsClient(settings: () => OpenMrsSettings, options: Op
       const out: T[] = [];
       let startIndex = 0;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const body = asRecord(await upstream.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } })) as RestPage | undefined;
-        if (!body || !Array.isArray(body.results)) throw malformedAnswer(OPENMRS, `GET ${req.path} answered without a results list`, makeOpenMrsError);
+        const body = asRecord(
+          await upstream.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } }),
+        ) as RestPage | undefined;
+        if (!body || !Array.isArray(body.results))
+          throw malformedAnswer(OPENMRS, `GET ${req.path} answered without a results list`, makeOpenMrsError);
         out.push(...(body.results as T[]));
         const next = nextStartIndex(body);
         if (next === undefined || body.results.length === 0) return out;
-        if (Number.isNaN(next) || next <= startIndex) throw malformedAnswer(OPENMRS, `GET ${req.path} gave a next link that does not move forward (startIndex ${startIndex})`, makeOpenMrsError);
+        if (Number.isNaN(next) || next <= startIndex)
+          throw malformedAnswer(
+            OPENMRS,
+            `GET ${req.path} gave a next link that does not move forward (startIndex ${startIndex})`,
+            makeOpenMrsError,
+          );
         startIndex = next;
       }
-      throw malformedAnswer(OPENMRS, `GET ${req.path} kept paging past ${MAX_PAGES} pages`, makeOpenMrsError, 'too-costly');
+      throw malformedAnswer(
+        OPENMRS,
+        `GET ${req.path} kept paging past ${MAX_PAGES} pages`,
+        makeOpenMrsError,
+        'too-costly',
+      );
     },
     settings: upstream.settings,
     async login() {

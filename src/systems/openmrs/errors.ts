@@ -1,4 +1,11 @@
-import { UpstreamCallError, asRecord, decodeHttpError, textReason, type ReasonDecoder, type UpstreamErrorOptions } from '../../upstream/errors.js';
+import {
+  UpstreamCallError,
+  asRecord,
+  decodeHttpError,
+  textReason,
+  type ReasonDecoder,
+  type UpstreamErrorOptions,
+} from '../../upstream/errors.js';
 
 /**
  * OpenMRS's error shapes, for the shared decoder (upstream/errors.ts). The REST module wraps
@@ -26,9 +33,11 @@ function fieldErrors(e: Json): string | undefined {
   const fields = asRecord(e.fieldErrors);
   const parts: string[] = [];
   for (const [field, list] of Object.entries(fields ?? {})) {
-    for (const item of Array.isArray(list) ? list : []) parts.push(`${field}: ${text(asRecord(item)?.message) ?? text(asRecord(item)?.code) ?? 'invalid'}`);
+    for (const item of Array.isArray(list) ? list : [])
+      parts.push(`${field}: ${text(asRecord(item)?.message) ?? text(asRecord(item)?.code) ?? 'invalid'}`);
   }
-  for (const item of Array.isArray(e.globalErrors) ? e.globalErrors : []) parts.push(text(asRecord(item)?.message) ?? text(asRecord(item)?.code) ?? 'invalid');
+  for (const item of Array.isArray(e.globalErrors) ? e.globalErrors : [])
+    parts.push(text(asRecord(item)?.message) ?? text(asRecord(item)?.code) ?? 'invalid');
   return parts.length ? parts.join('; ') : undefined;
 }
 
@@ -37,7 +46,8 @@ export const openmrsReason: ReasonDecoder = (body, status) => {
   const e = asRecord(asRecord(body)?.error);
   if (!e) {
     // the container's HTML page: keep the status line's words when they are short ("Session timed out")
-    const html = typeof body === 'string' ? /<title>[^<]*?-\s*([^<]+)<\/title>|<b>Message<\/b>\s*([^<]+)</i.exec(body) : null;
+    const html =
+      typeof body === 'string' ? /<title>[^<]*?-\s*([^<]+)<\/title>|<b>Message<\/b>\s*([^<]+)</i.exec(body) : null;
     return html ? { message: (html[1] ?? html[2]).trim() } : status === 401 ? {} : textReason(body);
   }
   const message = [text(e.message), fieldErrors(e)].filter(Boolean).join(': ');
@@ -46,9 +56,16 @@ export const openmrsReason: ReasonDecoder = (body, status) => {
 
 const HINTS: Partial<Record<number, string>> = {
   401: ' (not logged in after a fresh session: check openmrs.username and openmrs.password)',
-  403: ' (the integration user lacks a privilege for this call, or the mediator\'s address is not in webservices.rest.allowedips)',
+  403: " (the integration user lacks a privilege for this call, or the mediator's address is not in webservices.rest.allowedips)",
 };
 
 export function decodeOpenMrsError(status: number, body: unknown, method: string, path: string): OpenMrsError {
-  return decodeHttpError(status, body, { system: OPENMRS, method, path, reasonOf: openmrsReason, hints: HINTS, make: makeOpenMrsError }) as OpenMrsError;
+  return decodeHttpError(status, body, {
+    system: OPENMRS,
+    method,
+    path,
+    reasonOf: openmrsReason,
+    hints: HINTS,
+    make: makeOpenMrsError,
+  }) as OpenMrsError;
 }

@@ -5,7 +5,16 @@ import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } fro
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
 import { OPENMRS } from './errors.js';
-import { LOCATION_REP, decodeLocation, positionOf, encodeLocation, isFacilityLocation, registryAttributeOf, registryCodeOf, type CodecSettings } from './location-codec.js';
+import {
+  LOCATION_REP,
+  decodeLocation,
+  positionOf,
+  encodeLocation,
+  isFacilityLocation,
+  registryAttributeOf,
+  registryCodeOf,
+  type CodecSettings,
+} from './location-codec.js';
 import type { OpenMrsReference } from './reference.js';
 
 /**
@@ -43,10 +52,12 @@ function matches(f: Facility, c: SearchCriteria): boolean {
 /** Does the location already hold every field of the update (so sending it would change nothing)? */
 function sameFields(body: Json, existing: Json): boolean {
   return Object.entries(body).every(([k, v]) => {
-    if (k === 'tags') return (v as string[]).every((t) => (existing.tags ?? []).some((x: Json) => x.uuid === t || x.name === t));
+    if (k === 'tags')
+      return (v as string[]).every((t) => (existing.tags ?? []).some((x: Json) => x.uuid === t || x.name === t));
     if (k === 'parentLocation') return existing.parentLocation?.uuid === v;
     // "36.6830" and 36.683 are the same place: do not rewrite a coordinate for its trailing zero
-    if (k === 'latitude' || k === 'longitude') return positionOf(existing.latitude, existing.longitude) !== undefined && Number(existing[k]) === Number(v);
+    if (k === 'latitude' || k === 'longitude')
+      return positionOf(existing.latitude, existing.longitude) !== undefined && Number(existing[k]) === Number(v);
     return (existing[k] ?? null) === v;
   });
 }
@@ -66,7 +77,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   const allLocations = (name?: string): Promise<Json[]> =>
     client.all<Json>({ path: `${REST}/location`, query: { ...rep, includeAll: true, q: name } });
 
-  const facilitiesOf = (locations: Json[]) => locations.filter((l) => isFacilityLocation(l, codec().facilityTags)).map((l) => decodeLocation(l, codec()));
+  const facilitiesOf = (locations: Json[]) =>
+    locations.filter((l) => isFacilityLocation(l, codec().facilityTags)).map((l) => decodeLocation(l, codec()));
 
   /** The location carrying this registry code (live, retired included): how a retry finds what an earlier attempt created. */
   const findByCode = async (code: string): Promise<Json | undefined> =>
@@ -79,16 +91,32 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     const parent = facility.partOf ? await fetchLocation(facility.partOf) : undefined;
     const existingTags = ((existing?.tags ?? []) as Json[]).map((t) => String(t.uuid));
     const hasFacilityTag = existing ? isFacilityLocation(existing, codec().facilityTags) : false;
-    return encodeLocation(facility, { existingTags, facilityTag: hasFacilityTag ? undefined : codec().facilityTags[0], parentUuid: parent?.uuid });
+    return encodeLocation(facility, {
+      existingTags,
+      facilityTag: hasFacilityTag ? undefined : codec().facilityTags[0],
+      parentUuid: parent?.uuid,
+    });
   };
 
   /** Sets the registry code attribute through the attribute sub-resource (an update's `attributes` would add a second one). */
   const ensureCode = async (loc: Json, code: string, typeUuid: string): Promise<boolean> => {
     const current = registryAttributeOf(loc, codec());
-    const value = current ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim() : undefined;
+    const value = current
+      ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim()
+      : undefined;
     if (value === code) return false;
-    if (current) await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`, body: { value: code } });
-    else await client.call({ method: 'POST', path: `${REST}/location/${loc.uuid}/attribute`, body: { attributeType: typeUuid, value: code } });
+    if (current)
+      await client.call({
+        method: 'POST',
+        path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`,
+        body: { value: code },
+      });
+    else
+      await client.call({
+        method: 'POST',
+        path: `${REST}/location/${loc.uuid}/attribute`,
+        body: { attributeType: typeUuid, value: code },
+      });
     return true;
   };
 
@@ -98,7 +126,11 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     const retire = facility.status !== 'active';
     if (!loc || (loc.retired === true) === retire) return undefined;
     if (retire) {
-      await client.call({ method: 'DELETE', path: `${REST}/location/${uuid}`, query: { reason: `${facility.status} in the facility registry` } });
+      await client.call({
+        method: 'DELETE',
+        path: `${REST}/location/${uuid}`,
+        query: { reason: `${facility.status} in the facility registry` },
+      });
       return 'retired';
     }
     await client.call({ method: 'POST', path: `${REST}/location/${uuid}`, body: { retired: false } });
@@ -113,7 +145,12 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     async search(criteria) {
       if (criteria.ids?.length) {
         const found = await Promise.all(criteria.ids.map(fetchLocation));
-        return { items: found.filter((l): l is Json => !!l).map((l) => decodeLocation(l, codec())).filter((f) => matches(f, criteria)) };
+        return {
+          items: found
+            .filter((l): l is Json => !!l)
+            .map((l) => decodeLocation(l, codec()))
+            .filter((f) => matches(f, criteria)),
+        };
       }
       return { items: facilitiesOf(await allLocations(criteria.name)).filter((f) => matches(f, criteria)) };
     },
@@ -121,12 +158,19 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       return facilitiesOf(await allLocations());
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
-      if (facility.kind === 'area') throw new BusinessRuleError('OpenMRS locations written by the mediator are facilities; administrative areas are not propagated to OpenMRS', 'Location.type');
+      if (facility.kind === 'area')
+        throw new BusinessRuleError(
+          'OpenMRS locations written by the mediator are facilities; administrative areas are not propagated to OpenMRS',
+          'Location.type',
+        );
       const s = codec();
       const code = registryCodeOf(facility, s.registryCodeSystem);
       const byId = facility.id && UUID.test(facility.id) ? facility.id : undefined;
       if (!code && !byId) {
-        throw new BusinessRuleError(`facility ${facility.name} has no identifier in ${s.registryCodeSystem} (the registry code OpenMRS keeps as '${s.registryCodeAttributeType}') and no OpenMRS location id`, 'Location.identifier');
+        throw new BusinessRuleError(
+          `facility ${facility.name} has no identifier in ${s.registryCodeSystem} (the registry code OpenMRS keeps as '${s.registryCodeAttributeType}') and no OpenMRS location id`,
+          'Location.identifier',
+        );
       }
       const type = code ? await reference.registryCodeType() : undefined;
       // One step: find (by id, else by code, retired included) then create or update. A create whose
@@ -135,7 +179,11 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
         const existing = (byId ? await fetchLocation(byId) : undefined) ?? (code ? await findByCode(code) : undefined);
         const body = await writeBody(facility, existing);
         if (!existing) {
-          const created = await client.call<Json>({ method: 'POST', path: `${REST}/location`, body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body });
+          const created = await client.call<Json>({
+            method: 'POST',
+            path: `${REST}/location`,
+            body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body,
+          });
           return { uuid: String(created.uuid), status: 'created' };
         }
         const changed = !sameFields(body, existing);

@@ -21,7 +21,10 @@ export interface OpenMrsConnectorOptions extends OpenMrsClientOptions {
   productMapFile?: string;
 }
 
-export function createOpenMrsConnector(settings: Record<string, unknown>, options: OpenMrsConnectorOptions = {}): Connector {
+export function createOpenMrsConnector(
+  settings: Record<string, unknown>,
+  options: OpenMrsConnectorOptions = {},
+): Connector {
   let current: OpenMrsSettings = openmrsSettingsFrom(settings);
   const client = createOpenMrsClient(() => current, options);
   const reference = createReference(client);
@@ -29,7 +32,12 @@ export function createOpenMrsConnector(settings: Record<string, unknown>, option
   let products = loadOpenMrsProducts(settings, options.productMapFile);
   const facilities = createFacilityCapability(client, reference);
   const stockDeps = {
-    client, reference: stockReference, products: () => products, facilities, crosswalk: options.crosswalk, registryCodeSystem: () => current.registryCodeSystem,
+    client,
+    reference: stockReference,
+    products: () => products,
+    facilities,
+    crosswalk: options.crosswalk,
+    registryCodeSystem: () => current.registryCodeSystem,
   };
   return {
     system: OPENMRS,
@@ -39,9 +47,19 @@ export function createOpenMrsConnector(settings: Record<string, unknown>, option
     deliveries: createDeliveryCapability(stockDeps),
     async ping() {
       // the session answer says whether OpenMRS knows us: a 200 with authenticated:false is a wrong password
-      const session = await client.call<{ authenticated?: unknown }>({ method: 'GET', path: `${REST}/session`, retry: false });
+      const session = await client.call<{ authenticated?: unknown }>({
+        method: 'GET',
+        path: `${REST}/session`,
+        retry: false,
+      });
       if (session?.authenticated !== true) {
-        throw makeOpenMrsError({ system: OPENMRS, transient: false, status: 502, code: 'login', diagnostics: `OpenMRS answers the session of '${current.username}' as not authenticated: check openmrs.username and openmrs.password` });
+        throw makeOpenMrsError({
+          system: OPENMRS,
+          transient: false,
+          status: 502,
+          code: 'login',
+          diagnostics: `OpenMRS answers the session of '${current.username}' as not authenticated: check openmrs.username and openmrs.password`,
+        });
       }
     },
     reconfigure(next: Record<string, unknown>) {

@@ -9,7 +9,23 @@ import { OPENMRS } from './errors.js';
  */
 export const LOCATION_TAG_SYSTEM = `${NS}/CodeSystem/openmrs-location-tag`;
 
-const ADDRESS_FIELDS = ['address1', 'address2', 'address3', 'address4', 'address5', 'address6', 'address7', 'address8', 'address9', 'address10', 'address11', 'address12', 'address13', 'address14', 'address15'];
+const ADDRESS_FIELDS = [
+  'address1',
+  'address2',
+  'address3',
+  'address4',
+  'address5',
+  'address6',
+  'address7',
+  'address8',
+  'address9',
+  'address10',
+  'address11',
+  'address12',
+  'address13',
+  'address14',
+  'address15',
+];
 
 /**
  * The custom representation every read asks for: the fields the codec reads and nothing else
@@ -60,12 +76,20 @@ export function isRegistryCodeType(type: Json | undefined, wanted: string): bool
 
 /** The registry code attribute of a location (the first not voided), if any. */
 export function registryAttributeOf(loc: Json, s: Pick<CodecSettings, 'registryCodeAttributeType'>): Json | undefined {
-  return ((loc.attributes ?? []) as Json[]).find((a) => a && a.voided !== true && isRegistryCodeType(a.attributeType, s.registryCodeAttributeType) && str(typeof a.value === 'object' ? a.value?.display : a.value));
+  return ((loc.attributes ?? []) as Json[]).find(
+    (a) =>
+      a &&
+      a.voided !== true &&
+      isRegistryCodeType(a.attributeType, s.registryCodeAttributeType) &&
+      str(typeof a.value === 'object' ? a.value?.display : a.value),
+  );
 }
 
 export function isFacilityLocation(loc: Json, tags: string[]): boolean {
   if (!tags.length) return true;
-  return ((loc.tags ?? []) as Json[]).some((t) => tags.some((w) => t?.uuid === w || sameName(t?.name ?? t?.display, w)));
+  return ((loc.tags ?? []) as Json[]).some((t) =>
+    tags.some((w) => t?.uuid === w || sameName(t?.name ?? t?.display, w)),
+  );
 }
 
 export function decodeLocation(loc: Json, s: CodecSettings): Facility {
@@ -113,7 +137,10 @@ const coordinateText = (n: number) => String(n);
  * separate calls). Tag names are kept as the location has them plus the facility tag, so a
  * propagated update never strips tags OpenMRS users rely on (Login Location …).
  */
-export function encodeLocation(f: Facility, opts: { facilityTag?: string; existingTags?: string[]; parentUuid?: string }): Json {
+export function encodeLocation(
+  f: Facility,
+  opts: { facilityTag?: string; existingTags?: string[]; parentUuid?: string },
+): Json {
   const body: Json = {
     name: f.name,
     description: f.description,

@@ -29,18 +29,31 @@ export function orderLineId(orderNumber: Identifier, product: ProductRef): strin
 
 /** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts). */
 export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId('SupplyDelivery', deliveryNumber.system, deliveryNumber.value, product.system, product.code, lotNumber ?? '');
+  return stableId(
+    'SupplyDelivery',
+    deliveryNumber.system,
+    deliveryNumber.value,
+    product.system,
+    product.code,
+    lotNumber ?? '',
+  );
 }
 
-export function listOperations(client: OpenMrsClient, query: { operationTypeUuid: string; locationUuid?: string }): Promise<Json[]> {
+export function listOperations(
+  client: OpenMrsClient,
+  query: { operationTypeUuid: string; locationUuid?: string },
+): Promise<Json[]> {
   return client.all<Json>({ path: `${SM}/stockoperation`, query: { ...query, v: 'default' } });
 }
 
-export const getOperation = (client: OpenMrsClient, uuid: string) => client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
+export const getOperation = (client: OpenMrsClient, uuid: string) =>
+  client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
 
 /** Runs `name` on the operation if its status is one of `from`; returns the status it ends in. */
 export async function actOn(client: OpenMrsClient, uuid: string, name: string, from: string[]): Promise<string> {
   const op = await getOperation(client, uuid);
   if (!from.includes(op.status)) return String(op.status);
-  return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status);
+  return String(
+    (await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status,
+  );
 }

@@ -2,7 +2,14 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import type { Order, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { OPENMRS } from './errors.js';
-import { OPERATION_NUMBER_SYSTEM, actOn, identifierOf, listOperations, orderLineId, referenceOf } from './operations.js';
+import {
+  OPERATION_NUMBER_SYSTEM,
+  actOn,
+  identifierOf,
+  listOperations,
+  orderLineId,
+  referenceOf,
+} from './operations.js';
 import { locationOf, type StockDeps } from './stock.js';
 import { SM } from './stock-reference.js';
 
@@ -15,20 +22,37 @@ import { SM } from './stock-reference.js';
 type Json = Record<string, any>;
 
 const STATUS: Record<string, OrderStatus> = {
-  NEW: 'draft', SUBMITTED: 'active', DISPATCHED: 'active', RETURNED: 'suspended', COMPLETED: 'completed', REJECTED: 'cancelled', CANCELLED: 'cancelled',
+  NEW: 'draft',
+  SUBMITTED: 'active',
+  DISPATCHED: 'active',
+  RETURNED: 'suspended',
+  COMPLETED: 'completed',
+  REJECTED: 'cancelled',
+  CANCELLED: 'cancelled',
 };
 
 export function createOrderCapability(deps: StockDeps): OrderCapability {
   const { client, reference } = deps;
 
   const decode = async (op: Json): Promise<Order> => {
-    const orderNumber = identifierOf(op.externalReference) ?? { system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) };
-    const [source, destination] = await Promise.all([reference.party(op.sourceUuid), reference.party(op.destinationUuid)]);
+    const orderNumber = identifierOf(op.externalReference) ?? {
+      system: OPERATION_NUMBER_SYSTEM,
+      value: String(op.operationNumber),
+    };
+    const [source, destination] = await Promise.all([
+      reference.party(op.sourceUuid),
+      reference.party(op.destinationUuid),
+    ]);
     const lines = [];
     for (const it of op.stockOperationItems ?? []) {
       const item = await reference.stockItem(it.stockItemUuid);
       const product = item && deps.products().productOf(String(item.drugUuid), item.drugName);
-      if (product) lines.push({ lineId: orderLineId(orderNumber, product), product, quantity: { value: Number(it.quantity), unit: 'dispensing-unit' as const } });
+      if (product)
+        lines.push({
+          lineId: orderLineId(orderNumber, product),
+          product,
+          quantity: { value: Number(it.quantity), unit: 'dispensing-unit' as const },
+        });
     }
     return {
       id: String(op.uuid),
@@ -43,26 +67,39 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
     };
   };
 
-  const requisitions = async (location?: string) => listOperations(client, { operationTypeUuid: await reference.operationType('requisition'), locationUuid: location });
+  const requisitions = async (location?: string) =>
+    listOperations(client, { operationTypeUuid: await reference.operationType('requisition'), locationUuid: location });
 
   const plan = async (order: Order) => {
     const location = await locationOf(deps, order.facility, 'Order.facility');
     const destination = await reference.partyOf(location, 'Order.facility');
-    if (!order.supplier) throw new BusinessRuleError('an OpenMRS requisition is made to a supplying store: the order needs deliverFrom', 'Order.supplier');
+    if (!order.supplier)
+      throw new BusinessRuleError(
+        'an OpenMRS requisition is made to a supplying store: the order needs deliverFrom',
+        'Order.supplier',
+      );
     const source = await reference.partyOf(await locationOf(deps, order.supplier, 'Order.supplier'), 'Order.supplier');
-    const items = await Promise.all(order.lines.map(async (l, i) => {
-      const where = `Order.lines[${i}]`;
-      const item = await reference.stockItemOf(deps.products().drugUuid(l.product, `${where}.product`), `${where}.product`);
-      const quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
-      if (!(quantity > 0)) throw new BusinessRuleError('a requested quantity must be positive', `${where}.quantity`);
-      return { stockItemUuid: String(item.uuid), quantity };
-    }));
+    const items = await Promise.all(
+      order.lines.map(async (l, i) => {
+        const where = `Order.lines[${i}]`;
+        const item = await reference.stockItemOf(
+          deps.products().drugUuid(l.product, `${where}.product`),
+          `${where}.product`,
+        );
+        const quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
+        if (!(quantity > 0)) throw new BusinessRuleError('a requested quantity must be positive', `${where}.quantity`);
+        return { stockItemUuid: String(item.uuid), quantity };
+      }),
+    );
     return { location, destination, source, items, typeUuid: await reference.operationType('requisition') };
   };
 
   const matches = (o: Order, c: SearchCriteria) =>
-    (!c.identifier || (o.orderNumber.value === c.identifier.value && (!c.identifier.system || o.orderNumber.system === c.identifier.system)))
-    && (!c.status || o.status === c.status) && (!c.facility || o.facility.id === c.facility);
+    (!c.identifier ||
+      (o.orderNumber.value === c.identifier.value &&
+        (!c.identifier.system || o.orderNumber.system === c.identifier.system))) &&
+    (!c.status || o.status === c.status) &&
+    (!c.facility || o.facility.id === c.facility);
 
   return {
     async get(id) {
@@ -84,11 +121,18 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       const p = await plan(order);
       const externalReference = referenceOf(order.orderNumber);
       const uuid = await journal.run('create-requisition', async () => {
-        const found = (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find((o) => o.externalReference === externalReference);
+        const found = (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find(
+          (o) => o.externalReference === externalReference,
+        );
         if (found) return String(found.uuid);
         const body = {
-          operationTypeUuid: p.typeUuid, sourceUuid: p.source.uuid, destinationUuid: p.destination.uuid, operationDate: order.authoredOn ?? new Date().toISOString(),
-          externalReference, remarks: `order ${order.orderNumber.value}`, stockOperationItems: p.items,
+          operationTypeUuid: p.typeUuid,
+          sourceUuid: p.source.uuid,
+          destinationUuid: p.destination.uuid,
+          operationDate: order.authoredOn ?? new Date().toISOString(),
+          externalReference,
+          remarks: `order ${order.orderNumber.value}`,
+          stockOperationItems: p.items,
         };
         return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })).uuid);
       });

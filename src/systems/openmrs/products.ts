@@ -23,11 +23,18 @@ export interface OpenMrsProductMap {
 }
 
 export function loadOpenMrsProducts(settings: Record<string, unknown>, file?: string): OpenMrsProductMap {
-  const catalogue = loadMappingFile<ProductCatalogue>(file ?? path.join(mappingsDirOf(settings), PRODUCTS_FILE.file), PRODUCTS_FILE);
+  const catalogue = loadMappingFile<ProductCatalogue>(
+    file ?? path.join(mappingsDirOf(settings), PRODUCTS_FILE.file),
+    PRODUCTS_FILE,
+  );
   const index = catalogueIndex(catalogue, 'openmrs', productNaming(settings));
   const row = (product: ProductRef, where: string) => {
     const r = index.rowFor(product);
-    if (!r) throw new BusinessRuleError(`product ${product.system}|${product.code} has no OpenMRS drug uuid in products.json (codes.openmrs)`, where);
+    if (!r)
+      throw new BusinessRuleError(
+        `product ${product.system}|${product.code} has no OpenMRS drug uuid in products.json (codes.openmrs)`,
+        where,
+      );
     return r;
   };
   return {
@@ -39,7 +46,11 @@ export function loadOpenMrsProducts(settings: Record<string, unknown>, file?: st
     units(product, quantity, where) {
       if (quantity.unit === 'dispensing-unit') return quantity.value;
       const pack = row(product, where).packSize;
-      if (!pack) throw new BusinessRuleError(`product ${product.code} is counted in packs but products.json gives no packSize to turn them into the dispensing units OpenMRS counts`, where);
+      if (!pack)
+        throw new BusinessRuleError(
+          `product ${product.code} is counted in packs but products.json gives no packSize to turn them into the dispensing units OpenMRS counts`,
+          where,
+        );
       return quantity.value * pack;
     },
   };

@@ -27,12 +27,22 @@ export function createReference(client: OpenMrsClient, ttlMs = 300_000): OpenMrs
       const wanted = client.settings().registryCodeAttributeType;
       return cache.get(`attribute-type|${wanted}`, async () => {
         const types = UUID.test(wanted)
-          ? [await client.call<Json>({ method: 'GET', path: `${REST}/locationattributetype/${wanted}`, query: { v: 'default' }, accept: [404] })]
+          ? [
+              await client.call<Json>({
+                method: 'GET',
+                path: `${REST}/locationattributetype/${wanted}`,
+                query: { v: 'default' },
+                accept: [404],
+              }),
+            ]
           : await client.all<Json>({ path: `${REST}/locationattributetype`, query: { q: wanted, v: 'default' } });
         const found = types.find((t) => t && t.retired !== true && isRegistryCodeType(t, wanted));
         if (!found) {
           throw makeOpenMrsError({
-            system: OPENMRS, transient: false, status: 502, code: 'not-found',
+            system: OPENMRS,
+            transient: false,
+            status: 502,
+            code: 'not-found',
             diagnostics: `OpenMRS has no location attribute type '${wanted}' (openmrs.registryCodeAttributeType): create it in OpenMRS or name the one that holds the registry code`,
           });
         }

@@ -35,7 +35,8 @@ export class OpenMrsSettingsError extends Error {
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
-const num = (v: unknown, fallback: number): number => (v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback);
+const num = (v: unknown, fallback: number): number =>
+  v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
 
 /**
  * OpenMRS's REST AuthorizationFilter splits the decoded Basic pair on every `:` and keeps the first
@@ -44,14 +45,19 @@ const num = (v: unknown, fallback: number): number => (v !== '' && v !== undefin
  * here says why, instead of failing later as "not authenticated".
  */
 export function colonProblem(username: string | undefined, password: string | undefined): string | undefined {
-  if (username?.includes(':')) return 'openmrs.username contains \':\', which OpenMRS cannot accept in HTTP Basic (its REST filter splits the pair on every colon): use a user name without one';
-  if (password?.includes(':')) return 'openmrs.password contains \':\', which OpenMRS cannot accept in HTTP Basic (its REST filter splits the pair on every colon and keeps only the text before the second one): change the integration user\'s password';
+  if (username?.includes(':'))
+    return "openmrs.username contains ':', which OpenMRS cannot accept in HTTP Basic (its REST filter splits the pair on every colon): use a user name without one";
+  if (password?.includes(':'))
+    return "openmrs.password contains ':', which OpenMRS cannot accept in HTTP Basic (its REST filter splits the pair on every colon and keeps only the text before the second one): change the integration user's password";
   return undefined;
 }
 
 export function openmrsSettingsFrom(s: Record<string, unknown>): OpenMrsSettings {
   const baseUrl = str(s['openmrs.baseUrl']);
-  if (!baseUrl) throw new OpenMrsSettingsError('openmrs.baseUrl is not set: the OpenMRS connector needs the server URL (e.g. https://emr.example.org/openmrs)');
+  if (!baseUrl)
+    throw new OpenMrsSettingsError(
+      'openmrs.baseUrl is not set: the OpenMRS connector needs the server URL (e.g. https://emr.example.org/openmrs)',
+    );
   const username = str(s['openmrs.username']);
   const password = str(s['openmrs.password']);
   const problem = colonProblem(username, password);
@@ -65,7 +71,10 @@ export function openmrsSettingsFrom(s: Record<string, unknown>): OpenMrsSettings
     concurrency: Math.max(1, num(s['openmrs.concurrency'], 4)),
     registryCodeAttributeType: str(s['openmrs.registryCodeAttributeType']) ?? 'Master Facility Code',
     registryCodeSystem: str(s['openmrs.registryCodeSystem']) ?? DEFAULT_REGISTRY_CODE_SYSTEM,
-    facilityTags: tags.split(',').map((t) => t.trim()).filter(Boolean),
+    facilityTags: tags
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     pageSize: Math.min(MAX_PAGE_SIZE, Math.max(1, num(s['openmrs.pageSize'], MAX_PAGE_SIZE))),
   };
 }

@@ -26,11 +26,18 @@ export interface StockReference {
 export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): StockReference {
   const cache = new ExpiringCache(() => ttlMs);
   const parties = () => cache.get('parties', () => client.all<Json>({ path: `${SM}/party`, query: { v: 'default' } }));
-  const items = (drugUuid: string) => cache.get(`item|${drugUuid}`, () => client.all<Json>({ path: `${SM}/stockitem`, query: { drugUuid, v: 'default' } }));
+  const items = (drugUuid: string) =>
+    cache.get(`item|${drugUuid}`, () =>
+      client.all<Json>({ path: `${SM}/stockitem`, query: { drugUuid, v: 'default' } }),
+    );
   return {
     async partyOf(locationUuid, where) {
       const p = (await parties()).find((x) => x.locationUuid === locationUuid && x.voided !== true);
-      if (!p) throw new BusinessRuleError(`OpenMRS location ${locationUuid} is not a stock party in the stock management module (no stock is kept there)`, where);
+      if (!p)
+        throw new BusinessRuleError(
+          `OpenMRS location ${locationUuid} is not a stock party in the stock management module (no stock is kept there)`,
+          where,
+        );
       return p;
     },
     async party(uuid) {
@@ -38,23 +45,52 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
     },
     async stockItemOf(drugUuid, where) {
       const item = (await items(drugUuid)).find((x) => x.drugUuid === drugUuid && x.voided !== true);
-      if (!item) throw new BusinessRuleError(`OpenMRS has no stock item for drug ${drugUuid} (products.json codes.openmrs)`, where);
+      if (!item)
+        throw new BusinessRuleError(
+          `OpenMRS has no stock item for drug ${drugUuid} (products.json codes.openmrs)`,
+          where,
+        );
       return item;
     },
     async stockItem(uuid) {
-      return cache.get(`item-by-uuid|${uuid}`, () => client.call<Json>({ method: 'GET', path: `${SM}/stockitem/${uuid}`, accept: [404] }).then((x) => (x?.uuid === uuid ? x : undefined)));
+      return cache.get(`item-by-uuid|${uuid}`, () =>
+        client
+          .call<Json>({ method: 'GET', path: `${SM}/stockitem/${uuid}`, accept: [404] })
+          .then((x) => (x?.uuid === uuid ? x : undefined)),
+      );
     },
     operationType(type) {
       return cache.get(`type|${type}`, async () => {
-        const found = (await client.all<Json>({ path: `${SM}/stockoperationtype`, query: { v: 'default' } })).find((t) => t.operationType === type);
-        if (!found) throw makeOpenMrsError({ system: OPENMRS, transient: false, status: 502, code: 'not-found', diagnostics: `the OpenMRS stock management module has no '${type}' operation type` });
+        const found = (await client.all<Json>({ path: `${SM}/stockoperationtype`, query: { v: 'default' } })).find(
+          (t) => t.operationType === type,
+        );
+        if (!found)
+          throw makeOpenMrsError({
+            system: OPENMRS,
+            transient: false,
+            status: 502,
+            code: 'not-found',
+            diagnostics: `the OpenMRS stock management module has no '${type}' operation type`,
+          });
         return String(found.uuid);
       });
     },
     async reasonUuid(name, where) {
-      const found = (await cache.get(`reason|${name}`, () => client.all<Json>({ path: `${REST}/concept`, query: { q: name, v: 'default' } })))
-        .find((c) => String(c.display ?? c.name ?? '').trim().toLowerCase() === name.trim().toLowerCase());
-      if (!found) throw new BusinessRuleError(`'${name}' is not an adjustment reason OpenMRS knows (a concept of that name)`, where);
+      const found = (
+        await cache.get(`reason|${name}`, () =>
+          client.all<Json>({ path: `${REST}/concept`, query: { q: name, v: 'default' } }),
+        )
+      ).find(
+        (c) =>
+          String(c.display ?? c.name ?? '')
+            .trim()
+            .toLowerCase() === name.trim().toLowerCase(),
+      );
+      if (!found)
+        throw new BusinessRuleError(
+          `'${name}' is not an adjustment reason OpenMRS knows (a concept of that name)`,
+          where,
+        );
       return String(found.uuid);
     },
     clear: () => cache.clear(),

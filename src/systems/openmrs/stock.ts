@@ -1,6 +1,13 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
-import type { FacilityCapability, Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
+import type {
+  FacilityCapability,
+  Page,
+  SearchCriteria,
+  StepJournal,
+  StockCapability,
+  WriteResult,
+} from '../../routing/ports.js';
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
@@ -32,7 +39,11 @@ export interface StockDeps {
 }
 
 /** A FacilityRef → the uuid of the OpenMRS location it names (by id, registry code or crosswalk). */
-export async function locationOf(deps: Pick<StockDeps, 'facilities' | 'registryCodeSystem' | 'crosswalk'>, ref: FacilityRef, where: string): Promise<string> {
+export async function locationOf(
+  deps: Pick<StockDeps, 'facilities' | 'registryCodeSystem' | 'crosswalk'>,
+  ref: FacilityRef,
+  where: string,
+): Promise<string> {
   if (ref.id && UUID.test(ref.id) && (await deps.facilities.get(ref.id))) return ref.id;
   if (ref.identifier?.system === deps.registryCodeSystem()) {
     const found = (await deps.facilities.search({ identifier: ref.identifier })).items[0];
@@ -42,7 +53,10 @@ export async function locationOf(deps: Pick<StockDeps, 'facilities' | 'registryC
     const linked = await deps.crosswalk(ref.id);
     if (linked) return linked;
   }
-  throw new BusinessRuleError(`facility ${ref.display ?? ref.id ?? ref.identifier?.value ?? '?'} is not an OpenMRS location (by id, registry code or crosswalk)`, where);
+  throw new BusinessRuleError(
+    `facility ${ref.display ?? ref.id ?? ref.identifier?.value ?? '?'} is not an OpenMRS location (by id, registry code or crosswalk)`,
+    where,
+  );
 }
 
 export function createStockCapability(deps: StockDeps): StockCapability {
@@ -50,9 +64,17 @@ export function createStockCapability(deps: StockDeps): StockCapability {
 
   const inventory = async (location: string): Promise<StockReport> => {
     const party = await reference.partyOf(location, WHERE);
-    const body = await client.call<Json>({ method: 'GET', path: `${SM}/stockiteminventory`, query: { partyUuid: party.uuid, groupBy: 'LocationStockItemBatchNo', includeBatchNo: true, v: 'default' } });
+    const body = await client.call<Json>({
+      method: 'GET',
+      path: `${SM}/stockiteminventory`,
+      query: { partyUuid: party.uuid, groupBy: 'LocationStockItemBatchNo', includeBatchNo: true, v: 'default' },
+    });
     const rows: Json[] = Array.isArray(body?.results) ? body.results : [];
-    if (rows.length > MAX_INVENTORY_ROWS) throw new BusinessRuleError(`OpenMRS answered ${rows.length} inventory rows for location ${location}, more than the ${MAX_INVENTORY_ROWS} read at once`, WHERE);
+    if (rows.length > MAX_INVENTORY_ROWS)
+      throw new BusinessRuleError(
+        `OpenMRS answered ${rows.length} inventory rows for location ${location}, more than the ${MAX_INVENTORY_ROWS} read at once`,
+        WHERE,
+      );
     const lines: StockLine[] = [];
     for (const r of rows) {
       const product = deps.products().productOf(String(r.drugUuid), r.drugName ?? undefined);
@@ -60,7 +82,9 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       lines.push({
         product,
         quantity: { value: Number(r.quantity), unit: 'dispensing-unit' },
-        lot: r.batchNumber ? { number: String(r.batchNumber), expiry: r.expiration ? String(r.expiration).slice(0, 10) : undefined } : undefined,
+        lot: r.batchNumber
+          ? { number: String(r.batchNumber), expiry: r.expiration ? String(r.expiration).slice(0, 10) : undefined }
+          : undefined,
       });
     }
     const facility = await deps.facilities.get(location);
@@ -80,33 +104,69 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     const location = await locationOf(deps, report.facility, WHERE);
     const party = await reference.partyOf(location, WHERE);
     const type = report.countType === 'snapshot' ? 'stocktake' : 'adjustment';
-    if (!report.lines.length) throw new BusinessRuleError('an InventoryReport with no lines changes nothing in OpenMRS', 'InventoryReport.inventoryListing');
-    const items = await Promise.all(report.lines.map(async (l, i) => {
-      const where = `InventoryReport.inventoryListing[0].item[${i}]`;
-      const item = await reference.stockItemOf(deps.products().drugUuid(l.product, `${where}.code`), `${where}.code`);
-      let quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
-      if (type === 'adjustment' && report.operation === 'subtraction' && quantity > 0) quantity = -quantity;
-      if (type === 'stocktake' && quantity < 0) throw new BusinessRuleError('a stock count cannot be negative', `${where}.quantity`);
-      if (type === 'adjustment' && quantity === 0) throw new BusinessRuleError('an adjustment of 0 changes nothing', `${where}.quantity`);
-      if (item.hasExpiration && type === 'stocktake' && !l.lot?.number) throw new BusinessRuleError(`${item.drugName ?? 'this drug'} is kept by batch in OpenMRS: the count needs its lot number`, `${where}.extension`);
-      return { stockItemUuid: String(item.uuid), batchNo: l.lot?.number ?? null, expiration: l.lot?.expiry ?? null, quantity };
-    }));
-    const reasonName = report.reason?.display ?? report.reason?.code ?? report.lines.find((l) => l.reason)?.reason?.display ?? report.lines.find((l) => l.reason)?.reason?.code;
-    if (type === 'adjustment' && !reasonName) throw new BusinessRuleError('an OpenMRS adjustment needs a reason', 'InventoryReport.inventoryListing[0].item[0].extension');
-    const reasonUuid = type === 'adjustment' ? await reference.reasonUuid(reasonName!, 'InventoryReport.extension') : undefined;
+    if (!report.lines.length)
+      throw new BusinessRuleError(
+        'an InventoryReport with no lines changes nothing in OpenMRS',
+        'InventoryReport.inventoryListing',
+      );
+    const items = await Promise.all(
+      report.lines.map(async (l, i) => {
+        const where = `InventoryReport.inventoryListing[0].item[${i}]`;
+        const item = await reference.stockItemOf(deps.products().drugUuid(l.product, `${where}.code`), `${where}.code`);
+        let quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
+        if (type === 'adjustment' && report.operation === 'subtraction' && quantity > 0) quantity = -quantity;
+        if (type === 'stocktake' && quantity < 0)
+          throw new BusinessRuleError('a stock count cannot be negative', `${where}.quantity`);
+        if (type === 'adjustment' && quantity === 0)
+          throw new BusinessRuleError('an adjustment of 0 changes nothing', `${where}.quantity`);
+        if (item.hasExpiration && type === 'stocktake' && !l.lot?.number)
+          throw new BusinessRuleError(
+            `${item.drugName ?? 'this drug'} is kept by batch in OpenMRS: the count needs its lot number`,
+            `${where}.extension`,
+          );
+        return {
+          stockItemUuid: String(item.uuid),
+          batchNo: l.lot?.number ?? null,
+          expiration: l.lot?.expiry ?? null,
+          quantity,
+        };
+      }),
+    );
+    const reasonName =
+      report.reason?.display ??
+      report.reason?.code ??
+      report.lines.find((l) => l.reason)?.reason?.display ??
+      report.lines.find((l) => l.reason)?.reason?.code;
+    if (type === 'adjustment' && !reasonName)
+      throw new BusinessRuleError(
+        'an OpenMRS adjustment needs a reason',
+        'InventoryReport.inventoryListing[0].item[0].extension',
+      );
+    const reasonUuid =
+      type === 'adjustment' ? await reference.reasonUuid(reasonName!, 'InventoryReport.extension') : undefined;
     return { location, party, type, items, reasonUuid, typeUuid: await reference.operationType(type) };
   };
 
   /** The operation recorded under this external reference, if an earlier attempt created it. */
-  const findOperation = async (typeUuid: string, location: string, externalReference: string): Promise<Json | undefined> =>
-    (await client.all<Json>({ path: `${SM}/stockoperation`, query: { operationTypeUuid: typeUuid, locationUuid: location, v: 'default' } }))
-      .find((o) => o.externalReference === externalReference);
+  const findOperation = async (
+    typeUuid: string,
+    location: string,
+    externalReference: string,
+  ): Promise<Json | undefined> =>
+    (
+      await client.all<Json>({
+        path: `${SM}/stockoperation`,
+        query: { operationTypeUuid: typeUuid, locationUuid: location, v: 'default' },
+      })
+    ).find((o) => o.externalReference === externalReference);
 
   const operation = (uuid: string) => client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
   const act = async (uuid: string, name: string, from: string[]): Promise<string> => {
     const op = await operation(uuid);
     if (!from.includes(op.status)) return String(op.status);
-    return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status);
+    return String(
+      (await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status,
+    );
   };
 
   return {
@@ -117,15 +177,29 @@ export function createStockCapability(deps: StockDeps): StockCapability {
       return inventory(location).catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
     },
     async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
-      if (!criteria.facility) throw new BusinessRuleError('OpenMRS stock is read per location: search with a location parameter', 'InventoryReport');
+      if (!criteria.facility)
+        throw new BusinessRuleError(
+          'OpenMRS stock is read per location: search with a location parameter',
+          'InventoryReport',
+        );
       // a location OpenMRS does not know, or one that keeps no stock, has no OpenMRS stock: no match
       // (not an error, which would fail a search other systems answer when several are configured)
-      const location = await locationOf(deps, { id: criteria.facility, identifier: { system: deps.registryCodeSystem(), value: criteria.facility } }, 'InventoryReport.inventoryListing.location')
-        .catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
+      const location = await locationOf(
+        deps,
+        { id: criteria.facility, identifier: { system: deps.registryCodeSystem(), value: criteria.facility } },
+        'InventoryReport.inventoryListing.location',
+      ).catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
       if (!location) return { items: [] };
-      const report = await inventory(location).catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
+      const report = await inventory(location).catch((err) =>
+        err instanceof BusinessRuleError ? undefined : Promise.reject(err),
+      );
       if (!report) return { items: [] };
-      if (criteria.item) report.lines = report.lines.filter((l) => l.product.code === criteria.item!.code && (!criteria.item!.system || l.product.system === criteria.item!.system));
+      if (criteria.item)
+        report.lines = report.lines.filter(
+          (l) =>
+            l.product.code === criteria.item!.code &&
+            (!criteria.item!.system || l.product.system === criteria.item!.system),
+        );
       return { items: [report] };
     },
     async precheck(report) {
@@ -138,8 +212,13 @@ export function createStockCapability(deps: StockDeps): StockCapability {
         const found = await findOperation(p.typeUuid, p.location, externalReference);
         if (found) return String(found.uuid);
         const body = {
-          operationTypeUuid: p.typeUuid, sourceUuid: p.party.uuid, operationDate: report.reportedAt, externalReference,
-          remarks: report.note ?? null, reasonUuid: p.reasonUuid ?? null, stockOperationItems: p.items,
+          operationTypeUuid: p.typeUuid,
+          sourceUuid: p.party.uuid,
+          operationDate: report.reportedAt,
+          externalReference,
+          remarks: report.note ?? null,
+          reasonUuid: p.reasonUuid ?? null,
+          stockOperationItems: p.items,
         };
         return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })).uuid);
       });
@@ -149,4 +228,3 @@ export function createStockCapability(deps: StockDeps): StockCapability {
     },
   };
 }
-

@@ -15,7 +15,10 @@ export function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-export function basicAuth(credentials: () => BasicCredentials, missing = 'no user configured (set the username and password)'): AuthStrategy {
+export function basicAuth(
+  credentials: () => BasicCredentials,
+  missing = 'no user configured (set the username and password)',
+): AuthStrategy {
   return {
     async authorize(ctx) {
       const { username, password } = credentials();

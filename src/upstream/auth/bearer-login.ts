@@ -33,7 +33,10 @@ export function bearerLoginAuth(opts: BearerLoginOptions): AuthStrategy {
     async authorize(ctx) {
       loginCtx = ctx;
       const issued = await cache.get();
-      return { headers: { [opts.header ?? 'authorization']: scheme ? `${scheme} ${issued.value}` : issued.value }, credential: issued.value };
+      return {
+        headers: { [opts.header ?? 'authorization']: scheme ? `${scheme} ${issued.value}` : issued.value },
+        credential: issued.value,
+      };
     },
     refused(credential) {
       cache.refused(credential);

@@ -54,7 +54,8 @@ export class CredentialCache<C extends Issued> {
     }
     if (this.pending) return this.pending;
     const mine = this.generation;
-    const pending = this.options.login()
+    const pending = this.options
+      .login()
       .then((issued) => {
         processRedactor.learnEphemeral(issued.value);
         if (mine === this.generation) {

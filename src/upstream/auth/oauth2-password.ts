@@ -57,7 +57,12 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
   if (!creds.username || !creds.password) throw missingCredentials(ctx.system, opts.missing, ctx.makeError);
   const form = new URLSearchParams({ grant_type: 'password', username: creds.username, password: creds.password });
   const res = await exchange(ctx.dispatcher, {
-    system: ctx.system, method: 'POST', baseUrl: ctx.baseUrl, path: opts.tokenPath, timeoutMs: ctx.timeoutMs, makeError: ctx.makeError,
+    system: ctx.system,
+    method: 'POST',
+    baseUrl: ctx.baseUrl,
+    path: opts.tokenPath,
+    timeoutMs: ctx.timeoutMs,
+    makeError: ctx.makeError,
     headers: {
       authorization: basicHeader(creds.clientId, creds.clientSecret ?? ''),
       'content-type': 'application/x-www-form-urlencoded',
@@ -74,10 +79,22 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
   const body = asRecord(res.body);
   if (res.status === 200 && typeof body?.access_token === 'string') {
     const expiresIn = Number(body.expires_in);
-    const extras = Object.fromEntries((opts.extras ?? []).map((k) => [k, typeof body[k] === 'string' && body[k] ? (body[k] as string) : undefined]));
-    return { value: body.access_token, extras, expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined };
+    const extras = Object.fromEntries(
+      (opts.extras ?? []).map((k) => [k, typeof body[k] === 'string' && body[k] ? (body[k] as string) : undefined]),
+    );
+    return {
+      value: body.access_token,
+      extras,
+      expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined,
+    };
   }
-  throw loginError({ system: ctx.system, status: res.status, code: (opts.errorCode ?? oauthError)(res.body), refused: (code) => opts.refused(code, creds), make: ctx.makeError });
+  throw loginError({
+    system: ctx.system,
+    status: res.status,
+    code: (opts.errorCode ?? oauthError)(res.body),
+    refused: (code) => opts.refused(code, creds),
+    make: ctx.makeError,
+  });
 }
 
 export function oauth2PasswordAuth(opts: PasswordGrantOptions): PasswordGrantStrategy {

@@ -30,13 +30,24 @@ function cookieFrom(setCookie: string | string[] | undefined, name: string): str
   return undefined;
 }
 
-const openmrsAuthenticated = (body: unknown) => (body as { authenticated?: unknown } | undefined)?.authenticated === true;
+const openmrsAuthenticated = (body: unknown) =>
+  (body as { authenticated?: unknown } | undefined)?.authenticated === true;
 
 async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: string): Promise<Issued> {
   const { username, password } = opts.credentials();
-  if (!username || !password) throw missingCredentials(ctx.system, opts.missing ?? 'no user configured (set the username and password)', ctx.makeError);
+  if (!username || !password)
+    throw missingCredentials(
+      ctx.system,
+      opts.missing ?? 'no user configured (set the username and password)',
+      ctx.makeError,
+    );
   const res = await exchange(ctx.dispatcher, {
-    system: ctx.system, method: 'GET', baseUrl: ctx.baseUrl, path: opts.sessionPath ?? '/ws/rest/v1/session', timeoutMs: ctx.timeoutMs, makeError: ctx.makeError,
+    system: ctx.system,
+    method: 'GET',
+    baseUrl: ctx.baseUrl,
+    path: opts.sessionPath ?? '/ws/rest/v1/session',
+    timeoutMs: ctx.timeoutMs,
+    makeError: ctx.makeError,
     headers: { authorization: basicHeader(username, password), accept: 'application/json' },
   });
   const cookie = cookieFrom(res.headers['set-cookie'], name);
@@ -44,7 +55,10 @@ async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: 
   // OpenMRS answers 200 {authenticated: false} to a wrong password
   const status = res.status === 200 ? 401 : res.status;
   throw loginError({
-    system: ctx.system, status, code: res.status === 200 ? 'not authenticated' : undefined, make: ctx.makeError,
+    system: ctx.system,
+    status,
+    code: res.status === 200 ? 'not authenticated' : undefined,
+    make: ctx.makeError,
     refused: opts.refused ?? ((code) => `login as '${username}' refused (${code}): check the username and password`),
   });
 }

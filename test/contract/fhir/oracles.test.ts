@@ -20,10 +20,21 @@ t.test('every resource emitted on /fhir passes @medplum/core and the fhir packag
   const types = new Set<string>();
   for (const resource of emitted) {
     types.add(resource.resourceType);
-    t.doesNotThrow(() => validateResource(resource), `medplum: ${resource.resourceType}/${resource.id ?? resource.type ?? ''}`);
+    t.doesNotThrow(
+      () => validateResource(resource),
+      `medplum: ${resource.resourceType}/${resource.id ?? resource.type ?? ''}`,
+    );
     const result = fhir.validate(resource, { errorOnUnexpected: true });
     const errors = result.messages.filter((m: any) => m.severity === 'error');
     t.same(errors, [], `fhir.js: ${resource.resourceType} ${resource.id ?? resource.type ?? ''}`);
   }
-  t.same([...types].sort(), ['Bundle', 'CapabilityStatement', 'Location', 'OperationOutcome', 'SearchParameter', 'SupplyDelivery', 'SupplyRequest']);
+  t.same([...types].sort(), [
+    'Bundle',
+    'CapabilityStatement',
+    'Location',
+    'OperationOutcome',
+    'SearchParameter',
+    'SupplyDelivery',
+    'SupplyRequest',
+  ]);
 });

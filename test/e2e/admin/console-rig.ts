@@ -23,24 +23,48 @@ export async function startConsoleRig(env: Record<string, string> = {}): Promise
   // the sandbox's facility names, read through a throw-away mediator's FHIR API
   const probe = await startRig();
   type Loc = { name: string; position?: { latitude: number; longitude: number } };
-  const locations: Loc[] = (await probe.fhir('GET', '/fhir/Location?_count=100')).body.entry.map((e: { resource: Loc }) => e.resource);
+  const locations: Loc[] = (await probe.fhir('GET', '/fhir/Location?_count=100')).body.entry.map(
+    (e: { resource: Loc }) => e.resource,
+  );
   await probe.close();
   const posts = locations.filter((l) => /^Health Post \d+ Lakeshore$/.test(l.name));
   if (posts.length < 12) throw new Error(`the sandbox lists ${posts.length} health posts; the queue needs at least 12`);
   // both about a kilometre from the post (north and south of it): position does not decide either
-  const near = (l: Loc, dLat: number) => (l.position ? { latitude: l.position.latitude + dLat, longitude: l.position.longitude } : {});
-  writeFileSync(registryFile, JSON.stringify(posts.flatMap((l, i) => [
-    { id: `MFR-${1000 + i}`, name: l.name.replace(' Lakeshore', ''), county: 'Lakeland', mfl_code: `MFL${1000 + i}`, ...near(l, 0.009) },
-    { id: `MFR-${2000 + i}`, name: l.name.replace(' Lakeshore', ' Annex'), county: 'Lakeland', mfl_code: `MFL${2000 + i}`, ...near(l, -0.011) },
-  ])));
+  const near = (l: Loc, dLat: number) =>
+    l.position ? { latitude: l.position.latitude + dLat, longitude: l.position.longitude } : {};
+  writeFileSync(
+    registryFile,
+    JSON.stringify(
+      posts.flatMap((l, i) => [
+        {
+          id: `MFR-${1000 + i}`,
+          name: l.name.replace(' Lakeshore', ''),
+          county: 'Lakeland',
+          mfl_code: `MFL${1000 + i}`,
+          ...near(l, 0.009),
+        },
+        {
+          id: `MFR-${2000 + i}`,
+          name: l.name.replace(' Lakeshore', ' Annex'),
+          county: 'Lakeland',
+          mfl_code: `MFL${2000 + i}`,
+          ...near(l, -0.011),
+        },
+      ]),
+    ),
+  );
   const rig = await startRig({ REGISTRY_FILE: registryFile, ADMIN_TOKEN, ...env });
   const admin = async (method: string, url: string) => {
-    const res = await fetch(`${rig.mediator.url}${url}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-admin-user': 'rig' } });
+    const res = await fetch(`${rig.mediator.url}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-admin-user': 'rig' },
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
   const run = await admin('POST', '/admin/jobs/reconcile/run');
-  if (run.status !== 200 || run.body.run.outcome !== 'ok') throw new Error(`reconcile run: ${run.status} ${JSON.stringify(run.body)}`);
+  if (run.status !== 200 || run.body.run.outcome !== 'ok')
+    throw new Error(`reconcile run: ${run.status} ${JSON.stringify(run.body)}`);
   return {
     ...rig,
     registryFile,

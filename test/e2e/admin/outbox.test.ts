@@ -22,15 +22,22 @@ t.test('dead letter retried from the console', { skip: noChromium }, async (t) =
   const facilityId = lmis.seed.facilities['LK-HC-101'];
 
   // a stock count, copied from the facility's current stock as the FHIR API reads it
-  const reports = (await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)).body.entry.map((e: any) => e.resource);
+  const reports = (
+    await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)
+  ).body.entry.map((e: any) => e.resource);
   const count = structuredClone(reports[0]);
-  delete count.id; delete count.meta;
+  delete count.id;
+  delete count.meta;
   count.identifier = [{ system: 'https://mobile.example.org/counts', value: 'CNT-CONSOLE-1' }];
   count.reportedDateTime = '2026-11-21T09:00:00Z';
   count.inventoryListing[0].countingDateTime = '2026-11-21T08:30:00Z';
   for (const item of count.inventoryListing[0].item) item.quantity.value = Math.max(0, item.quantity.value - 5);
 
-  const outage = lmis.sb.faults.add({ method: 'POST', path: '/api/**stockEvents', action: { type: 'status', status: 503, body: { message: 'stock service is restarting' } } });
+  const outage = lmis.sb.faults.add({
+    method: 'POST',
+    path: '/api/**stockEvents',
+    action: { type: 'status', status: 503, body: { message: 'stock service is restarting' } },
+  });
   const eventsBefore = lmis.sb.state.counts().stockEvents;
   const accepted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
   t.equal(accepted.status, 202, 'accepted and queued while OpenLMIS is down');
@@ -54,7 +61,11 @@ t.test('dead letter retried from the console', { skip: noChromium }, async (t) =
   await page.getByTestId('confirm').click();
   t.match(await page.getByRole('status').first().textContent(), /queued again/);
 
-  await until('the retried job is delivered', async () => (await mediator.store.getJob(job.id))?.status === 'done', 30_000);
+  await until(
+    'the retried job is delivered',
+    async () => (await mediator.store.getJob(job.id))?.status === 'done',
+    30_000,
+  );
   t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'the stock event reached OpenLMIS once');
   await page.reload();
   t.equal(await page.getByTestId('job-status').textContent(), 'done');

@@ -37,26 +37,43 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
   t.match(await page.getByTestId('progress').textContent(), new RegExp(`0 of ${waiting.length} reviewed`));
   await page.getByTestId('record-name').waitFor();
   t.match(await page.getByTestId('candidate').first().textContent(), /For: .*names|Against: /, 'evidence in words');
-  t.match(await page.getByTestId('candidate').first().textContent(), /Distance\s*1\.0 km apart/, 'the distance to the first candidate');
-  t.match(await page.getByRole('img', { name: /Map of the record/ }).getAttribute('aria-label'), /candidate 1 at .*candidate 2 at/, 'a small map of the record and both candidates');
+  t.match(
+    await page.getByTestId('candidate').first().textContent(),
+    /Distance\s*1\.0 km apart/,
+    'the distance to the first candidate',
+  );
+  t.match(
+    await page.getByRole('img', { name: /Map of the record/ }).getAttribute('aria-label'),
+    /candidate 1 at .*candidate 2 at/,
+    'a small map of the record and both candidates',
+  );
   await browser.shot('review-queue');
 
   // Ten decisions, keyboard only. Each: the record on screen, the keys, what the store must hold.
-  type Step = { keys: string[]; expect: (before: { registryIds: string[] }) => { state: string; registryId?: string }; comment?: string };
+  type Step = {
+    keys: string[];
+    expect: (before: { registryIds: string[] }) => { state: string; registryId?: string };
+    comment?: string;
+  };
   const accept: Step = { keys: ['a'], expect: (b) => ({ state: 'manual-match', registryId: b.registryIds[0] }) };
   const steps: Step[] = [
-    accept, accept, accept,
+    accept,
+    accept,
+    accept,
     { keys: ['ArrowDown', 'a'], expect: (b) => ({ state: 'manual-match', registryId: b.registryIds[1] }) },
     accept,
     { keys: ['r'], expect: () => ({ state: 'review' }) },
     { keys: ['n'], expect: () => ({ state: 'no-match' }) },
-    accept, accept,
+    accept,
+    accept,
     { keys: ['f'], comment: 'two posts share this name: check on site', expect: () => ({ state: 'flagged' }) },
   ];
   const decided: { systemId: string; state: string; registryId?: string }[] = [];
   for (const [i, step] of steps.entries()) {
     const systemId = (await page.getByTestId('record-id').textContent())!.trim();
-    const registryIds = await page.locator('input[name="registryId"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
+    const registryIds = await page
+      .locator('input[name="registryId"]')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value));
     for (const key of step.keys.slice(0, -1)) await page.keyboard.press(key);
     const last = step.keys.at(-1)!;
     if (step.comment) {
@@ -70,13 +87,17 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
     const expected = step.expect({ registryIds });
     const row = await store.getCrosswalk('openlmis', systemId);
     t.equal(row?.state, expected.state, `decision ${i + 1}: ${systemId} is ${expected.state}`);
-    if (expected.registryId) t.equal(row?.registryId, expected.registryId, `decision ${i + 1}: linked to ${expected.registryId}`);
+    if (expected.registryId)
+      t.equal(row?.registryId, expected.registryId, `decision ${i + 1}: linked to ${expected.registryId}`);
     t.equal(row?.decidedBy, USER);
     decided.push({ systemId, ...expected });
   }
   const audit = (await store.listAudit({ limit: 500 })).filter((e) => e.action.startsWith('review.'));
   t.equal(audit.filter((e) => e.actor === USER).length, 10, 'ten review decisions audited with her name');
-  t.same(audit.map((e) => e.action).sort(), [...Array(7).fill('review.accept'), 'review.flag', 'review.no-match', 'review.reject'].sort());
+  t.same(
+    audit.map((e) => e.action).sort(),
+    [...Array(7).fill('review.accept'), 'review.flag', 'review.no-match', 'review.reject'].sort(),
+  );
   // 7 accepts and 1 no-match are done; the rejected one waits with its other candidate, the flagged one waits
   t.match(await page.getByTestId('progress').textContent(), new RegExp(`8 of ${waiting.length} reviewed`));
 
@@ -88,7 +109,11 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
     t.equal(row?.state, 'review', 'back in review');
     t.equal(row?.comment, waiting.find((w) => w.systemId === flagged.systemId)?.comment, 'the comment is gone');
     const [entry] = await store.listAudit({ subject: `openlmis/${flagged.systemId}`, limit: 1 });
-    t.match(entry, { actor: USER, action: 'review.undo', details: { undidAction: 'review.flag', from: 'flagged', to: 'review' } });
+    t.match(entry, {
+      actor: USER,
+      action: 'review.undo',
+      details: { undidAction: 'review.flag', from: 'flagged', to: 'review' },
+    });
     t.equal(await page.getByTestId('record-id').textContent(), flagged.systemId, 'the record is on screen again');
   });
 
@@ -99,7 +124,10 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
     const lines = csv.trim().split(/\r?\n/);
     t.equal(lines[0], 'system,system_id,registry_id,state,zone,score,decided_by,decided_at,comment');
     for (const d of decided.filter((x) => x.state === 'manual-match')) {
-      t.ok(lines.some((l) => l.startsWith(`openlmis,${d.systemId},${d.registryId},manual-match,`) && l.includes(USER)), `${d.systemId} → ${d.registryId} exported`);
+      t.ok(
+        lines.some((l) => l.startsWith(`openlmis,${d.systemId},${d.registryId},manual-match,`) && l.includes(USER)),
+        `${d.systemId} → ${d.registryId} exported`,
+      );
     }
     await browser.shot('review-after-undo');
   });
@@ -108,7 +136,10 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
     await page.getByLabel('State').selectOption('matched');
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Apply filters' }).click()]);
     const systemId = (await page.getByTestId('record-id').textContent())!.trim();
-    t.ok(decided.some((d) => d.systemId === systemId && d.state === 'manual-match'), 'one of her accepted links is shown');
+    t.ok(
+      decided.some((d) => d.systemId === systemId && d.state === 'manual-match'),
+      'one of her accepted links is shown',
+    );
     await Promise.all([page.waitForNavigation(), page.keyboard.press('b')]);
     const row = await store.getCrosswalk('openlmis', systemId);
     t.equal(row?.state, 'match-broken');

@@ -31,18 +31,27 @@ t.test('systems view and accessibility', { skip: noChromium }, async (t) => {
     t.match(await page.locator('tr[data-system="store"]').textContent(), /ready/);
     const setting = async (key: string) => (await page.locator(`tr[data-setting="${key}"]`).textContent()) ?? '';
     // the rig hands its settings to startMediator (overrides); LOG_LEVEL is also in this process's environment
-    t.match(await setting('openlmis.baseUrl'), new RegExp(`${rig.lmis.sb.url.replace(/[.:/]/g, '.')}\\s*overrides`), 'the URL, given at start-up');
+    t.match(
+      await setting('openlmis.baseUrl'),
+      new RegExp(`${rig.lmis.sb.url.replace(/[.:/]/g, '.')}\\s*overrides`),
+      'the URL, given at start-up',
+    );
     t.match(await setting('log.level'), /silent\s*env/, 'from the environment');
     t.match(await setting('fhir.maxCount'), /200\s*default/, 'a default');
     t.match(await setting('openlmis.clientSecret'), /\*{10}\s*overrides/, 'a secret shows the mask');
     t.match(await setting('admin.token'), /\*{10}\s*overrides/);
     t.match(await setting('dhis2.apiToken'), /unset/, 'an unset secret says so');
     const html = await page.content();
-    for (const secret of [ADMIN_TOKEN, 'changeme', 'e2e-secret-Qw3']) t.notOk(html.includes(secret), `no secret value in the page (${secret.slice(0, 3)}…)`);
+    for (const secret of [ADMIN_TOKEN, 'changeme', 'e2e-secret-Qw3'])
+      t.notOk(html.includes(secret), `no secret value in the page (${secret.slice(0, 3)}…)`);
     await browser.shot('systems');
 
     // OpenLMIS goes away: the view says so, with the reason /ready gives
-    const fault = rig.lmis.sb.faults.add({ method: 'GET', path: '/api/programs', action: { type: 'status', status: 503, body: { message: 'maintenance window' } } });
+    const fault = rig.lmis.sb.faults.add({
+      method: 'GET',
+      path: '/api/programs',
+      action: { type: 'status', status: 503, body: { message: 'maintenance window' } },
+    });
     await page.reload();
     t.match(await lmis.textContent(), /down/);
     t.match(await lmis.getByTestId('ready-reason').textContent(), /503/, 'with the upstream status');
@@ -78,7 +87,13 @@ t.test('systems view and accessibility', { skip: noChromium }, async (t) => {
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       await page.keyboard.press('Tab');
-      order.push(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent.trim()));
+      order.push(
+        await page.evaluate(() =>
+          (
+            globalThis as unknown as { document: { activeElement: { textContent: string } } }
+          ).document.activeElement.textContent.trim(),
+        ),
+      );
     }
     t.same(order, ['Skip to content', 'Review queue', 'Outbox', 'Systems', 'Sign out']);
     await page.keyboard.press('Shift+Tab');
@@ -86,14 +101,21 @@ t.test('systems view and accessibility', { skip: noChromium }, async (t) => {
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter'); // the skip link moves focus to the content
-    t.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id), 'main');
+    t.equal(
+      await page.evaluate(
+        () => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id,
+      ),
+      'main',
+    );
   });
 
   await t.test('a tablet: the review page fits its width (no sideways scrolling)', async (t) => {
     await page.setViewportSize({ width: 800, height: 1100 });
     await page.goto(`${base}/admin/ui/review`);
     const overflow = await page.evaluate(() => {
-      const d = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      const d = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document.documentElement;
       return d.scrollWidth - d.clientWidth;
     });
     t.ok(overflow <= 0, `no horizontal overflow (${overflow} px)`);

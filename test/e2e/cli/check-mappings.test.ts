@@ -22,7 +22,10 @@ const noOpenmrs = products.products.filter((p: { codes: { openmrs?: string } }) 
 /** Products without a DHIS2 code (the DHIS2 sandbox seed reports stock for some only). */
 const noDhis2 = products.products.filter((p: { codes: { dhis2?: string } }) => !p.codes.dhis2).length;
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   // a clean environment for the settings: only what the test says
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   try {
@@ -48,7 +51,13 @@ t.test('the shipped mappings: all valid, and what each system still lacks', asyn
   const res = await cli(['check-mappings']);
   t.equal(res.code, 0, res.stderr);
   t.match(res.stdout, `mapping directory: ${shipped}\n`);
-  for (const f of ['products.json', 'facility-columns.json', 'facility-name-vocabulary.json', 'facility-match-weights.json']) t.match(res.stdout, `${f}: valid\n`);
+  for (const f of [
+    'products.json',
+    'facility-columns.json',
+    'facility-name-vocabulary.json',
+    'facility-match-weights.json',
+  ])
+    t.match(res.stdout, `${f}: valid\n`);
   t.match(res.stdout, '  openlmis: every product has its OpenLMIS orderable productCode\n');
   t.match(res.stdout, `  msupply: ${noMsupply} with no Open mSupply item code\n`);
   t.match(res.stdout, `  dhis2: ${noDhis2} with no DHIS2 data element/item code\n`);
@@ -67,10 +76,12 @@ t.test('MAPPINGS_DIR is the directory checked; codes added there are no longer m
   t.equal(res.code, 0, res.stderr);
   const report = JSON.parse(res.stdout);
   t.equal(report.dir, dir);
-  t.same(
-    Object.fromEntries(Object.entries(report.missing).map(([s, names]) => [s, (names as string[]).length])),
-    { openlmis: 1, msupply: noMsupply - 1, dhis2: noDhis2 - 1, openmrs: noOpenmrs - 1 },
-  );
+  t.same(Object.fromEntries(Object.entries(report.missing).map(([s, names]) => [s, (names as string[]).length])), {
+    openlmis: 1,
+    msupply: noMsupply - 1,
+    dhis2: noDhis2 - 1,
+    openmrs: noOpenmrs - 1,
+  });
   t.same(report.missing.openlmis, ['Male condom (gtin 10860012300034)']);
 });
 
@@ -82,7 +93,11 @@ t.test('an invalid file: exit 1 with the file, the path and the reason; serve re
   const check = await cli(['check-mappings', '--dir', dir]);
   t.equal(check.code, 1, 'exit code 1');
   t.match(check.stdout, 'products.json: INVALID\n');
-  t.match(check.stdout, '  /products/1/codes must NOT have additional properties (sage)\n', 'every schema problem is listed');
+  t.match(
+    check.stdout,
+    '  /products/1/codes must NOT have additional properties (sage)\n',
+    'every schema problem is listed',
+  );
   t.notMatch(check.stdout, 'products without a code', 'no per-system list from an invalid catalogue');
   t.match(check.stdout, 'facility-columns.json: valid\n', 'the other files are still checked');
 
@@ -95,7 +110,17 @@ t.test('an invalid file: exit 1 with the file, the path and the reason; serve re
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const serve = await cli(['serve'], { MAPPINGS_DIR: digit, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', AUTH_MODE: 'off', LOG_LEVEL: 'silent' });
+  const serve = await cli(['serve'], {
+    MAPPINGS_DIR: digit,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'off',
+    LOG_LEVEL: 'silent',
+  });
   t.equal(serve.code, 1, 'serve exits 1');
-  t.equal(serve.stderr.trim(), `configuration error: ${path.join(digit, 'products.json')}: /products/0/gtin 10860012300011 has a wrong check digit`);
+  t.equal(
+    serve.stderr.trim(),
+    `configuration error: ${path.join(digit, 'products.json')}: /products/0/gtin 10860012300011 has a wrong check digit`,
+  );
 });

@@ -16,7 +16,6 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const tsxLoader = import.meta.resolve('tsx');
 const runFile = promisify(execFile);
 
-
 /** The environment of a shell with nothing of ours configured. */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '' };
@@ -36,7 +35,11 @@ interface Demo {
 
 async function startDemo(cwd: string, ...args: string[]): Promise<Demo> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'demo', '--port', String(port), ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'demo', '--port', String(port), ...args],
+    { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
@@ -65,7 +68,9 @@ async function startDemo(cwd: string, ...args: string[]): Promise<Demo> {
 /** `… | node -e '<script>'` as a shell runs it. */
 async function pipeThrough(script: string, input: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['-e', script], { env: cleanEnv() }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(process.execPath, ['-e', script], { env: cleanEnv() }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
     child.stdin!.end(input);
   });
 }
@@ -76,17 +81,29 @@ async function json(res: Response): Promise<any> {
 }
 
 async function cliOutboxList(cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return runFile(process.execPath, ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'outbox', 'list'], { cwd, env: cleanEnv() });
+  return runFile(process.execPath, ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'outbox', 'list'], {
+    cwd,
+    env: cleanEnv(),
+  });
 }
 
 t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart', { timeout: 300_000 }, async (t) => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'demo-'));
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
   let demo = await startDemo(cwd);
-  t.teardown(() => { if (demo.child.exitCode === null) demo.child.kill('SIGKILL'); });
-  const fhir = (method: string, url: string, body?: unknown) => fetch(`${demo.base}${url}`, {
-    method, headers: { authorization: demo.auth, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  t.teardown(() => {
+    if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
   });
+  const fhir = (method: string, url: string, body?: unknown) =>
+    fetch(`${demo.base}${url}`, {
+      method,
+      headers: {
+        authorization: demo.auth,
+        accept: 'application/fhir+json',
+        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
 
   await t.test('a delivery confirmation from the demo, with the README commands', async (t) => {
     const created = await fhir('POST', '/fhir/SupplyRequest', demo.order);
@@ -102,7 +119,9 @@ t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart
     const ship = await fetch(`${demo.lmis}/_sandbox/orders/${released.orderId}/ship`, { method: 'POST' });
     const shipped = await json(ship);
     t.equal(ship.status, 201, JSON.stringify(shipped));
-    const search = await json(await fhir('GET', `/fhir/R5/SupplyDelivery?destination=Location/${demo.facilityId}&status=in-progress`));
+    const search = await json(
+      await fhir('GET', `/fhir/R5/SupplyDelivery?destination=Location/${demo.facilityId}&status=in-progress`),
+    );
     t.equal(search.entry?.length, 1, 'the shipment reads as one in-progress SupplyDelivery');
     const id = search.entry[0].resource.id;
     // the printed step: the delivery as read, piped through the printed node script
@@ -111,7 +130,10 @@ t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart
     t.match(JSON.parse(text), { status: 'completed', suppliedItem: [{ quantity: { value: Number } }] });
     const confirmed = await fhir('PUT', `/fhir/R5/SupplyDelivery/${id}`, text);
     const outcome = await json(confirmed);
-    t.ok([200, 201].includes(confirmed.status), `confirmed: ${confirmed.status} ${outcome?.issue?.[0]?.diagnostics ?? ''}`);
+    t.ok(
+      [200, 201].includes(confirmed.status),
+      `confirmed: ${confirmed.status} ${outcome?.issue?.[0]?.diagnostics ?? ''}`,
+    );
     const state = await json(await fetch(`${demo.lmis}/_sandbox/state`));
     t.equal(state.confirmedProofsOfDelivery, 1, 'the proof of delivery is confirmed in OpenLMIS');
     t.equal(state.ordersByStatus.RECEIVED, 1);

@@ -18,7 +18,9 @@ const tsx = path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
 
 async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(tsx, [cliPath, 'outbox', ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', USER: 'ops-jane' } });
+    const { stdout, stderr } = await run(tsx, [cliPath, 'outbox', ...args], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', USER: 'ops-jane' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -27,8 +29,17 @@ async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; 
 }
 
 const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
-  id, flow: 'order', system: 'openlmis', idempotencyKey: `order|app|${id}`, payloadHash: `h-${id}`, payload: { order: id },
-  status: 'pending', attempts: 0, nextAttemptAt: Date.now() + 3_600_000, createdAt: Date.now(), ...over,
+  id,
+  flow: 'order',
+  system: 'openlmis',
+  idempotencyKey: `order|app|${id}`,
+  payloadHash: `h-${id}`,
+  payload: { order: id },
+  status: 'pending',
+  attempts: 0,
+  nextAttemptAt: Date.now() + 3_600_000,
+  createdAt: Date.now(),
+  ...over,
 });
 
 t.test('list, show, retry and drop on the live database file', async (t) => {
@@ -38,8 +49,23 @@ t.test('list, show, retry and drop on the live database file', async (t) => {
   await store.recordWrite(job('job-dead'));
   await store.recordWrite(job('job-pending'));
   // job-dead: claimed and dead-lettered as the worker would
-  const [claimed] = await store.claimJobs({ system: 'openlmis', flows: ['order'], limit: 1, leaseOwner: 'w1', leaseMs: 60_000, now: Date.now() + 7_200_000 });
-  await store.finishJob(claimed.id, 'w1', { status: 'dead', error: { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'openlmis: 503' }] } }, Date.now());
+  const [claimed] = await store.claimJobs({
+    system: 'openlmis',
+    flows: ['order'],
+    limit: 1,
+    leaseOwner: 'w1',
+    leaseMs: 60_000,
+    now: Date.now() + 7_200_000,
+  });
+  await store.finishJob(
+    claimed.id,
+    'w1',
+    {
+      status: 'dead',
+      error: { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'openlmis: 503' }] },
+    },
+    Date.now(),
+  );
   const deadId = claimed.id;
   const otherId = deadId === 'job-dead' ? 'job-pending' : 'job-dead';
   await store.close();
@@ -62,10 +88,20 @@ t.test('list, show, retry and drop on the live database file', async (t) => {
 
   const after = await openStore({ dataDir: dir });
   t.teardown(() => after.close());
-  t.match(await after.getJob(deadId), { status: 'pending', attempts: 0 }, 'retry makes the dead job due again with a fresh budget');
+  t.match(
+    await after.getJob(deadId),
+    { status: 'pending', attempts: 0 },
+    'retry makes the dead job due again with a fresh budget',
+  );
   t.equal(await after.getJob(otherId), undefined, 'drop deletes the job');
   t.same((await after.findJobsByKey(`order|app|${otherId}`)).length, 0, 'and frees its identifier');
   const audit = await after.listAudit({});
-  t.ok(audit.some((a) => a.actor === 'ops-jane' && a.action.includes('retry') && a.subject === deadId), 'retry is audited with the operator');
-  t.ok(audit.some((a) => a.actor === 'ops-jane' && a.action.includes('drop') && a.subject === otherId), 'drop is audited with the operator');
+  t.ok(
+    audit.some((a) => a.actor === 'ops-jane' && a.action.includes('retry') && a.subject === deadId),
+    'retry is audited with the operator',
+  );
+  t.ok(
+    audit.some((a) => a.actor === 'ops-jane' && a.action.includes('drop') && a.subject === otherId),
+    'drop is audited with the operator',
+  );
 });

@@ -10,20 +10,35 @@ import { freePort } from '../../support/net.js';
 const root = path.resolve(import.meta.dirname, '../../..');
 const tsxLoader = import.meta.resolve('tsx');
 
-
-async function runSandbox(t: { teardown(fn: () => void): void }, name: string, port: number): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+async function runSandbox(
+  t: { teardown(fn: () => void): void },
+  name: string,
+  port: number,
+): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', String(port)],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const end = Date.now() + 60_000;
   while (!out.includes('listening on')) {
     if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox ${name} did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { out: () => out, stop: () => { child.kill('SIGINT'); return exited; } };
+  return {
+    out: () => out,
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
 }
 
 t.test('openlmis on its own', async (t) => {
@@ -31,8 +46,16 @@ t.test('openlmis on its own', async (t) => {
   const sb = await runSandbox(t, 'openlmis', port);
   t.match(sb.out(), `OpenLMIS sandbox listening on http://127.0.0.1:${port}`);
   const seed = await (await fetch(`http://127.0.0.1:${port}/_sandbox/seed`)).json();
-  t.match(seed, { clients: { user: { clientId: 'user-client' } }, facilities: { 'LK-HC-101': String } }, '/_sandbox/seed answers');
-  const fault = await fetch(`http://127.0.0.1:${port}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'GET', path: '/api/programs', times: 1, action: { type: 'status', status: 503 } }) });
+  t.match(
+    seed,
+    { clients: { user: { clientId: 'user-client' } }, facilities: { 'LK-HC-101': String } },
+    '/_sandbox/seed answers',
+  );
+  const fault = await fetch(`http://127.0.0.1:${port}/_sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'GET', path: '/api/programs', times: 1, action: { type: 'status', status: 503 } }),
+  });
   t.equal(fault.status, 201, 'a fault can be installed');
   t.equal((await fetch(`http://127.0.0.1:${port}/api/programs`)).status, 503, 'and fires');
   t.equal(await sb.stop(), 0, 'SIGINT stops it');
@@ -42,14 +65,20 @@ t.test('openhim on its own', async (t) => {
   const port = await freePort();
   const sb = await runSandbox(t, 'openhim', port);
   t.match(sb.out(), `OpenHIM core API sandbox listening on http://127.0.0.1:${port}`);
-  const res = await fetch(`http://127.0.0.1:${port}/mediators`, { headers: { authorization: `Basic ${Buffer.from('root@openhim.org:openhim-password').toString('base64')}` } });
+  const res = await fetch(`http://127.0.0.1:${port}/mediators`, {
+    headers: { authorization: `Basic ${Buffer.from('root@openhim.org:openhim-password').toString('base64')}` },
+  });
   t.equal(res.status, 200, 'the mediator API answers with the printed credentials');
   t.same(await res.json(), []);
   t.equal(await sb.stop(), 0);
 });
 
 t.test('a bad port is refused with the reason', async (t) => {
-  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), 'openlmis', '--port', 'abc'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), 'openlmis', '--port', 'abc'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   child.stderr!.on('data', (b) => (err += b));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -12,14 +12,22 @@ import t from 'tap';
 import { orderLine, startRig, transactionOf, why, type Rig } from '../../support/openlmis-e2e.js';
 
 const patchHeaders = { 'content-type': 'application/json-patch+json' };
-const binary = (ops: unknown) => ({ resourceType: 'Binary', contentType: 'application/json-patch+json', data: Buffer.from(JSON.stringify(ops)).toString('base64') });
+const binary = (ops: unknown) => ({
+  resourceType: 'Binary',
+  contentType: 'application/json-patch+json',
+  data: Buffer.from(JSON.stringify(ops)).toString('base64'),
+});
 
 /** The SDK's download: every page of `_lastUpdated=gt{since}`, oldest change first. */
-async function download(rig: Rig, since: string): Promise<{ ids: string[]; latest: string; etags: Map<string, string> }> {
+async function download(
+  rig: Rig,
+  since: string,
+): Promise<{ ids: string[]; latest: string; etags: Map<string, string> }> {
   const ids: string[] = [];
   const etags = new Map<string, string>();
   let latest = since;
-  let url: string | undefined = `/fhir/Location?_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=3`;
+  let url: string | undefined =
+    `/fhir/Location?_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=3`;
   while (url) {
     const res = await rig.fhir('GET', url);
     if (res.status !== 200) throw new Error(`download: ${res.status} ${why(res)}`);
@@ -40,20 +48,32 @@ t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
   const { lmis } = rig;
   const fac = (code: string) => lmis.seed.facilities[code];
   const sandboxFacility = (code: string) => lmis.sb.state.store.facilities.get(fac(code))!;
-  const requisitionsAt = (code: string) => lmis.sb.state.requisitionsByStatus().filter((r: { facilityId: string }) => r.facilityId === fac(code));
+  const requisitionsAt = (code: string) =>
+    lmis.sb.state.requisitionsByStatus().filter((r: { facilityId: string }) => r.facilityId === fac(code));
 
   // morning: the first download brings every facility, stamped (never 1970), oldest first
   const first = await download(rig, '1970-01-01T00:00:00Z');
-  t.ok([...lmis.sb.state.store.facilities.keys()].every((id) => first.ids.includes(id)), 'every facility (and the areas above them), over several pages');
+  t.ok(
+    [...lmis.sb.state.store.facilities.keys()].every((id) => first.ids.includes(id)),
+    'every facility (and the areas above them), over several pages',
+  );
   t.equal(new Set(first.ids).size, first.ids.length, 'none twice');
   t.notMatch(first.latest, /^1970/);
 
   // per-request upload: a new order (PUT under the app's id) and a renamed facility (PATCH)
   const lineA = randomUUID();
-  const orderA = { ...orderLine({ order: 'SDK-DAY-1', facilityId: fac('LK-HC-101'), program: 'EM01', productCode: 'EM-ORS', qty: 40 }), id: lineA };
+  const orderA = {
+    ...orderLine({ order: 'SDK-DAY-1', facilityId: fac('LK-HC-101'), program: 'EM01', productCode: 'EM-ORS', qty: 40 }),
+    id: lineA,
+  };
   const put = await rig.fhir('PUT', `/fhir/SupplyRequest/${lineA}`, orderA);
   t.equal(put.status, 201, `PUT creates: ${why(put)}`);
-  const renamed = await rig.fhir('PATCH', `/fhir/Location/${fac('LK-HC-102')}`, [{ op: 'replace', path: '/name', value: 'Lakeside Health Centre II' }], { ...patchHeaders, 'if-match': `W/"${first.etags.get(fac('LK-HC-102'))}"` });
+  const renamed = await rig.fhir(
+    'PATCH',
+    `/fhir/Location/${fac('LK-HC-102')}`,
+    [{ op: 'replace', path: '/name', value: 'Lakeside Health Centre II' }],
+    { ...patchHeaders, 'if-match': `W/"${first.etags.get(fac('LK-HC-102'))}"` },
+  );
   t.equal(renamed.status, 200, `PATCH renames: ${why(renamed)}`);
   t.equal(sandboxFacility('LK-HC-102').name, 'Lakeside Health Centre II', 'renamed in OpenLMIS');
 
@@ -63,21 +83,53 @@ t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
 
   // bundle upload: a two-line order (PUT entries), a rename (PATCH as a Binary), a closure (DELETE)
   const [lineB, lineC] = [randomUUID(), randomUUID()];
-  const bundle = transactionOf([
-    { ...orderLine({ order: 'SDK-DAY-2', facilityId: fac('LK-HC-101'), program: 'FP01', productCode: 'FP-LNG30', qty: 84 }), id: lineB },
-    { ...orderLine({ order: 'SDK-DAY-2', facilityId: fac('LK-HC-101'), program: 'FP01', productCode: 'FP-CNDM', qty: 144 }), id: lineC },
-  ], 'PUT');
+  const bundle = transactionOf(
+    [
+      {
+        ...orderLine({
+          order: 'SDK-DAY-2',
+          facilityId: fac('LK-HC-101'),
+          program: 'FP01',
+          productCode: 'FP-LNG30',
+          qty: 84,
+        }),
+        id: lineB,
+      },
+      {
+        ...orderLine({
+          order: 'SDK-DAY-2',
+          facilityId: fac('LK-HC-101'),
+          program: 'FP01',
+          productCode: 'FP-CNDM',
+          qty: 144,
+        }),
+        id: lineC,
+      },
+    ],
+    'PUT',
+  );
   bundle.entry[0].request.url = `SupplyRequest/${lineB}`;
   bundle.entry[1].request.url = `SupplyRequest/${lineC}`;
   bundle.entry.push(
-    { fullUrl: `${rig.mediator.url}/fhir/Location/${fac('LK-HC-103')}`, resource: binary([{ op: 'replace', path: '/name', value: 'Hilltop Clinic' }]), request: { method: 'PATCH', url: `Location/${fac('LK-HC-103')}` } },
+    {
+      fullUrl: `${rig.mediator.url}/fhir/Location/${fac('LK-HC-103')}`,
+      resource: binary([{ op: 'replace', path: '/name', value: 'Hilltop Clinic' }]),
+      request: { method: 'PATCH', url: `Location/${fac('LK-HC-103')}` },
+    },
     { request: { method: 'DELETE', url: `Location/${fac('LK-HC-104')}` } },
   );
   const tx = await rig.fhir('POST', '/fhir', bundle);
   t.equal(tx.status, 200, why(tx));
-  t.same(tx.body.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3)), ['201', '201', '200', '200']);
+  t.same(
+    tx.body.entry.map((e: { response: { status: string } }) => e.response.status.slice(0, 3)),
+    ['201', '201', '200', '200'],
+  );
   t.equal(sandboxFacility('LK-HC-103').name, 'Hilltop Clinic');
-  t.equal(sandboxFacility('LK-HC-104').enabled, false, 'the deleted facility is deactivated (enabled false), not erased');
+  t.equal(
+    sandboxFacility('LK-HC-104').enabled,
+    false,
+    'the deleted facility is deactivated (enabled false), not erased',
+  );
 
   // the app lost the answers and uploads everything again: nothing happens twice upstream
   const requisitionsBefore = requisitionsAt('LK-HC-101').length;

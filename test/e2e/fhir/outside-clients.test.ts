@@ -25,25 +25,43 @@ t.test('Medplum client: create, read, patch, conditional update, delete, paging'
     baseUrl: `${base}/`,
     fhirUrlPath: 'fhir',
     cacheTime: 0,
-    fetch: (url: string | URL | Request, init?: RequestInit) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: basicAuth } }),
+    fetch: (url: string | URL | Request, init?: RequestInit) =>
+      fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), Authorization: basicAuth } }),
   });
-  const created = await medplum.createResource(location({ code: 'MP-1', name: 'Medplum Clinic' }) as never) as { id: string; name: string; meta: { versionId: string } };
+  const created = (await medplum.createResource(location({ code: 'MP-1', name: 'Medplum Clinic' }) as never)) as {
+    id: string;
+    name: string;
+    meta: { versionId: string };
+  };
   t.ok(created.id, 'created with an id');
-  const read = await medplum.readResource('Location', created.id) as { name: string };
+  const read = (await medplum.readResource('Location', created.id)) as { name: string };
   t.equal(read.name, 'Medplum Clinic');
-  const patched = await medplum.patchResource('Location', created.id, [{ op: 'replace', path: '/name', value: 'Medplum Health Centre' }]) as { name: string };
+  const patched = (await medplum.patchResource('Location', created.id, [
+    { op: 'replace', path: '/name', value: 'Medplum Health Centre' },
+  ])) as { name: string };
   t.equal(patched.name, 'Medplum Health Centre', 'PATCH with a JSON Patch');
-  const conditional = await medplum.createResourceIfNoneExist(location({ code: 'MP-1', name: 'ignored' }) as never, 'identifier=https://mfr.example.org/code|MP-1') as { id: string; name: string };
+  const conditional = (await medplum.createResourceIfNoneExist(
+    location({ code: 'MP-1', name: 'ignored' }) as never,
+    'identifier=https://mfr.example.org/code|MP-1',
+  )) as { id: string; name: string };
   t.equal(conditional.id, created.id, 'If-None-Exist finds the existing facility');
   t.equal(conditional.name, 'Medplum Health Centre');
-  const updated = await medplum.updateResource({ ...(await medplum.readResource('Location', created.id)), alias: ['MHC'] } as never) as { alias: string[] };
+  const updated = (await medplum.updateResource({
+    ...(await medplum.readResource('Location', created.id)),
+    alias: ['MHC'],
+  } as never)) as { alias: string[] };
   t.same(updated.alias, ['MHC'], 'PUT with the version it read');
   await medplum.deleteResource('Location', created.id);
-  t.equal((await medplum.readResource('Location', created.id) as { status: string }).status, 'inactive', 'DELETE deactivates');
+  t.equal(
+    ((await medplum.readResource('Location', created.id)) as { status: string }).status,
+    'inactive',
+    'DELETE deactivates',
+  );
 
   for (let i = 0; i < 5; i++) await medplum.createResource(location({ code: `MP-P${i}`, name: `Paged ${i}` }) as never);
   const seen: string[] = [];
-  for await (const page of medplum.searchResourcePages('Location', { _count: '2' })) seen.push(...page.map((r) => (r as { id: string }).id));
+  for await (const page of medplum.searchResourcePages('Location', { _count: '2' }))
+    seen.push(...page.map((r) => (r as { id: string }).id));
   t.equal(seen.length, 6, 'every facility, over three pages of two');
   t.equal(new Set(seen).size, 6, 'none twice');
 });
@@ -52,22 +70,38 @@ t.test('fhir-kit-client: create, read, patch, conditional update, delete, paging
   const { base } = await server(t);
   // typed as any: its FhirResource union does not narrow to Location without a cast per call
   const client: any = new Client({ baseUrl: `${base}/fhir`, customHeaders: { Authorization: basicAuth } });
-  const created = await client.create({ resourceType: 'Location', body: location({ code: 'FK-1', name: 'Kit Clinic' }) }) as { id: string };
+  const created = (await client.create({
+    resourceType: 'Location',
+    body: location({ code: 'FK-1', name: 'Kit Clinic' }),
+  })) as { id: string };
   t.ok(created.id);
-  t.equal((await client.read({ resourceType: 'Location', id: created.id }) as { name: string }).name, 'Kit Clinic');
-  const patched = await client.patch({ resourceType: 'Location', id: created.id, jsonPatch: [{ op: 'replace', path: '/name', value: 'Kit Health Centre' }] }) as { name: string };
+  t.equal(((await client.read({ resourceType: 'Location', id: created.id })) as { name: string }).name, 'Kit Clinic');
+  const patched = (await client.patch({
+    resourceType: 'Location',
+    id: created.id,
+    jsonPatch: [{ op: 'replace', path: '/name', value: 'Kit Health Centre' }],
+  })) as { name: string };
   t.equal(patched.name, 'Kit Health Centre');
-  const current = await client.read({ resourceType: 'Location', id: created.id }) as { meta: { versionId: string } };
-  const updated = await client.update({ resourceType: 'Location', id: created.id, body: { ...current, alias: ['KHC'] }, options: { headers: { 'If-Match': `W/"${current.meta.versionId}"` } } }) as { alias: string[] };
+  const current = (await client.read({ resourceType: 'Location', id: created.id })) as { meta: { versionId: string } };
+  const updated = (await client.update({
+    resourceType: 'Location',
+    id: created.id,
+    body: { ...current, alias: ['KHC'] },
+    options: { headers: { 'If-Match': `W/"${current.meta.versionId}"` } },
+  })) as { alias: string[] };
   t.same(updated.alias, ['KHC'], 'PUT guarded by If-Match');
   await client.delete({ resourceType: 'Location', id: created.id });
-  t.equal((await client.read({ resourceType: 'Location', id: created.id }) as { status: string }).status, 'inactive');
+  t.equal(((await client.read({ resourceType: 'Location', id: created.id })) as { status: string }).status, 'inactive');
 
-  for (let i = 0; i < 4; i++) await client.create({ resourceType: 'Location', body: location({ code: `FK-P${i}`, name: `Kit ${i}` }) });
-  let bundle = await client.search({ resourceType: 'Location', searchParams: { _count: 2 } }) as { entry?: unknown[]; link?: { relation: string; url: string }[] };
+  for (let i = 0; i < 4; i++)
+    await client.create({ resourceType: 'Location', body: location({ code: `FK-P${i}`, name: `Kit ${i}` }) });
+  let bundle = (await client.search({ resourceType: 'Location', searchParams: { _count: 2 } })) as {
+    entry?: unknown[];
+    link?: { relation: string; url: string }[];
+  };
   let total = bundle.entry?.length ?? 0;
   while (bundle.link?.some((l) => l.relation === 'next')) {
-    bundle = await client.nextPage({ bundle } as never) as typeof bundle;
+    bundle = (await client.nextPage({ bundle } as never)) as typeof bundle;
     total += bundle.entry?.length ?? 0;
   }
   t.equal(total, 5, 'nextPage follows the next links to the end');

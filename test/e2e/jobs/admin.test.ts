@@ -44,9 +44,17 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
 }
 
 type RunBody = {
-  trigger: string; outcome: string; start: string; end?: string; tick?: string; instance?: string; counts?: Record<string, number>;
+  trigger: string;
+  outcome: string;
+  start: string;
+  end?: string;
+  tick?: string;
+  instance?: string;
+  counts?: Record<string, number>;
 };
-type JobsBody = { jobs: { name: string; schedule: string; setting: string; nextRun: string | null; lastRuns: RunBody[] }[] };
+type JobsBody = {
+  jobs: { name: string; schedule: string; setting: string; nextRun: string | null; lastRuns: RunBody[] }[];
+};
 
 t.test('scheduler in the running mediator', async (t) => {
   const openhim = await startOpenHimSandbox();
@@ -55,12 +63,26 @@ t.test('scheduler in the running mediator', async (t) => {
   const registryFile = path.join(dir, 'registry.csv');
   writeFileSync(registryFile, registryCsv);
   const env = {
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, AUTH_MODE: 'off', ADMIN_TOKEN: ADMIN, REGISTRY_FILE: registryFile,
-    OPENLMIS_BASE_URL: lmis.url, OPENLMIS_USERNAME: 'mediator', OPENLMIS_PASSWORD: 'password', OPENLMIS_CLIENT_SECRET: 'changeme',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dir,
+    AUTH_MODE: 'off',
+    ADMIN_TOKEN: ADMIN,
+    REGISTRY_FILE: registryFile,
+    OPENLMIS_BASE_URL: lmis.url,
+    OPENLMIS_USERNAME: 'mediator',
+    OPENLMIS_PASSWORD: 'password',
+    OPENLMIS_CLIENT_SECRET: 'changeme',
   };
-  const mediator = await startMediator(loadSettings({
-    ...env, OPENHIM_API_URL: openhim.url, OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password, OPENHIM_HEARTBEAT_MS: '40',
-  } as NodeJS.ProcessEnv), { logger: pino({ level: 'silent' }) });
+  const mediator = await startMediator(
+    loadSettings({
+      ...env,
+      OPENHIM_API_URL: openhim.url,
+      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+      OPENHIM_HEARTBEAT_MS: '40',
+    } as NodeJS.ProcessEnv),
+    { logger: pino({ level: 'silent' }) },
+  );
   t.teardown(async () => {
     await mediator.stop();
     await lmis.close();
@@ -72,11 +94,18 @@ t.test('scheduler in the running mediator', async (t) => {
   const jobs = async () => (await (await admin('GET', '/admin/jobs')).json()) as JobsBody;
 
   await t.test('admin auth is required', async (t) => {
-    for (const [method, url] of [['GET', '/admin/jobs'], ['POST', '/admin/jobs/reconcile/run']]) {
+    for (const [method, url] of [
+      ['GET', '/admin/jobs'],
+      ['POST', '/admin/jobs/reconcile/run'],
+    ]) {
       const none = await admin(method, url, null);
       t.equal(none.status, 401, `${method} ${url} without a token`);
       t.match(await none.json(), { resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
-      t.equal((await admin(method, url, 'wrong-token-of-some-length')).status, 401, `${method} ${url} with a wrong token`);
+      t.equal(
+        (await admin(method, url, 'wrong-token-of-some-length')).status,
+        401,
+        `${method} ${url} with a wrong token`,
+      );
     }
   });
 
@@ -98,7 +127,10 @@ t.test('scheduler in the running mediator', async (t) => {
     t.match(body.run, { trigger: 'manual', outcome: 'ok', counts: { registry: 3, 'openlmis.written': Number } });
     const listed = body.run.counts!['openlmis.facilities'];
     t.ok(listed >= 30, `the sandbox's facilities were listed (${listed})`);
-    t.ok(body.run.counts!['openlmis.auto'] >= 2, `registry records matched (${body.run.counts!['openlmis.auto']} auto)`);
+    t.ok(
+      body.run.counts!['openlmis.auto'] >= 2,
+      `registry records matched (${body.run.counts!['openlmis.auto']} auto)`,
+    );
     const [job] = (await jobs()).jobs;
     t.equal(job.lastRuns.length, 1);
     t.same(job.lastRuns[0], body.run, 'the same run in the list');
@@ -115,9 +147,13 @@ t.test('scheduler in the running mediator', async (t) => {
     const heartbeat = () => openhim.state.calls.some((c) => c.url.endsWith('/heartbeat') && c.status === 200);
     await waitFor('registration and a heartbeat', async () => (heartbeat() ? true : undefined));
     const console = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
-    const pushed = await console.setConfig(registration.urn, { ...registration.config, scheduleReconcile: '*/2 * * * * *' });
+    const pushed = await console.setConfig(registration.urn, {
+      ...registration.config,
+      scheduleReconcile: '*/2 * * * * *',
+    });
     t.equal(pushed.status, 200);
-    const applied = (value: string) => async () => (mediator.settings()['schedules.reconcile'] === value ? true : undefined);
+    const applied = (value: string) => async () =>
+      mediator.settings()['schedules.reconcile'] === value ? true : undefined;
     await waitFor('the new schedule applied', applied('*/2 * * * * *'));
     const [job] = (await jobs()).jobs;
     t.equal(job.schedule, '*/2 * * * * *', '/admin/jobs shows the new schedule');
@@ -127,7 +163,11 @@ t.test('scheduler in the running mediator', async (t) => {
     t.equal(scheduled.outcome, 'ok');
     t.equal(Date.parse(scheduled.tick!) % 2000, 0, 'on an even second');
     t.ok(Date.parse(scheduled.start) - Date.parse(scheduled.tick!) < 1000, 'started within a second of its tick');
-    t.match(scheduled.counts, { 'openlmis.rescored': 0, 'openlmis.written': 0 }, 'incremental: nothing changed since the run by hand');
+    t.match(
+      scheduled.counts,
+      { 'openlmis.rescored': 0, 'openlmis.written': 0 },
+      'incremental: nothing changed since the run by hand',
+    );
     // back to a rare schedule so the CLI below has the database to itself
     await console.setConfig(registration.urn, { ...registration.config, scheduleReconcile: '0 0 1 1 *' });
     await waitFor('the rare schedule applied', applied('0 0 1 1 *'));
@@ -142,7 +182,10 @@ t.test('scheduler in the running mediator', async (t) => {
     t.ok(triggers.has('manual') && triggers.has('schedule'), 'the runs the server recorded');
     const before = list[0].lastRuns.length;
     const ran = await execFileP(tsx, [cliPath, 'jobs', 'run', 'reconcile'], { env: cliEnv });
-    t.match(JSON.parse(ran.stdout), { job: 'reconcile', run: { trigger: 'manual', outcome: 'ok', counts: { registry: 3 } } });
+    t.match(JSON.parse(ran.stdout), {
+      job: 'reconcile',
+      run: { trigger: 'manual', outcome: 'ok', counts: { registry: 3 } },
+    });
     const [job] = (await jobs()).jobs;
     t.equal(job.lastRuns.length, before + 1, 'the CLI run shows in /admin/jobs');
     t.match(job.lastRuns[0].instance ?? '', /\(cli\)$/, 'recorded as run from the CLI');
@@ -150,7 +193,9 @@ t.test('scheduler in the running mediator', async (t) => {
     const header = /^reconcile {2}schedule 30 2 \* \* 1 \(schedules\.reconcile\) {2}next /m;
     t.match(text.stdout, header, 'the CLI reads its own settings (no console layer)');
     t.match(text.stdout, /manual {2}ok {2}registry=3 openlmis\.facilities=\d+/);
-    const bad = await execFileP(tsx, [cliPath, 'jobs', 'run', 'nope'], { env: cliEnv }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await execFileP(tsx, [cliPath, 'jobs', 'run', 'nope'], { env: cliEnv }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     t.match(bad, { code: 2, stderr: /no job named nope; jobs: reconcile/ });
   });
 });

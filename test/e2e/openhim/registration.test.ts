@@ -36,7 +36,15 @@ async function freePort(): Promise<number> {
 
 function replica(test: Tap, apiURL: string, extra: Partial<StartOpenHimOptions> = {}) {
   const seen: Record<string, unknown>[] = [];
-  const handle = startOpenHim({ apiURL, ...credentials, heartbeatMs: 100, backoff: fastBackoff, logger, onConfig: (c) => void seen.push(c), ...extra });
+  const handle = startOpenHim({
+    apiURL,
+    ...credentials,
+    heartbeatMs: 100,
+    backoff: fastBackoff,
+    logger,
+    onConfig: (c) => void seen.push(c),
+    ...extra,
+  });
   test.teardown(() => handle.stop());
   return { handle, seen };
 }
@@ -57,7 +65,12 @@ t.test('registers, heartbeats with config:true, and two replicas both apply a li
 
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
-  const res = await admin.setConfig(urn, { ...shown, openlmisBaseUrl: 'https://lmis.example.org', openlmisPassword: 'n3w-lmis-pass', openlmisTimeoutMs: 9000 });
+  const res = await admin.setConfig(urn, {
+    ...shown,
+    openlmisBaseUrl: 'https://lmis.example.org',
+    openlmisPassword: 'n3w-lmis-pass',
+    openlmisTimeoutMs: 9000,
+  });
   t.equal(res.status, 200, res.text);
 
   await waitFor('the change on both replicas', () => a.seen.length === 2 && b.seen.length === 2);
@@ -75,7 +88,14 @@ t.test('registers, heartbeats with config:true, and two replicas both apply a li
 
   const beats = heartbeatsOf(sandbox.state.calls);
   t.ok(beats.length > 4);
-  t.ok(beats.every((c) => (c.body as { config?: boolean; uptime?: number }).config === true && typeof (c.body as { uptime?: number }).uptime === 'number'), 'every heartbeat asks for config');
+  t.ok(
+    beats.every(
+      (c) =>
+        (c.body as { config?: boolean; uptime?: number }).config === true &&
+        typeof (c.body as { uptime?: number }).uptime === 'number',
+    ),
+    'every heartbeat asks for config',
+  );
 });
 
 t.test('OpenHIM down at start: registration retries with backoff and succeeds once it is up', async (t) => {
@@ -128,7 +148,12 @@ t.test('stop() ends registration retries and heartbeats', async (t) => {
   t.equal(sandbox.state.calls.length, calls, 'no call after stop');
 
   const port = await freePort();
-  const never: OpenHimHandle = startOpenHim({ apiURL: `http://127.0.0.1:${port}`, ...credentials, backoff: fastBackoff, logger });
+  const never: OpenHimHandle = startOpenHim({
+    apiURL: `http://127.0.0.1:${port}`,
+    ...credentials,
+    backoff: fastBackoff,
+    logger,
+  });
   await waitFor('an attempt', () => never.stats().registrationAttempts >= 1);
   await never.stop();
   t.equal(await never.registered, false, 'registered resolves false when stopped first');
@@ -164,14 +189,22 @@ t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies 
   t.teardown(() => sandbox.close());
   const layers: Record<string, unknown>[] = [];
   const handle = startOpenHimFromSettings(
-    { 'openhim.apiUrl': sandbox.url, 'openhim.username': credentials.username, 'openhim.password': credentials.password, 'openhim.heartbeatMs': 100 },
+    {
+      'openhim.apiUrl': sandbox.url,
+      'openhim.username': credentials.username,
+      'openhim.password': credentials.password,
+      'openhim.heartbeatMs': 100,
+    },
     { applySettings: (layer) => void layers.push(layer), knownSetting: (k) => !k.startsWith('schedules.'), logger },
   )!;
   t.teardown(() => handle.stop());
   await waitFor('first layer', () => layers.length === 1);
   // issue 9: a value equal to the registered default is one nobody changed; env/file keep it
   t.notOk('outbox.deadlineMs' in layers[0], 'registered defaults nobody changed are left out');
-  t.notOk(Object.keys(layers[0]).some((k) => k.startsWith('schedules.')), 'unknown keys filtered');
+  t.notOk(
+    Object.keys(layers[0]).some((k) => k.startsWith('schedules.')),
+    'unknown keys filtered',
+  );
   t.notOk('openlmis.password' in layers[0], 'empty credentials do not override env');
 });
 
@@ -179,7 +212,9 @@ t.test('a heartbeat answer that is not a config object is a failed beat, not a c
   const Fastify = (await import('fastify')).default;
   const fake = Fastify();
   fake.post('/mediators', async (_req, reply) => reply.code(201).send());
-  fake.post('/mediators/:urn/heartbeat', async (_req, reply) => reply.type('text/html').send('<html>proxy error page</html>'));
+  fake.post('/mediators/:urn/heartbeat', async (_req, reply) =>
+    reply.type('text/html').send('<html>proxy error page</html>'),
+  );
   const url = await fake.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => fake.close());
   const r = replica(t, url);

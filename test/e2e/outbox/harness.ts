@@ -47,16 +47,30 @@ function faultyDelivery(upstreamUrl: string) {
   const handlers = faultyUpstreamHandlers(upstreamUrl, 'faulty');
   const refused = (products: { code: string }[]) => products.some((p) => p.code === REJECTED_PRODUCT);
   // The upstream keys writes by the business identifier, as a real connector would.
-  const asUpstreamJob = (job: OutboxJob, key: string, reject: boolean): OutboxJob => ({ ...job, idempotencyKey: key, payload: { reject, data: { qty: 10 } } });
+  const asUpstreamJob = (job: OutboxJob, key: string, reject: boolean): OutboxJob => ({
+    ...job,
+    idempotencyKey: key,
+    payload: { reject, data: { qty: 10 } },
+  });
   const stock: DeliveryHandler = (job, journal, ctx) => {
     const r = job.payload as StockReport;
-    return handlers.write(asUpstreamJob(job, r.identifier!.value, refused(r.lines.map((l) => l.product))), journal, ctx);
+    return handlers.write(
+      asUpstreamJob(job, r.identifier!.value, refused(r.lines.map((l) => l.product))),
+      journal,
+      ctx,
+    );
   };
   const order: DeliveryHandler = (job, journal, ctx) => {
     const o = job.payload as Order;
-    return handlers.twoStep(asUpstreamJob(job, o.orderNumber.value, refused(o.lines.map((l) => l.product))), journal, ctx);
+    return handlers.twoStep(
+      asUpstreamJob(job, o.orderNumber.value, refused(o.lines.map((l) => l.product))),
+      journal,
+      ctx,
+    );
   };
-  const unused = async (): Promise<never> => { throw new Error('delivered through the outbox handlers'); };
+  const unused = async (): Promise<never> => {
+    throw new Error('delivered through the outbox handlers');
+  };
   const connector: Connector = {
     system: 'faulty',
     stock: { search: async () => ({ items: [] }), report: unused },

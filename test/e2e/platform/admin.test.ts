@@ -8,8 +8,20 @@ import { startMediator } from '../../../src/main.js';
 
 t.test('admin APIs need the admin token, and answer with it', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'admin-'));
-  const mediator = await startMediator(loadSettings({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: 'admin-test-pw', ADMIN_TOKEN: 'admin-token-Rt5' } as NodeJS.ProcessEnv));
-  t.teardown(async () => { await mediator.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: 'admin-test-pw',
+      ADMIN_TOKEN: 'admin-token-Rt5',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   for (const url of ['/admin/outbox/jobs', '/admin/reconcile/openlmis/review']) {
     const refused = await fetch(`${mediator.url}${url}`, { headers: { authorization: 'Bearer wrong' } });
     t.equal(refused.status, 401, `${url} without the token`);

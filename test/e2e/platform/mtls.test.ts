@@ -16,10 +16,51 @@ import { haveOpenssl } from '../../support/openssl.js';
 /** A CA, a certificate it signs for `cn`, and the key; `ext` adds an extensions file (SAN). */
 function makeCerts(dir: string) {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ca = (name: string) => ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+  const ca = (name: string) =>
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+    );
   const leaf = (name: string, caName: string, ext?: string) => {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '1', '-out', `${name}.crt`, ...(ext ? ['-extfile', ext] : []));
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-out',
+      `${name}.crt`,
+      ...(ext ? ['-extfile', ext] : []),
+    );
   };
   writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   ca('hie-ca');
@@ -36,16 +77,28 @@ t.test('mutual TLS', { skip: haveOpenssl() ? false : 'mTLS tier skipped: openssl
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const certs = makeCerts(dir);
   const settings = loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: 'mtls-test-pw',
-    TLS_CERT_FILE: certs.file('server.crt'), TLS_KEY_FILE: certs.file('server.key'), TLS_CLIENT_CA_FILE: certs.file('hie-ca.crt'),
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dir,
+    LOG_LEVEL: 'silent',
+    AUTH_PASSWORD: 'mtls-test-pw',
+    TLS_CERT_FILE: certs.file('server.crt'),
+    TLS_KEY_FILE: certs.file('server.key'),
+    TLS_CLIENT_CA_FILE: certs.file('hie-ca.crt'),
   } as NodeJS.ProcessEnv);
   const mediator = await startMediator(settings);
   t.teardown(() => mediator.stop());
   t.match(mediator.url, /^https:\/\//, 'serves HTTPS');
 
-  const get = (client?: string) => request(`${mediator.url}/health`, {
-    dispatcher: new Agent({ connect: { ca: certs.read('hie-ca.crt'), ...(client ? { cert: certs.read(`${client}.crt`), key: certs.read(`${client}.key`) } : {}) } }),
-  });
+  const get = (client?: string) =>
+    request(`${mediator.url}/health`, {
+      dispatcher: new Agent({
+        connect: {
+          ca: certs.read('hie-ca.crt'),
+          ...(client ? { cert: certs.read(`${client}.crt`), key: certs.read(`${client}.key`) } : {}),
+        },
+      }),
+    });
 
   const ok = await get('openhim');
   t.equal(ok.statusCode, 200, 'a client certificate from the configured CA is let in');

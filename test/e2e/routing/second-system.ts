@@ -11,15 +11,34 @@ import { registerConnectorFactory } from '../../../src/systems/index.js';
 
 export const SECOND_SYSTEM = 'test';
 
-async function send(base: string, kind: 'orders' | 'stock', payload: unknown, journal: StepJournal): Promise<WriteResult> {
+async function send(
+  base: string,
+  kind: 'orders' | 'stock',
+  payload: unknown,
+  journal: StepJournal,
+): Promise<WriteResult> {
   let res: Response;
   try {
-    res = await fetch(`${base}/${kind}`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': journal.idempotencyKey }, body: JSON.stringify(payload) });
+    res = await fetch(`${base}/${kind}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': journal.idempotencyKey },
+      body: JSON.stringify(payload),
+    });
   } catch (err) {
     // the connection failed or was cut: the write may not have been applied, ask again later
-    throw new UpstreamError({ system: SECOND_SYSTEM, transient: true, diagnostics: `no answer (${(err as Error).message})` });
+    throw new UpstreamError({
+      system: SECOND_SYSTEM,
+      transient: true,
+      diagnostics: `no answer (${(err as Error).message})`,
+    });
   }
-  if (!res.ok) throw new UpstreamError({ system: SECOND_SYSTEM, transient: res.status >= 500, diagnostics: `answered ${res.status}`, upstreamStatus: res.status });
+  if (!res.ok)
+    throw new UpstreamError({
+      system: SECOND_SYSTEM,
+      transient: res.status >= 500,
+      diagnostics: `answered ${res.status}`,
+      upstreamStatus: res.status,
+    });
   const { id } = (await res.json()) as { id: string };
   return { system: SECOND_SYSTEM, ids: { [kind]: id } };
 }
@@ -27,7 +46,11 @@ async function send(base: string, kind: 'orders' | 'stock', payload: unknown, jo
 export function secondSystem(base: string): Connector {
   return {
     system: SECOND_SYSTEM,
-    orders: { get: async () => undefined, search: async () => ({ items: [] }), submit: (o, j) => send(base, 'orders', o, j) },
+    orders: {
+      get: async () => undefined,
+      search: async () => ({ items: [] }),
+      submit: (o, j) => send(base, 'orders', o, j),
+    },
     stock: { search: async () => ({ items: [] }), report: (r, j) => send(base, 'stock', r, j) },
   };
 }

@@ -10,7 +10,17 @@ t.test('gates per system', async (t) => {
   t.same(set.gates(), { openlmis: 'closed' });
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
   t.equal(classifyFailure(refused), 'transient', 'a refused connection counts against the system');
-  for (let i = 0; i < 2; i++) await set.for('dhis2').policy.execute(async () => { throw refused; }).catch(() => undefined);
+  for (let i = 0; i < 2; i++)
+    await set
+      .for('dhis2')
+      .policy.execute(async () => {
+        throw refused;
+      })
+      .catch(() => undefined);
   t.same(set.gates(), { openlmis: 'closed', dhis2: 'open' });
-  t.same(set.gates(Date.now() + 61_000), { openlmis: 'closed', dhis2: 'probe' }, 'a probe is let through after halfOpenAfterMs');
+  t.same(
+    set.gates(Date.now() + 61_000),
+    { openlmis: 'closed', dhis2: 'probe' },
+    'a probe is let through after halfOpenAfterMs',
+  );
 });

@@ -8,8 +8,19 @@ import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'undo-secret-token';
-const fac = (id: string, name: string, sub: string, county: string): Facility => ({ id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county] });
-const registry = [fac('R4', 'Kasikeu Dispensary', 'Kilome', 'Makueni'), fac('R5', 'Kasikeu Health Centre', 'Kilome', 'Makueni'), fac('R6', 'Kasikeu Annex', 'Kilome', 'Makueni')];
+const fac = (id: string, name: string, sub: string, county: string): Facility => ({
+  id,
+  name,
+  identifiers: [],
+  status: 'active',
+  kind: 'facility',
+  areaPath: [sub, county],
+});
+const registry = [
+  fac('R4', 'Kasikeu Dispensary', 'Kilome', 'Makueni'),
+  fac('R5', 'Kasikeu Health Centre', 'Kilome', 'Makueni'),
+  fac('R6', 'Kasikeu Annex', 'Kilome', 'Makueni'),
+];
 const left = [fac('L4', 'Kasikeu', 'Kilome', 'Makueni'), fac('L6', 'Kasikeu Annex Post', 'Kilome', 'Makueni')];
 
 for (const engine of engineCases()) {
@@ -21,7 +32,12 @@ for (const engine of engineCases()) {
     await app.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: TOKEN });
     t.teardown(() => app.close());
     const post = (path: string, payload: object = {}, actor = 'alice', token = TOKEN) =>
-      app.inject({ method: 'POST', url: `/admin/reconcile/emr/${path}`, headers: { authorization: `Bearer ${token}`, 'x-actor': actor }, payload });
+      app.inject({
+        method: 'POST',
+        url: `/admin/reconcile/emr/${path}`,
+        headers: { authorization: `Bearer ${token}`, 'x-actor': actor },
+        payload,
+      });
     const initial = await store.getCrosswalk('emr', 'L4');
     t.equal(initial?.state, 'review');
     t.ok((initial?.suggestions.length ?? 0) >= 2, 'two candidates at least');
@@ -34,7 +50,11 @@ for (const engine of engineCases()) {
     });
 
     await t.test('without a named actor: 400', async (t) => {
-      const r = await app.inject({ method: 'POST', url: '/admin/reconcile/emr/L4/undo', headers: { authorization: `Bearer ${TOKEN}` } });
+      const r = await app.inject({
+        method: 'POST',
+        url: '/admin/reconcile/emr/L4/undo',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       t.equal(r.statusCode, 400);
       t.match(r.json().issue[0].diagnostics, /X-Actor/);
     });
@@ -48,7 +68,11 @@ for (const engine of engineCases()) {
       t.same(row?.suggestions, initial?.suggestions, 'every candidate is back');
       t.equal(row?.decidedBy, 'bob');
       const [entry] = await store.listAudit({ subject: 'emr/L4', limit: 1 });
-      t.match(entry, { actor: 'bob', action: 'review.undo', details: { undidAction: 'review.accept', undidActor: 'alice', from: 'manual-match', to: 'review' } });
+      t.match(entry, {
+        actor: 'bob',
+        action: 'review.undo',
+        details: { undidAction: 'review.accept', undidActor: 'alice', from: 'manual-match', to: 'review' },
+      });
     });
 
     await t.test('a second undo is refused: the last action was an undo', async (t) => {

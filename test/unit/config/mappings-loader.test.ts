@@ -9,7 +9,15 @@ import path from 'node:path';
 import t from 'tap';
 import { ConfigError } from '../../../src/config/load.js';
 import { MAPPING_FILES, checkAllMappings } from '../../../src/config/mapping-files.js';
-import { MappingError, activeMapping, activeMappingsDir, loadMapping, mappingsDirOf, shippedMappingsDir, useMappingsDir } from '../../../src/config/mappings.js';
+import {
+  MappingError,
+  activeMapping,
+  activeMappingsDir,
+  loadMapping,
+  mappingsDirOf,
+  shippedMappingsDir,
+  useMappingsDir,
+} from '../../../src/config/mappings.js';
 import { PRODUCTS_FILE, loadProductCatalogue } from '../../../src/config/product-catalogue.js';
 import { packageRoot } from '../../../src/platform/package-root.js';
 import { SEED_PRODUCT_CODES } from '../../../sandbox/dhis2/index.js';
@@ -40,34 +48,112 @@ function thrown(fn: () => unknown): MappingError {
   throw new Error('expected a MappingError');
 }
 
-t.test('every shipped mapping file is valid, and products.json keeps every OpenLMIS code of the sandbox seed', async (t) => {
-  const results = checkAllMappings(shipped);
-  t.same(results.map((r) => path.basename(r.file)).sort(), MAPPING_FILES.map((d) => d.file).sort(), 'every listed file checked');
-  t.same(results.flatMap((r) => r.problems), [], 'no problems');
-  const catalogue = loadProductCatalogue(shipped);
-  const seed = buildSeed().orderables;
-  t.same(catalogue.products.map((p) => p.codes.openlmis).sort(), seed.map((o) => o.productCode).sort());
-  for (const o of seed) {
-    const p = catalogue.products.find((x) => x.codes.openlmis === o.productCode)!;
-    t.equal(p.packSize, o.netContent, `${o.productCode}: pack size is the seed's netContent`);
-    t.equal(p.dispensingUnit, o.dispensable.dispensingUnit, `${o.productCode}: dispensing unit is the seed's`);
-  }
-  const items = buildMsupplySeed().items;
-  t.same(catalogue.products.flatMap((p) => p.codes.msupply ?? []).sort(), items.map((i) => i.code).sort(), 'mSupply codes are the mSupply sandbox seed items');
-  for (const i of items) t.equal(catalogue.products.find((p) => p.codes.msupply === i.code)!.packSize, i.defaultPackSize, `${i.code}: pack size is the mSupply seed's`);
-  t.same(catalogue.products.flatMap((p) => p.codes.dhis2 ?? []).sort(), [...SEED_PRODUCT_CODES].sort(), 'DHIS2 codes are the DHIS2 sandbox seed products');
-  t.same(catalogue.products.flatMap((p) => p.codes.openmrs ?? []).sort(), Object.values(OPENMRS_DRUGS).sort(), 'OpenMRS codes are the drug uuids of the OpenMRS sandbox stock items');
-});
+t.test(
+  'every shipped mapping file is valid, and products.json keeps every OpenLMIS code of the sandbox seed',
+  async (t) => {
+    const results = checkAllMappings(shipped);
+    t.same(
+      results.map((r) => path.basename(r.file)).sort(),
+      MAPPING_FILES.map((d) => d.file).sort(),
+      'every listed file checked',
+    );
+    t.same(
+      results.flatMap((r) => r.problems),
+      [],
+      'no problems',
+    );
+    const catalogue = loadProductCatalogue(shipped);
+    const seed = buildSeed().orderables;
+    t.same(catalogue.products.map((p) => p.codes.openlmis).sort(), seed.map((o) => o.productCode).sort());
+    for (const o of seed) {
+      const p = catalogue.products.find((x) => x.codes.openlmis === o.productCode)!;
+      t.equal(p.packSize, o.netContent, `${o.productCode}: pack size is the seed's netContent`);
+      t.equal(p.dispensingUnit, o.dispensable.dispensingUnit, `${o.productCode}: dispensing unit is the seed's`);
+    }
+    const items = buildMsupplySeed().items;
+    t.same(
+      catalogue.products.flatMap((p) => p.codes.msupply ?? []).sort(),
+      items.map((i) => i.code).sort(),
+      'mSupply codes are the mSupply sandbox seed items',
+    );
+    for (const i of items)
+      t.equal(
+        catalogue.products.find((p) => p.codes.msupply === i.code)!.packSize,
+        i.defaultPackSize,
+        `${i.code}: pack size is the mSupply seed's`,
+      );
+    t.same(
+      catalogue.products.flatMap((p) => p.codes.dhis2 ?? []).sort(),
+      [...SEED_PRODUCT_CODES].sort(),
+      'DHIS2 codes are the DHIS2 sandbox seed products',
+    );
+    t.same(
+      catalogue.products.flatMap((p) => p.codes.openmrs ?? []).sort(),
+      Object.values(OPENMRS_DRUGS).sort(),
+      'OpenMRS codes are the drug uuids of the OpenMRS sandbox stock items',
+    );
+  },
+);
 
 t.test('a bad products.json names the file, the JSON path and the reason', async (t) => {
   const cases: [string, (doc: any) => unknown, string, RegExp][] = [
-    ['a wrong GTIN check digit', (d) => { d.products[2].gtin = '10860012300035'; }, '/products/2/gtin', /10860012300035 has a wrong check digit/],
-    ['a pattern the schema refuses', (d) => { d.products[0].gtin = '12ab'; }, '/products/0/gtin', /must match pattern/],
-    ['an unknown system under codes', (d) => { d.products[1].codes.sage = 'X'; }, '/products/1/codes', /must NOT have additional properties \(sage\)/],
-    ['a product no system carries', (d) => { d.products[4].codes = {}; }, '/products/4/codes', /must NOT have fewer than 1 properties/],
-    ['a pack size of zero', (d) => { d.products[3].packSize = 0; }, '/products/3/packSize', /must be >= 1/],
-    ['one mSupply code on two products', (d) => { d.products[0].codes.msupply = 'IT-1'; d.products[5].codes.msupply = 'IT-1'; }, '/products/5', /repeats msupply:IT-1 of \/products\/0/],
-    ['one OpenLMIS code on two products', (d) => { d.products[6].codes.openlmis = d.products[1].codes.openlmis; }, '/products/6', /repeats openlmis:FP-DMPA of \/products\/1/],
+    [
+      'a wrong GTIN check digit',
+      (d) => {
+        d.products[2].gtin = '10860012300035';
+      },
+      '/products/2/gtin',
+      /10860012300035 has a wrong check digit/,
+    ],
+    [
+      'a pattern the schema refuses',
+      (d) => {
+        d.products[0].gtin = '12ab';
+      },
+      '/products/0/gtin',
+      /must match pattern/,
+    ],
+    [
+      'an unknown system under codes',
+      (d) => {
+        d.products[1].codes.sage = 'X';
+      },
+      '/products/1/codes',
+      /must NOT have additional properties \(sage\)/,
+    ],
+    [
+      'a product no system carries',
+      (d) => {
+        d.products[4].codes = {};
+      },
+      '/products/4/codes',
+      /must NOT have fewer than 1 properties/,
+    ],
+    [
+      'a pack size of zero',
+      (d) => {
+        d.products[3].packSize = 0;
+      },
+      '/products/3/packSize',
+      /must be >= 1/,
+    ],
+    [
+      'one mSupply code on two products',
+      (d) => {
+        d.products[0].codes.msupply = 'IT-1';
+        d.products[5].codes.msupply = 'IT-1';
+      },
+      '/products/5',
+      /repeats msupply:IT-1 of \/products\/0/,
+    ],
+    [
+      'one OpenLMIS code on two products',
+      (d) => {
+        d.products[6].codes.openlmis = d.products[1].codes.openlmis;
+      },
+      '/products/6',
+      /repeats openlmis:FP-DMPA of \/products\/1/,
+    ],
   ];
   for (const [name, edit, jsonPath, reason] of cases) {
     const dir = dirWith('products.json', edit);
@@ -94,7 +180,9 @@ t.test('unreadable and malformed files are MappingErrors at the root', async (t)
 });
 
 t.test('the weights table must cover every feature level, beyond its schema', async (t) => {
-  const dir = dirWith('facility-match-weights.json', (d) => { delete d.features.name.exact; });
+  const dir = dirWith('facility-match-weights.json', (d) => {
+    delete d.features.name.exact;
+  });
   const [weights] = checkAllMappings(dir).filter((r) => r.file.endsWith('facility-match-weights.json'));
   t.same(weights.problems, [{ path: '/features/name/exact', reason: 'is missing' }]);
 });
@@ -109,7 +197,9 @@ t.test('mappings.dir: relative to the install directory, absolute as given, defa
 t.test('code without settings at hand reads the active directory, and follows it when it changes', async (t) => {
   t.teardown(() => useMappingsDir(shipped));
   const shippedAuto = defaultWeights().thresholds.auto;
-  const dir = dirWith('facility-match-weights.json', (d) => { d.thresholds.auto = shippedAuto + 3; });
+  const dir = dirWith('facility-match-weights.json', (d) => {
+    d.thresholds.auto = shippedAuto + 3;
+  });
   useMappingsDir(dir);
   t.equal(activeMappingsDir(), dir);
   t.equal(defaultWeights().thresholds.auto, shippedAuto + 3, 'the matcher uses the configured directory');
@@ -117,5 +207,9 @@ t.test('code without settings at hand reads the active directory, and follows it
   t.equal(activeMapping(PRODUCTS_FILE), first, 'loaded once per directory');
   useMappingsDir(shipped);
   t.equal(defaultWeights().thresholds.auto, shippedAuto, 'back to the shipped table');
-  t.equal(JSON.stringify(loadProductCatalogue()), JSON.stringify(JSON.parse(catalogueText)), 'the shipped catalogue, as written');
+  t.equal(
+    JSON.stringify(loadProductCatalogue()),
+    JSON.stringify(JSON.parse(catalogueText)),
+    'the shipped catalogue, as written',
+  );
 });

@@ -16,8 +16,14 @@ const shipped = path.join(root, 'fhir-mappings');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'mappings-reconcile-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-writeFileSync(path.join(dir, 'emr.csv'), 'id,name,county,sub_county\nL1,Abdisamad Disp.,Wajir,Wajir North\nL2,Kiambu Distrct Hospital,Kiambu,Kiambu\n');
-writeFileSync(path.join(dir, 'registry.csv'), 'id,name,county,sub_county\nR1,Abdisamad Dispensary,Wajir,Wajir East\nR2,Kiambu District Hospital,Kiambu,Kiambu Town\nR4,Kasikeu Dispensary,Makueni,Kilome\n');
+writeFileSync(
+  path.join(dir, 'emr.csv'),
+  'id,name,county,sub_county\nL1,Abdisamad Disp.,Wajir,Wajir North\nL2,Kiambu Distrct Hospital,Kiambu,Kiambu\n',
+);
+writeFileSync(
+  path.join(dir, 'registry.csv'),
+  'id,name,county,sub_county\nR1,Abdisamad Dispensary,Wajir,Wajir East\nR2,Kiambu District Hospital,Kiambu,Kiambu Town\nR4,Kasikeu Dispensary,Makueni,Kilome\n',
+);
 
 function weightsDir(edit: (w: any) => void): string {
   const d = mkdtempSync(path.join(tmpdir(), 'mappings-weights-'));
@@ -31,9 +37,21 @@ function weightsDir(edit: (w: any) => void): string {
 }
 
 async function reconcile(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const args = [path.join(root, 'src/cli/index.ts'), 'reconcile', '--left', path.join(dir, 'emr.csv'), '--right', path.join(dir, 'registry.csv'), '--out', path.join(dir, 'out')];
+  const args = [
+    path.join(root, 'src/cli/index.ts'),
+    'reconcile',
+    '--left',
+    path.join(dir, 'emr.csv'),
+    '--right',
+    path.join(dir, 'registry.csv'),
+    '--out',
+    path.join(dir, 'out'),
+  ];
   try {
-    const { stdout, stderr } = await run(path.join(root, 'node_modules/.bin/tsx'), args, { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 });
+    const { stdout, stderr } = await run(path.join(root, 'node_modules/.bin/tsx'), args, {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -45,9 +63,17 @@ t.test('the weights in MAPPINGS_DIR decide the zones', async (t) => {
   const shippedRun = await reconcile({});
   t.equal(shippedRun.code, 0, shippedRun.stderr);
   const shippedSummary = JSON.parse(shippedRun.stdout);
-  t.same(shippedSummary.zones, { auto: 1, review: 1, 'no-match': 0 }, 'the shipped table sends the misspelt hospital to review');
+  t.same(
+    shippedSummary.zones,
+    { auto: 1, review: 1, 'no-match': 0 },
+    'the shipped table sends the misspelt hospital to review',
+  );
 
-  const lenient = weightsDir((w) => { w.thresholds.auto = -2; w.thresholds.margin = 0; w.thresholds.review = -3; });
+  const lenient = weightsDir((w) => {
+    w.thresholds.auto = -2;
+    w.thresholds.margin = 0;
+    w.thresholds.review = -3;
+  });
   const lenientRun = await reconcile({ MAPPINGS_DIR: lenient });
   t.equal(lenientRun.code, 0, lenientRun.stderr);
   const summary = JSON.parse(lenientRun.stdout);
@@ -56,8 +82,13 @@ t.test('the weights in MAPPINGS_DIR decide the zones', async (t) => {
 });
 
 t.test('a bad table in MAPPINGS_DIR stops reconcile with the file, the path and the reason', async (t) => {
-  const bad = weightsDir((w) => { w.thresholds.auto = 'six'; });
+  const bad = weightsDir((w) => {
+    w.thresholds.auto = 'six';
+  });
   const res = await reconcile({ MAPPINGS_DIR: bad });
   t.equal(res.code, 1);
-  t.equal(res.stderr.trim(), `configuration error: ${path.join(bad, 'facility-match-weights.json')}: /thresholds/auto must be number`);
+  t.equal(
+    res.stderr.trim(),
+    `configuration error: ${path.join(bad, 'facility-match-weights.json')}: /thresholds/auto must be number`,
+  );
 });

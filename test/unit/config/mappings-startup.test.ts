@@ -49,7 +49,10 @@ t.test('MAPPINGS_DIR: the OpenLMIS connector maps products from the catalogue th
   const refused = await rig.fhir('POST', '/fhir', transactionOf([line('MAP-DIR-OLD', oldGtin)]));
   t.equal(refused.status, 422, 'the shipped GTIN is no longer mapped');
   t.same(refused.body.issue[0].expression, ['Bundle.entry[0].resource.itemCodeableConcept']);
-  t.equal(refused.body.issue[0].diagnostics, `product ${GTIN_SYSTEM}|${oldGtin} is not mapped to an OpenLMIS orderable (products.json, codes.openlmis)`);
+  t.equal(
+    refused.body.issue[0].diagnostics,
+    `product ${GTIN_SYSTEM}|${oldGtin} is not mapped to an OpenLMIS orderable (products.json, codes.openlmis)`,
+  );
 
   const created = await rig.fhir('POST', '/fhir', transactionOf([line('MAP-DIR-NEW', NEW_GTIN)]));
   t.equal(created.status, 200, why(created));
@@ -62,9 +65,16 @@ t.test('MAPPINGS_DIR: the OpenLMIS connector maps products from the catalogue th
     .find((l: any) => l.orderableId === orderableId && l.requestedQuantity === 40);
   t.ok(requested, 'OpenLMIS got the line for EM-AMX250');
 
-  const read = await rig.fhir('GET', `/fhir/SupplyRequest?identifier=${encodeURIComponent(`${ORDER_SYSTEM}|MAP-DIR-NEW`)}`);
+  const read = await rig.fhir(
+    'GET',
+    `/fhir/SupplyRequest?identifier=${encodeURIComponent(`${ORDER_SYSTEM}|MAP-DIR-NEW`)}`,
+  );
   t.equal(read.status, 200, why(read));
-  t.same(read.body.entry[0].resource.itemCodeableConcept.coding[0], { system: GTIN_SYSTEM, code: NEW_GTIN, display: 'Amoxicillin 250mg dispersible tablet' }, 'read back with the GTIN from MAPPINGS_DIR');
+  t.same(
+    read.body.entry[0].resource.itemCodeableConcept.coding[0],
+    { system: GTIN_SYSTEM, code: NEW_GTIN, display: 'Amoxicillin 250mg dispersible tablet' },
+    'read back with the GTIN from MAPPINGS_DIR',
+  );
 });
 
 t.test('a bad file in MAPPINGS_DIR stops start-up with the file, the path and the reason', async (t) => {
@@ -76,7 +86,14 @@ t.test('a bad file in MAPPINGS_DIR stops start-up with the file, the path and th
     rmSync(mappings, { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const settings = loadSettings({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'off', MAPPINGS_DIR: mappings } as NodeJS.ProcessEnv);
+  const settings = loadSettings({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    AUTH_MODE: 'off',
+    MAPPINGS_DIR: mappings,
+  } as NodeJS.ProcessEnv);
   const err = await startMediator(settings).then(
     async (m) => {
       await m.stop();

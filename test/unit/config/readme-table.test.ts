@@ -4,7 +4,12 @@ import t from 'tap';
 import { settingDefs } from '../../../src/config/settings.js';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const rows = new Map(readme.split('\n').filter((l) => l.startsWith('| `')).map((l) => [l.split('|')[1].trim().replace(/`/g, ''), l]));
+const rows = new Map(
+  readme
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .map((l) => [l.split('|')[1].trim().replace(/`/g, ''), l]),
+);
 
 for (const def of settingDefs) {
   t.test(def.key, async (t) => {

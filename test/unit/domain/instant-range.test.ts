@@ -12,7 +12,11 @@ t.test('a FHIR date becomes the instant range its precision stands for', async (
   t.same(parseDate('date', 'lt2024-03-05'), { to: '2024-03-04T23:59:59.999Z' });
   t.same(parseDate('date', 'le2024-03-05T10:00+02:00'), { to: '2024-03-05T08:00:59.999Z' });
   t.same(parseDate('date', 'sa2024-03-05T10:00:07Z'), { from: '2024-03-05T10:00:08.000Z' });
-  t.same(parseDate('date', 'ne2024-03-05T10:00:07.250Z'), { from: '2024-03-05T10:00:07.250Z', to: '2024-03-05T10:00:07.250Z', exclude: true });
+  t.same(parseDate('date', 'ne2024-03-05T10:00:07.250Z'), {
+    from: '2024-03-05T10:00:07.250Z',
+    to: '2024-03-05T10:00:07.250Z',
+    exclude: true,
+  });
   t.throws(() => parseDate('date', 'gt2024-02-30'), /not a FHIR date/);
 });
 
@@ -20,7 +24,10 @@ t.test('ap widens by a tenth of the distance from now, at least a day', async (t
   const near = parseDate('date', `ap${new Date().toISOString().slice(0, 10)}`);
   t.equal(Date.parse(near.to!) - Date.parse(near.from!), 3 * 86_400_000 - 1);
   const far = parseDate('date', 'ap2000-01-01');
-  t.ok(Date.parse('2000-01-01') - Date.parse(far.from!) > 365 * 86_400_000, 'decades away: more than a year either side');
+  t.ok(
+    Date.parse('2000-01-01') - Date.parse(far.from!) > 365 * 86_400_000,
+    'decades away: more than a year either side',
+  );
 });
 
 t.test('instants are tested against every range, exclusions included', async (t) => {
@@ -35,6 +42,9 @@ t.test('instants are tested against every range, exclusions included', async (t)
 });
 
 t.test('narrowest gives the single span a connector can push down', async (t) => {
-  t.same(narrowest(ranges('ge2024-03', 'le2024-06', 'gt2024-02-10', 'ne2024-04')), { from: '2024-03-01T00:00:00.000Z', to: '2024-06-30T23:59:59.999Z' });
+  t.same(narrowest(ranges('ge2024-03', 'le2024-06', 'gt2024-02-10', 'ne2024-04')), {
+    from: '2024-03-01T00:00:00.000Z',
+    to: '2024-06-30T23:59:59.999Z',
+  });
   t.same(narrowest(ranges('ne2024')), { from: undefined, to: undefined });
 });

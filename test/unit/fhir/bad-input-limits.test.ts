@@ -20,7 +20,12 @@ t.test('150,000 unknown keys: refused at once, at small cost, with a small answe
   for (let i = 0; i < 150_000; i++) body[`k${i}`] = 1;
   const payload = JSON.stringify(body);
   t.ok(payload.length > 1_500_000, `a ${(payload.length / 1e6).toFixed(1)} MB body`);
-  await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(supplyRequest()) }); // warm the validators
+  await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: JSON.stringify(supplyRequest()),
+  }); // warm the validators
   const cpu = process.cpuUsage();
   const started = performance.now();
   const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload });
@@ -54,7 +59,9 @@ t.test('2,000 items of 250 unknown keys each: linear, not quadratic', async (t) 
   const outcome = res.json();
   t.same(outcome.issue[0].expression, ['SupplyRequest.identifier[0].k0'], 'the first error, precisely');
   t.match(outcome.issue[1].diagnostics, /validation stopped at its first error/);
-  t.comment(`${(payload.length / 1e6).toFixed(1)} MB, 500,000 unknown keys in 2,000 items: ${cpuMs.toFixed(0)} ms CPU (ajv allErrors alone: 20.9 s)`);
+  t.comment(
+    `${(payload.length / 1e6).toFixed(1)} MB, 500,000 unknown keys in 2,000 items: ${cpuMs.toFixed(0)} ms CPU (ajv allErrors alone: 20.9 s)`,
+  );
   t.ok(cpuMs < 4000, `${cpuMs.toFixed(0)} ms of CPU`);
 });
 
@@ -62,20 +69,33 @@ t.test('200 unknown keys: the first 100 issues and one saying there are more', a
   const { app } = await testApp();
   const body: Record<string, unknown> = supplyRequest();
   for (let i = 0; i < 200; i++) body[`k${i}`] = 1;
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(body) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: JSON.stringify(body),
+  });
   t.equal(res.statusCode, 400);
   const outcome = res.json();
   t.equal(outcome.issue.length, MAX_LISTED_ISSUES + 1);
   t.match(outcome.issue[0].diagnostics, /Unknown element 'k0'/);
   t.match(outcome.issue[MAX_LISTED_ISSUES].diagnostics, /More issues are not listed/);
-  t.ok(outcome.issue.every((i: any) => i.expression?.length), 'every issue names its element');
+  t.ok(
+    outcome.issue.every((i: any) => i.expression?.length),
+    'every issue names its element',
+  );
 });
 
 t.test('rule issues are capped too', async (t) => {
   const { app } = await testApp();
   const body = supplyRequest();
   body.note = Array.from({ length: 400 }, () => ({ text: '' }));
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(body) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: JSON.stringify(body),
+  });
   t.equal(res.statusCode, 400);
   t.equal(res.json().issue.length, MAX_LISTED_ISSUES + 1);
 });
@@ -84,15 +104,38 @@ t.test('authorization schemes are case-insensitive (RFC 7235)', async (t) => {
   const { app } = await testApp();
   const credentials = Buffer.from(`openhim:${TEST_PASSWORD}`).toString('base64');
   for (const scheme of ['Basic', 'basic', 'BASIC', 'bAsIc']) {
-    const res = await app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: `${scheme} ${credentials}` } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/fhir/Location',
+      headers: { authorization: `${scheme} ${credentials}` },
+    });
     t.equal(res.statusCode, 200, `${scheme} accepted`);
   }
-  t.equal((await app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: `Basic   ${credentials}` } })).statusCode, 200, 'several spaces after the scheme');
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: `Basic   ${credentials}` } }))
+      .statusCode,
+    200,
+    'several spaces after the scheme',
+  );
   const bearer = await testApp({ env: { AUTH_MODE: 'bearer', AUTH_BEARER_TOKEN: 'tok-123456789' } });
   for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
-    t.equal((await bearer.app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: `${scheme} tok-123456789` } })).statusCode, 200, `${scheme} accepted`);
+    t.equal(
+      (
+        await bearer.app.inject({
+          method: 'GET',
+          url: '/fhir/Location',
+          headers: { authorization: `${scheme} tok-123456789` },
+        })
+      ).statusCode,
+      200,
+      `${scheme} accepted`,
+    );
   }
-  const wrong = await bearer.app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: 'bearer nope' } });
+  const wrong = await bearer.app.inject({
+    method: 'GET',
+    url: '/fhir/Location',
+    headers: { authorization: 'bearer nope' },
+  });
   t.equal(wrong.statusCode, 401);
   t.same(wrong.json().issue[0].expression, ['Authorization']);
 });
@@ -107,7 +150,9 @@ t.test('a 401 closes the connection', async (t) => {
     let text = '';
     const started = Date.now();
     socket.setEncoding('utf8');
-    socket.on('data', (c) => { text += c; });
+    socket.on('data', (c) => {
+      text += c;
+    });
     socket.on('error', reject);
     socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
     // keep-alive asked for; the server must close anyway
@@ -123,23 +168,37 @@ t.test('slow senders get a 408 OperationOutcome and lose the connection', async 
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const port = (app.server.address() as { port: number }).port;
-  const drip = (head: string, bytes: string) => new Promise<{ text: string; ms: number }>((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    const started = Date.now();
-    socket.setEncoding('utf8');
-    socket.on('data', (c) => { text += c; });
-    socket.on('error', reject);
-    let i = 0;
-    const timer = setInterval(() => { if (i < bytes.length && socket.writable) socket.write(bytes[i++]); }, 200);
-    socket.on('close', () => { clearInterval(timer); resolve({ text, ms: Date.now() - started }); });
-    socket.write(head);
-  });
-  const headers = await drip('GET /fhir/Location HTTP/1.1\r\n', `Host: x\r\nAuthorization: ${basicAuth}\r\nX-Slow: ${'a'.repeat(100)}\r\n\r\n`);
+  const drip = (head: string, bytes: string) =>
+    new Promise<{ text: string; ms: number }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1');
+      let text = '';
+      const started = Date.now();
+      socket.setEncoding('utf8');
+      socket.on('data', (c) => {
+        text += c;
+      });
+      socket.on('error', reject);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i < bytes.length && socket.writable) socket.write(bytes[i++]);
+      }, 200);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ text, ms: Date.now() - started });
+      });
+      socket.write(head);
+    });
+  const headers = await drip(
+    'GET /fhir/Location HTTP/1.1\r\n',
+    `Host: x\r\nAuthorization: ${basicAuth}\r\nX-Slow: ${'a'.repeat(100)}\r\n\r\n`,
+  );
   t.match(headers.text, /^HTTP\/1\.1 408/, 'headers sent a byte every 200 ms');
   t.match(headers.text, /"resourceType":"OperationOutcome"/);
   t.ok(headers.ms < 3000, `closed after ${headers.ms} ms`);
-  const body = await drip(`POST /fhir/SupplyRequest HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth}\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n`, JSON.stringify(supplyRequest()));
+  const body = await drip(
+    `POST /fhir/SupplyRequest HTTP/1.1\r\nHost: x\r\nAuthorization: ${basicAuth}\r\nContent-Type: application/fhir+json\r\nContent-Length: 1000\r\n\r\n`,
+    JSON.stringify(supplyRequest()),
+  );
   t.match(body.text, /^HTTP\/1\.1 408/, 'a body sent a byte every 200 ms');
   t.match(body.text, /"code":"timeout"/);
   t.ok(body.ms < 3500, `closed after ${body.ms} ms`);
@@ -150,12 +209,23 @@ t.test('parameter names that are Object.prototype properties are just unknown na
   for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
     const res = await app.inject({ method: 'GET', url: `/fhir/Location?${name}=x`, headers: fhirJson });
     t.equal(res.statusCode, 200, `?${name}=x is ignored (lenient handling)`);
-    const form = await app.inject({ method: 'POST', url: '/fhir/Location/_search', headers: { authorization: basicAuth, 'content-type': 'application/x-www-form-urlencoded' }, payload: `${name}=x` });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/fhir/Location/_search',
+      headers: { authorization: basicAuth, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `${name}=x`,
+    });
     t.equal(form.statusCode, 200, `_search ${name}=x`);
   }
   const batch = await app.inject({
-    method: 'POST', url: '/fhir', headers: fhirJson,
-    payload: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Location?constructor=x&toString=y' } }] }),
+    method: 'POST',
+    url: '/fhir',
+    headers: fhirJson,
+    payload: JSON.stringify({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'GET', url: 'Location?constructor=x&toString=y' } }],
+    }),
   });
   t.equal(batch.statusCode, 200);
   t.equal(batch.json().entry[0].response.status, '200 OK', 'inside a batch too');
@@ -165,29 +235,65 @@ t.test('a reference to this server by its absolute URL is accepted', async (t) =
   const { app, mem } = await testApp();
   const body = supplyRequest({ facility: 'fac-1' });
   body.deliverTo.reference = 'https://hie.example.org/fhir/Location/fac-1';
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(body) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: JSON.stringify(body),
+  });
   t.equal(res.statusCode, 201, res.body);
   t.equal([...mem.flows.orders.items.values()][0]?.facility.id, 'fac-1');
   const viaR5 = supplyRequest({ facility: 'fac-1', order: 'ORD-R5' });
   viaR5.deliverTo.reference = 'https://hie.example.org/fhir/R5/Location/fac-1';
-  t.equal((await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(viaR5) })).statusCode, 201, 'the R5 base of this server too');
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/fhir/SupplyRequest',
+        headers: fhirJson,
+        payload: JSON.stringify(viaR5),
+      })
+    ).statusCode,
+    201,
+    'the R5 base of this server too',
+  );
   const elsewhere = supplyRequest({ facility: 'fac-1', order: 'ORD-X' });
   elsewhere.deliverTo.reference = 'https://hie.example.org/other/Location/fac-1';
-  const refused = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: JSON.stringify(elsewhere) });
+  const refused = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: JSON.stringify(elsewhere),
+  });
   t.equal(refused.statusCode, 400, 'the same host under another path is another server');
   t.same(refused.json().issue[0].expression, ['SupplyRequest.deliverTo.reference']);
   const loc = location();
   loc.position = { latitude: 90, longitude: -180 };
-  t.equal((await app.inject({ method: 'POST', url: '/fhir/Location', headers: fhirJson, payload: JSON.stringify(loc) })).statusCode, 201, 'latitude 90 and longitude -180 are on the globe');
+  t.equal(
+    (await app.inject({ method: 'POST', url: '/fhir/Location', headers: fhirJson, payload: JSON.stringify(loc) }))
+      .statusCode,
+    201,
+    'latitude 90 and longitude -180 are on the globe',
+  );
 });
 
 t.test('the duplicate-key scanner', async (t) => {
   t.equal(findDuplicateKey('{"a":1,"b":{"a":2}}', 'R'), undefined, 'the same key in different objects is fine');
-  t.same(findDuplicateKey('{"a":[{"b":1},{"b":1,"c":"x,\\"b\\":1","b":2}]}', 'R'), { path: 'R.a[1]', key: 'b' }, 'commas and quotes inside strings are skipped');
+  t.same(
+    findDuplicateKey('{"a":[{"b":1},{"b":1,"c":"x,\\"b\\":1","b":2}]}', 'R'),
+    { path: 'R.a[1]', key: 'b' },
+    'commas and quotes inside strings are skipped',
+  );
   t.same(findDuplicateKey('{"x":[[1,2],[3,{"k":1,"k":2}]]}', 'R'), { path: 'R.x[1][1]', key: 'k' }, 'nested arrays');
   t.same(findDuplicateKey('{"\\u0061":1,"a":2}', 'R'), { path: 'R', key: 'a' }, 'escapes are decoded before comparing');
   t.equal(findDuplicateKey('{"a":"{\\"a\\":1,\\"a\\":2}"}', 'R'), undefined, 'JSON inside a string is only a string');
-  const refused = (() => { try { parseFhirJson('{"resourceType":"Location","name":"a","name":"b"}', { maxDepth: 48, maxArrayLength: 10 }); } catch (e) { return e as MediatorError; } })();
+  const refused = (() => {
+    try {
+      parseFhirJson('{"resourceType":"Location","name":"a","name":"b"}', { maxDepth: 48, maxArrayLength: 10 });
+    } catch (e) {
+      return e as MediatorError;
+    }
+  })();
   t.equal(refused?.status, 400);
   t.same(refused?.issues[0].expression, ['Location.name']);
   const big = `{"resourceType":"Bundle","entry":[${Array.from({ length: 5000 }, (_, i) => `{"fullUrl":"urn:uuid:${i}","resource":{"id":"${i}"}}`).join(',')}]}`;
@@ -196,16 +302,22 @@ t.test('the duplicate-key scanner', async (t) => {
   t.ok(performance.now() - started < 500, 'linear: a 5,000-entry Bundle scans quickly');
 });
 
-t.test('a batch entry\'s refusal names the element inside the Bundle', async (t) => {
+t.test("a batch entry's refusal names the element inside the Bundle", async (t) => {
   const { app } = await testApp();
   const bad = supplyRequest();
   bad.status = 'shipped';
   const res = await app.inject({
-    method: 'POST', url: '/fhir', headers: fhirJson,
-    payload: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [
-      { request: { method: 'POST', url: 'SupplyRequest' }, resource: bad },
-      { request: { method: 'POST', url: 'SupplyRequest' }, resource: { resourceType: 'Supply(Request' } },
-    ] }),
+    method: 'POST',
+    url: '/fhir',
+    headers: fhirJson,
+    payload: JSON.stringify({
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        { request: { method: 'POST', url: 'SupplyRequest' }, resource: bad },
+        { request: { method: 'POST', url: 'SupplyRequest' }, resource: { resourceType: 'Supply(Request' } },
+      ],
+    }),
   });
   t.equal(res.statusCode, 200);
   const [first, second] = res.json().entry;
@@ -230,13 +342,17 @@ t.test('four floods at once leave /health responsive', async (t) => {
   const body: Record<string, unknown> = supplyRequest();
   for (let i = 0; i < 150_000; i++) body[`k${i}`] = 1;
   const payload = JSON.stringify(body);
-  const floods = Promise.all(Array.from({ length: 4 }, async () => {
-    const res = await fetch(`${base}/fhir/SupplyRequest`, { method: 'POST', headers: fhirJson, body: payload });
-    await res.text();
-    return res.status;
-  }));
+  const floods = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const res = await fetch(`${base}/fhir/SupplyRequest`, { method: 'POST', headers: fhirJson, body: payload });
+      await res.text();
+      return res.status;
+    }),
+  );
   let finished = false;
-  void floods.then(() => { finished = true; });
+  void floods.then(() => {
+    finished = true;
+  });
   // /health, again and again while the four floods are being read and refused: the slowest answer
   let healthMs = 0;
   let probes = 0;

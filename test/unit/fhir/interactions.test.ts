@@ -7,14 +7,19 @@ const post = (app: any, url: string, body: unknown, headers: Record<string, stri
   app.inject({ method: 'POST', url, headers: { ...fhirJson, ...headers }, payload: JSON.stringify(body) });
 const put = (app: any, url: string, body: unknown, headers: Record<string, string> = {}) =>
   app.inject({ method: 'PUT', url, headers: { ...fhirJson, ...headers }, payload: JSON.stringify(body) });
-const get = (app: any, url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers: { ...fhirJson, ...headers } });
+const get = (app: any, url: string, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'GET', url, headers: { ...fhirJson, ...headers } });
 
 t.test('create, read back with ETag, update with If-Match', async (t) => {
   const { app } = await testApp();
   const created = await post(app, '/fhir/Location', location());
   t.equal(created.statusCode, 201);
   const body = created.json();
-  t.match(created.headers.location, new RegExp(`^https://hie.example.org/fhir/Location/${body.id}/_history/${body.meta.versionId}$`), 'Location header on the public base');
+  t.match(
+    created.headers.location,
+    new RegExp(`^https://hie.example.org/fhir/Location/${body.id}/_history/${body.meta.versionId}$`),
+    'Location header on the public base',
+  );
   t.equal(created.headers.etag, `W/"${body.meta.versionId}"`);
   const read = await get(app, `/fhir/Location/${body.id}`);
   t.equal(read.statusCode, 200);
@@ -48,44 +53,71 @@ t.test('update-as-create keeps the client id; conditional create finds the first
   t.equal(again.json().id, first.json().id);
   t.equal(mem.flows.orders.writes, writes, 'nothing written the second time');
   await post(app, '/fhir/SupplyRequest', supplyRequest({ order: 'ORD-10' }));
-  const many = await post(app, '/fhir/SupplyRequest', supplyRequest({ order: 'ORD-11' }), { 'if-none-exist': 'status=active' });
+  const many = await post(app, '/fhir/SupplyRequest', supplyRequest({ order: 'ORD-11' }), {
+    'if-none-exist': 'status=active',
+  });
   t.equal(many.statusCode, 412, 'more than one match is 412');
 });
 
-t.test('search: paging links on the public base, _count, _sort, _summary=count, _lastUpdated, POST _search, _format', async (t) => {
-  const { app } = await testApp();
-  for (let i = 0; i < 7; i++) t.equal((await post(app, '/fhir/Location', location({ code: `C${i}`, name: `Clinic ${String.fromCharCode(71 - i)}` }))).statusCode, 201);
-  const page1 = (await get(app, '/fhir/Location?_count=3&_sort=name')).json();
-  t.equal(page1.type, 'searchset');
-  t.equal(page1.total, 7);
-  t.same(page1.entry.map((e: any) => e.resource.name), ['Clinic A', 'Clinic B', 'Clinic C']);
-  t.equal(page1.entry[0].search.mode, 'match');
-  t.match(page1.entry[0].fullUrl, /^https:\/\/hie\.example\.org\/fhir\/Location\//);
-  const next = page1.link.find((l: any) => l.relation === 'next').url as string;
-  t.match(next, /^https:\/\/hie\.example\.org\/fhir\/Location\?/);
-  const page2 = (await get(app, next.replace('https://hie.example.org', ''))).json();
-  t.same(page2.entry.map((e: any) => e.resource.name), ['Clinic D', 'Clinic E', 'Clinic F']);
-  const desc = (await get(app, '/fhir/Location?_sort=-name&_count=1')).json();
-  t.equal(desc.entry[0].resource.name, 'Clinic G');
-  const count = (await get(app, '/fhir/Location?_summary=count')).json();
-  t.equal(count.total, 7);
-  t.notOk(count.entry, 'no entries with _summary=count');
-  const byName = (await app.inject({ method: 'POST', url: '/fhir/Location/_search', headers: { ...fhirJson, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=clinic%20c' })).json();
-  t.equal(byName.total, 1);
-  const recent = (await get(app, '/fhir/Location?_lastUpdated=gt2000-01-01')).json();
-  t.equal(recent.total, 7);
-  const future = (await get(app, '/fhir/Location?_lastUpdated=gt2999-01-01')).json();
-  t.equal(future.total, 0);
-  const asJson = await get(app, '/fhir/Location?_format=application/json');
-  t.match(asJson.headers['content-type'], /^application\/json/);
-  const ignored = (await get(app, '/fhir/Location?colour=blue')).json();
-  t.equal(ignored.total, 7, 'unknown parameters are ignored without Prefer: handling=strict');
-  t.notMatch(ignored.link[0].url, /colour/, 'and left out of the self link');
-});
+t.test(
+  'search: paging links on the public base, _count, _sort, _summary=count, _lastUpdated, POST _search, _format',
+  async (t) => {
+    const { app } = await testApp();
+    for (let i = 0; i < 7; i++)
+      t.equal(
+        (await post(app, '/fhir/Location', location({ code: `C${i}`, name: `Clinic ${String.fromCharCode(71 - i)}` })))
+          .statusCode,
+        201,
+      );
+    const page1 = (await get(app, '/fhir/Location?_count=3&_sort=name')).json();
+    t.equal(page1.type, 'searchset');
+    t.equal(page1.total, 7);
+    t.same(
+      page1.entry.map((e: any) => e.resource.name),
+      ['Clinic A', 'Clinic B', 'Clinic C'],
+    );
+    t.equal(page1.entry[0].search.mode, 'match');
+    t.match(page1.entry[0].fullUrl, /^https:\/\/hie\.example\.org\/fhir\/Location\//);
+    const next = page1.link.find((l: any) => l.relation === 'next').url as string;
+    t.match(next, /^https:\/\/hie\.example\.org\/fhir\/Location\?/);
+    const page2 = (await get(app, next.replace('https://hie.example.org', ''))).json();
+    t.same(
+      page2.entry.map((e: any) => e.resource.name),
+      ['Clinic D', 'Clinic E', 'Clinic F'],
+    );
+    const desc = (await get(app, '/fhir/Location?_sort=-name&_count=1')).json();
+    t.equal(desc.entry[0].resource.name, 'Clinic G');
+    const count = (await get(app, '/fhir/Location?_summary=count')).json();
+    t.equal(count.total, 7);
+    t.notOk(count.entry, 'no entries with _summary=count');
+    const byName = (
+      await app.inject({
+        method: 'POST',
+        url: '/fhir/Location/_search',
+        headers: { ...fhirJson, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'name=clinic%20c',
+      })
+    ).json();
+    t.equal(byName.total, 1);
+    const recent = (await get(app, '/fhir/Location?_lastUpdated=gt2000-01-01')).json();
+    t.equal(recent.total, 7);
+    const future = (await get(app, '/fhir/Location?_lastUpdated=gt2999-01-01')).json();
+    t.equal(future.total, 0);
+    const asJson = await get(app, '/fhir/Location?_format=application/json');
+    t.match(asJson.headers['content-type'], /^application\/json/);
+    const ignored = (await get(app, '/fhir/Location?colour=blue')).json();
+    t.equal(ignored.total, 7, 'unknown parameters are ignored without Prefer: handling=strict');
+    t.notMatch(ignored.link[0].url, /colour/, 'and left out of the self link');
+  },
+);
 
 t.test('a transaction Bundle of SupplyRequests sharing an order number is one order; all or nothing', async (t) => {
   const { app, mem } = await testApp();
-  const lines = ['1', '2', '3', '4', '5'].map((g) => ({ method: 'POST', url: 'SupplyRequest', resource: supplyRequest({ order: 'ORD-5', gtin: `0001234560001${g}`, qty: Number(g) * 10 }) }));
+  const lines = ['1', '2', '3', '4', '5'].map((g) => ({
+    method: 'POST',
+    url: 'SupplyRequest',
+    resource: supplyRequest({ order: 'ORD-5', gtin: `0001234560001${g}`, qty: Number(g) * 10 }),
+  }));
   const res = await post(app, '/fhir', transaction(lines));
   t.equal(res.statusCode, 200);
   const bundle = res.json();
@@ -109,17 +141,25 @@ t.test('a transaction Bundle of SupplyRequests sharing an order number is one or
 
 t.test('batch: entries succeed or fail independently', async (t) => {
   const { app } = await testApp();
-  const res = await post(app, '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [
-    { resource: location({ code: 'B1' }), request: { method: 'POST', url: 'Location' } },
-    { resource: { ...location({ code: 'B2' }), status: 'closed' }, request: { method: 'POST', url: 'Location' } },
-    { request: { method: 'GET', url: 'Location?identifier=B1' } },
-  ] });
+  const res = await post(app, '/fhir', {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [
+      { resource: location({ code: 'B1' }), request: { method: 'POST', url: 'Location' } },
+      { resource: { ...location({ code: 'B2' }), status: 'closed' }, request: { method: 'POST', url: 'Location' } },
+      { request: { method: 'GET', url: 'Location?identifier=B1' } },
+    ],
+  });
   t.equal(res.statusCode, 200);
   const b = res.json();
   t.equal(b.type, 'batch-response');
   t.equal(b.entry[0].response.status, '201 Created');
   t.equal(b.entry[1].response.status, '400');
-  t.equal(b.entry[1].response.outcome.issue[0].expression[0], 'Bundle.entry[1].resource.status', 'named inside the Bundle (issue 9 item 12)');
+  t.equal(
+    b.entry[1].response.outcome.issue[0].expression[0],
+    'Bundle.entry[1].resource.status',
+    'named inside the Bundle (issue 9 item 12)',
+  );
   t.equal(b.entry[2].response.status, '200 OK');
   t.equal(b.entry[2].resource.total, 1);
 });

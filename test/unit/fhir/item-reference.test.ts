@@ -28,17 +28,43 @@ const r4ByReference = (contained: object[], ref = '#item') => {
 };
 
 t.test('R4 SupplyRequest.itemReference to a contained Medication: its codes, all of them', async (t) => {
-  const { res, mem } = await post('/fhir/SupplyRequest', r4ByReference([{ resourceType: 'Medication', id: 'item', code: { coding: [{ system: ATC, code: 'J01CA04' }, { system: GTIN_SYSTEM, code: GTIN, display: 'Amoxicillin 250mg' }] } }]));
+  const { res, mem } = await post(
+    '/fhir/SupplyRequest',
+    r4ByReference([
+      {
+        resourceType: 'Medication',
+        id: 'item',
+        code: {
+          coding: [
+            { system: ATC, code: 'J01CA04' },
+            { system: GTIN_SYSTEM, code: GTIN, display: 'Amoxicillin 250mg' },
+          ],
+        },
+      },
+    ]),
+  );
   t.equal(res.statusCode, 201, res.body);
   const [order] = mem.flows.orders.items.values();
-  t.same(order.lines[0].product, { system: ATC, code: 'J01CA04', display: 'Amoxicillin 250mg', alternatives: [{ system: GTIN_SYSTEM, code: GTIN }] });
+  t.same(order.lines[0].product, {
+    system: ATC,
+    code: 'J01CA04',
+    display: 'Amoxicillin 250mg',
+    alternatives: [{ system: GTIN_SYSTEM, code: GTIN }],
+  });
 });
 
 t.test('R5 SupplyRequest.item.reference to an InventoryItem with a scanned DataMatrix', async (t) => {
   const r = supplyRequest({ r5: true });
   delete r.item.concept;
   r.item.reference = { reference: '#scan' };
-  r.contained = [{ resourceType: 'InventoryItem', id: 'scan', status: 'active', instance: { identifier: [{ value: `]d201${GTIN}17270331` + '10LOT42' }] } }];
+  r.contained = [
+    {
+      resourceType: 'InventoryItem',
+      id: 'scan',
+      status: 'active',
+      instance: { identifier: [{ value: `]d201${GTIN}17270331` + '10LOT42' }] },
+    },
+  ];
   const { res, mem } = await post('/fhir/R5/SupplyRequest', r);
   t.equal(res.statusCode, 201, res.body);
   const [order] = mem.flows.orders.items.values();
@@ -59,7 +85,22 @@ t.test('R5 InventoryReport item.reference to an InventoryItem whose product is a
 });
 
 t.test('a Device by its GS1 UDI device identifier', async (t) => {
-  const { res, mem } = await post('/fhir/SupplyRequest', r4ByReference([{ resourceType: 'Device', id: 'item', udiCarrier: [{ deviceIdentifier: GTIN, issuer: 'http://hl7.org/fhir/NamingSystem/gs1-di', carrierHRF: `(01)${GTIN}(17)270331` }] }]));
+  const { res, mem } = await post(
+    '/fhir/SupplyRequest',
+    r4ByReference([
+      {
+        resourceType: 'Device',
+        id: 'item',
+        udiCarrier: [
+          {
+            deviceIdentifier: GTIN,
+            issuer: 'http://hl7.org/fhir/NamingSystem/gs1-di',
+            carrierHRF: `(01)${GTIN}(17)270331`,
+          },
+        ],
+      },
+    ]),
+  );
   t.equal(res.statusCode, 201, res.body);
   const [order] = mem.flows.orders.items.values();
   t.equal(order.lines[0].product.code, GTIN);
@@ -68,8 +109,18 @@ t.test('a Device by its GS1 UDI device identifier', async (t) => {
 t.test('references that cannot name a product are 422s naming the reference, and write nothing', async (t) => {
   const cases: [string, object, RegExp][] = [
     ['not contained', r4ByReference([], 'Medication/123'), /must be contained/],
-    ['no such contained resource', r4ByReference([{ resourceType: 'Medication', id: 'other', code: { coding: [{ system: ATC, code: 'J01CA04' }] } }]), /names no contained resource/],
-    ['a contained Medication without codes', r4ByReference([{ resourceType: 'Medication', id: 'item', code: { text: 'amoxicillin' } }]), /carries no product code/],
+    [
+      'no such contained resource',
+      r4ByReference([
+        { resourceType: 'Medication', id: 'other', code: { coding: [{ system: ATC, code: 'J01CA04' }] } },
+      ]),
+      /names no contained resource/,
+    ],
+    [
+      'a contained Medication without codes',
+      r4ByReference([{ resourceType: 'Medication', id: 'item', code: { text: 'amoxicillin' } }]),
+      /carries no product code/,
+    ],
   ];
   for (const [name, body, diagnostics] of cases) {
     const { res, mem } = await post('/fhir/SupplyRequest', body);
@@ -95,6 +146,26 @@ t.test('GS1 element strings: scanned, human-readable, or not a GTIN', async (t) 
 t.test('OpenLMIS takes the first of the codes it maps', async (t) => {
   const map = loadProductMap();
   const row = readProductRows(path.resolve('fhir-mappings/products.json')).find((r) => r.productCode === 'FP-LNG30')!;
-  t.equal(map.toProductCode({ system: ATC, code: 'G03AA07', alternatives: [{ system: GTIN_SYSTEM, code: '00000000000017' }, { system: GTIN_SYSTEM, code: row.gtin! }] }, 'x'), 'FP-LNG30');
-  t.throws(() => map.toProductCode({ system: ATC, code: 'G03AA07', alternatives: [{ system: GTIN_SYSTEM, code: '00000000000017' }] }, 'x'), /not mapped/);
+  t.equal(
+    map.toProductCode(
+      {
+        system: ATC,
+        code: 'G03AA07',
+        alternatives: [
+          { system: GTIN_SYSTEM, code: '00000000000017' },
+          { system: GTIN_SYSTEM, code: row.gtin! },
+        ],
+      },
+      'x',
+    ),
+    'FP-LNG30',
+  );
+  t.throws(
+    () =>
+      map.toProductCode(
+        { system: ATC, code: 'G03AA07', alternatives: [{ system: GTIN_SYSTEM, code: '00000000000017' }] },
+        'x',
+      ),
+    /not mapped/,
+  );
 });

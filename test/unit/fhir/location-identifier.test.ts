@@ -22,8 +22,17 @@ t.test('a create without an identifier is a 422 naming Location.identifier, and 
   const { app, mem } = await testApp();
   const res = await app.inject({ method: 'POST', url: '/fhir/Location', headers: fhirJson, payload: bare() });
   t.equal(res.statusCode, 422, res.body);
-  t.match(res.json().issue[0], { code: 'required', expression: ['Location.identifier'], diagnostics: /Location.identifier is required/ });
-  const tx = await app.inject({ method: 'POST', url: '/fhir', headers: fhirJson, payload: transaction([{ method: 'POST', url: 'Location', resource: bare() }]) });
+  t.match(res.json().issue[0], {
+    code: 'required',
+    expression: ['Location.identifier'],
+    diagnostics: /Location.identifier is required/,
+  });
+  const tx = await app.inject({
+    method: 'POST',
+    url: '/fhir',
+    headers: fhirJson,
+    payload: transaction([{ method: 'POST', url: 'Location', resource: bare() }]),
+  });
   t.equal(tx.statusCode, 422, tx.body);
   t.match(tx.json().issue[0].expression, ['Bundle.entry[0].resource.identifier']);
   t.equal(mem.flows.facilities.writes, 0);
@@ -31,13 +40,30 @@ t.test('a create without an identifier is a 422 naming Location.identifier, and 
 
 t.test('a PUT under the client id is accepted without an identifier', async (t) => {
   const { app } = await testApp();
-  const res = await app.inject({ method: 'PUT', url: '/fhir/Location/mji-mpya', headers: fhirJson, payload: bare('mji-mpya') });
+  const res = await app.inject({
+    method: 'PUT',
+    url: '/fhir/Location/mji-mpya',
+    headers: fhirJson,
+    payload: bare('mji-mpya'),
+  });
   t.equal(res.statusCode, 201, res.body);
   t.equal(res.json().id, 'mji-mpya');
   t.equal(res.json().identifier, undefined);
 });
 
 t.test('OpenLMIS takes the client id as the code of a facility with no identifier', async (t) => {
-  t.equal(facilityCodeOf({ id: 'mji-mpya', identifiers: [], name: 'x', status: 'active', kind: 'facility' }), 'mji-mpya');
-  t.equal(facilityCodeOf({ id: 'mji-mpya', identifiers: [{ system: 'urn:x', value: 'HC9' }], name: 'x', status: 'active', kind: 'facility' }), 'HC9');
+  t.equal(
+    facilityCodeOf({ id: 'mji-mpya', identifiers: [], name: 'x', status: 'active', kind: 'facility' }),
+    'mji-mpya',
+  );
+  t.equal(
+    facilityCodeOf({
+      id: 'mji-mpya',
+      identifiers: [{ system: 'urn:x', value: 'HC9' }],
+      name: 'x',
+      status: 'active',
+      kind: 'facility',
+    }),
+    'HC9',
+  );
 });

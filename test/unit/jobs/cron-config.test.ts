@@ -13,7 +13,14 @@ t.test('a bad expression stops start-up naming the setting and the reason', asyn
     ['0 0 31 2 *', /never fires|day/],
   ];
   for (const [value, reason] of cases) {
-    const err = (() => { try { loadSettings(env({ SCHEDULE_RECONCILE: value })); } catch (e) { return e; } return undefined; })();
+    const err = (() => {
+      try {
+        loadSettings(env({ SCHEDULE_RECONCILE: value }));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
     t.ok(err instanceof ConfigError, `${value}: a ConfigError`);
     const named = /^schedules\.reconcile \(SCHEDULE_RECONCILE\) is not a cron expression: /;
     t.match((err as Error).message, named, `${value}: names the setting`);

@@ -20,19 +20,29 @@ MFR-3,Tsangano Health Centre,-11.201,33.912
 `;
 
 const facility = (id: string, name: string, lat: number, lon: number): Facility => ({
-  id, name, identifiers: [{ system: 'urn:test:code', value: id }], status: 'active', kind: 'facility',
+  id,
+  name,
+  identifiers: [{ system: 'urn:test:code', value: id }],
+  status: 'active',
+  kind: 'facility',
   position: { latitude: lat, longitude: lon },
 });
 const zone: Facility = { id: 'Z1', name: 'Lakeshore North', identifiers: [], status: 'active', kind: 'area' };
 
 function lmis(list: () => Promise<Facility[]>): Connector {
-  return { system: 'lmis', facilities: { get: async () => undefined, search: async () => ({ items: [] }), listAll: list } };
+  return {
+    system: 'lmis',
+    facilities: { get: async () => undefined, search: async () => ({ items: [] }), listAll: list },
+  };
 }
 
 t.test('reconcile job', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'jobs-reconcile-'));
   const store = await openStore({ dataDir: dir });
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const registryFile = path.join(dir, 'registry.csv');
   writeFileSync(registryFile, registryCsv);
   const facilities = [
@@ -52,12 +62,19 @@ t.test('reconcile job', async (t) => {
   connectors = [lmis(async () => facilities)];
   const first = await reconcileAll(deps);
   const counts = first.counts!;
-  t.match(counts, { registry: 3, 'lmis.facilities': 2, 'lmis.rescored': 2, 'lmis.written': 2, 'lmis.retired': 0 },
-    'zones left out; both facilities scored and written');
+  t.match(
+    counts,
+    { registry: 3, 'lmis.facilities': 2, 'lmis.rescored': 2, 'lmis.written': 2, 'lmis.retired': 0 },
+    'zones left out; both facilities scored and written',
+  );
   t.equal(counts['lmis.auto'] + counts['lmis.review'] + counts['lmis.noMatch'], 2, 'every facility in one zone');
   const rows = await store.listCrosswalk('lmis');
   t.same(rows.map((r) => r.systemId).sort(), ['F1', 'F2'], 'rows keyed by the system ids');
-  t.equal(rows.find((r) => r.systemId === 'F1')?.registryId, 'MFR-1', 'the exact name and place links to the registry record');
+  t.equal(
+    rows.find((r) => r.systemId === 'F1')?.registryId,
+    'MFR-1',
+    'the exact name and place links to the registry record',
+  );
 
   const again = await reconcileAll(deps);
   t.match(again.counts, { 'lmis.rescored': 0, 'lmis.written': 0 }, 'a re-run with nothing changed re-scores nothing');
@@ -69,12 +86,20 @@ t.test('reconcile job', async (t) => {
     t.equal(skipped?.status, 'skipped');
     t.match(skipped?.run, { outcome: 'skipped', detail: NO_REGISTRY });
     settings = { 'registry.file': registryFile };
-    connectors = [lmis(async () => { throw new Error('OpenLMIS: 503 Service Unavailable'); })];
+    connectors = [
+      lmis(async () => {
+        throw new Error('OpenLMIS: 503 Service Unavailable');
+      }),
+    ];
     const failed = await scheduler.runNow('reconcile');
     t.match(failed?.run, { outcome: 'failed', detail: 'OpenLMIS: 503 Service Unavailable' });
     settings = { 'registry.file': path.join(dir, 'missing.csv') };
     connectors = [lmis(async () => facilities)];
     const unreadable = await scheduler.runNow('reconcile');
-    t.match(unreadable?.run, { outcome: 'failed', detail: /missing\.csv/ }, 'an unreadable registry file fails the run, naming it');
+    t.match(
+      unreadable?.run,
+      { outcome: 'failed', detail: /missing\.csv/ },
+      'an unreadable registry file fails the run, naming it',
+    );
   });
 });

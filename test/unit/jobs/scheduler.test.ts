@@ -26,7 +26,10 @@ async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms
 async function tempStore(t: { teardown(fn: () => unknown): void }): Promise<Store> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jobs-scheduler-'));
   const store = await openStore({ dataDir: dir });
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return store;
 }
 
@@ -37,7 +40,10 @@ function job(name: string, run: ScheduledJob['run']): ScheduledJob {
 t.test('a per-second job runs on each tick, on time, each tick once', async (t) => {
   const store = await tempStore(t);
   const calledAt: number[] = [];
-  const j = job('tick', async () => { calledAt.push(Date.now()); return { counts: { n: calledAt.length } }; });
+  const j = job('tick', async () => {
+    calledAt.push(Date.now());
+    return { counts: { n: calledAt.length } };
+  });
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *' });
   scheduler.start();
   t.teardown(() => scheduler.stop());
@@ -61,13 +67,19 @@ t.test('a failing job records a failed run with the error masked; the next tick 
   const store = await tempStore(t);
   processRedactor.learn('sched-secret-4411');
   let calls = 0;
-  const j = job('fails', async () => { calls += 1; throw new Error('upstream said: wrong password sched-secret-4411'); });
+  const j = job('fails', async () => {
+    calls += 1;
+    throw new Error('upstream said: wrong password sched-secret-4411');
+  });
   const errors: object[] = [];
   const logger = { warn: () => {}, error: (o: object) => void errors.push(o) };
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => '* * * * * *', logger });
   scheduler.start();
   t.teardown(() => scheduler.stop());
-  await waitFor('two failed runs', async () => (await store.listJobRuns('fails')).filter((r) => r.outcome === 'failed').length >= 2);
+  await waitFor(
+    'two failed runs',
+    async () => (await store.listJobRuns('fails')).filter((r) => r.outcome === 'failed').length >= 2,
+  );
   await scheduler.stop();
   const [last] = await store.listJobRuns('fails');
   t.equal(last.outcome, 'failed');
@@ -81,7 +93,9 @@ t.test('a changed expression re-arms at once; an emptied one stops the job', asy
   const store = await tempStore(t);
   let expression: string | undefined = '0 0 1 1 *'; // once a year
   let calls = 0;
-  const j = job('live', async () => { calls += 1; });
+  const j = job('live', async () => {
+    calls += 1;
+  });
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => expression });
   scheduler.start();
   t.teardown(() => scheduler.stop());
@@ -110,8 +124,13 @@ t.test('a changed expression re-arms at once; an emptied one stops the job', asy
 t.test('a run by hand is recorded as manual; while the job runs another one is refused', async (t) => {
   const store = await tempStore(t);
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  const j = job('slow', async () => { await gate; return { counts: { done: 1 } }; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const j = job('slow', async () => {
+    await gate;
+    return { counts: { done: 1 } };
+  });
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
   const first = scheduler.runNow('slow');
   await waitFor('the run to start', async () => (await store.listJobRuns('slow')).length === 1);
@@ -128,7 +147,13 @@ t.test('a run by hand is recorded as manual; while the job runs another one is r
 t.test('a run left "running" by an instance that stopped is closed as abandoned by the next run', async (t) => {
   const store = await tempStore(t);
   // what a killed instance leaves: a started run that never ended
-  const dead = await store.startJobRun({ name: 'crashy', tickAt: 1_000, trigger: 'schedule', instance: 'gone:1', startedAt: 1_000 });
+  const dead = await store.startJobRun({
+    name: 'crashy',
+    tickAt: 1_000,
+    trigger: 'schedule',
+    instance: 'gone:1',
+    startedAt: 1_000,
+  });
   t.equal(dead?.outcome, 'running');
   const j = job('crashy', async () => ({ counts: { ok: 1 } }));
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
@@ -136,6 +161,10 @@ t.test('a run left "running" by an instance that stopped is closed as abandoned 
   t.equal(done?.status, 'ran');
   const [latest, old] = await store.listJobRuns('crashy');
   t.equal(latest.id, done?.run?.id);
-  t.match(old, { id: dead!.id, outcome: 'failed', detail: ABANDONED, instance: 'gone:1' }, 'the dead run is closed, not left running');
+  t.match(
+    old,
+    { id: dead!.id, outcome: 'failed', detail: ABANDONED, instance: 'gone:1' },
+    'the dead run is closed, not left running',
+  );
   t.ok(old.endedAt! >= done!.run!.startedAt - 1000, 'closed when the next run started');
 });

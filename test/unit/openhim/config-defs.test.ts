@@ -50,19 +50,38 @@ t.test('leaves out what the operator did not set or could not mean', async (t) =
 t.test('table: unique params and settings, secrets marked', async (t) => {
   t.equal(new Set(OPENHIM_SETTINGS.map((m) => m.param)).size, OPENHIM_SETTINGS.length);
   t.equal(new Set(OPENHIM_SETTINGS.map((m) => m.setting)).size, OPENHIM_SETTINGS.length);
-  t.same([...SECRET_SETTINGS].sort(), ['auth.bearerToken', 'auth.password', 'dhis2.apiToken', 'dhis2.password', 'msupply.password', 'openlmis.clientSecret', 'openlmis.password', 'openmrs.password']);
-  for (const m of OPENHIM_SETTINGS) t.equal(m.secret === true, m.type === 'password', `${m.param}: secret iff password type`);
+  t.same([...SECRET_SETTINGS].sort(), [
+    'auth.bearerToken',
+    'auth.password',
+    'dhis2.apiToken',
+    'dhis2.password',
+    'msupply.password',
+    'openlmis.clientSecret',
+    'openlmis.password',
+    'openmrs.password',
+  ]);
+  for (const m of OPENHIM_SETTINGS)
+    t.equal(m.secret === true, m.type === 'password', `${m.param}: secret iff password type`);
 });
 
 t.test('knownSetting filter drops keys the config module does not have', async (t) => {
-  const settings = openhimConfigToSettings({ openlmisBaseUrl: 'http://a', openlmisStockApi: 'uuid' }, { knownSetting: (k) => k !== 'openlmis.stockApi' });
+  const settings = openhimConfigToSettings(
+    { openlmisBaseUrl: 'http://a', openlmisStockApi: 'uuid' },
+    { knownSetting: (k) => k !== 'openlmis.stockApi' },
+  );
   t.same(settings, { 'openlmis.baseUrl': 'http://a' });
 });
 
 // The lead's settings table (src/config/settings.ts) is what the mapped keys are merged into.
 t.test('mapped keys agree with the settings table: type, secrecy and default', async (t) => {
   const defaults = loadMediatorConfig().config ?? {};
-  const typeFor = { string: 'string', option: 'string', number: 'number', bool: 'boolean', password: 'secret' } as Record<string, string>;
+  const typeFor = {
+    string: 'string',
+    option: 'string',
+    number: 'number',
+    bool: 'boolean',
+    password: 'secret',
+  } as Record<string, string>;
   const missing: string[] = [];
   for (const m of OPENHIM_SETTINGS) {
     const def = settingDefs.find((d) => d.key === m.setting);
@@ -72,8 +91,10 @@ t.test('mapped keys agree with the settings table: type, secrecy and default', a
     }
     t.equal(def.type, typeFor[m.type], `${m.param} → ${m.setting}: type`);
     const ours = defaults[m.param];
-    if (def.default !== undefined && ours !== '') t.equal(ours, def.default, `${m.param}: the OpenHIM default equals the built-in default`);
-    if (def.enum && typeof ours === 'string') t.ok(def.enum.includes(ours), `${m.param}: default allowed by the settings enum`);
+    if (def.default !== undefined && ours !== '')
+      t.equal(ours, def.default, `${m.param}: the OpenHIM default equals the built-in default`);
+    if (def.enum && typeof ours === 'string')
+      t.ok(def.enum.includes(ours), `${m.param}: default allowed by the settings enum`);
   }
   if (missing.length > 0) t.todo(`settings table lacks: ${missing.join(', ')}`, async () => {});
   t.ok(OPENHIM_SETTINGS.length - missing.length >= 20, 'most params map onto existing settings');

@@ -1,6 +1,11 @@
 // The application/json+openhim body: shape core expects, status rules, masking, truncation, error.
 import t from 'tap';
-import { buildOpenHimEnvelope, mediatorStatusFor, TRUNCATION_MARK, truncateUtf8 } from '../../../src/openhim/envelope.js';
+import {
+  buildOpenHimEnvelope,
+  mediatorStatusFor,
+  TRUNCATION_MARK,
+  truncateUtf8,
+} from '../../../src/openhim/envelope.js';
 import { maskBodyText, maskHeaders, maskUrlEncoded, MASK } from '../../../src/openhim/masking.js';
 import type { UpstreamCall } from '../../../src/platform/call-recording.js';
 
@@ -12,18 +17,39 @@ const tokenCall: UpstreamCall = {
   system: 'openlmis',
   method: 'post',
   url: 'https://lmis.example.org:8443/api/oauth/token?grant_type=password&username=admin&password=hunter2secret',
-  requestHeaders: { Authorization: 'Basic dXNlci1jbGllbnQ6Y2hhbmdlbWU=', 'Content-Type': 'application/x-www-form-urlencoded' },
+  requestHeaders: {
+    Authorization: 'Basic dXNlci1jbGllbnQ6Y2hhbmdlbWU=',
+    'Content-Type': 'application/x-www-form-urlencoded',
+  },
   requestBody: 'grant_type=password&username=admin&password=hunter2secret',
   startedAt: start,
   endedAt: end,
-  response: { status: 200, headers: { 'content-type': 'application/json', 'set-cookie': ['JSESSIONID=abc'] }, body: { access_token: 'tok-123456', token_type: 'bearer', expires_in: 1799, user: { referenceDataUserId: 'u1' } } },
+  response: {
+    status: 200,
+    headers: { 'content-type': 'application/json', 'set-cookie': ['JSESSIONID=abc'] },
+    body: { access_token: 'tok-123456', token_type: 'bearer', expires_in: 1799, user: { referenceDataUserId: 'u1' } },
+  },
 };
 
 t.test('envelope shape: urn, string body, Content-Type, timestamps, querystring', async (t) => {
   const env = buildOpenHimEnvelope({
     urn,
-    response: { status: 201, headers: { 'content-type': 'application/fhir+json; charset=utf-8', etag: 'W/"1"', 'content-length': '99' }, body: { resourceType: 'SupplyRequest', id: 'sr1' }, timestamp: end },
-    orchestrations: [tokenCall, { method: 'GET', url: 'http://dhis2.local/api/organisationUnits?fields=id,name&paging=false', startedAt: start.getTime(), endedAt: end.getTime(), response: { status: 200, body: '{"organisationUnits":[]}' } }],
+    response: {
+      status: 201,
+      headers: { 'content-type': 'application/fhir+json; charset=utf-8', etag: 'W/"1"', 'content-length': '99' },
+      body: { resourceType: 'SupplyRequest', id: 'sr1' },
+      timestamp: end,
+    },
+    orchestrations: [
+      tokenCall,
+      {
+        method: 'GET',
+        url: 'http://dhis2.local/api/organisationUnits?fields=id,name&paging=false',
+        startedAt: start.getTime(),
+        endedAt: end.getTime(),
+        response: { status: 200, body: '{"organisationUnits":[]}' },
+      },
+    ],
     properties: { openlmisRequisitionId: 'req-1', lines: 2 },
   });
   t.equal(env['x-mediator-urn'], urn);
@@ -40,7 +66,13 @@ t.test('envelope shape: urn, string body, Content-Type, timestamps, querystring'
   t.equal(env.orchestrations.length, 2, 'one orchestration per upstream call');
   const [token, dhis] = env.orchestrations;
   t.equal(token.name, 'openlmis POST /api/oauth/token');
-  t.match(token.request, { host: 'lmis.example.org', port: '8443', path: '/api/oauth/token', method: 'POST', timestamp: start.toISOString() });
+  t.match(token.request, {
+    host: 'lmis.example.org',
+    port: '8443',
+    path: '/api/oauth/token',
+    method: 'POST',
+    timestamp: start.toISOString(),
+  });
   t.equal(token.response?.timestamp, end.toISOString());
   t.equal(dhis.request.port, '80', 'default port filled in');
   t.equal(dhis.request.querystring, 'fields=id,name&paging=false', 'querystring key, no leading ?');
@@ -50,9 +82,15 @@ t.test('envelope shape: urn, string body, Content-Type, timestamps, querystring'
 });
 
 t.test('credentials and tokens are masked in headers, query strings and bodies', async (t) => {
-  const env = buildOpenHimEnvelope({ urn, response: { status: 200, body: '' }, orchestrations: [tokenCall], secretValues: ['changeme-client-secret'] });
+  const env = buildOpenHimEnvelope({
+    urn,
+    response: { status: 200, body: '' },
+    orchestrations: [tokenCall],
+    secretValues: ['changeme-client-secret'],
+  });
   const text = JSON.stringify(env.orchestrations);
-  for (const secret of ['hunter2secret', 'tok-123456', 'dXNlci1jbGllbnQ6Y2hhbmdlbWU=', 'JSESSIONID=abc']) t.notMatch(text, secret, `${secret} not present`);
+  for (const secret of ['hunter2secret', 'tok-123456', 'dXNlci1jbGllbnQ6Y2hhbmdlbWU=', 'JSESSIONID=abc'])
+    t.notMatch(text, secret, `${secret} not present`);
   const [o] = env.orchestrations;
   t.equal(o.request.headers.Authorization, `Basic ${MASK}`, 'scheme kept, credential masked');
   t.equal(o.request.querystring, `grant_type=password&username=admin&password=${MASK}`);
@@ -65,15 +103,46 @@ t.test('credentials and tokens are masked in headers, query strings and bodies',
 });
 
 t.test('masking helpers', async (t) => {
-  t.same(maskHeaders({ cookie: 'a=b', 'x-api-key': 'k', 'Proxy-Authorization': 'Bearer abc.def', accept: 'application/json', skip: undefined }), {
-    cookie: MASK, 'x-api-key': MASK, 'Proxy-Authorization': `Bearer ${MASK}`, accept: 'application/json',
-  });
-  t.equal(maskUrlEncoded('a=1&client_secret=xyz&refresh%5Ftoken=r&flag'), `a=1&client_secret=${MASK}&refresh%5Ftoken=${MASK}&flag`);
-  t.equal(maskBodyText('{"query":"mutation { authToken(username: \\"u\\", password: \\"p\\") }","variables":{"password":"pw1","storeId":"s"}}', 'application/json'),
-    `{"query":"mutation { authToken(username: \\"u\\", password: \\"p\\") }","variables":{"password":"${MASK}","storeId":"s"}}`);
-  t.equal(maskBodyText('<html>login failed for password=hunter2</html>', 'text/html'), `<html>login failed for password=${MASK}</html>`);
-  t.equal(maskBodyText('{"password": "unterminated', 'application/json'), `{"password": "${MASK}"`, 'broken (truncated) JSON still scanned');
-  t.equal(maskBodyText('the key is s3cr3t-value here', 'text/plain', ['s3cr3t-value']), `the key is ${MASK} here`, 'configured secrets scrubbed');
+  t.same(
+    maskHeaders({
+      cookie: 'a=b',
+      'x-api-key': 'k',
+      'Proxy-Authorization': 'Bearer abc.def',
+      accept: 'application/json',
+      skip: undefined,
+    }),
+    {
+      cookie: MASK,
+      'x-api-key': MASK,
+      'Proxy-Authorization': `Bearer ${MASK}`,
+      accept: 'application/json',
+    },
+  );
+  t.equal(
+    maskUrlEncoded('a=1&client_secret=xyz&refresh%5Ftoken=r&flag'),
+    `a=1&client_secret=${MASK}&refresh%5Ftoken=${MASK}&flag`,
+  );
+  t.equal(
+    maskBodyText(
+      '{"query":"mutation { authToken(username: \\"u\\", password: \\"p\\") }","variables":{"password":"pw1","storeId":"s"}}',
+      'application/json',
+    ),
+    `{"query":"mutation { authToken(username: \\"u\\", password: \\"p\\") }","variables":{"password":"${MASK}","storeId":"s"}}`,
+  );
+  t.equal(
+    maskBodyText('<html>login failed for password=hunter2</html>', 'text/html'),
+    `<html>login failed for password=${MASK}</html>`,
+  );
+  t.equal(
+    maskBodyText('{"password": "unterminated', 'application/json'),
+    `{"password": "${MASK}"`,
+    'broken (truncated) JSON still scanned',
+  );
+  t.equal(
+    maskBodyText('the key is s3cr3t-value here', 'text/plain', ['s3cr3t-value']),
+    `the key is ${MASK} here`,
+    'configured secrets scrubbed',
+  );
   t.equal(maskBodyText('[{"name":"a","apiKey":"k1"}]'), `[{"name":"a","apiKey":"${MASK}"}]`);
 });
 
@@ -84,17 +153,41 @@ t.test('status rules and error only for transient failures', async (t) => {
   t.equal(mediatorStatusFor(400), 'Completed');
   t.equal(mediatorStatusFor(422), 'Completed');
   t.equal(mediatorStatusFor(502), 'Failed');
-  const failed = buildOpenHimEnvelope({ urn, response: { status: 503, body: 'x' }, transientError: { message: 'openlmis: connection reset' } });
+  const failed = buildOpenHimEnvelope({
+    urn,
+    response: { status: 503, body: 'x' },
+    transientError: { message: 'openlmis: connection reset' },
+  });
   t.same(failed.error, { message: 'openlmis: connection reset' });
   t.equal(failed.status, 'Failed');
   const rejected = buildOpenHimEnvelope({ urn, response: { status: 422, body: 'x' }, transientError: null });
   t.notOk('error' in rejected);
-  t.equal(buildOpenHimEnvelope({ urn, response: { status: 200 }, status: 'Completed with error(s)' }).status, 'Completed with error(s)', 'override');
-  t.equal(buildOpenHimEnvelope({ urn, response: { status: 204 } }).response.headers['Content-Type'], 'text/plain; charset=utf-8', 'a Content-Type even without one');
+  t.equal(
+    buildOpenHimEnvelope({ urn, response: { status: 200 }, status: 'Completed with error(s)' }).status,
+    'Completed with error(s)',
+    'override',
+  );
+  t.equal(
+    buildOpenHimEnvelope({ urn, response: { status: 204 } }).response.headers['Content-Type'],
+    'text/plain; charset=utf-8',
+    'a Content-Type even without one',
+  );
 });
 
 t.test('a failed call without response still yields a valid orchestration', async (t) => {
-  const env = buildOpenHimEnvelope({ urn, response: { status: 504 }, orchestrations: [{ system: 'msupply', method: 'POST', url: 'http://ms.local/graphql', startedAt: start, error: { message: 'timeout after 30000 ms', code: 'UND_ERR_HEADERS_TIMEOUT' } }] });
+  const env = buildOpenHimEnvelope({
+    urn,
+    response: { status: 504 },
+    orchestrations: [
+      {
+        system: 'msupply',
+        method: 'POST',
+        url: 'http://ms.local/graphql',
+        startedAt: start,
+        error: { message: 'timeout after 30000 ms', code: 'UND_ERR_HEADERS_TIMEOUT' },
+      },
+    ],
+  });
   const [o] = env.orchestrations;
   t.equal(o.request.timestamp, start.toISOString(), 'request.timestamp always present');
   t.notOk(o.response);
@@ -104,8 +197,20 @@ t.test('a failed call without response still yields a valid orchestration', asyn
 
 t.test('orchestration bodies are truncated to the per-body and total budgets', async (t) => {
   const big = 'é'.repeat(1000); // 2000 bytes
-  const calls: UpstreamCall[] = [1, 2, 3].map((i) => ({ method: 'POST', url: `http://x.local/${i}`, requestBody: big, startedAt: start, response: { status: 200, body: big } }));
-  const env = buildOpenHimEnvelope({ urn, response: { status: 200, body: big }, orchestrations: calls, bodyLimitBytes: 500, totalBodyLimitBytes: 1200 });
+  const calls: UpstreamCall[] = [1, 2, 3].map((i) => ({
+    method: 'POST',
+    url: `http://x.local/${i}`,
+    requestBody: big,
+    startedAt: start,
+    response: { status: 200, body: big },
+  }));
+  const env = buildOpenHimEnvelope({
+    urn,
+    response: { status: 200, body: big },
+    orchestrations: calls,
+    bodyLimitBytes: 500,
+    totalBodyLimitBytes: 1200,
+  });
   t.equal(env.response.body, big, 'the client response is never truncated');
   const bodies = env.orchestrations.flatMap((o) => [o.request.body, o.response!.body]);
   for (const b of bodies) {
@@ -113,7 +218,10 @@ t.test('orchestration bodies are truncated to the per-body and total budgets', a
     t.ok(b.endsWith(TRUNCATION_MARK), 'marked as truncated');
     t.notMatch(b, /\uFFFD/, 'no broken UTF-8 character');
   }
-  t.ok(bodies.reduce((n, b) => n + Buffer.byteLength(b), 0) <= 1200 + 6 * Buffer.byteLength(TRUNCATION_MARK), 'total budget');
+  t.ok(
+    bodies.reduce((n, b) => n + Buffer.byteLength(b), 0) <= 1200 + 6 * Buffer.byteLength(TRUNCATION_MARK),
+    'total budget',
+  );
   t.equal(bodies.at(-1), TRUNCATION_MARK, 'once the total is spent, only the mark remains');
   t.equal(truncateUtf8('short', 500), 'short');
 });
@@ -131,7 +239,18 @@ t.test('contract: our envelope has every field of the published mediator respons
   const ours = buildOpenHimEnvelope({
     urn,
     response: { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' },
-    orchestrations: [{ name: 'Test', method: 'POST', url: 'http://x.local/', requestHeaders: { 'content-type': 'text/plain' }, requestBody: 'a', startedAt: start, endedAt: end, response: { status: 200, headers: {}, body: 'b' } }],
+    orchestrations: [
+      {
+        name: 'Test',
+        method: 'POST',
+        url: 'http://x.local/',
+        requestHeaders: { 'content-type': 'text/plain' },
+        requestBody: 'a',
+        startedAt: start,
+        endedAt: end,
+        response: { status: 200, headers: {}, body: 'b' },
+      },
+    ],
     properties: { orderId: 'TEST00001' },
   }) as unknown as Record<string, unknown>;
   const kind = (v: unknown) => (Array.isArray(v) ? 'array' : typeof v);
@@ -143,7 +262,10 @@ t.test('contract: our envelope has every field of the published mediator respons
       else if (key !== 'headers') t.equal(kind(mine[key]), kind(value), `${label}.${key} type`);
     }
   };
-  for (const name of ['mediatorResponse.successful.core-perf-mediator.json', 'mediatorResponse.with-properties.core-tests.json']) {
+  for (const name of [
+    'mediatorResponse.successful.core-perf-mediator.json',
+    'mediatorResponse.with-properties.core-tests.json',
+  ]) {
     const theirs = JSON.parse(readFileSync(path.join(dir, name), 'utf8'));
     const top = { ...theirs };
     delete top.orchestrations;
@@ -160,7 +282,11 @@ t.test('contract: our envelope has every field of the published mediator respons
 t.test('the fast path for bodies without credential names does not miss escaped or short names', async (t) => {
   t.equal(maskBodyText('{"pass":"p1","x":1}'), `{"pass":"${MASK}","x":1}`);
   t.equal(maskBodyText('{"\\u0070assword":"p2"}'), `{"password":"${MASK}"}`, 'unicode-escaped key');
-  t.equal(maskBodyText('a=1&pass%77ord=p3', 'application/x-www-form-urlencoded'), `a=1&pass%77ord=${MASK}`, 'percent-encoded key');
+  t.equal(
+    maskBodyText('a=1&pass%77ord=p3', 'application/x-www-form-urlencoded'),
+    `a=1&pass%77ord=${MASK}`,
+    'percent-encoded key',
+  );
   const plain = '{"resourceType":"Location","name":"Passage clinic"}';
   t.equal(maskBodyText(plain), plain, 'ordinary text unchanged');
 });

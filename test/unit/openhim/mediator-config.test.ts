@@ -57,7 +57,14 @@ t.test('channels: anchored patterns that split /fhir (R4) and /fhir/R5 without o
     t.ok((c.autoRetryMaxAttempts ?? 0) > 0, 'bounded retries');
     t.equal(c.routes?.filter((r) => r.primary).length, 1, 'one primary route');
   }
-  for (const p of ['/fhir', '/fhir/', '/fhir/metadata', '/fhir/Location/abc', '/fhir/SupplyRequest/_search', '/fhir/R5x']) {
+  for (const p of [
+    '/fhir',
+    '/fhir/',
+    '/fhir/metadata',
+    '/fhir/Location/abc',
+    '/fhir/SupplyRequest/_search',
+    '/fhir/R5x',
+  ]) {
     t.ok(r4.test(p), `R4 serves ${p}`);
     t.notOk(r5.test(p), `R5 does not serve ${p}`);
   }
@@ -73,6 +80,10 @@ t.test('channels: anchored patterns that split /fhir (R4) and /fhir/R5 without o
 t.test('withRouteTarget re-points endpoint and routes without touching the original', async (t) => {
   const moved = withRouteTarget(config, { host: '10.0.0.5', port: 8443, secured: true });
   t.equal(moved.endpoints[0].host, '10.0.0.5');
-  for (const c of moved.defaultChannelConfig ?? []) t.same(c.routes?.map((r) => [r.host, r.port, r.secured]), [['10.0.0.5', 8443, true]]);
+  for (const c of moved.defaultChannelConfig ?? [])
+    t.same(
+      c.routes?.map((r) => [r.host, r.port, r.secured]),
+      [['10.0.0.5', 8443, true]],
+    );
   t.equal(config.endpoints[0].host, 'fhir-supply-mediator');
 });

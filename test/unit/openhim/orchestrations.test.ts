@@ -1,7 +1,12 @@
 // The per-request orchestration recorder (AsyncLocalStorage).
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { currentOrchestrations, recordUpstreamCall, runWithOrchestrations, type UpstreamCall } from '../../../src/platform/call-recording.js';
+import {
+  currentOrchestrations,
+  recordUpstreamCall,
+  runWithOrchestrations,
+  type UpstreamCall,
+} from '../../../src/platform/call-recording.js';
 
 const call = (url: string): UpstreamCall => ({ method: 'GET', url, startedAt: Date.now() });
 

@@ -31,19 +31,42 @@ async function buildApp(options: Partial<Parameters<typeof openhimPlugin>[1]> = 
     await callUpstream('/api/requisitions/initiate');
     await callUpstream('/api/requisitions/r1/submit');
     if (request.openhimProperties) request.openhimProperties.openlmisRequisitionId = 'r1';
-    return reply.code(201).type('application/fhir+json').header('location', '/fhir/SupplyRequest/sr1/_history/1').send({ resourceType: 'SupplyRequest', id: 'sr1' });
+    return reply
+      .code(201)
+      .type('application/fhir+json')
+      .header('location', '/fhir/SupplyRequest/sr1/_history/1')
+      .send({ resourceType: 'SupplyRequest', id: 'sr1' });
   });
   app.get('/fhir/Location/:id', async (_request, reply) => {
     await callUpstream('/api/facilities/f1', 503);
-    return reply.code(503).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', diagnostics: 'openlmis: service unavailable' }] });
+    return reply
+      .code(503)
+      .type('application/fhir+json')
+      .send({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'transient', diagnostics: 'openlmis: service unavailable' }],
+      });
   });
-  app.get('/fhir/bad', async (_request, reply) => reply.code(400).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: 'bad _count' }] }));
+  app.get('/fhir/bad', async (_request, reply) =>
+    reply
+      .code(400)
+      .type('application/fhir+json')
+      .send({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'invalid', diagnostics: 'bad _count' }],
+      }),
+  );
   app.get('/fhir/gone', async (request, reply) => {
     request.openhimTransientError = { message: 'msupply: token expired mid-flight' };
     return reply.code(500).send({ error: 'x' });
   });
   app.delete('/fhir/nothing', async (_request, reply) => reply.code(204).send());
-  app.get('/fhir/zipped', async (_request, reply) => reply.header('content-encoding', 'gzip').type('application/fhir+json').send(zlib.gzipSync('{"resourceType":"Bundle"}')));
+  app.get('/fhir/zipped', async (_request, reply) =>
+    reply
+      .header('content-encoding', 'gzip')
+      .type('application/fhir+json')
+      .send(zlib.gzipSync('{"resourceType":"Bundle"}')),
+  );
   app.get('/fhir/throws', async () => {
     throw Object.assign(new Error('upstream down'), { statusCode: 502 });
   });
@@ -58,7 +81,11 @@ const envelopeOf = (res: { headers: Record<string, unknown>; body: string }) => 
 
 t.test('without X-OpenHIM-TransactionID the reply is untouched', async (t) => {
   const app = await buildApp();
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', payload: { resourceType: 'SupplyRequest' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    payload: { resourceType: 'SupplyRequest' },
+  });
   t.equal(res.statusCode, 201);
   t.match(res.headers['content-type'], /application\/fhir\+json/);
   t.same(res.json(), { resourceType: 'SupplyRequest', id: 'sr1' });
@@ -66,7 +93,12 @@ t.test('without X-OpenHIM-TransactionID the reply is untouched', async (t) => {
 
 t.test('an OpenHIM request gets the envelope with one orchestration per upstream call', async (t) => {
   const app = await buildApp();
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: TX, payload: { resourceType: 'SupplyRequest' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: TX,
+    payload: { resourceType: 'SupplyRequest' },
+  });
   t.equal(res.statusCode, 201);
   const env = envelopeOf(res);
   t.equal(env['x-mediator-urn'], urn);
@@ -75,7 +107,10 @@ t.test('an OpenHIM request gets the envelope with one orchestration per upstream
   t.same(JSON.parse(env.response.body), { resourceType: 'SupplyRequest', id: 'sr1' });
   t.match(env.response.headers['Content-Type'], /application\/fhir\+json/);
   t.equal(env.response.headers.location, '/fhir/SupplyRequest/sr1/_history/1');
-  t.same(env.orchestrations.map((o) => o.request.path), ['/api/requisitions/initiate', '/api/requisitions/r1/submit']);
+  t.same(
+    env.orchestrations.map((o) => o.request.path),
+    ['/api/requisitions/initiate', '/api/requisitions/r1/submit'],
+  );
   t.same(env.properties, { openlmisRequisitionId: 'r1' });
   t.notOk('error' in env);
   t.notMatch(res.body, 'abc123xyz', 'token masked in headers and query');
@@ -114,7 +149,10 @@ t.test('error is set for transient upstream failures only', async (t) => {
 
 t.test('custom decider, 204 and compressed payloads', async (t) => {
   const app = await buildApp({ transientError: () => null });
-  t.notOk('error' in envelopeOf(await app.inject({ method: 'GET', url: '/fhir/Location/x', headers: TX })), 'custom decider used');
+  t.notOk(
+    'error' in envelopeOf(await app.inject({ method: 'GET', url: '/fhir/Location/x', headers: TX })),
+    'custom decider used',
+  );
 
   const noContent = await app.inject({ method: 'DELETE', url: '/fhir/nothing', headers: TX });
   t.equal(noContent.statusCode, 200, 'sent as 200 so the envelope has a body');

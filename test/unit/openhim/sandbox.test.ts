@@ -33,9 +33,13 @@ t.test('authentication: bare 401 without or with wrong credentials; 403 for a no
   t.equal(await anonymous.text(), '', 'no body, as core');
   const wrong = await openhimAdmin(sandbox.url, { email: DEFAULT_OPENHIM_USER.email, password: 'nope' }).list();
   t.equal(wrong.status, 401);
-  const limited = await startOpenHimSandbox({ users: [{ email: 'viewer@example.org', password: 'viewer-pass', admin: false }] });
+  const limited = await startOpenHimSandbox({
+    users: [{ email: 'viewer@example.org', password: 'viewer-pass', admin: false }],
+  });
   t.teardown(() => limited.close());
-  const res = await openhimAdmin(limited.url, { email: 'viewer@example.org', password: 'viewer-pass' }).register(registration());
+  const res = await openhimAdmin(limited.url, { email: 'viewer@example.org', password: 'viewer-pass' }).register(
+    registration(),
+  );
   t.equal(res.status, 403);
 });
 
@@ -93,25 +97,80 @@ const violations: [string, Record<string, unknown>, RegExp][] = [
   ['endpoint without name', { endpoints: [{ host: 'h' }] }, /endpoints\.0\.name/],
   ['endpoint port not a number', { endpoints: [{ name: 'e', port: 'eighty' }] }, /port/],
   ['channel without urlPattern', { defaultChannelConfig: [{ name: 'c' }] }, /urlPattern/],
-  ['channel with an unknown method', { defaultChannelConfig: [{ name: 'c', urlPattern: '^/x$', methods: ['FETCH'] }] }, /methods/],
-  ['channel timeout out of range', { defaultChannelConfig: [{ name: 'c', urlPattern: '^/x$', timeout: 0 }] }, /timeout/],
+  [
+    'channel with an unknown method',
+    { defaultChannelConfig: [{ name: 'c', urlPattern: '^/x$', methods: ['FETCH'] }] },
+    /methods/,
+  ],
+  [
+    'channel timeout out of range',
+    { defaultChannelConfig: [{ name: 'c', urlPattern: '^/x$', timeout: 0 }] },
+    /timeout/,
+  ],
   ['configDef of an unknown type', { configDefs: [{ param: 'a', type: 'integer' }] }, /configDefs\.0\.type/],
   ['struct without template', { configDefs: [{ param: 's', type: 'struct' }] }, /template for struct/],
-  ['struct template item without type', { configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a' }] }] }, /field 'type'/],
-  ['struct template item without param', { configDefs: [{ param: 's', type: 'struct', template: [{ type: 'string' }] }] }, /field 'param'/],
-  ['nested struct', { configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a', type: 'struct', template: [] }] }] }, /recursively/],
+  [
+    'struct template item without type',
+    { configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a' }] }] },
+    /field 'type'/,
+  ],
+  [
+    'struct template item without param',
+    { configDefs: [{ param: 's', type: 'struct', template: [{ type: 'string' }] }] },
+    /field 'param'/,
+  ],
+  [
+    'nested struct',
+    { configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a', type: 'struct', template: [] }] }] },
+    /recursively/,
+  ],
   ['option without values', { configDefs: [{ param: 'o', type: 'option' }] }, /to be an array/],
   ['option with empty values', { configDefs: [{ param: 'o', type: 'option', values: [] }] }, /values array/],
-  ['config key without a def', { configDefs: stringDefs, config: { port: 1 } }, /No config definition found for parameter port/],
-  ['number given as a string', { configDefs: [{ param: 'port', type: 'number' }], config: { port: '8080' } }, /port to be a number/],
-  ['bool given as a string', { configDefs: [{ param: 'on', type: 'bool' }], config: { on: 'true' } }, /on to be a boolean/],
+  [
+    'config key without a def',
+    { configDefs: stringDefs, config: { port: 1 } },
+    /No config definition found for parameter port/,
+  ],
+  [
+    'number given as a string',
+    { configDefs: [{ param: 'port', type: 'number' }], config: { port: '8080' } },
+    /port to be a number/,
+  ],
+  [
+    'bool given as a string',
+    { configDefs: [{ param: 'on', type: 'bool' }], config: { on: 'true' } },
+    /on to be a boolean/,
+  ],
   ['string given as a number', { configDefs: stringDefs, config: { host: 42 } }, /host to be a string/],
   ['password given as a number', { configDefs: [{ param: 'pw', type: 'password' }], config: { pw: 1234 } }, /password/],
-  ['option value not listed', { configDefs: [{ param: 'o', type: 'option', values: ['a', 'b'] }], config: { o: 'c' } }, /one of a,b/],
-  ['map with a non-string value', { configDefs: [{ param: 'm', type: 'map' }], config: { m: { a: 1 } } }, /only contain string values/],
-  ['struct with a key outside its template', { configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a', type: 'string' }] }], config: { s: { b: 'x' } } }, /Field b is not defined/],
-  ['array def given a scalar', { configDefs: [{ param: 'hosts', type: 'string', array: true }], config: { hosts: 'h' } }, /array of type string/],
-  ['array element of the wrong type', { configDefs: [{ param: 'hosts', type: 'string', array: true }], config: { hosts: ['h', 2] } }, /hosts\[1\] to be a string/],
+  [
+    'option value not listed',
+    { configDefs: [{ param: 'o', type: 'option', values: ['a', 'b'] }], config: { o: 'c' } },
+    /one of a,b/,
+  ],
+  [
+    'map with a non-string value',
+    { configDefs: [{ param: 'm', type: 'map' }], config: { m: { a: 1 } } },
+    /only contain string values/,
+  ],
+  [
+    'struct with a key outside its template',
+    {
+      configDefs: [{ param: 's', type: 'struct', template: [{ param: 'a', type: 'string' }] }],
+      config: { s: { b: 'x' } },
+    },
+    /Field b is not defined/,
+  ],
+  [
+    'array def given a scalar',
+    { configDefs: [{ param: 'hosts', type: 'string', array: true }], config: { hosts: 'h' } },
+    /array of type string/,
+  ],
+  [
+    'array element of the wrong type',
+    { configDefs: [{ param: 'hosts', type: 'string', array: true }], config: { hosts: ['h', 2] } },
+    /hosts\[1\] to be a string/,
+  ],
 ];
 
 t.test('typed violations are rejected with 400 and core-like messages', async (t) => {
@@ -124,24 +183,50 @@ t.test('typed violations are rejected with 400 and core-like messages', async (t
 
 t.test('re-registration: only a semver-greater version updates; stored config wins', async (t) => {
   const urn = 'urn:mediator:versioned';
-  const defs = [{ param: 'a', type: 'string' }, { param: 'b', type: 'string' }, { param: 'c', type: 'string' }];
-  t.equal((await admin.register(registration({ urn, version: '1.2.0', configDefs: defs, config: { a: 'a1', b: 'b1' } }))).status, 201);
+  const defs = [
+    { param: 'a', type: 'string' },
+    { param: 'b', type: 'string' },
+    { param: 'c', type: 'string' },
+  ];
+  t.equal(
+    (await admin.register(registration({ urn, version: '1.2.0', configDefs: defs, config: { a: 'a1', b: 'b1' } })))
+      .status,
+    201,
+  );
   t.equal((await admin.setConfig(urn, { a: 'operator', b: 'b1' })).status, 200);
 
   for (const version of ['1.2.0', '1.1.9', 'v1.2.0', '1.2.0+build.7', '1.2.0-rc.1']) {
-    const res = await admin.register(registration({ urn, version, name: 'ignored', configDefs: defs, config: { a: 'x' } }));
+    const res = await admin.register(
+      registration({ urn, version, name: 'ignored', configDefs: defs, config: { a: 'x' } }),
+    );
     t.equal(res.status, 201, `${version}: silent no-op, still 201`);
     t.equal(sandbox.state.mediators.get(urn)?.name, 'Test mediator', `${version}: not updated`);
   }
 
-  const res = await admin.register(registration({ urn, version: '1.3.0-beta.1', name: 'Renamed', configDefs: defs, config: { a: 'default', c: 'c-new' } }));
+  const res = await admin.register(
+    registration({
+      urn,
+      version: '1.3.0-beta.1',
+      name: 'Renamed',
+      configDefs: defs,
+      config: { a: 'default', c: 'c-new' },
+    }),
+  );
   t.equal(res.status, 201);
   const stored = sandbox.state.mediators.get(urn)!;
   t.equal(stored.name, 'Renamed', 'a greater (prerelease) version updates');
-  t.same(stored.config, { a: 'operator', c: 'c-new' }, 'stored value wins, new key added, key absent from the new config dropped');
+  t.same(
+    stored.config,
+    { a: 'operator', c: 'c-new' },
+    'stored value wins, new key added, key absent from the new config dropped',
+  );
 
   await admin.register(registration({ urn, version: '1.3.0', name: 'No config' }));
-  t.same(sandbox.state.mediators.get(urn)!.config, { a: 'operator', c: 'c-new' }, 'a registration without config keeps the stored config');
+  t.same(
+    sandbox.state.mediators.get(urn)!.config,
+    { a: 'operator', c: 'c-new' },
+    'a registration without config keeps the stored config',
+  );
 });
 
 t.test('heartbeat: uptime required, unknown urn 404, config on request or once after a change', async (t) => {
@@ -153,7 +238,11 @@ t.test('heartbeat: uptime required, unknown urn 404, config on request or once a
   const quiet = await admin.heartbeat(urn, { uptime: 1 });
   t.equal(quiet.status, 200);
   t.equal(quiet.text, '', 'nothing changed: empty body');
-  t.same((await admin.heartbeat(urn, { uptime: 2, config: true })).json(), { host: 'h1' }, 'config: true returns the config');
+  t.same(
+    (await admin.heartbeat(urn, { uptime: 2, config: true })).json(),
+    { host: 'h1' },
+    'config: true returns the config',
+  );
 
   t.equal((await admin.setConfig(urn, { host: 'h2' })).status, 200);
   // Two replicas heartbeating without config:true: only the first sees the change (the trap that
@@ -166,7 +255,11 @@ t.test('heartbeat: uptime required, unknown urn 404, config on request or once a
 
   const bare = 'urn:mediator:no-config';
   await admin.register(registration({ urn: bare }));
-  t.equal((await admin.heartbeat(bare, { uptime: 1, config: true })).text, 'OK', 'config requested but none stored: Koa says OK');
+  t.equal(
+    (await admin.heartbeat(bare, { uptime: 1, config: true })).text,
+    'OK',
+    'config requested but none stored: Koa says OK',
+  );
 });
 
 t.test('PUT config is validated, the password mask restores the stored value, GET one masks', async (t) => {
@@ -174,9 +267,22 @@ t.test('PUT config is validated, the password mask restores the stored value, GE
   const configDefs = [
     { param: 'user', type: 'string' },
     { param: 'pw', type: 'password' },
-    { param: 'upstream', type: 'struct', template: [{ param: 'url', type: 'string' }, { param: 'secret', type: 'password' }] },
+    {
+      param: 'upstream',
+      type: 'struct',
+      template: [
+        { param: 'url', type: 'string' },
+        { param: 'secret', type: 'password' },
+      ],
+    },
   ];
-  await admin.register(registration({ urn, configDefs, config: { user: 'u', pw: 'p4ssw0rd', upstream: { url: 'http://x', secret: 's3cret!' } } }));
+  await admin.register(
+    registration({
+      urn,
+      configDefs,
+      config: { user: 'u', pw: 'p4ssw0rd', upstream: { url: 'http://x', secret: 's3cret!' } },
+    }),
+  );
 
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
   t.same(shown, { user: 'u', pw: '**********', upstream: { url: 'http://x', secret: '**********' } });
@@ -189,8 +295,16 @@ t.test('PUT config is validated, the password mask restores the stored value, GE
   t.equal(bad.text, 'No config definition found for parameter extra');
   t.equal((await admin.setConfig(urn, { ...shown, user: 7 })).status, 400);
 
-  t.equal((await admin.setConfig(urn, { ...shown, user: 'u2' })).status, 200, 'the console sends the masked values back');
-  t.same(sandbox.state.mediators.get(urn)!.config, { user: 'u2', pw: 'p4ssw0rd', upstream: { url: 'http://x', secret: 's3cret!' } }, 'masks restored');
+  t.equal(
+    (await admin.setConfig(urn, { ...shown, user: 'u2' })).status,
+    200,
+    'the console sends the masked values back',
+  );
+  t.same(
+    sandbox.state.mediators.get(urn)!.config,
+    { user: 'u2', pw: 'p4ssw0rd', upstream: { url: 'http://x', secret: 's3cret!' } },
+    'masks restored',
+  );
   t.equal((await admin.setConfig('urn:mediator:unknown', {})).status, 404);
 });
 

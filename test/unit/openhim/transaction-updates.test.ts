@@ -20,30 +20,51 @@ import { haveOpenssl } from '../../support/openssl.js';
 async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[]) {
   const openhim = await startOpenHimSandbox({ port: 0 });
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
-  const settings = { 'openhim.apiUrl': openhim.url, 'openhim.username': DEFAULT_OPENHIM_USER.email, 'openhim.password': DEFAULT_OPENHIM_USER.password };
+  const settings = {
+    'openhim.apiUrl': openhim.url,
+    'openhim.username': DEFAULT_OPENHIM_USER.email,
+    'openhim.password': DEFAULT_OPENHIM_USER.password,
+  };
   const outbox = new Outbox({
     store,
     options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
-    onSettled: createTransactionUpdater({ settings: () => settings, urn: 'urn:mediator:test', secretValues: () => [DEFAULT_OPENHIM_USER.password] }),
+    onSettled: createTransactionUpdater({
+      settings: () => settings,
+      urn: 'urn:mediator:test',
+      secretValues: () => [DEFAULT_OPENHIM_USER.password],
+    }),
   });
   outbox.register('order', 'openlmis', async () => {
     script.shift()?.();
     return { system: 'openlmis', ids: { requisition: 'req-1' } };
   });
-  t.teardown(async () => { await outbox.stop(); await store.close(); await openhim.close(); });
+  t.teardown(async () => {
+    await outbox.stop();
+    await store.close();
+    await openhim.close();
+  });
   return { outbox, openhim };
 }
 
-const transient = () => { throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' }); };
+const transient = () => {
+  throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' });
+};
 
 async function settle(outbox: Outbox, openhim: { state: { transactionUpdates: Map<string, unknown[]> } }, tx: string) {
   outbox.startWorker();
-  for (let i = 0; i < 300 && !openhim.state.transactionUpdates.has(tx); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 300 && !openhim.state.transactionUpdates.has(tx); i++)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 t.test('queued then delivered: the transaction becomes Successful with the upstream ids', async (t) => {
   const { outbox, openhim } = await setup(t, [transient]);
-  const first = await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-1', payload: { n: 1 }, transactionId: 'tx-1' });
+  const first = await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: 'o-1',
+    payload: { n: 1 },
+    transactionId: 'tx-1',
+  });
   t.equal(first.kind, 'queued', 'the client is answered 202 → OpenHIM Processing');
   await settle(outbox, openhim, 'tx-1');
   const updates = openhim.state.transactionUpdates.get('tx-1') as any[];
@@ -53,8 +74,19 @@ t.test('queued then delivered: the transaction becomes Successful with the upstr
 });
 
 t.test('queued then refused by the upstream: Completed with the 4xx reason', async (t) => {
-  const { outbox, openhim } = await setup(t, [transient, () => { throw new BusinessRuleError('period 2026-10 is not open', 'SupplyRequest.occurrence'); }]);
-  await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-2', payload: { n: 2 }, transactionId: 'tx-2' });
+  const { outbox, openhim } = await setup(t, [
+    transient,
+    () => {
+      throw new BusinessRuleError('period 2026-10 is not open', 'SupplyRequest.occurrence');
+    },
+  ]);
+  await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: 'o-2',
+    payload: { n: 2 },
+    transactionId: 'tx-2',
+  });
   await settle(outbox, openhim, 'tx-2');
   const [update] = openhim.state.transactionUpdates.get('tx-2') as any[];
   t.match(update, { status: 'Completed', response: { status: 422 } });
@@ -63,52 +95,127 @@ t.test('queued then refused by the upstream: Completed with the 4xx reason', asy
 
 t.test('given up: Failed; and nothing leaks the OpenHIM password', async (t) => {
   const { outbox, openhim } = await setup(t, [transient, transient, transient]);
-  await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-3', payload: { n: 3 }, transactionId: 'tx-3' });
+  await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: 'o-3',
+    payload: { n: 3 },
+    transactionId: 'tx-3',
+  });
   await settle(outbox, openhim, 'tx-3');
   const [update] = openhim.state.transactionUpdates.get('tx-3') as any[];
   t.match(update, { status: 'Failed', response: { status: 502 } });
   t.notMatch(JSON.stringify(update), DEFAULT_OPENHIM_USER.password);
 });
 
-t.test('queued then failed by a mediator bug: Failed with a 500 naming the kept job, not a give-up after retries', async (t) => {
-  const { outbox, openhim } = await setup(t, [transient, () => { return (undefined as unknown as { x: number }).x; }]);
-  await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-5', payload: { n: 5 }, transactionId: 'tx-5' });
-  await settle(outbox, openhim, 'tx-5');
-  const [update] = openhim.state.transactionUpdates.get('tx-5') as any[];
-  t.match(update, { status: 'Failed', response: { status: 500 } });
-  t.match(update.response.body, /Internal error in the mediator/);
-  t.notMatch(update.response.body, /gave up after/);
-});
+t.test(
+  'queued then failed by a mediator bug: Failed with a 500 naming the kept job, not a give-up after retries',
+  async (t) => {
+    const { outbox, openhim } = await setup(t, [
+      transient,
+      () => {
+        return (undefined as unknown as { x: number }).x;
+      },
+    ]);
+    await outbox.acceptWrite({
+      flow: 'order',
+      system: 'openlmis',
+      idempotencyKey: 'o-5',
+      payload: { n: 5 },
+      transactionId: 'tx-5',
+    });
+    await settle(outbox, openhim, 'tx-5');
+    const [update] = openhim.state.transactionUpdates.get('tx-5') as any[];
+    t.match(update, { status: 'Failed', response: { status: 500 } });
+    t.match(update.response.body, /Internal error in the mediator/);
+    t.notMatch(update.response.body, /gave up after/);
+  },
+);
 
 t.test('delivered within the deadline: no update (the response was already final)', async (t) => {
   const { outbox, openhim } = await setup(t, []);
-  const res = await outbox.acceptWrite({ flow: 'order', system: 'openlmis', idempotencyKey: 'o-4', payload: { n: 4 }, transactionId: 'tx-4' });
+  const res = await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: 'o-4',
+    payload: { n: 4 },
+    transactionId: 'tx-4',
+  });
   t.equal(res.kind, 'done');
   outbox.startWorker();
   await new Promise((r) => setTimeout(r, 100));
   t.equal(openhim.state.transactionUpdates.size, 0);
 });
 
-t.test('openhim.trustSelfSigned changed live takes effect on the next update', { skip: haveOpenssl() ? false : 'skipped: openssl not found' }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'openhim-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=openhim', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', 'key.pem', '-out', 'cert.pem'], { cwd: dir, stdio: 'pipe' });
-  const updates: string[] = [];
-  const server = createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (req, res) => {
-    updates.push(`${req.method} ${req.url}`);
-    req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const settings: Record<string, unknown> = { 'openhim.apiUrl': `https://127.0.0.1:${(server.address() as AddressInfo).port}`, 'openhim.password': 'pw', 'openhim.trustSelfSigned': false };
-  const update = createTransactionUpdater({ settings: () => settings, urn: 'urn:mediator:test', secretValues: () => ['pw'] });
-  const job = { id: 'j1', flow: 'order', system: 'openlmis', idempotencyKey: 'k', payloadHash: 'h', payload: {}, status: 'done' as const, attempts: 1, nextAttemptAt: 0, transactionId: 'tx-1', createdAt: 0, updatedAt: 0, result: { system: 'openlmis', ids: {} } };
+t.test(
+  'openhim.trustSelfSigned changed live takes effect on the next update',
+  { skip: haveOpenssl() ? false : 'skipped: openssl not found' },
+  async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'openhim-tls-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=openhim',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.pem',
+      ],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    const updates: string[] = [];
+    const server = createServer(
+      { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+      (req, res) => {
+        updates.push(`${req.method} ${req.url}`);
+        req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const settings: Record<string, unknown> = {
+      'openhim.apiUrl': `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      'openhim.password': 'pw',
+      'openhim.trustSelfSigned': false,
+    };
+    const update = createTransactionUpdater({
+      settings: () => settings,
+      urn: 'urn:mediator:test',
+      secretValues: () => ['pw'],
+    });
+    const job = {
+      id: 'j1',
+      flow: 'order',
+      system: 'openlmis',
+      idempotencyKey: 'k',
+      payloadHash: 'h',
+      payload: {},
+      status: 'done' as const,
+      attempts: 1,
+      nextAttemptAt: 0,
+      transactionId: 'tx-1',
+      createdAt: 0,
+      updatedAt: 0,
+      result: { system: 'openlmis', ids: {} },
+    };
 
-  await t.rejects(update(job), 'a self-signed OpenHIM certificate is refused by default');
-  settings['openhim.trustSelfSigned'] = true;
-  await update(job);
-  t.same(updates, ['PUT /transactions/tx-1'], 'trusted once the setting changed, without a restart');
-  settings['openhim.trustSelfSigned'] = false;
-  await t.rejects(update(job), 'and refused again when it is turned back off');
-  t.equal(updates.length, 1);
-});
+    await t.rejects(update(job), 'a self-signed OpenHIM certificate is refused by default');
+    settings['openhim.trustSelfSigned'] = true;
+    await update(job);
+    t.same(updates, ['PUT /transactions/tx-1'], 'trusted once the setting changed, without a restart');
+    settings['openhim.trustSelfSigned'] = false;
+    await t.rejects(update(job), 'and refused again when it is turned back off');
+    t.equal(updates.length, 1);
+  },
+);

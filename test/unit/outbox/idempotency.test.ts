@@ -9,14 +9,21 @@ import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { outboxFixture } from '../../support/outbox-fixture.js';
 
-const write = (key: string, data: unknown = { qty: 5 }, extra: object = {}) =>
-  ({ flow: 'write', system: 'faulty', idempotencyKey: key, payload: { data }, ...extra });
+const write = (key: string, data: unknown = { qty: 5 }, extra: object = {}) => ({
+  flow: 'write',
+  system: 'faulty',
+  idempotencyKey: key,
+  payload: { data },
+  ...extra,
+});
 
 function firstOf(o: WriteOutcome) {
   return o.kind === 'duplicate' ? o.previous : o;
 }
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+t.comment(
+  process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
+);
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -37,7 +44,10 @@ for (const engine of engineCases()) {
       const outcomes = await Promise.all(Array.from({ length: 10 }, () => f.outbox.acceptWrite(write('SR-2'))));
       t.equal(outcomes.filter((o) => o.kind !== 'duplicate').length, 1, 'exactly one write is new');
       const firsts = outcomes.map(firstOf);
-      t.ok(firsts.every((o) => o.kind === 'done'), 'duplicates waited for and got the first outcome');
+      t.ok(
+        firsts.every((o) => o.kind === 'done'),
+        'duplicates waited for and got the first outcome',
+      );
       t.equal(new Set(firsts.map((o) => JSON.stringify(o))).size, 1, 'all answers are identical');
       t.equal(f.upstream.state.applied.get('SR-2')?.count, 1);
       t.equal(f.calls.write, 1);
@@ -70,7 +80,11 @@ for (const engine of engineCases()) {
       t.same(firstOf(rerun), first);
       t.equal(f.upstream.state.applied.get('SR-5')?.count, 1);
       const jobs = await f.outbox.findByKey('SR-5');
-      t.same(jobs.map((j) => j.transactionId), ['tx-original'], 'one job, recorded under the first transaction');
+      t.same(
+        jobs.map((j) => j.transactionId),
+        ['tx-original'],
+        'one job, recorded under the first transaction',
+      );
     });
 
     t.test('a changed payload under an old key is a 409 conflict', async (t) => {
@@ -87,7 +101,10 @@ for (const engine of engineCases()) {
     t.test('a permanent rejection is returned, recorded and never retried', async (t) => {
       const f = await outboxFixture(t, engine);
       const first = await f.outbox.acceptWrite({ ...write('SR-7'), payload: { reject: true } });
-      t.match(first, { kind: 'rejected', error: { status: 422, upstreamStatus: 422, message: /quantity must be positive/ } });
+      t.match(first, {
+        kind: 'rejected',
+        error: { status: 422, upstreamStatus: 422, message: /quantity must be positive/ },
+      });
       t.equal(await f.outbox.runOnce(), 0, 'the worker has nothing to retry');
       // issue 9 item 8: a refused write frees its key, so the same payload sent again is a new
       // write the upstream evaluates again (outbox-refused-key.test.ts); it refuses it again here

@@ -40,17 +40,42 @@ t.test('failure classification', async (t) => {
     ['EAI_AGAIN', sysErr('EAI_AGAIN'), 'transient', true],
     ['undici socket', sysErr('UND_ERR_SOCKET', 'other side closed'), 'transient', true],
     ['undici headers timeout', sysErr('UND_ERR_HEADERS_TIMEOUT'), 'transient', true],
-    ["fetch's TypeError wrapping a reset", new TypeError('fetch failed', { cause: sysErr('ECONNRESET') }), 'transient', true],
-    ['a connect AggregateError', new TypeError('fetch failed', { cause: new AggregateError([sysErr('ECONNREFUSED'), sysErr('ECONNREFUSED')]) }), 'transient', true],
+    [
+      "fetch's TypeError wrapping a reset",
+      new TypeError('fetch failed', { cause: sysErr('ECONNRESET') }),
+      'transient',
+      true,
+    ],
+    [
+      'a connect AggregateError',
+      new TypeError('fetch failed', { cause: new AggregateError([sysErr('ECONNREFUSED'), sysErr('ECONNREFUSED')]) }),
+      'transient',
+      true,
+    ],
     ['AbortError', Object.assign(new Error('aborted'), { name: 'AbortError' }), 'transient', true],
     ['TimeoutError', Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'transient', true],
     ['AttemptTimeoutError', new AttemptTimeoutError(100), 'transient', true],
-    ['a transient UpstreamError', new UpstreamError({ system: 'x', transient: true, diagnostics: '503' }), 'transient', true],
+    [
+      'a transient UpstreamError',
+      new UpstreamError({ system: 'x', transient: true, diagnostics: '503' }),
+      'transient',
+      true,
+    ],
     ['a refusal', new UpstreamError({ system: 'x', transient: false, diagnostics: '422' }), 'refused', false],
-    ['PostgreSQL gone (57P01)', Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }), 'transient', false],
+    [
+      'PostgreSQL gone (57P01)',
+      Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }),
+      'transient',
+      false,
+    ],
     ['pg connection lost', new Error('Connection terminated unexpectedly'), 'transient', false],
     ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'transient', false],
-    ['PostgreSQL refusing a value (22P05)', Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', severity: 'ERROR' }), 'internal', false],
+    [
+      'PostgreSQL refusing a value (22P05)',
+      Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', severity: 'ERROR' }),
+      'internal',
+      false,
+    ],
   ];
   for (const [label, err, kind, counts] of cases) {
     t.equal(classifyFailure(err), kind, `${label}: ${kind}`);
@@ -68,7 +93,9 @@ function capturingLogger() {
   return { lines, logger };
 }
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+t.comment(
+  process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
+);
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -76,8 +103,15 @@ for (const engine of engineCases()) {
       const f = await outboxFixture(t, engine);
       const { lines, logger } = capturingLogger();
       const store = await openStore({ databaseUrl: f.databaseUrl });
-      const outbox = new Outbox({ store, logger, options: { ...FAST, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } } });
-      t.teardown(async () => { await outbox.stop(5_000); await store.close(); });
+      const outbox = new Outbox({
+        store,
+        logger,
+        options: { ...FAST, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } },
+      });
+      t.teardown(async () => {
+        await outbox.stop(5_000);
+        await store.close();
+      });
       outbox.register('write', 'faulty', faultyUpstreamHandlers(f.upstream.url, 'faulty').write);
       let buggyCalls = 0;
       let fixed = false;
@@ -91,18 +125,43 @@ for (const engine of engineCases()) {
       });
       const outcomes: WriteOutcome[] = [];
       for (const key of ['BUG-1', 'BUG-2', 'BUG-3']) {
-        outcomes.push(await outbox.acceptWrite({ flow: 'buggy', system: 'faulty', idempotencyKey: key, payload: { note: 'no facility' } }));
+        outcomes.push(
+          await outbox.acceptWrite({
+            flow: 'buggy',
+            system: 'faulty',
+            idempotencyKey: key,
+            payload: { note: 'no facility' },
+          }),
+        );
       }
       for (const o of outcomes) {
-        t.match(o, { kind: 'rejected', error: { status: 500, name: 'InternalError', issues: [{ code: 'exception', diagnostics: /Internal error .* buggy write to faulty \(TypeError\).*outbox job/ }] } });
-        t.notMatch(JSON.stringify(o), /Cannot read properties|s3cr3t|at .*\.ts:\d+/, 'no message or stack reaches the client');
+        t.match(o, {
+          kind: 'rejected',
+          error: {
+            status: 500,
+            name: 'InternalError',
+            issues: [
+              { code: 'exception', diagnostics: /Internal error .* buggy write to faulty \(TypeError\).*outbox job/ },
+            ],
+          },
+        });
+        t.notMatch(
+          JSON.stringify(o),
+          /Cannot read properties|s3cr3t|at .*\.ts:\d+/,
+          'no message or stack reaches the client',
+        );
       }
       t.equal(buggyCalls, 3, 'one attempt per job');
       const first = await f.store.getJob(outcomes[0].jobId);
       t.match(first, { status: 'dead', attempts: 1, error: { name: 'InternalError', status: 500 } });
 
       // the breaker stays closed: a good write to the same system is delivered at once
-      const good = await outbox.acceptWrite({ flow: 'write', system: 'faulty', idempotencyKey: 'GOOD-1', payload: { data: 1 } });
+      const good = await outbox.acceptWrite({
+        flow: 'write',
+        system: 'faulty',
+        idempotencyKey: 'GOOD-1',
+        payload: { data: 1 },
+      });
       t.equal(good.kind, 'done', 'other writes to the system go through immediately');
       t.equal(await outbox.runOnce(), 0, 'the worker retries nothing');
       await new Promise((r) => setTimeout(r, 100));
@@ -110,54 +169,84 @@ for (const engine of engineCases()) {
       t.equal(buggyCalls, 3, 'the failed jobs were never retried');
 
       // a duplicate is answered as the first request was
-      t.match(await outbox.acceptWrite({ flow: 'buggy', system: 'faulty', idempotencyKey: 'BUG-1', payload: { note: 'no facility' } }),
-        { kind: 'duplicate', previous: { kind: 'rejected', error: { status: 500 } } });
+      t.match(
+        await outbox.acceptWrite({
+          flow: 'buggy',
+          system: 'faulty',
+          idempotencyKey: 'BUG-1',
+          payload: { note: 'no facility' },
+        }),
+        { kind: 'duplicate', previous: { kind: 'rejected', error: { status: 500 } } },
+      );
       t.equal(buggyCalls, 3);
 
       // visible: error log with the stack, audit entry, dead-letter count
       const errors = lines.filter((l) => l.level === 'error');
       t.equal(errors.length, 3, 'one error line per job');
-      t.match(errors[0].obj, { jobId: outcomes[0].jobId, flow: 'buggy', system: 'faulty', stack: /TypeError: Cannot read properties of undefined[\s\S]*internal-errors\.test\.ts/ });
-      t.match(await f.store.listAudit({ subject: outcomes[0].jobId }), [{ actor: 'outbox', action: 'outbox.internal-error', details: { flow: 'buggy', attempts: 1, error: /TypeError|Cannot read/ } }]);
+      t.match(errors[0].obj, {
+        jobId: outcomes[0].jobId,
+        flow: 'buggy',
+        system: 'faulty',
+        stack: /TypeError: Cannot read properties of undefined[\s\S]*internal-errors\.test\.ts/,
+      });
+      t.match(await f.store.listAudit({ subject: outcomes[0].jobId }), [
+        {
+          actor: 'outbox',
+          action: 'outbox.internal-error',
+          details: { flow: 'buggy', attempts: 1, error: /TypeError|Cannot read/ },
+        },
+      ]);
       t.equal((await f.store.countJobsByStatus()).dead, 3);
 
       // the operator retries after the fix
       fixed = true;
-      t.match(await retryOutboxJob(f.store, outcomes[0].jobId, 'alice'), { ok: true, job: { status: 'pending', attempts: 0 } });
+      t.match(await retryOutboxJob(f.store, outcomes[0].jobId, 'alice'), {
+        ok: true,
+        job: { status: 'pending', attempts: 0 },
+      });
       outbox.startWorker();
       t.ok(await waitFor(async () => (await f.store.getJob(outcomes[0].jobId))?.status === 'done'), 'replayed to done');
       t.equal(buggyCalls, 4);
       t.match((await f.store.getJob(outcomes[0].jobId))?.result, { ids: { buggy: 'B-1' } });
     });
 
-    t.test("a bug after the upstream applied the write: the operator's replay looks first, no second write", async (t) => {
-      const f = await outboxFixture(t, engine);
-      const h = faultyUpstreamHandlers(f.upstream.url, 'faulty');
-      const seen: number[] = [];
-      let fixed = false;
-      f.outbox.register('mapped', 'faulty', async (job, journal, ctx) => {
-        seen.push(ctx.attempt);
-        // the bug is inside the step, after the upstream call (mapping its answer): nothing is journaled
-        const buggy: StepJournal = {
-          idempotencyKey: journal.idempotencyKey,
-          run: (step, action) => journal.run(step, async () => {
-            const value = await action();
-            if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'requisitionId')");
-            return value;
-          }),
-        };
-        return h.write(job, buggy, ctx);
-      });
-      const first = await f.outbox.acceptWrite({ flow: 'mapped', system: 'faulty', idempotencyKey: 'MAP-1', payload: { data: 1 } });
-      t.match(first, { kind: 'rejected', error: { status: 500 } });
-      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'the upstream holds the write');
-      fixed = true;
-      t.match(await retryOutboxJob(f.store, first.jobId, 'alice'), { ok: true, job: { attempts: 0 } });
-      f.outbox.startWorker();
-      t.ok(await waitFor(async () => (await f.store.getJob(first.jobId))?.status === 'done'));
-      t.same(seen, [1, 2], 'the replay is told an earlier attempt ran');
-      t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'found by the look-up, not applied twice');
-    });
+    t.test(
+      "a bug after the upstream applied the write: the operator's replay looks first, no second write",
+      async (t) => {
+        const f = await outboxFixture(t, engine);
+        const h = faultyUpstreamHandlers(f.upstream.url, 'faulty');
+        const seen: number[] = [];
+        let fixed = false;
+        f.outbox.register('mapped', 'faulty', async (job, journal, ctx) => {
+          seen.push(ctx.attempt);
+          // the bug is inside the step, after the upstream call (mapping its answer): nothing is journaled
+          const buggy: StepJournal = {
+            idempotencyKey: journal.idempotencyKey,
+            run: (step, action) =>
+              journal.run(step, async () => {
+                const value = await action();
+                if (!fixed) throw new TypeError("Cannot read properties of undefined (reading 'requisitionId')");
+                return value;
+              }),
+          };
+          return h.write(job, buggy, ctx);
+        });
+        const first = await f.outbox.acceptWrite({
+          flow: 'mapped',
+          system: 'faulty',
+          idempotencyKey: 'MAP-1',
+          payload: { data: 1 },
+        });
+        t.match(first, { kind: 'rejected', error: { status: 500 } });
+        t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'the upstream holds the write');
+        fixed = true;
+        t.match(await retryOutboxJob(f.store, first.jobId, 'alice'), { ok: true, job: { attempts: 0 } });
+        f.outbox.startWorker();
+        t.ok(await waitFor(async () => (await f.store.getJob(first.jobId))?.status === 'done'));
+        t.same(seen, [1, 2], 'the replay is told an earlier attempt ran');
+        t.equal(f.upstream.state.applied.get('MAP-1')?.count, 1, 'found by the look-up, not applied twice');
+      },
+    );
 
     t.test('a result the store cannot record fails the job once instead of after every lease', async (t) => {
       const f = await outboxFixture(t, engine, { options: { leaseMs: 300, attemptTimeoutMs: 200 } });
@@ -166,7 +255,12 @@ for (const engine of engineCases()) {
         calls += 1;
         return { system: 'faulty', ids: { n: 1n } } as never; // JSON cannot encode a BigInt
       });
-      const first = await f.outbox.acceptWrite({ flow: 'unstorable', system: 'faulty', idempotencyKey: 'BIG-1', payload: {} });
+      const first = await f.outbox.acceptWrite({
+        flow: 'unstorable',
+        system: 'faulty',
+        idempotencyKey: 'BIG-1',
+        payload: {},
+      });
       t.match(first, { kind: 'rejected', error: { status: 500, issues: [{ diagnostics: /\(TypeError\)/ }] } });
       t.match(await f.store.getJob(first.jobId), { status: 'dead', attempts: 1 });
       f.outbox.startWorker();
@@ -175,7 +269,9 @@ for (const engine of engineCases()) {
     });
 
     t.test('a reset connection is still transient and counts toward the breaker', async (t) => {
-      const f = await outboxFixture(t, engine, { options: { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } } });
+      const f = await outboxFixture(t, engine, {
+        options: { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 } },
+      });
       let calls = 0;
       f.outbox.register('flaky', 'faulty', async () => {
         calls += 1;
@@ -186,7 +282,12 @@ for (const engine of engineCases()) {
       t.equal((await f.store.getJob(a.jobId))?.status, 'pending', 'kept for a retry');
       await f.outbox.acceptWrite({ flow: 'flaky', system: 'faulty', idempotencyKey: 'NET-2', payload: {} });
       t.equal(calls, 2);
-      const blocked = await f.outbox.acceptWrite({ flow: 'write', system: 'faulty', idempotencyKey: 'GOOD-2', payload: { data: 1 } });
+      const blocked = await f.outbox.acceptWrite({
+        flow: 'write',
+        system: 'faulty',
+        idempotencyKey: 'GOOD-2',
+        payload: { data: 1 },
+      });
       t.match(blocked, { kind: 'queued', reason: /circuit open/ }, 'two resets opened the breaker');
     });
   });
@@ -199,8 +300,12 @@ t.test('over FHIR: a bug in the connector is a 500 OperationOutcome naming the j
   const connector: Connector = {
     system: 'openlmis',
     orders: {
-      async get() { return undefined; },
-      async search() { return { items: [] }; },
+      async get() {
+        return undefined;
+      },
+      async search() {
+        return { items: [] };
+      },
       async submit(order) {
         submits++;
         // a connector bug: a property of something that is not there (message carries a value)
@@ -210,14 +315,34 @@ t.test('over FHIR: a bug in the connector is a 500 OperationOutcome naming the j
   };
   const services = createRoutingServices({ connectors: [connector], outbox, store });
   const { app } = await testApp({ services });
-  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
-  const res = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+    await store.close();
+  });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'ORD-BUG' }),
+  });
   t.equal(res.statusCode, 500, res.body);
   const body = res.json();
   t.equal(body.resourceType, 'OperationOutcome');
-  t.match(body.issue, [{ severity: 'error', code: 'exception', diagnostics: /Internal error .*order write to openlmis \(TypeError\).*outbox job [0-9a-f-]{36}/ }]);
+  t.match(body.issue, [
+    {
+      severity: 'error',
+      code: 'exception',
+      diagnostics: /Internal error .*order write to openlmis \(TypeError\).*outbox job [0-9a-f-]{36}/,
+    },
+  ]);
   t.notMatch(res.body, /Cannot read|reading 'value'|\.ts:\d+/, 'no message or stack');
-  const again = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: supplyRequest({ order: 'ORD-BUG' }) });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'ORD-BUG' }),
+  });
   t.equal(again.statusCode, 500, 'the same request again: the same answer');
   t.equal(submits, 1, 'and no second attempt');
   t.match(await store.countJobsByStatus(), { dead: 1 });

@@ -33,37 +33,94 @@ t.test('OpenLMIS orders and stock reach done on PostgreSQL', { skip: postgres.sk
   t.equal(store.engine, 'postgres');
 
   const facilityId = lmis.seed.facilities['LK-HC-101'];
-  const ofFacility = (id: string) => lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === id && r.programId === lmis.seed.programs.EM01);
+  const ofFacility = (id: string) =>
+    lmis.sb.state
+      .requisitionsByStatus()
+      .filter((r: any) => r.facilityId === id && r.programId === lmis.seed.programs.EM01);
 
-  const order = await rig.fhir('POST', '/fhir', transactionOf(['EM-AMX250', 'EM-ORS'].map((productCode) => orderLine({ order: 'PG-ORDER-1', facilityId, program: 'EM01', productCode, qty: 100 }))));
+  const order = await rig.fhir(
+    'POST',
+    '/fhir',
+    transactionOf(
+      ['EM-AMX250', 'EM-ORS'].map((productCode) =>
+        orderLine({ order: 'PG-ORDER-1', facilityId, program: 'EM01', productCode, qty: 100 }),
+      ),
+    ),
+  );
   t.equal(order.status, 200, why(order));
-  t.same(order.body.entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201'], 'delivered within the deadline');
-  t.same(ofFacility(facilityId).map((r: any) => r.status), ['SUBMITTED']);
+  t.same(
+    order.body.entry.map((e: any) => e.response.status.slice(0, 3)),
+    ['201', '201'],
+    'delivered within the deadline',
+  );
+  t.same(
+    ofFacility(facilityId).map((r: any) => r.status),
+    ['SUBMITTED'],
+  );
   const jobs = await store.listJobs({ flow: 'order' });
-  t.same(jobs.map((j) => j.status), ['done']);
+  t.same(
+    jobs.map((j) => j.status),
+    ['done'],
+  );
   const steps = await store.listSteps(jobs[0].id);
-  t.ok(steps.some((s) => typeof s.result === 'string'), `a string step result was journaled and read back (${steps.map((s) => `${s.step}=${typeof s.result}`).join(', ')})`);
+  t.ok(
+    steps.some((s) => typeof s.result === 'string'),
+    `a string step result was journaled and read back (${steps.map((s) => `${s.step}=${typeof s.result}`).join(', ')})`,
+  );
 
   // a 503 on submit: the retry replays the journal (initiate's requisition id) and submits once
   const other = lmis.seed.facilities['LK-DH-201'];
-  lmis.sb.faults.add({ method: 'POST', path: '/api/requisitions/*/submit', action: { type: 'status', status: 503 }, times: 1 });
-  const retried = await rig.fhir('POST', '/fhir', transactionOf(['EM-AMX250', 'EM-ZNC20'].map((productCode) => orderLine({ order: 'PG-ORDER-2', facilityId: other, program: 'EM01', productCode, qty: 50 }))));
+  lmis.sb.faults.add({
+    method: 'POST',
+    path: '/api/requisitions/*/submit',
+    action: { type: 'status', status: 503 },
+    times: 1,
+  });
+  const retried = await rig.fhir(
+    'POST',
+    '/fhir',
+    transactionOf(
+      ['EM-AMX250', 'EM-ZNC20'].map((productCode) =>
+        orderLine({ order: 'PG-ORDER-2', facilityId: other, program: 'EM01', productCode, qty: 50 }),
+      ),
+    ),
+  );
   t.equal(retried.status, 200, why(retried));
-  await until('PG-ORDER-2 done', async () => ((await store.listJobs({ flow: 'order' })).every((j) => j.status === 'done') && ofFacility(other).some((r: any) => r.status === 'SUBMITTED')) || undefined);
+  await until(
+    'PG-ORDER-2 done',
+    async () =>
+      ((await store.listJobs({ flow: 'order' })).every((j) => j.status === 'done') &&
+        ofFacility(other).some((r: any) => r.status === 'SUBMITTED')) ||
+      undefined,
+  );
   t.equal(ofFacility(other).length, 1, 'exactly one requisition');
   t.equal(ofFacility(other)[0].status, 'SUBMITTED');
   t.match(await store.countJobsByStatus(), { done: 2, pending: 0, 'in-flight': 0, dead: 0 });
 
   const adjustment = {
-    resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+    resourceType: 'InventoryReport',
+    status: 'active',
+    countType: 'difference',
     identifier: [{ system: 'https://mobile.example.org/counts', value: 'PG-ADJ-1' }],
     operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
     operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
     reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [{
-      location: { reference: `Location/${lmis.seed.facilities['LK-HC-101']}` },
-      item: [{ quantity: { value: 1, unit: 'dispensing unit', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'dispensing-unit' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } } }],
-    }],
+    inventoryListing: [
+      {
+        location: { reference: `Location/${lmis.seed.facilities['LK-HC-101']}` },
+        item: [
+          {
+            quantity: {
+              value: 1,
+              unit: 'dispensing unit',
+              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+              code: 'dispensing-unit',
+            },
+            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } },
+          },
+        ],
+      },
+    ],
   };
   const adjusted = await rig.fhir('POST', '/fhir/R5/InventoryReport', adjustment);
   t.equal(adjusted.status, 201, why(adjusted));

@@ -13,24 +13,49 @@ const SETTLE_MS = 60_000;
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, fail: (signal: AbortSignal) => Promise<never>) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
-  const outbox = new Outbox({ store, options: { deadlineMs: 1_000, attemptTimeoutMs: 100, leaseMs: 500, settleMs: SETTLE_MS, backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 } } });
+  const outbox = new Outbox({
+    store,
+    options: {
+      deadlineMs: 1_000,
+      attemptTimeoutMs: 100,
+      leaseMs: 500,
+      settleMs: SETTLE_MS,
+      backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 },
+    },
+  });
   outbox.register('order', 'lmis', (_job, _journal, ctx) => fail(ctx.signal));
-  t.teardown(async () => { await outbox.stop(); await store.close(); });
+  t.teardown(async () => {
+    await outbox.stop();
+    await store.close();
+  });
   return { outbox, store };
 }
 
 t.test('an attempt that timed out: the retry waits settleMs', async (t) => {
-  const { outbox, store } = await setup(t, (signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+  const { outbox, store } = await setup(
+    t,
+    (signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  );
   const before = Date.now();
   const res = await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-1', payload: {} });
   t.equal(res.kind, 'queued');
   const job = (await store.findJobsByKey('o-1'))[0];
   t.equal(job.status, 'pending');
-  t.ok(job.nextAttemptAt >= before + SETTLE_MS, `next attempt not before the settle time (due in ${job.nextAttemptAt - before} ms)`);
+  t.ok(
+    job.nextAttemptAt >= before + SETTLE_MS,
+    `next attempt not before the settle time (due in ${job.nextAttemptAt - before} ms)`,
+  );
 });
 
 t.test("the client's own request timeout counts the same", async (t) => {
-  const { outbox, store } = await setup(t, async () => { throw new UpstreamError({ system: 'lmis', transient: true, code: 'timeout', diagnostics: 'did not answer within 30000 ms' }); });
+  const { outbox, store } = await setup(t, async () => {
+    throw new UpstreamError({
+      system: 'lmis',
+      transient: true,
+      code: 'timeout',
+      diagnostics: 'did not answer within 30000 ms',
+    });
+  });
   const before = Date.now();
   await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-2', payload: {} });
   t.ok((await store.findJobsByKey('o-2'))[0].nextAttemptAt >= before + SETTLE_MS);
@@ -38,10 +63,23 @@ t.test("the client's own request timeout counts the same", async (t) => {
 
 t.test('a dropped connection or a gateway timeout counts the same', async (t) => {
   for (const [key, err] of [
-    ['o-4', new UpstreamError({ system: 'lmis', transient: true, diagnostics: 'POST /x failed: ECONNRESET socket hang up' })],
-    ['o-5', new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'HTTP 504 from the gateway' })],
+    [
+      'o-4',
+      new UpstreamError({ system: 'lmis', transient: true, diagnostics: 'POST /x failed: ECONNRESET socket hang up' }),
+    ],
+    [
+      'o-5',
+      new UpstreamError({
+        system: 'lmis',
+        transient: true,
+        upstreamStatus: 504,
+        diagnostics: 'HTTP 504 from the gateway',
+      }),
+    ],
   ] as const) {
-    const { outbox, store } = await setup(t, async () => { throw err; });
+    const { outbox, store } = await setup(t, async () => {
+      throw err;
+    });
     const before = Date.now();
     await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: key, payload: {} });
     t.ok((await store.findJobsByKey(key))[0].nextAttemptAt >= before + SETTLE_MS, key);
@@ -49,7 +87,9 @@ t.test('a dropped connection or a gateway timeout counts the same', async (t) =>
 });
 
 t.test('a known failure (503 answered) retries on the backoff alone', async (t) => {
-  const { outbox, store } = await setup(t, async () => { throw new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 503, diagnostics: 'HTTP 503' }); });
+  const { outbox, store } = await setup(t, async () => {
+    throw new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 503, diagnostics: 'HTTP 503' });
+  });
   const before = Date.now();
   await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-3', payload: {} });
   const job = (await store.findJobsByKey('o-3'))[0];

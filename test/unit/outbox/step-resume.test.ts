@@ -10,7 +10,9 @@ import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { FAST, outboxFixture, waitFor } from '../../support/outbox-fixture.js';
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+t.comment(
+  process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
+);
 
 for (const engine of engineCases()) {
   t.test(`resume after a crash between steps on ${engine.name}`, { skip: engine.skip }, async (t) => {
@@ -22,11 +24,18 @@ for (const engine of engineCases()) {
     // an attempt timeout that a loaded machine does not hit during the initiate (an aborted initiate never "crashes")
     const doomed = new Outbox({ store: store1, options: { ...FAST, leaseMs: 1_500, attemptTimeoutMs: 1_200 } });
     let crashed!: () => void;
-    const initiated = new Promise<void>((r) => { crashed = r; });
+    const initiated = new Promise<void>((r) => {
+      crashed = r;
+    });
     doomed.register('twoStep', 'faulty', async (job, journal, ctx) => {
       try {
         await journal.run('initiate', async () => {
-          const res = await fetch(`${f.upstream.url}/drafts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: job.idempotencyKey }), signal: ctx.signal });
+          const res = await fetch(`${f.upstream.url}/drafts`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ key: job.idempotencyKey }),
+            signal: ctx.signal,
+          });
           return { draftId: String(((await res.json()) as { draftId: string }).draftId) };
         });
       } finally {
@@ -34,7 +43,13 @@ for (const engine of engineCases()) {
       }
       return new Promise(() => undefined); // never reaches submit: the process is gone
     });
-    const accepted = await doomed.acceptWrite({ flow: 'twoStep', system: 'faulty', idempotencyKey: 'REQ-1', payload: {}, deadlineMs: 50 });
+    const accepted = await doomed.acceptWrite({
+      flow: 'twoStep',
+      system: 'faulty',
+      idempotencyKey: 'REQ-1',
+      payload: {},
+      deadlineMs: 50,
+    });
     t.match(accepted, { kind: 'queued' }, 'the client got 202');
     await initiated;
     await store1.close(); // the crash: instance 1 never writes again

@@ -10,25 +10,38 @@ import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { FAST, outboxFixture, waitFor } from '../../support/outbox-fixture.js';
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+t.comment(
+  process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
+);
 
 for (const engine of engineCases()) {
   t.test(`string step results survive a crash on ${engine.name}`, { skip: engine.skip }, async (t) => {
     const f = await outboxFixture(t, engine);
     let initiates = 0;
-    const initiate = async () => { initiates += 1; return `req-${initiates}`; };
+    const initiate = async () => {
+      initiates += 1;
+      return `req-${initiates}`;
+    };
 
     // Instance 1 journals the requisition id, then dies before the next step.
     const store1 = await openStore({ databaseUrl: f.databaseUrl });
     const doomed = new Outbox({ store: store1, options: { ...FAST, leaseMs: 600, attemptTimeoutMs: 500 } });
     let crashed!: () => void;
-    const journaled = new Promise<void>((r) => { crashed = r; });
+    const journaled = new Promise<void>((r) => {
+      crashed = r;
+    });
     doomed.register('order', 'faulty', async (_job, journal) => {
       await journal.run('initiate', initiate);
       crashed();
       return new Promise(() => undefined);
     });
-    const accepted = await doomed.acceptWrite({ flow: 'order', system: 'faulty', idempotencyKey: 'ORDER-STR-1', payload: { order: 'ORDER-STR-1' }, deadlineMs: 50 });
+    const accepted = await doomed.acceptWrite({
+      flow: 'order',
+      system: 'faulty',
+      idempotencyKey: 'ORDER-STR-1',
+      payload: { order: 'ORDER-STR-1' },
+      deadlineMs: 50,
+    });
     t.match(accepted, { kind: 'queued' });
     await journaled;
     await store1.close();
@@ -48,7 +61,10 @@ for (const engine of engineCases()) {
     t.equal(initiates, 1, 'the journaled step was not repeated');
     t.strictSame(seen, ['req-1', 'INITIATED', '{"a":1}'], 'the handler got the strings back as strings');
     t.strictSame(job?.result?.ids, { requisition: 'req-1' });
-    t.strictSame((await f.store.listSteps(accepted.jobId)).map((s) => s.result).sort(), ['INITIATED', 'req-1', '{"a":1}'].sort());
+    t.strictSame(
+      (await f.store.listSteps(accepted.jobId)).map((s) => s.result).sort(),
+      ['INITIATED', 'req-1', '{"a":1}'].sort(),
+    );
     await doomed.stop(0).catch(() => undefined);
   });
 }

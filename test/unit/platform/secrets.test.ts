@@ -19,7 +19,13 @@ import type { Settings } from '../../../src/config/settings.js';
 
 /** Independent of the code under test: the ways a secret is written on the wire. */
 function wireForms(secret: string, user?: string): string[] {
-  const forms = [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2), Buffer.from(secret).toString('base64')];
+  const forms = [
+    secret,
+    JSON.stringify(secret).slice(1, -1),
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+  ];
   if (user !== undefined) forms.push(Buffer.from(`${user}:${secret}`).toString('base64'));
   return forms;
 }
@@ -29,7 +35,12 @@ const CLIENT_SECRET = 'client-sec/+"7Rt';
 
 t.test('every wire form of a learned secret is masked, including Basic pairs and any x:secret base64', async (t) => {
   const r = new Redactor();
-  const report = r.learnSettings({ 'openlmis.password': SECRET, 'openlmis.username': 'mediator', 'openlmis.clientId': 'user-client', 'openlmis.clientSecret': CLIENT_SECRET });
+  const report = r.learnSettings({
+    'openlmis.password': SECRET,
+    'openlmis.username': 'mediator',
+    'openlmis.clientId': 'user-client',
+    'openlmis.clientSecret': CLIENT_SECRET,
+  });
   t.same(report.tooShort, []);
   for (const form of [...wireForms(SECRET, 'mediator'), ...wireForms(CLIENT_SECRET, 'user-client')]) {
     const text = `upstream said: <${form}> end`;
@@ -63,7 +74,12 @@ t.test('credentials after Bearer/Basic are masked in any text; prose and challen
   const r = new Redactor();
   t.equal(r.redact('refused Bearer 3f2a9c1e-77aa-4e1b.x'), `refused Bearer ${MASK}`);
   t.equal(r.redact('header: Basic dXNlcjpwYXNzd29yZA=='), `header: Basic ${MASK}`);
-  for (const text of ['Basic authentication required.', 'Bearer realm="openlmis", error="invalid_token"', 'Basic realm="fhir-supply-mediator"', 'admin authentication required (Authorization: Bearer <admin token>)']) {
+  for (const text of [
+    'Basic authentication required.',
+    'Bearer realm="openlmis", error="invalid_token"',
+    'Basic realm="fhir-supply-mediator"',
+    'admin authentication required (Authorization: Bearer <admin token>)',
+  ]) {
     t.equal(r.redact(text), text, `unchanged: ${text}`);
   }
 });
@@ -76,16 +92,29 @@ t.test('a secret URL setting (PostgreSQL) teaches its password too', async (t) =
 
 t.test('log lines: secrets by value, in messages and under any key, at trace level', async (t) => {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _e, done) { lines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _e, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const r = new Redactor();
   r.learnSettings({ 'openlmis.clientSecret': CLIENT_SECRET, 'openlmis.clientId': 'user-client' });
   const log = createLogger('trace', sink, r);
   log.info(`upstream answered: ${CLIENT_SECRET}`);
-  log.trace({ upstream: { body: { echoed: CLIENT_SECRET, basic: Buffer.from(`user-client:${CLIENT_SECRET}`).toString('base64') } } }, 'echo');
+  log.trace(
+    {
+      upstream: {
+        body: { echoed: CLIENT_SECRET, basic: Buffer.from(`user-client:${CLIENT_SECRET}`).toString('base64') },
+      },
+    },
+    'echo',
+  );
   log.child({ component: 'x' }).warn({ reason: `Bearer ab12cd34ef56` }, 'child');
   const text = lines.join('');
   t.equal(lines.length, 3);
-  for (const form of wireForms(CLIENT_SECRET, 'user-client')) t.notOk(text.includes(form), `log has no ${JSON.stringify(form)}`);
+  for (const form of wireForms(CLIENT_SECRET, 'user-client'))
+    t.notOk(text.includes(form), `log has no ${JSON.stringify(form)}`);
   t.notOk(text.includes('ab12cd34ef56'), 'a bearer credential in a child logger line');
   t.equal((text.match(/\*{10}/g) ?? []).length, 4, 'four masks');
 });
@@ -95,9 +124,15 @@ t.test('responses: body (string, buffer, stream) and headers pass the redactor',
   r.learn('resp-secret-99');
   const app = Fastify();
   registerResponseRedaction(app, r);
-  app.get('/s', async (_q, reply) => reply.header('www-authenticate', 'Bearer error_description="resp-secret-99"').send({ diagnostics: 'got resp-secret-99' }));
+  app.get('/s', async (_q, reply) =>
+    reply
+      .header('www-authenticate', 'Bearer error_description="resp-secret-99"')
+      .send({ diagnostics: 'got resp-secret-99' }),
+  );
   app.get('/b', async (_q, reply) => reply.type('text/plain').send(Buffer.from('buf resp-secret-99')));
-  app.get('/stream', async (_q, reply) => reply.type('text/csv').send(Readable.from(['a,resp-sec', 'ret-99,', 'x'.repeat(5000), 'resp-secret-99'])));
+  app.get('/stream', async (_q, reply) =>
+    reply.type('text/csv').send(Readable.from(['a,resp-sec', 'ret-99,', 'x'.repeat(5000), 'resp-secret-99'])),
+  );
   const s = await app.inject({ url: '/s' });
   t.equal(JSON.parse(s.body).diagnostics, `got ${MASK}`);
   t.equal(s.headers['www-authenticate'], `Bearer error_description="${MASK}"`);
@@ -109,13 +144,34 @@ t.test('responses: body (string, buffer, stream) and headers pass the redactor',
 });
 
 t.test('a URL setting with user:password@ is refused at start-up, naming the setting, not the password', async (t) => {
-  for (const [env, key] of [['PUBLIC_BASE_URL', 'server.publicBaseUrl'], ['OPENHIM_API_URL', 'openhim.apiUrl'], ['OPENLMIS_BASE_URL', 'openlmis.baseUrl']]) {
-    const err = (() => { try { loadSettings({ AUTH_PASSWORD: 'pw-long-1', [env]: 'https://user:hunter2-pw@example.org/x' } as NodeJS.ProcessEnv); } catch (e) { return e; } })();
+  for (const [env, key] of [
+    ['PUBLIC_BASE_URL', 'server.publicBaseUrl'],
+    ['OPENHIM_API_URL', 'openhim.apiUrl'],
+    ['OPENLMIS_BASE_URL', 'openlmis.baseUrl'],
+  ]) {
+    const err = (() => {
+      try {
+        loadSettings({
+          AUTH_PASSWORD: 'pw-long-1',
+          [env]: 'https://user:hunter2-pw@example.org/x',
+        } as NodeJS.ProcessEnv);
+      } catch (e) {
+        return e;
+      }
+    })();
     t.ok(err instanceof ConfigError, `${env} refused`);
     t.match((err as Error).message, key);
     t.notOk((err as Error).message.includes('hunter2'), 'the password is not echoed');
   }
-  t.doesNotThrow(() => loadSettings({ AUTH_PASSWORD: 'pw-long-1', DATABASE_URL: 'postgres://u:p@db/m', PUBLIC_BASE_URL: 'https://his.example.org/lmis' } as NodeJS.ProcessEnv), 'a secret URL may carry credentials; a plain one without them is fine');
+  t.doesNotThrow(
+    () =>
+      loadSettings({
+        AUTH_PASSWORD: 'pw-long-1',
+        DATABASE_URL: 'postgres://u:p@db/m',
+        PUBLIC_BASE_URL: 'https://his.example.org/lmis',
+      } as NodeJS.ProcessEnv),
+    'a secret URL may carry credentials; a plain one without them is fine',
+  );
 });
 
 t.test('the admin token fallback follows a live password change; the old one stops at once', async (t) => {
@@ -138,13 +194,30 @@ t.test('the admin token fallback follows a live password change; the old one sto
 });
 
 t.test('orchestrations: challenges and echoed call credentials are masked', async (t) => {
-  t.equal(maskChallenge('Bearer realm="openlmis", error="invalid_token", error_description="Invalid access token: 5b1e"'), `Bearer realm="openlmis", error="invalid_token", error_description="${MASK}"`);
+  t.equal(
+    maskChallenge('Bearer realm="openlmis", error="invalid_token", error_description="Invalid access token: 5b1e"'),
+    `Bearer realm="openlmis", error="invalid_token", error_description="${MASK}"`,
+  );
   t.equal(maskChallenge('Basic dXNlcjpwYXNz'), `Basic ${MASK}`);
   const token = '0c5e7f4a-2b1d-4d7e-9f00-aa11bb22cc33';
   const env = buildOpenHimEnvelope({
-    urn: 'urn:x', redactor: new Redactor(), response: { status: 502, body: 'x' },
-    orchestrations: [{ method: 'GET', url: 'http://lmis/api/x', requestHeaders: { authorization: `Bearer ${token}` }, startedAt: 0, endedAt: 1,
-      response: { status: 500, headers: { 'www-authenticate': `Bearer error_description="bad ${token}"`, 'content-type': 'text/plain' }, body: `token ${token} refused` } }],
+    urn: 'urn:x',
+    redactor: new Redactor(),
+    response: { status: 502, body: 'x' },
+    orchestrations: [
+      {
+        method: 'GET',
+        url: 'http://lmis/api/x',
+        requestHeaders: { authorization: `Bearer ${token}` },
+        startedAt: 0,
+        endedAt: 1,
+        response: {
+          status: 500,
+          headers: { 'www-authenticate': `Bearer error_description="bad ${token}"`, 'content-type': 'text/plain' },
+          body: `token ${token} refused`,
+        },
+      },
+    ],
   });
   t.notOk(JSON.stringify(env).includes(token.slice(0, 8)), 'the access token the call sent is nowhere in the envelope');
 });
@@ -152,7 +225,9 @@ t.test('orchestrations: challenges and echoed call credentials are masked', asyn
 t.test('outbox error text is redacted before it is stored', async (t) => {
   processRedactor.learn('stored-secret-55');
   t.equal(describeError(new Error('refused stored-secret-55')), `refused ${MASK}`);
-  const stored = toStoredError(new UpstreamError({ system: 'openlmis', transient: false, diagnostics: 'echo stored-secret-55' }));
+  const stored = toStoredError(
+    new UpstreamError({ system: 'openlmis', transient: false, diagnostics: 'echo stored-secret-55' }),
+  );
   t.equal(stored.issues[0].diagnostics, `openlmis: echo ${MASK}`);
 });
 
@@ -160,8 +235,18 @@ t.test('a scheduled job failure is stored without the secret its upstream echoed
   processRedactor.learn('bridge-secret-66');
   const dir = mkdtempSync(path.join(tmpdir(), 'secrets-schedule-'));
   const store = await openStore({ dataDir: dir });
-  t.teardown(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const job = { name: 'bridge', setting: 'schedules.bridge', description: 'test', run: async () => { throw new Error('DHIS2 said: bad password bridge-secret-66'); } };
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const job = {
+    name: 'bridge',
+    setting: 'schedules.bridge',
+    description: 'test',
+    run: async () => {
+      throw new Error('DHIS2 said: bad password bridge-secret-66');
+    },
+  };
   const result = await new Scheduler({ store, jobs: [job], expression: () => '* * * * *' }).tick(job, 60_000);
   t.equal(result.status, 'failed');
   t.equal((await store.listJobRuns('bridge'))[0]?.detail, `DHIS2 said: bad password ${MASK}`);
@@ -169,7 +254,10 @@ t.test('a scheduled job failure is stored without the secret its upstream echoed
 
 t.test('a live change (OpenHIM) to a URL with credentials is refused like at start-up', async (t) => {
   const settings = loadSettings({ AUTH_PASSWORD: 'pw-long-1' } as NodeJS.ProcessEnv);
-  t.throws(() => validateSettings({ ...settings, 'server.publicBaseUrl': 'https://ops:s3cret-pw@his.example.org/lmis' }), /server\.publicBaseUrl \(PUBLIC_BASE_URL\) must not carry credentials/);
+  t.throws(
+    () => validateSettings({ ...settings, 'server.publicBaseUrl': 'https://ops:s3cret-pw@his.example.org/lmis' }),
+    /server\.publicBaseUrl \(PUBLIC_BASE_URL\) must not carry credentials/,
+  );
 });
 
 t.test('other serialisers: escaped slashes, \\u escapes, lower-case percent-encoding', async (t) => {
@@ -191,7 +279,11 @@ t.test('run-time credentials (access tokens): masked, newest EPHEMERAL_LIMIT kep
   const tokens = Array.from({ length: EPHEMERAL_LIMIT + 2 }, (_, i) => `tok-${i}-0f3a9b2c-77aa`);
   for (const tok of tokens) r.learnEphemeral(tok);
   for (const tok of tokens.slice(2)) t.notMatch(r.redact(`x ${tok} y`), tok, `${tok} masked`);
-  t.match(r.redact(`x ${tokens[0]} y`), tokens[0], 'the oldest token (long expired) is forgotten: the list stays bounded');
+  t.match(
+    r.redact(`x ${tokens[0]} y`),
+    tokens[0],
+    'the oldest token (long expired) is forgotten: the list stays bounded',
+  );
   t.notMatch(r.redact('config-secret-1234'), 'config-secret-1234', 'configured secrets are never forgotten');
   r.learnEphemeral('abc');
   t.match(r.redact('abc'), 'abc', 'too short to mask, like settings');

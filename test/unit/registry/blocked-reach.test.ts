@@ -12,7 +12,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const kenya = path.join(process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared'), 'fixtures/facilities/kenya');
 
 const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
-  id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county], ...extra,
+  id,
+  name,
+  identifiers: [],
+  status: 'active',
+  kind: 'facility',
+  areaPath: [sub, county],
+  ...extra,
 });
 
 function pairedRights(left: (Facility | MatchRecord)[], right: (Facility | MatchRecord)[]): Set<number> {
@@ -40,11 +46,17 @@ t.test('small lists: identifiers, exact names and fuzzy names', async (t) => {
   t.same(sorted(blockedRightIndices([], list)), [], 'nothing changed, nothing reached');
 });
 
-t.test('Kenya training lists', { skip: existsSync(kenya) ? false : 'contract tier skipped: ../shared/fixtures not found' }, async (t) => {
-  const left = loadFacilityList(path.join(kenya, 'kenyaemr_mfl_2014-05-12.train.csv'), { system: 'emr' }).records;
-  const right = loadFacilityList(path.join(kenya, 'kmhfl_2020-05_operational.train.csv'), { system: 'registry' }).records;
-  const changed = right.filter((_, i) => i % 25 === 0);
-  const reached = blockedRightIndices(changed, left);
-  t.ok(reached.size > changed.length / 2, `a sample of registry records reaches system records (${reached.size})`);
-  t.same(sorted(reached), sorted(pairedRights(changed, left)), 'same records as the scored candidate graph');
-});
+t.test(
+  'Kenya training lists',
+  { skip: existsSync(kenya) ? false : 'contract tier skipped: ../shared/fixtures not found' },
+  async (t) => {
+    const left = loadFacilityList(path.join(kenya, 'kenyaemr_mfl_2014-05-12.train.csv'), { system: 'emr' }).records;
+    const right = loadFacilityList(path.join(kenya, 'kmhfl_2020-05_operational.train.csv'), {
+      system: 'registry',
+    }).records;
+    const changed = right.filter((_, i) => i % 25 === 0);
+    const reached = blockedRightIndices(changed, left);
+    t.ok(reached.size > changed.length / 2, `a sample of registry records reaches system records (${reached.size})`);
+    t.same(sorted(reached), sorted(pairedRights(changed, left)), 'same records as the scored candidate graph');
+  },
+);

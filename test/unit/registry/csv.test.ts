@@ -2,7 +2,8 @@ import t from 'tap';
 import { parseCsvObjects, parseCsvRows } from '../../../src/registry/csv.js';
 
 t.test('quoted fields, doubled quotes, embedded delimiters and line breaks', async (t) => {
-  const text = '\ufeffid,name,county\r\n1,"Abdisamad Disp., Wajir","W"\r\n2,"St. Mary""s ""Mission""",Kiambu\n3,"two\nlines",\n';
+  const text =
+    '\ufeffid,name,county\r\n1,"Abdisamad Disp., Wajir","W"\r\n2,"St. Mary""s ""Mission""",Kiambu\n3,"two\nlines",\n';
   t.same(parseCsvRows(text), [
     ['id', 'name', 'county'],
     ['1', 'Abdisamad Disp., Wajir', 'W'],
@@ -22,5 +23,8 @@ t.test('blank lines skipped, short rows keep only the cells they have, no traili
 });
 
 t.test('an unclosed quote runs to the end of the text instead of throwing', async (t) => {
-  t.same(parseCsvRows('a,b\n1,"open'), [['a', 'b'], ['1', 'open']]);
+  t.same(parseCsvRows('a,b\n1,"open'), [
+    ['a', 'b'],
+    ['1', 'open'],
+  ]);
 });

@@ -27,7 +27,12 @@ t.test('--store persists, re-runs keep rows and human decisions', async (t) => {
   fs.writeFileSync(path.join(dir, 'registry.csv'), rightCsv);
   const store = await openStore({ dataDir: path.join(dir, 'data') });
   t.teardown(() => store.close());
-  const opts = { left: path.join(dir, 'emr.csv'), right: path.join(dir, 'registry.csv'), out: path.join(dir, 'out'), progress: false };
+  const opts = {
+    left: path.join(dir, 'emr.csv'),
+    right: path.join(dir, 'registry.csv'),
+    out: path.join(dir, 'out'),
+    progress: false,
+  };
 
   const first = await runReconcileIntoStore(opts, store);
   t.match(first.store, { system: 'emr', firstRun: true, written: 3 });
@@ -37,11 +42,19 @@ t.test('--store persists, re-runs keep rows and human decisions', async (t) => {
 
   const repo = new StoreCrosswalkRepository(store);
   const l3 = (await repo.get('emr', 'L3'))!;
-  await repo.put(applyReview(l3, { op: 'break' }, { user: 'bob', at: '2026-02-01T00:00:00.000Z' }), { actor: 'bob', action: 'review.break', subject: 'emr/L3' });
+  await repo.put(applyReview(l3, { op: 'break' }, { user: 'bob', at: '2026-02-01T00:00:00.000Z' }), {
+    actor: 'bob',
+    action: 'review.break',
+    subject: 'emr/L3',
+  });
 
   const second = await runReconcileIntoStore({ ...opts, full: true }, store);
   t.match(second.store, { firstRun: false, human: 1 });
-  t.match(await repo.get('emr', 'L3'), { state: 'match-broken', decidedBy: 'bob' }, 'the human decision survives a full re-run');
+  t.match(
+    await repo.get('emr', 'L3'),
+    { state: 'match-broken', decidedBy: 'bob' },
+    'the human decision survives a full re-run',
+  );
   t.match(fs.readFileSync(path.join(dir, 'out', 'crosswalk.csv'), 'utf8'), /^emr,L3,,match-broken,.*,bob,/m);
   const third = await runReconcileIntoStore(opts, store);
   t.match(third.store, { rescored: 0, written: 0 });

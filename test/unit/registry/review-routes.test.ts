@@ -8,7 +8,14 @@ import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'review-secret-token';
-const fac = (id: string, name: string, sub: string, county: string): Facility => ({ id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county] });
+const fac = (id: string, name: string, sub: string, county: string): Facility => ({
+  id,
+  name,
+  identifiers: [],
+  status: 'active',
+  kind: 'facility',
+  areaPath: [sub, county],
+});
 
 const registry = [
   fac('R1', 'Abdisamad Dispensary', 'Wajir East', 'Wajir'),
@@ -30,10 +37,17 @@ for (const engine of engineCases()) {
     const { store } = await freshStore(engine, t);
     await reconcileIntoStore(store, 'emr', left, registry);
     const app = Fastify();
-    await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: TOKEN, registry: async () => registry, identifierBase: 'https://example.org/sys' });
+    await app.register(reviewRoutes, {
+      prefix: '/admin',
+      store,
+      adminToken: TOKEN,
+      registry: async () => registry,
+      identifierBase: 'https://example.org/sys',
+    });
     t.teardown(() => app.close());
     const auth = { authorization: `Bearer ${TOKEN}`, 'x-actor': 'alice' };
-    const post = (path: string, payload: object = {}, headers: Record<string, string> = auth) => app.inject({ method: 'POST', url: `/admin/reconcile/emr/${path}`, headers, payload });
+    const post = (path: string, payload: object = {}, headers: Record<string, string> = auth) =>
+      app.inject({ method: 'POST', url: `/admin/reconcile/emr/${path}`, headers, payload });
 
     t.test('no token or a wrong one: 401 OperationOutcome, nothing changes', async (t) => {
       for (const headers of [{}, { authorization: 'Bearer wrong-token-xxxxxxxxx' }, { authorization: TOKEN }]) {
@@ -56,8 +70,16 @@ for (const engine of engineCases()) {
       const l4 = body.items.find((i: { systemId: string }) => i.systemId === 'L4');
       t.ok(l4, 'the ambiguous record waits for review');
       t.ok(l4.suggestions.length >= 2, 'with ranked suggestions');
-      t.same(l4.suggestions.map((s: { rank: number }) => s.rank), l4.suggestions.map((_: unknown, i: number) => i + 1));
-      t.ok(l4.suggestions.every((s: { reasons: unknown[]; registryName: string }) => s.reasons.length > 0 && s.registryName), 'each with reasons and the registry name');
+      t.same(
+        l4.suggestions.map((s: { rank: number }) => s.rank),
+        l4.suggestions.map((_: unknown, i: number) => i + 1),
+      );
+      t.ok(
+        l4.suggestions.every(
+          (s: { reasons: unknown[]; registryName: string }) => s.reasons.length > 0 && s.registryName,
+        ),
+        'each with reasons and the registry name',
+      );
       t.ok(l4.suggestions[0].score >= l4.suggestions[1].score, 'best first');
       const cw = (await app.inject({ method: 'GET', url: '/admin/reconcile/emr/crosswalk', headers: auth })).json();
       t.equal(cw.rows.length, 5);
@@ -80,19 +102,42 @@ for (const engine of engineCases()) {
         t.match(stored, { state, decidedBy: 'alice' }, `${path} persisted`);
       }
       const audit = await store.listAudit({ subject: 'emr/L4' });
-      t.same(audit.map((a) => a.action).reverse(), ['review.accept', 'review.flag', 'review.reject', 'review.no-match']);
+      t.same(audit.map((a) => a.action).reverse(), [
+        'review.accept',
+        'review.flag',
+        'review.reject',
+        'review.no-match',
+      ]);
       t.ok(audit.every((a) => a.actor === 'alice'));
       t.match(audit.at(-1)?.details, { from: 'review', to: 'manual-match', registryId: 'R4' });
-      const bodyActor = await app.inject({ method: 'POST', url: '/admin/reconcile/emr/L3/flag', headers: { authorization: `Bearer ${TOKEN}` }, payload: { comment: 'x', actor: 'bob' } });
+      const bodyActor = await app.inject({
+        method: 'POST',
+        url: '/admin/reconcile/emr/L3/flag',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { comment: 'x', actor: 'bob' },
+      });
       t.equal(bodyActor.statusCode, 200);
-      t.equal((await store.listAudit({ subject: 'emr/L3' }))[0].actor, 'bob', 'actor from the body when no X-Actor header');
+      t.equal(
+        (await store.listAudit({ subject: 'emr/L3' }))[0].actor,
+        'bob',
+        'actor from the body when no X-Actor header',
+      );
     });
 
     t.test('bad requests: 400, 404, 409 as OperationOutcome; nothing audited', async (t) => {
       const auditBefore = (await store.listAudit({ limit: 1000 })).length;
-      const noActor = await app.inject({ method: 'POST', url: '/admin/reconcile/emr/L5/no-match', headers: { authorization: `Bearer ${TOKEN}` }, payload: {} });
+      const noActor = await app.inject({
+        method: 'POST',
+        url: '/admin/reconcile/emr/L5/no-match',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: {},
+      });
       t.equal(noActor.statusCode, 400);
-      t.equal((await post('L5/no-match', {}, { authorization: `Bearer ${TOKEN}`, 'x-actor': 'auto' })).statusCode, 400, '"auto" is not a reviewer');
+      t.equal(
+        (await post('L5/no-match', {}, { authorization: `Bearer ${TOKEN}`, 'x-actor': 'auto' })).statusCode,
+        400,
+        '"auto" is not a reviewer',
+      );
       t.equal((await post('L5/accept', {})).statusCode, 400, 'accept needs a registryId');
       t.equal((await post('L5/flag', {})).statusCode, 400, 'flag needs a comment');
       const missing = await post('NOPE/accept', { registryId: 'R1' });
@@ -112,9 +157,16 @@ for (const engine of engineCases()) {
       await reconcileIntoStore(store, 'emr', left, registry);
       const after = await store.listCrosswalk('emr');
       for (const id of ['L1', 'L2', 'L3', 'L4']) {
-        t.same(after.find((r) => r.systemId === id), before.find((r) => r.systemId === id), `${id} unchanged`);
+        t.same(
+          after.find((r) => r.systemId === id),
+          before.find((r) => r.systemId === id),
+          `${id} unchanged`,
+        );
       }
-      t.notOk(after.some((r) => r.registryId === 'R1' && r.state === 'auto-match'), 'the broken pair is not auto-matched again');
+      t.notOk(
+        after.some((r) => r.registryId === 'R1' && r.state === 'auto-match'),
+        'the broken pair is not auto-matched again',
+      );
     });
 
     t.test('exports', async (t) => {
@@ -130,8 +182,16 @@ for (const engine of engineCases()) {
       t.equal(bundle.resourceType, 'Bundle');
       const r4 = bundle.entry.find((e: { resource: { id: string } }) => e.resource.id === 'R4');
       t.match(r4.resource, { resourceType: 'Location', name: 'Kasikeu Dispensary' });
-      t.same(r4.resource.identifier, [{ system: 'https://example.org/sys/emr', value: 'L4' }], 'one identifier per system');
-      t.same(bundle.entry.map((e: { resource: { id: string } }) => e.resource.id), ['R4'], 'broken and flagged links are not exported');
+      t.same(
+        r4.resource.identifier,
+        [{ system: 'https://example.org/sys/emr', value: 'L4' }],
+        'one identifier per system',
+      );
+      t.same(
+        bundle.entry.map((e: { resource: { id: string } }) => e.resource.id),
+        ['R4'],
+        'broken and flagged links are not exported',
+      );
     });
   });
 }
@@ -140,5 +200,8 @@ t.test('registering without a token throws', async (t) => {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   t.teardown(() => store.close());
   const app = Fastify();
-  await t.rejects(async () => { await app.register(reviewRoutes, { store, adminToken: '' }); await app.ready(); }, /adminToken/);
+  await t.rejects(async () => {
+    await app.register(reviewRoutes, { store, adminToken: '' });
+    await app.ready();
+  }, /adminToken/);
 });

@@ -7,7 +7,13 @@ import { applyReview } from '../../../src/registry/review.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
-  id, name, identifiers: [], status: 'active', kind: 'facility', areaPath: [sub, county], ...extra,
+  id,
+  name,
+  identifiers: [],
+  status: 'active',
+  kind: 'facility',
+  areaPath: [sub, county],
+  ...extra,
 });
 
 function lists() {
@@ -40,12 +46,26 @@ async function storedZones(repo: StoreCrosswalkRepository, list: Facility[]) {
 }
 
 t.test('rejected ids travel through the reasons column and come back', async (t) => {
-  const row = { system: 's', systemId: 'a', state: 'match-broken' as const, zone: 'no-match' as const, reasons: [{ field: 'name', weight: 3, detail: 'x' }], suggestions: [], decidedBy: 'alice', decidedAt: alice.at, rejectedRegistryIds: ['R2', 'R1'] };
+  const row = {
+    system: 's',
+    systemId: 'a',
+    state: 'match-broken' as const,
+    zone: 'no-match' as const,
+    reasons: [{ field: 'name', weight: 3, detail: 'x' }],
+    suggestions: [],
+    decidedBy: 'alice',
+    decidedAt: alice.at,
+    rejectedRegistryIds: ['R2', 'R1'],
+  };
   const encoded = encodeRow(row);
   t.equal(encoded.rejectedRegistryIds, undefined);
   t.equal(encoded.reasons.length, 2);
   t.same(decodeRow(encoded), { ...row, rejectedRegistryIds: ['R1', 'R2'] });
-  t.same(decodeRow(encodeRow({ ...row, rejectedRegistryIds: [] })).rejectedRegistryIds, undefined, 'no marker without rejections');
+  t.same(
+    decodeRow(encodeRow({ ...row, rejectedRegistryIds: [] })).rejectedRegistryIds,
+    undefined,
+    'no marker without rejections',
+  );
 });
 
 for (const engine of engineCases()) {
@@ -59,14 +79,27 @@ for (const engine of engineCases()) {
     t.same(first.zones, await storedZones(repo, left), 'reported zones are the stored ones');
     const rows1 = await repo.listBySystem('emr');
     t.equal(rows1.length, 5);
-    t.match(rows1.find((r) => r.systemId === 'L1'), { state: 'auto-match', registryId: 'R1', decidedBy: 'auto', decidedAt: '2026-01-01T00:00:00.000Z' });
-    t.ok(rows1.every((r) => /^[0-9a-f]+\.[0-9a-f]+$/.test(r.inputHash ?? '')), 'every row carries its fingerprint');
+    t.match(
+      rows1.find((r) => r.systemId === 'L1'),
+      { state: 'auto-match', registryId: 'R1', decidedBy: 'auto', decidedAt: '2026-01-01T00:00:00.000Z' },
+    );
+    t.ok(
+      rows1.every((r) => /^[0-9a-f]+\.[0-9a-f]+$/.test(r.inputHash ?? '')),
+      'every row carries its fingerprint',
+    );
 
     const again = await reconcileIntoStore(store, 'emr', left, registry, { at: '2026-01-02T00:00:00.000Z' });
     t.match(again, { firstRun: false, rescored: 0, written: 0, kept: 5 });
     t.same(await repo.listBySystem('emr'), rows1, 'an unchanged re-run rewrites nothing (decidedAt unchanged)');
-    const fullAgain = await reconcileIntoStore(store, 'emr', left, registry, { full: true, at: '2026-01-02T00:00:00.000Z' });
-    t.match(fullAgain, { rescored: 5, written: 0 }, 'a full re-score that finds the same rows writes none of them (also with JSONB key order)');
+    const fullAgain = await reconcileIntoStore(store, 'emr', left, registry, {
+      full: true,
+      at: '2026-01-02T00:00:00.000Z',
+    });
+    t.match(
+      fullAgain,
+      { rescored: 5, written: 0 },
+      'a full re-score that finds the same rows writes none of them (also with JSONB key order)',
+    );
     t.same(await repo.listBySystem('emr'), rows1);
 
     // One record renamed at the source: only it (and whatever its new name could reach) is re-scored.
@@ -75,37 +108,73 @@ for (const engine of engineCases()) {
     t.equal(third.rescored, 1, 'only the changed record is re-scored');
     t.same(third.zones, await storedZones(repo, renamed));
     const rows3 = await repo.listBySystem('emr');
-    t.equal(rows3.find((r) => r.systemId === 'L1')?.decidedAt, '2026-01-01T00:00:00.000Z', 'untouched rows keep their decision time');
+    t.equal(
+      rows3.find((r) => r.systemId === 'L1')?.decidedAt,
+      '2026-01-01T00:00:00.000Z',
+      'untouched rows keep their decision time',
+    );
 
     // A registry record changes: rows pointing at it are re-scored.
     const registry2 = registry.map((f) => (f.id === 'R4' ? { ...f, name: 'Ndalani Health Centre' } : f));
     const fourth = await reconcileIntoStore(store, 'emr', renamed, registry2, { at: '2026-01-04T00:00:00.000Z' });
-    t.ok(fourth.rescored >= 1 && fourth.rescored < 5, `a changed registry record re-scores only the rows it can reach (${fourth.rescored})`);
-    t.equal((await repo.get('emr', 'L4'))?.decidedAt, '2026-01-04T00:00:00.000Z', 'the row on the changed registry record was re-scored');
+    t.ok(
+      fourth.rescored >= 1 && fourth.rescored < 5,
+      `a changed registry record re-scores only the rows it can reach (${fourth.rescored})`,
+    );
+    t.equal(
+      (await repo.get('emr', 'L4'))?.decidedAt,
+      '2026-01-04T00:00:00.000Z',
+      'the row on the changed registry record was re-scored',
+    );
 
     // Human decisions: alice links L5 by hand and breaks L1's automatic match.
     const l5 = (await repo.get('emr', 'L5'))!;
-    await repo.put(applyReview(l5, { op: 'accept', registryId: 'R5' }, alice), { actor: 'alice', action: 'review.accept', subject: 'emr/L5' });
+    await repo.put(applyReview(l5, { op: 'accept', registryId: 'R5' }, alice), {
+      actor: 'alice',
+      action: 'review.accept',
+      subject: 'emr/L5',
+    });
     const l1 = (await repo.get('emr', 'L1'))!;
-    await repo.put(applyReview(l1, { op: 'break' }, alice), { actor: 'alice', action: 'review.break', subject: 'emr/L1' });
+    await repo.put(applyReview(l1, { op: 'break' }, alice), {
+      actor: 'alice',
+      action: 'review.break',
+      subject: 'emr/L1',
+    });
     t.same((await repo.get('emr', 'L1'))?.rejectedRegistryIds, ['R1'], 'the broken pair is remembered in the store');
 
-    const full = await reconcileIntoStore(store, 'emr', renamed, registry2, { full: true, at: '2026-01-05T00:00:00.000Z' });
+    const full = await reconcileIntoStore(store, 'emr', renamed, registry2, {
+      full: true,
+      at: '2026-01-05T00:00:00.000Z',
+    });
     t.equal(full.human, 2);
     t.same(full.zones, await storedZones(repo, renamed), 'zones count the human rows as stored');
-    t.match(await repo.get('emr', 'L5'), { state: 'manual-match', registryId: 'R5', decidedBy: 'alice', decidedAt: alice.at }, 'a full re-run keeps the human match');
+    t.match(
+      await repo.get('emr', 'L5'),
+      { state: 'manual-match', registryId: 'R5', decidedBy: 'alice', decidedAt: alice.at },
+      'a full re-run keeps the human match',
+    );
     t.match(await repo.get('emr', 'L1'), { state: 'match-broken', decidedBy: 'alice' }, 'and the broken match');
     const rowsAfter = await repo.listBySystem('emr');
-    t.notOk(rowsAfter.some((r) => r.decidedBy === 'auto' && r.registryId === 'R5'), 'the registry record alice linked is not auto-linked to another record');
+    t.notOk(
+      rowsAfter.some((r) => r.decidedBy === 'auto' && r.registryId === 'R5'),
+      'the registry record alice linked is not auto-linked to another record',
+    );
     // Even an automatic write aimed straight at the human row is refused by the store.
-    t.equal(await repo.write({ ...(await repo.get('emr', 'L5'))!, decidedBy: 'auto', registryId: 'R6', state: 'auto-match' }), false);
+    t.equal(
+      await repo.write({ ...(await repo.get('emr', 'L5'))!, decidedBy: 'auto', registryId: 'R6', state: 'auto-match' }),
+      false,
+    );
 
     // A record that leaves the system's list stops linking anything.
     const fewer = renamed.filter((f) => f.id !== 'L2');
     const gone = await reconcileIntoStore(store, 'emr', fewer, registry2, { at: '2026-01-06T00:00:00.000Z' });
     t.equal(gone.retired, 1);
     t.same(gone.zones, await storedZones(repo, fewer), 'a retired record is not counted');
-    t.match(await repo.get('emr', 'L2'), { state: 'no-match', registryId: undefined, comment: 'record no longer in the list' });
+    t.match(await repo.get('emr', 'L2'), {
+      state: 'no-match',
+      registryId: undefined,
+      comment: 'record no longer in the list',
+    });
     t.ok((await store.listAudit({ subject: 'crosswalk/emr' })).length >= 6, 'each run leaves an audit entry');
   });
 }

@@ -19,8 +19,12 @@ t.test('close and reopen a facility: three writes, each delivered once', async (
   const connector: Connector = {
     system: 'registry-fed',
     facilities: {
-      async get(id) { return held.get(id); },
-      async search() { return { items: [...held.values()] }; },
+      async get(id) {
+        return held.get(id);
+      },
+      async search() {
+        return { items: [...held.values()] };
+      },
       async upsert(f) {
         upserts.push(f.status);
         held.set(f.id!, { ...f, lastUpdated: undefined });
@@ -30,8 +34,18 @@ t.test('close and reopen a facility: three writes, each delivered once', async (
   };
   const outbox = new Outbox({ store });
   const { app } = await testApp({ services: createRoutingServices({ connectors: [connector], outbox, store }) });
-  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
-  const put = (status: string) => app.inject({ method: 'PUT', url: '/fhir/Location/fac-9', headers: fhirJson, payload: { ...location({ id: 'fac-9', code: 'F9' }), status } });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+    await store.close();
+  });
+  const put = (status: string) =>
+    app.inject({
+      method: 'PUT',
+      url: '/fhir/Location/fac-9',
+      headers: fhirJson,
+      payload: { ...location({ id: 'fac-9', code: 'F9' }), status },
+    });
 
   t.equal((await put('active')).statusCode, 201);
   t.equal((await put('inactive')).statusCode, 200);

@@ -29,7 +29,11 @@ for (const engine of engineCases()) {
     const again = await store.getLink('stock', 'r1');
     t.same([again?.system, again?.jobId, again?.upstreamId], ['openlmis', 'j1', undefined]);
     await store.putLinks([{ flow: 'stock', fhirId: 'r2', system: 'test', jobId: 'j3', primary: false }]);
-    t.equal((await store.getLink('stock', 'r2'))?.primary, false, 'an id only a secondary holds is still found, marked');
+    t.equal(
+      (await store.getLink('stock', 'r2'))?.primary,
+      false,
+      'an id only a secondary holds is still found, marked',
+    );
   });
 }
 
@@ -41,24 +45,47 @@ t.test('sqlite: migration v5 keeps the links written before it, as of record', a
   v4.migrate(SQLITE_MIGRATIONS.filter((m) => m.version <= 4));
   await v4.close();
   const raw = new Database(file);
-  raw.prepare('INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run('orders', 'line-1', 'openlmis', 'req-1', 'job-1', 1);
+  raw
+    .prepare(
+      'INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .run('orders', 'line-1', 'openlmis', 'req-1', 'job-1', 1);
   raw.close();
   const store = await openStore({ databaseUrl: `sqlite:${file}` });
   t.teardown(() => store.close());
-  t.same(await store.getLink('orders', 'line-1'), { flow: 'orders', fhirId: 'line-1', system: 'openlmis', upstreamId: 'req-1', jobId: 'job-1' });
+  t.same(await store.getLink('orders', 'line-1'), {
+    flow: 'orders',
+    fhirId: 'line-1',
+    system: 'openlmis',
+    upstreamId: 'req-1',
+    jobId: 'job-1',
+  });
 });
 
-t.test('postgres: migration v5 keeps the links written before it, as of record', { skip: engineCases()[1].skip }, async (t) => {
-  const db = await engineCases()[1].freshDatabase();
-  t.teardown(db.drop);
-  const v4 = new PostgresStore(db.databaseUrl);
-  await v4.migrate(POSTGRES_MIGRATIONS.filter((m) => m.version <= 4));
-  const client = new pg.Client({ connectionString: db.databaseUrl });
-  await client.connect();
-  await client.query('INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)', ['orders', 'line-1', 'openlmis', 'req-1', 'job-1', 1]);
-  await client.end();
-  await v4.close();
-  const store = await openStore({ databaseUrl: db.databaseUrl });
-  t.teardown(() => store.close());
-  t.same(await store.getLink('orders', 'line-1'), { flow: 'orders', fhirId: 'line-1', system: 'openlmis', upstreamId: 'req-1', jobId: 'job-1' });
-});
+t.test(
+  'postgres: migration v5 keeps the links written before it, as of record',
+  { skip: engineCases()[1].skip },
+  async (t) => {
+    const db = await engineCases()[1].freshDatabase();
+    t.teardown(db.drop);
+    const v4 = new PostgresStore(db.databaseUrl);
+    await v4.migrate(POSTGRES_MIGRATIONS.filter((m) => m.version <= 4));
+    const client = new pg.Client({ connectionString: db.databaseUrl });
+    await client.connect();
+    await client.query(
+      'INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      ['orders', 'line-1', 'openlmis', 'req-1', 'job-1', 1],
+    );
+    await client.end();
+    await v4.close();
+    const store = await openStore({ databaseUrl: db.databaseUrl });
+    t.teardown(() => store.close());
+    t.same(await store.getLink('orders', 'line-1'), {
+      flow: 'orders',
+      fhirId: 'line-1',
+      system: 'openlmis',
+      upstreamId: 'req-1',
+      jobId: 'job-1',
+    });
+  },
+);

@@ -27,7 +27,9 @@ function system(name: string, size: number, pages: boolean) {
   const connector: Connector = {
     system: name,
     facilities: {
-      async get(id) { return all.find((f) => f.id === id); },
+      async get(id) {
+        return all.find((f) => f.id === id);
+      },
       async search(criteria): Promise<Page<Facility>> {
         asked.push(criteria);
         if (!pages || !criteria.page) return { items: all };
@@ -45,7 +47,11 @@ async function setup(t: Test, connectors: Connector[]) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const outbox = new Outbox({ store });
   const { app } = await testApp({ services: createRoutingServices({ connectors, outbox, store }) });
-  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+    await store.close();
+  });
   return app;
 }
 
@@ -53,7 +59,8 @@ const get = async (app: Awaited<ReturnType<typeof setup>>, url: string) => {
   const res = await app.inject({ method: 'GET', url, headers: fhirJson });
   return { status: res.statusCode, body: res.json() };
 };
-const nextOf = (bundle: { link: { relation: string; url: string }[] }) => bundle.link.find((l) => l.relation === 'next')?.url;
+const nextOf = (bundle: { link: { relation: string; url: string }[] }) =>
+  bundle.link.find((l) => l.relation === 'next')?.url;
 
 t.test('one system that pages: the edge follows its cursor to the end, every facility once', async (t) => {
   const lmis = system('lmis', 23, true);
@@ -72,7 +79,14 @@ t.test('one system that pages: the edge follows its cursor to the end, every fac
   t.equal(pagesRead, 3);
   t.equal(seen.length, 23);
   t.equal(new Set(seen).size, 23, 'no facility twice');
-  t.same(lmis.asked.map((c) => c.page), [{ count: 10, cursor: undefined }, { count: 10, cursor: 'at-10' }, { count: 10, cursor: 'at-20' }]);
+  t.same(
+    lmis.asked.map((c) => c.page),
+    [
+      { count: 10, cursor: undefined },
+      { count: 10, cursor: 'at-10' },
+      { count: 10, cursor: 'at-20' },
+    ],
+  );
 });
 
 t.test('_sort or _offset: the system answers everything and the edge pages', async (t) => {
@@ -82,8 +96,14 @@ t.test('_sort or _offset: the system answers everything and the edge pages', asy
   t.equal(sorted.body.entry[0].resource.id, 'lmis-022', 'sorted over all 23');
   t.match(nextOf(sorted.body), /_offset=5/);
   const offset = await get(app, '/fhir/Location?_count=5&_offset=20');
-  t.same(offset.body.entry.map((e: { resource: { id: string } }) => e.resource.id), ['lmis-020', 'lmis-021', 'lmis-022']);
-  t.same(lmis.asked.map((c) => c.page), [undefined, undefined]);
+  t.same(
+    offset.body.entry.map((e: { resource: { id: string } }) => e.resource.id),
+    ['lmis-020', 'lmis-021', 'lmis-022'],
+  );
+  t.same(
+    lmis.asked.map((c) => c.page),
+    [undefined, undefined],
+  );
   const mixed = await get(app, '/fhir/Location?_cursor=at-10&_sort=_id');
   t.equal(mixed.status, 400);
   t.match(mixed.body.issue[0], { expression: ['_cursor'] });
@@ -98,7 +118,10 @@ t.test('two systems: merged and paged by offset; neither is asked for a page', a
   t.equal(first.body.entry.length, 10);
   t.match(nextOf(first.body), /_offset=10/);
   t.notMatch(nextOf(first.body), /_cursor/);
-  t.same([...a.asked, ...b.asked].map((c) => c.page), [undefined, undefined]);
+  t.same(
+    [...a.asked, ...b.asked].map((c) => c.page),
+    [undefined, undefined],
+  );
 });
 
 t.test('a system that cannot page answers everything; a stray _cursor is refused, not ignored', async (t) => {
@@ -117,6 +140,9 @@ t.test('a paged system whose one page holds everything gives an ordinary searchs
   const app = await setup(t, [small.connector]);
   const { body } = await get(app, '/fhir/Location?_count=10');
   t.equal(body.total, 4);
-  t.same(body.link.map((l: { relation: string }) => l.relation), ['self']);
+  t.same(
+    body.link.map((l: { relation: string }) => l.relation),
+    ['self'],
+  );
   t.notMatch(body.link[0].url, /_cursor/);
 });

@@ -28,8 +28,28 @@ function recorder(system: string, types: Record<string, string[]> = {}) {
   const result = (kind: string, n: number): WriteResult => ({ system, ids: { [kind]: `${system}-${kind}-${n}` } });
   const connector: Connector = {
     system,
-    facilities: { get: async (id) => (types[id] ? { id, identifiers: [], name: id, status: 'active', kind: 'facility', types: types[id].map((code) => ({ code })) } : undefined), search: async () => ({ items: [] }) },
-    orders: { get: async () => undefined, search: async () => ({ items: [] }), submit: async (o) => { orders.push(o); return result('order', orders.length); } },
+    facilities: {
+      get: async (id) =>
+        types[id]
+          ? {
+              id,
+              identifiers: [],
+              name: id,
+              status: 'active',
+              kind: 'facility',
+              types: types[id].map((code) => ({ code })),
+            }
+          : undefined,
+      search: async () => ({ items: [] }),
+    },
+    orders: {
+      get: async () => undefined,
+      search: async () => ({ items: [] }),
+      submit: async (o) => {
+        orders.push(o);
+        return result('order', orders.length);
+      },
+    },
     stock: {
       search: async () => ({ items: [] }),
       report: async (r) => {
@@ -60,13 +80,35 @@ const RULES: RoutingRules = {
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
-  const outbox = new Outbox({ store, options: { deadlineMs: 2_000, pollMs: 20, backoff: { baseMs: 10, capMs: 20, maxAttempts: 2 } } });
+  const outbox = new Outbox({
+    store,
+    options: { deadlineMs: 2_000, pollMs: 20, backoff: { baseMs: 10, capMs: 20, maxAttempts: 2 } },
+  });
   const lmis = recorder('openlmis', { 'fac-C': ['CHC'], 'fac-D': ['DH'] });
   const second = recorder('test');
-  const services = createRoutingServices({ connectors: [lmis.connector, second.connector], outbox, store, routing: RULES });
+  const services = createRoutingServices({
+    connectors: [lmis.connector, second.connector],
+    outbox,
+    store,
+    routing: RULES,
+  });
   const { app } = await testApp({ services });
-  t.teardown(async () => { await outbox.stop(); await app.close(); await store.close(); });
-  await store.upsertCrosswalk({ system: 'test', systemId: 'B-1', registryId: 'fac-B', state: 'manual-match', zone: 'auto', reasons: [], suggestions: [], decidedBy: 'reviewer', decidedAt: '2026-12-01T00:00:00Z' });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+    await store.close();
+  });
+  await store.upsertCrosswalk({
+    system: 'test',
+    systemId: 'B-1',
+    registryId: 'fac-B',
+    state: 'manual-match',
+    zone: 'auto',
+    reasons: [],
+    suggestions: [],
+    decidedBy: 'reviewer',
+    decidedAt: '2026-12-01T00:00:00Z',
+  });
   return { app, outbox, store, lmis, second };
 }
 
@@ -78,40 +120,84 @@ const order = (facility: string, n: string, program = 'FP') => {
 
 t.test('orders go to the system of record their facility routes to', async (t) => {
   const { app, lmis, second } = await setup(t);
-  const post = (r: Record<string, unknown>) => app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: r });
+  const post = (r: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: r });
   t.equal((await post(order('fac-A', 'O-A'))).statusCode, 201, 'by facility');
   t.equal((await post(order('fac-B', 'O-B'))).statusCode, 201, 'by crosswalk link');
   t.equal((await post(order('fac-C', 'O-C'))).statusCode, 201, 'by facility type (looked up from the facility system)');
   t.equal((await post(order('fac-D', 'O-D', 'EPI'))).statusCode, 201, 'by program');
-  t.same(lmis.orders.map((o) => o.orderNumber.value), ['O-A']);
-  t.same(second.orders.map((o) => o.orderNumber.value), ['O-B', 'O-C', 'O-D']);
+  t.same(
+    lmis.orders.map((o) => o.orderNumber.value),
+    ['O-A'],
+  );
+  t.same(
+    second.orders.map((o) => o.orderNumber.value),
+    ['O-B', 'O-C', 'O-D'],
+  );
 });
 
 t.test('a facility no configured system serves is a 422 naming the facility and the rule', async (t) => {
   const { app, lmis, second } = await setup(t);
-  const none = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: order('fac-D', 'O-X') });
+  const none = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: order('fac-D', 'O-X'),
+  });
   t.equal(none.statusCode, 422, none.body);
-  t.match(none.json().issue[0], { code: 'business-rule', diagnostics: /Location\/fac-D.*no rule matched \("facility A keeps OpenLMIS", .*"immunisation".*no default/, expression: ['SupplyRequest.deliverTo'] });
-  const off = await app.inject({ method: 'POST', url: '/fhir/SupplyRequest', headers: fhirJson, payload: order('fac-E', 'O-E') });
+  t.match(none.json().issue[0], {
+    code: 'business-rule',
+    diagnostics: /Location\/fac-D.*no rule matched \("facility A keeps OpenLMIS", .*"immunisation".*no default/,
+    expression: ['SupplyRequest.deliverTo'],
+  });
+  const off = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: order('fac-E', 'O-E'),
+  });
   t.equal(off.statusCode, 422);
-  t.match(off.json().issue[0].diagnostics, /Location\/fac-E.*rule "facility E to DHIS2" routes it to dhis2, which is not configured/);
+  t.match(
+    off.json().issue[0].diagnostics,
+    /Location\/fac-E.*rule "facility E to DHIS2" routes it to dhis2, which is not configured/,
+  );
   t.equal(lmis.orders.length + second.orders.length, 0, 'nothing written');
 });
 
 t.test('a stock report fans out: one job per target, own keys, the answer is the primary one', async (t) => {
   const { app, outbox, store, lmis, second } = await setup(t);
-  const res = await app.inject({ method: 'POST', url: '/fhir/R5/InventoryReport', headers: fhirJson, payload: inventoryReport() });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/R5/InventoryReport',
+    headers: fhirJson,
+    payload: inventoryReport(),
+  });
   t.equal(res.statusCode, 201, res.body);
   await outbox.idle();
   const key = 'stock|https://app.example.org/counts|CNT-1';
   const primary = await store.findJobsByKey(key);
   const secondary = await store.findJobsByKey(`${key}|test`);
-  t.same(primary.map((j) => [j.system, j.status]), [['openlmis', 'done']]);
-  t.same(secondary.map((j) => [j.system, j.status]), [['test', 'done']]);
-  t.equal((await store.findJobsByKey(`${key}|dhis2`)).length, 0, 'a secondary system that is not configured gets no job');
+  t.same(
+    primary.map((j) => [j.system, j.status]),
+    [['openlmis', 'done']],
+  );
+  t.same(
+    secondary.map((j) => [j.system, j.status]),
+    [['test', 'done']],
+  );
+  t.equal(
+    (await store.findJobsByKey(`${key}|dhis2`)).length,
+    0,
+    'a secondary system that is not configured gets no job',
+  );
   t.equal(lmis.stock.length, 1);
   t.equal(second.stock.length, 1);
-  const again = await app.inject({ method: 'POST', url: '/fhir/R5/InventoryReport', headers: fhirJson, payload: inventoryReport() });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/fhir/R5/InventoryReport',
+    headers: fhirJson,
+    payload: inventoryReport(),
+  });
   t.equal(again.statusCode, 200, 'the same report again is a duplicate');
   await outbox.idle();
   t.same([lmis.stock.length, second.stock.length], [1, 1], 'each target applied exactly once');
@@ -137,9 +223,20 @@ t.test('a transaction Bundle: each entry answered by its own system of record, f
   report.identifier[0].value = 'CNT-T';
   const b = supplyRequest({ order: 'O-TB', facility: 'fac-B', r5: true });
   // the fanned-out report first: its two jobs must not shift the order's answer onto the secondary job
-  const res = await app.inject({ method: 'POST', url: '/fhir/R5', headers: fhirJson, payload: transaction([{ method: 'POST', url: 'InventoryReport', resource: report }, { method: 'POST', url: 'SupplyRequest', resource: b }]) });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/R5',
+    headers: fhirJson,
+    payload: transaction([
+      { method: 'POST', url: 'InventoryReport', resource: report },
+      { method: 'POST', url: 'SupplyRequest', resource: b },
+    ]),
+  });
   t.equal(res.statusCode, 200, res.body);
-  t.same(res.json().entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201']);
+  t.same(
+    res.json().entry.map((e: any) => e.response.status.slice(0, 3)),
+    ['201', '201'],
+  );
   t.match(res.json().entry[1].response.location, /\/SupplyRequest\//);
   await outbox.idle();
   t.same([lmis.stock.length, second.stock.length, lmis.orders.length, second.orders.length], [1, 1, 0, 1]);
@@ -148,12 +245,30 @@ t.test('a transaction Bundle: each entry answered by its own system of record, f
 
 t.test('routing.json is schema-checked with file, path and reason', async (t) => {
   t.same(problemsOf(ROUTING_FILE, loadMapping(ROUTING_FILE, shippedMappingsDir())), [], 'the shipped file is valid');
-  t.match(problemsOf(ROUTING_FILE, { flows: { orders: { rules: [{ name: 'x', when: {}, system: 'openlmis' }] } } }), [{ path: '/flows/orders' }]);
-  const dup = { flows: { orders: { default: 'any', rules: [{ name: 'a', when: { program: ['X'] }, system: 's' }, { name: 'a', when: { program: ['Y'] }, system: 's' }] } } };
+  t.match(problemsOf(ROUTING_FILE, { flows: { orders: { rules: [{ name: 'x', when: {}, system: 'openlmis' }] } } }), [
+    { path: '/flows/orders' },
+  ]);
+  const dup = {
+    flows: {
+      orders: {
+        default: 'any',
+        rules: [
+          { name: 'a', when: { program: ['X'] }, system: 's' },
+          { name: 'a', when: { program: ['Y'] }, system: 's' },
+        ],
+      },
+    },
+  };
   t.same(problemsOf(ROUTING_FILE, dup), [{ path: '/flows/orders/rules/1/name', reason: 'repeats the rule name "a"' }]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routing-'));
   writeFileSync(path.join(dir, 'routing.json'), JSON.stringify({ flows: { stock: { default: 'Open LMIS' } } }));
-  const err = (() => { try { loadMapping(ROUTING_FILE, dir); } catch (e) { return e; } })();
+  const err = (() => {
+    try {
+      loadMapping(ROUTING_FILE, dir);
+    } catch (e) {
+      return e;
+    }
+  })();
   t.ok(err instanceof MappingError, 'a bad routing.json stops the loader');
   t.match(err, { file: path.join(dir, 'routing.json'), jsonPath: '/flows/stock/default', reason: /must/ });
 });

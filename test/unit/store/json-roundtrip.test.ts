@@ -34,12 +34,24 @@ const VALUES: [string, unknown][] = [
 
 function job(id: string, payload: unknown): NewJob {
   return {
-    id, flow: 'order', system: 'openlmis', idempotencyKey: `key-${id}`, payloadHash: `h-${id}`, payload,
-    status: 'in-flight', attempts: 1, nextAttemptAt: 1_000, leaseOwner: 'lease-1', leaseUntil: 9_999_999_999_999, createdAt: 1_000,
+    id,
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: `key-${id}`,
+    payloadHash: `h-${id}`,
+    payload,
+    status: 'in-flight',
+    attempts: 1,
+    nextAttemptAt: 1_000,
+    leaseOwner: 'lease-1',
+    leaseUntil: 9_999_999_999_999,
+    createdAt: 1_000,
   };
 }
 
-t.comment(process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set');
+t.comment(
+  process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
+);
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -49,15 +61,27 @@ for (const engine of engineCases()) {
 
     t.test('step journal results', async (t) => {
       for (const [i, [label, value]] of VALUES.entries()) {
-        t.strictSame(await store.putStep('job-steps', `step-${i}`, value, 1_000 + i), value, `${label}: putStep answers it`);
+        t.strictSame(
+          await store.putStep('job-steps', `step-${i}`, value, 1_000 + i),
+          value,
+          `${label}: putStep answers it`,
+        );
       }
       const steps = await reopened.listSteps('job-steps');
       t.equal(steps.length, VALUES.length);
       for (const [i, [label, value]] of VALUES.entries()) {
         t.strictSame(steps.find((s) => s.step === `step-${i}`)?.result, value, `${label}: read back by another store`);
       }
-      t.strictSame(await store.putStep('job-steps', 'step-1', 'SUBMITTED', 5_000), 'INITIATED', 'the first recorded string wins');
-      t.strictSame(await store.putStep('job-steps', 'nothing', undefined, 5_000), null, 'a step that returned nothing reads as null');
+      t.strictSame(
+        await store.putStep('job-steps', 'step-1', 'SUBMITTED', 5_000),
+        'INITIATED',
+        'the first recorded string wins',
+      );
+      t.strictSame(
+        await store.putStep('job-steps', 'nothing', undefined, 5_000),
+        null,
+        'a step that returned nothing reads as null',
+      );
     });
 
     t.test('job payloads, results and errors', async (t) => {
@@ -70,7 +94,14 @@ for (const engine of engineCases()) {
       const result = { system: 'openlmis', ids: { requisition: '"R-1"', order: '{"a":1}' }, status: 'INITIATED' };
       t.ok(await store.finishJob('job-0', 'lease-1', { status: 'done', result }, 2_000));
       t.strictSame((await reopened.getJob('job-0'))?.result, result, 'a result whose strings look like JSON');
-      const error = { name: 'UpstreamError', status: 422, system: 'openlmis', upstreamStatus: 422, transient: false, issues: [{ code: 'business-rule', diagnostics: '{"message":"no"}' }] };
+      const error = {
+        name: 'UpstreamError',
+        status: 422,
+        system: 'openlmis',
+        upstreamStatus: 422,
+        transient: false,
+        issues: [{ code: 'business-rule', diagnostics: '{"message":"no"}' }],
+      };
       t.ok(await store.finishJob('job-1', 'lease-1', { status: 'rejected', error }, 2_000));
       const failed = await reopened.getJob('job-1');
       t.strictSame(failed?.error, error, 'a stored error');
@@ -79,10 +110,16 @@ for (const engine of engineCases()) {
 
     t.test('crosswalk reasons and suggestions, audit details', async (t) => {
       const row = {
-        system: 'openlmis', systemId: 'F-json', registryId: 'R-1', state: 'review' as const, zone: 'review' as const, score: 3.25,
+        system: 'openlmis',
+        systemId: 'F-json',
+        registryId: 'R-1',
+        state: 'review' as const,
+        zone: 'review' as const,
+        score: 3.25,
         reasons: [{ field: 'name', weight: 2, detail: '"quoted"' }],
         suggestions: [{ registryId: 'R-2', score: 1, reasons: [{ field: 'id', weight: 1, detail: '123' }] }],
-        decidedBy: 'auto', decidedAt: '2026-01-01T00:00:00Z',
+        decidedBy: 'auto',
+        decidedAt: '2026-01-01T00:00:00Z',
       };
       await store.upsertCrosswalk(row);
       t.strictSame(await reopened.getCrosswalk('openlmis', 'F-json'), row);
@@ -97,7 +134,8 @@ for (const engine of engineCases()) {
         await client.connect();
         t.teardown(() => client.end());
         const { rows } = await client.query<{ step: string; kind: string }>(
-          "SELECT step, jsonb_typeof(result) AS kind FROM step_journal WHERE job_id = 'job-steps' ORDER BY step");
+          "SELECT step, jsonb_typeof(result) AS kind FROM step_journal WHERE job_id = 'job-steps' ORDER BY step",
+        );
         const kinds = new Map(rows.map((r) => [r.step, r.kind]));
         for (const [i, [label, value]] of VALUES.entries()) {
           const expected = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;

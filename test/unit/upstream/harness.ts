@@ -3,7 +3,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { createUpstreamClient, type UpstreamClient } from '../../../src/upstream/client.js';
 import { decodeHttpError, textReason } from '../../../src/upstream/errors.js';
 import type { AuthStrategy } from '../../../src/upstream/auth/types.js';
-import { callsOf, createOrchestrationStore, runWithOrchestrations, type UpstreamCall } from '../../../src/platform/call-recording.js';
+import {
+  callsOf,
+  createOrchestrationStore,
+  runWithOrchestrations,
+  type UpstreamCall,
+} from '../../../src/platform/call-recording.js';
 
 /**
  * A small upstream on 127.0.0.1:0 that issues credentials the way real systems do (a token from a
@@ -49,7 +54,9 @@ export async function startUpstream(extra?: (app: FastifyInstance, u: Upstream) 
     const route = `${req.method} ${req.url.split('?')[0]}`;
     counts.set(route, (counts.get(route) ?? 0) + 1);
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
   const passwordOk = (user?: string, password?: string) => !!user && u.passwords.get(user) === password;
   const issue = (prefix: string) => {
     const value = `${prefix}-${randomUUID()}`;
@@ -59,14 +66,17 @@ export async function startUpstream(extra?: (app: FastifyInstance, u: Upstream) 
 
   // login for a bearer (a REST stand-in for Open mSupply's authToken)
   app.post('/login', async (req: FastifyRequest<{ Body: { username?: string; password?: string } }>, reply) => {
-    if (!passwordOk(req.body?.username, req.body?.password)) return reply.code(401).send({ error: 'InvalidCredentials' });
+    if (!passwordOk(req.body?.username, req.body?.password))
+      return reply.code(401).send({ error: 'InvalidCredentials' });
     return { token: issue('tok') };
   });
   // OAuth2 password grant with client Basic credentials
   app.post('/oauth/token', async (req: FastifyRequest<{ Body: Record<string, string> }>, reply) => {
     const client = basicPair(req.headers.authorization);
-    if (!client || client[0] !== 'app' || client[1] !== 'app-secret') return reply.code(401).send({ error: 'invalid_client' });
-    if (req.body.grant_type !== 'password' || !passwordOk(req.body.username, req.body.password)) return reply.code(400).send({ error: 'invalid_grant', error_description: 'Bad credentials' });
+    if (!client || client[0] !== 'app' || client[1] !== 'app-secret')
+      return reply.code(401).send({ error: 'invalid_client' });
+    if (req.body.grant_type !== 'password' || !passwordOk(req.body.username, req.body.password))
+      return reply.code(400).send({ error: 'invalid_grant', error_description: 'Bad credentials' });
     return { access_token: issue('oat'), token_type: 'bearer', expires_in: 1800, user_ref: 'u-1' };
   });
   // OpenMRS-style session
@@ -84,7 +94,10 @@ export async function startUpstream(extra?: (app: FastifyInstance, u: Upstream) 
     const cookie = /JSESSIONID=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     const ok = (bearer && u.valid.has(bearer)) || (cookie && u.valid.has(cookie)) || u.valid.has(auth);
     if (!ok) {
-      return reply.code(401).header('www-authenticate', `Bearer realm="test", error="invalid_token", error_description="${bearer ?? auth}"`).send({ error: 'invalid_token', error_description: `${bearer ?? auth}` });
+      return reply
+        .code(401)
+        .header('www-authenticate', `Bearer realm="test", error="invalid_token", error_description="${bearer ?? auth}"`)
+        .send({ error: 'invalid_token', error_description: `${bearer ?? auth}` });
     }
     return { ok: true };
   });
@@ -98,12 +111,17 @@ export async function startUpstream(extra?: (app: FastifyInstance, u: Upstream) 
   return u;
 }
 
-export function clientFor(settings: Settings, auth: (s: () => Settings) => AuthStrategy, system = 'testsys'): UpstreamClient<Settings> {
+export function clientFor(
+  settings: Settings,
+  auth: (s: () => Settings) => AuthStrategy,
+  system = 'testsys',
+): UpstreamClient<Settings> {
   return createUpstreamClient<Settings>({
     system,
     settings: () => settings,
     auth,
-    decodeError: (status, body, method, path) => decodeHttpError(status, body, { system, method, path, reasonOf: (b) => textReason(b) }),
+    decodeError: (status, body, method, path) =>
+      decodeHttpError(status, body, { system, method, path, reasonOf: (b) => textReason(b) }),
     retryDelayMs: 5,
   });
 }

@@ -2,7 +2,13 @@ import { BusinessRuleError } from '../../../domain/errors.js';
 import type { Facility } from '../../../domain/index.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisClient } from '../types.js';
-import { decodeFacility, decodeZone, encodeFacility, facilityCodeOf, type FacilityWriteRefs } from './facility-codec.js';
+import {
+  decodeFacility,
+  decodeZone,
+  encodeFacility,
+  facilityCodeOf,
+  type FacilityWriteRefs,
+} from './facility-codec.js';
 import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../identifiers.js';
 import type { LmisReferenceData } from '../reference-data.js';
 import { getOrAbsent } from '../lookup.js';
@@ -38,11 +44,13 @@ function matches(f: Facility, c: SearchCriteria): boolean {
 export function createFacilityCapability(client: LmisClient, refs: LmisReferenceData): FacilityCapability {
   // reference data reads accept the API key; writes need the user (FACILITIES_MANAGE)
   const read = (path: string) => getOrAbsent<Json>(client, { path, token: 'service' }, [404, 400]);
-  const found = (body: Json | undefined) => (body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined);
+  const found = (body: Json | undefined) =>
+    body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined;
 
   const facilitiesWhere = async (query: Record<string, string | undefined>): Promise<Facility[]> =>
     (await client.all<Json>({ path: '/api/facilities/full', query, token: 'service' })).map(decodeFacility);
-  const allZones = async (): Promise<Facility[]> => (await client.all<Json>({ path: '/api/geographicZones', token: 'service' })).map(decodeZone);
+  const allZones = async (): Promise<Facility[]> =>
+    (await client.all<Json>({ path: '/api/geographicZones', token: 'service' })).map(decodeZone);
 
   const get = async (id: string): Promise<Facility | undefined> => {
     if (!isUuid(id)) return undefined;
@@ -66,22 +74,53 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
   };
 
   const resolveWriteRefs = async (facility: Facility, existing: Json | undefined): Promise<FacilityWriteRefs> => {
-    const [types, zones, operators, programs] = await Promise.all([refs.facilityTypes(), refs.zones(), refs.operators(), refs.programs()]);
-    const byCodeOrName = <T extends { code: string; name: string }>(list: T[], wanted?: { code: string; display?: string }) =>
-      wanted ? list.find((x) => x.code === wanted.code) ?? list.find((x) => x.name.toLowerCase() === (wanted.display ?? wanted.code).toLowerCase()) : undefined;
+    const [types, zones, operators, programs] = await Promise.all([
+      refs.facilityTypes(),
+      refs.zones(),
+      refs.operators(),
+      refs.programs(),
+    ]);
+    const byCodeOrName = <T extends { code: string; name: string }>(
+      list: T[],
+      wanted?: { code: string; display?: string },
+    ) =>
+      wanted
+        ? (list.find((x) => x.code === wanted.code) ??
+          list.find((x) => x.name.toLowerCase() === (wanted.display ?? wanted.code).toLowerCase()))
+        : undefined;
     const type = facility.types?.map((t) => byCodeOrName(types, t)).find(Boolean);
     const typeId = type?.id ?? existing?.type?.id;
-    if (!typeId) throw new BusinessRuleError(`facility ${facility.name}: none of its types (${facility.types?.map((t) => t.code).join(', ') || 'none'}) is an OpenLMIS facility type (${types.map((t) => t.code).join(', ')})`, 'Location.type');
-    const zone = zones.find((z) => z.id === facility.partOf)
-      ?? facility.areaPath?.map((name) => zones.find((z) => z.name.toLowerCase() === name.toLowerCase())).find(Boolean);
+    if (!typeId)
+      throw new BusinessRuleError(
+        `facility ${facility.name}: none of its types (${facility.types?.map((t) => t.code).join(', ') || 'none'}) is an OpenLMIS facility type (${types.map((t) => t.code).join(', ')})`,
+        'Location.type',
+      );
+    const zone =
+      zones.find((z) => z.id === facility.partOf) ??
+      facility.areaPath?.map((name) => zones.find((z) => z.name.toLowerCase() === name.toLowerCase())).find(Boolean);
     const zoneId = zone?.id ?? existing?.geographicZone?.id;
-    if (!zoneId) throw new BusinessRuleError(`facility ${facility.name}: its area (${facility.partOf ?? facility.areaPath?.join(' > ') ?? 'none'}) is not an OpenLMIS geographic zone`, 'Location.partOf');
+    if (!zoneId)
+      throw new BusinessRuleError(
+        `facility ${facility.name}: its area (${facility.partOf ?? facility.areaPath?.join(' > ') ?? 'none'}) is not an OpenLMIS geographic zone`,
+        'Location.partOf',
+      );
     let programRefs: FacilityWriteRefs['programs'];
     if (facility.programs) {
       programRefs = facility.programs.map((code) => {
         const p = programs.find((x) => x.code === code);
-        if (!p) throw new BusinessRuleError(`facility ${facility.name}: program ${code} is not an OpenLMIS program`, 'Location.extension');
-        return { id: p.id, code: p.code, name: p.name, active: p.active, periodsSkippable: p.periodsSkippable, showNonFullSupplyTab: p.showNonFullSupplyTab };
+        if (!p)
+          throw new BusinessRuleError(
+            `facility ${facility.name}: program ${code} is not an OpenLMIS program`,
+            'Location.extension',
+          );
+        return {
+          id: p.id,
+          code: p.code,
+          name: p.name,
+          active: p.active,
+          periodsSkippable: p.periodsSkippable,
+          showNonFullSupplyTab: p.showNonFullSupplyTab,
+        };
       });
     }
     return { typeId, zoneId, operatorId: byCodeOrName(operators, facility.operator)?.id, programs: programRefs };
@@ -89,7 +128,9 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
 
   /** Exact code lookup, live (not cached): a retry must see what the previous attempt created. */
   const findByCode = async (code: string): Promise<Json | undefined> =>
-    (await client.all<Json>({ path: '/api/facilities', query: { code }, token: 'service' })).find((f) => f.code === code);
+    (await client.all<Json>({ path: '/api/facilities', query: { code }, token: 'service' })).find(
+      (f) => f.code === code,
+    );
 
   return {
     get,
@@ -101,9 +142,17 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       return [...facilities, ...zones];
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
-      if (facility.kind === 'area') throw new BusinessRuleError('OpenLMIS geographic zones are not written by the mediator; only facilities', 'Location.physicalType');
+      if (facility.kind === 'area')
+        throw new BusinessRuleError(
+          'OpenLMIS geographic zones are not written by the mediator; only facilities',
+          'Location.physicalType',
+        );
       const code = facilityCodeOf(facility);
-      if (!code) throw new BusinessRuleError(`facility ${facility.name} has no identifier to use as its OpenLMIS code`, 'Location.identifier');
+      if (!code)
+        throw new BusinessRuleError(
+          `facility ${facility.name} has no identifier to use as its OpenLMIS code`,
+          'Location.identifier',
+        );
       // one step: look up by code, then create or update. If the process died after the upstream
       // applied a POST, the retry finds the facility by code and updates it instead of creating a twin.
       const saved = await journal.run('upsert-facility', async () => {
@@ -111,7 +160,13 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
         const existing = match ? found(await read(`/api/facilities/${match.id}`)) : undefined;
         const body = encodeFacility(facility, code, await resolveWriteRefs(facility, existing), existing);
         const dto = existing
-          ? await client.call<Json>({ method: 'PUT', path: `/api/facilities/${existing.id}`, body, token: 'user', retry: true })
+          ? await client.call<Json>({
+              method: 'PUT',
+              path: `/api/facilities/${existing.id}`,
+              body,
+              token: 'user',
+              retry: true,
+            })
           : await client.call<Json>({ method: 'POST', path: '/api/facilities', body, token: 'user' });
         return { id: String(dto.id), status: existing ? 'updated' : 'created' };
       });

@@ -37,7 +37,9 @@ export function decodeFacility(dto: unknown): Facility {
   const f = dto as Json;
   const coords = f.location?.coordinates;
   const programs = Array.isArray(f.supportedPrograms)
-    ? (f.supportedPrograms as Json[]).filter((p) => p.supportActive !== false && str(p.code)).map((p) => p.code as string)
+    ? (f.supportedPrograms as Json[])
+        .filter((p) => p.supportActive !== false && str(p.code))
+        .map((p) => p.code as string)
     : undefined;
   return {
     id: String(f.id),
@@ -45,12 +47,19 @@ export function decodeFacility(dto: unknown): Facility {
     name: String(f.name ?? f.code),
     status: statusOf(f.active, f.enabled),
     kind: 'facility',
-    types: str(f.type?.code) ? [{ system: FACILITY_TYPE_SYSTEM, code: f.type.code, display: str(f.type.name) }] : undefined,
-    operator: str(f.operator?.code) ? { system: FACILITY_OPERATOR_SYSTEM, code: f.operator.code, display: str(f.operator.name) } : undefined,
+    types: str(f.type?.code)
+      ? [{ system: FACILITY_TYPE_SYSTEM, code: f.type.code, display: str(f.type.name) }]
+      : undefined,
+    operator: str(f.operator?.code)
+      ? { system: FACILITY_OPERATOR_SYSTEM, code: f.operator.code, display: str(f.operator.name) }
+      : undefined,
     partOf: str(f.geographicZone?.id),
     areaPath: f.geographicZone ? zoneNames(f.geographicZone) : undefined,
     // GeoJSON order is [longitude, latitude]
-    position: Array.isArray(coords) && finite(coords[0]) && finite(coords[1]) ? { longitude: coords[0], latitude: coords[1] } : undefined,
+    position:
+      Array.isArray(coords) && finite(coords[0]) && finite(coords[1])
+        ? { longitude: coords[0], latitude: coords[1] }
+        : undefined,
     programs,
     description: str(f.description),
     source: { system: LMIS_SYSTEM, id: String(f.id) },
@@ -65,7 +74,9 @@ export function decodeZone(dto: unknown): Facility {
     name: String(z.name ?? z.code),
     status: 'active',
     kind: 'area',
-    types: str(z.level?.code) ? [{ system: GEOGRAPHIC_LEVEL_SYSTEM, code: z.level.code, display: str(z.level.name) }] : undefined,
+    types: str(z.level?.code)
+      ? [{ system: GEOGRAPHIC_LEVEL_SYSTEM, code: z.level.code, display: str(z.level.name) }]
+      : undefined,
     partOf: str(z.parent?.id),
     areaPath: z.parent ? zoneNames(z.parent) : undefined,
     position: finite(z.latitude) && finite(z.longitude) ? { latitude: z.latitude, longitude: z.longitude } : undefined,
@@ -78,14 +89,24 @@ export function decodeZone(dto: unknown): Facility {
  * else (a facility put under the client's id with no identifier) that id.
  */
 export function facilityCodeOf(facility: Facility): string | undefined {
-  return (facility.identifiers.find((i) => i.system === FACILITY_CODE_SYSTEM) ?? facility.identifiers[0])?.value ?? facility.id;
+  return (
+    (facility.identifiers.find((i) => i.system === FACILITY_CODE_SYSTEM) ?? facility.identifiers[0])?.value ??
+    facility.id
+  );
 }
 
 export interface FacilityWriteRefs {
   typeId: string;
   zoneId: string;
   operatorId?: string;
-  programs?: { id: string; code: string; name: string; active?: boolean; periodsSkippable?: boolean; showNonFullSupplyTab?: boolean }[];
+  programs?: {
+    id: string;
+    code: string;
+    name: string;
+    active?: boolean;
+    periodsSkippable?: boolean;
+    showNonFullSupplyTab?: boolean;
+  }[];
 }
 
 /**
@@ -105,14 +126,22 @@ export function encodeFacility(facility: Facility, code: string, refs: FacilityW
   };
   if (facility.description !== undefined) body.description = facility.description;
   if (refs.operatorId) body.operator = { id: refs.operatorId };
-  if (facility.position) body.location = { type: 'Point', coordinates: [facility.position.longitude, facility.position.latitude] };
+  if (facility.position)
+    body.location = { type: 'Point', coordinates: [facility.position.longitude, facility.position.latitude] };
   if (refs.programs) {
     body.supportedPrograms = refs.programs.map((p) => {
       const kept = keptPrograms.get(p.code) ?? keptPrograms.get(p.id);
       // the full supportedProgram.json entry, as the upstream contract test sends it
       return {
-        id: p.id, code: p.code, name: p.name, programActive: p.active ?? true, periodsSkippable: p.periodsSkippable ?? false, showNonFullSupplyTab: p.showNonFullSupplyTab ?? false,
-        supportActive: true, supportLocallyFulfilled: kept?.supportLocallyFulfilled ?? false, supportStartDate: kept?.supportStartDate ?? null,
+        id: p.id,
+        code: p.code,
+        name: p.name,
+        programActive: p.active ?? true,
+        periodsSkippable: p.periodsSkippable ?? false,
+        showNonFullSupplyTab: p.showNonFullSupplyTab ?? false,
+        supportActive: true,
+        supportLocallyFulfilled: kept?.supportLocallyFulfilled ?? false,
+        supportStartDate: kept?.supportStartDate ?? null,
       };
     });
   } else if (!existing) {

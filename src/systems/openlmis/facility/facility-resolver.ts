@@ -7,8 +7,12 @@ import { FACILITY_CODE_SYSTEM, isUuid } from '../identifiers.js';
  * registry id goes through the crosswalk; a business identifier is taken as the facility code
  * (FACILITY_CODE_SYSTEM, or any other system: OpenLMIS keys other systems on code, reference §2.4).
  */
-export function createFacilityResolver(refs: ReferenceData, crosswalk?: (registryId: string) => Promise<string | undefined>): FacilityResolver {
-  const byId = async (id: string): Promise<LmisFacilityRef | undefined> => (isUuid(id) ? refs.facilityById(id) : undefined);
+export function createFacilityResolver(
+  refs: ReferenceData,
+  crosswalk?: (registryId: string) => Promise<string | undefined>,
+): FacilityResolver {
+  const byId = async (id: string): Promise<LmisFacilityRef | undefined> =>
+    isUuid(id) ? refs.facilityById(id) : undefined;
   return async (ref, where) => {
     if (ref.id) {
       const direct = await byId(ref.id);
@@ -21,14 +25,27 @@ export function createFacilityResolver(refs: ReferenceData, crosswalk?: (registr
       const byCode = await refs.facilityByCode(ref.identifier.value);
       if (byCode) return byCode;
     }
-    const named = [ref.id && `Location/${ref.id}`, ref.identifier && `${ref.identifier.system === FACILITY_CODE_SYSTEM ? 'OpenLMIS code' : ref.identifier.system}|${ref.identifier.value}`]
-      .filter(Boolean).join(' / ') || '(no id or identifier)';
-    throw new BusinessRuleError(`facility ${named} is not an OpenLMIS facility (not found by id, crosswalk or code)`, where);
+    const named =
+      [
+        ref.id && `Location/${ref.id}`,
+        ref.identifier &&
+          `${ref.identifier.system === FACILITY_CODE_SYSTEM ? 'OpenLMIS code' : ref.identifier.system}|${ref.identifier.value}`,
+      ]
+        .filter(Boolean)
+        .join(' / ') || '(no id or identifier)';
+    throw new BusinessRuleError(
+      `facility ${named} is not an OpenLMIS facility (not found by id, crosswalk or code)`,
+      where,
+    );
   };
 }
 
 /** The facility a search names; an unknown facility matches nothing (null) rather than failing the search. */
-export async function searchFacilityFilter(resolve: FacilityResolver, facility: string | undefined, where: string): Promise<string | null | undefined> {
+export async function searchFacilityFilter(
+  resolve: FacilityResolver,
+  facility: string | undefined,
+  where: string,
+): Promise<string | null | undefined> {
   if (!facility) return undefined;
   try {
     return (await resolve({ id: facility }, where)).id;

@@ -45,14 +45,22 @@ export function readProductRows(file: string): ProductRow[] {
 }
 
 /** The product map from a catalogue file (default: products.json in mappings.dir). */
-export function loadProductMap(file: string = path.join(activeMappingsDir(), CATALOGUE), settings: ProductMapSettings = {}): ProductMap {
+export function loadProductMap(
+  file: string = path.join(activeMappingsDir(), CATALOGUE),
+  settings: ProductMapSettings = {},
+): ProductMap {
   return productMapOf(readProductRows(file), settings);
 }
 
 export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = {}): ProductMap {
   const useNational = settings.productCodeSystem === 'national';
   const nationalSystem = settings.nationalProductCodeSystem;
-  if (useNational && !nationalSystem) throw new MappingError('mapping.productCodeSystem', 'national', 'needs mapping.nationalProductCodeSystem (the code system URI)');
+  if (useNational && !nationalSystem)
+    throw new MappingError(
+      'mapping.productCodeSystem',
+      'national',
+      'needs mapping.nationalProductCodeSystem (the code system URI)',
+    );
   const byGtin = new Map(rows.filter((r) => r.gtin).map((r) => [normaliseGtin(r.gtin!), r]));
   const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
   const byCode = new Map(rows.map((r) => [r.productCode, r]));
@@ -71,7 +79,10 @@ export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = 
       if (product.system === PRODUCT_CODE_SYSTEM) return product.code;
       const row = rowFor(product);
       if (!row) {
-        throw new BusinessRuleError(`product ${product.system}|${product.code} is not mapped to an OpenLMIS orderable (${CATALOGUE}, codes.openlmis)`, where);
+        throw new BusinessRuleError(
+          `product ${product.system}|${product.code} is not mapped to an OpenLMIS orderable (${CATALOGUE}, codes.openlmis)`,
+          where,
+        );
       }
       return row.productCode;
     },
@@ -79,7 +90,8 @@ export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = 
       const row = byCode.get(productCode);
       const shown = display ?? row?.display;
       if (row && useNational && row.national) return { system: nationalSystem!, code: row.national, display: shown };
-      if (row && !useNational && row.gtin) return { system: GTIN_SYSTEM, code: normaliseGtin(row.gtin), display: shown };
+      if (row && !useNational && row.gtin)
+        return { system: GTIN_SYSTEM, code: normaliseGtin(row.gtin), display: shown };
       return { system: PRODUCT_CODE_SYSTEM, code: productCode, display: shown };
     },
   };

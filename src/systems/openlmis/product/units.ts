@@ -31,16 +31,32 @@ export function packsToUnits(packs: number, orderable: Pick<LmisOrderable, 'netC
  * quantity that is not a whole number of packs cannot become packs without inventing stock, so
  * it is a 422 naming the line (`where`) rather than a silent rounding.
  */
-export function toUnit(quantity: Quantity, unit: QuantityUnit, orderable: Pick<LmisOrderable, 'netContent' | 'productCode'>, where: string): number {
+export function toUnit(
+  quantity: Quantity,
+  unit: QuantityUnit,
+  orderable: Pick<LmisOrderable, 'netContent' | 'productCode'>,
+  where: string,
+): number {
   // counts are whole and exact: a fraction or a value past 2^53 − 1 would be rounded by someone, silently
-  if (!Number.isSafeInteger(quantity.value)) throw new BusinessRuleError(`${where}: quantity ${String(quantity.value)} is not a whole number of ${quantity.unit}s`, where);
+  if (!Number.isSafeInteger(quantity.value))
+    throw new BusinessRuleError(
+      `${where}: quantity ${String(quantity.value)} is not a whole number of ${quantity.unit}s`,
+      where,
+    );
   if (quantity.unit === unit) return quantity.value;
   if (!orderable.netContent || orderable.netContent <= 0) {
-    throw new BusinessRuleError(`${where}: product ${orderable.productCode} has no pack size (netContent) in OpenLMIS, so ${quantity.unit} cannot be converted to ${unit}`, where);
+    throw new BusinessRuleError(
+      `${where}: product ${orderable.productCode} has no pack size (netContent) in OpenLMIS, so ${quantity.unit} cannot be converted to ${unit}`,
+      where,
+    );
   }
   if (unit === 'dispensing-unit') {
     const units = quantity.value * orderable.netContent;
-    if (!Number.isSafeInteger(units)) throw new BusinessRuleError(`${where}: ${quantity.value} packs of ${orderable.netContent} is not a whole number of dispensing units`, where);
+    if (!Number.isSafeInteger(units))
+      throw new BusinessRuleError(
+        `${where}: ${quantity.value} packs of ${orderable.netContent} is not a whole number of dispensing units`,
+        where,
+      );
     return units;
   }
   if (quantity.value % orderable.netContent !== 0) {

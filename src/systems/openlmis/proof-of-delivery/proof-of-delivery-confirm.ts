@@ -31,33 +31,62 @@ export interface ConfirmMeta {
 const VVM_STAGES = ['STAGE_1', 'STAGE_2', 'STAGE_3', 'STAGE_4'];
 
 function matchPodLine(pod: ProofOfDeliveryDto, line: ReceivedLine): PodLineDto {
-  const candidates = (pod.lineItems ?? []).filter((p) => p.orderable.id === line.orderableId
-    && (line.lotId === undefined || (p.lot?.id ?? null) === line.lotId));
+  const candidates = (pod.lineItems ?? []).filter(
+    (p) => p.orderable.id === line.orderableId && (line.lotId === undefined || (p.lot?.id ?? null) === line.lotId),
+  );
   if (candidates.length === 1) return candidates[0];
-  if (candidates.length === 0) throw new BusinessRuleError(`${line.label} is not in proof of delivery ${pod.id}`, line.where);
-  throw new BusinessRuleError(`${line.label} was shipped in several lots in proof of delivery ${pod.id}: name the lot`, line.where);
+  if (candidates.length === 0)
+    throw new BusinessRuleError(`${line.label} is not in proof of delivery ${pod.id}`, line.where);
+  throw new BusinessRuleError(
+    `${line.label} was shipped in several lots in proof of delivery ${pod.id}: name the lot`,
+    line.where,
+  );
 }
 
 function shippedOf(shipment: ShipmentDto, podLine: PodLineDto): number {
-  const s = (shipment.lineItems ?? []).find((l) => l.orderable.id === podLine.orderable.id && (l.lot?.id ?? null) === (podLine.lot?.id ?? null));
+  const s = (shipment.lineItems ?? []).find(
+    (l) => l.orderable.id === podLine.orderable.id && (l.lot?.id ?? null) === (podLine.lot?.id ?? null),
+  );
   return s?.quantityShipped ?? 0;
 }
 
 function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto): void {
-  for (const [name, v] of [['accepted', line.accepted], ['rejected', line.rejected]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new BusinessRuleError(`${line.label}: ${name} quantity must be a whole, non-negative number of packs (got ${v})`, line.where);
+  for (const [name, v] of [
+    ['accepted', line.accepted],
+    ['rejected', line.rejected],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new BusinessRuleError(
+        `${line.label}: ${name} quantity must be a whole, non-negative number of packs (got ${v})`,
+        line.where,
+      );
   }
   if (line.accepted + line.rejected !== shipped) {
-    throw new BusinessRuleError(`${line.label}: accepted ${line.accepted} + rejected ${line.rejected} packs must equal the ${shipped} packs shipped`, line.where);
+    throw new BusinessRuleError(
+      `${line.label}: accepted ${line.accepted} + rejected ${line.rejected} packs must equal the ${shipped} packs shipped`,
+      line.where,
+    );
   }
-  if (line.rejected > 0 && !line.rejectionReasonId) throw new BusinessRuleError(`${line.label}: ${line.rejected} packs rejected without a rejection reason`, line.where);
+  if (line.rejected > 0 && !line.rejectionReasonId)
+    throw new BusinessRuleError(
+      `${line.label}: ${line.rejected} packs rejected without a rejection reason`,
+      line.where,
+    );
   if (podLine.useVvm && line.accepted > 0 && !VVM_STAGES.includes(line.vvmStatus ?? '')) {
-    throw new BusinessRuleError(`${line.label}: this product uses vaccine vial monitors; give its VVM status (${VVM_STAGES.join(', ')})`, line.where);
+    throw new BusinessRuleError(
+      `${line.label}: this product uses vaccine vial monitors; give its VVM status (${VVM_STAGES.join(', ')})`,
+      line.where,
+    );
   }
 }
 
 /** POD line → the received line that confirms it; every shipped POD line must be accounted for. */
-export function matchReceivedLines(pod: ProofOfDeliveryDto, shipment: ShipmentDto, lines: ReceivedLine[], describe: (podLine: PodLineDto) => string): Map<PodLineDto, ReceivedLine> {
+export function matchReceivedLines(
+  pod: ProofOfDeliveryDto,
+  shipment: ShipmentDto,
+  lines: ReceivedLine[],
+  describe: (podLine: PodLineDto) => string,
+): Map<PodLineDto, ReceivedLine> {
   const matched = new Map<PodLineDto, ReceivedLine>();
   for (const line of lines) {
     const podLine = matchPodLine(pod, line);
@@ -68,12 +97,19 @@ export function matchReceivedLines(pod: ProofOfDeliveryDto, shipment: ShipmentDt
   // a line the client left out is not silently accepted: it may simply not have been counted yet
   const missing = (pod.lineItems ?? []).filter((p) => !matched.has(p) && shippedOf(shipment, p) > 0);
   if (missing.length) {
-    throw new BusinessRuleError(`the delivery leaves out shipped lines of proof of delivery ${pod.id}: ${missing.map(describe).join(', ')}; give accepted and rejected quantities for every shipped line`, 'Delivery.lines');
+    throw new BusinessRuleError(
+      `the delivery leaves out shipped lines of proof of delivery ${pod.id}: ${missing.map(describe).join(', ')}; give accepted and rejected quantities for every shipped line`,
+      'Delivery.lines',
+    );
   }
   return matched;
 }
 
-export function buildConfirmBody(pod: ProofOfDeliveryDto, matched: Map<PodLineDto, ReceivedLine>, meta: ConfirmMeta): ProofOfDeliveryDto {
+export function buildConfirmBody(
+  pod: ProofOfDeliveryDto,
+  matched: Map<PodLineDto, ReceivedLine>,
+  meta: ConfirmMeta,
+): ProofOfDeliveryDto {
   return {
     ...pod,
     status: 'CONFIRMED',
@@ -88,7 +124,7 @@ export function buildConfirmBody(pod: ProofOfDeliveryDto, matched: Map<PodLineDt
         ...p,
         quantityAccepted: line.accepted,
         quantityRejected: line.rejected,
-        rejectionReasonId: line.rejected > 0 ? line.rejectionReasonId ?? null : null,
+        rejectionReasonId: line.rejected > 0 ? (line.rejectionReasonId ?? null) : null,
         vvmStatus: line.vvmStatus ?? p.vvmStatus ?? null,
       };
     }),

@@ -31,10 +31,16 @@ export interface DeliverySources {
 
 /** The delivery's own identifier: the POD id once a POD exists (that is what a confirmation names). */
 export function deliveryIdentifierOf(src: Pick<DeliverySources, 'shipment' | 'pod'>): Identifier {
-  return src.pod ? { system: PROOF_OF_DELIVERY_SYSTEM, value: src.pod.id } : { system: SHIPMENT_SYSTEM, value: src.shipment.id };
+  return src.pod
+    ? { system: PROOF_OF_DELIVERY_SYSTEM, value: src.pod.id }
+    : { system: SHIPMENT_SYSTEM, value: src.shipment.id };
 }
 
-export function podLineFor(pod: ProofOfDeliveryDto | undefined, orderableId: string, lotId: string | null | undefined): PodLineDto | undefined {
+export function podLineFor(
+  pod: ProofOfDeliveryDto | undefined,
+  orderableId: string,
+  lotId: string | null | undefined,
+): PodLineDto | undefined {
   return pod?.lineItems?.find((l) => l.orderable.id === orderableId && (l.lot?.id ?? null) === (lotId ?? null));
 }
 
@@ -54,7 +60,8 @@ function confirmedFields(line: PodLineDto, lookups: DeliveryLookups): Partial<De
   const out: Partial<DeliveryLine> = {};
   if (typeof line.quantityAccepted === 'number') out.quantityAccepted = { value: line.quantityAccepted, unit: 'pack' };
   if (typeof line.quantityRejected === 'number') out.quantityRejected = { value: line.quantityRejected, unit: 'pack' };
-  if (line.rejectionReasonId) out.rejectionReason = lookups.reasonName(line.rejectionReasonId) ?? line.rejectionReasonId;
+  if (line.rejectionReasonId)
+    out.rejectionReason = lookups.reasonName(line.rejectionReasonId) ?? line.rejectionReasonId;
   if (line.vvmStatus) out.vvmStatus = line.vvmStatus;
   return out;
 }
@@ -79,11 +86,14 @@ export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): 
     id: src.pod?.id ?? src.shipment.id,
     identifier,
     status: deliveryStatusOf(src.pod?.status),
-    basedOn: { orderNumber: src.orderNumber, lineIds: [...productKeys.values()].map((p) => orderLineId(src.orderNumber, p)) },
+    basedOn: {
+      orderNumber: src.orderNumber,
+      lineIds: [...productKeys.values()].map((p) => orderLineId(src.orderNumber, p)),
+    },
     destination: facilityRefOf(src.order.receivingFacility ?? src.order.requestingFacility) ?? {},
     supplier: facilityRefOf(src.order.supplyingFacility),
     occurredAt: (confirmed ? src.pod?.receivedDate : src.shipment.shippedDate) ?? src.shipment.shippedDate ?? undefined,
-    receivedBy: confirmed ? src.pod?.receivedBy ?? undefined : undefined,
+    receivedBy: confirmed ? (src.pod?.receivedBy ?? undefined) : undefined,
     lines,
     source: { system: LMIS_SYSTEM, id: src.pod?.id ?? src.shipment.id },
     lastUpdated: src.order.lastUpdatedDate ?? undefined,

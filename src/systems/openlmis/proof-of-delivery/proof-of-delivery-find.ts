@@ -15,40 +15,56 @@ import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js'
  * number / order line ids it is based on, which must lead to exactly one POD.
  */
 async function byIdentifier(client: LmisClient, d: Delivery): Promise<ProofOfDeliveryDto | undefined> {
-  const ids = [d.id, d.identifier.system === PROOF_OF_DELIVERY_SYSTEM || isUuid(d.identifier.value) ? d.identifier.value : undefined];
+  const ids = [
+    d.id,
+    d.identifier.system === PROOF_OF_DELIVERY_SYSTEM || isUuid(d.identifier.value) ? d.identifier.value : undefined,
+  ];
   // Delivery.id and the identifier we gave out are usually the same POD id: ask once
   for (const id of new Set(ids)) {
     if (!isUuid(id)) continue;
     const pod = await readPod(client, id);
     if (pod) return pod;
   }
-  if (d.identifier.system === SHIPMENT_SYSTEM && isUuid(d.identifier.value)) return podOfShipment(client, d.identifier.value);
+  if (d.identifier.system === SHIPMENT_SYSTEM && isUuid(d.identifier.value))
+    return podOfShipment(client, d.identifier.value);
   return undefined;
 }
 
-async function requisitionsOf(client: LmisClient, orderNumber: Identifier, facilityId: string): Promise<Pick<RequisitionDto, 'id'>[]> {
+async function requisitionsOf(
+  client: LmisClient,
+  orderNumber: Identifier,
+  facilityId: string,
+): Promise<Pick<RequisitionDto, 'id'>[]> {
   if (orderNumber.system === REQUISITION_SYSTEM) return [{ id: orderNumber.value }];
   const all = await searchRequisitions(client, { facility: facilityId });
   return all.filter((r) => carriesOrderNumber(r, orderNumber));
 }
 
-async function podsOfOrderNumber(client: LmisClient, orderNumber: Identifier, facilityId: string): Promise<ProofOfDeliveryDto[]> {
+async function podsOfOrderNumber(
+  client: LmisClient,
+  orderNumber: Identifier,
+  facilityId: string,
+): Promise<ProofOfDeliveryDto[]> {
   const requisitionIds = new Set((await requisitionsOf(client, orderNumber, facilityId)).map((r) => r.id));
   if (!requisitionIds.size) return [];
-  const orders = (await client.all<FulfillmentOrderDto>({ path: '/api/orders', query: { requestingFacilityId: facilityId } }))
-    .filter((o) => o.externalId && requisitionIds.has(o.externalId));
+  const orders = (
+    await client.all<FulfillmentOrderDto>({ path: '/api/orders', query: { requestingFacilityId: facilityId } })
+  ).filter((o) => o.externalId && requisitionIds.has(o.externalId));
   const pods: ProofOfDeliveryDto[] = [];
-  for (const o of orders) for (const s of await shipmentsOf(client, o.id)) {
-    const pod = await podOfShipment(client, s.id);
-    if (pod) pods.push(pod);
-  }
+  for (const o of orders)
+    for (const s of await shipmentsOf(client, o.id)) {
+      const pod = await podOfShipment(client, s.id);
+      if (pod) pods.push(pod);
+    }
   return pods;
 }
 
 /** Line ids are hashes of the order number and product, so they are matched on the decoded deliveries (whose PODs are already read). */
 async function podsOfLineIds(deps: OpenLmisDeps, lineIds: string[], facilityId: string): Promise<ProofOfDeliveryDto[]> {
   const deliveries = await deliveriesOf(deps, facilityId);
-  return deliveries.filter(({ delivery }) => delivery.basedOn?.lineIds?.some((l) => lineIds.includes(l))).flatMap(({ src }) => (src.pod ? [src.pod] : []));
+  return deliveries
+    .filter(({ delivery }) => delivery.basedOn?.lineIds?.some((l) => lineIds.includes(l)))
+    .flatMap(({ src }) => (src.pod ? [src.pod] : []));
 }
 
 /** Several PODs for one order: the one still open is meant (a confirmed one is only a retry target when it is the only one). */
@@ -56,15 +72,23 @@ function single(pods: ProofOfDeliveryDto[], what: string): ProofOfDeliveryDto | 
   if (pods.length <= 1) return pods[0];
   const open = pods.filter((p) => p.status !== 'CONFIRMED');
   if (open.length === 1) return open[0];
-  throw new BusinessRuleError(`${what} has ${pods.length} proofs of delivery (${pods.map((p) => p.id).join(', ')}): name one in Delivery.identifier`, 'Delivery.identifier');
+  throw new BusinessRuleError(
+    `${what} has ${pods.length} proofs of delivery (${pods.map((p) => p.id).join(', ')}): name one in Delivery.identifier`,
+    'Delivery.identifier',
+  );
 }
 
 export async function findPodFor(deps: OpenLmisDeps, d: Delivery, facilityId: string): Promise<ProofOfDeliveryDto> {
   const direct = await byIdentifier(deps.client, d);
   if (direct) return direct;
   let pod: ProofOfDeliveryDto | undefined;
-  if (d.basedOn?.orderNumber) pod = single(await podsOfOrderNumber(deps.client, d.basedOn.orderNumber, facilityId), `order ${d.basedOn.orderNumber.value}`);
-  else if (d.basedOn?.lineIds?.length) pod = single(await podsOfLineIds(deps, d.basedOn.lineIds, facilityId), 'the order lines named in basedOn');
+  if (d.basedOn?.orderNumber)
+    pod = single(
+      await podsOfOrderNumber(deps.client, d.basedOn.orderNumber, facilityId),
+      `order ${d.basedOn.orderNumber.value}`,
+    );
+  else if (d.basedOn?.lineIds?.length)
+    pod = single(await podsOfLineIds(deps, d.basedOn.lineIds, facilityId), 'the order lines named in basedOn');
   if (!pod) {
     throw new BusinessRuleError(
       `no proof of delivery found for delivery ${d.identifier.value}: give the proof-of-delivery id (identifier system ${PROOF_OF_DELIVERY_SYSTEM}) or base the delivery on a shipped order`,

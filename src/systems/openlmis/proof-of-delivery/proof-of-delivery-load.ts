@@ -22,13 +22,22 @@ export async function podOfShipment(client: LmisClient, shipmentId: string): Pro
 }
 
 /** The order number the delivery is based on: the requisition's (what the client ordered under). */
-export async function orderNumberOfFulfillmentOrder(client: LmisClient, order: FulfillmentOrderDto): Promise<Identifier> {
+export async function orderNumberOfFulfillmentOrder(
+  client: LmisClient,
+  order: FulfillmentOrderDto,
+): Promise<Identifier> {
   if (!order.externalId) return orderNumberOfOrder(order);
   const requisition = await readRequisition(client, order.externalId);
   return requisition ? orderNumberOf(requisition) : { system: REQUISITION_SYSTEM, value: order.externalId };
 }
 
-export async function sourcesOf(client: LmisClient, order: FulfillmentOrderDto, shipment: ShipmentDto, pod: ProofOfDeliveryDto | undefined, orderNumber?: Identifier): Promise<DeliverySources> {
+export async function sourcesOf(
+  client: LmisClient,
+  order: FulfillmentOrderDto,
+  shipment: ShipmentDto,
+  pod: ProofOfDeliveryDto | undefined,
+  orderNumber?: Identifier,
+): Promise<DeliverySources> {
   return { order, shipment, pod, orderNumber: orderNumber ?? (await orderNumberOfFulfillmentOrder(client, order)) };
 }
 
@@ -41,26 +50,46 @@ export async function sourcesById(client: LmisClient, id: string): Promise<Deliv
   return sourcesOf(client, order, shipment, pod ?? (await podOfShipment(client, shipment.id)));
 }
 
-interface OrderableInfo { productCode: string; fullProductName?: string; tradeItemId?: string }
+interface OrderableInfo {
+  productCode: string;
+  fullProductName?: string;
+  tradeItemId?: string;
+}
 
 async function orderableInfo(deps: OpenLmisDeps, src: DeliverySources): Promise<Map<string, OrderableInfo>> {
   const map = new Map<string, OrderableInfo>();
   for (const l of src.order.orderLineItems ?? []) {
     const tradeItem = (l.orderable.identifiers as { tradeItem?: string } | undefined)?.tradeItem;
-    if (l.orderable.productCode) map.set(l.orderable.id, { productCode: l.orderable.productCode, fullProductName: l.orderable.fullProductName ?? undefined, tradeItemId: tradeItem });
+    if (l.orderable.productCode)
+      map.set(l.orderable.id, {
+        productCode: l.orderable.productCode,
+        fullProductName: l.orderable.fullProductName ?? undefined,
+        tradeItemId: tradeItem,
+      });
   }
   // shipped products the order does not embed (substitutes, other versions): reference data
   for (const s of src.shipment.lineItems ?? []) {
     if (map.has(s.orderable.id)) continue;
-    const o = await deps.refs.orderableById(s.orderable.id, s.orderable.versionNumber === undefined || s.orderable.versionNumber === null ? undefined : Number(s.orderable.versionNumber));
-    if (o) map.set(o.id, { productCode: o.productCode, fullProductName: o.fullProductName, tradeItemId: o.tradeItemId });
+    const o = await deps.refs.orderableById(
+      s.orderable.id,
+      s.orderable.versionNumber === undefined || s.orderable.versionNumber === null
+        ? undefined
+        : Number(s.orderable.versionNumber),
+    );
+    if (o)
+      map.set(o.id, { productCode: o.productCode, fullProductName: o.fullProductName, tradeItemId: o.tradeItemId });
   }
   return map;
 }
 
 async function lotInfo(deps: OpenLmisDeps, src: DeliverySources, orderables: Map<string, OrderableInfo>) {
   const lots = new Map<string, { lotCode: string; expirationDate?: string | null }>();
-  const tradeItems = new Set((src.shipment.lineItems ?? []).filter((s) => s.lot?.id).map((s) => orderables.get(s.orderable.id)?.tradeItemId).filter((t): t is string => !!t));
+  const tradeItems = new Set(
+    (src.shipment.lineItems ?? [])
+      .filter((s) => s.lot?.id)
+      .map((s) => orderables.get(s.orderable.id)?.tradeItemId)
+      .filter((t): t is string => !!t),
+  );
   for (const t of tradeItems) for (const lot of await deps.refs.lots(t)) lots.set(lot.id, lot);
   return lots;
 }

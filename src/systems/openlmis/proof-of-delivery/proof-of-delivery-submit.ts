@@ -2,7 +2,13 @@ import { BusinessRuleError, ConflictError, type Delivery, type DeliveryLine } fr
 import type { StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisReason, OpenLmisDeps } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
-import { buildConfirmBody, holdsSameConfirmation, matchReceivedLines, type ConfirmMeta, type ReceivedLine } from './proof-of-delivery-confirm.js';
+import {
+  buildConfirmBody,
+  holdsSameConfirmation,
+  matchReceivedLines,
+  type ConfirmMeta,
+  type ReceivedLine,
+} from './proof-of-delivery-confirm.js';
 import { findPodFor } from './proof-of-delivery-find.js';
 import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
 import { reasonsFor } from './proof-of-delivery-load.js';
@@ -24,23 +30,46 @@ interface PodContext {
 }
 
 function alreadyConfirmed(podId: string): ConflictError {
-  return new ConflictError(`proof of delivery ${podId} is already confirmed, with other quantities than this delivery`, 409, ['Delivery.identifier']);
+  return new ConflictError(
+    `proof of delivery ${podId} is already confirmed, with other quantities than this delivery`,
+    409,
+    ['Delivery.identifier'],
+  );
 }
 
-interface OrderableRef { id: string; productCode: string; netContent: number; tradeItemId?: string }
+interface OrderableRef {
+  id: string;
+  productCode: string;
+  netContent: number;
+  tradeItemId?: string;
+}
 
 /** The orderable of a received line: the order's own products first (they carry pack sizes), else reference data. */
-async function orderableOf(deps: OpenLmisDeps, ctx: PodContext, productCode: string, where: string): Promise<OrderableRef> {
+async function orderableOf(
+  deps: OpenLmisDeps,
+  ctx: PodContext,
+  productCode: string,
+  where: string,
+): Promise<OrderableRef> {
   const embedded = (ctx.order.orderLineItems ?? []).find((l) => l.orderable.productCode === productCode)?.orderable;
   if (embedded?.netContent) {
-    return { id: embedded.id, productCode, netContent: embedded.netContent, tradeItemId: (embedded.identifiers as { tradeItem?: string } | undefined)?.tradeItem };
+    return {
+      id: embedded.id,
+      productCode,
+      netContent: embedded.netContent,
+      tradeItemId: (embedded.identifiers as { tradeItem?: string } | undefined)?.tradeItem,
+    };
   }
   const o = await deps.refs.orderableByCode(productCode);
   if (!o) throw new BusinessRuleError(`product ${productCode} is not an orderable in OpenLMIS`, where);
   return o;
 }
 
-async function lotIdOf(deps: OpenLmisDeps, orderable: OrderableRef, line: DeliveryLine): Promise<string | null | undefined> {
+async function lotIdOf(
+  deps: OpenLmisDeps,
+  orderable: OrderableRef,
+  line: DeliveryLine,
+): Promise<string | null | undefined> {
   if (!line.lot?.number) return undefined;
   if (!orderable.tradeItemId) return null;
   return (await deps.refs.lots(orderable.tradeItemId)).find((l) => l.lotCode === line.lot!.number)?.id ?? null;
@@ -50,15 +79,29 @@ function reasonIdOf(reasons: LmisReason[], name: string | undefined, where: stri
   if (!name) return undefined;
   const wanted = name.trim().toLowerCase();
   const reason = reasons.find((r) => r.name.toLowerCase() === wanted || r.id === name);
-  if (!reason) throw new BusinessRuleError(`rejection reason "${name}" is not a valid reason here (valid: ${reasons.map((r) => r.name).join(', ') || 'none'})`, where);
+  if (!reason)
+    throw new BusinessRuleError(
+      `rejection reason "${name}" is not a valid reason here (valid: ${reasons.map((r) => r.name).join(', ') || 'none'})`,
+      where,
+    );
   return reason.id;
 }
 
-async function receivedLine(deps: OpenLmisDeps, ctx: PodContext, reasons: LmisReason[], line: DeliveryLine, i: number): Promise<ReceivedLine> {
+async function receivedLine(
+  deps: OpenLmisDeps,
+  ctx: PodContext,
+  reasons: LmisReason[],
+  line: DeliveryLine,
+  i: number,
+): Promise<ReceivedLine> {
   const where = `Delivery.lines[${i}]`;
   const productCode = deps.products.toProductCode(line.product, `${where}.product`);
   const orderable = await orderableOf(deps, ctx, productCode, `${where}.product`);
-  if (!line.quantityAccepted) throw new BusinessRuleError(`${productCode}: give the accepted quantity (0 when nothing was accepted)`, `${where}.quantityAccepted`);
+  if (!line.quantityAccepted)
+    throw new BusinessRuleError(
+      `${productCode}: give the accepted quantity (0 when nothing was accepted)`,
+      `${where}.quantityAccepted`,
+    );
   return {
     orderableId: orderable.id,
     lotId: await lotIdOf(deps, orderable, line),
@@ -72,7 +115,9 @@ async function receivedLine(deps: OpenLmisDeps, ctx: PodContext, reasons: LmisRe
 }
 
 function describer(ctx: PodContext): (p: PodLineDto) => string {
-  return (p) => (ctx.order.orderLineItems ?? []).find((l) => l.orderable.id === p.orderable.id)?.orderable.productCode ?? p.orderable.id;
+  return (p) =>
+    (ctx.order.orderLineItems ?? []).find((l) => l.orderable.id === p.orderable.id)?.orderable.productCode ??
+    p.orderable.id;
 }
 
 function metaOf(d: Delivery, order: FulfillmentOrderDto): ConfirmMeta {
@@ -88,7 +133,11 @@ async function loadContext(deps: OpenLmisDeps, podId: string, known?: ProofOfDel
   const pod = known?.id === podId ? known : await readPod(deps.client, podId);
   if (!pod) throw new BusinessRuleError(`proof of delivery ${podId} no longer exists`, 'Delivery.identifier');
   const shipment = await readShipment(deps.client, pod.shipment.id);
-  if (!shipment) throw new BusinessRuleError(`shipment ${pod.shipment.id} of proof of delivery ${podId} no longer exists`, 'Delivery.identifier');
+  if (!shipment)
+    throw new BusinessRuleError(
+      `shipment ${pod.shipment.id} of proof of delivery ${podId} no longer exists`,
+      'Delivery.identifier',
+    );
   return { pod, shipment, order: await readOrder(deps.client, shipment.order.id) };
 }
 
@@ -99,11 +148,20 @@ interface PreparedConfirm {
 }
 
 /** Everything the confirmation needs, read and checked without writing (also the delivery's precheck). */
-async function prepareConfirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<PreparedConfirm> {
+async function prepareConfirm(
+  deps: OpenLmisDeps,
+  d: Delivery,
+  podId: string,
+  facilityId: string,
+  known?: ProofOfDeliveryDto,
+): Promise<PreparedConfirm> {
   const ctx = await loadContext(deps, podId, known);
   const receiving = (ctx.order.receivingFacility ?? ctx.order.requestingFacility)?.id;
   if (receiving && receiving !== facilityId) {
-    throw new BusinessRuleError(`proof of delivery ${podId} is for facility ${ctx.order.receivingFacility?.code ?? receiving}, not for this delivery's destination`, 'Delivery.destination');
+    throw new BusinessRuleError(
+      `proof of delivery ${podId} is for facility ${ctx.order.receivingFacility?.code ?? receiving}, not for this delivery's destination`,
+      'Delivery.destination',
+    );
   }
   const reasons = d.lines.some((l) => l.rejectionReason) ? await reasonsFor(deps, ctx.order) : [];
   const lines: ReceivedLine[] = [];
@@ -113,20 +171,32 @@ async function prepareConfirm(deps: OpenLmisDeps, d: Delivery, podId: string, fa
   return { ctx, lines, matched };
 }
 
-async function confirm(deps: OpenLmisDeps, d: Delivery, podId: string, facilityId: string, known?: ProofOfDeliveryDto): Promise<string> {
+async function confirm(
+  deps: OpenLmisDeps,
+  d: Delivery,
+  podId: string,
+  facilityId: string,
+  known?: ProofOfDeliveryDto,
+): Promise<string> {
   const { ctx, lines, matched } = await prepareConfirm(deps, d, podId, facilityId, known);
   if (ctx.pod.status === 'CONFIRMED') {
     if (holdsSameConfirmation(ctx.pod, matched)) return 'CONFIRMED';
     throw alreadyConfirmed(podId);
   }
   try {
-    const saved = await deps.client.call<ProofOfDeliveryDto>({ method: 'PUT', path: `/api/proofsOfDelivery/${podId}`, body: buildConfirmBody(ctx.pod, matched, metaOf(d, ctx.order)), retry: false });
+    const saved = await deps.client.call<ProofOfDeliveryDto>({
+      method: 'PUT',
+      path: `/api/proofsOfDelivery/${podId}`,
+      body: buildConfirmBody(ctx.pod, matched, metaOf(d, ctx.order)),
+      retry: false,
+    });
     return saved.status ?? 'CONFIRMED';
   } catch (err) {
     if (lmisMessageKey(err) !== ALREADY_CONFIRMED) throw err;
     // confirmed by someone (or an attempt whose answer was lost) between our read and our write
     const now = await readPod(deps.client, podId);
-    if (now && holdsSameConfirmation(now, matchReceivedLines(now, ctx.shipment, lines, describer(ctx)))) return 'CONFIRMED';
+    if (now && holdsSameConfirmation(now, matchReceivedLines(now, ctx.shipment, lines, describer(ctx))))
+      return 'CONFIRMED';
     throw alreadyConfirmed(podId);
   }
 }
@@ -137,7 +207,11 @@ export async function confirmDelivery(deps: OpenLmisDeps, d: Delivery, journal: 
   let found: ProofOfDeliveryDto | undefined;
   const podId = await journal.run('find-pod', async () => (found = await findPodFor(deps, d, facility.id)).id);
   const status = await journal.run('confirm', () => confirm(deps, d, podId, facility.id, found));
-  return { system: LMIS, ids: { proofOfDelivery: podId }, status: status === 'CONFIRMED' ? 'completed' : 'in-progress' };
+  return {
+    system: LMIS,
+    ids: { proofOfDelivery: podId },
+    status: status === 'CONFIRMED' ? 'completed' : 'in-progress',
+  };
 }
 
 /** The delivery's precheck: its POD found and every line matched and converted, nothing written. */

@@ -49,8 +49,15 @@ function versionOf(o: RequisitionLineDto['orderable']): number | undefined {
   return v === undefined || v === null ? undefined : Number(v);
 }
 
-function decodeLine(line: RequisitionLineDto, orderNumber: Identifier, products: Pick<ProductMap, 'toProduct'>, lookups: RequisitionRefLookups): OrderLine {
-  const found = line.orderable.productCode ? undefined : lookups.orderable?.(line.orderable.id, versionOf(line.orderable));
+function decodeLine(
+  line: RequisitionLineDto,
+  orderNumber: Identifier,
+  products: Pick<ProductMap, 'toProduct'>,
+  lookups: RequisitionRefLookups,
+): OrderLine {
+  const found = line.orderable.productCode
+    ? undefined
+    : lookups.orderable?.(line.orderable.id, versionOf(line.orderable));
   const productCode = line.orderable.productCode ?? found?.productCode ?? line.orderable.id;
   const product = products.toProduct(productCode, line.orderable.fullProductName ?? found?.fullProductName);
   return {
@@ -65,7 +72,11 @@ function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function decodeRequisition(dto: RequisitionDto, products: Pick<ProductMap, 'toProduct'>, lookups: RequisitionRefLookups = {}): Order {
+export function decodeRequisition(
+  dto: RequisitionDto,
+  products: Pick<ProductMap, 'toProduct'>,
+  lookups: RequisitionRefLookups = {},
+): Order {
   const orderNumber = orderNumberOf(dto);
   const ref = dto.processingPeriod;
   const period = ref && !ref.startDate ? { ...ref, ...lookups.period?.(ref.id) } : ref;
@@ -78,7 +89,9 @@ export function decodeRequisition(dto: RequisitionDto, products: Pick<ProductMap
     supplier: facilityRefOf(dto.supplyingFacility),
     program: dto.program?.code ?? (dto.program?.id ? lookups.programCode?.(dto.program.id) : undefined),
     authoredOn: dto.createdDate ?? undefined,
-    period: period ? dropUndefined({ start: period.startDate ?? undefined, end: period.endDate ?? undefined }) : undefined,
+    period: period
+      ? dropUndefined({ start: period.startDate ?? undefined, end: period.endDate ?? undefined })
+      : undefined,
     lines: (dto.requisitionLineItems ?? []).filter(isOrdered).map((l) => decodeLine(l, orderNumber, products, lookups)),
     source: { system: LMIS_SYSTEM, id: dto.id },
     lastUpdated: dto.modifiedDate ?? undefined,

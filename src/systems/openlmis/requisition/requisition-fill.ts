@@ -31,7 +31,10 @@ function lineFor(requisition: RequisitionDto, orderableId: string): RequisitionL
 }
 
 function addableProduct(requisition: RequisitionDto, orderableId: string): OrderableDto | undefined {
-  return [...(requisition.availableFullSupplyProducts ?? []), ...(requisition.availableNonFullSupplyProducts ?? [])].find((o) => o?.id === orderableId);
+  return [
+    ...(requisition.availableFullSupplyProducts ?? []),
+    ...(requisition.availableNonFullSupplyProducts ?? []),
+  ].find((o) => o?.id === orderableId);
 }
 
 /**
@@ -39,7 +42,9 @@ function addableProduct(requisition: RequisitionDto, orderableId: string): Order
  * (the requisition's available products for this facility type and program).
  */
 export function assertLinesOnRequisition(requisition: RequisitionDto, lines: RequestedLine[]): void {
-  const missing = lines.filter((l) => !lineFor(requisition, l.orderableId) && !addableProduct(requisition, l.orderableId));
+  const missing = lines.filter(
+    (l) => !lineFor(requisition, l.orderableId) && !addableProduct(requisition, l.orderableId),
+  );
   if (missing.length) {
     throw new BusinessRuleError(
       `product ${missing.map((l) => l.productCode).join(', ')} cannot be ordered on requisition ${requisition.id}: OpenLMIS lists it neither as a line nor among the products it may add (program ${requisition.program?.code ?? '?'}, facility ${requisition.facility?.code ?? '?'})`,
@@ -74,25 +79,46 @@ export function assertSameOrder(requisition: Pick<RequisitionDto, 'id' | 'extraD
   const current = orderNumberOf(requisition);
   if (current.system === REQUISITION_SYSTEM) return;
   if (!sameIdentifier(current, orderNumber)) {
-    throw new ConflictError(`requisition ${requisition.id} for this facility, program and period already holds order ${current.value}; order ${orderNumber.value} cannot be added to it`);
+    throw new ConflictError(
+      `requisition ${requisition.id} for this facility, program and period already holds order ${current.value}; order ${orderNumber.value} cannot be added to it`,
+    );
   }
 }
 
-export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): RequisitionDto {
+export function buildFillBody(
+  requisition: RequisitionDto,
+  lines: RequestedLine[],
+  orderNumber: Identifier,
+): RequisitionDto {
   assertLinesOnRequisition(requisition, lines);
   const byOrderable = new Map(lines.map((l) => [l.orderableId, l]));
-  const added = lines.filter((l) => !lineFor(requisition, l.orderableId)).map((l) => newLine(requisition, addableProduct(requisition, l.orderableId)!, l));
+  const added = lines
+    .filter((l) => !lineFor(requisition, l.orderableId))
+    .map((l) => newLine(requisition, addableProduct(requisition, l.orderableId)!, l));
   return {
     ...requisition,
-    extraData: { ...(requisition.extraData ?? {}), fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value } },
-    requisitionLineItems: (requisition.requisitionLineItems ?? []).map((line) => {
-      const wanted = byOrderable.get(line.orderable.id);
-      // Lines the order does not name: a regular requisition keeps them as the template left them
-      // (null quantity; the stock-based template computes the rest). An emergency requisition needs
-      // a requested quantity on every line it keeps, so the lines nobody ordered are skipped.
-      if (!wanted) return requisition.emergency ? { ...line, skipped: true, requestedQuantity: null, requestedQuantityExplanation: null } : line;
-      return { ...line, skipped: false, requestedQuantity: wanted.requestedQuantity, requestedQuantityExplanation: wanted.explanation };
-    }).concat(added),
+    extraData: {
+      ...(requisition.extraData ?? {}),
+      fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value },
+    },
+    requisitionLineItems: (requisition.requisitionLineItems ?? [])
+      .map((line) => {
+        const wanted = byOrderable.get(line.orderable.id);
+        // Lines the order does not name: a regular requisition keeps them as the template left them
+        // (null quantity; the stock-based template computes the rest). An emergency requisition needs
+        // a requested quantity on every line it keeps, so the lines nobody ordered are skipped.
+        if (!wanted)
+          return requisition.emergency
+            ? { ...line, skipped: true, requestedQuantity: null, requestedQuantityExplanation: null }
+            : line;
+        return {
+          ...line,
+          skipped: false,
+          requestedQuantity: wanted.requestedQuantity,
+          requestedQuantityExplanation: wanted.explanation,
+        };
+      })
+      .concat(added),
   };
 }
 
@@ -123,5 +149,8 @@ export function assertLinesHeld(saved: RequisitionDto, lines: RequestedLine[]): 
 export function isFilled(requisition: RequisitionDto, lines: RequestedLine[], orderNumber: Identifier): boolean {
   const current = orderNumberOf(requisition);
   if (!sameIdentifier(current, orderNumber)) return false;
-  return linesNotHeld(requisition, lines).length === 0 && lines.every((l) => !!lineFor(requisition, l.orderableId)?.requestedQuantityExplanation);
+  return (
+    linesNotHeld(requisition, lines).length === 0 &&
+    lines.every((l) => !!lineFor(requisition, l.orderableId)?.requestedQuantityExplanation)
+  );
 }

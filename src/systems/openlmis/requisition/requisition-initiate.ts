@@ -1,4 +1,11 @@
-import { ConflictError, UpstreamError, isTransient, isUnknownUpstreamOutcome, stableId, type Identifier } from '../../../domain/index.js';
+import {
+  ConflictError,
+  UpstreamError,
+  isTransient,
+  isUnknownUpstreamOutcome,
+  stableId,
+  type Identifier,
+} from '../../../domain/index.js';
 import type { LmisClient } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
 import type { RequisitionDto } from './requisition-dto.js';
@@ -27,7 +34,10 @@ export interface InitiateParams {
   idempotencyKey: string;
 }
 
-const LOOK_UP_KEYS = new Set(['requisition.error.validation.idempotencyKey.alreadyUsed', 'requisition.error.duplication']);
+const LOOK_UP_KEYS = new Set([
+  'requisition.error.validation.idempotencyKey.alreadyUsed',
+  'requisition.error.duplication',
+]);
 
 /** The key as OpenLMIS wants it: a UUID (keys that are not are turned into one deterministically). */
 export function idempotencyUuid(key: string): string {
@@ -37,7 +47,9 @@ export function idempotencyUuid(key: string): string {
 }
 
 /** The lock (and note subject) of one facility/program/period/emergency. */
-export function initiateLockKey(p: Pick<InitiateParams, 'facilityId' | 'programId' | 'periodId' | 'emergency'>): string {
+export function initiateLockKey(
+  p: Pick<InitiateParams, 'facilityId' | 'programId' | 'periodId' | 'emergency'>,
+): string {
   return `openlmis:initiate:${p.facilityId}|${p.programId}|${p.periodId}|${p.emergency ? 'emergency' : 'regular'}`;
 }
 
@@ -49,7 +61,12 @@ interface Context {
 }
 
 function search(client: LmisClient, p: InitiateParams): Promise<RequisitionDto[]> {
-  return searchRequisitions(client, { facility: p.facilityId, program: p.programId, processingPeriod: p.periodId, emergency: p.emergency });
+  return searchRequisitions(client, {
+    facility: p.facilityId,
+    program: p.programId,
+    processingPeriod: p.periodId,
+    emergency: p.emergency,
+  });
 }
 
 /** Ours: carrying our order number, or a draft of ours the notes attribute to this write. */
@@ -77,8 +94,14 @@ async function keepOne(client: LmisClient, drafts: RequisitionDto[]): Promise<Re
 /** A regular period's requisition that is not ours: filling it would write into somebody else's. */
 function notOurs(p: InitiateParams, r: RequisitionDto, me: string | undefined): ConflictError {
   const who = initiatorOf(r);
-  const by = r.extraData?.fhirOrderNumber ? 'holds another order' : who && who === me ? 'is a draft of ours made for another order' : 'was started in OpenLMIS by another user';
-  return new ConflictError(`the ${p.emergency ? 'emergency' : 'regular'} requisition ${r.id} for this facility, program and period ${by} (status ${r.status}); the order is not added to it`);
+  const by = r.extraData?.fhirOrderNumber
+    ? 'holds another order'
+    : who && who === me
+      ? 'is a draft of ours made for another order'
+      : 'was started in OpenLMIS by another user';
+  return new ConflictError(
+    `the ${p.emergency ? 'emergency' : 'regular'} requisition ${r.id} for this facility, program and period ${by} (status ${r.status}); the order is not added to it`,
+  );
 }
 
 /**
@@ -89,11 +112,18 @@ function notOurs(p: InitiateParams, r: RequisitionDto, me: string | undefined): 
  */
 async function holdForUnknownOutcomes(ctx: Context, p: InitiateParams): Promise<void> {
   const now = Date.now();
-  const pending = (await ctx.ledger.unresolved(ctx.key)).filter((n) => n.owner !== p.idempotencyKey && now - Date.parse(n.at) < UNRESOLVED_HOLD_MS);
+  const pending = (await ctx.ledger.unresolved(ctx.key)).filter(
+    (n) => n.owner !== p.idempotencyKey && now - Date.parse(n.at) < UNRESOLVED_HOLD_MS,
+  );
   if (!pending.length) return;
   throw new UpstreamError({
-    system: LMIS, transient: true, upstreamStatus: 503, status: 503, code: 'lock-error',
-    diagnostics: 'another order for the same facility, program and period is waiting to learn whether OpenLMIS applied its initiate; retried later',
+    system: LMIS,
+    transient: true,
+    upstreamStatus: 503,
+    status: 503,
+    code: 'lock-error',
+    diagnostics:
+      'another order for the same facility, program and period is waiting to learn whether OpenLMIS applied its initiate; retried later',
   });
 }
 
@@ -112,7 +142,11 @@ async function postInitiate(client: LmisClient, p: InitiateParams, key: string):
  * (an adopted one comes from a search, which gives no line items). Call under the lock of
  * initiateLockKey(p).
  */
-export async function initiateRequisition(client: LmisClient, ledger: WriteLedger, p: InitiateParams): Promise<{ id: string; full?: RequisitionDto }> {
+export async function initiateRequisition(
+  client: LmisClient,
+  ledger: WriteLedger,
+  p: InitiateParams,
+): Promise<{ id: string; full?: RequisitionDto }> {
   const ctx: Context = { client, ledger, me: await client.userId?.(), key: initiateLockKey(p) };
   const found = await search(client, p);
   const ours = await findOurs(ctx, p, found);
@@ -122,7 +156,11 @@ export async function initiateRequisition(client: LmisClient, ledger: WriteLedge
   if (taken) throw notOurs(p, taken, ctx.me);
 
   await holdForUnknownOutcomes(ctx, p);
-  await ledger.note(ctx.key, { owner: p.idempotencyKey, at: new Date().toISOString(), before: ourUnmarkedDrafts(found, ctx.me).map((r) => r.id) });
+  await ledger.note(ctx.key, {
+    owner: p.idempotencyKey,
+    at: new Date().toISOString(),
+    before: ourUnmarkedDrafts(found, ctx.me).map((r) => r.id),
+  });
   const key = idempotencyUuid(p.idempotencyKey);
   try {
     const full = await postInitiate(client, p, key);

@@ -46,7 +46,13 @@ interface DraftQuery {
 async function findOwnDraft(client: LmisClient, q: DraftQuery): Promise<string | undefined> {
   const drafts = await client.all<FulfillmentOrderDto>({
     path: '/api/orders',
-    query: { requestingFacilityId: q.r.facilityId, supplyingFacilityId: q.supplierId, programId: q.r.program.id, status: 'CREATING', requisitionless: true },
+    query: {
+      requestingFacilityId: q.r.facilityId,
+      supplyingFacilityId: q.supplierId,
+      programId: q.r.program.id,
+      status: 'CREATING',
+      requisitionless: true,
+    },
   });
   const notBefore = Date.parse(q.intent.at) - CLOCK_SKEW_MS;
   for (const d of drafts) {
@@ -61,9 +67,22 @@ async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean):
     const existing = await findOwnDraft(client, q);
     if (existing) return existing;
   }
-  const body = buildRequisitionLessBody({ facilityId: q.r.facilityId, supplierId: q.supplierId, programId: q.r.program.id, lines: q.lines, orderNumber: q.order.orderNumber });
+  const body = buildRequisitionLessBody({
+    facilityId: q.r.facilityId,
+    supplierId: q.supplierId,
+    programId: q.r.program.id,
+    lines: q.lines,
+    orderNumber: q.order.orderNumber,
+  });
   try {
-    return (await client.call<FulfillmentOrderDto>({ method: 'POST', path: '/api/orders/requisitionLess', body, retry: false })).id;
+    return (
+      await client.call<FulfillmentOrderDto>({
+        method: 'POST',
+        path: '/api/orders/requisitionLess',
+        body,
+        retry: false,
+      })
+    ).id;
   } catch (err) {
     if (!isTransient(err)) throw err;
     const found = await findOwnDraft(client, q);
@@ -75,14 +94,25 @@ async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean):
 async function send(client: LmisClient, id: string): Promise<string> {
   const current = await readOrder(client, id);
   if (current.status !== 'CREATING') return current.status ?? 'ORDERED';
-  const sent = await client.call<FulfillmentOrderDto>({ method: 'PUT', path: `/api/orders/${id}/requisitionLess/send`, retry: false });
+  const sent = await client.call<FulfillmentOrderDto>({
+    method: 'PUT',
+    path: `/api/orders/${id}/requisitionLess/send`,
+    retry: false,
+  });
   return sent.status ?? 'ORDERED';
 }
 
 /** The supplier and the lines in packs: what a requisition-less order needs, read-only. */
-async function supplierAndPacks(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<{ supplier: { id: string }; lines: RequisitionLessLine[] }> {
+async function supplierAndPacks(
+  deps: OpenLmisDeps,
+  order: Order,
+  r: ResolvedOrder,
+): Promise<{ supplier: { id: string }; lines: RequisitionLessLine[] }> {
   if (!order.supplier) {
-    throw new BusinessRuleError(`facility ${r.facilityCode} has no requisition period for program ${r.program.code}, so the order goes to OpenLMIS as a requisition-less order, which needs the supplying facility (SupplyRequest.deliverFrom)`, 'Order.supplier');
+    throw new BusinessRuleError(
+      `facility ${r.facilityCode} has no requisition period for program ${r.program.code}, so the order goes to OpenLMIS as a requisition-less order, which needs the supplying facility (SupplyRequest.deliverFrom)`,
+      'Order.supplier',
+    );
   }
   return { supplier: await deps.resolveFacility(order.supplier, 'Order.supplier'), lines: packLines(order, r) };
 }
@@ -91,7 +121,12 @@ export async function precheckRequisitionLess(deps: OpenLmisDeps, order: Order, 
   await supplierAndPacks(deps, order, r);
 }
 
-export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder, journal: StepJournal): Promise<WriteResult> {
+export async function submitRequisitionLess(
+  deps: OpenLmisDeps,
+  order: Order,
+  r: ResolvedOrder,
+  journal: StepJournal,
+): Promise<WriteResult> {
   const { supplier, lines } = await supplierAndPacks(deps, order, r);
   const { client } = deps;
   const mine: CreateIntent = { token: randomUUID(), at: new Date().toISOString() };
@@ -106,6 +141,11 @@ export async function submitRequisitionLess(deps: OpenLmisDeps, order: Order, r:
       return refusalOf(err);
     }
   });
-  if (isRefused(sent)) throw refusalError(sent, `the requisition-less order ${id} created for it`, await journal.run('undo-create-order', () => undoDraftOrder(client, id)));
+  if (isRefused(sent))
+    throw refusalError(
+      sent,
+      `the requisition-less order ${id} created for it`,
+      await journal.run('undo-create-order', () => undoDraftOrder(client, id)),
+    );
   return { system: LMIS, ids: { order: id }, status: orderStatusOfFulfillmentOrder(sent) };
 }

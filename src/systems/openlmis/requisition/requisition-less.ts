@@ -48,7 +48,11 @@ export function buildRequisitionLessBody(input: RequisitionLessInput): Record<st
     receivingFacility: { id: input.facilityId },
     supplyingFacility: { id: input.supplierId },
     program: { id: input.programId },
-    orderLineItems: input.lines.map((l) => ({ id: null, orderable: { id: l.orderable.id, versionNumber: l.orderable.versionNumber }, orderedQuantity: l.orderedQuantity })),
+    orderLineItems: input.lines.map((l) => ({
+      id: null,
+      orderable: { id: l.orderable.id, versionNumber: l.orderable.versionNumber },
+      orderedQuantity: l.orderedQuantity,
+    })),
     // kept by servers that store order extraData; lets a read give the client's order number back
     extraData: { fhirOrderNumber: { system: input.orderNumber.system, value: input.orderNumber.value } },
   };
@@ -56,7 +60,8 @@ export function buildRequisitionLessBody(input: RequisitionLessInput): Record<st
 
 export function orderNumberOfOrder(dto: FulfillmentOrderDto): Identifier {
   const stored = dto.extraData?.fhirOrderNumber as { system?: unknown; value?: unknown } | undefined;
-  if (stored && typeof stored.system === 'string' && typeof stored.value === 'string') return { system: stored.system, value: stored.value };
+  if (stored && typeof stored.system === 'string' && typeof stored.value === 'string')
+    return { system: stored.system, value: stored.value };
   return { system: FULFILLMENT_ORDER_SYSTEM, value: dto.id };
 }
 
@@ -73,8 +78,15 @@ export function decodeRequisitionLessOrder(dto: FulfillmentOrderDto, products: P
     program: dto.program?.code ?? undefined,
     authoredOn: dto.createdDate ?? undefined,
     lines: (dto.orderLineItems ?? []).map((l) => {
-      const product = products.toProduct(l.orderable.productCode ?? l.orderable.id, l.orderable.fullProductName ?? undefined);
-      return { lineId: orderLineId(orderNumber, product), product, quantity: { value: l.orderedQuantity ?? 0, unit: 'pack' as const } };
+      const product = products.toProduct(
+        l.orderable.productCode ?? l.orderable.id,
+        l.orderable.fullProductName ?? undefined,
+      );
+      return {
+        lineId: orderLineId(orderNumber, product),
+        product,
+        quantity: { value: l.orderedQuantity ?? 0, unit: 'pack' as const },
+      };
     }),
     source: { system: LMIS_SYSTEM, id: dto.id },
     lastUpdated: dto.lastUpdatedDate ?? undefined,
@@ -94,7 +106,12 @@ export function sameOrderLines(dto: FulfillmentOrderDto, lines: RequisitionLessL
  * creation time no earlier than our first attempt. A draft holding another client's order number
  * is never ours, however alike its lines.
  */
-export function isOwnDraft(dto: FulfillmentOrderDto, orderNumber: Identifier, lines: RequisitionLessLine[], notBefore: number): boolean {
+export function isOwnDraft(
+  dto: FulfillmentOrderDto,
+  orderNumber: Identifier,
+  lines: RequisitionLessLine[],
+  notBefore: number,
+): boolean {
   const stored = orderNumberOfOrder(dto);
   if (stored.system !== FULFILLMENT_ORDER_SYSTEM) return sameIdentifier(stored, orderNumber);
   const created = dto.createdDate ? Date.parse(dto.createdDate) : Number.NaN;

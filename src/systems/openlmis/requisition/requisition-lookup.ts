@@ -39,7 +39,11 @@ export function carriesOrderNumber(dto: Pick<RequisitionDto, 'id' | 'extraData'>
 }
 
 /** The requisition that already carries this order number (the fill step wrote it), if any. */
-export async function findByOrderNumber(client: LmisClient, q: RequisitionQuery, orderNumber: Identifier): Promise<RequisitionDto | undefined> {
+export async function findByOrderNumber(
+  client: LmisClient,
+  q: RequisitionQuery,
+  orderNumber: Identifier,
+): Promise<RequisitionDto | undefined> {
   return (await searchRequisitions(client, q)).find((r) => carriesOrderNumber(r, orderNumber));
 }
 
@@ -47,4 +51,3 @@ export async function findByOrderNumber(client: LmisClient, q: RequisitionQuery,
 export async function readRequisition(client: LmisClient, id: string): Promise<RequisitionDto | undefined> {
   return getOrAbsent<RequisitionDto>(client, { path: `/api/requisitions/${id}` });
 }
-

@@ -18,7 +18,8 @@ interface StatusChangeEntry {
 
 export function initiatorOf(r: RequisitionDto): string | undefined {
   const changes = r.statusChanges as Record<string, StatusChangeEntry | null> | undefined | null;
-  const fromMap = changes && typeof changes === 'object' && !Array.isArray(changes) ? changes.INITIATED?.authorId : undefined;
+  const fromMap =
+    changes && typeof changes === 'object' && !Array.isArray(changes) ? changes.INITIATED?.authorId : undefined;
   if (fromMap) return fromMap;
   const history = r.statusHistory as ({ status?: string } & StatusChangeEntry)[] | undefined | null;
   return (Array.isArray(history) ? history.find((h) => h?.status === 'INITIATED')?.authorId : undefined) ?? undefined;

@@ -23,7 +23,11 @@ function covers(p: InitiablePeriodDto, date: string): boolean {
 }
 
 function chosen(p: InitiablePeriodDto, reuse: boolean): ChosenPeriod {
-  return { periodId: p.id, periodName: p.name ?? undefined, requisitionId: reuse && p.requisitionId ? p.requisitionId : undefined };
+  return {
+    periodId: p.id,
+    periodName: p.name ?? undefined,
+    requisitionId: reuse && p.requisitionId ? p.requisitionId : undefined,
+  };
 }
 
 export function choosePeriod(
@@ -36,14 +40,30 @@ export function choosePeriod(
     const match = periods.find((p) => covers(p, date));
     if (!match) {
       const names = periods.map((p) => p.name ?? p.id).join(', ') || 'none';
-      throw new BusinessRuleError(`no processing period that can be initiated covers ${date.slice(0, 10)} (periods open: ${names})`, opts.where);
+      throw new BusinessRuleError(
+        `no processing period that can be initiated covers ${date.slice(0, 10)} (periods open: ${names})`,
+        opts.where,
+      );
     }
     if (reuse && match.requisitionId && match.requisitionStatus && !awaitsSubmit(match.requisitionStatus)) {
-      throw new ConflictError(`requisition ${match.requisitionId} for period ${match.name ?? match.id} is already ${match.requisitionStatus}`, 409, [opts.where]);
+      throw new ConflictError(
+        `requisition ${match.requisitionId} for period ${match.name ?? match.id} is already ${match.requisitionStatus}`,
+        409,
+        [opts.where],
+      );
     }
     return chosen(match, reuse);
   }
-  const open = periods.find((p) => opts.emergency || !p.requisitionId || (p.requisitionStatus !== undefined && p.requisitionStatus !== null && awaitsSubmit(p.requisitionStatus)));
-  if (!open) throw new BusinessRuleError('every processing period that could be initiated already has a submitted requisition', opts.where);
+  const open = periods.find(
+    (p) =>
+      opts.emergency ||
+      !p.requisitionId ||
+      (p.requisitionStatus !== undefined && p.requisitionStatus !== null && awaitsSubmit(p.requisitionStatus)),
+  );
+  if (!open)
+    throw new BusinessRuleError(
+      'every processing period that could be initiated already has a submitted requisition',
+      opts.where,
+    );
   return chosen(open, reuse);
 }

@@ -33,7 +33,12 @@ export interface ResolvedOrder {
  * program, else the one of its programs that carries every ordered product; otherwise the 422 says
  * which programs could apply.
  */
-async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: string, facilityCode: string): Promise<LmisProgram> {
+async function resolveProgram(
+  deps: OpenLmisDeps,
+  order: Order,
+  facilityId: string,
+  facilityCode: string,
+): Promise<LmisProgram> {
   if (order.program) {
     const program = await deps.refs.programByCode(order.program);
     if (!program) throw new BusinessRuleError(`program ${order.program} does not exist in OpenLMIS`, 'Order.program');
@@ -48,7 +53,10 @@ async function resolveProgram(deps: OpenLmisDeps, order: Order, facilityId: stri
   const which = fitting.length
     ? `programs carrying every ordered product: ${fitting.map((p) => p.code).join(', ')}`
     : 'none of them carries every ordered product';
-  throw new BusinessRuleError(`the order names no program (SupplyRequest.category) and facility ${facilityCode} supports ${supported}; ${which}: name one`, 'Order.program');
+  throw new BusinessRuleError(
+    `the order names no program (SupplyRequest.category) and facility ${facilityCode} supports ${supported}; ${which}: name one`,
+    'Order.program',
+  );
 }
 
 async function orderableOf(deps: OpenLmisDeps, order: Order, i: number): Promise<LmisOrderable> {
@@ -56,7 +64,11 @@ async function orderableOf(deps: OpenLmisDeps, order: Order, i: number): Promise
   const where = `Order.lines[${i}]`;
   const productCode = deps.products.toProductCode(line.product, `${where}.product`);
   const orderable = await deps.refs.orderableByCode(productCode);
-  if (!orderable) throw new BusinessRuleError(`product ${line.product.code} maps to OpenLMIS product code ${productCode}, which is not an orderable in OpenLMIS`, `${where}.product`);
+  if (!orderable)
+    throw new BusinessRuleError(
+      `product ${line.product.code} maps to OpenLMIS product code ${productCode}, which is not an orderable in OpenLMIS`,
+      `${where}.product`,
+    );
   return orderable;
 }
 
@@ -65,7 +77,10 @@ async function resolveLine(deps: OpenLmisDeps, order: Order, i: number, program:
   const where = `Order.lines[${i}]`;
   const orderable = await orderableOf(deps, order, i);
   if (!orderable.programIds.includes(program.id)) {
-    throw new BusinessRuleError(`product ${line.product.code} (${orderable.productCode}) is not in program ${program.code}`, `${where}.product`);
+    throw new BusinessRuleError(
+      `product ${line.product.code} (${orderable.productCode}) is not in program ${program.code}`,
+      `${where}.product`,
+    );
   }
   return {
     orderable,
@@ -81,7 +96,11 @@ function checkOrderTexts(order: Order): void {
   checkTextLimits([
     { value: order.orderNumber.value, where: 'Order.orderNumber', what: 'the order number' },
     { value: order.orderNumber.system, where: 'Order.orderNumber', what: "the order number's system" },
-    ...order.lines.map((l, i) => ({ value: l.explanation, where: `Order.lines[${i}].explanation`, what: `line ${i + 1}'s explanation` })),
+    ...order.lines.map((l, i) => ({
+      value: l.explanation,
+      where: `Order.lines[${i}].explanation`,
+      what: `line ${i + 1}'s explanation`,
+    })),
   ]);
 }
 
@@ -97,5 +116,11 @@ export async function resolveOrder(deps: OpenLmisDeps, order: Order): Promise<Re
   const lines: ResolvedLine[] = [];
   // sequential: reference data is cached, and the first unmapped line is the one to report
   for (let i = 0; i < order.lines.length; i++) lines.push(await resolveLine(deps, order, i, program));
-  return { facilityId: facility.id, facilityCode: facility.code, program, emergency: isEmergency(order.priority), lines };
+  return {
+    facilityId: facility.id,
+    facilityCode: facility.code,
+    program,
+    emergency: isEmergency(order.priority),
+    lines,
+  };
 }

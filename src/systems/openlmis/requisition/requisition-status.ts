@@ -5,7 +5,17 @@ import type { DeliveryStatus, OrderPriority, OrderStatus } from '../../../domain
  * and the domain (reference/openlmis.md §3.4). Kept as data so the read side (decode), the search
  * side (domain status → upstream statuses) and the write side (which step is already done) agree.
  */
-export const REQUISITION_STATUSES = ['INITIATED', 'REJECTED', 'SUBMITTED', 'AUTHORIZED', 'IN_APPROVAL', 'APPROVED', 'RELEASED', 'RELEASED_WITHOUT_ORDER', 'SKIPPED'] as const;
+export const REQUISITION_STATUSES = [
+  'INITIATED',
+  'REJECTED',
+  'SUBMITTED',
+  'AUTHORIZED',
+  'IN_APPROVAL',
+  'APPROVED',
+  'RELEASED',
+  'RELEASED_WITHOUT_ORDER',
+  'SKIPPED',
+] as const;
 export type RequisitionStatus = (typeof REQUISITION_STATUSES)[number];
 
 const REQUISITION_TO_ORDER: Record<RequisitionStatus, OrderStatus> = {

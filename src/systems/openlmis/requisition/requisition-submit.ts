@@ -24,19 +24,41 @@ type PeriodStep = ({ kind: 'requisition' } & ChosenPeriod) | { kind: 'requisitio
 
 async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<PeriodStep> {
   const { client } = deps;
-  const own = await findByOrderNumber(client, { facility: r.facilityId, program: r.program.id, emergency: r.emergency }, order.orderNumber);
-  if (own?.processingPeriod) return { kind: 'requisition', periodId: own.processingPeriod.id, periodName: own.processingPeriod.name ?? undefined, requisitionId: own.id };
+  const own = await findByOrderNumber(
+    client,
+    { facility: r.facilityId, program: r.program.id, emergency: r.emergency },
+    order.orderNumber,
+  );
+  if (own?.processingPeriod)
+    return {
+      kind: 'requisition',
+      periodId: own.processingPeriod.id,
+      periodName: own.processingPeriod.name ?? undefined,
+      requisitionId: own.id,
+    };
   const periods = await client.call<InitiablePeriodDto[]>({
-    method: 'GET', path: '/api/requisitions/periodsForInitiate', query: { programId: r.program.id, facilityId: r.facilityId, emergency: r.emergency },
+    method: 'GET',
+    path: '/api/requisitions/periodsForInitiate',
+    query: { programId: r.program.id, facilityId: r.facilityId, emergency: r.emergency },
   });
   if (periods.length === 0 && !order.period) return { kind: 'requisition-less' };
   // a draft already in the chosen period is not taken here: the initiate step adopts only what is provably ours
-  const { requisitionId: _existing, ...chosen } = choosePeriod(periods, { wanted: order.period, emergency: r.emergency, where: 'Order.period' });
+  const { requisitionId: _existing, ...chosen } = choosePeriod(periods, {
+    wanted: order.period,
+    emergency: r.emergency,
+    where: 'Order.period',
+  });
   return { kind: 'requisition', ...chosen };
 }
 
 function requestedLines(r: ResolvedOrder): RequestedLine[] {
-  return r.lines.map((l) => ({ orderableId: l.orderable.id, productCode: l.orderable.productCode, requestedQuantity: l.units, explanation: l.explanation, where: `${l.where}.product` }));
+  return r.lines.map((l) => ({
+    orderableId: l.orderable.id,
+    productCode: l.orderable.productCode,
+    requestedQuantity: l.units,
+    explanation: l.explanation,
+    where: `${l.where}.product`,
+  }));
 }
 
 function read(client: LmisClient, id: string): Promise<RequisitionDto> {
@@ -47,18 +69,31 @@ function read(client: LmisClient, id: string): Promise<RequisitionDto> {
  * GET (unless this attempt just initiated it and holds OpenLMIS's answer), then PUT with the
  * lines; a stale modifiedDate (409: someone saved in between) is re-read and re-applied once.
  */
-async function fill(client: LmisClient, id: string, lines: RequestedLine[], orderNumber: Identifier, known?: RequisitionDto): Promise<string> {
+async function fill(
+  client: LmisClient,
+  id: string,
+  lines: RequestedLine[],
+  orderNumber: Identifier,
+  known?: RequisitionDto,
+): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     const current = attempt === 0 && known?.id === id ? known : await read(client, id);
     assertSameOrder(current, orderNumber);
     // already submitted (a resumed flow) or already holding exactly this order: nothing to write
     if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current.status;
     try {
-      const saved = await client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}`, body: buildFillBody(current, lines, orderNumber), retry: true });
+      const saved = await client.call<RequisitionDto>({
+        method: 'PUT',
+        path: `/api/requisitions/${id}`,
+        body: buildFillBody(current, lines, orderNumber),
+        retry: true,
+      });
       assertLinesHeld(saved, lines);
       return saved.status;
     } catch (err) {
-      const stale = lmisMessageKey(err) === 'requisition.error.validation.dateModifiedMismatch' || (err as { upstreamStatus?: number }).upstreamStatus === 409;
+      const stale =
+        lmisMessageKey(err) === 'requisition.error.validation.dateModifiedMismatch' ||
+        (err as { upstreamStatus?: number }).upstreamStatus === 409;
       if (!stale || attempt > 0) throw err;
     }
   }
@@ -68,17 +103,33 @@ async function fill(client: LmisClient, id: string, lines: RequestedLine[], orde
  * One status transition, skipped when the requisition is already past it. `known` is the status
  * this attempt itself just saw in OpenLMIS's answer; a resumed attempt reads it first.
  */
-async function transition(client: LmisClient, id: string, action: 'submit' | 'authorize', due: (status: string) => boolean, known?: string): Promise<string> {
+async function transition(
+  client: LmisClient,
+  id: string,
+  action: 'submit' | 'authorize',
+  due: (status: string) => boolean,
+  known?: string,
+): Promise<string> {
   const status = known ?? (await read(client, id)).status;
   if (!due(status)) return status;
-  const res = await client.call<{ status: string }>({ method: 'POST', path: `/api/requisitions/${id}/${action}`, retry: false });
+  const res = await client.call<{ status: string }>({
+    method: 'POST',
+    path: `/api/requisitions/${id}/${action}`,
+    retry: false,
+  });
   return res.status;
 }
 
 /** What the fill step journals: the status it left, or its refusal (then the initiate is undone). */
 type FillOutcome = { status: string } | Refused;
 
-async function fillOrRefuse(client: LmisClient, id: string, lines: RequestedLine[], orderNumber: Identifier, known?: RequisitionDto): Promise<FillOutcome> {
+async function fillOrRefuse(
+  client: LmisClient,
+  id: string,
+  lines: RequestedLine[],
+  orderNumber: Identifier,
+  known?: RequisitionDto,
+): Promise<FillOutcome> {
   try {
     return { status: await fill(client, id, lines, orderNumber, known) };
   } catch (err) {
@@ -94,11 +145,22 @@ const asFillOutcome = (v: FillOutcome | string): FillOutcome => (typeof v === 's
  * period/emergency throughout: when it is released, the requisition carries our order number (or
  * is deleted again), so no unmarked draft of ours is left for another write to wonder about.
  */
-async function initiateAndFill(deps: OpenLmisDeps, order: Order, resolved: ResolvedOrder, periodId: string, own: string | undefined, journal: StepJournal): Promise<{ id: string; seen?: string }> {
+async function initiateAndFill(
+  deps: OpenLmisDeps,
+  order: Order,
+  resolved: ResolvedOrder,
+  periodId: string,
+  own: string | undefined,
+  journal: StepJournal,
+): Promise<{ id: string; seen?: string }> {
   const { client } = deps;
   const params = {
-    facilityId: resolved.facilityId, programId: resolved.program.id, periodId, emergency: resolved.emergency,
-    orderNumber: order.orderNumber, idempotencyKey: journal.idempotencyKey,
+    facilityId: resolved.facilityId,
+    programId: resolved.program.id,
+    periodId,
+    emergency: resolved.emergency,
+    orderNumber: order.orderNumber,
+    idempotencyKey: journal.idempotencyKey,
   };
   return deps.ledger.serialise(initiateLockKey(params), async () => {
     // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
@@ -113,8 +175,18 @@ async function initiateAndFill(deps: OpenLmisDeps, order: Order, resolved: Resol
     await deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
-    const filled = asFillOutcome(await journal.run('fill', () => { ranNow = true; return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated); }));
-    if (isRefused(filled)) throw refusalError(filled, `the requisition ${id} initiated for it`, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+    const filled = asFillOutcome(
+      await journal.run('fill', () => {
+        ranNow = true;
+        return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated);
+      }),
+    );
+    if (isRefused(filled))
+      throw refusalError(
+        filled,
+        `the requisition ${id} initiated for it`,
+        await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
+      );
     return { id, seen: ranNow ? filled.status : undefined };
   });
 }
@@ -133,9 +205,15 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
       return refusalOf(err);
     }
   });
-  if (isRefused(submitted)) throw refusalError(submitted, `the requisition ${id} initiated for it`, await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)));
+  if (isRefused(submitted))
+    throw refusalError(
+      submitted,
+      `the requisition ${id} initiated for it`,
+      await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
+    );
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
-  if (deps.settings().authorizeStep) status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
+  if (deps.settings().authorizeStep)
+    status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };
 }
 
@@ -154,7 +232,11 @@ export async function precheckOrder(deps: OpenLmisDeps, order: Order, earlier: O
     if (r.emergency || r.facilityId !== resolved.facilityId || r.program.id !== resolved.program.id) continue;
     const p = await findPeriod(deps, e, r);
     if (p.kind === 'requisition' && p.periodId === period.periodId) {
-      throw new ConflictError(`order ${e.orderNumber.value}, earlier in this transaction, takes the regular requisition of period ${period.periodName ?? period.periodId} for this facility and program; order ${order.orderNumber.value} cannot share it (send one order, or make one urgent)`, 409, ['Order']);
+      throw new ConflictError(
+        `order ${e.orderNumber.value}, earlier in this transaction, takes the regular requisition of period ${period.periodName ?? period.periodId} for this facility and program; order ${order.orderNumber.value} cannot share it (send one order, or make one urgent)`,
+        409,
+        ['Order'],
+      );
     }
   }
 }

@@ -24,7 +24,8 @@ export function isRefused(v: unknown): v is Refused {
 
 /** A permanent refusal to journal; anything else (transient, or a bug) is rethrown as it is. */
 export function refusalOf(err: unknown): Refused {
-  if (err instanceof MediatorError && !isTransient(err)) return { refused: { status: err.status, issues: err.issues.map((i) => ({ ...i })) } };
+  if (err instanceof MediatorError && !isTransient(err))
+    return { refused: { status: err.status, issues: err.issues.map((i) => ({ ...i })) } };
   throw err;
 }
 
@@ -71,9 +72,10 @@ export async function undoDraftOrder(client: LmisClient, id: string): Promise<Un
 
 /** The step's refusal as the client hears it, saying what became of what the first step created. */
 export function refusalError(r: Refused, created: string, undo: UndoOutcome): MediatorError {
-  const what = undo === 'deleted' || undo === 'absent'
-    ? `${created} was deleted again: nothing of this order is left in OpenLMIS`
-    : `${created} could not be deleted (${undo.slice(6)}) and stays in OpenLMIS`;
+  const what =
+    undo === 'deleted' || undo === 'absent'
+      ? `${created} was deleted again: nothing of this order is left in OpenLMIS`
+      : `${created} could not be deleted (${undo.slice(6)}) and stays in OpenLMIS`;
   const [first, ...rest] = r.refused.issues;
   return new MediatorError(r.refused.status, [{ ...first, diagnostics: `${first.diagnostics}; ${what}` }, ...rest]);
 }

@@ -65,7 +65,13 @@ const RESOLVED_ACTION = 'openlmis.initiate-resolved';
 /** Waiting too long for our own other write is transient: the outbox retries the write later. */
 function busy(err: unknown): never {
   if (err instanceof LockWaitTimeout) {
-    throw new UpstreamError({ system: LMIS, transient: true, upstreamStatus: 503, code: 'lock-error', diagnostics: `another order for the same facility, program and period is being initiated (${err.message}); retried later` });
+    throw new UpstreamError({
+      system: LMIS,
+      transient: true,
+      upstreamStatus: 503,
+      code: 'lock-error',
+      diagnostics: `another order for the same facility, program and period is being initiated (${err.message}); retried later`,
+    });
   }
   throw err;
 }
@@ -74,19 +80,29 @@ function busy(err: unknown): never {
 export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'listAudit'>): WriteLedger {
   return {
     serialise: (key, fn) => store.withLock(key, fn, { waitMs: LOCK_WAIT_MS }).catch(busy),
-    note: (key, note) => store.appendAudit({ actor: 'openlmis-connector', action: NOTE_ACTION, subject: key, details: { ...note } }),
+    note: (key, note) =>
+      store.appendAudit({ actor: 'openlmis-connector', action: NOTE_ACTION, subject: key, details: { ...note } }),
     async notes(key) {
       const entries = await store.listAudit({ subject: key, limit: NOTES_KEPT });
       return entries.filter((e) => e.action === NOTE_ACTION).map((e) => e.details as unknown as InitiateNote);
     },
-    resolve: (key, owner) => store.appendAudit({ actor: 'openlmis-connector', action: RESOLVED_ACTION, subject: key, details: { owner, at: new Date().toISOString() } }),
+    resolve: (key, owner) =>
+      store.appendAudit({
+        actor: 'openlmis-connector',
+        action: RESOLVED_ACTION,
+        subject: key,
+        details: { owner, at: new Date().toISOString() },
+      }),
     async unresolved(key) {
       const entries = await store.listAudit({ subject: key, limit: NOTES_KEPT });
-      return unresolvedOf(entries.flatMap((e): LedgerEntry[] => {
-        if (e.action === NOTE_ACTION) return [{ kind: 'note', ...(e.details as unknown as InitiateNote) }];
-        if (e.action === RESOLVED_ACTION) return [{ kind: 'resolved', ...(e.details as unknown as { owner: string; at: string }) }];
-        return [];
-      }));
+      return unresolvedOf(
+        entries.flatMap((e): LedgerEntry[] => {
+          if (e.action === NOTE_ACTION) return [{ kind: 'note', ...(e.details as unknown as InitiateNote) }];
+          if (e.action === RESOLVED_ACTION)
+            return [{ kind: 'resolved', ...(e.details as unknown as { owner: string; at: string }) }];
+          return [];
+        }),
+      );
     },
   };
 }
@@ -95,14 +111,17 @@ export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'lis
 export function memoryLedger(): WriteLedger {
   const mutex = new KeyedMutex();
   const kept = new Map<string, LedgerEntry[]>();
-  const add = (key: string, entry: LedgerEntry) => kept.set(key, [entry, ...(kept.get(key) ?? [])].slice(0, NOTES_KEPT));
+  const add = (key: string, entry: LedgerEntry) =>
+    kept.set(key, [entry, ...(kept.get(key) ?? [])].slice(0, NOTES_KEPT));
   return {
     serialise: (key, fn) => mutex.run(key, fn, LOCK_WAIT_MS).catch(busy),
     async note(key, note) {
       add(key, { kind: 'note', ...note });
     },
     async notes(key) {
-      return (kept.get(key) ?? []).flatMap((e) => (e.kind === 'note' ? [{ owner: e.owner, at: e.at, before: e.before }] : []));
+      return (kept.get(key) ?? []).flatMap((e) =>
+        e.kind === 'note' ? [{ owner: e.owner, at: e.at, before: e.before }] : [],
+      );
     },
     async resolve(key, owner) {
       add(key, { kind: 'resolved', owner, at: new Date().toISOString() });

@@ -56,22 +56,46 @@ export function codeEventBody(plan: StockEventPlan): Json {
 }
 
 /** Which API to use: configured, or detected once per server (a 404 route = no public API; a failed probe is tried again). */
-export function createStockApiChooser(client: LmisClient, settings: () => OpenLmisSettings): (plan: StockEventPlan) => Promise<'code' | 'uuid'> {
+export function createStockApiChooser(
+  client: LmisClient,
+  settings: () => OpenLmisSettings,
+): (plan: StockEventPlan) => Promise<'code' | 'uuid'> {
   const detected = new ExpiringCache(() => Number.POSITIVE_INFINITY);
   return (plan) => {
     const s = settings();
     if (s.stockApi !== 'auto') return Promise.resolve(s.stockApi);
     return detected.get(s.baseUrl, () =>
-      client.send<unknown>({ method: 'GET', path: '/api/public/stockCardSummaries', query: { facility: plan.facility.code, program: plan.program.code, size: 1 }, token: 'service', accept: [400, 403, 404] })
-        .then((res) => (res.status === 404 && !(res.body as Json | undefined)?.messageKey ? 'uuid' as const : 'code' as const)));
+      client
+        .send<unknown>({
+          method: 'GET',
+          path: '/api/public/stockCardSummaries',
+          query: { facility: plan.facility.code, program: plan.program.code, size: 1 },
+          token: 'service',
+          accept: [400, 403, 404],
+        })
+        .then((res) =>
+          res.status === 404 && !(res.body as Json | undefined)?.messageKey ? ('uuid' as const) : ('code' as const),
+        ),
+    );
   };
 }
 
 export async function postStockEvent(client: LmisClient, api: 'code' | 'uuid', plan: StockEventPlan): Promise<string> {
   // the user token: an API key needs a userId in the event, and the user has the stock rights
-  const id = api === 'code'
-    ? await client.call<unknown>({ method: 'POST', path: '/api/public/stockEvents', body: codeEventBody(plan), token: 'user' })
-    : await client.call<unknown>({ method: 'POST', path: '/api/stockEvents', body: uuidEventBody(plan), token: 'user' });
+  const id =
+    api === 'code'
+      ? await client.call<unknown>({
+          method: 'POST',
+          path: '/api/public/stockEvents',
+          body: codeEventBody(plan),
+          token: 'user',
+        })
+      : await client.call<unknown>({
+          method: 'POST',
+          path: '/api/stockEvents',
+          body: uuidEventBody(plan),
+          token: 'user',
+        });
   return typeof id === 'string' ? id : String((id as Json)?.id ?? '');
 }
 
@@ -79,13 +103,22 @@ export async function postStockEvent(client: LmisClient, api: 'code' | 'uuid', p
  * Did an event with this documentNumber already land? Events are atomic, so the stock card of the
  * first line tells: it carries a line item with the documentNumber iff the event was applied.
  */
-export async function findAppliedEvent(client: LmisClient, plan: StockEventPlan, cards: StockCardEntry[]): Promise<string | undefined> {
+export async function findAppliedEvent(
+  client: LmisClient,
+  plan: StockEventPlan,
+  cards: StockCardEntry[],
+): Promise<string | undefined> {
   const first = plan.lines[0];
   if (!first) return undefined;
   const card = cards.find((c) => cardKey(c.orderableId, c.lotId) === cardKey(first.orderable.id, first.lot?.id));
   if (!card?.stockCardId) return undefined;
   // stock cards refuse API keys (reference §1)
-  const body = await client.call<Json>({ method: 'GET', path: `/api/stockCards/${card.stockCardId}`, token: 'user', accept: [404] });
+  const body = await client.call<Json>({
+    method: 'GET',
+    path: `/api/stockCards/${card.stockCardId}`,
+    token: 'user',
+    accept: [404],
+  });
   const item = ((body?.lineItems ?? []) as Json[]).find((li) => li.documentNumber === plan.documentNumber);
   return item ? String(item.eventId ?? item.stockEventId ?? item.id ?? 'applied') : undefined;
 }

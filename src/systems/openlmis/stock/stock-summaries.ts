@@ -19,17 +19,23 @@ export interface StockCardEntry {
 type Json = Record<string, any>;
 
 export async function stockCards(client: LmisClient, facilityId: string, programId: string): Promise<StockCardEntry[]> {
-  const summaries = await client.all<Json>({ path: '/api/v2/stockCardSummaries', query: { facilityId, programId }, token: 'service' });
-  return summaries.flatMap((s) => ((s.canFulfillForMe ?? []) as Json[]).map((e) => ({
-    stockCardId: e.stockCard?.id ?? undefined,
-    // a commodity type is fulfilled by trade items: the entry's own orderable is the card's
-    orderableId: String(e.orderable?.id ?? s.orderable?.id),
-    orderableVersion: e.orderable?.versionNumber ?? s.orderable?.versionNumber ?? undefined,
-    lotId: e.lot?.id ?? undefined,
-    stockOnHand: Number(e.stockOnHand ?? 0),
-    occurredDate: e.occurredDate ?? undefined,
-    processedDate: e.processedDate ?? undefined,
-  })));
+  const summaries = await client.all<Json>({
+    path: '/api/v2/stockCardSummaries',
+    query: { facilityId, programId },
+    token: 'service',
+  });
+  return summaries.flatMap((s) =>
+    ((s.canFulfillForMe ?? []) as Json[]).map((e) => ({
+      stockCardId: e.stockCard?.id ?? undefined,
+      // a commodity type is fulfilled by trade items: the entry's own orderable is the card's
+      orderableId: String(e.orderable?.id ?? s.orderable?.id),
+      orderableVersion: e.orderable?.versionNumber ?? s.orderable?.versionNumber ?? undefined,
+      lotId: e.lot?.id ?? undefined,
+      stockOnHand: Number(e.stockOnHand ?? 0),
+      occurredDate: e.occurredDate ?? undefined,
+      processedDate: e.processedDate ?? undefined,
+    })),
+  );
 }
 
 export const cardKey = (orderableId: string, lotId?: string) => `${orderableId}|${lotId ?? ''}`;

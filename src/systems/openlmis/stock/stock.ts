@@ -17,12 +17,23 @@ import { cardKey, stockCards, type StockCardEntry } from './stock-summaries.js';
  */
 
 /** A physical inventory must cover every card with stock (reference §4): name what is missing. */
-function checkCoverage(deps: OpenLmisDeps, lines: ResolvedLine[], cards: StockCardEntry[], products: Map<string, string>): void {
+function checkCoverage(
+  deps: OpenLmisDeps,
+  lines: ResolvedLine[],
+  cards: StockCardEntry[],
+  products: Map<string, string>,
+): void {
   const counted = new Set(lines.map((l) => cardKey(l.orderable.id, l.lot?.id)));
   const missing = cards.filter((c) => c.stockOnHand > 0 && !counted.has(cardKey(c.orderableId, c.lotId)));
   if (!missing.length) return;
-  const named = missing.map((c) => `${products.get(c.orderableId) ?? c.orderableId}${c.lotId ? ` (lot card ${c.lotId})` : ''} has ${c.stockOnHand}`);
-  throw new BusinessRuleError(`a stock count must include every product with stock at this facility and program; not counted: ${named.join('; ')}`, 'InventoryReport.inventoryListing[0].item');
+  const named = missing.map(
+    (c) =>
+      `${products.get(c.orderableId) ?? c.orderableId}${c.lotId ? ` (lot card ${c.lotId})` : ''} has ${c.stockOnHand}`,
+  );
+  throw new BusinessRuleError(
+    `a stock count must include every product with stock at this facility and program; not counted: ${named.join('; ')}`,
+    'InventoryReport.inventoryListing[0].item',
+  );
 }
 
 function checkNotNegative(lines: ResolvedLine[], cards: StockCardEntry[]): void {
@@ -52,9 +63,14 @@ async function productCodes(deps: OpenLmisDeps, cards: StockCardEntry[]): Promis
 
 /** Everything the event needs, resolved from reference data only (nothing is written). */
 async function planReport(deps: OpenLmisDeps, report: StockReport, documentNumber: string): Promise<StockEventPlan> {
-  if (!report.lines.length) throw new BusinessRuleError('an inventory report needs at least one item', 'InventoryReport.inventoryListing');
+  if (!report.lines.length)
+    throw new BusinessRuleError('an inventory report needs at least one item', 'InventoryReport.inventoryListing');
   checkTextLimits([
-    { value: documentNumber, where: 'InventoryReport.identifier', what: 'the report identifier (the stock event document number)' },
+    {
+      value: documentNumber,
+      where: 'InventoryReport.identifier',
+      what: 'the report identifier (the stock event document number)',
+    },
     { value: report.reporter, where: 'InventoryReport.reporter', what: 'the reporter (the stock event signature)' },
   ]);
   const facility = await deps.resolveFacility(report.facility, 'InventoryReport.inventoryListing[0].location');
@@ -68,7 +84,11 @@ async function planReport(deps: OpenLmisDeps, report: StockReport, documentNumbe
  * The cards as an earlier report of the same Bundle would leave them: a count sets the counted
  * cards, a difference adds to them (a card it creates starts at 0).
  */
-function applied(cards: StockCardEntry[], countType: StockReport['countType'], lines: ResolvedLine[]): StockCardEntry[] {
+function applied(
+  cards: StockCardEntry[],
+  countType: StockReport['countType'],
+  lines: ResolvedLine[],
+): StockCardEntry[] {
   const next = new Map(cards.map((c) => [cardKey(c.orderableId, c.lotId), { ...c }]));
   for (const l of lines) {
     const key = cardKey(l.orderable.id, l.lot?.id);
@@ -80,7 +100,12 @@ function applied(cards: StockCardEntry[], countType: StockReport['countType'], l
 }
 
 /** The rules OpenLMIS enforces against the current stock (read-only): coverage of a count, no negative stock. */
-async function checkAgainst(deps: OpenLmisDeps, report: StockReport, plan: StockEventPlan, cards: StockCardEntry[]): Promise<void> {
+async function checkAgainst(
+  deps: OpenLmisDeps,
+  report: StockReport,
+  plan: StockEventPlan,
+  cards: StockCardEntry[],
+): Promise<void> {
   if (report.countType === 'snapshot') checkCoverage(deps, plan.lines, cards, await productCodes(deps, cards));
   else checkNotNegative(plan.lines, cards);
 }
@@ -88,19 +113,29 @@ async function checkAgainst(deps: OpenLmisDeps, report: StockReport, plan: Stock
 export function createStockCapability(deps: OpenLmisDeps): StockCapability {
   const chooseApi = createStockApiChooser(deps.client, deps.settings);
 
-  const facilityOf = (ref: string) => deps.resolveFacility({ id: ref, identifier: { system: '', value: ref } }, 'InventoryReport.inventoryListing.location');
+  const facilityOf = (ref: string) =>
+    deps.resolveFacility(
+      { id: ref, identifier: { system: '', value: ref } },
+      'InventoryReport.inventoryListing.location',
+    );
 
   return {
     async get(id) {
       const ids = parseStockReportId(id);
       if (!ids) return undefined;
-      const [facility, program] = await Promise.all([deps.refs.facilityById(ids.facilityId), deps.refs.programById(ids.programId)]);
+      const [facility, program] = await Promise.all([
+        deps.refs.facilityById(ids.facilityId),
+        deps.refs.programById(ids.programId),
+      ]);
       return facility && program ? readStockReport(deps, facility, program) : undefined;
     },
 
     async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
       if (!criteria.facility) {
-        throw new BusinessRuleError('OpenLMIS stock is read per facility: search with a facility (location) parameter', 'InventoryReport');
+        throw new BusinessRuleError(
+          'OpenLMIS stock is read per facility: search with a facility (location) parameter',
+          'InventoryReport',
+        );
       }
       // a facility OpenLMIS does not know matches nothing here: another system may hold its stock
       const facility = await facilityOf(criteria.facility).catch((err: unknown) => {
@@ -108,10 +143,19 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
         throw err;
       });
       if (!facility) return { items: [] };
-      const reports = await Promise.all((await deps.refs.activePrograms(facility.id)).map((p) => readStockReport(deps, facility, p)));
+      const reports = await Promise.all(
+        (await deps.refs.activePrograms(facility.id)).map((p) => readStockReport(deps, facility, p)),
+      );
       const item = criteria.item;
       const filtered = item
-        ? reports.map((r) => ({ ...r, lines: r.lines.filter((l) => l.product.code === item.code && (!item.system || l.product.system === item.system)) })).filter((r) => r.lines.length)
+        ? reports
+            .map((r) => ({
+              ...r,
+              lines: r.lines.filter(
+                (l) => l.product.code === item.code && (!item.system || l.product.system === item.system),
+              ),
+            }))
+            .filter((r) => r.lines.length)
         : reports;
       return { items: filtered };
     },
@@ -124,7 +168,8 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
       let projected = cards;
       for (const e of earlier) {
         const other = await planReport(deps, e, e.identifier?.value ?? e.id ?? 'precheck');
-        if (other.facility.id === plan.facility.id && other.program.id === plan.program.id) projected = applied(projected, e.countType, other.lines);
+        if (other.facility.id === plan.facility.id && other.program.id === plan.program.id)
+          projected = applied(projected, e.countType, other.lines);
       }
       await checkAgainst(deps, report, plan, projected);
     },

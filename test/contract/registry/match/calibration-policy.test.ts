@@ -7,21 +7,31 @@ if (!kenyaPresent) {
   t.comment('contract tier skipped: ../shared/fixtures not found');
   t.pass('skipped');
 } else {
-  t.test('repeated county splits: deterministic for a seed, and the calibration generalises to unseen counties', async (t) => {
-    const a = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
-    const b = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
-    t.equal(a.measurements.length, 4, 'each halving measured both ways');
-    t.same(a.spread, b.spread, 'same seed, same figures');
-    for (const m of a.measurements) {
-      t.same([...m.calibratedOn, ...m.measuredOn].sort(), [...new Set([...m.calibratedOn, ...m.measuredOn])].sort(), 'halves are disjoint');
-    }
-    t.comment(JSON.stringify(a.spread));
-    // The limits with no slack must hold on every unseen half; the rest at least in the median.
-    t.ok(a.spread.autoPrecision.min >= 0.99, `worst autoPrecision ${a.spread.autoPrecision.min}`);
-    t.ok(a.spread.assistedRecall.min >= 0.97, `worst assistedRecall ${a.spread.assistedRecall.min}`);
-    t.ok(a.spread.autoRecall.median >= 0.92 && a.spread.hardRecall.median >= 0.5, 'median auto and hard recall');
-    t.ok(a.spread.falseAutoOnUnmatched.median <= 0.03 && a.spread.reviewShare.median <= 0.15, 'median false auto and review share');
-  });
+  t.test(
+    'repeated county splits: deterministic for a seed, and the calibration generalises to unseen counties',
+    async (t) => {
+      const a = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
+      const b = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
+      t.equal(a.measurements.length, 4, 'each halving measured both ways');
+      t.same(a.spread, b.spread, 'same seed, same figures');
+      for (const m of a.measurements) {
+        t.same(
+          [...m.calibratedOn, ...m.measuredOn].sort(),
+          [...new Set([...m.calibratedOn, ...m.measuredOn])].sort(),
+          'halves are disjoint',
+        );
+      }
+      t.comment(JSON.stringify(a.spread));
+      // The limits with no slack must hold on every unseen half; the rest at least in the median.
+      t.ok(a.spread.autoPrecision.min >= 0.99, `worst autoPrecision ${a.spread.autoPrecision.min}`);
+      t.ok(a.spread.assistedRecall.min >= 0.97, `worst assistedRecall ${a.spread.assistedRecall.min}`);
+      t.ok(a.spread.autoRecall.median >= 0.92 && a.spread.hardRecall.median >= 0.5, 'median auto and hard recall');
+      t.ok(
+        a.spread.falseAutoOnUnmatched.median <= 0.03 && a.spread.reviewShare.median <= 0.15,
+        'median false auto and review share',
+      );
+    },
+  );
 
   t.test('unreachable targets stop at the auto ceiling instead of climbing to the noise', async (t) => {
     const strict = { ...CALIBRATION_POLICY, PRECISION_FLOOR: 1, FALSE_AUTO_CEILING: 0 };
@@ -29,7 +39,11 @@ if (!kenyaPresent) {
     for (const fold of cv) {
       t.equal(fold.thresholds.auto, CALIBRATION_POLICY.AUTO_CEILING);
       t.equal(fold.thresholds.margin, CALIBRATION_POLICY.MIN_MARGIN);
-      t.equal(fold.thresholds.clearAuto, CALIBRATION_POLICY.AUTO_FLOOR - CALIBRATION_POLICY.CLEAR_RELAX, 'clear winner anchored to the floor');
+      t.equal(
+        fold.thresholds.clearAuto,
+        CALIBRATION_POLICY.AUTO_FLOOR - CALIBRATION_POLICY.CLEAR_RELAX,
+        'clear winner anchored to the floor',
+      );
       t.ok(fold.figures.hardRecall >= 0.5, `hard recall on the other half ${fold.figures.hardRecall}`);
     }
   });

@@ -19,7 +19,10 @@ if (!kenyaPresent) {
     t.ok(r.ours.assistedRecall >= 0.97, `assistedRecall ${r.ours.assistedRecall}`);
     t.ok(r.ours.falseAutoOnUnmatched <= 0.03, `falseAutoOnUnmatched ${r.ours.falseAutoOnUnmatched}`);
     t.ok(r.ours.reviewShare <= 0.15, `reviewShare ${r.ours.reviewShare}`);
-    t.ok(r.ours.autoRecall > r.gofr.autoRecall && r.ours.hardRecall > r.gofr.hardRecall, 'beats the baseline on recall');
+    t.ok(
+      r.ours.autoRecall > r.gofr.autoRecall && r.ours.hardRecall > r.gofr.hardRecall,
+      'beats the baseline on recall',
+    );
     t.ok(r.peakRssMB > 0);
   });
 

@@ -43,14 +43,18 @@ function only(fields: string, value: Json): Json {
 }
 
 async function get(sb: Dhis2Sandbox, path: string, init: RequestInit = {}): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${sb.url}${path}`, { ...init, headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+  const res = await fetch(`${sb.url}${path}`, {
+    ...init,
+    headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json', ...init.headers },
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
 if (!fixturesPresent) {
   t.comment('contract tier skipped: ../shared/fixtures not found');
 } else {
-  const check = (t: Test, expected: unknown, actual: unknown, optional: string[] = []) => t.same(shapeProblems(expected, actual, '$', new Set(optional)), [], 'same shape as the fixture');
+  const check = (t: Test, expected: unknown, actual: unknown, optional: string[] = []) =>
+    t.same(shapeProblems(expected, actual, '$', new Set(optional)), [], 'same shape as the fixture');
 
   t.test('organisation units', async (t) => {
     const sb = await startDhis2Sandbox();
@@ -63,13 +67,23 @@ if (!fixturesPresent) {
     check(t, fixture('orgunits/orgunit-single.json'), closed.body, ['geometry']);
 
     const fields = 'id,code,name,shortName,level,path,parent[id],geometry,openingDate,closedDate,lastUpdated';
-    const list = await get(sb, `/api/organisationUnits?fields=${encodeURIComponent(fields)}&filter=level:eq:3&pageSize=2`);
+    const list = await get(
+      sb,
+      `/api/organisationUnits?fields=${encodeURIComponent(fields)}&filter=level:eq:3&pageSize=2`,
+    );
     const expected = fixture('orgunits/orgunits-list.json').organisationUnits.map((o: Json) => only(fields, o));
     t.equal(list.body.organisationUnits.length, 2);
     for (const ou of list.body.organisationUnits) check(t, expected[0], ou);
-    t.same(Object.keys(list.body.pager).sort(), ['nextPage', 'page', 'pageCount', 'pageSize', 'total'], 'pager as common/Pager.java writes it');
+    t.same(
+      Object.keys(list.body.pager).sort(),
+      ['nextPage', 'page', 'pageCount', 'pageSize', 'total'],
+      'pager as common/Pager.java writes it',
+    );
 
-    const levels = await get(sb, '/api/organisationUnitLevels?fields=id,level,name,displayName,created,lastUpdated&paging=false');
+    const levels = await get(
+      sb,
+      '/api/organisationUnitLevels?fields=id,level,name,displayName,created,lastUpdated&paging=false',
+    );
     check(t, fixture('orgunits/orgunit-levels.json'), levels.body);
 
     const old = await startDhis2Sandbox({ version: '2.31.0' });
@@ -105,53 +119,124 @@ if (!fixturesPresent) {
   t.test('dataValueSets', async (t) => {
     const sb = await startDhis2Sandbox({ version: '2.39.1' });
     t.teardown(sb.close);
-    const body = (values: Json[]) => ({ method: 'POST', body: JSON.stringify({ dataSet: 'LkStockMnth', period: '202401', orgUnit: 'LK-HC-101', dataValues: values }) });
-    const ok = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '10' }]));
+    const body = (values: Json[]) => ({
+      method: 'POST',
+      body: JSON.stringify({ dataSet: 'LkStockMnth', period: '202401', orgUnit: 'LK-HC-101', dataValues: values }),
+    });
+    const ok = await get(
+      sb,
+      '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE',
+      body([{ dataElement: 'FP_CNDM_SOH', value: '10' }]),
+    );
     t.equal(ok.status, 200);
     check(t, fixture('datavaluesets/response-success-200.json'), ok.body);
-    const warn = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '11' }, { dataElement: 'FP_CNDM_SOH_X', value: '1' }, { dataElement: 'FP_DMPA_SOH', value: 'x' }]));
+    const warn = await get(
+      sb,
+      '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE',
+      body([
+        { dataElement: 'FP_CNDM_SOH', value: '11' },
+        { dataElement: 'FP_CNDM_SOH_X', value: '1' },
+        { dataElement: 'FP_DMPA_SOH', value: 'x' },
+      ]),
+    );
     t.equal(warn.status, 200, '2.38+: a WARNING is a 200');
     check(t, fixture('datavaluesets/response-warning-409-legacy.json'), warn.body);
     t.equal(warn.body.status, 'WARNING');
-    check(t, fixture('datavaluesets/import-conflict-v2.38plus.json'), warn.body.response.conflicts.find((c: Json) => c.errorCode === 'E7619'));
-    t.same(warn.body.response.conflicts.map((c: Json) => [c.errorCode, c.indexes]), [['E7610', [1]], ['E7619', [2]]]);
+    check(
+      t,
+      fixture('datavaluesets/import-conflict-v2.38plus.json'),
+      warn.body.response.conflicts.find((c: Json) => c.errorCode === 'E7619'),
+    );
+    t.same(
+      warn.body.response.conflicts.map((c: Json) => [c.errorCode, c.indexes]),
+      [
+        ['E7610', [1]],
+        ['E7619', [2]],
+      ],
+    );
 
-    const exported = await get(sb, '/api/dataValueSets?dataSet=LkStockMnth&period=202401&orgUnit=LK-HC-101&orgUnitIdScheme=CODE');
+    const exported = await get(
+      sb,
+      '/api/dataValueSets?dataSet=LkStockMnth&period=202401&orgUnit=LK-HC-101&orgUnitIdScheme=CODE',
+    );
     check(t, fixture('datavaluesets/export-monthly.json'), exported.body);
-    const job = await get(sb, '/api/dataValueSets?async=true&dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '12' }]));
+    const job = await get(
+      sb,
+      '/api/dataValueSets?async=true&dataElementIdScheme=CODE&orgUnitIdScheme=CODE',
+      body([{ dataElement: 'FP_CNDM_SOH', value: '12' }]),
+    );
     check(t, fixture('datavaluesets/response-async-job-started.json'), job.body);
 
     const legacy = await startDhis2Sandbox({ version: '2.37.9' });
     t.teardown(legacy.close);
-    const old = await get(legacy, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body([{ dataElement: 'FP_CNDM_SOH', value: '3' }, { dataElement: 'FP_CNDM_SOH', value: '-1', period: '202402' }]));
+    const old = await get(
+      legacy,
+      '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE',
+      body([
+        { dataElement: 'FP_CNDM_SOH', value: '3' },
+        { dataElement: 'FP_CNDM_SOH', value: '-1', period: '202402' },
+      ]),
+    );
     t.equal(old.status, 409, 'up to 2.37 a WARNING was a 409');
     check(t, fixture('datavaluesets/response-warning-409-legacy.json'), old.body);
-    t.same(Object.keys(old.body.response.conflicts[0]).sort(), ['object', 'value'], 'no errorCode or indexes before 2.38');
+    t.same(
+      Object.keys(old.body.response.conflicts[0]).sort(),
+      ['object', 'value'],
+      'no errorCode or indexes before 2.38',
+    );
   });
 
   t.test('tracker and RTS', async (t) => {
     const old = await startDhis2Sandbox({ version: '2.39.1' });
     const sb = await startDhis2Sandbox({ version: '2.41.3' });
-    t.teardown(async () => { await old.close(); await sb.close(); });
+    t.teardown(async () => {
+      await old.close();
+      await sb.close();
+    });
     const hc = sb.state.summary().orgUnits['LK-HC-101'];
     const useCases = await get(sb, '/api/dataStore/USE_CASES/stockUseCases');
     check(t, fixture('rts/datastore-USE_CASES-stockUseCases.json'), useCases.body);
-    const fields = 'event,status,program,programStage,enrollment,orgUnit,occurredAt,createdAt,updatedAt,dataValues[dataElement,value]';
-    const page39 = await get(old, `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`);
+    const fields =
+      'event,status,program,programStage,enrollment,orgUnit,occurredAt,createdAt,updatedAt,dataValues[dataElement,value]';
+    const page39 = await get(
+      old,
+      `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`,
+    );
     const doc39 = fixture('tracker/export-events-page.json');
     check(t, { ...doc39, instances: doc39.instances.map((e: Json) => only(fields, e)) }, page39.body);
     t.notOk('pager' in page39.body, 'before 2.41: page, pageSize, instances');
-    const page41 = await get(sb, `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`);
+    const page41 = await get(
+      sb,
+      `/api/tracker/events?program=${RTS.program}&orgUnit=${hc}&fields=${encodeURIComponent(fields)}`,
+    );
     const doc41 = fixture('tracker/export-events-page-v41plus-docs.json');
     check(t, { ...doc41, events: doc41.events.map((e: Json) => only(fields, e)) }, page41.body);
     const te = sb.tracker.teOf(hc, 'EM_ORS')!;
-    const event = (uid: string, enrollment: string) => ({ event: uid, program: RTS.program, programStage: RTS.stage, orgUnit: hc, enrollment, occurredAt: '2024-03-02T00:00:00.000', status: 'COMPLETED', dataValues: [{ dataElement: RTS.stockCount, value: '5' }] });
-    const ok = await get(sb, '/api/tracker?async=false', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij5', te.enrollment)] }) });
+    const event = (uid: string, enrollment: string) => ({
+      event: uid,
+      program: RTS.program,
+      programStage: RTS.stage,
+      orgUnit: hc,
+      enrollment,
+      occurredAt: '2024-03-02T00:00:00.000',
+      status: 'COMPLETED',
+      dataValues: [{ dataElement: RTS.stockCount, value: '5' }],
+    });
+    const ok = await get(sb, '/api/tracker?async=false', {
+      method: 'POST',
+      body: JSON.stringify({ events: [event('abcdefghij5', te.enrollment)] }),
+    });
     check(t, fixture('tracker/import-report-event-ok.json'), ok.body);
-    const bad = await get(sb, '/api/tracker?async=false', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij6', 'nosuchenrol')] }) });
+    const bad = await get(sb, '/api/tracker?async=false', {
+      method: 'POST',
+      body: JSON.stringify({ events: [event('abcdefghij6', 'nosuchenrol')] }),
+    });
     t.equal(bad.status, 409);
     check(t, fixture('tracker/import-report-event-error.json'), bad.body, ['message']);
-    const job = await get(sb, '/api/tracker', { method: 'POST', body: JSON.stringify({ events: [event('abcdefghij7', te.enrollment)] }) });
+    const job = await get(sb, '/api/tracker', {
+      method: 'POST',
+      body: JSON.stringify({ events: [event('abcdefghij7', te.enrollment)] }),
+    });
     check(t, fixture('tracker/post-async-job-response.json'), job.body);
     const notifications = await get(sb, new URL(job.body.response.location).pathname);
     check(t, fixture('tracker/job-notifications-list.json'), notifications.body);

@@ -38,7 +38,9 @@ function relax(node: unknown, known: Set<string>, service: string): unknown {
       continue;
     }
     if (k === 'properties' && v && typeof v === 'object') {
-      out[k] = Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([p, s]) => [p, relax(s, known, service)]));
+      out[k] = Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).map(([p, s]) => [p, relax(s, known, service)]),
+      );
       continue;
     }
     out[k] = relax(v, known, service);
@@ -54,13 +56,27 @@ export function loadSchemas(): { validator: (service: string, file: string) => V
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
   const services = ['auth', 'referencedata', 'requisition', 'fulfillment', 'stockmanagement'];
   const known = new Set<string>();
-  for (const s of services) for (const f of readdirSync(path.join(fixturesDir, 'schemas', s)).filter((x) => x.endsWith('.json'))) known.add(`${s}/${f}`);
+  for (const s of services)
+    for (const f of readdirSync(path.join(fixturesDir, 'schemas', s)).filter((x) => x.endsWith('.json')))
+      known.add(`${s}/${f}`);
   for (const key of known) {
     const [service, file] = key.split('/');
-    let schema = JSON.parse(readFileSync(path.join(fixturesDir, 'schemas', service, file), 'utf8')) as Record<string, unknown>;
+    let schema = JSON.parse(readFileSync(path.join(fixturesDir, 'schemas', service, file), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     if (key === 'requisition/statusChangeDto.json') schema = { ...schema, required: ['status', 'authorId'] }; // STATUS_CHANGE_ID
     if (key === 'requisition/basicProcessingPeriod.json') {
-      schema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, startDate: { type: 'string' }, endDate: { type: 'string' } }, required: ['id', 'name', 'startDate', 'endDate'] }; // BASIC_PERIOD
+      schema = {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          startDate: { type: 'string' },
+          endDate: { type: 'string' },
+        },
+        required: ['id', 'name', 'startDate', 'endDate'],
+      }; // BASIC_PERIOD
     }
     const relaxed = relax(schema, known, service) as Record<string, unknown>;
     ajv.addSchema({ ...relaxed, $id: `${BASE}/${service}/${file}` });

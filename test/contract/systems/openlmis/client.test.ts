@@ -17,7 +17,11 @@ if (!fixturesPresent) {
     t.equal((await collectPages(async () => page, 1000, '/api/facilities')).length, page.content.length);
     const programs = readExample('referencedata/GET-api-programs.response.json');
     t.ok(Array.isArray(programs));
-    t.equal((await collectPages(async () => programs, 10, '/api/programs')).length, programs.length, 'a bare array ends paging');
+    t.equal(
+      (await collectPages(async () => programs, 10, '/api/programs')).length,
+      programs.length,
+      'a bare array ends paging',
+    );
   });
 
   t.test('example orderables decode without losing unit or identity fields', async (t) => {
@@ -31,14 +35,27 @@ if (!fixturesPresent) {
       t.equal(d.roundToZero, o.roundToZero);
       t.equal(d.versionNumber, Number(o.meta.versionNumber));
       t.equal(d.tradeItemId, o.identifiers?.tradeItem ?? undefined);
-      t.same(d.programIds, o.programs.map((p: any) => p.programId));
+      t.same(
+        d.programIds,
+        o.programs.map((p: any) => p.programId),
+      );
     }
   });
 
   t.test('the four upstream error shapes yield a reason', async (t) => {
     t.same(reasonOf({ messageKey: 'a.b', message: 'Nope' }), { messageKey: 'a.b', message: 'Nope' });
-    t.same(reasonOf({ requisitionLineItems: { messageKey: 'requisition.error.x', message: 'bad line' } }), { messageKey: 'requisition.error.x', message: 'requisitionLineItems: bad line' });
-    t.same(reasonOf({ timestamp: 'x', status: 500, error: 'Internal Server Error', message: 'boom', path: '/api/x' }), { messageKey: 'Internal Server Error', message: 'boom' });
-    t.same(reasonOf({ error: 'invalid_token', error_description: 'c0ffee-token' }), { messageKey: 'invalid_token', message: undefined }, 'the echoed token is dropped');
+    t.same(reasonOf({ requisitionLineItems: { messageKey: 'requisition.error.x', message: 'bad line' } }), {
+      messageKey: 'requisition.error.x',
+      message: 'requisitionLineItems: bad line',
+    });
+    t.same(reasonOf({ timestamp: 'x', status: 500, error: 'Internal Server Error', message: 'boom', path: '/api/x' }), {
+      messageKey: 'Internal Server Error',
+      message: 'boom',
+    });
+    t.same(
+      reasonOf({ error: 'invalid_token', error_description: 'c0ffee-token' }),
+      { messageKey: 'invalid_token', message: undefined },
+      'the echoed token is dropped',
+    );
   });
 }

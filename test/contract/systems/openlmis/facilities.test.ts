@@ -31,24 +31,45 @@ if (!fixturesPresent) {
     const cap = createFacilityCapability(client, createReferenceData(client, 60_000));
     const journal = { idempotencyKey: 'k', run: <T>(_s: string, f: () => Promise<T>) => f() };
     const facility = {
-      identifiers: [{ system: FACILITY_CODE_SYSTEM, value: 'MFR-CT-1' }], name: 'Contract Clinic', status: 'active' as const, kind: 'facility' as const,
-      types: [{ code: 'health_center' }], operator: { code: 'moh' }, partOf: stableId('zone:LKL-S-CHL'), position: { latitude: -15.1, longitude: 35.2 }, programs: ['EM01'],
+      identifiers: [{ system: FACILITY_CODE_SYSTEM, value: 'MFR-CT-1' }],
+      name: 'Contract Clinic',
+      status: 'active' as const,
+      kind: 'facility' as const,
+      types: [{ code: 'health_center' }],
+      operator: { code: 'moh' },
+      partOf: stableId('zone:LKL-S-CHL'),
+      position: { latitude: -15.1, longitude: 35.2 },
+      programs: ['EM01'],
     };
     await cap.upsert!(facility, journal);
     await cap.upsert!({ ...facility, status: 'inactive' }, journal);
-    const writes = sent.filter((r) => r.method === 'POST' || r.method === 'PUT').filter((r) => /^\/api\/facilities(\/[^/]+)?$/.test(r.path));
-    t.same(writes.map((w) => w.method), ['POST', 'PUT']);
+    const writes = sent
+      .filter((r) => r.method === 'POST' || r.method === 'PUT')
+      .filter((r) => /^\/api\/facilities(\/[^/]+)?$/.test(r.path));
+    t.same(
+      writes.map((w) => w.method),
+      ['POST', 'PUT'],
+    );
     const validate = validator('referencedata', 'facility.json');
     const REFS = ['type', 'geographicZone', 'operator'];
     // checked as {id} on their own, the references stand as null (NULLS) for the schema check
-    const withoutRefs = (b: any) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, REFS.includes(k) ? null : v]));
+    const withoutRefs = (b: any) =>
+      Object.fromEntries(Object.entries(b).map(([k, v]) => [k, REFS.includes(k) ? null : v]));
     const example = readExample('referencedata/POST-api-facilities.request.json');
-    t.same([Object.keys(example.type), Object.keys(example.operator)], [['id'], ['id']], 'the upstream\'s own body references by id');
+    t.same(
+      [Object.keys(example.type), Object.keys(example.operator)],
+      [['id'], ['id']],
+      "the upstream's own body references by id",
+    );
     for (const w of writes) {
       const body = wire(w.body) as any;
       for (const k of REFS) t.same(Object.keys(body[k]), ['id'], `${w.method} ${k} is an {id} reference`);
       t.ok(validate(withoutRefs(body)), `${w.method} body is a FacilityDto: ${JSON.stringify(validate.errors)}`);
-      t.same((wire(w.body) as any).location, { type: 'Point', coordinates: [35.2, -15.1] }, 'GeoJSON [longitude, latitude]');
+      t.same(
+        (wire(w.body) as any).location,
+        { type: 'Point', coordinates: [35.2, -15.1] },
+        'GeoJSON [longitude, latitude]',
+      );
       t.equal((wire(w.body) as any).extraData.isManagedExternally, 'true');
     }
   });
@@ -65,7 +86,10 @@ if (!fixturesPresent) {
     t.equal(f.partOf, dto.geographicZone.id);
     t.same(f.areaPath, ['Phalombe District', 'Southern Region', 'Malawi']);
     t.same(f.position, { longitude: dto.location.coordinates[0], latitude: dto.location.coordinates[1] });
-    t.same(f.programs, dto.supportedPrograms.filter((p: any) => p.supportActive !== false).map((p: any) => p.code));
+    t.same(
+      f.programs,
+      dto.supportedPrograms.filter((p: any) => p.supportActive !== false).map((p: any) => p.code),
+    );
   });
 
   t.test('example pages of basic and minimal facilities decode (nulls and missing fields tolerated)', async (t) => {
@@ -73,8 +97,23 @@ if (!fixturesPresent) {
       const page = readExample(`referencedata/${name}`);
       const decoded = page.content.map(decodeFacility);
       t.equal(decoded.length, page.content.length, name);
-      t.ok(decoded.every((f: any, i: number) => f.id === page.content[i].id && f.identifiers[0].value === page.content[i].code && f.name === page.content[i].name), `${name}: id, code, name kept`);
-      t.ok(decoded.every((f: any, i: number) => f.status === (page.content[i].active === false ? 'suspended' : 'active') || page.content[i].enabled === false), `${name}: status from active/enabled`);
+      t.ok(
+        decoded.every(
+          (f: any, i: number) =>
+            f.id === page.content[i].id &&
+            f.identifiers[0].value === page.content[i].code &&
+            f.name === page.content[i].name,
+        ),
+        `${name}: id, code, name kept`,
+      );
+      t.ok(
+        decoded.every(
+          (f: any, i: number) =>
+            f.status === (page.content[i].active === false ? 'suspended' : 'active') ||
+            page.content[i].enabled === false,
+        ),
+        `${name}: status from active/enabled`,
+      );
     }
   });
 }

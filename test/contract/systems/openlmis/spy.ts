@@ -4,9 +4,18 @@ import type { LmisClient, LmisRequest } from '../../../../src/systems/openlmis/t
 export function spyClient(inner: LmisClient): { client: LmisClient; sent: LmisRequest[] } {
   const sent: LmisRequest[] = [];
   const client: LmisClient = {
-    call: (req) => { sent.push(req); return inner.call(req); },
-    send: (req) => { sent.push(req); return inner.send(req); },
-    all: (req) => { sent.push({ ...req, method: 'GET' }); return inner.all(req); },
+    call: (req) => {
+      sent.push(req);
+      return inner.call(req);
+    },
+    send: (req) => {
+      sent.push(req);
+      return inner.send(req);
+    },
+    all: (req) => {
+      sent.push({ ...req, method: 'GET' });
+      return inner.all(req);
+    },
     reconfigure: (s) => inner.reconfigure(s),
     close: () => inner.close(),
   };

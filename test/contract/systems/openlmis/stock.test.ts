@@ -26,19 +26,54 @@ if (!fixturesPresent) {
       t.teardown(h.close);
       const { client, sent } = spyClient(h.client);
       const stock = createStockCapability({ ...h.deps, client });
-      await stock.report({
-        status: 'active', countType: 'difference', reportedAt: today, facility: hc101, program: 'FP01',
-        lines: [{ product: gtinOf('FP-LNG30'), quantity: { value: -3, unit: 'dispensing-unit' }, reason: { code: 'Damage' }, lot: { number: 'LNG-2301' } }],
-      }, amnesiacJournal('diff'));
-      await stock.report({
-        status: 'active', countType: 'snapshot', reportedAt: today, facility: hc101, program: 'FP01',
-        lines: [{ product: gtinOf('FP-LNG30'), quantity: { value: 100, unit: 'dispensing-unit' } }, { product: gtinOf('FP-LNG30'), quantity: { value: 50, unit: 'dispensing-unit' }, lot: { number: 'LNG-2301' } }, { product: gtinOf('FP-CNDM'), quantity: { value: 1000, unit: 'dispensing-unit' } }],
-      }, amnesiacJournal('count'));
+      await stock.report(
+        {
+          status: 'active',
+          countType: 'difference',
+          reportedAt: today,
+          facility: hc101,
+          program: 'FP01',
+          lines: [
+            {
+              product: gtinOf('FP-LNG30'),
+              quantity: { value: -3, unit: 'dispensing-unit' },
+              reason: { code: 'Damage' },
+              lot: { number: 'LNG-2301' },
+            },
+          ],
+        },
+        amnesiacJournal('diff'),
+      );
+      await stock.report(
+        {
+          status: 'active',
+          countType: 'snapshot',
+          reportedAt: today,
+          facility: hc101,
+          program: 'FP01',
+          lines: [
+            { product: gtinOf('FP-LNG30'), quantity: { value: 100, unit: 'dispensing-unit' } },
+            {
+              product: gtinOf('FP-LNG30'),
+              quantity: { value: 50, unit: 'dispensing-unit' },
+              lot: { number: 'LNG-2301' },
+            },
+            { product: gtinOf('FP-CNDM'), quantity: { value: 1000, unit: 'dispensing-unit' } },
+          ],
+        },
+        amnesiacJournal('count'),
+      );
       const posts = sent.filter((r) => r.method === 'POST' && /stockEvents$/.test(r.path));
       t.equal(posts.length, 2);
-      const validate = validator('stockmanagement', api === 'uuid' ? 'stockEventDto.json' : 'stockEventExternalDto.json');
+      const validate = validator(
+        'stockmanagement',
+        api === 'uuid' ? 'stockEventDto.json' : 'stockEventExternalDto.json',
+      );
       for (const p of posts) t.ok(validate(wire(p.body)), `${p.path}: ${JSON.stringify(validate.errors)}`);
-      t.notOk(JSON.stringify(posts.map((p) => wire(p.body))).includes('"active"'), 'StockEventDto.isActive (exposed as active) is never sent (reference §7)');
+      t.notOk(
+        JSON.stringify(posts.map((p) => wire(p.body))).includes('"active"'),
+        'StockEventDto.isActive (exposed as active) is never sent (reference §7)',
+      );
     });
   }
 
@@ -49,7 +84,13 @@ if (!fixturesPresent) {
     const expected = page.content.flatMap((s: any) => s.canFulfillForMe.map((e: any) => ({ s, e })));
     t.equal(cards.length, expected.length);
     expected.forEach(({ s, e }: any, i: number) => {
-      t.match(cards[i], { stockCardId: e.stockCard.id, orderableId: e.orderable.id, orderableVersion: e.orderable.versionNumber ?? s.orderable.versionNumber, stockOnHand: e.stockOnHand, occurredDate: e.occurredDate });
+      t.match(cards[i], {
+        stockCardId: e.stockCard.id,
+        orderableId: e.orderable.id,
+        orderableVersion: e.orderable.versionNumber ?? s.orderable.versionNumber,
+        stockOnHand: e.stockOnHand,
+        occurredDate: e.occurredDate,
+      });
       t.equal(cards[i].lotId, e.lot?.id ?? undefined, 'lot kept (or none)');
     });
   });

@@ -11,7 +11,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox, type Dhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import {
+  CONSIGNMENT,
+  RTS,
+  SEED_API_TOKEN,
+  startDhis2Sandbox,
+  type Dhis2Sandbox,
+} from '../../../../sandbox/dhis2/index.js';
 import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { freePort, killHard, until } from '../../../support/net.js';
 
@@ -28,12 +34,19 @@ function report(id: string, location: string, items: [string, number][], start =
   return {
     resourceType: 'InventoryReport',
     identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-    status: 'active', countType: 'snapshot', reportedDateTime: '2024-04-02T09:00:00Z',
+    status: 'active',
+    countType: 'snapshot',
+    reportedDateTime: '2024-04-02T09:00:00Z',
     reportingPeriod: { start, end: '2024-03-31T23:59:59Z' },
-    inventoryListing: [{
-      location: { reference: `Location/${location}` },
-      item: items.map(([gtin, value]) => ({ item: { concept: { coding: [{ system: GTIN, code: gtin }] } }, quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' } })),
-    }],
+    inventoryListing: [
+      {
+        location: { reference: `Location/${location}` },
+        item: items.map(([gtin, value]) => ({
+          item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
+          quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+        })),
+      },
+    ],
   };
 }
 
@@ -46,16 +59,37 @@ async function mediatorFor(t: Test, sb: Dhis2Sandbox, extra: Record<string, stri
   writeFileSync(path.join(mappings, 'dhis2-indicators.json'), JSON.stringify(indicators));
   const dir = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-    cwd: root, stdio: 'ignore',
-    env: {
-      ...process.env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: PASSWORD, DATABASE_URL: '', MAPPINGS_DIR: mappings,
-      OPENLMIS_BASE_URL: '', MSUPPLY_BASE_URL: '', OPENMRS_BASE_URL: '',
-      DHIS2_BASE_URL: sb.url, DHIS2_API_TOKEN: SEED_API_TOKEN, DHIS2_DATA_SET: 'LkStockMnth', DHIS2_PAGE_SIZE: '5',
-      OUTBOX_DEADLINE_MS: '3000', OUTBOX_ATTEMPT_TIMEOUT_MS: '4000', OUTBOX_LEASE_MS: '5000', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_CAP_MS: '300',
-      ...extra,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'],
+    {
+      cwd: root,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        DATA_DIR: dir,
+        LOG_LEVEL: 'silent',
+        AUTH_PASSWORD: PASSWORD,
+        DATABASE_URL: '',
+        MAPPINGS_DIR: mappings,
+        OPENLMIS_BASE_URL: '',
+        MSUPPLY_BASE_URL: '',
+        OPENMRS_BASE_URL: '',
+        DHIS2_BASE_URL: sb.url,
+        DHIS2_API_TOKEN: SEED_API_TOKEN,
+        DHIS2_DATA_SET: 'LkStockMnth',
+        DHIS2_PAGE_SIZE: '5',
+        OUTBOX_DEADLINE_MS: '3000',
+        OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
+        OUTBOX_LEASE_MS: '5000',
+        OUTBOX_BACKOFF_BASE_MS: '100',
+        OUTBOX_BACKOFF_CAP_MS: '300',
+        ...extra,
+      },
     },
-  });
+  );
   t.teardown(async () => {
     await killHard(child);
     rmSync(dir, { recursive: true, force: true });
@@ -63,13 +97,16 @@ async function mediatorFor(t: Test, sb: Dhis2Sandbox, extra: Record<string, stri
   });
   const base = `http://127.0.0.1:${port}`;
   const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, { method, headers: { authorization: auth, 'content-type': 'application/fhir+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: auth, 'content-type': 'application/fhir+json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
   return { fhir, base };
 }
-
 
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   t.test(`DHIS2 ${version}: Locations from org units; a month's InventoryReport reaches DHIS2 once`, async (t) => {
@@ -80,39 +117,77 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     const ready = await fetch(`${base}/ready`, { headers: { authorization: auth } });
     const readyBody = (await ready.json()) as { checks: { name: string; status: string }[] };
     t.equal(ready.status, 200, `/ready through GET /api/me: ${JSON.stringify(readyBody)}`);
-    t.ok(readyBody.checks.some((c) => /dhis2/.test(c.name) && c.status === 'ok'), 'DHIS2 is one of the checks');
+    t.ok(
+      readyBody.checks.some((c) => /dhis2/.test(c.name) && c.status === 'ok'),
+      'DHIS2 is one of the checks',
+    );
     t.equal(sb.state.count('GET', '/api/me'), 1);
 
     // search and read: hierarchy, status, positions south of the equator
     const search = await fhir('GET', '/fhir/Location?name=mberewa');
     t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
     const found = search.body.entry.map((e: any) => e.resource);
-    t.same(found.map((l: any) => l.name).sort(), ['Mberewa District', 'Mberewa District Hospital', 'Mberewa Health Centre']);
+    t.same(found.map((l: any) => l.name).sort(), [
+      'Mberewa District',
+      'Mberewa District Hospital',
+      'Mberewa Health Centre',
+    ]);
     const hc = found.find((l: any) => l.name === 'Mberewa Health Centre');
     t.equal(hc.id, ids['LK-HC-101'], 'the Location id is the org unit UID');
     t.same(hc.position, { longitude: 34.121, latitude: -10.412 });
     t.equal(hc.status, 'active');
     t.equal(hc.partOf.reference, `Location/${ids['LKL-N-MBR']}`);
-    t.ok(hc.identifier.some((i: any) => i.system === 'http://dhis2.org/identifiertypes#code' && i.value === 'LK-HC-101'));
+    t.ok(
+      hc.identifier.some((i: any) => i.system === 'http://dhis2.org/identifiertypes#code' && i.value === 'LK-HC-101'),
+    );
     const closed = await fhir('GET', `/fhir/Location/${ids['LK-HC-105']}`);
     t.equal(closed.status, 200);
     t.equal(closed.body.status, 'inactive', 'closedDate → inactive');
     const children = await fhir('GET', `/fhir/Location?partof=Location/${ids['LKL-S-CHL']}&_count=50`);
-    t.equal(children.body.entry.length, 3, 'the district\'s three org units');
+    t.equal(children.body.entry.length, 3, "the district's three org units");
     t.equal(sb.state.pagingFalse, 0, 'never paging=false');
 
     // the first answer to the import is lost after DHIS2 applied it, then DHIS2 fails for a while
-    sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+    sb.faults.add({
+      method: 'POST',
+      path: '/api/dataValueSets',
+      times: 1,
+      action: { type: 'afterApply', answer: { type: 'reset' } },
+    });
     sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 3, action: { type: 'status', status: 503 } });
-    const march = report('HC101-2024-03', ids['LK-HC-101'], [[CONDOM, 300], [DMPA, 45]]);
+    const march = report('HC101-2024-03', ids['LK-HC-101'], [
+      [CONDOM, 300],
+      [DMPA, 45],
+    ]);
     const posted = await fhir('POST', '/fhir/R5/InventoryReport', march);
     t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
-    const value = (de: string) => sb.state.dataValues.get(sb.state.valueKey({ dataElement: sb.state.summary().dataElements[de], period: '202403', orgUnit: ids['LK-HC-101'], categoryOptionCombo: 'HllvX50cXC0', attributeOptionCombo: 'HllvX50cXC0' }))?.value;
-    await until('the values in DHIS2, after the retries', async () => sb.faults.list().every((f) => f.times === undefined || f.hits >= f.times) && value('FP_CNDM_SOH') === '300' && value('FP_DMPA_SOH') === '45' || undefined, 30_000);
-    await until('the outbox done', async () => {
-      const again = await fhir('POST', '/fhir/R5/InventoryReport', march);
-      return again.status === 200 || again.status === 201 ? again : undefined;
-    }, 30_000);
+    const value = (de: string) =>
+      sb.state.dataValues.get(
+        sb.state.valueKey({
+          dataElement: sb.state.summary().dataElements[de],
+          period: '202403',
+          orgUnit: ids['LK-HC-101'],
+          categoryOptionCombo: 'HllvX50cXC0',
+          attributeOptionCombo: 'HllvX50cXC0',
+        }),
+      )?.value;
+    await until(
+      'the values in DHIS2, after the retries',
+      async () =>
+        (sb.faults.list().every((f) => f.times === undefined || f.hits >= f.times) &&
+          value('FP_CNDM_SOH') === '300' &&
+          value('FP_DMPA_SOH') === '45') ||
+        undefined,
+      30_000,
+    );
+    await until(
+      'the outbox done',
+      async () => {
+        const again = await fhir('POST', '/fhir/R5/InventoryReport', march);
+        return again.status === 200 || again.status === 201 ? again : undefined;
+      },
+      30_000,
+    );
     const applied = sb.state.imports.filter((i) => i.imported + i.updated > 0);
     if (version === '2.43.0') t.ok(applied.length >= 1, '2.43 counts every accepted value as updated');
     else t.equal(applied.length, 1, 'the values were applied by one import; every later one found them unchanged');
@@ -125,7 +200,14 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.equal(sb.state.count('POST', '/api/dataValueSets'), posts);
 
     // a conflict: DHIS2 has no data element for the zinc line
-    const conflict = await fhir('POST', '/fhir/R5/InventoryReport', report('HC101-2024-03-b', ids['LK-HC-101'], [[CONDOM, 310], [ZINC, 12]]));
+    const conflict = await fhir(
+      'POST',
+      '/fhir/R5/InventoryReport',
+      report('HC101-2024-03-b', ids['LK-HC-101'], [
+        [CONDOM, 310],
+        [ZINC, 12],
+      ]),
+    );
     t.equal(conflict.status, 422, JSON.stringify(conflict.body).slice(0, 400));
     const issue = conflict.body.issue.find((i: any) => /EM_ZNC20_RETIRED/.test(i.diagnostics));
     t.ok(issue, 'the refused value is named');
@@ -133,24 +215,53 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
 
     // an upstream error that repeats the credential: the mediator's answer never carries it
-    sb.faults.add({ method: 'GET', path: `/api/organisationUnits/${ids['LK-HC-104']}`, times: 3, action: { type: 'status', status: 400, body: { httpStatus: 'Bad Request', httpStatusCode: 400, status: 'ERROR', message: `token ApiToken ${SEED_API_TOKEN} refused` } } });
+    sb.faults.add({
+      method: 'GET',
+      path: `/api/organisationUnits/${ids['LK-HC-104']}`,
+      times: 3,
+      action: {
+        type: 'status',
+        status: 400,
+        body: {
+          httpStatus: 'Bad Request',
+          httpStatusCode: 400,
+          status: 'ERROR',
+          message: `token ApiToken ${SEED_API_TOKEN} refused`,
+        },
+      },
+    });
     const echoed = await fhir('GET', `/fhir/Location/${ids['LK-HC-104']}`);
     t.ok(echoed.status >= 400, `the upstream refusal is an error (${echoed.status})`);
     t.notOk(JSON.stringify(echoed.body).includes(SEED_API_TOKEN), 'the token is masked in the OperationOutcome');
-    for (const body of [search.body, posted.body, conflict.body]) t.notOk(JSON.stringify(body).includes(SEED_API_TOKEN));
+    for (const body of [search.body, posted.body, conflict.body])
+      t.notOk(JSON.stringify(body).includes(SEED_API_TOKEN));
 
     // registry propagation: create, update and close an org unit, each reaching DHIS2 once
     const uid = deterministicUid('organisationUnit', 'mfr-lupembe');
     const location = {
-      resourceType: 'Location', id: 'mfr-lupembe', identifier: [{ system: 'https://mfr.example.org/facility', value: 'MFR-0042' }], status: 'active',
-      name: 'Lupembe Dispensary', partOf: { reference: `Location/${ids['LKL-N-TSG']}` }, position: { longitude: 33.8, latitude: -11.3 },
+      resourceType: 'Location',
+      id: 'mfr-lupembe',
+      identifier: [{ system: 'https://mfr.example.org/facility', value: 'MFR-0042' }],
+      status: 'active',
+      name: 'Lupembe Dispensary',
+      partOf: { reference: `Location/${ids['LKL-N-TSG']}` },
+      position: { longitude: 33.8, latitude: -11.3 },
     };
     const created = await fhir('PUT', '/fhir/Location/mfr-lupembe', location);
     t.ok([200, 201].includes(created.status), JSON.stringify(created.body).slice(0, 300));
-    t.match(sb.state.orgUnits.get(uid), { name: 'Lupembe Dispensary', code: 'MFR-0042', parentId: ids['LKL-N-TSG'], geometry: { coordinates: [33.8, -11.3] } });
+    t.match(sb.state.orgUnits.get(uid), {
+      name: 'Lupembe Dispensary',
+      code: 'MFR-0042',
+      parentId: ids['LKL-N-TSG'],
+      geometry: { coordinates: [33.8, -11.3] },
+    });
     const renamed = await fhir('PUT', '/fhir/Location/mfr-lupembe', { ...location, name: 'Lupembe Health Post' });
     t.ok([200, 201].includes(renamed.status));
-    const closing = await fhir('PUT', '/fhir/Location/mfr-lupembe', { ...location, name: 'Lupembe Health Post', status: 'inactive' });
+    const closing = await fhir('PUT', '/fhir/Location/mfr-lupembe', {
+      ...location,
+      name: 'Lupembe Health Post',
+      status: 'inactive',
+    });
     t.ok([200, 201].includes(closing.status));
     t.equal(sb.state.count('POST', '/api/organisationUnits'), 1, 'created once');
     t.equal(sb.state.count('PUT', `/api/organisationUnits/${uid}`), 2, 'updated once, closed once');
@@ -162,54 +273,108 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   });
 }
 
-t.test('RTS: transactions read as InventoryReports; a count written as an event once, across a lost answer', async (t) => {
-  const sb = await startDhis2Sandbox({ version: '2.41.3' });
-  t.teardown(sb.close);
-  const hc = sb.state.summary().orgUnits['LK-HC-101'];
-  const { fhir } = await mediatorFor(t, sb, { DHIS2_DATA_SET: '', DHIS2_RTS_PROGRAM: RTS.program, DHIS2_STOCK_TARGET: 'rts' });
-  const read = await fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${hc}`)}&_count=50`);
-  t.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300));
-  const reports = read.body.entry.map((e: any) => e.resource);
-  t.same(reports.map((r: any) => [r.countType, r.inventoryListing[0].item[0].quantity.value]).sort(), [['difference', -120], ['difference', -6], ['difference', -80], ['snapshot', 500]].sort());
+t.test(
+  'RTS: transactions read as InventoryReports; a count written as an event once, across a lost answer',
+  async (t) => {
+    const sb = await startDhis2Sandbox({ version: '2.41.3' });
+    t.teardown(sb.close);
+    const hc = sb.state.summary().orgUnits['LK-HC-101'];
+    const { fhir } = await mediatorFor(t, sb, {
+      DHIS2_DATA_SET: '',
+      DHIS2_RTS_PROGRAM: RTS.program,
+      DHIS2_STOCK_TARGET: 'rts',
+    });
+    const read = await fhir(
+      'GET',
+      `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${hc}`)}&_count=50`,
+    );
+    t.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300));
+    const reports = read.body.entry.map((e: any) => e.resource);
+    t.same(
+      reports.map((r: any) => [r.countType, r.inventoryListing[0].item[0].quantity.value]).sort(),
+      [
+        ['difference', -120],
+        ['difference', -6],
+        ['difference', -80],
+        ['snapshot', 500],
+      ].sort(),
+    );
 
-  const events = sb.tracker.events.size;
-  sb.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
-  const count = report('HC101-RTS-COUNT-1', hc, [[CONDOM, 275]]);
-  const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
-  t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 300));
-  await until('the count event', async () => sb.tracker.events.size > events || undefined, 20_000);
-  const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
-  t.ok([200, 201, 202].includes(again.status));
-  t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
-  const event = [...sb.tracker.events.values()].find((e) => e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'))!;
-  t.ok(event, 'a corrected count of 275');
-  t.notOk(event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'), 'stock on hand as the program rule assigns it');
-});
+    const events = sb.tracker.events.size;
+    sb.faults.add({
+      method: 'POST',
+      path: '/api/tracker',
+      times: 1,
+      action: { type: 'afterApply', answer: { type: 'reset' } },
+    });
+    const count = report('HC101-RTS-COUNT-1', hc, [[CONDOM, 275]]);
+    const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
+    t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 300));
+    await until('the count event', async () => sb.tracker.events.size > events || undefined, 20_000);
+    const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
+    t.ok([200, 201, 202].includes(again.status));
+    t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
+    const event = [...sb.tracker.events.values()].find((e) =>
+      e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'),
+    )!;
+    t.ok(event, 'a corrected count of 275');
+    t.notOk(
+      event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'),
+      'stock on hand as the program rule assigns it',
+    );
+  },
+);
 
 t.test('consignment: a SupplyDelivery written as events once across a lost answer, read back', async (t) => {
   const sb = await startDhis2Sandbox({ version: '2.43.0' });
   t.teardown(sb.close);
   const hc = sb.state.summary().orgUnits['LK-HC-103'];
   const { fhir } = await mediatorFor(t, sb, {
-    DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program, DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
+    DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
+    DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
     DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
   });
   const events = sb.tracker.events.size;
-  sb.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+  sb.faults.add({
+    method: 'POST',
+    path: '/api/tracker',
+    times: 1,
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+  });
   const delivery = {
-    resourceType: 'SupplyDelivery', status: 'completed', occurrenceDateTime: '2024-04-10T14:00:00Z',
-    identifier: [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] }, system: 'https://msupply.example.org/shipments', value: 'SHP-7' }],
+    resourceType: 'SupplyDelivery',
+    status: 'completed',
+    occurrenceDateTime: '2024-04-10T14:00:00Z',
+    identifier: [
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
+        system: 'https://msupply.example.org/shipments',
+        value: 'SHP-7',
+      },
+    ],
     destination: { reference: `Location/${hc}` },
-    suppliedItem: [{ itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] }, quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' } }],
+    suppliedItem: [
+      {
+        itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
+        quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
+      },
+    ],
   };
   const posted = await fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
   t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
   await until('the consignment event', async () => sb.tracker.events.size > events || undefined, 20_000);
   t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
   const event = [...sb.tracker.events.values()].find((e) => e.program === CONSIGNMENT.program)!;
-  t.same(event.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value, '1440', '10 packs of 144 condoms');
+  t.same(
+    event.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value,
+    '1440',
+    '10 packs of 144 condoms',
+  );
   const search = await fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${hc}`)}`);
   t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
   const found = (search.body.entry ?? []).map((e: any) => e.resource);
-  t.ok(found.some((d: any) => d.identifier?.some((i: any) => i.value === 'SHP-7')), 'read back from DHIS2');
+  t.ok(
+    found.some((d: any) => d.identifier?.some((i: any) => i.value === 'SHP-7')),
+    'read back from DHIS2',
+  );
 });

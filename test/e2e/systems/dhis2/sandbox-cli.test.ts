@@ -12,12 +12,27 @@ const root = path.resolve(import.meta.dirname, '../../../..');
 
 t.test('dhis2 on its own, as 2.39', async (t) => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'sandbox/cli.ts'), 'dhis2', '--port', String(port), '--version', '2.39.1'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      path.join(root, 'sandbox/cli.ts'),
+      'dhis2',
+      '--port',
+      String(port),
+      '--version',
+      '2.39.1',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (b) => (out += b));
   child.stderr!.on('data', (b) => (out += b));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const end = Date.now() + 60_000;
   while (!out.includes('listening on')) {
     if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox did not start: ${out}`);
@@ -28,11 +43,27 @@ t.test('dhis2 on its own, as 2.39', async (t) => {
   t.match(out, `ApiToken ${SEED_API_TOKEN}`, 'the banner gives the token to use');
   const token = { authorization: `ApiToken ${SEED_API_TOKEN}` };
   t.match(await (await fetch(`${base}/api/system/info`, { headers: token })).json(), { version: '2.39.1' });
-  t.match(await (await fetch(`${base}/api/me`, { headers: { authorization: `Basic ${Buffer.from('admin:district').toString('base64')}` } })).json(), { username: 'admin' });
+  t.match(
+    await (
+      await fetch(`${base}/api/me`, {
+        headers: { authorization: `Basic ${Buffer.from('admin:district').toString('base64')}` },
+      })
+    ).json(),
+    { username: 'admin' },
+  );
   t.equal((await fetch(`${base}/api/me`)).status, 401);
-  const events = await (await fetch(`${base}/api/41/tracker/events?program=LkRtsProgrm&pageSize=2`, { headers: token })).json() as any;
-  t.same(Object.keys(events).sort(), ['instances', 'page', 'pageSize'], 'the 2.39 export envelope (and a versioned /api/41 path)');
-  t.match(await (await fetch(`${base}/_sandbox/seed`)).json(), { version: '2.39.1', dataSets: { monthly: 'LkStockMnth' } });
+  const events = (await (
+    await fetch(`${base}/api/41/tracker/events?program=LkRtsProgrm&pageSize=2`, { headers: token })
+  ).json()) as any;
+  t.same(
+    Object.keys(events).sort(),
+    ['instances', 'page', 'pageSize'],
+    'the 2.39 export envelope (and a versioned /api/41 path)',
+  );
+  t.match(await (await fetch(`${base}/_sandbox/seed`)).json(), {
+    version: '2.39.1',
+    dataSets: { monthly: 'LkStockMnth' },
+  });
   child.kill('SIGINT');
   t.equal(await exited, 0, 'stops on SIGINT');
 });

@@ -20,21 +20,46 @@ const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 const STORE = 'store-hc-north';
 
 function startMediatorProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
 }
 
 t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly one requisition, SENT', async (t) => {
   const ms = await startMsupplySandbox();
   const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-crash-map-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  const rule = { rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }], default: null };
-  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }));
+  const rule = {
+    rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }],
+    default: null,
+  };
+  writeFileSync(
+    path.join(mappings, 'routing.json'),
+    JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }),
+  );
   const dir = mkdtempSync(path.join(tmpdir(), 'msupply-crash-'));
   const port = await freePort();
   const env = {
-    HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: PASSWORD, DATABASE_URL: '', MAPPINGS_DIR: mappings,
-    OPENLMIS_BASE_URL: '', MSUPPLY_BASE_URL: ms.url, MSUPPLY_USERNAME: 'mediator', MSUPPLY_PASSWORD: 'password', MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-    OUTBOX_DEADLINE_MS: '3000', OUTBOX_ATTEMPT_TIMEOUT_MS: '4000', OUTBOX_LEASE_MS: '5000', OUTBOX_SETTLE_MS: '200', OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_CAP_MS: '500',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: dir,
+    LOG_LEVEL: 'silent',
+    AUTH_PASSWORD: PASSWORD,
+    DATABASE_URL: '',
+    MAPPINGS_DIR: mappings,
+    OPENLMIS_BASE_URL: '',
+    MSUPPLY_BASE_URL: ms.url,
+    MSUPPLY_USERNAME: 'mediator',
+    MSUPPLY_PASSWORD: 'password',
+    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+    OUTBOX_DEADLINE_MS: '3000',
+    OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
+    OUTBOX_LEASE_MS: '5000',
+    OUTBOX_SETTLE_MS: '200',
+    OUTBOX_BACKOFF_BASE_MS: '100',
+    OUTBOX_BACKOFF_CAP_MS: '500',
   };
   let child = startMediatorProcess(env);
   t.teardown(async () => {
@@ -51,11 +76,28 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
   ms.faults.add({ operation: 'updateRequestRequisition', action: { type: 'hang' }, times: 1 });
   const bundle = transactionOf([
     orderLine({ order: 'MS-CRASH-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 200 }),
-    orderLine({ order: 'MS-CRASH-1', facilityId: STORE, program: 'EM01', productCode: 'EM-ZNC20', qty: 1, packs: true }),
+    orderLine({
+      order: 'MS-CRASH-1',
+      facilityId: STORE,
+      program: 'EM01',
+      productCode: 'EM-ZNC20',
+      qty: 1,
+      packs: true,
+    }),
   ]);
-  const pending = fetch(`${base}/fhir`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) })
-    .then((r) => r.status, () => 'no answer');
-  await until('the SENT update under way', async () => ms.calls.some((c) => c.operation === 'updateRequestRequisition') || undefined, 30_000);
+  const pending = fetch(`${base}/fhir`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(bundle),
+  }).then(
+    (r) => r.status,
+    () => 'no answer',
+  );
+  await until(
+    'the SENT update under way',
+    async () => ms.calls.some((c) => c.operation === 'updateRequestRequisition') || undefined,
+    30_000,
+  );
   t.equal(requests().length, 1, 'inserted before the kill');
   t.equal(requests()[0].status, 'DRAFT', 'not SENT when the mediator dies');
   t.equal(ms.state.linesOf(requests()[0].id).length, 2, 'both lines in');
@@ -66,15 +108,34 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
   t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
   child = startMediatorProcess(env);
   await until('the restarted mediator', async () => (await fetch(`${base}/health`)).ok);
-  await until('the requisition SENT after the restart', async () => requests()[0]?.status === 'SENT' || undefined, 60_000);
+  await until(
+    'the requisition SENT after the restart',
+    async () => requests()[0]?.status === 'SENT' || undefined,
+    60_000,
+  );
 
   t.equal(requests().length, 1, 'exactly one requisition');
   t.equal(ms.state.applied.filter((a) => a.mutation === 'insertRequestRequisition').length, 1, 'inserted once');
-  t.equal(ms.state.applied.filter((a) => a.mutation.includes('Line')).length, lineWrites, 'no line written again: the journal resumed at SENT');
-  t.same(ms.state.linesOf(requests()[0].id).map((l) => l.requestedQuantity).sort((a, b) => a - b), [100, 200], '200 units; 1 pack of 100');
+  t.equal(
+    ms.state.applied.filter((a) => a.mutation.includes('Line')).length,
+    lineWrites,
+    'no line written again: the journal resumed at SENT',
+  );
+  t.same(
+    ms.state
+      .linesOf(requests()[0].id)
+      .map((l) => l.requestedQuantity)
+      .sort((a, b) => a - b),
+    [100, 200],
+    '200 units; 1 pack of 100',
+  );
   t.equal(ms.state.counts().responseRequisitions, 1, 'one response requisition at the warehouse');
 
-  const again = await fetch(`${base}/fhir`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
+  const again = await fetch(`${base}/fhir`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/fhir+json' },
+    body: JSON.stringify(bundle),
+  });
   t.equal(again.status, 200);
   t.equal(requests().length, 1, 'the Bundle posted again creates nothing');
 });

@@ -15,16 +15,29 @@ import { until } from '../../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
 const STORE = 'store-hc-north';
-const rule = { rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }], default: null };
+const rule = {
+  rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }],
+  default: null,
+};
 
 t.test('ship, read, confirm one line short; count and adjust stock', async (t) => {
   const ms = await startMsupplySandbox();
   const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-flows-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }));
+  writeFileSync(
+    path.join(mappings, 'routing.json'),
+    JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }),
+  );
   // OpenLMIS off: a stock search names the facility to every system, and the OpenLMIS connector
   // answers a facility it does not know with a 422 instead of no match (see the closing note)
-  const rig = await startRig({ OPENLMIS_BASE_URL: '', MAPPINGS_DIR: mappings, MSUPPLY_BASE_URL: ms.url, MSUPPLY_USERNAME: 'mediator', MSUPPLY_PASSWORD: 'password', MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL' });
+  const rig = await startRig({
+    OPENLMIS_BASE_URL: '',
+    MAPPINGS_DIR: mappings,
+    MSUPPLY_BASE_URL: ms.url,
+    MSUPPLY_USERNAME: 'mediator',
+    MSUPPLY_PASSWORD: 'password',
+    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+  });
   t.teardown(async () => {
     await rig.close();
     await ms.close();
@@ -32,15 +45,31 @@ t.test('ship, read, confirm one line short; count and adjust stock', async (t) =
   });
 
   await t.test('the warehouse ships; the facility confirms one line short', async (t) => {
-    const posted = await rig.fhir('POST', '/fhir', transactionOf([
-      orderLine({ order: 'MS-DLV-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 300 }),
-      orderLine({ order: 'MS-DLV-1', facilityId: STORE, program: 'EM01', productCode: 'EM-ORS', qty: 4, packs: true }),
-    ]));
+    const posted = await rig.fhir(
+      'POST',
+      '/fhir',
+      transactionOf([
+        orderLine({ order: 'MS-DLV-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 300 }),
+        orderLine({
+          order: 'MS-DLV-1',
+          facilityId: STORE,
+          program: 'EM01',
+          productCode: 'EM-ORS',
+          qty: 4,
+          packs: true,
+        }),
+      ]),
+    );
     t.equal(posted.status, 200, why(posted));
-    const response = await until('the response requisition', async () => [...ms.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === 'MS-DLV-1'));
+    const response = await until('the response requisition', async () =>
+      [...ms.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === 'MS-DLV-1'),
+    );
     const { inbound } = ms.state.shipResponseRequisition(response.id);
 
-    const found = await rig.fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${STORE}`)}&status=in-progress`);
+    const found = await rig.fhir(
+      'GET',
+      `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${STORE}`)}&status=in-progress`,
+    );
     t.equal(found.status, 200, why(found));
     t.equal(found.body.entry?.length, 1, 'one delivery on its way');
     const delivery = found.body.entry[0].resource;
@@ -55,11 +84,31 @@ t.test('ship, read, confirm one line short; count and adjust stock', async (t) =
     t.equal(put.status, 200, why(put));
     const stored = ms.state.invoices.get(inbound.id)!;
     t.equal(stored.status, 'RECEIVED');
-    t.same(ms.state.invoiceLinesOf(inbound.id).map((l) => [ms.state.items.get(l.itemId)!.code, l.numberOfPacks]).sort(), [['AMX250T', 3], ['ORS205S', 3]], 'exactly what arrived');
+    t.same(
+      ms.state
+        .invoiceLinesOf(inbound.id)
+        .map((l) => [ms.state.items.get(l.itemId)!.code, l.numberOfPacks])
+        .sort(),
+      [
+        ['AMX250T', 3],
+        ['ORS205S', 3],
+      ],
+      'exactly what arrived',
+    );
 
-    const again = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, { ...confirm, suppliedItem: confirm.suppliedItem.map((i: any) => ({ ...i, quantity: { ...shipped(i) } })) });
+    const again = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, {
+      ...confirm,
+      suppliedItem: confirm.suppliedItem.map((i: any) => ({ ...i, quantity: { ...shipped(i) } })),
+    });
     t.equal(again.status, 409, `a second, different confirmation is a conflict: ${why(again)}`);
-    t.same(ms.state.invoiceLinesOf(inbound.id).map((l) => l.numberOfPacks).sort(), [3, 3], 'and changes nothing');
+    t.same(
+      ms.state
+        .invoiceLinesOf(inbound.id)
+        .map((l) => l.numberOfPacks)
+        .sort(),
+      [3, 3],
+      'and changes nothing',
+    );
   });
 
   await t.test('a count and an adjustment become finalised stocktakes; stock reads back equal', async (t) => {
@@ -68,31 +117,51 @@ t.test('ship, read, confirm one line short; count and adjust stock', async (t) =
       if (res.status !== 200) throw new Error(why(res));
       return res.body.entry.map((e: any) => e.resource)[0];
     };
-    const units = (report: any, gtin: string) => report.inventoryListing[0].item.filter((i: any) => i.item.concept.coding[0].code === gtin).reduce((n: number, i: any) => n + i.quantity.value, 0);
+    const units = (report: any, gtin: string) =>
+      report.inventoryListing[0].item
+        .filter((i: any) => i.item.concept.coding[0].code === gtin)
+        .reduce((n: number, i: any) => n + i.quantity.value, 0);
     const before = await reportOf();
     t.ok(before, 'the store stock reads as an InventoryReport');
     const paracetamol = gtinOf('EM-PCM500');
     t.equal(units(before, paracetamol), 10_000, '10 packs of 1000');
 
     const count = structuredClone(before);
-    delete count.id; delete count.meta;
+    delete count.id;
+    delete count.meta;
     count.identifier = [{ system: 'https://mobile.example.org/counts', value: 'MS-CNT-1' }];
     count.reportedDateTime = '2026-11-21T09:00:00Z';
-    count.inventoryListing[0].item = count.inventoryListing[0].item.filter((i: any) => i.item.concept.coding[0].code === paracetamol);
+    count.inventoryListing[0].item = count.inventoryListing[0].item.filter(
+      (i: any) => i.item.concept.coding[0].code === paracetamol,
+    );
     count.inventoryListing[0].item[0].quantity.value = 7_000;
     const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count);
     t.equal(posted.status, 201, why(posted));
     t.equal(units(await reportOf(), paracetamol), 7_000, 'stock on hand is what was counted');
 
     const adjustment = {
-      resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+      resourceType: 'InventoryReport',
+      status: 'active',
+      countType: 'difference',
       identifier: [{ system: 'https://mobile.example.org/counts', value: 'MS-ADJ-1' }],
       operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
       reportedDateTime: '2026-11-21T10:00:00Z',
-      inventoryListing: [{
-        location: { reference: `Location/${STORE}` },
-        item: [{ quantity: { value: 2, unit: 'pack', system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit', code: 'pack' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: paracetamol }] } } }],
-      }],
+      inventoryListing: [
+        {
+          location: { reference: `Location/${STORE}` },
+          item: [
+            {
+              quantity: {
+                value: 2,
+                unit: 'pack',
+                system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+                code: 'pack',
+              },
+              item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: paracetamol }] } },
+            },
+          ],
+        },
+      ],
     };
     const adjusted = await rig.fhir('POST', '/fhir/R5/InventoryReport', adjustment);
     t.equal(adjusted.status, 201, why(adjusted));

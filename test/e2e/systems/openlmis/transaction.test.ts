@@ -20,22 +20,36 @@ function r5(line: any): any {
 
 function adjustment(facilityId: string, productCode: string, subtract: number): any {
   return {
-    resourceType: 'InventoryReport', status: 'active', countType: 'difference',
+    resourceType: 'InventoryReport',
+    status: 'active',
+    countType: 'difference',
     identifier: [{ system: 'https://mobile.example.org/counts', value: `ADJ-${randomUUID().slice(0, 8)}` }],
     operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
     operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
     reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [{
-      location: { reference: `Location/${facilityId}` },
-      item: [{ quantity: { value: subtract, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' }, item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf(productCode) }] } } }],
-    }],
+    inventoryListing: [
+      {
+        location: { reference: `Location/${facilityId}` },
+        item: [
+          {
+            quantity: { value: subtract, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf(productCode) }] } },
+          },
+        ],
+      },
+    ],
   };
 }
 
 function transaction(resources: any[]): any {
   return {
-    resourceType: 'Bundle', type: 'transaction',
-    entry: resources.map((r) => ({ fullUrl: `urn:uuid:${randomUUID()}`, resource: r, request: { method: 'POST', url: r.resourceType } })),
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: resources.map((r) => ({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: r,
+      request: { method: 'POST', url: r.resourceType },
+    })),
   };
 }
 
@@ -43,53 +57,115 @@ function transaction(resources: any[]): any {
 function upstream(rig: Rig): string {
   const s = rig.lmis.sb.state.store;
   return JSON.stringify({
-    requisitions: [...s.requisitions.values()], orders: [...s.orders.values()], stockEvents: [...s.stockEvents.values()],
-    stockCards: [...s.stockCards.values()], pods: [...s.pods.values()], shipments: [...s.shipments.values()],
+    requisitions: [...s.requisitions.values()],
+    orders: [...s.orders.values()],
+    stockEvents: [...s.stockEvents.values()],
+    stockCards: [...s.stockCards.values()],
+    pods: [...s.pods.values()],
+    shipments: [...s.shipments.values()],
   });
 }
 
 /** Everything the mediator's store keeps about writes. */
 async function stored(rig: Rig): Promise<string> {
   const store = rig.mediator.store;
-  return JSON.stringify({ jobs: await store.listJobs(), counts: await store.countJobsByStatus(), audit: (await store.listAudit({ limit: 1000 })).length });
+  return JSON.stringify({
+    jobs: await store.listJobs(),
+    counts: await store.countJobsByStatus(),
+    audit: (await store.listAudit({ limit: 1000 })).length,
+  });
 }
 
 t.test('a transaction with one bad entry changes nothing upstream or in the store', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   const facilityId = rig.lmis.seed.facilities[FACILITY];
-  const goodOrder = () => r5(orderLine({ order: `TX-${randomUUID().slice(0, 8)}`, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 100, priority: 'urgent' }));
+  const goodOrder = () =>
+    r5(
+      orderLine({
+        order: `TX-${randomUUID().slice(0, 8)}`,
+        facilityId,
+        program: 'EM01',
+        productCode: 'EM-ORS',
+        qty: 100,
+        priority: 'urgent',
+      }),
+    );
   const goodCount = () => adjustment(facilityId, 'FP-CNDM', 12);
 
   const kinds: { name: string; bad: () => any; expression: RegExp; diagnostics: RegExp }[] = [
     {
       name: 'unknown facility',
-      bad: () => r5(orderLine({ order: `TX-${randomUUID().slice(0, 8)}`, facilityId: randomUUID(), program: 'EM01', productCode: 'EM-AMX250', qty: 10, priority: 'urgent' })),
-      expression: /^Bundle\.entry\[1\]\.resource\.deliverTo$/, diagnostics: /facilit|Location/i,
+      bad: () =>
+        r5(
+          orderLine({
+            order: `TX-${randomUUID().slice(0, 8)}`,
+            facilityId: randomUUID(),
+            program: 'EM01',
+            productCode: 'EM-AMX250',
+            qty: 10,
+            priority: 'urgent',
+          }),
+        ),
+      expression: /^Bundle\.entry\[1\]\.resource\.deliverTo$/,
+      diagnostics: /facilit|Location/i,
     },
     {
       name: 'unmapped product',
       bad: () => {
-        const line = r5(orderLine({ order: `TX-${randomUUID().slice(0, 8)}`, facilityId, program: 'EM01', productCode: 'EM-AMX250', qty: 10, priority: 'urgent' }));
+        const line = r5(
+          orderLine({
+            order: `TX-${randomUUID().slice(0, 8)}`,
+            facilityId,
+            program: 'EM01',
+            productCode: 'EM-AMX250',
+            qty: 10,
+            priority: 'urgent',
+          }),
+        );
         line.item.concept.coding[0].code = '09999999999994';
         return line;
       },
-      expression: /^Bundle\.entry\[1\]\.resource\.item\.concept$/, diagnostics: /09999999999994/,
+      expression: /^Bundle\.entry\[1\]\.resource\.item\.concept$/,
+      diagnostics: /09999999999994/,
     },
     {
       name: 'product not in the program',
-      bad: () => r5(orderLine({ order: `TX-${randomUUID().slice(0, 8)}`, facilityId, program: 'EM01', productCode: 'FP-CNDM', qty: 10, priority: 'urgent' })),
-      expression: /^Bundle\.entry\[1\]\.resource\.item\.concept$/, diagnostics: /not in program EM01/,
+      bad: () =>
+        r5(
+          orderLine({
+            order: `TX-${randomUUID().slice(0, 8)}`,
+            facilityId,
+            program: 'EM01',
+            productCode: 'FP-CNDM',
+            qty: 10,
+            priority: 'urgent',
+          }),
+        ),
+      expression: /^Bundle\.entry\[1\]\.resource\.item\.concept$/,
+      diagnostics: /not in program EM01/,
     },
     {
       name: 'an order number longer than OpenLMIS keeps',
-      bad: () => r5(orderLine({ order: `TX-${'9'.repeat(300)}`, facilityId, program: 'EM01', productCode: 'EM-AMX250', qty: 10, priority: 'urgent' })),
-      expression: /^Bundle\.entry\[1\]\.resource\.identifier(\[0\])?$/, diagnostics: /303 characters long; OpenLMIS keeps at most 255/,
+      bad: () =>
+        r5(
+          orderLine({
+            order: `TX-${'9'.repeat(300)}`,
+            facilityId,
+            program: 'EM01',
+            productCode: 'EM-AMX250',
+            qty: 10,
+            priority: 'urgent',
+          }),
+        ),
+      expression: /^Bundle\.entry\[1\]\.resource\.identifier(\[0\])?$/,
+      diagnostics: /303 characters long; OpenLMIS keeps at most 255/,
     },
     {
       name: 'stock going negative',
       bad: () => adjustment(facilityId, 'FP-CNDM', 1_000_000),
-      expression: /^Bundle\.entry\[1\]\.resource\.inventoryListing\[0\]\.item\[0\]\.quantity$/, diagnostics: /negative/,
+      expression: /^Bundle\.entry\[1\]\.resource\.inventoryListing\[0\]\.item\[0\]\.quantity$/,
+      diagnostics: /negative/,
     },
   ];
 
@@ -103,35 +179,61 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
       const issue = res.body.issue[0];
       t.match(issue.diagnostics, kind.diagnostics);
       t.equal(issue.expression?.length, 1, `one expression: ${JSON.stringify(issue.expression)}`);
-      t.match(issue.expression?.[0], kind.expression, 'the FHIRPath of the bad entry\'s element');
-      t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged: requisitions, orders, stock events and cards, shipments, PODs');
+      t.match(issue.expression?.[0], kind.expression, "the FHIRPath of the bad entry's element");
+      t.equal(
+        upstream(rig),
+        upstreamBefore,
+        'OpenLMIS unchanged: requisitions, orders, stock events and cards, shipments, PODs',
+      );
       t.equal(await stored(rig), storeBefore, 'the store unchanged: no job, no journal, no note');
 
       // without the bad entry the same writes go through: they were good, and were held back only by it
       const ok = await rig.fhir('POST', '/fhir/R5', transaction(good));
       t.equal(ok.status, 200, why(ok));
-      t.same(ok.body.entry.map((e: any) => e.response.status.slice(0, 3)), ['201', '201']);
+      t.same(
+        ok.body.entry.map((e: any) => e.response.status.slice(0, 3)),
+        ['201', '201'],
+      );
       t.not(upstream(rig), upstreamBefore, 'and they changed OpenLMIS');
     });
   }
 
   await t.test('refused at delivery after the checks passed: the answer says what was applied', async (t) => {
     // OpenLMIS refuses the stock event although every check passed (a rule the mediator cannot see)
-    const fault = rig.lmis.sb.faults.add({ method: 'POST', path: '/api/**stockEvents', times: 1, action: { type: 'status', status: 400, body: { messageKey: 'stockmanagement.error.event.reason.notValid', message: 'reason not valid here' } } });
+    const fault = rig.lmis.sb.faults.add({
+      method: 'POST',
+      path: '/api/**stockEvents',
+      times: 1,
+      action: {
+        type: 'status',
+        status: 400,
+        body: { messageKey: 'stockmanagement.error.event.reason.notValid', message: 'reason not valid here' },
+      },
+    });
     const order = goodOrder();
     const res = await rig.fhir('POST', '/fhir/R5', transaction([order, goodCount()]));
     rig.lmis.sb.faults.remove(fault.id);
     t.equal(res.status, 422, why(res));
     const [refusal, ...rest] = res.body.issue;
     t.match(refusal.diagnostics, /reason not valid here/);
-    t.same(refusal.expression?.map((e: string) => e.replace(/\..*$/, '')), ['Bundle'], `the refused entry's element: ${refusal.expression}`);
+    t.same(
+      refusal.expression?.map((e: string) => e.replace(/\..*$/, '')),
+      ['Bundle'],
+      `the refused entry's element: ${refusal.expression}`,
+    );
     t.match(refusal.expression?.[0], /^Bundle\.entry\[1\]\.resource/);
-    const applied = rest.find((i: any) => /applied in openlmis \(requisition [0-9a-f-]+\) and is not undone/.test(i.diagnostics));
+    const applied = rest.find((i: any) =>
+      /applied in openlmis \(requisition [0-9a-f-]+\) and is not undone/.test(i.diagnostics),
+    );
     t.ok(applied, `the order's fate is told: ${JSON.stringify(rest)}`);
-    t.same(applied?.expression, ['Bundle.entry[0].resource'], 'on the order\'s entry');
+    t.same(applied?.expression, ['Bundle.entry[0].resource'], "on the order's entry");
     t.equal(applied?.severity, 'warning');
     const requisitionId = /requisition ([0-9a-f-]+)/.exec(applied?.diagnostics ?? '')?.[1];
-    t.equal(rig.lmis.sb.state.store.requisitions.get(requisitionId!)?.status, 'SUBMITTED', 'which is true: the order is in OpenLMIS');
+    t.equal(
+      rig.lmis.sb.state.store.requisitions.get(requisitionId!)?.status,
+      'SUBMITTED',
+      'which is true: the order is in OpenLMIS',
+    );
   });
 
   await t.test('every bad entry is named, in one answer', async (t) => {
@@ -139,45 +241,85 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
     const res = await rig.fhir('POST', '/fhir/R5', transaction([kinds[0].bad(), goodOrder(), kinds[4].bad()]));
     t.equal(res.status, 422, why(res));
     const expressions = res.body.issue.flatMap((i: any) => i.expression ?? []);
-    t.ok(expressions.some((e: string) => /^Bundle\.entry\[0\]\.resource\.deliverTo$/.test(e)), `entry 0 named: ${expressions}`);
-    t.ok(expressions.some((e: string) => /^Bundle\.entry\[2\]\.resource\.inventoryListing\[0\]\.item\[0\]\.quantity$/.test(e)), 'entry 2 named');
-    t.notOk(expressions.some((e: string) => e.startsWith('Bundle.entry[1]')), 'the good entry is not blamed');
+    t.ok(
+      expressions.some((e: string) => /^Bundle\.entry\[0\]\.resource\.deliverTo$/.test(e)),
+      `entry 0 named: ${expressions}`,
+    );
+    t.ok(
+      expressions.some((e: string) =>
+        /^Bundle\.entry\[2\]\.resource\.inventoryListing\[0\]\.item\[0\]\.quantity$/.test(e),
+      ),
+      'entry 2 named',
+    );
+    t.notOk(
+      expressions.some((e: string) => e.startsWith('Bundle.entry[1]')),
+      'the good entry is not blamed',
+    );
     t.equal(upstream(rig), before);
   });
 
   await t.test('entries are checked as if the earlier ones were applied', async (t) => {
     // FP-CNDM stock on hand without lot, as the mediator reads it back
-    const reports = (await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)).body.entry.map((e: any) => e.resource);
+    const reports = (
+      await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`)
+    ).body.entry.map((e: any) => e.resource);
     const items = reports.flatMap((r: any) => r.inventoryListing[0].item);
-    const soh = items.find((i: any) => i.item.concept.coding[0].code === gtinOf('FP-CNDM') && !(i.extension ?? []).some((e: any) => e.url.endsWith('/lot-number')))?.quantity.value;
+    const soh = items.find(
+      (i: any) =>
+        i.item.concept.coding[0].code === gtinOf('FP-CNDM') &&
+        !(i.extension ?? []).some((e: any) => e.url.endsWith('/lot-number')),
+    )?.quantity.value;
     t.ok(soh > 10, `stock on hand ${soh}`);
     const share = Math.ceil(soh * 0.6);
     const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
-    const twice = await rig.fhir('POST', '/fhir/R5', transaction([adjustment(facilityId, 'FP-CNDM', share), adjustment(facilityId, 'FP-CNDM', share)]));
+    const twice = await rig.fhir(
+      'POST',
+      '/fhir/R5',
+      transaction([adjustment(facilityId, 'FP-CNDM', share), adjustment(facilityId, 'FP-CNDM', share)]),
+    );
     t.equal(twice.status, 422, `each subtraction of ${share} fits, both together do not: ${why(twice)}`);
-    t.match(twice.body.issue[0].diagnostics, new RegExp(`stock on hand is ${soh - share}, subtracting ${share} would make it negative`));
+    t.match(
+      twice.body.issue[0].diagnostics,
+      new RegExp(`stock on hand is ${soh - share}, subtracting ${share} would make it negative`),
+    );
     t.same(twice.body.issue[0].expression, ['Bundle.entry[1].resource.inventoryListing[0].item[0].quantity']);
 
-    const order = (n: string) => r5(orderLine({ order: n, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 }));
-    const two = await rig.fhir('POST', '/fhir/R5', transaction([order(`TX-R-${randomUUID().slice(0, 6)}`), order(`TX-R-${randomUUID().slice(0, 6)}`)]));
+    const order = (n: string) =>
+      r5(orderLine({ order: n, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 }));
+    const two = await rig.fhir(
+      'POST',
+      '/fhir/R5',
+      transaction([order(`TX-R-${randomUUID().slice(0, 6)}`), order(`TX-R-${randomUUID().slice(0, 6)}`)]),
+    );
     t.equal(two.status, 409, `two routine orders for one regular period: ${why(two)}`);
     t.same(two.body.issue[0].expression, ['Bundle.entry[1].resource']);
     t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
     t.equal(await stored(rig), storeBefore, 'nothing recorded');
   });
 
-  await t.test('OpenLMIS cannot be asked: a Bundle of several writes is refused whole (503), a single write is queued', async (t) => {
-    const fault = rig.lmis.sb.faults.add({ method: 'GET', path: '/api/requisitions/periodsForInitiate', action: { type: 'status', status: 503 } });
-    const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
-    const res = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder(), goodOrder()]));
-    t.equal(res.status, 503, why(res));
-    t.match(res.body.issue[0].diagnostics, /nothing in this transaction was accepted/);
-    t.same(res.body.issue[0].expression, ['Bundle.entry[0].resource'], 'names the entry that could not be checked');
-    t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
-    t.equal(await stored(rig), storeBefore, 'nothing recorded');
-    const single = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder()]));
-    t.equal(single.status, 200, why(single));
-    t.equal(single.body.entry[0].response.status.slice(0, 3), '202', 'a single write is accepted and queued: its delivery checks again');
-    rig.lmis.sb.faults.remove(fault.id);
-  });
+  await t.test(
+    'OpenLMIS cannot be asked: a Bundle of several writes is refused whole (503), a single write is queued',
+    async (t) => {
+      const fault = rig.lmis.sb.faults.add({
+        method: 'GET',
+        path: '/api/requisitions/periodsForInitiate',
+        action: { type: 'status', status: 503 },
+      });
+      const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
+      const res = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder(), goodOrder()]));
+      t.equal(res.status, 503, why(res));
+      t.match(res.body.issue[0].diagnostics, /nothing in this transaction was accepted/);
+      t.same(res.body.issue[0].expression, ['Bundle.entry[0].resource'], 'names the entry that could not be checked');
+      t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
+      t.equal(await stored(rig), storeBefore, 'nothing recorded');
+      const single = await rig.fhir('POST', '/fhir/R5', transaction([goodOrder()]));
+      t.equal(single.status, 200, why(single));
+      t.equal(
+        single.body.entry[0].response.status.slice(0, 3),
+        '202',
+        'a single write is accepted and queued: its delivery checks again',
+      );
+      rig.lmis.sb.faults.remove(fault.id);
+    },
+  );
 });

@@ -21,16 +21,36 @@ const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
 
 async function rig(t: Test, sb: OpenMrsSandbox, password = ADMIN_PASSWORD) {
   const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-e2e-'));
-  const mediator = await startMediator(loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: INBOUND,
-    OPENMRS_BASE_URL: sb.url, OPENMRS_USERNAME: 'admin', OPENMRS_PASSWORD: password, OPENMRS_TIMEOUT_MS: '3000',
-    OUTBOX_DEADLINE_MS: '4000', OUTBOX_SETTLE_MS: '100', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200',
-  } as NodeJS.ProcessEnv));
-  t.teardown(async () => { await mediator.stop(); rmSync(dir, { recursive: true, force: true }); });
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: INBOUND,
+      OPENMRS_BASE_URL: sb.url,
+      OPENMRS_USERNAME: 'admin',
+      OPENMRS_PASSWORD: password,
+      OPENMRS_TIMEOUT_MS: '3000',
+      OUTBOX_DEADLINE_MS: '4000',
+      OUTBOX_SETTLE_MS: '100',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const fhir = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(`${mediator.url}${url}`, {
-      method, body: body ? JSON.stringify(body) : undefined,
-      headers: { authorization: AUTH, accept: 'application/fhir+json', ...(body ? { 'content-type': 'application/fhir+json' } : {}) },
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      headers: {
+        authorization: AUTH,
+        accept: 'application/fhir+json',
+        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+      },
     });
     const text = await res.text();
     return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
@@ -38,7 +58,7 @@ async function rig(t: Test, sb: OpenMrsSandbox, password = ADMIN_PASSWORD) {
   /** Every outbox job delivered (a write whose answer was lost is retried by the worker). */
   const settled = async () => {
     const res = await fetch(`${mediator.url}/admin/outbox/jobs`, { headers: { authorization: `Bearer ${INBOUND}` } });
-    const jobs = (await res.json() as { jobs: { status: string }[] }).jobs;
+    const jobs = ((await res.json()) as { jobs: { status: string }[] }).jobs;
     return jobs.length > 0 && jobs.every((j) => j.status === 'done');
   };
   return { mediator, fhir, settled };
@@ -47,34 +67,56 @@ async function rig(t: Test, sb: OpenMrsSandbox, password = ADMIN_PASSWORD) {
 const why = (res: { status: number; body?: any }) => res.body?.issue?.[0]?.diagnostics ?? `status ${res.status}`;
 const codeOf = (r: any) => r.identifier?.find((i: any) => i.system === CODE)?.value;
 
-t.test('reads: registry code as identifier, negative coordinates intact, a retirement seen by _lastUpdated', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const { mediator, fhir } = await rig(t, sb);
-  const ready = await fetch(`${mediator.url}/ready`, { headers: { authorization: AUTH } });
-  t.equal(ready.status, 200);
-  t.ok((await ready.json() as { checks: { name: string; status: string }[] }).checks.some((c) => c.name === 'openmrs' && c.status === 'ok'), '/ready checks OpenMRS');
+t.test(
+  'reads: registry code as identifier, negative coordinates intact, a retirement seen by _lastUpdated',
+  async (t) => {
+    const sb = await startOpenMrsSandbox();
+    t.teardown(() => sb.close());
+    const { mediator, fhir } = await rig(t, sb);
+    const ready = await fetch(`${mediator.url}/ready`, { headers: { authorization: AUTH } });
+    t.equal(ready.status, 200);
+    t.ok(
+      ((await ready.json()) as { checks: { name: string; status: string }[] }).checks.some(
+        (c) => c.name === 'openmrs' && c.status === 'ok',
+      ),
+      '/ready checks OpenMRS',
+    );
 
-  const rio = await fhir('GET', '/fhir/Location?name=Rio');
-  t.equal(rio.status, 200, why(rio));
-  t.equal(rio.body.entry.length, 1);
-  const r = rio.body.entry[0].resource;
-  t.equal(codeOf(r), 'SBX-30001', 'the Master Facility Code attribute is Location.identifier');
-  t.same(r.position, { longitude: -34.877, latitude: -8.0476 }, 'south of the equator and west of Greenwich, both kept');
-  const lumley = await fhir('GET', `/fhir/Location/${LOC.lumley}`);
-  t.equal(lumley.body.position.longitude, -13.2317);
-  const blank = await fhir('GET', `/fhir/Location/${LOC.blankCoords}`);
-  t.equal(blank.body.position, undefined, 'blank coordinates: no position');
-  t.notMatch(blank.text, /NaN|null/);
-  const byCode = await fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`${CODE}|SBX-10002`)}`);
-  t.same(byCode.body.entry.map((e: any) => e.resource.id), [LOC.kilima]);
+    const rio = await fhir('GET', '/fhir/Location?name=Rio');
+    t.equal(rio.status, 200, why(rio));
+    t.equal(rio.body.entry.length, 1);
+    const r = rio.body.entry[0].resource;
+    t.equal(codeOf(r), 'SBX-30001', 'the Master Facility Code attribute is Location.identifier');
+    t.same(
+      r.position,
+      { longitude: -34.877, latitude: -8.0476 },
+      'south of the equator and west of Greenwich, both kept',
+    );
+    const lumley = await fhir('GET', `/fhir/Location/${LOC.lumley}`);
+    t.equal(lumley.body.position.longitude, -13.2317);
+    const blank = await fhir('GET', `/fhir/Location/${LOC.blankCoords}`);
+    t.equal(blank.body.position, undefined, 'blank coordinates: no position');
+    t.notMatch(blank.text, /NaN|null/);
+    const byCode = await fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`${CODE}|SBX-10002`)}`);
+    t.same(
+      byCode.body.entry.map((e: any) => e.resource.id),
+      [LOC.kilima],
+    );
 
-  const since = new Date(sb.store.now() - 1000).toISOString();
-  await fetch(`${sb.url}/ws/rest/v1/location/${LOC.kilima}?reason=merged`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` } });
-  const sync = await fhir('GET', `/fhir/Location?_lastUpdated=ge${since}`);
-  t.equal(sync.status, 200, why(sync));
-  t.same(sync.body.entry.map((e: any) => [e.resource.id, e.resource.status]), [[LOC.kilima, 'inactive']], 'the deactivation reaches an incremental sync');
-});
+    const since = new Date(sb.store.now() - 1000).toISOString();
+    await fetch(`${sb.url}/ws/rest/v1/location/${LOC.kilima}?reason=merged`, {
+      method: 'DELETE',
+      headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    const sync = await fhir('GET', `/fhir/Location?_lastUpdated=ge${since}`);
+    t.equal(sync.status, 200, why(sync));
+    t.same(
+      sync.body.entry.map((e: any) => [e.resource.id, e.resource.status]),
+      [[LOC.kilima, 'inactive']],
+      'the deactivation reaches an incremental sync',
+    );
+  },
+);
 
 t.test('create, rename (expired session, lost answer), retire, reactivate: each reaches OpenMRS once', async (t) => {
   const sb = await startOpenMrsSandbox();
@@ -82,8 +124,15 @@ t.test('create, rename (expired session, lost answer), retire, reactivate: each 
   const { fhir, settled } = await rig(t, sb);
   const id = 'registry-esperanza-1';
   const location = (over: Record<string, unknown> = {}) => ({
-    resourceType: 'Location', id, identifier: [{ system: CODE, value: 'SBX-90001' }], status: 'active', name: 'Esperanza Clinic', mode: 'instance',
-    position: { longitude: -77.0428, latitude: -12.0464 }, address: { city: 'Lima', country: 'Peru' }, ...over,
+    resourceType: 'Location',
+    id,
+    identifier: [{ system: CODE, value: 'SBX-90001' }],
+    status: 'active',
+    name: 'Esperanza Clinic',
+    mode: 'instance',
+    position: { longitude: -77.0428, latitude: -12.0464 },
+    address: { city: 'Lima', country: 'Peru' },
+    ...over,
   });
 
   const created = await fhir('PUT', `/fhir/Location/${id}`, location());
@@ -97,7 +146,12 @@ t.test('create, rename (expired session, lost answer), retire, reactivate: each 
 
   // the session times out, and the rename's answer is lost after OpenMRS applied it
   sb.store.expireSessions();
-  sb.faults.add({ method: 'POST', path: `/openmrs/ws/rest/v1/location/${uuid}`, action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  sb.faults.add({
+    method: 'POST',
+    path: `/openmrs/ws/rest/v1/location/${uuid}`,
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
   const renamed = await fhir('PUT', `/fhir/Location/${id}`, location({ name: 'Esperanza Health Centre' }));
   t.ok([200, 201, 202].includes(renamed.status), why(renamed));
   await until('the rename delivered', settled, 20_000);
@@ -109,7 +163,11 @@ t.test('create, rename (expired session, lost answer), retire, reactivate: each 
   t.ok(again.status < 300, why(again));
   t.equal(sb.store.writes['location.update'], 1, 'the same PUT again writes nothing');
 
-  const retired = await fhir('PUT', `/fhir/Location/${id}`, location({ name: 'Esperanza Health Centre', status: 'inactive' }));
+  const retired = await fhir(
+    'PUT',
+    `/fhir/Location/${id}`,
+    location({ name: 'Esperanza Health Centre', status: 'inactive' }),
+  );
   t.ok(retired.status < 300, why(retired));
   await until('retired', settled, 10_000);
   t.equal(sb.store.locations.get(uuid)!.retired, true);
@@ -117,11 +175,19 @@ t.test('create, rename (expired session, lost answer), retire, reactivate: each 
   t.equal(afterRetire.body.status, 'inactive', afterRetire.text);
   // reactivated with a note: content identical to an earlier version would be taken by routing as
   // a repeat of that earlier write (FACILITIES.key is the content version), see the issue 13 note
-  const back = await fhir('PUT', `/fhir/Location/${id}`, location({ name: 'Esperanza Health Centre', description: 'reopened' }));
+  const back = await fhir(
+    'PUT',
+    `/fhir/Location/${id}`,
+    location({ name: 'Esperanza Health Centre', description: 'reopened' }),
+  );
   t.ok(back.status < 300, why(back));
   await until('reactivated', settled, 10_000);
   t.equal(sb.store.locations.get(uuid)!.retired, false);
-  t.same(sb.store.writes, { 'location.create': 1, 'location.update': 3, 'location.retire': 1, 'location.unretire': 1 }, 'each change once (updates: the rename, the reactivation\'s description, the unretire)');
+  t.same(
+    sb.store.writes,
+    { 'location.create': 1, 'location.update': 3, 'location.retire': 1, 'location.unretire': 1 },
+    "each change once (updates: the rename, the reactivation's description, the unretire)",
+  );
   t.equal([...sb.store.locations.values()].filter((l) => l.name.startsWith('Esperanza')).length, 1, 'never a twin');
 });
 
@@ -135,7 +201,14 @@ t.test('a wrong password: /ready and the first write say so; nothing is written 
   t.equal(ready.status, 503);
   t.match(readyText, /login as 'admin' refused \(not authenticated\)/);
   t.notMatch(readyText, new RegExp(wrong));
-  const write = await fhir('PUT', '/fhir/Location/registry-x', { resourceType: 'Location', id: 'registry-x', identifier: [{ system: CODE, value: 'SBX-99999' }], status: 'active', name: 'Nowhere Clinic', mode: 'instance' });
+  const write = await fhir('PUT', '/fhir/Location/registry-x', {
+    resourceType: 'Location',
+    id: 'registry-x',
+    identifier: [{ system: CODE, value: 'SBX-99999' }],
+    status: 'active',
+    name: 'Nowhere Clinic',
+    mode: 'instance',
+  });
   t.ok(write.status >= 400, `refused: ${write.status}`);
   t.match(why(write), /not authenticated/);
   t.notMatch(write.text, new RegExp(wrong));

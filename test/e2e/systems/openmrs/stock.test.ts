@@ -18,7 +18,15 @@ const INBOUND = 'e2e-inbound-secret';
 const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
 const GTIN = 'https://www.gs1.org/gtin';
 
-const report = (opts: { id: string; countType: 'snapshot' | 'difference'; gtin: string; lot: string; qty: number; subtraction?: boolean; reason?: string }) => ({
+const report = (opts: {
+  id: string;
+  countType: 'snapshot' | 'difference';
+  gtin: string;
+  lot: string;
+  qty: number;
+  subtraction?: boolean;
+  reason?: string;
+}) => ({
   resourceType: 'InventoryReport',
   identifier: [{ system: 'https://app.example.org/counts', value: opts.id }],
   status: 'active',
@@ -26,53 +34,110 @@ const report = (opts: { id: string; countType: 'snapshot' | 'difference'; gtin: 
   ...(opts.subtraction ? { operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] } } : {}),
   ...(opts.reason ? { operationTypeReason: { coding: [{ code: opts.reason, display: opts.reason }] } } : {}),
   reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [{
-    location: { reference: `Location/${LOC.mwangaza}` },
-    countingDateTime: '2026-12-01T08:30:00Z',
-    item: [{
-      extension: [{ url: EXT.lotNumber, valueString: opts.lot }],
-      quantity: { value: opts.qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-      item: { concept: { coding: [{ system: GTIN, code: opts.gtin }] } },
-    }],
-  }],
+  inventoryListing: [
+    {
+      location: { reference: `Location/${LOC.mwangaza}` },
+      countingDateTime: '2026-12-01T08:30:00Z',
+      item: [
+        {
+          extension: [{ url: EXT.lotNumber, valueString: opts.lot }],
+          quantity: { value: opts.qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+          item: { concept: { coding: [{ system: GTIN, code: opts.gtin }] } },
+        },
+      ],
+    },
+  ],
 });
 
 t.test('a count and an adjustment become stock operations once; the inventory reads back equal', async (t) => {
   const sb = await startOpenMrsSandbox();
   const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-stock-e2e-'));
-  const mediator = await startMediator(loadSettings({
-    HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'silent', AUTH_PASSWORD: INBOUND,
-    OPENMRS_BASE_URL: sb.url, OPENMRS_USERNAME: 'admin', OPENMRS_PASSWORD: ADMIN_PASSWORD, OPENMRS_TIMEOUT_MS: '3000',
-    OUTBOX_DEADLINE_MS: '4000', OUTBOX_SETTLE_MS: '100', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200',
-  } as NodeJS.ProcessEnv));
-  t.teardown(async () => { await mediator.stop(); await sb.close(); rmSync(dir, { recursive: true, force: true }); });
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: INBOUND,
+      OPENMRS_BASE_URL: sb.url,
+      OPENMRS_USERNAME: 'admin',
+      OPENMRS_PASSWORD: ADMIN_PASSWORD,
+      OPENMRS_TIMEOUT_MS: '3000',
+      OUTBOX_DEADLINE_MS: '4000',
+      OUTBOX_SETTLE_MS: '100',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${mediator.url}${url}`, { method, body: body ? JSON.stringify(body) : undefined, headers: { authorization: AUTH, 'content-type': 'application/fhir+json' } });
+    const res = await fetch(`${mediator.url}${url}`, {
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      headers: { authorization: AUTH, 'content-type': 'application/fhir+json' },
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
   const why = (r: { status: number; body?: any }) => r.body?.issue?.[0]?.diagnostics ?? `status ${r.status}`;
 
   // the count's create is applied, its answer lost: the outbox retries, the connector finds it by reference
-  sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation', action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  sb.faults.add({
+    method: 'POST',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation',
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
   const count = report({ id: 'CNT-OMRS-1', countType: 'snapshot', gtin: '10860012300058', lot: 'AMX-2401', qty: 930 });
   const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
   t.ok([201, 202].includes(posted.status), why(posted));
-  await until('the stocktake completed', async () => [...sb.stock.operations.values()].some((o) => o.operationType === 'stocktake' && o.status === 'COMPLETED'), 20_000);
+  await until(
+    'the stocktake completed',
+    async () =>
+      [...sb.stock.operations.values()].some((o) => o.operationType === 'stocktake' && o.status === 'COMPLETED'),
+    20_000,
+  );
   const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
   t.ok(again.status < 300, why(again));
 
-  const adjusted = await fhir('POST', '/fhir/R5/InventoryReport', report({ id: 'ADJ-OMRS-1', countType: 'difference', gtin: '10860012300065', lot: 'PCM-2401', qty: 40, subtraction: true, reason: 'Damaged' }));
+  const adjusted = await fhir(
+    'POST',
+    '/fhir/R5/InventoryReport',
+    report({
+      id: 'ADJ-OMRS-1',
+      countType: 'difference',
+      gtin: '10860012300065',
+      lot: 'PCM-2401',
+      qty: 40,
+      subtraction: true,
+      reason: 'Damaged',
+    }),
+  );
   t.equal(adjusted.status, 201, why(adjusted));
-  t.same(sb.store.writes, {
-    'stockoperation.create.stocktake': 1, 'stockoperation.submit.stocktake': 1, 'stockoperation.approve.stocktake': 1,
-    'stockoperation.create.adjustment': 1, 'stockoperation.submit.adjustment': 1, 'stockoperation.approve.adjustment': 1,
-  }, 'one operation each, submitted and approved once');
+  t.same(
+    sb.store.writes,
+    {
+      'stockoperation.create.stocktake': 1,
+      'stockoperation.submit.stocktake': 1,
+      'stockoperation.approve.stocktake': 1,
+      'stockoperation.create.adjustment': 1,
+      'stockoperation.submit.adjustment': 1,
+      'stockoperation.approve.adjustment': 1,
+    },
+    'one operation each, submitted and approved once',
+  );
 
   const read = await fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${LOC.mwangaza}`)}`);
   t.equal(read.status, 200, why(read));
-  const live = read.body.entry.map((e: any) => e.resource).find((r: any) => r.countType === 'snapshot' && !r.identifier);
-  const qty = (gtin: string) => live.inventoryListing[0].item.find((i: any) => i.item.concept.coding[0].code === gtin)?.quantity.value;
+  const live = read.body.entry
+    .map((e: any) => e.resource)
+    .find((r: any) => r.countType === 'snapshot' && !r.identifier);
+  const qty = (gtin: string) =>
+    live.inventoryListing[0].item.find((i: any) => i.item.concept.coding[0].code === gtin)?.quantity.value;
   t.equal(qty('10860012300058'), 930, 'amoxicillin reads back as counted');
   t.equal(qty('10860012300065'), 1960, 'paracetamol down by the adjustment');
 });

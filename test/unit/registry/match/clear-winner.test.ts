@@ -5,8 +5,16 @@ import { normaliseName } from '../../../../src/registry/match/normalise.js';
 import { defaultVocabulary } from '../../../../src/registry/match/vocabulary.js';
 
 const base: FeatureLevels = {
-  name: 'core-exact', rarity: 'exact:df3-10', type: 'core:adjacent', level: 'missing', area: 'same',
-  subArea: 'shared', qualifier: 'missing', distance: 'missing', identifier: 'missing', status: 'same',
+  name: 'core-exact',
+  rarity: 'exact:df3-10',
+  type: 'core:adjacent',
+  level: 'missing',
+  area: 'same',
+  subArea: 'shared',
+  qualifier: 'missing',
+  distance: 'missing',
+  identifier: 'missing',
+  status: 'same',
 };
 const thresholds = { auto: 6, margin: 0, review: -1, clearAuto: 4, clearMargin: 4 };
 

@@ -1,11 +1,17 @@
 import t from 'tap';
-import { expandAbbreviations, foldText, normaliseName, repairMojibake, tokenise } from '../../../../src/registry/match/normalise.js';
+import {
+  expandAbbreviations,
+  foldText,
+  normaliseName,
+  repairMojibake,
+  tokenise,
+} from '../../../../src/registry/match/normalise.js';
 import { defaultVocabulary } from '../../../../src/registry/match/vocabulary.js';
 
 const v = defaultVocabulary();
 
 t.test('case, accents, punctuation and apostrophes fold to plain tokens', async (t) => {
-  t.equal(foldText("Centro de Saúde  São-João"), 'centro de saude sao joao');
+  t.equal(foldText('Centro de Saúde  São-João'), 'centro de saude sao joao');
   t.equal(foldText("St. Mary's Hosp."), 'st marys hosp');
   t.equal(foldText('Nyang\u2019oma & Sons'), 'nyangoma and sons');
 });

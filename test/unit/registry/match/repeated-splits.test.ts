@@ -18,13 +18,26 @@ t.test('random halvings partition the areas into two halves', async (t) => {
 t.test('the same seed draws the same partitions, another seed others', async (t) => {
   t.same(randomHalvings(areas, 4, 7), randomHalvings(areas, 4, 7));
   t.notSame(randomHalvings(areas, 4, 7), randomHalvings(areas, 4, 8));
-  t.same(randomHalvings(areas, 4, 7).slice(0, 2), randomHalvings(areas, 2, 7), 'more repeats extend, never reshuffle, the first ones');
+  t.same(
+    randomHalvings(areas, 4, 7).slice(0, 2),
+    randomHalvings(areas, 2, 7),
+    'more repeats extend, never reshuffle, the first ones',
+  );
 });
 
 t.test('meetsLimits applies every limit of the issue, bounds included', async (t) => {
   const ok: BenchmarkFigures = {
-    autoPrecision: 0.99, autoRecall: 0.92, hardRecall: 0.5, assistedRecall: 0.97, falseAutoOnUnmatched: 0.03, reviewShare: 0.15,
-    autoMatches: 0, reviewQueue: 0, truePairs: 0, hardPairs: 0, unmatchedLeft: 0,
+    autoPrecision: 0.99,
+    autoRecall: 0.92,
+    hardRecall: 0.5,
+    assistedRecall: 0.97,
+    falseAutoOnUnmatched: 0.03,
+    reviewShare: 0.15,
+    autoMatches: 0,
+    reviewQueue: 0,
+    truePairs: 0,
+    hardPairs: 0,
+    unmatchedLeft: 0,
   };
   t.ok(meetsLimits(ok), 'exactly at every limit');
   t.notOk(meetsLimits({ ...ok, autoPrecision: 0.9899 }));

@@ -1,14 +1,32 @@
 import t from 'tap';
 import type { CrosswalkRow } from '../../../../src/registry/crosswalk-types.js';
 import { applyReview, facilityInputHash, mergeRun, rowsToRescore } from '../../../../src/registry/review.js';
-import { crosswalkToCsv, crosswalkToLocationBundle, InMemoryCrosswalkRepository } from '../../../../src/registry/crosswalk.js';
+import {
+  crosswalkToCsv,
+  crosswalkToLocationBundle,
+  InMemoryCrosswalkRepository,
+} from '../../../../src/registry/crosswalk.js';
 
 const at = '2026-01-01T00:00:00Z';
 const alice = { user: 'alice', at: '2026-01-02T00:00:00Z' };
-const sug = (registryId: string, score: number) => ({ registryId, score, reasons: [{ field: 'name', weight: score, detail: 'x' }] });
+const sug = (registryId: string, score: number) => ({
+  registryId,
+  score,
+  reasons: [{ field: 'name', weight: score, detail: 'x' }],
+});
 
 function row(systemId: string, patch: Partial<CrosswalkRow> = {}): CrosswalkRow {
-  return { system: 'openlmis', systemId, state: 'review', zone: 'review', reasons: [], suggestions: [sug('R1', 5), sug('R2', 3)], decidedBy: 'auto', decidedAt: at, ...patch };
+  return {
+    system: 'openlmis',
+    systemId,
+    state: 'review',
+    zone: 'review',
+    reasons: [],
+    suggestions: [sug('R1', 5), sug('R2', 3)],
+    decidedBy: 'auto',
+    decidedAt: at,
+    ...patch,
+  };
 }
 
 t.test('accept, reject, no-match, flag, break, ignore', async (t) => {
@@ -16,11 +34,21 @@ t.test('accept, reject, no-match, flag, break, ignore', async (t) => {
   t.match(accepted, { state: 'manual-match', registryId: 'R2', decidedBy: 'alice', decidedAt: alice.at });
   const rejected = applyReview(row('a'), { op: 'reject', registryId: 'R1' }, alice);
   t.equal(rejected.state, 'review');
-  t.same(rejected.suggestions.map((s) => s.registryId), ['R2']);
+  t.same(
+    rejected.suggestions.map((s) => s.registryId),
+    ['R2'],
+  );
   t.same(rejected.rejectedRegistryIds, ['R1']);
-  t.equal(applyReview(rejected, { op: 'reject' }, alice).state, 'no-match', 'rejecting the last suggestion leaves no match');
+  t.equal(
+    applyReview(rejected, { op: 'reject' }, alice).state,
+    'no-match',
+    'rejecting the last suggestion leaves no match',
+  );
   t.equal(applyReview(row('a'), { op: 'no-match' }, alice).state, 'no-match');
-  t.match(applyReview(row('a'), { op: 'flag', comment: 'check on site' }, alice), { state: 'flagged', comment: 'check on site' });
+  t.match(applyReview(row('a'), { op: 'flag', comment: 'check on site' }, alice), {
+    state: 'flagged',
+    comment: 'check on site',
+  });
   const broken = applyReview(accepted, { op: 'break' }, alice);
   t.match(broken, { state: 'match-broken', registryId: undefined, rejectedRegistryIds: ['R2'] });
   t.equal(applyReview(row('a'), { op: 'ignore' }, alice).state, 'ignored');
@@ -36,9 +64,19 @@ function statusOf(fn: () => unknown): number | undefined {
 }
 
 t.test('transitions the state does not allow are conflicts (409)', async (t) => {
-  t.equal(statusOf(() => applyReview(row('a'), { op: 'break' }, alice)), 409);
-  t.equal(statusOf(() => applyReview(row('a', { state: 'manual-match', registryId: 'R1' }), { op: 'reject' }, alice)), 409);
-  t.equal(statusOf(() => applyReview(row('a'), { op: 'accept' }, { user: 'auto', at })), 409, 'a decision needs a named user');
+  t.equal(
+    statusOf(() => applyReview(row('a'), { op: 'break' }, alice)),
+    409,
+  );
+  t.equal(
+    statusOf(() => applyReview(row('a', { state: 'manual-match', registryId: 'R1' }), { op: 'reject' }, alice)),
+    409,
+  );
+  t.equal(
+    statusOf(() => applyReview(row('a'), { op: 'accept' }, { user: 'auto', at })),
+    409,
+    'a decision needs a named user',
+  );
 });
 
 t.test('human decisions survive re-runs; broken pairs are never auto-matched again', async (t) => {
@@ -69,12 +107,27 @@ t.test('human decisions survive re-runs; broken pairs are never auto-matched aga
 });
 
 t.test('only new records and changed automatic rows are re-scored', async (t) => {
-  const f = { name: 'Kaumu Dispensary', identifiers: [], status: 'active' as const, kind: 'facility' as const, areaPath: ['Kitui'] };
+  const f = {
+    name: 'Kaumu Dispensary',
+    identifiers: [],
+    status: 'active' as const,
+    kind: 'facility' as const,
+    areaPath: ['Kitui'],
+  };
   const h = facilityInputHash(f);
   t.equal(h, facilityInputHash({ ...f }), 'stable');
   t.not(h, facilityInputHash({ ...f, name: 'Kaumu Health Centre' }));
-  const stored = [row('same', { inputHash: h }), row('changed', { inputHash: h }), applyReview(row('human', { inputHash: h }), { op: 'no-match' }, alice)];
-  const current = new Map([['same', h], ['changed', 'other'], ['human', 'other'], ['new', h]]);
+  const stored = [
+    row('same', { inputHash: h }),
+    row('changed', { inputHash: h }),
+    applyReview(row('human', { inputHash: h }), { op: 'no-match' }, alice),
+  ];
+  const current = new Map([
+    ['same', h],
+    ['changed', 'other'],
+    ['human', 'other'],
+    ['new', h],
+  ]);
   t.same(rowsToRescore(stored, current, 'openlmis').sort(), ['changed', 'new']);
 });
 
@@ -86,9 +139,16 @@ t.test('repository, mCSD bundle with one identifier per system, CSV', async (t) 
   t.equal((await repo.get('openlmis', 'a'))?.registryId, 'R1');
   t.equal((await repo.listBySystem('openlmis')).length, 2);
   const rows = [...(await repo.listBySystem('openlmis')), ...(await repo.listBySystem('dhis2'))];
-  const bundle = crosswalkToLocationBundle(rows, [{ id: 'R1', name: 'Kaumu', identifiers: [], status: 'active', kind: 'facility' }], 'https://hie.example.org/id');
+  const bundle = crosswalkToLocationBundle(
+    rows,
+    [{ id: 'R1', name: 'Kaumu', identifiers: [], status: 'active', kind: 'facility' }],
+    'https://hie.example.org/id',
+  );
   t.equal(bundle.entry?.length, 1, 'review rows are not exported');
   const ids = bundle.entry![0].resource!.identifier!;
-  t.same(ids.map((i) => [i.system, i.value]).sort(), [['https://hie.example.org/id/dhis2', 'x'], ['https://hie.example.org/id/openlmis', 'a']]);
+  t.same(ids.map((i) => [i.system, i.value]).sort(), [
+    ['https://hie.example.org/id/dhis2', 'x'],
+    ['https://hie.example.org/id/openlmis', 'a'],
+  ]);
   t.match(crosswalkToCsv(rows), /^system,system_id,registry_id,state/);
 });

@@ -14,34 +14,80 @@ t.test('supply, create the shipment, allocate, pick, ship: the facility sees the
   const response = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE')!;
   let token = '';
   const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${rig.sb.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-    return ((await res.json()) as any);
+    const res = await fetch(`${rig.sb.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as any;
   };
-  token = (await gql('query { authToken(username: "mediator", password: "password") { ... on AuthToken { token } } }')).data.authToken.token;
+  token = (await gql('query { authToken(username: "mediator", password: "password") { ... on AuthToken { token } } }'))
+    .data.authToken.token;
   const store = 'store-wh-central';
-  const create = 'mutation c($storeId: String!, $id: String!) { createRequisitionShipment(storeId: $storeId, input: { responseRequisitionId: $id }) { __typename ... on InvoiceNode { id status lines { nodes { numberOfPacks batch } } } ... on CreateRequisitionShipmentError { error { __typename description } } } }';
-  const move = 'mutation m($storeId: String!, $id: String!, $status: UpdateOutboundShipmentStatusInput!) { updateOutboundShipment(storeId: $storeId, input: { id: $id, status: $status }) { __typename ... on InvoiceNode { id status } ... on UpdateOutboundShipmentError { error { __typename description } } } }';
+  const create =
+    'mutation c($storeId: String!, $id: String!) { createRequisitionShipment(storeId: $storeId, input: { responseRequisitionId: $id }) { __typename ... on InvoiceNode { id status lines { nodes { numberOfPacks batch } } } ... on CreateRequisitionShipmentError { error { __typename description } } } }';
+  const move =
+    'mutation m($storeId: String!, $id: String!, $status: UpdateOutboundShipmentStatusInput!) { updateOutboundShipment(storeId: $storeId, input: { id: $id, status: $status }) { __typename ... on InvoiceNode { id status } ... on UpdateOutboundShipmentError { error { __typename description } } } }';
 
   const early = await gql(create, { storeId: store, id: response.id });
-  t.equal(early.data.createRequisitionShipment.error.__typename, 'NothingRemainingToSupply', 'nothing to ship before the supply quantities are set');
-  const supplied = await gql('mutation s($storeId: String!, $id: String!) { supplyRequestedQuantity(storeId: $storeId, input: { responseRequisitionId: $id }) { __typename ... on RequisitionLineConnector { nodes { supplyQuantity } } } }', { storeId: store, id: response.id });
-  t.same(supplied.data.supplyRequestedQuantity.nodes.map((n: any) => n.supplyQuantity), [300]);
+  t.equal(
+    early.data.createRequisitionShipment.error.__typename,
+    'NothingRemainingToSupply',
+    'nothing to ship before the supply quantities are set',
+  );
+  const supplied = await gql(
+    'mutation s($storeId: String!, $id: String!) { supplyRequestedQuantity(storeId: $storeId, input: { responseRequisitionId: $id }) { __typename ... on RequisitionLineConnector { nodes { supplyQuantity } } } }',
+    { storeId: store, id: response.id },
+  );
+  t.same(
+    supplied.data.supplyRequestedQuantity.nodes.map((n: any) => n.supplyQuantity),
+    [300],
+  );
 
   const stock = () => rig.sb.state.stockLines.get('stock-wh-amx250t')!;
   const created = (await gql(create, { storeId: store, id: response.id })).data.createRequisitionShipment;
   t.equal(created.__typename, 'InvoiceNode');
   t.equal(created.status, 'NEW');
-  t.same(created.lines.nodes, [{ numberOfPacks: 3, batch: 'B20260' }], '300 units in packs of 100, first-expiring batch');
-  t.same([stock().availableNumberOfPacks, stock().totalNumberOfPacks], [497, 500], 'allocation reserves; the stock is still there');
+  t.same(
+    created.lines.nodes,
+    [{ numberOfPacks: 3, batch: 'B20260' }],
+    '300 units in packs of 100, first-expiring batch',
+  );
+  t.same(
+    [stock().availableNumberOfPacks, stock().totalNumberOfPacks],
+    [497, 500],
+    'allocation reserves; the stock is still there',
+  );
 
-  t.equal((await gql(move, { storeId: store, id: created.id, status: 'PICKED' })).data.updateOutboundShipment.status, 'PICKED');
-  t.equal((await gql(move, { storeId: store, id: created.id, status: 'ALLOCATED' })).data.updateOutboundShipment.error.__typename, 'CannotReverseInvoiceStatus');
-  t.equal((await gql(move, { storeId: store, id: created.id, status: 'SHIPPED' })).data.updateOutboundShipment.status, 'SHIPPED');
+  t.equal(
+    (await gql(move, { storeId: store, id: created.id, status: 'PICKED' })).data.updateOutboundShipment.status,
+    'PICKED',
+  );
+  t.equal(
+    (await gql(move, { storeId: store, id: created.id, status: 'ALLOCATED' })).data.updateOutboundShipment.error
+      .__typename,
+    'CannotReverseInvoiceStatus',
+  );
+  t.equal(
+    (await gql(move, { storeId: store, id: created.id, status: 'SHIPPED' })).data.updateOutboundShipment.status,
+    'SHIPPED',
+  );
   t.same([stock().availableNumberOfPacks, stock().totalNumberOfPacks], [497, 497], 'shipping takes the stock');
-  t.equal((await gql(move, { storeId: store, id: created.id, status: 'SHIPPED' })).data.updateOutboundShipment.error.__typename, 'InvoiceIsNotEditable');
+  t.equal(
+    (await gql(move, { storeId: store, id: created.id, status: 'SHIPPED' })).data.updateOutboundShipment.error
+      .__typename,
+    'InvoiceIsNotEditable',
+  );
 
   const deliveries = await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' });
   t.equal(deliveries.items.length, 1, "the transfer created the facility's inbound shipment");
-  t.same(deliveries.items[0].lines.map((l) => [l.quantityShipped!.value, l.lot!.number]), [[3, 'B20260']]);
-  t.equal((await gql(create, { storeId: store, id: response.id })).data.createRequisitionShipment.error.__typename, 'NothingRemainingToSupply', 'everything supplied is on a shipment');
+  t.same(
+    deliveries.items[0].lines.map((l) => [l.quantityShipped!.value, l.lot!.number]),
+    [[3, 'B20260']],
+  );
+  t.equal(
+    (await gql(create, { storeId: store, id: response.id })).data.createRequisitionShipment.error.__typename,
+    'NothingRemainingToSupply',
+    'everything supplied is on a shipment',
+  );
 });

@@ -18,14 +18,27 @@ t.test('tokens: inactivity expiry, invalid_token shape, API keys never expire', 
   t.match(expired.headers.get('www-authenticate'), /^Bearer /);
   t.equal((await h.call('GET', '/api/programs', h.seed.apiKey)).status, 200, 'API key still valid');
   const none = await h.call('GET', '/api/programs', null);
-  t.same(none.body, { error: 'unauthorized', error_description: 'Full authentication is required to access this resource' });
-  const badPassword = await h.call('POST', '/api/oauth/token?grant_type=password&username=administrator&password=x', null, undefined, { authorization: `Basic ${Buffer.from('user-client:changeme').toString('base64')}` });
+  t.same(none.body, {
+    error: 'unauthorized',
+    error_description: 'Full authentication is required to access this resource',
+  });
+  const badPassword = await h.call(
+    'POST',
+    '/api/oauth/token?grant_type=password&username=administrator&password=x',
+    null,
+    undefined,
+    { authorization: `Basic ${Buffer.from('user-client:changeme').toString('base64')}` },
+  );
   t.equal(badPassword.status, 400);
   t.same(badPassword.body, { error: 'invalid_grant', error_description: 'Bad credentials' });
-  const wrongGrant = await h.call('POST', '/api/oauth/token?grant_type=client_credentials', null, undefined, { authorization: `Basic ${Buffer.from('user-client:changeme').toString('base64')}` });
+  const wrongGrant = await h.call('POST', '/api/oauth/token?grant_type=client_credentials', null, undefined, {
+    authorization: `Basic ${Buffer.from('user-client:changeme').toString('base64')}`,
+  });
   t.equal(wrongGrant.body.error, 'invalid_client');
   const service = await h.serviceToken();
-  const check = await h.call('POST', `/api/oauth/check_token?token=${service}`, null, undefined, { authorization: `Basic ${Buffer.from('trusted-client:secret').toString('base64')}` });
+  const check = await h.call('POST', `/api/oauth/check_token?token=${service}`, null, undefined, {
+    authorization: `Basic ${Buffer.from('trusted-client:secret').toString('base64')}`,
+  });
   t.equal(check.body.client_id, 'trusted-client');
   const write = await h.call('POST', '/api/facilities', h.seed.apiKey, { code: 'X1' });
   t.equal(write.status, 403, 'API keys cannot write reference data');
@@ -44,7 +57,12 @@ t.test('faults: status for N calls, probability, token expiry, reset, hang, admi
   t.equal(second.body.error, 'Service Unavailable', 'Spring default error body');
   t.equal((await h.call('GET', '/api/programs', token)).status, 200, 'only the next 2 calls fail');
 
-  h.sb.faults.add({ method: 'GET', path: '/api/facilities/*', probability: 0.5, action: { type: 'status', status: 500 } });
+  h.sb.faults.add({
+    method: 'GET',
+    path: '/api/facilities/*',
+    probability: 0.5,
+    action: { type: 'status', status: 500 },
+  });
   const id = h.seed.facilities['LK-HC-101'];
   t.equal((await h.call('GET', `/api/facilities/${id}`, token)).status, 200, 'roll above probability passes');
   roll = 0.1;
@@ -52,7 +70,11 @@ t.test('faults: status for N calls, probability, token expiry, reset, hang, admi
   h.sb.faults.clear();
 
   h.sb.faults.add({ method: 'POST', path: '/api/requisitions/**', times: 1, action: { type: 'expireToken' } });
-  const r = await h.call('POST', `/api/requisitions/initiate?program=${h.seed.programs.EM01}&facility=${id}&emergency=false`, token);
+  const r = await h.call(
+    'POST',
+    `/api/requisitions/initiate?program=${h.seed.programs.EM01}&facility=${id}&emergency=false`,
+    token,
+  );
   t.equal(r.status, 401);
   t.equal(r.body.error, 'invalid_token');
 
@@ -60,11 +82,20 @@ t.test('faults: status for N calls, probability, token expiry, reset, hang, admi
   h.sb.faults.add({ path: '/api/orders', times: 1, action: { type: 'reset' } });
   await t.rejects(h.call('GET', '/api/orders', fresh), 'connection reset');
 
-  const rule = await fetch(`${h.sb.url}/_sandbox/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'GET', path: '/api/lots', action: { type: 'hang' } }) });
+  const rule = await fetch(`${h.sb.url}/_sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: 'GET', path: '/api/lots', action: { type: 'hang' } }),
+  });
   t.equal(rule.status, 201);
   const hung = await new Promise<string>((resolve) => {
-    const req = request(`${h.sb.url}/api/lots`, { headers: { authorization: `Bearer ${fresh}` } }, () => resolve('answered'));
-    req.setTimeout(200, () => { req.destroy(); resolve('timed out'); });
+    const req = request(`${h.sb.url}/api/lots`, { headers: { authorization: `Bearer ${fresh}` } }, () =>
+      resolve('answered'),
+    );
+    req.setTimeout(200, () => {
+      req.destroy();
+      resolve('timed out');
+    });
     req.on('error', () => undefined);
     req.end();
   });

@@ -10,14 +10,30 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
     const first = await initiate(h, admin, 'LK-HC-102', 'FP01');
     t.equal(first.status, 201);
     t.equal(first.body.status, 'INITIATED');
-    const periods = await h.call('GET', `/api/requisitions/periodsForInitiate?programId=${h.seed.programs.FP01}&facilityId=${h.seed.facilities['LK-HC-102']}&emergency=false`, admin);
+    const periods = await h.call(
+      'GET',
+      `/api/requisitions/periodsForInitiate?programId=${h.seed.programs.FP01}&facilityId=${h.seed.facilities['LK-HC-102']}&emergency=false`,
+      admin,
+    );
     t.equal(periods.body[0].requisitionId, first.body.id, 'the open period reports its requisition');
-    const next = await h.call('POST', `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-102']}&emergency=false`, admin);
+    const next = await h.call(
+      'POST',
+      `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-102']}&emergency=false`,
+      admin,
+    );
     t.equal(next.status, 400);
     t.equal(next.body.messageKey, 'requisition.error.initiate.finishPreviousRequisition');
-    const dup = await h.call('POST', `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-102']}&suggestedPeriod=${first.body.processingPeriod.id}&emergency=false`, admin);
+    const dup = await h.call(
+      'POST',
+      `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-102']}&suggestedPeriod=${first.body.processingPeriod.id}&emergency=false`,
+      admin,
+    );
     t.equal(dup.status, 400);
-    t.equal(dup.body.messageKey, 'requisition.error.initiate.finishPreviousRequisition', 'the period scan fails before the suggested period is considered');
+    t.equal(
+      dup.body.messageKey,
+      'requisition.error.initiate.finishPreviousRequisition',
+      'the period scan fails before the suggested period is considered',
+    );
   });
 
   t.test('submit needs explanations, then authorize and approve move it on', async (t) => {
@@ -28,10 +44,17 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
     t.equal(put.status, 200);
     const noExplanation = await h.call('POST', `/api/requisitions/${req.id}/submit`, admin);
     t.equal(noExplanation.status, 400);
-    t.same(noExplanation.body.requisitionLineItems.messageKey, 'requisition.error.validation.valueMustBeEntered', 'field error map keyed by requisitionLineItems');
+    t.same(
+      noExplanation.body.requisitionLineItems.messageKey,
+      'requisition.error.validation.valueMustBeEntered',
+      'field error map keyed by requisitionLineItems',
+    );
     t.match(noExplanation.body.requisitionLineItems.message, /requestedQuantityExplanation/);
 
-    const stale = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...put.body, modifiedDate: '2001-01-01T00:00:00Z' });
+    const stale = await h.call('PUT', `/api/requisitions/${req.id}`, admin, {
+      ...put.body,
+      modifiedDate: '2001-01-01T00:00:00Z',
+    });
     t.equal(stale.status, 409, 'an old modifiedDate is a version conflict');
     t.equal(stale.body.messageKey, 'requisition.error.validation.dateModifiedMismatch');
 
@@ -47,10 +70,17 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
     t.equal(authorized.body.status, 'AUTHORIZED');
     const full = await h.call('GET', `/api/v2/requisitions/${req.id}`, admin);
     t.equal(full.body.requisitionLineItems[0].approvedQuantity, 100, 'approved quantity starts as requested');
-    t.same(full.body.statusHistory.map((s: any) => s.status), ['INITIATED', 'SUBMITTED', 'AUTHORIZED']);
+    t.same(
+      full.body.statusHistory.map((s: any) => s.status),
+      ['INITIATED', 'SUBMITTED', 'AUTHORIZED'],
+    );
     const approved = await h.call('POST', `/api/requisitions/${req.id}/approve`, admin);
     t.equal(approved.body.status, 'APPROVED');
-    const dup = await h.call('POST', `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-101']}&suggestedPeriod=${req.processingPeriod.id}&emergency=false`, admin);
+    const dup = await h.call(
+      'POST',
+      `/api/requisitions/initiate?program=${h.seed.programs.FP01}&facility=${h.seed.facilities['LK-HC-101']}&suggestedPeriod=${req.processingPeriod.id}&emergency=false`,
+      admin,
+    );
     t.equal(dup.status, 400);
     t.equal(dup.body.messageKey, 'requisition.error.duplication', 'one requisition per facility/program/period');
   });
@@ -77,13 +107,19 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
     const second = await initiate(h, admin, 'LK-HC-104', 'EM01', { 'Idempotency-Key': key });
     t.equal(second.status, 409);
     t.equal(second.body.messageKey, 'requisition.error.validation.idempotencyKey.alreadyUsed');
-    const bad = await h.call('POST', `/api/requisitions/${first.body.id}/submit`, admin, undefined, { 'Idempotency-Key': 'nope' });
+    const bad = await h.call('POST', `/api/requisitions/${first.body.id}/submit`, admin, undefined, {
+      'Idempotency-Key': 'nope',
+    });
     t.equal(bad.status, 400);
     t.equal(bad.body.messageKey, 'requisition.error.validation.idempotencyKey.wrongFormat');
   });
 
   t.test('search pages BasicRequisitionDtos and validates its parameters', async (t) => {
-    const res = await h.call('GET', `/api/requisitions/search?program=${h.seed.programs.FP01}&requisitionStatus=APPROVED&requisitionStatus=INITIATED&size=1`, admin);
+    const res = await h.call(
+      'GET',
+      `/api/requisitions/search?program=${h.seed.programs.FP01}&requisitionStatus=APPROVED&requisitionStatus=INITIATED&size=1`,
+      admin,
+    );
     t.equal(res.status, 200);
     t.equal(res.body.size, 1);
     t.equal(res.body.content.length, 1);
@@ -107,46 +143,90 @@ t.test('requisition status machine follows the OpenLMIS rules', async (t) => {
   });
 });
 
-t.test('an emergency requisition starts empty; a PUT adds available products and drops lines it leaves out', async (t) => {
-  const h = await startHarness();
-  t.teardown(() => h.sb.close());
-  const admin = await h.login();
-  const created = await initiateEmergency(h, admin, 'LK-HC-101', 'EM01');
-  t.equal(created.status, 201);
-  const req = created.body;
-  t.same(req.requisitionLineItems, [], 'no lines at initiation (Requisition.initiate fills regular requisitions only)');
-  t.ok(req.availableFullSupplyProducts.length >= 2, 'the products that may be added are listed');
-  const [first, second] = req.availableFullSupplyProducts;
+t.test(
+  'an emergency requisition starts empty; a PUT adds available products and drops lines it leaves out',
+  async (t) => {
+    const h = await startHarness();
+    t.teardown(() => h.sb.close());
+    const admin = await h.login();
+    const created = await initiateEmergency(h, admin, 'LK-HC-101', 'EM01');
+    t.equal(created.status, 201);
+    const req = created.body;
+    t.same(
+      req.requisitionLineItems,
+      [],
+      'no lines at initiation (Requisition.initiate fills regular requisitions only)',
+    );
+    t.ok(req.availableFullSupplyProducts.length >= 2, 'the products that may be added are listed');
+    const [first, second] = req.availableFullSupplyProducts;
 
-  const unknown = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: [{ orderable: { id: '00000000-0000-4000-8000-000000000000' }, requestedQuantity: 5 }] });
-  t.equal(unknown.status, 400, 'a product the requisition cannot hold');
-  t.equal(unknown.body.requisitionLineItems.messageKey, 'requisition.error.validation.referencedObjectDoesNotExist');
-  t.same((await h.call('GET', `/api/requisitions/${req.id}`, admin)).body.requisitionLineItems, [], 'the failed PUT changed nothing');
+    const unknown = await h.call('PUT', `/api/requisitions/${req.id}`, admin, {
+      ...req,
+      requisitionLineItems: [{ orderable: { id: '00000000-0000-4000-8000-000000000000' }, requestedQuantity: 5 }],
+    });
+    t.equal(unknown.status, 400, 'a product the requisition cannot hold');
+    t.equal(unknown.body.requisitionLineItems.messageKey, 'requisition.error.validation.referencedObjectDoesNotExist');
+    t.same(
+      (await h.call('GET', `/api/requisitions/${req.id}`, admin)).body.requisitionLineItems,
+      [],
+      'the failed PUT changed nothing',
+    );
 
-  const lines = [first, second].map((orderable, i) => ({ orderable, requestedQuantity: 10 * (i + 1), requestedQuantityExplanation: 'outbreak' }));
-  const added = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: lines });
-  t.equal(added.status, 200);
-  t.same(added.body.requisitionLineItems.map((l: any) => [l.orderable.id, l.requestedQuantity]), [[first.id, 10], [second.id, 20]]);
-  t.ok(added.body.requisitionLineItems.every((l: any) => typeof l.id === 'string'), 'the server gives new lines their ids');
+    const lines = [first, second].map((orderable, i) => ({
+      orderable,
+      requestedQuantity: 10 * (i + 1),
+      requestedQuantityExplanation: 'outbreak',
+    }));
+    const added = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: lines });
+    t.equal(added.status, 200);
+    t.same(
+      added.body.requisitionLineItems.map((l: any) => [l.orderable.id, l.requestedQuantity]),
+      [
+        [first.id, 10],
+        [second.id, 20],
+      ],
+    );
+    t.ok(
+      added.body.requisitionLineItems.every((l: any) => typeof l.id === 'string'),
+      'the server gives new lines their ids',
+    );
 
-  const dropped = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...added.body, requisitionLineItems: added.body.requisitionLineItems.slice(0, 1) });
-  t.same(dropped.body.requisitionLineItems.map((l: any) => l.orderable.id), [first.id], 'the body\'s lines replace the requisition\'s');
-  const submitted = await h.call('POST', `/api/requisitions/${req.id}/submit`, admin);
-  t.equal(submitted.body.status, 'SUBMITTED', 'an emergency requisition is submitted before its period ends');
+    const dropped = await h.call('PUT', `/api/requisitions/${req.id}`, admin, {
+      ...added.body,
+      requisitionLineItems: added.body.requisitionLineItems.slice(0, 1),
+    });
+    t.same(
+      dropped.body.requisitionLineItems.map((l: any) => l.orderable.id),
+      [first.id],
+      "the body's lines replace the requisition's",
+    );
+    const submitted = await h.call('POST', `/api/requisitions/${req.id}/submit`, admin);
+    t.equal(submitted.body.status, 'SUBMITTED', 'an emergency requisition is submitted before its period ends');
 
-  const regular = (await initiate(h, admin, 'LK-HC-102', 'FP01')).body;
-  const template = regular.requisitionLineItems.length;
-  t.ok(template >= 2);
-  const partial = await h.call('PUT', `/api/requisitions/${regular.id}`, admin, { ...regular, requisitionLineItems: regular.requisitionLineItems.slice(0, 1) });
-  t.equal(partial.body.requisitionLineItems.length, template, 'a regular requisition keeps the full-supply lines a PUT leaves out');
-});
+    const regular = (await initiate(h, admin, 'LK-HC-102', 'FP01')).body;
+    const template = regular.requisitionLineItems.length;
+    t.ok(template >= 2);
+    const partial = await h.call('PUT', `/api/requisitions/${regular.id}`, admin, {
+      ...regular,
+      requisitionLineItems: regular.requisitionLineItems.slice(0, 1),
+    });
+    t.equal(
+      partial.body.requisitionLineItems.length,
+      template,
+      'a regular requisition keeps the full-supply lines a PUT leaves out',
+    );
+  },
+);
 
 t.test('an older server adds only non-full-supply lines and ignores other new ones without an error', async (t) => {
   const h = await startHarness({ requisitionNewLines: 'non-full-supply' });
   t.teardown(() => h.sb.close());
   const admin = await h.login();
   const req = (await initiateEmergency(h, admin, 'LK-HC-101', 'EM01')).body;
-  const put = await h.call('PUT', `/api/requisitions/${req.id}`, admin, { ...req, requisitionLineItems: [{ orderable: req.availableFullSupplyProducts[0], requestedQuantity: 5 }] });
+  const put = await h.call('PUT', `/api/requisitions/${req.id}`, admin, {
+    ...req,
+    requisitionLineItems: [{ orderable: req.availableFullSupplyProducts[0], requestedQuantity: 5 }],
+  });
   t.equal(put.status, 200);
   t.same(put.body.requisitionLineItems, [], 'answered 200, line not taken');
 });

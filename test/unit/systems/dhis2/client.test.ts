@@ -14,22 +14,28 @@ const failure = async (p: Promise<unknown>): Promise<Dhis2Error> => {
   throw new Error('expected a failure');
 };
 
-t.test('personal access token: ApiToken header accepted; a refused token is a 401 that names the settings, without the token', async (t) => {
-  const h = await startHarness();
-  t.teardown(h.close);
-  const me = await h.client.call<{ username: string }>({ method: 'GET', path: '/api/me' });
-  t.equal(me.username, 'mediator', 'the token is the mediator user\'s');
-  h.settings.apiToken = 'd2pat_wrongwrongwrongwrongwrongwrong0000000000';
-  const err = await failure(h.client.call({ method: 'GET', path: '/api/me' }));
-  t.ok(err instanceof UpstreamError);
-  t.equal(err.upstreamStatus, 401);
-  t.match(err.message, /dhis2\.apiToken/);
-  t.notOk(err.message.includes('d2pat_wrong'), 'the token is not repeated');
-  t.notOk(JSON.stringify(err.issues).includes(SEED_API_TOKEN));
-});
+t.test(
+  'personal access token: ApiToken header accepted; a refused token is a 401 that names the settings, without the token',
+  async (t) => {
+    const h = await startHarness();
+    t.teardown(h.close);
+    const me = await h.client.call<{ username: string }>({ method: 'GET', path: '/api/me' });
+    t.equal(me.username, 'mediator', "the token is the mediator user's");
+    h.settings.apiToken = 'd2pat_wrongwrongwrongwrongwrongwrong0000000000';
+    const err = await failure(h.client.call({ method: 'GET', path: '/api/me' }));
+    t.ok(err instanceof UpstreamError);
+    t.equal(err.upstreamStatus, 401);
+    t.match(err.message, /dhis2\.apiToken/);
+    t.notOk(err.message.includes('d2pat_wrong'), 'the token is not repeated');
+    t.notOk(JSON.stringify(err.issues).includes(SEED_API_TOKEN));
+  },
+);
 
 t.test('Basic when no token is set; missing credentials named', async (t) => {
-  const h = await startHarness({}, { 'dhis2.apiToken': undefined, 'dhis2.username': 'admin', 'dhis2.password': 'district' });
+  const h = await startHarness(
+    {},
+    { 'dhis2.apiToken': undefined, 'dhis2.username': 'admin', 'dhis2.password': 'district' },
+  );
   t.teardown(h.close);
   t.equal((await h.client.call<{ username: string }>({ method: 'GET', path: '/api/me' })).username, 'admin');
   h.settings.password = undefined;
@@ -39,25 +45,34 @@ t.test('Basic when no token is set; missing credentials named', async (t) => {
   t.equal(h.sandbox.state.count('GET', '/api/me'), 1, 'nothing sent without credentials');
 });
 
-t.test('system/info asked once, asked again after a reconfigure or a failure; features follow the version', async (t) => {
-  const h = await startHarness({ version: '2.39.2' });
-  t.teardown(h.close);
-  const [a, b] = await Promise.all([h.client.version(), h.client.version()]);
-  t.same(a, { text: '2.39.2', major: 39, patch: 2 });
-  t.equal(b, a);
-  t.same(await h.client.features(), { geometry: true, trackerPager: false, legacyEvents: true, sqlDataEntry: false, indexedConflicts: true });
-  t.equal(h.sandbox.state.count('GET', '/api/system/info'), 1, 'one call for many questions');
-  h.sandbox.state.version = '2.43.0';
-  h.client.reconfigure({ ...h.settings });
-  t.equal((await h.client.version())?.major, 43);
-  t.same((await h.client.features()).sqlDataEntry, true);
-  t.equal(h.sandbox.state.count('GET', '/api/system/info'), 2);
+t.test(
+  'system/info asked once, asked again after a reconfigure or a failure; features follow the version',
+  async (t) => {
+    const h = await startHarness({ version: '2.39.2' });
+    t.teardown(h.close);
+    const [a, b] = await Promise.all([h.client.version(), h.client.version()]);
+    t.same(a, { text: '2.39.2', major: 39, patch: 2 });
+    t.equal(b, a);
+    t.same(await h.client.features(), {
+      geometry: true,
+      trackerPager: false,
+      legacyEvents: true,
+      sqlDataEntry: false,
+      indexedConflicts: true,
+    });
+    t.equal(h.sandbox.state.count('GET', '/api/system/info'), 1, 'one call for many questions');
+    h.sandbox.state.version = '2.43.0';
+    h.client.reconfigure({ ...h.settings });
+    t.equal((await h.client.version())?.major, 43);
+    t.same((await h.client.features()).sqlDataEntry, true);
+    t.equal(h.sandbox.state.count('GET', '/api/system/info'), 2);
 
-  h.client.reconfigure({ ...h.settings });
-  h.sandbox.faults.failNext('GET', '/api/system/info', 403, 1);
-  await failure(h.client.version());
-  t.equal((await h.client.version())?.major, 43, 'a failed question is asked again, not cached');
-});
+    h.client.reconfigure({ ...h.settings });
+    h.sandbox.faults.failNext('GET', '/api/system/info', 403, 1);
+    await failure(h.client.version());
+    t.equal((await h.client.version())?.major, 43, 'a failed question is asked again, not cached');
+  },
+);
 
 t.test('connector ping: GET /api/me (and the version), failures surface', async (t) => {
   const h = await startHarness();
@@ -69,7 +84,10 @@ t.test('connector ping: GET /api/me (and the version), failures surface', async 
   h.sandbox.faults.failNext('GET', '/api/me', 503, 1);
   const err = await failure(connector.ping!());
   t.equal(err.transient, true, 'a 503 is transient');
-  connector.reconfigure!({ 'dhis2.baseUrl': h.sandbox.url, 'dhis2.apiToken': 'd2pat_revoked000000000000000000000000000000' });
+  connector.reconfigure!({
+    'dhis2.baseUrl': h.sandbox.url,
+    'dhis2.apiToken': 'd2pat_revoked000000000000000000000000000000',
+  });
   const refused = await failure(connector.ping!());
   t.equal(refused.upstreamStatus, 401, 'a live credential change applies to the next ping');
 });
@@ -78,8 +96,24 @@ t.test('WebMessage errors: the upstream message and error code reach the Upstrea
   const h = await startHarness();
   t.teardown(h.close);
   // an object report refusal (duplicate code → E5003), as the sandbox answers it
-  const ou = await h.client.call<{ organisationUnits: { id: string; code: string }[] }>({ method: 'GET', path: '/api/organisationUnits', query: { fields: 'id,code', filter: ['code:eq:LK-HC-101'] } });
-  const err = await failure(h.client.call({ method: 'POST', path: '/api/organisationUnits', body: { name: 'Twin', shortName: 'Twin', openingDate: '2024-01-01', code: 'LK-HC-101', parent: { id: ou.organisationUnits[0].id } } }));
+  const ou = await h.client.call<{ organisationUnits: { id: string; code: string }[] }>({
+    method: 'GET',
+    path: '/api/organisationUnits',
+    query: { fields: 'id,code', filter: ['code:eq:LK-HC-101'] },
+  });
+  const err = await failure(
+    h.client.call({
+      method: 'POST',
+      path: '/api/organisationUnits',
+      body: {
+        name: 'Twin',
+        shortName: 'Twin',
+        openingDate: '2024-01-01',
+        code: 'LK-HC-101',
+        parent: { id: ou.organisationUnits[0].id },
+      },
+    }),
+  );
   t.equal(err.upstreamStatus, 409);
   t.equal(err.errorCode, 'E5003');
   t.match(err.message, /already exists/);
@@ -89,18 +123,37 @@ t.test('WebMessage errors: the upstream message and error code reach the Upstrea
   t.match(missing.message, /could not be found/);
 });
 
-t.test('WebMessage fixtures decode with their message', { skip: !fixturesPresent && 'no ../shared/fixtures' }, async (t) => {
-  const forbidden = decodeDhis2Error(403, fixture('webmessage/error-403.json'), 'GET', '/api/dataElements');
-  t.equal(forbidden.status, 502);
-  t.equal(forbidden.issues[0].code, 'forbidden');
-  t.match(forbidden.message, /You don't have the proper permissions to read objects of this type/);
-  const idScheme = decodeDhis2Error(422, fixture('webmessage/tracker-idscheme-error-422.json'), 'POST', '/api/tracker');
-  t.equal(idScheme.status, 422);
-  t.equal(idScheme.transient, false);
-  t.match(idScheme.message, /Not all metadata has an identifier for the requested idScheme/);
-  const unauthorized = decodeDhis2Error(401, { httpStatus: 'Unauthorized', httpStatusCode: 401, status: 'ERROR', message: 'Bad credentials for admin:district' }, 'GET', '/api/me');
-  t.notOk(unauthorized.message.includes('district'), 'a 401 body is not repeated');
-});
+t.test(
+  'WebMessage fixtures decode with their message',
+  { skip: !fixturesPresent && 'no ../shared/fixtures' },
+  async (t) => {
+    const forbidden = decodeDhis2Error(403, fixture('webmessage/error-403.json'), 'GET', '/api/dataElements');
+    t.equal(forbidden.status, 502);
+    t.equal(forbidden.issues[0].code, 'forbidden');
+    t.match(forbidden.message, /You don't have the proper permissions to read objects of this type/);
+    const idScheme = decodeDhis2Error(
+      422,
+      fixture('webmessage/tracker-idscheme-error-422.json'),
+      'POST',
+      '/api/tracker',
+    );
+    t.equal(idScheme.status, 422);
+    t.equal(idScheme.transient, false);
+    t.match(idScheme.message, /Not all metadata has an identifier for the requested idScheme/);
+    const unauthorized = decodeDhis2Error(
+      401,
+      {
+        httpStatus: 'Unauthorized',
+        httpStatusCode: 401,
+        status: 'ERROR',
+        message: 'Bad credentials for admin:district',
+      },
+      'GET',
+      '/api/me',
+    );
+    t.notOk(unauthorized.message.includes('district'), 'a 401 body is not repeated');
+  },
+);
 
 t.test('lists page through pager; never paging=false', async (t) => {
   const h = await startHarness({}, { 'dhis2.pageSize': 4 });

@@ -1,7 +1,11 @@
 import t from 'tap';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { CONSIGNMENT_SYSTEM, createConsignmentCapability, parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
+import {
+  CONSIGNMENT_SYSTEM,
+  createConsignmentCapability,
+  parseConsignmentElements,
+} from '../../../../src/systems/dhis2/consignments.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { createDhis2Connector } from '../../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
@@ -16,12 +20,28 @@ function capability(h: Harness) {
   const products = loadDhis2Products({});
   const reader = createOrgUnitReader(h.client);
   const program = parseConsignmentElements(CONSIGNMENT.program, CONSIGNMENT.stage, elements);
-  return createConsignmentCapability({ client: h.client, reader, products: () => products, program: () => program, resolveOrgUnit: orgUnitResolver(reader) });
+  return createConsignmentCapability({
+    client: h.client,
+    reader,
+    products: () => products,
+    program: () => program,
+    resolveOrgUnit: orgUnitResolver(reader),
+  });
 }
 
 t.test('settings: the data elements are named, or start-up says which is missing', async (t) => {
-  t.same(parseConsignmentElements('LkConsignmt', 'LkConsStage', elements), { program: 'LkConsignmt', stage: 'LkConsStage', item: CONSIGNMENT.item, quantity: CONSIGNMENT.quantity, reference: CONSIGNMENT.reference, lot: CONSIGNMENT.lot });
-  t.throws(() => parseConsignmentElements('LkConsignmt', 'LkConsStage', `item=${CONSIGNMENT.item}`), /quantity=<data element UID>/);
+  t.same(parseConsignmentElements('LkConsignmt', 'LkConsStage', elements), {
+    program: 'LkConsignmt',
+    stage: 'LkConsStage',
+    item: CONSIGNMENT.item,
+    quantity: CONSIGNMENT.quantity,
+    reference: CONSIGNMENT.reference,
+    lot: CONSIGNMENT.lot,
+  });
+  t.throws(
+    () => parseConsignmentElements('LkConsignmt', 'LkConsStage', `item=${CONSIGNMENT.item}`),
+    /quantity=<data element UID>/,
+  );
   t.throws(() => parseConsignmentElements('LkConsignmt', undefined, elements), /consignmentStage/);
   const off = createDhis2Connector({ 'dhis2.baseUrl': 'http://127.0.0.1:9', 'dhis2.apiToken': SEED_API_TOKEN });
   t.equal(off.deliveries, undefined, 'no consignment program: no delivery capability');
@@ -34,15 +54,26 @@ t.test('a consignment written as events, read back; a retry after a lost answer 
   const caps = capability(h);
   const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
   const delivery: Delivery = {
-    identifier: { system: 'https://msupply.example.org/shipments', value: 'SHP-0042' }, status: 'completed', occurredAt: '2024-04-10T14:00:00Z',
+    identifier: { system: 'https://msupply.example.org/shipments', value: 'SHP-0042' },
+    status: 'completed',
+    occurredAt: '2024-04-10T14:00:00Z',
     destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
     lines: [
-      { product: { system: GTIN, code: '10860012300034' }, quantityAccepted: { value: 1440, unit: 'dispensing-unit' }, lot: { number: 'C-77' } },
+      {
+        product: { system: GTIN, code: '10860012300034' },
+        quantityAccepted: { value: 1440, unit: 'dispensing-unit' },
+        lot: { number: 'C-77' },
+      },
       { product: { system: GTIN, code: '10860012300072' }, quantityAccepted: { value: 200, unit: 'dispensing-unit' } },
     ],
   };
   const before = h.sandbox.tracker.events.size;
-  h.sandbox.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
+  h.sandbox.faults.add({
+    method: 'POST',
+    path: '/api/tracker',
+    times: 1,
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+  });
   const written = await caps.confirm(delivery, amnesiacJournal('d-1'));
   t.same(written.ids, { consignment: `${hc}~SHP-0042` });
   t.equal(h.sandbox.tracker.events.size, before + 2, 'two lines, two events, none twice');
@@ -55,11 +86,27 @@ t.test('a consignment written as events, read back; a retry after a lost answer 
   t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'a journalled write is not sent again');
 
   const read = await caps.get(written.ids.consignment);
-  t.match(read, { identifier: { system: CONSIGNMENT_SYSTEM, value: 'SHP-0042' }, status: 'completed', occurredAt: '2024-04-10T14:00:00.000Z', destination: { id: hc, identifier: { value: 'LK-HC-102' } } });
-  t.same(read!.lines.map((l) => [l.product.code, l.quantityAccepted?.value, l.lot?.number]).sort(), [['10860012300034', 1440, 'C-77'], ['10860012300072', 200, undefined]]);
-  t.same((await caps.search({ facility: hc })).items.map((d) => d.identifier.value), ['SHP-0042']);
+  t.match(read, {
+    identifier: { system: CONSIGNMENT_SYSTEM, value: 'SHP-0042' },
+    status: 'completed',
+    occurredAt: '2024-04-10T14:00:00.000Z',
+    destination: { id: hc, identifier: { value: 'LK-HC-102' } },
+  });
+  t.same(read!.lines.map((l) => [l.product.code, l.quantityAccepted?.value, l.lot?.number]).sort(), [
+    ['10860012300034', 1440, 'C-77'],
+    ['10860012300072', 200, undefined],
+  ]);
+  t.same(
+    (await caps.search({ facility: hc })).items.map((d) => d.identifier.value),
+    ['SHP-0042'],
+  );
 
-  const bad = await caps.confirm({ ...delivery, destination: { identifier: { system: 'urn:x', value: 'NOWHERE' } } }, amnesiacJournal('d-3')).catch((e) => e);
+  const bad = await caps
+    .confirm(
+      { ...delivery, destination: { identifier: { system: 'urn:x', value: 'NOWHERE' } } },
+      amnesiacJournal('d-3'),
+    )
+    .catch((e) => e);
   t.ok(bad instanceof BusinessRuleError);
   t.same(bad.issues[0].expression, ['Delivery.destination']);
 });

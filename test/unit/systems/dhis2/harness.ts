@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startDhis2Sandbox, SEED_API_TOKEN, type Dhis2Sandbox, type Dhis2SandboxOptions } from '../../../../sandbox/dhis2/index.js';
+import {
+  startDhis2Sandbox,
+  SEED_API_TOKEN,
+  type Dhis2Sandbox,
+  type Dhis2SandboxOptions,
+} from '../../../../sandbox/dhis2/index.js';
 import { createDhis2Client, type Dhis2Client } from '../../../../src/systems/dhis2/client.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from '../../../../src/systems/dhis2/settings.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
@@ -13,15 +18,34 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: Dhis2SandboxOptions = {}, overrides: Record<string, unknown> = {}): Promise<Harness> {
+export async function startHarness(
+  opts: Dhis2SandboxOptions = {},
+  overrides: Record<string, unknown> = {},
+): Promise<Harness> {
   const sandbox = await startDhis2Sandbox(opts);
-  const settings = dhis2SettingsFrom({ 'dhis2.baseUrl': sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN, 'dhis2.timeoutMs': 3_000, ...overrides });
+  const settings = dhis2SettingsFrom({
+    'dhis2.baseUrl': sandbox.url,
+    'dhis2.apiToken': SEED_API_TOKEN,
+    'dhis2.timeoutMs': 3_000,
+    ...overrides,
+  });
   const client = createDhis2Client(() => settings, { retries: 1, retryDelayMs: 5 });
-  return { sandbox, client, settings, close: async () => { await client.close(); await sandbox.close(); } };
+  return {
+    sandbox,
+    client,
+    settings,
+    close: async () => {
+      await client.close();
+      await sandbox.close();
+    },
+  };
 }
 
 /** A journal that remembers nothing: every step runs (a retry after the journal was lost). */
-export const amnesiacJournal = (key = 'test'): StepJournal => ({ idempotencyKey: key, run: (_step, action) => action() });
+export const amnesiacJournal = (key = 'test'): StepJournal => ({
+  idempotencyKey: key,
+  run: (_step, action) => action(),
+});
 
 /** A journal that keeps completed steps, like the outbox's. */
 export function memoryJournal(key = 'test'): StepJournal & { steps: Map<string, unknown> } {

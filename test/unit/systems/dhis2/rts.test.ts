@@ -22,84 +22,184 @@ for (const version of ['2.39.1', '2.41.3']) {
     t.teardown(h.close);
     const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
     const { items } = await stockFor(h).search({ facility: hc, date: march });
-    t.same(items.map((r) => [r.countType, r.reason?.code, r.reason?.display, r.lines[0].quantity.value, r.lines[0].product.code]), [
-      ['snapshot', 'corrected', undefined, 500, CONDOM.code],
-      ['difference', 'distributed', 'COMMUNITY', -120, CONDOM.code],
-      ['difference', 'distributed', 'SCHOOL', -80, CONDOM.code],
-      ['difference', 'discarded', undefined, -6, CONDOM.code],
-    ]);
-    t.match(items[1], { operation: 'subtraction', reportedAt: '2024-03-05T10:00:00.000Z', facility: { id: hc, identifier: { value: 'LK-HC-101' } } });
+    t.same(
+      items.map((r) => [
+        r.countType,
+        r.reason?.code,
+        r.reason?.display,
+        r.lines[0].quantity.value,
+        r.lines[0].product.code,
+      ]),
+      [
+        ['snapshot', 'corrected', undefined, 500, CONDOM.code],
+        ['difference', 'distributed', 'COMMUNITY', -120, CONDOM.code],
+        ['difference', 'distributed', 'SCHOOL', -80, CONDOM.code],
+        ['difference', 'discarded', undefined, -6, CONDOM.code],
+      ],
+    );
+    t.match(items[1], {
+      operation: 'subtraction',
+      reportedAt: '2024-03-05T10:00:00.000Z',
+      facility: { id: hc, identifier: { value: 'LK-HC-101' } },
+    });
     t.equal(new Set(items.map((r) => r.id)).size, 4, 'one report per event, stable ids');
     t.same((await stockFor(h).search({ facility: hc, date: [{ from: '2024-04-01T00:00:00Z' }] })).items, []);
   });
 }
 
-t.test('RTS writes: one event per line under derived UIDs; a retry after a lost answer adds no second event; stock on hand left to the rules', async (t) => {
-  const h = await startHarness({}, { 'dhis2.rtsProgram': RTS.program, 'dhis2.stockTarget': 'rts' });
-  t.teardown(h.close);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
-  const stock = stockFor(h);
-  const before = h.sandbox.tracker.events.size;
-  const report: StockReport = {
-    status: 'active', countType: 'difference', operation: 'subtraction', reportedAt: '2024-03-25T09:00:00Z', reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display: 'OUTREACH' },
-    facility: { id: hc }, lines: [{ product: CONDOM, quantity: { value: -30, unit: 'dispensing-unit' } }],
-  };
-  // the import is applied, its answer lost; the client resends the same event at once
-  h.sandbox.faults.add({ method: 'POST', path: '/api/tracker', times: 1, action: { type: 'afterApply', answer: { type: 'reset' } } });
-  const first = await stock.report(report, amnesiacJournal('rts-1'));
-  t.match(first.status, /^created 0, updated 1/, 'the resent event updated the one the lost answer created');
-  t.equal(h.sandbox.tracker.events.size, before + 1, 'one new event');
-  await stock.report(report, amnesiacJournal('rts-1'));
-  t.equal(h.sandbox.tracker.events.size, before + 1, 'the outbox retrying the same write adds nothing either');
-  const event = h.sandbox.tracker.events.get(Object.values(first.ids)[0])!;
-  t.same(event.dataValues.filter((d) => d.dataElement !== RTS.stockOnHand), [{ dataElement: RTS.stockDistributed, value: '30' }, { dataElement: RTS.distributedTo, value: 'OUTREACH' }]);
-  t.same(event.dataValues.find((d) => d.dataElement === RTS.stockOnHand), { dataElement: RTS.stockOnHand, value: '264' }, 'the program rule computed 500 − 120 − 80 − 6 − 30');
-  const sent = h.sandbox.state.count('POST', '/api/tracker');
-  const journal = memoryJournal('rts-2');
-  await stock.report({ ...report, countType: 'snapshot', operation: undefined, reason: undefined, lines: [{ product: CONDOM, quantity: { value: 250, unit: 'dispensing-unit' } }] }, journal);
-  await stock.report({ ...report, countType: 'snapshot', operation: undefined, reason: undefined, lines: [{ product: CONDOM, quantity: { value: 250, unit: 'dispensing-unit' } }] }, journal);
-  t.equal(h.sandbox.state.count('POST', '/api/tracker'), sent + 1, 'a journalled write is not sent again');
+t.test(
+  'RTS writes: one event per line under derived UIDs; a retry after a lost answer adds no second event; stock on hand left to the rules',
+  async (t) => {
+    const h = await startHarness({}, { 'dhis2.rtsProgram': RTS.program, 'dhis2.stockTarget': 'rts' });
+    t.teardown(h.close);
+    const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+    const stock = stockFor(h);
+    const before = h.sandbox.tracker.events.size;
+    const report: StockReport = {
+      status: 'active',
+      countType: 'difference',
+      operation: 'subtraction',
+      reportedAt: '2024-03-25T09:00:00Z',
+      reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display: 'OUTREACH' },
+      facility: { id: hc },
+      lines: [{ product: CONDOM, quantity: { value: -30, unit: 'dispensing-unit' } }],
+    };
+    // the import is applied, its answer lost; the client resends the same event at once
+    h.sandbox.faults.add({
+      method: 'POST',
+      path: '/api/tracker',
+      times: 1,
+      action: { type: 'afterApply', answer: { type: 'reset' } },
+    });
+    const first = await stock.report(report, amnesiacJournal('rts-1'));
+    t.match(first.status, /^created 0, updated 1/, 'the resent event updated the one the lost answer created');
+    t.equal(h.sandbox.tracker.events.size, before + 1, 'one new event');
+    await stock.report(report, amnesiacJournal('rts-1'));
+    t.equal(h.sandbox.tracker.events.size, before + 1, 'the outbox retrying the same write adds nothing either');
+    const event = h.sandbox.tracker.events.get(Object.values(first.ids)[0])!;
+    t.same(
+      event.dataValues.filter((d) => d.dataElement !== RTS.stockOnHand),
+      [
+        { dataElement: RTS.stockDistributed, value: '30' },
+        { dataElement: RTS.distributedTo, value: 'OUTREACH' },
+      ],
+    );
+    t.same(
+      event.dataValues.find((d) => d.dataElement === RTS.stockOnHand),
+      { dataElement: RTS.stockOnHand, value: '264' },
+      'the program rule computed 500 − 120 − 80 − 6 − 30',
+    );
+    const sent = h.sandbox.state.count('POST', '/api/tracker');
+    const journal = memoryJournal('rts-2');
+    await stock.report(
+      {
+        ...report,
+        countType: 'snapshot',
+        operation: undefined,
+        reason: undefined,
+        lines: [{ product: CONDOM, quantity: { value: 250, unit: 'dispensing-unit' } }],
+      },
+      journal,
+    );
+    await stock.report(
+      {
+        ...report,
+        countType: 'snapshot',
+        operation: undefined,
+        reason: undefined,
+        lines: [{ product: CONDOM, quantity: { value: 250, unit: 'dispensing-unit' } }],
+      },
+      journal,
+    );
+    t.equal(h.sandbox.state.count('POST', '/api/tracker'), sent + 1, 'a journalled write is not sent again');
 
-  const refused = await stock.report({ ...report, reason: { code: 'received' } }, amnesiacJournal('rts-3')).catch((e) => e);
-  t.ok(refused instanceof BusinessRuleError);
-  t.same(refused.issues[0].expression, ['StockReport.lines[0].reason'], 'RTS has no receipt transaction');
-  t.equal(h.sandbox.state.count('POST', '/api/tracker'), sent + 1, 'nothing sent');
-});
+    const refused = await stock
+      .report({ ...report, reason: { code: 'received' } }, amnesiacJournal('rts-3'))
+      .catch((e) => e);
+    t.ok(refused instanceof BusinessRuleError);
+    t.same(refused.issues[0].expression, ['StockReport.lines[0].reason'], 'RTS has no receipt transaction');
+    t.equal(h.sandbox.state.count('POST', '/api/tracker'), sent + 1, 'nothing sent');
+  },
+);
 
-t.test('sandbox tracker semantics: E1307 for a stock on hand the rules assign, E1081, atomicMode, job polling', async (t) => {
-  const h = await startHarness();
-  t.teardown(h.close);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
-  const te = h.sandbox.tracker.teOf(hc, 'FP_DMPA')!;
-  const post = async (query: string, events: unknown[]) => {
-    const res = await fetch(`${h.sandbox.url}/api/tracker?${query}`, { method: 'POST', headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const base = { program: RTS.program, programStage: RTS.stage, orgUnit: hc, occurredAt: '2024-03-02T00:00:00.000', status: 'COMPLETED' };
-  const good = { ...base, event: 'abcdefghij1', enrollment: te.enrollment, dataValues: [{ dataElement: RTS.stockCount, value: '40' }] };
-  const soh = { ...base, event: 'abcdefghij2', enrollment: te.enrollment, dataValues: [{ dataElement: RTS.stockDiscarded, value: '1' }, { dataElement: RTS.stockOnHand, value: '999' }] };
-  const orphan = { ...base, event: 'abcdefghij3', enrollment: 'nosuchenrol', dataValues: [] };
-  const all = await post('async=false&atomicMode=ALL', [good, soh, orphan]);
-  t.equal(all.status, 409);
-  t.same(all.body.validationReport.errorReports.map((e: any) => e.errorCode), ['E1081'], 'validation fails the whole batch in ALL mode');
-  t.notOk(h.sandbox.tracker.events.has('abcdefghij1'));
-  const object = await post('async=false&atomicMode=OBJECT', [good, soh, orphan]);
-  t.equal(object.status, 409);
-  const decoded = decodeTrackerReport(object.body)!;
-  t.same(decoded.errors.map((e) => [e.errorCode, e.index]).sort(), [['E1081', 2], ['E1307', 1]]);
-  t.equal(decoded.created, 1, 'with OBJECT the valid event is kept');
-  t.ok(h.sandbox.tracker.events.has('abcdefghij1'));
-  const job = await post('', [{ ...good, event: 'abcdefghij4', occurredAt: '2024-03-03T00:00:00.000' }]);
-  t.match(job.body, { status: 'OK', response: { responseType: 'TrackerJob' } }, 'async is the default');
-  const report = await (await fetch(`${job.body.response.location}/report`, { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } })).json() as any;
-  t.equal(report.stats.created, 1);
-});
+t.test(
+  'sandbox tracker semantics: E1307 for a stock on hand the rules assign, E1081, atomicMode, job polling',
+  async (t) => {
+    const h = await startHarness();
+    t.teardown(h.close);
+    const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+    const te = h.sandbox.tracker.teOf(hc, 'FP_DMPA')!;
+    const post = async (query: string, events: unknown[]) => {
+      const res = await fetch(`${h.sandbox.url}/api/tracker?${query}`, {
+        method: 'POST',
+        headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events }),
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const base = {
+      program: RTS.program,
+      programStage: RTS.stage,
+      orgUnit: hc,
+      occurredAt: '2024-03-02T00:00:00.000',
+      status: 'COMPLETED',
+    };
+    const good = {
+      ...base,
+      event: 'abcdefghij1',
+      enrollment: te.enrollment,
+      dataValues: [{ dataElement: RTS.stockCount, value: '40' }],
+    };
+    const soh = {
+      ...base,
+      event: 'abcdefghij2',
+      enrollment: te.enrollment,
+      dataValues: [
+        { dataElement: RTS.stockDiscarded, value: '1' },
+        { dataElement: RTS.stockOnHand, value: '999' },
+      ],
+    };
+    const orphan = { ...base, event: 'abcdefghij3', enrollment: 'nosuchenrol', dataValues: [] };
+    const all = await post('async=false&atomicMode=ALL', [good, soh, orphan]);
+    t.equal(all.status, 409);
+    t.same(
+      all.body.validationReport.errorReports.map((e: any) => e.errorCode),
+      ['E1081'],
+      'validation fails the whole batch in ALL mode',
+    );
+    t.notOk(h.sandbox.tracker.events.has('abcdefghij1'));
+    const object = await post('async=false&atomicMode=OBJECT', [good, soh, orphan]);
+    t.equal(object.status, 409);
+    const decoded = decodeTrackerReport(object.body)!;
+    t.same(decoded.errors.map((e) => [e.errorCode, e.index]).sort(), [
+      ['E1081', 2],
+      ['E1307', 1],
+    ]);
+    t.equal(decoded.created, 1, 'with OBJECT the valid event is kept');
+    t.ok(h.sandbox.tracker.events.has('abcdefghij1'));
+    const job = await post('', [{ ...good, event: 'abcdefghij4', occurredAt: '2024-03-03T00:00:00.000' }]);
+    t.match(job.body, { status: 'OK', response: { responseType: 'TrackerJob' } }, 'async is the default');
+    const report = (await (
+      await fetch(`${job.body.response.location}/report`, { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } })
+    ).json()) as any;
+    t.equal(report.stats.created, 1);
+  },
+);
 
 t.test('tracker fixtures decode', { skip: !fixturesPresent && 'no ../shared/fixtures' }, async (t) => {
-  t.same(decodeTrackerReport(fixture('tracker/import-report-event-ok.json')), { status: 'OK', created: 1, updated: 0, ignored: 0, errors: [] });
+  t.same(decodeTrackerReport(fixture('tracker/import-report-event-ok.json')), {
+    status: 'OK',
+    created: 1,
+    updated: 0,
+    ignored: 0,
+    errors: [],
+  });
   const err = decodeTrackerReport(fixture('tracker/import-report-event-error.json'))!;
   t.match(err, { status: 'ERROR', ignored: 1, errors: [{ errorCode: 'E1029', uid: 'STPIK5YTi4f' }] });
-  t.match(decodeTrackerReport(fixture('tracker/job-report-error.json')), { status: 'ERROR', errors: [{ errorCode: 'E1033' }] });
+  t.match(decodeTrackerReport(fixture('tracker/job-report-error.json')), {
+    status: 'ERROR',
+    errors: [{ errorCode: 'E1033' }],
+  });
   const old = trackerPage(fixture('tracker/export-events-page.json'), 'events')!;
   const modern = trackerPage(fixture('tracker/export-events-page-v41plus-docs.json'), 'events')!;
   t.ok(old.items.length > 0 && modern.items.length > 0, 'both envelopes read');

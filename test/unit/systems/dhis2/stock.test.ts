@@ -17,11 +17,18 @@ const DMPA = { system: GTIN, code: '10860012300027' };
 const ORS = { system: GTIN, code: '10860012300072' };
 const du = (value: number) => ({ value, unit: 'dispensing-unit' as const });
 // the OpenLMIS facility code: the same national code the DHIS2 org unit carries
-const hc101 = { identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/openlmis-facility-code', value: 'LK-HC-101' } };
+const hc101 = {
+  identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/openlmis-facility-code', value: 'LK-HC-101' },
+};
 
 const monthly = (lines: StockReport['lines'], extra: Partial<StockReport> = {}): StockReport => ({
-  status: 'active', countType: 'snapshot', reportedAt: '2024-02-03T10:00:00Z', period: { start: '2024-01-01T00:00:00Z', end: '2024-01-31T23:59:59Z' },
-  facility: hc101, lines, ...extra,
+  status: 'active',
+  countType: 'snapshot',
+  reportedAt: '2024-02-03T10:00:00Z',
+  period: { start: '2024-01-01T00:00:00Z', end: '2024-01-31T23:59:59Z' },
+  facility: hc101,
+  lines,
+  ...extra,
 });
 
 function mappingsWith(edit: (indicators: any) => void): string {
@@ -41,7 +48,15 @@ function stockFor(h: Harness, settings: Record<string, unknown> = {}) {
 
 const stored = (h: Harness, de: string, period: string, ouCode = 'LK-HC-101') => {
   const s = h.sandbox.state.summary();
-  return h.sandbox.state.dataValues.get(h.sandbox.state.valueKey({ dataElement: s.dataElements[de], period, orgUnit: s.orgUnits[ouCode], categoryOptionCombo: 'HllvX50cXC0', attributeOptionCombo: 'HllvX50cXC0' }))?.value;
+  return h.sandbox.state.dataValues.get(
+    h.sandbox.state.valueKey({
+      dataElement: s.dataElements[de],
+      period,
+      orgUnit: s.orgUnits[ouCode],
+      categoryOptionCombo: 'HllvX50cXC0',
+      attributeOptionCombo: 'HllvX50cXC0',
+    }),
+  )?.value;
 };
 
 t.test('period strings per period type', async (t) => {
@@ -58,87 +73,185 @@ t.test('period strings per period type', async (t) => {
 });
 
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
-  t.test(`${version}: a month's report becomes the right values, reads back equal, and a re-post changes nothing`, async (t) => {
-    const h = await startHarness({ version }, { 'dhis2.dataSet': 'LkStockMnth' });
-    t.teardown(h.close);
-    const stock = stockFor(h);
-    const report = monthly([{ product: CONDOM, quantity: du(1200) }, { product: DMPA, quantity: du(40.4) }, { product: DMPA, quantity: du(9.8), lot: { number: 'L2' } }]);
-    const first = await stock.report(report, amnesiacJournal());
-    t.same(first.ids, { dataValueSet: `${h.sandbox.state.summary().orgUnits['LK-HC-101']}/202401` });
-    t.match(first.status, /^accepted 2 /);
-    t.equal(stored(h, 'FP_CNDM_SOH', '202401'), '1200');
-    t.equal(stored(h, 'FP_DMPA_SOH', '202401'), '50', 'two lots summed, rounded for an integer data element');
+  t.test(
+    `${version}: a month's report becomes the right values, reads back equal, and a re-post changes nothing`,
+    async (t) => {
+      const h = await startHarness({ version }, { 'dhis2.dataSet': 'LkStockMnth' });
+      t.teardown(h.close);
+      const stock = stockFor(h);
+      const report = monthly([
+        { product: CONDOM, quantity: du(1200) },
+        { product: DMPA, quantity: du(40.4) },
+        { product: DMPA, quantity: du(9.8), lot: { number: 'L2' } },
+      ]);
+      const first = await stock.report(report, amnesiacJournal());
+      t.same(first.ids, { dataValueSet: `${h.sandbox.state.summary().orgUnits['LK-HC-101']}/202401` });
+      t.match(first.status, /^accepted 2 /);
+      t.equal(stored(h, 'FP_CNDM_SOH', '202401'), '1200');
+      t.equal(stored(h, 'FP_DMPA_SOH', '202401'), '50', 'two lots summed, rounded for an integer data element');
 
-    const [read] = (await stock.search({ facility: h.sandbox.state.summary().orgUnits['LK-HC-101'], date: [{ from: '2024-01-01T00:00:00Z', to: '2024-01-31T23:59:59Z' }] })).items;
-    t.match(read, { countType: 'snapshot', period: { start: '2024-01-01T00:00:00.000Z' }, facility: { identifier: { value: 'LK-HC-101' } } });
-    t.same(read.lines.map((l) => [l.product.code, l.quantity.value, l.itemStatus]).sort(), [[DMPA.code, 50, undefined], [CONDOM.code, 1200, undefined]]);
+      const [read] = (
+        await stock.search({
+          facility: h.sandbox.state.summary().orgUnits['LK-HC-101'],
+          date: [{ from: '2024-01-01T00:00:00Z', to: '2024-01-31T23:59:59Z' }],
+        })
+      ).items;
+      t.match(read, {
+        countType: 'snapshot',
+        period: { start: '2024-01-01T00:00:00.000Z' },
+        facility: { identifier: { value: 'LK-HC-101' } },
+      });
+      t.same(read.lines.map((l) => [l.product.code, l.quantity.value, l.itemStatus]).sort(), [
+        [DMPA.code, 50, undefined],
+        [CONDOM.code, 1200, undefined],
+      ]);
 
-    const before = [...h.sandbox.state.dataValues.values()].map((v) => ({ ...v }));
-    const again = await stock.report(report, amnesiacJournal());
-    t.match(again.status, version === '2.43.0' ? /^accepted 2 \(imported 0, updated 2/ : /^accepted 0 \(imported 0, updated 0, unchanged 2\)/, 'a re-post is not an error, whatever the version counts it as');
-    t.same([...h.sandbox.state.dataValues.values()], before, 'the same report again changes nothing');
-    const last = h.sandbox.state.imports.at(-1)!;
-    if (version === '2.43.0') t.same([last.imported, last.updated, last.ignored], [0, 2, 0], '2.43 counts every accepted value as updated');
-    else t.same([last.imported, last.updated, last.ignored], [0, 0, 2], 'unchanged values are ignored before 2.43');
-  });
+      const before = [...h.sandbox.state.dataValues.values()].map((v) => ({ ...v }));
+      const again = await stock.report(report, amnesiacJournal());
+      t.match(
+        again.status,
+        version === '2.43.0'
+          ? /^accepted 2 \(imported 0, updated 2/
+          : /^accepted 0 \(imported 0, updated 0, unchanged 2\)/,
+        'a re-post is not an error, whatever the version counts it as',
+      );
+      t.same([...h.sandbox.state.dataValues.values()], before, 'the same report again changes nothing');
+      const last = h.sandbox.state.imports.at(-1)!;
+      if (version === '2.43.0')
+        t.same([last.imported, last.updated, last.ignored], [0, 2, 0], '2.43 counts every accepted value as updated');
+      else t.same([last.imported, last.updated, last.ignored], [0, 0, 2], 'unchanged values are ignored before 2.43');
+    },
+  );
 }
 
-t.test('differences: consumption, receipts and adjustments by reason; measures named by the line category', async (t) => {
-  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
-  t.teardown(h.close);
-  const stock = stockFor(h);
-  await stock.report(monthly([
-    { product: ORS, quantity: du(-30), reason: { code: 'consumed' } },
-    { product: ORS, quantity: du(-12), reason: { code: 'dispensed' } },
-    { product: ORS, quantity: du(200), reason: { code: 'received' } },
-    { product: ORS, quantity: du(-3), reason: { code: 'damaged' } },
-    { product: ORS, quantity: du(2), itemStatus: { system: MEASURE_SYSTEM, code: 'stockOutDays' } },
-    { product: ORS, quantity: du(1.25), itemStatus: { system: MEASURE_SYSTEM, code: 'monthsOfStock' } },
-  ], { countType: 'difference' }), amnesiacJournal());
-  t.same(['CONS', 'RCVD', 'ADJ', 'SOD', 'MOS'].map((m) => stored(h, `EM_ORS_${m}`, '202401')), ['42', '200', '-3', '2', '1.25']);
+t.test(
+  'differences: consumption, receipts and adjustments by reason; measures named by the line category',
+  async (t) => {
+    const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+    t.teardown(h.close);
+    const stock = stockFor(h);
+    await stock.report(
+      monthly(
+        [
+          { product: ORS, quantity: du(-30), reason: { code: 'consumed' } },
+          { product: ORS, quantity: du(-12), reason: { code: 'dispensed' } },
+          { product: ORS, quantity: du(200), reason: { code: 'received' } },
+          { product: ORS, quantity: du(-3), reason: { code: 'damaged' } },
+          { product: ORS, quantity: du(2), itemStatus: { system: MEASURE_SYSTEM, code: 'stockOutDays' } },
+          { product: ORS, quantity: du(1.25), itemStatus: { system: MEASURE_SYSTEM, code: 'monthsOfStock' } },
+        ],
+        { countType: 'difference' },
+      ),
+      amnesiacJournal(),
+    );
+    t.same(
+      ['CONS', 'RCVD', 'ADJ', 'SOD', 'MOS'].map((m) => stored(h, `EM_ORS_${m}`, '202401')),
+      ['42', '200', '-3', '2', '1.25'],
+    );
 
-  await stock.report(monthly([{ product: ORS, quantity: du(5) }], { countType: 'difference', operation: 'subtraction', reason: { code: 'expired' } }), amnesiacJournal());
-  t.equal(stored(h, 'EM_ORS_ADJ', '202401'), '-5', 'a subtraction report makes its quantities negative');
-});
+    await stock.report(
+      monthly([{ product: ORS, quantity: du(5) }], {
+        countType: 'difference',
+        operation: 'subtraction',
+        reason: { code: 'expired' },
+      }),
+      amnesiacJournal(),
+    );
+    t.equal(stored(h, 'EM_ORS_ADJ', '202401'), '-5', 'a subtraction report makes its quantities negative');
+  },
+);
 
 t.test('a conflict (unknown data element) points at its line; the other values are kept', async (t) => {
-  for (const [version, code] of [['2.41.3', 'E7610'], ['2.43.0', 'E8103'], ['2.37.9', 'conflict']] as const) {
+  for (const [version, code] of [
+    ['2.41.3', 'E7610'],
+    ['2.43.0', 'E8103'],
+    ['2.37.9', 'conflict'],
+  ] as const) {
     const h = await startHarness({ version }, { 'dhis2.dataSet': 'LkStockMnth' });
-    const dir = mappingsWith((doc) => { doc.products = { FP_DMPA: { stockOnHand: { dataElement: 'FP_DMPA_NOPE' } } }; });
-    t.teardown(async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); });
+    const dir = mappingsWith((doc) => {
+      doc.products = { FP_DMPA: { stockOnHand: { dataElement: 'FP_DMPA_NOPE' } } };
+    });
+    t.teardown(async () => {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
     const stock = stockFor(h, { 'mappings.dir': dir });
-    const err = await stock.report(monthly([{ product: CONDOM, quantity: du(10) }, { product: DMPA, quantity: du(20) }]), amnesiacJournal()).catch((e) => e);
+    const err = await stock
+      .report(
+        monthly([
+          { product: CONDOM, quantity: du(10) },
+          { product: DMPA, quantity: du(20) },
+        ]),
+        amnesiacJournal(),
+      )
+      .catch((e) => e);
     t.ok(err instanceof Dhis2RejectionError, version);
     t.equal(err.status, 422);
     t.match(err.message, /accepted 1 of 2 data values/);
-    t.same(err.issues.map((i: { expression: string[] }) => i.expression), [['StockReport.lines[1].product']], `${version}: the line of the unknown data element`);
+    t.same(
+      err.issues.map((i: { expression: string[] }) => i.expression),
+      [['StockReport.lines[1].product']],
+      `${version}: the line of the unknown data element`,
+    );
     t.match(err.issues[0].diagnostics, new RegExp(`DHIS2 ${code}: Data element not found`));
     t.equal(stored(h, 'FP_CNDM_SOH', '202401'), '10', 'the valid value is stored');
   }
 });
 
 t.test('UID schemes; refusals before anything is sent', async (t) => {
-  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth', 'dhis2.dataElementIdScheme': 'UID', 'dhis2.orgUnitIdScheme': 'UID' });
+  const h = await startHarness(
+    {},
+    { 'dhis2.dataSet': 'LkStockMnth', 'dhis2.dataElementIdScheme': 'UID', 'dhis2.orgUnitIdScheme': 'UID' },
+  );
   t.teardown(h.close);
   const stock = stockFor(h);
   const s = h.sandbox.state.summary();
-  await stock.report(monthly([{ product: CONDOM, quantity: du(7) }], { facility: { id: s.orgUnits['LK-HC-102'] } }), amnesiacJournal());
+  await stock.report(
+    monthly([{ product: CONDOM, quantity: du(7) }], { facility: { id: s.orgUnits['LK-HC-102'] } }),
+    amnesiacJournal(),
+  );
   t.equal(stored(h, 'FP_CNDM_SOH', '202401', 'LK-HC-102'), '7', 'a Location id that is a UID names the org unit');
 
   const posts = () => h.sandbox.state.count('POST', '/api/dataValueSets');
   const n = posts();
-  const dir = mappingsWith((doc) => { doc.products = { FP_DMPA: { stockOnHand: { dataElement: 'FP_DMPA_NOPE' } } }; });
+  const dir = mappingsWith((doc) => {
+    doc.products = { FP_DMPA: { stockOnHand: { dataElement: 'FP_DMPA_NOPE' } } };
+  });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const missing = await stockFor(h, { 'mappings.dir': dir }).report(monthly([{ product: DMPA, quantity: du(1) }]), amnesiacJournal()).catch((e) => e);
-  t.same(missing.issues[0].expression, ['StockReport.lines[0].product'], 'with UIDs an unknown data element is known before sending');
+  const missing = await stockFor(h, { 'mappings.dir': dir })
+    .report(monthly([{ product: DMPA, quantity: du(1) }]), amnesiacJournal())
+    .catch((e) => e);
+  t.same(
+    missing.issues[0].expression,
+    ['StockReport.lines[0].product'],
+    'with UIDs an unknown data element is known before sending',
+  );
   const cases: [StockReport, string][] = [
-    [monthly([{ product: CONDOM, quantity: du(1) }], { facility: { identifier: { system: 'urn:x', value: 'NOWHERE' } } }), 'StockReport.facility'],
+    [
+      monthly([{ product: CONDOM, quantity: du(1) }], {
+        facility: { identifier: { system: 'urn:x', value: 'NOWHERE' } },
+      }),
+      'StockReport.facility',
+    ],
     [monthly([{ product: { system: GTIN, code: '10860012300102' }, quantity: du(1) }]), 'StockReport.lines[0].product'],
     [monthly([{ product: CONDOM, quantity: du(-4) }], { countType: 'difference', reason: { code: 'received' } }), ''],
-    [monthly([{ product: CONDOM, quantity: du(5) }, { product: CONDOM, quantity: du(-9) }], { countType: 'difference', reason: { code: 'damaged' } }), ''],
+    [
+      monthly(
+        [
+          { product: CONDOM, quantity: du(5) },
+          { product: CONDOM, quantity: du(-9) },
+        ],
+        { countType: 'difference', reason: { code: 'damaged' } },
+      ),
+      '',
+    ],
   ];
   const soh = await stock.report(monthly([{ product: CONDOM, quantity: du(-1) }]), amnesiacJournal()).catch((e) => e);
-  t.same(soh.issues[0].expression, ['StockReport.lines[0].quantity'], 'a negative stock on hand is refused at its line');
+  t.same(
+    soh.issues[0].expression,
+    ['StockReport.lines[0].quantity'],
+    'a negative stock on hand is refused at its line',
+  );
   for (const [report, where] of cases.slice(0, 2)) {
     const err = await stock.report(report, amnesiacJournal()).catch((e) => e);
     t.ok(err instanceof BusinessRuleError, where);
@@ -157,7 +270,10 @@ t.test('weekly data set: the period follows its periodType; chunks are journalle
   t.teardown(h.close);
   const stock = stockFor(h);
   const products = ['10860012300010', '10860012300027', '10860012300034', '10860012300041', '10860012300058'];
-  const report = monthly(products.map((code, i) => ({ product: { system: GTIN, code }, quantity: du(i + 1) })), { period: { start: '2024-03-06T00:00:00Z' } });
+  const report = monthly(
+    products.map((code, i) => ({ product: { system: GTIN, code }, quantity: du(i + 1) })),
+    { period: { start: '2024-03-06T00:00:00Z' } },
+  );
   const journal = memoryJournal();
   const first = await stock.report(report, journal);
   t.equal(h.sandbox.state.count('POST', '/api/dataValueSets'), 3, '5 values in chunks of 2');
@@ -168,21 +284,47 @@ t.test('weekly data set: the period follows its periodType; chunks are journalle
 
   // a retry whose journal has the first chunk: the next one fails (twice: the client retries once), then resumes there
   const resumed = memoryJournal();
-  h.sandbox.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 2, action: { type: 'status', status: 503 } });
-  resumed.steps.set('data-values-0', { status: 'SUCCESS', imported: 2, updated: 0, ignored: 0, deleted: 0, accepted: 2, conflicts: [], rejectedIndexes: [] });
+  h.sandbox.faults.add({
+    method: 'POST',
+    path: '/api/dataValueSets',
+    times: 2,
+    action: { type: 'status', status: 503 },
+  });
+  resumed.steps.set('data-values-0', {
+    status: 'SUCCESS',
+    imported: 2,
+    updated: 0,
+    ignored: 0,
+    deleted: 0,
+    accepted: 2,
+    conflicts: [],
+    rejectedIndexes: [],
+  });
   t.equal((await stock.report(report, resumed).catch((e) => e)).transient, true, 'a 503 is transient');
   await stock.report(report, resumed);
-  t.equal(h.sandbox.state.count('POST', '/api/dataValueSets'), 3 + 2 + 2, 'the retry sends only the chunks not yet answered');
+  t.equal(
+    h.sandbox.state.count('POST', '/api/dataValueSets'),
+    3 + 2 + 2,
+    'the retry sends only the chunks not yet answered',
+  );
 });
 
 t.test('stock search: a facility DHIS2 does not have gives nothing; an outage fails the search', async (t) => {
   const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
   t.teardown(h.close);
   const stock = stockFor(h);
-  t.same((await stock.search({ facility: 'not-a-dhis2-location', date: [{ from: '2024-01-01T00:00:00Z' }] })).items, []);
+  t.same(
+    (await stock.search({ facility: 'not-a-dhis2-location', date: [{ from: '2024-01-01T00:00:00Z' }] })).items,
+    [],
+  );
   t.same((await stock.search({ date: [{ from: '2024-01-01T00:00:00Z' }] })).items, [], 'no facility: nothing to ask');
   const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
-  h.sandbox.faults.add({ method: 'GET', path: `/api/organisationUnits/${hc}`, times: 5, action: { type: 'status', status: 503 } });
+  h.sandbox.faults.add({
+    method: 'GET',
+    path: `/api/organisationUnits/${hc}`,
+    times: 5,
+    action: { type: 'status', status: 503 },
+  });
   const err = await stock.search({ facility: hc }).catch((e) => e);
   t.equal(err.transient, true, 'not mistaken for "no reports"');
 });

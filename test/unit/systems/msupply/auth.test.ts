@@ -28,7 +28,10 @@ t.test('ten concurrent calls log in once; after every token is forgotten, ten mo
   t.teardown(() => rig.close());
   await Promise.all(Array.from({ length: 10 }, () => rig.connector.ping!()));
   t.equal(rig.sb.state.logins, 1, 'one login for ten calls');
-  t.ok(rig.sb.calls.filter((c) => c.operation === 'me').every((c) => c.authorized), 'every call carried the bearer');
+  t.ok(
+    rig.sb.calls.filter((c) => c.operation === 'me').every((c) => c.authorized),
+    'every call carried the bearer',
+  );
 
   rig.sb.state.expireTokens(); // the server restarted, or the hour passed
   await Promise.all(Array.from({ length: 10 }, () => rig.connector.ping!()));
@@ -38,8 +41,18 @@ t.test('ten concurrent calls log in once; after every token is forgotten, ten mo
 
 t.test('typed login errors: permanent, naming what to check, never the password', async (t) => {
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
-    ['wrong password', { 'msupply.password': 'not-it-Zq9' }, 'InvalidCredentials', /login as 'mediator' refused \(InvalidCredentials\): check msupply\.username and msupply\.password/],
-    ['user without a store on this site', { 'msupply.username': 'visitor' }, 'NoSiteAccess', /user 'visitor' has no store on this Open mSupply site \(NoSiteAccess\)/],
+    [
+      'wrong password',
+      { 'msupply.password': 'not-it-Zq9' },
+      'InvalidCredentials',
+      /login as 'mediator' refused \(InvalidCredentials\): check msupply\.username and msupply\.password/,
+    ],
+    [
+      'user without a store on this site',
+      { 'msupply.username': 'visitor' },
+      'NoSiteAccess',
+      /user 'visitor' has no store on this Open mSupply site \(NoSiteAccess\)/,
+    ],
   ];
   for (const [what, settings, code, words] of cases) {
     const rig = await startRig(settings);
@@ -63,7 +76,11 @@ t.test('an account blocked after failed logins says for how long', async (t) => 
   t.equal(blocked.reasonCode, 'AccountBlocked');
   t.match(blocked.message, /user 'mediator' is blocked after failed logins \(AccountBlocked\) for (89|90) s more/);
   rig.connector.reconfigure!({ ...rig.settings, 'msupply.password': 'password' });
-  t.equal((await failure(rig.connector.ping!())).reasonCode, 'AccountBlocked', 'even the right password waits out the block');
+  t.equal(
+    (await failure(rig.connector.ping!())).reasonCode,
+    'AccountBlocked',
+    'even the right password waits out the block',
+  );
   rig.sb.state.advance(91_000);
   await rig.connector.ping!();
   t.pass('after the block the right password logs in');
@@ -76,11 +93,21 @@ t.test('union errors in data and errors[] become UpstreamError with the upstream
   t.teardown(() => client.close());
   const api = createMsupplyApi(client);
 
-  const notSupplier = await failure(api.insertRequestRequisition('store-hc-north', { id: 'r-1', otherPartyId: 'name-donor', maxMonthsOfStock: 3, minMonthsOfStock: 1 }));
+  const notSupplier = await failure(
+    api.insertRequestRequisition('store-hc-north', {
+      id: 'r-1',
+      otherPartyId: 'name-donor',
+      maxMonthsOfStock: 3,
+      minMonthsOfStock: 1,
+    }),
+  );
   t.equal(notSupplier.reasonCode, 'OtherPartyNotASupplier', 'the __typename of the typed error');
   t.equal(notSupplier.upstreamMessage, 'Other party is not a supplier', 'its description');
   t.equal(notSupplier.status, 422);
-  t.match(notSupplier.message, /insertRequestRequisition refused: insertRequestRequisition: OtherPartyNotASupplier: Other party is not a supplier/);
+  t.match(
+    notSupplier.message,
+    /insertRequestRequisition refused: insertRequestRequisition: OtherPartyNotASupplier: Other party is not a supplier/,
+  );
   t.equal(rig.sb.state.requisitions.size, 0, 'nothing written');
 
   const notFound = await failure(api.updateRequestRequisition('store-hc-north', { id: 'no-such', status: 'SENT' }));
@@ -91,13 +118,37 @@ t.test('union errors in data and errors[] become UpstreamError with the upstream
   t.equal(forbidden.issues[0].code, 'forbidden');
   t.match(forbidden.message, /Forbidden.*check its store permissions/);
 
-  await api.insertRequestRequisition('store-hc-north', { id: 'r-2', otherPartyId: 'name-wh-central', maxMonthsOfStock: 3, minMonthsOfStock: 1 });
-  const twice = await failure(api.insertRequestRequisition('store-hc-north', { id: 'r-2', otherPartyId: 'name-wh-central', maxMonthsOfStock: 3, minMonthsOfStock: 1 }));
-  t.equal(twice.upstreamMessage, 'Bad user input', 'a second insert with the same client id is refused, not duplicated');
+  await api.insertRequestRequisition('store-hc-north', {
+    id: 'r-2',
+    otherPartyId: 'name-wh-central',
+    maxMonthsOfStock: 3,
+    minMonthsOfStock: 1,
+  });
+  const twice = await failure(
+    api.insertRequestRequisition('store-hc-north', {
+      id: 'r-2',
+      otherPartyId: 'name-wh-central',
+      maxMonthsOfStock: 3,
+      minMonthsOfStock: 1,
+    }),
+  );
+  t.equal(
+    twice.upstreamMessage,
+    'Bad user input',
+    'a second insert with the same client id is refused, not duplicated',
+  );
   t.equal(rig.sb.state.requisitions.size, 1);
 
-  rig.sb.faults.add({ operation: 'requisitions', action: { type: 'graphqlError', message: 'Internal error' }, times: 1 });
-  t.same(await api.requisitions('store-hc-north').then((r) => r.length), 1, 'an "Internal error" is transient: the query was retried');
+  rig.sb.faults.add({
+    operation: 'requisitions',
+    action: { type: 'graphqlError', message: 'Internal error' },
+    times: 1,
+  });
+  t.same(
+    await api.requisitions('store-hc-north').then((r) => r.length),
+    1,
+    'an "Internal error" is transient: the query was retried',
+  );
 });
 
 t.test('the password and the token never appear in recorded calls', async (t) => {
@@ -107,7 +158,11 @@ t.test('the password and the token never appear in recorded calls', async (t) =>
   await runWithOrchestrations(() => rig.connector.ping!(), store);
   const calls = callsOf(store);
   const login = calls.find((c) => JSON.stringify(c.requestBody).includes('authToken'))!;
-  t.equal((login.requestBody as any).variables.password, MASKED, 'the login variables are recorded without the password');
+  t.equal(
+    (login.requestBody as any).variables.password,
+    MASKED,
+    'the login variables are recorded without the password',
+  );
   t.equal((login.response?.body as any).data.authToken.token, MASKED, 'the issued token is masked in the login answer');
   const [token] = [...rig.sb.state.tokens.keys()];
   t.notOk(JSON.stringify(calls).includes(token), 'the token is in no recorded header or body');

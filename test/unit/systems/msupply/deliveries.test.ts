@@ -19,48 +19,100 @@ async function failure(p: Promise<unknown>): Promise<any> {
 }
 
 async function shippedOrder(rig: Awaited<ReturnType<typeof startRig>>, number: string) {
-  await rig.connector.orders!.submit(order(number, [{ gtin: AMOXICILLIN, qty: 300 }, { gtin: ORS, qty: 4, packs: true }]), new MemoryJournal());
-  const response = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === number)!;
+  await rig.connector.orders!.submit(
+    order(number, [
+      { gtin: AMOXICILLIN, qty: 300 },
+      { gtin: ORS, qty: 4, packs: true },
+    ]),
+    new MemoryJournal(),
+  );
+  const response = [...rig.sb.state.requisitions.values()].find(
+    (r) => r.type === 'RESPONSE' && r.theirReference === number,
+  )!;
   return rig.sb.state.shipResponseRequisition(response.id);
 }
 
 /** The delivery as a facility sends it back: completed, every line accepted as shipped unless `short`. */
 function confirmation(d: Delivery, short: Record<string, number> = {}): Delivery {
-  return { ...d, status: 'completed', lines: d.lines.map((l) => ({ ...l, quantityAccepted: { value: short[l.product.code] ?? l.quantityShipped!.value, unit: 'pack' } })) };
+  return {
+    ...d,
+    status: 'completed',
+    lines: d.lines.map((l) => ({
+      ...l,
+      quantityAccepted: { value: short[l.product.code] ?? l.quantityShipped!.value, unit: 'pack' },
+    })),
+  };
 }
 
-t.test('read the shipped delivery, confirm it one line short: the inbound shipment holds exactly that, RECEIVED', async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  const { inbound } = await shippedOrder(rig, 'DLV-1');
-  const found = await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' });
-  t.same(found.items.map((d) => d.id), [inbound.id], 'the inbound shipment reads as an in-progress delivery');
-  const d = found.items[0];
-  t.same(d.basedOn?.orderNumber, { system: ORDER_SYSTEM, value: 'DLV-1' }, 'based on the order it fulfils');
-  t.same(d.lines.map((l) => [l.product.code, l.quantityShipped!.value, l.quantityShipped!.unit, l.lot?.number, l.lot?.expiry]).sort(),
-    [[AMOXICILLIN, 3, 'pack', 'B20260', '2028-06-30'], [ORS, 4, 'pack', 'B20262', '2028-06-30']], 'packs, batches and expiry');
+t.test(
+  'read the shipped delivery, confirm it one line short: the inbound shipment holds exactly that, RECEIVED',
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const { inbound } = await shippedOrder(rig, 'DLV-1');
+    const found = await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' });
+    t.same(
+      found.items.map((d) => d.id),
+      [inbound.id],
+      'the inbound shipment reads as an in-progress delivery',
+    );
+    const d = found.items[0];
+    t.same(d.basedOn?.orderNumber, { system: ORDER_SYSTEM, value: 'DLV-1' }, 'based on the order it fulfils');
+    t.same(
+      d.lines
+        .map((l) => [l.product.code, l.quantityShipped!.value, l.quantityShipped!.unit, l.lot?.number, l.lot?.expiry])
+        .sort(),
+      [
+        [AMOXICILLIN, 3, 'pack', 'B20260', '2028-06-30'],
+        [ORS, 4, 'pack', 'B20262', '2028-06-30'],
+      ],
+      'packs, batches and expiry',
+    );
 
-  const result = await rig.connector.deliveries!.confirm(confirmation(d, { [ORS]: 3 }), new MemoryJournal());
-  t.same(result, { system: 'msupply', ids: { shipment: inbound.id }, status: 'completed' });
-  const stored = rig.sb.state.invoices.get(inbound.id)!;
-  t.equal(stored.status, 'RECEIVED');
-  const packs = rig.sb.state.invoiceLinesOf(inbound.id).map((l) => [rig.sb.state.items.get(l.itemId)!.code, l.numberOfPacks]).sort();
-  t.same(packs, [['AMX250T', 3], ['ORS205S', 3]], 'one pack short on ORS, exactly as confirmed');
-  const north = [...rig.sb.state.stockLines.values()].filter((s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors').reduce((n, s) => n + s.totalNumberOfPacks, 0);
-  t.equal(north, 10 + 3, 'the received packs entered the store\'s stock');
+    const result = await rig.connector.deliveries!.confirm(confirmation(d, { [ORS]: 3 }), new MemoryJournal());
+    t.same(result, { system: 'msupply', ids: { shipment: inbound.id }, status: 'completed' });
+    const stored = rig.sb.state.invoices.get(inbound.id)!;
+    t.equal(stored.status, 'RECEIVED');
+    const packs = rig.sb.state
+      .invoiceLinesOf(inbound.id)
+      .map((l) => [rig.sb.state.items.get(l.itemId)!.code, l.numberOfPacks])
+      .sort();
+    t.same(
+      packs,
+      [
+        ['AMX250T', 3],
+        ['ORS205S', 3],
+      ],
+      'one pack short on ORS, exactly as confirmed',
+    );
+    const north = [...rig.sb.state.stockLines.values()]
+      .filter((s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors')
+      .reduce((n, s) => n + s.totalNumberOfPacks, 0);
+    t.equal(north, 10 + 3, "the received packs entered the store's stock");
 
-  const read = await rig.connector.deliveries!.get(inbound.id);
-  t.equal(read!.status, 'completed');
-  t.same(read!.lines.map((l) => l.quantityAccepted?.value).sort(), [3, 3]);
-  t.same(read!.lines.map((l) => l.lineId).sort(), d.lines.map((l) => l.lineId).sort(), 'the same line ids as before');
+    const read = await rig.connector.deliveries!.get(inbound.id);
+    t.equal(read!.status, 'completed');
+    t.same(read!.lines.map((l) => l.quantityAccepted?.value).sort(), [3, 3]);
+    t.same(read!.lines.map((l) => l.lineId).sort(), d.lines.map((l) => l.lineId).sort(), 'the same line ids as before');
 
-  const again = await failure(rig.connector.deliveries!.confirm(confirmation(d), new MemoryJournal()));
-  t.ok(again instanceof ConflictError, 'a second confirmation is a 409');
-  t.equal(again.status, 409);
-  t.match(again.message, /already received \(RECEIVED\)/);
-  t.same(rig.sb.state.invoiceLinesOf(inbound.id).map((l) => l.numberOfPacks).sort(), [3, 3], 'and changes nothing');
-  t.ok((await failure(rig.connector.deliveries!.precheck!(confirmation(d)))) instanceof ConflictError, 'the precheck says so too');
-});
+    const again = await failure(rig.connector.deliveries!.confirm(confirmation(d), new MemoryJournal()));
+    t.ok(again instanceof ConflictError, 'a second confirmation is a 409');
+    t.equal(again.status, 409);
+    t.match(again.message, /already received \(RECEIVED\)/);
+    t.same(
+      rig.sb.state
+        .invoiceLinesOf(inbound.id)
+        .map((l) => l.numberOfPacks)
+        .sort(),
+      [3, 3],
+      'and changes nothing',
+    );
+    t.ok(
+      (await failure(rig.connector.deliveries!.precheck!(confirmation(d)))) instanceof ConflictError,
+      'the precheck says so too',
+    );
+  },
+);
 
 t.test('a dropped and a lost status update: the retry with the same journal finishes, no step repeated', async (t) => {
   const rig = await startRig();
@@ -76,9 +128,23 @@ t.test('a dropped and a lost status update: the retry with the same journal fini
   await failure(rig.connector.deliveries!.confirm(confirmation(d, { [AMOXICILLIN]: 2 }), journal));
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'DELIVERED', 'applied, answer lost');
   await rig.connector.deliveries!.confirm(confirmation(d, { [AMOXICILLIN]: 2 }), journal);
-  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'RECEIVED', 'the retry did not stop at "already received": its own first check passed');
-  t.equal(rig.sb.state.applied.filter((a) => a.mutation === 'updateInboundShipmentLine').length, 2, 'each line set once');
-  t.same(rig.sb.state.invoiceLinesOf(inbound.id).map((l) => l.numberOfPacks).sort(), [2, 4]);
+  t.equal(
+    rig.sb.state.invoices.get(inbound.id)!.status,
+    'RECEIVED',
+    'the retry did not stop at "already received": its own first check passed',
+  );
+  t.equal(
+    rig.sb.state.applied.filter((a) => a.mutation === 'updateInboundShipmentLine').length,
+    2,
+    'each line set once',
+  );
+  t.same(
+    rig.sb.state
+      .invoiceLinesOf(inbound.id)
+      .map((l) => l.numberOfPacks)
+      .sort(),
+    [2, 4],
+  );
 });
 
 t.test('a line naming another item, or units that are not whole packs, is refused before any write', async (t) => {
@@ -86,30 +152,53 @@ t.test('a line naming another item, or units that are not whole packs, is refuse
   t.teardown(() => rig.close());
   const { inbound } = await shippedOrder(rig, 'DLV-3');
   const d = (await rig.connector.deliveries!.get(inbound.id))!;
-  const units = { ...d, lines: [{ ...d.lines[0], quantityAccepted: { value: 150, unit: 'dispensing-unit' as const } }] };
+  const units = {
+    ...d,
+    lines: [{ ...d.lines[0], quantityAccepted: { value: 150, unit: 'dispensing-unit' as const } }],
+  };
   const err = await failure(rig.connector.deliveries!.precheck!(units));
   t.match(err.message, /is not a whole number of packs/);
-  const other = { ...d, lines: [{ ...d.lines[0], product: { system: 'https://www.gs1.org/gtin', code: '10860012300089' } }] };
-  t.match((await failure(rig.connector.deliveries!.precheck!(other))).message, /no line of shipment \d+ for item ZNC20T/);
+  const other = {
+    ...d,
+    lines: [{ ...d.lines[0], product: { system: 'https://www.gs1.org/gtin', code: '10860012300089' } }],
+  };
+  t.match(
+    (await failure(rig.connector.deliveries!.precheck!(other))).message,
+    /no line of shipment \d+ for item ZNC20T/,
+  );
   t.equal(rig.sb.state.applied.filter((a) => a.mutation.includes('Inbound')).length, 0);
 });
 
-t.test("the warehouse's outbound shipments read as deliveries when the supplier is named; they are not confirmed", async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  const { outbound, inbound } = await shippedOrder(rig, 'DLV-4');
-  const found = await rig.connector.deliveries!.search({ supplier: 'store-wh-central' });
-  t.same(found.items.map((d) => d.id), [outbound.id], 'only the outbound shipment');
-  const d = found.items[0];
-  t.same(d.supplier, { id: 'store-wh-central', identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'WH-CENTRAL' } });
-  t.equal(d.destination.id, 'store-hc-north', "the destination is the customer's store");
-  t.equal(d.status, 'in-progress');
-  t.same((await rig.connector.deliveries!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items, [], 'not shipped to another store');
-  t.equal((await rig.connector.deliveries!.get(outbound.id))!.destination.id, 'store-hc-north', 'readable by id too');
-  const err = await failure(rig.connector.deliveries!.precheck!(confirmation(d)));
-  t.match(err.message, /is the supplier's outbound shipment/);
-  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
-});
+t.test(
+  "the warehouse's outbound shipments read as deliveries when the supplier is named; they are not confirmed",
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const { outbound, inbound } = await shippedOrder(rig, 'DLV-4');
+    const found = await rig.connector.deliveries!.search({ supplier: 'store-wh-central' });
+    t.same(
+      found.items.map((d) => d.id),
+      [outbound.id],
+      'only the outbound shipment',
+    );
+    const d = found.items[0];
+    t.same(d.supplier, {
+      id: 'store-wh-central',
+      identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'WH-CENTRAL' },
+    });
+    t.equal(d.destination.id, 'store-hc-north', "the destination is the customer's store");
+    t.equal(d.status, 'in-progress');
+    t.same(
+      (await rig.connector.deliveries!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items,
+      [],
+      'not shipped to another store',
+    );
+    t.equal((await rig.connector.deliveries!.get(outbound.id))!.destination.id, 'store-hc-north', 'readable by id too');
+    const err = await failure(rig.connector.deliveries!.precheck!(confirmation(d)));
+    t.match(err.message, /is the supplier's outbound shipment/);
+    t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
+  },
+);
 
 t.test('with msupply.verifyDeliveries a confirmed shipment goes on to VERIFIED', async (t) => {
   const rig = await startRig({ 'msupply.verifyDeliveries': 'true' });

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Connector, StepJournal } from '../../../../src/routing/ports.js';
 import type { Order } from '../../../../src/domain/index.js';
 import { createMsupplyConnector } from '../../../../src/systems/msupply/index.js';
-import { startMsupplySandbox, type MsupplySandbox, type MsupplySandboxOptions } from '../../../../sandbox/msupply/index.js';
+import {
+  startMsupplySandbox,
+  type MsupplySandbox,
+  type MsupplySandboxOptions,
+} from '../../../../sandbox/msupply/index.js';
 
 /** The mSupply sandbox and a connector configured against it, for the connector's unit tests. */
 export const GTIN = 'https://www.gs1.org/gtin';
@@ -30,20 +34,45 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(settings: Record<string, unknown> = {}, sandbox: MsupplySandboxOptions = {}): Promise<Rig> {
+export async function startRig(
+  settings: Record<string, unknown> = {},
+  sandbox: MsupplySandboxOptions = {},
+): Promise<Rig> {
   const sb = await startMsupplySandbox(sandbox);
-  const all = { 'msupply.baseUrl': sb.url, 'msupply.username': 'mediator', 'msupply.password': 'password', 'msupply.timeoutMs': 2_000, 'msupply.supplierCode': 'WH-CENTRAL', ...settings };
+  const all = {
+    'msupply.baseUrl': sb.url,
+    'msupply.username': 'mediator',
+    'msupply.password': 'password',
+    'msupply.timeoutMs': 2_000,
+    'msupply.supplierCode': 'WH-CENTRAL',
+    ...settings,
+  };
   const connector = createMsupplyConnector(all, { retryDelayMs: 10 });
-  return { sb, connector, settings: all, async close() { await connector.close?.(); await sb.close(); } };
+  return {
+    sb,
+    connector,
+    settings: all,
+    async close() {
+      await connector.close?.();
+      await sb.close();
+    },
+  };
 }
 
-export function order(number: string, lines: { gtin: string; qty: number; packs?: boolean }[], facility = 'store-hc-north'): Order {
+export function order(
+  number: string,
+  lines: { gtin: string; qty: number; packs?: boolean }[],
+  facility = 'store-hc-north',
+): Order {
   return {
     orderNumber: { system: ORDER_SYSTEM, value: number },
     status: 'active',
     priority: 'routine',
     facility: { id: facility },
     authoredOn: '2026-11-20T08:00:00Z',
-    lines: lines.map((l) => ({ product: { system: GTIN, code: l.gtin }, quantity: { value: l.qty, unit: l.packs ? 'pack' : 'dispensing-unit' } })),
+    lines: lines.map((l) => ({
+      product: { system: GTIN, code: l.gtin },
+      quantity: { value: l.qty, unit: l.packs ? 'pack' : 'dispensing-unit' },
+    })),
   };
 }

@@ -8,7 +8,8 @@ import t from 'tap';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, PARACETAMOL, order, startRig } from './harness.js';
 
-const requests = (rig: Awaited<ReturnType<typeof startRig>>) => [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
+const requests = (rig: Awaited<ReturnType<typeof startRig>>) =>
+  [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
 
 async function failure(p: Promise<unknown>): Promise<any> {
   try {
@@ -22,7 +23,10 @@ async function failure(p: Promise<unknown>): Promise<any> {
 t.test('an order becomes one SENT request requisition with its lines in units, and reads back the same', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const o = order('ORD-1', [{ gtin: AMOXICILLIN, qty: 3, packs: true }, { gtin: PARACETAMOL, qty: 500 }]);
+  const o = order('ORD-1', [
+    { gtin: AMOXICILLIN, qty: 3, packs: true },
+    { gtin: PARACETAMOL, qty: 500 },
+  ]);
   const result = await rig.connector.orders!.submit(o, new MemoryJournal());
   t.equal(result.system, 'msupply');
   t.equal(result.status, 'active');
@@ -33,8 +37,18 @@ t.test('an order becomes one SENT request requisition with its lines in units, a
   t.equal(req.storeId, 'store-hc-north');
   t.equal(req.otherPartyId, 'name-wh-central', 'to the supplier of msupply.supplierCode');
   t.equal(req.theirReference, 'ORD-1', 'theirReference carries the order number');
-  const lines = rig.sb.state.linesOf(req.id).map((l) => [rig.sb.state.items.get(l.itemId)!.code, l.requestedQuantity]).sort();
-  t.same(lines, [['AMX250T', 300], ['PCM500T', 500]], '3 packs of 100 → 300 units; 500 units as sent');
+  const lines = rig.sb.state
+    .linesOf(req.id)
+    .map((l) => [rig.sb.state.items.get(l.itemId)!.code, l.requestedQuantity])
+    .sort();
+  t.same(
+    lines,
+    [
+      ['AMX250T', 300],
+      ['PCM500T', 500],
+    ],
+    '3 packs of 100 → 300 units; 500 units as sent',
+  );
   const response = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE');
   t.ok(response, "the warehouse's response requisition appeared");
   t.equal(response!.storeId, 'store-wh-central');
@@ -44,10 +58,20 @@ t.test('an order becomes one SENT request requisition with its lines in units, a
   t.equal(read!.orderNumber.system, ORDER_SYSTEM, 'the order number system comes back from the comment tag');
   t.equal(read!.orderNumber.value, 'ORD-1');
   t.equal(read!.status, 'active');
-  t.same(read!.facility, { id: 'store-hc-north', identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'HC-NORTH' } });
-  t.same(read!.lines.map((l) => [l.product.code, l.quantity.value, l.quantity.unit]).sort(), [[AMOXICILLIN, 300, 'dispensing-unit'], [PARACETAMOL, 500, 'dispensing-unit']]);
+  t.same(read!.facility, {
+    id: 'store-hc-north',
+    identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'HC-NORTH' },
+  });
+  t.same(read!.lines.map((l) => [l.product.code, l.quantity.value, l.quantity.unit]).sort(), [
+    [AMOXICILLIN, 300, 'dispensing-unit'],
+    [PARACETAMOL, 500, 'dispensing-unit'],
+  ]);
   const found = await rig.connector.orders!.search({ identifier: { system: ORDER_SYSTEM, value: 'ORD-1' } });
-  t.same(found.items.map((x) => x.id), [req.id], 'search by order number finds it');
+  t.same(
+    found.items.map((x) => x.id),
+    [req.id],
+    'search by order number finds it',
+  );
   t.same((await rig.connector.orders!.search({ facility: 'store-hc-south' })).items, [], 'not in another store');
   t.equal(await rig.connector.orders!.get('no-such-requisition'), undefined);
 });
@@ -60,7 +84,11 @@ t.test('a retry with a fresh journal finds the requisition: nothing is inserted 
   const inserts = rig.sb.state.applied.filter((a) => a.mutation.startsWith('insert')).length;
   const second = await rig.connector.orders!.submit(o, new MemoryJournal());
   t.same(second.ids, first.ids, 'the same requisition');
-  t.equal(rig.sb.state.applied.filter((a) => a.mutation.startsWith('insert')).length, inserts, 'no insert on the retry');
+  t.equal(
+    rig.sb.state.applied.filter((a) => a.mutation.startsWith('insert')).length,
+    inserts,
+    'no insert on the retry',
+  );
   t.equal(requests(rig).length, 1);
   t.equal(rig.sb.state.counts().responseRequisitions, 1, 'and one response requisition');
 });
@@ -68,7 +96,11 @@ t.test('a retry with a fresh journal finds the requisition: nothing is inserted 
 t.test('a lost answer to the insert: the retry finds the requisition and finishes it', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  rig.sb.faults.add({ operation: 'insertRequestRequisition', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
+  rig.sb.faults.add({
+    operation: 'insertRequestRequisition',
+    action: { type: 'afterApply', answer: 'reset' },
+    times: 1,
+  });
   const journal = new MemoryJournal();
   const o = order('ORD-3', [{ gtin: AMOXICILLIN, qty: 100 }]);
   const err = await failure(rig.connector.orders!.submit(o, journal));
@@ -78,7 +110,10 @@ t.test('a lost answer to the insert: the retry finds the requisition and finishe
   await rig.connector.orders!.submit(o, journal);
   t.equal(requests(rig).length, 1, 'still one requisition');
   t.equal(requests(rig)[0].status, 'SENT');
-  t.same(rig.sb.state.linesOf(requests(rig)[0].id).map((l) => l.requestedQuantity), [100]);
+  t.same(
+    rig.sb.state.linesOf(requests(rig)[0].id).map((l) => l.requestedQuantity),
+    [100],
+  );
 });
 
 t.test('a crash between the lines and SENT: the journal resumes at SENT', async (t) => {
@@ -86,12 +121,23 @@ t.test('a crash between the lines and SENT: the journal resumes at SENT', async 
   t.teardown(() => rig.close());
   rig.sb.faults.add({ operation: 'updateRequestRequisition', action: { type: 'reset' }, times: 1 });
   const journal = new MemoryJournal();
-  const o = order('ORD-4', [{ gtin: AMOXICILLIN, qty: 100 }, { gtin: ORS, qty: 50 }]);
+  const o = order('ORD-4', [
+    { gtin: AMOXICILLIN, qty: 100 },
+    { gtin: ORS, qty: 50 },
+  ]);
   await failure(rig.connector.orders!.submit(o, journal));
-  t.same([...journal.steps.keys()], ['insert-requisition', 'line:AMX250T', 'line:ORS205S'], 'insert and lines done, SENT not');
+  t.same(
+    [...journal.steps.keys()],
+    ['insert-requisition', 'line:AMX250T', 'line:ORS205S'],
+    'insert and lines done, SENT not',
+  );
   const lineWrites = rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length;
   await rig.connector.orders!.submit(o, journal);
-  t.equal(rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length, lineWrites, 'completed steps are not repeated');
+  t.equal(
+    rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length,
+    lineWrites,
+    'completed steps are not repeated',
+  );
   t.equal(requests(rig).length, 1);
   t.equal(requests(rig)[0].status, 'SENT');
 });
@@ -111,11 +157,39 @@ t.test('bad orders are refused before anything is written, naming the line', asy
   const rig = await startRig();
   t.teardown(() => rig.close());
   const cases: [string, ReturnType<typeof order>, RegExp, string][] = [
-    ['unmapped product', order('B-1', [{ gtin: '10860012300034', qty: 10 }]), /has no Open mSupply item code/, 'Order.lines[0].product'],
-    ['a store the user may not act in', order('B-2', [{ gtin: ORS, qty: 10 }], 'store-hc-east'), /not one the integration user 'mediator' may act in/, 'Order.facility'],
-    ['an unknown facility', order('B-3', [{ gtin: ORS, qty: 10 }], 'nowhere'), /not an Open mSupply store/, 'Order.facility'],
-    ['a fraction', order('B-4', [{ gtin: ORS, qty: 2.5 }]), /not a whole, non-negative number/, 'Order.lines[0].quantity'],
-    ['an item twice', order('B-5', [{ gtin: ORS, qty: 1 }, { gtin: ORS, qty: 2 }]), /ordered twice/, 'Order.lines[1].product'],
+    [
+      'unmapped product',
+      order('B-1', [{ gtin: '10860012300034', qty: 10 }]),
+      /has no Open mSupply item code/,
+      'Order.lines[0].product',
+    ],
+    [
+      'a store the user may not act in',
+      order('B-2', [{ gtin: ORS, qty: 10 }], 'store-hc-east'),
+      /not one the integration user 'mediator' may act in/,
+      'Order.facility',
+    ],
+    [
+      'an unknown facility',
+      order('B-3', [{ gtin: ORS, qty: 10 }], 'nowhere'),
+      /not an Open mSupply store/,
+      'Order.facility',
+    ],
+    [
+      'a fraction',
+      order('B-4', [{ gtin: ORS, qty: 2.5 }]),
+      /not a whole, non-negative number/,
+      'Order.lines[0].quantity',
+    ],
+    [
+      'an item twice',
+      order('B-5', [
+        { gtin: ORS, qty: 1 },
+        { gtin: ORS, qty: 2 },
+      ]),
+      /ordered twice/,
+      'Order.lines[1].product',
+    ],
   ];
   for (const [what, o, words, where] of cases) {
     const err = await failure(rig.connector.orders!.precheck!(o));
@@ -123,28 +197,48 @@ t.test('bad orders are refused before anything is written, naming the line', asy
     t.match(err.message, words, what);
     t.same(err.issues[0].expression, [where], `${what}: at ${where}`);
   }
-  const notSupplier = await failure(startRig({ 'msupply.supplierCode': 'DONOR-1' }).then(async (r) => {
-    try { await r.connector.orders!.precheck!(order('B-6', [{ gtin: ORS, qty: 1 }])); } finally { await r.close(); }
-  }));
+  const notSupplier = await failure(
+    startRig({ 'msupply.supplierCode': 'DONOR-1' }).then(async (r) => {
+      try {
+        await r.connector.orders!.precheck!(order('B-6', [{ gtin: ORS, qty: 1 }]));
+      } finally {
+        await r.close();
+      }
+    }),
+  );
   t.match(notSupplier.message, /DONOR-1.*is not a supplier of Open mSupply store HC-NORTH/);
   t.equal(rig.sb.state.requisitions.size, 0, 'nothing written');
 });
 
-t.test("the warehouse's response requisitions read as orders when the supplier is named, with line ids of their own", async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  await rig.connector.orders!.submit(order('ORD-6', [{ gtin: AMOXICILLIN, qty: 200 }]), new MemoryJournal());
-  const [request] = (await rig.connector.orders!.search({ identifier: { value: 'ORD-6' } })).items;
-  const found = await rig.connector.orders!.search({ supplier: 'store-wh-central' });
-  t.equal(found.items.length, 1, 'one response requisition at the warehouse');
-  const response = found.items[0];
-  t.not(response.id, request.id);
-  t.equal(response.status, 'draft', 'NEW reads as draft');
-  t.equal(response.facility.id, 'store-hc-north', 'the ordering facility');
-  t.equal(response.supplier?.id, 'store-wh-central');
-  t.equal(request.supplier?.id, 'store-wh-central', 'the request names the same supplier');
-  t.same(response.lines.map((l) => [l.product.code, l.quantity.value]), [[AMOXICILLIN, 200]]);
-  t.notSame(response.lines.map((l) => l.lineId), request.lines.map((l) => l.lineId), 'never the same SupplyRequest ids as the request');
-  t.equal((await rig.connector.orders!.get(response.id!))!.facility.id, 'store-hc-north', 'readable by id');
-  t.same((await rig.connector.orders!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items, [], 'not for another facility');
-});
+t.test(
+  "the warehouse's response requisitions read as orders when the supplier is named, with line ids of their own",
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    await rig.connector.orders!.submit(order('ORD-6', [{ gtin: AMOXICILLIN, qty: 200 }]), new MemoryJournal());
+    const [request] = (await rig.connector.orders!.search({ identifier: { value: 'ORD-6' } })).items;
+    const found = await rig.connector.orders!.search({ supplier: 'store-wh-central' });
+    t.equal(found.items.length, 1, 'one response requisition at the warehouse');
+    const response = found.items[0];
+    t.not(response.id, request.id);
+    t.equal(response.status, 'draft', 'NEW reads as draft');
+    t.equal(response.facility.id, 'store-hc-north', 'the ordering facility');
+    t.equal(response.supplier?.id, 'store-wh-central');
+    t.equal(request.supplier?.id, 'store-wh-central', 'the request names the same supplier');
+    t.same(
+      response.lines.map((l) => [l.product.code, l.quantity.value]),
+      [[AMOXICILLIN, 200]],
+    );
+    t.notSame(
+      response.lines.map((l) => l.lineId),
+      request.lines.map((l) => l.lineId),
+      'never the same SupplyRequest ids as the request',
+    );
+    t.equal((await rig.connector.orders!.get(response.id!))!.facility.id, 'store-hc-north', 'readable by id');
+    t.same(
+      (await rig.connector.orders!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items,
+      [],
+      'not for another facility',
+    );
+  },
+);

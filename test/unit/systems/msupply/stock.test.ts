@@ -20,85 +20,166 @@ async function failure(p: Promise<unknown>): Promise<any> {
 }
 
 const report = (id: string, countType: 'snapshot' | 'difference', lines: StockReport['lines']): StockReport => ({
-  identifier: { system: 'https://mobile.example.org/counts', value: id }, status: 'active', countType, reportedAt: '2026-11-21T09:00:00Z',
-  facility: { id: 'store-hc-north' }, lines,
+  identifier: { system: 'https://mobile.example.org/counts', value: id },
+  status: 'active',
+  countType,
+  reportedAt: '2026-11-21T09:00:00Z',
+  facility: { id: 'store-hc-north' },
+  lines,
 });
 
-t.test('stock reads as a snapshot; a count and an adjustment become finalised stocktakes and read back equal', async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  const stock = rig.connector.stock!;
-  const [before] = (await stock.search({ facility: 'store-hc-north' })).items;
-  const ors = before.lines.find((l) => l.product.code === ORS)!;
-  t.same(ors, { product: { system: GTIN, code: ORS, display: 'Oral rehydration salts, sachet 20.5g' }, quantity: { value: 500, unit: 'dispensing-unit' }, lot: { number: 'N20262', expiry: '2027-12-31' } }, '10 packs of 50, its batch and expiry');
+t.test(
+  'stock reads as a snapshot; a count and an adjustment become finalised stocktakes and read back equal',
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const stock = rig.connector.stock!;
+    const [before] = (await stock.search({ facility: 'store-hc-north' })).items;
+    const ors = before.lines.find((l) => l.product.code === ORS)!;
+    t.same(
+      ors,
+      {
+        product: { system: GTIN, code: ORS, display: 'Oral rehydration salts, sachet 20.5g' },
+        quantity: { value: 500, unit: 'dispensing-unit' },
+        lot: { number: 'N20262', expiry: '2027-12-31' },
+      },
+      '10 packs of 50, its batch and expiry',
+    );
 
-  const count = report('CNT-1', 'snapshot', [{ product: { system: GTIN, code: ORS }, quantity: { value: 350, unit: 'dispensing-unit' } }]);
-  t.same(await stock.report(count, new MemoryJournal()), { system: 'msupply', ids: { stocktake: [...rig.sb.state.stocktakes.keys()][0] }, status: 'active' });
-  const adjust = report('ADJ-1', 'difference', [{ product: { system: GTIN, code: AMOXICILLIN }, quantity: { value: -2, unit: 'pack' } }]);
-  await stock.report(adjust, new MemoryJournal());
-  t.equal(rig.sb.state.counts().finalisedStocktakes, 2, 'two finalised stocktakes');
+    const count = report('CNT-1', 'snapshot', [
+      { product: { system: GTIN, code: ORS }, quantity: { value: 350, unit: 'dispensing-unit' } },
+    ]);
+    t.same(await stock.report(count, new MemoryJournal()), {
+      system: 'msupply',
+      ids: { stocktake: [...rig.sb.state.stocktakes.keys()][0] },
+      status: 'active',
+    });
+    const adjust = report('ADJ-1', 'difference', [
+      { product: { system: GTIN, code: AMOXICILLIN }, quantity: { value: -2, unit: 'pack' } },
+    ]);
+    await stock.report(adjust, new MemoryJournal());
+    t.equal(rig.sb.state.counts().finalisedStocktakes, 2, 'two finalised stocktakes');
 
-  const [after] = (await stock.search({ facility: 'store-hc-north' })).items;
-  t.equal(after.lines.find((l) => l.product.code === ORS)!.quantity.value, 350, 'the count reads back');
-  t.equal(after.lines.find((l) => l.product.code === AMOXICILLIN)!.quantity.value, 800, '10 packs of 100 less 2 packs');
-  t.same(after.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN), before.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN), 'nothing else changed');
+    const [after] = (await stock.search({ facility: 'store-hc-north' })).items;
+    t.equal(after.lines.find((l) => l.product.code === ORS)!.quantity.value, 350, 'the count reads back');
+    t.equal(
+      after.lines.find((l) => l.product.code === AMOXICILLIN)!.quantity.value,
+      800,
+      '10 packs of 100 less 2 packs',
+    );
+    t.same(
+      after.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN),
+      before.lines.filter((l) => l.product.code !== ORS && l.product.code !== AMOXICILLIN),
+      'nothing else changed',
+    );
 
-  await stock.report(adjust, new MemoryJournal());
-  t.equal(rig.sb.state.counts().stocktakes, 2, 'the adjustment again is the same stocktake: not applied twice');
-  t.equal((await stock.search({ facility: 'store-hc-north' })).items[0].lines.find((l) => l.product.code === AMOXICILLIN)!.quantity.value, 800);
-});
+    await stock.report(adjust, new MemoryJournal());
+    t.equal(rig.sb.state.counts().stocktakes, 2, 'the adjustment again is the same stocktake: not applied twice');
+    t.equal(
+      (await stock.search({ facility: 'store-hc-north' })).items[0].lines.find((l) => l.product.code === AMOXICILLIN)!
+        .quantity.value,
+      800,
+    );
+  },
+);
 
 t.test('a lost answer to the finalisation: the retry finds it finalised and changes nothing', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
-  const adjust = report('ADJ-2', 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -3, unit: 'pack' } }]);
+  const adjust = report('ADJ-2', 'difference', [
+    { product: { system: GTIN, code: ORS }, quantity: { value: -3, unit: 'pack' } },
+  ]);
   t.equal((await failure(rig.connector.stock!.report(adjust, new MemoryJournal()))).transient, true);
   await rig.connector.stock!.report(adjust, new MemoryJournal());
-  const packs = [...rig.sb.state.stockLines.values()].find((s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors')!.totalNumberOfPacks;
+  const packs = [...rig.sb.state.stockLines.values()].find(
+    (s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors',
+  )!.totalNumberOfPacks;
   t.equal(packs, 7, '10 − 3, once');
   t.equal(rig.sb.state.applied.filter((a) => a.mutation === 'insertStocktake').length, 1);
 });
 
-t.test('a reduction below zero, and a count in units that are not whole packs, are refused before any write', async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  const tooMuch = await failure(rig.connector.stock!.precheck!(report('ADJ-3', 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -11, unit: 'pack' } }])));
-  t.match(tooMuch.message, /would leave -1 in store HC-NORTH \(NotEnoughStockForReduction\)/);
-  t.same(tooMuch.issues[0].expression, ['StockReport.lines[0].quantity']);
-  const units = await failure(rig.connector.stock!.precheck!(report('CNT-3', 'snapshot', [{ product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } }])));
-  t.match(units.message, /75 units is not a whole number of packs \(50 per pack\)/);
-  t.equal(rig.sb.state.stocktakes.size, 0);
-});
+t.test(
+  'a reduction below zero, and a count in units that are not whole packs, are refused before any write',
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const tooMuch = await failure(
+      rig.connector.stock!.precheck!(
+        report('ADJ-3', 'difference', [
+          { product: { system: GTIN, code: ORS }, quantity: { value: -11, unit: 'pack' } },
+        ]),
+      ),
+    );
+    t.match(tooMuch.message, /would leave -1 in store HC-NORTH \(NotEnoughStockForReduction\)/);
+    t.same(tooMuch.issues[0].expression, ['StockReport.lines[0].quantity']);
+    const units = await failure(
+      rig.connector.stock!.precheck!(
+        report('CNT-3', 'snapshot', [
+          { product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } },
+        ]),
+      ),
+    );
+    t.match(units.message, /75 units is not a whole number of packs \(50 per pack\)/);
+    t.equal(rig.sb.state.stocktakes.size, 0);
+  },
+);
 
-t.test('adjustment reasons: reason options found by name among active ones of the direction, required where the server has some', async (t) => {
-  const rig = await startRig({}, {
-    adjustmentReasons: [
-      { id: 'reason-found', reason: 'Found', type: 'POSITIVE_INVENTORY_ADJUSTMENT', isActive: true },
-      { id: 'reason-damaged', reason: 'Damaged', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: true },
-      { id: 'reason-old', reason: 'Old stock', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: false },
-    ],
-  });
-  t.teardown(() => rig.close());
-  const loss = (id: string, reason?: string): StockReport => ({
-    ...report(id, 'difference', [{ product: { system: GTIN, code: ORS }, quantity: { value: -1, unit: 'pack' }, ...(reason ? { reason: { code: reason } } : {}) }]),
-  });
-  const none = await failure(rig.connector.stock!.precheck!(loss('R-1')));
-  t.match(none.message, /requires a reason for a loss \(AdjustmentReasonNotProvided\): one of Damaged/);
-  t.same(none.issues[0].expression, ['StockReport.lines[0].reason']);
-  t.match((await failure(rig.connector.stock!.precheck!(loss('R-2', 'Old stock')))).message, /'Old stock' is not an active Open mSupply negative adjustment reason \(Damaged\)/, 'an inactive reason is not offered');
-  t.match((await failure(rig.connector.stock!.precheck!(loss('R-3', 'Found')))).message, /'Found' is not an active Open mSupply negative adjustment reason/, 'a gain reason does not explain a loss');
+t.test(
+  'adjustment reasons: reason options found by name among active ones of the direction, required where the server has some',
+  async (t) => {
+    const rig = await startRig(
+      {},
+      {
+        adjustmentReasons: [
+          { id: 'reason-found', reason: 'Found', type: 'POSITIVE_INVENTORY_ADJUSTMENT', isActive: true },
+          { id: 'reason-damaged', reason: 'Damaged', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: true },
+          { id: 'reason-old', reason: 'Old stock', type: 'NEGATIVE_INVENTORY_ADJUSTMENT', isActive: false },
+        ],
+      },
+    );
+    t.teardown(() => rig.close());
+    const loss = (id: string, reason?: string): StockReport => ({
+      ...report(id, 'difference', [
+        {
+          product: { system: GTIN, code: ORS },
+          quantity: { value: -1, unit: 'pack' },
+          ...(reason ? { reason: { code: reason } } : {}),
+        },
+      ]),
+    });
+    const none = await failure(rig.connector.stock!.precheck!(loss('R-1')));
+    t.match(none.message, /requires a reason for a loss \(AdjustmentReasonNotProvided\): one of Damaged/);
+    t.same(none.issues[0].expression, ['StockReport.lines[0].reason']);
+    t.match(
+      (await failure(rig.connector.stock!.precheck!(loss('R-2', 'Old stock')))).message,
+      /'Old stock' is not an active Open mSupply negative adjustment reason \(Damaged\)/,
+      'an inactive reason is not offered',
+    );
+    t.match(
+      (await failure(rig.connector.stock!.precheck!(loss('R-3', 'Found')))).message,
+      /'Found' is not an active Open mSupply negative adjustment reason/,
+      'a gain reason does not explain a loss',
+    );
 
-  await rig.connector.stock!.report(loss('R-4', 'damaged'), new MemoryJournal());
-  const [line] = [...rig.sb.state.stocktakeLines.values()];
-  t.equal(line.reasonOptionId, 'reason-damaged', 'the reason option id the server gave for that name');
-  t.equal(rig.sb.state.counts().finalisedStocktakes, 1);
+    await rig.connector.stock!.report(loss('R-4', 'damaged'), new MemoryJournal());
+    const [line] = [...rig.sb.state.stocktakeLines.values()];
+    t.equal(line.reasonOptionId, 'reason-damaged', 'the reason option id the server gave for that name');
+    t.equal(rig.sb.state.counts().finalisedStocktakes, 1);
 
-  // the rule is the server's: sent without a reason, the line is refused as Open mSupply types it
-  const client = createMsupplyClient(() => msupplySettingsFrom(rig.settings));
-  t.teardown(() => client.close());
-  const api = createMsupplyApi(client);
-  await api.insertStocktake('store-hc-north', { id: 'st-direct', createBlankStocktake: true });
-  const refused = await failure(api.insertStocktakeLine('store-hc-north', { id: 'stl-direct', stocktakeId: 'st-direct', stockLineId: 'stock-hcn-ors205s', countedNumberOfPacks: 1 }));
-  t.equal(refused.reasonCode, 'AdjustmentReasonNotProvided');
-});
+    // the rule is the server's: sent without a reason, the line is refused as Open mSupply types it
+    const client = createMsupplyClient(() => msupplySettingsFrom(rig.settings));
+    t.teardown(() => client.close());
+    const api = createMsupplyApi(client);
+    await api.insertStocktake('store-hc-north', { id: 'st-direct', createBlankStocktake: true });
+    const refused = await failure(
+      api.insertStocktakeLine('store-hc-north', {
+        id: 'stl-direct',
+        stocktakeId: 'st-direct',
+        stockLineId: 'stock-hcn-ors205s',
+        countedNumberOfPacks: 1,
+      }),
+    );
+    t.equal(refused.reasonCode, 'AdjustmentReasonNotProvided');
+  },
+);

@@ -21,8 +21,13 @@ t.test('token expiry mid-run: one fresh login, every call still succeeds once', 
   await h.client.call(programs);
   t.equal(h.sb.state.expireTokens(), 1, 'the sandbox forgot our token');
   const calls = h.counter('GET', '/api/programs');
-  const results = await Promise.all(Array.from({ length: 10 }, () => h.client.call<unknown[]>({ ...programs, retry: false })));
-  t.ok(results.every((r) => r.length === 3), 'all ten answered');
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => h.client.call<unknown[]>({ ...programs, retry: false })),
+  );
+  t.ok(
+    results.every((r) => r.length === 3),
+    'all ten answered',
+  );
   t.equal(logins(), 2, 'the 401s of ten concurrent calls caused one login');
   t.ok(calls() >= 10 && calls() <= 20, 'each call was sent at most twice (once refused, once replayed)');
 });
@@ -34,8 +39,15 @@ t.test('a POST refused with 401 is replayed once after logging in again', async 
   const logins = h.counter('POST', '/api/oauth/token');
   // the sandbox revokes the caller's token on this request, so the handler answers 401 invalid_token
   h.sb.faults.add({ method: 'POST', path: '/api/facilities/search', times: 1, action: { type: 'expireToken' } });
-  const page = await h.client.call<{ content: { code: string }[] }>({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-WH-301' } });
-  t.same(page.content.map((f) => f.code), ['LK-WH-301']);
+  const page = await h.client.call<{ content: { code: string }[] }>({
+    method: 'POST',
+    path: '/api/facilities/search',
+    body: { code: 'LK-WH-301' },
+  });
+  t.same(
+    page.content.map((f) => f.code),
+    ['LK-WH-301'],
+  );
   t.equal(logins(), 1, 'one fresh login');
 });
 
@@ -104,8 +116,13 @@ t.test('an access token issued at run time is masked wherever the mediator emits
   t.teardown(h.close);
   // a careless server repeats the bearer token it refused; the raw error is what we must not pass on
   h.sb.faults.add({ method: 'GET', path: '/api/programs', times: 1, action: { type: 'echoSecrets', status: 403 } });
-  const err = await h.client.call(programs).then(() => undefined, (e: unknown) => e as Error);
-  const token = /Bearer ([0-9a-f-]{20,})/i.exec(String(err?.message))?.[1] ?? /Bearer ([0-9a-f-]{20,})/i.exec(JSON.stringify(err))?.[1];
+  const err = await h.client.call(programs).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  const token =
+    /Bearer ([0-9a-f-]{20,})/i.exec(String(err?.message))?.[1] ??
+    /Bearer ([0-9a-f-]{20,})/i.exec(JSON.stringify(err))?.[1];
   t.ok(token, 'the echo carried our token');
   const bare = `error_description: Invalid access token ${token}; base64 ${Buffer.from(token!).toString('base64')}`;
   const masked = processRedactor.redact(bare);

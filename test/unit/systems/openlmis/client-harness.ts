@@ -1,4 +1,8 @@
-import { startOpenLmisSandbox, type OpenLmisSandbox, type OpenLmisSandboxOptions } from '../../../../sandbox/openlmis/index.js';
+import {
+  startOpenLmisSandbox,
+  type OpenLmisSandbox,
+  type OpenLmisSandboxOptions,
+} from '../../../../sandbox/openlmis/index.js';
 import type { LmisClient, OpenLmisSettings } from '../../../../src/systems/openlmis/types.js';
 import { createLmisClient, type LmisClientOptions } from '../../../../src/systems/openlmis/client.js';
 
@@ -13,19 +17,42 @@ export interface ClientHarness {
   close: () => Promise<void>;
 }
 
-export async function startClientHarness(overrides: Partial<OpenLmisSettings> = {}, clientOptions: LmisClientOptions = { retryDelayMs: 5 }, sandbox: OpenLmisSandboxOptions = {}): Promise<ClientHarness> {
+export async function startClientHarness(
+  overrides: Partial<OpenLmisSettings> = {},
+  clientOptions: LmisClientOptions = { retryDelayMs: 5 },
+  sandbox: OpenLmisSandboxOptions = {},
+): Promise<ClientHarness> {
   const sb = await startOpenLmisSandbox({ port: 0, ...sandbox });
   const seed = sb.state.seedSummary();
   const settings: OpenLmisSettings = {
-    baseUrl: sb.url, username: 'mediator', password: 'password', clientId: 'user-client', clientSecret: 'changeme',
-    timeoutMs: 2_000, concurrency: 4, authorizeStep: false, stockApi: 'auto', referenceTtlMs: 60_000, ...overrides,
+    baseUrl: sb.url,
+    username: 'mediator',
+    password: 'password',
+    clientId: 'user-client',
+    clientSecret: 'changeme',
+    timeoutMs: 2_000,
+    concurrency: 4,
+    authorizeStep: false,
+    stockApi: 'auto',
+    referenceTtlMs: 60_000,
+    ...overrides,
   };
   const client = createLmisClient(() => settings, clientOptions);
   const counter = (method: string, path: string) => {
     const rule = sb.faults.add({ method, path, action: { type: 'delay', ms: 0 } });
     return () => sb.faults.list().find((r) => r.id === rule.id)?.hits ?? 0;
   };
-  return { sb, seed, settings, client, counter, close: async () => { await client.close(); await sb.close(); } };
+  return {
+    sb,
+    seed,
+    settings,
+    client,
+    counter,
+    close: async () => {
+      await client.close();
+      await sb.close();
+    },
+  };
 }
 
 /** The error a promise rejects with (typed loosely for assertions); a resolution is itself a failure. */

@@ -26,18 +26,25 @@ t.test('a GET is retried after a 503; a POST is not', async (t) => {
 
   h.sb.faults.failNext('POST', '/api/facilities/search', 503, 1);
   const afterFailure = h.counter('POST', '/api/facilities/search');
-  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-HC-101' } }));
+  const err = await failure(
+    h.client.call({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-HC-101' } }),
+  );
   t.type(err, UpstreamError);
   t.equal(err.transient, true, '503 is transient (the outbox retries)');
   t.equal(err.system, 'openlmis');
   t.equal(afterFailure(), 0, 'the client itself never re-sent the POST');
 });
 
-t.test('a POST marked retry:true is retried (idempotent by the caller\'s word)', async (t) => {
+t.test("a POST marked retry:true is retried (idempotent by the caller's word)", async (t) => {
   const h = await startClientHarness();
   t.teardown(h.close);
   h.sb.faults.failNext('POST', '/api/facilities/search', 502, 1);
-  const page = await h.client.call<{ content: unknown[] }>({ method: 'POST', path: '/api/facilities/search', body: { code: 'LK-HC-101' }, retry: true });
+  const page = await h.client.call<{ content: unknown[] }>({
+    method: 'POST',
+    path: '/api/facilities/search',
+    body: { code: 'LK-HC-101' },
+    retry: true,
+  });
   t.equal(page.content.length, 1);
 });
 
@@ -51,9 +58,15 @@ t.test('upstream 4xx bodies become errors naming the upstream reason', async (t)
   t.equal(err.messageKey, 'referenceData.error.facility.code.required');
   t.match(err.message, /referenceData\.error\.facility\.code\.required: The facility code is required/);
 
-  const notFound = await failure(h.client.call({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000' }));
+  const notFound = await failure(
+    h.client.call({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000' }),
+  );
   t.equal(notFound.status, 404);
-  const accepted = await h.client.send({ method: 'GET', path: '/api/facilities/00000000-0000-4000-8000-000000000000', accept: [404] });
+  const accepted = await h.client.send({
+    method: 'GET',
+    path: '/api/facilities/00000000-0000-4000-8000-000000000000',
+    accept: [404],
+  });
   t.equal(accepted.status, 404, 'accepted statuses are answers, not errors');
 });
 
@@ -70,7 +83,11 @@ t.test('a hung call times out as a transient 504-class error; a GET then retries
   const programs = await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' });
   t.equal(programs.length, 3);
   h.sb.faults.add({ method: 'GET', path: '/api/programs', times: 1, action: { type: 'reset' } });
-  t.equal((await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length, 3, 'a reset GET is retried too');
+  t.equal(
+    (await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length,
+    3,
+    'a reset GET is retried too',
+  );
 });
 
 t.test('the concurrency limit queues calls beyond it', async (t) => {
@@ -88,11 +105,19 @@ t.test('the concurrency limit queues calls beyond it', async (t) => {
     if (settled.length === 0) arrivedAtFirstSettle = arrived();
     settled.push(entry);
   };
-  const call = (name: string) => h.client.call({ method: 'GET', path: '/api/programs', retry: false }).then(() => note(`${name} ok`), () => note(`${name} failed`));
+  const call = (name: string) =>
+    h.client.call({ method: 'GET', path: '/api/programs', retry: false }).then(
+      () => note(`${name} ok`),
+      () => note(`${name} failed`),
+    );
   await Promise.all([call('a'), call('b'), call('c')]);
   t.equal(arrivedAtFirstSettle, 2, 'only two calls had reached the server before the first slot was freed');
   t.equal(arrived(), 3);
-  t.same(settled.filter((s) => s.endsWith('failed')).sort(), ['a failed', 'b failed'], 'the two calls sent first hung and timed out');
+  t.same(
+    settled.filter((s) => s.endsWith('failed')).sort(),
+    ['a failed', 'b failed'],
+    'the two calls sent first hung and timed out',
+  );
   t.ok(settled.indexOf('c ok') > 0, 'the third waited for a slot, then went through');
 });
 
@@ -106,7 +131,11 @@ t.test('every call is recorded as an orchestration without credentials', async (
   t.equal(calls[0].url, `${h.sb.url}/api/oauth/token`);
   t.notMatch(JSON.stringify(calls), /password=password|"password"/, 'no password');
   t.notMatch(JSON.stringify(calls[1].requestHeaders), /Bearer [0-9a-f-]{36}/, 'no bearer token');
-  t.notMatch(JSON.stringify(calls[0].response?.body ?? ''), /access_token":"[0-9a-f-]{36}/, 'the token in the login answer is masked');
+  t.notMatch(
+    JSON.stringify(calls[0].response?.body ?? ''),
+    /access_token":"[0-9a-f-]{36}/,
+    'the token in the login answer is masked',
+  );
   t.equal(calls[1].system, 'openlmis');
   t.equal(calls[1].response?.status, 200);
 });

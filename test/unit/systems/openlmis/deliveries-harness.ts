@@ -8,11 +8,17 @@ import { MemoryJournal, fiveLineOrder, type FlowHarness } from './orders-harness
  */
 async function asUser(h: FlowHarness, username: string, method: string, path: string, body?: unknown): Promise<any> {
   const basic = `Basic ${Buffer.from('user-client:changeme').toString('base64')}`;
-  const login = await fetch(`${h.sb.url}/api/oauth/token?grant_type=password&username=${username}&password=password`, { method: 'POST', headers: { authorization: basic } });
+  const login = await fetch(`${h.sb.url}/api/oauth/token?grant_type=password&username=${username}&password=password`, {
+    method: 'POST',
+    headers: { authorization: basic },
+  });
   const token = ((await login.json()) as { access_token: string }).access_token;
   const res = await fetch(`${h.sb.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -20,19 +26,33 @@ async function asUser(h: FlowHarness, username: string, method: string, path: st
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function releaseRequisition(h: FlowHarness, requisitionId: string, depotCode = 'LK-WH-301'): Promise<string> {
-  if (h.sb.state.store.requisitions.get(requisitionId)?.status === 'SUBMITTED') await asUser(h, 'administrator', 'POST', `/api/requisitions/${requisitionId}/authorize`);
+export async function releaseRequisition(
+  h: FlowHarness,
+  requisitionId: string,
+  depotCode = 'LK-WH-301',
+): Promise<string> {
+  if (h.sb.state.store.requisitions.get(requisitionId)?.status === 'SUBMITTED')
+    await asUser(h, 'administrator', 'POST', `/api/requisitions/${requisitionId}/authorize`);
   await asUser(h, 'administrator', 'POST', `/api/requisitions/${requisitionId}/approve`);
   await asUser(h, 'administrator', 'POST', '/api/requisitions/batchReleases', {
-    createOrder: true, requisitionsToRelease: [{ requisitionId, supplyingDepotId: h.seed.facilities[depotCode] }],
+    createOrder: true,
+    requisitionsToRelease: [{ requisitionId, supplyingDepotId: h.seed.facilities[depotCode] }],
   });
   const order = [...h.sb.state.store.orders.values()].find((o) => o.externalId === requisitionId);
   if (!order) throw new Error(`no order for requisition ${requisitionId}`);
   return order.id;
 }
 
-export async function shipOrder(h: FlowHarness, orderId: string, lines?: ShipLine[]): Promise<{ proofOfDeliveryId: string; shipment: { id: string } }> {
-  const res = await fetch(`${h.sb.url}/_sandbox/orders/${orderId}/ship`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines }) });
+export async function shipOrder(
+  h: FlowHarness,
+  orderId: string,
+  lines?: ShipLine[],
+): Promise<{ proofOfDeliveryId: string; shipment: { id: string } }> {
+  const res = await fetch(`${h.sb.url}/_sandbox/orders/${orderId}/ship`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ lines }),
+  });
   if (res.status !== 201) throw new Error(`ship → ${res.status} ${await res.text()}`);
   return (await res.json()) as { proofOfDeliveryId: string; shipment: { id: string } };
 }
@@ -53,5 +73,11 @@ export async function shippedFiveLineOrder(h: FlowHarness) {
     { orderableId: o['EM-ZNC20'] },
     { orderableId: o['EM-CTX480'] },
   ]);
-  return { order, requisitionId: ids.requisition, orderId, podId: shipped.proofOfDeliveryId, shipmentId: shipped.shipment.id };
+  return {
+    order,
+    requisitionId: ids.requisition,
+    orderId,
+    podId: shipped.proofOfDeliveryId,
+    shipmentId: shipped.shipment.id,
+  };
 }

@@ -12,7 +12,11 @@ import { MemoryJournal, startFlowHarness, type FlowHarness } from './orders-harn
  */
 function received(delivery: Delivery, h: FlowHarness): Delivery {
   const by = (code: string) => delivery.lines.find((l) => l.product.code === h.product(code).code)!;
-  const keep = (code: string, patch: Partial<DeliveryLine>): DeliveryLine => ({ product: by(code).product, lot: by(code).lot, ...patch });
+  const keep = (code: string, patch: Partial<DeliveryLine>): DeliveryLine => ({
+    product: by(code).product,
+    lot: by(code).lot,
+    ...patch,
+  });
   return {
     identifier: delivery.identifier,
     status: 'completed',
@@ -23,9 +27,17 @@ function received(delivery: Delivery, h: FlowHarness): Delivery {
       keep('EM-AMX250', { quantityAccepted: { value: 3, unit: 'pack' } }),
       keep('EM-PCM500', { quantityAccepted: { value: 2, unit: 'pack' } }),
       // short: 3 packs shipped (one fewer than ordered), 2 arrived, 1 lost in transit
-      keep('EM-ORS', { quantityAccepted: { value: 2, unit: 'pack' }, quantityRejected: { value: 1, unit: 'pack' }, rejectionReason: 'Lost' }),
+      keep('EM-ORS', {
+        quantityAccepted: { value: 2, unit: 'pack' },
+        quantityRejected: { value: 1, unit: 'pack' },
+        rejectionReason: 'Lost',
+      }),
       // rejected: the whole line damaged
-      keep('EM-ZNC20', { quantityAccepted: { value: 0, unit: 'pack' }, quantityRejected: { value: 3, unit: 'pack' }, rejectionReason: 'damaged on arrival' }),
+      keep('EM-ZNC20', {
+        quantityAccepted: { value: 0, unit: 'pack' },
+        quantityRejected: { value: 3, unit: 'pack' },
+        rejectionReason: 'damaged on arrival',
+      }),
       // counted in dispensing units by the client: 1000 tablets = 1 pack
       keep('EM-CTX480', { quantityAccepted: { value: 1000, unit: 'dispensing-unit' } }),
     ],
@@ -35,10 +47,16 @@ function received(delivery: Delivery, h: FlowHarness): Delivery {
 function podQuantities(h: FlowHarness, podId: string) {
   const pod = h.sb.state.store.pods.get(podId)!;
   const reasonName = (id: string | null) => (id ? h.sb.state.store.seed.reasons.find((r) => r.id === id)!.name : null);
-  return Object.fromEntries(pod.lineItems.map((l) => [h.sb.state.store.orderable(l.orderableId)!.productCode, [l.quantityAccepted, l.quantityRejected, reasonName(l.rejectionReasonId)]]));
+  return Object.fromEntries(
+    pod.lineItems.map((l) => [
+      h.sb.state.store.orderable(l.orderableId)!.productCode,
+      [l.quantityAccepted, l.quantityRejected, reasonName(l.rejectionReasonId)],
+    ]),
+  );
 }
 
-const puts = (h: FlowHarness) => h.calls.filter((c) => c.method === 'PUT' && c.path.startsWith('/api/proofsOfDelivery/')).length;
+const puts = (h: FlowHarness) =>
+  h.calls.filter((c) => c.method === 'PUT' && c.path.startsWith('/api/proofsOfDelivery/')).length;
 
 t.test('a shipped order reads as an in-progress delivery based on the order', async (t) => {
   const h = await startFlowHarness();
@@ -51,60 +69,97 @@ t.test('a shipped order reads as an in-progress delivery based on the order', as
   t.same(d.identifier, { system: PROOF_OF_DELIVERY_SYSTEM, value: s.podId });
   t.equal(d.status, 'in-progress');
   t.same(d.basedOn?.orderNumber, s.order.orderNumber, 'based on the client order number kept on the requisition');
-  t.same(new Set(d.basedOn?.lineIds), new Set(s.order.lines.map((l) => orderLineId(s.order.orderNumber, l.product))), 'the SupplyRequest ids of the order lines');
+  t.same(
+    new Set(d.basedOn?.lineIds),
+    new Set(s.order.lines.map((l) => orderLineId(s.order.orderNumber, l.product))),
+    'the SupplyRequest ids of the order lines',
+  );
   t.equal(d.destination.identifier?.value, 'LK-HC-101');
   t.equal(d.supplier?.identifier?.value, 'LK-WH-301');
-  t.same(d.lines.map((l) => l.quantityShipped?.unit), ['pack', 'pack', 'pack', 'pack', 'pack']);
+  t.same(
+    d.lines.map((l) => l.quantityShipped?.unit),
+    ['pack', 'pack', 'pack', 'pack', 'pack'],
+  );
   const amox = d.lines.find((l) => l.product.code === h.product('EM-AMX250').code)!;
   t.same(amox.lot, { number: 'AMX-0915', expiry: '2027-09-15' });
   t.same(d.lines.find((l) => l.product.code === h.product('EM-ORS').code)!.quantityShipped, { value: 3, unit: 'pack' });
-  t.notOk(d.lines.some((l) => l.quantityAccepted), 'no accepted quantities before confirmation');
+  t.notOk(
+    d.lines.some((l) => l.quantityAccepted),
+    'no accepted quantities before confirmation',
+  );
 
   t.same(await h.deliveries.get(s.podId), d, 'get by POD id gives the same delivery');
-  t.same((await h.deliveries.search({ basedOn: s.order.orderNumber.value })).items.map((x) => x.id), [s.podId], 'basedOn the order number');
-  t.same((await h.deliveries.search({ basedOn: s.requisitionId })).items.map((x) => x.id), [s.podId], 'basedOn the requisition id');
+  t.same(
+    (await h.deliveries.search({ basedOn: s.order.orderNumber.value })).items.map((x) => x.id),
+    [s.podId],
+    'basedOn the order number',
+  );
+  t.same(
+    (await h.deliveries.search({ basedOn: s.requisitionId })).items.map((x) => x.id),
+    [s.podId],
+    'basedOn the requisition id',
+  );
   t.same((await h.deliveries.search({ facility: h.seed.facilities['LK-HC-101'], status: 'completed' })).items, []);
-  t.same((await h.deliveries.search({ facility: h.seed.facilities['LK-HC-102'] })).items, [], 'another facility has none');
+  t.same(
+    (await h.deliveries.search({ facility: h.seed.facilities['LK-HC-102'] })).items,
+    [],
+    'another facility has none',
+  );
 });
 
-t.test('confirming with one line short and one rejected: the POD holds exactly that, the order is RECEIVED', async (t) => {
-  const h = await startFlowHarness();
-  t.teardown(h.close);
-  const s = await shippedFiveLineOrder(h);
-  const d = (await h.deliveries.get(s.podId))!;
-  const journal = new MemoryJournal();
-  const result = await h.deliveries.confirm(received(d, h), journal);
-  t.same(result, { system: 'openlmis', ids: { proofOfDelivery: s.podId }, status: 'completed' });
-  t.same(podQuantities(h, s.podId), {
-    'EM-AMX250': [3, 0, null], 'EM-PCM500': [2, 0, null], 'EM-ORS': [2, 1, 'Lost'], 'EM-ZNC20': [0, 3, 'Damaged on arrival'], 'EM-CTX480': [1, 0, null],
-  });
-  const pod = h.sb.state.store.pods.get(s.podId)!;
-  t.equal(pod.status, 'CONFIRMED');
-  t.equal(pod.receivedBy, 'Nurse Banda');
-  t.equal(pod.receivedDate, '2026-01-15');
-  t.equal(pod.deliveredBy, 'Northern Regional Medical Store', 'deliveredBy defaults to the supplying facility');
-  t.equal(h.sb.state.store.orders.get(s.orderId)!.status, 'RECEIVED');
-  t.equal(puts(h), 1);
+t.test(
+  'confirming with one line short and one rejected: the POD holds exactly that, the order is RECEIVED',
+  async (t) => {
+    const h = await startFlowHarness();
+    t.teardown(h.close);
+    const s = await shippedFiveLineOrder(h);
+    const d = (await h.deliveries.get(s.podId))!;
+    const journal = new MemoryJournal();
+    const result = await h.deliveries.confirm(received(d, h), journal);
+    t.same(result, { system: 'openlmis', ids: { proofOfDelivery: s.podId }, status: 'completed' });
+    t.same(podQuantities(h, s.podId), {
+      'EM-AMX250': [3, 0, null],
+      'EM-PCM500': [2, 0, null],
+      'EM-ORS': [2, 1, 'Lost'],
+      'EM-ZNC20': [0, 3, 'Damaged on arrival'],
+      'EM-CTX480': [1, 0, null],
+    });
+    const pod = h.sb.state.store.pods.get(s.podId)!;
+    t.equal(pod.status, 'CONFIRMED');
+    t.equal(pod.receivedBy, 'Nurse Banda');
+    t.equal(pod.receivedDate, '2026-01-15');
+    t.equal(pod.deliveredBy, 'Northern Regional Medical Store', 'deliveredBy defaults to the supplying facility');
+    t.equal(h.sb.state.store.orders.get(s.orderId)!.status, 'RECEIVED');
+    t.equal(puts(h), 1);
 
-  const back = (await h.deliveries.get(s.podId))!;
-  t.equal(back.status, 'completed');
-  t.equal(back.receivedBy, 'Nurse Banda');
-  const ors = back.lines.find((l) => l.product.code === h.product('EM-ORS').code)!;
-  t.same([ors.quantityAccepted, ors.quantityRejected, ors.rejectionReason], [{ value: 2, unit: 'pack' }, { value: 1, unit: 'pack' }, 'Lost']);
+    const back = (await h.deliveries.get(s.podId))!;
+    t.equal(back.status, 'completed');
+    t.equal(back.receivedBy, 'Nurse Banda');
+    const ors = back.lines.find((l) => l.product.code === h.product('EM-ORS').code)!;
+    t.same(
+      [ors.quantityAccepted, ors.quantityRejected, ors.rejectionReason],
+      [{ value: 2, unit: 'pack' }, { value: 1, unit: 'pack' }, 'Lost'],
+    );
 
-  const again = await h.deliveries.confirm(received(d, h), new MemoryJournal());
-  t.equal(again.status, 'completed', 'the identical confirmation again (a lost answer retried) succeeds');
-  t.equal(puts(h), 1, '…without a second PUT');
+    const again = await h.deliveries.confirm(received(d, h), new MemoryJournal());
+    t.equal(again.status, 'completed', 'the identical confirmation again (a lost answer retried) succeeds');
+    t.equal(puts(h), 1, '…without a second PUT');
 
-  const other = received(d, h);
-  other.lines[1] = { ...other.lines[1], quantityAccepted: { value: 1, unit: 'pack' }, quantityRejected: { value: 1, unit: 'pack' }, rejectionReason: 'Expired' };
-  const err = await failure(h.deliveries.confirm(other, new MemoryJournal()));
-  t.type(err, ConflictError);
-  t.equal(err.status, 409);
-  t.match(err.message, `proof of delivery ${s.podId} is already confirmed`);
-  t.equal(puts(h), 1);
-  t.same(podQuantities(h, s.podId)['EM-PCM500'], [2, 0, null], 'the POD is untouched');
-});
+    const other = received(d, h);
+    other.lines[1] = {
+      ...other.lines[1],
+      quantityAccepted: { value: 1, unit: 'pack' },
+      quantityRejected: { value: 1, unit: 'pack' },
+      rejectionReason: 'Expired',
+    };
+    const err = await failure(h.deliveries.confirm(other, new MemoryJournal()));
+    t.type(err, ConflictError);
+    t.equal(err.status, 409);
+    t.match(err.message, `proof of delivery ${s.podId} is already confirmed`);
+    t.equal(puts(h), 1);
+    t.same(podQuantities(h, s.podId)['EM-PCM500'], [2, 0, null], 'the POD is untouched');
+  },
+);
 
 t.test('the upstream 400 alreadyConfirmed becomes a 409; a lost PUT answer resumes to success', async (t) => {
   const h = await startFlowHarness();
@@ -112,8 +167,17 @@ t.test('the upstream 400 alreadyConfirmed becomes a 409; a lost PUT answer resum
   const s = await shippedFiveLineOrder(h);
   const d = (await h.deliveries.get(s.podId))!;
   h.sb.faults.add({
-    method: 'PUT', path: '/api/proofsOfDelivery/*', times: 1,
-    action: { type: 'status', status: 400, body: { messageKey: 'fulfillment.error.proofOfDelivery.alreadyConfirmed', message: 'Proof of Delivery already confirmed' } },
+    method: 'PUT',
+    path: '/api/proofsOfDelivery/*',
+    times: 1,
+    action: {
+      type: 'status',
+      status: 400,
+      body: {
+        messageKey: 'fulfillment.error.proofOfDelivery.alreadyConfirmed',
+        message: 'Proof of Delivery already confirmed',
+      },
+    },
   });
   const err = await failure(h.deliveries.confirm(received(d, h), new MemoryJournal()));
   t.type(err, ConflictError);
@@ -133,7 +197,11 @@ t.test('the POD is found from the order number alone', async (t) => {
   t.teardown(h.close);
   const s = await shippedFiveLineOrder(h);
   const d = (await h.deliveries.get(s.podId))!;
-  const viaOrder = { ...received(d, h), identifier: { system: 'urn:example:delivery-note', value: 'DN-77' }, basedOn: { orderNumber: s.order.orderNumber } };
+  const viaOrder = {
+    ...received(d, h),
+    identifier: { system: 'urn:example:delivery-note', value: 'DN-77' },
+    basedOn: { orderNumber: s.order.orderNumber },
+  };
   const result = await h.deliveries.confirm(viaOrder, new MemoryJournal());
   t.equal(result.ids.proofOfDelivery, s.podId);
   t.equal(h.sb.state.store.pods.get(s.podId)!.status, 'CONFIRMED');
@@ -163,14 +231,21 @@ t.test('bad confirmations are 422s naming the line, and write nothing', async (t
 
   const partialPack = received(d, h);
   partialPack.lines[4] = { ...partialPack.lines[4], quantityAccepted: { value: 999, unit: 'dispensing-unit' } };
-  t.same((await failure(h.deliveries.confirm(partialPack, new MemoryJournal()))).issues[0].expression, ['Delivery.lines[4].quantityAccepted']);
+  t.same((await failure(h.deliveries.confirm(partialPack, new MemoryJournal()))).issues[0].expression, [
+    'Delivery.lines[4].quantityAccepted',
+  ]);
 
   const wrongLot = received(d, h);
   wrongLot.lines[0] = { ...wrongLot.lines[0], lot: { number: 'NOPE-1' } };
-  t.match((await failure(h.deliveries.confirm(wrongLot, new MemoryJournal()))).message, /lot NOPE-1 is not in proof of delivery/);
+  t.match(
+    (await failure(h.deliveries.confirm(wrongLot, new MemoryJournal()))).message,
+    /lot NOPE-1 is not in proof of delivery/,
+  );
 
   const elsewhere = { ...received(d, h), destination: { identifier: h.facility('LK-HC-102').identifier } };
-  t.same((await failure(h.deliveries.confirm(elsewhere, new MemoryJournal()))).issues[0].expression, ['Delivery.destination']);
+  t.same((await failure(h.deliveries.confirm(elsewhere, new MemoryJournal()))).issues[0].expression, [
+    'Delivery.destination',
+  ]);
 
   t.equal(puts(h), 0);
   t.equal(h.sb.state.store.pods.get(s.podId)!.status, 'INITIATED');

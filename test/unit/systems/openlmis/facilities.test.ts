@@ -23,11 +23,17 @@ t.test('a facility reads as a Location with every mapped field', async (t) => {
   const { h, cap } = await setup(t);
   const f = await cap.get(h.seed.facilities['LK-HC-101']);
   t.match(f, {
-    id: h.seed.facilities['LK-HC-101'], kind: 'facility', name: 'Mberewa Health Centre', status: 'active',
+    id: h.seed.facilities['LK-HC-101'],
+    kind: 'facility',
+    name: 'Mberewa Health Centre',
+    status: 'active',
     identifiers: [{ system: FACILITY_CODE_SYSTEM, value: 'LK-HC-101' }],
-    types: [{ code: 'health_center', display: 'Health Center' }], operator: { code: 'moh', display: 'Ministry of Health' },
-    position: { longitude: 34.121, latitude: -10.412 }, partOf: zoneId('LKL-N-MBR'),
-    areaPath: ['Mberewa District', 'Northern Highlands Region', 'Lakeland'], programs: ['FP01', 'EM01', 'IMM1'],
+    types: [{ code: 'health_center', display: 'Health Center' }],
+    operator: { code: 'moh', display: 'Ministry of Health' },
+    position: { longitude: 34.121, latitude: -10.412 },
+    partOf: zoneId('LKL-N-MBR'),
+    areaPath: ['Mberewa District', 'Northern Highlands Region', 'Lakeland'],
+    programs: ['FP01', 'EM01', 'IMM1'],
   });
   t.equal((await cap.get(h.seed.facilities['LK-HC-105']))?.status, 'inactive', 'active=false, enabled=false');
   t.equal(await cap.get('not-a-uuid'), undefined);
@@ -37,22 +43,44 @@ t.test('a facility reads as a Location with every mapped field', async (t) => {
 t.test('a zone reads as an area Location under its parent zone', async (t) => {
   const { cap } = await setup(t);
   const z = await cap.get(zoneId('LKL-S-CHL-TWN'));
-  t.match(z, { kind: 'area', name: 'Chilanga Town', identifiers: [{ system: ZONE_CODE_SYSTEM, value: 'LKL-S-CHL-TWN' }], partOf: zoneId('LKL-S-CHL'), position: { latitude: -15.05, longitude: 35.32 }, types: [{ code: 'City' }] });
+  t.match(z, {
+    kind: 'area',
+    name: 'Chilanga Town',
+    identifiers: [{ system: ZONE_CODE_SYSTEM, value: 'LKL-S-CHL-TWN' }],
+    partOf: zoneId('LKL-S-CHL'),
+    position: { latitude: -15.05, longitude: 35.32 },
+    types: [{ code: 'City' }],
+  });
   t.equal((await cap.get(zoneId('LKL')))?.partOf, undefined, 'the country has no parent');
 });
 
 t.test('search: exact identifier, name, partOf, status, type, paging', async (t) => {
   const { h, cap } = await setup(t);
   const codes = (p: { items: Facility[] }) => p.items.map((f) => f.identifiers[0].value).sort();
-  t.same(codes(await cap.search({ identifier: { system: FACILITY_CODE_SYSTEM, value: 'LK-HC-10' } })), [], 'substring is not a match');
+  t.same(
+    codes(await cap.search({ identifier: { system: FACILITY_CODE_SYSTEM, value: 'LK-HC-10' } })),
+    [],
+    'substring is not a match',
+  );
   t.same(codes(await cap.search({ identifier: { system: FACILITY_CODE_SYSTEM, value: 'LK-HC-101' } })), ['LK-HC-101']);
   t.same(codes(await cap.search({ identifier: { value: 'LKL-N' } })), ['LKL-N'], 'no system: zones too, exactly');
   t.same(codes(await cap.search({ name: 'mberewa' })), ['LK-DH-201', 'LK-HC-101', 'LKL-N-MBR']);
-  t.same(codes(await cap.search({ partOf: zoneId('LKL-S-CHL') })).filter((c) => !c.startsWith('LK-HP')), ['LK-HC-105', 'LKL-S-CHL-TWN'], 'facilities and child zones');
+  t.same(
+    codes(await cap.search({ partOf: zoneId('LKL-S-CHL') })).filter((c) => !c.startsWith('LK-HP')),
+    ['LK-HC-105', 'LKL-S-CHL-TWN'],
+    'facilities and child zones',
+  );
   t.same(codes(await cap.search({ status: 'inactive' })), ['LK-HC-105']);
   t.same(codes(await cap.search({ type: 'warehouse' })), ['LK-WH-301', 'LK-WH-302']);
-  t.equal((await cap.search({ type: 'health_center' })).items.length, Object.keys(h.seed.facilities).filter((c) => c.startsWith('LK-HC') || c.startsWith('LK-HP')).length, 'every match: the FHIR layer pages');
-  t.same((await cap.search({ ids: [h.seed.facilities['LK-WH-301'], zoneId('LKL')] })).items.map((f) => f.kind), ['facility', 'area']);
+  t.equal(
+    (await cap.search({ type: 'health_center' })).items.length,
+    Object.keys(h.seed.facilities).filter((c) => c.startsWith('LK-HC') || c.startsWith('LK-HP')).length,
+    'every match: the FHIR layer pages',
+  );
+  t.same(
+    (await cap.search({ ids: [h.seed.facilities['LK-WH-301'], zoneId('LKL')] })).items.map((f) => f.kind),
+    ['facility', 'area'],
+  );
 });
 
 t.test('listAll gives every facility and zone', async (t) => {
@@ -64,8 +92,15 @@ t.test('listAll gives every facility and zone', async (t) => {
 
 const registryFacility = (over: Partial<Facility> = {}): Facility => ({
   identifiers: [{ system: FACILITY_CODE_SYSTEM, value: 'MFR-0001' }],
-  name: 'Lakeview Dispensary', status: 'active', kind: 'facility', types: [{ code: 'health_center' }], operator: { code: 'fbo' },
-  partOf: zoneId('LKL-S-CHL'), position: { latitude: -15.2, longitude: 35.25 }, programs: ['EM01'], ...over,
+  name: 'Lakeview Dispensary',
+  status: 'active',
+  kind: 'facility',
+  types: [{ code: 'health_center' }],
+  operator: { code: 'fbo' },
+  partOf: zoneId('LKL-S-CHL'),
+  position: { latitude: -15.2, longitude: 35.25 },
+  programs: ['EM01'],
+  ...over,
 });
 
 t.test('upsert creates, marks managed externally, and reads back the same', async (t) => {
@@ -76,8 +111,14 @@ t.test('upsert creates, marks managed externally, and reads back the same', asyn
   t.equal(h.sb.state.counts().facilities, before + 1);
   t.equal(h.sb.state.store.facility(result.ids.facility)?.extraData.isManagedExternally, 'true');
   t.match(await cap.get(result.ids.facility), {
-    name: 'Lakeview Dispensary', status: 'active', types: [{ code: 'health_center' }], operator: { code: 'fbo' }, partOf: zoneId('LKL-S-CHL'),
-    position: { latitude: -15.2, longitude: 35.25 }, programs: ['EM01'], identifiers: [{ value: 'MFR-0001' }],
+    name: 'Lakeview Dispensary',
+    status: 'active',
+    types: [{ code: 'health_center' }],
+    operator: { code: 'fbo' },
+    partOf: zoneId('LKL-S-CHL'),
+    position: { latitude: -15.2, longitude: 35.25 },
+    programs: ['EM01'],
+    identifiers: [{ value: 'MFR-0001' }],
   });
 });
 
@@ -85,7 +126,10 @@ t.test('a retried upsert (journal lost) updates instead of creating a twin', asy
   const { h, cap } = await setup(t);
   const first = await cap.upsert!(registryFacility(), amnesiacJournal());
   const count = h.sb.state.counts().facilities;
-  const second = await cap.upsert!(registryFacility({ name: 'Lakeview Dispensary (renamed)', status: 'suspended' }), amnesiacJournal());
+  const second = await cap.upsert!(
+    registryFacility({ name: 'Lakeview Dispensary (renamed)', status: 'suspended' }),
+    amnesiacJournal(),
+  );
   t.equal(second.status, 'updated');
   t.equal(second.ids.facility, first.ids.facility, 'same OpenLMIS facility');
   t.equal(h.sb.state.counts().facilities, count, 'no second facility');
@@ -101,8 +145,17 @@ t.test('upsert refuses what OpenLMIS cannot hold with a 422 naming the element',
   const badType = await failure(cap.upsert!(registryFacility({ types: [{ code: 'spaceport' }] }), amnesiacJournal()));
   t.type(badType, BusinessRuleError);
   t.same(badType.issues[0].expression, ['Location.type']);
-  const badZone = await failure(cap.upsert!(registryFacility({ partOf: 'nowhere', areaPath: ['Atlantis'] }), amnesiacJournal()));
+  const badZone = await failure(
+    cap.upsert!(registryFacility({ partOf: 'nowhere', areaPath: ['Atlantis'] }), amnesiacJournal()),
+  );
   t.same(badZone.issues[0].expression, ['Location.partOf']);
-  const byAreaName = await cap.upsert!(registryFacility({ partOf: undefined, areaPath: ['Chilanga Town', 'Chilanga District'] }), amnesiacJournal());
-  t.equal((await cap.get(byAreaName.ids.facility))?.partOf, zoneId('LKL-S-CHL-TWN'), 'the nearest area name that is a zone');
+  const byAreaName = await cap.upsert!(
+    registryFacility({ partOf: undefined, areaPath: ['Chilanga Town', 'Chilanga District'] }),
+    amnesiacJournal(),
+  );
+  t.equal(
+    (await cap.get(byAreaName.ids.facility))?.partOf,
+    zoneId('LKL-S-CHL-TWN'),
+    'the nearest area name that is a zone',
+  );
 });

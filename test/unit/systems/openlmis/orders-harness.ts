@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Order, OrderLine, ProductRef, Quantity } from '../../../../src/domain/index.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
-import type { LmisClient, LmisRequest, OpenLmisDeps, OpenLmisSettings } from '../../../../src/systems/openlmis/types.js';
+import type {
+  LmisClient,
+  LmisRequest,
+  OpenLmisDeps,
+  OpenLmisSettings,
+} from '../../../../src/systems/openlmis/types.js';
 import { createDeliveryCapability } from '../../../../src/systems/openlmis/proof-of-delivery/deliveries.js';
 import { createFacilityResolver } from '../../../../src/systems/openlmis/facility/facility-resolver.js';
 import { FACILITY_CODE_SYSTEM } from '../../../../src/systems/openlmis/identifiers.js';
@@ -49,7 +54,7 @@ export class MemoryJournal implements StepJournal {
   }
 }
 
-function spy(inner: LmisClient, calls: Recorded[], crash: { method: string; path: RegExp } [] ): LmisClient {
+function spy(inner: LmisClient, calls: Recorded[], crash: { method: string; path: RegExp }[]): LmisClient {
   const after = <T>(req: LmisRequest, value: T): T => {
     const i = crash.findIndex((c) => c.method === req.method && c.path.test(req.path));
     if (i >= 0) {
@@ -58,26 +63,52 @@ function spy(inner: LmisClient, calls: Recorded[], crash: { method: string; path
     }
     return value;
   };
-  const record = (req: LmisRequest) => calls.push({ method: req.method, path: req.path, query: req.query, body: req.body === undefined ? undefined : structuredClone(req.body), idempotencyKey: req.idempotencyKey });
+  const record = (req: LmisRequest) =>
+    calls.push({
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      body: req.body === undefined ? undefined : structuredClone(req.body),
+      idempotencyKey: req.idempotencyKey,
+    });
   return {
-    async send(req) { record(req); return after(req, await inner.send(req)); },
-    async call(req) { record(req); return after(req, await inner.call(req)); },
+    async send(req) {
+      record(req);
+      return after(req, await inner.send(req));
+    },
+    async call(req) {
+      record(req);
+      return after(req, await inner.call(req));
+    },
     // paging goes through call on the inner client: record the first page request only
-    async all(req) { record({ ...req, method: 'GET' }); return inner.all(req); },
+    async all(req) {
+      record({ ...req, method: 'GET' });
+      return inner.all(req);
+    },
     userId: () => inner.userId!(),
     reconfigure: (s) => inner.reconfigure(s),
     close: () => inner.close(),
   };
 }
 
-export async function startFlowHarness(overrides: Partial<OpenLmisSettings> = {}, sandbox: Parameters<typeof startClientHarness>[2] = {}): Promise<FlowHarness> {
+export async function startFlowHarness(
+  overrides: Partial<OpenLmisSettings> = {},
+  sandbox: Parameters<typeof startClientHarness>[2] = {},
+): Promise<FlowHarness> {
   const h = await startClientHarness(overrides, { retryDelayMs: 5 }, sandbox);
   const calls: Recorded[] = [];
   const crash: { method: string; path: RegExp }[] = [];
   const client = spy(h.client, calls, crash);
   const refs = createReferenceData(client, 60_000);
   const products = loadProductMap();
-  const deps: OpenLmisDeps = { client, refs, products, resolveFacility: createFacilityResolver(refs), settings: () => h.settings, ledger: memoryLedger() };
+  const deps: OpenLmisDeps = {
+    client,
+    refs,
+    products,
+    resolveFacility: createFacilityResolver(refs),
+    settings: () => h.settings,
+    ledger: memoryLedger(),
+  };
   return {
     ...h,
     deps,
@@ -90,7 +121,13 @@ export async function startFlowHarness(overrides: Partial<OpenLmisSettings> = {}
   };
 }
 
-export function line(h: FlowHarness, productCode: string, value: number, unit: Quantity['unit'] = 'dispensing-unit', explanation?: string): OrderLine {
+export function line(
+  h: FlowHarness,
+  productCode: string,
+  value: number,
+  unit: Quantity['unit'] = 'dispensing-unit',
+  explanation?: string,
+): OrderLine {
   return { product: h.product(productCode), quantity: { value, unit }, ...(explanation ? { explanation } : {}) };
 }
 
@@ -108,13 +145,18 @@ export function order(h: FlowHarness, facilityCode: string, lines: OrderLine[], 
 
 /** The EM01 five-line order of the "must show": two lines in packs, three in dispensing units. */
 export function fiveLineOrder(h: FlowHarness, extra: Partial<Order> = {}): Order {
-  return order(h, 'LK-HC-101', [
-    line(h, 'EM-AMX250', 3, 'pack'),
-    line(h, 'EM-PCM500', 2000),
-    line(h, 'EM-ORS', 4, 'pack'),
-    line(h, 'EM-ZNC20', 300, 'dispensing-unit', 'diarrhoea season'),
-    line(h, 'EM-CTX480', 1000),
-  ], extra);
+  return order(
+    h,
+    'LK-HC-101',
+    [
+      line(h, 'EM-AMX250', 3, 'pack'),
+      line(h, 'EM-PCM500', 2000),
+      line(h, 'EM-ORS', 4, 'pack'),
+      line(h, 'EM-ZNC20', 300, 'dispensing-unit', 'diarrhoea season'),
+      line(h, 'EM-CTX480', 1000),
+    ],
+    extra,
+  );
 }
 
 export function requisitions(h: FlowHarness) {

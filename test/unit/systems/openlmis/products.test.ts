@@ -18,9 +18,14 @@ const writeMap = (name: string, doc: unknown) => {
 
 t.test('the shipped map covers every sandbox orderable with valid GTINs', async (t) => {
   const rows = readProductRows(path.resolve('fhir-mappings/products.json'));
-  const seeded = buildSeed().orderables.map((o) => o.productCode).sort();
+  const seeded = buildSeed()
+    .orderables.map((o) => o.productCode)
+    .sort();
   t.same(rows.map((r) => r.productCode).sort(), seeded);
-  t.ok(rows.every((r) => r.gtin && isValidGtin(r.gtin)), 'every GTIN has a correct check digit');
+  t.ok(
+    rows.every((r) => r.gtin && isValidGtin(r.gtin)),
+    'every GTIN has a correct check digit',
+  );
 });
 
 t.test('GTIN ↔ productCode both ways; GTIN-13 and GTIN-14 spellings match', async (t) => {
@@ -29,18 +34,36 @@ t.test('GTIN ↔ productCode both ways; GTIN-13 and GTIN-14 spellings match', as
   t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: row.gtin! }, 'x'), 'FP-LNG30');
   t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: `00${row.gtin!}`.slice(-14) }, 'x'), 'FP-LNG30');
   t.same(map.toProduct('FP-LNG30'), { system: GTIN_SYSTEM, code: row.gtin, display: row.display });
-  t.same(map.toProduct('NOT-MAPPED', 'Thing'), { system: PRODUCT_CODE_SYSTEM, code: 'NOT-MAPPED', display: 'Thing' }, 'unmapped orderable keeps its OpenLMIS code');
-  t.equal(map.toProductCode({ system: PRODUCT_CODE_SYSTEM, code: 'NOT-MAPPED' }, 'x'), 'NOT-MAPPED', 'our own code system passes through');
+  t.same(
+    map.toProduct('NOT-MAPPED', 'Thing'),
+    { system: PRODUCT_CODE_SYSTEM, code: 'NOT-MAPPED', display: 'Thing' },
+    'unmapped orderable keeps its OpenLMIS code',
+  );
+  t.equal(
+    map.toProductCode({ system: PRODUCT_CODE_SYSTEM, code: 'NOT-MAPPED' }, 'x'),
+    'NOT-MAPPED',
+    'our own code system passes through',
+  );
 });
 
 t.test('an unmapped FHIR product is a 422 naming the code and the element', async (t) => {
   const map = loadProductMap();
-  const err = (() => { try { map.toProductCode({ system: GTIN_SYSTEM, code: '00000000000017' }, 'SupplyRequest.itemCodeableConcept'); } catch (e) { return e; } })() as BusinessRuleError;
+  const err = (() => {
+    try {
+      map.toProductCode({ system: GTIN_SYSTEM, code: '00000000000017' }, 'SupplyRequest.itemCodeableConcept');
+    } catch (e) {
+      return e;
+    }
+  })() as BusinessRuleError;
   t.type(err, BusinessRuleError);
   t.equal(err.status, 422);
   t.match(err.message, /https:\/\/www\.gs1\.org\/gtin\|00000000000017 is not mapped/);
   t.same(err.issues[0].expression, ['SupplyRequest.itemCodeableConcept']);
-  t.throws(() => map.toProductCode({ system: 'http://example.org/other', code: '1' }, 'x'), BusinessRuleError, 'an unknown code system is unmapped too');
+  t.throws(
+    () => map.toProductCode({ system: 'http://example.org/other', code: '1' }, 'x'),
+    BusinessRuleError,
+    'an unknown code system is unmapped too',
+  );
 });
 
 t.test('mapping.productCodeSystem=national writes the national code', async (t) => {
@@ -48,16 +71,33 @@ t.test('mapping.productCodeSystem=national writes the national code', async (t) 
   const row = readProductRows(path.resolve('fhir-mappings/products.json')).find((r) => r.productCode === 'EM-ORS')!;
   t.same(map.toProduct('EM-ORS'), { system: NATIONAL, code: row.national, display: row.display });
   t.equal(map.toProductCode({ system: NATIONAL, code: row.national! }, 'x'), 'EM-ORS');
-  t.equal(map.toProductCode({ system: GTIN_SYSTEM, code: row.gtin! }, 'x'), 'EM-ORS', 'GTINs are still understood on input');
-  t.throws(() => loadProductMap(undefined, { productCodeSystem: 'national' }), ProductMapError, 'national needs its system URI');
+  t.equal(
+    map.toProductCode({ system: GTIN_SYSTEM, code: row.gtin! }, 'x'),
+    'EM-ORS',
+    'GTINs are still understood on input',
+  );
+  t.throws(
+    () => loadProductMap(undefined, { productCodeSystem: 'national' }),
+    ProductMapError,
+    'national needs its system URI',
+  );
 });
 
 t.test('a bad map file stops loading with the file, the path and the reason', async (t) => {
   const badDigit = writeMap('bad-digit.json', { products: [{ codes: { openlmis: 'A' }, gtin: '10860012300011' }] });
-  t.throws(() => loadProductMap(badDigit), { message: /bad-digit\.json: \/products\/0\/gtin 10860012300011 has a wrong check digit/ });
+  t.throws(() => loadProductMap(badDigit), {
+    message: /bad-digit\.json: \/products\/0\/gtin 10860012300011 has a wrong check digit/,
+  });
   const badShape = writeMap('bad-shape.json', { products: [{ codes: { openlmis: 'A' }, gtin: '12ab' }] });
   t.throws(() => loadProductMap(badShape), { message: /bad-shape\.json: \/products\/0\/gtin must match pattern/ });
-  const duplicate = writeMap('dup.json', { products: [{ codes: { openlmis: 'A' }, gtin: '10860012300010' }, { codes: { openlmis: 'B' }, gtin: '10860012300010' }] });
-  t.throws(() => loadProductMap(duplicate), { message: /dup\.json: \/products\/1 repeats gtin:10860012300010 of \/products\/0/ });
+  const duplicate = writeMap('dup.json', {
+    products: [
+      { codes: { openlmis: 'A' }, gtin: '10860012300010' },
+      { codes: { openlmis: 'B' }, gtin: '10860012300010' },
+    ],
+  });
+  t.throws(() => loadProductMap(duplicate), {
+    message: /dup\.json: \/products\/1 repeats gtin:10860012300010 of \/products\/0/,
+  });
   t.throws(() => loadProductMap(path.join(tmp, 'missing.json')), ProductMapError);
 });

@@ -10,17 +10,30 @@ t.test('codes match exactly although the server filters by substring', async (t)
   t.ok(server.length >= 5, 'the server answers LK-HC-101…105 for LK-HC-10');
   t.equal(await refs.facilityByCode('LK-HC-10'), undefined, 'no facility is called LK-HC-10');
   const hc = await refs.facilityByCode('LK-HC-101');
-  t.same(hc, { id: h.seed.facilities['LK-HC-101'], code: 'LK-HC-101', name: 'Mberewa Health Centre', typeCode: 'health_center' });
+  t.same(hc, {
+    id: h.seed.facilities['LK-HC-101'],
+    code: 'LK-HC-101',
+    name: 'Mberewa Health Centre',
+    typeCode: 'health_center',
+  });
   t.equal(await refs.orderableByCode('EM-PCM'), undefined, 'substring of EM-PCM500');
   const pcm = await refs.orderableByCode('EM-PCM500');
-  t.match(pcm, { id: h.seed.orderables['EM-PCM500'], versionNumber: 1, netContent: 1000, packRoundingThreshold: 500, roundToZero: true, dispensingUnit: 'tablet', programIds: [h.seed.programs.EM01] });
+  t.match(pcm, {
+    id: h.seed.orderables['EM-PCM500'],
+    versionNumber: 1,
+    netContent: 1000,
+    packRoundingThreshold: 500,
+    roundToZero: true,
+    dispensingUnit: 'tablet',
+    programIds: [h.seed.programs.EM01],
+  });
   t.same(await refs.orderableById(h.seed.orderables['EM-PCM500'], 1), pcm);
   t.equal(await refs.orderableById('00000000-0000-4000-8000-000000000000'), undefined, '404 is "not there"');
   t.same((await refs.programByCode('IMM1'))?.skipAuthorization, true);
   t.equal(await refs.programByCode('IMM'), undefined);
 });
 
-t.test('reasons resolve by name to the server\'s ids; lots by trade item', async (t) => {
+t.test("reasons resolve by name to the server's ids; lots by trade item", async (t) => {
   const h = await startClientHarness();
   t.teardown(h.close);
   const refs = createReferenceData(h.client, 60_000);

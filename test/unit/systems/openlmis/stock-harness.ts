@@ -8,10 +8,19 @@ import { GTIN_SYSTEM } from '../../../../src/systems/openlmis/identifiers.js';
 import { startClientHarness, type ClientHarness } from './client-harness.js';
 
 /** Connector deps over a sandbox, as index.ts builds them, for the flow tests. */
-export async function startDepsHarness(overrides: Partial<OpenLmisSettings> = {}): Promise<ClientHarness & { deps: OpenLmisDeps }> {
+export async function startDepsHarness(
+  overrides: Partial<OpenLmisSettings> = {},
+): Promise<ClientHarness & { deps: OpenLmisDeps }> {
   const h = await startClientHarness(overrides);
   const refs = createReferenceData(h.client, 60_000);
-  const deps: OpenLmisDeps = { client: h.client, refs, products: loadProductMap(), resolveFacility: createFacilityResolver(refs), settings: () => h.settings, ledger: memoryLedger() };
+  const deps: OpenLmisDeps = {
+    client: h.client,
+    refs,
+    products: loadProductMap(),
+    resolveFacility: createFacilityResolver(refs),
+    settings: () => h.settings,
+    ledger: memoryLedger(),
+  };
   return { ...h, deps };
 }
 
@@ -22,4 +31,7 @@ export function gtinOf(productCode: string) {
 }
 
 /** A journal that remembers nothing: every run is a first run, as after a crash before the record. */
-export const amnesiacJournal = (key = 'journal-key'): StepJournal => ({ idempotencyKey: key, run: (_step, action) => action() });
+export const amnesiacJournal = (key = 'journal-key'): StepJournal => ({
+  idempotencyKey: key,
+  run: (_step, action) => action(),
+});

@@ -34,11 +34,24 @@ t.test('toUnit converts across units or refuses with a 422 naming the line', asy
   t.equal(toUnit({ value: 2, unit: 'pack' }, 'dispensing-unit', lng, 'x'), 168);
   t.equal(toUnit({ value: 168, unit: 'dispensing-unit' }, 'pack', lng, 'x'), 2);
   t.equal(toUnit({ value: 0, unit: 'dispensing-unit' }, 'pack', lng, 'x'), 0);
-  const err = (() => { try { toUnit({ value: 85, unit: 'dispensing-unit' }, 'pack', lng, 'SupplyDelivery.suppliedItem[2].quantity'); } catch (e) { return e; } })() as BusinessRuleError;
+  const err = (() => {
+    try {
+      toUnit({ value: 85, unit: 'dispensing-unit' }, 'pack', lng, 'SupplyDelivery.suppliedItem[2].quantity');
+    } catch (e) {
+      return e;
+    }
+  })() as BusinessRuleError;
   t.type(err, BusinessRuleError);
   t.equal(err.status, 422);
   t.same(err.issues[0].expression, ['SupplyDelivery.suppliedItem[2].quantity']);
   t.match(err.message, /85 dispensing units of FP-LNG30 is not a whole number of packs \(84 per pack\)/);
-  t.throws(() => toUnit({ value: 0.5, unit: 'pack' }, 'dispensing-unit', { productCode: 'X', netContent: 3 }, 'y'), BusinessRuleError, 'half a pack of 3 is not whole units');
-  t.throws(() => toUnit({ value: 1, unit: 'pack' }, 'dispensing-unit', { productCode: 'X', netContent: 0 }, 'y'), /no pack size/);
+  t.throws(
+    () => toUnit({ value: 0.5, unit: 'pack' }, 'dispensing-unit', { productCode: 'X', netContent: 3 }, 'y'),
+    BusinessRuleError,
+    'half a pack of 3 is not whole units',
+  );
+  t.throws(
+    () => toUnit({ value: 1, unit: 'pack' }, 'dispensing-unit', { productCode: 'X', netContent: 0 }, 'y'),
+    /no pack size/,
+  );
 });

@@ -9,18 +9,36 @@ import { memoryJournal } from './journal.js';
 import { recordUpstreamCalls } from './recording.js';
 
 const CODE = DEFAULT_REGISTRY_CODE_SYSTEM;
-const settingsFor = (sb: OpenMrsSandbox, extra: Record<string, unknown> = {}) => ({ 'openmrs.baseUrl': sb.url, 'openmrs.username': 'admin', 'openmrs.password': ADMIN_PASSWORD, 'openmrs.timeoutMs': 3000, ...extra });
-async function setup(t: Test, extra: Record<string, unknown> = {}, sandboxOptions: Parameters<typeof startOpenMrsSandbox>[0] = {}) {
+const settingsFor = (sb: OpenMrsSandbox, extra: Record<string, unknown> = {}) => ({
+  'openmrs.baseUrl': sb.url,
+  'openmrs.username': 'admin',
+  'openmrs.password': ADMIN_PASSWORD,
+  'openmrs.timeoutMs': 3000,
+  ...extra,
+});
+async function setup(
+  t: Test,
+  extra: Record<string, unknown> = {},
+  sandboxOptions: Parameters<typeof startOpenMrsSandbox>[0] = {},
+) {
   const sb = await startOpenMrsSandbox(sandboxOptions);
   const c = createOpenMrsConnector(settingsFor(sb, extra), { retryDelayMs: 10 });
-  t.teardown(async () => { await c.close?.(); await sb.close(); });
+  t.teardown(async () => {
+    await c.close?.();
+    await sb.close();
+  });
   return { sb, c, facilities: c.facilities! };
 }
 async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try { await p; } catch (err) { return err as UpstreamError; }
+  try {
+    await p;
+  } catch (err) {
+    return err as UpstreamError;
+  }
   throw new Error('expected a failure');
 }
-const pagesOf = (calls: { method: string; url: string }[]) => calls.filter((c) => c.method === 'GET' && new URL(c.url).pathname.endsWith('/ws/rest/v1/location'));
+const pagesOf = (calls: { method: string; url: string }[]) =>
+  calls.filter((c) => c.method === 'GET' && new URL(c.url).pathname.endsWith('/ws/rest/v1/location'));
 
 t.test('reads: registry code as identifier, negative coordinates kept, no NaN, retired read as inactive', async (t) => {
   const { facilities } = await setup(t);
@@ -40,54 +58,115 @@ t.test('reads: registry code as identifier, negative coordinates kept, no NaN, r
 t.test('FHIR2 loses what REST keeps: the sandbox shows why the connector reads REST', async (t) => {
   const { sb, facilities } = await setup(t);
   const auth = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
-  const fhir = await (await fetch(`${sb.url}/ws/fhir2/R4/Location/${LOC.rioAzul}`, { headers: auth })).json() as Record<string, unknown>;
+  const fhir = (await (
+    await fetch(`${sb.url}/ws/fhir2/R4/Location/${LOC.rioAzul}`, { headers: auth })
+  ).json()) as Record<string, unknown>;
   t.equal(fhir.identifier, undefined, 'no identifier');
   t.equal(fhir.position, undefined, 'both coordinates negative: no position at all');
-  const lumley = await (await fetch(`${sb.url}/ws/fhir2/R4/Location/${LOC.lumley}`, { headers: auth })).json() as Record<string, unknown>;
+  const lumley = (await (
+    await fetch(`${sb.url}/ws/fhir2/R4/Location/${LOC.lumley}`, { headers: auth })
+  ).json()) as Record<string, unknown>;
   t.same(lumley.position, { latitude: 8.4657 }, 'west of Greenwich: a half position (invalid R4)');
-  const search = await (await fetch(`${sb.url}/ws/fhir2/R4/Location?name=Old`, { headers: auth })).json() as { total: number };
+  const search = (await (await fetch(`${sb.url}/ws/fhir2/R4/Location?name=Old`, { headers: auth })).json()) as {
+    total: number;
+  };
   t.equal(search.total, 0, 'retired locations hidden from searches');
   const rest = await facilities.search({ name: 'Old' });
-  t.same(rest.items.map((f) => [f.name, f.status]), [['Old Market Clinic', 'inactive']], 'REST with includeAll sees it');
+  t.same(
+    rest.items.map((f) => [f.name, f.status]),
+    [['Old Market Clinic', 'inactive']],
+    'REST with includeAll sees it',
+  );
 });
 
-t.test('search pages with limit ≤ 100 by links[rel=next], retired included, only facility-tagged locations', async (t) => {
-  const { facilities } = await setup(t, { 'openmrs.pageSize': 3 });
-  const { result, calls } = await recordUpstreamCalls(() => facilities.search({}));
-  const names = result.items.map((f) => f.name);
-  t.equal(names.length, 8, 'every Facility/Login Location, retired included');
-  t.notOk(names.includes('Nairobi County') || names.includes('Mwangaza Pharmacy'), 'untagged locations are not facilities');
-  const pages = pagesOf(calls);
-  t.equal(pages.length, 4, '10 locations in pages of 3');
-  t.ok(pages.every((p) => new URL(p.url).searchParams.get('limit') === '3' && new URL(p.url).searchParams.get('includeAll') === 'true'));
-  t.same(pages.map((p) => new URL(p.url).searchParams.get('startIndex')), ['0', '3', '6', '9']);
-});
+t.test(
+  'search pages with limit ≤ 100 by links[rel=next], retired included, only facility-tagged locations',
+  async (t) => {
+    const { facilities } = await setup(t, { 'openmrs.pageSize': 3 });
+    const { result, calls } = await recordUpstreamCalls(() => facilities.search({}));
+    const names = result.items.map((f) => f.name);
+    t.equal(names.length, 8, 'every Facility/Login Location, retired included');
+    t.notOk(
+      names.includes('Nairobi County') || names.includes('Mwangaza Pharmacy'),
+      'untagged locations are not facilities',
+    );
+    const pages = pagesOf(calls);
+    t.equal(pages.length, 4, '10 locations in pages of 3');
+    t.ok(
+      pages.every(
+        (p) =>
+          new URL(p.url).searchParams.get('limit') === '3' && new URL(p.url).searchParams.get('includeAll') === 'true',
+      ),
+    );
+    t.same(
+      pages.map((p) => new URL(p.url).searchParams.get('startIndex')),
+      ['0', '3', '6', '9'],
+    );
+  },
+);
 
-t.test('links naming another host (webservices.rest.uriPrefix behind a proxy) are followed on our base URL', async (t) => {
-  const { facilities } = await setup(t, { 'openmrs.pageSize': 4 }, { uriPrefix: 'http://openmrs-internal:8080/openmrs/ws/rest/v1' });
-  const { result, calls } = await recordUpstreamCalls(() => facilities.search({}));
-  t.equal(result.items.length, 8);
-  t.ok(pagesOf(calls).every((p) => !p.url.includes('openmrs-internal')));
-});
+t.test(
+  'links naming another host (webservices.rest.uriPrefix behind a proxy) are followed on our base URL',
+  async (t) => {
+    const { facilities } = await setup(
+      t,
+      { 'openmrs.pageSize': 4 },
+      { uriPrefix: 'http://openmrs-internal:8080/openmrs/ws/rest/v1' },
+    );
+    const { result, calls } = await recordUpstreamCalls(() => facilities.search({}));
+    t.equal(result.items.length, 8);
+    t.ok(pagesOf(calls).every((p) => !p.url.includes('openmrs-internal')));
+  },
+);
 
 t.test('criteria: identifier, status, partOf, type (tag), name, and _lastUpdated sees a retirement', async (t) => {
   const { sb, facilities } = await setup(t);
-  t.same((await facilities.search({ identifier: { system: CODE, value: 'SBX-10002' } })).items.map((f) => f.id), [LOC.kilima]);
+  t.same(
+    (await facilities.search({ identifier: { system: CODE, value: 'SBX-10002' } })).items.map((f) => f.id),
+    [LOC.kilima],
+  );
   t.same((await facilities.search({ identifier: { system: 'urn:other', value: 'SBX-10002' } })).items, []);
-  t.same((await facilities.search({ status: 'inactive' })).items.map((f) => f.id), [LOC.closed]);
-  t.same((await facilities.search({ partOf: LOC.nairobiCounty })).items.map((f) => f.id), [LOC.mwangaza]);
-  t.same((await facilities.search({ type: 'login location' })).items.map((f) => f.name).sort(), ['Kilima Dispensary', 'Mwangaza Health Centre', 'Rio Azul Clinic']);
-  t.same((await facilities.search({ name: 'mwangaza' })).items.map((f) => f.id), [LOC.mwangaza], 'the pharmacy is not a facility');
+  t.same(
+    (await facilities.search({ status: 'inactive' })).items.map((f) => f.id),
+    [LOC.closed],
+  );
+  t.same(
+    (await facilities.search({ partOf: LOC.nairobiCounty })).items.map((f) => f.id),
+    [LOC.mwangaza],
+  );
+  t.same((await facilities.search({ type: 'login location' })).items.map((f) => f.name).sort(), [
+    'Kilima Dispensary',
+    'Mwangaza Health Centre',
+    'Rio Azul Clinic',
+  ]);
+  t.same(
+    (await facilities.search({ name: 'mwangaza' })).items.map((f) => f.id),
+    [LOC.mwangaza],
+    'the pharmacy is not a facility',
+  );
   const since = new Date(sb.store.now()).toISOString();
   t.same((await facilities.search({ lastUpdated: [{ from: since }] })).items, [], 'nothing changed yet');
-  const res = await fetch(`${sb.url}/ws/rest/v1/location/${LOC.kilima}?reason=closed`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` } });
+  const res = await fetch(`${sb.url}/ws/rest/v1/location/${LOC.kilima}?reason=closed`, {
+    method: 'DELETE',
+    headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+  });
   t.equal(res.status, 204);
-  t.same((await facilities.search({ lastUpdated: [{ from: since }] })).items.map((f) => [f.id, f.status]), [[LOC.kilima, 'inactive']], 'the deactivation shows in an incremental sync');
+  t.same(
+    (await facilities.search({ lastUpdated: [{ from: since }] })).items.map((f) => [f.id, f.status]),
+    [[LOC.kilima, 'inactive']],
+    'the deactivation shows in an incremental sync',
+  );
 });
 
 const newClinic = (over: Partial<Facility> = {}): Facility => ({
-  name: 'Esperanza Clinic', identifiers: [{ system: CODE, value: 'SBX-90001' }], status: 'active', kind: 'facility',
-  position: { latitude: -12.0464, longitude: -77.0428 }, address: { city: 'Lima', country: 'Peru' }, partOf: LOC.nairobiCounty, ...over,
+  name: 'Esperanza Clinic',
+  identifiers: [{ system: CODE, value: 'SBX-90001' }],
+  status: 'active',
+  kind: 'facility',
+  position: { latitude: -12.0464, longitude: -77.0428 },
+  address: { city: 'Lima', country: 'Peru' },
+  partOf: LOC.nairobiCounty,
+  ...over,
 });
 
 t.test('create, rename, retire, reactivate: each reaches OpenMRS once; a repeat changes nothing', async (t) => {
@@ -99,24 +178,43 @@ t.test('create, rename, retire, reactivate: each reaches OpenMRS once; a repeat 
   t.same(read?.identifiers, [{ system: CODE, value: 'SBX-90001' }], 'the code attribute was written with the location');
   t.same(read?.position, { latitude: -12.0464, longitude: -77.0428 });
   t.equal(read?.partOf, LOC.nairobiCounty);
-  t.same(read?.types?.map((x) => x.code), ['Facility Location'], 'tagged as a facility');
+  t.same(
+    read?.types?.map((x) => x.code),
+    ['Facility Location'],
+    'tagged as a facility',
+  );
   t.same(sb.store.writes, { 'location.create': 1 });
 
   t.equal((await facilities.upsert!(newClinic(), memoryJournal())).status, 'unchanged');
   t.same(sb.store.writes, { 'location.create': 1 }, 'the same facility again: no write');
 
-  t.equal((await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre' }), memoryJournal())).status, 'updated');
+  t.equal(
+    (await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre' }), memoryJournal())).status,
+    'updated',
+  );
   t.equal((await facilities.get(uuid))?.name, 'Esperanza Health Centre');
-  t.equal((await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre', status: 'inactive' }), memoryJournal())).status, 'retired');
+  t.equal(
+    (await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre', status: 'inactive' }), memoryJournal()))
+      .status,
+    'retired',
+  );
   t.match(sb.store.locations.get(uuid), { retired: true, retireReason: /inactive in the facility registry/ });
-  t.equal((await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre' }), memoryJournal())).status, 'unretired');
+  t.equal(
+    (await facilities.upsert!(newClinic({ name: 'Esperanza Health Centre' }), memoryJournal())).status,
+    'unretired',
+  );
   t.equal((await facilities.get(uuid))?.status, 'active');
   t.same(sb.store.writes, { 'location.create': 1, 'location.update': 2, 'location.retire': 1, 'location.unretire': 1 });
 });
 
 t.test('a create whose answer was lost: the retry finds the location by its code, no twin', async (t) => {
   const { sb, facilities } = await setup(t);
-  sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/location', action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  sb.faults.add({
+    method: 'POST',
+    path: '/openmrs/ws/rest/v1/location',
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
   const lost = await failure(facilities.upsert!(newClinic(), memoryJournal()));
   t.equal(lost.transient, true, 'a lost answer is transient: the outbox retries');
   t.equal(sb.store.writes['location.create'], 1, 'the upstream applied it');
@@ -129,7 +227,12 @@ t.test('a create whose answer was lost: the retry finds the location by its code
 t.test('a crash between the steps: the journal keeps the location, the status step runs once', async (t) => {
   const { sb, facilities } = await setup(t);
   const journal = memoryJournal();
-  sb.faults.add({ method: 'DELETE', path: '/openmrs/ws/rest/v1/location/*', action: { type: 'status', status: 503 }, times: 10 });
+  sb.faults.add({
+    method: 'DELETE',
+    path: '/openmrs/ws/rest/v1/location/*',
+    action: { type: 'status', status: 503 },
+    times: 10,
+  });
   await failure(facilities.upsert!(newClinic({ status: 'inactive' }), journal));
   t.ok(journal.steps.has('upsert-location'));
   t.notOk(journal.steps.has('location-status'));
@@ -141,7 +244,10 @@ t.test('a crash between the steps: the journal keeps the location, the status st
 
 t.test('a code changed in the registry is written through the attribute sub-resource (maxOccurs 1 kept)', async (t) => {
   const { sb, facilities } = await setup(t);
-  const r = await facilities.upsert!({ ...(await facilities.get(LOC.kilima))!, identifiers: [{ system: CODE, value: 'SBX-10002-B' }] }, memoryJournal());
+  const r = await facilities.upsert!(
+    { ...(await facilities.get(LOC.kilima))!, identifiers: [{ system: CODE, value: 'SBX-10002-B' }] },
+    memoryJournal(),
+  );
   t.equal(r.ids.location, LOC.kilima, 'found by its id');
   t.same((await facilities.get(LOC.kilima))?.identifiers, [{ system: CODE, value: 'SBX-10002-B' }]);
   t.equal(sb.store.locations.get(LOC.kilima)!.attributes.filter((a) => !a.voided).length, 1);
@@ -164,7 +270,10 @@ t.test('the sandbox FHIR2 pages like HAPI: next links into a FIFO of searches, 4
   const sb = await startOpenMrsSandbox({ fhirPagingCapacity: 2 });
   t.teardown(() => sb.close());
   const headers = { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` };
-  const get = async (u: string) => { const r = await fetch(u, { headers }); return { status: r.status, body: await r.json() as any }; };
+  const get = async (u: string) => {
+    const r = await fetch(u, { headers });
+    return { status: r.status, body: (await r.json()) as any };
+  };
   const first = await get(`${sb.url}/ws/fhir2/R4/Location?_count=4`);
   t.equal(first.body.total, 9, 'ten locations, the retired one hidden');
   t.equal(first.body.entry.length, 4);

@@ -13,44 +13,96 @@ const BCG = { system: GTIN, code: '10860012300102' };
 
 async function setup(t: Test) {
   const sb = await startOpenMrsSandbox();
-  const c = createOpenMrsConnector({ 'openmrs.baseUrl': sb.url, 'openmrs.username': 'admin', 'openmrs.password': ADMIN_PASSWORD, 'openmrs.timeoutMs': 3000 }, { retryDelayMs: 10 });
-  t.teardown(async () => { await c.close?.(); await sb.close(); });
+  const c = createOpenMrsConnector(
+    {
+      'openmrs.baseUrl': sb.url,
+      'openmrs.username': 'admin',
+      'openmrs.password': ADMIN_PASSWORD,
+      'openmrs.timeoutMs': 3000,
+    },
+    { retryDelayMs: 10 },
+  );
+  t.teardown(async () => {
+    await c.close?.();
+    await sb.close();
+  });
   return { sb, stock: c.stock! };
 }
 async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try { await p; } catch (err) { return err as UpstreamError; }
+  try {
+    await p;
+  } catch (err) {
+    return err as UpstreamError;
+  }
   throw new Error('expected a failure');
 }
-const onHand = (r: StockReport) => Object.fromEntries(r.lines.map((l) => [`${l.product.code}|${l.lot?.number}`, l.quantity.value]));
+const onHand = (r: StockReport) =>
+  Object.fromEntries(r.lines.map((l) => [`${l.product.code}|${l.lot?.number}`, l.quantity.value]));
 const count = (over: Partial<StockReport> = {}): StockReport => ({
-  identifier: { system: 'urn:test:count', value: 'COUNT-2026-12-01' }, status: 'active', countType: 'snapshot', reportedAt: '2026-12-01T10:00:00Z',
-  facility: { id: LOC.mwangaza }, lines: [{ product: AMOXICILLIN, quantity: { value: 940, unit: 'dispensing-unit' }, lot: { number: 'AMX-2401', expiry: '2026-12-31' } }], ...over,
+  identifier: { system: 'urn:test:count', value: 'COUNT-2026-12-01' },
+  status: 'active',
+  countType: 'snapshot',
+  reportedAt: '2026-12-01T10:00:00Z',
+  facility: { id: LOC.mwangaza },
+  lines: [
+    {
+      product: AMOXICILLIN,
+      quantity: { value: 940, unit: 'dispensing-unit' },
+      lot: { number: 'AMX-2401', expiry: '2026-12-31' },
+    },
+  ],
+  ...over,
 });
 const adjustment = (over: Partial<StockReport> = {}): StockReport => ({
-  identifier: { system: 'urn:test:adj', value: 'ADJ-7' }, status: 'active', countType: 'difference', operation: 'subtraction', reason: { code: 'Damaged' },
-  reportedAt: '2026-12-01T11:00:00Z', facility: { id: LOC.mwangaza }, lines: [{ product: PARACETAMOL, quantity: { value: 25, unit: 'dispensing-unit' }, lot: { number: 'PCM-2401' } }], ...over,
+  identifier: { system: 'urn:test:adj', value: 'ADJ-7' },
+  status: 'active',
+  countType: 'difference',
+  operation: 'subtraction',
+  reason: { code: 'Damaged' },
+  reportedAt: '2026-12-01T11:00:00Z',
+  facility: { id: LOC.mwangaza },
+  lines: [{ product: PARACETAMOL, quantity: { value: 25, unit: 'dispensing-unit' }, lot: { number: 'PCM-2401' } }],
+  ...over,
 });
 
-t.test('inventory: one snapshot per location, by batch with expiry, products named through the catalogue', async (t) => {
-  const { stock } = await setup(t);
-  const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
-  t.equal(report.countType, 'snapshot');
-  t.same(onHand(report), { '10860012300058|AMX-2401': 1000, '10860012300065|PCM-2401': 2000, '10860012300072|ORS-2312': 300 });
-  t.same(report.lines.find((l) => l.lot?.number === 'ORS-2312')?.lot, { number: 'ORS-2312', expiry: '2025-12-31' });
-  t.same(report.facility.identifier, { system: DEFAULT_REGISTRY_CODE_SYSTEM, value: 'SBX-10001' });
-  t.same((await stock.get!(report.id!))?.lines.length, 3, 'read back by id');
-  t.same((await stock.search({ facility: LOC.mwangaza, item: AMOXICILLIN })).items[0].lines.map((l) => l.product.code), [AMOXICILLIN.code]);
-  t.same((await stock.search({ facility: 'SBX-10001' })).items[0].facility.id, LOC.mwangaza, 'by registry code');
-  t.same((await stock.search({ facility: LOC.lumley })).items, [], 'a location keeping no stock: no report');
-  t.same((await stock.search({ facility: '00000000-0000-4000-8000-00000000abcd' })).items, [], 'a location OpenMRS does not know (another system\'s): no match, not an error');
-});
+t.test(
+  'inventory: one snapshot per location, by batch with expiry, products named through the catalogue',
+  async (t) => {
+    const { stock } = await setup(t);
+    const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
+    t.equal(report.countType, 'snapshot');
+    t.same(onHand(report), {
+      '10860012300058|AMX-2401': 1000,
+      '10860012300065|PCM-2401': 2000,
+      '10860012300072|ORS-2312': 300,
+    });
+    t.same(report.lines.find((l) => l.lot?.number === 'ORS-2312')?.lot, { number: 'ORS-2312', expiry: '2025-12-31' });
+    t.same(report.facility.identifier, { system: DEFAULT_REGISTRY_CODE_SYSTEM, value: 'SBX-10001' });
+    t.same((await stock.get!(report.id!))?.lines.length, 3, 'read back by id');
+    t.same(
+      (await stock.search({ facility: LOC.mwangaza, item: AMOXICILLIN })).items[0].lines.map((l) => l.product.code),
+      [AMOXICILLIN.code],
+    );
+    t.same((await stock.search({ facility: 'SBX-10001' })).items[0].facility.id, LOC.mwangaza, 'by registry code');
+    t.same((await stock.search({ facility: LOC.lumley })).items, [], 'a location keeping no stock: no report');
+    t.same(
+      (await stock.search({ facility: '00000000-0000-4000-8000-00000000abcd' })).items,
+      [],
+      "a location OpenMRS does not know (another system's): no match, not an error",
+    );
+  },
+);
 
 t.test('a count becomes a completed stocktake; the inventory reads back equal', async (t) => {
   const { sb, stock } = await setup(t);
   const r = await stock.report(count(), memoryJournal());
   t.equal(r.status, 'COMPLETED');
   const op = sb.stock.operations.get(r.ids.stockOperation)!;
-  t.match(op, { operationType: 'stocktake', externalReference: 'COUNT-2026-12-01', statusHistory: ['NEW', 'SUBMITTED', 'COMPLETED'] });
+  t.match(op, {
+    operationType: 'stocktake',
+    externalReference: 'COUNT-2026-12-01',
+    statusHistory: ['NEW', 'SUBMITTED', 'COMPLETED'],
+  });
   t.equal(onHand((await stock.search({ facility: LOC.mwangaza })).items[0])['10860012300058|AMX-2401'], 940);
 });
 
@@ -61,37 +113,102 @@ t.test('an adjustment with its reason: a completed adjustment, stock down by the
   t.match(op, { operationType: 'adjustment', status: 'COMPLETED', reasonUuid: /.+/ });
   t.equal(op.items[0].quantity, -25, 'a subtraction is a negative quantity');
   t.equal(onHand((await stock.search({ facility: LOC.mwangaza })).items[0])['10860012300065|PCM-2401'], 1975);
-  const found = await stock.report(adjustment({ identifier: { system: 'urn:test:adj', value: 'ADJ-8' }, operation: 'addition', reason: { code: 'Found' }, lines: [{ product: PARACETAMOL, quantity: { value: 1, unit: 'pack' }, lot: { number: 'PCM-2401' } }] }), memoryJournal());
-  t.equal(sb.stock.operations.get(found.ids.stockOperation)!.items[0].quantity, 1000, 'a pack is the catalogue pack size in tablets');
+  const found = await stock.report(
+    adjustment({
+      identifier: { system: 'urn:test:adj', value: 'ADJ-8' },
+      operation: 'addition',
+      reason: { code: 'Found' },
+      lines: [{ product: PARACETAMOL, quantity: { value: 1, unit: 'pack' }, lot: { number: 'PCM-2401' } }],
+    }),
+    memoryJournal(),
+  );
+  t.equal(
+    sb.stock.operations.get(found.ids.stockOperation)!.items[0].quantity,
+    1000,
+    'a pack is the catalogue pack size in tablets',
+  );
 });
 
-t.test('refused before anything is written: no reason, unknown reason, unmapped product, uncounted batch', async (t) => {
-  const { sb, stock } = await setup(t);
-  t.match(await failure(stock.report(adjustment({ reason: undefined }), memoryJournal())), { status: 422, message: /needs a reason/ });
-  t.match(await failure(stock.report(adjustment({ reason: { code: 'Eaten by goats' } }), memoryJournal())), { status: 422, message: /not an adjustment reason/ });
-  t.match(await failure(stock.report(count({ lines: [{ product: BCG, quantity: { value: 1, unit: 'dispensing-unit' } }] }), memoryJournal())), { status: 422, message: /no OpenMRS drug uuid.*codes\.openmrs/ });
-  t.match(await failure(stock.report(count({ lines: [{ product: AMOXICILLIN, quantity: { value: 1, unit: 'dispensing-unit' } }] }), memoryJournal())), { status: 422, message: /needs its lot number/ });
-  t.match(await failure(stock.precheck!(count({ facility: { id: LOC.lumley } }))), { status: 422, message: /not a stock party/ });
-  t.same(sb.store.writes, {}, 'nothing written');
-});
+t.test(
+  'refused before anything is written: no reason, unknown reason, unmapped product, uncounted batch',
+  async (t) => {
+    const { sb, stock } = await setup(t);
+    t.match(await failure(stock.report(adjustment({ reason: undefined }), memoryJournal())), {
+      status: 422,
+      message: /needs a reason/,
+    });
+    t.match(await failure(stock.report(adjustment({ reason: { code: 'Eaten by goats' } }), memoryJournal())), {
+      status: 422,
+      message: /not an adjustment reason/,
+    });
+    t.match(
+      await failure(
+        stock.report(
+          count({ lines: [{ product: BCG, quantity: { value: 1, unit: 'dispensing-unit' } }] }),
+          memoryJournal(),
+        ),
+      ),
+      { status: 422, message: /no OpenMRS drug uuid.*codes\.openmrs/ },
+    );
+    t.match(
+      await failure(
+        stock.report(
+          count({ lines: [{ product: AMOXICILLIN, quantity: { value: 1, unit: 'dispensing-unit' } }] }),
+          memoryJournal(),
+        ),
+      ),
+      { status: 422, message: /needs its lot number/ },
+    );
+    t.match(await failure(stock.precheck!(count({ facility: { id: LOC.lumley } }))), {
+      status: 422,
+      message: /not a stock party/,
+    });
+    t.same(sb.store.writes, {}, 'nothing written');
+  },
+);
 
 t.test('a lost create answer: the retry finds the operation by its external reference, one operation', async (t) => {
   const { sb, stock } = await setup(t);
-  sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation', action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  sb.faults.add({
+    method: 'POST',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation',
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
   t.equal((await failure(stock.report(count(), memoryJournal()))).transient, true);
   const r = await stock.report(count(), memoryJournal());
   t.equal(r.status, 'COMPLETED');
-  t.same(sb.store.writes, { 'stockoperation.create.stocktake': 1, 'stockoperation.submit.stocktake': 1, 'stockoperation.approve.stocktake': 1 });
+  t.same(sb.store.writes, {
+    'stockoperation.create.stocktake': 1,
+    'stockoperation.submit.stocktake': 1,
+    'stockoperation.approve.stocktake': 1,
+  });
 });
 
 t.test('a crash after the submit: the rerun approves once and never submits again', async (t) => {
   const { sb, stock } = await setup(t);
   const journal = memoryJournal();
-  sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction', action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  sb.faults.add({
+    method: 'POST',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction',
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
   await failure(stock.report(count(), journal));
   t.same([...journal.steps.keys()], ['create-operation'], 'the submit was applied but its answer lost');
   const r = await stock.report(count(), journal);
   t.equal(r.status, 'COMPLETED');
-  t.same(sb.store.writes, { 'stockoperation.create.stocktake': 1, 'stockoperation.submit.stocktake': 1, 'stockoperation.approve.stocktake': 1 });
-  t.equal(sb.stock.quantity('e5d4c3b2-0001-4a1b-8c2d-3e4f50617281', [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid, 'AMX-2401'), 940);
+  t.same(sb.store.writes, {
+    'stockoperation.create.stocktake': 1,
+    'stockoperation.submit.stocktake': 1,
+    'stockoperation.approve.stocktake': 1,
+  });
+  t.equal(
+    sb.stock.quantity(
+      'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281',
+      [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid,
+      'AMX-2401',
+    ),
+    940,
+  );
 });

@@ -6,29 +6,50 @@ import { processRedactor } from '../../../../src/platform/redaction.js';
 import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
 
 /** A REST login for a bearer (the shape of Open mSupply's authToken, without GraphQL). */
-const loginAuth = (s: () => Settings) => bearerLoginAuth({
-  credentials: () => [s().username, s().password],
-  login: async (ctx) => {
-    const { username, password } = s();
-    const res = await exchange(ctx.dispatcher, {
-      system: ctx.system, method: 'POST', baseUrl: ctx.baseUrl, path: '/login', timeoutMs: ctx.timeoutMs,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ username, password }), recordedBody: { username, password: MASKED },
-      recordResponse: (b) => ({ ...(b as object), token: MASKED }),
-    });
-    const body = res.body as { token?: string; error?: string };
-    if (res.status !== 200 || !body.token) throw loginError({ system: ctx.system, status: res.status, code: body.error, refused: (c) => `login refused (${c})` });
-    return { value: body.token };
-  },
-});
+const loginAuth = (s: () => Settings) =>
+  bearerLoginAuth({
+    credentials: () => [s().username, s().password],
+    login: async (ctx) => {
+      const { username, password } = s();
+      const res = await exchange(ctx.dispatcher, {
+        system: ctx.system,
+        method: 'POST',
+        baseUrl: ctx.baseUrl,
+        path: '/login',
+        timeoutMs: ctx.timeoutMs,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ username, password }),
+        recordedBody: { username, password: MASKED },
+        recordResponse: (b) => ({ ...(b as object), token: MASKED }),
+      });
+      const body = res.body as { token?: string; error?: string };
+      if (res.status !== 200 || !body.token)
+        throw loginError({
+          system: ctx.system,
+          status: res.status,
+          code: body.error,
+          refused: (c) => `login refused (${c})`,
+        });
+      return { value: body.token };
+    },
+  });
 
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('N concurrent calls, then N concurrent refusals: one login each time', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 4, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 4,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, loginAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
 
   const first = await Promise.all(Array.from({ length: 10 }, () => client.call<{ ok: boolean }>(get)));
   t.ok(first.every((r) => r.ok));
@@ -37,16 +58,28 @@ t.test('N concurrent calls, then N concurrent refusals: one login each time', as
   u.forgetAll(); // the upstream restarted: every token is refused
   const before = u.hits('GET /protected');
   const second = await Promise.all(Array.from({ length: 10 }, () => client.call<{ ok: boolean }>(get)));
-  t.ok(second.every((r) => r.ok), 'every refused call succeeded when replayed');
+  t.ok(
+    second.every((r) => r.ok),
+    'every refused call succeeded when replayed',
+  );
   t.equal(u.hits('POST /login'), 2, 'ten 401s, one fresh login');
   t.ok(u.hits('GET /protected') - before <= 20, 'each call sent at most twice');
 });
 
 t.test('a credential changed live forgets the cached token; a wrong one is a permanent error', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 2, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 2,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, loginAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   await client.call(get);
   t.equal(u.hits('POST /login'), 1);
 
@@ -65,20 +98,43 @@ t.test('a credential changed live forgets the cached token; a wrong one is a per
 
 t.test('the token never appears in recorded calls, and the redactor knows it', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 2, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 2,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, loginAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   await client.call(get);
   const [token] = [...u.valid];
   u.forgetAll(); // so the next call is refused (its 401 echoes the token in WWW-Authenticate) and replayed
   const { calls } = await recorded(() => client.call(get));
-  t.same(calls.map((c) => `${c.method} ${new URL(c.url).pathname} ${c.response?.status}`), ['GET /protected 401', 'POST /login 200', 'GET /protected 200']);
+  t.same(
+    calls.map((c) => `${c.method} ${new URL(c.url).pathname} ${c.response?.status}`),
+    ['GET /protected 401', 'POST /login 200', 'GET /protected 200'],
+  );
   t.equal(calls[0].requestHeaders?.authorization, `Bearer ${MASKED}`);
-  t.same(calls[1].requestBody, { username: 'alice', password: MASKED }, 'the login form is recorded without the password');
-  t.equal((calls[1].response?.body as { token: string }).token, MASKED, 'the issued token is masked in the login answer');
+  t.same(
+    calls[1].requestBody,
+    { username: 'alice', password: MASKED },
+    'the login form is recorded without the password',
+  );
+  t.equal(
+    (calls[1].response?.body as { token: string }).token,
+    MASKED,
+    'the issued token is masked in the login answer',
+  );
   const newToken = [...u.valid][0];
   const text = JSON.stringify(calls);
   t.notOk(text.includes(newToken), 'the new token is in no recorded header or body');
-  t.notOk(processRedactor.redact(text).includes(token), 'the refused token echoed in WWW-Authenticate is masked by the redactor');
+  t.notOk(
+    processRedactor.redact(text).includes(token),
+    'the refused token echoed in WWW-Authenticate is masked by the redactor',
+  );
   t.notOk(processRedactor.redact(`x ${newToken} y`).includes(newToken), 'every issued token is taught to the redactor');
 });

@@ -3,18 +3,35 @@ import { oauth2PasswordAuth } from '../../../../src/upstream/auth/oauth2-passwor
 import { MASKED } from '../../../../src/upstream/http.js';
 import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
 
-const grant = (s: () => Settings) => oauth2PasswordAuth({
-  tokenPath: '/oauth/token',
-  credentials: () => ({ username: s().username, password: s().password, clientId: 'app', clientSecret: 'app-secret' }),
-  missing: 'no user', refused: (code, c) => `login as '${c.username}' refused (${code})`, extras: ['user_ref'],
-});
+const grant = (s: () => Settings) =>
+  oauth2PasswordAuth({
+    tokenPath: '/oauth/token',
+    credentials: () => ({
+      username: s().username,
+      password: s().password,
+      clientId: 'app',
+      clientSecret: 'app-secret',
+    }),
+    missing: 'no user',
+    refused: (code, c) => `login as '${c.username}' refused (${code})`,
+    extras: ['user_ref'],
+  });
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('password grant: one login for N calls and for N refusals; extras kept', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 4, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 4,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, grant);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   await Promise.all(Array.from({ length: 6 }, () => client.call(get)));
   t.equal(u.hits('POST /oauth/token'), 1);
   u.forgetAll();
@@ -26,9 +43,18 @@ t.test('password grant: one login for N calls and for N refusals; extras kept', 
 
 t.test('password grant: form and token masked in the record; a refused grant is permanent with its code', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 2, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 2,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, grant);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   const { calls } = await recorded(() => client.call(get));
   t.equal(calls[0].requestBody, `grant_type=password&username=alice&password=${MASKED}`);
   t.equal(calls[0].requestHeaders?.authorization, `Basic ${MASKED}`, 'the client secret is masked');

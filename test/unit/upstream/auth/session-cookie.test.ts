@@ -4,14 +4,24 @@ import { MASKED } from '../../../../src/upstream/http.js';
 import { processRedactor } from '../../../../src/platform/redaction.js';
 import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
 
-const cookieAuth = (s: () => Settings) => sessionCookieAuth({ credentials: () => ({ username: s().username, password: s().password }) });
+const cookieAuth = (s: () => Settings) =>
+  sessionCookieAuth({ credentials: () => ({ username: s().username, password: s().password }) });
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('one session for N concurrent calls; a lost session is re-opened once for N refusals', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 4, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 4,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   t.ok((await Promise.all(Array.from({ length: 8 }, () => client.call<{ ok: boolean }>(get)))).every((r) => r.ok));
   t.equal(u.hits('GET /ws/rest/v1/session'), 1, 'eight calls, one session');
   u.forgetAll(); // session timeout or restart
@@ -23,9 +33,18 @@ t.test('one session for N concurrent calls; a lost session is re-opened once for
 
 t.test('a credential changed live opens a new session; a wrong password is a permanent login error', async (t) => {
   const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 2, username: 'alice', password: 'wonderland' };
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency: 2,
+    username: 'alice',
+    password: 'wonderland',
+  };
   const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
   await client.call(get);
   settings.password = 'wrong-password';
   const err = await failure(client.call(get));
@@ -38,17 +57,36 @@ t.test('a credential changed live opens a new session; a wrong password is a per
   t.same(await client.call(get), { ok: true });
 });
 
-t.test('the session cookie is masked in recorded calls (request and Set-Cookie) and known to the redactor', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = { baseUrl: u.url, timeoutMs: 2_000, concurrency: 2, username: 'alice', password: 'wonderland' };
-  const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => { await client.close(); await u.close(); });
-  const { calls } = await recorded(() => client.call(get));
-  const [session] = [...u.valid];
-  t.same(calls.map((c) => new URL(c.url).pathname), ['/ws/rest/v1/session', '/protected']);
-  t.equal(calls[0].requestHeaders?.authorization, `Basic ${MASKED}`, 'the Basic login is masked');
-  t.equal(calls[0].response?.headers?.['set-cookie'], `JSESSIONID=${MASKED}; Path=/; HttpOnly`, 'Set-Cookie keeps its attributes, not its value');
-  t.equal(calls[1].requestHeaders?.cookie, `JSESSIONID=${MASKED}`);
-  // the session answer's body repeats the id (OpenMRS sessionId): the redactor masks it in the envelope
-  t.notOk(processRedactor.redact(JSON.stringify(calls)).includes(session));
-});
+t.test(
+  'the session cookie is masked in recorded calls (request and Set-Cookie) and known to the redactor',
+  async (t) => {
+    const u = await startUpstream();
+    const settings: Settings = {
+      baseUrl: u.url,
+      timeoutMs: 2_000,
+      concurrency: 2,
+      username: 'alice',
+      password: 'wonderland',
+    };
+    const client = clientFor(settings, cookieAuth);
+    t.teardown(async () => {
+      await client.close();
+      await u.close();
+    });
+    const { calls } = await recorded(() => client.call(get));
+    const [session] = [...u.valid];
+    t.same(
+      calls.map((c) => new URL(c.url).pathname),
+      ['/ws/rest/v1/session', '/protected'],
+    );
+    t.equal(calls[0].requestHeaders?.authorization, `Basic ${MASKED}`, 'the Basic login is masked');
+    t.equal(
+      calls[0].response?.headers?.['set-cookie'],
+      `JSESSIONID=${MASKED}; Path=/; HttpOnly`,
+      'Set-Cookie keeps its attributes, not its value',
+    );
+    t.equal(calls[1].requestHeaders?.cookie, `JSESSIONID=${MASKED}`);
+    // the session answer's body repeats the id (OpenMRS sessionId): the redactor masks it in the envelope
+    t.notOk(processRedactor.redact(JSON.stringify(calls)).includes(session));
+  },
+);
