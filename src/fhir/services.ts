@@ -61,7 +61,7 @@ export type Flow = keyof Omit<FhirServices, 'writeAll'>;
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {
   facilities: ['the master facility registry', 'openlmis', 'dhis2', 'msupply', 'openmrs'],
-  orders: ['openlmis', 'msupply'],
-  deliveries: ['openlmis', 'msupply'],
-  stock: ['openlmis', 'msupply', 'dhis2'],
+  orders: ['openlmis', 'msupply', 'openmrs'],
+  deliveries: ['openlmis', 'msupply', 'openmrs', 'dhis2 (consignments)'],
+  stock: ['openlmis', 'msupply', 'openmrs', 'dhis2'],
 };

@@ -182,7 +182,7 @@ t.test('without services the flow says which system to configure', async (t) => 
   const { app } = await testApp({ services: noServices() });
   const res = await post(app, '/fhir/SupplyRequest', supplyRequest());
   t.equal(res.statusCode, 501);
-  t.match(res.json().issue[0].diagnostics, /configure openlmis or msupply/);
+  t.match(res.json().issue[0].diagnostics, /configure openlmis or msupply or openmrs \(see README/);
 });
 
 t.test('metadata lists resources, interactions and our own SearchParameters', async (t) => {
