@@ -168,7 +168,11 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         // read per request: a password changed live from OpenHIM replaces the old one at once
         const token = liveAdminToken(() => settings);
         await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
-        await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token });
+        // the review API names registry records (queue and mCSD export) from the same list the
+        // reconcile job and the console read
+        const directory = mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() });
+        const registry = async () => [...(await directory.registry()).values()];
+        await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token, registry });
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
         await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(operatorConsole, {
@@ -176,7 +180,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
           readiness,
           breakers: () => outbox.breakerGates(),
           calls: callStats,
-          directory: mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() }),
+          directory,
           settings: () => settingsInForce(settings, { openhimKeys }),
         });
       },

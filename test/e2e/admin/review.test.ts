@@ -22,6 +22,21 @@ t.test('review queue in the browser', { skip: noChromium }, async (t) => {
   const waiting = (await store.listCrosswalk('openlmis')).filter((r) => r.state === 'review');
   t.ok(waiting.length >= 12, `the queue holds ${waiting.length} records in review`);
 
+  await t.test('the review API of the running mediator names the registry records', async (t) => {
+    const res = await fetch(`${base}/admin/reconcile/openlmis/review?limit=5`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    t.equal(res.status, 200);
+    const body = (await res.json()) as { items: { suggestions: { registryName?: string }[] }[] };
+    t.ok(
+      body.items.length &&
+        body.items.every((i) =>
+          i.suggestions.every((s) => typeof s.registryName === 'string' && s.registryName.length > 0),
+        ),
+      'every suggestion carries its registry name',
+    );
+  });
+
   await t.test('the console is behind the admin auth', async (t) => {
     const anonymous = await fetch(`${base}/admin/ui/review`, { redirect: 'manual' });
     t.equal(anonymous.status, 303);
