@@ -95,9 +95,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (!csrfOk(session, request.body as Record<string, unknown>)) {
       void send(
         reply,
-        html`<p>
-          This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.
-        </p>`,
+        html`<p>This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.</p>`,
         403,
       );
       return undefined;
@@ -170,11 +168,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         session,
         'review',
         'Review queue',
-        html`<h1>Review queue</h1>
-          <p>
-            No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open
-            <code>?system=&lt;name&gt;</code> for a list reconciled from a file.
-          </p>`,
+        html`<h1>Review queue</h1><p>No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open <code>?system=&lt;name&gt;</code> for a list reconciled from a file.</p>`,
       );
     }
     const a = api(session);
@@ -188,8 +182,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         session,
         'review',
         'Review queue',
-        html`<h1>Review queue</h1>
-          <p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`,
+        html`<h1>Review queue</h1><p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`,
       );
     }
     const notices: string[] = [];
@@ -361,8 +354,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         title: 'No such job',
         view: 'outbox',
         session,
-        body: html`<h1>No job ${id}</h1>
-          <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`,
+        body: html`<h1>No job ${id}</h1><p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`,
       }),
       404,
     );

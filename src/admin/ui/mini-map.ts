@@ -33,20 +33,8 @@ export function miniMap(points: MapPoint[]): Html | undefined {
   const shapes = points.map((p, i) => {
     const { x, y } = at(i);
     return p.record
-      ? html`<rect x="${(x - 6).toFixed(1)}" y="${(y - 6).toFixed(1)}" width="12" height="12" fill="#12263f" /><text
-            x="${(x + 9).toFixed(1)}"
-            y="${(y + 4).toFixed(1)}"
-            font-size="12"
-            fill="#1a1a1a"
-            >${p.label}</text
-          >`
-      : html`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="6" fill="#0b5394" /><text
-            x="${(x + 9).toFixed(1)}"
-            y="${(y + 4).toFixed(1)}"
-            font-size="12"
-            fill="#1a1a1a"
-            >${p.label}</text
-          >`;
+      ? html`<rect x="${(x - 6).toFixed(1)}" y="${(y - 6).toFixed(1)}" width="12" height="12" fill="#12263f"/><text x="${(x + 9).toFixed(1)}" y="${(y + 4).toFixed(1)}" font-size="12" fill="#1a1a1a">${p.label}</text>`
+      : html`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="6" fill="#0b5394"/><text x="${(x + 9).toFixed(1)}" y="${(y + 4).toFixed(1)}" font-size="12" fill="#1a1a1a">${p.label}</text>`;
   });
   const description = points
     .map(
@@ -55,25 +43,12 @@ export function miniMap(points: MapPoint[]): Html | undefined {
     )
     .join('; ');
   return html`<figure class="minimap">
-    <svg
-      viewBox="0 0 ${SIZE} ${SIZE}"
-      width="${SIZE}"
-      height="${SIZE}"
-      role="img"
-      aria-label="Map of the record (square) and its candidates (numbered circles): ${description}"
-    >
-      <rect x="0" y="0" width="${SIZE}" height="${SIZE}" fill="#f4f5f7" stroke="#c8ccd2" />
-      ${shapes}
-      <line
-        x1="8"
-        y1="${SIZE - 10}"
-        x2="${(8 + bar * scale).toFixed(1)}"
-        y2="${SIZE - 10}"
-        stroke="#1a1a1a"
-        stroke-width="2"
-      />
-      <text x="8" y="${SIZE - 14}" font-size="11" fill="#1a1a1a">${bar} km</text>
-    </svg>
-    <figcaption class="muted">Square: this record; circles: candidates by rank. North is up.</figcaption>
-  </figure>`;
+<svg viewBox="0 0 ${SIZE} ${SIZE}" width="${SIZE}" height="${SIZE}" role="img" aria-label="Map of the record (square) and its candidates (numbered circles): ${description}">
+<rect x="0" y="0" width="${SIZE}" height="${SIZE}" fill="#f4f5f7" stroke="#c8ccd2"/>
+${shapes}
+<line x1="8" y1="${SIZE - 10}" x2="${(8 + bar * scale).toFixed(1)}" y2="${SIZE - 10}" stroke="#1a1a1a" stroke-width="2"/>
+<text x="8" y="${SIZE - 14}" font-size="11" fill="#1a1a1a">${bar} km</text>
+</svg>
+<figcaption class="muted">Square: this record; circles: candidates by rank. North is up.</figcaption>
+</figure>`;
 }

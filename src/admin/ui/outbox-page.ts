@@ -44,131 +44,39 @@ export function outboxBody(d: OutboxData): Html {
   const systems = [...d.bySystem.keys()].sort();
   const tiles = STATES.map(
     (s) =>
-      html`<div class="tile">
-        <span>${s.label}</span><strong data-testid="count-${s.status}">${count(d.counts[s.status] ?? 0)}</strong>
-      </div>`,
+      html`<div class="tile"><span>${s.label}</span><strong data-testid="count-${s.status}">${count(d.counts[s.status] ?? 0)}</strong></div>`,
   );
   const oldest = d.oldestWaiting
-    ? html`<p data-testid="oldest">
-        Oldest waiting: ${jobLink(d.oldestWaiting)} (${d.oldestWaiting.flow} to ${d.oldestWaiting.system}), waiting
-        ${age(d.now - Date.parse(d.oldestWaiting.createdAt))}, ${d.oldestWaiting.attempts} attempts;
-        ${d.oldestWaiting.lastError ?? 'no error yet'}
-      </p>`
+    ? html`<p data-testid="oldest">Oldest waiting: ${jobLink(d.oldestWaiting)} (${d.oldestWaiting.flow} to ${d.oldestWaiting.system}), waiting ${age(d.now - Date.parse(d.oldestWaiting.createdAt))}, ${d.oldestWaiting.attempts} attempts; ${d.oldestWaiting.lastError ?? 'no error yet'}</p>`
     : html`<p data-testid="oldest">Nothing is waiting.</p>`;
   const opt = (v: string, label: string, cur?: string) =>
-    html`<option value="${v}" ${v === (cur ?? '') ? html` selected` : ''}>${label}</option>`;
+    html`<option value="${v}"${v === (cur ?? '') ? html` selected` : ''}>${label}</option>`;
   return html`<h1>Outbox</h1>
-    <section aria-label="Jobs by state">
-      <div class="tiles">${tiles}</div>
-      ${oldest}
-    </section>
-    <h2>By system</h2>
-    <table>
-      <caption class="muted">
-        ${d.capped ? 'Counts per system are from the first 1,000 jobs of each state.' : 'Jobs per system and state.'}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">System</th>
-          ${STATES.map((s) => html`<th scope="col">${s.label}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${systems.map(
-          (sys) =>
-            html`<tr>
-              <th scope="row">${sys}</th>
-              ${STATES.map((s) => html`<td><a href="${UI_PREFIX}/outbox${query({ system: sys, status: s.status })}">${count(d.bySystem.get(sys)?.[s.status] ?? 0)}</a></td>`)}
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-    <h2 id="dead-title">Dead letters</h2>
-    ${
-      d.dead.length
-        ? html`<table aria-labelledby="dead-title" data-testid="dead-letters">
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Flow</th>
-                <th scope="col">System</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Since</th>
-                <th scope="col">Upstream's reason</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.dead.map(
-                (j) =>
-                  html`<tr data-job="${j.id}">
-                    <td>${jobLink(j)}</td>
-                    <td>${j.flow}</td>
-                    <td>${j.system}</td>
-                    <td>${j.attempts}</td>
-                    <td>${age(d.now - Date.parse(j.createdAt))}</td>
-                    <td>${j.lastError ?? '—'}</td>
-                    <td>
-                      <a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry"
-                        >Retry…</a
-                      >
-                      <a
-                        class="button secondary"
-                        href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop"
-                        >Drop…</a
-                      >
-                    </td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p data-testid="no-dead">No dead letters.</p>`
-    }
-    <h2 id="list-title">Jobs</h2>
-    <form class="filters" method="get" action="${UI_PREFIX}/outbox" aria-label="Job filters">
-      <div>
-        <label for="o-status">State</label
-        ><select id="o-status" name="status">
-          ${opt('', 'Any state', d.filters.status)}${STATES.map((s) => opt(s.status, s.label, d.filters.status))}
-        </select>
-      </div>
-      <div>
-        <label for="o-system">System</label
-        ><select id="o-system" name="system">
-          ${opt('', 'Any system', d.filters.system)}${systems.map((s) => opt(s, s, d.filters.system))}
-        </select>
-      </div>
-      <button type="submit" class="secondary">Show</button>
-    </form>
-    <table aria-labelledby="list-title">
-      <thead>
-        <tr>
-          <th scope="col">Job</th>
-          <th scope="col">State</th>
-          <th scope="col">Flow</th>
-          <th scope="col">System</th>
-          <th scope="col">Business key</th>
-          <th scope="col">Attempts</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last error</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${d.listed.map(
-          (j) =>
-            html`<tr>
-              <td>${jobLink(j)}</td>
-              <td class="${statusClass(j.status)}">${j.status}</td>
-              <td>${j.flow}</td>
-              <td>${j.system}</td>
-              <td>${j.idempotencyKey}</td>
-              <td>${j.attempts}</td>
-              <td>${j.createdAt}</td>
-              <td>${j.lastError ?? ''}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+<section aria-label="Jobs by state"><div class="tiles">${tiles}</div>${oldest}</section>
+<h2>By system</h2>
+<table><caption class="muted">${d.capped ? 'Counts per system are from the first 1,000 jobs of each state.' : 'Jobs per system and state.'}</caption>
+<thead><tr><th scope="col">System</th>${STATES.map((s) => html`<th scope="col">${s.label}</th>`)}</tr></thead>
+<tbody>${systems.map((sys) => html`<tr><th scope="row">${sys}</th>${STATES.map((s) => html`<td><a href="${UI_PREFIX}/outbox${query({ system: sys, status: s.status })}">${count(d.bySystem.get(sys)?.[s.status] ?? 0)}</a></td>`)}</tr>`)}</tbody></table>
+<h2 id="dead-title">Dead letters</h2>
+${
+  d.dead.length
+    ? html`<table aria-labelledby="dead-title" data-testid="dead-letters"><thead><tr><th scope="col">Job</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Attempts</th><th scope="col">Since</th><th scope="col">Upstream's reason</th><th scope="col">Actions</th></tr></thead>
+<tbody>${d.dead.map(
+        (
+          j,
+        ) => html`<tr data-job="${j.id}"><td>${jobLink(j)}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.attempts}</td><td>${age(d.now - Date.parse(j.createdAt))}</td><td>${j.lastError ?? '—'}</td>
+<td><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></td></tr>`,
+      )}</tbody></table>`
+    : html`<p data-testid="no-dead">No dead letters.</p>`
+}
+<h2 id="list-title">Jobs</h2>
+<form class="filters" method="get" action="${UI_PREFIX}/outbox" aria-label="Job filters">
+  <div><label for="o-status">State</label><select id="o-status" name="status">${opt('', 'Any state', d.filters.status)}${STATES.map((s) => opt(s.status, s.label, d.filters.status))}</select></div>
+  <div><label for="o-system">System</label><select id="o-system" name="system">${opt('', 'Any system', d.filters.system)}${systems.map((s) => opt(s, s, d.filters.system))}</select></div>
+  <button type="submit" class="secondary">Show</button>
+</form>
+<table aria-labelledby="list-title"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Business key</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Last error</th></tr></thead>
+<tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td>${j.lastError ?? ''}</td></tr>`)}</tbody></table>`;
 }
 
 const iso = (ms?: number) => (ms === undefined ? '' : new Date(ms).toISOString());
@@ -179,50 +87,28 @@ export function jobBody(detail: { job: OutboxJob; steps: JournalStep[]; audit: A
   const events: { at: number; text: Html }[] = [
     {
       at: j.createdAt,
-      text: html`Accepted: ${j.flow} to ${j.system}, business key
-        <code>${j.idempotencyKey}</code
-        >${j.transactionId ? html`, OpenHIM transaction <code>${j.transactionId}</code>` : ''}`,
+      text: html`Accepted: ${j.flow} to ${j.system}, business key <code>${j.idempotencyKey}</code>${j.transactionId ? html`, OpenHIM transaction <code>${j.transactionId}</code>` : ''}`,
     },
     ...detail.steps.map((s) => ({
       at: s.completedAt,
-      text: html`Step journaled: <strong>${s.step}</strong>
-        <code>${JSON.stringify(s.result)?.slice(0, 200) ?? ''}</code>`,
+      text: html`Step journaled: <strong>${s.step}</strong> <code>${JSON.stringify(s.result)?.slice(0, 200) ?? ''}</code>`,
     })),
     ...detail.audit.map((a) => ({
       at: a.at,
-      text: html`${a.action} by
-        <strong>${a.actor}</strong>
-        ${Object.keys(a.details ?? {}).length ? html`<code>${JSON.stringify(a.details).slice(0, 200)}</code>` : ''}`,
+      text: html`${a.action} by <strong>${a.actor}</strong> ${Object.keys(a.details ?? {}).length ? html`<code>${JSON.stringify(a.details).slice(0, 200)}</code>` : ''}`,
     })),
   ].sort((a, b) => a.at - b.at);
   const ids = j.result ? Object.entries(j.result.ids) : [];
   const actionable = j.status !== 'in-flight' && j.status !== 'done';
   return html`<h1>Job <code>${j.id}</code></h1>
-    <p>
-      State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts}
-      attempts in the current
-      budget${j.status === 'pending' ? html` · next attempt ${j.nextAttemptAt <= now ? 'now' : `in ${age(j.nextAttemptAt - now)}`}` : ''}
-    </p>
-    ${j.lastError ? html`<p>Last error: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
-    ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
-    ${
-      ids.length
-        ? html`<h2>Upstream ids</h2>
-            <dl class="facts" data-testid="upstream-ids">
-              ${ids.map(
-                ([k, v]) =>
-                  html`<dt>${k}</dt>
-                    <dd><code>${v}</code></dd>`,
-              )}
-            </dl>`
-        : ''
-    }
-    <h2>Timeline</h2>
-    <ol class="timeline" data-testid="timeline">
-      ${events.map((e) => html`<li><time datetime="${iso(e.at)}">${iso(e.at)}</time>: ${e.text}</li>`)}
-    </ol>
-    ${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></p>` : ''}
-    <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
+<p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} attempts in the current budget${j.status === 'pending' ? html` · next attempt ${j.nextAttemptAt <= now ? 'now' : `in ${age(j.nextAttemptAt - now)}`}` : ''}</p>
+${j.lastError ? html`<p>Last error: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
+${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
+${ids.length ? html`<h2>Upstream ids</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
+<h2>Timeline</h2>
+<ol class="timeline" data-testid="timeline">${events.map((e) => html`<li><time datetime="${iso(e.at)}">${iso(e.at)}</time>: ${e.text}</li>`)}</ol>
+${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></p>` : ''}
+<p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
 }
 
 export function confirmBody(job: OutboxJob, action: 'retry' | 'drop', session: Session): Html {
@@ -231,17 +117,12 @@ export function confirmBody(job: OutboxJob, action: 'retry' | 'drop', session: S
       ? 'Retry sends this job to the upstream again now, with a fresh attempt budget. Steps already journaled are not repeated.'
       : 'Drop deletes this job, its journal and its business key: the same write can then be sent again as a new one. This cannot be undone.';
   return html`<h1>${action === 'retry' ? 'Retry' : 'Drop'} job <code>${job.id}</code>?</h1>
-    <p>
-      ${job.flow} to ${job.system}, business key <code>${job.idempotencyKey}</code>, state ${job.status},
-      ${job.attempts} attempts.
-    </p>
-    ${job.lastError ? html`<p>Last error: ${job.lastError}</p>` : ''}
-    <p>${what}</p>
-    <form method="post" action="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}/${action}" class="actions">
-      <input type="hidden" name="_csrf" value="${session.csrf}" />
-      <button type="submit" ${action === 'drop' ? html` class="danger"` : ''} data-testid="confirm">
-        Yes, ${action} this job
-      </button>
-      <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}">Cancel</a>
-    </form>`;
+<p>${job.flow} to ${job.system}, business key <code>${job.idempotencyKey}</code>, state ${job.status}, ${job.attempts} attempts.</p>
+${job.lastError ? html`<p>Last error: ${job.lastError}</p>` : ''}
+<p>${what}</p>
+<form method="post" action="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}/${action}" class="actions">
+  <input type="hidden" name="_csrf" value="${session.csrf}">
+  <button type="submit"${action === 'drop' ? html` class="danger"` : ''} data-testid="confirm">Yes, ${action} this job</button>
+  <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}">Cancel</a>
+</form>`;
 }

@@ -76,16 +76,12 @@ const area = (f?: Facility) => (f?.areaPath ?? []).join(' › ');
 function facts(f: Facility | undefined, extra: Html | string = ''): Html {
   if (!f) return html`<p class="muted">No details: this record is not in the list read now.</p>`;
   return html`<dl class="facts">
-    <dt>Codes</dt>
-    <dd>${codes(f) || '—'}</dd>
-    <dt>Area</dt>
-    <dd>${area(f) || '—'}</dd>
-    <dt>Type</dt>
-    <dd>${(f.types ?? []).map((t) => t.display ?? t.code).join(', ') || '—'}</dd>
-    <dt>Status</dt>
-    <dd>${f.status}</dd>
-    ${extra}
-  </dl>`;
+  <dt>Codes</dt><dd>${codes(f) || '—'}</dd>
+  <dt>Area</dt><dd>${area(f) || '—'}</dd>
+  <dt>Type</dt><dd>${(f.types ?? []).map((t) => t.display ?? t.code).join(', ') || '—'}</dd>
+  <dt>Status</dt><dd>${f.status}</dd>
+  ${extra}
+</dl>`;
 }
 
 function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: ReviewData, checked: boolean): Html {
@@ -95,41 +91,24 @@ function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: R
   const id = `cand-${s.rank}`;
   const evidence = evidenceOf(s.reasons);
   return html`<div class="candidate" data-testid="candidate">
-    <input
-      type="radio"
-      name="registryId"
-      id="${id}"
-      value="${s.registryId}"
-      ${checked ? html` checked` : ''}
-      aria-describedby="${id}-ev"
-    />
-    <div>
-      <label for="${id}"><h3>${s.rank}. ${reg?.name ?? s.registryName ?? s.registryId}</h3></label>
-      <span class="score">Score ${s.score.toFixed(2)}</span> · registry id <code>${s.registryId}</code>
-      ${facts(
-        reg,
-        km !== undefined
-          ? html`<dt>Distance</dt>
-              <dd>${km < 1 ? `${Math.round(km * 1000)} m` : `${km.toFixed(1)} km`} apart</dd>`
-          : '',
-      )}
-      <ul class="evidence" id="${id}-ev" aria-label="Evidence">
-        ${evidence.map((e) => html`<li class="${e.for ? 'for' : 'against'}">${e.for ? 'For: ' : 'Against: '}${e.text}</li>`)}
-      </ul>
-    </div>
-  </div>`;
+  <input type="radio" name="registryId" id="${id}" value="${s.registryId}"${checked ? html` checked` : ''} aria-describedby="${id}-ev">
+  <div>
+    <label for="${id}"><h3>${s.rank}. ${reg?.name ?? s.registryName ?? s.registryId}</h3></label>
+    <span class="score">Score ${s.score.toFixed(2)}</span> · registry id <code>${s.registryId}</code>
+    ${facts(reg, km !== undefined ? html`<dt>Distance</dt><dd>${km < 1 ? `${Math.round(km * 1000)} m` : `${km.toFixed(1)} km`} apart</dd>` : '')}
+    <ul class="evidence" id="${id}-ev" aria-label="Evidence">
+      ${evidence.map((e) => html`<li class="${e.for ? 'for' : 'against'}">${e.for ? 'For: ' : 'Against: '}${e.text}</li>`)}
+    </ul>
+  </div>
+</div>`;
 }
 
 function hidden(data: ReviewData, systemId?: string): Html {
   const f = data.filters;
-  return html`<input type="hidden" name="_csrf" value="${data.session.csrf}" />
-    <input type="hidden" name="system" value="${f.system}" />
-    ${systemId ? html`<input type="hidden" name="systemId" value="${systemId}" />` : ''}
-    <input type="hidden" name="state" value="${f.state ?? ''}" /><input
-      type="hidden"
-      name="area"
-      value="${f.area ?? ''}"
-    /><input type="hidden" name="band" value="${f.band ?? ''}" />`;
+  return html`<input type="hidden" name="_csrf" value="${data.session.csrf}">
+<input type="hidden" name="system" value="${f.system}">
+${systemId ? html`<input type="hidden" name="systemId" value="${systemId}">` : ''}
+<input type="hidden" name="state" value="${f.state ?? ''}"><input type="hidden" name="area" value="${f.area ?? ''}"><input type="hidden" name="band" value="${f.band ?? ''}">`;
 }
 
 function filtersForm(data: ReviewData): Html {
@@ -137,34 +116,14 @@ function filtersForm(data: ReviewData): Html {
   const areas = [...new Set(data.queue.flatMap((q) => data.records.get(q.systemId)?.areaPath ?? []))].sort();
   const systems = [...new Set([...data.systems, f.system])].filter(Boolean);
   const opt = (value: string, label: string, current?: string) =>
-    html`<option value="${value}" ${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
+    html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
   return html`<form class="filters" method="get" action="${UI_PREFIX}/review" aria-label="Filters">
-    <div>
-      <label for="f-system">System</label
-      ><select id="f-system" name="system">
-        ${systems.map((s) => opt(s, s, f.system))}
-      </select>
-    </div>
-    <div>
-      <label for="f-state">State</label
-      ><select id="f-state" name="state">
-        ${opt('', 'All waiting', f.state)}${opt('review', 'To review', f.state)}${opt('flagged', 'Flagged', f.state)}${opt('matched', 'Matched (check or break)', f.state)}
-      </select>
-    </div>
-    <div>
-      <label for="f-area">Area</label
-      ><select id="f-area" name="area">
-        ${opt('', 'All areas', f.area)}${areas.map((a) => opt(a, a, f.area))}
-      </select>
-    </div>
-    <div>
-      <label for="f-band">Score band</label
-      ><select id="f-band" name="band">
-        ${opt('', 'All scores', f.band)}${opt('high', 'High (best third)', f.band)}${opt('medium', 'Medium', f.band)}${opt('low', 'Low (weakest third)', f.band)}
-      </select>
-    </div>
-    <button type="submit" class="secondary">Apply filters</button>
-  </form>`;
+  <div><label for="f-system">System</label><select id="f-system" name="system">${systems.map((s) => opt(s, s, f.system))}</select></div>
+  <div><label for="f-state">State</label><select id="f-state" name="state">${opt('', 'All waiting', f.state)}${opt('review', 'To review', f.state)}${opt('flagged', 'Flagged', f.state)}${opt('matched', 'Matched (check or break)', f.state)}</select></div>
+  <div><label for="f-area">Area</label><select id="f-area" name="area">${opt('', 'All areas', f.area)}${areas.map((a) => opt(a, a, f.area))}</select></div>
+  <div><label for="f-band">Score band</label><select id="f-band" name="band">${opt('', 'All scores', f.band)}${opt('high', 'High (best third)', f.band)}${opt('medium', 'Medium', f.band)}${opt('low', 'Low (weakest third)', f.band)}</select></div>
+  <button type="submit" class="secondary">Apply filters</button>
+</form>`;
 }
 
 export function reviewBody(data: ReviewData): Html {
@@ -174,118 +133,67 @@ export function reviewBody(data: ReviewData): Html {
   const p = progressOf(data.rows);
   const exportQ = query({ system: f.system });
   const progress = html`<section class="progress" aria-label="Progress">
-    <p data-testid="progress">
-      <strong>${count(p.decided)} of ${count(p.total)} reviewed</strong> · ${count(p.waiting)} waiting ·
-      ${count(p.auto)} matched automatically
-    </p>
-    <progress max="${Math.max(p.total, 1)}" value="${p.decided}" aria-label="Records reviewed">${p.decided}</progress>
-    <p>
-      <a href="${UI_PREFIX}/review/export.csv${exportQ}" data-testid="export-csv" download>Export crosswalk (CSV)</a> ·
-      <a href="${UI_PREFIX}/review/export.json${exportQ}" download>Export mCSD Location bundle (JSON)</a>
-    </p>
-  </section>`;
-  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">
-    ${hidden(data)}
-    <button type="submit" class="secondary" data-key="u" ${data.session.undo.length ? '' : html` disabled`}>
-      Undo last decision <kbd>u</kbd>
-    </button>
-  </form>`;
+  <p data-testid="progress"><strong>${count(p.decided)} of ${count(p.total)} reviewed</strong> · ${count(p.waiting)} waiting · ${count(p.auto)} matched automatically</p>
+  <progress max="${Math.max(p.total, 1)}" value="${p.decided}" aria-label="Records reviewed">${p.decided}</progress>
+  <p><a href="${UI_PREFIX}/review/export.csv${exportQ}" data-testid="export-csv" download>Export crosswalk (CSV)</a> · <a href="${UI_PREFIX}/review/export.json${exportQ}" download>Export mCSD Location bundle (JSON)</a></p>
+</section>`;
+  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}
+  <button type="submit" class="secondary" data-key="u"${data.session.undo.length ? '' : html` disabled`}>Undo last decision <kbd>u</kbd></button></form>`;
   const notices = data.notices.map((n) => html`<p class="flash error" role="status">${n}</p>`);
   if (!current) {
-    return html`<h1>Review queue: ${f.system}</h1>
-      ${notices}${filtersForm(data)}${progress}
-      <p data-testid="empty">
-        ${data.queue.length ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}
-      </p>
-      ${undo}`;
+    return html`<h1>Review queue: ${f.system}</h1>${notices}${filtersForm(data)}${progress}
+<p data-testid="empty">${data.queue.length ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}</p>${undo}`;
   }
   const rec = data.records.get(current.systemId);
   const matched = current.state === 'auto-match' || current.state === 'manual-match';
   const position = shown.indexOf(current) + 1;
   const others = shown.filter((q) => q !== current).slice(0, 8);
   return html`<h1>Review queue: ${f.system}</h1>
-    ${notices} ${filtersForm(data)} ${progress}
-    <div class="review">
-      <section class="card record" aria-labelledby="record-name">
-        <p class="muted">
-          Record ${position} of ${shown.length}
-          shown${matched ? html` · <strong>${current.state === 'auto-match' ? 'matched automatically' : `matched by ${current.decidedBy}`}</strong>` : ''}${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}
-        </p>
-        <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
-        <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
-        ${facts(rec)}
-        ${
-          miniMap([
-            ...(rec?.position ? [{ label: 'record', position: rec.position, record: true }] : []),
-            ...current.suggestions.flatMap((s): MapPoint[] => {
-              const p = data.registry.get(s.registryId)?.position;
-              return p ? [{ label: String(s.rank), position: p }] : [];
-            }),
-          ]) ?? ''
-        }
-        <h2>Next in the queue</h2>
-        <ul class="queue">
-          ${others.map((o) => html`<li><a href="${UI_PREFIX}/review${query({ ...f, at: o.systemId })}">${data.records.get(o.systemId)?.name ?? o.systemId}</a> <span class="muted">${o.suggestions[0] ? `score ${o.suggestions[0].score.toFixed(2)}` : 'no candidate'}</span></li>`)}
-        </ul>
-      </section>
-      <section class="card" aria-labelledby="candidates-title">
-        <form method="post" action="${UI_PREFIX}/review/decide" id="decide">
-          ${hidden(data, current.systemId)}
-          <fieldset>
-            <legend id="candidates-title">
-              ${matched ? 'Linked registry record' : html`Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)`}
-            </legend>
-            ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
-          </fieldset>
-          <div class="actions">
-            ${
-              matched
-                ? html`<button type="submit" name="op" value="break" data-key="b" class="danger">
-                    Break this match <kbd>b</kbd>
-                  </button>`
-                : html`<button
-                      type="submit"
-                      name="op"
-                      value="accept"
-                      data-key="a"
-                      ${current.suggestions.length ? '' : html` disabled`}
-                    >
-                      Accept <kbd>a</kbd>
-                    </button>
-                    <button
-                      type="submit"
-                      name="op"
-                      value="reject"
-                      data-key="r"
-                      class="secondary"
-                      ${current.suggestions.length ? '' : html` disabled`}
-                    >
-                      Reject this candidate <kbd>r</kbd>
-                    </button>
-                    <button type="submit" name="op" value="no-match" data-key="n" class="secondary">
-                      No match <kbd>n</kbd>
-                    </button>`
-            }
-          </div>
-        </form>
-        <form method="post" action="${UI_PREFIX}/review/decide" class="actions">
-          ${hidden(data, current.systemId)}
-          <input type="hidden" name="op" value="flag" />
-          <div>
-            <label for="flag-comment">Flag with a comment <kbd>f</kbd></label
-            ><br />
-            <input
-              id="flag-comment"
-              name="comment"
-              data-key="f"
-              maxlength="2000"
-              size="40"
-              placeholder="what should be checked"
-            />
-          </div>
-          <button type="submit" class="secondary">Flag</button>
-        </form>
-        <div class="actions">${undo}</div>
-      </section>
-    </div>`;
+${notices}
+${filtersForm(data)}
+${progress}
+<div class="review">
+  <section class="card record" aria-labelledby="record-name">
+    <p class="muted">Record ${position} of ${shown.length} shown${matched ? html` · <strong>${current.state === 'auto-match' ? 'matched automatically' : `matched by ${current.decidedBy}`}</strong>` : ''}${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
+    <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
+    <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
+    ${facts(rec)}
+    ${
+      miniMap([
+        ...(rec?.position ? [{ label: 'record', position: rec.position, record: true }] : []),
+        ...current.suggestions.flatMap((s): MapPoint[] => {
+          const p = data.registry.get(s.registryId)?.position;
+          return p ? [{ label: String(s.rank), position: p }] : [];
+        }),
+      ]) ?? ''
+    }
+    <h2>Next in the queue</h2>
+    <ul class="queue">${others.map((o) => html`<li><a href="${UI_PREFIX}/review${query({ ...f, at: o.systemId })}">${data.records.get(o.systemId)?.name ?? o.systemId}</a> <span class="muted">${o.suggestions[0] ? `score ${o.suggestions[0].score.toFixed(2)}` : 'no candidate'}</span></li>`)}</ul>
+  </section>
+  <section class="card" aria-labelledby="candidates-title">
+    <form method="post" action="${UI_PREFIX}/review/decide" id="decide">
+      ${hidden(data, current.systemId)}
+      <fieldset>
+        <legend id="candidates-title">${matched ? 'Linked registry record' : html`Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)`}</legend>
+        ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
+      </fieldset>
+      <div class="actions">${
+        matched
+          ? html`<button type="submit" name="op" value="break" data-key="b" class="danger">Break this match <kbd>b</kbd></button>`
+          : html`<button type="submit" name="op" value="accept" data-key="a"${current.suggestions.length ? '' : html` disabled`}>Accept <kbd>a</kbd></button>
+        <button type="submit" name="op" value="reject" data-key="r" class="secondary"${current.suggestions.length ? '' : html` disabled`}>Reject this candidate <kbd>r</kbd></button>
+        <button type="submit" name="op" value="no-match" data-key="n" class="secondary">No match <kbd>n</kbd></button>`
+      }
+      </div>
+    </form>
+    <form method="post" action="${UI_PREFIX}/review/decide" class="actions">
+      ${hidden(data, current.systemId)}
+      <input type="hidden" name="op" value="flag">
+      <div><label for="flag-comment">Flag with a comment <kbd>f</kbd></label><br>
+      <input id="flag-comment" name="comment" data-key="f" maxlength="2000" size="40" placeholder="what should be checked"></div>
+      <button type="submit" class="secondary">Flag</button>
+    </form>
+    <div class="actions">${undo}</div>
+  </section>
+</div>`;
 }

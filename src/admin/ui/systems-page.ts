@@ -18,70 +18,22 @@ const BREAKER_WORDS = {
 export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html {
   const groups = [...new Set(settings.map((s) => s.key.split('.')[0]))];
   return html`<h1>Systems</h1>
-    <table data-testid="systems">
-      <caption class="muted">
-        Readiness is checked now, as
-        <code>/ready</code>
-        does; latency and errors are the last calls of this instance.
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">System</th>
-          <th scope="col">Ready</th>
-          <th scope="col">Circuit breaker</th>
-          <th scope="col">Recent calls</th>
-          <th scope="col">Median / p95</th>
-          <th scope="col">Error rate</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          (r) =>
-            html`<tr data-system="${r.name}">
-              <th scope="row">${r.name}</th>
-              <td>
-                ${r.ready.status === 'ok' ? html`<span class="state-ok">ready</span>` : html`<span class="state-bad">down</span>: <span data-testid="ready-reason">${r.ready.reason ?? ''}</span>`}
-              </td>
-              <td>${r.breaker ? BREAKER_WORDS[r.breaker] : html`<span class="muted">no writes yet</span>`}</td>
-              <td>
-                ${r.calls ? `${r.calls.calls} (last ${r.calls.lastAt})` : html`<span class="muted">none yet</span>`}
-              </td>
-              <td>${r.calls ? `${r.calls.medianMs} ms / ${r.calls.p95Ms} ms` : ''}</td>
-              <td>${r.calls ? `${Math.round(r.calls.errorRate * 100)} %` : ''}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-    <h2>Settings in force</h2>
-    <p class="muted">
-      Secrets are masked. Source: default, file (CONFIG_FILE), env (environment), OpenHIM (console, applied live).
-    </p>
-    ${groups.map(
-      (g) =>
-        html`<table aria-label="${g} settings" data-testid="settings-${g}">
-          <thead>
-            <tr>
-              <th scope="col">Setting</th>
-              <th scope="col">Value</th>
-              <th scope="col">Source</th>
-              <th scope="col">Environment variable</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${settings
-              .filter((s) => s.key.split('.')[0] === g)
-              .map(
-                (s) =>
-                  html`<tr data-setting="${s.key}">
-                    <th scope="row" title="${s.description}">${s.key}</th>
-                    <td>${s.value === '' ? html`<span class="muted">unset</span>` : html`<code>${s.value}</code>`}</td>
-                    <td>${s.source}</td>
-                    <td>
-                      <code>${s.env}</code>${s.restart ? html` <span class="muted">(restart to change)</span>` : ''}
-                    </td>
-                  </tr>`,
-              )}
-          </tbody>
-        </table>`,
-    )}`;
+<table data-testid="systems"><caption class="muted">Readiness is checked now, as <code>/ready</code> does; latency and errors are the last calls of this instance.</caption>
+<thead><tr><th scope="col">System</th><th scope="col">Ready</th><th scope="col">Circuit breaker</th><th scope="col">Recent calls</th><th scope="col">Median / p95</th><th scope="col">Error rate</th></tr></thead>
+<tbody>${rows.map(
+    (r) => html`<tr data-system="${r.name}"><th scope="row">${r.name}</th>
+<td>${r.ready.status === 'ok' ? html`<span class="state-ok">ready</span>` : html`<span class="state-bad">down</span>: <span data-testid="ready-reason">${r.ready.reason ?? ''}</span>`}</td>
+<td>${r.breaker ? BREAKER_WORDS[r.breaker] : html`<span class="muted">no writes yet</span>`}</td>
+<td>${r.calls ? `${r.calls.calls} (last ${r.calls.lastAt})` : html`<span class="muted">none yet</span>`}</td>
+<td>${r.calls ? `${r.calls.medianMs} ms / ${r.calls.p95Ms} ms` : ''}</td>
+<td>${r.calls ? `${Math.round(r.calls.errorRate * 100)} %` : ''}</td></tr>`,
+  )}</tbody></table>
+<h2>Settings in force</h2>
+<p class="muted">Secrets are masked. Source: default, file (CONFIG_FILE), env (environment), OpenHIM (console, applied live).</p>
+${groups.map(
+  (
+    g,
+  ) => html`<table aria-label="${g} settings" data-testid="settings-${g}"><thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">Source</th><th scope="col">Environment variable</th></tr></thead>
+<tbody>${settings.filter((s) => s.key.split('.')[0] === g).map((s) => html`<tr data-setting="${s.key}"><th scope="row" title="${s.description}">${s.key}</th><td>${s.value === '' ? html`<span class="muted">unset</span>` : html`<code>${s.value}</code>`}</td><td>${s.source}</td><td><code>${s.env}</code>${s.restart ? html` <span class="muted">(restart to change)</span>` : ''}</td></tr>`)}</tbody></table>`,
+)}`;
 }
