@@ -296,18 +296,32 @@ export class SqliteStore implements Store {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow);
   }
 
+  /**
+   * The due jobs of a system, oldest first: two index ranges on outbox_jobs_due (pending and due;
+   * in flight with a lapsed lease), each limited, then merged. One OR over the statuses made
+   * SQLite read every job row of the system, finished ones included (issue 18: 10.9 ms at 100k).
+   * Parameters: system, ...flows, now, limit (pending), then the same for in-flight, then limit.
+   */
+  static claimCandidatesSql(flowCount: number): string {
+    const flows = Array.from({ length: flowCount }, () => '?').join(', ');
+    return `SELECT id, next_attempt_at FROM (
+        SELECT id, next_attempt_at FROM outbox_jobs
+        WHERE system = ? AND status = 'pending' AND flow IN (${flows}) AND next_attempt_at <= ?
+        ORDER BY next_attempt_at LIMIT ?)
+      UNION ALL
+      SELECT id, next_attempt_at FROM (
+        SELECT id, next_attempt_at FROM outbox_jobs
+        WHERE system = ? AND status = 'in-flight' AND flow IN (${flows}) AND lease_until < ?
+        ORDER BY next_attempt_at LIMIT ?)
+      ORDER BY next_attempt_at LIMIT ?`;
+  }
+
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
     if (req.limit <= 0 || req.flows.length === 0) return [];
-    const flows = req.flows.map(() => '?').join(', ');
     return this.db.transaction(() => {
+      const range = [req.system, ...req.flows, req.now, req.limit];
       const ids = (
-        this.db
-          .prepare(
-            `SELECT id FROM outbox_jobs WHERE system = ? AND flow IN (${flows})
-           AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?))
-         ORDER BY next_attempt_at LIMIT ?`,
-          )
-          .all(req.system, ...req.flows, req.now, req.now, req.limit) as Row[]
+        this.db.prepare(SqliteStore.claimCandidatesSql(req.flows.length)).all(...range, ...range, req.limit) as Row[]
       ).map((r) => String(r.id));
       const claim = this.db.prepare(
         `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?

@@ -183,6 +183,41 @@ for (const engine of engineCases()) {
       t.equal(await store.getLink('orders', 'd-1'), undefined, 'links are per flow');
     });
 
+    t.test('a claim merges due and lapsed jobs, oldest first, within the limit', async (t) => {
+      // which jobs a claim takes (PostgreSQL's UPDATE … RETURNING gives them in no set order)
+      const claim = async (now: number, limit: number, owner: string) =>
+        (
+          await store.claimJobs({
+            system: 'merge',
+            flows: ['order', 'stock'],
+            limit,
+            leaseOwner: owner,
+            leaseMs: 100,
+            now,
+          })
+        ).sort((a, b) => a.id.localeCompare(b.id));
+      await store.recordWrite(newJob('M1', { system: 'merge', nextAttemptAt: 300 }));
+      await store.recordWrite(newJob('M2', { system: 'merge', nextAttemptAt: 100, flow: 'stock' }));
+      await store.recordWrite(newJob('M9', { system: 'merge', nextAttemptAt: 50, flow: 'facility' }));
+      t.same(
+        (await claim(1_000, 10, 'A')).map((j) => j.id),
+        ['M1', 'M2'],
+        'both due; another flow left',
+      );
+      await store.recordWrite(newJob('M3', { system: 'merge', nextAttemptAt: 200 }));
+      // at 2,000 the leases of M1 and M2 have lapsed and M3 is due
+      t.same(
+        (await claim(2_000, 2, 'B')).map((j) => j.id),
+        ['M2', 'M3'],
+        'lapsed and pending merged by due time',
+      );
+      t.same(
+        (await claim(2_000, 10, 'B')).map((j) => [j.id, j.attempts]),
+        [['M1', 2]],
+        'the rest on the next claim',
+      );
+    });
+
     t.test('claims, leases and stale tokens', async (t) => {
       await store.recordWrite(newJob('L1', { system: 'lease', nextAttemptAt: 100 }));
       await store.recordWrite(newJob('L2', { system: 'lease', nextAttemptAt: 5_000 }));
