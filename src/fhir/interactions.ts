@@ -278,21 +278,12 @@ export async function patchedResource(
   where: string,
   at = REQUEST,
 ): Promise<[Json, string]> {
-  const route = requireRoute(ctx, type);
-  if (!route.interactions.includes('patch'))
-    throw new MethodNotAllowedError(`PATCH ${type}/${id} is not supported`, allowedMethods(route, 'instance'), [
-      at.method,
-    ]);
-  const current = await readResource(ctx, route, id);
-  if (!current)
-    throw new MediatorError(404, {
-      code: 'not-found',
-      diagnostics: `${type}/${id} is not known: a patch needs the resource it changes`,
-      expression: [at.id],
-    });
-  checkIfMatch(current, ifMatch, `${type}/${id}`);
-  // the version patched is the version written over: a change in between is a 412, not lost
-  return [applyJsonPatch(current, body, where), ifMatch ?? `W/"${current.meta?.versionId}"`];
+  const [current, guard] = await currentToChange(ctx, type, id, ifMatch, at, {
+    interaction: 'patch',
+    notAllowed: `PATCH ${type}/${id} is not supported`,
+    notFound: `${type}/${id} is not known: a patch needs the resource it changes`,
+  });
+  return [applyJsonPatch(current, body, where), guard];
 }
 
 /**
@@ -310,19 +301,36 @@ export async function deletedResource(
   ifMatch: string | undefined,
   at = REQUEST,
 ): Promise<[Json, string]> {
+  const [current, guard] = await currentToChange(ctx, type, id, ifMatch, at, {
+    interaction: 'delete',
+    notAllowed: `DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`,
+    notFound: `${type}/${id} is not known`,
+  });
+  return [{ ...current, status: 'inactive' }, guard];
+}
+
+/**
+ * The current resource a PATCH or DELETE turns into a PUT, checked against If-Match, and the
+ * If-Match that guards that PUT: the version changed is the version written over, so a change in
+ * between is a 412, not lost.
+ */
+async function currentToChange(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  ifMatch: string | undefined,
+  at: RequestParts,
+  refusals: { interaction: 'patch' | 'delete'; notAllowed: string; notFound: string },
+): Promise<[Json, string]> {
   const route = requireRoute(ctx, type);
-  if (!route.interactions.includes('delete')) {
-    throw new MethodNotAllowedError(
-      `DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`,
-      allowedMethods(route, 'instance'),
-      [at.method],
-    );
+  if (!route.interactions.includes(refusals.interaction)) {
+    throw new MethodNotAllowedError(refusals.notAllowed, allowedMethods(route, 'instance'), [at.method]);
   }
   const current = await readResource(ctx, route, id);
   if (!current)
-    throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: [at.id] });
+    throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
   checkIfMatch(current, ifMatch, `${type}/${id}`);
-  return [{ ...current, status: 'inactive' }, ifMatch ?? `W/"${current.meta?.versionId}"`];
+  return [current, ifMatch ?? `W/"${current.meta?.versionId}"`];
 }
 
 function sameGroup(ctx: FhirContext, route: ResourceRoute, current: Json | undefined, part: Part<unknown>): boolean {
