@@ -213,7 +213,12 @@ export async function update(
   }
   const value = part.build(previous);
   const outcome = await service
-    .write(value, { mode: 'update', actor: ctx.actor, transactionId: ctx.transactionId })
+    .write(value, {
+      mode: 'update',
+      actor: ctx.actor,
+      transactionId: ctx.transactionId,
+      current: { value: currentValue },
+    })
     .catch((err: unknown) => {
       throw inPostedTerms(
         err,

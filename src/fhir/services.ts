@@ -12,6 +12,11 @@ export interface WriteContext {
   transactionId?: string;
   /** Who sent it (the authenticated client), for the audit trail. */
   actor?: string;
+  /**
+   * An update: the resource as its system holds it now, as the edge just read it (`value`
+   * undefined: there is none), so routing need not ask the upstream a second time.
+   */
+  current?: { value: unknown };
 }
 
 export interface WriteOutcome<T> {

@@ -173,7 +173,7 @@ export class RoutedFlow<T> implements FlowService<T> {
           expression: ['identifier'],
         },
       ]);
-    const key = this.spec.keyedOnReplaced ? `${base}|from:${await this.replacedVersion(value)}` : base;
+    const key = this.spec.keyedOnReplaced ? `${base}|from:${await this.replacedVersion(value, context.current)}` : base;
     // (when the system already holds exactly this version the key ends in from:<that version>: one
     // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? (await this.targets(value));
@@ -191,13 +191,16 @@ export class RoutedFlow<T> implements FlowService<T> {
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
   }
 
-  /** The content version the system of record holds for this value now ('none' if new, 'unknown' if unreadable). */
-  private async replacedVersion(value: T): Promise<string> {
+  /**
+   * The content version the system of record holds for this value now ('none' if new, 'unknown'
+   * if unreadable): from what the edge read for this update, else read here.
+   */
+  private async replacedVersion(value: T, known?: { value: unknown }): Promise<string> {
     const id = this.spec.fhirIds(value)[0];
     if (!id) return 'none';
     try {
-      const current = await this.readLive(id);
-      return current ? contentVersion({ ...current, lastUpdated: undefined }) : 'none';
+      const current = known ? known.value : await this.readLive(id);
+      return current ? contentVersion({ ...(current as object), lastUpdated: undefined }) : 'none';
     } catch {
       return 'unknown';
     }

@@ -16,10 +16,12 @@ t.test('close and reopen a facility: three writes, each delivered once', async (
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const held = new Map<string, Facility>();
   const upserts: string[] = [];
+  let reads = 0;
   const connector: Connector = {
     system: 'registry-fed',
     facilities: {
       async get(id) {
+        reads++;
         return held.get(id);
       },
       async search() {
@@ -48,7 +50,9 @@ t.test('close and reopen a facility: three writes, each delivered once', async (
     });
 
   t.equal((await put('active')).statusCode, 201);
+  const before = reads;
   t.equal((await put('inactive')).statusCode, 200);
+  t.equal(reads - before, 2, 'one read for the update, one read-back: the key reuses what the edge read');
   const reopened = await put('active');
   t.equal(reopened.statusCode, 200, reopened.body);
   t.same(upserts, ['active', 'inactive', 'active'], 'the reopening reached the system');
