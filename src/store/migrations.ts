@@ -213,6 +213,42 @@ CREATE TABLE content_seen (
   };
 }
 
+/** The registry side: high-water marks, the registry records seen, propagation per system. */
+function registrySide(types: DialectTypes): Migration {
+  return {
+    version: 7,
+    name: 'cursors, registry_records, propagations: registry propagation and bridges',
+    sql: `
+CREATE TABLE cursors (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at ${types.epochMs} NOT NULL
+);
+CREATE TABLE registry_records (
+  registry_id TEXT PRIMARY KEY,
+  version TEXT NOT NULL,
+  changed_at ${types.epochMs} NOT NULL,
+  record ${types.json} NOT NULL,
+  seen_at ${types.epochMs} NOT NULL
+);
+CREATE TABLE propagations (
+  registry_id TEXT NOT NULL,
+  system TEXT NOT NULL,
+  version TEXT NOT NULL,
+  action TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  job_id TEXT,
+  system_id TEXT,
+  unsupported ${types.json},
+  updated_at ${types.epochMs} NOT NULL,
+  PRIMARY KEY (registry_id, system)
+);
+CREATE INDEX propagations_state ON propagations (state, system);
+`,
+  };
+}
+
 const SQLITE_TYPES: DialectTypes = {
   epochMs: 'INTEGER',
   json: 'TEXT',
@@ -233,6 +269,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   jobRuns(SQLITE_TYPES),
   linksBySystem(SQLITE_TYPES.epochMs),
   contentSeen(SQLITE_TYPES.epochMs),
+  registrySide(SQLITE_TYPES),
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -242,4 +279,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   jobRuns(POSTGRES_TYPES),
   linksBySystem(POSTGRES_TYPES.epochMs),
   contentSeen(POSTGRES_TYPES.epochMs),
+  registrySide(POSTGRES_TYPES),
 ];

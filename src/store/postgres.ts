@@ -36,6 +36,10 @@ import type {
   JobRun,
   JobRunEnd,
   NewJobRun,
+  Propagation,
+  PropagationFilter,
+  PropagationState,
+  RegistryRecordRow,
 } from './types.js';
 import {
   ABANDON_JOB_RUNS_SQL,
@@ -49,6 +53,22 @@ import {
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
+import {
+  COUNT_PROPAGATIONS_SQL,
+  GET_CURSOR_SQL,
+  GET_PROPAGATION_SQL,
+  GET_REGISTRY_RECORD_SQL,
+  LIST_REGISTRY_RECORDS_SQL,
+  listPropagationsSql,
+  propagationCounts,
+  propagationFromRow,
+  propagationValues,
+  PUT_PROPAGATION_SQL,
+  PUT_REGISTRY_RECORD_SQL,
+  registryRecordFromRow,
+  registryRecordValues,
+  SET_CURSOR_SQL,
+} from './propagation-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -605,5 +625,53 @@ export class PostgresStore implements Store {
 
   async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {
     return (await this.rows(LIST_JOB_RUNS_SQL, [name, limit])).map(jobRunFromRow);
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    const [r] = await this.rows(GET_CURSOR_SQL, [name]);
+    return r ? String(r.value) : undefined;
+  }
+
+  async setCursor(name: string, value: string, now = Date.now()): Promise<void> {
+    await this.pool.query(SET_CURSOR_SQL, [name, value, now]);
+  }
+
+  async putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]> {
+    if (records.length === 0) return [];
+    return this.tx(async (client) => {
+      const kept: string[] = [];
+      for (const r of records) {
+        const [row] = await this.rows(PUT_REGISTRY_RECORD_SQL, registryRecordValues(r), client);
+        if (row) kept.push(String(row.registry_id));
+      }
+      return kept;
+    });
+  }
+
+  async getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined> {
+    const [r] = await this.rows(GET_REGISTRY_RECORD_SQL, [registryId]);
+    return r ? registryRecordFromRow(r) : undefined;
+  }
+
+  async listRegistryRecords(): Promise<RegistryRecordRow[]> {
+    return (await this.rows(LIST_REGISTRY_RECORDS_SQL)).map(registryRecordFromRow);
+  }
+
+  async putPropagation(p: Propagation): Promise<void> {
+    await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p));
+  }
+
+  async getPropagation(registryId: string, system: string): Promise<Propagation | undefined> {
+    const [r] = await this.rows(GET_PROPAGATION_SQL, [registryId, system]);
+    return r ? propagationFromRow(r) : undefined;
+  }
+
+  async listPropagations(filter: PropagationFilter = {}): Promise<Propagation[]> {
+    const { sql, args } = listPropagationsSql(filter);
+    return (await this.rows(sql, args)).map(propagationFromRow);
+  }
+
+  async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
+    return propagationCounts(await this.rows(COUNT_PROPAGATIONS_SQL));
   }
 }

@@ -37,6 +37,10 @@ import type {
   JobRun,
   JobRunEnd,
   NewJobRun,
+  Propagation,
+  PropagationFilter,
+  PropagationState,
+  RegistryRecordRow,
 } from './types.js';
 import {
   ABANDON_JOB_RUNS_SQL,
@@ -50,6 +54,22 @@ import {
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
+import {
+  COUNT_PROPAGATIONS_SQL,
+  GET_CURSOR_SQL,
+  GET_PROPAGATION_SQL,
+  GET_REGISTRY_RECORD_SQL,
+  LIST_REGISTRY_RECORDS_SQL,
+  listPropagationsSql,
+  propagationCounts,
+  propagationFromRow,
+  propagationValues,
+  PUT_PROPAGATION_SQL,
+  PUT_REGISTRY_RECORD_SQL,
+  registryRecordFromRow,
+  registryRecordValues,
+  SET_CURSOR_SQL,
+} from './propagation-rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -479,5 +499,51 @@ export class SqliteStore implements Store {
 
   async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {
     return (this.db.prepare(sqliteParams(LIST_JOB_RUNS_SQL)).all(name, limit) as Row[]).map(jobRunFromRow);
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    const r = this.db.prepare(sqliteParams(GET_CURSOR_SQL)).get(name) as Row | undefined;
+    return r ? String(r.value) : undefined;
+  }
+
+  async setCursor(name: string, value: string, now = Date.now()): Promise<void> {
+    this.db.prepare(sqliteParams(SET_CURSOR_SQL)).run(name, value, now);
+  }
+
+  async putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]> {
+    const stmt = this.db.prepare(sqliteParams(PUT_REGISTRY_RECORD_SQL));
+    return this.db.transaction(() =>
+      records.flatMap((r) => {
+        const kept = stmt.get(...registryRecordValues(r)) as Row | undefined;
+        return kept ? [String(kept.registry_id)] : [];
+      }),
+    )();
+  }
+
+  async getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined> {
+    const r = this.db.prepare(sqliteParams(GET_REGISTRY_RECORD_SQL)).get(registryId) as Row | undefined;
+    return r ? registryRecordFromRow(r) : undefined;
+  }
+
+  async listRegistryRecords(): Promise<RegistryRecordRow[]> {
+    return (this.db.prepare(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow);
+  }
+
+  async putPropagation(p: Propagation): Promise<void> {
+    this.db.prepare(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p));
+  }
+
+  async getPropagation(registryId: string, system: string): Promise<Propagation | undefined> {
+    const r = this.db.prepare(sqliteParams(GET_PROPAGATION_SQL)).get(registryId, system) as Row | undefined;
+    return r ? propagationFromRow(r) : undefined;
+  }
+
+  async listPropagations(filter: PropagationFilter = {}): Promise<Propagation[]> {
+    const { sql, args } = listPropagationsSql(filter);
+    return (this.db.prepare(sqliteParams(sql)).all(...args) as Row[]).map(propagationFromRow);
+  }
+
+  async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
+    return propagationCounts(this.db.prepare(COUNT_PROPAGATIONS_SQL).all() as Row[]);
   }
 }

@@ -168,6 +168,57 @@ export interface JobRun {
 export type NewJobRun = Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'>;
 export type JobRunEnd = Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'>;
 
+/** The last version of a registry Location the mediator has seen (src/registry/). */
+export interface RegistryRecordRow {
+  registryId: string;
+  version: string;
+  /** Epoch ms of the registry's change time of this version (meta.lastUpdated). */
+  changedAt: number;
+  /** The registry record as the registry client decoded it. */
+  record: unknown;
+  seenAt: number;
+}
+
+/**
+ * queued: an outbox job carries it to the system. held: a person must decide first (the crosswalk
+ * row is in review or flagged), or the system cannot take it (see reason). done: the system has it.
+ * failed: the system refused it (reason). skipped: nothing to do there (not routed to that system,
+ * or a closed facility the system never had). superseded: a newer version took its place.
+ */
+export type PropagationState = 'queued' | 'held' | 'done' | 'failed' | 'skipped' | 'superseded';
+export const PROPAGATION_STATES: readonly PropagationState[] = [
+  'queued',
+  'held',
+  'done',
+  'failed',
+  'skipped',
+  'superseded',
+];
+
+/** Where the latest change of one registry facility stands in one system. */
+export interface Propagation {
+  registryId: string;
+  system: string;
+  version: string;
+  action: 'create' | 'update' | 'deactivate' | 'none';
+  state: PropagationState;
+  reason?: string;
+  jobId?: string;
+  /** The system's record the change is applied to (known once linked or created). */
+  systemId?: string;
+  /** Changed fields the system cannot keep, each with why (never silently dropped). */
+  unsupported?: Record<string, string>;
+  updatedAt: number;
+}
+
+export interface PropagationFilter {
+  state?: PropagationState;
+  system?: string;
+  registryId?: string;
+  limit?: number;
+  offset?: number;
+}
+
 export type Engine = 'sqlite' | 'postgres';
 
 export interface Store {
@@ -285,4 +336,20 @@ export interface Store {
   abandonJobRuns(name: string, endedAt: number, detail: string): Promise<number>;
   /** A job's runs, newest first. */
   listJobRuns(name: string, limit?: number): Promise<JobRun[]>;
+
+  /** A named high-water mark (registry pull, bridges); undefined before the first is stored. */
+  getCursor(name: string): Promise<string | undefined>;
+  setCursor(name: string, value: string, now?: number): Promise<void>;
+  /**
+   * Keep registry records that are new versions (a different version, not older than the kept
+   * one); returns the ids of those kept, so a repeated pull yields nothing to propagate.
+   */
+  putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]>;
+  getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined>;
+  listRegistryRecords(): Promise<RegistryRecordRow[]>;
+  putPropagation(p: Propagation): Promise<void>;
+  getPropagation(registryId: string, system: string): Promise<Propagation | undefined>;
+  listPropagations(filter?: PropagationFilter): Promise<Propagation[]>;
+  /** Counts by system and state. */
+  countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>>;
 }

@@ -1,0 +1,115 @@
+import type { Propagation, PropagationFilter, PropagationState, RegistryRecordRow } from './types.js';
+import { json, num, toJson } from './rows.js';
+
+/**
+ * SQL and row mapping for the registry side of the store (migration v7), shared by both engines
+ * ($n placeholders; SQLite swaps them for ?):
+ *  - `cursors`: named high-water marks (the registry pull, the bridges), so a restart neither
+ *    misses nor repeats what was read before;
+ *  - `registry_records`: the last version of each registry Location the mediator has seen, kept to
+ *    drop repeated pulls and to confirm a facility absent from a full read;
+ *  - `propagations`: per registry facility and system, the latest change and where it stands.
+ */
+
+export const GET_CURSOR_SQL = 'SELECT value FROM cursors WHERE name = $1';
+export const SET_CURSOR_SQL = `INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, $3)
+  ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+
+/**
+ * A record is kept only when it is a new version no older than the kept one: a re-read page
+ * (the cursor is inclusive) or an older version replayed from history changes nothing.
+ */
+export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_id, version, changed_at, record, seen_at)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (registry_id) DO UPDATE SET version = excluded.version, changed_at = excluded.changed_at,
+    record = excluded.record, seen_at = excluded.seen_at
+  WHERE registry_records.version <> excluded.version AND registry_records.changed_at <= excluded.changed_at
+  RETURNING registry_id`;
+
+export const GET_REGISTRY_RECORD_SQL = 'SELECT * FROM registry_records WHERE registry_id = $1';
+export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER BY registry_id';
+
+export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
+  (registry_id, system, version, action, state, reason, job_id, system_id, unsupported, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  ON CONFLICT (registry_id, system) DO UPDATE SET version = excluded.version, action = excluded.action,
+    state = excluded.state, reason = excluded.reason, job_id = excluded.job_id, system_id = excluded.system_id,
+    unsupported = excluded.unsupported, updated_at = excluded.updated_at`;
+
+export const GET_PROPAGATION_SQL = 'SELECT * FROM propagations WHERE registry_id = $1 AND system = $2';
+
+export const COUNT_PROPAGATIONS_SQL = 'SELECT system, state, COUNT(*) AS n FROM propagations GROUP BY system, state';
+
+export function registryRecordValues(r: RegistryRecordRow): unknown[] {
+  return [r.registryId, r.version, r.changedAt, toJson(r.record), r.seenAt];
+}
+
+export function registryRecordFromRow(r: Record<string, unknown>): RegistryRecordRow {
+  return {
+    registryId: String(r.registry_id),
+    version: String(r.version),
+    changedAt: num(r.changed_at) ?? 0,
+    record: json(r.record),
+    seenAt: num(r.seen_at) ?? 0,
+  };
+}
+
+export function propagationValues(p: Propagation): unknown[] {
+  return [
+    p.registryId,
+    p.system,
+    p.version,
+    p.action,
+    p.state,
+    p.reason ?? null,
+    p.jobId ?? null,
+    p.systemId ?? null,
+    toJson(p.unsupported),
+    p.updatedAt,
+  ];
+}
+
+export function propagationFromRow(r: Record<string, unknown>): Propagation {
+  const unsupported = json<Record<string, string>>(r.unsupported);
+  return {
+    registryId: String(r.registry_id),
+    system: String(r.system),
+    version: String(r.version),
+    action: String(r.action) as Propagation['action'],
+    state: String(r.state) as Propagation['state'],
+    ...(r.reason != null ? { reason: String(r.reason) } : {}),
+    ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
+    ...(r.system_id != null ? { systemId: String(r.system_id) } : {}),
+    ...(unsupported ? { unsupported } : {}),
+    updatedAt: num(r.updated_at) ?? 0,
+  };
+}
+
+/** The WHERE clause and arguments of a propagation listing (newest first). */
+export function listPropagationsSql(filter: PropagationFilter): { sql: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (column: string, value: string | undefined) => {
+    if (value === undefined) return;
+    args.push(value);
+    where.push(`${column} = $${args.length}`);
+  };
+  add('state', filter.state);
+  add('system', filter.system);
+  add('registry_id', filter.registryId);
+  args.push(filter.limit ?? 100, filter.offset ?? 0);
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  return {
+    sql: `SELECT * FROM propagations ${clause} ORDER BY updated_at DESC, registry_id, system LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    args,
+  };
+}
+
+/** COUNT_PROPAGATIONS_SQL's rows as counts by system and state. */
+export function propagationCounts(
+  rows: Record<string, unknown>[],
+): Record<string, Partial<Record<PropagationState, number>>> {
+  const counts: Record<string, Partial<Record<PropagationState, number>>> = {};
+  for (const r of rows) (counts[String(r.system)] ??= {})[String(r.state) as PropagationState] = num(r.n) ?? 0;
+  return counts;
+}
