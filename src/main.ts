@@ -123,6 +123,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   const scheduler = createScheduler({
     store,
+    outbox,
     settings: () => settings,
     connectors: () => connectors.list(),
     logger: {

@@ -4,6 +4,8 @@ import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
 import { createScheduler, type Scheduler } from '../jobs/index.js';
+import { Outbox } from '../outbox/outbox.js';
+import { createRoutingServices } from '../routing/index.js';
 import { learnSecrets } from '../platform/redaction.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
@@ -49,9 +51,14 @@ async function withScheduler(
     dataDir: String(settings['store.dataDir']),
   });
   const connectors = new ConnectorSet(store, settings);
+  // a job's upstream writes go through the outbox as the server's do: each flow's delivery handler
+  // is registered by the routing services; what is not delivered before the deadline waits for a server
+  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
+  createRoutingServices({ connectors: connectors.list(), outbox, store });
   try {
     const scheduler = createScheduler({
       store,
+      outbox,
       settings: () => settings,
       connectors: () => connectors.list(),
       instance: `${hostname()}:${process.pid} (cli)`,

@@ -1,17 +1,26 @@
 import type { Settings } from '../config/settings.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
 import { Scheduler, type SchedulerLogger } from './scheduler.js';
 
 export { Scheduler } from './scheduler.js';
 export type { JobResult, JobView, ScheduledJob, TickOutcome, TickStatus } from './scheduler.js';
 
-/** Every job the mediator runs on a schedule. Others arrive with their connectors. */
-export function mediatorJobs(deps: ReconcileJobDeps) {
+/**
+ * What scheduled jobs may use: the store, the live settings, the configured connectors, and the
+ * outbox every write to an upstream goes through (bridges and propagation never write directly).
+ */
+export interface MediatorJobDeps extends ReconcileJobDeps {
+  outbox: Outbox;
+}
+
+/** Every job the mediator runs on a schedule. */
+export function mediatorJobs(deps: MediatorJobDeps) {
   return [reconcileJob(deps)];
 }
 
 /** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */
-export function createScheduler(deps: ReconcileJobDeps & { logger?: SchedulerLogger; instance?: string }): Scheduler {
+export function createScheduler(deps: MediatorJobDeps & { logger?: SchedulerLogger; instance?: string }): Scheduler {
   return new Scheduler({
     store: deps.store,
     jobs: mediatorJobs(deps),
