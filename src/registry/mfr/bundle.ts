@@ -1,0 +1,46 @@
+import { malformedAnswer } from '../../upstream/errors.js';
+import { REGISTRY, makeRegistryError } from './errors.js';
+
+/**
+ * Bundle pages as a FHIR server returns them: the entries, and the `next` link turned into a path
+ * under the configured base URL. Only the link's path and query are kept, never its host: a
+ * server behind a proxy often writes its internal address into links, and credentials must never
+ * follow a link to another host.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON as the registry sent it, read defensively
+type Json = Record<string, any>;
+
+export interface BundlePage {
+  entries: Json[];
+  /** Path (with query) under the base URL, when there is a next page. */
+  next?: string;
+  total?: number;
+}
+
+export function readBundle(body: unknown, what: string, baseUrl: string): BundlePage {
+  const b = body as Json | undefined;
+  if (!b || typeof b !== 'object' || b.resourceType !== 'Bundle')
+    throw malformedAnswer(
+      REGISTRY,
+      `${what} answered ${b && typeof b === 'object' ? (b.resourceType ?? 'an object') : typeof b}, not a Bundle`,
+      makeRegistryError,
+    );
+  const entries = Array.isArray(b.entry) ? (b.entry as Json[]) : [];
+  const link = (Array.isArray(b.link) ? (b.link as Json[]) : []).find((l) => l?.relation === 'next');
+  return {
+    entries,
+    next: typeof link?.url === 'string' && link.url ? pathUnderBase(link.url, baseUrl) : undefined,
+    total: typeof b.total === 'number' ? b.total : undefined,
+  };
+}
+
+/** `https://internal:8080/fhir/Location?_getpages=…` → `/Location?_getpages=…` (base `…/fhir`). */
+export function pathUnderBase(link: string, baseUrl: string): string {
+  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const url = new URL(link, base);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  // HAPI's paging links point at the base itself (`…/fhir?_getpages=…`)
+  const under = url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
+  const path = under ? url.pathname.slice(basePath.length) : url.pathname;
+  return `${path}${url.search}`;
+}

@@ -1,0 +1,53 @@
+import type { Settings } from '../../config/settings.js';
+import type { Facility } from '../../domain/facility.js';
+
+/**
+ * The master facility registry client's contract (issue 14): what propagation and the reconcile
+ * job read from an mCSD directory. One record per Location version; a DELETE in the directory's
+ * history is a record without a facility.
+ */
+export interface RegistryRecord {
+  /** The registry's Location id. */
+  id: string;
+  /** meta.versionId, else meta.lastUpdated: changes whenever the content changes. */
+  version: string;
+  /** ISO instant (meta.lastUpdated; a deletion's response.lastModified). */
+  lastUpdated: string;
+  /**
+   * The domain facility: id = registry Location id, kind 'facility' | 'area', identifiers (the
+   * registry code under the registry's identifier system), name, status, position, partOf (registry
+   * id of the parent), areaPath (names of the enclosing jurisdictions, nearest first), types.
+   * Absent when the history entry is a DELETE.
+   */
+  facility?: Facility;
+}
+
+export interface RegistryPage {
+  records: RegistryRecord[];
+  /** Opaque high-water mark to resume after this page. */
+  cursor: string;
+}
+
+export interface RegistryClient {
+  /**
+   * Changes since `cursor` (undefined = from the beginning), page by page, oldest first; each
+   * page's cursor is safe to store once that page is handled (a restart from it neither misses
+   * nor skips a change; a boundary record may come again: dedup on (id, version)). No page when
+   * nothing changed.
+   */
+  changesSince(cursor: string | undefined): AsyncIterable<RegistryPage>;
+  /**
+   * Every current facility and jurisdiction, by a full read following every page; throws (never
+   * returns a partial list) when any page fails or the list changed under the read — absence from
+   * it is how a dropped facility is confirmed.
+   */
+  listAll(): Promise<RegistryRecord[]>;
+  /** For /ready: the directory answers a search with these credentials. */
+  ping(): Promise<void>;
+  /** Applies changed settings (credentials, page size, feed) without a restart. */
+  reconfigure?(settings: Settings): void;
+  close(): Promise<void>;
+}
+
+/** Which change feed the client reads: mCSD Update Option history, or `_lastUpdated` searches. */
+export type ChangeFeed = 'auto' | 'history' | 'lastUpdated';
