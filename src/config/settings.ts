@@ -532,6 +532,52 @@ export const settingDefs: SettingDef[] = [
       'The registry facility list (CSV or JSON, as `cli reconcile --right` reads) the reconcile job matches against; absent = the job is skipped',
   },
   {
+    key: 'registry.url',
+    env: 'REGISTRY_URL',
+    type: 'string',
+    description:
+      'FHIR base of the master facility registry, an mCSD directory (e.g. https://mfr.example.org/fhir); when set the reconcile job reads it instead of registry.file',
+  },
+  { key: 'registry.username', env: 'REGISTRY_USERNAME', type: 'string', description: 'Registry user (HTTP Basic)' },
+  { key: 'registry.password', env: 'REGISTRY_PASSWORD', type: 'secret', description: 'Registry password' },
+  {
+    key: 'registry.token',
+    env: 'REGISTRY_TOKEN',
+    type: 'secret',
+    description: 'Registry bearer token; used instead of the username and password when set',
+  },
+  {
+    key: 'registry.changeFeed',
+    env: 'REGISTRY_CHANGE_FEED',
+    type: 'string',
+    default: 'auto',
+    enum: ['auto', 'history', 'lastUpdated'],
+    description:
+      'How registry changes are pulled: mCSD Update Option (Location/_history?_since), _lastUpdated searches, or auto (the CapabilityStatement decides; no history → searches)',
+  },
+  {
+    key: 'registry.pageSize',
+    env: 'REGISTRY_PAGE_SIZE',
+    type: 'number',
+    default: 100,
+    description: 'Locations per registry page (_count)',
+  },
+  {
+    key: 'registry.timeoutMs',
+    env: 'REGISTRY_TIMEOUT_MS',
+    type: 'number',
+    default: 20000,
+    description: 'Per-call timeout to the registry',
+  },
+  {
+    key: 'registry.identifierSystem',
+    env: 'REGISTRY_IDENTIFIER_SYSTEM',
+    type: 'string',
+    default: 'http://fhir-supply-mediator.org/fhir/identifier/registry-facility-code',
+    description:
+      "The registry's facility code namespace (Location.identifier system); the same default as openmrs.registryCodeSystem so codes line up",
+  },
+  {
     key: 'mapping.productCodeSystem',
     env: 'PRODUCT_CODE_SYSTEM',
     type: 'string',
