@@ -121,6 +121,7 @@ export const SEED_MEASURES: { suffix: string; name: string; valueType: string }[
   { suffix: 'ADJ', name: 'adjustments', valueType: 'INTEGER' },
   { suffix: 'SOD', name: 'stock-out days', valueType: 'INTEGER_ZERO_OR_POSITIVE' },
   { suffix: 'MOS', name: 'months of stock', valueType: 'NUMBER' },
+  { suffix: 'EXP90', name: 'stock expiring within 90 days', valueType: 'INTEGER_ZERO_OR_POSITIVE' },
 ];
 
 export const MONTHLY_DATA_SET = {

@@ -25,6 +25,7 @@ export const MEASURES = [
   'adjustments',
   'stockOutDays',
   'monthsOfStock',
+  'expiringWithin90Days',
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 

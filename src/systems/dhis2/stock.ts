@@ -59,6 +59,7 @@ interface DataElementMeta {
   valueType: string;
 }
 
+const STATE_MEASURES = new Set<Measure>(['stockOutDays', 'monthsOfStock', 'expiringWithin90Days']);
 const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
 
@@ -176,7 +177,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
 
   const quantityOf = (report: StockReport, line: StockLine, measure: Measure): number => {
     const q = line.quantity.value;
-    if (report.countType === 'snapshot' || measure === 'stockOutDays' || measure === 'monthsOfStock') return q;
+    // states, not changes: taken as they are, whatever the report's count type
+    if (report.countType === 'snapshot' || STATE_MEASURES.has(measure)) return q;
     const signed = report.operation === 'subtraction' && q > 0 ? -q : q;
     return measure === 'adjustments' ? signed : Math.abs(signed);
   };

@@ -1,5 +1,6 @@
 import { BusinessRuleError, MediatorError } from '../../../domain/errors.js';
 import type { StockReport } from '../../../domain/index.js';
+import type { StockLedgerReader } from '../../../domain/stock-ledger.js';
 import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../../routing/ports.js';
 import type { OpenLmisDeps } from '../types.js';
 import { LMIS_SYSTEM } from '../identifiers.js';
@@ -8,6 +9,7 @@ import { createStockApiChooser, findAppliedEvent, postStockEvent, type StockEven
 import { lineWhere, reportProgram, resolveLines, resolveOrderable, type ResolvedLine } from './stock-lines.js';
 import { parseStockReportId, readStockReport } from './stock-read.js';
 import { cardKey, stockCards, type StockCardEntry } from './stock-summaries.js';
+import { openLmisLedgers } from './stock-ledger.js';
 
 /**
  * InventoryReport ↔ OpenLMIS stock (issue 4): a snapshot becomes one physical-inventory event, a
@@ -110,7 +112,7 @@ async function checkAgainst(
   else checkNotNegative(plan.lines, cards);
 }
 
-export function createStockCapability(deps: OpenLmisDeps): StockCapability {
+export function createStockCapability(deps: OpenLmisDeps): StockCapability & StockLedgerReader {
   const chooseApi = createStockApiChooser(deps.client, deps.settings);
 
   const facilityOf = (ref: string) =>
@@ -120,6 +122,8 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability {
     );
 
   return {
+    // each facility's stock cards over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
+    ledgers: (window) => openLmisLedgers(deps, window),
     async get(id) {
       const ids = parseStockReportId(id);
       if (!ids) return undefined;

@@ -1,0 +1,63 @@
+import type { Facility, FacilityRef } from '../domain/index.js';
+import { holdsRegistryId } from '../registry/crosswalk-types.js';
+import type { Connector } from '../routing/ports.js';
+import type { Store } from '../store/types.js';
+
+/**
+ * Which DHIS2 org unit an LMIS facility reports under. The rule, first that answers:
+ * 1. the crosswalk: the LMIS facility and a DHIS2 org unit linked to the same registry facility
+ *    (each link auto- or manually matched, or flagged but still held; src/registry);
+ * 2. the facility code: an org unit whose code is the LMIS facility's code (the demo sandboxes
+ *    share national codes LK-HC-101 …, as openlmis-dhis2-integration's shared_facilities does).
+ * No answer: the facility is skipped and counted, never guessed.
+ */
+export interface OrgUnitTarget {
+  uid: string;
+  code?: string;
+  name: string;
+  /** How it was found, for the run's counts and the dry run. */
+  by: 'crosswalk' | 'code';
+}
+
+export type OrgUnitFinder = (system: string, facility: FacilityRef) => Promise<OrgUnitTarget | undefined>;
+
+const CODE_SYSTEM = 'http://dhis2.org/identifiertypes#code';
+
+function targetOf(f: Facility, by: OrgUnitTarget['by']): OrgUnitTarget {
+  return { uid: f.id!, code: f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value, name: f.name, by };
+}
+
+/** One finder per run: DHIS2's facilities listed once (by code and UID), the crosswalk read per facility. */
+export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
+  let index: Promise<{ byCode: Map<string, Facility>; byUid: Map<string, Facility> }> | undefined;
+  const load = () =>
+    (index ??= (async () => {
+      const all = (await dhis2.facilities?.listAll?.()) ?? [];
+      const byCode = new Map<string, Facility>();
+      const byUid = new Map<string, Facility>();
+      for (const f of all) {
+        if (f.kind === 'area' || !f.id) continue;
+        byUid.set(f.id, f);
+        const code = f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value;
+        if (code) byCode.set(code, f);
+      }
+      return { byCode, byUid };
+    })());
+
+  const viaCrosswalk = async (system: string, id: string): Promise<Facility | undefined> => {
+    const own = await store.getCrosswalk(system, id);
+    if (!own?.registryId || !holdsRegistryId(own.state)) return undefined;
+    const linked = (await store.listCrosswalkByRegistryId(own.registryId)).find(
+      (r) => r.system === dhis2.system && holdsRegistryId(r.state),
+    );
+    return linked ? (await load()).byUid.get(linked.systemId) : undefined;
+  };
+
+  return async (system, facility) => {
+    const linked = facility.id ? await viaCrosswalk(system, facility.id) : undefined;
+    if (linked) return targetOf(linked, 'crosswalk');
+    const code = facility.identifier?.value;
+    const byCode = code ? (await load()).byCode.get(code) : undefined;
+    return byCode ? targetOf(byCode, 'code') : undefined;
+  };
+}

@@ -1,0 +1,186 @@
+import { MediatorError } from '../domain/errors.js';
+import type { ProductRef, StockReport } from '../domain/index.js';
+import { ledgerReaderOf, type FacilityLedger } from '../domain/stock-ledger.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { WriteOutcome } from '../outbox/types.js';
+import { STOCK } from '../routing/flows.js';
+import type { Connector } from '../routing/ports.js';
+import type { Store } from '../store/types.js';
+import { DHIS2_ID_SYSTEM } from '../systems/dhis2/identifiers.js';
+import type { Dhis2ProductMap, Measure } from '../systems/dhis2/products.js';
+import { MEASURE_SYSTEM } from '../systems/dhis2/stock.js';
+import {
+  changedValues,
+  changeKey,
+  changeReport,
+  indicatorValues,
+  valueKey,
+  type ValueChange,
+} from './stock-changes.js';
+import { facilityIndicators, ledgerWindow, type Indicator } from './stock-indicators.js';
+import { orgUnitFinder, type OrgUnitTarget } from './stock-org-units.js';
+import type { BridgePeriod } from './stock-period.js';
+
+/**
+ * LMIS stock indicators → DHIS2 data values for one period (issue 15; DESIGN §3 "Bridges are
+ * routing on a schedule"): each LMIS connector's ledger is read facility by facility, the
+ * indicators computed (stock-indicators.ts), compared with what DHIS2 holds for that org unit and
+ * period (read through the DHIS2 connector), and only the values that differ are written: as one
+ * stock report per org unit through the outbox (flow `stock`, system `dhis2`), whose delivery is
+ * the DHIS2 connector's. The key names the data set, period, org unit and the values (see
+ * stock-changes.ts), so a run that dies anywhere is simply run again.
+ */
+export interface StockBridgeDeps {
+  store: Store;
+  outbox: Outbox;
+  connectors: Connector[];
+  /** The DHIS2 catalogue and indicator map (codes.dhis2, dhis2-indicators.json). */
+  products: Dhis2ProductMap;
+  /** dhis2.dataSet: part of the key (two data sets of one period are two writes). */
+  dataSet?: string;
+}
+
+export interface StockBridgeOptions {
+  period: BridgePeriod;
+  /** Compute and compare only: nothing is written, the changes are reported. */
+  dryRun?: boolean;
+  /** Called after each facility, for a progress bar. */
+  onFacility?: (done: FacilityOutcome) => void;
+  /** How long each write waits for DHIS2 before it is left to the outbox worker (default: the outbox's). */
+  deadlineMs?: number;
+}
+
+export type FacilityStatus =
+  'sent' | 'queued' | 'unchanged' | 'already-sent' | 'rejected' | 'no-org-unit' | 'would-send';
+
+export interface FacilityOutcome {
+  system: string;
+  facility: string;
+  orgUnit?: OrgUnitTarget;
+  status: FacilityStatus;
+  changes: ValueChange[];
+  /** The data element of each change, as the indicator map names it (for the dry run). */
+  dataElements: string[];
+  key?: string;
+  error?: string;
+}
+
+export interface StockBridgeResult {
+  period: string;
+  facilities: number;
+  counts: Record<FacilityStatus | 'values' | 'unmappedProducts', number>;
+  outcomes: FacilityOutcome[];
+}
+
+export const NO_DHIS2 = 'no DHIS2 connector configured';
+export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply)';
+
+function statusOf(outcome: WriteOutcome): { status: FacilityStatus; error?: string } {
+  const first = outcome.kind === 'duplicate' ? outcome.previous : outcome;
+  if (first.kind === 'rejected') return { status: 'rejected', error: first.error.message };
+  if (first.kind === 'queued') return { status: 'queued', error: first.reason };
+  return { status: outcome.kind === 'duplicate' ? 'already-sent' : 'sent' };
+}
+
+/** What DHIS2 holds for the org unit and period, by product code and measure. */
+async function currentValues(
+  dhis2: Connector,
+  products: Dhis2ProductMap,
+  orgUnit: OrgUnitTarget,
+  period: BridgePeriod,
+): Promise<Map<string, number>> {
+  const page = await dhis2.stock!.search({ facility: orgUnit.uid, date: [{ from: period.start, to: period.end }] });
+  const report = page.items.find((r) => r.source?.id === `${orgUnit.uid}/${period.id}`);
+  const current = new Map<string, number>();
+  for (const line of report?.lines ?? []) {
+    const code = dhis2Code(products, line.product);
+    if (code) current.set(valueKey(code, line.itemStatus?.code ?? 'stockOnHand'), line.quantity.value);
+  }
+  return current;
+}
+
+function dhis2Code(products: Dhis2ProductMap, product: ProductRef): string | undefined {
+  try {
+    return products.productCode(product, 'product');
+  } catch {
+    return undefined;
+  }
+}
+
+function dataElementOf(products: Dhis2ProductMap, code: string, measure: Indicator): string | undefined {
+  try {
+    return products.target(code, measure as Measure, 'measure').dataElement;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridgeOptions): Promise<StockBridgeResult> {
+  const dhis2 = deps.connectors.find((c) => c.system === 'dhis2' && c.stock);
+  if (!dhis2) throw new MediatorError(501, [{ code: 'not-supported', diagnostics: NO_DHIS2 }]);
+  const sources = deps.connectors.filter((c) => c !== dhis2 && ledgerReaderOf(c.stock));
+  if (!sources.length) throw new MediatorError(501, [{ code: 'not-supported', diagnostics: NO_LMIS }]);
+  const { period } = options;
+  const findOrgUnit = orgUnitFinder(deps.store, dhis2);
+  const result: StockBridgeResult = {
+    period: period.id,
+    facilities: 0,
+    counts: {
+      sent: 0,
+      queued: 0,
+      unchanged: 0,
+      'already-sent': 0,
+      rejected: 0,
+      'no-org-unit': 0,
+      'would-send': 0,
+      values: 0,
+      unmappedProducts: 0,
+    },
+    outcomes: [],
+  };
+
+  const one = async (system: string, ledger: FacilityLedger): Promise<FacilityOutcome> => {
+    const facility = ledger.facility.identifier?.value ?? ledger.facility.id ?? '?';
+    const orgUnit = await findOrgUnit(system, ledger.facility);
+    const base = { system, facility, changes: [] as ValueChange[], dataElements: [] as string[] };
+    if (!orgUnit) return { ...base, status: 'no-org-unit' };
+    const { values, unmapped } = indicatorValues(
+      facilityIndicators(ledger, period.days),
+      (p) => dhis2Code(deps.products, p),
+      (code, measure) => dataElementOf(deps.products, code, measure) !== undefined,
+    );
+    result.counts.unmappedProducts += unmapped.length;
+    const changes = changedValues(values, await currentValues(dhis2, deps.products, orgUnit, period));
+    const dataElements = changes.map((c) => dataElementOf(deps.products, c.productCode, c.measure)!);
+    const found = { ...base, orgUnit, changes, dataElements };
+    if (!changes.length) return { ...found, status: 'unchanged' };
+    const key = changeKey({ dataSet: deps.dataSet, period: period.id, orgUnit: orgUnit.code ?? orgUnit.uid }, changes);
+    if (options.dryRun) return { ...found, key, status: 'would-send' };
+    const report: StockReport = changeReport(key, orgUnit, period, changes, {
+      measureSystem: MEASURE_SYSTEM,
+      orgUnitIdSystem: DHIS2_ID_SYSTEM,
+    });
+    const outcome = await deps.outbox.acceptWrite({
+      flow: STOCK.outboxFlow,
+      system: dhis2.system,
+      idempotencyKey: key,
+      payload: report,
+      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    });
+    return { ...found, key, ...statusOf(outcome) };
+  };
+
+  for (const source of sources) {
+    for await (const ledger of ledgerReaderOf(source.stock)!.ledgers(ledgerWindow(period.days))) {
+      const outcome = await one(source.system, ledger);
+      result.facilities += 1;
+      result.counts[outcome.status] += 1;
+      if (outcome.status === 'sent' || outcome.status === 'queued' || outcome.status === 'would-send')
+        result.counts.values += outcome.changes.length;
+      // only facilities with something to say are kept: a national run holds no per-facility list
+      if (outcome.status !== 'unchanged' && outcome.status !== 'already-sent') result.outcomes.push(outcome);
+      options.onFacility?.(outcome);
+    }
+  }
+  return result;
+}
