@@ -48,7 +48,10 @@ export interface MfrSandbox {
   /** The server root: control routes are under `${root}/_sandbox`. */
   root: string;
   state: MfrState;
+  /** Fault rules: their paths match the URL with its query (`/fhir/Location?**_offset=5**`). */
   faults: FaultController;
+  /** Every FHIR request, `GET /fhir/Location?_count=5` (tests: paging followed, fallbacks taken). */
+  requests: string[];
   /** Turn type-level history on or off while running. */
   setHistory(on: boolean): void;
   app: FastifyInstance;
@@ -165,11 +168,14 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
   const base = () => `${root}/fhir`;
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true });
   const hung = new Set<Socket>();
+  const requests: string[] = [];
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
     if (path.startsWith('/_sandbox')) return;
-    const action = faults.match(request.method, path);
+    requests.push(`${request.method} ${decodeURIComponent(request.url)}`);
+    // matched on the whole URL, so a test can fail one page of a paged read
+    const action = faults.match(request.method, request.url);
     if (action) await applyFault(action, request, reply, hung);
     if (reply.sent || action?.type === 'hang' || action?.type === 'reset') return;
     // the CapabilityStatement is public, as on HAPI and GOFR
@@ -331,6 +337,7 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
     root,
     state,
     faults,
+    requests,
     setHistory: (on) => (history = on),
     app,
     close: () => app.close(),
