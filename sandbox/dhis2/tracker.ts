@@ -37,6 +37,23 @@ export const CONSIGNMENT = {
   lot: 'LkConsLot01',
 };
 
+/**
+ * An event program (no enrollment) facilities raise requisitions in, as RTS ordering does for the
+ * mSupply "DHIS2 LMIS integration": one event per requisition, one quantity data element per
+ * product (a data element holds one value per event), completed when the facility sends it.
+ */
+export const REQUISITION = {
+  program: 'LkRequisitn',
+  stage: 'LkReqStage1',
+  /** Product DHIS2 code → its quantity data element. */
+  quantities: Object.fromEntries(SEED_PRODUCT_CODES.map((code) => [code, seedUid(`requisition-qty:${code}`)])),
+};
+
+/** `dhis2.requisitionDataElements` for the sandbox's requisition program. */
+export const REQUISITION_DATA_ELEMENTS = Object.entries(REQUISITION.quantities)
+  .map(([code, uid]) => `${code}=${uid}`)
+  .join(',');
+
 const PROGRAMS: Record<string, { stage: string; tracker: boolean; dataElements: Set<string>; text: Set<string> }> = {
   [RTS.program]: {
     stage: RTS.stage,
@@ -55,6 +72,12 @@ const PROGRAMS: Record<string, { stage: string; tracker: boolean; dataElements: 
     tracker: false,
     dataElements: new Set([CONSIGNMENT.item, CONSIGNMENT.quantity, CONSIGNMENT.reference, CONSIGNMENT.lot]),
     text: new Set([CONSIGNMENT.item, CONSIGNMENT.reference, CONSIGNMENT.lot]),
+  },
+  [REQUISITION.program]: {
+    stage: REQUISITION.stage,
+    tracker: false,
+    dataElements: new Set(Object.values(REQUISITION.quantities)),
+    text: new Set(),
   },
 };
 
@@ -379,6 +402,7 @@ export function registerTrackerRoutes(
     if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= String(q.occurredAfter));
     if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
     if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= String(q.updatedAfter));
+    if (q.status) list = list.filter((e) => e.status === String(q.status));
     if (q.events) list = list.filter((e) => String(q.events).split(/[;,]/).includes(e.event));
     for (const f of q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter]) {
       const [de, op, ...rest] = String(f).split(':');
@@ -386,6 +410,13 @@ export function registerTrackerRoutes(
       list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === rest.join(':')));
     }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
+    // `order=updatedAt:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering)
+    const [orderBy, direction] = String(q.order ?? '').split(':');
+    if (orderBy === 'updatedAt')
+      list.sort(
+        (a, b) =>
+          (direction === 'desc' ? -1 : 1) * (a.updatedAt.localeCompare(b.updatedAt) || a.event.localeCompare(b.event)),
+      );
     const f = fields(request);
     return envelope(
       state,

@@ -334,6 +334,117 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return requisitionNode(state, r);
     },
 
+    // a customer (response) requisition made by hand or by an integration, not by a transfer
+    insertResponseRequisition: ({ storeId, input }, ctx) => {
+      const user = inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.requisitions.has(input.id)) throw badUserInput('RequisitionAlreadyExists');
+      const other = state.visibleName(storeId, input.otherPartyId);
+      if (!other)
+        return typedError('InsertResponseRequisitionError', 'OtherPartyNotVisible', 'Other party not visible');
+      if (!other.isCustomer)
+        return typedError('InsertResponseRequisitionError', 'OtherPartyNotACustomer', 'Other party is not a customer');
+      const r: Requisition = {
+        id: input.id,
+        storeId,
+        requisitionNumber: state.nextRequisitionNumber(storeId),
+        type: 'RESPONSE',
+        status: 'NEW',
+        otherPartyId: input.otherPartyId,
+        theirReference: null,
+        comment: null,
+        maxMonthsOfStock: input.maxMonthsOfStock,
+        minMonthsOfStock: input.minMonthsOfStock,
+        expectedDeliveryDate: null,
+        createdDatetime: state.iso(),
+        sentDatetime: null,
+        finalisedDatetime: null,
+        linkedRequisitionId: null,
+        userId: user.id,
+      };
+      state.requisitions.set(r.id, r);
+      state.applied.push({ mutation: 'insertResponseRequisition', id: r.id });
+      return requisitionNode(state, r);
+    },
+
+    insertResponseRequisitionLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      if (state.requisitionLines.has(input.id)) throw badUserInput('RequisitionLineAlreadyExists');
+      const r = state.requisitions.get(input.requisitionId);
+      if (!r)
+        return typedError('InsertResponseRequisitionLineError', 'ForeignKeyError', 'FK error', {
+          key: 'requisitionId',
+        });
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
+      if (r.status !== 'NEW')
+        return typedError('InsertResponseRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (!state.items.has(input.itemId))
+        return typedError('InsertResponseRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
+      if (state.linesOf(r.id).some((l) => l.itemId === input.itemId))
+        return typedError(
+          'InsertResponseRequisitionLineError',
+          'RequisitionLineWithItemIdExists',
+          'Requisition line with item id already exists',
+        );
+      const line: RequisitionLine = {
+        id: input.id,
+        requisitionId: r.id,
+        itemId: input.itemId,
+        requestedQuantity: 0,
+        suggestedQuantity: 0,
+        supplyQuantity: 0,
+        comment: null,
+        linkedLineId: null,
+      };
+      state.requisitionLines.set(line.id, line);
+      state.applied.push({ mutation: 'insertResponseRequisitionLine', id: line.id });
+      return requisitionLineNode(state, line);
+    },
+
+    updateResponseRequisitionLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const line = state.requisitionLines.get(input.id);
+      if (!line) return { __typename: 'UpdateResponseRequisitionLineError', error: recordNotFound() };
+      const r = state.requisitions.get(line.requisitionId)!;
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
+      if (r.status !== 'NEW')
+        return typedError('UpdateResponseRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      for (const k of ['requestedQuantity', 'supplyQuantity'] as const) {
+        if (input[k] === undefined || input[k] === null) continue;
+        if (input[k] < 0)
+          throw badUserInput(
+            k === 'supplyQuantity' ? 'SupplyQuantityCannotBeNegative' : 'RequestedQuantityCannotBeNegative',
+          );
+        line[k] = input[k];
+      }
+      if (input.comment !== undefined) line.comment = input.comment;
+      state.applied.push({ mutation: 'updateResponseRequisitionLine', id: line.id });
+      return requisitionLineNode(state, line);
+    },
+
+    updateResponseRequisition: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const r = state.requisitions.get(input.id);
+      if (!r) return { __typename: 'UpdateResponseRequisitionError', error: recordNotFound() };
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
+      if (r.status !== 'NEW')
+        return typedError('UpdateResponseRequisitionError', 'CannotEditRequisition', 'Cannot edit requisition');
+      if (input.theirReference !== undefined && input.theirReference !== null) r.theirReference = input.theirReference;
+      if (input.comment !== undefined && input.comment !== null) r.comment = input.comment;
+      if (input.status === 'FINALISED') {
+        r.status = 'FINALISED';
+        r.finalisedDatetime = state.iso();
+      }
+      state.applied.push({ mutation: 'updateResponseRequisition', id: r.id });
+      return requisitionNode(state, r);
+    },
+
     invoices: ({ storeId, filter, page, type }, ctx) => {
       inStore(ctx, storeId);
       const all = [...ctx.state.invoices.values()].filter(

@@ -144,11 +144,12 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (ship) {
       try {
         const body = await bodyOf(req);
-        const { outbound, inbound } = state.shipResponseRequisition(
+        const { outbound, inbound } = state.shipResponse(
           decodeURIComponent(ship[1]),
           body ? (JSON.parse(body) as Record<string, number>) : {},
         );
-        return send(res, 201, { outboundShipmentId: outbound.id, inboundShipmentId: inbound.id });
+        // a customer without a store of its own (a DHIS2 facility) gets no inbound shipment
+        return send(res, 201, { outboundShipmentId: outbound.id, inboundShipmentId: inbound?.id ?? null });
       } catch (err) {
         return send(res, 400, { error: (err as Error).message });
       }
@@ -170,6 +171,14 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (route === 'DELETE /_sandbox/faults') {
       faults.clear();
       return send(res, 204, {});
+    }
+    const customer = /^POST \/_sandbox\/stores\/([^/]+)\/customers$/.exec(route);
+    if (customer) {
+      const body = JSON.parse((await bodyOf(req)) || '{}') as { code?: string; name?: string };
+      if (!body.code || !body.name) return send(res, 400, { error: 'a customer needs a code and a name' });
+      const storeId = decodeURIComponent(customer[1]);
+      if (!state.stores.has(storeId)) return send(res, 404, { error: `no store ${storeId}` });
+      return send(res, 201, state.addCustomer(storeId, { code: body.code, name: body.name }));
     }
     if (route === 'POST /_sandbox/tokens/expire') return send(res, 200, { expired: state.expireTokens() });
     return send(res, 404, { error: `no sandbox route ${route}` });

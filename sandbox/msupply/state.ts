@@ -339,14 +339,40 @@ export class MsupplyState {
     packs: Record<string, number> = {},
   ): { outbound: Invoice; inbound: Invoice } {
     const response = this.requisitions.get(responseId);
+    if (response?.type === 'RESPONSE' && !response.linkedRequisitionId)
+      throw new Error(`response requisition ${responseId} has no linked request`);
+    const { outbound, inbound } = this.shipResponse(responseId, packs);
+    return { outbound, inbound: inbound! };
+  }
+
+  /**
+   * The same for any response requisition, also one a customer without an Open mSupply store
+   * raised elsewhere (a DHIS2 facility): its shipment stops at SHIPPED, with no inbound to make.
+   */
+  shipResponse(responseId: string, packs: Record<string, number> = {}): { outbound: Invoice; inbound?: Invoice } {
+    const response = this.requisitions.get(responseId);
     if (!response || response.type !== 'RESPONSE') throw new Error(`no response requisition ${responseId}`);
-    if (!response.linkedRequisitionId) throw new Error(`response requisition ${responseId} has no linked request`);
     for (const line of this.linesOf(response.id))
       if (line.supplyQuantity === 0) line.supplyQuantity = line.requestedQuantity;
     const outbound = this.createRequisitionShipment(responseId, packs);
     if (!outbound) throw new Error(`response requisition ${responseId} has nothing to ship`);
-    const inbound = this.moveOutbound(outbound, 'SHIPPED')!;
+    const inbound = this.moveOutbound(outbound, 'SHIPPED');
     return { outbound, inbound };
+  }
+
+  /** A customer name (no store of its own) visible in `storeId`, e.g. a DHIS2 facility under its org unit code. */
+  addCustomer(storeId: string, customer: { code: string; name: string }): Name {
+    const name: Name = {
+      id: `name-${customer.code.toLowerCase()}`,
+      code: customer.code,
+      name: customer.name,
+      isCustomer: true,
+      isSupplier: false,
+    };
+    this.names.set(name.id, name);
+    if (!this.visibility.some((v) => v.storeId === storeId && v.nameId === name.id))
+      this.visibility.push({ storeId, nameId: name.id, isCustomer: true, isSupplier: false });
+    return name;
   }
 
   /** Inbound status moves forward only; RECEIVED puts the received packs into the store's stock. */

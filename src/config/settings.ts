@@ -415,6 +415,26 @@ export const settingDefs: SettingDef[] = [
     description: 'The consignment stage data elements: item=UID,quantity=UID,reference=UID[,lot=UID]',
   },
   {
+    key: 'dhis2.requisitionProgram',
+    env: 'DHIS2_REQUISITION_PROGRAM',
+    type: 'string',
+    description:
+      'UID of the event program facilities raise requisitions in (RTS ordering); its completed events become Open mSupply response requisitions (schedules.rtsToMsupply)',
+  },
+  {
+    key: 'dhis2.requisitionStage',
+    env: 'DHIS2_REQUISITION_STAGE',
+    type: 'string',
+    description: 'UID of the requisition program stage',
+  },
+  {
+    key: 'dhis2.requisitionDataElements',
+    env: 'DHIS2_REQUISITION_DATA_ELEMENTS',
+    type: 'string',
+    description:
+      "The requisition stage's quantity data elements: <product DHIS2 code>=<data element UID>,… (one per product, units)",
+  },
+  {
     key: 'msupply.baseUrl',
     env: 'MSUPPLY_BASE_URL',
     type: 'string',
@@ -523,6 +543,14 @@ export const settingDefs: SettingDef[] = [
     default: '30 2 * * 1',
     description:
       "Cron (5 fields, or 6 with seconds; server time zone): reconcile every system's facility list against the registry",
+  },
+  {
+    key: 'schedules.rtsToMsupply',
+    env: 'SCHEDULE_RTS_TO_MSUPPLY',
+    type: 'string',
+    default: '0 4 * * *',
+    description:
+      'Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in the supplying Open mSupply store (msupply.supplierCode)',
   },
   {
     key: 'registry.file',

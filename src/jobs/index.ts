@@ -1,3 +1,4 @@
+import { rtsToMsupplyJob } from '../bridges/rts-to-msupply.js';
 import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
@@ -16,7 +17,7 @@ export interface MediatorJobDeps extends ReconcileJobDeps {
 
 /** Every job the mediator runs on a schedule. */
 export function mediatorJobs(deps: MediatorJobDeps) {
-  return [reconcileJob(deps)];
+  return [reconcileJob(deps), rtsToMsupplyJob(deps)];
 }
 
 /** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */

@@ -6,6 +6,12 @@ import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
 import { createConsignmentCapability, parseConsignmentElements, type ConsignmentProgram } from './consignments.js';
 import { createStockCapability, orgUnitResolver } from './stock.js';
+import {
+  createRequisitionFeed,
+  parseRequisitionProgram,
+  type RequisitionFeed,
+  type RequisitionProgram,
+} from './requisitions.js';
 
 /**
  * The DHIS2 connector the router uses (DESIGN §3): one client (version learnt once), org units as
@@ -16,7 +22,16 @@ export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
 }
 
-export function createDhis2Connector(settings: Record<string, unknown>, opts: Dhis2ConnectorOptions = {}): Connector {
+/** The DHIS2 connector with what only DHIS2 has: the facilities' requisitions a bridge reads. */
+export interface Dhis2Connector extends Connector {
+  /** Completed requisition events (dhis2.requisitionProgram); absent when no program is configured. */
+  requisitions?: RequisitionFeed;
+}
+
+export function createDhis2Connector(
+  settings: Record<string, unknown>,
+  opts: Dhis2ConnectorOptions = {},
+): Dhis2Connector {
   let current: Dhis2Settings = dhis2SettingsFrom(settings);
   const client = createDhis2Client(() => current, opts);
   const orgUnits = createOrgUnitReader(client);
@@ -26,6 +41,11 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
       ? parseConsignmentElements(s.consignmentProgram, s.consignmentStage, s.consignmentDataElements)
       : undefined;
   let consignments = consignmentsOf(current);
+  const requisitionsOf = (s: Dhis2Settings): RequisitionProgram | undefined =>
+    s.requisitionProgram
+      ? parseRequisitionProgram(s.requisitionProgram, s.requisitionStage, s.requisitionDataElements)
+      : undefined;
+  let requisitions = requisitionsOf(current);
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
@@ -44,6 +64,18 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
           return consignments;
         },
       }),
+    requisitions:
+      requisitions &&
+      createRequisitionFeed({
+        client,
+        reader: orgUnits,
+        products: () => products,
+        program: () => {
+          if (!requisitions)
+            throw new Error('dhis2.requisitionProgram was removed: restart to drop the DHIS2 requisition feed');
+          return requisitions;
+        },
+      }),
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
@@ -53,8 +85,10 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
       // parse and load first: a bad setting or mapping file leaves the running configuration untouched
       const parsed = dhis2SettingsFrom(next);
       const nextConsignments = consignmentsOf(parsed);
+      const nextRequisitions = requisitionsOf(parsed);
       products = loadDhis2Products(next);
       consignments = nextConsignments;
+      requisitions = nextRequisitions;
       current = parsed;
       client.reconfigure(current);
       orgUnits.clear();
@@ -64,4 +98,5 @@ export function createDhis2Connector(settings: Record<string, unknown>, opts: Dh
 }
 
 export { createDhis2Client } from './client.js';
+export type { RequisitionFeed, RequisitionPage } from './requisitions.js';
 export { dhis2SettingsFrom } from './settings.js';

@@ -28,6 +28,11 @@ export interface Dhis2Settings extends TransportSettings {
   consignmentStage?: string;
   /** `item=UID,quantity=UID,reference=UID[,lot=UID]`: the program's data elements. */
   consignmentDataElements?: string;
+  /** The event program facilities raise requisitions in (RTS ordering); absent = no requisition feed. */
+  requisitionProgram?: string;
+  requisitionStage?: string;
+  /** `<product DHIS2 code>=<quantity data element UID>,…`: the stage's quantity data elements. */
+  requisitionDataElements?: string;
 }
 
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
@@ -71,5 +76,8 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     consignmentProgram: str(s['dhis2.consignmentProgram']),
     consignmentStage: str(s['dhis2.consignmentStage']),
     consignmentDataElements: str(s['dhis2.consignmentDataElements']),
+    requisitionProgram: str(s['dhis2.requisitionProgram']),
+    requisitionStage: str(s['dhis2.requisitionStage']),
+    requisitionDataElements: str(s['dhis2.requisitionDataElements']),
   };
 }

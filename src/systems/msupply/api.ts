@@ -253,6 +253,45 @@ export function createMsupplyApi(client: MsupplyClient) {
         })
       ).updateRequestRequisition;
     },
+    async insertResponseRequisition(
+      storeId: string,
+      input: { id: string; otherPartyId: string; maxMonthsOfStock: number; minMonthsOfStock: number },
+    ) {
+      return (
+        await client.request<{ insertResponseRequisition: { id: string; status: string } }>({
+          query: Q.INSERT_RESPONSE_REQUISITION,
+          variables: { storeId, input },
+        })
+      ).insertResponseRequisition;
+    },
+    async insertResponseRequisitionLine(storeId: string, input: { id: string; itemId: string; requisitionId: string }) {
+      return (
+        await client.request<{ insertResponseRequisitionLine: { id: string } }>({
+          query: Q.INSERT_RESPONSE_REQUISITION_LINE,
+          variables: { storeId, input },
+        })
+      ).insertResponseRequisitionLine;
+    },
+    async updateResponseRequisitionLine(storeId: string, input: { id: string; requestedQuantity?: number }) {
+      // setting a quantity is idempotent: the same body twice leaves the same line
+      return (
+        await client.request<{ updateResponseRequisitionLine: { id: string } }>({
+          query: Q.UPDATE_RESPONSE_REQUISITION_LINE,
+          variables: { storeId, input },
+          retry: true,
+        })
+      ).updateResponseRequisitionLine;
+    },
+    async updateResponseRequisition(storeId: string, input: { id: string; theirReference?: string; comment?: string }) {
+      // setting the reference and comment is idempotent (no status change here)
+      return (
+        await client.request<{ updateResponseRequisition: { id: string; status: string } }>({
+          query: Q.UPDATE_RESPONSE_REQUISITION,
+          variables: { storeId, input },
+          retry: true,
+        })
+      ).updateResponseRequisition;
+    },
     /** Shipments (invoices) of a store: type INBOUND_SHIPMENT or OUTBOUND_SHIPMENT in the filter. */
     shipments(storeId: string, filter: Record<string, unknown> = {}): Promise<ShipmentRow[]> {
       return allPages(

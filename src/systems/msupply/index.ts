@@ -3,6 +3,7 @@ import { createMsupplyApi } from './api.js';
 import { createMsupplyClient, type MsupplyClientOptions } from './client.js';
 import { createDeliveryCapability } from './deliveries.js';
 import { createFacilityCapability } from './facilities.js';
+import { createFulfilmentCapability, type FulfilmentCapability } from './fulfilment.js';
 import { MSUPPLY } from './identifiers.js';
 import { createOrderCapability } from './orders.js';
 import { loadMsupplyProducts } from './products.js';
@@ -20,10 +21,16 @@ export interface MsupplyConnectorOptions extends MsupplyClientOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
 }
 
+/** The Open mSupply connector with what only a supplier has: fulfilling orders raised elsewhere. */
+export interface MsupplyConnector extends Connector {
+  /** Orders from outside Open mSupply (DHIS2 requisitions) as response requisitions in the supplying store. */
+  fulfilment: FulfilmentCapability;
+}
+
 export function createMsupplyConnector(
   settings: Record<string, unknown>,
   opts: MsupplyConnectorOptions = {},
-): Connector {
+): MsupplyConnector {
   let current: MsupplySettings = msupplySettingsFrom(settings);
   let products = loadMsupplyProducts(settings);
   const client = createMsupplyClient(() => current, opts);
@@ -40,6 +47,7 @@ export function createMsupplyConnector(
       verify: () => current.verifyDeliveries,
     }),
     stock: createStockCapability({ api, stores, products: () => products }),
+    fulfilment: createFulfilmentCapability({ api, stores, products: () => products, settings: () => current }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
       const me = await api.me();
@@ -60,4 +68,5 @@ export function createMsupplyConnector(
 }
 
 export { msupplySettingsFrom } from './settings.js';
+export type { FulfilmentCapability } from './fulfilment.js';
 export { OPERATIONS as MSUPPLY_OPERATIONS } from './operations.js';

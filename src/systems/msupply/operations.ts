@@ -263,6 +263,80 @@ export const UPDATE_REQUEST_REQUISITION = /* GraphQL */ `
   }
 `;
 
+export const INSERT_RESPONSE_REQUISITION = /* GraphQL */ `
+  mutation insertResponseRequisition($storeId: String!, $input: InsertResponseRequisitionInput!) {
+    insertResponseRequisition(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionNode {
+        id
+        status
+      }
+      ... on InsertResponseRequisitionError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const INSERT_RESPONSE_REQUISITION_LINE = /* GraphQL */ `
+  mutation insertResponseRequisitionLine($storeId: String!, $input: InsertResponseRequisitionLineInput!) {
+    insertResponseRequisitionLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionLineNode {
+        id
+        itemId
+        requestedQuantity
+      }
+      ... on InsertResponseRequisitionLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_RESPONSE_REQUISITION_LINE = /* GraphQL */ `
+  mutation updateResponseRequisitionLine($storeId: String!, $input: UpdateResponseRequisitionLineInput!) {
+    updateResponseRequisitionLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionLineNode {
+        id
+        itemId
+        requestedQuantity
+      }
+      ... on UpdateResponseRequisitionLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_RESPONSE_REQUISITION = /* GraphQL */ `
+  mutation updateResponseRequisition($storeId: String!, $input: UpdateResponseRequisitionInput!) {
+    updateResponseRequisition(storeId: $storeId, input: $input) {
+      __typename
+      ... on RequisitionNode {
+        id
+        status
+      }
+      ... on UpdateResponseRequisitionError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
 const SHIPMENT_FIELDS = /* GraphQL */ `
   fragment ShipmentFields on InvoiceNode {
     __typename
@@ -503,6 +577,10 @@ export const OPERATIONS: Record<string, string> = {
   insertRequestRequisitionLine: INSERT_REQUEST_REQUISITION_LINE,
   updateRequestRequisitionLine: UPDATE_REQUEST_REQUISITION_LINE,
   updateRequestRequisition: UPDATE_REQUEST_REQUISITION,
+  insertResponseRequisition: INSERT_RESPONSE_REQUISITION,
+  insertResponseRequisitionLine: INSERT_RESPONSE_REQUISITION_LINE,
+  updateResponseRequisitionLine: UPDATE_RESPONSE_REQUISITION_LINE,
+  updateResponseRequisition: UPDATE_RESPONSE_REQUISITION,
   shipments: SHIPMENTS,
   updateInboundShipment: UPDATE_INBOUND_SHIPMENT,
   updateInboundShipmentLine: UPDATE_INBOUND_SHIPMENT_LINE,

@@ -1,0 +1,137 @@
+import { ConflictError, NotConfiguredError } from '../domain/errors.js';
+import type { Order } from '../domain/index.js';
+import type { JobResult, ScheduledJob } from '../jobs/scheduler.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { WriteOutcome } from '../outbox/types.js';
+import type { Connector } from '../routing/ports.js';
+import type { Store } from '../store/types.js';
+import type { Dhis2Connector } from '../systems/dhis2/index.js';
+import type { MsupplyConnector } from '../systems/msupply/index.js';
+
+/**
+ * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
+ * integration", docs.msupply.org.nz `integration:dhis2_lmis_integration`): the requisition events
+ * facilities completed since the high-water mark are read through the DHIS2 connector as Orders,
+ * and each becomes a response requisition in the supplying Open mSupply store through the outbox
+ * (flow `fulfil`, system `msupply`), whose delivery is the mSupply connector's. The business key is
+ * the event UID. The mark is stored after each page is in the outbox and read back with an overlap,
+ * so a run that dies anywhere re-reads at most what it had not finished, and the keys make that
+ * re-read add nothing.
+ */
+export const RTS_FULFIL_FLOW = 'fulfil';
+export const RTS_REQUISITIONS_CURSOR = 'bridge.rtsToMsupply.requisitions';
+/**
+ * Events are re-read this far behind the mark: an event DHIS2 commits with an `updatedAt` a little
+ * older than one already read (a long transaction, another server node) is still found.
+ */
+export const RTS_OVERLAP_MS = 10 * 60_000;
+
+export const NO_REQUISITION_PROGRAM = 'no DHIS2 requisition program configured (dhis2.requisitionProgram)';
+export const NO_MSUPPLY = 'no Open mSupply connector configured (msupply.baseUrl)';
+
+export interface RtsBridgeDeps {
+  store: Store;
+  outbox: Outbox;
+  connectors: () => Connector[];
+  /** How long each write waits for Open mSupply before it is left to the outbox worker (default: the outbox's). */
+  deadlineMs?: number;
+}
+
+export type RtsCounts = Record<
+  'pages' | 'read' | 'created' | 'queued' | 'already' | 'rejected' | 'skipped' | 'changedAfterSent',
+  number
+>;
+
+const dhis2Of = (cs: Connector[]) => cs.find((c) => c.system === 'dhis2') as Dhis2Connector | undefined;
+const msupplyOf = (cs: Connector[]) =>
+  cs.find((c): c is MsupplyConnector => c.system === 'msupply' && 'fulfilment' in c);
+
+/** The idempotency key of a requisition's fulfilment: its order number (the DHIS2 event UID). */
+export const fulfilKey = (o: Pick<Order, 'orderNumber'>) => `fulfil|${o.orderNumber.system}|${o.orderNumber.value}`;
+
+/**
+ * What is written: the order without its read time, so the same event read again (a re-read
+ * after a kill, the overlap) is the same payload, while an edited event is a different one.
+ */
+const payloadOf = (o: Order): Order => ({ ...o, lastUpdated: undefined });
+
+/** A DHIS2 timestamp (no zone) moved back by `ms`, in the same notation. */
+export function earlier(stamp: string, ms: number): string {
+  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(stamp) ? stamp : `${stamp}Z`);
+  return Number.isFinite(t) ? new Date(t - ms).toISOString().replace(/Z$/, '') : stamp;
+}
+
+/** The delivery of `fulfil` jobs: the mSupply connector configured when the job runs. */
+export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[]): void {
+  outbox.register(RTS_FULFIL_FLOW, 'msupply', (job, journal) => {
+    const msupply = msupplyOf(connectors());
+    if (!msupply) throw new NotConfiguredError('fulfilment of DHIS2 requisitions', ['msupply']);
+    return msupply.fulfilment.respond(job.payload as Order, journal);
+  });
+}
+
+function tally(counts: RtsCounts, outcome: WriteOutcome): void {
+  if (outcome.kind === 'duplicate') counts.already++;
+  else if (outcome.kind === 'done') counts.created++;
+  else if (outcome.kind === 'queued') counts.queued++;
+  else counts.rejected++;
+}
+
+/** One run: completed requisition events since the mark → response requisitions, through the outbox. */
+export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
+  const connectors = deps.connectors();
+  const feed = dhis2Of(connectors)?.requisitions;
+  if (!feed) return { skipped: NO_REQUISITION_PROGRAM };
+  if (!msupplyOf(connectors)) return { skipped: NO_MSUPPLY };
+  const counts: RtsCounts = {
+    pages: 0,
+    read: 0,
+    created: 0,
+    queued: 0,
+    already: 0,
+    rejected: 0,
+    skipped: 0,
+    changedAfterSent: 0,
+  };
+  let mark = await deps.store.getCursor(RTS_REQUISITIONS_CURSOR);
+  for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined)) {
+    counts.pages++;
+    counts.read += page.orders.length + page.skipped.length;
+    counts.skipped += page.skipped.length;
+    for (const order of page.orders) {
+      try {
+        tally(
+          counts,
+          await deps.outbox.acceptWrite({
+            flow: RTS_FULFIL_FLOW,
+            system: 'msupply',
+            idempotencyKey: fulfilKey(order),
+            payload: payloadOf(order),
+            deadlineMs: deps.deadlineMs,
+          }),
+        );
+      } catch (err) {
+        // the event was edited after its requisition was made: mSupply keeps what it was sent
+        if (!(err instanceof ConflictError)) throw err;
+        counts.changedAfterSent++;
+      }
+    }
+    // every order of the page is in the outbox: the mark moves past it (never back: an overlapping run may be ahead)
+    if (page.highWater && (!mark || page.highWater > mark)) {
+      mark = page.highWater;
+      await deps.store.setCursor(RTS_REQUISITIONS_CURSOR, mark);
+    }
+  }
+  return { counts };
+}
+
+/** The scheduled job (`schedules.rtsToMsupply`); registers its outbox delivery when made. */
+export function rtsToMsupplyJob(deps: RtsBridgeDeps): ScheduledJob {
+  registerRtsHandlers(deps.outbox, deps.connectors);
+  return {
+    name: 'rtsToMsupply',
+    setting: 'schedules.rtsToMsupply',
+    description: 'DHIS2 RTS requisitions completed since the last run → Open mSupply response requisitions',
+    run: () => runRtsToMsupply(deps),
+  };
+}

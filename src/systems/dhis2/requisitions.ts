@@ -1,0 +1,165 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import { stableId } from '../../domain/ids.js';
+import type { Order, OrderLine } from '../../domain/index.js';
+import type { Dhis2Client } from './client.js';
+import type { OrgUnitReader } from './facilities.js';
+import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
+import { dhis2Instant } from './orgunit-codec.js';
+import type { Dhis2ProductMap } from './products.js';
+import { RTS_EVENT_SYSTEM } from './rts.js';
+import { trackerPage } from './tracker-report.js';
+
+/**
+ * Facility requisitions raised in DHIS2 (the mSupply "DHIS2 LMIS integration",
+ * docs.msupply.org.nz `integration:dhis2_lmis_integration`: the facility orders in an event
+ * program, RTS on Android; the supplier polls for the completed events). One event is one
+ * requisition at its org unit; each product has its own quantity data element in the stage (a
+ * DHIS2 data element holds one value per event), named in the settings by the product's DHIS2
+ * code. Completed events are read in `updatedAt` order with `updatedAfter`, so a caller can keep
+ * a high-water mark and resume after the last page it finished.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
+type Json = Record<string, any>;
+
+export interface RequisitionProgram {
+  program: string;
+  stage: string;
+  /** Product DHIS2 code (products.json codes.dhis2) → its quantity data element UID. */
+  quantities: Map<string, string>;
+}
+
+/** `dhis2.requisitionDataElements`: `<product DHIS2 code>=<quantity data element UID>,…`. */
+export function parseRequisitionProgram(
+  program: string,
+  stage: string | undefined,
+  spec: string | undefined,
+): RequisitionProgram {
+  if (!isUid(program)) throw new Error(`dhis2.requisitionProgram must be a program UID, got '${program}'`);
+  if (!isUid(stage)) throw new Error('dhis2.requisitionStage must be the requisition program stage UID');
+  const quantities = new Map<string, string>();
+  for (const pair of (spec ?? '').split(',').map((p) => p.trim())) {
+    if (!pair) continue;
+    const [code, uid] = pair.split('=').map((x) => x.trim());
+    if (!code || !isUid(uid))
+      throw new Error(`dhis2.requisitionDataElements: '${pair}' is not <product DHIS2 code>=<data element UID>`);
+    quantities.set(code, uid);
+  }
+  if (!quantities.size)
+    throw new Error('dhis2.requisitionDataElements names no product: <product DHIS2 code>=<data element UID>,…');
+  return { program, stage: stage!, quantities };
+}
+
+/** An event that cannot become an order, and why (reported by the bridge, never guessed around). */
+export interface SkippedRequisition {
+  event: string;
+  reason: string;
+}
+
+/** One page of completed requisitions, oldest update first. */
+export interface RequisitionPage {
+  orders: Order[];
+  skipped: SkippedRequisition[];
+  /** The DHIS2 `updatedAt` of the page's last event, as the server wrote it: the next high-water mark. */
+  highWater?: string;
+}
+
+export interface RequisitionFeed {
+  /** Completed requisition events updated at or after `updatedAfter` (a DHIS2 timestamp), page by page. */
+  completed(updatedAfter?: string, pageSize?: number): AsyncGenerator<RequisitionPage>;
+}
+
+export interface RequisitionDeps {
+  client: Dhis2Client;
+  reader: OrgUnitReader;
+  products: () => Dhis2ProductMap;
+  program: () => RequisitionProgram;
+}
+
+/** The order a completed requisition event is, or why it is none. */
+function toOrder(
+  e: Json,
+  ou: Json | undefined,
+  p: RequisitionProgram,
+  products: Dhis2ProductMap,
+): Order | SkippedRequisition {
+  const event = String(e.event);
+  if (!ou?.code)
+    return { event, reason: `org unit ${e.orgUnit} has no code: mSupply finds a facility by its org unit code` };
+  const values = new Map<string, string>(
+    ((e.dataValues as Json[] | undefined) ?? []).map((d) => [String(d.dataElement), String(d.value)]),
+  );
+  const lines: OrderLine[] = [];
+  for (const [code, dataElement] of p.quantities) {
+    const raw = values.get(dataElement);
+    if (raw === undefined || raw === '') continue;
+    const quantity = Number(raw);
+    if (!Number.isSafeInteger(quantity) || quantity < 0)
+      return { event, reason: `data element ${dataElement} (${code}) holds '${raw}', not a whole number of units` };
+    if (quantity === 0) continue;
+    const product = products.productOf(code);
+    if (!product) return { event, reason: `product ${code} is not in products.json (codes.dhis2)` };
+    lines.push({ product, quantity: { value: quantity, unit: 'dispensing-unit' } });
+  }
+  if (!lines.length) return { event, reason: 'no product has a quantity above zero' };
+  return {
+    id: stableId(DHIS2_SYSTEM, 'requisition-event', event),
+    orderNumber: { system: RTS_EVENT_SYSTEM, value: event },
+    status: 'active',
+    priority: 'routine',
+    facility: {
+      id: String(ou.id),
+      identifier: { system: DHIS2_CODE_SYSTEM, value: String(ou.code) },
+      display: ou.name ? String(ou.name) : undefined,
+    },
+    authoredOn: dhis2Instant(e.occurredAt),
+    lines,
+    source: { system: DHIS2_SYSTEM, id: event },
+    lastUpdated: dhis2Instant(e.updatedAt),
+  };
+}
+
+export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
+  return {
+    async *completed(updatedAfter, pageSize = 200) {
+      const p = deps.program();
+      const orgUnits = new Map<string, Promise<Json | undefined>>();
+      const orgUnit = (uid: string) => {
+        if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
+        return orgUnits.get(uid)!;
+      };
+      for (let page = 1; page <= 100_000; page++) {
+        const read = trackerPage<Json>(
+          await deps.client.call<unknown>({
+            method: 'GET',
+            path: '/api/tracker/events',
+            query: {
+              program: p.program,
+              programStage: p.stage,
+              status: 'COMPLETED',
+              // oldest update first: a page finished is a high-water mark nothing older lies beyond
+              order: 'updatedAt:asc',
+              updatedAfter,
+              fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
+              page,
+              pageSize,
+            },
+          }),
+          'events',
+        );
+        if (!read) throw new BusinessRuleError('GET /api/tracker/events answered no events page');
+        const products = deps.products();
+        const out: RequisitionPage = { orders: [], skipped: [] };
+        for (const e of read.items) {
+          // an event program can still hold an ACTIVE event when a server ignores the status filter
+          if (e.status !== 'COMPLETED') continue;
+          const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products);
+          if ('orderNumber' in o) out.orders.push(o);
+          else out.skipped.push(o);
+        }
+        out.highWater = read.items.length ? String(read.items.at(-1)!.updatedAt) : undefined;
+        if (read.items.length) yield out;
+        if (read.last || !read.items.length) return;
+      }
+    },
+  };
+}

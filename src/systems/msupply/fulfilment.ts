@@ -1,0 +1,184 @@
+import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
+import { stableUuid } from '../../domain/ids.js';
+import type { Order } from '../../domain/index.js';
+import type { StepJournal, WriteResult } from '../../routing/ports.js';
+import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
+import { msupplyReason } from './errors.js';
+import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
+import type { MsupplyProductMap } from './products.js';
+import { orderComment, orderStatusOf } from './requisition-codec.js';
+import type { MsupplySettings } from './settings.js';
+import type { StoreDirectory } from './stores.js';
+
+/**
+ * An order raised outside Open mSupply (a facility's DHIS2 requisition) as a customer (response)
+ * requisition in the supplying store, the way mSupply's "DHIS2 LMIS integration" makes one
+ * (docs.msupply.org.nz `integration:dhis2_lmis_integration`): the customer is the name whose code
+ * is the facility's DHIS2 org unit code (mSupply's Dhis2Code convention), the lines are the
+ * requested units. insertResponseRequisition takes no reference (InsertResponseRequisitionInput
+ * in the schema), so updateResponseRequisition sets `theirReference` to the order number (the
+ * DHIS2 event UID) and tags the comment with its system. Ids derive from the order number, and
+ * every step looks before it writes, so a retry after a crash or a lost answer finishes the same
+ * requisition.
+ */
+export interface FulfilmentCapability {
+  /** The order as a response requisition in its supplying store (`Order.supplier`, else msupply.supplierCode). */
+  respond(order: Order, journal: StepJournal): Promise<WriteResult>;
+  /** What `respond` would refuse that is knowable without writing: store, customer, items, quantities. */
+  precheck(order: Order): Promise<void>;
+}
+
+export interface FulfilmentDeps {
+  api: MsupplyApi;
+  stores: StoreDirectory;
+  products: () => MsupplyProductMap;
+  settings: () => MsupplySettings;
+}
+
+/** The response requisition an order becomes in a supplying store. */
+export function responseRequisitionIdFor(order: Pick<Order, 'orderNumber'>, storeId: string): string {
+  return stableUuid(MSUPPLY, 'response-requisition', storeId, order.orderNumber.system, order.orderNumber.value);
+}
+
+const responseLineIdFor = (requisitionId: string, itemId: string) =>
+  stableUuid(MSUPPLY, 'response-requisition-line', requisitionId, itemId);
+
+interface Plan {
+  store: StoreRow;
+  customer: NameRow;
+  lines: { itemCode: string; item: ItemRow; units: number }[];
+}
+
+export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapability {
+  const { api, stores } = deps;
+
+  const supplyingStore = async (order: Order): Promise<StoreRow> => {
+    if (order.supplier?.id || order.supplier?.identifier) return stores.resolve(order.supplier, 'Order.supplier');
+    const code = deps.settings().supplierCode;
+    if (!code)
+      throw new BusinessRuleError(
+        'the order names no supplier and msupply.supplierCode is not set: a response requisition needs the supplying store',
+        'Order.supplier',
+      );
+    return stores.resolve({ identifier: { system: STORE_CODE_SYSTEM, value: code } }, 'Order.supplier');
+  };
+
+  const customerOf = async (order: Order, store: StoreRow): Promise<NameRow> => {
+    const code = order.facility.identifier?.value;
+    const facility = order.facility.display ?? order.facility.id ?? '(unnamed)';
+    if (!code)
+      throw new BusinessRuleError(
+        `facility ${facility} has no code: Open mSupply names a facility by its DHIS2 org unit code`,
+        'Order.facility',
+      );
+    const name = (await api.names(store.id, { code: { equalTo: code } })).find((n) => n.code === code);
+    if (!name)
+      throw new BusinessRuleError(
+        `facility ${code} (${facility}) is not a name in Open mSupply store ${store.code}: give its customer the org unit code as name code`,
+        'Order.facility',
+      );
+    if (!name.isCustomer)
+      throw new BusinessRuleError(
+        `${code} is not a customer of Open mSupply store ${store.code} (OtherPartyNotACustomer)`,
+        'Order.facility',
+      );
+    return name;
+  };
+
+  const plan = async (order: Order): Promise<Plan> => {
+    const store = await supplyingStore(order);
+    const products = deps.products();
+    const codes = order.lines.map((l, i) => products.itemCode(l.product, `Order.lines[${i}].product`));
+    const [customer, items] = await Promise.all([
+      customerOf(order, store),
+      Promise.all([...new Set(codes)].map((code) => api.items(store.id, { code: { equalTo: code } }))),
+    ]);
+    const seen = new Set<string>();
+    const lines = order.lines.map((line, i) => {
+      const where = `Order.lines[${i}]`;
+      const itemCode = codes[i];
+      if (seen.has(itemCode))
+        throw new BusinessRuleError(`item ${itemCode} is requested twice; Open mSupply keeps one line per item`, where);
+      seen.add(itemCode);
+      const item = items.flat().find((x) => x.code === itemCode);
+      if (!item)
+        throw new BusinessRuleError(`item ${itemCode} is not visible in Open mSupply store ${store.code}`, where);
+      const { value, unit } = line.quantity;
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new BusinessRuleError(
+          `quantity ${String(value)} is not a whole, non-negative number`,
+          `${where}.quantity`,
+        );
+      // requisition quantities are units in Open mSupply; a pack is the item's pack size in units
+      const packSize = unit === 'dispensing-unit' ? 1 : item.defaultPackSize || products.packSizeOf(itemCode);
+      if (!packSize)
+        throw new BusinessRuleError(
+          `item ${itemCode} has no pack size, so packs cannot become units`,
+          `${where}.quantity`,
+        );
+      return { itemCode, item, units: value * packSize };
+    });
+    if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
+    return { store, customer, lines };
+  };
+
+  const requisitionOrFail = async (storeId: string, id: string): Promise<RequisitionRow> => {
+    const r = await api.requisition(storeId, id);
+    if (!r)
+      throw new MediatorError(502, {
+        code: 'exception',
+        diagnostics: `msupply: response requisition ${id} was created but store ${storeId} no longer finds it`,
+      });
+    return r;
+  };
+
+  return {
+    async respond(order, journal) {
+      const p = await plan(order);
+      const storeId = p.store.id;
+      const id = responseRequisitionIdFor(order, storeId);
+      const s = deps.settings();
+      await journal.run('insert-response', async () => {
+        if (await api.requisition(storeId, id)) return { id };
+        await api.insertResponseRequisition(storeId, {
+          id,
+          otherPartyId: p.customer.id,
+          maxMonthsOfStock: s.maxMonthsOfStock,
+          minMonthsOfStock: s.minMonthsOfStock,
+        });
+        return { id };
+      });
+      await journal.run('reference', async () => {
+        await api.updateResponseRequisition(storeId, {
+          id,
+          theirReference: order.orderNumber.value,
+          comment: orderComment(order.orderNumber),
+        });
+        return { id };
+      });
+      for (const line of p.lines) {
+        await journal.run(`line:${line.itemCode}`, async () => {
+          const current = await requisitionOrFail(storeId, id);
+          if (current.status === 'FINALISED') return { skipped: current.status };
+          let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
+          if (!lineId) {
+            lineId = responseLineIdFor(id, line.item.id);
+            try {
+              await api.insertResponseRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
+            } catch (err) {
+              if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists') throw err;
+              lineId = (await requisitionOrFail(storeId, id)).lines.nodes.find((l) => l.itemId === line.item.id)!.id;
+            }
+          }
+          await api.updateResponseRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
+          return { lineId };
+        });
+      }
+      const now = await requisitionOrFail(storeId, id);
+      return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(now.status) };
+    },
+    async precheck(order) {
+      await plan(order);
+    },
+  };
+}

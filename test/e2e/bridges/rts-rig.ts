@@ -1,0 +1,168 @@
+/**
+ * The rig of the RTS → Open mSupply bridge end to end: the DHIS2 sandbox (its requisition event
+ * program) and the Open mSupply sandbox (the central warehouse, with the five DHIS2 facilities as
+ * its customers under their org unit codes), and, per mediator instance, the real connectors, a
+ * store and an outbox with the bridge's delivery handler, as `serve` builds them.
+ */
+import { SEED_API_TOKEN, REQUISITION, REQUISITION_DATA_ELEMENTS, seedUid } from '../../../sandbox/dhis2/index.js';
+import { startDhis2Sandbox, type Dhis2Sandbox } from '../../../sandbox/dhis2/index.js';
+import { startMsupplySandbox, type MsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { rtsToMsupplyJob, type RtsBridgeDeps } from '../../../src/bridges/rts-to-msupply.js';
+import type { ScheduledJob } from '../../../src/jobs/scheduler.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import type { Store } from '../../../src/store/types.js';
+import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
+import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
+
+export const WAREHOUSE = 'store-wh-central';
+/** Five open facilities of the DHIS2 sandbox, by org unit code. */
+export const FACILITIES = ['LK-HC-101', 'LK-HC-102', 'LK-HC-103', 'LK-HC-104', 'LK-DH-201'];
+/** Products both catalogues carry (products.json codes.dhis2 and codes.msupply), with their pack sizes. */
+export const PRODUCTS: [dhis2: string, msupply: string, packSize: number][] = [
+  ['EM_AMX250', 'AMX250T', 100],
+  ['EM_PCM500', 'PCM500T', 1000],
+  ['EM_ORS', 'ORS205S', 50],
+  ['EM_ZNC20', 'ZNC20T', 100],
+  ['EM_CTX480', 'CTX480T', 1000],
+];
+
+export interface RtsSandboxes {
+  dhis2: Dhis2Sandbox;
+  ms: MsupplySandbox;
+  settings: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startRtsSandboxes(): Promise<RtsSandboxes> {
+  const dhis2 = await startDhis2Sandbox({});
+  const ms = await startMsupplySandbox();
+  // mSupply knows a DHIS2 facility as a customer whose name code is the org unit code (Dhis2Code)
+  for (const code of FACILITIES) {
+    const ou = [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!;
+    ms.state.addCustomer(WAREHOUSE, { code, name: ou.name });
+  }
+  return {
+    dhis2,
+    ms,
+    settings: {
+      'dhis2.baseUrl': dhis2.url,
+      'dhis2.apiToken': SEED_API_TOKEN,
+      'dhis2.requisitionProgram': REQUISITION.program,
+      'dhis2.requisitionStage': REQUISITION.stage,
+      'dhis2.requisitionDataElements': REQUISITION_DATA_ELEMENTS,
+      'msupply.baseUrl': ms.url,
+      'msupply.username': 'mediator',
+      'msupply.password': 'password',
+      'msupply.supplierCode': 'WH-CENTRAL',
+    },
+    async close() {
+      await dhis2.close();
+      await ms.close();
+    },
+  };
+}
+
+export interface Requisition {
+  event: string;
+  facility: string;
+  /** Units per product DHIS2 code. */
+  lines: Record<string, number>;
+}
+
+/**
+ * `n` requisitions raised and completed in DHIS2 as RTS posts them (`POST /api/tracker`, the
+ * facility user's own call, not the mediator's): requisition i at facility i mod 5, two products
+ * in whole packs.
+ */
+export async function raiseRequisitions(dhis2: Dhis2Sandbox, n: number, tag = 'r'): Promise<Requisition[]> {
+  const made: Requisition[] = [];
+  for (let i = 0; i < n; i++) {
+    const facility = FACILITIES[i % FACILITIES.length];
+    const [a, b] = [PRODUCTS[i % PRODUCTS.length], PRODUCTS[(i + 2) % PRODUCTS.length]];
+    made.push({
+      event: seedUid(`rts-requisition:${tag}:${i}`),
+      facility,
+      lines: { [a[0]]: a[2] * (1 + (i % 3)), [b[0]]: b[2] },
+    });
+  }
+  await postRequisitions(dhis2, made);
+  return made;
+}
+
+export async function postRequisitions(dhis2: Dhis2Sandbox, list: Requisition[], status = 'COMPLETED'): Promise<void> {
+  const orgUnit = (code: string) => [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!.id;
+  const events = list.map((r) => ({
+    event: r.event,
+    program: REQUISITION.program,
+    programStage: REQUISITION.stage,
+    orgUnit: orgUnit(r.facility),
+    occurredAt: '2026-11-28T09:00:00.000',
+    status,
+    dataValues: Object.entries(r.lines).map(([code, units]) => ({
+      dataElement: REQUISITION.quantities[code],
+      value: String(units),
+    })),
+  }));
+  const res = await fetch(`${dhis2.url}/api/tracker?async=false`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from('admin:district').toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ events }),
+  });
+  if (res.status !== 200) throw new Error(`DHIS2 refused the requisitions: ${res.status} ${await res.text()}`);
+}
+
+export interface Instance {
+  outbox: Outbox;
+  job: ScheduledJob;
+  deps: RtsBridgeDeps;
+  close(): Promise<void>;
+}
+
+/** One mediator instance on `store`: its connectors, its outbox (with the bridge's handler), the job. */
+export function instanceOn(store: Store, settings: Record<string, string>, name = 'A'): Instance {
+  const connectors = [createDhis2Connector(settings), createMsupplyConnector(settings)];
+  const outbox = new Outbox({
+    store,
+    options: {
+      instanceId: name,
+      deadlineMs: 5_000,
+      backoff: { baseMs: 50, capMs: 200 },
+      attemptTimeoutMs: 4_000,
+      leaseMs: 5_000,
+      settleMs: 100,
+    },
+  });
+  const deps: RtsBridgeDeps = { store, outbox, connectors: () => connectors };
+  return {
+    outbox,
+    job: rtsToMsupplyJob(deps),
+    deps,
+    async close() {
+      await outbox.stop(1_000);
+      await Promise.allSettled(connectors.map((c) => c.close?.()));
+    },
+  };
+}
+
+/** Runs the outbox worker passes until no job waits or runs (a lease left by a killed process expires first). */
+export async function drain(outbox: Outbox, store: Store, ms = 30_000): Promise<Record<string, number>> {
+  const until = Date.now() + ms;
+  for (;;) {
+    await outbox.runOnce();
+    await outbox.idle();
+    const counts = await store.countJobsByStatus();
+    if (!counts.pending && !counts['in-flight']) return counts;
+    if (Date.now() > until) throw new Error(`outbox not drained: ${JSON.stringify(counts)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The response requisitions the warehouse holds, with their lines. */
+export function responses(ms: MsupplySandbox) {
+  return [...ms.state.requisitions.values()]
+    .filter((r) => r.type === 'RESPONSE' && r.storeId === WAREHOUSE)
+    .map((r) => ({ ...r, lines: ms.state.linesOf(r.id) }));
+}

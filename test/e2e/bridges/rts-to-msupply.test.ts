@@ -1,0 +1,111 @@
+/**
+ * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15 "Must show"), through the real
+ * connectors and both sandboxes: ten requisitions completed at five facilities become ten response
+ * requisitions in the warehouse, each for its facility's customer, carrying the event UID, with the
+ * requested units; a second run adds nothing; a requisition completed later is picked up by the next
+ * run, one still being written (ACTIVE) is not.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js';
+import { openStore } from '../../../src/store/index.js';
+import {
+  PRODUCTS,
+  drain,
+  instanceOn,
+  postRequisitions,
+  raiseRequisitions,
+  responses,
+  startRtsSandboxes,
+} from './rts-rig.js';
+
+const itemCodeOf = new Map(PRODUCTS.map(([dhis2, msupply]) => [dhis2, msupply]));
+
+t.test('ten RTS requisitions at five facilities → ten response requisitions, once', async (t) => {
+  const sb = await startRtsSandboxes();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+  const store = await openStore({ dataDir: dir });
+  const a = instanceOn(store, sb.settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  const first = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(first, { counts: { pages: 1, read: 10, created: 10, already: 0, rejected: 0, skipped: 0 } }, 'ten written');
+
+  const made = responses(sb.ms);
+  t.equal(made.length, 10, 'ten response requisitions in the warehouse');
+  for (const r of raised) {
+    const resp = made.find((m) => m.theirReference === r.event);
+    t.ok(resp, `requisition ${r.event} has its response requisition`);
+    if (!resp) continue;
+    t.equal(sb.ms.state.names.get(resp.otherPartyId)?.code, r.facility, 'for the facility named by its org unit code');
+    t.equal(resp.status, 'NEW');
+    t.match(resp.comment, r.event, 'the comment tags the DHIS2 event');
+    const lines = Object.fromEntries(
+      resp.lines.map((l) => [sb.ms.state.items.get(l.itemId)!.code, l.requestedQuantity]),
+    );
+    t.same(
+      lines,
+      Object.fromEntries(Object.entries(r.lines).map(([code, units]) => [itemCodeOf.get(code), units])),
+      'requested units per item',
+    );
+  }
+  t.equal(new Set(made.map((m) => m.otherPartyId)).size, 5, 'five customers');
+  t.ok(await store.getCursor(RTS_REQUISITIONS_CURSOR), 'the high-water mark is stored');
+
+  const writes = sb.ms.state.applied.length;
+  const second = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(second, { counts: { read: 10, created: 0, already: 10 } }, 'the overlap re-reads them, the keys find them');
+  t.equal(responses(sb.ms).length, 10, 'still ten');
+  t.equal(sb.ms.state.applied.length, writes, 'Open mSupply saw no write');
+
+  // one more completed, one still being filled in at its facility
+  const [late] = await raiseRequisitions(sb.dhis2, 1, 'late');
+  await postRequisitions(sb.dhis2, [{ event: 'LkDraftReq1', facility: 'LK-HC-101', lines: { EM_ORS: 50 } }], 'ACTIVE');
+  const third = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(third, { counts: { created: 1, already: 10 } });
+  t.equal(responses(sb.ms).length, 11, 'the late one added, the draft not');
+  t.ok(responses(sb.ms).some((r) => r.theirReference === late.event));
+});
+
+t.test(
+  'a facility Open mSupply does not know: the write is refused with the reason, the rest go through',
+  async (t) => {
+    const sb = await startRtsSandboxes();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+    const store = await openStore({ dataDir: dir });
+    const a = instanceOn(store, sb.settings);
+    t.teardown(async () => {
+      await a.close();
+      await store.close();
+      await sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await postRequisitions(sb.dhis2, [
+      { event: 'LkUnknownF1', facility: 'LK-WH-302', lines: { EM_ORS: 50 } },
+      { event: 'LkKnownFac1', facility: 'LK-HC-103', lines: { EM_ORS: 100 } },
+    ]);
+    const run = await a.job.run();
+    t.match(run, { counts: { created: 1, rejected: 1 } });
+    const [job] = await store.findJobsByKey(
+      'fulfil|http://fhir-supply-mediator.org/fhir/identifier/dhis2-event|LkUnknownF1',
+    );
+    t.equal(job?.status, 'rejected');
+    t.match(job?.error?.issues?.[0], {
+      code: 'business-rule',
+      diagnostics: /LK-WH-302 .* is not a name in Open mSupply store WH-CENTRAL/,
+      expression: ['Order.facility'],
+    });
+    t.equal(responses(sb.ms).length, 1);
+  },
+);
