@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { ConfigError, loadSettings } from '../config/load.js';
 import { outboxCommand } from './outbox.js';
 import { jobsCommand } from './jobs.js';
+import { bridgeCommand } from './bridge.js';
 import { checkMappingsCommand } from './check-mappings.js';
 import { demoCommand } from './demo.js';
 import { serve } from './serve.js';
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   program.addCommand(demoCommand());
   program.addCommand(outboxCommand());
   program.addCommand(jobsCommand());
+  program.addCommand(bridgeCommand());
   program.addCommand(checkMappingsCommand());
   try {
     const { reconcileCommand } = await import('./reconcile.js' as string);

@@ -545,6 +545,14 @@ export const settingDefs: SettingDef[] = [
       "Cron (5 fields, or 6 with seconds; server time zone): reconcile every system's facility list against the registry",
   },
   {
+    key: 'schedules.stockToDhis2',
+    env: 'SCHEDULE_STOCK_TO_DHIS2',
+    type: 'string',
+    default: '0 3 2 * *',
+    description:
+      'Cron (server time zone): send the last complete month of LMIS stock indicators to DHIS2 (only values that changed); empty = never',
+  },
+  {
     key: 'schedules.rtsToMsupply',
     env: 'SCHEDULE_RTS_TO_MSUPPLY',
     type: 'string',

@@ -1,4 +1,5 @@
 import { rtsToMsupplyJob } from '../bridges/rts-to-msupply.js';
+import { stockToDhis2Job } from '../bridges/stock-to-dhis2-job.js';
 import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
@@ -17,7 +18,7 @@ export interface MediatorJobDeps extends ReconcileJobDeps {
 
 /** Every job the mediator runs on a schedule. */
 export function mediatorJobs(deps: MediatorJobDeps) {
-  return [reconcileJob(deps), rtsToMsupplyJob(deps)];
+  return [reconcileJob(deps), rtsToMsupplyJob(deps), stockToDhis2Job(deps)];
 }
 
 /** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */

@@ -1,0 +1,169 @@
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
+import { bridgePeriod, previousMonth } from '../bridges/stock-period.js';
+import { runStockToDhis2, type FacilityOutcome, type StockBridgeResult } from '../bridges/stock-to-dhis2.js';
+import { loadSettings } from '../config/load.js';
+import type { Settings } from '../config/settings.js';
+import { MediatorError } from '../domain/errors.js';
+import { Outbox } from '../outbox/outbox.js';
+import { learnSecrets } from '../platform/redaction.js';
+import { createRoutingServices } from '../routing/index.js';
+import type { Connector } from '../routing/ports.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { ConnectorSet } from '../systems/index.js';
+
+/**
+ * `bridge <name>`: run a bridge by hand, as its scheduled job would, over the same store,
+ * connectors and outbox as `serve` (writes not delivered before the outbox deadline wait there
+ * for a running mediator's worker). Each bridge is a subcommand.
+ */
+export interface BridgeCliDeps {
+  /** Default: the settings `serve` would use (environment and CONFIG_FILE). */
+  settings?: () => Settings;
+  out?: NodeJS.WritableStream;
+  /** Where the progress bar goes (default stderr). */
+  err?: NodeJS.WritableStream;
+}
+
+export interface BridgeRuntime {
+  store: Store;
+  outbox: Outbox;
+  connectors: Connector[];
+}
+
+/** The store, connectors and outbox of this configuration, with every flow's delivery handler registered. */
+export async function withBridgeRuntime(
+  settings: Settings,
+  fn: (runtime: BridgeRuntime) => Promise<number>,
+): Promise<number> {
+  learnSecrets(settings); // errors printed are masked as the server's logs are
+  const store = await openStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
+  const connectors = new ConnectorSet(store, settings);
+  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
+  createRoutingServices({ connectors: connectors.list(), outbox, store });
+  try {
+    return await fn({ store, outbox, connectors: connectors.list() });
+  } finally {
+    await outbox.stop(5_000);
+    await connectors.close();
+    await store.close();
+  }
+}
+
+interface StockOptions {
+  period?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  progress?: boolean;
+}
+
+const shown = (n: number | undefined) => (n === undefined ? '(none)' : String(n));
+
+/** One line per value that would change: org unit, data element, period, old → new. */
+export function changeLines(outcome: FacilityOutcome, period: string): string[] {
+  const ou = outcome.orgUnit?.code ?? outcome.orgUnit?.uid ?? outcome.facility;
+  return outcome.changes.map(
+    (c, i) => `${ou}  ${outcome.dataElements[i]}  ${period}: ${shown(c.previous)} → ${c.value}`,
+  );
+}
+
+function summary(r: StockBridgeResult, dryRun: boolean): string {
+  const c = r.counts;
+  const head = dryRun
+    ? `${r.period}: ${c['would-send']} org units would change (${c.values} values); ${c.unchanged} unchanged`
+    : `${r.period}: ${c.sent} org units sent, ${c.queued} queued, ${c['already-sent']} already sent, ${c.unchanged} unchanged, ${c.rejected} refused (${c.values} values)`;
+  const skipped = [
+    c['no-org-unit'] ? `${c['no-org-unit']} facilities have no DHIS2 org unit (crosswalk or code)` : '',
+    c.unmappedProducts ? `${c.unmappedProducts} products have no DHIS2 code (products.json codes.dhis2)` : '',
+  ].filter(Boolean);
+  return [head, ...skipped].join('\n') + '\n';
+}
+
+function progressBar(o: StockOptions, err: NodeJS.WritableStream) {
+  if (!(o.progress ?? (err as NodeJS.WriteStream).isTTY === true)) return undefined;
+  // the number of facilities is not known before the last page: the bar counts them
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: err,
+      format: 'stock → DHIS2 {period}: {value} facilities | sent {sent} | unchanged {unchanged} | {last}',
+      hideCursor: false,
+      noTTYOutput: true,
+      notTTYSchedule: 1000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  return bar;
+}
+
+export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
+  const settings = deps.settings ?? (() => loadSettings());
+  const out = deps.out ?? process.stdout;
+  const err = deps.err ?? process.stderr;
+  return new Command('stock-to-dhis2')
+    .description('Send one period of LMIS stock indicators to DHIS2: only values that changed')
+    .option('--period <period>', 'a month (2026-11) or a DHIS2 period (202611); default: the last complete month')
+    .option('--dry-run', 'print what would change (org unit, data element, period: old → new) and write nothing')
+    .option('--json', 'the result as JSON')
+    .option('--progress', 'show the progress bar even when stderr is not a terminal')
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: StockOptions) => {
+      let period;
+      try {
+        period = o.period ? bridgePeriod(o.period, '--period') : previousMonth(new Date());
+      } catch (e) {
+        err.write(`${(e as Error).message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = await withBridgeRuntime(settings(), async (runtime) => {
+        const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
+        if ('skipped' in bridge) {
+          err.write(`${bridge.skipped}\n`);
+          return 2;
+        }
+        const bar = progressBar(o, err);
+        const tally = { sent: 0, unchanged: 0 };
+        bar?.start(0, 0, { period: period.id, sent: 0, unchanged: 0, last: '' });
+        let result: StockBridgeResult;
+        try {
+          result = await runStockToDhis2(bridge, {
+            period,
+            dryRun: o.dryRun,
+            onFacility: (f) => {
+              if (f.status === 'sent' || f.status === 'would-send') tally.sent++;
+              if (f.status === 'unchanged' || f.status === 'already-sent') tally.unchanged++;
+              bar?.setTotal(bar.getTotal() + 1);
+              bar?.increment(1, { ...tally, last: f.orgUnit?.code ?? f.facility });
+            },
+          });
+        } catch (e) {
+          bar?.stop();
+          if (!(e instanceof MediatorError)) throw e;
+          err.write(`${e.message}\n`);
+          return 2;
+        }
+        bar?.stop();
+        if (o.json) out.write(JSON.stringify(result, null, 2) + '\n');
+        else {
+          if (o.dryRun)
+            for (const f of result.outcomes) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
+          for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
+            out.write(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}\n`);
+          out.write(summary(result, !!o.dryRun));
+        }
+        return result.counts.rejected ? 1 : 0;
+      });
+    });
+}
+
+/** `bridge stock-to-dhis2 …` (and further bridges as subcommands). */
+export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
+  const cmd = new Command('bridge').description('Run a bridge between systems by hand, as its scheduled job does');
+  cmd.addCommand(stockToDhis2Command(deps));
+  return cmd;
+}

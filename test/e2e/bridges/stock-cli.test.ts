@@ -1,0 +1,81 @@
+/**
+ * `cli bridge stock-to-dhis2` over the real connectors and sandboxes: the dry run prints each value
+ * that would change (org unit, data element, period: old → new) and writes nothing; the run sends
+ * them with a progress bar on stderr; a bad period is refused before anything is read.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
+import { bridgeCommand } from '../../../src/cli/bridge.js';
+import { loadSettings } from '../../../src/config/load.js';
+import { dhis2Value, startStockRig, type StockRig } from './stock-rig.js';
+
+function collect() {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (d: Buffer) => (text += d.toString()));
+  return { stream, text: () => text };
+}
+
+async function cli(rig: StockRig, dir: string, ...args: string[]) {
+  const out = collect();
+  const err = collect();
+  const settings = () =>
+    loadSettings({
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: 'stock-cli-Xy9',
+      DATABASE_URL: '',
+      OPENLMIS_BASE_URL: rig.lmis.url,
+      OPENLMIS_USERNAME: 'mediator',
+      OPENLMIS_PASSWORD: 'password',
+      OPENLMIS_CLIENT_SECRET: 'changeme',
+      MSUPPLY_BASE_URL: '',
+      OPENMRS_BASE_URL: '',
+      DHIS2_BASE_URL: rig.dhis2.url,
+      DHIS2_API_TOKEN: SEED_API_TOKEN,
+      DHIS2_DATA_SET: 'LkStockMnth',
+    } as NodeJS.ProcessEnv);
+  process.exitCode = undefined;
+  await bridgeCommand({ settings, out: out.stream, err: err.stream }).parseAsync(['stock-to-dhis2', ...args], {
+    from: 'user',
+  });
+  const code = process.exitCode;
+  process.exitCode = undefined;
+  return { code, out: out.text(), err: err.text() };
+}
+
+t.test('the dry run prints old → new and writes nothing; the run sends it', async (t) => {
+  const rig = await startStockRig();
+  t.teardown(rig.close);
+  const dir = mkdtempSync(path.join(tmpdir(), 'stock-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await rig.postEvent('LK-HC-101', 'EM01', [
+    { product: 'EM-ORS', quantity: 50, date: '2027-01-22', reason: 'Consumed' },
+  ]);
+
+  const dry = await cli(rig, dir, '--period', '2027-01', '--dry-run');
+  t.equal(dry.code, 0, dry.err);
+  t.match(dry.out, /^LK-HC-101 {2}EM_ORS_SOH {2}202701: \(none\) → 100$/m, 'a value DHIS2 does not have yet');
+  t.match(dry.out, /^LK-HC-101 {2}EM_ORS_CONS {2}202701: \(none\) → 50$/m);
+  t.match(dry.out, /^LK-WH-301 {2}EM_AMX250_SOH {2}202701: \(none\) → 500000$/m);
+  t.match(dry.out, /202701: 2 org units would change \(\d+ values\)/);
+  t.equal(rig.dhis2.state.imports.length, 0, 'nothing sent to DHIS2');
+
+  const run = await cli(rig, dir, '--period', '2027-01', '--progress');
+  t.equal(run.code, 0, run.err);
+  t.match(run.out, /202701: 2 org units sent, 0 queued/);
+  t.match(run.err, /stock → DHIS2 202701: 2 facilities \| sent 2/, 'the progress bar on stderr');
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'EM_ORS_SOH', '202701'), '100');
+
+  const again = await cli(rig, dir, '--period', '2027-01', '--dry-run');
+  t.match(again.out, /0 org units would change \(0 values\); 2 unchanged/);
+  t.notMatch(again.out, /→/, 'no change listed');
+
+  const bad = await cli(rig, dir, '--period', '2027-13');
+  t.equal(bad.code, 2);
+  t.match(bad.err, /2027-13 is not a period: give a month \(2026-11\) or a DHIS2 period/);
+});
