@@ -1,5 +1,8 @@
 import type { Settings } from '../config/settings.js';
+import type { Facility } from '../domain/facility.js';
 import { loadFacilityList } from '../registry/facility-list.js';
+import { createRegistryClient } from '../registry/mfr/client.js';
+import type { RegistryClient } from '../registry/mfr/types.js';
 import { reconcileIntoStore } from '../registry/reconcile-run.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
@@ -10,24 +13,36 @@ export interface ReconcileJobDeps {
   settings: () => Settings;
   /** The connectors configured now (a live settings change adds or removes one). */
   connectors: () => Connector[];
+  /**
+   * The mediator's registry client (absent when registry.url is not set). Without this dep a run
+   * with registry.url set makes a client of its own for the run.
+   */
+  registry?: () => RegistryClient | undefined;
 }
 
 export const NO_REGISTRY = 'no registry configured';
 export const NO_SYSTEM = 'no configured system lists its facilities';
 
 /**
- * Reconciles each configured system's facility list against the registry list (`registry.file`,
- * CSV or JSON, the formats `cli reconcile --right` reads) into the store's crosswalk, the same
- * incremental run as `cli reconcile --store`: only what changed is re-scored, human decisions are
- * kept. Counts per system: records on each side, re-scored, written, retired, and the zones.
+ * Reconciles each configured system's facility list against the registry into the store's
+ * crosswalk, the same incremental run as `cli reconcile --store`: only what changed is re-scored,
+ * human decisions are kept. The registry is the master facility registry read through its client
+ * (a full read: every current facility) when `registry.url` is set, else the `registry.file` list
+ * (CSV or JSON, the formats `cli reconcile --right` reads). Counts per system: records on each
+ * side, re-scored, written, retired, and the zones.
  */
 export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
-  const file = deps.settings()['registry.file'];
-  if (typeof file !== 'string' || file === '') return { skipped: NO_REGISTRY };
+  const settings = deps.settings();
+  const url = settings['registry.url'];
+  const file = settings['registry.file'];
+  const fromUrl = typeof url === 'string' && url !== '';
+  if (!fromUrl && (typeof file !== 'string' || file === '')) return { skipped: NO_REGISTRY };
   const systems = deps.connectors().filter((c) => c.facilities?.listAll);
   if (systems.length === 0) return { skipped: NO_SYSTEM };
-  // read once per run: an operator replacing the file between runs is picked up at the next one
-  const registry = loadFacilityList(file, { system: 'registry' }).records;
+  // read once per run: a registry change (or a replaced file) is picked up at the next one
+  const registry = fromUrl
+    ? await readRegistry(deps, settings)
+    : loadFacilityList(file as string, { system: 'registry' }).records;
   const counts: Record<string, number> = { registry: registry.length };
   for (const connector of systems) {
     // zones are areas, not facilities: the registry list holds facilities only
@@ -44,6 +59,23 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
     });
   }
   return { counts };
+}
+
+/**
+ * Every current registry facility, by the client's checked full read (it throws rather than give a
+ * partial list, so a failed page fails the run instead of retiring rows). Jurisdictions are areas,
+ * not facilities: they are left out as the systems' zones are.
+ */
+async function readRegistry(deps: ReconcileJobDeps, settings: Settings): Promise<Facility[]> {
+  const shared = deps.registry?.();
+  const client = shared ?? createRegistryClient(settings);
+  if (!client) return [];
+  try {
+    const records = await client.listAll();
+    return records.flatMap((r) => (r.facility?.kind === 'facility' ? [r.facility] : []));
+  } finally {
+    if (!shared) await client.close();
+  }
 }
 
 export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {
