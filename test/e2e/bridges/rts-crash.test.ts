@@ -1,0 +1,111 @@
+/**
+ * The RTS → mSupply bridge survives what a scheduled job meets (issue 15 "Must show"): the process
+ * running it is SIGKILLed mid-run, while Open mSupply holds the answer to a line it has already
+ * written, and the next run on the same store finishes the job; two instances sharing PostgreSQL
+ * run it at the same time. Each way, ten requisitions give exactly ten response requisitions with
+ * their twenty lines, each written once.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import type { MsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js';
+import { openStore } from '../../../src/store/index.js';
+import { killHard, until } from '../../support/net.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { drain, instanceOn, raiseRequisitions, responses, startRtsSandboxes, type Requisition } from './rts-rig.js';
+
+const pgCase = engineCases().find((e) => e.name === 'postgres')!;
+const writes = (ms: MsupplySandbox, mutation: string) => ms.state.applied.filter((a) => a.mutation === mutation).length;
+
+/** Exactly one response requisition per requisition, with its lines once, each written once. */
+function exactlyOnce(t: Test, ms: MsupplySandbox, raised: Requisition[]) {
+  const made = responses(ms);
+  t.equal(made.length, raised.length, `exactly ${raised.length} response requisitions`);
+  t.same(made.map((r) => r.theirReference).sort(), raised.map((r) => r.event).sort(), 'one per DHIS2 event');
+  t.ok(
+    made.every((r) => r.lines.length === 2 && r.lines.every((l) => l.requestedQuantity > 0)),
+    'each with its two lines, quantities set',
+  );
+  t.equal(writes(ms, 'insertResponseRequisition'), raised.length, 'each inserted once');
+  t.equal(writes(ms, 'insertResponseRequisitionLine'), raised.length * 2, 'each line inserted once');
+}
+
+t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes, ten of ten', async (t) => {
+  const sb = await startRtsSandboxes();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-crash-'));
+  const databaseUrl = `sqlite:${path.join(dir, 'mediator.db')}`;
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  // the 13th line (the 7th requisition's first) is written, and its answer never comes
+  sb.ms.faults.add({ operation: 'insertResponseRequisitionLine', action: { type: 'delay', ms: 0 }, times: 12 });
+  sb.ms.faults.add({ operation: 'insertResponseRequisitionLine', action: { type: 'afterApply', answer: 'hang' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'rts-run-child.ts')], {
+    env: { ...process.env, RTS_SETTINGS: JSON.stringify(sb.settings), RTS_DATABASE_URL: databaseUrl },
+    stdio: 'ignore',
+  });
+  t.teardown(async () => {
+    await killHard(child);
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await until('the 13th line written', async () => writes(sb.ms, 'insertResponseRequisitionLine') === 13 || undefined);
+  await killHard(child);
+  sb.ms.faults.clear();
+  t.equal(responses(sb.ms).length, 7, 'seven requisitions begun when the process died');
+  t.equal(responses(sb.ms).filter((r) => r.lines.length === 2).length, 6, 'six of them whole');
+
+  const store = await openStore({ databaseUrl });
+  const a = instanceOn(store, sb.settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+  });
+  t.equal(
+    await store.getCursor(RTS_REQUISITIONS_CURSOR),
+    undefined,
+    'the killed run stored no mark: its page was not done',
+  );
+  const rerun = await a.job.run();
+  t.match(rerun, { counts: { read: 10, created: 3, already: 7 } }, 'three new writes; seven keys known');
+  await drain(a.outbox, store);
+  exactlyOnce(t, sb.ms, raised);
+  const counts = await store.countJobsByStatus();
+  t.equal(counts.done, 10, 'ten outbox jobs, all done');
+
+  const after = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(after, { counts: { created: 0, already: 10 } }, 'a further run writes nothing');
+  exactlyOnce(t, sb.ms, raised);
+});
+
+t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten', { skip: pgCase.skip }, async (t) => {
+  const sb = await startRtsSandboxes();
+  const db = await pgCase.freshDatabase();
+  const storeA = await openStore({ databaseUrl: db.databaseUrl });
+  const storeB = await openStore({ databaseUrl: db.databaseUrl });
+  const a = instanceOn(storeA, sb.settings, 'A');
+  const b = instanceOn(storeB, sb.settings, 'B');
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+    await storeA.close();
+    await storeB.close();
+    await db.drop();
+    await sb.close();
+  });
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  // slow enough that the two runs overlap write by write (no advisory lock here: the job is called directly)
+  sb.ms.faults.add({ operation: 'insertResponseRequisition', action: { type: 'delay', ms: 30 } });
+  const [ra, rb] = await Promise.all([a.job.run(), b.job.run()]);
+  await Promise.all([drain(a.outbox, storeA), drain(b.outbox, storeB)]);
+  const total = (k: string) =>
+    ((ra as { counts: Record<string, number> }).counts[k] ?? 0) +
+    ((rb as { counts: Record<string, number> }).counts[k] ?? 0);
+  t.equal(total('read'), 20, 'both read all ten');
+  t.equal(total('created') + total('queued'), 10, 'ten writes between them');
+  t.equal(total('already'), 10, 'the other ten found their key taken');
+  exactlyOnce(t, sb.ms, raised);
+  t.equal((await storeA.countJobsByStatus()).done, 10, 'ten jobs in the shared outbox, done');
+});
