@@ -4,6 +4,7 @@
  *   npm run sandbox -- openhim --port 8080
  *   npm run sandbox -- msupply --port 8084 [--token-ttl 3600]
  *   npm run sandbox -- openmrs --port 8083 [--session-ttl 1800] [--log]
+ *   npm run sandbox -- mfr --port 8085 [--no-history] [--page-size 20] [--log]
  * Each prints its base URL, credentials and control endpoints, and stops on Ctrl-C.
  * State lives in memory: a restarted sandbox starts from its seed again.
  */
@@ -13,6 +14,7 @@ import { startOpenLmisSandbox } from './openlmis/index.js';
 import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msupply/index.js';
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
+import { DEFAULT_MFR_AUTH, startMfrSandbox } from './mfr/index.js';
 
 const portOption = (fallback: string) =>
   new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
@@ -164,13 +166,49 @@ function msupplyCommand(): Command {
     });
 }
 
+function mfrCommand(): Command {
+  return new Command('mfr')
+    .description(
+      'Master facility registry: an mCSD directory (FHIR R4 Location/Organization, _history) with a /_sandbox control API',
+    )
+    .addOption(portOption(process.env.MFR_SANDBOX_PORT ?? '8085'))
+    .addOption(hostOption())
+    .option('--no-history', 'answer Location/_history with 405 (a directory without the mCSD Update Option)')
+    .option('--page-size <n>', 'default _count', process.env.MFR_SANDBOX_PAGE_SIZE ?? '20')
+    .option('--log', 'log every request (pino)')
+    .action(async (o: { port: string; host: string; history: boolean; pageSize: string; log?: boolean }) => {
+      const pageSize = Number(o.pageSize);
+      if (!Number.isInteger(pageSize) || pageSize < 1)
+        throw new Error(`--page-size must be a positive integer, got '${o.pageSize}'`);
+      const sandbox = await startMfrSandbox({
+        port: Number(o.port),
+        host: o.host,
+        history: o.history,
+        pageSize,
+        logger: o.log === true,
+      });
+      const root = sandbox.root;
+      process.stdout.write(
+        [
+          `MFR (mCSD directory) sandbox listening on ${sandbox.url}${o.history ? '' : ' (no _history)'}`,
+          `  auth          Basic ${DEFAULT_MFR_AUTH.username}/${DEFAULT_MFR_AUTH.password} or Bearer ${DEFAULT_MFR_AUTH.token}`,
+          `  mediator      REGISTRY_URL=${sandbox.url} REGISTRY_TOKEN=${DEFAULT_MFR_AUTH.token}`,
+          `  control       ${root}/_sandbox/state  /_sandbox/locations/{id|code}/rename|move|close|unpublish  /_sandbox/faults (README "Sandboxes")`,
+          '',
+        ].join('\n'),
+      );
+      stopOnSignal(() => sandbox.close());
+    });
+}
+
 const program = new Command('sandbox')
   .description('Run one upstream sandbox on its own')
   .addCommand(openlmisCommand())
   .addCommand(openhimCommand())
   .addCommand(msupplyCommand())
   .addCommand(dhis2Command())
-  .addCommand(openmrsCommand());
+  .addCommand(openmrsCommand())
+  .addCommand(mfrCommand());
 program.parseAsync(process.argv).catch((err) => {
   console.error(err instanceof Error ? err.message : err);
   process.exit(1);

@@ -33,11 +33,13 @@ async function startSandboxes() {
   const { startMsupplySandbox } = await import('../../sandbox/msupply/index.js');
   const { startDhis2Sandbox, SEED_API_TOKEN: DHIS2_TOKEN } = await import('../../sandbox/dhis2/index.js');
   const { startOpenMrsSandbox, ADMIN_PASSWORD: OPENMRS_PASSWORD } = await import('../../sandbox/openmrs/index.js');
+  const { startMfrSandbox, DEFAULT_MFR_AUTH } = await import('../../sandbox/mfr/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
   const openlmis = await startOpenLmisSandbox({ port: 0 });
   const msupply = await startMsupplySandbox({ port: 0 });
   const dhis2 = await startDhis2Sandbox({ port: 0 });
   const openmrs = await startOpenMrsSandbox({ port: 0 });
+  const mfr = await startMfrSandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
     {
@@ -65,6 +67,11 @@ async function startSandboxes() {
       handle: openmrs,
       note: `REST + stock management module; locations with Master Facility Codes; admin/${OPENMRS_PASSWORD}`,
     },
+    {
+      name: 'Facility registry (mCSD sandbox)',
+      handle: { url: mfr.url, close: () => mfr.close() },
+      note: `the same facilities (LK-HC-101 …) as Locations; rename/move/close at ${mfr.root}/_sandbox/locations/<code>/…`,
+    },
   ];
   return {
     list,
@@ -76,6 +83,8 @@ async function startSandboxes() {
     facilityId,
     dhis2,
     dhis2Token: DHIS2_TOKEN,
+    mfr,
+    mfrToken: DEFAULT_MFR_AUTH.token,
   };
 }
 
@@ -104,6 +113,8 @@ export function demoCommand(): Command {
         facilityId,
         dhis2,
         dhis2Token,
+        mfr,
+        mfrToken,
       } = await startSandboxes();
       const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
       const port = Number(opts.port);
@@ -134,6 +145,8 @@ export function demoCommand(): Command {
         OPENMRS_BASE_URL: openmrs.url,
         OPENMRS_USERNAME: 'admin',
         OPENMRS_PASSWORD: openmrsPassword,
+        REGISTRY_URL: mfr.url,
+        REGISTRY_TOKEN: mfrToken,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings);
