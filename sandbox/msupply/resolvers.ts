@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { InvoiceStatus, Requisition, RequisitionLine, Stocktake, StocktakeLine, User } from './model.js';
 import type { MsupplyState } from './state.js';
+import { ledgerRows } from './ledger.js';
 import {
   connector,
   invoiceLineNode,
@@ -594,6 +595,12 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         all.map((r) => ({ __typename: 'ReasonOptionNode', ...r })),
         page,
       );
+    },
+
+    ledger: ({ storeId, filter }, ctx) => {
+      inStore(ctx, storeId);
+      const rows = ledgerRows(ctx.state, storeId, filter);
+      return { __typename: 'LedgerConnector', totalCount: rows.length, nodes: rows };
     },
 
     stockLines: ({ storeId, filter, page }, ctx) => {

@@ -13,6 +13,7 @@ import { MsupplyFaults, type MsupplyFaultInput } from './faults.js';
 import { rootValue, type RequestContext } from './resolvers.js';
 import { loadMsupplySchema } from './schema.js';
 import { MsupplyState, type StateOptions } from './state.js';
+import { dispense } from './ledger.js';
 
 /**
  * An Open mSupply server for tests and the demo: `POST /graphql` executes the real schema with
@@ -181,6 +182,16 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
       return send(res, 201, state.addCustomer(storeId, { code: body.code, name: body.name }));
     }
     if (route === 'POST /_sandbox/tokens/expire') return send(res, 200, { expired: state.expireTokens() });
+    // dispensing entered at the dispensary with its date: {storeId, itemCode, units, datetime}
+    if (route === 'POST /_sandbox/prescriptions') {
+      try {
+        const b = JSON.parse((await bodyOf(req)) || '{}') as Record<string, string | number>;
+        dispense(state, String(b.storeId), String(b.itemCode), Number(b.units), String(b.datetime ?? state.iso()));
+        return send(res, 201, {});
+      } catch (err) {
+        return send(res, 400, { error: (err as Error).message });
+      }
+    }
     return send(res, 404, { error: `no sandbox route ${route}` });
   };
 

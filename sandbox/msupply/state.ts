@@ -17,6 +17,7 @@ import type {
   User,
 } from './model.js';
 import { buildSeed, type Seed } from './seed.js';
+import { adjustmentType, OPENING_DATETIME, StockLedger } from './ledger.js';
 
 /**
  * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
@@ -54,6 +55,8 @@ export class MsupplyState {
   readonly stocktakeLines = new Map<string, StocktakeLine>();
   readonly adjustmentReasons: AdjustmentReason[];
   readonly invoiceLines = new Map<string, InvoiceLine>();
+  /** Every stock movement, for the `ledger` query (ledger.ts). */
+  readonly ledger = new StockLedger();
   readonly seed: Seed;
   /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
   readonly applied: { mutation: string; id: string }[] = [];
@@ -69,6 +72,8 @@ export class MsupplyState {
     this.visibility.push(...this.seed.visibility.map((v) => ({ ...v })));
     for (const i of this.seed.items) this.items.set(i.id, { ...i });
     for (const l of this.seed.stockLines) this.stockLines.set(l.id, { ...l });
+    for (const l of this.stockLines.values())
+      this.ledger.record(l, l.totalNumberOfPacks, 'INVENTORY_ADDITION', OPENING_DATETIME, 'Opening balance');
   }
 
   now(): number {
@@ -300,7 +305,10 @@ export class MsupplyState {
     const receiver = this.storeOfName(outbound.otherPartyId);
     for (const l of this.invoiceLinesOf(outbound.id)) {
       const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
-      if (stock) stock.totalNumberOfPacks -= l.numberOfPacks;
+      if (stock) {
+        stock.totalNumberOfPacks -= l.numberOfPacks;
+        this.ledger.record(stock, -l.numberOfPacks, 'OUTBOUND_SHIPMENT', now, receiver?.name ?? '');
+      }
       l.shippedNumberOfPacks = l.numberOfPacks;
     }
     if (!receiver) return undefined;
@@ -398,6 +406,7 @@ export class MsupplyState {
           onHold: false,
         };
         this.stockLines.set(stock.id, stock);
+        this.ledger.record(stock, line.numberOfPacks, 'INBOUND_SHIPMENT', now);
         line.stockLineId = stock.id;
       }
     }
@@ -431,6 +440,7 @@ export class MsupplyState {
         const delta = l.countedNumberOfPacks! - stock.totalNumberOfPacks;
         stock.totalNumberOfPacks += delta;
         stock.availableNumberOfPacks += delta;
+        this.ledger.record(stock, delta, adjustmentType(delta), this.iso(), 'Stocktake');
       } else {
         const id = `stock-${l.id}`;
         this.stockLines.set(id, {
@@ -445,6 +455,13 @@ export class MsupplyState {
           onHold: false,
         });
         l.stockLineId = id;
+        this.ledger.record(
+          this.stockLines.get(id)!,
+          l.countedNumberOfPacks!,
+          'INVENTORY_ADDITION',
+          this.iso(),
+          'Stocktake',
+        );
       }
     }
     stocktake.status = 'FINALISED';

@@ -104,6 +104,21 @@ export interface StockLineRow {
   availableNumberOfPacks: number;
   onHold: boolean;
 }
+/** One stock movement (LedgerNode): signed units, the transaction kind, the batch it moved. */
+export interface LedgerRow {
+  id: string;
+  itemId: string;
+  stockLineId: string | null;
+  datetime: string;
+  quantity: number;
+  invoiceType: string;
+  stockLine: {
+    id: string;
+    batch: string | null;
+    expiryDate: string | null;
+    item: { id: string; code: string; name: string };
+  } | null;
+}
 export interface StocktakeRow {
   id: string;
   stocktakeNumber: number;
@@ -332,6 +347,14 @@ export function createMsupplyApi(client: MsupplyClient) {
             })
           ).stockLines,
       );
+    },
+    /** A store's stock movements (the schema's ledger query is not paged), oldest first. */
+    async ledger(storeId: string, filter: Record<string, unknown> = {}): Promise<LedgerRow[]> {
+      const data = await client.request<{ ledger: Connector<LedgerRow> }>({
+        query: Q.LEDGER,
+        variables: { storeId, filter },
+      });
+      return data.ledger.nodes;
     },
     async stocktake(storeId: string, id: string): Promise<StocktakeRow | undefined> {
       const data = await client.request<{ stocktakes: Connector<StocktakeRow> }>({

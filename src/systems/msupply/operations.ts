@@ -465,6 +465,39 @@ export const STOCK_LINES = /* GraphQL */ `
   }
 `;
 
+/** Stock movements of a store (the bridge to DHIS2 computes period indicators from them). */
+export const LEDGER = /* GraphQL */ `
+  query ledger($storeId: String!, $filter: LedgerFilterInput) {
+    ledger(storeId: $storeId, filter: $filter, sort: [{ key: datetime }]) {
+      __typename
+      ... on LedgerConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          itemId
+          stockLineId
+          datetime
+          quantity
+          invoiceType
+          stockLine {
+            __typename
+            id
+            batch
+            expiryDate
+            item {
+              __typename
+              id
+              code
+              name
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
 export const STOCKTAKES = /* GraphQL */ `
   query stocktakes($storeId: String!, $filter: StocktakeFilterInput, $page: PaginationInput) {
     stocktakes(storeId: $storeId, filter: $filter, page: $page) {
@@ -585,6 +618,7 @@ export const OPERATIONS: Record<string, string> = {
   updateInboundShipment: UPDATE_INBOUND_SHIPMENT,
   updateInboundShipmentLine: UPDATE_INBOUND_SHIPMENT_LINE,
   stockLines: STOCK_LINES,
+  ledger: LEDGER,
   stocktakes: STOCKTAKES,
   insertStocktake: INSERT_STOCKTAKE,
   insertStocktakeLine: INSERT_STOCKTAKE_LINE,

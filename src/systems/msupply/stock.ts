@@ -6,6 +6,8 @@ import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import type { AdjustmentReasonRow, ItemRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
+import { msupplyLedgers } from './stock-ledger.js';
+import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 
 /**
@@ -52,7 +54,7 @@ function packsOf(q: Quantity, packSize: number, where: string): number {
   return q.value / packSize;
 }
 
-export function createStockCapability(deps: StockDeps): StockCapability {
+export function createStockCapability(deps: StockDeps): StockCapability & StockLedgerReader {
   const { api, stores } = deps;
   const reasonsCache = new ExpiringCache(() => REASONS_TTL_MS);
   const reasons = () => reasonsCache.get<AdjustmentReasonRow[]>('reasons', () => api.adjustmentReasons());
@@ -187,6 +189,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   };
 
   return {
+    // each store's ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
+    ledgers: (window) => msupplyLedgers(deps, window),
     async search(criteria) {
       return { items: await Promise.all((await readable(criteria.facility)).map((s) => snapshotOf(s, criteria))) };
     },
