@@ -72,6 +72,16 @@ function stringOk(value: string | null | undefined, f: Args | null | undefined):
   return true;
 }
 
+/** DatetimeFilterInput {afterOrEqualTo, beforeOrEqualTo, equalTo}: a null time matches no bound. */
+function datetimeOk(value: string | null, f: Args | null | undefined): boolean {
+  if (!f) return true;
+  const t = value === null ? NaN : Date.parse(value);
+  if (f.equalTo && t !== Date.parse(f.equalTo)) return false;
+  if (f.afterOrEqualTo && !(t >= Date.parse(f.afterOrEqualTo))) return false;
+  if (f.beforeOrEqualTo && !(t <= Date.parse(f.beforeOrEqualTo))) return false;
+  return true;
+}
+
 function boolOk(value: boolean, wanted: boolean | null | undefined): boolean {
   return wanted === undefined || wanted === null || value === wanted;
 }
@@ -458,7 +468,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           equalOk(i.otherPartyId, filter?.otherPartyId) &&
           equalOk(i.requisitionId, filter?.requisitionId) &&
           stringOk(i.theirReference, filter?.theirReference) &&
-          equalOk(i.invoiceNumber, filter?.invoiceNumber),
+          equalOk(i.invoiceNumber, filter?.invoiceNumber) &&
+          datetimeOk(i.shippedDatetime, filter?.shippedDatetime),
       );
       return connector(
         'InvoiceConnector',

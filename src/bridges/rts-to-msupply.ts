@@ -1,11 +1,12 @@
 import { ConflictError, NotConfiguredError } from '../domain/errors.js';
-import type { Order } from '../domain/index.js';
+import type { Delivery, Order } from '../domain/index.js';
 import type { JobResult, ScheduledJob } from '../jobs/scheduler.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { WriteOutcome } from '../outbox/types.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { Dhis2Connector } from '../systems/dhis2/index.js';
+import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 
 /**
@@ -19,7 +20,9 @@ import type { MsupplyConnector } from '../systems/msupply/index.js';
  * re-read add nothing.
  */
 export const RTS_FULFIL_FLOW = 'fulfil';
+export const RTS_CONSIGN_FLOW = 'consign';
 export const RTS_REQUISITIONS_CURSOR = 'bridge.rtsToMsupply.requisitions';
+export const RTS_SHIPMENTS_CURSOR = 'bridge.rtsToMsupply.shipments';
 /**
  * Events are re-read this far behind the mark: an event DHIS2 commits with an `updatedAt` a little
  * older than one already read (a long transaction, another server node) is still found.
@@ -41,6 +44,10 @@ export type RtsCounts = Record<
   'pages' | 'read' | 'created' | 'queued' | 'already' | 'rejected' | 'skipped' | 'changedAfterSent',
   number
 >;
+/** The shipments phase: shipped against a DHIS2 requisition, and what became of each consignment write. */
+export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected', number>;
+
+export const NO_CONSIGNMENT_PROGRAM = 'no DHIS2 consignment program configured (dhis2.consignmentProgram)';
 
 const dhis2Of = (cs: Connector[]) => cs.find((c) => c.system === 'dhis2') as Dhis2Connector | undefined;
 const msupplyOf = (cs: Connector[]) =>
@@ -55,11 +62,17 @@ export const fulfilKey = (o: Pick<Order, 'orderNumber'>) => `fulfil|${o.orderNum
  */
 const payloadOf = (o: Order): Order => ({ ...o, lastUpdated: undefined });
 
-/** A DHIS2 timestamp (no zone) moved back by `ms`, in the same notation. */
+/** A timestamp moved back by `ms`, in the same notation (DHIS2's has no zone; Open mSupply's ends in Z). */
 export function earlier(stamp: string, ms: number): string {
-  const t = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(stamp) ? stamp : `${stamp}Z`);
-  return Number.isFinite(t) ? new Date(t - ms).toISOString().replace(/Z$/, '') : stamp;
+  const zoned = /[zZ]|[+-]\d\d:?\d\d$/.test(stamp);
+  const t = Date.parse(zoned ? stamp : `${stamp}Z`);
+  if (!Number.isFinite(t)) return stamp;
+  const iso = new Date(t - ms).toISOString();
+  return zoned ? iso : iso.replace(/Z$/, '');
 }
+
+/** The idempotency key of a shipment's consignment in DHIS2: the shipment. */
+export const consignKey = (d: Pick<Delivery, 'identifier'>) => `consign|${d.identifier.system}|${d.identifier.value}`;
 
 /** The delivery of `fulfil` jobs: the mSupply connector configured when the job runs. */
 export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[]): void {
@@ -68,13 +81,55 @@ export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[
     if (!msupply) throw new NotConfiguredError('fulfilment of DHIS2 requisitions', ['msupply']);
     return msupply.fulfilment.respond(job.payload as Order, journal);
   });
+  outbox.register(RTS_CONSIGN_FLOW, 'dhis2', (job, journal) => {
+    const consignments = dhis2Of(connectors())?.deliveries;
+    if (!consignments) throw new NotConfiguredError('DHIS2 consignments', ['dhis2.consignmentProgram']);
+    return consignments.confirm(job.payload as Delivery, journal);
+  });
+}
+
+function kindOf(outcome: WriteOutcome): 'already' | 'done' | 'queued' | 'rejected' {
+  return outcome.kind === 'duplicate' ? 'already' : outcome.kind;
 }
 
 function tally(counts: RtsCounts, outcome: WriteOutcome): void {
-  if (outcome.kind === 'duplicate') counts.already++;
-  else if (outcome.kind === 'done') counts.created++;
-  else if (outcome.kind === 'queued') counts.queued++;
-  else counts.rejected++;
+  const kind = kindOf(outcome);
+  counts[kind === 'done' ? 'created' : kind]++;
+}
+
+/**
+ * Shipments made against those requisitions → consignment events in DHIS2 at the facility (one
+ * per line, ACTIVE until the facility scans and completes them in RTS), through the outbox (flow
+ * `consign`, system `dhis2`), keyed on the shipment. Its own high-water mark: the shipped time.
+ */
+async function consignShipments(deps: RtsBridgeDeps, msupply: MsupplyConnector): Promise<ConsignCounts | string> {
+  if (!dhis2Of(deps.connectors())?.deliveries) return NO_CONSIGNMENT_PROGRAM;
+  const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0 };
+  const mark = await deps.store.getCursor(RTS_SHIPMENTS_CURSOR);
+  const read = await msupply.fulfilment.shipments(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
+  for (const delivery of read.deliveries) {
+    if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
+    counts.shipped++;
+    try {
+      const kind = kindOf(
+        await deps.outbox.acceptWrite({
+          flow: RTS_CONSIGN_FLOW,
+          system: 'dhis2',
+          idempotencyKey: consignKey(delivery),
+          payload: delivery,
+          deadlineMs: deps.deadlineMs,
+        }),
+      );
+      counts[kind === 'done' ? 'consigned' : kind]++;
+    } catch (err) {
+      // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
+      if (!(err instanceof ConflictError)) throw err;
+      counts.already++;
+    }
+  }
+  if (read.highWater && (!mark || read.highWater > mark))
+    await deps.store.setCursor(RTS_SHIPMENTS_CURSOR, read.highWater);
+  return counts;
 }
 
 /** One run: completed requisition events since the mark → response requisitions, through the outbox. */
@@ -82,7 +137,8 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
   const connectors = deps.connectors();
   const feed = dhis2Of(connectors)?.requisitions;
   if (!feed) return { skipped: NO_REQUISITION_PROGRAM };
-  if (!msupplyOf(connectors)) return { skipped: NO_MSUPPLY };
+  const msupply = msupplyOf(connectors);
+  if (!msupply) return { skipped: NO_MSUPPLY };
   const counts: RtsCounts = {
     pages: 0,
     read: 0,
@@ -122,7 +178,10 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
       await deps.store.setCursor(RTS_REQUISITIONS_CURSOR, mark);
     }
   }
-  return { counts };
+  const consigned = await consignShipments(deps, msupply);
+  if (typeof consigned === 'string') return { counts };
+  const prefixed = Object.entries(consigned).map(([k, v]) => [`consignments.${k}`, v]);
+  return { counts: { ...counts, ...Object.fromEntries(prefixed) } };
 }
 
 /** The scheduled job (`schedules.rtsToMsupply`); registers its outbox delivery when made. */

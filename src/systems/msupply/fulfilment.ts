@@ -1,12 +1,12 @@
 import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
 import { stableUuid } from '../../domain/ids.js';
-import type { Order } from '../../domain/index.js';
+import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
-import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
+import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, ShipmentRow, StoreRow } from './api.js';
 import { msupplyReason } from './errors.js';
-import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
+import { MSUPPLY, NAME_CODE_SYSTEM, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
-import { orderComment, orderStatusOf } from './requisition-codec.js';
+import { orderComment, orderStatusOf, taggedOrderNumber } from './requisition-codec.js';
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -26,7 +26,17 @@ export interface FulfilmentCapability {
   respond(order: Order, journal: StepJournal): Promise<WriteResult>;
   /** What `respond` would refuse that is knowable without writing: store, customer, items, quantities. */
   precheck(order: Order): Promise<void>;
+  /**
+   * Outbound shipments of the supplying store (msupply.supplierCode) shipped at or after
+   * `shippedAfter` against response requisitions the mediator made, as Deliveries to the
+   * customer (its name code: the DHIS2 org unit code), with `basedOn` the order number; and the
+   * latest shipped time among them (the next high-water mark).
+   */
+  shipments(shippedAfter?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
 }
+
+/** Outbound statuses from SHIPPED on (InvoiceNodeStatus): the goods have left the store. */
+const SHIPPED = ['SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
 
 export interface FulfilmentDeps {
   api: MsupplyApi;
@@ -52,7 +62,7 @@ interface Plan {
 export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapability {
   const { api, stores } = deps;
 
-  const supplyingStore = async (order: Order): Promise<StoreRow> => {
+  const supplyingStore = async (order: Pick<Order, 'supplier'>): Promise<StoreRow> => {
     if (order.supplier?.id || order.supplier?.identifier) return stores.resolve(order.supplier, 'Order.supplier');
     const code = deps.settings().supplierCode;
     if (!code)
@@ -132,7 +142,67 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
     return r;
   };
 
+  /** An outbound shipment as the delivery of the order its requisition carries, or undefined (not ours). */
+  const toDelivery = (row: ShipmentRow, store: StoreRow, customer: NameRow | undefined): Delivery | undefined => {
+    const orderNumber = taggedOrderNumber(row.requisition?.comment);
+    if (!orderNumber || !customer) return undefined;
+    const identifier = { system: SHIPMENT_SYSTEM, value: row.id };
+    const products = deps.products();
+    const lines = row.lines.nodes.flatMap((l): DeliveryLine[] => {
+      const product = products.productOf(l.itemCode, l.itemName);
+      if (!product || l.type !== 'STOCK_OUT') return [];
+      const batch = l.batch ?? undefined;
+      return [
+        {
+          lineId: deliveryLineId(identifier, product, batch),
+          product,
+          // units, as requisitions count: packs × pack size
+          quantityShipped: { value: (l.shippedNumberOfPacks ?? l.numberOfPacks) * l.packSize, unit: 'dispensing-unit' },
+          lot: batch ? { number: batch, expiry: l.expiryDate ?? undefined } : undefined,
+        },
+      ];
+    });
+    return {
+      identifier,
+      status: 'in-progress',
+      basedOn: { orderNumber },
+      destination: { identifier: { system: NAME_CODE_SYSTEM, value: customer.code }, display: customer.name },
+      supplier: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
+      occurredAt: row.shippedDatetime ?? undefined,
+      lines,
+      source: { system: MSUPPLY, id: row.id },
+    };
+  };
+
   return {
+    async shipments(shippedAfter) {
+      const store = await supplyingStore({});
+      const rows = await api.shipments(store.id, {
+        type: { equalTo: 'OUTBOUND_SHIPMENT' },
+        status: { equalAny: SHIPPED },
+        ...(shippedAfter ? { shippedDatetime: { afterOrEqualTo: shippedAfter } } : {}),
+      });
+      const names = new Map<string, Promise<NameRow | undefined>>();
+      const nameOf = (id: string) => {
+        if (!names.has(id))
+          names.set(
+            id,
+            api.names(store.id, { id: { equalTo: id } }).then((n) => n[0]),
+          );
+        return names.get(id)!;
+      };
+      const deliveries: Delivery[] = [];
+      for (const row of rows) {
+        const d = toDelivery(row, store, await nameOf(row.otherPartyId));
+        if (d && d.lines.length) deliveries.push(d);
+      }
+      const highWater = rows
+        .map((r) => r.shippedDatetime)
+        .filter((x): x is string => !!x)
+        .sort()
+        .at(-1);
+      return { deliveries, highWater };
+    },
     async respond(order, journal) {
       const p = await plan(order);
       const storeId = p.store.id;

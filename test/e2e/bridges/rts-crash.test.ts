@@ -15,7 +15,17 @@ import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js'
 import { openStore } from '../../../src/store/index.js';
 import { killHard, until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { drain, instanceOn, raiseRequisitions, responses, startRtsSandboxes, type Requisition } from './rts-rig.js';
+import {
+  consignments,
+  drain,
+  instanceOn,
+  raiseRequisitions,
+  responses,
+  shipAll,
+  startRtsSandboxes,
+  type Requisition,
+  type RtsSandboxes,
+} from './rts-rig.js';
 
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
 const writes = (ms: MsupplySandbox, mutation: string) => ms.state.applied.filter((a) => a.mutation === mutation).length;
@@ -33,6 +43,24 @@ function exactlyOnce(t: Test, ms: MsupplySandbox, raised: Requisition[]) {
   t.equal(writes(ms, 'insertResponseRequisitionLine'), raised.length * 2, 'each line inserted once');
 }
 
+/** One consignment per shipment, at its facility, two events each: none missing, no twin. */
+function consignedOnce(t: Test, sb: RtsSandboxes, shipments: string[]) {
+  const made = consignments(sb.dhis2);
+  t.same([...made.keys()].sort(), [...shipments].sort(), `exactly ${shipments.length} consignments, one per shipment`);
+  t.equal(
+    [...made.values()].reduce((n, c) => n + c.events, 0),
+    shipments.length * 2,
+    'two events each, no twin',
+  );
+}
+
+function runChild(sb: RtsSandboxes, databaseUrl: string) {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'rts-run-child.ts')], {
+    env: { ...process.env, RTS_SETTINGS: JSON.stringify(sb.settings), RTS_DATABASE_URL: databaseUrl },
+    stdio: 'ignore',
+  });
+}
+
 t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes, ten of ten', async (t) => {
   const sb = await startRtsSandboxes();
   const dir = mkdtempSync(path.join(tmpdir(), 'rts-crash-'));
@@ -41,10 +69,7 @@ t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes
   // the 13th line (the 7th requisition's first) is written, and its answer never comes
   sb.ms.faults.add({ operation: 'insertResponseRequisitionLine', action: { type: 'delay', ms: 0 }, times: 12 });
   sb.ms.faults.add({ operation: 'insertResponseRequisitionLine', action: { type: 'afterApply', answer: 'hang' } });
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'rts-run-child.ts')], {
-    env: { ...process.env, RTS_SETTINGS: JSON.stringify(sb.settings), RTS_DATABASE_URL: databaseUrl },
-    stdio: 'ignore',
-  });
+  let child = runChild(sb, databaseUrl);
   t.teardown(async () => {
     await killHard(child);
     await sb.close();
@@ -78,6 +103,24 @@ t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes
   await drain(a.outbox, store);
   t.match(after, { counts: { created: 0, already: 10 } }, 'a further run writes nothing');
   exactlyOnce(t, sb.ms, raised);
+
+  // shipped; the next run is killed while DHIS2 holds the answer to the fifth consignment it stored
+  const shipments = shipAll(sb.ms);
+  sb.dhis2.faults.add({ method: 'POST', path: '/api/tracker', action: { type: 'delay', ms: 0 }, times: 4 });
+  sb.dhis2.faults.add({
+    method: 'POST',
+    path: '/api/tracker',
+    action: { type: 'afterApply', answer: { type: 'hang' } },
+  });
+  child = runChild(sb, databaseUrl);
+  await until('the fifth consignment stored', async () => consignments(sb.dhis2).size === 5 || undefined);
+  await killHard(child);
+  sb.dhis2.faults.clear();
+  const resumed = await a.job.run();
+  t.match(resumed, { counts: { 'consignments.shipped': 10, 'consignments.consigned': 5, 'consignments.already': 5 } });
+  await drain(a.outbox, store);
+  consignedOnce(t, sb, shipments);
+  t.equal((await store.countJobsByStatus()).done, 20, 'twenty outbox jobs, all done');
 });
 
 t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten', { skip: pgCase.skip }, async (t) => {
@@ -108,4 +151,12 @@ t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten'
   t.equal(total('already'), 10, 'the other ten found their key taken');
   exactlyOnce(t, sb.ms, raised);
   t.equal((await storeA.countJobsByStatus()).done, 10, 'ten jobs in the shared outbox, done');
+
+  // shipped: both instances consign at the same time
+  const shipments = shipAll(sb.ms);
+  sb.dhis2.faults.add({ method: 'POST', path: '/api/tracker', action: { type: 'delay', ms: 30 } });
+  await Promise.all([a.job.run(), b.job.run()]);
+  await Promise.all([drain(a.outbox, storeA), drain(b.outbox, storeB)]);
+  consignedOnce(t, sb, shipments);
+  t.equal((await storeB.countJobsByStatus()).done, 20, 'twenty jobs in the shared outbox, done');
 });

@@ -4,7 +4,13 @@
  * its customers under their org unit codes), and, per mediator instance, the real connectors, a
  * store and an outbox with the bridge's delivery handler, as `serve` builds them.
  */
-import { SEED_API_TOKEN, REQUISITION, REQUISITION_DATA_ELEMENTS, seedUid } from '../../../sandbox/dhis2/index.js';
+import {
+  CONSIGNMENT,
+  SEED_API_TOKEN,
+  REQUISITION,
+  REQUISITION_DATA_ELEMENTS,
+  seedUid,
+} from '../../../sandbox/dhis2/index.js';
 import { startDhis2Sandbox, type Dhis2Sandbox } from '../../../sandbox/dhis2/index.js';
 import { startMsupplySandbox, type MsupplySandbox } from '../../../sandbox/msupply/index.js';
 import { rtsToMsupplyJob, type RtsBridgeDeps } from '../../../src/bridges/rts-to-msupply.js';
@@ -50,6 +56,9 @@ export async function startRtsSandboxes(): Promise<RtsSandboxes> {
       'dhis2.requisitionProgram': REQUISITION.program,
       'dhis2.requisitionStage': REQUISITION.stage,
       'dhis2.requisitionDataElements': REQUISITION_DATA_ELEMENTS,
+      'dhis2.consignmentProgram': CONSIGNMENT.program,
+      'dhis2.consignmentStage': CONSIGNMENT.stage,
+      'dhis2.consignmentDataElements': `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
       'msupply.baseUrl': ms.url,
       'msupply.username': 'mediator',
       'msupply.password': 'password',
@@ -165,4 +174,34 @@ export function responses(ms: MsupplySandbox) {
   return [...ms.state.requisitions.values()]
     .filter((r) => r.type === 'RESPONSE' && r.storeId === WAREHOUSE)
     .map((r) => ({ ...r, lines: ms.state.linesOf(r.id) }));
+}
+
+/** The warehouse ships every response requisition not shipped yet (supply what was requested, SHIPPED). */
+export function shipAll(ms: MsupplySandbox): string[] {
+  const shipped = new Set(
+    [...ms.state.invoices.values()].filter((i) => i.type === 'OUTBOUND_SHIPMENT').map((i) => i.requisitionId),
+  );
+  return responses(ms)
+    .filter((r) => !shipped.has(r.id))
+    .map((r) => ms.state.shipResponse(r.id).outbound.id);
+}
+
+/** Consignment events in DHIS2, by their reference (the shipment): org unit code, status, item → units. */
+export function consignments(dhis2: Dhis2Sandbox) {
+  const codeOf = (uid: string) => dhis2.state.orgUnits.get(uid)?.code;
+  const out = new Map<
+    string,
+    { facility?: string; statuses: string[]; units: Record<string, number>; events: number }
+  >();
+  for (const e of dhis2.tracker.events.values()) {
+    if (e.program !== CONSIGNMENT.program) continue;
+    const value = (de: string) => e.dataValues.find((d) => d.dataElement === de)?.value;
+    const ref = value(CONSIGNMENT.reference)!;
+    const c = out.get(ref) ?? { facility: codeOf(e.orgUnit), statuses: [], units: {}, events: 0 };
+    c.statuses.push(e.status);
+    c.units[value(CONSIGNMENT.item)!] = (c.units[value(CONSIGNMENT.item)!] ?? 0) + Number(value(CONSIGNMENT.quantity));
+    c.events++;
+    out.set(ref, c);
+  }
+  return out;
 }

@@ -13,6 +13,8 @@ import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js'
 import { openStore } from '../../../src/store/index.js';
 import {
   PRODUCTS,
+  consignments,
+  shipAll,
   drain,
   instanceOn,
   postRequisitions,
@@ -109,3 +111,50 @@ t.test(
     t.equal(responses(sb.ms).length, 1);
   },
 );
+
+t.test('shipments made against those requisitions → consignment events at each facility, once', async (t) => {
+  const sb = await startRtsSandboxes();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+  const store = await openStore({ dataDir: dir });
+  const a = instanceOn(store, sb.settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  await a.job.run();
+  await drain(a.outbox, store);
+  t.equal(consignments(sb.dhis2).size, 0, 'nothing shipped, nothing to consign');
+
+  // the warehouse supplies what was asked and ships, as its staff do in Open mSupply
+  t.equal(shipAll(sb.ms).length, 10, 'ten outbound shipments, SHIPPED');
+  const run = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(run, { counts: { 'consignments.shipped': 10, 'consignments.consigned': 10 } });
+  const made = consignments(sb.dhis2);
+  t.equal(made.size, 10, 'one consignment per shipment');
+  for (const r of raised) {
+    const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
+    const shipment = [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!;
+    const c = made.get(shipment.id);
+    t.ok(c, `shipment ${shipment.id} consigned`);
+    if (!c) continue;
+    t.equal(c.facility, r.facility, 'at the facility that ordered');
+    t.same(c.units, r.lines, 'the shipped units per item (packs × pack size), as requested');
+    t.ok(
+      c.statuses.every((s) => s === 'ACTIVE'),
+      'open until the facility scans and completes it',
+    );
+  }
+
+  const again = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(again, { counts: { 'consignments.consigned': 0, 'consignments.already': 10 } }, 're-read, nothing new');
+  t.equal(
+    [...consignments(sb.dhis2).values()].reduce((n, c) => n + c.events, 0),
+    20,
+    'twenty events, no twins',
+  );
+});
