@@ -28,6 +28,7 @@ function dateRange(value: string, where: string): [number, number] {
     return [from, from + step];
   }
   const from = Date.parse(`${m[1]}${m[2] ?? '-01'}${m[3] ?? '-01'}T00:00:00Z`);
+  if (Number.isNaN(from)) throw bad(`${where}: '${value}' is not a valid date`);
   const to = new Date(from);
   if (m[3]) to.setUTCDate(to.getUTCDate() + 1);
   else if (m[2]) to.setUTCMonth(to.getUTCMonth() + 1);
