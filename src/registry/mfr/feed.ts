@@ -102,7 +102,16 @@ export async function* historyFeed(reader: PageReader, cursor: string | undefine
     if (pages.length >= MAX_PAGES) throw tooManyPages('GET /Location/_history');
     pages.push(await reader.get(pages[pages.length - 1].next!));
   }
-  yield* inBatches(inTimeOrder(historyRecords(reader, pages)), reader.pageSize);
+  yield* inBatches(inTimeOrder(unique(historyRecords(reader, pages))), reader.pageSize);
+}
+
+/**
+ * Each version once: offset paging over a newest-first history shifts by one for every change
+ * made while it is read, so an entry can come on two pages (never on none).
+ */
+function unique(records: RegistryRecord[]): RegistryRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => !seen.has(keyOf(r)) && !!seen.add(keyOf(r)));
 }
 
 function ascending(records: RegistryRecord[]): boolean {

@@ -1,0 +1,209 @@
+/**
+ * The change feeds' ordering and paging rules on answers the sandbox never gives: HAPI's paging
+ * links at the base, a bulk import with more Locations at one instant than a page holds, a server
+ * that ignores `_sort`, a history answer that shifted while it was read, deletions without
+ * lastModified, and the CapabilityStatement probe.
+ */
+import t from 'tap';
+import type { BundlePage } from '../../../../src/registry/mfr/bundle.js';
+import { pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.js';
+import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
+import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
+import { locationKind } from '../../../../src/registry/mfr/location-kind.js';
+import { recordOf } from '../../../../src/registry/mfr/record.js';
+import type { RegistryRecord } from '../../../../src/registry/mfr/types.js';
+
+type Json = Record<string, any>;
+const SYSTEM = 'urn:test:registry';
+const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s)).toISOString();
+const location = (id: string, version: number, instant: string, name = id): Json => ({
+  resourceType: 'Location',
+  id,
+  meta: { versionId: String(version), lastUpdated: instant },
+  name,
+  status: 'active',
+});
+
+/** A reader over fixed pages: `respond(path, query)` → the page the server would give. */
+function fakeReader(respond: (path: string, query: Json | undefined) => BundlePage, pageSize = 3) {
+  const calls: string[] = [];
+  const reader: PageReader = {
+    pageSize,
+    get: async (path, query) => {
+      calls.push(`${path} ${JSON.stringify(query ?? {})}`);
+      return respond(path, query);
+    },
+    records: (page, fallback) => {
+      const out: RegistryRecord[] = [];
+      for (const e of page.entries) {
+        const r = recordOf(e, SYSTEM, out[out.length - 1]?.lastUpdated ?? fallback);
+        if (r) out.push(r);
+      }
+      return out;
+    },
+  };
+  return { reader, calls };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+t.test('next links: only path and query are kept, under the configured base', async (t) => {
+  t.equal(
+    pathUnderBase('http://internal:8080/fhir?_getpages=abc&_getpagesoffset=20', 'https://mfr.example.org/fhir'),
+    '?_getpages=abc&_getpagesoffset=20',
+  );
+  t.equal(
+    pathUnderBase('https://evil.example.com/fhir/Location?_offset=5', 'https://mfr.example.org/fhir'),
+    '/Location?_offset=5',
+  );
+  t.equal(pathUnderBase('Location?_offset=5', 'https://mfr.example.org/fhir'), '/Location?_offset=5');
+  t.equal(pathUnderBase('/other/Location', 'https://mfr.example.org/fhir'), '/other/Location');
+  t.throws(
+    () => readBundle({ resourceType: 'OperationOutcome' }, 'GET /Location', 'http://x/fhir'),
+    /answered OperationOutcome, not a Bundle/,
+  );
+});
+
+t.test('history: newest first in, oldest first out; versions of one Location in order; shifted pages', async (t) => {
+  const entries = [
+    { resource: location('b', 2, at(3), 'B renamed') },
+    { request: { method: 'DELETE', url: 'Location/c' }, response: { etag: 'W/"2"' } },
+    { resource: location('c', 1, at(2)) },
+    { resource: location('b', 1, at(1)) },
+    { resource: location('a', 1, at(1)) },
+  ];
+  const pages: BundlePage[] = [
+    { entries: entries.slice(0, 2), next: '/p2' },
+    // a change made while reading shifted the list: the first entry of this page was on the last
+    { entries: entries.slice(1, 4), next: '/p3' },
+    { entries: entries.slice(4) },
+  ];
+  const { reader } = fakeReader(
+    (path) => (path === '/Location/_history' ? pages[0] : path === '/p2' ? pages[1] : pages[2]),
+    2,
+  );
+  const batches = await collect(historyFeed(reader, undefined));
+  const records = batches.flatMap((b) => b.records);
+  t.same(
+    records.map((r) => `${r.id}@${r.version}`),
+    ['a@1', 'b@1', 'c@1', 'c@2', 'b@2'],
+    'each version once, in the order the server gave them reversed, versions of b in order',
+  );
+  const deletion = records.find((r) => r.id === 'c' && r.version === '2')!;
+  t.notOk(deletion.facility, 'the deletion has no facility');
+  t.equal(
+    deletion.lastUpdated,
+    at(3),
+    'a deletion without lastModified takes the instant of the entry before it',
+  );
+  t.same(
+    batches.map((b) => b.cursor),
+    [at(1), at(3), at(3)],
+  );
+});
+
+t.test('inTimeOrder: ties between versions of one Location by versionId', async (t) => {
+  const r = (id: string, v: string, s: number): RegistryRecord => ({ id, version: v, lastUpdated: at(s) });
+  t.same(
+    inTimeOrder([r('x', '3', 5), r('x', '2', 5), r('y', '1', 4)]).map((x) => `${x.id}@${x.version}`),
+    ['y@1', 'x@2', 'x@3'],
+  );
+});
+
+t.test('lastUpdated: more Locations at one instant than a page holds (a bulk import)', async (t) => {
+  const bulk = ['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1)));
+  const later = location('f', 1, at(2));
+  const all = [...bulk, later];
+  const { reader, calls } = fakeReader((path, query) => {
+    // the server's offset paging over `_lastUpdated=ge…` sorted ascending
+    const offset = path.startsWith('/Location?') ? Number(new URLSearchParams(path.split('?')[1]).get('_offset')) : 0;
+    const since = path.startsWith('/Location?')
+      ? new URLSearchParams(path.split('?')[1]).get('since')
+      : query?._lastUpdated?.slice(2);
+    const matching = all.filter((l) => !since || Date.parse(l.meta.lastUpdated) >= Date.parse(since));
+    const page = matching.slice(offset, offset + 3);
+    const more = offset + 3 < matching.length;
+    return {
+      entries: page.map((resource) => ({ resource })),
+      next: more ? `/Location?since=${since ?? ''}&_offset=${offset + 3}` : undefined,
+    };
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    batches.flatMap((b) => b.records.map((r) => r.id)),
+    ['a', 'b', 'c', 'd', 'e', 'f'],
+    'nothing lost in the tie, nothing twice',
+  );
+  t.ok(
+    calls.some((c) => c.includes('_offset=3')),
+    'paged on through the tie with next',
+  );
+});
+
+t.test('lastUpdated: a server that ignores _sort is read whole and sorted', async (t) => {
+  const list = [location('c', 1, at(3)), location('a', 1, at(1)), location('b', 1, at(2))];
+  const { reader } = fakeReader((path) =>
+    path === '/Location'
+      ? { entries: list.slice(0, 2).map((resource) => ({ resource })), next: '/rest' }
+      : { entries: [{ resource: list[2] }] },
+  );
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    batches.flatMap((b) => b.records.map((r) => r.id)),
+    ['a', 'b', 'c'],
+  );
+  t.equal(batches.at(-1)!.cursor, at(3));
+});
+
+t.test('records: malformed entries are refused with what is missing', async (t) => {
+  t.throws(
+    () => recordOf({ resource: { resourceType: 'Location', id: 'x' } }, SYSTEM),
+    /Location\/x has no valid meta.lastUpdated/,
+  );
+  t.throws(
+    () => recordOf({ request: { method: 'DELETE', url: 'Location/x' }, response: {} }, SYSTEM),
+    /deleting Location\/x has no response.lastModified/,
+  );
+  t.equal(recordOf({ resource: { resourceType: 'Organization', id: 'o' } }, SYSTEM), undefined, 'not a Location');
+  t.equal(
+    recordOf({ request: { method: 'DELETE', url: 'Organization/o' }, response: { lastModified: at(1) } }, SYSTEM),
+    undefined,
+  );
+  const r = recordOf(
+    { resource: { ...location('x', 4, at(1)), partOf: { reference: 'https://mfr/fhir/Location/parent/_history/2' } } },
+    SYSTEM,
+  );
+  t.equal(r?.facility?.partOf, 'parent', 'an absolute, versioned reference');
+  const noVersion = recordOf({ resource: { resourceType: 'Location', id: 'y', meta: { lastUpdated: at(7) } } }, SYSTEM);
+  t.equal(noVersion?.version, at(7), 'no versionId: lastUpdated is the version');
+});
+
+t.test('kind: mCSD 4.x, GOFR 2019, physicalType', async (t) => {
+  const type = (system: string, code: string) => ({ type: [{ coding: [{ system, code }] }] });
+  t.equal(
+    locationKind(
+      type('https://profiles.ihe.net/ITI/mCSD/CodeSystem/IHE.mCSD.Organization.Location.Types', 'jurisdiction'),
+    ),
+    'area',
+  );
+  t.equal(locationKind(type('urn:ietf:rfc:3986', 'urn:ihe:iti:mcsd:2019:jurisdiction')), 'area');
+  t.equal(locationKind(type('urn:ietf:rfc:3986', 'urn:ihe:iti:mcsd:2019:facility')), 'facility');
+  t.equal(locationKind({ physicalType: { coding: [{ code: 'jdn' }] } }), 'area');
+  t.equal(locationKind({ physicalType: { coding: [{ code: 'bu' }] } }), 'facility');
+  t.equal(locationKind({}), 'facility');
+});
+
+t.test('CapabilityStatement probe', async (t) => {
+  const cs = (interaction: string[]) => ({
+    resourceType: 'CapabilityStatement',
+    rest: [{ resource: [{ type: 'Location', interaction: interaction.map((code) => ({ code })) }] }],
+  });
+  t.equal(declaresLocationHistory(cs(['read', 'history-type'])), true);
+  t.equal(declaresLocationHistory(cs(['read', 'search-type'])), false);
+  t.equal(declaresLocationHistory({ resourceType: 'CapabilityStatement', rest: [{ resource: [] }] }), false);
+  t.equal(declaresLocationHistory('<html>'), undefined, 'cannot tell');
+});
