@@ -5,7 +5,8 @@ import { MCSD_LOCATION_TYPES } from '../../fhir/conventions.js';
 /**
  * Facility or jurisdiction, from the mCSD type code of either generation: 4.x codes it in the
  * IHE.mCSD.Organization.Location.Types CodeSystem, GOFR's 2019-era profiles as a URN in the
- * RFC 3986 system (registry.md §2.1). A Location with neither (a plain FHIR directory, or an mCSD
+ * RFC 3986 system (IHE/ITI.mCSD input/fsh/codes.fsh; intrahealth/gofr
+ * fshcustom/input/fsh/facility.fsh). A Location with neither (a plain FHIR directory, or an mCSD
  * one that only sets physicalType) is decided by physicalType: `jdn` (jurisdiction) and `area` are
  * areas, anything else (`bu` building, `si` site, none) a facility — a Location is more often a
  * place that delivers services than a boundary, and an area wrongly read as a facility shows up in
