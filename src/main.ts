@@ -24,7 +24,10 @@ import { packagePath } from './platform/package-root.js';
 import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
-import { ConnectorSet } from './systems/index.js';
+import { ConnectorSet, knownSystems } from './systems/index.js';
+import { registrySide } from './registry/propagation/index.js';
+import { propagationRoutes } from './registry/propagation/routes.js';
+import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
 import { createScheduler, type Scheduler } from './jobs/index.js';
 import { jobsAdminRoutes } from './admin/jobs-routes.js';
 import { reviewUndoRoutes } from './admin/review-undo-routes.js';
@@ -121,9 +124,19 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
   const connectors = new ConnectorSet(store, settings);
   let services = servicesFrom(connectors, outbox, store);
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
+  // registry propagation: its outbox handlers, registered once (connectors are looked up at delivery)
+  const propagation = registrySide({
+    store,
+    outbox,
+    connectors: () => connectors.list(),
+    settings: () => settings,
+    systems: knownSystems(),
+  });
   const scheduler = createScheduler({
     store,
     outbox,
+    propagator: propagation.propagator,
+    registry: propagation.registry,
     settings: () => settings,
     connectors: () => connectors.list(),
     logger: {
@@ -173,7 +186,25 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
         // reconcile job and the console read
         const directory = mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() });
         const registry = async () => [...(await directory.registry()).values()];
-        await a.register(reviewRoutes, { prefix: '/admin', store, adminToken: token, registry });
+        await a.register(reviewRoutes, {
+          prefix: '/admin',
+          store,
+          adminToken: token,
+          registry,
+          // a decision may release registry changes held for that system
+          onDecision: (system) => propagation.propagator.releaseHeld(system),
+        });
+        await a.register(propagationRoutes, {
+          prefix: '/admin',
+          store,
+          propagator: propagation.propagator,
+          adminToken: token,
+        });
+        await a.register(registryFeedRoutes, {
+          propagator: propagation.propagator,
+          settings: () => settings,
+          adminToken: token,
+        });
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
         await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(operatorConsole, {
@@ -226,6 +257,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       await app.close();
       await outbox.stop();
       await scheduler.stop(); // a run in progress finishes and is recorded before the store closes
+      await propagation.close();
       await connectors.close();
       stopObserving();
       callStats.close();

@@ -9,7 +9,8 @@ import { createRoutingServices } from '../routing/index.js';
 import { learnSecrets } from '../platform/redaction.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { ConnectorSet } from '../systems/index.js';
+import { ConnectorSet, knownSystems } from '../systems/index.js';
+import { registrySide } from '../registry/propagation/index.js';
 
 export interface JobsCliDeps {
   /** Default: the settings `serve` would use (environment and CONFIG_FILE). */
@@ -55,16 +56,26 @@ async function withScheduler(
   // is registered by the routing services; what is not delivered before the deadline waits for a server
   const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
   createRoutingServices({ connectors: connectors.list(), outbox, store });
+  const registry = registrySide({
+    store,
+    outbox,
+    connectors: () => connectors.list(),
+    settings: () => settings,
+    systems: knownSystems(),
+  });
   try {
     const scheduler = createScheduler({
       store,
       outbox,
+      propagator: registry.propagator,
+      registry: registry.registry,
       settings: () => settings,
       connectors: () => connectors.list(),
       instance: `${hostname()}:${process.pid} (cli)`,
     });
     return await fn(scheduler, store);
   } finally {
+    await registry.close();
     await connectors.close();
     await store.close();
   }

@@ -1,4 +1,5 @@
 import { FACILITY_COLUMNS_FILE } from '../registry/facility-list.js';
+import { FACILITY_TYPES_FILE } from '../registry/propagation/facility-types.js';
 import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
 import { WEIGHTS_FILE } from '../registry/match/weights.js';
 import { checkMapping, loadMapping, mappingsDirOf, useMappingsDir, type MappingFile } from './mappings.js';
@@ -16,6 +17,7 @@ export const MAPPING_FILES: MappingFile<unknown>[] = [
   VOCABULARY_FILE,
   WEIGHTS_FILE,
   ROUTING_FILE,
+  FACILITY_TYPES_FILE,
 ] as MappingFile<unknown>[];
 
 /** Loads every mapping file: the first bad one stops start-up with its file, path and reason. */

@@ -561,6 +561,22 @@ export const settingDefs: SettingDef[] = [
       'Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in the supplying Open mSupply store (msupply.supplierCode)',
   },
   {
+    key: 'schedules.propagate',
+    env: 'SCHEDULE_PROPAGATE',
+    type: 'string',
+    default: '*/5 * * * *',
+    description:
+      "Cron (5 fields, or 6 with seconds): pull the registry's facility changes and propagate them to every system",
+  },
+  {
+    key: 'registry.fullReadHours',
+    env: 'REGISTRY_FULL_READ_HOURS',
+    type: 'number',
+    default: 24,
+    description:
+      'Hours between full reads of the registry that confirm a facility it no longer lists as closed (0 = never)',
+  },
+  {
     key: 'registry.file',
     env: 'REGISTRY_FILE',
     type: 'string',

@@ -2,6 +2,9 @@ import { rtsToMsupplyJob } from '../bridges/rts-to-msupply.js';
 import { stockToDhis2Job } from '../bridges/stock-to-dhis2-job.js';
 import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
+import type { RegistryClient } from '../registry/mfr/types.js';
+import type { Propagator } from '../registry/propagation/propagator.js';
+import { propagateJob } from './propagate-job.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
 import { Scheduler, type SchedulerLogger } from './scheduler.js';
 
@@ -14,11 +17,13 @@ export type { JobResult, JobView, ScheduledJob, TickOutcome, TickStatus } from '
  */
 export interface MediatorJobDeps extends ReconcileJobDeps {
   outbox: Outbox;
+  propagator: Propagator;
+  registry: () => RegistryClient | undefined;
 }
 
 /** Every job the mediator runs on a schedule. */
 export function mediatorJobs(deps: MediatorJobDeps) {
-  return [reconcileJob(deps), rtsToMsupplyJob(deps), stockToDhis2Job(deps)];
+  return [reconcileJob(deps), propagateJob(deps), rtsToMsupplyJob(deps), stockToDhis2Job(deps)];
 }
 
 /** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */

@@ -18,6 +18,12 @@ export interface ReviewRoutesOptions {
   /** Base of the per-system identifier namespaces in the mCSD export. */
   identifierBase?: string;
   now?: () => Date;
+  /**
+   * Called after each decision on a system's record: registry changes held for that system until
+   * a person decided are planned again (src/registry/propagation). A failure there is logged, not
+   * the decision's: the decision is recorded and the next propagation run tries again.
+   */
+  onDecision?: (system: string) => Promise<unknown>;
 }
 
 type Op = 'accept' | 'reject' | 'no-match' | 'flag' | 'break' | 'ignore';
@@ -211,6 +217,11 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             before: row,
           },
         });
+        await opts
+          .onDecision?.(system)
+          .catch((err: unknown) =>
+            req.log.warn({ err, system }, 'held registry changes not released after a review decision'),
+          );
         return { row: next };
       },
     );

@@ -81,6 +81,9 @@ export interface WriteResult {
  * subtractions that only together go negative). The write itself checks again: things may change
  * in between.
  */
+/** What registry propagation changes on a system's facility record. */
+export type FacilityField = 'name' | 'status' | 'position' | 'parent' | 'type' | 'code';
+
 export interface FacilityCapability {
   get(id: string): Promise<Facility | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Facility>>;
@@ -88,6 +91,13 @@ export interface FacilityCapability {
   upsert?(facility: Facility, journal: StepJournal): Promise<WriteResult>;
   /** Every facility, for reconciliation. */
   listAll?(): Promise<Facility[]>;
+  /**
+   * Fields this system cannot keep, each with why (Open mSupply names have no coordinates): a
+   * registry change to one of them is reported per field by propagation, never silently dropped.
+   */
+  cannotKeep?: Partial<Record<FacilityField, string>>;
+  /** Why `upsert` is missing, when the system could take facilities but its API does not let an integration write them. */
+  readOnlyReason?: string;
 }
 
 export interface OrderCapability {

@@ -68,6 +68,8 @@ import {
   registryRecordFromRow,
   registryRecordValues,
   SET_CURSOR_SQL,
+  SETTLE_PROPAGATION_SQL,
+  settlePropagationValues,
 } from './propagation-rows.js';
 
 type Row = Record<string, unknown>;
@@ -659,6 +661,10 @@ export class PostgresStore implements Store {
 
   async putPropagation(p: Propagation): Promise<void> {
     await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p));
+  }
+
+  async settlePropagation(p: Propagation): Promise<boolean> {
+    return ((await this.pool.query(SETTLE_PROPAGATION_SQL, settlePropagationValues(p))).rowCount ?? 0) > 0;
   }
 
   async getPropagation(registryId: string, system: string): Promise<Propagation | undefined> {

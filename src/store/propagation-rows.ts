@@ -36,6 +36,23 @@ export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
     state = excluded.state, reason = excluded.reason, job_id = excluded.job_id, system_id = excluded.system_id,
     unsupported = excluded.unsupported, updated_at = excluded.updated_at`;
 
+/** The outcome of delivering a version: written only while that version is still the latest. */
+export const SETTLE_PROPAGATION_SQL = `UPDATE propagations SET state = $1, reason = $2, system_id = $3, unsupported = $4,
+  updated_at = $5 WHERE registry_id = $6 AND system = $7 AND version = $8`;
+
+export function settlePropagationValues(p: Propagation): unknown[] {
+  return [
+    p.state,
+    p.reason ?? null,
+    p.systemId ?? null,
+    toJson(p.unsupported),
+    p.updatedAt,
+    p.registryId,
+    p.system,
+    p.version,
+  ];
+}
+
 export const GET_PROPAGATION_SQL = 'SELECT * FROM propagations WHERE registry_id = $1 AND system = $2';
 
 export const COUNT_PROPAGATIONS_SQL = 'SELECT system, state, COUNT(*) AS n FROM propagations GROUP BY system, state';

@@ -69,6 +69,8 @@ import {
   registryRecordFromRow,
   registryRecordValues,
   SET_CURSOR_SQL,
+  SETTLE_PROPAGATION_SQL,
+  settlePropagationValues,
 } from './propagation-rows.js';
 
 type Row = Record<string, unknown>;
@@ -531,6 +533,10 @@ export class SqliteStore implements Store {
 
   async putPropagation(p: Propagation): Promise<void> {
     this.db.prepare(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p));
+  }
+
+  async settlePropagation(p: Propagation): Promise<boolean> {
+    return this.db.prepare(sqliteParams(SETTLE_PROPAGATION_SQL)).run(...settlePropagationValues(p)).changes > 0;
   }
 
   async getPropagation(registryId: string, system: string): Promise<Propagation | undefined> {

@@ -348,6 +348,11 @@ export interface Store {
   getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined>;
   listRegistryRecords(): Promise<RegistryRecordRow[]>;
   putPropagation(p: Propagation): Promise<void>;
+  /**
+   * Record how delivering `p.version` ended (state, reason, systemId, unsupported) only if that
+   * version is still the latest for its facility and system; false when a newer one replaced it.
+   */
+  settlePropagation(p: Propagation): Promise<boolean>;
   getPropagation(registryId: string, system: string): Promise<Propagation | undefined>;
   listPropagations(filter?: PropagationFilter): Promise<Propagation[]>;
   /** Counts by system and state. */

@@ -47,6 +47,11 @@ const FACTORIES: ConnectorFactory[] = [
   },
 ];
 
+/** Every system a connector can be configured for (built in and registered). */
+export function knownSystems(): string[] {
+  return FACTORIES.map((f) => f.system);
+}
+
 /**
  * Adds a connector to every ConnectorSet made after this call, handed to routing like the built-in
  * ones (after them, in registration order). For a system whose code is not in this package: an

@@ -83,6 +83,12 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
     return (await names({ id: { equalTo: id } })).find((f) => f.id === id);
   };
   return {
+    cannotKeep: {
+      position: 'Open mSupply stores and names keep no coordinates',
+      parent: 'Open mSupply names have no parent area',
+    },
+    readOnlyReason:
+      "Open mSupply stores and names are created and renamed in its central server; its GraphQL API lets an integration change neither",
     get,
     async search(criteria) {
       if (criteria.ids?.length)

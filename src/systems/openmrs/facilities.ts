@@ -138,6 +138,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   };
 
   return {
+    // a location's tags say what it is for, not a facility type (registry.md §1)
+    cannotKeep: { type: 'OpenMRS locations have no facility type (tags say what a location is used for)' },
     async get(id) {
       const loc = await fetchLocation(id);
       return loc ? decodeLocation(loc, codec()) : undefined;

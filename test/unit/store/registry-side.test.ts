@@ -67,5 +67,20 @@ for (const engine of engineCases()) {
       t.equal((await store.listPropagations({ system: 'openlmis', state: 'held' })).length, 0);
       t.same(await store.countPropagations(), { openlmis: { done: 1 }, dhis2: { held: 1 } });
     });
+
+    t.test('settling a version that is no longer the latest changes nothing', async (t) => {
+      await store.putPropagation(propagation({ registryId: 'R-5', version: '2', state: 'queued', jobId: 'J2' }));
+      t.notOk(await store.settlePropagation(propagation({ registryId: 'R-5', version: '1', state: 'done' })));
+      t.match(await store.getPropagation('R-5', 'openlmis'), { version: '2', state: 'queued', jobId: 'J2' });
+      t.ok(
+        await store.settlePropagation(propagation({ registryId: 'R-5', version: '2', state: 'done', systemId: 'S-5' })),
+      );
+      t.match(await store.getPropagation('R-5', 'openlmis'), {
+        version: '2',
+        state: 'done',
+        systemId: 'S-5',
+        jobId: 'J2',
+      });
+    });
   });
 }

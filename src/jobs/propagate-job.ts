@@ -1,0 +1,64 @@
+import type { Settings } from '../config/settings.js';
+import type { RegistryClient } from '../registry/mfr/types.js';
+import type { IntakeCounts, Propagator } from '../registry/propagation/propagator.js';
+import type { Store } from '../store/types.js';
+import type { JobResult, ScheduledJob } from './scheduler.js';
+
+export interface PropagateJobDeps {
+  store: Store;
+  settings: () => Settings;
+  propagator: Propagator;
+  /** The registry client of the current settings; undefined when `registry.url` is not set. */
+  registry: () => RegistryClient | undefined;
+}
+
+/** High-water mark of the registry's change feed (the client's opaque cursor). */
+export const CHANGES_CURSOR = 'registry.changes';
+/** When the last full read of the registry ended (epoch ms), to space them out. */
+export const FULL_READ_CURSOR = 'registry.fullReadAt';
+export const NO_REGISTRY_URL = 'no registry configured (registry.url)';
+
+/**
+ * One pull: the registry's changes since the stored high-water mark, page by page, each page
+ * propagated before its cursor is stored (a kill between the two re-reads that page, which the
+ * (registry id, version, system) keys make harmless); then held changes are planned again (a
+ * person may have decided since); then, at most every `registry.fullReadHours`, a full read
+ * confirms which facilities the registry no longer lists.
+ */
+export async function propagateChanges(deps: PropagateJobDeps): Promise<JobResult> {
+  const client = deps.registry();
+  if (!client) return { skipped: NO_REGISTRY_URL };
+  const totals: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0 };
+  let pages = 0;
+  for await (const page of client.changesSince(await deps.store.getCursor(CHANGES_CURSOR))) {
+    const counts = await deps.propagator.intake(page.records);
+    for (const k of Object.keys(totals) as (keyof IntakeCounts)[]) totals[k] += counts[k];
+    await deps.store.setCursor(CHANGES_CURSOR, page.cursor);
+    pages++;
+  }
+  const released = await deps.propagator.releaseHeld();
+  const absent = (await fullReadDue(deps)) ? await confirmAbsent(deps, client) : 0;
+  return { counts: { pages, ...totals, released, absent } };
+}
+
+async function fullReadDue(deps: PropagateJobDeps): Promise<boolean> {
+  const hours = Number(deps.settings()['registry.fullReadHours'] ?? 24);
+  if (!(hours > 0)) return false;
+  const last = Number((await deps.store.getCursor(FULL_READ_CURSOR)) ?? 0);
+  return Date.now() - last >= hours * 3_600_000;
+}
+
+async function confirmAbsent(deps: PropagateJobDeps, client: RegistryClient): Promise<number> {
+  const absent = await deps.propagator.confirmAbsent(await client.listAll());
+  await deps.store.setCursor(FULL_READ_CURSOR, String(Date.now()));
+  return absent;
+}
+
+export function propagateJob(deps: PropagateJobDeps): ScheduledJob {
+  return {
+    name: 'propagate',
+    setting: 'schedules.propagate',
+    description: "Pull the registry's facility changes and propagate them to every system",
+    run: () => propagateChanges(deps),
+  };
+}

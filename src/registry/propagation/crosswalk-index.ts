@@ -1,0 +1,26 @@
+import { holdsRegistryId, type CrosswalkRow } from '../crosswalk-types.js';
+
+/** A system's crosswalk rows by the registry facility they name, as their pick or a suggestion. */
+export interface CrosswalkIndex {
+  rowsFor(registryId: string): CrosswalkRow[];
+  /** Whether a system record already has a row linking it to some registry facility. */
+  links(systemId: string): boolean;
+  /** Rows in the system's crosswalk. */
+  size: number;
+}
+
+export function crosswalkIndex(rows: CrosswalkRow[]): CrosswalkIndex {
+  const byRegistryId = new Map<string, CrosswalkRow[]>();
+  const add = (id: string, row: CrosswalkRow) => {
+    const list = byRegistryId.get(id);
+    if (!list) byRegistryId.set(id, [row]);
+    else if (!list.includes(row)) list.push(row);
+  };
+  const linked = new Set<string>();
+  for (const row of rows) {
+    if (row.registryId) add(row.registryId, row);
+    for (const s of row.suggestions) add(s.registryId, row);
+    if (row.registryId && holdsRegistryId(row.state)) linked.add(row.systemId);
+  }
+  return { rowsFor: (id) => byRegistryId.get(id) ?? [], links: (id) => linked.has(id), size: rows.length };
+}

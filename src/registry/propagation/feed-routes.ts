@@ -1,0 +1,131 @@
+import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import { InvalidInputError, MediatorError, type Issue } from '../../domain/errors.js';
+import { contentVersion } from '../../domain/ids.js';
+import { operationOutcome } from '../../fhir/outcome.js';
+import { validateResource } from '../../fhir/validation/index.js';
+import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
+import type { Settings } from '../../config/settings.js';
+import { facilityOf } from '../mfr/record.js';
+import type { RegistryRecord } from '../mfr/types.js';
+import { registryCodeSystem, type IntakeCounts, type Propagator } from './propagator.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON, validated before use
+type Json = Record<string, any>;
+
+export interface FeedRoutesOptions {
+  propagator: Propagator;
+  settings: () => Settings;
+  adminToken: AdminToken;
+  now?: () => Date;
+}
+
+/**
+ * Push in: the registry (or an operator) sends its Locations instead of waiting for the pull, as
+ * an mCSD Care Services Feed (ITI-130): `PUT /registry/Location/:id`, `DELETE
+ * /registry/Location/:id`, or a batch/transaction Bundle to `POST /registry`. Each Location is an
+ * R4 mCSD Location with the registry's own id; it enters the same propagation as a pulled change
+ * (its version: meta.versionId, else a hash of its content, so a resend changes nothing). Every
+ * entry of a Bundle is checked before any is taken: one bad entry takes none.
+ */
+export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, opts) => {
+  const now = opts.now ?? (() => new Date());
+  app.addHook('preHandler', bearerCheck(opts.adminToken));
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(String(body)));
+    } catch {
+      done(new InvalidInputError('The body is not valid JSON', '$this'), undefined);
+    }
+  });
+  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
+    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
+    if ((err as FastifyError).statusCode === 400)
+      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
+    return reply.code(500).send(operationOutcome([{ code: 'exception', diagnostics: 'internal error' }]));
+  });
+
+  const toRecord = (location: Json): RegistryRecord => ({
+    id: String(location.id),
+    version: String(location.meta?.versionId ?? contentVersion({ ...location, meta: undefined })),
+    lastUpdated: typeof location.meta?.lastUpdated === 'string' ? location.meta.lastUpdated : now().toISOString(),
+    facility: facilityOf(location, registryCodeSystem(opts.settings())),
+  });
+  const deletion = (id: string): RegistryRecord => ({
+    id,
+    version: `deleted@${now().toISOString()}`,
+    lastUpdated: now().toISOString(),
+  });
+  const answer = (counts: IntakeCounts) =>
+    operationOutcome([
+      {
+        severity: 'information',
+        code: 'informational',
+        diagnostics: `${counts.changed} change(s) taken: ${counts.queued} queued, ${counts.held} held, ${counts.skipped} with nothing to do (see /admin/propagation)`,
+      },
+    ]);
+
+  app.put('/registry/Location/:id', async (req) => {
+    const { id } = req.params as { id: string };
+    const location = checkedLocation(req.body, 'Location');
+    if (location.id !== id)
+      throw new InvalidInputError(
+        `Location.id (${location.id ?? 'absent'}) must equal the URL's id (${id})`,
+        'Location.id',
+      );
+    return answer(await opts.propagator.intake([toRecord(location)]));
+  });
+
+  app.delete('/registry/Location/:id', async (req) =>
+    answer(await opts.propagator.intake([deletion((req.params as { id: string }).id)])),
+  );
+
+  app.post('/registry', async (req) => {
+    const bundle = req.body as Json;
+    if (bundle?.resourceType !== 'Bundle' || !['batch', 'transaction'].includes(bundle.type))
+      throw new InvalidInputError('POST /registry takes a batch or transaction Bundle of Locations', 'Bundle.type');
+    const entries: Json[] = Array.isArray(bundle.entry) ? bundle.entry : [];
+    const records = entries.map((entry, i) => entryRecord(entry, i));
+    return answer(
+      await opts.propagator.intake(records.map((r) => (r.location ? toRecord(r.location) : deletion(r.id)))),
+    );
+  });
+};
+
+/** A valid R4 Location with an id, or a 400 naming every problem (what, where, why). */
+function checkedLocation(body: unknown, at: string): Json {
+  const issues = validateResource('r4', body, 'Location');
+  const location = body as Json;
+  if (issues.length === 0 && !location.id)
+    issues.push({
+      code: 'required',
+      diagnostics: "a registry Location carries the registry's own id",
+      expression: ['id'],
+    });
+  if (issues.length)
+    throw new MediatorError(
+      400,
+      issues.map((i) => prefixed(i, at)),
+    );
+  return location;
+}
+
+function prefixed(issue: Issue, at: string): Issue {
+  const expression = issue.expression?.map((e) =>
+    e.startsWith('Location') ? `${at}${e.slice('Location'.length)}` : `${at}.${e}`,
+  );
+  return { ...issue, severity: 'error', ...(expression ? { expression } : {}) };
+}
+
+function entryRecord(entry: Json, i: number): { id: string; location?: Json } {
+  const at = `Bundle.entry[${i}]`;
+  const method = entry?.request?.method;
+  if (method === 'DELETE') {
+    const id = /^Location\/([^/?#]+)$/.exec(String(entry.request.url ?? ''))?.[1];
+    if (!id) throw new InvalidInputError('a DELETE entry names Location/[id] in request.url', `${at}.request.url`);
+    return { id };
+  }
+  if (method !== undefined && method !== 'PUT' && method !== 'POST')
+    throw new InvalidInputError(`request.method ${method} is not a create, update or delete`, `${at}.request.method`);
+  const location = checkedLocation(entry?.resource, `${at}.resource`);
+  return { id: String(location.id), location };
+}

@@ -1,0 +1,52 @@
+import type { Settings } from '../../config/settings.js';
+import { activeMapping } from '../../config/mappings.js';
+import type { Outbox } from '../../outbox/outbox.js';
+import type { Connector } from '../../routing/ports.js';
+import { ROUTING_FILE, type FlowRouting, type RoutingRules } from '../../routing/rules.js';
+import type { Store } from '../../store/types.js';
+import { createRegistryClient, type RegistryClient } from '../mfr/index.js';
+import { Propagator } from './propagator.js';
+import { FACILITY_TYPES_FILE, type FacilityTypeMap } from './facility-types.js';
+
+export { Propagator, PROPAGATE_FLOW, registryCodeSystem } from './propagator.js';
+export type { IntakeCounts, PropagationPayload } from './propagator.js';
+
+export interface RegistrySideDeps {
+  store: Store;
+  outbox: Outbox;
+  connectors: () => Connector[];
+  settings: () => Settings;
+  /** Every system a connector may be configured for (their propagation handlers are registered once). */
+  systems: string[];
+  /** The `facilities` flow of routing.json; default: the checked mapping in force. */
+  routing?: () => FlowRouting | undefined;
+}
+
+export interface RegistrySide {
+  propagator: Propagator;
+  /** The registry client of the current settings (made again when its URL changes). */
+  registry: () => RegistryClient | undefined;
+  close(): Promise<void>;
+}
+
+/** The propagator with its outbox handlers, and the registry client, as the server and the CLI use them. */
+export function registrySide(deps: RegistrySideDeps): RegistrySide {
+  const propagator = new Propagator({
+    ...deps,
+    routing: deps.routing ?? (() => activeMapping<RoutingRules>(ROUTING_FILE).flows.facilities),
+    types: () => activeMapping<FacilityTypeMap>(FACILITY_TYPES_FILE),
+  });
+  propagator.registerHandlers(deps.systems);
+  let client: RegistryClient | undefined;
+  let url: unknown;
+  const registry = () => {
+    const s = deps.settings();
+    if (s['registry.url'] !== url) {
+      void client?.close();
+      url = s['registry.url'];
+      client = createRegistryClient(s);
+    } else client?.reconfigure?.(s);
+    return client;
+  };
+  return { propagator, registry, close: async () => client?.close() };
+}

@@ -1,0 +1,87 @@
+import type { Facility } from '../../domain/facility.js';
+import type { CrosswalkRow } from '../crosswalk-types.js';
+import { isHumanDecision } from '../crosswalk-types.js';
+import type { Propagation } from '../../store/types.js';
+
+/**
+ * What one registry change means for one system, decided from the crosswalk alone (pure):
+ *  - the system's record is linked (auto or manual match): update it, or deactivate it when the
+ *    registry closed the facility;
+ *  - a person still has to decide (the record is flagged, in review with this facility as its pick
+ *    or a suggestion, or an automatic no-match that suggests it): hold, and say why;
+ *  - nothing links it: create it where routing.json says it belongs, unless it is closed;
+ *    elsewhere there is nothing to do.
+ * Areas (jurisdictions) are never written: each system keeps its own area tree, and a facility's
+ * move is carried as its new parent.
+ */
+export type Decision = Pick<Propagation, 'action' | 'state' | 'reason' | 'systemId'>;
+
+export interface PlanInput {
+  facility: Facility;
+  system: string;
+  /** The system's crosswalk rows that name this registry facility (pick or suggestion). */
+  rows: CrosswalkRow[];
+  /** Whether routing.json sends a new facility like this one to the system. */
+  routedHere: boolean;
+  /** Why the system takes no facility writes at all (its API has none), if so: reported, as skipped. */
+  readOnly?: string;
+  /** Whether the system's list was ever reconciled against the registry (it has crosswalk rows). */
+  reconciled: boolean;
+  /**
+   * A record of the system, not linked to any registry facility, that carries this facility's
+   * code; looked up only for a create. A code alone (another namespace) does not make a match.
+   */
+  sameCode?: string;
+}
+
+const LINKED = new Set(['auto-match', 'manual-match']);
+
+export function plan(input: PlanInput): Decision {
+  const { facility, rows } = input;
+  if (facility.kind === 'area')
+    return { action: 'none', state: 'skipped', reason: 'a jurisdiction: each system keeps its own area tree' };
+  const linked = rows.find((r) => LINKED.has(r.state) && r.registryId === facility.id);
+  const closing = facility.status === 'inactive';
+  if (linked) {
+    const action = closing ? 'deactivate' : 'update';
+    if (input.readOnly)
+      return { action, state: 'skipped', reason: notSupported(input.readOnly), systemId: linked.systemId };
+    return { action, state: 'queued', systemId: linked.systemId };
+  }
+  const waiting = rows.find((r) => awaitsDecision(r, facility.id!));
+  if (waiting) return { action: closing ? 'deactivate' : 'update', state: 'held', reason: holdReason(waiting) };
+  if (closing) return { action: 'none', state: 'skipped', reason: 'closed in the registry; this system never had it' };
+  if (!input.routedHere) return { action: 'none', state: 'skipped', reason: 'routing.json does not place it here' };
+  if (input.readOnly) return { action: 'create', state: 'skipped', reason: notSupported(input.readOnly) };
+  // before the first reconciliation every registry facility looks new: creating them would make twins
+  if (!input.reconciled)
+    return { action: 'create', state: 'held', reason: 'this system was never reconciled against the registry' };
+  if (input.sameCode)
+    return {
+      action: 'create',
+      state: 'held',
+      reason: `record ${input.sameCode} carries the same code but is not linked: a person must link it or say no-match`,
+    };
+  return { action: 'create', state: 'queued' };
+}
+
+/** A system whose API takes no facility writes: reported as not supported, never silently dropped. */
+function notSupported(why: string): string {
+  return `not supported: ${why}`;
+}
+
+/** A row a person has yet to settle for this registry facility. */
+function awaitsDecision(row: CrosswalkRow, registryId: string): boolean {
+  const named = row.registryId === registryId || row.suggestions.some((s) => s.registryId === registryId);
+  if (!named) return false;
+  if (row.state === 'flagged' || row.state === 'review') return true;
+  // a person's no-match says the record is not this facility; the matcher's is only a guess
+  return row.state === 'no-match' && !isHumanDecision(row);
+}
+
+function holdReason(row: CrosswalkRow): string {
+  const what = `record ${row.systemId}`;
+  if (row.state === 'flagged') return `${what} is flagged for review${row.comment ? `: ${row.comment}` : ''}`;
+  if (row.state === 'review') return `${what} is in the review queue: a person must accept or reject the match`;
+  return `${what} may be this facility (no automatic match): a person must decide before it is created`;
+}

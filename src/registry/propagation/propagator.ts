@@ -1,0 +1,340 @@
+import type { Settings } from '../../config/settings.js';
+import type { Facility } from '../../domain/facility.js';
+import { BusinessRuleError, MediatorError, NotConfiguredError } from '../../domain/errors.js';
+import type { Outbox } from '../../outbox/outbox.js';
+import type { Connector, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { FlowRouting } from '../../routing/rules.js';
+import type { OutboxJob, Propagation, Store } from '../../store/types.js';
+import type { RegistryRecord } from '../mfr/types.js';
+import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
+import { plan, type Decision } from './plan.js';
+import { routedSystems } from './routed.js';
+import { systemArea } from './areas.js';
+import { systemTypes, type FacilityTypeMap } from './facility-types.js';
+import { changedFields, facilityToWrite, unsupportedFields } from './write.js';
+
+/**
+ * Registry propagation (issue 14): every registry change reaches every configured system exactly
+ * once. A change is kept in the store (`registry_records`), then for each system planned from
+ * the crosswalk (plan.ts) and recorded in `propagations`; what is to be written becomes an outbox
+ * job keyed (registry id, version, system), so a crash, a retry or a re-read page never writes it
+ * twice, and the job runs again after a restart until it is settled.
+ *
+ * A job writes only the version it was made for while that version is still the latest: a newer
+ * version, recorded meanwhile, has its own job, and the older one ends as superseded without
+ * writing. Jobs of one facility and system are serialised by a store lock, so two versions never
+ * race to the upstream.
+ */
+export const PROPAGATE_FLOW = 'propagate';
+
+/** The outbox key of one version's propagation to one system: it reaches that system once. */
+export function propagationKey(registryId: string, version: string, system: string): string {
+  return `propagate|${registryId}|${version}|${system}`;
+}
+
+export interface PropagationPayload {
+  registryId: string;
+  version: string;
+}
+
+export interface PropagatorDeps {
+  store: Store;
+  outbox: Outbox;
+  connectors: () => Connector[];
+  settings: () => Settings;
+  /** The `facilities` flow of routing.json: where a new facility is created. */
+  routing: () => FlowRouting | undefined;
+  /** facility-types.json: registry types in each system's vocabulary. */
+  types: () => FacilityTypeMap;
+  now?: () => number;
+}
+
+export interface IntakeCounts {
+  /** Records read (pages may repeat a boundary record). */
+  read: number;
+  /** New versions kept. */
+  changed: number;
+  queued: number;
+  held: number;
+  skipped: number;
+}
+
+const DEFAULT_CODE_SYSTEM = 'http://fhir-supply-mediator.org/fhir/identifier/registry-facility-code';
+
+export function registryCodeSystem(settings: Settings): string {
+  const s = settings['registry.identifierSystem'] ?? settings['openmrs.registryCodeSystem'];
+  return typeof s === 'string' && s ? s : DEFAULT_CODE_SYSTEM;
+}
+
+export class Propagator {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PropagatorDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Systems propagation writes to, or reports on: every connector that serves facilities. */
+  systems(): Connector[] {
+    return this.deps.connectors().filter((c) => c.facilities);
+  }
+
+  /**
+   * Keep the changes, then propagate the latest version of each facility to every system. Safe to
+   * call again with the same records (a re-read page, a replay after a crash): what is already
+   * planned for that version is left alone.
+   */
+  async intake(records: RegistryRecord[]): Promise<IntakeCounts> {
+    const counts: IntakeCounts = { read: records.length, changed: 0, queued: 0, held: 0, skipped: 0 };
+    const latest = await this.keep(records);
+    counts.changed = latest.changed;
+    const index = await this.crosswalks();
+    for (const record of latest.records) {
+      for (const decision of await this.fanOut(record, index))
+        counts[decision.state as 'queued' | 'held' | 'skipped']++;
+    }
+    return counts;
+  }
+
+  /** Stored, with deletions turned into closures of the last version seen; the latest of each id. */
+  private async keep(records: RegistryRecord[]): Promise<{ records: RegistryRecord[]; changed: number }> {
+    const byId = new Map<string, RegistryRecord>();
+    for (const r of records) {
+      const closed = r.facility ? r : await this.closure(r);
+      if (closed) byId.set(r.id, closed); // oldest first: the last one wins
+    }
+    const rows = [...byId.values()].map((r) => ({
+      registryId: r.id,
+      version: r.version,
+      changedAt: Date.parse(r.lastUpdated) || this.now(),
+      record: r,
+      seenAt: this.now(),
+    }));
+    const changed = (await this.deps.store.putRegistryRecords(rows)).length;
+    // only the version the store keeps is propagated: an older one replayed from history is not
+    const kept: RegistryRecord[] = [];
+    for (const r of byId.values()) {
+      const stored = await this.deps.store.getRegistryRecord(r.id);
+      if (stored?.version === r.version) kept.push(r);
+    }
+    return { records: kept, changed };
+  }
+
+  /** A DELETE in the registry's history: the facility as last seen, closed (never deleted downstream). */
+  private async closure(r: RegistryRecord): Promise<RegistryRecord | undefined> {
+    const last = (await this.deps.store.getRegistryRecord(r.id))?.record as RegistryRecord | undefined;
+    if (!last?.facility) return undefined;
+    return { ...r, facility: { ...last.facility, status: 'inactive' } };
+  }
+
+  private async crosswalks(): Promise<Map<string, CrosswalkIndex>> {
+    const index = new Map<string, CrosswalkIndex>();
+    for (const c of this.systems()) index.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
+    return index;
+  }
+
+  /** Plan one registry version for every system; queue the writes. */
+  private async fanOut(record: RegistryRecord, index: Map<string, CrosswalkIndex>): Promise<Decision[]> {
+    const facility = record.facility!;
+    const routed = await routedSystems(facility, this.deps);
+    const decisions: Decision[] = [];
+    for (const connector of this.systems()) {
+      const existing = await this.deps.store.getPropagation(record.id, connector.system);
+      if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) continue;
+      const crosswalk = index.get(connector.system);
+      const input = {
+        facility,
+        system: connector.system,
+        rows: crosswalk?.rowsFor(record.id) ?? [],
+        routedHere: routed.has(connector.system),
+        readOnly: connector.facilities!.upsert
+          ? undefined
+          : (connector.facilities!.readOnlyReason ?? 'no facility writes'),
+        reconciled: (crosswalk?.size ?? 0) > 0,
+      };
+      let decision = plan(input);
+      if (decision.action === 'create' && decision.state === 'queued') {
+        const sameCode = await this.unlinkedWithCode(connector, facility, crosswalk);
+        if (sameCode) decision = plan({ ...input, sameCode });
+      }
+      await this.record(record, connector.system, decision);
+      decisions.push(decision);
+    }
+    return decisions;
+  }
+
+  /** Planned already: not queued, or queued with its job recorded (a crash may fall between the two). */
+  private async hasJob(row: Propagation): Promise<boolean> {
+    if (row.state !== 'queued') return true;
+    return (await this.deps.store.findJobsByKey(propagationKey(row.registryId, row.version, row.system))).length > 0;
+  }
+
+  /** A record of the system with the registry facility's code that no crosswalk row links. */
+  private async unlinkedWithCode(
+    connector: Connector,
+    facility: Facility,
+    crosswalk: CrosswalkIndex | undefined,
+  ): Promise<string | undefined> {
+    const code = facility.identifiers.find((i) => i.system === registryCodeSystem(this.deps.settings()));
+    if (!code) return undefined;
+    const { items } = await connector.facilities!.search({ identifier: { value: code.value } });
+    return items.find((f) => f.kind === 'facility' && f.id && !crosswalk?.links(f.id))?.id;
+  }
+
+  /**
+   * The row first, then the job: the job's delivery starts at once and settles the row of its
+   * version, so the row must be there before it (a crash in between re-plans the version: the
+   * row's version differs, or its job is missing, and the job's key makes a second accept a no-op).
+   */
+  private async record(record: RegistryRecord, system: string, decision: Decision): Promise<void> {
+    await this.deps.store.putPropagation({
+      registryId: record.id,
+      system,
+      version: record.version,
+      ...decision,
+      updatedAt: this.now(),
+    });
+    if (decision.state !== 'queued') return;
+    const payload: PropagationPayload = { registryId: record.id, version: record.version };
+    await this.deps.outbox.acceptWrites([
+      {
+        flow: PROPAGATE_FLOW,
+        system,
+        idempotencyKey: propagationKey(record.id, record.version, system),
+        payload,
+        // the pull does not wait for upstreams: the outbox delivers in the background
+        deadlineMs: 0,
+      },
+    ]);
+  }
+
+  /**
+   * Plan held changes again (a person decided, or the crosswalk changed): those now clear are
+   * queued, the others stay held with their current reason. Limited to one system when given.
+   */
+  async releaseHeld(system?: string): Promise<number> {
+    const held = await this.deps.store.listPropagations({ state: 'held', system, limit: 10_000 });
+    if (held.length === 0) return 0;
+    const index = await this.crosswalks();
+    let released = 0;
+    for (const ids of new Set(held.map((h) => h.registryId))) {
+      const stored = await this.deps.store.getRegistryRecord(ids);
+      if (!stored) continue;
+      const decisions = await this.fanOut(stored.record as RegistryRecord, index);
+      released += decisions.filter((d) => d.state === 'queued').length;
+    }
+    return released;
+  }
+
+  /**
+   * A full read of the registry: facilities the mediator has seen active and the registry no
+   * longer lists (KMHFL unpublishes closed ones) are propagated as closed. Only ever called with a
+   * complete list (the client throws rather than return part of one); an empty list is refused.
+   */
+  async confirmAbsent(full: RegistryRecord[]): Promise<number> {
+    if (full.length === 0) throw new Error('the registry listed no facility at all: absence is not confirmed');
+    const present = new Set(full.map((r) => r.id));
+    const gone: RegistryRecord[] = [];
+    for (const row of await this.deps.store.listRegistryRecords()) {
+      const last = row.record as RegistryRecord;
+      if (present.has(row.registryId) || !last.facility || last.facility.status === 'inactive') continue;
+      gone.push({
+        id: row.registryId,
+        version: `${row.version}+absent`,
+        lastUpdated: new Date(Math.max(this.now(), row.changedAt)).toISOString(),
+        facility: { ...last.facility, status: 'inactive' },
+      });
+    }
+    if (gone.length) await this.intake(gone);
+    return gone.length;
+  }
+
+  /** The outbox handler of each system's propagation jobs (registered once; connectors looked up live). */
+  registerHandlers(systems: string[]): void {
+    for (const system of systems)
+      this.deps.outbox.register(PROPAGATE_FLOW, system, (job, journal) => this.deliver(system, job, journal));
+  }
+
+  private async deliver(system: string, job: OutboxJob, journal: StepJournal): Promise<WriteResult> {
+    const { registryId, version } = job.payload as PropagationPayload;
+    return this.deps.store.withLock(`propagate:${registryId}:${system}`, async () => {
+      const row = await this.deps.store.getPropagation(registryId, system);
+      if (!row || row.version !== version) return { system, ids: {}, status: 'superseded' };
+      if (row.state === 'done') return { system, ids: row.systemId ? { record: row.systemId } : {}, status: 'done' };
+      try {
+        return await this.apply(system, row, journal);
+      } catch (err) {
+        // a refusal is final for this version: say why in the status; a transient failure retries
+        if (err instanceof MediatorError && !(err as { transient?: boolean }).transient)
+          await this.settle(row, { state: 'failed', reason: err.message });
+        throw err;
+      }
+    });
+  }
+
+  private async apply(system: string, row: Propagation, journal: StepJournal): Promise<WriteResult> {
+    const connector = this.deps.connectors().find((c) => c.system === system);
+    const capability = connector?.facilities;
+    if (!capability?.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
+    const record = (await this.deps.store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
+    if (!record?.facility) throw new BusinessRuleError(`registry facility ${row.registryId} is not known`, 'Location');
+    const current = row.systemId ? await capability.get(row.systemId) : undefined;
+    if (row.systemId && !current)
+      throw new BusinessRuleError(
+        `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
+        'Location',
+      );
+    const parent = await systemArea(capability, record.facility, (id) => this.registryName(id));
+    const types = systemTypes(this.deps.types(), record.facility.types, system);
+    const write = facilityToWrite({
+      registry: record.facility,
+      current,
+      parentId: parent.id,
+      registryCodeSystem: registryCodeSystem(this.deps.settings()),
+      types: types.codes,
+    });
+    const result = await capability.upsert(write, journal);
+    const systemId = row.systemId ?? Object.values(result.ids)[0];
+    if (!row.systemId && systemId) await this.link(system, systemId, row.registryId);
+    const unsupported = {
+      ...unsupportedFields(capability, changedFields(write, current)),
+      ...parent.unsupported,
+      ...(types.unmapped.length && !capability.cannotKeep?.type
+        ? { type: `registry type ${types.unmapped.join(', ')} has no ${system} type in facility-types.json` }
+        : {}),
+    };
+    await this.settle(row, {
+      state: 'done',
+      systemId,
+      ...(Object.keys(unsupported).length ? { unsupported } : {}),
+    });
+    return result;
+  }
+
+  private async registryName(registryId: string): Promise<string | undefined> {
+    const row = await this.deps.store.getRegistryRecord(registryId);
+    return (row?.record as RegistryRecord | undefined)?.facility?.name;
+  }
+
+  /** A facility the mediator created is that registry facility: the crosswalk says so for good. */
+  private async link(system: string, systemId: string, registryId: string): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    await this.deps.store.upsertCrosswalk(
+      {
+        system,
+        systemId,
+        registryId,
+        state: 'manual-match',
+        zone: 'auto',
+        reasons: [{ field: 'propagation', weight: 0, detail: 'created from the registry by propagation' }],
+        suggestions: [],
+        decidedBy: 'propagation',
+        decidedAt: at,
+      },
+      { actor: 'propagation', action: 'crosswalk.create', subject: `crosswalk/${system}/${systemId}` },
+    );
+  }
+
+  private async settle(row: Propagation, outcome: Partial<Propagation>): Promise<void> {
+    await this.deps.store.settlePropagation({ ...row, reason: undefined, ...outcome, updatedAt: this.now() });
+  }
+}

@@ -1,0 +1,43 @@
+import type { OutboxJob, Propagation, PropagationFilter, PropagationState, Store } from '../../store/types.js';
+import type { RegistryRecord } from '../mfr/types.js';
+import { propagationKey } from './propagator.js';
+
+/**
+ * Where each registry change stands in each system, for `/admin/propagation`, the console and the
+ * CLI. A queued change whose outbox job has given up (dead) or been refused reads as failed, with
+ * the job's reason: the job, not the row, knows that.
+ */
+export interface PropagationView extends Propagation {
+  /** The registry facility's name, as last seen. */
+  name?: string;
+  jobStatus?: OutboxJob['status'];
+  /** The job's last error (redacted when stored), while it retries or after it gave up. */
+  lastError?: string;
+}
+
+export interface PropagationStatus {
+  counts: Record<string, Partial<Record<PropagationState, number>>>;
+  items: PropagationView[];
+}
+
+export async function propagationStatus(store: Store, filter: PropagationFilter = {}): Promise<PropagationStatus> {
+  const [counts, rows] = await Promise.all([store.countPropagations(), store.listPropagations(filter)]);
+  const items = await Promise.all(rows.map((row) => view(store, row)));
+  return { counts, items };
+}
+
+async function view(store: Store, row: Propagation): Promise<PropagationView> {
+  const record = (await store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
+  const named: PropagationView = { ...row, ...(record?.facility ? { name: record.facility.name } : {}) };
+  if (row.state !== 'queued') return named;
+  const [job] = await store.findJobsByKey(propagationKey(row.registryId, row.version, row.system));
+  if (!job) return named;
+  const failed = job.status === 'dead' || job.status === 'rejected';
+  return {
+    ...named,
+    jobId: job.id,
+    jobStatus: job.status,
+    ...(job.lastError ? { lastError: job.lastError } : {}),
+    ...(failed ? { state: 'failed', reason: job.lastError ?? job.error?.issues[0]?.diagnostics } : {}),
+  };
+}
