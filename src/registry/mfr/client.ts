@@ -194,9 +194,12 @@ export function createRegistryClient(
       // parse first: a bad setting leaves the running configuration untouched
       const parsed = registrySettingsFrom(next);
       if (!parsed) throw new Error('registry.url was removed: restart to stop reading the registry');
+      // called before every run by its users: what was learnt stays unless it may have changed
+      if (JSON.stringify(parsed) === JSON.stringify(current)) return;
+      const sameDirectory = parsed.baseUrl === current.baseUrl;
+      if (!sameDirectory || parsed.changeFeed !== current.changeFeed) hasHistory = undefined;
+      if (!sameDirectory || parsed.identifierSystem !== current.identifierSystem) areas.clear();
       current = parsed;
-      hasHistory = undefined;
-      areas.clear();
       upstream.reconfigure(parsed);
     },
     close: () => upstream.close(),

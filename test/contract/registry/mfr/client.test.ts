@@ -375,3 +375,26 @@ t.test('auth: Basic and bearer accepted; refusals are clear and carry no secret'
   await fixed.ping();
   t.pass('a corrected token applies without a restart');
 });
+
+t.test('reconfigure with unchanged settings keeps what the client learnt', async (t) => {
+  const s = await sandbox(t);
+  const settings = { 'registry.url': s.url, 'registry.token': TOKEN, 'registry.pageSize': 7 };
+  const c = client(t, s, settings);
+  const cursor = lastCursor(await drain(c))!;
+  s.state.rename('LK-HC-104', 'Chilanga Town Health Centre');
+  c.reconfigure!(settings);
+  const probes = s.requests.filter((r) => r.startsWith('GET /fhir/metadata')).length;
+  const r = all(await drain(c, cursor)).find((x) => x.id === 'fac-lk-hc-104')!;
+  t.same(r.facility?.areaPath, ['Chilanga Town', 'Chilanga District', 'Southern Lakeshore Region', 'Lakeland']);
+  t.equal(s.requests.filter((q) => q.startsWith('GET /fhir/metadata')).length, probes, 'no new probe');
+  t.notOk(
+    s.requests.some((q) => q.includes('_id=')),
+    'jurisdictions known from the first read: none fetched',
+  );
+  c.reconfigure!({ ...settings, 'registry.changeFeed': 'lastUpdated' });
+  await drain(c, cursor);
+  t.ok(
+    s.requests.some((q) => q.includes('_lastUpdated=ge')),
+    'a changed feed applies',
+  );
+});
