@@ -151,7 +151,6 @@ function capabilityStatement(history: boolean): Json {
           resource('Location', ['_id', 'identifier', 'name', 'partof', 'type', 'status', '_lastUpdated']),
           resource('Organization', ['_id', 'identifier', 'name', 'partof', 'type', '_lastUpdated']),
         ],
-        interaction: history ? [{ code: 'history-system' }] : [],
       },
     ],
   };
