@@ -30,13 +30,15 @@ export interface FeedRoutesOptions {
 export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, opts) => {
   const now = opts.now ?? (() => new Date());
   app.addHook('preHandler', bearerCheck(opts.adminToken));
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(String(body)));
-    } catch {
-      done(new InvalidInputError('The body is not valid JSON', '$this'), undefined);
-    }
-  });
+  // the FHIR surface may have taught the server FHIR JSON already (its parser is shared)
+  if (!app.hasContentTypeParser('application/fhir+json'))
+    app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(String(body)));
+      } catch {
+        done(new InvalidInputError('The body is not valid JSON', '$this'), undefined);
+      }
+    });
   app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
     if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
     if ((err as FastifyError).statusCode === 400)

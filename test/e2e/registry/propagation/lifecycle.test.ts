@@ -1,0 +1,133 @@
+/**
+ * A facility's life in the registry, propagated through the real connectors and sandboxes: closed
+ * (deactivated everywhere, never deleted), moved to another district (the parent updated where
+ * each system keeps one, reported where it cannot be found), opened (created where routing.json
+ * places it, once), and unpublished (deactivated only after a full read confirms it is gone).
+ */
+import t from 'tap';
+import { facilityId, jurisdictionId } from '../../../../sandbox/mfr/index.js';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import type { Connector } from '../../../../src/routing/ports.js';
+import type { FlowRouting } from '../../../../src/routing/rules.js';
+import { startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
+
+const CODE = 'LK-HC-101';
+const REGISTRY_ID = facilityId(CODE);
+const EVERYWHERE: FlowRouting = { default: 'openlmis', secondary: [{ system: 'dhis2' }, { system: 'openmrs' }] };
+
+const connector = (rig: PropagationRig, system: string): Connector =>
+  rig.connectors.list().find((x) => x.system === system)!;
+
+async function idByCode(c: Connector, code: string): Promise<string | undefined> {
+  const { items } = await c.facilities!.search({ identifier: { value: code } });
+  return items.find((f) => f.kind === 'facility')?.id;
+}
+
+async function linkedRig(routing: FlowRouting = { default: null }, env: Record<string, string> = {}) {
+  const rig = await startPropagationRig({ routing, env });
+  const ids: Record<string, string> = {
+    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
+    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
+    openmrs: LOC.mwangaza,
+  };
+  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
+  await rig.pull();
+  rig.writes.length = 0;
+  return { rig, ids };
+}
+
+t.test('a closed facility is deactivated in each system, and stays there', async (t) => {
+  const { rig, ids } = await linkedRig();
+  t.teardown(() => rig.close());
+  rig.mfr.state.close(CODE);
+  await rig.pull();
+  for (const [system, id] of Object.entries(ids)) {
+    const f = await connector(rig, system).facilities!.get(id);
+    t.ok(f, `${system} still has the record (never deleted)`);
+    t.equal(f?.status, 'inactive', `${system} deactivated`);
+    t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'deactivate', state: 'done' });
+  }
+  // OpenMRS retires with DELETE (no purge): the record stays, retired; nothing is purged or removed elsewhere
+  const deletes = rig.writes.filter((w) => w.method === 'DELETE');
+  t.ok(
+    deletes.every((w) => w.system === 'openmrs' && !/purge=true/.test(w.url)),
+    'only an OpenMRS retire, never a purge',
+  );
+});
+
+t.test('a move to another district updates the parent where the system has that district', async (t) => {
+  const { rig, ids } = await linkedRig();
+  t.teardown(() => rig.close());
+  rig.mfr.state.move(CODE, 'LKL-N-TSG');
+  await rig.pull();
+  const tsangano = async (system: string) => {
+    const { items } = await connector(rig, system).facilities!.search({ name: 'Tsangano District' });
+    return items.find((f) => f.kind === 'area' && f.name === 'Tsangano District')?.id;
+  };
+  for (const system of ['openlmis', 'dhis2']) {
+    const parent = await tsangano(system);
+    t.ok(parent, `${system} has a Tsangano District area`);
+    t.equal((await connector(rig, system).facilities!.get(ids[system]))?.partOf, parent, `${system} parent moved`);
+  }
+  t.match(await rig.store.getPropagation(REGISTRY_ID, 'openmrs'), {
+    state: 'done',
+    unsupported: { parent: /no area named Tsangano District/ },
+  });
+  t.equal(jurisdictionId('LKL-N-TSG').length > 0, true);
+});
+
+t.test('a new facility is created where routing.json places it, exactly once', async (t) => {
+  const { rig } = await linkedRig(EVERYWHERE);
+  t.teardown(() => rig.close());
+  rig.mfr.state.open({ code: 'LK-HC-190', name: 'Lakeview Health Centre', parent: 'LKL-N-MBR', point: [34.2, -10.5] });
+  await rig.pull();
+  await rig.pull(); // a second pull re-reads the boundary page: nothing more
+  const created: Record<string, string | undefined> = {};
+  for (const system of ['openlmis', 'dhis2', 'openmrs']) {
+    const { items } = await connector(rig, system).facilities!.search({ identifier: { value: 'LK-HC-190' } });
+    const twins = items.filter((f) => f.kind === 'facility');
+    t.equal(twins.length, 1, `${system} has exactly one LK-HC-190`);
+    t.equal(twins[0]?.name, 'Lakeview Health Centre');
+    created[system] = twins[0]?.id;
+    t.match(await rig.store.getPropagation(facilityId('LK-HC-190'), system), {
+      action: 'create',
+      state: 'done',
+      systemId: created[system],
+    });
+    const row = await rig.store.getCrosswalk(system, created[system]!);
+    t.match(row, { registryId: facilityId('LK-HC-190'), decidedBy: 'propagation' }, `${system} crosswalk links it`);
+  }
+  t.match(await rig.store.getPropagation(facilityId('LK-HC-190'), 'msupply'), { state: 'skipped' });
+  const lmis = await connector(rig, 'openlmis').facilities!.get(created.openlmis!);
+  t.same(
+    lmis?.types?.map((x) => x.code),
+    ['health_center'],
+    'the registry type reached OpenLMIS through facility-types.json',
+  );
+  t.equal(rig.writes.filter((w) => w.system === 'openlmis' && w.method === 'POST').length, 1, 'one OpenLMIS create');
+
+  rig.writes.length = 0;
+  rig.mfr.state.rename('LK-HC-190', 'Lakeview Health Centre II');
+  await rig.pull();
+  for (const system of ['openlmis', 'dhis2', 'openmrs'])
+    t.equal(
+      (await connector(rig, system).facilities!.get(created[system]!))?.name,
+      'Lakeview Health Centre II',
+      `${system}: the created record is the one updated next`,
+    );
+});
+
+t.test('a facility unpublished by the registry is closed only after a full read confirms it', async (t) => {
+  const { rig, ids } = await linkedRig({ default: null }, { REGISTRY_FULL_READ_HOURS: '0.000001' });
+  t.teardown(() => rig.close());
+  rig.mfr.state.unpublish(CODE);
+  // a refused page (not retried): the full read cannot complete
+  rig.mfr.faults.add({ path: '/fhir/Location?**', action: { type: 'status', status: 400 }, times: 1 });
+  const failed = await rig.pull().catch((err: Error) => err);
+  t.ok(failed instanceof Error, 'a failing page stops the full read');
+  t.equal((await connector(rig, 'openlmis').facilities!.get(ids.openlmis))?.status, 'active', 'nothing closed on it');
+  const counts = await rig.pull();
+  t.equal(counts.absent, 1, 'the next full read confirms one facility gone');
+  for (const [system, id] of Object.entries(ids))
+    t.equal((await connector(rig, system).facilities!.get(id))?.status, 'inactive', `${system} deactivated`);
+});
