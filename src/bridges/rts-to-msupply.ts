@@ -8,21 +8,30 @@ import type { Store } from '../store/types.js';
 import type { Dhis2Connector } from '../systems/dhis2/index.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
+import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
- * integration", docs.msupply.org.nz `integration:dhis2_lmis_integration`): the requisition events
- * facilities completed since the high-water mark are read through the DHIS2 connector as Orders,
- * and each becomes a response requisition in the supplying Open mSupply store through the outbox
- * (flow `fulfil`, system `msupply`), whose delivery is the mSupply connector's. The business key is
- * the event UID. The mark is stored after each page is in the outbox and read back with an overlap,
- * so a run that dies anywhere re-reads at most what it had not finished, and the keys make that
+ * integration", docs.msupply.org.nz `integration:dhis2_lmis_integration`), in three phases per
+ * run, each read through one connector and written through the outbox to the other, each with a
+ * high-water mark of its own:
+ * 1. requisition events the facilities completed → Orders → response requisitions in the
+ *    supplying Open mSupply store (flow `fulfil`, system `msupply`; key: the event UID);
+ * 2. outbound shipments made against those requisitions → consignment events at the facility in
+ *    DHIS2 (flow `consign`, system `dhis2`; key: the shipment);
+ * 3. those consignments, once the facility completed them (scanned into RTS) → the units received
+ *    written back to RTS as the facility's stock (flow `receive`, system `dhis2`; key: the
+ *    consignment at its facility).
+ * A mark is stored only after what it covers is in the outbox and is read back with an overlap, so
+ * a run that dies anywhere re-reads at most what it had not finished, and the keys make that
  * re-read add nothing.
  */
 export const RTS_FULFIL_FLOW = 'fulfil';
 export const RTS_CONSIGN_FLOW = 'consign';
 export const RTS_REQUISITIONS_CURSOR = 'bridge.rtsToMsupply.requisitions';
 export const RTS_SHIPMENTS_CURSOR = 'bridge.rtsToMsupply.shipments';
+export const RTS_RECEIVE_FLOW = 'receive';
+export const RTS_RECEIPTS_CURSOR = 'bridge.rtsToMsupply.receipts';
 /**
  * Events are re-read this far behind the mark: an event DHIS2 commits with an `updatedAt` a little
  * older than one already read (a long transaction, another server node) is still found.
@@ -46,6 +55,9 @@ export type RtsCounts = Record<
 >;
 /** The shipments phase: shipped against a DHIS2 requisition, and what became of each consignment write. */
 export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected', number>;
+
+/** The receipts phase: consignments of the bridge's shipments the facilities completed, and their write-back. */
+export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected', number>;
 
 export const NO_CONSIGNMENT_PROGRAM = 'no DHIS2 consignment program configured (dhis2.consignmentProgram)';
 
@@ -71,6 +83,10 @@ export function earlier(stamp: string, ms: number): string {
   return zoned ? iso : iso.replace(/Z$/, '');
 }
 
+/** The idempotency key of a consignment's receipt written back to RTS: the consignment at its facility. */
+export const receiveKey = (d: Pick<Delivery, 'identifier' | 'destination'>) =>
+  `receive|${d.identifier.system}|${d.destination.id ?? ''}|${d.identifier.value}`;
+
 /** The idempotency key of a shipment's consignment in DHIS2: the shipment. */
 export const consignKey = (d: Pick<Delivery, 'identifier'>) => `consign|${d.identifier.system}|${d.identifier.value}`;
 
@@ -85,6 +101,11 @@ export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[
     const consignments = dhis2Of(connectors())?.deliveries;
     if (!consignments) throw new NotConfiguredError('DHIS2 consignments', ['dhis2.consignmentProgram']);
     return consignments.confirm(job.payload as Delivery, journal);
+  });
+  outbox.register(RTS_RECEIVE_FLOW, 'dhis2', (job, journal) => {
+    const receipts = dhis2Of(connectors())?.receipts;
+    if (!receipts) throw new NotConfiguredError('RTS receipts', ['dhis2.consignmentProgram']);
+    return receipts.record(job.payload as Delivery, journal);
   });
 }
 
@@ -129,6 +150,44 @@ async function consignShipments(deps: RtsBridgeDeps, msupply: MsupplyConnector):
   }
   if (read.highWater && (!mark || read.highWater > mark))
     await deps.store.setCursor(RTS_SHIPMENTS_CURSOR, read.highWater);
+  return counts;
+}
+
+/**
+ * Consignments the facilities completed (scanned into RTS) → their stock written back to RTS,
+ * through the outbox (flow `receive`, system `dhis2`), keyed on the consignment at its facility.
+ * Only consignments of shipments this bridge consigned: their reference is the shipment id, and
+ * its `consign` key is in the outbox. Its own high-water mark: the events' update time.
+ */
+async function writeBackReceipts(deps: RtsBridgeDeps): Promise<ReceiptCounts | undefined> {
+  const receipts = dhis2Of(deps.connectors())?.receipts;
+  if (!receipts) return undefined;
+  const counts: ReceiptCounts = { received: 0, written: 0, queued: 0, already: 0, rejected: 0 };
+  const mark = await deps.store.getCursor(RTS_RECEIPTS_CURSOR);
+  const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
+  for (const delivery of read.deliveries) {
+    const shipment = { identifier: { system: SHIPMENT_SYSTEM, value: delivery.identifier.value } };
+    if (!(await deps.outbox.findByKey(consignKey(shipment))).length) continue;
+    counts.received++;
+    try {
+      const kind = kindOf(
+        await deps.outbox.acceptWrite({
+          flow: RTS_RECEIVE_FLOW,
+          system: 'dhis2',
+          idempotencyKey: receiveKey(delivery),
+          payload: delivery,
+          deadlineMs: deps.deadlineMs,
+        }),
+      );
+      counts[kind === 'done' ? 'written' : kind]++;
+    } catch (err) {
+      // the facility edited a completed consignment: its first receipt stands
+      if (!(err instanceof ConflictError)) throw err;
+      counts.already++;
+    }
+  }
+  if (read.highWater && (!mark || read.highWater > mark))
+    await deps.store.setCursor(RTS_RECEIPTS_CURSOR, read.highWater);
   return counts;
 }
 
@@ -180,8 +239,10 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
   }
   const consigned = await consignShipments(deps, msupply);
   if (typeof consigned === 'string') return { counts };
-  const prefixed = Object.entries(consigned).map(([k, v]) => [`consignments.${k}`, v]);
-  return { counts: { ...counts, ...Object.fromEntries(prefixed) } };
+  const received = await writeBackReceipts(deps);
+  const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
+    Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
+  return { counts: { ...counts, ...prefixed('consignments', consigned), ...prefixed('receipts', received) } };
 }
 
 /** The scheduled job (`schedules.rtsToMsupply`); registers its outbox delivery when made. */

@@ -72,6 +72,65 @@ export interface ConsignmentDeps {
   resolveOrgUnit: (ref: Delivery['destination'], where: string) => Promise<Json>;
 }
 
+/** Events of one consignment (same reference, same org unit) → one Delivery. */
+export async function consignmentDeliveries(
+  deps: Pick<ConsignmentDeps, 'reader' | 'products' | 'program'>,
+  events: Json[],
+): Promise<Delivery[]> {
+  const p = deps.program();
+  const products = deps.products();
+  const groups = new Map<string, Json[]>();
+  const value = (e: Json, de?: string) =>
+    de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
+  for (const e of events) {
+    const ref = value(e, p.reference);
+    if (ref) groups.set(`${e.orgUnit}|${ref}`, [...(groups.get(`${e.orgUnit}|${ref}`) ?? []), e]);
+  }
+  const out: Delivery[] = [];
+  for (const [key, list] of groups) {
+    const [orgUnit, ref] = key.split('|');
+    const ou = await deps.reader.byId(orgUnit);
+    const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
+    const lines = list.flatMap((e): DeliveryLine[] => {
+      const product = products.productOf(String(value(e, p.item) ?? ''));
+      const q = Number(value(e, p.quantity));
+      if (!product || !Number.isFinite(q)) return [];
+      const lot = value(e, p.lot);
+      return [
+        {
+          lineId: lineId(identifier, product, lot),
+          product,
+          quantityAccepted: { value: q, unit: 'dispensing-unit' },
+          lot: lot ? { number: String(lot) } : undefined,
+        },
+      ];
+    });
+    const at = list
+      .map((e) => dhis2Instant(e.occurredAt))
+      .filter((x): x is string => !!x)
+      .sort()[0];
+    out.push({
+      id: stableId(DHIS2_SYSTEM, 'consignment', orgUnit, ref),
+      identifier,
+      status: list.every((e) => e.status === 'COMPLETED') ? 'completed' : 'in-progress',
+      destination: {
+        id: orgUnit,
+        identifier: ou?.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
+        display: ou?.name,
+      },
+      occurredAt: at,
+      lines,
+      source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
+      lastUpdated: list
+        .map((e) => dhis2Instant(e.updatedAt))
+        .filter((x): x is string => !!x)
+        .sort()
+        .at(-1),
+    });
+  }
+  return out;
+}
+
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
   const eventsWhere = async (query: Json): Promise<Json[]> => {
     const p = deps.program();
@@ -99,61 +158,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     return out;
   };
 
-  /** Events of one consignment (same reference, same org unit) → one Delivery. */
-  const toDeliveries = async (events: Json[]): Promise<Delivery[]> => {
-    const p = deps.program();
-    const products = deps.products();
-    const groups = new Map<string, Json[]>();
-    const value = (e: Json, de?: string) =>
-      de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
-    for (const e of events) {
-      const ref = value(e, p.reference);
-      if (ref) groups.set(`${e.orgUnit}|${ref}`, [...(groups.get(`${e.orgUnit}|${ref}`) ?? []), e]);
-    }
-    const out: Delivery[] = [];
-    for (const [key, list] of groups) {
-      const [orgUnit, ref] = key.split('|');
-      const ou = await deps.reader.byId(orgUnit);
-      const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
-      const lines = list.flatMap((e): DeliveryLine[] => {
-        const product = products.productOf(String(value(e, p.item) ?? ''));
-        const q = Number(value(e, p.quantity));
-        if (!product || !Number.isFinite(q)) return [];
-        const lot = value(e, p.lot);
-        return [
-          {
-            lineId: lineId(identifier, product, lot),
-            product,
-            quantityAccepted: { value: q, unit: 'dispensing-unit' },
-            lot: lot ? { number: String(lot) } : undefined,
-          },
-        ];
-      });
-      const at = list
-        .map((e) => dhis2Instant(e.occurredAt))
-        .filter((x): x is string => !!x)
-        .sort()[0];
-      out.push({
-        id: stableId(DHIS2_SYSTEM, 'consignment', orgUnit, ref),
-        identifier,
-        status: list.every((e) => e.status === 'COMPLETED') ? 'completed' : 'in-progress',
-        destination: {
-          id: orgUnit,
-          identifier: ou?.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
-          display: ou?.name,
-        },
-        occurredAt: at,
-        lines,
-        source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
-        lastUpdated: list
-          .map((e) => dhis2Instant(e.updatedAt))
-          .filter((x): x is string => !!x)
-          .sort()
-          .at(-1),
-      });
-    }
-    return out;
-  };
+  const toDeliveries = (events: Json[]) => consignmentDeliveries(deps, events);
 
   const byKey = async (orgUnit: string, ref: string) =>
     (await toDeliveries(await eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` })))[0];

@@ -6,6 +6,8 @@ import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
 import { createConsignmentCapability, parseConsignmentElements, type ConsignmentProgram } from './consignments.js';
 import { createStockCapability, orgUnitResolver } from './stock.js';
+import { createReceiptFeed, type ReceiptFeed } from './receipts.js';
+import { loadUseCase, type RtsUseCase } from './rts.js';
 import {
   createRequisitionFeed,
   parseRequisitionProgram,
@@ -26,6 +28,8 @@ export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
 export interface Dhis2Connector extends Connector {
   /** Completed requisition events (dhis2.requisitionProgram); absent when no program is configured. */
   requisitions?: RequisitionFeed;
+  /** Consignments the facilities completed, and their stock written back to RTS; absent without a consignment program. */
+  receipts?: ReceiptFeed;
 }
 
 export function createDhis2Connector(
@@ -46,6 +50,21 @@ export function createDhis2Connector(
       ? parseRequisitionProgram(s.requisitionProgram, s.requisitionStage, s.requisitionDataElements)
       : undefined;
   let requisitions = requisitionsOf(current);
+  let useCase: { program: string; value: Promise<RtsUseCase> } | undefined;
+  const rtsUseCase = (): Promise<RtsUseCase> | undefined => {
+    const program = current.rtsProgram;
+    if (!program) return undefined;
+    if (useCase?.program !== program) {
+      const value = loadUseCase(client, program);
+      const entry = { program, value };
+      // a failed read is tried again next time
+      value.catch(() => {
+        if (useCase === entry) useCase = undefined;
+      });
+      useCase = entry;
+    }
+    return useCase.value;
+  };
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
@@ -76,6 +95,19 @@ export function createDhis2Connector(
           return requisitions;
         },
       }),
+    receipts:
+      consignments &&
+      createReceiptFeed({
+        client,
+        reader: orgUnits,
+        products: () => products,
+        consignments: () => {
+          if (!consignments)
+            throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 receipt feed');
+          return consignments;
+        },
+        useCase: rtsUseCase,
+      }),
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
@@ -89,6 +121,7 @@ export function createDhis2Connector(
       products = loadDhis2Products(next);
       consignments = nextConsignments;
       requisitions = nextRequisitions;
+      useCase = undefined;
       current = parsed;
       client.reconfigure(current);
       orgUnits.clear();
@@ -99,4 +132,5 @@ export function createDhis2Connector(
 
 export { createDhis2Client } from './client.js';
 export type { RequisitionFeed, RequisitionPage } from './requisitions.js';
+export type { ReceiptFeed } from './receipts.js';
 export { dhis2SettingsFrom } from './settings.js';

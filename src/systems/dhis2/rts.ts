@@ -68,7 +68,7 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
 }
 
 /** Every page of a tracker export, whichever envelope the version answers with. */
-async function allOf<T>(client: Dhis2Client, path: string, key: string, query: Json): Promise<T[]> {
+export async function allOf<T>(client: Dhis2Client, path: string, key: string, query: Json): Promise<T[]> {
   const out: T[] = [];
   for (let page = 1; page <= 10_000; page++) {
     const read = trackerPage<T>(
@@ -89,7 +89,7 @@ export interface RtsDeps {
 }
 
 /** Items (tracked entities) of a facility: code by tracked entity, enrollment by code. */
-async function itemsAt(deps: RtsDeps, uc: RtsUseCase, orgUnit: string) {
+export async function itemsAt(deps: RtsDeps, uc: RtsUseCase, orgUnit: string) {
   const tes = await allOf<Json>(deps.client, '/api/tracker/trackedEntities', 'trackedEntities', {
     program: uc.program,
     orgUnit,

@@ -16,7 +16,10 @@ import { openStore } from '../../../src/store/index.js';
 import { killHard, until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import {
+  completeConsignment,
   consignments,
+  rtsEvents,
+  rtsStock,
   drain,
   instanceOn,
   raiseRequisitions,
@@ -52,6 +55,30 @@ function consignedOnce(t: Test, sb: RtsSandboxes, shipments: string[]) {
     shipments.length * 2,
     'two events each, no twin',
   );
+}
+
+/** Every consignment completed at its facility, as received; then the RTS stock is what arrived, counted once. */
+async function completeAll(sb: RtsSandboxes, shipments: string[]) {
+  for (const id of shipments) await completeConsignment(sb.dhis2, id);
+}
+
+function writtenBackOnce(t: Test, sb: RtsSandboxes, raised: Requisition[], countsBefore: number) {
+  const lines = raised.flatMap((r) =>
+    Object.entries(r.lines).map(([code, units]) => ({ facility: r.facility, code, units })),
+  );
+  t.equal(
+    rtsEvents(sb.dhis2).length - countsBefore,
+    lines.length,
+    `exactly ${lines.length} RTS counts, one per item received`,
+  );
+  // two requisitions per facility may name the same item: the stock is the sum of both receipts
+  const expected = new Map<string, number>();
+  for (const l of lines)
+    expected.set(`${l.facility}|${l.code}`, (expected.get(`${l.facility}|${l.code}`) ?? 0) + l.units);
+  const wrong = [...expected].filter(
+    ([k, units]) => rtsStock(sb.dhis2, ...(k.split('|') as [string, string])) !== units,
+  );
+  t.same(wrong, [], 'the RTS stock of each item is what arrived');
 }
 
 function runChild(sb: RtsSandboxes, databaseUrl: string) {
@@ -121,6 +148,25 @@ t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes
   await drain(a.outbox, store);
   consignedOnce(t, sb, shipments);
   t.equal((await store.countJobsByStatus()).done, 20, 'twenty outbox jobs, all done');
+
+  // received at the facilities; the next run is killed while DHIS2 holds the answer to the third write-back
+  const countsBefore = rtsEvents(sb.dhis2).length;
+  await completeAll(sb, shipments);
+  sb.dhis2.faults.add({ method: 'POST', path: '/api/tracker', action: { type: 'delay', ms: 0 }, times: 2 });
+  sb.dhis2.faults.add({
+    method: 'POST',
+    path: '/api/tracker',
+    action: { type: 'afterApply', answer: { type: 'hang' } },
+  });
+  child = runChild(sb, databaseUrl);
+  await until('the third write-back stored', async () => rtsEvents(sb.dhis2).length - countsBefore === 6 || undefined);
+  await killHard(child);
+  sb.dhis2.faults.clear();
+  const written = await a.job.run();
+  t.match(written, { counts: { 'receipts.received': 10, 'receipts.written': 7, 'receipts.already': 3 } });
+  await drain(a.outbox, store);
+  writtenBackOnce(t, sb, raised, countsBefore);
+  t.equal((await store.countJobsByStatus()).done, 30, 'thirty outbox jobs, all done');
 });
 
 t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten', { skip: pgCase.skip }, async (t) => {
@@ -159,4 +205,12 @@ t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten'
   await Promise.all([drain(a.outbox, storeA), drain(b.outbox, storeB)]);
   consignedOnce(t, sb, shipments);
   t.equal((await storeB.countJobsByStatus()).done, 20, 'twenty jobs in the shared outbox, done');
+
+  // received: both instances write the stock back at the same time
+  const countsBefore = rtsEvents(sb.dhis2).length;
+  await completeAll(sb, shipments);
+  await Promise.all([a.job.run(), b.job.run()]);
+  await Promise.all([drain(a.outbox, storeA), drain(b.outbox, storeB)]);
+  writtenBackOnce(t, sb, raised, countsBefore);
+  t.equal((await storeA.countJobsByStatus()).done, 30, 'thirty jobs in the shared outbox, done');
 });

@@ -6,6 +6,7 @@
  */
 import {
   CONSIGNMENT,
+  RTS,
   SEED_API_TOKEN,
   REQUISITION,
   REQUISITION_DATA_ELEMENTS,
@@ -56,6 +57,7 @@ export async function startRtsSandboxes(): Promise<RtsSandboxes> {
       'dhis2.requisitionProgram': REQUISITION.program,
       'dhis2.requisitionStage': REQUISITION.stage,
       'dhis2.requisitionDataElements': REQUISITION_DATA_ELEMENTS,
+      'dhis2.rtsProgram': RTS.program,
       'dhis2.consignmentProgram': CONSIGNMENT.program,
       'dhis2.consignmentStage': CONSIGNMENT.stage,
       'dhis2.consignmentDataElements': `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
@@ -97,6 +99,79 @@ export async function raiseRequisitions(dhis2: Dhis2Sandbox, n: number, tag = 'r
   await postRequisitions(dhis2, made);
   return made;
 }
+
+const ADMIN = `Basic ${Buffer.from('admin:district').toString('base64')}`;
+
+/** Events posted as a DHIS2 user of the facility would (the RTS app's own call, not the mediator's). */
+export async function postEvents(dhis2: Dhis2Sandbox, events: unknown[]): Promise<void> {
+  const res = await fetch(`${dhis2.url}/api/tracker?async=false`, {
+    method: 'POST',
+    headers: { authorization: ADMIN, 'content-type': 'application/json' },
+    body: JSON.stringify({ events }),
+  });
+  if (res.status !== 200) throw new Error(`DHIS2 refused the events: ${res.status} ${await res.text()}`);
+}
+
+export const orgUnitOf = (dhis2: Dhis2Sandbox, code: string) =>
+  [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!.id;
+
+/**
+ * The facility scans a consignment into RTS and completes it: its events COMPLETED, with the
+ * units that arrived (`received` per item code; by default what was shipped).
+ */
+export async function completeConsignment(
+  dhis2: Dhis2Sandbox,
+  reference: string,
+  received: Record<string, number> = {},
+): Promise<void> {
+  const events = [...dhis2.tracker.events.values()]
+    .filter(
+      (e) =>
+        e.program === CONSIGNMENT.program &&
+        e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === reference),
+    )
+    .map((e) => {
+      const item = e.dataValues.find((d) => d.dataElement === CONSIGNMENT.item)!.value;
+      const dataValues = e.dataValues.map((d) =>
+        d.dataElement === CONSIGNMENT.quantity && received[item] !== undefined
+          ? { ...d, value: String(received[item]) }
+          : d,
+      );
+      return { ...e, status: 'COMPLETED', dataValues };
+    });
+  await postEvents(dhis2, events);
+}
+
+/** An RTS stock count at a facility, as the facility records one. */
+export async function countStock(dhis2: Dhis2Sandbox, facility: string, code: string, units: number, at: string) {
+  const te = dhis2.tracker.teOf(orgUnitOf(dhis2, facility), code)!;
+  await postEvents(dhis2, [
+    {
+      event: seedUid(`rts-count:${facility}:${code}:${at}`),
+      program: RTS.program,
+      programStage: RTS.stage,
+      enrollment: te.enrollment,
+      orgUnit: orgUnitOf(dhis2, facility),
+      occurredAt: at,
+      status: 'COMPLETED',
+      dataValues: [{ dataElement: RTS.stockCount, value: String(units) }],
+    },
+  ]);
+}
+
+/** An item's stock on hand in RTS at a facility now: the program rules' value on its latest event. */
+export function rtsStock(dhis2: Dhis2Sandbox, facility: string, code: string): number {
+  const te = dhis2.tracker.teOf(orgUnitOf(dhis2, facility), code)!;
+  const last = [...dhis2.tracker.events.values()]
+    .filter((e) => e.enrollment === te.enrollment)
+    .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.createdAt.localeCompare(b.createdAt))
+    .at(-1);
+  return Number(last?.dataValues.find((d) => d.dataElement === RTS.stockOnHand)?.value ?? 0);
+}
+
+/** Events of the RTS program (stock transactions) at a facility. */
+export const rtsEvents = (dhis2: Dhis2Sandbox) =>
+  [...dhis2.tracker.events.values()].filter((e) => e.program === RTS.program);
 
 export async function postRequisitions(dhis2: Dhis2Sandbox, list: Requisition[], status = 'COMPLETED'): Promise<void> {
   const orgUnit = (code: string) => [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!.id;

@@ -13,6 +13,10 @@ import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js'
 import { openStore } from '../../../src/store/index.js';
 import {
   PRODUCTS,
+  completeConsignment,
+  countStock,
+  rtsEvents,
+  rtsStock,
   consignments,
   shipAll,
   drain,
@@ -157,4 +161,59 @@ t.test('shipments made against those requisitions → consignment events at each
     20,
     'twenty events, no twins',
   );
+});
+
+t.test('consignments the facilities complete → their stock written back to RTS, once', async (t) => {
+  const sb = await startRtsSandboxes();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+  const store = await openStore({ dataDir: dir });
+  const a = instanceOn(store, sb.settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  await a.job.run();
+  shipAll(sb.ms);
+  await a.job.run();
+  await drain(a.outbox, store);
+  const shipmentOf = (r: (typeof raised)[number]) => {
+    const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
+    return [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!.id;
+  };
+  const [first, second, third] = raised;
+  const [firstItem, secondItem] = Object.keys(second.lines);
+  // the facility of the second counted 40 units of its first item before the goods came
+  await countStock(sb.dhis2, second.facility, firstItem, 40, '2026-11-01T08:00:00.000');
+  t.equal(rtsStock(sb.dhis2, second.facility, firstItem), 40);
+  await completeConsignment(sb.dhis2, shipmentOf(first));
+  // one pack of the second's second item arrived broken: the facility records what it got
+  const short = second.lines[secondItem] - 10;
+  await completeConsignment(sb.dhis2, shipmentOf(second), { [secondItem]: short });
+  const before = rtsEvents(sb.dhis2).length;
+
+  const run = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(
+    run,
+    { counts: { 'receipts.received': 2, 'receipts.written': 2 } },
+    'two consignments completed, two written back',
+  );
+  t.equal(rtsEvents(sb.dhis2).length, before + 4, 'one RTS count per item received');
+  t.equal(rtsStock(sb.dhis2, second.facility, firstItem), 40 + second.lines[firstItem], 'stock before + received');
+  t.equal(rtsStock(sb.dhis2, second.facility, secondItem), short, 'what arrived, not what was shipped');
+  for (const [code, units] of Object.entries(first.lines))
+    t.equal(rtsStock(sb.dhis2, first.facility, code), units, `${first.facility} ${code}: ${units} received`);
+  t.equal(
+    rtsStock(sb.dhis2, third.facility, Object.keys(third.lines)[0]),
+    0,
+    'a consignment not completed changes nothing',
+  );
+
+  const again = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(again, { counts: { 'receipts.written': 0, 'receipts.already': 2 } }, 're-read, nothing new');
+  t.equal(rtsEvents(sb.dhis2).length, before + 4, 'no count written twice');
 });

@@ -1,0 +1,201 @@
+import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import type { Delivery } from '../../domain/index.js';
+import type { StepJournal, WriteResult } from '../../routing/ports.js';
+import type { Dhis2Client } from './client.js';
+import { consignmentDeliveries, type ConsignmentProgram } from './consignments.js';
+import { Dhis2RejectionError } from './errors.js';
+import type { OrgUnitReader } from './facilities.js';
+import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
+import type { Dhis2ProductMap } from './products.js';
+import { allOf, itemsAt, type RtsUseCase } from './rts.js';
+import { decodeTrackerReport } from './tracker-report.js';
+
+/**
+ * Consignments a facility received (it scanned the packing list into RTS and completed the
+ * consignment's events), and their stock written back to RTS, as mSupply's "DHIS2 LMIS
+ * integration" does (docs.msupply.org.nz `integration:dhis2_lmis_integration`: the supplier polls
+ * for completed consignments and the facility's stock on hand, and posts the supplied stock back).
+ * The RTS use case has no receipt transaction (DISTRIBUTED, CORRECTED, DISCARDED:
+ * dhis2-android-capture-app `stock-usecase` `TransactionType.kt`), so a receipt is written as the
+ * count RTS would then hold: a CORRECTED event at the receipt time whose count is the stock on
+ * hand the program rules gave before it plus the units received. Its UID derives from the
+ * consignment, the facility and the item, so a retry updates the same event.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
+type Json = Record<string, any>;
+
+export interface ReceiptFeed {
+  /**
+   * Consignments every event of which the facility completed, among the events updated at or
+   * after `updatedAfter` (a DHIS2 timestamp); and the latest `updatedAt` read (the next mark).
+   */
+  completed(updatedAfter?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
+  /** A received consignment as RTS stock counts, one per item (needs dhis2.rtsProgram). */
+  record(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
+}
+
+export interface ReceiptDeps {
+  client: Dhis2Client;
+  reader: OrgUnitReader;
+  products: () => Dhis2ProductMap;
+  consignments: () => ConsignmentProgram;
+  /** The RTS use case of dhis2.rtsProgram, or undefined when none is configured. */
+  useCase: () => Promise<RtsUseCase> | undefined;
+}
+
+/** The stock on hand the program rules assigned to an item's last event before `at` (0 when none). */
+async function stockBefore(
+  deps: ReceiptDeps,
+  uc: RtsUseCase,
+  orgUnit: string,
+  enrollment: string,
+  at: string,
+  own: string,
+): Promise<number> {
+  const events = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
+    program: uc.program,
+    programStage: uc.stage,
+    orgUnit,
+    occurredBefore: at,
+    fields: 'event,enrollment,occurredAt,createdAt,dataValues[dataElement,value]',
+  });
+  const last = events
+    .filter((e) => e.enrollment === enrollment && e.event !== own)
+    .sort(
+      (a, b) =>
+        String(a.occurredAt).localeCompare(String(b.occurredAt)) ||
+        String(a.createdAt).localeCompare(String(b.createdAt)),
+    )
+    .at(-1);
+  const soh = Number((last?.dataValues as Json[] | undefined)?.find((d) => d.dataElement === uc.stockOnHand)?.value);
+  return Number.isFinite(soh) ? soh : 0;
+}
+
+export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
+  return {
+    async completed(updatedAfter) {
+      const p = deps.consignments();
+      const fields = 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]';
+      const done = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
+        program: p.program,
+        programStage: p.stage,
+        status: 'COMPLETED',
+        order: 'updatedAt:asc',
+        updatedAfter,
+        fields,
+      });
+      const keys = new Map<string, { orgUnit: string; ref: string }>();
+      for (const e of done) {
+        const ref = (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === p.reference)?.value;
+        if (ref) keys.set(`${e.orgUnit}|${ref}`, { orgUnit: String(e.orgUnit), ref: String(ref) });
+      }
+      // a consignment is received when all its events are completed, not only those updated lately
+      const deliveries: Delivery[] = [];
+      for (const { orgUnit, ref } of keys.values()) {
+        const events = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
+          program: p.program,
+          programStage: p.stage,
+          orgUnit,
+          filter: `${p.reference}:eq:${ref}`,
+          fields,
+        });
+        deliveries.push(...(await consignmentDeliveries({ ...deps, program: deps.consignments }, events)));
+      }
+      return {
+        deliveries: deliveries.filter((d) => d.status === 'completed'),
+        highWater: done.length ? String(done.at(-1)!.updatedAt) : undefined,
+      };
+    },
+
+    async record(delivery, journal) {
+      const loading = deps.useCase();
+      if (!loading)
+        throw new BusinessRuleError(
+          'dhis2.rtsProgram is not set: a received consignment is written back as RTS stock counts',
+          'Delivery',
+        );
+      const uc = await loading;
+      if (!uc.corrected)
+        throw new BusinessRuleError(
+          `the RTS use case of ${uc.program} has no CORRECTED transaction to count a receipt with`,
+        );
+      const orgUnit = delivery.destination.id;
+      if (!isUid(orgUnit)) throw new BusinessRuleError('the consignment names no org unit', 'Delivery.destination');
+      const at = (delivery.lastUpdated ?? delivery.occurredAt ?? '').replace(/Z$/, '');
+      if (!at) throw new BusinessRuleError('the consignment has no receipt time', 'Delivery');
+      const corrected = uc.corrected;
+      const products = deps.products();
+      const received = new Map<string, number>();
+      delivery.lines.forEach((line, i) => {
+        const code = products.productCode(line.product, `Delivery.lines[${i}].product`);
+        received.set(code, (received.get(code) ?? 0) + (line.quantityAccepted?.value ?? 0));
+      });
+      const items = await itemsAt(
+        { client: deps.client, products: deps.products, useCase: () => loading },
+        uc,
+        orgUnit,
+      );
+      const result = await journal.run('rts-receipt', async () => {
+        const events: Json[] = [];
+        for (const [code, units] of received) {
+          const enrollment = items.enrollmentOf.get(code);
+          if (!enrollment)
+            throw new BusinessRuleError(`item ${code} is not enrolled in RTS at org unit ${orgUnit}`, 'Delivery.lines');
+          const uid = deterministicUid(
+            'rts-receipt',
+            delivery.identifier.system,
+            delivery.identifier.value,
+            orgUnit,
+            code,
+          );
+          const before = await stockBefore(deps, uc, orgUnit, enrollment, at, uid);
+          events.push({
+            event: uid,
+            program: uc.program,
+            programStage: uc.stage,
+            enrollment,
+            orgUnit,
+            occurredAt: at,
+            status: 'COMPLETED',
+            // stockOnHand is the program rules' to assign (E1307 otherwise): the count is what they take
+            dataValues: [{ dataElement: corrected.quantity, value: String(Math.round(before + units)) }],
+          });
+        }
+        const res = await deps.client.send<unknown>({
+          method: 'POST',
+          path: '/api/tracker',
+          body: { events },
+          retry: true,
+          accept: [409],
+          query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
+        });
+        const r = decodeTrackerReport(res.body);
+        if (!r)
+          throw new Dhis2RejectionError(
+            `POST /api/tracker answered ${res.status} without an import report`,
+            [{ code: 'exception', diagnostics: 'no import report' }],
+            res.status,
+          );
+        return { uids: events.map((e) => String(e.event)), ...r };
+      });
+      if (result.errors.length) {
+        const issues: Issue[] = result.errors.map((e) => ({
+          code: 'business-rule',
+          diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
+          expression: ['Delivery.lines'],
+        }));
+        throw new Dhis2RejectionError(
+          `DHIS2 refused ${result.errors.length} RTS receipt counts`,
+          issues,
+          409,
+          result.errors[0].errorCode,
+        );
+      }
+      return {
+        system: DHIS2_SYSTEM,
+        ids: Object.fromEntries(result.uids.map((u, i) => [`event${i}`, u])),
+        status: `created ${result.created}, updated ${result.updated}`,
+      };
+    },
+  };
+}
