@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { rtsToMsupplyCommand } from '../bridges/rts-cli.js';
 import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
 import { bridgePeriod, previousMonth } from '../bridges/stock-period.js';
 import { runStockToDhis2, type FacilityOutcome, type StockBridgeResult } from '../bridges/stock-to-dhis2.js';
@@ -165,5 +166,13 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
 export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
   const cmd = new Command('bridge').description('Run a bridge between systems by hand, as its scheduled job does');
   cmd.addCommand(stockToDhis2Command(deps));
+  cmd.addCommand(
+    rtsToMsupplyCommand({
+      settings: deps.settings ?? (() => loadSettings()),
+      out: deps.out ?? process.stdout,
+      err: deps.err ?? process.stderr,
+      withRuntime: withBridgeRuntime,
+    }),
+  );
   return cmd;
 }

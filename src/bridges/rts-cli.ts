@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import type { Settings } from '../config/settings.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { Connector } from '../routing/ports.js';
+import type { Store } from '../store/types.js';
+import { registerRtsHandlers, runRtsToMsupply } from './rts-to-msupply.js';
+
+/**
+ * `bridge rts-to-msupply`: one run of the RTS → Open mSupply bridge by hand, what the scheduled job
+ * `rtsToMsupply` does (same marks, same keys: running it beside the schedule repeats nothing).
+ * Prints the counts of each phase; exit 1 when a write was refused, 2 when the bridge is not
+ * configured.
+ */
+export interface RtsCliDeps {
+  settings: () => Settings;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  /** The store, connectors and outbox of this configuration (src/cli/bridge.ts withBridgeRuntime). */
+  withRuntime: (
+    settings: Settings,
+    fn: (runtime: { store: Store; outbox: Outbox; connectors: Connector[] }) => Promise<number>,
+  ) => Promise<number>;
+}
+
+export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
+  return new Command('rts-to-msupply')
+    .description(
+      'DHIS2 RTS requisitions → Open mSupply response requisitions; shipments → DHIS2 consignments; receipts → RTS stock',
+    )
+    .option('--json', 'the counts as JSON')
+    .action(async (o: { json?: boolean }) => {
+      process.exitCode = await deps.withRuntime(deps.settings(), async ({ store, outbox, connectors }) => {
+        registerRtsHandlers(outbox, () => connectors);
+        const result = await runRtsToMsupply({ store, outbox, connectors: () => connectors });
+        if (result.skipped) {
+          deps.err.write(`${result.skipped}\n`);
+          return 2;
+        }
+        const counts = result.counts ?? {};
+        if (o.json) deps.out.write(`${JSON.stringify(counts, null, 2)}\n`);
+        else for (const [k, v] of Object.entries(counts)) deps.out.write(`${k}: ${v}\n`);
+        const refused = Object.entries(counts).some(([k, v]) => k.endsWith('rejected') && v > 0);
+        return refused ? 1 : 0;
+      });
+    });
+}

@@ -1,0 +1,74 @@
+/**
+ * `npm run cli -- bridge rts-to-msupply` (issue 15): the real CLI process, configured by its
+ * environment as an operator would, runs the bridge once against both sandboxes and prints the
+ * counts; run again, it writes nothing; without a requisition program it says what to set.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { raiseRequisitions, responses, startRtsSandboxes } from './rts-rig.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+
+/** The settings as environment variables (dhis2.requisitionProgram → DHIS2_REQUISITION_PROGRAM …). */
+const envOf = (settings: Record<string, string>) =>
+  Object.fromEntries(
+    Object.entries(settings).map(([k, v]) => [
+      k
+        .replace(/([a-z])([A-Z])/g, '$1_$2')
+        .replace('.', '_')
+        .toUpperCase(),
+      v,
+    ]),
+  );
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) => {
+  const sb = await startRtsSandboxes();
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-cli-'));
+  t.teardown(async () => {
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const env = {
+    ...envOf(sb.settings),
+    DATA_DIR: dir,
+    DATABASE_URL: '',
+    LOG_LEVEL: 'silent',
+    AUTH_MODE: 'off',
+    OPENLMIS_BASE_URL: '',
+    OPENMRS_BASE_URL: '',
+    OUTBOX_DEADLINE_MS: '10000',
+  };
+  t.equal(env.DHIS2_REQUISITION_PROGRAM, sb.settings['dhis2.requisitionProgram'], 'the variable names of the README');
+  await raiseRequisitions(sb.dhis2, 10);
+  const first = await cli(['bridge', 'rts-to-msupply', '--json'], env);
+  t.equal(first.code, 0, first.err);
+  t.match(JSON.parse(first.out), { read: 10, created: 10, rejected: 0 });
+  t.equal(responses(sb.ms).length, 10);
+
+  const second = await cli(['bridge', 'rts-to-msupply'], env);
+  t.equal(second.code, 0, second.err);
+  t.match(second.out, /^created: 0$/m);
+  t.match(second.out, /^already: 10$/m);
+  t.equal(responses(sb.ms).length, 10, 'still ten');
+
+  const unset = await cli(['bridge', 'rts-to-msupply'], { ...env, DHIS2_REQUISITION_PROGRAM: '' });
+  t.equal(unset.code, 2);
+  t.match(unset.err, 'dhis2.requisitionProgram');
+});
