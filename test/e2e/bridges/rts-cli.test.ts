@@ -45,7 +45,7 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
     await sb.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const env = {
+  const env: Record<string, string> = {
     ...envOf(sb.settings),
     DATA_DIR: dir,
     DATABASE_URL: '',

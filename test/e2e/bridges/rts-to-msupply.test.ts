@@ -82,6 +82,22 @@ t.test('ten RTS requisitions at five facilities → ten response requisitions, o
   t.match(third, { counts: { created: 1, already: 10 } });
   t.equal(responses(sb.ms).length, 11, 'the late one added, the draft not');
   t.ok(responses(sb.ms).some((r) => r.theirReference === late.event));
+
+  // the facility edits a requisition mSupply already has: counted, never a second requisition
+  const edited = { ...raised[0], lines: Object.fromEntries(Object.keys(raised[0].lines).map((c) => [c, 7])) };
+  await postRequisitions(sb.dhis2, [edited]);
+  const fourth = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(fourth, { counts: { created: 0, changedAfterSent: 1 } }, 'the edit is reported');
+  t.equal(responses(sb.ms).length, 11, 'no requisition added');
+  t.same(
+    responses(sb.ms)
+      .find((r) => r.theirReference === raised[0].event)!
+      .lines.map((l) => l.requestedQuantity)
+      .sort((x, y) => x - y),
+    Object.values(raised[0].lines).sort((x, y) => x - y),
+    'mSupply keeps what it was sent',
+  );
 });
 
 t.test(
