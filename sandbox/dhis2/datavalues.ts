@@ -388,7 +388,8 @@ export function exportDataValues(state: Dhis2State, q: Json): Json {
   const deName = (id: string) =>
     scheme('dataElementIdScheme') === 'CODE' ? (state.dataElements.get(id)?.code ?? id) : id;
   const ouName = (id: string) => (scheme('orgUnitIdScheme') === 'CODE' ? (state.orgUnits.get(id)?.code ?? id) : id);
-  const values = [...state.dataValues.values()]
+  const values = [...wanted]
+    .flatMap((id) => state.dataValues.ofOrgUnit(id))
     .filter(
       (v) =>
         des.has(v.dataElement) &&

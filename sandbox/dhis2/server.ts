@@ -5,7 +5,7 @@ import { ImportJobs, exportDataValues, importDataValues } from './datavalues.js'
 import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
 import { QueryError, many, pageOf, parseFields, parseFilter, project } from './query.js';
 import { DEFAULT_CATEGORY_COMBO, DEFAULT_COC, ORG_UNIT_LEVELS, seedUid } from './seed.js';
-import { Dhis2State } from './state.js';
+import { Dhis2State, type BulkSeed } from './state.js';
 import { TrackerState, registerTrackerRoutes } from './tracker.js';
 import { SandboxError, errorMessage, notFound, webMessage } from './webmessage.js';
 
@@ -24,6 +24,8 @@ export interface Dhis2SandboxOptions {
   /** The version `system/info` reports and the answers follow (default 2.41.3). */
   version?: string;
   faults?: FaultRuleInput[];
+  /** Benchmarks: more org units and products than the demo's (state.ts BulkSeed). */
+  bulk?: BulkSeed;
   logger?: boolean;
   random?: () => number;
 }
@@ -127,7 +129,7 @@ function listAnswer(state: Dhis2State, request: FastifyRequest, key: string, all
 }
 
 export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Promise<Dhis2Sandbox> {
-  const state = new Dhis2State(options.version ?? '2.41.3');
+  const state = new Dhis2State(options.version ?? '2.41.3', options.bulk);
   const tracker = new TrackerState(state);
   const faults = new FaultController(options.random);
   for (const f of options.faults ?? []) faults.add(f);

@@ -10,6 +10,7 @@ import {
   SEED_USERS,
   WEEKLY_DATA_SET,
   seedUid,
+  type SeedOrgUnit,
   type SeedUser,
 } from './seed.js';
 
@@ -68,6 +69,46 @@ export interface DataValue {
   lastUpdated: string;
 }
 
+/**
+ * Many more facilities and products than the demo's, for benchmarks (a national month): org units
+ * under a district with these codes, stock data elements for these product codes.
+ */
+export interface BulkSeed {
+  orgUnits: string[];
+  products: string[];
+}
+
+/** The data values, also indexed by org unit: a read of one org unit's values does not scan a national table. */
+export class ValuesByOrgUnit extends Map<string, DataValue> {
+  private readonly byOrgUnit = new Map<string, Set<string>>();
+
+  override set(key: string, value: DataValue): this {
+    super.set(key, value);
+    // Map's constructor calls set before the index field exists (it is always empty then)
+    if (this.byOrgUnit) {
+      let keys = this.byOrgUnit.get(value.orgUnit);
+      if (!keys) this.byOrgUnit.set(value.orgUnit, (keys = new Set()));
+      keys.add(key);
+    }
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    const value = this.get(key);
+    if (value) this.byOrgUnit.get(value.orgUnit)?.delete(key);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.byOrgUnit.clear();
+    super.clear();
+  }
+
+  ofOrgUnit(orgUnit: string): DataValue[] {
+    return [...(this.byOrgUnit.get(orgUnit) ?? [])].map((k) => this.get(k)!);
+  }
+}
+
 /** A DHIS2 timestamp: ISO without a zone, milliseconds kept. */
 export const stamp = (d = new Date()) => d.toISOString().replace(/Z$/, '');
 
@@ -75,7 +116,7 @@ export class Dhis2State {
   readonly orgUnits = new Map<string, OrgUnit>();
   readonly dataElements = new Map<string, DataElement>();
   readonly dataSets = new Map<string, DataSet>();
-  readonly dataValues = new Map<string, DataValue>();
+  readonly dataValues = new ValuesByOrgUnit();
   readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u }));
   readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
   /** Requests by `METHOD /path` (tests count writes), and list reads that asked for paging=false. */
@@ -84,9 +125,17 @@ export class Dhis2State {
   /** dataValueSets requests and the data values they carried, for the "exactly once" checks. */
   readonly imports: { values: number; imported: number; updated: number; ignored: number }[] = [];
 
-  constructor(public version: string) {
+  constructor(
+    public version: string,
+    bulk?: BulkSeed,
+  ) {
     const now = stamp(new Date(Date.UTC(2024, 0, 15, 8)));
-    for (const s of SEED_ORG_UNITS) {
+    const bulkOrgUnits = (bulk?.orgUnits ?? []).map((code) => ({
+      code,
+      name: `Bench facility ${code}`,
+      parent: 'LKL-S-CHL',
+    }));
+    for (const s of [...SEED_ORG_UNITS, ...bulkOrgUnits] as SeedOrgUnit[]) {
       const id = seedUid(`orgUnit:${s.code}`);
       this.orgUnits.set(id, {
         id,
@@ -101,7 +150,7 @@ export class Dhis2State {
         lastUpdated: now,
       });
     }
-    for (const product of SEED_PRODUCT_CODES) {
+    for (const product of [...SEED_PRODUCT_CODES, ...(bulk?.products ?? [])]) {
       for (const m of SEED_MEASURES) {
         const code = `${product}_${m.suffix}`;
         const id = seedUid(`dataElement:${code}`);
@@ -151,8 +200,24 @@ export class Dhis2State {
   }
 
   orgUnitByCode(code: string): OrgUnit | undefined {
-    return [...this.orgUnits.values()].find((o) => o.code === code);
+    return this.byCode(this.orgUnitCodes, this.orgUnits, code);
   }
+
+  /**
+   * A lookup by code that remembers where it found each one (a national import looks up the same
+   * few codes hundreds of thousands of times), checked on every hit: a code changed or an object
+   * removed since is looked up afresh.
+   */
+  private byCode<T extends { id: string; code?: string }>(seen: Map<string, T>, all: Map<string, T>, code: string) {
+    const hit = seen.get(code);
+    if (hit && hit.code === code && all.get(hit.id) === hit) return hit;
+    const found = [...all.values()].find((o) => o.code === code);
+    if (found) seen.set(code, found);
+    return found;
+  }
+
+  private readonly orgUnitCodes = new Map<string, OrgUnit>();
+  private readonly dataElementCodes = new Map<string, DataElement>();
 
   /** The org unit as the API shows it: stored fields plus level, path, parent, children, ancestors. */
   orgUnitView(ou: OrgUnit): Json {
@@ -201,7 +266,7 @@ export class Dhis2State {
   }
 
   dataElementBy(scheme: string, key: string): DataElement | undefined {
-    return scheme === 'CODE' ? [...this.dataElements.values()].find((d) => d.code === key) : this.dataElements.get(key);
+    return scheme === 'CODE' ? this.byCode(this.dataElementCodes, this.dataElements, key) : this.dataElements.get(key);
   }
 
   orgUnitBy(scheme: string, key: string): OrgUnit | undefined {

@@ -33,6 +33,8 @@ export const OPENING_DATETIME = '2026-01-01T00:00:00.000Z';
 
 export class StockLedger {
   readonly entries: LedgerEntry[] = [];
+  /** The same rows by store: a national sandbox answers one store without scanning every row. */
+  readonly byStore = new Map<string, LedgerEntry[]>();
   private next = 1;
 
   record(
@@ -44,7 +46,7 @@ export class StockLedger {
     reason: string | null = null,
   ) {
     if (packs === 0) return;
-    this.entries.push({
+    const entry: LedgerEntry = {
       id: `ledger-${this.next++}`,
       storeId: line.storeId,
       itemId: line.itemId,
@@ -55,7 +57,11 @@ export class StockLedger {
       invoiceNumber: this.next,
       name,
       reason,
-    });
+    };
+    this.entries.push(entry);
+    const mine = this.byStore.get(entry.storeId);
+    if (mine) mine.push(entry);
+    else this.byStore.set(entry.storeId, [entry]);
   }
 }
 
@@ -106,9 +112,9 @@ export function ledgerRows(state: MsupplyState, storeId: string, filter: Args | 
       (d.equalTo == null || Date.parse(v) === Date.parse(d.equalTo)));
   const balances = new Map<string, number>();
   const rows: Args[] = [];
-  const mine = state.ledger.entries
-    .filter((e) => e.storeId === storeId)
-    .sort((a, b) => a.datetime.localeCompare(b.datetime) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  const mine = [...(state.ledger.byStore.get(storeId) ?? [])].sort(
+    (a, b) => a.datetime.localeCompare(b.datetime) || a.id.localeCompare(b.id, 'en', { numeric: true }),
+  );
   for (const e of mine) {
     const balance = (balances.get(e.stockLineId) ?? 0) + e.quantity;
     balances.set(e.stockLineId, balance);

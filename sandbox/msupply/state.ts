@@ -18,6 +18,7 @@ import type {
 } from './model.js';
 import { buildSeed, type Seed } from './seed.js';
 import { adjustmentType, OPENING_DATETIME, StockLedger } from './ledger.js';
+import { seedBulkStock, type BulkStock } from './bulk-stock.js';
 
 /**
  * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
@@ -38,6 +39,8 @@ export interface StateOptions {
    */
   adjustmentReasons?: AdjustmentReason[];
   now?: () => number;
+  /** Benchmarks: a national sandbox of stores, items and three months of movements (bulk-stock.ts). */
+  bulk?: BulkStock;
 }
 
 export class MsupplyState {
@@ -74,6 +77,7 @@ export class MsupplyState {
     for (const l of this.seed.stockLines) this.stockLines.set(l.id, { ...l });
     for (const l of this.stockLines.values())
       this.ledger.record(l, l.totalNumberOfPacks, 'INVENTORY_ADDITION', OPENING_DATETIME, 'Opening balance');
+    if (options.bulk) seedBulkStock(this, options.bulk);
   }
 
   now(): number {

@@ -6,7 +6,7 @@ import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import { loadDhis2Products } from '../systems/dhis2/products.js';
 import { previousMonth, type BridgePeriod } from './stock-period.js';
-import { NO_DHIS2, NO_LMIS, runStockToDhis2, type StockBridgeDeps } from './stock-to-dhis2.js';
+import { NO_DHIS2, NO_LMIS, problems, runStockToDhis2, type StockBridgeDeps } from './stock-to-dhis2.js';
 
 export interface StockJobDeps {
   store: Store;
@@ -37,7 +37,7 @@ export async function runStockJob(
   const bridge = stockBridgeDeps(deps);
   if ('skipped' in bridge) return bridge;
   if (!bridge.connectors.some((c) => c.system !== 'dhis2' && ledgerReaderOf(c.stock))) return { skipped: NO_LMIS };
-  const result = await runStockToDhis2(bridge, { period });
+  const result = await runStockToDhis2(bridge, { period, keep: problems });
   return { counts: { facilities: result.facilities, ...result.counts } };
 }
 

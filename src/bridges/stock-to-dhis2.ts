@@ -46,6 +46,11 @@ export interface StockBridgeOptions {
   dryRun?: boolean;
   /** Called after each facility, for a progress bar. */
   onFacility?: (done: FacilityOutcome) => void;
+  /**
+   * Which outcomes the result keeps (default: every facility with something to say). A national run
+   * keeps only `problems`: the rest is reported through onFacility and counted, so memory stays flat.
+   */
+  keep?: (outcome: FacilityOutcome) => boolean;
   /** How long each write waits for DHIS2 before it is left to the outbox worker (default: the outbox's). */
   deadlineMs?: number;
 }
@@ -71,6 +76,12 @@ export interface StockBridgeResult {
   counts: Record<FacilityStatus | 'values' | 'unmappedProducts', number>;
   outcomes: FacilityOutcome[];
 }
+
+const saysSomething = (o: FacilityOutcome) => o.status !== 'unchanged' && o.status !== 'already-sent';
+
+/** What an operator must look at: refused, still queued, or a facility without an org unit (its changes left out). */
+export const problems = (o: FacilityOutcome) =>
+  o.status === 'rejected' || o.status === 'queued' || o.status === 'no-org-unit';
 
 export const NO_DHIS2 = 'no DHIS2 connector configured';
 export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply)';
@@ -177,8 +188,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       result.counts[outcome.status] += 1;
       if (outcome.status === 'sent' || outcome.status === 'queued' || outcome.status === 'would-send')
         result.counts.values += outcome.changes.length;
-      // only facilities with something to say are kept: a national run holds no per-facility list
-      if (outcome.status !== 'unchanged' && outcome.status !== 'already-sent') result.outcomes.push(outcome);
+      if ((options.keep ?? saysSomething)(outcome)) result.outcomes.push(outcome);
       options.onFacility?.(outcome);
     }
   }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { rtsToMsupplyCommand } from '../bridges/rts-cli.js';
 import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
 import { bridgePeriod, previousMonth } from '../bridges/stock-period.js';
-import { runStockToDhis2, type FacilityOutcome, type StockBridgeResult } from '../bridges/stock-to-dhis2.js';
+import { problems, runStockToDhis2, type FacilityOutcome, type StockBridgeResult } from '../bridges/stock-to-dhis2.js';
 import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { MediatorError } from '../domain/errors.js';
@@ -135,7 +135,10 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
           result = await runStockToDhis2(bridge, {
             period,
             dryRun: o.dryRun,
+            // a national month is streamed: lines are printed as each facility is done, only problems kept
+            keep: o.json ? undefined : problems,
             onFacility: (f) => {
+              if (o.dryRun && !o.json) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
               if (f.status === 'sent' || f.status === 'would-send') tally.sent++;
               if (f.status === 'unchanged' || f.status === 'already-sent') tally.unchanged++;
               bar?.setTotal(bar.getTotal() + 1);
@@ -151,8 +154,6 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         bar?.stop();
         if (o.json) out.write(JSON.stringify(result, null, 2) + '\n');
         else {
-          if (o.dryRun)
-            for (const f of result.outcomes) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
           for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
             out.write(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}\n`);
           out.write(summary(result, !!o.dryRun));
