@@ -44,9 +44,14 @@ export async function startRtsSandboxes(): Promise<RtsSandboxes> {
   const dhis2 = await startDhis2Sandbox({});
   const ms = await startMsupplySandbox();
   // mSupply knows a DHIS2 facility as a customer whose name code is the org unit code (Dhis2Code)
+  // (through the sandbox's control API, as the demo would set a warehouse up)
   for (const code of FACILITIES) {
     const ou = [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!;
-    ms.state.addCustomer(WAREHOUSE, { code, name: ou.name });
+    const res = await fetch(`${ms.url}/_sandbox/stores/${WAREHOUSE}/customers`, {
+      method: 'POST',
+      body: JSON.stringify({ code, name: ou.name }),
+    });
+    if (res.status !== 201) throw new Error(`the mSupply sandbox refused customer ${code}: ${await res.text()}`);
   }
   return {
     dhis2,
