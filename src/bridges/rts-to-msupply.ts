@@ -90,7 +90,7 @@ export const receiveKey = (d: Pick<Delivery, 'identifier' | 'destination'>) =>
 /** The idempotency key of a shipment's consignment in DHIS2: the shipment. */
 export const consignKey = (d: Pick<Delivery, 'identifier'>) => `consign|${d.identifier.system}|${d.identifier.value}`;
 
-/** The delivery of `fulfil` jobs: the mSupply connector configured when the job runs. */
+/** The delivery of the bridge's jobs (fulfil, consign, receive): the connector configured when each is delivered. */
 export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[]): void {
   outbox.register(RTS_FULFIL_FLOW, 'msupply', (job, journal) => {
     const msupply = msupplyOf(connectors());
