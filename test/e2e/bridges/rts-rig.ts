@@ -40,8 +40,9 @@ export interface RtsSandboxes {
   close(): Promise<void>;
 }
 
-export async function startRtsSandboxes(): Promise<RtsSandboxes> {
-  const dhis2 = await startDhis2Sandbox({});
+/** `version`: the DHIS2 version the sandbox answers as (2.41+ pages tracker exports with `pager`, older with `instances`). */
+export async function startRtsSandboxes(version?: string): Promise<RtsSandboxes> {
+  const dhis2 = await startDhis2Sandbox(version ? { version } : {});
   const ms = await startMsupplySandbox();
   // mSupply knows a DHIS2 facility as a customer whose name code is the org unit code (Dhis2Code)
   // (through the sandbox's control API, as the demo would set a warehouse up)

@@ -238,3 +238,23 @@ t.test('consignments the facilities complete → their stock written back to RTS
   t.match(again, { counts: { 'receipts.written': 0, 'receipts.already': 2 } }, 're-read, nothing new');
   t.equal(rtsEvents(sb.dhis2).length, before + 4, 'no count written twice');
 });
+
+t.test('DHIS2 2.39 (tracker exports paged as `instances`): the same ten, the same once', async (t) => {
+  const sb = await startRtsSandboxes('2.39.2');
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+  const store = await openStore({ dataDir: dir });
+  const a = instanceOn(store, sb.settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await raiseRequisitions(sb.dhis2, 10);
+  t.match(await a.job.run(), { counts: { read: 10, created: 10 } });
+  shipAll(sb.ms);
+  t.match(await a.job.run(), { counts: { already: 10, 'consignments.consigned': 10 } });
+  await drain(a.outbox, store);
+  t.equal(responses(sb.ms).length, 10);
+  t.equal(consignments(sb.dhis2).size, 10);
+});
