@@ -1,35 +1,68 @@
 import { BusinessRuleError } from '../domain/errors.js';
 import type { DayWindow } from '../domain/stock-ledger.js';
-import { periodStart } from '../systems/dhis2/periods.js';
+import { periodOf, periodStart } from '../systems/dhis2/periods.js';
 
 /**
  * The period a stock bridge run covers: a DHIS2 period id (202611, 2026Q4, 2026W45, 2026) or an
- * ISO month (2026-11, what a data manager types), as the DHIS2 period and the days it spans.
+ * ISO month (2026-11, what a data manager types), as the DHIS2 period and the days it spans. The
+ * data set decides the period type (docs.dhis2.org developer/web-api: a data value's period must
+ * be of its data set's type): a run is for a whole period of that type.
  */
 export interface BridgePeriod {
   /** DHIS2's period id, e.g. 202611. */
   id: string;
+  /** Daily, Weekly, Monthly, Quarterly or Yearly. */
+  type: string;
   days: DayWindow;
   /** First and last instant, for the report's reporting period. */
   start: string;
   end: string;
 }
 
+const TYPES: [string, RegExp][] = [
+  ['Daily', /^\d{8}$/],
+  ['Weekly', /^\d{4}W\d{1,2}$/],
+  ['Monthly', /^\d{6}$/],
+  ['Quarterly', /^\d{4}Q[1-4]$/],
+  ['Yearly', /^\d{4}$/],
+];
+
 export function bridgePeriod(input: string, where = 'period'): BridgePeriod {
   const trimmed = input.trim();
   const iso = /^(\d{4})-(\d{2})$/.exec(trimmed);
   const id = iso ? `${iso[1]}${iso[2]}` : trimmed;
   const span = periodStart(id);
-  if (!span || (iso && (+iso[2] < 1 || +iso[2] > 12)))
+  const type = TYPES.find(([, re]) => re.test(id))?.[0];
+  if (!span || !type || (iso && (+iso[2] < 1 || +iso[2] > 12)))
     throw new BusinessRuleError(
       `${input} is not a period: give a month (2026-11) or a DHIS2 period (202611, 2026Q4, 2026W45, 2026)`,
       where,
     );
-  return { id, days: { from: span.start.slice(0, 10), to: span.end.slice(0, 10) }, start: span.start, end: span.end };
+  return {
+    id,
+    type,
+    days: { from: span.start.slice(0, 10), to: span.end.slice(0, 10) },
+    start: span.start,
+    end: span.end,
+  };
 }
 
-/** The last complete month before `now`: what the scheduled run sends. */
-export function previousMonth(now: Date): BridgePeriod {
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return bridgePeriod(`${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`);
+/** The last complete period of a type before `now`: what the scheduled run sends. */
+export function previousPeriod(type: string, now: Date): BridgePeriod {
+  if (!TYPES.some(([t]) => t === type))
+    throw new BusinessRuleError(
+      `DHIS2 period type ${type} is not one the stock bridge sends (${TYPES.map(([t]) => t).join(', ')})`,
+      'dhis2.periodType',
+    );
+  const current = bridgePeriod(periodOf(type, now.toISOString(), 'dhis2.periodType'), 'dhis2.periodType');
+  return bridgePeriod(periodOf(type, new Date(Date.parse(current.start) - 1).toISOString()), 'dhis2.periodType');
+}
+
+/** The last complete month before `now`. */
+export const previousMonth = (now: Date): BridgePeriod => previousPeriod('Monthly', now);
+
+/** A period of another type than the data set's cannot be sent: say which type it takes. */
+export function checkPeriodType(period: BridgePeriod, dataSetType: string, dataSet = 'the DHIS2 data set'): void {
+  if (period.type !== dataSetType)
+    throw new BusinessRuleError(`${dataSet} takes ${dataSetType} periods; ${period.id} is ${period.type}`, 'period');
 }

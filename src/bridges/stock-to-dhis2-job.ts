@@ -5,8 +5,15 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import { loadDhis2Products } from '../systems/dhis2/products.js';
-import { previousMonth, type BridgePeriod } from './stock-period.js';
-import { NO_DHIS2, NO_LMIS, problems, runStockToDhis2, type StockBridgeDeps } from './stock-to-dhis2.js';
+import { previousPeriod, type BridgePeriod } from './stock-period.js';
+import {
+  dhis2PeriodType,
+  NO_DHIS2,
+  NO_LMIS,
+  problems,
+  runStockToDhis2,
+  type StockBridgeDeps,
+} from './stock-to-dhis2.js';
 
 export interface StockJobDeps {
   store: Store;
@@ -29,14 +36,12 @@ export function stockBridgeDeps(deps: StockJobDeps): StockBridgeDeps | { skipped
   };
 }
 
-/** One scheduled run: the last complete month, its counts recorded with the run. */
-export async function runStockJob(
-  deps: StockJobDeps,
-  period: BridgePeriod = previousMonth(new Date()),
-): Promise<JobResult> {
+/** One scheduled run: the last complete period of the data set's type (a month by default), its counts recorded. */
+export async function runStockJob(deps: StockJobDeps, given?: BridgePeriod): Promise<JobResult> {
   const bridge = stockBridgeDeps(deps);
   if ('skipped' in bridge) return bridge;
   if (!bridge.connectors.some((c) => c.system !== 'dhis2' && ledgerReaderOf(c.stock))) return { skipped: NO_LMIS };
+  const period = given ?? previousPeriod((await dhis2PeriodType(bridge.connectors)) ?? 'Monthly', new Date());
   const result = await runStockToDhis2(bridge, { period, keep: problems });
   return { counts: { facilities: result.facilities, ...result.counts } };
 }
@@ -46,7 +51,8 @@ export function stockToDhis2Job(deps: StockJobDeps): ScheduledJob {
   return {
     name: 'stockToDhis2',
     setting: 'schedules.stockToDhis2',
-    description: 'Send the last complete month of LMIS stock indicators to DHIS2 (only values that changed)',
+    description:
+      "Send the last complete period (the DHIS2 data set's type) of LMIS stock indicators to DHIS2, only values that changed",
     run: () => runStockJob(deps),
   };
 }

@@ -19,7 +19,7 @@ import {
 } from './stock-changes.js';
 import { facilityIndicators, ledgerWindow, type Indicator } from './stock-indicators.js';
 import { orgUnitFinder, type OrgUnitTarget } from './stock-org-units.js';
-import type { BridgePeriod } from './stock-period.js';
+import { checkPeriodType, type BridgePeriod } from './stock-period.js';
 
 /**
  * LMIS stock indicators → DHIS2 data values for one period (issue 15; DESIGN §3 "Bridges are
@@ -83,6 +83,13 @@ const saysSomething = (o: FacilityOutcome) => o.status !== 'unchanged' && o.stat
 export const problems = (o: FacilityOutcome) =>
   o.status === 'rejected' || o.status === 'queued' || o.status === 'no-org-unit';
 
+/** The period type DHIS2 takes the values in (its data set's), when the DHIS2 connector says. */
+export async function dhis2PeriodType(connectors: Connector[]): Promise<string | undefined> {
+  const stock = connectors.find((c) => c.system === 'dhis2')?.stock as
+    { periodType?: () => Promise<string> } | undefined;
+  return stock?.periodType ? stock.periodType() : undefined;
+}
+
 export const NO_DHIS2 = 'no DHIS2 connector configured';
 export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply)';
 
@@ -132,6 +139,8 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   const sources = deps.connectors.filter((c) => c !== dhis2 && ledgerReaderOf(c.stock));
   if (!sources.length) throw new MediatorError(501, [{ code: 'not-supported', diagnostics: NO_LMIS }]);
   const { period } = options;
+  const type = await dhis2PeriodType([dhis2]);
+  if (type) checkPeriodType(period, type, deps.dataSet ? `DHIS2 data set ${deps.dataSet}` : 'DHIS2 (dhis2.periodType)');
   const findOrgUnit = orgUnitFinder(deps.store, dhis2);
   const result: StockBridgeResult = {
     period: period.id,

@@ -2,8 +2,14 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { rtsToMsupplyCommand } from '../bridges/rts-cli.js';
 import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
-import { bridgePeriod, previousMonth } from '../bridges/stock-period.js';
-import { problems, runStockToDhis2, type FacilityOutcome, type StockBridgeResult } from '../bridges/stock-to-dhis2.js';
+import { bridgePeriod, previousPeriod, type BridgePeriod } from '../bridges/stock-period.js';
+import {
+  dhis2PeriodType,
+  problems,
+  runStockToDhis2,
+  type FacilityOutcome,
+  type StockBridgeResult,
+} from '../bridges/stock-to-dhis2.js';
 import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { MediatorError } from '../domain/errors.js';
@@ -107,15 +113,18 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
   const err = deps.err ?? process.stderr;
   return new Command('stock-to-dhis2')
     .description('Send one period of LMIS stock indicators to DHIS2: only values that changed')
-    .option('--period <period>', 'a month (2026-11) or a DHIS2 period (202611); default: the last complete month')
+    .option(
+      '--period <period>',
+      'a month (2026-11) or a DHIS2 period (202611, 2026W45); default: the last complete period of the data set',
+    )
     .option('--dry-run', 'print what would change (org unit, data element, period: old → new) and write nothing')
     .option('--json', 'the result as JSON')
     .option('--progress', 'show the progress bar even when stderr is not a terminal')
     .option('--no-progress', 'no progress bar')
     .action(async (o: StockOptions) => {
-      let period;
+      let given: BridgePeriod | undefined;
       try {
-        period = o.period ? bridgePeriod(o.period, '--period') : previousMonth(new Date());
+        given = o.period ? bridgePeriod(o.period, '--period') : undefined;
       } catch (e) {
         err.write(`${(e as Error).message}\n`);
         process.exitCode = 2;
@@ -125,6 +134,15 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
           err.write(`${bridge.skipped}\n`);
+          return 2;
+        }
+        let period: BridgePeriod;
+        try {
+          // by default the last complete period of the type DHIS2's data set takes
+          period = given ?? previousPeriod((await dhis2PeriodType(runtime.connectors)) ?? 'Monthly', new Date());
+        } catch (e) {
+          if (!(e instanceof MediatorError)) throw e;
+          err.write(`${e.message}\n`);
           return 2;
         }
         const bar = progressBar(o, err);

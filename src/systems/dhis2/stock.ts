@@ -97,7 +97,7 @@ export function orgUnitResolver(
   };
 }
 
-export function createStockCapability(deps: StockDeps): StockCapability {
+export function createStockCapability(deps: StockDeps): StockCapability & { periodType(): Promise<string> } {
   const { client, reader } = deps;
   const settings = () => client.settings();
   let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
@@ -335,6 +335,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   };
 
   return {
+    // the period type values are written for (the data set's, else dhis2.periodType): bridges send whole periods of it
+    periodType,
     async precheck(report) {
       if (settings().stockTarget === 'aggregate') await plan(report);
       else await orgUnitOf(report.facility, 'StockReport.facility');

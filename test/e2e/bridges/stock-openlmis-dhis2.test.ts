@@ -227,3 +227,23 @@ async function untilSettled(rig: StockRig): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+t.test('a weekly data set takes weeks: a month is refused, a week is sent', async (t) => {
+  const rig = await startStockRig('LkStockWkly');
+  t.teardown(rig.close);
+  await postMonth(rig);
+  await t.rejects(runStockToDhis2(rig.deps, { period: JAN }), {
+    status: 422,
+    message: 'DHIS2 data set LkStockWkly takes Weekly periods; 202701 is Monthly',
+  });
+  t.equal(rig.dhis2.state.imports.length, 0, 'nothing sent');
+
+  // 18–24 January: the 300 condoms consumed on the 20th
+  const week = bridgePeriod('2027W3');
+  const sent = await runStockToDhis2(rig.deps, { period: week });
+  t.equal(sent.counts.sent, 2);
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'FP_CNDM_CONS', '2027W3'), '300');
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'FP_CNDM_RCVD', '2027W3'), '0', 'received on the 5th: another week');
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'FP_CNDM_SOH', '2027W3'), '1140', '1440 − 300 − 300 + 600 − 300');
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'EM_ORS_SOD', '2027W3'), '3', 'out of ORS the 22nd to the 24th');
+});

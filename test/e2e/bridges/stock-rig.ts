@@ -44,7 +44,7 @@ export interface EventLine {
   lot?: string;
 }
 
-export async function startStockRig(): Promise<StockRig> {
+export async function startStockRig(dataSet = 'LkStockMnth'): Promise<StockRig> {
   const lmis = await startOpenLmisSandbox({ seed: { now: new Date(`${TODAY}T12:00:00Z`) } });
   const ahead = (Date.parse(`${TODAY}T12:00:00Z`) - Date.now()) / 1000;
   if (ahead > 0) lmis.state.advanceTime(ahead);
@@ -58,7 +58,7 @@ export async function startStockRig(): Promise<StockRig> {
     'openlmis.clientSecret': 'changeme',
     'dhis2.baseUrl': dhis2.url,
     'dhis2.apiToken': SEED_API_TOKEN,
-    'dhis2.dataSet': 'LkStockMnth',
+    'dhis2.dataSet': dataSet,
   };
   const connectors = [createOpenLmisConnector(settings), createDhis2Connector(settings)];
   const outbox = new Outbox({
@@ -74,7 +74,7 @@ export async function startStockRig(): Promise<StockRig> {
     store,
     outbox,
     connectors,
-    deps: { store, outbox, connectors, products: loadDhis2Products(settings), dataSet: 'LkStockMnth' },
+    deps: { store, outbox, connectors, products: loadDhis2Products(settings), dataSet },
     async postEvent(facility, program, lines) {
       const body = {
         facilityId: seed.facilities[facility],

@@ -1,0 +1,32 @@
+import t from 'tap';
+import { bridgePeriod, checkPeriodType, previousPeriod } from '../../../src/bridges/stock-period.js';
+
+t.test('a month as typed, or a DHIS2 period id, with its days', async (t) => {
+  t.match(bridgePeriod('2026-11'), { id: '202611', type: 'Monthly', days: { from: '2026-11-01', to: '2026-11-30' } });
+  t.match(bridgePeriod('2024-02'), { days: { to: '2024-02-29' } }, 'a leap February');
+  t.match(bridgePeriod('2026Q4'), { type: 'Quarterly', days: { from: '2026-10-01', to: '2026-12-31' } });
+  t.match(bridgePeriod('2027W3'), { type: 'Weekly', days: { from: '2027-01-18', to: '2027-01-24' } });
+  t.match(bridgePeriod('20261105'), { type: 'Daily', days: { from: '2026-11-05', to: '2026-11-05' } });
+  t.match(bridgePeriod('2026'), { type: 'Yearly', days: { from: '2026-01-01', to: '2026-12-31' } });
+  for (const bad of ['2026-13', '2026/11', 'November', '2026S1'])
+    t.throws(() => bridgePeriod(bad, '--period'), { status: 422, issues: [{ expression: ['--period'] }] }, bad);
+});
+
+t.test('the last complete period of the data set’s type', async (t) => {
+  const now = new Date('2026-12-02T03:00:00Z');
+  t.equal(previousPeriod('Monthly', now).id, '202611');
+  t.equal(previousPeriod('Monthly', new Date('2027-01-01T00:00:00Z')).id, '202612', 'across a year');
+  t.equal(previousPeriod('Weekly', now).id, '2026W48', 'the week before the one of 2 December (W49)');
+  t.equal(previousPeriod('Quarterly', now).id, '2026Q3');
+  t.equal(previousPeriod('Daily', now).id, '20261201');
+  t.equal(previousPeriod('Yearly', now).id, '2025');
+  t.throws(() => previousPeriod('SixMonthly', now), { message: /SixMonthly is not one the stock bridge sends/ });
+});
+
+t.test('a period of another type than the data set’s is refused, naming both', async (t) => {
+  t.throws(() => checkPeriodType(bridgePeriod('2026-11'), 'Weekly', 'DHIS2 data set W'), {
+    status: 422,
+    message: 'DHIS2 data set W takes Weekly periods; 202611 is Monthly',
+  });
+  t.doesNotThrow(() => checkPeriodType(bridgePeriod('2026W45'), 'Weekly'));
+});
