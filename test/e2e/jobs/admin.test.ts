@@ -137,9 +137,9 @@ t.test('scheduler in the running mediator', async (t) => {
     t.ok(Date.parse(job.lastRuns[0].end!) >= Date.parse(job.lastRuns[0].start), 'start and end');
     const linked = (await mediator.store.listCrosswalkByRegistryId('MFR-101')).find((r) => r.system === 'openlmis');
     t.ok(linked, 'the crosswalk links the registry record to the OpenLMIS facility');
-    const unknown = await admin('POST', '/admin/jobs/stockToDhis2/run');
+    const unknown = await admin('POST', '/admin/jobs/stockToExcel/run');
     t.equal(unknown.status, 404);
-    const diagnostics = /no job named stockToDhis2; jobs: reconcile/;
+    const diagnostics = /no job named stockToExcel; jobs: reconcile/;
     t.match(await unknown.json(), { resourceType: 'OperationOutcome', issue: [{ code: 'not-found', diagnostics }] });
   });
 
