@@ -15,10 +15,17 @@ export interface AreaLookup {
 
 const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'base' }) === 0;
 
+/** The id of the system's area of that name (any case), or undefined. */
+export async function findArea(capability: FacilityCapability, name: string): Promise<string | undefined> {
+  const { items } = await capability.search({ name });
+  return items.find((f) => f.kind === 'area' && same(f.name, name))?.id;
+}
+
 export async function systemArea(
   capability: FacilityCapability,
   facility: Facility,
   registryName: (registryId: string) => Promise<string | undefined>,
+  find: (name: string) => Promise<string | undefined> = (name) => findArea(capability, name),
 ): Promise<AreaLookup> {
   if (capability.cannotKeep?.parent) return {};
   const names = [
@@ -27,9 +34,8 @@ export async function systemArea(
   ].filter((n): n is string => !!n);
   if (names.length === 0) return {};
   for (const name of names) {
-    const { items } = await capability.search({ name });
-    const area = items.find((f) => f.kind === 'area' && same(f.name, name));
-    if (area?.id) return { id: area.id };
+    const id = await find(name);
+    if (id) return { id };
   }
   return { unsupported: { parent: `no area named ${names[0]} in this system: its parent is left as it was` } };
 }

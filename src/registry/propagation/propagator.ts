@@ -9,7 +9,8 @@ import type { RegistryRecord } from '../mfr/types.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
 import { plan, type Decision } from './plan.js';
 import { routedSystems } from './routed.js';
-import { systemArea } from './areas.js';
+import { findArea, systemArea } from './areas.js';
+import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, unsupportedFields } from './write.js';
 
@@ -59,6 +60,10 @@ export interface IntakeCounts {
   skipped: number;
 }
 
+const AREA_TTL_MS = 5 * 60_000;
+/** Registry records planned at once in a batch (their upstream look-ups overlap). */
+const PLAN_CONCURRENCY = 8;
+
 const DEFAULT_CODE_SYSTEM = 'http://fhir-supply-mediator.org/fhir/identifier/registry-facility-code';
 
 export function registryCodeSystem(settings: Settings): string {
@@ -68,6 +73,8 @@ export function registryCodeSystem(settings: Settings): string {
 
 export class Propagator {
   private readonly now: () => number;
+  /** Each system's areas by name: looked up for every change, changed rarely. */
+  private readonly areas = new ExpiringCache(() => AREA_TTL_MS);
 
   constructor(private readonly deps: PropagatorDeps) {
     this.now = deps.now ?? Date.now;
@@ -87,11 +94,11 @@ export class Propagator {
     const counts: IntakeCounts = { read: records.length, changed: 0, queued: 0, held: 0, skipped: 0 };
     const latest = await this.keep(records);
     counts.changed = latest.changed;
-    const index = await this.crosswalks();
-    for (const record of latest.records) {
-      for (const decision of await this.fanOut(record, index))
+    const batch = await this.batch();
+    await eachLimited(latest.records, PLAN_CONCURRENCY, async (record) => {
+      for (const decision of await this.fanOut(record, batch))
         counts[decision.state as 'queued' | 'held' | 'skipped']++;
-    }
+    });
     return counts;
   }
 
@@ -126,21 +133,31 @@ export class Propagator {
     return { ...r, facility: { ...last.facility, status: 'inactive' } };
   }
 
-  private async crosswalks(): Promise<Map<string, CrosswalkIndex>> {
-    const index = new Map<string, CrosswalkIndex>();
-    for (const c of this.systems()) index.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
-    return index;
+  /** What planning a batch reads once: each system's crosswalk, and (on first need) its records by code. */
+  private async batch(): Promise<Batch> {
+    const crosswalks = new Map<string, CrosswalkIndex>();
+    for (const c of this.systems())
+      crosswalks.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
+    const codes = new Map<string, Promise<Map<string, string[]>>>();
+    return {
+      crosswalks,
+      byCode: (connector) => {
+        let index = codes.get(connector.system);
+        if (!index) codes.set(connector.system, (index = recordsByCode(connector)));
+        return index;
+      },
+    };
   }
 
   /** Plan one registry version for every system; queue the writes. */
-  private async fanOut(record: RegistryRecord, index: Map<string, CrosswalkIndex>): Promise<Decision[]> {
+  private async fanOut(record: RegistryRecord, batch: Batch): Promise<Decision[]> {
     const facility = record.facility!;
     const routed = await routedSystems(facility, this.deps);
     const decisions: Decision[] = [];
     for (const connector of this.systems()) {
       const existing = await this.deps.store.getPropagation(record.id, connector.system);
       if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) continue;
-      const crosswalk = index.get(connector.system);
+      const crosswalk = batch.crosswalks.get(connector.system);
       const input = {
         facility,
         system: connector.system,
@@ -153,7 +170,7 @@ export class Propagator {
       };
       let decision = plan(input);
       if (decision.action === 'create' && decision.state === 'queued') {
-        const sameCode = await this.unlinkedWithCode(connector, facility, crosswalk);
+        const sameCode = await this.unlinkedWithCode(connector, facility, crosswalk, batch);
         if (sameCode) decision = plan({ ...input, sameCode });
       }
       await this.record(record, connector.system, decision);
@@ -173,11 +190,12 @@ export class Propagator {
     connector: Connector,
     facility: Facility,
     crosswalk: CrosswalkIndex | undefined,
+    batch: Batch,
   ): Promise<string | undefined> {
     const code = facility.identifiers.find((i) => i.system === registryCodeSystem(this.deps.settings()));
     if (!code) return undefined;
-    const { items } = await connector.facilities!.search({ identifier: { value: code.value } });
-    return items.find((f) => f.kind === 'facility' && f.id && !crosswalk?.links(f.id))?.id;
+    const ids = (await batch.byCode(connector)).get(code.value) ?? [];
+    return ids.find((id) => !crosswalk?.links(id));
   }
 
   /**
@@ -214,14 +232,14 @@ export class Propagator {
   async releaseHeld(system?: string): Promise<number> {
     const held = await this.deps.store.listPropagations({ state: 'held', system, limit: 10_000 });
     if (held.length === 0) return 0;
-    const index = await this.crosswalks();
+    const batch = await this.batch();
     let released = 0;
-    for (const ids of new Set(held.map((h) => h.registryId))) {
-      const stored = await this.deps.store.getRegistryRecord(ids);
-      if (!stored) continue;
-      const decisions = await this.fanOut(stored.record as RegistryRecord, index);
+    await eachLimited([...new Set(held.map((h) => h.registryId))], PLAN_CONCURRENCY, async (registryId) => {
+      const stored = await this.deps.store.getRegistryRecord(registryId);
+      if (!stored) return;
+      const decisions = await this.fanOut(stored.record as RegistryRecord, batch);
       released += decisions.filter((d) => d.state === 'queued').length;
-    }
+    });
     return released;
   }
 
@@ -283,7 +301,12 @@ export class Propagator {
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
         'Location',
       );
-    const parent = await systemArea(capability, record.facility, (id) => this.registryName(id));
+    const parent = await systemArea(
+      capability,
+      record.facility,
+      (id) => this.registryName(id),
+      (name) => this.areas.get(`${system}|${name.toLowerCase()}`, () => findArea(capability, name)),
+    );
     const types = systemTypes(this.deps.types(), record.facility.types, system);
     const write = facilityToWrite({
       registry: record.facility,
@@ -337,4 +360,32 @@ export class Propagator {
   private async settle(row: Propagation, outcome: Partial<Propagation>): Promise<void> {
     await this.deps.store.settlePropagation({ ...row, reason: undefined, ...outcome, updatedAt: this.now() });
   }
+}
+
+interface Batch {
+  crosswalks: Map<string, CrosswalkIndex>;
+  /** The system's facility ids by each identifier value they carry (one full read per batch). */
+  byCode(connector: Connector): Promise<Map<string, string[]>>;
+}
+
+/** One read of the system's list, instead of a search per new facility (OpenMRS searches read every page). */
+async function recordsByCode(connector: Connector): Promise<Map<string, string[]>> {
+  const capability = connector.facilities!;
+  const all = capability.listAll ? await capability.listAll() : [];
+  const index = new Map<string, string[]>();
+  for (const f of all) {
+    if (f.kind !== 'facility' || !f.id) continue;
+    for (const i of f.identifiers) index.set(i.value, [...(index.get(i.value) ?? []), f.id]);
+  }
+  return index;
+}
+
+/** `work` over `items`, at most `limit` at a time. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
