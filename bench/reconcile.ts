@@ -367,7 +367,7 @@ export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWei
     calibration: {
       on: path.basename(input.left) + ' vs ' + path.basename(input.right),
       policy:
-        'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, searched within 6..7 bits (7 if out of reach) with margin >= 1; clear winner: >= 4 bits (auto floor - 2) with margin >= 4 when type and county do not contradict, dropped if the autos it adds are < 80% right or add > 1.5% false autos on unmatched; review: queue <= 12% of the left list, score >= -3; rarity and type m/u conditional on the name group; knobs chosen by --cv-repeats 10 (seeds 1-3) for the worst county split',
+        'auto: max recall with precision >= 0.992 and false auto on unmatched <= 0.025, searched within 6..7 bits (7 if out of reach) with margin >= 1; clear winner: >= 4 bits (auto floor - 2) with margin >= 4 when name (>= 0.85 or core-exact), type and county do not contradict, dropped if the autos it adds are < 80% right or add > 1.5% false autos on unmatched; review: queue <= 12% of the left list, score >= -3; a unique exact name in the county is automatic only when no other candidate scores as high; rarity and type m/u conditional on the name group; knobs chosen by --cv-repeats 10 (seeds 1-3) for the worst county split',
       figuresOnCalibrationSet: figures,
     },
   };

@@ -11,13 +11,25 @@ import type { Thresholds } from './weights.js';
 const TYPE_AGAINST = new Set<FeatureLevels['type']>(['different', 'family', 'core:different', 'core:family']);
 
 /**
- * Whether a pick may use the clear-winner rule at all: its type must not contradict it, and it
- * must lie in the same top-level area (a namesake in another county has no local competitor
- * by construction, so its margin is inflated). On the Kenya training split every false
- * automatch this rule would add below the main threshold had one of these two defects.
+ * Name levels too weak for the rule: the names share a word (often the village or town) but
+ * agree below 0.85 overall. For a record whose facility is absent from the registry, the best
+ * candidate is exactly such a namesake ("Kapsabet Medicare Centre" / "Kapsabet Eye Care",
+ * "Aberdare Health Services" / "Aberdare Medical C.Ltd"), and nothing else comes close to it
+ * either, so a wide margin proves nothing. The rule exists for renamed facilities whose
+ * distinctive name survived (core-exact, fuzzy), not for these.
+ */
+const NAME_TOO_WEAK = new Set<FeatureLevels['name']>(['s78', 'low']);
+
+/**
+ * Whether a pick may use the clear-winner rule at all: its name must agree beyond a shared word,
+ * its type must not contradict it, and it must lie in the same top-level area (a namesake in
+ * another county has no local competitor by construction, so its margin is inflated). On the
+ * Kenya training split every false automatch this rule would add below the main threshold had
+ * one of these defects (see CALIBRATION_POLICY for what the name condition changed on unseen
+ * counties).
  */
 export function clearWinnerEligible(levels: FeatureLevels): boolean {
-  return !TYPE_AGAINST.has(levels.type) && levels.area !== 'different';
+  return !NAME_TOO_WEAK.has(levels.name) && !TYPE_AGAINST.has(levels.type) && levels.area !== 'different';
 }
 
 /** The clear-winner rule of `Thresholds`: a lower score suffices when nothing competes and nothing contradicts. */

@@ -254,11 +254,24 @@ export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): Scored
   return { graph, weights, ranked, picks };
 }
 
+/**
+ * Whether a deterministic pick stands without its score. An identifier agreement in the same
+ * system always does. A unique exact name in the area does unless another candidate (for either
+ * record) scores as high or higher: then the name alone chose between equals ("Highway Medical
+ * Clinic" and a namesake with a sub-county suffix), which is a question for a person, not an
+ * automatic update of a real facility. Such a pick falls back to the scored rules (and so,
+ * with no margin, to review).
+ */
+function deterministicStands(pick: { candidate: ScoredCandidate; margin: number }): boolean {
+  if (pick.candidate.deterministic === 'identifier') return true;
+  return pick.candidate.deterministic === 'exact-name-in-area' && pick.margin > 0;
+}
+
 /** Zone of each left record under thresholds, without building reasons (cheap: used by calibration). */
 export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone[] {
   return scored.ranked.map((cands, li) => {
     const pick = scored.picks[li];
-    if (pick?.candidate.deterministic) return 'auto';
+    if (pick && deterministicStands(pick)) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
     if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds))
       return 'auto';

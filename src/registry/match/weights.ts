@@ -11,8 +11,9 @@ export interface LevelProbabilities {
  * The three zones, in log2 likelihood-ratio units. Shipped values (fhir-mappings/
  * facility-match-weights.json): auto ≥ 6 (64:1) with a margin ≥ 1 (the one-to-one pick at least
  * twice as likely as its runner-up), or ≥ 4 when the pick beats every competitor by ≥ 4 bits and
- * its type and top-level area do not contradict it (clear-winner.ts); review ≥ −3, no-match
- * below. Calibrated on the Kenya training split by the policy in calibrate.ts (auto precision
+ * its name (beyond a shared word), type and top-level area do not contradict it
+ * (clear-winner.ts); review ≥ −3, no-match below. A unique exact name in the county is auto
+ * without a score unless another candidate scores as high (matcher.ts). Calibrated on the Kenya training split by the policy in calibrate.ts (auto precision
  * ≥ 0.992, false automatch on unmatched ≤ 0.025, auto searched within 6..7 bits; clear-winner
  * offset and review floor fixed by repeated county splits; review queue ≤ 12 %); the bench
  * prints them with every run.

@@ -33,6 +33,16 @@ t.test('a type or top-level area that contradicts the pick is never rescued by a
   t.notOk(isClearWinner(5.5, Infinity, { ...base, type: 'core:different' }, thresholds));
 });
 
+t.test('a name that only shares a word is never a clear winner, however wide its margin', async (t) => {
+  // "Kapsabet Medicare Centre" / "Kapsabet Eye Care": the town's name, nothing else.
+  const weak: FeatureLevels = { ...base, name: 's78', rarity: 'weak:df3-10', type: 'same' };
+  t.notOk(clearWinnerEligible(weak));
+  t.notOk(clearWinnerEligible({ ...weak, name: 'low', rarity: 'weak:df1-2' }));
+  t.notOk(isClearWinner(5.9, Infinity, weak, thresholds));
+  t.ok(clearWinnerEligible({ ...weak, name: 's85', rarity: 'fuzzy:df3-10' }), 'a fuzzy name still may be');
+  t.ok(isClearWinner(5.9, 10, { ...weak, name: 's95', rarity: 'fuzzy:df1-2' }, thresholds));
+});
+
 t.test('hospital tiers renamed with the administrative level normalise to one name', async (t) => {
   const v = defaultVocabulary();
   const full = (s: string) => normaliseName(s, v).full;
