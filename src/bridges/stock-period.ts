@@ -58,6 +58,13 @@ export function previousPeriod(type: string, now: Date): BridgePeriod {
   return bridgePeriod(periodOf(type, new Date(Date.parse(current.start) - 1).toISOString()), 'dhis2.periodType');
 }
 
+/** The `n` last complete periods of a type before `now`, oldest first. */
+export function recentPeriods(type: string, now: Date, n: number): BridgePeriod[] {
+  const periods = [previousPeriod(type, now)];
+  while (periods.length < n) periods.unshift(previousPeriod(type, new Date(Date.parse(periods[0].start))));
+  return periods;
+}
+
 /** The last complete month before `now`. */
 export const previousMonth = (now: Date): BridgePeriod => previousPeriod('Monthly', now);
 

@@ -5,7 +5,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import { loadDhis2Products } from '../systems/dhis2/products.js';
-import { previousPeriod, type BridgePeriod } from './stock-period.js';
+import { recentPeriods, type BridgePeriod } from './stock-period.js';
 import {
   dhis2PeriodType,
   NO_DHIS2,
@@ -36,23 +36,47 @@ export function stockBridgeDeps(deps: StockJobDeps): StockBridgeDeps | { skipped
   };
 }
 
-/** One scheduled run: the last complete period of the data set's type (a month by default), its counts recorded. */
-export async function runStockJob(deps: StockJobDeps, given?: BridgePeriod): Promise<JobResult> {
+/**
+ * Periods a scheduled run covers, the last complete one and those before it: a late correction in
+ * the LMIS, or a run that failed (DHIS2 down on the day), is sent by a later run; periods already
+ * in DHIS2 as they are cost reads only.
+ */
+export const LOOKBACK_PERIODS = 3;
+
+export interface StockJobOptions {
+  /** One period only (a run by hand); default the last LOOKBACK_PERIODS complete periods. */
+  period?: BridgePeriod;
+  now?: Date;
+}
+
+/** One scheduled run: the recent complete periods of the data set's type (months by default), oldest first; counts summed. */
+export async function runStockJob(deps: StockJobDeps, options: StockJobOptions = {}): Promise<JobResult> {
   const bridge = stockBridgeDeps(deps);
   if ('skipped' in bridge) return bridge;
   if (!bridge.connectors.some((c) => c.system !== 'dhis2' && ledgerReaderOf(c.stock))) return { skipped: NO_LMIS };
-  const period = given ?? previousPeriod((await dhis2PeriodType(bridge.connectors)) ?? 'Monthly', new Date());
-  const result = await runStockToDhis2(bridge, { period, keep: problems });
-  return { counts: { facilities: result.facilities, ...result.counts } };
+  const periods = options.period
+    ? [options.period]
+    : recentPeriods(
+        (await dhis2PeriodType(bridge.connectors)) ?? 'Monthly',
+        options.now ?? new Date(),
+        LOOKBACK_PERIODS,
+      );
+  const counts: Record<string, number> = { periods: periods.length };
+  for (const period of periods) {
+    const result = await runStockToDhis2(bridge, { period, keep: problems });
+    for (const [k, v] of Object.entries({ facilities: result.facilities, ...result.counts }))
+      counts[k] = (counts[k] ?? 0) + v;
+  }
+  return { counts };
 }
 
-/** LMIS stock indicators → DHIS2 for the previous complete month (setting `schedules.stockToDhis2`). */
+/** LMIS stock indicators → DHIS2 for the recent complete periods (setting `schedules.stockToDhis2`). */
 export function stockToDhis2Job(deps: StockJobDeps): ScheduledJob {
   return {
     name: 'stockToDhis2',
     setting: 'schedules.stockToDhis2',
     description:
-      "Send the last complete period (the DHIS2 data set's type) of LMIS stock indicators to DHIS2, only values that changed",
+      "Send the last complete periods (the DHIS2 data set's type) of LMIS stock indicators to DHIS2, only values that changed",
     run: () => runStockJob(deps),
   };
 }

@@ -550,7 +550,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '0 3 2 * *',
     description:
-      'Cron (server time zone): send the last complete month of LMIS stock indicators to DHIS2 (only values that changed); empty = never',
+      'Cron (server time zone): send the last three complete periods of LMIS stock indicators to DHIS2 (only values that changed); empty = never',
   },
   {
     key: 'schedules.rtsToMsupply',

@@ -7,7 +7,7 @@ import t from 'tap';
 import { runStockJob, stockToDhis2Job } from '../../../src/bridges/stock-to-dhis2-job.js';
 import { bridgePeriod } from '../../../src/bridges/stock-period.js';
 import { NO_DHIS2, NO_LMIS } from '../../../src/bridges/stock-to-dhis2.js';
-import { startStockRig } from './stock-rig.js';
+import { dhis2Value, startStockRig } from './stock-rig.js';
 
 t.test('the job sends a period and reports its counts; it skips what it cannot do', async (t) => {
   const rig = await startStockRig();
@@ -22,9 +22,22 @@ t.test('the job sends a period and reports its counts; it skips what it cannot d
   t.equal(job.name, 'stockToDhis2');
   t.equal(job.setting, 'schedules.stockToDhis2');
 
-  const ran = await runStockJob(deps, bridgePeriod('2027-01'));
-  t.match(ran, { counts: { facilities: 2, sent: 2, unchanged: 0, rejected: 0, 'no-org-unit': 0 } });
-  t.match(await runStockJob(deps, bridgePeriod('2027-01')), { counts: { sent: 0, unchanged: 2 } }, 'then nothing');
+  const ran = await runStockJob(deps, { period: bridgePeriod('2027-01') });
+  t.match(ran, { counts: { periods: 1, facilities: 2, sent: 2, unchanged: 0, rejected: 0, 'no-org-unit': 0 } });
+
+  // scheduled on 2 February: November, December and January, January already sent
+  const scheduled = await runStockJob(deps, { now: new Date('2027-02-02T03:00:00Z') });
+  t.match(
+    scheduled,
+    { counts: { periods: 3, facilities: 6, sent: 4, unchanged: 2 } },
+    'the two months before are sent too',
+  );
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'EM_ORS_SOH', '202612'), '150', 'December: before the ORS was consumed');
+  t.match(
+    await runStockJob(deps, { now: new Date('2027-02-02T03:00:00Z') }),
+    { counts: { sent: 0, unchanged: 6 } },
+    'then nothing',
+  );
 
   const lmisOnly = rig.connectors.filter((c) => c.system !== 'dhis2');
   t.same(await runStockJob({ ...deps, connectors: () => lmisOnly }), { skipped: NO_DHIS2 });

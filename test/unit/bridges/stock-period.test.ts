@@ -1,5 +1,5 @@
 import t from 'tap';
-import { bridgePeriod, checkPeriodType, previousPeriod } from '../../../src/bridges/stock-period.js';
+import { bridgePeriod, checkPeriodType, previousPeriod, recentPeriods } from '../../../src/bridges/stock-period.js';
 
 t.test('a month as typed, or a DHIS2 period id, with its days', async (t) => {
   t.match(bridgePeriod('2026-11'), { id: '202611', type: 'Monthly', days: { from: '2026-11-01', to: '2026-11-30' } });
@@ -8,8 +8,16 @@ t.test('a month as typed, or a DHIS2 period id, with its days', async (t) => {
   t.match(bridgePeriod('2027W3'), { type: 'Weekly', days: { from: '2027-01-18', to: '2027-01-24' } });
   t.match(bridgePeriod('20261105'), { type: 'Daily', days: { from: '2026-11-05', to: '2026-11-05' } });
   t.match(bridgePeriod('2026'), { type: 'Yearly', days: { from: '2026-01-01', to: '2026-12-31' } });
-  for (const bad of ['2026-13', '2026/11', 'November', '2026S1'])
-    t.throws(() => bridgePeriod(bad, '--period'), { status: 422, issues: [{ expression: ['--period'] }] }, bad);
+  for (const bad of ['2026-13', '2026/11', 'November', '2026S1']) {
+    const refused = (() => {
+      try {
+        bridgePeriod(bad, '--period');
+      } catch (err) {
+        return err;
+      }
+    })();
+    t.match(refused, { status: 422, issues: [{ expression: ['--period'] }] }, bad);
+  }
 });
 
 t.test('the last complete period of the data set’s type', async (t) => {
@@ -21,6 +29,16 @@ t.test('the last complete period of the data set’s type', async (t) => {
   t.equal(previousPeriod('Daily', now).id, '20261201');
   t.equal(previousPeriod('Yearly', now).id, '2025');
   t.throws(() => previousPeriod('SixMonthly', now), { message: /SixMonthly is not one the stock bridge sends/ });
+  t.same(
+    recentPeriods('Monthly', now, 3).map((p) => p.id),
+    ['202609', '202610', '202611'],
+    'the scheduled run looks back: oldest first',
+  );
+  t.same(
+    recentPeriods('Weekly', new Date('2027-01-06T00:00:00Z'), 2).map((p) => p.id),
+    ['2026W52', '2026W53'],
+    'across a year of 53 ISO weeks',
+  );
 });
 
 t.test('a period of another type than the data set’s is refused, naming both', async (t) => {
