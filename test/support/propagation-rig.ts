@@ -48,6 +48,8 @@ export interface RigOptions {
   env?: Record<string, string>;
   /** The `facilities` flow of routing.json; default: the shipped one. */
   routing?: FlowRouting;
+  /** Attempts before a job is dead-lettered (default the outbox's). */
+  maxAttempts?: number;
 }
 
 export async function startPropagationRig(options: RigOptions = {}): Promise<PropagationRig> {
@@ -95,7 +97,13 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       databaseUrl: settings['store.databaseUrl'] as string | undefined,
       dataDir: dir,
     });
-    const outbox = new Outbox({ store, options: { backoff: { baseMs: 20, capMs: 100 }, pollMs: 50 } });
+    const outbox = new Outbox({
+      store,
+      options: {
+        backoff: { baseMs: 20, capMs: 100, ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) },
+        pollMs: 50,
+      },
+    });
     const connectors = new ConnectorSet(store, settings);
     createRoutingServices({ connectors: connectors.list(), outbox, store });
     const side = registrySide({

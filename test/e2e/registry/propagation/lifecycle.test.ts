@@ -9,7 +9,9 @@ import { facilityId, jurisdictionId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
 import type { Connector } from '../../../../src/routing/ports.js';
 import type { FlowRouting } from '../../../../src/routing/rules.js';
-import { startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
+import { drain, startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
+import { until } from '../../../support/net.js';
+import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
@@ -23,8 +25,12 @@ async function idByCode(c: Connector, code: string): Promise<string | undefined>
   return items.find((f) => f.kind === 'facility')?.id;
 }
 
-async function linkedRig(routing: FlowRouting = { default: null }, env: Record<string, string> = {}) {
-  const rig = await startPropagationRig({ routing, env });
+async function linkedRig(
+  routing: FlowRouting = { default: null },
+  env: Record<string, string> = {},
+  maxAttempts?: number,
+) {
+  const rig = await startPropagationRig({ routing, env, maxAttempts });
   const ids: Record<string, string> = {
     openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
     dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
@@ -130,4 +136,48 @@ t.test('a facility unpublished by the registry is closed only after a full read 
   t.equal(counts.absent, 1, 'the next full read confirms one facility gone');
   for (const [system, id] of Object.entries(ids))
     t.equal((await connector(rig, system).facilities!.get(id))?.status, 'inactive', `${system} deactivated`);
+});
+
+t.test('a newer version supersedes one still queued: the system gets the latest once', async (t) => {
+  const { rig, ids } = await linkedRig({ default: null }, {}, 10_000);
+  t.teardown(() => rig.close());
+  const propagate = () =>
+    propagateChanges({
+      store: rig.store,
+      settings: () => rig.settings,
+      propagator: rig.side.propagator,
+      registry: rig.side.registry,
+    });
+  // DHIS2 is down for writes: the first rename waits in the outbox, retrying
+  const down = rig.dhis2.faults.add({
+    method: 'PUT',
+    path: '/api/organisationUnits/**',
+    action: { type: 'status', status: 503 },
+  });
+  rig.mfr.state.rename(CODE, 'Mberewa HC (first)');
+  await propagate();
+  await until('a refused DHIS2 attempt', async () =>
+    (await rig.store.listJobs({ system: 'dhis2', flow: 'propagate' })).some((j) => j.lastError && j.status !== 'done'),
+  );
+  t.match(await rig.store.getPropagation(REGISTRY_ID, 'dhis2'), { state: 'queued', version: '2' }, 'waits for DHIS2');
+
+  rig.mfr.state.rename(CODE, 'Mberewa HC (second)');
+  await propagate();
+  rig.writes.length = 0;
+  rig.dhis2.faults.remove(down.id);
+  await drain(rig.store);
+  t.equal((await connector(rig, 'dhis2').facilities!.get(ids.dhis2))?.name, 'Mberewa HC (second)');
+  // v1 may have been mid-attempt (the client retries a 503 within it) when DHIS2 came back: then it
+  // lands first and v2 after it (one facility's jobs are serialised); otherwise it never lands
+  const names = rig.writes
+    .filter((w) => w.system === 'dhis2' && w.method === 'PUT' && (w.response?.status ?? 0) < 300)
+    .map((w) => (typeof w.requestBody === 'string' ? JSON.parse(w.requestBody) : w.requestBody)?.name);
+  t.equal(names.at(-1), 'Mberewa HC (second)', 'the last write is the latest version');
+  t.same([...new Set(names)], names, 'no version written twice');
+  t.ok(names.length <= 2, 'at most the in-flight older version, then the latest');
+  t.match(await rig.store.getPropagation(REGISTRY_ID, 'dhis2'), { state: 'done', version: '3' });
+  const jobs = await rig.store.listJobs({ system: 'dhis2', flow: 'propagate' });
+  const older = jobs.find((j) => (j.payload as { version: string }).version === '2');
+  t.equal(older?.status, 'done', 'the older job is finished, not left retrying');
+  if (names.length === 1) t.equal(older?.result?.status, 'superseded', 'and, never in flight, it wrote nothing');
 });

@@ -1,0 +1,138 @@
+import t from 'tap';
+import type { Facility } from '../../../../src/domain/facility.js';
+import type { CrosswalkRow } from '../../../../src/registry/crosswalk-types.js';
+import { plan, type PlanInput } from '../../../../src/registry/propagation/plan.js';
+
+const facility = (over: Partial<Facility> = {}): Facility => ({
+  id: 'R-1',
+  identifiers: [{ system: 'urn:registry', value: 'C-1' }],
+  name: 'Clinic',
+  status: 'active',
+  kind: 'facility',
+  ...over,
+});
+
+const row = (over: Partial<CrosswalkRow> = {}): CrosswalkRow => ({
+  system: 'dhis2',
+  systemId: 'S-1',
+  registryId: 'R-1',
+  state: 'auto-match',
+  zone: 'auto',
+  reasons: [],
+  suggestions: [],
+  decidedBy: 'auto',
+  decidedAt: '2026-01-01T00:00:00Z',
+  ...over,
+});
+
+const input = (over: Partial<PlanInput> = {}): PlanInput => ({
+  facility: facility(),
+  system: 'dhis2',
+  rows: [],
+  routedHere: true,
+  reconciled: true,
+  ...over,
+});
+
+t.test('a linked record is updated, or deactivated when the registry closed it', async (t) => {
+  t.same(plan(input({ rows: [row()] })), { action: 'update', state: 'queued', systemId: 'S-1' });
+  t.same(
+    plan(
+      input({ rows: [row({ state: 'manual-match', decidedBy: 'dm' })], facility: facility({ status: 'inactive' }) }),
+    ),
+    {
+      action: 'deactivate',
+      state: 'queued',
+      systemId: 'S-1',
+    },
+  );
+});
+
+t.test('what a person has yet to settle is held, with why', async (t) => {
+  t.match(plan(input({ rows: [row({ state: 'flagged', comment: 'two sites?' })] })), {
+    state: 'held',
+    reason: /flagged for review: two sites\?/,
+  });
+  t.match(
+    plan(
+      input({
+        rows: [
+          row({ state: 'review', registryId: undefined, suggestions: [{ registryId: 'R-1', score: 3, reasons: [] }] }),
+        ],
+      }),
+    ),
+    {
+      state: 'held',
+      reason: /review queue/,
+    },
+  );
+  t.match(
+    plan(
+      input({
+        rows: [
+          row({
+            state: 'no-match',
+            registryId: undefined,
+            suggestions: [{ registryId: 'R-1', score: 1, reasons: [] }],
+          }),
+        ],
+      }),
+    ),
+    {
+      state: 'held',
+      action: 'update',
+    },
+  );
+  t.match(
+    plan(
+      input({
+        rows: [
+          row({
+            state: 'no-match',
+            registryId: undefined,
+            decidedBy: 'dm',
+            suggestions: [{ registryId: 'R-1', score: 1, reasons: [] }],
+          }),
+        ],
+      }),
+    ),
+    { action: 'create', state: 'queued' },
+    "a person's no-match says the record is another facility: this one is created",
+  );
+});
+
+t.test(
+  'an unlinked facility is created only where routed, reconciled, open and without a same-code twin',
+  async (t) => {
+    t.same(plan(input()), { action: 'create', state: 'queued' });
+    t.match(plan(input({ routedHere: false })), { action: 'none', state: 'skipped', reason: /routing\.json/ });
+    t.match(plan(input({ facility: facility({ status: 'inactive' }) })), {
+      action: 'none',
+      state: 'skipped',
+      reason: /never had it/,
+    });
+    t.match(plan(input({ reconciled: false })), { state: 'held', reason: /never reconciled/ });
+    t.match(plan(input({ sameCode: 'S-7' })), { state: 'held', reason: /record S-7 carries the same code/ });
+  },
+);
+
+t.test('a system without facility writes is reported, not held; jurisdictions are not written', async (t) => {
+  t.match(plan(input({ rows: [row()], readOnly: 'no API' })), {
+    state: 'skipped',
+    reason: 'not supported: no API',
+    systemId: 'S-1',
+  });
+  t.match(plan(input({ readOnly: 'no API' })), { action: 'create', state: 'skipped', reason: /not supported/ });
+  t.match(plan(input({ facility: facility({ kind: 'area' }) })), {
+    action: 'none',
+    state: 'skipped',
+    reason: /jurisdiction/,
+  });
+});
+
+t.test('a rejected or broken link is not a link', async (t) => {
+  t.same(plan(input({ rows: [row({ state: 'match-broken', registryId: 'R-1' })] })), {
+    action: 'create',
+    state: 'queued',
+  });
+});
