@@ -4,6 +4,7 @@ import { ConfigError, loadSettings } from '../config/load.js';
 import { outboxCommand } from './outbox.js';
 import { jobsCommand } from './jobs.js';
 import { bridgeCommand } from './bridge.js';
+import { propagationCommand } from './propagation.js';
 import { checkMappingsCommand } from './check-mappings.js';
 import { demoCommand } from './demo.js';
 import { serve } from './serve.js';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   program.addCommand(outboxCommand());
   program.addCommand(jobsCommand());
   program.addCommand(bridgeCommand());
+  program.addCommand(propagationCommand());
   program.addCommand(checkMappingsCommand());
   try {
     const { reconcileCommand } = await import('./reconcile.js' as string);
