@@ -95,11 +95,7 @@ t.test('history: newest first in, oldest first out; versions of one Location in 
   );
   const deletion = records.find((r) => r.id === 'c' && r.version === '2')!;
   t.notOk(deletion.facility, 'the deletion has no facility');
-  t.equal(
-    deletion.lastUpdated,
-    at(3),
-    'a deletion without lastModified takes the instant of the entry before it',
-  );
+  t.equal(deletion.lastUpdated, at(3), 'a deletion without lastModified takes the instant of the entry before it');
   t.same(
     batches.map((b) => b.cursor),
     [at(1), at(3), at(3)],
