@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PostgresStore } from './postgres.js';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 
@@ -44,6 +43,8 @@ const MAX_CLOCK_SKEW_MS = 5_000;
 export async function openStore(settings: StoreSettings = {}): Promise<Store> {
   const target = resolveStoreTarget(settings);
   if (target.engine === 'postgres') {
+    // loaded only here: an instance on SQLite never loads the PostgreSQL driver (start-up time, memory)
+    const { PostgresStore } = await import('./postgres.js');
     const store = new PostgresStore(target.url, settings.poolSize);
     try {
       await store.migrate();
