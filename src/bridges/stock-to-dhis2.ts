@@ -51,6 +51,8 @@ export interface StockBridgeOptions {
    * keeps only `problems`: the rest is reported through onFacility and counted, so memory stays flat.
    */
   keep?: (outcome: FacilityOutcome) => boolean;
+  /** Facilities compared and written at once (default DEFAULT_CONCURRENCY). */
+  concurrency?: number;
   /** How long each write waits for DHIS2 before it is left to the outbox worker (default: the outbox's). */
   deadlineMs?: number;
 }
@@ -190,16 +192,34 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     return { ...found, key, ...statusOf(outcome) };
   };
 
+  const record = (outcome: FacilityOutcome) => {
+    result.facilities += 1;
+    result.counts[outcome.status] += 1;
+    if (outcome.status === 'sent' || outcome.status === 'queued' || outcome.status === 'would-send')
+      result.counts.values += outcome.changes.length;
+    if ((options.keep ?? saysSomething)(outcome)) result.outcomes.push(outcome);
+    options.onFacility?.(outcome);
+  };
+  // a few facilities compared and written while the next ledger is read: memory stays bounded
+  const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
   for (const source of sources) {
     for await (const ledger of ledgerReaderOf(source.stock)!.ledgers(ledgerWindow(period.days))) {
-      const outcome = await one(source.system, ledger);
-      result.facilities += 1;
-      result.counts[outcome.status] += 1;
-      if (outcome.status === 'sent' || outcome.status === 'queued' || outcome.status === 'would-send')
-        result.counts.values += outcome.changes.length;
-      if ((options.keep ?? saysSomething)(outcome)) result.outcomes.push(outcome);
-      options.onFacility?.(outcome);
+      if (failure) break;
+      const task: Promise<void> = one(source.system, ledger).then(record, (error: unknown) => {
+        failure ??= { error };
+      });
+      running.add(task);
+      void task.finally(() => running.delete(task));
+      if (running.size >= limit) await Promise.race(running);
     }
+    if (failure) break;
   }
+  await Promise.all(running);
+  if (failure) throw failure.error;
   return result;
 }
+
+/** Facilities in flight at once (each: a DHIS2 read and at most one write). */
+export const DEFAULT_CONCURRENCY = 4;
