@@ -1,6 +1,6 @@
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
-import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
-import { operationOutcome } from '../fhir/outcome.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { adminErrorAnswer } from './error-answer.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
@@ -24,12 +24,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
   const repo = new StoreCrosswalkRepository(opts.store);
   const now = opts.now ?? (() => new Date());
   app.addHook('preHandler', bearerCheck(opts.adminToken));
-  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
-    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).validation)
-      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
-    return reply.code(500).send(operationOutcome([{ code: 'exception', diagnostics: 'internal error' }]));
-  });
+  app.setErrorHandler(adminErrorAnswer);
 
   app.post(
     '/reconcile/:system/:systemId/undo',

@@ -1,7 +1,7 @@
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { adminErrorAnswer } from '../admin/error-answer.js';
 import type { Facility } from '../domain/facility.js';
-import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
-import { operationOutcome } from '../fhir/outcome.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import type { Store } from '../store/types.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
@@ -112,19 +112,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   const repo = new StoreCrosswalkRepository(opts.store);
   const now = opts.now ?? (() => new Date());
   app.addHook('preHandler', bearerCheck(opts.adminToken));
-  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
-    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).validation)
-      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
-    const status = (err as FastifyError).statusCode ?? 500;
-    return reply
-      .code(status)
-      .send(
-        operationOutcome([
-          { code: status < 500 ? 'invalid' : 'exception', diagnostics: status < 500 ? err.message : 'internal error' },
-        ]),
-      );
-  });
+  app.setErrorHandler(adminErrorAnswer);
 
   const registryNames = async (): Promise<Map<string, string>> =>
     new Map((opts.registry ? await opts.registry() : []).map((f) => [f.id ?? '', f.name]));

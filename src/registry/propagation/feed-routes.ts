@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
+import { adminErrorAnswer } from '../../admin/error-answer.js';
 import { InvalidInputError, MediatorError, type Issue } from '../../domain/errors.js';
 import { contentVersion } from '../../domain/ids.js';
 import { operationOutcome } from '../../fhir/outcome.js';
@@ -39,12 +40,7 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
         done(new InvalidInputError('The body is not valid JSON', '$this'), undefined);
       }
     });
-  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
-    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).statusCode === 400)
-      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
-    return reply.code(500).send(operationOutcome([{ code: 'exception', diagnostics: 'internal error' }]));
-  });
+  app.setErrorHandler(adminErrorAnswer);
 
   const toRecord = (location: Json): RegistryRecord => ({
     id: String(location.id),

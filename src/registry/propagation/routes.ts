@@ -1,6 +1,5 @@
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
-import { MediatorError } from '../../domain/errors.js';
-import { operationOutcome } from '../../fhir/outcome.js';
+import type { FastifyPluginAsync } from 'fastify';
+import { adminErrorAnswer } from '../../admin/error-answer.js';
 import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
 import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../store/types.js';
 import type { Propagator } from './propagator.js';
@@ -19,12 +18,7 @@ export interface PropagationRoutesOptions {
  */
 export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = async (app, opts) => {
   app.addHook('preHandler', bearerCheck(opts.adminToken));
-  app.setErrorHandler((err: FastifyError | MediatorError, _req, reply) => {
-    if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
-    if ((err as FastifyError).validation)
-      return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
-    return reply.code(500).send(operationOutcome([{ code: 'exception', diagnostics: 'internal error' }]));
-  });
+  app.setErrorHandler(adminErrorAnswer);
 
   app.get(
     '/propagation',
