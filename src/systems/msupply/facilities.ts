@@ -88,7 +88,7 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
       parent: 'Open mSupply names have no parent area',
     },
     readOnlyReason:
-      "Open mSupply stores and names are created and renamed in its central server; its GraphQL API lets an integration change neither",
+      'Open mSupply stores and names are created and renamed in its central server; its GraphQL API lets an integration change neither',
     get,
     async search(criteria) {
       if (criteria.ids?.length)
