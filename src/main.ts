@@ -212,6 +212,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
           readiness,
           breakers: () => outbox.breakerGates(),
           calls: callStats,
+          audit: (entry) => store.appendAudit(entry),
           directory,
           settings: () => settingsInForce(settings, { openhimKeys }),
         });

@@ -54,6 +54,10 @@ ol.timeline { padding-left: 20px; } ol.timeline li { margin-bottom: 6px; }
 .login { max-width: 420px; margin: 48px auto; } .login div { display: flex; flex-direction: column; gap: 4px; margin-bottom: 12px; }
 .minimap { margin: 8px 0; } .minimap svg { max-width: 100%; height: auto; }
 code { background: var(--panel); padding: 0 3px; border-radius: 3px; }
+.scroll { overflow-x: auto; max-width: 100%; } .scroll:focus { outline: 3px solid var(--focus); }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+.pager { display: flex; flex-wrap: wrap; gap: 16px; align-items: center; margin: 0 0 16px; }
+.pager a { padding: 6px 4px; }
 `;
 
 export const CONSOLE_JS = `

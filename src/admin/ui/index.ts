@@ -6,11 +6,13 @@ import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
 import type { FacilityDirectory } from '../facility-directory.js';
 import type { SettingInForce } from '../settings-view.js';
+import type { AuditInput } from '../../store/types.js';
 import { adminApi, problemOf, type AdminApi } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
-import { html, query, type Html } from './html.js';
+import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
 import { confirmBody, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import { confirmReleaseBody, loadPropagationPage, propagationBody, type Counts } from './propagation-page.js';
 import { reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
 import { csrfOk, SessionStore, setSessionCookie, UI_PREFIX, userNameProblem, type Session } from './session.js';
 import { systemsBody, type SystemRow } from './systems-page.js';
@@ -23,6 +25,11 @@ export interface OperatorConsoleOptions {
   breakers: () => Record<string, 'closed' | 'probe' | 'open'>;
   settings: () => SettingInForce[];
   calls?: CallStats;
+  /**
+   * Records a console action the admin API does not audit itself (planning held registry changes
+   * again); absent, such an action is refused rather than done unaudited.
+   */
+  audit?: (entry: AuditInput) => Promise<void>;
   now?: () => number;
 }
 
@@ -71,7 +78,7 @@ async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
 }
 
 /**
- * The operator console at /admin/ui: review queue, outbox, systems. Server-rendered pages;
+ * The operator console at /admin/ui: review queue, outbox, propagation and bridges, systems. Server-rendered pages;
  * every change goes through the admin API (review, undo, outbox) with the signed-in person as
  * the actor. Register at the root (no prefix): it needs the admin API routes registered too.
  */
@@ -406,6 +413,48 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       );
     });
   }
+
+  // ---- propagation and bridges -------------------------------------------------------------
+  app.get(`${UI_PREFIX}/propagation`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const data = await loadPropagationPage(api(session), req.query as Record<string, unknown>, session, now());
+    return render(reply, session, 'propagation', 'Propagation and bridges', propagationBody(data));
+  });
+
+  app.get(`${UI_PREFIX}/propagation/confirm-release`, async (req, reply) => {
+    const session = signedIn(req, reply);
+    if (!session) return reply;
+    const answer = await api(session).get('/admin/propagation?state=held&limit=1');
+    const counts: Counts = answer.status === 200 ? answer.body.counts : {};
+    return render(reply, session, 'propagation', 'Plan held changes again', confirmReleaseBody(counts, session));
+  });
+
+  app.post(`${UI_PREFIX}/propagation/release`, async (req, reply) => {
+    const session = posted(req, reply);
+    if (!session) return reply;
+    if (!opts.audit) {
+      session.flash = { kind: 'error', text: 'Not done: this console has no audit trail to record the action in.' };
+      return reply.redirect(`${UI_PREFIX}/propagation`, 303);
+    }
+    const answer = await api(session).post('/admin/propagation/release');
+    if (answer.status === 200) {
+      const released = Number(answer.body.released);
+      await opts.audit({
+        actor: session.user,
+        action: 'propagation.release',
+        subject: 'propagation',
+        details: { released },
+      });
+      session.flash = {
+        kind: 'ok',
+        text: released
+          ? `${count(released)} held changes planned again and queued for delivery; the rest stay held with their reason.`
+          : 'Planned again: no held change can go ahead yet; each stays held with its reason.',
+      };
+    } else session.flash = { kind: 'error', text: `Not done (${answer.status}): ${problemOf(answer)}` };
+    return reply.redirect(`${UI_PREFIX}/propagation`, 303);
+  });
 
   // ---- systems -------------------------------------------------------------------------------
   app.get(`${UI_PREFIX}/systems`, async (req, reply) => {

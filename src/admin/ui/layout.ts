@@ -1,11 +1,12 @@
 import { html, type Html } from './html.js';
 import { UI_PREFIX, type Session } from './session.js';
 
-export type View = 'review' | 'outbox' | 'systems';
+export type View = 'review' | 'outbox' | 'propagation' | 'systems';
 
 const VIEWS: { view: View; label: string }[] = [
   { view: 'review', label: 'Review queue' },
   { view: 'outbox', label: 'Outbox' },
+  { view: 'propagation', label: 'Propagation and bridges' },
   { view: 'systems', label: 'Systems' },
 ];
 
