@@ -160,7 +160,7 @@ function countsTable(d: PropagationPageData): Html {
     return html`<td data-testid="count-${system}-${state}">${n ? html`<a href="${UI_PREFIX}/propagation${query({ system, state })}" aria-label="${count(n)} ${STATE_LABELS[state].toLowerCase()} in ${system}">${count(n)}</a>` : '0'}</td>`;
   };
   return html`<div class="scroll" role="region" aria-labelledby="counts-title" tabindex="0">
-<table data-testid="propagation-counts"><caption class="muted">Latest change of each registry facility, per system and state. A number opens those changes.</caption>
+<table data-testid="propagation-counts"><caption class="muted">Latest change of each registry facility, per system and state. A number opens those changes. A queued change whose delivery job gave up is counted as queued and listed as failed, with the job's reason.</caption>
 <thead><tr><th scope="col">System</th>${STATE_ORDER.map((s) => html`<th scope="col">${STATE_LABELS[s]}</th>`)}</tr></thead>
 <tbody>${systems.map((sys) => html`<tr><th scope="row">${sys}</th>${STATE_ORDER.map((s) => cell(sys, s))}</tr>`)}</tbody></table></div>`;
 }
@@ -226,13 +226,16 @@ ${offset + limit < d.total ? html`<a href="${at(offset + limit)}" rel="next" dat
 </nav>`;
 }
 
+/** "1 change is", "3 changes are". */
+const changesAre = (n: number) => (n === 1 ? '1 change is' : `${count(n)} changes are`);
+
 function heldTotal(counts: Counts): number {
   return countOf(counts, 'held');
 }
 
 function releaseBlock(d: PropagationPageData): Html {
   const held = heldTotal(d.counts);
-  return html`<p>${held ? `${count(held)} changes are held.` : 'No change is held.'} Changes held for a review decision are planned again by themselves when the decision is made in the review queue; after decisions made elsewhere (a crosswalk import), plan them again here.
+  return html`<p>${held ? `${changesAre(held)} held.` : 'No change is held.'} Changes held for a review decision are planned again by themselves when the decision is made in the review queue; after decisions made elsewhere (a crosswalk import), plan them again here.
 <a class="button" href="${UI_PREFIX}/propagation/confirm-release" data-testid="release">Plan held changes again…</a></p>`;
 }
 
@@ -285,7 +288,7 @@ export function confirmReleaseBody(counts: Counts, session: Session): Html {
     .filter((s) => counts[s]?.held)
     .sort();
   return html`<h1>Plan held changes again?</h1>
-<p>${heldTotal(counts) ? html`${count(heldTotal(counts))} changes are held: ${systems.map((s, i) => html`${i ? ', ' : ''}${s} ${count(counts[s].held ?? 0)}`)}.` : 'No change is held now.'}</p>
+<p>${heldTotal(counts) ? html`${changesAre(heldTotal(counts))} held: ${systems.map((s, i) => html`${i ? ', ' : ''}${s} ${count(counts[s].held ?? 0)}`)}.` : 'No change is held now.'}</p>
 <p>Each held change is planned again from the crosswalk as it is now: those whose facility has since been matched (or marked as having no match) are queued for delivery; the others stay held with their reason. Nothing is written twice.</p>
 <form method="post" action="${UI_PREFIX}/propagation/release" class="actions">
   <input type="hidden" name="_csrf" value="${session.csrf}">

@@ -183,7 +183,7 @@ t.test('propagation and bridges view', { skip: noChromium }, async (t) => {
     await page.goto(`${base}/admin/ui/propagation`);
     await page.getByTestId('release').click();
     t.match(await page.locator('h1').textContent(), /Plan held changes again\?/);
-    t.match(await page.locator('main').textContent(), /1 changes are held: openlmis 1/);
+    t.match(await page.locator('main').textContent(), /1 change is held: openlmis 1/);
     t.same(await seriousViolations(page), [], 'axe-core: the confirmation has no serious violation');
     t.equal(
       (await store.getPropagation(HELD_ID, 'openlmis'))?.state,
