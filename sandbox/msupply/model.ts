@@ -21,6 +21,8 @@ export interface Name {
   storeId?: string;
   isCustomer: boolean;
   isSupplier: boolean;
+  /** Name properties (name_property values by property key), served as NameNode.properties JSON. */
+  properties?: Record<string, unknown>;
 }
 /** Which names each store sees (name_store_join), with the store's view of them. */
 export interface NameVisibility {

@@ -437,6 +437,25 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return requisitionLineNode(state, line);
     },
 
+    // Open mSupply: a site may set the values of name properties the central server configured
+    // (remoteEditable); the given keys are set, the others kept. Store names are names too.
+    updateNameProperties: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const name = ctx.state.names.get(input.id);
+      if (!name) return { __typename: 'UpdateNamePropertiesError', error: recordNotFound() };
+      let given: unknown;
+      try {
+        given = JSON.parse(input.properties ?? '{}');
+      } catch {
+        throw badUserInput('properties must be a JSON object string');
+      }
+      if (!given || typeof given !== 'object' || Array.isArray(given))
+        throw badUserInput('properties must be a JSON object string');
+      name.properties = { ...(name.properties ?? {}), ...(given as Record<string, unknown>) };
+      ctx.state.applied.push({ mutation: 'updateNameProperties', id: name.id });
+      return nameNode(ctx.state, name, storeId);
+    },
+
     updateResponseRequisition: ({ storeId, input }, ctx) => {
       inStore(ctx, storeId);
       const { state } = ctx;

@@ -51,7 +51,7 @@ export function nameNode(state: MsupplyState, n: Name, viewedFrom?: string): Obj
     isDonor: false,
     isManufacturer: false,
     type: store ? 'STORE' : 'FACILITY',
-    properties: '{}',
+    properties: JSON.stringify(n.properties ?? {}),
     store: store ? storeNode(state, store) : null,
     address1: null,
     address2: null,

@@ -98,6 +98,8 @@ export interface FacilityCapability {
   cannotKeep?: Partial<Record<FacilityField, string>>;
   /** Why `upsert` is missing, when the system could take facilities but its API does not let an integration write them. */
   readOnlyReason?: string;
+  /** Why `upsert` can update a record but not create one (Open mSupply: names are created centrally). */
+  cannotCreate?: string;
 }
 
 export interface OrderCapability {

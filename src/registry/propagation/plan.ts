@@ -25,6 +25,8 @@ export interface PlanInput {
   routedHere: boolean;
   /** Why the system takes no facility writes at all (its API has none), if so: reported, as skipped. */
   readOnly?: string;
+  /** Why the system cannot create a facility (it can update one), if so: a create is reported, as skipped. */
+  cannotCreate?: string;
   /** Whether the system's list was ever reconciled against the registry (it has crosswalk rows). */
   reconciled: boolean;
   /**
@@ -52,7 +54,8 @@ export function plan(input: PlanInput): Decision {
   if (waiting) return { action: closing ? 'deactivate' : 'update', state: 'held', reason: holdReason(waiting) };
   if (closing) return { action: 'none', state: 'skipped', reason: 'closed in the registry; this system never had it' };
   if (!input.routedHere) return { action: 'none', state: 'skipped', reason: 'routing.json does not place it here' };
-  if (input.readOnly) return { action: 'create', state: 'skipped', reason: notSupported(input.readOnly) };
+  const noCreate = input.readOnly ?? input.cannotCreate;
+  if (noCreate) return { action: 'create', state: 'skipped', reason: notSupported(noCreate) };
   // before the first reconciliation every registry facility looks new: creating them would make twins
   if (!input.reconciled)
     return { action: 'create', state: 'held', reason: 'this system was never reconciled against the registry' };

@@ -166,6 +166,7 @@ export class Propagator {
         readOnly: connector.facilities!.upsert
           ? undefined
           : (connector.facilities!.readOnlyReason ?? 'no facility writes'),
+        cannotCreate: connector.facilities!.cannotCreate,
         reconciled: (crosswalk?.size ?? 0) > 0,
       };
       let decision = plan(input);

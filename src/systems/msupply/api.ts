@@ -307,6 +307,16 @@ export function createMsupplyApi(client: MsupplyClient) {
         })
       ).updateResponseRequisition;
     },
+    async updateNameProperties(storeId: string, input: { id: string; properties: string }) {
+      // setting property values is idempotent: a retry sets the same values again
+      return (
+        await client.request<{ updateNameProperties: { id: string; properties: string } }>({
+          query: Q.UPDATE_NAME_PROPERTIES,
+          variables: { storeId, input },
+          retry: true,
+        })
+      ).updateNameProperties;
+    },
     /** Shipments (invoices) of a store: type INBOUND_SHIPMENT or OUTBOUND_SHIPMENT in the filter. */
     shipments(storeId: string, filter: Record<string, unknown> = {}): Promise<ShipmentRow[]> {
       return allPages(

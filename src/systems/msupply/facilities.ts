@@ -1,5 +1,6 @@
 import type { Facility } from '../../domain/index.js';
-import type { FacilityCapability, SearchCriteria } from '../../routing/ports.js';
+import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import { NS } from '../../domain/namespace.js';
 import type { MsupplyApi, NameRow, StoreRow } from './api.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, STORE_CODE_SYSTEM } from './identifiers.js';
@@ -16,9 +17,22 @@ export const NAME_ROLE_SYSTEM = `${NS}/CodeSystem/msupply-name-role`;
  * and suppliers without an Open mSupply site: clinics, donors) read as Locations too, seen from the
  * integration user's default store (names are per-store visibility), their code as identifier and
  * their role there as type. Stores are created and renamed in
- * Open mSupply's central server, not through its GraphQL API, so there is no `upsert`: registry
- * propagation to Open mSupply is not supported and routing reports it as such.
+ * Open mSupply's central server, not through its GraphQL API: registry propagation sets only the
+ * name property values a site may (see `upsert`) and reports the rest per field.
  */
+/** The name property keys registry propagation sets (configured in the central server as remote-editable). */
+export const REGISTRY_PROPERTIES = { code: 'registry_code', name: 'registry_name', status: 'registry_status' } as const;
+
+/** The registry's code (the identifier that is not Open mSupply's own), name and status, as property values. */
+function registryProperties(facility: Facility): Record<string, string> {
+  const code = facility.identifiers.find((i) => i.system !== NAME_CODE_SYSTEM && i.system !== STORE_CODE_SYSTEM);
+  return {
+    ...(code ? { [REGISTRY_PROPERTIES.code]: code.value } : {}),
+    [REGISTRY_PROPERTIES.name]: facility.name,
+    [REGISTRY_PROPERTIES.status]: facility.status,
+  };
+}
+
 export function decodeStore(store: StoreRow): Facility {
   return {
     id: store.id,
@@ -77,6 +91,18 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
     // a store's own name is served as the store
     return from ? (await api.names(from, { ...filter, isStore: false })).filter((n) => !n.store).map(decodeName) : [];
   };
+  /** The name a facility id stands for: a store's own name (by its code), else the name itself. */
+  const nameIdOf = async (id: string, from: string): Promise<string> => {
+    const store = (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
+    if (!store) return id;
+    const own = (await api.names(from, { storeCode: { equalTo: store.code } })).find((n) => n.store?.id === id);
+    if (!own)
+      throw new BusinessRuleError(
+        `Open mSupply store ${store.code} has no name visible from this user's store`,
+        'Location',
+      );
+    return own.id;
+  };
   const get = async (id: string) => {
     const store = (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
     if (store) return decodeStore(store);
@@ -84,12 +110,37 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
   };
   return {
     cannotKeep: {
+      name: `Open mSupply names are renamed in its central server; the registry name is kept in the name property ${REGISTRY_PROPERTIES.name}`,
+      status: `Open mSupply names are closed in its central server; the registry status is kept in the name property ${REGISTRY_PROPERTIES.status}`,
       position: 'Open mSupply stores and names keep no coordinates',
       parent: 'Open mSupply names have no parent area',
     },
-    readOnlyReason:
-      'Open mSupply stores and names are created and renamed in its central server; its GraphQL API lets an integration change neither',
+    cannotCreate:
+      'Open mSupply stores and names are created in its central server; its GraphQL API lets an integration set only name property values',
     get,
+    /**
+     * Registry propagation sets the name's property values (name_property keys the central server
+     * configured as remote-editable: REGISTRY_PROPERTIES) to the registry's code, name and status;
+     * the name itself cannot be changed from a site. A store is written through its own name.
+     */
+    async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
+      if (!facility.id)
+        throw new BusinessRuleError(
+          'Open mSupply names are created in its central server, not by the mediator',
+          'Location',
+        );
+      const from = await viewpoint();
+      if (!from) throw new BusinessRuleError('the Open mSupply user may act in no store', 'Location');
+      const saved = await journal.run('update-name-properties', async () => {
+        const nameId = await nameIdOf(facility.id!, from);
+        const node = await api.updateNameProperties(from, {
+          id: nameId,
+          properties: JSON.stringify(registryProperties(facility)),
+        });
+        return { id: node.id };
+      });
+      return { system: MSUPPLY, ids: { name: saved.id }, status: 'updated' };
+    },
     async search(criteria) {
       if (criteria.ids?.length)
         return {

@@ -337,6 +337,25 @@ export const UPDATE_RESPONSE_REQUISITION = /* GraphQL */ `
   }
 `;
 
+/** Name property values (keys the central server configured as remote-editable); the keys given are set. */
+export const UPDATE_NAME_PROPERTIES = /* GraphQL */ `
+  mutation updateNameProperties($storeId: String!, $input: UpdateNamePropertiesInput!) {
+    updateNameProperties(storeId: $storeId, input: $input) {
+      __typename
+      ... on NameNode {
+        id
+        properties
+      }
+      ... on UpdateNamePropertiesError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
 const SHIPMENT_FIELDS = /* GraphQL */ `
   fragment ShipmentFields on InvoiceNode {
     __typename

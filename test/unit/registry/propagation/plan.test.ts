@@ -123,6 +123,12 @@ t.test('a system without facility writes is reported, not held; jurisdictions ar
     systemId: 'S-1',
   });
   t.match(plan(input({ readOnly: 'no API' })), { action: 'create', state: 'skipped', reason: /not supported/ });
+  t.match(plan(input({ cannotCreate: 'created centrally' })), {
+    action: 'create',
+    state: 'skipped',
+    reason: 'not supported: created centrally',
+  });
+  t.match(plan(input({ rows: [row()], cannotCreate: 'created centrally' })), { action: 'update', state: 'queued' });
   t.match(plan(input({ facility: facility({ kind: 'area' }) })), {
     action: 'none',
     state: 'skipped',
