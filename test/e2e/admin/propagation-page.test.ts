@@ -155,6 +155,37 @@ t.test('propagation and bridges view', { skip: noChromium }, async (t) => {
     t.equal(await page.getByTestId('next').count(), 0, 'no "next" on the last page');
   });
 
+  await t.test('focus order: the views, then the page top to bottom', async (t) => {
+    await page.goto(`${base}/admin/ui/propagation`);
+    const focused = () =>
+      page.evaluate(() => {
+        const el = (
+          globalThis as unknown as {
+            document: { activeElement: { textContent: string; getAttribute(n: string): string | null } };
+          }
+        ).document.activeElement;
+        return (
+          el.getAttribute('aria-label') ?? el.getAttribute('aria-labelledby') ?? el.textContent.trim().slice(0, 40)
+        );
+      });
+    const order: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    t.same(order, [
+      'Skip to content',
+      'Review queue',
+      'Outbox',
+      'Propagation and bridges',
+      'Systems',
+      'Sign out',
+      'counts-title', // the scrollable table, reachable to scroll it by keyboard
+      '1 held in openlmis',
+      '1 failed in openlmis',
+    ]);
+  });
+
   await t.test('a tablet: the page fits its width', async (t) => {
     await page.setViewportSize({ width: 800, height: 1100 });
     await page.goto(`${base}/admin/ui/propagation`);
