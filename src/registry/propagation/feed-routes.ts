@@ -4,7 +4,6 @@ import { InvalidInputError, MediatorError, type Issue } from '../../domain/error
 import { contentVersion } from '../../domain/ids.js';
 import { operationOutcome } from '../../fhir/outcome.js';
 import { validateResource } from '../../fhir/validation/index.js';
-import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
 import type { Settings } from '../../config/settings.js';
 import { facilityOf } from '../mfr/record.js';
 import type { RegistryRecord } from '../mfr/types.js';
@@ -16,7 +15,6 @@ type Json = Record<string, any>;
 export interface FeedRoutesOptions {
   propagator: Propagator;
   settings: () => Settings;
-  adminToken: AdminToken;
   now?: () => Date;
 }
 
@@ -26,11 +24,11 @@ export interface FeedRoutesOptions {
  * /registry/Location/:id`, or a batch/transaction Bundle to `POST /registry`. Each Location is an
  * R4 mCSD Location with the registry's own id; it enters the same propagation as a pulled change
  * (its version: meta.versionId, else a hash of its content, so a resend changes nothing). Every
- * entry of a Bundle is checked before any is taken: one bad entry takes none.
+ * entry of a Bundle is checked before any is taken: one bad entry takes none. Authenticated as the
+ * FHIR API is (the inbound credentials OpenHIM sends), since a registry reaches it the same way.
  */
 export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, opts) => {
   const now = opts.now ?? (() => new Date());
-  app.addHook('preHandler', bearerCheck(opts.adminToken));
   // the FHIR surface may have taught the server FHIR JSON already (its parser is shared)
   if (!app.hasContentTypeParser('application/fhir+json'))
     app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, body, done) => {

@@ -85,7 +85,7 @@ t.test('systems view and accessibility', { skip: noChromium }, async (t) => {
   await t.test('focus order: skip link, then the views in order, then sign out', async (t) => {
     await page.goto(`${base}/admin/ui/review`);
     const order: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
       order.push(
         await page.evaluate(() =>
@@ -95,11 +95,8 @@ t.test('systems view and accessibility', { skip: noChromium }, async (t) => {
         ),
       );
     }
-    t.same(order, ['Skip to content', 'Review queue', 'Outbox', 'Systems', 'Sign out']);
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
-    await page.keyboard.press('Shift+Tab');
+    t.same(order, ['Skip to content', 'Review queue', 'Outbox', 'Propagation and bridges', 'Systems', 'Sign out']);
+    for (let i = 0; i < 5; i++) await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Enter'); // the skip link moves focus to the content
     t.equal(
       await page.evaluate(
