@@ -44,6 +44,33 @@ export interface PropagationRig {
   close(): Promise<void>;
 }
 
+/** The registry and the four systems, as the environment `serve` reads (their sandbox credentials). */
+export function upstreamEnv(s: {
+  mfr: { url: string };
+  openlmis: { url: string };
+  dhis2: { url: string };
+  openmrs: { url: string };
+  msupply: { url: string };
+}): Record<string, string> {
+  return {
+    REGISTRY_URL: s.mfr.url,
+    REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
+    REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
+    OPENLMIS_BASE_URL: s.openlmis.url,
+    OPENLMIS_USERNAME: 'mediator',
+    OPENLMIS_PASSWORD: 'password',
+    OPENLMIS_CLIENT_SECRET: 'changeme',
+    DHIS2_BASE_URL: s.dhis2.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    OPENMRS_BASE_URL: s.openmrs.url,
+    OPENMRS_USERNAME: 'admin',
+    OPENMRS_PASSWORD: ADMIN_PASSWORD,
+    MSUPPLY_BASE_URL: s.msupply.url,
+    MSUPPLY_USERNAME: 'mediator',
+    MSUPPLY_PASSWORD: 'password',
+  };
+}
+
 export interface RigOptions {
   env?: Record<string, string>;
   /** The `facilities` flow of routing.json; default: the shipped one. */
@@ -76,21 +103,7 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       DATA_DIR: dir,
       LOG_LEVEL: 'silent',
       AUTH_MODE: 'off',
-      REGISTRY_URL: mfr.url,
-      REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
-      REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
-      OPENLMIS_BASE_URL: openlmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-      DHIS2_BASE_URL: dhis2.url,
-      DHIS2_API_TOKEN: SEED_API_TOKEN,
-      OPENMRS_BASE_URL: openmrs.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      MSUPPLY_BASE_URL: msupply.url,
-      MSUPPLY_USERNAME: 'mediator',
-      MSUPPLY_PASSWORD: 'password',
+      ...upstreamEnv({ mfr, openlmis, dhis2, openmrs, msupply }),
       ...env,
     } as NodeJS.ProcessEnv);
     const store = await openStore({

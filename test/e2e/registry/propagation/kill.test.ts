@@ -9,14 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { DEFAULT_MFR_AUTH, facilityId, startMfrSandbox } from '../../../../sandbox/mfr/index.js';
+import { facilityId, startMfrSandbox } from '../../../../sandbox/mfr/index.js';
 import { startOpenLmisSandbox } from '../../../../sandbox/openlmis/index.js';
-import { SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import { startMsupplySandbox } from '../../../../sandbox/msupply/index.js';
 import { openStore } from '../../../../src/store/index.js';
 import { freePort, MediatorProcess } from '../../../support/openlmis-faults-mediators.js';
 import { until } from '../../../support/net.js';
+import { upstreamEnv } from '../../../support/propagation-rig.js';
 
 const CHANGES = 200;
 const codes = Array.from({ length: CHANGES }, (_, i) => `LK-NEW-${String(i + 1).padStart(3, '0')}`);
@@ -65,21 +66,7 @@ t.test('after a SIGKILL mid-propagation, each of 200 changes reaches each system
       LOG_LEVEL: 'warn',
       AUTH_MODE: 'off',
       DATABASE_URL: '',
-      REGISTRY_URL: mfr.url,
-      REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
-      REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
-      OPENLMIS_BASE_URL: openlmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-      DHIS2_BASE_URL: dhis2.url,
-      DHIS2_API_TOKEN: SEED_API_TOKEN,
-      OPENMRS_BASE_URL: openmrs.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      MSUPPLY_BASE_URL: msupply.url,
-      MSUPPLY_USERNAME: 'mediator',
-      MSUPPLY_PASSWORD: 'password',
+      ...upstreamEnv({ mfr, openlmis, dhis2, openmrs, msupply }),
       SCHEDULE_PROPAGATE: '* * * * * *',
       SCHEDULE_RECONCILE: '',
       SCHEDULE_RTS_TO_MSUPPLY: '',
