@@ -9,6 +9,7 @@
  *   npm run bench:propagate -- [--changes 200] [--runs 3]
  */
 import { Command } from 'commander';
+import { eachLimited } from '../src/platform/each-limited.js';
 import { facilityId } from '../sandbox/mfr/index.js';
 import { LOC } from '../sandbox/openmrs/index.js';
 import { observeUpstreamCalls } from '../src/platform/call-recording.js';
@@ -43,16 +44,6 @@ function openBatch(rig: PropagationRig, prefix: string, n: number): void {
     });
 }
 
-/** In batches of PER_SYSTEM per system, like the outbox's semaphore. */
-async function pooled<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: PER_SYSTEM }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
-
 /** The same upstream calls without the mediator: read the registry changes, upsert each in each system. */
 async function direct(rig: PropagationRig, cursor: { value?: string }): Promise<number> {
   const started = performance.now();
@@ -67,7 +58,7 @@ async function direct(rig: PropagationRig, cursor: { value?: string }): Promise<
   const areas: Record<string, Promise<string | undefined>> = {};
   await Promise.all(
     connectors.map((c: Connector) =>
-      pooled(records, async (r) => {
+      eachLimited(records, PER_SYSTEM, async (r) => {
         // the district once per system, as the propagator's area cache does
         const parent = { id: await (areas[c.system] ??= findArea(c.facilities!, 'Mberewa District')) };
         const write = facilityToWrite({

@@ -25,7 +25,8 @@ export async function systemArea(
   capability: FacilityCapability,
   facility: Facility,
   registryName: (registryId: string) => Promise<string | undefined>,
-  find: (name: string) => Promise<string | undefined> = (name) => findArea(capability, name),
+  /** The system's area of a name (findArea, usually behind a cache). */
+  find: (name: string) => Promise<string | undefined>,
 ): Promise<AreaLookup> {
   if (capability.cannotKeep?.parent) return {};
   const names = [

@@ -6,6 +6,8 @@ import type { Connector, StepJournal, WriteResult } from '../../routing/ports.js
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
+import { DEFAULT_IDENTIFIER_SYSTEM } from '../mfr/settings.js';
+import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
 import { plan, type Decision } from './plan.js';
 import { routedSystems } from './routed.js';
@@ -64,11 +66,10 @@ const AREA_TTL_MS = 5 * 60_000;
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
 const PLAN_CONCURRENCY = 8;
 
-const DEFAULT_CODE_SYSTEM = 'http://fhir-supply-mediator.org/fhir/identifier/registry-facility-code';
-
+/** The registry's code namespace (registry.identifierSystem, which has a default). */
 export function registryCodeSystem(settings: Settings): string {
-  const s = settings['registry.identifierSystem'] ?? settings['openmrs.registryCodeSystem'];
-  return typeof s === 'string' && s ? s : DEFAULT_CODE_SYSTEM;
+  const s = settings['registry.identifierSystem'];
+  return typeof s === 'string' && s ? s : DEFAULT_IDENTIFIER_SYSTEM;
 }
 
 export class Propagator {
@@ -116,14 +117,14 @@ export class Propagator {
       record: r,
       seenAt: this.now(),
     }));
-    const changed = (await this.deps.store.putRegistryRecords(rows)).length;
-    // only the version the store keeps is propagated: an older one replayed from history is not
+    const fresh = new Set(await this.deps.store.putRegistryRecords(rows));
+    // only the version the store keeps is propagated: a new one is; one not taken is either the
+    // kept version again (a replay, planned again where unfinished) or an older one (never)
     const kept: RegistryRecord[] = [];
     for (const r of byId.values()) {
-      const stored = await this.deps.store.getRegistryRecord(r.id);
-      if (stored?.version === r.version) kept.push(r);
+      if (fresh.has(r.id) || (await this.deps.store.getRegistryRecord(r.id))?.version === r.version) kept.push(r);
     }
-    return { records: kept, changed };
+    return { records: kept, changed: fresh.size };
   }
 
   /** A DELETE in the registry's history: the facility as last seen, closed (never deleted downstream). */
@@ -379,14 +380,4 @@ async function recordsByCode(connector: Connector): Promise<Map<string, string[]
     for (const i of f.identifiers) index.set(i.value, [...(index.get(i.value) ?? []), f.id]);
   }
   return index;
-}
-
-/** `work` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
 }
