@@ -9,7 +9,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { decodeTrackerReport, trackerPage } from './tracker-report.js';
+import { postTrackerEvents, trackerPage } from './tracker-report.js';
 
 /**
  * Consignments (the mSupply–RTS flow, docs.msupply.org.nz `integration:dhis2_lmis_integration`:
@@ -212,24 +212,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
           ],
         };
       });
-      const r = await journal.run('consignment-events', async () => {
-        const res = await deps.client.send<unknown>({
-          method: 'POST',
-          path: '/api/tracker',
-          body: { events },
-          retry: true,
-          accept: [409],
-          query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
-        });
-        const decoded = decodeTrackerReport(res.body);
-        if (!decoded)
-          throw new Dhis2RejectionError(
-            `POST /api/tracker answered ${res.status} without an import report`,
-            [{ code: 'exception', diagnostics: 'no import report' }],
-            res.status,
-          );
-        return decoded;
-      });
+      const r = await journal.run('consignment-events', () => postTrackerEvents(deps.client, events));
       if (r.errors.length) {
         const issues: Issue[] = r.errors.map((e) => ({
           code: 'business-rule',

@@ -8,7 +8,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, itemsAt, type RtsUseCase } from './rts.js';
-import { decodeTrackerReport } from './tracker-report.js';
+import { postTrackerEvents } from './tracker-report.js';
 
 /**
  * Consignments a facility received (it scanned the packing list into RTS and completed the
@@ -161,21 +161,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
             dataValues: [{ dataElement: corrected.quantity, value: String(Math.round(before + units)) }],
           });
         }
-        const res = await deps.client.send<unknown>({
-          method: 'POST',
-          path: '/api/tracker',
-          body: { events },
-          retry: true,
-          accept: [409],
-          query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
-        });
-        const r = decodeTrackerReport(res.body);
-        if (!r)
-          throw new Dhis2RejectionError(
-            `POST /api/tracker answered ${res.status} without an import report`,
-            [{ code: 'exception', diagnostics: 'no import report' }],
-            res.status,
-          );
+        const r = await postTrackerEvents(deps.client, events);
         return { uids: events.map((e) => String(e.event)), ...r };
       });
       if (result.errors.length) {

@@ -9,7 +9,7 @@ import { DHIS2, Dhis2RejectionError } from './errors.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { decodeTrackerReport, trackerPage } from './tracker-report.js';
+import { postTrackerEvents, trackerPage } from './tracker-report.js';
 
 /**
  * Real-Time Stock Management (RTS) on the tracker: the use case is the datastore entry
@@ -228,24 +228,7 @@ export async function writeTransactions(
       dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],
     };
   });
-  const result = await journal.run('rts-events', async () => {
-    const res = await deps.client.send<unknown>({
-      method: 'POST',
-      path: '/api/tracker',
-      body: { events },
-      retry: true,
-      accept: [409],
-      query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
-    });
-    const r = decodeTrackerReport(res.body);
-    if (!r)
-      throw new Dhis2RejectionError(
-        `POST /api/tracker answered ${res.status} without an import report`,
-        [{ code: 'exception', diagnostics: 'no import report' }],
-        res.status,
-      );
-    return r;
-  });
+  const result = await journal.run('rts-events', () => postTrackerEvents(deps.client, events));
   if (result.errors.length) {
     const issues: Issue[] = result.errors.map((e) => ({
       code: 'business-rule',

@@ -1,4 +1,6 @@
 import { asRecord } from '../../upstream/errors.js';
+import type { Dhis2Client } from './client.js';
+import { Dhis2RejectionError } from './errors.js';
 
 /**
  * The tracker ImportReport (`POST /api/tracker?async=false`, docs.dhis2.org developer/web-api
@@ -51,6 +53,30 @@ export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
     ignored: Number(stats.ignored ?? 0),
     errors,
   };
+}
+
+/**
+ * Events created or updated in one synchronous tracker import (object by object: the valid ones
+ * are committed even when others are refused), answered by its import report. A retry after a
+ * lost answer updates the same events (their UIDs are the caller's).
+ */
+export async function postTrackerEvents(client: Dhis2Client, events: unknown[]): Promise<TrackerResult> {
+  const res = await client.send<unknown>({
+    method: 'POST',
+    path: '/api/tracker',
+    body: { events },
+    retry: true,
+    accept: [409],
+    query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
+  });
+  const report = decodeTrackerReport(res.body);
+  if (!report)
+    throw new Dhis2RejectionError(
+      `POST /api/tracker answered ${res.status} without an import report`,
+      [{ code: 'exception', diagnostics: 'no import report' }],
+      res.status,
+    );
+  return report;
 }
 
 /** A tracker export page in either envelope: `{page, pageSize, instances}` (2.36–2.40) or `{pager, <key>}` (2.41+). */
