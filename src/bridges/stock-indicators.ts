@@ -1,3 +1,4 @@
+import type { StockMeasure } from '../domain/stock-measures.js';
 import type { ProductRef } from '../domain/index.js';
 import type { DayWindow, FacilityLedger, StockCardLedger } from '../domain/stock-ledger.js';
 
@@ -15,16 +16,8 @@ import type { DayWindow, FacilityLedger, StockCardLedger } from '../domain/stock
  * - expiring within 90 days: stock at period end in lots whose expiry is after the period's last
  *   day and at most 90 days after it.
  */
-export const INDICATORS = [
-  'stockOnHand',
-  'consumption',
-  'quantityReceived',
-  'adjustments',
-  'stockOutDays',
-  'monthsOfStock',
-  'expiringWithin90Days',
-] as const;
-export type Indicator = (typeof INDICATORS)[number];
+/** What is computed: the domain's stock measures. */
+export type Indicator = StockMeasure;
 
 /** Months the average monthly consumption looks back over, the period included (OpenLMIS's default of 3). */
 export const AMC_MONTHS = 3;

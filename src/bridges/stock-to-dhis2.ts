@@ -7,7 +7,7 @@ import { STOCK } from '../routing/flows.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import { DHIS2_ID_SYSTEM } from '../systems/dhis2/identifiers.js';
-import type { Dhis2ProductMap, Measure } from '../systems/dhis2/products.js';
+import type { Dhis2ProductMap } from '../systems/dhis2/products.js';
 import { MEASURE_SYSTEM } from '../systems/dhis2/stock.js';
 import {
   changedValues,
@@ -129,7 +129,7 @@ function dhis2Code(products: Dhis2ProductMap, product: ProductRef): string | und
 
 function dataElementOf(products: Dhis2ProductMap, code: string, measure: Indicator): string | undefined {
   try {
-    return products.target(code, measure as Measure, 'measure').dataElement;
+    return products.target(code, measure, 'measure').dataElement;
   } catch {
     return undefined;
   }

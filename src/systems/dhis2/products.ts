@@ -1,3 +1,4 @@
+import { STOCK_MEASURES, type StockMeasure } from '../../domain/stock-measures.js';
 import path from 'node:path';
 import { loadMappingFile, mappingsDirOf, type MappingFile } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
@@ -18,16 +19,9 @@ import type { ProductRef } from '../../domain/index.js';
  */
 export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
-export const MEASURES = [
-  'stockOnHand',
-  'consumption',
-  'quantityReceived',
-  'adjustments',
-  'stockOutDays',
-  'monthsOfStock',
-  'expiringWithin90Days',
-] as const;
-export type Measure = (typeof MEASURES)[number];
+/** The measures an indicator map names: the domain's stock measures. */
+export const MEASURES = STOCK_MEASURES;
+export type Measure = StockMeasure;
 
 export interface IndicatorMap {
   categoryOptionCombo?: string;
