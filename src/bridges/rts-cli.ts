@@ -15,7 +15,7 @@ export interface RtsCliDeps {
   settings: () => Settings;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
-  /** The store, connectors and outbox of this configuration (src/cli/bridge.ts withBridgeRuntime). */
+  /** The store, connectors and outbox of this configuration (src/cli/runtime.ts withCliRuntime). */
   withRuntime: (
     settings: Settings,
     fn: (runtime: { store: Store; outbox: Outbox; connectors: Connector[] }) => Promise<number>,

@@ -12,14 +12,8 @@ import {
 } from '../bridges/stock-to-dhis2.js';
 import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
+import { withCliRuntime } from './runtime.js';
 import { MediatorError } from '../domain/errors.js';
-import { Outbox } from '../outbox/outbox.js';
-import { learnSecrets } from '../platform/redaction.js';
-import { createRoutingServices } from '../routing/index.js';
-import type { Connector } from '../routing/ports.js';
-import { openStore } from '../store/index.js';
-import type { Store } from '../store/types.js';
-import { ConnectorSet } from '../systems/index.js';
 
 /**
  * `bridge <name>`: run a bridge by hand, as its scheduled job would, over the same store,
@@ -32,34 +26,6 @@ export interface BridgeCliDeps {
   out?: NodeJS.WritableStream;
   /** Where the progress bar goes (default stderr). */
   err?: NodeJS.WritableStream;
-}
-
-export interface BridgeRuntime {
-  store: Store;
-  outbox: Outbox;
-  connectors: Connector[];
-}
-
-/** The store, connectors and outbox of this configuration, with every flow's delivery handler registered. */
-export async function withBridgeRuntime(
-  settings: Settings,
-  fn: (runtime: BridgeRuntime) => Promise<number>,
-): Promise<number> {
-  learnSecrets(settings); // errors printed are masked as the server's logs are
-  const store = await openStore({
-    databaseUrl: settings['store.databaseUrl'] as string | undefined,
-    dataDir: String(settings['store.dataDir']),
-  });
-  const connectors = new ConnectorSet(store, settings);
-  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
-  createRoutingServices({ connectors: connectors.list(), outbox, store });
-  try {
-    return await fn({ store, outbox, connectors: connectors.list() });
-  } finally {
-    await outbox.stop(5_000);
-    await connectors.close();
-    await store.close();
-  }
 }
 
 interface StockOptions {
@@ -130,7 +96,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await withBridgeRuntime(settings(), async (runtime) => {
+      process.exitCode = await withCliRuntime(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
           err.write(`${bridge.skipped}\n`);
@@ -190,7 +156,7 @@ export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
       settings: deps.settings ?? (() => loadSettings()),
       out: deps.out ?? process.stdout,
       err: deps.err ?? process.stderr,
-      withRuntime: withBridgeRuntime,
+      withRuntime: withCliRuntime,
     }),
   );
   return cmd;

@@ -4,12 +4,9 @@ import { loadSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
 import { createScheduler, type Scheduler } from '../jobs/index.js';
-import { Outbox } from '../outbox/outbox.js';
-import { createRoutingServices } from '../routing/index.js';
-import { learnSecrets } from '../platform/redaction.js';
-import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { ConnectorSet, knownSystems } from '../systems/index.js';
+import { knownSystems } from '../systems/index.js';
+import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
 
 export interface JobsCliDeps {
@@ -46,39 +43,29 @@ async function withScheduler(
   settings: Settings,
   fn: (scheduler: Scheduler, store: Store) => Promise<number>,
 ): Promise<number> {
-  learnSecrets(settings); // a failed run's error is stored masked, as the server would
-  const store = await openStore({
-    databaseUrl: settings['store.databaseUrl'] as string | undefined,
-    dataDir: String(settings['store.dataDir']),
-  });
-  const connectors = new ConnectorSet(store, settings);
-  // a job's upstream writes go through the outbox as the server's do: each flow's delivery handler
-  // is registered by the routing services; what is not delivered before the deadline waits for a server
-  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
-  createRoutingServices({ connectors: connectors.list(), outbox, store });
-  const registry = registrySide({
-    store,
-    outbox,
-    connectors: () => connectors.list(),
-    settings: () => settings,
-    systems: knownSystems(),
-  });
-  try {
-    const scheduler = createScheduler({
+  return withCliRuntime(settings, async ({ store, outbox, connectors }) => {
+    const registry = registrySide({
       store,
       outbox,
-      propagator: registry.propagator,
-      registry: registry.registry,
+      connectors: () => connectors,
       settings: () => settings,
-      connectors: () => connectors.list(),
-      instance: `${hostname()}:${process.pid} (cli)`,
+      systems: knownSystems(),
     });
-    return await fn(scheduler, store);
-  } finally {
-    await registry.close();
-    await connectors.close();
-    await store.close();
-  }
+    try {
+      const scheduler = createScheduler({
+        store,
+        outbox,
+        propagator: registry.propagator,
+        registry: registry.registry,
+        settings: () => settings,
+        connectors: () => connectors,
+        instance: `${hostname()}:${process.pid} (cli)`,
+      });
+      return await fn(scheduler, store);
+    } finally {
+      await registry.close();
+    }
+  });
 }
 
 /** `jobs list [--json] [--limit N]` and `jobs run NAME`. */

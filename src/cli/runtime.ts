@@ -1,0 +1,41 @@
+import type { Settings } from '../config/settings.js';
+import { Outbox } from '../outbox/outbox.js';
+import { learnSecrets } from '../platform/redaction.js';
+import { createRoutingServices } from '../routing/index.js';
+import type { Connector } from '../routing/ports.js';
+import { openStore } from '../store/index.js';
+import type { Store } from '../store/types.js';
+import { ConnectorSet } from '../systems/index.js';
+
+export interface CliRuntime {
+  store: Store;
+  outbox: Outbox;
+  connectors: Connector[];
+}
+
+/**
+ * The store, connectors and outbox of this configuration, for one CLI command (bridges, jobs run
+ * by hand): upstream writes go through the outbox as the server's do, with every flow's delivery
+ * handler registered; what is not delivered before the deadline waits for a server. Errors
+ * printed are masked as the server's logs are.
+ */
+export async function withCliRuntime(
+  settings: Settings,
+  fn: (runtime: CliRuntime) => Promise<number>,
+): Promise<number> {
+  learnSecrets(settings);
+  const store = await openStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
+  const connectors = new ConnectorSet(store, settings);
+  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
+  createRoutingServices({ connectors: connectors.list(), outbox, store });
+  try {
+    return await fn({ store, outbox, connectors: connectors.list() });
+  } finally {
+    await outbox.stop(5_000);
+    await connectors.close();
+    await store.close();
+  }
+}
