@@ -1,96 +1,187 @@
 /**
- * npm run bench:http — the mediator's throughput and p50/p99 on a validated create against a
- * no-op upstream, as a ratio to a bare Fastify server doing the same JSON round trip, measured
- * side by side in one run (same machine, same load generator, same payload), plus the mediator's
- * resident memory at idle and under load. Connections: 10, duration per run: BENCH_SECONDS (10).
- * Throughput comes from autocannon; p50/p99 from bench/latency.ts (HDR histogram, µs resolution).
+ * npm run bench:http — throughput of a validated create (SupplyRequest) through the mediator, as
+ * ratios to a bare Fastify JSON round trip, measured as an outside engineer would:
+ *
+ * - every server runs in its own process (bench/http/side.ts), the no-op upstream in another
+ *   (bench/http/noop-upstream.ts), and this process is only the load generator (autocannon);
+ * - the mediator sides use the production composition: pino at info (to /dev/null), the OpenHIM
+ *   envelope plugin, auth, response redaction and metrics; `create` is startMediator itself, with
+ *   the SQLite outbox, delivering each order to the no-op upstream and reading it back;
+ * - every side gets the same warm-up, then the sides run interleaved (bare, edge, create, medplum,
+ *   bare, …) for BENCH_ROUNDS rounds; each ratio is taken within a round and printed as
+ *   min / median / max over the rounds;
+ * - beside the noisy throughput, each server's own CPU time per request (process.cpuUsage read
+ *   over IPC around each run), which drifts much less with what else the machine is doing.
+ *
+ * Sides: bare (baseline), edge (validation, no outbox), create (production-like), medplum (a
+ * hand-written Fastify route validating with @medplum/core validateResource).
+ * BENCH_SECONDS (5) per run, BENCH_WARMUP (3) seconds per side, BENCH_ROUNDS (3),
+ * BENCH_CONNECTIONS (10), BENCH_OPENHIM (1: requests carry X-OpenHIM-TransactionID, so the
+ * mediator answers with the OpenHIM envelope as it does behind OpenHIM).
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { measureLatency } from './latency.js';
-import Fastify from 'fastify';
-import { buildApp } from '../src/app.js';
-import { loadSettings } from '../src/config/load.js';
-import type { FhirServices } from '../src/fhir/services.js';
 import { supplyRequest } from '../test/support/samples.js';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const password = 'bench-secret';
-const body = JSON.stringify(supplyRequest());
+const viaOpenHim = process.env.BENCH_OPENHIM !== '0';
+const PASSWORD = 'bench-secret-Hq4'; // side.ts's BENCH_PASSWORD (not imported: that module starts a server)
+const here = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * BENCH_PROFILE=edge,create: those servers' CPU is profiled (V8 sampling profiler) during the
+ * measured runs only, one .cpuprofile per side in BENCH_PROFILE_DIR (open in Chrome DevTools).
+ */
+const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
+const profileDir = path.resolve(process.env.BENCH_PROFILE_DIR ?? 'bench-profiles');
 
-/** A no-op upstream: the order is "accepted" as it is, so only the mediator's own work is measured. */
-const noopServices: FhirServices = {
-  orders: {
-    read: async () => undefined,
-    search: async () => ({ items: [] }),
-    write: async (value) => ({ status: 'created', value: { ...value, lastUpdated: '2026-01-01T00:00:00Z' } }),
-  },
-  writeAll: async () => {
-    throw new Error('the benchmark posts no transaction Bundle');
-  },
+const ALL_SIDES = ['bare', 'edge', 'create', 'medplum'] as const;
+type Side = (typeof ALL_SIDES)[number];
+/** BENCH_SIDES=bare,edge runs only those (bare is always kept: every ratio is to it or another side). */
+const SIDES = ALL_SIDES.filter((s) => s === 'bare' || !process.env.BENCH_SIDES || process.env.BENCH_SIDES.includes(s));
+const LABEL: Record<Side, string> = {
+  bare: 'bare Fastify JSON round trip',
+  edge: 'mediator edge alone (validation, no outbox)',
+  create: 'mediator production-like create (SQLite outbox)',
+  medplum: 'Fastify + @medplum/core validateResource',
 };
 
-/** Throughput from autocannon, then latency from our HDR-histogram clients (bench/latency.ts). */
-async function run(url: string, headers: Record<string, string>) {
-  const result = await autocannon({ url, method: 'POST', body, headers, connections, duration: seconds });
-  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  const latency = await measureLatency({ url, headers, body, connections, seconds: Math.max(2, seconds / 2) });
-  return { rps: result.requests.average, p50: latency.p50Ms, p99: latency.p99Ms, requests: result.requests.total };
+interface Child {
+  process: ChildProcess;
+  url: string;
 }
 
-const rssMB = () => Math.round(process.memoryUsage().rss / 1048576);
+/** Starts a script in its own node process (through tsx); resolves with the URL it reports. */
+function startChild(script: string, args: string[]): Promise<Child> {
+  const child = fork(path.join(here, 'http', script), args, {
+    execArgv: ['--import', 'tsx'],
+    // stdout is where pino writes at info: /dev/null, as a log shipper's pipe would cost little
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve({ process: child, url: m.url }));
+    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+function profile(child: Child, command: { start?: boolean; stopTo?: string }): Promise<unknown> {
+  return new Promise((resolve) => {
+    child.process.once('message', resolve);
+    child.process.send({ profile: command });
+  });
+}
+
+function ask(child: Child): Promise<{ cpuMicros: number; rssMB: number }> {
+  return new Promise((resolve) => {
+    child.process.once('message', resolve as (m: unknown) => void);
+    child.process.send({ cpu: true });
+  });
+}
+
+// A new order number for every request: the create side must not answer duplicates.
+const template = JSON.stringify(supplyRequest({ order: '__ORDER__' }));
+let sequence = 0;
+const run = `${process.pid}-${Date.now()}`;
+const nextBody = () => template.replace('__ORDER__', `B-${run}-${++sequence}`);
+
+const headers: Record<string, string> = {
+  'content-type': 'application/fhir+json',
+  authorization: `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`,
+};
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuMicrosPerRequest: number;
+  rssMB: number;
+}
+
+async function load(child: Child, duration: number): Promise<Measured> {
+  const before = await ask(child);
+  const result = await autocannon({
+    url: child.url,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/fhir/SupplyRequest',
+        setupRequest: (req: Record<string, unknown>) => ({
+          ...req,
+          body: nextBody(),
+          headers: viaOpenHim ? { ...headers, 'x-openhim-transactionid': `tx-${sequence}` } : headers,
+        }),
+      },
+    ],
+  });
+  const after = await ask(child);
+  if (result.non2xx || result.errors)
+    throw new Error(`${child.url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMicrosPerRequest: (after.cpuMicros - before.cpuMicros) / Math.max(1, result.requests.total),
+    rssMB: after.rssMB,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const spread = (xs: number[], digits = 3) =>
+  `${Math.min(...xs).toFixed(digits)} / ${median(xs).toFixed(digits)} / ${Math.max(...xs).toFixed(digits)}`;
 
 async function main() {
-  const settings = loadSettings({ AUTH_PASSWORD: password, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv);
-  const mediator = await buildApp({ settings: () => settings, services: () => noopServices, softwareVersion: 'bench' });
-  const mediatorUrl = await mediator.listen({ host: '127.0.0.1', port: 0 });
-
-  const bare = Fastify();
-  bare.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_r, b, done) =>
-    done(null, JSON.parse(b as string)),
-  );
-  bare.post('/fhir/SupplyRequest', async (request, reply) =>
-    reply
-      .code(201)
-      .type('application/fhir+json')
-      .send(JSON.stringify({ ...(request.body as object), id: 'x' })),
-  );
-  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
-
-  const idle = rssMB();
-  const headers = {
-    'content-type': 'application/fhir+json',
-    authorization: `Basic ${Buffer.from(`openhim:${password}`).toString('base64')}`,
-  };
-  await run(`${mediatorUrl}/fhir/SupplyRequest`, headers); // warm-up (JIT, validator load)
-  let peak = rssMB();
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMB());
-  }, 100);
-  const baseline = await run(`${bareUrl}/fhir/SupplyRequest`, headers);
-  const ours = await run(`${mediatorUrl}/fhir/SupplyRequest`, headers);
-  clearInterval(sampler);
-  await mediator.close();
-  await bare.close();
-
-  const summary = {
-    bench: 'http validated create (SupplyRequest, no-op upstream)',
-    connections,
-    seconds,
-    bareFastify: baseline,
-    mediator: ours,
-    throughputRatio: Number((ours.rps / baseline.rps).toFixed(3)),
-    p50Ratio: Number((ours.p50 / Math.max(baseline.p50, 0.001)).toFixed(3)),
-    p99Ratio: Number((ours.p99 / Math.max(baseline.p99, 0.001)).toFixed(3)),
-    rssIdleMB: idle,
-    rssUnderLoadMB: peak,
-  };
-  console.log(`bare Fastify : ${baseline.rps.toFixed(0)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
-  console.log(`mediator     : ${ours.rps.toFixed(0)} req/s, p50 ${ours.p50} ms, p99 ${ours.p99} ms`);
-  console.log(
-    `ratio        : ${summary.throughputRatio}× throughput; RSS ${idle} MB idle, ${peak} MB under load (load generator in the same process)`,
-  );
-  console.log(JSON.stringify(summary));
+  const upstream = await startChild('noop-upstream.ts', []);
+  const servers = {} as Record<Side, Child>;
+  for (const side of SIDES) servers[side] = await startChild('side.ts', [side, upstream.url]);
+  try {
+    for (const side of SIDES) await load(servers[side], warmup); // the same warm-up for every side
+    if (profiled.size) mkdirSync(profileDir, { recursive: true });
+    for (const side of SIDES) if (profiled.has(side)) await profile(servers[side], { start: true });
+    const results: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
+    for (let round = 1; round <= rounds; round++) {
+      for (const side of SIDES) {
+        const m = await load(servers[side], seconds);
+        results[side].push(m);
+        console.log(
+          `round ${round} ${side.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ` +
+            `${m.cpuMicrosPerRequest.toFixed(0)} µs CPU/req  RSS ${m.rssMB} MB`,
+        );
+      }
+    }
+    for (const side of SIDES)
+      if (profiled.has(side)) await profile(servers[side], { stopTo: path.join(profileDir, `${side}.cpuprofile`) });
+    const ratio = (a: Side, b: Side) => results[a].map((m, i) => m.rps / results[b][i].rps);
+    const cpuRatio = (a: Side, b: Side) =>
+      results[a].map((m, i) => results[b][i].cpuMicrosPerRequest / m.cpuMicrosPerRequest);
+    console.log(`\n${rounds} rounds × ${seconds} s, ${connections} connections, OpenHIM header ${viaOpenHim}`);
+    for (const side of SIDES) {
+      const rps = results[side].map((m) => m.rps);
+      const cpu = results[side].map((m) => m.cpuMicrosPerRequest);
+      console.log(`${LABEL[side].padEnd(50)} req/s ${spread(rps, 0)}   µs CPU/req ${spread(cpu, 0)}`);
+    }
+    console.log('\nratios, min / median / max (throughput; in brackets the same by server CPU per request)');
+    const lines: [string, Side, Side][] = [
+      ['edge alone / bare Fastify', 'edge', 'bare'],
+      ['production-like create / bare Fastify', 'create', 'bare'],
+      ['production-like create / validateResource route', 'create', 'medplum'],
+      ['edge alone / validateResource route', 'edge', 'medplum'],
+    ];
+    const summary: Record<string, unknown> = { bench: 'http', rounds, seconds, connections, viaOpenHim };
+    for (const [label, a, b] of lines.filter(([, a, b]) => SIDES.includes(a) && SIDES.includes(b))) {
+      console.log(`${label.padEnd(50)} ${spread(ratio(a, b))}×   [${spread(cpuRatio(a, b))}×]`);
+      summary[`${a}/${b}`] = { throughput: median(ratio(a, b)), cpu: median(cpuRatio(a, b)) };
+    }
+    console.log(JSON.stringify(summary));
+  } finally {
+    for (const child of [...Object.values(servers), upstream]) child.process.disconnect();
+  }
 }
 
 main().catch((err) => {

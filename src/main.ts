@@ -24,6 +24,7 @@ import { packagePath } from './platform/package-root.js';
 import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
+import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
 import { registrySide } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
@@ -59,8 +60,13 @@ function tlsOptions(s: Settings) {
 }
 
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
-export function servicesFrom(connectors: ConnectorSet, outbox: Outbox, store: Store): FhirServices {
-  return createRoutingServices({ connectors: connectors.list(), outbox, store });
+export function servicesFrom(
+  connectors: ConnectorSet,
+  outbox: Outbox,
+  store: Store,
+  extra: Connector[] = [],
+): FhirServices {
+  return createRoutingServices({ connectors: [...connectors.list(), ...extra], outbox, store });
 }
 
 /**
@@ -75,7 +81,13 @@ export function applyOutboxSettings(options: Outbox['options'], s: Settings): vo
 }
 
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
-export async function startMediator(initial: Settings, opts: { logger?: Logger } = {}): Promise<RunningMediator> {
+export interface StartOptions {
+  logger?: Logger;
+  /** Connectors composed in beside the configured ones (bench/http.ts's no-op upstream). */
+  connectors?: Connector[];
+}
+
+export async function startMediator(initial: Settings, opts: StartOptions = {}): Promise<RunningMediator> {
   // env/file/defaults: the OpenHIM layer is merged above this, never above an earlier OpenHIM layer,
   // so a console value set back to its default gives the env/file value back
   const baseSettings = initial;
@@ -122,7 +134,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
     },
   });
   const connectors = new ConnectorSet(store, settings);
-  let services = servicesFrom(connectors, outbox, store);
+  let services = servicesFrom(connectors, outbox, store, opts.connectors);
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   // registry propagation: its outbox handlers, registered once (connectors are looked up at delivery)
   const propagation = registrySide({
@@ -234,7 +246,7 @@ export async function startMediator(initial: Settings, opts: { logger?: Logger }
       connectors.apply(next);
       const previous = settings;
       settings = next;
-      services = servicesFrom(connectors, outbox, store);
+      services = servicesFrom(connectors, outbox, store, opts.connectors);
       applyOutboxSettings(outbox.options, settings);
       scheduler.refresh();
       // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)

