@@ -314,46 +314,63 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
   };
 }
 
-/** Async imports (`?async=true`): the job runs at once; its notifications and summary are kept for polling. */
+/**
+ * Async imports (`?async=true`, docs data.md "Asynchronous import"): answered at once with the
+ * job (response-async-job-started.json), run in the background `delayMs` later; until then the
+ * task's notifications (newest first) say it is running and there is no summary. An unknown task
+ * has no notifications (an empty list, as DHIS2's notifier answers), which is also what a restart
+ * leaves: job info is kept in memory only.
+ */
 export class ImportJobs {
-  private readonly summaries = new Map<string, Json>();
-  private readonly created = new Map<string, string>();
+  private readonly jobs = new Map<string, { created: string; finished?: string; summary?: Json }>();
+
+  constructor(private readonly delayMs = 20) {}
 
   start(run: () => ImportAnswer): Json {
     const id = randomUUID().replace(/-/g, '').slice(0, 11).replace(/^\d/, 'j');
-    const at = stamp();
-    this.created.set(id, at);
-    this.summaries.set(id, run().body.response);
+    const job: { created: string; finished?: string; summary?: Json } = { created: stamp() };
+    this.jobs.set(id, job);
+    setTimeout(() => {
+      job.summary = run().body.response;
+      job.finished = stamp();
+    }, this.delayMs).unref();
     return webMessage(200, 'OK', 'Initiated dataValueImport', {
       response: {
         name: 'dataValueImport',
         id,
-        created: at,
+        created: job.created,
         jobType: 'DATAVALUE_IMPORT',
         relativeNotifierEndpoint: `/api/system/tasks/DATAVALUE_IMPORT/${id}`,
       },
     });
   }
 
-  notifications(id: string): Json[] | undefined {
-    const at = this.created.get(id);
-    return at
-      ? [
-          {
-            uid: id,
-            level: 'INFO',
-            category: 'DATAVALUE_IMPORT',
-            time: at,
-            message: 'Import done',
-            completed: true,
-            id,
-          },
-        ]
-      : undefined;
+  notifications(id: string): Json[] {
+    const job = this.jobs.get(id);
+    if (!job) return [];
+    const note = (n: number, time: string, message: string, completed: boolean) => ({
+      uid: `${id.slice(0, 10)}${n}`,
+      level: 'INFO',
+      category: 'DATAVALUE_IMPORT',
+      time,
+      message,
+      completed,
+      id: `${id.slice(0, 10)}${n}`,
+    });
+    const started = [
+      note(1, job.created, 'Importing data values', false),
+      note(0, job.created, 'Process started', false),
+    ];
+    return job.finished ? [note(2, job.finished, 'Import done', true), ...started] : started;
   }
 
   summary(id: string): Json | undefined {
-    return this.summaries.get(id);
+    return this.jobs.get(id)?.summary;
+  }
+
+  /** Forget every job, as a server restart does. */
+  forget(): void {
+    this.jobs.clear();
   }
 }
 

@@ -28,12 +28,16 @@ export interface Dhis2SandboxOptions {
   bulk?: BulkSeed;
   logger?: boolean;
   random?: () => number;
+  /** How long an async import (data values task, tracker job) runs before it is done (default 20 ms). */
+  jobDelayMs?: number;
 }
 
 export interface Dhis2Sandbox {
   url: string;
   state: Dhis2State;
   tracker: TrackerState;
+  /** Async data value imports (`?async=true`), for tests that make the server forget them. */
+  dataValueJobs: ImportJobs;
   faults: FaultController;
   app: FastifyInstance;
   close: () => Promise<void>;
@@ -133,7 +137,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   const tracker = new TrackerState(state);
   const faults = new FaultController(options.random);
   for (const f of options.faults ?? []) faults.add(f);
-  const jobs = new ImportJobs();
+  const jobs = new ImportJobs(options.jobDelayMs);
   let baseUrl = '';
   // /api/41/organisationUnits is /api/organisationUnits
   const app = Fastify({
@@ -382,9 +386,8 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return reply.code(answer.status).send(answer.body);
   });
   app.get('/api/dataValueSets', async (request) => exportDataValues(state, request.query as Json));
-  app.get<{ Params: { id: string } }>(
-    '/api/system/tasks/DATAVALUE_IMPORT/:id',
-    async (request) => jobs.notifications(request.params.id) ?? [],
+  app.get<{ Params: { id: string } }>('/api/system/tasks/DATAVALUE_IMPORT/:id', async (request) =>
+    jobs.notifications(request.params.id),
   );
   app.get<{ Params: { id: string } }>('/api/system/taskSummaries/DATAVALUE_IMPORT/:id', async (request) => {
     const s = jobs.summary(request.params.id);
@@ -392,7 +395,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return s;
   });
 
-  registerTrackerRoutes(app, state, tracker, () => baseUrl);
+  registerTrackerRoutes(app, state, tracker, () => baseUrl, options.jobDelayMs);
 
   // test and demo control (no auth, never faulted)
   app.get('/_sandbox/seed', async () => state.summary());
@@ -425,5 +428,5 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  return { url: baseUrl, state, tracker, faults, app, close: () => app.close() };
+  return { url: baseUrl, state, tracker, dataValueJobs: jobs, faults, app, close: () => app.close() };
 }

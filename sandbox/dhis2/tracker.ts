@@ -106,7 +106,7 @@ interface TrackedEntity {
 export class TrackerState {
   readonly events = new Map<string, TrackerEvent>();
   readonly trackedEntities = new Map<string, TrackedEntity>();
-  private readonly reports = new Map<string, Json>();
+  private readonly jobs = new Map<string, TrackerJob>();
 
   constructor(private readonly state: Dhis2State) {
     const facilities = [...state.orgUnits.values()].filter((o) => state.levelOf(o) === 4);
@@ -312,22 +312,83 @@ export class TrackerState {
     return { status: status === 'ERROR' ? 409 : 200, report };
   }
 
-  /** `base`: the server's URL; DHIS2 answers the job's location as an absolute URL. */
-  startJob(run: () => { report: Json }, base: string): Json {
+  /**
+   * An async import (`POST /api/tracker`, async being the default): answered at once with the job,
+   * run in the background `delayMs` later, as DHIS2's job scheduler does; until then the job's
+   * notifications say it started and it has no report. The answer names the job as the version's
+   * fixtures do (`responseType: "TrackerJob"` before 2.41, the docs' shape without it after).
+   * `base`: the server's URL; DHIS2 answers the job's location as an absolute URL.
+   */
+  startJob(run: () => { report: Json }, base: string, delayMs: number): Json {
     const id = seedUid(`job:${Math.random()}`);
-    this.reports.set(id, run().report);
+    const job: TrackerJob = { started: stamp() };
+    this.jobs.set(id, job);
+    const finish = () => {
+      this.pending.delete(finish);
+      if (job.finished) return;
+      job.report = run().report;
+      job.finished = stamp();
+    };
+    this.pending.add(finish);
+    setTimeout(finish, delayMs).unref();
     return {
       httpStatus: 'OK',
       httpStatusCode: 200,
       status: 'OK',
       message: 'Tracker job added',
-      response: { responseType: 'TrackerJob', id, location: `${base}/api/tracker/jobs/${id}` },
+      response: {
+        ...(this.state.major() < 41 ? { responseType: 'TrackerJob' } : {}),
+        id,
+        location: `${base}/api/tracker/jobs/${id}`,
+      },
     };
   }
 
-  job(id: string): Json | undefined {
-    return this.reports.get(id);
+  job(id: string): TrackerJob | undefined {
+    return this.jobs.get(id);
   }
+
+  /** Forget every job, as a server restart does (job info is kept in memory only). */
+  forgetJobs(): void {
+    this.jobs.clear();
+  }
+
+  /** Runs every job still waiting now (tests: a job's state before and after, without waiting on a clock). */
+  finishJobs(): void {
+    for (const finish of [...this.pending]) finish();
+  }
+
+  private readonly pending = new Set<() => void>();
+}
+
+export interface TrackerJob {
+  started: string;
+  finished?: string;
+  report?: Json;
+}
+
+/** A job's notifications, newest first (docs tracker.md "Import": job-notifications-list). */
+function jobNotifications(id: string, job: TrackerJob): Json[] {
+  const note = (key: string, time: string, message: string, completed: boolean, extra: Json = {}) => {
+    const uid = seedUid(`${key}:${id}`);
+    return { uid, level: 'INFO', category: 'TRACKER_IMPORT_JOB', time, message, completed, ...extra, id: uid };
+  };
+  const started = note('n0', job.started, 'Tracker import started', false, {
+    dataType: 'PARAMETERS',
+    data: { importMode: 'COMMIT', atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
+  });
+  if (!job.report || !job.finished) return [started];
+  const st = job.report.stats ?? {};
+  return [
+    note(
+      'n2',
+      job.finished,
+      `Import complete with status ${job.report.status}, ${st.created} created, ${st.updated} updated, ${st.deleted} deleted, ${st.ignored} ignored`,
+      true,
+    ),
+    note('n1', job.finished, 'PostCommit', false),
+    started,
+  ];
 }
 
 /** An export page in the envelope of the version: `page/pageSize/instances` before 2.41, `pager` + named list from 2.41. */
@@ -347,6 +408,7 @@ export function registerTrackerRoutes(
   state: Dhis2State,
   tracker: TrackerState,
   baseUrl: () => string,
+  jobDelayMs = 20,
 ): void {
   const fields = (r: FastifyRequest) =>
     typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined;
@@ -451,39 +513,19 @@ export function registerTrackerRoutes(
     const q = request.query as Json;
     const run = () => tracker.importEvents(request.body as Json, q);
     // async is the default (ImportRequestParams.java)
-    if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run, baseUrl()));
+    if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run, baseUrl(), jobDelayMs));
     const { status, report } = run();
     return reply.code(status).send(report);
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id', async (request) => {
-    const r = tracker.job(request.params.id);
-    if (!r) throw errorMessage(404, `Job ${request.params.id} not found`);
-    const st = r.stats ?? {};
-    // newest first, as DHIS2 lists a job's notifications
-    return [
-      {
-        uid: seedUid(`n2:${request.params.id}`),
-        level: 'INFO',
-        category: 'TRACKER_IMPORT_JOB',
-        time: stamp(),
-        message: `Import complete with status ${r.status}, ${st.created} created, ${st.updated} updated, ${st.deleted} deleted, ${st.ignored} ignored`,
-        completed: true,
-        id: seedUid(`n2:${request.params.id}`),
-      },
-      {
-        uid: seedUid(`n1:${request.params.id}`),
-        level: 'INFO',
-        category: 'TRACKER_IMPORT_JOB',
-        time: stamp(),
-        message: 'PostCommit',
-        completed: false,
-        id: seedUid(`n1:${request.params.id}`),
-      },
-    ];
+    const job = tracker.job(request.params.id);
+    if (!job) throw errorMessage(404, `Job ${request.params.id} not found`);
+    return jobNotifications(request.params.id, job);
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id/report', async (request) => {
-    const r = tracker.job(request.params.id);
-    if (!r) throw errorMessage(404, `Job ${request.params.id} not found`);
-    return r;
+    const report = tracker.job(request.params.id)?.report;
+    // not known, or not finished yet: no report (TrackerImportController.getJobReport)
+    if (!report) throw errorMessage(404, `Job report for ${request.params.id} not found`);
+    return report;
   });
 }

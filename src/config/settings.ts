@@ -380,6 +380,37 @@ export const settingDefs: SettingDef[] = [
     description: 'Most data values per dataValueSets request (larger pushes are sent in chunks)',
   },
   {
+    key: 'dhis2.asyncThreshold',
+    env: 'DHIS2_ASYNC_THRESHOLD',
+    type: 'number',
+    default: 20000,
+    description:
+      'A stock report of at least this many data values is imported with async=true, each chunk a task polled to its import summary (0 = never)',
+  },
+  {
+    key: 'dhis2.trackerAsyncThreshold',
+    env: 'DHIS2_TRACKER_ASYNC_THRESHOLD',
+    type: 'number',
+    default: 100,
+    description:
+      'Tracker events per import up to which it runs synchronously (atomicMode=OBJECT); more run as an async job whose report is polled',
+  },
+  {
+    key: 'dhis2.jobPollMs',
+    env: 'DHIS2_JOB_POLL_MS',
+    type: 'number',
+    default: 1000,
+    description: 'How often an async DHIS2 import (data values task, tracker job) is polled',
+  },
+  {
+    key: 'dhis2.jobTimeoutMs',
+    env: 'DHIS2_JOB_TIMEOUT_MS',
+    type: 'number',
+    default: 600000,
+    description:
+      'How long an async DHIS2 import may run before the write is retried later (the retry is idempotent: same values, same event UIDs)',
+  },
+  {
     key: 'dhis2.rtsProgram',
     env: 'DHIS2_RTS_PROGRAM',
     type: 'string',

@@ -19,6 +19,13 @@ export interface Dhis2Settings extends TransportSettings {
   dataElementIdScheme: IdScheme;
   orgUnitIdScheme: IdScheme;
   chunkSize: number;
+  /** A stock report of at least this many data values is imported with `async=true` and its task polled (0: never). */
+  asyncThreshold: number;
+  /** A tracker import of more events than this runs as an async job whose report is polled; up to it, synchronously. */
+  trackerAsyncThreshold: number;
+  /** How often an async import's job is asked about, and how long it may take before the write is tried again. */
+  jobPollMs: number;
+  jobTimeoutMs: number;
   /** The RTS (Real-Time Stock) tracker program whose transactions are read (and written when stockTarget=rts). */
   rtsProgram?: string;
   /** Where stock reports are written: aggregate data values, or RTS transaction events. */
@@ -71,6 +78,10 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     dataElementIdScheme: scheme(s['dhis2.dataElementIdScheme'], 'dhis2.dataElementIdScheme'),
     orgUnitIdScheme: scheme(s['dhis2.orgUnitIdScheme'], 'dhis2.orgUnitIdScheme'),
     chunkSize: Math.max(1, num(s['dhis2.chunkSize'], 5_000)),
+    asyncThreshold: Math.max(0, num(s['dhis2.asyncThreshold'], 20_000)),
+    trackerAsyncThreshold: Math.max(1, num(s['dhis2.trackerAsyncThreshold'], 100)),
+    jobPollMs: Math.max(1, num(s['dhis2.jobPollMs'], 1_000)),
+    jobTimeoutMs: Math.max(1, num(s['dhis2.jobTimeoutMs'], 600_000)),
     rtsProgram: str(s['dhis2.rtsProgram']),
     stockTarget: stockTarget(s['dhis2.stockTarget'], str(s['dhis2.rtsProgram'])),
     consignmentProgram: str(s['dhis2.consignmentProgram']),

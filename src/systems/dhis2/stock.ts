@@ -9,6 +9,7 @@ import { DHIS2, Dhis2RejectionError } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
+import { awaitDataValueImport } from './jobs.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
 import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
@@ -310,7 +311,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       );
     });
 
-  const post = async (p: StockPlan, values: PlannedValue[]): Promise<ImportResult> => {
+  /** One chunk; `async`: as a task polled to its summary (a large push never holds a request past the timeout). */
+  const post = async (p: StockPlan, values: PlannedValue[], async: boolean): Promise<ImportResult> => {
     const s = settings();
     const res = await client.send<unknown>({
       method: 'POST',
@@ -322,9 +324,11 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
         dataElementIdScheme: s.dataElementIdScheme,
         orgUnitIdScheme: s.orgUnitIdScheme,
         importStrategy: 'CREATE_AND_UPDATE',
+        ...(async ? { async: true } : {}),
       },
     });
-    const result = decodeImportSummary(res.body);
+    const answer = async && res.status === 200 ? await awaitDataValueImport(client, res.body) : res.body;
+    const result = decodeImportSummary(answer);
     if (!result)
       throw new Dhis2RejectionError(
         `POST /api/dataValueSets answered ${res.status} without an import summary`,
@@ -346,13 +350,15 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
         return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       const p = await plan(report);
       const size = settings().chunkSize;
+      const threshold = settings().asyncThreshold;
+      const async = threshold > 0 && p.values.length >= threshold;
       const totals = { accepted: 0, imported: 0, updated: 0, ignored: 0 };
       const issues: Issue[] = [];
       let refused = false;
       for (let offset = 0, n = 0; offset < p.values.length; offset += size, n++) {
         const chunk = p.values.slice(offset, offset + size);
         // a chunk DHIS2 answered is not sent again on a retry (it would be `ignored` anyway)
-        const r = await journal.run(`data-values-${n}`, () => post(p, chunk));
+        const r = await journal.run(`data-values-${n}`, () => post(p, chunk, async));
         totals.accepted += r.accepted;
         totals.imported += r.imported;
         totals.updated += r.updated;

@@ -1,6 +1,7 @@
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import { Dhis2RejectionError } from './errors.js';
+import { awaitTrackerImport } from './jobs.js';
 
 /**
  * The tracker ImportReport (`POST /api/tracker?async=false`, docs.dhis2.org developer/web-api
@@ -56,20 +57,25 @@ export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
 }
 
 /**
- * Events created or updated in one synchronous tracker import (object by object: the valid ones
- * are committed even when others are refused), answered by its import report. A retry after a
- * lost answer updates the same events (their UIDs are the caller's).
+ * Events created or updated in one tracker import, object by object (atomicMode=OBJECT: the valid
+ * ones are committed even when others are refused), answered by its import report. Up to
+ * dhis2.trackerAsyncThreshold events synchronously (`async=false`: the report is the answer, 409
+ * when ERROR); more as an async job whose report is polled (jobs.ts), so a large batch never
+ * holds a request open past the timeout. A retry after a lost answer updates the same events
+ * (their UIDs are the caller's).
  */
 export async function postTrackerEvents(client: Dhis2Client, events: unknown[]): Promise<TrackerResult> {
+  const async = events.length > client.settings().trackerAsyncThreshold;
   const res = await client.send<unknown>({
     method: 'POST',
     path: '/api/tracker',
     body: { events },
     retry: true,
     accept: [409],
-    query: { async: false, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
+    query: { async, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
   });
-  const report = decodeTrackerReport(res.body);
+  const body = async && res.status === 200 ? await awaitTrackerImport(client, res.body) : res.body;
+  const report = decodeTrackerReport(body);
   if (!report)
     throw new Dhis2RejectionError(
       `POST /api/tracker answered ${res.status} without an import report`,

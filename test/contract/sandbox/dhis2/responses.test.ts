@@ -166,6 +166,14 @@ if (!fixturesPresent) {
       body([{ dataElement: 'FP_CNDM_SOH', value: '12' }]),
     );
     check(t, fixture('datavaluesets/response-async-job-started.json'), job.body);
+    const task = job.body.response.relativeNotifierEndpoint as string;
+    let notes = await get(sb, task);
+    while (!notes.body.some((n: Json) => n.completed)) notes = await get(sb, task);
+    check(t, fixture('tracker/job-notification.json'), notes.body[0], ['uid']);
+    t.equal(notes.body[0].category, 'DATAVALUE_IMPORT');
+    const summary = await get(sb, task.replace('/tasks/', '/taskSummaries/'));
+    check(t, fixture('datavaluesets/response-success-200.json').response, summary.body);
+    t.equal(summary.body.importCount.updated, 1, 'the task imported the value once done');
 
     const legacy = await startDhis2Sandbox({ version: '2.37.9' });
     t.teardown(legacy.close);
@@ -233,14 +241,25 @@ if (!fixturesPresent) {
     });
     t.equal(bad.status, 409);
     check(t, fixture('tracker/import-report-event-error.json'), bad.body, ['message']);
+    // the async answer: the Android SDK's (with responseType) before 2.41, the current docs' from 2.41
+    const oldTe = old.tracker.teOf(hc, 'EM_ORS')!;
+    const oldJob = await get(old, '/api/tracker', {
+      method: 'POST',
+      body: JSON.stringify({ events: [event('abcdefghij8', oldTe.enrollment)] }),
+    });
+    check(t, fixture('tracker/post-async-job-response.json'), oldJob.body);
     const job = await get(sb, '/api/tracker', {
       method: 'POST',
       body: JSON.stringify({ events: [event('abcdefghij7', te.enrollment)] }),
     });
-    check(t, fixture('tracker/post-async-job-response.json'), job.body);
-    const notifications = await get(sb, new URL(job.body.response.location).pathname);
+    check(t, fixture('tracker/post-async-job-response-docs.json'), job.body);
+    t.notOk('responseType' in job.body.response);
+    const path = new URL(job.body.response.location).pathname;
+    let notifications = await get(sb, path);
+    while (!notifications.body.some((n: Json) => n.completed)) notifications = await get(sb, path);
     check(t, fixture('tracker/job-notifications-list.json'), notifications.body);
-    const report = await get(sb, `${new URL(job.body.response.location).pathname}/report`);
+    check(t, fixture('tracker/job-notification.json'), notifications.body[0]);
+    const report = await get(sb, `${path}/report`);
     check(t, fixture('tracker/job-report-success.json'), report.body, ['message', 'timingsStats']);
   });
 }

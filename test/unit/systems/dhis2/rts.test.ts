@@ -125,7 +125,7 @@ t.test(
 t.test(
   'sandbox tracker semantics: E1307 for a stock on hand the rules assign, E1081, atomicMode, job polling',
   async (t) => {
-    const h = await startHarness();
+    const h = await startHarness({ jobDelayMs: 60_000 });
     t.teardown(h.close);
     const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
     const te = h.sandbox.tracker.teOf(hc, 'FP_DMPA')!;
@@ -178,11 +178,24 @@ t.test(
     t.equal(decoded.created, 1, 'with OBJECT the valid event is kept');
     t.ok(h.sandbox.tracker.events.has('abcdefghij1'));
     const job = await post('', [{ ...good, event: 'abcdefghij4', occurredAt: '2024-03-03T00:00:00.000' }]);
-    t.match(job.body, { status: 'OK', response: { responseType: 'TrackerJob' } }, 'async is the default');
-    const report = (await (
-      await fetch(`${job.body.response.location}/report`, { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } })
-    ).json()) as any;
+    t.match(
+      job.body,
+      { status: 'OK', message: 'Tracker job added', response: { id: /^\w{11}$/ } },
+      'async is the default',
+    );
+    const auth = { headers: { authorization: `ApiToken ${SEED_API_TOKEN}` } };
+    const early = await fetch(`${job.body.response.location}/report`, auth);
+    t.equal(early.status, 404, 'a job still running has no report');
+    t.notOk(h.sandbox.tracker.events.has('abcdefghij4'), 'nor has it imported anything yet');
+    h.sandbox.tracker.finishJobs();
+    let notes: any[] = [];
+    while (!notes.some((n) => n.completed))
+      notes = (await (await fetch(job.body.response.location, auth)).json()) as any[];
+    t.equal(notes[0].completed, true, 'newest first: the completion');
+    t.equal(notes.at(-1).message, 'Tracker import started');
+    const report = (await (await fetch(`${job.body.response.location}/report`, auth)).json()) as any;
     t.equal(report.stats.created, 1);
+    t.ok(h.sandbox.tracker.events.has('abcdefghij4'));
   },
 );
 
