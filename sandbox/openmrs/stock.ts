@@ -5,6 +5,7 @@ import type { User } from './model.js';
 import { pageOf } from './paging.js';
 import { LOC } from './seed.js';
 import type { Caller, OpenMrsStore } from './state.js';
+import { registerTransactionRoutes, StockTransactions, type DispenseInput } from './stock-transactions.js';
 
 /**
  * The stock management module (openmrs/openmrs-module-stockmanagement, used by the O3 stock app),
@@ -112,6 +113,10 @@ export class StockService {
     string,
     { party: string; item: string; batchNo: string | null; expiration: string | null; quantity: number }
   >();
+  /** Every movement, as the module's stockitemtransaction ledger shows it (stock-transactions.ts). */
+  readonly transactions = new StockTransactions();
+  /** When the movements being applied are recorded: the sandbox clock, or a back-dated instant. */
+  private recordingAt: number | undefined;
   private sequence = 0;
 
   constructor(readonly store: OpenMrsStore) {
@@ -185,8 +190,56 @@ export class StockService {
       admin,
       true,
     );
+    this.recordingAt = Date.parse('2024-02-01T00:00:00Z');
     this.act({ name: 'SUBMIT', uuid: opening.uuid }, true);
     this.act({ name: 'APPROVE', uuid: opening.uuid }, true);
+    this.recordingAt = undefined;
+  }
+
+  /**
+   * An operation created and taken to its end as if it happened at `at` (its transactions dated
+   * then): how tests give the ledger a history. Transfers are dispatched and completed.
+   */
+  completeAt(body: Record<string, any>, at: string): StockOperation {
+    const ms = Date.parse(at);
+    if (Number.isNaN(ms)) throw invalidSubmission({ at: 'an ISO instant' });
+    const admin = [...this.store.users.values()][0];
+    const op = this.create({ ...body, operationDate: body.operationDate ?? at }, admin);
+    this.recordingAt = ms;
+    try {
+      this.act({ name: 'SUBMIT', uuid: op.uuid });
+      this.act({ name: TRANSFERS.has(op.operationType) ? 'DISPATCH' : 'APPROVE', uuid: op.uuid });
+      if (TRANSFERS.has(op.operationType)) this.act({ name: 'COMPLETE', uuid: op.uuid });
+    } finally {
+      this.recordingAt = undefined;
+    }
+    return op;
+  }
+
+  /** Dispensing to a patient: stock out of the location's party, a patient transaction in the ledger. */
+  dispense(input: DispenseInput) {
+    const party = [...this.parties.values()].find((p) => p.locationUuid === input.locationUuid);
+    if (!party) throw invalidSubmission({ locationUuid: `Location ${input.locationUuid} is not a stock party` });
+    const item = this.itemByDrug(input.drugUuid);
+    if (!item) throw invalidSubmission({ drugUuid: `No stock item for drug ${input.drugUuid}` });
+    const batch = [...this.onHand.values()].find(
+      (r) => r.party === party.uuid && r.item === item.uuid && (!input.batchNo || r.batchNo === input.batchNo),
+    );
+    if (item.hasExpiration && !batch)
+      throw invalidSubmission({ batchNo: `No batch of ${item.drugName} at ${party.name}` });
+    const line = {
+      uuid: randomUUID(),
+      stockItemUuid: item.uuid,
+      batchNo: batch?.batchNo ?? null,
+      expiration: batch?.expiration ?? null,
+      quantity: input.quantity,
+    };
+    this.recordingAt = input.at ? Date.parse(input.at) : undefined;
+    try {
+      return this.add(party.uuid, line, -input.quantity, false, null, randomUUID());
+    } finally {
+      this.recordingAt = undefined;
+    }
   }
 
   itemByDrug(drugUuid: string): StockItem | undefined {
@@ -325,7 +378,14 @@ export class StockService {
     return op;
   }
 
-  private add(party: string, item: OperationItem, delta: number, set = false): void {
+  private add(
+    party: string,
+    item: OperationItem,
+    delta: number,
+    set = false,
+    operationUuid: string | null = null,
+    patientUuid: string | null = null,
+  ) {
     const key = `${party}|${item.stockItemUuid}|${item.batchNo ?? ''}`;
     const row = this.onHand.get(key) ?? {
       party,
@@ -334,9 +394,21 @@ export class StockService {
       expiration: item.expiration,
       quantity: 0,
     };
-    row.quantity = set ? delta : row.quantity + delta;
+    // a stock take records the difference it makes (our reading of the module's stock take)
+    const change = set ? delta - row.quantity : delta;
+    row.quantity += change;
     if (item.expiration) row.expiration = item.expiration;
     this.onHand.set(key, row);
+    return this.transactions.record({
+      dateCreated: this.recordingAt ?? this.store.now(),
+      partyUuid: party,
+      stockItemUuid: item.stockItemUuid,
+      batchNo: row.batchNo,
+      expiration: row.expiration,
+      quantity: change,
+      operationUuid,
+      patientUuid,
+    });
   }
 
   private move(op: StockOperation, phase: 'dispatch' | 'complete'): void {
@@ -345,21 +417,21 @@ export class StockService {
         case 'receipt':
         case 'initial':
         case 'return':
-          if (phase === 'complete') this.add(op.destinationUuid ?? op.sourceUuid!, it, it.quantity);
+          if (phase === 'complete') this.add(op.destinationUuid ?? op.sourceUuid!, it, it.quantity, false, op.uuid);
           break;
         case 'adjustment':
-          this.add(op.sourceUuid!, it, it.quantity);
+          this.add(op.sourceUuid!, it, it.quantity, false, op.uuid);
           break;
         case 'disposed':
-          this.add(op.sourceUuid!, it, -it.quantity);
+          this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
           break;
         case 'stocktake':
-          this.add(op.sourceUuid!, it, it.quantity, true);
+          this.add(op.sourceUuid!, it, it.quantity, true, op.uuid);
           break;
         case 'transferout':
         case 'stockissue':
-          if (phase === 'dispatch') this.add(op.sourceUuid!, it, -it.quantity);
-          else this.add(op.destinationUuid!, it, it.quantity);
+          if (phase === 'dispatch') this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
+          else this.add(op.destinationUuid!, it, it.quantity, false, op.uuid);
           break;
         case 'requisition':
           break;
@@ -597,6 +669,33 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
         .filter(([, name]) => !text || name.toLowerCase().startsWith(text))
         .map(([uuid, name]) => ({ uuid, display: name })),
     };
+  });
+  registerTransactionRoutes(app, {
+    ledger: stock.transactions,
+    context: {
+      partyName: (uuid) => (uuid ? (stock.parties.get(uuid)?.name ?? null) : null),
+      operation(uuid) {
+        const o = stock.operations.get(uuid);
+        if (!o) return undefined;
+        const typeName = stock.types.get(o.operationTypeUuid)!.name;
+        return {
+          number: o.operationNumber,
+          status: o.status,
+          typeName,
+          source: o.sourceUuid,
+          destination: o.destinationUuid,
+        };
+      },
+      unitName: (item) => stock.items.get(item)?.dispensingUnitName ?? 'Unit',
+    },
+    selfUrl: d.selfUrl,
+    reader,
+    dispense: (input) => stock.dispense(input),
+  });
+  app.post('/_sandbox/stock/operations', async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, any>;
+    const { at, ...operation } = body;
+    return reply.code(201).send(stock.operationRep(stock.completeAt(operation, String(at))));
   });
   app.post('/_sandbox/stock/fulfil', async (req) => {
     const body = req.body as { requisitionUuid: string; quantities?: Record<string, number> };

@@ -93,7 +93,7 @@ export async function dhis2PeriodType(connectors: Connector[]): Promise<string |
 }
 
 export const NO_DHIS2 = 'no DHIS2 connector configured';
-export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply)';
+export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply, OpenMRS)';
 
 function statusOf(outcome: WriteOutcome): { status: FacilityStatus; error?: string } {
   const first = outcome.kind === 'duplicate' ? outcome.previous : outcome;

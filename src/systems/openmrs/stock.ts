@@ -12,6 +12,8 @@ import type { OpenMrsClient } from './client.js';
 import { OPENMRS } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { SM, type StockReference } from './stock-reference.js';
+import { openmrsLedgers } from './stock-ledger.js';
+import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 
 /**
  * Stock through the stock management module. Reads: `stockiteminventory` per location (one party),
@@ -59,7 +61,7 @@ export async function locationOf(
   );
 }
 
-export function createStockCapability(deps: StockDeps): StockCapability {
+export function createStockCapability(deps: StockDeps): StockCapability & StockLedgerReader {
   const { client, reference } = deps;
 
   const inventory = async (location: string): Promise<StockReport> => {
@@ -170,6 +172,8 @@ export function createStockCapability(deps: StockDeps): StockCapability {
   };
 
   return {
+    // each stock location's transaction ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
+    ledgers: (window) => openmrsLedgers(deps, window),
     async get(id) {
       if (!id.startsWith(REPORT_PREFIX)) return undefined;
       const location = id.slice(REPORT_PREFIX.length);
