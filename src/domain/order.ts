@@ -37,4 +37,11 @@ export interface Order {
   lines: OrderLine[];
   source?: SourceRef;
   lastUpdated?: string;
+  /**
+   * Which change of the order this is: absent for the order as first written, 1 for its first
+   * amendment (a PUT or PATCH that changes it, or its cancellation), and so on. Set by routing
+   * from what the outbox already holds; the connector keeps it upstream so an older revision
+   * delivered late never overwrites a newer one.
+   */
+  revision?: number;
 }

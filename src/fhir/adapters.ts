@@ -99,6 +99,9 @@ const supplyRequest: ResourceAdapter<Order> = {
         // retried PUT then carries the same payload and is deduplicated, not a conflict with the
         // upstream's read-back (its own authoredOn, ids and statuses)
         if (!previous || previous.lines.every((l) => l.lineId === id)) return { ...order, lines: [withId] };
+        // one line of a standing order cancelled: the order goes on without it (an amendment)
+        if (order.status === 'cancelled' && previous.status !== 'cancelled')
+          return { ...previous, lines: previous.lines.filter((l) => l.lineId !== id) };
         assertSameOrder(previous, order, path);
         if (
           previous.lines.some(

@@ -293,11 +293,14 @@ export async function patchedResource(
 
 /**
  * DELETE means what it means for the resource: a facility is deactivated (status inactive, as a
- * registry closes it; its record stays in every system); other types say what they allow.
+ * registry closes it; its record stays in every system); an order line is cancelled (the order is
+ * changed or cancelled upstream as far as its system allows); other types say what they allow.
  */
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
   return update(ctx, type, id, ...(await deletedResource(ctx, type, id, ifMatch)));
 }
+
+const DELETED_STATUS: Record<string, string> = { Location: 'inactive', SupplyRequest: 'cancelled' };
 
 export async function deletedResource(
   ctx: FhirContext,
@@ -311,7 +314,7 @@ export async function deletedResource(
     notAllowed: `DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`,
     notFound: `${type}/${id} is not known`,
   });
-  return [{ ...current, status: 'inactive' }, guard];
+  return [{ ...current, status: DELETED_STATUS[type] ?? 'inactive' }, guard];
 }
 
 /**

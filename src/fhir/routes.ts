@@ -43,7 +43,8 @@ export const resourceRoutes: ResourceRoute[] = [
     type: 'SupplyRequest',
     versions: ['r4', 'r5'],
     flow: 'orders',
-    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch'],
+    // delete = cancel the line (the order, when it is its last): what the upstream allows
+    interactions: ['read', 'vread', 'search-type', 'create', 'update', 'patch', 'delete'],
     searchParams: [...commonParams('SupplyRequest'), ...supplyRequestParams],
     sortKeys: ['date'],
     documentation:

@@ -3,7 +3,9 @@ import type { Delivery, Facility, Order, StockReport } from '../domain/index.js'
 import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
-import type { Flow } from '../fhir/services.js';
+import type { Flow, WriteContext } from '../fhir/services.js';
+import { orderRevision, type WrittenOrder } from './order-revision.js';
+import { precheckOrderWrite, writeOrder } from './order-writes.js';
 
 /**
  * What routing needs to know about each flow, in one table: which connector capability serves
@@ -37,7 +39,14 @@ export interface FlowSpec<T> {
    * A delivered write reads as it was written: the system keeps it as an event it cannot hand
    * back as this resource (a stock event is not a readable report), so there is no live read.
    */
-  keepsWritten?: boolean;
+  keepsWritten?: boolean | ((value: T) => boolean);
+  /**
+   * An update that changes a value already written is a new revision of it (orders: amendments
+   * and cancellations); `written` is the outbox's last write of it. Absent: writes are not revised.
+   */
+  revise?(value: T, context: WriteContext, written: { value: T; status: JobStatus; system: string } | undefined): T;
+  /** A change of something already upstream: its refusal leaves that in place (reads go on to the upstream). */
+  isChange?(value: T): boolean;
   /** What routing.json rules look at: the facility the write is for, its program, the domain path of that facility. */
   routeBy(value: T): RouteBy;
 }
@@ -73,9 +82,14 @@ export const ORDERS: FlowSpec<Order> = {
   outboxFlow: 'order',
   read: (c) => c.orders && ((id) => c.orders!.get(id)),
   search: (c) => c.orders && ((q) => c.orders!.search(q)),
-  write: (c) => c.orders && ((v, j) => c.orders!.submit(v, j)),
-  precheck: (c) => c.orders?.precheck && ((v, earlier) => c.orders!.precheck!(v, earlier)),
-  key: (o) => keyOf('order', o.orderNumber),
+  write: (c) => c.orders && ((v, j) => writeOrder(c.system, c.orders!, v, j)),
+  precheck: (c) => c.orders && ((v, earlier) => precheckOrderWrite(c.system, c.orders!, v, earlier)),
+  // each amendment is its own write under the order's key (exactly once, in order: order-revision.ts)
+  key: (o) => keyOf('order', o.orderNumber) + (o.revision ? `|rev:${o.revision}` : ''),
+  revise: (v, context, written) => orderRevision(v, context, written as WrittenOrder | undefined),
+  isChange: (o) => !!o.revision,
+  // a cancelled order may be gone upstream (OpenLMIS deletes the requisition): it reads as written
+  keepsWritten: (o) => o.status === 'cancelled',
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
   pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),

@@ -37,7 +37,16 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     flows[name].registerHandlers();
     services[name] = flows[name];
   }
-  services.writeAll = async (writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
+  services.writeAll = async (sent: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
+    // an entry changing what was written is its next revision (orders: amendments, cancellations)
+    const writes = await Promise.all(
+      sent.map(async (w) => ({
+        ...w,
+        value: await flows[w.flow].revise(w.value, w.context).catch((err: unknown) => {
+          throw w.posted ? w.posted(err) : err;
+        }),
+      })),
+    );
     // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
     // each entry's targets are looked up once, for its precheck and for its outbox jobs
     const targets = new Map<PlannedWrite, Targets>();

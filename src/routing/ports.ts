@@ -108,6 +108,16 @@ export interface OrderCapability {
   submit(order: Order, journal: StepJournal): Promise<WriteResult>;
   /** Everything `submit` would refuse that can be known without writing (see Prechecks). */
   precheck?(order: Order, earlier?: Order[]): Promise<void>;
+  /**
+   * A change of an order already written (`order.revision` set): its lines as they now are.
+   * Applies once and never over a newer revision; refused (409) once the upstream no longer
+   * lets the order change, naming the upstream state.
+   */
+  amend?(order: Order, journal: StepJournal): Promise<WriteResult>;
+  /** The cancellation of an order already written (status cancelled): deleted or withdrawn as the upstream allows. */
+  cancel?(order: Order, journal: StepJournal): Promise<WriteResult>;
+  /** What `amend` or `cancel` would refuse now (the upstream state forbids it), read only. */
+  precheckChange?(order: Order): Promise<void>;
 }
 
 export interface DeliveryCapability {

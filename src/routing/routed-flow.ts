@@ -105,7 +105,8 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   /** One write; FhirServices.writeAll accepts several together. */
-  async write(value: T, context: WriteContext): Promise<WriteOutcome<T>> {
+  async write(sent: T, context: WriteContext): Promise<WriteOutcome<T>> {
+    const value = await this.revise(sent, context);
     // its facility's targets are looked up once, for the precheck and for the outbox jobs
     let targets: Targets | undefined;
     const check = async () => {
@@ -119,6 +120,19 @@ export class RoutedFlow<T> implements FlowService<T> {
     // the answer is the system of record's; secondary targets are their own jobs (admin API)
     const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
     return this.asStored(this.toWriteOutcome(value, primary));
+  }
+
+  /**
+   * The value as the write it is: an update changing what was written is its next revision
+   * (FlowSpec.revise), from the outbox's last write of it. Unchanged for flows without revisions.
+   */
+  async revise(value: T, context: WriteContext): Promise<T> {
+    if (!this.spec.revise) return value;
+    const id = this.spec.fhirIds(value)[0];
+    const link = id ? await this.store.getLink(this.spec.flow, id) : undefined;
+    const job = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
+    const written = job && { value: job.payload as T, status: job.status, system: job.system };
+    return this.spec.revise(value, context, written);
   }
 
   /**
@@ -234,6 +248,11 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   // internals ---------------------------------------------------------------------------------
 
+  private keepsWritten(value: T): boolean {
+    const keeps = this.spec.keepsWritten;
+    return typeof keeps === 'function' ? keeps(value) : !!keeps;
+  }
+
   private readers(): Connector[] {
     return this.connectors.filter((c) => this.spec.read(c));
   }
@@ -243,10 +262,13 @@ export class RoutedFlow<T> implements FlowService<T> {
     const job = link.jobId ? await this.store.getJob(link.jobId) : undefined;
     const written = job?.payload as T | undefined;
     let upstreamId = link.upstreamId;
-    // A refused write was never accepted: it is not there. One given up after acceptance reads as failed.
-    if (job?.status === 'rejected') return undefined;
-    if (job && job.status !== 'done') return this.spec.pendingView(written!, job.status);
-    if (job && this.spec.keepsWritten) return { ...written!, lastUpdated: new Date(job.updatedAt).toISOString() };
+    // A refused write was never accepted: it is not there. One given up after acceptance reads as
+    // failed. A refused change of something upstream leaves that as it was: it is read there.
+    const refusedChange = job?.status === 'rejected' && !!upstreamId && !!this.spec.isChange?.(written!);
+    if (job?.status === 'rejected' && !refusedChange) return undefined;
+    if (job && job.status !== 'done' && !refusedChange) return this.spec.pendingView(written!, job.status);
+    if (job && !refusedChange && this.keepsWritten(written!))
+      return { ...written!, lastUpdated: new Date(job.updatedAt).toISOString() };
     if (!upstreamId && job?.result) {
       upstreamId = primaryId(job.result.ids);
       if (upstreamId) await this.store.putLinks([{ ...link, upstreamId }]);

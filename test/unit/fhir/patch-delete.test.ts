@@ -121,9 +121,11 @@ t.test('DELETE deactivates a facility, once; other types say what they allow', a
   t.equal(again.statusCode, 200, 'a repeated DELETE succeeds');
   t.equal(mem.flows.facilities.writes, writes + 1, 'and writes nothing the second time');
 
-  const line = await call(app, 'DELETE', '/fhir/SupplyRequest/abc');
+  const line = await call(app, 'DELETE', '/fhir/SupplyDelivery/abc');
   t.equal(line.statusCode, 405);
   t.equal(line.headers.allow, 'GET, PUT, PATCH');
+  const unknownLine = await call(app, 'DELETE', '/fhir/SupplyRequest/abc');
+  t.equal(unknownLine.statusCode, 404, 'an order line is cancelled by DELETE; one not known is a 404');
   const typeLevel = await call(app, 'PUT', '/fhir/Location', location());
   t.equal(typeLevel.statusCode, 405);
   t.equal(typeLevel.headers.allow, 'GET, POST');
@@ -220,7 +222,7 @@ t.test('a transaction carries PATCH (a Binary with the JSON Patch) and DELETE en
   t.equal((await call(app, 'GET', `/fhir/Location/${other}`)).json().status, 'inactive');
 });
 
-t.test('the CapabilityStatement lists vread, patch and (for Location) delete', async (t) => {
+t.test('the CapabilityStatement lists vread, patch and (for Location and SupplyRequest) delete', async (t) => {
   const { app } = await testApp();
   const rest = (await call(app, 'GET', '/fhir/metadata')).json().rest[0];
   const codes = (type: string) =>
@@ -228,5 +230,6 @@ t.test('the CapabilityStatement lists vread, patch and (for Location) delete', a
   t.ok(codes('Location').includes('delete'));
   t.ok(codes('SupplyRequest').includes('patch'));
   t.ok(codes('SupplyRequest').includes('vread'));
-  t.notOk(codes('SupplyRequest').includes('delete'));
+  t.ok(codes('SupplyRequest').includes('delete'), 'DELETE cancels an order line');
+  t.notOk(codes('SupplyDelivery').includes('delete'));
 });

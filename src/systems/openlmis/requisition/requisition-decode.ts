@@ -95,5 +95,7 @@ export function decodeRequisition(
     lines: (dto.requisitionLineItems ?? []).filter(isOrdered).map((l) => decodeLine(l, orderNumber, products, lookups)),
     source: { system: LMIS_SYSTEM, id: dto.id },
     lastUpdated: dto.modifiedDate ?? undefined,
+    // the amendment of the order it holds (requisition-amend.ts)
+    revision: typeof dto.extraData?.fhirOrderRevision === 'number' ? dto.extraData.fhirOrderRevision : undefined,
   });
 }

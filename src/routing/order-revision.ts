@@ -1,0 +1,79 @@
+import { BusinessRuleError, ConflictError } from '../domain/errors.js';
+import { contentVersion } from '../domain/ids.js';
+import type { Order } from '../domain/index.js';
+import type { WriteContext } from '../fhir/services.js';
+import type { JobStatus } from '../store/types.js';
+
+/** The write of this order the outbox holds last (the job the order's links point at). */
+export interface WrittenOrder {
+  value: Order;
+  status: JobStatus;
+  system: string;
+}
+
+/**
+ * Which revision of its order an update is (issue 16: orders that can be changed and cancelled).
+ * A PUT or PATCH that changes an order already written is an amendment: the same business key
+ * with a new revision, so the outbox takes it as a new write (`order|…|rev:N`), delivered once.
+ * The same write sent again keeps its revision and is a duplicate. A POST reusing an order number
+ * for other content stays what it was: a different order, refused by the outbox as a conflict.
+ *
+ * Changes wait for the write before them: an amendment of an order whose earlier write is still
+ * queued is refused (409), so revisions reach the system one after another; the connector also
+ * keeps the revision upstream and skips one older than what it holds.
+ */
+export function orderRevision(value: Order, context: WriteContext, written: WrittenOrder | undefined): Order {
+  if (context.mode !== 'update') return value;
+  const current = context.current?.value as Order | undefined;
+  if (written && sameOrderContent(written.value, value)) return withRevision(value, written.value.revision);
+  if (!current && !written) return value;
+  // the order as first written was refused or given up: nothing of it is upstream, this is it again
+  if (written && !current && !written.value.revision) return value;
+  if (written && (written.status === 'pending' || written.status === 'in-flight'))
+    throw new ConflictError(
+      `order ${value.orderNumber.value} has an earlier write still being delivered to ${written.system} (outbox status ${written.status}); send this change again once that write is delivered`,
+      409,
+      ['SupplyRequest'],
+    );
+  if ((current ?? written!.value).status === 'cancelled')
+    throw new ConflictError(`order ${value.orderNumber.value} is cancelled: it cannot be changed any more`, 409, [
+      'SupplyRequest.status',
+    ]);
+  // the client's own terms first (a facility it named by identifier reads back by id)
+  assertSameRouting(written?.value ?? current!, value);
+  const last = Math.max(written?.value.revision ?? 0, current?.revision ?? 0);
+  return { ...value, revision: last + 1 };
+}
+
+function withRevision(value: Order, revision: number | undefined): Order {
+  return revision === undefined ? { ...value, revision: undefined } : { ...value, revision };
+}
+
+/** Equal as the client wrote them: ids, lines, fields; the revision and times are ours. */
+export function sameOrderContent(a: Order, b: Order): boolean {
+  const strip = (o: Order) => ({ ...o, revision: undefined, lastUpdated: undefined });
+  return contentVersion(strip(a)) === contentVersion(strip(b));
+}
+
+/**
+ * An amendment changes what is ordered, not where the order lives: the upstream keeps an order
+ * under its facility, program and kind (an OpenLMIS requisition cannot move), so moving it is a
+ * cancellation and a new order.
+ */
+function assertSameRouting(before: Order, after: Order): void {
+  const facility = (o: Order) => o.facility.id ?? `${o.facility.identifier?.system}|${o.facility.identifier?.value}`;
+  const moved = [
+    facility(before) !== facility(after) && 'deliverTo',
+    (before.program ?? '') !== (after.program ?? '') && 'category',
+    isUrgent(before) !== isUrgent(after) && 'priority',
+  ].filter((x): x is string => !!x);
+  if (moved.length)
+    throw new BusinessRuleError(
+      `order ${after.orderNumber.value} cannot change its ${moved.join(', ')} by an update: the system keeps an order under its facility, program and priority; cancel it and send a new order`,
+      moved.map((m) => `SupplyRequest.${m}`),
+    );
+}
+
+function isUrgent(o: Order): boolean {
+  return o.priority !== 'routine';
+}

@@ -1,0 +1,144 @@
+/**
+ * Orders that can be changed and cancelled (issue 16), end to end through the real mediator and
+ * the OpenLMIS sandbox: a PUT that changes an order's quantity changes its requisition while
+ * OpenLMIS allows (INITIATED, REJECTED, SUBMITTED), once, as a new revision; a DELETE or status
+ * cancelled deletes it; past AUTHORIZED both are refused naming that status, and nothing changes.
+ */
+import t from 'tap';
+import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { until } from '../../support/net.js';
+
+/** The requisitions of one facility and program in the sandbox (they carry the order number in extraData). */
+function requisitionsOf(rig: Rig, facilityCode: string, program: string): any[] {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  return rig.lmis.sb.state
+    .requisitionsByStatus()
+    .filter((r: any) => r.facilityId === facilityId && r.programId === rig.lmis.seed.programs[program]);
+}
+
+function requested(r: any): Record<string, number | null> {
+  return Object.fromEntries(
+    r.lineItems.filter((l: any) => l.requestedQuantity !== null).map((l: any) => [l.orderableId, l.requestedQuantity]),
+  );
+}
+
+async function authorize(rig: Rig, id: string): Promise<void> {
+  const token = await rig.lmis.login('mediator');
+  const res = await rig.lmis.call('POST', `/api/requisitions/${id}/authorize`, token);
+  if (res.status !== 200) throw new Error(`authorize: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+t.test('change an order: quantity, replay, reuse of its number, past AUTHORIZED', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-HC-102'];
+  const line = (qty: number) => ({
+    ...orderLine({ order: 'AMEND-1', facilityId, program: 'EM01', productCode: 'EM-AMX250', qty }),
+    id: 'amend-1-amx',
+  });
+
+  const created = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-1-amx', line(200));
+  t.equal(created.status, 201, why(created));
+  const [req] = requisitionsOf(rig, 'LK-HC-102', 'EM01');
+  t.equal(req.status, 'SUBMITTED');
+  t.same(Object.values(requested(req)), [200]);
+
+  const changed = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-1-amx', line(300));
+  t.equal(changed.status, 200, why(changed));
+  t.equal(changed.body.quantity.value, 300, 'the answer reads the changed requisition back');
+  t.equal(requisitionsOf(rig, 'LK-HC-102', 'EM01').length, 1, 'the same requisition, changed in place');
+  t.same(Object.values(requested(req)), [300]);
+  t.equal(req.extraData.fhirOrderRevision, 1, 'the requisition holds revision 1');
+
+  // the same change again (a client retry): a duplicate, no second PUT
+  const before = rig.lmis.sb.state.requestCount();
+  const replay = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-1-amx', line(300));
+  t.equal(replay.status, 200, why(replay));
+  const puts = rig.lmis.sb.state.requestLog(before).filter((r: any) => r.method === 'PUT');
+  t.same(puts, [], 'no requisition PUT for a replayed change');
+  t.equal(req.extraData.fhirOrderRevision, 1);
+
+  // a different order (POST: a new order) reusing the number is still a conflict
+  const reused = await rig.fhir('POST', '/fhir/SupplyRequest', { ...line(50), id: undefined });
+  t.equal(reused.status, 409, why(reused));
+
+  // back to 200: a new revision again, not a duplicate of the first write
+  const back = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-1-amx', line(200));
+  t.equal(back.status, 200, why(back));
+  t.same(Object.values(requested(req)), [200]);
+  t.equal(req.extraData.fhirOrderRevision, 2);
+
+  await authorize(rig, req.id);
+  const late = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-1-amx', line(400));
+  t.equal(late.status, 409, why(late));
+  t.match(why(late), /AUTHORIZED in OpenLMIS/, 'names the upstream state that forbids it');
+  t.same(Object.values(requested(req)), [200], 'nothing changed upstream');
+  const read = await rig.fhir('GET', '/fhir/SupplyRequest/amend-1-amx');
+  t.equal(read.status, 200, why(read));
+  t.equal(read.body.quantity.value, 200, 'the order still reads as OpenLMIS holds it');
+
+  const cancelLate = await rig.fhir('DELETE', '/fhir/SupplyRequest/amend-1-amx');
+  t.equal(cancelLate.status, 409, why(cancelLate));
+  t.match(why(cancelLate), /AUTHORIZED/);
+  t.equal(requisitionsOf(rig, 'LK-HC-102', 'EM01').length, 1, 'the authorized requisition stays');
+});
+
+t.test('cancel an order: DELETE deletes its requisition; status cancelled by PUT too', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-HC-103'];
+  const line = (order: string, id: string, status = 'active') => ({
+    ...orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 120, priority: 'urgent' }),
+    id,
+    status,
+  });
+
+  t.equal((await rig.fhir('PUT', '/fhir/SupplyRequest/cancel-1', line('CANCEL-1', 'cancel-1'))).status, 201);
+  t.equal(requisitionsOf(rig, 'LK-HC-103', 'EM01').length, 1);
+  const deleted = await rig.fhir('DELETE', '/fhir/SupplyRequest/cancel-1');
+  t.equal(deleted.status, 200, why(deleted));
+  t.equal(requisitionsOf(rig, 'LK-HC-103', 'EM01').length, 0, 'the requisition is deleted in OpenLMIS');
+  const read = await rig.fhir('GET', '/fhir/SupplyRequest/cancel-1');
+  t.equal(read.status, 200, why(read));
+  t.equal(read.body.status, 'cancelled');
+  const again = await rig.fhir('DELETE', '/fhir/SupplyRequest/cancel-1');
+  t.equal(again.status, 200, `a second DELETE changes nothing: ${why(again)}`);
+  const changeCancelled = await rig.fhir('PUT', '/fhir/SupplyRequest/cancel-1', line('CANCEL-1', 'cancel-1'));
+  t.equal(changeCancelled.status, 409, why(changeCancelled));
+
+  t.equal((await rig.fhir('PUT', '/fhir/SupplyRequest/cancel-2', line('CANCEL-2', 'cancel-2'))).status, 201);
+  const byPut = await rig.fhir('PUT', '/fhir/SupplyRequest/cancel-2', line('CANCEL-2', 'cancel-2', 'cancelled'));
+  t.equal(byPut.status, 200, why(byPut));
+  t.equal(byPut.body.status, 'cancelled');
+  t.equal(requisitionsOf(rig, 'LK-HC-103', 'EM01').length, 0);
+});
+
+t.test('a change that meets a failing OpenLMIS is queued and applied once', async (t) => {
+  const rig = await startRig({ OUTBOX_DEADLINE_MS: '300' });
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-DH-201'];
+  const line = (qty: number) => ({
+    ...orderLine({ order: 'AMEND-R', facilityId, program: 'EM01', productCode: 'EM-AMX250', qty, priority: 'urgent' }),
+    id: 'amend-r',
+  });
+  const first = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-r', line(10));
+  t.ok([201, 202].includes(first.status), why(first));
+  await until(
+    'the order submitted',
+    async () => requisitionsOf(rig, 'LK-DH-201', 'EM01').some((r) => r.status === 'SUBMITTED') || undefined,
+  );
+  rig.lmis.sb.faults.add({
+    method: 'PUT',
+    path: '/api/requisitions/*',
+    action: { type: 'status', status: 503 },
+    times: 4,
+  });
+  const changed = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-r', line(25));
+  t.equal(changed.status, 202, `queued while OpenLMIS fails: ${why(changed)}`);
+  const [req] = requisitionsOf(rig, 'LK-DH-201', 'EM01');
+  await until('the change applied', async () => req.extraData.fhirOrderRevision === 1 || undefined, 30_000);
+  t.same(Object.values(requested(req)), [25]);
+  const replay = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-r', line(25));
+  t.equal(replay.status, 200, why(replay));
+  t.equal(req.extraData.fhirOrderRevision, 1, 'applied once');
+});
