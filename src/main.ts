@@ -221,7 +221,6 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           readiness,
           breakers: () => outbox.breakerGates(),
           calls: callStats,
-          audit: (entry) => store.appendAudit(entry),
           directory,
           settings: () => settingsInForce(settings, { openhimKeys }),
         });

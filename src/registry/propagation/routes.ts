@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { adminErrorAnswer } from '../../admin/error-answer.js';
+import { InvalidInputError } from '../../domain/errors.js';
 import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
 import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../store/types.js';
 import type { Propagator } from './propagator.js';
@@ -14,7 +15,9 @@ export interface PropagationRoutesOptions {
 /**
  * GET /propagation?state=&system=&registryId=&limit=&offset=: counts per system and state, and
  * the changes (newest first) with why each is held or failed. POST /propagation/release plans held
- * changes again (after decisions made outside the review API, e.g. a crosswalk import).
+ * changes again (after decisions made outside the review API, e.g. a crosswalk import); it says who
+ * asked (`X-Actor`, as the review API does) and is audited here, whoever calls it (the console, a
+ * script, curl), so the audit trail does not depend on the caller remembering to write it.
  */
 export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = async (app, opts) => {
   app.addHook('preHandler', bearerCheck(opts.adminToken));
@@ -40,5 +43,23 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
     async (req) => propagationStatus(opts.store, req.query as PropagationFilter),
   );
 
-  app.post('/propagation/release', async () => ({ released: await opts.propagator.releaseHeld() }));
+  app.post('/propagation/release', async (req) => {
+    const actor = actorOf(req.headers['x-actor']);
+    const released = await opts.propagator.releaseHeld();
+    await opts.store.appendAudit({
+      actor,
+      action: 'propagation.release',
+      subject: 'propagation',
+      details: { released },
+    });
+    return { released };
+  });
 };
+
+/** Who releases: the X-Actor header, required (an unaudited release is refused before anything is done). */
+function actorOf(header: string | string[] | undefined): string {
+  const actor = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!actor) throw new InvalidInputError('say who releases held changes: X-Actor header', 'actor');
+  if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
+  return actor;
+}
