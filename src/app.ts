@@ -11,6 +11,7 @@ import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
+import { OneLinePerRequest } from './platform/request-log.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
 import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
 
@@ -69,6 +70,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: fhirClientErrorHandler,
     // OpenHIM's transaction id becomes the request id, so every log line of a request carries it.
     requestIdHeader: 'x-openhim-transactionid',
+    // one line per request instead of Fastify's two (platform/request-log.ts)
+    logController: new OneLinePerRequest(),
     ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);

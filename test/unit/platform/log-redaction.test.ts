@@ -55,3 +55,76 @@ t.test('Authorization headers, passwords and tokens are redacted from logs', asy
   }
   t.match(text, /\[redacted\]/, 'redaction happened');
 });
+
+t.test('one log line per request, with method, URL, status and the OpenHIM transaction id', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const password = 'one-line-pw-SECRET-52';
+  const settings = loadSettings({ AUTH_PASSWORD: password, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv);
+  const app = await buildApp({
+    settings: () => settings,
+    services: () => memoryServices().services,
+    softwareVersion: 't',
+    logger: createLogger('info', sink),
+  });
+  const auth = `Basic ${Buffer.from(`openhim:${password}`).toString('base64')}`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: { authorization: auth, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': 'tx-one' },
+    payload: JSON.stringify(supplyRequest()),
+  });
+  await app.inject({ method: 'GET', url: '/health' });
+  await app.close();
+  const ofRequest = lines.filter((l) => l.reqId === 'tx-one');
+  t.equal(ofRequest.length, 1, 'the create wrote one line');
+  t.match(ofRequest[0], {
+    level: 30,
+    msg: 'request completed',
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    statusCode: res.statusCode,
+    responseTime: Number,
+  });
+  t.equal(lines.filter((l) => l.msg === 'request completed').length, 2, 'and /health one');
+  t.notOk(
+    lines.some((l) => l.msg === 'incoming request'),
+    'no separate line when a request comes in',
+  );
+  t.notOk(JSON.stringify(lines).includes(auth.slice(6)), 'the credential is in no line');
+});
+
+t.test('credential fields are censored at any depth; other fields and class instances are kept', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger('info', sink);
+  const logged = {
+    upstream: { headers: { Authorization: 'Digest abc', accept: 'json' }, attempts: [{ access_token: 'tok-123456' }] },
+    'openlmis.clientSecret': 'raw-setting-value',
+    note: 'kept',
+  };
+  logger.info(logged, 'call');
+  logger.error({ err: new Error('boom') }, 'failed');
+  const first = JSON.parse(lines[0]);
+  t.equal(first.upstream.headers.Authorization, '[redacted]');
+  t.equal(first.upstream.headers.accept, 'json');
+  t.equal(first.upstream.attempts[0].access_token, '[redacted]');
+  t.equal(first['openlmis.clientSecret'], '[redacted]', 'a secret setting by its key');
+  t.equal(first.note, 'kept');
+  t.equal(logged.upstream.headers.Authorization, 'Digest abc', 'the logged object itself is not changed');
+  t.match(
+    JSON.parse(lines[1]),
+    { err: { message: 'boom', type: 'Error' } },
+    'errors still go through their serializer',
+  );
+});
