@@ -38,9 +38,31 @@ export function withMeta(resource: Json, lastUpdated: string | undefined): Json 
   return {
     resourceType: resource.resourceType,
     id: resource.id,
-    meta: { versionId: contentVersion(content), lastUpdated: lastUpdated ?? EPOCH },
+    meta: versionedMeta(content, lastUpdated ?? EPOCH),
     ...content,
   };
+}
+
+/**
+ * meta whose versionId is hashed the first time it is read (when the resource is serialized or
+ * its ETag is set) and then kept. A search encodes every match but answers one page, a write
+ * encodes every line of an order but answers one, _summary=count answers none: only what is
+ * returned is hashed. Encoded resources are not changed after encoding, so the hash is the one
+ * an eager computation would have given (a set value wins, as a plain property would).
+ */
+function versionedMeta(content: Json, lastUpdated: string): Json {
+  let versionId: string | undefined;
+  const meta: Json = {};
+  Object.defineProperty(meta, 'versionId', {
+    enumerable: true,
+    configurable: true,
+    get: () => (versionId ??= contentVersion(content)),
+    set: (value: string) => {
+      versionId = value;
+    },
+  });
+  meta.lastUpdated = lastUpdated;
+  return meta;
 }
 
 function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] {

@@ -1,0 +1,80 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { canonicalJson, contentVersion } from '../../../src/domain/ids.js';
+import { hashPayload } from '../../../src/outbox/hash.js';
+import { supplyRequest, location } from '../../support/samples.js';
+
+/**
+ * The map/filter/sort form canonicalJson had before it was rewritten as one pass. Persisted
+ * payload hashes (outbox idempotency) and keys built from content versions depend on its exact
+ * bytes, so the new form must give the same text for every value.
+ */
+function previousCanonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(previousCanonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${previousCanonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Deterministic pseudo-random values with awkward keys, strings and nesting. */
+function randomValue(seed: { n: number }, depth: number): unknown {
+  const r = () => {
+    seed.n = (seed.n * 1103515245 + 12345) % 2147483648;
+    return seed.n / 2147483648;
+  };
+  const awkward = ['a', 'B', '_x', '10', '2', 'é', 'quo"te', 'back\\slash', 'ctl\u0001', 'tab\t', '\u2028', '😀', 'z'];
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+  const kind = depth > 3 ? Math.floor(r() * 6) : Math.floor(r() * 9);
+  switch (kind) {
+    case 0:
+      return null;
+    case 1:
+      return r() < 0.5;
+    case 2:
+      return Math.floor(r() * 2000) - 1000 + (r() < 0.3 ? 0.25 : 0);
+    case 3:
+      return pick(awkward) + pick(awkward);
+    case 4:
+      return undefined;
+    case 5:
+      return pick([Number.NaN, Infinity, -0, 1e21]);
+    case 6:
+      return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(seed, depth + 1));
+    case 7:
+      return new Date(0);
+    default: {
+      const out: Record<string, unknown> = {};
+      for (let i = Math.floor(r() * 6); i > 0; i--)
+        out[pick(awkward) + (r() < 0.5 ? pick(awkward) : '')] = randomValue(seed, depth + 1);
+      return out;
+    }
+  }
+}
+
+t.test('canonicalJson gives the same bytes as its previous form', async (t) => {
+  for (const value of [supplyRequest(), location(), { b: 1, a: [undefined, () => 1, { d: undefined, c: 'x' }] }]) {
+    t.equal(canonicalJson(value), previousCanonicalJson(value));
+  }
+  const seed = { n: 42 };
+  let differing = 0;
+  for (let i = 0; i < 2000; i++) {
+    const value = randomValue(seed, 0);
+    if (canonicalJson(value) !== previousCanonicalJson(value)) differing++;
+  }
+  t.equal(differing, 0, '2000 random values with awkward keys: none differ');
+  t.equal(canonicalJson({ b: 1, a: 2 }), '{"a":2,"b":1}', 'keys sorted');
+  t.equal(canonicalJson({ 'q"k': undefined, 'e\u0001': 'v' }), '{"e\\u0001":"v"}', 'escaped keys, undefined left out');
+});
+
+t.test('hashes stay what they were: payload hashes and content versions', async (t) => {
+  const payload = supplyRequest({ order: 'ORD-HASH' });
+  t.equal(hashPayload(payload), createHash('sha256').update(previousCanonicalJson(payload)).digest('hex'));
+  t.equal(
+    contentVersion(payload),
+    createHash('sha256').update(previousCanonicalJson(payload)).digest('hex').slice(0, 16),
+  );
+});
