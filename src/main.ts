@@ -33,6 +33,7 @@ import { createScheduler, type Scheduler } from './jobs/index.js';
 import { jobsAdminRoutes } from './admin/jobs-routes.js';
 import { reviewUndoRoutes } from './admin/review-undo-routes.js';
 import { operatorConsole } from './admin/ui/index.js';
+import { storeSessions } from './admin/ui/session.js';
 import { mediatorDirectory } from './admin/facility-directory.js';
 import { settingsInForce } from './admin/settings-view.js';
 import { CallStats } from './admin/call-stats.js';
@@ -221,6 +222,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           readiness,
           breakers: () => outbox.breakerGates(),
           calls: callStats,
+          sessions: storeSessions(store),
           directory,
           settings: () => settingsInForce(settings, { openhimKeys }),
         });

@@ -1,4 +1,12 @@
-import type { AuditEntry, JobListFilter, JobStatus, JournalStep, OutboxJob, Store } from '../store/types.js';
+import type {
+  AuditEntry,
+  JobAttempt,
+  JobListFilter,
+  JobStatus,
+  JournalStep,
+  OutboxJob,
+  Store,
+} from '../store/types.js';
 
 /**
  * Operator tools behind `cli outbox list|show|retry|drop` and the admin routes. Each change is
@@ -43,12 +51,19 @@ export interface JobDetail {
   job: OutboxJob;
   steps: JournalStep[];
   audit: AuditEntry[];
+  /** Every delivery attempt, oldest first (the job row keeps only the count and the last error). */
+  attempts: JobAttempt[];
 }
 
 export async function showOutboxJob(store: Store, id: string): Promise<JobDetail | undefined> {
   const job = await store.getJob(id);
   if (!job) return undefined;
-  return { job, steps: await store.listSteps(id), audit: await store.listAudit({ subject: id, limit: 50 }) };
+  const [steps, audit, attempts] = await Promise.all([
+    store.listSteps(id),
+    store.listAudit({ subject: id, limit: 50 }),
+    store.listJobAttempts(id),
+  ]);
+  return { job, steps, audit, attempts };
 }
 
 export type OperatorResult =

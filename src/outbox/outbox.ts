@@ -3,7 +3,7 @@ import os from 'node:os';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { PayloadConflict, type OutboxJob, type Store } from '../store/types.js';
+import { PayloadConflict, type JobAttempt, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
 import { AttemptTimeoutError, describeError, isUnknownOutcome, reviveError, toStoredError } from './errors.js';
@@ -407,6 +407,7 @@ export class Outbox {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
     const journal = new StoreStepJournal(this.store, job);
+    const startedAt = Date.now();
     let result;
     try {
       result = await breaker.policy.execute(() =>
@@ -416,12 +417,16 @@ export class Outbox {
         ),
       );
     } catch (err) {
-      return this.recordFailure(job, leaseOwner, err);
+      const outcome = await this.recordFailure(job, leaseOwner, err);
+      await this.noteAttempt(job, startedAt, outcome, err);
+      return outcome;
     }
     this.metrics.attempt(job.system, 'done');
     try {
-      if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now()))
+      if (await this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now())) {
+        await this.noteAttempt(job, startedAt, { kind: 'done', jobId: job.id, result });
         return { kind: 'done', jobId: job.id, result };
+      }
       return await this.currentOutcome(job.id);
     } catch (err) {
       // a result the store cannot take (a bug: a value JSON or jsonb cannot hold) would fail the
@@ -429,6 +434,35 @@ export class Outbox {
       if (classifyFailure(err) === 'internal')
         return this.failInternally(job, leaseOwner, err).catch((e: unknown) => this.recordingFailed(job, e));
       return this.recordingFailed(job, err);
+    }
+  }
+
+  /**
+   * Keeps this attempt for the job's timeline (the job row holds only the count and the last
+   * error). Best effort: a store that cannot take it must not change how the delivery ended.
+   */
+  private async noteAttempt(job: OutboxJob, startedAt: number, outcome: FirstOutcome, err?: unknown): Promise<void> {
+    const outcomeName: JobAttempt['outcome'] =
+      outcome.kind === 'done'
+        ? 'done'
+        : outcome.kind === 'rejected'
+          ? 'rejected'
+          : outcome.status === 'dead'
+            ? 'dead'
+            : err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError
+              ? 'deferred'
+              : 'retry';
+    try {
+      await this.store.appendJobAttempt({
+        jobId: job.id,
+        startedAt,
+        endedAt: Date.now(),
+        attempt: job.attempts,
+        outcome: outcomeName,
+        ...(err !== undefined ? { detail: describeError(err) } : {}),
+      });
+    } catch (storeErr) {
+      this.logger.warn({ jobId: job.id, err: describeError(storeErr) }, 'outbox: recording an attempt failed');
     }
   }
 

@@ -249,6 +249,38 @@ CREATE INDEX propagations_state ON propagations (state, system);
   };
 }
 
+/**
+ * v11: console sign-in sessions kept in the store (a restart keeps people signed in; instances on
+ * PostgreSQL share them), and every delivery attempt of an outbox job, for its timeline (the job
+ * row keeps only the count and the last error). Sessions are keyed by a digest of the cookie
+ * value, so the table never holds a usable cookie.
+ */
+function consoleSessionsAndAttempts(types: DialectTypes): Migration {
+  return {
+    version: 11,
+    name: 'console_sessions, job_attempts: persisted console sessions, every delivery attempt',
+    sql: `
+CREATE TABLE console_sessions (
+  id_digest TEXT PRIMARY KEY,
+  user_name TEXT NOT NULL,
+  data ${types.json} NOT NULL,
+  created_at ${types.epochMs} NOT NULL,
+  last_seen ${types.epochMs} NOT NULL
+);
+CREATE INDEX console_sessions_last_seen ON console_sessions (last_seen);
+CREATE TABLE job_attempts (
+  job_id TEXT NOT NULL,
+  started_at ${types.epochMs} NOT NULL,
+  ended_at ${types.epochMs} NOT NULL,
+  attempt INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT
+);
+CREATE INDEX job_attempts_job ON job_attempts (job_id, started_at);
+`,
+  };
+}
+
 const SQLITE_TYPES: DialectTypes = {
   epochMs: 'INTEGER',
   json: 'TEXT',
@@ -270,6 +302,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   linksBySystem(SQLITE_TYPES.epochMs),
   contentSeen(SQLITE_TYPES.epochMs),
   registrySide(SQLITE_TYPES),
+  consoleSessionsAndAttempts(SQLITE_TYPES),
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -280,4 +313,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   linksBySystem(POSTGRES_TYPES.epochMs),
   contentSeen(POSTGRES_TYPES.epochMs),
   registrySide(POSTGRES_TYPES),
+  consoleSessionsAndAttempts(POSTGRES_TYPES),
 ];

@@ -40,7 +40,21 @@ import type {
   PropagationFilter,
   PropagationState,
   RegistryRecordRow,
+  ConsoleSessionRow,
+  JobAttempt,
 } from './types.js';
+import {
+  consoleSessionFromRow,
+  consoleSessionValues,
+  DELETE_CONSOLE_SESSION_SQL,
+  GET_CONSOLE_SESSION_SQL,
+  INSERT_JOB_ATTEMPT_SQL,
+  jobAttemptFromRow,
+  jobAttemptValues,
+  LIST_JOB_ATTEMPTS_SQL,
+  SWEEP_CONSOLE_SESSIONS_SQL,
+  UPSERT_CONSOLE_SESSION_SQL,
+} from './console-sessions.js';
 import {
   ABANDON_JOB_RUNS_SQL,
   FINISH_JOB_RUN_SQL,
@@ -679,5 +693,30 @@ export class PostgresStore implements Store {
 
   async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
     return propagationCounts(await this.rows(COUNT_PROPAGATIONS_SQL));
+  }
+
+  async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    await this.pool.query(UPSERT_CONSOLE_SESSION_SQL, consoleSessionValues(row));
+  }
+
+  async getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined> {
+    const [r] = await this.rows(GET_CONSOLE_SESSION_SQL, [idDigest]);
+    return r ? consoleSessionFromRow(r) : undefined;
+  }
+
+  async deleteConsoleSession(idDigest: string): Promise<void> {
+    await this.pool.query(DELETE_CONSOLE_SESSION_SQL, [idDigest]);
+  }
+
+  async sweepConsoleSessions(before: number): Promise<number> {
+    return (await this.pool.query(SWEEP_CONSOLE_SESSIONS_SQL, [before])).rowCount ?? 0;
+  }
+
+  async appendJobAttempt(attempt: JobAttempt): Promise<void> {
+    await this.pool.query(INSERT_JOB_ATTEMPT_SQL, jobAttemptValues(attempt));
+  }
+
+  async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
+    return (await this.rows(LIST_JOB_ATTEMPTS_SQL, [jobId, limit])).map(jobAttemptFromRow);
   }
 }

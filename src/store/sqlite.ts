@@ -41,6 +41,8 @@ import type {
   PropagationFilter,
   PropagationState,
   RegistryRecordRow,
+  ConsoleSessionRow,
+  JobAttempt,
 } from './types.js';
 import {
   ABANDON_JOB_RUNS_SQL,
@@ -53,6 +55,18 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { mutexFor } from './keyed-mutex.js';
+import {
+  consoleSessionFromRow,
+  consoleSessionValues,
+  DELETE_CONSOLE_SESSION_SQL,
+  GET_CONSOLE_SESSION_SQL,
+  INSERT_JOB_ATTEMPT_SQL,
+  jobAttemptFromRow,
+  jobAttemptValues,
+  LIST_JOB_ATTEMPTS_SQL,
+  SWEEP_CONSOLE_SESSIONS_SQL,
+  UPSERT_CONSOLE_SESSION_SQL,
+} from './console-sessions.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import {
   COUNT_PROPAGATIONS_SQL,
@@ -551,5 +565,30 @@ export class SqliteStore implements Store {
 
   async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
     return propagationCounts(this.db.prepare(COUNT_PROPAGATIONS_SQL).all() as Row[]);
+  }
+
+  async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    this.db.prepare(sqliteParams(UPSERT_CONSOLE_SESSION_SQL)).run(...consoleSessionValues(row));
+  }
+
+  async getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined> {
+    const r = this.db.prepare(sqliteParams(GET_CONSOLE_SESSION_SQL)).get(idDigest) as Row | undefined;
+    return r ? consoleSessionFromRow(r) : undefined;
+  }
+
+  async deleteConsoleSession(idDigest: string): Promise<void> {
+    this.db.prepare(sqliteParams(DELETE_CONSOLE_SESSION_SQL)).run(idDigest);
+  }
+
+  async sweepConsoleSessions(before: number): Promise<number> {
+    return this.db.prepare(sqliteParams(SWEEP_CONSOLE_SESSIONS_SQL)).run(before).changes;
+  }
+
+  async appendJobAttempt(attempt: JobAttempt): Promise<void> {
+    this.db.prepare(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt));
+  }
+
+  async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
+    return (this.db.prepare(sqliteParams(LIST_JOB_ATTEMPTS_SQL)).all(jobId, limit) as Row[]).map(jobAttemptFromRow);
   }
 }

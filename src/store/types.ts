@@ -126,6 +126,27 @@ export interface JobListFilter {
   offset?: number;
 }
 
+/** A console sign-in session as kept in the store (migration v11); `data` is the console's own. */
+export interface ConsoleSessionRow {
+  /** sha256 of the cookie value: the table never holds a cookie that signs anybody in. */
+  idDigest: string;
+  user: string;
+  data: Record<string, unknown>;
+  createdAt: number;
+  lastSeen: number;
+}
+
+/** One delivery attempt of an outbox job and how it ended (the job row keeps only the last error). */
+export interface JobAttempt {
+  jobId: string;
+  startedAt: number;
+  endedAt: number;
+  /** The attempt number within the budget it ran in (an operator's retry starts a new budget). */
+  attempt: number;
+  outcome: 'done' | 'retry' | 'deferred' | 'rejected' | 'dead';
+  detail?: string;
+}
+
 export interface JournalStep {
   jobId: string;
   step: string;
@@ -357,4 +378,15 @@ export interface Store {
   listPropagations(filter?: PropagationFilter): Promise<Propagation[]>;
   /** Counts by system and state. */
   countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>>;
+
+  /** Console sessions (v11): insert or replace the row of `idDigest`. */
+  putConsoleSession(row: ConsoleSessionRow): Promise<void>;
+  getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined>;
+  deleteConsoleSession(idDigest: string): Promise<void>;
+  /** Delete sessions last seen before `before`; returns how many. */
+  sweepConsoleSessions(before: number): Promise<number>;
+  /** Record one delivery attempt of a job (v11). */
+  appendJobAttempt(attempt: JobAttempt): Promise<void>;
+  /** A job's attempts, oldest first. */
+  listJobAttempts(jobId: string, limit?: number): Promise<JobAttempt[]>;
 }

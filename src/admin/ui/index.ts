@@ -13,7 +13,16 @@ import { loginPage, page, type View } from './layout.js';
 import { confirmBody, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
 import { confirmReleaseBody, loadPropagationPage, propagationBody, type Counts } from './propagation-page.js';
 import { reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
-import { csrfOk, SessionStore, setSessionCookie, UI_PREFIX, userNameProblem, type Session } from './session.js';
+import {
+  csrfOk,
+  SessionStore,
+  setSessionCookie,
+  UI_PREFIX,
+  userNameProblem,
+  type Session,
+  type SessionBackend,
+} from './session.js';
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
 import { systemsBody, type SystemRow } from './systems-page.js';
 
 export interface OperatorConsoleOptions {
@@ -24,6 +33,10 @@ export interface OperatorConsoleOptions {
   breakers: () => Record<string, 'closed' | 'probe' | 'open'>;
   settings: () => SettingInForce[];
   calls?: CallStats;
+  /** Where sign-in sessions are kept (the mediator passes the store's); default this process. */
+  sessions?: SessionBackend;
+  /** Failed sign-ins allowed per address and per name in a window (see sign-in-limit.ts). */
+  signInLimits?: Partial<SignInLimits>;
   now?: () => number;
 }
 
@@ -53,6 +66,13 @@ function safeNext(next: unknown): string {
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const enc = encodeURIComponent;
 
+/** "45 s", "3 min 20 s": how long to wait before signing in again. */
+function waitInWords(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const m = Math.floor(seconds / 60);
+  return seconds % 60 ? `${m} min ${seconds % 60} s` : `${m} min`;
+}
+
 async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
   return Promise.all(
     checks.map(async (c) => {
@@ -77,12 +97,21 @@ async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
  * the actor. Register at the root (no prefix): it needs the admin API routes registered too.
  */
 export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async (app, opts) => {
-  const sessions = new SessionStore(opts.adminToken);
   const now = opts.now ?? Date.now;
+  const sessions = new SessionStore(opts.adminToken, opts.sessions, now);
+  const limiter = new SignInLimiter({ ...DEFAULT_SIGN_IN_LIMITS, ...opts.signInLimits }, now);
   const root = app as FastifyInstance;
+  /** The session each request read: written back once the request is answered, if it changed. */
+  const current = new WeakMap<FastifyRequest, Session>();
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const session = current.get(request);
+    if (session) await sessions.save(session);
+    return payload;
+  });
 
-  const signedIn = (request: FastifyRequest, reply: FastifyReply): Session | undefined => {
-    const session = sessions.of(request);
+  const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> => {
+    const session = await sessions.of(request);
+    if (session) current.set(request, session);
     if (!session) {
       if (request.method === 'GET') void reply.redirect(`${UI_PREFIX}/login${query({ next: request.url })}`, 303);
       else void send(reply, html`<p>Your session ended; <a href="${UI_PREFIX}/login">sign in again</a>.</p>`, 401);
@@ -90,8 +119,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     return session;
   };
   /** A signed-in form post with its CSRF field; answers 403 itself otherwise. */
-  const posted = (request: FastifyRequest, reply: FastifyReply): Session | undefined => {
-    const session = signedIn(request, reply);
+  const posted = async (request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> => {
+    const session = await signedIn(request, reply);
     if (!session) return undefined;
     if (!csrfOk(session, request.body as Record<string, unknown>)) {
       void send(
@@ -129,20 +158,44 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const next = safeNext(body.next);
     const problem = userNameProblem(user);
     if (problem) return send(reply, loginPage({ next, error: problem, user }), 400);
-    const session = sessions.signIn(user, typeof body.token === 'string' ? body.token : '');
-    if (!session)
+    const refusal = limiter.check(req.ip, user);
+    if (refusal) {
+      // never the token: the name, the address and which limit
+      req.log.warn(
+        { user, ip: req.ip, limit: refusal.by, retryAfterS: refusal.retryAfterS },
+        'console sign-in refused: too many failures',
+      );
+      const whose = refusal.by === 'address' ? 'from this address' : `for the name "${user}"`;
+      return send(
+        reply.header('retry-after', String(refusal.retryAfterS)),
+        loginPage({
+          next,
+          user,
+          error: `Too many failed sign-ins ${whose}: try again in ${waitInWords(refusal.retryAfterS)}.`,
+        }),
+        429,
+      );
+    }
+    const session = await sessions.signIn(user, typeof body.token === 'string' ? body.token : '');
+    if (!session) {
+      limiter.failed(req.ip, user);
+      req.log.warn({ user, ip: req.ip }, 'console sign-in failed: not the admin token');
       return send(
         reply,
         loginPage({ next, error: 'That admin token is not the one this mediator expects.', user }),
         401,
       );
+    }
+    limiter.succeeded(user);
+    req.log.info({ user, ip: req.ip }, 'console sign-in');
     setSessionCookie(req, reply, session);
     return reply.redirect(next, 303);
   });
   app.post(`${UI_PREFIX}/logout`, async (req, reply) => {
-    const session = posted(req, reply);
+    const session = await posted(req, reply);
     if (!session) return reply;
-    sessions.end(session);
+    current.delete(req);
+    await sessions.end(session);
     setSessionCookie(req, reply, undefined);
     return reply.redirect(`${UI_PREFIX}/login`, 303);
   });
@@ -159,7 +212,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     `${UI_PREFIX}/review${query({ system: f.system, state: f.state, area: f.area, band: f.band })}`;
 
   app.get(`${UI_PREFIX}/review`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const systems = opts.directory.systems();
     const filters = filtersOf(req.query as Record<string, unknown>, systems);
@@ -233,7 +286,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   });
 
   app.post(`${UI_PREFIX}/review/decide`, async (req, reply) => {
-    const session = posted(req, reply);
+    const session = await posted(req, reply);
     if (!session) return reply;
     const body = req.body as Record<string, unknown>;
     const filters = filtersOf(body, []);
@@ -266,7 +319,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   });
 
   app.post(`${UI_PREFIX}/review/undo`, async (req, reply) => {
-    const session = posted(req, reply);
+    const session = await posted(req, reply);
     if (!session) return reply;
     const filters = filtersOf(req.body as Record<string, unknown>, []);
     const last = session.undo.pop();
@@ -290,7 +343,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
 
   for (const kind of ['csv', 'json'] as const) {
     app.get(`${UI_PREFIX}/review/export.${kind}`, async (req, reply) => {
-      const session = signedIn(req, reply);
+      const session = await signedIn(req, reply);
       if (!session) return reply;
       const system = str((req.query as Record<string, unknown>).system);
       if (!system) return send(reply, html`<p>Say which system to export: <code>?system=</code>.</p>`, 400);
@@ -308,7 +361,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
 
   // ---- outbox --------------------------------------------------------------------------------
   app.get(`${UI_PREFIX}/outbox`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const a = api(session);
     const q = req.query as Record<string, unknown>;
@@ -361,7 +414,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     );
 
   app.get(`${UI_PREFIX}/outbox/jobs/:id`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const id = (req.params as { id: string }).id;
     const detail = await jobOf(session, id);
@@ -370,7 +423,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   });
 
   app.get(`${UI_PREFIX}/outbox/jobs/:id/confirm`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const id = (req.params as { id: string }).id;
     const action = str((req.query as Record<string, unknown>).action);
@@ -383,7 +436,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
 
   for (const action of ['retry', 'drop'] as const) {
     app.post(`${UI_PREFIX}/outbox/jobs/:id/${action}`, async (req, reply) => {
-      const session = posted(req, reply);
+      const session = await posted(req, reply);
       if (!session) return reply;
       const id = (req.params as { id: string }).id;
       const a = api(session);
@@ -410,14 +463,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
 
   // ---- propagation and bridges -------------------------------------------------------------
   app.get(`${UI_PREFIX}/propagation`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const data = await loadPropagationPage(api(session), req.query as Record<string, unknown>, session, now());
     return render(reply, session, 'propagation', 'Propagation and bridges', propagationBody(data));
   });
 
   app.get(`${UI_PREFIX}/propagation/confirm-release`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const answer = await api(session).get('/admin/propagation?state=held&limit=1');
     const counts: Counts = answer.status === 200 ? answer.body.counts : {};
@@ -425,7 +478,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   });
 
   app.post(`${UI_PREFIX}/propagation/release`, async (req, reply) => {
-    const session = posted(req, reply);
+    const session = await posted(req, reply);
     if (!session) return reply;
     // the admin API audits the release with the signed-in person (X-Actor), as for any caller
     const answer = await api(session).post('/admin/propagation/release');
@@ -443,7 +496,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
 
   // ---- systems -------------------------------------------------------------------------------
   app.get(`${UI_PREFIX}/systems`, async (req, reply) => {
-    const session = signedIn(req, reply);
+    const session = await signedIn(req, reply);
     if (!session) return reply;
     const checks = await runChecks(opts.readiness());
     const breakers = opts.breakers();

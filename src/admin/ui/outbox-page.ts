@@ -1,6 +1,6 @@
 import type { JobStatus } from '../../store/types.js';
 import type { JobSummary } from '../../outbox/operator.js';
-import type { AuditEntry, JournalStep, OutboxJob } from '../../store/types.js';
+import type { AuditEntry, JobAttempt, JournalStep, OutboxJob } from '../../store/types.js';
 import { count, html, query, type Html } from './html.js';
 import { UI_PREFIX, type Session } from './session.js';
 
@@ -81,14 +81,32 @@ ${
 
 const iso = (ms?: number) => (ms === undefined ? '' : new Date(ms).toISOString());
 
-/** A job's timeline: created, each journaled step, each operator action, where it stands now. */
-export function jobBody(detail: { job: OutboxJob; steps: JournalStep[]; audit: AuditEntry[] }, now: number): Html {
+const ATTEMPT_WORDS: Record<JobAttempt['outcome'], string> = {
+  done: 'delivered',
+  retry: 'failed, to be retried',
+  deferred: 'not sent: circuit open',
+  rejected: 'refused by the upstream',
+  dead: 'failed, given up',
+};
+
+/** One delivery attempt in words: its number, how it ended, how long it took, the error. */
+function attemptText(a: JobAttempt): Html {
+  const ms = Math.max(0, a.endedAt - a.startedAt);
+  return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong> after ${ms < 1000 ? `${ms} ms` : age(ms)}${a.detail ? html`: ${a.detail}` : ''}`;
+}
+
+/** A job's timeline: created, each attempt, each journaled step, each operator action, where it stands now. */
+export function jobBody(
+  detail: { job: OutboxJob; steps: JournalStep[]; audit: AuditEntry[]; attempts?: JobAttempt[] },
+  now: number,
+): Html {
   const j = detail.job;
-  const events: { at: number; text: Html }[] = [
+  const events: { at: number; text: Html; attempt?: boolean }[] = [
     {
       at: j.createdAt,
       text: html`Accepted: ${j.flow} to ${j.system}, business key <code>${j.idempotencyKey}</code>${j.transactionId ? html`, OpenHIM transaction <code>${j.transactionId}</code>` : ''}`,
     },
+    ...(detail.attempts ?? []).map((a) => ({ at: a.endedAt, text: attemptText(a), attempt: true })),
     ...detail.steps.map((s) => ({
       at: s.completedAt,
       text: html`Step journaled: <strong>${s.step}</strong> <code>${JSON.stringify(s.result)?.slice(0, 200) ?? ''}</code>`,
@@ -106,7 +124,7 @@ ${j.lastError ? html`<p>Last error: <span data-testid="last-error">${j.lastError
 ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
 ${ids.length ? html`<h2>Upstream ids</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
 <h2>Timeline</h2>
-<ol class="timeline" data-testid="timeline">${events.map((e) => html`<li><time datetime="${iso(e.at)}">${iso(e.at)}</time>: ${e.text}</li>`)}</ol>
+<ol class="timeline" data-testid="timeline">${events.map((e) => html`<li${e.attempt ? html` data-testid="attempt"` : ''}><time datetime="${iso(e.at)}">${iso(e.at)}</time>: ${e.text}</li>`)}</ol>
 ${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></p>` : ''}
 <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
 }

@@ -1,18 +1,27 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConsoleSessionRow, Store } from '../../store/types.js';
 
 /**
  * Sign-in for the console. A person signs in with their name and the admin token (the same
  * credential the /admin API takes); the browser then holds only an opaque session id in an
- * HttpOnly, SameSite=Strict cookie scoped to /admin/ui, never the token. The session remembers a
- * digest of the token it was opened with: when the token changes (rotated from the OpenHIM
- * console), every session opened with the old one ends at its next request. Sessions live in
- * this process (a restart signs everyone out; behind a load balancer use sticky sessions).
+ * HttpOnly, SameSite=Strict cookie scoped to /admin/ui, never the token.
+ *
+ * Sessions are kept in the store (migration v11): a restart keeps people signed in, and
+ * instances on one PostgreSQL database share them (no sticky sessions). The row is keyed by a
+ * digest of the cookie value and holds a digest of (cookie value, admin token): neither signs
+ * anybody in if the table is read. When the token changes (rotated from the OpenHIM console),
+ * every session opened with the old one ends at its next request. A session ends after
+ * IDLE_MS without a request, MAX_AGE_MS after sign-in, or at sign-out (its row is deleted).
  */
 export const COOKIE = 'console_session';
 export const UI_PREFIX = '/admin/ui';
-const IDLE_MS = 8 * 3600_000;
-const MAX_SESSIONS = 1000;
+export const IDLE_MS = 8 * 3600_000;
+export const MAX_AGE_MS = 24 * 3600_000;
+/** lastSeen is written back at most this often when nothing else changed (a page view is a read). */
+const TOUCH_MS = 60_000;
+/** The in-memory backend's cap: a flood of sign-ins cannot grow memory without bound. */
+const MAX_MEMORY_SESSIONS = 1000;
 
 export interface UndoEntry {
   system: string;
@@ -20,11 +29,12 @@ export interface UndoEntry {
 }
 
 export interface Session {
+  /** The cookie value: only in memory for this request, never stored. */
   id: string;
   user: string;
   /** Per-session token every form posts back (a second guard besides SameSite=Strict). */
   csrf: string;
-  tokenDigest: Buffer;
+  createdAt: number;
   lastSeen: number;
   /** Records this person decided in this session, newest last: what `undo` takes back. */
   undo: UndoEntry[];
@@ -32,10 +42,66 @@ export interface Session {
   flash?: { kind: 'ok' | 'error'; text: string };
 }
 
-const digest = (token: string) => createHash('sha256').update(token).digest();
+/** Where sessions are kept: the store (default in the mediator) or this process (tests, tools). */
+export interface SessionBackend {
+  put(row: ConsoleSessionRow): Promise<void>;
+  get(idDigest: string): Promise<ConsoleSessionRow | undefined>;
+  delete(idDigest: string): Promise<void>;
+  sweep(before: number): Promise<number>;
+}
 
-function sameDigest(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+type SessionStoreMethods = Pick<
+  Store,
+  'putConsoleSession' | 'getConsoleSession' | 'deleteConsoleSession' | 'sweepConsoleSessions'
+>;
+
+export function storeSessions(store: SessionStoreMethods): SessionBackend {
+  return {
+    put: (row) => store.putConsoleSession(row),
+    get: (idDigest) => store.getConsoleSession(idDigest),
+    delete: (idDigest) => store.deleteConsoleSession(idDigest),
+    sweep: (before) => store.sweepConsoleSessions(before),
+  };
+}
+
+export function memorySessions(): SessionBackend {
+  const rows = new Map<string, ConsoleSessionRow>();
+  return {
+    async put(row) {
+      rows.delete(row.idDigest);
+      rows.set(row.idDigest, structuredClone(row));
+      // the least recently written go first
+      while (rows.size > MAX_MEMORY_SESSIONS) rows.delete(rows.keys().next().value as string);
+    },
+    async get(idDigest) {
+      const row = rows.get(idDigest);
+      return row ? structuredClone(row) : undefined;
+    },
+    async delete(idDigest) {
+      rows.delete(idDigest);
+    },
+    async sweep(before) {
+      let n = 0;
+      for (const [k, r] of rows) if (r.lastSeen < before && rows.delete(k)) n++;
+      return n;
+    },
+  };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const idDigestOf = (id: string) => sha256(`console-session:${id}`);
+/** Binds a session to the admin token it was opened with, without keeping anything token-like. */
+const tokenCheckOf = (id: string, token: string) => sha256(`console-token:${id}:${token}`);
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sameSecret(presented: string, current: string): boolean {
+  // digests first: equal lengths for timingSafeEqual whatever was typed
+  return sameText(sha256(presented), sha256(current));
 }
 
 export function cookieValue(request: FastifyRequest, name: string): string | undefined {
@@ -55,54 +121,108 @@ export function userNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+interface SessionData {
+  csrf: string;
+  tokenCheck: string;
+  undo: UndoEntry[];
+  flash?: Session['flash'];
+}
 
+/** What a session looked like when read: to write it back only when it changed. */
+const loaded = new WeakMap<Session, { data: string; lastSeen: number; tokenCheck: string }>();
+
+export class SessionStore {
   constructor(
     private readonly token: () => string | undefined,
+    private readonly backend: SessionBackend = memorySessions(),
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Opens a session when `presented` is the current admin token; undefined otherwise. */
-  signIn(user: string, presented: string): Session | undefined {
+  async signIn(user: string, presented: string): Promise<Session | undefined> {
     const current = this.token();
-    if (!current || !sameDigest(digest(presented), digest(current))) return undefined;
-    this.sweep();
+    if (!current || !sameSecret(presented, current)) return undefined;
+    await this.backend.sweep(this.now() - IDLE_MS);
+    const now = this.now();
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
       user,
       csrf: randomBytes(24).toString('base64url'),
-      tokenDigest: digest(current),
-      lastSeen: this.now(),
+      createdAt: now,
+      lastSeen: now,
       undo: [],
     };
-    this.sessions.set(session.id, session);
+    const tokenCheck = tokenCheckOf(session.id, current);
+    await this.backend.put(this.rowOf(session, tokenCheck));
+    loaded.set(session, { data: JSON.stringify(this.dataOf(session, tokenCheck)), lastSeen: now, tokenCheck });
     return session;
   }
 
-  /** The live session of a request, or undefined (unknown, idle too long, or the token changed). */
-  of(request: FastifyRequest): Session | undefined {
+  /** The live session of a request, or undefined (unknown, expired, or the token changed). */
+  async of(request: FastifyRequest): Promise<Session | undefined> {
     const id = cookieValue(request, COOKIE);
-    const session = id ? this.sessions.get(id) : undefined;
-    if (!session) return undefined;
+    if (!id || id.length > 100) return undefined;
+    const idDigest = idDigestOf(id);
+    const row = await this.backend.get(idDigest);
+    if (!row) return undefined;
+    const data = row.data as unknown as SessionData;
     const current = this.token();
-    if (this.now() - session.lastSeen > IDLE_MS || !current || !sameDigest(session.tokenDigest, digest(current))) {
-      this.sessions.delete(session.id);
+    const now = this.now();
+    if (
+      now - row.lastSeen > IDLE_MS ||
+      now - row.createdAt > MAX_AGE_MS ||
+      !current ||
+      !sameText(String(data.tokenCheck ?? ''), tokenCheckOf(id, current))
+    ) {
+      await this.backend.delete(idDigest);
       return undefined;
     }
-    session.lastSeen = this.now();
+    const session: Session = {
+      id,
+      user: row.user,
+      csrf: String(data.csrf),
+      createdAt: row.createdAt,
+      lastSeen: now,
+      undo: Array.isArray(data.undo) ? data.undo : [],
+      ...(data.flash ? { flash: data.flash } : {}),
+    };
+    loaded.set(session, { data: JSON.stringify(data), lastSeen: row.lastSeen, tokenCheck: data.tokenCheck });
     return session;
   }
 
-  end(session: Session): void {
-    this.sessions.delete(session.id);
+  /** Writes the session back if the request changed it (flash, undo), or to keep it alive. */
+  async save(session: Session): Promise<void> {
+    const before = loaded.get(session);
+    if (!before) return;
+    const data = this.dataOf(session, before.tokenCheck);
+    const text = JSON.stringify(data);
+    if (text === before.data && session.lastSeen - before.lastSeen < TOUCH_MS) return;
+    await this.backend.put(this.rowOf(session, before.tokenCheck));
+    loaded.set(session, { data: text, lastSeen: session.lastSeen, tokenCheck: before.tokenCheck });
   }
 
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, s] of this.sessions) if (now - s.lastSeen > IDLE_MS) this.sessions.delete(id);
-    // a flood of sign-ins cannot grow memory without bound: the least recently seen go first
-    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
+  async end(session: Session): Promise<void> {
+    loaded.delete(session);
+    await this.backend.delete(idDigestOf(session.id));
+  }
+
+  private dataOf(session: Session, tokenCheck: string): SessionData {
+    return {
+      csrf: session.csrf,
+      tokenCheck,
+      undo: session.undo,
+      ...(session.flash ? { flash: session.flash } : {}),
+    };
+  }
+
+  private rowOf(session: Session, tokenCheck: string): ConsoleSessionRow {
+    return {
+      idDigest: idDigestOf(session.id),
+      user: session.user,
+      data: this.dataOf(session, tokenCheck) as unknown as Record<string, unknown>,
+      createdAt: session.createdAt,
+      lastSeen: session.lastSeen,
+    };
   }
 }
 
@@ -114,7 +234,5 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, s
 
 /** A form post belongs to the session: its CSRF field matches. */
 export function csrfOk(session: Session, body: Record<string, unknown> | undefined): boolean {
-  const given = Buffer.from(String(body?._csrf ?? ''));
-  const expected = Buffer.from(session.csrf);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return sameText(String(body?._csrf ?? ''), session.csrf);
 }

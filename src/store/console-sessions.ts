@@ -1,0 +1,52 @@
+import { json, num, toJson } from './rows.js';
+import type { ConsoleSessionRow, JobAttempt } from './types.js';
+
+/**
+ * SQL and row mapping for `console_sessions` and `job_attempts` (migration v11), shared by both
+ * engines ($n placeholders; SQLite swaps them for ?). A session row is written whole (upsert):
+ * the console reads it at the start of a request and writes it back when it changed.
+ */
+export const UPSERT_CONSOLE_SESSION_SQL = `INSERT INTO console_sessions (id_digest, user_name, data, created_at, last_seen)
+  VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (id_digest) DO UPDATE SET data = excluded.data, last_seen = excluded.last_seen`;
+
+export const GET_CONSOLE_SESSION_SQL = 'SELECT * FROM console_sessions WHERE id_digest = $1';
+
+export const DELETE_CONSOLE_SESSION_SQL = 'DELETE FROM console_sessions WHERE id_digest = $1';
+
+export const SWEEP_CONSOLE_SESSIONS_SQL = 'DELETE FROM console_sessions WHERE last_seen < $1';
+
+export function consoleSessionValues(s: ConsoleSessionRow): unknown[] {
+  return [s.idDigest, s.user, toJson(s.data), s.createdAt, s.lastSeen];
+}
+
+export function consoleSessionFromRow(r: Record<string, unknown>): ConsoleSessionRow {
+  return {
+    idDigest: String(r.id_digest),
+    user: String(r.user_name),
+    data: json<Record<string, unknown>>(r.data) ?? {},
+    createdAt: num(r.created_at) ?? 0,
+    lastSeen: num(r.last_seen) ?? 0,
+  };
+}
+
+export const INSERT_JOB_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
+  VALUES ($1, $2, $3, $4, $5, $6)`;
+
+export const LIST_JOB_ATTEMPTS_SQL =
+  'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY started_at, ended_at LIMIT $2';
+
+export function jobAttemptValues(a: JobAttempt): unknown[] {
+  return [a.jobId, a.startedAt, a.endedAt, a.attempt, a.outcome, a.detail ?? null];
+}
+
+export function jobAttemptFromRow(r: Record<string, unknown>): JobAttempt {
+  return {
+    jobId: String(r.job_id),
+    startedAt: num(r.started_at) ?? 0,
+    endedAt: num(r.ended_at) ?? 0,
+    attempt: num(r.attempt) ?? 0,
+    outcome: String(r.outcome) as JobAttempt['outcome'],
+    ...(r.detail != null ? { detail: String(r.detail) } : {}),
+  };
+}
