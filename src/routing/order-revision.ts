@@ -39,10 +39,13 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
     throw new ConflictError(`order ${value.orderNumber.value} is cancelled: it cannot be changed any more`, 409, [
       'SupplyRequest.status',
     ]);
+  const revision = Math.max(written?.value.revision ?? 0, current?.revision ?? 0) + 1;
+  // a cancellation is of the order as written, in the client's own terms: a DELETE arrives as the
+  // resource read back, which may not carry everything the client sent (a program, a reference)
+  if (value.status === 'cancelled') return { ...(written?.value ?? value), status: 'cancelled', revision };
   // the client's own terms first (a facility it named by identifier reads back by id)
   assertSameRouting(written?.value ?? current!, value);
-  const last = Math.max(written?.value.revision ?? 0, current?.revision ?? 0);
-  return { ...value, revision: last + 1 };
+  return { ...value, revision };
 }
 
 function withRevision(value: Order, revision: number | undefined): Order {

@@ -9,6 +9,7 @@ import type { MsupplyProductMap } from './products.js';
 import { decodeRequisition, orderComment, orderStatusOf } from './requisition-codec.js';
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
+import { orderChanges } from './order-change.js';
 
 /**
  * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
@@ -229,5 +230,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     async precheck(order) {
       await plan(order);
     },
+    // a changed or cancelled order: only while its request requisition is a DRAFT (order-change.ts)
+    ...orderChanges(deps, submit),
   };
 }

@@ -1,0 +1,70 @@
+/**
+ * Orders that can be changed and cancelled, on Open mSupply (issue 16): the mediator sends each
+ * request requisition as soon as its lines are in, and Open mSupply lets a request requisition
+ * change or be deleted only while DRAFT. So a change or a cancellation of a delivered order is
+ * a 409 naming SENT, and the requisition in the Open mSupply sandbox stays as it was.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { orderLine, startRig, why } from '../../support/openlmis-e2e.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const STORE = 'store-hc-north';
+
+t.test('a SENT request requisition: change and cancel are refused naming its status', async (t) => {
+  const ms = await startMsupplySandbox();
+  const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-changes-'));
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  writeFileSync(
+    path.join(mappings, 'routing.json'),
+    JSON.stringify({
+      flows: {
+        orders: { rules: [{ name: 'mSupply', when: { facility: [STORE] }, system: 'msupply' }], default: 'openlmis' },
+        deliveries: { default: 'openlmis' },
+        stock: { default: 'openlmis' },
+        facilities: { default: 'openlmis' },
+      },
+    }),
+  );
+  const rig = await startRig({
+    MAPPINGS_DIR: mappings,
+    MSUPPLY_BASE_URL: ms.url,
+    MSUPPLY_USERNAME: 'mediator',
+    MSUPPLY_PASSWORD: 'password',
+    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+  });
+  t.teardown(async () => {
+    await rig.close();
+    await ms.close();
+    rmSync(mappings, { recursive: true, force: true });
+  });
+  const line = (qty: number) => ({
+    ...orderLine({ order: 'MS-CHG-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty }),
+    id: 'ms-chg-1',
+  });
+  const requests = () => [...ms.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
+
+  const created = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-chg-1', line(300));
+  t.equal(created.status, 201, why(created));
+  t.equal(requests()[0]?.status, 'SENT');
+  const mutations = ms.state.applied.length;
+
+  const changed = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-chg-1', line(500));
+  t.equal(changed.status, 409, why(changed));
+  t.match(why(changed), /is SENT in Open mSupply/);
+  const cancelled = await rig.fhir('DELETE', '/fhir/SupplyRequest/ms-chg-1');
+  t.equal(cancelled.status, 409, why(cancelled));
+  t.match(why(cancelled), /can no longer be cancelled.*SENT/);
+  t.equal(ms.state.applied.length, mutations, 'no mutation reached Open mSupply');
+  t.same(
+    ms.state.linesOf(requests()[0].id).map((l) => l.requestedQuantity),
+    [300],
+  );
+  const read = await rig.fhir('GET', '/fhir/SupplyRequest/ms-chg-1');
+  t.equal(read.status, 200, why(read));
+  t.equal(read.body.quantity.value, 300, 'the order reads as Open mSupply holds it');
+  t.equal(read.body.status, 'active');
+});
