@@ -104,3 +104,34 @@ export function changeReport(
     })),
   };
 }
+
+/**
+ * Values DHIS2 holds for the org unit and period that the LMIS no longer yields: a product no
+ * longer on the facility's ledger, or a measure that no longer has a value (months of stock once
+ * the consumption behind it is corrected away). These are deleted, not zeroed: a zero stock on
+ * hand is a stock-out on every DHIS2 dashboard, a zero months of stock says "none left", and a
+ * deleted value is what DHIS2 shows for "not reported", which is what they now are.
+ */
+export function staleValues(
+  wanted: IndicatorValue[],
+  current: Map<string, number>,
+): { productCode: string; measure: string; previous: number }[] {
+  const keep = new Set(wanted.map((w) => valueKey(w.productCode, w.measure)));
+  return [...current.entries()]
+    .filter(([key]) => !keep.has(key))
+    .map(([key, previous]) => {
+      const [productCode, measure] = key.split('|');
+      return { productCode, measure, previous };
+    })
+    .sort((a, b) => a.productCode.localeCompare(b.productCode) || a.measure.localeCompare(b.measure));
+}
+
+/** The business key of deleting these values (a re-run after a crash finds it; once gone, nothing is stale). */
+export function retractKey(
+  parts: ChangeKeyParts,
+  stale: { productCode: string; measure: string; previous: number }[],
+): string {
+  const content = stale.map((s) => `${valueKey(s.productCode, s.measure)}=${s.previous}`).join(';');
+  const hash = createHash('sha256').update(content).digest('hex').slice(0, 20);
+  return `stock-to-dhis2-retract|${parts.dataSet ?? '-'}|${parts.period}|${parts.orgUnit}|${hash}`;
+}

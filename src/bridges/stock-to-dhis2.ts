@@ -14,6 +14,8 @@ import {
   changeKey,
   changeReport,
   indicatorValues,
+  retractKey,
+  staleValues,
   valueKey,
   type ValueChange,
 } from './stock-changes.js';
@@ -58,7 +60,14 @@ export interface StockBridgeOptions {
 }
 
 export type FacilityStatus =
-  'sent' | 'queued' | 'unchanged' | 'already-sent' | 'rejected' | 'no-org-unit' | 'would-send';
+  'sent' | 'queued' | 'unchanged' | 'already-sent' | 'rejected' | 'no-org-unit' | 'would-send' | 'shared-org-unit';
+
+/** A value DHIS2 holds that the LMIS no longer yields (stock-changes.ts staleValues). */
+export interface StaleValue {
+  productCode: string;
+  measure: string;
+  previous: number;
+}
 
 export interface FacilityOutcome {
   system: string;
@@ -68,6 +77,10 @@ export interface FacilityOutcome {
   changes: ValueChange[];
   /** The data element of each change, as the indicator map names it (for the dry run). */
   dataElements: string[];
+  /** Values DHIS2 holds that the LMIS no longer yields: deleted where DHIS2's connector can, else reported. */
+  stale?: StaleValue[];
+  /** How the stale values went: deleted (or queued to be), would be in a dry run, or only reported. */
+  staleStatus?: 'retracted' | 'queued' | 'already-retracted' | 'rejected' | 'would-retract' | 'reported';
   key?: string;
   error?: string;
 }
@@ -75,15 +88,25 @@ export interface FacilityOutcome {
 export interface StockBridgeResult {
   period: string;
   facilities: number;
-  counts: Record<FacilityStatus | 'values' | 'unmappedProducts', number>;
+  counts: Record<FacilityStatus | 'values' | 'unmappedProducts' | 'staleValues' | 'retractedValues', number>;
   outcomes: FacilityOutcome[];
 }
 
-const saysSomething = (o: FacilityOutcome) => o.status !== 'unchanged' && o.status !== 'already-sent';
+const saysSomething = (o: FacilityOutcome) =>
+  (o.status !== 'unchanged' && o.status !== 'already-sent') || (o.stale?.length ?? 0) > 0;
 
-/** What an operator must look at: refused, still queued, or a facility without an org unit (its changes left out). */
+/**
+ * What an operator must look at: refused, still queued, a facility without an org unit (its
+ * changes left out), one refused because another LMIS facility feeds the same org unit, or stale
+ * values DHIS2 keeps because its connector cannot delete them.
+ */
 export const problems = (o: FacilityOutcome) =>
-  o.status === 'rejected' || o.status === 'queued' || o.status === 'no-org-unit';
+  o.status === 'rejected' ||
+  o.status === 'queued' ||
+  o.status === 'no-org-unit' ||
+  o.status === 'shared-org-unit' ||
+  o.staleStatus === 'reported' ||
+  o.staleStatus === 'rejected';
 
 /** The period type DHIS2 takes the values in (its data set's), when the DHIS2 connector says. */
 export async function dhis2PeriodType(connectors: Connector[]): Promise<string | undefined> {
@@ -95,6 +118,15 @@ export async function dhis2PeriodType(connectors: Connector[]): Promise<string |
 export const NO_DHIS2 = 'no DHIS2 connector configured';
 export const NO_LMIS = 'no configured system keeps a stock ledger (OpenLMIS, Open mSupply, OpenMRS)';
 
+/**
+ * Whether the DHIS2 connector deletes the values of a stock report whose status is
+ * `entered-in-error` (dataValueSets importStrategy=DELETE); until it says so, stale values are
+ * reported and left, never sent as a report it would write as values.
+ */
+function retractsValues(dhis2: Connector): boolean {
+  return (dhis2.stock as { retractsValues?: boolean } | undefined)?.retractsValues === true;
+}
+
 function statusOf(outcome: WriteOutcome): { status: FacilityStatus; error?: string } {
   const first = outcome.kind === 'duplicate' ? outcome.previous : outcome;
   if (first.kind === 'rejected') return { status: 'rejected', error: first.error.message };
@@ -102,21 +134,24 @@ function statusOf(outcome: WriteOutcome): { status: FacilityStatus; error?: stri
   return { status: outcome.kind === 'duplicate' ? 'already-sent' : 'sent' };
 }
 
-/** What DHIS2 holds for the org unit and period, by product code and measure. */
+/** What DHIS2 holds for the org unit and period, by product code and measure (and each value's product). */
 async function currentValues(
   dhis2: Connector,
   products: Dhis2ProductMap,
   orgUnit: OrgUnitTarget,
   period: BridgePeriod,
-): Promise<Map<string, number>> {
+): Promise<{ values: Map<string, number>; products: Map<string, ProductRef> }> {
   const page = await dhis2.stock!.search({ facility: orgUnit.uid, date: [{ from: period.start, to: period.end }] });
   const report = page.items.find((r) => r.source?.id === `${orgUnit.uid}/${period.id}`);
   const current = new Map<string, number>();
+  const refs = new Map<string, ProductRef>();
   for (const line of report?.lines ?? []) {
     const code = dhis2Code(products, line.product);
-    if (code) current.set(valueKey(code, line.itemStatus?.code ?? 'stockOnHand'), line.quantity.value);
+    if (!code) continue;
+    current.set(valueKey(code, line.itemStatus?.code ?? 'stockOnHand'), line.quantity.value);
+    refs.set(code, line.product);
   }
-  return current;
+  return { values: current, products: refs };
 }
 
 function dhis2Code(products: Dhis2ProductMap, product: ProductRef): string | undefined {
@@ -155,28 +190,57 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       rejected: 0,
       'no-org-unit': 0,
       'would-send': 0,
+      'shared-org-unit': 0,
       values: 0,
       unmappedProducts: 0,
+      staleValues: 0,
+      retractedValues: 0,
     },
     outcomes: [],
   };
 
-  const one = async (system: string, ledger: FacilityLedger): Promise<FacilityOutcome> => {
+  /**
+   * Which LMIS facility feeds each org unit in this run: the first in the connectors' and their
+   * ledgers' order (the same every run). A second facility linked to the same org unit is refused
+   * and reported, never written over the first: two writers would overwrite each other's values
+   * run after run, and their sum is not an indicator either (stock-out days, months of stock).
+   * The crosswalk (or the codes) must be put right by a person.
+   */
+  const feeds = new Map<string, string>();
+  const claim = (orgUnit: OrgUnitTarget, claimant: string): string | undefined => {
+    const holder = feeds.get(orgUnit.uid);
+    if (holder && holder !== claimant) return holder;
+    feeds.set(orgUnit.uid, claimant);
+    return undefined;
+  };
+
+  const one = async (system: string, ledger: FacilityLedger, orgUnit?: OrgUnitTarget): Promise<FacilityOutcome> => {
     const facility = ledger.facility.identifier?.value ?? ledger.facility.id ?? '?';
-    const orgUnit = await findOrgUnit(system, ledger.facility);
     const base = { system, facility, changes: [] as ValueChange[], dataElements: [] as string[] };
     if (!orgUnit) return { ...base, status: 'no-org-unit' };
+    const holder = claim(orgUnit, `${system} ${facility}`);
+    if (holder)
+      return {
+        ...base,
+        orgUnit,
+        status: 'shared-org-unit',
+        error: `org unit ${orgUnit.code ?? orgUnit.uid} is already fed by ${holder}: ${system} ${facility} is not written over it (fix the crosswalk or the codes)`,
+      };
     const { values, unmapped } = indicatorValues(
       facilityIndicators(ledger, period.days),
       (p) => dhis2Code(deps.products, p),
       (code, measure) => dataElementOf(deps.products, code, measure) !== undefined,
     );
     result.counts.unmappedProducts += unmapped.length;
-    const changes = changedValues(values, await currentValues(dhis2, deps.products, orgUnit, period));
+    const current = await currentValues(dhis2, deps.products, orgUnit, period);
+    const changes = changedValues(values, current.values);
     const dataElements = changes.map((c) => dataElementOf(deps.products, c.productCode, c.measure)!);
-    const found = { ...base, orgUnit, changes, dataElements };
+    const stale = staleValues(values, current.values);
+    const keyParts = { dataSet: deps.dataSet, period: period.id, orgUnit: orgUnit.code ?? orgUnit.uid };
+    const retraction = stale.length ? await retract(orgUnit, stale, current.products, retractKey(keyParts, stale)) : {};
+    const found = { ...base, orgUnit, changes, dataElements, ...retraction };
     if (!changes.length) return { ...found, status: 'unchanged' };
-    const key = changeKey({ dataSet: deps.dataSet, period: period.id, orgUnit: orgUnit.code ?? orgUnit.uid }, changes);
+    const key = changeKey(keyParts, changes);
     if (options.dryRun) return { ...found, key, status: 'would-send' };
     const report: StockReport = changeReport(key, orgUnit, period, changes, {
       measureSystem: MEASURE_SYSTEM,
@@ -192,9 +256,53 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     return { ...found, key, ...statusOf(outcome) };
   };
 
+  /** Stale values deleted through the DHIS2 connector (one outbox job, keyed by what is deleted), or reported. */
+  const retract = async (
+    orgUnit: OrgUnitTarget,
+    stale: StaleValue[],
+    refs: Map<string, ProductRef>,
+    key: string,
+  ): Promise<Pick<FacilityOutcome, 'stale' | 'staleStatus' | 'error'>> => {
+    if (options.dryRun) return { stale, staleStatus: 'would-retract' };
+    if (!retractsValues(dhis2)) return { stale, staleStatus: 'reported' };
+    const asValues = stale.map((s) => ({
+      product: refs.get(s.productCode)!,
+      productCode: s.productCode,
+      measure: s.measure as Indicator,
+      value: s.previous,
+    }));
+    const report: StockReport = {
+      ...changeReport(key, orgUnit, period, asValues, {
+        measureSystem: MEASURE_SYSTEM,
+        orgUnitIdSystem: DHIS2_ID_SYSTEM,
+      }),
+      status: 'entered-in-error',
+    };
+    const outcome = await deps.outbox.acceptWrite({
+      flow: STOCK.outboxFlow,
+      system: dhis2.system,
+      idempotencyKey: key,
+      payload: report,
+      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+    });
+    const { status, error } = statusOf(outcome);
+    const staleStatus =
+      status === 'sent'
+        ? 'retracted'
+        : status === 'already-sent'
+          ? 'already-retracted'
+          : status === 'queued'
+            ? 'queued'
+            : 'rejected';
+    return { stale, staleStatus, ...(error ? { error } : {}) };
+  };
+
   const record = (outcome: FacilityOutcome) => {
     result.facilities += 1;
     result.counts[outcome.status] += 1;
+    result.counts.staleValues += outcome.stale?.length ?? 0;
+    if (outcome.staleStatus === 'retracted' || outcome.staleStatus === 'queued')
+      result.counts.retractedValues += outcome.stale!.length;
     if (outcome.status === 'sent' || outcome.status === 'queued' || outcome.status === 'would-send')
       result.counts.values += outcome.changes.length;
     if ((options.keep ?? saysSomething)(outcome)) result.outcomes.push(outcome);
@@ -204,17 +312,24 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   const limit = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
   const running = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
-  for (const source of sources) {
-    for await (const ledger of ledgerReaderOf(source.stock)!.ledgers(ledgerWindow(period.days))) {
+  try {
+    for (const source of sources) {
+      for await (const ledger of ledgerReaderOf(source.stock)!.ledgers(ledgerWindow(period.days))) {
+        if (failure) break;
+        // the org unit is found here, in ledger order, so which facility feeds a shared one does not depend on timing
+        const orgUnit = await findOrgUnit(source.system, ledger.facility);
+        const task: Promise<void> = one(source.system, ledger, orgUnit).then(record, (error: unknown) => {
+          failure ??= { error };
+        });
+        running.add(task);
+        void task.finally(() => running.delete(task));
+        if (running.size >= limit) await Promise.race(running);
+      }
       if (failure) break;
-      const task: Promise<void> = one(source.system, ledger).then(record, (error: unknown) => {
-        failure ??= { error };
-      });
-      running.add(task);
-      void task.finally(() => running.delete(task));
-      if (running.size >= limit) await Promise.race(running);
     }
-    if (failure) break;
+  } catch (error) {
+    // a ledger or the crosswalk failing: the facilities in flight finish (their writes are kept) first
+    failure ??= { error };
   }
   await Promise.all(running);
   if (failure) throw failure.error;

@@ -28,7 +28,9 @@ import { createRoutingServices } from '../../../src/routing/index.js';
 import { openStore } from '../../../src/store/index.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
+import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
 import { createOpenMrsConnector } from '../../../src/systems/openmrs/index.js';
+import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
 import { dhis2Value } from './stock-rig.js';
 
 const OCT = bridgePeriod('2027-10');
@@ -36,8 +38,9 @@ const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 const TRANSACTIONS = '/openmrs/ws/rest/v1/stockmanagement/stockitemtransaction';
 
-async function startRig(t: Test) {
+async function startRig(t: Test, withMsupply = false) {
   const openmrs = await startOpenMrsSandbox();
+  const msupply = withMsupply ? await startMsupplySandbox() : undefined;
   const dhis2 = await startDhis2Sandbox({});
   const dir = mkdtempSync(path.join(tmpdir(), 'stock-openmrs-'));
   const store = await openStore({ dataDir: dir });
@@ -50,9 +53,13 @@ async function startRig(t: Test) {
     'dhis2.baseUrl': dhis2.url,
     'dhis2.apiToken': SEED_API_TOKEN,
     'dhis2.dataSet': 'LkStockMnth',
+    ...(msupply
+      ? { 'msupply.baseUrl': msupply.url, 'msupply.username': 'mediator', 'msupply.password': 'password' }
+      : {}),
   };
   const connectors = [
     createOpenMrsConnector(settings, { retries: 1, retryDelayMs: 10 }),
+    ...(msupply ? [createMsupplyConnector(settings)] : []),
     createDhis2Connector(settings),
   ];
   const outbox = new Outbox({
@@ -80,7 +87,7 @@ async function startRig(t: Test) {
     await outbox.stop(1_000);
     await Promise.all(connectors.map((c) => c.close?.()));
     await store.close();
-    await Promise.all([openmrs.close(), dhis2.close()]);
+    await Promise.all([openmrs.close(), dhis2.close(), msupply?.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
   const control = async (route: string, body: unknown) => {
@@ -95,7 +102,16 @@ async function startRig(t: Test) {
   const dispense = (location: string, drug: string, batchNo: string, quantity: number, day: string) =>
     control('dispense', { locationUuid: location, drugUuid: drug, batchNo, quantity, at: `${day}T10:00:00Z` });
   const deps = { store, outbox, connectors, products: loadDhis2Products(settings), dataSet: 'LkStockMnth' };
-  return { openmrs, dhis2, store, outbox, deps, control, item, dispense };
+  /** A value put into DHIS2 as an earlier run would have (by codes). */
+  const putValue = async (orgUnit: string, dataElement: string, value: string) => {
+    const res = await fetch(`${dhis2.url}/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE`, {
+      method: 'POST',
+      headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dataValues: [{ dataElement, period: OCT.id, orgUnit, value }] }),
+    });
+    if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
+  };
+  return { openmrs, dhis2, store, outbox, deps, control, item, dispense, link, putValue };
 }
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
@@ -291,4 +307,48 @@ t.test('a DHIS2 answer lost, then the run repeated: every value stored exactly o
   t.equal(storedValues(rig), VALUE_COUNT, 'each value stored once');
   const last = await runStockToDhis2(rig.deps, { period: OCT });
   t.equal(last.counts.unchanged, 2, 'and nothing is left to send');
+});
+
+t.test('a value the LMIS no longer yields is found and reported, never zeroed', async (t) => {
+  const rig = await startRig(t);
+  await threeMonths(rig);
+  // an earlier run wrote co-trimoxazole at Mwangaza; OpenMRS has no such stock now (the receipt was corrected away)
+  await rig.putValue('LK-HC-103', 'EM_CTX480_SOH', '70');
+  const dry = await runStockToDhis2(rig.deps, { period: OCT, dryRun: true });
+  const mwangaza = dry.outcomes.find((o) => o.orgUnit?.code === 'LK-HC-103')!;
+  t.same(mwangaza.stale, [{ productCode: 'EM_CTX480', measure: 'stockOnHand', previous: 70 }]);
+  t.equal(mwangaza.staleStatus, 'would-retract');
+  t.equal(dry.counts.staleValues, 1);
+
+  const run = await runStockToDhis2(rig.deps, { period: OCT });
+  const after = run.outcomes.find((o) => o.orgUnit?.code === 'LK-HC-103')!;
+  t.equal(after.status, 'sent', 'the values it yields are sent');
+  // the DHIS2 connector does not delete yet: the stale value is reported (a problem), not zeroed, not rewritten
+  t.equal(after.staleStatus, 'reported');
+  t.equal(run.counts.retractedValues, 0);
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-103', 'EM_CTX480_SOH', OCT.id), '70', 'left as it was, not zeroed');
+  t.equal(storedValues(rig), VALUE_COUNT + 1);
+  const again = await runStockToDhis2(rig.deps, { period: OCT });
+  t.equal(again.counts.staleValues, 1, 'reported again on each run until a person (or a deleting connector) acts');
+  t.equal(again.counts.unchanged, 2);
+});
+
+t.test('two LMIS linked to one org unit: the first feeds it, the second is refused and reported', async (t) => {
+  const rig = await startRig(t, true);
+  await threeMonths(rig);
+  // a data manager linked the mSupply store HC-NORTH to Mwangaza's registry facility as well
+  await rig.link('msupply', 'store-hc-north', 'REG-103');
+  const run = await runStockToDhis2(rig.deps, { period: OCT });
+  const shared = run.outcomes.filter((o) => o.status === 'shared-org-unit');
+  t.equal(shared.length, 1);
+  t.equal(shared[0].system, 'msupply');
+  t.equal(shared[0].orgUnit?.code, 'LK-HC-103');
+  t.match(shared[0].error, /already fed by openmrs SBX-10001: msupply HC-NORTH is not written over it/);
+  t.equal(run.counts['shared-org-unit'], 1);
+  // OpenMRS's values stand: the mSupply store's (10 packs of each item) were not written over them
+  checkValues(t, rig);
+  const rerun = await runStockToDhis2(rig.deps, { period: OCT });
+  t.equal(rerun.counts['shared-org-unit'], 1, 'the same one refused on every run, no flip-flop');
+  t.equal(rerun.counts.sent, 0);
+  checkValues(t, rig);
 });
