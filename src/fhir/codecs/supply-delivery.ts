@@ -1,3 +1,4 @@
+import { managedFacilityRef } from './managed-facility.js';
 import { productOfItem } from './item-reference.js';
 import type { Delivery, DeliveryLine } from '../../domain/delivery.js';
 import { InvalidInputError } from '../../domain/errors.js';
@@ -6,7 +7,6 @@ import type { FhirVersion } from '../versions.js';
 import {
   compact,
   extensionValue,
-  facilityRefFromFhir,
   facilityRefToFhir,
   identifierToFhir,
   identifiersFromFhir,
@@ -200,7 +200,7 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
         lineIds.length || orderNumber
           ? compact({ lineIds: lineIds.length ? lineIds : undefined, orderNumber })
           : undefined,
-      destination: requireFacility(facilityRefFromFhir(r.destination, `${path}.destination`), `${path}.destination`),
+      destination: requireFacility(managedFacilityRef(r, r.destination, `${path}.destination`), `${path}.destination`),
       supplier: r.supplier?.display ? { display: r.supplier.display } : undefined,
       occurredAt: r.occurrenceDateTime,
       receivedBy: r.receiver?.[0]?.display,

@@ -1,3 +1,4 @@
+import { managedFacilityRef } from './managed-facility.js';
 import { productOfItem } from './item-reference.js';
 import type { Order, OrderLine } from '../../domain/order.js';
 import { InvalidInputError } from '../../domain/errors.js';
@@ -5,7 +6,6 @@ import { ORDER_NUMBER_SYSTEM, ORDER_NUMBER_TYPE, PROGRAM_SYSTEM } from '../conve
 import type { FhirVersion } from '../versions.js';
 import {
   compact,
-  facilityRefFromFhir,
   facilityRefToFhir,
   identifierToFhir,
   identifiersFromFhir,
@@ -105,8 +105,8 @@ export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'Suppl
       orderNumber,
       status: r.status ?? 'active',
       priority: r.priority ?? 'routine',
-      facility: requireFacility(facilityRefFromFhir(r.deliverTo, `${path}.deliverTo`), `${path}.deliverTo`),
-      supplier: facilityRefFromFhir(r.deliverFrom, `${path}.deliverFrom`),
+      facility: requireFacility(managedFacilityRef(r, r.deliverTo, `${path}.deliverTo`), `${path}.deliverTo`),
+      supplier: managedFacilityRef(r, r.deliverFrom, `${path}.deliverFrom`),
       program,
       requester: r.requester?.display ?? r.requester?.reference,
       authoredOn: r.authoredOn,
