@@ -212,8 +212,14 @@ const storedValues = (rig: Rig) =>
 t.test('three months of OpenMRS stock become the right DHIS2 values through the crosswalk', async (t) => {
   const rig = await startRig(t);
   await threeMonths(rig);
+  // counts the ledger requests (a rule that only waits 0 ms)
+  const pages = rig.openmrs.faults.add({ method: 'GET', path: TRANSACTIONS, action: { type: 'delay', ms: 0 } });
   const first = await runStockToDhis2(rig.deps, { period: OCT });
   t.equal(first.counts.sent, 2, `Mwangaza and Kilima (${JSON.stringify(first.counts)})`);
+  // pages of 3: Mwangaza's 12 transactions in 4, Kilima's 2 in 1, one empty page each for the
+  // pharmacy and Rio Azul (parties with no stock)
+  t.equal(rig.openmrs.faults.list().find((r) => r.id === pages.id)?.hits, 7, 'the ledger is read page by page');
+  rig.openmrs.faults.clear();
   t.same(first.outcomes.map((o) => [o.system, o.orgUnit?.code, o.orgUnit?.by]).sort(), [
     ['openmrs', 'LK-HC-103', 'crosswalk'],
     ['openmrs', 'LK-HC-104', 'crosswalk'],
