@@ -191,7 +191,8 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'period',
       );
     }
-    if (coc !== DEFAULT_COC)
+    // a COC must exist, and be one of the data element's own combo (dhis2-core DataValueSetImportValidator)
+    if (!state.cocById(coc))
       return conflict(
         i,
         'categoryOptionCombo',
@@ -200,6 +201,17 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'E7613',
         'E8108',
         'categoryOptionCombo',
+      );
+    if (!state.comboOf(de).categoryOptionCombos.some((o) => o.id === coc))
+      return conflict(
+        i,
+        'categoryOptionCombo',
+        coc,
+        `Category option combo: \`${coc}\` must be part of category combo of data element: \`${de.id}\``,
+        'E7614',
+        'E8108',
+        'categoryOptionCombo',
+        { dataElement: de.id, categoryOptionCombo: coc },
       );
     if (aoc !== DEFAULT_COC)
       return conflict(

@@ -124,6 +124,29 @@ export const SEED_MEASURES: { suffix: string; name: string; valueType: string }[
   { suffix: 'EXP90', name: 'stock expiring within 90 days', valueType: 'INTEGER_ZERO_OR_POSITIVE' },
 ];
 
+/**
+ * One disaggregated design beside the per-product data elements, as national HMIS often keep
+ * family planning commodities: data elements `FP_SOH` and `FP_CONS` whose category combo has one
+ * category option combo per commodity (code = the product's DHIS2 code). Implants are left out of
+ * the category on purpose: a product the combo does not have.
+ */
+export const FP_COMMODITY_COMBO = {
+  id: 'LkFpCommCmb',
+  code: 'FP_COMMODITIES',
+  name: 'Family planning commodities',
+  options: [
+    { code: 'FP_LNG30', name: 'Combined oral contraceptive' },
+    { code: 'FP_DMPA', name: 'Injectable (DMPA)' },
+    { code: 'FP_CNDM', name: 'Male condom' },
+  ],
+};
+
+/** Data elements disaggregated by FP_COMMODITY_COMBO. */
+export const FP_COMMODITY_DATA_ELEMENTS = [
+  { code: 'FP_SOH', name: 'FP commodity stock on hand' },
+  { code: 'FP_CONS', name: 'FP commodity consumption' },
+];
+
 export const MONTHLY_DATA_SET = {
   id: 'LkStockMnth',
   code: 'LMIS_STOCK_MONTHLY',

@@ -4,7 +4,7 @@ import { FaultController, type AfterApplyAnswer, type FaultAction, type FaultRul
 import { ImportJobs, exportDataValues, importDataValues } from './datavalues.js';
 import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
 import { QueryError, many, pageOf, parseFields, parseFilter, project } from './query.js';
-import { DEFAULT_CATEGORY_COMBO, DEFAULT_COC, ORG_UNIT_LEVELS, seedUid } from './seed.js';
+import { DEFAULT_CATEGORY_COMBO, ORG_UNIT_LEVELS, seedUid } from './seed.js';
 import { Dhis2State, type BulkSeed } from './state.js';
 import { TrackerState, registerTrackerRoutes } from './tracker.js';
 import { SandboxError, errorMessage, notFound, webMessage } from './webmessage.js';
@@ -339,11 +339,29 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
       [...state.dataElements.values()].map((d) => ({
         ...d,
         displayName: d.name,
-        categoryCombo: {
-          id: d.categoryCombo.id,
-          categoryOptionCombos: [{ id: DEFAULT_COC, code: 'default', name: 'default' }],
-        },
+        // references expand as deep as `fields` asks: categoryCombo[id,isDefault,categoryOptionCombos[id,code]]
+        categoryCombo: state.comboOf(d),
       })),
+      urlOf(request),
+    ),
+  );
+  app.get('/api/categoryCombos', async (request) =>
+    listAnswer(
+      state,
+      request,
+      'categoryCombos',
+      [...state.categoryCombos.values()].map((c) => ({ ...c, displayName: c.name })),
+      urlOf(request),
+    ),
+  );
+  app.get('/api/categoryOptionCombos', async (request) =>
+    listAnswer(
+      state,
+      request,
+      'categoryOptionCombos',
+      [...state.categoryCombos.values()].flatMap((c) =>
+        c.categoryOptionCombos.map((o) => ({ ...o, displayName: o.name, categoryCombo: { id: c.id } })),
+      ),
       urlOf(request),
     ),
   );

@@ -1,6 +1,8 @@
 import {
   DEFAULT_CATEGORY_COMBO,
   DEFAULT_COC,
+  FP_COMMODITY_COMBO,
+  FP_COMMODITY_DATA_ELEMENTS,
   MONTHLY_DATA_SET,
   ORG_UNIT_LEVELS,
   SEED_API_TOKEN,
@@ -44,6 +46,14 @@ export interface DataElement {
   aggregationType: string;
   domainType: 'AGGREGATE' | 'TRACKER';
   categoryCombo: { id: string };
+}
+
+export interface CategoryCombo {
+  id: string;
+  code?: string;
+  name: string;
+  isDefault: boolean;
+  categoryOptionCombos: { id: string; code?: string; name: string }[];
 }
 
 export interface DataSet {
@@ -116,6 +126,33 @@ export class Dhis2State {
   readonly orgUnits = new Map<string, OrgUnit>();
   readonly dataElements = new Map<string, DataElement>();
   readonly dataSets = new Map<string, DataSet>();
+  /** The built-in default combo and the seeded disaggregations (DHIS2 keeps each COC in one combo). */
+  readonly categoryCombos = new Map<string, CategoryCombo>([
+    [
+      DEFAULT_CATEGORY_COMBO,
+      {
+        id: DEFAULT_CATEGORY_COMBO,
+        code: 'default',
+        name: 'default',
+        isDefault: true,
+        categoryOptionCombos: [{ id: DEFAULT_COC, code: 'default', name: 'default' }],
+      },
+    ],
+    [
+      FP_COMMODITY_COMBO.id,
+      {
+        id: FP_COMMODITY_COMBO.id,
+        code: FP_COMMODITY_COMBO.code,
+        name: FP_COMMODITY_COMBO.name,
+        isDefault: false,
+        categoryOptionCombos: FP_COMMODITY_COMBO.options.map((o) => ({
+          id: seedUid(`coc:${o.code}`),
+          code: o.code,
+          name: o.name,
+        })),
+      },
+    ],
+  ]);
   readonly dataValues = new ValuesByOrgUnit();
   readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u }));
   readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
@@ -165,6 +202,19 @@ export class Dhis2State {
           categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
         });
       }
+    }
+    for (const d of FP_COMMODITY_DATA_ELEMENTS) {
+      const id = seedUid(`dataElement:${d.code}`);
+      this.dataElements.set(id, {
+        id,
+        code: d.code,
+        name: d.name,
+        shortName: d.name.slice(0, 50),
+        valueType: 'INTEGER_ZERO_OR_POSITIVE',
+        aggregationType: d.code.endsWith('SOH') ? 'LAST' : 'SUM',
+        domainType: 'AGGREGATE',
+        categoryCombo: { id: FP_COMMODITY_COMBO.id },
+      });
     }
     const facilities = [...this.orgUnits.values()]
       .filter((o) => this.levelOf(o) === ORG_UNIT_LEVELS.length)
@@ -273,6 +323,20 @@ export class Dhis2State {
     return scheme === 'CODE' ? this.orgUnitByCode(key) : this.orgUnits.get(key);
   }
 
+  /** The category combo of a data element (DHIS2 falls back to the default when none is set). */
+  comboOf(de: DataElement): CategoryCombo {
+    return this.categoryCombos.get(de.categoryCombo.id) ?? this.categoryCombos.get(DEFAULT_CATEGORY_COMBO)!;
+  }
+
+  /** Any category option combo by UID, in whichever combo it is. */
+  cocById(id: string): { id: string; code?: string; name: string } | undefined {
+    for (const c of this.categoryCombos.values()) {
+      const coc = c.categoryOptionCombos.find((o) => o.id === id);
+      if (coc) return coc;
+    }
+    return undefined;
+  }
+
   valueKey(
     v: Pick<DataValue, 'dataElement' | 'period' | 'orgUnit' | 'categoryOptionCombo' | 'attributeOptionCombo'>,
   ): string {
@@ -287,6 +351,9 @@ export class Dhis2State {
       dataElements: Object.fromEntries([...this.dataElements.values()].map((d) => [d.code, d.id])),
       dataSets: { monthly: MONTHLY_DATA_SET.id, weekly: WEEKLY_DATA_SET.id },
       defaultCategoryOptionCombo: DEFAULT_COC,
+      categoryOptionCombos: Object.fromEntries(
+        [...this.categoryCombos.values()].flatMap((c) => c.categoryOptionCombos.map((o) => [o.code ?? o.id, o.id])),
+      ),
       users: this.users.map((u) => ({ username: u.username, password: u.password })),
       apiToken: SEED_API_TOKEN,
     };

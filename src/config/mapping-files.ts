@@ -5,6 +5,7 @@ import { WEIGHTS_FILE } from '../registry/match/weights.js';
 import { checkMapping, loadMapping, mappingsDirOf, useMappingsDir, type MappingFile } from './mappings.js';
 import { PRODUCTS_FILE } from './product-catalogue.js';
 import { ROUTING_FILE } from '../routing/rules.js';
+import { DHIS2_INDICATORS_FILE } from '../systems/dhis2/products.js';
 
 /**
  * Every mapping file a running mediator reads from `mappings.dir`, each with its schema and
@@ -18,6 +19,7 @@ export const MAPPING_FILES: MappingFile<unknown>[] = [
   WEIGHTS_FILE,
   ROUTING_FILE,
   FACILITY_TYPES_FILE,
+  DHIS2_INDICATORS_FILE,
 ] as MappingFile<unknown>[];
 
 /** Loads every mapping file: the first bad one stops start-up with its file, path and reason. */

@@ -1,6 +1,6 @@
 import { STOCK_MEASURES, type StockMeasure } from '../../domain/stock-measures.js';
 import path from 'node:path';
-import { loadMappingFile, mappingsDirOf, type MappingFile } from '../../config/mappings.js';
+import { loadMappingFile, mappingsDirOf, type MappingFile, type MappingProblem } from '../../config/mappings.js';
 import { PRODUCTS_FILE } from '../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import {
@@ -33,7 +33,50 @@ export interface IndicatorMap {
 export const DHIS2_INDICATORS_FILE: MappingFile<IndicatorMap> = {
   file: 'dhis2-indicators.json',
   schema: 'dhis2-indicators.schema.json',
+  check: indicatorProblems,
 };
+
+/**
+ * What the schema cannot say: a reason counted under two measures (a difference line would be
+ * both), and two measures of a product written to the same data element and COC (each would
+ * overwrite the other's value every period).
+ */
+export function indicatorProblems(map: IndicatorMap): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const reasonAt = new Map<string, string>();
+  for (const measure of MEASURES)
+    (map.measures[measure]?.reasons ?? []).forEach((r, i) => {
+      const earlier = reasonAt.get(r.toLowerCase());
+      if (earlier)
+        problems.push({
+          path: `/measures/${measure}/reasons/${i}`,
+          reason: `reason '${r}' is also listed under ${earlier}: a difference line would count under both`,
+        });
+      else reasonAt.set(r.toLowerCase(), measure);
+    });
+  const clashes = (
+    targets: Partial<Record<Measure, { dataElement: string; categoryOptionCombo?: string }>>,
+    at: string,
+  ) => {
+    const seen = new Map<string, Measure>();
+    for (const measure of MEASURES) {
+      const t = targets[measure];
+      if (!t) continue;
+      const key = `${t.dataElement}|${t.categoryOptionCombo ?? ''}`;
+      const other = seen.get(key);
+      if (other)
+        problems.push({
+          path: `${at}/${measure}/dataElement`,
+          reason: `${t.dataElement} is also where ${other} goes${t.categoryOptionCombo ? ` (same category option combo)` : ''}: the two measures would overwrite each other`,
+        });
+      else seen.set(key, measure);
+    }
+  };
+  clashes(map.measures, '/measures');
+  for (const [code, own] of Object.entries(map.products ?? {}))
+    clashes(own, `/products/${code.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+  return problems;
+}
 
 /** DHIS2's built-in default category option combo (dhis2-core `DefaultCategoryService`). */
 export const DEFAULT_COC = 'HllvX50cXC0';
@@ -41,7 +84,13 @@ export const DEFAULT_COC = 'HllvX50cXC0';
 export interface DataElementTarget {
   /** As the mapping names it: a code (templates) or a UID (per-product overrides may use one). */
   dataElement: string;
-  categoryOptionCombo: string;
+  /**
+   * The COC the mapping names for this product and measure (UID or code); absent: the data
+   * element's own combo decides (category-combos.ts), the file's default when DHIS2 cannot say.
+   */
+  categoryOptionCombo?: string;
+  /** The data element is the product's own (a `{product}` template): no other product shares it. */
+  perProduct: boolean;
 }
 
 export interface Dhis2ProductMap {
@@ -51,8 +100,17 @@ export interface Dhis2ProductMap {
   target(productCode: string, measure: Measure, where: string): DataElementTarget;
   /** The measure a difference reason counts under (consumption, received …); undefined: adjustments. */
   measureOfReason(reason: string | undefined): Measure | undefined;
-  /** A data element (code or UID) back to its product and measure, for reads. */
-  reverse(dataElement: string): { product: ProductRef; measure: Measure } | undefined;
+  /**
+   * A data element (code or UID) and the value's COC back to its product and measure, for reads:
+   * a data element several products share is told apart by the COC (the one the mapping names,
+   * or the one whose code is the product's DHIS2 code).
+   */
+  reverse(
+    dataElement: string,
+    coc?: { id: string; code?: string },
+  ): { product: ProductRef; measure: Measure } | undefined;
+  /** The COC of values whose data element DHIS2 cannot describe (the file's, else DHIS2's default). */
+  defaultCategoryOptionCombo(): string;
   /** The attribute option combo of every value. */
   attributeOptionCombo(): string;
   /** The FHIR product of a DHIS2 product code (an RTS item code). */
@@ -71,21 +129,31 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
 
   const targetOf = (code: string, measure: Measure): DataElementTarget | undefined => {
     const own = indicators.products?.[code]?.[measure];
-    if (own) return { dataElement: own.dataElement, categoryOptionCombo: own.categoryOptionCombo ?? defaultCoc };
+    if (own) return { dataElement: own.dataElement, categoryOptionCombo: own.categoryOptionCombo, perProduct: false };
     const m = indicators.measures[measure];
     return m
       ? {
           dataElement: m.dataElement.replaceAll('{product}', code),
-          categoryOptionCombo: m.categoryOptionCombo ?? defaultCoc,
+          categoryOptionCombo: m.categoryOptionCombo,
+          perProduct: m.dataElement.includes('{product}'),
         }
       : undefined;
   };
-  const reverse = new Map<string, { row: CatalogueProduct; measure: Measure }>();
+  type Candidate = { row: CatalogueProduct; measure: Measure; target: DataElementTarget };
+  const reverse = new Map<string, Candidate[]>();
   for (const row of rows)
     for (const measure of MEASURES) {
-      const t = targetOf(row.codes.dhis2, measure);
-      if (t) reverse.set(t.dataElement, { row, measure });
+      const target = targetOf(row.codes.dhis2, measure);
+      if (target)
+        reverse.set(target.dataElement, [...(reverse.get(target.dataElement) ?? []), { row, measure, target }]);
     }
+  /** Whether a value under `coc` can be this candidate's. */
+  const fits = (c: Candidate, coc?: { id: string; code?: string }): boolean => {
+    if (!coc) return c.target.perProduct;
+    const named = c.target.categoryOptionCombo;
+    if (named) return named === coc.id || named === coc.code;
+    return c.target.perProduct || coc.code === c.row.codes.dhis2;
+  };
   const productRef = (row: CatalogueProduct): ProductRef =>
     index.productOf({ ...row, code: row.codes.dhis2 ?? '' }) ?? {
       system: 'national',
@@ -116,10 +184,11 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
       return t;
     },
     measureOfReason: (reason) => (reason ? reasons.get(reason.toLowerCase()) : undefined),
-    reverse(dataElement) {
-      const hit = reverse.get(dataElement);
-      return hit ? { product: productRef(hit.row), measure: hit.measure } : undefined;
+    reverse(dataElement, coc) {
+      const hits = (reverse.get(dataElement) ?? []).filter((c) => fits(c, coc));
+      return hits.length === 1 ? { product: productRef(hits[0].row), measure: hits[0].measure } : undefined;
     },
+    defaultCategoryOptionCombo: () => defaultCoc,
     attributeOptionCombo: () => indicators.attributeOptionCombo ?? DEFAULT_COC,
     packSizeOf: (code) => rows.find((r) => r.codes.dhis2 === code)?.packSize,
     productOf(code) {

@@ -8,6 +8,7 @@ import type { Dhis2Client } from './client.js';
 import { DHIS2, Dhis2RejectionError } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
+import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
 import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
 import { awaitDataValueImport } from './jobs.js';
 import { dhis2Instant } from './orgunit-codec.js';
@@ -58,6 +59,7 @@ interface DataElementMeta {
   id: string;
   code?: string;
   valueType: string;
+  combo?: CategoryComboMeta;
 }
 
 const STATE_MEASURES = new Set<Measure>(['stockOutDays', 'monthsOfStock', 'expiringWithin90Days']);
@@ -145,7 +147,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       const uids = batch.filter(isUid);
       const filter = [`code:in:[${batch.join(',')}]`, ...(uids.length ? [`id:in:[${uids.join(',')}]`] : [])];
       const list = await client.list<Json>('/api/dataElements', 'dataElements', {
-        fields: 'id,code,valueType',
+        fields: 'id,code,valueType,categoryCombo[id,name,isDefault,categoryOptionCombos[id,code,name]]',
         filter,
         rootJunction: 'OR',
       });
@@ -154,6 +156,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
           id: String(d.id),
           code: d.code ? String(d.code) : undefined,
           valueType: String(d.valueType ?? 'NUMBER'),
+          combo: comboFrom(d.categoryCombo),
         };
         found.set(meta.id, meta);
         if (meta.code) found.set(meta.code, meta);
@@ -163,6 +166,25 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
   };
 
   const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
+
+  /**
+   * COC UIDs → codes (a value of a data element products share is told apart by its COC's code),
+   * each asked once: a country has a few hundred COCs, and a national read asks per org unit.
+   */
+  const knownCocs = new Map<string, string>();
+  const cocCodes = async (uids: string[]): Promise<Map<string, string>> => {
+    const unknown = [...new Set(uids.filter((u) => isUid(u) && !knownCocs.has(u)))];
+    for (let i = 0; i < unknown.length; i += 100) {
+      const batch = unknown.slice(i, i + 100);
+      const list = await client.list<Json>('/api/categoryOptionCombos', 'categoryOptionCombos', {
+        fields: 'id,code',
+        filter: `id:in:[${batch.join(',')}]`,
+      });
+      const codes = new Map(list.map((c) => [String(c.id), String(c.code ?? '')]));
+      for (const uid of batch) knownCocs.set(uid, codes.get(uid) ?? '');
+    }
+    return knownCocs;
+  };
 
   const measureOf = (report: StockReport, line: StockLine): Measure => {
     const named = [line.itemStatus?.code, line.reason?.code].find(
@@ -205,6 +227,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       const measure = measureOf(report, line);
       const code = products.productCode(line.product, `${lineAt(i)}.product`);
       return {
+        code,
         measure,
         target: products.target(code, measure, `${lineAt(i)}.product`),
         quantity: quantityOf(report, line, measure),
@@ -228,8 +251,17 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       } else if (m?.code) dataElement = m.code;
       if (!Number.isFinite(t.quantity))
         throw new BusinessRuleError(`quantity ${t.quantity} is not a number`, `${lineAt(i)}.quantity`);
-      const key = `${dataElement}|${t.target.categoryOptionCombo}`;
-      const sum = sums.get(key) ?? { dataElement, coc: t.target.categoryOptionCombo, total: 0, lines: [], meta: m };
+      const coc = cocFor({
+        product: t.code,
+        measure: t.measure,
+        dataElement: t.target.dataElement,
+        named: t.target.categoryOptionCombo,
+        combo: m?.combo,
+        fallback: products.defaultCategoryOptionCombo(),
+        where: `${lineAt(i)}.product`,
+      });
+      const key = `${dataElement}|${coc}`;
+      const sum = sums.get(key) ?? { dataElement, coc, total: 0, lines: [], meta: m };
       sum.total += t.quantity;
       sum.lines.push(i);
       sums.set(key, sum);
@@ -414,9 +446,15 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [])
         byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
       const products = deps.products();
+      const cocs = await cocCodes(
+        (Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []).map((v) =>
+          String(v.categoryOptionCombo ?? ''),
+        ),
+      );
       const items = [...byPeriod.entries()].map(([period, values]): StockReport => {
         const lines = values.flatMap((v): StockLine[] => {
-          const known = products.reverse(String(v.dataElement));
+          const coc = String(v.categoryOptionCombo ?? products.defaultCategoryOptionCombo());
+          const known = products.reverse(String(v.dataElement), { id: coc, code: cocs.get(coc) || undefined });
           if (!known || !Number.isFinite(Number(v.value))) return [];
           return [
             {

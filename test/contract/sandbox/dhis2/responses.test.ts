@@ -102,6 +102,23 @@ if (!fixturesPresent) {
     const dsFields = 'id,code,name,shortName,periodType,categoryCombo[id],dataSetElements[dataSet[id],dataElement[id]]';
     const ds = await get(sb, `/api/dataSets/LkStockMnth?fields=${encodeURIComponent(dsFields)}`);
     check(t, only(dsFields.replace('shortName,', ''), fixture('metadata/data-set.json')), ds.body);
+    // category combos with their COCs, as the connector asks for them (category-combos.ts)
+    const ccFields = 'id,code,name,isDefault,categoryOptionCombos[id,code,name]';
+    const combos = await get(sb, `/api/categoryCombos?fields=${encodeURIComponent(ccFields)}`);
+    const ccDoc = fixture('metadata/category-combos.json');
+    for (const c of combos.body.categoryCombos) check(t, only(ccFields, ccDoc.categoryCombos[0]), c);
+    const cocs = await get(sb, '/api/categoryOptionCombos?fields=id,code,name,categoryCombo[id]');
+    for (const c of cocs.body.categoryOptionCombos)
+      check(t, only('id,code,name,categoryCombo[id]', fixture('metadata/category-option-combo.json')), c);
+    const deCombo = await get(
+      sb,
+      `/api/dataElements?filter=code:eq:FP_SOH&fields=${encodeURIComponent(`id,code,categoryCombo[${ccFields}]`)}`,
+    );
+    t.same(
+      deCombo.body.dataElements[0].categoryCombo.categoryOptionCombos.map((c: Json) => c.code),
+      ['FP_LNG30', 'FP_DMPA', 'FP_CNDM'],
+      "a data element's combo expands as deep as fields asks",
+    );
   });
 
   t.test('WebMessages', async (t) => {
