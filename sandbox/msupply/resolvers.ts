@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { InvoiceStatus, Requisition, RequisitionLine, Stocktake, StocktakeLine, User } from './model.js';
 import type { MsupplyState } from './state.js';
 import { ledgerRows } from './ledger.js';
+import { itemStatsNode } from './item-stats.js';
 import {
   connector,
   invoiceLineNode,
@@ -199,7 +200,15 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           stringOk(i.name, filter?.name) &&
           (!filter?.codeOrName || stringOk(i.code, filter.codeOrName) || stringOk(i.name, filter.codeOrName)),
       );
-      return connector('ItemConnector', all.map(itemNode), page);
+      // stats take their own storeId: a user may ask for another of their stores' figures
+      const withStats = (i: (typeof all)[number]) => ({
+        ...itemNode(i),
+        stats: (a: Args) => {
+          inStore(ctx, a.storeId);
+          return itemStatsNode(ctx.state, a.storeId, i.id, a);
+        },
+      });
+      return connector('ItemConnector', all.map(withStats), page);
     },
 
     requisition: ({ storeId, id }, ctx) => {

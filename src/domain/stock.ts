@@ -13,6 +13,17 @@ export interface StockLine {
   reason?: Code;
   itemStatus?: Code;
   countedAt?: string;
+  /**
+   * The item's figures in the facility where the system computes them (read only): the whole
+   * item's, over all its lots, so repeated on each lot's line; never to be summed across lines.
+   */
+  itemStats?: ItemStats;
+}
+
+/** Average monthly consumption (units per month) and months of stock on hand (absent: no consumption). */
+export interface ItemStats {
+  averageMonthlyConsumption: Quantity;
+  monthsOfStock?: number;
 }
 
 /** A stock count (snapshot) or an adjustment (difference) at one facility. */

@@ -38,6 +38,10 @@ export const EXT = {
   lotExpiry: `${NS}/StructureDefinition/lot-expiry`,
   vvmStatus: `${NS}/StructureDefinition/vvm-status`,
   stockReason: `${NS}/StructureDefinition/stock-reason`,
+  /** The item's average monthly consumption at the location (read only; the item's, not the lot's). */
+  averageMonthlyConsumption: `${NS}/StructureDefinition/average-monthly-consumption`,
+  /** The item's months of stock on hand at the location (read only). */
+  monthsOfStock: `${NS}/StructureDefinition/months-of-stock`,
 };
 
 /** SearchParameters we define where FHIR has none (listed in the CapabilityStatement, served at [base]/SearchParameter/[id]). */

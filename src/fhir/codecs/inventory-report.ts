@@ -49,6 +49,17 @@ export function encodeInventoryReport(s: StockReport, meta: Json): Json {
             extension: [
               ...lotExtensions(l.lot),
               ...(l.reason ? [{ url: EXT.stockReason, valueCoding: compact({ ...l.reason }) }] : []),
+              ...(l.itemStats
+                ? [
+                    {
+                      url: EXT.averageMonthlyConsumption,
+                      valueQuantity: quantityToFhir(l.itemStats.averageMonthlyConsumption),
+                    },
+                  ]
+                : []),
+              ...(l.itemStats?.monthsOfStock !== undefined
+                ? [{ url: EXT.monthsOfStock, valueDecimal: l.itemStats.monthsOfStock }]
+                : []),
             ],
             category: l.itemStatus ? codeToConcept(l.itemStatus) : undefined,
             quantity: quantityToFhir(l.quantity),

@@ -40,6 +40,11 @@ export interface ItemRow {
   defaultPackSize: number;
   unitName: string | null;
 }
+/** An item's figures in a store (ItemStatsNode): units, AMC in units per month, months of stock or null. */
+export interface ItemStatsRow {
+  id: string;
+  stats: { stockOnHand: number; averageMonthlyConsumption: number; monthsOfStockOnHand: number | null };
+}
 export interface RequisitionLineRow {
   id: string;
   itemId: string;
@@ -197,6 +202,20 @@ export function createMsupplyApi(client: MsupplyClient) {
             })
           ).items,
       );
+    },
+    /** The store's figures for these items (one paged query), by item id. */
+    async itemStats(storeId: string, itemIds: string[]): Promise<Map<string, ItemStatsRow['stats']>> {
+      if (!itemIds.length) return new Map();
+      const rows = await allPages(
+        async (page) =>
+          (
+            await client.request<{ items: Connector<ItemStatsRow> }>({
+              query: Q.ITEM_STATS,
+              variables: { storeId, filter: { id: { equalAny: itemIds } }, page },
+            })
+          ).items,
+      );
+      return new Map(rows.map((r) => [r.id, r.stats]));
     },
     /** The requisition with this id in this store, or undefined (RecordNotFound). */
     async requisition(storeId: string, id: string): Promise<RequisitionRow | undefined> {

@@ -116,6 +116,31 @@ export const ITEMS = /* GraphQL */ `
   }
 `;
 
+/**
+ * Items with the store's figures for them (ItemNode.stats: stock on hand, average monthly
+ * consumption over the store's lookback period, months of stock), as of today.
+ */
+export const ITEM_STATS = /* GraphQL */ `
+  query itemStats($storeId: String!, $filter: ItemFilterInput, $page: PaginationInput) {
+    items(storeId: $storeId, filter: $filter, page: $page) {
+      __typename
+      ... on ItemConnector {
+        totalCount
+        nodes {
+          __typename
+          id
+          stats(storeId: $storeId) {
+            __typename
+            stockOnHand
+            averageMonthlyConsumption
+            monthsOfStockOnHand
+          }
+        }
+      }
+    }
+  }
+`;
+
 const REQUISITION_FIELDS = /* GraphQL */ `
   fragment RequisitionFields on RequisitionNode {
     __typename
@@ -623,6 +648,7 @@ export const OPERATIONS: Record<string, string> = {
   stores: STORES,
   names: NAMES,
   items: ITEMS,
+  itemStats: ITEM_STATS,
   requisition: REQUISITION,
   requisitions: REQUISITIONS,
   insertRequestRequisition: INSERT_REQUEST_REQUISITION,

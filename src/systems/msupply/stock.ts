@@ -1,9 +1,9 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId, stableUuid } from '../../domain/ids.js';
-import type { Quantity, StockLine, StockReport } from '../../domain/index.js';
+import type { ItemStats, Quantity, StockLine, StockReport } from '../../domain/index.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
-import type { AdjustmentReasonRow, ItemRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
+import type { AdjustmentReasonRow, ItemRow, ItemStatsRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
@@ -12,7 +12,9 @@ import type { StoreDirectory } from './stores.js';
 
 /**
  * InventoryReport ↔ Open mSupply stock. Read: the store's stock lines (batches with expiry, packs
- * × pack size = units) as one snapshot per store. Write: a count (snapshot) or a change
+ * × pack size = units) as one snapshot per store, each line with its item's average monthly
+ * consumption and months of stock from `ItemNode.stats` (the server's own figures, over the
+ * store's lookback period; months of stock absent when nothing was consumed). Write: a count (snapshot) or a change
  * (difference) becomes a stocktake — insertStocktake (blank), one insertStocktakeLine per line
  * with `countedNumberOfPacks` (for a difference: the batch's packs now plus the change), then
  * updateStocktake(status: FINALISED), which makes Open mSupply post the inventory addition and
@@ -54,6 +56,14 @@ function packsOf(q: Quantity, packSize: number, where: string): number {
   return q.value / packSize;
 }
 
+/** Open mSupply's figures as the domain's: AMC in units per month, months of stock when there was consumption. */
+function itemStatsOf(figures: ItemStatsRow['stats']): ItemStats {
+  return {
+    averageMonthlyConsumption: { value: figures.averageMonthlyConsumption, unit: 'dispensing-unit' },
+    ...(figures.monthsOfStockOnHand !== null ? { monthsOfStock: figures.monthsOfStockOnHand } : {}),
+  };
+}
+
 export function createStockCapability(deps: StockDeps): StockCapability & StockLedgerReader {
   const { api, stores } = deps;
   const reasonsCache = new ExpiringCache(() => REASONS_TTL_MS);
@@ -86,6 +96,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
   const snapshotOf = async (store: Pick<StoreRow, 'id' | 'code'>, criteria: SearchCriteria): Promise<StockReport> => {
     const products = deps.products();
     const lines: StockLine[] = [];
+    const itemOfLine: string[] = [];
     for (const l of await api.stockLines(store.id, { hasPacksInStore: true })) {
       const product = products.productOf(l.item.code, l.item.name);
       if (!product) continue;
@@ -99,7 +110,14 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         quantity: { value: l.totalNumberOfPacks * l.packSize, unit: 'dispensing-unit' },
         ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
       });
+      itemOfLine.push(l.itemId);
     }
+    // the item's AMC and months of stock, as Open mSupply computes them for the store (one query)
+    const stats = await api.itemStats(store.id, [...new Set(itemOfLine)]);
+    lines.forEach((line, i) => {
+      const figures = stats.get(itemOfLine[i]);
+      if (figures) line.itemStats = itemStatsOf(figures);
+    });
     return {
       id: stableId(MSUPPLY, 'stock-on-hand', store.id),
       status: 'active',

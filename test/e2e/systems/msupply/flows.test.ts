@@ -3,7 +3,8 @@
  * Open mSupply the only system, routing.json sending the store's flows to it: the warehouse ships (in the
  * sandbox), the facility reads the SupplyDelivery and confirms it one line short — the inbound
  * shipment holds exactly that and is RECEIVED, a second confirmation is a 409 — then a stock count
- * and an adjustment become finalised stocktakes and the stock reads back equal.
+ * and an adjustment become finalised stocktakes and the stock reads back equal, with Open
+ * mSupply's average monthly consumption and months of stock on each line.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,5 +171,24 @@ t.test('ship, read, confirm one line short; count and adjust stock', async (t) =
     t.ok(again.status < 300, why(again));
     t.equal(units(await reportOf(), paracetamol), 5_000, 'the same adjustment again changes nothing');
     t.equal(ms.state.counts().finalisedStocktakes, 2, 'two finalised stocktakes');
+
+    // a pack dispensed five days ago: Open mSupply's AMC and months of stock reach the report
+    const dispensed = await fetch(`${ms.url}/_sandbox/prescriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        storeId: STORE,
+        itemCode: 'PCM500T',
+        units: 1000,
+        datetime: new Date(Date.now() - 5 * 86_400_000).toISOString(),
+      }),
+    });
+    t.equal(dispensed.status, 201);
+    const after = await reportOf();
+    t.equal(units(after, paracetamol), 4_000, 'one pack of 1000 dispensed');
+    const line = after.inventoryListing[0].item.find((i: any) => i.item.concept.coding[0].code === paracetamol);
+    const ext = (name: string) => line.extension.find((e: any) => e.url.endsWith(`/StructureDefinition/${name}`));
+    t.match(ext('average-monthly-consumption'), { valueQuantity: { value: 1000 / 3, code: 'dispensing-unit' } });
+    t.equal(ext('months-of-stock').valueDecimal, 4_000 / (1000 / 3), 'stock on hand over AMC');
   });
 });

@@ -42,8 +42,9 @@ t.test(
         product: { system: GTIN, code: ORS, display: 'Oral rehydration salts, sachet 20.5g' },
         quantity: { value: 500, unit: 'dispensing-unit' },
         lot: { number: 'N20262', expiry: '2027-12-31' },
+        itemStats: { averageMonthlyConsumption: { value: 0, unit: 'dispensing-unit' } },
       },
-      '10 packs of 50, its batch and expiry',
+      '10 packs of 50, its batch and expiry; nothing consumed yet (AMC 0, no months of stock)',
     );
 
     const count = report('CNT-1', 'snapshot', [
