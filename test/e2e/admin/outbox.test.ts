@@ -3,7 +3,7 @@
  * count to OpenLMIS fails while the sandbox answers 503 until the outbox gives up (two attempts);
  * the operator opens the outbox, reads the upstream's reason, confirms the retry, and the job is
  * then delivered to the (recovered) sandbox: the stock event exists there, the job is done, and
- * its timeline shows the retry by the operator and the upstream id.
+ * its timeline shows every attempt, the retry by the operator and the upstream id.
  */
 import t from 'tap';
 import { openBrowser, noChromium, seriousViolations, signIn } from './browser.js';
@@ -72,6 +72,11 @@ t.test('dead letter retried from the console', { skip: noChromium }, async (t) =
   const timeline = await page.getByTestId('timeline').textContent();
   t.match(timeline, new RegExp(`outbox.retry by ${OPERATOR}`), 'the retry is on the timeline with the operator');
   t.match(timeline, /Accepted: stock to openlmis/);
+  const attempts = await page.getByTestId('attempt').allTextContents();
+  t.equal(attempts.length, 3, 'every attempt is on the timeline: two failures, then the delivery');
+  t.match(attempts[0], /Attempt 1: failed, to be retried.*503/);
+  t.match(attempts[1], /Attempt 2: failed, given up.*503/);
+  t.match(attempts[2], /Attempt 1: delivered/, "the operator's retry starts a new budget");
   t.match(await page.getByTestId('upstream-ids').textContent(), /[0-9a-f-]{36}/, 'the upstream id of the stock event');
   await browser.shot('outbox-job-timeline');
   t.same(await seriousViolations(page), [], 'axe-core: the job page has no serious violation');
