@@ -1,5 +1,6 @@
 import type { DayWindow, FacilityLedger, StockCardLedger, StockMovementKind } from '../../domain/stock-ledger.js';
 import { NS } from '../../domain/namespace.js';
+import type { Facility } from '../../domain/facility.js';
 import type { FacilityCapability } from '../../routing/ports.js';
 import { malformedAnswer, asRecord } from '../../upstream/errors.js';
 import { MAX_PAGES } from '../../upstream/paging.js';
@@ -17,6 +18,14 @@ import { SM, type StockReference } from './stock-reference.js';
  * (`startIndex`/`limit`, following `links[rel=next]`), folded into cards as it comes: a facility's
  * history is never held as rows. The module lists newest first, so a row recorded while we page
  * shifts the pages by one: rows are taken once by uuid, never twice.
+ *
+ * The parties of one facility are one ledger: OpenMRS keeps stock in the locations where it is
+ * held (a main store, a pharmacy, a ward), usually below the facility's own location, and DHIS2
+ * has one org unit for the facility. A party belongs to its nearest location (itself or an
+ * ancestor) that is a facility (the facility location tag); a move between two parties of the same
+ * facility is an adjustment at each end (out at one, in at the other: nothing leaves the facility),
+ * never consumption or a receipt. The parties are told apart by the operation's source and
+ * destination party names, which is what the transaction row carries.
  *
  * How a movement counts (as for the OpenLMIS and Open mSupply ledgers): dispensing to a patient
  * (`isPatientTransaction`) and stock transferred or issued out are consumption; a receipt, and a
@@ -47,10 +56,23 @@ export interface TransactionRow {
   stockBatchNo?: string | null;
   expiration?: string | null;
   stockOperationTypeName?: string | null;
+  operationSourcePartyName?: string | null;
+  operationDestinationPartyName?: string | null;
 }
 
-export function movementKindOf(row: TransactionRow, operationType: string | undefined): StockMovementKind {
+export function movementKindOf(
+  row: TransactionRow,
+  operationType: string | undefined,
+  /** Names of the parties of the same facility (a move between two of them stays inside it). */
+  ownParties: ReadonlySet<string> = new Set(),
+): StockMovementKind {
   if (row.isPatientTransaction) return 'consumption';
+  const within =
+    !!row.operationSourcePartyName &&
+    !!row.operationDestinationPartyName &&
+    ownParties.has(row.operationSourcePartyName) &&
+    ownParties.has(row.operationDestinationPartyName);
+  if (within) return 'adjustment';
   if (operationType === 'transferout' || operationType === 'stockissue')
     return row.quantity < 0 ? 'consumption' : 'receipt';
   if (operationType === 'receipt' && row.quantity > 0) return 'receipt';
@@ -72,14 +94,20 @@ export class CardFolder {
   constructor(
     private readonly window: DayWindow,
     private readonly operationType: (typeName: string | null | undefined) => string | undefined,
+    private readonly ownParties: ReadonlySet<string> = new Set(),
   ) {}
 
-  async add(row: TransactionRow, productOf: (stockItemUuid: string) => Promise<StockCardLedger['product']>) {
+  /** One row of `party`'s ledger (each party's stock its own cards, so a move between two is a pair). */
+  async add(
+    row: TransactionRow,
+    productOf: (stockItemUuid: string) => Promise<StockCardLedger['product']>,
+    party = '',
+  ) {
     if (this.seen.has(row.uuid)) return;
     this.seen.add(row.uuid);
     const day = String(row.dateCreated).slice(0, 10);
     if (day > this.window.to) return;
-    const key = `${row.stockItemUuid}|${row.stockBatchNo ?? ''}`;
+    const key = `${party}|${row.stockItemUuid}|${row.stockBatchNo ?? ''}`;
     let card = this.cards.get(key);
     if (!card) {
       card = {
@@ -98,7 +126,7 @@ export class CardFolder {
       card.movements.push({
         date: day,
         quantity: units,
-        kind: movementKindOf(row, this.operationType(row.stockOperationTypeName)),
+        kind: movementKindOf(row, this.operationType(row.stockOperationTypeName), this.ownParties),
       });
   }
 
@@ -165,17 +193,49 @@ export async function* openmrsLedgers(deps: LedgerDeps, window: DayWindow): Asyn
   const parties = (await client.all<Json>({ path: `${SM}/party`, query: { v: 'default' } })).filter(
     (p) => p.locationUuid && p.voided !== true,
   );
-  for (const party of parties) {
-    const folder = new CardFolder(window, operationType);
-    for await (const rows of transactionPages(client, String(party.uuid), dateMaxOf(window.to)))
-      for (const row of rows) await folder.add(row, productOf);
+  for (const group of await byFacility(deps, parties)) {
+    const folder = new CardFolder(window, operationType, new Set(group.parties.map((p) => String(p.name))));
+    for (const party of group.parties)
+      for await (const rows of transactionPages(client, String(party.uuid), dateMaxOf(window.to)))
+        for (const row of rows) await folder.add(row, productOf, String(party.uuid));
     const cards = folder.result();
     if (!cards.length) continue;
-    const location = String(party.locationUuid);
-    const facility = await deps.facilities.get(location);
+    const { id, facility } = group;
     yield {
-      facility: { id: location, identifier: facility?.identifiers[0], display: facility?.name ?? String(party.name) },
+      facility: { id, identifier: facility?.identifiers[0], display: facility?.name ?? String(group.parties[0].name) },
       cards,
     };
   }
+}
+
+/** Ancestors walked at most (a facility's stock rooms sit a level or two below it). */
+const MAX_LOCATION_DEPTH = 10;
+
+/** The parties grouped by their facility location, in the order the parties are listed. */
+async function byFacility(
+  deps: Pick<LedgerDeps, 'facilities'>,
+  parties: Json[],
+): Promise<{ id: string; facility?: Facility; parties: Json[] }[]> {
+  const groups = new Map<string, { id: string; facility?: Facility; parties: Json[] }>();
+  for (const party of parties) {
+    const own = String(party.locationUuid);
+    const found = await facilityAbove(deps, own);
+    const id = found?.id ?? own;
+    const group = groups.get(id) ?? { id, facility: found ?? (await deps.facilities.get(own)), parties: [] };
+    group.parties.push(party);
+    groups.set(id, group);
+  }
+  return [...groups.values()];
+}
+
+/** The location itself or its nearest ancestor that is a facility, if any. */
+async function facilityAbove(deps: Pick<LedgerDeps, 'facilities'>, location: string): Promise<Facility | undefined> {
+  let id: string | undefined = location;
+  for (let depth = 0; id && depth < MAX_LOCATION_DEPTH; depth++) {
+    const f = await deps.facilities.get(id);
+    if (!f) return undefined;
+    if (f.kind === 'facility') return f;
+    id = f.partOf;
+  }
+  return undefined;
 }

@@ -37,6 +37,7 @@ const OCT = bridgePeriod('2027-10');
 const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 const TRANSACTIONS = '/openmrs/ws/rest/v1/stockmanagement/stockitemtransaction';
+const PHARMACY_PARTY = 'e5d4c3b2-0002-4a1b-8c2d-3e4f50617282';
 
 async function startRig(t: Test, withMsupply = false) {
   const openmrs = await startOpenMrsSandbox();
@@ -358,3 +359,40 @@ t.test('two LMIS linked to one org unit: the first feeds it, the second is refus
   t.equal(rerun.counts.sent, 0);
   checkValues(t, rig);
 });
+
+t.test(
+  "a facility's pharmacy is part of its ledger; a move between them is neither consumed nor received",
+  async (t) => {
+    const rig = await startRig(t);
+    await threeMonths(rig);
+    // Mwangaza's store sends 100 amoxicillin to its own pharmacy (a location below it), which dispenses 40
+    await rig.control('operations', {
+      operationTypeUuid: rig.openmrs.stock.typeUuid('transferout'),
+      at: '2027-10-15T09:00:00Z',
+      sourceUuid: MWANGAZA_PARTY,
+      destinationUuid: PHARMACY_PARTY,
+      stockOperationItems: [
+        { stockItemUuid: rig.item(DRUGS.amoxicillin), batchNo: 'AMX-2708', expiration: '2028-01-15', quantity: 100 },
+      ],
+    });
+    await rig.dispense(LOC.mwangazaPharmacy, DRUGS.amoxicillin, 'AMX-2708', 40, '2027-10-16');
+    const run = await runStockToDhis2(rig.deps, { period: OCT });
+    t.equal(run.counts['no-org-unit'], 0, 'the pharmacy is not a facility of its own');
+    t.equal(run.counts.sent, 2);
+    const amx = (de: string) => dhis2Value(rig.dhis2, 'LK-HC-103', `EM_AMX250_${de}`, OCT.id);
+    // 1200 before, less the 40 the pharmacy dispensed; the 100 moved inside the facility changes nothing
+    t.equal(amx('SOH'), '1160');
+    t.equal(amx('CONS'), '100', "the store's 60 and the pharmacy's 40");
+    t.equal(amx('RCVD'), '0', 'the pharmacy receiving from its own store is no receipt');
+    t.equal(amx('ADJ'), '-100', 'the move nets to nothing: only the 100 damaged');
+    // AMC (150 + 90 + 100) / 3
+    t.equal(amx('MOS'), String(Math.round((1160 / (340 / 3)) * 100) / 100));
+    t.equal(amx('EXP90'), '260', 'AMX-2708 in the store and the pharmacy together');
+    const held = (party: string) => rig.openmrs.stock.quantity(party, rig.item(DRUGS.amoxicillin));
+    t.equal(
+      String(held(MWANGAZA_PARTY) + held(PHARMACY_PARTY)),
+      amx('SOH'),
+      "both parties' stock, as the sandbox holds it",
+    );
+  },
+);

@@ -25,6 +25,15 @@ t.test('how an OpenMRS transaction counts', async (t) => {
   t.equal(movementKindOf(row({ quantity: -5 }), 'stocktake'), 'adjustment');
   t.equal(movementKindOf(row({ quantity: -5 }), 'disposed'), 'adjustment');
   t.equal(movementKindOf(row({ quantity: 5 }), undefined), 'adjustment', 'an unknown type is an adjustment');
+  const own = new Set(['Main Store', 'Pharmacy']);
+  const move = { operationSourcePartyName: 'Main Store', operationDestinationPartyName: 'Pharmacy' };
+  t.equal(movementKindOf(row({ quantity: -5, ...move }), 'transferout', own), 'adjustment', 'out to its own pharmacy');
+  t.equal(movementKindOf(row({ quantity: 5, ...move }), 'transferout', own), 'adjustment', 'in from its own store');
+  t.equal(
+    movementKindOf(row({ quantity: -5, ...move, operationDestinationPartyName: 'Kilima' }), 'transferout', own),
+    'consumption',
+    'out to another facility',
+  );
 });
 
 t.test('quantities in a packaging unit become base units', async (t) => {
