@@ -32,6 +32,11 @@ export interface Dhis2Connector extends Connector {
   receipts?: ReceiptFeed;
 }
 
+/** Two parsed program settings alike (the same UIDs): the capabilities built on them can stay. */
+const sameProgram = (a: unknown, b: unknown): boolean =>
+  JSON.stringify(a, (_k, v: unknown) => (v instanceof Map ? [...v] : v)) ===
+  JSON.stringify(b, (_k, v: unknown) => (v instanceof Map ? [...v] : v));
+
 export function createDhis2Connector(
   settings: Record<string, unknown>,
   opts: Dhis2ConnectorOptions = {},
@@ -65,49 +70,48 @@ export function createDhis2Connector(
     }
     return useCase.value;
   };
-  return {
-    system: DHIS2,
-    facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
-    stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
-    // consignments (received deliveries) as events of the program the settings name
+  // the program capabilities follow the settings live: adding dhis2.consignmentProgram (or the
+  // requisition program) serves SupplyDelivery at once, removing it stops serving it; routing and
+  // the bridges read them from the connector at each use (main.ts rebuilds the services after a change)
+  const resolveOrgUnit = orgUnitResolver(orgUnits, opts.crosswalk);
+  const consignmentCapabilities = (c: ConsignmentProgram | undefined) => ({
     deliveries:
-      consignments &&
+      c &&
       createConsignmentCapability({
         client,
         reader: orgUnits,
         products: () => products,
-        resolveOrgUnit: orgUnitResolver(orgUnits, opts.crosswalk),
-        program: () => {
-          if (!consignments)
-            throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 delivery capability');
-          return consignments;
-        },
-      }),
-    requisitions:
-      requisitions &&
-      createRequisitionFeed({
-        client,
-        reader: orgUnits,
-        products: () => products,
-        program: () => {
-          if (!requisitions)
-            throw new Error('dhis2.requisitionProgram was removed: restart to drop the DHIS2 requisition feed');
-          return requisitions;
-        },
+        resolveOrgUnit,
+        program: () => c,
       }),
     receipts:
-      consignments &&
+      c &&
       createReceiptFeed({
         client,
         reader: orgUnits,
         products: () => products,
-        consignments: () => {
-          if (!consignments)
-            throw new Error('dhis2.consignmentProgram was removed: restart to drop the DHIS2 receipt feed');
-          return consignments;
-        },
+        consignments: () => c,
         useCase: rtsUseCase,
       }),
+  });
+  const requisitionFeed = (r: RequisitionProgram | undefined) =>
+    r && createRequisitionFeed({ client, reader: orgUnits, products: () => products, program: () => r });
+  let consigned = consignmentCapabilities(consignments);
+  let requisitionsFeed = requisitionFeed(requisitions);
+  return {
+    system: DHIS2,
+    facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
+    stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
+    /** Consignments (received deliveries) as events of dhis2.consignmentProgram; absent without one. */
+    get deliveries() {
+      return consigned.deliveries;
+    },
+    get requisitions() {
+      return requisitionsFeed;
+    },
+    get receipts() {
+      return consigned.receipts;
+    },
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
@@ -119,6 +123,9 @@ export function createDhis2Connector(
       const nextConsignments = consignmentsOf(parsed);
       const nextRequisitions = requisitionsOf(parsed);
       products = loadDhis2Products(next);
+      // an unchanged program keeps its capability objects (a bridge run holding one goes on)
+      if (!sameProgram(consignments, nextConsignments)) consigned = consignmentCapabilities(nextConsignments);
+      if (!sameProgram(requisitions, nextRequisitions)) requisitionsFeed = requisitionFeed(nextRequisitions);
       consignments = nextConsignments;
       requisitions = nextRequisitions;
       useCase = undefined;
