@@ -529,6 +529,9 @@ export class StockService {
   }
 
   inventory(q: Record<string, string | undefined>) {
+    // StockItemInventoryResource.doSearch answers an empty result unless an item is named (stock item,
+    // drug, concept or stock operation): a party alone lists nothing on a real server
+    if (!q.stockItemUuid && !q.drugUuid && !q.conceptUuid && !q.stockOperationUuid) return [];
     const party = q.partyUuid ?? [...this.parties.values()].find((p) => p.locationUuid === q.locationUuid)?.uuid;
     const rows = [...this.onHand.values()].filter(
       (r) =>

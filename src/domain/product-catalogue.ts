@@ -90,6 +90,8 @@ export interface CatalogueIndex {
   rowFor(product: ProductRef): CatalogueRow | undefined;
   /** The row of a system's own code. */
   rowByCode(code: string): CatalogueRow | undefined;
+  /** Every code of the system's column, in catalogue order. */
+  codes(): string[];
   /** A row as a FHIR product, named as configured (GTIN, else national code). */
   productOf(row: CatalogueRow, display?: string): ProductRef | undefined;
 }
@@ -121,6 +123,7 @@ export function catalogueIndex(
   return {
     rowFor: (product) => productCodes(product).map(rowForCode).find(Boolean),
     rowByCode: (code) => byCode.get(code),
+    codes: () => rows.map((r) => r.code),
     productOf(row, display) {
       const shown = row.display ?? display;
       if (naming.writeNational && naming.national && row.national)

@@ -16,6 +16,8 @@ export { GTIN_SYSTEM } from '../../domain/gtin.js';
 export interface OpenMrsProductMap {
   /** The drug uuid of a FHIR product; a 422 naming `where` when the catalogue has none. */
   drugUuid(product: ProductRef, where: string): string;
+  /** Every drug uuid the catalogue carries: what an inventory read asks OpenMRS about. */
+  drugUuids(): string[];
   /** The FHIR product of a drug uuid (undefined: the catalogue does not carry it). */
   productOf(drugUuid: string, display?: string): ProductRef | undefined;
   /** A quantity in dispensing units; a 422 when packs cannot be converted. */
@@ -39,6 +41,7 @@ export function loadOpenMrsProducts(settings: Record<string, unknown>, file?: st
   };
   return {
     drugUuid: (product, where) => row(product, where).code,
+    drugUuids: () => index.codes(),
     productOf(drugUuid, display) {
       const r = index.rowByCode(drugUuid);
       return r && index.productOf(r, display);

@@ -14,10 +14,11 @@ import type { OpenMrsProductMap } from './products.js';
 import { SM, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
+import { eachLimited } from '../../platform/each-limited.js';
 
 /**
- * Stock through the stock management module. Reads: `stockiteminventory` per location (one party),
- * by batch → an InventoryReport snapshot with lots and expiry; the endpoint does not page, so the
+ * Stock through the stock management module. Reads: `stockiteminventory` per location (one party)
+ * and catalogue drug, by batch → an InventoryReport snapshot with lots and expiry; the endpoint does not page, so the
  * answer is bounded (MAX_INVENTORY_ROWS) rather than trusted. Writes: a snapshot → a `stocktake`
  * operation, a difference → an `adjustment` with its reason; each is created NEW, then SUBMIT and
  * APPROVE actions complete it. The report's business key is the operation's externalReference,
@@ -28,6 +29,8 @@ import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 type Json = Record<string, any>;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_INVENTORY_ROWS = 5_000;
+/** Inventory reads in flight at once for one location (one per catalogue drug). */
+const INVENTORY_CONCURRENCY = 4;
 const REPORT_PREFIX = 'omrs-inv-';
 const WHERE = 'InventoryReport.inventoryListing[0].location';
 
@@ -64,14 +67,27 @@ export async function locationOf(
 export function createStockCapability(deps: StockDeps): StockCapability & StockLedgerReader {
   const { client, reference } = deps;
 
+  /**
+   * On-hand rows of one party, by batch. The module answers nothing unless the search names an item
+   * (StockItemInventoryResource returns an empty result for a party alone), so it is asked once per
+   * drug the catalogue carries: only those could be reported anyway.
+   */
+  const inventoryRows = async (partyUuid: string): Promise<Json[]> => {
+    const rows: Json[] = [];
+    await eachLimited(deps.products().drugUuids(), INVENTORY_CONCURRENCY, async (drugUuid) => {
+      const body = await client.call<Json>({
+        method: 'GET',
+        path: `${SM}/stockiteminventory`,
+        query: { partyUuid, drugUuid, groupBy: 'LocationStockItemBatchNo', includeBatchNo: true, v: 'default' },
+      });
+      if (Array.isArray(body?.results)) rows.push(...body.results);
+    });
+    return rows;
+  };
+
   const inventory = async (location: string): Promise<StockReport> => {
     const party = await reference.partyOf(location, WHERE);
-    const body = await client.call<Json>({
-      method: 'GET',
-      path: `${SM}/stockiteminventory`,
-      query: { partyUuid: party.uuid, groupBy: 'LocationStockItemBatchNo', includeBatchNo: true, v: 'default' },
-    });
-    const rows: Json[] = Array.isArray(body?.results) ? body.results : [];
+    const rows = await inventoryRows(String(party.uuid));
     if (rows.length > MAX_INVENTORY_ROWS)
       throw new BusinessRuleError(
         `OpenMRS answered ${rows.length} inventory rows for location ${location}, more than the ${MAX_INVENTORY_ROWS} read at once`,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import t, { type Test } from 'tap';
 import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import type { StockReport } from '../../../../src/domain/index.js';
@@ -211,4 +212,35 @@ t.test('a crash after the submit: the rerun approves once and never submits agai
     ),
     940,
   );
+});
+
+t.test('the inventory is asked per catalogue drug: the module lists nothing for a party alone', async (t) => {
+  const { sb, stock } = await setup(t);
+  const party = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281'; // Mwangaza Health Centre's party in the sandbox seed
+  const ask = async (query: string) =>
+    (
+      await sb.app.inject({
+        method: 'GET',
+        url: `/openmrs/ws/rest/v1/stockmanagement/stockiteminventory?${query}`,
+        headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+      })
+    ).json().results as unknown[];
+  t.same(await ask(`partyUuid=${party}`), [], 'a party alone: an empty result, as StockItemInventoryResource answers');
+  t.ok((await ask(`partyUuid=${party}&drugUuid=${DRUGS.amoxicillin}`)).length > 0, 'a party and a drug: its rows');
+
+  const calls = sb.faults.add({
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockiteminventory',
+    action: { type: 'delay', ms: 0 },
+  });
+  const report = (await stock.search({ facility: LOC.mwangaza })).items[0];
+  const products = JSON.parse(fs.readFileSync('fhir-mappings/products.json', 'utf8')) as {
+    products: { codes: Record<string, string> }[];
+  };
+  t.equal(
+    sb.faults.list().find((r) => r.id === calls.id)?.hits,
+    products.products.filter((p) => p.codes.openmrs).length,
+    'one inventory call per drug the catalogue carries',
+  );
+  t.ok(report.lines.length > 1, 'the connector still reads the location stock');
+  t.ok(new Set(report.lines.map((l) => l.product.code)).size > 1, 'of several drugs');
 });
