@@ -13,7 +13,7 @@
  * Nothing here throws to the caller or stops the process: OpenHIM being down only delays
  * registration (retried with backoff) and keeps the last good config in force.
  */
-import utils from 'openhim-mediator-utils';
+import { mediatorUtils } from './mediator-utils.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
 import { canonicalJson } from '../domain/ids.js';
@@ -153,14 +153,18 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
-  const registerOnce = () =>
-    new Promise<void>((resolve, reject) =>
+  const registerOnce = async () => {
+    const utils = await mediatorUtils();
+    return new Promise<void>((resolve, reject) =>
       utils.registerMediator(api, registration, (err) => (err ? reject(err) : resolve())),
     );
-  const heartbeatOnce = () =>
-    new Promise<Record<string, unknown>>((resolve, reject) =>
+  };
+  const heartbeatOnce = async () => {
+    const utils = await mediatorUtils();
+    return new Promise<Record<string, unknown>>((resolve, reject) =>
       utils.fetchConfig(api, (err, body) => (err ? reject(err) : resolve(body ?? {}))),
     );
+  };
 
   async function registerWithBackoff(): Promise<void> {
     for (let attempt = 0; !stopper.stopped; attempt++) {

@@ -5,7 +5,7 @@
  * mediator's pattern): 2xx → Successful, 4xx → Completed, anything else → Failed.
  */
 import { Agent, request } from 'undici';
-import utils from 'openhim-mediator-utils';
+import { mediatorUtils } from './mediator-utils.js';
 import type { OutboxJob } from '../store/types.js';
 import { reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
@@ -66,7 +66,7 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
       secretValues: opts.secretValues(),
       redactor: opts.redactor,
     });
-    const auth = utils.genAuthHeaders({
+    const auth = (await mediatorUtils()).genAuthHeaders({
       username: String(s['openhim.username'] ?? 'root@openhim.org'),
       password: String(s['openhim.password'] ?? ''),
     });
