@@ -1,57 +1,61 @@
 /**
- * npm run bench:openlmis — orders per second and client p50/p99 through the mediator to the
- * OpenLMIS sandbox, beside the sandbox called directly with the same requisition calls
- * (periodsForInitiate → initiate → PUT the filled lines → submit) by a client holding a token.
- * Same sandbox, same machine, same concurrency, run side by side: the ratio is the mediator's
- * price (FHIR validation, outbox durability on SQLite, reference lookups, journaled steps).
- * BENCH_ORDERS (default 150, one facility each) and BENCH_CONCURRENCY (default 8) tune it.
+ * npm run bench:openlmis — OpenLMIS orders (3 lines each) through the mediator beside the same
+ * orders placed directly by a careful hand-written client, measured as an outside engineer would
+ * (issue 18):
+ * - three processes: the OpenLMIS sandbox (bench/openlmis-sandbox.ts), the mediator in its
+ *   production configuration (`cli serve`: pino at info, SQLite outbox with its fsyncs, the
+ *   connector's real settings), and this load generator;
+ * - the baseline makes the fewest calls an order needs: periodsForInitiate → initiate (with an
+ *   Idempotency-Key) → PUT the lines → submit, with a token it keeps;
+ * - both sides warmed the same (WARM orders each), then run interleaved A B A B … for ROUNDS
+ *   rounds, every order at a facility of its own; the ratio (mediator ÷ direct orders/s) is
+ *   printed per round with its min / median / max;
+ * - the sandbox counts the calls each side made (its request log), and /proc gives the CPU time
+ *   each process spent per order.
+ * BENCH_ORDERS (per round and side, default 40), BENCH_ROUNDS (default 3), BENCH_CONCURRENCY
+ * (default 8), BENCH_WARM (default 10) tune it. Exits non-zero if the mediator needs more than 5
+ * calls per order.
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startOpenLmisSandbox, type OpenLmisSandbox } from '../sandbox/openlmis/index.js';
-import { loadSettings } from '../src/config/load.js';
-import { startMediator } from '../src/main.js';
 import { orderLine, transactionOf } from '../test/support/openlmis-e2e.js';
 import { runTimed } from './latency.js';
+import { BENCH_PASSWORD as PASSWORD, cpuMs, json, startMediatorProcess, startSandbox } from './openlmis-processes.js';
 
-const ORDERS = Number(process.env.BENCH_ORDERS ?? 150);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 40);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const WARM = Number(process.env.BENCH_WARM ?? 10);
 const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
-const PASSWORD = 'bench-secret-Lm1';
+const MAX_CALLS = 5;
 
-interface Result {
+interface Side {
   name: string;
+  pid: () => number | undefined;
+  order: (facilityCode: string, n: number) => Promise<void>;
+}
+
+interface RoundResult {
   ordersPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  orders: number;
+  callsPerOrder: number;
+  /** CPU ms per order of the process that answered the load generator (mediator, or none for direct). */
+  cpuMsPerOrder?: number;
+  sandboxCpuMsPerOrder: number;
 }
 
-/** `run(i)` for each order, CONCURRENCY at a time; latency per order as the client sees it. */
-async function measure(name: string, count: number, run: (i: number) => Promise<void>): Promise<Result> {
-  const t = await runTimed(count, CONCURRENCY, run);
-  return {
-    name,
-    ordersPerSecond: Number((count / t.seconds).toFixed(1)),
-    p50Ms: t.p50Ms,
-    p99Ms: t.p99Ms,
-    orders: count,
-  };
-}
-
-async function json(res: Response): Promise<any> {
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-/** The requisition calls the connector makes, sent straight to the sandbox. */
-function directClient(sb: OpenLmisSandbox) {
-  const seed = sb.state.seedSummary();
+/** The careful hand-written client: the four calls an order needs, one token kept. */
+function directSide(
+  sandboxUrl: string,
+  ids: Record<string, string>,
+  program: string,
+): Side & { login(): Promise<void> } {
   let token = '';
   const call = (method: string, p: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${sb.url}${p}`, {
+    fetch(`${sandboxUrl}${p}`, {
       method,
       headers: {
         authorization: `Bearer ${token}`,
@@ -61,20 +65,18 @@ function directClient(sb: OpenLmisSandbox) {
       body: body ? JSON.stringify(body) : undefined,
     }).then(json);
   return {
+    name: 'direct',
+    pid: () => undefined,
     async login() {
       const basic = Buffer.from('user-client:changeme').toString('base64');
-      token = (
-        await json(
-          await fetch(`${sb.url}/api/oauth/token?grant_type=password&username=mediator&password=password`, {
-            method: 'POST',
-            headers: { authorization: `Basic ${basic}` },
-          }),
-        )
-      ).access_token;
+      const res = await fetch(`${sandboxUrl}/api/oauth/token?grant_type=password&username=mediator&password=password`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}` },
+      });
+      token = (await json(res)).access_token;
     },
-    async order(facilityCode: string) {
-      const facility = seed.facilities[facilityCode];
-      const program = seed.programs.EM01;
+    async order(facilityCode) {
+      const facility = ids[facilityCode];
       const [period] = await call(
         'GET',
         `/api/requisitions/periodsForInitiate?programId=${program}&facilityId=${facility}&emergency=false`,
@@ -97,81 +99,121 @@ function directClient(sb: OpenLmisSandbox) {
   };
 }
 
-async function main() {
-  // One sandbox per path, identical seeds: each order goes to its own health post and period.
-  const seed = { extraHealthPosts: ORDERS + 20 };
-  const facilities = Array.from({ length: ORDERS + 20 }, (_, i) => `LK-HP-${400 + i + 1}`);
-  const directSb = await startOpenLmisSandbox({ port: 0, seed });
-  const direct = directClient(directSb);
-  await direct.login();
-  await direct.order(facilities[ORDERS]); // warm-up
-  const baseline = await measure('OpenLMIS sandbox, direct requisition calls', ORDERS, (i) =>
-    direct.order(facilities[i]),
-  );
-  await directSb.close();
-
-  const sb = await startOpenLmisSandbox({ port: 0, seed });
-  const ids = sb.state.seedSummary().facilities;
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: PASSWORD,
-      DATABASE_URL: '',
-      OPENLMIS_BASE_URL: sb.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-      OUTBOX_DEADLINE_MS: '30000',
-    } as NodeJS.ProcessEnv),
-  );
+function mediatorSide(url: string, ids: Record<string, string>, proc: ChildProcess): Side {
   const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
-  const viaMediator = async (i: number, facilityCode: string) => {
-    const bundle = transactionOf(
-      PRODUCTS.map((productCode) =>
-        orderLine({ order: `BENCH-${i}`, facilityId: ids[facilityCode], program: 'EM01', productCode, qty: 200 }),
-      ),
-    );
-    const body = await json(
-      await fetch(`${mediator.url}/fhir`, {
-        method: 'POST',
-        headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-        body: JSON.stringify(bundle),
-      }),
-    );
-    if (!String(body.entry[0].response.status).startsWith('201'))
-      throw new Error(`order ${i}: ${body.entry[0].response.status}`);
+  return {
+    name: 'mediator',
+    pid: () => proc.pid,
+    async order(facilityCode, n) {
+      const bundle = transactionOf(
+        PRODUCTS.map((productCode) =>
+          orderLine({ order: `BENCH-${n}`, facilityId: ids[facilityCode], program: 'EM01', productCode, qty: 200 }),
+        ),
+      );
+      const body = await json(
+        await fetch(`${url}/fhir`, {
+          method: 'POST',
+          headers: { authorization: auth, 'content-type': 'application/fhir+json' },
+          body: JSON.stringify(bundle),
+        }),
+      );
+      if (!String(body.entry[0].response.status).startsWith('201'))
+        throw new Error(`order ${n}: ${body.entry[0].response.status}`);
+    },
   };
-  await viaMediator(ORDERS + 1, facilities[ORDERS + 1]); // warm-up: validators, token, reference data
-  const ours = await measure('FHIR → mediator (SQLite outbox) → OpenLMIS sandbox', ORDERS, (i) =>
-    viaMediator(i, facilities[i]),
-  );
-  const submitted = sb.state.counts().submittedRequisitions;
-  await mediator.stop();
-  await sb.close();
-  rmSync(dir, { recursive: true, force: true });
-  if (submitted !== ORDERS + 1)
-    throw new Error(`expected ${ORDERS + 1} submitted requisitions, the sandbox has ${submitted}`);
+}
 
-  for (const r of [baseline, ours])
-    console.log(
-      `${r.name.padEnd(52)} ${String(r.ordersPerSecond).padStart(7)} orders/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`,
-    );
-  console.log(
-    JSON.stringify({
-      bench: 'openlmis orders (3 lines each)',
-      orders: ORDERS,
+async function requestCount(sandboxUrl: string): Promise<number> {
+  return (await json(await fetch(`${sandboxUrl}/_sandbox/requests?from=1000000000`))).count;
+}
+
+async function round(side: Side, facilities: string[], sandbox: { url: string; proc: ChildProcess }, offset: number) {
+  const calls0 = await requestCount(sandbox.url);
+  const cpu0 = cpuMs(side.pid());
+  const sbCpu0 = cpuMs(sandbox.proc.pid);
+  const t = await runTimed(facilities.length, CONCURRENCY, (i) => side.order(facilities[i], offset + i));
+  const n = facilities.length;
+  const result: RoundResult = {
+    ordersPerSecond: Number((n / t.seconds).toFixed(1)),
+    p50Ms: t.p50Ms,
+    p99Ms: t.p99Ms,
+    callsPerOrder: Number(((await requestCount(sandbox.url)) - calls0) / n),
+    sandboxCpuMsPerOrder: Number(((cpuMs(sandbox.proc.pid) - sbCpu0) / n).toFixed(2)),
+  };
+  if (side.pid()) result.cpuMsPerOrder = Number(((cpuMs(side.pid()) - cpu0) / n).toFixed(2));
+  return result;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const perSide = WARM + ROUNDS * ORDERS;
+  const sandbox = await startSandbox(2 * perSide + 10);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-'));
+  let mediatorProc: ChildProcess | undefined;
+  try {
+    const seed = await json(await fetch(`${sandbox.url}/_sandbox/seed`));
+    const ids = seed.facilities as Record<string, string>;
+    const posts = Array.from({ length: 2 * perSide }, (_, i) => `LK-HP-${400 + i + 1}`);
+    const directPosts = posts.slice(0, perSide);
+    const mediatorPosts = posts.slice(perSide);
+    const mediator = await startMediatorProcess(sandbox.url, dir);
+    mediatorProc = mediator.proc;
+    const direct = directSide(sandbox.url, ids, seed.programs.EM01);
+    await direct.login();
+    const ours = mediatorSide(mediator.url, ids, mediator.proc);
+
+    // the same warm-up for both: JIT, pools, the token, the mediator's reference data
+    await round(direct, directPosts.slice(0, WARM), sandbox, 0);
+    await round(ours, mediatorPosts.slice(0, WARM), sandbox, 0);
+
+    const pairs: { direct: RoundResult; mediator: RoundResult; ratio: number }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const from = WARM + r * ORDERS;
+      const a = await round(direct, directPosts.slice(from, from + ORDERS), sandbox, from);
+      const b = await round(ours, mediatorPosts.slice(from, from + ORDERS), sandbox, from);
+      const ratio = Number((b.ordersPerSecond / a.ordersPerSecond).toFixed(3));
+      pairs.push({ direct: a, mediator: b, ratio });
+      console.log(
+        `round ${r + 1}: direct ${a.ordersPerSecond} orders/s (p50 ${a.p50Ms} ms, ${a.callsPerOrder} calls/order)` +
+          ` | mediator ${b.ordersPerSecond} orders/s (p50 ${b.p50Ms} ms, ${b.callsPerOrder} calls/order,` +
+          ` ${b.cpuMsPerOrder} ms CPU/order) | ratio ${ratio}`,
+      );
+    }
+    const submitted = (await json(await fetch(`${sandbox.url}/_sandbox/state`))).submittedRequisitions;
+    const expected = 2 * perSide;
+    if (submitted !== expected)
+      throw new Error(`expected ${expected} submitted requisitions, the sandbox has ${submitted}`);
+
+    const ratios = pairs.map((p) => p.ratio);
+    const mediatorCalls = Math.max(...pairs.map((p) => p.mediator.callsPerOrder));
+    const summary = {
+      bench: 'openlmis orders (3 lines each), sandbox and mediator in their own processes',
+      ordersPerRound: ORDERS,
+      rounds: ROUNDS,
       concurrency: CONCURRENCY,
-      direct: baseline,
-      mediator: ours,
-      throughputRatio: Number((ours.ordersPerSecond / baseline.ordersPerSecond).toFixed(3)),
-      p50Ratio: Number((ours.p50Ms / baseline.p50Ms).toFixed(2)),
-      p99Ratio: Number((ours.p99Ms / baseline.p99Ms).toFixed(2)),
-    }),
-  );
+      ratio: { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) },
+      callsPerOrder: { direct: Math.max(...pairs.map((p) => p.direct.callsPerOrder)), mediator: mediatorCalls },
+      mediatorCpuMsPerOrder: median(pairs.map((p) => p.mediator.cpuMsPerOrder ?? 0)),
+      sandboxCpuMsPerOrder: {
+        direct: median(pairs.map((p) => p.direct.sandboxCpuMsPerOrder)),
+        mediator: median(pairs.map((p) => p.mediator.sandboxCpuMsPerOrder)),
+      },
+      rounds_: pairs,
+    };
+    console.log(
+      `mediator ÷ direct orders/s: min ${summary.ratio.min}  median ${summary.ratio.median}  max ${summary.ratio.max};` +
+        ` calls per order: direct ${summary.callsPerOrder.direct}, mediator ${mediatorCalls}`,
+    );
+    console.log(JSON.stringify(summary));
+    if (mediatorCalls > MAX_CALLS)
+      throw new Error(`the mediator made ${mediatorCalls} calls per order (at most ${MAX_CALLS})`);
+  } finally {
+    mediatorProc?.kill('SIGTERM');
+    sandbox.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((err) => {

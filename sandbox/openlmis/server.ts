@@ -161,6 +161,7 @@ export async function startOpenLmisSandbox(options: OpenLmisSandboxOptions = {})
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
     if (path.startsWith('/_sandbox')) return;
+    state.recordRequest(request.method, path);
     const action = faults.match(request.method, path);
     if (action) await applyFault(action, request, reply, ctx, hung);
   });

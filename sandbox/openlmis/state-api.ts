@@ -12,8 +12,41 @@ export interface ShipLine {
   lotId?: string | null;
 }
 
+/** One API request the sandbox received (method and path, no query), in arrival order. */
+export interface RequestRecord {
+  method: string;
+  path: string;
+}
+
+/** How many requests the log keeps: enough for any test or benchmark window, bounded for long demos. */
+const REQUEST_LOG_MAX = 100_000;
+
 export class SandboxStateApi {
+  private requests: RequestRecord[] = [];
+  /** Requests dropped from the front of the log (indices stay absolute). */
+  private dropped = 0;
+
   constructor(private readonly ctx: SandboxContext) {}
+
+  /** Called by the server for every API request (not /_sandbox), so tests can count upstream calls. */
+  recordRequest(method: string, path: string): void {
+    if (this.requests.length >= REQUEST_LOG_MAX) {
+      const half = REQUEST_LOG_MAX / 2;
+      this.requests = this.requests.slice(half);
+      this.dropped += half;
+    }
+    this.requests.push({ method, path });
+  }
+
+  /** The requests received since `from` (a requestCount() taken earlier). */
+  requestLog(from = 0): RequestRecord[] {
+    return this.requests.slice(Math.max(0, from - this.dropped));
+  }
+
+  /** How many API requests arrived so far. */
+  requestCount(): number {
+    return this.dropped + this.requests.length;
+  }
 
   get store() {
     return this.ctx.store;

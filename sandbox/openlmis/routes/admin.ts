@@ -22,6 +22,11 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SandboxContext, s
   );
 
   app.get('/_sandbox/state', async () => state.counts());
+  // the API requests received (method, path), from index ?from=; counts upstream calls per order
+  app.get<{ Querystring: { from?: string } }>('/_sandbox/requests', async (req) => ({
+    count: state.requestCount(),
+    requests: state.requestLog(Number(req.query.from ?? 0)),
+  }));
   app.get('/_sandbox/seed', async () => state.seedSummary());
   app.post<{ Params: { id: string } }>('/_sandbox/orders/:id/ship', async (req, reply) => {
     const body = (req.body ?? {}) as { lines?: Parameters<SandboxStateApi['shipOrder']>[1] };

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Connector } from '../../routing/ports.js';
 import type { OpenLmisDeps, OpenLmisSettings } from './types.js';
 import { createLmisClient } from './client.js';
+import { pingPrograms } from './api.js';
 import { createDeliveryCapability } from './proof-of-delivery/deliveries.js';
 import { LMIS } from './errors.js';
 import { createFacilityCapability } from './facility/facilities.js';
@@ -14,6 +15,7 @@ import { createReferenceData } from './reference-data.js';
 import { lmisSettingsFrom } from './settings.js';
 import { createStockCapability } from './stock/stock.js';
 import { memoryLedger, type WriteLedger } from './requisition/write-ledger.js';
+import { RecentAnswers } from './recent-answers.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -59,6 +61,7 @@ export function createOpenLmisConnector(
     resolveFacility: createFacilityResolver(refs, opts.crosswalk),
     settings: () => current,
     ledger: opts.ledger ?? memoryLedger(),
+    recent: new RecentAnswers(),
   };
   return {
     system: LMIS,
@@ -68,7 +71,7 @@ export function createOpenLmisConnector(
     stock: createStockCapability(deps),
     async ping() {
       // the user token is what most flows need; programs is a small, always present list
-      await client.call({ method: 'GET', path: '/api/programs', token: 'user', retry: false });
+      await pingPrograms(client);
     },
     reconfigure(next: Record<string, unknown>) {
       const parsed = lmisSettingsFrom(next);
@@ -78,6 +81,7 @@ export function createOpenLmisConnector(
       products = nextProducts;
       client.reconfigure(parsed);
       refs.clear();
+      deps.recent?.clear();
     },
     close: () => client.close(),
   };

@@ -1,6 +1,6 @@
 import type { LmisClient, LmisFacilityRef, LmisOrderable, LmisProgram, LmisReason, ReferenceData } from './types.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
-import { getOrAbsent } from './lookup.js';
+import * as api from './api.js';
 
 /**
  * Cached OpenLMIS reference data (reference §2, §4). Lookups by code are exact: the server's
@@ -39,6 +39,8 @@ export interface LmisReferenceData extends ReferenceData {
   operators(): Promise<LmisNamedRef[]>;
   zones(): Promise<LmisZone[]>;
   programs(): Promise<LmisProgramDetail[]>;
+  /** Anything else kept with the reference data: same lifetime, cleared with it. */
+  remember<T>(key: string, load: () => Promise<T>): Promise<T>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
@@ -99,32 +101,41 @@ function decodeReason(v: Json): LmisReason | undefined {
 
 export function createReferenceData(client: LmisClient, ttlMs: number | (() => number)): LmisReferenceData {
   const cache = new ExpiringCache(typeof ttlMs === 'function' ? ttlMs : () => ttlMs);
-  // reference data reads accept the API key (reference §1), which spares the user token
-  const read = <T>(path: string, query?: Record<string, string | number | undefined>) =>
-    getOrAbsent<T>(client, { path, query, token: 'service' });
-  const list = <T>(path: string, query?: Record<string, string | number | undefined>) =>
-    client.all<T>({ path, query, token: 'service' });
   const found = (body: Json | undefined) => (body && typeof body === 'object' && str(body.id) ? body : undefined);
 
-  const programs = () => cache.get('programs', async () => (await list<Json>('/api/programs')).map(decodeProgram));
+  const programs = () => cache.get('programs', async () => (await api.listPrograms(client)).map(decodeProgram));
   const facilityTypes = () =>
     cache.get('facilityTypes', async () =>
-      (await list<Json>('/api/facilityTypes')).map((t) => ({
+      (await api.listFacilityTypes(client)).map((t) => ({
         id: String(t.id),
         code: String(t.code),
         name: String(t.name ?? t.code),
       })),
     );
 
+  // Every facility, one list call per TTL (BasicFacilityDto holds id, code, name and type, all a
+  // reference needs). Orders come from a different facility nearly each time (each orders once a
+  // period), so a cache per facility would almost never hit: it cost one GET per order (issue 18).
+  const directory = () =>
+    cache.get('facilityDirectory', async () => {
+      const refs = (await api.listFacilities(client)).filter((f) => found(f)).map(decodeFacilityRef);
+      return { byId: new Map(refs.map((f) => [f.id, f])), byCode: new Map(refs.map((f) => [f.code, f])) };
+    });
+
   const refs: LmisReferenceData = {
+    // a facility created since the directory was read is asked for by itself
     facilityById: (id) =>
       cache.get(`facility:${id}`, async () => {
-        const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(id)}`));
+        const listed = (await directory()).byId.get(id);
+        if (listed) return listed;
+        const f = found(await api.getFacility(client, id));
         return f ? decodeFacilityRef(f) : undefined;
       }),
     facilityByCode: (code) =>
       cache.get(`facilityCode:${code}`, async () => {
-        const matches = (await list<Json>('/api/facilities', { code })).filter((f) => f.code === code);
+        const listed = (await directory()).byCode.get(code);
+        if (listed) return listed;
+        const matches = (await api.listFacilities(client, { code })).filter((f) => f.code === code);
         return matches[0] ? decodeFacilityRef(matches[0]) : undefined;
       }),
     programs,
@@ -132,7 +143,7 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
     programById: async (id) => (await programs()).find((p) => p.id === id),
     activePrograms: (facilityId) =>
       cache.get(`activePrograms:${facilityId}`, async () => {
-        const f = found(await read<Json>(`/api/facilities/${encodeURIComponent(facilityId)}`));
+        const f = found(await api.getFacility(client, facilityId));
         const codes = ((f?.supportedPrograms ?? []) as Json[])
           .filter((p) => p.supportActive !== false && str(p.code))
           .map((p) => p.code as string);
@@ -142,12 +153,12 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
       }),
     orderableByCode: (code) =>
       cache.get(`orderableCode:${code}`, async () => {
-        const matches = (await list<Json>('/api/orderables', { code })).filter((o) => o.productCode === code);
+        const matches = (await api.listOrderables(client, { code })).filter((o) => o.productCode === code);
         return matches[0] ? decodeOrderable(matches[0]) : undefined;
       }),
     orderableById: (id, versionNumber) =>
       cache.get(`orderable:${id}:${versionNumber ?? 'latest'}`, async () => {
-        const o = found(await read<Json>(`/api/orderables/${encodeURIComponent(id)}`, { versionNumber }));
+        const o = found(await api.getOrderable(client, id, versionNumber));
         return o ? decodeOrderable(o) : undefined;
       }),
     reasons: (programId, facilityTypeCode) =>
@@ -155,18 +166,13 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
         const type = (await facilityTypes()).find((t) => t.code === facilityTypeCode);
         if (!type) return [];
         // validReasons refuses API keys (reference §1): the user token reads it
-        const body = await client.call<Json[] | { content?: Json[] }>({
-          method: 'GET',
-          path: '/api/validReasons',
-          query: { program: programId, facilityType: type.id },
-          token: 'user',
-        });
+        const body = await api.listValidReasons(client, programId, type.id);
         const rows = Array.isArray(body) ? body : (body?.content ?? []);
         return rows.map(decodeReason).filter((r): r is LmisReason => !!r);
       }),
     lots: (tradeItemId) =>
       cache.get(`lots:${tradeItemId}`, async () =>
-        (await list<Json>('/api/lots', { tradeItemId })).map((l) => ({
+        (await api.listLots(client, tradeItemId)).map((l) => ({
           id: String(l.id),
           lotCode: String(l.lotCode),
           expirationDate: str(l.expirationDate),
@@ -176,13 +182,14 @@ export function createReferenceData(client: LmisClient, ttlMs: number | (() => n
     facilityTypes,
     operators: () =>
       cache.get('operators', async () =>
-        (await list<Json>('/api/facilityOperators')).map((o) => ({
+        (await api.listFacilityOperators(client)).map((o) => ({
           id: String(o.id),
           code: String(o.code),
           name: String(o.name ?? o.code),
         })),
       ),
-    zones: () => cache.get('zones', async () => (await list<Json>('/api/geographicZones')).map(decodeZone)),
+    zones: () => cache.get('zones', async () => (await api.listZones(client)).map(decodeZone)),
+    remember: (key, load) => cache.get(`remembered:${key}`, load),
     clear: () => cache.clear(),
   };
   return refs;

@@ -1,5 +1,6 @@
 import type { ProductRef } from '../../domain/index.js';
 import type { WriteLedger } from './requisition/write-ledger.js';
+import type { RecentAnswers } from './recent-answers.js';
 
 /**
  * The seams inside the OpenLMIS connector. The HTTP client, reference data, product map and unit
@@ -162,4 +163,9 @@ export interface OpenLmisDeps {
   settings: () => OpenLmisSettings;
   /** Cross-instance lock and notes for writes OpenLMIS cannot tell apart afterwards (write-ledger.ts). */
   ledger: WriteLedger;
+  /**
+   * Answers of the last few seconds (recent-answers.ts), so a write does not ask twice what its
+   * precheck just asked, nor read back what it just wrote. Absent: every question goes upstream.
+   */
+  recent?: RecentAnswers;
 }

@@ -11,7 +11,8 @@ import {
 } from './facility-codec.js';
 import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../identifiers.js';
 import type { LmisReferenceData } from '../reference-data.js';
-import { getOrAbsent } from '../lookup.js';
+import * as api from '../api.js';
+import { searchLocationPage } from './location-search.js';
 
 /**
  * Locations served from OpenLMIS: facilities and geographic zones (as area Locations) read live,
@@ -42,33 +43,37 @@ function matches(f: Facility, c: SearchCriteria): boolean {
 }
 
 export function createFacilityCapability(client: LmisClient, refs: LmisReferenceData): FacilityCapability {
-  // reference data reads accept the API key; writes need the user (FACILITIES_MANAGE)
-  const read = (path: string) => getOrAbsent<Json>(client, { path, token: 'service' }, [404, 400]);
+  // a malformed id is a 400 on some versions: absent as well
+  const ABSENT = [404, 400];
   const found = (body: Json | undefined) =>
     body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined;
 
   const facilitiesWhere = async (query: Record<string, string | undefined>): Promise<Facility[]> =>
-    (await client.all<Json>({ path: '/api/facilities/full', query, token: 'service' })).map(decodeFacility);
-  const allZones = async (): Promise<Facility[]> =>
-    (await client.all<Json>({ path: '/api/geographicZones', token: 'service' })).map(decodeZone);
+    (await api.listFullFacilities(client, query)).map(decodeFacility);
+  const allZones = async (): Promise<Facility[]> => (await api.listZones(client)).map(decodeZone);
+  // zones change rarely: kept with the reference data (openlmis.referenceTtlMs; an upsert clears it)
+  const cachedZones = () => refs.remember('zoneLocations', allZones);
+  const wants = (c: SearchCriteria) => ({
+    wantsZones: !c.type && c.identifier?.system !== FACILITY_CODE_SYSTEM,
+    wantsFacilities: c.identifier?.system !== ZONE_CODE_SYSTEM,
+  });
 
   const get = async (id: string): Promise<Facility | undefined> => {
     if (!isUuid(id)) return undefined;
-    const facility = found(await read(`/api/facilities/${id}`));
+    const facility = found(await api.getFacility(client, id, ABSENT));
     if (facility) return decodeFacility(facility);
-    const zone = found(await read(`/api/geographicZones/${id}`));
+    const zone = found(await api.getZone(client, id, ABSENT));
     return zone ? decodeZone(zone) : undefined;
   };
 
   const candidates = async (c: SearchCriteria): Promise<Facility[]> => {
     if (c.ids?.length) return (await Promise.all(c.ids.map(get))).filter((f): f is Facility => !!f);
-    const wantsZones = !c.type && c.identifier?.system !== FACILITY_CODE_SYSTEM;
-    const wantsFacilities = c.identifier?.system !== ZONE_CODE_SYSTEM;
-    // narrow on the server where its filter is a superset of ours (substring code/name, exact zone)
+    const { wantsZones, wantsFacilities } = wants(c);
+    // narrow on the server where its filter is a superset of ours (substring code, exact type and zone)
     const query = { code: c.identifier?.value, zoneId: c.partOf, type: c.type };
     const [facilities, zones] = await Promise.all([
       wantsFacilities ? facilitiesWhere(query) : Promise.resolve([]),
-      wantsZones ? allZones() : Promise.resolve([]),
+      wantsZones ? cachedZones() : Promise.resolve([]),
     ]);
     return [...facilities, ...zones];
   };
@@ -128,13 +133,15 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
 
   /** Exact code lookup, live (not cached): a retry must see what the previous attempt created. */
   const findByCode = async (code: string): Promise<Json | undefined> =>
-    (await client.all<Json>({ path: '/api/facilities', query: { code }, token: 'service' })).find(
-      (f) => f.code === code,
-    );
+    (await api.listFacilities(client, { code })).find((f) => f.code === code);
 
   return {
     get,
     async search(criteria) {
+      // one page asked (the edge pages no further): OpenLMIS pages the facilities (location-search.ts)
+      const { page } = criteria;
+      if (page && !criteria.ids?.length)
+        return searchLocationPage({ client, matches, zones: cachedZones, ...wants(criteria) }, { ...criteria, page });
       return { items: (await candidates(criteria)).filter((f) => matches(f, criteria)) };
     },
     async listAll() {
@@ -157,17 +164,11 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       // applied a POST, the retry finds the facility by code and updates it instead of creating a twin.
       const saved = await journal.run('upsert-facility', async () => {
         const match = await findByCode(code);
-        const existing = match ? found(await read(`/api/facilities/${match.id}`)) : undefined;
+        const existing = match ? found(await api.getFacility(client, match.id, ABSENT)) : undefined;
         const body = encodeFacility(facility, code, await resolveWriteRefs(facility, existing), existing);
         const dto = existing
-          ? await client.call<Json>({
-              method: 'PUT',
-              path: `/api/facilities/${existing.id}`,
-              body,
-              token: 'user',
-              retry: true,
-            })
-          : await client.call<Json>({ method: 'POST', path: '/api/facilities', body, token: 'user' });
+          ? await api.updateFacility(client, existing.id, body)
+          : await api.createFacility(client, body);
         return { id: String(dto.id), status: existing ? 'updated' : 'created' };
       });
       refs.clear();

@@ -7,7 +7,8 @@ import { podOfShipment, shipmentsOf } from './proof-of-delivery-load.js';
 import { deliveriesOf } from './proof-of-delivery-read.js';
 import { carriesOrderNumber, searchRequisitions } from '../requisition/requisition-lookup.js';
 import type { RequisitionDto } from '../requisition/requisition-dto.js';
-import type { FulfillmentOrderDto, ProofOfDeliveryDto } from './shipment-dto.js';
+import type { ProofOfDeliveryDto } from './shipment-dto.js';
+import * as api from '../api.js';
 
 /**
  * Which proof of delivery a received Delivery confirms: the POD id (Delivery.id, or the identifier
@@ -47,9 +48,9 @@ async function podsOfOrderNumber(
 ): Promise<ProofOfDeliveryDto[]> {
   const requisitionIds = new Set((await requisitionsOf(client, orderNumber, facilityId)).map((r) => r.id));
   if (!requisitionIds.size) return [];
-  const orders = (
-    await client.all<FulfillmentOrderDto>({ path: '/api/orders', query: { requestingFacilityId: facilityId } })
-  ).filter((o) => o.externalId && requisitionIds.has(o.externalId));
+  const orders = (await api.listOrders(client, { requestingFacilityId: facilityId })).filter(
+    (o) => o.externalId && requisitionIds.has(o.externalId),
+  );
   const pods: ProofOfDeliveryDto[] = [];
   for (const o of orders)
     for (const s of await shipmentsOf(client, o.id)) {

@@ -7,6 +7,7 @@ import { orderNumberOfOrder } from '../requisition/requisition-less.js';
 import { readRequisition } from '../requisition/requisition-lookup.js';
 import type { FulfillmentOrderDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
 import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
+import * as api from '../api.js';
 
 /**
  * Loading what one Delivery is made of (order → shipment → POD, plus the requisition for the
@@ -14,11 +15,11 @@ import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
  */
 
 export function shipmentsOf(client: LmisClient, orderId: string): Promise<ShipmentDto[]> {
-  return client.all<ShipmentDto>({ path: '/api/shipments', query: { orderId } });
+  return api.listShipments(client, orderId);
 }
 
 export async function podOfShipment(client: LmisClient, shipmentId: string): Promise<ProofOfDeliveryDto | undefined> {
-  return (await client.all<ProofOfDeliveryDto>({ path: '/api/proofsOfDelivery', query: { shipmentId } }))[0];
+  return (await api.listProofsOfDelivery(client, shipmentId))[0];
 }
 
 /** The order number the delivery is based on: the requisition's (what the client ordered under). */

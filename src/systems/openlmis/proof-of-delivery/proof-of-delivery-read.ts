@@ -14,6 +14,7 @@ import { readRequisition } from '../requisition/requisition-lookup.js';
 import type { FulfillmentOrderDto } from './shipment-dto.js';
 import { isUuid } from '../identifiers.js';
 import { searchFacilityFilter } from '../facility/facility-resolver.js';
+import * as api from '../api.js';
 
 /**
  * Reading deliveries: orders for the receiving facility → their shipments → proofs of delivery.
@@ -35,13 +36,10 @@ async function ordersOfRequisition(
 ): Promise<FulfillmentOrderDto[] | undefined> {
   const r = await readRequisition(client, requisitionId);
   if (!r?.facility?.id) return undefined;
-  const orders = await client.all<FulfillmentOrderDto>({
-    path: '/api/orders',
-    query: {
-      requestingFacilityId: r.facility.id,
-      programId: r.program?.id,
-      processingPeriodId: r.processingPeriod?.id,
-    },
+  const orders = await api.listOrders(client, {
+    requestingFacilityId: r.facility.id,
+    programId: r.program?.id,
+    processingPeriodId: r.processingPeriod?.id,
   });
   return orders.filter((o) => o.externalId === requisitionId);
 }
@@ -58,10 +56,7 @@ async function candidateOrders(
         (o) => !facilityId || o.requestingFacility?.id === facilityId || o.receivingFacility?.id === facilityId,
       );
   }
-  return deps.client.all<FulfillmentOrderDto>({
-    path: '/api/orders',
-    query: { requestingFacilityId: facilityId, status: SHIPPED_STATUSES },
-  });
+  return api.listOrders(deps.client, { requestingFacilityId: facilityId, status: SHIPPED_STATUSES });
 }
 
 async function sourcesOfOrder(client: LmisClient, order: FulfillmentOrderDto): Promise<DeliverySources[]> {

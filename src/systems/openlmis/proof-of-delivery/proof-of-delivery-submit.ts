@@ -14,6 +14,7 @@ import { readOrder, readPod, readShipment } from './fulfillment-reads.js';
 import { reasonsFor } from './proof-of-delivery-load.js';
 import type { FulfillmentOrderDto, PodLineDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
 import { toUnit } from '../product/units.js';
+import * as api from '../api.js';
 
 /**
  * Delivery received → proof of delivery CONFIRMED (reference §3.3). Steps: find-pod, confirm.
@@ -184,12 +185,11 @@ async function confirm(
     throw alreadyConfirmed(podId);
   }
   try {
-    const saved = await deps.client.call<ProofOfDeliveryDto>({
-      method: 'PUT',
-      path: `/api/proofsOfDelivery/${podId}`,
-      body: buildConfirmBody(ctx.pod, matched, metaOf(d, ctx.order)),
-      retry: false,
-    });
+    const saved = await api.confirmProofOfDelivery(
+      deps.client,
+      podId,
+      buildConfirmBody(ctx.pod, matched, metaOf(d, ctx.order)),
+    );
     return saved.status ?? 'CONFIRMED';
   } catch (err) {
     if (lmisMessageKey(err) !== ALREADY_CONFIRMED) throw err;

@@ -13,6 +13,7 @@ import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js'
 import { initiatorOf, ourUnmarkedDrafts, ownerOf } from './requisition-ownership.js';
 import { isUuid } from '../identifiers.js';
 import { UNRESOLVED_HOLD_MS, type WriteLedger } from './write-ledger.js';
+import * as api from '../api.js';
 
 /**
  * The initiate step: POST /api/requisitions/initiate with an Idempotency-Key. It runs under the
@@ -60,13 +61,19 @@ interface Context {
   key: string;
 }
 
-function search(client: LmisClient, p: InitiateParams): Promise<RequisitionDto[]> {
-  return searchRequisitions(client, {
+/**
+ * The facility and program's requisitions of this period, and any of another period that already
+ * carries this order (a write repeated after its journal was lost finds its submitted requisition
+ * there: periodsForInitiate no longer offers that period). One search of every period serves both,
+ * so the write needs no search of its own before the lock (issue 18: five calls per order).
+ */
+async function search(client: LmisClient, p: InitiateParams): Promise<RequisitionDto[]> {
+  const all = await searchRequisitions(client, {
     facility: p.facilityId,
     program: p.programId,
-    processingPeriod: p.periodId,
     emergency: p.emergency,
   });
+  return all.filter((r) => r.processingPeriod?.id === p.periodId || carriesOrderNumber(r, p.orderNumber));
 }
 
 /** Ours: carrying our order number, or a draft of ours the notes attribute to this write. */
@@ -86,7 +93,7 @@ async function findOurs(ctx: Context, p: InitiateParams, found: RequisitionDto[]
 async function keepOne(client: LmisClient, drafts: RequisitionDto[]): Promise<RequisitionDto> {
   const sorted = [...drafts].sort((a, b) => String(b.createdDate ?? '').localeCompare(String(a.createdDate ?? '')));
   for (const extra of sorted.slice(1)) {
-    await client.send({ method: 'DELETE', path: `/api/requisitions/${extra.id}`, accept: [404], retry: true });
+    await api.deleteRequisition(client, extra.id);
   }
   return sorted[0];
 }
@@ -128,13 +135,7 @@ async function holdForUnknownOutcomes(ctx: Context, p: InitiateParams): Promise<
 }
 
 async function postInitiate(client: LmisClient, p: InitiateParams, key: string): Promise<RequisitionDto> {
-  return client.call<RequisitionDto>({
-    method: 'POST',
-    path: '/api/requisitions/initiate',
-    query: { program: p.programId, facility: p.facilityId, suggestedPeriod: p.periodId, emergency: p.emergency },
-    idempotencyKey: key,
-    retry: false,
-  });
+  return api.initiateRequisition(client, p, key);
 }
 
 /**

@@ -7,9 +7,9 @@ import { readOrder } from '../proof-of-delivery/fulfillment-reads.js';
 import { buildRequisitionLessBody, isOwnDraft, type RequisitionLessLine } from './requisition-less.js';
 import type { ResolvedOrder } from './requisition-resolve.js';
 import { orderStatusOfFulfillmentOrder } from './requisition-status.js';
-import type { FulfillmentOrderDto } from '../proof-of-delivery/shipment-dto.js';
 import { toUnit } from '../product/units.js';
 import { isRefused, refusalError, refusalOf, undoDraftOrder, type Refused } from './requisition-undo.js';
+import * as api from '../api.js';
 
 /**
  * The requisition-less path (see requisition-less.ts for when it applies): create the draft order
@@ -44,15 +44,12 @@ interface DraftQuery {
 }
 
 async function findOwnDraft(client: LmisClient, q: DraftQuery): Promise<string | undefined> {
-  const drafts = await client.all<FulfillmentOrderDto>({
-    path: '/api/orders',
-    query: {
-      requestingFacilityId: q.r.facilityId,
-      supplyingFacilityId: q.supplierId,
-      programId: q.r.program.id,
-      status: 'CREATING',
-      requisitionless: true,
-    },
+  const drafts = await api.listOrders(client, {
+    requestingFacilityId: q.r.facilityId,
+    supplyingFacilityId: q.supplierId,
+    programId: q.r.program.id,
+    status: 'CREATING',
+    requisitionless: true,
   });
   const notBefore = Date.parse(q.intent.at) - CLOCK_SKEW_MS;
   for (const d of drafts) {
@@ -75,14 +72,7 @@ async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean):
     orderNumber: q.order.orderNumber,
   });
   try {
-    return (
-      await client.call<FulfillmentOrderDto>({
-        method: 'POST',
-        path: '/api/orders/requisitionLess',
-        body,
-        retry: false,
-      })
-    ).id;
+    return (await api.createRequisitionLessOrder(client, body)).id;
   } catch (err) {
     if (!isTransient(err)) throw err;
     const found = await findOwnDraft(client, q);
@@ -94,11 +84,7 @@ async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean):
 async function send(client: LmisClient, id: string): Promise<string> {
   const current = await readOrder(client, id);
   if (current.status !== 'CREATING') return current.status ?? 'ORDERED';
-  const sent = await client.call<FulfillmentOrderDto>({
-    method: 'PUT',
-    path: `/api/orders/${id}/requisitionLess/send`,
-    retry: false,
-  });
+  const sent = await api.sendRequisitionLessOrder(client, id);
   return sent.status ?? 'ORDERED';
 }
 

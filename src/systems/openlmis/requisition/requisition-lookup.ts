@@ -2,7 +2,7 @@ import { sameIdentifier, type Identifier } from '../../../domain/index.js';
 import type { LmisClient } from '../types.js';
 import type { RequisitionDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
-import { getOrAbsent } from '../lookup.js';
+import * as api from '../api.js';
 
 /**
  * Finding requisitions again: the order flow looks before it writes (a retry after a crash or a
@@ -20,17 +20,14 @@ export interface RequisitionQuery {
 
 /** GET /api/requisitions/search, every page (BasicRequisitionDto: no line items). */
 export function searchRequisitions(client: LmisClient, q: RequisitionQuery): Promise<RequisitionDto[]> {
-  return client.all<RequisitionDto>({
-    path: '/api/requisitions/search',
-    query: {
-      facility: q.facility,
-      program: q.program,
-      processingPeriod: q.processingPeriod,
-      emergency: q.emergency,
-      requisitionStatus: q.requisitionStatus?.length ? q.requisitionStatus : undefined,
-      initiatedDateFrom: q.initiatedDateFrom,
-      initiatedDateTo: q.initiatedDateTo,
-    },
+  return api.searchRequisitions(client, {
+    facility: q.facility,
+    program: q.program,
+    processingPeriod: q.processingPeriod,
+    emergency: q.emergency,
+    requisitionStatus: q.requisitionStatus?.length ? q.requisitionStatus : undefined,
+    initiatedDateFrom: q.initiatedDateFrom,
+    initiatedDateTo: q.initiatedDateTo,
   });
 }
 
@@ -49,5 +46,5 @@ export async function findByOrderNumber(
 
 /** v1 requisition (orderables embedded), or undefined when it does not exist. */
 export async function readRequisition(client: LmisClient, id: string): Promise<RequisitionDto | undefined> {
-  return getOrAbsent<RequisitionDto>(client, { path: `/api/requisitions/${id}` });
+  return api.getRequisition(client, id);
 }

@@ -7,9 +7,9 @@ import type { RequisitionDto } from './requisition-dto.js';
 import { decodeRequisitionLessOrder } from './requisition-less.js';
 import { readRequisition, searchRequisitions, type RequisitionQuery } from './requisition-lookup.js';
 import { requisitionStatusesFor } from './requisition-status.js';
-import type { FulfillmentOrderDto } from '../proof-of-delivery/shipment-dto.js';
 import { searchFacilityFilter } from '../facility/facility-resolver.js';
-import { getOrAbsent } from '../lookup.js';
+import * as api from '../api.js';
+import { takeWritten } from './requisition-recent.js';
 
 /**
  * Reading orders: a requisition id gives the requisition; a requisition-less order is found by its
@@ -18,10 +18,11 @@ import { getOrAbsent } from '../lookup.js';
  */
 export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | undefined> {
   if (!isUuid(id)) return undefined;
-  const requisition = await readRequisition(deps.client, id);
+  // the read-back right after our own write: what the write step just saw (requisition-recent.ts)
+  const requisition = takeWritten(deps, id) ?? (await readRequisition(deps.client, id));
   if (requisition) return decodeRequisition(requisition, deps.products);
   // an order made from a requisition (externalId) is read as that requisition, never twice
-  const order = await getOrAbsent<FulfillmentOrderDto>(deps.client, { path: `/api/orders/${id}` });
+  const order = await api.getOrder(deps.client, id);
   return order && !order.externalId ? decodeRequisitionLessOrder(order, deps.products) : undefined;
 }
 

@@ -1,8 +1,10 @@
-import { ConflictError, type Identifier, type Order } from '../../../domain/index.js';
+import { ConflictError, MediatorError, type Identifier, type Order } from '../../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisClient, OpenLmisDeps } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
+import * as api from '../api.js';
+import { forgetPeriods, initiablePeriods, rememberWritten } from './requisition-recent.js';
 import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
 import { initiateLockKey, initiateRequisition } from './requisition-initiate.js';
 import { isRefused, refusalError, refusalOf, undoInitiate, type Refused } from './requisition-undo.js';
@@ -15,17 +17,51 @@ import { awaitsAuthorize, awaitsSubmit, orderStatusOfRequisition } from './requi
 /**
  * Order → requisition, step by step through the journal: find-period → initiate → fill → submit
  * (→ authorize). Each step is also safe when the process died after OpenLMIS applied it but
- * before the journal recorded it: find-period first looks for a requisition already carrying the
- * order number, initiate adopts only a draft proven ours (requisition-initiate.ts), fill and
- * submit read the requisition's state before writing. A fill or submit OpenLMIS refuses for good
- * deletes the requisition again (requisition-undo.ts) before the refusal reaches the client.
+ * before the journal recorded it: initiate searches the period under its lock and adopts only a
+ * requisition proven ours (carrying the order number, or a draft the notes give this write:
+ * requisition-initiate.ts), fill and submit read the requisition's state before writing. A fill
+ * or submit OpenLMIS refuses for good deletes the requisition again (requisition-undo.ts) before
+ * the refusal reaches the client.
+ *
+ * Five upstream calls for a new order (issue 18): periodsForInitiate (asked by the precheck and
+ * reused by find-period, requisition-recent.ts), the search under the initiate lock, initiate,
+ * the fill PUT (on the initiate's answer, no GET) and submit; the read-back that answers the
+ * client reuses the PUT's and the submit's answers.
  */
 type PeriodStep = ({ kind: 'requisition' } & ChosenPeriod) | { kind: 'requisition-less' };
 
+const periodsOf = (order: Order, r: ResolvedOrder) => ({
+  facilityId: r.facilityId,
+  programId: r.program.id,
+  emergency: r.emergency,
+  orderNumber: order.orderNumber,
+});
+
+/** The period periodsForInitiate offers the order, requisition-less when it offers none, or why none fits. */
+function offeredPeriod(periods: InitiablePeriodDto[], order: Order, r: ResolvedOrder): PeriodStep | MediatorError {
+  if (periods.length === 0 && !order.period) return { kind: 'requisition-less' };
+  try {
+    // a draft already in the chosen period is not taken here: the initiate step adopts only what is provably ours
+    const { requisitionId: _existing, ...chosen } = choosePeriod(periods, {
+      wanted: order.period,
+      emergency: r.emergency,
+      where: 'Order.period',
+    });
+    return { kind: 'requisition', ...chosen };
+  } catch (err) {
+    if (err instanceof MediatorError) return err;
+    throw err;
+  }
+}
+
 async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<PeriodStep> {
-  const { client } = deps;
+  const offered = offeredPeriod(await initiablePeriods(deps, periodsOf(order, r)), order, r);
+  if (!(offered instanceof MediatorError) && offered.kind === 'requisition') return offered;
+  // No open period takes it: it may be this very order, already in OpenLMIS (a repeated POST, a
+  // write resumed after its submit), whose period periodsForInitiate no longer lists. Only then
+  // is the search by order number worth its call; an offered period is searched by the initiate.
   const own = await findByOrderNumber(
-    client,
+    deps.client,
     { facility: r.facilityId, program: r.program.id, emergency: r.emergency },
     order.orderNumber,
   );
@@ -36,19 +72,8 @@ async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): P
       periodName: own.processingPeriod.name ?? undefined,
       requisitionId: own.id,
     };
-  const periods = await client.call<InitiablePeriodDto[]>({
-    method: 'GET',
-    path: '/api/requisitions/periodsForInitiate',
-    query: { programId: r.program.id, facilityId: r.facilityId, emergency: r.emergency },
-  });
-  if (periods.length === 0 && !order.period) return { kind: 'requisition-less' };
-  // a draft already in the chosen period is not taken here: the initiate step adopts only what is provably ours
-  const { requisitionId: _existing, ...chosen } = choosePeriod(periods, {
-    wanted: order.period,
-    emergency: r.emergency,
-    where: 'Order.period',
-  });
-  return { kind: 'requisition', ...chosen };
+  if (offered instanceof MediatorError) throw offered;
+  return offered;
 }
 
 function requestedLines(r: ResolvedOrder): RequestedLine[] {
@@ -61,13 +86,10 @@ function requestedLines(r: ResolvedOrder): RequestedLine[] {
   }));
 }
 
-function read(client: LmisClient, id: string): Promise<RequisitionDto> {
-  return client.call<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}` });
-}
-
 /**
  * GET (unless this attempt just initiated it and holds OpenLMIS's answer), then PUT with the
  * lines; a stale modifiedDate (409: someone saved in between) is re-read and re-applied once.
+ * Answers the requisition as OpenLMIS last showed it.
  */
 async function fill(
   client: LmisClient,
@@ -75,21 +97,16 @@ async function fill(
   lines: RequestedLine[],
   orderNumber: Identifier,
   known?: RequisitionDto,
-): Promise<string> {
+): Promise<RequisitionDto> {
   for (let attempt = 0; ; attempt++) {
-    const current = attempt === 0 && known?.id === id ? known : await read(client, id);
+    const current = attempt === 0 && known?.id === id ? known : await api.readRequisition(client, id);
     assertSameOrder(current, orderNumber);
     // already submitted (a resumed flow) or already holding exactly this order: nothing to write
-    if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current.status;
+    if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current;
     try {
-      const saved = await client.call<RequisitionDto>({
-        method: 'PUT',
-        path: `/api/requisitions/${id}`,
-        body: buildFillBody(current, lines, orderNumber),
-        retry: true,
-      });
+      const saved = await api.updateRequisition(client, id, buildFillBody(current, lines, orderNumber));
       assertLinesHeld(saved, lines);
-      return saved.status;
+      return saved;
     } catch (err) {
       const stale =
         lmisMessageKey(err) === 'requisition.error.validation.dateModifiedMismatch' ||
@@ -101,7 +118,8 @@ async function fill(
 
 /**
  * One status transition, skipped when the requisition is already past it. `known` is the status
- * this attempt itself just saw in OpenLMIS's answer; a resumed attempt reads it first.
+ * this attempt itself just saw in OpenLMIS's answer; a resumed attempt reads it first. `answered`
+ * hears OpenLMIS's answer when the transition ran.
  */
 async function transition(
   client: LmisClient,
@@ -109,14 +127,12 @@ async function transition(
   action: 'submit' | 'authorize',
   due: (status: string) => boolean,
   known?: string,
+  answered?: (answer: RequisitionDto) => void,
 ): Promise<string> {
-  const status = known ?? (await read(client, id)).status;
+  const status = known ?? (await api.readRequisition(client, id)).status;
   if (!due(status)) return status;
-  const res = await client.call<{ status: string }>({
-    method: 'POST',
-    path: `/api/requisitions/${id}/${action}`,
-    retry: false,
-  });
+  const res = await api.transitionRequisition(client, id, action);
+  answered?.(res);
   return res.status;
 }
 
@@ -129,9 +145,12 @@ async function fillOrRefuse(
   lines: RequestedLine[],
   orderNumber: Identifier,
   known?: RequisitionDto,
+  seen?: (requisition: RequisitionDto) => void,
 ): Promise<FillOutcome> {
   try {
-    return { status: await fill(client, id, lines, orderNumber, known) };
+    const filled = await fill(client, id, lines, orderNumber, known);
+    seen?.(filled);
+    return { status: filled.status };
   } catch (err) {
     return refusalOf(err);
   }
@@ -152,7 +171,7 @@ async function initiateAndFill(
   periodId: string,
   own: string | undefined,
   journal: StepJournal,
-): Promise<{ id: string; seen?: string }> {
+): Promise<{ id: string; seen?: string; filled?: RequisitionDto }> {
   const { client } = deps;
   const params = {
     facilityId: resolved.facilityId,
@@ -169,16 +188,18 @@ async function initiateAndFill(
       if (own) return own;
       const result = await initiateRequisition(client, deps.ledger, params);
       initiated = result.full;
+      forgetPeriods(deps, params);
       return result.id;
     });
     // this write knows its requisition now (answered, adopted or resumed): nothing of ours is in the air
     await deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
+    let seenNow: RequisitionDto | undefined;
     const filled = asFillOutcome(
       await journal.run('fill', () => {
         ranNow = true;
-        return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated);
+        return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated, (r) => (seenNow = r));
       }),
     );
     if (isRefused(filled))
@@ -187,7 +208,7 @@ async function initiateAndFill(
         `the requisition ${id} initiated for it`,
         await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
       );
-    return { id, seen: ranNow ? filled.status : undefined };
+    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow };
   });
 }
 
@@ -196,15 +217,26 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
   const period = await journal.run('find-period', () => findPeriod(deps, order, resolved));
   if (period.kind === 'requisition-less') return submitRequisitionLess(deps, order, resolved, journal);
   const { client } = deps;
-  const { id, seen } = await initiateAndFill(deps, order, resolved, period.periodId, period.requisitionId, journal);
+  const { id, seen, filled } = await initiateAndFill(
+    deps,
+    order,
+    resolved,
+    period.periodId,
+    period.requisitionId,
+    journal,
+  );
   let submittedNow: string | undefined;
+  // the last transition's answer in this attempt, for the read-back (requisition-recent.ts)
+  let answer: RequisitionDto | undefined;
+  const heard = (a: RequisitionDto) => (answer = a);
   const submitted = await journal.run('submit', async (): Promise<FillOutcome> => {
     try {
-      return { status: (submittedNow = await transition(client, id, 'submit', awaitsSubmit, seen)) };
+      return { status: (submittedNow = await transition(client, id, 'submit', awaitsSubmit, seen, heard)) };
     } catch (err) {
       return refusalOf(err);
     }
   });
+  forgetPeriods(deps, periodsOf(order, resolved));
   if (isRefused(submitted))
     throw refusalError(
       submitted,
@@ -213,7 +245,11 @@ export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: Ste
     );
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
   if (deps.settings().authorizeStep)
-    status = await journal.run('authorize', () => transition(client, id, 'authorize', awaitsAuthorize, submittedNow));
+    status = await journal.run('authorize', () =>
+      transition(client, id, 'authorize', awaitsAuthorize, submittedNow, heard),
+    );
+  // only what this attempt itself saw from the fill to the last transition stands in for a read
+  if (filled && answer?.status === status) rememberWritten(deps, filled, answer);
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };
 }
 

@@ -3,6 +3,7 @@ import type { LmisClient } from '../types.js';
 import { orderNumberOf } from './requisition-decode.js';
 import { readRequisition } from './requisition-lookup.js';
 import { initiatorOf } from './requisition-ownership.js';
+import * as api from '../api.js';
 
 /**
  * Undoing a half-done order (issue 9 item 4): when a step after the initiate fails for good (the
@@ -44,7 +45,7 @@ export async function undoInitiate(client: LmisClient, id: string, orderNumber: 
   const number = orderNumberOf(r);
   if (r.extraData?.fhirOrderNumber && !sameIdentifier(number, orderNumber)) return 'kept: it holds another order';
   try {
-    await client.send({ method: 'DELETE', path: `/api/requisitions/${id}`, accept: [404], retry: true });
+    await api.deleteRequisition(client, id);
   } catch (err) {
     // transient (or not an answer at all): the outbox retries the undo; only a refusal is final
     if (!(err instanceof MediatorError) || isTransient(err)) throw err;
@@ -58,11 +59,11 @@ export async function undoInitiate(client: LmisClient, id: string, orderNumber: 
  * {ids} removes drafts only (openlmis-fulfillment OrderController). A sent order is left.
  */
 export async function undoDraftOrder(client: LmisClient, id: string): Promise<UndoOutcome> {
-  const current = await client.send<{ status?: string }>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
+  const current = await api.probeOrder(client, id);
   if (current.status === 404) return 'absent';
   if (current.body.status !== 'CREATING') return `kept: it is ${current.body.status}, which cannot be undone`;
   try {
-    await client.send({ method: 'DELETE', path: '/api/orders', body: { ids: [id] }, accept: [404], retry: true });
+    await api.deleteDraftOrders(client, [id]);
   } catch (err) {
     if (!(err instanceof MediatorError) || isTransient(err)) throw err;
     return `kept: OpenLMIS refused the delete (${(err as Error).message})`;

@@ -2,6 +2,7 @@ import type { LmisClient, LmisFacilityRef, LmisProgram, OpenLmisSettings } from 
 import type { ResolvedLine } from './stock-lines.js';
 import { cardKey, type StockCardEntry } from './stock-summaries.js';
 import { ExpiringCache } from '../../../upstream/expiring-cache.js';
+import * as ops from '../api.js';
 
 /**
  * Posting one stock event (reference §4): through the code-based public API
@@ -65,14 +66,8 @@ export function createStockApiChooser(
     const s = settings();
     if (s.stockApi !== 'auto') return Promise.resolve(s.stockApi);
     return detected.get(s.baseUrl, () =>
-      client
-        .send<unknown>({
-          method: 'GET',
-          path: '/api/public/stockCardSummaries',
-          query: { facility: plan.facility.code, program: plan.program.code, size: 1 },
-          token: 'service',
-          accept: [400, 403, 404],
-        })
+      ops
+        .probePublicStockApi(client, plan.facility.code, plan.program.code)
         .then((res) =>
           res.status === 404 && !(res.body as Json | undefined)?.messageKey ? ('uuid' as const) : ('code' as const),
         ),
@@ -84,18 +79,8 @@ export async function postStockEvent(client: LmisClient, api: 'code' | 'uuid', p
   // the user token: an API key needs a userId in the event, and the user has the stock rights
   const id =
     api === 'code'
-      ? await client.call<unknown>({
-          method: 'POST',
-          path: '/api/public/stockEvents',
-          body: codeEventBody(plan),
-          token: 'user',
-        })
-      : await client.call<unknown>({
-          method: 'POST',
-          path: '/api/stockEvents',
-          body: uuidEventBody(plan),
-          token: 'user',
-        });
+      ? await ops.postPublicStockEvent(client, codeEventBody(plan))
+      : await ops.postStockEvent(client, uuidEventBody(plan));
   return typeof id === 'string' ? id : String((id as Json)?.id ?? '');
 }
 
@@ -113,12 +98,7 @@ export async function findAppliedEvent(
   const card = cards.find((c) => cardKey(c.orderableId, c.lotId) === cardKey(first.orderable.id, first.lot?.id));
   if (!card?.stockCardId) return undefined;
   // stock cards refuse API keys (reference §1)
-  const body = await client.call<Json>({
-    method: 'GET',
-    path: `/api/stockCards/${card.stockCardId}`,
-    token: 'user',
-    accept: [404],
-  });
+  const body = await ops.getStockCard(client, card.stockCardId, [404]);
   const item = ((body?.lineItems ?? []) as Json[]).find((li) => li.documentNumber === plan.documentNumber);
   return item ? String(item.eventId ?? item.stockEventId ?? item.id ?? 'applied') : undefined;
 }

@@ -8,6 +8,7 @@ import type {
 import { FACILITY_CODE_SYSTEM } from '../identifiers.js';
 import type { LmisFacilityRef, OpenLmisDeps } from '../types.js';
 import { stockCards } from './stock-summaries.js';
+import * as api from '../api.js';
 
 /**
  * Each facility's stock cards over a window of days, for bridges (LMIS stock → DHIS2): facilities
@@ -77,7 +78,7 @@ async function facilityLedger(
       if (!entry.stockCardId) continue;
       const orderable = await deps.refs.orderableById(entry.orderableId, entry.orderableVersion);
       if (!orderable) continue; // an orderable the server no longer serves: nothing to name it by
-      const card = await deps.client.call<Json>({ method: 'GET', path: `/api/stockCards/${entry.stockCardId}` });
+      const card = (await api.getStockCard(deps.client, entry.stockCardId))!;
       const lot =
         entry.lotId && orderable.tradeItemId
           ? (await deps.refs.lots(orderable.tradeItemId)).find((l) => l.id === entry.lotId)
@@ -102,12 +103,7 @@ async function facilityLedger(
 /** Every facility's ledger, facilities read a page at a time; facilities without stock cards are left out. */
 export async function* openLmisLedgers(deps: OpenLmisDeps, window: DayWindow): AsyncIterable<FacilityLedger> {
   for (let page = 0; ; page++) {
-    const answer = await deps.client.call<Json>({
-      method: 'GET',
-      path: '/api/facilities',
-      query: { page, size: FACILITY_PAGE, sort: 'code' },
-      token: 'service',
-    });
+    const answer = (await api.facilitiesPage(deps.client, { page, size: FACILITY_PAGE, sort: 'code' })) as Json;
     const content = (Array.isArray(answer) ? answer : (answer.content ?? [])) as Json[];
     for (const f of content) {
       if (f.active === false) continue;

@@ -1,4 +1,5 @@
 import type { LmisClient } from '../types.js';
+import * as api from '../api.js';
 
 /**
  * Current stock cards of a facility and program from GET /api/v2/stockCardSummaries (reference
@@ -19,11 +20,7 @@ export interface StockCardEntry {
 type Json = Record<string, any>;
 
 export async function stockCards(client: LmisClient, facilityId: string, programId: string): Promise<StockCardEntry[]> {
-  const summaries = await client.all<Json>({
-    path: '/api/v2/stockCardSummaries',
-    query: { facilityId, programId },
-    token: 'service',
-  });
+  const summaries = await api.listStockCardSummaries(client, facilityId, programId);
   return summaries.flatMap((s) =>
     ((s.canFulfillForMe ?? []) as Json[]).map((e) => ({
       stockCardId: e.stockCard?.id ?? undefined,

@@ -148,8 +148,9 @@ t.test(
     const initiates = h.calls.filter((c) => c.path === '/api/requisitions/initiate');
     t.equal(initiates.length, 1, 'initiate was not posted again…');
     t.ok(
-      h.calls.some((c) => c.path === '/api/requisitions/search' && c.query?.processingPeriod),
-      '…the draft was found by a lookup by facility, program and period',
+      h.calls.some((c) => c.path === '/api/requisitions/search' && c.query?.facility && c.query?.program),
+      // one search of every period (issue 18): the period's drafts, and any requisition already holding the order
+      '…the draft was found by a lookup of the facility and program',
     );
   },
 );

@@ -1,0 +1,113 @@
+/**
+ * npm run bench:openlmis-location — CPU time of the mediator per 20-item Location search served
+ * from OpenLMIS (issue 18: ≤ 1 ms with reference data cached; it cost 3.9 ms when each search
+ * pulled every facility and zone). The sandbox and the mediator (production configuration) run
+ * in their own processes; the mediator's CPU comes from /proc, the upstream calls from the
+ * sandbox's request log. Side by side, interleaved for ROUNDS rounds:
+ * - paged: `Location?_count=20`, paged by OpenLMIS (one /api/facilities/full page, zones cached);
+ * - unpaged: `Location?_count=20&_sort=name`, which the edge must sort itself, so every match is
+ *   fetched and decoded (what every search did before).
+ * BENCH_REQUESTS (per round and kind, default 300), BENCH_ROUNDS (default 3) tune it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BENCH_PASSWORD, cpuMs, json, startMediatorProcess, startSandbox } from './openlmis-processes.js';
+
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LIMIT_MS = 1;
+const auth = `Basic ${Buffer.from(`openhim:${BENCH_PASSWORD}`).toString('base64')}`;
+
+interface Kind {
+  name: 'paged' | 'unpaged';
+  query: string;
+}
+
+const KINDS: Kind[] = [
+  { name: 'paged', query: '/fhir/Location?_count=20' },
+  { name: 'unpaged', query: '/fhir/Location?_count=20&_sort=name' },
+];
+
+async function requestCount(sandboxUrl: string): Promise<number> {
+  return (await json(await fetch(`${sandboxUrl}/_sandbox/requests?from=1000000000`))).count;
+}
+
+/** `n` searches one after another; the mediator's CPU ms and the upstream calls per search. */
+async function measure(kind: Kind, n: number, mediator: { url: string; proc: ChildProcess }, sandboxUrl: string) {
+  const calls0 = await requestCount(sandboxUrl);
+  const cpu0 = cpuMs(mediator.proc.pid);
+  for (let i = 0; i < n; i++) {
+    const body = await json(await fetch(`${mediator.url}${kind.query}`, { headers: { authorization: auth } }));
+    if ((body.entry?.length ?? 0) !== 20) throw new Error(`${kind.query}: ${body.entry?.length} entries, not 20`);
+  }
+  return {
+    cpuMsPerRequest: Number(((cpuMs(mediator.proc.pid) - cpu0) / n).toFixed(3)),
+    callsPerRequest: Number((((await requestCount(sandboxUrl)) - calls0) / n).toFixed(2)),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main() {
+  const sandbox = await startSandbox(24);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-location-'));
+  let mediatorProc: ChildProcess | undefined;
+  try {
+    const mediator = await startMediatorProcess(sandbox.url, dir);
+    mediatorProc = mediator.proc;
+    // the same warm-up for both kinds: JIT, the token, zones and facility types cached
+    for (const kind of KINDS) await measure(kind, 50, mediator, sandbox.url);
+    const results: Record<Kind['name'], { cpuMsPerRequest: number; callsPerRequest: number }[]> = {
+      paged: [],
+      unpaged: [],
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const kind of KINDS) results[kind.name].push(await measure(kind, REQUESTS, mediator, sandbox.url));
+      console.log(
+        `round ${r + 1}: ` +
+          KINDS.map(
+            (k) =>
+              `${k.name} ${results[k.name][r].cpuMsPerRequest} ms CPU, ${results[k.name][r].callsPerRequest} calls`,
+          ).join(' | '),
+      );
+    }
+    const cpu = (k: Kind['name']) => results[k].map((x) => x.cpuMsPerRequest);
+    const ratios = results.paged.map((p, i) =>
+      Number((p.cpuMsPerRequest / results.unpaged[i].cpuMsPerRequest).toFixed(3)),
+    );
+    const summary = {
+      bench:
+        'openlmis Location search, 20 items, mediator CPU per request (sandbox and mediator in their own processes)',
+      requestsPerRound: REQUESTS,
+      rounds: ROUNDS,
+      pagedCpuMs: { min: Math.min(...cpu('paged')), median: median(cpu('paged')), max: Math.max(...cpu('paged')) },
+      unpagedCpuMs: {
+        min: Math.min(...cpu('unpaged')),
+        median: median(cpu('unpaged')),
+        max: Math.max(...cpu('unpaged')),
+      },
+      pagedOverUnpaged: { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) },
+      callsPerRequest: {
+        paged: median(results.paged.map((x) => x.callsPerRequest)),
+        unpaged: median(results.unpaged.map((x) => x.callsPerRequest)),
+      },
+    };
+    console.log(JSON.stringify(summary));
+    const verdict = summary.pagedCpuMs.median <= LIMIT_MS ? 'within' : 'ABOVE';
+    console.log(
+      `paged 20-item search: median ${summary.pagedCpuMs.median} ms CPU per request, ${verdict} the ${LIMIT_MS} ms target`,
+    );
+  } finally {
+    mediatorProc?.kill('SIGTERM');
+    sandbox.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+/**
+ * The processes of the OpenLMIS benchmarks (issue 18: measured as an outside engineer would): the
+ * sandbox (bench/openlmis-sandbox.ts) and the mediator in its production configuration
+ * (`cli serve`: pino at info, SQLite outbox), each in its own process, plus the CPU time /proc
+ * says a process spent.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BENCH_PASSWORD = 'bench-secret-Lm1';
+const PASSWORD = BENCH_PASSWORD;
+const root = path.resolve(import.meta.dirname, '..');
+
+export async function json(res: Response): Promise<any> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${res.url}: ${res.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** utime + stime of a process in ms (Linux /proc; clock ticks are 100 per second there). */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function tsx(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+export async function startSandbox(healthPosts: number): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = tsx('bench/openlmis-sandbox.ts', [String(healthPosts)]);
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve);
+    proc.once('exit', (code) => reject(new Error(`sandbox exited (${code})`)));
+  });
+  return { url: (JSON.parse(first) as { url: string }).url, proc };
+}
+
+export async function startMediatorProcess(
+  sandboxUrl: string,
+  dir: string,
+): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = tsx('src/cli/index.ts', ['serve'], {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: dir,
+    LOG_LEVEL: 'info',
+    AUTH_PASSWORD: PASSWORD,
+    DATABASE_URL: '',
+    OPENLMIS_BASE_URL: sandboxUrl,
+    OPENLMIS_USERNAME: 'mediator',
+    OPENLMIS_PASSWORD: 'password',
+    OPENLMIS_CLIENT_SECRET: 'changeme',
+    OUTBOX_DEADLINE_MS: '30000',
+  });
+  // the mediator's info logs go where a deployment's would: written, then not read here
+  proc.stdout!.resume();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`mediator exited (${proc.exitCode})`);
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, proc };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('mediator did not answer /health within 30 s');
+}

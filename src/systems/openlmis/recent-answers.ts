@@ -1,0 +1,62 @@
+/**
+ * What OpenLMIS answered this connector a moment ago, kept for a few seconds so the same question
+ * is not asked twice within one write (issue 18: an order cost 10 upstream calls where 5 do).
+ * Two uses: the precheck's periodsForInitiate answer serves the write's find-period step a few
+ * milliseconds later, and the requisition as the write step last saw it (the fill PUT's answer
+ * with the submit's status) serves the read-back that answers the client.
+ *
+ * Only answers of this process are kept, never beyond RECENT_MS, and the writes that change an
+ * answer drop it (an initiate drops its facility/program's periods). Nothing here decides whether
+ * a write may adopt a requisition: the initiate step always searches afresh under its lock.
+ */
+export const RECENT_MS = 5_000;
+/** Bound on entries: a burst of orders never grows this beyond a few hundred small objects. */
+const MAX_ENTRIES = 1_000;
+
+export class RecentAnswers {
+  private readonly entries = new Map<string, { value: unknown; until: number }>();
+
+  constructor(
+    private readonly ttlMs = RECENT_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  remember(key: string, value: unknown): void {
+    this.prune();
+    this.entries.delete(key);
+    this.entries.set(key, { value: structuredClone(value), until: this.now() + this.ttlMs });
+  }
+
+  /** The answer if still fresh, left in place (several prechecks of one Bundle may ask). */
+  peek<T>(key: string): T | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return structuredClone(e.value) as T;
+  }
+
+  /** The answer if still fresh, removed: it serves once (the read-back right after a write). */
+  take<T>(key: string): T | undefined {
+    const value = this.peek<T>(key);
+    this.entries.delete(key);
+    return value;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  private prune(): void {
+    const now = this.now();
+    for (const [key, e] of this.entries) if (e.until <= now) this.entries.delete(key);
+    // oldest first (Map keeps insertion order): drop the oldest when still too many
+    while (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}

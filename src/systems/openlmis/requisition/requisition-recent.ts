@@ -1,0 +1,58 @@
+import type { Identifier } from '../../../domain/index.js';
+import type { OpenLmisDeps } from '../types.js';
+import * as api from '../api.js';
+import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
+
+/**
+ * The order flow's use of deps.recent (recent-answers.ts): the periods a precheck was offered,
+ * reused by the write's find-period step, and the requisition as the write left it, reused by the
+ * read-back that answers the client.
+ */
+interface PeriodsFor {
+  facilityId: string;
+  programId: string;
+  emergency: boolean;
+  /** Only the same order's write reuses its precheck's answer: another request asks afresh. */
+  orderNumber: Identifier;
+}
+
+const periodsKey = (p: PeriodsFor) =>
+  `periods:${p.orderNumber.system}|${p.orderNumber.value}|${p.programId}|${p.facilityId}|${p.emergency}`;
+const writtenKey = (id: string) => `requisition:${id}`;
+
+/** periodsForInitiate, asked once for an order's precheck and write (within a few seconds). */
+export async function initiablePeriods(deps: OpenLmisDeps, p: PeriodsFor): Promise<InitiablePeriodDto[]> {
+  const known = deps.recent?.peek<InitiablePeriodDto[]>(periodsKey(p));
+  if (known) return known;
+  const periods = await api.periodsForInitiate(deps.client, p.programId, p.facilityId, p.emergency);
+  deps.recent?.remember(periodsKey(p), periods);
+  return periods;
+}
+
+/** Our initiate or submit changes what periodsForInitiate answers: ask again next time. */
+export function forgetPeriods(deps: OpenLmisDeps, p: PeriodsFor): void {
+  deps.recent?.forget(periodsKey(p));
+}
+
+/**
+ * The requisition as a read would now return it: the fill PUT's answer (v1, lines embedded) with
+ * what the last transition answered (BasicRequisitionDto: status, modifiedDate, status changes).
+ * Kept only when that answer carries modifiedDate, so the read-back is exactly what a GET gives.
+ */
+export function rememberWritten(deps: OpenLmisDeps, filled: RequisitionDto, answer: Partial<RequisitionDto>): void {
+  if (!answer.status || !answer.modifiedDate) return;
+  const merged: RequisitionDto = { ...filled, status: answer.status, modifiedDate: answer.modifiedDate };
+  for (const field of ['statusChanges', 'statusHistory', 'supervisoryNode', 'supplyingFacility'] as const)
+    if (answer[field] !== undefined) (merged as Record<string, unknown>)[field] = answer[field];
+  deps.recent?.remember(writtenKey(filled.id), merged);
+}
+
+/** The requisition this process just wrote, once, if it is still fresh. */
+export function takeWritten(deps: OpenLmisDeps, id: string): RequisitionDto | undefined {
+  return deps.recent?.take<RequisitionDto>(writtenKey(id));
+}
+
+/** Any other write to a requisition (an amendment, a cancellation) makes the kept copy stale: drop it. */
+export function forgetWritten(deps: OpenLmisDeps, id: string): void {
+  deps.recent?.forget(writtenKey(id));
+}
