@@ -29,6 +29,10 @@ export interface RequestContext {
   state: MsupplyState;
   token?: string;
   user?: User;
+  /** The request's refresh_token cookie. */
+  refreshCookie?: string;
+  /** A refresh_token cookie to set on the answer (authToken, refreshToken). */
+  setRefreshCookie?: string;
 }
 
 type Args = Record<string, any>;
@@ -93,9 +97,12 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
   return {
     apiVersion: () => '2.0.0-sandbox',
 
-    authToken: ({ username, password }, { state }) => {
-      const result = state.login(username, password);
-      if ('token' in result) return { __typename: 'AuthToken', token: result.token };
+    authToken: ({ username, password }, ctx) => {
+      const result = ctx.state.login(username, password);
+      if ('token' in result) {
+        ctx.setRefreshCookie = result.refresh;
+        return { __typename: 'AuthToken', token: result.token };
+      }
       const descriptions = {
         InvalidCredentials: 'Invalid credentials',
         NoSiteAccess: 'User has no access to this site',
@@ -107,6 +114,20 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         descriptions[result.error],
         'timeoutRemaining' in result ? { timeoutRemaining: result.timeoutRemaining } : {},
       );
+    },
+
+    refreshToken: (_args, ctx) => {
+      const result = ctx.state.refresh(ctx.refreshCookie);
+      if ('token' in result) {
+        ctx.setRefreshCookie = result.refresh;
+        return { __typename: 'RefreshToken', token: result.token };
+      }
+      const descriptions = {
+        NoRefreshTokenProvided: 'No refresh token provided',
+        TokenExpired: 'Token is expired',
+        InvalidToken: 'Invalid token',
+      };
+      return typedError('RefreshTokenError', result.error, descriptions[result.error]);
     },
 
     logout: (_args, ctx) => {

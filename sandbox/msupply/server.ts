@@ -122,9 +122,16 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (fault?.type === 'reset') return req.socket.destroy();
     if (fault?.type === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.type === 'expireToken') state.expireToken(token);
-    const context: RequestContext = { state, token, user: state.userOfToken(token) };
+    const refreshCookie = /(?:^|;\s*)refresh_token=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
+    const context: RequestContext = { state, token, user: state.userOfToken(token), refreshCookie };
     const result = await run(String(payload.query ?? ''), context, payload);
     if (fault?.type === 'afterApply') return fault.answer === 'reset' ? req.socket.destroy() : undefined;
+    // as set_refresh_token_cookie does: HttpOnly, two hours
+    if (context.setRefreshCookie)
+      res.setHeader(
+        'set-cookie',
+        `refresh_token=${context.setRefreshCookie}; Max-Age=7200; Path=/; HttpOnly; SameSite=Strict`,
+      );
     send(res, 200, result);
   };
 
@@ -182,6 +189,10 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
       return send(res, 201, state.addCustomer(storeId, { code: body.code, name: body.name }));
     }
     if (route === 'POST /_sandbox/tokens/expire') return send(res, 200, { expired: state.expireTokens() });
+    if (route === 'POST /_sandbox/restart') {
+      state.restart();
+      return send(res, 200, { restarted: true });
+    }
     // dispensing entered at the dispensary with its date: {storeId, itemCode, units, datetime}
     if (route === 'POST /_sandbox/prescriptions') {
       try {

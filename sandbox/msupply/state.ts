@@ -53,6 +53,8 @@ export class MsupplyState {
   readonly requisitions = new Map<string, Requisition>();
   readonly requisitionLines = new Map<string, RequisitionLine>();
   readonly tokens = new Map<string, Token>();
+  /** Refresh tokens (the HttpOnly refresh_token cookie): 2 h, rolling, each used once. */
+  readonly refreshTokens = new Map<string, Token>();
   readonly invoices = new Map<string, Invoice>();
   readonly stocktakes = new Map<string, Stocktake>();
   readonly stocktakeLines = new Map<string, StocktakeLine>();
@@ -64,6 +66,8 @@ export class MsupplyState {
   /** Every write applied, by mutation name (what tests count to prove "exactly once"). */
   readonly applied: { mutation: string; id: string }[] = [];
   logins = 0;
+  /** Bearers issued for a refresh token instead of a password. */
+  refreshes = 0;
   private offsetMs = 0;
 
   constructor(private readonly options: StateOptions = {}) {
@@ -99,7 +103,7 @@ export class MsupplyState {
     username: string,
     password: string,
   ):
-    | { token: string }
+    | { token: string; refresh: string }
     | { error: 'InvalidCredentials' | 'NoSiteAccess' }
     | { error: 'AccountBlocked'; timeoutRemaining: number } {
     const user = this.users.get(username);
@@ -114,14 +118,40 @@ export class MsupplyState {
     }
     user.failedLogins = 0;
     if (!user.storeIds.length) return { error: 'NoSiteAccess' };
-    const token = randomBytes(24).toString('base64url');
-    this.tokens.set(token, {
-      token,
-      userId: user.id,
-      expiresAt: this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000,
-    });
     this.logins++;
-    return { token };
+    return this.issue(user.id);
+  }
+
+  /** A bearer (tokenTtlSeconds, default 1 h) and a refresh token (2 h) for a user. */
+  private issue(userId: string): { token: string; refresh: string } {
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, { token, userId, expiresAt: this.now() + (this.options.tokenTtlSeconds ?? 3600) * 1000 });
+    const refresh = randomBytes(24).toString('base64url');
+    this.refreshTokens.set(refresh, { token: refresh, userId, expiresAt: this.now() + 7200 * 1000 });
+    return { token, refresh };
+  }
+
+  /**
+   * `refreshToken` with the cookie: a new pair, the old refresh token spent (refresh_token.rs:
+   * NoRefreshTokenProvided without the cookie, TokenExpired past its 2 h, InvalidToken when the
+   * server does not know it, e.g. after a restart).
+   */
+  refresh(
+    refresh: string | undefined,
+  ): { token: string; refresh: string } | { error: 'NoRefreshTokenProvided' | 'TokenExpired' | 'InvalidToken' } {
+    if (!refresh) return { error: 'NoRefreshTokenProvided' };
+    const known = this.refreshTokens.get(refresh);
+    if (!known) return { error: 'InvalidToken' };
+    this.refreshTokens.delete(refresh);
+    if (known.expiresAt <= this.now()) return { error: 'TokenExpired' };
+    this.refreshes++;
+    return this.issue(known.userId);
+  }
+
+  /** The server restarted: it knows no bearer and no refresh token any more. */
+  restart(): void {
+    this.tokens.clear();
+    this.refreshTokens.clear();
   }
 
   userOfToken(token: string | undefined): User | undefined {
@@ -481,6 +511,7 @@ export class MsupplyState {
       responseRequisitions: reqs.filter((r) => r.type === 'RESPONSE').length,
       requisitionLines: this.requisitionLines.size,
       logins: this.logins,
+      refreshes: this.refreshes,
       tokens: this.tokens.size,
       stocktakes: this.stocktakes.size,
       finalisedStocktakes: [...this.stocktakes.values()].filter((x) => x.status === 'FINALISED').length,

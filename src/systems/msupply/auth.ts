@@ -1,12 +1,14 @@
 import type { Issued } from '../../upstream/auth/credential-cache.js';
 import { bearerLoginAuth } from '../../upstream/auth/bearer-login.js';
 import { missingCredentials } from '../../upstream/auth/login-error.js';
+import { MASKED } from '../../upstream/http.js';
 import type { AuthContext, AuthStrategy } from '../../upstream/auth/types.js';
-import { graphqlUnauthenticated, postGraphQL } from '../../upstream/graphql.js';
+import { graphqlUnauthenticated } from '../../upstream/graphql.js';
 import { MSUPPLY } from './identifiers.js';
 import { makeMsupplyError } from './errors.js';
 import { AUTH_TOKEN } from './operations.js';
 import type { MsupplySettings } from './settings.js';
+import { graphqlWithCookies, RefreshSession } from './refresh.js';
 
 /**
  * Open mSupply login: `query authToken(username, password)` answers the union `AuthToken { token }`
@@ -14,7 +16,8 @@ import type { MsupplySettings } from './settings.js';
  * { timeoutRemaining } or CentralSyncRequired (server/graphql/general/src/queries/login.rs in
  * msupply-foundation/open-msupply). The bearer goes in `Authorization: Bearer`; a refused one shows
  * as an "Unauthenticated" GraphQL error (graphql/core/src/lib.rs `auth_data_from_request`), after
- * which the shared bearer-login strategy logs in once more (single flight). Tokens live one hour
+ * which the shared bearer-login strategy renews it once (single flight): with the refresh_token
+ * cookie the login set (refresh.ts), and with the password only when that fails. Tokens live one hour
  * (doc/authentication.md), but the server may forget them earlier (restart), so no expiry is
  * assumed: the refusal drives the renewal.
  */
@@ -43,25 +46,29 @@ function refusal(
   }
 }
 
-export async function loginForToken(ctx: AuthContext, s: MsupplySettings): Promise<Issued> {
+const fingerprintOf = (s: MsupplySettings) => JSON.stringify([s.baseUrl, s.username, s.password]);
+
+export async function loginForToken(ctx: AuthContext, s: MsupplySettings, session?: RefreshSession): Promise<Issued> {
   if (!s.username || !s.password)
     throw missingCredentials(
       MSUPPLY,
       'no Open mSupply user configured (set msupply.username and msupply.password)',
       makeMsupplyError,
     );
-  const answer = await postGraphQL<AuthTokenAnswer>(
+  const { data: answer, refresh } = await graphqlWithCookies<AuthTokenAnswer>(
     ctx,
     {
       query: AUTH_TOKEN,
       variables: { username: s.username, password: s.password },
-      secretVariables: ['password'],
-      secretData: ['authToken.token'],
+      recordedVariables: { username: s.username, password: MASKED },
     },
-    { makeError: makeMsupplyError, findDataErrors: () => [] },
+    'authToken',
   );
   const result = answer.authToken;
-  if (result.__typename === 'AuthToken' && result.token) return { value: result.token };
+  if (result.__typename === 'AuthToken' && result.token) {
+    session?.keep(fingerprintOf(s), refresh);
+    return { value: result.token };
+  }
   const error =
     result.__typename === 'AuthTokenError'
       ? result.error
@@ -78,10 +85,12 @@ export async function loginForToken(ctx: AuthContext, s: MsupplySettings): Promi
   });
 }
 
-export function msupplyAuth(settings: () => MsupplySettings): AuthStrategy {
+export function msupplyAuth(settings: () => MsupplySettings, session = new RefreshSession()): AuthStrategy {
   return bearerLoginAuth({
     credentials: () => [settings().baseUrl, settings().username, settings().password],
-    login: (ctx) => loginForToken(ctx, settings()),
+    // the refresh cookie first; the password only when there is none or it is refused
+    login: async (ctx) =>
+      (await session.renew(ctx, fingerprintOf(settings()))) ?? loginForToken(ctx, settings(), session),
     isRefusal: graphqlUnauthenticated,
   });
 }

@@ -97,6 +97,24 @@ export const NAMES = /* GraphQL */ `
   }
 `;
 
+/** A new bearer for the refresh_token cookie (sent as a header; the query takes no argument). */
+export const REFRESH_TOKEN = /* GraphQL */ `
+  query refreshToken {
+    refreshToken {
+      __typename
+      ... on RefreshToken {
+        token
+      }
+      ... on RefreshTokenError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
 export const ITEMS = /* GraphQL */ `
   query items($storeId: String!, $filter: ItemFilterInput, $page: PaginationInput) {
     items(storeId: $storeId, filter: $filter, page: $page) {
@@ -644,6 +662,7 @@ export const REASON_OPTIONS = /* GraphQL */ `
 /** Every document above, by operation name: what the schema test validates. */
 export const OPERATIONS: Record<string, string> = {
   authToken: AUTH_TOKEN,
+  refreshToken: REFRESH_TOKEN,
   me: ME,
   stores: STORES,
   names: NAMES,

@@ -101,7 +101,8 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
   t.equal(requests().length, 1, 'inserted before the kill');
   t.equal(requests()[0].status, 'DRAFT', 'not SENT when the mediator dies');
   t.equal(ms.state.linesOf(requests()[0].id).length, 2, 'both lines in');
-  t.equal(ms.state.logins, 2, 'the bearer expired mid-flow: one re-login');
+  t.equal(ms.state.logins + ms.state.refreshes, 2, 'the bearer expired mid-flow: renewed once');
+  t.equal(ms.state.refreshes, 1, 'with the refresh cookie, not the password');
   const lineWrites = ms.state.applied.filter((a) => a.mutation.includes('Line')).length;
 
   await killHard(child);

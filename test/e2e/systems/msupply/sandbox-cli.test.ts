@@ -66,6 +66,7 @@ t.test('msupply on its own', async (t) => {
       stocktakes: 0,
       inboundShipments: 0,
       logins: 1,
+      refreshes: 0,
       tokens: 1,
     },
     '/_sandbox/state counts',

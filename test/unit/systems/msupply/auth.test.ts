@@ -23,7 +23,7 @@ async function failure(p: Promise<unknown>): Promise<any> {
   throw new Error('expected a rejection, got a result');
 }
 
-t.test('ten concurrent calls log in once; after every token is forgotten, ten more log in once more', async (t) => {
+t.test('ten concurrent calls log in once; an expired bearer is renewed with the refresh cookie, once', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   await Promise.all(Array.from({ length: 10 }, () => rig.connector.ping!()));
@@ -33,10 +33,25 @@ t.test('ten concurrent calls log in once; after every token is forgotten, ten mo
     'every call carried the bearer',
   );
 
-  rig.sb.state.expireTokens(); // the server restarted, or the hour passed
+  rig.sb.state.expireTokens(); // the hour passed: the bearer expired, the refresh cookie (2 h) did not
   await Promise.all(Array.from({ length: 10 }, () => rig.connector.ping!()));
-  t.equal(rig.sb.state.logins, 2, 'ten "Unauthenticated" answers, one fresh login');
+  t.equal(rig.sb.state.refreshes, 1, 'ten "Unauthenticated" answers, one renewal with the refresh cookie');
+  t.equal(rig.sb.state.logins, 1, 'and no second login: the password was sent once');
   t.ok(rig.sb.calls.filter((c) => c.operation === 'me').length <= 30, 'each call sent at most twice');
+
+  await fetch(`${rig.sb.url}/_sandbox/restart`, { method: 'POST' }); // forgets bearers and refresh tokens
+  await Promise.all(Array.from({ length: 10 }, () => rig.connector.ping!()));
+  t.equal(rig.sb.state.logins, 2, 'after a server restart the refresh cookie is refused (InvalidToken): one login');
+  t.equal(rig.sb.state.refreshes, 1);
+  t.ok(
+    rig.sb.calls.filter((c) => c.operation === 'refreshToken').length === 2,
+    'one refresh tried per renewal, the refused one included',
+  );
+
+  rig.sb.state.expireTokens();
+  rig.sb.state.advance(7200_000 + 1000);
+  await rig.connector.ping!();
+  t.equal(rig.sb.state.logins, 3, 'a refresh cookie past its two hours: TokenExpired, then a login');
 });
 
 t.test('typed login errors: permanent, naming what to check, never the password', async (t) => {
@@ -167,4 +182,19 @@ t.test('the password and the token never appear in recorded calls', async (t) =>
   const [token] = [...rig.sb.state.tokens.keys()];
   t.notOk(JSON.stringify(calls).includes(token), 'the token is in no recorded header or body');
   t.notOk(processRedactor.redact(`x ${token} y`).includes(token), 'the redactor knows the token');
+
+  // a renewal: the refresh cookie it sends and the bearer it gets are masked too
+  const [cookie] = [...rig.sb.state.refreshTokens.keys()];
+  rig.sb.state.expireTokens();
+  const renewed = createOrchestrationStore();
+  await runWithOrchestrations(() => rig.connector.ping!(), renewed);
+  const recorded = callsOf(renewed);
+  const refresh = recorded.find((c) => JSON.stringify(c.requestBody).includes('refreshToken'))!;
+  t.ok(refresh, 'the renewal is recorded');
+  t.equal((refresh.response?.body as any).data.refreshToken.token, MASKED, 'the renewed bearer is masked');
+  const [bearer] = [...rig.sb.state.tokens.keys()];
+  const text = JSON.stringify(recorded);
+  t.notOk(text.includes(cookie), 'the refresh cookie sent is in no recorded call');
+  t.notOk(text.includes(bearer), 'nor the renewed bearer');
+  t.notOk(text.includes([...rig.sb.state.refreshTokens.keys()][0]), 'nor the rotated refresh cookie');
 });
