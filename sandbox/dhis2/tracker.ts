@@ -410,6 +410,10 @@ export function registerTrackerRoutes(
   baseUrl: () => string,
   jobDelayMs = 20,
 ): void {
+  // the tracker API came in 2.36: an older server answers its paths as unknown ones
+  app.addHook('preHandler', async (request) => {
+    if (request.url.startsWith('/api/tracker') && state.major() < 36) throw errorMessage(404, 'Not Found');
+  });
   const fields = (r: FastifyRequest) =>
     typeof (r.query as Json).fields === 'string' ? parseFields((r.query as Json).fields) : undefined;
   app.get('/api/dataStore/USE_CASES/stockUseCases', async () => [

@@ -5,7 +5,7 @@ import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } fro
 import { asRecord } from '../../upstream/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
 import type { Query } from '../../upstream/http.js';
-import { DHIS2, decodeDhis2Error, makeDhis2Error } from './errors.js';
+import { DHIS2, Dhis2Error, decodeDhis2Error, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
 
@@ -59,9 +59,33 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   });
   let known: Promise<Dhis2Version | undefined> | undefined;
 
+  /**
+   * The tracker API came in 2.36 (before it only the legacy /api/events, /api/trackedEntityInstances,
+   * which this connector does not speak): on an older server a tracker call is refused by name
+   * instead of failing as a 404 the operator would have to decode.
+   */
+  const trackerReady = async (path: string): Promise<void> => {
+    if (!path.startsWith('/api/tracker')) return;
+    const v = await client.version();
+    if (v && !featuresOf(v).trackerApi)
+      throw new Dhis2Error({
+        system: DHIS2,
+        transient: false,
+        status: 422,
+        code: 'not-supported',
+        diagnostics: `DHIS2 ${v.text} has no tracker API (/api/tracker, 2.36 and later): RTS stock, consignments and requisitions need DHIS2 2.36 or later`,
+      });
+  };
+
   const client: Dhis2Client = {
-    send: (req) => upstream.send(req),
-    call: (req) => upstream.call(req),
+    send: async (req) => {
+      await trackerReady(req.path);
+      return upstream.send(req);
+    },
+    call: async (req) => {
+      await trackerReady(req.path);
+      return upstream.call(req);
+    },
     list<T>(path: string, key: string, query: Query = {}, pageSize?: number): Promise<T[]> {
       const size = pageSize ?? upstream.settings().pageSize;
       return collectAllPages<T>(

@@ -26,6 +26,8 @@ export interface VersionFeatures {
   trackerPager: boolean;
   /** `/api/events` still exists (removed in 42). */
   legacyEvents: boolean;
+  /** The tracker API `/api/tracker` exists (2.36+): RTS, consignments and requisitions need it. */
+  trackerApi: boolean;
   /** dataValueSets import counts every accepted value as `updated`, codes E80xx/E81xx (2.43+). */
   sqlDataEntry: boolean;
   /** Import conflicts carry errorCode/property/indexes (2.38+). */
@@ -39,6 +41,7 @@ export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
     geometry: major >= 32,
     trackerPager: major >= 41,
     legacyEvents: major < 42,
+    trackerApi: major >= 36,
     sqlDataEntry: major >= 43,
     indexedConflicts: major >= 38,
   };

@@ -57,6 +57,7 @@ t.test(
       geometry: true,
       trackerPager: false,
       legacyEvents: true,
+      trackerApi: true,
       sqlDataEntry: false,
       indexedConflicts: true,
     });
