@@ -3,7 +3,7 @@
  *
  *   npm run bench:reconcile -- --left L.csv --right R.csv --truth T.csv --key mfl_code
  *   npm run bench:reconcile -- --fakeland              (GOFR's own demo lists)
- *   npm run bench:reconcile -- --kenya [--cv] [--cv-repeats N [--seed S]] [--calibrate-out FILE]
+ *   npm run bench:reconcile -- --kenya [--cv] [--cv-repeats N [--seed S] [--explain]] [--calibrate-out FILE]
  *
  * The key column is dropped from both lists before the matcher (and the baseline) sees them;
  * it is only used to score. The last line printed is one JSON object with the figures.
@@ -11,7 +11,9 @@
  * ways, to show how the calibration generalises. --cv-repeats N draws N random halvings of the
  * top-level areas (seeded, so the same N and S give the same partitions), calibrates on each half
  * and measures on the other (2N measurements) and prints min / median / max of every figure and
- * the share of measurements that meet all of the issue's limits. --calibrate-out writes a weights table calibrated
+ * the share of measurements that meet all of the issue's limits, and for the measurements above the
+ * false-auto ceiling how many of their false automatches are the same name in the same county
+ * (--explain lists them). --calibrate-out writes a weights table calibrated
  * on the given lists (that is how fhir-mappings/facility-match-weights.json was produced).
  */
 import { writeFileSync } from 'node:fs';
@@ -20,8 +22,13 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { loadFacilityList, readRows } from '../src/registry/facility-list.js';
 import { calibrate, CALIBRATION_POLICY, outcomeOf, type CalibrationPolicy } from '../src/registry/match/calibrate.js';
-import { scoreOutcome, type BenchmarkFigures, type Truth } from '../src/registry/match/evaluate.js';
-import { buildCandidateGraph, scoreGraph, type CandidateGraph } from '../src/registry/match/matcher.js';
+import { scoreOutcome, type BenchmarkFigures, type RunOutcome, type Truth } from '../src/registry/match/evaluate.js';
+import {
+  buildCandidateGraph,
+  scoreGraph,
+  type CandidateGraph,
+  type ScoredGraph,
+} from '../src/registry/match/matcher.js';
 import { defaultWeights, type MatchWeights } from '../src/registry/match/weights.js';
 import { gofrBaseline } from './reconcile-gofr-baseline.js';
 
@@ -103,6 +110,53 @@ interface SplitResult {
   measuredOn: string[];
   figures: BenchmarkFigures;
   thresholds: MatchWeights['thresholds'];
+  /** The automatic matches of records that have no counterpart in the truth. */
+  falseAutos: FalseAuto[];
+}
+
+/** Which rule made an automatic match (the order in which zonesFor tries them). */
+export type AutoRule = 'identifier' | 'exact-name-in-area' | 'main' | 'clear-winner';
+
+/** An automatic match of a record without a true counterpart: what a person needs to judge it. */
+export interface FalseAuto {
+  left: string;
+  right: string;
+  score: number;
+  margin: number;
+  rule: AutoRule;
+  /**
+   * Whole names equal and the same top-level area. With the key column hidden such a pair looks
+   * exactly like a true pair; on the Kenya lists it is mostly a facility the registry recoded (the
+   * code-based truth calls it unmatched), so it measures the truth's noise rather than the matcher.
+   */
+  sameNameSameArea: boolean;
+}
+
+/** The false automatches of one run on records that have no counterpart, with the rule behind each. */
+export function falseAutosOf(scored: ScoredGraph, outcome: RunOutcome, truth: Truth): FalseAuto[] {
+  const t = scored.weights.thresholds;
+  const out: FalseAuto[] = [];
+  outcome.zones.forEach((zone, li) => {
+    const pick = scored.picks[li];
+    if (zone !== 'auto' || truth.has(li) || !pick) return;
+    const { score, deterministic, comparison } = pick.candidate;
+    // As zonesFor decides: an exact name stands only when nothing scores as high (a tie is scored).
+    const stands = deterministic === 'identifier' || (deterministic === 'exact-name-in-area' && pick.margin > 0);
+    const rule: AutoRule = stands
+      ? deterministic!
+      : score >= t.auto && pick.margin >= t.margin
+        ? 'main'
+        : 'clear-winner';
+    out.push({
+      left: scored.graph.left[li].facility.name,
+      right: scored.graph.right[pick.candidate.right].facility.name,
+      score: Math.round(score * 100) / 100,
+      margin: Math.round(pick.margin * 100) / 100,
+      rule,
+      sameNameSameArea: comparison.levels.name === 'exact' && comparison.levels.area === 'same',
+    });
+  });
+  return out;
 }
 
 /** The issue's limits (issue 5), the same for the training split and the held-out counties. */
@@ -278,13 +332,11 @@ function measureSplit(
   const train = restrict(graph, truth, indicesOf(calibratedOn));
   const test = restrict(graph, truth, indicesOf(measuredOn));
   const { weights } = calibrate(train.graph, train.truth, (li) => hard(train.map[li]), prior, policy);
-  const figures = scoreOutcome(
-    outcomeOf(scoreGraph(test.graph, weights), weights.thresholds),
-    test.truth,
-    (li) => hard(test.map[li]),
-    test.graph.left.length,
-  );
-  return { calibratedOn, measuredOn, figures, thresholds: weights.thresholds };
+  const scored = scoreGraph(test.graph, weights);
+  const outcome = outcomeOf(scored, weights.thresholds);
+  const figures = scoreOutcome(outcome, test.truth, (li) => hard(test.map[li]), test.graph.left.length);
+  const falseAutos = falseAutosOf(scored, outcome, test.truth);
+  return { calibratedOn, measuredOn, figures, thresholds: weights.thresholds, falseAutos };
 }
 
 /** Two folds by top-level area (alternating in name order): calibrate on one, measure on the other. */
@@ -383,7 +435,7 @@ function ratio(a: number, b: number): string {
   return b === 0 ? (a === 0 ? '1' : '∞') : (a / b).toFixed(2);
 }
 
-export function printReport(name: string, r: BenchReport, log: (s: string) => void): void {
+export function printReport(name: string, r: BenchReport, log: (s: string) => void, explain = false): void {
   log(`# ${name}`);
   const clear =
     r.thresholds.clearAuto !== undefined
@@ -416,6 +468,39 @@ export function printReport(name: string, r: BenchReport, log: (s: string) => vo
       log(`  ${q.padEnd(12)}${LIMITED.map((k) => rs.spread[k][q].toFixed(3).padStart(8)).join(' ')}`);
     }
     log(`  meeting every limit: ${(rs.shareMeetingLimits * 100).toFixed(0)}% of measurements`);
+    printFalseAutos(rs.measurements, log, explain);
+  }
+}
+
+/**
+ * The false automatches on unmatched records of the measurements above the ceiling: how many are
+ * whole-name agreements in one county (see FalseAuto), and the worst figure without them, which
+ * is what a matcher rule could still move. `explain` lists each one.
+ */
+function printFalseAutos(measurements: SplitResult[], log: (s: string) => void, explain: boolean): void {
+  const ceiling = ISSUE_LIMITS.falseAutoOnUnmatched.max;
+  const above = measurements.filter((m) => m.figures.falseAutoOnUnmatched > ceiling);
+  const all = above.flatMap((m) => m.falseAutos);
+  const sameName = all.filter((f) => f.sameNameSameArea).length;
+  const without = Math.max(
+    0,
+    ...measurements.map((m) => {
+      const n = m.falseAutos.filter((f) => !f.sameNameSameArea).length;
+      return m.figures.unmatchedLeft ? n / m.figures.unmatchedLeft : 0;
+    }),
+  );
+  log(
+    `  above the false-auto ceiling: ${above.length} measurements, ${all.length} false autos, ${sameName} of them the same name in the same county; worst false auto without those: ${without.toFixed(4)}`,
+  );
+  if (!explain) return;
+  for (const m of above) {
+    log(
+      `  ${m.figures.falseAutoOnUnmatched} on ${m.figures.unmatchedLeft} unmatched (measured on ${m.measuredOn.join(', ')}):`,
+    );
+    for (const f of m.falseAutos)
+      log(
+        `    "${f.left}" → "${f.right}": ${f.rule}, score ${f.score}, margin ${f.margin}${f.sameNameSameArea ? ', same name and county' : ''}`,
+      );
   }
 }
 
@@ -478,7 +563,8 @@ async function main(): Promise<void> {
       (v) => positiveInt(v, '--cv-repeats'),
     )
     .option('--seed <s>', 'seed for --cv-repeats partitions', (v) => positiveInt(v, '--seed'), 1)
-    .option('--calibrate-out <file>', 'calibrate on these lists and write the weights table');
+    .option('--calibrate-out <file>', 'calibrate on these lists and write the weights table')
+    .option('--explain', 'with --cv-repeats: list the false automatches of every measurement above the ceiling');
   program.parse(
     process.argv.slice(2).filter((a) => a !== '--'),
     { from: 'user' },
@@ -515,7 +601,7 @@ async function main(): Promise<void> {
   let last: BenchReport | undefined;
   for (const [name, input] of inputs) {
     last = runBenchmark(input, { cv: !!o.cv, cvRepeats: o.cvRepeats, seed: o.seed });
-    printReport(name, last, (s) => console.log(s));
+    printReport(name, last, (s) => console.log(s), !!o.explain);
     console.log(`candidates by key: ${JSON.stringify(last.candidatesByKey)}`);
   }
   console.log(summaryLine(last!));
