@@ -12,11 +12,14 @@ export class StoreStepJournal implements StepJournal {
   readonly idempotencyKey: string;
   private completed?: Map<string, unknown>;
 
+  /** `fresh`: the job was created just now, so it has no steps yet and loading them is a wasted round trip. */
   constructor(
     private readonly store: Store,
     private readonly job: Pick<OutboxJob, 'id'>,
+    fresh = false,
   ) {
     this.idempotencyKey = job.id;
+    if (fresh) this.completed = new Map();
   }
 
   async run<T>(step: string, action: () => Promise<T>): Promise<T> {

@@ -11,6 +11,7 @@ import {
   json,
   jobIdFor,
   linkFromRow,
+  linkedUpstreamId,
   UPSERT_CROSSWALK_SQL,
   stepFromRow,
   supersedeAudit,
@@ -97,6 +98,55 @@ function keyOrder(jobs: NewJob[]): number[] {
 }
 
 type Queryable = pg.Pool | pg.PoolClient;
+
+/** A write's links can go in one INSERT … ON CONFLICT only if no (flow, FHIR id, system) repeats. */
+function distinctLinks(links: ResourceLink[]): boolean {
+  return new Set(links.map((l) => `${l.flow}\u0000${l.fhirId}\u0000${l.system}`)).size === links.length;
+}
+
+/** $1…$13 of an outbox_jobs INSERT (created_at is also updated_at). */
+function newJobValues(job: NewJob): unknown[] {
+  return [
+    job.id,
+    job.flow,
+    job.system,
+    job.idempotencyKey,
+    job.payloadHash,
+    toJson(job.payload ?? null),
+    job.status,
+    job.attempts,
+    job.nextAttemptAt,
+    job.leaseOwner ?? null,
+    job.leaseUntil ?? null,
+    job.transactionId ?? null,
+    job.createdAt,
+  ];
+}
+
+const STEP_RESULT_SQL = 'SELECT result FROM step_journal WHERE job_id = $1 AND step = $2';
+
+/**
+ * A new write in one statement: the key claimed ($1…$13 as newJobValues), the job inserted only
+ * if the key was, and its links (arrays $14…$19, the link time $20) only if the job was. All
+ * sub-statements see one snapshot and commit together. The link upsert is UPSERT_LINK_SQL's.
+ */
+const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
+    INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at)
+    VALUES ($2, $3, $4, $5, $1, $13) ON CONFLICT DO NOTHING RETURNING job_id),
+  job AS (
+    INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 FROM claimed RETURNING *),
+  linked AS (
+    INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
+    SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $20, l.system_of_record
+    FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[])
+      AS l(flow, fhir_id, system, upstream_id, job_id, system_of_record)
+    WHERE EXISTS (SELECT 1 FROM job)
+    ON CONFLICT (flow, fhir_id, system) DO UPDATE SET system_of_record = EXCLUDED.system_of_record,
+      upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
+      job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at)
+  SELECT * FROM job`;
 
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
 
@@ -240,10 +290,15 @@ export class PostgresStore implements Store {
   // outbox ------------------------------------------------------------------------------------
 
   async recordWrite(job: NewJob): Promise<RecordWriteResult> {
-    return this.tx((c) => this.insertWrite(job, c));
+    return (await this.recordNewWrite(job, [])) ?? this.tx((c) => this.insertWrite(job, c));
   }
 
   async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
+    // the usual case, a new key: one statement, one round trip (issue 18: 4 + one per link before)
+    if (jobs.length === 1 && distinctLinks(links)) {
+      const created = await this.recordNewWrite(jobs[0], links);
+      if (created) return [created];
+    }
     return this.tx(async (c) => {
       const results: RecordWriteResult[] = new Array(jobs.length);
       // keys in one order for every transaction: two Bundles sharing keys in opposite orders would
@@ -261,6 +316,27 @@ export class PostgresStore implements Store {
       );
       return results;
     });
+  }
+
+  /**
+   * A write under a key nobody holds, in one statement: claim the key, insert the job and its
+   * links, all or nothing (one statement is one transaction). Undefined when the key is taken:
+   * then nothing was written, and the transaction path decides (duplicate or takeover). A
+   * concurrent writer of the same key makes the key INSERT wait for it, as in insertWrite.
+   */
+  private async recordNewWrite(job: NewJob, links: ResourceLink[]): Promise<RecordWriteResult | undefined> {
+    const now = Date.now();
+    const [row] = await this.rows(RECORD_NEW_WRITE_SQL, [
+      ...newJobValues(job),
+      links.map((l) => l.flow),
+      links.map((l) => l.fhirId),
+      links.map((l) => l.system),
+      links.map((l) => l.upstreamId ?? null),
+      links.map((l) => l.jobId ?? null),
+      links.map((l) => systemOfRecord(l)),
+      now,
+    ]);
+    return row ? { created: true, job: jobFromRow(row) } : undefined;
   }
 
   /**
@@ -323,21 +399,7 @@ export class PostgresStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
-      [
-        job.id,
-        job.flow,
-        job.system,
-        job.idempotencyKey,
-        job.payloadHash,
-        toJson(job.payload ?? null),
-        job.status,
-        job.attempts,
-        job.nextAttemptAt,
-        job.leaseOwner ?? null,
-        job.leaseUntil ?? null,
-        job.transactionId ?? null,
-        job.createdAt,
-      ],
+      newJobValues(job),
       c,
     );
     return jobFromRow(inserted);
@@ -442,12 +504,19 @@ export class PostgresStore implements Store {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
-    const r = await this.pool.query(
-      `UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
-       WHERE id = $6 AND status = 'in-flight' AND lease_owner = $7`,
-      [outcome.status, result, error, lastError, now, id, leaseOwner],
+    const upstreamId = outcome.status === 'done' ? (linkedUpstreamId(outcome.result) ?? null) : null;
+    // the job's end and its links' upstream id in one statement (one transaction, one round trip)
+    const [r] = await this.rows(
+      `WITH finished AS (
+         UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
+         WHERE id = $6 AND status = 'in-flight' AND lease_owner = $7 RETURNING id),
+       linked AS (
+         UPDATE resource_links SET upstream_id = $8, updated_at = $5
+         WHERE $8::text IS NOT NULL AND upstream_id IS NULL AND job_id IN (SELECT id FROM finished))
+       SELECT count(*)::int AS n FROM finished`,
+      [outcome.status, result, error, lastError, now, id, leaseOwner, upstreamId],
     );
-    return (r.rowCount ?? 0) > 0;
+    return Number(r.n) > 0;
   }
 
   async rescheduleJob(
@@ -520,11 +589,16 @@ export class PostgresStore implements Store {
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
-    await this.pool.query(
-      'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+    // one round trip: the inserted result, or the one recorded before this statement began
+    const [first] = await this.rows(
+      `WITH ins AS (
+         INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING result)
+       SELECT result FROM ins
+       UNION ALL SELECT result FROM step_journal WHERE job_id = $1 AND step = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [jobId, step, toJson(result), now],
     );
-    const [r] = await this.rows('SELECT result FROM step_journal WHERE job_id = $1 AND step = $2', [jobId, step]);
+    // a racing attempt committed its step after this statement's snapshot: read it with a new one
+    const [r] = first ? [first] : await this.rows(STEP_RESULT_SQL, [jobId, step]);
     return json(r.result) ?? null;
   }
 

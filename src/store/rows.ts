@@ -184,6 +184,15 @@ export const systemOfRecord = (l: ResourceLink): number => (l.primary === false 
 export const GET_LINK_SQL =
   'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';
 
+/**
+ * The upstream object a delivered write's links stand for: its first id (routing's primaryId).
+ * finishJob writes it into the job's links in the same transaction as the job's end, so a read by
+ * FHIR id finds the upstream object without a second write.
+ */
+export function linkedUpstreamId(result: { ids?: Record<string, string> }): string | undefined {
+  return result.ids ? Object.values(result.ids)[0] : undefined;
+}
+
 /** A link names the job it was proposed with; a duplicate write maps that to the first job's id. */
 export function jobIdFor(proposed: string, jobs: NewJob[], results: RecordWriteResult[]): string {
   const i = jobs.findIndex((j) => j.id === proposed);

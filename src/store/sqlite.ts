@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
@@ -11,6 +10,7 @@ import {
   json,
   jobIdFor,
   linkFromRow,
+  linkedUpstreamId,
   sqliteParams,
   UPSERT_CROSSWALK_SQL,
   stepFromRow,
@@ -67,6 +67,7 @@ import {
   SWEEP_CONSOLE_SESSIONS_SQL,
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
+import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import {
   COUNT_PROPAGATIONS_SQL,
@@ -89,27 +90,67 @@ import {
 
 type Row = Record<string, unknown>;
 
+const INSERT_KEY_SQL =
+  'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
+const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
+  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+  WHERE id = ? RETURNING *`;
+const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
+  WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
+/** The links a finished write's job holds learn the upstream id in the same transaction (see linkedUpstreamId). */
+const LINK_UPSTREAM_SQL =
+  'UPDATE resource_links SET upstream_id = ?, updated_at = ? WHERE job_id = ? AND upstream_id IS NULL';
+const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
+  attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+  WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
+const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
+const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
+
 /**
- * The embedded engine: one better-sqlite3 connection in WAL mode. better-sqlite3 is synchronous,
- * so every transaction below runs without interleaving; the async signatures only match the
- * interface. One process owns the file (scale-out needs PostgreSQL), which is why claims need no
- * row locks and the advisory lock is a no-op.
+ * The embedded engine: one better-sqlite3 connection per file in WAL mode with synchronous=FULL,
+ * shared by every store on that file in this process (sqlite-connection.ts). Writes are group
+ * committed: each event-loop turn's writes share one transaction, each in its own savepoint, and
+ * no call answers before that transaction is on disk (group-commit.ts). better-sqlite3 is
+ * synchronous, so the operations never interleave. One process owns the file (scale-out needs
+ * PostgreSQL), which is why claims need no row locks and the advisory lock is a no-op.
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  private readonly db: Database.Database;
+  private readonly conn: SqliteConnection;
+  private closed = false;
 
   constructor(filename: string) {
-    this.db = new Database(filename);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a commit is on disk before we acknowledge a write (NORMAL can lose the last commits
-    // on power loss, which would break "durable before acknowledged").
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
+    this.conn = acquireConnection(filename);
+  }
+
+  private get db() {
+    return this.conn.db;
+  }
+
+  private sql(sql: string) {
+    return this.conn.statement(sql);
+  }
+
+  /** A call that changes data: in this turn's group commit, answered once it is on disk. */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.conn.commits.write(fn);
+  }
+
+  /** A call that only reads: answered at once, or after the open batch it may have seen commits. */
+  private read<T>(fn: () => T): Promise<T> {
+    return this.conn.commits.read(fn);
+  }
+
+  /** Group commits so far on this file's connection (shared by every store on it). */
+  commitStats(): { commits: number; operations: number } {
+    return { ...this.conn.commits.stats };
   }
 
   migrate(migrations: Migration[] = SQLITE_MIGRATIONS): void {
+    // another store on this file may have a batch open: migrations run in a transaction of their own
+    this.conn.commits.flush();
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
@@ -128,60 +169,66 @@ export class SqliteStore implements Store {
   }
 
   async migrationVersions(): Promise<number[]> {
-    return (this.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Row[]).map((r) =>
-      Number(r.version),
+    return this.read(() =>
+      (this.sql('SELECT version FROM schema_migrations ORDER BY version').all() as Row[]).map((r) => Number(r.version)),
     );
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.closed) return;
+    this.closed = true;
+    releaseConnection(this.conn);
   }
 
   // crosswalk ---------------------------------------------------------------------------------
 
   async getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined> {
-    const r = this.db.prepare('SELECT * FROM crosswalk WHERE system = ? AND system_id = ?').get(system, systemId) as
-      Row | undefined;
-    return r ? crosswalkFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql('SELECT * FROM crosswalk WHERE system = ? AND system_id = ?').get(system, systemId) as
+        Row | undefined;
+      return r ? crosswalkFromRow(r) : undefined;
+    });
   }
 
   async listCrosswalk(system: string): Promise<CrosswalkRow[]> {
-    return (this.db.prepare('SELECT * FROM crosswalk WHERE system = ? ORDER BY system_id').all(system) as Row[]).map(
-      crosswalkFromRow,
+    return this.read(() =>
+      (this.sql('SELECT * FROM crosswalk WHERE system = ? ORDER BY system_id').all(system) as Row[]).map(
+        crosswalkFromRow,
+      ),
     );
   }
 
   async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
-    return (
-      this.db
-        .prepare('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id')
-        .all(registryId) as Row[]
-    ).map(crosswalkFromRow);
+    return this.read(() =>
+      (
+        this.sql('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id').all(registryId) as Row[]
+      ).map(crosswalkFromRow),
+    );
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
-    return this.db.transaction(() => {
-      const written = this.db.prepare(sqliteParams(UPSERT_CROSSWALK_SQL)).run(...crosswalkValues(row)).changes > 0;
+    return this.write(() => {
+      const written = this.sql(sqliteParams(UPSERT_CROSSWALK_SQL)).run(...crosswalkValues(row)).changes > 0;
       if (written && audit) this.insertAudit(audit, Date.now());
       return { written };
-    })();
+    });
   }
 
   async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
-    const stmt = this.db.prepare(sqliteParams(UPSERT_CROSSWALK_SQL));
-    return this.db.transaction(() => ({
+    const stmt = this.sql(sqliteParams(UPSERT_CROSSWALK_SQL));
+    return this.write(() => ({
       written: rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0),
-    }))();
+    }));
   }
 
   // outbox ------------------------------------------------------------------------------------
 
   async recordWrite(job: NewJob): Promise<RecordWriteResult> {
-    return this.db.transaction(() => this.insertWrite(job))();
+    return this.write(() => this.insertWrite(job));
   }
 
   async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
-    return this.db.transaction(() => {
+    return this.write(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
         if (!r.created && r.job.payloadHash !== job.payloadHash)
@@ -190,7 +237,7 @@ export class SqliteStore implements Store {
       });
       this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
       return results;
-    })();
+    });
   }
 
   /**
@@ -199,16 +246,15 @@ export class SqliteStore implements Store {
    */
   private insertWrite(job: NewJob): RecordWriteResult {
     const claimed =
-      this.db
-        .prepare(
-          'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt).changes > 0;
+      this.sql(INSERT_KEY_SQL).run(job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt)
+        .changes > 0;
     if (claimed) return { created: true, job: this.insertJob(job) };
-    const key = this.db
-      .prepare('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?')
-      .get(job.flow, job.system, job.idempotencyKey) as Row;
-    const holder = jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(key.job_id) as Row);
+    const key = this.sql('SELECT job_id FROM idempotency_keys WHERE flow = ? AND system = ? AND key = ?').get(
+      job.flow,
+      job.system,
+      job.idempotencyKey,
+    ) as Row;
+    const holder = jobFromRow(this.sql(JOB_BY_ID_SQL).get(key.job_id) as Row);
     // the INSERT above took the write lock, so the holder read here cannot change before commit
     if (holder.status !== 'rejected' || !this.supersede(holder, job)) return { created: false, job: holder };
     return { created: true, job: this.insertJob(job), supersedes: holder.id };
@@ -217,31 +263,22 @@ export class SqliteStore implements Store {
   /** A refused write does not keep its key: `job` takes it over; the refused job stays, marked and audited. */
   private supersede(old: OutboxJob, job: NewJob): boolean {
     const marked =
-      this.db
-        .prepare(
-          "UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL",
-        )
-        .run(job.id, job.createdAt, old.id).changes > 0;
+      this.sql(
+        "UPDATE outbox_jobs SET superseded_by = ?, updated_at = ? WHERE id = ? AND status = 'rejected' AND superseded_by IS NULL",
+      ).run(job.id, job.createdAt, old.id).changes > 0;
     if (!marked) return false;
-    this.db
-      .prepare(
-        'UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?',
-      )
-      .run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
+    this.sql(
+      'UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?',
+    ).run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
     // the refused write never reached its upstream: no link may point there on its behalf
-    this.db.prepare('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
+    this.sql('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
     this.insertAudit(supersedeAudit(old, job), job.createdAt);
     return true;
   }
 
   private insertJob(job: NewJob): OutboxJob {
-    this.db
-      .prepare(
-        `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    return jobFromRow(
+      this.sql(INSERT_JOB_SQL).get(
         job.id,
         job.flow,
         job.system,
@@ -256,36 +293,38 @@ export class SqliteStore implements Store {
         job.transactionId ?? null,
         job.createdAt,
         job.createdAt,
-      );
-    return jobFromRow(this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(job.id) as Row);
+      ) as Row,
+    );
   }
 
   // resource links ----------------------------------------------------------------------------
 
   async putLinks(links: ResourceLink[]): Promise<void> {
-    if (links.length) this.db.transaction(() => this.insertLinks(links))();
+    if (links.length) await this.write(() => this.insertLinks(links));
   }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
-    const r = this.db.prepare(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
-    return r ? linkFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
+      return r ? linkFromRow(r) : undefined;
+    });
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
     return firstSeen(
       {
-        select: async (f, ids) =>
-          this.db
-            .prepare(
-              `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
-            )
-            .all(f, ...ids) as SeenRow[],
-        upsert: async (f, fresh, at) => {
-          const stmt = this.db.prepare(sqliteParams(UPSERT_SEEN_SQL));
-          this.db.transaction(() => {
+        select: (f, ids) =>
+          this.read(
+            () =>
+              this.sql(
+                `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
+              ).all(f, ...ids) as SeenRow[],
+          ),
+        upsert: (f, fresh, at) =>
+          this.write(() => {
+            const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
             for (const v of fresh) stmt.run(f, v.fhirId, v.version, at);
-          })();
-        },
+          }),
       },
       flow,
       versions,
@@ -294,23 +333,27 @@ export class SqliteStore implements Store {
   }
 
   private insertLinks(links: ResourceLink[]): void {
-    const stmt = this.db.prepare(sqliteParams(UPSERT_LINK_SQL));
+    const stmt = this.sql(sqliteParams(UPSERT_LINK_SQL));
     const now = Date.now();
     for (const l of links)
       stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
-    const r = this.db.prepare('SELECT * FROM outbox_jobs WHERE id = ?').get(id) as Row | undefined;
-    return r ? jobFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql(JOB_BY_ID_SQL).get(id) as Row | undefined;
+      return r ? jobFromRow(r) : undefined;
+    });
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
-    return (
-      this.db
-        .prepare('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id')
-        .all(idempotencyKey) as Row[]
-    ).map(jobFromRow);
+    return this.read(() =>
+      (
+        this.sql('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id').all(
+          idempotencyKey,
+        ) as Row[]
+      ).map(jobFromRow),
+    );
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
@@ -329,7 +372,9 @@ export class SqliteStore implements Store {
       args.push(filter.flow);
     }
     const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow);
+    return this.read(() =>
+      (this.sql(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow),
+    );
   }
 
   /**
@@ -354,17 +399,16 @@ export class SqliteStore implements Store {
 
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
     if (req.limit <= 0 || req.flows.length === 0) return [];
-    return this.db.transaction(() => {
-      const range = [req.system, ...req.flows, req.now, req.limit];
-      const ids = (
-        this.db.prepare(SqliteStore.claimCandidatesSql(req.flows.length)).all(...range, ...range, req.limit) as Row[]
-      ).map((r) => String(r.id));
-      const claim = this.db.prepare(
-        `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-         WHERE id = ? RETURNING *`,
-      );
-      return ids.map((id) => jobFromRow(claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id) as Row));
-    })();
+    const range = [req.system, ...req.flows, req.now, req.limit];
+    const candidates = this.sql(SqliteStore.claimCandidatesSql(req.flows.length));
+    const ids = (candidates.all(...range, ...range, req.limit) as Row[]).map((r) => String(r.id));
+    // nothing due (the usual idle poll): no transaction, no fsync
+    if (ids.length === 0) return this.read(() => []);
+    // synchronous from the read above to here: nothing else can claim these rows in between
+    const claim = this.sql(CLAIM_SQL);
+    return this.write(() =>
+      ids.map((id) => jobFromRow(claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id) as Row)),
+    );
   }
 
   async finishJob(
@@ -376,14 +420,13 @@ export class SqliteStore implements Store {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
-    return (
-      this.db
-        .prepare(
-          `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
-       WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
-        )
-        .run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0
-    );
+    const upstreamId = outcome.status === 'done' ? linkedUpstreamId(outcome.result) : undefined;
+    return this.write(() => {
+      const finished =
+        this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
+      if (finished && upstreamId !== undefined) this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
+      return finished;
+    });
   }
 
   async rescheduleJob(
@@ -394,99 +437,96 @@ export class SqliteStore implements Store {
     uncount: boolean,
     now: number,
   ): Promise<boolean> {
-    return (
-      this.db
-        .prepare(
-          `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
-         attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-       WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`,
-        )
-        .run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes > 0
+    return this.write(
+      () =>
+        this.sql(RESCHEDULE_SQL).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes >
+        0,
     );
   }
 
   async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
-    return this.db.transaction(() => {
-      const r = this.db
-        .prepare(
-          `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
+    return this.write(() => {
+      const r = this.sql(
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
-        )
-        .get(now, now, id) as Row | undefined;
+      ).get(now, now, id) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
-    })();
+    });
   }
 
   async dropJob(id: string, audit: AuditInput): Promise<boolean> {
-    return this.db.transaction(() => {
-      const job = this.db.prepare("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as
+    return this.write(() => {
+      const job = this.sql("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as
         Row | undefined;
       if (!job) return false;
-      this.db.prepare('DELETE FROM step_journal WHERE job_id = ?').run(id);
-      this.db.prepare('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
-      this.db.prepare('DELETE FROM outbox_jobs WHERE id = ?').run(id);
+      this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);
+      this.sql('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
+      this.sql('DELETE FROM outbox_jobs WHERE id = ?').run(id);
       this.insertAudit(audit, Date.now());
       return true;
-    })();
+    });
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {
-    const counts = emptyCounts();
-    for (const r of this.db.prepare('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status').all() as Row[]) {
-      counts[String(r.status) as JobStatus] = Number(r.n);
-    }
-    return counts;
+    return this.read(() => {
+      const counts = emptyCounts();
+      for (const r of this.sql('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status').all() as Row[]) {
+        counts[String(r.status) as JobStatus] = Number(r.n);
+      }
+      return counts;
+    });
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {
-    const r = this.db
-      .prepare("SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')")
-      .get() as Row;
-    return r.t === null ? undefined : Number(r.t);
+    return this.read(() => {
+      const r = this.sql(
+        "SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')",
+      ).get() as Row;
+      return r.t === null ? undefined : Number(r.t);
+    });
   }
 
   // journal -----------------------------------------------------------------------------------
 
   async listSteps(jobId: string): Promise<JournalStep[]> {
-    return (
-      this.db.prepare('SELECT * FROM step_journal WHERE job_id = ? ORDER BY completed_at, step').all(jobId) as Row[]
-    ).map(stepFromRow);
+    return this.read(() =>
+      (this.sql('SELECT * FROM step_journal WHERE job_id = ? ORDER BY completed_at, step').all(jobId) as Row[]).map(
+        stepFromRow,
+      ),
+    );
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
-    return this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(jobId, step, toJson(result), now);
-      const r = this.db
-        .prepare('SELECT result FROM step_journal WHERE job_id = ? AND step = ?')
-        .get(jobId, step) as Row;
+    return this.write(() => {
+      this.sql(
+        'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(jobId, step, toJson(result), now);
+      const r = this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step) as Row;
       return json(r.result) ?? null;
-    })();
+    });
   }
 
   // audit -------------------------------------------------------------------------------------
 
   private insertAudit(entry: AuditInput, now: number): void {
-    this.db
-      .prepare('INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
-      .run(now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {}));
+    this.sql(INSERT_AUDIT_SQL).run(now, entry.actor, entry.action, entry.subject ?? null, toJson(entry.details ?? {}));
   }
 
   async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
-    this.insertAudit(entry, now);
+    return this.write(() => this.insertAudit(entry, now));
   }
 
   async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
-    const rows = filter.subject
-      ? this.db
-          .prepare('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?')
-          .all(filter.subject, filter.limit ?? 100)
-      : this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 100);
-    return (rows as Row[]).map(auditFromRow);
+    return this.read(() => {
+      const rows = filter.subject
+        ? this.sql('SELECT * FROM audit WHERE subject = ? ORDER BY id DESC LIMIT ?').all(
+            filter.subject,
+            filter.limit ?? 100,
+          )
+        : this.sql('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(filter.limit ?? 100);
+      return (rows as Row[]).map(auditFromRow);
+    });
   }
 
   // scheduled jobs: advisory lock, job runs --------------------------------------------------
@@ -501,94 +541,108 @@ export class SqliteStore implements Store {
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {
-    const r = this.db.prepare(sqliteParams(INSERT_JOB_RUN_SQL)).get(...jobRunValues(run)) as Row | undefined;
-    return r ? jobRunFromRow(r) : undefined;
+    return this.write(() => {
+      const r = this.sql(sqliteParams(INSERT_JOB_RUN_SQL)).get(...jobRunValues(run)) as Row | undefined;
+      return r ? jobRunFromRow(r) : undefined;
+    });
   }
 
   async finishJobRun(id: number, end: JobRunEnd): Promise<void> {
-    this.db.prepare(sqliteParams(FINISH_JOB_RUN_SQL)).run(...finishJobRunValues(id, end));
+    await this.write(() => this.sql(sqliteParams(FINISH_JOB_RUN_SQL)).run(...finishJobRunValues(id, end)));
   }
 
   async abandonJobRuns(name: string, endedAt: number, detail: string): Promise<number> {
-    return this.db.prepare(sqliteParams(ABANDON_JOB_RUNS_SQL)).run(endedAt, detail, name).changes;
+    return this.write(() => this.sql(sqliteParams(ABANDON_JOB_RUNS_SQL)).run(endedAt, detail, name).changes);
   }
 
   async listJobRuns(name: string, limit = 20): Promise<JobRun[]> {
-    return (this.db.prepare(sqliteParams(LIST_JOB_RUNS_SQL)).all(name, limit) as Row[]).map(jobRunFromRow);
+    return this.read(() => (this.sql(sqliteParams(LIST_JOB_RUNS_SQL)).all(name, limit) as Row[]).map(jobRunFromRow));
   }
 
   async getCursor(name: string): Promise<string | undefined> {
-    const r = this.db.prepare(sqliteParams(GET_CURSOR_SQL)).get(name) as Row | undefined;
-    return r ? String(r.value) : undefined;
+    return this.read(() => {
+      const r = this.sql(sqliteParams(GET_CURSOR_SQL)).get(name) as Row | undefined;
+      return r ? String(r.value) : undefined;
+    });
   }
 
   async setCursor(name: string, value: string, now = Date.now()): Promise<void> {
-    this.db.prepare(sqliteParams(SET_CURSOR_SQL)).run(name, value, now);
+    await this.write(() => this.sql(sqliteParams(SET_CURSOR_SQL)).run(name, value, now));
   }
 
   async putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]> {
-    const stmt = this.db.prepare(sqliteParams(PUT_REGISTRY_RECORD_SQL));
-    return this.db.transaction(() =>
+    const stmt = this.sql(sqliteParams(PUT_REGISTRY_RECORD_SQL));
+    return this.write(() =>
       records.flatMap((r) => {
         const kept = stmt.get(...registryRecordValues(r)) as Row | undefined;
         return kept ? [String(kept.registry_id)] : [];
       }),
-    )();
+    );
   }
 
   async getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined> {
-    const r = this.db.prepare(sqliteParams(GET_REGISTRY_RECORD_SQL)).get(registryId) as Row | undefined;
-    return r ? registryRecordFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql(sqliteParams(GET_REGISTRY_RECORD_SQL)).get(registryId) as Row | undefined;
+      return r ? registryRecordFromRow(r) : undefined;
+    });
   }
 
   async listRegistryRecords(): Promise<RegistryRecordRow[]> {
-    return (this.db.prepare(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow);
+    return this.read(() => (this.sql(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow));
   }
 
   async putPropagation(p: Propagation): Promise<void> {
-    this.db.prepare(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p));
+    await this.write(() => this.sql(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p)));
   }
 
   async settlePropagation(p: Propagation): Promise<boolean> {
-    return this.db.prepare(sqliteParams(SETTLE_PROPAGATION_SQL)).run(...settlePropagationValues(p)).changes > 0;
+    return this.write(
+      () => this.sql(sqliteParams(SETTLE_PROPAGATION_SQL)).run(...settlePropagationValues(p)).changes > 0,
+    );
   }
 
   async getPropagation(registryId: string, system: string): Promise<Propagation | undefined> {
-    const r = this.db.prepare(sqliteParams(GET_PROPAGATION_SQL)).get(registryId, system) as Row | undefined;
-    return r ? propagationFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql(sqliteParams(GET_PROPAGATION_SQL)).get(registryId, system) as Row | undefined;
+      return r ? propagationFromRow(r) : undefined;
+    });
   }
 
   async listPropagations(filter: PropagationFilter = {}): Promise<Propagation[]> {
     const { sql, args } = listPropagationsSql(filter);
-    return (this.db.prepare(sqliteParams(sql)).all(...args) as Row[]).map(propagationFromRow);
+    return this.read(() => (this.sql(sqliteParams(sql)).all(...args) as Row[]).map(propagationFromRow));
   }
 
   async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
-    return propagationCounts(this.db.prepare(COUNT_PROPAGATIONS_SQL).all() as Row[]);
+    return this.read(() => propagationCounts(this.sql(COUNT_PROPAGATIONS_SQL).all() as Row[]));
   }
 
   async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
-    this.db.prepare(sqliteParams(UPSERT_CONSOLE_SESSION_SQL)).run(...consoleSessionValues(row));
+    await this.write(() => this.sql(sqliteParams(UPSERT_CONSOLE_SESSION_SQL)).run(...consoleSessionValues(row)));
   }
 
   async getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined> {
-    const r = this.db.prepare(sqliteParams(GET_CONSOLE_SESSION_SQL)).get(idDigest) as Row | undefined;
-    return r ? consoleSessionFromRow(r) : undefined;
+    return this.read(() => {
+      const r = this.sql(sqliteParams(GET_CONSOLE_SESSION_SQL)).get(idDigest) as Row | undefined;
+      return r ? consoleSessionFromRow(r) : undefined;
+    });
   }
 
   async deleteConsoleSession(idDigest: string): Promise<void> {
-    this.db.prepare(sqliteParams(DELETE_CONSOLE_SESSION_SQL)).run(idDigest);
+    await this.write(() => this.sql(sqliteParams(DELETE_CONSOLE_SESSION_SQL)).run(idDigest));
   }
 
   async sweepConsoleSessions(before: number): Promise<number> {
-    return this.db.prepare(sqliteParams(SWEEP_CONSOLE_SESSIONS_SQL)).run(before).changes;
+    return this.write(() => this.sql(sqliteParams(SWEEP_CONSOLE_SESSIONS_SQL)).run(before).changes);
   }
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
-    this.db.prepare(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt));
+    await this.write(() => this.sql(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt)));
   }
 
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
-    return (this.db.prepare(sqliteParams(LIST_JOB_ATTEMPTS_SQL)).all(jobId, limit) as Row[]).map(jobAttemptFromRow);
+    return this.read(() =>
+      (this.sql(sqliteParams(LIST_JOB_ATTEMPTS_SQL)).all(jobId, limit) as Row[]).map(jobAttemptFromRow),
+    );
   }
 }

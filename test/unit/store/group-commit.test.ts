@@ -1,0 +1,176 @@
+/**
+ * Group commit in the SQLite store (issue 18): the writes of one event-loop turn share one
+ * transaction (one fsync), each in its own savepoint; nothing is answered before the COMMIT has
+ * returned; a failing operation rolls back alone; a failing COMMIT fails the whole batch; two
+ * store objects on one file share one connection and one batch, so they cannot deadlock.
+ * Committed rows are checked through a second, read-only connection: it sees only what is on
+ * disk (WAL readers never wait for the writer).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import t, { type Test } from 'tap';
+import { GroupCommit } from '../../../src/store/group-commit.js';
+import { openStore, PayloadConflict, type NewJob } from '../../../src/store/index.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
+
+function tempFile(t: Test, name = 'mediator.db'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'group-commit-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, name);
+}
+
+function newJob(key: string, hash = 'h'): NewJob {
+  return {
+    id: `job-${key}`,
+    flow: 'write',
+    system: 'noop',
+    idempotencyKey: key,
+    payloadHash: hash,
+    payload: { key },
+    status: 'in-flight',
+    attempts: 1,
+    nextAttemptAt: 1,
+    leaseOwner: 'me',
+    leaseUntil: 10,
+    createdAt: 1,
+  };
+}
+
+/** The keys a separate connection sees on disk. */
+function committedKeys(file: string): string[] {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT key FROM idempotency_keys ORDER BY key').all() as { key: string }[]).map((r) => r.key);
+  } finally {
+    db.close();
+  }
+}
+
+t.test('one turn of writes is one transaction, and each answer comes after its commit', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  const before = store.commitStats();
+  const seenAtAnswer: string[][] = [];
+  const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+  // all started in one turn
+  const writes = keys.map((k) =>
+    store.recordWrite(newJob(k)).then((r) => {
+      seenAtAnswer.push(committedKeys(file));
+      return r;
+    }),
+  );
+  const results = await Promise.all(writes);
+  const after = store.commitStats();
+  t.equal(after.commits - before.commits, 1, 'twenty writes in one turn: one COMMIT');
+  t.equal(after.operations - before.operations, 20, 'the batch carried all twenty');
+  t.ok(
+    results.every((r) => r.created),
+    'every write recorded a new job',
+  );
+  t.ok(
+    seenAtAnswer.every((seen) => keys.every((k) => seen.includes(k))),
+    'when each write was answered, every write of its batch was already on disk',
+  );
+});
+
+t.test('a read made while a batch is open answers only after that batch commits', async (t) => {
+  const file = tempFile(t);
+  const store = await openStore({ databaseUrl: `sqlite:${file}` });
+  t.teardown(() => store.close());
+  const write = store.recordWrite(newJob('seen-by-read'));
+  let onDiskWhenRead: string[] | undefined;
+  const read = store.getJob('job-seen-by-read').then((job) => {
+    onDiskWhenRead = committedKeys(file);
+    return job;
+  });
+  t.equal((await read)?.id, 'job-seen-by-read', 'the read saw the batch’s uncommitted row…');
+  t.same(onDiskWhenRead, ['seen-by-read'], '…and was answered only once that row was on disk');
+  await write;
+});
+
+t.test('a failing operation rolls back alone; the rest of its batch commits', async (t) => {
+  const file = tempFile(t);
+  const store = await openStore({ databaseUrl: `sqlite:${file}` });
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('taken', 'first'));
+  const [ok1, conflict, ok2] = await Promise.allSettled([
+    store.recordWrites([newJob('a')], []),
+    // a fresh key, then a key already used with another payload: the whole call must leave nothing
+    store.recordWrites([newJob('b'), { ...newJob('taken', 'second'), id: 'job-taken-2' }], []),
+    store.recordWrites([newJob('c')], []),
+  ]);
+  t.equal(ok1.status, 'fulfilled');
+  t.equal(ok2.status, 'fulfilled');
+  t.ok(
+    conflict.status === 'rejected' && conflict.reason instanceof PayloadConflict,
+    'the conflicting call rejects with PayloadConflict',
+  );
+  t.same(committedKeys(file), ['a', 'c', 'taken'], 'its fresh key b was rolled back with it; a and c committed');
+});
+
+t.test('a COMMIT that fails rejects every operation of its batch and keeps none', async (t) => {
+  const db = new Database(tempFile(t, 'deferred.db'));
+  t.teardown(() => db.close());
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  // a deferred foreign key is checked at COMMIT: the one real way to make a COMMIT fail on demand
+  db.exec(`CREATE TABLE parent (id TEXT PRIMARY KEY);
+    CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);`);
+  const commits = new GroupCommit(db);
+  const fine = commits.write(() => db.prepare("INSERT INTO parent (id) VALUES ('p1')").run().changes);
+  const orphan = commits.write(
+    () => db.prepare("INSERT INTO child (id, parent) VALUES ('c1', 'nobody')").run().changes,
+  );
+  const read = commits.read(() => db.prepare('SELECT count(*) AS n FROM parent').get());
+  const outcomes = await Promise.allSettled([fine, orphan, read]);
+  t.same(
+    outcomes.map((o) => o.status),
+    ['rejected', 'rejected', 'rejected'],
+    'the good write, the bad one and the read of the batch all reject',
+  );
+  t.match(String((outcomes[0] as PromiseRejectedResult).reason), /FOREIGN KEY/, 'with the COMMIT’s error');
+  t.equal(db.inTransaction, false, 'the transaction was rolled back');
+  t.same(db.prepare('SELECT count(*) AS n FROM parent').get(), { n: 0 }, 'nothing of the batch was kept');
+  t.equal(await commits.write(() => 'next'), 'next', 'the next batch works');
+});
+
+t.test('two stores on one file share one connection and batch: no deadlock, close is counted', async (t) => {
+  const file = tempFile(t);
+  const a = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  const b = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  const before = a.commitStats();
+  // interleaved across the two stores in one turn; separate connections would block here
+  const done = await Promise.all([
+    a.recordWrite(newJob('from-a')),
+    b.recordWrite(newJob('from-b')),
+    b.getJob('job-from-a'),
+    a.putStep('job-from-b', 'one', { x: 1 }, 5),
+  ]);
+  t.equal(done[2]?.id, 'job-from-a', 'store b reads what store a wrote in the same batch');
+  t.same(done[3], { x: 1 });
+  t.equal(a.commitStats().commits - before.commits, 1, 'one COMMIT for both stores');
+  t.same(b.commitStats(), a.commitStats(), 'the stores share the counters of one connection');
+  await a.close();
+  t.equal((await b.getJob('job-from-b'))?.id, 'job-from-b', 'closing one store leaves the other working');
+  await b.recordWrite(newJob('after-close'));
+  await b.close();
+  t.same(committedKeys(file), ['after-close', 'from-a', 'from-b'], 'all committed, last close flushed');
+  const again = await openStore({ databaseUrl: `sqlite:${file}` });
+  t.equal((await again.getJob('job-after-close'))?.id, 'job-after-close', 'reopened after the last close');
+  await again.close();
+});
+
+t.test(':memory: stores are separate databases', async (t) => {
+  const a = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const b = await openStore({ databaseUrl: 'sqlite::memory:' });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  await a.recordWrite(newJob('only-in-a'));
+  t.ok(await a.getJob('job-only-in-a'));
+  t.equal(await b.getJob('job-only-in-a'), undefined);
+});
