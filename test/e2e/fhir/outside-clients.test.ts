@@ -1,15 +1,33 @@
 /**
  * Outside FHIR clients drive the mediator without special handling (issue 16): Medplum's client
- * (@medplum/core MedplumClient) and fhir-kit-client create, read, PATCH, conditionally update,
+ * (@medplum/core MedplumClient), fhir-kit-client, SMART's fhirclient (its FhirClient, the
+ * non-SMART client) and fhir.js create, read, PATCH, conditionally update,
  * delete and page through searches against the running server, as they would against any FHIR
  * server. Each client is the published package, over real HTTP.
  */
 import { Client } from 'fhir-kit-client';
 import { MedplumClient } from '@medplum/core';
+import FhirClientModule from 'fhirclient/lib/FhirClient.js';
+import mkFhir from 'fhir.js';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { basicAuth, testApp } from '../../support/app.js';
+import { TEST_PASSWORD, basicAuth, testApp } from '../../support/app.js';
 import { location } from '../../support/samples.js';
+
+/** fhirclient is CommonJS with an ES default export: under ESM it arrives as { default }. */
+const FhirClient = ((FhirClientModule as unknown as { default?: unknown }).default ?? FhirClientModule) as new (
+  base: string,
+) => SmartFhirClient;
+
+/** What the test uses of fhirclient's FhirClient (lib/FhirClient.d.ts). */
+interface SmartFhirClient {
+  create(resource: object, options?: object): Promise<unknown>;
+  update(resource: object, options?: object): Promise<unknown>;
+  delete(url: string, options?: object): Promise<unknown>;
+  patch(url: string, patch: object[], options?: object): Promise<unknown>;
+  fhirRequest(url: string, options?: object): Promise<unknown>;
+  resources(url: string, options?: object): AsyncGenerator<unknown>;
+}
 
 async function server(t: { teardown(fn: () => unknown): void }): Promise<{ app: FastifyInstance; base: string }> {
   const { app } = await testApp({ env: { PUBLIC_BASE_URL: '' } });
@@ -103,6 +121,81 @@ t.test('fhir-kit-client: create, read, patch, conditional update, delete, paging
   while (bundle.link?.some((l) => l.relation === 'next')) {
     bundle = (await client.nextPage({ bundle } as never)) as typeof bundle;
     total += bundle.entry?.length ?? 0;
+  }
+  t.equal(total, 5, 'nextPage follows the next links to the end');
+});
+
+t.test('fhirclient (FhirClient): create, read, patch, conditional update, delete, paging', async (t) => {
+  const { base } = await server(t);
+  const client = new FhirClient(`${base}/fhir`);
+  const opts = { headers: { Authorization: basicAuth } };
+  const created = (await client.create(location({ code: 'FC-1', name: 'Smart Clinic' }) as never, opts)) as any;
+  t.ok(created.id, 'created with an id');
+  t.equal(((await client.fhirRequest(`Location/${created.id}`, opts)) as any).name, 'Smart Clinic');
+  const patched = (await client.patch(
+    `Location/${created.id}`,
+    [{ op: 'replace', path: '/name', value: 'Smart Health Centre' }],
+    opts,
+  )) as any;
+  t.equal(patched.name, 'Smart Health Centre', 'PATCH with a JSON Patch');
+  const current = (await client.fhirRequest(`Location/${created.id}`, opts)) as any;
+  const updated = (await client.update(
+    { ...current, alias: ['SHC'] },
+    {
+      headers: { ...opts.headers, 'If-Match': `W/"${current.meta.versionId}"` },
+    },
+  )) as any;
+  t.same(updated.alias, ['SHC'], 'PUT guarded by If-Match');
+  const stale = await client
+    .update({ ...current, alias: ['late'] }, { headers: { ...opts.headers, 'If-Match': 'W/"stale"' } })
+    .then(
+      () => 0,
+      (err: { statusCode?: number; status?: number }) => err.statusCode ?? err.status,
+    );
+  t.equal(stale, 412, 'a stale If-Match is refused');
+  await client.delete(`Location/${created.id}`, opts);
+  t.equal(((await client.fhirRequest(`Location/${created.id}`, opts)) as any).status, 'inactive', 'DELETE deactivates');
+
+  for (let i = 0; i < 4; i++) await client.create(location({ code: `FC-P${i}`, name: `Smart ${i}` }) as never, opts);
+  const ids: string[] = [];
+  for await (const r of client.resources('Location?_count=2', opts)) ids.push((r as { id: string }).id);
+  t.equal(ids.length, 5, 'resources() follows the next links over three pages');
+  t.equal(new Set(ids).size, 5, 'none twice');
+});
+
+t.test('fhir.js: create, read, patch, conditional update, delete, paging', async (t) => {
+  const { base } = await server(t);
+  const fhir = mkFhir({ baseUrl: `${base}/fhir`, auth: { user: 'openhim', pass: TEST_PASSWORD } });
+  const created = await fhir.create({ resource: location({ code: 'FJ-1', name: 'Js Clinic' }) });
+  t.equal(created.status, 201);
+  const id = created.data.id as string;
+  t.equal((await fhir.read({ type: 'Location', id })).data.name, 'Js Clinic');
+  const patched = await fhir.patch({
+    type: 'Location',
+    id,
+    data: JSON.stringify([{ op: 'replace', path: '/name', value: 'Js Health Centre' }]),
+  });
+  t.equal(patched.data.name, 'Js Health Centre', 'PATCH with a JSON Patch');
+  const current = (await fhir.read({ type: 'Location', id })).data;
+  const updated = await fhir.update({
+    resource: { ...current, alias: ['JHC'] },
+    headers: { 'If-Match': `W/"${current.meta.versionId}"` },
+  });
+  t.same(updated.data.alias, ['JHC'], 'PUT guarded by If-Match');
+  const conditional = await fhir.create({
+    resource: location({ code: 'FJ-1', name: 'ignored' }),
+    headers: { 'If-None-Exist': 'identifier=https://mfr.example.org/code|FJ-1' },
+  });
+  t.equal(conditional.data.id, id, 'If-None-Exist finds the existing facility');
+  await fhir.delete({ type: 'Location', id });
+  t.equal((await fhir.read({ type: 'Location', id })).data.status, 'inactive', 'DELETE deactivates');
+
+  for (let i = 0; i < 4; i++) await fhir.create({ resource: location({ code: `FJ-P${i}`, name: `Js ${i}` }) });
+  let page = await fhir.search({ type: 'Location', query: { _count: 2 } });
+  let total = page.data.entry?.length ?? 0;
+  while (page.data.link?.some((l: { relation: string }) => l.relation === 'next')) {
+    page = await fhir.nextPage({ bundle: page.data });
+    total += page.data.entry?.length ?? 0;
   }
   t.equal(total, 5, 'nextPage follows the next links to the end');
 });
