@@ -76,7 +76,7 @@ export interface RequisitionDeps {
 }
 
 /** The order a completed requisition event is, or why it is none. */
-function toOrder(
+export function toOrder(
   e: Json,
   ou: Json | undefined,
   p: RequisitionProgram,
