@@ -341,6 +341,34 @@ export class StockService {
     return op;
   }
 
+  /**
+   * `POST stockoperation/{uuid}`: the module's update (StockManagementServiceImpl.saveStockOperation).
+   * Only a NEW or RETURNED operation can be modified ("Stock operation can not be modified"), which is
+   * how a receipt's quantities are corrected: the approver returns it, its lines are changed, it is
+   * submitted again. Lines are named by their uuid; only quantity and remarks change here.
+   */
+  update(uuid: string, body: Record<string, any>): StockOperation {
+    const op = this.operations.get(uuid);
+    if (!op) throw notFound();
+    if (op.status !== 'NEW' && op.status !== 'RETURNED')
+      throw restError(400, 'Stock operation can not be modified (stockmanagement.stockoperation.notupdateable)');
+    const lines: Record<string, any>[] = Array.isArray(body?.stockOperationItems) ? body.stockOperationItems : [];
+    const changes = lines.map((it, i) => {
+      const item = op.items.find((x) => x.uuid === it?.uuid);
+      if (!item) throw invalidSubmission({ [`stockOperationItems[${i}].uuid`]: 'Stock operation item not found' });
+      const q = Number(it.quantity);
+      if (!Number.isFinite(q) || q < 0)
+        throw invalidSubmission({
+          [`stockOperationItems[${i}].quantity`]: 'stockmanagement.stockoperation.quantity.invalid',
+        });
+      return { item, q };
+    });
+    for (const { item, q } of changes) item.quantity = q;
+    if (typeof body?.remarks === 'string') op.remarks = body.remarks;
+    this.store.count(`stockoperation.update.${op.operationType}`);
+    return op;
+  }
+
   /** `stockoperationaction`: the status machine; stock moves on completion (and dispatch). */
   act(body: Record<string, any>, seeding = false): StockOperation {
     const op = this.operations.get(String(body?.uuid));
@@ -655,6 +683,10 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
         ),
       ),
   );
+  app.post(`${SM}/stockoperation/:uuid`, async (req) => {
+    d.user(req, 'App: stockmanagement.stockoperations');
+    return stock.operationRep(stock.update((req.params as Q).uuid!, req.body as Record<string, unknown>));
+  });
   app.post(`${SM}/stockoperationaction`, async (req) => {
     d.user(req, 'App: stockmanagement.stockoperations');
     return stock.operationRep(stock.act(req.body as Record<string, unknown>));

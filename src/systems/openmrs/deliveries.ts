@@ -10,16 +10,25 @@ import {
   identifierOf,
   listOperations,
 } from './operations.js';
+import { SM } from './stock-reference.js';
 import type { StockDeps } from './stock.js';
 
 /**
  * Deliveries ↔ stock operations into a location: a `transferout` from another store (DISPATCHED:
  * stock left the supplier) or a `receipt` from an external supplier awaiting approval (SUBMITTED)
  * reads as in-progress, COMPLETED as completed; confirming a delivery completes the transfer
- * (COMPLETE) or approves the receipt (APPROVE), which puts the stock into the receiving location. A delivery is named by the operation number;
- * its order is the requisition it fulfils (requisitionStockOperationUuid). The module completes a
- * transfer as shipped, so a confirmation that accepts less than was shipped is refused, not
- * silently rounded up.
+ * (COMPLETE) or approves the receipt (APPROVE), which puts the stock into the receiving location.
+ * A delivery is named by the operation number; its order is the requisition it fulfils
+ * (requisitionStockOperationUuid).
+ *
+ * Receiving less than was sent, as the stock management module allows it:
+ * - a receipt awaiting approval is corrected the way its approver would: RETURN it, change its
+ *   lines' quantities to those received (a RETURNED operation is updatable), SUBMIT it again, then
+ *   APPROVE; the stock added is what was received. Each step is journaled and acts only from the
+ *   status it applies to, so a retry never applies it twice.
+ * - a transfer out is completed as dispatched (TransferOutOperationTypeProcessor.onCompleted), and
+ *   the module's REST API disables the receiver's QUANTITY_RECEIVED action: a short transfer cannot be
+ *   recorded there, so it is refused with that rule, not silently rounded up.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
@@ -33,6 +42,9 @@ const STATUS: Record<string, DeliveryStatus> = {
 };
 /** A receipt is on its way once submitted (its approval is the confirmation). */
 const RECEIPT_STATUS: Record<string, DeliveryStatus> = { ...STATUS, SUBMITTED: 'in-progress' };
+/** The remark a corrected receipt carries: how a retry knows the correction was made. */
+const CORRECTION_REMARK = 'received less than sent: quantities corrected to those received';
+const CORRECTED = /^received less than sent: /;
 const statusOf = (op: Json): DeliveryStatus | undefined =>
   (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
@@ -99,6 +111,52 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     return (await transfers()).find((o) => String(o.operationNumber) === d.identifier.value);
   };
 
+  /** The receipt's lines received short: the operation item's uuid and the quantity received. */
+  const shortLines = async (op: Json, delivery: Delivery): Promise<{ uuid: string; quantity: number }[]> => {
+    const short: { uuid: string; quantity: number }[] = [];
+    for (const it of op.stockOperationItems ?? []) {
+      const item = await reference.stockItem(it.stockItemUuid);
+      const product = item && deps.products().productOf(String(item.drugUuid), item.drugName);
+      const line = delivery.lines.find(
+        (l) => product && l.product.code === product.code && (l.lot?.number ?? '') === (it.batchNo ?? ''),
+      );
+      const received = line?.quantityAccepted?.value;
+      if (received !== undefined && received < Number(it.quantity))
+        short.push({ uuid: String(it.uuid), quantity: received });
+    }
+    return short;
+  };
+
+  /** RETURN, change the lines to the quantities received, SUBMIT again: each step once, journaled. */
+  const correctReceipt = async (
+    uuid: string,
+    short: { uuid: string; quantity: number }[],
+    delivery: Delivery,
+    journal: StepJournal,
+  ) => {
+    await journal.run('return-receipt', () =>
+      actOnWith(uuid, 'RETURN', ['SUBMITTED'], `received less than sent (${delivery.identifier.value})`),
+    );
+    await journal.run('correct-receipt', async () => {
+      if (!short.length) return 'RETURNED';
+      const op = await client.call<Json>({
+        method: 'POST',
+        path: `${SM}/stockoperation/${uuid}`,
+        body: { stockOperationItems: short, remarks: CORRECTION_REMARK },
+      });
+      return String(op.status);
+    });
+    await journal.run('resubmit-receipt', () => actOnWith(uuid, 'SUBMIT', ['RETURNED']));
+  };
+
+  /** An action with its reason (RETURN needs one), only from the statuses it applies to. */
+  const actOnWith = async (uuid: string, name: string, from: string[], reason?: string): Promise<string> => {
+    const op = await getOperation(client, uuid);
+    if (!from.includes(op.status)) return String(op.status);
+    const body = { name, uuid, ...(reason ? { reason } : {}) };
+    return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body })).status);
+  };
+
   return {
     async get(id) {
       for (const op of await transfers()) {
@@ -136,18 +194,17 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
             `product ${l.product.code} was not shipped in ${delivery.identifier.value}`,
             `SupplyDelivery.lines[${i}]`,
           );
-        if (l.quantityAccepted && l.quantityAccepted.value !== sent.quantityShipped!.value) {
-          throw new BusinessRuleError(
-            `OpenMRS completes a transfer as shipped (${sent.quantityShipped!.value}); accepting ${l.quantityAccepted.value} cannot be recorded there`,
-            `SupplyDelivery.lines[${i}].quantityAccepted`,
-          );
-        }
+        checkReceived(op, l.quantityAccepted?.value, sent.quantityShipped!.value, i);
       }
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       await this.precheck!(delivery);
       const op = (await find(delivery))!;
       const receipt = op.operationType === 'receipt';
+      const short = receipt ? await shortLines(op, delivery) : [];
+      // corrected by an earlier attempt whose answer was lost: still to be submitted again
+      const corrected = receipt && op.status === 'RETURNED' && CORRECTED.test(String(op.remarks ?? ''));
+      if (short.length || corrected) await correctReceipt(String(op.uuid), short, delivery, journal);
       const status = await journal.run(receipt ? 'approve-receipt' : 'complete-transfer', () =>
         receipt
           ? actOn(client, String(op.uuid), 'APPROVE', ['SUBMITTED'])
@@ -160,4 +217,26 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       };
     },
   };
+}
+
+/**
+ * What the module can record of a received quantity: a receipt takes less than was sent (its
+ * approver corrects it), never more; a transfer out completes only as dispatched.
+ */
+function checkReceived(op: Json, received: number | undefined, sent: number, i: number): void {
+  if (received === undefined || received === sent) return;
+  const where = `SupplyDelivery.lines[${i}].quantityAccepted`;
+  if (received < 0) throw new BusinessRuleError(`a received quantity cannot be negative (${received})`, where);
+  if (op.operationType === 'receipt') {
+    if (received > sent)
+      throw new BusinessRuleError(
+        `OpenMRS cannot receive more than was sent on a receipt (${received} received, ${sent} sent)`,
+        where,
+      );
+    return;
+  }
+  throw new BusinessRuleError(
+    `OpenMRS completes a transfer as shipped (${sent}): the stock management module adds the dispatched quantity at completion and its REST API disables the receiver's QUANTITY_RECEIVED action, so accepting ${received} cannot be recorded there; record the difference as an adjustment`,
+    where,
+  );
 }

@@ -1,0 +1,198 @@
+/**
+ * Receiving less than was sent, through the connector and the OpenMRS sandbox (issue 13): a
+ * receipt awaiting approval is corrected as the stock management module lets its approver do it
+ * (RETURN, lines changed to the quantities received, SUBMIT, APPROVE), the stock added being what
+ * was received, exactly once across lost answers and replays; a short transfer out is refused with
+ * the module's rule, and nothing changes.
+ */
+import t, { type Test } from 'tap';
+import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import type { Delivery } from '../../../../src/domain/index.js';
+import type { UpstreamError } from '../../../../src/domain/errors.js';
+import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
+import { memoryJournal } from './journal.js';
+
+const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
+const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
+const ZINC = '3f2a1b0c-0004-4d5e-8f70-a1b2c3d4e504';
+const AMOXICILLIN = '3f2a1b0c-0001-4d5e-8f70-a1b2c3d4e501';
+const ACTION = '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction';
+
+async function setup(t: Test) {
+  const sb = await startOpenMrsSandbox();
+  const c = createOpenMrsConnector(
+    {
+      'openmrs.baseUrl': sb.url,
+      'openmrs.username': 'admin',
+      'openmrs.password': ADMIN_PASSWORD,
+      'openmrs.timeoutMs': 3000,
+    },
+    { retryDelayMs: 10 },
+  );
+  t.teardown(async () => {
+    await c.close?.();
+    await sb.close();
+  });
+  const itemOf = (drug: string) => [...sb.stock.items.values()].find((i) => i.drugUuid === drug)!.uuid;
+  /** A receipt from an external supplier into Kilima, submitted for approval (as the O3 stock app leaves it). */
+  const submittedReceipt = () => {
+    const receipt = sb.stock.create(
+      {
+        operationTypeUuid: sb.stock.typeUuid('receipt'),
+        sourceUuid: SUPPLIER_PARTY,
+        destinationUuid: KILIMA_PARTY,
+        operationDate: '2026-12-01T07:00:00.000+0000',
+        stockOperationItems: [
+          { stockItemUuid: itemOf(ZINC), batchNo: 'ZNC-2611', expiration: '2028-01-31', quantity: 500 },
+          { stockItemUuid: itemOf(AMOXICILLIN), batchNo: 'AMX-77', expiration: '2028-06-30', quantity: 120 },
+        ],
+      },
+      sb.store.userByName('admin')!,
+      true,
+    );
+    sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+    return receipt;
+  };
+  const onHand = (drug: string) => sb.stock.quantity(KILIMA_PARTY, itemOf(drug));
+  return { sb, c, submittedReceipt, onHand };
+}
+
+async function failure(p: Promise<unknown>): Promise<UpstreamError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as UpstreamError;
+  }
+  throw new Error('expected a failure');
+}
+
+/** The delivery as read, confirmed with the first line received short by `short`. */
+const receivedShort = (d: Delivery, short: number): Delivery => ({
+  ...d,
+  status: 'completed',
+  lines: d.lines.map((l, i) => ({
+    ...l,
+    quantityAccepted: { value: l.quantityShipped!.value - (i === 0 ? short : 0), unit: 'dispensing-unit' },
+  })),
+});
+
+t.test('a receipt received short is corrected and approved with the quantities received, once', async (t) => {
+  const { sb, c, submittedReceipt, onHand } = await setup(t);
+  const receipt = submittedReceipt();
+  const zincBefore = onHand(ZINC);
+  const amoxBefore = onHand(AMOXICILLIN);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  t.equal(d.identifier.value, receipt.operationNumber);
+  t.same(
+    d.lines.map((l) => l.quantityShipped?.value),
+    [500, 120],
+  );
+
+  const confirmed = receivedShort(d, 20);
+  const done = await c.deliveries!.confirm(confirmed, memoryJournal());
+  t.equal(done.status, 'completed');
+  const op = sb.stock.operations.get(receipt.uuid)!;
+  t.equal(op.status, 'COMPLETED');
+  t.same(op.statusHistory, ['NEW', 'SUBMITTED', 'RETURNED', 'SUBMITTED', 'COMPLETED'], "the approver's path");
+  t.same(
+    op.items.map((i) => i.quantity),
+    [480, 120],
+    'the lines hold what was received',
+  );
+  t.equal(onHand(ZINC) - zincBefore, 480, 'zinc added as received');
+  t.equal(onHand(AMOXICILLIN) - amoxBefore, 120, 'amoxicillin added in full');
+  t.match(op.remarks, /received less than sent/);
+
+  t.equal((await c.deliveries!.confirm(confirmed, memoryJournal())).status, 'completed', 'confirmed again');
+  t.match(
+    sb.store.writes,
+    {
+      'stockoperation.return.receipt': 1,
+      'stockoperation.update.receipt': 1,
+      'stockoperation.submit.receipt': 1,
+      'stockoperation.approve.receipt': 1,
+    },
+    'each step once',
+  );
+  t.equal(onHand(ZINC) - zincBefore, 480, 'nothing added by the second confirmation');
+  const [read] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'completed' })).items;
+  t.same(
+    read.lines.map((l) => l.quantityAccepted?.value),
+    [480, 120],
+    'reads back completed with the quantities received',
+  );
+});
+
+t.test('lost answers: the retry never returns, submits or approves twice', async (t) => {
+  const { sb, c, submittedReceipt, onHand } = await setup(t);
+  const receipt = submittedReceipt();
+  const before = onHand(ZINC);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const confirmed = receivedShort(d, 35);
+
+  // the RETURN is applied, its answer lost; the retry runs with a fresh journal (the worst case)
+  sb.faults.add({ method: 'POST', path: ACTION, action: { type: 'afterApply', answer: { type: 'reset' } }, times: 1 });
+  await failure(c.deliveries!.confirm(confirmed, memoryJournal()));
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'RETURNED', 'returned, answer lost');
+  // then the correction's answer is lost too
+  sb.faults.add({
+    method: 'POST',
+    path: `/openmrs/ws/rest/v1/stockmanagement/stockoperation/${receipt.uuid}`,
+    action: { type: 'afterApply', answer: { type: 'reset' } },
+    times: 1,
+  });
+  const journal = memoryJournal();
+  await failure(c.deliveries!.confirm(confirmed, journal));
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'RETURNED', 'corrected, answer lost, not yet submitted');
+  // the outbox retries with the journal it kept
+  t.equal((await c.deliveries!.confirm(confirmed, journal)).status, 'completed');
+  const op = sb.stock.operations.get(receipt.uuid)!;
+  t.same(op.statusHistory, ['NEW', 'SUBMITTED', 'RETURNED', 'SUBMITTED', 'COMPLETED']);
+  t.equal(sb.store.writes['stockoperation.return.receipt'], 1, 'returned once');
+  t.equal(sb.store.writes['stockoperation.submit.receipt'], 1, 'submitted again once');
+  t.equal(sb.store.writes['stockoperation.approve.receipt'], 1, 'approved once');
+  t.equal(onHand(ZINC) - before, 465, 'the quantity received, added once');
+});
+
+t.test('a receipt cannot take more than was sent; the refusal changes nothing', async (t) => {
+  const { sb, c, submittedReceipt } = await setup(t);
+  const receipt = submittedReceipt();
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const err = await failure(c.deliveries!.confirm(receivedShort(d, -10), memoryJournal()));
+  t.match(err, {
+    status: 422,
+    message: /cannot receive more than was sent on a receipt \(510 received, 500 sent\)/,
+  });
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'still awaiting approval');
+  t.notOk(sb.store.writes['stockoperation.return.receipt'], 'not returned');
+});
+
+t.test('a transfer out received short is refused, naming the module rule; nothing changes', async (t) => {
+  const { sb, c } = await setup(t);
+  const requisition = await c.orders!.submit(
+    {
+      orderNumber: { system: 'https://app.example.org/orders', value: 'ORD-SHORT' },
+      status: 'active',
+      priority: 'routine',
+      facility: { id: LOC.kilima },
+      supplier: { id: LOC.mwangaza },
+      authoredOn: '2026-12-01T08:00:00Z',
+      lines: [
+        {
+          product: { system: 'https://www.gs1.org/gtin', code: '10860012300058' },
+          quantity: { value: 200, unit: 'dispensing-unit' },
+        },
+      ],
+    },
+    memoryJournal(),
+  );
+  const transfer = sb.stock.fulfil(requisition.ids.requisition);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const err = await failure(c.deliveries!.confirm(receivedShort(d, 10), memoryJournal()));
+  t.match(err, {
+    status: 422,
+    message: /completes a transfer as shipped \(200\).*QUANTITY_RECEIVED.*accepting 190 cannot be recorded there/,
+  });
+  t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
+  t.notOk(sb.store.writes['stockoperation.complete.transferout'], 'not completed');
+});
