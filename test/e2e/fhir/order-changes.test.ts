@@ -5,7 +5,7 @@
  * cancelled deletes it; past AUTHORIZED both are refused naming that status, and nothing changes.
  */
 import t from 'tap';
-import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { orderLine, startRig, transactionOf, why, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
 /** The requisitions of one facility and program in the sandbox (they carry the order number in extraData). */
@@ -141,4 +141,41 @@ t.test('a change that meets a failing OpenLMIS is queued and applied once', asyn
   const replay = await rig.fhir('PUT', '/fhir/SupplyRequest/amend-r', line(25));
   t.equal(replay.status, 200, why(replay));
   t.equal(req.extraData.fhirOrderRevision, 1, 'applied once');
+});
+
+t.test('cancel one line of two: the order goes on without it', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-HC-104'];
+  const lines = [
+    {
+      ...orderLine({ order: 'TWO-1', facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 50, priority: 'urgent' }),
+      id: 'two-1-ors',
+    },
+    {
+      ...orderLine({
+        order: 'TWO-1',
+        facilityId,
+        program: 'EM01',
+        productCode: 'EM-ZNC20',
+        qty: 80,
+        priority: 'urgent',
+      }),
+      id: 'two-1-znc',
+    },
+  ];
+  const bundle = transactionOf(lines, 'PUT');
+  bundle.entry.forEach((e: any) => (e.request.url = `SupplyRequest/${e.resource.id}`));
+  const posted = await rig.fhir('POST', '/fhir', bundle);
+  t.equal(posted.status, 200, why(posted));
+  const [req] = requisitionsOf(rig, 'LK-HC-104', 'EM01');
+  t.equal(Object.keys(requested(req)).length, 2, 'two lines ordered');
+  const gone = await rig.fhir('DELETE', '/fhir/SupplyRequest/two-1-ors');
+  t.equal(gone.status, 200, why(gone));
+  t.same(Object.values(requested(req)), [80], 'only the other line is still requested');
+  t.equal(requisitionsOf(rig, 'LK-HC-104', 'EM01').length, 1, 'the requisition stays');
+  const other = await rig.fhir('GET', '/fhir/SupplyRequest/two-1-znc');
+  t.equal(other.status, 200, why(other));
+  t.equal(other.body.quantity.value, 80);
+  t.equal((await rig.fhir('GET', '/fhir/SupplyRequest/two-1-ors')).status, 404, 'the cancelled line is gone');
 });
