@@ -33,6 +33,17 @@ import type { MatchWeights, Thresholds } from './weights.js';
  * recall .9192 → .9132 and worst hard recall .5096 → .5000 (what it costs). Raising the auto
  * floor or tightening the calibration ceiling did not help: the floor binds already, and what
  * remains on the worst halves is exact same-name pairs the code-based truth calls unmatched.
+ * bench --explain counts them: the 4 halves above .03 (seeds 1-10) hold 35 false autos, 29 of
+ * them the same whole name in the same county (the registry record mostly registered after the
+ * 2014 list: a recoded facility); without those the worst half is .0115. Rules that would reach
+ * the rest, each measured and rejected: a spelling twin in the system list ("Kyango" beside
+ * "Kyaango") sends to review 54 true automatches for 1 false one on the training list; the
+ * exact-name rule only above the auto threshold (a common exact name no clear winner either)
+ * drops worst auto recall to .83 and leaves the worst half at .0355; no clear winner
+ * when the surviving distinctive word is only the village ("Khayega Community Clinic" / "Khayega
+ * Medical Clinic") gets seed 1 to .030 but worst auto recall .926 → .919, hard recall .513 →
+ * .493, and seeds 6 and 8 stay at .031 / .032; ownership disagreement carries no evidence (the
+ * 2014 and 2020 owner vocabularies differ, devolution moved council facilities to the ministry).
  */
 export interface CalibrationPolicy {
   MIN_OBSERVED: number;
