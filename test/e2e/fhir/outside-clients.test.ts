@@ -7,15 +7,18 @@
  */
 import { Client } from 'fhir-kit-client';
 import { MedplumClient } from '@medplum/core';
-import FhirClientModule from 'fhirclient/lib/FhirClient.js';
 import mkFhir from 'fhir.js';
 import type { FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
 import t from 'tap';
 import { TEST_PASSWORD, basicAuth, testApp } from '../../support/app.js';
 import { location } from '../../support/samples.js';
 
-/** fhirclient is CommonJS with an ES default export: under ESM it arrives as { default }. */
-const FhirClient = ((FhirClientModule as unknown as { default?: unknown }).default ?? FhirClientModule) as new (
+/**
+ * fhirclient is CommonJS, loaded with require so that its typings stay out of the program: they
+ * reference `lib="dom"`, which would retype Node's fetch and Headers for every other file.
+ */
+const FhirClient = createRequire(import.meta.url)('fhirclient/lib/FhirClient.js').default as new (
   base: string,
 ) => SmartFhirClient;
 
