@@ -100,7 +100,9 @@ export function orgUnitResolver(
   };
 }
 
-export function createStockCapability(deps: StockDeps): StockCapability & { periodType(): Promise<string> } {
+export function createStockCapability(
+  deps: StockDeps,
+): StockCapability & { periodType(): Promise<string>; retractsValues: true } {
   const { client, reader } = deps;
   const settings = () => client.settings();
   let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
@@ -206,7 +208,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
     return measure === 'adjustments' ? signed : Math.abs(signed);
   };
 
-  const plan = async (report: StockReport): Promise<StockPlan> => {
+  /** `deleting`: values to remove (a retraction), whose values are not checked against the type. */
+  const plan = async (report: StockReport, deleting = false): Promise<StockPlan> => {
     const s = settings();
     if (!report.lines.length)
       throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
@@ -269,7 +272,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
     const values = [...sums.values()].map((v): PlannedValue => {
       const type = v.meta?.valueType;
       const n = type && INTEGER_TYPES.has(type) ? Math.round(v.total) : Math.round(v.total * 1e6) / 1e6;
-      if ((type === 'INTEGER_ZERO_OR_POSITIVE' && n < 0) || (type === 'INTEGER_POSITIVE' && n <= 0)) {
+      if (!deleting && ((type === 'INTEGER_ZERO_OR_POSITIVE' && n < 0) || (type === 'INTEGER_POSITIVE' && n <= 0))) {
         throw new BusinessRuleError(
           `data element ${v.dataElement} takes ${type === 'INTEGER_POSITIVE' ? 'positive' : 'zero or positive'} integers; the lines sum to ${n}`,
           `${lineAt(v.lines[0])}.quantity`,
@@ -344,7 +347,12 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
     });
 
   /** One chunk; `async`: as a task polled to its summary (a large push never holds a request past the timeout). */
-  const post = async (p: StockPlan, values: PlannedValue[], async: boolean): Promise<ImportResult> => {
+  const post = async (
+    p: StockPlan,
+    values: PlannedValue[],
+    async: boolean,
+    strategy: 'CREATE_AND_UPDATE' | 'DELETE' = 'CREATE_AND_UPDATE',
+  ): Promise<ImportResult> => {
     const s = settings();
     const res = await client.send<unknown>({
       method: 'POST',
@@ -355,7 +363,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
       query: {
         dataElementIdScheme: s.dataElementIdScheme,
         orgUnitIdScheme: s.orgUnitIdScheme,
-        importStrategy: 'CREATE_AND_UPDATE',
+        importStrategy: strategy,
         ...(async ? { async: true } : {}),
       },
     });
@@ -370,48 +378,75 @@ export function createStockCapability(deps: StockDeps): StockCapability & { peri
     return result;
   };
 
+  /** The plan's values chunk by chunk (async tasks for a large one), each chunk a journalled step. */
+  const sendChunks = async (p: StockPlan, journal: StepJournal, strategy: 'CREATE_AND_UPDATE' | 'DELETE') => {
+    const size = settings().chunkSize;
+    const threshold = settings().asyncThreshold;
+    const async = threshold > 0 && p.values.length >= threshold;
+    const totals = {
+      accepted: 0,
+      imported: 0,
+      updated: 0,
+      ignored: 0,
+      deleted: 0,
+      refused: false,
+      issues: [] as Issue[],
+    };
+    // a retraction's steps are its own: a write and the deletion of the same values never share one
+    const step = strategy === 'DELETE' ? 'delete-values' : 'data-values';
+    for (let offset = 0, n = 0; offset < p.values.length; offset += size, n++) {
+      const chunk = p.values.slice(offset, offset + size);
+      // a chunk DHIS2 answered is not sent again on a retry (it would be `ignored` anyway)
+      const r = await journal.run(`${step}-${n}`, () => post(p, chunk, async, strategy));
+      totals.accepted += r.accepted;
+      totals.imported += r.imported;
+      totals.updated += r.updated;
+      totals.ignored += r.ignored;
+      totals.deleted += r.deleted;
+      if (r.conflicts.length) totals.issues.push(...issuesOf(p, offset, chunk, r.conflicts));
+      else if (r.status === 'ERROR')
+        totals.issues.push({
+          code: 'business-rule',
+          diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`,
+          expression: ['StockReport'],
+        });
+      totals.refused ||= r.status === 'ERROR' || r.conflicts.length > 0;
+    }
+    return totals;
+  };
+
   return {
     // the period type values are written for (the data set's, else dhis2.periodType): bridges send whole periods of it
     periodType,
     async precheck(report) {
-      if (settings().stockTarget === 'aggregate') await plan(report);
+      if (settings().stockTarget === 'aggregate') await plan(report, report.status === 'entered-in-error');
       else await orgUnitOf(report.facility, 'StockReport.facility');
     },
+    /** A report with status entered-in-error retracts its values (the stock bridge's stale ones). */
+    retractsValues: true as const,
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
-      if (settings().stockTarget === 'rts')
+      const deleting = report.status === 'entered-in-error';
+      if (settings().stockTarget === 'rts') {
+        if (deleting)
+          throw new BusinessRuleError(
+            'RTS transactions are events of record: an entered-in-error stock report is not written to RTS',
+            'StockReport.status',
+          );
         return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
-      const p = await plan(report);
-      const size = settings().chunkSize;
-      const threshold = settings().asyncThreshold;
-      const async = threshold > 0 && p.values.length >= threshold;
-      const totals = { accepted: 0, imported: 0, updated: 0, ignored: 0 };
-      const issues: Issue[] = [];
-      let refused = false;
-      for (let offset = 0, n = 0; offset < p.values.length; offset += size, n++) {
-        const chunk = p.values.slice(offset, offset + size);
-        // a chunk DHIS2 answered is not sent again on a retry (it would be `ignored` anyway)
-        const r = await journal.run(`data-values-${n}`, () => post(p, chunk, async));
-        totals.accepted += r.accepted;
-        totals.imported += r.imported;
-        totals.updated += r.updated;
-        totals.ignored += r.ignored;
-        if (r.conflicts.length) issues.push(...issuesOf(p, offset, chunk, r.conflicts));
-        else if (r.status === 'ERROR')
-          issues.push({
-            code: 'business-rule',
-            diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`,
-            expression: ['StockReport'],
-          });
-        refused ||= r.status === 'ERROR' || r.conflicts.length > 0;
       }
-      if (refused) {
-        const summary = `DHIS2 accepted ${totals.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${issues.length} refused`;
-        throw new Dhis2RejectionError(summary, issues, 409, issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
+      const p = await plan(report, deleting);
+      const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
+      const what = deleting ? 'deleted' : 'accepted';
+      if (t.issues.length || t.refused) {
+        const summary = `DHIS2 ${what} ${deleting ? t.deleted : t.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${t.issues.length} refused`;
+        throw new Dhis2RejectionError(summary, t.issues, 409, t.issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
       }
       return {
         system: DHIS2_SYSTEM,
         ids: { dataValueSet: `${p.orgUnitUid}/${p.period}` },
-        status: `accepted ${totals.accepted} (imported ${totals.imported}, updated ${totals.updated}, unchanged ${totals.ignored})`,
+        status: deleting
+          ? `deleted ${t.deleted} (not there ${t.ignored})`
+          : `accepted ${t.accepted} (imported ${t.imported}, updated ${t.updated}, unchanged ${t.ignored})`,
       };
     },
     async search(criteria: SearchCriteria) {
