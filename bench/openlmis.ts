@@ -149,7 +149,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   const perSide = WARM + ROUNDS * ORDERS;
   const sandbox = await startSandbox(2 * perSide + 10);
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-'));
+  // BENCH_DATA_DIR=/dev/shm shows what the store's fsyncs cost (not a production setting)
+  const dir = mkdtempSync(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'bench-openlmis-'));
   let mediatorProc: ChildProcess | undefined;
   try {
     const seed = await json(await fetch(`${sandbox.url}/_sandbox/seed`));
