@@ -88,7 +88,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
         : undefined,
       destination: { id: destination?.locationUuid ?? undefined, display: destination?.name },
       supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
-      occurredAt: typeof op.operationDate === 'string' ? op.operationDate : undefined,
+      occurredAt: fhirDateTime(op.operationDate),
       lines,
       source: { system: OPENMRS, id: String(op.uuid) },
     };
@@ -239,4 +239,13 @@ function checkReceived(op: Json, received: number | undefined, sent: number, i: 
     `OpenMRS completes a transfer as shipped (${sent}): the stock management module adds the dispatched quantity at completion and its REST API disables the receiver's QUANTITY_RECEIVED action, so accepting ${received} cannot be recorded there; record the difference as an adjustment`,
     where,
   );
+}
+
+/**
+ * OpenMRS REST writes offsets without a colon ("2026-12-01T07:00:00.000+0000"); FHIR's dateTime
+ * needs "+00:00", else the read SupplyDelivery cannot be sent back (its own PUT refuses it).
+ */
+function fhirDateTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  return value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
 }

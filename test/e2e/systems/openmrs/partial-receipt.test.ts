@@ -1,0 +1,157 @@
+/**
+ * A partial receipt in OpenMRS end to end (issue 13): through the real mediator, a SupplyDelivery
+ * confirming fewer than were sent on a receipt awaiting approval is recorded as the stock
+ * management module allows (returned, corrected to the quantities received, submitted, approved):
+ * the facility's stock grows by what was received, once, however often the confirmation is sent.
+ * A short confirmation of a transfer out is refused with an OperationOutcome that names the
+ * module's rule, and the transfer stays dispatched.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { loadSettings } from '../../../../src/config/load.js';
+import { startMediator } from '../../../../src/main.js';
+import { until } from '../../../support/net.js';
+import { drain } from '../../../support/propagation-rig.js';
+
+const INBOUND = 'e2e-inbound-secret';
+const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
+const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
+
+t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-partial-e2e-'));
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: INBOUND,
+      OPENMRS_BASE_URL: sb.url,
+      OPENMRS_USERNAME: 'admin',
+      OPENMRS_PASSWORD: ADMIN_PASSWORD,
+      OPENMRS_TIMEOUT_MS: '3000',
+      OUTBOX_DEADLINE_MS: '4000',
+      OUTBOX_SETTLE_MS: '100',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fhir = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${mediator.url}${url}`, {
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      headers: { authorization: AUTH, 'content-type': 'application/fhir+json' },
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const why = (r: { status: number; body?: any }) => r.body?.issue?.[0]?.diagnostics ?? `status ${r.status}`;
+  const itemOf = (drug: string) => [...sb.stock.items.values()].find((i) => i.drugUuid === drug)!.uuid;
+  const inProgress = async () => {
+    const search = await fhir(
+      'GET',
+      `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${LOC.kilima}`)}&status=in-progress`,
+    );
+    t.equal(search.status, 200, why(search));
+    return (search.body.entry ?? []).map((e: any) => e.resource);
+  };
+  /** The delivery marked completed, each item received as shipped less `short[i]`. */
+  const confirmShort = (delivery: any, short: number[]) => {
+    const confirmed = structuredClone(delivery);
+    confirmed.status = 'completed';
+    confirmed.suppliedItem.forEach((item: any, i: number) => {
+      const shipped = item.extension.find((e: any) => e.url.endsWith('/quantity-shipped')).valueQuantity;
+      item.quantity = { ...shipped, value: shipped.value - (short[i] ?? 0) };
+    });
+    return confirmed;
+  };
+
+  await t.test('a receipt: recorded with the quantities received, once', async (t) => {
+    const receipt = sb.stock.create(
+      {
+        operationTypeUuid: sb.stock.typeUuid('receipt'),
+        sourceUuid: SUPPLIER_PARTY,
+        destinationUuid: KILIMA_PARTY,
+        operationDate: '2026-12-01T07:00:00.000+0000',
+        stockOperationItems: [
+          { stockItemUuid: itemOf(DRUGS.amoxicillin), batchNo: 'AMX-9', expiration: '2028-06-30', quantity: 300 },
+        ],
+      },
+      sb.store.userByName('admin')!,
+      true,
+    );
+    sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+    const before = sb.stock.quantity(KILIMA_PARTY, itemOf(DRUGS.amoxicillin));
+    const [delivery] = (await inProgress()).filter((d: any) => JSON.stringify(d).includes(receipt.operationNumber));
+    t.ok(delivery, `the receipt ${receipt.operationNumber} reads as an in-progress SupplyDelivery`);
+    const confirmed = confirmShort(delivery, [45]);
+
+    const put = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, confirmed);
+    t.ok(put.status < 300, why(put));
+    await until(
+      'the receipt approved',
+      async () => sb.stock.operations.get(receipt.uuid)!.status === 'COMPLETED',
+      10_000,
+    );
+    const again = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, confirmed);
+    t.ok(again.status < 300, why(again));
+    await drain(mediator.store); // the second confirmation's job, if it was queued, has run
+
+    const op = sb.stock.operations.get(receipt.uuid)!;
+    t.same(op.statusHistory, ['NEW', 'SUBMITTED', 'RETURNED', 'SUBMITTED', 'COMPLETED']);
+    t.same(
+      op.items.map((i) => i.quantity),
+      [255],
+      'the line holds what was received',
+    );
+    t.equal(sb.store.writes['stockoperation.approve.receipt'], 1, 'approved once');
+    t.equal(sb.store.writes['stockoperation.return.receipt'], 1, 'returned once');
+    t.equal(sb.stock.quantity(KILIMA_PARTY, itemOf(DRUGS.amoxicillin)) - before, 255, 'the stock received, added once');
+    const read = await fhir('GET', `/fhir/R5/SupplyDelivery/${delivery.id}`);
+    t.equal(read.status, 200, why(read));
+    t.equal(read.body.status, 'completed');
+    t.equal(read.body.suppliedItem[0].quantity.value, 255, 'reads back with the quantity received');
+  });
+
+  await t.test('a transfer out: refused with the module rule named; nothing changes', async (t) => {
+    const requisition = sb.stock.create(
+      {
+        operationTypeUuid: sb.stock.typeUuid('requisition'),
+        sourceUuid: 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281', // Mwangaza supplies
+        destinationUuid: KILIMA_PARTY,
+        operationDate: '2026-12-01T07:00:00.000+0000',
+        stockOperationItems: [{ stockItemUuid: itemOf(DRUGS.amoxicillin), quantity: 100 }],
+      },
+      sb.store.userByName('admin')!,
+      true,
+    );
+    sb.stock.act({ name: 'SUBMIT', uuid: requisition.uuid }, true);
+    const transfer = sb.stock.fulfil(requisition.uuid);
+    const [delivery] = (await inProgress()).filter((d: any) => JSON.stringify(d).includes(transfer.operationNumber));
+    t.ok(delivery, `the transfer ${transfer.operationNumber} reads as an in-progress SupplyDelivery`);
+    const put = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, confirmShort(delivery, [10]));
+    t.equal(put.status, 422, why(put));
+    t.match(put.body, {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          severity: 'error',
+          diagnostics: /completes a transfer as shipped .*QUANTITY_RECEIVED/,
+          expression: [/quantity/i],
+        },
+      ],
+    });
+    t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
+    t.notOk(sb.store.writes['stockoperation.complete.transferout'], 'not completed');
+  });
+});
