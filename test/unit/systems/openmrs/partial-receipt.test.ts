@@ -165,6 +165,13 @@ t.test('a receipt cannot take more than was sent; the refusal changes nothing', 
   });
   t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'still awaiting approval');
   t.notOk(sb.store.writes['stockoperation.return.receipt'], 'not returned');
+  // the sandbox keeps the module's rule that makes the RETURN necessary
+  t.throws(
+    () => sb.stock.update(receipt.uuid, { stockOperationItems: [{ uuid: receipt.items[0].uuid, quantity: 1 }] }),
+    /can not be modified/,
+    'a SUBMITTED operation cannot be modified',
+  );
+  t.equal(receipt.items[0].quantity, 500, 'its line unchanged');
 });
 
 t.test('a transfer out received short is refused, naming the module rule; nothing changes', async (t) => {
