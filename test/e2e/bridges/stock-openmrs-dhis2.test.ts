@@ -316,7 +316,7 @@ t.test('a DHIS2 answer lost, then the run repeated: every value stored exactly o
   t.equal(last.counts.unchanged, 2, 'and nothing is left to send');
 });
 
-t.test('a value the LMIS no longer yields is found and reported, never zeroed', async (t) => {
+t.test('a value the LMIS no longer yields is deleted in DHIS2, once, never zeroed', async (t) => {
   const rig = await startRig(t);
   await threeMonths(rig);
   // an earlier run wrote co-trimoxazole at Mwangaza; OpenMRS has no such stock now (the receipt was corrected away)
@@ -330,13 +330,14 @@ t.test('a value the LMIS no longer yields is found and reported, never zeroed', 
   const run = await runStockToDhis2(rig.deps, { period: OCT });
   const after = run.outcomes.find((o) => o.orgUnit?.code === 'LK-HC-103')!;
   t.equal(after.status, 'sent', 'the values it yields are sent');
-  // the DHIS2 connector does not delete yet: the stale value is reported (a problem), not zeroed, not rewritten
-  t.equal(after.staleStatus, 'reported');
-  t.equal(run.counts.retractedValues, 0);
-  t.equal(dhis2Value(rig.dhis2, 'LK-HC-103', 'EM_CTX480_SOH', OCT.id), '70', 'left as it was, not zeroed');
-  t.equal(storedValues(rig), VALUE_COUNT + 1);
+  // the DHIS2 connector deletes (importStrategy=DELETE): a zero would read as a stock-out on dashboards
+  t.equal(after.staleStatus, 'retracted');
+  t.equal(run.counts.retractedValues, 1);
+  t.equal(dhis2Value(rig.dhis2, 'LK-HC-103', 'EM_CTX480_SOH', OCT.id), undefined, 'deleted, not zeroed');
+  t.equal(storedValues(rig), VALUE_COUNT);
   const again = await runStockToDhis2(rig.deps, { period: OCT });
-  t.equal(again.counts.staleValues, 1, 'reported again on each run until a person (or a deleting connector) acts');
+  t.equal(again.counts.staleValues, 0, 'nothing left to delete on the next run');
+  t.equal(again.counts.retractedValues, 0, 'and nothing deleted twice');
   t.equal(again.counts.unchanged, 2);
 });
 
