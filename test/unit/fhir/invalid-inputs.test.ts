@@ -389,7 +389,9 @@ const cases: Case[] = [
     expression: 'SupplyRequest.id',
   },
   { name: 'invalid id in URL', method: 'GET', url: '/fhir/Location/bad_id!', status: 400 },
-  { name: 'DELETE of an order line not allowed', method: 'DELETE', url: '/fhir/SupplyRequest/abc', status: 405 },
+  { name: 'DELETE of a delivery line not allowed', method: 'DELETE', url: '/fhir/SupplyDelivery/abc', status: 405 },
+  // DELETE of an order line cancels it (issue 16): one not known is a 404
+  { name: 'DELETE of an unknown order line', method: 'DELETE', url: '/fhir/SupplyRequest/abc', status: 404 },
   { name: 'DELETE of an unknown facility', method: 'DELETE', url: '/fhir/Location/abc', status: 404 },
   { name: 'PATCH needs a JSON Patch', method: 'PATCH', url: '/fhir/Location/abc', body: [], status: 415 },
   { name: 'unknown resource type', method: 'GET', url: '/fhir/Patient', status: 404 },
@@ -448,9 +450,9 @@ const cases: Case[] = [
     expression: 'Bundle.entry[1].resource.status',
   },
   {
-    name: 'transaction DELETE entry of an order line',
+    name: 'transaction DELETE entry of a delivery line',
     url: '/fhir',
-    body: transaction([{ method: 'DELETE', url: 'SupplyRequest/x' }]),
+    body: transaction([{ method: 'DELETE', url: 'SupplyDelivery/x' }]),
     status: 405,
     expression: 'Bundle.entry[0].request.method',
   },
