@@ -16,6 +16,7 @@ import { lmisSettingsFrom } from './settings.js';
 import { createStockCapability } from './stock/stock.js';
 import { memoryLedger, type WriteLedger } from './requisition/write-ledger.js';
 import { RecentAnswers } from './recent-answers.js';
+import { forgettingWrittenOnWrite } from './requisition/requisition-recent.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -49,7 +50,11 @@ export function createOpenLmisConnector(
   const mapFile = (s: Record<string, unknown>) =>
     opts.productMapFile ?? path.join(mappingsDirOf(s), PRODUCTS_FILE.file);
   let products = loadProductMap(mapFile(settings), productSettings(settings));
-  const client = createLmisClient(() => current);
+  const recent = new RecentAnswers();
+  const client = forgettingWrittenOnWrite(
+    createLmisClient(() => current),
+    recent,
+  );
   const refs = createReferenceData(client, () => current.referenceTtlMs);
   const deps: OpenLmisDeps = {
     client,
@@ -61,7 +66,7 @@ export function createOpenLmisConnector(
     resolveFacility: createFacilityResolver(refs, opts.crosswalk),
     settings: () => current,
     ledger: opts.ledger ?? memoryLedger(),
-    recent: new RecentAnswers(),
+    recent,
   };
   return {
     system: LMIS,

@@ -1,5 +1,6 @@
 import type { Identifier } from '../../../domain/index.js';
-import type { OpenLmisDeps } from '../types.js';
+import type { LmisClient, LmisRequest, OpenLmisDeps } from '../types.js';
+import type { RecentAnswers } from '../recent-answers.js';
 import * as api from '../api.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
 
@@ -18,7 +19,7 @@ interface PeriodsFor {
 
 const periodsKey = (p: PeriodsFor) =>
   `periods:${p.orderNumber.system}|${p.orderNumber.value}|${p.programId}|${p.facilityId}|${p.emergency}`;
-const writtenKey = (id: string) => `requisition:${id}`;
+const writtenKey = (id: string) => `requisition:${id.toLowerCase()}`;
 
 /** periodsForInitiate, asked once for an order's precheck and write (within a few seconds). */
 export async function initiablePeriods(deps: OpenLmisDeps, p: PeriodsFor): Promise<InitiablePeriodDto[]> {
@@ -53,6 +54,31 @@ export function takeWritten(deps: OpenLmisDeps, id: string): RequisitionDto | un
 }
 
 /** Any other write to a requisition (an amendment, a cancellation) makes the kept copy stale: drop it. */
-export function forgetWritten(deps: OpenLmisDeps, id: string): void {
+export function forgetWritten(deps: Pick<OpenLmisDeps, 'recent'>, id: string): void {
   deps.recent?.forget(writtenKey(id));
+}
+
+const REQUISITION_PATH = /^\/api\/(?:v2\/)?requisitions\/([0-9a-fA-F-]{36})(?:\/|$)/;
+
+/**
+ * The client the connector's flows use, dropping the kept copy of a requisition whenever anything
+ * other than a GET is sent for it (an amendment, a skip, a delete): whichever flow writes, a read
+ * afterwards never gets the copy from before that write.
+ */
+export function forgettingWrittenOnWrite(client: LmisClient, recent: RecentAnswers): LmisClient {
+  const seen = (req: LmisRequest) => {
+    const id = req.method === 'GET' ? undefined : REQUISITION_PATH.exec(req.path)?.[1];
+    if (id) forgetWritten({ recent }, id.toLowerCase());
+  };
+  return {
+    ...client,
+    call: (req) => {
+      seen(req);
+      return client.call(req);
+    },
+    send: (req) => {
+      seen(req);
+      return client.send(req);
+    },
+  };
 }

@@ -1,0 +1,78 @@
+/**
+ * The short memory that lets an order cost 5 OpenLMIS calls (issue 18): answers expire, serve a
+ * read-back once, never leak a mutable object, and any write to a requisition drops its copy.
+ */
+import t from 'tap';
+import { RecentAnswers } from '../../../../src/systems/openlmis/recent-answers.js';
+import {
+  forgettingWrittenOnWrite,
+  rememberWritten,
+  takeWritten,
+} from '../../../../src/systems/openlmis/requisition/requisition-recent.js';
+import { decodeCursor, encodeCursor } from '../../../../src/systems/openlmis/facility/location-search.js';
+import type { LmisClient, LmisRequest, OpenLmisDeps } from '../../../../src/systems/openlmis/types.js';
+import type { RequisitionDto } from '../../../../src/systems/openlmis/requisition/requisition-dto.js';
+
+const ID = '3f1c9a2e-7d4b-4c1a-9e2f-0a1b2c3d4e5f';
+
+t.test('answers expire after their time and serve a read-back once', async (t) => {
+  let now = 1_000;
+  const recent = new RecentAnswers(5_000, () => now);
+  recent.remember('k', { status: 'SUBMITTED' });
+  t.same(recent.peek('k'), { status: 'SUBMITTED' }, 'fresh: peeked');
+  t.same(recent.peek('k'), { status: 'SUBMITTED' }, 'peek leaves it');
+  const copy = recent.peek<{ status: string }>('k')!;
+  copy.status = 'changed';
+  t.same(recent.peek('k'), { status: 'SUBMITTED' }, 'a caller cannot change what is kept');
+  t.same(recent.take('k'), { status: 'SUBMITTED' }, 'take gives it');
+  t.equal(recent.take('k'), undefined, '…once');
+  recent.remember('old', 1);
+  now += 5_000;
+  t.equal(recent.peek('old'), undefined, 'gone after 5 s');
+});
+
+t.test('the written requisition is kept only with the answer that dates it', async (t) => {
+  const deps = { recent: new RecentAnswers() } as unknown as OpenLmisDeps;
+  const filled = { id: ID, status: 'INITIATED', modifiedDate: 'a', requisitionLineItems: [] } as RequisitionDto;
+  rememberWritten(deps, filled, { status: 'SUBMITTED' });
+  t.equal(takeWritten(deps, ID), undefined, 'no modifiedDate in the answer: a read asks OpenLMIS');
+  rememberWritten(deps, filled, { status: 'SUBMITTED', modifiedDate: 'b' });
+  t.match(takeWritten(deps, ID), { id: ID, status: 'SUBMITTED', modifiedDate: 'b', requisitionLineItems: [] });
+});
+
+t.test('any write sent for a requisition drops its kept copy; reads do not', async (t) => {
+  const recent = new RecentAnswers();
+  const deps = { recent } as unknown as OpenLmisDeps;
+  const sent: LmisRequest[] = [];
+  const inner = {
+    call: async (req: LmisRequest) => void sent.push(req),
+    send: async (req: LmisRequest) => void sent.push(req),
+  } as unknown as LmisClient;
+  const client = forgettingWrittenOnWrite(inner, recent);
+  const keep = () =>
+    rememberWritten(deps, { id: ID, status: 'INITIATED' } as RequisitionDto, {
+      status: 'SUBMITTED',
+      modifiedDate: 'x',
+    });
+  keep();
+  await client.call({ method: 'GET', path: `/api/requisitions/${ID}` });
+  t.ok(takeWritten(deps, ID), 'a GET leaves it');
+  for (const req of [
+    { method: 'PUT' as const, path: `/api/requisitions/${ID}` },
+    { method: 'PUT' as const, path: `/api/requisitions/${ID.toUpperCase()}/skip` },
+    { method: 'DELETE' as const, path: `/api/requisitions/${ID}` },
+  ]) {
+    keep();
+    await client.send(req);
+    t.equal(takeWritten(deps, ID), undefined, `${req.method} ${req.path} drops it`);
+  }
+  t.equal(sent.length, 4, 'every request still reaches the client');
+});
+
+t.test('Location search cursors: what the server gives it takes back, anything else is a 400', async (t) => {
+  t.same(decodeCursor(undefined), { facilityPage: 0 });
+  t.same(decodeCursor(encodeCursor({ facilityPage: 3 })), { facilityPage: 3 });
+  t.same(decodeCursor(encodeCursor({ zone: 40 })), { zone: 40 });
+  for (const bad of ['', 'x1', 'f-1', 'z1.5', 'f1234567890'])
+    t.throws(() => decodeCursor(bad), { status: 400 }, `'${bad}' refused`);
+});
