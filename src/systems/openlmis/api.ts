@@ -166,6 +166,10 @@ export const updateRequisition = (client: LmisClient, id: string, body: Requisit
 export const transitionRequisition = (client: LmisClient, id: string, action: 'submit' | 'authorize') =>
   client.call<RequisitionDto>({ method: 'POST', path: `/api/requisitions/${id}/${action}`, retry: false });
 
+/** PUT /api/requisitions/{id}/skip: INITIATED → SKIPPED where the program allows skipping periods. */
+export const skipRequisition = (client: LmisClient, id: string) =>
+  client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}/skip`, retry: true });
+
 /** DELETE /api/requisitions/{id} (INITIATED/REJECTED/SUBMITTED/SKIPPED only); a 404 is an answer. */
 export const deleteRequisition = (client: LmisClient, id: string): Promise<LmisResponse<unknown>> =>
   client.send({ method: 'DELETE', path: `/api/requisitions/${id}`, accept: [404], retry: true });
