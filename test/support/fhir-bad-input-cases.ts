@@ -1955,14 +1955,14 @@ export function badInputCases(env: CaseEnv): BadCase[] {
       /request with method and url is required/,
     ),
     post(
-      'transaction DELETE entry of an order line',
+      'transaction DELETE entry of a delivery line',
       '/fhir',
       txWith((b) => {
-        b.entry[0].request = { method: 'DELETE', url: 'SupplyRequest/x' };
+        b.entry[0].request = { method: 'DELETE', url: 'SupplyDelivery/x' };
       }),
       405,
       'Bundle.entry[0].request.method',
-      /DELETE SupplyRequest\/x is not supported/,
+      /DELETE SupplyDelivery\/x is not supported/,
     ),
     post(
       'transaction DELETE entry of an unknown facility',
@@ -2326,12 +2326,13 @@ export function badInputCases(env: CaseEnv): BadCase[] {
     ),
     get('unknown SearchParameter', '/fhir/SearchParameter/nope', 404, 'id', /not one we define/),
     {
-      name: 'DELETE of an order line',
+      // a DELETE of an order line cancels it (issue 16); a delivery line cannot be deleted
+      name: 'DELETE of a delivery line',
       method: 'DELETE',
-      url: '/fhir/SupplyRequest/abc',
+      url: '/fhir/SupplyDelivery/abc',
       status: 405,
       expression: 'method',
-      diagnostics: /DELETE SupplyRequest\/abc is not supported/,
+      diagnostics: /DELETE SupplyDelivery\/abc is not supported/,
     },
     {
       name: 'DELETE of an unknown facility',
