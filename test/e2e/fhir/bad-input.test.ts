@@ -122,7 +122,8 @@ async function send(rig: Rig, c: BadCase): Promise<{ status: number; text: strin
     const res = await c.send();
     return { status: res.status, text: res.body };
   }
-  const payload = c.raw !== undefined ? c.raw : c.body !== undefined ? JSON.stringify(c.body) : undefined;
+  const raw = typeof c.raw === 'string' || c.raw === undefined ? c.raw : new Uint8Array(c.raw);
+  const payload = raw !== undefined ? raw : c.body !== undefined ? JSON.stringify(c.body) : undefined;
   const res = await fetch(`${rig.mediator.url}${c.url}`, {
     method: c.method ?? 'POST',
     headers: {
