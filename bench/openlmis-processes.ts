@@ -5,7 +5,7 @@
  * says a process spent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +38,16 @@ function freePort(): Promise<number> {
   });
 }
 
+const COMPILED_CLI = 'dist/src/cli/index.js';
+
+function node(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [script, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
 function tsx(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
@@ -60,7 +70,9 @@ export async function startMediatorProcess(
   dir: string,
 ): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = tsx('src/cli/index.ts', ['serve'], {
+  // BENCH_COMPILED=1 runs the build (`npm run build` first), as `npm start` does in production
+  const compiled = process.env.BENCH_COMPILED === '1' && existsSync(path.join(root, COMPILED_CLI));
+  const proc = (compiled ? node : tsx)(compiled ? COMPILED_CLI : 'src/cli/index.ts', ['serve'], {
     HOST: '127.0.0.1',
     PORT: String(port),
     DATA_DIR: dir,
