@@ -59,11 +59,7 @@ async function withdraw(client: LmisClient, held: HeldRequisition): Promise<'del
     const newerExists = lmisMessageKey(err) === 'requisition.error.delete.newerExists';
     if (!newerExists || !SKIPPABLE.includes(requisition.status) || !held.resolved.program.periodsSkippable) throw err;
   }
-  await skipRequisition(client, requisition.id);
+  // PUT /api/requisitions/{id}/skip: INITIATED or REJECTED → SKIPPED, where the program allows skipping
+  await api.skipRequisition(client, requisition.id);
   return 'skipped';
-}
-
-/** PUT /api/requisitions/{id}/skip: INITIATED or REJECTED → SKIPPED, where the program allows skipping. */
-function skipRequisition(client: LmisClient, id: string): Promise<RequisitionDto> {
-  return client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}/skip`, retry: true });
 }
