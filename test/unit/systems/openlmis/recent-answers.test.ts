@@ -73,6 +73,13 @@ t.test('Location search cursors: what the server gives it takes back, anything e
   t.same(decodeCursor(undefined), { facilityPage: 0 });
   t.same(decodeCursor(encodeCursor({ facilityPage: 3 })), { facilityPage: 3 });
   t.same(decodeCursor(encodeCursor({ zone: 40 })), { zone: 40 });
-  for (const bad of ['', 'x1', 'f-1', 'z1.5', 'f1234567890'])
-    t.throws(() => decodeCursor(bad), { status: 400 }, `'${bad}' refused`);
+  const statusOf = (cursor: string): number | undefined => {
+    try {
+      decodeCursor(cursor);
+    } catch (err) {
+      return (err as { status?: number }).status;
+    }
+    return undefined;
+  };
+  for (const bad of ['', 'x1', 'f-1', 'z1.5', 'f1234567890']) t.equal(statusOf(bad), 400, `'${bad}' refused`);
 });
