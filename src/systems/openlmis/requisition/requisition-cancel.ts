@@ -4,7 +4,9 @@ import type { LmisClient, OpenLmisDeps } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
 import * as api from '../api.js';
 import type { RequisitionDto } from './requisition-dto.js';
-import { heldRequisition, type HeldRequisition } from './requisition-change.js';
+import { heldRequisition, noRequisition, type HeldRequisition } from './requisition-change.js';
+import { resolveOrder } from './requisition-resolve.js';
+import { writtenRequisitionLess } from './requisition-submit.js';
 
 /**
  * A cancelled order → its requisition withdrawn as OpenLMIS allows (issue 16).
@@ -31,8 +33,11 @@ export function assertCancellable(requisition: RequisitionDto, order: Order): vo
 export async function cancelOrder(deps: OpenLmisDeps, order: Order, journal: StepJournal): Promise<WriteResult> {
   const outcome = await journal.run('cancel', async () => {
     const held = await heldRequisition(deps, order);
-    // nothing left: a replay after the delete (or OpenLMIS deleted it itself)
-    if (!held) return { how: 'absent' as const };
+    if (!held) {
+      await assertNotRequisitionLess(deps, order);
+      // nothing left: a replay after the delete (or OpenLMIS deleted it itself)
+      return { how: 'absent' as const };
+    }
     if (held.requisition.status === 'SKIPPED') return { how: 'skipped' as const, id: held.requisition.id };
     assertCancellable(held.requisition, order);
     return { how: await withdraw(deps.client, held), id: held.requisition.id };
@@ -47,6 +52,16 @@ export async function cancelOrder(deps: OpenLmisDeps, order: Order, journal: Ste
 export async function precheckCancellation(deps: OpenLmisDeps, order: Order): Promise<void> {
   const held = await heldRequisition(deps, order);
   if (held) assertCancellable(held.requisition, order);
+  else await assertNotRequisitionLess(deps, order);
+}
+
+/**
+ * No requisition carries the order: it was deleted (a replayed cancellation: done), or the order
+ * went requisition-less, a fulfillment order OpenLMIS lets nobody withdraw once sent. Reporting
+ * that one cancelled would tell the facility the warehouse will not ship what it will.
+ */
+async function assertNotRequisitionLess(deps: OpenLmisDeps, order: Order): Promise<void> {
+  if (await writtenRequisitionLess(deps, order, await resolveOrder(deps, order))) throw noRequisition(order, 'cancel');
 }
 
 async function withdraw(client: LmisClient, held: HeldRequisition): Promise<'deleted' | 'skipped'> {

@@ -54,6 +54,15 @@ function offeredPeriod(periods: InitiablePeriodDto[], order: Order, r: ResolvedO
   }
 }
 
+/**
+ * Was this order written requisition-less? The same rule the submit applied: OpenLMIS offers no
+ * period for its facility and program and the order names none (requisition-less.ts).
+ */
+export async function writtenRequisitionLess(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<boolean> {
+  if (order.period) return false;
+  return (await initiablePeriods(deps, periodsOf(order, r))).length === 0;
+}
+
 async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): Promise<PeriodStep> {
   const offered = offeredPeriod(await initiablePeriods(deps, periodsOf(order, r)), order, r);
   if (!(offered instanceof MediatorError) && offered.kind === 'requisition') return offered;

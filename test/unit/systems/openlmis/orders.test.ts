@@ -361,6 +361,21 @@ t.test('no requisition period → a requisition-less order in packs, sent to the
   t.same(partialPack.issues[0].expression, ['Order.lines[0].quantity']);
 });
 
+t.test('a requisition-less order is never reported cancelled: OpenLMIS keeps it, so the cancel is a 409', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const supplier = { identifier: h.facility('LK-WH-301').identifier };
+  const o: Order = order(h, 'LK-WH-302', [line(h, 'EM-ORS', 6, 'pack')], { supplier });
+  const result = await h.orders.submit(o, new MemoryJournal());
+  const cancelled: Order = { ...o, status: 'cancelled', revision: 1 };
+  const pre = await failure(h.orders.precheckChange!(cancelled));
+  t.equal(pre.status, 409, 'the precheck refuses it');
+  t.match(pre.message, /requisition-less order/, 'and says why');
+  const write = await failure(h.orders.cancel!(cancelled, new MemoryJournal()));
+  t.equal(write.status, 409, 'so does the write, had it been queued before');
+  t.equal(h.sb.state.store.orders.get(result.ids.order)!.status, 'ORDERED', 'the order stands in OpenLMIS');
+});
+
 t.test(
   'a crash right after the requisition-less create resumes to its own draft; a look-alike order gets its own',
   async (t) => {
