@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import { contentVersion, stableId } from '../domain/ids.js';
+import { deliveryLineId, orderLineId } from '../domain/line-ids.js';
 import type { Json } from './codecs/common.js';
 import { decodeLocation, encodeLocation } from './codecs/location.js';
 import { decodeSupplyRequest, encodeOrderLines } from './codecs/supply-request.js';
@@ -101,16 +102,7 @@ const supplyRequest: ResourceAdapter<Order> = {
     ),
   decode(version, resource, path, mode) {
     const { order, line, explicitOrderNumber } = decodeSupplyRequest(version, resource, path);
-    const id =
-      mode === 'update'
-        ? String(resource.id)
-        : stableId(
-            'SupplyRequest',
-            order.orderNumber.system,
-            order.orderNumber.value,
-            line.product.system,
-            line.product.code,
-          );
+    const id = mode === 'update' ? String(resource.id) : orderLineId(order.orderNumber, line.product);
     const withId = { ...line, lineId: id };
     return {
       id,
@@ -181,16 +173,7 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
     }
     const line = lines[0];
     const id =
-      mode === 'update'
-        ? String(resource.id)
-        : stableId(
-            'SupplyDelivery',
-            delivery.identifier.system,
-            delivery.identifier.value,
-            line.product.system,
-            line.product.code,
-            line.lot?.number ?? '',
-          );
+      mode === 'update' ? String(resource.id) : deliveryLineId(delivery.identifier, line.product, line.lot?.number);
     const withId = { ...line, lineId: id };
     return {
       id,

@@ -1,6 +1,7 @@
+import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, type Issue } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
-import type { Delivery, DeliveryLine, Identifier, ProductRef } from '../../domain/index.js';
+import type { Delivery, DeliveryLine } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
@@ -60,9 +61,8 @@ export function parseConsignmentElements(
   };
 }
 
-/** The same line id the FHIR edge gives a delivery line (src/fhir/adapters.ts formula). */
-const lineId = (d: Identifier, p: ProductRef, lot?: string) =>
-  stableId('SupplyDelivery', d.system, d.value, p.system, p.code, lot ?? '');
+/** The same line id the FHIR edge gives a delivery line. */
+const lineId = deliveryLineId;
 
 export interface ConsignmentDeps {
   client: Dhis2Client;

@@ -1,4 +1,4 @@
-import { stableId } from '../../domain/ids.js';
+import { orderLineId } from '../../domain/line-ids.js';
 import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
@@ -31,9 +31,8 @@ export interface RequisitionOrderDeps {
 
 const FIELDS = 'event,program,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]';
 
-/** The SupplyRequest id of an order line (src/fhir/adapters.ts formula). */
-const lineIdOf = (o: Order, product: { system: string; code: string }) =>
-  stableId('SupplyRequest', o.orderNumber.system, o.orderNumber.value, product.system, product.code);
+/** The SupplyRequest id of an order line, as the FHIR edge gives it. */
+const lineIdOf = (o: Order, product: { system: string; code: string }) => orderLineId(o.orderNumber, product);
 
 export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderReader {
   const decode = async (events: Json[]): Promise<Order[]> => {

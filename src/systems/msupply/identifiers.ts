@@ -1,5 +1,5 @@
-import { stableId, stableUuid } from '../../domain/ids.js';
-import type { Identifier, ProductRef } from '../../domain/index.js';
+import { stableUuid } from '../../domain/ids.js';
+import type { Identifier } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 
 /**
@@ -26,19 +26,5 @@ export function requisitionLineIdFor(requisitionId: string, itemId: string): str
   return stableUuid(MSUPPLY, 'request-requisition-line', requisitionId, itemId);
 }
 
-/** The SupplyRequest id of an order line: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
-export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
-  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
-}
-
-/** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts), so reads give back the posted ids. */
-export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId(
-    'SupplyDelivery',
-    deliveryNumber.system,
-    deliveryNumber.value,
-    product.system,
-    product.code,
-    lotNumber ?? '',
-  );
-}
+/** Line ids: the FHIR edge's formula, so reads give back the posted ids. */
+export { orderLineId, deliveryLineId } from '../../domain/line-ids.js';

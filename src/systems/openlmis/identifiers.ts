@@ -1,5 +1,3 @@
-import { stableId } from '../../domain/ids.js';
-import type { Identifier, ProductRef } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 
 /**
@@ -15,20 +13,7 @@ export const PROOF_OF_DELIVERY_SYSTEM = `${NS}/identifier/openlmis-proof-of-deli
 export const PRODUCT_CODE_SYSTEM = `${NS}/CodeSystem/openlmis-product`;
 export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
-export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
-  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
-}
-
-export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId(
-    'SupplyDelivery',
-    deliveryNumber.system,
-    deliveryNumber.value,
-    product.system,
-    product.code,
-    lotNumber ?? '',
-  );
-}
+export { orderLineId, deliveryLineId } from '../../domain/line-ids.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,5 +1,4 @@
-import { stableId } from '../../domain/ids.js';
-import type { Identifier, ProductRef } from '../../domain/index.js';
+import type { Identifier } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { OpenMrsClient } from './client.js';
 import { SM } from './stock-reference.js';
@@ -22,22 +21,8 @@ export function identifierOf(externalReference: unknown): Identifier | undefined
   return bar > 0 ? { system: externalReference.slice(0, bar), value: externalReference.slice(bar + 1) } : undefined;
 }
 
-/** The SupplyRequest id of an order line: the FHIR edge's formula (src/fhir/adapters.ts). */
-export function orderLineId(orderNumber: Identifier, product: ProductRef): string {
-  return stableId('SupplyRequest', orderNumber.system, orderNumber.value, product.system, product.code);
-}
-
-/** The SupplyDelivery line id: the FHIR edge's formula (src/fhir/adapters.ts). */
-export function deliveryLineId(deliveryNumber: Identifier, product: ProductRef, lotNumber?: string): string {
-  return stableId(
-    'SupplyDelivery',
-    deliveryNumber.system,
-    deliveryNumber.value,
-    product.system,
-    product.code,
-    lotNumber ?? '',
-  );
-}
+/** Line ids: the FHIR edge's formula, so reads give back the posted ids. */
+export { orderLineId, deliveryLineId } from '../../domain/line-ids.js';
 
 export function listOperations(
   client: OpenMrsClient,
