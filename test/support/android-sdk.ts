@@ -23,8 +23,11 @@ export interface Downloaded {
   pages: number;
 }
 
+/** What the replay needs of a running mediator: its URL and a FHIR call. */
+export type SdkClient = Pick<Rig, 'fhir'> & { mediator: { url: string } };
+
 /** The SDK's download: every page of `[type]?_lastUpdated=gt{since}`, oldest change first. */
-export async function download(rig: Rig, since: string, type = 'Location', count = 3): Promise<Downloaded> {
+export async function download(rig: SdkClient, since: string, type = 'Location', count = 3): Promise<Downloaded> {
   const ids: string[] = [];
   const etags = new Map<string, string>();
   let latest = since;

@@ -1,0 +1,192 @@
+/**
+ * A day of one OpenMRS facility's work as the Android FHIR SDK sends it (issue 16), replayed
+ * through the real mediator process against the OpenMRS sandbox, the only system: the incremental
+ * Location download and a rename as a JSON Patch; an order uploaded as `PUT SupplyRequest/[id]`,
+ * another as a transaction Bundle of PUT entries; a stock count PUT under the app's id; a delivery
+ * confirmed; and the whole upload retried after a lost answer, nothing applied twice. Every check
+ * reads the sandbox's own state.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../sandbox/openmrs/index.js';
+import { loadSettings } from '../../../src/config/load.js';
+import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../src/fhir/conventions.js';
+import { startMediator } from '../../../src/main.js';
+import { binary, download, patchHeaders, putTransaction, type SdkClient } from '../../support/android-sdk.js';
+import { until } from '../../support/net.js';
+
+const INBOUND = 'e2e-inbound-secret';
+const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+const GTIN = 'https://www.gs1.org/gtin';
+const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
+const AMOXICILLIN = '10860012300058';
+const PARACETAMOL = '10860012300065';
+
+const line = (order: string, gtin: string, qty: number) => ({
+  resourceType: 'SupplyRequest',
+  id: randomUUID(),
+  status: 'active',
+  priority: 'routine',
+  identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: 'https://app.example.org/orders', value: order }],
+  itemCodeableConcept: { coding: [{ system: GTIN, code: gtin }] },
+  quantity: { value: qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+  authoredOn: '2026-12-01T08:00:00Z',
+  deliverTo: { reference: `Location/${LOC.kilima}` },
+  deliverFrom: { reference: `Location/${LOC.mwangaza}` },
+});
+
+t.test('a day of Android FHIR SDK sync against OpenMRS', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  const dir = mkdtempSync(path.join(tmpdir(), 'sdk-openmrs-'));
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: INBOUND,
+      OPENMRS_BASE_URL: sb.url,
+      OPENMRS_USERNAME: 'admin',
+      OPENMRS_PASSWORD: ADMIN_PASSWORD,
+      OPENMRS_TIMEOUT_MS: '3000',
+      OUTBOX_DEADLINE_MS: '4000',
+      OUTBOX_SETTLE_MS: '100',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const fhir: SdkClient['fhir'] = async (method, url, body, headers = {}) => {
+    const res = await fetch(`${mediator.url}${url}`, {
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      headers: { authorization: AUTH, 'content-type': 'application/fhir+json', ...headers },
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  const client: SdkClient = { fhir, mediator: { url: mediator.url } };
+  const why = (r: { status: number; body?: any }) => r.body?.issue?.[0]?.diagnostics ?? `status ${r.status}`;
+  const requisitions = () => [...sb.stock.operations.values()].filter((o) => o.operationType === 'requisition');
+
+  // morning: the first download brings the facilities, stamped (never 1970)
+  const first = await download(client, '1970-01-01T00:00:00Z');
+  t.ok(
+    [LOC.kilima, LOC.mwangaza].every((id) => first.ids.includes(id)),
+    `both facilities (${first.pages} pages)`,
+  );
+  t.equal(new Set(first.ids).size, first.ids.length, 'none twice');
+  t.notMatch(first.latest, /^1970/);
+
+  // a local rename, uploaded as a JSON Patch; the midday download brings it and nothing else
+  const renamed = await fhir(
+    'PATCH',
+    `/fhir/Location/${LOC.kilima}`,
+    [{ op: 'replace', path: '/name', value: 'Kilima Health Centre II' }],
+    patchHeaders,
+  );
+  t.equal(renamed.status, 200, `PATCH renames: ${why(renamed)}`);
+  t.equal(sb.store.locations.get(LOC.kilima)!.name, 'Kilima Health Centre II', 'renamed in OpenMRS');
+  const midday = await download(client, first.latest);
+  t.same(midday.ids, [LOC.kilima], 'the renamed facility and nothing else');
+
+  // a new order, uploaded on its own as PUT under the app's id
+  const lineA = line('SDK-OMRS-1', AMOXICILLIN, 200);
+  const put = await fhir('PUT', `/fhir/SupplyRequest/${lineA.id}`, lineA);
+  t.equal(put.status, 201, `PUT creates: ${why(put)}`);
+  await until('SDK-OMRS-1 submitted', async () => requisitions().find((o) => o.status === 'SUBMITTED'), 10_000);
+
+  // a two-line order and a rename back (a Binary PATCH), uploaded as one transaction Bundle
+  const bundle = putTransaction([line('SDK-OMRS-2', AMOXICILLIN, 100), line('SDK-OMRS-2', PARACETAMOL, 40)]);
+  bundle.entry.push({
+    resource: binary([{ op: 'replace', path: '/name', value: 'Kilima Health Centre' }]),
+    request: { method: 'PATCH', url: `Location/${LOC.kilima}` },
+  });
+  const tx = await fhir('POST', '/fhir', bundle);
+  t.equal(tx.status, 200, why(tx));
+  t.same(
+    tx.body.entry?.map((e: { response: { status: string } }) => e.response.status.slice(0, 3)),
+    ['201', '201', '200'],
+  );
+  await until('two requisitions submitted', async () =>
+    requisitions().filter((o) => o.status === 'SUBMITTED').length === 2 ? true : undefined,
+  );
+  t.equal(sb.store.locations.get(LOC.kilima)!.name, 'Kilima Health Centre', 'renamed back in OpenMRS');
+
+  // a stock count at the store, PUT under the app's id
+  const countId = randomUUID();
+  const count = {
+    resourceType: 'InventoryReport',
+    id: countId,
+    identifier: [{ system: 'https://app.example.org/counts', value: 'SDK-OMRS-CNT-1' }],
+    status: 'active',
+    countType: 'snapshot',
+    reportedDateTime: '2026-12-01T09:00:00Z',
+    inventoryListing: [
+      {
+        location: { reference: `Location/${LOC.mwangaza}` },
+        countingDateTime: '2026-12-01T08:30:00Z',
+        item: [
+          {
+            extension: [
+              { url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/lot-number', valueString: 'AMX-2401' },
+            ],
+            quantity: { value: 930, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+            item: { concept: { coding: [{ system: GTIN, code: AMOXICILLIN }] } },
+          },
+        ],
+      },
+    ],
+  };
+  const counted = await fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
+  t.ok([201, 202].includes(counted.status), `the count: ${why(counted)}`);
+  await until('the stocktake completed', async () =>
+    [...sb.stock.operations.values()].some((o) => o.operationType === 'stocktake' && o.status === 'COMPLETED')
+      ? true
+      : undefined,
+  );
+
+  // the store ships SDK-OMRS-1; the facility confirms what arrived
+  const orderA = requisitions()[0]; // SDK-OMRS-1, the first written
+  const transfer = sb.stock.fulfil(orderA.uuid);
+  const search = await fhir(
+    'GET',
+    `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${LOC.kilima}`)}&status=in-progress`,
+  );
+  t.equal(search.status, 200, why(search));
+  t.equal(search.body.entry?.length, 1, 'one in-progress delivery');
+  const confirm = search.body.entry[0].resource;
+  confirm.status = 'completed';
+  for (const item of confirm.suppliedItem)
+    item.quantity = item.extension.find((e: any) => e.url.endsWith('/quantity-shipped')).valueQuantity;
+  const confirmed = await fhir('PUT', `/fhir/R5/SupplyDelivery/${confirm.id}`, confirm);
+  t.ok(confirmed.status < 300, why(confirmed));
+  await until('the transfer completed', async () =>
+    sb.stock.operations.get(transfer.uuid)!.status === 'COMPLETED' ? true : undefined,
+  );
+  const amox = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
+  t.equal(sb.stock.quantity(KILIMA_PARTY, amox), 200, 'the stock arrived at the facility');
+
+  // the app lost every answer and uploads the whole day again: nothing happens twice in OpenMRS
+  const writesBefore = JSON.stringify(sb.store.writes);
+  const operationsBefore = sb.stock.operations.size;
+  const again = await fhir('PUT', `/fhir/SupplyRequest/${lineA.id}`, lineA);
+  t.equal(again.status, 200, `the repeated PUT changes nothing: ${why(again)}`);
+  const txAgain = await fhir('POST', '/fhir', bundle);
+  t.equal(txAgain.status, 200, why(txAgain));
+  const countAgain = await fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
+  t.ok(countAgain.status < 300, `the repeated count: ${why(countAgain)}`);
+  const confirmAgain = await fhir('PUT', `/fhir/R5/SupplyDelivery/${confirm.id}`, confirm);
+  t.ok(confirmAgain.status < 300, `the same confirmation again: ${why(confirmAgain)}`);
+  await new Promise((r) => setTimeout(r, 500)); // let any queued write reach the sandbox before counting
+  t.equal(JSON.stringify(sb.store.writes), writesBefore, 'no write applied twice in OpenMRS');
+  t.equal(sb.stock.operations.size, operationsBefore, 'no new stock operation');
+  t.equal(sb.stock.quantity(KILIMA_PARTY, amox), 200, 'the stock arrived once');
+});
