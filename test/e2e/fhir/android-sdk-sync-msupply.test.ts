@@ -64,6 +64,9 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
     `every Open mSupply store (${first.pages} pages)`,
   );
   t.equal(new Set(first.ids).size, first.ids.length, 'none twice');
+  t.notMatch(first.latest, /^1970/, 'stamped, never 1970');
+  // stores are renamed in Open mSupply's central server, not by the app: the next download is empty
+  t.same((await download(rig, first.latest)).ids, [], 'nothing changed since the morning');
 
   // a new order, uploaded on its own as PUT under the app's id
   const lineA = randomUUID();
