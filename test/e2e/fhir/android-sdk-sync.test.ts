@@ -9,38 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { orderLine, startRig, transactionOf, why, type Rig } from '../../support/openlmis-e2e.js';
-
-const patchHeaders = { 'content-type': 'application/json-patch+json' };
-const binary = (ops: unknown) => ({
-  resourceType: 'Binary',
-  contentType: 'application/json-patch+json',
-  data: Buffer.from(JSON.stringify(ops)).toString('base64'),
-});
-
-/** The SDK's download: every page of `_lastUpdated=gt{since}`, oldest change first. */
-async function download(
-  rig: Rig,
-  since: string,
-): Promise<{ ids: string[]; latest: string; etags: Map<string, string> }> {
-  const ids: string[] = [];
-  const etags = new Map<string, string>();
-  let latest = since;
-  let url: string | undefined =
-    `/fhir/Location?_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=3`;
-  while (url) {
-    const res = await rig.fhir('GET', url);
-    if (res.status !== 200) throw new Error(`download: ${res.status} ${why(res)}`);
-    for (const e of res.body.entry ?? []) {
-      ids.push(e.resource.id);
-      etags.set(e.resource.id, e.resource.meta.versionId);
-      if (e.resource.meta.lastUpdated > latest) latest = e.resource.meta.lastUpdated;
-    }
-    const next = res.body.link?.find((l: { relation: string }) => l.relation === 'next')?.url as string | undefined;
-    url = next?.slice(rig.mediator.url.length);
-  }
-  return { ids, latest, etags };
-}
+import { binary, download, patchHeaders } from '../../support/android-sdk.js';
+import { orderLine, startRig, transactionOf, why } from '../../support/openlmis-e2e.js';
 
 t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
   const rig = await startRig();
