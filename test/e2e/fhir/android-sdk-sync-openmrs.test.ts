@@ -1,7 +1,8 @@
 /**
  * A day of one OpenMRS facility's work as the Android FHIR SDK sends it (issue 16), replayed
  * through the real mediator process against the OpenMRS sandbox, the only system: the incremental
- * Location download and a rename as a JSON Patch; an order uploaded as `PUT SupplyRequest/[id]`,
+ * Location download and a rename as a JSON Patch; an order uploaded as `PUT SupplyRequest/[id]`
+ * (a later JSON Patch of it refused precisely: the connector cannot amend a sent order),
  * another as a transaction Bundle of PUT entries; a stock count PUT under the app's id; a delivery
  * confirmed; and the whole upload retried after a lost answer, nothing applied twice. Every check
  * reads the sandbox's own state.
@@ -102,6 +103,21 @@ t.test('a day of Android FHIR SDK sync against OpenMRS', async (t) => {
   const put = await fhir('PUT', `/fhir/SupplyRequest/${lineA.id}`, lineA);
   t.equal(put.status, 201, `PUT creates: ${why(put)}`);
   await until('SDK-OMRS-1 submitted', async () => requisitions().find((o) => o.status === 'SUBMITTED'), 10_000);
+
+  // the nurse edits the submitted order on the phone (a JSON Patch): the OpenMRS connector cannot
+  // amend a sent order, says so, and the requisition is untouched
+  const writesBeforeEdit = JSON.stringify(sb.store.writes);
+  const edit = [{ op: 'replace', path: '/quantity/value', value: 250 }];
+  const patched = await fhir('PATCH', `/fhir/SupplyRequest/${lineA.id}`, edit, patchHeaders);
+  t.equal(patched.status, 422, `the edit is refused: ${why(patched)}`);
+  t.match(why(patched), /cannot change order SDK-OMRS-1.*no way to amend an order already sent/);
+  t.same(
+    requisitions().map((o: any) => [o.status, o.items.map((i: any) => i.quantity)]),
+    [['SUBMITTED', [200]]],
+    'the requisition in OpenMRS is unchanged',
+  );
+  t.equal(JSON.stringify(sb.store.writes), writesBeforeEdit, 'nothing written to OpenMRS');
+  t.equal((await fhir('GET', `/fhir/SupplyRequest/${lineA.id}`)).body.quantity.value, 200, 'reads back as sent');
 
   // a two-line order and a rename back (a Binary PATCH), uploaded as one transaction Bundle
   const bundle = putTransaction([line('SDK-OMRS-2', AMOXICILLIN, 100), line('SDK-OMRS-2', PARACETAMOL, 40)]);
