@@ -44,8 +44,19 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
   // resource read back, which may not carry everything the client sent (a program, a reference)
   if (value.status === 'cancelled') return { ...(written?.value ?? value), status: 'cancelled', revision };
   // the client's own terms first (a facility it named by identifier reads back by id)
-  assertSameRouting(written?.value ?? current!, value);
-  return { ...value, revision };
+  const before = written?.value ?? current!;
+  const amended = keepUnsaidProgram(before, value);
+  assertSameRouting(before, amended);
+  return { ...amended, revision };
+}
+
+/**
+ * A change that does not name the program keeps the order's: a PATCH is applied to the order as
+ * its system reads it back, and a system that keeps no program on an order (Open mSupply) reads
+ * back none. Saying nothing about the program is not moving the order out of it.
+ */
+function keepUnsaidProgram(before: Order, after: Order): Order {
+  return after.program === undefined && before.program !== undefined ? { ...after, program: before.program } : after;
 }
 
 function withRevision(value: Order, revision: number | undefined): Order {

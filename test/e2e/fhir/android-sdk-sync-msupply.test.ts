@@ -116,15 +116,13 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
   const putEdit = await rig.fhir('PUT', `/fhir/SupplyRequest/${lineA}`, edited);
   t.equal(putEdit.status, 409, `the edit as a whole resource: ${why(putEdit)}`);
   t.match(why(putEdit), /is SENT in Open mSupply/, 'the refusal names SENT');
-  // the SDK sends the same edit as a JSON Patch. The mediator applies it to the order read back,
-  // which carries no category (Open mSupply keeps no program on a requisition), so the patched
-  // order looks moved to no program and is refused for that (422) instead of for SENT: a defect
-  // in src/ (see the closing note issue-16-sdk), left for its owner; refused and unchanged either way
+  // the SDK sends the same edit as a JSON Patch, applied to the order as read back, which carries
+  // no category (Open mSupply keeps no program on a requisition): the order keeps its program
   const edit = [{ op: 'replace', path: '/quantity/value', value: 500 }];
   const patched = await rig.fhir('PATCH', `/fhir/SupplyRequest/${lineA}`, edit, patchHeaders);
   t.ok(patched.status >= 400 && patched.status < 500, `the PATCH is refused: ${why(patched)}`);
-  t.equal(patched.status, 409, 'as a conflict', { todo: 'PATCH on an mSupply order loses its category' });
-  t.match(why(patched), /SENT/, 'naming SENT', { todo: 'PATCH on an mSupply order loses its category' });
+  t.equal(patched.status, 409, 'as a conflict');
+  t.match(why(patched), /SENT/, 'naming SENT');
   const patchTx = await rig.fhir('POST', '/fhir', {
     resourceType: 'Bundle',
     type: 'transaction',
