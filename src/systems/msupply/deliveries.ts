@@ -17,7 +17,8 @@ import type { StoreDirectory } from './stores.js';
  * that arrived, and it is RECEIVED (stock enters the store), then VERIFIED where
  * msupply.verifyDeliveries says so. Shipment quantities are packs (`numberOfPacks` × `packSize`
  * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier. Each step is journaled and looks before it writes; a
- * delivery already received before the first attempt is a 409, not a second receipt.
+ * delivery already received before the first attempt is a 409, not a second receipt, unless it was
+ * received with exactly these quantities: the same confirmation again, answered as done.
  */
 export interface DeliveryDeps {
   api: MsupplyApi;
@@ -149,6 +150,23 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     });
   };
 
+  /**
+   * The shipment was received with exactly the packs this confirmation accepts: the same
+   * confirmation sent again (an app re-uploading after a lost answer), answered as done. A
+   * different one is a second confirmation, refused: a delivery is received once.
+   */
+  const sameConfirmation = (delivery: Delivery, shipment: ShipmentRow): boolean => {
+    try {
+      return plan(delivery, shipment).every((step) => step.line.numberOfPacks === step.packs);
+    } catch {
+      return false;
+    }
+  };
+  const alreadyReceived = (shipment: ShipmentRow) =>
+    new ConflictError(
+      `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply with other quantities; a delivery is confirmed once`,
+    );
+
   const locate = async (delivery: Delivery) => {
     const id = delivery.identifier.system === SHIPMENT_SYSTEM ? delivery.identifier.value : delivery.id;
     const found = id ? await find(id) : undefined;
@@ -196,22 +214,19 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     },
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
-      if (received(shipment.status))
-        throw new ConflictError(
-          `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`,
-        );
+      if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
       plan(delivery, shipment);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       const { shipment, store } = await locate(delivery);
       // only the first attempt may find it received: after that, a retry resumes its own work
-      await journal.run('not-yet-received', async () => {
-        if (received(shipment.status))
-          throw new ConflictError(
-            `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply; a delivery is confirmed once`,
-          );
-        return shipment.status;
+      const found = await journal.run('not-yet-received', async () => {
+        if (!received(shipment.status)) return shipment.status;
+        if (sameConfirmation(delivery, shipment)) return 'same-confirmation';
+        throw alreadyReceived(shipment);
       });
+      if (found === 'same-confirmation')
+        return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
       const steps = plan(delivery, shipment);
       await journal.run('delivered', async () => {
         const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });

@@ -111,6 +111,27 @@ t.test(
       (await failure(rig.connector.deliveries!.precheck!(confirmation(d)))) instanceof ConflictError,
       'the precheck says so too',
     );
+    // the same confirmation again (an app re-uploading after a lost answer): done, nothing written
+    const same = confirmation(d, { [ORS]: 3 });
+    await rig.connector.deliveries!.precheck!(same);
+    t.pass('the precheck lets the same confirmation through');
+    const repeat = await rig.connector.deliveries!.confirm(same, new MemoryJournal());
+    t.same(repeat, { system: 'msupply', ids: { shipment: inbound.id }, status: 'completed' }, 'answered as done');
+    t.same(
+      rig.sb.state
+        .invoiceLinesOf(inbound.id)
+        .map((l) => l.numberOfPacks)
+        .sort(),
+      [3, 3],
+      'still exactly what was received once',
+    );
+    t.equal(
+      [...rig.sb.state.stockLines.values()]
+        .filter((s) => s.storeId === 'store-hc-north' && s.itemId === 'item-ors')
+        .reduce((n, s) => n + s.totalNumberOfPacks, 0),
+      10 + 3,
+      'no second receipt into stock',
+    );
   },
 );
 
