@@ -28,7 +28,9 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
   if (written && sameOrderContent(written.value, value)) return withRevision(value, written.value.revision);
   if (!current && !written) return value;
   // the order as first written was refused or given up: nothing of it is upstream, this is it again
-  if (written && !current && !written.value.revision) return value;
+  // (a Bundle entry carries no read of the current order: the job's status tells what happened)
+  if (written && !current && !written.value.revision && (written.status === 'rejected' || written.status === 'dead'))
+    return value;
   if (written && (written.status === 'pending' || written.status === 'in-flight'))
     throw new ConflictError(
       `order ${value.orderNumber.value} has an earlier write still being delivered to ${written.system} (outbox status ${written.status}); send this change again once that write is delivered`,
