@@ -19,6 +19,7 @@ import {
   UPSERT_LINK_SQL,
   GET_LINK_SQL,
   systemOfRecord,
+  newJobValues,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -102,25 +103,6 @@ type Queryable = pg.Pool | pg.PoolClient;
 /** A write's links can go in one INSERT … ON CONFLICT only if no (flow, FHIR id, system) repeats. */
 function distinctLinks(links: ResourceLink[]): boolean {
   return new Set(links.map((l) => `${l.flow}\u0000${l.fhirId}\u0000${l.system}`)).size === links.length;
-}
-
-/** $1…$13 of an outbox_jobs INSERT (created_at is also updated_at). */
-function newJobValues(job: NewJob): unknown[] {
-  return [
-    job.id,
-    job.flow,
-    job.system,
-    job.idempotencyKey,
-    job.payloadHash,
-    toJson(job.payload ?? null),
-    job.status,
-    job.attempts,
-    job.nextAttemptAt,
-    job.leaseOwner ?? null,
-    job.leaseUntil ?? null,
-    job.transactionId ?? null,
-    job.createdAt,
-  ];
 }
 
 const STEP_RESULT_SQL = 'SELECT result FROM step_journal WHERE job_id = $1 AND step = $2';

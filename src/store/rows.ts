@@ -210,3 +210,25 @@ export const UPSERT_CROSSWALK_SQL = `INSERT INTO crosswalk (${CROSSWALK_COLUMNS.
 export function sqliteParams(sql: string): string {
   return sql.replace(/\$\d+/g, '?');
 }
+
+/**
+ * The values of a new outbox_jobs row, in the INSERT's column order up to created_at (PostgreSQL
+ * uses $13 for updated_at too; SQLite binds created_at once more). One list for both engines.
+ */
+export function newJobValues(job: NewJob): unknown[] {
+  return [
+    job.id,
+    job.flow,
+    job.system,
+    job.idempotencyKey,
+    job.payloadHash,
+    toJson(job.payload ?? null),
+    job.status,
+    job.attempts,
+    job.nextAttemptAt,
+    job.leaseOwner ?? null,
+    job.leaseUntil ?? null,
+    job.transactionId ?? null,
+    job.createdAt,
+  ];
+}

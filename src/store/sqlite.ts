@@ -19,6 +19,7 @@ import {
   UPSERT_LINK_SQL,
   GET_LINK_SQL,
   systemOfRecord,
+  newJobValues,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -277,24 +278,8 @@ export class SqliteStore implements Store {
   }
 
   private insertJob(job: NewJob): OutboxJob {
-    return jobFromRow(
-      this.sql(INSERT_JOB_SQL).get(
-        job.id,
-        job.flow,
-        job.system,
-        job.idempotencyKey,
-        job.payloadHash,
-        toJson(job.payload ?? null),
-        job.status,
-        job.attempts,
-        job.nextAttemptAt,
-        job.leaseOwner ?? null,
-        job.leaseUntil ?? null,
-        job.transactionId ?? null,
-        job.createdAt,
-        job.createdAt,
-      ) as Row,
-    );
+    // updated_at starts as created_at
+    return jobFromRow(this.sql(INSERT_JOB_SQL).get(...newJobValues(job), job.createdAt) as Row);
   }
 
   // resource links ----------------------------------------------------------------------------
