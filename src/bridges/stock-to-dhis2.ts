@@ -242,19 +242,23 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     if (!changes.length) return { ...found, status: 'unchanged' };
     const key = changeKey(keyParts, changes);
     if (options.dryRun) return { ...found, key, status: 'would-send' };
-    const report: StockReport = changeReport(key, orgUnit, period, changes, {
-      measureSystem: MEASURE_SYSTEM,
-      orgUnitIdSystem: DHIS2_ID_SYSTEM,
-    });
-    const outcome = await deps.outbox.acceptWrite({
+    const outcome = await queue(key, reportOf(key, orgUnit, changes));
+    return { ...found, key, ...statusOf(outcome) };
+  };
+
+  /** The report of these values for the org unit and period, keyed as the outbox job is. */
+  const reportOf = (key: string, orgUnit: OrgUnitTarget, values: Parameters<typeof changeReport>[3]): StockReport =>
+    changeReport(key, orgUnit, period, values, { measureSystem: MEASURE_SYSTEM, orgUnitIdSystem: DHIS2_ID_SYSTEM });
+
+  /** One outbox write to DHIS2's stock flow, under its business key. */
+  const queue = (key: string, report: StockReport) =>
+    deps.outbox.acceptWrite({
       flow: STOCK.outboxFlow,
       system: dhis2.system,
       idempotencyKey: key,
       payload: report,
       ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
     });
-    return { ...found, key, ...statusOf(outcome) };
-  };
 
   /** Stale values deleted through the DHIS2 connector (one outbox job, keyed by what is deleted), or reported. */
   const retract = async (
@@ -271,20 +275,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       measure: s.measure as Indicator,
       value: s.previous,
     }));
-    const report: StockReport = {
-      ...changeReport(key, orgUnit, period, asValues, {
-        measureSystem: MEASURE_SYSTEM,
-        orgUnitIdSystem: DHIS2_ID_SYSTEM,
-      }),
-      status: 'entered-in-error',
-    };
-    const outcome = await deps.outbox.acceptWrite({
-      flow: STOCK.outboxFlow,
-      system: dhis2.system,
-      idempotencyKey: key,
-      payload: report,
-      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
-    });
+    const outcome = await queue(key, { ...reportOf(key, orgUnit, asValues), status: 'entered-in-error' });
     const { status, error } = statusOf(outcome);
     const staleStatus =
       status === 'sent'
