@@ -281,6 +281,18 @@ CREATE INDEX job_attempts_job ON job_attempts (job_id, started_at);
   };
 }
 
+/**
+ * v14: `propagations.job_id` was never written nor read (a propagation's outbox job is found by its
+ * business key, propagationKey), so it goes. Both engines drop it in place: the column is in no
+ * index, key or constraint, which SQLite's ALTER TABLE … DROP COLUMN (3.35+; better-sqlite3 ships
+ * 3.53) requires.
+ */
+const DROP_PROPAGATION_JOB_ID: Migration = {
+  version: 14,
+  name: 'propagations: drop the unused job_id column',
+  sql: 'ALTER TABLE propagations DROP COLUMN job_id;',
+};
+
 const SQLITE_TYPES: DialectTypes = {
   epochMs: 'INTEGER',
   json: 'TEXT',
@@ -303,6 +315,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   contentSeen(SQLITE_TYPES.epochMs),
   registrySide(SQLITE_TYPES),
   consoleSessionsAndAttempts(SQLITE_TYPES),
+  DROP_PROPAGATION_JOB_ID,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -314,4 +327,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   contentSeen(POSTGRES_TYPES.epochMs),
   registrySide(POSTGRES_TYPES),
   consoleSessionsAndAttempts(POSTGRES_TYPES),
+  DROP_PROPAGATION_JOB_ID,
 ];

@@ -30,10 +30,10 @@ export const GET_REGISTRY_RECORD_SQL = 'SELECT * FROM registry_records WHERE reg
 export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER BY registry_id';
 
 export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
-  (registry_id, system, version, action, state, reason, job_id, system_id, unsupported, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+  (registry_id, system, version, action, state, reason, system_id, unsupported, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
   ON CONFLICT (registry_id, system) DO UPDATE SET version = excluded.version, action = excluded.action,
-    state = excluded.state, reason = excluded.reason, job_id = excluded.job_id, system_id = excluded.system_id,
+    state = excluded.state, reason = excluded.reason, system_id = excluded.system_id,
     unsupported = excluded.unsupported, updated_at = excluded.updated_at`;
 
 /** The outcome of delivering a version: written only while that version is still the latest. */
@@ -79,7 +79,6 @@ export function propagationValues(p: Propagation): unknown[] {
     p.action,
     p.state,
     p.reason ?? null,
-    p.jobId ?? null,
     p.systemId ?? null,
     toJson(p.unsupported),
     p.updatedAt,
@@ -95,7 +94,6 @@ export function propagationFromRow(r: Record<string, unknown>): Propagation {
     action: String(r.action) as Propagation['action'],
     state: String(r.state) as Propagation['state'],
     ...(r.reason != null ? { reason: String(r.reason) } : {}),
-    ...(r.job_id != null ? { jobId: String(r.job_id) } : {}),
     ...(r.system_id != null ? { systemId: String(r.system_id) } : {}),
     ...(unsupported ? { unsupported } : {}),
     updatedAt: num(r.updated_at) ?? 0,

@@ -224,7 +224,6 @@ export interface Propagation {
   action: 'create' | 'update' | 'deactivate' | 'none';
   state: PropagationState;
   reason?: string;
-  jobId?: string;
   /** The system's record the change is applied to (known once linked or created). */
   systemId?: string;
   /** Changed fields the system cannot keep, each with why (never silently dropped). */

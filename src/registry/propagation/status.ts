@@ -10,6 +10,8 @@ import { propagationKey } from './propagator.js';
 export interface PropagationView extends Propagation {
   /** The registry facility's name, as last seen. */
   name?: string;
+  /** The change's outbox job (found by its business key, propagationKey), while it is queued. */
+  jobId?: string;
   jobStatus?: OutboxJob['status'];
   /** The job's last error (redacted when stored), while it retries or after it gave up. */
   lastError?: string;

@@ -69,18 +69,22 @@ for (const engine of engineCases()) {
     });
 
     t.test('settling a version that is no longer the latest changes nothing', async (t) => {
-      await store.putPropagation(propagation({ registryId: 'R-5', version: '2', state: 'queued', jobId: 'J2' }));
+      await store.putPropagation(propagation({ registryId: 'R-5', version: '2', state: 'queued', action: 'create' }));
       t.notOk(await store.settlePropagation(propagation({ registryId: 'R-5', version: '1', state: 'done' })));
-      t.match(await store.getPropagation('R-5', 'openlmis'), { version: '2', state: 'queued', jobId: 'J2' });
+      t.match(await store.getPropagation('R-5', 'openlmis'), { version: '2', state: 'queued', action: 'create' });
       t.ok(
         await store.settlePropagation(propagation({ registryId: 'R-5', version: '2', state: 'done', systemId: 'S-5' })),
       );
-      t.match(await store.getPropagation('R-5', 'openlmis'), {
-        version: '2',
-        state: 'done',
-        systemId: 'S-5',
-        jobId: 'J2',
-      });
+      t.match(
+        await store.getPropagation('R-5', 'openlmis'),
+        {
+          version: '2',
+          state: 'done',
+          systemId: 'S-5',
+          action: 'create',
+        },
+        'settling writes the outcome only: the planned action stays',
+      );
     });
   });
 }

@@ -1,0 +1,119 @@
+/**
+ * Migration v14 drops `propagations.job_id` (never written nor read), on SQLite and (with
+ * TEST_DATABASE_URL) PostgreSQL: a database at v11 holding propagation rows, some with a job_id
+ * from an old build, is migrated in place; every row and every other column survives.
+ */
+import t from 'tap';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { openStore, type Store } from '../../../src/store/index.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
+import { PostgresStore } from '../../../src/store/postgres.js';
+import { SqliteStore } from '../../../src/store/sqlite.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+
+const before = <M extends { version: number }>(list: M[]) => list.filter((m) => m.version < 14);
+
+const INSERT = `INSERT INTO propagations
+  (registry_id, system, version, action, state, reason, job_id, system_id, unsupported, updated_at)
+  VALUES ('R-1', 'openlmis', '3', 'update', 'done', NULL, 'job-old', 'F-1', '{"position":"no coordinates"}', 10),
+         ('R-2', 'dhis2', '1', 'create', 'held', 'in review', NULL, NULL, NULL, 20)`;
+
+/** A database at the schema before v14, with two propagation rows written the old way. */
+async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<void> {
+  if (engine.name === 'sqlite') {
+    const file = databaseUrl.slice('sqlite:'.length);
+    const old = new SqliteStore(file);
+    old.migrate(before(SQLITE_MIGRATIONS));
+    await old.close();
+    const db = new Database(file);
+    db.exec(INSERT);
+    db.close();
+    return;
+  }
+  const old = new PostgresStore(databaseUrl);
+  await old.migrate(before(POSTGRES_MIGRATIONS));
+  await old.close();
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  await c.query(INSERT);
+  await c.end();
+}
+
+async function propagationColumns(engine: EngineCase, databaseUrl: string): Promise<string[]> {
+  if (engine.name === 'sqlite') {
+    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
+    const cols = (db.prepare('PRAGMA table_info(propagations)').all() as { name: string }[]).map((r) => r.name);
+    db.close();
+    return cols.sort();
+  }
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  const { rows } = await c.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_name = 'propagations' ORDER BY column_name",
+  );
+  await c.end();
+  return rows.map((r: { column_name: string }) => r.column_name);
+}
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    await oldDatabase(engine, db.databaseUrl);
+    t.ok((await propagationColumns(engine, db.databaseUrl)).includes('job_id'), 'the old schema has job_id');
+
+    const store: Store = await openStore({ databaseUrl: db.databaseUrl });
+    t.teardown(() => store.close());
+    t.same(
+      (await store.migrationVersions()).slice(-1),
+      [14],
+      'v14 is applied on top of the old schema (once, recorded)',
+    );
+    t.same(
+      await propagationColumns(engine, db.databaseUrl),
+      ['action', 'reason', 'registry_id', 'state', 'system', 'system_id', 'unsupported', 'updated_at', 'version'],
+      'job_id is gone, every other column is kept',
+    );
+    const done = await store.getPropagation('R-1', 'openlmis');
+    t.same(
+      done,
+      {
+        registryId: 'R-1',
+        system: 'openlmis',
+        version: '3',
+        action: 'update',
+        state: 'done',
+        systemId: 'F-1',
+        unsupported: { position: 'no coordinates' },
+        updatedAt: 10,
+      },
+      'a row written with a job_id reads back whole, without it',
+    );
+    t.notOk(done && 'jobId' in done, 'no jobId on the row');
+    t.same(await store.getPropagation('R-2', 'dhis2'), {
+      registryId: 'R-2',
+      system: 'dhis2',
+      version: '1',
+      action: 'create',
+      state: 'held',
+      reason: 'in review',
+      updatedAt: 20,
+    });
+
+    await store.putPropagation({
+      registryId: 'R-2',
+      system: 'dhis2',
+      version: '2',
+      action: 'create',
+      state: 'queued',
+      updatedAt: 30,
+    });
+    t.match(
+      await store.getPropagation('R-2', 'dhis2'),
+      { version: '2', state: 'queued', reason: undefined },
+      'rows are written on the new schema',
+    );
+    t.same(await store.countPropagations(), { openlmis: { done: 1 }, dhis2: { queued: 1 } });
+  });
+}
