@@ -1,6 +1,7 @@
 import type { Json } from './codecs/common.js';
 import { resourceRoutes } from './routes.js';
 import { definitionUrl, searchParameterResource } from './search-params.js';
+import type { Flow } from './services.js';
 import { fhirVersionNumber, type FhirVersion } from './versions.js';
 
 export interface CapabilityInfo {
@@ -12,8 +13,19 @@ export interface CapabilityInfo {
   authModes: string[];
 }
 
-/** Generated from the same route table that serves requests. */
-export function capabilityStatement(version: FhirVersion, info: CapabilityInfo): Json {
+/** The interactions that only read: what a resource served read only offers. */
+const READS = new Set(['read', 'vread', 'search-type']);
+
+/**
+ * Generated from the same route table that serves requests. `readOnly(flow)` says why a flow
+ * takes no writes with the systems configured now (DHIS2 RTS requisitions are only read): its
+ * resource then lists only its read interactions, and the reason in its documentation.
+ */
+export function capabilityStatement(
+  version: FhirVersion,
+  info: CapabilityInfo,
+  readOnly: (flow: Flow) => string | undefined = () => undefined,
+): Json {
   const routes = resourceRoutes.filter((r) => r.versions.includes(version));
   return {
     resourceType: 'CapabilityStatement',
@@ -34,23 +46,26 @@ export function capabilityStatement(version: FhirVersion, info: CapabilityInfo):
           cors: false,
           description: `Authentication: ${info.authModes.join(', ') || 'none (disabled by configuration)'}`,
         },
-        resource: routes.map((r) => ({
-          type: r.type,
-          documentation: r.documentation,
-          interaction: r.interactions.map((code) => ({ code })),
-          versioning: 'versioned',
-          readHistory: false,
-          updateCreate: true,
-          conditionalCreate: true,
-          conditionalUpdate: false,
-          conditionalDelete: 'not-supported',
-          searchParam: r.searchParams.map((p) => ({
-            name: p.name,
-            definition: definitionUrl(r.type, p),
-            type: p.type,
-            documentation: p.description,
-          })),
-        })),
+        resource: routes.map((r) => {
+          const only = readOnly(r.flow);
+          return {
+            type: r.type,
+            documentation: only ? `${r.documentation} Read only here: ${only}` : r.documentation,
+            interaction: r.interactions.filter((code) => !only || READS.has(code)).map((code) => ({ code })),
+            versioning: 'versioned',
+            readHistory: false,
+            updateCreate: !only,
+            conditionalCreate: !only,
+            conditionalUpdate: false,
+            conditionalDelete: 'not-supported',
+            searchParam: r.searchParams.map((p) => ({
+              name: p.name,
+              definition: definitionUrl(r.type, p),
+              type: p.type,
+              documentation: p.description,
+            })),
+          };
+        }),
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
         operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
       },

@@ -94,7 +94,9 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     const ctx = ctxFor(request);
     return send(request, reply, {
       status: 200,
-      body: capabilityStatement(version, { ...opts.capability, baseUrl: ctx.baseUrl }),
+      body: capabilityStatement(version, { ...opts.capability, baseUrl: ctx.baseUrl }, (flow) =>
+        ctx.services[flow]?.readOnly?.(),
+      ),
     });
   });
   app.get('/SearchParameter/:id', async (request, reply) => {

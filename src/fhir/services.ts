@@ -38,6 +38,11 @@ export interface FlowService<T> {
    * it is still queued or was given up. Absent: always (the service is its own system of record).
    */
   settled?(id: string): Promise<boolean>;
+  /**
+   * Why this flow takes no writes with the systems configured now (only systems that read it
+   * serve it: DHIS2 RTS requisitions), for the CapabilityStatement; undefined when it does.
+   */
+  readOnly?(): string | undefined;
 }
 
 /** One write of a transaction Bundle, as the edge hands it over. */

@@ -49,6 +49,11 @@ export interface FlowSpec<T> {
   isChange?(value: T): boolean;
   /** What routing.json rules look at: the facility the write is for, its program, the domain path of that facility. */
   routeBy(value: T): RouteBy;
+  /**
+   * A connector that serves the flow read only (DHIS2 RTS requisitions): why, and which values are
+   * its own. Routing takes it as no writer, and refuses a write of one of its values by that reason.
+   */
+  readOnly?(c: Connector): { reason: string; holds(value: T): boolean } | undefined;
 }
 
 export interface RouteBy {
@@ -59,6 +64,8 @@ export interface RouteBy {
   /** Where the facility is, in the connectors' terms the edge turns into the posted FHIRPath. */
   facilityPath: string;
 }
+
+const takesOrders = (c: Connector): boolean => !!c.orders && !c.orders.readOnly;
 
 const keyOf = (kind: string, id: { system: string; value: string } | undefined) =>
   id ? `${kind}|${id.system}|${id.value}` : undefined;
@@ -82,8 +89,10 @@ export const ORDERS: FlowSpec<Order> = {
   outboxFlow: 'order',
   read: (c) => c.orders && ((id) => c.orders!.get(id)),
   search: (c) => c.orders && ((q) => c.orders!.search(q)),
-  write: (c) => c.orders && ((v, j) => writeOrder(c.system, c.orders!, v, j)),
-  precheck: (c) => c.orders && ((v, earlier) => precheckOrderWrite(c.system, c.orders!, v, earlier)),
+  // a read-only order capability is no writer: its orders are raised in the system itself
+  write: (c) => (takesOrders(c) ? (v, j) => writeOrder(c.system, c.orders!, v, j) : undefined),
+  precheck: (c) => (takesOrders(c) ? (v, earlier) => precheckOrderWrite(c.system, c.orders!, v, earlier) : undefined),
+  readOnly: (c) => c.orders?.readOnly,
   // each amendment is its own write under the order's key (exactly once, in order: order-revision.ts)
   key: (o) => keyOf('order', o.orderNumber) + (o.revision ? `|rev:${o.revision}` : ''),
   revise: (v, context, written) => orderRevision(v, context, written as WrittenOrder | undefined),

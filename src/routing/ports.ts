@@ -102,10 +102,27 @@ export interface FacilityCapability {
   cannotCreate?: string;
 }
 
+/**
+ * Why a system's orders are only read through the mediator (raised in the system itself, as
+ * DHIS2 RTS requisitions are on the facility's device), and which orders are its own, so a change
+ * of one is refused with that reason instead of being routed to another system.
+ */
+export interface ReadOnlyOrders {
+  reason: string;
+  holds(order: Order): boolean;
+}
+
 export interface OrderCapability {
   get(id: string): Promise<Order | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Order>>;
+  /**
+   * The order as first written. A read-only capability (`readOnly` set) refuses it with its
+   * reason; routing never routes a write to one. (Kept a required member rather than an optional
+   * one so every caller of a writing connector's `orders.submit` needs no undefined check.)
+   */
   submit(order: Order, journal: StepJournal): Promise<WriteResult>;
+  /** Set when the system's orders are only read here: routing does not take it as an order writer. */
+  readOnly?: ReadOnlyOrders;
   /** Everything `submit` would refuse that can be known without writing (see Prechecks). */
   precheck?(order: Order, earlier?: Order[]): Promise<void>;
   /**

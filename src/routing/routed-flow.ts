@@ -7,6 +7,7 @@ import type { ResourceLink, Store } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
+import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
@@ -31,6 +32,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * No connector taking the flow at all: 501 naming what to configure; a facility none serves: 422.
    */
   async targets(value: T): Promise<Targets> {
+    refuseReadOnlyWrite(this.spec, this.connectors, value);
     const writers = this.connectors.filter((x) => this.spec.write(x));
     if (!writers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
     const by = this.spec.routeBy(value);
@@ -45,7 +47,13 @@ export class RoutedFlow<T> implements FlowService<T> {
       subject,
       writers.map((c) => c.system),
       [by.facilityPath],
+      readOnlyReasons(this.spec, this.connectors),
     );
+  }
+
+  /** Why the flow takes no writes now (only read-only systems serve it), for the CapabilityStatement. */
+  readOnly(): string | undefined {
+    return readOnlyReason(this.spec, this.connectors);
   }
 
   private connector(system: string): Connector {

@@ -106,8 +106,8 @@ export interface Targets {
 }
 
 /**
- * The systems a write goes to. `takes(system)` says whether a configured connector takes this
- * flow's writes; `configured` lists those systems in configuration order (for the default 'any').
+ * The systems a write goes to. `configured` lists the systems whose connectors take this flow's
+ * writes, in configuration order (for the default 'any'); `readOnly` those that only read it, with why.
  */
 export async function resolveTargets(
   flow: Flow,
@@ -115,16 +115,22 @@ export async function resolveTargets(
   subject: RoutingSubject,
   configured: string[],
   facilityPath: string[],
+  readOnly: ReadonlyMap<string, string> = new Map(),
 ): Promise<Targets> {
   const r = routing ?? UNRULED;
   const refuse = (why: string): never => {
     throw new UnroutableError(flow, subject.facility, why, facilityPath);
   };
+  // a system that serves the flow read only is named with why (DHIS2: orders raised in RTS)
+  const notTaking = (system: string) =>
+    readOnly.has(system)
+      ? `which serves ${flow} read only: ${readOnly.get(system)}`
+      : `which is not configured to take ${flow}`;
   let primary: string | undefined;
   for (const rule of r.rules ?? []) {
     if (!(await holds(rule.when, subject))) continue;
     if (!configured.includes(rule.system))
-      refuse(`rule "${rule.name}" routes it to ${rule.system}, which is not configured to take ${flow}`);
+      refuse(`rule "${rule.name}" routes it to ${rule.system}, ${notTaking(rule.system)}`);
     primary = rule.system;
     break;
   }
@@ -134,7 +140,7 @@ export async function resolveTargets(
     if (r.default === null) refuse(`${none} and the flow has no default system`);
     else if (r.default === ANY) primary = configured[0] ?? refuse(`${none} and no configured system takes ${flow}`);
     else if (!configured.includes(r.default))
-      refuse(`${none} and the default system ${r.default} is not configured to take ${flow}`);
+      refuse(`${none} and the default system ${r.default}, ${notTaking(r.default)}`);
     else primary = r.default;
   }
   const secondary: string[] = [];
