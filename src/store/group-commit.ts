@@ -1,4 +1,8 @@
 import type Database from 'better-sqlite3';
+import type { WalSync } from './wal-sync.js';
+
+/** What GroupCommit needs of a WalSync (tests pass their own). */
+export type DurabilitySync = Pick<WalSync, 'sync' | 'syncNow'>;
 
 /**
  * Group commit for one SQLite connection (issue 18). With synchronous=FULL every COMMIT is an
@@ -7,11 +11,15 @@ import type Database from 'better-sqlite3';
  * own SAVEPOINT (a failing one rolls back only itself), and the COMMIT runs on setImmediate: one
  * fsync for everything the turn did.
  *
- * Durability is unchanged: no promise settles before the COMMIT has returned (the data is on
- * disk), so nobody is answered for, or acts on, a row that could still be lost. That holds for
- * reads too: a read made while a batch is open sees its uncommitted rows, so it waits for the
- * commit as well (a read with no batch open sees only committed rows and answers at once). If
- * the COMMIT fails, every operation of the batch rejects with that error.
+ * Durability is unchanged: no promise settles before its batch is on disk, so nobody is answered
+ * for, or acts on, a row that could still be lost. With a WalSync (file databases, in WAL mode
+ * with synchronous=NORMAL) "on disk" means: COMMIT returned, then an fsync of the WAL that started
+ * after it completed. That fsync runs off the event loop and covers every batch committed before
+ * it started, so the loop keeps working (and committing further batches) while the disk syncs.
+ * Without a WalSync (the connection syncs inside COMMIT, synchronous=FULL) the COMMIT is the
+ * point. That holds for reads too: a read sees rows of the open batch, and of batches committed
+ * but not yet synced, so it waits for them as well (a read that can see nothing unsynced answers
+ * at once). If the COMMIT or the sync fails, every operation of the batch rejects with that error.
  *
  * better-sqlite3 is synchronous, so the operations themselves never interleave; only their
  * answers wait. One GroupCommit per connection, and one connection per database file per process
@@ -26,6 +34,12 @@ interface Batch {
   waiters: Waiter[];
 }
 
+/** Waiters of committed batches that one fsync makes durable; settled once. */
+interface SyncGroup {
+  waiters: Waiter[];
+  settled: boolean;
+}
+
 const NO_ERROR = Symbol('committed');
 
 export class GroupCommit {
@@ -37,9 +51,16 @@ export class GroupCommit {
   private readonly release: Database.Statement;
   private readonly rollbackTo: Database.Statement;
   /** Batches committed and operations they carried, for tests and benchmarks. */
-  readonly stats = { commits: 0, operations: 0 };
+  readonly stats = { commits: 0, operations: 0, syncs: 0 };
+  /** Committed, waiting for the next fsync to start. */
+  private unsynced?: SyncGroup;
+  /** Committed, covered by the fsync in flight. */
+  private syncing?: SyncGroup;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly wal?: DurabilitySync,
+  ) {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.rollback = db.prepare('ROLLBACK');
@@ -68,7 +89,11 @@ export class GroupCommit {
     return this.await(batch, () => Promise.resolve(value));
   }
 
-  /** Run `fn` (synchronous SQL that only reads) now; if a batch is open it saw that batch's rows, so it waits for its COMMIT. */
+  /**
+   * Run `fn` (synchronous SQL that only reads) now. It may have seen rows that are not on disk
+   * yet (the open batch's, or those of a batch whose fsync has not completed): then it waits for
+   * the latest of them.
+   */
   read<T>(fn: () => T): Promise<T> {
     const batch = this.open;
     let outcome: () => Promise<T>;
@@ -78,12 +103,31 @@ export class GroupCommit {
     } catch (err) {
       outcome = () => Promise.reject(err);
     }
-    return batch ? this.await(batch, outcome) : outcome();
+    if (batch) return this.await(batch, outcome);
+    const group = this.unsynced ?? this.syncing;
+    if (!group) return outcome();
+    return new Promise<T>((resolve, reject) => {
+      group.waiters.push({ settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
+    });
   }
 
-  /** Commit the open batch now (before closing, or before migrations on a shared connection). */
+  /** Commit the open batch and sync it now (before closing, or before migrations on a shared connection). */
   flush(): void {
     if (this.open) this.finish(this.open);
+    if (!this.wal) return;
+    const groups = [this.syncing, this.unsynced].filter((g): g is SyncGroup => g !== undefined);
+    if (groups.length === 0) return;
+    // the sync in flight settles nothing more when it completes (its group is settled here)
+    this.unsynced = undefined;
+    this.syncing = undefined;
+    let result: unknown = NO_ERROR;
+    try {
+      this.wal.syncNow();
+      this.stats.syncs += 1;
+    } catch (err) {
+      result = err;
+    }
+    for (const g of groups) settleGroup(g, result);
   }
 
   private start(): Batch {
@@ -126,7 +170,39 @@ export class GroupCommit {
       result = err;
       if (this.db.inTransaction) this.rollback.run();
     }
-    for (const w of batch.waiters) w.settle(result);
+    if (result !== NO_ERROR || !this.wal) {
+      for (const w of batch.waiters) w.settle(result);
+      return;
+    }
+    if (this.unsynced) this.unsynced.waiters.push(...batch.waiters);
+    else this.unsynced = { waiters: batch.waiters, settled: false };
+    this.startSync();
+  }
+
+  /** One fsync at a time; it covers every batch committed before it started. */
+  private startSync(): void {
+    const wal = this.wal;
+    const group = this.unsynced;
+    if (!wal || !group || this.syncing) return;
+    this.unsynced = undefined;
+    this.syncing = group;
+    let synced: Promise<void>;
+    try {
+      synced = wal.sync();
+    } catch (err) {
+      synced = Promise.reject(err);
+    }
+    synced.then(
+      () => this.synced(group, NO_ERROR),
+      (err: unknown) => this.synced(group, err),
+    );
+  }
+
+  private synced(group: SyncGroup, result: unknown): void {
+    if (this.syncing === group) this.syncing = undefined;
+    if (result === NO_ERROR && !group.settled) this.stats.syncs += 1;
+    settleGroup(group, result);
+    this.startSync();
   }
 
   /** The transaction is gone (SQLite rolled it back on an I/O or full-disk error): every operation in it fails. */
@@ -139,4 +215,10 @@ export class GroupCommit {
       for (const w of batch.waiters) w.settle(err);
     });
   }
+}
+
+function settleGroup(group: SyncGroup, result: unknown): void {
+  if (group.settled) return;
+  group.settled = true;
+  for (const w of group.waiters) w.settle(result);
 }

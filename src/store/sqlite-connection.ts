@@ -1,6 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
+import { WalSync } from './wal-sync.js';
 
 /**
  * One better-sqlite3 connection per database file per process, shared by every SqliteStore
@@ -21,6 +22,7 @@ export interface SqliteConnection {
 interface Shared extends SqliteConnection {
   key?: string;
   refs: number;
+  wal?: WalSync;
 }
 
 /** More distinct statements than this (an IN list per length) are prepared without being kept. */
@@ -51,15 +53,18 @@ export function releaseConnection(connection: SqliteConnection): void {
     shared.commits.flush();
   } finally {
     shared.db.close();
+    shared.wal?.close();
   }
 }
 
 function openConnection(filename: string, key: string | undefined): Shared {
   const db = new Database(filename);
-  db.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before we acknowledge a write (NORMAL can lose the last commits
-  // on power loss, which would break "durable before acknowledged").
-  db.pragma('synchronous = FULL');
+  const mode = String(db.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+  // A commit must be on disk before we acknowledge a write. A file in WAL mode gets that from
+  // GroupCommit's fsync of the WAL after each commit, off the event loop (wal-sync.ts), on top of
+  // NORMAL's syncs; anything else (:memory:, a file system without WAL) syncs inside COMMIT (FULL).
+  const wal = key && mode === 'wal' ? new WalSync(`${key}-wal`) : undefined;
+  db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   const statements = new Map<string, Database.Statement>();
@@ -67,7 +72,8 @@ function openConnection(filename: string, key: string | undefined): Shared {
     db,
     key,
     refs: 1,
-    commits: new GroupCommit(db),
+    wal,
+    commits: new GroupCommit(db, wal),
     statement(sql) {
       let s = statements.get(sql);
       if (!s) {

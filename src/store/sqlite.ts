@@ -145,7 +145,7 @@ export class SqliteStore implements Store {
   }
 
   /** Group commits so far on this file's connection (shared by every store on it). */
-  commitStats(): { commits: number; operations: number } {
+  commitStats(): { commits: number; operations: number; syncs: number } {
     return { ...this.conn.commits.stats };
   }
 

@@ -174,3 +174,82 @@ t.test(':memory: stores are separate databases', async (t) => {
   t.ok(await a.getJob('job-only-in-a'));
   t.equal(await b.getJob('job-only-in-a'), undefined);
 });
+
+t.test('on a file, nobody is answered before the fsync of the WAL that follows its COMMIT', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened')); // the WAL file exists and its descriptor is open
+  // hold every fsync until released: the answers must wait for it, the event loop must not
+  const held: (() => void)[] = [];
+  const realFsync = fs.fsync;
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
+  t.teardown(() => {
+    fs.fsync = realFsync;
+  });
+  let answered = false;
+  const write = store.recordWrite(newJob('held')).then((r) => {
+    answered = true;
+    return r;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.same(committedKeys(file), ['held', 'opened'], 'the batch was committed at the end of its turn…');
+  t.equal(held.length, 1, '…and one fsync of the WAL was started for it');
+  t.equal(answered, false, 'but the write is not answered while that fsync runs');
+  let readAnswered = false;
+  const read = store.getJob('job-held').then((j) => {
+    readAnswered = true;
+    return j;
+  });
+  const second = store.recordWrite(newJob('next-turn'));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(readAnswered, false, 'a read that sees the unsynced row waits for the sync as well');
+  t.equal(held.length, 1, 'a batch committed during the fsync waits for the next one, not a second one at once');
+  held.shift()!();
+  t.equal((await write).created, true, 'the fsync done, the write is answered');
+  t.equal((await read)?.id, 'job-held', 'and so is the read');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(held.length, 1, 'the batch committed meanwhile gets its own fsync once the first is done');
+  held.shift()!();
+  t.equal((await second).created, true);
+  t.ok(store.commitStats().syncs >= 3, 'syncs are counted');
+});
+
+t.test('a failed fsync rejects every operation it covered', async (t) => {
+  const file = tempFile(t);
+  const store = await openStore({ databaseUrl: `sqlite:${file}` });
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened'));
+  const realFsync = fs.fsync;
+  fs.fsync = ((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    setImmediate(() =>
+      cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })),
+    )) as unknown as typeof fs.fsync;
+  const outcomes = await Promise.allSettled([store.recordWrite(newJob('lost-1')), store.recordWrite(newJob('lost-2'))]);
+  fs.fsync = realFsync;
+  t.same(
+    outcomes.map((o) => o.status),
+    ['rejected', 'rejected'],
+    'both writes of the batch reject: their durability is unknown, so no client is told they are accepted',
+  );
+  t.match(String((outcomes[0] as PromiseRejectedResult).reason), /EIO/);
+  t.equal((await store.recordWrite(newJob('after'))).created, true, 'the next write works again');
+});
+
+t.test('the connection syncs the WAL itself: synchronous=NORMAL on a file, FULL in memory', async (t) => {
+  const file = tempFile(t);
+  const onFile = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  const inMemory = (await openStore({ databaseUrl: 'sqlite::memory:' })) as SqliteStore;
+  t.teardown(async () => {
+    await onFile.close();
+    await inMemory.close();
+  });
+  const level = (s: SqliteStore) =>
+    (s as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }) as number;
+  t.equal(level(onFile), 1, 'NORMAL, plus the fsync after each commit');
+  t.equal(level(inMemory), 2, 'FULL where there is no WAL file to sync');
+  const before = onFile.commitStats().syncs;
+  await Promise.all([onFile.recordWrite(newJob('x')), onFile.recordWrite(newJob('y'))]);
+  t.equal(onFile.commitStats().syncs - before, 1, 'one batch, one fsync');
+});
