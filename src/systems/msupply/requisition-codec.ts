@@ -8,7 +8,7 @@ import type { MsupplyProductMap } from './products.js';
  * Open mSupply requisition ↔ domain Order, pure. Status map (RequisitionNodeStatus in the schema):
  * DRAFT/NEW → draft, SENT → active, FINALISED → completed. `theirReference` holds the order number
  * value; the number's system goes in the comment (ORDER_TAG) so a requisition read back names the
- * same order. Requisition quantities are in units (the client saves them "in units",
+ * same order, and so does the client's authoredOn (AUTHORED_TAG). Requisition quantities are in units (the client saves them "in units",
  * client/packages/requisitions/src/RequestRequisition/DetailView/RequestLineEdit in
  * msupply-foundation/open-msupply), so lines read back as dispensing units.
  */
@@ -28,9 +28,24 @@ export function orderStatusOf(status: RequisitionRow['status']): OrderStatus {
   }
 }
 
-/** The comment that records which order a requisition is. */
-export function orderComment(orderNumber: Identifier): string {
-  return `${ORDER_TAG}${orderNumber.system}|${orderNumber.value}`;
+/**
+ * When the client authored the order, on a line of its own in the same comment: Open mSupply sets
+ * createdDatetime itself when the requisition is inserted (insertRequestRequisition takes no
+ * creation date, server/graphql/requisition/src/mutations/request_requisition/insert.rs in
+ * msupply-foundation/open-msupply), which is when the mediator delivered the order.
+ */
+export const AUTHORED_TAG = 'FHIR authoredOn ';
+
+/** The comment that records which order a requisition is (and when the client authored it). */
+export function orderComment(orderNumber: Identifier, authoredOn?: string): string {
+  const number = `${ORDER_TAG}${orderNumber.system}|${orderNumber.value}`;
+  return authoredOn ? `${number}\n${AUTHORED_TAG}${authoredOn}` : number;
+}
+
+/** The authoredOn the mediator recorded in a requisition's comment, if it did. */
+export function taggedAuthoredOn(comment: string | null | undefined): string | undefined {
+  const line = comment?.split('\n').find((l) => l.startsWith(AUTHORED_TAG));
+  return line?.slice(AUTHORED_TAG.length).trim() || undefined;
 }
 
 /** The order number a requisition carries: the tag in its comment, else its theirReference, else its own number. */
@@ -94,7 +109,8 @@ export function decodeRequisition(
     priority: 'routine',
     facility: response ? other : here,
     supplier: response ? here : other,
-    authoredOn: r.createdDatetime,
+    // the client's, as kept in the comment; else when Open mSupply created the requisition
+    authoredOn: taggedAuthoredOn(r.comment) ?? r.createdDatetime,
     lines,
     source: { system: MSUPPLY, id: r.id },
     lastUpdated: r.finalisedDatetime ?? r.sentDatetime ?? r.createdDatetime,

@@ -111,6 +111,6 @@ function amendmentBody(current: RequisitionDto, lines: RequestedLine[], order: O
           },
     ),
   };
-  const body = buildFillBody(cleared, lines, order.orderNumber);
+  const body = buildFillBody(cleared, lines, order);
   return { ...body, extraData: { ...(body.extraData ?? {}), fhirOrderRevision: order.revision ?? 0 } };
 }

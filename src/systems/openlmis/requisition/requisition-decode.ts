@@ -3,6 +3,7 @@ import type { ProductMap } from '../types.js';
 import { FACILITY_CODE_SYSTEM, LMIS_SYSTEM, REQUISITION_SYSTEM, orderLineId } from '../identifiers.js';
 import type { RefDto, RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
 import { orderStatusOfRequisition, priorityOf } from './requisition-status.js';
+import { authoredOnOf } from './order-authored.js';
 
 /**
  * Requisition (v1 RequisitionDto, orderables embedded) → domain Order. Pure: product codes come
@@ -88,7 +89,7 @@ export function decodeRequisition(
     facility: facilityRefOf(dto.facility) ?? {},
     supplier: facilityRefOf(dto.supplyingFacility),
     program: dto.program?.code ?? (dto.program?.id ? lookups.programCode?.(dto.program.id) : undefined),
-    authoredOn: dto.createdDate ?? undefined,
+    authoredOn: authoredOnOf(dto),
     period: period
       ? dropUndefined({ start: period.startDate ?? undefined, end: period.endDate ?? undefined })
       : undefined,

@@ -1,8 +1,15 @@
-import { BusinessRuleError, ConflictError, sameIdentifier, type Identifier } from '../../../domain/index.js';
+import {
+  BusinessRuleError,
+  ConflictError,
+  sameIdentifier,
+  type Identifier,
+  type Order,
+} from '../../../domain/index.js';
 import { stableUuid } from '../../../domain/ids.js';
 import type { OrderableDto, RequisitionDto, RequisitionLineDto } from './requisition-dto.js';
 import { orderNumberOf } from './requisition-decode.js';
 import { REQUISITION_SYSTEM } from '../identifiers.js';
+import { authoredOnExtra } from './order-authored.js';
 
 /**
  * The body of the fill PUT (/api/requisitions/{id}): the whole requisition as read, with
@@ -85,11 +92,11 @@ export function assertSameOrder(requisition: Pick<RequisitionDto, 'id' | 'extraD
   }
 }
 
-export function buildFillBody(
-  requisition: RequisitionDto,
-  lines: RequestedLine[],
-  orderNumber: Identifier,
-): RequisitionDto {
+/** What the fill PUT records of the order besides its lines: its number and when the client authored it. */
+export type OrderStamp = Pick<Order, 'orderNumber' | 'authoredOn'>;
+
+export function buildFillBody(requisition: RequisitionDto, lines: RequestedLine[], order: OrderStamp): RequisitionDto {
+  const { orderNumber } = order;
   assertLinesOnRequisition(requisition, lines);
   const byOrderable = new Map(lines.map((l) => [l.orderableId, l]));
   const added = lines
@@ -100,6 +107,7 @@ export function buildFillBody(
     extraData: {
       ...(requisition.extraData ?? {}),
       fhirOrderNumber: { system: orderNumber.system, value: orderNumber.value },
+      ...authoredOnExtra(order),
     },
     requisitionLineItems: (requisition.requisitionLineItems ?? [])
       .map((line) => {

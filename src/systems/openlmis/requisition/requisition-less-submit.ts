@@ -70,6 +70,7 @@ async function createDraft(client: LmisClient, q: DraftQuery, resumed: boolean):
     programId: q.r.program.id,
     lines: q.lines,
     orderNumber: q.order.orderNumber,
+    authoredOn: q.order.authoredOn,
   });
   try {
     return (await api.createRequisitionLessOrder(client, body)).id;

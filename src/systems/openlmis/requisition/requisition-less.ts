@@ -3,6 +3,7 @@ import { NS } from '../../../domain/namespace.js';
 import type { ProductMap } from '../types.js';
 import { LMIS_SYSTEM, orderLineId } from '../identifiers.js';
 import { facilityRefOf } from './requisition-decode.js';
+import { authoredOnExtra, authoredOnOf } from './order-authored.js';
 import { orderStatusOfFulfillmentOrder, priorityOf } from './requisition-status.js';
 import type { FulfillmentOrderDto } from '../proof-of-delivery/shipment-dto.js';
 
@@ -29,6 +30,8 @@ export interface RequisitionLessInput {
   programId: string;
   lines: RequisitionLessLine[];
   orderNumber: Identifier;
+  /** When the client authored the order (kept in extraData: the server sets createdDate). */
+  authoredOn?: string;
 }
 
 /**
@@ -54,7 +57,10 @@ export function buildRequisitionLessBody(input: RequisitionLessInput): Record<st
       orderedQuantity: l.orderedQuantity,
     })),
     // kept by servers that store order extraData; lets a read give the client's order number back
-    extraData: { fhirOrderNumber: { system: input.orderNumber.system, value: input.orderNumber.value } },
+    extraData: {
+      fhirOrderNumber: { system: input.orderNumber.system, value: input.orderNumber.value },
+      ...authoredOnExtra(input),
+    },
   };
 }
 
@@ -76,7 +82,7 @@ export function decodeRequisitionLessOrder(dto: FulfillmentOrderDto, products: P
     facility: facilityRefOf(dto.receivingFacility ?? dto.requestingFacility) ?? {},
     supplier: facilityRefOf(dto.supplyingFacility),
     program: dto.program?.code ?? undefined,
-    authoredOn: dto.createdDate ?? undefined,
+    authoredOn: authoredOnOf(dto),
     lines: (dto.orderLineItems ?? []).map((l) => {
       const product = products.toProduct(
         l.orderable.productCode ?? l.orderable.id,

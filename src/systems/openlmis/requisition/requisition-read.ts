@@ -14,7 +14,7 @@ import { takeWritten } from './requisition-recent.js';
 /**
  * Reading orders: a requisition id gives the requisition; a requisition-less order is found by its
  * order id. Search narrows on the server (facility, status, initiated date) and finishes on our side
- * (order number, exact date comparisons), then reads the full requisition only for the page asked.
+ * (order number), then reads each full requisition and tests the exact authoredOn instants.
  */
 export async function getOrder(deps: OpenLmisDeps, id: string): Promise<Order | undefined> {
   if (!isUuid(id)) return undefined;
@@ -39,11 +39,23 @@ function serverQuery(facility: string | undefined, criteria: SearchCriteria): Re
     statuses = criteria.status.split(',').flatMap((s) => requisitionStatusesFor(s.trim()));
     if (!statuses.length) return undefined;
   }
-  // OpenLMIS filters on whole days; the exact instants are tested on each requisition afterwards
-  const { from: fromInstant, to: toInstant } = narrowest(criteria.date);
-  const from = fromInstant?.slice(0, 10);
-  const to = toInstant?.slice(0, 10);
-  return { facility, requisitionStatus: statuses, initiatedDateFrom: from, initiatedDateTo: to };
+  return { facility, requisitionStatus: statuses, initiatedDateFrom: initiatedFrom(criteria) };
+}
+
+/**
+ * `date` is the order's authoredOn: the client's, kept in extraData (order-authored.ts), which
+ * OpenLMIS cannot filter on. It can filter on the day a requisition was initiated, which is when
+ * the mediator delivered the order, so after the client authored it: an order authored from `from`
+ * on was initiated from that day on (a day earlier allowed for a phone's clock running ahead). No
+ * upper bound: an order authored before `to` may reach OpenLMIS days later (a phone offline). The
+ * exact instants are tested on each order afterwards.
+ */
+function initiatedFrom(criteria: SearchCriteria): string | undefined {
+  const from = narrowest(criteria.date).from;
+  if (!from) return undefined;
+  const day = new Date(`${from.slice(0, 10)}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - 1);
+  return day.toISOString().slice(0, 10);
 }
 
 export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria): Promise<Page<Order>> {
@@ -62,9 +74,17 @@ export async function searchOrders(deps: OpenLmisDeps, criteria: SearchCriteria)
   if (facility === null) return { items: [] };
   const query = serverQuery(facility, criteria);
   if (!query) return { items: [] };
-  const basics = (await searchRequisitions(deps.client, query))
-    .filter((r) => matchesIdentifier(r, criteria.identifier) && inRanges(r.createdDate, criteria.date))
-    .sort((a, b) => (b.createdDate ?? '').localeCompare(a.createdDate ?? '') || a.id.localeCompare(b.id));
+  const basics = (await searchRequisitions(deps.client, query)).filter((r) =>
+    matchesIdentifier(r, criteria.identifier),
+  );
   const full = await Promise.all(basics.map((r) => readRequisition(deps.client, r.id)));
-  return { items: full.filter((r): r is RequisitionDto => !!r).map((r) => decodeRequisition(r, deps.products)) };
+  const orders = full
+    .filter((r): r is RequisitionDto => !!r)
+    .map((r) => decodeRequisition(r, deps.products))
+    .filter((o) => inRanges(o.authoredOn, criteria.date));
+  return { items: orders.sort(newestAuthoredFirst) };
+}
+
+function newestAuthoredFirst(a: Order, b: Order): number {
+  return (b.authoredOn ?? '').localeCompare(a.authoredOn ?? '') || (a.id ?? '').localeCompare(b.id ?? '');
 }

@@ -1,11 +1,18 @@
-import { ConflictError, MediatorError, type Identifier, type Order } from '../../../domain/index.js';
+import { ConflictError, MediatorError, type Order } from '../../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisClient, OpenLmisDeps } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
 import type { InitiablePeriodDto, RequisitionDto } from './requisition-dto.js';
 import * as api from '../api.js';
 import { forgetPeriods, initiablePeriods, rememberWritten } from './requisition-recent.js';
-import { assertLinesHeld, assertSameOrder, buildFillBody, isFilled, type RequestedLine } from './requisition-fill.js';
+import {
+  assertLinesHeld,
+  assertSameOrder,
+  buildFillBody,
+  isFilled,
+  type OrderStamp,
+  type RequestedLine,
+} from './requisition-fill.js';
 import { initiateLockKey, initiateRequisition } from './requisition-initiate.js';
 import { isRefused, refusalError, refusalOf, undoInitiate, type Refused } from './requisition-undo.js';
 import { precheckRequisitionLess, submitRequisitionLess } from './requisition-less-submit.js';
@@ -104,16 +111,17 @@ async function fill(
   client: LmisClient,
   id: string,
   lines: RequestedLine[],
-  orderNumber: Identifier,
+  order: OrderStamp,
   known?: RequisitionDto,
 ): Promise<RequisitionDto> {
+  const { orderNumber } = order;
   for (let attempt = 0; ; attempt++) {
     const current = attempt === 0 && known?.id === id ? known : await api.readRequisition(client, id);
     assertSameOrder(current, orderNumber);
     // already submitted (a resumed flow) or already holding exactly this order: nothing to write
     if (!awaitsSubmit(current.status) || isFilled(current, lines, orderNumber)) return current;
     try {
-      const saved = await api.updateRequisition(client, id, buildFillBody(current, lines, orderNumber));
+      const saved = await api.updateRequisition(client, id, buildFillBody(current, lines, order));
       assertLinesHeld(saved, lines);
       return saved;
     } catch (err) {
@@ -152,12 +160,12 @@ async function fillOrRefuse(
   client: LmisClient,
   id: string,
   lines: RequestedLine[],
-  orderNumber: Identifier,
+  order: OrderStamp,
   known?: RequisitionDto,
   seen?: (requisition: RequisitionDto) => void,
 ): Promise<FillOutcome> {
   try {
-    const filled = await fill(client, id, lines, orderNumber, known);
+    const filled = await fill(client, id, lines, order, known);
     seen?.(filled);
     return { status: filled.status };
   } catch (err) {
@@ -208,7 +216,7 @@ async function initiateAndFill(
     const filled = asFillOutcome(
       await journal.run('fill', () => {
         ranNow = true;
-        return fillOrRefuse(client, id, requestedLines(resolved), order.orderNumber, initiated, (r) => (seenNow = r));
+        return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
       }),
     );
     if (isRefused(filled))

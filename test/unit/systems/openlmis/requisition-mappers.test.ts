@@ -166,8 +166,14 @@ t.test('period choice: oldest open one, the one covering order.period, reuse onl
 
 t.test('the fill body sends everything back, sets the ordered lines and the order number', async (t) => {
   const r = requisition({ extraData: { keep: 'me' } });
-  const body = buildFillBody(r, wanted, ORDER);
+  const body = buildFillBody(r, wanted, { orderNumber: ORDER });
   t.same(body.extraData, { keep: 'me', fhirOrderNumber: ORDER });
+  const authored = buildFillBody(r, wanted, { orderNumber: ORDER, authoredOn: '2026-11-19T16:45:00+03:00' });
+  t.same(
+    authored.extraData,
+    { keep: 'me', fhirOrderNumber: ORDER, fhirAuthoredOn: '2026-11-19T16:45:00+03:00' },
+    "the client's authoredOn is kept beside the order number",
+  );
   t.equal(body.template && (body.template as { id: string }).id, 'tpl', 'unmodelled fields survive');
   t.same(body.requisitionLineItems![0], {
     ...r.requisitionLineItems![0],
@@ -181,14 +187,14 @@ t.test('the fill body sends everything back, sets the ordered lines and the orde
     'a regular requisition keeps unordered lines as they were',
   );
   t.equal(r.requisitionLineItems![0].requestedQuantity, null, 'the input is not mutated');
-  const emergency = buildFillBody(requisition({ emergency: true }), wanted, ORDER);
+  const emergency = buildFillBody(requisition({ emergency: true }), wanted, { orderNumber: ORDER });
   t.same(
     [emergency.requisitionLineItems![1].skipped, emergency.requisitionLineItems![1].requestedQuantity],
     [true, null],
     'an emergency requisition skips them',
   );
   t.throws(
-    () => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], ORDER),
+    () => buildFillBody(r, [{ ...wanted[0], orderableId: 'o9', productCode: 'X9' }], { orderNumber: ORDER }),
     /product X9 cannot be ordered on requisition .*: OpenLMIS lists it neither as a line nor among the products it may add \(program PRG001, facility HC01\)/,
   );
   t.notOk(isFilled(r, wanted, ORDER));
@@ -220,7 +226,7 @@ t.test(
         where: 'Order.lines[0].product',
       },
     ];
-    const body = buildFillBody(emergency, ordered, ORDER);
+    const body = buildFillBody(emergency, ordered, { orderNumber: ORDER });
     t.equal(body.requisitionLineItems!.length, 1);
     const added = body.requisitionLineItems![0];
     t.same(
@@ -242,7 +248,7 @@ t.test(
       'a UUID, as the line schema requires',
     );
     t.equal(
-      buildFillBody(emergency, ordered, ORDER).requisitionLineItems![0].id,
+      buildFillBody(emergency, ordered, { orderNumber: ORDER }).requisitionLineItems![0].id,
       added.id,
       'the same PUT body on a retry',
     );
@@ -251,7 +257,7 @@ t.test(
     const regular = buildFillBody(
       requisition({ availableNonFullSupplyProducts: [o4] }),
       [...wanted, { ...ordered[0], orderableId: 'o4', productCode: 'C400' }],
-      ORDER,
+      { orderNumber: ORDER },
     );
     t.same(
       regular.requisitionLineItems!.map((l) => [l.orderable.id, l.requestedQuantity]),
@@ -262,7 +268,8 @@ t.test(
       ],
     );
     t.throws(
-      () => buildFillBody(emergency, [{ ...ordered[0], orderableId: 'o4', productCode: 'C400' }], ORDER),
+      () =>
+        buildFillBody(emergency, [{ ...ordered[0], orderableId: 'o4', productCode: 'C400' }], { orderNumber: ORDER }),
       BusinessRuleError,
       'not available to this requisition: a 422 naming the product',
     );
@@ -274,9 +281,10 @@ t.test(
     );
     t.throws(() => assertLinesHeld(emergency, ordered), /did not take product C300 onto requisition/);
     t.same(
-      linesNotHeld(buildFillBody(emergency, [{ ...ordered[0], requestedQuantity: 13 }], ORDER), ordered).map(
-        (l) => l.productCode,
-      ),
+      linesNotHeld(
+        buildFillBody(emergency, [{ ...ordered[0], requestedQuantity: 13 }], { orderNumber: ORDER }),
+        ordered,
+      ).map((l) => l.productCode),
       ['C300'],
       'another quantity is not held either',
     );
@@ -284,7 +292,9 @@ t.test(
 );
 
 t.test('decode: v1 embedded, v2 with lookups, only requested lines', async (t) => {
-  const filled = buildFillBody(requisition({ status: 'SUBMITTED', supplyingFacility: 'wh-1' }), wanted, ORDER);
+  const filled = buildFillBody(requisition({ status: 'SUBMITTED', supplyingFacility: 'wh-1' }), wanted, {
+    orderNumber: ORDER,
+  });
   const o = decodeRequisition(filled, products);
   t.same(o, {
     id: filled.id,
