@@ -90,6 +90,14 @@ export class NotFoundError extends MediatorError {
   }
 }
 
+/** The resource was there and has been deleted (an order line cancelled): FHIR's 410 on a read. */
+export class GoneError extends MediatorError {
+  constructor(diagnostics: string, expression: string[] = ['id']) {
+    super(410, { code: 'deleted', diagnostics, expression });
+    this.name = 'GoneError';
+  }
+}
+
 export class ConflictError extends MediatorError {
   constructor(diagnostics: string, status: 409 | 412 = 409, expression?: string[]) {
     super(status, { code: 'conflict', diagnostics, expression });

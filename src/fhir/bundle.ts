@@ -7,6 +7,7 @@ import {
   conditionalMatch,
   create,
   decodePart,
+  alreadyDeleted,
   deletedResource,
   patchedResource,
   read,
@@ -38,6 +39,8 @@ interface Entry {
   resource?: Json;
   ifMatch?: string;
   ifNoneExist?: string;
+  /** Answered without a write: a DELETE of what is deleted already. */
+  done?: FhirResult;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -140,6 +143,7 @@ async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   }
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
   const put = await asPut(ctx, e);
+  if (put.done) return put.done;
   return update(ctx, put.type, put.id!, put.resource, put.ifMatch);
 }
 
@@ -164,7 +168,9 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
     return { ...e, method: 'PUT', resource, ifMatch };
   }
   if (e.method === 'DELETE') {
-    const [resource, ifMatch] = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at);
+    const deleted = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at).catch(alreadyDeleted(e.type, e.id!));
+    if ('status' in deleted) return { ...e, done: deleted };
+    const [resource, ifMatch] = deleted;
     return { ...e, method: 'PUT', resource, ifMatch };
   }
   return e;
@@ -219,9 +225,11 @@ interface Group {
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
   const entries: Entry[] = [];
   for (const [i, r] of raw.entries()) entries.push(await asPut(ctx, parseEntry(r, i)));
+  const results = new Map<number, FhirResult>();
   const issues: Issue[] = [];
   for (const e of entries) {
-    if (e.method === 'GET') continue;
+    if (e.done) results.set(e.index, e.done);
+    if (e.method === 'GET' || e.done) continue;
     requireRoute(ctx, e.type);
     issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type));
     if (e.method === 'PUT' && e.resource?.id !== e.id) {
@@ -234,11 +242,10 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   }
   if (issues.length) throw new MediatorError(400, issues);
 
-  const results = new Map<number, FhirResult>();
   const groups = new Map<string, Group>();
   /** PUT entries whose resource exists: answered 200, not 201. */
   const existed = new Set<number>();
-  for (const e of entries.filter((x) => x.method !== 'GET')) {
+  for (const e of entries.filter((x) => x.method !== 'GET' && !x.done)) {
     const route = requireRoute(ctx, e.type);
     if (e.ifNoneExist) {
       const existing = await conditionalMatch(ctx, e.type, e.ifNoneExist);

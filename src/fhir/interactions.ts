@@ -1,4 +1,10 @@
-import { ConflictError, MediatorError, MethodNotAllowedError, NotConfiguredError } from '../domain/errors.js';
+import {
+  ConflictError,
+  GoneError,
+  MediatorError,
+  MethodNotAllowedError,
+  NotConfiguredError,
+} from '../domain/errors.js';
 import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
@@ -297,7 +303,19 @@ export async function patchedResource(
  * changed or cancelled upstream as far as its system allows); other types say what they allow.
  */
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
-  return update(ctx, type, id, ...(await deletedResource(ctx, type, id, ifMatch)));
+  const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id));
+  return 'status' in deleted ? deleted : update(ctx, type, id, ...deleted);
+}
+
+/**
+ * A DELETE of what is deleted already (an order line cancelled before; its read is 410) changes
+ * nothing and answers 200 (FHIR http.html#delete), so a client retrying its upload succeeds.
+ */
+export function alreadyDeleted(type: string, id: string) {
+  return (err: unknown): FhirResult => {
+    if (!(err instanceof GoneError)) throw err;
+    return { status: 200, body: informational(`${type}/${id} is already deleted: nothing changed`) };
+  };
 }
 
 const DELETED_STATUS: Record<string, string> = { Location: 'inactive', SupplyRequest: 'cancelled' };

@@ -1,9 +1,9 @@
-import { MediatorError, NotConfiguredError, NotFoundError, isTransient } from '../domain/errors.js';
+import { GoneError, MediatorError, NotConfiguredError, NotFoundError, isTransient } from '../domain/errors.js';
 import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
-import type { ResourceLink, Store } from '../store/types.js';
+import type { JobStatus, ResourceLink, Store } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
@@ -199,18 +199,31 @@ export class RoutedFlow<T> implements FlowService<T> {
     // (when the system already holds exactly this version the key ends in from:<that version>: one
     // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? (await this.targets(value));
+    const linked = [...this.spec.fhirIds(value), ...(await this.removedIds(value))];
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
       system,
       idempotencyKey: of ? key : `${key}|${system}`,
       payload: value,
       transactionId: context.transactionId,
-      links: this.spec
-        .fhirIds(value)
-        .map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
+      links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
+  }
+
+  /**
+   * FHIR ids a change takes away (an order line cancelled out of its order): their links move to
+   * this write too, so a read of such an id finds the write that removed it (readLinked: 410).
+   */
+  private async removedIds(value: T): Promise<string[]> {
+    if (!this.spec.isChange?.(value)) return [];
+    const ids = this.spec.fhirIds(value);
+    const link = ids.length ? await this.store.getLink(this.spec.flow, ids[0]) : undefined;
+    const job = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
+    if (!job) return [];
+    const kept = new Set(ids);
+    return this.spec.fhirIds(job.payload as T).filter((id) => !kept.has(id));
   }
 
   /**
@@ -274,6 +287,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     // failed. A refused change of something upstream leaves that as it was: it is read there.
     const refusedChange = job?.status === 'rejected' && !!upstreamId && !!this.spec.isChange?.(written!);
     if (job?.status === 'rejected' && !refusedChange) return undefined;
+    if (job && !refusedChange && job.status !== 'dead' && !this.spec.fhirIds(written!).includes(link.fhirId))
+      throw removed(this.spec.flow, link, job.status);
     if (job && job.status !== 'done' && !refusedChange) return this.spec.pendingView(written!, job.status);
     if (job && !refusedChange && this.keepsWritten(written!))
       return { ...written!, lastUpdated: new Date(job.updatedAt).toISOString() };
@@ -305,6 +320,19 @@ export class RoutedFlow<T> implements FlowService<T> {
     });
     if (links.length) await this.store.putLinks(links);
   }
+}
+
+/**
+ * A linked id the write its link points at no longer holds: that write took it away (an order
+ * line cancelled while the rest of the order goes on). FHIR reads a deleted resource as 410 Gone.
+ */
+function removed(flow: string, link: ResourceLink, status: JobStatus): GoneError {
+  const when = status === 'done' ? `in ${link.system}` : `(the change is queued for ${link.system})`;
+  return new GoneError(
+    flow === 'orders'
+      ? `${link.fhirId} was an order line that has been cancelled ${when}: the rest of its order goes on without it`
+      : `${link.fhirId} has been removed ${when}`,
+  );
 }
 
 /**

@@ -177,5 +177,31 @@ t.test('cancel one line of two: the order goes on without it', async (t) => {
   const other = await rig.fhir('GET', '/fhir/SupplyRequest/two-1-znc');
   t.equal(other.status, 200, why(other));
   t.equal(other.body.quantity.value, 80);
-  t.equal((await rig.fhir('GET', '/fhir/SupplyRequest/two-1-ors')).status, 404, 'the cancelled line is gone');
+  const cancelled = await rig.fhir('GET', '/fhir/SupplyRequest/two-1-ors');
+  t.equal(cancelled.status, 410, `the cancelled line reads as deleted: ${why(cancelled)}`);
+  t.equal(cancelled.body.resourceType, 'OperationOutcome');
+  t.equal(cancelled.body.issue[0].code, 'deleted');
+  t.match(why(cancelled), /cancelled in openlmis/);
+  const listed = await rig.fhir('GET', `/fhir/SupplyRequest?identifier=${encodeURIComponent('TWO-1')}`);
+  t.equal(listed.status, 200, why(listed));
+  t.same(
+    listed.body.entry.map((e: any) => e.resource.quantity.value),
+    [80],
+    'a search lists the line that goes on, not the cancelled one',
+  );
+  const before = rig.lmis.sb.state.requestCount();
+  const again = await rig.fhir('DELETE', '/fhir/SupplyRequest/two-1-ors');
+  t.equal(again.status, 200, `a DELETE of the cancelled line again changes nothing: ${why(again)}`);
+  const inBundle = await rig.fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ request: { method: 'DELETE', url: 'SupplyRequest/two-1-ors' } }],
+  });
+  t.equal(inBundle.status, 200, `and inside a transaction Bundle: ${why(inBundle)}`);
+  t.equal(inBundle.body.entry[0].response.status, '200 OK');
+  const writes = rig.lmis.sb.state
+    .requestLog(before)
+    .filter((r: any) => r.method !== 'GET' && !r.path.includes('/oauth/'));
+  t.same(writes, [], 'nothing was sent to OpenLMIS');
+  t.same(Object.values(requested(req)), [80], 'the order is as it was');
 });
