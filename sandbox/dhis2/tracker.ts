@@ -105,8 +105,15 @@ interface TrackedEntity {
 
 export class TrackerState {
   readonly events = new Map<string, TrackerEvent>();
+  /** The query of each event export, newest last (the last 500), for tests that check what was asked. */
+  readonly eventQueries: Record<string, unknown>[] = [];
   readonly trackedEntities = new Map<string, TrackedEntity>();
   private readonly jobs = new Map<string, TrackerJob>();
+
+  recordEventQuery(q: Record<string, unknown>): void {
+    this.eventQueries.push({ ...q });
+    if (this.eventQueries.length > 500) this.eventQueries.shift();
+  }
 
   constructor(private readonly state: Dhis2State) {
     const facilities = [...state.orgUnits.values()].filter((o) => state.levelOf(o) === 4);
@@ -450,13 +457,19 @@ export function registerTrackerRoutes(
   });
   app.get('/api/tracker/events', async (request) => {
     const q = request.query as Json;
+    tracker.recordEventQuery(q);
     if (!q.program && !q.orgUnit)
       throw errorMessage(400, 'At least one of the following query parameters are required: orgUnit, program.');
+    // 2.41 renamed `ouMode` to `orgUnitMode` and `event` (semicolon-separated) to `events` (comma-
+    // separated), taking both; 2.42 dropped the old names, so there they are unknown parameters and
+    // ignored (dhis2-core tags 2.40.0 TrackerEventCriteria, 2.41.0/2.42.0 EventRequestParams)
+    const v41 = state.major() >= 41;
+    const old = state.major() < 42;
     let list = [...tracker.events.values()];
     if (q.program) list = list.filter((e) => e.program === q.program);
     if (q.programStage) list = list.filter((e) => e.programStage === q.programStage);
     if (q.orgUnit) {
-      const mode = String(q.orgUnitMode ?? 'SELECTED');
+      const mode = String((v41 ? q.orgUnitMode : undefined) ?? (old ? q.ouMode : undefined) ?? 'SELECTED');
       const ou = state.orgUnits.get(String(q.orgUnit));
       if (!ou) throw errorMessage(400, `Organisation unit does not exist: ${q.orgUnit}`);
       list = list.filter(
@@ -468,20 +481,26 @@ export function registerTrackerRoutes(
     if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= String(q.occurredAfter));
     if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
     if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= String(q.updatedAfter));
+    if (q.updatedBefore) list = list.filter((e) => e.updatedAt <= String(q.updatedBefore));
     if (q.status) list = list.filter((e) => e.status === String(q.status));
-    if (q.events) list = list.filter((e) => String(q.events).split(/[;,]/).includes(e.event));
+    const uids = [
+      ...(v41 && q.events !== undefined ? String(q.events).split(',') : []),
+      ...(old && q.event !== undefined ? String(q.event).split(';') : []),
+    ];
+    if ((v41 && q.events !== undefined) || (old && q.event !== undefined))
+      list = list.filter((e) => uids.includes(e.event));
     for (const f of q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter]) {
       const [de, op, ...rest] = String(f).split(':');
       if (op !== 'eq') throw errorMessage(400, `Operator not supported in event filters here: ${op}`);
       list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === rest.join(':')));
     }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
-    // `order=updatedAt:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering)
+    // `order=<field>:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering)
     const [orderBy, direction] = String(q.order ?? '').split(':');
-    if (orderBy === 'updatedAt')
+    if (orderBy === 'updatedAt' || orderBy === 'createdAt' || orderBy === 'occurredAt')
       list.sort(
         (a, b) =>
-          (direction === 'desc' ? -1 : 1) * (a.updatedAt.localeCompare(b.updatedAt) || a.event.localeCompare(b.event)),
+          (direction === 'desc' ? -1 : 1) * (a[orderBy].localeCompare(b[orderBy]) || a.event.localeCompare(b.event)),
       );
     const f = fields(request);
     return envelope(

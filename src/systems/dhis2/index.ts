@@ -8,6 +8,7 @@ import { createConsignmentCapability, parseConsignmentElements, type Consignment
 import { createStockCapability, orgUnitResolver } from './stock.js';
 import { createReceiptFeed, type ReceiptFeed } from './receipts.js';
 import { loadUseCase, type RtsUseCase } from './rts.js';
+import { createRequisitionOrders } from './requisition-orders.js';
 import {
   createRequisitionFeed,
   parseRequisitionProgram,
@@ -94,10 +95,21 @@ export function createDhis2Connector(
         useCase: rtsUseCase,
       }),
   });
-  const requisitionFeed = (r: RequisitionProgram | undefined) =>
-    r && createRequisitionFeed({ client, reader: orgUnits, products: () => products, program: () => r });
+  const requisitionCapabilities = (r: RequisitionProgram | undefined) => ({
+    feed: r && createRequisitionFeed({ client, reader: orgUnits, products: () => products, program: () => r }),
+    // the same events as SupplyRequests, read only (routing takes them as no order writer)
+    orders:
+      r &&
+      createRequisitionOrders({
+        client,
+        reader: orgUnits,
+        products: () => products,
+        program: () => r,
+        crosswalk: opts.crosswalk,
+      }),
+  });
   let consigned = consignmentCapabilities(consignments);
-  let requisitionsFeed = requisitionFeed(requisitions);
+  let requisitioned = requisitionCapabilities(requisitions);
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
@@ -107,7 +119,11 @@ export function createDhis2Connector(
       return consigned.deliveries;
     },
     get requisitions() {
-      return requisitionsFeed;
+      return requisitioned.feed;
+    },
+    /** RTS requisitions (dhis2.requisitionProgram) as SupplyRequests, read only; absent without the program. */
+    get orders() {
+      return requisitioned.orders;
     },
     get receipts() {
       return consigned.receipts;
@@ -125,7 +141,7 @@ export function createDhis2Connector(
       products = loadDhis2Products(next);
       // an unchanged program keeps its capability objects (a bridge run holding one goes on)
       if (!sameProgram(consignments, nextConsignments)) consigned = consignmentCapabilities(nextConsignments);
-      if (!sameProgram(requisitions, nextRequisitions)) requisitionsFeed = requisitionFeed(nextRequisitions);
+      if (!sameProgram(requisitions, nextRequisitions)) requisitioned = requisitionCapabilities(nextRequisitions);
       consignments = nextConsignments;
       requisitions = nextRequisitions;
       useCase = undefined;

@@ -32,6 +32,13 @@ export interface VersionFeatures {
   sqlDataEntry: boolean;
   /** Import conflicts carry errorCode/property/indexes (2.38+). */
   indexedConflicts: boolean;
+  /**
+   * Tracker export filters spelt as from 2.41: `orgUnitMode` and `events` (comma-separated).
+   * Before, `ouMode` and `event` (semicolon-separated), deprecated in 2.41 and gone in 2.42, where
+   * the server ignores them as unknown parameters and answers unfiltered (dhis2-core tags 2.40.0
+   * `TrackerEventCriteria`, 2.41.0 and 2.42.0 `tracker/export/event/EventRequestParams`).
+   */
+  trackerFilters41: boolean;
 }
 
 export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
@@ -44,5 +51,6 @@ export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
     trackerApi: major >= 36,
     sqlDataEntry: major >= 43,
     indexedConflicts: major >= 38,
+    trackerFilters41: major >= 41,
   };
 }

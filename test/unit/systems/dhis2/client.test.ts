@@ -60,6 +60,7 @@ t.test(
       trackerApi: true,
       sqlDataEntry: false,
       indexedConflicts: true,
+      trackerFilters41: false,
     });
     t.equal(h.sandbox.state.count('GET', '/api/system/info'), 1, 'one call for many questions');
     h.sandbox.state.version = '2.43.0';
