@@ -104,8 +104,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     const pages = await Promise.all(
       searchers.map(async (c) => {
         const page = await this.spec.search(c)!(asked);
-        await this.remember(c.system, page.items);
-        return { ...page, items: await this.stampSeen(page.items) };
+        const items = await this.withWrittenIds(c.system, page.items);
+        await this.remember(c.system, items);
+        return { ...page, items: await this.stampSeen(items) };
       }),
     );
     if (pages.length === 1) return pages[0];
@@ -307,6 +308,29 @@ export class RoutedFlow<T> implements FlowService<T> {
     return written ? this.spec.withClientIds(value, written) : value;
   }
 
+  /**
+   * A search answers with what a system lists, under the ids its connector derives; an object the
+   * mediator wrote reads with the ids its client chose (the lines an SDK PUT under its own UUIDs),
+   * as a read by those ids does, so a download never brings the client a second copy of its own.
+   */
+  private async withWrittenIds(system: string, items: T[]): Promise<T[]> {
+    // a flow whose writes are events (a stock count) lists live objects that are not what was written
+    if (this.spec.keepsWritten === true) return items;
+    const upstreamIds = [...new Set(items.map(upstreamIdOf).filter((id): id is string => !!id))];
+    if (!upstreamIds.length) return items;
+    const newestJob = new Map<string, string>();
+    for (const l of await this.store.linksToUpstream(this.spec.flow, system, upstreamIds))
+      if (!newestJob.has(l.upstreamId!)) newestJob.set(l.upstreamId!, l.jobId!);
+    if (!newestJob.size) return items;
+    const jobs = new Map(
+      await Promise.all([...new Set(newestJob.values())].map(async (id) => [id, await this.store.getJob(id)] as const)),
+    );
+    return items.map((item) => {
+      const job = jobs.get(newestJob.get(upstreamIdOf(item) ?? '') ?? '');
+      return job ? this.spec.withClientIds(item, job.payload as T) : item;
+    });
+  }
+
   /** Link every FHIR id a search returned to its upstream object, so a later read by id finds it. */
   private async remember(system: string, items: T[]): Promise<void> {
     const links = items.flatMap((item) => {
@@ -347,6 +371,10 @@ const READ_BACK_MS = 2_000;
 /** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */
 function acceptedNow<T>(value: T): T {
   return { ...value, lastUpdated: (value as { lastUpdated?: string }).lastUpdated ?? new Date().toISOString() };
+}
+
+function upstreamIdOf(value: unknown): string | undefined {
+  return (value as { id?: string }).id;
 }
 
 function lastUpdatedOf(value: unknown): string | undefined {

@@ -1,3 +1,5 @@
+import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
+
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
  * never edited once released: add a new version instead. Both lists must keep the same versions
@@ -315,6 +317,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   contentSeen(SQLITE_TYPES.epochMs),
   registrySide(SQLITE_TYPES),
   consoleSessionsAndAttempts(SQLITE_TYPES),
+  UPSTREAM_LINKS_INDEX,
   DROP_PROPAGATION_JOB_ID,
 ];
 
@@ -327,5 +330,6 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   contentSeen(POSTGRES_TYPES.epochMs),
   registrySide(POSTGRES_TYPES),
   consoleSessionsAndAttempts(POSTGRES_TYPES),
+  UPSTREAM_LINKS_INDEX,
   DROP_PROPAGATION_JOB_ID,
 ];

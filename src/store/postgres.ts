@@ -1,3 +1,4 @@
+import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
@@ -396,6 +397,11 @@ export class PostgresStore implements Store {
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);
     return r ? linkFromRow(r) : undefined;
+  }
+
+  async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
+    if (!upstreamIds.length) return [];
+    return (await this.rows(PG_LINKS_TO_UPSTREAM_SQL, [flow, system, upstreamIds])).map(linkFromRow);
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {

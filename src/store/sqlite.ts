@@ -1,3 +1,4 @@
+import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
@@ -293,6 +294,15 @@ export class SqliteStore implements Store {
       const r = this.sql(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
       return r ? linkFromRow(r) : undefined;
     });
+  }
+
+  async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
+    if (!upstreamIds.length) return [];
+    return this.read(() =>
+      (this.sql(sqliteLinksToUpstreamSql(upstreamIds.length)).all(flow, system, ...upstreamIds) as Row[]).map(
+        linkFromRow,
+      ),
+    );
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {

@@ -309,6 +309,8 @@ export interface Store {
   /** Upsert; a link keeps its known upstream id and job id when the new one lacks them. */
   putLinks(links: ResourceLink[]): Promise<void>;
   getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
+  /** Links of writes to these upstream objects of one system (with a job), newest first. */
+  linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]>;
 
   // content seen
   /**

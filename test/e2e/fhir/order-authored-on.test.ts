@@ -16,20 +16,21 @@ const root = path.resolve(import.meta.dirname, '../../..');
 /** Days before the sandboxes create anything: the order waited on the phone. */
 const AUTHORED = '2026-11-20T08:15:00+03:00';
 
-/** authoredOn of every line a search finds. */
-async function authoredFound(rig: Rig, query: string): Promise<string[]> {
+/** Every line a search finds: its id (the client's) and authoredOn. */
+async function found(rig: Rig, query: string): Promise<string[]> {
   const res = await rig.fhir('GET', `/fhir/SupplyRequest?${query}`);
   if (res.status !== 200) throw new Error(`search ${query}: ${why(res)}`);
-  return (res.body.entry ?? []).map((e: any) => e.resource.authoredOn);
+  return (res.body.entry ?? []).map((e: any) => `${e.resource.id} ${e.resource.authoredOn}`);
 }
 
-/** Searches by `date` that must find the order (authored on 20 Nov) and ones that must not. */
-async function checkDateSearch(t: Test, rig: Rig, order: string): Promise<void> {
+/** Searches by `date` that must find the order (authored on 20 Nov, under the client's id) and ones that must not. */
+async function checkDateSearch(t: Test, rig: Rig, order: string, id: string): Promise<void> {
   const number = `identifier=${encodeURIComponent(order)}`;
-  t.same(await authoredFound(rig, `${number}&date=2026-11-20`), [AUTHORED], 'date=the day it was authored');
-  t.same(await authoredFound(rig, `${number}&date=le2026-11-20T06:00:00Z`), [AUTHORED], 'authored before 06:00Z');
-  t.same(await authoredFound(rig, `${number}&date=lt2026-11-20T05:00:00Z`), [], 'not authored before 05:00Z');
-  t.same(await authoredFound(rig, `${number}&date=ge2026-11-21`), [], 'not authored from the next day on');
+  const it = [`${id} ${AUTHORED}`];
+  t.same(await found(rig, `${number}&date=2026-11-20`), it, 'date=the day it was authored');
+  t.same(await found(rig, `${number}&date=le2026-11-20T06:00:00Z`), it, 'authored before 06:00Z');
+  t.same(await found(rig, `${number}&date=lt2026-11-20T05:00:00Z`), [], 'not authored before 05:00Z');
+  t.same(await found(rig, `${number}&date=ge2026-11-21`), [], 'not authored from the next day on');
 }
 
 t.test('OpenLMIS keeps the client’s authoredOn in the requisition’s extraData', async (t) => {
@@ -53,7 +54,7 @@ t.test('OpenLMIS keeps the client’s authoredOn in the requisition’s extraDat
   const read = await rig.fhir('GET', '/fhir/SupplyRequest/auth-lmis-1');
   t.equal(read.status, 200, why(read));
   t.equal(read.body.authoredOn, AUTHORED, 'a read gives it back');
-  await checkDateSearch(t, rig, 'AUTH-LMIS-1');
+  await checkDateSearch(t, rig, 'AUTH-LMIS-1', 'auth-lmis-1');
 
   // the same order again (a retried upload) is the same write: authoredOn is no change
   const again = await rig.fhir('PUT', '/fhir/SupplyRequest/auth-lmis-1', line);
@@ -122,7 +123,7 @@ t.test('Open mSupply keeps the client’s authoredOn in the request requisition�
   const read = await rig.fhir('GET', '/fhir/SupplyRequest/auth-ms-1');
   t.equal(read.status, 200, why(read));
   t.equal(read.body.authoredOn, AUTHORED, 'a read gives it back');
-  await checkDateSearch(t, rig, 'AUTH-MS-1');
+  await checkDateSearch(t, rig, 'AUTH-MS-1', 'auth-ms-1');
   const again = await rig.fhir('PUT', '/fhir/SupplyRequest/auth-ms-1', line);
   t.equal(again.status, 200, `the retried upload is the same write: ${why(again)}`);
 });
