@@ -109,6 +109,28 @@ export function deliveryAttempt(job: Pick<OutboxJob, 'attempts' | 'lastError'>):
   return job.lastError !== undefined ? Math.max(2, job.attempts) : job.attempts;
 }
 
+/** One attempt of `job` as the job's timeline keeps it (job_attempts). */
+function attemptRecord(job: OutboxJob, startedAt: number, outcome: FirstOutcome, err?: unknown): JobAttempt {
+  const outcomeName: JobAttempt['outcome'] =
+    outcome.kind === 'done'
+      ? 'done'
+      : outcome.kind === 'rejected'
+        ? 'rejected'
+        : outcome.status === 'dead'
+          ? 'dead'
+          : err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError
+            ? 'deferred'
+            : 'retry';
+  return {
+    jobId: job.id,
+    startedAt,
+    endedAt: Date.now(),
+    attempt: job.attempts,
+    outcome: outcomeName,
+    ...(err !== undefined ? { detail: describeError(err) } : {}),
+  };
+}
+
 /** The outcome a stored job stands for now. */
 export function outcomeOfJob(job: OutboxJob): FirstOutcome {
   switch (job.status) {
@@ -435,20 +457,29 @@ export class Outbox {
       return outcome;
     }
     this.metrics.attempt(job.system, 'done');
-    // the attempt is noted in the same turn as the job's end: one group commit on SQLite, a
-    // parallel round trip on PostgreSQL, instead of a second wait before the client's answer
-    const finishing = this.store.finishJob(job.id, leaseOwner, { status: 'done', result }, Date.now());
-    const noted = this.noteAttempt(job, startedAt, { kind: 'done', jobId: job.id, result });
+    const done: FirstOutcome = { kind: 'done', jobId: job.id, result };
     try {
-      const finished = await finishing;
-      await noted;
-      if (finished) return { kind: 'done', jobId: job.id, result };
+      // the attempt goes into the job's end: one statement and one commit (it was a second
+      // commit per write, on PostgreSQL a fourth query)
+      const finished = await this.store.finishJob(
+        job.id,
+        leaseOwner,
+        { status: 'done', result },
+        Date.now(),
+        attemptRecord(job, startedAt, done),
+      );
+      if (finished) return done;
       return await this.currentOutcome(job.id);
     } catch (err) {
       // a result the store cannot take (a bug: a value JSON or jsonb cannot hold) would fail the
       // same way after every lease, re-running the write each time: fail the job once instead
-      if (classifyFailure(err) === 'internal')
-        return this.failInternally(job, leaseOwner, err).catch((e: unknown) => this.recordingFailed(job, e));
+      if (classifyFailure(err) === 'internal') {
+        const failed = await this.failInternally(job, leaseOwner, err).catch((e: unknown) =>
+          this.recordingFailed(job, e),
+        );
+        await this.noteAttempt(job, startedAt, failed, err);
+        return failed;
+      }
       return this.recordingFailed(job, err);
     }
   }
@@ -458,25 +489,8 @@ export class Outbox {
    * error). Best effort: a store that cannot take it must not change how the delivery ended.
    */
   private async noteAttempt(job: OutboxJob, startedAt: number, outcome: FirstOutcome, err?: unknown): Promise<void> {
-    const outcomeName: JobAttempt['outcome'] =
-      outcome.kind === 'done'
-        ? 'done'
-        : outcome.kind === 'rejected'
-          ? 'rejected'
-          : outcome.status === 'dead'
-            ? 'dead'
-            : err instanceof BrokenCircuitError || err instanceof IsolatedCircuitError
-              ? 'deferred'
-              : 'retry';
     try {
-      await this.store.appendJobAttempt({
-        jobId: job.id,
-        startedAt,
-        endedAt: Date.now(),
-        attempt: job.attempts,
-        outcome: outcomeName,
-        ...(err !== undefined ? { detail: describeError(err) } : {}),
-      });
+      await this.store.appendJobAttempt(attemptRecord(job, startedAt, outcome, err));
     } catch (storeErr) {
       this.logger.warn({ jobId: job.id, err: describeError(storeErr) }, 'outbox: recording an attempt failed');
     }

@@ -69,6 +69,15 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
+import {
+  finishJobs,
+  putSteps,
+  recordNewWrites,
+  type JobEnd,
+  type NewWrite,
+  type StepRecord,
+} from './pg-write-batches.js';
+import { TurnBatcher } from './turn-batcher.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import {
   COUNT_PROPAGATIONS_SQL,
@@ -131,6 +140,25 @@ const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
       job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at)
   SELECT * FROM job`;
 
+/** A lone new write (RECORD_NEW_WRITE_SQL), prepared once per connection. */
+function recordNewWriteQuery(w: NewWrite): pg.QueryConfig {
+  const links = w.links;
+  return {
+    name: 'outbox-record-new-write',
+    text: RECORD_NEW_WRITE_SQL,
+    values: [
+      ...newJobValues(w.job),
+      links.map((l) => l.flow),
+      links.map((l) => l.fhirId),
+      links.map((l) => l.system),
+      links.map((l) => l.upstreamId ?? null),
+      links.map((l) => l.jobId ?? null),
+      links.map((l) => systemOfRecord(l)),
+      w.now,
+    ],
+  };
+}
+
 const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
 
 const JSON_TYPES = new Set<number>([pg.types.builtins.JSON, pg.types.builtins.JSONB]);
@@ -162,6 +190,23 @@ export class PostgresStore implements Store {
   /** Connections that hold withLock locks (created on first use). */
   private locks?: pg.Pool;
   private readonly localLocks = new KeyedMutex();
+
+  /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
+  private readonly newWrites = new TurnBatcher<NewWrite, Row | undefined>({
+    one: async (w) => (await this.pool.query(recordNewWriteQuery(w))).rows[0] as Row | undefined,
+    many: async (ws) => {
+      const created = await recordNewWrites(this.pool, ws);
+      return ws.map((w) => created.get(w.job.id));
+    },
+  });
+  private readonly jobEnds = new TurnBatcher<JobEnd, boolean>({
+    one: async (e) => (await finishJobs(this.pool, [e]))[0],
+    many: (es) => finishJobs(this.pool, es),
+  });
+  private readonly steps = new TurnBatcher<StepRecord, Row | undefined>({
+    one: async (s) => (await putSteps(this.pool, [s]))[0],
+    many: (ss) => putSteps(this.pool, ss),
+  });
 
   constructor(
     private readonly connectionString: string,
@@ -308,18 +353,17 @@ export class PostgresStore implements Store {
    * concurrent writer of the same key makes the key INSERT wait for it, as in insertWrite.
    */
   private async recordNewWrite(job: NewJob, links: ResourceLink[]): Promise<RecordWriteResult | undefined> {
-    const now = Date.now();
-    const [row] = await this.rows(RECORD_NEW_WRITE_SQL, [
-      ...newJobValues(job),
-      links.map((l) => l.flow),
-      links.map((l) => l.fhirId),
-      links.map((l) => l.system),
-      links.map((l) => l.upstreamId ?? null),
-      links.map((l) => l.jobId ?? null),
-      links.map((l) => systemOfRecord(l)),
-      now,
-    ]);
+    const row = await this.newWrites.submit({ job, links, now: Date.now() });
     return row ? { created: true, job: jobFromRow(row) } : undefined;
+  }
+
+  /** Statements the outbox's hot path sent and the calls they carried (see TurnBatcher). */
+  batchStats(): Record<'newWrites' | 'jobEnds' | 'steps', { statements: number; calls: number }> {
+    return {
+      newWrites: { ...this.newWrites.stats },
+      jobEnds: { ...this.jobEnds.stats },
+      steps: { ...this.steps.stats },
+    };
   }
 
   /**
@@ -488,23 +532,25 @@ export class PostgresStore implements Store {
     leaseOwner: string,
     outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
     now: number,
+    attempt?: JobAttempt,
   ): Promise<boolean> {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const upstreamId = outcome.status === 'done' ? (linkedUpstreamId(outcome.result) ?? null) : null;
-    // the job's end and its links' upstream id in one statement (one transaction, one round trip)
-    const [r] = await this.rows(
-      `WITH finished AS (
-         UPDATE outbox_jobs SET status = $1, result = $2, error = $3, last_error = COALESCE($4, last_error), lease_owner = NULL, lease_until = NULL, updated_at = $5
-         WHERE id = $6 AND status = 'in-flight' AND lease_owner = $7 RETURNING id),
-       linked AS (
-         UPDATE resource_links SET upstream_id = $8, updated_at = $5
-         WHERE $8::text IS NOT NULL AND upstream_id IS NULL AND job_id IN (SELECT id FROM finished))
-       SELECT count(*)::int AS n FROM finished`,
-      [outcome.status, result, error, lastError, now, id, leaseOwner, upstreamId],
-    );
-    return Number(r.n) > 0;
+    // the job's end, its links' upstream id and the attempt in one statement (one transaction,
+    // one commit), batched with the other jobs ending in this turn
+    return this.jobEnds.submit({
+      id,
+      leaseOwner,
+      status: outcome.status,
+      result,
+      error,
+      lastError,
+      upstreamId,
+      now,
+      attempt,
+    });
   }
 
   async rescheduleJob(
@@ -577,14 +623,9 @@ export class PostgresStore implements Store {
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
-    // one round trip: the inserted result, or the one recorded before this statement began
-    const [first] = await this.rows(
-      `WITH ins AS (
-         INSERT INTO step_journal (job_id, step, result, completed_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING result)
-       SELECT result FROM ins
-       UNION ALL SELECT result FROM step_journal WHERE job_id = $1 AND step = $2 AND NOT EXISTS (SELECT 1 FROM ins)`,
-      [jobId, step, toJson(result), now],
-    );
+    // one round trip, batched with the turn's other steps: the inserted result, or the one
+    // recorded before this statement began
+    const first = await this.steps.submit({ jobId, step, result: toJson(result), now });
     // a racing attempt committed its step after this statement's snapshot: read it with a new one
     const [r] = first ? [first] : await this.rows(STEP_RESULT_SQL, [jobId, step]);
     return json(r.result) ?? null;

@@ -411,6 +411,7 @@ export class SqliteStore implements Store {
     leaseOwner: string,
     outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
     now: number,
+    attempt?: JobAttempt,
   ): Promise<boolean> {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
@@ -420,6 +421,7 @@ export class SqliteStore implements Store {
       const finished =
         this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
       if (finished && upstreamId !== undefined) this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
+      if (attempt) this.sql(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt));
       return finished;
     });
   }

@@ -281,12 +281,17 @@ export interface Store {
   listJobs(filter?: JobListFilter): Promise<OutboxJob[]>;
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
-  /** Terminal success or rejection; false when the lease token no longer holds the job. */
+  /**
+   * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
+   * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and
+   * statement, whether or not the lease still held: it ran either way.
+   */
   finishJob(
     id: string,
     leaseOwner: string,
     outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
     now: number,
+    attempt?: JobAttempt,
   ): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
   rescheduleJob(
