@@ -15,7 +15,7 @@ function job(id: string, createdAt: number): NewJob {
     idempotencyKey: `order|k|${id}`,
     payloadHash: id,
     payload: { id },
-    status: 'done',
+    status: 'pending',
     attempts: 1,
     nextAttemptAt: createdAt,
     createdAt,
