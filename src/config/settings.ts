@@ -450,7 +450,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_REQUISITION_PROGRAM',
     type: 'string',
     description:
-      'UID of the event program facilities raise requisitions in (RTS ordering); its completed events become Open mSupply response requisitions (schedules.rtsToMsupply)',
+      'UID of the event program facilities raise requisitions in (RTS ordering): its events are served as SupplyRequests, read only; its completed ones become Open mSupply response requisitions (schedules.rtsToMsupply)',
   },
   {
     key: 'dhis2.requisitionStage',
