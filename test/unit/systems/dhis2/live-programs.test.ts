@@ -39,7 +39,9 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   t.equal(dhis2.deliveries, undefined, 'no consignment program: no delivery capability');
   t.equal(dhis2.receipts, undefined);
   t.equal(dhis2.requisitions, undefined);
+  t.equal(dhis2.orders, undefined, 'no requisition program: no SupplyRequests');
   t.equal(createRoutingServices({ connectors: connectors.list(), outbox, store }).deliveries, undefined);
+  t.equal(createRoutingServices({ connectors: connectors.list(), outbox, store }).orders, undefined);
 
   connectors.apply({
     ...base,
@@ -53,6 +55,8 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   t.equal(connectors.list()[0], dhis2, 'the same connector, reconfigured in place');
   t.ok(dhis2.deliveries, 'the delivery capability is there at once');
   t.ok(dhis2.receipts && dhis2.requisitions, 'and the receipt and requisition feeds');
+  t.ok(dhis2.orders?.readOnly, 'and the requisitions as SupplyRequests, read only');
+  t.ok(createRoutingServices({ connectors: connectors.list(), outbox, store }).orders?.readOnly?.());
   const capability = dhis2.deliveries;
 
   const hc = sandbox.state.summary().orgUnits['LK-HC-103'];
@@ -85,6 +89,7 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   });
   t.equal(dhis2.deliveries, capability, 'another setting changed: the same capability object');
   t.equal(dhis2.requisitions, undefined, 'the requisition program removed: no feed');
+  t.equal(dhis2.orders, undefined, 'and no SupplyRequests');
 
   connectors.apply(base);
   t.equal(dhis2.deliveries, undefined, 'removed: no delivery capability, without a restart');
