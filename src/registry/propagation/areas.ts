@@ -4,13 +4,23 @@ import type { FacilityCapability } from '../../routing/ports.js';
 /**
  * The system's area a registry facility's parent corresponds to. Each system keeps its own area
  * tree (OpenLMIS geographic zones, DHIS2 org units above the facility level, OpenMRS parent
- * locations) with its own ids, so the registry parent is found there by name: the registry
- * jurisdiction's name, else the nearest name of the facility's area path. No area of that name is
- * reported as a field the system could not take, and the record keeps its parent.
+ * locations) with its own ids. The parent is found there by a stable key first: the registry
+ * jurisdiction's codes, which the systems that keep areas carry on them (the OpenLMIS zone code,
+ * the DHIS2 org unit code). A name is what a renamed district changes, so it is only the
+ * fallback (a system whose areas carry no registry code): the registry jurisdiction's name, else
+ * the nearest name of the facility's area path. No area found is reported as a field the system
+ * could not take, and the record keeps its parent.
  */
 export interface AreaLookup {
   id?: string;
   unsupported?: Record<string, string>;
+}
+
+/** What propagation knows of a registry jurisdiction (the last version seen). */
+export interface RegistryArea {
+  name?: string;
+  /** The jurisdiction's identifier values (its registry code among them). */
+  codes: string[];
 }
 
 const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'base' }) === 0;
@@ -21,22 +31,39 @@ export async function findArea(capability: FacilityCapability, name: string): Pr
   return items.find((f) => f.kind === 'area' && same(f.name, name))?.id;
 }
 
+/** The id of the system's area carrying that code (in any of its identifier systems), or undefined. */
+export async function findAreaByCode(capability: FacilityCapability, code: string): Promise<string | undefined> {
+  const { items } = await capability.search({ identifier: { value: code } });
+  return items.find((f) => f.kind === 'area' && f.identifiers.some((i) => i.value === code))?.id;
+}
+
+export interface AreaFinders {
+  /** The system's area of a name (findArea, usually behind a cache). */
+  byName(name: string): Promise<string | undefined>;
+  /** The system's area of a code (findAreaByCode, usually behind a cache). */
+  byCode(code: string): Promise<string | undefined>;
+}
+
 export async function systemArea(
   capability: FacilityCapability,
   facility: Facility,
-  registryName: (registryId: string) => Promise<string | undefined>,
-  /** The system's area of a name (findArea, usually behind a cache). */
-  find: (name: string) => Promise<string | undefined>,
+  registryArea: (registryId: string) => Promise<RegistryArea | undefined>,
+  find: AreaFinders,
 ): Promise<AreaLookup> {
   if (capability.cannotKeep?.parent) return {};
-  const names = [
-    ...(facility.partOf ? [await registryName(facility.partOf)] : []),
-    ...(facility.areaPath?.slice(0, 1) ?? []),
-  ].filter((n): n is string => !!n);
-  if (names.length === 0) return {};
-  for (const name of names) {
-    const id = await find(name);
+  const parent = facility.partOf ? await registryArea(facility.partOf) : undefined;
+  for (const code of parent?.codes ?? []) {
+    const id = await find.byCode(code);
     if (id) return { id };
   }
-  return { unsupported: { parent: `no area named ${names[0]} in this system: its parent is left as it was` } };
+  const names = [parent?.name, ...(facility.areaPath?.slice(0, 1) ?? [])].filter((n): n is string => !!n);
+  if (names.length === 0) return {};
+  for (const name of names) {
+    const id = await find.byName(name);
+    if (id) return { id };
+  }
+  const codes = parent?.codes.length ? ` or code ${parent.codes.join(', ')}` : '';
+  return {
+    unsupported: { parent: `no area named ${names[0]}${codes} in this system: its parent is left as it was` },
+  };
 }

@@ -11,7 +11,7 @@ import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
 import { plan, type Decision } from './plan.js';
 import { routedSystems } from './routed.js';
-import { findArea, systemArea } from './areas.js';
+import { findArea, findAreaByCode, systemArea, type RegistryArea } from './areas.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, unsupportedFields } from './write.js';
@@ -297,18 +297,19 @@ export class Propagator {
     if (!capability?.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
     const record = (await this.deps.store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
     if (!record?.facility) throw new BusinessRuleError(`registry facility ${row.registryId} is not known`, 'Location');
+    // a newer version kept since this job's check (the pull runs beside the worker) has its own job:
+    // writing its content here would write that version twice
+    if (record.version !== row.version) return { system, ids: {}, status: 'superseded' };
     const current = row.systemId ? await capability.get(row.systemId) : undefined;
     if (row.systemId && !current)
       throw new BusinessRuleError(
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
         'Location',
       );
-    const parent = await systemArea(
-      capability,
-      record.facility,
-      (id) => this.registryName(id),
-      (name) => this.areas.get(`${system}|${name.toLowerCase()}`, () => findArea(capability, name)),
-    );
+    const parent = await systemArea(capability, record.facility, (id) => this.registryArea(id), {
+      byName: (name) => this.areas.get(`${system}|name|${name.toLowerCase()}`, () => findArea(capability, name)),
+      byCode: (code) => this.areas.get(`${system}|code|${code}`, () => findAreaByCode(capability, code)),
+    });
     const types = systemTypes(this.deps.types(), record.facility.types, system);
     const write = facilityToWrite({
       registry: record.facility,
@@ -335,9 +336,11 @@ export class Propagator {
     return result;
   }
 
-  private async registryName(registryId: string): Promise<string | undefined> {
+  /** A registry jurisdiction as last seen: its name and its codes (the stable key into each system's areas). */
+  private async registryArea(registryId: string): Promise<RegistryArea | undefined> {
     const row = await this.deps.store.getRegistryRecord(registryId);
-    return (row?.record as RegistryRecord | undefined)?.facility?.name;
+    const area = (row?.record as RegistryRecord | undefined)?.facility;
+    return area && { name: area.name, codes: area.identifiers.map((i) => i.value) };
   }
 
   /** A facility the mediator created is that registry facility: the crosswalk says so for good. */
