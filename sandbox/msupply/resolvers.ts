@@ -516,6 +516,7 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           equalOk(i.status, filter?.status) &&
           equalOk(i.otherPartyId, filter?.otherPartyId) &&
           equalOk(i.requisitionId, filter?.requisitionId) &&
+          equalOk(i.linkedInvoiceId, filter?.linkedInvoiceId) &&
           stringOk(i.theirReference, filter?.theirReference) &&
           equalOk(i.invoiceNumber, filter?.invoiceNumber) &&
           datetimeOk(i.shippedDatetime, filter?.shippedDatetime),

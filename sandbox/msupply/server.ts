@@ -180,6 +180,18 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
       faults.clear();
       return send(res, 204, {});
     }
+    // a store opened on the server: {code, name, supplierStoreId?, users?: [username], packs?}
+    if (route === 'POST /_sandbox/stores') {
+      try {
+        return send(
+          res,
+          201,
+          state.addStore(JSON.parse((await bodyOf(req)) || '{}') as Parameters<typeof state.addStore>[0]),
+        );
+      } catch (err) {
+        return send(res, 400, { error: (err as Error).message });
+      }
+    }
     const customer = /^POST \/_sandbox\/stores\/([^/]+)\/customers$/.exec(route);
     if (customer) {
       const body = JSON.parse((await bodyOf(req)) || '{}') as { code?: string; name?: string };

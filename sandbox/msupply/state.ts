@@ -417,6 +417,55 @@ export class MsupplyState {
     return name;
   }
 
+  /**
+   * A store opened on the server (a new site's store, as central data): its name (a store's name is
+   * both customer and supplier), the users that may act in it, and, when it has a supplying store,
+   * each seeing the other (the supplier sees it as a customer, it sees the supplier as a supplier);
+   * `packs` of every item on one batch, for a store that supplies others.
+   */
+  addStore(input: { code: string; name: string; supplierStoreId?: string; users?: string[]; packs?: number }): Store {
+    if (!input.code || !input.name) throw new Error('a store needs a code and a name');
+    const id = `store-${input.code.toLowerCase()}`;
+    if (this.stores.has(id)) throw new Error(`store ${input.code} exists`);
+    const supplier = input.supplierStoreId ? this.stores.get(input.supplierStoreId) : undefined;
+    if (input.supplierStoreId && !supplier) throw new Error(`no store ${input.supplierStoreId}`);
+    const nameId = `name-${input.code.toLowerCase()}`;
+    const siteId = 1 + Math.max(0, ...[...this.stores.values()].map((x) => x.siteId));
+    const store: Store = { id, code: input.code, name: input.name, nameId, siteId };
+    this.stores.set(id, store);
+    this.names.set(nameId, {
+      id: nameId,
+      code: input.code,
+      name: input.name,
+      storeId: id,
+      isCustomer: true,
+      isSupplier: true,
+    });
+    for (const username of input.users ?? []) {
+      const user = [...this.users.values()].find((u) => u.username === username);
+      if (!user) throw new Error(`no user ${username}`);
+      user.storeIds.push(id);
+    }
+    if (supplier) {
+      this.visibility.push({ storeId: supplier.id, nameId, isCustomer: true, isSupplier: false });
+      this.visibility.push({ storeId: id, nameId: supplier.nameId, isCustomer: false, isSupplier: true });
+    }
+    for (const item of input.packs ? this.items.values() : []) {
+      this.stockLines.set(`stock-${id}-${item.id}`, {
+        id: `stock-${id}-${item.id}`,
+        storeId: id,
+        itemId: item.id,
+        batch: `${input.code}-${item.code}`,
+        expiryDate: '2028-06-30',
+        packSize: item.defaultPackSize,
+        totalNumberOfPacks: input.packs!,
+        availableNumberOfPacks: input.packs!,
+        onHold: false,
+      });
+    }
+    return store;
+  }
+
   /** Inbound status moves forward only; RECEIVED puts the received packs into the store's stock. */
   moveInbound(invoice: Invoice, status: InvoiceStatus): void {
     const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];

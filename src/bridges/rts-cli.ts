@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { useCheckedMappings } from '../config/mapping-files.js';
 import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Connector } from '../routing/ports.js';
@@ -8,8 +9,8 @@ import { registerRtsHandlers, runRtsToMsupply } from './rts-to-msupply.js';
 /**
  * `bridge rts-to-msupply`: one run of the RTS → Open mSupply bridge by hand, what the scheduled job
  * `rtsToMsupply` does (same marks, same keys: running it beside the schedule repeats nothing).
- * Prints the counts of each phase; exit 1 when a write was refused, 2 when the bridge is not
- * configured.
+ * Prints the counts of each phase and each held requisition with why; exit 1 when a write was
+ * refused or a requisition held, 2 when the bridge is not configured.
  */
 export interface RtsCliDeps {
   settings: () => Settings;
@@ -29,7 +30,10 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
     )
     .option('--json', 'the counts as JSON')
     .action(async (o: { json?: boolean }) => {
-      process.exitCode = await deps.withRuntime(deps.settings(), async ({ store, outbox, connectors }) => {
+      const settings = deps.settings();
+      // routing.json's supplying stores come from mappings.dir, checked as the server checks it at start-up
+      useCheckedMappings(settings);
+      process.exitCode = await deps.withRuntime(settings, async ({ store, outbox, connectors }) => {
         registerRtsHandlers(outbox, () => connectors);
         const result = await runRtsToMsupply({ store, outbox, connectors: () => connectors });
         if (result.skipped) {
@@ -37,10 +41,17 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
           return 2;
         }
         const counts = result.counts ?? {};
-        if (o.json) deps.out.write(`${JSON.stringify(counts, null, 2)}\n`);
-        else for (const [k, v] of Object.entries(counts)) deps.out.write(`${k}: ${v}\n`);
+        const held = result.held ?? [];
+        const unread = result.unreadStores ?? [];
+        if (o.json) deps.out.write(`${JSON.stringify({ ...counts, held, unreadStores: unread }, null, 2)}\n`);
+        else {
+          for (const [k, v] of Object.entries(counts)) deps.out.write(`${k}: ${v}\n`);
+          // held: not sent anywhere, read again by the next run until routing.json covers them
+          for (const h of held) deps.out.write(`held ${h.event} at ${h.facility}: ${h.reason}\n`);
+          for (const u of unread) deps.out.write(`shipments of store ${u.store} not read: ${u.reason}\n`);
+        }
         const refused = Object.entries(counts).some(([k, v]) => k.endsWith('rejected') && v > 0);
-        return refused ? 1 : 0;
+        return refused || held.length || unread.length ? 1 : 0;
       });
     });
 }

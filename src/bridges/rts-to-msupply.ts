@@ -1,4 +1,6 @@
-import { ConflictError, NotConfiguredError } from '../domain/errors.js';
+import { ConflictError, NotConfiguredError, isTransient } from '../domain/errors.js';
+import { activeMapping } from '../config/mappings.js';
+import { ROUTING_FILE, type RoutingRules } from '../routing/rules.js';
 import type { Delivery, Order } from '../domain/index.js';
 import type { JobResult, ScheduledJob } from '../jobs/scheduler.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -8,7 +10,8 @@ import type { Store } from '../store/types.js';
 import type { Dhis2Connector } from '../systems/dhis2/index.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
-import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
+import { SHIPMENT_SYSTEM, STORE_CODE_SYSTEM } from '../systems/msupply/identifiers.js';
+import { areaWalker, chooseSupplier, storesNamed, type SupplyingStores } from './rts-supplier.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
@@ -16,12 +19,16 @@ import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
  * run, each read through one connector and written through the outbox to the other, each with a
  * high-water mark of its own:
  * 1. requisition events the facilities completed → Orders → response requisitions in the
- *    supplying Open mSupply store (flow `fulfil`, system `msupply`; key: the event UID);
- * 2. outbound shipments made against those requisitions → consignment events at the facility in
- *    DHIS2 (flow `consign`, system `dhis2`; key: the shipment);
+ *    facility's supplying Open mSupply store, chosen by routing.json `supplyingStores` (rts-supplier.ts)
+ *    and carried in the payload as `Order.supplier` (flow `fulfil`, system `msupply`; key: the event UID);
+ *    a requisition whose store is unknown is held, with the reason, and the mark waits for it;
+ * 2. outbound shipments of each supplying store made against those requisitions → consignment
+ *    events at the facility in DHIS2 (flow `consign`, system `dhis2`; key: the shipment);
  * 3. those consignments, once the facility completed them (scanned into RTS) → the units received
  *    written back to RTS as the facility's stock (flow `receive`, system `dhis2`; key: the
- *    consignment at its facility).
+ *    consignment at its facility); and where the facility is itself an Open mSupply store, the
+ *    inbound shipment Open mSupply made there confirmed with those units (flow `receive`, system
+ *    `msupply`; key: the shipment).
  * A mark is stored only after what it covers is in the outbox and is read back with an overlap, so
  * a run that dies anywhere re-reads at most what it had not finished, and the keys make that
  * re-read add nothing.
@@ -47,10 +54,25 @@ export interface RtsBridgeDeps {
   connectors: () => Connector[];
   /** How long each write waits for Open mSupply before it is left to the outbox worker (default: the outbox's). */
   deadlineMs?: number;
+  /** routing.json `supplyingStores` (default: the active mappings' file). */
+  supplyingStores?: () => SupplyingStores | undefined;
+}
+
+/** A requisition not sent, and why: shown by the CLI and kept in the run's counts (`held`). */
+export interface HeldRequisition {
+  event: string;
+  facility: string;
+  reason: string;
+}
+
+export interface RtsRunResult extends JobResult {
+  held?: HeldRequisition[];
+  /** Supplying stores whose shipments could not be read this run, and why. */
+  unreadStores?: { store: string; reason: string }[];
 }
 
 export type RtsCounts = Record<
-  'pages' | 'read' | 'created' | 'queued' | 'already' | 'rejected' | 'skipped' | 'changedAfterSent',
+  'pages' | 'read' | 'created' | 'queued' | 'already' | 'rejected' | 'skipped' | 'changedAfterSent' | 'held',
   number
 >;
 /** The shipments phase: shipped against a DHIS2 requisition, and what became of each consignment write. */
@@ -58,6 +80,12 @@ export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already
 
 /** The receipts phase: consignments of the bridge's shipments the facilities completed, and their write-back. */
 export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected', number>;
+
+/** Receipts at a facility that is an Open mSupply store: its inbound shipment confirmed. */
+export type InboundCounts = Record<'confirmed' | 'queued' | 'already' | 'rejected', number>;
+
+/** The idempotency key of the confirmation of the inbound shipment an outbound one made at a customer's store. */
+export const confirmInboundKey = (shipmentId: string) => `confirm-inbound|${SHIPMENT_SYSTEM}|${shipmentId}`;
 
 export const NO_CONSIGNMENT_PROGRAM = 'no DHIS2 consignment program configured (dhis2.consignmentProgram)';
 
@@ -102,6 +130,11 @@ export function registerRtsHandlers(outbox: Outbox, connectors: () => Connector[
     if (!consignments) throw new NotConfiguredError('DHIS2 consignments', ['dhis2.consignmentProgram']);
     return consignments.confirm(job.payload as Delivery, journal);
   });
+  outbox.register(RTS_RECEIVE_FLOW, 'msupply', (job, journal) => {
+    const msupply = msupplyOf(connectors());
+    if (!msupply) throw new NotConfiguredError('confirmation of inbound shipments', ['msupply']);
+    return msupply.fulfilment.confirmReceipt(job.payload as Delivery, journal);
+  });
   outbox.register(RTS_RECEIVE_FLOW, 'dhis2', (job, journal) => {
     const receipts = dhis2Of(connectors())?.receipts;
     if (!receipts) throw new NotConfiguredError('RTS receipts', ['dhis2.consignmentProgram']);
@@ -118,56 +151,124 @@ function tally(counts: RtsCounts, outcome: WriteOutcome): void {
   counts[kind === 'done' ? 'created' : kind]++;
 }
 
+/** Each supplying store's own shipments mark (its clock and sync lag are its own). */
+export const shipmentsCursorOf = (storeCode: string) => `${RTS_SHIPMENTS_CURSOR}|${storeCode}`;
+
 /**
  * Shipments made against those requisitions → consignment events in DHIS2 at the facility (one
  * per line, ACTIVE until the facility scans and completes them in RTS), through the outbox (flow
- * `consign`, system `dhis2`), keyed on the shipment. Its own high-water mark: the shipped time.
+ * `consign`, system `dhis2`), keyed on the shipment. Every store the rules can choose is read,
+ * each from its own high-water mark (the shipped time); a store that cannot be read is reported
+ * and the others go on.
  */
-async function consignShipments(deps: RtsBridgeDeps, msupply: MsupplyConnector): Promise<ConsignCounts | string> {
+async function consignShipments(
+  deps: RtsBridgeDeps,
+  msupply: MsupplyConnector,
+  storeCodes: string[],
+  unread: NonNullable<RtsRunResult['unreadStores']>,
+): Promise<ConsignCounts | string> {
   if (!dhis2Of(deps.connectors())?.deliveries) return NO_CONSIGNMENT_PROGRAM;
   const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0 };
-  const mark = await deps.store.getCursor(RTS_SHIPMENTS_CURSOR);
-  const read = await msupply.fulfilment.shipments(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
-  for (const delivery of read.deliveries) {
-    if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
-    counts.shipped++;
-    try {
-      const kind = kindOf(
-        await deps.outbox.acceptWrite({
-          flow: RTS_CONSIGN_FLOW,
-          system: 'dhis2',
-          idempotencyKey: consignKey(delivery),
-          payload: delivery,
-          deadlineMs: deps.deadlineMs,
-        }),
-      );
-      counts[kind === 'done' ? 'consigned' : kind]++;
-    } catch (err) {
-      // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
-      if (!(err instanceof ConflictError)) throw err;
-      counts.already++;
+  for (const code of storeCodes) {
+    const why = await msupply.fulfilment.cannotSupply(code);
+    if (why) {
+      unread.push({ store: code, reason: why });
+      continue;
     }
+    const cursor = shipmentsCursorOf(code);
+    // the mark of the one store read before stores were per facility carries over to it
+    const mark =
+      (await deps.store.getCursor(cursor)) ??
+      (code === msupply.fulfilment.defaultStore() ? await deps.store.getCursor(RTS_SHIPMENTS_CURSOR) : undefined);
+    const read = await msupply.fulfilment.shipments(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined, code);
+    for (const delivery of read.deliveries) {
+      if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
+      counts.shipped++;
+      try {
+        const kind = kindOf(
+          await deps.outbox.acceptWrite({
+            flow: RTS_CONSIGN_FLOW,
+            system: 'dhis2',
+            idempotencyKey: consignKey(delivery),
+            payload: delivery,
+            deadlineMs: deps.deadlineMs,
+          }),
+        );
+        counts[kind === 'done' ? 'consigned' : kind]++;
+      } catch (err) {
+        // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
+        if (!(err instanceof ConflictError)) throw err;
+        counts.already++;
+      }
+    }
+    if (read.highWater && (!mark || read.highWater > mark)) await deps.store.setCursor(cursor, read.highWater);
   }
-  if (read.highWater && (!mark || read.highWater > mark))
-    await deps.store.setCursor(RTS_SHIPMENTS_CURSOR, read.highWater);
   return counts;
 }
 
 /**
- * Consignments the facilities completed (scanned into RTS) → their stock written back to RTS,
- * through the outbox (flow `receive`, system `dhis2`), keyed on the consignment at its facility.
- * Only consignments of shipments this bridge consigned: their reference is the shipment id, and
- * its `consign` key is in the outbox. Its own high-water mark: the events' update time.
+ * A received consignment whose customer is itself an Open mSupply store: the inbound shipment
+ * Open mSupply's transfer made there is confirmed with what the facility recorded, once (key: the
+ * shipment). Looked up only while the key is free, so a re-read costs no Open mSupply call.
  */
-async function writeBackReceipts(deps: RtsBridgeDeps): Promise<ReceiptCounts | undefined> {
+async function confirmInbound(
+  deps: RtsBridgeDeps,
+  msupply: MsupplyConnector,
+  receipt: Delivery,
+  consigned: Delivery,
+  counts: InboundCounts,
+): Promise<void> {
+  const shipmentId = receipt.identifier.value;
+  const key = confirmInboundKey(shipmentId);
+  if ((await deps.outbox.findByKey(key)).length) {
+    counts.already++;
+    return;
+  }
+  const supplierId = consigned.supplier?.id;
+  if (!supplierId || !(await msupply.fulfilment.receivingStore(shipmentId, supplierId))) return;
+  try {
+    const kind = kindOf(
+      await deps.outbox.acceptWrite({
+        flow: RTS_RECEIVE_FLOW,
+        system: 'msupply',
+        idempotencyKey: key,
+        payload: {
+          ...receipt,
+          identifier: { system: SHIPMENT_SYSTEM, value: shipmentId },
+          supplier: consigned.supplier,
+        } satisfies Delivery,
+        deadlineMs: deps.deadlineMs,
+      }),
+    );
+    counts[kind === 'done' ? 'confirmed' : kind]++;
+  } catch (err) {
+    // the facility edited a completed consignment: the first confirmation stands
+    if (!(err instanceof ConflictError)) throw err;
+    counts.already++;
+  }
+}
+
+/**
+ * Consignments the facilities completed (scanned into RTS) → their stock written back to RTS,
+ * through the outbox (flow `receive`, system `dhis2`), keyed on the consignment at its facility;
+ * and the inbound shipment confirmed where the facility is an Open mSupply store. Only
+ * consignments of shipments this bridge consigned: their reference is the shipment id, and its
+ * `consign` key is in the outbox. Its own high-water mark: the events' update time.
+ */
+async function writeBackReceipts(
+  deps: RtsBridgeDeps,
+  msupply: MsupplyConnector,
+): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
   const counts: ReceiptCounts = { received: 0, written: 0, queued: 0, already: 0, rejected: 0 };
+  const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
   const mark = await deps.store.getCursor(RTS_RECEIPTS_CURSOR);
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
   for (const delivery of read.deliveries) {
     const shipment = { identifier: { system: SHIPMENT_SYSTEM, value: delivery.identifier.value } };
-    if (!(await deps.outbox.findByKey(consignKey(shipment))).length) continue;
+    const [consigned] = await deps.outbox.findByKey(consignKey(shipment));
+    if (!consigned) continue;
     counts.received++;
     try {
       const kind = kindOf(
@@ -185,17 +286,63 @@ async function writeBackReceipts(deps: RtsBridgeDeps): Promise<ReceiptCounts | u
       if (!(err instanceof ConflictError)) throw err;
       counts.already++;
     }
+    await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
   if (read.highWater && (!mark || read.highWater > mark))
     await deps.store.setCursor(RTS_RECEIPTS_CURSOR, read.highWater);
-  return counts;
+  return { receipts: counts, inbounds };
 }
 
+/**
+ * The supplying store of each order, by routing.json and checked in Open mSupply (each store
+ * once a run): an order with a store gets it as `Order.supplier`; one without is held with why.
+ */
+function supplierOf(deps: RtsBridgeDeps, msupply: MsupplyConnector, dhis2: Dhis2Connector) {
+  const rules = (
+    deps.supplyingStores ?? (() => activeMapping<RoutingRules & RoutingExtras>(ROUTING_FILE).supplyingStores)
+  )();
+  const fallback = msupply.fulfilment.defaultStore();
+  const areasOf = areaWalker((id) => dhis2.facilities?.get(id) ?? Promise.resolve(undefined));
+  const checked = new Map<string, Promise<string | undefined>>();
+  const cannotSupply = (code: string) => {
+    if (!checked.has(code))
+      checked.set(
+        code,
+        msupply.fulfilment.cannotSupply(code).catch((err: unknown) => {
+          // Open mSupply out of reach: held this run, read again by the next
+          if (isTransient(err)) return `Open mSupply could not be asked: ${(err as Error).message}`;
+          throw err;
+        }),
+      );
+    return checked.get(code)!;
+  };
+  return {
+    stores: () => storesNamed(rules, fallback),
+    async choose(order: Order): Promise<{ supplier: Order['supplier'] } | { held: string }> {
+      if (order.supplier) return { supplier: order.supplier };
+      const choice = await chooseSupplier(order, rules, fallback, areasOf);
+      if ('held' in choice) return choice;
+      const why = await cannotSupply(choice.store);
+      if (why) return { held: `supplying store ${choice.store} (by ${choice.by}): ${why}` };
+      return { supplier: { identifier: { system: STORE_CODE_SYSTEM, value: choice.store } } };
+    },
+  };
+}
+
+/** routing.json's section this bridge reads (its schema: fhir-mappings/routing.schema.json). */
+interface RoutingExtras {
+  supplyingStores?: SupplyingStores;
+}
+
+/** An instant as the feed's marks write it (DHIS2's have no zone). */
+const inMarkNotation = (iso: string, like: string) => (/[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : iso.replace(/Z$/, ''));
+
 /** One run: completed requisition events since the mark → response requisitions, through the outbox. */
-export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
+export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult> {
   const connectors = deps.connectors();
-  const feed = dhis2Of(connectors)?.requisitions;
-  if (!feed) return { skipped: NO_REQUISITION_PROGRAM };
+  const dhis2 = dhis2Of(connectors);
+  const feed = dhis2?.requisitions;
+  if (!dhis2 || !feed) return { skipped: NO_REQUISITION_PROGRAM };
   const msupply = msupplyOf(connectors);
   if (!msupply) return { skipped: NO_MSUPPLY };
   const counts: RtsCounts = {
@@ -207,13 +354,35 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
     rejected: 0,
     skipped: 0,
     changedAfterSent: 0,
+    held: 0,
   };
+  const held: HeldRequisition[] = [];
+  const suppliers = supplierOf(deps, msupply, dhis2);
   let mark = await deps.store.getCursor(RTS_REQUISITIONS_CURSOR);
+  // the oldest held requisition's update time: the mark never passes it, so it is read again
+  let floor: string | undefined;
   for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined)) {
     counts.pages++;
     counts.read += page.orders.length + page.skipped.length;
     counts.skipped += page.skipped.length;
     for (const order of page.orders) {
+      const choice = await suppliers.choose(order);
+      if ('held' in choice) {
+        // accepted before the rules changed: it stays what it was
+        if ((await deps.outbox.findByKey(fulfilKey(order))).length) {
+          counts.already++;
+          continue;
+        }
+        counts.held++;
+        held.push({
+          event: order.orderNumber.value,
+          facility: order.facility.identifier?.value ?? order.facility.id ?? '?',
+          reason: choice.held,
+        });
+        const at = order.lastUpdated && page.highWater ? inMarkNotation(order.lastUpdated, page.highWater) : undefined;
+        if (at && (!floor || at < floor)) floor = at;
+        continue;
+      }
       try {
         tally(
           counts,
@@ -221,7 +390,7 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
             flow: RTS_FULFIL_FLOW,
             system: 'msupply',
             idempotencyKey: fulfilKey(order),
-            payload: payloadOf(order),
+            payload: { ...payloadOf(order), supplier: choice.supplier },
             deadlineMs: deps.deadlineMs,
           }),
         );
@@ -231,18 +400,30 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<JobResult> {
         counts.changedAfterSent++;
       }
     }
-    // every order of the page is in the outbox: the mark moves past it (never back: an overlapping run may be ahead)
-    if (page.highWater && (!mark || page.highWater > mark)) {
-      mark = page.highWater;
+    // every order of the page is in the outbox or held: the mark moves past it, up to the oldest
+    // held one (never back: an overlapping run may be ahead)
+    const next = floor && page.highWater && floor < page.highWater ? floor : page.highWater;
+    if (next && (!mark || next > mark)) {
+      mark = next;
       await deps.store.setCursor(RTS_REQUISITIONS_CURSOR, mark);
     }
   }
-  const consigned = await consignShipments(deps, msupply);
-  if (typeof consigned === 'string') return { counts };
-  const received = await writeBackReceipts(deps);
+  const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
+  const consigned = await consignShipments(deps, msupply, suppliers.stores(), unreadStores);
+  if (typeof consigned === 'string') return { counts, ...(held.length ? { held } : {}) };
+  const received = await writeBackReceipts(deps, msupply);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
-  return { counts: { ...counts, ...prefixed('consignments', consigned), ...prefixed('receipts', received) } };
+  return {
+    counts: {
+      ...counts,
+      ...prefixed('consignments', consigned),
+      ...prefixed('receipts', received?.receipts),
+      ...prefixed('inbounds', received?.inbounds),
+    },
+    ...(held.length ? { held } : {}),
+    ...(unreadStores.length ? { unreadStores } : {}),
+  };
 }
 
 /** The scheduled job (`schedules.rtsToMsupply`); registers its outbox delivery when made. */

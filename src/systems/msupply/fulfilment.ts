@@ -1,7 +1,7 @@
-import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
+import { BusinessRuleError, MediatorError, UpstreamError } from '../../domain/errors.js';
 import { stableUuid } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
-import type { StepJournal, WriteResult } from '../../routing/ports.js';
+import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, ShipmentRow, StoreRow } from './api.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
@@ -27,18 +27,45 @@ export interface FulfilmentCapability {
   /** What `respond` would refuse that is knowable without writing: store, customer, items, quantities. */
   precheck(order: Order): Promise<void>;
   /**
-   * Outbound shipments of the supplying store (msupply.supplierCode) shipped at or after
-   * `shippedAfter` against response requisitions the mediator made, as Deliveries to the
+   * Outbound shipments of a supplying store (its code; by default msupply.supplierCode) shipped at
+   * or after `shippedAfter` against response requisitions the mediator made, as Deliveries to the
    * customer (its name code: the DHIS2 org unit code), with `basedOn` the order number; and the
    * latest shipped time among them (the next high-water mark).
    */
-  shipments(shippedAfter?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
+  shipments(shippedAfter?: string, storeCode?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
+  /** msupply.supplierCode: the supplying store when routing.json names none. */
+  defaultStore(): string | undefined;
+  /** Why a store code cannot supply (unknown, or the integration user may not act in it), or undefined. */
+  cannotSupply(storeCode: string): Promise<string | undefined>;
+  /**
+   * The customer's own store when the customer of an outbound shipment is an Open mSupply store,
+   * and the inbound shipment Open mSupply's transfer made there from it (undefined: the customer
+   * has no store, as a DHIS2-only facility has none). `reason` says why it cannot be confirmed.
+   */
+  receivingStore(shipmentId: string, supplierStoreId: string): Promise<ReceivingStore | undefined>;
+  /**
+   * A consignment the facility received (its lines as recorded in DHIS2; `identifier` the outbound
+   * shipment, `supplier.id` its store) confirmed on the inbound shipment of the customer's own
+   * store, as that store's staff would: DELIVERED, the packs that arrived, RECEIVED (the delivery
+   * capability's confirmation, which answers the same confirmation again as done).
+   */
+  confirmReceipt(receipt: Delivery, journal: StepJournal): Promise<WriteResult>;
+}
+
+export interface ReceivingStore {
+  store: { id: string; code: string };
+  inboundId?: string;
+  /** Why the inbound shipment cannot be confirmed; `waiting`: not there yet, worth retrying. */
+  reason?: string;
+  waiting?: boolean;
 }
 
 /** Outbound statuses from SHIPPED on (InvoiceNodeStatus): the goods have left the store. */
 const SHIPPED = ['SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
 
 export interface FulfilmentDeps {
+  /** The connector's inbound shipment confirmation (deliveries.ts), for receipts at a customer's own store. */
+  deliveries: () => DeliveryCapability;
   api: MsupplyApi;
   stores: StoreDirectory;
   products: () => MsupplyProductMap;
@@ -174,9 +201,75 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
     };
   };
 
+  const storeOfCode = (code?: string) =>
+    code
+      ? stores.resolve({ identifier: { system: STORE_CODE_SYSTEM, value: code } }, 'Order.supplier')
+      : supplyingStore({});
+
+  const receivingStore = async (shipmentId: string, supplierStoreId: string): Promise<ReceivingStore | undefined> => {
+    const [outbound] = await api.shipments(supplierStoreId, {
+      type: { equalTo: 'OUTBOUND_SHIPMENT' },
+      id: { equalTo: shipmentId },
+    });
+    const store = outbound?.otherParty?.store;
+    if (!store) return undefined;
+    const me = await stores.me();
+    if (!me.stores.some((s) => s.id === store.id && !s.isDisabled))
+      return {
+        store,
+        reason: `the customer is Open mSupply store ${store.code}, which the integration user '${me.username}' may not act in`,
+      };
+    // the transfer processor links the inbound to the outbound (invoice.linked_invoice_id,
+    // server/service/src/processors/transfer/invoice in msupply-foundation/open-msupply)
+    const [inbound] = await api.shipments(store.id, {
+      type: { equalTo: 'INBOUND_SHIPMENT' },
+      linkedInvoiceId: { equalTo: shipmentId },
+    });
+    return inbound
+      ? { store, inboundId: inbound.id }
+      : { store, waiting: true, reason: `store ${store.code} has no inbound shipment from ${shipmentId} yet` };
+  };
+
   return {
-    async shipments(shippedAfter) {
-      const store = await supplyingStore({});
+    defaultStore: () => deps.settings().supplierCode,
+    async cannotSupply(code) {
+      try {
+        await storeOfCode(code);
+        return undefined;
+      } catch (err) {
+        if (err instanceof BusinessRuleError) return err.message;
+        throw err;
+      }
+    },
+    receivingStore,
+    async confirmReceipt(receipt, journal) {
+      const supplierId = receipt.supplier?.id;
+      if (!supplierId) throw new BusinessRuleError('the receipt names no supplying store', 'Delivery.supplier');
+      const receiving = await receivingStore(receipt.identifier.value, supplierId);
+      if (!receiving)
+        throw new BusinessRuleError(
+          `the customer of shipment ${receipt.identifier.value} is no Open mSupply store: there is no inbound shipment to confirm`,
+          'Delivery.destination',
+        );
+      if (receiving.waiting)
+        // the transfer runs on the receiving store's site after sync: the outbox retries
+        throw new UpstreamError({ system: MSUPPLY, transient: true, diagnostics: receiving.reason! });
+      if (receiving.reason) throw new BusinessRuleError(receiving.reason, 'Delivery.destination');
+      return deps.deliveries().confirm(
+        {
+          ...receipt,
+          id: receiving.inboundId,
+          identifier: { system: SHIPMENT_SYSTEM, value: receiving.inboundId! },
+          destination: {
+            id: receiving.store.id,
+            identifier: { system: STORE_CODE_SYSTEM, value: receiving.store.code },
+          },
+        },
+        journal,
+      );
+    },
+    async shipments(shippedAfter, storeCode) {
+      const store = await storeOfCode(storeCode);
       const rows = await api.shipments(store.id, {
         type: { equalTo: 'OUTBOUND_SHIPMENT' },
         status: { equalAny: SHIPPED },

@@ -36,18 +36,25 @@ export function createMsupplyConnector(
   const client = createMsupplyClient(() => current, opts);
   const api = createMsupplyApi(client);
   const stores = createStoreDirectory(api, opts.crosswalk);
+  const deliveries = createDeliveryCapability({
+    api,
+    stores,
+    products: () => products,
+    verify: () => current.verifyDeliveries,
+  });
   return {
     system: MSUPPLY,
     facilities: createFacilityCapability(api, stores),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
-    deliveries: createDeliveryCapability({
+    deliveries,
+    stock: createStockCapability({ api, stores, products: () => products }),
+    fulfilment: createFulfilmentCapability({
       api,
       stores,
       products: () => products,
-      verify: () => current.verifyDeliveries,
+      settings: () => current,
+      deliveries: () => deliveries,
     }),
-    stock: createStockCapability({ api, stores, products: () => products }),
-    fulfilment: createFulfilmentCapability({ api, stores, products: () => products, settings: () => current }),
     async ping() {
       // `me` needs a valid login and lists the stores the user may act in: no store, no flow works
       const me = await api.me();

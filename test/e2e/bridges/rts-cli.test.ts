@@ -1,14 +1,23 @@
 /**
  * `npm run cli -- bridge rts-to-msupply` (issue 15): the real CLI process, configured by its
- * environment as an operator would, runs the bridge once against both sandboxes and prints the
- * counts; run again, it writes nothing; without a requisition program it says what to set.
+ * environment and its mappings directory (routing.json `supplyingStores`) as an operator would,
+ * runs the bridge once against both sandboxes and prints the counts; run again, it writes nothing;
+ * a requisition no rule covers is printed as held, with why; without a requisition program it
+ * says what to set.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { raiseRequisitions, responses, startRtsSandboxes } from './rts-rig.js';
+import {
+  SUPPLIER_OF,
+  SUPPLYING_STORES,
+  postRequisitions,
+  raiseRequisitions,
+  responses,
+  startRtsSandboxes,
+} from './rts-rig.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
@@ -45,8 +54,14 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
     await sb.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  // the shipped mappings with the rig's supplying stores in routing.json, as an operator edits it
+  const mappings = path.join(dir, 'mappings');
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  const routing = JSON.parse(readFileSync(path.join(mappings, 'routing.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ ...routing, supplyingStores: SUPPLYING_STORES }));
   const env: Record<string, string> = {
     ...envOf(sb.settings),
+    MAPPINGS_DIR: mappings,
     DATA_DIR: dir,
     DATABASE_URL: '',
     LOG_LEVEL: 'silent',
@@ -61,12 +76,28 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
   t.equal(first.code, 0, first.err);
   t.match(JSON.parse(first.out), { read: 10, created: 10, rejected: 0 });
   t.equal(responses(sb.ms).length, 10);
+  t.ok(
+    responses(sb.ms).every((r) => r.storeId === SUPPLIER_OF[sb.ms.state.names.get(r.otherPartyId)!.code]),
+    "each in its facility's supplying store",
+  );
 
   const second = await cli(['bridge', 'rts-to-msupply'], env);
   t.equal(second.code, 0, second.err);
   t.match(second.out, /^created: 0$/m);
   t.match(second.out, /^already: 10$/m);
   t.equal(responses(sb.ms).length, 10, 'still ten');
+
+  // a store named by no rule and no default: held, printed with why, exit 1
+  writeFileSync(
+    path.join(mappings, 'routing.json'),
+    JSON.stringify({ ...routing, supplyingStores: { ...SUPPLYING_STORES, default: null } }),
+  );
+  await postRequisitions(sb.dhis2, [{ event: 'LkHeldReq01', facility: 'LK-HC-104', lines: { EM_ORS: 50 } }]);
+  const third = await cli(['bridge', 'rts-to-msupply'], env);
+  t.equal(third.code, 1, 'a held requisition fails the run');
+  t.match(third.out, /^held: 1$/m);
+  t.match(third.out, /^held LkHeldReq01 at LK-HC-104: no supplying-store rule matched .* has no default$/m);
+  t.equal(responses(sb.ms).length, 10, 'nothing sent');
 
   const unset = await cli(['bridge', 'rts-to-msupply'], { ...env, DHIS2_REQUISITION_PROGRAM: '' });
   t.equal(unset.code, 2);

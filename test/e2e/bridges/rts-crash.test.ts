@@ -3,7 +3,9 @@
  * running it is SIGKILLed mid-run, while Open mSupply holds the answer to a line it has already
  * written, and the next run on the same store finishes the job; two instances sharing PostgreSQL
  * run it at the same time. Each way, ten requisitions give exactly ten response requisitions with
- * their twenty lines, each written once.
+ * their twenty lines, each written once and each in its facility's own supplying store (two
+ * stores); ten consignments; twenty RTS counts; and the two inbound shipments of the facility that
+ * is itself an Open mSupply store confirmed as received, once.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +18,10 @@ import { openStore } from '../../../src/store/index.js';
 import { killHard, until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import {
+  HOSPITAL_STORE,
+  SUPPLIER_OF,
   completeConsignment,
+  hospitalInbounds,
   consignments,
   rtsEvents,
   rtsStock,
@@ -42,6 +47,12 @@ function exactlyOnce(t: Test, ms: MsupplySandbox, raised: Requisition[]) {
     made.every((r) => r.lines.length === 2 && r.lines.every((l) => l.requestedQuantity > 0)),
     'each with its two lines, quantities set',
   );
+  t.same(
+    made.filter((r) => r.storeId !== SUPPLIER_OF[ms.state.names.get(r.otherPartyId)!.code]).map((r) => r.id),
+    [],
+    "each in its facility's own supplying store",
+  );
+  t.equal(new Set(made.map((r) => r.storeId)).size, 2, 'two supplying stores');
   t.equal(writes(ms, 'insertResponseRequisition'), raised.length, 'each inserted once');
   t.equal(writes(ms, 'insertResponseRequisitionLine'), raised.length * 2, 'each line inserted once');
 }
@@ -79,6 +90,23 @@ function writtenBackOnce(t: Test, sb: RtsSandboxes, raised: Requisition[], count
     ([k, units]) => rtsStock(sb.dhis2, ...(k.split('|') as [string, string])) !== units,
   );
   t.same(wrong, [], 'the RTS stock of each item is what arrived');
+  inboundsReceivedOnce(t, sb);
+}
+
+/** The hospital store's two inbound shipments received with what was shipped, its stock taken in once. */
+function inboundsReceivedOnce(t: Test, sb: RtsSandboxes) {
+  const inbounds = hospitalInbounds(sb.ms);
+  t.equal(inbounds.length, 2, 'two inbound shipments at the hospital store');
+  t.ok(
+    inbounds.every((i) => i.status === 'RECEIVED' || i.status === 'VERIFIED'),
+    'both received in Open mSupply',
+  );
+  t.ok(
+    inbounds.every((i) => i.lines.every((l) => l.numberOfPacks === l.shippedNumberOfPacks)),
+    'with the packs that arrived',
+  );
+  const stock = [...sb.ms.state.stockLines.values()].filter((s) => s.storeId === HOSPITAL_STORE);
+  t.equal(stock.length, inbounds.flatMap((i) => i.lines).length, 'each line taken into stock once');
 }
 
 function runChild(sb: RtsSandboxes, databaseUrl: string) {
@@ -164,9 +192,15 @@ t.test('SIGKILLed mid-run, with an answer lost in mSupply: the next run finishes
   sb.dhis2.faults.clear();
   const written = await a.job.run();
   t.match(written, { counts: { 'receipts.received': 10, 'receipts.written': 7, 'receipts.already': 3 } });
+  const inbound = (written as { counts: Record<string, number> }).counts;
+  t.equal(
+    inbound['inbounds.confirmed'] + inbound['inbounds.queued'] + inbound['inbounds.already'],
+    2,
+    'two inbound confirmations between the killed run and this one',
+  );
   await drain(a.outbox, store);
   writtenBackOnce(t, sb, raised, countsBefore);
-  t.equal((await store.countJobsByStatus()).done, 30, 'thirty outbox jobs, all done');
+  t.equal((await store.countJobsByStatus()).done, 32, 'thirty-two outbox jobs (two inbound confirmations), all done');
 });
 
 t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten', { skip: pgCase.skip }, async (t) => {
@@ -212,5 +246,5 @@ t.test('two instances on PostgreSQL run the bridge at the same time: ten of ten'
   await Promise.all([a.job.run(), b.job.run()]);
   await Promise.all([drain(a.outbox, storeA), drain(b.outbox, storeB)]);
   writtenBackOnce(t, sb, raised, countsBefore);
-  t.equal((await storeA.countJobsByStatus()).done, 30, 'thirty jobs in the shared outbox, done');
+  t.equal((await storeA.countJobsByStatus()).done, 32, 'thirty-two jobs in the shared outbox, done');
 });

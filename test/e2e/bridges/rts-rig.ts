@@ -1,8 +1,11 @@
 /**
  * The rig of the RTS → Open mSupply bridge end to end: the DHIS2 sandbox (its requisition event
- * program) and the Open mSupply sandbox (the central warehouse, with the five DHIS2 facilities as
- * its customers under their org unit codes), and, per mediator instance, the real connectors, a
- * store and an outbox with the bridge's delivery handler, as `serve` builds them.
+ * program) and the Open mSupply sandbox with two supplying stores: the Northern Regional Medical
+ * Store (store code = its DHIS2 org unit code, LK-WH-301) supplies Mberewa district, the central
+ * warehouse (msupply.supplierCode) every other facility; each facility is a customer of its own
+ * supplying store only, under its org unit code, and Mberewa District Hospital (LK-DH-201) is
+ * itself an Open mSupply store. Per mediator instance: the real connectors, a store and an outbox
+ * with the bridge's delivery handlers, as `serve` builds them.
  */
 import {
   CONSIGNMENT,
@@ -17,13 +20,30 @@ import { startMsupplySandbox, type MsupplySandbox } from '../../../sandbox/msupp
 import { rtsToMsupplyJob, type RtsBridgeDeps } from '../../../src/bridges/rts-to-msupply.js';
 import type { ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
+import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
 import type { Store } from '../../../src/store/types.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
 
 export const WAREHOUSE = 'store-wh-central';
+/** The regional store: its code is its DHIS2 org unit code (mSupply's Dhis2Code convention). */
+export const REGIONAL = 'store-lk-wh-301';
+/** The district hospital that runs Open mSupply itself: a store, supplied by the regional store. */
+export const HOSPITAL_STORE = 'store-lk-dh-201';
 /** Five open facilities of the DHIS2 sandbox, by org unit code. */
 export const FACILITIES = ['LK-HC-101', 'LK-HC-102', 'LK-HC-103', 'LK-HC-104', 'LK-DH-201'];
+/** Each facility's supplying store: Mberewa district (LKL-N-MBR) from the regional store, the rest from the warehouse. */
+export const SUPPLIER_OF: Record<string, string> = {
+  'LK-HC-101': REGIONAL,
+  'LK-HC-102': REGIONAL,
+  'LK-DH-201': REGIONAL,
+  'LK-HC-103': WAREHOUSE,
+  'LK-HC-104': WAREHOUSE,
+};
+/** routing.json `supplyingStores` of the rig: one rule by district code, the default msupply.supplierCode. */
+export const SUPPLYING_STORES: SupplyingStores = {
+  rules: [{ name: 'Mberewa district: Northern RMS', when: { area: ['LKL-N-MBR'] }, store: 'LK-WH-301' }],
+};
 /** Products both catalogues carry (products.json codes.dhis2 and codes.msupply), with their pack sizes. */
 export const PRODUCTS: [dhis2: string, msupply: string, packSize: number][] = [
   ['EM_AMX250', 'AMX250T', 100],
@@ -44,16 +64,23 @@ export interface RtsSandboxes {
 export async function startRtsSandboxes(version?: string): Promise<RtsSandboxes> {
   const dhis2 = await startDhis2Sandbox(version ? { version } : {});
   const ms = await startMsupplySandbox();
-  // mSupply knows a DHIS2 facility as a customer whose name code is the org unit code (Dhis2Code)
-  // (through the sandbox's control API, as the demo would set a warehouse up)
-  for (const code of FACILITIES) {
-    const ou = [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!;
-    const res = await fetch(`${ms.url}/_sandbox/stores/${WAREHOUSE}/customers`, {
-      method: 'POST',
-      body: JSON.stringify({ code, name: ou.name }),
-    });
-    if (res.status !== 201) throw new Error(`the mSupply sandbox refused customer ${code}: ${await res.text()}`);
-  }
+  // (through the sandbox's control API, as the demo would set the stores up)
+  const control = async (path: string, body: unknown) => {
+    const res = await fetch(`${ms.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    if (res.status !== 201) throw new Error(`the mSupply sandbox refused ${path}: ${await res.text()}`);
+  };
+  const nameOf = (code: string) => [...dhis2.state.orgUnits.values()].find((o) => o.code === code)!.name;
+  await control('/_sandbox/stores', { code: 'LK-WH-301', name: nameOf('LK-WH-301'), users: ['mediator'], packs: 500 });
+  await control('/_sandbox/stores', {
+    code: 'LK-DH-201',
+    name: nameOf('LK-DH-201'),
+    supplierStoreId: REGIONAL,
+    users: ['mediator'],
+  });
+  // mSupply knows a DHIS2 facility as a customer whose name code is the org unit code (Dhis2Code),
+  // in its own supplying store only: a requisition sent to another store would be refused there
+  for (const code of FACILITIES.filter((c) => c !== 'LK-DH-201'))
+    await control(`/_sandbox/stores/${SUPPLIER_OF[code]}/customers`, { code, name: nameOf(code) });
   return {
     dhis2,
     ms,
@@ -212,7 +239,12 @@ export interface Instance {
 }
 
 /** One mediator instance on `store`: its connectors, its outbox (with the bridge's handler), the job. */
-export function instanceOn(store: Store, settings: Record<string, string>, name = 'A'): Instance {
+export function instanceOn(
+  store: Store,
+  settings: Record<string, string>,
+  name = 'A',
+  supplyingStores: () => SupplyingStores | undefined = () => SUPPLYING_STORES,
+): Instance {
   const connectors = [createDhis2Connector(settings), createMsupplyConnector(settings)];
   const outbox = new Outbox({
     store,
@@ -225,7 +257,7 @@ export function instanceOn(store: Store, settings: Record<string, string>, name 
       settleMs: 100,
     },
   });
-  const deps: RtsBridgeDeps = { store, outbox, connectors: () => connectors };
+  const deps: RtsBridgeDeps = { store, outbox, connectors: () => connectors, supplyingStores };
   return {
     outbox,
     job: rtsToMsupplyJob(deps),
@@ -250,11 +282,18 @@ export async function drain(outbox: Outbox, store: Store, ms = 30_000): Promise<
   }
 }
 
-/** The response requisitions the warehouse holds, with their lines. */
+/** The response requisitions the supplying stores hold, with their lines. */
 export function responses(ms: MsupplySandbox) {
   return [...ms.state.requisitions.values()]
-    .filter((r) => r.type === 'RESPONSE' && r.storeId === WAREHOUSE)
+    .filter((r) => r.type === 'RESPONSE')
     .map((r) => ({ ...r, lines: ms.state.linesOf(r.id) }));
+}
+
+/** The inbound shipments of the hospital's own store, with their lines. */
+export function hospitalInbounds(ms: MsupplySandbox) {
+  return [...ms.state.invoices.values()]
+    .filter((i) => i.type === 'INBOUND_SHIPMENT' && i.storeId === HOSPITAL_STORE)
+    .map((i) => ({ ...i, lines: ms.state.invoiceLinesOf(i.id) }));
 }
 
 /** The warehouse ships every response requisition not shipped yet (supply what was requested, SHIPPED). */

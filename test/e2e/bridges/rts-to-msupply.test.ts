@@ -1,19 +1,29 @@
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15 "Must show"), through the real
  * connectors and both sandboxes: ten requisitions completed at five facilities become ten response
- * requisitions in the warehouse, each for its facility's customer, carrying the event UID, with the
- * requested units; a second run adds nothing; a requisition completed later is picked up by the next
- * run, one still being written (ACTIVE) is not.
+ * requisitions, each in its facility's own supplying store (two stores, chosen by routing.json
+ * `supplyingStores`), for its facility's customer, carrying the event UID, with the requested
+ * units; a second run adds nothing; a requisition completed later is picked up by the next run, one
+ * still being written (ACTIVE) is not; a facility no rule covers, or a store Open mSupply does not
+ * have, is held with the reason and sent once the rules cover it; a facility that is itself an Open
+ * mSupply store has its inbound shipment confirmed, once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { RTS_REQUISITIONS_CURSOR } from '../../../src/bridges/rts-to-msupply.js';
+import { RTS_REQUISITIONS_CURSOR, type RtsRunResult } from '../../../src/bridges/rts-to-msupply.js';
+import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
 import { openStore } from '../../../src/store/index.js';
 import {
+  HOSPITAL_STORE,
   PRODUCTS,
+  REGIONAL,
+  SUPPLIER_OF,
+  SUPPLYING_STORES,
+  WAREHOUSE,
   completeConsignment,
+  hospitalInbounds,
   countStock,
   rtsEvents,
   rtsStock,
@@ -52,6 +62,7 @@ t.test('ten RTS requisitions at five facilities → ten response requisitions, o
     const resp = made.find((m) => m.theirReference === r.event);
     t.ok(resp, `requisition ${r.event} has its response requisition`);
     if (!resp) continue;
+    t.equal(resp.storeId, SUPPLIER_OF[r.facility], `in ${r.facility}'s own supplying store`);
     t.equal(sb.ms.state.names.get(resp.otherPartyId)?.code, r.facility, 'for the facility named by its org unit code');
     t.equal(resp.status, 'NEW');
     t.match(resp.comment, r.event, 'the comment tags the DHIS2 event');
@@ -65,6 +76,8 @@ t.test('ten RTS requisitions at five facilities → ten response requisitions, o
     );
   }
   t.equal(new Set(made.map((m) => m.otherPartyId)).size, 5, 'five customers');
+  t.equal(made.filter((m) => m.storeId === REGIONAL).length, 6, 'six in the regional store (Mberewa district)');
+  t.equal(made.filter((m) => m.storeId === WAREHOUSE).length, 4, 'four in the central warehouse (the default)');
   t.ok(await store.getCursor(RTS_REQUISITIONS_CURSOR), 'the high-water mark is stored');
 
   const writes = sb.ms.state.applied.length;
@@ -258,3 +271,159 @@ t.test('DHIS2 2.39 (tracker exports paged as `instances`): the same ten, the sam
   t.equal(responses(sb.ms).length, 10);
   t.equal(consignments(sb.dhis2).size, 10);
 });
+
+t.test(
+  'a facility no rule covers, or a store Open mSupply lacks: held with the reason, sent once covered',
+  async (t) => {
+    const sb = await startRtsSandboxes();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+    const store = await openStore({ dataDir: dir });
+    // no default store: only Mberewa district is covered, and Tsangano by a store Open mSupply lacks
+    let rules: SupplyingStores = {
+      rules: [
+        ...SUPPLYING_STORES.rules!,
+        { name: 'Tsangano: a store not opened yet', when: { facility: ['LK-HC-103'] }, store: 'LK-WH-399' },
+      ],
+      default: null,
+    };
+    const a = instanceOn(store, sb.settings, 'A', () => rules);
+    t.teardown(async () => {
+      await a.close();
+      await store.close();
+      await sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const raised = await raiseRequisitions(sb.dhis2, 10);
+    const first = (await a.job.run()) as RtsRunResult;
+    await drain(a.outbox, store);
+    t.match(first.counts, { read: 10, created: 6, held: 4, rejected: 0 }, 'six sent, four held');
+    t.equal(responses(sb.ms).length, 6, 'nothing sent to a store that does not supply the facility');
+    t.ok(
+      responses(sb.ms).every((r) => r.storeId === REGIONAL),
+      'all six in the regional store',
+    );
+    const heldAt = (code: string) => first.held!.filter((h) => h.facility === code);
+    t.equal(heldAt('LK-HC-104').length, 2);
+    t.match(
+      heldAt('LK-HC-104')[0].reason,
+      /no supplying-store rule matched .*"Mberewa district: Northern RMS".* has no default/,
+    );
+    t.equal(heldAt('LK-HC-103').length, 2);
+    t.match(
+      heldAt('LK-HC-103')[0].reason,
+      /supplying store LK-WH-399 \(by rule "Tsangano: a store not opened yet"\): .*not an Open mSupply store/,
+    );
+    t.same(
+      first.held!.map((h) => h.event).sort(),
+      raised
+        .filter((r) => ['LK-HC-103', 'LK-HC-104'].includes(r.facility))
+        .map((r) => r.event)
+        .sort(),
+      'each held requisition named',
+    );
+    t.match(
+      first.unreadStores,
+      [{ store: 'LK-WH-399', reason: /not an Open mSupply store/ }],
+      'its shipments not read',
+    );
+    const mark = await store.getCursor(RTS_REQUISITIONS_CURSOR);
+    t.ok(mark, 'the mark is stored');
+
+    // a run later still holds them (the mark waited for them), and reads nothing it wrote as new
+    const again = (await a.job.run()) as RtsRunResult;
+    t.match(again.counts, { created: 0, already: 6, held: 4 }, 'still held, read again');
+    t.equal(await store.getCursor(RTS_REQUISITIONS_CURSOR), mark, 'the mark has not passed them');
+
+    // the rules now cover them: the next run sends exactly those four, to the warehouse
+    rules = { ...SUPPLYING_STORES, default: 'WH-CENTRAL' };
+    const third = (await a.job.run()) as RtsRunResult;
+    await drain(a.outbox, store);
+    t.match(third.counts, { created: 4, already: 6, held: 0 });
+    t.notOk(third.held, 'nothing held');
+    t.equal(responses(sb.ms).length, 10, 'ten response requisitions');
+    for (const r of raised)
+      t.equal(
+        responses(sb.ms).find((x) => x.theirReference === r.event)?.storeId,
+        SUPPLIER_OF[r.facility],
+        `${r.event} in ${r.facility}'s supplying store`,
+      );
+  },
+);
+
+t.test(
+  'a facility that is itself an Open mSupply store: its inbound shipment confirmed as received, once',
+  async (t) => {
+    const sb = await startRtsSandboxes();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+    const store = await openStore({ dataDir: dir });
+    const a = instanceOn(store, sb.settings);
+    t.teardown(async () => {
+      await a.close();
+      await store.close();
+      await sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const raised = await raiseRequisitions(sb.dhis2, 10);
+    await a.job.run();
+    await drain(a.outbox, store);
+    shipAll(sb.ms);
+    await a.job.run();
+    await drain(a.outbox, store);
+    const inbounds = hospitalInbounds(sb.ms);
+    t.equal(inbounds.length, 2, "Open mSupply's transfer made the hospital store two inbound shipments");
+    t.ok(
+      inbounds.every((i) => i.status === 'SHIPPED'),
+      'SHIPPED, waiting for the hospital',
+    );
+    const hospital = raised.filter((r) => r.facility === 'LK-DH-201');
+    t.equal(hospital.length, 2);
+    const shipmentOf = (r: (typeof raised)[number]) => {
+      const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
+      return [...sb.ms.state.invoices.values()].find(
+        (i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === resp.id,
+      )!;
+    };
+    // of the first (two packs of its first item), one pack is missing; the second arrives whole
+    const [short, whole] = hospital;
+    const [shortItem] = Object.keys(short.lines);
+    const packOf = new Map(PRODUCTS.map(([code, , pack]) => [code, pack]));
+    const shortUnits = short.lines[shortItem] - packOf.get(shortItem)!;
+    await completeConsignment(sb.dhis2, shipmentOf(whole).id);
+    await completeConsignment(sb.dhis2, shipmentOf(short).id, { [shortItem]: shortUnits });
+    // and a facility without a store of its own completes one too: nothing to confirm in Open mSupply
+    await completeConsignment(sb.dhis2, shipmentOf(raised[0]).id);
+
+    const run = (await a.job.run()) as RtsRunResult;
+    await drain(a.outbox, store);
+    t.match(run.counts, { 'receipts.written': 3, 'inbounds.confirmed': 2, 'inbounds.rejected': 0 });
+    for (const r of [whole, short]) {
+      const outbound = shipmentOf(r);
+      const inbound = hospitalInbounds(sb.ms).find((i) => i.linkedInvoiceId === outbound.id)!;
+      t.ok(['RECEIVED', 'VERIFIED'].includes(inbound.status), `${r.event}: its inbound shipment is received`);
+      for (const line of inbound.lines) {
+        const code = PRODUCTS.find(([, ms]) => ms === sb.ms.state.items.get(line.itemId)!.code)![0];
+        const units = r === short && code === shortItem ? shortUnits : r.lines[code];
+        t.equal(line.numberOfPacks * line.packSize, units, `${r.event} ${code}: ${units} units received`);
+        const stock = sb.ms.state.stockLines.get(line.stockLineId ?? '');
+        t.equal(stock?.totalNumberOfPacks, line.numberOfPacks, "in the hospital store's stock");
+        t.equal(stock?.storeId, HOSPITAL_STORE);
+      }
+    }
+    const updates = sb.ms.state.applied.filter((x) => x.mutation === 'updateInboundShipment').length;
+    const stockLines = [...sb.ms.state.stockLines.values()].filter((x) => x.storeId === HOSPITAL_STORE).length;
+
+    const again = (await a.job.run()) as RtsRunResult;
+    await drain(a.outbox, store);
+    t.match(again.counts, { 'inbounds.confirmed': 0, 'inbounds.already': 2 }, 're-read, nothing new');
+    t.equal(
+      sb.ms.state.applied.filter((x) => x.mutation === 'updateInboundShipment').length,
+      updates,
+      'Open mSupply saw no second confirmation',
+    );
+    t.equal(
+      [...sb.ms.state.stockLines.values()].filter((x) => x.storeId === HOSPITAL_STORE).length,
+      stockLines,
+      'no stock received twice',
+    );
+  },
+);
