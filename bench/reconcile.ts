@@ -42,6 +42,11 @@ interface BenchInput {
   key: string;
   truthLeft: string;
   truthRight: string;
+  /**
+   * When the left list was taken, where it is a dated copy of the registry (MatchOptions.leftAsOf):
+   * registry records registered later are never automatic.
+   */
+  leftAsOf?: string;
 }
 
 /** A labelled list pair under <shared>/fixtures/facilities/<folder>. */
@@ -52,6 +57,7 @@ function sharedInput(
   key: string,
   truthLeft = key,
   truthRight = key,
+  leftAsOf?: string,
 ): BenchInput {
   const dir = path.join(shared, 'fixtures/facilities', folder);
   return {
@@ -61,6 +67,7 @@ function sharedInput(
     key,
     truthLeft,
     truthRight,
+    ...(leftAsOf ? { leftAsOf } : {}),
   };
 }
 
@@ -74,6 +81,10 @@ export function kenyaInput(shared = sharedDir): BenchInput {
       truth: 'truth_kenyaemr2014_to_kmhfl2020.train.csv',
     },
     'mfl_code',
+    undefined,
+    undefined,
+    // KenyaEMR's copy of the MFL, as its file name says (mfl_2014-05-12.csv)
+    '2014-05-12',
   );
 }
 
@@ -267,7 +278,7 @@ export function runBenchmark(input: BenchInput, opts: BenchOptions = {}): BenchR
   const started = performance.now();
   const { left, right } = loadLists(input);
   const weights = opts.weights ?? defaultWeights();
-  const graph = buildCandidateGraph(left, right, { onProgress: opts.onProgress });
+  const graph = buildCandidateGraph(left, right, { onProgress: opts.onProgress, leftAsOf: input.leftAsOf });
   const scored = scoreGraph(graph, weights);
   const outcome = outcomeOf(scored, weights.thresholds);
   const seconds = (performance.now() - started) / 1000;
@@ -410,7 +421,7 @@ function repeatedSplits(
 export function calibrateTable(input: BenchInput, prior: MatchWeights): MatchWeights {
   const { left, right } = loadLists(input);
   const truth = loadTruth(input);
-  const graph = buildCandidateGraph(left, right);
+  const graph = buildCandidateGraph(left, right, { leftAsOf: input.leftAsOf });
   const { weights, figures } = calibrate(graph, truth, hardPairs(truth, left, right), prior);
   return {
     ...weights,
@@ -564,6 +575,8 @@ async function main(): Promise<void> {
     )
     .option('--seed <s>', 'seed for --cv-repeats partitions', (v) => positiveInt(v, '--seed'), 1)
     .option('--calibrate-out <file>', 'calibrate on these lists and write the weights table')
+    .option('--left-as-of <date>', 'with --left: the date the left list was taken (a dated copy of the registry)')
+    .option('--ignore-list-date', "measure without the left list's date (the rule before registered-after.ts)")
     .option('--explain', 'with --cv-repeats: list the false automatches of every measurement above the ceiling');
   program.parse(
     process.argv.slice(2).filter((a) => a !== '--'),
@@ -583,6 +596,7 @@ async function main(): Promise<void> {
         key: o.key,
         truthLeft: o.truthLeft ?? o.key,
         truthRight: o.truthRight ?? o.key,
+        ...(o.leftAsOf ? { leftAsOf: String(o.leftAsOf) } : {}),
       },
     ]);
   }
@@ -599,7 +613,9 @@ async function main(): Promise<void> {
     console.log(`wrote ${o.calibrateOut}: ${JSON.stringify(table.thresholds)}`);
   }
   let last: BenchReport | undefined;
+  if (o.ignoreListDate) for (const entry of inputs) entry[1] = { ...entry[1], leftAsOf: undefined };
   for (const [name, input] of inputs) {
+    if (input.leftAsOf) console.log(`left list taken ${input.leftAsOf}: later registry records are never automatic`);
     last = runBenchmark(input, { cv: !!o.cv, cvRepeats: o.cvRepeats, seed: o.seed });
     printReport(name, last, (s) => console.log(s), !!o.explain);
     console.log(`candidates by key: ${JSON.stringify(last.candidatesByKey)}`);

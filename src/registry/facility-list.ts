@@ -18,6 +18,8 @@ export interface ColumnMapping {
   lat?: string;
   lon?: string;
   status?: string;
+  /** When the record was registered in its list (ISO date or instant). */
+  registered?: string;
   identifiers?: { column: string; system: string }[];
 }
 
@@ -30,6 +32,8 @@ interface HeaderSynonyms {
   lat: string[];
   lon: string[];
   status: string[];
+  /** Optional: a mappings.dir from before it existed still loads. */
+  registered?: string[];
   identifiers: string[];
   inactiveValues: string[];
   suspendedValues: string[];
@@ -87,6 +91,7 @@ function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMappin
     lat: first(syn.lat),
     lon: first(syn.lon),
     status: first(syn.status),
+    registered: first(syn.registered ?? []),
     identifiers,
   };
 }
@@ -139,7 +144,12 @@ function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index:
     position: lat !== undefined && lon !== undefined ? { latitude: lat, longitude: lon } : undefined,
     source: { system, id },
   };
-  return { facility, areaLevels: present.map((a) => a.level).reverse() };
+  const registered = cell(mapping.registered);
+  return {
+    facility,
+    areaLevels: present.map((a) => a.level).reverse(),
+    ...(registered ? { registered } : {}),
+  };
 }
 
 export interface LoadedList {

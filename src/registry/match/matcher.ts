@@ -5,6 +5,7 @@ import { isClearWinner } from './clear-winner.js';
 import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey } from './blocking.js';
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
 import { prepareLists, type MatchRecord, type PreparedList, type PreparedRecord } from './prepare.js';
+import { listAsOfMs, registeredAfterList, registeredAfterReason } from './registered-after.js';
 import { buildTokenStats, type TokenStats } from './similarity.js';
 import { defaultVocabulary, type Vocabulary } from './vocabulary.js';
 import { defaultWeights, levelWeight, scoreComparison, type MatchWeights, type Thresholds } from './weights.js';
@@ -45,6 +46,11 @@ export interface MatchOptions {
   vocabulary?: Vocabulary;
   /** Suggestions kept per record for the review queue. */
   suggestions?: number;
+  /**
+   * When the left list was taken (ISO date or instant), where it is a dated copy: a registry record
+   * registered after it is never an automatic match (registered-after.ts). Absent: a live list.
+   */
+  leftAsOf?: string;
   /** Called every `progressEvery` left records (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -119,6 +125,8 @@ export interface CandidateGraph {
   topLevel?: string;
   pairsCompared: number;
   candidatesByKey: Record<BlockingKey, number>;
+  /** MatchOptions.leftAsOf in epoch ms. */
+  leftAsOfMs?: number;
 }
 
 /** Blocking alone: the lists prepared, and a way to find each left record's candidates without comparing them. */
@@ -175,7 +183,7 @@ export function blockedRightIndices(
 export function buildCandidateGraph(
   leftInput: (Facility | MatchRecord)[],
   rightInput: (Facility | MatchRecord)[],
-  options: Pick<MatchOptions, 'vocabulary' | 'onProgress'> = {},
+  options: Pick<MatchOptions, 'vocabulary' | 'onProgress' | 'leftAsOf'> = {},
 ): CandidateGraph {
   const { left, right, topLevel, stats, candidates } = blockingPass(leftInput, rightInput, options.vocabulary);
   const candidatesByKey: Record<BlockingKey, number> = { area: 0, spatial: 0, token: 0, phonetic: 0 };
@@ -196,7 +204,16 @@ export function buildCandidateGraph(
     return pairs;
   });
   options.onProgress?.(left.records.length, left.records.length);
-  return { left: left.records, right: right.records, perLeft, topLevel, pairsCompared, candidatesByKey };
+  const leftAsOfMs = listAsOfMs(options.leftAsOf);
+  return {
+    left: left.records,
+    right: right.records,
+    perLeft,
+    topLevel,
+    pairsCompared,
+    candidatesByKey,
+    ...(leftAsOfMs !== undefined ? { leftAsOfMs } : {}),
+  };
 }
 
 export interface ScoredCandidate extends CandidatePair {
@@ -267,10 +284,17 @@ function deterministicStands(pick: { candidate: ScoredCandidate; margin: number 
   return pick.candidate.deterministic === 'exact-name-in-area' && pick.margin > 0;
 }
 
+/** A pick whose registry record was registered after the list was taken (and no same code says otherwise). */
+function registeredLate(scored: ScoredGraph, pick: { candidate: ScoredCandidate }): boolean {
+  if (pick.candidate.deterministic === 'identifier') return false;
+  return registeredAfterList(scored.graph.leftAsOfMs, scored.graph.right[pick.candidate.right]);
+}
+
 /** Zone of each left record under thresholds, without building reasons (cheap: used by calibration). */
 export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone[] {
   return scored.ranked.map((cands, li) => {
-    const pick = scored.picks[li];
+    const found = scored.picks[li];
+    const pick = found && !registeredLate(scored, found) ? found : undefined;
     if (pick && deterministicStands(pick)) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
     if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds))
@@ -296,6 +320,17 @@ export function suggestionsFor(
   );
 }
 
+/** The pick's reasons, plus why it is not automatic when its registry record is newer than the list. */
+function withLateReason(
+  scored: ScoredGraph,
+  pick: { candidate: ScoredCandidate },
+  scoredPair: { score: number; reasons: ScoreReason[] },
+): { score: number; reasons: ScoreReason[] } {
+  if (!registeredLate(scored, pick)) return scoredPair;
+  const reason = registeredAfterReason(scored.graph.leftAsOfMs!, scored.graph.right[pick.candidate.right]);
+  return { ...scoredPair, reasons: [...scoredPair.reasons, reason] };
+}
+
 /** Stage 3: decisions with reasons and suggestions. */
 export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weights.thresholds, keep = 5): MatchResult {
   const { graph, weights } = scored;
@@ -313,7 +348,7 @@ export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weig
         ? {
             rightIndex: pick.candidate.right,
             rightId: graph.right[pick.candidate.right].id,
-            ...scoreComparison(weights, pick.candidate.comparison),
+            ...withLateReason(scored, pick, scoreComparison(weights, pick.candidate.comparison)),
           }
         : undefined;
     return {

@@ -12,6 +12,8 @@ export interface MatchRecord {
   facility: Facility;
   /** Parallel to facility.areaPath (nearest first). Absent: levels are counted from the top. */
   areaLevels?: string[];
+  /** When the record was registered in its list (ISO date or instant), where the list says. */
+  registered?: string;
 }
 
 export interface PreparedRecord {
@@ -34,6 +36,8 @@ export interface PreparedRecord {
   /** Identifier values by system. */
   identifiers: Map<string, Set<string>>;
   status: FacilityStatus;
+  /** MatchRecord.registered in epoch ms (absent or unreadable: unknown). */
+  registeredMs?: number;
 }
 
 export interface PreparedList {
@@ -175,7 +179,13 @@ function prepareOne(
     status: f.status,
     position: clean.position,
     positionDefect: clean.defect,
+    ...registeredField(record.registered),
   };
+}
+
+function registeredField(value: string | undefined): { registeredMs?: number } {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? { registeredMs: ms } : {};
 }
 
 /** Normalises both lists once, against each other (shared top level, shared geo reference). */
