@@ -17,6 +17,11 @@ export interface SeenRow {
 export interface SeenIo {
   select(flow: string, fhirIds: string[]): Promise<SeenRow[]>;
   upsert(flow: string, versions: SeenVersion[], now: number): Promise<void>;
+  /**
+   * upsert, then the kept sightings of those ids, as one operation: where an engine can (SQLite:
+   * one synchronous write) a new version then costs one wait for the disk, not two.
+   */
+  upsertAndSelect?(flow: string, versions: SeenVersion[], now: number): Promise<SeenRow[]>;
 }
 
 /**
@@ -36,7 +41,10 @@ export async function firstSeen(
     versions.map((v) => v.fhirId),
   );
   const fresh = versions.filter((v) => stored.get(v.fhirId)?.version !== v.version);
-  if (fresh.length) {
+  if (fresh.length && io.upsertAndSelect) {
+    for (const r of await io.upsertAndSelect(flow, fresh, now))
+      stored.set(r.fhir_id, { version: r.version, seenAt: Number(r.seen_at) });
+  } else if (fresh.length) {
     await io.upsert(flow, fresh, now);
     for (const [id, seen] of await sightings(
       io,

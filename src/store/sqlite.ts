@@ -306,19 +306,26 @@ export class SqliteStore implements Store {
   }
 
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
+    const select = (f: string, ids: string[]) =>
+      this.sql(
+        `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
+      ).all(f, ...ids) as SeenRow[];
+    const upsert = (f: string, fresh: SeenVersion[], at: number) => {
+      const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
+      for (const v of fresh) stmt.run(f, v.fhirId, v.version, at);
+    };
     return firstSeen(
       {
-        select: (f, ids) =>
-          this.read(
-            () =>
-              this.sql(
-                `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
-              ).all(f, ...ids) as SeenRow[],
-          ),
-        upsert: (f, fresh, at) =>
+        select: (f, ids) => this.read(() => select(f, ids)),
+        upsert: (f, fresh, at) => this.write(() => upsert(f, fresh, at)),
+        // one writer: nothing can come between the upsert and the select that reads it back
+        upsertAndSelect: (f, fresh, at) =>
           this.write(() => {
-            const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
-            for (const v of fresh) stmt.run(f, v.fhirId, v.version, at);
+            upsert(f, fresh, at);
+            const ids = fresh.map((v) => v.fhirId);
+            const rows: SeenRow[] = [];
+            for (let i = 0; i < ids.length; i += 500) rows.push(...select(f, ids.slice(i, i + 500)));
+            return rows;
           }),
       },
       flow,
