@@ -492,7 +492,7 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_SUPPLIER_CODE',
     type: 'string',
     description:
-      "Name code of the supplier a request requisition goes to when the order names none (the facility store's supplying store)",
+      "Name code of the supplier a request requisition goes to when the order names none (the facility store's supplying store); for DHIS2 RTS requisitions, the supplying store where routing.json supplyingStores names none",
   },
   {
     key: 'msupply.maxMonthsOfStock',
@@ -589,7 +589,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '0 4 * * *',
     description:
-      'Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in the supplying Open mSupply store (msupply.supplierCode)',
+      "Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in each facility's supplying Open mSupply store (routing.json supplyingStores, else msupply.supplierCode)",
   },
   {
     key: 'schedules.propagate',
