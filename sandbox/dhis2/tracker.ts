@@ -398,6 +398,13 @@ function jobNotifications(id: string, job: TrackerJob): Json[] {
   ];
 }
 
+/** What 2.36–2.37 order tracker exports by: the stored names of the event's times. */
+const STORED_ORDER_FIELDS: Record<string, 'createdAt' | 'updatedAt' | 'occurredAt'> = {
+  created: 'createdAt',
+  lastUpdated: 'updatedAt',
+  eventDate: 'occurredAt',
+};
+
 /** An export page in the envelope of the version: `page/pageSize/instances` before 2.41, `pager` + named list from 2.41. */
 function envelope(state: Dhis2State, key: string, items: Json[], q: Json): Json {
   const page = Math.max(1, Number(q.page ?? 1) || 1);
@@ -495,8 +502,11 @@ export function registerTrackerRoutes(
       list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === rest.join(':')));
     }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
-    // `order=<field>:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering)
-    const [orderBy, direction] = String(q.order ?? '').split(':');
+    // `order=<field>:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering): the
+    // tracker names from 2.38; 2.36–2.37 take the stored names and drop any other (dhis2-core tag
+    // 2.36.0 RequestToSearchParamsMapper.getOrderParams, filteredBySchema)
+    const [asked, direction] = String(q.order ?? '').split(':');
+    const orderBy = state.major() >= 38 ? asked : STORED_ORDER_FIELDS[asked];
     if (orderBy === 'updatedAt' || orderBy === 'createdAt' || orderBy === 'occurredAt')
       list.sort(
         (a, b) =>

@@ -11,6 +11,7 @@ import type { Dhis2ProductMap } from './products.js';
 import { toOrder, type RequisitionProgram } from './requisitions.js';
 import { RTS_EVENT_SYSTEM } from './rts.js';
 import { trackerPage } from './tracker-report.js';
+import { trackerOrder } from './version.js';
 import { malformedAnswer } from '../../upstream/errors.js';
 
 /**
@@ -179,7 +180,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
           program: p.program,
           programStage: p.stage,
           fields: FIELDS,
-          order: 'createdAt:asc',
+          order: trackerOrder(await deps.client.features(), 'createdAt', 'asc'),
           ...query,
           page,
           pageSize,

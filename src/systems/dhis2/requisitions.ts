@@ -8,6 +8,7 @@ import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
 import { RTS_EVENT_SYSTEM } from './rts.js';
 import { trackerPage } from './tracker-report.js';
+import { trackerOrder } from './version.js';
 
 /**
  * Facility requisitions raised in DHIS2 (the mSupply "DHIS2 LMIS integration",
@@ -137,7 +138,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
               programStage: p.stage,
               status: 'COMPLETED',
               // oldest update first: a page finished is a high-water mark nothing older lies beyond
-              order: 'updatedAt:asc',
+              order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
               updatedAfter,
               fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
               page,

@@ -39,6 +39,24 @@ export interface VersionFeatures {
    * `TrackerEventCriteria`, 2.41.0 and 2.42.0 `tracker/export/event/EventRequestParams`).
    */
   trackerFilters41: boolean;
+  /**
+   * Tracker exports order by the tracker names (`createdAt`, `updatedAt`, `occurredAt`) from 2.38;
+   * 2.36–2.37 take the stored names (`created`, `lastUpdated`, `eventDate`) and silently drop any
+   * other (dhis2-core tag 2.36.0 `RequestToSearchParamsMapper.getOrderParams`: filteredBySchema;
+   * 2.38.0 `TrackerEventCriteria.DtoToEntityFieldTranslator`).
+   */
+  trackerOrderNames: boolean;
+}
+
+const STORED_ORDER_NAME = { createdAt: 'created', updatedAt: 'lastUpdated', occurredAt: 'eventDate' };
+
+/** A tracker export `order` the server honours: `createdAt:asc` from 2.38, `created:asc` before. */
+export function trackerOrder(
+  f: Pick<VersionFeatures, 'trackerOrderNames'>,
+  field: keyof typeof STORED_ORDER_NAME,
+  direction: 'asc' | 'desc',
+): string {
+  return `${f.trackerOrderNames ? field : STORED_ORDER_NAME[field]}:${direction}`;
 }
 
 export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
@@ -52,5 +70,6 @@ export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
     sqlDataEntry: major >= 43,
     indexedConflicts: major >= 38,
     trackerFilters41: major >= 41,
+    trackerOrderNames: major >= 38,
   };
 }

@@ -6,6 +6,7 @@
 import t from 'tap';
 import { earlier, fulfilKey } from '../../../src/bridges/rts-to-msupply.js';
 import type { Dhis2Client } from '../../../src/systems/dhis2/client.js';
+import { featuresOf, parseVersion } from '../../../src/systems/dhis2/version.js';
 import type { OrgUnitReader } from '../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
 import { createRequisitionFeed, parseRequisitionProgram } from '../../../src/systems/dhis2/requisitions.js';
@@ -68,6 +69,8 @@ t.test(
         const page = Number(req.query.page);
         return { pager: { page, pageSize: 2, pageCount: pages.length }, events: pages[page - 1] };
       },
+      // a current server: orders by the tracker names (2.36–2.37 take the stored ones)
+      features: async () => featuresOf(parseVersion('2.41.3')),
     } as unknown as Dhis2Client;
     const reader = {
       byId: async (uid: string) =>

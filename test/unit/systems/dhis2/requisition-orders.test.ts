@@ -4,7 +4,7 @@ import { stableId } from '../../../../src/domain/ids.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createRequisitionOrders } from '../../../../src/systems/dhis2/requisition-orders.js';
-import { parseRequisitionProgram } from '../../../../src/systems/dhis2/requisitions.js';
+import { createRequisitionFeed, parseRequisitionProgram } from '../../../../src/systems/dhis2/requisitions.js';
 import { RTS_EVENT_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import type { Order } from '../../../../src/domain/index.js';
@@ -162,10 +162,11 @@ t.test('a search nothing bounds is refused before any call; one that cannot matc
   }
 });
 
-for (const version of ['2.39.2', '2.41.3', '2.43.0']) {
+for (const version of ['2.37.9', '2.39.2', '2.41.3', '2.43.0']) {
   t.test(`DHIS2 ${version}: the filters spelt as this version reads them`, async (t) => {
     const { h, ous, orders } = await rig(t, version);
-    const v41 = !version.startsWith('2.39');
+    const v41 = !/^2\.3\d\./.test(version);
+    const v38 = version !== '2.37.9';
     await postTrackerEvents(h.client, [
       requisition('ReqJune0001', ous['LK-HC-101'], 'COMPLETED', { EM_ORS: '10' }, '2024-06-03T08:00:00.000'),
       requisition('ReqJuly0001', ous['LK-HC-101'], 'ACTIVE', { EM_ORS: '20' }, '2024-07-03T08:00:00.000'),
@@ -179,6 +180,7 @@ for (const version of ['2.39.2', '2.41.3', '2.43.0']) {
     t.same(numbers(byNumber.value), ['ReqJuly0002'], 'by order number: that event alone');
     t.equal(byNumber.queries.length, 1);
     t.match(byNumber.queries[0], v41 ? { events: 'ReqJuly0002' } : { event: 'ReqJuly0002' });
+    t.match(byNumber.queries[0], { order: v38 ? 'createdAt:asc' : 'created:asc' }, 'ordered by creation');
     t.equal(byNumber.calls, 2, 'one events call, and the org unit of what it found');
 
     const byIds = await counted(h, () =>
@@ -205,6 +207,33 @@ for (const version of ['2.39.2', '2.41.3', '2.43.0']) {
     t.equal(recent.value.items.length, 3, '_lastUpdated: what changed since');
     t.match(recent.queries[0], { updatedAfter: since.replace(/Z$/, '') });
     t.equal(recent.queries.length, 1, 'one page of events');
+
+    // a requisition created last but dated first: pages follow creation (a new event never shifts
+    // a page already served), and the bridge's feed follows updates, as this version spells it
+    await postTrackerEvents(h.client, [
+      requisition('ReqMay00001', ous['LK-HC-101'], 'COMPLETED', { EM_ORS: '5' }, '2024-05-01T08:00:00.000'),
+    ]);
+    const paged: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page: Page<Order> = await orders.search({ facility: ous['LK-HC-101'], page: { count: 1, cursor } });
+      paged.push(...page.items.map((o) => o.orderNumber.value));
+      cursor = page.next;
+    } while (cursor && paged.length < 10);
+    t.equal(paged.at(-1), 'ReqMay00001', `pages in creation order: ${paged.join(' ')}`);
+    const feed = createRequisitionFeed({
+      client: h.client,
+      reader: createOrgUnitReader(h.client),
+      products: () => loadDhis2Products({}),
+      program: () => parseRequisitionProgram(REQUISITION.program, REQUISITION.stage, REQUISITION_DATA_ELEMENTS),
+    });
+    const fed = await counted(h, async () => {
+      const out: string[] = [];
+      for await (const p of feed.completed(undefined, 2)) out.push(...p.orders.map((o) => o.orderNumber.value));
+      return out;
+    });
+    t.equal(fed.value.at(-1), 'ReqMay00001', `the feed in update order: ${fed.value.join(' ')}`);
+    t.match(fed.queries[0], { order: v38 ? 'updatedAt:asc' : 'lastUpdated:asc' });
   });
 }
 
