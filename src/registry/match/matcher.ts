@@ -5,7 +5,8 @@ import { isClearWinner } from './clear-winner.js';
 import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey } from './blocking.js';
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
 import { prepareLists, type MatchRecord, type PreparedList, type PreparedRecord } from './prepare.js';
-import { listAsOfMs, registeredAfterList, registeredAfterReason } from './registered-after.js';
+import { autoVeto } from './auto-veto.js';
+import { listAsOfMs } from './registered-after.js';
 import { buildTokenStats, type TokenStats } from './similarity.js';
 import { defaultVocabulary, type Vocabulary } from './vocabulary.js';
 import { defaultWeights, levelWeight, scoreComparison, type MatchWeights, type Thresholds } from './weights.js';
@@ -284,17 +285,12 @@ function deterministicStands(pick: { candidate: ScoredCandidate; margin: number 
   return pick.candidate.deterministic === 'exact-name-in-area' && pick.margin > 0;
 }
 
-/** A pick whose registry record was registered after the list was taken (and no same code says otherwise). */
-function registeredLate(scored: ScoredGraph, pick: { candidate: ScoredCandidate }): boolean {
-  if (pick.candidate.deterministic === 'identifier') return false;
-  return registeredAfterList(scored.graph.leftAsOfMs, scored.graph.right[pick.candidate.right]);
-}
-
 /** Zone of each left record under thresholds, without building reasons (cheap: used by calibration). */
 export function zonesFor(scored: ScoredGraph, thresholds: Thresholds): MatchZone[] {
   return scored.ranked.map((cands, li) => {
     const found = scored.picks[li];
-    const pick = found && !registeredLate(scored, found) ? found : undefined;
+    // a vetoed pick is judged as if there were none: review when it (or another) scores high enough
+    const pick = found && !autoVeto(scored.graph, found.candidate) ? found : undefined;
     if (pick && deterministicStands(pick)) return 'auto';
     if (pick && pick.candidate.score >= thresholds.auto && pick.margin >= thresholds.margin) return 'auto';
     if (pick && isClearWinner(pick.candidate.score, pick.margin, pick.candidate.comparison.levels, thresholds))
@@ -320,15 +316,14 @@ export function suggestionsFor(
   );
 }
 
-/** The pick's reasons, plus why it is not automatic when its registry record is newer than the list. */
-function withLateReason(
+/** The pick's reasons, plus why it is never automatic when something vetoes it (auto-veto.ts). */
+function withVetoReason(
   scored: ScoredGraph,
   pick: { candidate: ScoredCandidate },
   scoredPair: { score: number; reasons: ScoreReason[] },
 ): { score: number; reasons: ScoreReason[] } {
-  if (!registeredLate(scored, pick)) return scoredPair;
-  const reason = registeredAfterReason(scored.graph.leftAsOfMs!, scored.graph.right[pick.candidate.right]);
-  return { ...scoredPair, reasons: [...scoredPair.reasons, reason] };
+  const veto = autoVeto(scored.graph, pick.candidate);
+  return veto ? { ...scoredPair, reasons: [...scoredPair.reasons, veto] } : scoredPair;
 }
 
 /** Stage 3: decisions with reasons and suggestions. */
@@ -348,7 +343,7 @@ export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weig
         ? {
             rightIndex: pick.candidate.right,
             rightId: graph.right[pick.candidate.right].id,
-            ...withLateReason(scored, pick, scoreComparison(weights, pick.candidate.comparison)),
+            ...withVetoReason(scored, pick, scoreComparison(weights, pick.candidate.comparison)),
           }
         : undefined;
     return {
