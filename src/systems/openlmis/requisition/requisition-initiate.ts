@@ -141,27 +141,37 @@ async function postInitiate(client: LmisClient, p: InitiateParams, key: string):
 /**
  * The requisition's id, and the full requisition when OpenLMIS just answered the initiate with it
  * (an adopted one comes from a search, which gives no line items). Call under the lock of
- * initiateLockKey(p).
+ * initiateLockKey(p). `beforeWrite` is awaited before the first upstream write (the caller's
+ * journal record that must be on disk first).
  */
 export async function initiateRequisition(
   client: LmisClient,
   ledger: WriteLedger,
   p: InitiateParams,
+  beforeWrite: () => Promise<unknown> = async () => undefined,
 ): Promise<{ id: string; full?: RequisitionDto }> {
   const ctx: Context = { client, ledger, me: await client.userId?.(), key: initiateLockKey(p) };
   const found = await search(client, p);
   const ours = await findOurs(ctx, p, found);
-  if (ours.length) return { id: (await keepOne(client, ours)).id };
+  if (ours.length) {
+    await beforeWrite();
+    return { id: (await keepOne(client, ours)).id };
+  }
   // a regular period holds one requisition: one that is not ours is not to be filled
   const taken = p.emergency ? undefined : found.find((r) => r.status !== 'SKIPPED');
   if (taken) throw notOurs(p, taken, ctx.me);
 
   await holdForUnknownOutcomes(ctx, p);
-  await ledger.note(ctx.key, {
-    owner: p.idempotencyKey,
-    at: new Date().toISOString(),
-    before: ourUnmarkedDrafts(found, ctx.me).map((r) => r.id),
-  });
+  // what the write must have on disk before the POST (the caller's journal record) and the note,
+  // asked for in the same moment: one commit, one fsync
+  await Promise.all([
+    beforeWrite(),
+    ledger.note(ctx.key, {
+      owner: p.idempotencyKey,
+      at: new Date().toISOString(),
+      before: ourUnmarkedDrafts(found, ctx.me).map((r) => r.id),
+    }),
+  ]);
   const key = idempotencyUuid(p.idempotencyKey);
   try {
     const full = await postInitiate(client, p, key);

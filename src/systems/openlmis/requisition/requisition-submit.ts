@@ -20,6 +20,7 @@ import { findByOrderNumber } from './requisition-lookup.js';
 import { choosePeriod, type ChosenPeriod } from './requisition-period.js';
 import { resolveOrder, type ResolvedOrder } from './requisition-resolve.js';
 import { awaitsAuthorize, awaitsSubmit, orderStatusOfRequisition } from './requisition-status.js';
+import { overlappedStep, type OverlappedStep } from './overlapped-step.js';
 
 /**
  * Order → requisition, step by step through the journal: find-period → initiate → fill → submit
@@ -188,7 +189,8 @@ async function initiateAndFill(
   periodId: string,
   own: string | undefined,
   journal: StepJournal,
-): Promise<{ id: string; seen?: string; filled?: RequisitionDto }> {
+  recordPeriod: () => Promise<unknown>,
+): Promise<{ id: string; seen?: string; filled?: RequisitionDto; fillRecorded: Promise<unknown> }> {
   const { client } = deps;
   const params = {
     facilityId: resolved.facilityId,
@@ -201,65 +203,109 @@ async function initiateAndFill(
   return deps.ledger.serialise(initiateLockKey(params), async () => {
     // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
     let initiated: RequisitionDto | undefined;
+    // this write knows its requisition once the initiate step has its value (answered, adopted or
+    // resumed): nothing of ours is in the air. Noted in the same commit as the step's record.
+    let resolving: Promise<void> | undefined;
+    const resolve = () => deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
     const id = await journal.run('initiate', async () => {
-      if (own) return own;
-      const result = await initiateRequisition(client, deps.ledger, params);
+      if (own) {
+        // nothing to post: the period's record and the note join this step's commit
+        void recordPeriod();
+        resolving = resolve();
+        resolving.catch(() => undefined);
+        return own;
+      }
+      const result = await initiateRequisition(client, deps.ledger, params, recordPeriod);
       initiated = result.full;
       forgetPeriods(deps, params);
+      resolving = resolve();
+      resolving.catch(() => undefined);
       return result.id;
     });
-    // this write knows its requisition now (answered, adopted or resumed): nothing of ours is in the air
-    await deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
+    // the fill is an upstream write: the period's record is on disk first (at once, when it is already)
+    await Promise.all([recordPeriod(), resolving ?? resolve()]);
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
     let seenNow: RequisitionDto | undefined;
-    const filled = asFillOutcome(
-      await journal.run('fill', () => {
-        ranNow = true;
-        return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
-      }),
-    );
-    if (isRefused(filled))
+    // the submit does not wait for the fill's record: it reads the requisition's state first
+    // whenever it resumes without one (transition, fill), so the record's commit overlaps the submit
+    const fillStep = overlappedStep(journal, 'fill', () => {
+      ranNow = true;
+      return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
+    });
+    const filled = asFillOutcome(await fillStep.value);
+    if (isRefused(filled)) {
+      await fillStep.record();
       throw refusalError(
         filled,
         `the requisition ${id} initiated for it`,
         await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
       );
-    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow };
+    }
+    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow, fillRecorded: fillStep.record() };
   });
 }
 
 export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: StepJournal): Promise<WriteResult> {
   const resolved = await resolveOrder(deps, order);
-  const period = await journal.run('find-period', () => findPeriod(deps, order, resolved));
-  if (period.kind === 'requisition-less') return submitRequisitionLess(deps, order, resolved, journal);
+  // the period decides the branch and must be on disk before the first upstream write; its record
+  // waits for that moment and joins the commit of the ledger note (or of the initiate step)
+  const periodStep = overlappedStep(journal, 'find-period', () => findPeriod(deps, order, resolved), {
+    deferred: true,
+  });
+  try {
+    return await submitInPeriod(deps, order, resolved, journal, periodStep);
+  } finally {
+    // a refusal before any upstream write leaves nothing the record would be needed for
+    periodStep.abandon();
+  }
+}
+
+async function submitInPeriod(
+  deps: OpenLmisDeps,
+  order: Order,
+  resolved: ResolvedOrder,
+  journal: StepJournal,
+  periodStep: OverlappedStep<PeriodStep>,
+): Promise<WriteResult> {
+  const period = await periodStep.value;
+  if (period.kind === 'requisition-less') {
+    await periodStep.record();
+    return submitRequisitionLess(deps, order, resolved, journal);
+  }
   const { client } = deps;
-  const { id, seen, filled } = await initiateAndFill(
+  const { id, seen, filled, fillRecorded } = await initiateAndFill(
     deps,
     order,
     resolved,
     period.periodId,
     period.requisitionId,
     journal,
+    () => periodStep.record(),
   );
   let submittedNow: string | undefined;
   // the last transition's answer in this attempt, for the read-back (requisition-recent.ts)
   let answer: RequisitionDto | undefined;
   const heard = (a: RequisitionDto) => (answer = a);
-  const submitted = await journal.run('submit', async (): Promise<FillOutcome> => {
+  // the answer does not wait for the submit's record either: it joins the commit that finishes the
+  // outbox job (that commit is what makes the result durable; a resumed submit reads the status first)
+  const submitStep = overlappedStep(journal, 'submit', async (): Promise<FillOutcome> => {
     try {
       return { status: (submittedNow = await transition(client, id, 'submit', awaitsSubmit, seen, heard)) };
     } catch (err) {
       return refusalOf(err);
     }
   });
+  const submitted = await submitStep.value;
   forgetPeriods(deps, periodsOf(order, resolved));
-  if (isRefused(submitted))
+  if (isRefused(submitted)) {
+    await Promise.all([submitStep.record(), fillRecorded]);
     throw refusalError(
       submitted,
       `the requisition ${id} initiated for it`,
       await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
     );
+  }
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
   if (deps.settings().authorizeStep)
     status = await journal.run('authorize', () =>
