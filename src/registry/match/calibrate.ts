@@ -44,6 +44,20 @@ import type { MatchWeights, Thresholds } from './weights.js';
  * Medical Clinic") gets seed 1 to .030 but worst auto recall .926 → .919, hard recall .513 →
  * .493, and seeds 6 and 8 stay at .031 / .032; ownership disagreement carries no evidence (the
  * 2014 and 2020 owner vocabularies differ, devolution moved council facilities to the ministry).
+ * Adopted since (auto-veto.ts), measured on the same halves side by side (bench --cv-repeats 10,
+ * --ignore-list-date for the rule off): a registry record registered after the system list was
+ * taken is never automatic (registered-after.ts; KenyaEMR's list is the MFL as of 2014-05-12, and
+ * 1 of 4,897 true training pairs has a later registry record). Worst / median false auto on
+ * unmatched, seed 1: .0355 → .0118 / .0159 → .0040; seed 2: .0232 → .0078 / .0146 → .0023; worst
+ * auto precision .993 → .998; worst auto recall .926 and hard recall .513 → .520 kept; review
+ * share +.003. It caught the recoded same-name pairs above and most other false autos too (the
+ * clear-winner's "Khayega Medical Clinic" was registered in 2016). Codes that disagree in a
+ * namespace both records carry also veto an automatic match (no effect on Kenya: its lists share
+ * no namespace once the truth key is dropped). What remains on the worst halves (2 false autos):
+ * "Kyaango Dispensary" beside the list's "Kyango Dispensary" (the spelling twin above) and
+ * "Kerer Dispensary" → "Kerer" (a registry record from 2011 under another code than the 2014
+ * list's: two codes at once, nothing visible tells it). Not applicable on Kenya, so not measured:
+ * distance (the 2014 list has no coordinates).
  */
 export interface CalibrationPolicy {
   MIN_OBSERVED: number;
