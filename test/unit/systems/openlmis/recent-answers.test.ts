@@ -29,6 +29,18 @@ t.test('answers expire after their time and serve a read-back once', async (t) =
   recent.remember('old', 1);
   now += 5_000;
   t.equal(recent.peek('old'), undefined, 'gone after 5 s');
+  const answer = { status: 'SUBMITTED', lines: [{ qty: 1 }] };
+  recent.remember('taken', answer);
+  answer.lines[0].qty = 99;
+  t.same(
+    recent.take('taken'),
+    { status: 'SUBMITTED', lines: [{ qty: 1 }] },
+    'take gives what was remembered, not later changes',
+  );
+  recent.remember('late', 2);
+  now += 5_000;
+  t.equal(recent.take('late'), undefined, 'take after 5 s: nothing');
+  t.equal(recent.peek('late'), undefined, '…and it is gone');
 });
 
 t.test('the written requisition is kept only with the answer that dates it', async (t) => {
