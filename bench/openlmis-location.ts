@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BENCH_PASSWORD, cpuMs, json, startMediatorProcess, startSandbox } from './openlmis-processes.js';
+import { BENCH_PASSWORD, cpuMs, json, startMediatorProcess, startSandbox, stopProcess } from './openlmis-processes.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -100,9 +100,7 @@ async function main() {
       `paged 20-item search: median ${summary.pagedCpuMs.median} ms CPU per request, ${verdict} the ${LIMIT_MS} ms target`,
     );
   } finally {
-    mediatorProc?.kill('SIGTERM');
-    sandbox.proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([stopProcess(mediatorProc), stopProcess(sandbox.proc)]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -38,18 +38,28 @@ function freePort(): Promise<number> {
   });
 }
 
-const COMPILED_CLI = 'dist/src/cli/index.js';
+// BENCH_DIST names another build directory (e.g. one of your own, so a shared dist/ is left alone)
+const COMPILED_CLI = `${process.env.BENCH_DIST ?? 'dist'}/src/cli/index.js`;
 
-function node(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [script, ...args], {
+/**
+ * BENCH_PROFILE_DIR=dir: the mediator writes a V8 CPU profile there when it stops (the whole run,
+ * start-up included); read its self and inclusive times with any .cpuprofile viewer.
+ */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '200'] : [];
+}
+
+function node(script: string, args: string[], env: NodeJS.ProcessEnv = {}, flags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...flags, script, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 }
 
-function tsx(script: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+function tsx(script: string, args: string[], env: NodeJS.ProcessEnv = {}, flags: string[] = []): ChildProcess {
+  return spawn(process.execPath, [...flags, '--import', 'tsx', script, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,20 +81,25 @@ export async function startMediatorProcess(
 ): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   // BENCH_COMPILED=1 runs the build (`npm run build` first), as `npm start` does in production
-  const compiled = process.env.BENCH_COMPILED === '1' && existsSync(path.join(root, COMPILED_CLI));
-  const proc = (compiled ? node : tsx)(compiled ? COMPILED_CLI : 'src/cli/index.ts', ['serve'], {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: dir,
-    LOG_LEVEL: 'info',
-    AUTH_PASSWORD: PASSWORD,
-    DATABASE_URL: '',
-    OPENLMIS_BASE_URL: sandboxUrl,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
-    OUTBOX_DEADLINE_MS: '30000',
-  });
+  const compiled = process.env.BENCH_COMPILED === '1' && existsSync(path.resolve(root, COMPILED_CLI));
+  const proc = (compiled ? node : tsx)(
+    compiled ? COMPILED_CLI : 'src/cli/index.ts',
+    ['serve'],
+    {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dir,
+      LOG_LEVEL: 'info',
+      AUTH_PASSWORD: PASSWORD,
+      DATABASE_URL: '',
+      OPENLMIS_BASE_URL: sandboxUrl,
+      OPENLMIS_USERNAME: 'mediator',
+      OPENLMIS_PASSWORD: 'password',
+      OPENLMIS_CLIENT_SECRET: 'changeme',
+      OUTBOX_DEADLINE_MS: '30000',
+    },
+    profileArgs(),
+  );
   // the mediator's info logs go where a deployment's would: written, then not read here
   proc.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
@@ -100,4 +115,12 @@ export async function startMediatorProcess(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('mediator did not answer /health within 30 s');
+}
+
+/** SIGTERM, then wait for the exit (a CPU profile is written as the process ends), at most 10 s. */
+export async function stopProcess(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
 }

@@ -22,7 +22,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { orderLine, transactionOf } from '../test/support/openlmis-e2e.js';
 import { runTimed } from './latency.js';
-import { BENCH_PASSWORD as PASSWORD, cpuMs, json, startMediatorProcess, startSandbox } from './openlmis-processes.js';
+import {
+  BENCH_PASSWORD as PASSWORD,
+  cpuMs,
+  json,
+  startMediatorProcess,
+  startSandbox,
+  stopProcess,
+} from './openlmis-processes.js';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 40);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -210,9 +217,7 @@ async function main() {
     if (mediatorCalls > MAX_CALLS)
       throw new Error(`the mediator made ${mediatorCalls} calls per order (at most ${MAX_CALLS})`);
   } finally {
-    mediatorProc?.kill('SIGTERM');
-    sandbox.proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([stopProcess(mediatorProc), stopProcess(sandbox.proc)]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
