@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidSubmission, notFound, restError } from './errors.js';
 import type { User } from './model.js';
 import { pageOf } from './paging.js';
+import { restDate } from './representation.js';
 import { LOC } from './seed.js';
 import type { Caller, OpenMrsStore } from './state.js';
 import { registerTransactionRoutes, StockTransactions, type DispenseInput } from './stock-transactions.js';
@@ -536,7 +537,8 @@ export class StockService {
       destinationUuid: o.destinationUuid,
       destinationName: partyName(o.destinationUuid),
       atLocationUuid: o.atLocationUuid,
-      operationDate: o.operationDate,
+      // a java.util.Date: OpenMRS REST answers it in its own format and the server's zone (UTC here)
+      operationDate: restDate(Date.parse(o.operationDate.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))),
       remarks: o.remarks,
       reasonUuid: o.reasonUuid,
       reasonName: o.reasonUuid ? (this.reasons.get(o.reasonUuid) ?? null) : null,

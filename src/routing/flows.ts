@@ -84,6 +84,16 @@ function overlayLineIds<L extends { lineId?: string; product: { system: string; 
   );
 }
 
+/**
+ * The client's own spelling of an instant the upstream holds in its own (OpenMRS answers
+ * `…05:15:00.000+00:00` for the `…08:15:00+03:00` it was sent): the same instant reads back as
+ * sent; another one (changed upstream) as the upstream has it.
+ */
+function clientSpelling(upstream: string | undefined, written: string | undefined): string | undefined {
+  if (!upstream || !written) return upstream;
+  return Date.parse(upstream) === Date.parse(written) ? written : upstream;
+}
+
 export const ORDERS: FlowSpec<Order> = {
   flow: 'orders',
   outboxFlow: 'order',
@@ -102,7 +112,12 @@ export const ORDERS: FlowSpec<Order> = {
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
   pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),
-  withClientIds: (u, w) => ({ ...u, orderNumber: w.orderNumber, lines: overlayLineIds(u.lines, w.lines) }),
+  withClientIds: (u, w) => ({
+    ...u,
+    orderNumber: w.orderNumber,
+    authoredOn: clientSpelling(u.authoredOn, w.authoredOn),
+    lines: overlayLineIds(u.lines, w.lines),
+  }),
   routeBy: (o) => ({ facility: o.facility, program: o.program, facilityPath: 'Order.facility' }),
 };
 

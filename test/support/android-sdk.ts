@@ -20,6 +20,8 @@ export interface Downloaded {
   ids: string[];
   latest: string;
   etags: Map<string, string>;
+  /** Each downloaded resource by id, as the SDK stores it locally. */
+  resources: Map<string, any>;
   pages: number;
 }
 
@@ -27,13 +29,21 @@ export interface Downloaded {
 export type SdkClient = Pick<Rig, 'fhir'> & { mediator: { url: string } };
 
 /** The SDK's download: every page of `[type]?_lastUpdated=gt{since}`, oldest change first. */
-export async function download(rig: SdkClient, since: string, type = 'Location', count = 3): Promise<Downloaded> {
+export async function download(
+  rig: SdkClient,
+  since: string,
+  type = 'Location',
+  count = 3,
+  /** The SDK's per-type download parameters (`location=…`), as `name=value&…`. */
+  filter = '',
+): Promise<Downloaded> {
   const ids: string[] = [];
   const etags = new Map<string, string>();
+  const resources = new Map<string, any>();
   let latest = since;
   let pages = 0;
   let url: string | undefined =
-    `/fhir/${type}?_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=${count}`;
+    `/fhir/${type}?_lastUpdated=gt${encodeURIComponent(since)}&_sort=_lastUpdated&_count=${count}${filter ? `&${filter}` : ''}`;
   while (url) {
     const res = await rig.fhir('GET', url);
     if (res.status !== 200) throw new Error(`download: ${res.status} ${why(res)}`);
@@ -41,13 +51,14 @@ export async function download(rig: SdkClient, since: string, type = 'Location',
     for (const e of res.body.entry ?? []) {
       ids.push(e.resource.id);
       etags.set(e.resource.id, e.resource.meta?.versionId);
+      resources.set(e.resource.id, e.resource);
       const stamp = e.resource.meta?.lastUpdated;
       if (stamp && stamp > latest) latest = stamp;
     }
     const next = res.body.link?.find((l: { relation: string }) => l.relation === 'next')?.url as string | undefined;
     url = next?.slice(rig.mediator.url.length);
   }
-  return { ids, latest, etags, pages };
+  return { ids, latest, etags, resources, pages };
 }
 
 /** A transaction Bundle of `PUT [type]/[id]` entries: the SDK's upload of local creates. */

@@ -1,4 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
+import { inRanges } from '../../domain/instant-range.js';
 import type { Order, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { OPENMRS } from './errors.js';
@@ -61,7 +62,8 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       priority: 'routine',
       facility: { id: destination?.locationUuid ?? undefined, display: destination?.name },
       supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
-      authoredOn: typeof op.operationDate === 'string' ? op.operationDate : undefined,
+      // the client's authoredOn is the operation's date (submit), as OpenMRS spells it (+0000)
+      authoredOn: openmrsDateTime(op.operationDate),
       lines,
       source: { system: OPENMRS, id: String(op.uuid) },
     };
@@ -99,7 +101,8 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       (o.orderNumber.value === c.identifier.value &&
         (!c.identifier.system || o.orderNumber.system === c.identifier.system))) &&
     (!c.status || o.status === c.status) &&
-    (!c.facility || o.facility.id === c.facility);
+    (!c.facility || o.facility.id === c.facility) &&
+    inRanges(o.authoredOn, c.date);
 
   return {
     async get(id) {
@@ -140,4 +143,10 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };
     },
   };
+}
+
+/** An OpenMRS REST date (`2026-11-20T05:15:00.000+0000`) as a FHIR dateTime (the zone needs its colon). */
+export function openmrsDateTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  return value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
 }

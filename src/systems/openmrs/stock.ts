@@ -234,7 +234,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const body = {
           operationTypeUuid: p.typeUuid,
           sourceUuid: p.party.uuid,
-          operationDate: report.reportedAt,
+          operationDate: countedAt(report),
           externalReference,
           remarks: report.note ?? null,
           reasonUuid: p.reasonUuid ?? null,
@@ -247,4 +247,14 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       return { system: OPENMRS, ids: { stockOperation: created }, status };
     },
   };
+}
+
+/**
+ * When the stock was counted: an operation has one date (the stockmanagement module's
+ * operationDate, the day its ledger entries are dated), so the latest countingDateTime of the
+ * report's lines, else when it was reported.
+ */
+function countedAt(report: StockReport): string {
+  const times = report.lines.map((l) => l.countedAt).filter((x): x is string => !!x);
+  return times.length ? times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : report.reportedAt;
 }

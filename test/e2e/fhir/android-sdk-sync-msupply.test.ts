@@ -110,6 +110,16 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
   await until('SDK-MS-2 SENT', async () => (requestOf('SDK-MS-2')?.status === 'SENT' ? true : undefined));
   t.equal(linesOf('SDK-MS-2').length, 2, 'both lines on one request requisition');
 
+  // what was sent is what downloads back: the app's ids, authoredOn (kept in the requisition's comment)
+  const orderLines = await download(rig, '1970-01-01T00:00:00Z', 'SupplyRequest');
+  const sentLines = [orderA, ...bundle.entry.map((e: { resource: any }) => e.resource)];
+  t.same(
+    sentLines.map((l) => orderLines.resources.get(l.id)?.authoredOn),
+    sentLines.map((l) => l.authoredOn),
+    'every order line downloads under the app’s id with the authoredOn it was sent with',
+  );
+  t.equal(orderLines.ids.length, sentLines.length, 'and no second copy of any of them');
+
   // the nurse edits the sent order on the phone: Open mSupply refuses, naming SENT, and nothing changes
   const before = JSON.stringify(linesOf('SDK-MS-1'));
   const edited = { ...orderA, quantity: { ...orderA.quantity, value: 500 } };
@@ -173,6 +183,7 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
     inventoryListing: [
       {
         location: { reference: `Location/${STORE}` },
+        countingDateTime: '2026-11-21T08:40:00+03:00',
         item: [
           {
             quantity: {
@@ -190,6 +201,12 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
   const counted = await rig.fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
   t.equal(counted.status, 201, `the count, PUT under the app's id: ${why(counted)}`);
   t.equal(await stockNow(), 7_000, 'stock on hand is what was counted (7 packs of 1000)');
+  const countRead = await rig.fhir('GET', `/fhir/R5/InventoryReport/${countId}`);
+  t.same(
+    countRead.body.inventoryListing.map((l: { countingDateTime: string }) => l.countingDateTime),
+    ['2026-11-21T08:40:00+03:00'],
+    'the count reads back with countingDateTime as sent',
+  );
 
   // the app lost every answer and uploads the whole day again: nothing happens twice in Open mSupply
   const countsBefore = JSON.stringify(ms.state.counts());

@@ -25,6 +25,9 @@ const GTIN = 'https://www.gs1.org/gtin';
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 const AMOXICILLIN = '10860012300058';
 const PARACETAMOL = '10860012300065';
+/** Written on the phone in its own zone, before the upload. */
+const AUTHORED = '2026-12-01T11:00:00+03:00';
+const COUNTED = '2026-12-01T08:30:00Z';
 
 const line = (order: string, gtin: string, qty: number) => ({
   resourceType: 'SupplyRequest',
@@ -34,7 +37,7 @@ const line = (order: string, gtin: string, qty: number) => ({
   identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: 'https://app.example.org/orders', value: order }],
   itemCodeableConcept: { coding: [{ system: GTIN, code: gtin }] },
   quantity: { value: qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-  authoredOn: '2026-12-01T08:00:00Z',
+  authoredOn: AUTHORED,
   deliverTo: { reference: `Location/${LOC.kilima}` },
   deliverFrom: { reference: `Location/${LOC.mwangaza}` },
 });
@@ -136,6 +139,25 @@ t.test('a day of Android FHIR SDK sync against OpenMRS', async (t) => {
   );
   t.equal(sb.store.locations.get(LOC.kilima)!.name, 'Kilima Health Centre', 'renamed back in OpenMRS');
 
+  // what was sent is what downloads back: the app's own ids, authoredOn as written on the phone
+  t.ok(
+    requisitions().every((o: any) => Date.parse(o.operationDate) === Date.parse(AUTHORED)),
+    'OpenMRS dates each requisition when it was authored (operationDate), not when it arrived',
+  );
+  const orders = await download(client, '1970-01-01T00:00:00Z', 'SupplyRequest');
+  const sent = [
+    lineA,
+    ...bundle.entry.filter((e: any) => e.resource.resourceType === 'SupplyRequest').map((e: any) => e.resource),
+  ];
+  t.same(
+    sent.map((l) => orders.resources.get(l.id)?.authoredOn),
+    sent.map(() => AUTHORED),
+    'every line downloads under the app’s id with authoredOn as sent',
+  );
+  t.equal(orders.ids.length, sent.length, 'and no second copy of any of them');
+  const byDate = await fhir('GET', `/fhir/SupplyRequest?date=lt${encodeURIComponent('2026-12-01T08:00:00Z')}`);
+  t.same(byDate.body.entry ?? [], [], 'a search by date filters on authoredOn (08:00Z is after it)');
+
   // a stock count at the store, PUT under the app's id
   const countId = randomUUID();
   const count = {
@@ -148,7 +170,7 @@ t.test('a day of Android FHIR SDK sync against OpenMRS', async (t) => {
     inventoryListing: [
       {
         location: { reference: `Location/${LOC.mwangaza}` },
-        countingDateTime: '2026-12-01T08:30:00Z',
+        countingDateTime: COUNTED,
         item: [
           {
             extension: [
@@ -167,6 +189,15 @@ t.test('a day of Android FHIR SDK sync against OpenMRS', async (t) => {
     [...sb.stock.operations.values()].some((o) => o.operationType === 'stocktake' && o.status === 'COMPLETED')
       ? true
       : undefined,
+  );
+  const stocktake = [...sb.stock.operations.values()].find((o) => o.operationType === 'stocktake')!;
+  t.equal(Date.parse(stocktake.operationDate), Date.parse(COUNTED), 'OpenMRS dates the stocktake when it was counted');
+  const countRead = await fhir('GET', `/fhir/R5/InventoryReport/${countId}`);
+  t.equal(countRead.status, 200, why(countRead));
+  t.same(
+    countRead.body.inventoryListing.map((l: any) => l.countingDateTime),
+    [COUNTED],
+    'the count reads back with countingDateTime as sent',
   );
 
   // the store ships SDK-OMRS-1; the facility confirms what arrived

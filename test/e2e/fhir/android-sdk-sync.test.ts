@@ -113,6 +113,53 @@ t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
   const orders = requisitionsAt('LK-HC-101').filter((r: { status: string }) => r.status === 'SUBMITTED');
   t.equal(orders.length, 2, 'SDK-DAY-1 and SDK-DAY-2, each submitted once');
 
+  // what was sent is what downloads back: the app's ids and authoredOn (kept in OpenLMIS extraData)
+  const orderLines = await download(rig, '1970-01-01T00:00:00Z', 'SupplyRequest');
+  const sentLines = [orderA, ...bundle.entry.slice(0, 2).map((e: { resource: any }) => e.resource)];
+  t.same(
+    sentLines.map((l) => orderLines.resources.get(l.id)?.authoredOn),
+    sentLines.map((l) => l.authoredOn),
+    'every order line downloads under the app’s id with the authoredOn it was sent with',
+  );
+  t.equal(
+    orderLines.ids.filter((id) => !sentLines.some((l) => l.id === id)).length,
+    0,
+    'and no second copy of any of them',
+  );
+
+  // a stock count taken in the afternoon, PUT under the app's id
+  const snapshot = await rig.fhir(
+    'GET',
+    `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${fac('LK-HC-101')}`)}`,
+  );
+  t.equal(snapshot.status, 200, why(snapshot));
+  const count = structuredClone(snapshot.body.entry[0].resource);
+  const countId = randomUUID();
+  Object.assign(count, { id: countId, reportedDateTime: '2026-11-21T16:00:00Z' });
+  delete count.meta;
+  count.identifier = [{ system: 'https://mobile.example.org/counts', value: 'SDK-DAY-CNT-1' }];
+  count.inventoryListing[0].countingDateTime = '2026-11-21T15:20:00+02:00';
+  const counted = await rig.fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
+  t.equal(counted.status, 201, why(counted));
+  const countRead = await rig.fhir('GET', `/fhir/R5/InventoryReport/${countId}`);
+  t.same(
+    countRead.body.inventoryListing.map((l: { countingDateTime: string }) => l.countingDateTime),
+    ['2026-11-21T15:20:00+02:00'],
+    'the count reads back with countingDateTime as sent',
+  );
+  const stockDownload = await download(
+    rig,
+    '1970-01-01T00:00:00Z',
+    'R5/InventoryReport',
+    3,
+    `location=${encodeURIComponent(`Location/${fac('LK-HC-101')}`)}`,
+  );
+  const live = stockDownload.resources.get(snapshot.body.entry[0].resource.id);
+  t.ok(
+    live?.inventoryListing.some((l: { countingDateTime?: string }) => l.countingDateTime === '2026-11-21'),
+    'the live stock downloads with the day of the count (OpenLMIS keeps occurredDate, a date)',
+  );
+
   // evening download: the two facilities the bundle changed, since midday
   const evening = await download(rig, midday.latest);
   t.same(new Set(evening.ids), new Set([fac('LK-HC-103'), fac('LK-HC-104')]));
