@@ -9,6 +9,7 @@ import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, itemsAt, type RtsUseCase } from './rts.js';
 import { postTrackerEvents } from './tracker-report.js';
+import { trackerOrder } from './version.js';
 
 /**
  * Consignments a facility received (it scanned the packing list into RTS and completed the
@@ -80,7 +81,8 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
         program: p.program,
         programStage: p.stage,
         status: 'COMPLETED',
-        order: 'updatedAt:asc',
+        // the last event read is the next mark: oldest update first, as this server spells it
+        order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
         updatedAfter,
         fields,
       });
