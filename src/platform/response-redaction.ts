@@ -35,7 +35,16 @@ export function redactingStream(redactor: Redactor): Transform {
 }
 
 function redactHeaders(reply: FastifyReply, redactor: Redactor): void {
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
+  const headers = reply.getHeaders();
+  // one check over all values first: a reply's headers almost never carry a secret
+  let all = '';
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value === 'string') all += `${value}\n`;
+    else if (Array.isArray(value)) all += `${value.join('\n')}\n`;
+  }
+  if (!redactor.leaks(all)) return;
+  for (const [name, value] of Object.entries(headers)) {
     if (typeof value === 'string') {
       const masked = redactor.redact(value);
       if (masked !== value) reply.header(name, masked);

@@ -8,9 +8,10 @@ import { requiredBindings, requiredElements, singleElements } from './bindings.j
  */
 export function validateRules(version: FhirVersion, resource: Record<string, unknown>): Issue[] {
   const type = String(resource.resourceType);
+  const [empty, zoneless] = checkValues(resource, type);
   return [
-    ...checkEmptyValues(resource, type),
-    ...checkDateTimeZones(resource, type),
+    ...empty,
+    ...zoneless,
     ...checkRequiredElements(version, resource, type),
     ...checkBindings(version, resource, type),
     ...checkSingleElements(version, resource, type),
@@ -29,15 +30,19 @@ function checkSingleElements(version: FhirVersion, resource: Record<string, unkn
 
 function walk(value: unknown, path: string, visit: (value: unknown, path: string) => void): void {
   visit(value, path);
-  if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`, visit));
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`, visit);
   else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit);
+    const record = value as Record<string, unknown>;
+    for (const k of Object.keys(record)) walk(record[k], `${path}.${k}`, visit);
   }
 }
 
-function checkEmptyValues(resource: unknown, type: string): Issue[] {
+/** Empty values and dateTimes without a zone, in one walk: [empty-value issues, zone issues]. */
+function checkValues(resource: unknown, type: string): [Issue[], Issue[]] {
   const issues: Issue[] = [];
+  const zoneless: Issue[] = [];
   walk(resource, type, (value, path) => {
+    checkDateTimeZone(value, path, zoneless);
     if (value === null)
       issues.push({
         code: 'structure',
@@ -63,23 +68,19 @@ function checkEmptyValues(resource: unknown, type: string): Issue[] {
         expression: [path],
       });
   });
-  return issues;
+  return [issues, zoneless];
 }
 
 const dateTimeWithoutZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
-function checkDateTimeZones(resource: unknown, type: string): Issue[] {
-  const issues: Issue[] = [];
-  walk(resource, type, (value, path) => {
-    if (typeof value === 'string' && dateTimeWithoutZone.test(value)) {
-      issues.push({
-        code: 'value',
-        diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`,
-        expression: [path],
-      });
-    }
-  });
-  return issues;
+function checkDateTimeZone(value: unknown, path: string, issues: Issue[]): void {
+  if (typeof value === 'string' && dateTimeWithoutZone.test(value)) {
+    issues.push({
+      code: 'value',
+      diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`,
+      expression: [path],
+    });
+  }
 }
 
 function applies(versions: FhirVersion[] | undefined, version: FhirVersion): boolean {

@@ -26,11 +26,6 @@ const ID = '[A-Za-z0-9\\-.]{1,64}';
 const RELATIVE = new RegExp(`^[A-Z][A-Za-z]{1,63}/${ID}(?:/_history/${ID})?$`);
 const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
-function lastKey(path: string): string {
-  const m = /\.([A-Za-z_$][\w$]*)(?:\[\d+\])?$/.exec(path);
-  return m ? m[1] : '';
-}
-
 function checkDate(value: string, path: string, issues: Issue[]): void {
   if (looksLikeDate(value) && !isCalendarDate(value)) {
     issues.push({
@@ -133,27 +128,29 @@ function checkReference(value: string, path: string, opts: SemanticOptions, issu
 export function checkSemantics(resource: Record<string, unknown>, type: string, opts: SemanticOptions = {}): Issue[] {
   const issues: Issue[] = [];
   const max = opts.maxIssues ?? Infinity;
-  const stack: { v: unknown; path: string }[] = [{ v: resource, path: type }];
+  // each frame carries the element name its value sits under (an array's items share it), so
+  // no node pays for reading the name back out of its path
+  const stack: { v: unknown; path: string; key: string }[] = [{ v: resource, path: type, key: '' }];
   while (stack.length && issues.length < max) {
-    const { v, path } = stack.pop()!;
+    const { v, path, key } = stack.pop()!;
     if (typeof v === 'string') {
-      const key = lastKey(path);
       if (DATE_KEY.test(key)) checkDate(v, path, issues);
       else if (key === 'reference') checkReference(v, path, opts, issues);
       continue;
     }
     if (!v || typeof v !== 'object') continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]` });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]`, key });
       continue;
     }
     const el = v as Record<string, unknown>;
     checkPeriod(el, path, issues);
-    if (lastKey(path) === 'position') checkPosition(el, path, issues);
-    checkExtensions(el.extension, `${path}.extension`, false, issues);
-    checkExtensions(el.modifierExtension, `${path}.modifierExtension`, true, issues);
+    if (key === 'position') checkPosition(el, path, issues);
+    if (el.extension !== undefined) checkExtensions(el.extension, `${path}.extension`, false, issues);
+    if (el.modifierExtension !== undefined)
+      checkExtensions(el.modifierExtension, `${path}.modifierExtension`, true, issues);
     const keys = Object.keys(el);
-    for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: el[keys[i]], path: `${path}.${keys[i]}` });
+    for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: el[keys[i]], path: `${path}.${keys[i]}`, key: keys[i] });
   }
   return issues.slice(0, max);
 }
