@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { putTransaction } from '../../support/android-sdk.js';
 import { orderLine, startRig, why } from '../../support/openlmis-e2e.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -67,4 +68,26 @@ t.test('a SENT request requisition: change and cancel are refused naming its sta
   t.equal(read.status, 200, why(read));
   t.equal(read.body.quantity.value, 300, 'the order reads as Open mSupply holds it');
   t.equal(read.body.status, 'active');
+
+  // one line of a two-line order: Open mSupply cannot drop it from a SENT requisition, so the line
+  // is not gone (no 410): it reads and is listed as Open mSupply holds it
+  const two = ['EM-AMX250', 'EM-ORS'].map((productCode, i) => ({
+    ...orderLine({ order: 'MS-CHG-2', facilityId: STORE, program: 'EM01', productCode, qty: 10 + i }),
+    id: `ms-chg-2-${i}`,
+  }));
+  const posted = await rig.fhir('POST', '/fhir', putTransaction(two));
+  t.equal(posted.status, 200, why(posted));
+  const before = ms.state.applied.length;
+  const cancelLine = await rig.fhir('DELETE', '/fhir/SupplyRequest/ms-chg-2-1');
+  t.equal(cancelLine.status, 409, why(cancelLine));
+  t.match(why(cancelLine), /SENT/, 'naming the status that forbids it');
+  t.equal(ms.state.applied.length, before, 'no mutation reached Open mSupply');
+  const kept = await rig.fhir('GET', '/fhir/SupplyRequest/ms-chg-2-1');
+  t.equal(kept.status, 200, `the line is still there: ${why(kept)}`);
+  const listed = await rig.fhir('GET', '/fhir/SupplyRequest?identifier=MS-CHG-2');
+  t.same(
+    listed.body.entry.map((e: any) => e.resource.id).sort(),
+    ['ms-chg-2-0', 'ms-chg-2-1'],
+    'and both lines are listed, under the client ids',
+  );
 });
