@@ -43,7 +43,8 @@ export function encodeLocation(version: FhirVersion, f: Facility, meta: Json): J
     description: f.description,
     mode: 'instance',
     type: [{ coding: [kindCoding(f.kind)] }, ...(f.types ?? []).map(codeToConcept)],
-    ...(isR5(version) ? { contact: telecom ? [{ telecom }] : undefined } : { telecom }),
+    // no telecom is no contact (an empty contact.telecom is invalid FHIR, as is an empty contact)
+    ...(isR5(version) ? { contact: telecom?.length ? [{ telecom }] : undefined } : { telecom }),
     address: f.address
       ? compact({
           line: f.address.lines,
