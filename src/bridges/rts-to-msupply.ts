@@ -40,6 +40,11 @@ export const RTS_SHIPMENTS_CURSOR = 'bridge.rtsToMsupply.shipments';
 export const RTS_RECEIVE_FLOW = 'receive';
 export const RTS_RECEIPTS_CURSOR = 'bridge.rtsToMsupply.receipts';
 /**
+ * The codes of every store a requisition was sent to (a JSON list): their shipments are read even
+ * after routing.json stops naming them, while their requisitions are still being shipped.
+ */
+export const RTS_STORES_CURSOR = 'bridge.rtsToMsupply.supplyingStores';
+/**
  * Events are re-read this far behind the mark: an event DHIS2 commits with an `updatedAt` a little
  * older than one already read (a long transaction, another server node) is still found.
  */
@@ -304,6 +309,7 @@ function supplierOf(deps: RtsBridgeDeps, msupply: MsupplyConnector, dhis2: Dhis2
   const fallback = msupply.fulfilment.defaultStore();
   const areasOf = areaWalker((id) => dhis2.facilities?.get(id) ?? Promise.resolve(undefined));
   const checked = new Map<string, Promise<string | undefined>>();
+  const chosen = new Set<string>();
   const cannotSupply = (code: string) => {
     if (!checked.has(code))
       checked.set(
@@ -317,13 +323,20 @@ function supplierOf(deps: RtsBridgeDeps, msupply: MsupplyConnector, dhis2: Dhis2
     return checked.get(code)!;
   };
   return {
-    stores: () => storesNamed(rules, fallback),
+    /** The stores the rules can choose and every store requisitions went to, this run or before. */
+    async stores(): Promise<string[]> {
+      const known = JSON.parse((await deps.store.getCursor(RTS_STORES_CURSOR)) ?? '[]') as string[];
+      const all = [...new Set([...known, ...chosen])].sort();
+      if (all.length !== known.length) await deps.store.setCursor(RTS_STORES_CURSOR, JSON.stringify(all));
+      return [...new Set([...storesNamed(rules, fallback), ...all])];
+    },
     async choose(order: Order): Promise<{ supplier: Order['supplier'] } | { held: string }> {
       if (order.supplier) return { supplier: order.supplier };
       const choice = await chooseSupplier(order, rules, fallback, areasOf);
       if ('held' in choice) return choice;
       const why = await cannotSupply(choice.store);
       if (why) return { held: `supplying store ${choice.store} (by ${choice.by}): ${why}` };
+      chosen.add(choice.store);
       return { supplier: { identifier: { system: STORE_CODE_SYSTEM, value: choice.store } } };
     },
   };
@@ -409,7 +422,7 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
     }
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
-  const consigned = await consignShipments(deps, msupply, suppliers.stores(), unreadStores);
+  const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores);
   if (typeof consigned === 'string') return { counts, ...(held.length ? { held } : {}) };
   const received = await writeBackReceipts(deps, msupply);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
