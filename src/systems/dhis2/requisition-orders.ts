@@ -75,6 +75,7 @@ const EVENT_STATUS: Record<string, string> = { active: 'COMPLETED', draft: 'ACTI
 /** A DHIS2 timestamp (server time, no zone) from an instant, as the order times are read. */
 const plain = (iso: string | undefined) => iso?.replace(/Z$/, '');
 
+/** The refusal of a search nothing bounds: which parameters would bound it (FHIR issue type too-costly). */
 export function tooCostly(): MediatorError {
   return new MediatorError(422, {
     code: 'too-costly',
