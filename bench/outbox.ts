@@ -3,14 +3,18 @@
  * writes go
  *   direct:  straight to a no-op upstream (a plain HTTP POST with the handler's own client, fetch),
  *   outbox:  through acceptWrite (recorded durably, delivered at once, the step journaled, the end
- *            recorded) on SQLite (WAL, synchronous=FULL, group commit) and on PostgreSQL
- *            (BENCH_DATABASE_URL, else a throw-away server with fsync on, started with
+ *            recorded) on SQLite (WAL, group commit, each batch's WAL fsync off the event loop
+ *            before anyone is answered) and on PostgreSQL (statements batched per turn; the
+ *            server from BENCH_DATABASE_URL, else a throw-away one with fsync on, started with
  *            scripts/pg-test-server.sh when the binaries exist).
  * The upstream runs in its own process. Every side is warmed the same (BENCH_WARMUP writes), then
  * the sides run interleaved for BENCH_ROUNDS rounds (the order rotates each round), and each
  * round's outbox throughput is divided by the same round's direct throughput: min / median / max
- * of that ratio per engine. Also per engine: store round trips per accepted write (PostgreSQL:
- * every query the pg client sent, worker polls included) and commits per write (SQLite).
+ * of that ratio per engine, and beside it the same ratio by CPU per write (direct's over the
+ * side's: this process's CPU, plus the PostgreSQL server's processes for that side when this
+ * bench started the server), which a busy machine disturbs less. Also per engine: store round
+ * trips per accepted write (PostgreSQL: every query the pg client sent, worker polls included)
+ * and commits per write (SQLite).
  * BENCH_WRITES (per side and round, default 2000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (3).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +41,8 @@ interface Round {
   p99: number;
   /** Store round trips (PostgreSQL queries) or commits (SQLite) per accepted write, when counted. */
   perWrite?: number;
+  /** CPU µs per accepted write: this process, plus the PostgreSQL server's processes for that side. */
+  cpuUs: number;
 }
 
 interface Side {
@@ -45,6 +51,8 @@ interface Side {
   write(i: number): Promise<boolean>;
   /** A counter read before and after a round (queries sent, commits made). */
   counter?: () => number;
+  /** CPU µs spent outside this process on this side's behalf (the PostgreSQL server), cumulative. */
+  externalCpuUs?: () => number;
   rounds: Round[];
   close(): Promise<void>;
 }
@@ -63,11 +71,46 @@ let nextKey = 0;
 async function run(side: Side, count: number): Promise<Round> {
   let accepted = 0;
   const before = side.counter?.();
+  const cpuBefore = process.cpuUsage();
+  const externalBefore = side.externalCpuUs?.() ?? 0;
   const t = await runTimed(count, CONCURRENCY, async () => {
     if (await side.write(nextKey++)) accepted += 1;
   });
+  const cpu = process.cpuUsage(cpuBefore);
+  const external = (side.externalCpuUs?.() ?? 0) - externalBefore;
   const counted = side.counter && before !== undefined ? (side.counter() - before) / Math.max(1, accepted) : undefined;
-  return { perSecond: accepted / t.seconds, p50: t.p50Ms, p99: t.p99Ms, perWrite: counted };
+  const cpuUs = (cpu.user + cpu.system + external) / Math.max(1, accepted);
+  return { perSecond: accepted / t.seconds, p50: t.p50Ms, p99: t.p99Ms, perWrite: counted, cpuUs };
+}
+
+/**
+ * CPU µs used so far by a PostgreSQL server's processes (the postmaster and its children), from
+ * /proc; undefined when that cannot be read (another machine's server, no /proc).
+ */
+function postgresCpuUs(dataDir: string): (() => number) | undefined {
+  let postmaster: number;
+  try {
+    postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  const hz = 100; // USER_HZ on Linux
+  return () => {
+    let ticks = 0;
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // fields after the command name (which may hold spaces): state ppid … utime(14) stime(15)
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) === postmaster || Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+    }
+    return (ticks / hz) * 1e6;
+  };
 }
 
 function directSide(upstreamUrl: string): Side {
@@ -87,7 +130,13 @@ function directSide(upstreamUrl: string): Side {
   };
 }
 
-function outboxSide(name: string, store: Store, upstreamUrl: string, counter?: () => number): Side {
+function outboxSide(
+  name: string,
+  store: Store,
+  upstreamUrl: string,
+  counter?: () => number,
+  externalCpuUs?: () => number,
+): Side {
   const outbox = new Outbox({ store, options: { concurrency: { default: CONCURRENCY } } });
   outbox.register('write', 'noop', faultyUpstreamHandlers(upstreamUrl, 'noop').write);
   outbox.startWorker();
@@ -95,6 +144,7 @@ function outboxSide(name: string, store: Store, upstreamUrl: string, counter?: (
     name,
     rounds: [],
     counter,
+    externalCpuUs,
     async write(i) {
       const o = await outbox.acceptWrite({
         flow: 'write',
@@ -128,9 +178,12 @@ async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
-async function postgresUrl(): Promise<{ url: string; cleanup: () => Promise<void> } | undefined> {
+async function postgresUrl(): Promise<
+  { url: string; cleanup: () => Promise<void>; serverCpuUs?: () => number } | undefined
+> {
   let base = process.env.BENCH_DATABASE_URL;
   let stop: (() => void) | undefined;
+  let serverCpuUs: (() => number) | undefined;
   if (!base) {
     try {
       // not PG_TEST_FAST: a benchmark of durable writes needs fsync on
@@ -141,6 +194,7 @@ async function postgresUrl(): Promise<{ url: string; cleanup: () => Promise<void
       });
       base = /TEST_DATABASE_URL=(\S+)/.exec(out)?.[1];
       const dir = /PG_TEST_DIR=(\S+)/.exec(out)?.[1];
+      serverCpuUs = dir ? postgresCpuUs(path.join(dir, 'data')) : undefined;
       stop = () => execFileSync(path.join(ROOT, 'scripts/pg-test-server.sh'), ['stop', dir!], { stdio: 'ignore' });
     } catch {
       return undefined;
@@ -162,6 +216,7 @@ async function postgresUrl(): Promise<{ url: string; cleanup: () => Promise<void
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    serverCpuUs,
     cleanup: async () => {
       const c = new pg.Client({ connectionString: base });
       await c.connect();
@@ -191,7 +246,9 @@ sides.push(outboxSide('outbox, SQLite', sqlite, upstream.url, commits));
 const pgTarget = await postgresUrl();
 if (pgTarget) {
   const store = await openStore({ databaseUrl: pgTarget.url, poolSize: CONCURRENCY });
-  sides.push(outboxSide('outbox, PostgreSQL', store, upstream.url, () => pgQueries));
+  sides.push(outboxSide('outbox, PostgreSQL', store, upstream.url, () => pgQueries, pgTarget.serverCpuUs));
+  if (!pgTarget.serverCpuUs)
+    process.stdout.write('PostgreSQL: server CPU not counted (not a server this bench started)\n');
 } else {
   process.stdout.write('PostgreSQL: skipped (no BENCH_DATABASE_URL and no server binaries to start one)\n');
 }
@@ -216,11 +273,15 @@ process.stdout.write(
     `load average before: ${loadBefore}; after: ${load()}\n\n`,
 );
 process.stdout.write(
-  `${'path'.padEnd(20)} ${'writes/s (median)'.padStart(17)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ratio to direct min / median / max  per write\n`,
+  `${'path'.padEnd(20)} ${'writes/s (median)'.padStart(17)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}  ratio to direct min / median / max  [by CPU per write]  per write\n`,
 );
 for (const side of sides) {
   const ratios = side.rounds.map((r, i) => r.perSecond / direct.rounds[i].perSecond).sort((a, b) => a - b);
   const spread = [ratios[0], median(ratios), ratios[ratios.length - 1]];
+  // the same ratio by CPU: direct's CPU per write over this side's (steadier on a busy machine)
+  const cpuRatios = side.rounds.map((r, i) => direct.rounds[i].cpuUs / r.cpuUs).sort((a, b) => a - b);
+  const cpuSpread = [cpuRatios[0], median(cpuRatios), cpuRatios[cpuRatios.length - 1]];
+  const cpuUs = median(side.rounds.map((r) => r.cpuUs));
   const perWrite = side.rounds.map((r) => r.perWrite).filter((x): x is number => x !== undefined);
   const unit = side === direct ? '' : side.name.includes('SQLite') ? 'commits' : 'queries';
   process.stdout.write(
@@ -233,6 +294,8 @@ for (const side of sides) {
       .padStart(7)}  ${spread
       .map((x) => x.toFixed(2))
       .join(' / ')
-      .padStart(34)}  ${perWrite.length ? `${median(perWrite).toFixed(2)} ${unit}` : ''}\n`,
+      .padStart(34)}  [${cpuSpread.map((x) => x.toFixed(2)).join(' / ')}]  ${
+      perWrite.length ? `${median(perWrite).toFixed(2)} ${unit}, ` : ''
+    }${cpuUs.toFixed(0)} µs CPU\n`,
   );
 }
