@@ -126,6 +126,8 @@ export interface Stocktake {
   comment: string | null;
   createdDatetime: string;
   finalisedDatetime: string | null;
+  /** The day the stock was counted (UpdateStocktakeInput.stocktakeDate, a NaiveDate); null until set. */
+  stocktakeDate?: string | null;
 }
 export interface StocktakeLine {
   id: string;

@@ -796,6 +796,12 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         return typedError('UpdateStocktakeError', 'CannotEditStocktake', 'Cannot edit stocktake');
       if (input.comment !== undefined && input.comment !== null) stocktake.comment = input.comment;
       if (input.description !== undefined && input.description !== null) stocktake.description = input.description;
+      if (input.stocktakeDate !== undefined && input.stocktakeDate !== null) {
+        // a NaiveDate scalar: a calendar day, no time
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(input.stocktakeDate) || Number.isNaN(Date.parse(input.stocktakeDate)))
+          throw badUserInput(`stocktakeDate: invalid NaiveDate ${input.stocktakeDate}`);
+        stocktake.stocktakeDate = input.stocktakeDate;
+      }
       if (input.status === 'FINALISED') {
         const { reducedBelowZero } = state.finaliseStocktake(stocktake);
         if (reducedBelowZero.length) {

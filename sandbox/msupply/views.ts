@@ -344,7 +344,7 @@ export function stocktakeNode(state: MsupplyState, s: Stocktake): Obj {
     comment: s.comment,
     createdDatetime: s.createdDatetime,
     finalisedDatetime: s.finalisedDatetime,
-    stocktakeDate: null,
+    stocktakeDate: s.stocktakeDate ?? null,
     isLocked: false,
     isInitialStocktake: false,
     countedBy: null,

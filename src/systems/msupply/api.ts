@@ -424,7 +424,7 @@ export function createMsupplyApi(client: MsupplyClient) {
         })
       ).insertStocktakeLine;
     },
-    async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED' }) {
+    async updateStocktake(storeId: string, input: { id: string; status: 'FINALISED'; stocktakeDate?: string }) {
       return (
         await client.request<{ updateStocktake: { id: string; status: string } }>({
           query: Q.UPDATE_STOCKTAKE,

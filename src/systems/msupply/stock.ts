@@ -271,10 +271,23 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       }
       await journal.run('finalise', async () => {
         const current = await api.stocktake(store.id, id);
-        if (current?.status !== 'FINALISED') await api.updateStocktake(store.id, { id, status: 'FINALISED' });
+        if (current?.status !== 'FINALISED')
+          await api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         return 'FINALISED';
       });
       return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
     },
   };
+}
+
+/**
+ * The day the stock was counted, as the stocktake's date (UpdateStocktakeInput.stocktakeDate, a
+ * NaiveDate in msupply-foundation/open-msupply's GraphQL schema): the latest countingDateTime of
+ * the report, on the client's own calendar. Without one, Open mSupply dates it itself.
+ */
+function countDay(report: StockReport): { stocktakeDate?: string } {
+  const times = report.lines.map((l) => l.countedAt).filter((x): x is string => !!x);
+  if (!times.length) return {};
+  const latest = times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+  return { stocktakeDate: latest.slice(0, 10) };
 }

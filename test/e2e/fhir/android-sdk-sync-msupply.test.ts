@@ -207,6 +207,11 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
     ['2026-11-21T08:40:00+03:00'],
     'the count reads back with countingDateTime as sent',
   );
+  t.same(
+    [...ms.state.stocktakes.values()].map((s) => s.stocktakeDate),
+    ['2026-11-21'],
+    'Open mSupply dates the stocktake the day it was counted (stocktakeDate, a date)',
+  );
 
   // the app lost every answer and uploads the whole day again: nothing happens twice in Open mSupply
   const countsBefore = JSON.stringify(ms.state.counts());
