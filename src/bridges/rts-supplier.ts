@@ -7,8 +7,10 @@ import type { Facility, FacilityRef, Order } from '../domain/index.js';
  * systems: the first rule whose conditions hold names the store (by its code, which mSupply's
  * Dhis2Code convention makes the store's DHIS2 org unit code), else the section's default, else
  * `msupply.supplierCode`. A district or region is named by any of its org unit id, code or name,
- * so one rule covers every facility below it. Pure but for `areasOf`, which the caller backs with
- * the DHIS2 connector's org unit reads.
+ * so one rule covers every facility below it. With `fromCrosswalk`, a facility no rule covers is
+ * supplied by the nearest enclosing area the crosswalk links to an Open mSupply store (a district
+ * store reconciled against the registry), before the default. Pure but for `areasOf` and
+ * `linkedStore`, which the caller backs with the DHIS2 connector's org unit reads and the crosswalk.
  */
 export interface SupplyingStoreCondition {
   /** The facility's org unit id (UID) or code. */
@@ -28,6 +30,8 @@ export interface SupplyingStoreRule {
 
 export interface SupplyingStores {
   rules?: SupplyingStoreRule[];
+  /** After the rules: the nearest enclosing area the crosswalk links to an Open mSupply store. */
+  fromCrosswalk?: boolean;
   /** The store when no rule matches; absent: msupply.supplierCode; null: none (such requisitions are held). */
   default?: string | null;
 }
@@ -51,15 +55,24 @@ async function holds(when: SupplyingStoreCondition, order: Order, areasOf: Areas
   return true;
 }
 
+/** The code of the Open mSupply store the crosswalk links an area (by its id) to, if any. */
+export type LinkedStore = (areaId: string) => Promise<string | undefined>;
+
 /** The supplying store of an order's facility by the rules; `fallback` is msupply.supplierCode. */
 export async function chooseSupplier(
   order: Order,
   rules: SupplyingStores | undefined,
   fallback: string | undefined,
   areasOf: AreasOf,
+  linkedStore: LinkedStore = async () => undefined,
 ): Promise<SupplierChoice> {
   for (const rule of rules?.rules ?? [])
     if (await holds(rule.when, order, areasOf)) return { store: rule.store, by: `rule "${rule.name}"` };
+  if (rules?.fromCrosswalk)
+    for (const area of await areasOf(order.facility)) {
+      const store = area.id ? await linkedStore(area.id) : undefined;
+      if (store) return { store, by: `the crosswalk (${area.name} is Open mSupply store ${store})` };
+    }
   const tried = (rules?.rules ?? []).map((r) => `"${r.name}"`).join(', ');
   const none = tried ? `no supplying-store rule matched (${tried})` : 'no supplying-store rule applies';
   if (rules?.default === null) return { held: `${none} and routing.json supplyingStores has no default` };

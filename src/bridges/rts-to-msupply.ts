@@ -11,7 +11,8 @@ import type { Dhis2Connector } from '../systems/dhis2/index.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 import { SHIPMENT_SYSTEM, STORE_CODE_SYSTEM } from '../systems/msupply/identifiers.js';
-import { areaWalker, chooseSupplier, storesNamed, type SupplyingStores } from './rts-supplier.js';
+import { areaWalker, chooseSupplier, storesNamed, type LinkedStore, type SupplyingStores } from './rts-supplier.js';
+import { holdsRegistryId } from '../registry/crosswalk-types.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
@@ -308,6 +309,7 @@ function supplierOf(deps: RtsBridgeDeps, msupply: MsupplyConnector, dhis2: Dhis2
   )();
   const fallback = msupply.fulfilment.defaultStore();
   const areasOf = areaWalker((id) => dhis2.facilities?.get(id) ?? Promise.resolve(undefined));
+  const linkedStore = crosswalkStore(deps.store, msupply);
   const checked = new Map<string, Promise<string | undefined>>();
   const chosen = new Set<string>();
   const cannotSupply = (code: string) => {
@@ -332,13 +334,32 @@ function supplierOf(deps: RtsBridgeDeps, msupply: MsupplyConnector, dhis2: Dhis2
     },
     async choose(order: Order): Promise<{ supplier: Order['supplier'] } | { held: string }> {
       if (order.supplier) return { supplier: order.supplier };
-      const choice = await chooseSupplier(order, rules, fallback, areasOf);
+      const choice = await chooseSupplier(order, rules, fallback, areasOf, linkedStore);
       if ('held' in choice) return choice;
       const why = await cannotSupply(choice.store);
       if (why) return { held: `supplying store ${choice.store} (by ${choice.by}): ${why}` };
       chosen.add(choice.store);
       return { supplier: { identifier: { system: STORE_CODE_SYSTEM, value: choice.store } } };
     },
+  };
+}
+
+/**
+ * The Open mSupply store the crosswalk links a DHIS2 area to: the org unit's row links it to a
+ * registry facility, and that facility's Open mSupply row names the store (by id; the reconciliation
+ * keeps both, src/registry/store-crosswalk.ts). Only held links count (auto, manual, flagged).
+ */
+function crosswalkStore(store: Store, msupply: MsupplyConnector): LinkedStore {
+  return async (areaId) => {
+    const row = await store.getCrosswalk('dhis2', areaId);
+    if (!row?.registryId || !holdsRegistryId(row.state)) return undefined;
+    // a registry facility may be linked to an Open mSupply name too (a customer without a store)
+    for (const r of await store.listCrosswalkByRegistryId(row.registryId)) {
+      const code =
+        r.system === 'msupply' && holdsRegistryId(r.state) && (await msupply.fulfilment.storeCode(r.systemId));
+      if (code) return code;
+    }
+    return undefined;
   };
 }
 

@@ -35,6 +35,8 @@ export interface FulfilmentCapability {
   shipments(shippedAfter?: string, storeCode?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
   /** msupply.supplierCode: the supplying store when routing.json names none. */
   defaultStore(): string | undefined;
+  /** The code of the store with this id (a crosswalk's Open mSupply record), or undefined. */
+  storeCode(storeId: string): Promise<string | undefined>;
   /** Why a store code cannot supply (unknown, or the integration user may not act in it), or undefined. */
   cannotSupply(storeCode: string): Promise<string | undefined>;
   /**
@@ -232,6 +234,7 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
 
   return {
     defaultStore: () => deps.settings().supplierCode,
+    storeCode: async (id) => (await stores.byId(id))?.code,
     async cannotSupply(code) {
       try {
         await storeOfCode(code);

@@ -24,6 +24,7 @@ import {
   WAREHOUSE,
   completeConsignment,
   hospitalInbounds,
+  orgUnitOf,
   countStock,
   rtsEvents,
   rtsStock,
@@ -436,5 +437,57 @@ t.test(
       stockLines,
       'no stock received twice',
     );
+  },
+);
+
+t.test(
+  'fromCrosswalk: the district the crosswalk links to an Open mSupply store supplies its facilities',
+  async (t) => {
+    const sb = await startRtsSandboxes();
+    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+    const store = await openStore({ dataDir: dir });
+    // no rule: Mberewa district and the regional store were reconciled to one registry facility
+    const a = instanceOn(store, sb.settings, 'A', () => ({ fromCrosswalk: true }));
+    t.teardown(async () => {
+      await a.close();
+      await store.close();
+      await sb.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const link = (system: string, systemId: string, state: 'manual-match' | 'review') =>
+      store.upsertCrosswalk({
+        system,
+        systemId,
+        registryId: 'mfr-mberewa-district-store',
+        state,
+        zone: 'auto',
+        reasons: [],
+        suggestions: [],
+        decidedBy: 'reviewer',
+        decidedAt: '2026-12-01T00:00:00Z',
+      });
+    await link('dhis2', orgUnitOf(sb.dhis2, 'LKL-N-MBR'), 'manual-match');
+    await link('msupply', REGIONAL, 'manual-match');
+    // Tsangano district is only proposed for review: not a link, so its facility takes the default
+    await store.upsertCrosswalk({
+      system: 'dhis2',
+      systemId: orgUnitOf(sb.dhis2, 'LKL-N-TSG'),
+      registryId: 'mfr-mberewa-district-store',
+      state: 'review',
+      zone: 'review',
+      reasons: [],
+      suggestions: [],
+      decidedBy: 'auto',
+      decidedAt: '2026-12-01T00:00:00Z',
+    });
+    const raised = await raiseRequisitions(sb.dhis2, 10);
+    t.match(await a.job.run(), { counts: { read: 10, created: 10, held: 0 } });
+    await drain(a.outbox, store);
+    for (const r of raised)
+      t.equal(
+        responses(sb.ms).find((x) => x.theirReference === r.event)?.storeId,
+        SUPPLIER_OF[r.facility],
+        `${r.event} (${r.facility}) in ${SUPPLIER_OF[r.facility]}`,
+      );
   },
 );

@@ -1,7 +1,8 @@
 /**
  * The supplying store of an RTS requisition's facility (issue 15), by routing.json
  * `supplyingStores`: the first rule that holds (facility, enclosing area by org unit id, code or
- * name, program), else the section's default, else msupply.supplierCode; a null default holds the
+ * name, program), then (fromCrosswalk) the nearest area the crosswalk links to an Open mSupply
+ * store, else the section's default, else msupply.supplierCode; a null default holds the
  * requisition with why. Areas are walked up `partOf`, each org unit read once. The section is
  * checked by routing.schema.json like the rest of the file.
  */
@@ -147,6 +148,44 @@ t.test('the first rule that holds names the store; else the default; else msuppl
   t.same(await chooseSupplier(orderAt('hc104'), undefined, undefined, areasOf), {
     held: 'no supplying-store rule applies and msupply.supplierCode is not set',
   });
+});
+
+t.test('fromCrosswalk: after the rules, the nearest enclosing area linked to an Open mSupply store', async (t) => {
+  const { areasOf } = reader();
+  const linked = async (areaId: string) => ({ ouNorth: 'LK-WH-301', LKL: 'WH-CENTRAL' })[areaId];
+  const rules: SupplyingStores = {
+    rules: [{ name: 'Kasito by code', when: { facility: ['LK-HC-102'] }, store: 'KASITO' }],
+    fromCrosswalk: true,
+  };
+  t.same(
+    await chooseSupplier(orderAt('hc101'), rules, 'FALLBACK', areasOf, linked),
+    {
+      store: 'LK-WH-301',
+      by: 'the crosswalk (Northern Highlands Region is Open mSupply store LK-WH-301)',
+    },
+    'the district is not linked, its region is: the nearest linked area',
+  );
+  t.same(
+    await chooseSupplier(orderAt('hc102'), rules, 'FALLBACK', areasOf, linked),
+    {
+      store: 'KASITO',
+      by: 'rule "Kasito by code"',
+    },
+    'a rule comes first',
+  );
+  t.same(
+    await chooseSupplier(orderAt('hc101'), { ...rules, fromCrosswalk: false }, 'FALLBACK', areasOf, linked),
+    { store: 'FALLBACK', by: 'msupply.supplierCode' },
+    'the crosswalk only when asked for',
+  );
+  t.same(
+    await chooseSupplier(orderAt('hc104'), rules, 'FALLBACK', areasOf, async () => undefined),
+    {
+      store: 'FALLBACK',
+      by: 'msupply.supplierCode',
+    },
+    'no linked area: the default',
+  );
 });
 
 t.test('areas are walked up partOf, each org unit read once a run', async (t) => {
