@@ -11,6 +11,7 @@ import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-onl
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
+import { SeenVersions } from './seen-versions.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -18,6 +19,9 @@ import { contentVersion } from '../domain/ids.js';
  * (durable before acknowledged, deduplicated on the business key).
  */
 export class RoutedFlow<T> implements FlowService<T> {
+  /** Versions of what reads return, hashed again only when the content changed. */
+  private readonly seenVersions = new SeenVersions();
+
   constructor(
     private readonly spec: FlowSpec<T>,
     private readonly connectors: Connector[],
@@ -86,7 +90,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (!unstamped.length) return items;
     const versions = unstamped.map((item) => ({
       fhirId: key(item),
-      version: contentVersion({ ...item, lastUpdated: undefined }),
+      // canonicalJson leaves undefined members out: an item without lastUpdated needs no copy
+      version: this.seenVersions.version(
+        key(item),
+        lastUpdatedOf(item) === undefined ? item : { ...item, lastUpdated: undefined },
+      ),
     }));
     const seen = await this.store.firstSeen(this.spec.flow, versions, Date.now());
     return items.map((item) => {
