@@ -5,21 +5,13 @@
  * on that order, and its confirmation completes the transfer exactly once, the stock arriving at
  * the facility.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../../src/config/load.js';
+import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
-import { startMediator } from '../../../../src/main.js';
 import { until } from '../../../support/net.js';
+import { GTIN, KILIMA_PARTY, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
 
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
-const GTIN = 'https://www.gs1.org/gtin';
 const ORDERS = 'https://app.example.org/orders';
-const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 
 const line = (gtin: string, qty: number) => ({
   resourceType: 'SupplyRequest',
@@ -34,40 +26,9 @@ const line = (gtin: string, qty: number) => ({
 });
 
 t.test('an order and its receipt round-trip as SupplyRequest and SupplyDelivery', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-order-e2e-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '4000',
-      OUTBOX_SETTLE_MS: '100',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${mediator.url}${url}`, {
-      method,
-      body: body ? JSON.stringify(body) : undefined,
-      headers: { authorization: AUTH, 'content-type': 'application/fhir+json' },
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
-  const why = (r: { status: number; body?: any }) => r.body?.issue?.[0]?.diagnostics ?? `status ${r.status}`;
+  const rig = await startOpenMrsRig('openmrs-order-e2e');
+  t.teardown(() => rig.close());
+  const { sb, fhir } = rig;
   const bundle = {
     resourceType: 'Bundle',
     type: 'transaction',

@@ -4,19 +4,11 @@
  * sandbox's stock management module, each exactly once (the count's create answer is lost and the
  * count posted again), and the inventory read back through FHIR equals what was counted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../../src/config/load.js';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
-import { startMediator } from '../../../../src/main.js';
 import { until } from '../../../support/net.js';
-
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
-const GTIN = 'https://www.gs1.org/gtin';
+import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
 
 const report = (opts: {
   id: string;
@@ -50,40 +42,9 @@ const report = (opts: {
 });
 
 t.test('a count and an adjustment become stock operations once; the inventory reads back equal', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-stock-e2e-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '4000',
-      OUTBOX_SETTLE_MS: '100',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${mediator.url}${url}`, {
-      method,
-      body: body ? JSON.stringify(body) : undefined,
-      headers: { authorization: AUTH, 'content-type': 'application/fhir+json' },
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-  const why = (r: { status: number; body?: any }) => r.body?.issue?.[0]?.diagnostics ?? `status ${r.status}`;
+  const rig = await startOpenMrsRig('openmrs-stock-e2e');
+  t.teardown(() => rig.close());
+  const { sb, fhir } = rig;
 
   // the count's create is applied, its answer lost: the outbox retries, the connector finds it by reference
   sb.faults.add({
