@@ -245,7 +245,8 @@ const commits = typeof sqlite.commitStats === 'function' ? () => sqlite.commitSt
 sides.push(outboxSide('outbox, SQLite', sqlite, upstream.url, commits));
 const pgTarget = await postgresUrl();
 if (pgTarget) {
-  const store = await openStore({ databaseUrl: pgTarget.url, poolSize: CONCURRENCY });
+  // the production pool (10 connections): batched statements need few, whatever the clients
+  const store = await openStore({ databaseUrl: pgTarget.url });
   sides.push(outboxSide('outbox, PostgreSQL', store, upstream.url, () => pgQueries, pgTarget.serverCpuUs));
   if (!pgTarget.serverCpuUs)
     process.stdout.write('PostgreSQL: server CPU not counted (not a server this bench started)\n');
