@@ -8,46 +8,22 @@
  * upload retried after a lost answer, nothing applied twice. Every check reads the sandbox's state.
  */
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
 import { binary, download, patchHeaders, putTransaction } from '../../support/android-sdk.js';
-import { gtinOf, orderLine, startRig, why } from '../../support/openlmis-e2e.js';
+import { gtinOf, orderLine, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const STORE = 'store-hc-north';
-const rule = {
-  rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }],
-  default: null,
-};
+const rule = { ...toStore(STORE), default: null };
 
 t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
-  const ms = await startMsupplySandbox();
-  const mappings = mkdtempSync(path.join(tmpdir(), 'sdk-msupply-'));
-  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  writeFileSync(
-    path.join(mappings, 'routing.json'),
-    JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }),
+  const rig = await startMsupplyRig(
+    { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
+    { OPENLMIS_BASE_URL: '', OUTBOX_SETTLE_MS: '200', OUTBOX_BACKOFF_BASE_MS: '50', OUTBOX_BACKOFF_CAP_MS: '200' },
   );
-  const rig = await startRig({
-    OPENLMIS_BASE_URL: '',
-    MAPPINGS_DIR: mappings,
-    MSUPPLY_BASE_URL: ms.url,
-    MSUPPLY_USERNAME: 'mediator',
-    MSUPPLY_PASSWORD: 'password',
-    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-    OUTBOX_SETTLE_MS: '200',
-    OUTBOX_BACKOFF_BASE_MS: '50',
-    OUTBOX_BACKOFF_CAP_MS: '200',
-  });
-  t.teardown(async () => {
-    await rig.close();
-    await ms.close();
-    rmSync(mappings, { recursive: true, force: true });
-  });
+  t.teardown(() => rig.close());
+  const { ms } = rig;
   const requestOf = (order: string) =>
     [...ms.state.requisitions.values()].find((r) => r.type === 'REQUEST' && r.theirReference === order);
   const linesOf = (order: string) =>

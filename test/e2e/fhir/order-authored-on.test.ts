@@ -5,14 +5,10 @@
  * OpenLMIS keeps it in the requisition's extraData, Open mSupply in the request requisition's
  * comment: each checked in the sandbox's own state, through the real mediator.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
 import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 /** Days before the sandboxes create anything: the order waited on the phone. */
 const AUTHORED = '2026-11-20T08:15:00+03:00';
 
@@ -73,34 +69,17 @@ t.test('OpenLMIS keeps the client’s authoredOn in the requisition’s extraDat
 });
 
 t.test('Open mSupply keeps the client’s authoredOn in the request requisition’s comment', async (t) => {
-  const ms = await startMsupplySandbox();
-  const mappings = mkdtempSync(path.join(tmpdir(), 'authored-msupply-'));
-  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  const rule = { rules: [{ name: 'mSupply', when: { facility: ['store-hc-north'] }, system: 'msupply' }] };
-  writeFileSync(
-    path.join(mappings, 'routing.json'),
-    JSON.stringify({
-      flows: {
-        orders: { ...rule, default: null },
-        deliveries: { default: 'msupply' },
-        stock: { default: 'msupply' },
-        facilities: { default: 'msupply' },
-      },
-    }),
+  const rig = await startMsupplyRig(
+    {
+      orders: { ...toStore('store-hc-north'), default: null },
+      deliveries: { default: 'msupply' },
+      stock: { default: 'msupply' },
+      facilities: { default: 'msupply' },
+    },
+    { OPENLMIS_BASE_URL: '' },
   );
-  const rig = await startRig({
-    OPENLMIS_BASE_URL: '',
-    MAPPINGS_DIR: mappings,
-    MSUPPLY_BASE_URL: ms.url,
-    MSUPPLY_USERNAME: 'mediator',
-    MSUPPLY_PASSWORD: 'password',
-    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-  });
-  t.teardown(async () => {
-    await rig.close();
-    await ms.close();
-    rmSync(mappings, { recursive: true, force: true });
-  });
+  t.teardown(() => rig.close());
+  const { ms } = rig;
   const line = {
     ...orderLine({
       order: 'AUTH-MS-1',

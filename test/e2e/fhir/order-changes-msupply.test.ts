@@ -4,44 +4,22 @@
  * change or be deleted only while DRAFT. So a change or a cancellation of a delivered order is
  * a 409 naming SENT, and the requisition in the Open mSupply sandbox stays as it was.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { startMsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
 import { putTransaction } from '../../support/android-sdk.js';
-import { orderLine, startRig, why } from '../../support/openlmis-e2e.js';
+import { orderLine, why } from '../../support/openlmis-e2e.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const STORE = 'store-hc-north';
 
 t.test('a SENT request requisition: change and cancel are refused naming its status', async (t) => {
-  const ms = await startMsupplySandbox();
-  const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-changes-'));
-  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  writeFileSync(
-    path.join(mappings, 'routing.json'),
-    JSON.stringify({
-      flows: {
-        orders: { rules: [{ name: 'mSupply', when: { facility: [STORE] }, system: 'msupply' }], default: 'openlmis' },
-        deliveries: { default: 'openlmis' },
-        stock: { default: 'openlmis' },
-        facilities: { default: 'openlmis' },
-      },
-    }),
-  );
-  const rig = await startRig({
-    MAPPINGS_DIR: mappings,
-    MSUPPLY_BASE_URL: ms.url,
-    MSUPPLY_USERNAME: 'mediator',
-    MSUPPLY_PASSWORD: 'password',
-    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+  const rig = await startMsupplyRig({
+    orders: { ...toStore(STORE), default: 'openlmis' },
+    deliveries: { default: 'openlmis' },
+    stock: { default: 'openlmis' },
+    facilities: { default: 'openlmis' },
   });
-  t.teardown(async () => {
-    await rig.close();
-    await ms.close();
-    rmSync(mappings, { recursive: true, force: true });
-  });
+  t.teardown(() => rig.close());
+  const { ms } = rig;
   const line = (qty: number) => ({
     ...orderLine({ order: 'MS-CHG-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty }),
     id: 'ms-chg-1',

@@ -1,0 +1,49 @@
+/**
+ * The end-to-end rig for flows routed to Open mSupply: the Open mSupply sandbox beside the
+ * OpenLMIS rig (openlmis-e2e.ts), the real mediator signed in to both, with a copy of the
+ * mappings whose routing.json is the one given, so a test says only where each flow goes.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
+import { startRig, type Rig } from './openlmis-e2e.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The routing rule that sends a flow for this Open mSupply store there. */
+export const toStore = (store: string) => ({
+  rules: [{ name: 'Open mSupply stores', when: { facility: [store] }, system: 'msupply' }],
+});
+
+export interface MsupplyRig extends Rig {
+  ms: Awaited<ReturnType<typeof startMsupplySandbox>>;
+}
+
+/** `flows`: routing.json's flows; `env` adds or overrides settings (OPENLMIS_BASE_URL '' for mSupply alone). */
+export async function startMsupplyRig(
+  flows: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<MsupplyRig> {
+  const ms = await startMsupplySandbox();
+  const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-e2e-'));
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
+  const rig = await startRig({
+    MAPPINGS_DIR: mappings,
+    MSUPPLY_BASE_URL: ms.url,
+    MSUPPLY_USERNAME: 'mediator',
+    MSUPPLY_PASSWORD: 'password',
+    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+    ...env,
+  });
+  return {
+    ...rig,
+    ms,
+    async close() {
+      await rig.close();
+      await ms.close();
+      rmSync(mappings, { recursive: true, force: true });
+    },
+  };
+}
