@@ -1,4 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+
+/** SHA-256 in hex; the one-shot form skips a Hash object per call (these run several times per request). */
+function sha256Hex(text: string): string {
+  return hash('sha256', text, 'hex');
+}
 
 /**
  * A deterministic FHIR id from the parts that identify an object (system, kind, upstream id,
@@ -6,7 +11,7 @@ import { createHash } from 'node:crypto';
  * 32 hex characters fit FHIR's id rule ([A-Za-z0-9-.]{1,64}).
  */
 export function stableId(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u001f')).digest('hex').slice(0, 32);
+  return sha256Hex(parts.join('\u001f')).slice(0, 32);
 }
 
 /**
@@ -14,14 +19,14 @@ export function stableId(...parts: string[]): string {
  * must be UUIDs: the same parts always give the same id, so a re-sent body is byte-identical.
  */
 export function stableUuid(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('\u001f')).digest('hex');
+  const hex = sha256Hex(parts.join('\u001f'));
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** A short content hash, used as the FHIR versionId / ETag of objects read live from upstreams. */
 export function contentVersion(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+  return sha256Hex(canonicalJson(value)).slice(0, 16);
 }
 
 /** A key written as JSON: most keys need no escaping, and JSON.stringify is only called for those that do. */
