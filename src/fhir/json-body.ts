@@ -87,11 +87,17 @@ function rootName(value: unknown): string {
  * One pass over the parsed value: depth, array sizes, string contents and key names. Linear in
  * the size of the body; stops at the first problem.
  */
-export function checkJsonShape(value: unknown, limits: JsonLimits, root = rootName(value)): void {
+export function checkJsonShape(
+  value: unknown,
+  limits: JsonLimits,
+  root = rootName(value),
+  stringsMayBeBad = true,
+): void {
   const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 1, path: root }];
   while (stack.length) {
     const { v, depth, path } = stack.pop()!;
     if (typeof v === 'string') {
+      if (!stringsMayBeBad) continue;
       const why = badString(v);
       if (why) throw bodyError(400, 'value', `${path} ${why}`, path);
       continue;
@@ -124,7 +130,7 @@ export function checkJsonShape(value: unknown, limits: JsonLimits, root = rootNa
         path,
       );
     for (const k of keys) {
-      const why = badString(k);
+      const why = stringsMayBeBad ? badString(k) : undefined;
       if (why) throw bodyError(400, 'structure', `A key in ${path} ${why}`, path);
       if (POISON_KEYS.has(k))
         throw bodyError(400, 'structure', `${path} has a key '${k}', which is not a FHIR element name`, `${path}.${k}`);
@@ -219,6 +225,11 @@ function sniffRoot(text: string): string {
   return /^\s*\{\s*"resourceType"\s*:\s*"([A-Z][A-Za-z]{1,63})"/.exec(text)?.[1] ?? '$this';
 }
 
+/** No lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024, not in this project's TypeScript lib). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** Parses a FHIR JSON body (already decoded from UTF-8) or throws the 400/413 OperationOutcome. */
 export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   if (body.trim() === '')
@@ -240,7 +251,10 @@ export function parseFhirJson(body: string, limits: JsonLimits): unknown {
     throw bodyError(400, 'structure', `The request body is not valid JSON: ${(err as Error).message}`, '$this');
   }
   const root = rootName(parsed);
-  checkJsonShape(parsed, limits, root);
+  // A NUL or a lone surrogate in a string or key comes from a \u escape or a lone surrogate in
+  // the text itself (JSON.parse refuses raw control characters in strings; text decoded from
+  // UTF-8 has no lone surrogates). Without either, no string or key needs the per-string check.
+  checkJsonShape(parsed, limits, root, body.includes('\\u') || !isWellFormed(body));
   if (scan.duplicate) {
     const path = pathOf(scan.duplicate.frame, root);
     throw bodyError(

@@ -62,8 +62,6 @@ const inflaters: Record<string, (buf: Buffer) => Promise<Buffer>> = {
 async function payloadToText(payload: unknown, encoding: string | undefined): Promise<string> {
   let bytes: Buffer;
   if (payload === null || payload === undefined) return '';
-  // a handler's JSON text, as nearly every reply is: no round trip through bytes
-  if (typeof payload === 'string' && !encoding) return payload;
   if (typeof payload === 'string') bytes = Buffer.from(payload, 'utf8');
   else if (Buffer.isBuffer(payload)) bytes = payload;
   else if (payload instanceof Uint8Array) bytes = Buffer.from(payload);
@@ -125,13 +123,8 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     runWithOrchestrations(next, store);
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    const store = (request as WithStore)[STORE];
-    if (!store || request.method === 'HEAD') return payload;
-    const contentType = headerText(reply.getHeader('content-type'));
-    if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return payload; // the handler built its own envelope
-
-    const body = await payloadToText(payload, headerText(reply.getHeader('content-encoding')));
+  /** The reply as the envelope's text, its headers set for OpenHIM. */
+  const envelopeOf = (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore, body: string) => {
     const envelope = openHimEnvelopeText({
       urn: options.urn,
       response: {
@@ -152,6 +145,31 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     // A 204/304 reply would be sent without a body, and core would fail to parse the envelope.
     if (reply.statusCode === 204 || reply.statusCode === 304) reply.code(200);
     return envelope;
+  };
+
+  // A callback hook: a handler's JSON text (nearly every reply) is wrapped at once, and only a
+  // stream or compressed bytes wait to be read.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const store = (request as WithStore)[STORE];
+    if (!store || request.method === 'HEAD') return done(null, payload);
+    const contentType = headerText(reply.getHeader('content-type'));
+    if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return done(null, payload); // the handler built its own envelope
+    const encoding = headerText(reply.getHeader('content-encoding'));
+    if (typeof payload === 'string' && !encoding) {
+      let envelope: string;
+      try {
+        envelope = envelopeOf(request, reply, store, payload);
+      } catch (err) {
+        return done(err as Error);
+      }
+      return done(null, envelope);
+    }
+    payloadToText(payload, encoding)
+      .then((body) => envelopeOf(request, reply, store, body))
+      .then(
+        (envelope) => done(null, envelope),
+        (err: Error) => done(err),
+      );
   });
 
   done();

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError } from '../domain/errors.js';
 
 export interface AuthSettings {
@@ -48,23 +48,33 @@ export function authenticate(header: string | undefined, auth: AuthSettings): st
  */
 export function registerAuth(app: FastifyInstance, current: () => AuthSettings): void {
   app.decorateRequest('actor', undefined);
-  app.addHook('onRequest', async (request: FastifyRequest & { actor?: string }, reply) => {
-    const auth = current();
-    if (auth.mode === 'off' || OPEN_PATHS.some((p) => p.test(request.url))) return;
-    if (request.url.startsWith('/admin')) return; // the admin plugin checks its own token
-    const actor = authenticate(request.headers.authorization, auth);
-    if (!actor) {
-      reply.header('WWW-Authenticate', auth.mode === 'basic' ? 'Basic realm="fhir-supply-mediator"' : 'Bearer');
-      // an unauthenticated client gets no kept-alive connection to hold open
-      reply.header('Connection', 'close');
-      const given = request.headers.authorization;
-      const diagnostics = !given
-        ? `Authentication required (${auth.mode}): no Authorization header`
-        : parseAuthorization(given)?.scheme !== auth.mode
-          ? `Authentication required: the Authorization scheme must be ${auth.mode === 'basic' ? 'Basic' : 'Bearer'}`
-          : 'Authentication failed: the credentials are not accepted';
-      throw new MediatorError(401, { code: 'login', diagnostics, expression: ['Authorization'] });
+  // a callback hook: nothing here waits, and a promise per request is not free
+  app.addHook('onRequest', (request: FastifyRequest & { actor?: string }, reply, done) => {
+    try {
+      checkRequest(request, reply, current());
+      done();
+    } catch (err) {
+      done(err as Error);
     }
-    request.actor = actor;
   });
+}
+
+/** Sets request.actor, or throws the 401 (with its challenge) for a request that must authenticate. */
+function checkRequest(request: FastifyRequest & { actor?: string }, reply: FastifyReply, auth: AuthSettings): void {
+  if (auth.mode === 'off' || OPEN_PATHS.some((p) => p.test(request.url))) return;
+  if (request.url.startsWith('/admin')) return; // the admin plugin checks its own token
+  const actor = authenticate(request.headers.authorization, auth);
+  if (!actor) {
+    reply.header('WWW-Authenticate', auth.mode === 'basic' ? 'Basic realm="fhir-supply-mediator"' : 'Bearer');
+    // an unauthenticated client gets no kept-alive connection to hold open
+    reply.header('Connection', 'close');
+    const given = request.headers.authorization;
+    const diagnostics = !given
+      ? `Authentication required (${auth.mode}): no Authorization header`
+      : parseAuthorization(given)?.scheme !== auth.mode
+        ? `Authentication required: the Authorization scheme must be ${auth.mode === 'basic' ? 'Basic' : 'Bearer'}`
+        : 'Authentication failed: the credentials are not accepted';
+    throw new MediatorError(401, { code: 'login', diagnostics, expression: ['Authorization'] });
+  }
+  request.actor = actor;
 }

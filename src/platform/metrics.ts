@@ -44,11 +44,30 @@ export function createMetrics(withDefaults = true): Metrics {
   };
 }
 
+/**
+ * Each request's count and latency. prom-client hashes a label object on every inc/observe; the
+ * label sets are few (method × route × status), so their children are looked up once and kept.
+ */
+function requestRecorder(metrics: Metrics): (method: string, route: string, status: number, seconds: number) => void {
+  const counts = new Map<string, { inc(): void }>();
+  const timings = new Map<string, { observe(value: number): void }>();
+  return (method, route, status, seconds) => {
+    const timingKey = `${method} ${route}`;
+    const countKey = `${timingKey} ${status}`;
+    let count = counts.get(countKey);
+    if (!count) counts.set(countKey, (count = metrics.requests.labels(method, route, String(status))));
+    let timing = timings.get(timingKey);
+    if (!timing) timings.set(timingKey, (timing = metrics.requestSeconds.labels(method, route)));
+    count.inc();
+    timing.observe(seconds);
+  };
+}
+
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.requestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  const record = requestRecorder(metrics);
+  app.addHook('onResponse', (request, reply, done) => {
+    record(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

@@ -63,18 +63,27 @@ function isPlainText(reply: FastifyReply): boolean {
 }
 
 export function registerResponseRedaction(app: FastifyInstance, redactor: Redactor = processRedactor): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    redactHeaders(reply, redactor);
-    if (typeof payload === 'string') return redactor.redact(payload);
-    if (!isPlainText(reply)) return payload;
-    if (Buffer.isBuffer(payload)) {
-      const text = payload.toString('utf8');
-      return redactor.leaks(text) ? Buffer.from(redactor.redact(text), 'utf8') : payload;
+  // a callback hook, not an async one: nothing here waits, and a promise per reply is not free
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    try {
+      done(null, redactedPayload(reply, payload, redactor));
+    } catch (err) {
+      done(err as Error);
     }
-    if (payload instanceof Readable) {
-      reply.removeHeader('content-length');
-      return pipeline(payload, redactingStream(redactor), () => {}); // errors end the reply through the source
-    }
-    return payload;
   });
+}
+
+function redactedPayload(reply: FastifyReply, payload: unknown, redactor: Redactor): unknown {
+  redactHeaders(reply, redactor);
+  if (typeof payload === 'string') return redactor.redact(payload);
+  if (!isPlainText(reply)) return payload;
+  if (Buffer.isBuffer(payload)) {
+    const text = payload.toString('utf8');
+    return redactor.leaks(text) ? Buffer.from(redactor.redact(text), 'utf8') : payload;
+  }
+  if (payload instanceof Readable) {
+    reply.removeHeader('content-length');
+    return pipeline(payload, redactingStream(redactor), () => {}); // errors end the reply through the source
+  }
+  return payload;
 }
