@@ -111,8 +111,9 @@ const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
- * The embedded engine: one better-sqlite3 connection per file in WAL mode with synchronous=FULL,
- * shared by every store on that file in this process (sqlite-connection.ts). Writes are group
+ * The embedded engine: one better-sqlite3 connection per file in WAL mode (synchronous=NORMAL
+ * plus our own fsync of the WAL after each commit, which is what FULL adds: wal-sync.ts), shared
+ * by every store on that file in this process (sqlite-connection.ts). Writes are group
  * committed: each event-loop turn's writes share one transaction, each in its own savepoint, and
  * no call answers before that transaction is on disk (group-commit.ts). better-sqlite3 is
  * synchronous, so the operations never interleave. One process owns the file (scale-out needs
