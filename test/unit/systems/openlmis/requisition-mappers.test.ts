@@ -391,4 +391,22 @@ t.test('idempotency keys are UUIDs; requisition-less bodies and decode', async (
     "a look-alike draft made before our first attempt is someone else's",
   );
   t.notOk(isOwnDraft({ ...bare, createdDate: null }, ORDER, lines, since), 'and so is one whose age is unknown');
+
+  // the client's authoredOn travels in extraData; a server that drops extraData reads createdDate
+  const authored = buildRequisitionLessBody({
+    facilityId: 'f-1',
+    supplierId: 'wh-1',
+    programId: 'p-1',
+    lines,
+    orderNumber: ORDER,
+    authoredOn: '2026-05-01T17:30:00+02:00',
+  });
+  t.same(authored.extraData, { fhirOrderNumber: ORDER, fhirAuthoredOn: '2026-05-01T17:30:00+02:00' });
+  const kept = {
+    ...dto,
+    extraData: authored.extraData as Record<string, unknown>,
+    createdDate: '2026-05-02T10:00:05Z',
+  };
+  t.equal(decodeRequisitionLessOrder(kept, products).authoredOn, '2026-05-01T17:30:00+02:00', 'the client’s');
+  t.equal(decodeRequisitionLessOrder(bare, products).authoredOn, '2026-05-02T10:00:05Z', 'else OpenLMIS’s');
 });
