@@ -12,7 +12,7 @@ import type { RequisitionDto } from './requisition-dto.js';
 import { carriesOrderNumber, searchRequisitions } from './requisition-lookup.js';
 import { initiatorOf, ourUnmarkedDrafts, ownerOf } from './requisition-ownership.js';
 import { isUuid } from '../identifiers.js';
-import { UNRESOLVED_HOLD_MS, type WriteLedger } from './write-ledger.js';
+import { UNRESOLVED_HOLD_MS, type InitiateNote, type WriteLedger } from './write-ledger.js';
 import * as api from '../api.js';
 
 /**
@@ -117,11 +117,9 @@ function notOurs(p: InitiateParams, r: RequisitionDto, me: string | undefined): 
  * draft to us, leaving its real owner to initiate again (an orphan). So wait until it resolves:
  * its next attempt adopts what landed or initiates again; UNRESOLVED_HOLD_MS bounds the wait.
  */
-async function holdForUnknownOutcomes(ctx: Context, p: InitiateParams): Promise<void> {
+async function holdForUnknownOutcomes(p: InitiateParams, unresolved: InitiateNote[]): Promise<void> {
   const now = Date.now();
-  const pending = (await ctx.ledger.unresolved(ctx.key)).filter(
-    (n) => n.owner !== p.idempotencyKey && now - Date.parse(n.at) < UNRESOLVED_HOLD_MS,
-  );
+  const pending = unresolved.filter((n) => n.owner !== p.idempotencyKey && now - Date.parse(n.at) < UNRESOLVED_HOLD_MS);
   if (!pending.length) return;
   throw new UpstreamError({
     system: LMIS,
@@ -151,6 +149,10 @@ export async function initiateRequisition(
   beforeWrite: () => Promise<unknown> = async () => undefined,
 ): Promise<{ id: string; full?: RequisitionDto }> {
   const ctx: Context = { client, ledger, me: await client.userId?.(), key: initiateLockKey(p) };
+  // the ledger is read while OpenLMIS is searched: under the lock no write of ours notes anything
+  // for this key in between, so reading it first or after is the same answer
+  const unresolved = ledger.unresolved(ctx.key);
+  unresolved.catch(() => undefined);
   const found = await search(client, p);
   const ours = await findOurs(ctx, p, found);
   if (ours.length) {
@@ -161,7 +163,7 @@ export async function initiateRequisition(
   const taken = p.emergency ? undefined : found.find((r) => r.status !== 'SKIPPED');
   if (taken) throw notOurs(p, taken, ctx.me);
 
-  await holdForUnknownOutcomes(ctx, p);
+  await holdForUnknownOutcomes(p, await unresolved);
   // what the write must have on disk before the POST (the caller's journal record) and the note,
   // asked for in the same moment: one commit, one fsync
   await Promise.all([
