@@ -304,7 +304,16 @@ export async function patchedResource(
  */
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
   const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id));
-  return 'status' in deleted ? deleted : update(ctx, type, id, ...deleted);
+  if ('status' in deleted) return deleted;
+  const result = await update(ctx, type, id, ...deleted);
+  // one line of a standing order cancelled: the order written back holds the others, not this one
+  if (result.status < 300 && result.body?.id !== undefined && result.body.id !== id)
+    return { status: result.status, body: informational(`${type}/${id} is deleted: ${removedFrom(type)}`) };
+  return result;
+}
+
+function removedFrom(type: string): string {
+  return type === 'SupplyRequest' ? 'the order line is cancelled and its order goes on without it' : 'it is removed';
 }
 
 /**

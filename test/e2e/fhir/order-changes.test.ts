@@ -172,6 +172,8 @@ t.test('cancel one line of two: the order goes on without it', async (t) => {
   t.equal(Object.keys(requested(req)).length, 2, 'two lines ordered');
   const gone = await rig.fhir('DELETE', '/fhir/SupplyRequest/two-1-ors');
   t.equal(gone.status, 200, why(gone));
+  t.equal(gone.body.resourceType, 'OperationOutcome', 'the answer is about the deleted line, not another one');
+  t.match(why(gone), /two-1-ors is deleted: the order line is cancelled/);
   t.same(Object.values(requested(req)), [80], 'only the other line is still requested');
   t.equal(requisitionsOf(rig, 'LK-HC-104', 'EM01').length, 1, 'the requisition stays');
   const other = await rig.fhir('GET', '/fhir/SupplyRequest/two-1-znc');
