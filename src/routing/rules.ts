@@ -1,6 +1,6 @@
 import { MediatorError } from '../domain/errors.js';
 import type { FacilityRef } from '../domain/identifiers.js';
-import type { MappingFile } from '../config/mappings.js';
+import type { MappingFile, MappingProblem } from '../config/mappings.js';
 import type { Flow } from '../fhir/services.js';
 
 /**
@@ -41,17 +41,33 @@ const UNRULED: FlowRouting = { default: ANY };
 export const ROUTING_FILE: MappingFile<RoutingRules> = {
   file: 'routing.json',
   schema: 'routing.schema.json',
-  check: (data) =>
-    Object.entries(data.flows).flatMap(([flow, r]) => {
-      const seen = new Set<string>();
-      return (r?.rules ?? []).flatMap((rule, i) => {
-        const dup = seen.has(rule.name);
-        seen.add(rule.name);
-        // a 422 names the rule that failed: two rules of one name would make that ambiguous
-        return dup ? [{ path: `/flows/${flow}/rules/${i}/name`, reason: `repeats the rule name "${rule.name}"` }] : [];
-      });
-    }),
+  check: (data) => [
+    ...Object.entries(data.flows).flatMap(([flow, r]) => repeatedNames(r?.rules, `/flows/${flow}/rules`)),
+    // the RTS bridge's store rules (src/bridges/rts-supplier.ts) live in this file too; read here
+    // only by name, so routing does not import the bridge
+    ...repeatedNames(
+      (data as { supplyingStores?: { rules?: { name: string }[] } }).supplyingStores?.rules,
+      '/supplyingStores/rules',
+    ),
+  ],
 };
+
+/**
+ * Each rule whose name an earlier rule of the same list already has. A 422 or a held requisition
+ * names the rule that decided (or the rules tried): two rules of one name would make that
+ * ambiguous, so the file is refused at load with the second one's path.
+ */
+export function repeatedNames(rules: readonly { name: string }[] | undefined, at: string): MappingProblem[] {
+  const first = new Map<string, number>();
+  return (rules ?? []).flatMap((rule, i) => {
+    const earlier = first.get(rule.name);
+    if (earlier === undefined) {
+      first.set(rule.name, i);
+      return [];
+    }
+    return [{ path: `${at}/${i}/name`, reason: `repeats the rule name "${rule.name}" of ${at}/${earlier}` }];
+  });
+}
 
 /** What the rules may ask about the facility of a write; each looked up only when a rule needs it. */
 export interface FacilityFacts {

@@ -6,9 +6,12 @@
  * requisition with why. Areas are walked up `partOf`, each org unit read once. The section is
  * checked by routing.schema.json like the rest of the file.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { areaWalker, chooseSupplier, storesNamed, type SupplyingStores } from '../../../src/bridges/rts-supplier.js';
-import { problemsOf } from '../../../src/config/mappings.js';
+import { MappingError, loadMapping, problemsOf } from '../../../src/config/mappings.js';
 import type { Facility, Order } from '../../../src/domain/index.js';
 import { ROUTING_FILE } from '../../../src/routing/rules.js';
 
@@ -246,4 +249,35 @@ t.test('routing.json supplyingStores is checked by its schema', async (t) => {
     [{ path: '/supplyingStores/rules/0/when', reason: /fewer than 1 properties/ }],
     'a rule that would match everything is a default, not a rule',
   );
+});
+
+t.test('routing.json supplyingStores with two rules of one name is refused at load, naming both', async (t) => {
+  const rule = (name: string, area: string, store: string) => ({ name, when: { area: [area] }, store });
+  const file = {
+    flows: { orders: { default: 'any', rules: [{ name: 'north', when: { program: ['P'] }, system: 'msupply' }] } },
+    supplyingStores: {
+      rules: [rule('north', 'LKL-N', 'LK-WH-301'), rule('south', 'LKL-S', 'WH-CENTRAL'), rule('north', 'LKL-E', 'X')],
+    },
+  };
+  // a flow rule may share a store rule's name: each list names its own rules
+  t.same(problemsOf(ROUTING_FILE, file), [
+    { path: '/supplyingStores/rules/2/name', reason: 'repeats the rule name "north" of /supplyingStores/rules/0' },
+  ]);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'stores-'));
+  writeFileSync(path.join(dir, 'routing.json'), JSON.stringify(file));
+  const err = (() => {
+    try {
+      loadMapping(ROUTING_FILE, dir);
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.ok(err instanceof MappingError, 'start-up stops on the file');
+  t.match(err, {
+    file: path.join(dir, 'routing.json'),
+    jsonPath: '/supplyingStores/rules/2/name',
+    message: /routing\.json: \/supplyingStores\/rules\/2\/name repeats the rule name "north"/,
+  });
+  file.supplyingStores.rules[2].name = 'east';
+  t.same(problemsOf(ROUTING_FILE, file), [], 'renamed, the file loads');
 });

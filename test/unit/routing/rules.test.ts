@@ -259,7 +259,9 @@ t.test('routing.json is schema-checked with file, path and reason', async (t) =>
       },
     },
   };
-  t.same(problemsOf(ROUTING_FILE, dup), [{ path: '/flows/orders/rules/1/name', reason: 'repeats the rule name "a"' }]);
+  t.same(problemsOf(ROUTING_FILE, dup), [
+    { path: '/flows/orders/rules/1/name', reason: 'repeats the rule name "a" of /flows/orders/rules/0' },
+  ]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'routing-'));
   writeFileSync(path.join(dir, 'routing.json'), JSON.stringify({ flows: { stock: { default: 'Open LMIS' } } }));
   const err = (() => {
