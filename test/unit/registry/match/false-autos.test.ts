@@ -1,23 +1,12 @@
 import t from 'tap';
 import { falseAutosOf } from '../../../../bench/reconcile.js';
-import type { Facility } from '../../../../src/domain/facility.js';
 import { outcomeOf } from '../../../../src/registry/match/calibrate.js';
 import type { Truth } from '../../../../src/registry/match/evaluate.js';
 import { buildCandidateGraph, scoreGraph } from '../../../../src/registry/match/matcher.js';
 import { defaultWeights } from '../../../../src/registry/match/weights.js';
+import { fac, fillerFacilities } from '../../../support/match-facilities.js';
 
-const fac = (id: string, name: string, area: string[], extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: area,
-  ...extra,
-});
-
-// Unrelated facilities elsewhere, so that the names under test are rare words as in a real list.
-const filler = Array.from({ length: 40 }, (_, i) => fac(`x${i}`, `Zeta${i} Medical Clinic`, ['W', 'Other']));
+const filler = fillerFacilities();
 
 t.test('false automatches are the autos of records without a counterpart, with their rule', async (t) => {
   const mfl = (v: string) => ({ identifiers: [{ system: 'mfl', value: v }] });

@@ -6,20 +6,11 @@
 import t from 'tap';
 import type { Facility } from '../../../../src/domain/facility.js';
 import { matchFacilities } from '../../../../src/registry/match/matcher.js';
+import { fac, fillerFacilities } from '../../../support/match-facilities.js';
 
-const fac = (id: string, name: string, area: string[], extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: area,
-  ...extra,
-});
 const ids = (...pairs: [string, string][]) => ({ identifiers: pairs.map(([system, value]) => ({ system, value })) });
 
-// Unrelated facilities elsewhere, so that the names under test are rare words as in a real list.
-const filler = Array.from({ length: 40 }, (_, i) => fac(`x${i}`, `Zeta${i} Medical Clinic`, ['W', 'Other']));
+const filler = fillerFacilities();
 
 const right = [
   fac('r-recoded', 'Orongo Dispensary', ['Kadibo', 'Kisumu'], ids(['mfl', '21047'])),

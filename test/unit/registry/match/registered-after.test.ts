@@ -12,20 +12,11 @@ import { loadFacilityList } from '../../../../src/registry/facility-list.js';
 import { matchFacilities } from '../../../../src/registry/match/matcher.js';
 import type { MatchRecord } from '../../../../src/registry/match/prepare.js';
 import { listAsOfMs } from '../../../../src/registry/match/registered-after.js';
+import { fac, fillerFacilities } from '../../../support/match-facilities.js';
 
-const fac = (id: string, name: string, area: string[], extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: area,
-  ...extra,
-});
 const rec = (f: Facility, registered?: string): MatchRecord => ({ facility: f, ...(registered ? { registered } : {}) });
 
-// Unrelated facilities elsewhere, so that the names under test are rare words as in a real list.
-const filler = Array.from({ length: 40 }, (_, i) => rec(fac(`x${i}`, `Zeta${i} Medical Clinic`, ['W', 'Other'])));
+const filler = fillerFacilities().map((f) => rec(f));
 const code = (v: string) => ({ identifiers: [{ system: 'mfl', value: v }] });
 
 const right = [

@@ -1,5 +1,4 @@
 import t from 'tap';
-import type { Facility } from '../../../../src/domain/facility.js';
 import { assignOneToOne } from '../../../../src/registry/match/assign.js';
 import { FEATURE_LEVELS, FEATURES } from '../../../../src/registry/match/features.js';
 import { matchFacilities } from '../../../../src/registry/match/matcher.js';
@@ -7,6 +6,7 @@ import { compareNames, buildTokenStats, jaroWinklerSimilarity } from '../../../.
 import { normaliseName } from '../../../../src/registry/match/normalise.js';
 import { defaultVocabulary } from '../../../../src/registry/match/vocabulary.js';
 import { defaultWeights, levelWeight } from '../../../../src/registry/match/weights.js';
+import { fac, fillerFacilities } from '../../../support/match-facilities.js';
 
 const w = defaultWeights();
 const v = defaultVocabulary();
@@ -68,20 +68,10 @@ t.test('one-to-one assignment: each record used once, best pairs first, forced p
   t.equal(forced.get(0), undefined);
 });
 
-const fac = (id: string, name: string, area: string[], extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: area,
-  ...extra,
-});
-
 t.test(
   'end to end: abbreviations auto-match, duplicates across areas are told apart by area, no-match stays out',
   async (t) => {
-    const filler = Array.from({ length: 40 }, (_, i) => fac(`x${i}`, `Zeta${i} Medical Clinic`, ['W', 'Other']));
+    const filler = fillerFacilities();
     const right = [
       fac('r1', 'Abdisamad Dispensary', ['Sankuri', 'Garissa']),
       fac('r2', 'Health Centre II', ['Lake', 'Northern']),
