@@ -1,0 +1,178 @@
+/**
+ * npx tsx bench/instructions.ts — instructions per request of bench:http's servers, counted by
+ * valgrind's callgrind, which does not drift with what else the machine is doing (the µs of CPU
+ * per request of bench:http swing by 10-30 % on this shared machine; instruction counts by ~1 %).
+ *
+ * Each side (bench/http/side.ts, the same servers as bench:http) runs under
+ * `valgrind --tool=callgrind --instr-atstart=no`, so start-up runs uninstrumented. Then:
+ *   1. warm-up: BENCH_WARMUP_REQUESTS (400) requests, so V8 has tiered up the hot code;
+ *   2. instrumentation on (callgrind_control -i on), a few requests to settle the translations;
+ *   3. for N in [N1, N2] (BENCH_N1=100, BENCH_N2=400): zero the counters, send N requests,
+ *      dump; I(N) = the dump's instruction total;
+ *   4. per request = (I(N2) − I(N1)) / (N2 − N1): what is fixed per measurement (the control
+ *      commands, timers firing) cancels out.
+ * Steps 3-4 run BENCH_REPEATS (2) times; the median is printed, with min and max.
+ *
+ * Requests are the bench:http create (a SupplyRequest with a new order number each, Basic auth,
+ * the OpenHIM transaction header unless BENCH_OPENHIM=0), BENCH_CONNECTIONS (4) in flight.
+ * BENCH_SIDES=bare,edge,medplum (default bare,edge; bare is always kept, every ratio is to it).
+ * Node's JIT writes code into memory valgrind has translated: --smc-check=all-non-file makes
+ * valgrind notice. Callgrind counts every thread (GC and compiler threads included), as
+ * process.cpuUsage does.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Pool } from 'undici';
+import { supplyRequest } from '../test/support/samples.js';
+
+const run = promisify(execFile);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const N1 = Number(process.env.BENCH_N1 ?? 100);
+const N2 = Number(process.env.BENCH_N2 ?? 400);
+const repeats = Number(process.env.BENCH_REPEATS ?? 2);
+const warmupRequests = Number(process.env.BENCH_WARMUP_REQUESTS ?? 400);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
+const viaOpenHim = process.env.BENCH_OPENHIM !== '0';
+const PASSWORD = 'bench-secret-Hq4'; // side.ts's BENCH_PASSWORD
+
+const ALL_SIDES = ['bare', 'edge', 'medplum'] as const;
+type Side = (typeof ALL_SIDES)[number];
+const requested = (process.env.BENCH_SIDES ?? 'bare,edge').split(',');
+const SIDES = ALL_SIDES.filter((s) => s === 'bare' || requested.includes(s));
+
+interface Instrumented {
+  child: ChildProcess;
+  url: string;
+  outDir: string;
+}
+
+/** Starts side.ts under callgrind with instrumentation off; resolves once it reports its URL. */
+function startUnderCallgrind(side: Side): Promise<Instrumented> {
+  const outDir = mkdtempSync(path.join(tmpdir(), `callgrind-${side}-`));
+  const child = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      '--smc-check=all-non-file',
+      '--instr-atstart=no',
+      `--callgrind-out-file=${path.join(outDir, 'cg.out')}`,
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(here, 'http', 'side.ts'),
+      side,
+    ],
+    // valgrind execs node in place: the IPC channel (fd 3) and pid are node's
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve({ child, url: m.url, outDir }));
+    child.once('exit', (code) => reject(new Error(`${side} under valgrind exited with ${code}:\n${stderr}`)));
+  });
+}
+
+async function control(server: Instrumented, ...args: string[]): Promise<void> {
+  await run('callgrind_control', [...args, String(server.child.pid)]);
+}
+
+/** Dumps the counters and reads the new dump's instruction total. */
+async function dumpInstructions(server: Instrumented): Promise<number> {
+  const before = new Set(readdirSync(server.outDir));
+  await control(server, '-d');
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    const fresh = readdirSync(server.outDir).filter((f) => !before.has(f));
+    for (const file of fresh) {
+      const match = /^summary: (\d+)/m.exec(readFileSync(path.join(server.outDir, file), 'utf8'));
+      if (match) return Number(match[1]);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('callgrind wrote no dump within 60 s');
+}
+
+const template = JSON.stringify(supplyRequest({ order: '__ORDER__' }));
+let sequence = 0;
+const tag = `${process.pid}-${Date.now()}`;
+const authorization = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
+
+/** Sends n creates, `connections` in flight, and checks every answer is a 201. */
+async function send(pool: Pool, n: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const id = ++sequence;
+      const response = await pool.request({
+        method: 'POST',
+        path: '/fhir/SupplyRequest',
+        headers: {
+          'content-type': 'application/fhir+json',
+          authorization,
+          ...(viaOpenHim ? { 'x-openhim-transactionid': `tx-${id}` } : {}),
+        },
+        body: template.replace('__ORDER__', `I-${tag}-${id}`),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 201) throw new Error(`${response.statusCode}: ${text.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+async function measure(side: Side): Promise<number[]> {
+  const server = await startUnderCallgrind(side);
+  const pool = new Pool(server.url, { connections });
+  try {
+    await send(pool, warmupRequests);
+    await control(server, '-i', 'on');
+    await send(pool, 50);
+    const perRequest: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const totals: number[] = [];
+      for (const n of [N1, N2]) {
+        await control(server, '-z');
+        await send(pool, n);
+        totals.push(await dumpInstructions(server));
+      }
+      perRequest.push((totals[1] - totals[0]) / (N2 - N1));
+      console.log(`${side.padEnd(8)} I(${N1}) ${totals[0]}  I(${N2}) ${totals[1]}  → ${fmt(perRequest.at(-1)!)}/req`);
+    }
+    return perRequest;
+  } finally {
+    await pool.close();
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    rmSync(server.outDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => `${(n / 1000).toFixed(0)}k instr`;
+
+async function main() {
+  const results = {} as Record<Side, number[]>;
+  for (const side of SIDES) results[side] = await measure(side);
+  console.log(`\n${N1} and ${N2} requests, ${repeats} repeats, ${connections} in flight, OpenHIM header ${viaOpenHim}`);
+  for (const side of SIDES) {
+    const xs = results[side];
+    console.log(
+      `${side.padEnd(8)} ${fmt(median(xs))} per request (${fmt(Math.min(...xs))} - ${fmt(Math.max(...xs))})` +
+        (side === 'bare' ? '' : `   bare / ${side} ${(median(results.bare) / median(xs)).toFixed(3)}×`),
+    );
+  }
+  const summary: Record<string, unknown> = { bench: 'instructions', N1, N2, connections, viaOpenHim };
+  for (const side of SIDES) summary[side] = Math.round(median(results[side]));
+  console.log(JSON.stringify(summary));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
