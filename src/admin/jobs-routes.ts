@@ -23,6 +23,8 @@ export function runView(run: JobRun) {
     ...(run.endedAt !== undefined ? { end: iso(run.endedAt) } : {}),
     outcome: run.outcome === 'skipped' && run.detail ? `skipped: ${run.detail}` : run.outcome,
     ...(run.outcome === 'failed' && run.detail ? { error: run.detail } : {}),
+    // an ok run's detail: what it left behind and why (a bridge's held requisitions)
+    ...(run.outcome === 'ok' && run.detail ? { detail: run.detail } : {}),
     ...(run.counts ? { counts: run.counts } : {}),
     ...(run.instance ? { instance: run.instance } : {}),
   };

@@ -10,6 +10,7 @@ import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 import type { SupplyingStores } from './rts-supplier.js';
+import { rtsRunDetail } from './rts-run-detail.js';
 import { supplierOf } from './rts-supplying-stores.js';
 
 /**
@@ -296,6 +297,8 @@ async function writeBackReceipts(
 /** An instant as the feed's marks write it (DHIS2's have no zone). */
 const inMarkNotation = (iso: string, like: string) => (/[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : iso.replace(/Z$/, ''));
 
+const withDetail = (detail: string | undefined) => (detail ? { detail } : {});
+
 /** One run: completed requisition events since the mark → response requisitions, through the outbox. */
 export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult> {
   const connectors = deps.connectors();
@@ -369,7 +372,12 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
   const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores);
-  if (typeof consigned === 'string') return { counts, ...(held.length ? { held } : {}) };
+  if (typeof consigned === 'string')
+    return {
+      counts,
+      ...(held.length ? { held } : {}),
+      ...withDetail(rtsRunDetail({ held, unreadStores, consignSkipped: consigned })),
+    };
   const received = await writeBackReceipts(deps, msupply);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
@@ -382,6 +390,7 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
     },
     ...(held.length ? { held } : {}),
     ...(unreadStores.length ? { unreadStores } : {}),
+    ...withDetail(rtsRunDetail({ held, unreadStores })),
   };
 }
 

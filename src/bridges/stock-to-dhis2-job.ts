@@ -6,6 +6,7 @@ import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import { loadDhis2Products } from '../systems/dhis2/products.js';
 import { recentPeriods, type BridgePeriod } from './stock-period.js';
+import { stockRunDetail } from './stock-run-detail.js';
 import {
   dhis2PeriodType,
   NO_DHIS2,
@@ -62,12 +63,15 @@ export async function runStockJob(deps: StockJobDeps, options: StockJobOptions =
         LOOKBACK_PERIODS,
       );
   const counts: Record<string, number> = { periods: periods.length };
+  const left: Parameters<typeof stockRunDetail>[0] = [];
   for (const period of periods) {
     const result = await runStockToDhis2(bridge, { period, keep: problems });
     for (const [k, v] of Object.entries({ facilities: result.facilities, ...result.counts }))
       counts[k] = (counts[k] ?? 0) + v;
+    for (const outcome of result.outcomes) left.push({ period: result.period, outcome });
   }
-  return { counts };
+  const detail = stockRunDetail(left);
+  return { counts, ...(detail ? { detail } : {}) };
 }
 
 /** LMIS stock indicators → DHIS2 for the recent complete periods (setting `schedules.stockToDhis2`). */

@@ -17,7 +17,8 @@ export interface JobsCliDeps {
 
 type Overview = Awaited<ReturnType<typeof jobsOverview>>;
 
-function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
+/** The `jobs list` table: each job, then its runs, each run's detail indented under it. */
+export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
   for (const j of jobs) {
     out.write(`${j.name}  schedule ${j.schedule ?? '(none)'} (${j.setting})  next ${j.nextRun ?? '-'}\n`);
     if (j.lastRuns.length === 0) out.write('  no runs yet\n');
@@ -31,6 +32,7 @@ function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
       out.write(
         `  ${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}\n`,
       );
+      for (const line of r.detail?.split('\n') ?? []) out.write(`    ${line}\n`);
     }
   }
 }

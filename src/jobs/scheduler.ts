@@ -8,6 +8,12 @@ export interface JobResult {
   counts?: Record<string, number>;
   /** Set when the job had nothing it could do (e.g. no registry configured): recorded as 'skipped'. */
   skipped?: string;
+  /**
+   * What an operator must know about a run that did its work but left something behind (a bridge's
+   * held requisitions and why, a store it could not read): kept with the run, as a failure's message
+   * is, and shown by GET /admin/jobs, the console and the `jobs` CLI. Counts alone say how many, not why.
+   */
+  detail?: string;
 }
 
 export interface ScheduledJob {
@@ -64,7 +70,17 @@ interface Armed {
 }
 
 const ERROR_LIMIT = 500;
+/** A run's detail is a list (one line per held item): longer than an error, still bounded per run. */
+const DETAIL_LIMIT = 2000;
 export const ABANDONED = 'abandoned: the instance running it stopped before the run ended';
+
+/** A run's recorded detail: why it skipped, else what it left behind; masked like errors and bounded. */
+function runDetail(result: JobResult): string | undefined {
+  const text = result.skipped ?? result.detail;
+  if (!text) return undefined;
+  const masked = redact(text);
+  return masked.length > DETAIL_LIMIT ? `${masked.slice(0, DETAIL_LIMIT - 1)}…` : masked;
+}
 
 /**
  * Runs the jobs on their cron schedules, each tick once across all instances: a tick takes the
@@ -147,7 +163,7 @@ export class Scheduler {
     let end: Pick<JobRun, 'outcome' | 'detail' | 'counts'>;
     try {
       const result = (await job.run()) ?? {};
-      end = { outcome: result.skipped ? 'skipped' : 'ok', detail: result.skipped, counts: result.counts };
+      end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
     } catch (err) {
       // stored and shown later: an upstream's echo of a credential is masked before it is kept
       const message = redact(err instanceof Error ? err.message : String(err)).slice(0, ERROR_LIMIT);

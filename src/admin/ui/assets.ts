@@ -28,6 +28,8 @@ label { font-weight: 600; }
 .flash { padding: 8px 12px; border-left: 4px solid var(--ok); background: #e8f3eb; margin-bottom: 12px; }
 .flash.error { border-color: var(--bad); background: #fbeaea; }
 .muted { color: var(--muted); }
+/* a job run's detail: one line per held item */
+.run-detail { white-space: pre-line; color: var(--fg); font-weight: normal; margin-top: 4px; }
 .filters { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; background: var(--panel); padding: 8px 12px; border-radius: 6px; }
 .filters div { display: flex; flex-direction: column; gap: 2px; }
 .progress { margin: 12px 0; } progress { width: 100%; max-width: 480px; height: 14px; }

@@ -257,7 +257,7 @@ function jobSection(name: string, job: BridgeJob | undefined): Html {
     ? html`<div class="scroll" role="region" aria-label="Last runs of ${name}" tabindex="0"><table><thead><tr><th scope="col">Started (UTC)</th><th scope="col">Trigger</th><th scope="col">Outcome</th><th scope="col">Counts</th></tr></thead>
 <tbody>${job.lastRuns.map(
         (r) =>
-          html`<tr><th scope="row"><time datetime="${r.start ?? ''}">${(r.start ?? '').slice(0, 19).replace('T', ' ')}</time></th><td>${r.trigger}</td><td class="${outcomeClass(r.outcome.split(':')[0])}">${r.outcome}${r.error ? html`: ${r.error}` : ''}</td><td>${runCounts(r.counts)}</td></tr>`,
+          html`<tr><th scope="row"><time datetime="${r.start ?? ''}">${(r.start ?? '').slice(0, 19).replace('T', ' ')}</time></th><td>${r.trigger}</td><td class="${outcomeClass(r.outcome.split(':')[0])}">${r.outcome}${r.error ? html`: ${r.error}` : ''}${r.detail ? html`<div class="run-detail">${r.detail}</div>` : ''}</td><td>${runCounts(r.counts)}</td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="muted">No run yet.</p>`;
   return html`<section aria-labelledby="${id}" data-testid="${id}"><h3 id="${id}">${name}</h3>

@@ -96,7 +96,11 @@ t.test('propagation and bridges view', { skip: noChromium }, async (t) => {
   await store.finishJobRun(rts!.id, {
     endedAt: started + 4000,
     outcome: 'ok',
-    counts: { read: 5, created: 3, already: 2 },
+    counts: { read: 5, created: 3, already: 2, held: 2 },
+    detail: [
+      'held: requisition event ev1 of facility LK-HC-104: no supplying-store rule matched <b>north</b>',
+      'held: requisition event ev2 of facility LK-HC-103: store LK-WH-399 is not an Open mSupply store',
+    ].join('\n'),
   });
   const stock = await store.startJobRun({ name: 'stockToDhis2', trigger: 'manual', startedAt: started + 1000 });
   await store.finishJobRun(stock!.id, {
@@ -129,6 +133,13 @@ t.test('propagation and bridges view', { skip: noChromium }, async (t) => {
     t.equal(await page.locator('tr[data-registry="MFR-1002"] code >> text=already').count(), 0, 'never as markup');
     const bridge = page.getByTestId('job-rtsToMsupply');
     t.match(await bridge.textContent(), /read 5, created 3, already 2/, 'the run counts');
+    const detail = bridge.locator('.run-detail');
+    t.match(
+      await detail.innerText(),
+      /ev1 of facility LK-HC-104: no supplying-store rule matched <b>north<\/b>\n.*ev2/,
+      'why each was held, a line each',
+    );
+    t.equal(await bridge.locator('.run-detail b').count(), 0, 'as text, never as markup');
     t.match(await bridge.textContent(), /Schedule/);
     t.match(await page.getByTestId('job-stockToDhis2').textContent(), /failed: DHIS2 answered 409: period is locked/);
     t.match(await page.getByTestId('job-reconcile').textContent(), /manual\s*ok/, "the rig's reconcile run");

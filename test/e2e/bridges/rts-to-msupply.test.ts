@@ -12,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { runView } from '../../../src/admin/jobs-routes.js';
+import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { RTS_REQUISITIONS_CURSOR, type RtsRunResult } from '../../../src/bridges/rts-to-msupply.js';
 import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
 import { openStore } from '../../../src/store/index.js';
@@ -341,6 +343,20 @@ t.test(
     const mark = await store.getCursor(RTS_REQUISITIONS_CURSOR);
     t.equal(mark, oldest, 'the mark waits at the oldest held requisition, not at the newest read');
 
+    // the scheduled run keeps why with its record (GET /admin/jobs, the console, `jobs list`)
+    const scheduled = await new Scheduler({ store, jobs: [a.job], expression: () => undefined }).runNow(a.job.name);
+    t.match(scheduled?.run, { outcome: 'ok', counts: { created: 0, already: 6, held: 4 } }, 'a run by the scheduler');
+    const recorded = (await store.listJobRuns(a.job.name, 1))[0];
+    const lines = recorded.detail?.split('\n') ?? [];
+    for (const h of first.held!)
+      t.ok(
+        lines.includes(`held: requisition event ${h.event} of facility ${h.facility}: ${h.reason}`),
+        `the run's record names held ${h.event} (${h.facility}) and why`,
+      );
+    t.match(lines.at(-1), /^not read: shipments of store LK-WH-399: .*not an Open mSupply store/);
+    t.equal(lines.length, 5, 'four held, one store unread, nothing else');
+    t.equal(runView(recorded).detail, recorded.detail, 'GET /admin/jobs shows it');
+
     // a run later still holds them (the mark waited for them), and reads nothing it wrote as new
     const again = (await a.job.run()) as RtsRunResult;
     t.match(again.counts, { created: 0, already: 6, held: 4 }, 'still held, read again');
@@ -352,6 +368,7 @@ t.test(
     await drain(a.outbox, store);
     t.match(third.counts, { created: 4, already: 6, held: 0 });
     t.notOk(third.held, 'nothing held');
+    t.notOk(third.detail, 'nothing left behind to tell');
     t.equal(responses(sb.ms).length, 10, 'ten response requisitions');
     for (const r of raised)
       t.equal(

@@ -1,6 +1,6 @@
 /**
  * The scheduled `stockToDhis2` job: it runs the bridge for a period with the configured
- * connectors and records its counts; without DHIS2, or without an LMIS keeping a ledger, its run is
+ * connectors and records its counts, and which facilities it left out and why; without DHIS2, or without an LMIS keeping a ledger, its run is
  * recorded as skipped with the reason.
  */
 import t from 'tap';
@@ -37,6 +37,19 @@ t.test('the job sends a period and reports its counts; it skips what it cannot d
     await runStockJob(deps, { now: new Date('2027-02-02T03:00:00Z') }),
     { counts: { sent: 0, unchanged: 6 } },
     'then nothing',
+  );
+
+  t.notOk(scheduled.detail, 'nothing left behind: no detail');
+
+  // LK-HC-101's org unit is gone from DHIS2: the run records which facility was left out and why
+  const gone = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LK-HC-101')!;
+  rig.dhis2.state.orgUnits.delete(gone.id);
+  const left = await runStockJob(deps, { period: bridgePeriod('2027-01') });
+  t.match(left, { counts: { 'no-org-unit': 1 } });
+  t.match(
+    left.detail,
+    /^202701 openlmis facility \S*LK-HC-101\S* ?: no DHIS2 org unit \(neither a crosswalk link nor a matching code\)$/,
+    'the detail names the facility, the period and why, one line',
   );
 
   const lmisOnly = rig.connectors.filter((c) => c.system !== 'dhis2');

@@ -1,12 +1,16 @@
 /**
  * The scheduler on real timers with per-second cron expressions: a job runs on its tick (not
  * before, not late), a failure is recorded with the error masked, a changed expression re-arms at
- * once, and a run by hand while the job runs is refused. SQLite (one process).
+ * once, a run by hand while the job runs is refused, and an ok run's detail (what it left behind)
+ * is kept masked and shown. SQLite (one process).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import t from 'tap';
+import { runView } from '../../../src/admin/jobs-routes.js';
+import { printTable } from '../../../src/cli/jobs.js';
 import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { MASK, processRedactor } from '../../../src/platform/redaction.js';
 import { openStore } from '../../../src/store/index.js';
@@ -167,4 +171,51 @@ t.test('a run left "running" by an instance that stopped is closed as abandoned 
     'the dead run is closed, not left running',
   );
   t.ok(old.endedAt! >= done!.run!.startedAt - 1000, 'closed when the next run started');
+});
+
+t.test('an ok run that left something behind keeps why: masked, bounded, shown by /admin/jobs', async (t) => {
+  const store = await tempStore(t);
+  processRedactor.learn('sched-secret-7720');
+  const held = [
+    'held: requisition event ev1 of facility LK-HC-104: no supplying-store rule matched',
+    'not read: shipments of store LK-WH-399: Basic sched-secret-7720 refused',
+  ].join('\n');
+  let detail: string | undefined = held;
+  const j = job('leaves', async () => ({ counts: { held: 1 }, ...(detail ? { detail } : {}) }));
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => undefined });
+  const done = await scheduler.runNow('leaves');
+  t.equal(done?.status, 'ran', 'a detail does not make the run anything but ok');
+  const [run] = await store.listJobRuns('leaves');
+  t.equal(run.outcome, 'ok');
+  t.equal(run.detail, held.replace('sched-secret-7720', MASK), 'kept with the run, the secret masked');
+  t.match(runView(run), {
+    outcome: 'ok',
+    detail: /^held: requisition event ev1 .*\nnot read: shipments of store LK-WH-399/,
+  });
+  t.notOk('error' in runView(run), 'not shown as an error');
+
+  const out = new PassThrough();
+  let printed = '';
+  out.on('data', (d: Buffer) => (printed += String(d)));
+  printTable(
+    [{ name: 'leaves', setting: 's', schedule: null, nextRun: null, description: '', lastRuns: [runView(run)] }],
+    out,
+  );
+  t.match(
+    printed,
+    /ok {2}held=1\n {4}held: requisition event ev1 of facility LK-HC-104: no supplying-store rule matched\n {4}not read:/,
+    'the CLI prints each line under the run',
+  );
+
+  detail = 'x'.repeat(5000);
+  await scheduler.runNow('leaves');
+  const [long] = await store.listJobRuns('leaves');
+  t.equal(long.detail!.length, 2000, 'a long detail is cut to the limit');
+  t.ok(long.detail!.endsWith('…'), 'and says so');
+
+  detail = undefined;
+  await scheduler.runNow('leaves');
+  const [clean] = await store.listJobRuns('leaves');
+  t.equal(clean.detail, undefined, 'nothing left behind: no detail');
+  t.notOk('detail' in runView(clean));
 });

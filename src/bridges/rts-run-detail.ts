@@ -1,0 +1,32 @@
+import type { HeldRequisition } from './rts-to-msupply.js';
+
+/** Held requisitions listed one per line; the rest only counted, so the run's record stays small. */
+export const DETAIL_HELD_LINES = 20;
+
+export interface RtsLeftBehind {
+  held: HeldRequisition[];
+  unreadStores: { store: string; reason: string }[];
+  /** Why no shipment was consigned this run (no consignment program), when none was. */
+  consignSkipped?: string;
+}
+
+/**
+ * What an RTS → mSupply run left behind, as the job run's detail (GET /admin/jobs, the console,
+ * `jobs` CLI): each held requisition with its facility and why (no store rule covers it, a store
+ * mSupply lacks …), each supplying store whose shipments were not read, and a consignment phase
+ * that did not run. The counts say how many; an operator needs the why to fix routing.json or
+ * the store, without re-running the bridge by hand. Undefined when nothing was left behind.
+ */
+export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
+  const lines = [
+    ...left.held
+      .slice(0, DETAIL_HELD_LINES)
+      .map((h) => `held: requisition event ${h.event} of facility ${h.facility}: ${h.reason}`),
+    ...(left.held.length > DETAIL_HELD_LINES
+      ? [`held: ${left.held.length - DETAIL_HELD_LINES} more requisitions (the bridge CLI lists them all)`]
+      : []),
+    ...left.unreadStores.map((u) => `not read: shipments of store ${u.store}: ${u.reason}`),
+    ...(left.consignSkipped ? [`not consigned: ${left.consignSkipped}`] : []),
+  ];
+  return lines.length ? lines.join('\n') : undefined;
+}
