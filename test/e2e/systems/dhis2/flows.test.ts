@@ -4,7 +4,8 @@
  * InventoryReports as data values: read and search with positions (negative latitudes),
  * hierarchy and status; a month's report reaching DHIS2 exactly once although the first answer
  * is lost and DHIS2 then fails for a while; the same report again changing nothing; a conflict
- * pointing at its line. Run against the sandbox as 2.39, 2.41 and 2.43.
+ * pointing at its line; the month read back equal; RTS transactions read and a count written once;
+ * a consignment written once and read back. Every flow against the sandbox as 2.39, 2.41 and 2.43.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,7 +109,9 @@ async function mediatorFor(t: Test, sb: Dhis2Sandbox, extra: Record<string, stri
   return { fhir, base };
 }
 
-for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
+const VERSIONS = ['2.39.1', '2.41.3', '2.43.0'];
+
+for (const version of VERSIONS) {
   t.test(`DHIS2 ${version}: Locations from org units; a month's InventoryReport reaches DHIS2 once`, async (t) => {
     const sb = await startDhis2Sandbox({ version });
     t.teardown(sb.close);
@@ -199,6 +202,34 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.equal(same.status, 200, 'unchanged');
     t.equal(sb.state.count('POST', '/api/dataValueSets'), posts);
 
+    // read back through the mediator: the month as DHIS2 holds it, the two lines as sent
+    const back = await fhir(
+      'GET',
+      `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${ids['LK-HC-101']}`)}&date=ge2024-03-01&date=le2024-03-31`,
+    );
+    t.equal(back.status, 200, JSON.stringify(back.body).slice(0, 300));
+    const months = (back.body.entry ?? [])
+      .map((e: any) => e.resource)
+      .filter((r: any) => r.reportingPeriod?.start?.startsWith('2024-03'));
+    t.equal(months.length, 1, 'one report for March 2024');
+    t.match(months[0], { countType: 'snapshot', reportingPeriod: { start: /^2024-03-01/ } });
+    t.same(
+      months[0].inventoryListing
+        .flatMap((l: any) =>
+          l.item.map((i: any) => [
+            i.item.concept.coding.find((c: any) => c.system === GTIN)?.code,
+            i.quantity.value,
+            l.location.reference,
+          ]),
+        )
+        .sort(),
+      [
+        [CONDOM, 300, `Location/${ids['LK-HC-101']}`],
+        [DMPA, 45, `Location/${ids['LK-HC-101']}`],
+      ].sort(),
+      'read back equal: the same products, quantities and facility',
+    );
+
     // a conflict: DHIS2 has no data element for the zinc line
     const conflict = await fhir(
       'POST',
@@ -273,108 +304,113 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   });
 }
 
-t.test(
-  'RTS: transactions read as InventoryReports; a count written as an event once, across a lost answer',
-  async (t) => {
-    const sb = await startDhis2Sandbox({ version: '2.41.3' });
-    t.teardown(sb.close);
-    const hc = sb.state.summary().orgUnits['LK-HC-101'];
-    const { fhir } = await mediatorFor(t, sb, {
-      DHIS2_DATA_SET: '',
-      DHIS2_RTS_PROGRAM: RTS.program,
-      DHIS2_STOCK_TARGET: 'rts',
-    });
-    const read = await fhir(
-      'GET',
-      `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${hc}`)}&_count=50`,
-    );
-    t.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300));
-    const reports = read.body.entry.map((e: any) => e.resource);
-    t.same(
-      reports.map((r: any) => [r.countType, r.inventoryListing[0].item[0].quantity.value]).sort(),
-      [
-        ['difference', -120],
-        ['difference', -6],
-        ['difference', -80],
-        ['snapshot', 500],
-      ].sort(),
-    );
+for (const version of VERSIONS)
+  t.test(
+    `DHIS2 ${version} RTS: transactions read as InventoryReports; a count written as an event once, across a lost answer`,
+    async (t) => {
+      const sb = await startDhis2Sandbox({ version });
+      t.teardown(sb.close);
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      const { fhir } = await mediatorFor(t, sb, {
+        DHIS2_DATA_SET: '',
+        DHIS2_RTS_PROGRAM: RTS.program,
+        DHIS2_STOCK_TARGET: 'rts',
+      });
+      const read = await fhir(
+        'GET',
+        `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${hc}`)}&_count=50`,
+      );
+      t.equal(read.status, 200, JSON.stringify(read.body).slice(0, 300));
+      const reports = read.body.entry.map((e: any) => e.resource);
+      t.same(
+        reports.map((r: any) => [r.countType, r.inventoryListing[0].item[0].quantity.value]).sort(),
+        [
+          ['difference', -120],
+          ['difference', -6],
+          ['difference', -80],
+          ['snapshot', 500],
+        ].sort(),
+      );
 
-    const events = sb.tracker.events.size;
-    sb.faults.add({
-      method: 'POST',
-      path: '/api/tracker',
-      times: 1,
-      action: { type: 'afterApply', answer: { type: 'reset' } },
-    });
-    const count = report('HC101-RTS-COUNT-1', hc, [[CONDOM, 275]]);
-    const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
-    t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 300));
-    await until('the count event', async () => sb.tracker.events.size > events || undefined, 20_000);
-    const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
-    t.ok([200, 201, 202].includes(again.status));
-    t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
-    const event = [...sb.tracker.events.values()].find((e) =>
-      e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'),
-    )!;
-    t.ok(event, 'a corrected count of 275');
-    t.notOk(
-      event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'),
-      'stock on hand as the program rule assigns it',
-    );
-  },
-);
+      const events = sb.tracker.events.size;
+      sb.faults.add({
+        method: 'POST',
+        path: '/api/tracker',
+        times: 1,
+        action: { type: 'afterApply', answer: { type: 'reset' } },
+      });
+      const count = report('HC101-RTS-COUNT-1', hc, [[CONDOM, 275]]);
+      const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
+      t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 300));
+      await until('the count event', async () => sb.tracker.events.size > events || undefined, 20_000);
+      const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
+      t.ok([200, 201, 202].includes(again.status));
+      t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
+      const event = [...sb.tracker.events.values()].find((e) =>
+        e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'),
+      )!;
+      t.ok(event, 'a corrected count of 275');
+      t.notOk(
+        event.dataValues.some((d) => d.dataElement === RTS.stockOnHand && d.value !== '275'),
+        'stock on hand as the program rule assigns it',
+      );
+    },
+  );
 
-t.test('consignment: a SupplyDelivery written as events once across a lost answer, read back', async (t) => {
-  const sb = await startDhis2Sandbox({ version: '2.43.0' });
-  t.teardown(sb.close);
-  const hc = sb.state.summary().orgUnits['LK-HC-103'];
-  const { fhir } = await mediatorFor(t, sb, {
-    DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-    DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-    DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
-  });
-  const events = sb.tracker.events.size;
-  sb.faults.add({
-    method: 'POST',
-    path: '/api/tracker',
-    times: 1,
-    action: { type: 'afterApply', answer: { type: 'reset' } },
-  });
-  const delivery = {
-    resourceType: 'SupplyDelivery',
-    status: 'completed',
-    occurrenceDateTime: '2024-04-10T14:00:00Z',
-    identifier: [
-      {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
-        system: 'https://msupply.example.org/shipments',
-        value: 'SHP-7',
-      },
-    ],
-    destination: { reference: `Location/${hc}` },
-    suppliedItem: [
-      {
-        itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
-        quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
-      },
-    ],
-  };
-  const posted = await fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
-  t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
-  await until('the consignment event', async () => sb.tracker.events.size > events || undefined, 20_000);
-  t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
-  const event = [...sb.tracker.events.values()].find((e) => e.program === CONSIGNMENT.program)!;
-  t.same(
-    event.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value,
-    '1440',
-    '10 packs of 144 condoms',
+for (const version of VERSIONS)
+  t.test(
+    `DHIS2 ${version} consignment: a SupplyDelivery written as events once across a lost answer, read back`,
+    async (t) => {
+      const sb = await startDhis2Sandbox({ version });
+      t.teardown(sb.close);
+      const hc = sb.state.summary().orgUnits['LK-HC-103'];
+      const { fhir } = await mediatorFor(t, sb, {
+        DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
+        DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
+        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+      });
+      const events = sb.tracker.events.size;
+      sb.faults.add({
+        method: 'POST',
+        path: '/api/tracker',
+        times: 1,
+        action: { type: 'afterApply', answer: { type: 'reset' } },
+      });
+      const delivery = {
+        resourceType: 'SupplyDelivery',
+        status: 'completed',
+        occurrenceDateTime: '2024-04-10T14:00:00Z',
+        identifier: [
+          {
+            type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
+            system: 'https://msupply.example.org/shipments',
+            value: 'SHP-7',
+          },
+        ],
+        destination: { reference: `Location/${hc}` },
+        suppliedItem: [
+          {
+            itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
+            quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
+          },
+        ],
+      };
+      const posted = await fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
+      t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
+      await until('the consignment event', async () => sb.tracker.events.size > events || undefined, 20_000);
+      t.equal(sb.tracker.events.size, events + 1, 'one event, not two');
+      const event = [...sb.tracker.events.values()].find((e) => e.program === CONSIGNMENT.program)!;
+      t.same(
+        event.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value,
+        '1440',
+        '10 packs of 144 condoms',
+      );
+      const search = await fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${hc}`)}`);
+      t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
+      const found = (search.body.entry ?? []).map((e: any) => e.resource);
+      t.ok(
+        found.some((d: any) => d.identifier?.some((i: any) => i.value === 'SHP-7')),
+        'read back from DHIS2',
+      );
+    },
   );
-  const search = await fhir('GET', `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${hc}`)}`);
-  t.equal(search.status, 200, JSON.stringify(search.body).slice(0, 300));
-  const found = (search.body.entry ?? []).map((e: any) => e.resource);
-  t.ok(
-    found.some((d: any) => d.identifier?.some((i: any) => i.value === 'SHP-7')),
-    'read back from DHIS2',
-  );
-});
