@@ -190,7 +190,7 @@ async function initiateAndFill(
   own: string | undefined,
   journal: StepJournal,
   recordPeriod: () => Promise<unknown>,
-): Promise<{ id: string; seen?: string; filled?: RequisitionDto; fillRecorded: Promise<unknown> }> {
+): Promise<{ id: string; seen?: string; filled?: RequisitionDto; recordFill: () => Promise<unknown> }> {
   const { client } = deps;
   const params = {
     facilityId: resolved.facilityId,
@@ -207,7 +207,12 @@ async function initiateAndFill(
     // resumed): nothing of ours is in the air. Noted in the same commit as the step's record.
     let resolving: Promise<void> | undefined;
     const resolve = () => deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
-    const id = await journal.run('initiate', async () => {
+    // The fill does not wait for the initiate's record (nor the note that resolves it): a resumed
+    // attempt without that record initiates again under this lock, and its search finds what this
+    // one left: the draft our notes give this write (the note was on disk before the POST), or,
+    // once filled, the requisition carrying our order number. Both commits overlap the fill call,
+    // and are on disk before the lock is released (so no other write of ours sees an unresolved note).
+    const initiateStep = overlappedStep(journal, 'initiate', async () => {
       if (own) {
         // nothing to post: the period's record and the note join this step's commit
         void recordPeriod();
@@ -222,18 +227,28 @@ async function initiateAndFill(
       resolving.catch(() => undefined);
       return result.id;
     });
+    const id = await initiateStep.value;
     // the fill is an upstream write: the period's record is on disk first (at once, when it is already)
-    await Promise.all([recordPeriod(), resolving ?? resolve()]);
+    await recordPeriod();
+    const initiateRecorded = Promise.all([initiateStep.record(), resolving ?? resolve()]);
+    initiateRecorded.catch(() => undefined);
     // the status seen within this attempt only: a journaled one may be stale after a crash
     let ranNow = false;
     let seenNow: RequisitionDto | undefined;
     // the submit does not wait for the fill's record: it reads the requisition's state first
-    // whenever it resumes without one (transition, fill), so the record's commit overlaps the submit
-    const fillStep = overlappedStep(journal, 'fill', () => {
-      ranNow = true;
-      return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
-    });
+    // whenever it resumes without one (transition, fill). The record waits for the submit's answer
+    // and joins its commit (and the job's end): one fsync at the end of the order, not two in series
+    const fillStep = overlappedStep(
+      journal,
+      'fill',
+      () => {
+        ranNow = true;
+        return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
+      },
+      { deferred: true },
+    );
     const filled = asFillOutcome(await fillStep.value);
+    await initiateRecorded;
     if (isRefused(filled)) {
       await fillStep.record();
       throw refusalError(
@@ -242,7 +257,7 @@ async function initiateAndFill(
         await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
       );
     }
-    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow, fillRecorded: fillStep.record() };
+    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow, recordFill: () => fillStep.record() };
   });
 }
 
@@ -274,7 +289,7 @@ async function submitInPeriod(
     return submitRequisitionLess(deps, order, resolved, journal);
   }
   const { client } = deps;
-  const { id, seen, filled, fillRecorded } = await initiateAndFill(
+  const { id, seen, filled, recordFill } = await initiateAndFill(
     deps,
     order,
     resolved,
@@ -294,9 +309,14 @@ async function submitInPeriod(
       return { status: (submittedNow = await transition(client, id, 'submit', awaitsSubmit, seen, heard)) };
     } catch (err) {
       return refusalOf(err);
+    } finally {
+      // the fill's record, asked for in the same turn as the submit's own record
+      void recordFill();
     }
   });
   const submitted = await submitStep.value;
+  // (a resumed attempt whose submit was recorded runs no action above: the fill's record is asked for here)
+  const fillRecorded = recordFill();
   forgetPeriods(deps, periodsOf(order, resolved));
   if (isRefused(submitted)) {
     await Promise.all([submitStep.record(), fillRecorded]);
