@@ -7,8 +7,12 @@
  *   - the same CLI run through tsx from src/ (what `npm start` used to do).
  * The sides run interleaved (baseline, compiled, tsx, baseline, …) for BENCH_ROUNDS (5) rounds,
  * each start a fresh process with an empty data directory; medians and min/max are printed, and
- * the compiled side's ratio to the baseline. RSS is VmRSS from /proc after BENCH_IDLE_MS (2000)
- * of idle. Builds dist/ first (npm run build) when it is missing or BENCH_BUILD=1.
+ * the compiled side's ratio to the baseline. RSS is VmRSS from /proc twice: 2 s after /health
+ * (start-up's transient heap still held) and after BENCH_IDLE_MS (10000) of idle, the figure the
+ * issue's "idle RSS" target is judged on: the mediator gives start-up's young generation back
+ * ~7 s after it listens (src/cli/start-up-memory.ts), as a long-running idle process has.
+ * Builds dist/ first (npm run build) when it is missing or BENCH_BUILD=1; BENCH_DIST=dir starts
+ * another build laid out like the image (dir/src/cli/index.js with package.json above it).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,8 +23,11 @@ import { freePort } from '../test/support/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const idleMs = Number(process.env.BENCH_IDLE_MS ?? 2000);
+const idleMs = Number(process.env.BENCH_IDLE_MS ?? 10_000);
+const EARLY_MS = 2000;
 const withTsx = process.env.BENCH_TSX !== '0';
+/** The compiled output to start: dist/ by default; another build's (laid out like the image) by BENCH_DIST. */
+const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist'));
 
 /** A bare Fastify server with /health, as small as a Node HTTP service gets with our framework. */
 const BARE = `
@@ -34,7 +41,7 @@ process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 type Side = 'baseline' | 'compiled' | 'tsx';
 const COMMAND: Record<Side, string[]> = {
   baseline: ['--input-type=module', '-e', BARE],
-  compiled: [path.join(ROOT, 'dist/src/cli/index.js'), 'serve'],
+  compiled: [path.join(DIST, 'src/cli/index.js'), 'serve'],
   tsx: ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), 'serve'],
 };
 
@@ -42,6 +49,9 @@ interface Start {
   ms: number;
   /** CPU time the process used to get there (user + system): far steadier than wall time on a busy machine. */
   cpuMs: number;
+  /** RSS 2 s after /health answered. */
+  earlyRssMB: number;
+  /** RSS after idleMs. */
   rssMB: number;
 }
 
@@ -95,8 +105,10 @@ async function startOnce(side: Side): Promise<Start> {
     }
     const ms = performance.now() - t0;
     const cpu = cpuMs(child.pid!);
-    await new Promise((r) => setTimeout(r, idleMs));
-    return { ms, cpuMs: cpu, rssMB: rssMB(child.pid!) };
+    await new Promise((r) => setTimeout(r, EARLY_MS));
+    const early = rssMB(child.pid!);
+    await new Promise((r) => setTimeout(r, Math.max(0, idleMs - EARLY_MS)));
+    return { ms, cpuMs: cpu, earlyRssMB: early, rssMB: rssMB(child.pid!) };
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -110,7 +122,10 @@ const spread = (xs: number[]) =>
   `median ${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
 
 async function main() {
-  if (process.env.BENCH_BUILD === '1' || !existsSync(path.join(ROOT, 'dist/src/cli/index.js'))) {
+  if (
+    process.env.BENCH_BUILD === '1' ||
+    (!process.env.BENCH_DIST && !existsSync(path.join(DIST, 'src/cli/index.js')))
+  ) {
     console.log('building dist/ (npm run build) …');
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
@@ -122,16 +137,20 @@ async function main() {
       const s = await startOnce(side);
       results[side].push(s);
       console.log(
-        `round ${round} ${side.padEnd(8)} ${s.ms.toFixed(0).padStart(5)} ms to /health 200 (${s.cpuMs} ms CPU), RSS ${s.rssMB} MB`,
+        `round ${round} ${side.padEnd(8)} ${s.ms.toFixed(0).padStart(5)} ms to /health 200 (${s.cpuMs} ms CPU), RSS ${s.earlyRssMB} MB at 2 s, ${s.rssMB} MB idle`,
       );
     }
   }
-  console.log(`\n${rounds} rounds; RSS after ${idleMs} ms idle`);
+  console.log(`\n${rounds} rounds; RSS 2 s after /health and after ${idleMs} ms idle`);
   for (const side of sides) {
     const ms = results[side].map((s) => s.ms);
     const cpu = results[side].map((s) => s.cpuMs);
+    const early = results[side].map((s) => s.earlyRssMB);
     const rss = results[side].map((s) => s.rssMB);
-    console.log(`${side.padEnd(8)} to /health: ms ${spread(ms)}   CPU ms ${spread(cpu)}   idle RSS MB ${spread(rss)}`);
+    console.log(
+      `${side.padEnd(8)} to /health: ms ${spread(ms)}   CPU ms ${spread(cpu)}   ` +
+        `RSS MB at 2 s ${spread(early)}, idle ${spread(rss)}`,
+    );
   }
   const compiledMs = median(results.compiled.map((s) => s.ms));
   const compiledRss = median(results.compiled.map((s) => s.rssMB));

@@ -1,13 +1,29 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, loadSettings } from '../config/load.js';
-import { outboxCommand } from './outbox.js';
-import { jobsCommand } from './jobs.js';
-import { bridgeCommand } from './bridge.js';
-import { propagationCommand } from './propagation.js';
-import { checkMappingsCommand } from './check-mappings.js';
-import { demoCommand } from './demo.js';
-import { serve } from './serve.js';
+
+/**
+ * The other commands, each loaded only when it is the one asked for (or for the help). `serve`
+ * is the production process: importing the demo's data helpers, the bridges' CLI with its
+ * progress bars and the matcher with its CSV reader only to register commands it never runs
+ * cost the idle mediator memory and start-up time (issue 18).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./demo.js')).demoCommand(),
+  outbox: async () => (await import('./outbox.js')).outboxCommand(),
+  jobs: async () => (await import('./jobs.js')).jobsCommand(),
+  bridge: async () => (await import('./bridge.js')).bridgeCommand(),
+  propagation: async () => (await import('./propagation.js')).propagationCommand(),
+  'check-mappings': async () => (await import('./check-mappings.js')).checkMappingsCommand(),
+  reconcile: async () => (await import('./reconcile.js')).reconcileCommand(),
+};
+
+/** The commands to register: the one named on the command line, or all of them (help, a typo). */
+function commandsFor(argv: string[]): string[] {
+  const name = argv[2];
+  if (name === 'serve') return [];
+  return name !== undefined && name in COMMANDS ? [name] : Object.keys(COMMANDS);
+}
 
 /** The one command line: `serve`, `demo`, `outbox`, `reconcile` (each in its own file). */
 async function main(): Promise<void> {
@@ -16,20 +32,10 @@ async function main(): Promise<void> {
     .command('serve')
     .description('Run the mediator (configured by environment, CONFIG_FILE and OpenHIM)')
     .action(async () => {
+      const { serve } = await import('./serve.js');
       await serve(loadSettings());
     });
-  program.addCommand(demoCommand());
-  program.addCommand(outboxCommand());
-  program.addCommand(jobsCommand());
-  program.addCommand(bridgeCommand());
-  program.addCommand(propagationCommand());
-  program.addCommand(checkMappingsCommand());
-  try {
-    const { reconcileCommand } = await import('./reconcile.js' as string);
-    program.addCommand(reconcileCommand());
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
+  for (const name of commandsFor(process.argv)) program.addCommand(await COMMANDS[name]());
   await program.parseAsync(process.argv);
 }
 

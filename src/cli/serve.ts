@@ -1,13 +1,16 @@
 import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
+import { releaseStartUpMemoryLater } from './start-up-memory.js';
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains). */
 export async function serve(settings: Settings): Promise<RunningMediator> {
   const mediator = await startMediator(settings);
+  const release = releaseStartUpMemoryLater(); // start-up's garbage, once it listens: give it back
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    release.cancel();
     mediator.app.log.info({ signal }, 'shutting down');
     await mediator.stop();
     process.exit(0);
