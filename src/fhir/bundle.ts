@@ -8,16 +8,20 @@ import {
   create,
   decodePart,
   alreadyDeleted,
+  deleteAnswer,
   deletedResource,
   patchedResource,
   read,
-  readResource,
+  readCurrent,
   requireRoute,
+  sameGroup,
   serviceFor,
   update,
+  updateOfDeleted,
   updateStatus,
   validationOptions,
   writeResult,
+  type Current,
   type FhirContext,
   type FhirResult,
 } from './interactions.js';
@@ -41,6 +45,8 @@ interface Entry {
   ifNoneExist?: string;
   /** Answered without a write: a DELETE of what is deleted already. */
   done?: FhirResult;
+  /** A DELETE carried out as the PUT it amounts to: answered as a DELETE (deleteAnswer). */
+  deleted?: boolean;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -144,7 +150,8 @@ async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
   const put = await asPut(ctx, e);
   if (put.done) return put.done;
-  return update(ctx, put.type, put.id!, put.resource, put.ifMatch);
+  const result = await update(ctx, put.type, put.id!, put.resource, put.ifMatch);
+  return put.deleted ? deleteAnswer(put.type, put.id!, result) : result;
 }
 
 /**
@@ -171,7 +178,7 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
     const deleted = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at).catch(alreadyDeleted(e.type, e.id!));
     if ('status' in deleted) return { ...e, done: deleted };
     const [resource, ifMatch] = deleted;
-    return { ...e, method: 'PUT', resource, ifMatch };
+    return { ...e, method: 'PUT', resource, ifMatch, deleted: true };
   }
   return e;
 }
@@ -215,6 +222,21 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
 interface Group {
   type: string;
   parts: { entry: Entry; part: Part<unknown> }[];
+  /** The order (or delivery) its PUT entries change, as it stands. */
+  current?: Current;
+}
+
+/**
+ * The write a group of entries amounts to. Entries that change only some lines of a standing
+ * order change those lines: the others go on, as a PUT or DELETE of one line alone does (a
+ * DELETE of one line cancels that line, not the order). A group that names every line of the
+ * order describes the whole order, as the client wrote it.
+ */
+function groupValue(g: Group): unknown {
+  const named = new Set(g.parts.map((p) => p.part.id));
+  let value: unknown = g.current && !g.current.ids.every((id) => named.has(id)) ? g.current.value : undefined;
+  for (const { part } of g.parts) value = part.build(value);
+  return value;
 }
 
 /**
@@ -254,10 +276,17 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
         continue;
       }
     }
+    let current: Current | undefined;
     if (e.method === 'PUT') {
-      const current = await readResource(ctx, route, e.id!);
+      try {
+        current = await readCurrent(ctx, route, e.id!);
+      } catch (err) {
+        // a PUT of a deleted resource (a cancelled order line): answered without a write, or a 409
+        results.set(e.index, updateOfDeleted(e.type, e.id!, e.resource!, err, `Bundle.entry[${e.index}].resource`));
+        continue;
+      }
       if (current) existed.add(e.index);
-      checkIfMatch(current, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+      checkIfMatch(current?.resource, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
     }
     const part = decodePart(
       ctx,
@@ -269,14 +298,11 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     const key = `${e.type}|${part.groupKey}`;
     const group = groups.get(key) ?? { type: e.type, parts: [] };
     group.parts.push({ entry: e, part });
+    if (!group.current && current && sameGroup(ctx, route, current.resource, part)) group.current = current;
     groups.set(key, group);
   }
 
-  const writes = [...groups.values()].map((g) => {
-    let value: unknown;
-    for (const { part } of g.parts) value = part.build(value);
-    return { group: g, value };
-  });
+  const writes = [...groups.values()].map((g) => ({ group: g, value: groupValue(g) }));
   const planned = writes.map((w) => {
     const route = requireRoute(ctx, w.group.type);
     const mode: 'create' | 'update' = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
@@ -289,7 +315,8 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
         entry.method === 'PUT'
           ? { ...outcome, status: updateStatus(outcome.status, existed.has(entry.index)) }
           : outcome;
-      results.set(entry.index, writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered));
+      const result = writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered);
+      results.set(entry.index, entry.deleted ? deleteAnswer(w.group.type, part.id, result) : result);
     }
   };
   // each write's own translator: a refusal routing pins on one write names that write's entries

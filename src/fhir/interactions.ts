@@ -80,9 +80,22 @@ export function versionHeaders(ctx: FhirContext, resource: Json): Record<string,
 
 /** The current resource with this id, or undefined. */
 export async function readResource(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Json | undefined> {
+  return (await readCurrent(ctx, route, id))?.resource;
+}
+
+/** What an update changes: the flow object (an order), the resource read, and every id it holds (its lines). */
+export interface Current {
+  value: unknown;
+  resource: Json;
+  ids: string[];
+}
+
+export async function readCurrent(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Current | undefined> {
   const value = await serviceFor(ctx, route).read(id);
   if (!value) return undefined;
-  return adapters[route.type].encode(ctx.version, value).find((r) => r.id === id);
+  const resources = adapters[route.type].encode(ctx.version, value);
+  const resource = resources.find((r) => r.id === id);
+  return resource ? { value: stripLastUpdated(value), resource, ids: resources.map((r) => String(r.id)) } : undefined;
 }
 
 export async function read(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
@@ -198,7 +211,12 @@ export async function update(
     });
   }
   const service = serviceFor<unknown>(ctx, route);
-  const currentValue = await service.read(id);
+  let currentValue: unknown;
+  try {
+    currentValue = await service.read(id);
+  } catch (err) {
+    return updateOfDeleted(type, id, resource, err);
+  }
   const current = currentValue
     ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
     : undefined;
@@ -305,8 +323,15 @@ export async function patchedResource(
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
   const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id));
   if ('status' in deleted) return deleted;
-  const result = await update(ctx, type, id, ...deleted);
-  // one line of a standing order cancelled: the order written back holds the others, not this one
+  return deleteAnswer(type, id, await update(ctx, type, id, ...deleted));
+}
+
+/**
+ * The answer to a DELETE carried out as an update (alone or as a transaction entry). One line of a
+ * standing order cancelled: the order written back holds the others, not this one, so the answer
+ * says the line is deleted instead of showing another line under its ETag.
+ */
+export function deleteAnswer(type: string, id: string, result: FhirResult): FhirResult {
   if (result.status < 300 && result.body?.id !== undefined && result.body.id !== id)
     return { status: result.status, body: informational(`${type}/${id} is deleted: ${removedFrom(type)}`) };
   return result;
@@ -328,6 +353,23 @@ export function alreadyDeleted(type: string, id: string) {
 }
 
 const DELETED_STATUS: Record<string, string> = { Location: 'inactive', SupplyRequest: 'cancelled' };
+
+/**
+ * A PUT of a resource that reads as deleted (410: an order line cancelled out of its order). FHIR
+ * lists 410 for a read, not for an update (http.html#update: 400, 404, 405, 409, 412, 422), and
+ * leaves it to the server whether an update brings a deleted resource back. Sending the deletion
+ * again (status cancelled) changes nothing and answers 200, as a second DELETE does; anything else
+ * is a 409, as a change of a cancelled whole order is: the line is not put back into its order.
+ */
+export function updateOfDeleted(type: string, id: string, resource: Json, err: unknown, where = type): FhirResult {
+  if (!(err instanceof GoneError)) throw err;
+  if (resource?.status === DELETED_STATUS[type]) return alreadyDeleted(type, id)(err);
+  throw new ConflictError(
+    `${type}/${id} is deleted (${err.issues[0]?.diagnostics ?? 'gone'}); it cannot be changed or brought back into its order`,
+    409,
+    [`${where}.status`],
+  );
+}
 
 export async function deletedResource(
   ctx: FhirContext,
@@ -368,7 +410,12 @@ async function currentToChange(
   return [current, ifMatch ?? `W/"${current.meta?.versionId}"`];
 }
 
-function sameGroup(ctx: FhirContext, route: ResourceRoute, current: Json | undefined, part: Part<unknown>): boolean {
+export function sameGroup(
+  ctx: FhirContext,
+  route: ResourceRoute,
+  current: Json | undefined,
+  part: Part<unknown>,
+): boolean {
   if (!current) return false;
   return decodePart(ctx, route, current, 'update').groupKey === part.groupKey;
 }

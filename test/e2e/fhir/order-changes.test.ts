@@ -207,3 +207,123 @@ t.test('cancel one line of two: the order goes on without it', async (t) => {
   t.same(writes, [], 'nothing was sent to OpenLMIS');
   t.same(Object.values(requested(req)), [80], 'the order is as it was');
 });
+
+t.test('inside a Bundle, a DELETE of one line of three answers about that line', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-HC-104'];
+  const line = (id: string, productCode: string, qty: number) => ({
+    ...orderLine({ order: 'THREE-1', facilityId, program: 'EM01', productCode, qty, priority: 'urgent' }),
+    id,
+  });
+  const lines = [
+    line('three-1-ors', 'EM-ORS', 50),
+    line('three-1-znc', 'EM-ZNC20', 80),
+    line('three-1-amx', 'EM-AMX250', 30),
+  ];
+  const bundle = transactionOf(lines, 'PUT');
+  bundle.entry.forEach((e: any) => (e.request.url = `SupplyRequest/${e.resource.id}`));
+  const posted = await rig.fhir('POST', '/fhir', bundle);
+  t.equal(posted.status, 200, why(posted));
+  const [req] = requisitionsOf(rig, 'LK-HC-104', 'EM01');
+  t.equal(Object.keys(requested(req)).length, 3, 'three lines ordered');
+
+  // one line changed in a Bundle (the SDK's PATCH upload): that line changes, the others go on
+  const oneLine = transactionOf([line('three-1-ors', 'EM-ORS', 60)], 'PUT');
+  oneLine.entry[0].request.url = 'SupplyRequest/three-1-ors';
+  const changed = await rig.fhir('POST', '/fhir', oneLine);
+  t.equal(changed.status, 200, why(changed));
+  t.equal(changed.body.entry[0].resource?.quantity?.value, 60, 'the entry answers the changed line');
+  t.same(Object.values(requested(req)).sort(), [30, 60, 80], 'the two lines not in the Bundle are still ordered');
+
+  const inTransaction = await rig.fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [{ request: { method: 'DELETE', url: 'SupplyRequest/three-1-ors' } }],
+  });
+  t.equal(inTransaction.status, 200, why(inTransaction));
+  const answered = inTransaction.body.entry[0];
+  t.equal(answered.response.status, '200 OK');
+  t.equal(answered.resource, undefined, 'no other line is shown as the answer');
+  t.equal(answered.response.etag, undefined, 'nor its ETag');
+  t.match(
+    answered.response.outcome?.issue?.[0]?.diagnostics,
+    /SupplyRequest\/three-1-ors is deleted: the order line is cancelled/,
+  );
+  t.same(Object.values(requested(req)).sort(), [30, 80], 'the two other lines are still requested');
+
+  const inBatch = await rig.fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [{ request: { method: 'DELETE', url: 'SupplyRequest/three-1-znc' } }],
+  });
+  t.equal(inBatch.status, 200, why(inBatch));
+  t.equal(inBatch.body.entry[0].response.status, '200 OK');
+  t.equal(inBatch.body.entry[0].resource, undefined, 'a batch entry answers about its line too');
+  t.match(inBatch.body.entry[0].response.outcome?.issue?.[0]?.diagnostics, /three-1-znc is deleted/);
+  t.same(Object.values(requested(req)), [30], 'one line left');
+  t.equal((await rig.fhir('GET', '/fhir/SupplyRequest/three-1-znc')).status, 410, 'the line reads as deleted');
+  const rest = await rig.fhir('GET', '/fhir/SupplyRequest/three-1-amx');
+  t.equal(rest.status, 200, why(rest));
+  t.equal(rest.body.quantity.value, 30, 'the line that goes on reads as it was');
+});
+
+t.test('a PUT of a cancelled line: the cancellation again is 200, anything else 409', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const facilityId = rig.lmis.seed.facilities['LK-HC-104'];
+  const line = (id: string, productCode: string, qty: number, status = 'active') => ({
+    ...orderLine({ order: 'BACK-1', facilityId, program: 'EM01', productCode, qty, priority: 'urgent' }),
+    id,
+    status,
+  });
+  const bundle = transactionOf([line('back-1-ors', 'EM-ORS', 50), line('back-1-znc', 'EM-ZNC20', 80)], 'PUT');
+  bundle.entry.forEach((e: any) => (e.request.url = `SupplyRequest/${e.resource.id}`));
+  t.equal((await rig.fhir('POST', '/fhir', bundle)).status, 200);
+  const [req] = requisitionsOf(rig, 'LK-HC-104', 'EM01');
+  t.equal((await rig.fhir('DELETE', '/fhir/SupplyRequest/back-1-ors')).status, 200);
+  t.same(Object.values(requested(req)), [80]);
+  const before = rig.lmis.sb.state.requestCount();
+  const writes = () =>
+    rig.lmis.sb.state.requestLog(before).filter((r: any) => r.method !== 'GET' && !r.path.includes('/oauth/'));
+
+  const revived = await rig.fhir('PUT', '/fhir/SupplyRequest/back-1-ors', line('back-1-ors', 'EM-ORS', 50));
+  t.equal(revived.status, 409, `not put back into its order: ${why(revived)}`);
+  t.equal(revived.body.issue[0].code, 'conflict');
+  t.match(why(revived), /SupplyRequest\/back-1-ors is deleted \(.*cancelled in openlmis/);
+  t.same(revived.body.issue[0].expression, ['SupplyRequest.status']);
+
+  const cancelledAgain = await rig.fhir(
+    'PUT',
+    '/fhir/SupplyRequest/back-1-ors',
+    line('back-1-ors', 'EM-ORS', 50, 'cancelled'),
+  );
+  t.equal(cancelledAgain.status, 200, `the cancellation sent again changes nothing: ${why(cancelledAgain)}`);
+  t.match(why(cancelledAgain), /already deleted: nothing changed/);
+
+  const revivedInBundle = transactionOf([line('back-1-ors', 'EM-ORS', 60)], 'PUT');
+  revivedInBundle.entry[0].request.url = 'SupplyRequest/back-1-ors';
+  const refused = await rig.fhir('POST', '/fhir', revivedInBundle);
+  t.equal(refused.status, 409, why(refused));
+  t.same(refused.body.issue[0].expression, ['Bundle.entry[0].resource.status']);
+  t.same(writes(), [], 'nothing was sent to OpenLMIS');
+
+  // the SDK's whole order again, the cancelled line as cancelled: that line is answered without a
+  // write, the other goes through as a PUT of itself (the order keeps its one line)
+  const whole = transactionOf(
+    [line('back-1-ors', 'EM-ORS', 50, 'cancelled'), line('back-1-znc', 'EM-ZNC20', 80)],
+    'PUT',
+  );
+  whole.entry.forEach((e: any) => (e.request.url = `SupplyRequest/${e.resource.id}`));
+  const again = await rig.fhir('POST', '/fhir', whole);
+  t.equal(again.status, 200, why(again));
+  t.same(
+    again.body.entry.map((e: any) => e.response.status),
+    ['200 OK', '200 OK'],
+  );
+  t.match(again.body.entry[0].response.outcome?.issue?.[0]?.diagnostics, /already deleted/);
+  t.equal(again.body.entry[1].resource?.id, 'back-1-znc');
+  t.equal(requisitionsOf(rig, 'LK-HC-104', 'EM01').length, 1, 'still the one requisition');
+  t.same(Object.values(requested(req)), [80], 'the order is as it was');
+  t.equal((await rig.fhir('GET', '/fhir/SupplyRequest/back-1-ors')).status, 410, 'the line still reads as deleted');
+});
