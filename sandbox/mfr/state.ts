@@ -192,6 +192,21 @@ export class MfrState {
     return this.change(idOrCode, (r) => (r.partOf = { reference: `Location/${parentId}` }));
   }
 
+  /** A surveyed position: [longitude, latitude], as GeoJSON and `open` take it. */
+  relocate(idOrCode: string, point: [number, number]): Version {
+    return this.change(idOrCode, (r) => (r.position = { longitude: point[0], latitude: point[1] }));
+  }
+
+  /** A facility re-classed: its service type (v3 RoleCode in the demo registry) replaced, its mCSD type kept. */
+  retype(idOrCode: string, service: string): Version {
+    return this.change(idOrCode, (r) => {
+      r.type = [
+        ...(r.type ?? []).filter((t: Json) => t.coding?.[0]?.system !== SERVICE_TYPES),
+        { coding: [{ system: SERVICE_TYPES, code: service }] },
+      ];
+    });
+  }
+
   close(idOrCode: string): Version {
     return this.change(idOrCode, (r) => (r.status = 'inactive'));
   }

@@ -14,7 +14,7 @@ import { routedSystems } from './routed.js';
 import { findArea, findAreaByCode, systemArea, type RegistryArea } from './areas.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
-import { changedFields, facilityToWrite, unsupportedFields } from './write.js';
+import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
 
 /**
  * Registry propagation (issue 14): every registry change reaches every configured system exactly
@@ -322,7 +322,7 @@ export class Propagator {
     const systemId = row.systemId ?? Object.values(result.ids)[0];
     if (!row.systemId && systemId) await this.link(system, systemId, row.registryId);
     const unsupported = {
-      ...unsupportedFields(capability, changedFields(write, current)),
+      ...unsupportedFields(capability, fieldsToReport(changedFields(write, current), capability, record.facility)),
       ...parent.unsupported,
       ...(types.unmapped.length && !capability.cannotKeep?.type
         ? { type: `registry type ${types.unmapped.join(', ')} has no ${system} type in facility-types.json` }

@@ -63,6 +63,20 @@ export function changedFields(write: Facility, current: Facility | undefined): F
   return fields;
 }
 
+/**
+ * The fields to check against what the system can keep. A system with no facility types
+ * (OpenMRS) never gets the registry's type written, so it never shows as changed: it is added
+ * whenever the registry facility has one, so its loss is reported, not silent.
+ */
+export function fieldsToReport(
+  fields: FacilityField[],
+  capability: FacilityCapability,
+  registry: Facility,
+): FacilityField[] {
+  const typeLost = !!capability.cannotKeep?.type && !!registry.types?.length && !fields.includes('type');
+  return typeLost ? [...fields, 'type'] : fields;
+}
+
 /** Each changed field the system cannot keep, with the connector's reason. */
 export function unsupportedFields(
   capability: FacilityCapability,
