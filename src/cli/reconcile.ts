@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { mappingsDirOf, useMappingsDir } from '../config/mappings.js';
 import cliProgress from 'cli-progress';
 import {
@@ -32,6 +32,11 @@ export interface ReconcileOptions {
   system?: string;
   progress?: boolean;
   identifierBase?: string;
+  /**
+   * When the left list was taken, where it is a dated copy of the registry (MatchOptions.leftAsOf):
+   * a registry record registered after that date is never an automatic match.
+   */
+  leftAsOf?: string;
 }
 
 export interface StoreReconcileCliOptions extends ReconcileOptions {
@@ -48,6 +53,8 @@ export interface ReconcileSummary {
   thresholds: { auto: number; margin: number; review: number };
   seconds: number;
   files: string[];
+  /** With --left-as-of: the date the left list was taken. */
+  leftAsOf?: string;
   /** With --store: what the incremental run re-scored and wrote. */
   store?: StoreReconcileSummary;
 }
@@ -113,6 +120,7 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
   const bar = progressBar(o, loaded.left.records.length, stderr);
   const result = matchFacilities(loaded.left.records, loaded.right.records, {
     onProgress: (done) => bar?.update(done),
+    ...(o.leftAsOf ? { leftAsOf: o.leftAsOf } : {}),
   });
   bar?.stop();
   const rows = toCrosswalkRows(
@@ -134,7 +142,31 @@ export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream 
     thresholds: result.thresholds,
     seconds: Math.round((performance.now() - started) / 10) / 100,
     files,
+    ...(o.leftAsOf ? { leftAsOf: o.leftAsOf } : {}),
   });
+}
+
+const ISO_DATE_OR_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * --left-as-of: an ISO date, or an instant with its zone (a time without one would be read in
+ * the machine's zone), checked before any list is read. Date.parse alone takes 12/05/2014 as
+ * 5 December, where an operator in Kenya means 12 May.
+ */
+export function listDate(value: string): string {
+  if (!isListDate(value))
+    throw new InvalidArgumentError(
+      `${value} is not an ISO date (2014-05-12) or instant with a zone (2014-05-12T09:00:00Z)`,
+    );
+  return value;
+}
+
+function isListDate(value: string): boolean {
+  if (!ISO_DATE_OR_INSTANT.test(value)) return false;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) return false;
+  // a day the calendar lacks (2014-02-30) rolls over in Date.parse rather than failing
+  return value.length > 10 || new Date(ms).toISOString().slice(0, 10) === value;
 }
 
 /**
@@ -192,6 +224,11 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
       'persist into the configured database (DATABASE_URL / DATA_DIR): re-score only what changed, keep human decisions',
     )
     .option('--full', 'with --store: re-score every automatic row')
+    .option(
+      '--left-as-of <date>',
+      'the date the left list was taken, where it is a dated copy of the registry: registry records registered later are never automatic',
+      listDate,
+    )
     .addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'))
     .addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'))
     .addOption(
@@ -208,9 +245,14 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
           dataDir?: string;
           mappingsDir?: string;
         },
+        command: Command,
       ) => {
         // the matcher reads its tables from the active directory, as in a running mediator
         if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
+        // --store reconciles a system's live list, kept current run after run; a dated copy is a
+        // one-off comparison of files
+        if (opts.store && opts.leftAsOf)
+          command.error('error: --left-as-of is for a dated copy compared from files; --store reconciles a live list');
         if (!opts.store) {
           process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
           return;
