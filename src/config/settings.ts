@@ -463,7 +463,16 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_REQUISITION_DATA_ELEMENTS',
     type: 'string',
     description:
-      "The requisition stage's quantity data elements: <product DHIS2 code>=<data element UID>,… (one per product, units)",
+      "The requisition stage's quantity data elements: <item code, per dhis2.rtsItemCode>=<data element UID>,… (one per product, units)",
+  },
+  {
+    key: 'dhis2.rtsItemCode',
+    env: 'DHIS2_RTS_ITEM_CODE',
+    type: 'string',
+    default: 'dhis2',
+    enum: ['dhis2', 'msupply'],
+    description:
+      "The catalogue code RTS events name items by (consignment item, requisition data element keys, RTS items), as mSupply's DHIS2 preferences allow: products.json codes.dhis2 or codes.msupply",
   },
   {
     key: 'msupply.baseUrl',

@@ -175,7 +175,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     },
     async precheck(delivery) {
       await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
-      delivery.lines.forEach((l, i) => deps.products().productCode(l.product, `Delivery.lines[${i}].product`));
+      delivery.lines.forEach((l, i) => deps.products().itemCode(l.product, `Delivery.lines[${i}].product`));
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       const p = deps.program();
@@ -183,7 +183,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const products = deps.products();
       const ref = delivery.identifier.value;
       const events = delivery.lines.map((line, i) => {
-        const code = products.productCode(line.product, `Delivery.lines[${i}].product`);
+        const code = products.itemCode(line.product, `Delivery.lines[${i}].product`);
         const q = line.quantityAccepted ?? line.quantityShipped;
         if (!q)
           throw new BusinessRuleError(

@@ -113,10 +113,29 @@ export interface Dhis2ProductMap {
   defaultCategoryOptionCombo(): string;
   /** The attribute option combo of every value. */
   attributeOptionCombo(): string;
-  /** The FHIR product of a DHIS2 product code (an RTS item code). */
+  /**
+   * The code an RTS tracker event names the product by (consignment item, requisition and
+   * transaction items), per `dhis2.rtsItemCode`; a 422 naming `where` when the catalogue has none.
+   */
+  itemCode(product: ProductRef, where: string): string;
+  /** The FHIR product of an RTS item code (`dhis2.rtsItemCode`'s catalogue code). */
   productOf(code: string): ProductRef | undefined;
-  /** Dispensing units per pack (products.json), to count packs in units. */
+  /** Dispensing units per pack (products.json) of an RTS item code, to count packs in units. */
   packSizeOf(code: string): number | undefined;
+}
+
+/**
+ * Which catalogue code RTS tracker events carry for an item. mSupply's DHIS2 LMIS integration
+ * names items by the mSupply code or by the DHIS2 code, as its preferences say
+ * (docs.msupply.org.nz integration:dhis2_integration, "item reference"): `dhis2` is products.json
+ * codes.dhis2 (the default, also the aggregate data elements' {product}); `msupply` is codes.msupply.
+ */
+export const RTS_ITEM_CODES = ['dhis2', 'msupply'] as const;
+export type RtsItemCode = (typeof RTS_ITEM_CODES)[number];
+
+function rtsItemCodeOf(settings: Record<string, unknown>): RtsItemCode {
+  const v = settings['dhis2.rtsItemCode'];
+  return v === 'msupply' ? 'msupply' : 'dhis2';
 }
 
 export function loadDhis2Products(settings: Record<string, unknown>): Dhis2ProductMap {
@@ -125,6 +144,8 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
   const indicators = loadMappingFile<IndicatorMap>(path.join(dir, DHIS2_INDICATORS_FILE.file), DHIS2_INDICATORS_FILE);
   const index = catalogueIndex(catalogue, 'dhis2', productNaming(settings));
   const rows = catalogue.products.filter((p): p is CatalogueProduct & { codes: { dhis2: string } } => !!p.codes.dhis2);
+  const scheme = rtsItemCodeOf(settings);
+  const items = catalogueIndex(catalogue, scheme, productNaming(settings));
   const defaultCoc = indicators.categoryOptionCombo ?? DEFAULT_COC;
 
   const targetOf = (code: string, measure: Measure): DataElementTarget | undefined => {
@@ -190,9 +211,18 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
     },
     defaultCategoryOptionCombo: () => defaultCoc,
     attributeOptionCombo: () => indicators.attributeOptionCombo ?? DEFAULT_COC,
-    packSizeOf: (code) => rows.find((r) => r.codes.dhis2 === code)?.packSize,
+    itemCode(product, where) {
+      const row = items.rowFor(product);
+      if (!row)
+        throw new BusinessRuleError(
+          `product ${product.system}|${product.code} has no ${scheme === 'dhis2' ? 'DHIS2' : 'Open mSupply'} code in products.json (codes.${scheme}), which dhis2.rtsItemCode names RTS items by`,
+          where,
+        );
+      return row.code;
+    },
+    packSizeOf: (code) => items.rowByCode(code)?.packSize,
     productOf(code) {
-      const row = rows.find((r) => r.codes.dhis2 === code);
+      const row = items.rowByCode(code);
       return row ? productRef(row) : undefined;
     },
   };

@@ -129,7 +129,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       const products = deps.products();
       const received = new Map<string, number>();
       delivery.lines.forEach((line, i) => {
-        const code = products.productCode(line.product, `Delivery.lines[${i}].product`);
+        const code = products.itemCode(line.product, `Delivery.lines[${i}].product`);
         received.set(code, (received.get(code) ?? 0) + (line.quantityAccepted?.value ?? 0));
       });
       const items = await itemsAt(

@@ -25,11 +25,11 @@ type Json = Record<string, any>;
 export interface RequisitionProgram {
   program: string;
   stage: string;
-  /** Product DHIS2 code (products.json codes.dhis2) → its quantity data element UID. */
+  /** Item code (products.json codes.dhis2, or codes.msupply per dhis2.rtsItemCode) → its quantity data element UID. */
   quantities: Map<string, string>;
 }
 
-/** `dhis2.requisitionDataElements`: `<product DHIS2 code>=<quantity data element UID>,…`. */
+/** `dhis2.requisitionDataElements`: `<item code>=<quantity data element UID>,…` (item codes per dhis2.rtsItemCode). */
 export function parseRequisitionProgram(
   program: string,
   stage: string | undefined,
@@ -42,11 +42,11 @@ export function parseRequisitionProgram(
     if (!pair) continue;
     const [code, uid] = pair.split('=').map((x) => x.trim());
     if (!code || !isUid(uid))
-      throw new Error(`dhis2.requisitionDataElements: '${pair}' is not <product DHIS2 code>=<data element UID>`);
+      throw new Error(`dhis2.requisitionDataElements: '${pair}' is not <item code>=<data element UID>`);
     quantities.set(code, uid);
   }
   if (!quantities.size)
-    throw new Error('dhis2.requisitionDataElements names no product: <product DHIS2 code>=<data element UID>,…');
+    throw new Error('dhis2.requisitionDataElements names no product: <item code>=<data element UID>,…');
   return { program, stage: stage!, quantities };
 }
 
@@ -98,7 +98,8 @@ export function toOrder(
       return { event, reason: `data element ${dataElement} (${code}) holds '${raw}', not a whole number of units` };
     if (quantity === 0) continue;
     const product = products.productOf(code);
-    if (!product) return { event, reason: `product ${code} is not in products.json (codes.dhis2)` };
+    if (!product)
+      return { event, reason: `item ${code} is not in products.json under the code dhis2.rtsItemCode names items by` };
     lines.push({ product, quantity: { value: quantity, unit: 'dispensing-unit' } });
   }
   if (!lines.length) return { event, reason: 'no product has a quantity above zero' };

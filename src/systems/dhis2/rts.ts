@@ -204,7 +204,7 @@ export async function writeTransactions(
     const target = kind === 'distributed' ? uc.distributed : kind === 'discarded' ? uc.discarded : uc.corrected;
     if (!target)
       throw new BusinessRuleError(`the RTS use case has no ${kind} transaction`, `StockReport.lines[${i}].reason`);
-    const code = products.productCode(line.product, `StockReport.lines[${i}].product`);
+    const code = products.itemCode(line.product, `StockReport.lines[${i}].product`);
     const enrollment = items.enrollmentOf.get(code);
     if (!enrollment)
       throw new BusinessRuleError(

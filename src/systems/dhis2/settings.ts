@@ -38,7 +38,7 @@ export interface Dhis2Settings extends TransportSettings {
   /** The event program facilities raise requisitions in (RTS ordering); absent = no requisition feed. */
   requisitionProgram?: string;
   requisitionStage?: string;
-  /** `<product DHIS2 code>=<quantity data element UID>,…`: the stage's quantity data elements. */
+  /** `<item code>=<quantity data element UID>,…` (item codes per dhis2.rtsItemCode): the stage's quantity data elements. */
   requisitionDataElements?: string;
 }
 

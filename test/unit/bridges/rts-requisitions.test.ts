@@ -9,7 +9,7 @@ import type { Dhis2Client } from '../../../src/systems/dhis2/client.js';
 import { featuresOf, parseVersion } from '../../../src/systems/dhis2/version.js';
 import type { OrgUnitReader } from '../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
-import { createRequisitionFeed, parseRequisitionProgram } from '../../../src/systems/dhis2/requisitions.js';
+import { createRequisitionFeed, parseRequisitionProgram, toOrder } from '../../../src/systems/dhis2/requisitions.js';
 import { RTS_EVENT_SYSTEM } from '../../../src/systems/dhis2/rts.js';
 
 const ORS = 'DeOrsQty001';
@@ -29,7 +29,7 @@ t.test('settings: program, stage and one quantity data element per product, or a
   t.throws(() => parseRequisitionProgram('not-a-uid', 'LkReqStage1', spec), /dhis2.requisitionProgram/);
   t.throws(
     () => parseRequisitionProgram('LkRequisitn', 'LkReqStage1', 'EM_ORS=short'),
-    /'EM_ORS=short' is not <product DHIS2 code>=<data element UID>/,
+    /'EM_ORS=short' is not <item code>=<data element UID>/,
   );
   t.throws(() => parseRequisitionProgram('LkRequisitn', 'LkReqStage1', ''), /names no product/);
 });
@@ -122,4 +122,41 @@ t.test('the overlap: a mark moved back in its own notation', async (t) => {
   t.equal(earlier('2026-12-01T10:00:00.000', 10 * 60_000), '2026-12-01T09:50:00.000', 'DHIS2: no zone');
   t.equal(earlier('2026-12-01T00:05:00.000Z', 10 * 60_000), '2026-11-30T23:55:00.000Z', 'Open mSupply: Z kept');
   t.equal(earlier('garbage', 1000), 'garbage', 'an unreadable mark is left as it is');
+});
+
+t.test('dhis2.rtsItemCode=msupply: requisition quantities keyed by Open mSupply item codes', async (t) => {
+  const p = parseRequisitionProgram(
+    'LkRequisitn',
+    'LkReqStage1',
+    'AMX250T=LkReqAmx250,ORS205S=LkReqOrs020,EM_ZNC20=LkReqZnc020',
+  );
+  const products = loadDhis2Products({ 'dhis2.rtsItemCode': 'msupply' });
+  const ou = { id: 'LkHc0000101', code: 'LK-HC-101', name: 'Mberewa Health Centre' };
+  const event = (values: Record<string, string>) => ({
+    event: 'EvMs0000001',
+    orgUnit: ou.id,
+    occurredAt: '2026-11-28T09:00:00.000',
+    updatedAt: '2026-11-28T09:05:00.000',
+    dataValues: Object.entries(values).map(([dataElement, value]) => ({ dataElement, value })),
+  });
+  const order = toOrder(event({ LkReqAmx250: '300', LkReqOrs020: '50' }), ou, p, products);
+  t.notOk('reason' in order, 'an order');
+  t.same(
+    'lines' in order ? order.lines.map((l) => [l.product.code, l.quantity.value]) : [],
+    [
+      ['10860012300058', 300],
+      ['10860012300072', 50],
+    ],
+    'each mSupply item code read as its catalogue product',
+  );
+  // a DHIS2 code is not an mSupply code: the event is skipped with why, never read as another item
+  t.match(toOrder(event({ LkReqZnc020: '10' }), ou, p, products), {
+    event: 'EvMs0000001',
+    reason: /item EM_ZNC20 is not in products.json under the code dhis2.rtsItemCode names items by/,
+  });
+  t.match(
+    toOrder(event({ LkReqZnc020: '10' }), ou, p, loadDhis2Products({})),
+    { lines: [{ product: { code: '10860012300089' } }] },
+    'the same key under the default (dhis2) is a product',
+  );
 });

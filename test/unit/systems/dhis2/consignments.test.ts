@@ -16,8 +16,8 @@ import { amnesiacJournal, memoryJournal, startHarness, type Harness } from './ha
 const elements = `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`;
 const GTIN = 'https://www.gs1.org/gtin';
 
-function capability(h: Harness) {
-  const products = loadDhis2Products({});
+function capability(h: Harness, settings: Record<string, string> = {}) {
+  const products = loadDhis2Products(settings);
   const reader = createOrgUnitReader(h.client);
   const program = parseConsignmentElements(CONSIGNMENT.program, CONSIGNMENT.stage, elements);
   return createConsignmentCapability({
@@ -109,4 +109,59 @@ t.test('a consignment written as events, read back; a retry after a lost answer 
     .catch((e) => e);
   t.ok(bad instanceof BusinessRuleError);
   t.same(bad.issues[0].expression, ['Delivery.destination']);
+});
+
+t.test('dhis2.rtsItemCode=msupply: events name items by the Open mSupply code, read back as the product', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h, { 'dhis2.rtsItemCode': 'msupply' });
+  const delivery: Delivery = {
+    identifier: { system: 'https://msupply.example.org/shipments', value: 'SHP-0043' },
+    status: 'completed',
+    occurredAt: '2024-04-11T09:00:00Z',
+    destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
+    lines: [
+      { product: { system: GTIN, code: '10860012300072' }, quantityAccepted: { value: 200, unit: 'dispensing-unit' } },
+      // 3 packs of amoxicillin: products.json's pack size (100), found by the item's mSupply code
+      { product: { system: GTIN, code: '10860012300058' }, quantityAccepted: { value: 3, unit: 'pack' } },
+    ],
+  };
+  const before = h.sandbox.tracker.events.size;
+  const written = await caps.confirm(delivery, memoryJournal('m-1'));
+  t.equal(h.sandbox.tracker.events.size, before + 2);
+  const mine = [...h.sandbox.tracker.events.values()].filter((e) =>
+    e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === 'SHP-0043'),
+  );
+  const itemAndQuantity = (e: (typeof mine)[number]) =>
+    [CONSIGNMENT.item, CONSIGNMENT.quantity].map((de) => e.dataValues.find((d) => d.dataElement === de)?.value);
+  t.same(mine.map(itemAndQuantity).sort(), [
+    ['AMX250T', '300'],
+    ['ORS205S', '200'],
+  ]);
+  const read = await caps.get(written.ids.consignment);
+  t.same(read!.lines.map((l) => [l.product.code, l.quantityAccepted?.value]).sort(), [
+    ['10860012300058', 300],
+    ['10860012300072', 200],
+  ]);
+
+  // condoms have no mSupply code: refused at the line, nothing sent
+  const posts = h.sandbox.state.count('POST', '/api/tracker');
+  const condoms = {
+    ...delivery,
+    identifier: { ...delivery.identifier, value: 'SHP-0044' },
+    lines: [
+      {
+        product: { system: GTIN, code: '10860012300034' },
+        quantityAccepted: { value: 144, unit: 'dispensing-unit' as const },
+      },
+    ],
+  };
+  const bad = await caps.confirm(condoms, memoryJournal('m-2')).catch((e) => e);
+  t.ok(bad instanceof BusinessRuleError);
+  t.match(bad.issues[0], {
+    diagnostics:
+      /no Open mSupply code in products\.json \(codes\.msupply\), which dhis2\.rtsItemCode names RTS items by/,
+    expression: ['Delivery.lines[0].product'],
+  });
+  t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'nothing sent');
 });
