@@ -7,6 +7,7 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { LazyRequestLogger } from './request-logger.js';
 
 export class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
@@ -16,14 +17,13 @@ export class OneLinePerRequest extends LogController {
     // the URL and the object are not built when info is off (pino's level check alone comes later)
     const log = request.log as unknown as Partial<Logger>;
     if (log.isLevelEnabled && !log.isLevelEnabled('info')) return;
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: reply.statusCode,
-        responseTime: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request completed',
-    );
+    const fields = {
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      responseTime: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    if (log instanceof LazyRequestLogger) log.requestLine(fields, 'request completed');
+    else request.log.info(fields, 'request completed');
   }
 }
