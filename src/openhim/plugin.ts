@@ -18,6 +18,8 @@ import {
   runWithOrchestrations,
   type OrchestrationStore,
 } from '../platform/call-recording.js';
+import { markRedacted } from '../platform/redacted-payload.js';
+import { processRedactor } from '../platform/redaction.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -104,19 +106,20 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
   app.decorateRequest('openhimProperties', null);
   app.decorateRequest('openhimTransientError', null);
 
+  // The store is made here, so that a reply refused before the handler (a 401) is enveloped too;
+  // it is entered once, in preHandler: no hook before the handler calls an upstream, and body
+  // parsing resumes in the socket's async context anyway (each AsyncLocalStorage run is not free).
   app.addHook('onRequest', (request, _reply, next) => {
     const header = request.headers['x-openhim-transactionid'];
     const id = Array.isArray(header) ? header[0] : header;
     if (!id) return next();
     request.openhimTransactionId = id;
     request.openhimProperties = {};
-    const store = createOrchestrationStore();
-    (request as WithStore)[STORE] = store;
-    runWithOrchestrations(next, store);
+    (request as WithStore)[STORE] = createOrchestrationStore();
+    next();
   });
 
-  // Body parsing resumes in the socket's async context, so enter the store again right before
-  // the handler: everything the handler awaits then records into this request's store.
+  // Everything the handler awaits records into this request's store.
   app.addHook('preHandler', (request, _reply, next) => {
     const store = (request as WithStore)[STORE];
     if (!store) return next();
@@ -125,6 +128,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
 
   /** The reply as the envelope's text, its headers set for OpenHIM. */
   const envelopeOf = (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore, body: string) => {
+    const redactor = processRedactor;
     const envelope = openHimEnvelopeText({
       urn: options.urn,
       response: {
@@ -139,7 +143,9 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
       bodyLimitBytes: bodyLimit(),
       totalBodyLimitBytes: options.totalBodyLimitBytes,
       secretValues: options.secretValues?.() ?? [],
+      redactor,
     });
+    markRedacted(reply, envelope, redactor); // the response hook's pass would find nothing more
     reply.removeHeader('content-encoding');
     reply.header('content-type', `${OPENHIM_CONTENT_TYPE}; charset=utf-8`);
     // A 204/304 reply would be sent without a body, and core would fail to parse the envelope.

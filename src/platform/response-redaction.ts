@@ -8,6 +8,7 @@
  */
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isRedactedBy } from './redacted-payload.js';
 import { processRedactor, type Redactor } from './redaction.js';
 
 /**
@@ -75,7 +76,7 @@ export function registerResponseRedaction(app: FastifyInstance, redactor: Redact
 
 function redactedPayload(reply: FastifyReply, payload: unknown, redactor: Redactor): unknown {
   redactHeaders(reply, redactor);
-  if (typeof payload === 'string') return redactor.redact(payload);
+  if (typeof payload === 'string') return isRedactedBy(reply, payload, redactor) ? payload : redactor.redact(payload);
   if (!isPlainText(reply)) return payload;
   if (Buffer.isBuffer(payload)) {
     const text = payload.toString('utf8');
