@@ -59,7 +59,12 @@ export class RecentAnswers {
 
   private prune(): void {
     const now = this.now();
-    for (const [key, e] of this.entries) if (e.until <= now) this.entries.delete(key);
+    // one TTL for all, and a remembered key goes to the end: Map order is expiry order, so the
+    // expired are at the front (issue 18: walking every entry on each remember was O(entries))
+    for (const [key, e] of this.entries) {
+      if (e.until > now) break;
+      this.entries.delete(key);
+    }
     // oldest first (Map keeps insertion order): drop the oldest when still too many
     while (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
   }
