@@ -8,6 +8,8 @@
  * - unpaged: `Location?_count=20&_sort=name`, which the edge must sort itself, so every match is
  *   fetched and decoded (what every search did before).
  * BENCH_REQUESTS (per round and kind, default 300), BENCH_ROUNDS (default 3) tune it.
+ * BENCH_BASE_DIST=dir adds a second mediator from that build (a baseline: the tree before a change),
+ * whose paged search is measured in the same rounds, interleaved, so both see the same load.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,12 +23,16 @@ const LIMIT_MS = 1;
 const auth = `Basic ${Buffer.from(`openhim:${BENCH_PASSWORD}`).toString('base64')}`;
 
 interface Kind {
-  name: 'paged' | 'unpaged';
+  name: 'paged' | 'unpaged' | 'baseline paged';
   query: string;
+  /** Measured against the baseline build's mediator. */
+  baseline?: boolean;
 }
 
+const BASE_DIST = process.env.BENCH_BASE_DIST;
 const KINDS: Kind[] = [
   { name: 'paged', query: '/fhir/Location?_count=20' },
+  ...(BASE_DIST ? [{ name: 'baseline paged' as const, query: '/fhir/Location?_count=20', baseline: true }] : []),
   { name: 'unpaged', query: '/fhir/Location?_count=20&_sort=name' },
 ];
 
@@ -53,18 +59,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main() {
   const sandbox = await startSandbox(24);
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-location-'));
+  const baseDir = mkdtempSync(path.join(tmpdir(), 'bench-openlmis-location-base-'));
   let mediatorProc: ChildProcess | undefined;
+  let baseProc: ChildProcess | undefined;
   try {
     const mediator = await startMediatorProcess(sandbox.url, dir);
     mediatorProc = mediator.proc;
-    // the same warm-up for both kinds: JIT, the token, zones and facility types cached
-    for (const kind of KINDS) await measure(kind, 50, mediator, sandbox.url);
+    const base = BASE_DIST ? await startMediatorProcess(sandbox.url, baseDir, BASE_DIST) : undefined;
+    baseProc = base?.proc;
+    const serverOf = (kind: Kind) => (kind.baseline ? base! : mediator);
+    // the same warm-up for every kind: JIT, the token, zones and facility types cached
+    for (const kind of KINDS) await measure(kind, 50, serverOf(kind), sandbox.url);
     const results: Record<Kind['name'], { cpuMsPerRequest: number; callsPerRequest: number }[]> = {
       paged: [],
       unpaged: [],
+      'baseline paged': [],
     };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const kind of KINDS) results[kind.name].push(await measure(kind, REQUESTS, mediator, sandbox.url));
+      for (const kind of KINDS) results[kind.name].push(await measure(kind, REQUESTS, serverOf(kind), sandbox.url));
       console.log(
         `round ${r + 1}: ` +
           KINDS.map(
@@ -89,6 +101,15 @@ async function main() {
         max: Math.max(...cpu('unpaged')),
       },
       pagedOverUnpaged: { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) },
+      ...(BASE_DIST
+        ? {
+            baselinePagedCpuMs: median(cpu('baseline paged')),
+            pagedOverBaseline: (() => {
+              const r = results.paged.map((p, i) => p.cpuMsPerRequest / results['baseline paged'][i].cpuMsPerRequest);
+              return { min: Math.min(...r), median: median(r), max: Math.max(...r) };
+            })(),
+          }
+        : {}),
       callsPerRequest: {
         paged: median(results.paged.map((x) => x.callsPerRequest)),
         unpaged: median(results.unpaged.map((x) => x.callsPerRequest)),
@@ -100,8 +121,9 @@ async function main() {
       `paged 20-item search: median ${summary.pagedCpuMs.median} ms CPU per request, ${verdict} the ${LIMIT_MS} ms target`,
     );
   } finally {
-    await Promise.all([stopProcess(mediatorProc), stopProcess(sandbox.proc)]);
+    await Promise.all([stopProcess(mediatorProc), stopProcess(baseProc), stopProcess(sandbox.proc)]);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(baseDir, { recursive: true, force: true });
   }
 }
 

@@ -78,12 +78,16 @@ export async function startSandbox(healthPosts: number): Promise<{ url: string; 
 export async function startMediatorProcess(
   sandboxUrl: string,
   dir: string,
+  /** Another build directory than BENCH_DIST's (a baseline run side by side); compiled only. */
+  dist?: string,
 ): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
+  const cli = dist ? `${dist}/src/cli/index.js` : COMPILED_CLI;
+  if (dist && !existsSync(path.resolve(root, cli))) throw new Error(`no build at ${dist} (${cli})`);
   // BENCH_COMPILED=1 runs the build (`npm run build` first), as `npm start` does in production
-  const compiled = process.env.BENCH_COMPILED === '1' && existsSync(path.resolve(root, COMPILED_CLI));
+  const compiled = dist !== undefined || (process.env.BENCH_COMPILED === '1' && existsSync(path.resolve(root, cli)));
   const proc = (compiled ? node : tsx)(
-    compiled ? COMPILED_CLI : 'src/cli/index.ts',
+    compiled ? cli : 'src/cli/index.ts',
     ['serve'],
     {
       HOST: '127.0.0.1',
