@@ -1,0 +1,43 @@
+/**
+ * The end-to-end rig for flows routed to DHIS2: the DHIS2 sandbox beside the OpenLMIS rig
+ * (openlmis-e2e.ts, with OpenLMIS switched off), the real mediator signed in with DHIS2's personal
+ * access token, and a copy of the mappings whose routing.json is the one given.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import { startRig, type Rig } from './openlmis-e2e.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface Dhis2Rig extends Rig {
+  dhis2: Awaited<ReturnType<typeof startDhis2Sandbox>>;
+}
+
+export async function startDhis2Rig(
+  flows: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<Dhis2Rig> {
+  const dhis2 = await startDhis2Sandbox();
+  const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
+  const rig = await startRig({
+    MAPPINGS_DIR: mappings,
+    OPENLMIS_BASE_URL: '',
+    DHIS2_BASE_URL: dhis2.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    DHIS2_DATA_SET: 'LkStockMnth',
+    ...env,
+  });
+  return {
+    ...rig,
+    dhis2,
+    async close() {
+      await rig.close();
+      await dhis2.close();
+      rmSync(mappings, { recursive: true, force: true });
+    },
+  };
+}
