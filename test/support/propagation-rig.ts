@@ -37,8 +37,11 @@ export interface PropagationRig {
   side: RegistrySide;
   /** Every upstream write (not GET) the mediator made, in order. */
   writes: UpstreamCall[];
-  /** One pull of the registry (the `propagate` job's run), then the outbox drained. */
-  pull(): Promise<Record<string, number>>;
+  /**
+   * One pull of the registry (the `propagate` job's run), then the outbox drained (within
+   * `drainMs`: a benchmark's batch of hundreds of jobs on a loaded machine needs longer).
+   */
+  pull(drainMs?: number): Promise<Record<string, number>>;
   /** Link a registry facility to a system's record as a person would (review accept). */
   link(system: string, systemId: string, registryId: string, state?: CrosswalkRow['state']): Promise<void>;
   close(): Promise<void>;
@@ -145,14 +148,14 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       connectors,
       side,
       writes,
-      async pull() {
+      async pull(drainMs) {
         const result = await propagateChanges({
           store,
           settings: () => settings,
           propagator: side.propagator,
           registry: side.registry,
         });
-        await drain(store);
+        await drain(store, drainMs);
         return result.counts ?? {};
       },
       async link(system, systemId, registryId, state = 'manual-match') {
