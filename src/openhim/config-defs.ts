@@ -41,6 +41,18 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
     { param: 'dhis2ApiToken', setting: 'dhis2.apiToken', type: 'password', secret: true },
     { param: 'dhis2DataSet', setting: 'dhis2.dataSet', type: 'string' },
     { param: 'dhis2StockTarget', setting: 'dhis2.stockTarget', type: 'option' },
+    // issue 11: id schemes, period type and the RTS program/stage/data element UIDs from the console too
+    { param: 'dhis2DataElementIdScheme', setting: 'dhis2.dataElementIdScheme', type: 'option' },
+    { param: 'dhis2OrgUnitIdScheme', setting: 'dhis2.orgUnitIdScheme', type: 'option' },
+    { param: 'dhis2PeriodType', setting: 'dhis2.periodType', type: 'string' },
+    { param: 'dhis2RtsProgram', setting: 'dhis2.rtsProgram', type: 'string' },
+    { param: 'dhis2ConsignmentProgram', setting: 'dhis2.consignmentProgram', type: 'string' },
+    { param: 'dhis2ConsignmentStage', setting: 'dhis2.consignmentStage', type: 'string' },
+    { param: 'dhis2ConsignmentDataElements', setting: 'dhis2.consignmentDataElements', type: 'string' },
+    { param: 'dhis2RequisitionProgram', setting: 'dhis2.requisitionProgram', type: 'string' },
+    { param: 'dhis2RequisitionStage', setting: 'dhis2.requisitionStage', type: 'string' },
+    { param: 'dhis2RequisitionDataElements', setting: 'dhis2.requisitionDataElements', type: 'string' },
+    { param: 'dhis2RtsItemCode', setting: 'dhis2.rtsItemCode', type: 'option' },
   ]),
   ...system('msupply'),
   ...system('openmrs', [
@@ -75,6 +87,17 @@ export interface OpenHimConfig {
   dhis2TimeoutMs?: number;
   msupplyTimeoutMs?: number;
   openmrsTimeoutMs?: number;
+  dhis2DataElementIdScheme?: 'CODE' | 'UID';
+  dhis2OrgUnitIdScheme?: 'CODE' | 'UID';
+  dhis2PeriodType?: string;
+  dhis2RtsProgram?: string;
+  dhis2ConsignmentProgram?: string;
+  dhis2ConsignmentStage?: string;
+  dhis2ConsignmentDataElements?: string;
+  dhis2RequisitionProgram?: string;
+  dhis2RequisitionStage?: string;
+  dhis2RequisitionDataElements?: string;
+  dhis2RtsItemCode?: 'dhis2' | 'msupply';
   dhis2BaseUrl?: string;
   dhis2Username?: string;
   dhis2Password?: string;

@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { Outbox } from '../../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../../src/routing/index.js';
+import { openhimConfigToSettings } from '../../../../src/openhim/config-defs.js';
 import { openStore } from '../../../../src/store/index.js';
 import { ConnectorSet } from '../../../../src/systems/index.js';
 import type { Dhis2Connector } from '../../../../src/systems/dhis2/index.js';
@@ -101,4 +102,57 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
     'an incomplete program is refused',
   );
   t.equal(dhis2.deliveries, undefined, 'and the running configuration is left as it was');
+});
+
+t.test('from the OpenHIM console: the RTS programs and dhis2.rtsItemCode reach the connector live', async (t) => {
+  const sandbox = await startDhis2Sandbox();
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const base = { 'dhis2.baseUrl': sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN, 'dhis2.timeoutMs': 3_000 };
+  const connectors = new ConnectorSet(store, base);
+  t.teardown(async () => {
+    await connectors.close();
+    await store.close();
+    await sandbox.close();
+  });
+  const dhis2 = connectors.list()[0] as Dhis2Connector;
+  // what an operator types into the console's configDefs fields, as OpenHIM hands it back
+  const fromConsole = openhimConfigToSettings({
+    dhis2ConsignmentProgram: CONSIGNMENT.program,
+    dhis2ConsignmentStage: CONSIGNMENT.stage,
+    dhis2ConsignmentDataElements: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference}`,
+    dhis2RequisitionProgram: REQUISITION.program,
+    dhis2RequisitionStage: REQUISITION.stage,
+    dhis2RequisitionDataElements: REQUISITION_DATA_ELEMENTS,
+    dhis2RtsItemCode: 'msupply',
+    dhis2DataElementIdScheme: 'UID',
+  });
+  t.match(fromConsole, {
+    'dhis2.consignmentProgram': CONSIGNMENT.program,
+    'dhis2.requisitionProgram': REQUISITION.program,
+    'dhis2.rtsItemCode': 'msupply',
+    'dhis2.dataElementIdScheme': 'UID',
+  });
+  connectors.apply({ ...base, ...fromConsole });
+  t.ok(dhis2.deliveries && dhis2.requisitions, 'consignments and requisitions served without a restart');
+  const hc = sandbox.state.summary().orgUnits['LK-HC-103'];
+  await dhis2.deliveries!.confirm(
+    {
+      identifier: { system: 'https://msupply.example.org/shipments', value: 'SHP-CONSOLE-1' },
+      status: 'completed',
+      occurredAt: '2024-05-03T09:00:00Z',
+      destination: { id: hc },
+      lines: [
+        { product: { system: GTIN, code: '10860012300072' }, quantityAccepted: { value: 40, unit: 'dispensing-unit' } },
+      ],
+    },
+    memoryJournal('console-1'),
+  );
+  const event = [...sandbox.tracker.events.values()].find((e) =>
+    e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === 'SHP-CONSOLE-1'),
+  );
+  t.equal(
+    event?.dataValues.find((d) => d.dataElement === CONSIGNMENT.item)?.value,
+    'ORS205S',
+    'the item named by its Open mSupply code, as the console asked',
+  );
 });
