@@ -10,6 +10,7 @@ import { AttemptTimeoutError, describeError, isUnknownOutcome, reviveError, toSt
 import { classifyFailure, INTERNAL_ERROR, internalError } from './failures.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
+import { newJobId } from './job-id.js';
 import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { Semaphore } from './semaphore.js';
@@ -234,7 +235,7 @@ export class Outbox {
     const jobs = reqs.map((req) => {
       const leaseOwner = this.leaseToken();
       return {
-        id: randomUUID(),
+        id: newJobId(now),
         flow: req.flow,
         system: req.system,
         idempotencyKey: req.idempotencyKey,

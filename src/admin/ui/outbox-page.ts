@@ -1,3 +1,4 @@
+import { shortJobId } from '../../outbox/job-id.js';
 import type { JobStatus } from '../../store/types.js';
 import type { JobSummary } from '../../outbox/operator.js';
 import type { AuditEntry, JobAttempt, JournalStep, OutboxJob } from '../../store/types.js';
@@ -36,7 +37,7 @@ export function age(ms: number): string {
 }
 
 const jobLink = (j: { id: string }) =>
-  html`<a href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}">${j.id.slice(0, 12)}</a>`;
+  html`<a href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}">${shortJobId(j.id)}</a>`;
 const statusClass = (s: string) =>
   s === 'done' ? 'state-ok' : s === 'dead' || s === 'rejected' ? 'state-bad' : 'state-warn';
 

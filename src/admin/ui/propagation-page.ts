@@ -1,3 +1,4 @@
+import { shortJobId } from '../../outbox/job-id.js';
 import type { runView } from '../jobs-routes.js';
 import type { PropagationView } from '../../registry/propagation/status.js';
 import { PROPAGATION_STATES, type PropagationFilter, type PropagationState } from '../../store/types.js';
@@ -185,7 +186,7 @@ function why(p: PropagationView): Html {
   if (p.lastError && p.lastError !== p.reason)
     parts.push(html`<span class="muted">Job ${p.jobStatus ?? ''}: ${p.lastError}</span>`);
   if (p.jobId)
-    parts.push(html`<a href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(p.jobId)}">job ${p.jobId.slice(0, 12)}</a>`);
+    parts.push(html`<a href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(p.jobId)}">job ${shortJobId(p.jobId)}</a>`);
   return parts.length
     ? html`${parts.map((x, i) => html`${i ? html`<br>` : ''}${x}`)}`
     : html`<span class="muted">—</span>`;

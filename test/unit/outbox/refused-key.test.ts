@@ -45,7 +45,7 @@ function fakeLmis() {
           if (![...products].some((p) => gtin.includes(p)))
             throw new BusinessRuleError(`Product ${gtin} is not in the LMIS`, 'SupplyRequest.itemCodeableConcept');
         }
-        const id = `req-${journal.idempotencyKey.slice(0, 8)}`;
+        const id = `req-${journal.idempotencyKey}`;
         orders.set(id, { ...order, id, status: 'active' });
         return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
       },

@@ -30,7 +30,7 @@ function fakeLmis() {
       async submit(order, journal): Promise<WriteResult> {
         submits++;
         next.shift()?.();
-        const id = `req-${journal.idempotencyKey.slice(0, 8)}`;
+        const id = `req-${journal.idempotencyKey}`;
         orders.set(id, { ...order, id, status: 'active' });
         return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
       },
