@@ -12,7 +12,7 @@ const LINKED = new Set(['auto-match', 'manual-match']);
  * the type codes from the value itself or else the first connector serving facilities that knows it.
  */
 export function facilityFacts(
-  store: Store,
+  store: Pick<Store, 'listCrosswalkByRegistryId'>,
   connectors: Connector[],
   ref: FacilityRef | undefined,
   knownTypes?: string[],

@@ -3,7 +3,7 @@ import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.j
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
-import type { JobStatus, ResourceLink, Store } from '../store/types.js';
+import type { JobStatus, LookupsAhead, ResourceLink, Store } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
@@ -35,7 +35,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * facility (first matching rule, else the default) and the secondary targets it fans out to.
    * No connector taking the flow at all: 501 naming what to configure; a facility none serves: 422.
    */
-  async targets(value: T): Promise<Targets> {
+  async targets(value: T, lookups: Pick<Store, 'listCrosswalkByRegistryId'> = this.store): Promise<Targets> {
     refuseReadOnlyWrite(this.spec, this.connectors, value);
     const writers = this.connectors.filter((x) => this.spec.write(x));
     if (!writers.length) throw new NotConfiguredError(this.spec.flow, systemsForFlow[this.spec.flow]);
@@ -43,7 +43,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const subject = {
       facility: by.facility,
       program: by.program,
-      facts: facilityFacts(this.store, this.connectors, by.facility, by.types),
+      facts: facilityFacts(lookups, this.connectors, by.facility, by.types),
     };
     return resolveTargets(
       this.spec.flow,
@@ -123,19 +123,30 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /** One write; FhirServices.writeAll accepts several together. */
   async write(sent: T, context: WriteContext): Promise<WriteOutcome<T>> {
-    const value = await this.revise(sent, context);
-    // its facility's targets are looked up once, for the precheck and for the outbox jobs
-    let targets: Targets | undefined;
-    const check = async () => {
-      targets = await this.targets(value);
-      await this.precheck(value, [], targets);
-    };
-    // a write the upstream cannot be asked about now is queued: its delivery checks it again
-    await check().catch((err: unknown) => {
-      if (!isTransient(err)) throw err;
-    });
-    // the answer is the system of record's; secondary targets are their own jobs (admin API)
-    const [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
+    // the store lookups before the write is recorded only feed that write, whose own sync
+    // covers what they saw: they need not wait for the disk (Store.lookupsAhead)
+    const lookups = this.store.lookupsAhead();
+    let value: T;
+    let primary: OutboxOutcome;
+    try {
+      value = await this.revise(sent, context, lookups);
+      // its facility's targets are looked up once, for the precheck and for the outbox jobs
+      let targets: Targets | undefined;
+      const check = async () => {
+        targets = await this.targets(value, lookups);
+        await this.precheck(value, [], targets);
+      };
+      // a write the upstream cannot be asked about now is queued: its delivery checks it again
+      await check().catch((err: unknown) => {
+        if (!isTransient(err)) throw err;
+      });
+      // the answer is the system of record's; secondary targets are their own jobs (admin API)
+      [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
+    } catch (err) {
+      // a refusal may rest on what those lookups saw: it is answered once that is on disk
+      await this.store.durable();
+      throw err;
+    }
     return this.asStored(this.toWriteOutcome(value, primary));
   }
 
@@ -143,11 +154,11 @@ export class RoutedFlow<T> implements FlowService<T> {
    * The value as the write it is: an update changing what was written is its next revision
    * (FlowSpec.revise), from the outbox's last write of it. Unchanged for flows without revisions.
    */
-  async revise(value: T, context: WriteContext): Promise<T> {
+  async revise(value: T, context: WriteContext, lookups: LookupsAhead = this.store): Promise<T> {
     if (!this.spec.revise) return value;
     const id = this.spec.fhirIds(value)[0];
-    const link = id ? await this.store.getLink(this.spec.flow, id) : undefined;
-    const job = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
+    const link = id ? await lookups.getLink(this.spec.flow, id) : undefined;
+    const job = link?.jobId ? await lookups.getJob(link.jobId) : undefined;
     const written = job && { value: job.payload as T, status: job.status, system: job.system };
     return this.spec.revise(value, context, written);
   }
@@ -171,7 +182,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const written = this.spec.fhirIds(outcome.value);
     if (!written.length) return outcome;
     try {
-      const stored = await withinDeadline(this.read(written[0]), READ_BACK_MS);
+      const stored = await withinDeadline(this.readBack(outcome, written[0]), READ_BACK_MS);
       // only a read that still holds every written resource may stand in for it (an upstream that
       // dropped or re-keyed a line must not make the answer describe another resource)
       if (!stored) return outcome;
@@ -180,6 +191,26 @@ export class RoutedFlow<T> implements FlowService<T> {
     } catch {
       return outcome;
     }
+  }
+
+  /**
+   * The read-back of a write's answer. A write this request has just delivered reads the upstream
+   * object its delivery produced, straight from the delivery's result: the link and the job a
+   * read by id would look up are the ones this request has just written and synced, so those two
+   * lookups (each waiting for the disk while other writes commit: issue 18) tell nothing new.
+   * A change of an earlier write, a write kept as written (a cancellation) and a duplicate's
+   * answer read as any read does.
+   */
+  private async readBack(outcome: WriteOutcome<T>, id: string): Promise<T | undefined> {
+    const result = outcome.status === 'created' ? outcome.upstream : undefined;
+    const written = outcome.value;
+    if (!result || this.spec.isChange?.(written) || this.keepsWritten(written)) return this.read(id);
+    const upstreamId = primaryId(result.ids);
+    const connector = this.connectors.find((c) => c.system === result.system);
+    const read = connector && this.spec.read(connector);
+    if (!upstreamId || !read) return this.read(id);
+    const value = await read(upstreamId);
+    return value && (await this.stampSeen([this.spec.withClientIds(value, written)]))[0];
   }
 
   /** Whether the resource with this id is what its system holds: no write to it is waiting, failed or given up. */

@@ -32,6 +32,8 @@ interface Waiter {
 
 interface Batch {
   waiters: Waiter[];
+  /** readAhead calls that saw this batch: settled at its COMMIT, not at the sync after it. */
+  committed: Waiter[];
 }
 
 /** Waiters of committed batches that one fsync makes durable; settled once. */
@@ -111,6 +113,36 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Run `fn` (synchronous SQL that only reads) now, for a result that only feeds a write this
+   * process makes next (a write's own lookups before it is recorded). It waits for the COMMIT of
+   * the open batch it may have seen (a batch that fails leaves nothing to have seen), but not for
+   * the sync of anything committed: the write it feeds answers nobody before a sync that started
+   * after its own COMMIT, and the WAL is ordered, so that sync covers every row this read saw.
+   * Anything answered from such a read without that write must first await durable().
+   */
+  readAhead<T>(fn: () => T): Promise<T> {
+    const batch = this.open;
+    let outcome: () => Promise<T>;
+    try {
+      const value = fn();
+      outcome = () => Promise.resolve(value);
+    } catch (err) {
+      outcome = () => Promise.reject(err);
+    }
+    if (!batch) return outcome();
+    return new Promise<T>((resolve, reject) => {
+      batch.committed.push({
+        settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)),
+      });
+    });
+  }
+
+  /** Resolves once everything committed so far (and the open batch) is on disk; what a readAhead saw, too. */
+  durable(): Promise<void> {
+    return this.read(() => undefined);
+  }
+
   /** Commit the open batch and sync it now (before closing, or before migrations on a shared connection). */
   flush(): void {
     if (this.open) this.finish(this.open);
@@ -132,7 +164,7 @@ export class GroupCommit {
 
   private start(): Batch {
     this.begin.run();
-    const batch: Batch = { waiters: [] };
+    const batch: Batch = { waiters: [], committed: [] };
     this.open = batch;
     setImmediate(() => {
       if (this.open === batch) this.finish(batch);
@@ -170,6 +202,7 @@ export class GroupCommit {
       result = err;
       if (this.db.inTransaction) this.rollback.run();
     }
+    for (const w of batch.committed) w.settle(result);
     if (result !== NO_ERROR || !this.wal) {
       for (const w of batch.waiters) w.settle(result);
       return;
@@ -212,7 +245,7 @@ export class GroupCommit {
     if (this.db.inTransaction) this.rollback.run();
     // settled on the next turn, like a commit, so no answer overtakes the failure
     setImmediate(() => {
-      for (const w of batch.waiters) w.settle(err);
+      for (const w of [...batch.committed, ...batch.waiters]) w.settle(err);
     });
   }
 }

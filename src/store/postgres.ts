@@ -45,6 +45,7 @@ import type {
   RegistryRecordRow,
   ConsoleSessionRow,
   JobAttempt,
+  LookupsAhead,
 } from './types.js';
 import {
   consoleSessionFromRow,
@@ -437,6 +438,13 @@ export class PostgresStore implements Store {
   async putLinks(links: ResourceLink[]): Promise<void> {
     if (links.length) await this.tx((c) => this.insertLinks(links, c));
   }
+
+  /** A committed PostgreSQL transaction is on disk (synchronous_commit): every read sees only that. */
+  lookupsAhead(): LookupsAhead {
+    return this;
+  }
+
+  async durable(): Promise<void> {}
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);

@@ -45,6 +45,7 @@ import type {
   RegistryRecordRow,
   ConsoleSessionRow,
   JobAttempt,
+  LookupsAhead,
 } from './types.js';
 import {
   ABANDON_JOB_RUNS_SQL,
@@ -70,7 +71,7 @@ import {
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
-import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
+import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import {
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
@@ -92,6 +93,9 @@ import {
 
 type Row = Record<string, unknown>;
 
+/** Ids per sightings query (SQLite's default limit on bound parameters is 32,766). */
+const SEEN_CHUNK = 500;
+
 const INSERT_KEY_SQL =
   'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
@@ -108,6 +112,7 @@ const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_
   attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
+const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
@@ -123,6 +128,7 @@ export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   private readonly conn: SqliteConnection;
   private closed = false;
+  private ahead?: LookupsAhead;
 
   constructor(filename: string) {
     this.conn = acquireConnection(filename);
@@ -202,11 +208,13 @@ export class SqliteStore implements Store {
   }
 
   async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
-    return this.read(() =>
-      (
-        this.sql('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id').all(registryId) as Row[]
-      ).map(crosswalkFromRow),
-    );
+    return this.read(() => this.crosswalkOf(registryId));
+  }
+
+  private crosswalkOf(registryId: string): CrosswalkRow[] {
+    return (
+      this.sql('SELECT * FROM crosswalk WHERE registry_id = ? ORDER BY system, system_id').all(registryId) as Row[]
+    ).map(crosswalkFromRow);
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {
@@ -291,10 +299,25 @@ export class SqliteStore implements Store {
   }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
-    return this.read(() => {
-      const r = this.sql(sqliteParams(GET_LINK_SQL)).get(flow, fhirId) as Row | undefined;
-      return r ? linkFromRow(r) : undefined;
+    return this.read(() => this.linkOf(flow, fhirId));
+  }
+
+  private linkOf(flow: string, fhirId: string): ResourceLink | undefined {
+    const r = this.sql(GET_LINK_SQLITE).get(flow, fhirId) as Row | undefined;
+    return r ? linkFromRow(r) : undefined;
+  }
+
+  lookupsAhead(): LookupsAhead {
+    const ahead = <T>(fn: () => T) => this.conn.commits.readAhead(fn);
+    return (this.ahead ??= {
+      getLink: async (flow, fhirId) => ahead(() => this.linkOf(flow, fhirId)),
+      getJob: async (id) => ahead(() => this.jobOf(id)),
+      listCrosswalkByRegistryId: async (registryId) => ahead(() => this.crosswalkOf(registryId)),
     });
+  }
+
+  durable(): Promise<void> {
+    return this.conn.commits.durable();
   }
 
   async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
@@ -306,33 +329,42 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * Store.firstSeen in one synchronous step: read the sightings, record the versions not seen
+   * before and read those back. One writer, so nothing comes between; a change costs one wait for
+   * the disk and no change none beyond what the read saw (it was a read, then a write: two).
+   */
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
-    const select = (f: string, ids: string[]) =>
-      this.sql(
-        `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${ids.map(() => '?').join(', ')})`,
-      ).all(f, ...ids) as SeenRow[];
-    const upsert = (f: string, fresh: SeenVersion[], at: number) => {
-      const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
-      for (const v of fresh) stmt.run(f, v.fhirId, v.version, at);
-    };
-    return firstSeen(
-      {
-        select: (f, ids) => this.read(() => select(f, ids)),
-        upsert: (f, fresh, at) => this.write(() => upsert(f, fresh, at)),
-        // one writer: nothing can come between the upsert and the select that reads it back
-        upsertAndSelect: (f, fresh, at) =>
-          this.write(() => {
-            upsert(f, fresh, at);
-            const ids = fresh.map((v) => v.fhirId);
-            const rows: SeenRow[] = [];
-            for (let i = 0; i < ids.length; i += 500) rows.push(...select(f, ids.slice(i, i + 500)));
-            return rows;
-          }),
-      },
+    const seen = this.sightings(
       flow,
-      versions,
-      now,
+      versions.map((v) => v.fhirId),
     );
+    const fresh = versions.filter((v) => seen.get(v.fhirId)?.version !== v.version);
+    const answer = () => new Map([...seen].map(([id, s]) => [id, s.seenAt]));
+    if (!fresh.length) return this.read(answer);
+    return this.write(() => {
+      const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
+      for (const v of fresh) stmt.run(flow, v.fhirId, v.version, now);
+      for (const [id, s] of this.sightings(
+        flow,
+        fresh.map((v) => v.fhirId),
+      ))
+        seen.set(id, s);
+      return answer();
+    });
+  }
+
+  /** The kept sighting of each id, read now (in chunks: SQLite bounds the parameters of a statement). */
+  private sightings(flow: string, ids: string[]): Map<string, { version: string; seenAt: number }> {
+    const out = new Map<string, { version: string; seenAt: number }>();
+    for (let i = 0; i < ids.length; i += SEEN_CHUNK) {
+      const chunk = ids.slice(i, i + SEEN_CHUNK);
+      const rows = this.sql(
+        `SELECT fhir_id, version, seen_at FROM content_seen WHERE flow = ? AND fhir_id IN (${chunk.map(() => '?').join(', ')})`,
+      ).all(flow, ...chunk) as SeenRow[];
+      for (const r of rows) out.set(r.fhir_id, { version: r.version, seenAt: Number(r.seen_at) });
+    }
+    return out;
   }
 
   private insertLinks(links: ResourceLink[]): void {
@@ -343,10 +375,12 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
-    return this.read(() => {
-      const r = this.sql(JOB_BY_ID_SQL).get(id) as Row | undefined;
-      return r ? jobFromRow(r) : undefined;
-    });
+    return this.read(() => this.jobOf(id));
+  }
+
+  private jobOf(id: string): OutboxJob | undefined {
+    const r = this.sql(JOB_BY_ID_SQL).get(id) as Row | undefined;
+    return r ? jobFromRow(r) : undefined;
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
@@ -504,10 +538,11 @@ export class SqliteStore implements Store {
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
     return this.write(() => {
-      this.sql(
-        'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(jobId, step, toJson(result), now);
-      const r = this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step) as Row;
+      // the row just inserted comes back with it; only a step recorded before needs a second look
+      const r = (this.sql(
+        'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING result',
+      ).get(jobId, step, toJson(result), now) ??
+        this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step)) as Row;
       return json(r.result) ?? null;
     });
   }

@@ -317,6 +317,18 @@ export interface Store {
   /** Links of writes to these upstream objects of one system (with a job), newest first. */
   linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]>;
 
+  /**
+   * getLink, getJob and listCrosswalkByRegistryId for a write's own lookups before it is
+   * recorded: answered without waiting for the disk to sync what they saw (SQLite: rows of
+   * batches committed but not yet synced), because the write they feed answers nobody before
+   * its own sync, which covers them (GroupCommit.readAhead). An answer made from them without
+   * that write (a refusal) first awaits durable(). Engines whose reads see only rows on disk
+   * (PostgreSQL) return the store itself.
+   */
+  lookupsAhead(): LookupsAhead;
+  /** Resolves once everything committed so far is on disk. */
+  durable(): Promise<void>;
+
   // content seen
   /**
    * When each resource's current version was first seen (epoch ms by FHIR id): a version not seen
@@ -396,3 +408,6 @@ export interface Store {
   /** A job's attempts, oldest first. */
   listJobAttempts(jobId: string, limit?: number): Promise<JobAttempt[]>;
 }
+
+/** The lookups Store.lookupsAhead answers without waiting for a sync. */
+export type LookupsAhead = Pick<Store, 'getLink' | 'getJob' | 'listCrosswalkByRegistryId'>;

@@ -253,3 +253,115 @@ t.test('the connection syncs the WAL itself: synchronous=NORMAL on a file, FULL 
   await Promise.all([onFile.recordWrite(newJob('x')), onFile.recordWrite(newJob('y'))]);
   t.equal(onFile.commitStats().syncs - before, 1, 'one batch, one fsync');
 });
+
+t.test(
+  'a lookup ahead of a write waits for the COMMIT it saw, not for the sync; durable() waits for the sync',
+  async (t) => {
+    const file = tempFile(t);
+    const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+    t.teardown(() => store.close());
+    await store.recordWrite(newJob('opened'));
+    const held: (() => void)[] = [];
+    const realFsync = fs.fsync;
+    fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+      held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
+    t.teardown(() => {
+      fs.fsync = realFsync;
+    });
+    const write = store.recordWrite(newJob('unsynced'));
+    let aheadAnswered = false;
+    // in the same turn: the lookup sees the open batch, so it waits for that batch's COMMIT
+    const ahead = store
+      .lookupsAhead()
+      .getJob('job-unsynced')
+      .then((j) => {
+        aheadAnswered = true;
+        return j;
+      });
+    t.equal(aheadAnswered, false, 'not answered before the batch it saw commits');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    t.equal(held.length, 1, 'the batch committed and its fsync is running (held)');
+    t.equal((await ahead)?.id, 'job-unsynced', 'the lookup ahead is answered while that fsync is held');
+    let readAnswered = false;
+    let durableAnswered = false;
+    const read = store.getJob('job-unsynced').then(() => (readAnswered = true));
+    const durable = store.durable().then(() => (durableAnswered = true));
+    const link = await store.lookupsAhead().getLink('orders', 'nothing-here');
+    t.equal(link, undefined, 'a lookup ahead with no open batch answers at once');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    t.equal(readAnswered, false, 'a plain read of the unsynced row still waits for the sync');
+    t.equal(durableAnswered, false, 'durable() waits for the sync');
+    held.shift()!();
+    await Promise.all([write, read, durable]);
+    t.ok(readAnswered && durableAnswered, 'both answered once the fsync completed');
+    t.equal(await store.lookupsAhead().getLink('orders', 'x'), undefined);
+    await store.durable(); // nothing unsynced: at once
+  },
+);
+
+t.test('a lookup ahead that saw a batch whose COMMIT fails rejects with it', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened'));
+  const commits = (store as unknown as { conn: { commits: GroupCommit } }).conn.commits;
+  const commit = (commits as unknown as { commit: { run(): unknown } }).commit;
+  const realRun = commit.run.bind(commit);
+  commit.run = () => {
+    commit.run = realRun;
+    throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+  };
+  const write = store.recordWrite(newJob('lost'));
+  const ahead = store.lookupsAhead().getJob('job-lost');
+  const [w, a] = await Promise.allSettled([write, ahead]);
+  t.equal(w.status, 'rejected', 'the write is refused');
+  t.equal(a.status, 'rejected', 'and the lookup that saw its row does not answer with it');
+  t.equal(await store.getJob('job-lost'), undefined, 'the row is gone');
+});
+
+t.test('firstSeen: a new version is one write, a known one a read; the kept sighting wins', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  const before = store.commitStats();
+  const first = await store.firstSeen(
+    'orders',
+    [
+      { fhirId: 'a', version: 'v1' },
+      { fhirId: 'b', version: 'v1' },
+    ],
+    100,
+  );
+  t.same(
+    [...first],
+    [
+      ['a', 100],
+      ['b', 100],
+    ],
+    'both first seen now',
+  );
+  const mid = store.commitStats();
+  t.equal(mid.operations - before.operations, 1, 'one write for the two new sightings');
+  const again = await store.firstSeen(
+    'orders',
+    [
+      { fhirId: 'a', version: 'v1' },
+      { fhirId: 'b', version: 'v2' },
+    ],
+    200,
+  );
+  t.same(
+    [...again].sort(),
+    [
+      ['a', 100],
+      ['b', 200],
+    ],
+    'the unchanged one keeps its time, the changed one is seen now',
+  );
+  const same = await store.firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 300);
+  t.same([...same], [['a', 100]]);
+  t.equal(store.commitStats().operations - mid.operations, 1, 'an unchanged version writes nothing');
+  const many = Array.from({ length: 1200 }, (_, i) => ({ fhirId: `m${i}`, version: 'v' }));
+  const seen = await store.firstSeen('orders', many, 400);
+  t.equal(seen.size, 1200, 'more ids than one statement takes are all answered');
+});
