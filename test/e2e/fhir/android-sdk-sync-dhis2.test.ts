@@ -81,6 +81,13 @@ t.test('a day of Android FHIR SDK sync against DHIS2', async (t) => {
   );
   t.equal(renamed.status, 200, why(renamed));
   t.equal(dhis2.state.orgUnits.get(hc101)!.name, 'Mberewa Health Centre II', 'renamed in DHIS2');
+  // vread: the version the answer names is served; the version the phone had is gone (410)
+  const current = await rig.fhir('GET', `/fhir/Location/${hc101}/_history/${renamed.body.meta.versionId}`);
+  t.equal(current.status, 200, `the current version by vread: ${why(current)}`);
+  t.equal(current.body.name, 'Mberewa Health Centre II');
+  const older = await rig.fhir('GET', `/fhir/Location/${hc101}/_history/${first.etags.get(hc101)}`);
+  t.equal(older.status, 410, `an older version: ${why(older)}`);
+  t.equal(older.body.resourceType, 'OperationOutcome');
   const midday = await download(rig, first.latest);
   t.same(midday.ids, [hc101], 'the midday download brings only the renamed facility');
 
@@ -92,8 +99,13 @@ t.test('a day of Android FHIR SDK sync against DHIS2', async (t) => {
   ]);
   const counted = await rig.fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, march);
   t.ok([201, 202].includes(counted.status), `PUT creates: ${why(counted)}`);
+  const createdAt = new URL(counted.headers.get('location')!).pathname;
+  t.match(createdAt, new RegExp(`^/fhir/R5/InventoryReport/${countId}/_history/`), 'Location names the version');
   await until('the values in DHIS2', async () => (value(hc101, 'FP_CNDM_SOH') === '300' ? true : undefined));
   t.equal(value(hc101, 'FP_DMPA_SOH'), '45', 'both lines are data values');
+  const byLocation = await rig.fhir('GET', createdAt);
+  t.equal(byLocation.status, 200, `the Location header can be read: ${why(byLocation)}`);
+  t.equal(byLocation.body.id, countId);
 
   // the SDK's bundle upload: a second facility's count and a Binary PATCH of its Location
   const hc102 = ou['LK-HC-102'];
