@@ -105,6 +105,27 @@ t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 
+  await t.test('the demo starts the DHIS2 sandbox and configures the mediator against it', async (t) => {
+    const ready = await fetch(`${demo.base}/ready`, { headers: { authorization: demo.auth } });
+    const body = (await ready.json()) as { checks: { name: string; status: string }[] };
+    t.ok(
+      body.checks.some((c) => /dhis2/i.test(c.name) && c.status === 'ok'),
+      `DHIS2 answers the mediator's /ready check: ${JSON.stringify(body.checks)}`,
+    );
+    const code = encodeURIComponent('http://dhis2.org/identifiertypes#code|LK-HC-101');
+    const found = (await (await fhir('GET', `/fhir/Location?identifier=${code}`)).json()) as {
+      entry?: { resource: { identifier?: { system: string; value: string }[] } }[];
+    };
+    t.ok(
+      found.entry?.some((e) =>
+        e.resource.identifier?.some(
+          (i) => i.system === 'http://dhis2.org/identifiertypes#code' && i.value === 'LK-HC-101',
+        ),
+      ),
+      'a demo facility read from DHIS2, carrying its org unit code',
+    );
+  });
+
   await t.test('a delivery confirmation from the demo, with the README commands', async (t) => {
     const created = await fhir('POST', '/fhir/SupplyRequest', demo.order);
     t.equal(created.status, 201, 'the printed order is accepted and submitted');
