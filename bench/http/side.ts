@@ -164,11 +164,20 @@ async function profile(command: { start?: boolean; stopTo?: string }): Promise<v
 }
 
 const server = await start(process.argv[2] as Side, process.argv[3]);
-process.on('message', (message: { cpu?: boolean; profile?: { start?: boolean; stopTo?: string } }) => {
+process.on('message', (message: { cpu?: boolean; gc?: boolean; profile?: { start?: boolean; stopTo?: string } }) => {
   if (message.profile) void profile(message.profile);
+  // bench/instructions.ts starts each counted window from a collected heap (node --expose-gc)
+  if (message.gc) {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send!({ collected: true });
+  }
   if (message.cpu) {
     const { user, system } = process.cpuUsage();
-    process.send!({ cpuMicros: user + system, rssMB: Math.round(process.memoryUsage().rss / 1048576) });
+    process.send!({
+      cpuMicros: user + system,
+      systemMicros: system,
+      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+    });
   }
 });
 process.on('disconnect', () => void server.close().then(() => process.exit(0)));
