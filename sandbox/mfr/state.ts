@@ -207,6 +207,15 @@ export class MfrState {
     });
   }
 
+  /** A facility given a new registry code (the Location id stays; KMHFL recodes this way). */
+  recode(idOrCode: string, code: string): Version {
+    return this.change(idOrCode, (r) => {
+      r.identifier = (r.identifier ?? []).map((i: Json) =>
+        i.system === this.identifierSystem ? { ...i, value: code } : i,
+      );
+    });
+  }
+
   close(idOrCode: string): Version {
     return this.change(idOrCode, (r) => (r.status = 'inactive'));
   }

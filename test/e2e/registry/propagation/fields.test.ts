@@ -105,3 +105,22 @@ t.test('a closed facility: Open mSupply keeps the registry status as a name prop
   );
   t.equal(mutations.length, 1, 'one Open mSupply write');
 });
+
+t.test('a new registry code: OpenMRS and Open mSupply keep it under the registry namespace', async (t) => {
+  const { rig, ids } = await linkedRig();
+  t.teardown(() => rig.close());
+  rig.mfr.state.recode(CODE, 'LK-HC-101A');
+  await rig.pull();
+  const omrs = await connector(rig, 'openmrs').facilities!.get(ids.openmrs);
+  t.same(
+    omrs?.identifiers.filter((i) => i.system === rig.settings['registry.identifierSystem']).map((i) => i.value),
+    ['LK-HC-101A'],
+    'OpenMRS holds the new registry code (a location attribute), the old one gone',
+  );
+  const storeName = [...rig.msupply.state.names.values()].find((n) => n.storeId === ids.msupply);
+  t.equal(storeName?.properties?.registry_code, 'LK-HC-101A', 'Open mSupply keeps it as a name property');
+  for (const system of SYSTEMS)
+    t.match(await rig.store.getPropagation(REGISTRY_ID, system), { state: 'done', version: '2' }, `${system} done`);
+  // OpenLMIS and DHIS2 keep their own codes: the registry code is neither stored nor reported there
+  // (their connectors declare no cannotKeep.code; see the session 9 note)
+});
