@@ -17,6 +17,7 @@ import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { RTS_REQUISITIONS_CURSOR, type RtsRunResult } from '../../../src/bridges/rts-to-msupply.js';
 import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
 import { openStore } from '../../../src/store/index.js';
+import { CONSIGNMENT, REQUISITION, RTS } from '../../../sandbox/dhis2/index.js';
 import {
   HOSPITAL_STORE,
   PRODUCTS,
@@ -256,6 +257,56 @@ t.test('consignments the facilities complete → their stock written back to RTS
   await drain(a.outbox, store);
   t.match(again, { counts: { 'receipts.written': 0, 'receipts.already': 2 } }, 're-read, nothing new');
   t.equal(rtsEvents(sb.dhis2).length, before + 4, 'no count written twice');
+});
+
+t.test('dhis2.rtsItemCode=msupply: RTS names items by Open mSupply codes; the same cycle, once', async (t) => {
+  const sb = await startRtsSandboxes();
+  // this DHIS2's RTS items are named by their mSupply codes, as mSupply's preference can have it
+  for (const te of sb.dhis2.tracker.trackedEntities.values())
+    for (const a of te.attributes) if (a.attribute === RTS.itemCode) a.value = itemCodeOf.get(a.value) ?? a.value;
+  const settings = {
+    ...sb.settings,
+    'dhis2.rtsItemCode': 'msupply',
+    'dhis2.requisitionDataElements': PRODUCTS.map(([d, m]) => `${m}=${REQUISITION.quantities[d]}`).join(','),
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
+  const store = await openStore({ dataDir: dir });
+  const a = instanceOn(store, settings);
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const raised = await raiseRequisitions(sb.dhis2, 10);
+  t.match(await a.job.run(), { counts: { read: 10, created: 10, skipped: 0 } }, 'the mSupply-keyed quantities read');
+  shipAll(sb.ms);
+  t.match(await a.job.run(), { counts: { 'consignments.consigned': 10 } });
+  await drain(a.outbox, store);
+  t.equal(responses(sb.ms).length, 10, 'ten response requisitions');
+  const items = [...sb.dhis2.tracker.events.values()]
+    .filter((e) => e.program === CONSIGNMENT.program)
+    .map((e) => e.dataValues.find((d) => d.dataElement === CONSIGNMENT.item)?.value);
+  t.ok(items.length >= 10, `${items.length} consignment events`);
+  t.same(
+    [...new Set(items)].filter((i) => !PRODUCTS.some(([, m]) => m === i)),
+    [],
+    'every consignment item named by its Open mSupply code',
+  );
+
+  const first = raised[0];
+  const resp = responses(sb.ms).find((x) => x.theirReference === first.event)!;
+  const shipment = [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!.id;
+  await completeConsignment(sb.dhis2, shipment);
+  const run = await a.job.run();
+  await drain(a.outbox, store);
+  t.match(run, { counts: { 'receipts.received': 1, 'receipts.written': 1 } }, 'the receipt written back');
+  for (const [code, units] of Object.entries(first.lines))
+    t.equal(
+      rtsStock(sb.dhis2, first.facility, itemCodeOf.get(code)!),
+      units,
+      `${first.facility}: ${units} of RTS item ${itemCodeOf.get(code)} received`,
+    );
 });
 
 t.test('DHIS2 2.39 (tracker exports paged as `instances`): the same ten, the same once', async (t) => {
