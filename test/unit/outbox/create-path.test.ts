@@ -1,0 +1,129 @@
+/**
+ * The store work of one validated create through the routing layer (issue 18), on a real SQLite
+ * store: its own lookups go through Store.lookupsAhead, its answer is read back from the upstream
+ * object the delivery made (no link or job lookup), and it costs three writes (record, end,
+ * first sighting). A later read by id still finds it through the link.
+ */
+import t from 'tap';
+import { BusinessRuleError } from '../../../src/domain/errors.js';
+import type { Order } from '../../../src/domain/index.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import { createRoutingServices } from '../../../src/routing/index.js';
+import type { Connector, WriteResult } from '../../../src/routing/ports.js';
+import type { SqliteStore } from '../../../src/store/sqlite.js';
+import type { Store } from '../../../src/store/types.js';
+import { fhirJson, testApp } from '../../support/app.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { FAST } from '../../support/outbox-fixture.js';
+import { supplyRequest } from '../../support/samples.js';
+
+/** An LMIS keeping what it is sent; `gets` counts its reads by id. */
+function lmis() {
+  const orders = new Map<string, Order>();
+  let gets = 0;
+  const connector: Connector = {
+    system: 'openlmis',
+    orders: {
+      async get(id) {
+        gets++;
+        return orders.get(id);
+      },
+      async search() {
+        return { items: [] };
+      },
+      // the upstream's own check before anything is recorded: one order number it refuses
+      async precheck(order) {
+        if (order.orderNumber.value === 'REFUSED')
+          throw new BusinessRuleError('order REFUSED is refused', 'SupplyRequest.identifier');
+      },
+      async submit(order, journal): Promise<WriteResult> {
+        const id = `req-${journal.idempotencyKey}`;
+        orders.set(id, { ...order, id, status: 'active' });
+        return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
+      },
+    },
+  };
+  return { connector, orders, gets: () => gets };
+}
+
+/** Counts calls of each Store method, and of the lookups ahead, on the real store. */
+function counted(store: Store) {
+  const calls: Record<string, number> = {};
+  const count = (name: string) => (calls[name] = (calls[name] ?? 0) + 1);
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        count(String(prop));
+        const out = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (prop !== 'lookupsAhead') return out;
+        const ahead = out as Record<string, (...a: unknown[]) => unknown>;
+        return Object.fromEntries(
+          Object.entries(ahead).map(([k, f]) => [k, (...a: unknown[]) => (count(`ahead.${k}`), f(...a))]),
+        );
+      };
+    },
+  });
+  return { store: proxy, calls };
+}
+
+t.test('a create: lookups ahead, three writes, the answer read back from the upstream object', async (t) => {
+  const { store: real } = await freshStore(engineCases()[0], t);
+  const { store, calls } = counted(real);
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+  const fake = lmis();
+  const services = createRoutingServices({ connectors: [fake.connector], outbox, store });
+  const { app } = await testApp({ services });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+  });
+  const before = (real as SqliteStore).commitStats();
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'CP-1' }),
+  });
+  t.equal(res.statusCode, 201, res.body);
+  t.equal(res.json().status, 'active', 'the answer is the upstream object as read back');
+  t.equal(fake.gets(), 1, 'read back once from the upstream');
+  t.equal(calls.getLink ?? 0, 0, 'no link lookup that waits for the disk');
+  t.equal(calls.getJob ?? 0, 0, 'no job lookup that waits for the disk');
+  t.ok((calls['ahead.getLink'] ?? 0) >= 1, "the revision's link lookup went ahead");
+  t.same(
+    [calls.recordWrites, calls.finishJob, calls.firstSeen],
+    [1, 1, 1],
+    'record, end, first sighting: one call each',
+  );
+  t.equal((real as SqliteStore).commitStats().operations - before.operations, 3, 'three writes in all');
+  // a read by id afterwards goes through the link as always, and agrees with the answer
+  const read = await app.inject({ method: 'GET', url: `/fhir/SupplyRequest/${res.json().id}`, headers: fhirJson });
+  t.equal(read.statusCode, 200);
+  t.equal(read.json().status, 'active');
+  t.equal(read.json().meta?.lastUpdated, res.json().meta?.lastUpdated, 'the same first sighting');
+  t.ok((calls.getLink ?? 0) >= 1, 'the read looked the link up');
+});
+
+t.test('a refusal made after lookups ahead is answered once what they saw is on disk', async (t) => {
+  const { store: real } = await freshStore(engineCases()[0], t);
+  const { store, calls } = counted(real);
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+  const services = createRoutingServices({ connectors: [lmis().connector], outbox, store });
+  const { app } = await testApp({ services });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+  });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'REFUSED' }),
+  });
+  t.ok(res.statusCode >= 400 && res.statusCode < 500, `refused: ${res.statusCode}`);
+  t.equal(calls.recordWrites ?? 0, 0, 'nothing recorded');
+  t.equal(calls.lookupsAhead, 1, 'the write made its lookups ahead');
+  t.equal(calls.durable, 1, 'and the refusal waited for durable() before it was answered');
+});
