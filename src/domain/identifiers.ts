@@ -9,6 +9,24 @@ export interface Code {
   system?: string;
   code: string;
   display?: string;
+  /**
+   * The other codings the client gave in the same CodeableConcept (and its text last), in order:
+   * a system that does not know this code tries these, and the first it knows wins.
+   */
+  alternatives?: Code[];
+}
+
+/** A code and its alternatives, in the order to try them (each without alternatives of its own). */
+export function codeCandidates(code: Code | undefined): Code[] {
+  if (!code) return [];
+  const { alternatives, ...first } = code;
+  return [first, ...(alternatives ?? [])];
+}
+
+/** The names a system that keys by name may know a code by: each candidate's code, then its display. */
+export function codeNames(code: Code | undefined): string[] {
+  const names = codeCandidates(code).flatMap((c) => [c.code, c.display ?? '']);
+  return [...new Set(names.filter((n) => n.trim()))];
 }
 
 /**

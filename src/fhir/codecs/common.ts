@@ -59,10 +59,19 @@ export function codeToConcept(code: Code): CodeableConcept {
   return { coding: [compact({ system: code.system, code: code.code, display: code.display })] };
 }
 
+/**
+ * A CodeableConcept as a domain code: its first coding with a code, the others (then its text) as
+ * alternatives, so that a system which does not know the first tries the rest (issue 16: read
+ * every coding; the first that maps wins).
+ */
 export function conceptToCode(concept: CodeableConcept | undefined): Code | undefined {
-  const c = concept?.coding?.find((x) => x.code);
-  if (c?.code) return compact({ system: c.system, code: c.code, display: c.display });
-  return concept?.text ? { code: concept.text, display: concept.text } : undefined;
+  const codes: Code[] = (concept?.coding ?? [])
+    .filter((x): x is Coding & { code: string } => !!x.code)
+    .map((x) => compact({ system: x.system, code: x.code, display: x.display }));
+  if (concept?.text) codes.push({ code: concept.text, display: concept.text });
+  const [first, ...alternatives] = codes;
+  if (!first) return undefined;
+  return alternatives.length ? { ...first, alternatives } : first;
 }
 
 export function productToConcept(product: ProductRef): CodeableConcept {

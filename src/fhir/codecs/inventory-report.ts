@@ -48,7 +48,14 @@ export function encodeInventoryReport(s: StockReport, meta: Json): Json {
           compact({
             extension: [
               ...lotExtensions(l.lot),
-              ...(l.reason ? [{ url: EXT.stockReason, valueCoding: compact({ ...l.reason }) }] : []),
+              ...(l.reason
+                ? [
+                    {
+                      url: EXT.stockReason,
+                      valueCoding: compact({ system: l.reason.system, code: l.reason.code, display: l.reason.display }),
+                    },
+                  ]
+                : []),
               ...(l.itemStats
                 ? [
                     {

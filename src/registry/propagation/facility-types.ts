@@ -1,4 +1,4 @@
-import type { Code } from '../../domain/identifiers.js';
+import { codeCandidates, type Code } from '../../domain/identifiers.js';
 import type { MappingFile } from '../../config/mappings.js';
 
 /**
@@ -37,9 +37,12 @@ export function systemTypes(map: FacilityTypeMap, registryTypes: Code[] | undefi
   const codes: Code[] = [];
   const unmapped: string[] = [];
   for (const t of registryTypes ?? []) {
-    const row = map.types.find(
-      (r) => r.registry.code === t.code && (!r.registry.system || r.registry.system === t.system),
-    );
+    // every coding of the type, the first with a row wins
+    const row = codeCandidates(t)
+      .map((c) =>
+        map.types.find((r) => r.registry.code === c.code && (!r.registry.system || r.registry.system === c.system)),
+      )
+      .find(Boolean);
     const code = row?.systems[system];
     if (code) codes.push({ code, display: row!.display });
     else unmapped.push(t.code);

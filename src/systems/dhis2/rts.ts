@@ -1,3 +1,4 @@
+import { codeCandidates } from '../../domain/identifiers.js';
 import { BusinessRuleError, type Issue } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { StockReport } from '../../domain/index.js';
@@ -177,8 +178,10 @@ export async function readTransactions(
 /** The RTS transaction a report line is: its reason (distributed, discarded), or a count for a snapshot. */
 function transactionOf(report: StockReport, i: number): 'distributed' | 'discarded' | 'corrected' {
   if (report.countType === 'snapshot') return 'corrected';
-  const reason = (report.lines[i].reason ?? report.reason)?.code?.toLowerCase();
-  if (reason === 'distributed' || reason === 'discarded') return reason;
+  const codes = codeCandidates(report.lines[i].reason ?? report.reason).map((c) => c.code.toLowerCase());
+  const kind = codes.find((c): c is 'distributed' | 'discarded' => c === 'distributed' || c === 'discarded');
+  if (kind) return kind;
+  const reason = codes[0];
   throw new BusinessRuleError(
     `RTS records distributions, discards and counts; line ${i}'s reason ${reason ?? '(none)'} is none of them`,
     `StockReport.lines[${i}].reason`,

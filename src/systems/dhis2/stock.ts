@@ -1,3 +1,4 @@
+import { codeCandidates, codeNames } from '../../domain/identifiers.js';
 import { BusinessRuleError, type Issue } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
@@ -189,14 +190,16 @@ export function createStockCapability(
   };
 
   const measureOf = (report: StockReport, line: StockLine): Measure => {
-    const named = [line.itemStatus?.code, line.reason?.code].find(
-      (c): c is Measure => !!c && (MEASURES as readonly string[]).includes(c),
-    );
+    const named = [...codeCandidates(line.itemStatus), ...codeCandidates(line.reason)]
+      .map((c) => c.code)
+      .find((c): c is Measure => (MEASURES as readonly string[]).includes(c));
     if (named) return named;
     if (report.countType === 'snapshot') return 'stockOnHand';
-    const reason = line.reason ?? report.reason;
+    const products = deps.products();
     return (
-      deps.products().measureOfReason(reason?.code) ?? deps.products().measureOfReason(reason?.display) ?? 'adjustments'
+      codeNames(line.reason ?? report.reason)
+        .map((n) => products.measureOfReason(n))
+        .find(Boolean) ?? 'adjustments'
     );
   };
 

@@ -1,3 +1,4 @@
+import { codeCandidates, type Code } from '../../domain/identifiers.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId, stableUuid } from '../../domain/ids.js';
 import type { ItemStats, Quantity, StockLine, StockReport } from '../../domain/index.js';
@@ -70,12 +71,15 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
   const reasons = () => reasonsCache.get<AdjustmentReasonRow[]>('reasons', () => api.adjustmentReasons());
 
   /** The adjustment reason of a change, by name; required when the server has reasons of that direction. */
-  const reasonFor = async (change: number, name: string | undefined, where: string): Promise<string | undefined> => {
+  const reasonFor = async (change: number, reason: Code | undefined, where: string): Promise<string | undefined> => {
     if (change === 0) return undefined;
     const type = change > 0 ? 'POSITIVE_INVENTORY_ADJUSTMENT' : 'NEGATIVE_INVENTORY_ADJUSTMENT';
     const candidates = (await reasons()).filter((r) => r.isActive && r.type === type);
     const direction = change > 0 ? 'positive' : 'negative';
     const names = candidates.map((r) => r.reason).join(', ');
+    // each coding's display, then its code: the first Open mSupply knows wins
+    const given = codeCandidates(reason).flatMap((c) => [c.display ?? '', c.code].filter(Boolean));
+    const name = given.find((n) => candidates.some((r) => r.reason.toLowerCase() === n.toLowerCase())) ?? given[0];
     if (!name) {
       if (candidates.length)
         throw new BusinessRuleError(
@@ -188,11 +192,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         );
       }
       const reason = line.reason ?? report.reason;
-      const reasonId = await reasonFor(
-        packs - (stockLine?.totalNumberOfPacks ?? 0),
-        reason?.display ?? reason?.code,
-        where,
-      );
+      const reasonId = await reasonFor(packs - (stockLine?.totalNumberOfPacks ?? 0), reason, where);
       lines.push({
         itemCode,
         item,

@@ -1,3 +1,4 @@
+import { codeCandidates } from '../../../domain/identifiers.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
 import type { Facility } from '../../../domain/index.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../../routing/ports.js';
@@ -93,7 +94,10 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
         ? (list.find((x) => x.code === wanted.code) ??
           list.find((x) => x.name.toLowerCase() === (wanted.display ?? wanted.code).toLowerCase()))
         : undefined;
-    const type = facility.types?.map((t) => byCodeOrName(types, t)).find(Boolean);
+    const type = facility.types
+      ?.flatMap(codeCandidates)
+      .map((t) => byCodeOrName(types, t))
+      .find(Boolean);
     const typeId = type?.id ?? existing?.type?.id;
     if (!typeId)
       throw new BusinessRuleError(

@@ -1,3 +1,4 @@
+import { codeNames } from '../../../domain/identifiers.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
 import type { StockLine, StockReport } from '../../../domain/index.js';
 import type { LmisFacilityRef, LmisLot, LmisOrderable, LmisProgram, LmisReason, OpenLmisDeps } from '../types.js';
@@ -88,7 +89,9 @@ function resolveReason(
   i: number,
 ): LmisReason {
   const where = `${lineWhere(i)}.countingDateTime`;
-  const name = line.reason?.code ?? line.reason?.display ?? report.reason?.code ?? report.reason?.display;
+  // every name the client gave (each coding's code and display), the first OpenLMIS knows wins
+  const names = codeNames(line.reason ?? report.reason);
+  const name = names.find((n) => valid.some((r) => r.name.toLowerCase() === n.toLowerCase())) ?? names[0];
   const wanted = change > 0 ? 'CREDIT' : 'DEBIT';
   const fitting = valid
     .filter((r) => r.reasonType === wanted && (r.reasonCategory === 'ADJUSTMENT' || r.reasonCategory === 'TRANSFER'))

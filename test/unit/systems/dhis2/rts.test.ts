@@ -119,6 +119,20 @@ t.test(
     t.ok(refused instanceof BusinessRuleError);
     t.same(refused.issues[0].expression, ['StockReport.lines[0].reason'], 'RTS has no receipt transaction');
     t.equal(h.sandbox.state.count('POST', '/api/tracker'), sent + 1, 'nothing sent');
+
+    // several codings (issue 16): a local code first, the RTS transaction second
+    const viaSecond = await stock.report(
+      {
+        ...report,
+        reason: {
+          system: 'urn:local:reasons',
+          code: 'OUT-1',
+          alternatives: [{ system: RTS_TRANSACTION_SYSTEM, code: 'distributed' }],
+        },
+      },
+      amnesiacJournal('rts-4'),
+    );
+    t.match(viaSecond.status, /^created 1/, 'the second coding names the transaction');
   },
 );
 

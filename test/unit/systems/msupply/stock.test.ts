@@ -166,6 +166,10 @@ t.test(
     await rig.connector.stock!.report(loss('R-4', 'damaged'), new MemoryJournal());
     const [line] = [...rig.sb.state.stocktakeLines.values()];
     t.equal(line.reasonOptionId, 'reason-damaged', 'the reason option id the server gave for that name');
+    // several codings (issue 16): a local code Open mSupply does not know, then its name
+    const coded = loss('R-5');
+    coded.lines[0].reason = { system: 'urn:local:reasons', code: 'LOSS-01', alternatives: [{ code: 'Damaged' }] };
+    await t.resolves(rig.connector.stock!.precheck!(coded), 'the second coding names the reason');
     t.equal(rig.sb.state.counts().finalisedStocktakes, 1);
 
     // the rule is the server's: sent without a reason, the line is refused as Open mSupply types it

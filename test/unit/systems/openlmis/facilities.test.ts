@@ -145,6 +145,17 @@ t.test('upsert refuses what OpenLMIS cannot hold with a 422 naming the element',
   const badType = await failure(cap.upsert!(registryFacility({ types: [{ code: 'spaceport' }] }), amnesiacJournal()));
   t.type(badType, BusinessRuleError);
   t.same(badType.issues[0].expression, ['Location.type']);
+  // several codings of one type (issue 16): the first OpenLMIS knows wins
+  const coded = await cap.upsert!(
+    registryFacility({
+      identifiers: [{ system: FACILITY_CODE_SYSTEM, value: 'MFR-0002' }],
+      types: [
+        { system: 'urn:mcsd:types', code: 'HC-L3', alternatives: [{ code: 'spaceport' }, { code: 'health_center' }] },
+      ],
+    }),
+    amnesiacJournal(),
+  );
+  t.match((await cap.get(coded.ids.facility))?.types, [{ code: 'health_center' }], 'typed by its third coding');
   const badZone = await failure(
     cap.upsert!(registryFacility({ partOf: 'nowhere', areaPath: ['Atlantis'] }), amnesiacJournal()),
   );

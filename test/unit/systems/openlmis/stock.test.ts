@@ -169,6 +169,33 @@ t.test('a difference becomes one adjustment with reasons by name; read back matc
   t.equal((await fp01(h, stock))[`${gtinOf('FP-LNG30').code}/LNG-2301`], 55, 'operation=subtraction made +5 a debit');
 });
 
+t.test('a reason given by several codings: the first OpenLMIS knows wins (issue 16)', async (t) => {
+  const { h, stock } = await setup(t);
+  const result = await stock.report(
+    report({
+      countType: 'difference',
+      identifier: { system: 'urn:test', value: 'ADJ-CODINGS' },
+      reason: { system: 'urn:local:reasons', code: 'DMG-7', alternatives: [{ code: 'Expired' }, { code: 'Damage' }] },
+      lines: [line('FP-LNG30', -4)],
+    }),
+    amnesiacJournal('codings'),
+  );
+  t.equal(result.status, 'completed');
+  t.equal((await fp01(h, stock))[gtinOf('FP-LNG30').code], 116, 'the adjustment went through under Expired');
+  const unknown = await stock
+    .report(
+      report({
+        countType: 'difference',
+        reason: { system: 'urn:local:reasons', code: 'DMG-7', alternatives: [{ code: 'Eaten by goats' }] },
+        lines: [line('FP-LNG30', -4)],
+      }),
+      amnesiacJournal('codings-2'),
+    )
+    .catch((e) => e);
+  t.type(unknown, BusinessRuleError);
+  t.match(unknown.message, /reason 'DMG-7' is not valid here/, 'none known: the first coding is named');
+});
+
 t.test('lines of one product and lot are summed, in a count and in a change', async (t) => {
   const { h, stock } = await setup(t);
   // counted shelf by shelf: 60 + 40 of the unlotted pills, 0 of the lot, packs and units of condoms
