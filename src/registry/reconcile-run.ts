@@ -121,6 +121,33 @@ function reachedBy(
   return blockedRightIndices(changedRegistry, left, { vocabulary: options.vocabulary });
 }
 
+/**
+ * A record new in the system's list since the last run that nothing in the registry matches goes
+ * to the review queue (issue 14: "new unmatched records go to the review queue"): a facility
+ * opened in a system but missing from the registry is for a person to look at (link it, say no
+ * match, or flag it for the registry). On the first run every record is new, so the queue would
+ * hold every unmatched record at once: those stay automatic no-matches.
+ */
+function newUnmatchedToReview(row: CrosswalkRow, system: string): CrosswalkRow {
+  if (row.state !== 'no-match') return row;
+  return {
+    ...row,
+    state: 'review',
+    zone: 'review',
+    reasons: [...row.reasons, { field: 'review', weight: 0, detail: `${NEW_IN} ${system}${NEW_REASON}` }],
+  };
+}
+
+const NEW_IN = 'new in';
+const NEW_REASON =
+  ' since the last run and no registry facility matches it: link it, say no match, or flag it for the registry';
+
+/** A record never seen before, or one still queued as new (re-scored, it stays in the queue until a person decides). */
+function queuedAsNew(stored: CrosswalkRow | undefined): boolean {
+  if (!stored) return true;
+  return stored.state === 'review' && stored.reasons.some((r) => r.field === 'review' && r.detail.startsWith(NEW_IN));
+}
+
 /** Comparable content of a row: everything but when it was decided (an empty rejected list = none). */
 function canonical(row: CrosswalkRow): string {
   const { decidedAt: _at, ...rest } = row;
@@ -222,7 +249,7 @@ export async function reconcileIntoStore(
   );
   const merged = mergeRun(
     fresh.map((r) => stored.get(r.systemId)).filter((r): r is CrosswalkRow => !!r),
-    fresh,
+    firstRun ? fresh : fresh.map((r) => (queuedAsNew(stored.get(r.systemId)) ? newUnmatchedToReview(r, system) : r)),
   );
 
   const changed = merged.filter((row) => {

@@ -3,9 +3,9 @@
  * system sandboxes, through the registry client and each real connector: every configured system's
  * facility list is matched into the crosswalk; a second run re-scores nothing; a registry change
  * re-scores only what it touches; a person's decision survives a run that would score the record
- * otherwise; a new system record with no registry partner is not matched automatically (an
- * automatic no-match: with no candidate at all it is not in the review queue, which lists review
- * and flagged rows).
+ * otherwise; a new system record with no registry partner goes to the review queue, and stays
+ * there through later runs until a person decides (records unmatched on the first run stay
+ * automatic no-matches: the queue would otherwise hold every one of them at once).
  */
 import t from 'tap';
 import { facilityId } from '../../../sandbox/mfr/index.js';
@@ -75,8 +75,15 @@ t.test('reconcile: every system against the registry, incremental, human decisio
   const fourth = (await reconcileAll(deps)).counts!;
   t.equal(fourth['dhis2.facilities'], first['dhis2.facilities'] + 1, 'DHIS2 lists one more facility');
   const row = await rig.store.getCrosswalk('dhis2', newId);
-  t.ok(row, 'the new record has a crosswalk row');
-  t.not(row?.zone, 'auto', `not matched automatically (${row?.zone})`);
-  t.not(row?.state, 'auto-match', 'nothing links it');
-  t.equal(row?.decidedBy, 'auto', 'no decision made for the person');
+  t.match(row, { state: 'review', zone: 'review', decidedBy: 'auto' }, 'the new record waits in the review queue');
+  t.match(row?.reasons.at(-1)?.detail, /new in dhis2 since the last run and no registry facility matches it/);
+  t.equal(fourth['dhis2.review'], first['dhis2.review'] + 1, 'one more in review');
+  const queuedAsNew = (await rig.store.listCrosswalk('openlmis')).filter((r) =>
+    r.reasons.some((x) => /^new in/.test(x.detail)),
+  );
+  t.same(queuedAsNew, [], 'records seen on the first run, re-scored since, are not queued as new');
+
+  rig.mfr.state.rename('LK-HC-102', 'Kasito Rural Health Centre'); // a change near it: DHIS2 re-scored
+  await reconcileAll(deps);
+  t.match(await rig.store.getCrosswalk('dhis2', newId), { state: 'review' }, 'still queued after the next run');
 });
