@@ -311,18 +311,22 @@ export class Propagator {
       byCode: (code) => this.areas.get(`${system}|code|${code}`, () => findAreaByCode(capability, code)),
     });
     const types = systemTypes(this.deps.types(), record.facility.types, system);
+    const codeSystem = registryCodeSystem(this.deps.settings());
     const write = facilityToWrite({
       registry: record.facility,
       current,
       parentId: parent.id,
-      registryCodeSystem: registryCodeSystem(this.deps.settings()),
+      registryCodeSystem: codeSystem,
       types: types.codes,
     });
     const result = await capability.upsert(write, journal);
     const systemId = row.systemId ?? Object.values(result.ids)[0];
     if (!row.systemId && systemId) await this.link(system, systemId, row.registryId);
     const unsupported = {
-      ...unsupportedFields(capability, fieldsToReport(changedFields(write, current), capability, record.facility)),
+      ...unsupportedFields(
+        capability,
+        fieldsToReport(changedFields(write, current, codeSystem), capability, record.facility),
+      ),
       ...parent.unsupported,
       ...(types.unmapped.length && !capability.cannotKeep?.type
         ? { type: `registry type ${types.unmapped.join(', ')} has no ${system} type in facility-types.json` }

@@ -49,8 +49,19 @@ function withCode(identifiers: Identifier[], code: Identifier | undefined): Iden
   return [...identifiers.filter((i) => i.system !== code.system), code];
 }
 
-/** The fields a registry change alters on the system's record (all of them for a create). */
-export function changedFields(write: Facility, current: Facility | undefined): FacilityField[] {
+/**
+ * The fields a registry change alters on the system's record (all of them for a create, but the
+ * code: a new record takes the registry code as its own or keeps it under the registry's
+ * namespace). The registry code counts as changed when the system's record holds that value under
+ * no namespace: a system that keeps it (OpenMRS, Open mSupply) then writes it, and one that keeps
+ * its own code (OpenLMIS, DHIS2: set from the registry code when the mediator created the record)
+ * reports it as not kept, as after a recode in the registry.
+ */
+export function changedFields(
+  write: Facility,
+  current: Facility | undefined,
+  registryCodeSystem: string,
+): FacilityField[] {
   const fields: FacilityField[] = [];
   const differs = (a: unknown, b: unknown) => JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
   if (!current || write.name !== current.name) fields.push('name');
@@ -59,7 +70,8 @@ export function changedFields(write: Facility, current: Facility | undefined): F
   if (write.partOf && (!current || write.partOf !== current.partOf)) fields.push('parent');
   const typeCodes = (f: Facility | undefined) => (f?.types ?? []).map((t) => t.code).sort();
   if (write.types?.length && (!current || differs(typeCodes(write), typeCodes(current)))) fields.push('type');
-  if (!current || differs(write.identifiers, current.identifiers)) fields.push('code');
+  const code = write.identifiers.find((i) => i.system === registryCodeSystem)?.value;
+  if (current && code && !current.identifiers.some((i) => i.value === code)) fields.push('code');
   return fields;
 }
 

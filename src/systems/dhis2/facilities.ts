@@ -184,6 +184,10 @@ export function createFacilityCapability(
   };
 
   return {
+    cannotKeep: {
+      // data values keyed by org unit code (orgUnitIdScheme=CODE) follow the code DHIS2 has
+      code: 'DHIS2 keeps the org unit code it has (the registry code when the mediator created the org unit); a different registry code is not written',
+    },
     get,
     async search(criteria) {
       if (criteria.ids?.length) {

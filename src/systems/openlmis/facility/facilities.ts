@@ -140,6 +140,10 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
     (await api.listFacilities(client, { code })).find((f) => f.code === code);
 
   return {
+    cannotKeep: {
+      // the OpenLMIS code is how its users and our upsert find the facility: never rewritten
+      code: 'OpenLMIS keeps its own facility code (the registry code when the mediator created the facility); a different registry code is not written',
+    },
     get,
     async search(criteria) {
       // one page asked (the edge pages no further): OpenLMIS pages the facilities (location-search.ts)

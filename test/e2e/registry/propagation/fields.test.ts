@@ -70,6 +70,11 @@ t.test('a new position and type: kept where each system can, reported per field 
     'OpenMRS reports the type it cannot keep',
   );
   t.notOk((await rig.store.getPropagation(REGISTRY_ID, 'openmrs'))?.unsupported?.position, 'but not the position');
+  for (const system of SYSTEMS)
+    t.notOk(
+      (await rig.store.getPropagation(REGISTRY_ID, system))?.unsupported?.code,
+      `${system}: an unchanged registry code is not reported`,
+    );
   const ms = await rig.store.getPropagation(REGISTRY_ID, 'msupply');
   t.match(ms, { state: 'done', unsupported: { position: /keep no coordinates/ } }, 'Open mSupply reports the position');
   const msRecord = await connector(rig, 'msupply').facilities!.get(ids.msupply);
@@ -106,7 +111,7 @@ t.test('a closed facility: Open mSupply keeps the registry status as a name prop
   t.equal(mutations.length, 1, 'one Open mSupply write');
 });
 
-t.test('a new registry code: OpenMRS and Open mSupply keep it under the registry namespace', async (t) => {
+t.test('a new registry code: OpenMRS and Open mSupply keep it, OpenLMIS and DHIS2 report it', async (t) => {
   const { rig, ids } = await linkedRig();
   t.teardown(() => rig.close());
   rig.mfr.state.recode(CODE, 'LK-HC-101A');
@@ -121,6 +126,25 @@ t.test('a new registry code: OpenMRS and Open mSupply keep it under the registry
   t.equal(storeName?.properties?.registry_code, 'LK-HC-101A', 'Open mSupply keeps it as a name property');
   for (const system of SYSTEMS)
     t.match(await rig.store.getPropagation(REGISTRY_ID, system), { state: 'done', version: '2' }, `${system} done`);
-  // OpenLMIS and DHIS2 keep their own codes: the registry code is neither stored nor reported there
-  // (their connectors declare no cannotKeep.code; see the session 9 note)
+  // OpenLMIS and DHIS2 keep their own codes (their users and data values go by them): the new
+  // registry code is reported as not kept, and their codes are as they were
+  t.match(
+    (await rig.store.getPropagation(REGISTRY_ID, 'openlmis'))?.unsupported,
+    { code: /OpenLMIS keeps its own facility code/ },
+    'OpenLMIS reports the registry code it does not keep',
+  );
+  t.match(
+    (await rig.store.getPropagation(REGISTRY_ID, 'dhis2'))?.unsupported,
+    { code: /DHIS2 keeps the org unit code it has/ },
+    'DHIS2 reports the registry code it does not keep',
+  );
+  for (const system of ['openlmis', 'dhis2']) {
+    const f = await connector(rig, system).facilities!.get(ids[system]);
+    t.ok(
+      f?.identifiers.some((i) => i.value === CODE),
+      `${system} still carries its own code ${CODE}`,
+    );
+  }
+  for (const system of ['openmrs', 'msupply'])
+    t.notOk((await rig.store.getPropagation(REGISTRY_ID, system))?.unsupported?.code, `${system} kept it: no report`);
 });
