@@ -77,7 +77,7 @@ function startUnderCallgrind(side: Side): Promise<Instrumented> {
       side,
     ],
     // valgrind execs node in place: the IPC channel (fd 3) and pid are node's
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, BENCH_UNDER_VALGRIND: '1' } },
   );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
