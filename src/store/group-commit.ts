@@ -98,13 +98,7 @@ export class GroupCommit {
    */
   read<T>(fn: () => T): Promise<T> {
     const batch = this.open;
-    let outcome: () => Promise<T>;
-    try {
-      const value = fn();
-      outcome = () => Promise.resolve(value);
-    } catch (err) {
-      outcome = () => Promise.reject(err);
-    }
+    const outcome = runNow(fn);
     if (batch) return this.await(batch, outcome);
     const group = this.unsynced ?? this.syncing;
     if (!group) return outcome();
@@ -123,13 +117,7 @@ export class GroupCommit {
    */
   readAhead<T>(fn: () => T): Promise<T> {
     const batch = this.open;
-    let outcome: () => Promise<T>;
-    try {
-      const value = fn();
-      outcome = () => Promise.resolve(value);
-    } catch (err) {
-      outcome = () => Promise.reject(err);
-    }
+    const outcome = runNow(fn);
     if (!batch) return outcome();
     return new Promise<T>((resolve, reject) => {
       batch.committed.push({
@@ -254,4 +242,14 @@ function settleGroup(group: SyncGroup, result: unknown): void {
   if (group.settled) return;
   group.settled = true;
   for (const w of group.waiters) w.settle(result);
+}
+
+/** Runs synchronous SQL now; its result (or error) is handed out later, once the caller may answer. */
+function runNow<T>(fn: () => T): () => Promise<T> {
+  try {
+    const value = fn();
+    return () => Promise.resolve(value);
+  } catch (err) {
+    return () => Promise.reject(err);
+  }
 }
