@@ -101,8 +101,18 @@ t.test('after a SIGKILL mid-propagation, each of 200 changes reaches each system
     async () => inOpenLmis().length >= CHANGES && inDhis2().length >= CHANGES && inOpenMrs().length >= CHANGES,
     240_000,
   );
-  // let anything still in flight settle, then stop the process and read its store
-  await new Promise((r) => setTimeout(r, 1_500));
+  // let every propagation settle (on a loaded machine its end may commit seconds after the
+  // upstream write), then stop the process and read its store; the checks below say what is left
+  const watcher = await openStore({ dataDir: dir });
+  const unsettled = async () => {
+    for (const system of ['openlmis', 'dhis2', 'openmrs']) {
+      const rows = await Promise.all(codes.map((c) => watcher.getPropagation(facilityId(c), system)));
+      if (rows.some((r) => r?.state !== 'done')) return false;
+    }
+    return true;
+  };
+  await until('every propagation settled', unsettled, 60_000).catch(() => undefined);
+  await watcher.close();
   await mediator.kill();
 
   const count = <T>(items: T[], code: (x: T) => string | null | undefined) => {
