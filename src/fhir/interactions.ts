@@ -78,9 +78,11 @@ export function versionHeaders(ctx: FhirContext, resource: Json): Record<string,
   };
 }
 
-/** The current resource with this id, or undefined. */
+/** The current resource with this id, or undefined (a read: no update's bookkeeping, see readCurrent). */
 export async function readResource(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Json | undefined> {
-  return (await readCurrent(ctx, route, id))?.resource;
+  const value = await serviceFor(ctx, route).read(id);
+  if (!value) return undefined;
+  return adapters[route.type].encode(ctx.version, value).find((r) => r.id === id);
 }
 
 /** What an update changes: the flow object (an order), the resource read, and every id it holds (its lines). */
