@@ -1,5 +1,6 @@
 import type { OutboxJob, Store } from '../store/types.js';
 import type { StepJournal } from '../routing/ports.js';
+import { AttemptTimeoutError } from './errors.js';
 
 /**
  * The step journal of one outbox job, kept in the store. A step's result is written after the
@@ -12,11 +13,18 @@ export class StoreStepJournal implements StepJournal {
   readonly idempotencyKey: string;
   private completed?: Map<string, unknown>;
 
-  /** `fresh`: the job was created just now, so it has no steps yet and loading them is a wasted round trip. */
+  /**
+   * `fresh`: the job was created just now, so it has no steps yet and loading them is a wasted round trip.
+   * `deadline`: when the attempt's time is up (epoch ms) and how long it was given. No step starts
+   * after it, even when the attempt's timer has not fired yet: on a starved machine timers fire
+   * late, and a step begun then could still be writing when the lease runs out and another
+   * instance takes the job over. The clock is read at each step, so lateness cannot hide it.
+   */
   constructor(
     private readonly store: Store,
     private readonly job: Pick<OutboxJob, 'id'>,
     fresh = false,
+    private readonly deadline?: { at: number; timeoutMs: number },
   ) {
     this.idempotencyKey = job.id;
     if (fresh) this.completed = new Map();
@@ -25,6 +33,7 @@ export class StoreStepJournal implements StepJournal {
   async run<T>(step: string, action: () => Promise<T>): Promise<T> {
     const done = await this.load();
     if (done.has(step)) return done.get(step) as T;
+    if (this.deadline && Date.now() >= this.deadline.at) throw new AttemptTimeoutError(this.deadline.timeoutMs);
     const result = await action();
     const stored = await this.store.putStep(this.job.id, step, result, Date.now());
     done.set(step, stored);

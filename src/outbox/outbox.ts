@@ -442,15 +442,13 @@ export class Outbox {
   private async attempt(job: OutboxJob, leaseOwner: string, fresh: boolean): Promise<FirstOutcome> {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
-    const journal = new StoreStepJournal(this.store, job, fresh);
     const startedAt = Date.now();
+    const timeoutMs = this.options.attemptTimeoutMs;
+    const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
     let result;
     try {
       result = await breaker.policy.execute(() =>
-        runWithTimeout(
-          (signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }),
-          this.options.attemptTimeoutMs,
-        ),
+        runWithTimeout((signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }), timeoutMs),
       );
     } catch (err) {
       const outcome = await this.recordFailure(job, leaseOwner, err);
