@@ -5,21 +5,7 @@ import { cleanPositions, referencePoint } from '../../../../src/registry/match/g
 import { prepareLists } from '../../../../src/registry/match/prepare.js';
 import { buildTokenStats } from '../../../../src/registry/match/similarity.js';
 import { defaultVocabulary } from '../../../../src/registry/match/vocabulary.js';
-
-const fac = (
-  id: string,
-  name: string,
-  area: string[],
-  position?: { latitude: number; longitude: number },
-): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: area,
-  position,
-});
+import { fac } from '../../../support/match-facilities.js';
 
 /** Filler records so that common words are common and blocks have realistic sizes. */
 function filler(n: number): Facility[] {
@@ -64,9 +50,11 @@ t.test('phonetic key: spelling variants of the distinctive word', async (t) => {
 });
 
 t.test('spatial key: within the radius only, and only with usable coordinates', async (t) => {
-  const near = fac('near', 'Totally Different Name', ['X', 'Y'], { latitude: -1.2901, longitude: 36.8201 });
-  const far = fac('far', 'Another Unrelated Site', ['X', 'Y'], { latitude: -1.9, longitude: 37.5 });
-  const keys = keysFor(fac('l', 'Qwerty Clinic', ['P', 'Q'], { latitude: -1.29, longitude: 36.82 }), [
+  const near = fac('near', 'Totally Different Name', ['X', 'Y'], {
+    position: { latitude: -1.2901, longitude: 36.8201 },
+  });
+  const far = fac('far', 'Another Unrelated Site', ['X', 'Y'], { position: { latitude: -1.9, longitude: 37.5 } });
+  const keys = keysFor(fac('l', 'Qwerty Clinic', ['P', 'Q'], { position: { latitude: -1.29, longitude: 36.82 } }), [
     near,
     far,
     ...filler(30),
