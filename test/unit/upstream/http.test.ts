@@ -84,3 +84,32 @@ t.test('the paging loop stops at the last page and refuses an answer that is not
   );
   t.match(endless.message, /kept paging past 5 pages/);
 });
+
+t.test('the record keeps the answer as its text, and its headers masked when read', async (t) => {
+  const text = '{\n  "id": "r1",\n  "lines": [1, 2]\n}';
+  const u = await startUpstream((app) =>
+    app.get('/pretty', async (_req, reply) =>
+      reply.header('content-type', 'application/json').header('set-cookie', 'SESSION=s3cr3t; Path=/').send(text),
+    ),
+  );
+  const agent = new Agent();
+  t.teardown(async () => {
+    await agent.close();
+    await u.close();
+  });
+  const { calls, result } = await recorded(() =>
+    exchange(agent, {
+      system: 'sys',
+      method: 'GET',
+      baseUrl: u.url,
+      path: '/pretty',
+      headers: { authorization: 'Bearer tok-123456', accept: 'application/json' },
+      timeoutMs: 5_000,
+    }),
+  );
+  t.same(result.body, { id: 'r1', lines: [1, 2] }, 'the caller gets the parsed body');
+  t.equal(calls[0].response?.body, text, 'the record holds the upstream text as it came, not a re-serialisation');
+  t.same(calls[0].requestHeaders, { authorization: `Bearer ${MASKED}`, accept: 'application/json' });
+  t.equal(calls[0].response?.headers?.['set-cookie'], `SESSION=${MASKED}; Path=/`);
+  t.notMatch(JSON.stringify(calls[0]), /tok-123456|s3cr3t/, 'no credential in the record, serialised whole');
+});
