@@ -39,13 +39,15 @@ export function forgetPeriods(deps: OpenLmisDeps, p: PeriodsFor): void {
  * The requisition as a read would now return it: the fill PUT's answer (v1, lines embedded) with
  * what the last transition answered (BasicRequisitionDto: status, modifiedDate, status changes).
  * Kept only when that answer carries modifiedDate, so the read-back is exactly what a GET gives.
+ * Both answers are handed over (the write step is done with them), so they are kept uncloned:
+ * the read-back decodes without writing into them.
  */
 export function rememberWritten(deps: OpenLmisDeps, filled: RequisitionDto, answer: Partial<RequisitionDto>): void {
   if (!answer.status || !answer.modifiedDate) return;
   const merged: RequisitionDto = { ...filled, status: answer.status, modifiedDate: answer.modifiedDate };
   for (const field of ['statusChanges', 'statusHistory', 'supervisoryNode', 'supplyingFacility'] as const)
     if (answer[field] !== undefined) (merged as Record<string, unknown>)[field] = answer[field];
-  deps.recent?.remember(writtenKey(filled.id), merged);
+  deps.recent?.keep(writtenKey(filled.id), merged);
 }
 
 /** The requisition this process just wrote, once, if it is still fresh. */

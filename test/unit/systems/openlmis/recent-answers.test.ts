@@ -1,6 +1,7 @@
 /**
  * The short memory that lets an order cost 5 OpenLMIS calls (issue 18): answers expire, serve a
- * read-back once, never leak a mutable object, and any write to a requisition drops its copy.
+ * read-back once, never leak a mutable object (a value handed over with keep() is the caller's to
+ * give up), and any write to a requisition drops its copy.
  */
 import t from 'tap';
 import { RecentAnswers } from '../../../../src/systems/openlmis/recent-answers.js';
@@ -50,6 +51,31 @@ t.test('the written requisition is kept only with the answer that dates it', asy
   t.equal(takeWritten(deps, ID), undefined, 'no modifiedDate in the answer: a read asks OpenLMIS');
   rememberWritten(deps, filled, { status: 'SUBMITTED', modifiedDate: 'b' });
   t.match(takeWritten(deps, ID), { id: ID, status: 'SUBMITTED', modifiedDate: 'b', requisitionLineItems: [] });
+});
+
+t.test('a handed-over value is kept uncloned for take; peek still gives copies', async (t) => {
+  const recent = new RecentAnswers();
+  const requisition = { id: ID, status: 'SUBMITTED', requisitionLineItems: [{ requestedQuantity: 5 }] };
+  recent.keep('k', requisition);
+  const peeked = recent.peek<typeof requisition>('k')!;
+  t.not(peeked, requisition, 'peek: a copy');
+  peeked.requisitionLineItems[0].requestedQuantity = 7;
+  t.equal(requisition.requisitionLineItems[0].requestedQuantity, 5, 'changing the copy leaves the kept value');
+  t.equal(recent.take('k'), requisition, 'take: the very object handed over, no clone');
+  t.equal(recent.take('k'), undefined, '…once');
+
+  const deps = { recent } as unknown as OpenLmisDeps;
+  const filled = {
+    id: ID,
+    status: 'INITIATED',
+    modifiedDate: 'a',
+    requisitionLineItems: [{ id: 'l1' }],
+  } as RequisitionDto;
+  rememberWritten(deps, filled, { status: 'SUBMITTED', modifiedDate: 'b' });
+  const back = takeWritten(deps, ID)!;
+  t.equal(back.requisitionLineItems, filled.requisitionLineItems, 'the written requisition: lines shared, not cloned');
+  t.equal(filled.status, 'INITIATED', 'the answer itself is not written into');
+  t.equal(back.status, 'SUBMITTED');
 });
 
 t.test('any write sent for a requisition drops its kept copy; reads do not', async (t) => {

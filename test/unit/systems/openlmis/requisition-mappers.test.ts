@@ -291,6 +291,27 @@ t.test(
   },
 );
 
+/** Frozen all the way down: any write into it throws (ES modules run in strict mode). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+t.test(
+  'decoding writes nothing into the requisition (the read-back decodes the write step’s answer uncloned)',
+  async (t) => {
+    const filled = buildFillBody(requisition({ status: 'SUBMITTED', supplyingFacility: 'wh-1' }), wanted, {
+      orderNumber: ORDER,
+    });
+    const expected = decodeRequisition(structuredClone(filled), products);
+    t.same(decodeRequisition(deepFreeze(filled), products), expected, 'a frozen requisition decodes the same');
+    t.ok(Object.isFrozen(filled.requisitionLineItems![0].orderable), 'frozen to the leaves');
+  },
+);
+
 t.test('decode: v1 embedded, v2 with lookups, only requested lines', async (t) => {
   const filled = buildFillBody(requisition({ status: 'SUBMITTED', supplyingFacility: 'wh-1' }), wanted, {
     orderNumber: ORDER,
