@@ -3,9 +3,26 @@ import { inRanges } from '../domain/instant-range.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters } from './adapters.js';
 import type { Json } from './codecs/common.js';
+import { EncodedResources } from './encoded-resources.js';
 import type { FhirContext } from './interactions.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
+
+/**
+ * Types whose encoder is a pure function of (FHIR version, domain value), so an unchanged value's
+ * resources are reused (encoded-resources.ts). Location: a facility list is searched again and
+ * again and rarely changes. Other types are added once their encoders are shown to be pure.
+ */
+const REUSED_ENCODINGS = new Set(['Location']);
+const encodings = new EncodedResources();
+
+/** The resources of one search match: reused when an equal value was encoded before. */
+function encodeMatch(ctx: FhirContext, route: ResourceRoute, item: unknown): Json[] {
+  const encode = () => adapters[route.type].encode(ctx.version, item);
+  const id = (item as { id?: unknown }).id;
+  if (!REUSED_ENCODINGS.has(route.type) || typeof id !== 'string') return encode();
+  return encodings.encode(`${ctx.version}|${route.type}|${id}`, item, encode);
+}
 
 /** Result parameters handled here rather than turned into criteria. */
 const RESULT_PARAMS = new Set(['_count', '_offset', '_cursor', '_sort', '_summary', '_format', '_total', '_pretty']);
@@ -146,7 +163,7 @@ export async function searchResources(
     );
   if (pushDown) criteria.page = { count, cursor };
   const page = await serviceFor<unknown>(ctx, route).search(criteria);
-  const encoded = page.items.flatMap((item) => adapters[route.type].encode(ctx.version, item));
+  const encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
     if (cursor === undefined && page.next === undefined) {

@@ -1,4 +1,8 @@
 import { contentVersion } from '../domain/ids.js';
+import { sameContent } from '../domain/same-content.js';
+
+// (moved to domain/: the FHIR edge reuses encodings by it too)
+export { sameContent };
 
 /** Ids remembered; past this the longest unchanged are dropped (a few MB at most). */
 const MAX_IDS = 5_000;
@@ -28,31 +32,4 @@ export class SeenVersions {
     if (this.last.size > this.maxIds) this.last.delete(this.last.keys().next().value as string);
     return version;
   }
-}
-
-function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-/** Same canonical JSON, decided without building it; false when unsure. */
-export function sameContent(a: unknown, b: unknown): boolean {
-  if (a === b) return typeof a !== 'number' || Number.isFinite(a);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] === undefined || !sameContent(a[i], b[i])) return false;
-    return true;
-  }
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let members = 0;
-  for (const key of Object.keys(x)) {
-    if (x[key] === undefined) continue;
-    if (!sameContent(x[key], y[key])) return false;
-    members++;
-  }
-  for (const key of Object.keys(y)) if (y[key] !== undefined) members--;
-  return members === 0;
 }
