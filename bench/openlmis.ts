@@ -15,9 +15,12 @@
  * BENCH_ORDERS (per round and side, default 40), BENCH_ROUNDS (default 3), BENCH_CONCURRENCY
  * (default 8), BENCH_WARM (default 10) tune it. Exits non-zero if the mediator needs more than 5
  * calls per order.
+ * BENCH_BASE_DIST=dir adds a third side: a mediator from that build (the tree before a change),
+ * run in the same rounds (direct, baseline, mediator), with its own ratio and CPU per order, and
+ * the mediator's CPU per order ÷ the baseline's printed per round.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { orderLine, transactionOf } from '../test/support/openlmis-e2e.js';
@@ -37,6 +40,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WARM = Number(process.env.BENCH_WARM ?? 10);
 const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
 const MAX_CALLS = 5;
+const BASE_DIST = process.env.BENCH_BASE_DIST;
 
 interface Side {
   name: string;
@@ -106,10 +110,10 @@ function directSide(
   };
 }
 
-function mediatorSide(url: string, ids: Record<string, string>, proc: ChildProcess): Side {
+function mediatorSide(url: string, ids: Record<string, string>, proc: ChildProcess, name = 'mediator'): Side {
   const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
   return {
-    name: 'mediator',
+    name,
     pid: () => proc.pid,
     async order(facilityCode, n) {
       const bundle = transactionOf(
@@ -153,46 +157,91 @@ async function round(side: Side, facilities: string[], sandbox: { url: string; p
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+interface Pair {
+  direct: RoundResult;
+  mediator: RoundResult;
+  ratio: number;
+  baseline?: RoundResult;
+  baselineRatio?: number;
+  /** Mediator CPU per order ÷ the baseline build's, in the same round. */
+  cpuVsBaseline?: number;
+}
+
 async function main() {
   const perSide = WARM + ROUNDS * ORDERS;
-  const sandbox = await startSandbox(2 * perSide + 10);
+  const sides = BASE_DIST ? 3 : 2;
+  const sandbox = await startSandbox(sides * perSide + 10);
   // BENCH_DATA_DIR=/dev/shm shows what the store's fsyncs cost (not a production setting)
   const dir = mkdtempSync(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'bench-openlmis-'));
-  let mediatorProc: ChildProcess | undefined;
+  const procs: ChildProcess[] = [];
+  const dataDir = (name: string) => {
+    mkdirSync(path.join(dir, name));
+    return path.join(dir, name);
+  };
   try {
     const seed = await json(await fetch(`${sandbox.url}/_sandbox/seed`));
     const ids = seed.facilities as Record<string, string>;
-    const posts = Array.from({ length: 2 * perSide }, (_, i) => `LK-HP-${400 + i + 1}`);
+    const posts = Array.from({ length: sides * perSide }, (_, i) => `LK-HP-${400 + i + 1}`);
     const directPosts = posts.slice(0, perSide);
-    const mediatorPosts = posts.slice(perSide);
-    const mediator = await startMediatorProcess(sandbox.url, dir);
-    mediatorProc = mediator.proc;
+    const mediatorPosts = posts.slice(perSide, 2 * perSide);
+    const basePosts = posts.slice(2 * perSide);
+    const mediator = await startMediatorProcess(sandbox.url, dataDir('mediator'));
+    procs.push(mediator.proc);
     const direct = directSide(sandbox.url, ids, seed.programs.EM01);
     await direct.login();
     const ours = mediatorSide(mediator.url, ids, mediator.proc);
+    let base: Side | undefined;
+    if (BASE_DIST) {
+      const b = await startMediatorProcess(sandbox.url, dataDir('baseline'), BASE_DIST);
+      procs.push(b.proc);
+      base = mediatorSide(b.url, ids, b.proc, 'baseline');
+    }
 
-    // the same warm-up for both: JIT, pools, the token, the mediator's reference data
+    // the same warm-up for every side: JIT, pools, the token, the mediator's reference data
     await round(direct, directPosts.slice(0, WARM), sandbox, 0);
+    if (base) await round(base, basePosts.slice(0, WARM), sandbox, 0);
     await round(ours, mediatorPosts.slice(0, WARM), sandbox, 0);
 
-    const pairs: { direct: RoundResult; mediator: RoundResult; ratio: number }[] = [];
+    const pairs: Pair[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const from = WARM + r * ORDERS;
       const a = await round(direct, directPosts.slice(from, from + ORDERS), sandbox, from);
-      const b = await round(ours, mediatorPosts.slice(from, from + ORDERS), sandbox, from);
+      // the baseline and the mediator swap places each round, so neither always runs right after direct
+      const runBase = () => (base ? round(base, basePosts.slice(from, from + ORDERS), sandbox, from) : undefined);
+      const runOurs = () => round(ours, mediatorPosts.slice(from, from + ORDERS), sandbox, from);
+      let b: RoundResult;
+      let c: RoundResult | undefined;
+      if (r % 2 === 0) {
+        c = await runBase();
+        b = await runOurs();
+      } else {
+        b = await runOurs();
+        c = await runBase();
+      }
       const ratio = Number((b.ordersPerSecond / a.ordersPerSecond).toFixed(3));
-      pairs.push({ direct: a, mediator: b, ratio });
+      const pair: Pair = { direct: a, mediator: b, ratio };
+      if (c) {
+        pair.baseline = c;
+        pair.baselineRatio = Number((c.ordersPerSecond / a.ordersPerSecond).toFixed(3));
+        pair.cpuVsBaseline = Number(((b.cpuMsPerOrder ?? 0) / (c.cpuMsPerOrder || 1)).toFixed(3));
+      }
+      pairs.push(pair);
       console.log(
         `round ${r + 1}: direct ${a.ordersPerSecond} orders/s (p50 ${a.p50Ms} ms, ${a.callsPerOrder} calls/order)` +
           ` | mediator ${b.ordersPerSecond} orders/s (p50 ${b.p50Ms} ms, ${b.callsPerOrder} calls/order,` +
-          ` ${b.cpuMsPerOrder} ms CPU/order) | ratio ${ratio}`,
+          ` ${b.cpuMsPerOrder} ms CPU/order) | ratio ${ratio}` +
+          (c
+            ? ` | baseline ${c.ordersPerSecond} orders/s (${c.cpuMsPerOrder} ms CPU/order) ratio ${pair.baselineRatio};` +
+              ` mediator CPU ÷ baseline ${pair.cpuVsBaseline}`
+            : ''),
       );
     }
     const submitted = (await json(await fetch(`${sandbox.url}/_sandbox/state`))).submittedRequisitions;
-    const expected = 2 * perSide;
+    const expected = sides * perSide;
     if (submitted !== expected)
       throw new Error(`expected ${expected} submitted requisitions, the sandbox has ${submitted}`);
 
+    const spread = (xs: number[]) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
     const ratios = pairs.map((p) => p.ratio);
     const mediatorCalls = Math.max(...pairs.map((p) => p.mediator.callsPerOrder));
     const summary = {
@@ -200,24 +249,41 @@ async function main() {
       ordersPerRound: ORDERS,
       rounds: ROUNDS,
       concurrency: CONCURRENCY,
-      ratio: { min: Math.min(...ratios), median: median(ratios), max: Math.max(...ratios) },
+      ratio: spread(ratios),
       callsPerOrder: { direct: Math.max(...pairs.map((p) => p.direct.callsPerOrder)), mediator: mediatorCalls },
       mediatorCpuMsPerOrder: median(pairs.map((p) => p.mediator.cpuMsPerOrder ?? 0)),
       sandboxCpuMsPerOrder: {
         direct: median(pairs.map((p) => p.direct.sandboxCpuMsPerOrder)),
         mediator: median(pairs.map((p) => p.mediator.sandboxCpuMsPerOrder)),
       },
+      ...(base
+        ? {
+            baseline: {
+              dist: BASE_DIST,
+              ratio: spread(pairs.map((p) => p.baselineRatio ?? 0)),
+              cpuMsPerOrder: median(pairs.map((p) => p.baseline?.cpuMsPerOrder ?? 0)),
+              mediatorCpuVsBaseline: spread(pairs.map((p) => p.cpuVsBaseline ?? 0)),
+            },
+          }
+        : {}),
       rounds_: pairs,
     };
     console.log(
       `mediator ÷ direct orders/s: min ${summary.ratio.min}  median ${summary.ratio.median}  max ${summary.ratio.max};` +
         ` calls per order: direct ${summary.callsPerOrder.direct}, mediator ${mediatorCalls}`,
     );
+    if (summary.baseline)
+      console.log(
+        `baseline ÷ direct orders/s: median ${summary.baseline.ratio.median} (${summary.baseline.ratio.min}-${summary.baseline.ratio.max});` +
+          ` mediator CPU per order ${summary.mediatorCpuMsPerOrder} ms, baseline ${summary.baseline.cpuMsPerOrder} ms,` +
+          ` ratio median ${summary.baseline.mediatorCpuVsBaseline.median}` +
+          ` (${summary.baseline.mediatorCpuVsBaseline.min}-${summary.baseline.mediatorCpuVsBaseline.max})`,
+      );
     console.log(JSON.stringify(summary));
     if (mediatorCalls > MAX_CALLS)
       throw new Error(`the mediator made ${mediatorCalls} calls per order (at most ${MAX_CALLS})`);
   } finally {
-    await Promise.all([stopProcess(mediatorProc), stopProcess(sandbox.proc)]);
+    await Promise.all([...procs.map((p) => stopProcess(p)), stopProcess(sandbox.proc)]);
     rmSync(dir, { recursive: true, force: true });
   }
 }
