@@ -8,6 +8,10 @@
  * - unpaged: `Location?_count=20&_sort=name`, which the edge must sort itself, so every match is
  *   fetched and decoded (what every search did before).
  * BENCH_REQUESTS (per round and kind, default 300), BENCH_ROUNDS (default 3) tune it.
+ * BENCH_WARMUP (requests per kind before measuring, default 1000): V8 was still optimizing, and
+ * throwing optimized code away, past the first thousand searches (--trace-opt: ~80 functions
+ * optimized per 250 searches up to ~2,000, and the compiler threads were 10 % of the CPU samples
+ * after 50 searches), so a short warm-up measured the JIT more than the search.
  * BENCH_BASE_DIST=dir adds a second mediator from that build (a baseline: the tree before a change),
  * whose paged search is measured in the same rounds, interleaved, so both see the same load.
  */
@@ -20,6 +24,7 @@ import { BENCH_PASSWORD, cpuMs, json, startMediatorProcess, startSandbox, stopPr
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const LIMIT_MS = 1;
 const auth = `Basic ${Buffer.from(`openhim:${BENCH_PASSWORD}`).toString('base64')}`;
 
@@ -81,7 +86,7 @@ async function main() {
     baseProc = base?.proc;
     const serverOf = (kind: Kind) => (kind.baseline ? base! : mediator);
     // the same warm-up for every kind: JIT, the token, zones and facility types cached
-    for (const kind of KINDS) await measure(kind, 50, serverOf(kind), sandbox.url);
+    for (const kind of KINDS) await measure(kind, WARMUP, serverOf(kind), sandbox.url);
     const results: Record<
       Kind['name'],
       { cpuMsPerRequest: number; sysMsPerRequest: number; callsPerRequest: number }[]
