@@ -14,6 +14,7 @@ import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../
 import type { LmisReferenceData } from '../reference-data.js';
 import * as api from '../api.js';
 import { searchLocationPage } from './location-search.js';
+import { DecodedFacilities } from './decoded-facilities.js';
 
 /**
  * Locations served from OpenLMIS: facilities and geographic zones (as area Locations) read live,
@@ -49,8 +50,11 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
   const found = (body: Json | undefined) =>
     body && typeof body === 'object' && typeof body.id === 'string' ? body : undefined;
 
+  // a search's facilities: an unchanged one is the same object as last time (decoded-facilities.ts)
+  const decoded = new DecodedFacilities(decodeFacility);
+  const decode = (dto: unknown) => decoded.of(dto);
   const facilitiesWhere = async (query: Record<string, string | undefined>): Promise<Facility[]> =>
-    (await api.listFullFacilities(client, query)).map(decodeFacility);
+    (await api.listFullFacilities(client, query)).map(decode);
   const allZones = async (): Promise<Facility[]> => (await api.listZones(client)).map(decodeZone);
   // zones change rarely: kept with the reference data (openlmis.referenceTtlMs; an upsert clears it)
   const cachedZones = () => refs.remember('zoneLocations', allZones);
@@ -149,11 +153,18 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       // one page asked (the edge pages no further): OpenLMIS pages the facilities (location-search.ts)
       const { page } = criteria;
       if (page && !criteria.ids?.length)
-        return searchLocationPage({ client, matches, zones: cachedZones, ...wants(criteria) }, { ...criteria, page });
+        return searchLocationPage(
+          { client, decode, matches, zones: cachedZones, ...wants(criteria) },
+          { ...criteria, page },
+        );
       return { items: (await candidates(criteria)).filter((f) => matches(f, criteria)) };
     },
     async listAll() {
-      const [facilities, zones] = await Promise.all([facilitiesWhere({}), allZones()]);
+      // fresh objects: reconciliation and propagation own what they list (search matches are shared)
+      const [facilities, zones] = await Promise.all([
+        api.listFullFacilities(client, {}).then((list) => list.map(decodeFacility)),
+        allZones(),
+      ]);
       return [...facilities, ...zones];
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {

@@ -4,7 +4,6 @@ import type { Page, SearchCriteria } from '../../../routing/ports.js';
 import type { LmisClient } from '../types.js';
 import * as api from '../api.js';
 import { readSpringPage } from '../paging.js';
-import { decodeFacility } from './facility-codec.js';
 
 /**
  * One page of a Location search, paged by OpenLMIS (issue 18: a 20-item search pulled every
@@ -36,6 +35,8 @@ export function decodeCursor(s: string | undefined): Cursor {
 
 export interface LocationSearchParts {
   client: LmisClient;
+  /** One facility of the OpenLMIS page decoded (the same object again while it is unchanged). */
+  decode: (dto: unknown) => Facility;
   /** The FHIR meaning of the criteria, applied to each decoded Location. */
   matches: (f: Facility, c: SearchCriteria) => boolean;
   /** Zones as area Locations (cached with the reference data). */
@@ -71,7 +72,7 @@ export async function searchLocationPage(
   const page = at.facilityPage;
   const query = { code: c.identifier?.value, zoneId: c.partOf, type: c.type, page, size };
   const read = readSpringPage<Json>(await api.fullFacilitiesPage(parts.client, query), page, size);
-  const items = (read?.items ?? []).map(decodeFacility).filter((f) => parts.matches(f, c));
+  const items = (read?.items ?? []).map(parts.decode).filter((f) => parts.matches(f, c));
   if (read && !read.last) return { items, paged: true, next: encodeCursor({ facilityPage: page + 1 }) };
   // the last facility page: zones fill what room is left
   const zones = await zonePage(parts, c, 0, size - items.length);
