@@ -83,60 +83,102 @@ function rootName(value: unknown): string {
   return typeof type === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(type) ? type : '$this';
 }
 
+/** `[3]` or `.name`: one step of a FHIRPath. */
+function step(at: string | number): string {
+  return typeof at === 'number' ? `[${at}]` : `.${at}`;
+}
+
 /**
  * One pass over the parsed value: depth, array sizes, string contents and key names. Linear in
- * the size of the body; stops at the first problem.
+ * the size of the body; stops at the first problem, in document order. The path is kept as a
+ * list of steps and written out only for a refusal (a string per element cost more than the
+ * checks). Returns the number of keys of all objects (parseFhirJson compares it with the text).
  */
 export function checkJsonShape(
   value: unknown,
   limits: JsonLimits,
   root = rootName(value),
   stringsMayBeBad = true,
-): void {
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 1, path: root }];
-  while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
+): number {
+  const steps: (string | number)[] = [];
+  const pathTo = (last?: string) => root + steps.map(step).join('') + (last === undefined ? '' : `.${last}`);
+  let keyCount = 0;
+  const visit = (v: unknown, depth: number): void => {
     if (typeof v === 'string') {
-      if (!stringsMayBeBad) continue;
-      const why = badString(v);
-      if (why) throw bodyError(400, 'value', `${path} ${why}`, path);
-      continue;
+      const why = stringsMayBeBad ? badString(v) : undefined;
+      if (why) throw bodyError(400, 'value', `${pathTo()} ${why}`, pathTo());
+      return;
     }
-    if (!v || typeof v !== 'object') continue;
+    if (!v || typeof v !== 'object') return;
     if (depth > limits.maxDepth)
       throw bodyError(
         400,
         'too-costly',
-        `The body nests deeper than ${limits.maxDepth} levels (limits.jsonDepth) at ${path}`,
-        path,
+        `The body nests deeper than ${limits.maxDepth} levels (limits.jsonDepth) at ${pathTo()}`,
+        pathTo(),
       );
     if (Array.isArray(v)) {
       if (v.length > limits.maxArrayLength)
         throw bodyError(
           413,
           'too-costly',
-          `An array of ${v.length} items exceeds the limit of ${limits.maxArrayLength} (limits.arrayLength) at ${path}`,
-          path,
+          `An array of ${v.length} items exceeds the limit of ${limits.maxArrayLength} (limits.arrayLength) at ${pathTo()}`,
+          pathTo(),
         );
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
-      continue;
+      for (let i = 0; i < v.length; i++) {
+        steps.push(i);
+        visit(v[i], depth + 1);
+        steps.pop();
+      }
+      return;
     }
     const keys = Object.keys(v);
+    keyCount += keys.length;
     if (keys.length > MAX_OBJECT_KEYS)
       throw bodyError(
         400,
         'too-costly',
-        `${path} has ${keys.length} keys; no FHIR element has more than ${MAX_OBJECT_KEYS}`,
-        path,
+        `${pathTo()} has ${keys.length} keys; no FHIR element has more than ${MAX_OBJECT_KEYS}`,
+        pathTo(),
       );
+    // every key of an object is checked before any of its values, as a refusal names the first
     for (const k of keys) {
       const why = stringsMayBeBad ? badString(k) : undefined;
-      if (why) throw bodyError(400, 'structure', `A key in ${path} ${why}`, path);
+      if (why) throw bodyError(400, 'structure', `A key in ${pathTo()} ${why}`, pathTo());
       if (POISON_KEYS.has(k))
-        throw bodyError(400, 'structure', `${path} has a key '${k}', which is not a FHIR element name`, `${path}.${k}`);
-      stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1, path: `${path}.${k}` });
+        throw bodyError(400, 'structure', `${pathTo()} has a key '${k}', which is not a FHIR element name`, pathTo(k));
     }
+    for (const k of keys) {
+      steps.push(k);
+      visit((v as Record<string, unknown>)[k], depth + 1);
+      steps.pop();
+    }
+  };
+  visit(value, 1);
+  return keyCount;
+}
+
+/**
+ * How many keys the text can hold at most: the colons whose last non-blank character before
+ * them is a quote. The colon after every key is one (wherever it is, whatever it holds); a
+ * colon inside a string value may be counted too, so this is an upper bound, never less. When
+ * it equals the keys JSON.parse kept, no object repeated a key (a repeat is parsed as one key)
+ * and none can have more than this many: the character-by-character scan is then not needed.
+ * Counted with indexOf, which jumps from colon to colon natively.
+ */
+export function keyTokenBound(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf(':'); i >= 0; i = text.indexOf(':', i + 1)) {
+    let j = i - 1;
+    while (j >= 0 && isBlank(text.charCodeAt(j))) j--;
+    if (j >= 0 && text.charCodeAt(j) === 0x22 /* " */) count++;
   }
+  return count;
+}
+
+/** JSON's insignificant whitespace (RFC 8259 §2). */
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 interface Frame {
@@ -234,8 +276,12 @@ function isWellFormed(text: string): boolean {
 export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   if (body.trim() === '')
     throw bodyError(400, 'structure', 'The request body is empty; a FHIR resource was expected', '$this');
-  const scan = scanJson(body, MAX_OBJECT_KEYS);
-  if (scan.crowded) {
+  // the text scan finds a key flood before JSON.parse pays for it, but is needed only when the
+  // text can hold that many keys (a create holds a few dozen), or when the parsed keys are fewer
+  // than the text's (a repeated key) — see keyTokenBound
+  const bound = keyTokenBound(body);
+  let scan: JsonScan | undefined = bound > MAX_OBJECT_KEYS ? scanJson(body, MAX_OBJECT_KEYS) : undefined;
+  if (scan?.crowded) {
     const path = pathOf(scan.crowded.frame, sniffRoot(body));
     throw bodyError(
       400,
@@ -254,8 +300,9 @@ export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   // A NUL or a lone surrogate in a string or key comes from a \u escape or a lone surrogate in
   // the text itself (JSON.parse refuses raw control characters in strings; text decoded from
   // UTF-8 has no lone surrogates). Without either, no string or key needs the per-string check.
-  checkJsonShape(parsed, limits, root, body.includes('\\u') || !isWellFormed(body));
-  if (scan.duplicate) {
+  const keys = checkJsonShape(parsed, limits, root, body.includes('\\u') || !isWellFormed(body));
+  if (keys !== bound) scan ??= scanJson(body);
+  if (scan?.duplicate) {
     const path = pathOf(scan.duplicate.frame, root);
     throw bodyError(
       400,
