@@ -3,7 +3,8 @@ import { MAX_LISTED_ISSUES } from '../outcome.js';
 import type { FhirVersion } from '../versions.js';
 import { validateRules } from './rules.js';
 import { validateAgainstSchema } from './schema.js';
-import { checkSemantics, type SemanticOptions } from './semantics.js';
+import type { SemanticOptions } from './semantics.js';
+import { walkResource } from './walk.js';
 
 export type ValidateOptions = Pick<SemanticOptions, 'baseUrl' | 'otherBaseUrls' | 'servedTypes'>;
 
@@ -45,12 +46,14 @@ export function validateResource(
   const schemaIssues = validateAgainstSchema(version, r as { resourceType: string }, limit);
   if (schemaIssues.some(isUnservedType)) return schemaIssues;
   if (schemaIssues.length >= limit) return schemaIssues;
+  const walked = walkResource(r, r.resourceType, { ...opts, maxIssues: limit });
+  const ruleIssues = validateRules(version, r, walked);
+  // the valid path (nearly every request) allocates nothing more
+  if (schemaIssues.length === 0 && ruleIssues.length === 0 && walked.semantic.length === 0) return schemaIssues;
+  // an element the schema already reported is not reported again by the rules
   const seen = new Set(schemaIssues.map((i) => `${i.expression?.join()}`));
-  const ruleIssues = [
-    ...validateRules(version, r),
-    ...checkSemantics(r, r.resourceType, { ...opts, maxIssues: limit }),
-  ].filter((i) => !seen.has(`${i.expression?.join()}`));
-  return [...schemaIssues, ...ruleIssues].slice(0, limit);
+  const more = [...ruleIssues, ...walked.semantic].filter((i) => !seen.has(`${i.expression?.join()}`));
+  return [...schemaIssues, ...more].slice(0, limit);
 }
 
 /** Throws a 400 OperationOutcome (structure/format) or 404 (a type not served) when invalid. */

@@ -1,17 +1,22 @@
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
 import { requiredBindings, requiredElements, singleElements } from './bindings.js';
+import { walkResource, type WalkIssues } from './walk.js';
 
 /**
  * The checks the official schemas miss (reference/fhir.md §3): required code lists, required
- * choice/R5 elements, no empty or null values, a dateTime with a time must carry a zone.
+ * choice/R5 elements, no empty or null values, a dateTime with a time must carry a zone. The
+ * last two come from the one walk over the resource (walk.ts), passed in when already made.
  */
-export function validateRules(version: FhirVersion, resource: Record<string, unknown>): Issue[] {
+export function validateRules(
+  version: FhirVersion,
+  resource: Record<string, unknown>,
+  walked: Pick<WalkIssues, 'empty' | 'zoneless'> = walkResource(resource, String(resource.resourceType)),
+): Issue[] {
   const type = String(resource.resourceType);
-  const [empty, zoneless] = checkValues(resource, type);
   return [
-    ...empty,
-    ...zoneless,
+    ...walked.empty,
+    ...walked.zoneless,
     ...checkRequiredElements(version, resource, type),
     ...checkBindings(version, resource, type),
     ...checkSingleElements(version, resource, type),
@@ -26,61 +31,6 @@ function checkSingleElements(version: FhirVersion, resource: Record<string, unkn
       diagnostics: `${type}.${rule.path} is a single element in FHIR ${version.toUpperCase()}, not an array`,
       expression: [`${type}.${rule.path}`],
     }));
-}
-
-function walk(value: unknown, path: string, visit: (value: unknown, path: string) => void): void {
-  visit(value, path);
-  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`, visit);
-  else if (value && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const k of Object.keys(record)) walk(record[k], `${path}.${k}`, visit);
-  }
-}
-
-/** Empty values and dateTimes without a zone, in one walk: [empty-value issues, zone issues]. */
-function checkValues(resource: unknown, type: string): [Issue[], Issue[]] {
-  const issues: Issue[] = [];
-  const zoneless: Issue[] = [];
-  walk(resource, type, (value, path) => {
-    checkDateTimeZone(value, path, zoneless);
-    if (value === null)
-      issues.push({
-        code: 'structure',
-        diagnostics: `${path} is null; FHIR JSON omits absent elements instead`,
-        expression: [path],
-      });
-    else if (value === '' || (typeof value === 'string' && value.trim() === ''))
-      issues.push({
-        code: 'value',
-        diagnostics: `${path} is an empty string; FHIR does not allow empty values`,
-        expression: [path],
-      });
-    else if (Array.isArray(value) && value.length === 0)
-      issues.push({
-        code: 'structure',
-        diagnostics: `${path} is an empty array; omit the element instead`,
-        expression: [path],
-      });
-    else if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0)
-      issues.push({
-        code: 'structure',
-        diagnostics: `${path} is an empty object; omit the element instead`,
-        expression: [path],
-      });
-  });
-  return [issues, zoneless];
-}
-
-const dateTimeWithoutZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
-
-function checkDateTimeZone(value: unknown, path: string, issues: Issue[]): void {
-  if (typeof value === 'string' && dateTimeWithoutZone.test(value)) {
-    issues.push({
-      code: 'value',
-      diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`,
-      expression: [path],
-    });
-  }
 }
 
 function applies(versions: FhirVersion[] | undefined, version: FhirVersion): boolean {

@@ -1,5 +1,6 @@
 import type { Issue } from '../../domain/errors.js';
 import { instantBound, isCalendarDate, looksLikeDate } from './dates.js';
+import { walkResource } from './walk.js';
 
 /**
  * Value rules the official schemas cannot state, checked in one walk over the resource:
@@ -21,22 +22,19 @@ export interface SemanticOptions {
 }
 
 /** Element names whose values are FHIR date, dateTime or instant. */
-const DATE_KEY = /(?:Date|DateTime|Instant|On)$|^(?:start|end|lastUpdated|date|issued|recorded|instant)$/;
+export const DATE_KEY = /(?:Date|DateTime|Instant|On)$|^(?:start|end|lastUpdated|date|issued|recorded|instant)$/;
 const ID = '[A-Za-z0-9\\-.]{1,64}';
 const RELATIVE = new RegExp(`^[A-Z][A-Za-z]{1,63}/${ID}(?:/_history/${ID})?$`);
 const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
 
-function checkDate(value: string, path: string, issues: Issue[]): void {
-  if (looksLikeDate(value) && !isCalendarDate(value)) {
-    issues.push({
-      code: 'value',
-      diagnostics: `${path} '${value}' is not a real calendar date or time`,
-      expression: [path],
-    });
-  }
+/** The issue of a date-shaped value that is not a real calendar date (the path is written only then). */
+export function dateIssue(value: string, path: () => string): Issue | undefined {
+  if (!looksLikeDate(value) || isCalendarDate(value)) return undefined;
+  const at = path();
+  return { code: 'value', diagnostics: `${at} '${value}' is not a real calendar date or time`, expression: [at] };
 }
 
-function checkPeriod(el: Record<string, unknown>, path: string, issues: Issue[]): void {
+export function checkPeriod(el: Record<string, unknown>, path: string, issues: Issue[]): void {
   if (typeof el.start !== 'string' || typeof el.end !== 'string') return;
   const start = instantBound(el.start, 'low');
   const end = instantBound(el.end, 'high');
@@ -49,7 +47,7 @@ function checkPeriod(el: Record<string, unknown>, path: string, issues: Issue[])
   }
 }
 
-function checkPosition(el: Record<string, unknown>, path: string, issues: Issue[]): void {
+export function checkPosition(el: Record<string, unknown>, path: string, issues: Issue[]): void {
   for (const [key, limit] of [
     ['latitude', 90],
     ['longitude', 180],
@@ -65,7 +63,7 @@ function checkPosition(el: Record<string, unknown>, path: string, issues: Issue[
   }
 }
 
-function checkExtensions(list: unknown, path: string, modifier: boolean, issues: Issue[]): void {
+export function checkExtensions(list: unknown, path: string, modifier: boolean, issues: Issue[]): void {
   if (!Array.isArray(list)) return;
   list.forEach((ext, i) => {
     const at = `${path}[${i}]`;
@@ -96,8 +94,8 @@ function checkExtensions(list: unknown, path: string, modifier: boolean, issues:
   });
 }
 
-function checkReference(value: string, path: string, opts: SemanticOptions, issues: Issue[]): void {
-  if (value.startsWith('#') || /^urn:(uuid|oid):\S+$/.test(value) || RELATIVE.test(value)) return;
+export function checkReference(value: string, path: string, opts: SemanticOptions, issues: Issue[]): void {
+  if (isLocalReference(value)) return;
   const bad = (why: string) =>
     issues.push({ code: 'value', diagnostics: `${path} '${value.slice(0, 200)}' ${why}`, expression: [path] });
   if (!/^https?:\/\//.test(value))
@@ -124,33 +122,12 @@ function checkReference(value: string, path: string, opts: SemanticOptions, issu
   }
 }
 
-/** All issues of these rules, in document order, at most opts.maxIssues. */
+/** A reference that needs no more checking: #contained, urn:uuid:/urn:oid:, or [type]/[id]. */
+export function isLocalReference(value: string): boolean {
+  return value.startsWith('#') || /^urn:(uuid|oid):\S+$/.test(value) || RELATIVE.test(value);
+}
+
+/** All issues of these rules, in document order, at most opts.maxIssues (walk.ts checks them in its one walk). */
 export function checkSemantics(resource: Record<string, unknown>, type: string, opts: SemanticOptions = {}): Issue[] {
-  const issues: Issue[] = [];
-  const max = opts.maxIssues ?? Infinity;
-  // each frame carries the element name its value sits under (an array's items share it), so
-  // no node pays for reading the name back out of its path
-  const stack: { v: unknown; path: string; key: string }[] = [{ v: resource, path: type, key: '' }];
-  while (stack.length && issues.length < max) {
-    const { v, path, key } = stack.pop()!;
-    if (typeof v === 'string') {
-      if (DATE_KEY.test(key)) checkDate(v, path, issues);
-      else if (key === 'reference') checkReference(v, path, opts, issues);
-      continue;
-    }
-    if (!v || typeof v !== 'object') continue;
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: `${path}[${i}]`, key });
-      continue;
-    }
-    const el = v as Record<string, unknown>;
-    checkPeriod(el, path, issues);
-    if (key === 'position') checkPosition(el, path, issues);
-    if (el.extension !== undefined) checkExtensions(el.extension, `${path}.extension`, false, issues);
-    if (el.modifierExtension !== undefined)
-      checkExtensions(el.modifierExtension, `${path}.modifierExtension`, true, issues);
-    const keys = Object.keys(el);
-    for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: el[keys[i]], path: `${path}.${keys[i]}`, key: keys[i] });
-  }
-  return issues.slice(0, max);
+  return walkResource(resource, type, opts).semantic;
 }

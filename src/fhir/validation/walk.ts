@@ -1,0 +1,124 @@
+import type { Issue } from '../../domain/errors.js';
+import {
+  checkExtensions,
+  checkPeriod,
+  checkPosition,
+  checkReference,
+  DATE_KEY,
+  dateIssue,
+  isLocalReference,
+  type SemanticOptions,
+} from './semantics.js';
+
+/** What one walk over a resource found, each list in document order. */
+export interface WalkIssues {
+  /** null, empty strings, arrays and objects (rules.ts). */
+  empty: Issue[];
+  /** dateTimes with a time but no zone (rules.ts). */
+  zoneless: Issue[];
+  /** The semantic rules (semantics.ts), at most opts.maxIssues. */
+  semantic: Issue[];
+}
+
+const dateTimeWithoutZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
+/** Could be a dateTime without a zone: 'T' at index 10 and 16 to 30-odd characters (the regex decides). */
+function mayBeZoneless(value: string): boolean {
+  return value.length >= 16 && value.charCodeAt(10) === 0x54 /* T */ && dateTimeWithoutZone.test(value);
+}
+
+/**
+ * One walk over a resource for the rules' value checks and the semantic checks, which each
+ * walked it on their own before. The FHIRPath of an element is kept as a list of steps and
+ * written out only for an issue: on a valid body (nearly every one) no path string is built.
+ */
+export function walkResource(resource: Record<string, unknown>, type: string, opts: SemanticOptions = {}): WalkIssues {
+  const found: WalkIssues = { empty: [], zoneless: [], semantic: [] };
+  const max = opts.maxIssues ?? Infinity;
+  const steps: (string | number)[] = [];
+  const here = (): string => {
+    let path = type;
+    for (const s of steps) path += typeof s === 'number' ? `[${s}]` : `.${s}`;
+    return path;
+  };
+  const semantic = found.semantic;
+
+  /** `key` is the element name the value sits under (an array's items share it). */
+  const visit = (value: unknown, key: string): void => {
+    if (typeof value === 'string') {
+      if (mayBeZoneless(value)) {
+        const path = here();
+        found.zoneless.push({
+          code: 'value',
+          diagnostics: `${path} has a time but no timezone ('${value}'); add Z or an offset such as +03:00`,
+          expression: [path],
+        });
+      }
+      if (value === '' || value.trim() === '') {
+        const path = here();
+        found.empty.push({
+          code: 'value',
+          diagnostics: `${path} is an empty string; FHIR does not allow empty values`,
+          expression: [path],
+        });
+      }
+      if (semantic.length >= max) return;
+      if (DATE_KEY.test(key)) {
+        const issue = dateIssue(value, here);
+        if (issue) semantic.push(issue);
+      } else if (key === 'reference' && !isLocalReference(value)) checkReference(value, here(), opts, semantic);
+      return;
+    }
+    if (value === null) {
+      const path = here();
+      found.empty.push({
+        code: 'structure',
+        diagnostics: `${path} is null; FHIR JSON omits absent elements instead`,
+        expression: [path],
+      });
+      return;
+    }
+    if (typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      if (value.length === 0) {
+        const path = here();
+        found.empty.push({
+          code: 'structure',
+          diagnostics: `${path} is an empty array; omit the element instead`,
+          expression: [path],
+        });
+      }
+      for (let i = 0; i < value.length; i++) {
+        steps.push(i);
+        visit(value[i], key);
+        steps.pop();
+      }
+      return;
+    }
+    const el = value as Record<string, unknown>;
+    const keys = Object.keys(el);
+    if (keys.length === 0) {
+      const path = here();
+      found.empty.push({
+        code: 'structure',
+        diagnostics: `${path} is an empty object; omit the element instead`,
+        expression: [path],
+      });
+    }
+    if (semantic.length < max) {
+      if (typeof el.start === 'string' && typeof el.end === 'string') checkPeriod(el, here(), semantic);
+      if (key === 'position') checkPosition(el, here(), semantic);
+      if (el.extension !== undefined) checkExtensions(el.extension, `${here()}.extension`, false, semantic);
+      if (el.modifierExtension !== undefined)
+        checkExtensions(el.modifierExtension, `${here()}.modifierExtension`, true, semantic);
+    }
+    for (const k of keys) {
+      steps.push(k);
+      visit(el[k], k);
+      steps.pop();
+    }
+  };
+  visit(resource, '');
+  if (semantic.length > max) semantic.length = max;
+  return found;
+}
