@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError } from '../domain/errors.js';
 
@@ -42,16 +42,67 @@ export function authenticate(header: string | undefined, auth: AuthSettings): st
   return undefined;
 }
 
+/** Most accepted Authorization headers remembered (a mediator has a handful of clients). */
+export const ACCEPTED_HEADERS_LIMIT = 256;
+
+/**
+ * Authorization headers already accepted under the current credentials, so a client's every
+ * request does not decode and compare its credentials again. Keyed by the SHA-256 of the header:
+ * the map holds no credential, and a lookup compares digests, which tell an attacker nothing
+ * about the secret. Only acceptances are kept (a refusal is always checked in full); the whole
+ * map is dropped when the configured credentials change (a settings reload, a new password from
+ * the OpenHIM console), and it is bounded (the oldest entry goes first).
+ */
+export class AcceptedHeaders {
+  private readonly actors = new Map<string, string>();
+  private credentials: AuthSettings | undefined;
+
+  constructor(private readonly limit = ACCEPTED_HEADERS_LIMIT) {}
+
+  /** The actor of an accepted header, checking it in full (and remembering it) the first time. */
+  authenticate(header: string | undefined, auth: AuthSettings): string | undefined {
+    if (!header) return undefined;
+    this.forgetIfChanged(auth);
+    const key = hash('sha256', header, 'base64');
+    const known = this.actors.get(key);
+    if (known !== undefined) return known;
+    const actor = authenticate(header, auth);
+    if (actor === undefined) return undefined;
+    if (this.actors.size >= this.limit) this.actors.delete(this.actors.keys().next().value!);
+    this.actors.set(key, actor);
+    return actor;
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  private forgetIfChanged(auth: AuthSettings): void {
+    const was = this.credentials;
+    if (
+      was &&
+      was.mode === auth.mode &&
+      was.username === auth.username &&
+      was.password === auth.password &&
+      was.bearerToken === auth.bearerToken
+    )
+      return;
+    this.actors.clear();
+    this.credentials = { ...auth };
+  }
+}
+
 /**
  * Inbound authentication, on unless explicitly turned off. Settings are read per request so a new
  * password from the OpenHIM console applies without a restart.
  */
 export function registerAuth(app: FastifyInstance, current: () => AuthSettings): void {
   app.decorateRequest('actor', undefined);
+  const accepted = new AcceptedHeaders();
   // a callback hook: nothing here waits, and a promise per request is not free
   app.addHook('onRequest', (request: FastifyRequest & { actor?: string }, reply, done) => {
     try {
-      checkRequest(request, reply, current());
+      checkRequest(request, reply, current(), accepted);
       done();
     } catch (err) {
       done(err as Error);
@@ -60,10 +111,15 @@ export function registerAuth(app: FastifyInstance, current: () => AuthSettings):
 }
 
 /** Sets request.actor, or throws the 401 (with its challenge) for a request that must authenticate. */
-function checkRequest(request: FastifyRequest & { actor?: string }, reply: FastifyReply, auth: AuthSettings): void {
+function checkRequest(
+  request: FastifyRequest & { actor?: string },
+  reply: FastifyReply,
+  auth: AuthSettings,
+  accepted: AcceptedHeaders,
+): void {
   if (auth.mode === 'off' || OPEN_PATHS.some((p) => p.test(request.url))) return;
   if (request.url.startsWith('/admin')) return; // the admin plugin checks its own token
-  const actor = authenticate(request.headers.authorization, auth);
+  const actor = accepted.authenticate(request.headers.authorization, auth);
   if (!actor) {
     reply.header('WWW-Authenticate', auth.mode === 'basic' ? 'Basic realm="fhir-supply-mediator"' : 'Bearer');
     // an unauthenticated client gets no kept-alive connection to hold open
