@@ -104,21 +104,31 @@ function productionSettings(dataDir: string) {
   } as NodeJS.ProcessEnv);
 }
 
+/**
+ * Ablation (bench/instructions.ts, to see what each piece of the edge costs): BENCH_EDGE_WITHOUT
+ * lists pieces to leave out of the edge: openhim (the envelope plugin), log (pino at warn, so no
+ * request line), auth (AUTH_MODE=off), metrics.
+ */
+const edgeWithout = new Set((process.env.BENCH_EDGE_WITHOUT ?? '').split(',').filter(Boolean));
+
 async function edge(): Promise<{ url: string; close(): Promise<void> }> {
-  const settings = productionSettings(tmpdir());
-  const logger = createLogger('info');
+  const base = productionSettings(tmpdir());
+  const settings = edgeWithout.has('auth') ? { ...base, 'auth.mode': 'off' } : base;
+  const logger = createLogger(edgeWithout.has('log') ? 'warn' : 'info');
   learnSecrets(settings, logger);
   const app = await buildApp({
     settings: () => settings,
     services: () => noopServices,
     softwareVersion: 'bench',
     logger,
-    metrics: createMetrics(true),
-    plugins: [
-      async (a) => {
-        await a.register(openhimPlugin, { urn: loadMediatorConfig().urn, secretValues: () => [BENCH_PASSWORD] });
-      },
-    ],
+    metrics: createMetrics(!edgeWithout.has('metrics')),
+    plugins: edgeWithout.has('openhim')
+      ? []
+      : [
+          async (a) => {
+            await a.register(openhimPlugin, { urn: loadMediatorConfig().urn, secretValues: () => [BENCH_PASSWORD] });
+          },
+        ],
   });
   return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
 }
