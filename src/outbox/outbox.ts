@@ -16,6 +16,7 @@ import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { Semaphore } from './semaphore.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
+  type AcceptOptions,
   type AcceptWriteRequest,
   type BackoffOptions,
   type DeliveryHandler,
@@ -78,16 +79,39 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
+/**
+ * An AbortSignal made only when asked for: an AbortController costs a few µs and an object V8
+ * must collect (Node's makeTransferable), and a handler whose client takes no signal never asks
+ * (issue 18). Once `abort` has run, a signal asked for later is already aborted.
+ */
+class LazyAbort {
+  private controller?: AbortController;
+  private reason?: unknown;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 /** Runs `fn`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */
-function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
-  const ac = new AbortController();
+function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number): Promise<T> {
+  const ac = new LazyAbort();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       const err = new AttemptTimeoutError(ms);
       ac.abort(err);
       reject(err);
     }, ms);
-    fn(ac.signal).then(
+    fn(ac).then(
       (v) => {
         clearTimeout(timer);
         resolve(v);
@@ -176,6 +200,8 @@ export class Outbox {
   private readonly semaphores = new Map<string, Semaphore>();
   /** Attempts running in this process, so duplicates can share the first one's outcome. */
   private readonly running = new Map<string, Promise<FirstOutcome>>();
+  /** Running attempts whose end settles at its COMMIT (AcceptOptions.endAhead), before the disk has it. */
+  private readonly endsAhead = new Set<string>();
   private worker?: WorkerState;
   /** Systems whose last worker pass may have left due jobs behind (no free slot, or a full claim). */
   private readonly mayHaveDue = new Set<string>();
@@ -225,7 +251,7 @@ export class Outbox {
    * transaction, so all are accepted or none (a conflict on any key records nothing), then
    * delivered concurrently, each within its deadline.
    */
-  async acceptWrites(reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> {
+  async acceptWrites(reqs: AcceptWriteRequest[], options: AcceptOptions = {}): Promise<WriteOutcome[]> {
     for (const req of reqs) {
       if (!this.handlers.get(req.flow, req.system)) throw new NotConfiguredError(req.flow, [req.system]);
       if (!req.idempotencyKey?.trim())
@@ -276,7 +302,7 @@ export class Outbox {
             { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
             'outbox: a write takes over the key of a refused one',
           );
-        return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt);
+        return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
       }),
     );
   }
@@ -371,7 +397,12 @@ export class Outbox {
     return s;
   }
 
-  private async deliverNow(job: OutboxJob, leaseOwner: string, deadlineAt: number): Promise<FirstOutcome> {
+  private async deliverNow(
+    job: OutboxJob,
+    leaseOwner: string,
+    deadlineAt: number,
+    endAhead: boolean,
+  ): Promise<FirstOutcome> {
     const breaker = this.breakers.for(job.system);
     if (breaker.gate() === 'open') {
       return this.defer(
@@ -385,7 +416,7 @@ export class Outbox {
     if (!(await sem.acquire(deadlineAt - Date.now()))) {
       return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
     }
-    const outcome = await withinDeadline(this.track(job, leaseOwner, sem, 'now'), deadlineAt - Date.now());
+    const outcome = await withinDeadline(this.track(job, leaseOwner, sem, 'now', endAhead), deadlineAt - Date.now());
     if (!outcome) this.answeredEarly.add(job.id);
     return (
       outcome ?? {
@@ -405,14 +436,24 @@ export class Outbox {
     return { kind: 'queued', jobId: job.id, status: 'pending', reason };
   }
 
-  private track(job: OutboxJob, leaseOwner: string, sem: Semaphore, origin: 'now' | 'worker'): Promise<FirstOutcome> {
+  private track(
+    job: OutboxJob,
+    leaseOwner: string,
+    sem: Semaphore,
+    origin: 'now' | 'worker',
+    endAhead = false,
+  ): Promise<FirstOutcome> {
     // 'now': the job was recorded by this acceptWrites call a moment ago, so it has no journal yet
-    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner, origin === 'now').finally(() => {
+    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner, origin === 'now', endAhead).finally(() => {
       sem.release();
-      if (this.running.get(job.id) === p) this.running.delete(job.id);
+      if (this.running.get(job.id) === p) {
+        this.running.delete(job.id);
+        this.endsAhead.delete(job.id);
+      }
       if (this.mayHaveDue.has(job.system)) this.worker?.wake();
     });
     this.running.set(job.id, p);
+    if (endAhead) this.endsAhead.add(job.id);
     // Reported apart from the attempt: a slow OpenHIM must not hold the upstream's slot.
     if (this.onSettled) {
       const report: Promise<void> = p
@@ -439,7 +480,7 @@ export class Outbox {
     }
   }
 
-  private async attempt(job: OutboxJob, leaseOwner: string, fresh: boolean): Promise<FirstOutcome> {
+  private async attempt(job: OutboxJob, leaseOwner: string, fresh: boolean, endAhead = false): Promise<FirstOutcome> {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
     const startedAt = Date.now();
@@ -448,7 +489,16 @@ export class Outbox {
     let result;
     try {
       result = await breaker.policy.execute(() =>
-        runWithTimeout((signal) => handler(job, journal, { attempt: deliveryAttempt(job), signal }), timeoutMs),
+        runWithTimeout(
+          (abort) =>
+            handler(job, journal, {
+              attempt: deliveryAttempt(job),
+              get signal() {
+                return abort.signal;
+              },
+            }),
+          timeoutMs,
+        ),
       );
     } catch (err) {
       const outcome = await this.recordFailure(job, leaseOwner, err);
@@ -460,7 +510,9 @@ export class Outbox {
     try {
       // the attempt goes into the job's end: one statement and one commit (it was a second
       // commit per write, on PostgreSQL a fourth query)
-      const finished = await this.store.finishJob(
+      // endAhead: settled at the COMMIT; the caller awaits the sync before it answers (AcceptOptions)
+      const end = endAhead ? this.store.writesAhead() : this.store;
+      const finished = await end.finishJob(
         job.id,
         leaseOwner,
         { status: 'done', result },
@@ -641,7 +693,10 @@ export class Outbox {
       if (remaining <= 0) break;
       const local = this.running.get(job.id);
       if (local) {
+        // an end settled ahead of the disk (endAhead) is answered here only once it is on disk
+        const endAhead = this.endsAhead.has(job.id);
         const outcome = await withinDeadline(local, remaining);
+        if (outcome && endAhead) await this.store.durable();
         if (outcome) return outcome;
         break;
       }

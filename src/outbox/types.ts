@@ -2,6 +2,18 @@ import type { MediatorError } from '../domain/errors.js';
 import type { JobStatus, OutboxJob } from '../store/types.js';
 import type { StepJournal, WriteResult } from '../routing/ports.js';
 
+/** How acceptWrites answers. */
+export interface AcceptOptions {
+  /**
+   * A write delivered at once has its end (done) settled at the store's COMMIT rather than at the
+   * sync after it (Store.writesAhead), so the caller's next step (reading the upstream object
+   * back) overlaps that sync. The caller must then await `store.writesAhead().onDisk()`, called
+   * once the outcome has settled, before it answers anyone (issue 18: one wait for the disk fewer
+   * per create). Other outcomes (refused, queued, duplicates) settle as always, on disk.
+   */
+  endAhead?: boolean;
+}
+
 export interface AcceptWriteRequest {
   /** 'order' | 'delivery' | 'stock' | 'facility' … selects the handler together with `system`. */
   flow: string;

@@ -3,7 +3,7 @@ import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.j
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
-import type { JobStatus, LookupsAhead, ResourceLink, Store } from '../store/types.js';
+import type { JobStatus, LookupsAhead, ResourceLink, Store, WritesAhead } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
@@ -84,7 +84,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * keeps no change time (an OpenLMIS facility) is stamped with the time the mediator first saw
    * this content, kept in the store, so a change shows as a later time and no change as none.
    */
-  private async stampSeen(items: T[]): Promise<T[]> {
+  private async stampSeen(items: T[], seenBy: Pick<Store, 'firstSeen'> = this.store): Promise<T[]> {
     const key = (item: T) => this.spec.fhirIds(item)[0];
     const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
     if (!unstamped.length) return items;
@@ -96,7 +96,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         lastUpdatedOf(item) === undefined ? item : { ...item, lastUpdated: undefined },
       ),
     }));
-    const seen = await this.store.firstSeen(this.spec.flow, versions, Date.now());
+    const seen = await seenBy.firstSeen(this.spec.flow, versions, Date.now());
     return items.map((item) => {
       const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
       return at === undefined ? item : { ...item, lastUpdated: new Date(at).toISOString() };
@@ -141,13 +141,25 @@ export class RoutedFlow<T> implements FlowService<T> {
         if (!isTransient(err)) throw err;
       });
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
-      [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets));
+      // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
+      [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets), {
+        endAhead: true,
+      });
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk
       await this.store.durable();
       throw err;
     }
-    return this.asStored(this.toWriteOutcome(value, primary));
+    const ahead = this.store.writesAhead();
+    // taken now, after the end's COMMIT: the sync of that end, not of what commits later
+    const onDisk = ahead.onDisk();
+    onDisk.catch(() => undefined); // awaited below; a failure is not "unhandled" meanwhile
+    try {
+      return await this.asStored(this.toWriteOutcome(value, primary), ahead);
+    } finally {
+      // nobody is answered before the write's end is on disk
+      await onDisk;
+    }
   }
 
   /**
@@ -177,12 +189,12 @@ export class RoutedFlow<T> implements FlowService<T> {
    * so the ETag it carries is one a following If-Match accepts. Should that read fail, the
    * answer is the written value (the write itself succeeded and is not undone by a failed read).
    */
-  async asStored(outcome: WriteOutcome<T>): Promise<WriteOutcome<T>> {
+  async asStored(outcome: WriteOutcome<T>, ahead?: WritesAhead): Promise<WriteOutcome<T>> {
     if (outcome.status === 'accepted') return outcome;
     const written = this.spec.fhirIds(outcome.value);
     if (!written.length) return outcome;
     try {
-      const stored = await withinDeadline(this.readBack(outcome, written[0]), READ_BACK_MS);
+      const stored = await withinDeadline(this.readBack(outcome, written[0], ahead), READ_BACK_MS);
       // only a read that still holds every written resource may stand in for it (an upstream that
       // dropped or re-keyed a line must not make the answer describe another resource)
       if (!stored) return outcome;
@@ -200,8 +212,13 @@ export class RoutedFlow<T> implements FlowService<T> {
    * lookups (each waiting for the disk while other writes commit: issue 18) tell nothing new.
    * A change of an earlier write, a write kept as written (a cancellation) and a duplicate's
    * answer read as any read does.
+   *
+   * `ahead`: the caller answers only once the write's end is on disk, so the first sighting of
+   * what was read back is recorded without its own wait for the disk (Store.writesAhead). Should
+   * a crash lose it, the next read records a later sighting of the same content: its lastUpdated
+   * is then later than this answer's, never earlier, and its versionId (a content hash) the same.
    */
-  private async readBack(outcome: WriteOutcome<T>, id: string): Promise<T | undefined> {
+  private async readBack(outcome: WriteOutcome<T>, id: string, ahead?: WritesAhead): Promise<T | undefined> {
     const result = outcome.status === 'created' ? outcome.upstream : undefined;
     const written = outcome.value;
     if (!result || this.spec.isChange?.(written) || this.keepsWritten(written)) return this.read(id);
@@ -210,7 +227,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const read = connector && this.spec.read(connector);
     if (!upstreamId || !read) return this.read(id);
     const value = await read(upstreamId);
-    return value && (await this.stampSeen([this.spec.withClientIds(value, written)]))[0];
+    return value && (await this.stampSeen([this.spec.withClientIds(value, written)], ahead))[0];
   }
 
   /** Whether the resource with this id is what its system holds: no write to it is waiting, failed or given up. */

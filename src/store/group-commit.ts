@@ -32,8 +32,10 @@ interface Waiter {
 
 interface Batch {
   waiters: Waiter[];
-  /** readAhead calls that saw this batch: settled at its COMMIT, not at the sync after it. */
+  /** readAhead and writeAhead calls of this batch: settled at its COMMIT, not at the sync after it. */
   committed: Waiter[];
+  /** Writes in it (write and writeAhead), for stats. */
+  writes: number;
 }
 
 /** Waiters of committed batches that one fsync makes durable; settled once. */
@@ -80,6 +82,7 @@ export class GroupCommit {
       return Promise.reject(err);
     }
     this.savepoint.run();
+    batch.writes += 1;
     let value: T;
     try {
       value = fn();
@@ -131,6 +134,48 @@ export class GroupCommit {
     return this.read(() => undefined);
   }
 
+  /**
+   * Run `fn` (synchronous SQL that changes data) in this turn's transaction, like write(), but
+   * settle at its COMMIT, before the sync that makes it durable. For a write whose caller answers
+   * nobody from it before onDisk() (called once it settled) has resolved: the caller's own work
+   * (an upstream read) then overlaps that sync instead of following it (issue 18).
+   */
+  writeAhead<T>(fn: () => T): Promise<T> {
+    let batch: Batch;
+    try {
+      batch = this.open ?? this.start();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.savepoint.run();
+    batch.writes += 1;
+    let outcome: () => Promise<T>;
+    try {
+      const value = fn();
+      this.release.run();
+      outcome = () => Promise.resolve(value);
+    } catch (err) {
+      this.undo(batch, err);
+      outcome = () => Promise.reject(err);
+    }
+    return new Promise<T>((resolve, reject) => {
+      batch.committed.push({ settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
+    });
+  }
+
+  /**
+   * Resolves once every batch committed so far is on disk; unlike durable(), not the open batch.
+   * Called after a writeAhead settled, it waits for that write's sync and for nothing committed
+   * after it (commits run on setImmediate, never between a settlement and the code it resumes).
+   */
+  onDisk(): Promise<void> {
+    const group = this.unsynced ?? this.syncing;
+    if (!group) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      group.waiters.push({ settle: (e) => (e === NO_ERROR ? resolve() : reject(e)) });
+    });
+  }
+
   /** Commit the open batch and sync it now (before closing, or before migrations on a shared connection). */
   flush(): void {
     if (this.open) this.finish(this.open);
@@ -152,7 +197,7 @@ export class GroupCommit {
 
   private start(): Batch {
     this.begin.run();
-    const batch: Batch = { waiters: [], committed: [] };
+    const batch: Batch = { waiters: [], committed: [], writes: 0 };
     this.open = batch;
     setImmediate(() => {
       if (this.open === batch) this.finish(batch);
@@ -185,7 +230,7 @@ export class GroupCommit {
     try {
       this.commit.run();
       this.stats.commits += 1;
-      this.stats.operations += batch.waiters.length;
+      this.stats.operations += batch.writes;
     } catch (err) {
       result = err;
       if (this.db.inTransaction) this.rollback.run();

@@ -46,6 +46,7 @@ import type {
   ConsoleSessionRow,
   JobAttempt,
   LookupsAhead,
+  WritesAhead,
 } from './types.js';
 import {
   consoleSessionFromRow,
@@ -445,6 +446,15 @@ export class PostgresStore implements Store {
   }
 
   async durable(): Promise<void> {}
+
+  /** A COMMIT here returns once it is on disk (synchronous_commit): the calls themselves, and nothing to wait for after. */
+  writesAhead(): WritesAhead {
+    return {
+      finishJob: (...args) => this.finishJob(...args),
+      firstSeen: (...args) => this.firstSeen(...args),
+      onDisk: async () => undefined,
+    };
+  }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);

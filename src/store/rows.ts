@@ -59,6 +59,33 @@ export function jobFromRow(r: Row): OutboxJob {
   };
 }
 
+/**
+ * The job a fresh INSERT of `job` stored, as jobFromRow would read it back, without reading it
+ * back: the payload is decoded from the JSON text just written (so the caller gets the stored
+ * value, not the object it passed), and the columns the INSERT left to defaults are empty.
+ */
+export function jobInserted(job: NewJob, payloadText: string): OutboxJob {
+  return {
+    id: job.id,
+    flow: job.flow,
+    system: job.system,
+    idempotencyKey: job.idempotencyKey,
+    payloadHash: job.payloadHash,
+    payload: JSON.parse(payloadText),
+    status: job.status,
+    attempts: job.attempts,
+    nextAttemptAt: job.nextAttemptAt,
+    leaseOwner: job.leaseOwner ?? undefined,
+    leaseUntil: job.leaseUntil ?? undefined,
+    result: undefined,
+    error: undefined,
+    lastError: undefined,
+    transactionId: job.transactionId ?? undefined,
+    createdAt: job.createdAt,
+    updatedAt: job.createdAt,
+  };
+}
+
 export function crosswalkFromRow(r: Row): CrosswalkRow {
   const row: CrosswalkRow = {
     system: String(r.system),

@@ -21,6 +21,7 @@ import {
   GET_LINK_SQL,
   systemOfRecord,
   newJobValues,
+  jobInserted,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -46,6 +47,7 @@ import type {
   ConsoleSessionRow,
   JobAttempt,
   LookupsAhead,
+  WritesAhead,
 } from './types.js';
 import {
   ABANDON_JOB_RUNS_SQL,
@@ -100,7 +102,9 @@ const INSERT_KEY_SQL =
   'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
   next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/** Where newJobValues puts the payload's JSON text. */
+const PAYLOAD_VALUE = 5;
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -113,6 +117,10 @@ const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
+// the hot statements' SQLite spelling, made once rather than by a regex on every call
+const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
+const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
+const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
@@ -129,6 +137,7 @@ export class SqliteStore implements Store {
   private readonly conn: SqliteConnection;
   private closed = false;
   private ahead?: LookupsAhead;
+  private writesAheadOfDisk?: WritesAhead;
 
   constructor(filename: string) {
     this.conn = acquireConnection(filename);
@@ -288,8 +297,12 @@ export class SqliteStore implements Store {
   }
 
   private insertJob(job: NewJob): OutboxJob {
-    // updated_at starts as created_at
-    return jobFromRow(this.sql(INSERT_JOB_SQL).get(...newJobValues(job), job.createdAt) as Row);
+    const values = newJobValues(job);
+    // updated_at starts as created_at. Not RETURNING *: the row is what was just bound, and
+    // materialising it (every column, the payload text copied back) cost more than the INSERT's
+    // own statement work on a create (issue 18)
+    this.sql(INSERT_JOB_SQL).run(...values, job.createdAt);
+    return jobInserted(job, values[PAYLOAD_VALUE] as string);
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -320,6 +333,18 @@ export class SqliteStore implements Store {
     return this.conn.commits.durable();
   }
 
+  writesAhead(): WritesAhead {
+    const commits = this.conn.commits;
+    const atCommit = <T>(fn: () => T) => commits.writeAhead(fn);
+    const readAtCommit = <T>(fn: () => T) => commits.readAhead(fn);
+    return (this.writesAheadOfDisk ??= {
+      finishJob: (id, leaseOwner, outcome, now, attempt) =>
+        this.endJob(atCommit, id, leaseOwner, outcome, now, attempt),
+      firstSeen: (flow, versions, now) => this.recordSightings(atCommit, readAtCommit, flow, versions, now),
+      onDisk: () => commits.onDisk(),
+    });
+  }
+
   async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
     if (!upstreamIds.length) return [];
     return this.read(() =>
@@ -335,15 +360,32 @@ export class SqliteStore implements Store {
    * the disk and no change none beyond what the read saw (it was a read, then a write: two).
    */
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
+    return this.recordSightings(
+      (fn) => this.write(fn),
+      (fn) => this.read(fn),
+      flow,
+      versions,
+      now,
+    );
+  }
+
+  /** firstSeen, its write and its read settled as `write` and `read` settle (at the sync, or ahead of it). */
+  private recordSightings(
+    write: <T>(fn: () => T) => Promise<T>,
+    read: <T>(fn: () => T) => Promise<T>,
+    flow: string,
+    versions: SeenVersion[],
+    now: number,
+  ): Promise<Map<string, number>> {
     const seen = this.sightings(
       flow,
       versions.map((v) => v.fhirId),
     );
     const fresh = versions.filter((v) => seen.get(v.fhirId)?.version !== v.version);
     const answer = () => new Map([...seen].map(([id, s]) => [id, s.seenAt]));
-    if (!fresh.length) return this.read(answer);
-    return this.write(() => {
-      const stmt = this.sql(sqliteParams(UPSERT_SEEN_SQL));
+    if (!fresh.length) return read(answer);
+    return write(() => {
+      const stmt = this.sql(UPSERT_SEEN_SQLITE);
       for (const v of fresh) stmt.run(flow, v.fhirId, v.version, now);
       for (const [id, s] of this.sightings(
         flow,
@@ -368,7 +410,7 @@ export class SqliteStore implements Store {
   }
 
   private insertLinks(links: ResourceLink[]): void {
-    const stmt = this.sql(sqliteParams(UPSERT_LINK_SQL));
+    const stmt = this.sql(UPSERT_LINK_SQLITE);
     const now = Date.now();
     for (const l of links)
       stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
@@ -455,15 +497,27 @@ export class SqliteStore implements Store {
     now: number,
     attempt?: JobAttempt,
   ): Promise<boolean> {
+    return this.endJob((fn) => this.write(fn), id, leaseOwner, outcome, now, attempt);
+  }
+
+  /** finishJob, settled as `write` settles (at the sync, or at the COMMIT: writesAhead). */
+  private endJob(
+    write: <T>(fn: () => T) => Promise<T>,
+    id: string,
+    leaseOwner: string,
+    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    now: number,
+    attempt?: JobAttempt,
+  ): Promise<boolean> {
     const result = outcome.status === 'done' ? toJson(outcome.result) : null;
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const upstreamId = outcome.status === 'done' ? linkedUpstreamId(outcome.result) : undefined;
-    return this.write(() => {
+    return write(() => {
       const finished =
         this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
       if (finished && upstreamId !== undefined) this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
-      if (attempt) this.sql(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt));
+      if (attempt) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt));
       return finished;
     });
   }
@@ -677,7 +731,7 @@ export class SqliteStore implements Store {
   }
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
-    await this.write(() => this.sql(sqliteParams(INSERT_JOB_ATTEMPT_SQL)).run(...jobAttemptValues(attempt)));
+    await this.write(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt)));
   }
 
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {

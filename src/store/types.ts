@@ -328,6 +328,14 @@ export interface Store {
   lookupsAhead(): LookupsAhead;
   /** Resolves once everything committed so far is on disk. */
   durable(): Promise<void>;
+  /**
+   * The writes a delivered create makes after its upstream write (the job's end, the read-back's
+   * first sighting), settled at their COMMIT rather than at the sync after it, so that what the
+   * caller does next (the read-back) overlaps that sync. Whoever answers anyone from them first
+   * awaits `onDisk()`, called once they settled. Engines whose commit is the sync (PostgreSQL)
+   * return their own calls and an onDisk that resolves at once.
+   */
+  writesAhead(): WritesAhead;
 
   // content seen
   /**
@@ -407,6 +415,12 @@ export interface Store {
   appendJobAttempt(attempt: JobAttempt): Promise<void>;
   /** A job's attempts, oldest first. */
   listJobAttempts(jobId: string, limit?: number): Promise<JobAttempt[]>;
+}
+
+/** Store.writesAhead: writes settled at their COMMIT, and the wait for the sync after it. */
+export interface WritesAhead extends Pick<Store, 'finishJob' | 'firstSeen'> {
+  /** Resolves once every write committed so far is on disk (not a batch still open). */
+  onDisk(): Promise<void>;
 }
 
 /** The lookups Store.lookupsAhead answers without waiting for a sync. */

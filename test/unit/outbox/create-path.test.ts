@@ -2,8 +2,11 @@
  * The store work of one validated create through the routing layer (issue 18), on a real SQLite
  * store: its own lookups go through Store.lookupsAhead, its answer is read back from the upstream
  * object the delivery made (no link or job lookup), and it costs three writes (record, end,
- * first sighting). A later read by id still finds it through the link.
+ * first sighting). The end and the sighting settle at their COMMIT (Store.writesAhead): the
+ * read-back overlaps the end's fsync, and the answer still waits for it. A later read by id
+ * still finds it through the link.
  */
+import fs from 'node:fs';
 import t from 'tap';
 import { BusinessRuleError } from '../../../src/domain/errors.js';
 import type { Order } from '../../../src/domain/index.js';
@@ -21,6 +24,7 @@ import { supplyRequest } from '../../support/samples.js';
 function lmis() {
   const orders = new Map<string, Order>();
   let gets = 0;
+  let submits = 0;
   const connector: Connector = {
     system: 'openlmis',
     orders: {
@@ -38,12 +42,13 @@ function lmis() {
       },
       async submit(order, journal): Promise<WriteResult> {
         const id = `req-${journal.idempotencyKey}`;
+        submits++;
         orders.set(id, { ...order, id, status: 'active' });
         return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
       },
     },
   };
-  return { connector, orders, gets: () => gets };
+  return { connector, orders, gets: () => gets, submits: () => submits };
 }
 
 /** Counts calls of each Store method, and of the lookups ahead, on the real store. */
@@ -57,7 +62,7 @@ function counted(store: Store) {
       return (...args: unknown[]) => {
         count(String(prop));
         const out = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (prop !== 'lookupsAhead') return out;
+        if (prop !== 'lookupsAhead' && prop !== 'writesAhead') return out;
         const ahead = out as Record<string, (...a: unknown[]) => unknown>;
         return Object.fromEntries(
           Object.entries(ahead).map(([k, f]) => [k, (...a: unknown[]) => (count(`ahead.${k}`), f(...a))]),
@@ -93,10 +98,12 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
   t.equal(calls.getJob ?? 0, 0, 'no job lookup that waits for the disk');
   t.ok((calls['ahead.getLink'] ?? 0) >= 1, "the revision's link lookup went ahead");
   t.same(
-    [calls.recordWrites, calls.finishJob, calls.firstSeen],
+    [calls.recordWrites, calls['ahead.finishJob'], calls['ahead.firstSeen']],
     [1, 1, 1],
-    'record, end, first sighting: one call each',
+    'record, end, first sighting: one call each, the last two settled at their COMMIT',
   );
+  t.same([calls.finishJob ?? 0, calls.firstSeen ?? 0], [0, 0], 'none of them waiting for the disk on their own');
+  t.equal(calls['ahead.onDisk'], 1, 'the answer waited for the disk once, after the end');
   t.equal((real as SqliteStore).commitStats().operations - before.operations, 3, 'three writes in all');
   // a read by id afterwards goes through the link as always, and agrees with the answer
   const read = await app.inject({ method: 'GET', url: `/fhir/SupplyRequest/${res.json().id}`, headers: fhirJson });
@@ -126,4 +133,52 @@ t.test('a refusal made after lookups ahead is answered once what they saw is on 
   t.equal(calls.recordWrites ?? 0, 0, 'nothing recorded');
   t.equal(calls.lookupsAhead, 1, 'the write made its lookups ahead');
   t.equal(calls.durable, 1, 'and the refusal waited for durable() before it was answered');
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what: () => boolean, ms = 5_000): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(5)) if (what()) return true;
+  return what();
+}
+
+t.test("the read-back overlaps the fsync of the write's end; the answer waits for it", async (t) => {
+  const { store } = await freshStore(engineCases()[0], t);
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 5_000 } });
+  const fake = lmis();
+  const services = createRoutingServices({ connectors: [fake.connector], outbox, store });
+  const { app } = await testApp({ services });
+  // every fsync after the upstream write is held: the end's, and the sighting's after it
+  const held: (() => void)[] = [];
+  const realFsync = fs.fsync;
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fake.submits() > 0 ? held.push(() => realFsync(fd, cb)) : realFsync(fd, cb)) as unknown as typeof fs.fsync;
+  const release = () => {
+    fs.fsync = realFsync;
+    for (const go of held.splice(0)) go();
+  };
+  t.teardown(async () => {
+    release();
+    await outbox.stop();
+    await app.close();
+  });
+  let answered = false;
+  const answer = app
+    .inject({
+      method: 'POST',
+      url: '/fhir/SupplyRequest',
+      headers: fhirJson,
+      payload: supplyRequest({ order: 'CP-2' }),
+    })
+    .then((res) => ((answered = true), res));
+  t.ok(await until(() => fake.gets() === 1), 'the upstream object is read back while the fsync of the end is held');
+  t.ok(held.length >= 1, 'that fsync is still held');
+  await sleep(50);
+  t.equal(answered, false, 'no answer before the end is on disk');
+  release();
+  const res = await answer;
+  t.equal(res.statusCode, 201, res.body);
+  t.equal(res.json().status, 'active', 'answered with what was read back');
+  const job = (await outbox.findByKey('CP-2'))[0] ?? (await store.listJobs({}))[0];
+  t.equal(job?.status, 'done', 'the end is stored');
 });

@@ -319,6 +319,72 @@ t.test('a lookup ahead that saw a batch whose COMMIT fails rejects with it', asy
   t.equal(await store.getJob('job-lost'), undefined, 'the row is gone');
 });
 
+t.test('a write ahead settles at its COMMIT; onDisk() waits for its sync, not for a batch opened later', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('ended'));
+  const held: (() => void)[] = [];
+  const realFsync = fs.fsync;
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
+  t.teardown(() => {
+    fs.fsync = realFsync;
+  });
+  const before = store.commitStats();
+  const ended = await store
+    .writesAhead()
+    .finishJob('job-ended', 'me', { status: 'done', result: { system: 'noop', ids: { w: 'u1' } } }, 2);
+  t.equal(ended, true, 'the end is answered at its COMMIT');
+  t.equal(held.length, 1, 'while its fsync is still held');
+  t.equal(store.commitStats().operations - before.operations, 1, 'counted as one write of the batch');
+  t.same(committedKeys(file), ['ended'], 'committed: another connection sees the job');
+  const onDisk = store.writesAhead().onDisk();
+  let onDiskAnswered = false;
+  void onDisk.then(() => (onDiskAnswered = true));
+  // a later batch, committed while the first fsync is held: onDisk() taken before it ignores it
+  const sighting = store.writesAhead().firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 5);
+  const later = store.recordWrite(newJob('later'));
+  t.equal((await sighting).get('a'), 5, 'the sighting is answered at its COMMIT too');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(onDiskAnswered, false, 'onDisk() waits for the held fsync');
+  held.shift()!();
+  await onDisk;
+  t.equal(held.length, 1, 'and not for the fsync of the batch committed after it (now running)');
+  let laterAnswered = false;
+  void later.then(() => (laterAnswered = true));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(laterAnswered, false, 'a plain write still waits for its own fsync');
+  held.shift()!();
+  await later;
+  await store.writesAhead().onDisk(); // nothing unsynced: at once
+});
+
+t.test('a write ahead whose COMMIT fails rejects, and so does a failing one alone', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened'));
+  const commits = (store as unknown as { conn: { commits: GroupCommit } }).conn.commits;
+  const failing = commits.writeAhead(() => {
+    throw new Error('constraint');
+  });
+  const fine = store.writesAhead().firstSeen('orders', [{ fhirId: 'b', version: 'v1' }], 7);
+  const [f, ok] = await Promise.allSettled([failing, fine]);
+  t.equal(f.status, 'rejected', 'the failing write rejects');
+  t.equal(ok.status, 'fulfilled', 'its neighbour in the batch commits');
+  const commit = (commits as unknown as { commit: { run(): unknown } }).commit;
+  const realRun = commit.run.bind(commit);
+  commit.run = () => {
+    commit.run = realRun;
+    throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+  };
+  const lost = store.writesAhead().firstSeen('orders', [{ fhirId: 'c', version: 'v1' }], 9);
+  await t.rejects(lost, /disk I\/O error/, 'a COMMIT that fails rejects the write ahead');
+  const seen = await store.firstSeen('orders', [{ fhirId: 'c', version: 'v2' }], 11);
+  t.equal(seen.get('c'), 11, 'and its row is not there');
+});
+
 t.test('firstSeen: a new version is one write, a known one a read; the kept sighting wins', async (t) => {
   const file = tempFile(t);
   const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
