@@ -106,8 +106,14 @@ export class GroupCommit {
     const group = this.unsynced ?? this.syncing;
     if (!group) return outcome();
     return new Promise<T>((resolve, reject) => {
-      group.waiters.push({ settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
+      this.waitFor(group, { settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
     });
+  }
+
+  /** Wait for a committed group's sync, starting it if nobody had asked for it yet (writes ahead only). */
+  private waitFor(group: SyncGroup, waiter: Waiter): void {
+    group.waiters.push(waiter);
+    if (group === this.unsynced) this.startSync();
   }
 
   /**
@@ -172,7 +178,7 @@ export class GroupCommit {
     const group = this.unsynced ?? this.syncing;
     if (!group) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      group.waiters.push({ settle: (e) => (e === NO_ERROR ? resolve() : reject(e)) });
+      this.waitFor(group, { settle: (e) => (e === NO_ERROR ? resolve() : reject(e)) });
     });
   }
 
@@ -245,11 +251,16 @@ export class GroupCommit {
     this.startSync();
   }
 
-  /** One fsync at a time; it covers every batch committed before it started. */
+  /**
+   * One fsync at a time; it covers every batch committed before it started. Not for a group
+   * nobody waits for (batches of writes ahead whose callers have not asked for onDisk() yet, or
+   * never will: a read-back's first sighting): the next sync anyone waits for covers it, so a
+   * create's sighting costs no fsync of its own (issue 18).
+   */
   private startSync(): void {
     const wal = this.wal;
     const group = this.unsynced;
-    if (!wal || !group || this.syncing) return;
+    if (!wal || !group || this.syncing || group.waiters.length === 0) return;
     this.unsynced = undefined;
     this.syncing = group;
     let synced: Promise<void>;

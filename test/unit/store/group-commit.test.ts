@@ -336,10 +336,11 @@ t.test('a write ahead settles at its COMMIT; onDisk() waits for its sync, not fo
     .writesAhead()
     .finishJob('job-ended', 'me', { status: 'done', result: { system: 'noop', ids: { w: 'u1' } } }, 2);
   t.equal(ended, true, 'the end is answered at its COMMIT');
-  t.equal(held.length, 1, 'while its fsync is still held');
+  t.equal(held.length, 0, 'and no fsync has started for it: nobody waits for it yet');
   t.equal(store.commitStats().operations - before.operations, 1, 'counted as one write of the batch');
   t.same(committedKeys(file), ['ended'], 'committed: another connection sees the job');
   const onDisk = store.writesAhead().onDisk();
+  t.equal(held.length, 1, 'onDisk() starts its fsync (held)');
   let onDiskAnswered = false;
   void onDisk.then(() => (onDiskAnswered = true));
   // a later batch, committed while the first fsync is held: onDisk() taken before it ignores it
@@ -358,6 +359,26 @@ t.test('a write ahead settles at its COMMIT; onDisk() waits for its sync, not fo
   held.shift()!();
   await later;
   await store.writesAhead().onDisk(); // nothing unsynced: at once
+});
+
+t.test('a batch of writes ahead only is synced when someone waits for it, not before', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('first'));
+  const before = store.commitStats();
+  const seen = await store.writesAhead().firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 3);
+  t.equal(seen.get('a'), 3, 'answered at its COMMIT');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(store.commitStats().commits - before.commits, 1, 'committed');
+  t.equal(store.commitStats().syncs - before.syncs, 0, 'no fsync of its own while nobody waits for it');
+  await store.writesAhead().onDisk();
+  t.equal(store.commitStats().syncs - before.syncs, 1, 'onDisk() starts the fsync that covers it');
+  const more = await store.writesAhead().firstSeen('orders', [{ fhirId: 'b', version: 'v1' }], 4);
+  t.equal(more.get('b'), 4);
+  await store.recordWrite(newJob('second'));
+  t.equal(store.commitStats().syncs - before.syncs, 2, 'the next write waited for covers an unsynced sighting too');
+  t.equal((await store.firstSeen('orders', [{ fhirId: 'b', version: 'v1' }], 9)).get('b'), 4, 'which is kept');
 });
 
 t.test('a write ahead whose COMMIT fails rejects, and so does a failing one alone', async (t) => {
