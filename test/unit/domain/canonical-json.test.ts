@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { canonicalJson, contentVersion } from '../../../src/domain/ids.js';
+import { canonicalJson, contentVersion, contentVersionWithout } from '../../../src/domain/ids.js';
 import { hashPayload } from '../../../src/outbox/hash.js';
 import { supplyRequest, location } from '../../support/samples.js';
 
@@ -77,4 +77,19 @@ t.test('hashes stay what they were: payload hashes and content versions', async 
     contentVersion(payload),
     createHash('sha256').update(previousCanonicalJson(payload)).digest('hex').slice(0, 16),
   );
+});
+
+t.test('contentVersionWithout is the hash of the object without that member, and copies nothing', async (t) => {
+  const resource = { resourceType: 'SupplyRequest', id: 'x', meta: { versionId: 'old' }, ...supplyRequest() };
+  const { meta: _m, ...content } = resource;
+  t.equal(contentVersionWithout(resource, 'meta'), contentVersion(content));
+  t.ok('meta' in resource, 'the object keeps its member');
+  const seed = { n: 7 };
+  let differing = 0;
+  for (let i = 0; i < 500; i++) {
+    const value = { meta: randomValue(seed, 1), a: randomValue(seed, 1), z: randomValue(seed, 1) };
+    const { meta: _x, ...rest } = value;
+    if (contentVersionWithout(value, 'meta') !== contentVersion(rest)) differing++;
+  }
+  t.equal(differing, 0, '500 random objects: none differ');
 });
