@@ -32,8 +32,15 @@ export function compact<T extends Json>(obj: T): T {
   return out as T;
 }
 
+// The encoders below set members one by one, skipping undefined ones, where compact() of a
+// literal would copy every member with a computed key (the same keys in the same order).
+
 export function identifierToFhir(id: Identifier, type?: Coding): Json {
-  return compact({ ...(type ? { type: { coding: [type] } } : {}), system: id.system, value: id.value });
+  const out: Json = {};
+  if (type) out.type = { coding: [type] };
+  if (id.system !== undefined) out.system = id.system;
+  if (id.value !== undefined) out.value = id.value;
+  return out;
 }
 
 export function identifiersFromFhir(list: Json[] | undefined): Identifier[] {
@@ -75,7 +82,11 @@ export function conceptToCode(concept: CodeableConcept | undefined): Code | unde
 }
 
 export function productToConcept(product: ProductRef): CodeableConcept {
-  return { coding: [compact({ system: product.system, code: product.code, display: product.display })] };
+  const coding: Coding = {};
+  if (product.system !== undefined) coding.system = product.system;
+  if (product.code !== undefined) coding.code = product.code;
+  if (product.display !== undefined) coding.display = product.display;
+  return { coding: [coding] };
 }
 
 /** The product a concept names: its first coding with a system and a code, the others as alternatives. */
@@ -229,11 +240,11 @@ export function singleTypedIdentifier(
 
 export function facilityRefToFhir(ref: FacilityRef | undefined): Json | undefined {
   if (!ref) return undefined;
-  return compact({
-    reference: ref.id ? `Location/${ref.id}` : undefined,
-    identifier: ref.identifier ? identifierToFhir(ref.identifier) : undefined,
-    display: ref.display,
-  });
+  const out: Json = {};
+  if (ref.id) out.reference = `Location/${ref.id}`;
+  if (ref.identifier) out.identifier = identifierToFhir(ref.identifier);
+  if (ref.display !== undefined) out.display = ref.display;
+  return out;
 }
 
 export function facilityRefFromFhir(ref: Json | undefined, path: string): FacilityRef | undefined {

@@ -20,34 +20,40 @@ import {
 
 /** One SupplyRequest per order line, each carrying the shared order number (README "Orders"). */
 export function encodeOrderLines(version: FhirVersion, order: Order, meta: (line: OrderLine) => Json): Json[] {
-  return order.lines.map((line) => {
-    const concept = productToConcept(line.product);
-    return compact({
-      resourceType: 'SupplyRequest',
-      id: line.lineId,
-      meta: meta(line),
-      identifier: [
-        identifierToFhir(order.orderNumber, ORDER_NUMBER_TYPE),
-        ...(line.identifiers ?? []).map((i) => identifierToFhir(i)),
-      ],
-      status: order.status,
-      category: order.program ? { coding: [{ system: PROGRAM_SYSTEM, code: order.program }] } : undefined,
-      priority: order.priority,
-      ...(isR5(version) ? { item: { concept } } : { itemCodeableConcept: concept }),
-      quantity: quantityToFhir(line.quantity),
-      occurrencePeriod:
-        order.period && (order.period.start || order.period.end) ? compact({ ...order.period }) : undefined,
-      authoredOn: order.authoredOn,
-      requester: order.requester ? { display: order.requester } : undefined,
-      ...(line.explanation
-        ? isR5(version)
-          ? { reason: [{ concept: { text: line.explanation } }] }
-          : { reasonCode: [{ text: line.explanation }] }
-        : {}),
-      deliverFrom: facilityRefToFhir(order.supplier),
-      deliverTo: facilityRefToFhir(order.facility),
-    });
-  });
+  return order.lines.map((line) => encodeOrderLine(version, order, line, meta(line)));
+}
+
+/**
+ * One line's SupplyRequest, its members set in order and undefined ones left out (what compact()
+ * of one literal gave, without copying every member again under a computed key).
+ */
+function encodeOrderLine(version: FhirVersion, order: Order, line: OrderLine, meta: Json): Json {
+  const concept = productToConcept(line.product);
+  const r: Json = { resourceType: 'SupplyRequest' };
+  if (line.lineId !== undefined) r.id = line.lineId;
+  r.meta = meta;
+  r.identifier = [
+    identifierToFhir(order.orderNumber, ORDER_NUMBER_TYPE),
+    ...(line.identifiers ?? []).map((i) => identifierToFhir(i)),
+  ];
+  if (order.status !== undefined) r.status = order.status;
+  if (order.program) r.category = { coding: [{ system: PROGRAM_SYSTEM, code: order.program }] };
+  if (order.priority !== undefined) r.priority = order.priority;
+  if (isR5(version)) r.item = { concept };
+  else r.itemCodeableConcept = concept;
+  r.quantity = quantityToFhir(line.quantity);
+  if (order.period && (order.period.start || order.period.end)) r.occurrencePeriod = compact({ ...order.period });
+  if (order.authoredOn !== undefined) r.authoredOn = order.authoredOn;
+  if (order.requester) r.requester = { display: order.requester };
+  if (line.explanation) {
+    if (isR5(version)) r.reason = [{ concept: { text: line.explanation } }];
+    else r.reasonCode = [{ text: line.explanation }];
+  }
+  const deliverFrom = facilityRefToFhir(order.supplier);
+  if (deliverFrom !== undefined) r.deliverFrom = deliverFrom;
+  const deliverTo = facilityRefToFhir(order.facility);
+  if (deliverTo !== undefined) r.deliverTo = deliverTo;
+  return r;
 }
 
 export interface DecodedLine {
