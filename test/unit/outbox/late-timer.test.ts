@@ -49,7 +49,7 @@ t.test('a step due after the attempt timed out does not run; the job is retried 
       ran.push(`submit#${attempts}`);
       return { ok: true };
     });
-    return { id: 'r-1' };
+    return { system: 'lmis', ids: { requisition: 'r-1' } };
   });
   const first = await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-1', payload: {} });
   t.equal(first.kind, 'queued', 'the starved attempt ends as timed out, the write queued');
