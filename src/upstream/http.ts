@@ -1,4 +1,4 @@
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { recordUpstreamCall, type HeaderValues, type UpstreamCall } from '../platform/call-recording.js';
 import { ExchangeDeadline } from './deadline.js';
 import { transportError, type ErrorFactory } from './errors.js';
@@ -38,13 +38,17 @@ export interface RawResponse {
   body: unknown;
 }
 
-export function buildUrl(baseUrl: string, path: string, query?: Query): string {
+function targetUrl(baseUrl: string, path: string, query?: Query): URL {
   const url = new URL(baseUrl.replace(/\/+$/, '') + path);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
   }
-  return url.toString();
+  return url;
+}
+
+export function buildUrl(baseUrl: string, path: string, query?: Query): string {
+  return targetUrl(baseUrl, path, query).toString();
 }
 
 export function parseBody(text: string, contentType: string | undefined): unknown {
@@ -119,7 +123,8 @@ function lazilyMasked(raw: HeaderValues): () => HeaderValues {
 }
 
 export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
-  const url = buildUrl(req.baseUrl, req.path, req.query);
+  const target = targetUrl(req.baseUrl, req.path, req.query);
+  const url = target.toString();
   const startedAt = new Date();
   // one deadline for the whole exchange (connect + headers + body), joined with the caller's signal
   const deadline = new ExchangeDeadline(req.timeoutMs, req.signal);
@@ -138,8 +143,11 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
     ...ending,
   });
   try {
-    const res = await request(url, {
-      dispatcher,
+    // the dispatcher's own request(): undici's top-level request() would parse the URL again
+    // (undici index.js makeDispatcher), and this one is already parsed
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: target.search ? `${target.pathname}${target.search}` : target.pathname,
       method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body,
