@@ -11,6 +11,7 @@ import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
+import { rememberingZlib } from './platform/compress-memo.js';
 import { OneLinePerRequest } from './platform/request-log.js';
 import { lazyChildLogger } from './platform/request-logger.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
@@ -112,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // 8 KB on two cores, below a 20-item bundle's ~28 KB).
     zlibOptions: { level: 1 },
     syncThreshold: 256 * 1024,
+    // a body compressed a moment ago (a repeated search) is answered from memory
+    zlib: rememberingZlib(),
   });
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, deps.readiness ?? (() => []));
