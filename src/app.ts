@@ -13,7 +13,6 @@ import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
 import { rememberingZlib } from './platform/compress-memo.js';
 import { OneLinePerRequest } from './platform/request-log.js';
-import { lazyChildLogger } from './platform/request-logger.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
 import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
 
@@ -74,8 +73,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-openhim-transactionid',
     // one line per request instead of Fastify's two (platform/request-log.ts)
     logController: new OneLinePerRequest(),
-    // a request's pino child is made only when something logs through it (platform/request-logger.ts)
-    childLoggerFactory: lazyChildLogger,
     ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);

@@ -7,7 +7,6 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { LazyRequestLogger } from './request-logger.js';
 
 export class OneLinePerRequest extends LogController {
   override incomingRequest(): void {}
@@ -23,7 +22,6 @@ export class OneLinePerRequest extends LogController {
       statusCode: reply.statusCode,
       responseTime: Math.round(reply.elapsedTime * 100) / 100,
     };
-    if (log instanceof LazyRequestLogger) log.requestLine(fields, 'request completed');
-    else request.log.info(fields, 'request completed');
+    request.log.info(fields, 'request completed');
   }
 }
