@@ -35,6 +35,8 @@ export interface UpstreamRequest<K extends string = string> {
    * a 200), inside the retry loop so a transient one is retried like a 503.
    */
   decodeAnswer?: (res: UpstreamResponse<unknown>) => void;
+  /** An unchanged 2xx answer gives the same parsed value again, deep-frozen (http.ts RawRequest). */
+  reuseParsed?: boolean;
 }
 
 export interface UpstreamResponse<T> {
@@ -108,6 +110,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         makeError: options.makeError,
         recordedBody: req.recordedBody,
         recordResponse: req.recordResponse,
+        reuseParsed: req.reuseParsed,
         headers: {
           ...authHeaders,
           accept: 'application/json',

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { recordUpstreamCall, type HeaderValues, type UpstreamCall } from '../platform/call-recording.js';
 import { ExchangeDeadline } from './deadline.js';
 import { transportError, type ErrorFactory } from './errors.js';
+import { ReusedParse } from './reused-parse.js';
 
 /**
  * One HTTP exchange with an upstream, recorded as an OpenHIM orchestration through
@@ -30,6 +31,12 @@ export interface RawRequest {
   signal?: AbortSignal;
   /** The system's error class for transport failures. */
   makeError?: ErrorFactory;
+  /**
+   * A 2xx answer byte-identical to this URL's last one gives the same parsed value again,
+   * deep-frozen (reused-parse.ts): for pages fetched often and rarely changed, whose callers
+   * only read them.
+   */
+  reuseParsed?: boolean;
 }
 
 export interface RawResponse {
@@ -61,6 +68,15 @@ export function parseBody(text: string, contentType: string | undefined): unknow
     }
   }
   return text;
+}
+
+/** Shared by every client: keyed by the whole URL, and only ever answered for the same text. */
+const reusedParse = new ReusedParse();
+
+/** The answer's body, parsed again only when it is not the text this URL answered last time. */
+function answerBody(req: RawRequest, url: string, status: number, text: string, contentType: string | undefined) {
+  if (!req.reuseParsed || status < 200 || status >= 300) return parseBody(text, contentType);
+  return reusedParse.parse(url, text, contentType, () => parseBody(text, contentType));
 }
 
 export const MASKED = '****';
@@ -157,7 +173,7 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
     });
     const text = await res.body.text();
     const contentType = res.headers['content-type'];
-    const body = parseBody(text, Array.isArray(contentType) ? contentType[0] : contentType);
+    const body = answerBody(req, url, res.statusCode, text, Array.isArray(contentType) ? contentType[0] : contentType);
     const responseHeaders = lazilyMasked(res.headers);
     recordUpstreamCall(
       recordOf({

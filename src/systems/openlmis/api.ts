@@ -37,9 +37,20 @@ export const facilitiesPage = (client: LmisClient, query: Query) =>
 export const listFullFacilities = (client: LmisClient, query: Query = {}) =>
   client.all<Json>({ path: '/api/facilities/full', query, token: 'service' });
 
-/** GET /api/facilities/full, one page. */
+/**
+ * GET /api/facilities/full, one page: a Location search's (issue 18). OpenLMIS sends no
+ * validators, so it is fetched every time; an unchanged page is not parsed again but answered as
+ * the same deep-frozen value (upstream/reused-parse.ts), whose facilities decoded-facilities.ts
+ * then finds by identity.
+ */
 export const fullFacilitiesPage = (client: LmisClient, query: Query) =>
-  client.call<Json | Json[]>({ method: 'GET', path: '/api/facilities/full', query, token: 'service' });
+  client.call<Readonly<Json> | readonly Json[]>({
+    method: 'GET',
+    path: '/api/facilities/full',
+    query,
+    token: 'service',
+    reuseParsed: true,
+  });
 
 /** POST /api/facilities (needs FACILITIES_MANAGE: the user token). */
 export const createFacility = (client: LmisClient, body: unknown) =>

@@ -36,6 +36,7 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
       retry: req.retry,
       signal: req.signal,
       accept: req.accept,
+      reuseParsed: req.reuseParsed,
       credential: req.token ?? 'user',
       headers: req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : undefined,
     });

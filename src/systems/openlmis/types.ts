@@ -27,6 +27,8 @@ export interface LmisRequest {
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (e.g. 404 on a lookup): returned as { status, body }. */
   accept?: number[];
+  /** An unchanged answer gives the same parsed value again, deep-frozen (upstream/reused-parse.ts). */
+  reuseParsed?: boolean;
 }
 
 export interface LmisResponse<T> {
