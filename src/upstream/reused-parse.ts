@@ -1,7 +1,10 @@
 /** URLs remembered; past this the longest unused is dropped. */
 const MAX_URLS = 64;
-/** Characters of text remembered in all (about 2× that in bytes, plus the parsed values). */
-const MAX_CHARS = 4_000_000;
+/**
+ * Characters of text remembered in all: ~28 pages of 20 full facilities (35 KB each), a few MB
+ * with their parsed values, so the idle footprint (issue 18: ≤ 110 MB) barely moves.
+ */
+const MAX_CHARS = 1_000_000;
 
 interface Parsed {
   text: string;
