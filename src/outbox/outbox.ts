@@ -453,7 +453,12 @@ export class Outbox {
       if (this.mayHaveDue.has(job.system)) this.worker?.wake();
     });
     this.running.set(job.id, p);
-    if (endAhead) this.endsAhead.add(job.id);
+    if (endAhead) {
+      this.endsAhead.add(job.id);
+      // the end's sync is started even when no caller awaits it (a client answered 202 at its
+      // deadline, a secondary target's job): a group nobody waits for is not synced on its own
+      void p.then(() => this.store.writesAhead().onDisk()).catch(() => undefined);
+    }
     // Reported apart from the attempt: a slow OpenHIM must not hold the upstream's slot.
     if (this.onSettled) {
       const report: Promise<void> = p

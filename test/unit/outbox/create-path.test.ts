@@ -103,7 +103,11 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
     'record, end, first sighting: one call each, the last two settled at their COMMIT',
   );
   t.same([calls.finishJob ?? 0, calls.firstSeen ?? 0], [0, 0], 'none of them waiting for the disk on their own');
-  t.equal(calls['ahead.onDisk'], 1, 'the answer waited for the disk once, after the end');
+  t.equal(
+    calls['ahead.onDisk'],
+    2,
+    "after the end: the answer's wait for the disk, and the outbox's start of that sync",
+  );
   t.equal((real as SqliteStore).commitStats().operations - before.operations, 3, 'three writes in all');
   // a read by id afterwards goes through the link as always, and agrees with the answer
   const read = await app.inject({ method: 'GET', url: `/fhir/SupplyRequest/${res.json().id}`, headers: fhirJson });
@@ -182,3 +186,29 @@ t.test("the read-back overlaps the fsync of the write's end; the answer waits fo
   const job = (await outbox.findByKey('CP-2'))[0] ?? (await store.listJobs({}))[0];
   t.equal(job?.status, 'done', 'the end is stored');
 });
+
+t.test(
+  'an end settled ahead of the disk is synced though no caller awaits it (answered at the deadline)',
+  async (t) => {
+    const { store } = await freshStore(engineCases()[0], t);
+    const sqlite = store as SqliteStore;
+    const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+    t.teardown(() => outbox.stop());
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    outbox.register('write', 'slow', async () => {
+      await gate;
+      return { system: 'slow', ids: { write: 'u1' } };
+    });
+    const [outcome] = await outbox.acceptWrites(
+      [{ flow: 'write', system: 'slow', idempotencyKey: 'late-1', payload: { a: 1 }, deadlineMs: 20 }],
+      { endAhead: true },
+    );
+    t.equal(outcome.kind, 'queued', 'answered at its deadline, before the end');
+    const before = sqlite.commitStats();
+    release();
+    t.ok(await until(() => sqlite.commitStats().commits > before.commits), 'the end committed');
+    t.ok(await until(() => sqlite.commitStats().syncs > before.syncs), 'and its fsync ran, nobody waiting for it');
+    t.equal((await store.getJob(outcome.jobId))?.status, 'done');
+  },
+);
