@@ -75,6 +75,15 @@ export class GroupCommit {
 
   /** Run `fn` (synchronous SQL that changes data) in this turn's transaction; settles after its COMMIT. */
   write<T>(fn: () => T): Promise<T> {
+    const run = this.inSavepoint(fn);
+    return run instanceof Promise ? run : this.await(run.batch, run.outcome);
+  }
+
+  /**
+   * Runs `fn` under a savepoint of the open batch (opening one), so a failing operation is undone
+   * alone; its batch and its outcome, or the failure to open a batch.
+   */
+  private inSavepoint<T>(fn: () => T): { batch: Batch; outcome: () => Promise<T> } | Promise<T> {
     let batch: Batch;
     try {
       batch = this.open ?? this.start();
@@ -83,15 +92,14 @@ export class GroupCommit {
     }
     this.savepoint.run();
     batch.writes += 1;
-    let value: T;
     try {
-      value = fn();
+      const value = fn();
+      this.release.run();
+      return { batch, outcome: () => Promise.resolve(value) };
     } catch (err) {
       this.undo(batch, err);
-      return this.await<T>(batch, () => Promise.reject(err));
+      return { batch, outcome: () => Promise.reject(err) };
     }
-    this.release.run();
-    return this.await(batch, () => Promise.resolve(value));
   }
 
   /**
@@ -127,12 +135,7 @@ export class GroupCommit {
   readAhead<T>(fn: () => T): Promise<T> {
     const batch = this.open;
     const outcome = runNow(fn);
-    if (!batch) return outcome();
-    return new Promise<T>((resolve, reject) => {
-      batch.committed.push({
-        settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)),
-      });
-    });
+    return batch ? this.atCommit(batch, outcome) : outcome();
   }
 
   /** Resolves once everything committed so far (and the open batch) is on disk; what a readAhead saw, too. */
@@ -147,26 +150,8 @@ export class GroupCommit {
    * (an upstream read) then overlaps that sync instead of following it (issue 18).
    */
   writeAhead<T>(fn: () => T): Promise<T> {
-    let batch: Batch;
-    try {
-      batch = this.open ?? this.start();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.savepoint.run();
-    batch.writes += 1;
-    let outcome: () => Promise<T>;
-    try {
-      const value = fn();
-      this.release.run();
-      outcome = () => Promise.resolve(value);
-    } catch (err) {
-      this.undo(batch, err);
-      outcome = () => Promise.reject(err);
-    }
-    return new Promise<T>((resolve, reject) => {
-      batch.committed.push({ settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
-    });
+    const run = this.inSavepoint(fn);
+    return run instanceof Promise ? run : this.atCommit(run.batch, run.outcome);
   }
 
   /**
@@ -222,6 +207,14 @@ export class GroupCommit {
     if (!this.db.inTransaction && this.open === batch) this.abort(batch, err);
   }
 
+  /** Settles with `outcome` once `batch` has committed, before its sync. */
+  private atCommit<T>(batch: Batch, outcome: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      batch.committed.push({ settle: (e) => (e === NO_ERROR ? outcome().then(resolve, reject) : reject(e)) });
+    });
+  }
+
+  /** Settles with `outcome` once `batch` is on disk. */
   private await<T>(batch: Batch, outcome: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       batch.waiters.push({

@@ -21,6 +21,18 @@ function tempFile(t: Test, name = 'mediator.db'): string {
   return path.join(dir, name);
 }
 
+/** Holds every fsync until the test releases it (held.shift()!()); restored at teardown. */
+function holdFsyncs(t: Test): (() => void)[] {
+  const held: (() => void)[] = [];
+  const realFsync = fs.fsync;
+  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
+  t.teardown(() => {
+    fs.fsync = realFsync;
+  });
+  return held;
+}
+
 function newJob(key: string, hash = 'h'): NewJob {
   return {
     id: `job-${key}`,
@@ -181,13 +193,7 @@ t.test('on a file, nobody is answered before the fsync of the WAL that follows i
   t.teardown(() => store.close());
   await store.recordWrite(newJob('opened')); // the WAL file exists and its descriptor is open
   // hold every fsync until released: the answers must wait for it, the event loop must not
-  const held: (() => void)[] = [];
-  const realFsync = fs.fsync;
-  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-    held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
-  t.teardown(() => {
-    fs.fsync = realFsync;
-  });
+  const held = holdFsyncs(t);
   let answered = false;
   const write = store.recordWrite(newJob('held')).then((r) => {
     answered = true;
@@ -261,13 +267,7 @@ t.test(
     const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
     t.teardown(() => store.close());
     await store.recordWrite(newJob('opened'));
-    const held: (() => void)[] = [];
-    const realFsync = fs.fsync;
-    fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-      held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
-    t.teardown(() => {
-      fs.fsync = realFsync;
-    });
+    const held = holdFsyncs(t);
     const write = store.recordWrite(newJob('unsynced'));
     let aheadAnswered = false;
     // in the same turn: the lookup sees the open batch, so it waits for that batch's COMMIT
@@ -324,13 +324,7 @@ t.test('a write ahead settles at its COMMIT; onDisk() waits for its sync, not fo
   const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
   t.teardown(() => store.close());
   await store.recordWrite(newJob('ended'));
-  const held: (() => void)[] = [];
-  const realFsync = fs.fsync;
-  fs.fsync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) =>
-    held.push(() => realFsync(fd, cb))) as unknown as typeof fs.fsync;
-  t.teardown(() => {
-    fs.fsync = realFsync;
-  });
+  const held = holdFsyncs(t);
   const before = store.commitStats();
   const ended = await store
     .writesAhead()
