@@ -42,6 +42,11 @@ export function walkResource(resource: Record<string, unknown>, type: string, op
     return path;
   };
   const semantic = found.semantic;
+  /** An empty or null element at the current path (the path is built only for an issue). */
+  const empty = (code: 'value' | 'structure', what: string) => {
+    const path = here();
+    found.empty.push({ code, diagnostics: `${path} ${what}`, expression: [path] });
+  };
 
   /** `key` is the element name the value sits under (an array's items share it). */
   const visit = (value: unknown, key: string): void => {
@@ -54,14 +59,7 @@ export function walkResource(resource: Record<string, unknown>, type: string, op
           expression: [path],
         });
       }
-      if (value === '' || value.trim() === '') {
-        const path = here();
-        found.empty.push({
-          code: 'value',
-          diagnostics: `${path} is an empty string; FHIR does not allow empty values`,
-          expression: [path],
-        });
-      }
+      if (value === '' || value.trim() === '') empty('value', 'is an empty string; FHIR does not allow empty values');
       if (semantic.length >= max) return;
       if (DATE_KEY.test(key)) {
         const issue = dateIssue(value, here);
@@ -70,24 +68,12 @@ export function walkResource(resource: Record<string, unknown>, type: string, op
       return;
     }
     if (value === null) {
-      const path = here();
-      found.empty.push({
-        code: 'structure',
-        diagnostics: `${path} is null; FHIR JSON omits absent elements instead`,
-        expression: [path],
-      });
+      empty('structure', 'is null; FHIR JSON omits absent elements instead');
       return;
     }
     if (typeof value !== 'object') return;
     if (Array.isArray(value)) {
-      if (value.length === 0) {
-        const path = here();
-        found.empty.push({
-          code: 'structure',
-          diagnostics: `${path} is an empty array; omit the element instead`,
-          expression: [path],
-        });
-      }
+      if (value.length === 0) empty('structure', 'is an empty array; omit the element instead');
       for (let i = 0; i < value.length; i++) {
         steps.push(i);
         visit(value[i], key);
@@ -97,14 +83,7 @@ export function walkResource(resource: Record<string, unknown>, type: string, op
     }
     const el = value as Record<string, unknown>;
     const keys = Object.keys(el);
-    if (keys.length === 0) {
-      const path = here();
-      found.empty.push({
-        code: 'structure',
-        diagnostics: `${path} is an empty object; omit the element instead`,
-        expression: [path],
-      });
-    }
+    if (keys.length === 0) empty('structure', 'is an empty object; omit the element instead');
     if (semantic.length < max) {
       if (typeof el.start === 'string' && typeof el.end === 'string') checkPeriod(el, here(), semantic);
       if (key === 'position') checkPosition(el, here(), semantic);
