@@ -73,6 +73,10 @@ t.test('after a SIGKILL mid-propagation, each of 200 changes reaches each system
       SCHEDULE_STOCK_TO_DHIS2: '',
       OUTBOX_BACKOFF_BASE_MS: '50',
       OUTBOX_BACKOFF_CAP_MS: '500',
+      // the jobs the killed process held are taken over when their lease ends (120 s by default,
+      // longer than the wait below once the rest is done): a lease a test can wait out
+      OUTBOX_ATTEMPT_TIMEOUT_MS: '8000',
+      OUTBOX_LEASE_MS: '10000',
     },
     port,
     path.join(dir, 'mediator.log'),
