@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { packagePath, packageRoot } from '../platform/package-root.js';
+import { generatedMappingValidatorsPath, mappingSchemaHash } from '../../scripts/build-fhir-schemas.js';
 import { ConfigError } from './load.js';
 
 /**
@@ -51,23 +53,47 @@ export function mappingsDirOf(settings: Record<string, unknown>): string {
   return path.resolve(packageRoot(), String(raw));
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
+
+type PrebuiltValidators = Record<string, ValidateFunction> & { schemaHashes?: Record<string, string> };
+let prebuilt: PrebuiltValidators | null | undefined;
+
+/** The validators `npm run build:schemas` compiled ahead (none when that step was skipped). */
+function prebuiltValidators(): PrebuiltValidators | null {
+  if (prebuilt === undefined) {
+    try {
+      prebuilt = createRequire(import.meta.url)(generatedMappingValidatorsPath) as PrebuiltValidators;
+    } catch {
+      prebuilt = null;
+    }
+  }
+  return prebuilt;
+}
 
 function validatorFor(schemaName: string): ValidateFunction {
   let v = validators.get(schemaName);
   if (!v) {
     const schemaFile = packagePath('fhir-mappings', schemaName);
-    v = ajv.compile(readJson(schemaFile) as object);
+    const text = readText(schemaFile);
+    const ahead = prebuiltValidators();
+    // compiled ahead from this very text, else (a schema edited since the build) compiled now
+    v =
+      ahead?.schemaHashes?.[schemaName] === mappingSchemaHash(text) && typeof ahead[schemaName] === 'function'
+        ? ahead[schemaName]
+        : (ajv ??= new Ajv({ allErrors: true, strict: false })).compile(parseJson(schemaFile, text) as object);
     validators.set(schemaName, v);
   }
   return v;
 }
 
 function readJson(file: string): unknown {
-  let text: string;
+  return parseJson(file, readText(file));
+}
+
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new MappingError(
       file,
@@ -75,6 +101,9 @@ function readJson(file: string): unknown {
       `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
+}
+
+function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
