@@ -1,4 +1,4 @@
-import { sameContent } from '../domain/same-content.js';
+import { ContentMemo } from '../domain/content-memo.js';
 import type { Json } from './codecs/common.js';
 
 /** Values remembered; past this the longest unchanged are dropped (about 5 KB each). */
@@ -18,24 +18,18 @@ const MAX_VALUES = 2_000;
  * build a new value for every answer).
  */
 export class EncodedResources {
-  private readonly last = new Map<string, { value: unknown; resources: Json[] }>();
+  private readonly memo: ContentMemo<Json[]>;
 
-  constructor(private readonly maxValues = MAX_VALUES) {}
+  constructor(maxValues = MAX_VALUES) {
+    this.memo = new ContentMemo(maxValues);
+  }
 
   encode(key: string, value: unknown, encode: () => Json[]): Json[] {
-    const known = this.last.get(key);
-    if (known && sameContent(known.value, value)) return known.resources;
-    const resources = encode().map(deepFreeze);
-    // a changed or new key goes to the end (Map order): the keys dropped first are those whose
-    // value was encoded longest ago
-    this.last.delete(key);
-    this.last.set(key, { value, resources });
-    if (this.last.size > this.maxValues) this.last.delete(this.last.keys().next().value as string);
-    return resources;
+    return this.memo.get(key, value, () => encode().map(deepFreeze));
   }
 
   get size(): number {
-    return this.last.size;
+    return this.memo.size;
   }
 }
 

@@ -1,4 +1,5 @@
 import { contentVersion } from '../domain/ids.js';
+import { ContentMemo } from '../domain/content-memo.js';
 import { sameContent } from '../domain/same-content.js';
 
 // (moved to domain/: the FHIR edge reuses encodings by it too)
@@ -17,19 +18,13 @@ const MAX_IDS = 5_000;
  * hashed, so a version given out is always contentVersion(value).
  */
 export class SeenVersions {
-  private readonly last = new Map<string, { value: unknown; version: string }>();
+  private readonly memo: ContentMemo<string>;
 
-  constructor(private readonly maxIds = MAX_IDS) {}
+  constructor(maxIds = MAX_IDS) {
+    this.memo = new ContentMemo(maxIds);
+  }
 
   version(id: string, value: unknown): string {
-    const known = this.last.get(id);
-    if (known && sameContent(known.value, value)) return known.version;
-    const version = contentVersion(value);
-    // a changed or new id goes to the end (Map order): the ids dropped first are those whose
-    // content was hashed longest ago
-    this.last.delete(id);
-    this.last.set(id, { value, version });
-    if (this.last.size > this.maxIds) this.last.delete(this.last.keys().next().value as string);
-    return version;
+    return this.memo.get(id, value, () => contentVersion(value));
   }
 }
