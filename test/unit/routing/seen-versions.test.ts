@@ -70,6 +70,6 @@ t.test('at most maxIds ids are remembered, the longest unchanged dropped first',
     ['c', 1],
   ] as const)
     seen.version(id, { id, n });
-  const kept = (seen as unknown as { last: Map<string, unknown> }).last;
+  const kept = (seen as unknown as { memo: { last: Map<string, unknown> } }).memo.last;
   t.same([...kept.keys()], ['a', 'c'], "'b' was hashed longest ago ('a' changed since)");
 });
