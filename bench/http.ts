@@ -7,15 +7,16 @@
  * - the mediator sides use the production composition: pino at info (to /dev/null), the OpenHIM
  *   envelope plugin, auth, response redaction and metrics; `create` is startMediator itself, with
  *   the SQLite outbox, delivering each order to the no-op upstream and reading it back;
- * - every side gets the same warm-up, then the sides run interleaved (bare, edge, create, medplum,
- *   bare, …) for BENCH_ROUNDS rounds; each ratio is taken within a round and printed as
- *   min / median / max over the rounds;
+ * - every side gets the same warm-up, counted in requests (V8 keeps tiering the hot code up for
+ *   ~2,000 requests, so a warm-up by seconds warms a fast side more than a slow one), then the
+ *   sides run interleaved (bare, edge, create, medplum, bare, …) for BENCH_ROUNDS rounds; each
+ *   ratio is taken within a round and printed as min / median / max over the rounds;
  * - beside the noisy throughput, each server's own CPU time per request (process.cpuUsage read
  *   over IPC around each run), which drifts much less with what else the machine is doing.
  *
  * Sides: bare (baseline), edge (validation, no outbox), create (production-like), medplum (a
  * hand-written Fastify route validating with @medplum/core validateResource).
- * BENCH_SECONDS (5) per run, BENCH_WARMUP (3) seconds per side, BENCH_ROUNDS (3),
+ * BENCH_SECONDS (5) per run, BENCH_WARMUP_REQUESTS (3000) requests per side, BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (10), BENCH_OPENHIM (1: requests carry X-OpenHIM-TransactionID, so the
  * mediator answers with the OpenHIM envelope as it does behind OpenHIM).
  */
@@ -27,7 +28,7 @@ import autocannon from 'autocannon';
 import { supplyRequest } from '../test/support/samples.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const warmup = Number(process.env.BENCH_WARMUP ?? 3);
+const warmupRequests = Number(process.env.BENCH_WARMUP_REQUESTS ?? 3000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const viaOpenHim = process.env.BENCH_OPENHIM !== '0';
@@ -104,12 +105,14 @@ interface Measured {
   rssMB: number;
 }
 
-async function load(child: Child, duration: number): Promise<Measured> {
+/** A measured run of `duration` seconds, or (warm-up) of exactly `amount` requests. */
+async function load(child: Child, duration: number, amount?: number): Promise<Measured> {
   const before = await ask(child);
   const result = await autocannon({
     url: child.url,
     connections,
     duration,
+    ...(amount ? { amount } : {}),
     requests: [
       {
         method: 'POST',
@@ -144,7 +147,8 @@ async function main() {
   const servers = {} as Record<Side, Child>;
   for (const side of SIDES) servers[side] = await startChild('side.ts', [side, upstream.url]);
   try {
-    for (const side of SIDES) await load(servers[side], warmup); // the same warm-up for every side
+    // the same number of warm-up requests for every side, whatever its speed
+    for (const side of SIDES) await load(servers[side], seconds, warmupRequests);
     if (profiled.size) mkdirSync(profileDir, { recursive: true });
     for (const side of SIDES) if (profiled.has(side)) await profile(servers[side], { start: true });
     const results: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
@@ -163,7 +167,10 @@ async function main() {
     const ratio = (a: Side, b: Side) => results[a].map((m, i) => m.rps / results[b][i].rps);
     const cpuRatio = (a: Side, b: Side) =>
       results[a].map((m, i) => results[b][i].cpuMicrosPerRequest / m.cpuMicrosPerRequest);
-    console.log(`\n${rounds} rounds × ${seconds} s, ${connections} connections, OpenHIM header ${viaOpenHim}`);
+    console.log(
+      `\n${rounds} rounds × ${seconds} s after ${warmupRequests} warm-up requests per side, ` +
+        `${connections} connections, OpenHIM header ${viaOpenHim}`,
+    );
     for (const side of SIDES) {
       const rps = results[side].map((m) => m.rps);
       const cpu = results[side].map((m) => m.cpuMicrosPerRequest);
@@ -176,7 +183,14 @@ async function main() {
       ['production-like create / validateResource route', 'create', 'medplum'],
       ['edge alone / validateResource route', 'edge', 'medplum'],
     ];
-    const summary: Record<string, unknown> = { bench: 'http', rounds, seconds, connections, viaOpenHim };
+    const summary: Record<string, unknown> = {
+      bench: 'http',
+      rounds,
+      seconds,
+      warmupRequests,
+      connections,
+      viaOpenHim,
+    };
     for (const [label, a, b] of lines.filter(([, a, b]) => SIDES.includes(a) && SIDES.includes(b))) {
       console.log(`${label.padEnd(50)} ${spread(ratio(a, b))}×   [${spread(cpuRatio(a, b))}×]`);
       summary[`${a}/${b}`] = { throughput: median(ratio(a, b)), cpu: median(cpuRatio(a, b)) };

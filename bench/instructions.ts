@@ -5,7 +5,8 @@
  *
  * Each side (bench/http/side.ts, the same servers as bench:http) runs under
  * `valgrind --tool=callgrind --instr-atstart=no`, so start-up runs uninstrumented. Then:
- *   1. warm-up: BENCH_WARMUP_REQUESTS (500) requests, so V8 has tiered up the hot code;
+ *   1. warm-up: BENCH_WARMUP_REQUESTS (3000) requests, so V8 has tiered up the hot code (it
+ *      keeps optimising for ~2,000 requests; the same count for every side);
  *   2. instrumentation on (callgrind_control -i on), a few requests to settle the translations;
  *   3. for N in [N1, N2] (BENCH_N1=200, BENCH_N2=800): zero the counters, send N requests,
  *      dump; I(N) = the dump's instruction total;
@@ -34,7 +35,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const N1 = Number(process.env.BENCH_N1 ?? 200);
 const N2 = Number(process.env.BENCH_N2 ?? 800);
 const repeats = Number(process.env.BENCH_REPEATS ?? 2);
-const warmupRequests = Number(process.env.BENCH_WARMUP_REQUESTS ?? 500);
+const warmupRequests = Number(process.env.BENCH_WARMUP_REQUESTS ?? 3000);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const viaOpenHim = process.env.BENCH_OPENHIM !== '0';
 const PASSWORD = 'bench-secret-Hq4'; // side.ts's BENCH_PASSWORD
