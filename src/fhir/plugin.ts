@@ -15,6 +15,7 @@ import {
   type FhirContext,
   type FhirResult,
 } from './interactions.js';
+import { jsonText } from './json-text.js';
 import { JSON_PATCH } from './patch.js';
 import { allowedMethods } from './routes.js';
 import { search } from './search.js';
@@ -49,12 +50,14 @@ function preferences(request: FastifyRequest): { handling?: string; return?: str
   return out;
 }
 
+/** A body already serialised (a string, or one with its text registered: json-text.ts) is sent as it is. */
 function send(request: FastifyRequest, reply: FastifyReply, result: FhirResult): FastifyReply {
   const type = responseMediaType(request);
   reply.code(result.status);
   for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
   if (result.body === undefined) return reply.send();
-  return reply.type(`${type}; charset=utf-8`).send(JSON.stringify(result.body));
+  const body: unknown = result.body;
+  return reply.type(`${type}; charset=utf-8`).send(typeof body === 'string' ? body : jsonText(body));
 }
 
 const ID = '[A-Za-z0-9\\-\\.]{1,64}';
