@@ -1,4 +1,3 @@
-import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,7 +10,7 @@ import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
-import { rememberingZlib } from './platform/compress-memo.js';
+import { registerCompression } from './platform/compression.js';
 import { OneLinePerRequest } from './platform/request-log.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
 import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
@@ -98,21 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const plugin of deps.plugins ?? []) await plugin(app);
   // After the envelope, before compression: every response body and header passes the redactor.
   registerResponseRedaction(app);
-  await app.register(compress, {
-    global: true,
-    encodings: ['gzip', 'deflate'],
-    requestEncodings: ['gzip', 'deflate'],
-    threshold: 2048,
-    // Issue 18: gzip was ~15 % of a 20-item Location search's CPU. Level 1 (nginx's default
-    // gzip_comp_level) is ~3x cheaper than zlib's 6 for ~6 % more bytes; and bodies up to 256 KB
-    // are compressed in one synchronous call (at most ~2 ms of the loop at level 1) instead of
-    // a zlib stream, which costs ~0.4 ms more per response (the plugin's default cut-off is
-    // 8 KB on two cores, below a 20-item bundle's ~28 KB).
-    zlibOptions: { level: 1 },
-    syncThreshold: 256 * 1024,
-    // a body compressed a moment ago (a repeated search) is answered from memory
-    zlib: rememberingZlib(),
-  });
+  await registerCompression(app);
   registerMetricsRoutes(app, metrics);
   registerHealthRoutes(app, deps.readiness ?? (() => []));
   registerAuth(app, () => authSettings(deps.settings()));
