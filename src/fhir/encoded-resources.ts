@@ -42,6 +42,10 @@ export class EncodedResources {
 const texts = new WeakMap<object, string | null>();
 
 function shared(resource: Json): Json {
+  // the versionId is hashed on first read, and that read may finish meta in place (adapters.ts):
+  // read it before freezing, so a shared resource never needs a write (each value is hashed once,
+  // then reused by every answer, so hashing one that no answer returns costs little)
+  void resource.meta?.versionId;
   texts.set(deepFreeze(resource), null);
   return resource;
 }

@@ -3,7 +3,7 @@ import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.j
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
-import type { JobStatus, LookupsAhead, ResourceLink, Store, WritesAhead } from '../store/types.js';
+import type { JobStatus, LookupsAhead, ResourceLink, SeenVersion, Store, WritesAhead } from '../store/types.js';
 import type { Connector, Page, SearchCriteria } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
@@ -11,7 +11,7 @@ import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-onl
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
-import { SeenVersions } from './seen-versions.js';
+import { SeenVersions, type Sighting } from './seen-versions.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -88,19 +88,47 @@ export class RoutedFlow<T> implements FlowService<T> {
     const key = (item: T) => this.spec.fhirIds(item)[0];
     const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
     if (!unstamped.length) return items;
-    const versions = unstamped.map((item) => ({
-      fhirId: key(item),
-      // canonicalJson leaves undefined members out: an item without lastUpdated needs no copy
-      version: this.seenVersions.version(
+    const sightings = new Map(
+      unstamped.map((item) => [
         key(item),
-        lastUpdatedOf(item) === undefined ? item : { ...item, lastUpdated: undefined },
-      ),
-    }));
-    const seen = await seenBy.firstSeen(this.spec.flow, versions, Date.now());
+        // canonicalJson leaves undefined members out: an item without lastUpdated needs no copy
+        this.seenVersions.sighting(
+          key(item),
+          lastUpdatedOf(item) === undefined ? item : { ...item, lastUpdated: undefined },
+        ),
+      ]),
+    );
+    const seen = await this.firstSightings(sightings, seenBy);
     return items.map((item) => {
       const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
       return at === undefined ? item : { ...item, lastUpdated: new Date(at).toISOString() };
     });
+  }
+
+  /**
+   * The first sightings of these versions: those the store answered a moment ago for the same
+   * version are remembered (seen-versions.ts), the rest are read, and recorded when new. A write's
+   * read-back (`seenBy` not the store: its sighting is not on disk yet) always asks.
+   */
+  private async firstSightings(
+    sightings: Map<string, Sighting>,
+    seenBy: Pick<Store, 'firstSeen'>,
+  ): Promise<Map<string, number>> {
+    const known = new Map<string, number>();
+    const ask: SeenVersion[] = [];
+    for (const [fhirId, s] of sightings) {
+      const at = seenBy === this.store ? this.seenVersions.trusted(s) : undefined;
+      if (at === undefined) ask.push({ fhirId, version: s.version });
+      else known.set(fhirId, at);
+    }
+    if (!ask.length) return known;
+    const answered = await seenBy.firstSeen(this.spec.flow, ask, Date.now());
+    for (const { fhirId } of ask) {
+      const at = answered.get(fhirId);
+      if (seenBy === this.store) this.seenVersions.read(sightings.get(fhirId)!, at);
+      if (at !== undefined) known.set(fhirId, at);
+    }
+    return known;
   }
 
   async search(criteria: SearchCriteria): Promise<Page<T>> {
