@@ -39,16 +39,14 @@ export function withMeta(resource: Json, lastUpdated: string | undefined): Json 
   // is finished in place, and hashed without meta, with no copy (two object spreads cost about
   // as much as the rest of encoding a SupplyRequest). Same text, same hash.
   if (metaIsThird(resource)) {
-    resource.meta = versionedMeta(() => contentVersionWithout(resource, 'meta'), lastUpdated ?? EPOCH);
+    resource.meta = versionedMeta(resource, () => contentVersionWithout(resource, 'meta'), lastUpdated ?? EPOCH);
     return resource;
   }
   const { meta: _ignored, ...content } = resource;
-  return {
-    resourceType: resource.resourceType,
-    id: resource.id,
-    meta: versionedMeta(() => contentVersion(content), lastUpdated ?? EPOCH),
-    ...content,
-  };
+  // meta keeps its third place: the spread only sets the values of keys already there
+  const finished: Json = { resourceType: resource.resourceType, id: resource.id, meta: undefined, ...content };
+  finished.meta = versionedMeta(finished, () => contentVersion(content), lastUpdated ?? EPOCH);
+  return finished;
 }
 
 function metaIsThird(resource: Json): boolean {
@@ -58,24 +56,36 @@ function metaIsThird(resource: Json): boolean {
 
 /**
  * meta whose versionId is hashed the first time it is read (when the resource is serialized or
- * its ETag is set) and then kept. A search encodes every match but answers one page, a write
- * encodes every line of an order but answers one, _summary=count answers none: only what is
- * returned is hashed. Encoded resources are not changed after encoding, so the hash is the one
- * an eager computation would have given (a set value wins, as a plain property would).
+ * its ETag is set). A search encodes every match but answers one page, a write encodes every
+ * line of an order but answers one, _summary=count answers none: only what is returned is
+ * hashed. Encoded resources are not changed after encoding, so the hash is the one an eager
+ * computation would have given (a set value wins, as a plain property would).
+ *
+ * Once known, the owner's meta becomes a plain { versionId, lastUpdated }: an object with an
+ * accessor sends JSON.stringify to its slow path for that object, and the ETag is read (for the
+ * headers) before the body is serialized.
  */
-function versionedMeta(hashContent: () => string, lastUpdated: string): Json {
-  let versionId: string | undefined;
+function versionedMeta(owner: Json, hashContent: () => string, lastUpdated: string): Json {
+  let plain: Json | undefined;
+  const settle = (versionId: string): string => {
+    if (plain)
+      plain.versionId = versionId; // set through a meta read before it was settled
+    else if (owner.meta === meta) owner.meta = plain = { versionId, lastUpdated };
+    return versionId;
+  };
   // an accessor in the literal (enumerable and configurable, as defineProperty was told) costs a
   // tenth of defineProperty on a fresh object, and keeps the object in its fast shape
-  return {
+  const meta = {
     get versionId(): string {
-      return (versionId ??= hashContent());
+      return (known ??= settle(hashContent()));
     },
     set versionId(value: string) {
-      versionId = value;
+      known = settle(value);
     },
     lastUpdated,
   };
+  let known: string | undefined;
+  return meta;
 }
 
 function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] {

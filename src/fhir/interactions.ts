@@ -17,6 +17,7 @@ import { parseQuery } from './query.js';
 import { searchResources } from './search.js';
 import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
 import { assertValidResource, type ValidateOptions } from './validation/index.js';
+import { httpDate } from './http-date.js';
 import { basePath, type FhirVersion } from './versions.js';
 
 export interface FhirContext {
@@ -42,6 +43,19 @@ export interface FhirResult {
 
 /** What the edge's validation needs to know of this server: its base (for absolute references) and the types it serves. */
 export function validationOptions(ctx: FhirContext): ValidateOptions {
+  // the same few bases on every request: built once each (the Host header can vary, so bounded)
+  const key = `${ctx.version} ${ctx.baseUrl}`;
+  let opts = knownValidationOptions.get(key);
+  if (!opts) {
+    if (knownValidationOptions.size >= 64) knownValidationOptions.clear();
+    knownValidationOptions.set(key, (opts = buildValidationOptions(ctx)));
+  }
+  return opts;
+}
+
+const knownValidationOptions = new Map<string, ValidateOptions>();
+
+function buildValidationOptions(ctx: FhirContext): ValidateOptions {
   const root = ctx.baseUrl.slice(0, ctx.baseUrl.length - basePath[ctx.version].length);
   const otherBaseUrls = (Object.keys(basePath) as FhirVersion[])
     .filter((v) => v !== ctx.version)
@@ -73,7 +87,7 @@ export function versionHeaders(ctx: FhirContext, resource: Json): Record<string,
   const meta = resource.meta ?? {};
   return {
     ETag: `W/"${meta.versionId}"`,
-    'Last-Modified': new Date(meta.lastUpdated).toUTCString(),
+    'Last-Modified': httpDate(meta.lastUpdated),
     Location: `${ctx.baseUrl}/${resource.resourceType}/${resource.id}/_history/${meta.versionId}`,
   };
 }

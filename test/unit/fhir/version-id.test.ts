@@ -52,3 +52,24 @@ t.test('serialized like a plain meta: versionId first, then lastUpdated', async 
   encoded.meta.versionId = 'set-by-caller';
   t.equal(encoded.meta.versionId, 'set-by-caller', 'a value set later wins, as on a plain object');
 });
+
+t.test('once read, meta is a plain object with the same text (JSON.stringify stays on its fast path)', async (t) => {
+  for (const resource of [
+    { resourceType: 'Location', id: 'a', meta: {}, name: 'N' }, // meta third: finished in place
+    { resourceType: 'Location', name: 'N', id: 'a' }, // rebuilt with meta third
+  ]) {
+    const encoded = withMeta(resource, '2026-01-02T03:04:05Z');
+    const before = encoded.meta;
+    t.type(Object.getOwnPropertyDescriptor(before, 'versionId')?.get, 'function', 'lazy until read');
+    const textBefore = JSON.stringify(withMeta({ ...resource }, '2026-01-02T03:04:05Z'));
+    const version = encoded.meta.versionId;
+    const descriptor = Object.getOwnPropertyDescriptor(encoded.meta, 'versionId');
+    t.equal(descriptor?.value, version, 'a data property now');
+    t.equal(descriptor?.get, undefined);
+    t.same(Object.keys(encoded), ['resourceType', 'id', 'meta', 'name'], 'meta stays third');
+    t.equal(JSON.stringify(encoded), textBefore, 'the same text as a meta serialized before any read');
+    t.equal(before.versionId, version, 'the first meta object still answers');
+    before.versionId = 'set-on-old';
+    t.equal(encoded.meta.versionId, 'set-on-old', 'a value set through the first object reaches the plain one');
+  }
+});
