@@ -6,13 +6,12 @@ import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js
 import { useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
-import {
-  createTransactionUpdater,
-  observeUpstreamCalls,
-  openhimPlugin,
-  startOpenHimFromSettings,
-  loadMediatorConfig,
-} from './openhim/index.js';
+// the OpenHIM modules one by one, not its index: that would load the transaction updater (below)
+import { observeUpstreamCalls } from './platform/call-recording.js';
+import openhimPlugin from './openhim/plugin.js';
+import { startOpenHimFromSettings } from './openhim/lifecycle.js';
+import { loadMediatorConfig } from './openhim/mediator-config.js';
+import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
@@ -23,6 +22,7 @@ import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
 import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
+import type { OutboxJob } from './store/types.js';
 import { createRoutingServices } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
@@ -81,6 +81,22 @@ export function applyOutboxSettings(options: Outbox['options'], s: Settings): vo
   options.backoff.capMs = Number(s['outbox.backoffCapMs']);
 }
 
+/**
+ * The OpenHIM transaction updater, imported when the first job of an OpenHIM transaction settles:
+ * it brings undici (~165 ms of CPU, issue 18), which start-up need not pay before /health. A job
+ * with no transaction id has nothing to update (the updater's own first check).
+ */
+function lazyTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
+  let updater: Promise<(job: OutboxJob) => Promise<void>> | undefined;
+  return async (job) => {
+    if (!job.transactionId) return;
+    updater ??= import('./openhim/transaction-updates.js').then((m) => m.createTransactionUpdater(opts));
+    await (
+      await updater
+    )(job);
+  };
+}
+
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
 export interface StartOptions {
   logger?: Logger;
@@ -110,7 +126,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       .filter((v): v is string => typeof v === 'string' && v.length > 0);
   const outbox = new Outbox({
     store,
-    onSettled: createTransactionUpdater({
+    onSettled: lazyTransactionUpdater({
       settings: () => settings,
       urn: mediatorConfig.urn,
       secretValues: secrets,
@@ -134,7 +150,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       },
     },
   });
-  const connectors = new ConnectorSet(store, settings);
+  const connectors = await ConnectorSet.open(store, settings);
   let services = servicesFrom(connectors, outbox, store, opts.connectors);
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   // registry propagation: its outbox handlers, registered once (connectors are looked up at delivery)
@@ -239,12 +255,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     mediatorConfig: { ...mediatorConfig, version: packageVersion },
     logger: logLevel.child({ component: 'openhim' }),
     knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
-    applySettings: (layer) => {
+    applySettings: async (layer) => {
       learnSecrets({ ...settings, ...layer } as Settings, logger); // new values join the old ones, which stay masked
       const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
       validateSettings(next);
       openhimKeys = Object.keys(layer);
-      connectors.apply(next);
+      await connectors.apply(next); // a newly configured system's code is imported here
       const previous = settings;
       settings = next;
       services = servicesFrom(connectors, outbox, store, opts.connectors);

@@ -28,7 +28,7 @@ export async function withCliRuntime(
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
     dataDir: String(settings['store.dataDir']),
   });
-  const connectors = new ConnectorSet(store, settings);
+  const connectors = await ConnectorSet.open(store, settings);
   const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
   createRoutingServices({ connectors: connectors.list(), outbox, store });
   try {

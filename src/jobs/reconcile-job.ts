@@ -1,7 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
 import { loadFacilityList } from '../registry/facility-list.js';
-import { createRegistryClient } from '../registry/mfr/client.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
 import { reconcileIntoStore } from '../registry/reconcile-run.js';
 import type { Connector } from '../routing/ports.js';
@@ -68,7 +67,8 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
  */
 async function readRegistry(deps: ReconcileJobDeps, settings: Settings): Promise<Facility[]> {
   const shared = deps.registry?.();
-  const client = shared ?? createRegistryClient(settings);
+  // imported here, not at start-up: the client brings undici (issue 18), and the server hands its own
+  const client = shared ?? (await import('../registry/mfr/client.js')).createRegistryClient(settings);
   if (!client) return [];
   try {
     const records = await client.listAll();

@@ -120,7 +120,7 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
         pollMs: 50,
       },
     });
-    const connectors = new ConnectorSet(store, settings);
+    const connectors = await ConnectorSet.open(store, settings);
     createRoutingServices({ connectors: connectors.list(), outbox, store });
     const side = registrySide({
       store,

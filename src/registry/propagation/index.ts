@@ -4,7 +4,8 @@ import type { Outbox } from '../../outbox/outbox.js';
 import type { Connector } from '../../routing/ports.js';
 import { ROUTING_FILE, type FlowRouting, type RoutingRules } from '../../routing/rules.js';
 import type { Store } from '../../store/types.js';
-import { createRegistryClient, type RegistryClient } from '../mfr/index.js';
+import { lazyRegistryClient } from '../mfr/lazy-client.js';
+import type { RegistryClient } from '../mfr/types.js';
 import { Propagator } from './propagator.js';
 import { FACILITY_TYPES_FILE, type FacilityTypeMap } from './facility-types.js';
 
@@ -44,7 +45,7 @@ export function registrySide(deps: RegistrySideDeps): RegistrySide {
     if (s['registry.url'] !== url) {
       void client?.close();
       url = s['registry.url'];
-      client = createRegistryClient(s);
+      client = lazyRegistryClient(s);
     } else client?.reconfigure?.(s);
     return client;
   };

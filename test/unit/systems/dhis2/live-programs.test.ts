@@ -28,7 +28,7 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const outbox = new Outbox({ store });
   const base = { 'dhis2.baseUrl': sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN, 'dhis2.timeoutMs': 3_000 };
-  const connectors = new ConnectorSet(store, base);
+  const connectors = await ConnectorSet.open(store, base);
   t.teardown(async () => {
     await outbox.stop();
     await connectors.close();
@@ -44,7 +44,7 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   t.equal(createRoutingServices({ connectors: connectors.list(), outbox, store }).deliveries, undefined);
   t.equal(createRoutingServices({ connectors: connectors.list(), outbox, store }).orders, undefined);
 
-  connectors.apply({
+  await connectors.apply({
     ...base,
     'dhis2.consignmentProgram': CONSIGNMENT.program,
     'dhis2.consignmentStage': CONSIGNMENT.stage,
@@ -81,7 +81,7 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
     'and reads the consignment back from DHIS2',
   );
 
-  connectors.apply({
+  await connectors.apply({
     ...base,
     'dhis2.consignmentProgram': CONSIGNMENT.program,
     'dhis2.consignmentStage': CONSIGNMENT.stage,
@@ -92,12 +92,12 @@ t.test('adding and removing dhis2.consignmentProgram live', async (t) => {
   t.equal(dhis2.requisitions, undefined, 'the requisition program removed: no feed');
   t.equal(dhis2.orders, undefined, 'and no SupplyRequests');
 
-  connectors.apply(base);
+  await connectors.apply(base);
   t.equal(dhis2.deliveries, undefined, 'removed: no delivery capability, without a restart');
   t.equal(createRoutingServices({ connectors: connectors.list(), outbox, store }).deliveries, undefined);
 
-  t.throws(
-    () => connectors.apply({ ...base, 'dhis2.consignmentProgram': CONSIGNMENT.program }),
+  await t.rejects(
+    connectors.apply({ ...base, 'dhis2.consignmentProgram': CONSIGNMENT.program }),
     /dhis2.consignmentDataElements needs item=<data element UID>/,
     'an incomplete program is refused',
   );
@@ -108,7 +108,7 @@ t.test('from the OpenHIM console: the RTS programs and dhis2.rtsItemCode reach t
   const sandbox = await startDhis2Sandbox();
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const base = { 'dhis2.baseUrl': sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN, 'dhis2.timeoutMs': 3_000 };
-  const connectors = new ConnectorSet(store, base);
+  const connectors = await ConnectorSet.open(store, base);
   t.teardown(async () => {
     await connectors.close();
     await store.close();
@@ -132,7 +132,7 @@ t.test('from the OpenHIM console: the RTS programs and dhis2.rtsItemCode reach t
     'dhis2.rtsItemCode': 'msupply',
     'dhis2.dataElementIdScheme': 'UID',
   });
-  connectors.apply({ ...base, ...fromConsole });
+  await connectors.apply({ ...base, ...fromConsole });
   t.ok(dhis2.deliveries && dhis2.requisitions, 'consignments and requisitions served without a restart');
   const hc = sandbox.state.summary().orgUnits['LK-HC-103'];
   await dhis2.deliveries!.confirm(
