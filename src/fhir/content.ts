@@ -79,7 +79,10 @@ export function responseMediaType(request: FastifyRequest): string {
       });
     return type;
   }
-  const accept = String(request.headers.accept ?? '').toLowerCase();
+  const header = request.headers.accept;
+  // no Accept (most machine clients, OpenHIM forwarding theirs): FHIR JSON, with nothing to split
+  if (header === undefined || header === '' || header === '*/*') return 'application/fhir+json';
+  const accept = String(header).toLowerCase();
   const ranges = accept
     .split(',')
     .map((r) => r.trim())

@@ -272,6 +272,45 @@ function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** Whether any POISON_KEYS name is in the text at all (written without escapes: see stringsMayBeBad). */
+function mayHoldPoisonKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
+}
+
+/**
+ * The keys of all objects, as checkJsonShape counts them, when no limit is reached; -1 when one is
+ * (checkJsonShape then runs, and refuses with the path). No path is kept and no string looked at:
+ * on a valid body this is what is left of the shape check once the text has shown that no string
+ * or key can be bad (issue 18: the full walk was a visible part of the edge's CPU).
+ */
+export function countKeysWithin(value: unknown, depthLeft: number, limits: JsonLimits): number {
+  if (!value || typeof value !== 'object') return 0;
+  if (depthLeft <= 0) return -1;
+  let count = 0;
+  if (Array.isArray(value)) {
+    if (value.length > limits.maxArrayLength) return -1;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (!item || typeof item !== 'object') continue;
+      const inner = countKeysWithin(item, depthLeft - 1, limits);
+      if (inner < 0) return -1;
+      count += inner;
+    }
+    return count;
+  }
+  const object = value as Record<string, unknown>;
+  let own = 0;
+  for (const key in object) {
+    own++;
+    const item = object[key];
+    if (!item || typeof item !== 'object') continue;
+    const inner = countKeysWithin(item, depthLeft - 1, limits);
+    if (inner < 0) return -1;
+    count += inner;
+  }
+  return own > MAX_OBJECT_KEYS ? -1 : count + own;
+}
+
 /** Parses a FHIR JSON body (already decoded from UTF-8) or throws the 400/413 OperationOutcome. */
 export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   if (body.trim() === '')
@@ -300,7 +339,11 @@ export function parseFhirJson(body: string, limits: JsonLimits): unknown {
   // A NUL or a lone surrogate in a string or key comes from a \u escape or a lone surrogate in
   // the text itself (JSON.parse refuses raw control characters in strings; text decoded from
   // UTF-8 has no lone surrogates). Without either, no string or key needs the per-string check.
-  const keys = checkJsonShape(parsed, limits, root, body.includes('\\u') || !isWellFormed(body));
+  const stringsMayBeBad = body.includes('\\u') || !isWellFormed(body);
+  // Nothing the full walk checks per string or key can fail: only depth, array and object sizes
+  // are left, which the plain count checks (it gives up, -1, where the full walk would refuse)
+  const counted = stringsMayBeBad || mayHoldPoisonKey(body) ? -1 : countKeysWithin(parsed, limits.maxDepth, limits);
+  const keys = counted >= 0 ? counted : checkJsonShape(parsed, limits, root, stringsMayBeBad);
   if (keys !== bound) scan ??= scanJson(body);
   if (scan?.duplicate) {
     const path = pathOf(scan.duplicate.frame, root);

@@ -40,8 +40,12 @@ function queryParams(request: FastifyRequest): SearchParams {
   return parseQuery(q >= 0 ? url.slice(q + 1) : '');
 }
 
+const NO_PREFERENCES: { handling?: string; return?: string } = Object.freeze({});
+
 function preferences(request: FastifyRequest): { handling?: string; return?: string } {
-  const prefer = String(request.headers.prefer ?? '');
+  const header = request.headers.prefer;
+  if (header === undefined) return NO_PREFERENCES; // most requests: nothing to split
+  const prefer = String(header);
   const out: Record<string, string> = {};
   for (const part of prefer.split(/[,;]/)) {
     const [k, v] = part.trim().split('=');
