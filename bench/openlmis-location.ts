@@ -6,7 +6,12 @@
  * sandbox's request log. Side by side, interleaved for ROUNDS rounds:
  * - paged: `Location?_count=20`, paged by OpenLMIS (one /api/facilities/full page, zones cached);
  * - unpaged: `Location?_count=20&_sort=name`, which the edge must sort itself, so every match is
- *   fetched and decoded (what every search did before).
+ *   fetched and decoded (what every search did before). Still 1 upstream call per search: every
+ *   facility of the bench's sandbox fits one /api/facilities/full page (client.all asks 500 at a
+ *   time) and zones come from the reference-data cache; what it adds is mediator work (decoding,
+ *   encoding and sorting every match). The upstream calls of one search of each kind are printed.
+ * - paged openhim: the paged search as OpenHIM sends it (`X-OpenHIM-TransactionID`): answered in
+ *   the `application/json+openhim` envelope, with the upstream call recorded as an orchestration.
  * BENCH_REQUESTS (per round and kind, default 300), BENCH_ROUNDS (default 3) tune it.
  * BENCH_WARMUP (requests per kind before measuring, default 1000): V8 was still optimizing, and
  * throwing optimized code away, past the first thousand searches (--trace-opt: ~80 functions
@@ -29,8 +34,10 @@ const LIMIT_MS = 1;
 const auth = `Basic ${Buffer.from(`openhim:${BENCH_PASSWORD}`).toString('base64')}`;
 
 interface Kind {
-  name: 'paged' | 'unpaged' | 'baseline paged';
+  name: 'paged' | 'unpaged' | 'baseline paged' | 'paged openhim';
   query: string;
+  /** Sent through OpenHIM: a transaction id header, the answer in its envelope. */
+  openhim?: boolean;
   /** Measured against the baseline build's mediator. */
   baseline?: boolean;
 }
@@ -42,6 +49,7 @@ const KINDS: Kind[] = [
   { name: 'paged' as const, query: '/fhir/Location?_count=20' },
   ...(BASE_DIST ? [{ name: 'baseline paged' as const, query: '/fhir/Location?_count=20', baseline: true }] : []),
   { name: 'unpaged' as const, query: '/fhir/Location?_count=20&_sort=name' },
+  { name: 'paged openhim' as const, query: '/fhir/Location?_count=20', openhim: true },
 ].filter((k) => !ONLY || ONLY.includes(k.name));
 
 /** Kernel (stime) ms of a process, from /proc: socket and pipe writes are most of it. */
@@ -55,13 +63,32 @@ async function requestCount(sandboxUrl: string): Promise<number> {
   return (await json(await fetch(`${sandboxUrl}/_sandbox/requests?from=1000000000`))).count;
 }
 
+let transactions = 0;
+
+/** One search; its Bundle (out of the OpenHIM envelope for an OpenHIM kind). */
+async function searchOnce(kind: Kind, url: string): Promise<{ entry?: unknown[] }> {
+  const headers: Record<string, string> = { authorization: auth };
+  if (kind.openhim) headers['x-openhim-transactionid'] = `bench-${++transactions}`;
+  const res = await fetch(`${url}${kind.query}`, { headers });
+  const body = await json(res);
+  return kind.openhim ? JSON.parse(body.response.body) : body;
+}
+
+/** The upstream calls (method and path) one search of this kind makes, once warm. */
+async function upstreamCallsOf(kind: Kind, url: string, sandboxUrl: string): Promise<string[]> {
+  const from = await requestCount(sandboxUrl);
+  await searchOnce(kind, url);
+  const log = await json(await fetch(`${sandboxUrl}/_sandbox/requests?from=${from}`));
+  return (log.requests as { method: string; path: string }[]).map((r) => `${r.method} ${r.path}`);
+}
+
 /** `n` searches one after another; the mediator's CPU ms and the upstream calls per search. */
 async function measure(kind: Kind, n: number, mediator: { url: string; proc: ChildProcess }, sandboxUrl: string) {
   const calls0 = await requestCount(sandboxUrl);
   const cpu0 = cpuMs(mediator.proc.pid);
   const sys0 = sysMs(mediator.proc.pid);
   for (let i = 0; i < n; i++) {
-    const body = await json(await fetch(`${mediator.url}${kind.query}`, { headers: { authorization: auth } }));
+    const body = await searchOnce(kind, mediator.url);
     if ((body.entry?.length ?? 0) !== 20) throw new Error(`${kind.query}: ${body.entry?.length} entries, not 20`);
   }
   return {
@@ -87,6 +114,10 @@ async function main() {
     const serverOf = (kind: Kind) => (kind.baseline ? base! : mediator);
     // the same warm-up for every kind: JIT, the token, zones and facility types cached
     for (const kind of KINDS) await measure(kind, WARMUP, serverOf(kind), sandbox.url);
+    for (const kind of KINDS)
+      console.log(
+        `${kind.name}: upstream calls of one search: ${(await upstreamCallsOf(kind, serverOf(kind).url, sandbox.url)).join(', ')}`,
+      );
     const results: Record<
       Kind['name'],
       { cpuMsPerRequest: number; sysMsPerRequest: number; callsPerRequest: number }[]
@@ -94,6 +125,7 @@ async function main() {
       paged: [],
       unpaged: [],
       'baseline paged': [],
+      'paged openhim': [],
     };
     for (let r = 0; r < ROUNDS; r++) {
       for (const kind of KINDS) results[kind.name].push(await measure(kind, REQUESTS, serverOf(kind), sandbox.url));
@@ -106,6 +138,10 @@ async function main() {
       );
     }
     const cpu = (k: Kind['name']) => results[k].map((x) => x.cpuMsPerRequest);
+    const ratioOf = (a: Kind['name'], b: Kind['name']) => {
+      const r = results[a].map((x, i) => Number((x.cpuMsPerRequest / results[b][i].cpuMsPerRequest).toFixed(3)));
+      return { min: Math.min(...r), median: median(r), max: Math.max(...r) };
+    };
     const ratios = results.unpaged.length
       ? results.paged.map((p, i) => Number((p.cpuMsPerRequest / results.unpaged[i].cpuMsPerRequest).toFixed(3)))
       : [NaN];
@@ -124,10 +160,14 @@ async function main() {
       ...(BASE_DIST
         ? {
             baselinePagedCpuMs: median(cpu('baseline paged')),
-            pagedOverBaseline: (() => {
-              const r = results.paged.map((p, i) => p.cpuMsPerRequest / results['baseline paged'][i].cpuMsPerRequest);
-              return { min: Math.min(...r), median: median(r), max: Math.max(...r) };
-            })(),
+            pagedOverBaseline: ratioOf('paged', 'baseline paged'),
+          }
+        : {}),
+      ...(results['paged openhim'].length
+        ? {
+            openhimPagedCpuMs: median(cpu('paged openhim')),
+            // what the envelope adds: the same search through OpenHIM over without, round by round
+            openhimOverPaged: ratioOf('paged openhim', 'paged'),
           }
         : {}),
       callsPerRequest: {
