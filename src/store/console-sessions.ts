@@ -30,8 +30,9 @@ export function consoleSessionFromRow(r: Record<string, unknown>): ConsoleSessio
   };
 }
 
+/** ON CONFLICT: an identical record is kept once on SQLite (v15's key, without-rowid.ts); PostgreSQL has no key. */
 export const INSERT_JOB_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
-  VALUES ($1, $2, $3, $4, $5, $6)`;
+  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
 
 export const LIST_JOB_ATTEMPTS_SQL =
   'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY started_at, ended_at LIMIT $2';

@@ -1,4 +1,5 @@
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
+import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -319,6 +320,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   consoleSessionsAndAttempts(SQLITE_TYPES),
   UPSTREAM_LINKS_INDEX,
   DROP_PROPAGATION_JOB_ID,
+  SQLITE_WITHOUT_ROWID,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -332,4 +334,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   consoleSessionsAndAttempts(POSTGRES_TYPES),
   UPSTREAM_LINKS_INDEX,
   DROP_PROPAGATION_JOB_ID,
+  POSTGRES_WITHOUT_ROWID,
 ];
