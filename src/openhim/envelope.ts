@@ -4,7 +4,7 @@
  * transaction for auto-retry when `error` is present.
  */
 import { processRedactor, type Redactor } from '../platform/redaction.js';
-import { MASK, maskBodyText, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
+import { MASK, maskBodyText, maskHeader, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
 import type { HeaderValues, UpstreamCall } from '../platform/call-recording.js';
 
 export const OPENHIM_CONTENT_TYPE = 'application/json+openhim';
@@ -196,23 +196,25 @@ function toOrchestration(
 // Core sets these itself from the body it forwards (router.js setKoaResponse skips them).
 const HOP_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 
+/**
+ * The client response's headers: hop-by-hop ones and Set-Cookie left out, credentials masked
+ * (it keeps e.g. ETag and Location but never echoes a credential), and always a Content-Type
+ * under that exact name, last: core maps it to the client's response type. One pass, as every
+ * OpenHIM answer has them.
+ */
 function responseHeaders(headers: HeaderValues | undefined, secrets: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(maskHeadersForClient(headers, secrets))) {
-    if (!HOP_HEADERS.has(name.toLowerCase())) out[name] = value;
+  let type: string | undefined;
+  for (const name of Object.keys(headers ?? {})) {
+    const raw = headers![name];
+    if (raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') type ??= value;
+    else if (!HOP_HEADERS.has(lower) && lower !== 'set-cookie') out[name] = maskHeader(name, value, secrets);
   }
-  // Always a Content-Type under that exact name: core maps it to the client's response type.
-  const type = headerValue(headers, 'content-type');
-  for (const name of Object.keys(out)) if (name.toLowerCase() === 'content-type') delete out[name];
   out['Content-Type'] = type ?? 'text/plain; charset=utf-8';
   return out;
-}
-
-/** The client response keeps its headers (e.g. ETag, Location) but never echoes a credential. */
-function maskHeadersForClient(headers: HeaderValues | undefined, secrets: readonly string[]): Record<string, string> {
-  const masked = maskHeaders(headers, secrets);
-  for (const name of Object.keys(masked)) if (/^set-cookie$/i.test(name)) delete masked[name];
-  return masked;
 }
 
 export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {

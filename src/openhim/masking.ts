@@ -51,15 +51,19 @@ export function maskHeaders(
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
     if (raw === undefined) continue;
-    const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
-    const masked = isSensitiveName(name)
-      ? maskHeaderValue(value)
-      : CHALLENGE_HEADER.test(name)
-        ? maskChallenge(value)
-        : value;
-    out[name] = scrubSecretValues(masked, secretValues);
+    out[name] = maskHeader(name, Array.isArray(raw) ? raw.join(', ') : String(raw), secretValues);
   }
   return out;
+}
+
+/** One header's value as maskHeaders writes it (the value already joined with ', '). */
+export function maskHeader(name: string, value: string, secretValues: readonly string[] = []): string {
+  const masked = isSensitiveName(name)
+    ? maskHeaderValue(value)
+    : CHALLENGE_HEADER.test(name)
+      ? maskChallenge(value)
+      : value;
+  return scrubSecretValues(masked, secretValues);
 }
 
 function safeDecode(text: string): string {
