@@ -1,8 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
-import { loadFacilityList } from '../registry/facility-list.js';
-import { toMatchRecord } from '../registry/match/prepare.js';
 import type { Connector } from '../routing/ports.js';
 
 /**
@@ -18,7 +16,10 @@ export interface FacilityDirectory {
   systems(): string[];
 }
 
-const byId = (list: (Facility | { facility: Facility })[]) => {
+// the matcher's preparation and the CSV reader are imported on the console's first read, not at
+// start-up (issue 18: nothing here is needed to answer /health)
+const byId = async (list: (Facility | { facility: Facility })[]) => {
+  const { toMatchRecord } = await import('../registry/match/prepare.js');
   const out = new Map<string, Facility>();
   list.forEach((input, i) => {
     const f = toMatchRecord(input as Facility).facility;
@@ -43,7 +44,9 @@ export function mediatorDirectory(deps: {
       if (typeof file !== 'string' || file === '') return new Map();
       const mtime = statSync(file).mtimeMs;
       if (!registryCache || registryCache.file !== file || registryCache.mtime !== mtime) {
-        registryCache = { file, mtime, at: now(), map: byId(loadFacilityList(file, { system: 'registry' }).records) };
+        const { loadFacilityList } = await import('../registry/facility-list.js');
+        const map = await byId(loadFacilityList(file, { system: 'registry' }).records);
+        registryCache = { file, mtime, at: now(), map };
       }
       return registryCache.map;
     },

@@ -1,4 +1,4 @@
-import { FACILITY_COLUMNS_FILE } from '../registry/facility-list.js';
+import { FACILITY_COLUMNS_FILE } from '../registry/facility-columns.js';
 import { FACILITY_TYPES_FILE } from '../registry/propagation/facility-types.js';
 import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
 import { WEIGHTS_FILE } from '../registry/match/weights.js';

@@ -1,8 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
-import { loadFacilityList } from '../registry/facility-list.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
-import { reconcileIntoStore } from '../registry/reconcile-run.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { JobResult, ScheduledJob } from './scheduler.js';
@@ -38,6 +36,11 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
   if (!fromUrl && (typeof file !== 'string' || file === '')) return { skipped: NO_REGISTRY };
   const systems = deps.connectors().filter((c) => c.facilities?.listAll);
   if (systems.length === 0) return { skipped: NO_SYSTEM };
+  // the matcher and the list reader are imported by the first run, not at start-up (issue 18)
+  const [{ reconcileIntoStore }, { loadFacilityList }] = await Promise.all([
+    import('../registry/reconcile-run.js'),
+    import('../registry/facility-list.js'),
+  ]);
   // read once per run: a registry change (or a replaced file) is picked up at the next one
   const registry = fromUrl
     ? await readRegistry(deps, settings)

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Facility, FacilityStatus } from '../domain/facility.js';
 import type { Identifier } from '../domain/identifiers.js';
 import { InvalidInputError } from '../domain/errors.js';
-import { activeMapping, loadMappingFile, type MappingFile } from '../config/mappings.js';
+import { activeMapping, loadMappingFile } from '../config/mappings.js';
+import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.js';
 import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 
@@ -23,26 +24,7 @@ export interface ColumnMapping {
   identifiers?: { column: string; system: string }[];
 }
 
-interface HeaderSynonyms {
-  id: string[];
-  name: string[];
-  aliases: string[];
-  areas: string[];
-  type: string[];
-  lat: string[];
-  lon: string[];
-  status: string[];
-  /** Optional: a mappings.dir from before it existed still loads. */
-  registered?: string[];
-  identifiers: string[];
-  inactiveValues: string[];
-  suspendedValues: string[];
-}
-
-export const FACILITY_COLUMNS_FILE: MappingFile<HeaderSynonyms> = {
-  file: 'facility-columns.json',
-  schema: 'facility-columns.schema.json',
-};
+export { FACILITY_COLUMNS_FILE } from './facility-columns.js';
 
 /** Loaded once per mappings.dir: statusFromValue asks for it on every row. */
 function headerSynonyms(): HeaderSynonyms {

@@ -1,7 +1,7 @@
 /**
  * A connector's code is loaded only when the settings turn its system on (issue 18: start-up to
  * /health). The real `serve` command starts with no system configured and a module hook records
- * every module it loads: no connector, no undici. Then an operator turns OpenLMIS on from the
+ * every module it loads: no connector, no undici, no registry client, no matcher. Then an operator turns OpenLMIS on from the
  * OpenHIM console (OpenHIM sandbox, live config on the heartbeat): the OpenLMIS connector is loaded
  * and works against the OpenLMIS sandbox (/ready logs in with its credentials, a Location search is
  * served from its facilities), and the other systems' code is still not loaded.
@@ -21,6 +21,11 @@ const root = path.resolve(import.meta.dirname, '../../..');
 const cli = path.join(root, 'src/cli/index.ts');
 const PASSWORD = 'lazy-connectors-secret';
 const SYSTEMS = ['openlmis', 'msupply', 'dhis2', 'openmrs'];
+
+interface Readiness {
+  status: string;
+  checks: { name: string; status: string }[];
+}
 
 /** A preload that registers a load hook appending each loaded module's URL to LOADED_LOG. */
 function recorder(dir: string): string {
@@ -93,9 +98,23 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
   for (const system of SYSTEMS)
     t.notOk(connectorLoaded(system), `no system configured: the ${system} connector is not loaded`);
   t.notOk(undiciLoaded(), 'nor undici');
-  const before = await (await get('/ready')).json();
+  // neither what only a job, the console or an OpenHIM transaction update uses
+  for (const rel of [
+    'src/registry/mfr/client.ts',
+    'src/openhim/transaction-updates.ts',
+    'src/registry/reconcile-run.ts',
+    'src/registry/match/matcher.ts',
+    'src/registry/match/prepare.ts',
+    'src/registry/facility-list.ts',
+  ])
+    t.notOk(loaded().includes(pathToFileURL(path.join(root, rel)).href), `${rel} is not loaded before its first use`);
+  t.notOk(
+    loaded().some((u) => u.includes('/node_modules/papaparse/')),
+    'nor papaparse',
+  );
+  const before = (await (await get('/ready')).json()) as Readiness;
   t.same(
-    before.checks.map((c: { name: string }) => c.name),
+    before.checks.map((c) => c.name),
     ['store'],
     '/ready checks the store only',
   );
@@ -114,13 +133,13 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
   await until(
     'OpenLMIS in /ready',
     async () => {
-      const ready = await (await get('/ready')).json();
-      return ready.checks.some((c: { name: string }) => c.name === 'openlmis');
+      const ready = (await (await get('/ready')).json()) as Readiness;
+      return ready.checks.some((c) => c.name === 'openlmis');
     },
     60_000,
   );
   const ready = await get('/ready');
-  const body = await ready.json();
+  const body = (await ready.json()) as Readiness;
   t.equal(ready.status, 200, `ready once OpenLMIS is on: ${JSON.stringify(body)}`);
   t.match(
     body.checks,
@@ -136,10 +155,10 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
     t.notOk(connectorLoaded(system), `the ${system} connector is still not loaded`);
 
   const search = await get('/fhir/Location?_count=5');
-  const bundle = await search.json();
+  const bundle = (await search.json()) as { resourceType: string; entry?: unknown[] };
   t.equal(search.status, 200, 'a Location search is served through the connector');
   t.equal(bundle.resourceType, 'Bundle');
-  t.ok(bundle.entry?.length > 0, 'with the sandbox facilities');
+  t.ok((bundle.entry?.length ?? 0) > 0, 'with the sandbox facilities');
 
   child.kill('SIGTERM');
   await exited;
