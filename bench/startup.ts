@@ -13,6 +13,10 @@
  * ~7 s after it listens (src/cli/start-up-memory.ts), as a long-running idle process has.
  * Builds dist/ first (npm run build) when it is missing or BENCH_BUILD=1; BENCH_DIST=dir starts
  * another build laid out like the image (dir/src/cli/index.js with package.json above it).
+ * BENCH_BASE_DIST=dir adds a side `before` (another build, e.g. the tree before a change) to the
+ * same interleaved rounds and prints compiled ÷ before. BENCH_SYSTEM=openlmis (or msupply, dhis2,
+ * openmrs) configures that system (a base URL nobody answers: start-up makes no upstream call),
+ * so its connector and undici load as in a real deployment; by default no system is configured.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +32,8 @@ const EARLY_MS = 2000;
 const withTsx = process.env.BENCH_TSX !== '0';
 /** The compiled output to start: dist/ by default; another build's (laid out like the image) by BENCH_DIST. */
 const DIST = path.resolve(process.env.BENCH_DIST ?? path.join(ROOT, 'dist'));
+const BASE_DIST = process.env.BENCH_BASE_DIST ? path.resolve(process.env.BENCH_BASE_DIST) : undefined;
+const SYSTEM = process.env.BENCH_SYSTEM;
 
 /** A bare Fastify server with /health, as small as a Node HTTP service gets with our framework. */
 const BARE = `
@@ -38,12 +44,25 @@ await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `;
 
-type Side = 'baseline' | 'compiled' | 'tsx';
+type Side = 'baseline' | 'compiled' | 'before' | 'tsx';
 const COMMAND: Record<Side, string[]> = {
   baseline: ['--input-type=module', '-e', BARE],
   compiled: [path.join(DIST, 'src/cli/index.js'), 'serve'],
+  before: [path.join(BASE_DIST ?? DIST, 'src/cli/index.js'), 'serve'],
   tsx: ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), 'serve'],
 };
+
+/** The settings that turn BENCH_SYSTEM on (port 9, discard: nothing is called before /health). */
+function systemEnv(): Record<string, string> {
+  if (!SYSTEM) return {};
+  const prefix = SYSTEM.toUpperCase();
+  return {
+    [`${prefix}_BASE_URL`]: 'http://127.0.0.1:9',
+    [`${prefix}_USERNAME`]: 'bench',
+    [`${prefix}_PASSWORD`]: 'startup-bench-upstream',
+    ...(SYSTEM === 'dhis2' ? { DHIS2_API_TOKEN: 'd2pat_startupbench' } : {}),
+  };
+}
 
 interface Start {
   ms: number;
@@ -92,6 +111,7 @@ async function startOnce(side: Side): Promise<Start> {
       DATA_DIR: data,
       AUTH_PASSWORD: 'startup-bench-secret',
       LOG_LEVEL: 'warn',
+      ...(side === 'baseline' ? {} : systemEnv()),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -129,9 +149,16 @@ async function main() {
     console.log('building dist/ (npm run build) …');
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
-  const sides: Side[] = withTsx ? ['baseline', 'compiled', 'tsx'] : ['baseline', 'compiled'];
-  const results: Record<Side, Start[]> = { baseline: [], compiled: [], tsx: [] };
+  const sides: Side[] = [
+    'baseline',
+    'compiled',
+    ...(BASE_DIST ? (['before'] as const) : []),
+    ...(withTsx ? (['tsx'] as const) : []),
+  ];
+  const results: Record<Side, Start[]> = { baseline: [], compiled: [], before: [], tsx: [] };
+  if (SYSTEM) console.log(`${SYSTEM} configured on every mediator side`);
   await startOnce('compiled'); // the first start after a build pays for cold file caches; not counted
+  if (BASE_DIST) await startOnce('before');
   for (let round = 1; round <= rounds; round++) {
     for (const side of sides) {
       const s = await startOnce(side);
@@ -162,6 +189,15 @@ async function main() {
       `${ratio(results.compiled, results.baseline, (s) => s.rssMB).toFixed(2)}× RSS` +
       (withTsx ? `; tsx / compiled: ${ratio(results.tsx, results.compiled, (s) => s.ms).toFixed(2)}× time` : ''),
   );
+  if (BASE_DIST) {
+    const each = (f: (s: Start) => number) => results.compiled.map((s, i) => f(s) / f(results.before[i]));
+    const range = (xs: number[]) =>
+      `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+    console.log(
+      `compiled / before (${BASE_DIST}), per round: time ${range(each((s) => s.ms))}, ` +
+        `CPU ${range(each((s) => s.cpuMs))}, idle RSS ${range(each((s) => s.rssMB))}`,
+    );
+  }
   console.log(
     `targets: ≤ 1000 ms (${compiledMs <= 1000 ? 'met' : 'NOT met'}: ${compiledMs.toFixed(0)} ms wall, ` +
       `${compiledCpu} ms CPU), ` +
