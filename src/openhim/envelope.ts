@@ -6,6 +6,7 @@
 import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { MASK, maskBodyText, maskHeader, maskHeaders, maskUrlEncoded, scrubSecretValues } from './masking.js';
 import type { HeaderValues, UpstreamCall } from '../platform/call-recording.js';
+import { isoInstant } from './iso-instant.js';
 
 export const OPENHIM_CONTENT_TYPE = 'application/json+openhim';
 /** core's `api.truncateAppend` default, so truncated bodies look the same as core's own. */
@@ -85,9 +86,8 @@ export function isTransientStatus(httpStatus: number): boolean {
   return httpStatus === 502 || httpStatus === 503 || httpStatus === 504;
 }
 
-function toIso(value: Date | number | undefined, fallback: Date): string {
-  if (value === undefined) return fallback.toISOString();
-  return (typeof value === 'number' ? new Date(value) : value).toISOString();
+function toIso(value: Date | number | undefined, now: number): string {
+  return isoInstant(value === undefined ? now : typeof value === 'number' ? value : value.getTime());
 }
 
 export function bodyToText(body: unknown): string {
@@ -158,7 +158,7 @@ function toOrchestration(
   budget: BodyBudget,
   configured: readonly string[],
   redactor: Redactor,
-  now: Date,
+  now: number,
 ): Orchestration {
   const secrets = [...configured, ...callCredentials(call)];
   // redact before truncating: a cut could leave half a secret the redactor no longer recognises
@@ -233,7 +233,7 @@ export function openHimEnvelopeText(input: EnvelopeInput): string {
 }
 
 function unredactedEnvelope(input: EnvelopeInput): OpenHimEnvelope {
-  const now = new Date();
+  const now = Date.now();
   const secrets = input.secretValues ?? [];
   const redactor = input.redactor ?? processRedactor;
   const budget = new BodyBudget(
