@@ -1,5 +1,5 @@
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
-import { Agent } from 'undici';
+import { Agent } from './undici-agent.js';
 
 /**
  * The keep-alive connection pool and concurrency limit for one upstream. Changing the base URL,
