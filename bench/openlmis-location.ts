@@ -17,8 +17,11 @@
  * throwing optimized code away, past the first thousand searches (--trace-opt: ~80 functions
  * optimized per 250 searches up to ~2,000, and the compiler threads were 10 % of the CPU samples
  * after 50 searches), so a short warm-up measured the JIT more than the search.
- * BENCH_BASE_DIST=dir adds a second mediator from that build (a baseline: the tree before a change),
- * whose paged search is measured in the same rounds, interleaved, so both see the same load.
+ * BENCH_BASE_DIST=dir adds a second mediator from that build (a baseline: the tree before a change).
+ * It runs every kind too, each right after the new build's (A B A B …), so both see the same load
+ * and the same work: when the baseline ran only the paged kind and sat idle through the others,
+ * a build measured against itself came out at 0.68-0.70 (two A/A runs, session 11), so ratios
+ * taken that way flattered the new build by about a third.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,8 +36,10 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const LIMIT_MS = 1;
 const auth = `Basic ${Buffer.from(`openhim:${BENCH_PASSWORD}`).toString('base64')}`;
 
+type KindName = 'paged' | 'unpaged' | 'paged openhim';
+
 interface Kind {
-  name: 'paged' | 'unpaged' | 'baseline paged' | 'paged openhim';
+  name: KindName | `baseline ${KindName}`;
   query: string;
   /** Sent through OpenHIM: a transaction id header, the answer in its envelope. */
   openhim?: boolean;
@@ -45,12 +50,18 @@ interface Kind {
 const BASE_DIST = process.env.BENCH_BASE_DIST;
 // BENCH_KINDS=paged (a comma list) measures only those kinds: a CPU profile of one kind alone
 const ONLY = process.env.BENCH_KINDS?.split(',').map((k) => k.trim());
-const KINDS: Kind[] = [
-  { name: 'paged' as const, query: '/fhir/Location?_count=20' },
-  ...(BASE_DIST ? [{ name: 'baseline paged' as const, query: '/fhir/Location?_count=20', baseline: true }] : []),
-  { name: 'unpaged' as const, query: '/fhir/Location?_count=20&_sort=name' },
-  { name: 'paged openhim' as const, query: '/fhir/Location?_count=20', openhim: true },
-].filter((k) => !ONLY || ONLY.includes(k.name));
+const OWN_KINDS: Kind[] = [
+  { name: 'paged', query: '/fhir/Location?_count=20' },
+  { name: 'unpaged', query: '/fhir/Location?_count=20&_sort=name' },
+  { name: 'paged openhim', query: '/fhir/Location?_count=20', openhim: true },
+];
+// each kind, then (with a baseline) the same kind on the baseline's mediator
+const KINDS: Kind[] = OWN_KINDS.filter((k) => !ONLY || ONLY.includes(k.name)).flatMap((k) =>
+  BASE_DIST ? [k, { ...k, name: `baseline ${k.name as KindName}` as const, baseline: true }] : [k],
+);
+
+/** [a, a', b, b'] → [a', a, b', b]: the same pairs, the other side first. */
+const swapPairs = (kinds: Kind[]): Kind[] => kinds.flatMap((k, i) => (i % 2 ? [k, kinds[i - 1]] : []));
 
 /** Kernel (stime) ms of a process, from /proc: socket and pipe writes are most of it. */
 function sysMs(pid: number | undefined): number {
@@ -124,11 +135,15 @@ async function main() {
     > = {
       paged: [],
       unpaged: [],
-      'baseline paged': [],
       'paged openhim': [],
+      'baseline paged': [],
+      'baseline unpaged': [],
+      'baseline paged openhim': [],
     };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const kind of KINDS) results[kind.name].push(await measure(kind, REQUESTS, serverOf(kind), sandbox.url));
+      // odd rounds take each pair baseline first: going first in a pair cost ~10 % in an A/A run
+      for (const kind of r % 2 && BASE_DIST ? swapPairs(KINDS) : KINDS)
+        results[kind.name].push(await measure(kind, REQUESTS, serverOf(kind), sandbox.url));
       console.log(
         `round ${r + 1}: ` +
           KINDS.map(
@@ -161,6 +176,10 @@ async function main() {
         ? {
             baselinePagedCpuMs: median(cpu('baseline paged')),
             pagedOverBaseline: ratioOf('paged', 'baseline paged'),
+            ...(results.unpaged.length ? { unpagedOverBaseline: ratioOf('unpaged', 'baseline unpaged') } : {}),
+            ...(results['paged openhim'].length
+              ? { openhimOverBaseline: ratioOf('paged openhim', 'baseline paged openhim') }
+              : {}),
           }
         : {}),
       ...(results['paged openhim'].length
