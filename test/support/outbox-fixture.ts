@@ -12,7 +12,7 @@ export const FAST: OutboxSettings = {
   leaseMs: 2_000,
   attemptTimeoutMs: 1_000,
   settleMs: 50,
-  deadlineMs: 1_000,
+  deadlineMs: 3_000,
   backoff: { baseMs: 5, capMs: 20, maxAttempts: 20 },
   breaker: { consecutiveFailures: 50, halfOpenAfterMs: 100 },
   pollMs: 10,
