@@ -14,6 +14,14 @@
  *      commands, timers firing) cancels out.
  * Steps 3-4 run BENCH_REPEATS (2) times; the median is printed, with min and max.
  *
+ * Work that runs by the clock rather than per request is counted per window too, in proportion
+ * to its wall time, which valgrind stretches and the machine's load changes: on the edge,
+ * prom-client's default metrics (an event-loop-delay timer every 10 ms); BENCH_EDGE_WITHOUT=metrics
+ * (bench/http/side.ts) leaves them out. Session 11: even so, and with a young generation too large
+ * to fill in a window (--min/--max-semi-space-size=128), the edge's windows spread about ±12 %
+ * (1.61M-2.11M per request for one tree), in the same order in every tree run (repeat 1 lowest).
+ * Compare two trees repeat by repeat, with BENCH_REPEATS >= 4, rather than by one median.
+ *
  * Requests are the bench:http create (a SupplyRequest with a new order number each, Basic auth,
  * the OpenHIM transaction header unless BENCH_OPENHIM=0), BENCH_CONNECTIONS (4) in flight.
  * BENCH_SIDES=bare,edge,medplum (default bare,edge; the ratios are to bare when it is measured).

@@ -107,7 +107,11 @@ function productionSettings(dataDir: string) {
 /**
  * Ablation (bench/instructions.ts, to see what each piece of the edge costs): BENCH_EDGE_WITHOUT
  * lists pieces to leave out of the edge: openhim (the envelope plugin), log (pino at warn, so no
- * request line), auth (AUTH_MODE=off), metrics.
+ * request line), auth (AUTH_MODE=off), metrics (prom-client's default process metrics only; the
+ * per-request counter and histogram stay). The default metrics run by the clock, not per request
+ * (an event-loop-delay timer every 10 ms, a GC observer), so under valgrind, which stretches the
+ * clock ~50x, they add instructions in proportion to a window's wall time: bench/instructions.ts
+ * comparisons of two trees are steadier with them left out of both.
  */
 const edgeWithout = new Set((process.env.BENCH_EDGE_WITHOUT ?? '').split(',').filter(Boolean));
 
