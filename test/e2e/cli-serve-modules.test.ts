@@ -12,31 +12,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { moduleRecorder } from '../support/module-recorder.js';
 import { freePort, until } from '../support/net.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const cli = path.join(root, 'src/cli/index.ts');
-
-/** A preload that registers a load hook appending each loaded module's URL to LOADED_LOG. */
-function recorder(dir: string): string {
-  const hooks = path.join(dir, 'hooks.mjs');
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  appendFileSync(process.env.LOADED_LOG, url + '\\n');
-  return next(url, context);
-}
-`,
-  );
-  const preload = path.join(dir, 'record.mjs');
-  writeFileSync(
-    preload,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
-  );
-  return preload;
-}
 
 t.test('serve loads neither the other commands nor the PostgreSQL driver', { timeout: 180_000 }, async (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'cli-serve-modules-'));
@@ -55,7 +36,7 @@ t.test('serve loads neither the other commands nor the PostgreSQL driver', { tim
     LOG_LEVEL: 'warn',
   };
   delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', recorder(work), cli, 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', moduleRecorder(work), cli, 'serve'], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -15,6 +15,7 @@ import t from 'tap';
 import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
+import { moduleRecorder } from '../../support/module-recorder.js';
 import { freePort, until } from '../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -25,26 +26,6 @@ const SYSTEMS = ['openlmis', 'msupply', 'dhis2', 'openmrs'];
 interface Readiness {
   status: string;
   checks: { name: string; status: string }[];
-}
-
-/** A preload that registers a load hook appending each loaded module's URL to LOADED_LOG. */
-function recorder(dir: string): string {
-  const hooks = path.join(dir, 'hooks.mjs');
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  appendFileSync(process.env.LOADED_LOG, url + '\\n');
-  return next(url, context);
-}
-`,
-  );
-  const preload = path.join(dir, 'record.mjs');
-  writeFileSync(
-    preload,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
-  );
-  return preload;
 }
 
 t.test('a system turned on live from OpenHIM loads its connector then; the others stay unloaded', async (t) => {
@@ -72,7 +53,7 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
     OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
     OPENHIM_HEARTBEAT_MS: '50',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', recorder(work), cli, 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', moduleRecorder(work), cli, 'serve'], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
