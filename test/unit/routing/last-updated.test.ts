@@ -5,20 +5,14 @@
  * On both engines.
  */
 import t from 'tap';
-import type { Facility } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import type { Connector } from '../../../src/routing/ports.js';
 import { fhirJson, testApp } from '../../support/app.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { listedFacilities, listedFacility } from '../../support/listed-facilities.js';
 
-const facility = (i: number, name = `Facility ${i}`): Facility => ({
-  id: `fac-${i}`,
-  identifiers: [{ system: 'urn:test:code', value: `F${i}` }],
-  name,
-  status: 'active',
-  kind: 'facility',
-});
+const facility = listedFacility;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const engine of engineCases()) {
@@ -28,17 +22,7 @@ for (const engine of engineCases()) {
     async (t) => {
       const { store } = await freshStore(engine, t);
       const upstream = [facility(1), facility(2), facility(3)];
-      const connector: Connector = {
-        system: 'lmis',
-        facilities: {
-          async get(id) {
-            return upstream.find((f) => f.id === id);
-          },
-          async search() {
-            return { items: upstream.map((f) => ({ ...f })) };
-          },
-        },
-      };
+      const connector = listedFacilities(upstream);
       const outbox = new Outbox({ store });
       const { app } = await testApp({ services: createRoutingServices({ connectors: [connector], outbox, store }) });
       t.teardown(async () => {

@@ -11,19 +11,13 @@ import type { Facility } from '../../../src/domain/index.js';
 import type { FhirServices } from '../../../src/fhir/services.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
-import type { Connector } from '../../../src/routing/ports.js';
 import { SIGHTING_TRUST_MS, SeenVersions } from '../../../src/routing/seen-versions.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import type { SeenVersion } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { listedFacilities, listedFacility } from '../../support/listed-facilities.js';
 
-const facility = (i: number, name = `Facility ${i}`): Facility => ({
-  id: `fac-${i}`,
-  identifiers: [{ system: 'urn:test:code', value: `F${i}` }],
-  name,
-  status: 'active',
-  kind: 'facility',
-});
+const facility = listedFacility;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The store, with every firstSeen call's ids recorded. */
@@ -46,17 +40,7 @@ function counting(store: Store): { store: Store; asked: string[][] } {
 /** One mediator instance's facility service over `upstream`, on `store`. */
 function instance(t: { teardown(fn: () => unknown): void }, upstream: Facility[], base: Store) {
   const { store, asked } = counting(base);
-  const connector: Connector = {
-    system: 'lmis',
-    facilities: {
-      async get(id) {
-        return upstream.find((f) => f.id === id);
-      },
-      async search() {
-        return { items: upstream.map((f) => ({ ...f })) };
-      },
-    },
-  };
+  const connector = listedFacilities(upstream);
   const outbox = new Outbox({ store });
   t.teardown(() => outbox.stop());
   const services: FhirServices = createRoutingServices({ connectors: [connector], outbox, store });
