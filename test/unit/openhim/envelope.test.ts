@@ -289,4 +289,23 @@ t.test('the fast path for bodies without credential names does not miss escaped 
   );
   const plain = '{"resourceType":"Location","name":"Passage clinic"}';
   t.equal(maskBodyText(plain), plain, 'ordinary text unchanged');
+  // escapes that decode to no letter, '-' or '_' keep the text as it came, byte for byte
+  const quoted = '{ "name": "Clinic \\"A\\" \\\\ East\\/West\\n", "code": "F1" }';
+  t.equal(maskBodyText(quoted, 'application/json'), quoted, 'escaped quotes, backslashes, slashes: unchanged');
+  t.equal(
+    maskBodyText('{"note":"say \\"hi\\"","pass\\u0077ord":"p4"}', 'application/json'),
+    `{"note":"say \\"hi\\"","password":"${MASK}"}`,
+    'an escaped quote beside a unicode-escaped key: still masked',
+  );
+  t.equal(
+    maskBodyText('{"note":"a \\"b\\"","token":"t5"}'),
+    `{"note":"a \\"b\\"","token":"${MASK}"}`,
+    'a named credential beside an escaped quote: masked',
+  );
+  t.equal(maskBodyText('a=1&x=%41%42', 'application/x-www-form-urlencoded'), 'a=1&x=%41%42', 'percent text parsed');
+  t.equal(
+    maskBodyText('a=1&%74oken=t6', 'application/x-www-form-urlencoded'),
+    `a=1&%74oken=${MASK}`,
+    'a percent-encoded first letter',
+  );
 });
