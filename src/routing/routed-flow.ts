@@ -11,7 +11,7 @@ import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-onl
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
-import { SeenVersions, type Sighting } from './seen-versions.js';
+import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -20,7 +20,7 @@ import { SeenVersions, type Sighting } from './seen-versions.js';
  */
 export class RoutedFlow<T> implements FlowService<T> {
   /** Versions of what reads return, hashed again only when the content changed. */
-  private readonly seenVersions = new SeenVersions();
+  private readonly seenVersions: SeenVersions;
 
   constructor(
     private readonly spec: FlowSpec<T>,
@@ -28,7 +28,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     private readonly outbox: Outbox,
     private readonly store: Store,
     private readonly routing?: FlowRouting,
-  ) {}
+  ) {
+    this.seenVersions = new SeenVersions(undefined, sightingTrustMs(store));
+  }
 
   /**
    * The systems a write goes to, by fhir-mappings/routing.json: the system of record for its

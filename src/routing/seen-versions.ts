@@ -9,15 +9,22 @@ export { sameContent };
 const MAX_IDS = 5_000;
 
 /**
- * How long a first sighting read from the store is answered without reading it again. Within one
- * process nothing can move it on unseen: the store changes a sighting only when the version
- * changes, and a changed value is a new entry here, sent to the store. Another mediator instance
- * (PostgreSQL) can: if it sees A → B → A while this one sees only A, the store holds a later
- * sighting of A than this memory. This bounds that: for at most this long after its last read, an
- * instance may answer the earlier time (the time, and so the versionId, every instance agreed on a
- * moment before); then it reads the store and answers what the others do.
+ * How long a first sighting read from the store is answered without reading it again, on the
+ * embedded SQLite store, which one mediator process serves: nothing can move a sighting on unseen
+ * there, since the store changes one only when the version changes, and a changed value is a new
+ * entry here, sent to the store. The bound is for another process opening the same file anyway.
  */
 export const SIGHTING_TRUST_MS = 1_000;
+
+/**
+ * The trust for a store: none on PostgreSQL, where several instances share the store. One that
+ * sees A → B → A while this one sees only A moves A's sighting later; answering the earlier time
+ * from memory would let an incremental download (`_lastUpdated=gt` the time of its last request,
+ * made through the other instance) skip the change back for good. There every search reads.
+ */
+export function sightingTrustMs(store: { readonly engine?: string }): number {
+  return store.engine === 'sqlite' ? SIGHTING_TRUST_MS : 0;
+}
 
 /** One id's current version, and the first sighting of that version the store last answered. */
 export interface Sighting {
