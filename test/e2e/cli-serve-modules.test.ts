@@ -5,15 +5,15 @@
  * recorded by a module hook (node:module register) while the real CLI starts and answers
  * /health; the other commands still load, and all are still listed by --help.
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { moduleRecorder } from '../support/module-recorder.js';
-import { freePort, until } from '../support/net.js';
+import { serveRecordingModules } from '../support/module-recorder.js';
+import { until } from '../support/net.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -22,37 +22,21 @@ const cli = path.join(root, 'src/cli/index.ts');
 t.test('serve loads neither the other commands nor the PostgreSQL driver', { timeout: 180_000 }, async (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'cli-serve-modules-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  const log = path.join(work, 'loaded.txt');
-  writeFileSync(log, '');
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NODE_OPTIONS: '',
-    LOADED_LOG: log,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: path.join(work, 'data'),
+  const {
+    port,
+    child,
+    exited,
+    stderr,
+    loaded: loadedNow,
+  } = await serveRecordingModules(t, work, {
     AUTH_PASSWORD: 'serve-modules-secret',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', moduleRecorder(work), cli, 'serve'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (b) => (stderr += b));
-  const exited = new Promise((r) => child.once('exit', r));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
   });
   await until('/health 200', async () => (await fetch(`http://127.0.0.1:${port}/health`)).status === 200, 120_000);
   child.kill('SIGTERM');
   await exited;
-  t.equal(child.exitCode, 0, `serve stopped cleanly (${stderr.slice(0, 500)})`);
+  t.equal(child.exitCode, 0, `serve stopped cleanly (${stderr().slice(0, 500)})`);
 
-  const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const loaded = loadedNow();
   const ours = (rel: string) => loaded.some((u) => u.startsWith(pathToFileURL(path.join(root, rel)).href));
   t.ok(ours('src/main.ts'), 'the recorder saw the mediator load');
   t.ok(ours('src/cli/serve.ts'), 'and the serve command');

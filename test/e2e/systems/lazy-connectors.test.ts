@@ -6,8 +6,7 @@
  * and works against the OpenLMIS sandbox (/ready logs in with its credentials, a Location search is
  * served from its facilities), and the other systems' code is still not loaded.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,11 +14,10 @@ import t from 'tap';
 import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
-import { moduleRecorder } from '../../support/module-recorder.js';
-import { freePort, until } from '../../support/net.js';
+import { serveRecordingModules } from '../../support/module-recorder.js';
+import { until } from '../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const cli = path.join(root, 'src/cli/index.ts');
 const PASSWORD = 'lazy-connectors-secret';
 const SYSTEMS = ['openlmis', 'msupply', 'dhis2', 'openmrs'];
 
@@ -37,37 +35,15 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
     await openhim.close();
     rmSync(work, { recursive: true, force: true });
   });
-  const log = path.join(work, 'loaded.txt');
-  writeFileSync(log, '');
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NODE_OPTIONS: '',
-    LOADED_LOG: log,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: path.join(work, 'data'),
+  const { port, child, exited, stderr, loaded } = await serveRecordingModules(t, work, {
     AUTH_PASSWORD: PASSWORD,
-    LOG_LEVEL: 'warn',
     OPENHIM_API_URL: openhim.url,
     OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
     OPENHIM_HEARTBEAT_MS: '50',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', moduleRecorder(work), cli, 'serve'], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (b) => (stderr += b));
-  const exited = new Promise((r) => child.once('exit', r));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
   });
   const base = `http://127.0.0.1:${port}`;
   const authorization = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
   const get = (url: string) => fetch(`${base}${url}`, { headers: { authorization } });
-  const loaded = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
   const connectorLoaded = (system: string) =>
     loaded().includes(pathToFileURL(path.join(root, `src/systems/${system}/index.ts`)).href);
   const undiciLoaded = () => loaded().some((u) => u.includes('/node_modules/undici/'));
@@ -143,5 +119,5 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
 
   child.kill('SIGTERM');
   await exited;
-  t.equal(child.exitCode, 0, `serve stopped cleanly (${stderr.slice(0, 500)})`);
+  t.equal(child.exitCode, 0, `serve stopped cleanly (${stderr().slice(0, 500)})`);
 });
