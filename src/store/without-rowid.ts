@@ -24,76 +24,96 @@ import type { Migration } from './migrations.js';
  * has no rowid (its tables are heaps with a separate primary-key index either way): the same
  * version there changes nothing, so both engines keep the same logical schema.
  */
-const REBUILT = `
-CREATE TABLE idempotency_keys_v15 (
-  flow TEXT NOT NULL,
-  system TEXT NOT NULL,
-  key TEXT NOT NULL,
-  payload_hash TEXT NOT NULL,
-  job_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (flow, system, key)
-) WITHOUT ROWID;
-INSERT INTO idempotency_keys_v15 (flow, system, key, payload_hash, job_id, created_at)
-  SELECT flow, system, key, payload_hash, job_id, created_at FROM idempotency_keys;
-DROP TABLE idempotency_keys;
-ALTER TABLE idempotency_keys_v15 RENAME TO idempotency_keys;
+/** One table rebuilt WITHOUT ROWID: its columns (name and type), key, and what follows it. */
+interface Rebuilt {
+  table: string;
+  columns: [name: string, type: string][];
+  key: string;
+  /** job_attempts gains a key it never had: rows equal in it are kept once. */
+  insert?: 'INSERT' | 'INSERT OR IGNORE';
+  indexes?: string[];
+}
 
-CREATE TABLE resource_links_v15 (
-  flow TEXT NOT NULL,
-  fhir_id TEXT NOT NULL,
-  system TEXT NOT NULL,
-  upstream_id TEXT,
-  job_id TEXT,
-  system_of_record INTEGER NOT NULL DEFAULT 1,
-  updated_at INTEGER NOT NULL,
-  PRIMARY KEY (flow, fhir_id, system)
-) WITHOUT ROWID;
-INSERT INTO resource_links_v15 (flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at)
-  SELECT flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at FROM resource_links;
-DROP TABLE resource_links;
-ALTER TABLE resource_links_v15 RENAME TO resource_links;
-CREATE INDEX resource_links_job ON resource_links (job_id);
-CREATE INDEX resource_links_upstream ON resource_links (flow, system, upstream_id);
+/** Created under a new name, filled from the old table (the column list named once), swapped in. */
+function rebuild({ table, columns, key, insert = 'INSERT', indexes = [] }: Rebuilt): string {
+  const names = columns.map(([name]) => name).join(', ');
+  return [
+    `CREATE TABLE ${table}_v15 (`,
+    ...columns.map(([name, type]) => `  ${name} ${type},`),
+    `  PRIMARY KEY (${key})`,
+    ') WITHOUT ROWID;',
+    `${insert} INTO ${table}_v15 (${names})`,
+    `  SELECT ${names} FROM ${table};`,
+    `DROP TABLE ${table};`,
+    `ALTER TABLE ${table}_v15 RENAME TO ${table};`,
+    ...indexes.map((index) => `${index};`),
+  ].join('\n');
+}
 
-CREATE TABLE content_seen_v15 (
-  flow TEXT NOT NULL,
-  fhir_id TEXT NOT NULL,
-  version TEXT NOT NULL,
-  seen_at INTEGER NOT NULL,
-  PRIMARY KEY (flow, fhir_id)
-) WITHOUT ROWID;
-INSERT INTO content_seen_v15 (flow, fhir_id, version, seen_at)
-  SELECT flow, fhir_id, version, seen_at FROM content_seen;
-DROP TABLE content_seen;
-ALTER TABLE content_seen_v15 RENAME TO content_seen;
-
-CREATE TABLE step_journal_v15 (
-  job_id TEXT NOT NULL,
-  step TEXT NOT NULL,
-  result TEXT,
-  completed_at INTEGER NOT NULL,
-  PRIMARY KEY (job_id, step)
-) WITHOUT ROWID;
-INSERT INTO step_journal_v15 (job_id, step, result, completed_at)
-  SELECT job_id, step, result, completed_at FROM step_journal;
-DROP TABLE step_journal;
-ALTER TABLE step_journal_v15 RENAME TO step_journal;
-
-CREATE TABLE job_attempts_v15 (
-  job_id TEXT NOT NULL,
-  started_at INTEGER NOT NULL,
-  ended_at INTEGER NOT NULL,
-  attempt INTEGER NOT NULL,
-  outcome TEXT NOT NULL,
-  detail TEXT,
-  PRIMARY KEY (job_id, started_at, ended_at, attempt, outcome)
-) WITHOUT ROWID;
-INSERT OR IGNORE INTO job_attempts_v15 (job_id, started_at, ended_at, attempt, outcome, detail)
-  SELECT job_id, started_at, ended_at, attempt, outcome, detail FROM job_attempts;
-DROP TABLE job_attempts;
-ALTER TABLE job_attempts_v15 RENAME TO job_attempts;
-`;
+const REBUILT = `\n${[
+  rebuild({
+    table: 'idempotency_keys',
+    columns: [
+      ['flow', 'TEXT NOT NULL'],
+      ['system', 'TEXT NOT NULL'],
+      ['key', 'TEXT NOT NULL'],
+      ['payload_hash', 'TEXT NOT NULL'],
+      ['job_id', 'TEXT NOT NULL'],
+      ['created_at', 'INTEGER NOT NULL'],
+    ],
+    key: 'flow, system, key',
+  }),
+  rebuild({
+    table: 'resource_links',
+    columns: [
+      ['flow', 'TEXT NOT NULL'],
+      ['fhir_id', 'TEXT NOT NULL'],
+      ['system', 'TEXT NOT NULL'],
+      ['upstream_id', 'TEXT'],
+      ['job_id', 'TEXT'],
+      ['system_of_record', 'INTEGER NOT NULL DEFAULT 1'],
+      ['updated_at', 'INTEGER NOT NULL'],
+    ],
+    key: 'flow, fhir_id, system',
+    indexes: [
+      'CREATE INDEX resource_links_job ON resource_links (job_id)',
+      'CREATE INDEX resource_links_upstream ON resource_links (flow, system, upstream_id)',
+    ],
+  }),
+  rebuild({
+    table: 'content_seen',
+    columns: [
+      ['flow', 'TEXT NOT NULL'],
+      ['fhir_id', 'TEXT NOT NULL'],
+      ['version', 'TEXT NOT NULL'],
+      ['seen_at', 'INTEGER NOT NULL'],
+    ],
+    key: 'flow, fhir_id',
+  }),
+  rebuild({
+    table: 'step_journal',
+    columns: [
+      ['job_id', 'TEXT NOT NULL'],
+      ['step', 'TEXT NOT NULL'],
+      ['result', 'TEXT'],
+      ['completed_at', 'INTEGER NOT NULL'],
+    ],
+    key: 'job_id, step',
+  }),
+  rebuild({
+    table: 'job_attempts',
+    columns: [
+      ['job_id', 'TEXT NOT NULL'],
+      ['started_at', 'INTEGER NOT NULL'],
+      ['ended_at', 'INTEGER NOT NULL'],
+      ['attempt', 'INTEGER NOT NULL'],
+      ['outcome', 'TEXT NOT NULL'],
+      ['detail', 'TEXT'],
+    ],
+    key: 'job_id, started_at, ended_at, attempt, outcome',
+    insert: 'INSERT OR IGNORE',
+  }),
+].join('\n\n')}\n`;
 
 const NAME =
   'idempotency_keys, resource_links, content_seen, step_journal, job_attempts: one B-tree each (WITHOUT ROWID)';
