@@ -13,7 +13,7 @@ import { registerResponseRedaction } from './platform/response-redaction.js';
 import { registerCompression } from './platform/compression.js';
 import { OneLinePerRequest } from './platform/request-log.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
-import { createMetrics, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
+import { createMetrics, observeRequests, registerMetricsRoutes, type Metrics } from './platform/metrics.js';
 
 export interface AppDeps {
   /** Current settings; a function because OpenHIM can change them live. */
@@ -75,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);
+  observeRequests(app, metrics); // before any route: each route is counted by its own hook
 
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) => {
