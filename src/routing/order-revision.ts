@@ -1,6 +1,6 @@
 import { BusinessRuleError, ConflictError } from '../domain/errors.js';
-import { contentVersion } from '../domain/ids.js';
-import type { Order } from '../domain/index.js';
+import { canonicalJson, contentVersion } from '../domain/ids.js';
+import type { Order, OrderLine } from '../domain/index.js';
 import type { WriteContext } from '../fhir/services.js';
 import type { JobStatus } from '../store/types.js';
 
@@ -25,6 +25,7 @@ export interface WrittenOrder {
 export function orderRevision(value: Order, context: WriteContext, written: WrittenOrder | undefined): Order {
   if (context.mode !== 'update') return value;
   const current = context.current?.value as Order | undefined;
+  if (current && written) value = inWrittenTerms(value, current, written.value);
   if (written && sameOrderContent(written.value, value)) return withRevision(value, written.value.revision);
   if (!current && !written) return value;
   // the order as first written was refused or given up: nothing of it is upstream, this is it again
@@ -50,6 +51,63 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
   const amended = keepUnsaidProgram(before, value);
   assertSameRouting(before, amended);
   return { ...amended, revision };
+}
+
+/**
+ * The change in the terms the order was written in. A DELETE of one line, or a PATCH, is applied to
+ * the order as its system reads it back (facility and product displays, the period, the connector's
+ * default explanation, the upstream id): left as that, a change would never equal what the client
+ * sends next in its own terms, so an unchanged re-upload after it would be one more amendment of the
+ * same content (issue 16). What the change leaves as the read-back has it is taken as written
+ * before: member by member, and within each line the client kept (matched by its id, else by
+ * product), field by field. What the change did change is kept as it says, and so is what the
+ * system changed since (a read-back member that is not the written one plus what the system adds):
+ * a change of one line never puts back a quantity someone edited in the system.
+ */
+function inWrittenTerms(value: Order, current: Order, before: Order): Order {
+  const rebased: Record<string, unknown> = {};
+  const keys = new Set([...Object.keys(value), ...Object.keys(before)]);
+  for (const key of keys) {
+    if (key === 'lines') continue;
+    const k = key as keyof Order;
+    rebased[key] = same(value[k], current[k]) && covers(current[k], before[k]) ? before[k] : value[k];
+  }
+  rebased.lines = value.lines.map((line) => {
+    const read = current.lines.find((l) => sameLine(l, line));
+    const written = before.lines.find((l) => sameLine(l, line));
+    return read && written ? rebaseFields(line, read, written) : line;
+  });
+  return rebased as unknown as Order;
+}
+
+function rebaseFields(line: OrderLine, read: OrderLine, written: OrderLine): OrderLine {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(line), ...Object.keys(written)])) {
+    const k = key as keyof OrderLine;
+    out[key] = same(line[k], read[k]) && covers(read[k], written[k]) ? written[k] : line[k];
+  }
+  return out as unknown as OrderLine;
+}
+
+/** The same line of the order: by the client's line id where both carry one, else by product. */
+function sameLine(a: OrderLine, b: OrderLine): boolean {
+  if (a.lineId !== undefined && b.lineId !== undefined) return a.lineId === b.lineId;
+  return a.product.system === b.product.system && a.product.code === b.product.code;
+}
+
+/** The read-back says what was written, perhaps with more (a display, an id, a default the system adds). */
+function covers(read: unknown, written: unknown): boolean {
+  if (written === undefined || same(read, written)) return true;
+  if (!isRecord(read) || !isRecord(written)) return false;
+  return Object.keys(written).every((k) => covers(read[k], written[k]));
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return a === b || (typeof a === 'object' && typeof b === 'object' && canonicalJson(a) === canonicalJson(b));
 }
 
 /**

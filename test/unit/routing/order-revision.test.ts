@@ -4,7 +4,7 @@
  * that cannot be revisions are refused with what forbids them.
  */
 import t from 'tap';
-import type { Order } from '../../../src/domain/index.js';
+import type { Order, OrderLine } from '../../../src/domain/index.js';
 import { orderRevision, type WrittenOrder } from '../../../src/routing/order-revision.js';
 import { ORDERS } from '../../../src/routing/flows.js';
 
@@ -62,4 +62,62 @@ t.test('refusals', async (t) => {
     1,
     'urgent and stat are both an emergency',
   );
+});
+
+t.test('a change applied to the read-back is taken in the terms the order was written in', async (t) => {
+  const line = (lineId: string, code: string, qty: number): OrderLine => ({
+    lineId,
+    product: { system: 'gtin', code },
+    quantity: { value: qty, unit: 'pack' },
+  });
+  const asRead = (l: OrderLine, qty = l.quantity.value): OrderLine => ({
+    ...l,
+    product: { ...l.product, display: `product ${l.product.code}` },
+    quantity: { ...l.quantity, value: qty },
+    explanation: 'Ordered via FHIR SupplyRequest R-1',
+  });
+  const written = order(0, { lines: [line('l1', '1', 10), line('l2', '2', 20)] });
+  const readBack = (lines: OrderLine[], extra: Partial<Order> = {}): Order => ({
+    ...written,
+    id: 'req-1',
+    facility: { id: 'fac-1', display: 'Facility one' },
+    period: { start: '2026-06-01', end: '2026-06-30' },
+    source: { system: 'openlmis', id: 'req-1' },
+    lines,
+    ...extra,
+  });
+  const current = readBack([asRead(line('l1', '1', 10)), asRead(line('l2', '2', 20))]);
+
+  // a DELETE of line l2 arrives as the read-back without it
+  const cancelLine = orderRevision(readBack([asRead(line('l1', '1', 10))]), update(current), done(written));
+  t.equal(cancelLine.revision, 1, 'the cancelled line is an amendment');
+  t.same(
+    { ...cancelLine, revision: undefined },
+    { ...order(0, { lines: [line('l1', '1', 10)] }), revision: undefined },
+    'in the client’s terms: no display, period, explanation or upstream id',
+  );
+  const resent = orderRevision(
+    order(0, { lines: [line('l1', '1', 10)] }),
+    update(readBack([asRead(line('l1', '1', 10))], { revision: 1 })),
+    done(cancelLine),
+  );
+  t.equal(resent.revision, 1, 'the remaining line sent again as the client wrote it: the same write');
+
+  // a PATCH of l1's quantity, applied to the read-back
+  const patched = orderRevision(
+    readBack([asRead(line('l1', '1', 10), 15), asRead(line('l2', '2', 20))]),
+    update(current),
+    done(written),
+  );
+  t.same(patched.lines, [line('l1', '1', 15), line('l2', '2', 20)], 'only the patched quantity differs');
+
+  // someone changed l2 in the system since: a change of l1 keeps the system's l2, it does not undo it
+  const editedUpstream = readBack([asRead(line('l1', '1', 10)), asRead(line('l2', '2', 20), 25)]);
+  const other = orderRevision(
+    readBack([asRead(line('l1', '1', 10), 15), asRead(line('l2', '2', 20), 25)]),
+    update(editedUpstream),
+    done(written),
+  );
+  t.same(other.lines[1].quantity, { value: 25, unit: 'pack' }, 'the quantity edited in the system stays');
+  t.same(other.lines[1].product, { system: 'gtin', code: '2' }, 'the rest of that line in the client’s terms');
 });
