@@ -50,6 +50,11 @@ function shared(resource: Json): Json {
   return resource;
 }
 
+/** Whether this memo handed `resource` out: deep-frozen, shared between answers. */
+export function isShared(resource: Json): boolean {
+  return texts.has(resource);
+}
+
 /** JSON.stringify(resource), made once for a resource this memo handed out. */
 export function resourceJson(resource: Json): string {
   const known = texts.get(resource);

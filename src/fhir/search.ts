@@ -3,9 +3,10 @@ import { inRanges } from '../domain/instant-range.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters } from './adapters.js';
 import type { Json } from './codecs/common.js';
-import { EncodedResources, resourceJson } from './encoded-resources.js';
+import { EncodedResources } from './encoded-resources.js';
 import type { FhirContext } from './interactions.js';
 import { withJsonText } from './json-text.js';
+import { SearchsetTexts } from './searchset-text.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 
@@ -238,27 +239,14 @@ export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome
     link: pageLinks(ctx, type, s),
   };
   if (!s.resources.length) return head;
-  const entry = s.resources.map((r) => ({
-    fullUrl: `${ctx.baseUrl}/${type}/${r.id}`,
-    resource: r,
-    search: MATCH,
-  }));
-  return withJsonText({ ...head, entry }, () => searchsetText(head, entry));
+  const fullUrlBase = `${ctx.baseUrl}/${type}/`;
+  const entry = s.resources.map((r) => ({ fullUrl: `${fullUrlBase}${r.id}`, resource: r, search: MATCH }));
+  return withJsonText({ ...head, entry }, () => searchsetTexts.text(head, fullUrlBase, s.resources));
 }
 
 const MATCH = Object.freeze({ mode: 'match' });
-
-/**
- * JSON.stringify of a searchset Bundle, with each resource's text made once per shared resource
- * (encoded-resources.ts): an unchanged facility's entry costs a string join, not a walk of its
- * 5 KB. `entry` is the Bundle's last member, so the text is the head's text with it appended.
- */
-function searchsetText(head: Json, entry: { fullUrl: string; resource: Json }[]): string {
-  const entries = entry.map(
-    (e) => `{"fullUrl":${JSON.stringify(e.fullUrl)},"resource":${resourceJson(e.resource)},"search":{"mode":"match"}}`,
-  );
-  return `${JSON.stringify(head).slice(0, -1)},"entry":[${entries.join(',')}]}`;
-}
+/** A repeated search over unchanged matches answers the text it answered last (searchset-text.ts). */
+const searchsetTexts = new SearchsetTexts();
 
 export async function search(
   ctx: FhirContext,

@@ -10,6 +10,7 @@ import { EncodedResources, resourceJson } from '../../../src/fhir/encoded-resour
 import type { FhirContext } from '../../../src/fhir/interactions.js';
 import { jsonText, withJsonText } from '../../../src/fhir/json-text.js';
 import { searchsetBundle, type SearchOutcome } from '../../../src/fhir/search.js';
+import { SearchsetTexts } from '../../../src/fhir/searchset-text.js';
 import type { FhirServices } from '../../../src/fhir/services.js';
 import type { Facility } from '../../../src/domain/index.js';
 
@@ -80,6 +81,59 @@ t.test('a shared resource keeps one text; what is not shared is serialised each 
   t.throws(() => {
     (r as Record<string, any>).name = 'changed';
   }, 'a shared resource cannot change under its text');
+});
+
+t.test('a repeated search answers its last text; any change makes the new one', async (t) => {
+  const texts = new SearchsetTexts(2);
+  const head = (total: number, base = 'https://h/fhir') => ({
+    resourceType: 'Bundle',
+    type: 'searchset',
+    total,
+    link: [{ relation: 'self', url: `${base}/Location?_count=20` }],
+  });
+  const bundleText = (h: Record<string, any>, base: string, resources: Record<string, any>[]) =>
+    JSON.stringify({
+      ...h,
+      entry: resources.map((r) => ({ fullUrl: `${base}/Location/${r.id}`, resource: r, search: { mode: 'match' } })),
+    });
+  const page = [1, 2, 3].map((n) => shared(n)[0]);
+  const first = texts.text(head(3), 'https://h/fhir/Location/', page);
+  t.equal(first, bundleText(head(3), 'https://h/fhir', page), 'made: JSON.stringify of the Bundle');
+  t.equal(texts.size, 1, 'remembered');
+  t.equal(texts.text(head(3), 'https://h/fhir/Location/', [...page]), first, 'the same page again: the same text');
+  t.equal(texts.size, 1);
+
+  // facility 2 renamed upstream: a new shared resource under the same id, the head unchanged
+  const renamed = { ...facility(2), name: 'Renamed "two"' };
+  const [two] = memo.encode('r4|Location|f2', renamed, () => adapters.Location.encode('r4', renamed));
+  const changed = [page[0], two, page[2]];
+  t.equal(
+    texts.text(head(3), 'https://h/fhir/Location/', changed),
+    bundleText(head(3), 'https://h/fhir', changed),
+    'a changed resource: the new text, not the remembered one',
+  );
+  t.match(texts.text(head(3), 'https://h/fhir/Location/', changed), /Renamed \\"two\\"/);
+  t.equal(
+    texts.text(head(4), 'https://h/fhir/Location/', changed),
+    bundleText(head(4), 'https://h/fhir', changed),
+    'another head (total, links): its own text',
+  );
+  t.equal(
+    texts.text(head(3, 'https://other/fhir'), 'https://other/fhir/Location/', changed),
+    bundleText(head(3, 'https://other/fhir'), 'https://other/fhir', changed),
+    'another base URL: its own text',
+  );
+  t.equal(texts.size, 2, 'at most `keep` texts');
+
+  const own = { resourceType: 'Location', id: 'mine', name: 'may change' };
+  const mixed = [page[0], own];
+  t.equal(texts.text(head(2), 'https://h/fhir/Location/', mixed), bundleText(head(2), 'https://h/fhir', mixed));
+  own.name = 'changed in place';
+  t.equal(
+    texts.text(head(2), 'https://h/fhir/Location/', mixed),
+    bundleText(head(2), 'https://h/fhir', mixed),
+    'a resource that is not shared: made again every time, never remembered',
+  );
 });
 
 t.test('jsonText: a registered text is used; anything else is JSON.stringify', async (t) => {
