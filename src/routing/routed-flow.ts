@@ -12,6 +12,7 @@ import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
+import { WrittenLinks } from './written-links.js';
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -21,6 +22,8 @@ import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js
 export class RoutedFlow<T> implements FlowService<T> {
   /** Versions of what reads return, hashed again only when the content changed. */
   private readonly seenVersions: SeenVersions;
+  /** What a search's upstream objects are linked to by writes, read again only after a link write. */
+  private readonly writtenLinks: WrittenLinks;
 
   constructor(
     private readonly spec: FlowSpec<T>,
@@ -30,6 +33,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     private readonly routing?: FlowRouting,
   ) {
     this.seenVersions = new SeenVersions(undefined, sightingTrustMs(store));
+    this.writtenLinks = new WrittenLinks(store);
   }
 
   /**
@@ -103,7 +107,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     const seen = await this.firstSightings(sightings, seenBy);
     return items.map((item) => {
       const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
-      return at === undefined ? item : { ...item, lastUpdated: new Date(at).toISOString() };
+      if (at === undefined) return item;
+      const stamp = () => ({ ...item, lastUpdated: new Date(at).toISOString() });
+      return this.seenVersions.stamped(sightings.get(key(item))!, item, at, stamp);
     });
   }
 
@@ -405,7 +411,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const upstreamIds = [...new Set(items.map(upstreamIdOf).filter((id): id is string => !!id))];
     if (!upstreamIds.length) return items;
     const newestJob = new Map<string, string>();
-    for (const l of await this.store.linksToUpstream(this.spec.flow, system, upstreamIds))
+    for (const l of await this.writtenLinks.of(this.spec.flow, system, upstreamIds))
       if (!newestJob.has(l.upstreamId!)) newestJob.set(l.upstreamId!, l.jobId!);
     if (!newestJob.size) return items;
     const jobs = new Map(

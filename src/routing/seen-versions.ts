@@ -33,6 +33,8 @@ export interface Sighting {
   seenAt?: number;
   /** When (monotonic ms, performance.now()) seenAt was read from the store. */
   readAt?: number;
+  /** The last value stamped with a sighting of this version (SeenVersions.stamped). */
+  stamped?: { item: unknown; at: number; value: unknown };
 }
 
 /**
@@ -74,6 +76,22 @@ export class SeenVersions {
   /** The remembered first sighting, while it is trusted; undefined means: ask the store. */
   trusted(s: Sighting): number | undefined {
     return s.readAt !== undefined && this.clock() - s.readAt < this.trustMs ? s.seenAt : undefined;
+  }
+
+  /**
+   * `item` stamped with its first sighting `at` (`stamp` makes the copy): the same object again
+   * while the item and the time are unchanged, so what is derived from it downstream is found by
+   * identity (issue 18: encoded-resources.ts compared a fresh copy of every match member by
+   * member, each search). Only for a frozen item, one its connector shares between searches
+   * (decoded-facilities.ts); the copy is frozen too, so nobody can change it for the next search.
+   */
+  stamped<T>(s: Sighting, item: T, at: number, stamp: () => T): T {
+    if (!Object.isFrozen(item)) return stamp();
+    const last = s.stamped;
+    if (last && last.item === item && last.at === at) return last.value as T;
+    const value = Object.freeze(stamp());
+    s.stamped = { item, at, value };
+    return value;
   }
 
   /** What the store just answered as the first sighting of `s.version`. */

@@ -14,10 +14,18 @@ export const UPSTREAM_LINKS_INDEX: Migration = {
 
 const COLUMNS = 'flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at';
 
+/** The SQLite text per id count, made once: one string object, so the statement cache hashes it once. */
+const sqliteTexts = new Map<number, string>();
+
 /** SQLite: `?` placeholders, one per upstream id after flow and system; newest link first. */
 export function sqliteLinksToUpstreamSql(count: number): string {
-  const ids = Array.from({ length: count }, () => '?').join(', ');
-  return `SELECT ${COLUMNS} FROM resource_links WHERE flow = ? AND system = ? AND upstream_id IN (${ids}) AND job_id IS NOT NULL ORDER BY updated_at DESC`;
+  let text = sqliteTexts.get(count);
+  if (text === undefined) {
+    const ids = Array.from({ length: count }, () => '?').join(', ');
+    text = `SELECT ${COLUMNS} FROM resource_links WHERE flow = ? AND system = ? AND upstream_id IN (${ids}) AND job_id IS NOT NULL ORDER BY updated_at DESC`;
+    sqliteTexts.set(count, text);
+  }
+  return text;
 }
 
 /** PostgreSQL: the upstream ids as one array parameter; newest link first. */

@@ -9,6 +9,7 @@
 import t from 'tap';
 import type { Facility } from '../../../src/domain/index.js';
 import type { FhirServices } from '../../../src/fhir/services.js';
+import type { Connector } from '../../../src/routing/ports.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { SIGHTING_TRUST_MS, SeenVersions, sightingTrustMs } from '../../../src/routing/seen-versions.js';
@@ -116,6 +117,47 @@ for (const engine of engineCases()) {
     },
   );
 }
+
+t.test('a match its connector shares (frozen) is stamped once: the same object while unchanged', async (t) => {
+  const [sqlite] = engineCases();
+  const { store } = await freshStore(sqlite, t);
+  // as decoded-facilities.ts answers: the same frozen Facility while its upstream JSON is unchanged
+  const upstream = [Object.freeze(facility(1)), Object.freeze(facility(2))];
+  const connector: Connector = {
+    system: 'lmis',
+    facilities: {
+      async get(id) {
+        return upstream.find((f) => f.id === id);
+      },
+      async search() {
+        return { items: [...upstream] };
+      },
+    },
+  };
+  const outbox = new Outbox({ store });
+  t.teardown(() => outbox.stop());
+  const services = createRoutingServices({ connectors: [connector], outbox, store });
+  const search = async () => (await services.facilities!.search({})).items as Facility[];
+  const first = await search();
+  const again = await search();
+  t.equal(again[0], first[0], 'the same stamped object again');
+  t.equal(again[1], first[1]);
+  t.ok(Object.isFrozen(first[0]), 'frozen, as the match it stamps');
+  t.ok(first[0].lastUpdated, 'stamped');
+  t.equal(first[0].name, 'Facility 1');
+
+  await sleep(5);
+  upstream[1] = Object.freeze(facility(2, 'Facility 2 (renamed)'));
+  const after = await search();
+  t.equal(after[0], first[0], 'the unchanged one: still the same object');
+  t.not(after[1], first[1], 'the changed one: a new object');
+  t.equal(after[1].name, 'Facility 2 (renamed)');
+  t.ok(after[1].lastUpdated! > first[1].lastUpdated!, 'stamped with its later first sighting');
+
+  const copies = instance(t, [facility(3)], store);
+  const a = await copies.stamps();
+  t.same(await copies.stamps(), a, 'fresh copies (not frozen) are stamped each time, with the same time');
+});
 
 t.test('SeenVersions: a sighting is trusted for trustMs after its read, for that version only', async (t) => {
   let now = 0;
