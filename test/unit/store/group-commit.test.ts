@@ -222,6 +222,59 @@ t.test('on a file, nobody is answered before the fsync of the WAL that follows i
   t.ok(store.commitStats().syncs >= 3, 'syncs are counted');
 });
 
+t.test('writes made while an fsync runs wait in one open batch, committed once that fsync is done', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened'));
+  const held = holdFsyncs(t);
+  const first = store.recordWrite(newJob('first'));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(held.length, 1, 'the first batch committed and its fsync runs (held)');
+  const before = store.commitStats();
+  // three turns of writes while that fsync runs
+  const during: Promise<unknown>[] = [];
+  for (const key of ['a', 'b', 'c']) {
+    during.push(store.recordWrite(newJob(key)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  t.equal(store.commitStats().commits - before.commits, 0, 'no COMMIT while the fsync runs');
+  t.same(committedKeys(file), ['first', 'opened'], 'another connection sees none of them yet');
+  t.equal(held.length, 1, 'and no second fsync is queued');
+  held.shift()!();
+  await first;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(store.commitStats().commits - before.commits, 1, 'the fsync done, one COMMIT holds all three turns');
+  t.equal(store.commitStats().operations - before.operations, 3, 'three operations in it');
+  t.same(committedKeys(file), ['a', 'b', 'c', 'first', 'opened'], 'all committed together');
+  t.equal(held.length, 1, 'and one fsync covers them (held)');
+  let answered = 0;
+  for (const p of during) void p.then(() => (answered += 1));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(answered, 0, 'none is answered before that fsync');
+  held.shift()!();
+  await Promise.all(during);
+  t.equal(answered, 3, 'then all are');
+
+  // a write ahead (its caller goes on at the COMMIT) does not wait for the fsync in flight
+  const plain = store.recordWrite(newJob('plain'));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(held.length, 1, 'a plain write’s fsync runs (held)');
+  const waiting = store.recordWrite(newJob('joined'));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(committedKeys(file).includes('joined'), 'a plain write waits in the open batch');
+  const ahead = await store.writesAhead().firstSeen('orders', [{ fhirId: 'x', version: 'v1' }], 3);
+  t.equal(ahead.get('x'), 3, 'a write ahead joining that batch is answered at its COMMIT, the fsync still held');
+  t.ok(committedKeys(file).includes('joined'), 'which committed the plain write waiting in it too');
+  t.equal(held.length, 1, 'still the one fsync in flight');
+  held.shift()!();
+  await plain;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  held.shift()!();
+  await waiting;
+});
+
 t.test('a failed fsync rejects every operation it covered', async (t) => {
   const file = tempFile(t);
   const store = await openStore({ databaseUrl: `sqlite:${file}` });
