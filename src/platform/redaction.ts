@@ -131,6 +131,25 @@ export class Redactor {
   /** Access tokens issued to us at run time, newest last; bounded, as a token is replaced every login. */
   private readonly ephemeral: string[] = [];
   private pattern: RegExp | undefined;
+  private formWithQuote = false;
+  private rebuilds = 0;
+
+  /**
+   * Changes whenever what redact() does changes (a secret or a token learnt): text redacted under
+   * one generation may be reused while the generation is the same, and never after.
+   */
+  get generation(): number {
+    return this.rebuilds;
+  }
+
+  /**
+   * Whether a known form contains `"`. When none does, no match can cross a `"` (a Bearer/Basic
+   * credential never holds one either), so the JSON string values of a text can be redacted apart
+   * from the text around them, with the same result as one pass over the whole.
+   */
+  get hasFormWithQuote(): boolean {
+    return this.formWithQuote;
+  }
 
   /** Learns one secret value (and its forms); false when it is too short to mask. */
   learn(secret: string): boolean {
@@ -221,6 +240,8 @@ export class Redactor {
     // Longest first: alternation takes the first alternative that matches at a position.
     const forms = this.knownForms();
     this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
+    this.formWithQuote = forms.some((form) => form.includes('"'));
+    this.rebuilds += 1;
   }
 }
 

@@ -10,6 +10,7 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isRedactedBy } from './redacted-payload.js';
 import { processRedactor, type Redactor } from './redaction.js';
+import { TextMemo } from './text-memo.js';
 
 /**
  * Redacts a streamed body chunk by chunk. A secret can straddle two chunks, so the tail that could
@@ -64,19 +65,28 @@ function isPlainText(reply: FastifyReply): boolean {
 }
 
 export function registerResponseRedaction(app: FastifyInstance, redactor: Redactor = processRedactor): void {
+  // a repeated search answers the same text: its redaction (~4 % of a 20-item Location search,
+  // issue 18) is remembered under the redactor's generation
+  const memo = new TextMemo<string>(redactor);
+  const redactText = (text: string) => memo.get(text, '', (t) => redactor.redact(t));
   // a callback hook, not an async one: nothing here waits, and a promise per reply is not free
   app.addHook('onSend', (_request, reply, payload, done) => {
     try {
-      done(null, redactedPayload(reply, payload, redactor));
+      done(null, redactedPayload(reply, payload, redactor, redactText));
     } catch (err) {
       done(err as Error);
     }
   });
 }
 
-function redactedPayload(reply: FastifyReply, payload: unknown, redactor: Redactor): unknown {
+function redactedPayload(
+  reply: FastifyReply,
+  payload: unknown,
+  redactor: Redactor,
+  redactText: (text: string) => string,
+): unknown {
   redactHeaders(reply, redactor);
-  if (typeof payload === 'string') return isRedactedBy(reply, payload, redactor) ? payload : redactor.redact(payload);
+  if (typeof payload === 'string') return isRedactedBy(reply, payload, redactor) ? payload : redactText(payload);
   if (!isPlainText(reply)) return payload;
   if (Buffer.isBuffer(payload)) {
     const text = payload.toString('utf8');
