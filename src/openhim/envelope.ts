@@ -116,7 +116,7 @@ export function truncateUtf8(text: string, limit: number): string {
   return bytes.subarray(0, end).toString('utf8') + TRUNCATION_MARK;
 }
 
-class BodyBudget {
+export class BodyBudget {
   private remaining: number;
   constructor(
     private readonly perBody: number,
@@ -129,6 +129,35 @@ class BodyBudget {
     this.remaining -= Buffer.byteLength(cut);
     return text === '' ? '' : cut;
   }
+
+  /** take() for a text whose UTF-8 length is known: no copy into bytes when it fits. */
+  takeKnown(text: string, bytes: number): string {
+    if (bytes <= Math.max(0, Math.min(this.perBody, this.remaining))) {
+      this.remaining -= bytes;
+      return text;
+    }
+    return this.take(text);
+  }
+}
+
+/**
+ * What the envelope's body fields hold. The plain form puts the texts in (and the whole envelope
+ * is redacted afterwards); envelope-text.ts puts in marks for pieces it made and redacted apart.
+ */
+export interface BodyFields {
+  /** The client's body: never truncated (core forwards it to the client). */
+  response(text: string): string;
+  /** An upstream call's body: masked, redacted, then cut to the budget. */
+  orchestration(text: string, contentType: string | undefined, secrets: readonly string[], budget: BodyBudget): string;
+}
+
+export function plainBodyFields(redactor: Redactor): BodyFields {
+  return {
+    response: (text) => text,
+    // redact before truncating: a cut could leave half a secret the redactor no longer recognises
+    orchestration: (text, contentType, secrets, budget) =>
+      budget.take(redactor.redact(maskBodyText(text, contentType, secrets))),
+  };
 }
 
 function defaultPort(protocol: string): string {
@@ -157,13 +186,12 @@ function toOrchestration(
   call: UpstreamCall,
   budget: BodyBudget,
   configured: readonly string[],
-  redactor: Redactor,
+  bodies: BodyFields,
   now: number,
 ): Orchestration {
   const secrets = [...configured, ...callCredentials(call)];
-  // redact before truncating: a cut could leave half a secret the redactor no longer recognises
   const bodyText = (body: unknown, headers: HeaderValues | undefined) =>
-    budget.take(redactor.redact(maskBodyText(bodyToText(body), headerValue(headers, 'content-type'), secrets)));
+    bodies.orchestration(bodyToText(body), headerValue(headers, 'content-type'), secrets, budget);
   const url = new URL(call.url);
   const path = scrubSecretValues(url.pathname, secrets);
   const started = toIso(call.startedAt, now);
@@ -218,8 +246,9 @@ function responseHeaders(headers: HeaderValues | undefined, secrets: readonly st
 }
 
 export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
+  const redactor = input.redactor ?? processRedactor;
   // every string of the envelope (the client's body, names, paths, headers, errors) once more
-  return (input.redactor ?? processRedactor).redactValue(unredactedEnvelope(input));
+  return redactor.redactValue(unredactedEnvelope(input, plainBodyFields(redactor)));
 }
 
 /**
@@ -228,14 +257,14 @@ export function buildOpenHimEnvelope(input: EnvelopeInput): OpenHimEnvelope {
  * JSON-escaped forms, once and twice, so a secret inside the client's body, itself a JSON string
  * here, is found too), without a regular-expression run per string and a copy of every object.
  */
-export function openHimEnvelopeText(input: EnvelopeInput): string {
-  return (input.redactor ?? processRedactor).redact(JSON.stringify(unredactedEnvelope(input)));
+export function wholeEnvelopeText(input: EnvelopeInput): string {
+  const redactor = input.redactor ?? processRedactor;
+  return redactor.redact(JSON.stringify(unredactedEnvelope(input, plainBodyFields(redactor))));
 }
 
-function unredactedEnvelope(input: EnvelopeInput): OpenHimEnvelope {
+export function unredactedEnvelope(input: EnvelopeInput, bodies: BodyFields): OpenHimEnvelope {
   const now = Date.now();
   const secrets = input.secretValues ?? [];
-  const redactor = input.redactor ?? processRedactor;
   const budget = new BodyBudget(
     input.bodyLimitBytes ?? DEFAULT_ORCHESTRATION_BODY_LIMIT,
     input.totalBodyLimitBytes ?? DEFAULT_ORCHESTRATION_TOTAL_LIMIT,
@@ -247,10 +276,10 @@ function unredactedEnvelope(input: EnvelopeInput): OpenHimEnvelope {
       status: input.response.status,
       headers: responseHeaders(input.response.headers, secrets),
       // The client's own response is never truncated: core forwards this body to the client.
-      body: bodyToText(input.response.body),
+      body: bodies.response(bodyToText(input.response.body)),
       timestamp: toIso(input.response.timestamp, now),
     },
-    orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, redactor, now)),
+    orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, bodies, now)),
   };
   if (input.properties && Object.keys(input.properties).length > 0) envelope.properties = { ...input.properties };
   if (input.transientError) envelope.error = { message: scrubSecretValues(input.transientError.message, secrets) };

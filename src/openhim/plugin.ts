@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isTransientStatus, openHimEnvelopeText, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
+import { isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
+import { openHimEnvelopeText } from './envelope-text.js';
 import {
   callsOf,
   createOrchestrationStore,
