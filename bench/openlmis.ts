@@ -7,13 +7,21 @@
  *   connector's real settings), and this load generator;
  * - the baseline makes the fewest calls an order needs: periodsForInitiate → initiate (with an
  *   Idempotency-Key) → PUT the lines → submit, with a token it keeps;
- * - both sides warmed the same (WARM orders each), then run interleaved A B A B … for ROUNDS
- *   rounds, every order at a facility of its own; the ratio (mediator ÷ direct orders/s) is
- *   printed per round with its min / median / max;
+ * - both sides warmed the same (WARM orders each, in interleaved chunks of at most ORDERS), then
+ *   run interleaved A B A B … for ROUNDS rounds, every order at a facility of its own; the ratio
+ *   (mediator ÷ direct orders/s) is printed per round with its min / median / max. Why 200 warm-up
+ *   orders and 100 per round: the mediator's first 100 orders cost it about twice the CPU of the
+ *   next hundred (one run, chunks of 100: 14.4, 7.6, 8.2, 7.5, 7.2, 7.0, 7.7, 6.1 ms per order;
+ *   V8 is still compiling the edge, the outbox and the connector, five upstream exchanges per
+ *   order), so with 10 warm-up orders round 1 measured a mediator still warming (9.75 ms against
+ *   7.25 by round 4) while the direct client's four fetches were warm at once; and a round of 40
+ *   orders lasts well under a second on the direct side, where one scheduling hiccup on a shared
+ *   machine moved a round's ratio by ±20 %. The warm-up's CPU per order is printed by chunk, so a
+ *   run shows whether its mediator had settled;
  * - the sandbox counts the calls each side made (its request log), and /proc gives the CPU time
  *   each process spent per order.
- * BENCH_ORDERS (per round and side, default 40), BENCH_ROUNDS (default 3), BENCH_CONCURRENCY
- * (default 8), BENCH_WARM (default 10) tune it. Exits non-zero if the mediator needs more than 5
+ * BENCH_ORDERS (per round and side, default 100), BENCH_ROUNDS (default 5), BENCH_CONCURRENCY
+ * (default 8), BENCH_WARM (default 200) tune it. Exits non-zero if the mediator needs more than 5
  * calls per order.
  * BENCH_BASE_DIST=dir adds a third side: a mediator from that build (the tree before a change),
  * run in the same rounds (direct, baseline, mediator), with its own ratio and CPU per order, and
@@ -34,10 +42,10 @@ import {
   stopProcess,
 } from './openlmis-processes.js';
 
-const ORDERS = Number(process.env.BENCH_ORDERS ?? 40);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const WARM = Number(process.env.BENCH_WARM ?? 10);
+const WARM = Number(process.env.BENCH_WARM ?? 200);
 const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
 const MAX_CALLS = 5;
 const BASE_DIST = process.env.BENCH_BASE_DIST;
@@ -197,10 +205,19 @@ async function main() {
       base = mediatorSide(b.url, ids, b.proc, 'baseline');
     }
 
-    // the same warm-up for every side: JIT, pools, the token, the mediator's reference data
-    await round(direct, directPosts.slice(0, WARM), sandbox, 0);
-    if (base) await round(base, basePosts.slice(0, WARM), sandbox, 0);
-    await round(ours, mediatorPosts.slice(0, WARM), sandbox, 0);
+    // the same warm-up for every side (JIT, pools, the token, the mediator's reference data), in
+    // interleaved chunks so the sandbox holds as many requisitions for each side's turn
+    const warmCpu: Record<string, number[]> = { mediator: [], baseline: [] };
+    for (let from = 0; from < WARM; from += ORDERS) {
+      const to = Math.min(WARM, from + ORDERS);
+      await round(direct, directPosts.slice(from, to), sandbox, from);
+      if (base) warmCpu.baseline.push((await round(base, basePosts.slice(from, to), sandbox, from)).cpuMsPerOrder ?? 0);
+      warmCpu.mediator.push((await round(ours, mediatorPosts.slice(from, to), sandbox, from)).cpuMsPerOrder ?? 0);
+    }
+    console.log(
+      `warm-up, CPU ms per order by chunk of ${ORDERS}: mediator ${warmCpu.mediator.join(' ')}` +
+        (base ? ` | baseline ${warmCpu.baseline.join(' ')}` : ''),
+    );
 
     const pairs: Pair[] = [];
     for (let r = 0; r < ROUNDS; r++) {
