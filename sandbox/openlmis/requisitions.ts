@@ -722,19 +722,28 @@ export class RequisitionService {
         'Parameter "requisitionStatus" is not a valid Requisition Status: {0}.',
         bad,
       );
-    const emergency = one('emergency');
+    const emergency = one('emergency')?.toLowerCase();
+    // each parameter read once, not once per requisition: OpenLMIS answers this from an indexed
+    // query, so the simulator's cost should not grow with every requisition it holds
+    const [facility, program, period, node] = ['facility', 'program', 'processingPeriod', 'supervisoryNode'].map(one);
+    const [createdFrom, createdTo, modifiedFrom, modifiedTo] = [
+      'initiatedDateFrom',
+      'initiatedDateTo',
+      'modifiedDateFrom',
+      'modifiedDateTo',
+    ].map(one);
     const dateFilter = (r: Requisition, field: 'createdDate' | 'modifiedDate', from?: string, to?: string) =>
       (!from || r[field].slice(0, 10) >= from) && (!to || r[field].slice(0, 10) <= to);
     return [...this.store.requisitions.values()].filter(
       (r) =>
-        (!one('facility') || r.facilityId === one('facility')) &&
-        (!one('program') || r.programId === one('program')) &&
-        (!one('processingPeriod') || r.periodId === one('processingPeriod')) &&
-        (!one('supervisoryNode') || r.supervisoryNodeId === one('supervisoryNode')) &&
+        (!facility || r.facilityId === facility) &&
+        (!program || r.programId === program) &&
+        (!period || r.periodId === period) &&
+        (!node || r.supervisoryNodeId === node) &&
         (!statuses.length || statuses.includes(r.status)) &&
-        (emergency === undefined || String(r.emergency) === emergency.toLowerCase()) &&
-        dateFilter(r, 'createdDate', one('initiatedDateFrom'), one('initiatedDateTo')) &&
-        dateFilter(r, 'modifiedDate', one('modifiedDateFrom'), one('modifiedDateTo')) &&
+        (emergency === undefined || String(r.emergency) === emergency) &&
+        dateFilter(r, 'createdDate', createdFrom, createdTo) &&
+        dateFilter(r, 'modifiedDate', modifiedFrom, modifiedTo) &&
         (principal.kind !== 'user' ||
           hasRight(principal, 'REQUISITION_VIEW', { facilityId: r.facilityId, programId: r.programId })),
     );
