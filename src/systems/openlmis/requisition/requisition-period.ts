@@ -31,7 +31,7 @@ function chosen(p: InitiablePeriodDto, reuse: boolean): ChosenPeriod {
 }
 
 export function choosePeriod(
-  periods: InitiablePeriodDto[],
+  periods: readonly InitiablePeriodDto[],
   opts: { wanted?: { start?: string; end?: string }; emergency: boolean; where: string },
 ): ChosenPeriod {
   const reuse = !opts.emergency;

@@ -21,12 +21,18 @@ const periodsKey = (p: PeriodsFor) =>
   `periods:${p.orderNumber.system}|${p.orderNumber.value}|${p.programId}|${p.facilityId}|${p.emergency}`;
 const writtenKey = (id: string) => `requisition:${id.toLowerCase()}`;
 
-/** periodsForInitiate, asked once for an order's precheck and write (within a few seconds). */
-export async function initiablePeriods(deps: OpenLmisDeps, p: PeriodsFor): Promise<InitiablePeriodDto[]> {
+/**
+ * periodsForInitiate, asked once for an order's precheck and write (within a few seconds). The
+ * answer is shared frozen, not cloned: its readers (choosePeriod) only look.
+ */
+export async function initiablePeriods(
+  deps: OpenLmisDeps,
+  p: PeriodsFor,
+): Promise<readonly Readonly<InitiablePeriodDto>[]> {
   const known = deps.recent?.peek<InitiablePeriodDto[]>(periodsKey(p));
   if (known) return known;
   const periods = await api.periodsForInitiate(deps.client, p.programId, p.facilityId, p.emergency);
-  deps.recent?.remember(periodsKey(p), periods);
+  deps.recent?.share(periodsKey(p), periods);
   return periods;
 }
 

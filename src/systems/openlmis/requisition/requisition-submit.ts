@@ -46,7 +46,11 @@ const periodsOf = (order: Order, r: ResolvedOrder) => ({
 });
 
 /** The period periodsForInitiate offers the order, requisition-less when it offers none, or why none fits. */
-function offeredPeriod(periods: InitiablePeriodDto[], order: Order, r: ResolvedOrder): PeriodStep | MediatorError {
+function offeredPeriod(
+  periods: readonly InitiablePeriodDto[],
+  order: Order,
+  r: ResolvedOrder,
+): PeriodStep | MediatorError {
   if (periods.length === 0 && !order.period) return { kind: 'requisition-less' };
   try {
     // a draft already in the chosen period is not taken here: the initiate step adopts only what is provably ours

@@ -121,3 +121,19 @@ t.test('Location search cursors: what the server gives it takes back, anything e
   };
   for (const bad of ['', 'x1', 'f-1', 'z1.5', 'f1234567890']) t.equal(statusOf(bad), 400, `'${bad}' refused`);
 });
+
+t.test('a shared answer is frozen once and peeked without a copy', async (t) => {
+  let now = 1_000;
+  const recent = new RecentAnswers(5_000, () => now);
+  const periods = [{ id: 'p1', processingSchedule: { code: 'SCH001' }, requisitionId: null }];
+  recent.share('periods', periods);
+  const peeked = recent.peek<typeof periods>('periods')!;
+  t.equal(peeked, periods, 'the value itself, not a clone');
+  t.ok(Object.isFrozen(peeked[0].processingSchedule), 'frozen all the way down');
+  t.throws(() => {
+    (peeked[0].processingSchedule as { code: string }).code = 'changed';
+  }, TypeError);
+  t.equal(recent.peek<typeof periods>('periods')![0].processingSchedule.code, 'SCH001', 'no reader can change it');
+  now += 5_000;
+  t.equal(recent.peek('periods'), undefined, 'and it expires like any answer');
+});
