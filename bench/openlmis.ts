@@ -25,7 +25,9 @@
  * calls per order.
  * BENCH_BASE_DIST=dir adds a third side: a mediator from that build (the tree before a change),
  * run in the same rounds (direct, baseline, mediator), with its own ratio and CPU per order, and
- * the mediator's CPU per order ÷ the baseline's printed per round.
+ * the mediator's CPU per order ÷ the baseline's printed per round. BENCH_BASE_DATA_DIR=/dev/shm
+ * with BENCH_BASE_DIST naming the same build as BENCH_DIST measures what the store's fsyncs cost
+ * the mediator (the baseline's store on tmpfs, where an fsync costs nothing), interleaved.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -179,12 +181,17 @@ async function main() {
   const perSide = WARM + ROUNDS * ORDERS;
   const sides = BASE_DIST ? 3 : 2;
   const sandbox = await startSandbox(sides * perSide + 10);
-  // BENCH_DATA_DIR=/dev/shm shows what the store's fsyncs cost (not a production setting)
+  // BENCH_DATA_DIR=/dev/shm shows what the store's fsyncs cost (not a production setting);
+  // BENCH_BASE_DATA_DIR puts only the baseline's store there, so with BENCH_BASE_DIST naming the
+  // same build the two run interleaved and differ only in what an fsync costs
   const dir = mkdtempSync(path.join(process.env.BENCH_DATA_DIR ?? tmpdir(), 'bench-openlmis-'));
+  const baseDir = process.env.BENCH_BASE_DATA_DIR
+    ? mkdtempSync(path.join(process.env.BENCH_BASE_DATA_DIR, 'bench-openlmis-'))
+    : dir;
   const procs: ChildProcess[] = [];
-  const dataDir = (name: string) => {
-    mkdirSync(path.join(dir, name));
-    return path.join(dir, name);
+  const dataDir = (name: string, under = dir) => {
+    mkdirSync(path.join(under, name));
+    return path.join(under, name);
   };
   try {
     const seed = await json(await fetch(`${sandbox.url}/_sandbox/seed`));
@@ -200,7 +207,7 @@ async function main() {
     const ours = mediatorSide(mediator.url, ids, mediator.proc);
     let base: Side | undefined;
     if (BASE_DIST) {
-      const b = await startMediatorProcess(sandbox.url, dataDir('baseline'), BASE_DIST);
+      const b = await startMediatorProcess(sandbox.url, dataDir('baseline', baseDir), BASE_DIST);
       procs.push(b.proc);
       base = mediatorSide(b.url, ids, b.proc, 'baseline');
     }
@@ -248,7 +255,8 @@ async function main() {
           ` | mediator ${b.ordersPerSecond} orders/s (p50 ${b.p50Ms} ms, ${b.callsPerOrder} calls/order,` +
           ` ${b.cpuMsPerOrder} ms CPU/order) | ratio ${ratio}` +
           (c
-            ? ` | baseline ${c.ordersPerSecond} orders/s (${c.cpuMsPerOrder} ms CPU/order) ratio ${pair.baselineRatio};` +
+            ? ` | baseline ${c.ordersPerSecond} orders/s (p50 ${c.p50Ms} ms, ${c.cpuMsPerOrder} ms CPU/order)` +
+              ` ratio ${pair.baselineRatio};` +
               ` mediator CPU ÷ baseline ${pair.cpuVsBaseline}`
             : ''),
       );
@@ -301,7 +309,7 @@ async function main() {
       throw new Error(`the mediator made ${mediatorCalls} calls per order (at most ${MAX_CALLS})`);
   } finally {
     await Promise.all([...procs.map((p) => stopProcess(p)), stopProcess(sandbox.proc)]);
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of new Set([dir, baseDir])) rmSync(d, { recursive: true, force: true });
   }
 }
 
