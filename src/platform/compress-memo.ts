@@ -28,6 +28,31 @@ export function rememberingCompressor(compress: SyncCompressor, keep = KEEP): Sy
   };
 }
 
+/** Texts converted above this are streamed by the plugin (its syncThreshold): not remembered. */
+const MAX_TEXT_BYTES = 256 * 1024;
+
+/**
+ * A text answer's UTF-8 bytes, the same Buffer again for a text it converted a moment ago (issue
+ * 18: the plugin measured and copied a repeated search's 28 KB answer, ~11 µs and 28 KB of garbage
+ * per search, before the compressor's memory found it compressed already). The response
+ * redaction's memo hands a repeated answer on as the same string object, so the comparison is
+ * mostly a pointer's; another string of the same text compares by content, and anything else by
+ * length first. The Buffer is shared by every answer that hits it; nothing changes a Buffer it is
+ * given to compress or to write.
+ */
+export function rememberingUtf8(keep = KEEP): (text: string) => string | Buffer {
+  const recent: { text: string; bytes: Buffer }[] = [];
+  return (text) => {
+    if (text.length < MIN_BYTES || text.length > MAX_TEXT_BYTES) return text;
+    const hit = recent.find((r) => r.text === text);
+    if (hit) return hit.bytes;
+    const bytes = Buffer.from(text, 'utf8');
+    recent.unshift({ text, bytes });
+    if (recent.length > keep) recent.pop();
+    return bytes;
+  };
+}
+
 /**
  * node:zlib with remembering gzipSync/deflateSync, for @fastify/compress's `zlib` option (the
  * plugin takes a custom zlib's sync methods for bodies under its syncThreshold, and its streams

@@ -1,6 +1,6 @@
 import compress from '@fastify/compress';
 import type { FastifyInstance, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
-import { rememberingZlib } from './compress-memo.js';
+import { rememberingUtf8, rememberingZlib } from './compress-memo.js';
 
 const asList = <H>(hooks: H | H[] | undefined): H[] =>
   hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
@@ -47,10 +47,17 @@ export async function registerCompression(app: FastifyInstance): Promise<void> {
   });
 }
 
-/** The plugin's onSend, entered only when the client sent an Accept-Encoding. */
+/**
+ * The plugin's onSend, entered only when the client sent an Accept-Encoding. A large text answer
+ * reaches it as its UTF-8 bytes, remembered for a repeated answer (compress-memo.ts): the plugin
+ * converts a string to exactly those bytes itself, and what it does not compress is sent as the
+ * same bytes a string would have been.
+ */
 function onlyWhenAccepted(compressOnSend: onSendHookHandler): onSendHookHandler {
+  const utf8 = rememberingUtf8();
   return function compressIfAccepted(request, reply, payload, next) {
     if (request.headers['accept-encoding'] === undefined) return next(null, payload);
-    return compressOnSend.call(this, request, reply, payload, next);
+    const body = typeof payload === 'string' ? utf8(payload) : payload;
+    return compressOnSend.call(this, request, reply, body, next);
   };
 }

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import t from 'tap';
-import { rememberingCompressor } from '../../../src/platform/compress-memo.js';
+import { rememberingCompressor, rememberingUtf8 } from '../../../src/platform/compress-memo.js';
 
 const body = (seed: string, bytes = 30_000) => Buffer.from(seed.repeat(Math.ceil(bytes / seed.length)).slice(0, bytes));
 
@@ -58,4 +58,22 @@ t.test('other options, small bodies and forgotten bodies are compressed again', 
   gzip(body('q'), OPTIONS);
   gzip(body('o'), OPTIONS);
   t.equal(calls.length, 7, 'only the last two bodies are kept');
+});
+
+t.test("a text answer's UTF-8 bytes: the same Buffer for the same text, exact bytes always", async (t) => {
+  const utf8 = rememberingUtf8(2);
+  const text = `{"name":"Mji \\"Mpya\\" – é ✓ \u2028"}`.repeat(400);
+  const a = utf8(text);
+  t.ok(Buffer.isBuffer(a), 'a large text: bytes');
+  t.same(a, Buffer.from(text, 'utf8'), 'exactly its UTF-8');
+  t.equal(utf8(text), a, 'the same text again: the same Buffer');
+  t.equal(utf8(`${text} `.slice(0, -1)), a, 'an equal text in another string: the same Buffer');
+  const other = `${text.slice(0, -2)}é"`;
+  const b = utf8(other);
+  t.not(b, a, 'another text of the same length: its own bytes');
+  t.same(b, Buffer.from(other, 'utf8'));
+  t.equal(utf8('{"small":true}'), '{"small":true}', 'a small text is passed on as it is');
+  utf8(`${text}x`);
+  t.not(utf8(text), a, 'past `keep` texts the oldest is converted again');
+  t.same(utf8(text), Buffer.from(text, 'utf8'));
 });

@@ -36,6 +36,31 @@ t.test('no Accept-Encoding, or identity: the body as it is', async (t) => {
   t.equal(noBr.body, none.body);
 });
 
+t.test('a repeated large answer: the same bytes, compressed or not, whatever the client asks', async (t) => {
+  const app = Fastify();
+  await registerCompression(app);
+  // a text answer as send() gives it (a string with its content type), 30 KB, not only ASCII
+  const text = JSON.stringify({ name: 'Mji "Mpya" – é ✓ \u2028'.repeat(1500) });
+  app.get('/text', async (_request, reply) => reply.type('application/fhir+json; charset=utf-8').send(text));
+  await app.ready();
+  const get = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/text', headers });
+  const plain = await get({});
+  t.ok(plain.rawPayload.length > 8 * 1024, 'large enough to be remembered');
+  t.equal(plain.body, text);
+  for (const round of ['first', 'again']) {
+    const zipped = await get({ 'accept-encoding': 'gzip' });
+    t.equal(zipped.headers['content-encoding'], 'gzip');
+    t.equal(gunzipSync(zipped.rawPayload).toString(), text, `gzip (${round}): inflates to the text`);
+    const refused = await get({ 'accept-encoding': 'gzip', 'x-no-compression': '1' });
+    t.equal(refused.headers['content-encoding'], undefined, `x-no-compression (${round}): not compressed`);
+    t.equal(refused.body, text, 'the same text');
+    t.equal(refused.headers['content-type'], plain.headers['content-type'], 'the same content type');
+    t.equal(Number(refused.headers['content-length']), plain.rawPayload.length, 'its length in bytes');
+    const identity = await get({ 'accept-encoding': 'identity' });
+    t.same(identity.rawPayload, plain.rawPayload, `identity (${round}): the same bytes`);
+  }
+});
+
 t.test("the plugin's hooks: its onRequest is gone, its onSend is entered only with Accept-Encoding", async (t) => {
   const app = Fastify();
   const seen: string[] = [];
