@@ -14,8 +14,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
-import { TextMemo } from '../platform/text-memo.js';
-import { type BodyFields, type EnvelopeInput, unredactedEnvelope, wholeEnvelopeText } from './envelope.js';
+import { MIN_REMEMBERED_LENGTH, TextMemo } from '../platform/text-memo.js';
+import {
+  type BodyBudget,
+  type BodyFields,
+  type EnvelopeInput,
+  plainBodyFields,
+  unredactedEnvelope,
+  wholeEnvelopeText,
+} from './envelope.js';
 import { maskBodyText } from './masking.js';
 
 /** An upstream body masked and redacted, with its UTF-8 length and its piece when not cut. */
@@ -48,25 +55,29 @@ function memosOf(redactor: Redactor): Memos {
 const NONCE = randomUUID();
 const markOf = (index: number) => `@@${NONCE}:${index}@@`;
 
-/** The body fields as marks, the pieces kept aside in the order the marks were handed out. */
+/**
+ * The large body fields as marks, the pieces kept aside in the order the marks were handed out.
+ * A short body (below what a memo keeps) stays in the text, as plainBodyFields puts it, and is
+ * redacted with the stretch around it: a piece of its own would only add a redaction call.
+ */
 class Pieces implements BodyFields {
   readonly list: string[] = [];
+  private readonly plain: BodyFields;
 
   constructor(
     private readonly redactor: Redactor,
     private readonly memos: Memos,
-  ) {}
+  ) {
+    this.plain = plainBodyFields(redactor);
+  }
 
   response(text: string): string {
+    if (text.length < MIN_REMEMBERED_LENGTH) return this.plain.response(text);
     return this.add(this.memos.responses.get(text, '', (t) => this.redactor.redact(JSON.stringify(t))));
   }
 
-  orchestration(
-    text: string,
-    contentType: string | undefined,
-    secrets: readonly string[],
-    budget: { takeKnown(text: string, bytes: number): string },
-  ): string {
+  orchestration(text: string, contentType: string | undefined, secrets: readonly string[], budget: BodyBudget): string {
+    if (text.length < MIN_REMEMBERED_LENGTH) return this.plain.orchestration(text, contentType, secrets, budget);
     const context = `${contentType ?? ''}\u0000${secrets.join('\u0000')}`;
     const prepared = this.memos.upstream.get(text, context, (t) => {
       // as plainBodyFields: redacted before it is cut, so a cut cannot leave half a secret
