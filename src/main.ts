@@ -120,10 +120,17 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const metrics = createMetrics(true);
   const stopObserving = observeUpstreamCalls(upstreamCallRecorder(metrics));
   const mediatorConfig = loadMediatorConfig();
-  const secrets = () =>
-    secretKeys()
-      .map((k) => settings[k])
-      .filter((v): v is string => typeof v === 'string' && v.length > 0);
+  // read for every OpenHIM answer: worked out once per settings object (a live change replaces it)
+  let secretsOf: { settings: Settings; values: string[] } | undefined;
+  const secrets = () => {
+    if (secretsOf?.settings !== settings) {
+      const values = secretKeys()
+        .map((k) => settings[k])
+        .filter((v): v is string => typeof v === 'string' && v.length > 0);
+      secretsOf = { settings, values };
+    }
+    return secretsOf.values;
+  };
   const outbox = new Outbox({
     store,
     onSettled: lazyTransactionUpdater({
