@@ -42,6 +42,11 @@ t.test('a repeated large answer: the same bytes, compressed or not, whatever the
   // a text answer as send() gives it (a string with its content type), 30 KB, not only ASCII
   const text = JSON.stringify({ name: 'Mji "Mpya" – é ✓ \u2028'.repeat(1500) });
   app.get('/text', async (_request, reply) => reply.type('application/fhir+json; charset=utf-8').send(text));
+  app.get('/envelope', async (request, reply) =>
+    reply
+      .header('content-type', 'application/json+openhim; charset=utf-8')
+      .send(JSON.stringify({ status: 'Successful', body: text, n: Number((request.query as { n: string }).n) })),
+  );
   await app.ready();
   const get = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/text', headers });
   const plain = await get({});
@@ -58,6 +63,18 @@ t.test('a repeated large answer: the same bytes, compressed or not, whatever the
     t.equal(Number(refused.headers['content-length']), plain.rawPayload.length, 'its length in bytes');
     const identity = await get({ 'accept-encoding': 'identity' });
     t.same(identity.rawPayload, plain.rawPayload, `identity (${round}): the same bytes`);
+  }
+  // an OpenHIM envelope (never repeated, so not remembered; not a type the plugin compresses)
+  for (const n of [1, 2]) {
+    const envelope = JSON.stringify({ status: 'Successful', body: text, n });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/envelope?n=${n}`,
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    t.equal(res.headers['content-type'], 'application/json+openhim; charset=utf-8');
+    t.equal(res.headers['content-encoding'], undefined, `envelope ${n}: as the plugin leaves it`);
+    t.equal(res.body, envelope, 'the same text');
   }
 });
 
