@@ -158,6 +158,21 @@ export class GroupCommit {
   }
 
   /**
+   * Run `fn` (synchronous SQL that changes data) in the open batch (opening one) and hand its
+   * value back at once: neither its COMMIT nor the sync after it is waited for, and it forces
+   * neither. For a write whose loss costs nothing but a later answer (a read-back's first
+   * sighting: the next read records a later one of the same content): a failing COMMIT or a
+   * crash loses it like any unsynced row. Its batch commits with the writes around it, held
+   * while an fsync runs like any batch nobody goes on from (finishOrHold), so on a busy create
+   * path it costs no COMMIT of its own (issue 18). If `fn` itself fails, only its own changes
+   * are undone and the promise rejects.
+   */
+  writeBehind<T>(fn: () => T): Promise<T> {
+    const run = this.inSavepoint(fn);
+    return run instanceof Promise ? run : run.outcome();
+  }
+
+  /**
    * Resolves once every batch committed so far is on disk; unlike durable(), not the open batch.
    * Called after a writeAhead settled, it waits for that write's sync and for nothing committed
    * after it (commits run on setImmediate, never between a settlement and the code it resumes).

@@ -336,11 +336,14 @@ export class SqliteStore implements Store {
   writesAhead(): WritesAhead {
     const commits = this.conn.commits;
     const atCommit = <T>(fn: () => T) => commits.writeAhead(fn);
-    const readAtCommit = <T>(fn: () => T) => commits.readAhead(fn);
+    // a sighting written ahead is answered at once: whoever answers from it awaits onDisk()
+    // first, and one lost (its batch's COMMIT failed) only makes a later read stamp a later time
+    const behind = <T>(fn: () => T) => commits.writeBehind(fn);
+    const readNow = <T>(fn: () => T) => new Promise<T>((resolve) => resolve(fn()));
     return (this.writesAheadOfDisk ??= {
       finishJob: (id, leaseOwner, outcome, now, attempt) =>
         this.endJob(atCommit, id, leaseOwner, outcome, now, attempt),
-      firstSeen: (flow, versions, now) => this.recordSightings(atCommit, readAtCommit, flow, versions, now),
+      firstSeen: (flow, versions, now) => this.recordSightings(behind, readNow, flow, versions, now),
       onDisk: () => commits.onDisk(),
     });
   }

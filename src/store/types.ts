@@ -332,7 +332,9 @@ export interface Store {
    * The writes a delivered create makes after its upstream write (the job's end, the read-back's
    * first sighting), settled at their COMMIT rather than at the sync after it, so that what the
    * caller does next (the read-back) overlaps that sync. Whoever answers anyone from them first
-   * awaits `onDisk()`, called once they settled. Engines whose commit is the sync (PostgreSQL)
+   * awaits `onDisk()`, called once they settled. The first sighting may settle even before its
+   * COMMIT (SQLite: GroupCommit.writeBehind): a sighting lost to a failed COMMIT or a crash only
+   * makes a later read stamp a later time. Engines whose commit is the sync (PostgreSQL)
    * return their own calls and an onDisk that resolves at once.
    */
   writesAhead(): WritesAhead;

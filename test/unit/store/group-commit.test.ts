@@ -264,8 +264,10 @@ t.test('writes made while an fsync runs wait in one open batch, committed once t
   const waiting = store.recordWrite(newJob('joined'));
   await new Promise((resolve) => setImmediate(resolve));
   t.notOk(committedKeys(file).includes('joined'), 'a plain write waits in the open batch');
-  const ahead = await store.writesAhead().firstSeen('orders', [{ fhirId: 'x', version: 'v1' }], 3);
-  t.equal(ahead.get('x'), 3, 'a write ahead joining that batch is answered at its COMMIT, the fsync still held');
+  const ended = await store
+    .writesAhead()
+    .finishJob('job-plain', 'me', { status: 'done', result: { system: 'noop', ids: { w: 'u1' } } }, 3);
+  t.equal(ended, true, 'a write ahead joining that batch is answered at its COMMIT, the fsync still held');
   t.ok(committedKeys(file).includes('joined'), 'which committed the plain write waiting in it too');
   t.equal(held.length, 1, 'still the one fsync in flight');
   held.shift()!();
@@ -428,6 +430,32 @@ t.test('a batch of writes ahead only is synced when someone waits for it, not be
   t.equal((await store.firstSeen('orders', [{ fhirId: 'b', version: 'v1' }], 9)).get('b'), 4, 'which is kept');
 });
 
+t.test('a first sighting written ahead is answered at once and commits with the writes around it', async (t) => {
+  const file = tempFile(t);
+  const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
+  t.teardown(() => store.close());
+  await store.recordWrite(newJob('opened'));
+  const held = holdFsyncs(t);
+  const first = store.recordWrite(newJob('first'));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(held.length, 1, 'an fsync runs (held)');
+  const before = store.commitStats();
+  const seen = await store.writesAhead().firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 5);
+  t.equal(seen.get('a'), 5, 'answered without waiting for a COMMIT');
+  const again = await store.writesAhead().firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 8);
+  t.equal(again.get('a'), 5, 'a second look at the same content, in the open batch, keeps that time');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(store.commitStats().commits - before.commits, 0, 'no COMMIT of its own while the fsync runs');
+  const next = store.recordWrite(newJob('next'));
+  held.shift()!();
+  await first;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(store.commitStats().commits - before.commits, 1, 'it commits with the write made after it');
+  held.shift()!();
+  await next;
+  t.equal((await store.firstSeen('orders', [{ fhirId: 'a', version: 'v1' }], 9)).get('a'), 5, 'and is kept');
+});
+
 t.test('a write ahead whose COMMIT fails rejects, and so does a failing one alone', async (t) => {
   const file = tempFile(t);
   const store = (await openStore({ databaseUrl: `sqlite:${file}` })) as SqliteStore;
@@ -447,10 +475,15 @@ t.test('a write ahead whose COMMIT fails rejects, and so does a failing one alon
     commit.run = realRun;
     throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
   };
-  const lost = store.writesAhead().firstSeen('orders', [{ fhirId: 'c', version: 'v1' }], 9);
-  await t.rejects(lost, /disk I\/O error/, 'a COMMIT that fails rejects the write ahead');
+  const lostEnd = store
+    .writesAhead()
+    .finishJob('job-opened', 'me', { status: 'done', result: { system: 'noop', ids: { w: 'u1' } } }, 9);
+  const sighting = await store.writesAhead().firstSeen('orders', [{ fhirId: 'c', version: 'v1' }], 9);
+  t.equal(sighting.get('c'), 9, 'a first sighting written ahead is answered before its batch commits');
+  await t.rejects(lostEnd, /disk I\/O error/, 'a COMMIT that fails rejects the write ahead');
+  t.equal((await store.getJob('job-opened'))?.status, 'in-flight', 'the end is not there');
   const seen = await store.firstSeen('orders', [{ fhirId: 'c', version: 'v2' }], 11);
-  t.equal(seen.get('c'), 11, 'and its row is not there');
+  t.equal(seen.get('c'), 11, 'nor the sighting: lost with its batch, the next one recorded later');
 });
 
 t.test('firstSeen: a new version is one write, a known one a read; the kept sighting wins', async (t) => {
