@@ -7,7 +7,7 @@ import t from 'tap';
 import { ConflictError } from '../../../src/domain/errors.js';
 import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { outboxFixture } from '../../support/outbox-fixture.js';
+import { outboxFixture, waitFor } from '../../support/outbox-fixture.js';
 
 const write = (key: string, data: unknown = { qty: 5 }, extra: object = {}) => ({
   flow: 'write',
@@ -57,7 +57,9 @@ for (const engine of engineCases()) {
       const f = await outboxFixture(t, engine, { faults: { slow: 1, slowMs: [200, 200] } });
       const other = await f.secondInstance();
       const first = f.outbox.acceptWrite(write('SR-3'));
-      await new Promise((r) => setTimeout(r, 50));
+      // the first instance has stored the job once it is delivering it (each answer takes 200 ms);
+      // a fixed sleep lost that race at high load and made the other instance's write the new one
+      t.ok(await waitFor(async () => f.calls.write === 1), 'the first instance is delivering its write');
       const viaOther = await other.acceptWrite(write('SR-3'));
       t.equal(viaOther.kind, 'duplicate');
       t.same(firstOf(viaOther), await first, 'the other instance polled the job until it was done');
