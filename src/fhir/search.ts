@@ -131,14 +131,17 @@ function sortResources(route: ResourceRoute, resources: Json[], sort: string | u
     .filter(Boolean)
     .map((k) => ({ key: k.replace(/^-/, ''), desc: k.startsWith('-') }));
   for (const { key } of keys) sortKey(route, {}, key);
-  return [...resources].sort((a, b) => {
-    for (const { key, desc } of keys) {
-      const x = sortKey(route, a, key);
-      const y = sortKey(route, b, key);
-      if (x !== y) return (x < y ? -1 : 1) * (desc ? -1 : 1);
+  // each resource's keys made once, not twice per comparison (a name is lower-cased ~2 log n times otherwise)
+  const keyed = resources.map((resource) => ({ resource, by: keys.map(({ key }) => sortKey(route, resource, key)) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < keys.length; i++) {
+      const x = a.by[i];
+      const y = b.by[i];
+      if (x !== y) return (x < y ? -1 : 1) * (keys[i].desc ? -1 : 1);
     }
     return 0;
   });
+  return keyed.map((k) => k.resource);
 }
 
 export async function searchResources(

@@ -59,6 +59,39 @@ t.test('update-as-create keeps the client id; conditional create finds the first
   t.equal(many.statusCode, 412, 'more than one match is 412');
 });
 
+t.test('search: _sort by several keys, each ascending or descending', async (t) => {
+  const { app } = await testApp();
+  for (const [code, name] of [
+    ['S1', 'Clinic B'],
+    ['S2', 'Clinic A'],
+    ['S3', 'clinic a'],
+    ['S4', 'Clinic C'],
+  ])
+    t.equal((await post(app, '/fhir/Location', location({ code, name }))).statusCode, 201);
+  const sorted = async (sort: string) =>
+    ((await get(app, `/fhir/Location?_sort=${sort}`)).json().entry as any[]).map((e) => ({
+      id: e.resource.id as string,
+      name: e.resource.name as string,
+    }));
+  const all = await sorted('_id');
+  const ids = all.map((e) => e.id);
+  t.same(ids, [...ids].sort(), '_id ascending');
+  const a = all.filter((e) => e.name.toLowerCase() === 'clinic a').map((e) => e.id);
+  const [low, high] = a;
+  const byNameThenIdDesc = await sorted('name,-_id');
+  t.same(
+    byNameThenIdDesc.map((e) => e.id),
+    [high, low, ...['Clinic B', 'Clinic C'].map((n) => all.find((e) => e.name === n)!.id)],
+    'name ignoring case, then the equal names by _id descending',
+  );
+  const byNameDescThenId = await sorted('-name,_id');
+  t.same(
+    byNameDescThenId.map((e) => e.name),
+    ['Clinic C', 'Clinic B', ...[low, high].map((id) => all.find((e) => e.id === id)!.name)],
+    'name descending, then the equal names by _id ascending',
+  );
+});
+
 t.test(
   'search: paging links on the public base, _count, _sort, _summary=count, _lastUpdated, POST _search, _format',
   async (t) => {
