@@ -181,12 +181,35 @@ async function fillOrRefuse(
 /** A journal written before fill outcomes were objects holds the status string. */
 const asFillOutcome = (v: FillOutcome | string): FillOutcome => (typeof v === 'string' ? { status: v } : v);
 
+/** What the fill left, for the transitions that follow it under the same lock. */
+interface Filled {
+  id: string;
+  /** The status this attempt saw OpenLMIS answer (undefined when the fill ran in an earlier attempt). */
+  seen?: string;
+  filled?: RequisitionDto;
+  recordFill: () => Promise<unknown>;
+  /**
+   * The initiate step's record and the note resolving it: asked for in the same moment as the last
+   * records of the order, so they join the commit that ends the outbox job (one fsync, not two).
+   */
+  recordInitiate: () => Promise<unknown>;
+}
+
 /**
  * Initiate (or adopt what is provably ours) and fill, holding the lock of the facility/program/
- * period/emergency throughout: when it is released, the requisition carries our order number (or
- * is deleted again), so no unmarked draft of ours is left for another write to wonder about.
+ * period/emergency throughout, then `next` (the transitions) still under it: when the lock is
+ * released, the requisition carries our order number (or is deleted again), and the initiate's
+ * record and resolving note are on disk, so no other write of ours meets an unresolved note.
+ *
+ * The fill and the transitions do not wait for the initiate's record (issue 18: it was one more
+ * fsync each order waited for in series). A resumed attempt without that record initiates again
+ * under this lock, and its search finds what this one left: the draft our notes give this write
+ * (the note was on disk before the POST) or, once filled, the requisition carrying our order
+ * number, submitted or not (fill and submit then see it done and write nothing). That record and
+ * the note are asked for when the order's last records are, and `next`'s result is handed back
+ * at once, so they commit with the job's end; the lock is held until they are on disk.
  */
-async function initiateAndFill(
+async function initiateAndFill<R>(
   deps: OpenLmisDeps,
   order: Order,
   resolved: ResolvedOrder,
@@ -194,7 +217,8 @@ async function initiateAndFill(
   own: string | undefined,
   journal: StepJournal,
   recordPeriod: () => Promise<unknown>,
-): Promise<{ id: string; seen?: string; filled?: RequisitionDto; recordFill: () => Promise<unknown> }> {
+  next: (filled: Filled) => Promise<R>,
+): Promise<R> {
   const { client } = deps;
   const params = {
     facilityId: resolved.facilityId,
@@ -204,65 +228,88 @@ async function initiateAndFill(
     orderNumber: order.orderNumber,
     idempotencyKey: journal.idempotencyKey,
   };
-  return deps.ledger.serialise(initiateLockKey(params), async () => {
+  let handOver!: (result: R) => void;
+  const handedOver = new Promise<R>((resolve) => (handOver = resolve));
+  const locked = deps.ledger.serialise(initiateLockKey(params), async () => {
     // What OpenLMIS answered within this attempt saves re-reading it; a resumed attempt has none.
     let initiated: RequisitionDto | undefined;
-    // this write knows its requisition once the initiate step has its value (answered, adopted or
-    // resumed): nothing of ours is in the air. Noted in the same commit as the step's record.
-    let resolving: Promise<void> | undefined;
-    const resolve = () => deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey);
-    // The fill does not wait for the initiate's record (nor the note that resolves it): a resumed
-    // attempt without that record initiates again under this lock, and its search finds what this
-    // one left: the draft our notes give this write (the note was on disk before the POST), or,
-    // once filled, the requisition carrying our order number. Both commits overlap the fill call,
-    // and are on disk before the lock is released (so no other write of ours sees an unresolved note).
-    const initiateStep = overlappedStep(journal, 'initiate', async () => {
-      if (own) {
-        // nothing to post: the period's record and the note join this step's commit
-        void recordPeriod();
-        resolving = resolve();
-        resolving.catch(() => undefined);
-        return own;
-      }
-      const result = await initiateRequisition(client, deps.ledger, params, recordPeriod);
-      initiated = result.full;
-      forgetPeriods(deps, params);
-      resolving = resolve();
-      resolving.catch(() => undefined);
-      return result.id;
-    });
-    const id = await initiateStep.value;
-    // the fill is an upstream write: the period's record is on disk first (at once, when it is already)
-    await recordPeriod();
-    const initiateRecorded = Promise.all([initiateStep.record(), resolving ?? resolve()]);
-    initiateRecorded.catch(() => undefined);
-    // the status seen within this attempt only: a journaled one may be stale after a crash
-    let ranNow = false;
-    let seenNow: RequisitionDto | undefined;
-    // the submit does not wait for the fill's record: it reads the requisition's state first
-    // whenever it resumes without one (transition, fill). The record waits for the submit's answer
-    // and joins its commit (and the job's end): one fsync at the end of the order, not two in series
-    const fillStep = overlappedStep(
+    const initiateStep = overlappedStep(
       journal,
-      'fill',
-      () => {
-        ranNow = true;
-        return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
+      'initiate',
+      async () => {
+        if (own) {
+          // nothing to post; the fill below waits for the period's record
+          void recordPeriod();
+          return own;
+        }
+        const result = await initiateRequisition(client, deps.ledger, params, recordPeriod);
+        initiated = result.full;
+        forgetPeriods(deps, params);
+        return result.id;
       },
       { deferred: true },
     );
-    const filled = asFillOutcome(await fillStep.value);
-    await initiateRecorded;
-    if (isRefused(filled)) {
-      await fillStep.record();
-      throw refusalError(
-        filled,
-        `the requisition ${id} initiated for it`,
-        await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
+    let initiateRecorded: Promise<unknown> | undefined;
+    // this write knows its requisition once the initiate step has its value (answered, adopted or
+    // resumed): nothing of ours is in the air, so the note resolving it joins the step's record.
+    // Without a value (an initiate whose outcome is unknown) the note stays unresolved: other
+    // writes of ours hold until a later attempt learns what landed (requisition-initiate.ts).
+    const recordInitiate = () => {
+      if (!initiateRecorded) {
+        initiateRecorded = initiateStep.value.then(() =>
+          Promise.all([initiateStep.record(), deps.ledger.resolve(initiateLockKey(params), params.idempotencyKey)]),
+        );
+        // awaited before the lock goes (below); this keeps an early failure from being "unhandled"
+        initiateRecorded.catch(() => undefined);
+      }
+      return initiateRecorded;
+    };
+    try {
+      const id = await initiateStep.value;
+      // the fill is an upstream write: the period's record is on disk first (at once, when it is already)
+      await recordPeriod();
+      // the status seen within this attempt only: a journaled one may be stale after a crash
+      let ranNow = false;
+      let seenNow: RequisitionDto | undefined;
+      // the submit does not wait for the fill's record: it reads the requisition's state first
+      // whenever it resumes without one (transition, fill). The record waits for the submit's answer
+      // and joins its commit (and the job's end): one fsync at the end of the order, not two in series
+      const fillStep = overlappedStep(
+        journal,
+        'fill',
+        () => {
+          ranNow = true;
+          return fillOrRefuse(client, id, requestedLines(resolved), order, initiated, (r) => (seenNow = r));
+        },
+        { deferred: true },
       );
+      const filled = asFillOutcome(await fillStep.value);
+      if (isRefused(filled)) {
+        // the undo is an upstream write: what it undoes is on disk first
+        await Promise.all([recordInitiate(), fillStep.record()]);
+        throw refusalError(
+          filled,
+          `the requisition ${id} initiated for it`,
+          await journal.run('undo-initiate', () => undoInitiate(client, id, order.orderNumber)),
+        );
+      }
+      handOver(
+        await next({
+          id,
+          seen: ranNow ? filled.status : undefined,
+          filled: seenNow,
+          recordFill: () => fillStep.record(),
+          recordInitiate,
+        }),
+      );
+    } finally {
+      // a step that failed, or ran ahead of these records, still leaves them for its retry, and
+      // the lock goes only once they are on disk
+      await recordInitiate().catch(() => undefined);
     }
-    return { id, seen: ranNow ? filled.status : undefined, filled: seenNow, recordFill: () => fillStep.record() };
   });
+  // the result as soon as `next` has it; the lock's release (and any failure) otherwise
+  return Promise.race([handedOver, locked.then(() => handedOver)]);
 }
 
 export async function submitOrder(deps: OpenLmisDeps, order: Order, journal: StepJournal): Promise<WriteResult> {
@@ -292,8 +339,7 @@ async function submitInPeriod(
     await periodStep.record();
     return submitRequisitionLess(deps, order, resolved, journal);
   }
-  const { client } = deps;
-  const { id, seen, filled, recordFill } = await initiateAndFill(
+  return initiateAndFill(
     deps,
     order,
     resolved,
@@ -301,7 +347,19 @@ async function submitInPeriod(
     period.requisitionId,
     journal,
     () => periodStep.record(),
+    (filled) => transitions(deps, order, resolved, journal, filled),
   );
+}
+
+/** Submit (and authorize, where configured) the filled requisition: the order's last upstream writes. */
+async function transitions(
+  deps: OpenLmisDeps,
+  order: Order,
+  resolved: ResolvedOrder,
+  journal: StepJournal,
+  { id, seen, filled, recordFill, recordInitiate }: Filled,
+): Promise<WriteResult> {
+  const { client } = deps;
   let submittedNow: string | undefined;
   // the last transition's answer in this attempt, for the read-back (requisition-recent.ts)
   let answer: RequisitionDto | undefined;
@@ -314,16 +372,18 @@ async function submitInPeriod(
     } catch (err) {
       return refusalOf(err);
     } finally {
-      // the fill's record, asked for in the same turn as the submit's own record
+      // the fill's and the initiate's records, asked for in the same turn as the submit's own record
+      void recordInitiate();
       void recordFill();
     }
   });
   const submitted = await submitStep.value;
-  // (a resumed attempt whose submit was recorded runs no action above: the fill's record is asked for here)
+  // (a resumed attempt whose submit was recorded runs no action above: the records are asked for here)
+  const initiateRecorded = recordInitiate();
   const fillRecorded = recordFill();
   forgetPeriods(deps, periodsOf(order, resolved));
   if (isRefused(submitted)) {
-    await Promise.all([submitStep.record(), fillRecorded]);
+    await Promise.all([submitStep.record(), fillRecorded, initiateRecorded]);
     throw refusalError(
       submitted,
       `the requisition ${id} initiated for it`,
@@ -331,10 +391,13 @@ async function submitInPeriod(
     );
   }
   let status = (asFillOutcome(submitted as FillOutcome | string) as { status: string }).status;
-  if (deps.settings().authorizeStep)
+  if (deps.settings().authorizeStep) {
+    // the authorize is an upstream write after the submit: the records before it are on disk first
+    await initiateRecorded;
     status = await journal.run('authorize', () =>
       transition(client, id, 'authorize', awaitsAuthorize, submittedNow, heard),
     );
+  }
   // only what this attempt itself saw from the fill to the last transition stands in for a read
   if (filled && answer?.status === status) rememberWritten(deps, filled, answer);
   return { system: LMIS, ids: { requisition: id }, status: orderStatusOfRequisition(status) };

@@ -1,6 +1,6 @@
 /**
- * Issue 18: the initiate's journal record (and the note resolving it) overlaps the fill call, and
- * the fill's record waits for the submit's answer to join its commit. So a crash can come after
+ * Issue 18: the initiate's journal record (and the note resolving it) and the fill's record wait
+ * for the submit's answer, to join the commit that ends the outbox job. So a crash can come after
  * OpenLMIS applied the fill, or the submit, with those records never written. These tests lose
  * exactly those records (a journal that drops them, as a crash before their commit would) and
  * check that the resumed write ends with one requisition, submitted once, without a second
@@ -66,6 +66,30 @@ t.test('a crash after the submit, before the fill was recorded, resumes without 
   t.equal(requisitions(h).length, 1, 'still one requisition');
   t.equal(result.ids.requisition, submitted(h)[0].id, 'the submitted one is the answer');
 });
+
+t.test(
+  'a crash after the submit, before the initiate, fill and submit were recorded, writes nothing again',
+  async (t) => {
+    // the initiate's record and resolving note now join the order's last commit (with the job's end)
+    const h = await startFlowHarness();
+    t.teardown(h.close);
+    const o = fiveLineOrder(h);
+    const disk = new MemoryJournal();
+    h.crashAfter('POST', /\/submit$/);
+    const lost = new LosingJournal(disk, new Set(['initiate', 'fill', 'submit']));
+    t.match((await failure(h.orders.submit(o, lost))).message, 'crash');
+    t.same([...disk.steps.keys()], ['find-period'], 'only the period reached the disk');
+    t.equal(submitted(h).length, 1, 'OpenLMIS submitted it');
+
+    const from = h.calls.length;
+    const result = await h.orders.submit(o, disk);
+    t.equal(callsTo(h, from, 'POST', /\/initiate$/), 0, 'no second initiate: the search finds it by our order number');
+    t.equal(callsTo(h, from, 'PUT', /^\/api\/requisitions\/[^/]+$/), 0, 'no second fill');
+    t.equal(callsTo(h, from, 'POST', /\/submit$/), 0, 'no second submit');
+    t.equal(requisitions(h).length, 1, 'still one requisition');
+    t.equal(result.ids.requisition, submitted(h)[0].id, 'the submitted one is the answer');
+  },
+);
 
 t.test('on success every step of the order is recorded', async (t) => {
   const h = await startFlowHarness();
