@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { jobAttemptValues } from './console-sessions.js';
-import { newJobValues, systemOfRecord, UPSERT_LINK_SQL } from './rows.js';
+import { systemOfRecord, UPSERT_LINK_SQL } from './rows.js';
 import type { JobAttempt, NewJob, ResourceLink } from './types.js';
 
 /**
@@ -13,6 +13,8 @@ type Row = Record<string, unknown>;
 
 export interface NewWrite {
   job: NewJob;
+  /** newJobValues(job), made once: the caller builds the stored job from the payload text in it. */
+  values: unknown[];
   links: ResourceLink[];
   now: number;
 }
@@ -38,7 +40,7 @@ const RECORD_NEW_WRITES_SQL = `WITH input AS (
       next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
     SELECT i.id, i.flow, i.system, i.key, i.payload_hash, i.payload::jsonb, i.status, i.attempts,
       i.next_attempt_at, i.lease_owner, i.lease_until, i.transaction_id, i.created_at, i.created_at
-    FROM input i JOIN claimed c ON c.job_id = i.id RETURNING *),
+    FROM input i JOIN claimed c ON c.job_id = i.id RETURNING id),
   linked AS (
     INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
     SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, l.updated_at, l.system_of_record
@@ -46,12 +48,16 @@ const RECORD_NEW_WRITES_SQL = `WITH input AS (
       AS l(flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at, owner)
     WHERE l.owner IN (SELECT id FROM job)
     ${LINK_UPSERT})
-  SELECT * FROM job`;
+  SELECT id FROM job`;
 
-/** The rows of the jobs created, by job id; a write missing from it found its key taken. */
-export async function recordNewWrites(q: Queryable, writes: NewWrite[]): Promise<Map<string, Row>> {
+/**
+ * The ids of the jobs created; a write missing from them found its key taken. Only ids come
+ * back: the created job is what was bound (rows.ts jobInserted), and returning every column
+ * had the server write each payload's jsonb out as text for the client to parse (issue 18).
+ */
+export async function recordNewWrites(q: Queryable, writes: NewWrite[]): Promise<Set<string>> {
   const columns = columnsOf(
-    writes.map((w) => newJobValues(w.job)),
+    writes.map((w) => w.values),
     13,
   );
   const links = writes.flatMap((w) =>
@@ -71,7 +77,7 @@ export async function recordNewWrites(q: Queryable, writes: NewWrite[]): Promise
     text: RECORD_NEW_WRITES_SQL,
     values: [...columns, ...columnsOf(links, 8)],
   });
-  return new Map((rows as Row[]).map((r) => [String(r.id), r]));
+  return new Set((rows as Row[]).map((r) => String(r.id)));
 }
 
 export interface JobEnd {

@@ -21,6 +21,8 @@ import {
   GET_LINK_SQL,
   systemOfRecord,
   newJobValues,
+  jobInserted,
+  PAYLOAD_VALUE,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -130,7 +132,7 @@ const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
   job AS (
     INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
       next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 FROM claimed RETURNING *),
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 FROM claimed RETURNING id),
   linked AS (
     INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
     SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $20, l.system_of_record
@@ -140,7 +142,7 @@ const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
     ON CONFLICT (flow, fhir_id, system) DO UPDATE SET system_of_record = EXCLUDED.system_of_record,
       upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
       job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at)
-  SELECT * FROM job`;
+  SELECT id FROM job`;
 
 /** A lone new write (RECORD_NEW_WRITE_SQL), prepared once per connection. */
 function recordNewWriteQuery(w: NewWrite): pg.QueryConfig {
@@ -149,7 +151,7 @@ function recordNewWriteQuery(w: NewWrite): pg.QueryConfig {
     name: 'outbox-record-new-write',
     text: RECORD_NEW_WRITE_SQL,
     values: [
-      ...newJobValues(w.job),
+      ...w.values,
       links.map((l) => l.flow),
       links.map((l) => l.fhirId),
       links.map((l) => l.system),
@@ -194,11 +196,12 @@ export class PostgresStore implements Store {
   private readonly localLocks = new KeyedMutex();
 
   /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
-  private readonly newWrites = new TurnBatcher<NewWrite, Row | undefined>({
-    one: async (w) => (await this.pool.query(recordNewWriteQuery(w))).rows[0] as Row | undefined,
+  /** Whether each new write was created (its key was free). */
+  private readonly newWrites = new TurnBatcher<NewWrite, boolean>({
+    one: async (w) => (await this.pool.query(recordNewWriteQuery(w))).rows.length > 0,
     many: async (ws) => {
       const created = await recordNewWrites(this.pool, ws);
-      return ws.map((w) => created.get(w.job.id));
+      return ws.map((w) => created.has(w.job.id));
     },
   });
   private readonly jobEnds = new TurnBatcher<JobEnd, boolean>({
@@ -355,8 +358,10 @@ export class PostgresStore implements Store {
    * concurrent writer of the same key makes the key INSERT wait for it, as in insertWrite.
    */
   private async recordNewWrite(job: NewJob, links: ResourceLink[]): Promise<RecordWriteResult | undefined> {
-    const row = await this.newWrites.submit({ job, links, now: Date.now() });
-    return row ? { created: true, job: jobFromRow(row) } : undefined;
+    const values = newJobValues(job);
+    const created = await this.newWrites.submit({ job, values, links, now: Date.now() });
+    // the job as stored, from what was bound (as on SQLite): the statement returns only its id
+    return created ? { created: true, job: jobInserted(job, values[PAYLOAD_VALUE] as string) } : undefined;
   }
 
   /** Statements the outbox's hot path sent and the calls they carried (see TurnBatcher). */

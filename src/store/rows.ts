@@ -238,6 +238,9 @@ export function sqliteParams(sql: string): string {
   return sql.replace(/\$\d+/g, '?');
 }
 
+/** Where newJobValues puts the payload's JSON text. */
+export const PAYLOAD_VALUE = 5;
+
 /**
  * The values of a new outbox_jobs row, in the INSERT's column order up to created_at (PostgreSQL
  * uses $13 for updated_at too; SQLite binds created_at once more). One list for both engines.

@@ -22,6 +22,7 @@ import {
   systemOfRecord,
   newJobValues,
   jobInserted,
+  PAYLOAD_VALUE,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -103,8 +104,6 @@ const INSERT_KEY_SQL =
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
   next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/** Where newJobValues puts the payload's JSON text. */
-const PAYLOAD_VALUE = 5;
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?

@@ -51,6 +51,19 @@ t.test('batched outbox statements on PostgreSQL', { skip: engine.skip }, async (
     }
   });
 
+  t.test('a new write answers with the job as a read of it returns it, alone or batched', async (t) => {
+    // keys in an order jsonb does not keep, nested values, a string that looks like JSON
+    const payload = { zeta: 1, alpha: { b: [1, 'two', null], a: true }, mid: '{"x":1}', n: 12.5 };
+    const [[alone]] = await Promise.all([store.recordWrites([job('ALONE', payload)], [])]);
+    const batched = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => store.recordWrites([job(`B${i}`, { ...payload, i })], [])),
+    );
+    for (const r of [alone, ...batched.map(([b]) => b)]) {
+      const read = await store.getJob(r.job.id);
+      t.same(r.job, read, `${r.job.id}: the answer is the stored job`);
+    }
+  });
+
   t.test('one key twice in one batch: one job, the second call is a duplicate of it', async (t) => {
     const [a, b] = await Promise.all([
       store.recordWrites([job('SAME')], []),
