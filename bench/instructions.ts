@@ -25,6 +25,11 @@
  * Requests are the bench:http create (a SupplyRequest with a new order number each, Basic auth,
  * the OpenHIM transaction header unless BENCH_OPENHIM=0), BENCH_CONNECTIONS (4) in flight.
  * BENCH_SIDES=bare,edge,medplum (default bare,edge; the ratios are to bare when it is measured).
+ * BENCH_BASE_DIR=dir adds each side again from that tree (the tree before a change: `git archive`
+ * into it, node_modules linked), run side by side: every server is started and warmed first, then
+ * each repeat takes its two windows on every server in turn (the order reversed on odd repeats),
+ * and `side ÷ base side` is printed repeat by repeat. The windows spread with the repeat index
+ * the same way in both trees (session 11), so the paired ratios are steadier than two medians.
  * Node's JIT writes code into memory valgrind has translated: --smc-check=all-non-file makes
  * valgrind notice. Callgrind counts every thread (GC and compiler threads included), as
  * process.cpuUsage does.
@@ -62,14 +67,29 @@ type Side = (typeof ALL_SIDES)[number];
 const requested = (process.env.BENCH_SIDES ?? 'bare,edge').split(',');
 const SIDES = ALL_SIDES.filter((s) => requested.includes(s));
 
+const BASE_DIR = process.env.BENCH_BASE_DIR ? path.resolve(process.env.BENCH_BASE_DIR) : undefined;
+const ownDir = path.resolve(here, '..');
+
+/** One server measured: a side of this tree, or of the base tree. */
+interface Run {
+  label: string;
+  side: Side;
+  dir: string;
+}
+
+const RUNS: Run[] = SIDES.flatMap((side) => [
+  { label: side, side, dir: ownDir },
+  ...(BASE_DIR ? [{ label: `base ${side}`, side, dir: BASE_DIR }] : []),
+]);
+
 interface Instrumented {
   child: ChildProcess;
   url: string;
   outDir: string;
 }
 
-/** Starts side.ts under callgrind with instrumentation off; resolves once it reports its URL. */
-function startUnderCallgrind(side: Side): Promise<Instrumented> {
+/** Starts a tree's side.ts under callgrind with instrumentation off; resolves once it reports its URL. */
+function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
   const outDir = mkdtempSync(path.join(tmpdir(), `callgrind-${side}-`));
   const child = spawn(
     'valgrind',
@@ -82,11 +102,11 @@ function startUnderCallgrind(side: Side): Promise<Instrumented> {
       ...nodeFlags,
       '--import',
       'tsx',
-      path.join(here, 'http', 'side.ts'),
+      path.join(dir, 'bench', 'http', 'side.ts'),
       side,
     ],
     // valgrind execs node in place: the IPC channel (fd 3) and pid are node's
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, BENCH_UNDER_VALGRIND: '1' } },
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, BENCH_UNDER_VALGRIND: '1' } },
   );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -169,51 +189,86 @@ async function sendOnce(pool: Pool, id: number, attempt = 1): Promise<Dispatcher
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
-async function measure(side: Side): Promise<number[]> {
-  const server = await startUnderCallgrind(side);
+interface Measured extends Instrumented {
+  run: Run;
+  pool: Pool;
+}
+
+/** Started, warmed (BENCH_WARMUP_REQUESTS), instrumentation on and settled. */
+async function ready(run: Run): Promise<Measured> {
+  const server = await startUnderCallgrind(run);
   const pool = new Pool(server.url, { connections });
+  await send(pool, warmupRequests);
+  await control(server, '-i', 'on');
+  await send(pool, 50);
+  return { ...server, run, pool };
+}
+
+/** One repeat on one server: the instructions of N2 − N1 requests, per request. */
+async function window(server: Measured): Promise<number> {
+  const totals: number[] = [];
+  for (const n of [N1, N2]) {
+    await collect(server);
+    await control(server, '-z');
+    await send(server.pool, n);
+    totals.push(await dumpInstructions(server));
+  }
+  const perRequest = (totals[1] - totals[0]) / (N2 - N1);
+  console.log(`${server.run.label.padEnd(13)} I(${N1}) ${totals[0]}  I(${N2}) ${totals[1]}  → ${fmt(perRequest)}/req`);
+  return perRequest;
+}
+
+async function stop(server: Measured): Promise<void> {
+  await server.pool.close();
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+  rmSync(server.outDir, { recursive: true, force: true });
+}
+
+/** Every run's per-request instructions, repeat by repeat, the servers taking turns. */
+async function measureAll(): Promise<Map<string, number[]>> {
+  const servers: Measured[] = [];
   try {
-    await send(pool, warmupRequests);
-    await control(server, '-i', 'on');
-    await send(pool, 50);
-    const perRequest: number[] = [];
+    for (const run of RUNS) servers.push(await ready(run));
+    const results = new Map<string, number[]>(RUNS.map((r) => [r.label, []]));
     for (let r = 0; r < repeats; r++) {
-      const totals: number[] = [];
-      for (const n of [N1, N2]) {
-        await collect(server);
-        await control(server, '-z');
-        await send(pool, n);
-        totals.push(await dumpInstructions(server));
-      }
-      perRequest.push((totals[1] - totals[0]) / (N2 - N1));
-      console.log(`${side.padEnd(8)} I(${N1}) ${totals[0]}  I(${N2}) ${totals[1]}  → ${fmt(perRequest.at(-1)!)}/req`);
+      for (const server of r % 2 ? [...servers].reverse() : servers)
+        results.get(server.run.label)!.push(await window(server));
     }
-    return perRequest;
+    return results;
   } finally {
-    await pool.close();
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
-    rmSync(server.outDir, { recursive: true, force: true });
+    for (const server of servers) await stop(server);
   }
 }
 
 const fmt = (n: number) => `${(n / 1000).toFixed(0)}k instr`;
 
 async function main() {
-  const results = {} as Record<Side, number[]>;
-  for (const side of SIDES) results[side] = await measure(side);
+  const results = await measureAll();
+  const bare = results.get('bare');
   console.log(`\n${N1} and ${N2} requests, ${repeats} repeats, ${connections} in flight, OpenHIM header ${viaOpenHim}`);
-  for (const side of SIDES) {
-    const xs = results[side];
+  for (const { label, side } of RUNS) {
+    const xs = results.get(label)!;
     console.log(
-      `${side.padEnd(8)} ${fmt(median(xs))} per request (${fmt(Math.min(...xs))} - ${fmt(Math.max(...xs))})` +
-        (side === 'bare' || !results.bare
+      `${label.padEnd(13)} ${fmt(median(xs))} per request (${fmt(Math.min(...xs))} - ${fmt(Math.max(...xs))})` +
+        (side === 'bare' || !bare || label !== side
           ? ''
-          : `   bare / ${side} ${(median(results.bare) / median(xs)).toFixed(3)}×`),
+          : `   bare / ${side} ${(median(bare) / median(xs)).toFixed(3)}×`),
     );
   }
   const summary: Record<string, unknown> = { bench: 'instructions', N1, N2, connections, viaOpenHim };
-  for (const side of SIDES) summary[side] = Math.round(median(results[side]));
+  for (const { label } of RUNS) summary[label] = Math.round(median(results.get(label)!));
+  if (BASE_DIR) {
+    for (const side of SIDES) {
+      const own = results.get(side)!;
+      const base = results.get(`base ${side}`)!;
+      const ratios = own.map((x, i) => x / base[i]);
+      console.log(
+        `${side} ÷ base ${side}, repeat by repeat: ${ratios.map((q) => q.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`,
+      );
+      summary[`${side}/base`] = Number(median(ratios).toFixed(4));
+    }
+  }
   console.log(JSON.stringify(summary));
 }
 
