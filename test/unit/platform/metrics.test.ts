@@ -82,21 +82,24 @@ t.test('the exposition text is byte-equal to prom-client fed the same values', a
         const startedAt = 1_700_000_000_000 + i;
         const ended = next() < 0.8;
         const endedAt = ended ? startedAt + Math.floor(next() * 40_000) : undefined;
-        const call =
-          next() < 0.7
-            ? { system, startedAt, endedAt, response: { status: pick(STATUSES) } }
-            : { system, startedAt, endedAt, error: { message: next() < 0.5 ? 'timed out' : 'ECONNRESET' } };
-        recordUpstream(call);
+        const status = next() < 0.7 ? pick(STATUSES) : undefined;
+        const message = next() < 0.5 ? 'timed out' : 'ECONNRESET';
+        recordUpstream(
+          status === undefined
+            ? { system, startedAt, endedAt, error: { message } }
+            : { system, startedAt, endedAt, response: { status } },
+        );
+        // the outcome as an operator reads it, written out independently of upstreamOutcome
         const outcome =
-          'response' in call
-            ? call.response.status < 400
-              ? 'ok'
-              : call.response.status < 500
-                ? 'client_error'
-                : 'server_error'
-            : /timed out/.test(call.error.message)
+          status === undefined
+            ? message === 'timed out'
               ? 'timeout'
-              : 'network';
+              : 'network'
+            : status < 400
+              ? 'ok'
+              : status < 500
+                ? 'client_error'
+                : 'server_error';
         ref.upstreamCalls.inc({ system, outcome });
         if (endedAt !== undefined) ref.upstreamSeconds.observe({ system }, (endedAt - startedAt) / 1000);
       }
