@@ -5,7 +5,7 @@ import { SIGHTING_TRUST_MS } from './seen-versions.js';
 const MAX_PAGES = 64;
 
 /** The store as this memo uses it: `linkWrites` where the engine counts its link writes. */
-type LinkStore = Pick<Store, 'linksToUpstream' | 'engine'> & { linkWrites?: () => number };
+type LinkStore = Pick<Store, 'linksToUpstream' | 'engine' | 'linkWrites'>;
 
 interface Answer {
   /** The store's link-write count before the read. */

@@ -133,6 +133,8 @@ const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details
  */
 export class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
+  /** Writes of resource_links by this process (Store.linkWrites). */
+  private linkWriteCount = 0;
   private readonly conn: SqliteConnection;
   private closed = false;
   private ahead?: LookupsAhead;
@@ -290,6 +292,7 @@ export class SqliteStore implements Store {
       'UPDATE idempotency_keys SET payload_hash = ?, job_id = ?, created_at = ? WHERE flow = ? AND system = ? AND key = ?',
     ).run(job.payloadHash, job.id, job.createdAt, job.flow, job.system, job.idempotencyKey);
     // the refused write never reached its upstream: no link may point there on its behalf
+    this.linkWriteCount++;
     this.sql('UPDATE resource_links SET upstream_id = NULL WHERE job_id = ?').run(old.id);
     this.insertAudit(supersedeAudit(old, job), job.createdAt);
     return true;
@@ -345,6 +348,10 @@ export class SqliteStore implements Store {
       firstSeen: (flow, versions, now) => this.recordSightings(behind, readNow, flow, versions, now),
       onDisk: () => commits.onDisk(),
     });
+  }
+
+  linkWrites(): number {
+    return this.linkWriteCount;
   }
 
   async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
@@ -412,6 +419,7 @@ export class SqliteStore implements Store {
   }
 
   private insertLinks(links: ResourceLink[]): void {
+    this.linkWriteCount++;
     const stmt = this.sql(UPSERT_LINK_SQLITE);
     const now = Date.now();
     for (const l of links)
@@ -518,7 +526,10 @@ export class SqliteStore implements Store {
     return write(() => {
       const finished =
         this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
-      if (finished && upstreamId !== undefined) this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
+      if (finished && upstreamId !== undefined) {
+        this.linkWriteCount++;
+        this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
+      }
       if (attempt) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt));
       return finished;
     });

@@ -316,6 +316,14 @@ export interface Store {
   getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
   /** Links of writes to these upstream objects of one system (with a job), newest first. */
   linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]>;
+  /**
+   * SQLite only: a count that moves whenever this process writes resource_links (inserted or
+   * upserted links, an upstream id set or cleared), bumped inside the synchronous write itself,
+   * before its COMMIT. A reader that took the count before its read may reuse that answer while
+   * the count is unchanged (routing/written-links.ts); a rolled-back write only makes a needless
+   * miss. Absent on PostgreSQL, where several instances write links and readers always ask.
+   */
+  linkWrites?(): number;
 
   /**
    * getLink, getJob and listCrosswalkByRegistryId for a write's own lookups before it is
