@@ -104,17 +104,7 @@ export const PLAN = {
   stockPerFacility: { count: 4, credit: 4, debit: 4 },
 };
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { random } from './seeded-random.js';
 
 /** A GTIN with a valid GS1 check digit that no product map entry has. */
 export function unmappedGtin(n: number): string {

@@ -4,22 +4,12 @@ import { wholeEnvelopeText, type EnvelopeInput } from '../../../src/openhim/enve
 import { openHimEnvelopeText } from '../../../src/openhim/envelope-text.js';
 import { MASK, Redactor } from '../../../src/platform/redaction.js';
 import type { UpstreamCall } from '../../../src/platform/call-recording.js';
+import { random } from '../../support/seeded-random.js';
 
 const urn = 'urn:mediator:fhir-supply-mediator';
 const SECRET = 'Hunter2-secret-Value';
 const CLIENT_SECRET = 'client/se+cret?=&"x'; // the quote sends the envelope down the one-pass path
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.payload.sig-123456';
-
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fragments a body is made of: ordinary text, escapes, multi-byte characters and secrets in their forms. */
 const FRAGMENTS = [

@@ -12,17 +12,7 @@ import {
 } from '../../../src/platform/metrics.js';
 import { basicAuth, TEST_PASSWORD } from '../../support/app.js';
 import { memoryServices } from '../../support/memory-services.js';
-
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x ^= x + Math.imul(x ^ (x >>> 7), 61 | x);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../../support/seeded-random.js';
 
 /** The metrics as prom-client's own Counter and Histogram (what createMetrics used before). */
 function promClientReference() {
