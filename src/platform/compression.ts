@@ -1,9 +1,7 @@
 import compress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
 import { rememberingUtf8, rememberingZlib } from './compress-memo.js';
-
-const asList = <H>(hooks: H | H[] | undefined): H[] =>
-  hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+import { hookList } from './route-hooks.js';
 
 /**
  * Response compression (@fastify/compress) and request decompression, where a request that cannot
@@ -20,7 +18,7 @@ const asList = <H>(hooks: H | H[] | undefined): H[] =>
 export async function registerCompression(app: FastifyInstance): Promise<void> {
   const before = new WeakMap<RouteOptions, { onRequest: Set<onRequestHookHandler>; onSend: Set<onSendHookHandler> }>();
   app.addHook('onRoute', (route) => {
-    before.set(route, { onRequest: new Set(asList(route.onRequest)), onSend: new Set(asList(route.onSend)) });
+    before.set(route, { onRequest: new Set(hookList(route.onRequest)), onSend: new Set(hookList(route.onSend)) });
   });
   await app.register(compress, {
     global: true,
@@ -41,9 +39,9 @@ export async function registerCompression(app: FastifyInstance): Promise<void> {
   app.addHook('onRoute', (route) => {
     const own = before.get(route);
     if (!own) return;
-    const onRequest = asList(route.onRequest).filter((hook) => own.onRequest.has(hook));
+    const onRequest = hookList(route.onRequest).filter((hook) => own.onRequest.has(hook));
     route.onRequest = onRequest.length ? onRequest : undefined;
-    route.onSend = asList(route.onSend).map((hook) => (own.onSend.has(hook) ? hook : onlyWhenAccepted(hook)));
+    route.onSend = hookList(route.onSend).map((hook) => (own.onSend.has(hook) ? hook : onlyWhenAccepted(hook)));
   });
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { LabelledTally, type Series } from './labelled-tally.js';
+import { hookList } from './route-hooks.js';
 
 /** One registry per app instance, so tests and several apps in one process do not collide. */
 export interface Metrics {
@@ -70,7 +71,7 @@ export function observeRequests(app: FastifyInstance, metrics: Metrics): void {
       recordInto(series, reply);
       done();
     };
-    route.onResponse = [...asList(route.onResponse), onResponse];
+    route.onResponse = [...hookList(route.onResponse), onResponse];
   });
   const unmatched = new Map<string, Series>();
   app.addHook('onResponse', (request, reply, done) => {
@@ -82,9 +83,6 @@ export function observeRequests(app: FastifyInstance, metrics: Metrics): void {
     done();
   });
 }
-
-const asList = <H>(hooks: H | H[] | undefined): H[] =>
-  hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
   app.get('/metrics', async (_request, reply) => {

@@ -1,5 +1,6 @@
 import type { Facility } from '../../../domain/index.js';
 import { sameContent } from '../../../domain/same-content.js';
+import { deepFreeze } from '../../../upstream/reused-parse.js';
 
 /** Facilities remembered; past this the longest unchanged are dropped (a few KB each). */
 const MAX_FACILITIES = 5_000;
@@ -32,10 +33,4 @@ export class DecodedFacilities {
     if (this.last.size > this.maxFacilities) this.last.delete(this.last.keys().next().value as string);
     return facility;
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  for (const member of Object.values(value)) deepFreeze(member);
-  return Object.freeze(value);
 }
