@@ -37,6 +37,7 @@ import {
 import { defaultWeights, type MatchWeights } from '../src/registry/match/weights.js';
 import { gofrBaseline } from './reconcile-gofr-baseline.js';
 import { NATIONAL_SIZE, writeNationalInput } from './reconcile-national.js';
+import { random } from '../test/support/seeded-random.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sharedDir = process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared');
@@ -372,21 +373,10 @@ function crossValidate(loaded: Loaded, prior: MatchWeights, policy: CalibrationP
   return [0, 1].map((k) => measureSplit(loaded, prior, policy, folds[k], folds[1 - k]));
 }
 
-/** mulberry32: a small seeded generator, so a seed always draws the same partitions. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** N random halvings of the areas (Fisher–Yates shuffle, first half / second half). */
 export function randomHalvings(areas: string[], repeats: number, seed: number): [string[], string[]][] {
-  const rand = seededRandom(seed);
+  // mulberry32: a seed always draws the same partitions
+  const rand = random(seed);
   return Array.from({ length: repeats }, () => {
     const a = [...areas];
     for (let i = a.length - 1; i > 0; i--) {
