@@ -10,6 +10,7 @@ import { decodeInventoryReport, encodeInventoryReport } from './codecs/inventory
 import { InvalidInputError } from '../domain/errors.js';
 import type { ResourceType } from './routes.js';
 import type { FhirVersion } from './versions.js';
+import { withMembers } from './with-members.js';
 
 /**
  * Bridges one resource type and its flow's domain object: encode (domain → resources, with meta),
@@ -111,7 +112,7 @@ const location: ResourceAdapter<Facility> = {
       groupKey: `Location/${id}`,
       explicitGroup: false,
       id,
-      build: () => ({ ...facility, id, lastUpdated: undefined }),
+      build: () => withMembers(facility, { id, lastUpdated: undefined }),
     };
   },
 };
@@ -125,7 +126,7 @@ const supplyRequest: ResourceAdapter<Order> = {
   decode(version, resource, path, mode) {
     const { order, line, explicitOrderNumber } = decodeSupplyRequest(version, resource, path);
     const id = mode === 'update' ? String(resource.id) : orderLineId(order.orderNumber, line.product);
-    const withId = { ...line, lineId: id };
+    const withId = withMembers(line, { lineId: id });
     return {
       id,
       explicitGroup: explicitOrderNumber,
@@ -134,10 +135,10 @@ const supplyRequest: ResourceAdapter<Order> = {
         // a PUT of an order's only line describes the whole order, as it was first written: a
         // retried PUT then carries the same payload and is deduplicated, not a conflict with the
         // upstream's read-back (its own authoredOn, ids and statuses)
-        if (!previous || previous.lines.every((l) => l.lineId === id)) return { ...order, lines: [withId] };
+        if (!previous || previous.lines.every((l) => l.lineId === id)) return withMembers(order, { lines: [withId] });
         // one line of a standing order cancelled: the order goes on without it (an amendment)
         if (order.status === 'cancelled' && previous.status !== 'cancelled')
-          return { ...previous, lines: previous.lines.filter((l) => l.lineId !== id) };
+          return withMembers(previous, { lines: previous.lines.filter((l) => l.lineId !== id) });
         assertSameOrder(previous, order, path);
         if (
           previous.lines.some(
@@ -151,7 +152,7 @@ const supplyRequest: ResourceAdapter<Order> = {
             'business-rule',
           );
         }
-        return { ...previous, lines: [...previous.lines.filter((l) => l.lineId !== id), withId] };
+        return withMembers(previous, { lines: [...previous.lines.filter((l) => l.lineId !== id), withId] });
       },
     };
   },
@@ -191,18 +192,18 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
         mode === 'update'
           ? String(resource.id)
           : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value);
-      return { id, groupKey: key, explicitGroup: true, build: () => ({ ...delivery, id, lines }) };
+      return { id, groupKey: key, explicitGroup: true, build: () => withMembers(delivery, { id, lines }) };
     }
     const line = lines[0];
     const id =
       mode === 'update' ? String(resource.id) : deliveryLineId(delivery.identifier, line.product, line.lot?.number);
-    const withId = { ...line, lineId: id };
+    const withId = withMembers(line, { lineId: id });
     return {
       id,
       groupKey: key,
       explicitGroup: explicitNumber,
       build(previous) {
-        if (!previous) return { ...delivery, id: undefined, lines: [withId] };
+        if (!previous) return withMembers(delivery, { id: undefined, lines: [withId] });
         const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
         return {
           ...previous,
@@ -231,7 +232,7 @@ const inventoryReport: ResourceAdapter<StockReport> = {
         : report.identifier
           ? stableId('InventoryReport', report.identifier.system, report.identifier.value)
           : randomUUID();
-    return { id, groupKey: `InventoryReport/${id}`, explicitGroup: false, build: () => ({ ...report, id }) };
+    return { id, groupKey: `InventoryReport/${id}`, explicitGroup: false, build: () => withMembers(report, { id }) };
   },
 };
 

@@ -46,7 +46,8 @@ export function validateResource(
   const schemaIssues = validateAgainstSchema(version, r as { resourceType: string }, limit);
   if (schemaIssues.some(isUnservedType)) return schemaIssues;
   if (schemaIssues.length >= limit) return schemaIssues;
-  const walked = walkResource(r, r.resourceType, { ...opts, maxIssues: limit });
+  // the limit apart from opts: a spread plus a new key costs ~1 µs on Node 20 (fhir/with-members.ts)
+  const walked = walkResource(r, r.resourceType, opts, limit);
   const ruleIssues = validateRules(version, r, walked);
   // the valid path (nearly every request) allocates nothing more
   if (schemaIssues.length === 0 && ruleIssues.length === 0 && walked.semantic.length === 0) return schemaIssues;

@@ -16,7 +16,7 @@ export interface WalkIssues {
   empty: Issue[];
   /** dateTimes with a time but no zone (rules.ts). */
   zoneless: Issue[];
-  /** The semantic rules (semantics.ts), at most opts.maxIssues. */
+  /** The semantic rules (semantics.ts), at most `max` (default opts.maxIssues). */
   semantic: Issue[];
 }
 
@@ -32,9 +32,13 @@ function mayBeZoneless(value: string): boolean {
  * walked it on their own before. The FHIRPath of an element is kept as a list of steps and
  * written out only for an issue: on a valid body (nearly every one) no path string is built.
  */
-export function walkResource(resource: Record<string, unknown>, type: string, opts: SemanticOptions = {}): WalkIssues {
+export function walkResource(
+  resource: Record<string, unknown>,
+  type: string,
+  opts: SemanticOptions = {},
+  max = opts.maxIssues ?? Infinity,
+): WalkIssues {
   const found: WalkIssues = { empty: [], zoneless: [], semantic: [] };
-  const max = opts.maxIssues ?? Infinity;
   const steps: (string | number)[] = [];
   const here = (): string => {
     let path = type;
