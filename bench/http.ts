@@ -19,6 +19,8 @@
  * BENCH_SECONDS (5) per run, BENCH_WARMUP_REQUESTS (3000) requests per side, BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (10), BENCH_OPENHIM (1: requests carry X-OpenHIM-TransactionID, so the
  * mediator answers with the OpenHIM envelope as it does behind OpenHIM).
+ * The servers run compiled by tsc, as production runs (bench/http/compiled.ts); BENCH_TSX=1 runs
+ * them through tsx.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -26,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { supplyRequest } from '../test/support/samples.js';
+import { compileSides, runsThroughTsx } from './http/compiled.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const warmupRequests = Number(process.env.BENCH_WARMUP_REQUESTS ?? 3000);
@@ -57,10 +60,10 @@ interface Child {
   url: string;
 }
 
-/** Starts a script in its own node process (through tsx); resolves with the URL it reports. */
-function startChild(script: string, args: string[]): Promise<Child> {
-  const child = fork(path.join(here, 'http', script), args, {
-    execArgv: ['--import', 'tsx'],
+/** Starts a script in its own node process (through tsx unless compiled); resolves with the URL it reports. */
+function startChild(script: string, args: string[], execArgv = ['--import', 'tsx']): Promise<Child> {
+  const child = fork(path.isAbsolute(script) ? script : path.join(here, 'http', script), args, {
+    execArgv,
     // stdout is where pino writes at info: /dev/null, as a log shipper's pipe would cost little
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -143,9 +146,10 @@ const spread = (xs: number[], digits = 3) =>
   `${Math.min(...xs).toFixed(digits)} / ${median(xs).toFixed(digits)} / ${Math.max(...xs).toFixed(digits)}`;
 
 async function main() {
+  const sides = await compileSides(path.resolve(here, '..'));
   const upstream = await startChild('noop-upstream.ts', []);
   const servers = {} as Record<Side, Child>;
-  for (const side of SIDES) servers[side] = await startChild('side.ts', [side, upstream.url]);
+  for (const side of SIDES) servers[side] = await startChild(sides.script, [side, upstream.url], sides.execArgv);
   try {
     // the same number of warm-up requests for every side, whatever its speed
     for (const side of SIDES) await load(servers[side], seconds, warmupRequests);
@@ -169,7 +173,7 @@ async function main() {
       results[a].map((m, i) => results[b][i].cpuMicrosPerRequest / m.cpuMicrosPerRequest);
     console.log(
       `\n${rounds} rounds × ${seconds} s after ${warmupRequests} warm-up requests per side, ` +
-        `${connections} connections, OpenHIM header ${viaOpenHim}`,
+        `${connections} connections, OpenHIM header ${viaOpenHim}, sides ${runsThroughTsx ? 'through tsx' : 'compiled'}`,
     );
     for (const side of SIDES) {
       const rps = results[side].map((m) => m.rps);
@@ -190,6 +194,7 @@ async function main() {
       warmupRequests,
       connections,
       viaOpenHim,
+      compiled: !runsThroughTsx,
     };
     for (const [label, a, b] of lines.filter(([, a, b]) => SIDES.includes(a) && SIDES.includes(b))) {
       console.log(`${label.padEnd(50)} ${spread(ratio(a, b))}×   [${spread(cpuRatio(a, b))}×]`);
@@ -198,6 +203,8 @@ async function main() {
     console.log(JSON.stringify(summary));
   } finally {
     for (const child of [...Object.values(servers), upstream]) child.process.disconnect();
+    await Promise.all(Object.values(servers).map((c) => new Promise((r) => c.process.once('exit', r))));
+    sides.remove();
   }
 }
 

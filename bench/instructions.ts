@@ -22,6 +22,8 @@
  * (1.61M-2.11M per request for one tree), in the same order in every tree run (repeat 1 lowest).
  * Compare two trees repeat by repeat, with BENCH_REPEATS >= 4, rather than by one median.
  *
+ * The sides run compiled by tsc, as production runs them (bench/http/compiled.ts; BENCH_TSX=1:
+ * through tsx, as before session 13): each tree is compiled once, before any server starts.
  * Requests are the bench:http create (a SupplyRequest with a new order number each, Basic auth,
  * the OpenHIM transaction header unless BENCH_OPENHIM=0), BENCH_CONNECTIONS (4) in flight.
  * BENCH_SIDES=bare,edge,medplum (default bare,edge; the ratios are to bare when it is measured).
@@ -42,6 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { supplyRequest } from '../test/support/samples.js';
+import { compileSides, runsThroughTsx, type SideScript } from './http/compiled.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,8 +91,16 @@ interface Instrumented {
   outDir: string;
 }
 
-/** Starts a tree's side.ts under callgrind with instrumentation off; resolves once it reports its URL. */
-function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
+/** Each tree's side.ts compiled once (bench/http/compiled.ts), as production runs it. */
+const sideScripts = new Map<string, Promise<SideScript>>();
+const sideScriptOf = (dir: string): Promise<SideScript> => {
+  if (!sideScripts.has(dir)) sideScripts.set(dir, compileSides(dir));
+  return sideScripts.get(dir)!;
+};
+
+/** Starts a tree's side under callgrind with instrumentation off; resolves once it reports its URL. */
+async function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
+  const { script, execArgv } = await sideScriptOf(dir);
   const outDir = mkdtempSync(path.join(tmpdir(), `callgrind-${side}-`));
   const child = spawn(
     'valgrind',
@@ -100,9 +111,8 @@ function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
       `--callgrind-out-file=${path.join(outDir, 'cg.out')}`,
       process.execPath,
       ...nodeFlags,
-      '--import',
-      'tsx',
-      path.join(dir, 'bench', 'http', 'side.ts'),
+      ...execArgv,
+      script,
       side,
     ],
     // valgrind execs node in place: the IPC channel (fd 3) and pid are node's
@@ -238,6 +248,7 @@ async function measureAll(): Promise<Map<string, number[]>> {
     return results;
   } finally {
     for (const server of servers) await stop(server);
+    for (const compiled of sideScripts.values()) (await compiled).remove();
   }
 }
 
@@ -246,7 +257,10 @@ const fmt = (n: number) => `${(n / 1000).toFixed(0)}k instr`;
 async function main() {
   const results = await measureAll();
   const bare = results.get('bare');
-  console.log(`\n${N1} and ${N2} requests, ${repeats} repeats, ${connections} in flight, OpenHIM header ${viaOpenHim}`);
+  console.log(
+    `\n${N1} and ${N2} requests, ${repeats} repeats, ${connections} in flight, OpenHIM header ${viaOpenHim}, ` +
+      `sides ${runsThroughTsx ? 'through tsx' : 'compiled'}`,
+  );
   for (const { label, side } of RUNS) {
     const xs = results.get(label)!;
     console.log(
@@ -256,7 +270,14 @@ async function main() {
           : `   bare / ${side} ${(median(bare) / median(xs)).toFixed(3)}×`),
     );
   }
-  const summary: Record<string, unknown> = { bench: 'instructions', N1, N2, connections, viaOpenHim };
+  const summary: Record<string, unknown> = {
+    bench: 'instructions',
+    N1,
+    N2,
+    connections,
+    viaOpenHim,
+    compiled: !runsThroughTsx,
+  };
   for (const { label } of RUNS) summary[label] = Math.round(median(results.get(label)!));
   if (BASE_DIR) {
     for (const side of SIDES) {

@@ -83,7 +83,11 @@ const noopServices: FhirServices = {
   orders: {
     read: async () => undefined,
     search: async () => ({ items: [] }),
-    write: async (value) => ({ status: 'created', value: { ...value, lastUpdated: '2026-01-01T00:00:00Z' } }),
+    // Object.assign, not a spread plus a new key (~1 µs on Node 20: src/fhir/with-members.ts)
+    write: async (value) => ({
+      status: 'created',
+      value: Object.assign({}, value, { lastUpdated: '2026-01-01T00:00:00Z' }),
+    }),
   },
   writeAll: async () => {
     throw new Error('the benchmark posts no transaction Bundle');
