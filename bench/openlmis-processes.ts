@@ -5,7 +5,7 @@
  * says a process spent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -20,11 +20,25 @@ export async function json(res: Response): Promise<any> {
   return text ? JSON.parse(text) : undefined;
 }
 
-/** utime + stime of a process in ms (Linux /proc; clock ticks are 100 per second there). */
-export function cpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** utime + stime in ms of a /proc stat file (clock ticks are 100 per second there). */
+function statCpuMs(file: string): number {
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** utime + stime of a process (every thread) in ms (Linux /proc). */
+export function cpuMs(pid: number | undefined): number {
+  return pid ? statCpuMs(`/proc/${pid}/stat`) : 0;
+}
+
+/**
+ * The CPU of a process's main thread alone (its JavaScript, the event loop, SQLite's statements),
+ * in ms. The rest of cpuMs is V8's and libuv's helper threads: TurboFan compiling in the
+ * background (17-26 % of the mediator's CPU in this benchmark, still compiling functions for the
+ * first time after 1,500 orders: issue 18, session 13), GC helpers and the store's fsyncs.
+ */
+export function mainThreadCpuMs(pid: number | undefined): number {
+  return pid ? statCpuMs(`/proc/${pid}/task/${pid}/stat`) : 0;
 }
 
 function freePort(): Promise<number> {
@@ -45,9 +59,18 @@ const COMPILED_CLI = `${process.env.BENCH_DIST ?? 'dist'}/src/cli/index.js`;
  * BENCH_PROFILE_DIR=dir: the mediator writes a V8 CPU profile there when it stops (the whole run,
  * start-up included); read its self and inclusive times with any .cpuprofile viewer.
  */
-function profileArgs(): string[] {
-  const dir = process.env.BENCH_PROFILE_DIR;
+function profileArgs(dir = process.env.BENCH_PROFILE_DIR): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '200'] : [];
+}
+
+/**
+ * BENCH_NODE_FLAGS / BENCH_BASE_NODE_FLAGS (space-separated): V8 or Node flags for the mediator
+ * and for the BENCH_BASE_DIST side, to measure a runtime setting side by side (e.g. the young
+ * generation's size) with the same build on both sides.
+ */
+function nodeFlags(dist: string | undefined): string[] {
+  const flags = dist === undefined ? process.env.BENCH_NODE_FLAGS : process.env.BENCH_BASE_NODE_FLAGS;
+  return flags ? flags.split(/\s+/).filter(Boolean) : [];
 }
 
 function node(script: string, args: string[], env: NodeJS.ProcessEnv = {}, flags: string[] = []): ChildProcess {
@@ -67,7 +90,13 @@ function tsx(script: string, args: string[], env: NodeJS.ProcessEnv = {}, flags:
 }
 
 export async function startSandbox(healthPosts: number): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = tsx('bench/openlmis-sandbox.ts', [String(healthPosts)]);
+  // BENCH_SANDBOX_PROFILE_DIR=dir: the sandbox's own CPU profile (its CPU shares the machine's cores)
+  const proc = tsx(
+    'bench/openlmis-sandbox.ts',
+    [String(healthPosts)],
+    {},
+    profileArgs(process.env.BENCH_SANDBOX_PROFILE_DIR),
+  );
   const first = await new Promise<string>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).once('line', resolve);
     proc.once('exit', (code) => reject(new Error(`sandbox exited (${code})`)));
@@ -102,10 +131,13 @@ export async function startMediatorProcess(
       OPENLMIS_CLIENT_SECRET: 'changeme',
       OUTBOX_DEADLINE_MS: '30000',
     },
-    profileArgs(),
+    [...profileArgs(), ...nodeFlags(dist)],
   );
   // the mediator's info logs go where a deployment's would: written, then not read here
-  proc.stdout!.resume();
+  // BENCH_MEDIATOR_STDOUT=file keeps them (with what V8 flags such as --trace-deopt print)
+  if (process.env.BENCH_MEDIATOR_STDOUT && dist === undefined)
+    proc.stdout!.pipe(createWriteStream(process.env.BENCH_MEDIATOR_STDOUT));
+  else proc.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (proc.exitCode !== null) throw new Error(`mediator exited (${proc.exitCode})`);

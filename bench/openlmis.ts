@@ -28,6 +28,10 @@
  * the mediator's CPU per order ÷ the baseline's printed per round. BENCH_BASE_DATA_DIR=/dev/shm
  * with BENCH_BASE_DIST naming the same build as BENCH_DIST measures what the store's fsyncs cost
  * the mediator (the baseline's store on tmpfs, where an fsync costs nothing), interleaved.
+ * Each mediator side's CPU per order is also given for its main thread alone: the rest is V8's
+ * background compiler, GC helpers and the fsync threads (openlmis-processes.ts mainThreadCpuMs).
+ * BENCH_NODE_FLAGS / BENCH_BASE_NODE_FLAGS, BENCH_MEDIATOR_STDOUT, BENCH_PROFILE_DIR and
+ * BENCH_SANDBOX_PROFILE_DIR are for finding where the CPU goes (openlmis-processes.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +43,7 @@ import {
   BENCH_PASSWORD as PASSWORD,
   cpuMs,
   json,
+  mainThreadCpuMs,
   startMediatorProcess,
   startSandbox,
   stopProcess,
@@ -65,6 +70,8 @@ interface RoundResult {
   callsPerOrder: number;
   /** CPU ms per order of the process that answered the load generator (mediator, or none for direct). */
   cpuMsPerOrder?: number;
+  /** The part of cpuMsPerOrder spent on its main thread (the rest: compiler, GC and fsync threads). */
+  mainThreadCpuMsPerOrder?: number;
   sandboxCpuMsPerOrder: number;
 }
 
@@ -151,6 +158,7 @@ async function requestCount(sandboxUrl: string): Promise<number> {
 async function round(side: Side, facilities: string[], sandbox: { url: string; proc: ChildProcess }, offset: number) {
   const calls0 = await requestCount(sandbox.url);
   const cpu0 = cpuMs(side.pid());
+  const main0 = mainThreadCpuMs(side.pid());
   const sbCpu0 = cpuMs(sandbox.proc.pid);
   const t = await runTimed(facilities.length, CONCURRENCY, (i) => side.order(facilities[i], offset + i));
   const n = facilities.length;
@@ -161,7 +169,10 @@ async function round(side: Side, facilities: string[], sandbox: { url: string; p
     callsPerOrder: Number(((await requestCount(sandbox.url)) - calls0) / n),
     sandboxCpuMsPerOrder: Number(((cpuMs(sandbox.proc.pid) - sbCpu0) / n).toFixed(2)),
   };
-  if (side.pid()) result.cpuMsPerOrder = Number(((cpuMs(side.pid()) - cpu0) / n).toFixed(2));
+  if (side.pid()) {
+    result.cpuMsPerOrder = Number(((cpuMs(side.pid()) - cpu0) / n).toFixed(2));
+    result.mainThreadCpuMsPerOrder = Number(((mainThreadCpuMs(side.pid()) - main0) / n).toFixed(2));
+  }
   return result;
 }
 
@@ -253,9 +264,10 @@ async function main() {
       console.log(
         `round ${r + 1}: direct ${a.ordersPerSecond} orders/s (p50 ${a.p50Ms} ms, ${a.callsPerOrder} calls/order)` +
           ` | mediator ${b.ordersPerSecond} orders/s (p50 ${b.p50Ms} ms, ${b.callsPerOrder} calls/order,` +
-          ` ${b.cpuMsPerOrder} ms CPU/order) | ratio ${ratio}` +
+          ` ${b.cpuMsPerOrder} ms CPU/order, ${b.mainThreadCpuMsPerOrder} on its main thread) | ratio ${ratio}` +
           (c
-            ? ` | baseline ${c.ordersPerSecond} orders/s (p50 ${c.p50Ms} ms, ${c.cpuMsPerOrder} ms CPU/order)` +
+            ? ` | baseline ${c.ordersPerSecond} orders/s (p50 ${c.p50Ms} ms, ${c.cpuMsPerOrder} ms CPU/order,` +
+              ` ${c.mainThreadCpuMsPerOrder} main)` +
               ` ratio ${pair.baselineRatio};` +
               ` mediator CPU ÷ baseline ${pair.cpuVsBaseline}`
             : ''),
@@ -277,6 +289,7 @@ async function main() {
       ratio: spread(ratios),
       callsPerOrder: { direct: Math.max(...pairs.map((p) => p.direct.callsPerOrder)), mediator: mediatorCalls },
       mediatorCpuMsPerOrder: median(pairs.map((p) => p.mediator.cpuMsPerOrder ?? 0)),
+      mediatorMainThreadCpuMsPerOrder: median(pairs.map((p) => p.mediator.mainThreadCpuMsPerOrder ?? 0)),
       sandboxCpuMsPerOrder: {
         direct: median(pairs.map((p) => p.direct.sandboxCpuMsPerOrder)),
         mediator: median(pairs.map((p) => p.mediator.sandboxCpuMsPerOrder)),
@@ -287,6 +300,7 @@ async function main() {
               dist: BASE_DIST,
               ratio: spread(pairs.map((p) => p.baselineRatio ?? 0)),
               cpuMsPerOrder: median(pairs.map((p) => p.baseline?.cpuMsPerOrder ?? 0)),
+              mainThreadCpuMsPerOrder: median(pairs.map((p) => p.baseline?.mainThreadCpuMsPerOrder ?? 0)),
               mediatorCpuVsBaseline: spread(pairs.map((p) => p.cpuVsBaseline ?? 0)),
             },
           }
