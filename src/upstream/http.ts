@@ -45,12 +45,32 @@ export interface RawResponse {
   body: unknown;
 }
 
-function targetUrl(baseUrl: string, path: string, query?: Query): URL {
-  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
-  for (const [key, value] of Object.entries(query ?? {})) {
+/**
+ * The query as `application/x-www-form-urlencoded` text, serialised once. Appending to a URL's
+ * own searchParams re-serialises the whole query and rewrites the URL's href on every append
+ * (WHATWG URL "update steps"), five exchanges per OpenLMIS order (issue 18).
+ */
+function queryText(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query)) {
+    const value = query[key];
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, String(v));
+    if (Array.isArray(value)) for (const v of value) params.append(key, String(v));
+    else params.append(key, String(value));
   }
+  return params.toString();
+}
+
+function targetUrl(baseUrl: string, path: string, query?: Query): URL {
+  const base = baseUrl.replace(/\/+$/, '') + path;
+  const text = queryText(query);
+  if (!text) return new URL(base);
+  // form-encoded text passes the URL parser's query encoding unchanged, so this is the URL the
+  // appends made; a path with its own query or fragment keeps the appends' way (they re-encode it)
+  if (!path.includes('?') && !path.includes('#')) return new URL(`${base}?${text}`);
+  const url = new URL(base);
+  for (const [key, value] of new URLSearchParams(text)) url.searchParams.append(key, value);
   return url;
 }
 
