@@ -16,10 +16,22 @@ export function loggerOptions(level: string, redactor: Redactor = processRedacto
   };
 }
 
+/**
+ * Standard output, written synchronously: each line is one write(2) on the calling thread, as
+ * Node itself writes process.stdout to a pipe or file on Linux. pino's default (sonic-boom with
+ * sync: false) hands each write to libuv's thread pool and back, and on these machines that
+ * hand-off cost more than the write: the edge's CPU per request, 12,000 creates, two
+ * alternations, was 272-282 µs with it and 216-250 µs with synchronous writes. A line is also on
+ * its way out before the next statement runs, so a crash loses none.
+ */
+export function standardOutput(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: true });
+}
+
 export function createLogger(
   level: string,
-  destination?: pino.DestinationStream,
+  destination: pino.DestinationStream = standardOutput(),
   redactor: Redactor = processRedactor,
 ): Logger {
-  return destination ? pino(loggerOptions(level, redactor), destination) : pino(loggerOptions(level, redactor));
+  return pino(loggerOptions(level, redactor), destination);
 }
