@@ -146,10 +146,15 @@ export function regularRefusals(run: Run): { number: string; facility: string; w
     }));
 }
 
-/** Each facility/program our regular orders go to gets at least one of them, unless a clerk's regular draft holds its period. */
+/**
+ * Each facility/program our regular orders go to gets at least one of them, unless a clerk's regular
+ * draft holds its period. Only orders the mediator took count: when the client's time ran out first
+ * (a liveness failure, reported by its own check), an order never sent cannot be starved.
+ */
 export function regularStarvation(run: Run): string[] {
   const combos = new Map<string, Write[]>();
-  for (const w of run.writes.filter((x) => x.kind === 'order' && x.valid && x.orders![0].mayConflict)) {
+  const regular = run.writes.filter((x) => x.kind === 'order' && x.valid && x.orders![0].mayConflict);
+  for (const w of regular.filter((x) => !neverTaken(run, x, [x.key]))) {
     const k = `${w.orders![0].facilityCode} ${w.orders![0].program}`;
     combos.set(k, [...(combos.get(k) ?? []), w]);
   }
