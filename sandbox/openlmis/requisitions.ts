@@ -138,9 +138,9 @@ export class RequisitionService {
 
   // ---- periods ----
   private regularRequisition(facilityId: string, programId: string, periodId: string): Requisition | undefined {
-    return [...this.store.requisitions.values()].find(
-      (r) => !r.emergency && r.facilityId === facilityId && r.programId === programId && r.periodId === periodId,
-    );
+    return this.store
+      .requisitionsAt(facilityId)
+      .find((r) => !r.emergency && r.programId === programId && r.periodId === periodId);
   }
 
   private programStartDate(programId: string, facilityId: string): string | null {
@@ -163,9 +163,9 @@ export class RequisitionService {
       );
     this.requireRight(principal, 'REQUISITION_CREATE', { facilityId, programId });
     const all = this.store.periodsFor(programId, facilityId);
-    const mine = [...this.store.requisitions.values()].filter(
-      (r) => r.facilityId === facilityId && r.programId === programId && r.emergency === emergency,
-    );
+    const mine = this.store
+      .requisitionsAt(facilityId)
+      .filter((r) => r.programId === programId && r.emergency === emergency);
     const start = this.programStartDate(programId, facilityId);
     const candidates = emergency
       ? all.filter((p) => p.startDate <= this.today() && p.endDate >= this.today())
@@ -295,7 +295,7 @@ export class RequisitionService {
       statusChanges: [{ status: 'INITIATED', authorId: userId, createdDate: now }],
       availableApprovedProductIds: approved.map((a) => a.id),
     };
-    this.store.requisitions.set(requisition.id, requisition);
+    this.store.putRequisition(requisition);
     this.completeIdempotencyKey(key, requisition.id);
     return { requisition, idempotencyKey: key };
   }
@@ -674,20 +674,16 @@ export class RequisitionService {
     }
     if (!r.emergency) {
       const start = this.store.period(r.periodId)!.startDate;
-      const newer = [...this.store.requisitions.values()].some(
-        (x) =>
-          !x.emergency &&
-          x.facilityId === r.facilityId &&
-          x.programId === r.programId &&
-          this.store.period(x.periodId)!.startDate > start,
-      );
+      const newer = this.store
+        .requisitionsAt(r.facilityId)
+        .some((x) => !x.emergency && x.programId === r.programId && this.store.period(x.periodId)!.startDate > start);
       if (newer)
         throw badRequest(
           `${E}.delete.newerExists`,
           'You cannot delete this requisition. A newer regular requisition already exists, and its Average Period Consumption and Beginning Balance were tied to this requisition already.',
         );
     }
-    this.store.requisitions.delete(r.id);
+    this.store.deleteRequisition(r.id);
   }
 
   search(principal: Principal, query: Record<string, unknown>): Requisition[] {
@@ -734,7 +730,8 @@ export class RequisitionService {
     ].map(one);
     const dateFilter = (r: Requisition, field: 'createdDate' | 'modifiedDate', from?: string, to?: string) =>
       (!from || r[field].slice(0, 10) >= from) && (!to || r[field].slice(0, 10) <= to);
-    return [...this.store.requisitions.values()].filter(
+    const candidates = facility ? this.store.requisitionsAt(facility) : [...this.store.requisitions.values()];
+    return candidates.filter(
       (r) =>
         (!facility || r.facilityId === facility) &&
         (!program || r.programId === program) &&

@@ -22,7 +22,15 @@ export class SandboxStore {
   readonly facilities = new Map<string, Facility>();
   /** orderable id → versions, oldest first */
   readonly orderableVersions = new Map<string, Orderable[]>();
+  /** Every requisition by id. Add and remove them with putRequisition/deleteRequisition (the index below). */
   readonly requisitions = new Map<string, Requisition>();
+  /**
+   * Requisitions by facility, in creation order: OpenLMIS answers periodsForInitiate, initiate's
+   * period checks and a search by facility from indexed queries, so the simulator's cost per call
+   * does not grow with every requisition it holds (a benchmark's later orders cost the upstream
+   * what its first ones did: issue 18).
+   */
+  private readonly requisitionsByFacility = new Map<string, Map<string, Requisition>>();
   readonly orders = new Map<string, Order>();
   readonly shipments = new Map<string, Shipment>();
   readonly pods = new Map<string, ProofOfDelivery>();
@@ -38,6 +46,25 @@ export class SandboxStore {
     this.seed = seed;
     for (const f of seed.facilities) this.facilities.set(f.id, structuredClone(f));
     for (const o of seed.orderables) this.orderableVersions.set(o.id, [structuredClone(o)]);
+  }
+
+  putRequisition(r: Requisition): void {
+    this.requisitions.set(r.id, r);
+    let atFacility = this.requisitionsByFacility.get(r.facilityId);
+    if (!atFacility) this.requisitionsByFacility.set(r.facilityId, (atFacility = new Map()));
+    atFacility.set(r.id, r);
+  }
+
+  deleteRequisition(id: string): void {
+    const r = this.requisitions.get(id);
+    if (!r) return;
+    this.requisitions.delete(id);
+    this.requisitionsByFacility.get(r.facilityId)?.delete(id);
+  }
+
+  /** The facility's requisitions, oldest first (a requisition's facility never changes). */
+  requisitionsAt(facilityId: string): Requisition[] {
+    return [...(this.requisitionsByFacility.get(facilityId)?.values() ?? [])];
   }
 
   facility(id: string): Facility | undefined {
