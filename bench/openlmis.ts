@@ -9,19 +9,26 @@
  *   Idempotency-Key) → PUT the lines → submit, with a token it keeps;
  * - both sides warmed the same (WARM orders each, in interleaved chunks of at most ORDERS), then
  *   run interleaved A B A B … for ROUNDS rounds, every order at a facility of its own; the ratio
- *   (mediator ÷ direct orders/s) is printed per round with its min / median / max. Why 200 warm-up
- *   orders and 100 per round: the mediator's first 100 orders cost it about twice the CPU of the
+ *   (mediator ÷ direct orders/s) is printed per round with its min / median / max. Why a long
+ *   warm-up and 100 orders per round: the mediator's first 100 orders cost it about twice the CPU of the
  *   next hundred (one run, chunks of 100: 14.4, 7.6, 8.2, 7.5, 7.2, 7.0, 7.7, 6.1 ms per order;
  *   V8 is still compiling the edge, the outbox and the connector, five upstream exchanges per
  *   order), so with 10 warm-up orders round 1 measured a mediator still warming (9.75 ms against
  *   7.25 by round 4) while the direct client's four fetches were warm at once; and a round of 40
  *   orders lasts well under a second on the direct side, where one scheduling hiccup on a shared
  *   machine moved a round's ratio by ±20 %. The warm-up's CPU per order is printed by chunk, so a
- *   run shows whether its mediator had settled;
+ *   run shows whether its mediator had settled. It had not, at 200 (session 13, same build,
+ *   load 9-11): by chunks of 100 from order 200 to 1,000 it still spent 6.1-9 ms per order and
+ *   5.3-6.3 from 2,000 to 3,000; with --trace-opt V8 was still optimizing ~50 functions per 100
+ *   orders for the first time after 1,500 orders (those that run a few times per order take
+ *   thousands of orders to use up their tier-up budget), and perf put TurboFan's helper threads
+ *   at 17-26 % of the mediator's CPU in rounds after 200 warm-up orders, 5 % after 2,000. A
+ *   mediator in production runs for days, so the default is now 1,000 warm-up orders per side;
+ *   the direct client's four fetches are warm long before that;
  * - the sandbox counts the calls each side made (its request log), and /proc gives the CPU time
  *   each process spent per order.
  * BENCH_ORDERS (per round and side, default 100), BENCH_ROUNDS (default 5), BENCH_CONCURRENCY
- * (default 8), BENCH_WARM (default 200) tune it. Exits non-zero if the mediator needs more than 5
+ * (default 8), BENCH_WARM (default 1000) tune it. Exits non-zero if the mediator needs more than 5
  * calls per order.
  * BENCH_BASE_DIST=dir adds a third side: a mediator from that build (the tree before a change),
  * run in the same rounds (direct, baseline, mediator), with its own ratio and CPU per order, and
@@ -52,7 +59,7 @@ import {
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const WARM = Number(process.env.BENCH_WARM ?? 200);
+const WARM = Number(process.env.BENCH_WARM ?? 1000);
 const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
 const MAX_CALLS = 5;
 const BASE_DIST = process.env.BENCH_BASE_DIST;
