@@ -41,6 +41,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * BENCH_PROFILE=edge,create: those servers' CPU is profiled (V8 sampling profiler) during the
  * measured runs only, one .cpuprofile per side in BENCH_PROFILE_DIR (open in Chrome DevTools).
  */
+/**
+ * BENCH_BASE_DIR=tree: every side runs again from that tree (the tree before a change: `git
+ * archive` into it, node_modules linked), warmed the same, measured right after or before its
+ * counterpart in each round; `side ÷ base side` is printed by throughput and by CPU per request.
+ */
+const BASE_DIR = process.env.BENCH_BASE_DIR ? path.resolve(process.env.BENCH_BASE_DIR) : undefined;
 const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const profileDir = path.resolve(process.env.BENCH_PROFILE_DIR ?? 'bench-profiles');
 
@@ -141,27 +147,44 @@ async function load(child: Child, duration: number, amount?: number): Promise<Me
   };
 }
 
+/** Seconds a warm-up may take at most: it is meant to end by its count of requests. */
+const WARMUP_TIME_LIMIT = 600;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const spread = (xs: number[], digits = 3) =>
   `${Math.min(...xs).toFixed(digits)} / ${median(xs).toFixed(digits)} / ${Math.max(...xs).toFixed(digits)}`;
 
 async function main() {
   const sides = await compileSides(path.resolve(here, '..'));
+  const baseSides = BASE_DIR ? await compileSides(BASE_DIR) : undefined;
   const upstream = await startChild('noop-upstream.ts', []);
   const servers = {} as Record<Side, Child>;
-  for (const side of SIDES) servers[side] = await startChild(sides.script, [side, upstream.url], sides.execArgv);
+  const baseServers = {} as Record<Side, Child>;
+  for (const side of SIDES) {
+    servers[side] = await startChild(sides.script, [side, upstream.url], sides.execArgv);
+    if (baseSides) baseServers[side] = await startChild(baseSides.script, [side, upstream.url], baseSides.execArgv);
+  }
+  // each side, then (with BENCH_BASE_DIR) the same side from the base tree
+  const runs = SIDES.flatMap((side) => [
+    { label: side, side, server: servers[side] },
+    ...(baseSides ? [{ label: `base ${side}`, side, server: baseServers[side] }] : []),
+  ]);
   try {
-    // the same number of warm-up requests for every side, whatever its speed
-    for (const side of SIDES) await load(servers[side], seconds, warmupRequests);
+    // the same number of warm-up requests for every side, whatever its speed (and however busy
+    // the machine: with BENCH_SECONDS as the limit too, a slow side was cut off mid-warm-up and
+    // its in-flight requests counted as errors)
+    for (const { server } of runs) await load(server, WARMUP_TIME_LIMIT, warmupRequests);
     if (profiled.size) mkdirSync(profileDir, { recursive: true });
     for (const side of SIDES) if (profiled.has(side)) await profile(servers[side], { start: true });
     const results: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
+    const baseResults: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
     for (let round = 1; round <= rounds; round++) {
-      for (const side of SIDES) {
-        const m = await load(servers[side], seconds);
-        results[side].push(m);
+      // with a base tree, odd rounds run the list backwards: neither tree always goes first
+      for (const { label, side, server } of round % 2 || !baseSides ? runs : [...runs].reverse()) {
+        const m = await load(server, seconds);
+        (label === side ? results : baseResults)[side].push(m);
         console.log(
-          `round ${round} ${side.padEnd(7)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ` +
+          `round ${round} ${label.padEnd(12)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ` +
             `${m.cpuMicrosPerRequest.toFixed(0)} µs CPU/req (${m.systemMicrosPerRequest.toFixed(0)} system)  RSS ${m.rssMB} MB`,
         );
       }
@@ -200,11 +223,26 @@ async function main() {
       console.log(`${label.padEnd(50)} ${spread(ratio(a, b))}×   [${spread(cpuRatio(a, b))}×]`);
       summary[`${a}/${b}`] = { throughput: median(ratio(a, b)), cpu: median(cpuRatio(a, b)) };
     }
+    if (baseSides) {
+      console.log(
+        '\nthis tree ÷ the base tree, min / median / max (throughput; in brackets by server CPU per request)',
+      );
+      for (const side of SIDES) {
+        const own = results[side];
+        const base = baseResults[side];
+        const rps = own.map((m, i) => m.rps / base[i].rps);
+        const cpu = own.map((m, i) => base[i].cpuMicrosPerRequest / m.cpuMicrosPerRequest);
+        console.log(`${side.padEnd(8)} ÷ base ${side.padEnd(8)} ${spread(rps)}×   [${spread(cpu)}×]`);
+        summary[`${side}/base`] = { throughput: median(rps), cpu: median(cpu) };
+      }
+    }
     console.log(JSON.stringify(summary));
   } finally {
-    for (const child of [...Object.values(servers), upstream]) child.process.disconnect();
-    await Promise.all(Object.values(servers).map((c) => new Promise((r) => c.process.once('exit', r))));
+    const children = [...Object.values(servers), ...Object.values(baseServers)];
+    for (const child of [...children, upstream]) child.process.disconnect();
+    await Promise.all(children.map((c) => new Promise((r) => c.process.once('exit', r))));
     sides.remove();
+    baseSides?.remove();
   }
 }
 
