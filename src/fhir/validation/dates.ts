@@ -5,8 +5,17 @@
  */
 const PARTS = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-](\d{2}):(\d{2}))?)?)?)?$/;
 
-function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Days in a month (1-12) of a year, by the Gregorian rule, with no Date made per value (it was
+ * most of a valid date's check). Years 0-99 count as 1900-1999, as Date.UTC reads them, so each
+ * answer is the one `new Date(Date.UTC(year, month, 0)).getUTCDate()` gave.
+ */
+export function daysIn(year: number, month: number): number {
+  if (month !== 2) return MONTH_DAYS[month - 1];
+  const y = year >= 0 && year <= 99 ? year + 1900 : year;
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
 }
 
 /** True when a FHIR-shaped date/dateTime string names a real day and time (unknown shapes: true, the schema judges them). */
