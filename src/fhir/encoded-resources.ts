@@ -1,4 +1,5 @@
 import { ContentMemo } from '../domain/content-memo.js';
+import { deepFreeze } from '../platform/deep-freeze.js';
 import type { Json } from './codecs/common.js';
 
 /** Values remembered; past this the longest unchanged are dropped (about 5 KB each). */
@@ -42,10 +43,6 @@ export class EncodedResources {
 const texts = new WeakMap<object, string | null>();
 
 function shared(resource: Json): Json {
-  // the versionId is hashed on first read, and that read may finish meta in place (adapters.ts):
-  // read it before freezing, so a shared resource never needs a write (each value is hashed once,
-  // then reused by every answer, so hashing one that no answer returns costs little)
-  void resource.meta?.versionId;
   texts.set(deepFreeze(resource), null);
   return resource;
 }
@@ -62,14 +59,4 @@ export function resourceJson(resource: Json): string {
   const text = JSON.stringify(resource);
   if (known === null) texts.set(resource, text);
   return text;
-}
-
-/** Freezes plain data: accessors (meta.versionId, hashed when first read) keep working. */
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  for (const key of Object.keys(value)) {
-    const d = Object.getOwnPropertyDescriptor(value, key);
-    if (d && 'value' in d) deepFreeze(d.value);
-  }
-  return Object.freeze(value);
 }

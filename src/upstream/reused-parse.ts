@@ -1,3 +1,5 @@
+import { deepFreeze } from '../platform/deep-freeze.js';
+
 /** URLs remembered; past this the longest unused is dropped. */
 const MAX_URLS = 64;
 /**
@@ -68,11 +70,4 @@ export class ReusedParse {
     this.chars -= known.text.length;
     this.last.delete(url);
   }
-}
-
-/** Frozen all the way down, in place: for a value shared by callers who only read it. */
-export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
-  for (const member of Object.values(value)) deepFreeze(member);
-  return Object.freeze(value);
 }

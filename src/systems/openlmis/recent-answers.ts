@@ -9,7 +9,7 @@
  * answer drop it (an initiate drops its facility/program's periods). Nothing here decides whether
  * a write may adopt a requisition: the initiate step always searches afresh under its lock.
  */
-import { deepFreeze } from '../../upstream/reused-parse.js';
+import { deepFreeze } from '../../platform/deep-freeze.js';
 
 export const RECENT_MS = 5_000;
 /** Bound on entries: a burst of orders never grows this beyond a few hundred small objects. */

@@ -1,6 +1,6 @@
 import type { Facility } from '../../../domain/index.js';
 import { sameContent } from '../../../domain/same-content.js';
-import { deepFreeze } from '../../../upstream/reused-parse.js';
+import { deepFreeze } from '../../../platform/deep-freeze.js';
 
 /** Facilities remembered; past this the longest unchanged are dropped (a few KB each). */
 const MAX_FACILITIES = 5_000;

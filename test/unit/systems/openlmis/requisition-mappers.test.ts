@@ -1,4 +1,5 @@
 import t from 'tap';
+import { deepFreeze } from '../../../../src/platform/deep-freeze.js';
 import { BusinessRuleError, ConflictError } from '../../../../src/domain/index.js';
 import { PRODUCT_CODE_SYSTEM, REQUISITION_SYSTEM, orderLineId } from '../../../../src/systems/openlmis/identifiers.js';
 import { decodeRequisition, orderNumberOf } from '../../../../src/systems/openlmis/requisition/requisition-decode.js';
@@ -290,15 +291,6 @@ t.test(
     );
   },
 );
-
-/** Frozen all the way down: any write into it throws (ES modules run in strict mode). */
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 t.test(
   'decoding writes nothing into the requisition (the read-back decodes the write step’s answer uncloned)',
