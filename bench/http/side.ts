@@ -20,6 +20,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadSettings } from '../../src/config/load.js';
 import type { FhirServices } from '../../src/fhir/services.js';
+import { withMembers } from '../../src/fhir/with-members.js';
 import { startMediator } from '../../src/main.js';
 import { loadMediatorConfig, openhimPlugin } from '../../src/openhim/index.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -83,11 +84,8 @@ const noopServices: FhirServices = {
   orders: {
     read: async () => undefined,
     search: async () => ({ items: [] }),
-    // Object.assign, not a spread plus a new key (~1 µs on Node 20: src/fhir/with-members.ts)
-    write: async (value) => ({
-      status: 'created',
-      value: Object.assign({}, value, { lastUpdated: '2026-01-01T00:00:00Z' }),
-    }),
+    // withMembers, not a spread plus a new key (~1 µs on Node 20: src/fhir/with-members.ts)
+    write: async (value) => ({ status: 'created', value: withMembers(value, { lastUpdated: '2026-01-01T00:00:00Z' }) }),
   },
   writeAll: async () => {
     throw new Error('the benchmark posts no transaction Bundle');
