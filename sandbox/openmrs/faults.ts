@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
  * - `hang`: never answer (a client timeout); `reset`: drop the connection without an answer;
  * - `expireSession`: the caller's session times out first, so the call gets 401 "Session timed out";
  * - `afterApply`: run the handler (the write is applied), then lose a 2xx answer: replace it with
- *   `answer.status` or drop the connection (`reset`).
+ *   `answer.status` (and `answer.body`, text sent as it is: a proxy's login page, a body cut
+ *   short) or drop the connection (`reset`).
  */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown }
@@ -16,7 +17,7 @@ export type FaultAction =
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireSession' }
-  | { type: 'afterApply'; answer: { type: 'status'; status: number } | { type: 'reset' } };
+  | { type: 'afterApply'; answer: { type: 'status'; status: number; body?: string } | { type: 'reset' } };
 
 export interface FaultRuleInput {
   method?: string;

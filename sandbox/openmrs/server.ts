@@ -130,6 +130,7 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
       return payload;
     }
     reply.code(lost.status);
+    if (lost.body !== undefined) return lost.body;
     return JSON.stringify({
       error: { message: '[the answer was lost after the change was applied]', code: 'sandbox:afterApply', detail: '' },
     });

@@ -689,9 +689,18 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     d.user(req, 'App: stockmanagement.stockoperations');
     return stock.operationRep(stock.update((req.params as Q).uuid!, req.body as Record<string, unknown>));
   });
+  // the module answers the action it was sent, not the operation: StockOperationActionResource.save
+  // returns its delegate, whose representation is reason, name, uuid and lineItems
   app.post(`${SM}/stockoperationaction`, async (req) => {
     d.user(req, 'App: stockmanagement.stockoperations');
-    return stock.operationRep(stock.act(req.body as Record<string, unknown>));
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    stock.act(body);
+    return {
+      reason: body.reason ?? null,
+      name: body.name ?? null,
+      uuid: body.uuid ?? null,
+      lineItems: body.lineItems ?? null,
+    };
   });
   app.get(`${SM}/stockiteminventory`, async (req) => {
     reader(req);

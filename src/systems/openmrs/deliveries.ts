@@ -1,7 +1,7 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
-import { OPENMRS } from './errors.js';
+import { OPENMRS, answered } from './errors.js';
 import {
   OPERATION_NUMBER_SYSTEM,
   actOn,
@@ -135,7 +135,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     journal: StepJournal,
   ) => {
     await journal.run('return-receipt', () =>
-      actOnWith(uuid, 'RETURN', ['SUBMITTED'], `received less than sent (${delivery.identifier.value})`),
+      actOn(client, uuid, 'RETURN', ['SUBMITTED'], `received less than sent (${delivery.identifier.value})`),
     );
     await journal.run('correct-receipt', async () => {
       if (!short.length) return 'RETURNED';
@@ -144,17 +144,9 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
         path: `${SM}/stockoperation/${uuid}`,
         body: { stockOperationItems: short, remarks: CORRECTION_REMARK },
       });
-      return String(op.status);
+      return answered(op, 'status', 'POST stockoperation (receipt correction)');
     });
-    await journal.run('resubmit-receipt', () => actOnWith(uuid, 'SUBMIT', ['RETURNED']));
-  };
-
-  /** An action with its reason (RETURN needs one), only from the statuses it applies to. */
-  const actOnWith = async (uuid: string, name: string, from: string[], reason?: string): Promise<string> => {
-    const op = await getOperation(client, uuid);
-    if (!from.includes(op.status)) return String(op.status);
-    const body = { name, uuid, ...(reason ? { reason } : {}) };
-    return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body })).status);
+    await journal.run('resubmit-receipt', () => actOn(client, uuid, 'SUBMIT', ['RETURNED']));
   };
 
   return {

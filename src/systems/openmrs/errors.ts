@@ -69,3 +69,22 @@ export function decodeOpenMrsError(status: number, body: unknown, method: string
     make: makeOpenMrsError,
   }) as OpenMrsError;
 }
+
+/**
+ * A field of a write's 2xx answer: the uuid a create made, the status an action reached. An
+ * answer without it (a proxy's login page in place of the JSON, a body cut short) leaves unknown
+ * whether OpenMRS applied the write, as a dropped connection does: transient, so the step is not
+ * journaled and the retry looks first (externalReference, the location's code, the operation's
+ * status) instead of carrying "undefined" on as a uuid.
+ */
+export function answered(answer: unknown, field: 'uuid' | 'status', call: string): string {
+  const value = asRecord(answer)?.[field];
+  if (typeof value === 'string' && value) return value;
+  throw makeOpenMrsError({
+    system: OPENMRS,
+    transient: true,
+    status: 502,
+    code: 'transient',
+    diagnostics: `${call} answered without the ${field} (${typeof answer === 'string' ? 'not JSON' : 'no such field'}): whether OpenMRS applied it is looked up on the retry`,
+  });
+}

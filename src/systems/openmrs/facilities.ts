@@ -4,7 +4,7 @@ import { inRanges } from '../../domain/instant-range.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
-import { OPENMRS } from './errors.js';
+import { OPENMRS, answered } from './errors.js';
 import {
   LOCATION_REP,
   decodeLocation,
@@ -186,7 +186,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
             path: `${REST}/location`,
             body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body,
           });
-          return { uuid: String(created.uuid), status: 'created' };
+          return { uuid: answered(created, 'uuid', 'POST location'), status: 'created' };
         }
         const changed = !sameFields(body, existing);
         if (changed) await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body });

@@ -1,6 +1,7 @@
 import type { Identifier } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { OpenMrsClient } from './client.js';
+import { OPENMRS, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
 
 /**
@@ -34,11 +35,32 @@ export function listOperations(
 export const getOperation = (client: OpenMrsClient, uuid: string) =>
   client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
 
-/** Runs `name` on the operation if its status is one of `from`; returns the status it ends in. */
-export async function actOn(client: OpenMrsClient, uuid: string, name: string, from: string[]): Promise<string> {
+/**
+ * Runs `name` on the operation if its status is one of `from` (with its reason: RETURN needs one);
+ * returns the status it ends in, read back from the operation: the module answers the action
+ * with the action itself (`{name, uuid, reason, lineItems}`, StockOperationActionResource.save),
+ * never the status it reached. Still in a `from` status afterwards, the action did not take (an
+ * answer that was not the module's, a proxy's page): transient, so the retry acts again.
+ */
+export async function actOn(
+  client: OpenMrsClient,
+  uuid: string,
+  name: string,
+  from: string[],
+  reason?: string,
+): Promise<string> {
   const op = await getOperation(client, uuid);
   if (!from.includes(op.status)) return String(op.status);
-  return String(
-    (await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status,
-  );
+  const body = { name, uuid, ...(reason ? { reason } : {}) };
+  await client.call<unknown>({ method: 'POST', path: `${SM}/stockoperationaction`, body });
+  const status = answered(await getOperation(client, uuid), 'status', `GET stockoperation after ${name}`);
+  if (from.includes(status))
+    throw makeOpenMrsError({
+      system: OPENMRS,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      diagnostics: `stock operation ${uuid} is still ${status} after ${name} was answered: retried`,
+    });
+  return status;
 }

@@ -2,7 +2,7 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
-import { OPENMRS } from './errors.js';
+import { OPENMRS, answered } from './errors.js';
 import {
   OPERATION_NUMBER_SYSTEM,
   actOn,
@@ -137,7 +137,8 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
           remarks: `order ${order.orderNumber.value}`,
           stockOperationItems: p.items,
         };
-        return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })).uuid);
+        const created = await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
+        return answered(created, 'uuid', 'POST stockoperation (requisition)');
       });
       const status = await journal.run('submit-requisition', () => actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']));
       return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };

@@ -9,8 +9,9 @@ import type {
   WriteResult,
 } from '../../routing/ports.js';
 import type { OpenMrsClient } from './client.js';
-import { OPENMRS } from './errors.js';
+import { OPENMRS, answered } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
+import { actOn } from './operations.js';
 import { SM, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
@@ -178,15 +179,6 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       })
     ).find((o) => o.externalReference === externalReference);
 
-  const operation = (uuid: string) => client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
-  const act = async (uuid: string, name: string, from: string[]): Promise<string> => {
-    const op = await operation(uuid);
-    if (!from.includes(op.status)) return String(op.status);
-    return String(
-      (await client.call<Json>({ method: 'POST', path: `${SM}/stockoperationaction`, body: { name, uuid } })).status,
-    );
-  };
-
   return {
     // each stock location's transaction ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
     ledgers: (window) => openmrsLedgers(deps, window),
@@ -240,10 +232,11 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           reasonUuid: p.reasonUuid ?? null,
           stockOperationItems: p.items,
         };
-        return String((await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })).uuid);
+        const made = await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
+        return answered(made, 'uuid', `POST stockoperation (${p.type})`);
       });
-      await journal.run('submit', () => act(created, 'SUBMIT', ['NEW', 'RETURNED']));
-      const status = await journal.run('approve', () => act(created, 'APPROVE', ['SUBMITTED']));
+      await journal.run('submit', () => actOn(client, created, 'SUBMIT', ['NEW', 'RETURNED']));
+      const status = await journal.run('approve', () => actOn(client, created, 'APPROVE', ['SUBMITTED']));
       return { system: OPENMRS, ids: { stockOperation: created }, status };
     },
   };
