@@ -22,23 +22,30 @@ export const NO_REGISTRY_URL = 'no registry configured (registry.url)';
  * One pull: the registry's changes since the stored high-water mark, page by page, each page
  * propagated before its cursor is stored (a kill between the two re-reads that page, which the
  * (registry id, version, system) keys make harmless); then held changes are planned again (a
- * person may have decided since); then, at most every `registry.fullReadHours`, a full read
+ * person may have decided since); a version the registry sent invalid is left out and listed in
+ * the run's detail; then, at most every `registry.fullReadHours`, a full read
  * confirms which facilities the registry no longer lists.
  */
 export async function propagateChanges(deps: PropagateJobDeps): Promise<JobResult> {
   const client = deps.registry();
   if (!client) return { skipped: NO_REGISTRY_URL };
-  const totals: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0 };
+  const totals: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0, refused: 0 };
+  const refusals: string[] = [];
   let pages = 0;
   for await (const page of client.changesSince(await deps.store.getCursor(CHANGES_CURSOR))) {
     const counts = await deps.propagator.intake(page.records);
     for (const k of Object.keys(totals) as (keyof IntakeCounts)[]) totals[k] += counts[k];
+    refusals.push(...counts.refusals);
     await deps.store.setCursor(CHANGES_CURSOR, page.cursor);
     pages++;
   }
   const released = await deps.propagator.releaseHeld();
   const absent = (await fullReadDue(deps)) ? await confirmAbsent(deps, client) : 0;
-  return { counts: { pages, ...totals, released, absent } };
+  return {
+    counts: { pages, ...totals, released, absent },
+    // an ok run that left a version out says which and why (GET /admin/jobs, console, `jobs list`)
+    ...(refusals.length ? { detail: refusals.join('\n') } : {}),
+  };
 }
 
 async function fullReadDue(deps: PropagateJobDeps): Promise<boolean> {

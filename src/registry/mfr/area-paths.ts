@@ -30,6 +30,7 @@ export class AreaDirectory {
   /** Learns from records in order (the last version of a Location wins); a deletion forgets it. */
   learn(records: RegistryRecord[]): void {
     for (const r of records) {
+      if (r.invalid) continue; // an invalid version says nothing: the one before it stands
       if (!r.facility) {
         this.nodes.delete(r.id);
         continue;

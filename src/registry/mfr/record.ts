@@ -1,6 +1,7 @@
 import type { Facility } from '../../domain/facility.js';
 import type { Identifier } from '../../domain/identifiers.js';
 import { decodeLocation } from '../../fhir/codecs/location.js';
+import { validateResource } from '../../fhir/validation/index.js';
 import { malformedAnswer } from '../../upstream/errors.js';
 import { REGISTRY, makeRegistryError } from './errors.js';
 import { locationKind, serviceTypes } from './location-kind.js';
@@ -84,10 +85,11 @@ export function recordOf(entry: Json, registrySystem: string, fallbackInstant?: 
     throw malformed(
       `Location/${resource.id} has no valid meta.lastUpdated: changes cannot be followed without it (mCSD requires it)`,
     );
-  return {
-    id: resource.id,
-    version: versionOf(resource)!,
-    lastUpdated,
-    facility: facilityOf(resource, registrySystem),
-  };
+  const version = versionOf(resource)!;
+  // the push feed refuses such a Location with a 400; a pulled one cannot be answered, so it is
+  // kept out of every system and reported, while the feed moves on past it (a fix is a new version)
+  const issues = validateResource('r4', resource, 'Location');
+  if (issues.length)
+    return { id: resource.id, version, lastUpdated, invalid: issues.map((i) => i.diagnostics).join('; ') };
+  return { id: resource.id, version, lastUpdated, facility: facilityOf(resource, registrySystem) };
 }

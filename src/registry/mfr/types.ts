@@ -17,9 +17,15 @@ export interface RegistryRecord {
    * The domain facility: id = registry Location id, kind 'facility' | 'area', identifiers (the
    * registry code under the registry's identifier system), name, status, position, partOf (registry
    * id of the parent), areaPath (names of the enclosing jurisdictions, nearest first), types.
-   * Absent when the history entry is a DELETE.
+   * Absent when the history entry is a DELETE, or when the version is invalid.
    */
   facility?: Facility;
+  /**
+   * Set when the registry sent a Location that is not valid FHIR R4 (what is wrong, where): the
+   * version is neither propagated nor matched, yet the facility is still listed (a full read
+   * counts it present). The push feed refuses the same Location with a 400.
+   */
+  invalid?: string;
 }
 
 export interface RegistryPage {

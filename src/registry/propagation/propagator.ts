@@ -60,6 +60,13 @@ export interface IntakeCounts {
   queued: number;
   held: number;
   skipped: number;
+  /** Versions the registry sent invalid: kept out of every system (see `refusals`). */
+  refused: number;
+}
+
+/** An intake's counts, and each refused version with why (one line each, for a run's detail). */
+export interface IntakeResult extends IntakeCounts {
+  refusals: string[];
 }
 
 const AREA_TTL_MS = 5 * 60_000;
@@ -91,9 +98,20 @@ export class Propagator {
    * call again with the same records (a re-read page, a replay after a crash): what is already
    * planned for that version is left alone.
    */
-  async intake(records: RegistryRecord[]): Promise<IntakeCounts> {
-    const counts: IntakeCounts = { read: records.length, changed: 0, queued: 0, held: 0, skipped: 0 };
-    const latest = await this.keep(records);
+  async intake(records: RegistryRecord[]): Promise<IntakeResult> {
+    const invalid = records.filter((r) => r.invalid);
+    const counts: IntakeResult = {
+      read: records.length,
+      changed: 0,
+      queued: 0,
+      held: 0,
+      skipped: 0,
+      refused: invalid.length,
+      refusals: invalid.map((r) => `refused: registry Location/${r.id} version ${r.version}: ${r.invalid}`),
+    };
+    // neither stored nor planned: the version before it stays the facility's latest, and the
+    // registry's fix arrives as a newer version
+    const latest = await this.keep(records.filter((r) => !r.invalid));
     counts.changed = latest.changed;
     const batch = await this.batch();
     await eachLimited(latest.records, PLAN_CONCURRENCY, async (record) => {

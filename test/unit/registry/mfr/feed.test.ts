@@ -174,6 +174,10 @@ t.test('records: malformed entries are refused with what is missing', async (t) 
     SYSTEM,
   );
   t.equal(r?.facility?.partOf, 'parent', 'an absolute, versioned reference');
+  // not valid R4 (the push feed's 400): no facility to propagate, and why, instead of a TypeError or garbage
+  const invalid = recordOf({ resource: { ...location('z', 2, at(3)), identifier: 'LK-1', status: 'gone' } }, SYSTEM);
+  t.match(invalid, { id: 'z', version: '2', lastUpdated: at(3), facility: undefined });
+  t.match(invalid?.invalid, /Location\.identifier must be array.*Location\.status/);
   const noVersion = recordOf({ resource: { resourceType: 'Location', id: 'y', meta: { lastUpdated: at(7) } } }, SYSTEM);
   t.equal(noVersion?.version, at(7), 'no versionId: lastUpdated is the version');
 });
