@@ -114,8 +114,19 @@ function entriesOf(body: unknown): GraphQLErrorEntry[] {
   return Array.isArray(errors) ? errors.filter((e) => asRecord(e)) : [];
 }
 
-/** A GraphQL answer → its `data`, or the UpstreamError it carries. */
-export function decodeGraphQLAnswer<T>(status: number, body: unknown, operation: string, opts: GraphQLOptions): T {
+/**
+ * A GraphQL answer → its `data`, or the UpstreamError it carries. An answer with neither (a
+ * proxy's page, a body cut short) to a mutation leaves unknown whether the server applied it, as
+ * a dropped connection does: transient, so the write's retry looks before writing again; to a
+ * query it is permanent (asking again gets the same page).
+ */
+export function decodeGraphQLAnswer<T>(
+  status: number,
+  body: unknown,
+  operation: string,
+  opts: GraphQLOptions,
+  kind: 'query' | 'mutation' = 'query',
+): T {
   const make = opts.makeError ?? defaultErrorFactory;
   const errors = entriesOf(body);
   if (errors.length) {
@@ -137,12 +148,13 @@ export function decodeGraphQLAnswer<T>(status: number, body: unknown, operation:
   }
   const data = asRecord(body)?.data;
   if (data === undefined || data === null) {
+    const unknownOutcome = kind === 'mutation';
     throw make({
       system: opts.system,
-      transient: false,
+      transient: unknownOutcome,
       status: 502,
-      code: 'exception',
-      diagnostics: `${operation} answered neither data nor errors`,
+      code: unknownOutcome ? 'transient' : 'exception',
+      diagnostics: `${operation} answered neither data nor errors${unknownOutcome ? ': whether it was applied is looked up on the retry' : ''}`,
     });
   }
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
@@ -220,7 +232,7 @@ export function createGraphQLExchange<S extends TransportSettings, K extends str
         recordedBody: recorded(op),
         recordResponse: recordAnswer(op),
         decodeAnswer: (res: UpstreamResponse<unknown>) => {
-          data = decodeGraphQLAnswer<T>(res.status, res.body, name, opts);
+          data = decodeGraphQLAnswer<T>(res.status, res.body, name, opts, isMutation(op.query) ? 'mutation' : 'query');
         },
       });
       return data as T;

@@ -1,3 +1,4 @@
+import { processRedactor } from '../../platform/redaction.js';
 import type { Issued } from '../../upstream/auth/credential-cache.js';
 import type { AuthContext } from '../../upstream/auth/types.js';
 import { decodeGraphQLAnswer } from '../../upstream/graphql.js';
@@ -12,7 +13,8 @@ import { REFRESH_TOKEN } from './operations.js';
  * refresh_token.rs), or RefreshTokenError (NoRefreshTokenProvided, TokenExpired, NotARefreshToken,
  * InvalidToken, …). When the bearer is refused, the connector renews it this way first and logs in
  * with the password only when that fails: a busy mediator sends its password once, not hourly.
- * The cookie is kept in this process only; it is masked in recorded calls like every cookie.
+ * The cookie is kept in this process only; it is masked in recorded calls like every cookie, and
+ * taught to the redactor, so an echo of it in any body or log line is masked too.
  */
 const COOKIE = 'refresh_token';
 
@@ -79,6 +81,8 @@ export class RefreshSession {
   keep(fingerprint: string, cookie: string | undefined): void {
     this.owner = fingerprint;
     this.cookie = cookie;
+    // it buys bearers for two hours: masked wherever an upstream or a proxy echoes it, like the bearer
+    if (cookie) processRedactor.learnEphemeral(cookie);
   }
 
   /** A new bearer from the refresh cookie, or undefined (none kept, refused, or any failure). */

@@ -198,3 +198,18 @@ t.test('the password and the token never appear in recorded calls', async (t) =>
   t.notOk(text.includes(bearer), 'nor the renewed bearer');
   t.notOk(text.includes([...rig.sb.state.refreshTokens.keys()][0]), 'nor the rotated refresh cookie');
 });
+
+t.test('the refresh cookie is a credential the redactor knows: an echo of it cannot leave', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await rig.connector.ping!();
+  const [first] = [...rig.sb.state.refreshTokens.keys()];
+  t.ok(first, 'the login set a refresh cookie');
+  t.notOk(processRedactor.redact(`echoed: ${first}`).includes(first), 'the cookie the login set is masked in any text');
+  // a renewal rotates it: the new one (kept for the next renewal) is masked too
+  rig.sb.state.expireTokens();
+  await rig.connector.ping!();
+  const rotated = [...rig.sb.state.refreshTokens.keys()].find((c) => c !== first);
+  t.ok(rotated, 'the renewal set a new cookie');
+  t.notOk(processRedactor.redact(`echoed: ${rotated}`).includes(rotated!), 'the rotated cookie is masked too');
+});

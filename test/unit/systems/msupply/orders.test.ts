@@ -243,3 +243,22 @@ t.test(
     );
   },
 );
+
+t.test('a mutation answered with neither data nor errors (a proxy page): transient, one requisition', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  // whether the insert landed is unknown from such an answer, as after a dropped connection
+  rig.sb.faults.add({
+    operation: 'insertRequestRequisition',
+    action: { type: 'status', status: 200, body: '<html><title>Sign in</title></html>' },
+    times: 1,
+  });
+  const journal = new MemoryJournal();
+  const o = order('ORD-PROXY-1', [{ gtin: AMOXICILLIN, qty: 100 }]);
+  const err = await failure(rig.connector.orders!.submit(o, journal));
+  t.equal(err.transient, true, `retried by the outbox, not refused: ${err.message}`);
+  t.notOk(journal.steps.has('insert-requisition'), 'the insert is not journaled as done');
+  await rig.connector.orders!.submit(o, journal);
+  t.equal(requests(rig).length, 1, 'one requisition');
+  t.equal(requests(rig)[0].status, 'SENT');
+});
