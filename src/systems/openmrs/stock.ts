@@ -11,7 +11,7 @@ import type {
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
-import { actOn } from './operations.js';
+import { actOn, referenceOf } from './operations.js';
 import { SM, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
@@ -219,7 +219,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
       const p = await plan(report);
-      const externalReference = report.identifier ? `${report.identifier.value}` : journal.idempotencyKey;
+      // system|value, the business key the outbox holds: the value alone took another app's count
+      // with the same number at this location for this one (found, so this one was never recorded)
+      const externalReference = report.identifier ? referenceOf(report.identifier) : journal.idempotencyKey;
       const created = await journal.run('create-operation', async () => {
         const found = await findOperation(p.typeUuid, p.location, externalReference);
         if (found) return String(found.uuid);

@@ -101,7 +101,7 @@ t.test('a count becomes a completed stocktake; the inventory reads back equal', 
   const op = sb.stock.operations.get(r.ids.stockOperation)!;
   t.match(op, {
     operationType: 'stocktake',
-    externalReference: 'COUNT-2026-12-01',
+    externalReference: 'urn:test:count|COUNT-2026-12-01',
     statusHistory: ['NEW', 'SUBMITTED', 'COMPLETED'],
   });
   t.equal(onHand((await stock.search({ facility: LOC.mwangaza })).items[0])['10860012300058|AMX-2401'], 940);
@@ -243,4 +243,24 @@ t.test('the inventory is asked per catalogue drug: the module lists nothing for 
   );
   t.ok(report.lines.length > 1, 'the connector still reads the location stock');
   t.ok(new Set(report.lines.map((l) => l.product.code)).size > 1, 'of several drugs');
+});
+
+t.test('two reports sharing an identifier value under different systems are two operations', async (t) => {
+  const { sb, stock } = await setup(t);
+  // two apps number their counts alike: the business key is system and value, as in the outbox
+  const first = await stock.report(
+    count({ identifier: { system: 'urn:app:one', value: 'C-1' } }),
+    memoryJournal('urn:app:one|C-1'),
+  );
+  const second = await stock.report(
+    count({
+      identifier: { system: 'urn:app:two', value: 'C-1' },
+      lines: [{ product: AMOXICILLIN, quantity: { value: 900, unit: 'dispensing-unit' }, lot: { number: 'AMX-2401' } }],
+    }),
+    memoryJournal('urn:app:two|C-1'),
+  );
+  t.not(second.ids.stockOperation, first.ids.stockOperation, 'the second count is not taken for the first');
+  t.equal(sb.store.writes['stockoperation.create.stocktake'], 2);
+  const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
+  t.equal(onHand(report)['10860012300058|AMX-2401'], 900, 'the later count is what the stock shows');
 });
