@@ -116,3 +116,27 @@ export class Dhis2RejectionError extends Dhis2Error {
     (this as { issues: Issue[] }).issues = issues.length ? issues : this.issues;
   }
 }
+
+/**
+ * An import answered without its summary or report (`what`). A 2xx one (a proxy's login page, a
+ * body cut short) leaves unknown whether DHIS2 imported it, as a dropped connection does, and the
+ * client's input is not at fault: transient, and the import is safe to send again (the same
+ * values are ignored, the same event UIDs updated). Anything else (a 409 WebMessage) is DHIS2
+ * saying no: a rejection.
+ */
+export function importWithout(call: string, status: number, what: string): Dhis2Error {
+  if (status >= 200 && status < 300)
+    return new Dhis2Error({
+      system: DHIS2,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      upstreamStatus: status,
+      diagnostics: `${call} answered ${status} without ${what}: whether DHIS2 imported it is unknown, sent again later`,
+    });
+  return new Dhis2RejectionError(
+    `${call} answered ${status} without ${what}`,
+    [{ code: 'exception', diagnostics: `DHIS2 answered without ${what}` }],
+    status,
+  );
+}

@@ -6,7 +6,7 @@ import { narrowest } from '../../domain/instant-range.js';
 import { NS } from '../../domain/namespace.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
-import { DHIS2, Dhis2RejectionError } from './errors.js';
+import { DHIS2, Dhis2RejectionError, importWithout } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
@@ -372,12 +372,7 @@ export function createStockCapability(
     });
     const answer = async && res.status === 200 ? await awaitDataValueImport(client, res.body) : res.body;
     const result = decodeImportSummary(answer);
-    if (!result)
-      throw new Dhis2RejectionError(
-        `POST /api/dataValueSets answered ${res.status} without an import summary`,
-        [{ code: 'exception', diagnostics: 'DHIS2 answered without an import summary' }],
-        res.status,
-      );
+    if (!result) throw importWithout('POST /api/dataValueSets', res.status, 'an import summary');
     return result;
   };
 

@@ -1,6 +1,6 @@
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
-import { Dhis2RejectionError } from './errors.js';
+import { importWithout } from './errors.js';
 import { awaitTrackerImport } from './jobs.js';
 
 /**
@@ -76,12 +76,7 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
   });
   const body = async && res.status === 200 ? await awaitTrackerImport(client, res.body) : res.body;
   const report = decodeTrackerReport(body);
-  if (!report)
-    throw new Dhis2RejectionError(
-      `POST /api/tracker answered ${res.status} without an import report`,
-      [{ code: 'exception', diagnostics: 'no import report' }],
-      res.status,
-    );
+  if (!report) throw importWithout('POST /api/tracker', res.status, 'an import report');
   return report;
 }
 
