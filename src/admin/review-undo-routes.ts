@@ -18,7 +18,9 @@ export interface ReviewUndoOptions {
  * refuses (409) when the last entry is already an undo, when the decision predates that record,
  * or when the row changed since (a later run or decision): undo never overwrites newer work.
  * The row put back is a human decision of the person undoing (decidedBy), so no automatic run
- * replaces it; its audit entry names the decision it took back.
+ * replaces it; its audit entry names the decision it took back. With `{"decidedBy": who}` it
+ * takes back only a decision of that person (the console's "undo your last decision"): when
+ * someone else decided the record since, theirs stands and the answer says who (409).
  */
 export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (app, opts) => {
   const repo = new StoreCrosswalkRepository(opts.store);
@@ -38,6 +40,11 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
             systemId: { type: 'string', minLength: 1, maxLength: 500 },
           },
         },
+        body: {
+          type: ['object', 'null'],
+          properties: { decidedBy: { type: 'string', minLength: 1, maxLength: 200 } },
+          additionalProperties: false,
+        },
       },
     },
     async (req) => {
@@ -53,6 +60,11 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
       if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
       if (last.action === 'review.undo')
         throw new ConflictError(`the last review action on ${subject} was already undone`);
+      const expected = (req.body as { decidedBy?: string } | null)?.decidedBy;
+      if (expected !== undefined && last.actor !== expected)
+        throw new ConflictError(
+          `the last decision on ${subject} is ${last.action} by ${last.actor}, not ${expected}: it stands; nothing was undone`,
+        );
       const before = last.details.before as CrosswalkRow | undefined;
       if (!before)
         throw new ConflictError(

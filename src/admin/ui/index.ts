@@ -327,7 +327,10 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       session.flash = { kind: 'error', text: 'Nothing to undo: you made no decision in this session.' };
       return reply.redirect(backToQueue(filters), 303);
     }
-    const answer = await api(session).post(`/admin/reconcile/${enc(last.system)}/${enc(last.systemId)}/undo`);
+    // "undo your last decision": a decision someone made on that record since stands
+    const answer = await api(session).post(`/admin/reconcile/${enc(last.system)}/${enc(last.systemId)}/undo`, {
+      decidedBy: session.user,
+    });
     session.flash =
       answer.status === 200
         ? {

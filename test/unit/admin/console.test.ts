@@ -150,6 +150,43 @@ t.test('console over inject', async (t) => {
     },
   );
 
+  await t.test('u takes back your own last decision; one someone made on the record since stands', async (t) => {
+    const cookie = await signIn();
+    const page = await app.inject({ method: 'GET', url: '/admin/ui/review?system=emr', headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    const form = (url: string, fields: Record<string, string>) => ({
+      method: 'POST' as const,
+      url,
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: csrf, system: 'emr', ...fields }).toString(),
+    });
+    t.equal((await app.inject(form('/admin/ui/review/decide', { systemId: 'L4', op: 'no-match' }))).statusCode, 303);
+    // meanwhile a colleague, working from the API, flags the same record
+    const flag = await app.inject({
+      method: 'POST',
+      url: '/admin/reconcile/emr/L4/flag',
+      headers: { authorization: `Bearer ${token}`, 'x-actor': 'Bo Colleague' },
+      payload: { comment: 'visit it first' },
+    });
+    t.equal(flag.statusCode, 200);
+    const undo = await app.inject(form('/admin/ui/review/undo', {}));
+    t.equal(undo.statusCode, 303);
+    const row = await store.getCrosswalk('emr', 'L4');
+    t.equal(row?.state, 'flagged', "the colleague's flag stands");
+    t.equal(row?.decidedBy, 'Bo Colleague');
+    const shown = await app.inject({ method: 'GET', url: undo.headers.location as string, headers: { cookie } });
+    t.match(shown.body, /Not undone \(409\)/, 'the console says why');
+    t.match(shown.body, /review\.flag by Bo Colleague/, 'and who decided since');
+    const undoBo = await app.inject({
+      method: 'POST',
+      url: '/admin/reconcile/emr/L4/undo',
+      headers: { authorization: `Bearer ${token}`, 'x-actor': 'Bo Colleague' },
+      payload: { decidedBy: 'Bo Colleague' },
+    });
+    t.equal(undoBo.statusCode, 200, 'the colleague can take back their own');
+    t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'no-match');
+  });
+
   await t.test('exports: the review API CSV and mCSD bundle, as downloads', async (t) => {
     const cookie = await signIn();
     const json = await app.inject({

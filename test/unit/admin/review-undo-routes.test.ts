@@ -81,6 +81,16 @@ for (const engine of engineCases()) {
       t.match(r.json().issue[0].diagnostics, /already undone/);
     });
 
+    await t.test("with decidedBy, only that person's decision is taken back", async (t) => {
+      t.equal((await post('L4/accept', { registryId: 'R4' }, 'alice')).statusCode, 200);
+      const r = await post('L4/undo', { decidedBy: 'bob' }, 'bob');
+      t.equal(r.statusCode, 409);
+      t.match(r.json().issue[0].diagnostics, /review\.accept by alice, not bob/);
+      t.match(await store.getCrosswalk('emr', 'L4'), { state: 'manual-match', registryId: 'R4' }, "alice's stands");
+      t.equal((await post('L4/undo', { decidedBy: 'alice' }, 'alice')).statusCode, 200);
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review');
+    });
+
     await t.test('undo of a reject brings the rejected candidate back and forgets the rejection', async (t) => {
       const before = await store.getCrosswalk('emr', 'L4');
       const top = before!.suggestions[0].registryId;
