@@ -151,18 +151,20 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         };
       }),
     );
+    // where the reason came from, as a domain path the FHIR edge turns into that element
+    // (operationTypeReason, or the line's stock-reason extension)
+    const reasonLine = report.lines.findIndex((l) => l.reason);
+    const reasonAt = report.reason
+      ? 'StockReport.reason'
+      : `StockReport.lines[${reasonLine < 0 ? 0 : reasonLine}].reason`;
     const reasonName =
       report.reason?.display ??
       report.reason?.code ??
-      report.lines.find((l) => l.reason)?.reason?.display ??
-      report.lines.find((l) => l.reason)?.reason?.code;
+      report.lines[reasonLine]?.reason?.display ??
+      report.lines[reasonLine]?.reason?.code;
     if (type === 'adjustment' && !reasonName)
-      throw new BusinessRuleError(
-        'an OpenMRS adjustment needs a reason',
-        'InventoryReport.inventoryListing[0].item[0].extension',
-      );
-    const reasonUuid =
-      type === 'adjustment' ? await reference.reasonUuid(reasonName!, 'InventoryReport.extension') : undefined;
+      throw new BusinessRuleError('an OpenMRS adjustment needs a reason', reasonAt);
+    const reasonUuid = type === 'adjustment' ? await reference.reasonUuid(reasonName!, reasonAt) : undefined;
     return { location, party, type, items, reasonUuid, typeUuid: await reference.operationType(type) };
   };
 
