@@ -1,4 +1,5 @@
 import type { Issue } from '../../domain/errors.js';
+import { EXT } from '../conventions.js';
 import { instantBound, isCalendarDate, looksLikeDate } from './dates.js';
 import { walkResource } from './walk.js';
 
@@ -63,6 +64,35 @@ export function checkPosition(el: Record<string, unknown>, path: string, issues:
   }
 }
 
+/**
+ * The value[x] each of this server's own extensions is read from (the codecs read only that one):
+ * any other type would be dropped without a word (a rejected quantity, a stock reason, a lot
+ * lost), so it is refused instead.
+ */
+const OWN_EXTENSION_VALUES: Record<string, string> = {
+  [EXT.supportedProgram]: 'valueCoding',
+  [EXT.quantityShipped]: 'valueQuantity',
+  [EXT.quantityRejected]: 'valueQuantity',
+  [EXT.rejectionReason]: 'valueString',
+  [EXT.lotNumber]: 'valueString',
+  [EXT.lotExpiry]: 'valueDate',
+  [EXT.vvmStatus]: 'valueCode',
+  [EXT.stockReason]: 'valueCoding',
+  [EXT.averageMonthlyConsumption]: 'valueQuantity',
+  [EXT.monthsOfStock]: 'valueDecimal',
+};
+
+function checkOwnValueType(e: Record<string, unknown>, at: string, issues: Issue[]): void {
+  const wanted = typeof e.url === 'string' ? OWN_EXTENSION_VALUES[e.url] : undefined;
+  const given = Object.keys(e).find((k) => k.startsWith('value'));
+  if (!wanted || !given || given === wanted) return;
+  issues.push({
+    code: 'value',
+    diagnostics: `${at} (${String(e.url).split('/').pop()}) takes ${wanted}, not ${given}`,
+    expression: [`${at}.${given}`],
+  });
+}
+
 export function checkExtensions(list: unknown, path: string, modifier: boolean, issues: Issue[]): void {
   if (!Array.isArray(list)) return;
   list.forEach((ext, i) => {
@@ -91,6 +121,7 @@ export function checkExtensions(list: unknown, path: string, modifier: boolean, 
         expression: [at],
       });
     }
+    checkOwnValueType(e, at, issues);
   });
 }
 

@@ -41,6 +41,53 @@ const sd = (patch: (r: any) => void) => {
 };
 
 const cases: Case[] = [
+  // R4's schema gives complex types no JSON type: a string where an object belongs must not pass
+  {
+    name: 'R4: a string where the Reference deliverTo belongs',
+    url: '/fhir/SupplyRequest',
+    body: sr((r) => {
+      r.deliverTo = 'Location/fac-1';
+    }),
+    status: 400,
+    expression: 'SupplyRequest.deliverTo',
+    diagnostics: /must be object/,
+  },
+  {
+    name: 'R5: a string where the Reference deliverTo belongs',
+    url: '/fhir/R5/SupplyRequest',
+    body: sr((r) => {
+      r.deliverTo = 'Location/fac-1';
+    }),
+    status: 400,
+    expression: 'SupplyRequest.deliverTo',
+  },
+  {
+    name: 'R4: a string where Location.partOf belongs',
+    url: '/fhir/Location',
+    body: loc((r) => {
+      r.partOf = 'Location/district-1';
+    }),
+    status: 400,
+    expression: 'Location.partOf',
+  },
+  {
+    name: 'R4: meta as a string',
+    url: '/fhir/SupplyRequest',
+    body: sr((r) => {
+      r.meta = '2026-01-01';
+    }),
+    status: 400,
+    expression: 'SupplyRequest.meta',
+  },
+  {
+    name: 'R4: an identifier given as a string',
+    url: '/fhir/SupplyRequest',
+    body: sr((r) => {
+      r.identifier = ['ORDER-1'];
+    }),
+    status: 400,
+    expression: 'SupplyRequest.identifier[0]',
+  },
   {
     name: 'status outside the required value set',
     url: '/fhir/SupplyRequest',
@@ -326,6 +373,45 @@ const cases: Case[] = [
     expression: 'SupplyDelivery.type.coding[0].code',
   },
   {
+    name: 'our quantity-rejected extension as a valueInteger (it would be dropped)',
+    url: '/fhir/SupplyDelivery',
+    body: sd((r) => {
+      r.suppliedItem.extension = [
+        { url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/quantity-rejected', valueInteger: 2 },
+        { url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/rejection-reason', valueString: 'broken' },
+      ];
+    }),
+    status: 400,
+    expression: 'SupplyDelivery.suppliedItem.extension[0].valueInteger',
+    diagnostics: /quantity-rejected\) takes valueQuantity, not valueInteger/,
+  },
+  {
+    name: 'our stock-reason extension as a valueCodeableConcept (it would be dropped)',
+    url: '/fhir/R5/InventoryReport',
+    body: ir((r) => {
+      r.inventoryListing[0].item[0].extension = [
+        {
+          url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/stock-reason',
+          valueCodeableConcept: { coding: [{ code: 'Damaged' }] },
+        },
+      ];
+    }),
+    status: 400,
+    expression: 'InventoryReport.inventoryListing[0].item[0].extension[0].valueCodeableConcept',
+    diagnostics: /stock-reason\) takes valueCoding/,
+  },
+  {
+    name: 'our lot-number extension as a valueCode',
+    url: '/fhir/R5/InventoryReport',
+    body: ir((r) => {
+      r.inventoryListing[0].item[0].extension = [
+        { url: 'http://fhir-supply-mediator.org/fhir/StructureDefinition/lot-number', valueCode: 'LOT-1' },
+      ];
+    }),
+    status: 400,
+    expression: 'InventoryReport.inventoryListing[0].item[0].extension[0].valueCode',
+  },
+  {
     name: 'rejected quantity without a reason',
     url: '/fhir/SupplyDelivery',
     body: supplyDelivery({ rejected: 2 }),
@@ -507,6 +593,22 @@ t.test('invalid inputs are refused precisely and change nothing', async (t) => {
     0,
     'nothing was written',
   );
+});
+
+t.test('an element of the wrong JSON type is one issue, not also every part it lacks', async (t) => {
+  const { app } = await testApp();
+  for (const url of ['/fhir/Location', '/fhir/R5/Location']) {
+    const body = loc((r) => {
+      r.position = 'here';
+    });
+    const res = await app.inject({ method: 'POST', url, headers: fhirJson, payload: JSON.stringify(body) });
+    t.equal(res.statusCode, 400, `${url}: 400`);
+    t.same(
+      res.json().issue.map((i: any) => i.expression),
+      [['Location.position']],
+      `${url}: only Location.position, not its latitude and longitude`,
+    );
+  }
 });
 
 t.test('gzip bodies are read; a corrupt gzip body is a 400', async (t) => {
