@@ -58,8 +58,9 @@ const PASSWORD = 'bench-secret-Hq4'; // side.ts's BENCH_PASSWORD
 /**
  * A major GC or a compile job costs tens of millions of instructions and lands in one window and
  * not another; V8's helper threads spin under valgrind's one-thread-at-a-time scheduling. So each
- * window starts from a collected heap (--expose-gc), V8 does its GC and compiling on the main
- * thread (--single-threaded), and no idle-time memory reducer runs while the counters wait.
+ * window starts from a collected young generation (--expose-gc, BENCH_GC below), V8 does its GC
+ * and compiling on the main thread (--single-threaded), and no idle-time memory reducer runs
+ * while the counters wait.
  */
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--expose-gc --single-threaded --no-memory-reducer')
   .split(' ')
@@ -130,11 +131,23 @@ async function control(server: Instrumented, ...args: string[]): Promise<void> {
   await run('callgrind_control', [...args, String(server.child.pid)]);
 }
 
-/** A full GC in the server, so every counted window starts from the same heap state. */
+/**
+ * How each window starts: `minor` (default) empties the young generation; `full` (BENCH_GC=full,
+ * sessions 11-13) collects the whole heap. Session 14: a forced full GC makes V8 drop most of its
+ * optimized code, so the next window re-optimized ~250 functions per 800 edge creates (trace-opt)
+ * and TurboFan was ~47 % of the edge's counted instructions (callgrind_annotate: 615M of 1,280M in
+ * the 800-request window), a cost a running server does not pay: it made one mark-compact in
+ * 5,450 creates (at start-up), and after a minor GC the windows re-optimize as few functions as
+ * with none (44, 25, 16 trace lines per window against 262, 251, 300). A side built before
+ * session 14 takes any gc message as a full GC: compare trees that both have this.
+ */
+const gcBeforeWindow = process.env.BENCH_GC === 'full' ? 'full' : 'minor';
+
+/** A GC in the server (gcBeforeWindow), so every counted window starts from the same heap state. */
 function collect(server: Instrumented): Promise<void> {
   return new Promise((resolve) => {
     server.child.once('message', () => resolve());
-    server.child.send({ gc: true });
+    server.child.send({ gc: gcBeforeWindow });
   });
 }
 

@@ -184,11 +184,21 @@ async function profile(command: { start?: boolean; stopTo?: string }): Promise<v
 }
 
 const server = await start(process.argv[2] as Side, process.argv[3]);
-process.on('message', (message: { cpu?: boolean; gc?: boolean; profile?: { start?: boolean; stopTo?: string } }) => {
+/** What the parent asks: CPU time, a GC before a counted window (bench/instructions.ts), a profile. */
+interface Command {
+  cpu?: boolean;
+  gc?: 'minor' | 'full';
+  profile?: { start?: boolean; stopTo?: string };
+}
+
+process.on('message', (message: Command) => {
   if (message.profile) void profile(message.profile);
-  // bench/instructions.ts starts each counted window from a collected heap (node --expose-gc)
+  // bench/instructions.ts starts each counted window from a collected heap (node --expose-gc):
+  // by default a minor GC only, since a full one discards optimized code (instructions.ts, BENCH_GC)
   if (message.gc) {
-    (globalThis as { gc?: () => void }).gc?.();
+    (globalThis as { gc?: (options?: { type: 'minor' }) => void }).gc?.(
+      message.gc === 'full' ? undefined : { type: 'minor' },
+    );
     process.send!({ collected: true });
   }
   if (message.cpu) {
