@@ -33,7 +33,7 @@ const idParams = {
 
 /**
  * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry,
- * DELETE /outbox/jobs/:id. Register under a prefix, e.g. `{ prefix: '/admin' }`.
+ * DELETE /outbox/jobs/:id[?status=]. Register under a prefix, e.g. `{ prefix: '/admin' }`.
  */
 export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
   const guard = opts.preHandler ?? (opts.adminToken ? bearerCheck(opts.adminToken) : undefined);
@@ -72,7 +72,24 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
     sendOperatorResult(reply, await retryOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))),
   );
 
-  app.delete('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) =>
-    sendOperatorResult(reply, await dropOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))),
+  // `?status=dead`: drop only while the job is still as the caller saw it (409 with its status now)
+  app.delete(
+    '/outbox/jobs/:id',
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: 'object', properties: { status: { type: 'string', enum: [...JOB_STATUSES] } } },
+      },
+    },
+    async (req, reply) =>
+      sendOperatorResult(
+        reply,
+        await dropOutboxJob(
+          opts.store,
+          (req.params as { id: string }).id,
+          actorOf(req),
+          (req.query as { status?: JobStatus }).status,
+        ),
+      ),
   );
 };

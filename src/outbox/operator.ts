@@ -90,23 +90,36 @@ export async function retryOutboxJob(store: Store, id: string, actor: string): P
 }
 
 /**
- * Delete a job that is not in flight, with its journal and idempotency key: the same business
- * identifier can then be sent again as a new write.
+ * Delete a job that is neither in flight nor done, with its journal and idempotency key: the same
+ * business identifier can then be sent again as a new write. `expectedStatus` is the status the
+ * operator saw: a job that changed since (a colleague retried it, it was delivered) is left alone.
  */
-export async function dropOutboxJob(store: Store, id: string, actor: string): Promise<OperatorResult> {
+export async function dropOutboxJob(
+  store: Store,
+  id: string,
+  actor: string,
+  expectedStatus?: JobStatus,
+): Promise<OperatorResult> {
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
-  const dropped = await store.dropJob(id, {
-    actor,
-    action: 'outbox.drop',
-    subject: id,
-    details: {
-      flow: before.flow,
-      system: before.system,
-      idempotencyKey: before.idempotencyKey,
-      status: before.status,
-      attempts: before.attempts,
+  const dropped = await store.dropJob(
+    id,
+    {
+      actor,
+      action: 'outbox.drop',
+      subject: id,
+      details: {
+        flow: before.flow,
+        system: before.system,
+        idempotencyKey: before.idempotencyKey,
+        status: before.status,
+        attempts: before.attempts,
+      },
     },
-  });
-  return dropped ? { ok: true } : { ok: false, reason: 'wrong-status', status: before.status };
+    expectedStatus,
+  );
+  if (dropped) return { ok: true };
+  // its status as it is now (it may have changed under the look above), else gone meanwhile
+  const now = await store.getJob(id);
+  return now ? { ok: false, reason: 'wrong-status', status: now.status } : { ok: false, reason: 'not-found' };
 }

@@ -606,11 +606,11 @@ export class PostgresStore implements Store {
     });
   }
 
-  async dropJob(id: string, audit: AuditInput): Promise<boolean> {
+  async dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean> {
     return this.tx(async (c) => {
       const [job] = await this.rows(
-        "SELECT id FROM outbox_jobs WHERE id = $1 AND status <> 'in-flight' FOR UPDATE",
-        [id],
+        "SELECT id FROM outbox_jobs WHERE id = $1 AND status NOT IN ('in-flight', 'done') AND ($2::text IS NULL OR status = $2) FOR UPDATE",
+        [id, expectedStatus ?? null],
         c,
       );
       if (!job) return false;

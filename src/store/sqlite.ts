@@ -561,10 +561,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async dropJob(id: string, audit: AuditInput): Promise<boolean> {
+  async dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean> {
     return this.write(() => {
-      const job = this.sql("SELECT * FROM outbox_jobs WHERE id = ? AND status <> 'in-flight'").get(id) as
-        Row | undefined;
+      const job = this.sql(
+        "SELECT * FROM outbox_jobs WHERE id = ? AND status NOT IN ('in-flight', 'done') AND (? IS NULL OR status = ?)",
+      ).get(id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (!job) return false;
       this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);
       this.sql('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);

@@ -304,8 +304,12 @@ export interface Store {
   ): Promise<boolean>;
   /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset; never a superseded one. */
   requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined>;
-  /** Operator: delete a job that is not in flight, with its journal and idempotency key. */
-  dropJob(id: string, audit: AuditInput): Promise<boolean>;
+  /**
+   * Operator: delete a job that is neither in flight nor done, with its journal and idempotency
+   * key (a done job's key is what makes a resend of that write a no-op). With `expectedStatus`,
+   * only while the job is still in that status (what the operator saw). False when not dropped.
+   */
+  dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean>;
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
   /** createdAt of the oldest job still waiting (pending or in-flight). */
   oldestWaitingCreatedAt(): Promise<number | undefined>;

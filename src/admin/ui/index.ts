@@ -443,10 +443,13 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       if (!session) return reply;
       const id = (req.params as { id: string }).id;
       const a = api(session);
+      // a drop is confirmed for the job as the page showed it: one a colleague retried or that was
+      // delivered since is left alone (409, its state now in the message)
+      const seen = str((req.body as Record<string, unknown>).seen);
       const answer =
         action === 'retry'
           ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`)
-          : await a.delete(`/admin/outbox/jobs/${enc(id)}`);
+          : await a.delete(`/admin/outbox/jobs/${enc(id)}${seen ? query({ status: seen }) : ''}`);
       session.flash =
         answer.status === 200
           ? {

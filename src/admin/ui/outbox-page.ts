@@ -141,6 +141,7 @@ ${job.lastError ? html`<p>Last error: ${job.lastError}</p>` : ''}
 <p>${what}</p>
 <form method="post" action="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}/${action}" class="actions">
   <input type="hidden" name="_csrf" value="${session.csrf}">
+  <input type="hidden" name="seen" value="${job.status}">
   <button type="submit"${action === 'drop' ? html` class="danger"` : ''} data-testid="confirm">Yes, ${action} this job</button>
   <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}">Cancel</a>
 </form>`;

@@ -1,0 +1,137 @@
+/**
+ * Dropping an outbox job from a view that went stale. The console's confirmation shows the job's
+ * state; what the operator confirms is dropping the job in that state. A colleague may act first:
+ * a dead job retried and waiting again is an accepted write someone decided to send, and a job
+ * since delivered is a write the upstream took, whose key is what stops a resend being applied
+ * twice. Neither is dropped; the console says what the job is now. The store itself never drops
+ * a delivered job, whoever asks.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
+import { operatorConsole } from '../../../src/admin/ui/index.js';
+import type { NewJob } from '../../../src/store/types.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+const TOKEN = 'stale-drop-token';
+const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
+  id,
+  flow: 'order',
+  system: 'openlmis',
+  idempotencyKey: `order|app|${id}`,
+  payloadHash: 'h1',
+  payload: { qty: 1 },
+  status: 'pending',
+  attempts: 0,
+  nextAttemptAt: 1_000,
+  createdAt: 1_000,
+  ...over,
+});
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    const app = Fastify();
+    await app.register(formbody);
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+    await app.register(operatorConsole, {
+      adminToken: () => TOKEN,
+      directory: { registry: async () => new Map(), system: async () => new Map(), systems: () => [] },
+      readiness: () => [],
+      breakers: () => ({}),
+      settings: () => [],
+    });
+    t.teardown(() => app.close());
+    /** A dead letter: recorded, claimed by a worker, given up on. */
+    const deadJob = async (id: string) => {
+      // a system of its own: an earlier test's pending job is not claimed in its place
+      await store.recordWrite(job(id, { system: `sys-${id}` }));
+      const claim = async () =>
+        store.claimJobs({
+          system: `sys-${id}`,
+          flows: ['order'],
+          limit: 1,
+          leaseOwner: 'w1',
+          leaseMs: 60_000,
+          now: Date.now(),
+        });
+      t.equal((await claim())[0]?.id, id);
+      const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+      await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
+      return claim;
+    };
+    const login = await app.inject({
+      method: 'POST',
+      url: '/admin/ui/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ user: 'Olu Operator', token: TOKEN }).toString(),
+    });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    /** Opens the drop confirmation (the view), then lets `meanwhile` happen, then confirms. */
+    const dropFromView = async (id: string, meanwhile: () => Promise<unknown>) => {
+      const confirm = await app.inject({
+        method: 'GET',
+        url: `/admin/ui/outbox/jobs/${id}/confirm?action=drop`,
+        headers: { cookie },
+      });
+      t.equal(confirm.statusCode, 200);
+      t.match(confirm.body, /state dead/, 'the operator sees a dead job');
+      const form = /<form method="post" action="([^"]+\/drop[^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body)!;
+      const fields = new URLSearchParams();
+      for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1], m[2]);
+      await meanwhile();
+      const posted = await app.inject({
+        method: 'POST',
+        url: form[1].replace(/&amp;/g, '&'),
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: fields.toString(),
+      });
+      t.equal(posted.statusCode, 303);
+      return app.inject({ method: 'GET', url: posted.headers.location as string, headers: { cookie } });
+    };
+
+    await t.test('a dead job retried by a colleague meanwhile is not dropped', async (t) => {
+      await deadJob('J1');
+      const shown = await dropFromView('J1', () =>
+        store.requeueJob('J1', { actor: 'colleague', action: 'outbox.retry', subject: 'J1' }, Date.now()),
+      );
+      t.match(await store.getJob('J1'), { status: 'pending' }, 'the write the colleague re-sent is kept');
+      t.equal((await store.findJobsByKey('order|app|J1')).length, 1, 'with its key');
+      t.match(shown.body, /Not done \(409\)/);
+      t.match(shown.body, /pending/, 'the console says what the job is now');
+    });
+
+    await t.test('a job delivered meanwhile keeps its key: a resend is still the same write', async (t) => {
+      const claim = await deadJob('J2');
+      await dropFromView('J2', async () => {
+        await store.requeueJob('J2', { actor: 'colleague', action: 'outbox.retry', subject: 'J2' }, Date.now());
+        const claimed = await claim();
+        t.equal(claimed[0]?.id, 'J2');
+        await store.finishJob('J2', 'w1', { status: 'done', result: { system: 'sys-J2', ids: {} } }, Date.now());
+      });
+      t.match(await store.getJob('J2'), { status: 'done' });
+      t.equal((await store.findJobsByKey('order|app|J2')).length, 1);
+    });
+
+    await t.test('the store never drops a delivered job, whoever asks', async (t) => {
+      const audit = { actor: 'op', action: 'outbox.drop', subject: 'J2' };
+      t.equal(await store.dropJob('J2', audit), false);
+      const api = await app.inject({
+        method: 'DELETE',
+        url: '/admin/outbox/jobs/J2',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      t.equal(api.statusCode, 409);
+      t.match(api.json(), { error: /job is done/ });
+      t.match(await store.getJob('J2'), { status: 'done' });
+    });
+
+    await t.test('a job still as the operator saw it is dropped', async (t) => {
+      await deadJob('J3');
+      const shown = await dropFromView('J3', async () => undefined);
+      t.equal(await store.getJob('J3'), undefined);
+      t.match(shown.body, /Job J3 dropped/);
+    });
+  });
+}
