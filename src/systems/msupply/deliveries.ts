@@ -246,10 +246,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
       });
       if (deps.verify() && status !== 'VERIFIED') {
-        status = await journal.run(
-          'verified',
-          async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status,
-        );
+        // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
+        // Open mSupply no longer lets anyone update (CannotEditInvoice)
+        status = await journal.run('verified', async () => {
+          const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+          if (now.status === 'VERIFIED') return now.status;
+          return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status;
+        });
       }
       return {
         system: MSUPPLY,

@@ -231,3 +231,24 @@ t.test('with msupply.verifyDeliveries a confirmed shipment goes on to VERIFIED',
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'VERIFIED');
   t.ok(rig.sb.state.invoices.get(inbound.id)!.receivedDatetime, 'received on the way');
 });
+
+t.test('the VERIFIED update applied but its answer lost: the retry finds it verified, no refusal', async (t) => {
+  const rig = await startRig({ 'msupply.verifyDeliveries': 'true' });
+  t.teardown(() => rig.close());
+  const { inbound } = await shippedOrder(rig, 'DLV-6');
+  const d = (await rig.connector.deliveries!.get(inbound.id))!;
+  // DELIVERED and RECEIVED answered; the VERIFIED update applied, its answer lost
+  rig.sb.faults.add({ operation: 'updateInboundShipment', action: { type: 'delay', ms: 0 }, times: 2 });
+  rig.sb.faults.add({ operation: 'updateInboundShipment', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
+  const journal = new MemoryJournal();
+  const lost = await failure(rig.connector.deliveries!.confirm(confirmation(d), journal));
+  t.equal(lost.transient, true, 'a lost answer is retried');
+  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'VERIFIED', 'applied');
+  const result = await rig.connector.deliveries!.confirm(confirmation(d), journal);
+  t.equal(result.status, 'completed', 'the retry sees it verified instead of being refused (CannotEditInvoice)');
+  t.equal(
+    rig.sb.state.applied.filter((a) => a.mutation === 'updateInboundShipment').length,
+    3,
+    'DELIVERED, RECEIVED, VERIFIED: each once',
+  );
+});
