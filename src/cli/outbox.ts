@@ -99,7 +99,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
 
   cmd
     .command('drop <id>')
-    .description('Delete a job that is not in flight (its identifier may then be sent again)')
+    .description('Delete a job that is neither in flight nor done (its identifier may then be sent again)')
     .action(async (id: string) =>
       withStore(async (store) => {
         const r = await dropOutboxJob(store, id, actor());
@@ -108,7 +108,11 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
           return 0;
         }
         process.stderr.write(
-          r.reason === 'not-found' ? `no outbox job ${id}\n` : `job ${id} is in flight; wait for the attempt to end\n`,
+          r.reason === 'not-found'
+            ? `no outbox job ${id}\n`
+            : r.status === 'done'
+              ? `job ${id} is done: the upstream has the write, and its identifier stays taken so a resend is not applied twice\n`
+              : `job ${id} is in flight; wait for the attempt to end\n`,
         );
         return 1;
       }),

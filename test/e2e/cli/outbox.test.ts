@@ -105,3 +105,28 @@ t.test('list, show, retry and drop on the live database file', async (t) => {
     'drop is audited with the operator',
   );
 });
+
+t.test('drop refuses a delivered job and says why: its identifier stays taken', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-outbox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  await store.recordWrite(job('job-done'));
+  const [claimed] = await store.claimJobs({
+    system: 'openlmis',
+    flows: ['order'],
+    limit: 1,
+    leaseOwner: 'w1',
+    leaseMs: 60_000,
+    now: Date.now() + 7_200_000,
+  });
+  await store.finishJob(claimed.id, 'w1', { status: 'done', result: { system: 'openlmis', ids: {} } }, Date.now());
+  await store.close();
+
+  const drop = await cli(dir, 'drop', 'job-done');
+  t.equal(drop.code, 1);
+  t.match(drop.stderr, /job job-done is done: the upstream has the write/);
+  const after = await openStore({ dataDir: dir });
+  t.teardown(() => after.close());
+  t.match(await after.getJob('job-done'), { status: 'done' });
+  t.equal((await after.findJobsByKey('order|app|job-done')).length, 1, 'a resend is still the same write');
+});
