@@ -2,6 +2,7 @@ import type { Settings } from '../../config/settings.js';
 import type { Facility } from '../../domain/facility.js';
 import { BusinessRuleError, MediatorError, NotConfiguredError } from '../../domain/errors.js';
 import type { Outbox } from '../../outbox/outbox.js';
+import { describeError } from '../../outbox/errors.js';
 import type { Connector, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, Store } from '../../store/types.js';
@@ -301,9 +302,10 @@ export class Propagator {
       try {
         return await this.apply(system, row, journal);
       } catch (err) {
-        // a refusal is final for this version: say why in the status; a transient failure retries
+        // a refusal is final for this version: say why in the status; a transient failure retries.
+        // Masked as the outbox masks its stored errors: a server may echo the request's credentials
         if (err instanceof MediatorError && !(err as { transient?: boolean }).transient)
-          await this.settle(row, { state: 'failed', reason: err.message });
+          await this.settle(row, { state: 'failed', reason: describeError(err) });
         throw err;
       }
     });
