@@ -16,10 +16,25 @@ function isoWeek(d: Date): { year: number; week: number } {
   return { year: t.getUTCFullYear(), week: Math.ceil(((t.getTime() - yearStart) / 86_400_000 + 1) / 7) };
 }
 
+/**
+ * The calendar day a FHIR date or dateTime was written on, as a UTC midnight. A dateTime's own
+ * date is the client's calendar: `2024-03-01T00:00:00+03:00` is 1 March where the facility is,
+ * though still 29 February in UTC, and DHIS2 periods have no time zone. Undefined when it is no
+ * real date.
+ */
+function calendarDay(instant: string): Date | undefined {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(instant);
+  if (!ymd) {
+    const d = new Date(instant); // a year or a year-month: its first day
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  const d = new Date(Date.UTC(+ymd[1], +ymd[2] - 1, +ymd[3]));
+  return d.getUTCMonth() === +ymd[2] - 1 && d.getUTCDate() === +ymd[3] ? d : undefined;
+}
+
 export function periodOf(periodType: string, instant: string, where = 'StockReport.period'): string {
-  const d = new Date(instant);
-  if (Number.isNaN(d.getTime()))
-    throw new BusinessRuleError(`${instant} is not a date a DHIS2 period can be made from`, where);
+  const d = calendarDay(instant);
+  if (!d) throw new BusinessRuleError(`${instant} is not a date a DHIS2 period can be made from`, where);
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + 1;
   switch (periodType) {

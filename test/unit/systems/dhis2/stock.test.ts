@@ -72,6 +72,27 @@ t.test('period strings per period type', async (t) => {
   t.equal(periodStart('2024W1')!.start, '2024-01-01T00:00:00.000Z');
 });
 
+t.test('a period is the calendar day the client wrote, not that instant in UTC', async (t) => {
+  // 1 March at midnight in Nairobi is still 29 February in UTC
+  t.equal(periodOf('Monthly', '2024-03-01T00:00:00+03:00'), '202403');
+  t.equal(periodOf('Monthly', '2024-03-31T23:30:00-05:00'), '202403', 'west of Greenwich too');
+  t.equal(periodOf('Weekly', '2024-01-08T00:00:00+03:00'), '2024W2', 'the Monday as written');
+  t.equal(periodOf('Daily', '2024-03-05'), '20240305', 'a date');
+  t.equal(periodOf('Monthly', '2024-03'), '202403', 'a month');
+  t.throws(() => periodOf('Monthly', '2024-02-30T00:00:00Z'), BusinessRuleError, 'no 30 February');
+
+  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+  t.teardown(() => h.close());
+  await stockFor(h).report(
+    monthly([{ product: CONDOM, quantity: du(41) }], {
+      period: { start: '2024-03-01T00:00:00+03:00', end: '2024-03-31T23:59:59+03:00' },
+    }),
+    memoryJournal(),
+  );
+  t.equal(stored(h, 'FP_CNDM_SOH', '202403'), '41', "March's report is March's value");
+  t.equal(stored(h, 'FP_CNDM_SOH', '202402'), undefined, 'February is left alone');
+});
+
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   t.test(
     `${version}: a month's report becomes the right values, reads back equal, and a re-post changes nothing`,
