@@ -24,6 +24,8 @@ function coerce(def: SettingDef, raw: unknown, source: string): string | number 
   if (def.type === 'number') {
     const n = typeof raw === 'number' ? raw : Number(raw);
     if (!Number.isFinite(n)) throw new ConfigError(`${source}: ${def.key} must be a number, got '${String(raw)}'`);
+    if (def.min !== undefined && n < def.min)
+      throw new ConfigError(`${source}: ${def.key} must be at least ${def.min}, got '${String(raw)}'`);
     return n;
   }
   if (def.type === 'boolean') {

@@ -14,6 +14,8 @@ export interface SettingDef {
   /** Changing it needs a restart (listening socket, database). Others apply live. */
   restart?: boolean;
   enum?: string[];
+  /** Least value a number may take: below it the setting cannot work (a 0 ms heartbeat loops). */
+  min?: number;
 }
 
 export const settingDefs: SettingDef[] = [
@@ -239,6 +241,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENHIM_HEARTBEAT_MS',
     type: 'number',
     default: 10000,
+    min: 1,
     description: 'Heartbeat (and config pull) interval',
   },
   {
@@ -613,6 +616,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_FULL_READ_HOURS',
     type: 'number',
     default: 24,
+    min: 0,
     description:
       'Hours between full reads of the registry that confirm a facility it no longer lists as closed (0 = never)',
   },
@@ -652,6 +656,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_PAGE_SIZE',
     type: 'number',
     default: 100,
+    min: 1,
     description: 'Locations per registry page (_count)',
   },
   {
@@ -659,6 +664,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    min: 1,
     description: 'Per-call timeout to the registry',
   },
   {
