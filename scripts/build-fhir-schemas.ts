@@ -66,6 +66,13 @@ function prepare(schema: JsonSchema, version: string): JsonSchema {
   delete copy.oneOf;
   copy.$id = `urn:fhir-schema:${version}`;
   copy.$schema = 'http://json-schema.org/draft-07/schema#';
+  // R4's schema (unlike R5's) gives its complex types and resources no `type`: without one, a
+  // string where a Reference, an Address or Meta belongs passes, and the codecs then read nothing
+  // from it. Every definition with properties describes a JSON object.
+  for (const [name, def] of Object.entries(copy.definitions)) {
+    const d = def as Record<string, unknown>;
+    if (d.properties && d.type === undefined) copy.definitions[name] = { ...d, type: 'object' };
+  }
   copy.definitions.ResourceList = {
     type: 'object',
     required: ['resourceType'],

@@ -2,7 +2,7 @@ import { MediatorError, type Issue } from '../../domain/errors.js';
 import { MAX_LISTED_ISSUES } from '../outcome.js';
 import type { FhirVersion } from '../versions.js';
 import { validateRules } from './rules.js';
-import { validateAgainstSchema } from './schema.js';
+import { isWrongJsonType, validateAgainstSchema } from './schema.js';
 import type { SemanticOptions } from './semantics.js';
 import { walkResource } from './walk.js';
 
@@ -51,10 +51,18 @@ export function validateResource(
   const ruleIssues = validateRules(version, r, walked);
   // the valid path (nearly every request) allocates nothing more
   if (schemaIssues.length === 0 && ruleIssues.length === 0 && walked.semantic.length === 0) return schemaIssues;
-  // an element the schema already reported is not reported again by the rules
-  const seen = new Set(schemaIssues.map((i) => `${i.expression?.join()}`));
-  const more = [...ruleIssues, ...walked.semantic].filter((i) => !seen.has(`${i.expression?.join()}`));
-  return [...schemaIssues, ...more].slice(0, limit);
+  const where = (i: Issue) => `${i.expression?.join()}`;
+  const ruled = [...ruleIssues, ...walked.semantic];
+  // a wrong JSON type the rules explain better (a null, an array for a single element) is theirs
+  const explained = new Set(ruled.map(where));
+  const schema = schemaIssues.filter((i) => !(isWrongJsonType(i) && explained.has(where(i))));
+  // an element the schema already reported is not reported again by the rules, nor is what lies
+  // inside an element of the wrong JSON type (a string where a Reference belongs has no parts)
+  const seen = new Set(schema.map(where));
+  const wrongType = schema.filter(isWrongJsonType).flatMap((i) => i.expression ?? []);
+  const inside = (path: string) => wrongType.some((w) => path.startsWith(`${w}.`) || path.startsWith(`${w}[`));
+  const more = ruled.filter((i) => !seen.has(where(i)) && !(i.expression ?? []).some(inside));
+  return [...schema, ...more].slice(0, limit);
 }
 
 /** Throws a 400 OperationOutcome (structure/format) or 404 (a type not served) when invalid. */

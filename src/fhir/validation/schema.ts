@@ -68,6 +68,13 @@ function shown(resource: unknown, pointer: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Issues saying an element has the wrong JSON type (validation/index.ts weighs them against the rules'). */
+const wrongTypes = new WeakSet<Issue>();
+
+export function isWrongJsonType(issue: Issue): boolean {
+  return wrongTypes.has(issue);
+}
+
 function describe(error: ErrorObject, resourceType: string, resource: unknown): Issue {
   const base = pointerToFhirPath(resourceType, error.instancePath);
   switch (error.keyword) {
@@ -101,12 +108,15 @@ function describe(error: ErrorObject, resourceType: string, resource: unknown): 
         diagnostics: `Invalid value ${shown(resource, error.instancePath)} of ${base}: not in the format its FHIR type requires (no empty or blank strings; a dateTime with a time needs a timezone)`,
         expression: [base],
       };
-    case 'type':
-      return {
+    case 'type': {
+      const issue: Issue = {
         code: 'structure',
         diagnostics: `${base} must be ${(error.params as { type: string }).type}`,
         expression: [base],
       };
+      wrongTypes.add(issue);
+      return issue;
+    }
     default:
       return { code: 'structure', diagnostics: `${base} ${error.message ?? 'is invalid'}`, expression: [base] };
   }
