@@ -150,6 +150,8 @@ function stockTranslator(parts: PostedPart[]): Translate {
       return `${path}.inventoryListing[0].item[0].category`;
     if (/^StockReport\.lines\b/.test(expression)) return `${path}.inventoryListing`;
     if (/^StockReport\.reason\b/.test(expression)) return `${path}.operationTypeReason`;
+    if (/^StockReport\.period\b/.test(expression)) return `${path}.reportingPeriod`;
+    if (/^StockReport\.reportedAt\b/.test(expression)) return `${path}.reportedDateTime`;
     return rootedAt(expression, 'InventoryReport', path);
   };
 }

@@ -222,6 +222,7 @@ export function createStockCapability(
       throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
     const [type, ou] = await Promise.all([periodType(), orgUnitOf(report.facility, 'StockReport.facility')]);
     const period = periodOf(type, at, report.period?.start ? 'StockReport.period' : 'StockReport.reportedAt');
+    if (report.period?.start && report.period.end) samePeriod(type, period, report.period.start, report.period.end);
     const orgUnit = s.orgUnitIdScheme === 'CODE' ? ou.code : ou.id;
     if (!orgUnit)
       throw new BusinessRuleError(
@@ -522,4 +523,23 @@ export function createStockCapability(
       return { items: [...items.filter((r) => r.lines.length), ...transactions] };
     },
   };
+}
+
+/**
+ * A reporting period must lie in one period of the data set's type: DHIS2 keeps one value per
+ * period, so two months sent to a monthly data set would be written as the first month's. An end
+ * at the next period's first midnight is the usual exclusive end and counts as the day before.
+ */
+function samePeriod(type: string, period: string, start: string, end: string): void {
+  const midnight = /^(\d{4}-\d{2}-\d{2})T00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(end);
+  const lastDay =
+    midnight && midnight[1] > start.slice(0, 10)
+      ? new Date(Date.parse(`${midnight[1]}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+      : end;
+  const last = periodOf(type, lastDay, 'StockReport.period');
+  if (last !== period)
+    throw new BusinessRuleError(
+      `the reporting period spans DHIS2 periods ${period} to ${last} (${type}); DHIS2 keeps one value per period: send one report per period`,
+      'StockReport.period',
+    );
 }

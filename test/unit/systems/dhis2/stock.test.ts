@@ -93,6 +93,28 @@ t.test('a period is the calendar day the client wrote, not that instant in UTC',
   t.equal(stored(h, 'FP_CNDM_SOH', '202402'), undefined, 'February is left alone');
 });
 
+t.test('a reporting period spanning two DHIS2 periods is refused at it; nothing is sent', async (t) => {
+  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+  t.teardown(() => h.close());
+  const stock = stockFor(h);
+  const two = monthly([{ product: CONDOM, quantity: du(60) }], {
+    period: { start: '2024-03-01T00:00:00Z', end: '2024-04-30T23:59:59Z' },
+  });
+  const err = await stock.report(two, memoryJournal()).catch((e) => e);
+  t.ok(err instanceof BusinessRuleError, String(err));
+  t.same(err.issues[0].expression, ['StockReport.period']);
+  t.match(err.message, /202403 to 202404.*Monthly/);
+  t.equal(stored(h, 'FP_CNDM_SOH', '202403'), undefined, 'two months are not written as March');
+  // an end at the next period's first midnight is the usual exclusive end: still one month
+  await stock.report(
+    monthly([{ product: CONDOM, quantity: du(61) }], {
+      period: { start: '2024-03-01T00:00:00Z', end: '2024-04-01T00:00:00Z' },
+    }),
+    memoryJournal(),
+  );
+  t.equal(stored(h, 'FP_CNDM_SOH', '202403'), '61');
+});
+
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   t.test(
     `${version}: a month's report becomes the right values, reads back equal, and a re-post changes nothing`,
