@@ -75,6 +75,25 @@ async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, reg
   }
 }
 
+/**
+ * What an accept links must be a registry facility: one of the record's candidates, one the
+ * registry list names (`registry.file`), or one the registry pull has kept. A typo would otherwise
+ * link the record to nothing, and that "link" would hold its place against every later run.
+ */
+async function assertKnownRegistryId(
+  row: CrosswalkRow,
+  registryId: string,
+  known: { registry?: () => Promise<Facility[]>; store: Store },
+): Promise<void> {
+  if (row.suggestions.some((s) => s.registryId === registryId)) return;
+  if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
+  if (await known.store.getRegistryRecord(registryId)) return;
+  throw new InvalidInputError(
+    `registryId ${registryId} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
+    'registryId',
+  );
+}
+
 const systemParams = {
   type: 'object',
   required: ['system'],
@@ -190,7 +209,10 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         const operation = operationOf(op, body);
         const row = await repo.get(system, systemId);
         if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
-        if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
+        if (operation.op === 'accept' && operation.registryId) {
+          await assertKnownRegistryId(row, operation.registryId, { registry: opts.registry, store: opts.store });
+          await assertFree(repo, row, operation.registryId);
+        }
         const next = applyReview(row, operation, { user: actor, at: now().toISOString() });
         await repo.put(next, {
           actor,

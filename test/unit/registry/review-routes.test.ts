@@ -146,6 +146,17 @@ for (const engine of engineCases()) {
       const conflict = await post('L4/break', {});
       t.equal(conflict.statusCode, 409, 'a no-match row cannot be broken');
       t.match(conflict.json(), { resourceType: 'OperationOutcome', issue: [{ code: 'conflict' }] });
+      const typo = await post('L5/accept', { registryId: 'R33' });
+      t.equal(typo.statusCode, 400, 'a registry id nobody knows links nothing');
+      t.match(typo.json(), {
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            expression: ['registryId'],
+            diagnostics: /registryId R33 is neither a candidate of emr\/L5 nor a facility the registry lists/,
+          },
+        ],
+      });
       const taken = await post('L5/accept', { registryId: 'R3' });
       t.equal(taken.statusCode, 409, 'a registry record already linked to another record');
       t.equal((await store.listAudit({ limit: 1000 })).length, auditBefore);
