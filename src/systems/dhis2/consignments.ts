@@ -182,7 +182,10 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const products = deps.products();
       const ref = delivery.identifier.value;
-      const events = delivery.lines.map((line, i) => {
+      // one event per item and lot (its UID says so): lines sharing both are one event of their
+      // sum, else the later line's event would overwrite the earlier's quantity in DHIS2
+      const byEvent = new Map<string, { line: number; code: string; lot?: string; units: number }>();
+      delivery.lines.forEach((line, i) => {
         const code = products.itemCode(line.product, `Delivery.lines[${i}].product`);
         const q = line.quantityAccepted ?? line.quantityShipped;
         if (!q)
@@ -197,27 +200,34 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
             `product ${code} is counted in packs but products.json gives no packSize to count it in units`,
             `Delivery.lines[${i}].quantityAccepted`,
           );
-        return {
-          event: deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? ''),
-          program: p.program,
-          programStage: p.stage,
-          orgUnit: String(ou.id),
-          occurredAt: (delivery.occurredAt ?? new Date().toISOString()).replace(/Z$/, ''),
-          status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
-          dataValues: [
-            { dataElement: p.item, value: code },
-            { dataElement: p.quantity, value: String(Math.round(q.value * packSize)) },
-            { dataElement: p.reference, value: ref },
-            ...(p.lot && line.lot ? [{ dataElement: p.lot, value: line.lot.number }] : []),
-          ],
-        };
+        const uid = deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? '');
+        const seen = byEvent.get(uid);
+        if (seen) seen.units += q.value * packSize;
+        else byEvent.set(uid, { line: i, code, lot: line.lot?.number, units: q.value * packSize });
       });
+      const merged = [...byEvent.entries()];
+      const events = merged.map(([uid, e]) => ({
+        event: uid,
+        program: p.program,
+        programStage: p.stage,
+        orgUnit: String(ou.id),
+        occurredAt: (delivery.occurredAt ?? new Date().toISOString()).replace(/Z$/, ''),
+        status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
+        dataValues: [
+          { dataElement: p.item, value: e.code },
+          { dataElement: p.quantity, value: String(Math.round(e.units)) },
+          { dataElement: p.reference, value: ref },
+          ...(p.lot && e.lot ? [{ dataElement: p.lot, value: e.lot }] : []),
+        ],
+      }));
       const r = await journal.run('consignment-events', () => postTrackerEvents(deps.client, events));
       if (r.errors.length) {
         const issues: Issue[] = r.errors.map((e) => ({
           code: 'business-rule',
           diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
-          expression: [e.index === undefined ? 'Delivery.lines' : `Delivery.lines[${e.index}]`],
+          expression: [
+            e.index === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[e.index]?.[1].line ?? e.index}]`,
+          ],
         }));
         throw new Dhis2RejectionError(
           `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,

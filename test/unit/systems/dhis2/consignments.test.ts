@@ -165,3 +165,46 @@ t.test('dhis2.rtsItemCode=msupply: events name items by the Open mSupply code, r
   });
   t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'nothing sent');
 });
+
+t.test('two lines of one item and lot are one event of their sum, not the later line alone', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const split: Delivery = {
+    identifier: { system: 'https://msupply.example.org/shipments', value: 'SHP-0099' },
+    status: 'completed',
+    occurredAt: '2024-04-10T14:00:00Z',
+    destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
+    lines: [
+      // one lot received on two pallets: R4 posts each as its own SupplyDelivery
+      {
+        product: { system: GTIN, code: '10860012300034' },
+        quantityAccepted: { value: 100, unit: 'dispensing-unit' },
+        lot: { number: 'C-78' },
+      },
+      {
+        product: { system: GTIN, code: '10860012300034' },
+        quantityAccepted: { value: 50, unit: 'dispensing-unit' },
+        lot: { number: 'C-78' },
+      },
+      {
+        product: { system: GTIN, code: '10860012300034' },
+        quantityAccepted: { value: 7, unit: 'dispensing-unit' },
+        lot: { number: 'C-79' },
+      },
+    ],
+  };
+  const before = h.sandbox.tracker.events.size;
+  await caps.confirm(split, memoryJournal());
+  t.equal(h.sandbox.tracker.events.size - before, 2, 'one event per item and lot');
+  const [read] = (await caps.search({ facility: hc })).items.filter((d) => d.identifier.value === 'SHP-0099');
+  t.same(
+    read.lines.map((l) => [l.lot?.number, (l.quantityAccepted ?? l.quantityShipped)?.value]).sort(),
+    [
+      ['C-78', 150],
+      ['C-79', 7],
+    ],
+    'the lot received on two lines counts 150',
+  );
+});
