@@ -131,6 +131,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /** What the confirmation sets on each shipment line, checked against the shipment. */
   const plan = (delivery: Delivery, shipment: ShipmentRow) => {
     const products = deps.products();
+    const confirmedBy = new Map<string, number>();
     return delivery.lines.map((line, i) => {
       const where = `Delivery.lines[${i}]`;
       const code = products.itemCode(line.product, `${where}.product`);
@@ -144,6 +145,15 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         );
       }
       const target = candidates[0];
+      // each shipment line takes one accepted quantity: a second would be dropped (its step has the
+      // same name) or, applied, replace the first
+      const earlier = confirmedBy.get(target.id);
+      if (earlier !== undefined)
+        throw new BusinessRuleError(
+          `${where}: confirms the same line of shipment ${shipment.invoiceNumber} (item ${code}${target.batch ? ` batch ${target.batch}` : ''}) as Delivery.lines[${earlier}]: send one line with the quantity accepted`,
+          `${where}.product`,
+        );
+      confirmedBy.set(target.id, i);
       const accepted = line.quantityAccepted ?? line.quantityShipped;
       if (!accepted) throw new BusinessRuleError(`${where}: no accepted quantity`, `${where}.quantityAccepted`);
       return { line: target, packs: acceptedPacks(accepted, target, `${where}.quantityAccepted`) };

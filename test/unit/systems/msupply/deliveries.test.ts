@@ -252,3 +252,20 @@ t.test('the VERIFIED update applied but its answer lost: the retry finds it veri
     'DELIVERED, RECEIVED, VERIFIED: each once',
   );
 });
+
+t.test('two lines confirming one shipment line are refused at the second; nothing is written', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const { inbound } = await shippedOrder(rig, 'DLV-7');
+  const d = (await rig.connector.deliveries!.get(inbound.id))!;
+  const amox = d.lines.find((l) => l.product.code === AMOXICILLIN)!;
+  const twice = confirmation({ ...d, lines: [...d.lines, { ...amox }] }, {});
+  twice.lines[2] = { ...twice.lines[2], quantityAccepted: { value: 1, unit: 'pack' } };
+  const writes = rig.sb.state.applied.length;
+  const err = await failure(rig.connector.deliveries!.confirm(twice, new MemoryJournal()));
+  t.equal(err.status, 422, err.message);
+  t.same(err.issues[0].expression, ['Delivery.lines[2].product']);
+  t.match(err.message, /same line of shipment .* as Delivery\.lines\[0\]/);
+  t.equal(rig.sb.state.applied.length, writes, 'nothing written');
+  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED');
+});
