@@ -102,7 +102,26 @@ export async function* historyFeed(reader: PageReader, cursor: string | undefine
     if (pages.length >= MAX_PAGES) throw tooManyPages('GET /Location/_history');
     pages.push(await reader.get(pages[pages.length - 1].next!));
   }
+  assertWhole(pages);
   yield* inBatches(inTimeOrder(unique(historyRecords(reader, pages))), reader.pageSize);
+}
+
+/**
+ * History comes newest first, so an answer cut short (a page with fewer entries and no `next`, a
+ * proxy's truncated page) loses the oldest changes, and the mark set from what was read would step
+ * over them for good. Fewer entries than the first page's Bundle.total is refused (the run fails,
+ * the mark stays); more is fine (changes made during the read shift entries onto two pages).
+ */
+function assertWhole(pages: BundlePage[]): void {
+  const total = pages[0].total;
+  const listed = pages.reduce((n, p) => n + p.entries.length, 0);
+  if (total !== undefined && listed < total)
+    throw malformedAnswer(
+      REGISTRY,
+      `GET /Location/_history listed ${listed} of the ${total} versions its Bundle.total counts (a page cut short, or a next link missing): nothing of it is taken and the high-water mark stays`,
+      makeRegistryError,
+      'transient',
+    );
 }
 
 /**

@@ -102,6 +102,32 @@ t.test('history: newest first in, oldest first out; versions of one Location in 
   );
 });
 
+t.test('history: an answer cut short of its Bundle.total is refused, not taken as all there is', async (t) => {
+  // newest first: what a cut-off answer loses are the oldest changes, which the high-water mark
+  // (the newest instant read) would then step over for good
+  const entries = [
+    { resource: location('b', 2, at(3), 'B renamed') },
+    { resource: location('c', 1, at(2)) },
+    { resource: location('b', 1, at(1)) },
+  ];
+  const cut = fakeReader(() => ({ entries: entries.slice(0, 2), total: 3 }), 2);
+  await t.rejects(collect(historyFeed(cut.reader, undefined)), {
+    message: /GET \/Location\/_history listed 2 of the 3 versions its Bundle.total counts/,
+  });
+  const whole = fakeReader(
+    (path) =>
+      path === '/p2'
+        ? { entries: entries.slice(2), total: 3 }
+        : { entries: entries.slice(0, 2), next: '/p2', total: 3 },
+    2,
+  );
+  t.same(
+    (await collect(historyFeed(whole.reader, undefined))).flatMap((b) => b.records.map((r) => `${r.id}@${r.version}`)),
+    ['b@1', 'c@1', 'b@2'],
+    'a complete answer is taken',
+  );
+});
+
 t.test('inTimeOrder: ties between versions of one Location by versionId', async (t) => {
   const r = (id: string, v: string, s: number): RegistryRecord => ({ id, version: v, lastUpdated: at(s) });
   t.same(
