@@ -26,7 +26,26 @@ function randomValue(seed: { n: number }, depth: number): unknown {
     seed.n = (seed.n * 1103515245 + 12345) % 2147483648;
     return seed.n / 2147483648;
   };
-  const awkward = ['a', 'B', '_x', '10', '2', 'é', 'quo"te', 'back\\slash', 'ctl\u0001', 'tab\t', '\u2028', '😀', 'z'];
+  // lone surrogates (escaped by JSON.stringify), and halves that join into a pair when concatenated
+  const awkward = [
+    'a',
+    'B',
+    '_x',
+    '10',
+    '2',
+    'é',
+    'quo"te',
+    'back\\slash',
+    'ctl\u0001',
+    'tab\t',
+    '\u2028',
+    '😀',
+    'z',
+    '\ud83d',
+    '\ude00',
+    '\u001f',
+    '\u007f',
+  ];
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
   const kind = depth > 3 ? Math.floor(r() * 6) : Math.floor(r() * 9);
   switch (kind) {
@@ -41,7 +60,7 @@ function randomValue(seed: { n: number }, depth: number): unknown {
     case 4:
       return undefined;
     case 5:
-      return pick([Number.NaN, Infinity, -0, 1e21]);
+      return pick([Number.NaN, Infinity, -Infinity, -0, 1e21, 1e-7, 0.1 + 0.2, Number.MAX_VALUE, 5e-324]);
     case 6:
       return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(seed, depth + 1));
     case 7:
