@@ -177,7 +177,17 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
           'SupplyDelivery.identifier',
         );
       const shipped = await decode(op);
+      // one received quantity per sent line: a second line for it would be read past (the first wins)
+      const confirmedBy = new Map<string, number>();
       for (const [i, l] of delivery.lines.entries()) {
+        const key = `${l.product.code}|${l.lot?.number ?? ''}`;
+        const earlier = confirmedBy.get(key);
+        if (earlier !== undefined)
+          throw new BusinessRuleError(
+            `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${earlier}]): send one line with the quantity received`,
+            `Delivery.lines[${i}].product`,
+          );
+        confirmedBy.set(key, i);
         const sent = shipped.lines.find(
           (s) => s.product.code === l.product.code && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
         );

@@ -203,3 +203,24 @@ t.test('a transfer out received short is refused, naming the module rule; nothin
   t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
   t.notOk(sb.store.writes['stockoperation.complete.transferout'], 'not completed');
 });
+
+t.test('a product and lot confirmed on two lines is refused at the second; nothing changes', async (t) => {
+  const { sb, c, submittedReceipt } = await setup(t);
+  const receipt = submittedReceipt();
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const confirmed = receivedShort(d, 0);
+  // the first line received in two parts: the second part would be read past
+  const twice: Delivery = {
+    ...confirmed,
+    lines: [
+      { ...confirmed.lines[0], quantityAccepted: { value: 300, unit: 'dispensing-unit' } },
+      confirmed.lines[1],
+      { ...confirmed.lines[0], quantityAccepted: { value: 200, unit: 'dispensing-unit' } },
+    ],
+  };
+  const err = await failure(c.deliveries!.confirm(twice, memoryJournal()));
+  t.equal(err.status, 422, err.message);
+  t.same(err.issues[0].expression, ['Delivery.lines[2].product']);
+  t.match(err.message, /confirmed twice \(also Delivery\.lines\[0\]\)/);
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'nothing changed');
+});
