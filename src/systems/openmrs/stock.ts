@@ -128,6 +128,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         'an InventoryReport with no lines changes nothing in OpenMRS',
         'InventoryReport.inventoryListing',
       );
+    if (type === 'stocktake') countsEachBatchOnce(report);
     const items = await Promise.all(
       report.lines.map(async (l, i) => {
         const where = `InventoryReport.inventoryListing[0].item[${i}]`;
@@ -254,4 +255,23 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
 function countedAt(report: StockReport): string {
   const times = report.lines.map((l) => l.countedAt).filter((x): x is string => !!x);
   return times.length ? times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) : report.reportedAt;
+}
+
+/**
+ * A count names each product and batch once: a stocktake sets each batch to its count, so a
+ * second line for the same batch (a lot counted on two shelves) would replace the first count
+ * instead of adding to it (what the sandbox shows). Refused at the second line; the client sums.
+ */
+function countsEachBatchOnce(report: StockReport): void {
+  const seen = new Map<string, number>();
+  report.lines.forEach((l, i) => {
+    const key = `${l.product.system}|${l.product.code}|${l.lot?.number ?? ''}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      throw new BusinessRuleError(
+        `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is counted twice (also item ${earlier}): one line per product and lot, with the whole count`,
+        `InventoryReport.inventoryListing[0].item[${i}].item`,
+      );
+    seen.set(key, i);
+  });
 }

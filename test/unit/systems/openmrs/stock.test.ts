@@ -264,3 +264,19 @@ t.test('two reports sharing an identifier value under different systems are two 
   const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
   t.equal(onHand(report)['10860012300058|AMX-2401'], 900, 'the later count is what the stock shows');
 });
+
+t.test('a lot counted on two lines is refused at the second; nothing is written', async (t) => {
+  const { sb, stock } = await setup(t);
+  const shelf = (value: number) => ({
+    product: AMOXICILLIN,
+    quantity: { value, unit: 'dispensing-unit' as const },
+    lot: { number: 'AMX-2401' },
+  });
+  const err = await failure(stock.report(count({ lines: [shelf(500), shelf(440)] }), memoryJournal()));
+  t.equal(err.status, 422, err.message);
+  t.same(err.issues[0].expression, ['InventoryReport.inventoryListing[0].item[1].item']);
+  t.match(err.message, /counted twice \(also item 0\)/);
+  t.same(sb.store.writes, {}, 'nothing reached OpenMRS');
+  const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
+  t.equal(onHand(report)['10860012300058|AMX-2401'], 1000, 'the stock is as it was, not 440');
+});
