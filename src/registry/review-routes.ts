@@ -33,6 +33,8 @@ interface ReviewBody {
   registryId?: string;
   comment?: string;
   actor?: string;
+  /** The row's decidedAt as the caller was shown it ('' for none): a row changed since is not decided on. */
+  seenDecidedAt?: string;
 }
 
 function operationOf(op: Op, body: ReviewBody): ReviewOperation {
@@ -113,6 +115,7 @@ const reviewBody = {
     registryId: { type: 'string', minLength: 1, maxLength: 500 },
     comment: { type: 'string', maxLength: 2000 },
     actor: { type: 'string', maxLength: 200 },
+    seenDecidedAt: { type: 'string', maxLength: 100 },
   },
   additionalProperties: false,
 } as const;
@@ -209,6 +212,12 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         const operation = operationOf(op, body);
         const row = await repo.get(system, systemId);
         if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
+        // a decision made on a stale view (a colleague decided, a run re-scored) would silently
+        // overrule what the person never saw
+        if (body.seenDecidedAt !== undefined && body.seenDecidedAt !== (row.decidedAt ?? ''))
+          throw new ConflictError(
+            `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
+          );
         if (operation.op === 'accept' && operation.registryId) {
           await assertKnownRegistryId(row, operation.registryId, { registry: opts.registry, store: opts.store });
           await assertFree(repo, row, operation.registryId);

@@ -262,6 +262,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
               systemId: r.systemId,
               state: r.state,
               decidedBy: r.decidedBy,
+              decidedAt: r.decidedAt,
               comment: r.comment,
               suggestions: [{ rank: 1, registryId: r.registryId!, score: r.score ?? 0, reasons: r.reasons }],
             }))
@@ -302,6 +303,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const payload: Record<string, string> = {};
     if ((op === 'accept' || op === 'reject') && str(body.registryId)) payload.registryId = str(body.registryId);
     if (op === 'flag') payload.comment = str(body.comment);
+    // the record as the page showed it: one changed since is refused (409), not overruled
+    if (typeof body.seen === 'string') payload.seenDecidedAt = body.seen;
     const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, payload);
     if (answer.status === 200) {
       session.undo.push({ system: filters.system, systemId });

@@ -11,6 +11,8 @@ export interface QueueItem {
   state: string;
   comment?: string;
   decidedBy: string;
+  /** When the row was last decided or scored: sent back with a decision, which a changed row refuses. */
+  decidedAt?: string;
   suggestions: { rank: number; registryId: string; score: number; reasons: ScoreReason[]; registryName?: string }[];
 }
 
@@ -103,11 +105,11 @@ function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: R
 </div>`;
 }
 
-function hidden(data: ReviewData, systemId?: string): Html {
+function hidden(data: ReviewData, systemId?: string, decidedAt?: string): Html {
   const f = data.filters;
   return html`<input type="hidden" name="_csrf" value="${data.session.csrf}">
 <input type="hidden" name="system" value="${f.system}">
-${systemId ? html`<input type="hidden" name="systemId" value="${systemId}">` : ''}
+${systemId ? html`<input type="hidden" name="systemId" value="${systemId}"><input type="hidden" name="seen" value="${decidedAt ?? ''}">` : ''}
 <input type="hidden" name="state" value="${f.state ?? ''}"><input type="hidden" name="area" value="${f.area ?? ''}"><input type="hidden" name="band" value="${f.band ?? ''}">`;
 }
 
@@ -172,7 +174,7 @@ ${progress}
   </section>
   <section class="card" aria-labelledby="candidates-title">
     <form method="post" action="${UI_PREFIX}/review/decide" id="decide">
-      ${hidden(data, current.systemId)}
+      ${hidden(data, current.systemId, current.decidedAt)}
       <fieldset>
         <legend id="candidates-title">${matched ? 'Linked registry record' : html`Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)`}</legend>
         ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
@@ -187,7 +189,7 @@ ${progress}
       </div>
     </form>
     <form method="post" action="${UI_PREFIX}/review/decide" class="actions">
-      ${hidden(data, current.systemId)}
+      ${hidden(data, current.systemId, current.decidedAt)}
       <input type="hidden" name="op" value="flag">
       <div><label for="flag-comment">Flag with a comment <kbd>f</kbd></label><br>
       <input id="flag-comment" name="comment" data-key="f" maxlength="2000" size="40" placeholder="what should be checked"></div>
