@@ -31,11 +31,24 @@ const CREDENTIAL_KEYS = new Set([
 
 let settingKeys: Set<string> | undefined;
 
+/**
+ * Answers by key, remembered: every request's log line asks about the same few field names, and
+ * a lookup costs less than lower-casing each (session 14, callgrind: censoring the request line
+ * 2.84k instructions before, 1.18k after). Keys can come from logged upstream objects, so past this
+ * many, new ones are answered without being remembered.
+ */
+const answers = new Map<string, boolean>();
+const ANSWERS_LIMIT = 1024;
+
 /** Whether a field of this name holds a credential (a secret setting's key, e.g. `openlmis.password`, too). */
 export function isCredentialKey(key: string): boolean {
+  const known = answers.get(key);
+  if (known !== undefined) return known;
   settingKeys ??= new Set(secretKeys().map((k) => k.toLowerCase()));
   const lower = key.toLowerCase();
-  return CREDENTIAL_KEYS.has(lower) || settingKeys.has(lower);
+  const answer = CREDENTIAL_KEYS.has(lower) || settingKeys.has(lower);
+  if (answers.size < ANSWERS_LIMIT) answers.set(key, answer);
+  return answer;
 }
 
 /** Deeper than this a logged object is not walked (log objects are shallow; a cycle must not hang). */
