@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
-import { useCheckedMappings } from './config/mapping-files.js';
+import { assertRoutingSystems, useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
 // the OpenHIM modules one by one, not its index: that would load the transaction updater (below)
@@ -111,7 +111,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   let settings = initial;
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
   learnSecrets(settings, logger); // before anything is emitted: logs, responses and stored errors are masked
-  useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
+  const mappingsDir = useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
+  assertRoutingSystems(mappingsDir, [...knownSystems(), ...(opts.connectors ?? []).map((c) => c.system)]);
   const logLevel = liveLogLevel(logger);
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,

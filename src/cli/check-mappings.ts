@@ -4,6 +4,8 @@ import { layeredSettings } from '../config/load.js';
 import { checkAllMappings } from '../config/mapping-files.js';
 import { mappingsDirOf, type MappingProblem } from '../config/mappings.js';
 import { PRODUCTS_FILE } from '../config/product-catalogue.js';
+import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../routing/rules.js';
+import { knownSystems } from '../systems/index.js';
 import {
   CATALOGUE_CODE_NAMES,
   CATALOGUE_SYSTEMS,
@@ -23,7 +25,12 @@ export interface MappingsReport {
 
 /** Checks every mapping file of a directory and, from a valid catalogue, what each system lacks. */
 export function mappingsReport(dir: string): MappingsReport {
-  const results = checkAllMappings(dir);
+  const results = checkAllMappings(dir).map((r) => {
+    // the systems routing.json sends writes to must be ones a connector serves (as start-up checks)
+    if (path.basename(r.file) !== ROUTING_FILE.file || !r.data) return r;
+    const problems = unknownSystems(r.data as RoutingRules, knownSystems());
+    return problems.length ? { ...r, data: undefined, problems } : r;
+  });
   const report: MappingsReport = {
     dir,
     files: results.map((r) => ({ file: path.basename(r.file), valid: r.problems.length === 0, problems: r.problems })),

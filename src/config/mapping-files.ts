@@ -2,9 +2,17 @@ import { FACILITY_COLUMNS_FILE } from '../registry/facility-columns.js';
 import { FACILITY_TYPES_FILE } from '../registry/propagation/facility-types.js';
 import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
 import { WEIGHTS_FILE } from '../registry/match/weights.js';
-import { checkMapping, loadMapping, mappingsDirOf, useMappingsDir, type MappingFile } from './mappings.js';
+import path from 'node:path';
+import {
+  checkMapping,
+  loadMapping,
+  MappingError,
+  mappingsDirOf,
+  useMappingsDir,
+  type MappingFile,
+} from './mappings.js';
 import { PRODUCTS_FILE } from './product-catalogue.js';
-import { ROUTING_FILE } from '../routing/rules.js';
+import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../routing/rules.js';
 import { DHIS2_INDICATORS_FILE } from '../systems/dhis2/products.js';
 
 /**
@@ -42,4 +50,14 @@ export function useCheckedMappings(settings: Record<string, unknown>): string {
   assertMappings(dir);
   useMappingsDir(dir);
   return dir;
+}
+
+/**
+ * Start-up, once the connectors are known: routing.json sends writes only to systems a connector
+ * serves, else it stops with file, path and reason like any bad mapping file (routing/rules.ts
+ * unknownSystems). Apart from useCheckedMappings because the known systems are the composition's.
+ */
+export function assertRoutingSystems(dir: string, known: readonly string[]): void {
+  const problem = unknownSystems(loadMapping<RoutingRules>(ROUTING_FILE as MappingFile<RoutingRules>, dir), known)[0];
+  if (problem) throw new MappingError(path.join(dir, ROUTING_FILE.file), problem.path, problem.reason);
 }

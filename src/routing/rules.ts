@@ -69,6 +69,32 @@ export function repeatedNames(rules: readonly { name: string }[] | undefined, at
   });
 }
 
+/**
+ * Each place routing.json names a system a write could be sent to (a rule's system, a default, a
+ * secondary target) that is not one of `known`: a typo ("openlmiss") would otherwise pass, and
+ * every write it decides would be refused at request time, or a facility created nowhere. The
+ * systems a connector can be configured for are passed in (routing does not import the
+ * connectors); `linkedIn` is left alone: crosswalk systems include lists reconciled from files.
+ */
+export function unknownSystems(data: RoutingRules, known: readonly string[]): MappingProblem[] {
+  const problems: MappingProblem[] = [];
+  const check = (system: string | null | undefined, at: string) => {
+    if (system === null || system === undefined || system === ANY || known.includes(system)) return;
+    problems.push({
+      path: at,
+      reason: `names the system "${system}", which no connector serves (${known.join(', ')})`,
+    });
+  };
+  for (const [flow, r] of Object.entries(data.flows)) {
+    if (!r) continue;
+    const at = `/flows/${flow}`;
+    r.rules?.forEach((rule, i) => check(rule.system, `${at}/rules/${i}/system`));
+    check(r.default, `${at}/default`);
+    r.secondary?.forEach((target, i) => check(target.system, `${at}/secondary/${i}/system`));
+  }
+  return problems;
+}
+
 /** What the rules may ask about the facility of a write; each looked up only when a rule needs it. */
 export interface FacilityFacts {
   /** Systems whose record the crosswalk links this facility to. */

@@ -124,3 +124,35 @@ t.test('an invalid file: exit 1 with the file, the path and the reason; serve re
     `configuration error: ${path.join(digit, 'products.json')}: /products/0/gtin 10860012300011 has a wrong check digit`,
   );
 });
+
+t.test('routing.json naming a system no connector serves: check-mappings and serve refuse it', async (t) => {
+  const dir = copyWith(() => undefined);
+  const routingFile = path.join(dir, 'routing.json');
+  const routing = JSON.parse(readFileSync(routingFile, 'utf8'));
+  routing.flows.orders.default = 'openlmiss';
+  routing.flows.facilities.secondary = [{ system: 'dhis2' }, { system: 'open-mrs' }];
+  writeFileSync(routingFile, JSON.stringify(routing, null, 2));
+
+  const check = await cli(['check-mappings', '--dir', dir]);
+  t.equal(check.code, 1, 'exit code 1');
+  t.match(check.stdout, 'routing.json: INVALID\n');
+  t.match(check.stdout, '  /flows/orders/default names the system "openlmiss", which no connector serves');
+  t.match(check.stdout, '  /flows/facilities/secondary/1/system names the system "open-mrs"', 'every one is listed');
+  t.match(check.stdout, 'products.json: valid\n', 'the other files are still checked');
+
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const serve = await cli(['serve'], {
+    MAPPINGS_DIR: dir,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'off',
+    LOG_LEVEL: 'silent',
+  });
+  t.equal(serve.code, 1, 'serve exits 1');
+  t.match(
+    serve.stderr.trim(),
+    `configuration error: ${routingFile}: /flows/orders/default names the system "openlmiss", which no connector serves (openlmis, msupply, dhis2, openmrs)`,
+  );
+});

@@ -13,7 +13,7 @@ import { BusinessRuleError } from '../../../src/domain/errors.js';
 import type { Order, StockReport } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
-import { ROUTING_FILE, type RoutingRules } from '../../../src/routing/rules.js';
+import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../../../src/routing/rules.js';
 import { loadMapping, MappingError, problemsOf, shippedMappingsDir } from '../../../src/config/mappings.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Connector, WriteResult } from '../../../src/routing/ports.js';
@@ -273,4 +273,30 @@ t.test('routing.json is schema-checked with file, path and reason', async (t) =>
   })();
   t.ok(err instanceof MappingError, 'a bad routing.json stops the loader');
   t.match(err, { file: path.join(dir, 'routing.json'), jsonPath: '/flows/stock/default', reason: /must/ });
+});
+
+t.test('unknownSystems: every rule, default and secondary target naming a system no connector serves', async (t) => {
+  const known = ['openlmis', 'msupply', 'dhis2', 'openmrs'];
+  const rules: RoutingRules = {
+    flows: {
+      orders: {
+        rules: [
+          { name: 'typo', when: { facility: ['a'] }, system: 'openlmiss' },
+          { name: 'fine', when: { linkedIn: 'mfl-csv' }, system: 'msupply' },
+        ],
+        default: 'any',
+      },
+      stock: { default: null, secondary: [{ system: 'dhis2' }, { system: 'dhis' }] },
+      facilities: { default: 'opnmrs' },
+    },
+  };
+  t.same(
+    unknownSystems(rules, known).map((p) => p.path),
+    ['/flows/orders/rules/0/system', '/flows/stock/secondary/1/system', '/flows/facilities/default'],
+    'each misnamed system, by path; "any", null and linkedIn (a crosswalk system) are left alone',
+  );
+  t.match(unknownSystems(rules, known)[0].reason, /"openlmiss", which no connector serves \(openlmis, msupply/);
+  t.same(unknownSystems(rules, [...known, 'openlmiss', 'dhis', 'opnmrs']), [], 'a registered system is known');
+  const shipped = loadMapping<RoutingRules>(ROUTING_FILE as never, shippedMappingsDir());
+  t.same(unknownSystems(shipped, known), [], 'the shipped routing.json names only built-in systems');
 });
