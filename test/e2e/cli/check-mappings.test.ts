@@ -47,6 +47,20 @@ function copyWith(edit: (catalogue: any) => void): string {
   return dir;
 }
 
+/** `cli serve` over a mapping directory, on a throw-away data directory (it is expected to refuse). */
+async function serveWith(mappingsDir: string) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  return cli(['serve'], {
+    MAPPINGS_DIR: mappingsDir,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    AUTH_MODE: 'off',
+    LOG_LEVEL: 'silent',
+  });
+}
+
 t.test('the shipped mappings: all valid, and what each system still lacks', async (t) => {
   const res = await cli(['check-mappings']);
   t.equal(res.code, 0, res.stderr);
@@ -108,16 +122,7 @@ t.test('an invalid file: exit 1 with the file, the path and the reason; serve re
   t.equal(checkDigit.code, 1);
   t.match(checkDigit.stdout, '  /products/0/gtin 10860012300011 has a wrong check digit\n');
 
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const serve = await cli(['serve'], {
-    MAPPINGS_DIR: digit,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    AUTH_MODE: 'off',
-    LOG_LEVEL: 'silent',
-  });
+  const serve = await serveWith(digit);
   t.equal(serve.code, 1, 'serve exits 1');
   t.equal(
     serve.stderr.trim(),
@@ -140,16 +145,7 @@ t.test('routing.json naming a system no connector serves: check-mappings and ser
   t.match(check.stdout, '  /flows/facilities/secondary/1/system names the system "open-mrs"', 'every one is listed');
   t.match(check.stdout, 'products.json: valid\n', 'the other files are still checked');
 
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'check-mappings-data-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const serve = await cli(['serve'], {
-    MAPPINGS_DIR: dir,
-    DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    AUTH_MODE: 'off',
-    LOG_LEVEL: 'silent',
-  });
+  const serve = await serveWith(dir);
   t.equal(serve.code, 1, 'serve exits 1');
   t.match(
     serve.stderr.trim(),

@@ -1,10 +1,9 @@
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import type { Order } from '../../../../src/domain/index.js';
-import type { UpstreamError } from '../../../../src/domain/errors.js';
-import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
 import { orderLineId } from '../../../../src/systems/openmrs/operations.js';
 import { memoryJournal } from './journal.js';
+import { failure, sandboxConnector } from './rig.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
 const AMOXICILLIN = { system: GTIN, code: '10860012300058' };
@@ -13,29 +12,8 @@ const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 
 async function setup(t: Test) {
-  const sb = await startOpenMrsSandbox();
-  const c = createOpenMrsConnector(
-    {
-      'openmrs.baseUrl': sb.url,
-      'openmrs.username': 'admin',
-      'openmrs.password': ADMIN_PASSWORD,
-      'openmrs.timeoutMs': 3000,
-    },
-    { retryDelayMs: 10 },
-  );
-  t.teardown(async () => {
-    await c.close?.();
-    await sb.close();
-  });
+  const { sb, c } = await sandboxConnector(t);
   return { sb, c };
-}
-async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UpstreamError;
-  }
-  throw new Error('expected a failure');
 }
 const order = (over: Partial<Order> = {}): Order => ({
   orderNumber: { system: 'https://app.example.org/orders', value: 'ORD-77' },

@@ -6,11 +6,10 @@
  * the module's rule, and nothing changes.
  */
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
 import type { Delivery } from '../../../../src/domain/index.js';
-import type { UpstreamError } from '../../../../src/domain/errors.js';
-import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
 import { memoryJournal } from './journal.js';
+import { failure, sandboxConnector } from './rig.js';
 
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
 const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
@@ -19,20 +18,7 @@ const AMOXICILLIN = '3f2a1b0c-0001-4d5e-8f70-a1b2c3d4e501';
 const ACTION = '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction';
 
 async function setup(t: Test) {
-  const sb = await startOpenMrsSandbox();
-  const c = createOpenMrsConnector(
-    {
-      'openmrs.baseUrl': sb.url,
-      'openmrs.username': 'admin',
-      'openmrs.password': ADMIN_PASSWORD,
-      'openmrs.timeoutMs': 3000,
-    },
-    { retryDelayMs: 10 },
-  );
-  t.teardown(async () => {
-    await c.close?.();
-    await sb.close();
-  });
+  const { sb, c } = await sandboxConnector(t);
   const itemOf = (drug: string) => [...sb.stock.items.values()].find((i) => i.drugUuid === drug)!.uuid;
   /** A receipt from an external supplier into Kilima, submitted for approval (as the O3 stock app leaves it). */
   const submittedReceipt = () => {
@@ -55,15 +41,6 @@ async function setup(t: Test) {
   };
   const onHand = (drug: string) => sb.stock.quantity(KILIMA_PARTY, itemOf(drug));
   return { sb, c, submittedReceipt, onHand };
-}
-
-async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UpstreamError;
-  }
-  throw new Error('expected a failure');
 }
 
 /** The delivery as read, confirmed with the first line received short by `short`. */

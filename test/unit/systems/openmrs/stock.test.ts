@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { ADMIN_PASSWORD, DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import type { StockReport } from '../../../../src/domain/index.js';
-import type { UpstreamError } from '../../../../src/domain/errors.js';
-import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM } from '../../../../src/systems/openmrs/settings.js';
 import { memoryJournal } from './journal.js';
+import { failure, sandboxConnector } from './rig.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
 const AMOXICILLIN = { system: GTIN, code: '10860012300058' };
@@ -13,29 +12,8 @@ const PARACETAMOL = { system: GTIN, code: '10860012300065' };
 const BCG = { system: GTIN, code: '10860012300102' };
 
 async function setup(t: Test) {
-  const sb = await startOpenMrsSandbox();
-  const c = createOpenMrsConnector(
-    {
-      'openmrs.baseUrl': sb.url,
-      'openmrs.username': 'admin',
-      'openmrs.password': ADMIN_PASSWORD,
-      'openmrs.timeoutMs': 3000,
-    },
-    { retryDelayMs: 10 },
-  );
-  t.teardown(async () => {
-    await c.close?.();
-    await sb.close();
-  });
+  const { sb, c } = await sandboxConnector(t);
   return { sb, stock: c.stock! };
-}
-async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UpstreamError;
-  }
-  throw new Error('expected a failure');
 }
 const onHand = (r: StockReport) =>
   Object.fromEntries(r.lines.map((l) => [`${l.product.code}|${l.lot?.number}`, l.quantity.value]));

@@ -9,12 +9,11 @@
  * (StockOperationActionResource.save returns its delegate), so its answer never says the status.
  */
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import type { Facility, Order, StockReport } from '../../../../src/domain/index.js';
-import type { UpstreamError } from '../../../../src/domain/errors.js';
-import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM } from '../../../../src/systems/openmrs/settings.js';
 import { memoryJournal } from './journal.js';
+import { failure, sandboxConnector } from './rig.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
@@ -22,29 +21,8 @@ const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Login</title></head><body>
 const CUT_SHORT = '{"uuid":"';
 
 async function setup(t: Test) {
-  const sb = await startOpenMrsSandbox();
-  const c = createOpenMrsConnector(
-    {
-      'openmrs.baseUrl': sb.url,
-      'openmrs.username': 'admin',
-      'openmrs.password': ADMIN_PASSWORD,
-      'openmrs.timeoutMs': 3000,
-    },
-    { retryDelayMs: 10 },
-  );
-  t.teardown(async () => {
-    await c.close?.();
-    await sb.close();
-  });
+  const { sb, c } = await sandboxConnector(t);
   return { sb, c };
-}
-async function failure(p: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as UpstreamError;
-  }
-  throw new Error('expected a failure');
 }
 type Sandbox = Awaited<ReturnType<typeof startOpenMrsSandbox>>;
 const unreadable = (sb: Sandbox, path: string, body: string) =>
