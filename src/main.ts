@@ -111,8 +111,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   let settings = initial;
   const logger = opts.logger ?? createLogger(String(settings['log.level']));
   learnSecrets(settings, logger); // before anything is emitted: logs, responses and stored errors are masked
-  const mappingsDir = useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
-  assertRoutingSystems(mappingsDir, [...knownSystems(), ...(opts.connectors ?? []).map((c) => c.system)]);
+  useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
+  assertRoutingSystems([...knownSystems(), ...(opts.connectors ?? []).map((c) => c.system)]);
   const logLevel = liveLogLevel(logger);
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,

@@ -4,6 +4,8 @@ import { VOCABULARY_FILE } from '../registry/match/vocabulary.js';
 import { WEIGHTS_FILE } from '../registry/match/weights.js';
 import path from 'node:path';
 import {
+  activeMapping,
+  activeMappingsDir,
   checkMapping,
   loadMapping,
   MappingError,
@@ -53,11 +55,12 @@ export function useCheckedMappings(settings: Record<string, unknown>): string {
 }
 
 /**
- * Start-up, once the connectors are known: routing.json sends writes only to systems a connector
+ * Start-up, after useCheckedMappings and once the connectors are known: routing.json sends writes only to systems a connector
  * serves, else it stops with file, path and reason like any bad mapping file (routing/rules.ts
  * unknownSystems). Apart from useCheckedMappings because the known systems are the composition's.
  */
-export function assertRoutingSystems(dir: string, known: readonly string[]): void {
-  const problem = unknownSystems(loadMapping<RoutingRules>(ROUTING_FILE as MappingFile<RoutingRules>, dir), known)[0];
-  if (problem) throw new MappingError(path.join(dir, ROUTING_FILE.file), problem.path, problem.reason);
+export function assertRoutingSystems(known: readonly string[]): void {
+  // the active directory's file, read once: routing's composition reads the same memo afterwards
+  const problem = unknownSystems(activeMapping<RoutingRules>(ROUTING_FILE as MappingFile<RoutingRules>), known)[0];
+  if (problem) throw new MappingError(path.join(activeMappingsDir(), ROUTING_FILE.file), problem.path, problem.reason);
 }
