@@ -156,11 +156,14 @@ export async function searchResources(
     throw new InvalidInputError(`_summary must be one of true, false, data, text, count`, '_summary');
   const count = Math.min(positiveInt('_count', single(params, '_count'), ctx.defaultCount), ctx.maxCount);
   const offset = positiveInt('_offset', single(params, '_offset'), 0);
+  // FHIR search: _count=0 is _summary=count (the total, no entries and no next link; a next link
+  // of _count=0 would be the page itself again, and a client following next links would never stop)
+  const summaryCount = summary === 'count' || count === 0;
   const { criteria, used } = toCriteria(ctx, route, params);
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
-  const pushDown = !opts.all && !sort && offset === 0 && summary !== 'count';
+  const pushDown = !opts.all && !sort && offset === 0 && !summaryCount;
   if (cursor !== undefined && !pushDown)
     throw new InvalidInputError(
       '_cursor comes from a next link and cannot be combined with _sort, _offset or _summary=count',
@@ -193,7 +196,7 @@ export async function searchResources(
     );
   const matching = sortResources(route, edgeFilter(encoded, criteria), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
-  return { resources, total: matching.length, used, offset, count, summaryCount: summary === 'count' };
+  return { resources, total: matching.length, used, offset, count, summaryCount };
 }
 
 function link(

@@ -1,0 +1,29 @@
+/**
+ * FHIR search on a bad day: absurd or unusual client input (FHIR R4 search.html) against the real
+ * Open mSupply connector and its sandbox, five stores (four active health-facility stores and the
+ * central warehouse) and a clinic name. Each case is one an implementer met: a search that answers
+ * something other than what was asked, or paging links a client follows for ever.
+ */
+import t from 'tap';
+import { startMsupplyRig, type MsupplyRig } from '../../support/msupply-e2e.js';
+import { why } from '../../support/openlmis-e2e.js';
+
+let rig: MsupplyRig;
+t.before(async () => {
+  rig = await startMsupplyRig({ facilities: { default: 'msupply' } }, { OPENLMIS_BASE_URL: '' });
+});
+t.teardown(() => rig.close());
+
+const ids = (body: any): string[] => (body.entry ?? []).map((e: any) => e.resource.id);
+const linkOf = (body: any, relation: string): string | undefined =>
+  body.link?.find((l: any) => l.relation === relation)?.url;
+
+t.test('_count=0 answers the total alone, with no next link to follow for ever', async (t) => {
+  const all = await rig.fhir('GET', '/fhir/Location');
+  t.equal(all.status, 200, why(all));
+  const res = await rig.fhir('GET', '/fhir/Location?_count=0');
+  t.equal(res.status, 200, why(res));
+  t.equal(res.body.total, all.body.total, 'the total of every match');
+  t.same(ids(res.body), [], 'no entries');
+  t.equal(linkOf(res.body, 'next'), undefined, 'no next link (it would be this page again)');
+});
