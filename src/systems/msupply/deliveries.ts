@@ -1,5 +1,6 @@
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
+import { lineKeys } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus, Quantity } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
@@ -131,7 +132,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /** What the confirmation sets on each shipment line, checked against the shipment. */
   const plan = (delivery: Delivery, shipment: ShipmentRow) => {
     const products = deps.products();
-    const confirmedBy = new Map<string, number>();
+    const confirmedBy = lineKeys();
     return delivery.lines.map((line, i) => {
       const where = `Delivery.lines[${i}]`;
       const code = products.itemCode(line.product, `${where}.product`);
@@ -147,13 +148,12 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const target = candidates[0];
       // each shipment line takes one accepted quantity: a second would be dropped (its step has the
       // same name) or, applied, replace the first
-      const earlier = confirmedBy.get(target.id);
+      const earlier = confirmedBy(target.id, i);
       if (earlier !== undefined)
         throw new BusinessRuleError(
           `${where}: confirms the same line of shipment ${shipment.invoiceNumber} (item ${code}${target.batch ? ` batch ${target.batch}` : ''}) as Delivery.lines[${earlier}]: send one line with the quantity accepted`,
           `${where}.product`,
         );
-      confirmedBy.set(target.id, i);
       const accepted = line.quantityAccepted ?? line.quantityShipped;
       if (!accepted) throw new BusinessRuleError(`${where}: no accepted quantity`, `${where}.quantityAccepted`);
       return { line: target, packs: acceptedPacks(accepted, target, `${where}.quantityAccepted`) };

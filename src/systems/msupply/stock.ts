@@ -1,6 +1,7 @@
 import { codeCandidates, type Code } from '../../domain/identifiers.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId, stableUuid } from '../../domain/ids.js';
+import { lineKeys } from '../../domain/repeated-lines.js';
 import type { ItemStats, Quantity, StockLine, StockReport } from '../../domain/index.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
@@ -151,6 +152,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     if (!report.lines.length)
       throw new BusinessRuleError('a stock report needs at least one line', 'StockReport.lines');
     const lines: CountLine[] = [];
+    const countedBy = lineKeys();
     for (const [i, line] of report.lines.entries()) {
       const where = `StockReport.lines[${i}]`;
       const itemCode = products.itemCode(line.product, `${where}.product`);
@@ -183,11 +185,11 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       } else if (packs < 0) {
         throw new BusinessRuleError(`${where}: a count cannot be negative`, `${where}.quantity`);
       }
-      if (
-        lines.some((l) => l.item.id === item.id && l.stockLine?.id === stockLine?.id && l.batch === line.lot?.number)
-      ) {
+      // one stocktake line per batch: a second would be counted over the first
+      const earlier = countedBy(JSON.stringify([item.id, stockLine?.id, line.lot?.number]), i);
+      if (earlier !== undefined) {
         throw new BusinessRuleError(
-          `${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice`,
+          `${where}: item ${itemCode}${line.lot?.number ? ` batch ${line.lot.number}` : ''} is counted twice (also StockReport.lines[${earlier}])`,
           `${where}.product`,
         );
       }

@@ -1,4 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
+import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { OPENMRS, answered } from './errors.js';
@@ -178,16 +179,13 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
         );
       const shipped = await decode(op);
       // one received quantity per sent line: a second line for it would be read past (the first wins)
-      const confirmedBy = new Map<string, number>();
+      const repeat = firstRepeatedLine(delivery.lines, (l) => `${l.product.code}|${l.lot?.number ?? ''}`);
       for (const [i, l] of delivery.lines.entries()) {
-        const key = `${l.product.code}|${l.lot?.number ?? ''}`;
-        const earlier = confirmedBy.get(key);
-        if (earlier !== undefined)
+        if (repeat?.index === i)
           throw new BusinessRuleError(
-            `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${earlier}]): send one line with the quantity received`,
+            `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${repeat.earlier}]): send one line with the quantity received`,
             `Delivery.lines[${i}].product`,
           );
-        confirmedBy.set(key, i);
         const sent = shipped.lines.find(
           (s) => s.product.code === l.product.code && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
         );

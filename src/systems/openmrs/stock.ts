@@ -16,6 +16,7 @@ import { SM, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import { eachLimited } from '../../platform/each-limited.js';
+import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 
 /**
  * Stock through the stock management module. Reads: `stockiteminventory` per location (one party)
@@ -263,15 +264,11 @@ function countedAt(report: StockReport): string {
  * instead of adding to it (what the sandbox shows). Refused at the second line; the client sums.
  */
 function countsEachBatchOnce(report: StockReport): void {
-  const seen = new Map<string, number>();
-  report.lines.forEach((l, i) => {
-    const key = `${l.product.system}|${l.product.code}|${l.lot?.number ?? ''}`;
-    const earlier = seen.get(key);
-    if (earlier !== undefined)
-      throw new BusinessRuleError(
-        `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is counted twice (also item ${earlier}): one line per product and lot, with the whole count`,
-        `InventoryReport.inventoryListing[0].item[${i}].item`,
-      );
-    seen.set(key, i);
-  });
+  const repeat = firstRepeatedLine(report.lines, (l) => `${l.product.system}|${l.product.code}|${l.lot?.number ?? ''}`);
+  if (!repeat) return;
+  const l = report.lines[repeat.index];
+  throw new BusinessRuleError(
+    `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is counted twice (also item ${repeat.earlier}): one line per product and lot, with the whole count`,
+    `InventoryReport.inventoryListing[0].item[${repeat.index}].item`,
+  );
 }

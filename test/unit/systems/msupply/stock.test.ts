@@ -126,6 +126,24 @@ t.test(
   },
 );
 
+t.test('a batch counted on two lines is refused before any write, naming the earlier line', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const ors = { product: { system: GTIN, code: ORS }, lot: { number: 'N20262' } };
+  const twice = await failure(
+    rig.connector.stock!.precheck!(
+      report('CNT-4', 'snapshot', [
+        { ...ors, quantity: { value: 3, unit: 'pack' } },
+        { product: { system: GTIN, code: AMOXICILLIN }, quantity: { value: 1, unit: 'pack' } },
+        { ...ors, quantity: { value: 2, unit: 'pack' } },
+      ]),
+    ),
+  );
+  t.match(twice.message, /item \S+ batch N20262 is counted twice \(also StockReport\.lines\[0\]\)/);
+  t.same(twice.issues[0].expression, ['StockReport.lines[2].product']);
+  t.equal(rig.sb.state.stocktakes.size, 0);
+});
+
 t.test(
   'adjustment reasons: reason options found by name among active ones of the direction, required where the server has some',
   async (t) => {
