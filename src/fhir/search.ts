@@ -106,7 +106,9 @@ function edgeFilter(resources: Json[], criteria: SearchCriteria): Json[] {
 }
 
 function sortKey(route: ResourceRoute, resource: Json, key: string): string {
-  switch (key) {
+  // a key of another type (date on Location) would sort every resource as equal: refused, not ignored
+  const known = key === '_lastUpdated' || key === '_id' || route.sortKeys.includes(key);
+  switch (known ? key : undefined) {
     case '_lastUpdated':
       return resource.meta?.lastUpdated ?? '';
     case '_id':

@@ -27,3 +27,16 @@ t.test('_count=0 answers the total alone, with no next link to follow for ever',
   t.same(ids(res.body), [], 'no entries');
   t.equal(linkOf(res.body, 'next'), undefined, 'no next link (it would be this page again)');
 });
+
+t.test('_sort by a key the type does not have is refused, not answered unsorted', async (t) => {
+  for (const key of ['date', '-date']) {
+    const res = await rig.fhir('GET', `/fhir/Location?_sort=${key}`);
+    t.equal(res.status, 400, `_sort=${key}: ${why(res)}`);
+    t.match(res.body.issue?.[0], { code: 'invalid', expression: ['_sort'] });
+    t.match(why(res), /use _lastUpdated, _id, name/);
+  }
+  const byName = await rig.fhir('GET', '/fhir/Location?_sort=-name');
+  t.equal(byName.status, 200, why(byName));
+  const names = byName.body.entry.map((e: any) => e.resource.name.toLowerCase());
+  t.same(names, [...names].sort().reverse(), 'a key it has still sorts');
+});
