@@ -121,6 +121,23 @@ export function transportError(
   });
 }
 
+/**
+ * A write answered 2xx without what the write needs (the uuid it made, the status it reached, an
+ * import summary, GraphQL `data`): a proxy's login page in place of the JSON, a body cut short.
+ * Whether the upstream applied the write is unknown, as after a dropped connection, and the
+ * client's input is not at fault: transient, so the write's retry looks before writing again.
+ */
+export function unknownWriteOutcome<E extends UpstreamError>(opts: {
+  system: string;
+  diagnostics: string;
+  make: (opts: UpstreamErrorOptions) => E;
+  /** The 2xx status, where the caller has it. */
+  upstreamStatus?: number;
+}): E {
+  const { system, diagnostics, make, upstreamStatus } = opts;
+  return make({ system, transient: true, status: 502, code: 'transient', upstreamStatus, diagnostics });
+}
+
 /** An answer the transport could not use (not a page, no data): permanent, the upstream's fault. */
 export function malformedAnswer(
   system: string,

@@ -2,7 +2,9 @@ import {
   asRecord,
   decodeHttpError,
   defaultErrorFactory,
+  malformedAnswer,
   textReason,
+  unknownWriteOutcome,
   type ErrorFactory,
   type ReasonDecoder,
   type UpstreamReason,
@@ -148,14 +150,14 @@ export function decodeGraphQLAnswer<T>(
   }
   const data = asRecord(body)?.data;
   if (data === undefined || data === null) {
-    const unknownOutcome = kind === 'mutation';
-    throw make({
-      system: opts.system,
-      transient: unknownOutcome,
-      status: 502,
-      code: unknownOutcome ? 'transient' : 'exception',
-      diagnostics: `${operation} answered neither data nor errors${unknownOutcome ? ': whether it was applied is looked up on the retry' : ''}`,
-    });
+    const diagnostics = `${operation} answered neither data nor errors`;
+    throw kind === 'mutation'
+      ? unknownWriteOutcome({
+          system: opts.system,
+          make,
+          diagnostics: `${diagnostics}: whether it was applied is looked up on the retry`,
+        })
+      : malformedAnswer(opts.system, diagnostics, make);
   }
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
   if (inData.length) {

@@ -4,6 +4,7 @@ import {
   asRecord,
   decodeHttpError,
   textReason,
+  unknownWriteOutcome,
   type ReasonDecoder,
   type UpstreamErrorOptions,
 } from '../../upstream/errors.js';
@@ -126,11 +127,9 @@ export class Dhis2RejectionError extends Dhis2Error {
  */
 export function importWithout(call: string, status: number, what: string): Dhis2Error {
   if (status >= 200 && status < 300)
-    return new Dhis2Error({
+    return unknownWriteOutcome({
       system: DHIS2,
-      transient: true,
-      status: 502,
-      code: 'transient',
+      make: makeDhis2Error,
       upstreamStatus: status,
       diagnostics: `${call} answered ${status} without ${what}: whether DHIS2 imported it is unknown, sent again later`,
     });

@@ -3,6 +3,7 @@ import {
   asRecord,
   decodeHttpError,
   textReason,
+  unknownWriteOutcome,
   type ReasonDecoder,
   type UpstreamErrorOptions,
 } from '../../upstream/errors.js';
@@ -80,11 +81,9 @@ export function decodeOpenMrsError(status: number, body: unknown, method: string
 export function answered(answer: unknown, field: 'uuid' | 'status', call: string): string {
   const value = asRecord(answer)?.[field];
   if (typeof value === 'string' && value) return value;
-  throw makeOpenMrsError({
+  throw unknownWriteOutcome({
     system: OPENMRS,
-    transient: true,
-    status: 502,
-    code: 'transient',
+    make: makeOpenMrsError,
     diagnostics: `${call} answered without the ${field} (${typeof answer === 'string' ? 'not JSON' : 'no such field'}): whether OpenMRS applied it is looked up on the retry`,
   });
 }

@@ -3,6 +3,7 @@ import { NS } from '../../domain/namespace.js';
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
+import { unknownWriteOutcome } from '../../upstream/errors.js';
 
 /**
  * What the order and delivery flows share about stock operations: the business key kept in the
@@ -55,11 +56,9 @@ export async function actOn(
   await client.call<unknown>({ method: 'POST', path: `${SM}/stockoperationaction`, body });
   const status = answered(await getOperation(client, uuid), 'status', `GET stockoperation after ${name}`);
   if (from.includes(status))
-    throw makeOpenMrsError({
+    throw unknownWriteOutcome({
       system: OPENMRS,
-      transient: true,
-      status: 502,
-      code: 'transient',
+      make: makeOpenMrsError,
       diagnostics: `stock operation ${uuid} is still ${status} after ${name} was answered: retried`,
     });
   return status;
