@@ -8,6 +8,7 @@ import t from 'tap';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
 import { filtersOf, listingPlan } from '../../../src/admin/ui/propagation-page.js';
 import { propagationRoutes } from '../../../src/registry/propagation/routes.js';
 import type { Propagator } from '../../../src/registry/propagation/propagator.js';
@@ -82,14 +83,13 @@ t.test('the page and the release over inject', async (t) => {
   const app = Fastify();
   await app.register(formbody);
   await app.register(propagationRoutes, { prefix: '/admin', store, propagator, adminToken: () => TOKEN });
-  await app.register(operatorConsole, {
-    adminToken: () => TOKEN,
-    directory: { registry: async () => new Map(), system: async () => new Map(), systems: () => [] },
-    readiness: () => [],
-    breakers: () => ({}),
-    settings: () => [],
-    now: () => now,
-  });
+  await app.register(
+    operatorConsole,
+    consoleOptions({
+      adminToken: () => TOKEN,
+      now: () => now,
+    }),
+  );
   t.teardown(() => app.close());
   const login = await app.inject({
     method: 'POST',

@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import Database from 'better-sqlite3';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
 import { IDLE_MS, MAX_AGE_MS, storeSessions } from '../../../src/admin/ui/session.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
@@ -17,15 +18,14 @@ const TOKEN = 'sessions-admin-token-4b1d';
 async function consoleApp(t: Test, store: Store, clock?: { now: number }) {
   const app = Fastify();
   await app.register(formbody);
-  await app.register(operatorConsole, {
-    adminToken: () => TOKEN,
-    directory: { registry: async () => new Map(), system: async () => new Map(), systems: () => [] },
-    readiness: () => [],
-    breakers: () => ({}),
-    settings: () => [],
-    sessions: storeSessions(store),
-    ...(clock ? { now: () => clock.now } : {}),
-  });
+  await app.register(
+    operatorConsole,
+    consoleOptions({
+      adminToken: () => TOKEN,
+      sessions: storeSessions(store),
+      ...(clock ? { now: () => clock.now } : {}),
+    }),
+  );
   t.teardown(() => app.close());
   return app;
 }

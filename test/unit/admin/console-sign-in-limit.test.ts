@@ -8,6 +8,7 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { Writable } from 'node:stream';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
 
 const TOKEN = 'limit-admin-token-77aa';
 const WRONG = 'guessed-token-0001';
@@ -27,15 +28,14 @@ async function rig(t: Test) {
     },
   });
   await app.register(formbody);
-  await app.register(operatorConsole, {
-    adminToken: () => TOKEN,
-    directory: { registry: async () => new Map(), system: async () => new Map(), systems: () => [] },
-    readiness: () => [],
-    breakers: () => ({}),
-    settings: () => [],
-    signInLimits: { perName: 3, perAddress: 5, windowMs: 60_000 },
-    now: () => clock.now,
-  });
+  await app.register(
+    operatorConsole,
+    consoleOptions({
+      adminToken: () => TOKEN,
+      signInLimits: { perName: 3, perAddress: 5, windowMs: 60_000 },
+      now: () => clock.now,
+    }),
+  );
   t.teardown(() => app.close());
   const login = (user: string, token: string, ip = '10.0.0.1') =>
     app.inject({

@@ -11,23 +11,11 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
-import type { NewJob } from '../../../src/store/types.js';
+import { consoleOptions } from '../../support/console-options.js';
+import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'stale-drop-token';
-const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
-  id,
-  flow: 'order',
-  system: 'openlmis',
-  idempotencyKey: `order|app|${id}`,
-  payloadHash: 'h1',
-  payload: { qty: 1 },
-  status: 'pending',
-  attempts: 0,
-  nextAttemptAt: 1_000,
-  createdAt: 1_000,
-  ...over,
-});
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -35,18 +23,17 @@ for (const engine of engineCases()) {
     const app = Fastify();
     await app.register(formbody);
     await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
-    await app.register(operatorConsole, {
-      adminToken: () => TOKEN,
-      directory: { registry: async () => new Map(), system: async () => new Map(), systems: () => [] },
-      readiness: () => [],
-      breakers: () => ({}),
-      settings: () => [],
-    });
+    await app.register(
+      operatorConsole,
+      consoleOptions({
+        adminToken: () => TOKEN,
+      }),
+    );
     t.teardown(() => app.close());
     /** A dead letter: recorded, claimed by a worker, given up on. */
     const deadJob = async (id: string) => {
       // a system of its own: an earlier test's pending job is not claimed in its place
-      await store.recordWrite(job(id, { system: `sys-${id}` }));
+      await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
       const claim = async () =>
         store.claimJobs({
           system: `sys-${id}`,

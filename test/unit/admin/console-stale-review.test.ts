@@ -13,6 +13,7 @@ import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'stale-review-token';
@@ -34,17 +35,17 @@ t.test('console over inject', async (t) => {
   // the registry list names R4: an accept of it is not refused as an unknown id
   await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: TOKEN, registry: async () => registry });
   await app.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: TOKEN });
-  await app.register(operatorConsole, {
-    adminToken: () => TOKEN,
-    directory: {
-      registry: async () => new Map(registry.map((f) => [f.id!, f])),
-      system: async () => new Map(),
-      systems: () => ['emr'],
-    },
-    readiness: () => [],
-    breakers: () => ({}),
-    settings: () => [],
-  });
+  await app.register(
+    operatorConsole,
+    consoleOptions({
+      adminToken: () => TOKEN,
+      directory: {
+        registry: async () => new Map(registry.map((f) => [f.id!, f])),
+        system: async () => new Map(),
+        systems: () => ['emr'],
+      },
+    }),
+  );
   t.teardown(() => app.close());
   const login = await app.inject({
     method: 'POST',

@@ -10,6 +10,7 @@ import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
 import { settingsInForce } from '../../../src/admin/settings-view.js';
 import { evidenceOf, reasonInWords } from '../../../src/admin/ui/evidence.js';
 import { defaultSettings } from '../../../src/config/load.js';
@@ -41,17 +42,17 @@ t.test('console over inject', async (t) => {
   await app.register(formbody);
   await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => token });
   await app.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: () => token });
-  await app.register(operatorConsole, {
-    adminToken: () => token,
-    directory: {
-      registry: async () => new Map(registry.map((f) => [f.id!, f])),
-      system: async () => new Map(shown.map((f) => [f.id!, f])),
-      systems: () => ['emr'],
-    },
-    readiness: () => [],
-    breakers: () => ({}),
-    settings: () => [],
-  });
+  await app.register(
+    operatorConsole,
+    consoleOptions({
+      adminToken: () => token,
+      directory: {
+        registry: async () => new Map(registry.map((f) => [f.id!, f])),
+        system: async () => new Map(shown.map((f) => [f.id!, f])),
+        systems: () => ['emr'],
+      },
+    }),
+  );
   t.teardown(() => app.close());
   const login = (user: string, tok: string, next = '') =>
     app.inject({

@@ -1,10 +1,11 @@
 /** The store contract, run against SQLite and (with TEST_DATABASE_URL) PostgreSQL. */
 import t from 'tap';
 import type { CrosswalkRow } from '../../../src/registry/crosswalk-types.js';
-import { openStore, resolveStoreTarget, type NewJob } from '../../../src/store/index.js';
+import { openStore, resolveStoreTarget } from '../../../src/store/index.js';
 import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS } from '../../../src/store/migrations.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { newJob } from '../../support/new-job.js';
 
 function row(over: Partial<CrosswalkRow> = {}): CrosswalkRow {
   return {
@@ -18,22 +19,6 @@ function row(over: Partial<CrosswalkRow> = {}): CrosswalkRow {
     suggestions: [],
     decidedBy: 'auto',
     decidedAt: '2024-01-01T00:00:00Z',
-    ...over,
-  };
-}
-
-function newJob(id: string, over: Partial<NewJob> = {}): NewJob {
-  return {
-    id,
-    flow: 'order',
-    system: 'openlmis',
-    idempotencyKey: `key-${id}`,
-    payloadHash: 'h1',
-    payload: { qty: 1 },
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: 1_000,
-    createdAt: 1_000,
     ...over,
   };
 }
