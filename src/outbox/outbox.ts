@@ -604,15 +604,9 @@ export class Outbox {
 
   private async deadLetter(job: OutboxJob, leaseOwner: string, err: unknown, reason: string): Promise<FirstOutcome> {
     this.metrics.attempt(job.system, 'dead');
-    if (!(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(err) }, Date.now()))) {
-      return this.currentOutcome(job.id);
-    }
-    this.metrics.deadLetter(job.system);
-    this.logger.warn(
-      { jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason },
-      'outbox job dead-lettered',
-    );
-    await this.store.appendAudit({
+    // the audit row goes in the end's own transaction: no reader sees the job dead without it,
+    // and a crash or a refused insert keeps neither (the job is retried after its lease)
+    const audit = {
       actor: 'outbox',
       action: 'outbox.dead-letter',
       subject: job.id,
@@ -623,7 +617,14 @@ export class Outbox {
         attempts: job.attempts,
         reason,
       },
-    });
+    };
+    const ended = { status: 'dead' as const, error: toStoredError(err), audit };
+    if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
+    this.metrics.deadLetter(job.system);
+    this.logger.warn(
+      { jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason },
+      'outbox job dead-lettered',
+    );
     return outcomeOfJob({ ...job, status: 'dead', lastError: reason });
   }
 
@@ -648,13 +649,8 @@ export class Outbox {
       'outbox: internal error while delivering; the job is dead-lettered for an operator, not retried',
     );
     const error = internalError(job, err);
-    if (
-      !(await this.store.finishJob(job.id, leaseOwner, { status: 'dead', error: toStoredError(error) }, Date.now()))
-    ) {
-      return this.currentOutcome(job.id);
-    }
-    this.metrics.deadLetter(job.system);
-    await this.store.appendAudit({
+    // audited in the end's own transaction, as a dead letter is (deadLetter)
+    const audit = {
       actor: 'outbox',
       action: 'outbox.internal-error',
       subject: job.id,
@@ -665,7 +661,10 @@ export class Outbox {
         attempts: job.attempts,
         error: reason,
       },
-    });
+    };
+    const ended = { status: 'dead' as const, error: toStoredError(error), audit };
+    if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
+    this.metrics.deadLetter(job.system);
     return { kind: 'rejected', jobId: job.id, error };
   }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { jobAttemptValues } from './console-sessions.js';
-import { systemOfRecord, UPSERT_LINK_SQL } from './rows.js';
-import type { JobAttempt, NewJob, ResourceLink } from './types.js';
+import { systemOfRecord, toJson, UPSERT_LINK_SQL } from './rows.js';
+import type { AuditInput, JobAttempt, NewJob, ResourceLink } from './types.js';
 
 /**
  * The outbox's hot statements on PostgreSQL, each for many calls at once (TurnBatcher): the
@@ -90,14 +90,30 @@ export interface JobEnd {
   upstreamId: string | null;
   now: number;
   attempt?: JobAttempt;
+  /** Written with the end, only if the job was finished (Store.finishJob's outcome.audit). */
+  audit?: AuditInput;
 }
 
-/** Jobs' ends with their links' upstream ids and their attempts (finishJob for many). */
-const FINISH_JOBS_SQL = `WITH input AS (
+/** What the audited form of the ends' statement adds: four input columns and the audit insert. */
+const AUDIT_PARAMS = ', $15::text[], $16::text[], $17::text[], $18::text[]';
+const AUDIT_NAMES = ', au_actor, au_action, au_subject, au_details';
+const AUDIT_CTE = `
+  audited AS (
+    INSERT INTO audit (at, actor, action, subject, details)
+    SELECT i.now, i.au_actor, i.au_action, i.au_subject, i.au_details::jsonb FROM input i
+    WHERE i.au_action IS NOT NULL AND i.id IN (SELECT id FROM finished)),`;
+
+/**
+ * Jobs' ends with their links' upstream ids and their attempts (finishJob for many); `audited`
+ * adds each finished end's audit row. Only a batch with an audit sends that form, so the ends of
+ * delivered writes (the hot path) keep the plain statement and its 14 columns.
+ */
+function finishJobsSql(audited: boolean): string {
+  return `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-      $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $13::text[], $14::text[])
+      $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $13::text[], $14::text[]${audited ? AUDIT_PARAMS : ''})
     AS i(id, lease_owner, status, result, error, last_error, upstream_id, now,
-      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail)),
+      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail${audited ? AUDIT_NAMES : ''})),
   finished AS (
     UPDATE outbox_jobs j SET status = i.status, result = i.result::jsonb, error = i.error::jsonb,
       last_error = COALESCE(i.last_error, j.last_error), lease_owner = NULL, lease_until = NULL, updated_at = i.now
@@ -105,14 +121,19 @@ const FINISH_JOBS_SQL = `WITH input AS (
   linked AS (
     UPDATE resource_links r SET upstream_id = i.upstream_id, updated_at = i.now
     FROM input i WHERE i.upstream_id IS NOT NULL AND r.upstream_id IS NULL AND r.job_id = i.id
-      AND i.id IN (SELECT id FROM finished)),
+      AND i.id IN (SELECT id FROM finished)),${audited ? AUDIT_CTE : ''}
   noted AS (
     INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
     SELECT a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail FROM input WHERE a_job_id IS NOT NULL)
   SELECT id FROM finished`;
+}
+
+const FINISH_JOBS_SQL = finishJobsSql(false);
+const FINISH_JOBS_AUDITED_SQL = finishJobsSql(true);
 
 /** For each end, whether the lease still held the job (so it was finished). */
 export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[]> {
+  const audited = ends.some((e) => e.audit);
   const rows = ends.map((e) => [
     e.id,
     e.leaseOwner,
@@ -123,14 +144,19 @@ export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[
     e.upstreamId,
     e.now,
     ...(e.attempt ? jobAttemptValues(e.attempt) : [null, null, null, null, null, null]),
+    ...(audited ? auditValues(e.audit) : []),
   ]);
   const { rows: finished } = await q.query({
-    name: 'outbox-finish-jobs',
-    text: FINISH_JOBS_SQL,
-    values: columnsOf(rows, 14),
+    name: audited ? 'outbox-finish-jobs-audited' : 'outbox-finish-jobs',
+    text: audited ? FINISH_JOBS_AUDITED_SQL : FINISH_JOBS_SQL,
+    values: columnsOf(rows, audited ? 18 : 14),
   });
   const ids = new Set((finished as Row[]).map((r) => String(r.id)));
   return ends.map((e) => ids.has(e.id));
+}
+
+function auditValues(a: AuditInput | undefined): unknown[] {
+  return a ? [a.actor, a.action, a.subject ?? null, toJson(a.details ?? {})] : [null, null, null, null];
 }
 
 export interface StepRecord {

@@ -1,7 +1,6 @@
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { WriteResult } from '../routing/ports.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow,
@@ -37,7 +36,7 @@ import type {
   ResourceLink,
   SeenVersion,
   Store,
-  StoredError,
+  JobOutcome,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -553,7 +552,7 @@ export class PostgresStore implements Store {
   async finishJob(
     id: string,
     leaseOwner: string,
-    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    outcome: JobOutcome,
     now: number,
     attempt?: JobAttempt,
   ): Promise<boolean> {
@@ -561,8 +560,8 @@ export class PostgresStore implements Store {
     const error = outcome.status === 'done' ? null : toJson(outcome.error);
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const upstreamId = outcome.status === 'done' ? (linkedUpstreamId(outcome.result) ?? null) : null;
-    // the job's end, its links' upstream id and the attempt in one statement (one transaction,
-    // one commit), batched with the other jobs ending in this turn
+    // the job's end, its links' upstream id, its audit and the attempt in one statement (one
+    // transaction, one commit), batched with the other jobs ending in this turn
     return this.jobEnds.submit({
       id,
       leaseOwner,
@@ -573,6 +572,7 @@ export class PostgresStore implements Store {
       upstreamId,
       now,
       attempt,
+      audit: outcome.status === 'done' ? undefined : outcome.audit,
     });
   }
 

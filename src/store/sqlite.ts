@@ -1,6 +1,5 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import type { WriteResult } from '../routing/ports.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow,
@@ -37,7 +36,7 @@ import type {
   ResourceLink,
   SeenVersion,
   Store,
-  StoredError,
+  JobOutcome,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -503,7 +502,7 @@ export class SqliteStore implements Store {
   async finishJob(
     id: string,
     leaseOwner: string,
-    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    outcome: JobOutcome,
     now: number,
     attempt?: JobAttempt,
   ): Promise<boolean> {
@@ -515,7 +514,7 @@ export class SqliteStore implements Store {
     write: <T>(fn: () => T) => Promise<T>,
     id: string,
     leaseOwner: string,
-    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
+    outcome: JobOutcome,
     now: number,
     attempt?: JobAttempt,
   ): Promise<boolean> {
@@ -530,6 +529,8 @@ export class SqliteStore implements Store {
         this.linkWriteCount++;
         this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
       }
+      // in the end's savepoint: a refused audit row undoes the end too
+      if (finished && outcome.status !== 'done' && outcome.audit) this.insertAudit(outcome.audit, now);
       if (attempt) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt));
       return finished;
     });

@@ -147,6 +147,14 @@ export interface JobAttempt {
   detail?: string;
 }
 
+/**
+ * How a claimed job ends (Store.finishJob). `audit`, on a failure, is the audit entry the end
+ * makes (a dead letter): written in the end's own transaction and only when the lease still held
+ * the job, so no reader sees the end without it and a crash cannot keep one without the other.
+ */
+export type JobOutcome =
+  { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError; audit?: AuditInput };
+
 export interface JournalStep {
   jobId: string;
   step: string;
@@ -284,15 +292,11 @@ export interface Store {
   /**
    * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
    * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and
-   * statement, whether or not the lease still held: it ran either way.
+   * statement, whether or not the lease still held: it ran either way. The outcome's `audit` is
+   * recorded in that transaction too, but only when the job was finished (a lost lease audits
+   * nothing: the job did not end so).
    */
-  finishJob(
-    id: string,
-    leaseOwner: string,
-    outcome: { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError },
-    now: number,
-    attempt?: JobAttempt,
-  ): Promise<boolean>;
+  finishJob(id: string, leaseOwner: string, outcome: JobOutcome, now: number, attempt?: JobAttempt): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
   rescheduleJob(
     id: string,
