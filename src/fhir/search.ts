@@ -9,6 +9,7 @@ import { withJsonText } from './json-text.js';
 import { SearchsetTexts } from './searchset-text.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
+import { parseToken } from './search-params.js';
 
 /**
  * Types whose encoder is a pure function of (FHIR version, domain value), so an unchanged value's
@@ -54,13 +55,47 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return Number(raw);
 }
 
+/** One parameter value as its OR list: FHIR splits on commas, and `\,` is a comma of the value. */
+function orList(value: string): string[] {
+  return value.split(/(?<!\\),/).map((v) => v.replace(/\\,/g, ','));
+}
+
+/**
+ * The value a parameter of one value is applied with. A comma list (OR) or a repeated parameter
+ * (AND) is refused: the systems match one value, so `name=a,b` would match a name "a,b" — nothing —
+ * and a repeat would be dropped, each a wrong answer given as a right one.
+ */
+function oneValue(name: string, values: string[]): string {
+  const parts = orList(values[0]);
+  if (values.length > 1 || parts.length > 1)
+    throw new InvalidInputError(
+      `Search parameter '${name}' takes one value here: ${values.length > 1 ? 'a repeated parameter (AND)' : 'a comma list (OR)'} is not supported; a comma that is part of the value is written \\,`,
+      name,
+      400,
+      'not-supported',
+    );
+  return parts[0];
+}
+
+/**
+ * `status` is matched at the edge (edgeFilter), so a comma list (any of) and a repeat (each of)
+ * mean what FHIR says on every system; a system is asked for a status only when it is one code.
+ */
+function applyStatus(values: string[], criteria: SearchCriteria): string[][] | undefined {
+  // an empty `status=` asks for nothing, as it did when the systems alone matched it
+  const sets = values.map((v) => orList(v).map((x) => parseToken(x).code)).filter((set) => set.some(Boolean));
+  criteria.status = sets.length === 1 && sets[0].length === 1 ? sets[0][0] : undefined;
+  return sets.length ? sets : undefined;
+}
+
 function toCriteria(
   ctx: FhirContext,
   route: ResourceRoute,
   params: Record<string, string[]>,
-): { criteria: SearchCriteria; used: [string, string][] } {
+): { criteria: SearchCriteria; used: [string, string][]; statuses?: string[][] } {
   const criteria: SearchCriteria = {};
   const used: [string, string][] = [];
+  let statuses: string[][] | undefined;
   for (const [name, values] of Object.entries(params)) {
     if (RESULT_PARAMS.has(name)) continue;
     if (IGNORED_RESULT_PARAMS.has(name)) {
@@ -91,16 +126,20 @@ function toCriteria(
         400,
         'not-supported',
       );
-    def.apply(values, criteria);
+    // dates: a repeat is AND and each value one range (a comma is refused as not a date); _id: a comma list
+    if (def.name === 'status') statuses = applyStatus(values, criteria);
+    else if (def.type === 'date' || def.name === '_id') def.apply(values, criteria);
+    else def.apply([oneValue(name, values)], criteria);
     for (const v of values) used.push([name, v]);
   }
-  return { criteria, used };
+  return { criteria, used, statuses };
 }
 
-/** Edge-side filters that are cheap and make every service exact on them: _id and _lastUpdated. */
-function edgeFilter(resources: Json[], criteria: SearchCriteria): Json[] {
+/** Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated, status. */
+function edgeFilter(resources: Json[], criteria: SearchCriteria, statuses?: string[][]): Json[] {
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
+    if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -161,7 +200,7 @@ export async function searchResources(
   // FHIR search: _count=0 is _summary=count (the total, no entries and no next link; a next link
   // of _count=0 would be the page itself again, and a client following next links would never stop)
   const summaryCount = summary === 'count' || count === 0;
-  const { criteria, used } = toCriteria(ctx, route, params);
+  const { criteria, used, statuses } = toCriteria(ctx, route, params);
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
@@ -178,11 +217,11 @@ export async function searchResources(
   if (page.paged) {
     if (cursor === undefined && page.next === undefined) {
       // one page holds everything: an ordinary searchset, total included
-      const all = sortResources(route, edgeFilter(encoded, criteria), undefined);
+      const all = sortResources(route, edgeFilter(encoded, criteria, statuses), undefined);
       return { resources: all, total: all.length, used, offset: 0, count, summaryCount: false };
     }
     return {
-      resources: edgeFilter(encoded, criteria),
+      resources: edgeFilter(encoded, criteria, statuses),
       total: page.total,
       cursor: { self: cursor, next: page.next },
       used,
@@ -196,7 +235,7 @@ export async function searchResources(
       '_cursor is not understood by the system that serves this search; page with _offset',
       '_cursor',
     );
-  const matching = sortResources(route, edgeFilter(encoded, criteria), sort);
+  const matching = sortResources(route, edgeFilter(encoded, criteria, statuses), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
   return { resources, total: matching.length, used, offset, count, summaryCount };
 }

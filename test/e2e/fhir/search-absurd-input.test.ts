@@ -40,3 +40,30 @@ t.test('_sort by a key the type does not have is refused, not answered unsorted'
   const names = byName.body.entry.map((e: any) => e.resource.name.toLowerCase());
   t.same(names, [...names].sort().reverse(), 'a key it has still sorts');
 });
+
+t.test('status: a comma list is any of, a repeat is each of, as FHIR says', async (t) => {
+  const active = await rig.fhir('GET', '/fhir/Location?status=active');
+  t.equal(active.status, 200, why(active));
+  t.ok(active.body.total > 0, 'some active stores');
+  const anyOf = await rig.fhir('GET', '/fhir/Location?status=active,inactive');
+  t.equal(anyOf.status, 200, why(anyOf));
+  t.same(ids(anyOf.body), ids(active.body), 'active or inactive: every active store (none is inactive)');
+  const eachOf = await rig.fhir('GET', '/fhir/Location?status=active&status=inactive');
+  t.equal(eachOf.status, 200, why(eachOf));
+  t.same(ids(eachOf.body), [], 'active and inactive at once: none');
+  const inactive = await rig.fhir('GET', '/fhir/Location?status=inactive,suspended');
+  t.same(ids(inactive.body), [], 'inactive or suspended: none');
+});
+
+t.test('a parameter of one value refuses a comma list or a repeat instead of answering nothing', async (t) => {
+  for (const query of ['name=North,South', 'name=North&name=South', 'identifier=a,b']) {
+    const res = await rig.fhir('GET', `/fhir/Location?${query}`);
+    t.equal(res.status, 400, `${query}: ${why(res)}`);
+    t.match(res.body.issue?.[0], { code: 'not-supported', expression: [query.split('=')[0]] });
+  }
+  const escaped = await rig.fhir('GET', `/fhir/Location?name=${encodeURIComponent('North\\,')}`);
+  t.equal(escaped.status, 200, `an escaped comma is part of the value: ${why(escaped)}`);
+  t.same(ids(escaped.body), [], 'no store name starts with "North,"');
+  const north = await rig.fhir('GET', '/fhir/Location?name=North');
+  t.same(ids(north.body), ['store-hc-north'], 'one value still matches');
+});
