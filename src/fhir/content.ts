@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MediatorError } from '../domain/errors.js';
 import { decodeUtf8, parseFhirJson, type JsonLimits } from './json-body.js';
+import { basePath, fhirVersionNumber, type FhirVersion } from './versions.js';
 
 /**
  * FHIR JSON media types (Fastify alone answers 415 to application/fhir+json) and form bodies for
@@ -96,4 +97,51 @@ export function responseMediaType(request: FastifyRequest): string {
   }
   if (/^application\/json\b/.test(accept)) return 'application/json';
   return 'application/fhir+json';
+}
+
+/** The `fhirVersion` MIME parameter of one media range (FHIR http.html#version-parameter), if any. */
+function fhirVersionOf(range: string): string | undefined {
+  return /;\s*fhirversion\s*=\s*"?([^";,\s]+)/i.exec(range)?.[1];
+}
+
+/** `4.0` and `4.0.1` are FHIR 4.0.1; `5.0` is 5.0.0: the version parameter is major.minor (patch allowed). */
+function sameVersion(asked: string, served: string): boolean {
+  return served === asked || served.startsWith(`${asked}.`);
+}
+
+function otherBase(asked: string, version: FhirVersion): string {
+  const other = (Object.keys(fhirVersionNumber) as FhirVersion[]).find(
+    (v) => v !== version && sameVersion(asked, fhirVersionNumber[v]),
+  );
+  return other ? ` (FHIR ${fhirVersionNumber[other]} is served at ${basePath[other]})` : '';
+}
+
+/**
+ * A request naming a FHIR version in its media type is answered in that version or refused: an
+ * R5 client (`Accept: application/fhir+json; fhirVersion=5.0`) on the R4 base must not be given
+ * R4 resources it will read as R5, nor an R4 body be decoded as R5. 406 for Accept, 415 for
+ * Content-Type, as for any media type the server does not speak.
+ */
+export function assertFhirVersion(request: FastifyRequest, version: FhirVersion): void {
+  const served = fhirVersionNumber[version];
+  const contentType = request.headers['content-type'];
+  const sent = contentType === undefined ? undefined : fhirVersionOf(String(contentType));
+  if (sent !== undefined && !sameVersion(sent, served))
+    throw new MediatorError(415, {
+      code: 'not-supported',
+      diagnostics: `Content-Type names fhirVersion=${sent}; this base speaks FHIR ${served}${otherBase(sent, version)}`,
+      expression: ['Content-Type'],
+    });
+  const accept = request.headers.accept;
+  if (accept === undefined || !/fhirversion/i.test(String(accept))) return;
+  const asked = String(accept)
+    .split(',')
+    .map((range) => fhirVersionOf(range));
+  if (asked.some((v) => v === undefined || sameVersion(v, served))) return;
+  const first = asked[0]!;
+  throw new MediatorError(406, {
+    code: 'not-supported',
+    diagnostics: `Accept asks for fhirVersion=${asked.join(', ')}; this base speaks FHIR ${served}${otherBase(first, version)}`,
+    expression: ['Accept'],
+  });
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
-import { responseMediaType } from './content.js';
+import { assertFhirVersion, responseMediaType } from './content.js';
 import {
   create,
   patch,
@@ -72,6 +72,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   const ctxFor = (request: FastifyRequest): FhirContext => {
     const prefer = preferences(request);
     responseMediaType(request); // refuse unsupported formats before doing any work
+    assertFhirVersion(request, version);
     return {
       version,
       services: opts.services(),

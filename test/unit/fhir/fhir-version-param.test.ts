@@ -1,0 +1,61 @@
+/**
+ * The fhirVersion MIME parameter (FHIR http.html#version-parameter): R4 is served at /fhir and R5
+ * at /fhir/R5, each in one version only. A client that names a version in Accept or Content-Type
+ * is answered in it or refused (406 / 415) with the base that serves it, never handed the other
+ * version's resources to read as its own.
+ */
+import t from 'tap';
+import { basicAuth, testApp } from '../../support/app.js';
+
+const location = {
+  resourceType: 'Location',
+  id: 'fac-1',
+  status: 'active',
+  name: 'Kilima Health Centre',
+  identifier: [{ system: 'urn:test:facility', value: 'F1' }],
+};
+
+t.test('Accept with a fhirVersion the base does not serve is a 406 naming the other base', async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+  const get = (url: string, accept: string) => app.inject({ url, headers: { authorization: basicAuth, accept } });
+
+  const r5OnR4 = await get('/fhir/Location', 'application/fhir+json; fhirVersion=5.0');
+  t.equal(r5OnR4.statusCode, 406, r5OnR4.body);
+  t.match(r5OnR4.json(), {
+    resourceType: 'OperationOutcome',
+    issue: [{ code: 'not-supported', expression: ['Accept'], diagnostics: /FHIR 4\.0\.1.*\/fhir\/R5/ }],
+  });
+  const r4OnR5 = await get('/fhir/R5/InventoryReport', 'application/fhir+json;fhirVersion=4.0');
+  t.equal(r4OnR5.statusCode, 406, r4OnR5.body);
+  t.match(r4OnR5.json().issue[0].diagnostics, /FHIR 5\.0\.0 \(FHIR 4\.0\.1 is served at \/fhir\)/);
+
+  for (const [url, accept] of [
+    ['/fhir/Location', 'application/fhir+json; fhirVersion=4.0'],
+    ['/fhir/Location', 'application/fhir+json; fhirVersion=4.0.1'],
+    ['/fhir/R5/Location', 'application/fhir+json; fhirVersion=5.0'],
+    ['/fhir/Location', 'application/fhir+json; fhirVersion=5.0, application/fhir+json; fhirVersion=4.0'],
+    ['/fhir/Location', 'application/fhir+json; fhirVersion=5.0, application/json'],
+  ]) {
+    const res = await get(url, accept);
+    t.equal(res.statusCode, 200, `${url} with Accept ${accept}: ${res.body.slice(0, 200)}`);
+  }
+});
+
+t.test('a body whose Content-Type names another fhirVersion is a 415 and writes nothing', async (t) => {
+  const { app, mem } = await testApp();
+  t.teardown(() => app.close());
+  const post = (url: string, contentType: string) =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: basicAuth, 'content-type': contentType },
+      payload: JSON.stringify(location),
+    });
+  const res = await post('/fhir/Location', 'application/fhir+json; fhirVersion=5.0');
+  t.equal(res.statusCode, 415, res.body);
+  t.match(res.json().issue[0], { code: 'not-supported', expression: ['Content-Type'] });
+  t.equal(mem.flows.facilities.writes, 0, 'nothing written');
+  const ok = await post('/fhir/Location', 'application/fhir+json; fhirVersion=4.0');
+  t.equal(ok.statusCode, 201, ok.body);
+});
