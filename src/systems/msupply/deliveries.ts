@@ -106,23 +106,11 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
   const shipments = { type: { equalAny: ['INBOUND_SHIPMENT', 'OUTBOUND_SHIPMENT'] } };
 
-  const readable = async (facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
-    if (facility) {
-      try {
-        return [await stores.resolve({ id: facility }, 'facility')];
-      } catch (err) {
-        if (err instanceof BusinessRuleError) return [];
-        throw err;
-      }
-    }
-    return (await stores.me()).stores.filter((s) => !s.isDisabled);
-  };
-
   /** The inbound or outbound shipment with this id, in whichever store the user may act in. */
   const find = async (
     id: string,
   ): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
-    for (const store of await readable()) {
+    for (const store of await stores.readable()) {
       const [shipment] = await api.shipments(store.id, { ...shipments, id: { equalTo: id } });
       if (shipment) return { shipment, store };
     }
@@ -200,13 +188,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     },
     async search(criteria: SearchCriteria) {
       // a supplier named: that store's outbound shipments (the warehouse's view); else inbound ones
-      const outboundOf = criteria.supplier ? await readable(criteria.supplier) : undefined;
+      const outboundOf = criteria.supplier ? await stores.readable(criteria.supplier) : undefined;
       const filter: Record<string, unknown> = outboundOf ? { type: { equalTo: 'OUTBOUND_SHIPMENT' } } : { ...inbound };
       if (criteria.identifier && (!criteria.identifier.system || criteria.identifier.system === SHIPMENT_SYSTEM))
         filter.id = { equalTo: criteria.identifier.value };
       else if (criteria.identifier) return { items: [] };
       const found = await Promise.all(
-        (outboundOf ?? (await readable(criteria.facility))).map(async (store) =>
+        (outboundOf ?? (await stores.readable(criteria.facility))).map(async (store) =>
           (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products())),
         ),
       );

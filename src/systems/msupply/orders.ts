@@ -179,19 +179,6 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(status as RequisitionRow['status']) };
   };
 
-  /** The stores a read looks in: the one a search names, else every store the user may act in. */
-  const storesToRead = async (facility: string | undefined): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
-    if (facility) {
-      try {
-        return [await stores.resolve({ id: facility }, 'facility')];
-      } catch (err) {
-        if (err instanceof BusinessRuleError) return [];
-        throw err;
-      }
-    }
-    return (await stores.me()).stores.filter((s) => !s.isDisabled);
-  };
-
   const matches = (o: Order, c: SearchCriteria) =>
     (!c.status || o.status === c.status) &&
     (!c.identifier ||
@@ -202,7 +189,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
 
   return {
     async get(id) {
-      for (const store of await storesToRead(undefined)) {
+      for (const store of await stores.readable()) {
         const r = await api.requisition(store.id, id);
         if (r && (r.type === 'REQUEST' || r.type === 'RESPONSE')) return decodeRequisition(r, store, deps.products());
       }
@@ -210,11 +197,11 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     },
     async search(criteria) {
       // a supplier named: the response requisitions that store holds (the warehouse's view); else the facilities' requests
-      const suppliers = criteria.supplier ? await storesToRead(criteria.supplier) : undefined;
+      const suppliers = criteria.supplier ? await stores.readable(criteria.supplier) : undefined;
       const filter: Record<string, unknown> = { type: { equalTo: suppliers ? 'RESPONSE' : 'REQUEST' } };
       if (criteria.identifier) filter.theirReference = { equalTo: criteria.identifier.value };
       const found = await Promise.all(
-        (suppliers ?? (await storesToRead(criteria.facility))).map(async (store) =>
+        (suppliers ?? (await stores.readable(criteria.facility))).map(async (store) =>
           (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products())),
         ),
       );

@@ -134,18 +134,6 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     };
   };
 
-  const readable = async (facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]> => {
-    if (facility) {
-      try {
-        return [await stores.resolve({ id: facility }, 'facility')];
-      } catch (err) {
-        if (err instanceof BusinessRuleError) return [];
-        throw err;
-      }
-    }
-    return (await stores.me()).stores.filter((s) => !s.isDisabled);
-  };
-
   const plan = async (report: StockReport): Promise<{ store: StoreRow; lines: CountLine[] }> => {
     const store = await stores.resolve(report.facility, 'StockReport.facility');
     const products = deps.products();
@@ -212,10 +200,12 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     // each store's ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
     ledgers: (window) => msupplyLedgers(deps, window),
     async search(criteria) {
-      return { items: await Promise.all((await readable(criteria.facility)).map((s) => snapshotOf(s, criteria))) };
+      return {
+        items: await Promise.all((await stores.readable(criteria.facility)).map((s) => snapshotOf(s, criteria))),
+      };
     },
     async get(id) {
-      for (const store of await readable())
+      for (const store of await stores.readable())
         if (stableId(MSUPPLY, 'stock-on-hand', store.id) === id) return snapshotOf(store, {});
       return undefined;
     },

@@ -19,6 +19,11 @@ export interface StoreDirectory {
   byId(id: string): Promise<StoreRow | undefined>;
   /** The integration user and the stores it may act in (cached briefly). */
   me(): Promise<Me>;
+  /**
+   * The stores a read looks in: the one a search names (none when it names no store the user may
+   * act in: no match, not an error), else every store the user may act in that is not disabled.
+   */
+  readable(facility?: string): Promise<Pick<StoreRow, 'id' | 'code'>[]>;
   clear(): void;
 }
 
@@ -57,7 +62,7 @@ export function createStoreDirectory(
     }
     return ref.identifier?.value ? byCode(ref.identifier.value) : undefined;
   };
-  return {
+  const directory: StoreDirectory = {
     async resolve(ref, where) {
       const found = await find(ref);
       if (found) return accessible(found, where);
@@ -77,6 +82,18 @@ export function createStoreDirectory(
     find,
     byId,
     me,
+    async readable(facility) {
+      if (facility) {
+        try {
+          return [await directory.resolve({ id: facility }, 'facility')];
+        } catch (err) {
+          if (err instanceof BusinessRuleError) return [];
+          throw err;
+        }
+      }
+      return (await me()).stores.filter((s) => !s.isDisabled);
+    },
     clear: () => cache.clear(),
   };
+  return directory;
 }
