@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
  * - `expireSession`: the caller's session times out first, so the call gets 401 "Session timed out";
  * - `afterApply`: run the handler (the write is applied), then lose a 2xx answer: replace it with
  *   `answer.status` (and `answer.body`, text sent as it is: a proxy's login page, a body cut
- *   short) or drop the connection (`reset`).
+ *   short), drop the connection (`reset`) or never send it (`hang`: the caller is still waiting
+ *   when it dies, the write applied and not yet recorded by it).
  */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown }
@@ -17,7 +18,10 @@ export type FaultAction =
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireSession' }
-  | { type: 'afterApply'; answer: { type: 'status'; status: number; body?: string } | { type: 'reset' } };
+  | {
+      type: 'afterApply';
+      answer: { type: 'status'; status: number; body?: string } | { type: 'reset' } | { type: 'hang' };
+    };
 
 export interface FaultRuleInput {
   method?: string;

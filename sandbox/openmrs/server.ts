@@ -129,6 +129,14 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
       request.raw.socket.destroy();
       return payload;
     }
+    if (lost.type === 'hang') {
+      // held until the caller goes away (or the sandbox closes): the answer never reaches it
+      const socket = request.raw.socket;
+      hung.add(socket);
+      await new Promise((r) => socket.once('close', r));
+      hung.delete(socket);
+      return payload;
+    }
     reply.code(lost.status);
     if (lost.body !== undefined) return lost.body;
     return JSON.stringify({
