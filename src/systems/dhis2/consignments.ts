@@ -1,16 +1,15 @@
 import { deliveryLineId } from '../../domain/line-ids.js';
-import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
-import { Dhis2RejectionError } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { postTrackerEvents, trackerPage } from './tracker-report.js';
+import { postTrackerEvents, trackerPage, trackerRejection } from './tracker-report.js';
 
 /**
  * Consignments (the mSupply–RTS flow, docs.msupply.org.nz `integration:dhis2_lmis_integration`:
@@ -221,21 +220,12 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
         ],
       }));
       const r = await journal.run('consignment-events', () => postTrackerEvents(deps.client, events));
-      if (r.errors.length) {
-        const issues: Issue[] = r.errors.map((e) => ({
-          code: 'business-rule',
-          diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
-          expression: [
-            e.index === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[e.index]?.[1].line ?? e.index}]`,
-          ],
-        }));
-        throw new Dhis2RejectionError(
+      if (r.errors.length)
+        throw trackerRejection(
+          r.errors,
           `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,
-          issues,
-          409,
-          r.errors[0].errorCode,
+          (i) => (i === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[i]?.[1].line ?? i}]`),
         );
-      }
       return {
         system: DHIS2_SYSTEM,
         ids: { consignment: `${ou.id}~${ref}` },

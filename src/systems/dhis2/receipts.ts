@@ -1,14 +1,13 @@
-import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
 import { consignmentDeliveries, type ConsignmentProgram } from './consignments.js';
-import { Dhis2RejectionError } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, itemsAt, type RtsUseCase } from './rts.js';
-import { postTrackerEvents } from './tracker-report.js';
+import { postTrackerEvents, trackerRejection } from './tracker-report.js';
 import { trackerOrder } from './version.js';
 
 /**
@@ -166,19 +165,12 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
         const r = await postTrackerEvents(deps.client, events);
         return { uids: events.map((e) => String(e.event)), ...r };
       });
-      if (result.errors.length) {
-        const issues: Issue[] = result.errors.map((e) => ({
-          code: 'business-rule',
-          diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
-          expression: ['Delivery.lines'],
-        }));
-        throw new Dhis2RejectionError(
+      if (result.errors.length)
+        throw trackerRejection(
+          result.errors,
           `DHIS2 refused ${result.errors.length} RTS receipt counts`,
-          issues,
-          409,
-          result.errors[0].errorCode,
+          () => 'Delivery.lines',
         );
-      }
       return {
         system: DHIS2_SYSTEM,
         ids: Object.fromEntries(result.uids.map((u, i) => [`event${i}`, u])),

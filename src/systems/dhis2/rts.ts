@@ -1,16 +1,16 @@
 import { codeCandidates } from '../../domain/identifiers.js';
-import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { StockReport } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
-import { DHIS2, Dhis2RejectionError } from './errors.js';
+import { DHIS2 } from './errors.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { postTrackerEvents, trackerPage } from './tracker-report.js';
+import { postTrackerEvents, trackerPage, trackerRejection } from './tracker-report.js';
 
 /**
  * Real-Time Stock Management (RTS) on the tracker: the use case is the datastore entry
@@ -232,19 +232,12 @@ export async function writeTransactions(
     };
   });
   const result = await journal.run('rts-events', () => postTrackerEvents(deps.client, events));
-  if (result.errors.length) {
-    const issues: Issue[] = result.errors.map((e) => ({
-      code: 'business-rule',
-      diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
-      expression: [e.index === undefined ? 'StockReport.lines' : `StockReport.lines[${e.index}]`],
-    }));
-    throw new Dhis2RejectionError(
+  if (result.errors.length)
+    throw trackerRejection(
+      result.errors,
       `DHIS2 refused ${result.errors.length} of ${events.length} RTS events`,
-      issues,
-      409,
-      result.errors[0].errorCode,
+      (i) => (i === undefined ? 'StockReport.lines' : `StockReport.lines[${i}]`),
     );
-  }
   return {
     system: DHIS2_SYSTEM,
     ids: Object.fromEntries(events.map((e, i) => [`event${i}`, e.event])),

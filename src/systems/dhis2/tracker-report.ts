@@ -1,6 +1,7 @@
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
-import { importWithout } from './errors.js';
+import type { Issue } from '../../domain/errors.js';
+import { Dhis2RejectionError, importWithout } from './errors.js';
 import { awaitTrackerImport } from './jobs.js';
 
 /**
@@ -78,6 +79,24 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
   const report = decodeTrackerReport(body);
   if (!report) throw importWithout('POST /api/tracker', res.status, 'an import report');
   return report;
+}
+
+/**
+ * Events a tracker import refused, as the client's error (409): one issue per refused event, at
+ * the element path of the line it came from (`pathOf`, given the event's position when DHIS2
+ * said it), with DHIS2's error code and words.
+ */
+export function trackerRejection(
+  errors: TrackerError[],
+  summary: string,
+  pathOf: (index: number | undefined) => string,
+): Dhis2RejectionError {
+  const issues: Issue[] = errors.map((e) => ({
+    code: 'business-rule',
+    diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
+    expression: [pathOf(e.index)],
+  }));
+  return new Dhis2RejectionError(summary, issues, 409, errors[0]?.errorCode);
 }
 
 /** A tracker export page in either envelope: `{page, pageSize, instances}` (2.36–2.40) or `{pager, <key>}` (2.41+). */
