@@ -4,7 +4,7 @@ import { lineKeys } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus, Quantity } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
-import { MSUPPLY, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
+import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { taggedOrderNumber } from './requisition-codec.js';
 import type { StoreDirectory } from './stores.js';
@@ -46,14 +46,8 @@ export function decodeShipment(
   store: Pick<StoreRow, 'id' | 'code'>,
   products: MsupplyProductMap,
 ): Delivery {
-  const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
-  const other = s.otherParty?.store
-    ? {
-        id: s.otherParty.store.id,
-        identifier: { system: STORE_CODE_SYSTEM, value: s.otherParty.store.code },
-        display: s.otherPartyName,
-      }
-    : { display: s.otherPartyName };
+  const here = storeRef(store);
+  const other = otherPartyRef(s);
   const outbound = s.type === 'OUTBOUND_SHIPMENT';
   const identifier = { system: SHIPMENT_SYSTEM, value: s.id };
   const lines: DeliveryLine[] = [];

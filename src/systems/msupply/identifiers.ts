@@ -1,5 +1,6 @@
 import { stableUuid } from '../../domain/ids.js';
-import type { Identifier } from '../../domain/index.js';
+import type { FacilityRef, Identifier } from '../../domain/index.js';
+import type { ShipmentRow } from './api.js';
 import { NS } from '../../domain/namespace.js';
 
 /**
@@ -19,6 +20,20 @@ export const SHIPMENT_SYSTEM = `${NS}/identifier/msupply-shipment`;
 /** The id of the request requisition an order becomes in a store. */
 export function requisitionIdFor(orderNumber: Identifier, storeId: string): string {
   return stableUuid(MSUPPLY, 'request-requisition', storeId, orderNumber.system, orderNumber.value);
+}
+
+/** A store as a facility reference: its id and its store code. */
+export function storeRef(store: { id: string; code: string }): FacilityRef {
+  return { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
+}
+
+/**
+ * The other party of a shipment or requisition: its store (id and code) when it is one, and its
+ * name either way (a supplier or customer that is only a name in this store).
+ */
+export function otherPartyRef(row: Pick<ShipmentRow, 'otherParty' | 'otherPartyName'>): FacilityRef {
+  const store = row.otherParty?.store;
+  return store ? { ...storeRef(store), display: row.otherPartyName } : { display: row.otherPartyName };
 }
 
 /** The id of one requisition line (one per item in Open mSupply: RequisitionLineWithItemIdExists). */

@@ -1,7 +1,7 @@
 import type { Identifier, Order, OrderLine, OrderStatus } from '../../domain/index.js';
 import type { RequisitionRow, StoreRow } from './api.js';
 import { stableId } from '../../domain/ids.js';
-import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, STORE_CODE_SYSTEM, orderLineId } from './identifiers.js';
+import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, orderLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 
 /**
@@ -78,14 +78,8 @@ export function decodeRequisition(
   products: MsupplyProductMap,
 ): Order {
   const orderNumber = orderNumberOf(r, store);
-  const here = { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } };
-  const other = r.otherParty?.store
-    ? {
-        id: r.otherParty.store.id,
-        identifier: { system: STORE_CODE_SYSTEM, value: r.otherParty.store.code },
-        display: r.otherPartyName,
-      }
-    : { display: r.otherPartyName };
+  const here = storeRef(store);
+  const other = otherPartyRef(r);
   const response = r.type === 'RESPONSE';
   const lineIdOf = (product: { system: string; code: string }) =>
     response
