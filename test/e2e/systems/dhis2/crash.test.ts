@@ -1,0 +1,230 @@
+/**
+ * DHIS2 writes across a SIGKILL: the real mediator process (spawned) is killed while DHIS2 has
+ * applied a call of a write whose answer it never got (the sandbox holds the answer), and
+ * restarted on the same database. Each write ends applied exactly once. SQLite always, PostgreSQL
+ * when TEST_DATABASE_URL is set.
+ *
+ * Kill points, each after DHIS2 applied a call and before the mediator journaled it:
+ * - a month's InventoryReport sent as data values in two chunks (dhis2.chunkSize): the second
+ *   chunk's import; the restarted job does not send the first chunk again (journaled) and sends
+ *   the second again, which DHIS2 finds unchanged: every value imported once;
+ * - a consignment (SupplyDelivery) written as tracker events: the import; sent again under the
+ *   same event UIDs, the events are updated, not doubled;
+ * - a distribution written to RTS (dhis2.stockTarget=rts) as a transaction event whose UID comes
+ *   from the outbox key: the import; the restarted job keeps its key, so the same event again.
+ */
+import t, { type Test } from 'tap';
+import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { startMediatorProcess } from '../../../support/mediator-process.js';
+import { until } from '../../../support/net.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+const CONDOM = '10860012300034';
+const DMPA = '10860012300027';
+const ZINC = '10860012300089';
+
+const report = (id: string, location: string, items: [string, number][]) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2024-04-02T09:00:00Z',
+  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+  inventoryListing: [
+    {
+      location: { reference: `Location/${location}` },
+      item: items.map(([gtin, value]) => ({
+        item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
+        quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+      })),
+    },
+  ],
+});
+
+const distribution = (id: string, location: string, units: number) => ({
+  ...report(id, location, [[CONDOM, units]]),
+  countType: 'difference',
+  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+  operationTypeReason: { coding: [{ code: 'distributed', display: 'distributed' }] },
+});
+
+const consignment = (location: string) => ({
+  resourceType: 'SupplyDelivery',
+  status: 'completed',
+  occurrenceDateTime: '2024-04-10T14:00:00Z',
+  identifier: [
+    {
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
+      system: 'https://msupply.example.org/shipments',
+      value: 'SHP-CRASH-1',
+    },
+  ],
+  destination: { reference: `Location/${location}` },
+  suppliedItem: [
+    {
+      itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
+      quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
+    },
+    {
+      itemCodeableConcept: { coding: [{ system: GTIN, code: DMPA }] },
+      quantity: { value: 30, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+    },
+  ],
+});
+
+/** The sandbox and a mediator process on a fresh database of this engine, all closed at the end. */
+async function rig(t: Test, name: string, databaseUrl: string, env: Record<string, string> = {}) {
+  const sb = await startDhis2Sandbox();
+  const mediator = await startMediatorProcess(name, {
+    DATABASE_URL: databaseUrl,
+    DHIS2_BASE_URL: sb.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    DHIS2_DATA_SET: 'LkStockMnth',
+    ...env,
+  });
+  t.teardown(async () => {
+    await mediator.close();
+    await sb.close();
+  });
+  return { sb, mediator };
+}
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: DHIS2 writes killed mid-way end applied once`, { skip: engine.skip }, async (t) => {
+    await t.test('data values in two chunks, killed after DHIS2 imported the second', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-crash-values', db.databaseUrl, { DHIS2_CHUNK_SIZE: '2' });
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      // the first chunk goes through; the second is imported and its answer never sent
+      sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1 } });
+      sb.faults.add({
+        method: 'POST',
+        path: '/api/dataValueSets',
+        times: 1,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+      });
+      const march = report('HC101-2024-03-CRASH', hc, [
+        [CONDOM, 300],
+        [DMPA, 45],
+        [ZINC, 120],
+      ]);
+      const pending = mediator.fhir('POST', '/fhir/R5/InventoryReport', march);
+      await until('the second chunk imported', async () => sb.state.imports.length === 2);
+      await mediator.kill();
+      t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
+      t.equal(sb.state.dataValues.size, 3, 'all three values in DHIS2 before the restart');
+
+      await mediator.restart();
+      await until('the second chunk sent again', async () => sb.state.imports.length >= 3, 30_000);
+      // posted again by the client: answered 200 (the write made) once the restarted job is done
+      await until(
+        'the report posted again answered with the write made',
+        async () => {
+          const r = await mediator.fhir('POST', '/fhir/R5/InventoryReport', march);
+          return r !== 'no answer' && r.status === 200;
+        },
+        30_000,
+      );
+      t.same(
+        sb.state.imports.map((i) => i.values),
+        [2, 1, 1],
+        'the first chunk (journaled) not sent again; the second sent again',
+      );
+      t.same(
+        sb.state.imports.map((i) => i.imported),
+        [2, 1, 0],
+        'each value imported once: the second chunk again found unchanged',
+      );
+      t.equal(sb.state.dataValues.size, 3, 'three values, no more');
+      t.equal(sb.state.count('POST', '/api/dataValueSets'), 3, 'posting it again sent nothing to DHIS2');
+    });
+
+    await t.test('a consignment killed after DHIS2 imported its events', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-crash-consignment', db.databaseUrl, {
+        DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
+        DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
+        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+      });
+      const hc = sb.state.summary().orgUnits['LK-HC-103'];
+      const consignments = () => [...sb.tracker.events.values()].filter((e) => e.program === CONSIGNMENT.program);
+      const quantities = () =>
+        consignments()
+          .map((e) => e.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value)
+          .sort();
+      const before = consignments().length;
+      sb.faults.add({
+        method: 'POST',
+        path: '/api/tracker',
+        times: 1,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+      });
+      const delivery = consignment(hc);
+      const pending = mediator.fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
+      await until('the events imported', async () => consignments().length === before + 2);
+      await mediator.kill();
+      t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
+      const imports = sb.state.count('POST', '/api/tracker');
+
+      await mediator.restart();
+      await until('the events sent again', async () => sb.state.count('POST', '/api/tracker') > imports, 30_000);
+      await until(
+        'the delivery posted again answered with the write made',
+        async () => {
+          const r = await mediator.fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
+          return r !== 'no answer' && r.status === 200;
+        },
+        30_000,
+      );
+      t.equal(consignments().length, before + 2, 'two events, one per line: none doubled');
+      t.same(quantities(), ['1440', '30'], '10 packs of 144 condoms; 30 DMPA, each once');
+      t.equal(sb.state.count('POST', '/api/tracker'), imports + 1, 'sent again once after the restart, no more');
+    });
+
+    await t.test('an RTS distribution killed after DHIS2 imported its event', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-crash-rts', db.databaseUrl, {
+        DHIS2_DATA_SET: '',
+        DHIS2_RTS_PROGRAM: RTS.program,
+        DHIS2_STOCK_TARGET: 'rts',
+      });
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      const distributed = () =>
+        [...sb.tracker.events.values()].filter((e) =>
+          e.dataValues.some((d) => d.dataElement === RTS.stockDistributed && d.value === '85'),
+        );
+      sb.faults.add({
+        method: 'POST',
+        path: '/api/tracker',
+        times: 1,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+      });
+      const sent = distribution('HC101-RTS-DIST-CRASH', hc, 85);
+      const pending = mediator.fhir('POST', '/fhir/R5/InventoryReport', sent);
+      await until('the event imported', async () => distributed().length === 1);
+      await mediator.kill();
+      t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
+      const events = sb.tracker.events.size;
+      const imports = sb.state.count('POST', '/api/tracker');
+
+      await mediator.restart();
+      await until('the event sent again', async () => sb.state.count('POST', '/api/tracker') > imports, 30_000);
+      await until(
+        'the report posted again answered with the write made',
+        async () => {
+          const r = await mediator.fhir('POST', '/fhir/R5/InventoryReport', sent);
+          return r !== 'no answer' && r.status === 200;
+        },
+        30_000,
+      );
+      t.equal(distributed().length, 1, 'one distribution of 85: the same event UID sent again');
+      t.equal(sb.tracker.events.size, events, 'no event added after the restart');
+      t.equal(sb.state.count('POST', '/api/tracker'), imports + 1, 'sent again once after the restart, no more');
+    });
+  });
+}
