@@ -232,17 +232,20 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       (code, measure) => dataElementOf(deps.products, code, measure) !== undefined,
     );
     result.counts.unmappedProducts += unmapped.length;
+    const readAt = Date.now();
     const current = await currentValues(dhis2, deps.products, orgUnit, period);
     const changes = changedValues(values, current.values);
     const dataElements = changes.map((c) => dataElementOf(deps.products, c.productCode, c.measure)!);
     const stale = staleValues(values, current.values);
     const keyParts = { dataSet: deps.dataSet, period: period.id, orgUnit: orgUnit.code ?? orgUnit.uid };
-    const retraction = stale.length ? await retract(orgUnit, stale, current.products, retractKey(keyParts, stale)) : {};
+    const retraction = stale.length
+      ? await retract(orgUnit, stale, current.products, retractKey(keyParts, stale), readAt)
+      : {};
     const found = { ...base, orgUnit, changes, dataElements, ...retraction };
     if (!changes.length) return { ...found, status: 'unchanged' };
     const key = changeKey(keyParts, changes);
     if (options.dryRun) return { ...found, key, status: 'would-send' };
-    const outcome = await queue(key, reportOf(key, orgUnit, changes));
+    const outcome = await queue(key, reportOf(key, orgUnit, changes), readAt);
     return { ...found, key, ...statusOf(outcome) };
   };
 
@@ -250,15 +253,28 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   const reportOf = (key: string, orgUnit: OrgUnitTarget, values: Parameters<typeof changeReport>[3]): StockReport =>
     changeReport(key, orgUnit, period, values, { measureSystem: MEASURE_SYSTEM, orgUnitIdSystem: DHIS2_ID_SYSTEM });
 
-  /** One outbox write to DHIS2's stock flow, under its business key. */
-  const queue = (key: string, report: StockReport) =>
-    deps.outbox.acceptWrite({
-      flow: STOCK.outboxFlow,
-      system: dhis2.system,
-      idempotencyKey: key,
-      payload: report,
-      ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
-    });
+  /**
+   * One outbox write to DHIS2's stock flow, under its business key. The values were compared with
+   * what DHIS2 held at `readAt`: a write of the same key delivered before then means DHIS2 has lost
+   * them since (restored from an older backup, cleared by hand, a later write delivered before an
+   * earlier one), so they are sent again under the key chained on that delivered job; a re-run
+   * after a crash walks the same chain to this write. A write still queued is left to the outbox.
+   */
+  const queue = async (key: string, report: StockReport, readAt: number): Promise<WriteOutcome> => {
+    for (let idempotencyKey = key; ;) {
+      const outcome = await deps.outbox.acceptWrite({
+        flow: STOCK.outboxFlow,
+        system: dhis2.system,
+        idempotencyKey,
+        payload: report,
+        ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
+      });
+      if (outcome.kind !== 'duplicate' || outcome.previous.kind !== 'done') return outcome;
+      const delivered = await deps.outbox.getJob(outcome.jobId);
+      if (!delivered || delivered.updatedAt > readAt) return outcome;
+      idempotencyKey = `${key}|after:${outcome.jobId}`;
+    }
+  };
 
   /** Stale values deleted through the DHIS2 connector (one outbox job, keyed by what is deleted), or reported. */
   const retract = async (
@@ -266,6 +282,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     stale: StaleValue[],
     refs: Map<string, ProductRef>,
     key: string,
+    readAt: number,
   ): Promise<Pick<FacilityOutcome, 'stale' | 'staleStatus' | 'error'>> => {
     if (options.dryRun) return { stale, staleStatus: 'would-retract' };
     if (!retractsValues(dhis2)) return { stale, staleStatus: 'reported' };
@@ -275,7 +292,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       measure: s.measure as Indicator,
       value: s.previous,
     }));
-    const outcome = await queue(key, { ...reportOf(key, orgUnit, asValues), status: 'entered-in-error' });
+    const outcome = await queue(key, { ...reportOf(key, orgUnit, asValues), status: 'entered-in-error' }, readAt);
     const { status, error } = statusOf(outcome);
     const staleStatus =
       status === 'sent'
