@@ -221,7 +221,11 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
         await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
         // the review API names registry records (queue and mCSD export) from the same list the
         // reconcile job and the console read
-        const directory = mediatorDirectory({ settings: () => settings, connectors: () => connectors.list() });
+        const directory = mediatorDirectory({
+          settings: () => settings,
+          connectors: () => connectors.list(),
+          registry: propagation.registry,
+        });
         const registry = async () => [...(await directory.registry()).values()];
         await a.register(reviewRoutes, {
           prefix: '/admin',

@@ -1,13 +1,16 @@
 import { statSync } from 'node:fs';
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
+import type { RegistryClient } from '../registry/mfr/types.js';
+import { readRegistryServer, registrySource } from '../registry/registry-facilities.js';
 import type { Connector } from '../routing/ports.js';
 
 /**
  * What the review queue shows beside an id: the facility itself on each side. The crosswalk keeps
- * only ids and scores, so the console reads the lists the reconcile job reads: the registry file
- * (`registry.file`) and each system's facility list through its connector. Both are cached for a
- * short while (a reviewer moves through many records; a system's list is one paged read).
+ * only ids and scores, so the console reads the lists the reconcile job reads: the registry (its
+ * server when `registry.url` is set, else `registry.file`: registry-facilities.ts) and each
+ * system's facility list through its connector. Both are cached for a short while (a reviewer
+ * moves through many records; a list is one paged read); a file is read again when it changes.
  */
 export interface FacilityDirectory {
   registry(): Promise<Map<string, Facility>>;
@@ -31,24 +34,39 @@ const byId = async (list: (Facility | { facility: Facility })[]) => {
 export function mediatorDirectory(deps: {
   settings: () => Settings;
   connectors: () => Connector[];
+  /** The mediator's registry client (registry.url); without it a read makes its own. */
+  registry?: () => RegistryClient | undefined;
   ttlMs?: number;
   now?: () => number;
 }): FacilityDirectory {
   const ttl = deps.ttlMs ?? 60_000;
   const now = deps.now ?? Date.now;
-  let registryCache: { file: string; mtime: number; at: number; map: Map<string, Facility> } | undefined;
+  let fileCache: { file: string; mtime: number; map: Map<string, Facility> } | undefined;
+  let serverCache: { url: string; at: number; map: Promise<Map<string, Facility>> } | undefined;
   const systemCache = new Map<string, { at: number; map: Promise<Map<string, Facility>> }>();
   return {
     async registry() {
-      const file = deps.settings()['registry.file'];
-      if (typeof file !== 'string' || file === '') return new Map();
-      const mtime = statSync(file).mtimeMs;
-      if (!registryCache || registryCache.file !== file || registryCache.mtime !== mtime) {
-        const { loadFacilityList } = await import('../registry/facility-list.js');
-        const map = await byId(loadFacilityList(file, { system: 'registry' }).records);
-        registryCache = { file, mtime, at: now(), map };
+      const settings = deps.settings();
+      const source = registrySource(settings);
+      if (source.kind === 'none') return new Map();
+      if (source.kind === 'url') {
+        if (serverCache && serverCache.url === source.url && now() - serverCache.at < ttl) return serverCache.map;
+        const map = readRegistryServer(settings, deps.registry).then(byId);
+        const entry = { url: source.url, at: now(), map };
+        serverCache = entry;
+        // a failed read (the registry down) is not kept: the next page view tries again
+        map.catch(() => {
+          if (serverCache === entry) serverCache = undefined;
+        });
+        return map;
       }
-      return registryCache.map;
+      const mtime = statSync(source.file).mtimeMs;
+      if (!fileCache || fileCache.file !== source.file || fileCache.mtime !== mtime) {
+        const { loadFacilityList } = await import('../registry/facility-list.js');
+        const map = await byId(loadFacilityList(source.file, { system: 'registry' }).records);
+        fileCache = { file: source.file, mtime, map };
+      }
+      return fileCache.map;
     },
     async system(name) {
       const connector = deps.connectors().find((c) => c.system === name && c.facilities?.listAll);

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.js';
-import type { Facility } from '../domain/facility.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
+import { readRegistryServer, registrySource } from '../registry/registry-facilities.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { JobResult, ScheduledJob } from './scheduler.js';
@@ -30,10 +30,8 @@ export const NO_SYSTEM = 'no configured system lists its facilities';
  */
 export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
   const settings = deps.settings();
-  const url = settings['registry.url'];
-  const file = settings['registry.file'];
-  const fromUrl = typeof url === 'string' && url !== '';
-  if (!fromUrl && (typeof file !== 'string' || file === '')) return { skipped: NO_REGISTRY };
+  const source = registrySource(settings);
+  if (source.kind === 'none') return { skipped: NO_REGISTRY };
   const systems = deps.connectors().filter((c) => c.facilities?.listAll);
   if (systems.length === 0) return { skipped: NO_SYSTEM };
   // the matcher and the list reader are imported by the first run, not at start-up (issue 18)
@@ -42,9 +40,10 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
     import('../registry/facility-list.js'),
   ]);
   // read once per run: a registry change (or a replaced file) is picked up at the next one
-  const registry = fromUrl
-    ? await readRegistry(deps, settings)
-    : loadFacilityList(file as string, { system: 'registry' }).records;
+  const registry =
+    source.kind === 'url'
+      ? await readRegistryServer(settings, deps.registry)
+      : loadFacilityList(source.file, { system: 'registry' }).records;
   const counts: Record<string, number> = { registry: registry.length };
   for (const connector of systems) {
     // zones are areas, not facilities: the registry list holds facilities only
@@ -61,24 +60,6 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
     });
   }
   return { counts };
-}
-
-/**
- * Every current registry facility, by the client's checked full read (it throws rather than give a
- * partial list, so a failed page fails the run instead of retiring rows). Jurisdictions are areas,
- * not facilities: they are left out as the systems' zones are.
- */
-async function readRegistry(deps: ReconcileJobDeps, settings: Settings): Promise<Facility[]> {
-  const shared = deps.registry?.();
-  // imported here, not at start-up: the client brings undici (issue 18), and the server hands its own
-  const client = shared ?? (await import('../registry/mfr/client.js')).createRegistryClient(settings);
-  if (!client) return [];
-  try {
-    const records = await client.listAll();
-    return records.flatMap((r) => (r.facility?.kind === 'facility' ? [r.facility] : []));
-  } finally {
-    if (!shared) await client.close();
-  }
 }
 
 export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {

@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { adminErrorAnswer } from '../admin/error-answer.js';
 import type { Facility } from '../domain/facility.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
@@ -79,7 +80,7 @@ async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, reg
 
 /**
  * What an accept links must be a registry facility: one of the record's candidates, one the
- * registry list names (`registry.file`), or one the registry pull has kept. A typo would otherwise
+ * registry pull has kept, or one the registry list names (registry-facilities.ts). A typo would otherwise
  * link the record to nothing, and that "link" would hold its place against every later run.
  */
 async function assertKnownRegistryId(
@@ -88,8 +89,8 @@ async function assertKnownRegistryId(
   known: { registry?: () => Promise<Facility[]>; store: Store },
 ): Promise<void> {
   if (row.suggestions.some((s) => s.registryId === registryId)) return;
-  if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
   if (await known.store.getRegistryRecord(registryId)) return;
+  if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
   throw new InvalidInputError(
     `registryId ${registryId} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
@@ -136,8 +137,18 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   app.addHook('preHandler', bearerCheck(opts.adminToken));
   app.setErrorHandler(adminErrorAnswer);
 
-  const registryNames = async (): Promise<Map<string, string>> =>
-    new Map((opts.registry ? await opts.registry() : []).map((f) => [f.id ?? '', f.name]));
+  /**
+   * The queue's names. The registry server down must not stop a review: the suggestions are shown
+   * by id (logged). The export and an accept's check need the list itself and fail instead.
+   */
+  const registryNames = async (log: FastifyBaseLogger): Promise<Map<string, string>> => {
+    try {
+      return new Map((opts.registry ? await opts.registry() : []).map((f) => [f.id ?? '', f.name]));
+    } catch (err) {
+      log.warn({ err: describeError(err) }, 'review: the registry list could not be read; suggestions shown by id');
+      return new Map();
+    }
+  };
 
   app.get(
     '/reconcile/:system/review',
@@ -164,7 +175,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             (b.suggestions[0]?.score ?? -Infinity) - (a.suggestions[0]?.score ?? -Infinity) ||
             a.systemId.localeCompare(b.systemId),
         );
-      const names = await registryNames();
+      const names = await registryNames(req.log);
       return {
         system,
         total: queue.length,
