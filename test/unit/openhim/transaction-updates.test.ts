@@ -17,7 +17,7 @@ import { openStore } from '../../../src/store/index.js';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { haveOpenssl } from '../../support/openssl.js';
 
-async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[]) {
+async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[], retryDelaysMs?: number[]) {
   const openhim = await startOpenHimSandbox({ port: 0 });
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const settings = {
@@ -32,6 +32,7 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (()
       settings: () => settings,
       urn: 'urn:mediator:test',
       secretValues: () => [DEFAULT_OPENHIM_USER.password],
+      retryDelaysMs,
     }),
   });
   outbox.register('order', 'openlmis', async () => {
@@ -131,6 +132,30 @@ t.test(
     t.notMatch(update.response.body, /gave up after/);
   },
 );
+
+t.test('OpenHIM unavailable when the job settles: the update is retried until it takes it', async (t) => {
+  const { outbox, openhim } = await setup(t, [transient], [20, 40, 80, 160, 320]);
+  await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: 'o-6',
+    payload: { n: 6 },
+    transactionId: 'tx-6',
+  });
+  openhim.state.unavailable = true; // core restarting: every API call a 503
+  outbox.startWorker();
+  for (let i = 0; i < 300 && !openhim.state.calls.some((c) => c.url === '/transactions/tx-6'); i++)
+    await new Promise((r) => setTimeout(r, 5));
+  t.ok(
+    openhim.state.calls.some((c) => c.url === '/transactions/tx-6' && c.status === 503),
+    'the first update met a 503',
+  );
+  openhim.state.unavailable = false;
+  await settle(outbox, openhim, 'tx-6');
+  const updates = openhim.state.transactionUpdates.get('tx-6') as any[];
+  t.equal(updates?.length, 1, 'the transaction is updated once OpenHIM is back, not left Processing');
+  t.match(updates?.[0], { status: 'Successful', response: { status: 201 } });
+});
 
 t.test('delivered within the deadline: no update (the response was already final)', async (t) => {
   const { outbox, openhim } = await setup(t, []);
