@@ -19,13 +19,21 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, unkn
   return out;
 }
 
+/** What a number breaks of its setting's declared bounds (SettingDef min, max, integer), if anything. */
+function outOfBounds(def: SettingDef, n: number): string | undefined {
+  if (def.integer && !Number.isInteger(n)) return 'a whole number';
+  if (def.min !== undefined && n < def.min) return `at least ${def.min}`;
+  if (def.max !== undefined && n > def.max) return `at most ${def.max}`;
+  return undefined;
+}
+
 function coerce(def: SettingDef, raw: unknown, source: string): string | number | boolean | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (def.type === 'number') {
     const n = typeof raw === 'number' ? raw : Number(raw);
     if (!Number.isFinite(n)) throw new ConfigError(`${source}: ${def.key} must be a number, got '${String(raw)}'`);
-    if (def.min !== undefined && n < def.min)
-      throw new ConfigError(`${source}: ${def.key} must be at least ${def.min}, got '${String(raw)}'`);
+    const problem = outOfBounds(def, n);
+    if (problem) throw new ConfigError(`${source}: ${def.key} must be ${problem}, got '${String(raw)}'`);
     return n;
   }
   if (def.type === 'boolean') {

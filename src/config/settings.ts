@@ -16,7 +16,19 @@ export interface SettingDef {
   enum?: string[];
   /** Least value a number may take: below it the setting cannot work (a 0 ms heartbeat loops). */
   min?: number;
+  /** Largest value a number may take (a port above 65535; a timer Node cannot hold: MAX_TIMER_MS). */
+  max?: number;
+  /** A count: a fraction cannot work (a page of 2.5 records, 2.5 connections). */
+  integer?: boolean;
 }
+
+/**
+ * Longest duration a millisecond setting may name: Node's timers hold a signed 32-bit delay
+ * (~24.8 days), and a longer one fires after 1 ms (TimeoutOverflowWarning), so a huge per-call
+ * timeout would abort every call at once. Durations that are not timers (a lease, a backoff
+ * cap, a cache lifetime) are held to it too: beyond it they are as absurd.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 export const settingDefs: SettingDef[] = [
   {
@@ -27,7 +39,17 @@ export const settingDefs: SettingDef[] = [
     description: 'Interface to listen on',
     restart: true,
   },
-  { key: 'server.port', env: 'PORT', type: 'number', default: 3000, description: 'Port to listen on', restart: true },
+  {
+    key: 'server.port',
+    env: 'PORT',
+    type: 'number',
+    default: 3000,
+    integer: true,
+    min: 0,
+    max: 65535,
+    description: 'Port to listen on',
+    restart: true,
+  },
   {
     key: 'server.publicBaseUrl',
     env: 'PUBLIC_BASE_URL',
@@ -95,6 +117,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_BODY_BYTES',
     type: 'number',
     default: 5 * 1024 * 1024,
+    integer: true,
+    min: 1,
     description: 'Largest request body accepted (413 beyond)',
     restart: true,
   },
@@ -103,6 +127,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_JSON_DEPTH',
     type: 'number',
     default: 48,
+    integer: true,
+    min: 1,
     description: 'Deepest JSON nesting accepted (400 beyond)',
   },
   {
@@ -110,6 +136,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_ARRAY_LENGTH',
     type: 'number',
     default: 5000,
+    integer: true,
+    min: 1,
     description: 'Longest JSON array accepted, e.g. Bundle entries (413 beyond)',
   },
   {
@@ -117,6 +145,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_HEADERS_TIMEOUT_MS',
     type: 'number',
     default: 10000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'A client must send all request headers within this time (408 beyond)',
     restart: true,
   },
@@ -125,6 +155,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_REQUEST_TIMEOUT_MS',
     type: 'number',
     default: 30000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description:
       'A client must send the whole request, headers and body, within this time (408 beyond); a slow sender cannot hold a connection',
     restart: true,
@@ -134,6 +166,8 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_IDLE_TIMEOUT_MS',
     type: 'number',
     default: 60000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description:
       'A connection on which nothing moves for this long is closed; kept-alive idle connections close after 5 s',
     restart: true,
@@ -143,9 +177,19 @@ export const settingDefs: SettingDef[] = [
     env: 'FHIR_DEFAULT_COUNT',
     type: 'number',
     default: 20,
+    integer: true,
+    min: 1,
     description: 'Search page size when _count is absent',
   },
-  { key: 'fhir.maxCount', env: 'FHIR_MAX_COUNT', type: 'number', default: 200, description: 'Largest _count honoured' },
+  {
+    key: 'fhir.maxCount',
+    env: 'FHIR_MAX_COUNT',
+    type: 'number',
+    default: 200,
+    integer: true,
+    min: 1,
+    description: 'Largest _count honoured',
+  },
   {
     key: 'store.databaseUrl',
     env: 'DATABASE_URL',
@@ -166,6 +210,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_DEADLINE_MS',
     type: 'number',
     default: 8000,
+    min: 0,
+    max: MAX_TIMER_MS,
     description: 'How long a write waits for the upstream before answering 202 (queued)',
   },
   {
@@ -173,6 +219,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_MAX_ATTEMPTS',
     type: 'number',
     default: 12,
+    integer: true,
+    min: 1,
     description: 'Delivery attempts before a job goes to the dead-letter list',
   },
   {
@@ -180,6 +228,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_BACKOFF_BASE_MS',
     type: 'number',
     default: 2000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'First retry delay (exponential, full jitter)',
   },
   {
@@ -187,6 +237,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_BACKOFF_CAP_MS',
     type: 'number',
     default: 600000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'Longest retry delay',
   },
   {
@@ -194,6 +246,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_ATTEMPT_TIMEOUT_MS',
     type: 'number',
     default: 60000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'One delivery attempt (all its upstream steps) is abandoned and retried after this long',
     restart: true,
   },
@@ -202,6 +256,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_SETTLE_MS',
     type: 'number',
     default: 30000,
+    min: 0,
+    max: MAX_TIMER_MS,
     description:
       'After an attempt that timed out (the upstream may still apply its last request), the retry waits at least this long before looking at the upstream again',
     restart: true,
@@ -211,6 +267,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_LEASE_MS',
     type: 'number',
     default: 120000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description:
       'How long an instance holds a job it works on; a job of a dead instance is taken over after it (must exceed outbox.attemptTimeoutMs)',
     restart: true,
@@ -241,6 +299,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENHIM_HEARTBEAT_MS',
     type: 'number',
     default: 10000,
+    max: MAX_TIMER_MS,
     min: 1,
     description: 'Heartbeat (and config pull) interval',
   },
@@ -270,6 +329,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENLMIS_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'Per-call timeout to OpenLMIS',
   },
   {
@@ -277,6 +338,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENLMIS_CONCURRENCY',
     type: 'number',
     default: 8,
+    integer: true,
+    min: 1,
     description: 'Most calls in flight to OpenLMIS',
   },
   {
@@ -297,6 +360,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENLMIS_REFERENCE_TTL_MS',
     type: 'number',
     default: 600000,
+    min: 0,
+    max: MAX_TIMER_MS,
     description: 'How long OpenLMIS reference data (facilities, programs, orderables, reasons) stays cached',
   },
   {
@@ -315,6 +380,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'Per-call timeout to DHIS2',
   },
   {
@@ -329,6 +396,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_CONCURRENCY',
     type: 'number',
     default: 4,
+    integer: true,
+    min: 1,
     description: 'Most calls in flight to DHIS2',
   },
   {
@@ -336,6 +405,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_FACILITY_LEVEL',
     type: 'number',
     default: 4,
+    integer: true,
+    min: 1,
     description: 'Org unit level of facilities; org units above it are served as area Locations',
   },
   {
@@ -343,6 +414,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_PAGE_SIZE',
     type: 'number',
     default: 500,
+    integer: true,
+    min: 1,
     description: 'Org units per page when listing (never paging=false)',
   },
   {
@@ -380,6 +453,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_CHUNK_SIZE',
     type: 'number',
     default: 5000,
+    integer: true,
+    min: 1,
     description: 'Most data values per dataValueSets request (larger pushes are sent in chunks)',
   },
   {
@@ -387,6 +462,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_ASYNC_THRESHOLD',
     type: 'number',
     default: 20000,
+    min: 0,
     description:
       'A stock report of at least this many data values is imported with async=true, each chunk a task polled to its import summary (0 = never)',
   },
@@ -395,6 +471,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_TRACKER_ASYNC_THRESHOLD',
     type: 'number',
     default: 100,
+    min: 0,
     description:
       'Tracker events per import up to which it runs synchronously (atomicMode=OBJECT); more run as an async job whose report is polled',
   },
@@ -403,6 +480,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_JOB_POLL_MS',
     type: 'number',
     default: 1000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'How often an async DHIS2 import (data values task, tracker job) is polled',
   },
   {
@@ -410,6 +489,8 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_JOB_TIMEOUT_MS',
     type: 'number',
     default: 600000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description:
       'How long an async DHIS2 import may run before the write is retried later (the retry is idempotent: same values, same event UIDs)',
   },
@@ -490,6 +571,8 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'Per-call timeout to Open mSupply',
   },
   {
@@ -497,6 +580,8 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_CONCURRENCY',
     type: 'number',
     default: 8,
+    integer: true,
+    min: 1,
     description: 'Most calls in flight to Open mSupply',
   },
   {
@@ -511,6 +596,7 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_MAX_MONTHS_OF_STOCK',
     type: 'number',
     default: 3,
+    min: 0,
     description: 'maxMonthsOfStock of the request requisitions the mediator creates',
   },
   {
@@ -518,6 +604,7 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_MIN_MONTHS_OF_STOCK',
     type: 'number',
     default: 1,
+    min: 0,
     description: 'minMonthsOfStock of the request requisitions the mediator creates',
   },
   {
@@ -540,6 +627,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENMRS_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    min: 1,
+    max: MAX_TIMER_MS,
     description: 'Per-call timeout to OpenMRS',
   },
   {
@@ -547,6 +636,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENMRS_CONCURRENCY',
     type: 'number',
     default: 4,
+    integer: true,
+    min: 1,
     description: 'Most calls in flight to OpenMRS',
   },
   {
@@ -577,6 +668,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENMRS_PAGE_SIZE',
     type: 'number',
     default: 100,
+    integer: true,
+    min: 1,
     description: 'Results per REST page when listing (OpenMRS caps it at 100)',
   },
   {
@@ -656,6 +749,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_PAGE_SIZE',
     type: 'number',
     default: 100,
+    integer: true,
     min: 1,
     description: 'Locations per registry page (_count)',
   },
@@ -664,6 +758,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_TIMEOUT_MS',
     type: 'number',
     default: 20000,
+    max: MAX_TIMER_MS,
     min: 1,
     description: 'Per-call timeout to the registry',
   },
@@ -694,6 +789,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENHIM_ORCHESTRATION_BODY_LIMIT',
     type: 'number',
     default: 65536,
+    integer: true,
+    min: 0,
     description: 'Largest upstream body copied into an OpenHIM orchestration (OpenHIM keeps 15 MiB per transaction)',
   },
   {

@@ -13,6 +13,7 @@ import { hashPayload } from './hash.js';
 import { newJobId } from './job-id.js';
 import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
+import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
@@ -67,6 +68,8 @@ export function resolveOutboxOptions(s: OutboxSettings = {}): OutboxOptions {
     },
     breaker: { ...d.breaker, ...s.breaker },
   };
+  const problems = outboxOptionProblems(options);
+  if (problems.length) throw new Error(problems.join('; '));
   if (options.attemptTimeoutMs >= options.leaseMs) {
     throw new Error(
       `outbox: attemptTimeoutMs (${options.attemptTimeoutMs}) must be below leaseMs (${options.leaseMs}), or a live attempt could be taken over`,

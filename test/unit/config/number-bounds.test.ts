@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, defaultSettings, loadSettings, mergeSettings } from '../../../src/config/load.js';
+import { MAX_TIMER_MS, settingDefs } from '../../../src/config/settings.js';
 
 const base = { AUTH_MODE: 'off', DATA_DIR: tmpdir() };
 
@@ -41,4 +42,53 @@ t.test('the config file is named; a live OpenHIM value is refused the same way',
     () => mergeSettings(defaultSettings(), { 'openhim.heartbeatMs': 0 }, 'OpenHIM config'),
     new ConfigError(`OpenHIM config: openhim.heartbeatMs must be at least 1, got '0'`),
   );
+});
+
+t.test('concurrency, attempts, lease and the other numbers that cannot work are refused', async (t) => {
+  // [variable, setting, value, what it must be]. Each was taken before: a concurrency of 0 was
+  // quietly 1, 0 attempts dead-lettered at the first failure, a 0 ms lease or per-call timeout is
+  // over when it starts, a 0 ms request or idle timeout is Node's "no timeout" (a slow client
+  // holds a connection), a 0 chunk or poll cannot progress, 3e9 ms overflows Node's timer (1 ms)
+  const refused: [string, string, string, string][] = [
+    ['OPENLMIS_CONCURRENCY', 'openlmis.concurrency', '0', 'at least 1'],
+    ['DHIS2_CONCURRENCY', 'dhis2.concurrency', '-2', 'at least 1'],
+    ['MSUPPLY_CONCURRENCY', 'msupply.concurrency', '0', 'at least 1'],
+    ['OPENMRS_CONCURRENCY', 'openmrs.concurrency', '2.5', 'a whole number'],
+    ['OUTBOX_MAX_ATTEMPTS', 'outbox.maxAttempts', '0', 'at least 1'],
+    ['OUTBOX_LEASE_MS', 'outbox.leaseMs', '0', 'at least 1'],
+    ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '-1', 'at least 1'],
+    ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '3000000000', `at most ${MAX_TIMER_MS}`],
+    ['OUTBOX_BACKOFF_BASE_MS', 'outbox.backoffBaseMs', '0', 'at least 1'],
+    ['OUTBOX_DEADLINE_MS', 'outbox.deadlineMs', '-1', 'at least 0'],
+    ['OPENLMIS_TIMEOUT_MS', 'openlmis.timeoutMs', '0', 'at least 1'],
+    ['LIMIT_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs', '0', 'at least 1'],
+    ['LIMIT_IDLE_TIMEOUT_MS', 'limits.idleTimeoutMs', '0', 'at least 1'],
+    ['FHIR_MAX_COUNT', 'fhir.maxCount', '0', 'at least 1'],
+    ['DHIS2_CHUNK_SIZE', 'dhis2.chunkSize', '0', 'at least 1'],
+    ['DHIS2_JOB_POLL_MS', 'dhis2.jobPollMs', '0', 'at least 1'],
+    ['REGISTRY_PAGE_SIZE', 'registry.pageSize', '2.5', 'a whole number'],
+    ['PORT', 'server.port', '70000', 'at most 65535'],
+  ];
+  for (const [env, key, value, bound] of refused) {
+    t.throws(
+      () => loadSettings({ ...base, [env]: value }),
+      new ConfigError(`environment: ${key} must be ${bound}, got '${value}'`),
+      `${env}=${value}`,
+    );
+  }
+  t.throws(
+    () => mergeSettings(defaultSettings(), { 'outbox.maxAttempts': 0 }, 'OpenHIM config'),
+    new ConfigError(`OpenHIM config: outbox.maxAttempts must be at least 1, got '0'`),
+    'a live value too',
+  );
+});
+
+t.test('every number setting is bounded, and its default and bounds are taken', async (t) => {
+  for (const def of settingDefs.filter((d) => d.type === 'number')) {
+    t.not(def.min, undefined, `${def.key} has a least value`);
+    if (def.key.endsWith('Ms')) t.equal(def.max, MAX_TIMER_MS, `${def.key} is a timer Node can hold`);
+    for (const value of [def.default, def.min, def.max].filter((v) => v !== undefined)) {
+      t.equal(loadSettings({ ...base, [def.env]: String(value) })[def.key], value, `${def.env}=${String(value)}`);
+    }
+  }
 });
