@@ -9,7 +9,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { postTrackerEvents, trackerPage, trackerRejection } from './tracker-report.js';
+import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
 /**
  * Consignments (the mSupply–RTS flow, docs.msupply.org.nz `integration:dhis2_lmis_integration`:
@@ -133,28 +133,12 @@ export async function consignmentDeliveries(
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
   const eventsWhere = async (query: Json): Promise<Json[]> => {
     const p = deps.program();
-    const out: Json[] = [];
-    for (let page = 1; page <= 1000; page++) {
-      const read = trackerPage<Json>(
-        await deps.client.call<unknown>({
-          method: 'GET',
-          path: '/api/tracker/events',
-          query: {
-            program: p.program,
-            programStage: p.stage,
-            fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
-            page,
-            pageSize: 200,
-            ...query,
-          },
-        }),
-        'events',
-      );
-      if (!read) break;
-      out.push(...read.items);
-      if (read.last || !read.items.length) break;
-    }
-    return out;
+    return allOf<Json>(deps.client, '/api/tracker/events', 'events', {
+      program: p.program,
+      programStage: p.stage,
+      fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
+      ...query,
+    });
   };
 
   const toDeliveries = (events: Json[]) => consignmentDeliveries(deps, events);

@@ -6,8 +6,8 @@ import { consignmentDeliveries, type ConsignmentProgram } from './consignments.j
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
-import { allOf, itemsAt, type RtsUseCase } from './rts.js';
-import { postTrackerEvents, trackerRejection } from './tracker-report.js';
+import { itemsAt, type RtsUseCase } from './rts.js';
+import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
 import { trackerOrder } from './version.js';
 
 /**

@@ -10,7 +10,7 @@ import { DHIS2 } from './errors.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { postTrackerEvents, trackerPage, trackerRejection } from './tracker-report.js';
+import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
 /**
  * Real-Time Stock Management (RTS) on the tracker: the use case is the datastore entry
@@ -66,21 +66,6 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
     corrected: c?.stockCount ? { quantity: String(c.stockCount) } : undefined,
     discarded: x?.stockDiscarded ? { quantity: String(x.stockDiscarded) } : undefined,
   };
-}
-
-/** Every page of a tracker export, whichever envelope the version answers with. */
-export async function allOf<T>(client: Dhis2Client, path: string, key: string, query: Json): Promise<T[]> {
-  const out: T[] = [];
-  for (let page = 1; page <= 10_000; page++) {
-    const read = trackerPage<T>(
-      await client.call<unknown>({ method: 'GET', path, query: { ...query, page, pageSize: 200 } }),
-      key,
-    );
-    if (!read) throw new BusinessRuleError(`GET ${path} answered no ${key} page`);
-    out.push(...read.items);
-    if (read.last || !read.items.length) return out;
-  }
-  return out;
 }
 
 export interface RtsDeps {

@@ -1,7 +1,7 @@
-import { asRecord } from '../../upstream/errors.js';
+import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
-import { Dhis2RejectionError, importWithout } from './errors.js';
+import { DHIS2, Dhis2RejectionError, importWithout, makeDhis2Error } from './errors.js';
 import { awaitTrackerImport } from './jobs.js';
 
 /**
@@ -113,4 +113,28 @@ export function trackerPage<T>(
   const pageCount = pager.pageCount === undefined ? undefined : Number(pager.pageCount);
   const page = Number(pager.page ?? 1);
   return { items, pageSize, last: pageCount !== undefined ? page >= pageCount : items.length < pageSize };
+}
+
+/**
+ * Every page of a tracker export, whichever envelope the version answers with. A page that is
+ * none (a proxy's login page) is the upstream's fault, not the client's, and is never read as
+ * the end of the list: the read fails (502) rather than answer part of it.
+ */
+export async function allOf<T>(
+  client: Dhis2Client,
+  path: string,
+  key: string,
+  query: Record<string, unknown>,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let page = 1; page <= 10_000; page++) {
+    const read = trackerPage<T>(
+      await client.call<unknown>({ method: 'GET', path, query: { ...query, page, pageSize: 200 } }),
+      key,
+    );
+    if (!read) throw malformedAnswer(DHIS2, `GET ${path} answered no ${key} page`, makeDhis2Error);
+    out.push(...read.items);
+    if (read.last || !read.items.length) return out;
+  }
+  return out;
 }

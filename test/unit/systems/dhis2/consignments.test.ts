@@ -208,3 +208,24 @@ t.test('two lines of one item and lot are one event of their sum, not the later 
     'the lot received on two lines counts 150',
   );
 });
+
+t.test(
+  'an events page answered by a login page: the read fails as the upstream fault, never a shorter list',
+  async (t) => {
+    const h = await startHarness();
+    t.teardown(h.close);
+    const caps = capability(h);
+    const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+    h.sandbox.faults.add({
+      method: 'GET',
+      path: '/api/tracker/events',
+      action: { type: 'status', status: 200, body: '<!DOCTYPE html><html><body>Sign in</body></html>' },
+      times: 1,
+    });
+    const err = await caps.search({ facility: hc }).catch((e) => e);
+    t.ok(err instanceof Error, 'refused, not an empty search result');
+    t.equal(err.status, 502, "the upstream's fault, not the client's");
+    t.match(err.message, /GET \/api\/tracker\/events answered no events page/);
+    t.same((await caps.search({ facility: hc })).items, [], 'read again: a real (empty) page');
+  },
+);

@@ -232,3 +232,21 @@ t.test('tracker fixtures decode', { skip: !fixturesPresent && 'no ../shared/fixt
   t.ok(old.items.length > 0 && modern.items.length > 0, 'both envelopes read');
   t.equal((modern.items[0] as any).event, 'A7rzcnZTe2T');
 });
+
+t.test('RTS events answered by a login page: a 502, not a refusal of the search', async (t) => {
+  const h = await startHarness({}, { 'dhis2.rtsProgram': RTS.program });
+  t.teardown(h.close);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+  h.sandbox.faults.add({
+    method: 'GET',
+    path: '/api/tracker/events',
+    action: { type: 'status', status: 200, body: '<!DOCTYPE html><html><body>Sign in</body></html>' },
+    times: 1,
+  });
+  const err = await stockFor(h)
+    .search({ facility: hc, date: march })
+    .catch((e) => e);
+  t.equal(err.status, 502, "the upstream's fault, not the client's");
+  t.match(err.message, /GET \/api\/tracker\/events answered no events page/);
+  t.equal((await stockFor(h).search({ facility: hc, date: march })).items.length, 4, 'read again: the four reports');
+});
