@@ -1,4 +1,4 @@
-import { MediatorError } from '../domain/errors.js';
+import { isTransient, MediatorError } from '../domain/errors.js';
 import type { ProductRef, StockReport } from '../domain/index.js';
 import { ledgerReaderOf, type FacilityLedger } from '../domain/stock-ledger.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -326,9 +326,11 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
         if (failure) break;
         // the org unit is found here, in ledger order, so which facility feeds a shared one does not depend on timing
         const orgUnit = await findOrgUnit(source.system, ledger.facility);
-        const task: Promise<void> = one(source.system, ledger, orgUnit).then(record, (error: unknown) => {
-          failure ??= { error };
-        });
+        const task: Promise<void> = one(source.system, ledger, orgUnit)
+          .catch((error: unknown) => refusedHere(source.system, ledger, orgUnit, error))
+          .then(record, (error: unknown) => {
+            failure ??= { error };
+          });
         running.add(task);
         void task.finally(() => running.delete(task));
         if (running.size >= limit) await Promise.race(running);
@@ -342,6 +344,30 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   await Promise.all(running);
   if (failure) throw failure.error;
   return result;
+}
+
+/**
+ * A facility DHIS2 refused to deal with (its read answered 4xx: an org unit the API user may not
+ * read, one that is closed): reported as refused with DHIS2's reason, and the run goes on with the
+ * others, or one such facility would stop every national run at the same place. An outage
+ * (transient) or a fault of ours still stops the run: every facility after it would fail alike.
+ */
+function refusedHere(
+  system: string,
+  ledger: FacilityLedger,
+  orgUnit: OrgUnitTarget | undefined,
+  error: unknown,
+): FacilityOutcome {
+  if (!(error instanceof MediatorError) || isTransient(error) || error.status >= 500) throw error;
+  return {
+    system,
+    facility: ledger.facility.identifier?.value ?? ledger.facility.id ?? '?',
+    ...(orgUnit ? { orgUnit } : {}),
+    status: 'rejected',
+    changes: [],
+    dataElements: [],
+    error: error.message,
+  };
 }
 
 /** Facilities in flight at once (each: a DHIS2 read and at most one write). */
