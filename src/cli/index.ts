@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import { inspect } from 'node:util';
 import { Command } from 'commander';
 import { ConfigError, loadSettings } from '../config/load.js';
+import { redact } from '../platform/redaction.js';
 
 /**
  * The other commands, each loaded only when it is the one asked for (or for the help). `serve`
@@ -41,7 +43,9 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   // Configuration errors are the operator's to fix: say what and where, no stack trace.
+  // Anything else is printed whole (stack, cause), masked as the logs are: an error from an
+  // upstream or a driver may carry a credential the settings taught the redactor.
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
-  else console.error(err);
+  else console.error(redact(inspect(err, { depth: 4 })));
   process.exit(1);
 });

@@ -71,6 +71,24 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, overrides: Re
   return settings;
 }
 
+/**
+ * Why CONFIG_FILE could not be read, without quoting it: V8's JSON.parse messages can carry a
+ * snippet of the text around the error (a password written without its quotes gave
+ * `..."assword": Kx7Qz9WvPl"... is not valid JSON`: ten of its characters), and this file
+ * holds the passwords and client secrets, which are not yet known to the redactor when it fails.
+ * Only the position is kept (line and column when V8 gives one).
+ */
+export function unreadableConfig(err: unknown, text?: string): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code) return `cannot be read (${e.code})`;
+  if (!(err instanceof SyntaxError)) return 'cannot be read';
+  const at = /at position (\d+)/.exec(err.message);
+  if (!at || text === undefined) return 'is not valid JSON';
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return `is not valid JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+}
+
 /** Defaults < CONFIG_FILE < environment < overrides, without the cross-field rules of a serving mediator (tools). */
 export function layeredSettings(
   env: NodeJS.ProcessEnv = process.env,
@@ -79,10 +97,12 @@ export function layeredSettings(
   let settings = defaultSettings();
   if (env.CONFIG_FILE) {
     let parsed: unknown;
+    let text: string | undefined;
     try {
-      parsed = JSON.parse(readFileSync(env.CONFIG_FILE, 'utf8'));
+      text = readFileSync(env.CONFIG_FILE, 'utf8');
+      parsed = JSON.parse(text);
     } catch (err) {
-      throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(err as Error).message}`);
+      throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${unreadableConfig(err, text)}`);
     }
     settings = mergeSettings(settings, flatten(parsed as Record<string, unknown>), `CONFIG_FILE ${env.CONFIG_FILE}`);
   }
