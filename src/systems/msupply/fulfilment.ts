@@ -2,13 +2,14 @@ import { BusinessRuleError, MediatorError, UpstreamError } from '../../domain/er
 import { stableUuid } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
-import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, ShipmentRow, StoreRow } from './api.js';
+import type { MsupplyApi, NameRow, RequisitionRow, ShipmentRow, StoreRow } from './api.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderComment, orderStatusOf, taggedOrderNumber } from './requisition-codec.js';
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
+import { itemsByCode, requisitionLines, type RequisitionLine } from './requisition-lines.js';
 
 /**
  * An order raised outside Open mSupply (a facility's DHIS2 requisition) as a customer (response)
@@ -85,7 +86,7 @@ const responseLineIdFor = (requisitionId: string, itemId: string) =>
 interface Plan {
   store: StoreRow;
   customer: NameRow;
-  lines: { itemCode: string; item: ItemRow; units: number }[];
+  lines: RequisitionLine[];
 }
 
 export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapability {
@@ -130,34 +131,9 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
     const codes = order.lines.map((l, i) => products.itemCode(l.product, `Order.lines[${i}].product`));
     const [customer, items] = await Promise.all([
       customerOf(order, store),
-      Promise.all([...new Set(codes)].map((code) => api.items(store.id, { code: { equalTo: code } }))),
+      itemsByCode(api, store.id, [...new Set(codes)]),
     ]);
-    const seen = new Set<string>();
-    const lines = order.lines.map((line, i) => {
-      const where = `Order.lines[${i}]`;
-      const itemCode = codes[i];
-      if (seen.has(itemCode))
-        throw new BusinessRuleError(`item ${itemCode} is requested twice; Open mSupply keeps one line per item`, where);
-      seen.add(itemCode);
-      const item = items.flat().find((x) => x.code === itemCode);
-      if (!item)
-        throw new BusinessRuleError(`item ${itemCode} is not visible in Open mSupply store ${store.code}`, where);
-      const { value, unit } = line.quantity;
-      if (!Number.isSafeInteger(value) || value < 0)
-        throw new BusinessRuleError(
-          `quantity ${String(value)} is not a whole, non-negative number`,
-          `${where}.quantity`,
-        );
-      // requisition quantities are units in Open mSupply; a pack is the item's pack size in units
-      const packSize = unit === 'dispensing-unit' ? 1 : item.defaultPackSize || products.packSizeOf(itemCode);
-      if (!packSize)
-        throw new BusinessRuleError(
-          `item ${itemCode} has no pack size, so packs cannot become units`,
-          `${where}.quantity`,
-        );
-      return { itemCode, item, units: value * packSize };
-    });
-    if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
+    const lines = requisitionLines(order, codes, items, store, products);
     return { store, customer, lines };
   };
 

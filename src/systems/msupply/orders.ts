@@ -2,7 +2,7 @@ import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
-import type { ItemRow, MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
+import type { MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, requisitionIdFor, requisitionLineIdFor } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
@@ -10,6 +10,7 @@ import { decodeRequisition, orderComment, orderStatusOf } from './requisition-co
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { orderChanges } from './order-change.js';
+import { itemsByCode, requisitionLines, type RequisitionLine } from './requisition-lines.js';
 
 /**
  * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
@@ -29,15 +30,10 @@ export interface OrderDeps {
   settings: () => MsupplySettings;
 }
 
-interface PlannedLine {
-  itemCode: string;
-  item: ItemRow;
-  units: number;
-}
 interface Plan {
   store: StoreRow;
   supplier: NameRow;
-  lines: PlannedLine[];
+  lines: RequisitionLine[];
 }
 
 export function createOrderCapability(deps: OrderDeps): OrderCapability {
@@ -81,47 +77,15 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     return name;
   };
 
-  // ItemFilterInput.code is a StringFilterInput (equalTo | like), so one exact lookup per item
-  const itemsByCode = async (storeId: string, codes: string[]): Promise<ItemRow[]> =>
-    (await Promise.all(codes.map((code) => api.items(storeId, { code: { equalTo: code } })))).flat();
-
   const plan = async (order: Order): Promise<Plan> => {
     const store = await stores.resolve(order.facility, 'Order.facility');
     const products = deps.products();
     const codes = order.lines.map((l, i) => products.itemCode(l.product, `Order.lines[${i}].product`));
-    const [supplier, items] = await Promise.all([supplierOf(order, store), itemsByCode(store.id, [...new Set(codes)])]);
-    const seen = new Set<string>();
-    const lines = order.lines.map((line, i) => {
-      const where = `Order.lines[${i}]`;
-      const itemCode = codes[i];
-      if (seen.has(itemCode))
-        throw new BusinessRuleError(
-          `${where}: item ${itemCode} is ordered twice; Open mSupply keeps one line per item`,
-          `${where}.product`,
-        );
-      seen.add(itemCode);
-      const item = items.find((x) => x.code === itemCode);
-      if (!item)
-        throw new BusinessRuleError(
-          `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
-          `${where}.product`,
-        );
-      const { value, unit } = line.quantity;
-      if (!Number.isSafeInteger(value) || value < 0)
-        throw new BusinessRuleError(
-          `${where}: quantity ${String(value)} is not a whole, non-negative number of ${unit}s`,
-          `${where}.quantity`,
-        );
-      if (unit === 'dispensing-unit') return { itemCode, item, units: value };
-      const packSize = item.defaultPackSize > 0 ? item.defaultPackSize : products.packSizeOf(itemCode);
-      if (!packSize)
-        throw new BusinessRuleError(
-          `${where}: item ${itemCode} has no pack size, so packs cannot become units`,
-          `${where}.quantity`,
-        );
-      return { itemCode, item, units: value * packSize };
-    });
-    if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
+    const [supplier, items] = await Promise.all([
+      supplierOf(order, store),
+      itemsByCode(api, store.id, [...new Set(codes)]),
+    ]);
+    const lines = requisitionLines(order, codes, items, store, products);
     return { store, supplier, lines };
   };
 

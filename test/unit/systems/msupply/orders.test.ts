@@ -262,3 +262,35 @@ t.test('a mutation answered with neither data nor errors (a proxy page): transie
   t.equal(requests(rig).length, 1, 'one requisition');
   t.equal(requests(rig)[0].status, 'SENT');
 });
+
+t.test(
+  "a response requisition's lines are checked as a request's: at the element, naming the earlier line",
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    // a DHIS2 requisition of the West clinic, a customer of the warehouse (msupply.supplierCode)
+    const forClinic = (lines: Parameters<typeof order>[1]) => ({
+      ...order('F-1', lines),
+      facility: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'CL-WEST' } },
+    });
+    await t.resolves(rig.connector.fulfilment.precheck(forClinic([{ gtin: ORS, qty: 10 }])), 'a valid one passes');
+    const twice = await failure(
+      rig.connector.fulfilment.precheck(
+        forClinic([
+          { gtin: ORS, qty: 1 },
+          { gtin: AMOXICILLIN, qty: 1 },
+          { gtin: ORS, qty: 2 },
+        ]),
+      ),
+    );
+    t.ok(twice instanceof BusinessRuleError);
+    t.match(twice.message, /Order\.lines\[2\]: item \S+ is ordered twice \(also Order\.lines\[0\]\)/);
+    t.same(twice.issues[0].expression, ['Order.lines[2].product'], 'the repeated product, as for a request');
+    const fraction = await failure(rig.connector.fulfilment.precheck(forClinic([{ gtin: ORS, qty: 2.5 }])));
+    t.match(
+      fraction.message,
+      /Order\.lines\[0\]: quantity 2\.5 is not a whole, non-negative number of dispensing-units/,
+    );
+    t.same(fraction.issues[0].expression, ['Order.lines[0].quantity']);
+  },
+);

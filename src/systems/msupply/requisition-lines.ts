@@ -1,0 +1,66 @@
+import { BusinessRuleError } from '../../domain/errors.js';
+import type { Order } from '../../domain/index.js';
+import { lineKeys } from '../../domain/repeated-lines.js';
+import type { ItemRow, MsupplyApi, StoreRow } from './api.js';
+import type { MsupplyProductMap } from './products.js';
+
+/**
+ * An order's lines as the lines of a requisition in a store, whichever side makes it (a
+ * facility's request, orders.ts; a warehouse's response, fulfilment.ts): Open mSupply keeps one
+ * line per item (RequisitionLineWithItemIdExists) and counts requisition quantities in units, so
+ * each item once, visible in the store, and packs turned into units by the item's pack size (else
+ * the catalogue's).
+ */
+export interface RequisitionLine {
+  itemCode: string;
+  item: ItemRow;
+  units: number;
+}
+
+/** A store's items of these codes: ItemFilterInput.code is a StringFilterInput (equalTo | like), so one exact lookup per code. */
+export async function itemsByCode(api: MsupplyApi, storeId: string, codes: string[]): Promise<ItemRow[]> {
+  return (await Promise.all(codes.map((code) => api.items(storeId, { code: { equalTo: code } })))).flat();
+}
+
+/** The order's lines (`codes`: their item codes, `items`: the store's items of those codes), checked line by line. */
+export function requisitionLines(
+  order: Order,
+  codes: string[],
+  items: ItemRow[],
+  store: StoreRow,
+  products: MsupplyProductMap,
+): RequisitionLine[] {
+  const orderedBy = lineKeys();
+  const lines = order.lines.map((line, i) => {
+    const where = `Order.lines[${i}]`;
+    const itemCode = codes[i];
+    const earlier = orderedBy(itemCode, i);
+    if (earlier !== undefined)
+      throw new BusinessRuleError(
+        `${where}: item ${itemCode} is ordered twice (also Order.lines[${earlier}]); Open mSupply keeps one line per item`,
+        `${where}.product`,
+      );
+    const item = items.find((x) => x.code === itemCode);
+    if (!item)
+      throw new BusinessRuleError(
+        `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
+        `${where}.product`,
+      );
+    const { value, unit } = line.quantity;
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new BusinessRuleError(
+        `${where}: quantity ${String(value)} is not a whole, non-negative number of ${unit}s`,
+        `${where}.quantity`,
+      );
+    if (unit === 'dispensing-unit') return { itemCode, item, units: value };
+    const packSize = item.defaultPackSize > 0 ? item.defaultPackSize : products.packSizeOf(itemCode);
+    if (!packSize)
+      throw new BusinessRuleError(
+        `${where}: item ${itemCode} has no pack size, so packs cannot become units`,
+        `${where}.quantity`,
+      );
+    return { itemCode, item, units: value * packSize };
+  });
+  if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
+  return lines;
+}
