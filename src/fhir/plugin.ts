@@ -165,6 +165,17 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
       ),
     ),
   );
+  // history (mCSD ITI-91 asks `Location/_history?_since=`) is not served: say so, rather than a
+  // 400 "'_history' is not a valid FHIR id" or a bare 404
+  app.get('/_history', async (_request, reply) => noHistory(reply, 'The system history (/_history)'));
+  app.get('/:type/_history', async (request, reply) => {
+    const type = requireRoute(ctxFor(request), typeParam(request)).type;
+    return noHistory(reply, `The history of ${type}`, type);
+  });
+  app.get('/:type/:id/_history', async (request, reply) => {
+    const type = requireRoute(ctxFor(request), typeParam(request)).type;
+    return noHistory(reply, `The history of ${type}/${idParam(request)}`, type);
+  });
   app.get('/:type/:id/_history/:vid', async (request, reply) =>
     send(request, reply, await vread(ctxFor(request), typeParam(request), idParam(request), idParam(request, 'vid'))),
   );
@@ -203,6 +214,21 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
 }
 
 const typeParam = (request: FastifyRequest): string => (request.params as { type: string }).type;
+
+/**
+ * A history interaction: 405 with an empty Allow (no method is served at a history URL), so a client
+ * falls back to searching, as the CapabilityStatement (readHistory false, no history-*) announces.
+ */
+function noHistory(reply: FastifyReply, what: string, type?: string): never {
+  void reply.header('Allow', '');
+  throw new MediatorError(405, {
+    code: 'not-supported',
+    diagnostics:
+      `${what} is not served: each system of record keeps its own history and this server answers live from them. ` +
+      `To follow changes, search ${type ?? '[type]'}?_lastUpdated=gt<the last meta.lastUpdated seen>&_sort=_lastUpdated`,
+    expression: ['url'],
+  });
+}
 const ifMatchOf = (request: FastifyRequest): string | undefined => request.headers['if-match'] as string | undefined;
 
 /** PATCH bodies are JSON Patch only; FHIRPath Patch (a Parameters resource) is not served. */
