@@ -9,11 +9,13 @@
  * - an adjustment: the `POST stockoperation` create (the step whose replay could make a second
  *   operation, the stock moved twice);
  * - a receipt confirmed short: the lines' correction of the RETURNED receipt, then, after the first
- *   restart, its SUBMIT again (the approval that follows puts the stock in once).
+ *   restart, its SUBMIT again (the approval that follows puts the stock in once);
+ * - an order: the requisition's create; then its delivery (the supplier's transfer out): the
+ *   COMPLETE action, which puts the shipped stock into the facility.
  */
 import t, { type Test } from 'tap';
 import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { EXT, ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
@@ -46,6 +48,28 @@ const adjustment = (id: string, qty: number) => ({
     },
   ],
 });
+
+const ORDERS = 'https://app.example.org/orders';
+const orderLine = (gtin: string, qty: number) => ({
+  resourceType: 'SupplyRequest',
+  status: 'active',
+  priority: 'routine',
+  identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: 'OMRS-CRASH-1' }],
+  itemCodeableConcept: { coding: [{ system: GTIN, code: gtin }] },
+  quantity: { value: qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+  authoredOn: '2026-12-01T08:00:00Z',
+  deliverTo: { reference: `Location/${LOC.kilima}` },
+  deliverFrom: { reference: `Location/${LOC.mwangaza}` },
+});
+const orderBundle = {
+  resourceType: 'Bundle',
+  type: 'transaction',
+  entry: [orderLine('10860012300058', 200), orderLine('10860012300072', 40)].map((r, i) => ({
+    fullUrl: `urn:uuid:00000000-0000-4000-8000-00000000000${i}`,
+    resource: r,
+    request: { method: 'POST', url: 'SupplyRequest' },
+  })),
+};
 
 type Sandbox = Awaited<ReturnType<typeof startOpenMrsSandbox>>;
 
@@ -208,6 +232,89 @@ for (const engine of engineCases()) {
         'returned, corrected, submitted again and approved once each',
       );
       t.equal(sb.stock.quantity(KILIMA_PARTY, item) - before, 255, 'the stock received, added once');
+    });
+
+    await t.test('an order killed after its requisition was created; its delivery after COMPLETE', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'openmrs-crash-order', db.databaseUrl);
+      const requisitions = () =>
+        [...sb.stock.operations.values()].filter(
+          (o) => o.operationType === 'requisition' && o.externalReference === `${ORDERS}|OMRS-CRASH-1`,
+        );
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperation`,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+        times: 1,
+      });
+      const pending = mediator.fhir('POST', '/fhir', orderBundle);
+      await until('the requisition created', async () => sb.store.writes['stockoperation.create.requisition'] === 1);
+      await mediator.kill();
+      t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
+
+      await mediator.restart();
+      await until(
+        'the requisition submitted',
+        async () => requisitions().some((o) => o.status === 'SUBMITTED'),
+        30_000,
+      );
+      t.equal(requisitions().length, 1, 'one requisition: the restarted job found the one created');
+      const again = await mediator.fhir('POST', '/fhir', orderBundle);
+      t.equal(statusOf(again), 200, 'the client posting the order again is answered with the write made');
+      t.equal(requisitions().length, 1, 'the order posted again creates nothing');
+
+      // the supplying store ships it; the confirmation is killed after OpenMRS completed the transfer
+      const transfer = sb.stock.fulfil(requisitions()[0].uuid);
+      const held = () =>
+        new Map(transfer.items.map((i) => [i.stockItemUuid, sb.stock.quantity(KILIMA_PARTY, i.stockItemUuid)]));
+      const before = held();
+      const search = await mediator.fhir(
+        'GET',
+        `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${LOC.kilima}`)}&status=in-progress`,
+      );
+      if (search === 'no answer') throw new Error('the search got no answer');
+      const delivery = (search.body.entry ?? [])
+        .map((e: any) => e.resource)
+        .find((d: any) => JSON.stringify(d).includes(transfer.operationNumber));
+      t.ok(delivery, 'the transfer reads as an in-progress SupplyDelivery');
+      delivery.status = 'completed';
+      for (const item of delivery.suppliedItem)
+        item.quantity = item.extension.find((e: any) => e.url.endsWith('/quantity-shipped')).valueQuantity;
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+        times: 1,
+      });
+      const confirming = mediator.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery);
+      await until('the transfer completed', async () => sb.store.writes['stockoperation.complete.transferout'] === 1);
+      await mediator.kill();
+      t.equal(await confirming, 'no answer', 'the client got no answer from the killed mediator');
+
+      await mediator.restart();
+      await until(
+        'the confirmation answered with the write made',
+        async () => statusOf(await mediator.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery)) === 200,
+        30_000,
+      );
+      t.equal(sb.store.writes['stockoperation.complete.transferout'], 1, 'completed once');
+      t.same(
+        sb.stock.operations.get(transfer.uuid)!.statusHistory.filter((x) => x === 'COMPLETED'),
+        ['COMPLETED'],
+        'the transfer completed once',
+      );
+      const after = held();
+      t.same(
+        transfer.items.map((i) => after.get(i.stockItemUuid)! - before.get(i.stockItemUuid)!),
+        transfer.items.map((i) => i.quantity),
+        'the shipped stock arrived at the facility once',
+      );
+      t.same(
+        transfer.items.map((i) => i.quantity).sort((a, b) => a - b),
+        [40, 200],
+        'shipped as ordered: 200 and 40',
+      );
     });
   });
 }
