@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Connector, StepJournal } from '../../../../src/routing/ports.js';
+import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Order } from '../../../../src/domain/index.js';
-import { createMsupplyConnector } from '../../../../src/systems/msupply/index.js';
+import { createMsupplyConnector, type MsupplyConnector } from '../../../../src/systems/msupply/index.js';
 import {
   startMsupplySandbox,
   type MsupplySandbox,
@@ -29,7 +29,7 @@ export class MemoryJournal implements StepJournal {
 
 export interface Rig {
   sb: MsupplySandbox;
-  connector: Connector;
+  connector: MsupplyConnector;
   settings: Record<string, unknown>;
   close(): Promise<void>;
 }
