@@ -11,7 +11,7 @@ import { createDhis2Connector } from '../../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { orgUnitResolver } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import { amnesiacJournal, memoryJournal, startHarness, type Harness } from './harness.js';
+import { amnesiacJournal, memoryJournal, startHarness, type Harness, loginPageOnce } from './harness.js';
 
 const elements = `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`;
 const GTIN = 'https://www.gs1.org/gtin';
@@ -216,12 +216,7 @@ t.test(
     t.teardown(h.close);
     const caps = capability(h);
     const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-    h.sandbox.faults.add({
-      method: 'GET',
-      path: '/api/tracker/events',
-      action: { type: 'status', status: 200, body: '<!DOCTYPE html><html><body>Sign in</body></html>' },
-      times: 1,
-    });
+    loginPageOnce(h, 'GET', '/api/tracker/events');
     const err = await caps.search({ facility: hc }).catch((e) => e);
     t.ok(err instanceof Error, 'refused, not an empty search result');
     t.equal(err.status, 502, "the upstream's fault, not the client's");

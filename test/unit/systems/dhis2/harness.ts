@@ -65,3 +65,11 @@ export function memoryJournal(key = 'test'): StepJournal & { steps: Map<string, 
 const FIXTURES = path.resolve('../shared/fixtures/dhis2');
 export const fixturesPresent = existsSync(FIXTURES);
 export const fixture = (rel: string): any => JSON.parse(readFileSync(path.join(FIXTURES, rel), 'utf8'));
+
+/** What a proxy in front of DHIS2 answers when its own session lapsed: 200 with its sign-in page. */
+export const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>DHIS 2</title></head><body>Sign in</body></html>';
+
+/** The next `method path` call is answered 200 with LOGIN_PAGE instead of DHIS2's JSON. */
+export function loginPageOnce(h: Harness, method: string, path: string): void {
+  h.sandbox.faults.add({ method, path, action: { type: 'status', status: 200, body: LOGIN_PAGE }, times: 1 });
+}

@@ -7,7 +7,15 @@ import { RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { decodeTrackerReport, trackerPage } from '../../../../src/systems/dhis2/tracker-report.js';
 import { RTS, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import { amnesiacJournal, fixture, fixturesPresent, memoryJournal, startHarness, type Harness } from './harness.js';
+import {
+  amnesiacJournal,
+  fixture,
+  fixturesPresent,
+  memoryJournal,
+  startHarness,
+  type Harness,
+  loginPageOnce,
+} from './harness.js';
 
 const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
 const stockFor = (h: Harness) => {
@@ -237,12 +245,7 @@ t.test('RTS events answered by a login page: a 502, not a refusal of the search'
   const h = await startHarness({}, { 'dhis2.rtsProgram': RTS.program });
   t.teardown(h.close);
   const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
-  h.sandbox.faults.add({
-    method: 'GET',
-    path: '/api/tracker/events',
-    action: { type: 'status', status: 200, body: '<!DOCTYPE html><html><body>Sign in</body></html>' },
-    times: 1,
-  });
+  loginPageOnce(h, 'GET', '/api/tracker/events');
   const err = await stockFor(h)
     .search({ facility: hc, date: march })
     .catch((e) => e);

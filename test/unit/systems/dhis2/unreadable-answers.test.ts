@@ -11,10 +11,9 @@ import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
-import { memoryJournal, startHarness, type Harness } from './harness.js';
+import { loginPageOnce, memoryJournal, startHarness, type Harness } from './harness.js';
 
 const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
-const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>DHIS 2</title></head><body>Sign in</body></html>';
 const report = (value: number): StockReport => ({
   status: 'active',
   countType: 'snapshot',
@@ -48,12 +47,7 @@ const stored = (h: Harness) => {
 t.test('data values answered by a login page: transient, the retry stores them', async (t) => {
   const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
   t.teardown(() => h.close());
-  h.sandbox.faults.add({
-    method: 'POST',
-    path: '/api/dataValueSets',
-    action: { type: 'status', status: 200, body: LOGIN_PAGE },
-    times: 1,
-  });
+  loginPageOnce(h, 'POST', '/api/dataValueSets');
   const stock = stockFor(h);
   const journal = memoryJournal();
   const err = await stock.report(report(10), journal).catch((e) => e);
@@ -88,12 +82,7 @@ t.test(
 t.test('a tracker import answered by a login page: transient', async (t) => {
   const h = await startHarness();
   t.teardown(() => h.close());
-  h.sandbox.faults.add({
-    method: 'POST',
-    path: '/api/tracker',
-    action: { type: 'status', status: 200, body: LOGIN_PAGE },
-    times: 1,
-  });
+  loginPageOnce(h, 'POST', '/api/tracker');
   const err = await postTrackerEvents(h.client, [{ event: 'Abcdefghij1' }]).catch((e) => e);
   t.equal(err.transient, true, err.message);
 });
