@@ -155,6 +155,7 @@ export function decodeGraphQLAnswer<T>(
       ? unknownWriteOutcome({
           system: opts.system,
           make,
+          upstreamStatus: status,
           diagnostics: `${diagnostics}: whether it was applied is looked up on the retry`,
         })
       : malformedAnswer(opts.system, diagnostics, make);

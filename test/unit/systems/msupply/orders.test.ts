@@ -5,7 +5,7 @@
  * expiry mid-flow and a crash between insert and SENT each end with exactly one requisition.
  */
 import t from 'tap';
-import { BusinessRuleError } from '../../../../src/domain/errors.js';
+import { BusinessRuleError, isUnknownUpstreamOutcome } from '../../../../src/domain/errors.js';
 import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, PARACETAMOL, order, startRig } from './harness.js';
 
 const requests = (rig: Awaited<ReturnType<typeof startRig>>) =>
@@ -257,6 +257,10 @@ t.test('a mutation answered with neither data nor errors (a proxy page): transie
   const o = order('ORD-PROXY-1', [{ gtin: AMOXICILLIN, qty: 100 }]);
   const err = await failure(rig.connector.orders!.submit(o, journal));
   t.equal(err.transient, true, `retried by the outbox, not refused: ${err.message}`);
+  // as DHIS2's import answered 2xx without a summary: an answer came, nothing is left in flight
+  // for the outbox to wait out (settleMs), and the stored error says what the upstream answered
+  t.equal(err.upstreamStatus, 200, 'the status of the answer');
+  t.notOk(isUnknownUpstreamOutcome(err), 'no request still in flight');
   t.notOk(journal.steps.has('insert-requisition'), 'the insert is not journaled as done');
   await rig.connector.orders!.submit(o, journal);
   t.equal(requests(rig).length, 1, 'one requisition');
