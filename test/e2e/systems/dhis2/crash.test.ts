@@ -8,6 +8,8 @@
  * - a month's InventoryReport sent as data values in two chunks (dhis2.chunkSize): the second
  *   chunk's import; the restarted job does not send the first chunk again (journaled) and sends
  *   the second again, which DHIS2 finds unchanged: every value imported once;
+ * - the same report imported as an async task (dhis2.asyncThreshold): killed while it polls the
+ *   task DHIS2 has run; the restarted job imports again, which DHIS2 finds unchanged;
  * - a consignment (SupplyDelivery) written as tracker events: the import; sent again under the
  *   same event UIDs, the events are updated, not doubled;
  * - a distribution written to RTS (dhis2.stockTarget=rts) as a transaction event whose UID comes
@@ -140,6 +142,51 @@ for (const engine of engineCases()) {
       );
       t.equal(sb.state.dataValues.size, 3, 'three values, no more');
       t.equal(sb.state.count('POST', '/api/dataValueSets'), 3, 'posting it again sent nothing to DHIS2');
+    });
+
+    await t.test('data values as an async task, killed while polling the task DHIS2 ran', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-crash-async', db.databaseUrl, { DHIS2_ASYNC_THRESHOLD: '1' });
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      const poll = sb.faults.add({
+        method: 'GET',
+        path: '/api/system/tasks/DATAVALUE_IMPORT/*',
+        times: 1,
+        action: { type: 'hang' },
+      });
+      const march = report('HC101-2024-03-ASYNC', hc, [
+        [CONDOM, 300],
+        [DMPA, 45],
+        [ZINC, 120],
+      ]);
+      const pending = mediator.fhir('POST', '/fhir/R5/InventoryReport', march);
+      await until(
+        'the task run and polled',
+        async () => sb.state.imports.length === 1 && sb.faults.list().find((f) => f.id === poll.id)!.hits === 1,
+      );
+      await mediator.kill();
+      t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
+      t.equal(sb.state.dataValues.size, 3, 'all three values in DHIS2 before the restart');
+
+      await mediator.restart();
+      await until(
+        'the report posted again answered with the write made',
+        async () => {
+          const r = await mediator.fhir('POST', '/fhir/R5/InventoryReport', march);
+          return r !== 'no answer' && r.status === 200;
+        },
+        30_000,
+      );
+      t.same(
+        sb.state.imports.map((i) => [i.imported, i.ignored]),
+        [
+          [3, 0],
+          [0, 3],
+        ],
+        'imported by the first task; the restarted job imported again, all found unchanged',
+      );
+      t.equal(sb.state.dataValues.size, 3, 'three values, no more');
     });
 
     await t.test('a consignment killed after DHIS2 imported its events', async (t) => {
