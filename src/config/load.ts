@@ -130,6 +130,12 @@ export function validateSettings(s: Settings): void {
     if (url !== undefined && !/^https?:\/\//.test(String(url)))
       throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
   }
+  const attemptMs = Number(s['outbox.attemptTimeoutMs']);
+  const leaseMs = Number(s['outbox.leaseMs']);
+  if (attemptMs >= leaseMs)
+    throw new ConfigError(
+      `outbox.attemptTimeoutMs (OUTBOX_ATTEMPT_TIMEOUT_MS) must be below outbox.leaseMs (OUTBOX_LEASE_MS), got ${attemptMs} and ${leaseMs}: another worker could take over an attempt still running`,
+    );
   for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
     const value = s[def.key];
     const problem = typeof value === 'string' ? cronProblem(value) : undefined;

@@ -7,7 +7,13 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, defaultSettings, loadSettings, mergeSettings } from '../../../src/config/load.js';
+import {
+  ConfigError,
+  defaultSettings,
+  layeredSettings,
+  loadSettings,
+  mergeSettings,
+} from '../../../src/config/load.js';
 import { MAX_TIMER_MS, settingDefs } from '../../../src/config/settings.js';
 
 const base = { AUTH_MODE: 'off', DATA_DIR: tmpdir() };
@@ -88,7 +94,18 @@ t.test('every number setting is bounded, and its default and bounds are taken', 
     t.not(def.min, undefined, `${def.key} has a least value`);
     if (def.key.endsWith('Ms')) t.equal(def.max, MAX_TIMER_MS, `${def.key} is a timer Node can hold`);
     for (const value of [def.default, def.min, def.max].filter((v) => v !== undefined)) {
-      t.equal(loadSettings({ ...base, [def.env]: String(value) })[def.key], value, `${def.env}=${String(value)}`);
+      // layered: each setting's own bounds, without the rules across settings (lease vs attempt)
+      t.equal(layeredSettings({ ...base, [def.env]: String(value) })[def.key], value, `${def.env}=${String(value)}`);
     }
   }
+});
+
+t.test('an attempt timeout not below the lease stops start-up before anything opens', async (t) => {
+  t.throws(
+    () => loadSettings({ ...base, OUTBOX_LEASE_MS: '60000' }),
+    new ConfigError(
+      'outbox.attemptTimeoutMs (OUTBOX_ATTEMPT_TIMEOUT_MS) must be below outbox.leaseMs (OUTBOX_LEASE_MS), got 60000 and 60000: another worker could take over an attempt still running',
+    ),
+  );
+  t.equal(loadSettings({ ...base, OUTBOX_LEASE_MS: '60001' })['outbox.leaseMs'], 60001);
 });
