@@ -123,6 +123,15 @@ export const commonParams = (resource: string): SearchParamDef[] => [
     official: official(resource, 'identifier'),
     apply: (v, c) => {
       const t = parseToken(v[0]);
+      // FHIR: `system|` is any identifier in that system; the systems match a value only, so an
+      // empty one would match nothing and answer an empty page as if none had one
+      if (t.system && !t.code)
+        throw new InvalidInputError(
+          `Search parameter identifier: '${v[0]}' (any value in a system) is not supported; give system|value`,
+          'identifier',
+          400,
+          'not-supported',
+        );
       c.identifier = { system: t.system, value: t.code };
     },
   },

@@ -67,3 +67,16 @@ t.test('a parameter of one value refuses a comma list or a repeat instead of ans
   const north = await rig.fhir('GET', '/fhir/Location?name=North');
   t.same(ids(north.body), ['store-hc-north'], 'one value still matches');
 });
+
+t.test('identifier=system| (any value in a system) is refused, not answered empty', async (t) => {
+  const all = await rig.fhir('GET', '/fhir/Location');
+  const one = all.body.entry[0].resource.identifier[0];
+  // FHIR: every store with an identifier in this system (all of them here); the systems match a
+  // value only, so it answered 0 as a 200
+  const res = await rig.fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`${one.system}|`)}`);
+  t.equal(res.status, 400, `${one.system}|: ${why(res)}`);
+  t.match(res.body.issue?.[0], { code: 'not-supported', expression: ['identifier'] });
+  const exact = await rig.fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`${one.system}|${one.value}`)}`);
+  t.equal(exact.status, 200, why(exact));
+  t.ok(exact.body.total >= 1, 'system|value still matches');
+});
