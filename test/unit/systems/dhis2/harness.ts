@@ -9,6 +9,7 @@ import {
 import { createDhis2Client, type Dhis2Client } from '../../../../src/systems/dhis2/client.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from '../../../../src/systems/dhis2/settings.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
+import { MemoryJournal } from '../../../support/memory-journal.js';
 
 /** A DHIS2 sandbox and a client against it, with settings a test may change live. */
 export interface Harness {
@@ -47,20 +48,8 @@ export const amnesiacJournal = (key = 'test'): StepJournal => ({
   run: (_step, action) => action(),
 });
 
-/** A journal that keeps completed steps, like the outbox's. */
-export function memoryJournal(key = 'test'): StepJournal & { steps: Map<string, unknown> } {
-  const steps = new Map<string, unknown>();
-  return {
-    idempotencyKey: key,
-    steps,
-    async run<T>(step: string, action: () => Promise<T>): Promise<T> {
-      if (steps.has(step)) return steps.get(step) as T;
-      const value = await action();
-      steps.set(step, value);
-      return value;
-    },
-  };
-}
+/** A journal that keeps completed steps, like the outbox's; all of a test's share one key unless it names one. */
+export const memoryJournal = (key = 'test') => new MemoryJournal(key);
 
 const FIXTURES = path.resolve('../shared/fixtures/dhis2');
 export const fixturesPresent = existsSync(FIXTURES);

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Order } from '../../../../src/domain/index.js';
 import { createMsupplyConnector, type MsupplyConnector } from '../../../../src/systems/msupply/index.js';
 import {
@@ -16,16 +14,7 @@ export const AMOXICILLIN = '10860012300058';
 export const PARACETAMOL = '10860012300065';
 export const ORS = '10860012300072';
 
-export class MemoryJournal implements StepJournal {
-  readonly steps = new Map<string, unknown>();
-  constructor(readonly idempotencyKey: string = randomUUID()) {}
-  async run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (this.steps.has(step)) return this.steps.get(step) as T;
-    const result = await action();
-    this.steps.set(step, JSON.parse(JSON.stringify(result ?? null)));
-    return this.steps.get(step) as T;
-  }
-}
+export { MemoryJournal } from '../../../support/memory-journal.js';
 
 export interface Rig {
   sb: MsupplySandbox;
