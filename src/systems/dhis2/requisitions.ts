@@ -1,7 +1,8 @@
-import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { Order, OrderLine } from '../../domain/index.js';
+import { malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
+import { DHIS2, makeDhis2Error } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
@@ -148,7 +149,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
           }),
           'events',
         );
-        if (!read) throw new BusinessRuleError('GET /api/tracker/events answered no events page');
+        if (!read) throw malformedAnswer(DHIS2, 'GET /api/tracker/events answered no events page', makeDhis2Error);
         const products = deps.products();
         const out: RequisitionPage = { orders: [], skipped: [] };
         for (const e of read.items) {

@@ -118,6 +118,24 @@ t.test(
   },
 );
 
+t.test("an events page that is none (a proxy's sign-in page): the upstream's fault, a 502", async (t) => {
+  const client = {
+    call: async () => '<!DOCTYPE html><html><body>Sign in</body></html>',
+    features: async () => featuresOf(parseVersion('2.41.3')),
+  } as unknown as Dhis2Client;
+  const feed = createRequisitionFeed({
+    client,
+    reader: { byId: async (uid: string) => ({ id: uid }) } as unknown as OrgUnitReader,
+    products: () => loadDhis2Products({}),
+    program: () => parseRequisitionProgram('LkRequisitn', 'LkReqStage1', spec),
+  });
+  const err = await (async () => {
+    for await (const page of feed.completed('2026-12-01T09:50:00.000', 2)) t.fail(`no page expected: ${page}`);
+  })().catch((e) => e);
+  t.equal(err?.status, 502, "not the client's fault");
+  t.match(err?.message, /GET \/api\/tracker\/events answered no events page/);
+});
+
 t.test('the overlap: a mark moved back in its own notation', async (t) => {
   t.equal(earlier('2026-12-01T10:00:00.000', 10 * 60_000), '2026-12-01T09:50:00.000', 'DHIS2: no zone');
   t.equal(earlier('2026-12-01T00:05:00.000Z', 10 * 60_000), '2026-11-30T23:55:00.000Z', 'Open mSupply: Z kept');
