@@ -179,6 +179,14 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       // answer was lost carries the code attribute, so the retry finds it instead of creating a twin.
       const saved = await journal.run('upsert-location', async () => {
         const existing = (byId ? await fetchLocation(byId) : undefined) ?? (code ? await findByCode(code) : undefined);
+        // OpenMRS gives a new location a uuid of its own (uuid is not a creatable property): made
+        // from the id alone, neither a retry after a lost answer nor the next write of the id
+        // could find it, and each would create a twin; the registry code is what finds it again
+        if (!existing && !code)
+          throw new BusinessRuleError(
+            `facility ${facility.name}: location ${byId} is not in OpenMRS and the facility has no identifier in ${s.registryCodeSystem}; OpenMRS would give a new location a uuid of its own, which the next write of ${byId} could not find (a second location): send the registry code to create it`,
+            'Location.identifier',
+          );
         const body = await writeBody(facility, existing);
         if (!existing) {
           const created = await client.call<Json>({

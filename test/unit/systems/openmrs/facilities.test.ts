@@ -266,6 +266,22 @@ t.test('refusals: no code and no id, an area, a missing attribute type — nothi
   t.same(sb.store.writes, {});
 });
 
+t.test('an id OpenMRS does not have and no code: refused, not created under a uuid it cannot find again', async (t) => {
+  // OpenMRS gives a new location a uuid of its own: created from this id alone, a retry after a
+  // lost answer (or a kill) and every later PUT of the id would find nothing and create a twin
+  const { sb, facilities } = await setup(t);
+  const id = 'a3c1e2f0-9b8d-4c7e-a6f5-0123456789ab';
+  const refused = await failure(facilities.upsert!(newClinic({ id, identifiers: [] }), memoryJournal()));
+  t.equal(refused.status, 422);
+  t.match(refused.message, /location a3c1e2f0-9b8d-4c7e-a6f5-0123456789ab is not in OpenMRS .*registry-facility-code/);
+  t.same(sb.store.writes, {}, 'nothing created');
+  const renamed = await failure(
+    facilities.upsert!(newClinic({ id, identifiers: [], name: 'Esperanza Clinic II' }), memoryJournal()),
+  );
+  t.equal(renamed.status, 422, 'nor on the next PUT of the same id');
+  t.same(sb.store.writes, {});
+});
+
 t.test('the sandbox FHIR2 pages like HAPI: next links into a FIFO of searches, 410 once evicted', async (t) => {
   const sb = await startOpenMrsSandbox({ fhirPagingCapacity: 2 });
   t.teardown(() => sb.close());
