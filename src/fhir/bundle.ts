@@ -20,6 +20,7 @@ import {
   updateOfDeleted,
   updateStatus,
   validationOptions,
+  vread,
   writeResult,
   type Current,
   type FhirContext,
@@ -39,6 +40,8 @@ interface Entry {
   method: string;
   type: string;
   id?: string;
+  /** GET [type]/[id]/_history/[vid]: a vread of that version. */
+  vid?: string;
   query?: string;
   resource?: Json;
   ifMatch?: string;
@@ -70,7 +73,7 @@ function parseEntry(raw: Json, index: number): Entry {
   const [pathPart, query] = String(request.url)
     .replace(/^https?:\/\/[^/]+\/(fhir\/(R5\/)?)?/, '')
     .split('?');
-  const [type, id, extra] = pathPart.replace(/^\//, '').split('/');
+  const [type, id, extra, vid] = pathPart.replace(/^\//, '').split('/');
   if (extra !== undefined && !(method === 'GET' && extra === '_history')) {
     throw new MediatorError(400, {
       code: 'not-supported',
@@ -104,6 +107,7 @@ function parseEntry(raw: Json, index: number): Entry {
     method,
     type,
     id,
+    vid: extra === '_history' ? vid : undefined,
     query,
     resource: raw.resource,
     ifMatch: request.ifMatch,
@@ -144,6 +148,8 @@ export async function processBundle(ctx: FhirContext, body: unknown): Promise<Fh
 
 async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   if (e.method === 'GET') {
+    // a version asked for is checked as GET of that URL checks it, never answered by the current one
+    if (e.id && e.vid !== undefined) return vread(ctx, e.type, e.id, e.vid);
     if (e.id) return read(ctx, e.type, e.id);
     return search(ctx, e.type, parseQuery(e.query ?? ''));
   }
