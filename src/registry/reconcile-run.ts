@@ -269,31 +269,33 @@ export async function reconcileIntoStore(
       inputHash: 'gone',
       decidedAt: at,
     }));
-  // One transaction for the whole run: a crash leaves the previous run's rows, never half of this one.
-  // (gone rows are automatic, so each of them is written; the rest of the count is this run's.)
-  const written = (await repo.writeMany([...changed, ...gone])) - gone.length;
-  const retired = gone.length;
-
   const zones = zonesAfter(stored, changed, leftIds);
   const human = [...stored.values()].filter((r) => isHumanDecision(r) && leftIds.has(r.systemId)).length;
-  const summary: StoreReconcileSummary = {
-    system,
-    left: left.length,
-    right: registry.length,
-    rescored: dirty.length,
-    written,
-    kept: left.length - written,
-    human,
-    retired,
-    zones,
-    firstRun,
-  };
   const snapshot = Object.fromEntries([...registryHashes].map(([id, h]) => [id, h.slice(0, 12)]));
-  await store.appendAudit({
-    actor: 'auto',
-    action: RUN_AUDIT_ACTION,
-    subject: runAuditSubject(system),
-    details: { ...summary, config, registry: snapshot },
+  let summary!: StoreReconcileSummary;
+  // One transaction for the whole run, its audit entry included: a crash leaves the previous run's
+  // rows and entry, never half of this one, nor rows without the entry (the next run's snapshot).
+  // (gone rows are automatic, so each of them is written; the rest of the count is this run's.)
+  await repo.writeMany([...changed, ...gone], (total) => {
+    const written = total - gone.length;
+    summary = {
+      system,
+      left: left.length,
+      right: registry.length,
+      rescored: dirty.length,
+      written,
+      kept: left.length - written,
+      human,
+      retired: gone.length,
+      zones,
+      firstRun,
+    };
+    return {
+      actor: 'auto',
+      action: RUN_AUDIT_ACTION,
+      subject: runAuditSubject(system),
+      details: { ...summary, config, registry: snapshot },
+    };
   });
   return summary;
 }

@@ -55,8 +55,10 @@ export class StoreCrosswalkRepository implements CrosswalkRepository {
   }
 
   /** Many rows in one store transaction (a reconciliation run); returns how many were written. */
-  async writeMany(rows: CrosswalkRow[]): Promise<number> {
-    return rows.length ? (await this.store.upsertCrosswalkMany(rows.map(encodeRow))).written : 0;
+  /** `audit`: built from the count written, recorded in the same transaction as the rows. */
+  async writeMany(rows: CrosswalkRow[], audit?: (written: number) => AuditInput): Promise<number> {
+    if (!rows.length && !audit) return 0;
+    return (await this.store.upsertCrosswalkMany(rows.map(encodeRow), audit)).written;
   }
 
   async listBySystem(system: string): Promise<CrosswalkRow[]> {

@@ -310,11 +310,15 @@ export class PostgresStore implements Store {
     });
   }
 
-  async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
+  async upsertCrosswalkMany(
+    rows: CrosswalkRow[],
+    audit?: (written: number) => AuditInput,
+  ): Promise<{ written: number }> {
     return this.tx(async (c) => {
       let written = 0;
       for (const row of rows)
         written += ((await c.query(UPSERT_CROSSWALK_SQL, crosswalkValues(row))).rowCount ?? 0) > 0 ? 1 : 0;
+      if (audit) await this.insertAudit(audit(written), Date.now(), c);
       return { written };
     });
   }

@@ -234,11 +234,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }> {
+  async upsertCrosswalkMany(
+    rows: CrosswalkRow[],
+    audit?: (written: number) => AuditInput,
+  ): Promise<{ written: number }> {
     const stmt = this.sql(sqliteParams(UPSERT_CROSSWALK_SQL));
-    return this.write(() => ({
-      written: rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0),
-    }));
+    return this.write(() => {
+      const written = rows.reduce((n, row) => n + (stmt.run(...crosswalkValues(row)).changes > 0 ? 1 : 0), 0);
+      if (audit) this.insertAudit(audit(written), Date.now());
+      return { written };
+    });
   }
 
   // outbox ------------------------------------------------------------------------------------

@@ -266,7 +266,12 @@ export interface Store {
    */
   upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }>;
   /** Many rows in one transaction (a reconciliation run), same rule per row; returns how many were written. */
-  upsertCrosswalkMany(rows: CrosswalkRow[]): Promise<{ written: number }>;
+  /**
+   * `audit`, when given, is built from the count written and recorded in the same transaction:
+   * a run's audit entry (its counts, and the snapshot the next run compares with) is on disk
+   * exactly when its rows are.
+   */
+  upsertCrosswalkMany(rows: CrosswalkRow[], audit?: (written: number) => AuditInput): Promise<{ written: number }>;
 
   // outbox + idempotency
   /**

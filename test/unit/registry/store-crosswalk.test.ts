@@ -4,6 +4,7 @@ import type { Facility } from '../../../src/domain/facility.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { decodeRow, encodeRow, StoreCrosswalkRepository } from '../../../src/registry/store-crosswalk.js';
 import { applyReview } from '../../../src/registry/review.js';
+import { refuseAudits } from '../../support/audit-refusal.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
@@ -176,5 +177,39 @@ for (const engine of engineCases()) {
       comment: 'record no longer in the list',
     });
     t.ok((await store.listAudit({ subject: 'crosswalk/emr' })).length >= 6, 'each run leaves an audit entry');
+  });
+}
+
+/**
+ * A run's audit entry is the next run's snapshot of the registry (what changed since) and the
+ * record of its counts: written in the same transaction as its rows. Before, the rows were
+ * committed first and the entry after, so a crash (or a refused insert) between the two left
+ * this run's rows under the previous run's snapshot.
+ */
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: a run's rows and its audit entry are written together`, { skip: engine.skip }, async (t) => {
+    const { store, databaseUrl } = await freshStore(engine, t);
+    const repo = new StoreCrosswalkRepository(store);
+    const { registry, left } = lists();
+    await reconcileIntoStore(store, 'emr', left, registry, { at: '2026-01-01T00:00:00.000Z' });
+    const rowsBefore = await repo.listBySystem('emr');
+    const runsBefore = await store.listAudit({ subject: 'crosswalk/emr' });
+    t.equal(runsBefore.length, 1, 'the first run is audited');
+
+    const lift = await refuseAudits(databaseUrl, 'reconcile.run');
+    const renamed = left.map((f) => (f.id === 'L3' ? { ...f, name: 'Mutomo Health Center' } : f));
+    await t.rejects(
+      reconcileIntoStore(store, 'emr', renamed, registry, { at: '2026-01-02T00:00:00.000Z' }),
+      /audit refused by the test/,
+    );
+    t.same(await repo.listBySystem('emr'), rowsBefore, "the refused entry took the run's rows with it");
+    t.equal((await store.listAudit({ subject: 'crosswalk/emr' })).length, 1);
+    await lift();
+
+    const retried = await reconcileIntoStore(store, 'emr', renamed, registry, { at: '2026-01-03T00:00:00.000Z' });
+    t.equal(retried.rescored, 1, 'the next run sees the change afresh');
+    const runs = await store.listAudit({ subject: 'crosswalk/emr' });
+    t.equal(runs.length, 2);
+    t.match(runs[0].details, { rescored: 1, written: retried.written }, 'its entry carries its counts');
   });
 }
