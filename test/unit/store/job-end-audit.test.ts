@@ -4,29 +4,16 @@
  * against SQLite and (with TEST_DATABASE_URL) PostgreSQL, alone and batched with other ends.
  */
 import t from 'tap';
-import type { AuditInput, NewJob, Store, StoredError } from '../../../src/store/index.js';
+import type { AuditInput, Store, StoredError } from '../../../src/store/index.js';
 import type { PostgresStore } from '../../../src/store/postgres.js';
 import { refuseAudits } from '../../support/audit-refusal.js';
+import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const ERROR: StoredError = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
 
-function inFlight(id: string): NewJob {
-  return {
-    id,
-    flow: 'order',
-    system: 'openlmis',
-    idempotencyKey: `key-${id}`,
-    payloadHash: 'h1',
-    payload: { qty: 1 },
-    status: 'in-flight',
-    attempts: 1,
-    nextAttemptAt: 1_000,
-    leaseOwner: 'A',
-    leaseUntil: 99_000,
-    createdAt: 1_000,
-  };
-}
+/** A job a worker has claimed (lease owner A), ready to end. */
+const inFlight = (id: string) => newJob(id, { status: 'in-flight', attempts: 1, leaseOwner: 'A', leaseUntil: 99_000 });
 
 const deadLetter = (id: string): AuditInput => ({
   actor: 'outbox',
