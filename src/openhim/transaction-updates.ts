@@ -29,7 +29,8 @@ export interface TransactionUpdaterOptions {
  * An update is the only word OpenHIM gets that a 202'd write settled: lost, the transaction stays
  * Processing for good. So one OpenHIM could not take (core restarting, a proxy's 502, a reset) is
  * tried again for about half a minute, which outlasts a core restart; outbox.stop() waits for it
- * at most its drain time. Refusals (401, 404, a TLS certificate not trusted) are not retried.
+ * at most its drain time, and a waiting retry does not keep a process that is ending alive.
+ * Refusals (401, 404, a TLS certificate not trusted) are not retried.
  */
 export const UPDATE_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000];
 
@@ -118,7 +119,7 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
         status = res.statusCode;
       } catch (err) {
         if (!retriedError(err) || attempt >= delays.length) throw err;
-        await sleep(delays[attempt]);
+        await sleep(delays[attempt], undefined, { ref: false });
         continue;
       }
       if (status < 300) return;
@@ -129,7 +130,7 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
         );
         return;
       }
-      await sleep(delays[attempt]);
+      await sleep(delays[attempt], undefined, { ref: false });
     }
   };
 }
