@@ -6,6 +6,7 @@ import {
   UpstreamError,
   type Issue,
 } from '../domain/errors.js';
+import { isStoreUnavailable } from '../outbox/failures.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
@@ -106,9 +107,23 @@ export function toMediatorError(err: unknown): MediatorError {
     const mapped = fromFastifyError(fastifyError);
     if (mapped) return mapped;
   }
+  if (isStoreUnavailable(err)) return storeUnavailable();
   return new MediatorError(500, {
     code: 'exception',
     diagnostics: 'Internal error; the mediator log has the details under this request id',
+  });
+}
+
+/**
+ * The mediator's own database away (a restart, a failover, connections cut): the client can
+ * send the request again once it is back, and a write accepted before is not applied twice (its
+ * identifier deduplicates it). Not a 500: nothing is wrong with the request or the code.
+ */
+function storeUnavailable(): MediatorError {
+  return new MediatorError(503, {
+    code: 'transient',
+    diagnostics:
+      "The mediator's database is unavailable just now; send the request again shortly (a write it already accepted is not applied twice)",
   });
 }
 

@@ -83,6 +83,15 @@ function isTransportFailure(e: ErrorLike): boolean {
 }
 
 /**
+ * pg's own messages (no code) for a connection lost or never made (node-postgres lib/client.js,
+ * pg-pool index.js): a client whose connection was cut answers "… is not queryable" to its next
+ * query, which is how a cut (pg_terminate_backend, a restart) reaches a connection checked out
+ * at that moment.
+ */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+
+/**
  * Our database unreachable or busy for now: pg's connection loss and SQLSTATE classes 08
  * (connection), 40 (rollback: serialization, deadlock), 53 (resources), 57 (operator
  * intervention: shutdown, cancel), 58 (system) — https://www.postgresql.org/docs/current/errcodes-appendix.html —
@@ -90,10 +99,7 @@ function isTransportFailure(e: ErrorLike): boolean {
  */
 export function isStoreUnavailable(err: unknown): boolean {
   const e = err as ErrorLike;
-  if (typeof e?.code !== 'string')
-    return (
-      typeof e?.message === 'string' && /^Connection terminated|timeout exceeded when trying to connect/.test(e.message)
-    );
+  if (typeof e?.code !== 'string') return typeof e?.message === 'string' && PG_CONNECTION_LOST.test(e.message);
   if (typeof e.severity === 'string' && /^(08|40|53|57|58)/.test(e.code)) return true;
   return /^SQLITE_(BUSY|LOCKED)/.test(e.code);
 }

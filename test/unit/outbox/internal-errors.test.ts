@@ -69,6 +69,8 @@ t.test('failure classification', async (t) => {
       false,
     ],
     ['pg connection lost', new Error('Connection terminated unexpectedly'), 'transient', false],
+    // pg's answer on a checked-out client whose connection was cut (pg_terminate_backend, a restart)
+    ['pg client cut', new Error('Client has encountered a connection error and is not queryable'), 'transient', false],
     ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'transient', false],
     [
       'PostgreSQL refusing a value (22P05)',
