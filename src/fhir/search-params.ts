@@ -84,6 +84,23 @@ export function parseToken(raw: string): { system?: string; code: string } {
   return { system: raw.slice(0, bar) || undefined, code: raw.slice(bar + 1) };
 }
 
+/**
+ * A token that names a value. FHIR reads `system|` as any value in that system; the systems match
+ * a value only, so an empty one would match nothing (no identifier, no stock line) and the answer
+ * would read as "none has one". Refused instead.
+ */
+function valuedToken(name: string, raw: string): { system?: string; code: string } {
+  const t = parseToken(raw);
+  if (t.system && !t.code)
+    throw new InvalidInputError(
+      `Search parameter ${name}: '${raw}' (any value in a system) is not supported; give system|value`,
+      name,
+      400,
+      'not-supported',
+    );
+  return t;
+}
+
 function referenceId(raw: string, target: string): string {
   return raw.replace(new RegExp(`^.*${target}/`), '');
 }
@@ -122,16 +139,7 @@ export const commonParams = (resource: string): SearchParamDef[] => [
     description: 'A business identifier (system|value)',
     official: official(resource, 'identifier'),
     apply: (v, c) => {
-      const t = parseToken(v[0]);
-      // FHIR: `system|` is any identifier in that system; the systems match a value only, so an
-      // empty one would match nothing and answer an empty page as if none had one
-      if (t.system && !t.code)
-        throw new InvalidInputError(
-          `Search parameter identifier: '${v[0]}' (any value in a system) is not supported; give system|value`,
-          'identifier',
-          400,
-          'not-supported',
-        );
+      const t = valuedToken('identifier', v[0]);
       c.identifier = { system: t.system, value: t.code };
     },
   },
@@ -270,7 +278,7 @@ export const inventoryReportParams: SearchParamDef[] = [
     description: 'Product code',
     official: official('InventoryReport', 'item'),
     apply: (v, c) => {
-      c.item = parseToken(v[0]);
+      c.item = valuedToken('item', v[0]);
     },
   },
 ];

@@ -5,7 +5,7 @@
  * something other than what was asked, or paging links a client follows for ever.
  */
 import t from 'tap';
-import { startMsupplyRig, type MsupplyRig } from '../../support/msupply-e2e.js';
+import { startMsupplyRig, toStore, type MsupplyRig } from '../../support/msupply-e2e.js';
 import { why } from '../../support/openlmis-e2e.js';
 
 let rig: MsupplyRig;
@@ -79,4 +79,30 @@ t.test('identifier=system| (any value in a system) is refused, not answered empt
   const exact = await rig.fhir('GET', `/fhir/Location?identifier=${encodeURIComponent(`${one.system}|${one.value}`)}`);
   t.equal(exact.status, 200, why(exact));
   t.ok(exact.body.total >= 1, 'system|value still matches');
+});
+
+t.test('item=system| on InventoryReport is refused, not answered with a report of no lines', async (t) => {
+  const ms = await startMsupplyRig(
+    { facilities: { default: 'msupply' }, stock: { ...toStore('store-hc-north'), default: null } },
+    { OPENLMIS_BASE_URL: '' },
+  );
+  t.teardown(() => ms.close());
+  const at = `location=${encodeURIComponent('Location/store-hc-north')}`;
+  const all = await ms.fhir('GET', `/fhir/R5/InventoryReport?${at}`);
+  t.equal(all.status, 200, why(all));
+  const coding = all.body.entry[0].resource.inventoryListing[0].item[0].item.concept.coding[0];
+  // FHIR: every stock line with a product code in that system (all of them here); the report
+  // came back with none
+  const anyInSystem = await ms.fhir(
+    'GET',
+    `/fhir/R5/InventoryReport?${at}&item=${encodeURIComponent(`${coding.system}|`)}`,
+  );
+  t.equal(anyInSystem.status, 400, why(anyInSystem));
+  t.match(anyInSystem.body.issue?.[0], { code: 'not-supported', expression: ['item'] });
+  const exact = await ms.fhir(
+    'GET',
+    `/fhir/R5/InventoryReport?${at}&item=${encodeURIComponent(`${coding.system}|${coding.code}`)}`,
+  );
+  t.equal(exact.status, 200, why(exact));
+  t.ok(exact.body.entry[0].resource.inventoryListing[0].item.length >= 1, 'system|code still matches its line');
 });
