@@ -113,6 +113,9 @@ function keyOrder(jobs: NewJob[]): number[] {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** See PostgresStore.checkout. */
+const ignoreConnectionLoss = () => undefined;
+
 /** A write's links can go in one INSERT … ON CONFLICT only if no (flow, FHIR id, system) repeats. */
 function distinctLinks(links: ResourceLink[]): boolean {
   return new Set(links.map((l) => `${l.flow}\u0000${l.fhirId}\u0000${l.system}`)).size === links.length;
@@ -221,8 +224,26 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
   }
 
+  /**
+   * A client out of the pool has no 'error' listener (pg-pool removes its own on checkout), and
+   * a connection cut while no query runs on it (pg_terminate_backend, a restart, between two
+   * statements of a transaction or during withAdvisoryLock's fn) is emitted as 'error': unheard,
+   * that kills the process. Heard, the loss shows on the client's next query, and the pool drops
+   * the client on release (it is no longer queryable).
+   */
+  private async checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+    const client = await pool.connect();
+    client.on('error', ignoreConnectionLoss);
+    const release = client.release.bind(client);
+    client.release = (err?: Error | boolean) => {
+      client.off('error', ignoreConnectionLoss);
+      release(err);
+    };
+    return client;
+  }
+
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.checkout(this.pool);
     try {
       await client.query('BEGIN');
       const value = await fn(client);
@@ -688,7 +709,7 @@ export class PostgresStore implements Store {
 
   /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
   async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = await this.pool.connect();
+    const client = await this.checkout(this.pool);
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
       if (!rows[0].locked) return { ran: false };

@@ -7,6 +7,8 @@
  * order is one requisition in OpenLMIS and no order is two.
  */
 import t from 'tap';
+import { isStoreUnavailable } from '../../../src/outbox/failures.js';
+import { openStore } from '../../../src/store/index.js';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
   acknowledged,
@@ -17,6 +19,7 @@ import {
   HOLD_TODO,
   isHoldDeadLetter,
   PG_SKIP,
+  pgDatabase,
   sendOrder,
   startOutageRig,
   type Answer,
@@ -86,4 +89,29 @@ t.test('connections cut under traffic', { skip: PG_SKIP, timeout: 300_000 }, asy
     [],
     'each accepted order is one requisition, none two',
   );
+});
+
+// The scheduler's advisory lock holds a pooled connection while its job runs, no query active on
+// it: a cut then was an 'error' event nobody listened to, and the process died.
+t.test('a connection cut while a scheduled job holds its lock', { skip: PG_SKIP, timeout: 60_000 }, async (t) => {
+  const db = await pgDatabase(t);
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(() => store.close());
+  const outcome = await store
+    .withAdvisoryLock('schedule:cut-test', async () => {
+      const { rows } = await db.admin.query(TERMINATE_SQL);
+      await new Promise((r) => setTimeout(r, 500)); // the cut reaches the idle, checked-out client
+      return rows[0].n as number;
+    })
+    .then(
+      (v) => `ran (${JSON.stringify(v)})`,
+      (err: unknown) => (isStoreUnavailable(err) ? 'store unavailable' : `other error: ${String(err)}`),
+    );
+  t.equal(outcome, 'store unavailable', 'the lock holder learns the database went away (the process lives)');
+  t.same(
+    await store.withAdvisoryLock('schedule:cut-test', async () => 'again'),
+    { ran: true, value: 'again' },
+    'the lock went with the connection: it is taken again, on a new one',
+  );
+  t.match(await store.countJobsByStatus(), { pending: 0 }, 'the store answers');
 });

@@ -32,9 +32,21 @@ export interface OutageRig {
   admin: pg.Client;
 }
 
-export async function startOutageRig(t: { teardown(fn: () => unknown): void }): Promise<OutageRig> {
+/** A fresh database and a client connection to it (not one of the mediator's). */
+export async function pgDatabase(t: {
+  teardown(fn: () => unknown): void;
+}): Promise<{ databaseUrl: string; admin: pg.Client }> {
   const db = await postgres.freshDatabase();
   t.teardown(db.drop);
+  const admin = new pg.Client({ connectionString: db.databaseUrl });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  t.teardown(() => admin.end().catch(() => undefined));
+  return { databaseUrl: db.databaseUrl, admin };
+}
+
+export async function startOutageRig(t: { teardown(fn: () => unknown): void }): Promise<OutageRig> {
+  const db = await pgDatabase(t);
   const rig = await startRig({
     DATABASE_URL: db.databaseUrl,
     // an attempt whose end could not be recorded (the database went away at that moment) is
@@ -50,11 +62,7 @@ export async function startOutageRig(t: { teardown(fn: () => unknown): void }): 
   t.teardown(() => rig.close());
   const store = await openStore({ databaseUrl: db.databaseUrl });
   t.teardown(() => store.close());
-  const admin = new pg.Client({ connectionString: db.databaseUrl });
-  admin.on('error', () => undefined);
-  await admin.connect();
-  t.teardown(() => admin.end().catch(() => undefined));
-  return { rig, store, databaseUrl: db.databaseUrl, admin };
+  return { rig, store, databaseUrl: db.databaseUrl, admin: db.admin };
 }
 
 /** One client's order and what it was told. */
