@@ -130,7 +130,16 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
         if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
         return orgUnits.get(uid)!;
       };
-      for (let page = 1; page <= 100_000; page++) {
+      // Keyset paging: each page starts from the last event read (DHIS2's updatedAfter is
+      // inclusive). Page numbers over one fixed updatedAfter skipped events: one edited after its
+      // page was read moves to the end, every later event moves up a place, and the next page's
+      // first event fell into the page already read, then behind the bridge's mark for good.
+      let since = updatedAfter;
+      // events already read that were updated at `since` exactly: it is read again with them
+      let readAtSince = new Set<string>();
+      // more than a page updated at one instant (a bulk import): page on within that instant
+      let page = 1;
+      for (let round = 0; round < 100_000; round++) {
         const read = trackerPage<Json>(
           await deps.client.call<unknown>({
             method: 'GET',
@@ -141,7 +150,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
               status: 'COMPLETED',
               // oldest update first: a page finished is a high-water mark nothing older lies beyond
               order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
-              updatedAfter,
+              updatedAfter: since,
               fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
               page,
               pageSize,
@@ -152,16 +161,28 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
         if (!read) throw malformedAnswer(DHIS2, 'GET /api/tracker/events answered no events page', makeDhis2Error);
         const products = deps.products();
         const out: RequisitionPage = { orders: [], skipped: [] };
-        for (const e of read.items) {
+        const fresh = read.items.filter((e) => !readAtSince.has(String(e.event)));
+        for (const e of fresh) {
           // an event program can still hold an ACTIVE event when a server ignores the status filter
           if (e.status !== 'COMPLETED') continue;
           const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products);
           if ('orderNumber' in o) out.orders.push(o);
           else out.skipped.push(o);
         }
-        out.highWater = read.items.length ? String(read.items.at(-1)!.updatedAt) : undefined;
-        if (read.items.length) yield out;
-        if (read.last || !read.items.length) return;
+        const last = read.items.at(-1);
+        out.highWater = last ? String(last.updatedAt) : undefined;
+        if (fresh.length) yield out;
+        if (read.last || !last) return;
+        const lastAt = String(last.updatedAt);
+        const atLast = read.items.filter((e) => String(e.updatedAt) === lastAt).map((e) => String(e.event));
+        if (lastAt === since) {
+          page++;
+          for (const id of atLast) readAtSince.add(id);
+        } else {
+          since = lastAt;
+          page = 1;
+          readAtSince = new Set(atLast);
+        }
       }
     },
   };
