@@ -11,6 +11,8 @@
 #        and print shell assignments on stdout. Everything else goes to stderr.
 #        As root, the server runs as the "postgres" system user (postgres refuses to run as root).
 # stop:  pg_ctl stop -m fast, then remove the dir. Safe to call twice.
+# down/up: stop the server (pg_ctl stop -m fast) and start it again on the same port and data,
+#        for tests of the database going away (start exports them as PG_TEST_DOWN, PG_TEST_UP).
 #
 # Environment: PG_BIN (default: newest /usr/lib/postgresql/*/bin, else `pg_config --bindir`),
 # PG_TEST_FAST=1 turns fsync/synchronous_commit off (faster tests; not for benchmarks).
@@ -57,10 +59,13 @@ start() {
     port=$(free_port)
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "-p $port $opts" start >/dev/null 2>&1; then
       as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U mediator mediator_test
+      echo "-p $port $opts" >"$dir/server.opts" # for `up`
       log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, data in $dir"
       echo "export TEST_DATABASE_URL=postgres://mediator@127.0.0.1:$port/mediator_test"
       echo "export PG_TEST_DIR=$dir"
       echo "export PG_TEST_STOP='$(cd "$(dirname "$0")" && pwd)/pg-test-server.sh stop $dir'"
+      echo "export PG_TEST_DOWN='$(cd "$(dirname "$0")" && pwd)/pg-test-server.sh down $dir'"
+      echo "export PG_TEST_UP='$(cd "$(dirname "$0")" && pwd)/pg-test-server.sh up $dir'"
       return 0
     fi
     log "start on port $port failed (attempt $attempt)"
@@ -81,8 +86,21 @@ stop() {
   rm -rf "$dir"
 }
 
+# the server of a pg-test dir made by start, stopped (down) or started again as before (up)
+down() {
+  local dir=${1:?usage: down DIR}
+  as_owner "$(find_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
+
+up() {
+  local dir=${1:?usage: up DIR}
+  as_owner "$(find_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 -o "$(cat "$dir/server.opts")" start >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) shift; stop "${1:-}" ;;
-  *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+  down) shift; down "${1:-}" ;;
+  up) shift; up "${1:-}" ;;
+  *) echo "usage: $0 start | stop DIR | down DIR | up DIR" >&2; exit 2 ;;
 esac

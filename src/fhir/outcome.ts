@@ -6,7 +6,7 @@ import {
   UpstreamError,
   type Issue,
 } from '../domain/errors.js';
-import { isStoreUnavailable } from '../outbox/failures.js';
+import { isDatabaseAway } from '../outbox/failures.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {
@@ -107,7 +107,7 @@ export function toMediatorError(err: unknown): MediatorError {
     const mapped = fromFastifyError(fastifyError);
     if (mapped) return mapped;
   }
-  if (isStoreUnavailable(err)) return storeUnavailable();
+  if (isDatabaseAway(err)) return storeUnavailable();
   return new MediatorError(500, {
     code: 'exception',
     diagnostics: 'Internal error; the mediator log has the details under this request id',

@@ -104,6 +104,18 @@ export function isStoreUnavailable(err: unknown): boolean {
   return /^SQLITE_(BUSY|LOCKED)/.test(e.code);
 }
 
+/**
+ * A request failed because the mediator's database is away: what isStoreUnavailable says, or a
+ * bare socket error from connecting (pg throws Node's own `connect ECONNREFUSED` while the server
+ * is down or restarting). On the request path a bare socket error is the database's: upstream
+ * calls reach the handler wrapped by their connector (UpstreamError).
+ */
+export function isDatabaseAway(err: unknown): boolean {
+  const e = err as ErrorLike & { syscall?: unknown };
+  if (isStoreUnavailable(err)) return true;
+  return typeof e?.code === 'string' && NETWORK_CODES.has(e.code) && e.syscall === 'connect';
+}
+
 interface ErrorLike {
   name?: unknown;
   code?: unknown;

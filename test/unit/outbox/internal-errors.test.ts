@@ -9,7 +9,7 @@ import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
 import { faultyUpstreamHandlers } from '../../../sandbox/faulty-upstream/handlers.js';
 import { AttemptTimeoutError } from '../../../src/outbox/errors.js';
-import { classifyFailure, countsAgainstSystem } from '../../../src/outbox/failures.js';
+import { classifyFailure, countsAgainstSystem, isDatabaseAway } from '../../../src/outbox/failures.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
@@ -94,6 +94,25 @@ function capturingLogger() {
   };
   return { lines, logger };
 }
+
+// a request that failed on the database answers 503, not 500 (fhir/outcome.ts)
+t.test('the database away, as a request sees it', async (t) => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+  });
+  t.ok(isDatabaseAway(refused), 'pg connecting to a stopped server');
+  t.ok(
+    isDatabaseAway(Object.assign(new Error('shutting down'), { code: '57P03', severity: 'FATAL' })),
+    'shutting down',
+  );
+  t.ok(isDatabaseAway(new Error('Client has encountered a connection error and is not queryable')), 'a cut client');
+  t.notOk(isDatabaseAway(new TypeError('x is undefined')), 'a bug is not');
+  t.notOk(
+    isDatabaseAway(Object.assign(new Error('reset'), { code: 'ECONNRESET' })),
+    'nor a socket error not from connecting',
+  );
+});
 
 t.comment(
   process.env.TEST_DATABASE_URL ? 'PostgreSQL tier: on' : 'PostgreSQL tier skipped: TEST_DATABASE_URL is not set',
