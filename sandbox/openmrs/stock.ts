@@ -49,6 +49,8 @@ interface StockItem {
   commonName: string;
   hasExpiration: boolean;
   dispensingUnitName: string;
+  /** The item's packaging unit for its dispensing unit (factor 1), which the sandbox's items use for stock operations too. */
+  packagingUomUuid: string;
 }
 interface Party {
   uuid: string;
@@ -129,6 +131,7 @@ export class StockService {
         commonName: name,
         hasExpiration: true,
         dispensingUnitName: unit,
+        packagingUomUuid: `7d1e2f3a-000${n}-4b5c-8d6e-7f8091a2b3c${n}`,
       });
     drug(DRUGS.amoxicillin, 'Amoxicillin 250mg dispersible tablet', 'Tablet', 1);
     drug(DRUGS.paracetamol, 'Paracetamol 500mg tablet', 'Tablet', 2);
@@ -343,6 +346,23 @@ export class StockService {
   }
 
   /**
+   * A new line with a quantity must name its packaging unit: StockManagementServiceImpl
+   * .saveStockOperation looks `stockItemPackagingUOMUuid` up among all packaging units and throws
+   * "Stock item uom %s not found" (a RestClientException, 400) when it is absent or unknown. Only
+   * the REST create checks it; the sandbox's own helpers (completeAt, fulfil) write without one.
+   */
+  requirePackagingUoms(body: Record<string, any>): void {
+    const known = new Set([...this.items.values()].map((i) => i.packagingUomUuid));
+    const lines: Record<string, any>[] = Array.isArray(body?.stockOperationItems) ? body.stockOperationItems : [];
+    for (const it of lines) {
+      if (it?.quantity === undefined || it?.quantity === null) continue;
+      const uom = it.stockItemPackagingUOMUuid;
+      if (typeof uom !== 'string' || !known.has(uom))
+        throw restError(400, `Stock item uom ${uom === undefined || uom === null ? 'null' : String(uom)} not found`);
+    }
+  }
+
+  /**
    * `POST stockoperation/{uuid}`: the module's update (StockManagementServiceImpl.saveStockOperation).
    * Only a NEW or RETURNED operation can be modified ("Stock operation can not be modified"), which is
    * how a receipt's quantities are corrected: the approver returns it, its lines are changed, it is
@@ -508,6 +528,10 @@ export class StockService {
       commonName: i.commonName,
       hasExpiration: i.hasExpiration,
       dispensingUnitName: i.dispensingUnitName,
+      // in the module's default representation (StockItemResource): the packaging units a stock
+      // operation line names in stockItemPackagingUOMUuid
+      dispensingUnitPackagingUoMUuid: i.packagingUomUuid,
+      defaultStockOperationsUoMUuid: i.packagingUomUuid,
       isDrug: true,
       voided: false,
     };
@@ -676,15 +700,12 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     if (!o) throw notFound();
     return stock.operationRep(o);
   });
-  app.post(`${SM}/stockoperation`, async (req, reply) =>
-    reply
-      .code(201)
-      .send(
-        stock.operationRep(
-          stock.create(req.body as Record<string, unknown>, d.user(req, 'App: stockmanagement.stockoperations')),
-        ),
-      ),
-  );
+  app.post(`${SM}/stockoperation`, async (req, reply) => {
+    const user = d.user(req, 'App: stockmanagement.stockoperations');
+    const body = req.body as Record<string, unknown>;
+    stock.requirePackagingUoms(body);
+    return reply.code(201).send(stock.operationRep(stock.create(body, user)));
+  });
   app.post(`${SM}/stockoperation/:uuid`, async (req) => {
     d.user(req, 'App: stockmanagement.stockoperations');
     return stock.operationRep(stock.update((req.params as Q).uuid!, req.body as Record<string, unknown>));

@@ -12,7 +12,7 @@ import {
   referenceOf,
 } from './operations.js';
 import { locationOf, type StockDeps } from './stock.js';
-import { SM } from './stock-reference.js';
+import { SM, dispensingUomOf } from './stock-reference.js';
 
 /**
  * Orders ↔ `requisition` stock operations: the requesting location's party is the destination,
@@ -90,7 +90,11 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
         );
         const quantity = deps.products().units(l.product, l.quantity, `${where}.quantity`);
         if (!(quantity > 0)) throw new BusinessRuleError('a requested quantity must be positive', `${where}.quantity`);
-        return { stockItemUuid: String(item.uuid), quantity };
+        return {
+          stockItemUuid: String(item.uuid),
+          stockItemPackagingUOMUuid: dispensingUomOf(item, `${where}.product`),
+          quantity,
+        };
       }),
     );
     return { location, destination, source, items, typeUuid: await reference.operationType('requisition') };

@@ -96,3 +96,20 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
     clear: () => cache.clear(),
   };
 }
+
+/**
+ * The packaging unit a stock operation line names for a quantity in dispensing units. The module
+ * refuses a line with a quantity and no known `stockItemPackagingUOMUuid` ("Stock item uom null not
+ * found", StockManagementServiceImpl.saveStockOperation); our quantities are in dispensing units
+ * (products.json), which is the item's `dispensingUnitPackagingUoMUuid` (StockItemResource default
+ * representation). An item without one cannot take a write: a 422 naming `where`.
+ */
+export function dispensingUomOf(item: Json, where: string): string {
+  const uom = item.dispensingUnitPackagingUoMUuid;
+  if (typeof uom === 'string' && uom) return uom;
+  throw new BusinessRuleError(
+    `OpenMRS stock item ${String(item.drugName ?? item.uuid)} has no packaging unit for its dispensing unit: ` +
+      'add one in the stock management app before stock can be written for it',
+    where,
+  );
+}

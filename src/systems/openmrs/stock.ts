@@ -12,7 +12,7 @@ import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, referenceOf } from './operations.js';
-import { SM, type StockReference } from './stock-reference.js';
+import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import { eachLimited } from '../../platform/each-limited.js';
@@ -147,6 +147,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           );
         return {
           stockItemUuid: String(item.uuid),
+          stockItemPackagingUOMUuid: dispensingUomOf(item, `${where}.code`),
           batchNo: l.lot?.number ?? null,
           expiration: l.lot?.expiry ?? null,
           quantity,
