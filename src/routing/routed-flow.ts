@@ -288,7 +288,7 @@ export class RoutedFlow<T> implements FlowService<T> {
           expression: ['identifier'],
         },
       ]);
-    const key = this.spec.keyedOnReplaced ? `${base}|from:${await this.replacedVersion(value, context.current)}` : base;
+    const key = this.spec.keyedOnReplaced ? await this.replacingKey(value, base, context.current) : base;
     // (when the system already holds exactly this version the key ends in from:<that version>: one
     // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? (await this.targets(value));
@@ -317,6 +317,24 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (!job) return [];
     const kept = new Set(ids);
     return this.spec.fhirIds(job.payload as T).filter((id) => !kept.has(id));
+  }
+
+  /**
+   * The key of a write that replaces a version (facilities): its content, the version it replaces
+   * and the write it follows. Content and version alone recur when a change is undone and made
+   * again through this mediator (a name A, B, A, B): the second A to B would be a duplicate of the
+   * first, answered 200 and never written. The write of this facility last recorded tells them
+   * apart: the same content from the same version again is that write repeated (a retry, or an
+   * unchanged PUT the system reads back otherwise), any write in between makes it a new one.
+   */
+  private async replacingKey(value: T, base: string, known?: { value: unknown }): Promise<string> {
+    const key = `${base}|from:${await this.replacedVersion(value, known)}`;
+    const id = this.spec.fhirIds(value)[0];
+    const link = id ? await this.store.getLink(this.spec.flow, id) : undefined;
+    const last = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
+    if (!last || last.idempotencyKey === key || last.idempotencyKey.startsWith(`${key}|after:`))
+      return last?.idempotencyKey ?? key;
+    return `${key}|after:${last.id}`;
   }
 
   /**

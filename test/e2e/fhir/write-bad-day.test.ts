@@ -1,0 +1,82 @@
+/**
+ * FHIR writes on a bad day, against the OpenMRS sandbox through the real mediator.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../sandbox/openmrs/index.js';
+import { loadSettings } from '../../../src/config/load.js';
+import { startMediator } from '../../../src/main.js';
+import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../src/systems/openmrs/settings.js';
+
+const INBOUND = 'e2e-inbound-secret';
+const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+
+async function rig(t: Test, sb: OpenMrsSandbox) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'write-bad-day-'));
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: INBOUND,
+      OPENMRS_BASE_URL: sb.url,
+      OPENMRS_USERNAME: 'admin',
+      OPENMRS_PASSWORD: ADMIN_PASSWORD,
+      OPENMRS_TIMEOUT_MS: '3000',
+      OUTBOX_DEADLINE_MS: '4000',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${mediator.url}${url}`, {
+      method,
+      body: body ? JSON.stringify(body) : undefined,
+      headers: {
+        authorization: AUTH,
+        accept: 'application/fhir+json',
+        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+        ...headers,
+      },
+    });
+    const text = await res.text();
+    return { status: res.status, text, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+const why = (res: { status: number; body?: any }) => res.body?.issue?.[0]?.diagnostics ?? `status ${res.status}`;
+
+const location = (id: string, over: Record<string, unknown> = {}) => ({
+  resourceType: 'Location',
+  id,
+  identifier: [{ system: CODE, value: 'SBX-90002' }],
+  status: 'active',
+  name: 'Amani Clinic',
+  mode: 'instance',
+  ...over,
+});
+
+t.test('a name changed A, B, A, B: the second change to B reaches OpenMRS too', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const id = 'registry-amani-1';
+  const put = async (name: string) => {
+    const r = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name }));
+    t.ok(r.status < 300, `${name}: ${why(r)}`);
+    const read = await fhir('GET', `/fhir/Location/${id}`);
+    t.equal(read.body?.name, name, `reads as ${name}`);
+    return r;
+  };
+  await put('Amani Clinic');
+  await put('Amani Health Centre');
+  await put('Amani Clinic');
+  await put('Amani Health Centre');
+  const uuid = [...sb.store.locations.values()].find((l) => l.name.startsWith('Amani'))!.uuid;
+  t.equal(sb.store.locations.get(uuid)!.name, 'Amani Health Centre', 'OpenMRS holds the last name');
+});
