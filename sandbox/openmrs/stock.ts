@@ -104,6 +104,17 @@ const TYPE_UUID: Record<OperationType, string> = {
   return: '2e8b4a1c-0009-4b2a-9c3d-4e5f60718299',
 };
 const TRANSFERS = new Set<OperationType>(['transferout', 'stockissue']);
+/**
+ * The types whose lines name an existing batch by `stockBatchUuid` rather than a batch number
+ * (StockOperationTypeProcessorBase.requiresBatchUuid is true; receipt, initial, return and
+ * requisition override it to false): saveStockOperation throws "Stock batch %s not found" (400).
+ */
+const NAMES_BATCH_UUID = new Set<OperationType>(['adjustment', 'disposed', 'stocktake', 'transferout', 'stockissue']);
+
+/** A batch's uuid: derived from its item and number, so the inventory, the ledger and stockbatch agree. */
+export function batchUuidOf(stockItemUuid: string, batchNo: string): string {
+  return `${stockItemUuid.slice(0, 24)}${batchNo.padEnd(12, '0').slice(0, 12)}`;
+}
 
 export class StockService {
   readonly items = new Map<string, StockItem>();
@@ -111,6 +122,11 @@ export class StockService {
   readonly types = new Map<string, OperationTypeDef>();
   readonly operations = new Map<string, StockOperation>();
   readonly reasons = new Map<string, string>();
+  /** StockBatch rows: one per item and batch number, made when a line first names that number. */
+  readonly batches = new Map<
+    string,
+    { uuid: string; stockItemUuid: string; batchNo: string; expiration: string | null }
+  >();
   /** on hand per party|stockItem|batch */
   readonly onHand = new Map<
     string,
@@ -313,13 +329,17 @@ export class StockService {
         throw invalidSubmission({
           [`stockOperationItems[${i}].batchNo`]: 'stockmanagement.stockoperation.batchno.required',
         });
-      return {
-        uuid: randomUUID(),
-        stockItemUuid: item.uuid,
-        batchNo: it.batchNo ? String(it.batchNo) : null,
-        expiration: it.expiration ? String(it.expiration).slice(0, 10) : null,
-        quantity: q,
-      };
+      const named = typeof it.stockBatchUuid === 'string' ? this.batches.get(it.stockBatchUuid) : undefined;
+      const batchNo = named ? named.batchNo : it.batchNo ? String(it.batchNo) : null;
+      const expiration = named ? named.expiration : it.expiration ? String(it.expiration).slice(0, 10) : null;
+      if (batchNo && !this.batches.has(batchUuidOf(item.uuid, batchNo)))
+        this.batches.set(batchUuidOf(item.uuid, batchNo), {
+          uuid: batchUuidOf(item.uuid, batchNo),
+          stockItemUuid: item.uuid,
+          batchNo,
+          expiration,
+        });
+      return { uuid: randomUUID(), stockItemUuid: item.uuid, batchNo, expiration, quantity: q };
     });
     const op: StockOperation = {
       uuid: randomUUID(),
@@ -359,6 +379,21 @@ export class StockService {
       const uom = it.stockItemPackagingUOMUuid;
       if (typeof uom !== 'string' || !known.has(uom))
         throw restError(400, `Stock item uom ${uom === undefined || uom === null ? 'null' : String(uom)} not found`);
+    }
+  }
+
+  /**
+   * Lines of a type that moves existing stock must name a known batch by `stockBatchUuid`
+   * (NAMES_BATCH_UUID); a batch number is not looked up. Only the REST create checks it.
+   */
+  requireBatches(body: Record<string, any>): void {
+    const type = this.types.get(String(body?.operationTypeUuid));
+    if (!type || !NAMES_BATCH_UUID.has(type.operationType)) return;
+    const lines: Record<string, any>[] = Array.isArray(body?.stockOperationItems) ? body.stockOperationItems : [];
+    for (const it of lines) {
+      const uuid = it?.stockBatchUuid;
+      if (typeof uuid !== 'string' || !this.batches.has(uuid))
+        throw restError(400, `Stock batch ${uuid === undefined || uuid === null ? 'null' : String(uuid)} not found`);
     }
   }
 
@@ -614,9 +649,7 @@ export class StockService {
         drugUuid: item.drugUuid,
         drugName: item.drugName,
         commonName: item.commonName,
-        stockBatchUuid: byBatch
-          ? `${item.uuid.slice(0, 24)}${(r.batchNo ?? 'none').padEnd(12, '0').slice(0, 12)}`
-          : null,
+        stockBatchUuid: byBatch ? batchUuidOf(item.uuid, r.batchNo ?? 'none') : null,
         batchNumber: byBatch ? r.batchNo : null,
         expiration: byBatch ? r.expiration : null,
         quantity: live.reduce((n, x) => n + x.quantity, 0),
@@ -704,6 +737,7 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     const user = d.user(req, 'App: stockmanagement.stockoperations');
     const body = req.body as Record<string, unknown>;
     stock.requirePackagingUoms(body);
+    stock.requireBatches(body);
     return reply.code(201).send(stock.operationRep(stock.create(body, user)));
   });
   app.post(`${SM}/stockoperation/:uuid`, async (req) => {
@@ -722,6 +756,16 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
       uuid: body.uuid ?? null,
       lineItems: body.lineItems ?? null,
     };
+  });
+  // StockBatchResource.doSearch: stockItemUuid (an unknown one lists nothing), paged as any list
+  app.get(`${SM}/stockbatch`, async (req) => {
+    reader(req);
+    const { stockItemUuid } = q(req);
+    return list(
+      req,
+      [...stock.batches.values()].filter((b) => !stockItemUuid || b.stockItemUuid === stockItemUuid),
+      (b) => ({ ...b, voided: false }),
+    );
   });
   app.get(`${SM}/stockiteminventory`, async (req) => {
     reader(req);

@@ -18,6 +18,8 @@ export interface StockReference {
   party(uuid: string): Promise<Json | undefined>;
   stockItemOf(drugUuid: string, where: string): Promise<Json>;
   stockItem(uuid: string): Promise<Json | undefined>;
+  /** The uuid of the item's batch with this number (none: the batch without one); a 422 naming `where`. */
+  batchOf(item: Json, batchNo: string | undefined, where: string, expiry?: string): Promise<string>;
   operationType(type: string): Promise<string>;
   reasonUuid(name: string, where: string): Promise<string>;
   clear(): void;
@@ -57,6 +59,33 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
         client
           .call<Json>({ method: 'GET', path: `${SM}/stockitem/${uuid}`, accept: [404] })
           .then((x) => (x?.uuid === uuid ? x : undefined)),
+      );
+    },
+    // not cached: a receipt makes a batch, and a count of it may follow at once
+    async batchOf(item, batchNo, where, expiry) {
+      const batches = await client.all<Json>({
+        path: `${SM}/stockbatch`,
+        query: { stockItemUuid: String(item.uuid), v: 'default' },
+      });
+      const wanted = batchNo?.trim().toLowerCase() ?? '';
+      const found = batches.filter(
+        (b) =>
+          b.voided !== true &&
+          String(b.batchNo ?? '')
+            .trim()
+            .toLowerCase() === wanted,
+      );
+      // the module keeps one batch per number and expiry (findStockBatch): the expiry tells two apart
+      const dated = found.filter((b) => expiry && String(b.expiration ?? '').slice(0, 10) === expiry.slice(0, 10));
+      if (found.length === 1 || dated.length === 1) return String((dated.length === 1 ? dated : found)[0].uuid);
+      const drug = String(item.drugName ?? item.uuid);
+      throw new BusinessRuleError(
+        found.length > 1
+          ? `OpenMRS has ${found.length} batches ${batchNo} of ${drug}: the line needs the lot's expiry to tell them apart`
+          : batchNo
+            ? `OpenMRS has no batch ${batchNo} of ${drug}: a batch is made by receiving it, then it can be counted or adjusted`
+            : `${drug} is kept by batch in OpenMRS: the line needs its lot number`,
+        where,
       );
     },
     operationType(type) {

@@ -148,6 +148,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         return {
           stockItemUuid: String(item.uuid),
           stockItemPackagingUOMUuid: dispensingUomOf(item, `${where}.code`),
+          // counts and adjustments move an existing batch, named by its uuid (requiresBatchUuid)
+          stockBatchUuid: await reference.batchOf(item, l.lot?.number, `${where}.extension`, l.lot?.expiry),
           batchNo: l.lot?.number ?? null,
           expiration: l.lot?.expiry ?? null,
           quantity,

@@ -109,7 +109,7 @@ t.test('an adjustment with its reason: a completed adjustment, stock down by the
 });
 
 t.test(
-  'refused before anything is written: no reason, unknown reason, unmapped product, uncounted batch',
+  'refused before anything is written: no reason, unknown reason, unmapped product, uncounted or unknown batch',
   async (t) => {
     const { sb, stock } = await setup(t);
     t.match(await failure(stock.report(adjustment({ reason: undefined }), memoryJournal())), {
@@ -137,6 +137,20 @@ t.test(
         ),
       ),
       { status: 422, message: /needs its lot number/ },
+    );
+    // the module names an adjusted batch by its uuid: a number it never received is no batch
+    t.match(
+      await failure(
+        stock.report(
+          adjustment({
+            lines: [
+              { product: PARACETAMOL, quantity: { value: 5, unit: 'dispensing-unit' }, lot: { number: 'PCM-9999' } },
+            ],
+          }),
+          memoryJournal(),
+        ),
+      ),
+      { status: 422, message: /no batch PCM-9999 of Paracetamol/ },
     );
     t.match(await failure(stock.precheck!(count({ facility: { id: LOC.lumley } }))), {
       status: 422,
