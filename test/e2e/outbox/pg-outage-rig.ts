@@ -178,10 +178,9 @@ export async function deadOrders(store: Store): Promise<Map<string, string>> {
 }
 
 /**
- * Known defect (notes/s15-E.md): after a cut, orders for the facility/program of an initiate
- * whose end was not recorded can wait on its unresolved ledger note (lock-error) until
- * UNRESOLVED_HOLD_MS (5 min), and with the test's short backoff they are dead-lettered first.
- * Reported as a todo (not failing the suite) until it is fixed; every other dead letter fails.
+ * A dead letter behind an OpenLMIS initiate note: after a cut, an initiate whose resolution was
+ * never recorded held its facility/program's other orders until UNRESOLVED_HOLD_MS (5 min), and
+ * with the test's short backoff they were dead-lettered first. Fixed: a note whose write ended
+ * done no longer holds (write-ledger.ts storeLedger); the tests now fail on one.
  */
-export const HOLD_TODO = 'orders dead-lettered behind an unresolved OpenLMIS initiate note (notes/s15-E.md)';
 export const isHoldDeadLetter = (why: string) => /waiting to learn whether OpenLMIS applied its initiate/.test(why);

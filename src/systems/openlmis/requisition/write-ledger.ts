@@ -76,8 +76,16 @@ function busy(err: unknown): never {
   throw err;
 }
 
-/** The mediator's ledger: the store's cross-instance lock, notes kept in the audit trail. */
-export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'listAudit'>): WriteLedger {
+/**
+ * The mediator's ledger: the store's cross-instance lock, notes kept in the audit trail. A note's
+ * owner is its write's outbox job id: a job that ended done learnt its initiate's outcome (it
+ * filled and submitted the requisition it initiated or adopted), so its note no longer holds
+ * anyone back even when the resolution itself was never recorded. That record is asked for with
+ * the job's end but is a write of its own: with the database cut at that moment (helper E's
+ * PostgreSQL outage test) the job ended done and the note held the facility's other orders for
+ * UNRESOLVED_HOLD_MS.
+ */
+export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'listAudit' | 'getJob'>): WriteLedger {
   return {
     serialise: (key, fn) => store.withLock(key, fn, { waitMs: LOCK_WAIT_MS }).catch(busy),
     note: (key, note) =>
@@ -95,7 +103,7 @@ export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'lis
       }),
     async unresolved(key) {
       const entries = await store.listAudit({ subject: key, limit: NOTES_KEPT });
-      return unresolvedOf(
+      const open = unresolvedOf(
         entries.flatMap((e): LedgerEntry[] => {
           if (e.action === NOTE_ACTION) return [{ kind: 'note', ...(e.details as unknown as InitiateNote) }];
           if (e.action === RESOLVED_ACTION)
@@ -103,6 +111,9 @@ export function storeLedger(store: Pick<Store, 'withLock' | 'appendAudit' | 'lis
           return [];
         }),
       );
+      // usually none are open: the job lookups cost nothing on the common path
+      const ended = await Promise.all(open.map(async (n) => (await store.getJob(n.owner))?.status === 'done'));
+      return open.filter((_, i) => !ended[i]);
     },
   };
 }

@@ -7,6 +7,7 @@ import t from 'tap';
 import { UpstreamError } from '../../../../src/domain/errors.js';
 import { countsAgainstSystem } from '../../../../src/outbox/failures.js';
 import { openStore } from '../../../../src/store/index.js';
+import { newJob } from '../../../support/new-job.js';
 import {
   memoryLedger,
   storeLedger,
@@ -72,4 +73,49 @@ t.test('waiting for a write of ours never counts against the system (the breaker
   });
   t.equal(countsAgainstSystem(waiting), false);
   t.equal(countsAgainstSystem(down), true);
+});
+
+/**
+ * A note's owner is its write's outbox job. The resolution is a write of its own beside the job's
+ * end; with the database cut at that moment the job ended done and its note, never resolved, held
+ * every other order for the facility, program and period back for UNRESOLVED_HOLD_MS (helper E's
+ * PostgreSQL outage test). A job that ended done knows what its initiate did: its note is closed.
+ */
+t.test('a note whose write ended done no longer holds anyone back, resolved or not', async (t) => {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  t.teardown(() => store.close());
+  const ledger = storeLedger(store);
+  await store.recordWrites(
+    [
+      newJob('J-done', { status: 'in-flight', attempts: 1, leaseOwner: 'w', leaseUntil: Date.now() + 60_000 }),
+      newJob('J-dead', { status: 'in-flight', attempts: 1, leaseOwner: 'w', leaseUntil: Date.now() + 60_000 }),
+      newJob('J-running'),
+    ],
+    [],
+  );
+  await ledger.note(KEY, note('J-done'));
+  await ledger.note(KEY, note('J-dead'));
+  await ledger.note(KEY, note('J-running'));
+  t.same(
+    (await ledger.unresolved(KEY)).map((n) => n.owner),
+    ['J-running', 'J-dead', 'J-done'],
+    'all three open while their writes run',
+  );
+  t.ok(await store.finishJob('J-done', 'w', { status: 'done', result: { system: 'openlmis', ids: {} } }, Date.now()));
+  t.ok(
+    await store.finishJob(
+      'J-dead',
+      'w',
+      {
+        status: 'dead',
+        error: { name: 'UpstreamError', status: 504, issues: [{ code: 'timeout', diagnostics: 'no answer' }] },
+      },
+      Date.now(),
+    ),
+  );
+  t.same(
+    (await ledger.unresolved(KEY)).map((n) => n.owner),
+    ['J-running', 'J-dead'],
+    'the done write no longer holds; a dead one may still have a request in the air, so it does',
+  );
 });
