@@ -6,6 +6,7 @@ import {
   UpstreamError,
   type Issue,
 } from '../domain/errors.js';
+import { describeError } from '../outbox/errors.js';
 import { isDatabaseAway } from '../outbox/failures.js';
 import { redact } from '../platform/redaction.js';
 
@@ -154,7 +155,11 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
       message: error.message,
     };
   }
-  if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
+  // the database away answers every request in flight with the same 503: one warning line each,
+  // not an error with a stack (an outage of seconds logged hundreds of stacks)
+  if (isDatabaseAway(err))
+    request.log.warn({ status: error.status, err: describeError(err) }, 'the mediator database is unavailable');
+  else if (error.status >= 500 && !(err instanceof MediatorError)) request.log.error({ err }, 'unhandled error');
   else request.log.info({ status: error.status, diagnostics: error.message }, 'request refused');
   if (err instanceof MethodNotAllowedError) void reply.header('Allow', err.allow.join(', '));
   void reply
