@@ -227,6 +227,22 @@ export async function update(
     });
   }
   const service = serviceFor<unknown>(ctx, route);
+  // with If-Match, the check and the write are one step: another update of this resource from the
+  // same version waits, then reads the version this one wrote and gets its 412 (no lost update)
+  if (ifMatch && ctx.services.exclusively)
+    return ctx.services.exclusively(`${route.type}/${id}`, () => updateChecked(ctx, route, service, resource, ifMatch));
+  return updateChecked(ctx, route, service, resource, ifMatch);
+}
+
+async function updateChecked(
+  ctx: FhirContext,
+  route: ResourceRoute,
+  service: FlowService<unknown>,
+  resource: Json,
+  ifMatch: string | undefined,
+): Promise<FhirResult> {
+  const { type } = route;
+  const id = String(resource.id);
   let currentValue: unknown;
   try {
     currentValue = await service.read(id);

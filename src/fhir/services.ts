@@ -64,9 +64,15 @@ export interface FhirServices {
    * all, then delivered. A refusal is thrown through the refused write's `posted`.
    */
   writeAll(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
+  /**
+   * Runs `fn` while no other call with this name runs, on any instance: a conditional update's
+   * read, If-Match check and write, so two updates from one version cannot both pass the check.
+   * Absent: the caller runs `fn` as it is (services in memory, one client at a time).
+   */
+  exclusively?<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'writeAll'>;
+export type Flow = keyof Omit<FhirServices, 'writeAll' | 'exclusively'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

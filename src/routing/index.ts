@@ -1,5 +1,7 @@
 import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
+import { ConflictError } from '../domain/errors.js';
+import { LockWaitTimeout } from '../store/keyed-mutex.js';
 import type { Store } from '../store/types.js';
 import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
@@ -66,5 +68,13 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
+  services.exclusively = (name, fn) =>
+    deps.store.withLock(`fhir-update|${name}`, fn, { waitMs: UPDATE_LOCK_WAIT_MS }).catch((err: unknown) => {
+      if (!(err instanceof LockWaitTimeout)) throw err;
+      throw new ConflictError(`another update of ${name} is still being written; read it again and retry`);
+    });
   return services;
 }
+
+/** How long a conditional update waits for one of the same resource (an upstream write, its retries). */
+const UPDATE_LOCK_WAIT_MS = 30_000;

@@ -80,3 +80,24 @@ t.test('a name changed A, B, A, B: the second change to B reaches OpenMRS too', 
   const uuid = [...sb.store.locations.values()].find((l) => l.name.startsWith('Amani'))!.uuid;
   t.equal(sb.store.locations.get(uuid)!.name, 'Amani Health Centre', 'OpenMRS holds the last name');
 });
+
+t.test('two clients update one Location from the same version at once: one 200, one 412', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const id = 'registry-amani-2';
+  const created = await fhir('PUT', `/fhir/Location/${id}`, location(id));
+  t.ok(created.status < 300, why(created));
+  const etag = created.headers.get('etag')!;
+  const [a, b] = await Promise.all(
+    ['Amani A', 'Amani B'].map((name) =>
+      fhir('PUT', `/fhir/Location/${id}`, location(id, { name }), { 'if-match': etag }),
+    ),
+  );
+  t.same([a.status, b.status].sort(), [200, 412], `${why(a)} / ${why(b)}`);
+  const won = a.status === 200 ? a : b;
+  const read = await fhir('GET', `/fhir/Location/${id}`);
+  t.equal(read.body.name, won.body.name, 'the resource is what the 200 said');
+  t.equal(read.headers.get('etag'), won.headers.get('etag'));
+  t.equal(sb.store.writes['location.update'], 1, 'one write upstream: the 412 wrote nothing');
+});
