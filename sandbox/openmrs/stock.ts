@@ -454,12 +454,51 @@ export class StockService {
         400,
         `stockmanagement.stockoperation.action.notallowed: ${name} on a ${op.status} ${op.operationType}`,
       );
+    if (name === 'SUBMIT' && !seeding) this.refuseNegativeBalance(op);
     if (to === 'DISPATCHED') this.move(op, 'dispatch');
     if (to === 'COMPLETED') this.move(op, 'complete');
     op.status = to;
     op.statusHistory.push(to);
     if (!seeding) this.store.count(`stockoperation.${name.toLowerCase()}.${op.operationType}`);
     return op;
+  }
+
+  /**
+   * On SUBMIT, an operation that takes stock out of its source may not leave a batch there below
+   * zero: StockManagementServiceImpl.validateStockInventoryAfterOperation, for the types whose
+   * processor says shouldVerifyNegativeStockAmountsAtSource (adjustment, disposed, transferout,
+   * stockissue) unless the global property stockmanagement.negativeStockBalanceAllowed (default
+   * false, omod config.xml) is set. The refusal is a StockManagementException (400) whose message
+   * is "Item %1s batch %2s will have a negative balance of %3s %4s after operation."; the operation
+   * stays as it was.
+   */
+  private refuseNegativeBalance(op: StockOperation): void {
+    const outOfSource: Partial<Record<OperationType, number>> = {
+      adjustment: 1,
+      disposed: -1,
+      transferout: -1,
+      stockissue: -1,
+    };
+    const sign = outOfSource[op.operationType];
+    if (!sign || !op.sourceUuid) return;
+    const effect = new Map<string, { item: OperationItem; change: number }>();
+    for (const it of op.items) {
+      const key = `${it.stockItemUuid}|${it.batchNo ?? ''}`;
+      const e = effect.get(key) ?? { item: it, change: 0 };
+      e.change += sign * it.quantity;
+      effect.set(key, e);
+    }
+    const errors = [...effect.values()]
+      .map(({ item, change }) => ({
+        item,
+        after: this.quantity(op.sourceUuid!, item.stockItemUuid, item.batchNo) + change,
+      }))
+      .filter(({ after }) => after < 0)
+      .map(({ item, after }) => {
+        const stockItem = this.items.get(item.stockItemUuid)!;
+        return `Item ${stockItem.drugName} batch ${item.batchNo} will have a negative balance of ${after} ${stockItem.dispensingUnitName} after operation.`;
+      });
+    if (errors.length) throw restError(400, errors.join(', '));
   }
 
   private add(

@@ -119,6 +119,50 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     };
   };
 
+  /**
+   * An adjustment may not leave a batch below zero at the location: OpenMRS refuses its SUBMIT
+   * ("Item … batch … will have a negative balance of …", StockManagementServiceImpl
+   * .validateStockInventoryAfterOperation; allowed only with stockmanagement.negativeStockBalanceAllowed)
+   * after the create succeeded, which would leave a NEW operation behind. Checked against the batch's
+   * on-hand first; a count that changes in between still meets the module's refusal.
+   */
+  const refuseOverdraw = async (
+    partyUuid: string,
+    items: { stockItemUuid: string; stockBatchUuid: string; batchNo: string | null; quantity: number }[],
+  ): Promise<void> => {
+    const onHand = new Map<string, number>();
+    const taken = new Map<string, number>();
+    for (const [i, it] of items.entries()) {
+      if (!onHand.has(it.stockBatchUuid)) {
+        const body = await client.call<Json>({
+          method: 'GET',
+          path: `${SM}/stockiteminventory`,
+          query: {
+            partyUuid,
+            stockItemUuid: it.stockItemUuid,
+            groupBy: 'LocationStockItemBatchNo',
+            includeBatchNo: true,
+            v: 'default',
+          },
+        });
+        const rows: Json[] = Array.isArray(body?.results) ? body.results : [];
+        const row = rows.find(
+          (r) => r.stockBatchUuid === it.stockBatchUuid || (it.batchNo !== null && r.batchNumber === it.batchNo),
+        );
+        onHand.set(it.stockBatchUuid, Number(row?.quantity ?? 0));
+      }
+      const held = onHand.get(it.stockBatchUuid)!;
+      const net = (taken.get(it.stockBatchUuid) ?? 0) - it.quantity;
+      taken.set(it.stockBatchUuid, net);
+      if (held - net < 0)
+        throw new BusinessRuleError(
+          `batch ${it.batchNo ?? '(no number)'} holds ${held} at this location: taking ${net} would leave it ` +
+            'negative, which OpenMRS refuses',
+          `InventoryReport.inventoryListing[0].item[${i}].quantity`,
+        );
+    }
+  };
+
   /** Everything the operation needs, resolved without writing (also the precheck). */
   const plan = async (report: StockReport) => {
     const location = await locationOf(deps, report.facility, WHERE);
@@ -156,6 +200,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         };
       }),
     );
+    if (type === 'adjustment') await refuseOverdraw(String(party.uuid), items);
     // where the reason came from, as a domain path the FHIR edge turns into that element
     // (operationTypeReason, or the line's stock-reason extension)
     const reasonLine = report.lines.findIndex((l) => l.reason);

@@ -160,6 +160,26 @@ t.test(
   },
 );
 
+t.test('an adjustment taking more than the batch holds is refused before anything is written', async (t) => {
+  // OpenMRS refuses its SUBMIT (validateStockInventoryAfterOperation) after the create succeeded:
+  // checked first, or a NEW operation would be left behind for every such report
+  const { sb, stock } = await setup(t);
+  const err = await failure(
+    stock.report(
+      adjustment({
+        lines: [
+          { product: PARACETAMOL, quantity: { value: 1500, unit: 'dispensing-unit' }, lot: { number: 'PCM-2401' } },
+          { product: PARACETAMOL, quantity: { value: 600, unit: 'dispensing-unit' }, lot: { number: 'PCM-2401' } },
+        ],
+      }),
+      memoryJournal(),
+    ),
+  );
+  t.match(err, { status: 422, message: /PCM-2401.*2000.*negative/ });
+  t.match(JSON.stringify(err), /inventoryListing\[0\]\.item\[1\]\.quantity/, 'the line that overdraws');
+  t.same(sb.store.writes, {}, 'nothing written');
+});
+
 t.test('a lost create answer: the retry finds the operation by its external reference, one operation', async (t) => {
   const { sb, stock } = await setup(t);
   sb.faults.add({
