@@ -4,6 +4,7 @@ import type { Json } from './codecs/common.js';
 import type { WriteOutcome } from './services.js';
 import {
   checkIfMatch,
+  checkIfNoneMatch,
   conditionalMatch,
   create,
   decodePart,
@@ -45,6 +46,7 @@ interface Entry {
   query?: string;
   resource?: Json;
   ifMatch?: string;
+  ifNoneMatch?: string;
   ifNoneExist?: string;
   /** Answered without a write: a DELETE of what is deleted already. */
   done?: FhirResult;
@@ -111,6 +113,7 @@ function parseEntry(raw: Json, index: number): Entry {
     query,
     resource: raw.resource,
     ifMatch: request.ifMatch,
+    ifNoneMatch: request.ifNoneMatch,
     ifNoneExist: request.ifNoneExist,
   };
 }
@@ -156,7 +159,7 @@ async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);
   const put = await asPut(ctx, e);
   if (put.done) return put.done;
-  const result = await update(ctx, put.type, put.id!, put.resource, put.ifMatch);
+  const result = await update(ctx, put.type, put.id!, put.resource, put.ifMatch, put.ifNoneMatch);
   return put.deleted ? deleteAnswer(put.type, put.id!, result) : result;
 }
 
@@ -293,6 +296,12 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
       }
       if (current) existed.add(e.index);
       checkIfMatch(current?.resource, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+      checkIfNoneMatch(
+        current?.resource,
+        e.ifNoneMatch,
+        `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
+        `Bundle.entry[${e.index}].request.ifNoneMatch`,
+      );
     }
     const part = decodePart(
       ctx,

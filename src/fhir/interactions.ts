@@ -123,20 +123,48 @@ export async function read(ctx: FhirContext, type: string, id: string): Promise<
   return { status: 200, body: resource, headers };
 }
 
-function etagVersion(ifMatch: string): string {
-  return ifMatch.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+/**
+ * The versions an If-Match or If-None-Match names: '*' (any), or each entity tag of its list,
+ * weak or strong alike (every ETag served is weak: FHIR compares versions, RFC 9110 §13.1.1 lets
+ * If-None-Match compare weakly, and clients send back W/"v", "v" or a bare v).
+ */
+function etagVersions(header: string): '*' | string[] {
+  if (header.trim() === '*') return '*';
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
 export function checkIfMatch(current: Json | undefined, ifMatch: string | undefined, path: string): void {
   if (!ifMatch) return;
   if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, ['If-Match']);
-  if (etagVersion(ifMatch) !== current.meta?.versionId) {
+  const versions = etagVersions(ifMatch);
+  if (versions !== '*' && !versions.includes(String(current.meta?.versionId))) {
     throw new ConflictError(
       `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
       412,
       ['If-Match'],
     );
   }
+}
+
+/** If-None-Match on an update: `*` writes only what does not exist yet, a version list anything but those. */
+export function checkIfNoneMatch(
+  current: Json | undefined,
+  ifNoneMatch: string | undefined,
+  path: string,
+  where = 'If-None-Match',
+): void {
+  if (!ifNoneMatch || !current) return;
+  const versions = etagVersions(ifNoneMatch);
+  if (versions === '*')
+    throw new ConflictError(
+      `${path} exists (version W/"${current.meta?.versionId}"): If-None-Match * creates only`,
+      412,
+      [where],
+    );
+  if (versions.includes(String(current.meta?.versionId)))
+    throw new ConflictError(`${path} is at version W/"${current.meta?.versionId}", which If-None-Match excludes`, 412, [
+      where,
+    ]);
 }
 
 /** Shapes the reply of a write from the service outcome and the client's Prefer header. */
@@ -215,6 +243,7 @@ export async function update(
   id: string,
   body: unknown,
   ifMatch?: string,
+  ifNoneMatch?: string,
 ): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
   assertValidResource(ctx.version, body, type, validationOptions(ctx));
@@ -229,9 +258,12 @@ export async function update(
   const service = serviceFor<unknown>(ctx, route);
   // with If-Match, the check and the write are one step: another update of this resource from the
   // same version waits, then reads the version this one wrote and gets its 412 (no lost update)
-  if (ifMatch && ctx.services.exclusively)
-    return ctx.services.exclusively(`${route.type}/${id}`, () => updateChecked(ctx, route, service, resource, ifMatch));
-  return updateChecked(ctx, route, service, resource, ifMatch);
+  const conditions = { ifMatch, ifNoneMatch };
+  if ((ifMatch || ifNoneMatch) && ctx.services.exclusively)
+    return ctx.services.exclusively(`${route.type}/${id}`, () =>
+      updateChecked(ctx, route, service, resource, conditions),
+    );
+  return updateChecked(ctx, route, service, resource, conditions);
 }
 
 async function updateChecked(
@@ -239,7 +271,7 @@ async function updateChecked(
   route: ResourceRoute,
   service: FlowService<unknown>,
   resource: Json,
-  ifMatch: string | undefined,
+  { ifMatch, ifNoneMatch }: { ifMatch?: string; ifNoneMatch?: string },
 ): Promise<FhirResult> {
   const { type } = route;
   const id = String(resource.id);
@@ -253,6 +285,7 @@ async function updateChecked(
     ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
     : undefined;
   checkIfMatch(current, ifMatch, `${type}/${id}`);
+  checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
   // the resource sent back exactly as its system holds it (a read, then a PUT without edits):
   // nothing to write. Not while a write to it is queued or given up: the outbox answers that.
   if (current && currentValue && sameContent(current, resource) && ((await service.settled?.(id)) ?? true)) {
@@ -439,7 +472,9 @@ async function currentToChange(
   if (!current)
     throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
   checkIfMatch(current, ifMatch, `${type}/${id}`);
-  return [current, ifMatch ?? `W/"${current.meta?.versionId}"`];
+  // the version changed, not the If-Match as sent: an If-Match * must not let a change made in
+  // between be written over
+  return [current, `W/"${current.meta?.versionId}"`];
 }
 
 export function sameGroup(

@@ -162,6 +162,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
         idParam(request),
         request.body,
         request.headers['if-match'] as string | undefined,
+        request.headers['if-none-match'] as string | undefined,
       ),
     ),
   );

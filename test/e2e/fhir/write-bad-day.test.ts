@@ -101,3 +101,60 @@ t.test('two clients update one Location from the same version at once: one 200, 
   t.equal(read.headers.get('etag'), won.headers.get('etag'));
   t.equal(sb.store.writes['location.update'], 1, 'one write upstream: the 412 wrote nothing');
 });
+
+t.test('If-None-Match * creates only; If-Match * updates only what exists (RFC 9110 §13.1)', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const id = 'registry-amani-3';
+  const created = await fhir('PUT', `/fhir/Location/${id}`, location(id), { 'if-none-match': '*' });
+  t.equal(created.status, 201, why(created));
+  const again = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name: 'Amani Other' }), {
+    'if-none-match': '*',
+  });
+  t.equal(again.status, 412, why(again));
+  t.same(again.body.issue[0].expression, ['If-None-Match']);
+  const excluded = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name: 'Amani Other' }), {
+    'if-none-match': created.headers.get('etag')!,
+  });
+  t.equal(excluded.status, 412, `If-None-Match naming the current version: ${why(excluded)}`);
+  t.equal((await fhir('GET', `/fhir/Location/${id}`)).body.name, 'Amani Clinic', 'nothing overwritten');
+  t.equal(sb.store.writes['location.update'] ?? 0, 0);
+
+  const any = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name: 'Amani Health Centre' }), {
+    'if-match': '*',
+  });
+  t.equal(any.status, 200, `If-Match * on a resource that exists: ${why(any)}`);
+  t.equal((await fhir('GET', `/fhir/Location/${id}`)).body.name, 'Amani Health Centre');
+  const listed = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name: 'Amani Clinic' }), {
+    'if-match': `W/"not-this", ${any.headers.get('etag')}`,
+  });
+  t.equal(listed.status, 200, `If-Match listing the current version among others: ${why(listed)}`);
+  const none = await fhir('PUT', '/fhir/Location/registry-amani-4', location('registry-amani-4'), { 'if-match': '*' });
+  t.equal(none.status, 412, `If-Match * on a resource that does not exist: ${why(none)}`);
+
+  const batch = await fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [
+      {
+        resource: location(id, { name: 'Amani Batch' }),
+        request: { method: 'PUT', url: `Location/${id}`, ifNoneMatch: '*' },
+      },
+      {
+        resource: location('registry-amani-5', {
+          identifier: [{ system: CODE, value: 'SBX-90005' }],
+          name: 'Amani Five',
+        }),
+        request: { method: 'PUT', url: 'Location/registry-amani-5', ifNoneMatch: '*' },
+      },
+    ],
+  });
+  t.equal(batch.status, 200, why(batch));
+  t.same(
+    batch.body.entry.map((e: any) => e.response.status),
+    ['412', '201 Created'],
+    JSON.stringify(batch.body.entry.map((e: any) => e.response)),
+  );
+  t.equal((await fhir('GET', `/fhir/Location/${id}`)).body.name, 'Amani Clinic', 'the refused entry wrote nothing');
+});
