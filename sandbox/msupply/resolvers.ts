@@ -803,7 +803,25 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         stocktake.stocktakeDate = input.stocktakeDate;
       }
       if (input.status === 'FINALISED') {
-        const { reducedBelowZero } = state.finaliseStocktake(stocktake);
+        // a status change with no lines is BadUserInput (update/validate.rs NoLines, mapped in
+        // graphql/stocktake/src/mutations/update.rs as "Update stocktake {id}: NoLines")
+        if (!state.stocktakeLinesOf(stocktake.id).length)
+          throw badUserInput(`Update stocktake ${stocktake.id}: NoLines`);
+        const { reducedBelowZero, mismatched } = state.finaliseStocktake(stocktake);
+        if (mismatched.length)
+          return typedError(
+            'UpdateStocktakeError',
+            'SnapshotCountCurrentCountMismatch',
+            "Snapshot count doesn't match the current stock count",
+            {
+              lines: mismatched.map((l) => ({
+                __typename: 'SnapshotCountCurrentCountMismatchLine',
+                // graphql/types/src/types/stocktake_line errors: SnapshotCountCurrentCountMismatchLine
+                description: 'Snapshot count does not match current count.',
+                stocktakeLine: stocktakeLineNode(state, l),
+              })),
+            },
+          );
         if (reducedBelowZero.length) {
           return typedError('UpdateStocktakeError', 'StockLinesReducedBelowZero', 'Stock lines reduced below zero', {
             errors: reducedBelowZero.map((l) => ({

@@ -506,9 +506,10 @@ export class MsupplyState {
   /**
    * FINALISED applies each counted line: the stock line takes the counted packs (a new batch
    * becomes a new stock line). Refused as a whole when a line would take more than is available
-   * (StockLinesReducedBelowZero: stock reserved on a shipment cannot be counted away).
+   * (StockLinesReducedBelowZero: stock reserved on a shipment cannot be counted away), and when a
+   * counted line's snapshot no longer equals its stock line's packs (SnapshotCountCurrentCountMismatch).
    */
-  finaliseStocktake(stocktake: Stocktake): { reducedBelowZero: StockLine[] } {
+  finaliseStocktake(stocktake: Stocktake): { reducedBelowZero: StockLine[]; mismatched: StocktakeLine[] } {
     const counted = this.stocktakeLinesOf(stocktake.id).filter((l) => l.countedNumberOfPacks !== null);
     const below = counted.flatMap((l) => {
       const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
@@ -516,7 +517,14 @@ export class MsupplyState {
       const reserved = stock.totalNumberOfPacks - stock.availableNumberOfPacks;
       return l.countedNumberOfPacks! < reserved ? [stock] : [];
     });
-    if (below.length) return { reducedBelowZero: below };
+    if (below.length) return { reducedBelowZero: below, mismatched: [] };
+    // the stock moved since the line took its snapshot: refused, nothing applied
+    // (service/src/stocktake/update/validate.rs check_snapshot_matches_current_count)
+    const mismatched = counted.filter((l) => {
+      const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
+      return stock !== undefined && stock.totalNumberOfPacks !== l.snapshotNumberOfPacks;
+    });
+    if (mismatched.length) return { reducedBelowZero: [], mismatched };
     for (const l of counted) {
       const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
       if (stock) {
@@ -549,7 +557,7 @@ export class MsupplyState {
     }
     stocktake.status = 'FINALISED';
     stocktake.finalisedDatetime = this.iso();
-    return { reducedBelowZero: [] };
+    return { reducedBelowZero: [], mismatched: [] };
   }
 
   counts() {
