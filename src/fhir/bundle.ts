@@ -249,13 +249,38 @@ function groupValue(g: Group): unknown {
 }
 
 /**
+ * A transaction changes each resource at most once (FHIR http.html#trules: overlapping identities
+ * fail the transaction). Two entries changing one resource would become one write of the last, and
+ * both be answered as if each had been written.
+ */
+function assertEachChangedOnce(entries: Entry[]): void {
+  const first = new Map<string, number>();
+  const issues: Issue[] = [];
+  for (const e of entries) {
+    if (!['PUT', 'PATCH', 'DELETE'].includes(e.method)) continue;
+    const target = `${e.type}/${e.id}`;
+    const earlier = first.get(target);
+    if (earlier === undefined) first.set(target, e.index);
+    else
+      issues.push({
+        code: 'invalid',
+        diagnostics: `Bundle.entry[${e.index}] changes ${target}, as Bundle.entry[${earlier}] does: a transaction changes each resource at most once`,
+        expression: [`Bundle.entry[${e.index}].request.url`],
+      });
+  }
+  if (issues.length) throw new MediatorError(400, issues);
+}
+
+/**
  * Transaction: all or nothing. Every entry is parsed, validated, decoded and its conditions
  * checked before anything is written; entries of one order (or one delivery) become one write;
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
  */
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
+  const parsed = raw.map((r, i) => parseEntry(r, i));
+  assertEachChangedOnce(parsed);
   const entries: Entry[] = [];
-  for (const [i, r] of raw.entries()) entries.push(await asPut(ctx, parseEntry(r, i)));
+  for (const e of parsed) entries.push(await asPut(ctx, e));
   const results = new Map<number, FhirResult>();
   const issues: Issue[] = [];
   for (const e of entries) {

@@ -158,3 +158,24 @@ t.test('If-None-Match * creates only; If-Match * updates only what exists (RFC 9
   );
   t.equal((await fhir('GET', `/fhir/Location/${id}`)).body.name, 'Amani Clinic', 'the refused entry wrote nothing');
 });
+
+t.test('a transaction changing one Location twice is refused whole: nothing written', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const id = 'registry-amani-6';
+  const entry = (name: string) => ({
+    resource: location(id, { identifier: [{ system: CODE, value: 'SBX-90006' }], name }),
+    request: { method: 'PUT', url: `Location/${id}` },
+  });
+  const tx = await fhir('POST', '/fhir', {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [entry('Amani Six'), entry('Amani Six bis')],
+  });
+  t.equal(tx.status, 400, why(tx));
+  t.same(tx.body.issue?.[0]?.expression, ['Bundle.entry[1].request.url']);
+  t.match(why(tx), /Bundle\.entry\[0\]/);
+  t.equal((await fhir('GET', `/fhir/Location/${id}`)).status, 404, 'nothing created');
+  t.same(sb.store.writes, {}, 'nothing reached OpenMRS');
+});
