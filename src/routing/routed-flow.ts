@@ -324,8 +324,9 @@ export class RoutedFlow<T> implements FlowService<T> {
    * and the write it follows. Content and version alone recur when a change is undone and made
    * again through this mediator (a name A, B, A, B): the second A to B would be a duplicate of the
    * first, answered 200 and never written. The write of this facility last recorded tells them
-   * apart: the same content from the same version again is that write repeated (a retry, or an
-   * unchanged PUT the system reads back otherwise), any write in between makes it a new one.
+   * apart: the same content from the same version again, or while that write is still being
+   * delivered, is that write repeated (a retry, or an unchanged PUT the system reads back
+   * otherwise), any write in between makes it a new one.
    */
   private async replacingKey(value: T, base: string, known?: { value: unknown }): Promise<string> {
     const key = `${base}|from:${await this.replacedVersion(value, known)}`;
@@ -334,6 +335,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     const last = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
     if (!last || last.idempotencyKey === key || last.idempotencyKey.startsWith(`${key}|after:`))
       return last?.idempotencyKey ?? key;
+    // the same content still being delivered is that write again (sent twice at once, a retry
+    // after a 202), whatever version was read meanwhile: the upstream may already hold it
+    const delivering = last.status === 'pending' || last.status === 'in-flight';
+    if (delivering && last.idempotencyKey.startsWith(`${base}|`)) return last.idempotencyKey;
     return `${key}|after:${last.id}`;
   }
 

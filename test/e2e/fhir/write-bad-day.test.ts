@@ -179,3 +179,14 @@ t.test('a transaction changing one Location twice is refused whole: nothing writ
   t.equal((await fhir('GET', `/fhir/Location/${id}`)).status, 404, 'nothing created');
   t.same(sb.store.writes, {}, 'nothing reached OpenMRS');
 });
+
+t.test('the same Location POST sent twice at once: one create upstream, both answered 2xx', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const { id: _id, ...body } = location('unused', { identifier: [{ system: CODE, value: 'SBX-90007' }] });
+  const [a, b] = await Promise.all([fhir('POST', '/fhir/Location', body), fhir('POST', '/fhir/Location', body)]);
+  t.ok(a.status < 300 && b.status < 300, `${a.status} ${why(a)} / ${b.status} ${why(b)}`);
+  t.equal(a.body?.id, b.body?.id, 'one resource');
+  t.same(sb.store.writes, { 'location.create': 1 }, 'one create reached OpenMRS');
+});
