@@ -9,6 +9,7 @@ import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../src/systems/openmrs/settings.js';
+import { until } from '../../support/net.js';
 
 const INBOUND = 'e2e-inbound-secret';
 const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
@@ -26,7 +27,10 @@ async function rig(t: Test, sb: OpenMrsSandbox) {
       OPENMRS_USERNAME: 'admin',
       OPENMRS_PASSWORD: ADMIN_PASSWORD,
       OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '4000',
+      OUTBOX_DEADLINE_MS: '2000',
+      OUTBOX_SETTLE_MS: '100',
+      OUTBOX_BACKOFF_BASE_MS: '50',
+      OUTBOX_BACKOFF_CAP_MS: '200',
     } as NodeJS.ProcessEnv),
   );
   t.teardown(async () => {
@@ -189,4 +193,26 @@ t.test('the same Location POST sent twice at once: one create upstream, both ans
   t.ok(a.status < 300 && b.status < 300, `${a.status} ${why(a)} / ${b.status} ${why(b)}`);
   t.equal(a.body?.id, b.body?.id, 'one resource');
   t.same(sb.store.writes, { 'location.create': 1 }, 'one create reached OpenMRS');
+});
+
+t.test('a PUT answered 202, sent again while still queued: one create once OpenMRS is back', async (t) => {
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const fhir = await rig(t, sb);
+  const id = 'registry-amani-8';
+  const body = location(id, { identifier: [{ system: CODE, value: 'SBX-90008' }], name: 'Amani Eight' });
+  sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/location', action: { type: 'status', status: 503 } });
+  const first = await fhir('PUT', `/fhir/Location/${id}`, body);
+  t.equal(first.status, 202, why(first));
+  const retry = await fhir('PUT', `/fhir/Location/${id}`, body);
+  t.ok([200, 201, 202].includes(retry.status), `the retry: ${retry.status} ${why(retry)}`);
+  sb.faults.clear();
+  await until(
+    'delivered',
+    async () =>
+      (await fhir('GET', `/fhir/Location/${id}`)).body?.name === 'Amani Eight' && !!sb.store.writes['location.create'],
+    20_000,
+  );
+  await new Promise((r) => setTimeout(r, 1500)); // a second job, if any, would be delivered by now
+  t.same(sb.store.writes, { 'location.create': 1 }, 'one write reached OpenMRS');
 });
