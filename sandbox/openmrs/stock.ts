@@ -103,7 +103,13 @@ const TYPE_UUID: Record<OperationType, string> = {
   initial: '2e8b4a1c-0008-4b2a-9c3d-4e5f60718298',
   return: '2e8b4a1c-0009-4b2a-9c3d-4e5f60718299',
 };
-const TRANSFERS = new Set<OperationType>(['transferout', 'stockissue']);
+/**
+ * The types whose processor requiresDispatchAcknowledgement (StockIssue, Return; the base says no):
+ * only they are DISPATCHed and then COMPLETEd by the receiver; the others, transferout included,
+ * go SUBMITTED → APPROVE → COMPLETED and are never DISPATCHED
+ * (StockManagementServiceImpl.processStockOperationAction: "notdispatcheable", "approvalactionnotallowed").
+ */
+const DISPATCHED_TYPES = new Set<OperationType>(['stockissue', 'return']);
 /**
  * The types whose lines name an existing batch by `stockBatchUuid` rather than a batch number
  * (StockOperationTypeProcessorBase.requiresBatchUuid is true; receipt, initial, return and
@@ -228,8 +234,8 @@ export class StockService {
     this.recordingAt = ms;
     try {
       this.act({ name: 'SUBMIT', uuid: op.uuid });
-      this.act({ name: TRANSFERS.has(op.operationType) ? 'DISPATCH' : 'APPROVE', uuid: op.uuid });
-      if (TRANSFERS.has(op.operationType)) this.act({ name: 'COMPLETE', uuid: op.uuid });
+      this.act({ name: DISPATCHED_TYPES.has(op.operationType) ? 'DISPATCH' : 'APPROVE', uuid: op.uuid });
+      if (DISPATCHED_TYPES.has(op.operationType)) this.act({ name: 'COMPLETE', uuid: op.uuid });
     } finally {
       this.recordingAt = undefined;
     }
@@ -430,20 +436,16 @@ export class StockService {
     const op = this.operations.get(String(body?.uuid));
     if (!op) throw notFound();
     const name = String(body?.name ?? '').toUpperCase();
-    const transfer = TRANSFERS.has(op.operationType);
+    const dispatched = DISPATCHED_TYPES.has(op.operationType);
     const next: Partial<Record<string, Partial<Record<OperationStatus, OperationStatus>>>> = {
       SUBMIT: { NEW: 'SUBMITTED', RETURNED: 'SUBMITTED' },
-      APPROVE: transfer
-        ? { SUBMITTED: 'DISPATCHED' }
-        : op.operationType === 'requisition'
-          ? {}
-          : { SUBMITTED: 'COMPLETED' },
-      DISPATCH: transfer ? { SUBMITTED: 'DISPATCHED' } : {},
-      COMPLETE: transfer
+      APPROVE: dispatched || op.operationType === 'requisition' ? {} : { SUBMITTED: 'COMPLETED' },
+      DISPATCH: dispatched ? { NEW: 'DISPATCHED', RETURNED: 'DISPATCHED', SUBMITTED: 'DISPATCHED' } : {},
+      COMPLETE: dispatched
         ? { DISPATCHED: 'COMPLETED' }
         : op.operationType === 'requisition'
           ? { SUBMITTED: 'COMPLETED' }
-          : {},
+          : { NEW: 'COMPLETED', RETURNED: 'COMPLETED' },
       RETURN: { SUBMITTED: 'RETURNED' },
       REJECT: { SUBMITTED: 'REJECTED' },
       CANCEL: { NEW: 'CANCELLED', SUBMITTED: 'CANCELLED', RETURNED: 'CANCELLED' },
@@ -552,6 +554,10 @@ export class StockService {
           this.add(op.sourceUuid!, it, it.quantity, true, op.uuid);
           break;
         case 'transferout':
+          // approved is completed: out of the source and into the destination at once
+          this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
+          this.add(op.destinationUuid!, it, it.quantity, false, op.uuid);
+          break;
         case 'stockissue':
           if (phase === 'dispatch') this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
           else this.add(op.destinationUuid!, it, it.quantity, false, op.uuid);
@@ -562,14 +568,17 @@ export class StockService {
     }
   }
 
-  /** What the supplying store does with a submitted requisition: a transfer out, dispatched, linked to it. */
+  /**
+   * What the supplying store does with a submitted requisition: a stock issue linked to it (the
+   * module wants one for an issue unless allowStockIssueWithoutRequisition), dispatched.
+   */
   fulfil(requisitionUuid: string, quantities?: Record<string, number>): StockOperation {
     const req = this.operations.get(requisitionUuid);
     if (!req || req.operationType !== 'requisition') throw notFound();
     const admin = [...this.store.users.values()][0];
     const transfer = this.create(
       {
-        operationTypeUuid: TYPE_UUID.transferout,
+        operationTypeUuid: TYPE_UUID.stockissue,
         sourceUuid: req.sourceUuid,
         destinationUuid: req.destinationUuid,
         operationDate: new Date(this.store.now()).toISOString(),

@@ -15,10 +15,12 @@ import { SM } from './stock-reference.js';
 import type { StockDeps } from './stock.js';
 
 /**
- * Deliveries ↔ stock operations into a location: a `transferout` from another store (DISPATCHED:
+ * Deliveries ↔ stock operations into a location: a `stockissue` from another store (DISPATCHED:
  * stock left the supplier) or a `receipt` from an external supplier awaiting approval (SUBMITTED)
- * reads as in-progress, COMPLETED as completed; confirming a delivery completes the transfer
+ * reads as in-progress, COMPLETED as completed; confirming a delivery completes the issue
  * (COMPLETE) or approves the receipt (APPROVE), which puts the stock into the receiving location.
+ * A `transferout` is only ever seen completed: the module does not dispatch it (its processor
+ * needs no dispatch acknowledgement), the supplier's APPROVE completes it into the destination.
  * A delivery is named by the operation number; its order is the requisition it fulfils
  * (requisitionStockOperationUuid).
  *
@@ -96,13 +98,15 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
   };
 
   const transfers = async (location?: string) => {
-    const [transfersOut, receipts] = await Promise.all(
-      ['transferout', 'receipt'].map(async (type) =>
+    // a stock issue (DISPATCHED: on its way, the receiver COMPLETEs it) is how a store fulfils a
+    // requisition; a transfer out is never dispatched: its approval completes it into the destination
+    const [issues, transfersOut, receipts] = await Promise.all(
+      ['stockissue', 'transferout', 'receipt'].map(async (type) =>
         listOperations(client, { operationTypeUuid: await reference.operationType(type), locationUuid: location }),
       ),
     );
     // only what is on its way or arrived is a delivery: a NEW or SUBMITTED transfer has not left, a NEW receipt is a draft
-    return [...transfersOut, ...receipts.map((o): Json => ({ ...o, operationType: 'receipt' }))].filter(
+    return [...issues, ...transfersOut, ...receipts.map((o): Json => ({ ...o, operationType: 'receipt' }))].filter(
       (o) => statusOf(o) !== undefined,
     );
   };

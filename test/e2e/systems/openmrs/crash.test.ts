@@ -288,7 +288,7 @@ for (const engine of engineCases()) {
         times: 1,
       });
       const confirming = mediator.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery);
-      await until('the transfer completed', async () => sb.store.writes['stockoperation.complete.transferout'] === 1);
+      await until('the transfer completed', async () => sb.store.writes['stockoperation.complete.stockissue'] === 1);
       await mediator.kill();
       t.equal(await confirming, 'no answer', 'the client got no answer from the killed mediator');
 
@@ -298,7 +298,7 @@ for (const engine of engineCases()) {
         async () => statusOf(await mediator.fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery)) === 200,
         30_000,
       );
-      t.equal(sb.store.writes['stockoperation.complete.transferout'], 1, 'completed once');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
       t.same(
         sb.stock.operations.get(transfer.uuid)!.statusHistory.filter((x) => x === 'COMPLETED'),
         ['COMPLETED'],

@@ -74,7 +74,7 @@ t.test('an order and its receipt round-trip as SupplyRequest and SupplyDelivery'
   );
   const again = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, delivery);
   t.ok(again.status < 300, why(again));
-  t.equal(sb.store.writes['stockoperation.complete.transferout'], 1, 'completed once');
+  t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
   const amox = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
   t.equal(sb.stock.quantity(KILIMA_PARTY, amox), 200, 'the stock arrived at the facility');
 });

@@ -114,6 +114,6 @@ t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
       ],
     });
     t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
-    t.notOk(sb.store.writes['stockoperation.complete.transferout'], 'not completed');
+    t.notOk(sb.store.writes['stockoperation.complete.stockissue'], 'not completed');
   });
 });

@@ -128,7 +128,7 @@ t.test(
       'completed',
       'confirming again changes nothing',
     );
-    t.same(sb.store.writes['stockoperation.complete.transferout'], 1, 'completed once');
+    t.same(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
     t.equal((await c.deliveries!.get(d.lines[0].lineId!))?.status, 'completed');
   },
 );

@@ -178,7 +178,7 @@ t.test('a transfer out received short is refused, naming the module rule; nothin
     message: /completes a transfer as shipped \(200\).*QUANTITY_RECEIVED.*accepting 190 cannot be recorded there/,
   });
   t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
-  t.notOk(sb.store.writes['stockoperation.complete.transferout'], 'not completed');
+  t.notOk(sb.store.writes['stockoperation.complete.stockissue'], 'not completed');
 });
 
 t.test('a product and lot confirmed on two lines is refused at the second; nothing changes', async (t) => {
