@@ -33,10 +33,12 @@ export interface OutageRig {
 }
 
 /** A fresh database and a client connection to it (not one of the mediator's). */
-export async function pgDatabase(t: {
-  teardown(fn: () => unknown): void;
-}): Promise<{ databaseUrl: string; admin: pg.Client }> {
-  const db = await postgres.freshDatabase();
+/** A fresh database on the shared test server, or `own` (a server of the test's own) as it is. */
+export async function pgDatabase(
+  t: { teardown(fn: () => unknown): void },
+  own?: string,
+): Promise<{ databaseUrl: string; admin: pg.Client }> {
+  const db = own ? { databaseUrl: own, drop: async () => undefined } : await postgres.freshDatabase();
   t.teardown(db.drop);
   const admin = new pg.Client({ connectionString: db.databaseUrl });
   admin.on('error', () => undefined);
@@ -45,8 +47,8 @@ export async function pgDatabase(t: {
   return { databaseUrl: db.databaseUrl, admin };
 }
 
-export async function startOutageRig(t: { teardown(fn: () => unknown): void }): Promise<OutageRig> {
-  const db = await pgDatabase(t);
+export async function startOutageRig(t: { teardown(fn: () => unknown): void }, own?: string): Promise<OutageRig> {
+  const db = await pgDatabase(t, own);
   const rig = await startRig({
     DATABASE_URL: db.databaseUrl,
     // an attempt whose end could not be recorded (the database went away at that moment) is

@@ -6,9 +6,11 @@
  * reports the store down. After: writes succeed without restarting the mediator, /ready is 200,
  * the outbox drains, every acknowledged order is one requisition and no order is two.
  *
- * It stops the whole test server (scripts/pg-test-server.sh down/up): run it on a server of its own.
+ * It stops a PostgreSQL server of its own (scripts/pg-test-server.sh start, down, up), not the
+ * shared one other tests use at the same time.
  */
 import { execSync } from 'node:child_process';
+import path from 'node:path';
 import t from 'tap';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
@@ -25,12 +27,24 @@ import {
   type Answer,
 } from './pg-outage-rig.js';
 
-const { PG_TEST_DOWN, PG_TEST_UP } = process.env;
-const SKIP =
-  PG_SKIP ||
-  (!PG_TEST_DOWN || !PG_TEST_UP
-    ? 'skip: no PG_TEST_DOWN/PG_TEST_UP (start the server with scripts/pg-test-server.sh start)'
-    : undefined);
+const SKIP = PG_SKIP;
+
+/**
+ * A PostgreSQL server of this test's own (scripts/pg-test-server.sh, as CI starts the shared one):
+ * stopping the shared server would fail every other PostgreSQL test running beside this one.
+ */
+function ownServer(): { url: string; down: string; up: string; stop: string } {
+  const script = path.resolve(import.meta.dirname, '../../../scripts/pg-test-server.sh');
+  const out = execSync(script + ' start', {
+    env: { ...process.env, PG_TEST_FAST: '1' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  const vars = Object.fromEntries([...out.matchAll(/^export (\w+)='?(.*?)'?$/gm)].map((m) => [m[1], m[2]])) as Record<
+    string,
+    string
+  >;
+  return { url: vars.TEST_DATABASE_URL, down: vars.PG_TEST_DOWN, up: vars.PG_TEST_UP, stop: vars.PG_TEST_STOP };
+}
 
 const CLIENTS = 4;
 /** Answers before the stop. */
@@ -49,11 +63,14 @@ async function probe(url: string): Promise<{ status: number; body: any; ms: numb
 }
 
 t.test('database stopped and started under traffic', { skip: SKIP, timeout: 300_000 }, async (t) => {
-  const { rig, store } = await startOutageRig(t);
-  // never leave the server down (up fails when it is up already)
+  const server = ownServer();
+  // teardowns run last first: the mediator and its pool go before the server does
+  t.teardown(() => execSync(server.stop, { stdio: 'ignore' }));
+  const { rig, store } = await startOutageRig(t, server.url);
+  // never leave the server down while the rest is torn down (up fails when it is up already)
   t.teardown(() => {
     try {
-      execSync(PG_TEST_UP!, { stdio: 'ignore' });
+      execSync(server.up, { stdio: 'ignore' });
     } catch {
       // it was up
     }
@@ -70,13 +87,13 @@ t.test('database stopped and started under traffic', { skip: SKIP, timeout: 300_
 
   const outage = (async () => {
     while (answers.length < STOP_AT) await sleep(20);
-    execSync(PG_TEST_DOWN!, { stdio: 'ignore' });
+    execSync(server.down, { stdio: 'ignore' });
     phase = 'down';
     const upAt = Date.now() + DOWN_MS;
     health = await probe(`${rig.mediator.url}/health`);
     ready = await probe(`${rig.mediator.url}/ready`);
     await sleep(Math.max(0, upAt - Date.now()));
-    execSync(PG_TEST_UP!, { stdio: 'ignore' });
+    execSync(server.up, { stdio: 'ignore' });
     phase = 'after';
   })();
   let sentAfter = 0;
