@@ -787,6 +787,55 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return stocktakeLineNode(state, line);
     },
 
+    /**
+     * msupply-foundation/open-msupply server/service/src/stocktake_line/update (validate.rs,
+     * generate.rs): fields left out keep their value; a counted quantity is checked against the
+     * line's existing snapshot (SnapshotCountCurrentCountMismatchLine when the stock moved since), so
+     * a client brings a stale line up to date with the snapshot first, then the count.
+     */
+    updateStocktakeLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const line = state.stocktakeLines.get(input.id);
+      if (!line) throw badUserInput('StocktakeLineDoesNotExist');
+      const stocktake = state.stocktakes.get(line.stocktakeId)!;
+      if (stocktake.status !== 'NEW')
+        return typedError('UpdateStocktakeLineError', 'CannotEditStocktake', 'Cannot edit stocktake');
+      if (stocktake.storeId !== storeId) throw badUserInput('InvalidStore');
+      const counted = input.countedNumberOfPacks ?? undefined;
+      if (counted !== undefined && counted < 0) throw badUserInput('CountedQuantityBelowZero');
+      const change = counted === undefined ? 0 : counted - line.snapshotNumberOfPacks;
+      const givenId = input.reasonOptionId ?? input.inventoryAdjustmentReasonId;
+      if (change !== 0) {
+        const direction = change > 0 ? 'POSITIVE_INVENTORY_ADJUSTMENT' : 'NEGATIVE_INVENTORY_ADJUSTMENT';
+        const given = givenId ? state.adjustmentReasons.find((r) => r.id === givenId) : undefined;
+        if (givenId && (!given || !given.isActive || given.type !== direction))
+          return typedError('UpdateStocktakeLineError', 'AdjustmentReasonNotValid', 'Adjustment reason is not valid');
+        if (!given && state.adjustmentReasons.some((r) => r.isActive && r.type === direction))
+          return typedError(
+            'UpdateStocktakeLineError',
+            'AdjustmentReasonNotProvided',
+            'Adjustment reason not provided',
+          );
+      }
+      const stock = line.stockLineId ? state.stockLines.get(line.stockLineId) : undefined;
+      if (counted !== undefined && stock && stock.totalNumberOfPacks !== line.snapshotNumberOfPacks)
+        return typedError(
+          'UpdateStocktakeLineError',
+          'SnapshotCountCurrentCountMismatchLine',
+          'Snapshot count does not match current count.',
+        );
+      const updated: StocktakeLine = {
+        ...line,
+        snapshotNumberOfPacks: input.snapshotNumberOfPacks ?? line.snapshotNumberOfPacks,
+        countedNumberOfPacks: counted ?? line.countedNumberOfPacks,
+        reasonOptionId: givenId ?? line.reasonOptionId,
+      };
+      state.stocktakeLines.set(line.id, updated);
+      state.applied.push({ mutation: 'updateStocktakeLine', id: line.id });
+      return stocktakeLineNode(state, updated);
+    },
+
     updateStocktake: ({ storeId, input }, ctx) => {
       inStore(ctx, storeId);
       const { state } = ctx;

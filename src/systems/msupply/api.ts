@@ -131,7 +131,14 @@ export interface StocktakeRow {
   description: string | null;
   comment: string | null;
   lines: {
-    nodes: { id: string; itemId: string; stockLine: { id: string } | null; countedNumberOfPacks: number | null }[];
+    nodes: {
+      id: string;
+      itemId: string;
+      /** The stock line's packs now: a snapshot that differs is refused at finalise. */
+      stockLine: { id: string; totalNumberOfPacks: number } | null;
+      snapshotNumberOfPacks: number;
+      countedNumberOfPacks: number | null;
+    }[];
   };
 }
 
@@ -431,6 +438,18 @@ export function createMsupplyApi(client: MsupplyClient) {
           variables: { storeId, input },
         })
       ).updateStocktake;
+    },
+    /** Fields left out keep their value (stocktake_line/update/generate.rs). */
+    async updateStocktakeLine(
+      storeId: string,
+      input: { id: string; snapshotNumberOfPacks?: number; countedNumberOfPacks?: number; reasonOptionId?: string },
+    ) {
+      return (
+        await client.request<{ updateStocktakeLine: { id: string } }>({
+          query: Q.UPDATE_STOCKTAKE_LINE,
+          variables: { storeId, input },
+        })
+      ).updateStocktakeLine;
     },
     /** Active inventory adjustment reasons (reason options of the two adjustment types). */
     async adjustmentReasons(): Promise<AdjustmentReasonRow[]> {

@@ -582,7 +582,9 @@ export const STOCKTAKES = /* GraphQL */ `
               stockLine {
                 __typename
                 id
+                totalNumberOfPacks
               }
+              snapshotNumberOfPacks
               countedNumberOfPacks
             }
           }
@@ -631,6 +633,23 @@ export const UPDATE_STOCKTAKE = /* GraphQL */ `
         status
       }
       ... on UpdateStocktakeError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_STOCKTAKE_LINE = /* GraphQL */ `
+  mutation updateStocktakeLine($storeId: String!, $input: UpdateStocktakeLineInput!) {
+    updateStocktakeLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on StocktakeLineNode {
+        id
+      }
+      ... on UpdateStocktakeLineError {
         error {
           __typename
           description

@@ -6,6 +6,7 @@ import type { ItemStats, Quantity, StockLine, StockReport } from '../../domain/i
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import type { AdjustmentReasonRow, ItemRow, ItemStatsRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
+import { makeMsupplyError, msupplyReason } from './errors.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
@@ -196,6 +197,39 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     return { store, lines };
   };
 
+  /**
+   * Each of our stocktake lines whose snapshot is no longer its stock line's packs: the snapshot
+   * first, then the count (Open mSupply checks a count against the line's existing snapshot:
+   * stocktake_line/update/validate.rs). A count stays what was counted; a change applies to the
+   * stock as it is now (the delta this attempt planned), with the reason its new direction needs.
+   */
+  const bringLinesUpToDate = async (storeId: string, stocktakeId: string, report: StockReport, lines: CountLine[]) => {
+    const now = await api.stocktake(storeId, stocktakeId);
+    for (const [i, line] of lines.entries()) {
+      const lineId = stableUuid(MSUPPLY, 'stocktake-line', stocktakeId, String(i));
+      const row = now?.lines.nodes.find((l) => l.id === lineId);
+      if (!row?.stockLine || row.stockLine.totalNumberOfPacks === row.snapshotNumberOfPacks) continue;
+      const fresh = row.stockLine.totalNumberOfPacks;
+      const where = `StockReport.lines[${i}]`;
+      const counted =
+        report.countType === 'difference'
+          ? fresh + line.counted - (line.stockLine?.totalNumberOfPacks ?? 0)
+          : line.counted;
+      if (counted < 0)
+        throw new BusinessRuleError(
+          `${where}: the change would leave ${counted} packs of ${line.itemCode}: the stock moved since it was planned (NotEnoughStockForReduction)`,
+          `${where}.quantity`,
+        );
+      const reasonId = await reasonFor(counted - fresh, report.lines[i].reason ?? report.reason, where);
+      await api.updateStocktakeLine(storeId, { id: lineId, snapshotNumberOfPacks: fresh });
+      await api.updateStocktakeLine(storeId, {
+        id: lineId,
+        countedNumberOfPacks: counted,
+        ...(reasonId ? { reasonOptionId: reasonId } : {}),
+      });
+    }
+  };
+
   return {
     // each store's ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
     ledgers: (window) => msupplyLedgers(deps, window),
@@ -263,13 +297,37 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       }
       await journal.run('finalise', async () => {
         const current = await api.stocktake(store.id, id);
-        if (current?.status !== 'FINALISED')
-          await api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
+        if (current?.status === 'FINALISED') return 'FINALISED';
+        const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
+        try {
+          await finalise();
+        } catch (err) {
+          if (msupplyReason(err) !== SNAPSHOT_MISMATCH) throw err;
+          // the stock moved between a line's snapshot and now (dispensed meanwhile, or a retry long
+          // after its lines went in): Open mSupply refuses to finalise on a stale snapshot, so every
+          // retry failed for good and the stocktake stayed NEW
+          await bringLinesUpToDate(store.id, id, report, p.lines);
+          await finalise().catch((again: unknown) => {
+            throw msupplyReason(again) === SNAPSHOT_MISMATCH ? stockStillMoving(id) : again;
+          });
+        }
         return 'FINALISED';
       });
       return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
     },
   };
+}
+
+const SNAPSHOT_MISMATCH = 'SnapshotCountCurrentCountMismatch';
+
+/** The stock moved again while its lines were brought up to date: the outbox tries again later. */
+function stockStillMoving(stocktakeId: string) {
+  return makeMsupplyError({
+    system: MSUPPLY,
+    transient: true,
+    status: 503,
+    diagnostics: `stocktake ${stocktakeId}: the stock kept moving while it was finalised; tried again later`,
+  });
 }
 
 /**
