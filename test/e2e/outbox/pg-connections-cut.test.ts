@@ -11,12 +11,9 @@ import { isStoreUnavailable } from '../../../src/outbox/failures.js';
 import { openStore } from '../../../src/store/index.js';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
+  assertSettled,
   acknowledged,
   badAnswers,
-  deadOrders,
-  deliveryProblems,
-  drained,
-  isHoldDeadLetter,
   PG_SKIP,
   pgDatabase,
   sendOrder,
@@ -73,21 +70,7 @@ t.test('connections cut under traffic', { skip: PG_SKIP, timeout: 300_000 }, asy
   const ready = await fetch(`${rig.mediator.url}/ready`, { headers: { authorization: RIG_AUTH } });
   t.equal(ready.status, 200, `/ready after the cuts: ${await ready.text()}`);
 
-  const counts = await drained(store);
-  t.match(counts, { pending: 0, 'in-flight': 0 }, `the outbox drained: ${JSON.stringify(counts)}`);
-  const dead = await deadOrders(store);
-  const held = [...dead].filter(([, why]) => isHoldDeadLetter(why)).map(([order]) => order);
-  t.same(
-    [...dead].filter(([, why]) => !isHoldDeadLetter(why)),
-    [],
-    'no order dead-lettered (other than the known hold)',
-  );
-  t.same(held, [], 'no order dead-lettered behind an unresolved initiate');
-  t.same(
-    deliveryProblems(rig, [warm, ...answers, ...after], new Set(held)),
-    [],
-    'each accepted order is one requisition, none two',
-  );
+  await assertSettled(t, rig, store, [warm, ...answers, ...after]);
 });
 
 // The scheduler's advisory lock holds a pooled connection while its job runs, no query active on

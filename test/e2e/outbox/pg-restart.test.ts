@@ -14,12 +14,9 @@ import path from 'node:path';
 import t from 'tap';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
+  assertSettled,
   acknowledged,
   badAnswers,
-  deadOrders,
-  deliveryProblems,
-  drained,
-  isHoldDeadLetter,
   PG_SKIP,
   refusedAsUnavailable,
   sendOrder,
@@ -135,19 +132,5 @@ t.test('database stopped and started under traffic', { skip: SKIP, timeout: 300_
   const readyAfter = await probe(`${rig.mediator.url}/ready`);
   t.equal(readyAfter.status, 200, `/ready after the restart: ${JSON.stringify(readyAfter.body)}`);
 
-  const counts = await drained(store);
-  t.match(counts, { pending: 0, 'in-flight': 0 }, `the outbox drained: ${JSON.stringify(counts)}`);
-  const dead = await deadOrders(store);
-  const held = [...dead].filter(([, why]) => isHoldDeadLetter(why)).map(([order]) => order);
-  t.same(
-    [...dead].filter(([, why]) => !isHoldDeadLetter(why)),
-    [],
-    'no order dead-lettered (other than the known hold)',
-  );
-  t.same(held, [], 'no order dead-lettered behind an unresolved initiate');
-  t.same(
-    deliveryProblems(rig, [warm, ...answers, ...after], new Set(held)),
-    [],
-    'each accepted order is one requisition, none two',
-  );
+  await assertSettled(t, rig, store, [warm, ...answers, ...after]);
 });
