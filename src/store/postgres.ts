@@ -114,6 +114,18 @@ function keyOrder(jobs: NewJob[]): number[] {
 type Queryable = pg.Pool | pg.PoolClient;
 
 /** See PostgresStore.checkout. */
+/**
+ * Every client a pool makes keeps an 'error' listener for its whole life. pg-pool listens only
+ * while a client is idle, and its own pool.query listens once: a server's FATAL (57P01, "terminating
+ * connection due to administrator command") followed by the socket's end, or an error after the
+ * query's answer, reached a client nobody listened to and killed the process (CI, the PostgreSQL
+ * connections-cut test, once in a run). The loss still shows: on the client's next query, and to
+ * the pool, which drops the client.
+ */
+function hearEveryError(pool: pg.Pool): void {
+  pool.on('connect', (client) => client.on('error', () => undefined));
+}
+
 const ignoreConnectionLoss = () => undefined;
 
 /** A write's links can go in one INSERT … ON CONFLICT only if no (flow, FHIR id, system) repeats. */
@@ -222,6 +234,7 @@ export class PostgresStore implements Store {
     this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
+    hearEveryError(this.pool);
   }
 
   /**
@@ -773,6 +786,7 @@ export class PostgresStore implements Store {
     if (!this.locks) {
       this.locks = new pg.Pool({ connectionString: this.connectionString, max: 10 });
       this.locks.on('error', () => undefined);
+      hearEveryError(this.locks);
     }
     return this.locks;
   }
