@@ -113,7 +113,6 @@ function keyOrder(jobs: NewJob[]): number[] {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
-/** See PostgresStore.checkout. */
 /**
  * Every client a pool makes keeps an 'error' listener for its whole life. pg-pool listens only
  * while a client is idle, and its own pool.query listens once: a server's FATAL (57P01, "terminating
@@ -125,8 +124,6 @@ type Queryable = pg.Pool | pg.PoolClient;
 function hearEveryError(pool: pg.Pool): void {
   pool.on('connect', (client) => client.on('error', () => undefined));
 }
-
-const ignoreConnectionLoss = () => undefined;
 
 /** A write's links can go in one INSERT … ON CONFLICT only if no (flow, FHIR id, system) repeats. */
 function distinctLinks(links: ResourceLink[]): boolean {
@@ -237,26 +234,8 @@ export class PostgresStore implements Store {
     hearEveryError(this.pool);
   }
 
-  /**
-   * A client out of the pool has no 'error' listener (pg-pool removes its own on checkout), and
-   * a connection cut while no query runs on it (pg_terminate_backend, a restart, between two
-   * statements of a transaction or during withAdvisoryLock's fn) is emitted as 'error': unheard,
-   * that kills the process. Heard, the loss shows on the client's next query, and the pool drops
-   * the client on release (it is no longer queryable).
-   */
-  private async checkout(pool: pg.Pool): Promise<pg.PoolClient> {
-    const client = await pool.connect();
-    client.on('error', ignoreConnectionLoss);
-    const release = client.release.bind(client);
-    client.release = (err?: Error | boolean) => {
-      client.off('error', ignoreConnectionLoss);
-      release(err);
-    };
-    return client;
-  }
-
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.checkout(this.pool);
+    const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const value = await fn(client);
@@ -722,7 +701,7 @@ export class PostgresStore implements Store {
 
   /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
   async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = await this.checkout(this.pool);
+    const client = await this.pool.connect();
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
       if (!rows[0].locked) return { ran: false };
@@ -750,10 +729,8 @@ export class PostgresStore implements Store {
       name,
       async () => {
         const client = await this.lockPool().connect();
-        // a checked-out client that loses its connection emits 'error': the lock is gone with it, and
-        // the release below destroys the client (without a listener the process would crash)
-        const lost = () => undefined;
-        client.on('error', lost);
+        // a lost connection takes the lock with it; its 'error' is heard (hearEveryError) and the
+        // release below destroys the client
         let held = false;
         try {
           const left = Math.max(1, waitMs - (Date.now() - started));
@@ -774,7 +751,6 @@ export class PostgresStore implements Store {
                 () => false,
               )
             : true;
-          client.off('error', lost);
           client.release(unlocked ? undefined : true);
         }
       },
