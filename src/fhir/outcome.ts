@@ -7,7 +7,7 @@ import {
   type Issue,
 } from '../domain/errors.js';
 import { describeError } from '../outbox/errors.js';
-import { isDatabaseAway } from '../outbox/failures.js';
+import { isDatabaseAway } from '../store/database-away.js';
 import { redact } from '../platform/redaction.js';
 
 export interface OperationOutcome {

@@ -1,24 +1,32 @@
 import { MediatorError, isTransient } from '../domain/errors.js';
+import { isDatabaseAway } from '../store/database-away.js';
 import { AttemptTimeoutError } from './errors.js';
 
 /**
  * What a failed delivery attempt means for its job:
- * - `transient`: the upstream, the network or our database failed for now; retried with backoff.
+ * - `transient`: the upstream or the network to it failed for now; retried with backoff, counted
+ *   against the upstream's circuit breaker and the job's attempts.
+ * - `store`: the mediator's own database failed for now (isDatabaseAway); retried, but charged to
+ *   neither the upstream's breaker nor the job's attempts: the upstream did nothing wrong, and a
+ *   database restart must not dead-letter the writes that were in flight.
  * - `refused`: a MediatorError that is not transient (the upstream's 4xx, a business rule); the
  *   job is rejected and the client gets that error.
  * - `internal`: anything else, a bug of ours (TypeError, ReferenceError, RangeError, SyntaxError,
  *   an unexpected throw). Retrying cannot fix it, so it fails the job once, visibly (dead letter,
  *   error log with the stack, audit), replayable by an operator after the fix.
  */
-export type FailureKind = 'transient' | 'refused' | 'internal';
+export type FailureKind = 'transient' | 'store' | 'refused' | 'internal';
 
 export function classifyFailure(err: unknown): FailureKind {
   if (err instanceof MediatorError) return isTransient(err) ? 'transient' : 'refused';
-  return causes(err).some((e) => isTransportFailure(e) || isStoreUnavailable(e)) ? 'transient' : 'internal';
+  const all = causes(err);
+  if (all.some(isDatabaseAway)) return 'store';
+  return all.some(isTransportFailure) ? 'transient' : 'internal';
 }
 
 export function isTransientFailure(err: unknown): boolean {
-  return classifyFailure(err) === 'transient';
+  const kind = classifyFailure(err);
+  return kind === 'transient' || kind === 'store';
 }
 
 /**
@@ -27,7 +35,7 @@ export function isTransientFailure(err: unknown): boolean {
  * says nothing about the system, and must not stall every other write to it.
  */
 export function countsAgainstSystem(err: unknown): boolean {
-  return isTransientFailure(err) && !causes(err).some(isStoreUnavailable) && !waitsForOwnWrite(err);
+  return classifyFailure(err) === 'transient' && !waitsForOwnWrite(err);
 }
 
 /**
@@ -82,45 +90,9 @@ function isTransportFailure(e: ErrorLike): boolean {
   return typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || UNDICI_TRANSIENT_CODES.has(e.code));
 }
 
-/**
- * pg's own messages (no code) for a connection lost or never made (node-postgres lib/client.js,
- * pg-pool index.js): a client whose connection was cut answers "… is not queryable" to its next
- * query, which is how a cut (pg_terminate_backend, a restart) reaches a connection checked out
- * at that moment.
- */
-const PG_CONNECTION_LOST =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
-
-/**
- * Our database unreachable or busy for now: pg's connection loss and SQLSTATE classes 08
- * (connection), 40 (rollback: serialization, deadlock), 53 (resources), 57 (operator
- * intervention: shutdown, cancel), 58 (system) — https://www.postgresql.org/docs/current/errcodes-appendix.html —
- * and SQLite's BUSY/LOCKED (https://www.sqlite.org/rescode.html).
- */
-export function isStoreUnavailable(err: unknown): boolean {
-  const e = err as ErrorLike;
-  if (typeof e?.code !== 'string') return typeof e?.message === 'string' && PG_CONNECTION_LOST.test(e.message);
-  if (typeof e.severity === 'string' && /^(08|40|53|57|58)/.test(e.code)) return true;
-  return /^SQLITE_(BUSY|LOCKED)/.test(e.code);
-}
-
-/**
- * A request failed because the mediator's database is away: what isStoreUnavailable says, or a
- * bare socket error from connecting (pg throws Node's own `connect ECONNREFUSED` while the server
- * is down or restarting). On the request path a bare socket error is the database's: upstream
- * calls reach the handler wrapped by their connector (UpstreamError).
- */
-export function isDatabaseAway(err: unknown): boolean {
-  const e = err as ErrorLike & { syscall?: unknown };
-  if (isStoreUnavailable(err)) return true;
-  return typeof e?.code === 'string' && NETWORK_CODES.has(e.code) && e.syscall === 'connect';
-}
-
 interface ErrorLike {
   name?: unknown;
   code?: unknown;
-  message?: unknown;
-  severity?: unknown;
   cause?: unknown;
   errors?: unknown;
 }

@@ -1,8 +1,11 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { JOB_STATUSES, type Store } from '../store/types.js';
 
-/** internal: a bug of ours failed the attempt (the job is dead-lettered at once). */
-export type AttemptResult = 'done' | 'retry' | 'rejected' | 'dead' | 'deferred' | 'internal';
+/**
+ * internal: a bug of ours failed the attempt (the job is dead-lettered at once); store: our
+ * database failed it (retried, the attempt not charged).
+ */
+export type AttemptResult = 'done' | 'retry' | 'rejected' | 'dead' | 'deferred' | 'internal' | 'store';
 
 /** Counters the delivery code feeds; depth and age are read from the store at scrape time. */
 export interface OutboxMetrics {
@@ -38,7 +41,7 @@ export function registerOutboxMetrics(registry: Registry, store: Store, prefix =
   });
   const attempts = new Counter({
     name: `${prefix}outbox_attempts_total`,
-    help: 'Delivery attempts by system and result (deferred = not started, breaker open or no slot; internal = a bug of ours, dead-lettered at once)',
+    help: 'Delivery attempts by system and result (deferred = not started, breaker open or no slot; internal = a bug of ours, dead-lettered at once; store = our database failed, retried uncharged)',
     labelNames: ['system', 'result'],
     registers: [registry],
   });

@@ -567,6 +567,7 @@ export class Outbox {
       }
       const kind = classifyFailure(err);
       if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);
+      if (kind === 'store') return await this.retryAfterStoreFailure(job, leaseOwner, err);
       if (kind === 'refused') {
         this.metrics.attempt(job.system, 'rejected');
         const error = err as MediatorError;
@@ -603,6 +604,23 @@ export class Outbox {
     } catch (storeErr) {
       return this.recordingFailed(job, storeErr);
     }
+  }
+
+  /**
+   * Our database failed during the attempt (a restart, a failover, a full disk): the upstream did
+   * nothing wrong and the job has not used a try, so it goes back without charging the attempt
+   * (never dead-lettered for it). The reason is kept as its last error, so the next attempt is
+   * told one ran before (deliveryAttempt) and looks before writing: the upstream may have applied
+   * the write whose step could not be recorded.
+   */
+  private async retryAfterStoreFailure(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
+    this.metrics.attempt(job.system, 'store');
+    const reason = `the mediator's database failed (${describeError(err)})`;
+    const dueAt = Date.now() + retryDelayMs(job.attempts, this.options.backoff);
+    if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, true, Date.now()))) {
+      return this.currentOutcome(job.id);
+    }
+    return { kind: 'queued', jobId: job.id, status: 'pending', reason: `${reason}; the write is kept and retried` };
   }
 
   private async deadLetter(job: OutboxJob, leaseOwner: string, err: unknown, reason: string): Promise<FirstOutcome> {

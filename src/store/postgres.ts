@@ -2,6 +2,7 @@ import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
+import { StoreClient } from './pg-connection.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -228,7 +229,7 @@ export class PostgresStore implements Store {
     private readonly connectionString: string,
     poolSize = 10,
   ) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT });
+    this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT, Client: StoreClient });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     hearEveryError(this.pool);
@@ -760,7 +761,7 @@ export class PostgresStore implements Store {
 
   private lockPool(): pg.Pool {
     if (!this.locks) {
-      this.locks = new pg.Pool({ connectionString: this.connectionString, max: 10 });
+      this.locks = new pg.Pool({ connectionString: this.connectionString, max: 10, Client: StoreClient });
       this.locks.on('error', () => undefined);
       hearEveryError(this.locks);
     }

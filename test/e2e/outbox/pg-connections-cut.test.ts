@@ -7,7 +7,7 @@
  * order is one requisition in OpenLMIS and no order is two.
  */
 import t from 'tap';
-import { isStoreUnavailable } from '../../../src/outbox/failures.js';
+import { isDatabaseAway } from '../../../src/store/database-away.js';
 import { openStore } from '../../../src/store/index.js';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
@@ -87,7 +87,7 @@ t.test('a connection cut while a scheduled job holds its lock', { skip: PG_SKIP,
     })
     .then(
       (v) => `ran (${JSON.stringify(v)})`,
-      (err: unknown) => (isStoreUnavailable(err) ? 'store unavailable' : `other error: ${String(err)}`),
+      (err: unknown) => (isDatabaseAway(err) ? 'store unavailable' : `other error: ${String(err)}`),
     );
   t.equal(outcome, 'store unavailable', 'the lock holder learns the database went away (the process lives)');
   t.same(

@@ -5,6 +5,8 @@
  * once), and the checks every outage must pass: each client got an answer it can act on, and each
  * acknowledged order is one requisition in OpenLMIS.
  */
+import { execSync } from 'node:child_process';
+import path from 'node:path';
 import pg from 'pg';
 import type { Test } from 'tap';
 import { openStore, type Store } from '../../../src/store/index.js';
@@ -24,6 +26,23 @@ export const ANSWER_WITHIN_MS = DEADLINE_MS + 7_000;
 /** Emergency orders: OpenLMIS takes any number per facility/program/period. */
 const FACILITIES = ['LK-HC-101', 'LK-HC-102', 'LK-HC-103', 'LK-HC-104', 'LK-DH-201', 'LK-HP-417', 'LK-HP-418'];
 const PRODUCTS = ['EM-AMX250', 'EM-PCM500', 'EM-ORS', 'EM-ZNC20'];
+
+/**
+ * A PostgreSQL server of this test's own (scripts/pg-test-server.sh, as CI starts the shared one):
+ * stopping the shared server would fail every other PostgreSQL test running beside this one.
+ */
+export function ownPgServer(): { url: string; down: string; up: string; stop: string } {
+  const script = path.resolve(import.meta.dirname, '../../../scripts/pg-test-server.sh');
+  const out = execSync(script + ' start', {
+    env: { ...process.env, PG_TEST_FAST: '1' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString();
+  const vars = Object.fromEntries([...out.matchAll(/^export (\w+)='?(.*?)'?$/gm)].map((m) => [m[1], m[2]])) as Record<
+    string,
+    string
+  >;
+  return { url: vars.TEST_DATABASE_URL, down: vars.PG_TEST_DOWN, up: vars.PG_TEST_UP, stop: vars.PG_TEST_STOP };
+}
 
 export interface OutageRig {
   rig: Rig;

@@ -10,13 +10,13 @@
  * shared one other tests use at the same time.
  */
 import { execSync } from 'node:child_process';
-import path from 'node:path';
 import t from 'tap';
 import { RIG_AUTH } from '../../support/openlmis-e2e.js';
 import {
   assertSettled,
   acknowledged,
   badAnswers,
+  ownPgServer,
   PG_SKIP,
   refusedAsUnavailable,
   sendOrder,
@@ -25,23 +25,6 @@ import {
 } from './pg-outage-rig.js';
 
 const SKIP = PG_SKIP;
-
-/**
- * A PostgreSQL server of this test's own (scripts/pg-test-server.sh, as CI starts the shared one):
- * stopping the shared server would fail every other PostgreSQL test running beside this one.
- */
-function ownServer(): { url: string; down: string; up: string; stop: string } {
-  const script = path.resolve(import.meta.dirname, '../../../scripts/pg-test-server.sh');
-  const out = execSync(script + ' start', {
-    env: { ...process.env, PG_TEST_FAST: '1' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).toString();
-  const vars = Object.fromEntries([...out.matchAll(/^export (\w+)='?(.*?)'?$/gm)].map((m) => [m[1], m[2]])) as Record<
-    string,
-    string
-  >;
-  return { url: vars.TEST_DATABASE_URL, down: vars.PG_TEST_DOWN, up: vars.PG_TEST_UP, stop: vars.PG_TEST_STOP };
-}
 
 const CLIENTS = 4;
 /** Answers before the stop. */
@@ -60,7 +43,7 @@ async function probe(url: string): Promise<{ status: number; body: any; ms: numb
 }
 
 t.test('database stopped and started under traffic', { skip: SKIP, timeout: 300_000 }, async (t) => {
-  const server = ownServer();
+  const server = ownPgServer();
   // teardowns run last first: the mediator and its pool go before the server does
   t.teardown(() => execSync(server.stop, { stdio: 'ignore' }));
   const { rig, store } = await startOutageRig(t, server.url);

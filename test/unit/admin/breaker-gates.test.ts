@@ -9,7 +9,7 @@ t.test('gates per system', async (t) => {
   set.for('openlmis');
   t.same(set.gates(), { openlmis: 'closed' });
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-  t.equal(classifyFailure(refused), 'transient', 'a refused connection counts against the system');
+  t.equal(classifyFailure(refused), 'transient', 'a refused connection (not our database) counts against the system');
   for (let i = 0; i < 2; i++)
     await set
       .for('dhis2')

@@ -9,7 +9,8 @@ import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
 import { faultyUpstreamHandlers } from '../../../sandbox/faulty-upstream/handlers.js';
 import { AttemptTimeoutError } from '../../../src/outbox/errors.js';
-import { classifyFailure, countsAgainstSystem, isDatabaseAway } from '../../../src/outbox/failures.js';
+import { classifyFailure, countsAgainstSystem } from '../../../src/outbox/failures.js';
+import { isDatabaseAway } from '../../../src/store/database-away.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
@@ -19,6 +20,7 @@ import { fhirJson, testApp } from '../../support/app.js';
 import { supplyRequest } from '../../support/samples.js';
 import type { OutboxLogger, WriteOutcome } from '../../../src/outbox/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
+import { freePort } from '../../support/net.js';
 import { FAST, outboxFixture, waitFor } from '../../support/outbox-fixture.js';
 
 const sysErr = (code: string, message = code) => Object.assign(new Error(message), { code });
@@ -62,16 +64,20 @@ t.test('failure classification', async (t) => {
       true,
     ],
     ['a refusal', new UpstreamError({ system: 'x', transient: false, diagnostics: '422' }), 'refused', false],
+    // our database failing: retried, charged to neither the upstream's breaker nor the attempts
     [
       'PostgreSQL gone (57P01)',
       Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }),
-      'transient',
+      'store',
       false,
     ],
-    ['pg connection lost', new Error('Connection terminated unexpectedly'), 'transient', false],
+    ['pg connection lost', new Error('Connection terminated unexpectedly'), 'store', false],
     // pg's answer on a checked-out client whose connection was cut (pg_terminate_backend, a restart)
-    ['pg client cut', new Error('Client has encountered a connection error and is not queryable'), 'transient', false],
-    ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'transient', false],
+    ['pg client cut', new Error('Client has encountered a connection error and is not queryable'), 'store', false],
+    ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'store', false],
+    ['SQLite failing to write (SQLITE_IOERR_WRITE)', sysErr('SQLITE_IOERR_WRITE', 'disk I/O error'), 'store', false],
+    ['SQLite disk full', sysErr('SQLITE_FULL', 'database or disk is full'), 'store', false],
+    ['a bug in our SQL (SQLITE_ERROR)', sysErr('SQLITE_ERROR', 'no such column: x'), 'internal', false],
     [
       'PostgreSQL refusing a value (22P05)',
       Object.assign(new Error('unsupported Unicode escape sequence'), { code: '22P05', severity: 'ERROR' }),
@@ -97,11 +103,22 @@ function capturingLogger() {
 
 // a request that failed on the database answers 503, not 500 (fhir/outcome.ts)
 t.test('the database away, as a request sees it', async (t) => {
-  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+  // pg's real error for a server that is not there: Node's `connect ECONNREFUSED`, marked by the
+  // store's connection; the same code from anyone else (an upstream) is not the database's
+  const refused = await openStore({ databaseUrl: `postgres://mediator@127.0.0.1:${await freePort()}/none` }).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.match(refused, { code: 'ECONNREFUSED', syscall: 'connect' });
+  t.ok(isDatabaseAway(refused), 'pg connecting to a stopped server');
+  t.equal(classifyFailure(refused), 'store', 'a delivery failing on it is our database failing');
+  t.notOk(countsAgainstSystem(refused), 'not counted against the upstream');
+  const upstreamRefused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
     code: 'ECONNREFUSED',
     syscall: 'connect',
   });
-  t.ok(isDatabaseAway(refused), 'pg connecting to a stopped server');
+  t.notOk(isDatabaseAway(upstreamRefused), 'an upstream refusing is not the database');
+  t.ok(countsAgainstSystem(upstreamRefused), 'and counts against the upstream');
   t.ok(
     isDatabaseAway(Object.assign(new Error('shutting down'), { code: '57P03', severity: 'FATAL' })),
     'shutting down',
