@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_COC } from './seed.js';
 import { stamp, type Dhis2State } from './state.js';
+import { dataValueImportFailed, ImportFailure } from './import-failures.js';
 import { errorMessage, webMessage } from './webmessage.js';
 
 /**
@@ -8,8 +9,8 @@ import { errorMessage, webMessage } from './webmessage.js';
  * data.md "Sending data values"; dhis2-core `dxf2/datavalueset/DefaultDataValueSetService`,
  * `feedback/ErrorCode.java` E76xx): each value checked on its own (unknown data element, org unit,
  * category option combo, period, value type), refused ones reported as conflicts with their
- * indexes (2.38+; only `object/value` before), unchanged ones counted `ignored`. A WARNING was a
- * 409 up to 2.37 and a 200 after; an ERROR is a 409. From 2.43 (SQL data entry) every accepted
+ * indexes (2.38+; only `object/value` before), unchanged ones counted `ignored`. A WARNING is a
+ * 409 up to 2.42 and a 200 from 2.43; an ERROR is a 409. From 2.43 (SQL data entry) every accepted
  * value counts as `updated` and value conflicts use E81xx codes.
  */
 type Json = Record<string, any>;
@@ -57,7 +58,7 @@ interface Conflict {
   indexes?: number[];
 }
 
-const IMPORT_OPTIONS = (q: Json) => ({
+export const IMPORT_OPTIONS = (q: Json) => ({
   idSchemes: {},
   dryRun: q.dryRun === 'true',
   async: q.async === 'true',
@@ -90,6 +91,14 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     throw errorMessage(400, 'Request body must be a data value set with a dataValues array');
   const major = state.major();
   const sql = major >= 43;
+  try {
+    state.importFailures.check();
+  } catch (err) {
+    // an async task reports the failure itself (ImportJobs); a synchronous import answers it
+    if (err instanceof ImportFailure && query.async !== 'true')
+      return dataValueImportFailed(major, err.reason, IMPORT_OPTIONS(query));
+    throw err;
+  }
   const scheme = (specific: string) =>
     String(body[specific] ?? query[specific] ?? body.idScheme ?? query.idScheme ?? 'UID').toUpperCase();
   const deScheme = scheme('dataElementIdScheme');
@@ -303,24 +312,27 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         response: summary('SUCCESS', 'Import process completed successfully'),
       }),
     };
-  if (accepted === 0 && count.ignored === body.dataValues.length && rejected.length === body.dataValues.length) {
+  // up to 2.42 any conflict makes the summary a WARNING (even when every value was refused) and a
+  // WARNING is a 409 (DefaultDataValueSetService.importDataValueSet, WebMessageUtils.importSummary,
+  // tags 2.36.0–2.42.5); from 2.43 a WARNING is a 200 and none accepted is an ERROR
+  // (DataEntrySummary.toImportSummary, tag 2.43.0)
+  if (sql && accepted === 0)
     return {
       status: 409,
       body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
         response: summary('ERROR', 'Import process completed with errors'),
       }),
     };
-  }
-  if (major <= 37)
+  if (!sql)
     return {
       status: 409,
-      body: webMessage(409, 'WARNING', 'An error occurred, please check import summary.', {
+      body: webMessage(409, 'WARNING', 'One more conflicts encountered, please check import summary.', {
         response: summary('WARNING', 'Import process completed successfully'),
       }),
     };
   return {
     status: 200,
-    body: webMessage(200, 'WARNING', 'One more conflicts encountered, please check import summary.', {
+    body: webMessage(200, 'WARNING', 'Import completed with warnings, please check import summary.', {
       response: summary('WARNING', 'Import process completed successfully'),
     }),
   };
@@ -333,17 +345,31 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
  * has no notifications (an empty list, as DHIS2's notifier answers), which is also what a restart
  * leaves: job info is kept in memory only.
  */
+interface TaskJob {
+  created: string;
+  finished?: string;
+  summary?: Json;
+  /** Why the task failed on its own. */
+  error?: string;
+}
+
 export class ImportJobs {
-  private readonly jobs = new Map<string, { created: string; finished?: string; summary?: Json }>();
+  private readonly jobs = new Map<string, TaskJob>();
 
   constructor(private readonly delayMs = 20) {}
 
-  start(run: () => ImportAnswer): Json {
+  /** `failed`: the summary a task that failed on its own leaves, per version (import-failures.ts). */
+  start(run: () => ImportAnswer, failed: (reason: string) => Json | undefined): Json {
     const id = randomUUID().replace(/-/g, '').slice(0, 11).replace(/^\d/, 'j');
-    const job: { created: string; finished?: string; summary?: Json } = { created: stamp() };
+    const job: TaskJob = { created: stamp() };
     this.jobs.set(id, job);
     setTimeout(() => {
-      job.summary = run().body.response;
+      try {
+        job.summary = run().body.response;
+      } catch (err) {
+        job.error = err instanceof ImportFailure ? err.reason : (err as Error).message;
+        job.summary = failed(job.error);
+      }
       job.finished = stamp();
     }, this.delayMs).unref();
     return webMessage(200, 'OK', 'Initiated dataValueImport', {
@@ -360,9 +386,9 @@ export class ImportJobs {
   notifications(id: string): Json[] {
     const job = this.jobs.get(id);
     if (!job) return [];
-    const note = (n: number, time: string, message: string, completed: boolean) => ({
+    const note = (n: number, time: string, message: string, completed: boolean, level = 'INFO') => ({
       uid: `${id.slice(0, 10)}${n}`,
-      level: 'INFO',
+      level,
       category: 'DATAVALUE_IMPORT',
       time,
       message,
@@ -373,7 +399,11 @@ export class ImportJobs {
       note(1, job.created, 'Importing data values', false),
       note(0, job.created, 'Process started', false),
     ];
-    return job.finished ? [note(2, job.finished, 'Import done', true), ...started] : started;
+    if (!job.finished) return started;
+    const done = job.error
+      ? note(2, job.finished, `Process failed: ${job.error}`, true, 'ERROR')
+      : note(2, job.finished, 'Import done', true);
+    return [done, ...started];
   }
 
   summary(id: string): Json | undefined {

@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FaultController, type AfterApplyAnswer, type FaultAction, type FaultRuleInput } from '../openlmis/faults.js';
-import { ImportJobs, exportDataValues, importDataValues } from './datavalues.js';
+import { IMPORT_OPTIONS, ImportJobs, exportDataValues, importDataValues } from './datavalues.js';
+import { failedTaskSummary } from './import-failures.js';
 import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
 import { QueryError, many, pageOf, parseFields, parseFilter, project } from './query.js';
 import { DEFAULT_CATEGORY_COMBO, ORG_UNIT_LEVELS, seedUid } from './seed.js';
@@ -399,7 +400,10 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   app.post('/api/dataValueSets', async (request, reply) => {
     const q = request.query as Json;
     const run = () => importDataValues(state, request.body as Json, q, userOf(request));
-    if (q.async === 'true') return reply.code(200).send(jobs.start(run));
+    if (q.async === 'true')
+      return reply
+        .code(200)
+        .send(jobs.start(run, (reason) => failedTaskSummary(state.major(), reason, IMPORT_OPTIONS(q))));
     const answer = run();
     return reply.code(answer.status).send(answer.body);
   });
@@ -407,9 +411,11 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   app.get<{ Params: { id: string } }>('/api/system/tasks/DATAVALUE_IMPORT/:id', async (request) =>
     jobs.notifications(request.params.id),
   );
-  app.get<{ Params: { id: string } }>('/api/system/taskSummaries/DATAVALUE_IMPORT/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/api/system/taskSummaries/DATAVALUE_IMPORT/:id', async (request, reply) => {
+    // no summary (an unknown task, one still running, one that failed up to 2.42): 200 without a
+    // body (dhis2-core SystemController.getTaskSummaryJson, tags 2.36.0–2.43.1)
     const s = jobs.summary(request.params.id);
-    if (!s) throw notFound('Job', request.params.id);
+    if (!s) return reply.code(200).send();
     return s;
   });
 

@@ -1,3 +1,4 @@
+import { ImportFailures } from './import-failures.js';
 import {
   DEFAULT_CATEGORY_COMBO,
   DEFAULT_COC,
@@ -159,6 +160,8 @@ export class Dhis2State {
   /** Requests by `METHOD /path` (tests count writes), and list reads that asked for paging=false. */
   readonly hits = new Map<string, number>();
   pagingFalse = 0;
+  /** Imports (data values, tracker) that fail on their own next, as a database outage makes them. */
+  readonly importFailures = new ImportFailures();
   /** dataValueSets requests and the data values they carried, for the "exactly once" checks. */
   readonly imports: { values: number; imported: number; updated: number; ignored: number }[] = [];
 

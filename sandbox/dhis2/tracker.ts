@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SEED_PRODUCT_CODES, seedUid } from './seed.js';
 import { stamp, type Dhis2State } from './state.js';
+import { ImportFailure, importServerError, trackerImportFailed } from './import-failures.js';
 import { errorMessage, notFound } from './webmessage.js';
 import { parseFields, project } from './query.js';
 
@@ -201,6 +202,7 @@ export class TrackerState {
 
   /** POST /api/tracker with events: validation per event, atomicMode ALL or OBJECT, the ImportReport. */
   importEvents(payload: Json, q: Json): { status: number; report: Json } {
+    this.state.importFailures.check();
     const events: Json[] = Array.isArray(payload?.events) ? payload.events : [];
     const atomic = String(q.atomicMode ?? 'ALL');
     const strategy = String(q.importStrategy ?? 'CREATE_AND_UPDATE');
@@ -333,7 +335,12 @@ export class TrackerState {
     const finish = () => {
       this.pending.delete(finish);
       if (job.finished) return;
-      job.report = run().report;
+      try {
+        job.report = run().report;
+      } catch (err) {
+        job.error = err instanceof ImportFailure ? err.reason : (err as Error).message;
+        job.report = trackerImportFailed(this.state.major(), job.error);
+      }
       job.finished = stamp();
     };
     this.pending.add(finish);
@@ -372,6 +379,8 @@ export interface TrackerJob {
   started: string;
   finished?: string;
   report?: Json;
+  /** Why the job failed on its own (import-failures.ts). */
+  error?: string;
 }
 
 /** A job's notifications, newest first (docs tracker.md "Import": job-notifications-list). */
@@ -384,6 +393,14 @@ function jobNotifications(id: string, job: TrackerJob): Json[] {
     dataType: 'PARAMETERS',
     data: { importMode: 'COMMIT', atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
   });
+  if (job.finished && job.error)
+    return [
+      {
+        ...note('n2', job.finished, `Tracker import failed with exception: ${job.error} Import:Error`, true),
+        level: 'ERROR',
+      },
+      started,
+    ];
   if (!job.report || !job.finished) return [started];
   const st = job.report.stats ?? {};
   return [
@@ -547,13 +564,21 @@ export function registerTrackerRoutes(
     const run = () => tracker.importEvents(request.body as Json, q);
     // async is the default (ImportRequestParams.java)
     if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run, baseUrl(), jobDelayMs));
-    const { status, report } = run();
-    return reply.code(status).send(report);
+    try {
+      const { status, report } = run();
+      return reply.code(status).send(report);
+    } catch (err) {
+      if (!(err instanceof ImportFailure)) throw err;
+      const report = trackerImportFailed(state.major(), err.reason);
+      if (!report) throw importServerError(err.reason);
+      return reply.code(409).send(report);
+    }
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id', async (request) => {
+    // a job the server does not know (never, or not since a restart) has no notifications: 200 []
+    // (dhis2-core TrackerImportController.getJob, tags 2.36.0–2.43.1)
     const job = tracker.job(request.params.id);
-    if (!job) throw errorMessage(404, `Job ${request.params.id} not found`);
-    return jobNotifications(request.params.id, job);
+    return job ? jobNotifications(request.params.id, job) : [];
   });
   app.get<{ Params: { id: string } }>('/api/tracker/jobs/:id/report', async (request) => {
     const report = tracker.job(request.params.id)?.report;

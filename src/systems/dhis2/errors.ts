@@ -139,3 +139,24 @@ export function importWithout(call: string, status: number, what: string): Dhis2
     status,
   );
 }
+
+/**
+ * An import DHIS2 answered ERROR without naming one refused value or object: an exception inside
+ * the import (the database gone, a deadlock), which DHIS2 reports in place of a 500 — up to 2.42
+ * a data value import answers `ImportSummary(ERROR, "The import process failed: …")` as a 409, up
+ * to 2.40 a tracker import `ImportReport.withError("Exception:…")` as a 409, and an async data
+ * value task of 2.43 an ERROR summary with the exception's message (dhis2-core
+ * `DefaultDataValueSetService.importDataValueSet`, `DefaultTrackerImportService.importTracker`,
+ * `DataEntryJob.execute`). Nothing in it blames the request: not a refusal (which would drop the
+ * write) nor a success (which would lose it), but an unknown outcome, sent again later — safe, as
+ * the same values replace themselves and the same event UIDs are updated.
+ */
+export function importFailed(call: string, status: number, said: string | undefined): Dhis2Error {
+  const words = said ? `: ${said.length > 300 ? `${said.slice(0, 300)}…` : said}` : '';
+  return unknownWriteOutcome({
+    system: DHIS2,
+    make: makeDhis2Error,
+    upstreamStatus: status,
+    diagnostics: `${call} answered ${status} with status ERROR and no refused value or object${words}; DHIS2 failed on its own, whether it imported is unknown, sent again later`,
+  });
+}

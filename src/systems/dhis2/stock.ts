@@ -6,7 +6,7 @@ import { narrowest } from '../../domain/instant-range.js';
 import { NS } from '../../domain/namespace.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
-import { DHIS2, Dhis2RejectionError, importWithout } from './errors.js';
+import { DHIS2, Dhis2RejectionError, importFailed, importWithout } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
@@ -374,6 +374,9 @@ export function createStockCapability(
     const answer = async && res.status === 200 ? await awaitDataValueImport(client, res.body) : res.body;
     const result = decodeImportSummary(answer);
     if (!result) throw importWithout('POST /api/dataValueSets', res.status, 'an import summary');
+    // ERROR with no conflict: the import failed inside DHIS2, not on a value (errors.ts)
+    if (result.status === 'ERROR' && !result.conflicts.length)
+      throw importFailed('POST /api/dataValueSets', res.status, result.description);
     return result;
   };
 
@@ -403,13 +406,7 @@ export function createStockCapability(
       totals.ignored += r.ignored;
       totals.deleted += r.deleted;
       if (r.conflicts.length) totals.issues.push(...issuesOf(p, offset, chunk, r.conflicts));
-      else if (r.status === 'ERROR')
-        totals.issues.push({
-          code: 'business-rule',
-          diagnostics: `DHIS2 refused the data values: ${r.description ?? 'import status ERROR'}`,
-          expression: ['StockReport'],
-        });
-      totals.refused ||= r.status === 'ERROR' || r.conflicts.length > 0;
+      totals.refused ||= r.conflicts.length > 0;
     }
     return totals;
   };

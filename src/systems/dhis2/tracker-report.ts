@@ -1,7 +1,7 @@
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
-import { DHIS2, Dhis2RejectionError, importWithout, makeDhis2Error } from './errors.js';
+import { DHIS2, Dhis2RejectionError, importFailed, importWithout, makeDhis2Error } from './errors.js';
 import { awaitTrackerImport } from './jobs.js';
 
 /**
@@ -23,6 +23,8 @@ export interface TrackerResult {
   updated: number;
   ignored: number;
   errors: TrackerError[];
+  /** The report's own words (`Exception:…` when the import failed inside DHIS2). */
+  message?: string;
 }
 
 export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
@@ -54,6 +56,7 @@ export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
     updated: Number(stats.updated ?? 0),
     ignored: Number(stats.ignored ?? 0),
     errors,
+    message: typeof b.message === 'string' ? b.message : undefined,
   };
 }
 
@@ -78,6 +81,9 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
   const body = async && res.status === 200 ? await awaitTrackerImport(client, res.body) : res.body;
   const report = decodeTrackerReport(body);
   if (!report) throw importWithout('POST /api/tracker', res.status, 'an import report');
+  // ERROR with no refused object: the import failed inside DHIS2, not on an event (errors.ts)
+  if (report.status === 'ERROR' && !report.errors.length)
+    throw importFailed('POST /api/tracker', res.status, report.message);
   return report;
 }
 

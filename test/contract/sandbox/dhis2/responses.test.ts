@@ -156,7 +156,8 @@ if (!fixturesPresent) {
         { dataElement: 'FP_DMPA_SOH', value: 'x' },
       ]),
     );
-    t.equal(warn.status, 200, '2.38+: a WARNING is a 200');
+    // dhis2-core WebMessageUtils.importSummary: WARNING → CONFLICT up to tag 2.42.5, OK from 2.43.0
+    t.equal(warn.status, 409, 'up to 2.42 a WARNING is a 409');
     check(t, fixture('datavaluesets/response-warning-409-legacy.json'), warn.body);
     t.equal(warn.body.status, 'WARNING');
     check(
@@ -209,6 +210,32 @@ if (!fixturesPresent) {
       ['object', 'value'],
       'no errorCode or indexes before 2.38',
     );
+
+    // every value refused: still a WARNING up to 2.42 (DefaultDataValueSetService sets WARNING on
+    // any conflict), an ERROR from 2.43 when none succeeded (DataEntrySummary.toImportSummary)
+    const refused = [{ dataElement: 'FP_CNDM_SOH', value: 'x' }];
+    const allOld = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body(refused));
+    t.same([allOld.status, allOld.body.status, allOld.body.response.status], [409, 'WARNING', 'WARNING']);
+    const sql = await startDhis2Sandbox({ version: '2.43.0' });
+    t.teardown(sql.close);
+    const part = await get(
+      sql,
+      '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE',
+      body([{ dataElement: 'FP_CNDM_SOH', value: '4' }, ...refused]),
+    );
+    t.same([part.status, part.body.status, part.body.response.status], [200, 'WARNING', 'WARNING'], '2.43: 200');
+    const none = await get(sql, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body(refused));
+    t.same([none.status, none.body.status, none.body.response.status], [409, 'ERROR', 'ERROR']);
+
+    // a task or job the server does not know: 200 and nothing (SystemController.getTaskSummaryJson,
+    // TrackerImportController.getJob)
+    const headers = { authorization: `ApiToken ${SEED_API_TOKEN}` };
+    const noSummary = await fetch(`${sb.url}/api/system/taskSummaries/DATAVALUE_IMPORT/Xunknown001`, { headers });
+    t.same([noSummary.status, await noSummary.text()], [200, ''], 'no summary: 200 without a body');
+    const noTask = await get(sb, '/api/system/tasks/DATAVALUE_IMPORT/Xunknown001');
+    t.same([noTask.status, noTask.body], [200, []]);
+    const noJob = await get(sb, '/api/tracker/jobs/Xunknown001');
+    t.same([noJob.status, noJob.body], [200, []], 'no tracker job: 200 []');
   });
 
   t.test('tracker and RTS', async (t) => {

@@ -1,0 +1,132 @@
+/**
+ * DHIS2 failing an import on its own, end to end: the real mediator process against the DHIS2
+ * sandbox as 2.40 (the last version that answers a tracker import's own exception as a 409
+ * report `Exception:…` with no error report, and, up to 2.42, a data value import's as a 409
+ * ERROR summary "The import process failed: …" with no conflict; sandbox/dhis2/
+ * import-failures.ts has the dhis2-core sources). The write is neither refused nor taken for done:
+ * the outbox sends it again and it lands once. On SQLite, and on PostgreSQL when
+ * TEST_DATABASE_URL is set.
+ */
+import t, { type Test } from 'tap';
+import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { startMediatorProcess } from '../../../support/mediator-process.js';
+import { until } from '../../../support/net.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+const CONDOM = '10860012300034';
+const DMPA = '10860012300027';
+
+const report = (id: string, location: string, items: [string, number][]) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2024-04-02T09:00:00Z',
+  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+  inventoryListing: [
+    {
+      location: { reference: `Location/${location}` },
+      item: items.map(([gtin, value]) => ({
+        item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
+        quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+      })),
+    },
+  ],
+});
+
+const distribution = (id: string, location: string, units: number) => ({
+  ...report(id, location, [[CONDOM, units]]),
+  countType: 'difference',
+  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+  operationTypeReason: { coding: [{ code: 'distributed', display: 'distributed' }] },
+});
+
+async function rig(t: Test, name: string, databaseUrl: string, env: Record<string, string> = {}) {
+  const sb = await startDhis2Sandbox({ version: '2.40.2' });
+  const mediator = await startMediatorProcess(name, {
+    DATABASE_URL: databaseUrl,
+    DHIS2_BASE_URL: sb.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    DHIS2_DATA_SET: 'LkStockMnth',
+    ...env,
+  });
+  t.teardown(async () => {
+    await mediator.close();
+    await sb.close();
+  });
+  return { sb, mediator };
+}
+
+type Mediator = Awaited<ReturnType<typeof startMediatorProcess>>;
+
+/** Posted again by the client: 200 once the outbox made the write, never a refusal meanwhile. */
+async function madeOnce(t: Test, mediator: Mediator, resource: unknown) {
+  const answers: number[] = [];
+  await until(
+    'the resource posted again answered with the write made',
+    async () => {
+      const r = await mediator.fhir('POST', '/fhir/R5/InventoryReport', resource);
+      if (r !== 'no answer') answers.push(r.status);
+      return r !== 'no answer' && r.status === 200;
+    },
+    30_000,
+  );
+  t.same(
+    answers.filter((s) => s >= 400),
+    [],
+    'never answered as refused',
+  );
+}
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: writes DHIS2 failed on its own are sent again`, { skip: engine.skip }, async (t) => {
+    await t.test('data values: two imports fail inside DHIS2 (409, no conflict), the third lands', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-import-failed-values', db.databaseUrl);
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      sb.state.importFailures.failNext(2);
+      const march = report('HC101-2024-03-FAILED', hc, [
+        [CONDOM, 300],
+        [DMPA, 45],
+      ]);
+      const posted = await mediator.fhir('POST', '/fhir/R5/InventoryReport', march);
+      t.ok(posted !== 'no answer' && [201, 202].includes(posted.status), 'accepted');
+      await until('both failures met', async () => sb.state.importFailures.pending === 0, 30_000);
+      await madeOnce(t, mediator, march);
+      t.equal(sb.state.count('POST', '/api/dataValueSets'), 3, 'two failed imports, then the one that landed');
+      t.same(
+        sb.state.imports.map((i) => [i.values, i.imported]),
+        [[2, 2]],
+        'the values imported by one import',
+      );
+      t.equal(sb.state.dataValues.size, 2);
+    });
+
+    await t.test('RTS: a tracker import fails inside DHIS2 (409 Exception report), then lands', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'dhis2-import-failed-rts', db.databaseUrl, {
+        DHIS2_DATA_SET: '',
+        DHIS2_RTS_PROGRAM: RTS.program,
+        DHIS2_STOCK_TARGET: 'rts',
+      });
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      const distributed = () =>
+        [...sb.tracker.events.values()].filter((e) =>
+          e.dataValues.some((d) => d.dataElement === RTS.stockDistributed && d.value === '85'),
+        );
+      const events = sb.tracker.events.size;
+      sb.state.importFailures.failNext(1);
+      const sent = distribution('HC101-RTS-DIST-FAILED', hc, 85);
+      const posted = await mediator.fhir('POST', '/fhir/R5/InventoryReport', sent);
+      t.ok(posted !== 'no answer' && [201, 202].includes(posted.status), 'accepted');
+      await madeOnce(t, mediator, sent);
+      t.equal(distributed().length, 1, 'one distribution of 85');
+      t.equal(sb.tracker.events.size, events + 1, 'one event added');
+      t.equal(sb.state.count('POST', '/api/tracker'), 2, 'the failed import, then the one that landed');
+    });
+  });
+}
