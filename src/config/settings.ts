@@ -30,6 +30,20 @@ export interface SettingDef {
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/**
+ * Least interval of a loop that calls a system or the database again and again (the OpenHIM
+ * heartbeat, a DHIS2 job poll, the outbox's retry backoff): below it the loop is a busy loop
+ * against that system (a 1 ms heartbeat beat OpenHIM core up to a thousand times a second).
+ */
+export const MIN_INTERVAL_MS = 10;
+
+/**
+ * Least time an HTTP exchange may be given (a call to a system, a client's request, a delivery
+ * attempt and the lease that outlives it): no exchange over a network completes reliably in
+ * less, so a shorter timeout fails every call.
+ */
+export const MIN_EXCHANGE_MS = 100;
+
 export const settingDefs: SettingDef[] = [
   {
     key: 'server.host',
@@ -145,7 +159,7 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_HEADERS_TIMEOUT_MS',
     type: 'number',
     default: 10000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'A client must send all request headers within this time (408 beyond)',
     restart: true,
@@ -155,7 +169,7 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_REQUEST_TIMEOUT_MS',
     type: 'number',
     default: 30000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
       'A client must send the whole request, headers and body, within this time (408 beyond); a slow sender cannot hold a connection',
@@ -166,7 +180,7 @@ export const settingDefs: SettingDef[] = [
     env: 'LIMIT_IDLE_TIMEOUT_MS',
     type: 'number',
     default: 60000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
       'A connection on which nothing moves for this long is closed; kept-alive idle connections close after 5 s',
@@ -228,7 +242,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_BACKOFF_BASE_MS',
     type: 'number',
     default: 2000,
-    min: 1,
+    min: MIN_INTERVAL_MS,
     max: MAX_TIMER_MS,
     description: 'First retry delay (exponential, full jitter)',
   },
@@ -237,7 +251,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_BACKOFF_CAP_MS',
     type: 'number',
     default: 600000,
-    min: 1,
+    min: MIN_INTERVAL_MS,
     max: MAX_TIMER_MS,
     description: 'Longest retry delay',
   },
@@ -246,7 +260,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_ATTEMPT_TIMEOUT_MS',
     type: 'number',
     default: 60000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'One delivery attempt (all its upstream steps) is abandoned and retried after this long',
     restart: true,
@@ -267,7 +281,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OUTBOX_LEASE_MS',
     type: 'number',
     default: 120000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
       'How long an instance holds a job it works on; a job of a dead instance is taken over after it (must exceed outbox.attemptTimeoutMs)',
@@ -300,7 +314,7 @@ export const settingDefs: SettingDef[] = [
     type: 'number',
     default: 10000,
     max: MAX_TIMER_MS,
-    min: 1,
+    min: MIN_INTERVAL_MS,
     description: 'Heartbeat (and config pull) interval',
   },
   {
@@ -329,7 +343,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENLMIS_TIMEOUT_MS',
     type: 'number',
     default: 20000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'Per-call timeout to OpenLMIS',
   },
@@ -380,7 +394,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_TIMEOUT_MS',
     type: 'number',
     default: 20000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'Per-call timeout to DHIS2',
   },
@@ -480,7 +494,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_JOB_POLL_MS',
     type: 'number',
     default: 1000,
-    min: 1,
+    min: MIN_INTERVAL_MS,
     max: MAX_TIMER_MS,
     description: 'How often an async DHIS2 import (data values task, tracker job) is polled',
   },
@@ -489,7 +503,7 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_JOB_TIMEOUT_MS',
     type: 'number',
     default: 600000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
       'How long an async DHIS2 import may run before the write is retried later (the retry is idempotent: same values, same event UIDs)',
@@ -571,7 +585,7 @@ export const settingDefs: SettingDef[] = [
     env: 'MSUPPLY_TIMEOUT_MS',
     type: 'number',
     default: 20000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'Per-call timeout to Open mSupply',
   },
@@ -627,7 +641,7 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENMRS_TIMEOUT_MS',
     type: 'number',
     default: 20000,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description: 'Per-call timeout to OpenMRS',
   },
@@ -759,7 +773,7 @@ export const settingDefs: SettingDef[] = [
     type: 'number',
     default: 20000,
     max: MAX_TIMER_MS,
-    min: 1,
+    min: MIN_EXCHANGE_MS,
     description: 'Per-call timeout to the registry',
   },
   {

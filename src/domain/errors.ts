@@ -105,6 +105,21 @@ export class ConflictError extends MediatorError {
   }
 }
 
+/**
+ * A change made from a version another write replaced meanwhile: two changes of one order from
+ * one revision, the other accepted first. `ids`: the FHIR ids of the write that lost. The FHIR
+ * edge answers it as FHIR says for a version conflict (412 to an If-Match, else 409), naming the
+ * resource; this diagnostic is for any other caller.
+ */
+export class ChangedMeanwhileError extends ConflictError {
+  constructor(readonly ids: string[]) {
+    super(
+      `${ids.join(', ')} changed meanwhile: another change of it was accepted first; read it again and resend the change`,
+    );
+    this.name = 'ChangedMeanwhileError';
+  }
+}
+
 /** The flow needs a system that is not configured: tells the operator which one. */
 export class NotConfiguredError extends MediatorError {
   constructor(flow: string, systems: string[]) {

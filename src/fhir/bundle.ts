@@ -1,8 +1,9 @@
-import { MediatorError, MethodNotAllowedError, type Issue } from '../domain/errors.js';
+import { ChangedMeanwhileError, MediatorError, MethodNotAllowedError, type Issue } from '../domain/errors.js';
 import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { WriteOutcome } from './services.js';
 import {
+  changedMeanwhile,
   checkIfMatch,
   checkIfNoneMatch,
   conditionalMatch,
@@ -272,6 +273,30 @@ function assertEachChangedOnce(entries: Entry[]): void {
 }
 
 /**
+ * A transaction whose change of an order lost to another change of the same revision: the entries
+ * of that order are named, each as a PUT would be (412 where the entry carried If-Match, else 409).
+ */
+function lostRace(err: ChangedMeanwhileError, parts: Group['parts']): MediatorError {
+  const lost = parts.filter(({ part }) => err.ids.includes(part.id));
+  const answers = (lost.length ? lost : parts).map(({ entry, part }) => {
+    const at = `Bundle.entry[${entry.index}]`;
+    const answer = changedMeanwhile(`${entry.type}/${part.id}`, entry.ifMatch, [
+      `${at}.request.ifMatch`,
+      `${at}.resource`,
+    ]);
+    return {
+      status: answer.status,
+      issues: answer.issues.map((i) => ({ ...i, diagnostics: `${at} ${i.diagnostics}` })),
+    };
+  });
+  const status = answers.some((a) => a.status === 412) ? 412 : 409;
+  return new MediatorError(
+    status,
+    answers.flatMap((a) => a.issues),
+  );
+}
+
+/**
  * Transaction: all or nothing. Every entry is parsed, validated, decoded and its conditions
  * checked before anything is written; entries of one order (or one delivery) become one write;
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
@@ -297,7 +322,39 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     }
   }
   if (issues.length) throw new MediatorError(400, issues);
+  await guarded(ctx, entries, () => acceptAll(ctx, entries, results));
+  for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
+  return {
+    status: 200,
+    body: {
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: entries.map((e) => responseEntry(results.get(e.index)!)),
+    },
+  };
+}
 
+/**
+ * Runs the check and the write of a transaction's conditional entries as one step, as a PUT with
+ * If-Match does (interactions.update): every resource they change is locked, in one stable order
+ * (the store sorts the names), so two transactions, or a transaction and a PUT, from one version
+ * cannot both pass the check and one change be lost; and two transactions locking some of the same
+ * resources cannot each hold one the other waits for. A lock per resource rather than one for
+ * every Bundle: a transaction waits only for writes of what it changes.
+ */
+function guarded<T>(ctx: FhirContext, entries: Entry[], fn: () => Promise<T>): Promise<T> {
+  const names = entries
+    .filter((e) => e.method === 'PUT' && !e.done && (e.ifMatch || e.ifNoneMatch))
+    .map((e) => `${e.type}/${e.id}`);
+  return names.length && ctx.services.exclusively ? ctx.services.exclusively(names, fn) : fn();
+}
+
+/**
+ * The writes of a checked transaction: each entry's conditions checked against the resource as it
+ * is now, entries of one order (or one delivery) made one write, all recorded together by
+ * `services.writeAll`; each entry's answer set in `results`.
+ */
+async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number, FhirResult>): Promise<void> {
   const groups = new Map<string, Group>();
   /** PUT entries whose resource exists: answered 200, not 201. */
   const existed = new Set<number>();
@@ -320,7 +377,12 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
         continue;
       }
       if (current) existed.add(e.index);
-      checkIfMatch(current?.resource, e.ifMatch, `Bundle.entry[${e.index}] ${e.type}/${e.id}`);
+      checkIfMatch(
+        current?.resource,
+        e.ifMatch,
+        `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
+        `Bundle.entry[${e.index}].request.ifMatch`,
+      );
       checkIfNoneMatch(
         current?.resource,
         e.ifNoneMatch,
@@ -383,15 +445,11 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
     );
     planned.forEach((w, i) => record(w, outcomes[i]));
   } catch (err) {
+    if (err instanceof ChangedMeanwhileError)
+      throw lostRace(
+        err,
+        planned.flatMap((w) => w.group.parts),
+      );
     throw inPostedTerms(err, posted);
   }
-  for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
-  return {
-    status: 200,
-    body: {
-      resourceType: 'Bundle',
-      type: 'transaction-response',
-      entry: entries.map((e) => responseEntry(results.get(e.index)!)),
-    },
-  };
 }

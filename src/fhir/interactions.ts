@@ -1,4 +1,5 @@
 import {
+  ChangedMeanwhileError,
   ConflictError,
   GoneError,
   MediatorError,
@@ -133,15 +134,20 @@ function etagVersions(header: string): '*' | string[] {
   return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
-export function checkIfMatch(current: Json | undefined, ifMatch: string | undefined, path: string): void {
+export function checkIfMatch(
+  current: Json | undefined,
+  ifMatch: string | undefined,
+  path: string,
+  where = 'If-Match',
+): void {
   if (!ifMatch) return;
-  if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, ['If-Match']);
+  if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, [where]);
   const versions = etagVersions(ifMatch);
   if (versions !== '*' && !versions.includes(String(current.meta?.versionId))) {
     throw new ConflictError(
       `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
       412,
-      ['If-Match'],
+      [where],
     );
   }
 }
@@ -260,7 +266,7 @@ export async function update(
   // same version waits, then reads the version this one wrote and gets its 412 (no lost update)
   const conditions = { ifMatch, ifNoneMatch };
   if ((ifMatch || ifNoneMatch) && ctx.services.exclusively)
-    return ctx.services.exclusively(`${route.type}/${id}`, () =>
+    return ctx.services.exclusively([`${route.type}/${id}`], () =>
       updateChecked(ctx, route, service, resource, conditions),
     );
   return updateChecked(ctx, route, service, resource, conditions);
@@ -309,12 +315,32 @@ async function updateChecked(
       current: { value: currentValue },
     })
     .catch((err: unknown) => {
+      if (err instanceof ChangedMeanwhileError) throw changedMeanwhile(`${type}/${id}`, ifMatch, ['If-Match', type]);
       throw inPostedTerms(
         err,
         fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }]),
       );
     });
   return writeResult(ctx, type, id, { ...outcome, status: updateStatus(outcome.status, !!currentValue) });
+}
+
+/**
+ * The answer to a change that lost to another change of the same version (routing's
+ * ChangedMeanwhileError: two changes of one order from one revision, the other accepted first).
+ * FHIR's version conflict (http.html#concurrency): 412 to a client that sent If-Match, whose
+ * version is no longer current; else 409. It names the resource and what to do, not the outbox's
+ * business key. `where`: the If-Match and the resource, as the request names them.
+ */
+export function changedMeanwhile(
+  ref: string,
+  ifMatch: string | undefined,
+  [ifMatchAt, resourceAt]: [string, string],
+): ConflictError {
+  return new ConflictError(
+    `${ref} changed meanwhile: another change of ${ref.includes('SupplyRequest/') ? 'its order' : 'it'}, made from the same version${ifMatch ? ` (${ifMatch})` : ''}, was accepted first and nothing of this one was written; read ${ref} again, apply your change to what it holds now and send it again`,
+    ifMatch ? 412 : 409,
+    [ifMatch ? ifMatchAt : resourceAt],
+  );
 }
 
 /** An update of a resource that exists answers 200, one that makes it 201 (FHIR http.html#update). */

@@ -65,11 +65,12 @@ export interface FhirServices {
    */
   writeAll(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
   /**
-   * Runs `fn` while no other call with this name runs, on any instance: a conditional update's
-   * read, If-Match check and write, so two updates from one version cannot both pass the check.
+   * Runs `fn` while no other call naming any of these names runs, on any instance: a conditional
+   * update's read, If-Match check and write (a PUT: its resource; a transaction: every resource
+   * its conditional entries change), so two updates from one version cannot both pass the check.
    * Absent: the caller runs `fn` as it is (services in memory, one client at a time).
    */
-  exclusively?<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  exclusively?<T>(names: string[], fn: () => Promise<T>): Promise<T>;
 }
 
 export type Flow = keyof Omit<FhirServices, 'writeAll' | 'exclusively'>;

@@ -1,6 +1,23 @@
-import { MediatorError, UpstreamError, isUnknownUpstreamOutcome } from '../domain/errors.js';
+import { ConflictError, MediatorError, UpstreamError, isUnknownUpstreamOutcome } from '../domain/errors.js';
 import type { StoredError } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
+
+/**
+ * A write whose business key the outbox already holds for another payload: a reused order number,
+ * or (routing tells them apart) a change that lost the race to another change of the same revision.
+ */
+export class KeyTakenError extends ConflictError {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly jobId: string,
+    flow: string,
+  ) {
+    super(
+      `Identifier "${idempotencyKey}" was already used for a different ${flow} payload (outbox job ${jobId}); resend the original payload or use a new identifier`,
+    );
+    this.name = 'KeyTakenError';
+  }
+}
 
 /** The attempt ran past attemptTimeoutMs. */
 export class AttemptTimeoutError extends Error {

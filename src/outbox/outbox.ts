@@ -6,7 +6,14 @@ import { withinDeadline } from '../platform/deadline.js';
 import { PayloadConflict, type JobAttempt, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
-import { AttemptTimeoutError, describeError, isUnknownOutcome, reviveError, toStoredError } from './errors.js';
+import {
+  AttemptTimeoutError,
+  KeyTakenError,
+  describeError,
+  isUnknownOutcome,
+  reviveError,
+  toStoredError,
+} from './errors.js';
 import { classifyFailure, INTERNAL_ERROR, internalError } from './failures.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
@@ -243,7 +250,7 @@ export class Outbox {
 
   /**
    * Persist, then try to deliver before `deadlineMs`. Throws NotConfiguredError (no handler),
-   * InvalidInputError (no key) and ConflictError 409 (same key, different payload).
+   * InvalidInputError (no key) and KeyTakenError 409 (same key, different payload).
    */
   async acceptWrite(req: AcceptWriteRequest): Promise<WriteOutcome> {
     return (await this.acceptWrites([req]))[0];
@@ -288,9 +295,7 @@ export class Outbox {
     } catch (err) {
       if (err instanceof PayloadConflict) {
         const req = reqs.find((r) => r.idempotencyKey === err.idempotencyKey)!;
-        throw new ConflictError(
-          `Identifier "${err.idempotencyKey}" was already used for a different ${req.flow} payload (outbox job ${err.jobId}); resend the original payload or use a new identifier`,
-        );
+        throw new KeyTakenError(err.idempotencyKey, err.jobId, req.flow);
       }
       throw err;
     }

@@ -2,6 +2,7 @@ import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/ser
 import type { Outbox } from '../outbox/outbox.js';
 import { ConflictError } from '../domain/errors.js';
 import { LockWaitTimeout } from '../store/keyed-mutex.js';
+import { KeyTakenError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
@@ -61,18 +62,30 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
     );
     // recorded together, all or none; each write answers with its system of record's (first) job
-    const outcomes = await deps.outbox.acceptWrites(requests.flat());
+    const outcomes = await deps.outbox.acceptWrites(requests.flat()).catch((err: unknown) => {
+      if (!(err instanceof KeyTakenError)) throw err;
+      const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
+      throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
+    });
     const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
     const answers = settleTransaction(writes, (i) =>
       flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]),
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
-  services.exclusively = (name, fn) =>
-    deps.store.withLock(`fhir-update|${name}`, fn, { waitMs: UPDATE_LOCK_WAIT_MS }).catch((err: unknown) => {
-      if (!(err instanceof LockWaitTimeout)) throw err;
-      throw new ConflictError(`another update of ${name} is still being written; read it again and retry`);
-    });
+  services.exclusively = (names, fn) =>
+    deps.store
+      .withLocks(
+        names.map((n) => `fhir-update|${n}`),
+        fn,
+        { waitMs: UPDATE_LOCK_WAIT_MS },
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof LockWaitTimeout)) throw err;
+        throw new ConflictError(
+          `another update of ${names.join(', ')} is still being written; read it again and retry`,
+        );
+      });
   return services;
 }
 

@@ -1,4 +1,12 @@
-import { GoneError, MediatorError, NotConfiguredError, NotFoundError, isTransient } from '../domain/errors.js';
+import {
+  ChangedMeanwhileError,
+  GoneError,
+  MediatorError,
+  NotConfiguredError,
+  NotFoundError,
+  isTransient,
+} from '../domain/errors.js';
+import { KeyTakenError } from '../outbox/errors.js';
 import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -184,7 +192,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk
       await this.store.durable();
-      throw err;
+      throw this.lostRace(err, value!, context);
     }
     const ahead = this.store.writesAhead();
     // taken now, after the end's COMMIT: the sync of that end, not of what commits later
@@ -209,6 +217,17 @@ export class RoutedFlow<T> implements FlowService<T> {
     const job = link?.jobId ? await lookups.getJob(link.jobId) : undefined;
     const written = job && { value: job.payload as T, status: job.status, system: job.system };
     return this.spec.revise(value, context, written);
+  }
+
+  /**
+   * A change whose revision's key the outbox holds for other content lost a race: another change
+   * made from the same revision was accepted first (FlowSpec.revise numbers both alike). Told as
+   * that, not as the outbox's reused-identifier conflict, which would tell the client to resend
+   * or pick a new order number. A create keeps that conflict: its number is taken by another order.
+   */
+  lostRace(err: unknown, value: T, context: WriteContext): unknown {
+    if (!(err instanceof KeyTakenError) || !this.spec.revise || context.mode !== 'update') return err;
+    return new ChangedMeanwhileError(this.spec.fhirIds(value));
   }
 
   /**

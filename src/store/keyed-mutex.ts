@@ -47,6 +47,23 @@ export class KeyedMutex {
   }
 }
 
+/**
+ * Runs `fn` holding the mutex of every name: taken one by one in sorted order, so two callers
+ * naming overlapping sets never each hold one the other waits for. `waitMs` bounds the whole wait.
+ */
+export function inOrder<T>(
+  mutex: KeyedMutex,
+  names: string[],
+  fn: () => Promise<T>,
+  waitMs = Number.POSITIVE_INFINITY,
+): Promise<T> {
+  const sorted = [...new Set(names)].sort();
+  const started = Date.now();
+  const take = (i: number): Promise<T> =>
+    i === sorted.length ? fn() : mutex.run(sorted[i], () => take(i + 1), Math.max(0, waitMs - (Date.now() - started)));
+  return take(0);
+}
+
 function waitFor(p: Promise<void>, ms: number, timeout: () => Error): Promise<void> {
   if (!Number.isFinite(ms)) return p;
   return new Promise<void>((resolve, reject) => {

@@ -72,7 +72,7 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
-import { KeyedMutex, LockWaitTimeout } from './keyed-mutex.js';
+import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
 import {
   finishJobs,
   putSteps,
@@ -752,6 +752,53 @@ export class PostgresStore implements Store {
                 () => false,
               )
             : true;
+          client.release(unlocked ? undefined : true);
+        }
+      },
+      waitMs,
+    );
+  }
+
+  /**
+   * withLock for several names: the local mutexes in sorted order (inOrder), then one connection
+   * of the lock pool takes every advisory lock in the order of its key, so names whose hashes
+   * collide are taken in one order too. One connection, however many names: a Bundle of many
+   * entries neither exhausts the lock pool nor waits on itself for a connection.
+   */
+  async withLocks<T>(names: string[], fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+    const started = Date.now();
+    const waitMs = opts.waitMs ?? 60_000;
+    const left = () => Math.ceil(Math.max(1, waitMs - (Date.now() - started)));
+    return inOrder(
+      this.localLocks,
+      names,
+      async () => {
+        const client = await this.lockPool().connect();
+        // pg_advisory_unlock_all below drops whatever was taken, even when a later lock timed out
+        let unlocked = true;
+        try {
+          try {
+            const keys = await client.query<{ k: number }>(
+              'SELECT DISTINCT hashtext(n) AS k FROM unnest($1::text[]) AS n ORDER BY 1',
+              [names],
+            );
+            unlocked = false;
+            for (const { k } of keys.rows) {
+              await client.query(`SET lock_timeout = ${left()}`);
+              await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, k]);
+            }
+          } catch (err) {
+            if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(names.join(', '), waitMs);
+            throw err;
+          }
+          return await fn();
+        } finally {
+          if (!unlocked)
+            unlocked = await client.query('SELECT pg_advisory_unlock_all()').then(
+              () => true,
+              () => false,
+            );
+          // a failed unlock (connection lost) also drops the locks: the connection is destroyed
           client.release(unlocked ? undefined : true);
         }
       },

@@ -59,7 +59,7 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
-import { mutexFor } from './keyed-mutex.js';
+import { inOrder, mutexFor } from './keyed-mutex.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -652,6 +652,10 @@ export class SqliteStore implements Store {
   /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */
   withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
     return mutexFor(this.db.name).run(name, fn, opts.waitMs);
+  }
+
+  withLocks<T>(names: string[], fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+    return inOrder(mutexFor(this.db.name), names, fn, opts.waitMs);
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {

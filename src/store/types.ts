@@ -393,6 +393,14 @@ export interface Store {
    */
   withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
   /**
+   * withLock for several names at once, all held while `fn` runs (a FHIR transaction Bundle's
+   * conditional entries, checked and written as one). Taken in one stable order, so two callers
+   * naming overlapping sets never each hold a lock the other waits for; interlocks with withLock
+   * of any one of the names. PostgreSQL: one connection holds them all (a Bundle of many entries
+   * does not take one connection per name). `waitMs` bounds the whole wait.
+   */
+  withLocks<T>(names: string[], fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
+  /**
    * Record the start of a run. A scheduled run (with `tickAt`) is recorded once per job and tick:
    * if the tick is already recorded, nothing is written and the result is undefined (the tick
    * ran, or is running, elsewhere).

@@ -14,15 +14,15 @@ import {
   loadSettings,
   mergeSettings,
 } from '../../../src/config/load.js';
-import { MAX_TIMER_MS, settingDefs } from '../../../src/config/settings.js';
+import { MAX_TIMER_MS, MIN_EXCHANGE_MS, MIN_INTERVAL_MS, settingDefs } from '../../../src/config/settings.js';
 
 const base = { AUTH_MODE: 'off', DATA_DIR: tmpdir() };
 
 t.test('a heartbeat or registry number out of bounds is refused with setting, source and bound', async (t) => {
   for (const [env, key, bound] of [
-    ['OPENHIM_HEARTBEAT_MS', 'openhim.heartbeatMs', 1],
+    ['OPENHIM_HEARTBEAT_MS', 'openhim.heartbeatMs', MIN_INTERVAL_MS],
     ['REGISTRY_PAGE_SIZE', 'registry.pageSize', 1],
-    ['REGISTRY_TIMEOUT_MS', 'registry.timeoutMs', 1],
+    ['REGISTRY_TIMEOUT_MS', 'registry.timeoutMs', MIN_EXCHANGE_MS],
     ['REGISTRY_FULL_READ_HOURS', 'registry.fullReadHours', 0],
   ] as const) {
     const value = String(bound - 1);
@@ -46,7 +46,7 @@ t.test('the config file is named; a live OpenHIM value is refused the same way',
   );
   t.throws(
     () => mergeSettings(defaultSettings(), { 'openhim.heartbeatMs': 0 }, 'OpenHIM config'),
-    new ConfigError(`OpenHIM config: openhim.heartbeatMs must be at least 1, got '0'`),
+    new ConfigError(`OpenHIM config: openhim.heartbeatMs must be at least ${MIN_INTERVAL_MS}, got '0'`),
   );
 });
 
@@ -61,17 +61,17 @@ t.test('concurrency, attempts, lease and the other numbers that cannot work are 
     ['MSUPPLY_CONCURRENCY', 'msupply.concurrency', '0', 'at least 1'],
     ['OPENMRS_CONCURRENCY', 'openmrs.concurrency', '2.5', 'a whole number'],
     ['OUTBOX_MAX_ATTEMPTS', 'outbox.maxAttempts', '0', 'at least 1'],
-    ['OUTBOX_LEASE_MS', 'outbox.leaseMs', '0', 'at least 1'],
-    ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '-1', 'at least 1'],
+    ['OUTBOX_LEASE_MS', 'outbox.leaseMs', '0', `at least ${MIN_EXCHANGE_MS}`],
+    ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '-1', `at least ${MIN_EXCHANGE_MS}`],
     ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '3000000000', `at most ${MAX_TIMER_MS}`],
-    ['OUTBOX_BACKOFF_BASE_MS', 'outbox.backoffBaseMs', '0', 'at least 1'],
+    ['OUTBOX_BACKOFF_BASE_MS', 'outbox.backoffBaseMs', '0', `at least ${MIN_INTERVAL_MS}`],
     ['OUTBOX_DEADLINE_MS', 'outbox.deadlineMs', '-1', 'at least 0'],
-    ['OPENLMIS_TIMEOUT_MS', 'openlmis.timeoutMs', '0', 'at least 1'],
-    ['LIMIT_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs', '0', 'at least 1'],
-    ['LIMIT_IDLE_TIMEOUT_MS', 'limits.idleTimeoutMs', '0', 'at least 1'],
+    ['OPENLMIS_TIMEOUT_MS', 'openlmis.timeoutMs', '0', `at least ${MIN_EXCHANGE_MS}`],
+    ['LIMIT_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs', '0', `at least ${MIN_EXCHANGE_MS}`],
+    ['LIMIT_IDLE_TIMEOUT_MS', 'limits.idleTimeoutMs', '0', `at least ${MIN_EXCHANGE_MS}`],
     ['FHIR_MAX_COUNT', 'fhir.maxCount', '0', 'at least 1'],
     ['DHIS2_CHUNK_SIZE', 'dhis2.chunkSize', '0', 'at least 1'],
-    ['DHIS2_JOB_POLL_MS', 'dhis2.jobPollMs', '0', 'at least 1'],
+    ['DHIS2_JOB_POLL_MS', 'dhis2.jobPollMs', '0', `at least ${MIN_INTERVAL_MS}`],
     ['REGISTRY_PAGE_SIZE', 'registry.pageSize', '2.5', 'a whole number'],
     ['PORT', 'server.port', '70000', 'at most 65535'],
   ];
@@ -87,6 +87,44 @@ t.test('concurrency, attempts, lease and the other numbers that cannot work are 
     new ConfigError(`OpenHIM config: outbox.maxAttempts must be at least 1, got '0'`),
     'a live value too',
   );
+});
+
+t.test('a loop or an exchange too short to work is refused at start-up, not run', async (t) => {
+  // each was taken before: a 1 ms heartbeat beat OpenHIM core back to back, a 1 ms DHIS2 job poll
+  // or retry backoff hammered the system, a 5 ms per-call timeout or attempt failed every call
+  const refused: [string, string, string, number][] = [
+    ['OPENHIM_HEARTBEAT_MS', 'openhim.heartbeatMs', '1', MIN_INTERVAL_MS],
+    ['DHIS2_JOB_POLL_MS', 'dhis2.jobPollMs', '1', MIN_INTERVAL_MS],
+    ['OUTBOX_BACKOFF_BASE_MS', 'outbox.backoffBaseMs', '1', MIN_INTERVAL_MS],
+    ['OUTBOX_BACKOFF_CAP_MS', 'outbox.backoffCapMs', '1', MIN_INTERVAL_MS],
+    ['OUTBOX_ATTEMPT_TIMEOUT_MS', 'outbox.attemptTimeoutMs', '5', MIN_EXCHANGE_MS],
+    ['OUTBOX_LEASE_MS', 'outbox.leaseMs', '50', MIN_EXCHANGE_MS],
+    ['LIMIT_HEADERS_TIMEOUT_MS', 'limits.headersTimeoutMs', '1', MIN_EXCHANGE_MS],
+    ['LIMIT_REQUEST_TIMEOUT_MS', 'limits.requestTimeoutMs', '1', MIN_EXCHANGE_MS],
+    ['LIMIT_IDLE_TIMEOUT_MS', 'limits.idleTimeoutMs', '1', MIN_EXCHANGE_MS],
+    ['OPENLMIS_TIMEOUT_MS', 'openlmis.timeoutMs', '1', MIN_EXCHANGE_MS],
+    ['DHIS2_TIMEOUT_MS', 'dhis2.timeoutMs', '1', MIN_EXCHANGE_MS],
+    ['DHIS2_JOB_TIMEOUT_MS', 'dhis2.jobTimeoutMs', '1', MIN_EXCHANGE_MS],
+    ['MSUPPLY_TIMEOUT_MS', 'msupply.timeoutMs', '1', MIN_EXCHANGE_MS],
+    ['OPENMRS_TIMEOUT_MS', 'openmrs.timeoutMs', '1', MIN_EXCHANGE_MS],
+    ['REGISTRY_TIMEOUT_MS', 'registry.timeoutMs', '1', MIN_EXCHANGE_MS],
+  ];
+  for (const [env, key, value, bound] of refused) {
+    t.throws(
+      () => loadSettings({ ...base, [env]: value }),
+      new ConfigError(`environment: ${key} must be at least ${bound}, got '${value}'`),
+      `${env}=${value}`,
+    );
+  }
+  t.throws(
+    () => mergeSettings(defaultSettings(), { 'openhim.heartbeatMs': 1 }, 'OpenHIM config'),
+    new ConfigError(`OpenHIM config: openhim.heartbeatMs must be at least ${MIN_INTERVAL_MS}, got '1'`),
+    'a live value too',
+  );
+  // what the test rigs run at is taken: a 40 ms heartbeat, a 50 ms backoff, a 500 ms call timeout
+  t.equal(loadSettings({ ...base, OPENHIM_HEARTBEAT_MS: '40' })['openhim.heartbeatMs'], 40);
+  t.equal(loadSettings({ ...base, OUTBOX_BACKOFF_BASE_MS: '50' })['outbox.backoffBaseMs'], 50);
+  t.equal(loadSettings({ ...base, OPENLMIS_TIMEOUT_MS: '500' })['openlmis.timeoutMs'], 500);
 });
 
 t.test('every number setting is bounded, and its default and bounds are taken', async (t) => {
