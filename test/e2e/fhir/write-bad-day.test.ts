@@ -1,59 +1,17 @@
 /**
  * FHIR writes on a bad day, against the OpenMRS sandbox through the real mediator.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../src/systems/openmrs/settings.js';
 import { until } from '../../support/net.js';
+import { startOpenMrsRig, why } from '../../support/openmrs-e2e.js';
 
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
-
-async function rig(t: Test, sb: OpenMrsSandbox) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'write-bad-day-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '2000',
-      OUTBOX_SETTLE_MS: '100',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${mediator.url}${url}`, {
-      method,
-      body: body ? JSON.stringify(body) : undefined,
-      headers: {
-        authorization: AUTH,
-        accept: 'application/fhir+json',
-        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-        ...headers,
-      },
-    });
-    const text = await res.text();
-    return { status: res.status, text, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
+/** The OpenMRS sandbox and the real mediator on it, closed when the test ends. */
+async function openMrs(t: Test) {
+  const rig = await startOpenMrsRig('write-bad-day', { OUTBOX_DEADLINE_MS: '2000' });
+  t.teardown(() => rig.close());
+  return rig;
 }
-
-const why = (res: { status: number; body?: any }) => res.body?.issue?.[0]?.diagnostics ?? `status ${res.status}`;
 
 const location = (id: string, over: Record<string, unknown> = {}) => ({
   resourceType: 'Location',
@@ -66,9 +24,7 @@ const location = (id: string, over: Record<string, unknown> = {}) => ({
 });
 
 t.test('a name changed A, B, A, B: the second change to B reaches OpenMRS too', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const id = 'registry-amani-1';
   const put = async (name: string) => {
     const r = await fhir('PUT', `/fhir/Location/${id}`, location(id, { name }));
@@ -86,9 +42,7 @@ t.test('a name changed A, B, A, B: the second change to B reaches OpenMRS too', 
 });
 
 t.test('two clients update one Location from the same version at once: one 200, one 412', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const id = 'registry-amani-2';
   const created = await fhir('PUT', `/fhir/Location/${id}`, location(id));
   t.ok(created.status < 300, why(created));
@@ -107,9 +61,7 @@ t.test('two clients update one Location from the same version at once: one 200, 
 });
 
 t.test('If-None-Match * creates only; If-Match * updates only what exists (RFC 9110 §13.1)', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const id = 'registry-amani-3';
   const created = await fhir('PUT', `/fhir/Location/${id}`, location(id), { 'if-none-match': '*' });
   t.equal(created.status, 201, why(created));
@@ -164,9 +116,7 @@ t.test('If-None-Match * creates only; If-Match * updates only what exists (RFC 9
 });
 
 t.test('a transaction changing one Location twice is refused whole: nothing written', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const id = 'registry-amani-6';
   const entry = (name: string) => ({
     resource: location(id, { identifier: [{ system: CODE, value: 'SBX-90006' }], name }),
@@ -185,9 +135,7 @@ t.test('a transaction changing one Location twice is refused whole: nothing writ
 });
 
 t.test('the same Location POST sent twice at once: one create upstream, both answered 2xx', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const { id: _id, ...body } = location('unused', { identifier: [{ system: CODE, value: 'SBX-90007' }] });
   const [a, b] = await Promise.all([fhir('POST', '/fhir/Location', body), fhir('POST', '/fhir/Location', body)]);
   t.ok(a.status < 300 && b.status < 300, `${a.status} ${why(a)} / ${b.status} ${why(b)}`);
@@ -196,9 +144,7 @@ t.test('the same Location POST sent twice at once: one create upstream, both ans
 });
 
 t.test('a PUT answered 202, sent again while still queued: one create once OpenMRS is back', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const fhir = await rig(t, sb);
+  const { sb, fhir } = await openMrs(t);
   const id = 'registry-amani-8';
   const body = location(id, { identifier: [{ system: CODE, value: 'SBX-90008' }], name: 'Amani Eight' });
   sb.faults.add({ method: 'POST', path: '/openmrs/ws/rest/v1/location', action: { type: 'status', status: 503 } });
