@@ -246,8 +246,10 @@ export class TrackerState {
         stats.ignored++;
       } else valid.push({ e: { ...e, event: uid }, index, existing });
     });
-    const commit = atomic === 'OBJECT' || errors.length === 0;
-    if (commit) {
+    // the rule engine runs with validation, before anything is committed (validationMode FULL
+    // reports every error): the valid events are applied tentatively for it, then kept — all of
+    // them with atomicMode=ALL and no error, each valid one with OBJECT — or rolled back
+    {
       const before = new Map(this.events);
       for (const { e, existing } of valid) {
         const te = e.enrollment
@@ -288,14 +290,20 @@ export class TrackerState {
           stats.ignored++;
         }
       }
-      for (const { e, index, existing } of valid) {
-        if (!this.events.has(e.event) || objectReports.some((o) => o.uid === e.event)) continue;
-        if (existing) stats.updated++;
-        else stats.created++;
-        objectReports.push({ trackerType: 'EVENT', uid: e.event, index, errorReports: [] });
+      if (atomic !== 'OBJECT' && errors.length) {
+        this.events.clear();
+        for (const [uid, was] of before) this.events.set(uid, was);
+        stats.ignored = events.length;
+      } else {
+        for (const { e, index, existing } of valid) {
+          if (!this.events.has(e.event) || objectReports.some((o) => o.uid === e.event)) continue;
+          if (existing) stats.updated++;
+          else stats.created++;
+          objectReports.push({ trackerType: 'EVENT', uid: e.event, index, errorReports: [] });
+        }
       }
       this.applyRules();
-    } else stats.ignored = events.length;
+    }
     const status = errors.length ? 'ERROR' : 'OK';
     const empty = (t: string) => ({
       trackerType: t,

@@ -176,7 +176,8 @@ function transactionOf(report: StockReport, i: number): 'distributed' | 'discard
 /**
  * A report as RTS transaction events, one per line, under UIDs derived from the write's key and
  * the line: a retry after a lost answer sends the same events, which DHIS2 updates (importStrategy
- * CREATE_AND_UPDATE) instead of adding twins. Small batches synchronously, atomicMode=OBJECT.
+ * CREATE_AND_UPDATE) instead of adding twins. Small batches synchronously, all or none
+ * (atomicMode=ALL, tracker-report.ts).
  */
 export async function writeTransactions(
   deps: RtsDeps,

@@ -7,7 +7,7 @@ import { awaitTrackerImport } from './jobs.js';
 /**
  * The tracker ImportReport (`POST /api/tracker?async=false`, docs.dhis2.org developer/web-api
  * tracker.md "Import summary"; dhis2-core `TrackerImportController.importSync`): 200, or 409 when
- * its status is ERROR (with atomicMode=OBJECT the valid objects are committed all the same).
+ * its status is ERROR (with atomicMode=OBJECT the valid objects would be committed all the same).
  */
 export interface TrackerError {
   errorCode?: string;
@@ -61,8 +61,12 @@ export function decodeTrackerReport(body: unknown): TrackerResult | undefined {
 }
 
 /**
- * Events created or updated in one tracker import, object by object (atomicMode=OBJECT: the valid
- * ones are committed even when others are refused), answered by its import report. Up to
+ * Events created or updated in one tracker import, all or none (atomicMode=ALL: one refused
+ * event and DHIS2 commits none of the write's), answered by its import report. A refusal thus
+ * changes nothing: with OBJECT the valid events stayed in DHIS2 while the write was refused, and
+ * the client's corrected write (RTS events are keyed by the write and line position) or the
+ * same lines under a new identifier added twins of them (docs.dhis2.org tracker.md "Import":
+ * atomicMode ALL|OBJECT; dhis2-core AtomicMode.java). Up to
  * dhis2.trackerAsyncThreshold events synchronously (`async=false`: the report is the answer, 409
  * when ERROR); more as an async job whose report is polled (jobs.ts), so a large batch never
  * holds a request open past the timeout. A retry after a lost answer updates the same events
@@ -76,7 +80,7 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
     body: { events },
     retry: true,
     accept: [409],
-    query: { async, atomicMode: 'OBJECT', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
+    query: { async, atomicMode: 'ALL', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
   });
   const body = async && res.status === 200 ? await awaitTrackerImport(client, res.body) : res.body;
   const report = decodeTrackerReport(body);

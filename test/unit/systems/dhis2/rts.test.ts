@@ -186,8 +186,8 @@ t.test(
     t.equal(all.status, 409);
     t.same(
       all.body.validationReport.errorReports.map((e: any) => e.errorCode),
-      ['E1081'],
-      'validation fails the whole batch in ALL mode',
+      ['E1081', 'E1307'],
+      'validation and the program rules both report; ALL commits none of the batch',
     );
     t.notOk(h.sandbox.tracker.events.has('abcdefghij1'));
     const object = await post('async=false&atomicMode=OBJECT', [good, soh, orphan]);
