@@ -14,8 +14,10 @@
  * - beside the noisy throughput, each server's own CPU time per request (process.cpuUsage read
  *   over IPC around each run), which drifts much less with what else the machine is doing.
  *
- * Sides: bare (baseline), edge (validation, no outbox), create (production-like), medplum (a
- * hand-written Fastify route validating with @medplum/core validateResource).
+ * Sides: bare (baseline), edge (validation, no outbox), forward (bare Fastify making the create's
+ * two upstream calls: the floor of any synchronous mediator of this flow), create
+ * (production-like), medplum (a hand-written Fastify route validating with @medplum/core
+ * validateResource).
  * BENCH_SECONDS (5) per run, BENCH_WARMUP_REQUESTS (3000) requests per side, BENCH_ROUNDS (3),
  * BENCH_CONNECTIONS (10), BENCH_OPENHIM (1: requests carry X-OpenHIM-TransactionID, so the
  * mediator answers with the OpenHIM envelope as it does behind OpenHIM).
@@ -50,13 +52,14 @@ const BASE_DIR = process.env.BENCH_BASE_DIR ? path.resolve(process.env.BENCH_BAS
 const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(',').filter(Boolean));
 const profileDir = path.resolve(process.env.BENCH_PROFILE_DIR ?? 'bench-profiles');
 
-const ALL_SIDES = ['bare', 'edge', 'create', 'medplum'] as const;
+const ALL_SIDES = ['bare', 'edge', 'forward', 'create', 'medplum'] as const;
 type Side = (typeof ALL_SIDES)[number];
 /** BENCH_SIDES=bare,edge runs only those (bare is always kept: every ratio is to it or another side). */
 const SIDES = ALL_SIDES.filter((s) => s === 'bare' || !process.env.BENCH_SIDES || process.env.BENCH_SIDES.includes(s));
 const LABEL: Record<Side, string> = {
   bare: 'bare Fastify JSON round trip',
   edge: 'mediator edge alone (validation, no outbox)',
+  forward: 'Fastify forwarding to the no-op upstream (floor)',
   create: 'mediator production-like create (SQLite outbox)',
   medplum: 'Fastify + @medplum/core validateResource',
 };
@@ -176,8 +179,8 @@ async function main() {
     for (const { server } of runs) await load(server, WARMUP_TIME_LIMIT, warmupRequests);
     if (profiled.size) mkdirSync(profileDir, { recursive: true });
     for (const side of SIDES) if (profiled.has(side)) await profile(servers[side], { start: true });
-    const results: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
-    const baseResults: Record<Side, Measured[]> = { bare: [], edge: [], create: [], medplum: [] };
+    const results: Record<Side, Measured[]> = { bare: [], edge: [], forward: [], create: [], medplum: [] };
+    const baseResults: Record<Side, Measured[]> = { bare: [], edge: [], forward: [], create: [], medplum: [] };
     for (let round = 1; round <= rounds; round++) {
       // with a base tree, odd rounds run the list backwards: neither tree always goes first
       for (const { label, side, server } of round % 2 || !baseSides ? runs : [...runs].reverse()) {
@@ -207,6 +210,8 @@ async function main() {
     const lines: [string, Side, Side][] = [
       ['edge alone / bare Fastify', 'edge', 'bare'],
       ['production-like create / bare Fastify', 'create', 'bare'],
+      ['forwarding floor / bare Fastify', 'forward', 'bare'],
+      ['production-like create / forwarding floor', 'create', 'forward'],
       ['production-like create / validateResource route', 'create', 'medplum'],
       ['edge alone / validateResource route', 'edge', 'medplum'],
     ];

@@ -7,6 +7,9 @@
  *   medplum  the same, validating with @medplum/core validateResource (a hand-written mediator)
  *   edge     the mediator's HTTP edge in its production composition (pino at info, the OpenHIM
  *            envelope plugin, auth, redaction, metrics) and validation, over no-op services
+ *   forward  bare Fastify making the create's two upstream calls (POST the order, GET it back) to
+ *            the no-op upstream and answering the read-back: the least a synchronous mediator of
+ *            this flow does, with no validation, no store and no logging (the create's floor)
  *   create   the mediator as `serve` starts it (startMediator: SQLite outbox, scheduler, admin,
  *            OpenHIM plugin, pino at info to stdout, which the parent points at /dev/null), its
  *            orders routed to a no-op upstream in a third process (argv[3])
@@ -30,7 +33,7 @@ import { noopConnector } from './noop-connector.js';
 
 export const BENCH_PASSWORD = 'bench-secret-Hq4';
 
-type Side = 'bare' | 'medplum' | 'edge' | 'create';
+type Side = 'bare' | 'medplum' | 'edge' | 'forward' | 'create';
 
 function fhirJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_r, b, done) => {
@@ -77,6 +80,40 @@ async function medplum(): Promise<{ url: string; close(): Promise<void> }> {
       .send(JSON.stringify({ ...(request.body as object), id: 'x' }));
   });
   return { url: await app.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+}
+
+/**
+ * The create's floor: the same two exchanges with the no-op upstream as the create's connector
+ * (bench/http/noop-connector.ts: keep-alive undici pool, POST then GET), nothing else. What a
+ * create costs beyond this is the mediator's own work (validation, outbox, logging, envelope).
+ */
+async function forward(upstreamUrl: string): Promise<{ url: string; close(): Promise<void> }> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(upstreamUrl, { connections: 16, keepAliveTimeout: 60_000 });
+  const app = Fastify();
+  fhirJsonParser(app);
+  app.post('/fhir/SupplyRequest', async (request, reply) => {
+    const posted = await pool.request({
+      path: '/orders',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request.body),
+    });
+    const { id } = (await posted.body.json()) as { id: string };
+    const read = await pool.request({ path: `/orders/${encodeURIComponent(id)}`, method: 'GET' });
+    const stored = (await read.body.json()) as object;
+    return reply
+      .code(201)
+      .type('application/fhir+json')
+      .send(JSON.stringify({ ...stored, id }));
+  });
+  return {
+    url: await app.listen({ host: '127.0.0.1', port: 0 }),
+    async close() {
+      await app.close();
+      await pool.close();
+    },
+  };
 }
 
 /** Services that accept every order as it is: only the edge's own work is measured. */
@@ -155,6 +192,7 @@ async function start(side: Side, upstreamUrl: string | undefined) {
   if (side === 'bare') return bare();
   if (side === 'medplum') return medplum();
   if (side === 'edge') return edge();
+  if (side === 'forward') return forward(upstreamUrl!);
   if (side === 'create') return create(upstreamUrl!);
   throw new Error(`unknown side ${String(side)}`);
 }
