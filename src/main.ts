@@ -12,6 +12,7 @@ import openhimPlugin from './openhim/plugin.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
+import { createTransactionReporter, type UpdateAnswer } from './openhim/transaction-update-sweep.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
@@ -82,19 +83,21 @@ export function applyOutboxSettings(options: Outbox['options'], s: Settings): vo
 }
 
 /**
- * The OpenHIM transaction updater, imported when the first job of an OpenHIM transaction settles:
- * it brings undici (~165 ms of CPU, issue 18), which start-up need not pay before /health. A job
- * with no transaction id has nothing to update (the updater's own first check).
+ * The OpenHIM transaction updater, imported when the first owed update is sent: it brings undici
+ * (~165 ms of CPU, issue 18), which start-up need not pay before /health; the reporter calls it
+ * only for a job whose end recorded an update owed.
  */
-function lazyTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
-  let updater: Promise<(job: OutboxJob) => Promise<void>> | undefined;
+function lazyTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<UpdateAnswer> {
+  let updater: Promise<(job: OutboxJob) => Promise<UpdateAnswer>> | undefined;
   return async (job) => {
-    if (!job.transactionId) return;
     updater ??= import('./openhim/transaction-updates.js').then((m) => m.createTransactionUpdater(opts));
-    await (
-      await updater
-    )(job);
+    return (await updater)(job);
   };
+}
+
+/** A write that came through OpenHIM owes it an update only while an OpenHIM is configured. */
+function openhimConfigured(s: Settings): boolean {
+  return typeof s['openhim.apiUrl'] === 'string' && s['openhim.apiUrl'] !== '';
 }
 
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
@@ -132,14 +135,24 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     }
     return secretsOf.values;
   };
+  // the OpenHIM transaction updates 202'd writes owe: recorded with the job's end, sent at once,
+  // and by a sweep whatever a crash or an OpenHIM outage kept from going
+  const transactionUpdates = createTransactionReporter({
+    store,
+    send: lazyTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets }),
+    timings: {
+      retryBaseMs: Number(settings['openhim.updateRetryBaseMs']),
+      retryCapMs: Number(settings['openhim.updateRetryCapMs']),
+      giveUpAfterMs: Number(settings['openhim.updateGiveUpMs']),
+      claimMs: Number(settings['openhim.updateClaimMs']),
+    },
+    logger: logLevel.child({ component: 'openhim' }),
+  });
   const outbox = new Outbox({
     store,
-    onSettled: lazyTransactionUpdater({
-      settings: () => settings,
-      urn: mediatorConfig.urn,
-      secretValues: secrets,
-      logger: logLevel.child({ component: 'openhim' }),
-    }),
+    onSettled: (job) => transactionUpdates.report(job),
+    owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
+    transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
     metrics: registerOutboxMetrics(metrics.registry, store),
     logger: {
       info: (o, m) => logger.info(o, m),
@@ -261,6 +274,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
   logger.info({ address, publicBaseUrl: publicBaseUrl(settings) }, 'mediator listening');
   outbox.startWorker();
+  if (openhimConfigured(settings)) transactionUpdates.start();
   scheduler.start();
 
   const openhim = startOpenHimFromSettings(settings, {
@@ -295,6 +309,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       openhim?.stop();
       await app.close();
       await outbox.stop();
+      await transactionUpdates.stop();
       await scheduler.stop(); // a run in progress finishes and is recorded before the store closes
       await propagation.close();
       await connectors.close();

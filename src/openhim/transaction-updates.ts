@@ -3,8 +3,12 @@
  * recorded the transaction as Processing; when the outbox settles the job, the transaction gets
  * its final status with `PUT /transactions/:id` (reference/openhim.md §4.3, the file-queue
  * mediator's pattern): 2xx → Successful, 4xx → Completed, anything else → Failed.
+ *
+ * One send per call, answered as sent, retry or refused: the debt is kept in the store and retried
+ * by transaction-update-sweep.ts. Sending twice is harmless: core's updateTransaction
+ * (api/transactions.js) sets the given fields with findByIdAndUpdate, so a repeat writes the same
+ * status and response again; our body carries no `error`, which alone would queue an auto-retry.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
 import type { OutboxJob } from '../store/types.js';
@@ -13,6 +17,7 @@ import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { buildOpenHimEnvelope } from './envelope.js';
+import type { UpdateAnswer } from './transaction-update-sweep.js';
 
 export interface TransactionUpdaterOptions {
   settings: () => Record<string, unknown>;
@@ -20,35 +25,23 @@ export interface TransactionUpdaterOptions {
   secretValues: () => readonly string[];
   /** Masks every configured secret (current and previous); default the process's redactor. */
   redactor?: Redactor;
-  logger?: { warn(obj: object, msg?: string): void };
-  /** Waits before each retry of an update OpenHIM could not take (default UPDATE_RETRY_DELAYS_MS). */
-  retryDelaysMs?: readonly number[];
 }
 
 /**
- * An update is the only word OpenHIM gets that a 202'd write settled: lost, the transaction stays
- * Processing for good. So one OpenHIM could not take (core restarting, a proxy's 502, a reset) is
- * tried again for about half a minute, which outlasts a core restart; outbox.stop() waits for it
- * at most its drain time, and a waiting retry does not keep a process that is ending alive.
- * Refusals (401, 404, a TLS certificate not trusted) are not retried.
+ * Answers worth trying again: core restarting or overloaded (5xx, 408, 429), and credentials or
+ * permissions an operator can still correct (401, 403; the config can change live). Any other 4xx
+ * (400 a body core cannot take, 404 no such route) will never succeed and is recorded as refused.
+ * Core answers an unknown transaction id with 500, not 404 (updateTransaction reads the missing
+ * transaction): the sweep's give-up age ends those.
  */
-export const UPDATE_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 16_000];
+const retriedStatus = (status: number) => status >= 500 || [401, 403, 408, 429].includes(status);
 
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
-
-const retriedStatus = (status: number) => status >= 500 || status === 408 || status === 429;
-const retriedError = (err: unknown) => TRANSIENT_CODES.has(String((err as { code?: unknown })?.code));
+/** A failed request in a line: undici's error code and message (never the request's headers). */
+function describeRequestError(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return `${code}${typeof e?.message === 'string' ? e.message : String(err)}`;
+}
 
 /** What the client would have been answered had it waited: status and an OperationOutcome. */
 export function finalResponseOf(job: OutboxJob): { status: number; body: unknown } {
@@ -72,7 +65,8 @@ export function finalResponseOf(job: OutboxJob): { status: number; body: unknown
   };
 }
 
-export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<void> {
+/** Sends one job's final state to its OpenHIM transaction once, and says how OpenHIM answered. */
+export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<UpdateAnswer> {
   // one pooled agent per TLS policy: openhim.trustSelfSigned can change live (OpenHIM config push)
   let pool: { trustSelfSigned: boolean; agent: Agent } | undefined;
   const agentFor = (trustSelfSigned: boolean): Agent => {
@@ -82,10 +76,12 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
     }
     return pool.agent;
   };
+  const redactor = () => opts.redactor ?? processRedactor;
   return async (job) => {
     const s = opts.settings();
     const apiUrl = s['openhim.apiUrl'];
-    if (!job.transactionId || typeof apiUrl !== 'string' || !apiUrl) return;
+    if (!job.transactionId) return { kind: 'refused', reason: 'the job has no OpenHIM transaction id' };
+    if (typeof apiUrl !== 'string' || !apiUrl) return { kind: 'retry', reason: 'openhim.apiUrl is not set' };
     const agent = agentFor(s['openhim.trustSelfSigned'] === true);
     const final = finalResponseOf(job);
     const envelope = buildOpenHimEnvelope({
@@ -100,37 +96,25 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
     });
     const url = `${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(job.transactionId)}`;
     // the last step before the bytes leave: a stored error written before a secret was known is masked too
-    const body = (opts.redactor ?? processRedactor).redact(
-      JSON.stringify({ status: envelope.status, response: envelope.response }),
-    );
-    const delays = opts.retryDelaysMs ?? UPDATE_RETRY_DELAYS_MS;
-    for (let attempt = 0; ; attempt++) {
-      let status: number;
-      try {
-        const res = await request(url, {
-          method: 'PUT',
-          dispatcher: agent,
-          headers: { ...auth, 'content-type': 'application/json' },
-          body,
-          headersTimeout: 10_000,
-          bodyTimeout: 10_000,
-        });
-        await res.body.dump();
-        status = res.statusCode;
-      } catch (err) {
-        if (!retriedError(err) || attempt >= delays.length) throw err;
-        await sleep(delays[attempt], undefined, { ref: false });
-        continue;
-      }
-      if (status < 300) return;
-      if (!retriedStatus(status) || attempt >= delays.length) {
-        opts.logger?.warn(
-          { transactionId: job.transactionId, status, attempts: attempt + 1 },
-          'OpenHIM refused the transaction update',
-        );
-        return;
-      }
-      await sleep(delays[attempt], undefined, { ref: false });
+    const body = redactor().redact(JSON.stringify({ status: envelope.status, response: envelope.response }));
+    let status: number;
+    try {
+      const res = await request(url, {
+        method: 'PUT',
+        dispatcher: agent,
+        headers: { ...auth, 'content-type': 'application/json' },
+        body,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
+      });
+      await res.body.dump();
+      status = res.statusCode;
+    } catch (err) {
+      // unreachable, reset, timed out, a certificate not trusted (trustSelfSigned may change live)
+      return { kind: 'retry', reason: redactor().redact(describeRequestError(err)) };
     }
+    if (status < 300) return { kind: 'sent' };
+    const reason = `OpenHIM answered ${status}`;
+    return retriedStatus(status) ? { kind: 'retry', reason } : { kind: 'refused', reason };
   };
 }

@@ -48,6 +48,18 @@ export interface OutboxDeps {
    * a crash): the place to tell OpenHIM the transaction's final status. Errors are logged only.
    */
   onSettled?: (job: OutboxJob) => Promise<void> | void;
+  /**
+   * Whether a job owes its OpenHIM transaction an update when it settles after its client was
+   * answered (it came through OpenHIM, and an OpenHIM is configured to tell). The job's end then
+   * records the debt in its own statement, so neither a crash before onSettled ran nor an OpenHIM
+   * down for long loses it: a sweep (src/openhim/transaction-update-sweep.ts) sends what is owed.
+   */
+  owesTransactionUpdate?: (job: OutboxJob) => boolean;
+  /**
+   * How long a recorded debt waits before a sweep may send it: onSettled, in this process, has it
+   * first (default 30 s, longer than one send may take).
+   */
+  transactionUpdateGraceMs?: number;
   options?: OutboxSettings;
   metrics?: OutboxMetrics;
   logger?: OutboxLogger;
@@ -215,14 +227,27 @@ export class Outbox {
   private worker?: WorkerState;
   /** Systems whose last worker pass may have left due jobs behind (no free slot, or a full claim). */
   private readonly mayHaveDue = new Set<string>();
-  /** Jobs whose client got 202 while their first attempt was still running. */
+  /**
+   * Jobs whose client does not wait for the running attempt: a worker's, or one whose client got
+   * 202 while it still ran. Their end is reported to onSettled (and may owe a transaction update).
+   */
   private readonly answeredEarly = new Set<string>();
+  /**
+   * Running attempts of acceptWrites whose end is being recorded as the waiting client's answer,
+   * owing no transaction update: that client waits for it past its deadline (deliverNow), since a
+   * 202 now would leave its OpenHIM transaction Processing with nothing recorded to mend it.
+   */
+  private readonly endingForClient = new Set<string>();
   /** onSettled reports still running, so idle() (and stop) wait for them too. */
   private readonly reporting = new Set<Promise<void>>();
   private readonly onSettled?: OutboxDeps['onSettled'];
+  private readonly owesTransactionUpdate?: OutboxDeps['owesTransactionUpdate'];
+  private readonly transactionUpdateGraceMs: number;
 
   constructor(deps: OutboxDeps) {
     this.onSettled = deps.onSettled;
+    this.owesTransactionUpdate = deps.owesTransactionUpdate;
+    this.transactionUpdateGraceMs = deps.transactionUpdateGraceMs ?? 30_000;
     this.store = deps.store;
     this.options = resolveOutboxOptions(deps.options);
     this.metrics = deps.metrics ?? NO_METRICS;
@@ -424,7 +449,10 @@ export class Outbox {
     if (!(await sem.acquire(deadlineAt - Date.now()))) {
       return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
     }
-    const outcome = await withinDeadline(this.track(job, leaseOwner, sem, 'now', endAhead), deadlineAt - Date.now());
+    const tracked = this.track(job, leaseOwner, sem, 'now', endAhead);
+    let outcome = await withinDeadline(tracked, deadlineAt - Date.now());
+    // its end is being recorded as this client's answer, owing OpenHIM nothing: it is the answer
+    if (!outcome && this.endingForClient.has(job.id)) outcome = await tracked;
     if (!outcome) this.answeredEarly.add(job.id);
     return (
       outcome ?? {
@@ -457,10 +485,12 @@ export class Outbox {
       if (this.running.get(job.id) === p) {
         this.running.delete(job.id);
         this.endsAhead.delete(job.id);
+        this.endingForClient.delete(job.id);
       }
       if (this.mayHaveDue.has(job.system)) this.worker?.wake();
     });
     this.running.set(job.id, p);
+    if (origin === 'worker') this.answeredEarly.add(job.id);
     if (endAhead) {
       this.endsAhead.add(job.id);
       // the end's sync is started even when no caller awaits it (a client answered 202 at its
@@ -471,7 +501,7 @@ export class Outbox {
     if (this.onSettled) {
       const report: Promise<void> = p
         .then(
-          (outcome) => this.reportSettled(job, origin, outcome),
+          (outcome) => this.reportSettled(job, outcome),
           () => undefined,
         )
         .finally(() => this.reporting.delete(report));
@@ -481,16 +511,29 @@ export class Outbox {
   }
 
   /** A final outcome the client has not seen yet goes to onSettled (OpenHIM's transaction update). */
-  private async reportSettled(job: OutboxJob, origin: 'now' | 'worker', outcome: FirstOutcome): Promise<void> {
+  private async reportSettled(job: OutboxJob, outcome: FirstOutcome): Promise<void> {
     const early = this.answeredEarly.delete(job.id);
     const final = outcome.kind !== 'queued' || outcome.status === 'dead';
-    if (!final || (origin !== 'worker' && !early)) return;
+    if (!final || !early) return;
     try {
       const stored = await this.store.getJob(job.id);
       if (stored) await this.onSettled!(stored);
     } catch (err) {
       this.logger.warn({ jobId: job.id, err: describeError(err) }, 'outbox: reporting a settled job failed');
     }
+  }
+
+  /**
+   * When the end of `job` being recorded now owes its OpenHIM transaction an update: its client
+   * was answered already (a worker's attempt, a 202), it came through OpenHIM and one is
+   * configured. Due to a sweep after the grace onSettled has to send it from here. Otherwise the
+   * waiting client is answered with this end, and deliverNow no longer answers it 202 meanwhile.
+   */
+  private transactionUpdateDue(job: OutboxJob): number | undefined {
+    if (!this.owesTransactionUpdate?.(job)) return undefined;
+    if (this.answeredEarly.has(job.id)) return Date.now() + this.transactionUpdateGraceMs;
+    this.endingForClient.add(job.id);
+    return undefined;
   }
 
   private async attempt(job: OutboxJob, leaseOwner: string, fresh: boolean, endAhead = false): Promise<FirstOutcome> {
@@ -528,7 +571,7 @@ export class Outbox {
       const finished = await end.finishJob(
         job.id,
         leaseOwner,
-        { status: 'done', result },
+        { status: 'done', result, transactionUpdateDue: this.transactionUpdateDue(job) },
         Date.now(),
         attemptRecord(job, startedAt, done),
       );
@@ -580,7 +623,7 @@ export class Outbox {
           await this.store.finishJob(
             job.id,
             leaseOwner,
-            { status: 'rejected', error: toStoredError(error) },
+            { status: 'rejected', error: toStoredError(error), transactionUpdateDue: this.transactionUpdateDue(job) },
             Date.now(),
           )
         ) {
@@ -644,7 +687,12 @@ export class Outbox {
         reason,
       },
     };
-    const ended = { status: 'dead' as const, error: toStoredError(err), audit };
+    const ended = {
+      status: 'dead' as const,
+      error: toStoredError(err),
+      audit,
+      transactionUpdateDue: this.transactionUpdateDue(job),
+    };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
     this.metrics.deadLetter(job.system);
     this.logger.warn(
@@ -688,7 +736,12 @@ export class Outbox {
         error: reason,
       },
     };
-    const ended = { status: 'dead' as const, error: toStoredError(error), audit };
+    const ended = {
+      status: 'dead' as const,
+      error: toStoredError(error),
+      audit,
+      transactionUpdateDue: this.transactionUpdateDue(job),
+    };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
     this.metrics.deadLetter(job.system);
     return { kind: 'rejected', jobId: job.id, error };

@@ -92,10 +92,12 @@ export interface JobEnd {
   attempt?: JobAttempt;
   /** Written with the end, only if the job was finished (Store.finishJob's outcome.audit). */
   audit?: AuditInput;
+  /** The end owes its OpenHIM transaction an update, due then (outcome.transactionUpdateDue). */
+  updateDue?: number;
 }
 
 /** What the audited form of the ends' statement adds: four input columns and the audit insert. */
-const AUDIT_PARAMS = ', $15::text[], $16::text[], $17::text[], $18::text[]';
+const AUDIT_TYPES = ['text', 'text', 'text', 'text'];
 const AUDIT_NAMES = ', au_actor, au_action, au_subject, au_details';
 const AUDIT_CTE = `
   audited AS (
@@ -104,36 +106,88 @@ const AUDIT_CTE = `
     WHERE i.au_action IS NOT NULL AND i.id IN (SELECT id FROM finished)),`;
 
 /**
- * Jobs' ends with their links' upstream ids and their attempts (finishJob for many); `audited`
- * adds each finished end's audit row. Only a batch with an audit sends that form, so the ends of
- * delivered writes (the hot path) keep the plain statement and its 14 columns.
+ * What the owing form adds: one input column, the time an owed OpenHIM transaction update is due
+ * (NULL for the batch's ends that owe none), and its setting on the job (v16).
  */
-function finishJobsSql(audited: boolean): string {
+const OWING_NAMES = ', update_due';
+const OWING_SET = `,
+      openhim_update = CASE WHEN i.update_due IS NULL THEN j.openhim_update ELSE 'owed' END,
+      openhim_update_due = COALESCE(i.update_due, j.openhim_update_due),
+      openhim_update_attempts = CASE WHEN i.update_due IS NULL THEN j.openhim_update_attempts ELSE 0 END,
+      openhim_update_error = CASE WHEN i.update_due IS NULL THEN j.openhim_update_error END`;
+
+const BASE_TYPES = [
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'bigint',
+  'text',
+  'bigint',
+  'bigint',
+  'int',
+  'text',
+  'text',
+];
+
+/** The form of the ends' statement: with an audit insert, with owed transaction updates. */
+interface EndsForm {
+  audited: boolean;
+  owing: boolean;
+}
+
+function endsColumnTypes({ audited, owing }: EndsForm): string[] {
+  return [...BASE_TYPES, ...(owing ? ['bigint'] : []), ...(audited ? AUDIT_TYPES : [])];
+}
+
+/**
+ * Jobs' ends with their links' upstream ids and their attempts (finishJob for many); `audited`
+ * adds each finished end's audit row, `owing` the OpenHIM transaction update an end owes. Only a
+ * batch that has one sends that form, so the ends of delivered writes answered in time (the hot
+ * path) keep the plain statement and its 14 columns.
+ */
+function finishJobsSql(form: EndsForm): string {
+  const params = endsColumnTypes(form)
+    .map((type, i) => `$${i + 1}::${type}[]`)
+    .join(', ');
   return `WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-      $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::int[], $13::text[], $14::text[]${audited ? AUDIT_PARAMS : ''})
+    SELECT * FROM unnest(${params})
     AS i(id, lease_owner, status, result, error, last_error, upstream_id, now,
-      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail${audited ? AUDIT_NAMES : ''})),
+      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail${form.owing ? OWING_NAMES : ''}${form.audited ? AUDIT_NAMES : ''})),
   finished AS (
     UPDATE outbox_jobs j SET status = i.status, result = i.result::jsonb, error = i.error::jsonb,
-      last_error = COALESCE(i.last_error, j.last_error), lease_owner = NULL, lease_until = NULL, updated_at = i.now
+      last_error = COALESCE(i.last_error, j.last_error), lease_owner = NULL, lease_until = NULL, updated_at = i.now${form.owing ? OWING_SET : ''}
     FROM input i WHERE j.id = i.id AND j.status = 'in-flight' AND j.lease_owner = i.lease_owner RETURNING j.id),
   linked AS (
     UPDATE resource_links r SET upstream_id = i.upstream_id, updated_at = i.now
     FROM input i WHERE i.upstream_id IS NOT NULL AND r.upstream_id IS NULL AND r.job_id = i.id
-      AND i.id IN (SELECT id FROM finished)),${audited ? AUDIT_CTE : ''}
+      AND i.id IN (SELECT id FROM finished)),${form.audited ? AUDIT_CTE : ''}
   noted AS (
     INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
     SELECT a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail FROM input WHERE a_job_id IS NOT NULL)
   SELECT id FROM finished`;
 }
 
-const FINISH_JOBS_SQL = finishJobsSql(false);
-const FINISH_JOBS_AUDITED_SQL = finishJobsSql(true);
+/** Each form's statement text and prepared-statement name, made once. */
+const ENDS_FORMS = new Map(
+  [false, true].flatMap((audited) =>
+    [false, true].map((owing) => {
+      const name = `outbox-finish-jobs${audited ? '-audited' : ''}${owing ? '-owing' : ''}`;
+      return [
+        `${audited}/${owing}`,
+        { name, text: finishJobsSql({ audited, owing }), columns: endsColumnTypes({ audited, owing }).length },
+      ];
+    }),
+  ),
+);
 
 /** For each end, whether the lease still held the job (so it was finished). */
 export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[]> {
   const audited = ends.some((e) => e.audit);
+  const owing = ends.some((e) => e.updateDue !== undefined);
   const rows = ends.map((e) => [
     e.id,
     e.leaseOwner,
@@ -144,12 +198,14 @@ export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[
     e.upstreamId,
     e.now,
     ...(e.attempt ? jobAttemptValues(e.attempt) : [null, null, null, null, null, null]),
+    ...(owing ? [e.updateDue ?? null] : []),
     ...(audited ? auditValues(e.audit) : []),
   ]);
+  const form = ENDS_FORMS.get(`${audited}/${owing}`)!;
   const { rows: finished } = await q.query({
-    name: audited ? 'outbox-finish-jobs-audited' : 'outbox-finish-jobs',
-    text: audited ? FINISH_JOBS_AUDITED_SQL : FINISH_JOBS_SQL,
-    values: columnsOf(rows, audited ? 18 : 14),
+    name: form.name,
+    text: form.text,
+    values: columnsOf(rows, form.columns),
   });
   const ids = new Set((finished as Row[]).map((r) => String(r.id)));
   return ends.map((e) => ids.has(e.id));

@@ -1,3 +1,4 @@
+import { PG_CLAIM_UPDATES_SQL, SETTLE_UPDATE_SQL, settleUpdateValues } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
@@ -38,6 +39,7 @@ import type {
   SeenVersion,
   Store,
   JobOutcome,
+  TransactionUpdateEnd,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -591,7 +593,18 @@ export class PostgresStore implements Store {
       now,
       attempt,
       audit: outcome.status === 'done' ? undefined : outcome.audit,
+      updateDue: outcome.transactionUpdateDue,
     });
+  }
+
+  async claimTransactionUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]> {
+    if (limit <= 0) return [];
+    return (await this.rows(PG_CLAIM_UPDATES_SQL, [now, limit, claimUntil])).map(jobFromRow);
+  }
+
+  async settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean> {
+    const r = await this.pool.query(SETTLE_UPDATE_SQL, settleUpdateValues(id, end));
+    return (r.rowCount ?? 0) > 0;
   }
 
   async rescheduleJob(

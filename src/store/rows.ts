@@ -8,6 +8,7 @@ import type {
   OutboxJob,
   RecordWriteResult,
   ResourceLink,
+  TransactionUpdate,
 } from './types.js';
 
 /**
@@ -54,8 +55,18 @@ export function jobFromRow(r: Row): OutboxJob {
     lastError: str(r.last_error),
     transactionId: str(r.transaction_id),
     ...(r.superseded_by != null ? { supersededBy: String(r.superseded_by) } : {}),
+    ...(r.openhim_update != null ? { transactionUpdate: transactionUpdateFromRow(r) } : {}),
     createdAt: num(r.created_at) ?? 0,
     updatedAt: num(r.updated_at) ?? 0,
+  };
+}
+
+function transactionUpdateFromRow(r: Row): TransactionUpdate {
+  return {
+    state: String(r.openhim_update) as TransactionUpdate['state'],
+    ...(r.openhim_update_due != null ? { dueAt: num(r.openhim_update_due) } : {}),
+    attempts: num(r.openhim_update_attempts) ?? 0,
+    ...(r.openhim_update_error != null ? { lastError: String(r.openhim_update_error) } : {}),
   };
 }
 

@@ -1,4 +1,10 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
+import {
+  SETTLE_UPDATE_SQL,
+  SQLITE_CLAIM_UPDATE_SQL,
+  SQLITE_DUE_UPDATES_SQL,
+  settleUpdateValues,
+} from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
@@ -37,6 +43,7 @@ import type {
   SeenVersion,
   Store,
   JobOutcome,
+  TransactionUpdateEnd,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -107,6 +114,10 @@ const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?,
   WHERE id = ? RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
+/** FINISH_SQL for an end that owes its OpenHIM transaction an update (v16): due at the 6th parameter. */
+const FINISH_OWING_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?,
+  openhim_update = 'owed', openhim_update_due = ?, openhim_update_attempts = 0, openhim_update_error = NULL
+  WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 /** The links a finished write's job holds learn the upstream id in the same transaction (see linkedUpstreamId). */
 const LINK_UPSTREAM_SQL =
   'UPDATE resource_links SET upstream_id = ?, updated_at = ? WHERE job_id = ? AND upstream_id IS NULL';
@@ -115,6 +126,7 @@ const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
+const SETTLE_UPDATE_SQLITE = sqliteParams(SETTLE_UPDATE_SQL);
 // the hot statements' SQLite spelling, made once rather than by a regex on every call
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
@@ -528,8 +540,12 @@ export class SqliteStore implements Store {
     const lastError = outcome.status === 'done' ? null : outcome.error.issues.map((i) => i.diagnostics).join('; ');
     const upstreamId = outcome.status === 'done' ? linkedUpstreamId(outcome.result) : undefined;
     return write(() => {
-      const finished =
-        this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner).changes > 0;
+      const due = outcome.transactionUpdateDue;
+      const end =
+        due === undefined
+          ? this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner)
+          : this.sql(FINISH_OWING_SQL).run(outcome.status, result, error, lastError, now, due, id, leaseOwner);
+      const finished = end.changes > 0;
       if (finished && upstreamId !== undefined) {
         this.linkWriteCount++;
         this.sql(LINK_UPSTREAM_SQL).run(upstreamId, now, id);
@@ -554,6 +570,21 @@ export class SqliteStore implements Store {
         this.sql(RESCHEDULE_SQL).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes >
         0,
     );
+  }
+
+  async claimTransactionUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]> {
+    if (limit <= 0) return [];
+    const ids = (this.sql(SQLITE_DUE_UPDATES_SQL).all(now, limit) as Row[]).map((r) => String(r.id));
+    // nothing owed (the usual poll): no transaction, no fsync
+    if (ids.length === 0) return this.read(() => []);
+    // synchronous from the read above to here: nothing else can claim these rows in between
+    const claim = this.sql(SQLITE_CLAIM_UPDATE_SQL);
+    return this.write(() => ids.map((id) => jobFromRow(claim.get(claimUntil, id) as Row)));
+  }
+
+  async settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean> {
+    const settle = this.sql(SETTLE_UPDATE_SQLITE);
+    return this.write(() => settle.run(...settleUpdateValues(id, end)).changes > 0);
   }
 
   async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {

@@ -49,9 +49,31 @@ export interface OutboxJob {
    * key): that write's job id. Kept for the audit trail; it can no longer be retried.
    */
   supersededBy?: string;
+  /** The OpenHIM transaction update this job owes or owed (migration v16); absent: none ever. */
+  transactionUpdate?: TransactionUpdate;
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * A settled job's debt to its OpenHIM transaction: the client was answered 202 (Processing), so
+ * OpenHIM learns the final state only from the mediator's PUT /transactions/:id.
+ */
+export interface TransactionUpdate {
+  state: 'owed' | 'sent' | 'refused' | 'abandoned';
+  /** While owed: when a sweep may send it (epoch ms). */
+  dueAt?: number;
+  /** Sends answered so far. */
+  attempts: number;
+  /** Why the last send failed, or why it was given up (redacted). */
+  lastError?: string;
+}
+
+/** How one send of an owed update ended (Store.settleTransactionUpdate). */
+export type TransactionUpdateEnd =
+  | { state: 'sent' }
+  | { state: 'owed'; dueAt: number; error: string }
+  | { state: 'refused' | 'abandoned'; error: string };
 
 /** A job as first recorded: the stored job's fields less the ones only delivery sets. */
 export interface NewJob extends Pick<
@@ -152,8 +174,16 @@ export interface JobAttempt {
  * makes (a dead letter): written in the end's own transaction and only when the lease still held
  * the job, so no reader sees the end without it and a crash cannot keep one without the other.
  */
-export type JobOutcome =
-  { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError; audit?: AuditInput };
+export type JobOutcome = (
+  { status: 'done'; result: WriteResult } | { status: 'rejected' | 'dead'; error: StoredError; audit?: AuditInput }
+) & {
+  /**
+   * Set when the job's client was answered before this end (202 through OpenHIM): its transaction
+   * update is owed from this end on, due to a sweep at this time (epoch ms). Written in the end's
+   * own statement, only when the lease still held the job.
+   */
+  transactionUpdateDue?: number;
+};
 
 export interface JournalStep {
   jobId: string;
@@ -442,6 +472,13 @@ export interface Store {
   deleteConsoleSession(idDigest: string): Promise<void>;
   /** Delete sessions last seen before `before`; returns how many. */
   sweepConsoleSessions(before: number): Promise<number>;
+  /**
+   * Settled jobs whose OpenHIM transaction update is owed and due at `now`, oldest debt first, at
+   * most `limit`; each is claimed (due again at `claimUntil`) so no other sweep sends it meanwhile.
+   */
+  claimTransactionUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]>;
+  /** Record how a send of the job's owed update ended; false when it was no longer owed. */
+  settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean>;
   /** Record one delivery attempt of a job (v11). */
   appendJobAttempt(attempt: JobAttempt): Promise<void>;
   /** A job's attempts, oldest first. */

@@ -1,0 +1,161 @@
+/**
+ * Delivers the OpenHIM transaction updates settled jobs owe (store migration v16). The job's end
+ * records the debt; the process that ended it sends it at once (report), and a sweep sends what is
+ * still owed: after a crash before that send, or while OpenHIM is down, at start-up and then
+ * periodically, a bounded batch at a time, each debt with its own backoff. OpenHIM's answer
+ * settles it: 2xx sent; a 4xx that cannot succeed refused; still failing past the give-up age
+ * abandoned (core answers 500 for a transaction it does not know). Each end of a debt is logged
+ * with the transaction id and the reason only: never the request, its credentials or the body.
+ *
+ * A send may repeat (a claim that ran out while OpenHIM was slow, a crash between OpenHIM's 2xx
+ * and its record): harmless, core sets the same fields again (transaction-updates.ts).
+ */
+import { processRedactor } from '../platform/redaction.js';
+import type { OutboxJob, Store, TransactionUpdateEnd } from '../store/types.js';
+
+/** How OpenHIM answered one send. */
+export type UpdateAnswer = { kind: 'sent' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
+
+export interface TransactionUpdateTimings {
+  /** Wait before the first retry of a send that failed; doubled per failure (default 2 s). */
+  retryBaseMs: number;
+  /** Longest wait between retries (default 5 min). */
+  retryCapMs: number;
+  /** A debt still failing this long after the job's end is abandoned (default 24 h). */
+  giveUpAfterMs: number;
+  /** How long a sweep holds the debts it claimed: longer than one send may take (default 30 s). */
+  claimMs: number;
+  /** How often a sweep looks for debts due (default retryBaseMs). */
+  pollMs?: number;
+  /** Debts per claim (default 50); a full batch is followed by another at once. */
+  batch?: number;
+}
+
+export const DEFAULT_TRANSACTION_UPDATE_TIMINGS: TransactionUpdateTimings = {
+  retryBaseMs: 2_000,
+  retryCapMs: 300_000,
+  giveUpAfterMs: 86_400_000,
+  claimMs: 30_000,
+};
+
+export interface TransactionUpdateLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface TransactionReporterOptions {
+  store: Store;
+  send: (job: OutboxJob) => Promise<UpdateAnswer>;
+  timings?: Partial<TransactionUpdateTimings>;
+  logger?: TransactionUpdateLogger;
+  now?: () => number;
+}
+
+export interface TransactionReporter {
+  /** Send one job's owed update now and record OpenHIM's answer (the outbox's onSettled). */
+  report(job: OutboxJob): Promise<void>;
+  /** One pass: claim the debts due, send each, record the answers; returns how many it handled. */
+  sweepOnce(): Promise<number>;
+  /** A pass now, then one every pollMs until stop(); a timer that does not keep the process alive. */
+  start(): void;
+  /** No further pass; waits for the one running. */
+  stop(): Promise<void>;
+}
+
+/** The wait before the next try after `failures` failed sends: doubled each time, capped. */
+export function retryDelay(failures: number, t: Pick<TransactionUpdateTimings, 'retryBaseMs' | 'retryCapMs'>): number {
+  return Math.min(t.retryCapMs, t.retryBaseMs * 2 ** Math.min(failures, 30));
+}
+
+/**
+ * What one answer makes of the debt. The age is counted from the job's end (its updatedAt: the
+ * sweep's own records leave it alone), so a debt is given up a fixed time after OpenHIM was due.
+ */
+export function debtAfter(
+  job: OutboxJob,
+  answer: UpdateAnswer,
+  now: number,
+  t: TransactionUpdateTimings,
+): TransactionUpdateEnd {
+  if (answer.kind === 'sent') return { state: 'sent' };
+  if (answer.kind === 'refused') return { state: 'refused', error: answer.reason };
+  if (now - job.updatedAt >= t.giveUpAfterMs)
+    return { state: 'abandoned', error: `${answer.reason}; given up ${t.giveUpAfterMs} ms after the job ended` };
+  const failures = job.transactionUpdate?.attempts ?? 0;
+  return { state: 'owed', dueAt: now + retryDelay(failures, t), error: answer.reason };
+}
+
+/** An error in a line for the log, every known secret masked (a store's message may quote a URL). */
+function describe(err: unknown): string {
+  return processRedactor.redact(err instanceof Error ? err.message : String(err));
+}
+
+export function createTransactionReporter(opts: TransactionReporterOptions): TransactionReporter {
+  const t = { ...DEFAULT_TRANSACTION_UPDATE_TIMINGS, ...opts.timings };
+  const pollMs = t.pollMs ?? t.retryBaseMs;
+  const batch = t.batch ?? 50;
+  const now = opts.now ?? Date.now;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  async function report(job: OutboxJob): Promise<void> {
+    if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
+    const answer = await opts.send(job);
+    const end = debtAfter(job, answer, now(), t);
+    const recorded = await opts.store.settleTransactionUpdate(job.id, end);
+    const about = {
+      jobId: job.id,
+      transactionId: job.transactionId,
+      attempts: (job.transactionUpdate.attempts ?? 0) + 1,
+    };
+    if (!recorded || end.state === 'sent') return;
+    if (end.state === 'owed')
+      opts.logger?.info({ ...about, reason: end.error, dueAt: end.dueAt }, 'OpenHIM transaction update to be retried');
+    else opts.logger?.warn({ ...about, reason: end.error }, `OpenHIM transaction update ${end.state}`);
+  }
+
+  async function sweepOnce(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const at = now();
+      const jobs = await opts.store.claimTransactionUpdates(at, batch, at + t.claimMs);
+      // one failing send must not hold the others back: each records its own answer
+      const results = await Promise.allSettled(jobs.map((job) => report(job)));
+      for (const r of results)
+        if (r.status === 'rejected')
+          opts.logger?.warn({ err: describe(r.reason) }, 'OpenHIM transaction update sweep: a send failed');
+      handled += jobs.length;
+      if (jobs.length < batch || stopped) return handled;
+    }
+  }
+
+  function schedule(ms: number): void {
+    if (stopped) return;
+    timer = setTimeout(pass, ms);
+    timer.unref();
+  }
+
+  function pass(): void {
+    running = sweepOnce()
+      .catch((err: unknown) => opts.logger?.warn({ err: describe(err) }, 'OpenHIM transaction update sweep failed'))
+      .finally(() => {
+        running = undefined;
+        schedule(pollMs);
+      });
+  }
+
+  return {
+    report,
+    sweepOnce,
+    start() {
+      if (timer || running || stopped) return;
+      pass();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

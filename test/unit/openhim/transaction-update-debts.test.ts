@@ -1,0 +1,253 @@
+/**
+ * The OpenHIM transaction update a 202'd write owes is durable: recorded with the job's end, on
+ * SQLite and (with TEST_DATABASE_URL) PostgreSQL. A process that dies before sending it leaves it
+ * to the next process's sweep; an OpenHIM down for longer than any in-memory retry gets it once
+ * back; a 4xx that cannot succeed is recorded and not sent again; a debt failing past the give-up
+ * age is abandoned; and with no OpenHIM configured nothing is owed.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import {
+  createTransactionReporter,
+  type TransactionReporter,
+  type TransactionUpdateTimings,
+} from '../../../src/openhim/transaction-update-sweep.js';
+import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import { openStore, type Store } from '../../../src/store/index.js';
+import type { OutboxJob } from '../../../src/store/types.js';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 300 };
+
+async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
+  const openhim = await startOpenHimSandbox({ port: 0 });
+  t.teardown(() => openhim.close());
+  return openhim;
+}
+
+function reporterFor(
+  t: Teardown,
+  store: Store,
+  apiUrl: string,
+  timings: Partial<TransactionUpdateTimings> = {},
+): TransactionReporter {
+  const reporter = createTransactionReporter({
+    store,
+    send: createTransactionUpdater({
+      settings: () => ({
+        'openhim.apiUrl': apiUrl,
+        'openhim.username': DEFAULT_OPENHIM_USER.email,
+        'openhim.password': DEFAULT_OPENHIM_USER.password,
+      }),
+      urn: 'urn:mediator:test',
+      secretValues: () => [DEFAULT_OPENHIM_USER.password],
+    }),
+    timings: { ...TIMINGS, ...timings },
+  });
+  t.teardown(() => reporter.stop());
+  return reporter;
+}
+
+/**
+ * An outbox whose first attempt fails transiently (the client is answered 202) and whose worker
+ * then delivers; `onSettled` is what this process does once the job ended.
+ */
+function outboxFor(
+  t: Teardown,
+  store: Store,
+  deps: { onSettled?: (job: OutboxJob) => Promise<void> | void; owes?: boolean } = {},
+): Outbox {
+  const outbox = new Outbox({
+    store,
+    onSettled: deps.onSettled,
+    owesTransactionUpdate: (job) => deps.owes !== false && job.transactionId !== undefined,
+    transactionUpdateGraceMs: 100,
+    options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
+  });
+  let calls = 0;
+  outbox.register('order', 'openlmis', async () => {
+    if (calls++ === 0)
+      throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' });
+    return { system: 'openlmis', ids: { requisition: 'req-1' } };
+  });
+  t.teardown(() => outbox.stop());
+  return outbox;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Accepts one write through OpenHIM (answered 202), lets the worker deliver it, returns the ended job. */
+async function deliveredAfter202(outbox: Outbox, store: Store, tx: string): Promise<OutboxJob> {
+  const first = await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: `key-${tx}`,
+    payload: { tx },
+    transactionId: tx,
+  });
+  if (first.kind !== 'queued') throw new Error(`expected a 202, got ${first.kind}`);
+  outbox.startWorker();
+  return until('the job to be delivered', async () => {
+    const job = await store.getJob(first.jobId);
+    return job?.status === 'done' ? job : undefined;
+  });
+}
+
+const updatesOf = (openhim: OpenHimSandbox, tx: string) =>
+  (openhim.state.transactionUpdates.get(tx) ?? []) as { status?: string; response?: { status?: number } }[];
+const putsOf = (openhim: OpenHimSandbox, tx: string) =>
+  openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    t.test('the process dies between the job end and the update: the next one sends it', async (t) => {
+      const openhim = await openhimSandbox(t);
+      const { store, databaseUrl } = await freshStore(engine, t);
+      // the first process ends the job and dies before it reaches OpenHIM: its report never runs
+      const dying = outboxFor(t, store, { onSettled: () => undefined });
+      const ended = await deliveredAfter202(dying, store, 'tx-crash');
+      await dying.stop();
+      t.match(ended.transactionUpdate, { state: 'owed', attempts: 0 }, 'the end recorded the debt with itself');
+      t.equal(putsOf(openhim, 'tx-crash').length, 0, 'OpenHIM has heard nothing: the transaction is Processing');
+
+      // a fresh process on the same database: its sweep at start-up finds the debt once it is due
+      const again = await openStore({ databaseUrl });
+      t.teardown(() => again.close());
+      const reporter = reporterFor(t, again, openhim.url);
+      reporter.start();
+      await until('the update', () => updatesOf(openhim, 'tx-crash').length > 0);
+      const [update] = updatesOf(openhim, 'tx-crash');
+      t.match(update, { status: 'Successful', response: { status: 201 } }, 'OpenHIM gets the final state');
+      const settled = await until('the debt settled', async () => {
+        const job = await again.getJob(ended.id);
+        return job?.transactionUpdate?.state !== 'owed' ? job : undefined;
+      });
+      t.match(settled.transactionUpdate, { state: 'sent', attempts: 1 }, 'recorded as sent');
+      t.equal(await reporter.sweepOnce(), 0, 'nothing left owed');
+      t.equal(putsOf(openhim, 'tx-crash').length, 1, 'sent once: a sent debt is not sent again');
+    });
+
+    t.test('OpenHIM down far longer than the old in-memory retries: delivered once back', async (t) => {
+      const openhim = await openhimSandbox(t);
+      const { store } = await freshStore(engine, t);
+      openhim.state.unavailable = true; // every API call a 503
+      const reporter = reporterFor(t, store, openhim.url);
+      reporter.start();
+      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const ended = await deliveredAfter202(outbox, store, 'tx-down');
+      // the old updater gave up after 1 + 5 tries; this debt outlives that many and more
+      await until('ten refused sends', () => putsOf(openhim, 'tx-down').length >= 10);
+      const owed = await store.getJob(ended.id);
+      t.match(owed?.transactionUpdate, { state: 'owed', lastError: 'OpenHIM answered 503' });
+      t.ok((owed?.transactionUpdate?.attempts ?? 0) >= 10, 'every failed send is counted');
+      t.equal(updatesOf(openhim, 'tx-down').length, 0);
+      openhim.state.unavailable = false;
+      await until('the update', () => updatesOf(openhim, 'tx-down').length > 0);
+      t.match(updatesOf(openhim, 'tx-down'), [{ status: 'Successful', response: { status: 201 } }]);
+      await until('the debt settled', async () => (await store.getJob(ended.id))?.transactionUpdate?.state === 'sent');
+      const puts = putsOf(openhim, 'tx-down').length;
+      await new Promise((r) => setTimeout(r, 150)); // several sweep periods
+      t.equal(putsOf(openhim, 'tx-down').length, puts, 'nothing sent after OpenHIM took it');
+    });
+
+    t.test('a 4xx that cannot succeed is recorded and not sent again', async (t) => {
+      const openhim = await openhimSandbox(t);
+      const { store } = await freshStore(engine, t);
+      // a wrong API base path: core's router answers 404 for every update
+      const reporter = reporterFor(t, store, `${openhim.url}/no-such-api`);
+      reporter.start();
+      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const ended = await deliveredAfter202(outbox, store, 'tx-404');
+      const refused = await until('the refusal', async () => {
+        const job = await store.getJob(ended.id);
+        return job?.transactionUpdate?.state === 'refused' ? job : undefined;
+      });
+      t.match(refused.transactionUpdate, { state: 'refused', attempts: 1, lastError: 'OpenHIM answered 404' });
+      t.equal(refused.transactionUpdate?.dueAt, undefined, 'no longer due');
+      await new Promise((r) => setTimeout(r, 150));
+      await reporter.sweepOnce();
+      t.equal(
+        openhim.state.calls.filter((c) => c.url === '/no-such-api/transactions/tx-404').length,
+        1,
+        'sent once, never retried',
+      );
+    });
+
+    t.test('a debt failing past the give-up age is abandoned, then left alone', async (t) => {
+      const openhim = await openhimSandbox(t);
+      const { store } = await freshStore(engine, t);
+      openhim.state.unavailable = true;
+      const reporter = reporterFor(t, store, openhim.url, { giveUpAfterMs: 200 });
+      reporter.start();
+      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const ended = await deliveredAfter202(outbox, store, 'tx-old');
+      const abandoned = await until('the give-up', async () => {
+        const job = await store.getJob(ended.id);
+        return job?.transactionUpdate?.state === 'abandoned' ? job : undefined;
+      });
+      t.match(abandoned.transactionUpdate?.lastError, /^OpenHIM answered 503; given up 200 ms after the job ended$/);
+      const puts = putsOf(openhim, 'tx-old').length;
+      openhim.state.unavailable = false;
+      await new Promise((r) => setTimeout(r, 150));
+      t.equal(putsOf(openhim, 'tx-old').length, puts, 'no send after the give-up');
+    });
+
+    t.test('the deadline passes while the end is recorded as the answer: the client gets that end', async (t) => {
+      const { store } = await freshStore(engine, t);
+      // a slow commit: the client's deadline passes after the end (owing nothing) was started
+      const slowEnds = new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop === 'finishJob')
+            return async (...args: Parameters<Store['finishJob']>) => {
+              await new Promise((r) => setTimeout(r, 300));
+              return target.finishJob(...args);
+            };
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const outbox = new Outbox({
+        store: slowEnds,
+        onSettled: () => undefined,
+        owesTransactionUpdate: (job) => job.transactionId !== undefined,
+        options: { deadlineMs: 100 },
+      });
+      t.teardown(() => outbox.stop());
+      outbox.register('order', 'openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-1' } }));
+      const outcome = await outbox.acceptWrite({
+        flow: 'order',
+        system: 'openlmis',
+        idempotencyKey: 'key-slow',
+        payload: { n: 1 },
+        transactionId: 'tx-slow',
+      });
+      // a 202 here would leave the transaction Processing: this end records no update to mend it
+      t.equal(outcome.kind, 'done', 'answered with the end, not 202');
+      t.equal((await store.getJob(outcome.jobId))?.transactionUpdate, undefined, 'and owes OpenHIM nothing');
+    });
+
+    t.test('no OpenHIM configured: the end owes nothing and no sweep sends anything', async (t) => {
+      const openhim = await openhimSandbox(t);
+      const { store } = await freshStore(engine, t);
+      const reporter = reporterFor(t, store, openhim.url);
+      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job), owes: false });
+      const ended = await deliveredAfter202(outbox, store, 'tx-none');
+      await outbox.idle();
+      t.equal(ended.transactionUpdate, undefined);
+      t.equal(await reporter.sweepOnce(), 0);
+      t.equal(openhim.state.calls.length, 0);
+    });
+  });
+}
