@@ -81,6 +81,7 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
       throw new InvalidInputError('POST /registry takes a batch or transaction Bundle of Locations', 'Bundle.type');
     const entries: Json[] = Array.isArray(bundle.entry) ? bundle.entry : [];
     const records = entries.map((entry, i) => entryRecord(entry, i));
+    refuseRepeatedIds(records);
     return answer(
       await opts.propagator.intake(records.map((r) => (r.location ? toRecord(r.location) : deletion(r.id)))),
     );
@@ -123,5 +124,29 @@ function entryRecord(entry: Json, i: number): { id: string; location?: Json } {
   if (method !== undefined && method !== 'PUT' && method !== 'POST')
     throw new InvalidInputError(`request.method ${method} is not a create, update or delete`, `${at}.request.method`);
   const location = checkedLocation(entry?.resource, `${at}.resource`);
+  // as FHIR's update: the URL and the resource name one Location, or which one changes is a guess
+  const url = entry?.request?.url;
+  if (method === 'PUT' && url !== undefined && String(url) !== `Location/${String(location.id)}`)
+    throw new InvalidInputError(
+      `request.url (${String(url)}) must be Location/${String(location.id)}, the id of the Location it carries`,
+      `${at}.request.url`,
+    );
   return { id: String(location.id), location };
+}
+
+/**
+ * One Location twice in a Bundle is refused (what FHIR says of a transaction that changes one
+ * resource twice): which of the two the systems end with would depend on the entries' order.
+ */
+function refuseRepeatedIds(records: { id: string }[]): void {
+  const first = new Map<string, number>();
+  records.forEach(({ id }, i) => {
+    const earlier = first.get(id);
+    if (earlier !== undefined)
+      throw new InvalidInputError(
+        `Location/${id} is already changed by Bundle.entry[${earlier}]; send one change per Location`,
+        `Bundle.entry[${i}]`,
+      );
+    first.set(id, i);
+  });
 }

@@ -116,6 +116,31 @@ t.test('a Location pushed to the feed propagates; a bad one is refused and chang
   t.match(bad.json(), { resourceType: 'OperationOutcome', issue: [{ expression: ['Location.status'] }] });
   t.equal((await rig.store.getRegistryRecord(REGISTRY_ID))?.version, '1', 'the bad push changed nothing');
 
+  // Bundles the feed cannot take as meant: one bad entry takes none
+  const bundleOf = (...entry: object[]) => ({
+    method: 'POST' as const,
+    url: '/registry',
+    headers: { ...auth, 'content-type': 'application/fhir+json' },
+    payload: { resourceType: 'Bundle', type: 'batch', entry },
+  });
+  const otherUrl = await app.inject(
+    bundleOf({ resource: pushed, request: { method: 'PUT', url: 'Location/some-other-facility' } }),
+  );
+  t.equal(otherUrl.statusCode, 400, 'a PUT whose URL names another Location');
+  t.match(otherUrl.json(), {
+    resourceType: 'OperationOutcome',
+    issue: [{ expression: ['Bundle.entry[0].request.url'], diagnostics: /some-other-facility.*Location\// }],
+  });
+  const twice = await app.inject(
+    bundleOf(
+      { resource: pushed, request: { method: 'PUT', url: `Location/${REGISTRY_ID}` } },
+      { request: { method: 'DELETE', url: `Location/${REGISTRY_ID}` } },
+    ),
+  );
+  t.equal(twice.statusCode, 400, 'one Location changed twice in one Bundle');
+  t.match(twice.json(), { issue: [{ expression: ['Bundle.entry[1]'], diagnostics: /Bundle\.entry\[0\]/ }] });
+  t.equal((await rig.store.getRegistryRecord(REGISTRY_ID))?.version, '1', 'the refused Bundles changed nothing');
+
   const ok = await app.inject({
     method: 'POST',
     url: '/registry',
