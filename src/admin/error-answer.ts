@@ -1,17 +1,26 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError } from '../domain/errors.js';
-import { operationOutcome } from '../fhir/outcome.js';
+import { databaseUnavailable, operationOutcome } from '../fhir/outcome.js';
+import { describeError } from '../outbox/errors.js';
+import { isDatabaseAway } from '../store/database-away.js';
 
 /**
  * How every admin API answers an error: an OperationOutcome. A MediatorError says what, where and
- * why; a request Fastify refused (schema, body) is a 400 with its message; anything else is an
- * internal error whose details stay in the log.
+ * why; a request Fastify refused (schema, body) is a 400 with its message; the mediator's
+ * database away is the FHIR API's 503 (send again shortly: the registry's feed, a script), one
+ * warning line; anything else is an internal error whose details stay in the log (an error
+ * handler of one's own logs nothing unless it does).
  */
-export function adminErrorAnswer(err: FastifyError | MediatorError, _req: FastifyRequest, reply: FastifyReply) {
+export function adminErrorAnswer(err: FastifyError | MediatorError, req: FastifyRequest, reply: FastifyReply) {
   if (err instanceof MediatorError) return reply.code(err.status).send(operationOutcome(err.issues));
   if ((err as FastifyError).validation)
     return reply.code(400).send(operationOutcome([{ code: 'invalid', diagnostics: err.message }]));
+  if (isDatabaseAway(err)) {
+    req.log.warn({ status: 503, err: describeError(err) }, 'the mediator database is unavailable');
+    return reply.code(503).send(operationOutcome(databaseUnavailable().issues));
+  }
   const status = (err as FastifyError).statusCode ?? 500;
+  if (status >= 500) req.log.error({ err }, 'unhandled error');
   return reply
     .code(status)
     .send(

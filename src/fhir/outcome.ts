@@ -108,7 +108,7 @@ export function toMediatorError(err: unknown): MediatorError {
     const mapped = fromFastifyError(fastifyError);
     if (mapped) return mapped;
   }
-  if (isDatabaseAway(err)) return storeUnavailable();
+  if (isDatabaseAway(err)) return databaseUnavailable();
   return new MediatorError(500, {
     code: 'exception',
     diagnostics: 'Internal error; the mediator log has the details under this request id',
@@ -120,7 +120,7 @@ export function toMediatorError(err: unknown): MediatorError {
  * send the request again once it is back, and a write accepted before is not applied twice (its
  * identifier deduplicates it). Not a 500: nothing is wrong with the request or the code.
  */
-function storeUnavailable(): MediatorError {
+export function databaseUnavailable(): MediatorError {
   return new MediatorError(503, {
     code: 'transient',
     diagnostics:
