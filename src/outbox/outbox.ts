@@ -663,12 +663,14 @@ export class Outbox {
    */
   private async retryAfterStoreFailure(job: OutboxJob, leaseOwner: string, err: unknown): Promise<FirstOutcome> {
     this.metrics.attempt(job.system, 'store');
-    const reason = `the mediator's database failed (${describeError(err)})`;
+    // the driver's words (a host and port, a file path) are for the operator (lastError), not the client
+    const lastError = `the mediator's database failed (${describeError(err)})`;
     const dueAt = Date.now() + retryDelayMs(job.attempts, this.options.backoff);
-    if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, true, Date.now()))) {
+    if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, lastError, true, Date.now()))) {
       return this.currentOutcome(job.id);
     }
-    return { kind: 'queued', jobId: job.id, status: 'pending', reason: `${reason}; the write is kept and retried` };
+    const reason = "the mediator's database failed for a moment; the write is kept and retried";
+    return { kind: 'queued', jobId: job.id, status: 'pending', reason };
   }
 
   private async deadLetter(job: OutboxJob, leaseOwner: string, err: unknown, reason: string): Promise<FirstOutcome> {

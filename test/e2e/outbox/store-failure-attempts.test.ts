@@ -133,6 +133,7 @@ for (const c of cases) {
     t.match(storeErrors, [outage.expected], 'the store call failed as the database does');
     t.equal(f.upstream.state.applied.get('BLIP-1')?.count, 1, 'the upstream took the write');
     t.match(first, { kind: 'queued', status: 'pending', reason: /mediator's database failed.*retried/ });
+    t.notMatch(first.kind === 'queued' ? first.reason : '', outage.expected, "the driver's words stay out of it");
     t.match(
       await f.store.getJob(first.jobId),
       { status: 'pending', attempts: 0, lastError: /mediator's database failed/ },
