@@ -9,4 +9,4 @@ export {
   DEFAULT_COC,
   seedUid,
 } from './seed.js';
-export { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS, TrackerState } from './tracker.js';
+export { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS, RTS_DESTINATIONS, TrackerState } from './tracker.js';

@@ -28,6 +28,25 @@ export const RTS = {
   stockDiscarded: 'LkRtsDiscrd',
 };
 
+/**
+ * Where a distribution went: RTS's "deliver to" data element has an option set, whose options
+ * are the destinations the app offers (dhis2-android-capture-app stock-usecase
+ * `MetadataManagerImpl.destinations`: the options of `distributedTo`'s option set). DHIS2 takes
+ * an option's code only (E1125 otherwise: tracker `ValidationCode.E1125`).
+ */
+export const RTS_DESTINATIONS = {
+  optionSet: 'LkRtsDestOS',
+  options: [
+    { code: 'COMMUNITY', name: 'Community health workers' },
+    { code: 'SCHOOL', name: 'School health programme' },
+    { code: 'OUTREACH', name: 'Outreach session' },
+    { code: 'REFERRAL', name: 'Referral hospital' },
+  ],
+};
+
+/** The option sets of tracker data elements, by data element. */
+const OPTION_SETS: Record<string, typeof RTS_DESTINATIONS> = { [RTS.distributedTo]: RTS_DESTINATIONS };
+
 /** An event program (no enrollment) for received consignments, as the mSupply–RTS flow keeps them. */
 export const CONSIGNMENT = {
   program: 'LkConsignmt',
@@ -233,6 +252,14 @@ export class TrackerState {
         if (!program) break;
         if (!program.dataElements.has(dv.dataElement))
           err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
+        else if (
+          OPTION_SETS[dv.dataElement] &&
+          !OPTION_SETS[dv.dataElement].options.some((o) => o.code === String(dv.value))
+        )
+          err(
+            'E1125',
+            `Value \`${dv.value}\` is not a valid option code in OptionSet \`${OPTION_SETS[dv.dataElement].optionSet}\`.`,
+          );
         else if (!program.text.has(dv.dataElement) && !/^\d+$/.test(String(dv.value ?? '')))
           err(
             'E1302',
@@ -486,6 +513,28 @@ export function registerTrackerRoutes(
     };
     const f = fields(request);
     return f ? project(p, f) : p;
+  });
+  // the tracker programs' data elements, with the option set where one has it
+  const trackerDataElements = new Set(Object.values(PROGRAMS).flatMap((p) => [...p.dataElements]));
+  app.get<{ Params: { id: string } }>('/api/dataElements/:id', async (request) => {
+    const id = request.params.id;
+    if (!trackerDataElements.has(id)) throw notFound('DataElement', id);
+    const set = OPTION_SETS[id];
+    const de = {
+      id,
+      name: id,
+      displayName: id,
+      domainType: 'TRACKER',
+      valueType: set ? 'TEXT' : 'INTEGER_ZERO_OR_POSITIVE',
+      ...(set
+        ? {
+            optionSetValue: true,
+            optionSet: { id: set.optionSet, options: set.options.map((o) => ({ ...o, id: seedUid(`opt:${o.code}`) })) },
+          }
+        : { optionSetValue: false }),
+    };
+    const f = fields(request);
+    return f ? project(de, f) : de;
   });
   app.get('/api/tracker/events', async (request) => {
     const q = request.query as Json;

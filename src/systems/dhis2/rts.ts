@@ -9,6 +9,7 @@ import type { Dhis2Client } from './client.js';
 import { DHIS2 } from './errors.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
+import { destinationCode, loadDestinations, type Destination } from './rts-destinations.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
@@ -31,7 +32,8 @@ export interface RtsUseCase {
   stage: string;
   itemCode: string;
   stockOnHand: string;
-  distributed?: { quantity: string; to?: string };
+  /** `to`: the "deliver to" data element; `destinations`: its option set's options (rts-destinations.ts). */
+  distributed?: { quantity: string; to?: string; destinations?: Destination[] };
   corrected?: { quantity: string };
   discarded?: { quantity: string };
 }
@@ -55,14 +57,14 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
   const d = tx('DISTRIBUTED');
   const c = tx('CORRECTED');
   const x = tx('DISCARDED');
+  const to = d?.distributedTo ? String(d.distributedTo) : undefined;
+  const destinations = d?.stockDistributed && to ? await loadDestinations(client, to) : undefined;
   return {
     program,
     stage: String(stage),
     itemCode: String(entry.itemCode),
     stockOnHand: String(entry.stockOnHand),
-    distributed: d?.stockDistributed
-      ? { quantity: String(d.stockDistributed), to: d.distributedTo ? String(d.distributedTo) : undefined }
-      : undefined,
+    distributed: d?.stockDistributed ? { quantity: String(d.stockDistributed), to, destinations } : undefined,
     corrected: c?.stockCount ? { quantity: String(c.stockCount) } : undefined,
     discarded: x?.stockDiscarded ? { quantity: String(x.stockDiscarded) } : undefined,
   };
@@ -201,10 +203,11 @@ export async function writeTransactions(
         `StockReport.lines[${i}].product`,
       );
     const quantity = Math.round(Math.abs(line.quantity.value));
-    const to =
-      kind === 'distributed' && uc.distributed?.to && report.reason?.display
-        ? [{ dataElement: uc.distributed.to, value: report.reason.display }]
-        : [];
+    const destination =
+      kind === 'distributed' && uc.distributed?.to
+        ? destinationCode(uc.distributed.destinations, report.reason, 'StockReport.reason')
+        : undefined;
+    const to = destination ? [{ dataElement: uc.distributed!.to!, value: destination }] : [];
     return {
       event: deterministicUid('rts-event', journal.idempotencyKey, String(i)),
       program: uc.program,

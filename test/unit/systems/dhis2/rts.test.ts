@@ -253,3 +253,73 @@ t.test('RTS events answered by a login page: a 502, not a refusal of the search'
   t.match(err.message, /GET \/api\/tracker\/events answered no events page/);
   t.equal((await stockFor(h).search({ facility: hc, date: march })).items.length, 4, 'read again: the four reports');
 });
+
+t.test(
+  "RTS distributions: the destination is sent as an option of the 'deliver to' option set, or refused before DHIS2",
+  async (t) => {
+    const h = await startHarness({}, { 'dhis2.rtsProgram': RTS.program, 'dhis2.stockTarget': 'rts' });
+    t.teardown(h.close);
+    const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+    const stock = stockFor(h);
+    const distribution = (display: string | undefined): StockReport => ({
+      status: 'active',
+      countType: 'difference',
+      operation: 'subtraction',
+      reportedAt: '2024-03-26T09:00:00Z',
+      reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display },
+      facility: { id: hc },
+      lines: [{ product: CONDOM, quantity: { value: -5, unit: 'dispensing-unit' } }],
+    });
+    const sentTo = async (display: string | undefined, key: string) => {
+      const r = await stock.report(distribution(display), amnesiacJournal(key));
+      const event = h.sandbox.tracker.events.get(Object.values(r.ids)[0])!;
+      return event.dataValues.find((d) => d.dataElement === RTS.distributedTo)?.value;
+    };
+    t.equal(await sentTo('SCHOOL', 'd-code'), 'SCHOOL', 'an option code as it is');
+    t.equal(await sentTo('school health programme', 'd-name'), 'SCHOOL', "an option's name: its code");
+    t.equal(await sentTo('distributed', 'd-kind'), undefined, 'the reason named again: no destination');
+    t.equal(await sentTo(undefined, 'd-none'), undefined, 'no display: no destination');
+
+    const posts = h.sandbox.state.count('POST', '/api/tracker');
+    const err = (await stock
+      .report(distribution('Clinic 12'), amnesiacJournal('d-bad'))
+      .catch((e) => e)) as BusinessRuleError;
+    t.ok(err instanceof BusinessRuleError, 'a destination DHIS2 has no option for: refused here');
+    t.same(err.issues[0].expression, ['StockReport.reason']);
+    t.match(
+      err.issues[0].diagnostics,
+      /"Clinic 12" is not an RTS destination: DHIS2 takes one of COMMUNITY \(Community health workers\), SCHOOL/,
+    );
+    t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'nothing sent to DHIS2');
+
+    // what DHIS2 does with a value outside the option set (sandbox as the server)
+    const te = h.sandbox.tracker.teOf(hc, 'FP_CNDM')!;
+    const res = await fetch(`${h.sandbox.url}/api/tracker?async=false`, {
+      method: 'POST',
+      headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          {
+            event: 'abcdefghiD1',
+            program: RTS.program,
+            programStage: RTS.stage,
+            enrollment: te.enrollment,
+            orgUnit: hc,
+            occurredAt: '2024-03-27T00:00:00.000',
+            status: 'COMPLETED',
+            dataValues: [
+              { dataElement: RTS.stockDistributed, value: '1' },
+              { dataElement: RTS.distributedTo, value: 'distributed' },
+            ],
+          },
+        ],
+      }),
+    });
+    t.equal(res.status, 409);
+    t.same(
+      decodeTrackerReport(await res.json())!.errors.map((e) => e.errorCode),
+      ['E1125'],
+      'DHIS2 refuses a value that is no option code',
+    );
+  },
+);
