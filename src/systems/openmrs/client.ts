@@ -2,7 +2,7 @@ import { createUpstreamClient, type UpstreamClient, type UpstreamRequest } from 
 import { sessionCookieAuth } from '../../upstream/auth/session-cookie.js';
 import { malformedAnswer, asRecord } from '../../upstream/errors.js';
 import { MAX_PAGES } from '../../upstream/paging.js';
-import { OPENMRS, decodeOpenMrsError, makeOpenMrsError } from './errors.js';
+import { OPENMRS, decodeOpenMrsError, junkAnswer, makeOpenMrsError } from './errors.js';
 import type { OpenMrsSettings } from './settings.js';
 
 /**
@@ -52,6 +52,21 @@ export function nextStartIndex(page: RestPage): number | undefined {
   return Number.isInteger(n) && n >= 0 ? n : NaN;
 }
 
+/**
+ * The request with OpenMRS's answer check: a 2xx that is not JSON is an error with its status
+ * (errors.ts junkAnswer), thrown inside the client's retry loop so a read is read again.
+ */
+function checkingJson(req: OpenMrsRequest): OpenMrsRequest {
+  if (req.decodeAnswer) return req;
+  return {
+    ...req,
+    decodeAnswer: (res) => {
+      const junk = junkAnswer(res.status, res.body, req.method, req.path);
+      if (junk) throw junk;
+    },
+  };
+}
+
 export function createOpenMrsClient(
   settings: () => OpenMrsSettings,
   options: OpenMrsClientOptions = {},
@@ -73,16 +88,19 @@ export function createOpenMrsClient(
     retryDelayMs: options.retryDelayMs,
   });
 
+  const send: OpenMrsClient['send'] = (req) => upstream.send(checkingJson(req));
   const client: OpenMrsClient = {
-    send: upstream.send,
-    call: upstream.call,
+    send,
+    async call<T>(req: OpenMrsRequest): Promise<T> {
+      return (await send<T>(req)).body;
+    },
     async all<T>(req: Omit<OpenMrsRequest, 'method'>): Promise<T[]> {
       const limit = upstream.settings().pageSize;
       const out: T[] = [];
       let startIndex = 0;
       for (let page = 0; page < MAX_PAGES; page++) {
         const body = asRecord(
-          await upstream.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } }),
+          await client.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } }),
         ) as RestPage | undefined;
         if (!body || !Array.isArray(body.results))
           throw malformedAnswer(OPENMRS, `GET ${req.path} answered without a results list`, makeOpenMrsError);

@@ -144,7 +144,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     );
     await journal.run('correct-receipt', async () => {
       if (!short.length) return 'RETURNED';
-      const op = await client.call<Json>({
+      const op = await client.send<Json>({
         method: 'POST',
         path: `${SM}/stockoperation/${uuid}`,
         body: { stockOperationItems: short, remarks: CORRECTION_REMARK },

@@ -71,19 +71,60 @@ export function decodeOpenMrsError(status: number, body: unknown, method: string
   }) as OpenMrsError;
 }
 
+/** What a 2xx answer that is not the JSON OpenMRS sends is, in words (never its text). */
+function junkOf(body: unknown): string {
+  if (body === undefined) return 'an empty body';
+  if (typeof body !== 'string') return 'JSON without the expected field';
+  const head = body.trimStart();
+  if (head.startsWith('<')) return 'an HTML page, not JSON';
+  if (/^[[{"]/.test(head)) return 'JSON cut short';
+  return 'text that is not JSON';
+}
+
 /**
- * A field of a write's 2xx answer: the uuid a create made, the status an action reached. An
- * answer without it (a proxy's login page in place of the JSON, a body cut short) leaves unknown
- * whether OpenMRS applied the write, as a dropped connection does: transient, so the step is not
- * journaled and the retry looks first (externalReference, the location's code, the operation's
- * status) instead of carrying "undefined" on as a uuid.
+ * A 2xx answer that is not JSON. Every REST resource answers JSON (BaseRestController, `produces`
+ * application/json), so such an answer is not OpenMRS's: a proxy's login page, a body cut short.
+ * A read is transient (the client retries it). For a write, whether OpenMRS applied it is
+ * unknown, as after a dropped connection: transient too, and each write's retry looks first
+ * (externalReference, the location's code, the operation's status) before writing again.
+ * Returns undefined for an answer that is JSON (or a DELETE's empty 204).
  */
-export function answered(answer: unknown, field: 'uuid' | 'status', call: string): string {
-  const value = asRecord(answer)?.[field];
+export function junkAnswer(status: number, body: unknown, method: string, path: string): OpenMrsError | undefined {
+  if (status < 200 || status >= 300 || status === 204) return undefined;
+  if (body !== null && typeof body === 'object') return undefined;
+  if (method === 'DELETE' && body === undefined) return undefined;
+  const what = `${method} ${path} answered ${status} with ${junkOf(body)}`;
+  if (method === 'GET')
+    return makeOpenMrsError({
+      system: OPENMRS,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      upstreamStatus: status,
+      diagnostics: `${what}: not OpenMRS's answer (a proxy's page?), read again`,
+    });
+  return unknownWriteOutcome({
+    system: OPENMRS,
+    make: makeOpenMrsError,
+    upstreamStatus: status,
+    diagnostics: `${what}: whether OpenMRS applied it is looked up on the retry`,
+  });
+}
+
+/**
+ * A field of a write's (or read-back's) 2xx answer: the uuid a create made, the status an action
+ * reached. An answer without it leaves unknown whether OpenMRS applied the write, as a dropped
+ * connection does: transient, so the step is not journaled and the retry looks first
+ * (externalReference, the location's code, the operation's status) instead of carrying
+ * "undefined" on as a uuid. `answer` is the whole response, so the error keeps its HTTP status.
+ */
+export function answered(answer: { status: number; body: unknown }, field: 'uuid' | 'status', call: string): string {
+  const value = asRecord(answer.body)?.[field];
   if (typeof value === 'string' && value) return value;
   throw unknownWriteOutcome({
     system: OPENMRS,
     make: makeOpenMrsError,
-    diagnostics: `${call} answered without the ${field} (${typeof answer === 'string' ? 'not JSON' : 'no such field'}): whether OpenMRS applied it is looked up on the retry`,
+    upstreamStatus: answer.status,
+    diagnostics: `${call} answered ${answer.status} without the ${field} (${junkOf(answer.body)}): whether OpenMRS applied it is looked up on the retry`,
   });
 }

@@ -189,7 +189,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
           );
         const body = await writeBody(facility, existing);
         if (!existing) {
-          const created = await client.call<Json>({
+          const created = await client.send<Json>({
             method: 'POST',
             path: `${REST}/location`,
             body: code ? { ...body, attributes: [{ attributeType: type!.uuid, value: code }] } : body,

@@ -1,7 +1,8 @@
 import type { Identifier } from '../../domain/index.js';
+import type { StepJournal } from '../../routing/ports.js';
 import { NS } from '../../domain/namespace.js';
 import type { OpenMrsClient } from './client.js';
-import { OPENMRS, answered, makeOpenMrsError } from './errors.js';
+import { OPENMRS, OpenMrsError, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
 
@@ -36,6 +37,14 @@ export function listOperations(
 export const getOperation = (client: OpenMrsClient, uuid: string) =>
   client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
 
+/** The operation's status as OpenMRS holds it; an answer without one is an error with its HTTP status. */
+const statusOf = async (client: OpenMrsClient, uuid: string, when: string) =>
+  answered(
+    await client.send<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` }),
+    'status',
+    `GET stockoperation ${when}`,
+  );
+
 /**
  * Runs `name` on the operation if its status is one of `from` (with its reason: RETURN needs one);
  * returns the status it ends in, read back from the operation: the module answers the action
@@ -50,11 +59,17 @@ export async function actOn(
   from: string[],
   reason?: string,
 ): Promise<string> {
-  const op = await getOperation(client, uuid);
-  if (!from.includes(op.status)) return String(op.status);
+  const before = await statusOf(client, uuid, `before ${name}`);
+  if (!from.includes(before)) return before;
   const body = { name, uuid, ...(reason ? { reason } : {}) };
-  await client.call<unknown>({ method: 'POST', path: `${SM}/stockoperationaction`, body });
-  const status = answered(await getOperation(client, uuid), 'status', `GET stockoperation after ${name}`);
+  // its answer is not read (the status is read back below), so an answer that is not JSON is no error
+  await client.call<unknown>({
+    method: 'POST',
+    path: `${SM}/stockoperationaction`,
+    body,
+    decodeAnswer: () => undefined,
+  });
+  const status = await statusOf(client, uuid, `after ${name}`);
   if (from.includes(status))
     throw unknownWriteOutcome({
       system: OPENMRS,
@@ -62,4 +77,62 @@ export async function actOn(
       diagnostics: `stock operation ${uuid} is still ${status} after ${name} was answered: retried`,
     });
   return status;
+}
+
+/** A SUBMIT the module refused, as journaled: enough to give the same refusal on a replay. */
+interface SubmitRefusal {
+  refused: { diagnostics: string; upstreamStatus?: number; code?: string; message?: string };
+}
+
+/**
+ * The module's refusal of a SUBMIT (a StockManagementException, answered 400): "Item … batch … will
+ * have a negative balance of …" (StockManagementServiceImpl.validateStockInventoryAfterOperation),
+ * "…nocompatibleuom". Anything else (5xx, a timeout, 403, 404) is not the module saying no to
+ * this operation's content.
+ */
+const isSubmitRefusal = (err: unknown): err is OpenMrsError =>
+  err instanceof OpenMrsError && !err.transient && err.upstreamStatus === 400;
+
+const submitting = async (client: OpenMrsClient, uuid: string): Promise<string | SubmitRefusal> => {
+  try {
+    return await actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']);
+  } catch (err) {
+    if (!isSubmitRefusal(err)) throw err;
+    const diagnostics = err.issues[0]?.diagnostics?.replace(/^openmrs: /, '') ?? err.message;
+    return {
+      refused: { diagnostics, upstreamStatus: err.upstreamStatus, code: err.reasonCode, message: err.upstreamMessage },
+    };
+  }
+};
+
+/**
+ * SUBMIT a NEW operation; when the module refuses it, CANCEL it (allowed from NEW, RETURNED and
+ * SUBMITTED: StockManagementServiceImpl.processStockOperationAction, CANCEL) and throw the
+ * refusal, so no draft is left behind in the location's list of operations. The refusal is
+ * journaled before the CANCEL and the CANCEL acts only on a status it applies to, so a replay
+ * after a crash anywhere cancels once and gives the same refusal (a crash before the refusal
+ * was journaled submits again: the stock may have come in since). The refusal is permanent:
+ * the stock the operation needs is not there, as the precheck would have said had it known.
+ */
+export async function submitOrCancel(
+  client: OpenMrsClient,
+  journal: StepJournal,
+  uuid: string,
+  step = 'submit',
+): Promise<string> {
+  const outcome = await journal.run(step, () => submitting(client, uuid));
+  if (typeof outcome === 'string') return outcome;
+  const cancelled = await journal.run(`${step}-cancel`, () =>
+    actOn(client, uuid, 'CANCEL', ['NEW', 'RETURNED', 'SUBMITTED'], 'refused by OpenMRS on submit'),
+  );
+  const { diagnostics, upstreamStatus, code, message } = outcome.refused;
+  throw makeOpenMrsError({
+    system: OPENMRS,
+    transient: false,
+    status: 422,
+    code: 'business-rule',
+    upstreamStatus,
+    reason: { code, message },
+    diagnostics: `${diagnostics} (stock operation ${uuid} ${cancelled === 'CANCELLED' ? 'cancelled' : `left ${cancelled}`})`,
+  });
 }

@@ -141,7 +141,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
           remarks: `order ${order.orderNumber.value}`,
           stockOperationItems: p.items,
         };
-        const created = await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
+        const created = await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
         return answered(created, 'uuid', 'POST stockoperation (requisition)');
       });
       const status = await journal.run('submit-requisition', () => actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']));

@@ -11,7 +11,7 @@ import type {
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
-import { actOn, referenceOf } from './operations.js';
+import { actOn, referenceOf, submitOrCancel } from './operations.js';
 import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
@@ -25,7 +25,8 @@ import { firstRepeatedLine } from '../../domain/repeated-lines.js';
  * operation, a difference → an `adjustment` with its reason; each is created NEW, then SUBMIT and
  * APPROVE actions complete it. The report's business key is the operation's externalReference,
  * so a retry after a lost answer finds the operation instead of creating a second; each step is
- * journaled and looks at the operation's status before acting.
+ * journaled and looks at the operation's status before acting. A SUBMIT the module refuses
+ * cancels the operation (operations.ts submitOrCancel).
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
@@ -34,6 +35,8 @@ export const MAX_INVENTORY_ROWS = 5_000;
 /** Inventory reads in flight at once for one location (one per catalogue drug). */
 const INVENTORY_CONCURRENCY = 4;
 const REPORT_PREFIX = 'omrs-inv-';
+/** Statuses of an operation that changed no stock and never will. */
+const VOID_STATUSES = new Set(['CANCELLED', 'REJECTED']);
 const WHERE = 'InventoryReport.inventoryListing[0].location';
 
 export interface StockDeps {
@@ -163,7 +166,10 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     }
   };
 
-  /** Everything the operation needs, resolved without writing (also the precheck). */
+  /**
+   * Everything the operation needs, resolved without writing (also the precheck). The overdraw
+   * check is left to the caller: once an operation exists, the module's SUBMIT is the judge.
+   */
   const plan = async (report: StockReport) => {
     const location = await locationOf(deps, report.facility, WHERE);
     const party = await reference.partyOf(location, WHERE);
@@ -200,7 +206,6 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         };
       }),
     );
-    if (type === 'adjustment') await refuseOverdraw(String(party.uuid), items);
     // where the reason came from, as a domain path the FHIR edge turns into that element
     // (operationTypeReason, or the line's stock-reason extension)
     const reasonLine = report.lines.findIndex((l) => l.reason);
@@ -218,7 +223,10 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     return { location, party, type, items, reasonUuid, typeUuid: await reference.operationType(type) };
   };
 
-  /** The operation recorded under this external reference, if an earlier attempt created it. */
+  /**
+   * The operation recorded under this external reference, if an earlier attempt created it. A
+   * cancelled or rejected one is void: a report sent again after its refusal is written anew.
+   */
   const findOperation = async (
     typeUuid: string,
     location: string,
@@ -229,7 +237,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         path: `${SM}/stockoperation`,
         query: { operationTypeUuid: typeUuid, locationUuid: location, v: 'default' },
       })
-    ).find((o) => o.externalReference === externalReference);
+    ).find((o) => o.externalReference === externalReference && !VOID_STATUSES.has(o.status));
 
   return {
     // each stock location's transaction ledger over a window, for the stock → DHIS2 bridge (stock-ledger.ts)
@@ -267,7 +275,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       return { items: [report] };
     },
     async precheck(report) {
-      await plan(report);
+      const p = await plan(report);
+      if (p.type === 'adjustment') await refuseOverdraw(String(p.party.uuid), p.items);
     },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
       const p = await plan(report);
@@ -276,7 +285,10 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const externalReference = report.identifier ? referenceOf(report.identifier) : journal.idempotencyKey;
       const created = await journal.run('create-operation', async () => {
         const found = await findOperation(p.typeUuid, p.location, externalReference);
+        // made by an attempt whose answer was lost: its SUBMIT decides (and cancels it if refused),
+        // a precheck here would leave it behind NEW
         if (found) return String(found.uuid);
+        if (p.type === 'adjustment') await refuseOverdraw(String(p.party.uuid), p.items);
         const body = {
           operationTypeUuid: p.typeUuid,
           sourceUuid: p.party.uuid,
@@ -286,10 +298,11 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           reasonUuid: p.reasonUuid ?? null,
           stockOperationItems: p.items,
         };
-        const made = await client.call<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
+        const made = await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
         return answered(made, 'uuid', `POST stockoperation (${p.type})`);
       });
-      await journal.run('submit', () => actOn(client, created, 'SUBMIT', ['NEW', 'RETURNED']));
+      // refused (the stock moved since the precheck): cancelled, not left NEW, and the refusal reported
+      await submitOrCancel(client, journal, created);
       const status = await journal.run('approve', () => actOn(client, created, 'APPROVE', ['SUBMITTED']));
       return { system: OPENMRS, ids: { stockOperation: created }, status };
     },

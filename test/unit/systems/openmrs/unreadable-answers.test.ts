@@ -139,3 +139,49 @@ t.test('a location created behind a login page: transient, the retry finds it by
   t.equal(done.ids.location, made[0].uuid, 'the id is the location OpenMRS made, not "undefined"');
   t.equal(sb.store.writes['location.create'], 1);
 });
+
+t.test('an unreadable create answer: the error keeps the HTTP status OpenMRS answered with', async (t) => {
+  const { sb, c } = await setup(t);
+  unreadable(sb, `${SM}/stockoperation`, LOGIN_PAGE);
+  const first = await failure(c.stock!.report(count(), memoryJournal()));
+  t.equal(first.upstreamStatus, 200, 'the 2xx that came, as the DHIS2 and GraphQL connectors report it');
+  t.match(first.message, /answered 200 with an HTML page, not JSON/);
+  t.notMatch(first.message, /Sign in/, 'the page itself is not echoed');
+});
+
+t.test('a read of the operation answered by a login page: read again, never taken as status "undefined"', async (t) => {
+  const { sb, c } = await setup(t);
+  sb.faults.add({
+    method: 'GET',
+    path: `${SM}/stockoperation/*`,
+    action: { type: 'status', status: 200, body: LOGIN_PAGE },
+    times: 1,
+  });
+  const journal = memoryJournal();
+  const done = await c.stock!.report(count(), journal);
+  t.equal(done.status, 'COMPLETED');
+  t.equal(journal.steps.get('submit'), 'SUBMITTED', 'the submit journaled with the status OpenMRS holds');
+  t.same(sb.store.writes, {
+    'stockoperation.create.stocktake': 1,
+    'stockoperation.submit.stocktake': 1,
+    'stockoperation.approve.stocktake': 1,
+  });
+});
+
+t.test('a list answered by a login page: transient with its status, read again, the write lands once', async (t) => {
+  const { sb, c } = await setup(t);
+  sb.faults.add({
+    method: 'GET',
+    path: `${SM}/stockoperation`,
+    action: { type: 'status', status: 200, body: LOGIN_PAGE },
+    times: 3,
+  });
+  const journal = memoryJournal();
+  const first = await failure(c.stock!.report(count(), journal));
+  t.equal(first.transient, true, 'retried later, not dead-lettered');
+  t.equal(first.upstreamStatus, 200);
+  t.equal(sb.store.writes['stockoperation.create.stocktake'] ?? 0, 0, 'nothing created without looking first');
+  const done = await c.stock!.report(count(), journal);
+  t.equal(done.status, 'COMPLETED');
+  t.equal(sb.store.writes['stockoperation.create.stocktake'], 1);
+});
