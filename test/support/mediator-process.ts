@@ -19,8 +19,16 @@ export interface MediatorProcess {
   kill(): Promise<void>;
   /** A new process on the same port, data directory and database, once it answers /health. */
   restart(): Promise<void>;
-  /** POST/PUT/GET a FHIR resource; a request the process dies under answers 'no answer'. */
-  fhir(method: string, url: string, body?: unknown): Promise<{ status: number; body: any } | 'no answer'>;
+  /**
+   * POST/PUT/GET a FHIR resource (with `headers` besides the inbound credentials, e.g. OpenHIM's
+   * transaction id); a request the process dies under answers 'no answer'.
+   */
+  fhir(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any } | 'no answer'>;
   /** Kill and remove the data directory. */
   close(): Promise<void>;
 }
@@ -69,11 +77,11 @@ export async function startMediatorProcess(name: string, env: Record<string, str
       await killHard(child);
       await start();
     },
-    async fhir(method, url, body) {
+    async fhir(method, url, body, headers = {}) {
       try {
         const res = await fetch(`${base}${url}`, {
           method,
-          headers: { authorization: AUTH, 'content-type': 'application/fhir+json' },
+          headers: { ...headers, authorization: AUTH, 'content-type': 'application/fhir+json' },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
         const text = await res.text();

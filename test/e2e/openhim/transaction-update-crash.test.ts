@@ -1,0 +1,94 @@
+/**
+ * The OpenHIM transaction update of a 202'd write across a SIGKILL: the real mediator process
+ * (spawned, OPENHIM_API_URL at the OpenHIM sandbox) answers a write through OpenHIM 202, delivers
+ * it to DHIS2, and cannot tell OpenHIM, which is down (every API call a 503); it is killed with the
+ * update still owed. OpenHIM comes back, the mediator restarts on the same database, and its sweep
+ * updates the transaction: once, Successful, without the OpenHIM password. Before this, the update
+ * lived in memory only and the transaction stayed Processing. SQLite always, PostgreSQL when
+ * TEST_DATABASE_URL is set.
+ */
+import t from 'tap';
+import { SEED_API_TOKEN, startDhis2Sandbox } from '../../../sandbox/dhis2/index.js';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startMediatorProcess } from '../../support/mediator-process.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { until } from '../../support/net.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+
+const report = (id: string, location: string) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2024-04-02T09:00:00Z',
+  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+  inventoryListing: [
+    {
+      location: { reference: `Location/${location}` },
+      item: [
+        {
+          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
+          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+        },
+      ],
+    },
+  ],
+});
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: killed with an OpenHIM update owed, sent after the restart`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const dhis2 = await startDhis2Sandbox();
+      t.teardown(() => dhis2.close());
+      const mediator = await startMediatorProcess('openhim-update-crash', {
+        DATABASE_URL: db.databaseUrl,
+        DHIS2_BASE_URL: dhis2.url,
+        DHIS2_API_TOKEN: SEED_API_TOKEN,
+        DHIS2_DATA_SET: 'LkStockMnth',
+        OPENHIM_API_URL: openhim.url,
+        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
+        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+        OUTBOX_DEADLINE_MS: '300',
+        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
+        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
+        OPENHIM_UPDATE_CLAIM_MS: '500',
+      });
+      t.teardown(() => mediator.close());
+
+      openhim.state.unavailable = true; // core restarting: every API call a 503
+      // DHIS2 slower than the client's deadline: the client is answered 202, the write goes on
+      dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_000 } });
+      const hc = dhis2.state.summary().orgUnits['LK-HC-101'];
+      const tx = '65f0c0ffee0000000000a001';
+      const answer = await mediator.fhir('POST', '/fhir/R5/InventoryReport', report('HC101-2024-03-HIM', hc), {
+        'x-openhim-transactionid': tx,
+      });
+      t.match(answer, { status: 202 }, 'answered 202: OpenHIM shows the transaction Processing');
+      const puts = () => openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
+      await until('the job delivered and its update refused twice', async () => puts().length >= 2, 30_000);
+      t.equal(dhis2.state.imports.length, 1, 'DHIS2 has the write');
+      await mediator.kill();
+      t.equal(openhim.state.transactionUpdates.size, 0, 'killed before OpenHIM took any update');
+
+      openhim.state.unavailable = false;
+      await mediator.restart();
+      await until('the transaction updated', async () => openhim.state.transactionUpdates.has(tx), 30_000);
+      const updates = openhim.state.transactionUpdates.get(tx) as { status?: string; response?: { status?: number } }[];
+      t.match(updates, [{ status: 'Successful', response: { status: 201 } }], 'the final state reaches OpenHIM');
+      t.notMatch(JSON.stringify(updates), DEFAULT_OPENHIM_USER.password, 'without the OpenHIM password');
+      const taken = puts().filter((c) => c.status === 200).length;
+      await new Promise((r) => setTimeout(r, 600)); // past a claim and several sweeps
+      t.equal(puts().filter((c) => c.status === 200).length, taken, 'and once: nothing sent after OpenHIM took it');
+      t.equal(openhim.state.transactionUpdates.get(tx)?.length, 1);
+      t.equal(dhis2.state.imports.length, 1, 'the write itself was not sent again');
+    },
+  );
+}
