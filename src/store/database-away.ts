@@ -31,9 +31,11 @@ const PG_CONNECTION_LOST =
  * SQLSTATEs of a server that cannot serve us for now
  * (https://www.postgresql.org/docs/current/errcodes-appendix.html): classes 08 (connection), 40
  * (rollback: serialization, deadlock), 53 (resources: disk full, out of memory, too many
- * connections), 57 (operator intervention: shutdown, cancel), 58 (system: I/O).
+ * connections), 57 (operator intervention: shutdown, cancel), 58 (system: I/O), and 25006
+ * (read_only_sql_transaction: a failover reached a standby not yet promoted, or a demoted
+ * primary, and every write fails until the address points at the new primary).
  */
-const PG_UNAVAILABLE = /^(08|40|53|57|58)/;
+const PG_UNAVAILABLE = /^(08|40|53|57|58)|^25006$/;
 
 /**
  * SQLite result codes (https://www.sqlite.org/rescode.html) of a file that cannot be used for

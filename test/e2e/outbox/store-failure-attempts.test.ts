@@ -1,12 +1,14 @@
 /**
  * The mediator's own database fails in the middle of a delivery attempt, after the upstream took
  * the write and before its step is recorded: PostgreSQL stopped (pg_ctl stop -m fast, a restart:
- * pg answers `connect ECONNREFUSED`), SQLite's disk full (SQLITE_FULL). The upstream did nothing
+ * pg answers `connect ECONNREFUSED`) or failed over onto a read-only standby (25006), SQLite's
+ * disk full (SQLITE_FULL). The upstream did nothing
  * wrong: its circuit breaker stays closed (another write to it goes through at once), and the job
  * is neither dead-lettered nor charged an attempt (budget 1 here), but retried; the retry looks
  * first and finds the write applied, so the upstream holds it once.
  */
 import { execSync } from 'node:child_process';
+import pg from 'pg';
 import t from 'tap';
 import type { Test } from 'tap';
 import { faultyUpstreamHandlers } from '../../../sandbox/faulty-upstream/handlers.js';
@@ -49,6 +51,39 @@ function postgresOutage(t: Test): Outage {
   };
 }
 
+/**
+ * A failover onto a server that is still a read-only standby (or a primary demoted under the same
+ * address): the database takes connections, but every write fails with 25006 (cannot execute
+ * INSERT in a read-only transaction). Made here by making new sessions read-only and cutting the
+ * pool's connections, so it reconnects into such sessions.
+ */
+async function readOnlyOutage(t: Test): Promise<Outage> {
+  const postgres = engineCases().find((e) => e.name === 'postgres')!;
+  const db = await postgres.freshDatabase();
+  t.teardown(db.drop);
+  const admin = new pg.Client({ connectionString: db.databaseUrl });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  t.teardown(() => admin.end().catch(() => undefined));
+  const name = new URL(db.databaseUrl).pathname.slice(1);
+  const readOnly = async (on: boolean) => {
+    await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    await sleep(300); // the pool hears its connections end: the next query connects anew
+  };
+  return {
+    engine: {
+      name: 'postgres',
+      freshDatabase: async () => ({ databaseUrl: db.databaseUrl, drop: async () => undefined }),
+    },
+    begin: () => readOnly(true),
+    end: () => readOnly(false),
+    expected: /25006.*read-only transaction/,
+  };
+}
+
 /** A SQLite file that cannot grow (max_page_count at its size): the next large write is SQLITE_FULL. */
 async function sqliteOutage(t: Test): Promise<Outage> {
   const sqlite = engineCases().find((e) => e.name === 'sqlite')!;
@@ -82,6 +117,7 @@ async function sqliteOutage(t: Test): Promise<Outage> {
 const cases: { name: string; skip?: string | false; outage: (t: Test) => Promise<Outage> }[] = [
   { name: 'sqlite: disk full', outage: sqliteOutage },
   { name: 'postgres: server stopped', skip: PG_SKIP, outage: async (t) => postgresOutage(t) },
+  { name: 'postgres: failed over onto a read-only standby', skip: PG_SKIP, outage: readOnlyOutage },
 ];
 
 for (const c of cases) {

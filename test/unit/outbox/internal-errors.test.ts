@@ -74,6 +74,15 @@ t.test('failure classification', async (t) => {
     ['pg connection lost', new Error('Connection terminated unexpectedly'), 'store', false],
     // pg's answer on a checked-out client whose connection was cut (pg_terminate_backend, a restart)
     ['pg client cut', new Error('Client has encountered a connection error and is not queryable'), 'store', false],
+    [
+      'a read-only standby (25006)',
+      Object.assign(new Error('cannot execute INSERT in a read-only transaction'), {
+        code: '25006',
+        severity: 'ERROR',
+      }),
+      'store',
+      false,
+    ],
     ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'store', false],
     ['SQLite failing to write (SQLITE_IOERR_WRITE)', sysErr('SQLITE_IOERR_WRITE', 'disk I/O error'), 'store', false],
     ['SQLite disk full', sysErr('SQLITE_FULL', 'database or disk is full'), 'store', false],
