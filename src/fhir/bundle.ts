@@ -8,6 +8,7 @@ import {
   checkIfNoneMatch,
   conditionalMatch,
   create,
+  createdId,
   decodePart,
   alreadyDeleted,
   deleteAnswer,
@@ -361,7 +362,13 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
   for (const e of entries.filter((x) => x.method !== 'GET' && !x.done)) {
     const route = requireRoute(ctx, e.type);
     if (e.ifNoneExist) {
-      const existing = await conditionalMatch(ctx, e.type, e.ifNoneExist);
+      const existing = await conditionalMatch(
+        ctx,
+        e.type,
+        e.ifNoneExist,
+        () => createdId(ctx, route, e.resource!),
+        `Bundle.entry[${e.index}].request.ifNoneExist`,
+      );
       if (existing) {
         results.set(e.index, { status: 200, body: existing, headers: { ETag: `W/"${existing.meta.versionId}"` } });
         continue;

@@ -210,7 +210,7 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const service = serviceFor<unknown>(ctx, route);
   if (ifNoneExist) {
-    const existing = await conditionalMatch(ctx, type, ifNoneExist);
+    const existing = await conditionalMatch(ctx, type, ifNoneExist, () => createdId(ctx, route, body as Json));
     if (existing) {
       const { Location: _l, ...headers } = versionHeaders(ctx, existing);
       return { status: 200, headers, body: ctx.preferReturn === 'minimal' ? undefined : existing };
@@ -229,18 +229,40 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   return writeResult(ctx, type, part.id, outcome);
 }
 
-/** If-None-Exist: 0 matches → undefined (create), 1 → that resource, more → 412. */
-export async function conditionalMatch(ctx: FhirContext, type: string, query: string): Promise<Json | undefined> {
+/** The id a create of this resource gives it, if it decodes (its refusal is the create's to answer). */
+export function createdId(ctx: FhirContext, route: ResourceRoute, resource: Json): string | undefined {
+  try {
+    return decodePart(ctx, route, resource, 'create').id;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * If-None-Exist: 0 matches → undefined (create), 1 → that resource, more → 412. `wouldBe`: the id
+ * this create gives its resource (from its business identifiers). An order's identifier is shared
+ * by its lines, and no search parameter names one line, so the retry of a create of an order of
+ * several lines matches them all: when the very resource this create makes is among them, the
+ * create was made before and that resource is the match, not a 412 the client cannot avoid.
+ */
+export async function conditionalMatch(
+  ctx: FhirContext,
+  type: string,
+  query: string,
+  wouldBe: () => string | undefined = () => undefined,
+  where = 'If-None-Exist',
+): Promise<Json | undefined> {
   const params = parseQuery(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''));
   const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
-  if (found.resources.length === 0) return undefined;
-  if (found.resources.length > 1)
-    throw new ConflictError(
-      `If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`,
-      412,
-      ['If-None-Exist'],
-    );
-  return found.resources[0];
+  if (found.resources.length <= 1) return found.resources[0];
+  const id = wouldBe();
+  const itself = found.resources.find((r) => r.id === id);
+  if (itself) return itself;
+  throw new ConflictError(
+    `If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`,
+    412,
+    [where],
+  );
 }
 
 export async function update(

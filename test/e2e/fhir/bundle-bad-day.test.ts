@@ -1,0 +1,253 @@
+/**
+ * A mobile app's transaction Bundle on a bad day, through the real mediator and the OpenLMIS
+ * sandbox, on both store engines: sent again after a timeout (after the first answer was lost,
+ * and while the first is still running), with and without If-None-Exist; with one bad entry
+ * among changes of an existing order; while OpenLMIS is down.
+ */
+import t, { type Test } from 'tap';
+import { randomUUID } from 'node:crypto';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { ORDER_SYSTEM, orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { until } from '../../support/net.js';
+
+async function rigOn(t: Test, engine: EngineCase, env: Record<string, string> = {}): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  const rig = await startRig({ DATABASE_URL: db.databaseUrl, ...env });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
+}
+
+/** The requisitions OpenLMIS holds for this facility (any program, any status). */
+function requisitionsAt(rig: Rig, facilityCode: string): any[] {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
+}
+
+function requested(r: any): number[] {
+  return r.lineItems
+    .filter((l: any) => l.requestedQuantity !== null)
+    .map((l: any) => l.requestedQuantity)
+    .sort((a: number, b: number) => a - b);
+}
+
+/** Everything OpenLMIS holds that a write could change. */
+function upstream(rig: Rig): string {
+  const s = rig.lmis.sb.state.store;
+  return JSON.stringify({ requisitions: [...s.requisitions.values()], orders: [...s.orders.values()] });
+}
+
+/** Everything the mediator's store keeps about writes. */
+async function stored(rig: Rig): Promise<string> {
+  const store = rig.mediator.store;
+  return JSON.stringify({ jobs: await store.listJobs(), counts: await store.countJobsByStatus() });
+}
+
+/** An order of two lines as a transaction of POSTs, each entry optionally with If-None-Exist. */
+function orderBundle(rig: Rig, facilityCode: string, order: string, conditional: boolean): any {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  const lines = [
+    orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 50 }),
+    orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ZNC20', qty: 80 }),
+  ];
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: lines.map((resource) => ({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource,
+      request: {
+        method: 'POST',
+        url: 'SupplyRequest',
+        ...(conditional ? { ifNoneExist: `identifier=${encodeURIComponent(`${ORDER_SYSTEM}|${order}`)}` } : {}),
+      },
+    })),
+  };
+}
+
+const statuses = (r: { body: any }) => r.body?.entry?.map((e: any) => e.response.status) ?? [];
+
+for (const engine of engineCases()) {
+  t.test(`a transaction sent again (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await rigOn(t, engine);
+    for (const [facility, conditional] of [
+      ['LK-HC-102', false],
+      ['LK-HC-103', true],
+    ] as const) {
+      t.test(`after its answer was lost${conditional ? ', with If-None-Exist' : ''}`, async (t) => {
+        const order = `RETRY-${facility}`;
+        const bundle = orderBundle(rig, facility, order, conditional);
+        const first = await rig.fhir('POST', '/fhir', bundle);
+        t.equal(first.status, 200, why(first));
+        t.same(statuses(first), ['201 Created', '201 Created']);
+        const again = await rig.fhir('POST', '/fhir', bundle);
+        t.equal(again.status, 200, why(again));
+        t.same(statuses(again), ['200 OK', '200 OK'], 'answered as the writes already made');
+        t.same(
+          again.body.entry.map((e: any) => e.resource?.id),
+          first.body.entry.map((e: any) => e.resource?.id),
+          'the same resources',
+        );
+        t.equal(requisitionsAt(rig, facility).length, 1, 'one requisition in OpenLMIS');
+        t.same(requested(requisitionsAt(rig, facility)[0]), [50, 80]);
+      });
+    }
+
+    for (const [facility, conditional] of [
+      ['LK-HC-104', false],
+      ['LK-DH-201', true],
+    ] as const) {
+      t.test(`while the first is still running${conditional ? ', with If-None-Exist' : ''}`, async (t) => {
+        const order = `TWICE-${facility}`;
+        const bundle = orderBundle(rig, facility, order, conditional);
+        const [a, b] = await Promise.all([rig.fhir('POST', '/fhir', bundle), rig.fhir('POST', '/fhir', bundle)]);
+        t.equal(a.status, 200, why(a));
+        t.equal(b.status, 200, why(b));
+        for (const s of [...statuses(a), ...statuses(b)])
+          t.match(s, /^20[012]/, `each entry written or accepted: ${s}`);
+        await until('the order in OpenLMIS', async () => requisitionsAt(rig, facility).length > 0 || undefined, 20_000);
+        await new Promise((r) => setTimeout(r, 500)); // a second requisition, if any, would be on its way
+        t.equal(requisitionsAt(rig, facility).length, 1, 'one requisition in OpenLMIS');
+      });
+    }
+  });
+
+  t.test(`a transaction changing an order with one bad entry (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await rigOn(t, engine);
+    const facilityId = rig.lmis.seed.facilities['LK-HC-102'];
+    const line = (id: string, productCode: string, qty: number) => ({
+      ...orderLine({ order: 'BAD-1', facilityId, program: 'EM01', productCode, qty }),
+      id,
+    });
+    const put = (resource: any, ifMatch?: string) => ({
+      resource,
+      request: { method: 'PUT', url: `SupplyRequest/${resource.id}`, ...(ifMatch ? { ifMatch } : {}) },
+    });
+    const created = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [put(line('bad-1-ors', 'EM-ORS', 50)), put(line('bad-1-znc', 'EM-ZNC20', 80))],
+    });
+    t.equal(created.status, 200, why(created));
+    const etags = created.body.entry.map((e: any) => e.response.etag);
+    const lmisBefore = upstream(rig);
+    const storeBefore = await stored(rig);
+
+    const unmapped = line('bad-1-amx', 'EM-AMX250', 30);
+    unmapped.itemCodeableConcept.coding[0].code = '09999999999994';
+    const cases = [
+      {
+        name: 'an unmapped product',
+        entries: [put(line('bad-1-ors', 'EM-ORS', 60), etags[0]), put(unmapped)],
+        status: 422,
+        expression: 'Bundle.entry[1].resource.itemCodeableConcept',
+      },
+      {
+        name: 'a stale If-Match',
+        entries: [put(line('bad-1-ors', 'EM-ORS', 60), etags[0]), put(line('bad-1-znc', 'EM-ZNC20', 90), 'W/"0"')],
+        status: 412,
+        expression: 'Bundle.entry[1].request.ifMatch',
+      },
+    ];
+    for (const c of cases) {
+      const tx = await rig.fhir('POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: c.entries });
+      t.equal(tx.status, c.status, `${c.name}: ${why(tx)}`);
+      t.same(tx.body.issue?.[0]?.expression, [c.expression], `${c.name}: names the bad entry`);
+      t.equal(upstream(rig), lmisBefore, `${c.name}: OpenLMIS unchanged`);
+      t.equal(await stored(rig), storeBefore, `${c.name}: the store unchanged`);
+    }
+    const read = await rig.fhir('GET', '/fhir/SupplyRequest/bad-1-ors');
+    t.equal(read.body.quantity.value, 50, 'the order reads as it was');
+  });
+
+  t.test(`a transaction while OpenLMIS is down (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await rigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
+    const facility = 'LK-HC-104';
+    const bundle = orderBundle(rig, facility, 'DOWN-1', false);
+    rig.lmis.sb.faults.add({ path: '/api/**', action: { type: 'status', status: 503 } });
+    const down = await rig.fhir('POST', '/fhir', bundle);
+    t.equal(down.status, 200, why(down));
+    t.same(statuses(down), ['202 Accepted', '202 Accepted'], JSON.stringify(down.body));
+    const again = await rig.fhir('POST', '/fhir', bundle);
+    t.equal(again.status, 200, `sent again while still down: ${why(again)}`);
+    for (const s of statuses(again)) t.match(s, /^20[02]/, `accepted once, not twice: ${s}`);
+    t.equal(requisitionsAt(rig, facility).length, 0, 'nothing in OpenLMIS yet');
+    rig.lmis.sb.faults.clear();
+    await until('the order delivered', async () => requisitionsAt(rig, facility).length > 0 || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 1000)); // a second requisition, if any, would be on its way
+    t.equal(requisitionsAt(rig, facility).length, 1, 'one requisition in OpenLMIS');
+    t.same(requested(requisitionsAt(rig, facility)[0]), [50, 80]);
+    const done = await rig.fhir('POST', '/fhir', bundle);
+    t.same(statuses(done), ['200 OK', '200 OK'], 'once delivered, the same Bundle is answered as written');
+  });
+
+  t.test(`a change of an order while OpenLMIS fails (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await rigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
+    const facility = 'LK-HC-103';
+    const facilityId = rig.lmis.seed.facilities[facility];
+    const change = (qty: number) => ({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          resource: {
+            ...orderLine({ order: 'DOWN-2', facilityId, program: 'EM01', productCode: 'EM-ORS', qty }),
+            id: 'down-2',
+          },
+          request: { method: 'PUT', url: 'SupplyRequest/down-2' },
+        },
+      ],
+    });
+    const created = await rig.fhir('POST', '/fhir', change(40));
+    t.same(statuses(created), ['201 Created'], why(created));
+    const [req] = requisitionsAt(rig, facility);
+
+    // its writes failing: the change is queued, and sent again while queued it is that change
+    const writes = rig.lmis.sb.faults.add({
+      method: 'PUT',
+      path: '/api/requisitions/*',
+      action: { type: 'status', status: 503 },
+    });
+    const queued = await rig.fhir('POST', '/fhir', change(70));
+    t.same(statuses(queued), ['202 Accepted'], why(queued));
+    const again = await rig.fhir('POST', '/fhir', change(70));
+    t.equal(again.status, 200, `the same change again, still queued: ${why(again)}`);
+    t.match(statuses(again)[0], /^20[02]/, 'that change, not a conflict with itself');
+    rig.lmis.sb.faults.remove(writes.id);
+    await until('the change applied', async () => req.extraData?.fhirOrderRevision === 1 || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 1000)); // a second revision, if any, would be on its way
+    t.equal(req.extraData.fhirOrderRevision, 1, 'applied once');
+    t.same(requested(req), [70]);
+
+    // down altogether: a change is made to the order as its system holds it, unreadable now; the
+    // change is refused whole and says so (never half-applied), and is sent again later
+    const storeBefore = await stored(rig);
+    const lmisBefore = upstream(rig);
+    rig.lmis.sb.faults.add({ path: '/api/**', action: { type: 'status', status: 503 } });
+    const refused = await rig.fhir('POST', '/fhir', change(90));
+    t.equal(refused.status, 502, why(refused)); // the gateway's answer to the upstream's 503
+    t.equal(refused.body.issue[0].code, 'transient', 'a failure to retry');
+    t.equal(await stored(rig), storeBefore, 'nothing recorded');
+    t.equal(upstream(rig), lmisBefore, 'nothing changed in OpenLMIS');
+    rig.lmis.sb.faults.clear();
+    const later = await rig.fhir('POST', '/fhir', change(90));
+    t.same(statuses(later), ['200 OK'], `sent again once OpenLMIS is back: ${why(later)}`);
+    t.equal(req.extraData.fhirOrderRevision, 2);
+    t.same(requested(req), [90]);
+  });
+
+  t.test(`an order without its number (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await rigOn(t, engine);
+    const bundle = orderBundle(rig, 'LK-HC-102', 'NO-KEY', false);
+    for (const e of bundle.entry) delete e.resource.identifier;
+    const before = await stored(rig);
+    const refused = await rig.fhir('POST', '/fhir', bundle);
+    t.equal(refused.status, 422, why(refused));
+    t.same(refused.body.issue[0].expression, ['Bundle.entry[0].resource.identifier']);
+    t.match(why(refused), /order number .*retried order safe/, 'says what the key is for');
+    t.equal(await stored(rig), before, 'nothing recorded');
+    t.equal(requisitionsAt(rig, 'LK-HC-102').length, 0, 'nothing in OpenLMIS');
+  });
+}
