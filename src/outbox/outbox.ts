@@ -487,6 +487,8 @@ export class Outbox {
         this.endsAhead.delete(job.id);
         this.endingForClient.delete(job.id);
       }
+      // reportSettled clears it after this; without one to report to, nothing else would
+      if (!this.onSettled) this.answeredEarly.delete(job.id);
       if (this.mayHaveDue.has(job.system)) this.worker?.wake();
     });
     this.running.set(job.id, p);

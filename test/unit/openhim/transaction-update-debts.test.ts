@@ -251,3 +251,13 @@ for (const engine of engineCases()) {
     });
   });
 }
+
+t.test('with nothing to report to, the outbox keeps no per-job report state after its jobs end', async (t) => {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  t.teardown(() => store.close());
+  const outbox = outboxFor(t, store); // no onSettled: a worker's ends are reported to nobody
+  await deliveredAfter202(outbox, store, 'tx-nobody');
+  await outbox.idle();
+  // a set that only grows would hold an id per write a worker or a 202 ever ended
+  t.equal((outbox as unknown as { answeredEarly: Set<string> }).answeredEarly.size, 0);
+});
