@@ -337,21 +337,33 @@ export class TrackerState {
       stats: { created: 0, updated: 0, deleted: 0, ignored: 0, total: 0 },
       objectReports: [],
     });
+    // the bundle report is the persistence report: object reports of what was committed only
+    // (`index` up to 2.40, none from 2.41: TrackerObjectReport, then Entity), and no bundle
+    // report at all when atomicMode=ALL refused the batch (ImportReport.withValidationErrors);
+    // a refused object is named by its uid in the validation report alone
+    const persisted = objectReports
+      .filter((o) => !o.errorReports.length)
+      .sort((a, b) => a.index - b.index)
+      .map((o) => (this.state.major() >= 41 ? { trackerType: o.trackerType, uid: o.uid, errorReports: [] } : o));
+    const rolledBack = atomic !== 'OBJECT' && errors.length > 0;
     const report = {
       status,
       validationReport: { errorReports: errors, warningReports: [] },
       stats,
-      bundleReport: {
-        status,
-        stats,
-        typeReportMap: {
-          EVENT: { trackerType: 'EVENT', stats, objectReports: objectReports.sort((a, b) => a.index - b.index) },
-          ENROLLMENT: empty('ENROLLMENT'),
-          RELATIONSHIP: empty('RELATIONSHIP'),
-          TRACKED_ENTITY: empty('TRACKED_ENTITY'),
-        },
-      },
-      ...(status === 'ERROR' ? { message: 'An error occurred, please check import summary.' } : {}),
+      ...(rolledBack
+        ? {}
+        : {
+            bundleReport: {
+              status,
+              stats,
+              typeReportMap: {
+                EVENT: { trackerType: 'EVENT', stats, objectReports: persisted },
+                ENROLLMENT: empty('ENROLLMENT'),
+                RELATIONSHIP: empty('RELATIONSHIP'),
+                TRACKED_ENTITY: empty('TRACKED_ENTITY'),
+              },
+            },
+          }),
     };
     return { status: status === 'ERROR' ? 409 : 200, report };
   }

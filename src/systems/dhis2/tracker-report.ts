@@ -88,7 +88,13 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
   // ERROR with no refused object: the import failed inside DHIS2, not on an event (errors.ts)
   if (report.status === 'ERROR' && !report.errors.length)
     throw importFailed('POST /api/tracker', res.status, report.message);
-  return report;
+  // DHIS2 names a refused event by its uid only (the bundle report lists committed objects, and
+  // none when atomicMode=ALL refused the batch): its position is the one the event was sent at
+  const sentAt = new Map(events.map((e, i) => [asRecord(e)?.event, i]));
+  return {
+    ...report,
+    errors: report.errors.map((e) => (e.index === undefined && e.uid ? { ...e, index: sentAt.get(e.uid) } : e)),
+  };
 }
 
 /**

@@ -278,7 +278,8 @@ if (!fixturesPresent) {
       method: 'POST',
       body: JSON.stringify({ events: [event('abcdefghij5', te.enrollment)] }),
     });
-    check(t, fixture('tracker/import-report-event-ok.json'), ok.body);
+    // the Android SDK's fixtures predate 2.41, whose object reports (Entity.java) have no index
+    check(t, fixture('tracker/import-report-event-ok.json'), ok.body, ['index']);
     const bad = await get(sb, '/api/tracker?async=false', {
       method: 'POST',
       body: JSON.stringify({ events: [event('abcdefghij6', 'nosuchenrol')] }),
@@ -304,6 +305,6 @@ if (!fixturesPresent) {
     check(t, fixture('tracker/job-notifications-list.json'), notifications.body);
     check(t, fixture('tracker/job-notification.json'), notifications.body[0]);
     const report = await get(sb, `${path}/report`);
-    check(t, fixture('tracker/job-report-success.json'), report.body, ['message', 'timingsStats']);
+    check(t, fixture('tracker/job-report-success.json'), report.body, ['message', 'timingsStats', 'index']);
   });
 }

@@ -193,10 +193,18 @@ t.test(
     const object = await post('async=false&atomicMode=OBJECT', [good, soh, orphan]);
     t.equal(object.status, 409);
     const decoded = decodeTrackerReport(object.body)!;
-    t.same(decoded.errors.map((e) => [e.errorCode, e.index]).sort(), [
-      ['E1081', 2],
-      ['E1307', 1],
-    ]);
+    t.same(
+      decoded.errors.map((e) => [e.errorCode, e.uid, e.index]).sort(),
+      [
+        ['E1081', 'abcdefghij3', undefined],
+        ['E1307', 'abcdefghij2', undefined],
+      ],
+      'a refused event is named by its uid: the bundle report lists committed ones only',
+    );
+    t.same(
+      object.body.bundleReport.typeReportMap.EVENT.objectReports.map((o: any) => o.uid),
+      ['abcdefghij1'],
+    );
     t.equal(decoded.created, 1, 'with OBJECT the valid event is kept');
     t.ok(h.sandbox.tracker.events.has('abcdefghij1'));
     const job = await post('', [{ ...good, event: 'abcdefghij4', occurredAt: '2024-03-03T00:00:00.000' }]);
