@@ -1,8 +1,9 @@
 import { asRecord } from '../../upstream/errors.js';
 
 /**
- * The answer to `POST /api/dataValueSets`, read the same on 200 and 409 (a WARNING was a 409 up to
- * 2.37, a 200 after; an ERROR is a 409): a WebMessage wrapping an ImportSummary, or the bare
+ * The answer to `POST /api/dataValueSets`, read the same on 200 and 409 (a WARNING is a 409 up to
+ * 2.42, a 200 from 2.43; an ERROR is a 409: dhis2-core WebMessageUtils.importSummary): a
+ * WebMessage wrapping an ImportSummary, or the bare
  * summary from old servers (dhis2-core `dxf2/webmessage/WebMessageUtils.importSummary`).
  * Conflicts carry errorCode/property/indexes from 2.38 (`ImportConflict.java`), only
  * `object/value` before. From 2.43 every accepted value is counted `updated` (dhis2-core
