@@ -5,6 +5,7 @@ import {
   MediatorError,
   MethodNotAllowedError,
   NotConfiguredError,
+  UpstreamError,
 } from '../domain/errors.js';
 import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../routing/ports.js';
@@ -468,6 +469,26 @@ export function alreadyDeleted(type: string, id: string) {
 const DELETED_STATUS: Record<string, string> = { Location: 'inactive', SupplyRequest: 'cancelled' };
 
 /**
+ * A change is made to the resource as its system holds it now; when that system does not answer
+ * the read (down, timing out), the change is refused before anything is recorded. Said so, with
+ * the system's own reason: the bare failure of a GET would not tell the client that its change
+ * was not taken, or that sending it again later is the remedy. Transient and status are kept (a
+ * 502/504 OpenHIM may retry).
+ */
+export function unreadableForChange(ref: string, err: unknown): unknown {
+  if (!(err instanceof UpstreamError) || !err.transient) return err;
+  const reason = err.issues[0]?.diagnostics?.replace(`${err.system}: `, '') ?? 'no answer';
+  return new UpstreamError({
+    system: err.system,
+    transient: true,
+    status: err.status,
+    code: err.issues[0]?.code,
+    upstreamStatus: err.upstreamStatus,
+    diagnostics: `${ref} could not be read as ${err.system} holds it now, to apply this change to (${reason}); nothing of the change was written or queued: send it again later`,
+  });
+}
+
+/**
  * A PUT of a resource that reads as deleted (410: an order line cancelled out of its order). FHIR
  * lists 410 for a read, not for an update (http.html#update: 400, 404, 405, 409, 412, 422), and
  * leaves it to the server whether an update brings a deleted resource back. Sending the deletion
@@ -475,7 +496,7 @@ const DELETED_STATUS: Record<string, string> = { Location: 'inactive', SupplyReq
  * is a 409, as a change of a cancelled whole order is: the line is not put back into its order.
  */
 export function updateOfDeleted(type: string, id: string, resource: Json, err: unknown, where = type): FhirResult {
-  if (!(err instanceof GoneError)) throw err;
+  if (!(err instanceof GoneError)) throw unreadableForChange(`${type}/${id}`, err);
   if (resource?.status === DELETED_STATUS[type]) return alreadyDeleted(type, id)(err);
   throw new ConflictError(
     `${type}/${id} is deleted (${err.issues[0]?.diagnostics ?? 'gone'}); it cannot be changed or brought back into its order`,
@@ -516,7 +537,9 @@ async function currentToChange(
   if (!route.interactions.includes(refusals.interaction)) {
     throw new MethodNotAllowedError(refusals.notAllowed, allowedMethods(route, 'instance'), [at.method]);
   }
-  const current = await readResource(ctx, route, id);
+  const current = await readResource(ctx, route, id).catch((err: unknown) => {
+    throw unreadableForChange(`${type}/${id}`, err);
+  });
   if (!current)
     throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
   checkIfMatch(current, ifMatch, `${type}/${id}`);

@@ -229,6 +229,22 @@ for (const engine of engineCases()) {
     const refused = await rig.fhir('POST', '/fhir', change(90));
     t.equal(refused.status, 502, why(refused)); // the gateway's answer to the upstream's 503
     t.equal(refused.body.issue[0].code, 'transient', 'a failure to retry');
+    t.match(
+      why(refused),
+      /^openlmis: SupplyRequest\/down-2 could not be read as openlmis holds it now, to apply this change to \(.*503.*\); nothing of the change was written or queued: send it again later$/,
+      'says which resource, why, that nothing was taken, and what to do',
+    );
+    const alone = await rig.fhir('PUT', '/fhir/SupplyRequest/down-2', change(90).entry[0].resource);
+    t.equal(alone.status, 502, why(alone));
+    t.equal(why(alone), why(refused), 'a PUT alone: the same answer');
+    const patched = await rig.fhir(
+      'PATCH',
+      '/fhir/SupplyRequest/down-2',
+      [{ op: 'replace', path: '/quantity/value', value: 90 }],
+      { 'content-type': 'application/json-patch+json' },
+    );
+    t.equal(patched.status, 502, why(patched));
+    t.equal(why(patched), why(refused), 'a PATCH: the same answer');
     t.equal(await stored(rig), storeBefore, 'nothing recorded');
     t.equal(upstream(rig), lmisBefore, 'nothing changed in OpenLMIS');
     rig.lmis.sb.faults.clear();
