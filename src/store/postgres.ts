@@ -201,6 +201,21 @@ const LOCK_SPACE = 0x4d454449; // 'MEDI'
  * `FOR UPDATE SKIP LOCKED` so two instances never take the same job, and a lease so a job held by
  * a dead instance comes back when the lease runs out. Scheduled jobs take advisory locks.
  */
+/** How long a connection to PostgreSQL may take to open, or a free pooled client to come (pg: unbounded). */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+export interface ConnectionOptions {
+  /** CONNECT_TIMEOUT_MS unless given (tests shorten it). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * TCP keep-alive on every connection, probing after 10 s of silence: a pooled connection whose
+ * server went away without a reset (a partition, a failover that moved the address) is found
+ * dead and replaced, where the kernel's default waits two hours before its first probe.
+ */
+const socketOptions = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -230,8 +245,20 @@ export class PostgresStore implements Store {
   constructor(
     private readonly connectionString: string,
     poolSize = 10,
+    connection: ConnectionOptions = {},
   ) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, types: JSON_COLUMNS_AS_TEXT, Client: StoreClient });
+    this.pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      types: JSON_COLUMNS_AS_TEXT,
+      Client: StoreClient,
+      ...socketOptions,
+      // pg waits for a connection without end by default: a server that stopped answering (a
+      // network partition, a host down without a reset) hung start-up with no word, and every
+      // request until its own timeout. This error is "database away" (database-away.ts): a 503,
+      // and a delivery retried uncharged. It also bounds a wait for a free client of the pool.
+      connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     hearEveryError(this.pool);
@@ -821,7 +848,14 @@ export class PostgresStore implements Store {
 
   private lockPool(): pg.Pool {
     if (!this.locks) {
-      this.locks = new pg.Pool({ connectionString: this.connectionString, max: 10, Client: StoreClient });
+      // no connectionTimeoutMillis here: a lock holder keeps its client while it works upstream,
+      // so a wait for one of these is bounded by withLock's waitMs, not by a connect timeout
+      this.locks = new pg.Pool({
+        connectionString: this.connectionString,
+        max: 10,
+        Client: StoreClient,
+        ...socketOptions,
+      });
       this.locks.on('error', () => undefined);
       hearEveryError(this.locks);
     }
