@@ -50,7 +50,8 @@ function valueProblem(valueType: string, value: string): string | undefined {
 }
 
 interface Conflict {
-  object: string;
+  /** None in 2.43's decode refusals (DataEntrySummary.toConflict). */
+  object?: string;
   objects?: Json;
   value: string;
   errorCode?: string;
@@ -157,6 +158,20 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     rejected.push(i);
     count.ignored++;
   };
+
+  if (sql) {
+    const refusal = decodeRefusal(state, body, deScheme, ouScheme);
+    if (refusal) {
+      conflicts.set('decode', refusal);
+      rejected.push(-1);
+      return {
+        status: 409,
+        body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
+          response: summary('ERROR', 'Import process completed with errors'),
+        }),
+      };
+    }
+  }
 
   (body.dataValues as Json[]).forEach((raw, i) => {
     const v = raw ?? {};
@@ -336,6 +351,33 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
       response: summary('WARNING', 'Import process completed successfully'),
     }),
   };
+}
+
+/**
+ * 2.43 decodes every value's identifiers before importing any (DefaultDataEntryService.decodeGroup)
+ * and a key that names nothing fails the whole import: a BadRequestException the pipeline turns
+ * into an ERROR summary with one conflict at index -1 whose message names the value by position
+ * ("Value #3 data element not found: `X`", ErrorCode E8103/E8107/E8108; DataEntryPipeline
+ * .importInputGroups, DataEntrySummary.toConflict). Nothing is written.
+ */
+function decodeRefusal(state: Dhis2State, body: Json, deScheme: string, ouScheme: string): Conflict | undefined {
+  const values = body.dataValues as Json[];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] ?? {};
+    const de = String(v.dataElement ?? '');
+    const ou = String(v.orgUnit ?? body.orgUnit ?? '');
+    const coc = v.categoryOptionCombo === undefined ? undefined : String(v.categoryOptionCombo);
+    const refuse = (errorCode: string, what: string, key: string): Conflict => ({
+      objects: { args: `${i}-${key}` },
+      value: `Value #${i} ${what} not found: \`${key}\``,
+      errorCode,
+      indexes: [-1],
+    });
+    if (!state.dataElementBy(deScheme, de)) return refuse('E8103', 'data element', de);
+    if (!state.orgUnitBy(ouScheme, ou)) return refuse('E8107', 'org unit', ou);
+    if (coc !== undefined && coc !== '' && !state.cocById(coc)) return refuse('E8108', 'category option combo', coc);
+  }
+  return undefined;
 }
 
 /**

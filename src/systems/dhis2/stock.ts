@@ -316,13 +316,20 @@ export function createStockCapability(
     conflicts.flatMap((c) => {
       const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
       let values = (c.indexes ?? []).map((i) => chunk[i]).filter((v): v is PlannedValue => !!v);
+      // 2.43 refuses a key that names nothing before importing any value: index -1, the value's
+      // position only in the words ("Value #3 data element not found: `X`", ErrorCode E81xx)
+      const named = /^Value #([\d,]+)\b/.exec(c.message)?.[1];
+      if (!values.length && named !== undefined && chunk[Number(named.replace(/,/g, ''))])
+        values = [chunk[Number(named.replace(/,/g, ''))]];
       // before 2.38 a conflict names only the object: the data element, the value, or the org unit
       if (!values.length && c.object)
         values = chunk.filter(
           (v) => v.dataElement === c.object || v.value === c.object || c.objects?.dataElement === v.dataElement,
         );
       const property =
-        c.property ?? (/value/i.test(c.message) && !/not found/i.test(c.message) ? 'value' : 'dataElement');
+        c.property ??
+        propertyOf(c.errorCode) ??
+        (/value/i.test(c.message) && !/not found/i.test(c.message) ? 'value' : 'dataElement');
       if (property === 'orgUnit' || c.object === p.orgUnit)
         return [
           {
@@ -520,6 +527,20 @@ export function createStockCapability(
       return { items: [...items.filter((r) => r.lines.length), ...transactions] };
     },
   };
+}
+
+/**
+ * What a 2.43 error code is about (dhis2-core ErrorCode E80xx set level, E81xx value level), its
+ * conflicts carrying no `property`: the data element, org unit, period, COC or the value.
+ */
+function propertyOf(code: string | undefined): string | undefined {
+  if (!code || !/^E8[01]\d\d$/.test(code)) return undefined;
+  if (/^E810[2-4]$|^E8020$|^E8003$/.test(code)) return 'dataElement';
+  if (/^E810[5-7]$|^E801[1]$|^E802[25]$|^E8031$/.test(code)) return 'orgUnit';
+  if (/^E8100$|^E8021$|^E8030$/.test(code)) return 'period';
+  if (/^E810[89]$|^E811[01]$|^E802[34]$/.test(code)) return 'categoryOptionCombo';
+  if (/^E812[0-5]$/.test(code)) return 'value';
+  return undefined;
 }
 
 /**

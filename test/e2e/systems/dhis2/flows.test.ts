@@ -243,7 +243,9 @@ for (const version of VERSIONS) {
     const issue = conflict.body.issue.find((i: any) => /EM_ZNC20_RETIRED/.test(i.diagnostics));
     t.ok(issue, 'the refused value is named');
     t.same(issue.expression, ['InventoryReport.inventoryListing[0].item[1].item.concept'], 'and points at its line');
-    t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
+    // 2.43 refuses the whole import at an unknown key (DefaultDataEntryService.decodeGroup)
+    if (version === '2.43.0') t.equal(value('FP_CNDM_SOH'), '300', '2.43: nothing of the report was written');
+    else t.equal(value('FP_CNDM_SOH'), '310', 'the valid line was kept by DHIS2');
 
     // an upstream error that repeats the credential: the mediator's answer never carries it
     sb.faults.add({

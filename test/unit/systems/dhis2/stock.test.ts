@@ -204,7 +204,7 @@ t.test(
   },
 );
 
-t.test('a conflict (unknown data element) points at its line; the other values are kept', async (t) => {
+t.test('a conflict (unknown data element) points at its line; the other values are kept before 2.43', async (t) => {
   for (const [version, code] of [
     ['2.41.3', 'E7610'],
     ['2.43.0', 'E8103'],
@@ -230,14 +230,23 @@ t.test('a conflict (unknown data element) points at its line; the other values a
       .catch((e) => e);
     t.ok(err instanceof Dhis2RejectionError, version);
     t.equal(err.status, 422);
-    t.match(err.message, /accepted 1 of 2 data values/);
+    // 2.43 decodes every key first and refuses the whole import at the first unknown one, naming
+    // the value by position only in its words (index -1): still the line
+    const sql = version === '2.43.0';
+    t.match(err.message, sql ? /accepted 0 of 2 data values/ : /accepted 1 of 2 data values/);
     t.same(
       err.issues.map((i: { expression: string[] }) => i.expression),
       [['StockReport.lines[1].product']],
       `${version}: the line of the unknown data element`,
     );
-    t.match(err.issues[0].diagnostics, new RegExp(`DHIS2 ${code}: Data element not found`));
-    t.equal(stored(h, 'FP_CNDM_SOH', '202401'), '10', 'the valid value is stored');
+    t.match(
+      err.issues[0].diagnostics,
+      new RegExp(
+        sql ? 'DHIS2 E8103: Value #1 data element not found: `FP_DMPA_NOPE`' : `DHIS2 ${code}: Data element not found`,
+      ),
+    );
+    if (sql) t.equal(stored(h, 'FP_CNDM_SOH', '202401'), undefined, '2.43: nothing is stored');
+    else t.equal(stored(h, 'FP_CNDM_SOH', '202401'), '10', 'the valid value is stored');
   }
 });
 
