@@ -22,6 +22,7 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
+import { StoreOutageLog } from './store-outage-log.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
   type AcceptOptions,
@@ -217,6 +218,8 @@ export class Outbox {
   private readonly store: Store;
   private readonly metrics: OutboxMetrics;
   private readonly logger: OutboxLogger;
+  /** The workers' word on a database outage: said once, not at every pass (store-outage-log.ts). */
+  private outageLog?: StoreOutageLog;
   private readonly handlers = new HandlerRegistry();
   private readonly breakers: BreakerSet;
   private readonly semaphores = new Map<string, Semaphore>();
@@ -796,13 +799,15 @@ export class Outbox {
   }
 
   private async workerLoop(w: WorkerState): Promise<void> {
+    const outage = (this.outageLog ??= new StoreOutageLog(this.logger));
     while (!w.stopped) {
       w.woken = false;
       let started = 0;
       try {
         started = await this.runOnce();
+        outage.passed();
       } catch (err) {
-        this.logger.error({ err: describeError(err) }, 'outbox worker pass failed');
+        outage.failed(err);
       }
       if (w.stopped) break;
       // A wake-up during the pass (a slot freed, a job queued) means: look again at once.

@@ -31,11 +31,15 @@ const PG_CONNECTION_LOST =
  * SQLSTATEs of a server that cannot serve us for now
  * (https://www.postgresql.org/docs/current/errcodes-appendix.html): classes 08 (connection), 40
  * (rollback: serialization, deadlock), 53 (resources: disk full, out of memory, too many
- * connections), 57 (operator intervention: shutdown, cancel), 58 (system: I/O), and 25006
+ * connections), 57 (operator intervention: shutdown, cancel), 58 (system: I/O), 25006
  * (read_only_sql_transaction: a failover reached a standby not yet promoted, or a demoted
- * primary, and every write fails until the address points at the new primary).
+ * primary, and every write fails until the address points at the new primary), class 28 (the
+ * server refused our login: a password rotated on the server before the mediator's setting,
+ * pg_hba.conf changed) and 3D000 (the database does not exist: dropped, or restored under another
+ * name). Those last two need an operator, not a code fix; the writes in flight are sound, so they
+ * wait for the database (a 503, retried uncharged) rather than be dead-lettered as our bugs.
  */
-const PG_UNAVAILABLE = /^(08|40|53|57|58)|^25006$/;
+const PG_UNAVAILABLE = /^(08|28|40|53|57|58)|^25006$|^3D000$/;
 
 /**
  * SQLite result codes (https://www.sqlite.org/rescode.html) of a file that cannot be used for

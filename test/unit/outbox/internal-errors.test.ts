@@ -83,6 +83,22 @@ t.test('failure classification', async (t) => {
       'store',
       false,
     ],
+    // the server refusing our login (a password rotated on the server first) or missing the database
+    [
+      'PostgreSQL refusing the password (28P01)',
+      Object.assign(new Error('password authentication failed for user "mediator"'), {
+        code: '28P01',
+        severity: 'FATAL',
+      }),
+      'store',
+      false,
+    ],
+    [
+      'PostgreSQL without the database (3D000)',
+      Object.assign(new Error('database "mediator" does not exist'), { code: '3D000', severity: 'FATAL' }),
+      'store',
+      false,
+    ],
     ['SQLITE_BUSY', sysErr('SQLITE_BUSY'), 'store', false],
     ['SQLite failing to write (SQLITE_IOERR_WRITE)', sysErr('SQLITE_IOERR_WRITE', 'disk I/O error'), 'store', false],
     ['SQLite disk full', sysErr('SQLITE_FULL', 'database or disk is full'), 'store', false],
