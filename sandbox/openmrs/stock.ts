@@ -196,13 +196,15 @@ export class StockService {
           {
             stockItemUuid: this.itemByDrug(DRUGS.amoxicillin)!.uuid,
             batchNo: 'AMX-2401',
-            expiration: '2026-12-31',
+            // far off: expiry now counts (an expired batch holds none for the module's checks), and
+            // tests run on the real clock; ORS-2312 is the expired one
+            expiration: '2031-12-31',
             quantity: 1000,
           },
           {
             stockItemUuid: this.itemByDrug(DRUGS.paracetamol)!.uuid,
             batchNo: 'PCM-2401',
-            expiration: '2027-06-30',
+            expiration: '2032-06-30',
             quantity: 2000,
           },
           {
@@ -285,12 +287,31 @@ export class StockService {
     return { stockOperations: this.operations.size, stockOperationsByType: byType };
   }
 
-  quantity(partyUuid: string, stockItemUuid: string, batchNo?: string | null): number {
+  quantity(
+    partyUuid: string,
+    stockItemUuid: string,
+    batchNo?: string | null,
+    { excludeExpired = false }: { excludeExpired?: boolean } = {},
+  ): number {
     return [...this.onHand.values()]
       .filter(
-        (r) => r.party === partyUuid && r.item === stockItemUuid && (batchNo === undefined || r.batchNo === batchNo),
+        (r) =>
+          r.party === partyUuid &&
+          r.item === stockItemUuid &&
+          (batchNo === undefined || r.batchNo === batchNo) &&
+          (!excludeExpired || !this.expired(r.expiration)),
       )
       .reduce((n, r) => n + r.quantity, 0);
+  }
+
+  /**
+   * Whether a batch's stock is left out of the module's inventory searches: StockManagementDao
+   * .getStockItemInventory, with requireNonExpiredStockBatches (the StockItemInventorySearchFilter
+   * default), keeps `sb.expiration is null or sb.expiration > :today`, today being DateUtil.today(),
+   * midnight: a batch is expired on its expiry day.
+   */
+  expired(expiration: string | null): boolean {
+    return !!expiration && expiration.slice(0, 10) <= new Date(this.store.now()).toISOString().slice(0, 10);
   }
 
   create(body: Record<string, any>, user: User, seeding = false): StockOperation {
@@ -472,7 +493,9 @@ export class StockService {
    * stockissue) unless the global property stockmanagement.negativeStockBalanceAllowed (default
    * false, omod config.xml) is set. The refusal is a StockManagementException (400) whose message
    * is "Item %1s batch %2s will have a negative balance of %3s %4s after operation."; the operation
-   * stays as it was.
+   * stays as it was. The balance it checks against leaves expired batches out (the inventory
+   * search's default, see `expired`), so an expired batch holds none, unless the operation type
+   * allowExpiredBatchNumbers: only `disposed` (liquibase changeset stockmanagement-1758855877841-332).
    */
   private refuseNegativeBalance(op: StockOperation): void {
     const outOfSource: Partial<Record<OperationType, number>> = {
@@ -493,7 +516,10 @@ export class StockService {
     const errors = [...effect.values()]
       .map(({ item, change }) => ({
         item,
-        after: this.quantity(op.sourceUuid!, item.stockItemUuid, item.batchNo) + change,
+        after:
+          this.quantity(op.sourceUuid!, item.stockItemUuid, item.batchNo, {
+            excludeExpired: op.operationType !== 'disposed',
+          }) + change,
       }))
       .filter(({ after }) => after < 0)
       .map(({ item, after }) => {
@@ -519,8 +545,10 @@ export class StockService {
       expiration: item.expiration,
       quantity: 0,
     };
-    // a stock take records the difference it makes (our reading of the module's stock take)
-    const change = set ? delta - row.quantity : delta;
+    // a stock take records the difference from the balance the module sees: its
+    // calculateStockIssueAdjustments searches with the default filter, which leaves expired batches
+    // out, so counting an expired batch adds the whole count on top of what it holds
+    const change = set ? delta - (this.expired(row.expiration) ? 0 : row.quantity) : delta;
     row.quantity += change;
     if (item.expiration) row.expiration = item.expiration;
     this.onHand.set(key, row);
@@ -670,8 +698,12 @@ export class StockService {
     // drug, concept or stock operation): a party alone lists nothing on a real server
     if (!q.stockItemUuid && !q.drugUuid && !q.conceptUuid && !q.stockOperationUuid) return [];
     const party = q.partyUuid ?? [...this.parties.values()].find((p) => p.locationUuid === q.locationUuid)?.uuid;
+    // excludeExpired defaults to true (StockItemInventoryResource: requireNonExpiredStockBatches),
+    // and expired batches' rows are left out of the search, not answered as 0
+    const excludeExpired = !q.excludeExpired?.trim() || /^(true|1)$/i.test(q.excludeExpired.trim());
     const rows = [...this.onHand.values()].filter(
       (r) =>
+        (!excludeExpired || !this.expired(r.expiration)) &&
         (!party || r.party === party) &&
         (!q.stockItemUuid || r.item === q.stockItemUuid) &&
         (!q.drugUuid || this.items.get(r.item)?.drugUuid === q.drugUuid),
@@ -683,12 +715,10 @@ export class StockService {
         q.groupBy === 'StockItemOnly' ? r.item : byBatch ? `${r.party}|${r.item}|${r.batchNo}` : `${r.party}|${r.item}`;
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
-    const today = new Date(this.store.now()).toISOString().slice(0, 10);
     return [...groups.values()].map((g) => {
       const r = g[0];
       const p = this.parties.get(r.party)!;
       const item = this.items.get(r.item)!;
-      const live = String(q.excludeExpired) === 'true' ? g.filter((x) => !x.expiration || x.expiration >= today) : g;
       return {
         partyUuid: q.groupBy === 'StockItemOnly' ? null : p.uuid,
         partyName: q.groupBy === 'StockItemOnly' ? null : p.name,
@@ -700,7 +730,7 @@ export class StockService {
         stockBatchUuid: byBatch ? batchUuidOf(item.uuid, r.batchNo ?? 'none') : null,
         batchNumber: byBatch ? r.batchNo : null,
         expiration: byBatch ? r.expiration : null,
-        quantity: live.reduce((n, x) => n + x.quantity, 0),
+        quantity: g.reduce((n, x) => n + x.quantity, 0),
         quantityUoM: item.dispensingUnitName,
         quantityUoMUuid: null,
         quantityFactor: 1,

@@ -12,14 +12,20 @@ export const SM = `${REST}/stockmanagement`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
+export interface StockBatch {
+  uuid: string;
+  /** The batch's expiry date (YYYY-MM-DD as OpenMRS writes it), if it has one. */
+  expiration?: string;
+}
+
 export interface StockReference {
   /** The party standing for a location; a 422 naming `where` when the location holds no stock. */
   partyOf(locationUuid: string, where: string): Promise<Json>;
   party(uuid: string): Promise<Json | undefined>;
   stockItemOf(drugUuid: string, where: string): Promise<Json>;
   stockItem(uuid: string): Promise<Json | undefined>;
-  /** The uuid of the item's batch with this number (none: the batch without one); a 422 naming `where`. */
-  batchOf(item: Json, batchNo: string | undefined, where: string, expiry?: string): Promise<string>;
+  /** The item's batch with this number (none: the batch without one): uuid and expiry; a 422 naming `where`. */
+  batchOf(item: Json, batchNo: string | undefined, where: string, expiry?: string): Promise<StockBatch>;
   operationType(type: string): Promise<string>;
   reasonUuid(name: string, where: string): Promise<string>;
   clear(): void;
@@ -77,7 +83,13 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
       );
       // the module keeps one batch per number and expiry (findStockBatch): the expiry tells two apart
       const dated = found.filter((b) => expiry && String(b.expiration ?? '').slice(0, 10) === expiry.slice(0, 10));
-      if (found.length === 1 || dated.length === 1) return String((dated.length === 1 ? dated : found)[0].uuid);
+      if (found.length === 1 || dated.length === 1) {
+        const batch = (dated.length === 1 ? dated : found)[0];
+        return {
+          uuid: String(batch.uuid),
+          expiration: typeof batch.expiration === 'string' ? batch.expiration.slice(0, 10) : undefined,
+        };
+      }
       const drug = String(item.drugName ?? item.uuid);
       throw new BusinessRuleError(
         found.length > 1

@@ -12,7 +12,7 @@ import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, referenceOf, submitOrCancel } from './operations.js';
-import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
+import { SM, dispensingUomOf, type StockBatch, type StockReference } from './stock-reference.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import { eachLimited } from '../../platform/each-limited.js';
@@ -83,7 +83,16 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const body = await client.call<Json>({
         method: 'GET',
         path: `${SM}/stockiteminventory`,
-        query: { partyUuid, drugUuid, groupBy: 'LocationStockItemBatchNo', includeBatchNo: true, v: 'default' },
+        // expired batches too (the resource leaves them out unless told not to): stock on the shelf,
+        // named with its expiry
+        query: {
+          partyUuid,
+          drugUuid,
+          groupBy: 'LocationStockItemBatchNo',
+          includeBatchNo: true,
+          excludeExpired: false,
+          v: 'default',
+        },
       });
       if (Array.isArray(body?.results)) rows.push(...body.results);
     });
@@ -127,7 +136,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
    * ("Item … batch … will have a negative balance of …", StockManagementServiceImpl
    * .validateStockInventoryAfterOperation; allowed only with stockmanagement.negativeStockBalanceAllowed)
    * after the create succeeded, which would leave a NEW operation behind. Checked against the batch's
-   * on-hand first; a count that changes in between still meets the module's refusal.
+   * on-hand first; a count that changes in between still meets the module's refusal. The module's
+   * balance leaves expired batches out (its inventory search's default; only a disposal's type
+   * allows them), so the on-hand is read the same way: an expired batch holds none here.
    */
   const refuseOverdraw = async (
     partyUuid: string,
@@ -145,6 +156,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
             stockItemUuid: it.stockItemUuid,
             groupBy: 'LocationStockItemBatchNo',
             includeBatchNo: true,
+            excludeExpired: true,
             v: 'default',
           },
         });
@@ -159,8 +171,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       taken.set(it.stockBatchUuid, net);
       if (held - net < 0)
         throw new BusinessRuleError(
-          `batch ${it.batchNo ?? '(no number)'} holds ${held} at this location: taking ${net} would leave it ` +
-            'negative, which OpenMRS refuses',
+          `batch ${it.batchNo ?? '(no number)'} holds ${held} unexpired at this location: taking ${net} would leave it ` +
+            'negative, which OpenMRS refuses (it counts an expired batch as holding none)',
           `InventoryReport.inventoryListing[0].item[${i}].quantity`,
         );
     }
@@ -195,11 +207,13 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
             `${item.drugName ?? 'this drug'} is kept by batch in OpenMRS: the count needs its lot number`,
             `${where}.extension`,
           );
+        // counts and adjustments move an existing batch, named by its uuid (requiresBatchUuid)
+        const batch = await reference.batchOf(item, l.lot?.number, `${where}.extension`, l.lot?.expiry);
+        if (type === 'stocktake') countsNoExpiredBatch(batch, l.lot?.number, item.drugName, `${where}.extension`);
         return {
           stockItemUuid: String(item.uuid),
           stockItemPackagingUOMUuid: dispensingUomOf(item, `${where}.code`),
-          // counts and adjustments move an existing batch, named by its uuid (requiresBatchUuid)
-          stockBatchUuid: await reference.batchOf(item, l.lot?.number, `${where}.extension`, l.lot?.expiry),
+          stockBatchUuid: batch.uuid,
           batchNo: l.lot?.number ?? null,
           expiration: l.lot?.expiry ?? null,
           quantity,
@@ -331,5 +345,23 @@ function countsEachBatchOnce(report: StockReport): void {
   throw new BusinessRuleError(
     `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is counted twice (also item ${repeat.earlier}): one line per product and lot, with the whole count`,
     `InventoryReport.inventoryListing[0].item[${repeat.index}].item`,
+  );
+}
+
+/**
+ * A stock take may not count an expired batch: the module works out the adjustment from the
+ * balance its inventory search gives, which leaves expired batches out
+ * (StockManagementServiceImpl.calculateStockIssueAdjustments with the default
+ * StockItemInventorySearchFilter, requireNonExpiredStockBatches; `sb.expiration > today`), so the
+ * whole count would be added on top of what the batch holds. Expired by our clock's date, which
+ * can be a day off the server's at midnight.
+ */
+function countsNoExpiredBatch(batch: StockBatch, batchNo: string | undefined, drug: unknown, where: string): void {
+  const today = new Date().toISOString().slice(0, 10);
+  if (!batch.expiration || batch.expiration > today) return;
+  throw new BusinessRuleError(
+    `batch ${batchNo ?? '(no number)'} of ${String(drug ?? 'this drug')} expired on ${batch.expiration}: OpenMRS counts an expired batch ` +
+      'as holding none in a stock take, so this count would be added to what it holds; take expired stock out by a disposal in OpenMRS',
+    where,
   );
 }

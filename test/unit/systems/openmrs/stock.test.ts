@@ -27,7 +27,7 @@ const count = (over: Partial<StockReport> = {}): StockReport => ({
     {
       product: AMOXICILLIN,
       quantity: { value: 940, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401', expiry: '2026-12-31' },
+      lot: { number: 'AMX-2401', expiry: '2031-12-31' },
     },
   ],
   ...over,

@@ -124,7 +124,7 @@ t.test('the same report sent again once the stock is there: a new operation, com
         {
           stockItemUuid: [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid,
           batchNo: 'AMX-2401',
-          expiration: '2026-12-31',
+          expiration: '2031-12-31',
           quantity: 500,
         },
       ],

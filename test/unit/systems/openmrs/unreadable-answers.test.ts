@@ -43,7 +43,7 @@ const count = (): StockReport => ({
     {
       product: { system: GTIN, code: '10860012300058' },
       quantity: { value: 940, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401', expiry: '2026-12-31' },
+      lot: { number: 'AMX-2401', expiry: '2031-12-31' },
     },
   ],
 });
