@@ -18,10 +18,11 @@ import { openStore } from '../../../src/store/index.js';
 import type { Connector, StepJournal } from '../../../src/routing/ports.js';
 import { fhirJson, testApp } from '../../support/app.js';
 import { supplyRequest } from '../../support/samples.js';
-import type { OutboxLogger, WriteOutcome } from '../../../src/outbox/types.js';
+import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { freePort } from '../../support/net.js';
 import { FAST, outboxFixture, waitFor } from '../../support/outbox-fixture.js';
+import { capturingLogger } from '../../support/capturing-logger.js';
 
 const sysErr = (code: string, message = code) => Object.assign(new Error(message), { code });
 
@@ -115,16 +116,6 @@ t.test('failure classification', async (t) => {
     t.equal(countsAgainstSystem(err), counts, `${label}: ${counts ? 'counts' : 'does not count'} toward the breaker`);
   }
 });
-
-function capturingLogger() {
-  const lines: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
-  const logger: OutboxLogger = {
-    info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
-  };
-  return { lines, logger };
-}
 
 // a request that failed on the database answers 503, not 500 (fhir/outcome.ts)
 t.test('the database away, as a request sees it', async (t) => {

@@ -7,19 +7,9 @@
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { STILL_AWAY_EVERY_MS, StoreOutageLog } from '../../../src/outbox/store-outage-log.js';
-import type { OutboxLogger } from '../../../src/outbox/types.js';
 import { openStore } from '../../../src/store/index.js';
 import { FAST, waitFor } from '../../support/outbox-fixture.js';
-
-function capturingLogger() {
-  const lines: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
-  const logger: OutboxLogger = {
-    info: (obj, msg) => lines.push({ level: 'info', obj: obj as Record<string, unknown>, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj: obj as Record<string, unknown>, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj: obj as Record<string, unknown>, msg }),
-  };
-  return { lines, logger };
-}
+import { capturingLogger } from '../../support/capturing-logger.js';
 
 /** pg's message for a connection that could not be made in time (database-away.ts knows it). */
 const away = () => new Error('Connection terminated due to connection timeout');
