@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { Command } from 'commander';
 import { ConfigError, loadSettings } from '../config/load.js';
 import { redact } from '../platform/redaction.js';
+import { isDatabaseAway } from '../store/database-away.js';
 
 /**
  * The other commands, each loaded only when it is the one asked for (or for the help). `serve`
@@ -41,11 +42,21 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
+/** What went wrong with the database, in the driver's words, with what to check. */
+function databaseProblem(err: unknown): string {
+  const { message, code } = err as { message?: string; code?: string };
+  const check = 'check that it is running and reachable, and DATABASE_URL (or --database-url)';
+  return `${message ?? String(err)}${code && !message?.includes(code) ? ` (${code})` : ''}; ${check}`;
+}
+
 main().catch((err) => {
   // Configuration errors are the operator's to fix: say what and where, no stack trace.
   // Anything else is printed whole (stack, cause), masked as the logs are: an error from an
   // upstream or a driver may carry a credential the settings taught the redactor.
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  // the mediator's own database not there (stopped, unreachable, refusing our login): the
+  // operator's to fix too, and a stack through pg-pool tells them nothing more
+  else if (isDatabaseAway(err)) console.error(redact(`database unavailable: ${databaseProblem(err)}`));
   else console.error(redact(inspect(err, { depth: 4 })));
   process.exit(1);
 });
