@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_COC } from './seed.js';
-import { stamp, type Dhis2State } from './state.js';
+import { stamp, type DataSet, type Dhis2State } from './state.js';
 import { dataValueImportFailed, ImportFailure } from './import-failures.js';
 import { errorMessage, webMessage } from './webmessage.js';
 
@@ -160,10 +160,11 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
   };
 
   if (sql) {
-    const refusal = decodeRefusal(state, body, deScheme, ouScheme);
+    const refusal =
+      decodeRefusal(state, body, deScheme, ouScheme) ?? groupRefusal(state, body, dataSet, deScheme, ouScheme);
     if (refusal) {
       conflicts.set('decode', refusal);
-      rejected.push(-1);
+      rejected.push(...refusal.indexes!);
       return {
         status: 409,
         body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
@@ -376,6 +377,77 @@ function decodeRefusal(state: Dhis2State, body: Json, deScheme: string, ouScheme
     if (!state.dataElementBy(deScheme, de)) return refuse('E8103', 'data element', de);
     if (!state.orgUnitBy(ouScheme, ou)) return refuse('E8107', 'org unit', ou);
     if (coc !== undefined && coc !== '' && !state.cocById(coc)) return refuse('E8108', 'category option combo', coc);
+  }
+  return undefined;
+}
+
+/**
+ * 2.43 checks a group's keys against its data set before importing any value
+ * (DefaultDataEntryService.validate: autoTargetDataSet, validateKeyConsistency), and a mismatch
+ * refuses the whole group, the conflict listing every value's index (DataEntryPipeline
+ * .importGroups): no data set named and the data elements in none (E8003) or in more than one
+ * (E8002, the data entry auto-group setting being off by default); a data element (E8020) or org
+ * unit (E8022) the data set does not have, a period not of its type (E8021), a COC not of the data
+ * element's combo (E8024). Up to 2.42 none of these is checked (org unit assignment only with
+ * strictOrganisationUnits) or each is a value's own conflict.
+ */
+function groupRefusal(
+  state: Dhis2State,
+  body: Json,
+  named: DataSet | undefined,
+  deScheme: string,
+  ouScheme: string,
+): Conflict | undefined {
+  const values = body.dataValues as Json[];
+  const indexes = values.map((_, i) => i);
+  const refuse = (errorCode: string, value: string, args: unknown[]): Conflict => ({
+    objects: { args: args.map(String).join('-') },
+    value,
+    errorCode,
+    indexes,
+  });
+  const list = (ids: string[]) => `[${ids.join(', ')}]`;
+  const des = [...new Set(values.map((v) => state.dataElementBy(deScheme, String(v.dataElement))!.id))];
+  let ds = named;
+  if (!ds) {
+    const sets = [...state.dataSets.values()].filter((d) => des.some((de) => d.dataElements.includes(de)));
+    const orphans = des.filter((de) => !sets.some((d) => d.dataElements.includes(de)));
+    if (orphans.length)
+      return refuse('E8003', `Data set detection failed, found no set for data element(s): \`${list(orphans)}\``, [
+        list(orphans),
+      ]);
+    if (sets.length !== 1)
+      return refuse('E8002', `Data set detection failed, found multiple sets: \`${list(sets.map((d) => d.id))}\``, [
+        list(sets.map((d) => d.id)),
+      ]);
+    ds = sets[0];
+  }
+  const outside = des.filter((de) => !ds.dataElements.includes(de));
+  if (outside.length)
+    return refuse('E8020', `Data set ${ds.id} not usable with data element(s): \`${list(outside)}\``, [
+      ds.id,
+      list(outside),
+    ]);
+  const ous = [...new Set(values.map((v) => state.orgUnitBy(ouScheme, String(v.orgUnit ?? body.orgUnit ?? ''))!.id))];
+  const unassigned = ous.filter((ou) => !ds.organisationUnits.includes(ou));
+  if (unassigned.length)
+    return refuse('E8022', `Data set ${ds.id} not usable with org unit(s): \`${list(unassigned)}\``, [
+      ds.id,
+      list(unassigned),
+    ]);
+  const periods = [...new Set(values.map((v) => String(v.period ?? body.period ?? '')))];
+  const offType = periods.filter((p) => periodTypeOf(p) !== ds.periodType);
+  if (offType.length)
+    return refuse('E8021', `Data set ${ds.id} not usable with period(s): \`${list(offType)}\``, [ds.id, list(offType)]);
+  for (const v of values) {
+    const de = state.dataElementBy(deScheme, String(v.dataElement))!;
+    const coc = String(v.categoryOptionCombo ?? DEFAULT_COC);
+    if (!state.comboOf(de).categoryOptionCombos.some((o) => o.id === coc))
+      return refuse(
+        'E8024',
+        `Data set ${ds.id} not usable with data element ${de.id} and category option combo(s): \`${list([coc])}\``,
+        [ds.id, de.id, list([coc])],
+      );
   }
   return undefined;
 }

@@ -315,6 +315,16 @@ export function createStockCapability(
   const issuesOf = (p: StockPlan, offset: number, chunk: PlannedValue[], conflicts: ImportConflict[]): Issue[] =>
     conflicts.flatMap((c) => {
       const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
+      // 2.43 imports the values of one data set at a time and, none named, finds it from the data
+      // elements (none, or more than one: E8003, E8002): the operator's to name
+      if (c.errorCode === 'E8002' || c.errorCode === 'E8003')
+        return [
+          {
+            code: 'business-rule' as const,
+            diagnostics: `${where} (set dhis2.dataSet to the data set these values are reported in)`,
+            expression: ['StockReport'],
+          },
+        ];
       let values = (c.indexes ?? []).map((i) => chunk[i]).filter((v): v is PlannedValue => !!v);
       // 2.43 refuses a key that names nothing before importing any value: index -1, the value's
       // position only in the words ("Value #3 data element not found: `X`", ErrorCode E81xx)

@@ -380,3 +380,47 @@ t.test('stock search: a facility DHIS2 does not have gives nothing; an outage fa
   const err = await stock.search({ facility: hc }).catch((e) => e);
   t.equal(err.transient, true, 'not mistaken for "no reports"');
 });
+
+t.test('2.43 checks the group against its data set before importing any value', async (t) => {
+  const district = { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LKL-N-MBR' } };
+  const lines = [{ product: CONDOM, quantity: du(10) }];
+  for (const version of ['2.41.3', '2.43.0']) {
+    // a district is not among the monthly data set's org units
+    const h = await startHarness({ version }, { 'dhis2.dataSet': 'LkStockMnth' });
+    t.teardown(h.close);
+    const report = monthly(lines, { facility: district });
+    if (version === '2.41.3') {
+      await stockFor(h).report(report, amnesiacJournal());
+      t.equal(stored(h, 'FP_CNDM_SOH', '202401', 'LKL-N-MBR'), '10', '2.41: org unit assignment is not checked');
+      continue;
+    }
+    const err = (await stockFor(h)
+      .report(report, amnesiacJournal())
+      .catch((e: unknown) => e)) as Dhis2RejectionError;
+    t.ok(err instanceof Dhis2RejectionError, '2.43: refused');
+    t.same(
+      err.issues.map((i) => i.expression),
+      [['StockReport.facility']],
+      'at the facility',
+    );
+    t.match(err.issues[0].diagnostics, /DHIS2 E8022: Data set \w+ not usable with org unit\(s\)/);
+    t.equal(stored(h, 'FP_CNDM_SOH', '202401', 'LKL-N-MBR'), undefined, 'nothing stored');
+  }
+
+  // no data set named: 2.43 finds it from the data elements, which here are in two
+  const h = await startHarness({ version: '2.43.0' });
+  t.teardown(h.close);
+  const err = (await stockFor(h)
+    .report(monthly(lines), amnesiacJournal())
+    .catch((e: unknown) => e)) as Dhis2RejectionError;
+  t.ok(err instanceof Dhis2RejectionError);
+  t.same(
+    err.issues.map((i) => i.expression),
+    [['StockReport']],
+  );
+  t.match(
+    err.issues[0].diagnostics,
+    /DHIS2 E8002: Data set detection failed, found multiple sets: .*\(set dhis2\.dataSet/,
+  );
+  t.equal(stored(h, 'FP_CNDM_SOH', '202401'), undefined, 'nothing stored');
+});
