@@ -142,7 +142,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
    */
   const refuseOverdraw = async (
     partyUuid: string,
-    items: { stockItemUuid: string; stockBatchUuid: string; batchNo: string | null; quantity: number }[],
+    items: PlannedItem[],
+    earlier: { type: string; items: PlannedItem[] }[] = [],
   ): Promise<void> => {
     const onHand = new Map<string, number>();
     const taken = new Map<string, number>();
@@ -164,14 +165,15 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const row = rows.find(
           (r) => r.stockBatchUuid === it.stockBatchUuid || (it.batchNo !== null && r.batchNumber === it.batchNo),
         );
-        onHand.set(it.stockBatchUuid, Number(row?.quantity ?? 0));
+        onHand.set(it.stockBatchUuid, asApplied(Number(row?.quantity ?? 0), it.stockBatchUuid, earlier));
       }
       const held = onHand.get(it.stockBatchUuid)!;
       const net = (taken.get(it.stockBatchUuid) ?? 0) - it.quantity;
       taken.set(it.stockBatchUuid, net);
       if (held - net < 0)
         throw new BusinessRuleError(
-          `batch ${it.batchNo ?? '(no number)'} holds ${held} unexpired at this location: taking ${net} would leave it ` +
+          `batch ${it.batchNo ?? '(no number)'} holds ${held} unexpired at this location` +
+            `${earlier.length ? " after this Bundle's earlier entries" : ''}: taking ${net} would leave it ` +
             'negative, which OpenMRS refuses (it counts an expired batch as holding none)',
           `InventoryReport.inventoryListing[0].item[${i}].quantity`,
         );
@@ -288,9 +290,17 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         );
       return { items: [report] };
     },
-    async precheck(report) {
+    async precheck(report, earlier: StockReport[] = []) {
       const p = await plan(report);
-      if (p.type === 'adjustment') await refuseOverdraw(String(p.party.uuid), p.items);
+      if (p.type !== 'adjustment') return;
+      // the same Bundle's earlier counts and adjustments here, as if applied: two subtractions
+      // that only together overdraw are refused now, not at the second one's SUBMIT
+      const before = [];
+      for (const e of earlier) {
+        const q = await plan(e).catch((err) => (err instanceof BusinessRuleError ? undefined : Promise.reject(err)));
+        if (q && q.party.uuid === p.party.uuid) before.push(q);
+      }
+      await refuseOverdraw(String(p.party.uuid), p.items, before);
     },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
       const p = await plan(report);
@@ -364,4 +374,20 @@ function countsNoExpiredBatch(batch: StockBatch, batchNo: string | undefined, dr
       'as holding none in a stock take, so this count would be added to what it holds; take expired stock out by a disposal in OpenMRS',
     where,
   );
+}
+
+interface PlannedItem {
+  stockItemUuid: string;
+  stockBatchUuid: string;
+  batchNo: string | null;
+  quantity: number;
+}
+
+/** A batch's on-hand after earlier writes: a count sets it, an adjustment adds its (signed) quantity. */
+function asApplied(held: number, batchUuid: string, earlier: { type: string; items: PlannedItem[] }[]): number {
+  let n = held;
+  for (const e of earlier)
+    for (const it of e.items)
+      if (it.stockBatchUuid === batchUuid) n = e.type === 'stocktake' ? it.quantity : n + it.quantity;
+  return n;
 }

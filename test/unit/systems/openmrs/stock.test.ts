@@ -292,3 +292,28 @@ t.test('a lot counted on two lines is refused at the second; nothing is written'
   const [report] = (await stock.search({ facility: LOC.mwangaza })).items;
   t.equal(onHand(report)['10860012300058|AMX-2401'], 1000, 'the stock is as it was, not 440');
 });
+
+t.test("precheck: the same Bundle's earlier entries at the location count as applied", async (t) => {
+  const { sb, stock } = await setup(t);
+  const take = (value: string, n: number, facility = LOC.mwangaza) =>
+    adjustment({
+      identifier: { system: 'urn:test:adj', value },
+      facility: { id: facility },
+      lines: [{ product: AMOXICILLIN, quantity: { value: n, unit: 'dispensing-unit' }, lot: { number: 'AMX-2401' } }],
+    });
+  await stock.precheck!(take('A', 600), []);
+  await stock.precheck!(take('B', 600), []); // alone, each fits in the 1000 held
+  const both = await failure(stock.precheck!(take('B', 600), [take('A', 600)]));
+  t.equal(both.status, 422);
+  t.match(both.message, /holds 400 unexpired at this location after this Bundle's earlier entries: taking 600/);
+  t.same(both.issues[0].expression, ['InventoryReport.inventoryListing[0].item[0].quantity']);
+  const counted = await failure(
+    stock.precheck!(take('C', 600), [
+      count({ lines: [{ ...count().lines[0], quantity: { value: 500, unit: 'dispensing-unit' } }] }),
+    ]),
+  );
+  t.match(counted.message, /holds 500 unexpired/, 'an earlier count sets the batch');
+  await stock.precheck!(take('D', 600), [take('E', 600, LOC.kilima)]);
+  t.pass('an earlier entry at another location does not count');
+  t.same(sb.store.writes, {}, 'nothing written');
+});
