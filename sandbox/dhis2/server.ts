@@ -435,6 +435,17 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     state.version = String((request.body as Json)?.version ?? state.version);
     return { version: state.version };
   });
+  // imports that fail inside DHIS2 next (import-failures.ts): {count?, reason?}; DELETE: none
+  app.post('/_sandbox/import-failures', async (request, reply) => {
+    const b = (request.body ?? {}) as Json;
+    const count = Math.max(1, Math.min(100, Number(b.count ?? 1) || 1));
+    state.importFailures.failNext(count, typeof b.reason === 'string' && b.reason ? b.reason : undefined);
+    return reply.code(201).send({ pending: state.importFailures.pending });
+  });
+  app.delete('/_sandbox/import-failures', async (_request, reply) => {
+    state.importFailures.clear();
+    return reply.code(204).send();
+  });
   app.get('/_sandbox/faults', async () => faults.list());
   app.post('/_sandbox/faults', async (request, reply) => {
     try {

@@ -236,6 +236,25 @@ if (!fixturesPresent) {
     t.same([noTask.status, noTask.body], [200, []]);
     const noJob = await get(sb, '/api/tracker/jobs/Xunknown001');
     t.same([noJob.status, noJob.body], [200, []], 'no tracker job: 200 []');
+
+    // an import that fails inside DHIS2 (import-failures.ts), asked for over HTTP: up to 2.42 a
+    // 409 ERROR summary with no conflict, from 2.43 a 500
+    const control = await fetch(`${sb.url}/_sandbox/import-failures`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 1, reason: 'deadlock detected' }),
+    });
+    t.equal(control.status, 201);
+    const failed = await get(sb, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body(refused));
+    t.same(
+      [failed.status, failed.body.status, failed.body.response.status, failed.body.response.conflicts],
+      [409, 'ERROR', 'ERROR', []],
+    );
+    t.equal(failed.body.response.description, 'The import process failed: deadlock detected');
+    check(t, fixture('datavaluesets/response-success-200.json').response, failed.body.response);
+    await fetch(`${sql.url}/_sandbox/import-failures`, { method: 'POST' });
+    const failed43 = await get(sql, '/api/dataValueSets?dataElementIdScheme=CODE&orgUnitIdScheme=CODE', body(refused));
+    t.same([failed43.status, failed43.body.status], [500, 'ERROR'], '2.43: a 500');
   });
 
   t.test('tracker and RTS', async (t) => {
