@@ -18,7 +18,7 @@ import { ConnectorSet, knownSystems } from '../../src/systems/index.js';
 import { propagateChanges } from '../../src/jobs/propagate-job.js';
 import type { FlowRouting } from '../../src/routing/rules.js';
 import type { CrosswalkRow } from '../../src/registry/crosswalk-types.js';
-import { DEFAULT_MFR_AUTH, startMfrSandbox, type MfrSandbox } from '../../sandbox/mfr/index.js';
+import { DEFAULT_MFR_AUTH, startMfrSandbox, type MfrSandbox, type MfrSandboxOptions } from '../../sandbox/mfr/index.js';
 import { startOpenLmisSandbox } from '../../sandbox/openlmis/index.js';
 import { startDhis2Sandbox, SEED_API_TOKEN } from '../../sandbox/dhis2/index.js';
 import { startOpenMrsSandbox, ADMIN_PASSWORD } from '../../sandbox/openmrs/index.js';
@@ -80,12 +80,14 @@ export interface RigOptions {
   routing?: FlowRouting;
   /** Attempts before a job is dead-lettered (default the outbox's). */
   maxAttempts?: number;
+  /** Options of the registry sandbox (its clock, page size, history). */
+  mfr?: MfrSandboxOptions;
 }
 
 export async function startPropagationRig(options: RigOptions = {}): Promise<PropagationRig> {
   const env = options.env ?? {};
   const [mfr, openlmis, dhis2, openmrs, msupply] = await Promise.all([
-    startMfrSandbox({ port: 0 }),
+    startMfrSandbox({ ...options.mfr, port: 0 }),
     startOpenLmisSandbox({ port: 0 }),
     startDhis2Sandbox({ port: 0 }),
     startOpenMrsSandbox({ port: 0 }),

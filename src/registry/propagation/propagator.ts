@@ -126,7 +126,8 @@ export class Propagator {
   private async keep(records: RegistryRecord[]): Promise<{ records: RegistryRecord[]; changed: number }> {
     const byId = new Map<string, RegistryRecord>();
     for (const r of records) {
-      const closed = r.facility ? r : await this.closure(r);
+      // a deletion closes the version seen last, which may be earlier in this very batch
+      const closed = r.facility ? r : await this.closure(r, byId.get(r.id));
       if (closed) byId.set(r.id, closed); // oldest first: the last one wins
     }
     const rows = [...byId.values()].map((r) => ({
@@ -146,9 +147,12 @@ export class Propagator {
     return { records: kept, changed: fresh.size };
   }
 
-  /** A DELETE in the registry's history: the facility as last seen, closed (never deleted downstream). */
-  private async closure(r: RegistryRecord): Promise<RegistryRecord | undefined> {
-    const last = (await this.deps.store.getRegistryRecord(r.id))?.record as RegistryRecord | undefined;
+  /**
+   * A DELETE in the registry's history: the facility as last seen (in the batch it came with, else
+   * in the store), closed (never deleted downstream).
+   */
+  private async closure(r: RegistryRecord, before?: RegistryRecord): Promise<RegistryRecord | undefined> {
+    const last = before ?? ((await this.deps.store.getRegistryRecord(r.id))?.record as RegistryRecord | undefined);
     if (!last?.facility) return undefined;
     return { ...r, facility: { ...last.facility, status: 'inactive' } };
   }
@@ -279,7 +283,10 @@ export class Propagator {
       gone.push({
         id: row.registryId,
         version: `${row.version}+absent`,
-        lastUpdated: new Date(Math.max(this.now(), row.changedAt)).toISOString(),
+        // just after the version it closes, on the registry's clock: a re-read of that version
+        // stays older, and the registry's next version (republished) is newer however far this
+        // machine's clock runs ahead of the registry's
+        lastUpdated: new Date(row.changedAt + 1).toISOString(),
         facility: { ...last.facility, status: 'inactive' },
       });
     }

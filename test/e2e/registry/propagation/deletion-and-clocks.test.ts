@@ -1,0 +1,94 @@
+/**
+ * Closures the mediator makes itself, through the real connectors and sandboxes, on both store
+ * engines: a facility renamed then deleted before the next pull ends closed under its last name
+ * (the DELETE closes the version in its own batch, not the older one in the store); and a facility
+ * the full read found gone, then republished by a registry whose clock runs behind this machine's,
+ * opens again everywhere (the mediator's closure is dated on the registry's clock, not its own).
+ */
+import t from 'tap';
+import { facilityId } from '../../../../sandbox/mfr/index.js';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import type { Connector } from '../../../../src/routing/ports.js';
+import { startPropagationRig, type RigOptions } from '../../../support/propagation-rig.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+
+const CODE = 'LK-HC-101';
+const REGISTRY_ID = facilityId(CODE);
+const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
+
+const connector = (rig: { connectors: { list(): Connector[] } }, system: string): Connector =>
+  rig.connectors.list().find((x) => x.system === system)!;
+
+async function idByCode(c: Connector, code: string): Promise<string | undefined> {
+  const { items } = await c.facilities!.search({ identifier: { value: code } });
+  return items.find((f) => f.kind === 'facility')?.id;
+}
+
+/** A rig on a fresh database of the engine, CODE linked in the three systems that take writes. */
+async function linkedRig(databaseUrl: string, options: RigOptions = {}) {
+  const rig = await startPropagationRig({
+    ...options,
+    routing: { default: null },
+    env: { ...options.env, DATABASE_URL: databaseUrl },
+  });
+  const ids: Record<string, string> = {
+    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
+    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
+    openmrs: LOC.mwangaza,
+  };
+  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
+  await rig.pull();
+  return { rig, ids };
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: renamed then deleted before a pull, closed under its last name`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { rig, ids } = await linkedRig(db.databaseUrl);
+      t.teardown(() => rig.close());
+      rig.mfr.state.rename(CODE, 'Mberewa Health Centre (renamed)');
+      rig.mfr.state.delete(CODE);
+      await rig.pull();
+      for (const system of SYSTEMS) {
+        const f = await connector(rig, system).facilities!.get(ids[system]);
+        t.equal(f?.status, 'inactive', `${system} deactivated`);
+        t.equal(f?.name, 'Mberewa Health Centre (renamed)', `${system} keeps the name the registry gave it last`);
+        t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'deactivate', state: 'done' });
+      }
+    },
+  );
+
+  t.test(
+    `${engine.name}: found gone, then republished by a registry an hour behind: open again everywhere`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { rig, ids } = await linkedRig(db.databaseUrl, {
+        env: { REGISTRY_FULL_READ_HOURS: '0.000001' },
+        mfr: { state: { now: () => Date.now() - 3_600_000 } },
+      });
+      t.teardown(() => rig.close());
+      rig.mfr.state.unpublish(CODE);
+      // a full read is due 3.6 ms after the last one (linkedRig's pull made one)
+      await new Promise((r) => setTimeout(r, 10));
+      t.equal((await rig.pull()).absent, 1, 'the full read confirms it gone');
+      for (const system of SYSTEMS)
+        t.equal((await connector(rig, system).facilities!.get(ids[system]))?.status, 'inactive', `${system} closed`);
+
+      rig.mfr.state.reopen(CODE); // a new version, listed again
+      await new Promise((r) => setTimeout(r, 10));
+      const counts = await rig.pull();
+      t.equal(counts.changed, 1, 'the republished version is kept');
+      t.equal(counts.absent, 0, 'and the full read finds it listed');
+      for (const system of SYSTEMS) {
+        t.equal((await connector(rig, system).facilities!.get(ids[system]))?.status, 'active', `${system} open again`);
+        t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'update', state: 'done' });
+      }
+    },
+  );
+}
