@@ -2,15 +2,10 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import type { OpenMrsRequest } from './client.js';
 import { OPENMRS, answered } from './errors.js';
-import {
-  OPERATION_NUMBER_SYSTEM,
-  actOn,
-  deliveryLineId,
-  getOperation,
-  identifierOf,
-  listOperations,
-} from './operations.js';
+import { OPERATION_NUMBER_SYSTEM, actOn, deliveryLineId, identifierOf, listOperations } from './operations.js';
 import { SM } from './stock-reference.js';
 import type { StockDeps } from './stock.js';
 
@@ -60,8 +55,11 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       reference.party(op.sourceUuid),
       reference.party(op.destinationUuid),
     ]);
+    // absent (404) is no order to name; an outage is an error, not a delivery read without its order
     const requisition = op.requisitionStockOperationUuid
-      ? await getOperation(client, op.requisitionStockOperationUuid).catch(() => undefined)
+      ? await getOrAbsent<Json, OpenMrsRequest>(client, {
+          path: `${SM}/stockoperation/${String(op.requisitionStockOperationUuid)}`,
+        })
       : undefined;
     const lines: DeliveryLine[] = [];
     for (const it of op.stockOperationItems ?? []) {

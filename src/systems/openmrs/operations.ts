@@ -34,9 +34,6 @@ export function listOperations(
   return client.all<Json>({ path: `${SM}/stockoperation`, query: { ...query, v: 'default' } });
 }
 
-export const getOperation = (client: OpenMrsClient, uuid: string) =>
-  client.call<Json>({ method: 'GET', path: `${SM}/stockoperation/${uuid}` });
-
 /** The operation's status as OpenMRS holds it; an answer without one is an error with its HTTP status. */
 const statusOf = async (client: OpenMrsClient, uuid: string, when: string) =>
   answered(

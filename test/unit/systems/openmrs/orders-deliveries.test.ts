@@ -180,3 +180,22 @@ t.test(
     );
   },
 );
+
+t.test("a delivery read while its requisition's read fails: an error, not a delivery without its order", async (t) => {
+  const { sb, c } = await setup(t);
+  const r = await c.orders!.submit(order(), memoryJournal());
+  sb.stock.fulfil(r.ids.requisition);
+  sb.faults.add({
+    method: 'GET',
+    path: `/openmrs/ws/rest/v1/stockmanagement/stockoperation/${r.ids.requisition}`,
+    action: { type: 'status', status: 503 },
+  });
+  const err = await failure(c.deliveries!.search({ facility: LOC.kilima }));
+  t.equal(err.transient, true, `the outage is reported: ${err.message}`);
+  sb.faults.clear();
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima })).items;
+  t.same(d.basedOn?.orderNumber, order().orderNumber);
+  sb.stock.operations.delete(r.ids.requisition);
+  const [gone] = (await c.deliveries!.search({ facility: LOC.kilima })).items;
+  t.equal(gone.basedOn, undefined, 'a requisition OpenMRS no longer has (404): no order to name');
+});
