@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
 import type { CrosswalkRow } from '../../registry/crosswalk-types.js';
 import { redact } from '../../platform/redaction.js';
+import { describeError } from '../../outbox/errors.js';
+import { isDatabaseAway } from '../../store/database-away.js';
 import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
 import type { FacilityDirectory } from '../facility-directory.js';
@@ -11,6 +13,14 @@ import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
 import { confirmBody, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import {
+  failedPage,
+  formRefusedPage,
+  RETRY_AFTER_S,
+  sessionEndedPage,
+  unavailablePage,
+  type FailedRequest,
+} from './problem-pages.js';
 import { confirmReleaseBody, loadPropagationPage, propagationBody, type Counts } from './propagation-page.js';
 import { reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
 import {
@@ -63,6 +73,24 @@ function safeNext(next: unknown): string {
   return s.startsWith(`${UI_PREFIX}/`) && !s.startsWith('//') && !s.includes('\\') ? s : `${UI_PREFIX}/review`;
 }
 
+/** The console page a form was sent from (the browser's Referer), to go back to; only console paths. */
+function formPage(request: FastifyRequest): string | undefined {
+  try {
+    const from = new URL(String(request.headers.referer ?? ''));
+    const path = `${from.pathname}${from.search}`;
+    return safeNext(path) === path ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const failedRequest = (request: FastifyRequest): FailedRequest => ({
+  method: request.method,
+  url: request.url,
+  body: request.body,
+  from: formPage(request),
+});
+
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const enc = encodeURIComponent;
 
@@ -108,13 +136,33 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (session) await sessions.save(session);
     return payload;
   });
+  // A person at a browser gets a page, not the admin API's OperationOutcome: the database away is
+  // a 503 page saying to try again (Retry-After), anything else a page that says where to go back.
+  // Also reached when the session cannot be written back (onSend above), so nothing saves it again.
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    current.delete(request);
+    void reply.removeHeader('location');
+    if (isDatabaseAway(err)) {
+      request.log.warn({ status: 503, err: describeError(err) }, 'the mediator database is unavailable');
+      const csrf = str((request.body as Record<string, unknown> | undefined)?._csrf) || undefined;
+      return send(
+        reply.header('retry-after', String(RETRY_AFTER_S)),
+        unavailablePage(failedRequest(request), csrf),
+        503,
+      );
+    }
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'unhandled error');
+    else request.log.info({ status, diagnostics: err.message }, 'request refused');
+    return send(reply, failedPage(status, failedRequest(request)), status);
+  });
 
   const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> => {
     const session = await sessions.of(request);
     if (session) current.set(request, session);
     if (!session) {
       if (request.method === 'GET') void reply.redirect(`${UI_PREFIX}/login${query({ next: request.url })}`, 303);
-      else void send(reply, html`<p>Your session ended; <a href="${UI_PREFIX}/login">sign in again</a>.</p>`, 401);
+      else void send(reply, sessionEndedPage(failedRequest(request)), 401);
     }
     return session;
   };
@@ -123,11 +171,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const session = await signedIn(request, reply);
     if (!session) return undefined;
     if (!csrfOk(session, request.body as Record<string, unknown>)) {
-      void send(
-        reply,
-        html`<p>This form is out of date (or did not come from this console). <a href="${UI_PREFIX}/review">Start again</a>.</p>`,
-        403,
-      );
+      void send(reply, formRefusedPage(failedRequest(request)), 403);
       return undefined;
     }
     return session;

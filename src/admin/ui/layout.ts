@@ -15,7 +15,8 @@ export interface Flash {
   text: string;
 }
 
-function document(title: string, body: Html): Html {
+/** A whole console page: title, the console's stylesheet and script, the body. */
+export function document(title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en">
 <head>
