@@ -143,7 +143,7 @@ async function threeMonths(rig: Rig) {
     sourceUuid: MWANGAZA_PARTY,
     reasonUuid: REASONS.damaged,
     stockOperationItems: [
-      { stockItemUuid: rig.item(DRUGS.amoxicillin), batchNo: 'AMX-2401', expiration: '2026-12-31', quantity: -100 },
+      { stockItemUuid: rig.item(DRUGS.amoxicillin), batchNo: 'AMX-2401', expiration: '2031-12-31', quantity: -100 },
     ],
   });
   await rig.dispense(LOC.mwangaza, DRUGS.ors, 'ORS-2312', 300, '2027-10-20');
@@ -167,7 +167,7 @@ const EXPECTED: Record<string, Record<string, string>> = {
     EM_AMX250_SOD: '0',
     // AMC (150 + 90 + 60) / 3 = 100
     EM_AMX250_MOS: '12',
-    // AMX-2708 expires 2028-01-15, within 90 days of 31 October; AMX-2401 expired in 2026
+    // AMX-2708 expires 2028-01-15, within 90 days of 31 October; AMX-2401 only in 2031
     EM_AMX250_EXP90: '300',
     // all 300 sachets dispensed on the 20th: out of stock the 20th to the 31st
     EM_ORS_SOH: '0',
