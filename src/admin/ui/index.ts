@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
+import type { AuditEntry, OutboxJob } from '../../store/types.js';
 import type { CrosswalkRow } from '../../registry/crosswalk-types.js';
 import { redact } from '../../platform/redaction.js';
 import { describeError } from '../../outbox/errors.js';
@@ -53,6 +54,8 @@ export interface OperatorConsoleOptions {
 // No script or style from anywhere but the mediator, no framing: the console is an admin surface.
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+type JobDetail = { job: OutboxJob; audit: AuditEntry[] };
 
 const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
 
@@ -451,6 +454,15 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const answer = await api(session).get(`/admin/outbox/jobs/${enc(id)}`);
     return answer.status === 200 ? answer.body : undefined;
   };
+  /** How a job moved on since a page showed it in state `seen` (who did what last), or undefined. */
+  const changedSince = async (session: Session, id: string, seen: string): Promise<string | undefined> => {
+    const detail = (await jobOf(session, id)) as JobDetail | undefined;
+    if (!detail) return `job ${id} is gone (dropped or never recorded)`;
+    if (detail.job.status === seen) return undefined;
+    const last = detail.audit.at(-1);
+    const by = last ? `, after ${last.action} by ${last.actor} at ${new Date(last.at).toISOString()}` : '';
+    return `job ${id} is ${detail.job.status} now, not ${seen} as the page showed${by}`;
+  };
   const noJob = (reply: FastifyReply, session: Session, id: string) =>
     send(
       reply.code(404),
@@ -493,6 +505,13 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       // a drop is confirmed for the job as the page showed it: one a colleague retried or that was
       // delivered since is left alone (409, its state now in the message)
       const seen = str((req.body as Record<string, unknown>).seen);
+      // a retry sent twice (a double click, a page left open while a colleague retried it) would
+      // reset the budget of a job already waiting again and audit a second retry nobody meant
+      const moved = action === 'retry' && seen ? await changedSince(session, id, seen) : undefined;
+      if (moved) {
+        session.flash = { kind: 'error', text: `Not retried: ${moved}; nothing was done.` };
+        return reply.redirect(`${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
+      }
       const answer =
         action === 'retry'
           ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`)

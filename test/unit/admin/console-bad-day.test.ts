@@ -1,0 +1,159 @@
+/**
+ * The console on a bad day, through fastify.inject on both store engines: a retry confirmed twice
+ * (a double click, or a page left open while a colleague retried the job) retries once and says
+ * who moved the job on; a form that arrives after the session ended is a page that does nothing,
+ * keeps what the form held and leads back through sign-in to the form's page; a form carrying the
+ * CSRF field of another signed-in session is refused and changes nothing.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
+import type { Facility } from '../../../src/domain/facility.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
+import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
+import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleOptions } from '../../support/console-options.js';
+import { newJob } from '../../support/new-job.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+const TOKEN = 'bad-day-token';
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+const fac = (id: string, name: string): Facility => ({
+  id,
+  name,
+  identifiers: [],
+  status: 'active',
+  kind: 'facility',
+  areaPath: ['Kilome', 'Makueni'],
+});
+const registry = [fac('R4', 'Kasikeu Dispensary'), fac('R5', 'Kasikeu Health Centre')];
+
+/** The hidden fields of the first form posting to `action` on a page. */
+function formFields(body: string, action: RegExp): { url: string; fields: URLSearchParams } {
+  for (const m of body.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)) {
+    if (!action.test(m[1])) continue;
+    const fields = new URLSearchParams();
+    for (const f of m[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(f[1], f[2]);
+    return { url: m[1].replace(/&amp;/g, '&'), fields };
+  }
+  throw new Error(`no form posting to ${action}`);
+}
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    await reconcileIntoStore(store, 'emr', [fac('L4', 'Kasikeu')], registry);
+    const app = Fastify();
+    await app.register(formbody);
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(
+      operatorConsole,
+      consoleOptions({
+        adminToken: () => TOKEN,
+        directory: {
+          registry: async () => new Map(registry.map((f) => [f.id!, f])),
+          system: async () => new Map([['L4', fac('L4', 'Kasikeu')]]),
+          systems: () => ['emr'],
+        },
+      }),
+    );
+    t.teardown(() => app.close());
+    const signIn = async (user: string) => {
+      const login = await app.inject({
+        method: 'POST',
+        url: '/admin/ui/login',
+        headers: FORM,
+        payload: new URLSearchParams({ user, token: TOKEN }).toString(),
+      });
+      t.equal(login.statusCode, 303, `${user} signed in`);
+      return String(login.headers['set-cookie']).split(';')[0];
+    };
+    const get = (url: string, cookie: string) => app.inject({ method: 'GET', url, headers: { cookie } });
+    const post = (url: string, cookie: string, fields: URLSearchParams, referer?: string) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: { cookie, ...FORM, ...(referer ? { referer } : {}) },
+        payload: fields.toString(),
+      });
+
+    await t.test('a retry confirmed twice retries once and says who moved the job on', async (t) => {
+      await store.recordWrite(newJob('J1', { system: 'sys-J1', idempotencyKey: 'order|app|J1' }));
+      const claimed = await store.claimJobs({
+        system: 'sys-J1',
+        flows: ['order'],
+        limit: 1,
+        leaseOwner: 'w1',
+        leaseMs: 60_000,
+        now: Date.now(),
+      });
+      t.equal(claimed[0]?.id, 'J1');
+      const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+      await store.finishJob('J1', 'w1', { status: 'dead', error }, Date.now());
+      const cookie = await signIn('Olu Operator');
+      const confirm = await get('/admin/ui/outbox/jobs/J1/confirm?action=retry', cookie);
+      const { url, fields } = formFields(confirm.body, /\/retry$/);
+      t.equal(fields.get('seen'), 'dead', 'the form says which state the operator confirmed');
+
+      const first = await post(url, cookie, fields);
+      const second = await post(url, cookie, fields); // the double click
+      t.equal(first.statusCode, 303);
+      t.equal(second.statusCode, 303);
+      const retries = (await store.listAudit({ subject: 'J1' })).filter((a) => a.action === 'outbox.retry');
+      t.equal(retries.length, 1, 'one retry in the audit trail');
+      t.match(await store.getJob('J1'), { status: 'pending' });
+      const shown = await get(second.headers.location as string, cookie);
+      t.match(
+        shown.body,
+        /Not retried: job J1 is pending now, not dead as the page showed, after outbox.retry by Olu Operator at \d{4}-/,
+        'the second send says what happened and who did it',
+      );
+    });
+
+    await t.test('a form sent after the session ended: nothing done, nothing typed lost', async (t) => {
+      const cookie = await signIn('Ann Reviewer');
+      const review = await get('/admin/ui/review?system=emr', cookie);
+      const { url, fields } = formFields(review.body, /\/review\/decide$/);
+      const signOut = formFields(review.body, /\/logout$/);
+      t.equal((await post(signOut.url, cookie, signOut.fields)).statusCode, 303, 'signed out (in another tab)');
+      fields.set('op', 'flag');
+      fields.set('comment', 'Two clinics share this name <b>check</b> with the county');
+      const late = await post(url, cookie, fields, 'http://console.example/admin/ui/review?system=emr');
+      t.equal(late.statusCode, 401);
+      t.match(late.headers['content-type'], /^text\/html/);
+      t.match(late.body, /<!doctype html>[\s\S]*<title>Sign in again · Mediator console<\/title>/, 'a whole page');
+      t.match(late.body, /Your session ended/);
+      t.match(late.body, /Nothing was done/);
+      t.match(
+        late.body,
+        'Two clinics share this name &lt;b&gt;check&lt;/b&gt; with the county',
+        'the comment, shown as text',
+      );
+      t.match(
+        late.body,
+        `href="/admin/ui/login?next=${encodeURIComponent('/admin/ui/review?system=emr')}"`,
+        'sign in again, then back to the form',
+      );
+      t.notMatch(late.body, fields.get('_csrf')!, "the old session's CSRF field is not shown");
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'nothing decided');
+    });
+
+    await t.test("a form with another session's CSRF field is refused and changes nothing", async (t) => {
+      const ann = await signIn('Ann Reviewer');
+      const bo = await signIn('Bo Colleague');
+      const annForm = formFields((await get('/admin/ui/review?system=emr', ann)).body, /\/review\/decide$/);
+      const boForm = formFields((await get('/admin/ui/review?system=emr', bo)).body, /\/review\/decide$/);
+      t.not(annForm.fields.get('_csrf'), boForm.fields.get('_csrf'), 'each session has its own');
+      const fields = new URLSearchParams(annForm.fields);
+      fields.set('_csrf', boForm.fields.get('_csrf')!);
+      fields.set('op', 'no-match');
+      const refused = await post(annForm.url, ann, fields);
+      t.equal(refused.statusCode, 403);
+      t.match(refused.body, /<title>Form out of date · Mediator console<\/title>/);
+      t.match(refused.body, /Nothing was done/);
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'nothing decided');
+    });
+  });
+}
