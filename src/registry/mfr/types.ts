@@ -26,6 +26,12 @@ export interface RegistryRecord {
    * counts it present). The push feed refuses the same Location with a 400.
    */
   invalid?: string;
+  /**
+   * Set when the registry gave no instant of its own (a push without meta.lastUpdated, a pushed
+   * DELETE): `lastUpdated` is this machine's clock, so the version is ordered just after the one
+   * kept before it rather than by a clock the registry's own versions are not on.
+   */
+  unstamped?: boolean;
 }
 
 export interface RegistryPage {

@@ -43,13 +43,16 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
   const toRecord = (location: Json): RegistryRecord => ({
     id: String(location.id),
     version: String(location.meta?.versionId ?? contentVersion({ ...location, meta: undefined })),
-    lastUpdated: typeof location.meta?.lastUpdated === 'string' ? location.meta.lastUpdated : now().toISOString(),
+    ...(typeof location.meta?.lastUpdated === 'string'
+      ? { lastUpdated: location.meta.lastUpdated }
+      : { lastUpdated: now().toISOString(), unstamped: true }),
     facility: facilityOf(location, registryCodeSystem(opts.settings())),
   });
   const deletion = (id: string): RegistryRecord => ({
     id,
     version: `deleted@${now().toISOString()}`,
     lastUpdated: now().toISOString(),
+    unstamped: true,
   });
   const answer = (counts: IntakeCounts) =>
     operationOutcome([

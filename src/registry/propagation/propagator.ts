@@ -5,12 +5,13 @@ import type { Outbox } from '../../outbox/outbox.js';
 import { describeError } from '../../outbox/errors.js';
 import type { Connector, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { FlowRouting } from '../../routing/rules.js';
-import type { OutboxJob, Propagation, Store } from '../../store/types.js';
+import type { OutboxJob, Propagation, RegistryRecordRow, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from '../mfr/settings.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
 import { plan, type Decision } from './plan.js';
+import { sameChange } from './same-change.js';
 import { routedSystems } from './routed.js';
 import { findArea, findAreaByCode, systemArea, type RegistryArea } from './areas.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
@@ -130,14 +131,19 @@ export class Propagator {
       const closed = r.facility ? r : await this.closure(r, byId.get(r.id));
       if (closed) byId.set(r.id, closed); // oldest first: the last one wins
     }
+    const before = new Map<string, RegistryRecordRow | undefined>();
+    for (const r of byId.values()) before.set(r.id, await this.deps.store.getRegistryRecord(r.id));
     const rows = [...byId.values()].map((r) => ({
       registryId: r.id,
       version: r.version,
-      changedAt: Date.parse(r.lastUpdated) || this.now(),
+      changedAt: changedAt(r, before.get(r.id), this.now),
       record: r,
       seenAt: this.now(),
     }));
     const fresh = new Set(await this.deps.store.putRegistryRecords(rows));
+    for (const r of byId.values())
+      if (fresh.has(r.id) && sameChange(before.get(r.id)?.record as RegistryRecord | undefined, r))
+        await this.carryOver(before.get(r.id)!.version, r);
     // only the version the store keeps is propagated: a new one is; one not taken is either the
     // kept version again (a replay, planned again where unfinished) or an older one (never)
     const kept: RegistryRecord[] = [];
@@ -145,6 +151,19 @@ export class Propagator {
       if (fresh.has(r.id) || (await this.deps.store.getRegistryRecord(r.id))?.version === r.version) kept.push(r);
     }
     return { records: kept, changed: fresh.size };
+  }
+
+  /**
+   * The version just replaced held the same change (pushed, then pulled, or the reverse): what
+   * each system settled for it stands for this version too, so nothing is written again. A
+   * delivery still pending is planned again as usual (its job ends as superseded).
+   */
+  private async carryOver(from: string, record: RegistryRecord): Promise<void> {
+    for (const c of this.systems()) {
+      const row = await this.deps.store.getPropagation(record.id, c.system);
+      if (row?.version !== from || (row.state !== 'done' && row.state !== 'skipped')) continue;
+      await this.deps.store.putPropagation({ ...row, version: record.version, updatedAt: this.now() });
+    }
   }
 
   /**
@@ -396,6 +415,17 @@ export class Propagator {
   private async settle(row: Propagation, outcome: Partial<Propagation>): Promise<void> {
     await this.deps.store.settlePropagation({ ...row, reason: undefined, ...outcome, updatedAt: this.now() });
   }
+}
+
+/**
+ * A version's place in the registry's time: its meta.lastUpdated; for one the registry gave no
+ * instant (a push), just after the version kept before it (the epoch for a first one): on this
+ * machine's clock, a registry running behind it would have every later version of that facility
+ * refused as older.
+ */
+function changedAt(r: RegistryRecord, before: RegistryRecordRow | undefined, now: () => number): number {
+  if (r.unstamped) return before ? before.changedAt + 1 : 0;
+  return Date.parse(r.lastUpdated) || now();
 }
 
 interface Batch {
