@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { databaseUnavailable } from '../../fhir/outcome.js';
 
 export interface ApiAnswer {
   status: number;
@@ -19,6 +20,19 @@ export function problemOf(answer: ApiAnswer): string {
     answer.body?.error ||
     `HTTP ${answer.status}`
   );
+}
+
+const DATABASE_AWAY = databaseUnavailable().issues[0].diagnostics;
+
+/**
+ * The admin API said the mediator's database is away: the console answers its 503 page (as when
+ * its own session read fails) rather than draw a page from empty answers ("no dead letters")
+ * or a flash that cannot be saved.
+ */
+export class DatabaseAwayAnswer extends Error {
+  constructor(url: string) {
+    super(`the admin API answered 503 (database unavailable) for ${url}`);
+  }
 }
 
 /**
@@ -45,7 +59,9 @@ export function adminApi(app: FastifyInstance, token: () => string | undefined, 
     } catch {
       body = undefined;
     }
-    return { status: res.statusCode, body, text: res.body, headers: res.headers };
+    const answer = { status: res.statusCode, body, text: res.body, headers: res.headers };
+    if (answer.status === 503 && problemOf(answer) === DATABASE_AWAY) throw new DatabaseAwayAnswer(url);
+    return answer;
   };
   return {
     get: (url: string) => call('GET', url),

@@ -9,11 +9,11 @@ import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
 import type { FacilityDirectory } from '../facility-directory.js';
 import type { SettingInForce } from '../settings-view.js';
-import { adminApi, problemOf, type AdminApi } from './api.js';
+import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
-import { confirmBody, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import { confirmBody, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
 import {
   failedPage,
   formRefusedPage,
@@ -145,7 +145,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   app.setErrorHandler((err: FastifyError, request, reply) => {
     current.delete(request);
     void reply.removeHeader('location');
-    if (isDatabaseAway(err)) {
+    if (isDatabaseAway(err) || err instanceof DatabaseAwayAnswer) {
       request.log.warn({ status: 503, err: describeError(err) }, 'the mediator database is unavailable');
       const csrf = str((request.body as Record<string, unknown> | undefined)?._csrf) || undefined;
       return send(
@@ -423,9 +423,12 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       system: str(q.system) || undefined,
     };
     const lists = await Promise.all(STATES.map((s) => a.get(`/admin/outbox/jobs?status=${s.status}&limit=1000`)));
+    // one page of the list; one job more tells whether a next page exists
+    const offset = Math.min(Math.max(0, Math.floor(Number(q.offset) || 0)), 10_000_000);
     const listed = await a.get(
-      `/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: 100 })}`,
+      `/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: JOB_PAGE + 1, offset })}`,
     );
+    const page = (listed.body?.jobs ?? []) as JobSummary[];
     const bySystem = new Map<string, Record<string, number>>();
     let capped = false;
     STATES.forEach((s, i) => {
@@ -443,7 +446,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       capped,
       oldestWaiting: (lists[0].body?.jobs as JobSummary[] | undefined)?.[0],
       dead: (lists[2].body?.jobs ?? []) as JobSummary[],
-      listed: (listed.body?.jobs ?? []) as JobSummary[],
+      listed: page.slice(0, JOB_PAGE),
+      page: { offset, size: JOB_PAGE, more: page.length > JOB_PAGE },
       filters,
       now: now(),
     };

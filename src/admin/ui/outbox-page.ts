@@ -13,6 +13,9 @@ export const STATES: { status: JobStatus; label: string }[] = [
   { status: 'done', label: 'Delivered' },
 ];
 
+/** Jobs per page of the list (the admin API's offset pages through the rest). */
+export const JOB_PAGE = 100;
+
 export interface OutboxData {
   counts: Record<string, number>;
   /** Jobs per system and state (capped by what one listing returns: `capped`). */
@@ -21,6 +24,8 @@ export interface OutboxData {
   oldestWaiting?: JobSummary;
   dead: JobSummary[];
   listed: JobSummary[];
+  /** where the list starts, its page size, and whether more jobs follow */
+  page: { offset: number; size: number; more: boolean };
   filters: { status?: string; system?: string };
   now: number;
 }
@@ -77,7 +82,21 @@ ${
   <button type="submit" class="secondary">Show</button>
 </form>
 <table aria-labelledby="list-title"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Business key</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Last error</th></tr></thead>
-<tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td>${j.lastError ?? ''}</td></tr>`)}</tbody></table>`;
+<tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td>${j.lastError ?? ''}</td></tr>`)}</tbody></table>
+${pager(d)}`;
+}
+
+/** "Jobs 101–200", with the previous and next pages (filters kept), oldest first. */
+function pager(d: OutboxData): Html | string {
+  const { offset, size, more } = d.page;
+  if (!d.listed.length && offset === 0) return html`<p>No job matches.</p>`;
+  const to = (o: number) => `${UI_PREFIX}/outbox${query({ ...d.filters, offset: o || undefined })}`;
+  const range = d.listed.length
+    ? `Jobs ${count(offset + 1)}–${count(offset + d.listed.length)}`
+    : `No job from ${count(offset + 1)} on`;
+  return html`<nav aria-label="Job pages" class="actions" data-testid="pager"><span>${range}</span>
+${offset > 0 ? html`<a href="${to(Math.max(0, offset - size))}" rel="prev">Previous ${size}</a>` : ''}
+${more ? html`<a href="${to(offset + size)}" rel="next">Next ${size}</a>` : ''}</nav>`;
 }
 
 const iso = (ms?: number) => (ms === undefined ? '' : new Date(ms).toISOString());

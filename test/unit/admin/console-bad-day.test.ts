@@ -3,12 +3,15 @@
  * (a double click, or a page left open while a colleague retried the job) retries once and says
  * who moved the job on; a form that arrives after the session ended is a page that does nothing,
  * keeps what the form held and leads back through sign-in to the form's page; a form carrying the
- * CSRF field of another signed-in session is refused and changes nothing.
+ * CSRF field of another signed-in session is refused and changes nothing; a long outbox pages
+ * through every job exactly once; a read the database fails mid-page is the 503 page, not an
+ * empty outbox.
  */
 import t from 'tap';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Facility } from '../../../src/domain/facility.js';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
@@ -44,9 +47,22 @@ for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
     await reconcileIntoStore(store, 'emr', [fac('L4', 'Kasikeu')], registry);
+    // the outbox API's reads fail (a disk error) while `readsFail`; the console's sessions do not
+    let readsFail = false;
+    const outboxStore = new Proxy(store, {
+      get(target, key, receiver) {
+        if (key === 'listJobs' && readsFail)
+          return async () => {
+            throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+          };
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
     const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler); // as the mediator's app (src/app.ts): the outbox API's errors
     await app.register(formbody);
-    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store: outboxStore, adminToken: () => TOKEN });
     await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
     await app.register(
       operatorConsole,
@@ -154,6 +170,47 @@ for (const engine of engineCases()) {
       t.match(refused.body, /<title>Form out of date · Mediator console<\/title>/);
       t.match(refused.body, /Nothing was done/);
       t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'nothing decided');
+    });
+
+    await t.test('a long outbox pages through every job once, filters kept', async (t) => {
+      for (let i = 0; i < 250; i++)
+        await store.recordWrite(
+          newJob(`B${String(i).padStart(3, '0')}`, { system: 'bulk', idempotencyKey: `order|bulk|${i}` }),
+        );
+      const cookie = await signIn('Olu Operator');
+      const seen: string[] = [];
+      let url: string | undefined = '/admin/ui/outbox?status=pending&system=bulk';
+      const ranges: string[] = [];
+      while (url) {
+        const page = await get(url, cookie);
+        t.equal(page.statusCode, 200);
+        const list = /<h2 id="list-title">[\s\S]*<\/table>/.exec(page.body)![0];
+        seen.push(...[...list.matchAll(/<td>order\|bulk\|(\d+)<\/td>/g)].map((m) => m[1]));
+        ranges.push(/data-testid="pager"><span>([^<]+)</.exec(page.body)![1]);
+        const next = /<a href="([^"]+)" rel="next">/.exec(page.body);
+        url = next?.[1].replace(/&amp;/g, '&');
+        if (next) t.match(url, /status=pending&system=bulk&offset=\d+/, 'the next page keeps the filters');
+      }
+      t.same(ranges, ['Jobs 1–100', 'Jobs 101–200', 'Jobs 201–250']);
+      t.equal(seen.length, 250, 'every job listed');
+      t.equal(new Set(seen).size, 250, 'none twice');
+      const last = await get('/admin/ui/outbox?status=pending&system=bulk&offset=200', cookie);
+      t.match(last.body, /<a href="[^"]*offset=100" rel="prev">Previous 100<\/a>/);
+      const junk = await get('/admin/ui/outbox?offset=-5%3Cb%3E', cookie);
+      t.equal(junk.statusCode, 200, 'a nonsense offset is the first page');
+      t.match(junk.body, /Jobs 1–100/);
+    });
+
+    await t.test('a read the database fails mid-page: the 503 page, not an empty outbox', async (t) => {
+      const cookie = await signIn('Olu Operator');
+      readsFail = true;
+      const page = await get('/admin/ui/outbox', cookie).finally(() => (readsFail = false));
+      t.equal(page.statusCode, 503);
+      t.equal(page.headers['retry-after'], '15');
+      t.match(page.headers['content-type'], /^text\/html/);
+      t.match(page.body, /The mediator's database is unavailable just now/);
+      t.notMatch(page.body, /No dead letters|disk I\/O|SQLITE/, 'no empty outbox, no driver text');
+      t.equal((await get('/admin/ui/outbox', cookie)).statusCode, 200, 'the page once reads work again');
     });
   });
 }
