@@ -1,5 +1,6 @@
 /**
- * Delivers the OpenHIM transaction updates settled jobs owe (store migration v16). The job's end
+ * Delivers the OpenHIM transaction updates settled jobs owe (store migration v16; v17 for the
+ * transactions of reruns and resends answered 202 from a job they did not create). The job's end
  * records the debt; the process that ended it sends it at once (report), and a sweep sends what is
  * still owed: after a crash before that send, or while OpenHIM is down, at start-up and then
  * periodically, a bounded batch at a time, each debt with its own backoff. OpenHIM's answer
@@ -99,11 +100,12 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
-  async function report(job: OutboxJob): Promise<void> {
+  /** One send of `job`'s owed update to job.transactionId, its answer recorded by `settle`. */
+  async function sendOwed(job: OutboxJob, settle: (end: TransactionUpdateEnd) => Promise<boolean>): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     const answer = await opts.send(job);
     const end = debtAfter(job, answer, now(), t);
-    const recorded = await opts.store.settleTransactionUpdate(job.id, end);
+    const recorded = await settle(end);
     const about = {
       jobId: job.id,
       transactionId: job.transactionId,
@@ -115,18 +117,38 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     else opts.logger?.warn({ ...about, reason: end.error }, `OpenHIM transaction update ${end.state}`);
   }
 
+  function report(job: OutboxJob): Promise<void> {
+    return sendOwed(job, (end) => opts.store.settleTransactionUpdate(job.id, end));
+  }
+
+  /** A rerun's debt: the claimed job carries the rerun's transaction id (Store.claimRerunUpdates). */
+  function reportRerun(job: OutboxJob): Promise<void> {
+    return sendOwed(job, (end) => opts.store.settleRerunUpdate(job.id, job.transactionId!, end));
+  }
+
+  /** Claims and sends one batch of one kind of debt; returns how many it claimed. */
+  async function sweepBatch(
+    claim: (at: number) => Promise<OutboxJob[]>,
+    send: (job: OutboxJob) => Promise<void>,
+  ): Promise<number> {
+    const jobs = await claim(now());
+    // one failing send must not hold the others back: each records its own answer
+    const results = await Promise.allSettled(jobs.map((job) => send(job)));
+    for (const r of results)
+      if (r.status === 'rejected')
+        opts.logger?.warn({ err: describe(r.reason) }, 'OpenHIM transaction update sweep: a send failed');
+    return jobs.length;
+  }
+
   async function sweepOnce(): Promise<number> {
     let handled = 0;
+    const claimOwn = (at: number) => opts.store.claimTransactionUpdates(at, batch, at + t.claimMs);
+    const claimReruns = (at: number) => opts.store.claimRerunUpdates(at, batch, at + t.claimMs);
     for (;;) {
-      const at = now();
-      const jobs = await opts.store.claimTransactionUpdates(at, batch, at + t.claimMs);
-      // one failing send must not hold the others back: each records its own answer
-      const results = await Promise.allSettled(jobs.map((job) => report(job)));
-      for (const r of results)
-        if (r.status === 'rejected')
-          opts.logger?.warn({ err: describe(r.reason) }, 'OpenHIM transaction update sweep: a send failed');
-      handled += jobs.length;
-      if (jobs.length < batch || stopped) return handled;
+      const own = await sweepBatch(claimOwn, report);
+      const reruns = await sweepBatch(claimReruns, reportRerun);
+      handled += own + reruns;
+      if ((own < batch && reruns < batch) || stopped) return handled;
     }
   }
 

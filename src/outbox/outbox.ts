@@ -3,6 +3,7 @@ import os from 'node:os';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
 import { withinDeadline } from '../platform/deadline.js';
+import { RERUN_UPDATES_PER_JOB } from '../store/rerun-updates.js';
 import { PayloadConflict, type JobAttempt, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
@@ -330,8 +331,7 @@ export class Outbox {
     return Promise.all(
       recorded.map(async (r, i): Promise<WriteOutcome> => {
         const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
-        if (!r.created)
-          return { kind: 'duplicate', jobId: r.job.id, previous: await this.outcomeOfFirst(r.job, deadlineAt) };
+        if (!r.created) return this.answerDuplicate(r.job, reqs[i].transactionId, deadlineAt);
         // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
         if (r.supersedes)
           this.logger.info(
@@ -769,6 +769,28 @@ export class Outbox {
     const job = await this.store.getJob(jobId);
     if (!job) throw new ConflictError(`Outbox job ${jobId} was dropped by an operator`);
     return outcomeOfJob(job);
+  }
+
+  /**
+   * A request answered from the job its business key names (an OpenHIM rerun, a client's resend).
+   * Answered 202 while the job is unsettled, its own OpenHIM transaction is owed the job's final
+   * state as the job's first one is: recorded with that answer (Store.oweRerunUpdate), sent by
+   * the sweep once the job settles. Had the job settled meanwhile, the request gets that end.
+   */
+  private async answerDuplicate(first: OutboxJob, transactionId: string | undefined, deadlineAt: number) {
+    const previous = await this.outcomeOfFirst(first, deadlineAt);
+    const rerun = { ...first, transactionId };
+    if (previous.kind !== 'queued' || !transactionId || !this.owesTransactionUpdate?.(rerun))
+      return { kind: 'duplicate' as const, jobId: first.id, previous };
+    const debt = await this.store.oweRerunUpdate(first.id, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
+    if (debt === 'settled' || debt === 'gone')
+      return { kind: 'duplicate' as const, jobId: first.id, previous: await this.currentOutcome(first.id) };
+    if (debt === 'full')
+      this.logger.warn(
+        { jobId: first.id, transactionId, bound: RERUN_UPDATES_PER_JOB },
+        'outbox: a job already owes updates to as many reruns as it keeps; this transaction will stay Processing',
+      );
+    return { kind: 'duplicate' as const, jobId: first.id, previous };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { POSTGRES_RERUN_UPDATES, SQLITE_RERUN_UPDATES } from './rerun-updates.js';
 import { POSTGRES_TRANSACTION_UPDATES, SQLITE_TRANSACTION_UPDATES } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
@@ -323,6 +324,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   DROP_PROPAGATION_JOB_ID,
   SQLITE_WITHOUT_ROWID,
   SQLITE_TRANSACTION_UPDATES,
+  SQLITE_RERUN_UPDATES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -338,4 +340,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   DROP_PROPAGATION_JOB_ID,
   POSTGRES_WITHOUT_ROWID,
   POSTGRES_TRANSACTION_UPDATES,
+  POSTGRES_RERUN_UPDATES,
 ];

@@ -1,6 +1,17 @@
 import { PG_CLAIM_UPDATES_SQL, SETTLE_UPDATE_SQL, settleUpdateValues } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
+import {
+  DROP_RERUNS_SQL,
+  OWE_RERUN_UPDATE_SQL,
+  PG_CLAIM_RERUNS_SQL,
+  RERUN_DEBT_STATE_SQL,
+  SETTLE_RERUN_SQL,
+  rerunAsJobRow,
+  rerunDebtOf,
+  settleRerunValues,
+  type RerunDebt,
+} from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { StoreClient } from './pg-connection.js';
@@ -634,6 +645,22 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
+  async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
+    if ((await this.rows(OWE_RERUN_UPDATE_SQL, [jobId, transactionId, now, bound])).length > 0) return 'owed';
+    const [state] = await this.rows(RERUN_DEBT_STATE_SQL, [jobId, transactionId]);
+    return rerunDebtOf(state, transactionId);
+  }
+
+  async claimRerunUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]> {
+    if (limit <= 0) return [];
+    return (await this.rows(PG_CLAIM_RERUNS_SQL, [now, limit, claimUntil])).map((r) => jobFromRow(rerunAsJobRow(r)));
+  }
+
+  async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
+    const r = await this.pool.query(SETTLE_RERUN_SQL, settleRerunValues(jobId, transactionId, end));
+    return (r.rowCount ?? 0) > 0;
+  }
+
   async rescheduleJob(
     id: string,
     leaseOwner: string,
@@ -674,6 +701,7 @@ export class PostgresStore implements Store {
       if (!job) return false;
       await c.query('DELETE FROM step_journal WHERE job_id = $1', [id]);
       await c.query('DELETE FROM idempotency_keys WHERE job_id = $1', [id]);
+      await c.query(DROP_RERUNS_SQL, [id]);
       await c.query('DELETE FROM outbox_jobs WHERE id = $1', [id]);
       await this.insertAudit(audit, Date.now(), c);
       return true;

@@ -29,6 +29,20 @@ import {
   jobInserted,
   PAYLOAD_VALUE,
 } from './rows.js';
+import {
+  DROP_RERUNS_SQL,
+  OWE_RERUN_UPDATE_SQL,
+  RERUN_DEBT_STATE_SQL,
+  SETTLE_RERUN_SQL,
+  SQLITE_CLAIM_RERUN_SQL,
+  SQLITE_DUE_RERUNS_SQL,
+  SQLITE_RERUN_AS_JOB_SQL,
+  rerunAsJobRow,
+  rerunDebtOf,
+  settleRerunValues,
+  sqlitePositional,
+  type RerunDebt,
+} from './rerun-updates.js';
 import type {
   AuditEntry,
   AuditInput,
@@ -127,6 +141,9 @@ const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_
 const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
 const SETTLE_UPDATE_SQLITE = sqliteParams(SETTLE_UPDATE_SQL);
+const SETTLE_RERUN_SQLITE = sqliteParams(SETTLE_RERUN_SQL);
+const OWE_RERUN_SQLITE = sqlitePositional(OWE_RERUN_UPDATE_SQL);
+const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 // the hot statements' SQLite spelling, made once rather than by a regex on every call
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
@@ -587,6 +604,35 @@ export class SqliteStore implements Store {
     return this.write(() => settle.run(...settleUpdateValues(id, end)).changes > 0);
   }
 
+  async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
+    return this.write(() => {
+      const args = [jobId, transactionId, now, bound];
+      if (this.sql(OWE_RERUN_SQLITE.sql).get(...OWE_RERUN_SQLITE.bind(args))) return 'owed';
+      return rerunDebtOf(this.sql(RERUN_STATE_SQLITE.sql).get(...RERUN_STATE_SQLITE.bind(args)) as Row, transactionId);
+    });
+  }
+
+  async claimRerunUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]> {
+    if (limit <= 0) return [];
+    const due = this.sql(SQLITE_DUE_RERUNS_SQL).all(now, limit) as Row[];
+    if (due.length === 0) return this.read(() => []);
+    // synchronous from the read above to here: nothing else can claim these rows in between
+    const claim = this.sql(SQLITE_CLAIM_RERUN_SQL);
+    const asJob = this.sql(SQLITE_RERUN_AS_JOB_SQL);
+    return this.write(() =>
+      due.flatMap((r) => {
+        claim.run(claimUntil, r.job_id, r.transaction_id);
+        const row = asJob.get(r.job_id, r.transaction_id) as Row | undefined;
+        return row ? [jobFromRow(rerunAsJobRow(row))] : []; // its job dropped meanwhile: nothing to send
+      }),
+    );
+  }
+
+  async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
+    const settle = this.sql(SETTLE_RERUN_SQLITE);
+    return this.write(() => settle.run(...settleRerunValues(jobId, transactionId, end)).changes > 0);
+  }
+
   async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
     return this.write(() => {
       const r = this.sql(
@@ -606,6 +652,7 @@ export class SqliteStore implements Store {
       if (!job) return false;
       this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);
       this.sql('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
+      this.sql(sqliteParams(DROP_RERUNS_SQL)).run(id);
       this.sql('DELETE FROM outbox_jobs WHERE id = ?').run(id);
       this.insertAudit(audit, Date.now());
       return true;

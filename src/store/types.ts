@@ -1,3 +1,4 @@
+import type { RerunDebt } from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { WriteResult } from '../routing/ports.js';
 
@@ -479,6 +480,20 @@ export interface Store {
   claimTransactionUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]>;
   /** Record how a send of the job's owed update ended; false when it was no longer owed. */
   settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean>;
+  /**
+   * A request other than the job's own (an OpenHIM rerun, a client's resend) answered 202 from job
+   * `jobId`: its transaction is owed the job's final state (v17, rerun-updates.ts), recorded only
+   * while the job is not settled and the job owes fewer than `bound` others. 'settled': the job
+   * settled first; the request is answered with that instead.
+   */
+  oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt>;
+  /**
+   * As claimTransactionUpdates, for rerun debts: each comes as its settled job with the rerun's
+   * transaction id and debt in transactionId and transactionUpdate.
+   */
+  claimRerunUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]>;
+  /** Record how a send of a rerun's owed update ended; false when it was no longer owed. */
+  settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean>;
   /** Record one delivery attempt of a job (v11). */
   appendJobAttempt(attempt: JobAttempt): Promise<void>;
   /** A job's attempts, oldest first. */
