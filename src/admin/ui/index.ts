@@ -104,6 +104,15 @@ function waitInWords(seconds: number): string {
   return seconds % 60 ? `${m} min ${seconds % 60} s` : `${m} min`;
 }
 
+/** Longest reason shown for a system down: an upstream's whole HTML error page would bury the table. */
+const REASON_CHARS = 300;
+
+/** Why a readiness check failed, on one line: whatever it threw (not always an Error), cut to length. */
+function downReason(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim() || 'no reason given';
+  return text.length > REASON_CHARS ? `${text.slice(0, REASON_CHARS)}…` : text;
+}
+
 async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
   return Promise.all(
     checks.map(async (c) => {
@@ -116,7 +125,7 @@ async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
         ]);
         return { name: c.name, status: 'ok' as const };
       } catch (err) {
-        return { name: c.name, status: 'down' as const, reason: (err as Error).message };
+        return { name: c.name, status: 'down' as const, reason: downReason(err) };
       }
     }),
   );

@@ -68,6 +68,14 @@ for (const engine of engineCases()) {
       operatorConsole,
       consoleOptions({
         adminToken: () => TOKEN,
+        readiness: () => [
+          { name: 'openlmis', check: () => new Promise<void>(() => undefined) }, // never answers
+          {
+            name: 'dhis2',
+            check: async () => Promise.reject(new Error(`<img src=x onerror=alert(1)>${'x'.repeat(5000)}`)),
+          },
+          { name: 'openmrs', check: async () => Promise.reject('ECONNRESET') }, // not an Error
+        ],
         directory: {
           registry: async () => new Map(registry.map((f) => [f.id!, f])),
           system: async () => new Map([['L4', fac('L4', 'Kasikeu')]]),
@@ -211,6 +219,23 @@ for (const engine of engineCases()) {
       t.match(page.body, /The mediator's database is unavailable just now/);
       t.notMatch(page.body, /No dead letters|disk I\/O|SQLITE/, 'no empty outbox, no driver text');
       t.equal((await get('/admin/ui/outbox', cookie)).statusCode, 200, 'the page once reads work again');
+    });
+
+    await t.test('the systems page renders while upstreams hang or fail, with each reason', async (t) => {
+      const cookie = await signIn('Olu Operator');
+      // the check's wait timer is unref'd (it must not hold a stopping mediator); a server socket
+      // keeps the process up in production, this timer does here
+      const alive = setInterval(() => undefined, 1000);
+      const page = await get('/admin/ui/systems', cookie).finally(() => clearInterval(alive));
+      t.equal(page.statusCode, 200);
+      const reason = (system: string) =>
+        new RegExp(`data-system="${system}"[\\s\\S]*?data-testid="ready-reason">([^<]*)<`).exec(page.body)?.[1];
+      t.equal(reason('openlmis'), 'no answer in 3000 ms', 'a hanging upstream: down, after the wait');
+      t.equal(reason('openmrs'), 'ECONNRESET', 'a rejection that is not an Error still says why');
+      const hostile = reason('dhis2')!;
+      t.ok(hostile.startsWith('&lt;img src=x onerror=alert(1)&gt;xxx'), 'hostile text shown as text');
+      t.ok(hostile.endsWith('x…') && hostile.length < 400, `a 5,000-character reason is cut (${hostile.length})`);
+      t.notMatch(page.body, '<img src=x', 'no markup from a reason');
     });
   });
 }
