@@ -136,6 +136,12 @@ export function validateSettings(s: Settings): void {
     throw new ConfigError(
       `outbox.attemptTimeoutMs (OUTBOX_ATTEMPT_TIMEOUT_MS) must be below outbox.leaseMs (OUTBOX_LEASE_MS), got ${attemptMs} and ${leaseMs}: another worker could take over an attempt still running`,
     );
+  const updateBaseMs = Number(s['openhim.updateRetryBaseMs']);
+  const updateCapMs = Number(s['openhim.updateRetryCapMs']);
+  if (updateCapMs < updateBaseMs)
+    throw new ConfigError(
+      `openhim.updateRetryCapMs (OPENHIM_UPDATE_RETRY_CAP_MS) must be at least openhim.updateRetryBaseMs (OPENHIM_UPDATE_RETRY_BASE_MS), got ${updateCapMs} and ${updateBaseMs}: every retry would wait the cap, the base would mean nothing`,
+    );
   for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
     const value = s[def.key];
     const problem = typeof value === 'string' ? cronProblem(value) : undefined;

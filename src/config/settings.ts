@@ -343,7 +343,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENHIM_UPDATE_GIVE_UP_MS',
     type: 'number',
     default: 86400000,
-    min: MIN_INTERVAL_MS,
+    // shorter, one failed send (OpenHIM restarting, a blip) abandons the update for good
+    min: 60_000,
     max: MAX_TIMER_MS,
     description: 'A transaction update still failing this long after its job ended is given up (recorded as abandoned)',
     restart: true,

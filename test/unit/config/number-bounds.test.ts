@@ -13,6 +13,7 @@ import {
   layeredSettings,
   loadSettings,
   mergeSettings,
+  validateSettings,
 } from '../../../src/config/load.js';
 import { MAX_TIMER_MS, MIN_EXCHANGE_MS, MIN_INTERVAL_MS, settingDefs } from '../../../src/config/settings.js';
 
@@ -108,6 +109,13 @@ t.test('a loop or an exchange too short to work is refused at start-up, not run'
     ['MSUPPLY_TIMEOUT_MS', 'msupply.timeoutMs', '1', MIN_EXCHANGE_MS],
     ['OPENMRS_TIMEOUT_MS', 'openmrs.timeoutMs', '1', MIN_EXCHANGE_MS],
     ['REGISTRY_TIMEOUT_MS', 'registry.timeoutMs', '1', MIN_EXCHANGE_MS],
+    // the OpenHIM transaction update sweep: its poll, its backoff, the hold on a send in progress,
+    // and the give-up (a 1 ms give-up abandoned an update at its first failed send)
+    ['OPENHIM_UPDATE_RETRY_BASE_MS', 'openhim.updateRetryBaseMs', '1', MIN_INTERVAL_MS],
+    ['OPENHIM_UPDATE_RETRY_CAP_MS', 'openhim.updateRetryCapMs', '1', MIN_INTERVAL_MS],
+    ['OPENHIM_UPDATE_CLAIM_MS', 'openhim.updateClaimMs', '1', MIN_EXCHANGE_MS],
+    ['OPENHIM_UPDATE_GIVE_UP_MS', 'openhim.updateGiveUpMs', '1', 60_000],
+    ['OPENHIM_UPDATE_GIVE_UP_MS', 'openhim.updateGiveUpMs', '59999', 60_000],
   ];
   for (const [env, key, value, bound] of refused) {
     t.throws(
@@ -125,6 +133,24 @@ t.test('a loop or an exchange too short to work is refused at start-up, not run'
   t.equal(loadSettings({ ...base, OPENHIM_HEARTBEAT_MS: '40' })['openhim.heartbeatMs'], 40);
   t.equal(loadSettings({ ...base, OUTBOX_BACKOFF_BASE_MS: '50' })['outbox.backoffBaseMs'], 50);
   t.equal(loadSettings({ ...base, OPENLMIS_TIMEOUT_MS: '500' })['openlmis.timeoutMs'], 500);
+  t.equal(loadSettings({ ...base, OPENHIM_UPDATE_CLAIM_MS: '500' })['openhim.updateClaimMs'], 500);
+});
+
+t.test('an OpenHIM update retry cap below its base is refused, naming both', async (t) => {
+  t.throws(
+    () =>
+      validateSettings(
+        loadSettings({ ...base, OPENHIM_UPDATE_RETRY_BASE_MS: '5000', OPENHIM_UPDATE_RETRY_CAP_MS: '200' }),
+      ),
+    {
+      message:
+        /^openhim\.updateRetryCapMs \(OPENHIM_UPDATE_RETRY_CAP_MS\) must be at least openhim\.updateRetryBaseMs \(OPENHIM_UPDATE_RETRY_BASE_MS\), got 200 and 5000/,
+    },
+  );
+  // the test rigs' 50 ms base under a 200 ms cap is taken
+  t.doesNotThrow(() =>
+    validateSettings(loadSettings({ ...base, OPENHIM_UPDATE_RETRY_BASE_MS: '50', OPENHIM_UPDATE_RETRY_CAP_MS: '200' })),
+  );
 });
 
 t.test('every number setting is bounded, and its default and bounds are taken', async (t) => {
