@@ -9,7 +9,7 @@ import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
 import type { FacilityDirectory } from '../facility-directory.js';
 import type { SettingInForce } from '../settings-view.js';
-import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi } from './api.js';
+import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi, type ApiAnswer } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
@@ -93,6 +93,20 @@ const failedRequest = (request: FastifyRequest): FailedRequest => ({
   body: request.body,
   from: formPage(request),
 });
+
+/**
+ * A decision refused as stale (409) because the record's latest change is this person's own
+ * last decision in this session: the same form sent twice, not a colleague's change.
+ */
+function sentTwice(session: Session, system: string, systemId: string, answer: ApiAnswer): boolean {
+  const last = session.undo.at(-1);
+  return (
+    answer.status === 409 &&
+    last?.system === system &&
+    last.systemId === systemId &&
+    problemOf(answer).includes(`, by ${session.user} at `)
+  );
+}
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 const enc = encodeURIComponent;
@@ -369,6 +383,12 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       session.flash = {
         kind: 'ok',
         text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.`,
+      };
+    } else if (sentTwice(session, filters.system, systemId, answer)) {
+      // a double click: the first send decided, the second met its own decision; on to the next record
+      session.flash = {
+        kind: 'ok',
+        text: `Sent twice: your first send decided ${systemId}; the second changed nothing (${problemOf(answer)}).`,
       };
     } else {
       session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problemOf(answer)}` };

@@ -237,5 +237,22 @@ for (const engine of engineCases()) {
       t.ok(hostile.endsWith('x…') && hostile.length < 400, `a 5,000-character reason is cut (${hostile.length})`);
       t.notMatch(page.body, '<img src=x', 'no markup from a reason');
     });
+
+    await t.test('a decision sent twice: decided once, and the second send says so', async (t) => {
+      await reconcileIntoStore(store, 'emr2', [fac('L9', 'Kasikeu')], registry);
+      const cookie = await signIn('Ann Reviewer');
+      const { url, fields } = formFields((await get('/admin/ui/review?system=emr2', cookie)).body, /\/review\/decide$/);
+      fields.set('op', 'no-match');
+      const first = await post(url, cookie, fields);
+      const second = await post(url, cookie, fields); // the double click
+      t.equal(first.statusCode, 303);
+      t.equal(second.statusCode, 303);
+      t.equal(second.headers.location, '/admin/ui/review?system=emr2', 'on to the queue, as after the first');
+      const decisions = (await store.listAudit({ subject: 'emr2/L9' })).filter((a) => a.action.startsWith('review.'));
+      t.equal(decisions.length, 1, 'one decision in the audit trail');
+      t.match(await store.getCrosswalk('emr2', 'L9'), { state: 'no-match', decidedBy: 'Ann Reviewer' });
+      const shown = await get(second.headers.location as string, cookie);
+      t.match(shown.body, /Sent twice: your first send decided L9; the second changed nothing/);
+    });
   });
 }
