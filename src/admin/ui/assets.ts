@@ -58,6 +58,9 @@ ol.timeline { padding-left: 20px; } ol.timeline li { margin-bottom: 6px; }
 code { background: var(--panel); padding: 0 3px; border-radius: 3px; }
 .scroll { overflow-x: auto; max-width: 100%; } .scroll:focus { outline: 3px solid var(--focus); }
 ul.plain { list-style: none; margin: 0; padding: 0; }
+/* an identifier, a business key or an upstream's error can be one word of hundreds of characters:
+   it wraps where it must rather than widen the page */
+.long, dd, p, li { overflow-wrap: anywhere; } td.long { min-width: 6em; }
 .pager { display: flex; flex-wrap: wrap; gap: 16px; align-items: center; margin: 0 0 16px; }
 .pager a { padding: 6px 4px; }
 `;

@@ -70,7 +70,7 @@ ${
 <tbody>${d.dead.map(
         (
           j,
-        ) => html`<tr data-job="${j.id}"><td>${jobLink(j)}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.attempts}</td><td>${age(d.now - Date.parse(j.createdAt))}</td><td>${j.lastError ?? '—'}</td>
+        ) => html`<tr data-job="${j.id}"><td>${jobLink(j)}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.attempts}</td><td>${age(d.now - Date.parse(j.createdAt))}</td><td class="long">${j.lastError ?? '—'}</td>
 <td><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></td></tr>`,
       )}</tbody></table>`
     : html`<p data-testid="no-dead">No dead letters.</p>`
@@ -82,7 +82,7 @@ ${
   <button type="submit" class="secondary">Show</button>
 </form>
 <table aria-labelledby="list-title"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Business key</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Last error</th></tr></thead>
-<tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td>${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td>${j.lastError ?? ''}</td></tr>`)}</tbody></table>
+<tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td class="long">${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td class="long">${j.lastError ?? ''}</td></tr>`)}</tbody></table>
 ${pager(d)}`;
 }
 
