@@ -56,7 +56,8 @@ function outboxFor(
     store,
     onSettled: deps.onSettled,
     owesTransactionUpdate: (job) => job.transactionId !== undefined,
-    transactionUpdateGraceMs: 100,
+    // as in main.ts, the sweep waits longer than the immediate send takes, even on a loaded CI machine
+    transactionUpdateGraceMs: 1_000,
     logger: deps.logger,
     options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
   });

@@ -103,11 +103,12 @@ for (const engine of engineCases()) {
         'a repeat is a duplicate of the new job',
       );
       t.equal(f.upstream.state.applied.get('K-1')?.count, 1);
-      await t.rejects(
-        f.outbox.acceptWrite(write('K-1', refused)),
-        ConflictError,
-        'the old payload now conflicts with the accepted one',
+      const conflict = await f.outbox.acceptWrite(write('K-1', refused)).then(
+        () => undefined,
+        (err: unknown) => err,
       );
+      t.ok(conflict instanceof ConflictError, 'the old payload now conflicts with the accepted one');
+      t.match(conflict, { status: 409, jobId: second.jobId });
       t.match(
         await retryOutboxJob(f.store, first.jobId, 'alice'),
         { ok: false, reason: 'superseded', by: second.jobId },
