@@ -17,12 +17,20 @@ export interface OutboxAdminOptions {
   actorOf?: (request: FastifyRequest) => string;
 }
 
-function sendOperatorResult(reply: FastifyReply, r: OperatorResult) {
+function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) {
   if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
   if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
   if (r.reason === 'superseded')
     return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
-  return reply.code(409).send({ error: `job is ${r.status}; this action does not apply` });
+  if (r.expected)
+    // the caller acted on the job as it saw it; someone or something moved it on since
+    return reply.code(409).send({
+      error: `job ${id} is ${r.status} now, not ${r.expected} as the request expected, after ${r.movedBy}; nothing was done`,
+      status: r.status,
+      expected: r.expected,
+      movedBy: r.movedBy,
+    });
+  return reply.code(409).send({ error: `job is ${r.status}; this action does not apply`, status: r.status });
 }
 
 const idParams = {
@@ -31,8 +39,13 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 
+const statusQuery = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: [...JOB_STATUSES] } },
+} as const;
+
 /**
- * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry,
+ * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry[?status=],
  * DELETE /outbox/jobs/:id[?status=]. Register under a prefix, e.g. `{ prefix: '/admin' }`.
  */
 export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
@@ -68,28 +81,18 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
     return detail ?? reply.code(404).send({ error: 'no such outbox job' });
   });
 
-  app.post('/outbox/jobs/:id/retry', { schema: { params: idParams } }, async (req, reply) =>
-    sendOperatorResult(reply, await retryOutboxJob(opts.store, (req.params as { id: string }).id, actorOf(req))),
-  );
+  // `?status=dead`: act only while the job is still as the caller saw it (409 with its status now
+  // and what moved it); checked inside the store's write, so two sends at once act once
+  const actOn = { params: idParams, querystring: statusQuery };
+  app.post('/outbox/jobs/:id/retry', { schema: actOn }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const { status } = req.query as { status?: JobStatus };
+    return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status));
+  });
 
-  // `?status=dead`: drop only while the job is still as the caller saw it (409 with its status now)
-  app.delete(
-    '/outbox/jobs/:id',
-    {
-      schema: {
-        params: idParams,
-        querystring: { type: 'object', properties: { status: { type: 'string', enum: [...JOB_STATUSES] } } },
-      },
-    },
-    async (req, reply) =>
-      sendOperatorResult(
-        reply,
-        await dropOutboxJob(
-          opts.store,
-          (req.params as { id: string }).id,
-          actorOf(req),
-          (req.query as { status?: JobStatus }).status,
-        ),
-      ),
-  );
+  app.delete('/outbox/jobs/:id', { schema: actOn }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const { status } = req.query as { status?: JobStatus };
+    return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status));
+  });
 };

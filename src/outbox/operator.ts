@@ -68,12 +68,57 @@ export async function showOutboxJob(store: Store, id: string): Promise<JobDetail
 
 export type OperatorResult =
   | { ok: true; job?: OutboxJob }
-  | { ok: false; reason: 'not-found' | 'wrong-status'; status?: JobStatus }
+  | { ok: false; reason: 'not-found' }
+  /**
+   * Not in a status the action applies to, or (`expected`) no longer in the status the caller
+   * saw; `movedBy` says what last changed it (an operator's audited action, or a delivery attempt).
+   */
+  | { ok: false; reason: 'wrong-status'; status: JobStatus; expected?: JobStatus; movedBy?: string }
   /** A rejected job whose key a later write took over: that write (`by`) answers for the key now. */
   | { ok: false; reason: 'superseded'; status: JobStatus; by: string };
 
-/** Replay a dead (or rejected, or waiting) job now with a fresh attempt budget; never a superseded one. */
-export async function retryOutboxJob(store: Store, id: string, actor: string): Promise<OperatorResult> {
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * What last moved a job: the newest audited operator action on it when that is what set its
+ * current state (same instant as its update), else its newest delivery attempt, else the worker.
+ */
+export async function lastMoveOf(store: Store, job: OutboxJob): Promise<string> {
+  const [entry] = await store.listAudit({ subject: job.id, limit: 1 });
+  if (entry && entry.at >= job.updatedAt) return `${entry.action} by ${entry.actor} at ${iso(entry.at)}`;
+  if (job.status === 'in-flight') return `the outbox worker, which took it for delivery at ${iso(job.updatedAt)}`;
+  const attempt = (await store.listJobAttempts(job.id)).at(-1);
+  if (attempt && attempt.endedAt >= (entry?.at ?? 0))
+    return `delivery attempt ${attempt.attempt} (${attempt.outcome}) at ${iso(attempt.endedAt)}`;
+  return entry ? `${entry.action} by ${entry.actor} at ${iso(entry.at)}` : `the outbox worker at ${iso(job.updatedAt)}`;
+}
+
+/** Why an action did not apply, as it is now: gone, taken over, or in another status (and what moved it). */
+async function refusal(
+  store: Store,
+  id: string,
+  expected: JobStatus | undefined,
+  action: 'retry' | 'drop',
+): Promise<OperatorResult> {
+  const now = await store.getJob(id);
+  if (!now) return { ok: false, reason: 'not-found' };
+  if (action === 'retry' && now.supersededBy)
+    return { ok: false, reason: 'superseded', status: now.status, by: now.supersededBy };
+  if (!expected || now.status === expected) return { ok: false, reason: 'wrong-status', status: now.status };
+  return { ok: false, reason: 'wrong-status', status: now.status, expected, movedBy: await lastMoveOf(store, now) };
+}
+
+/**
+ * Replay a dead (or rejected, or waiting) job now with a fresh attempt budget; never a superseded
+ * one. `expectedStatus` is the status the operator saw: the store requeues only while the job is
+ * still in it, in the same statement, so a retry sent twice (or by two operators) requeues once.
+ */
+export async function retryOutboxJob(
+  store: Store,
+  id: string,
+  actor: string,
+  expectedStatus?: JobStatus,
+): Promise<OperatorResult> {
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
   if (before.supersededBy) return { ok: false, reason: 'superseded', status: before.status, by: before.supersededBy };
@@ -81,12 +126,11 @@ export async function retryOutboxJob(store: Store, id: string, actor: string): P
     id,
     { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } },
     Date.now(),
+    expectedStatus,
   );
   if (job) return { ok: true, job };
   // superseded meanwhile (a new write took the key while we looked), or its status changed
-  const now = await store.getJob(id);
-  if (now?.supersededBy) return { ok: false, reason: 'superseded', status: now.status, by: now.supersededBy };
-  return { ok: false, reason: 'wrong-status', status: now?.status ?? before.status };
+  return refusal(store, id, expectedStatus, 'retry');
 }
 
 /**
@@ -120,6 +164,5 @@ export async function dropOutboxJob(
   );
   if (dropped) return { ok: true };
   // its status as it is now (it may have changed under the look above), else gone meanwhile
-  const now = await store.getJob(id);
-  return now ? { ok: false, reason: 'wrong-status', status: now.status } : { ok: false, reason: 'not-found' };
+  return refusal(store, id, expectedStatus, 'drop');
 }

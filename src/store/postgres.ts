@@ -678,12 +678,19 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
-  async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
+  async requeueJob(
+    id: string,
+    audit: AuditInput,
+    now: number,
+    expectedStatus?: JobStatus,
+  ): Promise<OutboxJob | undefined> {
     return this.tx(async (c) => {
+      // a concurrent requeue waits for this row's lock, then finds the status moved and matches nothing
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
-         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
-        [now, id],
+         WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
+           AND ($3::text IS NULL OR status = $3) RETURNING *`,
+        [now, id, expectedStatus ?? null],
         c,
       );
       if (r) await this.insertAudit(audit, now, c);

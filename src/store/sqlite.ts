@@ -633,12 +633,18 @@ export class SqliteStore implements Store {
     return this.write(() => settle.run(...settleRerunValues(jobId, transactionId, end)).changes > 0);
   }
 
-  async requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined> {
+  async requeueJob(
+    id: string,
+    audit: AuditInput,
+    now: number,
+    expectedStatus?: JobStatus,
+  ): Promise<OutboxJob | undefined> {
     return this.write(() => {
       const r = this.sql(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
-         WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL RETURNING *`,
-      ).get(now, now, id) as Row | undefined;
+         WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
+           AND (? IS NULL OR status = ?) RETURNING *`,
+      ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
     });

@@ -342,8 +342,12 @@ export interface Store {
     uncount: boolean,
     now: number,
   ): Promise<boolean>;
-  /** Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset; never a superseded one. */
-  requeueJob(id: string, audit: AuditInput, now: number): Promise<OutboxJob | undefined>;
+  /**
+   * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;
+   * never a superseded one. With `expectedStatus`, only while the job is still in that status
+   * (what the operator saw), checked in the same statement: of two retries at once, one requeues.
+   */
+  requeueJob(id: string, audit: AuditInput, now: number, expectedStatus?: JobStatus): Promise<OutboxJob | undefined>;
   /**
    * Operator: delete a job that is neither in flight nor done, with its journal and idempotency
    * key (a done job's key is what makes a resend of that write a no-op). With `expectedStatus`,

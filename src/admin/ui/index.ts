@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
-import type { AuditEntry, OutboxJob } from '../../store/types.js';
 import type { CrosswalkRow } from '../../registry/crosswalk-types.js';
 import { redact } from '../../platform/redaction.js';
 import { describeError } from '../../outbox/errors.js';
@@ -54,8 +53,6 @@ export interface OperatorConsoleOptions {
 // No script or style from anywhere but the mediator, no framing: the console is an admin surface.
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-type JobDetail = { job: OutboxJob; audit: AuditEntry[] };
 
 const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
 
@@ -487,15 +484,6 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const answer = await api(session).get(`/admin/outbox/jobs/${enc(id)}`);
     return answer.status === 200 ? answer.body : undefined;
   };
-  /** How a job moved on since a page showed it in state `seen` (who did what last), or undefined. */
-  const changedSince = async (session: Session, id: string, seen: string): Promise<string | undefined> => {
-    const detail = (await jobOf(session, id)) as JobDetail | undefined;
-    if (!detail) return `job ${id} is gone (dropped or never recorded)`;
-    if (detail.job.status === seen) return undefined;
-    const last = detail.audit.at(-1);
-    const by = last ? `, after ${last.action} by ${last.actor} at ${new Date(last.at).toISOString()}` : '';
-    return `job ${id} is ${detail.job.status} now, not ${seen} as the page showed${by}`;
-  };
   const noJob = (reply: FastifyReply, session: Session, id: string) =>
     send(
       reply.code(404),
@@ -534,21 +522,20 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       const session = await posted(req, reply);
       if (!session) return reply;
       const id = (req.params as { id: string }).id;
-      const a = api(session);
-      // a drop is confirmed for the job as the page showed it: one a colleague retried or that was
-      // delivered since is left alone (409, its state now in the message)
+      // the job as the page showed it (`seen`): one a colleague retried, or that was delivered,
+      // since is left alone. The admin API checks it inside the store's write, so a retry sent
+      // twice (a double click, two operators) requeues once; the other answers 409 with who moved it.
       const seen = str((req.body as Record<string, unknown>).seen);
-      // a retry sent twice (a double click, a page left open while a colleague retried it) would
-      // reset the budget of a job already waiting again and audit a second retry nobody meant
-      const moved = action === 'retry' && seen ? await changedSince(session, id, seen) : undefined;
-      if (moved) {
-        session.flash = { kind: 'error', text: `Not retried: ${moved}; nothing was done.` };
+      const target = `/admin/outbox/jobs/${enc(id)}${action === 'retry' ? '/retry' : ''}${seen ? query({ status: seen }) : ''}`;
+      const answer = action === 'retry' ? await api(session).post(target) : await api(session).delete(target);
+      if (answer.status === 409 && answer.body?.expected) {
+        const { status, expected, movedBy } = answer.body as { status: string; expected: string; movedBy: string };
+        session.flash = {
+          kind: 'error',
+          text: `Not ${action === 'retry' ? 'retried' : 'dropped'}: job ${id} is ${status} now, not ${expected} as the page showed, after ${movedBy}; nothing was done.`,
+        };
         return reply.redirect(`${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
       }
-      const answer =
-        action === 'retry'
-          ? await a.post(`/admin/outbox/jobs/${enc(id)}/retry`)
-          : await a.delete(`/admin/outbox/jobs/${enc(id)}${seen ? query({ status: seen }) : ''}`);
       session.flash =
         answer.status === 200
           ? {

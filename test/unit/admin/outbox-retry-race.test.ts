@@ -1,0 +1,142 @@
+/**
+ * A retry is checked against the status the operator saw inside the store's own write, on both
+ * store engines: two retries sent at the same moment (a double click, two operators) requeue the
+ * job once (one audit entry, one budget reset) and the other answers 409 with the job's status now
+ * and who moved it; a retry of a job that was delivered meanwhile does not requeue it; the console
+ * passes the status its confirm page showed.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
+import { operatorConsole } from '../../../src/admin/ui/index.js';
+import type { Store } from '../../../src/store/types.js';
+import { consoleOptions } from '../../support/console-options.js';
+import { newJob } from '../../support/new-job.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+const TOKEN = 'race-token';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** A job that failed for good: claimed once, its one attempt dead. */
+async function deadJob(store: Store, id: string) {
+  await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
+  const claim = () =>
+    store.claimJobs({
+      system: `sys-${id}`,
+      flows: ['order'],
+      limit: 1,
+      leaseOwner: 'w1',
+      leaseMs: 60_000,
+      now: Date.now(),
+    });
+  if ((await claim())[0]?.id !== id) throw new Error(`job ${id} was not claimed`);
+  const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+  await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
+  return claim;
+}
+
+const retries = async (store: Store, id: string) =>
+  (await store.listAudit({ subject: id })).filter((a) => a.action === 'outbox.retry');
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler);
+    await app.register(formbody);
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(operatorConsole, consoleOptions({ adminToken: () => TOKEN }));
+    t.teardown(() => app.close());
+    const retry = (id: string, who: string, status?: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/admin/outbox/jobs/${id}/retry${status ? `?status=${status}` : ''}`,
+        headers: { ...AUTH, 'x-admin-user': who },
+      });
+
+    await t.test('the store: two requeues expecting dead at once, one requeues', async (t) => {
+      await deadJob(store, 'S1');
+      const audit = (who: string) => ({ actor: who, action: 'outbox.retry', subject: 'S1' });
+      const both = await Promise.all([
+        store.requeueJob('S1', audit('a'), Date.now(), 'dead'),
+        store.requeueJob('S1', audit('b'), Date.now(), 'dead'),
+      ]);
+      t.equal(both.filter(Boolean).length, 1, 'exactly one requeue');
+      t.equal((await retries(store, 'S1')).length, 1, 'one audit entry');
+      t.equal(await store.requeueJob('S1', audit('c'), Date.now(), 'dead'), undefined, 'pending now: not dead');
+    });
+
+    await t.test('two operators retry the same dead job at the same moment: one retry', async (t) => {
+      await deadJob(store, 'R1');
+      const answers = await Promise.all([retry('R1', 'Ama', 'dead'), retry('R1', 'Kofi', 'dead')]);
+      const codes = answers.map((a) => a.statusCode).sort();
+      t.same(codes, [200, 409], 'one requeued, one refused');
+      const audited = await retries(store, 'R1');
+      t.equal(audited.length, 1, 'one outbox.retry in the audit trail');
+      const lost = answers.find((a) => a.statusCode === 409)!.json();
+      t.match(lost, {
+        status: 'pending',
+        expected: 'dead',
+        movedBy: new RegExp(`^outbox\\.retry by ${audited[0].actor} at \\d{4}-`),
+        error:
+          /^job R1 is pending now, not dead as the request expected, after outbox\.retry by (Ama|Kofi) at .*; nothing was done$/,
+      });
+      t.match(await store.getJob('R1'), { status: 'pending', attempts: 0 });
+    });
+
+    await t.test('a retry of a job delivered meanwhile does not requeue it', async (t) => {
+      const claim = await deadJob(store, 'R2');
+      t.equal((await retry('R2', 'Ama', 'dead')).statusCode, 200);
+      t.equal((await claim())[0]?.id, 'R2');
+      const at = Date.now();
+      await store.finishJob('R2', 'w1', { status: 'done', result: { system: 'sys-R2', ids: {} } }, at, {
+        jobId: 'R2',
+        startedAt: at,
+        endedAt: at,
+        attempt: 1,
+        outcome: 'done',
+      });
+      const late = await retry('R2', 'Kofi', 'dead'); // the page Kofi left open showed it dead
+      t.equal(late.statusCode, 409);
+      t.match(late.json(), { status: 'done', expected: 'dead', movedBy: /^delivery attempt 1 \(done\) at \d{4}-/ });
+      t.match(await store.getJob('R2'), { status: 'done' });
+      t.equal((await retries(store, 'R2')).length, 1);
+    });
+
+    await t.test('a status that is not one answers 400 and changes nothing', async (t) => {
+      await deadJob(store, 'R3');
+      t.equal((await retry('R3', 'Ama', 'deadish')).statusCode, 400);
+      t.match(await store.getJob('R3'), { status: 'dead' });
+    });
+
+    await t.test('the console sends the status its page showed: a double click retries once', async (t) => {
+      await deadJob(store, 'C1');
+      const login = await app.inject({
+        method: 'POST',
+        url: '/admin/ui/login',
+        headers: FORM,
+        payload: new URLSearchParams({ user: 'Olu Operator', token: TOKEN }).toString(),
+      });
+      const cookie = String(login.headers['set-cookie']).split(';')[0];
+      const confirm = await app.inject({
+        method: 'GET',
+        url: '/admin/ui/outbox/jobs/C1/confirm?action=retry',
+        headers: { cookie },
+      });
+      const form = /<form method="post" action="([^"]+\/retry)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body)!;
+      const fields = new URLSearchParams();
+      for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1], m[2]);
+      t.equal(fields.get('seen'), 'dead');
+      const send = () =>
+        app.inject({ method: 'POST', url: form[1], headers: { cookie, ...FORM }, payload: fields.toString() });
+      const [a, b] = await Promise.all([send(), send()]);
+      t.equal(a.statusCode, 303);
+      t.equal(b.statusCode, 303);
+      t.equal((await retries(store, 'C1')).length, 1, 'one retry in the audit trail');
+      t.match(await store.getJob('C1'), { status: 'pending' });
+    });
+  });
+}
