@@ -16,6 +16,7 @@ import { confirmBody, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } f
 import {
   failedPage,
   formRefusedPage,
+  notFoundPage,
   RETRY_AFTER_S,
   sessionEndedPage,
   unavailablePage,
@@ -179,6 +180,15 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     else request.log.info({ status, diagnostics: err.message }, 'request refused');
     return send(reply, failedPage(status, failedRequest(request)), status);
   });
+
+  // Unknown console paths: the console's 404 page. Its own prefix scope, so the admin JSON API and
+  // the FHIR API keep the app's not-found answer (JSON).
+  await app.register(
+    async (scope) => {
+      scope.setNotFoundHandler((request, reply) => send(reply, notFoundPage(request.url.split('?')[0]), 404));
+    },
+    { prefix: UI_PREFIX },
+  );
 
   const signedIn = async (request: FastifyRequest, reply: FastifyReply): Promise<Session | undefined> => {
     const session = await sessions.of(request);

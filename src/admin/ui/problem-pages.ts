@@ -108,3 +108,16 @@ export function failedPage(status: number, req: FailedRequest): Html {
 <p><a class="button" href="${req.from ?? `${UI_PREFIX}/review`}">Back</a></p>`,
   );
 }
+
+/**
+ * A console path nothing answers (a mistyped or old link): the console's own page with a way
+ * home, not the FHIR API's JSON. Served without reading a session, so it works signed out too.
+ */
+export function notFoundPage(path: string): Html {
+  return notice(
+    'Page not found',
+    html`<h1>No such page in the console</h1>
+<p role="alert" class="flash error">Nothing here answers <code class="long">${path}</code>: the link may be mistyped or from an older version.</p>
+<p><a class="button" href="${UI_PREFIX}/review">Go to the review queue</a> <a class="button secondary" href="${UI_PREFIX}/outbox">Go to the outbox</a></p>`,
+  );
+}

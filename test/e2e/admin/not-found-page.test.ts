@@ -1,0 +1,78 @@
+/**
+ * An unknown console path, against the real mediator (startMediator, whose app answers unknown
+ * routes with a FHIR OperationOutcome): the console answers its own HTML 404 page (its headers,
+ * the path escaped, links home), signed in or not and for any method; the admin JSON API keeps its
+ * JSON. In headless Chromium: the page passes axe and its link leads home.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { loadSettings } from '../../../src/config/load.js';
+import { startMediator } from '../../../src/main.js';
+import { openBrowser, noChromium, seriousViolations, signIn } from './browser.js';
+
+const TOKEN = 'not-found-token-Pz41';
+
+t.test('unknown console paths answer the console 404 page', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'console-404-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_PASSWORD: 'rig-password',
+      ADMIN_TOKEN: TOKEN,
+      OPENLMIS_BASE_URL: '',
+    } as NodeJS.ProcessEnv),
+  );
+  t.teardown(() => mediator.stop());
+  const base = mediator.url;
+
+  await t.test('HTML 404 for any unknown console path and method', async (t) => {
+    for (const [method, url] of [
+      ['GET', '/admin/ui/reveiw'],
+      ['GET', '/admin/ui/outbox/jobs/J1/timeline?x=1'],
+      ['POST', '/admin/ui/review/decidee'],
+      ['GET', '/admin/ui/%3Cimg%20src=x%20onerror=alert(1)%3E'],
+    ]) {
+      const res = await fetch(`${base}${url}`, { method, redirect: 'manual' });
+      t.equal(res.status, 404, `${method} ${url}: 404`);
+      t.match(res.headers.get('content-type'), /^text\/html/, 'a page, not JSON');
+      t.match(res.headers.get('content-security-policy'), /default-src 'none'/, "the console's CSP");
+      t.equal(res.headers.get('cache-control'), 'no-store');
+      const body = await res.text();
+      t.match(body, /<title>Page not found · Mediator console<\/title>/);
+      t.match(body, /<a class="button" href="\/admin\/ui\/review">Go to the review queue<\/a>/, 'a link home');
+      t.notMatch(body, /<img/, 'the path is escaped');
+      t.notMatch(body, /x=1/, 'the query is not echoed');
+    }
+  });
+
+  await t.test('the admin JSON API keeps its JSON not-found', async (t) => {
+    const admin = await fetch(`${base}/admin/nowhere`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    t.equal(admin.status, 404);
+    t.match(admin.headers.get('content-type'), /json/);
+    t.match(await admin.json(), { resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
+    const job = await fetch(`${base}/admin/outbox/jobs/J-none`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    t.equal(job.status, 404);
+    t.match(await job.json(), { error: 'no such outbox job' });
+  });
+
+  await t.test('in a browser, signed in: axe-clean, and the link goes home', { skip: noChromium }, async (t) => {
+    const browser = await openBrowser();
+    t.teardown(() => browser.close());
+    const { page } = browser;
+    await signIn(page, base, 'Nia Navigator', TOKEN);
+    const res = await page.goto(`${base}/admin/ui/outbox/jobz`);
+    t.equal(res?.status(), 404);
+    t.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'No such page in the console');
+    t.same(await seriousViolations(page), [], 'no serious or critical axe violation');
+    await browser.shot('not-found');
+    await page.getByRole('link', { name: 'Go to the review queue' }).click();
+    await page.getByTestId('user').waitFor();
+    t.match(page.url(), /\/admin\/ui\/review$/);
+  });
+});
