@@ -13,10 +13,10 @@ import { pageOf } from './paging.js';
  * `stockItemUuid`, `stockOperationUuid`, `dateMin`/`dateMax` (on the transaction's `dateCreated`),
  * newest first (by id, descending), paged with `startIndex`/`limit` like every REST list.
  *
- * Our reading where the module's source does not say it in one place: a transaction is written
- * when its operation moves stock (a receipt, adjustment or stock take on completion; a transfer
- * out of the source on dispatch and into the destination on completion), a stock take writes the
- * difference it makes, and dispensing to a patient writes a negative transaction with the patient
+ * A transaction is written when its operation moves stock, as the module's processors do it
+ * (stock-processors.ts): out of the source at SUBMIT, into the destination on completion, and a
+ * reversing row when a submitted operation is returned, rejected or cancelled. A stock take writes
+ * the difference it makes; dispensing to a patient writes a negative transaction with the patient
  * set (`isPatientTransaction`).
  */
 export interface StockTransaction {

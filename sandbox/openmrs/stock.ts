@@ -6,6 +6,7 @@ import { pageOf } from './paging.js';
 import { restDate } from './representation.js';
 import { LOC } from './seed.js';
 import type { Caller, OpenMrsStore } from './state.js';
+import { PROCESSORS, stockTakeReservations, type Movement, type Reserved } from './stock-processors.js';
 import { registerTransactionRoutes, StockTransactions, type DispenseInput } from './stock-transactions.js';
 
 /**
@@ -14,8 +15,9 @@ import { registerTransactionRoutes, StockTransactions, type DispenseInput } from
  * or an external stock source), operation types, stock operations with their status machine
  * (NEW → SUBMITTED → COMPLETED, or → DISPATCHED → COMPLETED for transfers; RETURNED, REJECTED,
  * CANCELLED) driven by `stockoperationaction`, and `stockiteminventory`, which does not page.
- * Stock moves when an operation completes (receipt, adjustment, stocktake) or is dispatched and
- * completed (transferout, stockissue: out of the source at dispatch, into the destination at completion).
+ * Stock moves as the module's processors move it (stock-processors.ts): out of the source at
+ * SUBMIT (adjustments, stock takes, disposals, transfers), into the destination on completion
+ * (receipts, transfers), and back when a submitted operation is returned, rejected or cancelled.
  */
 export const DRUGS = {
   amoxicillin: '3f2a1b0c-0001-4d5e-8f70-a1b2c3d4e501',
@@ -90,6 +92,8 @@ export interface StockOperation {
   creator: string;
   items: OperationItem[];
   statusHistory: OperationStatus[];
+  /** ReservedTransaction rows: made when the operation is locked, cleared on completion or cancel. */
+  reserved: Reserved<OperationItem>[];
 }
 
 const TYPE_UUID: Record<OperationType, string> = {
@@ -264,7 +268,7 @@ export class StockService {
     };
     this.recordingAt = input.at ? Date.parse(input.at) : undefined;
     try {
-      return this.add(party.uuid, line, -input.quantity, false, null, randomUUID());
+      return this.add(party.uuid, line, -input.quantity, null, randomUUID());
     } finally {
       this.recordingAt = undefined;
     }
@@ -386,6 +390,7 @@ export class StockService {
       creator: user.uuid,
       items,
       statusHistory: ['NEW'],
+      reserved: [],
     };
     this.operations.set(op.uuid, op);
     if (!seeding) this.store.count(`stockoperation.create.${type.operationType}`);
@@ -452,7 +457,12 @@ export class StockService {
     return op;
   }
 
-  /** `stockoperationaction`: the status machine; stock moves on completion (and dispatch). */
+  /**
+   * `stockoperationaction`: the status machine (StockManagementServiceImpl.processStockOperationAction).
+   * An action that locks the operation (SUBMIT, or DISPATCH/COMPLETE from NEW or RETURNED) checks
+   * the source's balance, reserves the lines and writes the processor's pending rows; APPROVE and
+   * COMPLETE write its completed rows; RETURN, REJECT and CANCEL its reversal (stock-processors.ts).
+   */
   act(body: Record<string, any>, seeding = false): StockOperation {
     const op = this.operations.get(String(body?.uuid));
     if (!op) throw notFound();
@@ -467,7 +477,7 @@ export class StockService {
         : op.operationType === 'requisition'
           ? { SUBMITTED: 'COMPLETED' }
           : { NEW: 'COMPLETED', RETURNED: 'COMPLETED' },
-      RETURN: { SUBMITTED: 'RETURNED' },
+      RETURN: { SUBMITTED: 'RETURNED', DISPATCHED: 'RETURNED' },
       REJECT: { SUBMITTED: 'REJECTED' },
       CANCEL: { NEW: 'CANCELLED', SUBMITTED: 'CANCELLED', RETURNED: 'CANCELLED' },
     };
@@ -477,9 +487,16 @@ export class StockService {
         400,
         `stockmanagement.stockoperation.action.notallowed: ${name} on a ${op.status} ${op.operationType}`,
       );
-    if (name === 'SUBMIT' && !seeding) this.refuseNegativeBalance(op);
-    if (to === 'DISPATCHED') this.move(op, 'dispatch');
-    if (to === 'COMPLETED') this.move(op, 'complete');
+    const locking = name === 'SUBMIT' || (['NEW', 'RETURNED'].includes(op.status) && to !== 'CANCELLED');
+    const processor = PROCESSORS[op.operationType];
+    if (locking && !seeding) this.refuseNegativeBalance(op);
+    if (locking) {
+      op.reserved = this.reserve(op);
+      this.apply(op, processor.pending(op.reserved));
+    }
+    if (to === 'COMPLETED') this.apply(op, processor.completed(op.reserved));
+    if (to === 'RETURNED' || to === 'REJECTED' || to === 'CANCELLED') this.apply(op, processor.cancelled(op.reserved));
+    if (to === 'COMPLETED' || to === 'RETURNED' || to === 'REJECTED' || to === 'CANCELLED') op.reserved = [];
     op.status = to;
     op.statusHistory.push(to);
     if (!seeding) this.store.count(`stockoperation.${name.toLowerCase()}.${op.operationType}`);
@@ -487,10 +504,33 @@ export class StockService {
   }
 
   /**
-   * On SUBMIT, an operation that takes stock out of its source may not leave a batch there below
-   * zero: StockManagementServiceImpl.validateStockInventoryAfterOperation, for the types whose
-   * processor says shouldVerifyNegativeStockAmountsAtSource (adjustment, disposed, transferout,
-   * stockissue) unless the global property stockmanagement.negativeStockBalanceAllowed (default
+   * The operation's ReservedTransactions: each line's quantity, or for a stock take the
+   * difference from what the batch holds unexpired. A requisition's quantities are optional and
+   * it reserves nothing.
+   */
+  private reserve(op: StockOperation): Reserved<OperationItem>[] {
+    if (op.operationType === 'requisition') return [];
+    if (op.operationType === 'stocktake')
+      return stockTakeReservations(op.items, (line) =>
+        this.quantity(op.sourceUuid!, line.stockItemUuid, line.batchNo, { excludeExpired: true }),
+      );
+    return op.items.map((line) => ({ line, quantity: line.quantity }));
+  }
+
+  /** Writes a processor's rows into the ledger, at the operation's source or destination. */
+  private apply(op: StockOperation, movements: Movement<OperationItem>[]): void {
+    for (const m of movements) {
+      const party = m.at === 'source' ? op.sourceUuid : op.destinationUuid;
+      if (party) this.add(party, m.line, m.quantity, op.uuid);
+    }
+  }
+
+  /**
+   * On SUBMIT (or a DISPATCH/COMPLETE that locks it), an operation that takes stock out of its
+   * source may not leave a batch there below zero:
+   * StockManagementServiceImpl.validateStockInventoryAfterOperation, for the types whose processor
+   * says shouldVerifyNegativeStockAmountsAtSource (adjustment, disposed, transferout, stockissue,
+   * return) unless the global property stockmanagement.negativeStockBalanceAllowed (default
    * false, omod config.xml) is set. The refusal is a StockManagementException (400) whose message
    * is "Item %1s batch %2s will have a negative balance of %3s %4s after operation."; the operation
    * stays as it was. The balance it checks against leaves expired batches out (the inventory
@@ -503,6 +543,7 @@ export class StockService {
       disposed: -1,
       transferout: -1,
       stockissue: -1,
+      return: -1,
     };
     const sign = outOfSource[op.operationType];
     if (!sign || !op.sourceUuid) return;
@@ -532,8 +573,7 @@ export class StockService {
   private add(
     party: string,
     item: OperationItem,
-    delta: number,
-    set = false,
+    change: number,
     operationUuid: string | null = null,
     patientUuid: string | null = null,
   ) {
@@ -545,10 +585,6 @@ export class StockService {
       expiration: item.expiration,
       quantity: 0,
     };
-    // a stock take records the difference from the balance the module sees: its
-    // calculateStockIssueAdjustments searches with the default filter, which leaves expired batches
-    // out, so counting an expired batch adds the whole count on top of what it holds
-    const change = set ? delta - (this.expired(row.expiration) ? 0 : row.quantity) : delta;
     row.quantity += change;
     if (item.expiration) row.expiration = item.expiration;
     this.onHand.set(key, row);
@@ -562,38 +598,6 @@ export class StockService {
       operationUuid,
       patientUuid,
     });
-  }
-
-  private move(op: StockOperation, phase: 'dispatch' | 'complete'): void {
-    for (const it of op.items) {
-      switch (op.operationType) {
-        case 'receipt':
-        case 'initial':
-        case 'return':
-          if (phase === 'complete') this.add(op.destinationUuid ?? op.sourceUuid!, it, it.quantity, false, op.uuid);
-          break;
-        case 'adjustment':
-          this.add(op.sourceUuid!, it, it.quantity, false, op.uuid);
-          break;
-        case 'disposed':
-          this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
-          break;
-        case 'stocktake':
-          this.add(op.sourceUuid!, it, it.quantity, true, op.uuid);
-          break;
-        case 'transferout':
-          // approved is completed: out of the source and into the destination at once
-          this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
-          this.add(op.destinationUuid!, it, it.quantity, false, op.uuid);
-          break;
-        case 'stockissue':
-          if (phase === 'dispatch') this.add(op.sourceUuid!, it, -it.quantity, false, op.uuid);
-          else this.add(op.destinationUuid!, it, it.quantity, false, op.uuid);
-          break;
-        case 'requisition':
-          break;
-      }
-    }
   }
 
   /**

@@ -9,7 +9,7 @@ import type {
   WriteResult,
 } from '../../routing/ports.js';
 import type { OpenMrsClient } from './client.js';
-import { OPENMRS, answered } from './errors.js';
+import { OPENMRS, answered, makeOpenMrsError, type OpenMrsError } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, referenceOf, submitOrCancel } from './operations.js';
 import { SM, dispensingUomOf, type StockBatch, type StockReference } from './stock-reference.js';
@@ -328,9 +328,34 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       // refused (the stock moved since the precheck): cancelled, not left NEW, and the refusal reported
       await submitOrCancel(client, journal, created);
       const status = await journal.run('approve', () => actOn(client, created, 'APPROVE', ['SUBMITTED']));
+      if (TAKEN_BACK.has(status)) throw takenBack(created, status);
       return { system: OPENMRS, ids: { stockOperation: created }, status };
     },
   };
+}
+
+/**
+ * Statuses a submitted operation reaches when someone in OpenMRS acts on it before our APPROVE
+ * (after a crash or an outage between the two): the module's onCancelled writes its stock back
+ * (StockManagementServiceImpl.processStockOperationAction, RETURN/REJECT/CANCEL).
+ */
+const TAKEN_BACK = new Set(['RETURNED', 'REJECTED', 'CANCELLED']);
+
+/**
+ * The report is not counted: a person in OpenMRS returned, rejected or cancelled the operation
+ * between its SUBMIT and our APPROVE, and the module took the stock back. That is their decision,
+ * so it is reported as permanent, not retried and not answered as written.
+ */
+function takenBack(uuid: string, status: string): OpenMrsError {
+  return makeOpenMrsError({
+    system: OPENMRS,
+    transient: false,
+    status: 422,
+    code: 'business-rule',
+    diagnostics:
+      `stock operation ${uuid} was ${status} in OpenMRS before the mediator approved it: OpenMRS took its stock ` +
+      'back, so this report is not counted there',
+  });
 }
 
 /**

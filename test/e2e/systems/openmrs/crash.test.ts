@@ -7,7 +7,8 @@
  *
  * Kill points, each after OpenMRS applied a step and before the mediator journaled it:
  * - an adjustment: the `POST stockoperation` create (the step whose replay could make a second
- *   operation, the stock moved twice);
+ *   operation, the stock moved twice); and its SUBMIT, which moves the stock in OpenMRS (the
+ *   module's onPending), so a replayed SUBMIT would take it twice;
  * - a receipt confirmed short: the lines' correction of the RETURNED receipt, then, after the first
  *   restart, its SUBMIT again (the approval that follows puts the stock in once);
  * - an order: the requisition's create; then its delivery (the supplier's transfer out): the
@@ -138,6 +139,50 @@ for (const engine of engineCases()) {
         'created, submitted and approved once',
       );
       t.equal(sb.stock.quantity(MWANGAZA_PARTY, item, 'PCM-2401'), before - 40, 'still down by 40');
+    });
+
+    await t.test('an adjustment killed after OpenMRS applied its SUBMIT, which moved the stock', async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { sb, mediator } = await rig(t, 'openmrs-crash-submit', db.databaseUrl);
+      const item = itemOf(sb, DRUGS.paracetamol);
+      const before = sb.stock.quantity(MWANGAZA_PARTY, item, 'PCM-2401');
+      // the adjustment's first action is its SUBMIT: applied, its answer never sent
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+        times: 1,
+      });
+      const report = adjustment('ADJ-CRASH-2', 40);
+      const pending = mediator.fhir('POST', '/fhir/R5/InventoryReport', report);
+      await until('the operation submitted', async () => sb.store.writes['stockoperation.submit.adjustment'] === 1);
+      await mediator.kill();
+      t.equal(await pending, 'no answer');
+      t.equal(
+        sb.stock.quantity(MWANGAZA_PARTY, item, 'PCM-2401'),
+        before - 40,
+        'OpenMRS moved the stock at SUBMIT, before any approval',
+      );
+
+      await mediator.restart();
+      const op = () =>
+        [...sb.stock.operations.values()].find(
+          (o) => o.externalReference === 'https://app.example.org/counts|ADJ-CRASH-2',
+        );
+      await until('the adjustment completed', async () => op()?.status === 'COMPLETED', 30_000);
+      t.same(op()!.statusHistory, ['NEW', 'SUBMITTED', 'COMPLETED'], 'submitted once, then approved');
+      t.same(
+        sb.stock.transactions.search({ stockOperationUuid: op()!.uuid }).map((r) => r.quantity),
+        [-40],
+        'one ledger row: the SUBMIT is not replayed',
+      );
+      t.equal(sb.stock.quantity(MWANGAZA_PARTY, item, 'PCM-2401'), before - 40, 'the stock down by 40, once');
+      t.same(sb.store.writes, {
+        'stockoperation.create.adjustment': 1,
+        'stockoperation.submit.adjustment': 1,
+        'stockoperation.approve.adjustment': 1,
+      });
     });
 
     await t.test('a short receipt killed after its correction, then after its SUBMIT again', async (t) => {
