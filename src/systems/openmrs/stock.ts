@@ -12,7 +12,8 @@ import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered, makeOpenMrsError, type OpenMrsError } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, referenceOf, submitOrCancel } from './operations.js';
-import { SM, dispensingUomOf, type StockBatch, type StockReference } from './stock-reference.js';
+import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
+import { countsNoExpiredBatch } from './batch-expiry.js';
 import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import { eachLimited } from '../../platform/each-limited.js';
@@ -211,7 +212,18 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           );
         // counts and adjustments move an existing batch, named by its uuid (requiresBatchUuid)
         const batch = await reference.batchOf(item, l.lot?.number, `${where}.extension`, l.lot?.expiry);
-        if (type === 'stocktake') countsNoExpiredBatch(batch, l.lot?.number, item.drugName, `${where}.extension`);
+        if (type === 'stocktake')
+          await countsNoExpiredBatch(
+            client,
+            {
+              partyUuid: String(party.uuid),
+              stockItemUuid: String(item.uuid),
+              batch,
+              batchNo: l.lot?.number,
+              drugName: item.drugName,
+            },
+            `${where}.extension`,
+          );
         return {
           stockItemUuid: String(item.uuid),
           stockItemPackagingUOMUuid: dispensingUomOf(item, `${where}.code`),
@@ -380,24 +392,6 @@ function countsEachBatchOnce(report: StockReport): void {
   throw new BusinessRuleError(
     `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is counted twice (also item ${repeat.earlier}): one line per product and lot, with the whole count`,
     `InventoryReport.inventoryListing[0].item[${repeat.index}].item`,
-  );
-}
-
-/**
- * A stock take may not count an expired batch: the module works out the adjustment from the
- * balance its inventory search gives, which leaves expired batches out
- * (StockManagementServiceImpl.calculateStockIssueAdjustments with the default
- * StockItemInventorySearchFilter, requireNonExpiredStockBatches; `sb.expiration > today`), so the
- * whole count would be added on top of what the batch holds. Expired by our clock's date, which
- * can be a day off the server's at midnight.
- */
-function countsNoExpiredBatch(batch: StockBatch, batchNo: string | undefined, drug: unknown, where: string): void {
-  const today = new Date().toISOString().slice(0, 10);
-  if (!batch.expiration || batch.expiration > today) return;
-  throw new BusinessRuleError(
-    `batch ${batchNo ?? '(no number)'} of ${String(drug ?? 'this drug')} expired on ${batch.expiration}: OpenMRS counts an expired batch ` +
-      'as holding none in a stock take, so this count would be added to what it holds; take expired stock out by a disposal in OpenMRS',
-    where,
   );
 }
 

@@ -106,3 +106,62 @@ t.test('the inventory read names expired batches with their expiry', async (t) =
     'stock on the shelf, expired, still reported',
   );
 });
+
+/**
+ * Near midnight our date and the server's differ. The module judges expiry on its own date
+ * (DateUtil.today()), so the connector asks the server about a batch that expires within a day
+ * of our date. The sandbox's clock is moved a day to stand for a server in another zone.
+ */
+const DAY = 86_400_000;
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The seed's PCM-2401 (2000 at Mwangaza) expiring on `expiry`, counted at 1900. */
+async function countExpiring(t: Test, expiry: string, serverAheadDays: number) {
+  const { sb, c } = await sandboxConnector(t);
+  const pcm = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.paracetamol)!;
+  for (const b of sb.stock.batches.values()) if (b.batchNo === 'PCM-2401') b.expiration = expiry;
+  for (const r of sb.stock.onHand.values()) if (r.batchNo === 'PCM-2401') r.expiration = expiry;
+  sb.store.clockOffsetMs = serverAheadDays * DAY;
+  const held = () => sb.stock.quantity(MWANGAZA_PARTY, pcm.uuid, 'PCM-2401');
+  const count = report({
+    identifier: { system: 'urn:test:expired', value: `EXP-${expiry}` },
+    countType: 'snapshot',
+    operation: undefined,
+    reason: undefined,
+    lines: [
+      {
+        product: { system: 'https://www.gs1.org/gtin', code: '10860012300065' },
+        quantity: { value: 1900, unit: 'dispensing-unit' },
+        lot: { number: 'PCM-2401' },
+      },
+    ],
+  });
+  return { sb, c, held, count };
+}
+
+t.test("a batch expiring tomorrow by our date, today by the server's: refused", async (t) => {
+  const { sb, c, held, count } = await countExpiring(t, dayOf(Date.now() + DAY), 1);
+  const refused = await failure(c.stock!.report(count, memoryJournal()));
+  t.equal(refused.status, 422);
+  t.match(refused.message, /PCM-2401 .* expired on .* \(by the OpenMRS server's date\)/);
+  t.same(sb.store.writes, {}, 'nothing reached OpenMRS');
+  t.equal(held(), 2000, 'not 2000 + 1900');
+});
+
+t.test("a batch expiring today by our date, tomorrow by the server's: counted", async (t) => {
+  const { c, held, count } = await countExpiring(t, dayOf(Date.now()), -1);
+  const done = await c.stock!.report(count, memoryJournal());
+  t.equal(done.status, 'COMPLETED');
+  t.equal(held(), 1900, 'set to the count');
+});
+
+t.test('a batch far from its expiry is judged by the date alone: no extra read', async (t) => {
+  const { sb, c, held, count } = await countExpiring(t, dayOf(Date.now() + 3 * DAY), 0);
+  sb.faults.add({
+    method: 'GET',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockiteminventory',
+    action: { type: 'status', status: 500 },
+  });
+  const done = await c.stock!.report(count, memoryJournal());
+  t.equal(done.status, 'COMPLETED', 'the inventory was never asked');
+  t.equal(held(), 1900);
+});
