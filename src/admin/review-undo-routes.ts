@@ -4,7 +4,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../domain/error
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
-import type { Store } from '../store/types.js';
+import type { AuditEntry, Store } from '../store/types.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -20,8 +20,16 @@ export interface ReviewUndoOptions {
  * The row put back is a human decision of the person undoing (decidedBy), so no automatic run
  * replaces it; its audit entry names the decision it took back. With `{"decidedBy": who}` it
  * takes back only a decision of that person (the console's "undo your last decision"): when
- * someone else decided the record since, theirs stands and the answer says who (409).
+ * someone else decided the record since, theirs stands and the answer says who (409). With
+ * `{"decidedAt": t}` (the row's decidedAt as that decision left it) it takes back only that one
+ * decision: sent again, it answers that the decision was already undone, by whom and when (409),
+ * and never takes back an earlier decision instead.
  */
+/** The undo that took back the decision which left the row decided at `decidedAt`, if any. */
+function undoOf(reviews: AuditEntry[], decidedAt: string): AuditEntry | undefined {
+  return reviews.find((e) => e.action === 'review.undo' && e.details.undidDecidedAt === decidedAt);
+}
+
 export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (app, opts) => {
   const repo = new StoreCrosswalkRepository(opts.store);
   const now = opts.now ?? (() => new Date());
@@ -42,7 +50,10 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         },
         body: {
           type: ['object', 'null'],
-          properties: { decidedBy: { type: 'string', minLength: 1, maxLength: 200 } },
+          properties: {
+            decidedBy: { type: 'string', minLength: 1, maxLength: 200 },
+            decidedAt: { type: 'string', minLength: 1, maxLength: 100 },
+          },
           additionalProperties: false,
         },
       },
@@ -56,11 +67,22 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
       const subject = `${system}/${systemId}`;
       const row = await repo.get(system, systemId);
       if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
-      const last = (await opts.store.listAudit({ subject, limit: 50 })).find((e) => e.action.startsWith('review.'));
+      const reviews = (await opts.store.listAudit({ subject, limit: 50 })).filter((e) =>
+        e.action.startsWith('review.'),
+      );
+      const { decidedBy: expected, decidedAt: decision } = (req.body ?? {}) as {
+        decidedBy?: string;
+        decidedAt?: string;
+      };
+      const undone = decision === undefined ? undefined : undoOf(reviews, decision);
+      if (undone)
+        throw new ConflictError(
+          `the decision on ${subject} made at ${decision} was already undone by ${undone.actor} at ${new Date(undone.at).toISOString()}; nothing more was undone`,
+        );
+      const last = reviews[0];
       if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
       if (last.action === 'review.undo')
         throw new ConflictError(`the last review action on ${subject} was already undone`);
-      const expected = (req.body as { decidedBy?: string } | null)?.decidedBy;
       if (expected !== undefined && last.actor !== expected)
         throw new ConflictError(
           `the last decision on ${subject} is ${last.action} by ${last.actor}, not ${expected}: it stands; nothing was undone`,
@@ -76,6 +98,10 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
           `${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`,
         );
       }
+      if (decision !== undefined && row.decidedAt !== decision)
+        throw new ConflictError(
+          `the decision on ${subject} made at ${decision} is not the last one: ${last.action} by ${last.actor} at ${row.decidedAt ?? 'no time'} is; nothing was undone`,
+        );
       const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
       await repo.put(restored, {
         actor,
@@ -85,6 +111,8 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
           undid: last.id,
           undidAction: last.action,
           undidActor: last.actor,
+          // which decision this took back, as a caller names it (the row's decidedAt it left)
+          undidDecidedAt: row.decidedAt ?? null,
           from: row.state,
           to: restored.state,
           registryId: restored.registryId ?? null,

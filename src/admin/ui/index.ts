@@ -32,6 +32,7 @@ import {
   userNameProblem,
   type Session,
   type SessionBackend,
+  type UndoEntry,
 } from './session.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
 import { systemsBody, type SystemRow } from './systems-page.js';
@@ -107,6 +108,21 @@ function sentTwice(session: Session, system: string, systemId: string, answer: A
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+
+/** The decision an undo form names (undoSystem, undoRecord, undoAt), if it names one. */
+function undoTargetOf(body: Record<string, unknown>): UndoEntry | undefined {
+  const system = str(body.undoSystem);
+  const systemId = str(body.undoRecord);
+  return system && systemId ? { system, systemId, decidedAt: str(body.undoAt) || undefined } : undefined;
+}
+
+/** Takes a decision off the session's undo list (the newest entry naming it), once it was sent to undo. */
+function forget(session: Session, target: UndoEntry): void {
+  const same = (e: UndoEntry) =>
+    e.system === target.system && e.systemId === target.systemId && (e.decidedAt ?? '') === (target.decidedAt ?? '');
+  const i = session.undo.findLastIndex(same);
+  if (i >= 0) session.undo.splice(i, 1);
+}
 const enc = encodeURIComponent;
 
 /** "45 s", "3 min 20 s": how long to wait before signing in again. */
@@ -384,7 +400,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (typeof body.seen === 'string') payload.seenDecidedAt = body.seen;
     const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, payload);
     if (answer.status === 200) {
-      session.undo.push({ system: filters.system, systemId });
+      const decidedAt = typeof answer.body.row?.decidedAt === 'string' ? answer.body.row.decidedAt : undefined;
+      session.undo.push({ system: filters.system, systemId, decidedAt });
       if (session.undo.length > 100) session.undo.shift();
       const row = answer.body.row as { state: string; registryId?: string };
       session.flash = {
@@ -407,25 +424,33 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   app.post(`${UI_PREFIX}/review/undo`, async (req, reply) => {
     const session = await posted(req, reply);
     if (!session) return reply;
-    const filters = filtersOf(req.body as Record<string, unknown>, []);
-    const last = session.undo.pop();
-    if (!last) {
+    const body = req.body as Record<string, unknown>;
+    const filters = filtersOf(body, []);
+    // the decision the page offered to undo; a form without one (a page from before) means the last
+    const target = undoTargetOf(body) ?? session.undo.at(-1);
+    if (!target) {
       session.flash = { kind: 'error', text: 'Nothing to undo: you made no decision in this session.' };
       return reply.redirect(backToQueue(filters), 303);
     }
-    // "undo your last decision": a decision someone made on that record since stands
-    const answer = await api(session).post(`/admin/reconcile/${enc(last.system)}/${enc(last.systemId)}/undo`, {
+    // "undo your last decision": a decision someone made on that record since stands; naming the
+    // decision (decidedAt) makes a second send of the same form say it was undone, not undo the one before
+    const answer = await api(session).post(`/admin/reconcile/${enc(target.system)}/${enc(target.systemId)}/undo`, {
       decidedBy: session.user,
+      ...(target.decidedAt ? { decidedAt: target.decidedAt } : {}),
     });
+    forget(session, target);
+    const twice = answer.status === 409 && problemOf(answer).includes(`was already undone by ${session.user} at `);
     session.flash =
       answer.status === 200
         ? {
             kind: 'ok',
-            text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${last.systemId} (back to ${answer.body.row.state}).`,
+            text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${target.systemId} (back to ${answer.body.row.state}).`,
           }
-        : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
+        : twice
+          ? { kind: 'ok', text: `Already undone: ${problemOf(answer)}.` }
+          : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
     return reply.redirect(
-      `${UI_PREFIX}/review${query({ ...filters, system: last.system, at: answer.status === 200 ? last.systemId : undefined })}`,
+      `${UI_PREFIX}/review${query({ ...filters, system: target.system, at: answer.status === 200 || twice ? target.systemId : undefined })}`,
       303,
     );
   });

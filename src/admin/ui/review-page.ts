@@ -139,7 +139,12 @@ export function reviewBody(data: ReviewData): Html {
   <progress max="${Math.max(p.total, 1)}" value="${p.decided}" aria-label="Records reviewed">${p.decided}</progress>
   <p><a href="${UI_PREFIX}/review/export.csv${exportQ}" data-testid="export-csv" download>Export crosswalk (CSV)</a> · <a href="${UI_PREFIX}/review/export.json${exportQ}" download>Export mCSD Location bundle (JSON)</a></p>
 </section>`;
-  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}
+  const last = data.session.undo.at(-1);
+  // the form names the decision it takes back: sent twice, the second says so instead of undoing the one before
+  const which = last
+    ? html`<input type="hidden" name="undoSystem" value="${last.system}"><input type="hidden" name="undoRecord" value="${last.systemId}"><input type="hidden" name="undoAt" value="${last.decidedAt ?? ''}">`
+    : '';
+  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}${which}
   <button type="submit" class="secondary" data-key="u"${data.session.undo.length ? '' : html` disabled`}>Undo last decision <kbd>u</kbd></button></form>`;
   const notices = data.notices.map((n) => html`<p class="flash error" role="status">${n}</p>`);
   if (!current) {

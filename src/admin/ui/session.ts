@@ -26,6 +26,8 @@ const MAX_MEMORY_SESSIONS = 1000;
 export interface UndoEntry {
   system: string;
   systemId: string;
+  /** The row's decidedAt as this decision left it: names the decision, so one undo takes back one. */
+  decidedAt?: string;
 }
 
 export interface Session {
