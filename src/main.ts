@@ -255,7 +255,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           adminToken: token,
         });
         // the mCSD feed is authenticated like the FHIR API (inbound credentials), not as an admin
-        await a.register(registryFeedRoutes, { propagator: propagation.propagator, settings: () => settings });
+        await a.register(registryFeedRoutes, {
+          propagator: propagation.propagator,
+          settings: () => settings,
+          store,
+          registry: propagation.registry,
+        });
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
         await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
         await a.register(operatorConsole, {

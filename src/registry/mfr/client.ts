@@ -26,6 +26,8 @@ export interface RegistryClientOptions {
 
 /** Statuses with which a server says it has no type-level history (HAPI 405, others 404 or 501). */
 const NO_HISTORY = [404, 405, 501];
+/** A read's answers for a Location the registry does not hold (never did, deleted it, unpublished it). */
+const GONE = [404, 410];
 /** Parent ids per search when fetching jurisdictions a page refers to. */
 const ID_BATCH = 50;
 /** Full reads tried before giving up when the list keeps changing under the read. */
@@ -184,9 +186,21 @@ export function createRegistryClient(
     );
   }
 
+  /** A read of one Location; 404 and 410 (never there, deleted, unpublished) are no Location. */
+  async function currentVersion(id: string): Promise<RegistryRecord | undefined> {
+    const res = await get(`/Location/${encodeURIComponent(id)}`, undefined, GONE);
+    if (GONE.includes(res.status)) return undefined;
+    const record = recordOf({ resource: res.body }, current.identifierSystem);
+    if (!record || record.id !== id)
+      throw malformedAnswer(REGISTRY, `GET /Location/${id} answered another resource`, makeRegistryError);
+    await resolveAreas([record]);
+    return record;
+  }
+
   return {
     changesSince,
     listAll,
+    current: currentVersion,
     async ping() {
       await upstream.call({ method: 'GET', path: '/Location', query: { _count: 1 }, retry: false });
     },

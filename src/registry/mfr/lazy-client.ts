@@ -25,6 +25,7 @@ export function lazyRegistryClient(settings: Settings): RegistryClient | undefin
       yield* (await client()).changesSince(cursor);
     },
     listAll: async () => (await client()).listAll(),
+    current: async (id) => (await client()).current(id),
     ping: async () => (await client()).ping(),
     reconfigure(next) {
       if (real) return real.reconfigure?.(next);

@@ -54,6 +54,12 @@ export interface RegistryClient {
    * it is how a dropped facility is confirmed.
    */
   listAll(): Promise<RegistryRecord[]>;
+  /**
+   * The registry's current version of one Location (a read, with its area path), or undefined
+   * when the registry has none (never had it, deleted it, unpublished it): what a push without
+   * the registry's own instant is checked against.
+   */
+  current(id: string): Promise<RegistryRecord | undefined>;
   /** For /ready: the directory answers a search with these credentials. */
   ping(): Promise<void>;
   /** Applies changed settings (credentials, page size, feed) without a restart. */

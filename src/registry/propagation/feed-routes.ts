@@ -5,9 +5,12 @@ import { contentVersion } from '../../domain/ids.js';
 import { operationOutcome } from '../../fhir/outcome.js';
 import { validateResource } from '../../fhir/validation/index.js';
 import type { Settings } from '../../config/settings.js';
+import type { Store } from '../../store/types.js';
 import { facilityOf } from '../mfr/record.js';
-import type { RegistryRecord } from '../mfr/types.js';
+import type { RegistryClient, RegistryRecord } from '../mfr/types.js';
+import { eachLimited } from '../../platform/each-limited.js';
 import { registryCodeSystem, type IntakeCounts, type Propagator } from './propagator.js';
+import { orderedPush } from './unstamped-push.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON, validated before use
 type Json = Record<string, any>;
@@ -15,6 +18,9 @@ type Json = Record<string, any>;
 export interface FeedRoutesOptions {
   propagator: Propagator;
   settings: () => Settings;
+  store: Store;
+  /** The registry client of the current settings: what a push without meta.lastUpdated is checked against. */
+  registry: () => RegistryClient | undefined;
   now?: () => Date;
 }
 
@@ -23,9 +29,11 @@ export interface FeedRoutesOptions {
  * an mCSD Care Services Feed (ITI-130): `PUT /registry/Location/:id`, `DELETE
  * /registry/Location/:id`, or a batch/transaction Bundle to `POST /registry`. Each Location is an
  * R4 mCSD Location with the registry's own id; it enters the same propagation as a pulled change
- * (its version: meta.versionId, else a hash of its content, so a resend changes nothing). Every
- * entry of a Bundle is checked before any is taken: one bad entry takes none. Authenticated as the
- * FHIR API is (the inbound credentials OpenHIM sends), since a registry reaches it the same way.
+ * (its version: meta.versionId, else a hash of its content, so a resend changes nothing). One
+ * without meta.lastUpdated, and every DELETE, is taken only where its place in the registry's time
+ * is sure (unstamped-push.ts). Every entry of a Bundle is checked before any is taken: one bad
+ * entry takes none. Authenticated as the FHIR API is (the inbound credentials OpenHIM sends),
+ * since a registry reaches it the same way.
  */
 export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, opts) => {
   const now = opts.now ?? (() => new Date());
@@ -54,6 +62,19 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
     lastUpdated: now().toISOString(),
     unstamped: true,
   });
+  /** Each record placed in time (or refused) before any is taken; those that change nothing dropped. */
+  const take = async (records: { record: RegistryRecord; at: string }[]): Promise<IntakeCounts> => {
+    const placed: (RegistryRecord | undefined)[] = [];
+    await eachLimited(
+      records.map((r, i) => ({ ...r, i })),
+      CHECK_CONCURRENCY,
+      async ({ record, at, i }) => {
+        placed[i] = await orderedPush(record, at, opts);
+      },
+    );
+    const taken = placed.filter((r): r is RegistryRecord => !!r);
+    return taken.length ? opts.propagator.intake(taken) : NOTHING;
+  };
   const answer = (counts: IntakeCounts) =>
     operationOutcome([
       {
@@ -71,11 +92,11 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
         `Location.id (${location.id ?? 'absent'}) must equal the URL's id (${id})`,
         'Location.id',
       );
-    return answer(await opts.propagator.intake([toRecord(location)]));
+    return answer(await take([{ record: toRecord(location), at: 'Location' }]));
   });
 
   app.delete('/registry/Location/:id', async (req) =>
-    answer(await opts.propagator.intake([deletion((req.params as { id: string }).id)])),
+    answer(await take([{ record: deletion((req.params as { id: string }).id), at: 'Location' }])),
   );
 
   app.post('/registry', async (req) => {
@@ -86,10 +107,19 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
     const records = entries.map((entry, i) => entryRecord(entry, i));
     refuseRepeatedIds(records);
     return answer(
-      await opts.propagator.intake(records.map((r) => (r.location ? toRecord(r.location) : deletion(r.id)))),
+      await take(
+        records.map((r, i) => ({
+          record: r.location ? toRecord(r.location) : deletion(r.id),
+          at: r.location ? `Bundle.entry[${i}].resource` : `Bundle.entry[${i}]`,
+        })),
+      ),
     );
   });
 };
+
+/** Registry reads at once while a Bundle's pushes without meta.lastUpdated are checked. */
+const CHECK_CONCURRENCY = 4;
+const NOTHING: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0, refused: 0 };
 
 /** A valid R4 Location with an id, or a 400 naming every problem (what, where, why). */
 function checkedLocation(body: unknown, at: string): Json {

@@ -11,7 +11,19 @@ import type { RegistryRecord } from '../mfr/types.js';
 export function sameChange(before: RegistryRecord | undefined, after: RegistryRecord): boolean {
   if (!before?.facility || !after.facility || before.version === after.version) return false;
   if (!before.unstamped && !after.unstamped) return false;
-  return isDeepStrictEqual(written(before.facility), written(after.facility));
+  return sameFacility(before.facility, after.facility);
+}
+
+/** Two versions of a facility that propagation would write alike. */
+export function sameFacility(a: Facility, b: Facility): boolean {
+  return isDeepStrictEqual(written(a), written(b));
+}
+
+/** The fields (name, status, position, partOf …) in which two versions of a facility differ. */
+export function differingFields(a: Facility, b: Facility): string[] {
+  const x = written(a) as Record<string, unknown>;
+  const y = written(b) as Record<string, unknown>;
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !isDeepStrictEqual(x[k], y[k])).sort();
 }
 
 function written(f: Facility): unknown {

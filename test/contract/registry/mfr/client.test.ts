@@ -299,6 +299,27 @@ t.test('areaPath of a change whose jurisdictions are not in the page: fetched by
   );
 });
 
+t.test("current: one Location's current version with its area path; none when deleted or unpublished", async (t) => {
+  const s = await sandbox(t);
+  const c = client(t, s);
+  s.state.rename('LK-HC-104', 'Chilanga Town Health Centre');
+  t.match(await c.current('fac-lk-hc-104'), {
+    id: 'fac-lk-hc-104',
+    version: '2',
+    facility: {
+      name: 'Chilanga Town Health Centre',
+      areaPath: ['Chilanga Town', 'Chilanga District', 'Southern Lakeshore Region', 'Lakeland'],
+    },
+  });
+  s.state.delete('LK-HC-104');
+  t.equal(await c.current('fac-lk-hc-104'), undefined, 'deleted (410)');
+  s.state.unpublish('LK-HC-102');
+  t.equal(await c.current('fac-lk-hc-102'), undefined, 'unpublished (404)');
+  s.faults.add({ method: 'GET', path: '/fhir/Location/fac-lk-hc-101', action: { type: 'status', status: 503 } });
+  const outage = await c.current('fac-lk-hc-101').catch((e: unknown) => e);
+  t.ok(outage instanceof UpstreamError && outage.transient, 'an outage is an error, not "none"');
+});
+
 t.test('listAll: every page read; a failing page throws, never a partial list', async (t) => {
   const s = await sandbox(t);
   const c = client(t, s);

@@ -35,7 +35,12 @@ async function adminApp(rig: PropagationRig) {
     onDecision: (system) => propagator.releaseHeld(system),
   });
   await app.register(propagationRoutes, { prefix: '/admin', store: rig.store, propagator, adminToken: TOKEN });
-  await app.register(registryFeedRoutes, { propagator, settings: () => rig.settings });
+  await app.register(registryFeedRoutes, {
+    propagator,
+    settings: () => rig.settings,
+    store: rig.store,
+    registry: rig.side.registry,
+  });
   return app;
 }
 
@@ -104,7 +109,12 @@ t.test('a Location pushed to the feed propagates; a bad one is refused and chang
   await rig.link('openlmis', lmisId, REGISTRY_ID);
   await rig.pull();
   const location = rig.mfr.state.latest('Location', REGISTRY_ID)!.resource!;
-  const pushed = { ...location, name: 'Mberewa Health Centre (pushed)', meta: { versionId: '900' } };
+  // with the source's own instant: a push without one is taken only as what the registry holds
+  const pushed = {
+    ...location,
+    name: 'Mberewa Health Centre (pushed)',
+    meta: { versionId: '900', lastUpdated: new Date(Date.now() + 60_000).toISOString() },
+  };
 
   const bad = await app.inject({
     method: 'PUT',

@@ -31,7 +31,12 @@ async function feedRig(t: Test, databaseUrl: string, options: RigOptions = {}) {
   const rig = await startPropagationRig({ ...options, routing: { default: null }, env: { DATABASE_URL: databaseUrl } });
   t.teardown(() => rig.close());
   const app = Fastify();
-  await app.register(registryFeedRoutes, { propagator: rig.side.propagator, settings: () => rig.settings });
+  await app.register(registryFeedRoutes, {
+    propagator: rig.side.propagator,
+    settings: () => rig.settings,
+    store: rig.store,
+    registry: rig.side.registry,
+  });
   t.teardown(() => app.close());
   const ids: Record<string, string> = {
     openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
