@@ -9,6 +9,8 @@ import {
   conditionalMatch,
   create,
   createdId,
+  createdLocks,
+  exclusively,
   decodePart,
   alreadyDeleted,
   deleteAnswer,
@@ -17,6 +19,7 @@ import {
   read,
   readCurrent,
   requireRoute,
+  writeLocks,
   sameGroup,
   serviceFor,
   update,
@@ -336,18 +339,23 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
 }
 
 /**
- * Runs the check and the write of a transaction's conditional entries as one step, as a PUT with
- * If-Match does (interactions.update): every resource they change is locked, in one stable order
- * (the store sorts the names), so two transactions, or a transaction and a PUT, from one version
- * cannot both pass the check and one change be lost; and two transactions locking some of the same
- * resources cannot each hold one the other waits for. A lock per resource rather than one for
- * every Bundle: a transaction waits only for writes of what it changes.
+ * Runs the checks and the writes of a transaction as one step with every other write of what it
+ * changes, as a PUT does (interactions.exclusively): every resource its entries write is locked,
+ * in one stable order (the store sorts the names), so two transactions, or a transaction and a
+ * PUT, from one version cannot both pass the check and one change be lost; an entry without
+ * ifMatch cannot land between another write's If-Match check and its write; and two transactions
+ * locking some of the same resources cannot each hold one the other waits for. A lock per resource
+ * rather than one for every Bundle: a transaction waits only for writes of what it changes.
  */
 function guarded<T>(ctx: FhirContext, entries: Entry[], fn: () => Promise<T>): Promise<T> {
-  const names = entries
-    .filter((e) => e.method === 'PUT' && !e.done && (e.ifMatch || e.ifNoneMatch))
-    .map((e) => `${e.type}/${e.id}`);
-  return names.length && ctx.services.exclusively ? ctx.services.exclusively(names, fn) : fn();
+  const names = entries.flatMap((e) => {
+    if (e.done) return [];
+    const route = requireRoute(ctx, e.type);
+    if (e.method === 'PUT') return writeLocks(route, e.id!, e.resource!);
+    if (e.method !== 'POST') return [];
+    return createdLocks(route, createdId(ctx, route, e.resource!), e.resource!);
+  });
+  return exclusively(ctx, names, fn);
 }
 
 /**

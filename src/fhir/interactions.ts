@@ -219,15 +219,27 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   }
   const part = decodePart(ctx, route, body as Json, 'create');
   const value = part.build(undefined);
-  const outcome = await service
-    .write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
-    .catch((err: unknown) => {
-      throw inPostedTerms(
-        err,
-        fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource: body as Json }]),
-      );
-    });
+  const write = () =>
+    service
+      .write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
+      .catch((err: unknown) => {
+        throw inPostedTerms(
+          err,
+          fhirPathTranslator(ctx.version, route.type, value, [
+            { id: part.id, path: route.type, resource: body as Json },
+          ]),
+        );
+      });
+  const outcome = await exclusively(ctx, createdLocks(route, part.id, body as Json), write);
   return writeResult(ctx, type, part.id, outcome);
+}
+
+/**
+ * The names a create is serialized under: none, unless a create of its type replaces what exists
+ * (ResourceRoute.createReplaces), when it is a write of that resource like a PUT.
+ */
+export function createdLocks(route: ResourceRoute, id: string | undefined, resource: Json): string[] {
+  return route.createReplaces && id ? writeLocks(route, id, resource) : [];
 }
 
 /** The id a create of this resource gives it, if it decodes (its refusal is the create's to answer). */
@@ -285,14 +297,37 @@ export async function update(
     });
   }
   const service = serviceFor<unknown>(ctx, route);
-  // with If-Match, the check and the write are one step: another update of this resource from the
-  // same version waits, then reads the version this one wrote and gets its 412 (no lost update)
   const conditions = { ifMatch, ifNoneMatch };
-  if ((ifMatch || ifNoneMatch) && ctx.services.exclusively)
-    return ctx.services.exclusively([`${route.type}/${id}`], () =>
-      updateChecked(ctx, route, service, resource, conditions),
-    );
-  return updateChecked(ctx, route, service, resource, conditions);
+  return exclusively(ctx, writeLocks(route, id, resource), () =>
+    updateChecked(ctx, route, service, resource, conditions),
+  );
+}
+
+/**
+ * The names a write of a resource is serialized under (FhirServices.exclusively): its id; and, for
+ * a type whose creates replace what exists, each business identifier it carries. Such a create
+ * finds what it replaces by identifier, not by id (a POST of a facility's code and a PUT of
+ * Location/[its OpenLMIS id] write one facility): they meet on the identifier.
+ */
+export function writeLocks(route: ResourceRoute, id: string, resource: Json): string[] {
+  const names = [`${route.type}/${id}`];
+  if (!route.createReplaces || !Array.isArray(resource?.identifier)) return names;
+  for (const i of resource.identifier as Json[])
+    if (typeof i?.system === 'string' && typeof i?.value === 'string')
+      names.push(`${route.type}?identifier=${i.system}|${i.value}`);
+  return names;
+}
+
+/**
+ * Runs a write of these resources as one step with every other write of them. An If-Match is
+ * checked and written in that step, so another update from the same version waits, then reads the
+ * version this one wrote and gets its 412. Writes without If-Match take the same step: one that
+ * could land between an If-Match's check and its write would have the If-Match client replace a
+ * version it never saw. (Each write's upstream delivery is attempted inside the step, so writes of
+ * one resource also reach its system in the order they were taken.)
+ */
+export function exclusively<T>(ctx: FhirContext, names: string[], fn: () => Promise<T>): Promise<T> {
+  return names.length && ctx.services.exclusively ? ctx.services.exclusively(names, fn) : fn();
 }
 
 async function updateChecked(

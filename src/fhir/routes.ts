@@ -21,6 +21,14 @@ export interface ResourceRoute {
   /** Sort keys accepted in _sort besides _lastUpdated and _id. */
   sortKeys: string[];
   documentation: string;
+  /**
+   * A create of a resource that exists replaces it: its id comes from its business identifier and
+   * its system finds it by that (a facility: OpenLMIS, DHIS2, OpenMRS and mSupply upsert by code),
+   * so it is a write of that resource like a PUT, serialized with the If-Match checks of it. The
+   * other types' creates never replace: the outbox refuses one that reuses a business identifier
+   * for other content (a conflict), and answers one that repeats it as the first (a duplicate).
+   */
+  createReplaces?: boolean;
 }
 
 /**
@@ -38,6 +46,7 @@ export const resourceRoutes: ResourceRoute[] = [
     sortKeys: ['name'],
     documentation:
       'Facilities and administrative areas (mCSD), served live from the system of record; writes propagate registry changes to every system.',
+    createReplaces: true,
   },
   {
     type: 'SupplyRequest',
