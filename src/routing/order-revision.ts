@@ -33,11 +33,7 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
   if (written && !current && !written.value.revision && (written.status === 'rejected' || written.status === 'dead'))
     return value;
   if (written && (written.status === 'pending' || written.status === 'in-flight'))
-    throw new ConflictError(
-      `order ${value.orderNumber.value} has an earlier write still being delivered to ${written.system} (outbox status ${written.status}); send this change again once that write is delivered`,
-      409,
-      ['SupplyRequest'],
-    );
+    throw new ConflictError(earlierChangeInFlight(value, written), 409, ['SupplyRequest']);
   if ((current ?? written!.value).status === 'cancelled')
     throw new ConflictError(`order ${value.orderNumber.value} is cancelled: it cannot be changed any more`, 409, [
       'SupplyRequest.status',
@@ -51,6 +47,19 @@ export function orderRevision(value: Order, context: WriteContext, written: Writ
   const amended = keepUnsaidProgram(before, value);
   assertSameRouting(before, amended);
   return { ...amended, revision };
+}
+
+/**
+ * Why a change waits for the one before it, in a client's words: which order, that this change was
+ * neither checked against its If-Match nor written (a 409, not a 412: its version may well be
+ * current), and when to send it again. Not the outbox's status names.
+ */
+function earlierChangeInFlight(value: Order, written: WrittenOrder): string {
+  const where =
+    written.status === 'in-flight'
+      ? `is being delivered to ${written.system} right now`
+      : `is waiting to be delivered to ${written.system} (it is retried until ${written.system} takes it)`;
+  return `order ${value.orderNumber.value} was not changed: an earlier change of it ${where}, and an order takes its changes one at a time. Nothing of this change was written or queued; send it again once the earlier change is delivered`;
 }
 
 /**

@@ -38,9 +38,26 @@ t.test('revisions', async (t) => {
 t.test('refusals', async (t) => {
   t.throws(
     () => orderRevision(order(5), update(order(1)), { ...done(order(1)), status: 'in-flight' }),
-    { status: 409, message: /still being delivered to openlmis/ },
-    'an earlier write still queued',
+    {
+      status: 409,
+      message:
+        'order R-1 was not changed: an earlier change of it is being delivered to openlmis right now, and an order takes its changes one at a time. Nothing of this change was written or queued; send it again once the earlier change is delivered',
+    },
+    'an earlier write being delivered: which order, what happened, when to send again',
   );
+  t.throws(
+    () => orderRevision(order(5), update(order(1)), { ...done(order(1)), status: 'pending' }),
+    { status: 409, message: /earlier change of it is waiting to be delivered to openlmis \(it is retried/ },
+    'an earlier write queued for a retry',
+  );
+  for (const status of ['pending', 'in-flight'] as const)
+    t.throws(
+      () => orderRevision(order(5), update(order(1)), { ...done(order(1)), status }),
+      {
+        message: /^(?!.*(outbox|in-flight|pending))/,
+      },
+      `no outbox status names (${status})`,
+    );
   t.throws(
     () => orderRevision(order(5), update(order(1, { status: 'cancelled' })), done(order(1, { status: 'cancelled' }))),
     { status: 409, message: /is cancelled/ },
