@@ -201,7 +201,13 @@ for (const engine of engineCases()) {
       ],
     });
     const created = await rig.fhir('POST', '/fhir', change(40));
-    t.same(statuses(created), ['201 Created'], why(created));
+    // 201, or 202 when a loaded machine takes longer than the 500 ms deadline: then delivered later
+    t.match(statuses(created), [/^20[12] /], why(created));
+    await until(
+      'the order delivered: the same Bundle answered as written',
+      async () => statuses(await rig.fhir('POST', '/fhir', change(40)))[0] === '200 OK' || undefined,
+      30_000,
+    );
     const [req] = requisitionsAt(rig, facility);
 
     // its writes failing: the change is queued, and sent again while queued it is that change
