@@ -45,7 +45,7 @@ const statusQuery = {
 } as const;
 
 /**
- * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/jobs/:id, POST …/:id/retry[?status=],
+ * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/counts, GET /outbox/jobs/:id, POST …/:id/retry[?status=],
  * DELETE /outbox/jobs/:id[?status=]. Register under a prefix, e.g. `{ prefix: '/admin' }`.
  */
 export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
@@ -75,6 +75,18 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
       return { jobs: await listOutboxJobs(opts.store, q), counts: await opts.store.countJobsByStatus() };
     },
   );
+
+  // every job counted by status and by system and status (from the store's counts, not a listing)
+  app.get('/outbox/counts', async () => {
+    const rows = await opts.store.countJobsBySystem();
+    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+    const bySystem: Record<string, Partial<Record<JobStatus, number>>> = {};
+    for (const r of rows) {
+      counts[r.status] += r.count;
+      (bySystem[r.system] ??= {})[r.status] = r.count;
+    }
+    return { counts, bySystem };
+  });
 
   app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {
     const detail = await showOutboxJob(opts.store, (req.params as { id: string }).id);

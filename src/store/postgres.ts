@@ -85,6 +85,7 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
+import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
 import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
 import {
   finishJobs,
@@ -721,6 +722,14 @@ export class PostgresStore implements Store {
       counts[String(r.status) as JobStatus] = Number(r.n);
     }
     return counts;
+  }
+
+  async countJobsBySystem(): Promise<JobCountBySystem[]> {
+    return (await this.rows(COUNT_BY_SYSTEM_SQL)).map((r) => ({
+      system: String(r.system),
+      status: String(r.status) as JobStatus,
+      count: Number(r.n),
+    }));
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {

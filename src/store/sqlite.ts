@@ -80,6 +80,7 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
+import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
 import {
   consoleSessionFromRow,
@@ -673,6 +674,16 @@ export class SqliteStore implements Store {
       }
       return counts;
     });
+  }
+
+  async countJobsBySystem(): Promise<JobCountBySystem[]> {
+    return this.read(() =>
+      (this.sql(COUNT_BY_SYSTEM_SQL).all() as Row[]).map((r) => ({
+        system: String(r.system),
+        status: String(r.status) as JobStatus,
+        count: Number(r.n),
+      })),
+    );
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 import type { RerunDebt } from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { JobCountBySystem } from './job-counts.js';
 import type { WriteResult } from '../routing/ports.js';
 
 /**
@@ -355,6 +356,8 @@ export interface Store {
    */
   dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean>;
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
+  /** Jobs per system and status (one index-only pass on outbox_jobs_due): the console's table. */
+  countJobsBySystem(): Promise<JobCountBySystem[]>;
   /** createdAt of the oldest job still waiting (pending or in-flight). */
   oldestWaitingCreatedAt(): Promise<number | undefined>;
 

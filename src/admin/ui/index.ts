@@ -12,7 +12,7 @@ import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi, type ApiAnswer 
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
-import { confirmBody, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import { confirmBody, DEAD_SHOWN, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
 import {
   failedPage,
   formRefusedPage,
@@ -483,30 +483,25 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       status: STATES.some((s) => s.status === str(q.status)) ? str(q.status) : undefined,
       system: str(q.system) || undefined,
     };
-    const lists = await Promise.all(STATES.map((s) => a.get(`/admin/outbox/jobs?status=${s.status}&limit=1000`)));
-    // one page of the list; one job more tells whether a next page exists
+    // counts from the store (by system and status), the oldest waiting job, the first dead letters,
+    // and one page of the list: a few small reads, whatever the size of the queue
     const offset = Math.min(Math.max(0, Math.floor(Number(q.offset) || 0)), 10_000_000);
-    const listed = await a.get(
-      `/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: JOB_PAGE + 1, offset })}`,
-    );
+    const [counted, oldest, dead, listed] = await Promise.all([
+      a.get('/admin/outbox/counts'),
+      a.get('/admin/outbox/jobs?status=pending&limit=1'),
+      a.get(`/admin/outbox/jobs?status=dead&limit=${DEAD_SHOWN}`),
+      // one job more tells whether a next page exists
+      a.get(
+        `/admin/outbox/jobs${query({ status: filters.status, system: filters.system, limit: JOB_PAGE + 1, offset })}`,
+      ),
+    ]);
     const page = (listed.body?.jobs ?? []) as JobSummary[];
-    const bySystem = new Map<string, Record<string, number>>();
-    let capped = false;
-    STATES.forEach((s, i) => {
-      const jobs = (lists[i].body?.jobs ?? []) as JobSummary[];
-      if (jobs.length >= 1000) capped = true;
-      for (const j of jobs) {
-        const row = bySystem.get(j.system) ?? {};
-        row[s.status] = (row[s.status] ?? 0) + 1;
-        bySystem.set(j.system, row);
-      }
-    });
+    const bySystem = new Map(Object.entries((counted.body?.bySystem ?? {}) as Record<string, Record<string, number>>));
     const data: OutboxData = {
-      counts: lists[0].body?.counts ?? {},
+      counts: counted.body?.counts ?? {},
       bySystem,
-      capped,
-      oldestWaiting: (lists[0].body?.jobs as JobSummary[] | undefined)?.[0],
-      dead: (lists[2].body?.jobs ?? []) as JobSummary[],
+      oldestWaiting: (oldest.body?.jobs as JobSummary[] | undefined)?.[0],
+      dead: (dead.body?.jobs ?? []) as JobSummary[],
       listed: page.slice(0, JOB_PAGE),
       page: { offset, size: JOB_PAGE, more: page.length > JOB_PAGE },
       filters,

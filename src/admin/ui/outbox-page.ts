@@ -16,11 +16,13 @@ export const STATES: { status: JobStatus; label: string }[] = [
 /** Jobs per page of the list (the admin API's offset pages through the rest). */
 export const JOB_PAGE = 100;
 
+/** Dead letters listed at the top; the rest are a click away (the list filtered to dead). */
+export const DEAD_SHOWN = 50;
+
 export interface OutboxData {
   counts: Record<string, number>;
-  /** Jobs per system and state (capped by what one listing returns: `capped`). */
+  /** Jobs per system and state: every job, counted by the store. */
   bySystem: Map<string, Record<string, number>>;
-  capped: boolean;
   oldestWaiting?: JobSummary;
   dead: JobSummary[];
   listed: JobSummary[];
@@ -60,7 +62,7 @@ export function outboxBody(d: OutboxData): Html {
   return html`<h1>Outbox</h1>
 <section aria-label="Jobs by state"><div class="tiles">${tiles}</div>${oldest}</section>
 <h2>By system</h2>
-<table><caption class="muted">${d.capped ? 'Counts per system are from the first 1,000 jobs of each state.' : 'Jobs per system and state.'}</caption>
+<table><caption class="muted">Jobs per system and state.</caption>
 <thead><tr><th scope="col">System</th>${STATES.map((s) => html`<th scope="col">${s.label}</th>`)}</tr></thead>
 <tbody>${systems.map((sys) => html`<tr><th scope="row">${sys}</th>${STATES.map((s) => html`<td><a href="${UI_PREFIX}/outbox${query({ system: sys, status: s.status })}">${count(d.bySystem.get(sys)?.[s.status] ?? 0)}</a></td>`)}</tr>`)}</tbody></table>
 <h2 id="dead-title">Dead letters</h2>
@@ -75,6 +77,7 @@ ${
       )}</tbody></table>`
     : html`<p data-testid="no-dead">No dead letters.</p>`
 }
+${(d.counts.dead ?? 0) > d.dead.length ? html`<p data-testid="more-dead">The ${count(d.dead.length)} oldest of ${count(d.counts.dead ?? 0)} dead letters are shown: <a href="${UI_PREFIX}/outbox${query({ status: 'dead' })}#list-title">list every dead letter</a>.</p>` : ''}
 <h2 id="list-title">Jobs</h2>
 <form class="filters" method="get" action="${UI_PREFIX}/outbox" aria-label="Job filters">
   <div><label for="o-status">State</label><select id="o-status" name="status">${opt('', 'Any state', d.filters.status)}${STATES.map((s) => opt(s.status, s.label, d.filters.status))}</select></div>
