@@ -20,6 +20,11 @@ export interface MfrSandboxOptions {
   history?: boolean;
   /** What `_history` answers when history is off (default 405). */
   historyOffStatus?: 404 | 405;
+  /**
+   * A DELETE's history entry: `full` (default, as HAPI: etag and lastModified), `bare` (a
+   * response with only its status, as some servers send it: placed in time by its neighbours).
+   */
+  deleteEntries?: 'full' | 'bare';
   /** Default `_count` (default 20, HAPI's default page size). */
   pageSize?: number;
   /** Credentials the directory accepts; false = no auth. Default: DEFAULT_MFR_AUTH. */
@@ -239,8 +244,9 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
     request: { method: v.method, url: v.method === 'POST' ? v.type : `${v.type}/${v.id}` },
     response: {
       status: v.method === 'POST' ? '201 Created' : v.method === 'DELETE' ? '204 No Content' : '200 OK',
-      etag: `W/"${v.versionId}"`,
-      lastModified: v.lastUpdated,
+      ...(v.method === 'DELETE' && options.deleteEntries === 'bare'
+        ? {}
+        : { etag: `W/"${v.versionId}"`, lastModified: v.lastUpdated }),
     },
   });
 

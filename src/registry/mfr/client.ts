@@ -9,7 +9,7 @@ import { AreaDirectory } from './area-paths.js';
 import { readBundle, type BundlePage } from './bundle.js';
 import { REGISTRY, decodeRegistryError, makeRegistryError } from './errors.js';
 import { historyFeed, lastUpdatedFeed, readAllPages, type PageReader } from './feed.js';
-import { recordOf } from './record.js';
+import { historyEntryOf, recordOf } from './record.js';
 import { registrySettingsFrom, type RegistrySettings } from './settings.js';
 import type { RegistryClient, RegistryPage, RegistryRecord } from './types.js';
 
@@ -98,14 +98,8 @@ export function createRegistryClient(
 
   const reader: PageReader = {
     get: page,
-    records: (p, fallback) => {
-      const out: RegistryRecord[] = [];
-      for (const e of p.entries) {
-        const r = recordOf(e, current.identifierSystem, out[out.length - 1]?.lastUpdated ?? fallback);
-        if (r) out.push(r);
-      }
-      return out;
-    },
+    records: (p) => p.entries.map((e) => recordOf(e, current.identifierSystem)).filter((r) => !!r),
+    historyEntries: (p) => p.entries.map((e) => historyEntryOf(e, current.identifierSystem)).filter((r) => !!r),
     get pageSize() {
       return current.pageSize;
     },

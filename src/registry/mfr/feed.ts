@@ -2,6 +2,7 @@ import type { Query } from '../../upstream/http.js';
 import { malformedAnswer } from '../../upstream/errors.js';
 import { REGISTRY, makeRegistryError } from './errors.js';
 import type { BundlePage } from './bundle.js';
+import { isUndated, type HistoryEntry } from './record.js';
 import type { RegistryRecord } from './types.js';
 
 /**
@@ -24,7 +25,10 @@ import type { RegistryRecord } from './types.js';
 export interface PageReader {
   /** GET a path under the base (with `query`, or a `next` link's own query). */
   get(path: string, query?: Query): Promise<BundlePage>;
-  records(page: BundlePage, fallbackInstant?: string): RegistryRecord[];
+  /** A search page's records. */
+  records(page: BundlePage): RegistryRecord[];
+  /** A history page's entries, deletions without response.lastModified among them. */
+  historyEntries(page: BundlePage): HistoryEntry[];
   pageSize: number;
 }
 
@@ -61,19 +65,62 @@ export async function readAllPages(reader: PageReader, path: string, query: Quer
 
 /** Records in time order: oldest first, versions of one Location by versionId when instants tie. */
 export function inTimeOrder(records: RegistryRecord[]): RegistryRecord[] {
-  const list = [...records];
-  // a newest-first answer reversed keeps each Location's versions in order before the stable sort
-  if (list.length > 1 && instant(list[0].lastUpdated) > instant(list[list.length - 1].lastUpdated)) list.reverse();
-  return list
+  return versionsInOrder(byInstant(newestFirst(records) ? [...records].reverse() : records));
+}
+
+/**
+ * Whether an answer lists newest first: by its first and last instants, else (all at one instant)
+ * by the versionIds of a Location listed twice, else as FHIR orders history (newest first).
+ */
+function newestFirst(entries: HistoryEntry[]): boolean {
+  const dated = entries.filter((e): e is RegistryRecord => !isUndated(e));
+  if (dated.length > 1) {
+    const d = instant(dated[0].lastUpdated) - instant(dated[dated.length - 1].lastUpdated);
+    if (d !== 0) return d > 0;
+  }
+  const firstRank = new Map<string, number>();
+  for (const e of entries) {
+    const rank = rankOf(e);
+    if (rank === undefined) continue;
+    const seen = firstRank.get(e.id);
+    if (seen === undefined) firstRank.set(e.id, rank);
+    else if (seen !== rank) return rank < seen;
+  }
+  return true;
+}
+
+/** A numeric versionId (an etag's for a deletion), the order of one Location's versions. */
+function rankOf(e: HistoryEntry): number | undefined {
+  return e.version !== undefined && /^\d+$/.test(e.version) ? Number(e.version) : undefined;
+}
+
+/** Stable: records at one instant keep the order they are in. */
+function byInstant(records: RegistryRecord[]): RegistryRecord[] {
+  return records
     .map((r, i) => ({ r, i }))
-    .sort((a, b) => {
-      const d = instant(a.r.lastUpdated) - instant(b.r.lastUpdated);
-      if (d !== 0) return d;
-      if (a.r.id === b.r.id && /^\d+$/.test(a.r.version) && /^\d+$/.test(b.r.version))
-        return Number(a.r.version) - Number(b.r.version);
-      return a.i - b.i;
-    })
+    .sort((a, b) => instant(a.r.lastUpdated) - instant(b.r.lastUpdated) || a.i - b.i)
     .map((x) => x.r);
+}
+
+/**
+ * Within each run of records at one instant, each Location's numbered versions in versionId order,
+ * in the places its versions hold (other Locations', and unnumbered ones, stay where they are).
+ */
+function versionsInOrder(records: RegistryRecord[]): RegistryRecord[] {
+  const out = [...records];
+  for (let start = 0; start < out.length;) {
+    let end = start + 1;
+    while (end < out.length && instant(out[end].lastUpdated) === instant(out[start].lastUpdated)) end++;
+    const slots = new Map<string, number[]>();
+    for (let i = start; i < end; i++)
+      if (rankOf(out[i]) !== undefined) slots.set(out[i].id, [...(slots.get(out[i].id) ?? []), i]);
+    for (const places of slots.values()) {
+      const ordered = places.map((i) => out[i]).sort((a, b) => rankOf(a)! - rankOf(b)!);
+      places.forEach((place, k) => (out[place] = ordered[k]));
+    }
+    start = end;
+  }
+  return out;
 }
 
 function* inBatches(records: RegistryRecord[], size: number): Generator<Batch> {
@@ -83,16 +130,66 @@ function* inBatches(records: RegistryRecord[], size: number): Generator<Batch> {
   }
 }
 
-function historyRecords(reader: PageReader, pages: BundlePage[]): RegistryRecord[] {
+/**
+ * The whole history answer as records, oldest first. A deletion the server gave no
+ * response.lastModified is placed in time by its neighbours once the answer is oldest first: it
+ * happened after the entry before it (whose instant it takes: a cursor from it re-reads rather than
+ * skips), else no earlier than the `_since` mark, else with the entry after it.
+ */
+function historyRecords(reader: PageReader, pages: BundlePage[], since: string | undefined): RegistryRecord[] {
+  const answer = uniqueEntries(pages.flatMap((p) => reader.historyEntries(p)));
+  const oldestFirst = newestFirst(answer) ? [...answer].reverse() : answer;
+  return versionsInOrder(byInstant(placed(withoutRepeatedDeletions(oldestFirst), since)));
+}
+
+const isDeletion = (e: HistoryEntry | undefined) => !!e && (isUndated(e) || (!e.facility && !e.invalid));
+
+/**
+ * A Location cannot be deleted twice with no version between: an undated deletion right after
+ * another deletion of the same Location is that deletion listed twice (pages shifted under the read).
+ */
+function withoutRepeatedDeletions(entries: HistoryEntry[]): HistoryEntry[] {
+  const last = new Map<string, HistoryEntry>();
+  return entries.filter((e) => {
+    const repeated = isUndated(e) && e.version === undefined && isDeletion(last.get(e.id));
+    last.set(e.id, e);
+    return !repeated;
+  });
+}
+
+function placed(entries: HistoryEntry[], since: string | undefined): RegistryRecord[] {
   const out: RegistryRecord[] = [];
-  // a deletion without lastModified takes the instant of the entry before it in the answer
-  let previous: string | undefined;
-  for (const page of pages)
-    for (const r of reader.records(page, previous)) {
-      out.push(r);
-      previous = r.lastUpdated;
+  const previous = new Map<string, RegistryRecord>();
+  let before: string | undefined;
+  entries.forEach((e, i) => {
+    let r: RegistryRecord;
+    if (!isUndated(e)) r = e;
+    else {
+      const at = before ?? since ?? nextInstant(entries, i);
+      if (at === undefined)
+        throw malformedAnswer(
+          REGISTRY,
+          `history entry deleting Location/${e.id} has no response.lastModified and no entry of the answer dates it: its place in time is unknown`,
+          makeRegistryError,
+        );
+      // without an etag, named after the version it deletes: the same deletion read again is one
+      const prior = previous.get(e.id);
+      const version = e.version ?? (prior ? `${prior.version}+deleted` : `deleted@${at}`);
+      r = { id: e.id, version, lastUpdated: at };
     }
+    if (!isUndated(e)) before = e.lastUpdated;
+    previous.set(r.id, r);
+    out.push(r);
+  });
   return out;
+}
+
+function nextInstant(entries: HistoryEntry[], from: number): string | undefined {
+  for (let i = from + 1; i < entries.length; i++) {
+    const e = entries[i];
+    if (!isUndated(e)) return e.lastUpdated;
+  }
+  return undefined;
 }
 
 export async function* historyFeed(reader: PageReader, cursor: string | undefined, first?: BundlePage) {
@@ -103,7 +200,7 @@ export async function* historyFeed(reader: PageReader, cursor: string | undefine
     pages.push(await reader.get(pages[pages.length - 1].next!));
   }
   assertWhole(pages);
-  yield* inBatches(inTimeOrder(unique(historyRecords(reader, pages))), reader.pageSize);
+  yield* inBatches(historyRecords(reader, pages, cursor), reader.pageSize);
 }
 
 /**
@@ -126,11 +223,16 @@ function assertWhole(pages: BundlePage[]): void {
 
 /**
  * Each version once: offset paging over a newest-first history shifts by one for every change
- * made while it is read, so an entry can come on two pages (never on none).
+ * made while it is read, so an entry can come on two pages (never on none). A deletion with
+ * neither etag nor lastModified has no key: withoutRepeatedDeletions drops its second listing.
  */
-function unique(records: RegistryRecord[]): RegistryRecord[] {
+function uniqueEntries(entries: HistoryEntry[]): HistoryEntry[] {
   const seen = new Set<string>();
-  return records.filter((r) => !seen.has(keyOf(r)) && !!seen.add(keyOf(r)));
+  return entries.filter((e) => {
+    if (e.version === undefined) return true;
+    const key = `${e.id}\u0000${e.version}`;
+    return !seen.has(key) && !!seen.add(key);
+  });
 }
 
 function ascending(records: RegistryRecord[]): boolean {

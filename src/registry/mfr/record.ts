@@ -60,22 +60,46 @@ function malformed(diagnostics: string) {
 }
 
 /**
- * One entry → a record, or undefined for an entry that is not a Location (an included
- * Organization, an OperationOutcome of search mode `outcome`). `fallbackInstant` stands in for a
- * deletion's instant when the server gave no response.lastModified (the entry before it in time).
+ * A DELETE in a history answer that came without response.lastModified: its instant is known only
+ * from its neighbours in the answer (feed.ts places it), its version only from its etag, if any.
  */
-export function recordOf(entry: Json, registrySystem: string, fallbackInstant?: string): RegistryRecord | undefined {
+export interface UndatedDeletion {
+  id: string;
+  /** From response.etag, when the server gave one. */
+  version?: string;
+  undated: true;
+}
+
+export type HistoryEntry = RegistryRecord | UndatedDeletion;
+
+export function isUndated(e: HistoryEntry): e is UndatedDeletion {
+  return 'undated' in e;
+}
+
+/** One entry → a record, refusing a deletion with no instant (a search answer has no neighbours to place it). */
+export function recordOf(entry: Json, registrySystem: string): RegistryRecord | undefined {
+  const r = historyEntryOf(entry, registrySystem);
+  if (r && isUndated(r))
+    throw malformed(
+      `history entry deleting Location/${r.id} has no response.lastModified: its place in time is unknown`,
+    );
+  return r;
+}
+
+/**
+ * One entry → a record, or undefined for an entry that is not a Location (an included
+ * Organization, an OperationOutcome of search mode `outcome`); a deletion without
+ * response.lastModified is an UndatedDeletion.
+ */
+export function historyEntryOf(entry: Json, registrySystem: string): HistoryEntry | undefined {
   const resource = entry?.resource as Json | undefined;
   const method = entry?.request?.method;
   if (method === 'DELETE' || (!resource && entry?.request)) {
     const id = locationIdOf(entry.request?.url) ?? locationIdOf(entry.fullUrl);
     if (!id) return undefined; // a deletion of another resource type
     const etag = typeof entry.response?.etag === 'string' ? ETAG_VERSION.exec(entry.response.etag)?.[1] : undefined;
-    const lastUpdated = entry.response?.lastModified ?? fallbackInstant;
-    if (!lastUpdated)
-      throw malformed(
-        `history entry deleting Location/${id} has no response.lastModified: its place in time is unknown`,
-      );
+    const lastUpdated = entry.response?.lastModified;
+    if (!lastUpdated) return { id, ...(etag ? { version: etag } : {}), undated: true };
     return { id, version: etag ?? String(lastUpdated), lastUpdated: String(lastUpdated) };
   }
   if (resource?.resourceType !== 'Location') return undefined;

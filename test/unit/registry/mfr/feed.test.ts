@@ -10,7 +10,7 @@ import { pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.j
 import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
 import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
 import { locationKind } from '../../../../src/registry/mfr/location-kind.js';
-import { recordOf } from '../../../../src/registry/mfr/record.js';
+import { historyEntryOf, recordOf } from '../../../../src/registry/mfr/record.js';
 import type { RegistryRecord } from '../../../../src/registry/mfr/types.js';
 
 type Json = Record<string, any>;
@@ -33,14 +33,8 @@ function fakeReader(respond: (path: string, query: Json | undefined) => BundlePa
       calls.push(`${path} ${JSON.stringify(query ?? {})}`);
       return respond(path, query);
     },
-    records: (page, fallback) => {
-      const out: RegistryRecord[] = [];
-      for (const e of page.entries) {
-        const r = recordOf(e, SYSTEM, out[out.length - 1]?.lastUpdated ?? fallback);
-        if (r) out.push(r);
-      }
-      return out;
-    },
+    records: (page) => page.entries.map((e) => recordOf(e, SYSTEM)).filter((r) => !!r),
+    historyEntries: (page) => page.entries.map((e) => historyEntryOf(e, SYSTEM)).filter((r) => !!r),
   };
   return { reader, calls };
 }
@@ -95,10 +89,88 @@ t.test('history: newest first in, oldest first out; versions of one Location in 
   );
   const deletion = records.find((r) => r.id === 'c' && r.version === '2')!;
   t.notOk(deletion.facility, 'the deletion has no facility');
-  t.equal(deletion.lastUpdated, at(3), 'a deletion without lastModified takes the instant of the entry before it');
+  t.equal(
+    deletion.lastUpdated,
+    at(2),
+    'a deletion without lastModified takes the instant of the entry before it in time (after it in the answer)',
+  );
   t.same(
     batches.map((b) => b.cursor),
-    [at(1), at(3), at(3)],
+    [at(1), at(2), at(3)],
+  );
+});
+
+/**
+ * A facility re-created and deleted again: v1, DELETE (v2), v3 (re-created), DELETE (v4), the
+ * deletions without response.lastModified (with or without an etag), the history listed newest
+ * first (FHIR) or oldest first, at four instants or all at one. Whatever the answer, the versions
+ * come out in the order they were made, so the facility ends closed; without the last DELETE, open.
+ */
+t.test('history: re-create + delete pairs without lastModified, in every order the answer may come', async (t) => {
+  const made = (instants: number[], etags: boolean, last = 4) =>
+    [
+      { resource: location('x', 1, at(instants[0]), 'X') },
+      { request: { method: 'DELETE', url: 'Location/x' }, ...(etags ? { response: { etag: 'W/"2"' } } : {}) },
+      { resource: location('x', 3, at(instants[2]), 'X again') },
+      { request: { method: 'DELETE', url: 'Location/x' }, ...(etags ? { response: { etag: 'W/"4"' } } : {}) },
+    ].slice(0, last);
+  const kinds = (records: RegistryRecord[]) => records.map((r) => (r.facility ? r.version : 'deleted'));
+  for (const instants of [
+    [1, 2, 3, 4],
+    [5, 5, 5, 5],
+  ])
+    for (const etags of [true, false])
+      for (const last of [4, 3])
+        for (const newestFirst of [true, false]) {
+          const entries = made(instants, etags, last);
+          const answer = newestFirst ? [...entries].reverse() : entries;
+          const { reader } = fakeReader(() => ({ entries: answer }), 10);
+          const records = (await collect(historyFeed(reader, undefined))).flatMap((b) => b.records);
+          const what = `${instants[0] === instants[3] ? 'one instant' : 'four instants'}, ${etags ? 'etags' : 'no etag'}, ${newestFirst ? 'newest' : 'oldest'} first`;
+          t.same(kinds(records), ['1', 'deleted', '3', 'deleted'].slice(0, last), `${what}: in the order made`);
+          t.ok(
+            records.every((r, i) => i === 0 || Date.parse(r.lastUpdated) >= Date.parse(records[i - 1].lastUpdated)),
+            `${what}: instants never go back`,
+          );
+          t.equal(new Set(records.map((r) => r.version)).size, records.length, `${what}: each version its own key`);
+        }
+});
+
+t.test('history: an undated deletion at either end of the answer is placed, not refused', async (t) => {
+  const del = { request: { method: 'DELETE', url: 'Location/y' } };
+  // newest first, the deletion the newest change: it happened after y@1, at(4) or later
+  const newest = fakeReader(() => ({ entries: [del, { resource: location('y', 1, at(4)) }] }));
+  const records = (await collect(historyFeed(newest.reader, undefined))).flatMap((b) => b.records);
+  t.same(
+    records.map((r) => [r.version, r.lastUpdated]),
+    [
+      ['1', at(4)],
+      ['1+deleted', at(4)],
+    ],
+  );
+  // the only entry since the mark: no earlier than the mark
+  const alone = fakeReader(() => ({ entries: [del] }));
+  const [batch] = await collect(historyFeed(alone.reader, at(9)));
+  t.same(batch.records, [{ id: 'y', version: `deleted@${at(9)}`, lastUpdated: at(9) }]);
+  t.equal(batch.cursor, at(9), 'the mark does not move back');
+  // nothing dates it at all
+  const undatable = fakeReader(() => ({ entries: [del] }));
+  await t.rejects(collect(historyFeed(undatable.reader, undefined)), {
+    message: /deleting Location\/y has no response.lastModified and no entry of the answer dates it/,
+  });
+});
+
+t.test('history: an undated deletion without an etag listed twice by shifted pages is one deletion', async (t) => {
+  const del = { request: { method: 'DELETE', url: 'Location/z' } };
+  const pages: BundlePage[] = [
+    { entries: [{ resource: location('w', 1, at(6)) }, del], next: '/p2' },
+    { entries: [del, { resource: location('z', 1, at(2)) }] },
+  ];
+  const { reader } = fakeReader((path) => (path === '/p2' ? pages[1] : pages[0]), 2);
+  const records = (await collect(historyFeed(reader, undefined))).flatMap((b) => b.records);
+  t.same(
+    records.map((r) => `${r.id}@${r.version}`),
+    ['z@1', 'z@1+deleted', 'w@1'],
   );
 });
 
