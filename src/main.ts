@@ -12,7 +12,7 @@ import openhimPlugin from './openhim/plugin.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
-import { createTransactionReporter, type UpdateAnswer } from './openhim/transaction-update-sweep.js';
+import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
@@ -23,7 +23,6 @@ import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
 import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
-import type { OutboxJob } from './store/types.js';
 import { createRoutingServices } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
@@ -87,11 +86,11 @@ export function applyOutboxSettings(options: Outbox['options'], s: Settings): vo
  * (~165 ms of CPU, issue 18), which start-up need not pay before /health; the reporter calls it
  * only for a job whose end recorded an update owed.
  */
-function lazyTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<UpdateAnswer> {
-  let updater: Promise<(job: OutboxJob) => Promise<UpdateAnswer>> | undefined;
-  return async (job) => {
+function lazyTransactionUpdater(opts: TransactionUpdaterOptions): SendTransactionUpdate {
+  let updater: Promise<SendTransactionUpdate> | undefined;
+  return async (job, send) => {
     updater ??= import('./openhim/transaction-updates.js').then((m) => m.createTransactionUpdater(opts));
-    return (await updater)(job);
+    return (await updater)(job, send);
   };
 }
 

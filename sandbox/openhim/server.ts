@@ -50,6 +50,8 @@ export interface OpenHimSandboxState {
   unavailable: boolean;
   /** Bodies of PUT /transactions/:id by transaction id, oldest first (async completion, §2). */
   transactionUpdates: Map<string, Record<string, unknown>[]>;
+  /** How long each PUT /transactions/:id waits before it is answered (a slow core); 0 by default. */
+  updateDelayMs: number;
 }
 
 export interface OpenHimSandbox {
@@ -113,6 +115,7 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     calls: [],
     unavailable: false,
     transactionUpdates: new Map(),
+    updateDelayMs: 0,
   };
   const app = Fastify({ logger: false });
 
@@ -142,6 +145,7 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
   app.put<{ Params: { id: string } }>('/transactions/:id', async (request, reply) => {
     const body = request.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return text(reply, 400, 'Could not update transaction: no body');
+    if (state.updateDelayMs > 0) await new Promise((r) => setTimeout(r, state.updateDelayMs));
     const list = state.transactionUpdates.get(request.params.id) ?? [];
     list.push(body);
     state.transactionUpdates.set(request.params.id, list);

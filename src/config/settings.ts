@@ -357,7 +357,7 @@ export const settingDefs: SettingDef[] = [
     min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
-      'How long a transaction update being sent is held from other senders; also how long the process that ended the job has to send it before a sweep may',
+      'How long a transaction update being sent is held from other senders; also how long the process that ended the job has to send it before a sweep may. A send still unanswered then is cut off and retried later, so two sends of one update never overlap',
     restart: true,
   },
   {

@@ -44,9 +44,15 @@ export interface TransactionUpdateLogger {
   warn(obj: object, msg?: string): void;
 }
 
+/** One send of `job`'s transaction: built from `jobs` (all of it), cut off at `until` (epoch ms). */
+export type SendTransactionUpdate = (
+  job: OutboxJob,
+  send: { jobs: OutboxJob[]; until: number },
+) => Promise<UpdateAnswer>;
+
 export interface TransactionReporterOptions {
   store: Store;
-  send: (job: OutboxJob) => Promise<UpdateAnswer>;
+  send: SendTransactionUpdate;
   timings?: Partial<TransactionUpdateTimings>;
   logger?: TransactionUpdateLogger;
   now?: () => number;
@@ -73,7 +79,7 @@ export function retryDelay(failures: number, t: Pick<TransactionUpdateTimings, '
  * sweep's own records leave it alone), so a debt is given up a fixed time after OpenHIM was due.
  */
 export function debtAfter(
-  job: OutboxJob,
+  job: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'>,
   answer: UpdateAnswer,
   now: number,
   t: TransactionUpdateTimings,
@@ -100,16 +106,29 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
   let running: Promise<unknown> | undefined;
   let stopped = false;
 
-  /** One send of `job`'s owed update to job.transactionId, its answer recorded by `settle`. */
-  async function sendOwed(job: OutboxJob, settle: (end: TransactionUpdateEnd) => Promise<boolean>): Promise<void> {
+  /**
+   * One send of `job`'s owed update to job.transactionId, built from `jobs`, its answer recorded by
+   * `settle`. It ends by `until`, when its debt may be claimed again (the sweep's claim, or the
+   * grace the job's end gave its own process): a send that outlived it could run beside a sweep's.
+   * `basis` stands for the debts answered: the latest end (the give-up age) and most sends so far.
+   */
+  async function sendOwed(
+    job: OutboxJob,
+    jobs: OutboxJob[],
+    until: number,
+    settle: (end: TransactionUpdateEnd) => Promise<boolean>,
+    basis: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'> = job,
+  ): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
-    const answer = await opts.send(job);
-    const end = debtAfter(job, answer, now(), t);
+    if (until <= now()) return; // too late to send before a sweep may: the sweep sends it
+    const answer = await opts.send(job, { jobs, until });
+    const end = debtAfter(basis, answer, now(), t);
     const recorded = await settle(end);
     const about = {
       jobId: job.id,
       transactionId: job.transactionId,
-      attempts: (job.transactionUpdate.attempts ?? 0) + 1,
+      ...(jobs.length > 1 ? { jobs: jobs.length } : {}),
+      attempts: (basis.transactionUpdate?.attempts ?? 0) + 1,
     };
     if (!recorded || end.state === 'sent') return;
     if (end.state === 'owed')
@@ -117,36 +136,76 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     else opts.logger?.warn({ ...about, reason: end.error }, `OpenHIM transaction update ${end.state}`);
   }
 
+  /**
+   * The update of `job`'s whole transaction, once every job of it has settled (until then the last
+   * one to settle sends it, or a sweep): sent once for all of them, their debts settled together.
+   */
+  async function sendTransaction(job: OutboxJob, until: (owed: OutboxJob[]) => number): Promise<void> {
+    if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
+    const transactionId = job.transactionId;
+    const jobs = await opts.store.jobsOfTransaction(transactionId);
+    if (jobs.some((j) => j.status === 'pending' || j.status === 'in-flight')) return;
+    const owed = jobs.filter((j) => j.transactionUpdate?.state === 'owed');
+    if (owed.length === 0) return; // another process sent it meanwhile
+    const lastEnd = Math.max(...jobs.map((j) => j.updatedAt));
+    const basis = {
+      updatedAt: Math.max(...owed.map((j) => j.updatedAt)),
+      transactionUpdate: {
+        state: 'owed' as const,
+        attempts: Math.max(...owed.map((j) => j.transactionUpdate?.attempts ?? 0)),
+      },
+    };
+    await sendOwed(
+      owed[0],
+      jobs,
+      until(owed),
+      async (end) => (await opts.store.settleTransactionUpdates(transactionId, end, lastEnd)) > 0,
+      basis,
+    );
+  }
+
+  /** The job's end owes an update: sent now, before the grace its end gave this process runs out. */
   function report(job: OutboxJob): Promise<void> {
-    return sendOwed(job, (end) => opts.store.settleTransactionUpdate(job.id, end));
+    // the earliest debt of the transaction is the first a sweep may take
+    return sendTransaction(job, (owed) => Math.min(...owed.map((j) => j.transactionUpdate?.dueAt ?? 0)));
   }
 
   /** A rerun's debt: the claimed job carries the rerun's transaction id (Store.claimRerunUpdates). */
-  function reportRerun(job: OutboxJob): Promise<void> {
-    return sendOwed(job, (end) => opts.store.settleRerunUpdate(job.id, job.transactionId!, end));
+  function reportRerun(job: OutboxJob, claimUntil: number): Promise<void> {
+    return sendOwed(job, [job], claimUntil, (end) => opts.store.settleRerunUpdate(job.id, job.transactionId!, end));
   }
 
   /** Claims and sends one batch of one kind of debt; returns how many it claimed. */
   async function sweepBatch(
-    claim: (at: number) => Promise<OutboxJob[]>,
-    send: (job: OutboxJob) => Promise<void>,
+    claim: (at: number, until: number) => Promise<OutboxJob[]>,
+    send: (jobs: OutboxJob[], until: number) => Promise<void>[],
   ): Promise<number> {
-    const jobs = await claim(now());
+    const at = now();
+    const until = at + t.claimMs;
+    const jobs = await claim(at, until);
     // one failing send must not hold the others back: each records its own answer
-    const results = await Promise.allSettled(jobs.map((job) => send(job)));
+    const results = await Promise.allSettled(send(jobs, until));
     for (const r of results)
       if (r.status === 'rejected')
         opts.logger?.warn({ err: describe(r.reason) }, 'OpenHIM transaction update sweep: a send failed');
     return jobs.length;
   }
 
+  /** One send per transaction among the claimed debts (a Bundle's jobs may be claimed together). */
+  function sendClaimed(jobs: OutboxJob[], until: number): Promise<void>[] {
+    const firstOfEach = new Map<string, OutboxJob>();
+    for (const job of jobs) if (!firstOfEach.has(job.transactionId!)) firstOfEach.set(job.transactionId!, job);
+    return [...firstOfEach.values()].map((job) => sendTransaction(job, () => until));
+  }
+
   async function sweepOnce(): Promise<number> {
     let handled = 0;
-    const claimOwn = (at: number) => opts.store.claimTransactionUpdates(at, batch, at + t.claimMs);
-    const claimReruns = (at: number) => opts.store.claimRerunUpdates(at, batch, at + t.claimMs);
+    const claimOwn = (at: number, until: number) => opts.store.claimTransactionUpdates(at, batch, until);
+    const claimReruns = (at: number, until: number) => opts.store.claimRerunUpdates(at, batch, until);
+    const sendReruns = (jobs: OutboxJob[], until: number) => jobs.map((job) => reportRerun(job, until));
     for (;;) {
-      const own = await sweepBatch(claimOwn, report);
-      const reruns = await sweepBatch(claimReruns, reportRerun);
+      const own = await sweepBatch(claimOwn, sendClaimed);
+      const reruns = await sweepBatch(claimReruns, sendReruns);
       handled += own + reruns;
       if ((own < batch && reruns < batch) || stopped) return handled;
     }

@@ -16,7 +16,7 @@ import { reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
-import { buildOpenHimEnvelope } from './envelope.js';
+import { buildOpenHimEnvelope, mediatorStatusFor, type MediatorStatus } from './envelope.js';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
 
 export interface TransactionUpdaterOptions {
@@ -65,8 +65,56 @@ export function finalResponseOf(job: OutboxJob): { status: number; body: unknown
   };
 }
 
-/** Sends one job's final state to its OpenHIM transaction once, and says how OpenHIM answered. */
-export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job: OutboxJob) => Promise<UpdateAnswer> {
+const STATUS_TEXT: Record<number, string> = { 201: '201 Created' };
+
+/** One job's final answer as an entry of a transaction-response Bundle (FHIR http.html#transaction-response). */
+function responseEntryOf(job: OutboxJob): object {
+  const final = finalResponseOf(job);
+  return { response: { status: STATUS_TEXT[final.status] ?? String(final.status), outcome: final.body } };
+}
+
+/**
+ * The final state of a whole OpenHIM transaction: one job's answer alone, or, for a transaction
+ * that became several jobs (a FHIR transaction or batch Bundle, a write fanned out to secondary
+ * systems), a transaction-response Bundle with each write's final answer, and the status OpenHIM
+ * gives such a whole (core's model/transactions.js): every write delivered → Successful; none →
+ * Failed when one was given up or failed on our side (5xx), else Completed (the upstreams refused
+ * them, 4xx); some of each → Completed with error(s). One PUT per job instead would each overwrite
+ * the status and response, leaving whichever settled last.
+ */
+export function finalTransactionResponseOf(jobs: OutboxJob[]): {
+  status: number;
+  mediatorStatus: MediatorStatus;
+  body: unknown;
+} {
+  if (jobs.length === 1) {
+    const final = finalResponseOf(jobs[0]);
+    return { ...final, mediatorStatus: mediatorStatusFor(final.status) };
+  }
+  const finals = jobs.map(finalResponseOf);
+  const failed = finals.filter((f) => f.status >= 300);
+  const body = { resourceType: 'Bundle', type: 'transaction-response', entry: jobs.map(responseEntryOf) };
+  if (failed.length === 0) return { status: 200, mediatorStatus: 'Successful', body };
+  if (failed.length < finals.length) return { status: 200, mediatorStatus: 'Completed with error(s)', body };
+  const worst = failed.find((f) => f.status >= 500) ?? failed[0];
+  return { status: worst.status, mediatorStatus: worst.status >= 500 ? 'Failed' : 'Completed', body };
+}
+
+/** What one send carries beyond the job that owes it. */
+export interface TransactionUpdateSend {
+  /** Every job of the job's transaction (default: the job alone): the update is built from all. */
+  jobs?: OutboxJob[];
+  /**
+   * When the debt may be claimed again (epoch ms; transaction-update-sweep.ts): the request is cut
+   * off then, and not made at all once it has passed.
+   */
+  until?: number;
+}
+
+/** Sends one transaction's final state to OpenHIM once, and says how OpenHIM answered. */
+export function createTransactionUpdater(
+  opts: TransactionUpdaterOptions,
+): (job: OutboxJob, send?: TransactionUpdateSend) => Promise<UpdateAnswer> {
   // one pooled agent per TLS policy: openhim.trustSelfSigned can change live (OpenHIM config push)
   let pool: { trustSelfSigned: boolean; agent: Agent } | undefined;
   const agentFor = (trustSelfSigned: boolean): Agent => {
@@ -77,15 +125,18 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
     return pool.agent;
   };
   const redactor = () => opts.redactor ?? processRedactor;
-  return async (job) => {
+  // loaded now, not inside the first send's time (which ends with its claim)
+  void mediatorUtils().catch(() => undefined);
+  return async (job, send = {}) => {
     const s = opts.settings();
     const apiUrl = s['openhim.apiUrl'];
     if (!job.transactionId) return { kind: 'refused', reason: 'the job has no OpenHIM transaction id' };
     if (typeof apiUrl !== 'string' || !apiUrl) return { kind: 'retry', reason: 'openhim.apiUrl is not set' };
     const agent = agentFor(s['openhim.trustSelfSigned'] === true);
-    const final = finalResponseOf(job);
+    const final = finalTransactionResponseOf(send.jobs ?? [job]);
     const envelope = buildOpenHimEnvelope({
       urn: opts.urn,
+      status: final.mediatorStatus,
       response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
       secretValues: opts.secretValues(),
       redactor: opts.redactor,
@@ -98,6 +149,8 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
     // the last step before the bytes leave: a stored error written before a secret was known is masked too
     const body = redactor().redact(JSON.stringify({ status: envelope.status, response: envelope.response }));
     let status: number;
+    const left = send.until === undefined ? undefined : send.until - Date.now();
+    if (left !== undefined && left <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
     try {
       const res = await request(url, {
         method: 'PUT',
@@ -106,6 +159,7 @@ export function createTransactionUpdater(opts: TransactionUpdaterOptions): (job:
         body,
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
+        signal: left === undefined ? undefined : AbortSignal.timeout(left),
       });
       await res.body.dump();
       status = res.statusCode;

@@ -517,8 +517,12 @@ export class Outbox {
 
   /** A final outcome the client has not seen yet goes to onSettled (OpenHIM's transaction update). */
   private async reportSettled(job: OutboxJob, outcome: FirstOutcome): Promise<void> {
-    const early = this.answeredEarly.delete(job.id);
     const final = outcome.kind !== 'queued' || outcome.status === 'dead';
+    // a retry the worker claimed before this attempt's promise settled is running already, and the
+    // flag is its own now: cleared here, its end would owe OpenHIM nothing (seen: a Bundle's update
+    // built without the job's end, because that end recorded no debt)
+    if (!final && this.running.has(job.id)) return;
+    const early = this.answeredEarly.delete(job.id);
     if (!final || !early) return;
     try {
       const stored = await this.store.getJob(job.id);

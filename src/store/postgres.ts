@@ -1,8 +1,19 @@
-import { PG_CLAIM_UPDATES_SQL, SETTLE_UPDATE_SQL, settleUpdateValues } from './transaction-updates.js';
+import {
+  PG_CLAIM_UPDATES_SQL,
+  SETTLE_TRANSACTION_SQL,
+  SETTLE_UPDATE_SQL,
+  TRANSACTION_JOBS_SQL,
+  UPDATE_COUNTS_SQL,
+  settleTransactionValues,
+  settleUpdateValues,
+  updateCountsOf,
+} from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
 import pg from 'pg';
 import {
   DROP_RERUNS_SQL,
+  RERUN_UPDATES_OF_JOB_SQL,
+  rerunUpdateFromRow,
   OWE_RERUN_UPDATE_SQL,
   PG_CLAIM_RERUNS_SQL,
   RERUN_DEBT_STATE_SQL,
@@ -51,6 +62,8 @@ import type {
   Store,
   JobOutcome,
   TransactionUpdateEnd,
+  TransactionUpdateCounts,
+  RerunUpdate,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -660,6 +673,23 @@ export class PostgresStore implements Store {
   async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
     const r = await this.pool.query(SETTLE_RERUN_SQL, settleRerunValues(jobId, transactionId, end));
     return (r.rowCount ?? 0) > 0;
+  }
+
+  async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
+    return (await this.rows(TRANSACTION_JOBS_SQL, [transactionId])).map(jobFromRow);
+  }
+
+  async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
+    const r = await this.pool.query(SETTLE_TRANSACTION_SQL, settleTransactionValues(transactionId, end, readUpTo));
+    return r.rowCount ?? 0;
+  }
+
+  async countTransactionUpdates(): Promise<TransactionUpdateCounts> {
+    return updateCountsOf(await this.rows(UPDATE_COUNTS_SQL, []));
+  }
+
+  async listRerunUpdates(jobId: string): Promise<RerunUpdate[]> {
+    return (await this.rows(RERUN_UPDATES_OF_JOB_SQL, [jobId])).map(rerunUpdateFromRow);
   }
 
   async rescheduleJob(

@@ -1,5 +1,5 @@
 import type { Migration } from './migrations.js';
-import type { TransactionUpdateEnd } from './types.js';
+import type { RerunUpdate, TransactionUpdateEnd } from './types.js';
 
 /**
  * v17: the OpenHIM transaction updates a job owes to requests other than the one that created it.
@@ -142,4 +142,18 @@ export const DROP_RERUNS_SQL = 'DELETE FROM openhim_rerun_updates WHERE job_id =
 export function sqlitePositional(sql: string): { sql: string; bind: (values: unknown[]) => unknown[] } {
   const order = [...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
   return { sql: sql.replace(/\$\d+/g, '?'), bind: (values) => order.map((i) => values[i]) };
+}
+
+/** A job's rerun debts, oldest first ($1 job). */
+export const RERUN_UPDATES_OF_JOB_SQL = `SELECT transaction_id, state, due, attempts, error FROM openhim_rerun_updates
+  WHERE job_id = $1 ORDER BY created_at, transaction_id`;
+
+export function rerunUpdateFromRow(r: Record<string, unknown>): RerunUpdate {
+  return {
+    transactionId: String(r.transaction_id),
+    state: String(r.state) as RerunUpdate['state'],
+    ...(r.due != null ? { dueAt: Number(r.due) } : {}),
+    attempts: Number(r.attempts ?? 0),
+    ...(r.error != null ? { lastError: String(r.error) } : {}),
+  };
 }

@@ -3,7 +3,12 @@ import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
   SQLITE_DUE_UPDATES_SQL,
+  SETTLE_TRANSACTION_SQL,
+  TRANSACTION_JOBS_SQL,
+  UPDATE_COUNTS_SQL,
+  settleTransactionValues,
   settleUpdateValues,
+  updateCountsOf,
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
@@ -37,6 +42,8 @@ import {
   SQLITE_CLAIM_RERUN_SQL,
   SQLITE_DUE_RERUNS_SQL,
   SQLITE_RERUN_AS_JOB_SQL,
+  RERUN_UPDATES_OF_JOB_SQL,
+  rerunUpdateFromRow,
   rerunAsJobRow,
   rerunDebtOf,
   settleRerunValues,
@@ -58,6 +65,8 @@ import type {
   Store,
   JobOutcome,
   TransactionUpdateEnd,
+  TransactionUpdateCounts,
+  RerunUpdate,
   JobRun,
   JobRunEnd,
   NewJobRun,
@@ -632,6 +641,25 @@ export class SqliteStore implements Store {
   async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
     const settle = this.sql(SETTLE_RERUN_SQLITE);
     return this.write(() => settle.run(...settleRerunValues(jobId, transactionId, end)).changes > 0);
+  }
+
+  async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
+    return this.read(() => (this.sql(sqliteParams(TRANSACTION_JOBS_SQL)).all(transactionId) as Row[]).map(jobFromRow));
+  }
+
+  async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
+    const settle = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
+    return this.write(() => settle.run(...settleTransactionValues(transactionId, end, readUpTo)).changes);
+  }
+
+  async countTransactionUpdates(): Promise<TransactionUpdateCounts> {
+    return this.read(() => updateCountsOf(this.sql(UPDATE_COUNTS_SQL).all() as Row[]));
+  }
+
+  async listRerunUpdates(jobId: string): Promise<RerunUpdate[]> {
+    return this.read(() =>
+      (this.sql(sqliteParams(RERUN_UPDATES_OF_JOB_SQL)).all(jobId) as Row[]).map(rerunUpdateFromRow),
+    );
   }
 
   async requeueJob(

@@ -1,5 +1,5 @@
 import type { Migration } from './migrations.js';
-import type { TransactionUpdateEnd } from './types.js';
+import type { TransactionUpdateCounts, TransactionUpdateEnd } from './types.js';
 
 /**
  * v16: the OpenHIM transaction update a settled job owes, kept on the job's row. A write answered
@@ -33,10 +33,79 @@ CREATE INDEX outbox_jobs_openhim_owed ON outbox_jobs (openhim_update_due) WHERE 
 export const SQLITE_TRANSACTION_UPDATES = transactionUpdateColumns('INTEGER');
 export const POSTGRES_TRANSACTION_UPDATES = transactionUpdateColumns('BIGINT');
 
-/** The settled jobs whose owed update is due, oldest debt first ($1 now, $2 limit). */
-const DUE = `SELECT id FROM outbox_jobs
-  WHERE openhim_update = 'owed' AND openhim_update_due <= $1 AND status IN ('done', 'rejected', 'dead')
-  ORDER BY openhim_update_due LIMIT $2`;
+/**
+ * v18: the jobs of one OpenHIM transaction, found by its id. A FHIR transaction or batch Bundle
+ * (and a write fanned out to secondary systems) is one OpenHIM transaction and several jobs: its
+ * update is sent once every one of them has settled, built from all of them
+ * (src/openhim/transaction-updates.ts), where one PUT per job would each overwrite the status.
+ * Partial: only jobs routed through OpenHIM carry an id, the rest cost the index nothing.
+ */
+export const TRANSACTION_JOBS_INDEX: Migration = {
+  version: 18,
+  name: 'outbox: jobs by OpenHIM transaction',
+  sql: 'CREATE INDEX outbox_jobs_transaction ON outbox_jobs (transaction_id) WHERE transaction_id IS NOT NULL;',
+};
+
+/** No job of the row's transaction is still to settle (pending or in flight). */
+const SIBLINGS_SETTLED = `NOT EXISTS (SELECT 1 FROM outbox_jobs o
+    WHERE o.transaction_id = j.transaction_id AND o.status IN ('pending', 'in-flight'))`;
+
+/**
+ * The settled jobs whose owed update is due, oldest debt first ($1 now, $2 limit): only once every
+ * job of the same transaction has settled too (the last one's end owes the update as well).
+ */
+const DUE = `SELECT j.id FROM outbox_jobs j
+  WHERE j.openhim_update = 'owed' AND j.openhim_update_due <= $1 AND j.status IN ('done', 'rejected', 'dead')
+    AND ${SIBLINGS_SETTLED}
+  ORDER BY j.openhim_update_due LIMIT $2`;
+
+/** Every job of one OpenHIM transaction, in the order they were accepted ($1 transaction id). */
+export const TRANSACTION_JOBS_SQL = 'SELECT * FROM outbox_jobs WHERE transaction_id = $1 ORDER BY created_at, id';
+
+/**
+ * One send's answer for a whole transaction, applied to its debts still owed that the sent update
+ * was built from ($5: the latest end it read): a job that ended again since (an operator's retry)
+ * keeps its debt, and the next update carries its new end.
+ */
+export const SETTLE_TRANSACTION_SQL = `UPDATE outbox_jobs SET openhim_update = $1, openhim_update_due = $2,
+  openhim_update_error = $3, openhim_update_attempts = openhim_update_attempts + 1
+  WHERE transaction_id = $4 AND openhim_update = 'owed' AND updated_at <= $5`;
+
+export function settleTransactionValues(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): unknown[] {
+  return [
+    end.state,
+    end.state === 'owed' ? end.dueAt : null,
+    end.state === 'sent' ? null : end.error,
+    transactionId,
+    readUpTo,
+  ];
+}
+
+/**
+ * What is owed and what was given up, for /metrics and the console: the jobs' own debts and
+ * reruns' (v17) by state, and the end of the oldest settled job still owing one. Sent ones are
+ * not counted (they are most rows, and nothing is left to do about them).
+ */
+export const UPDATE_COUNTS_SQL = `SELECT openhim_update AS state, COUNT(*) AS n,
+    MIN(CASE WHEN status IN ('done', 'rejected', 'dead') THEN updated_at END) AS oldest
+  FROM outbox_jobs WHERE openhim_update IN ('owed', 'refused', 'abandoned') GROUP BY openhim_update
+  UNION ALL
+  SELECT r.state, COUNT(*), MIN(CASE WHEN j.status IN ('done', 'rejected', 'dead') THEN j.updated_at END)
+  FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id
+  WHERE r.state IN ('owed', 'refused', 'abandoned') GROUP BY r.state`;
+
+export function updateCountsOf(rows: Record<string, unknown>[]): TransactionUpdateCounts {
+  const counts: TransactionUpdateCounts = { owed: 0, refused: 0, abandoned: 0 };
+  for (const r of rows) {
+    const state = String(r.state) as 'owed' | 'refused' | 'abandoned';
+    counts[state] += Number(r.n);
+    if (state === 'owed' && r.oldest != null) {
+      const at = Number(r.oldest);
+      counts.oldestOwedEndedAt = Math.min(counts.oldestOwedEndedAt ?? at, at);
+    }
+  }
+  return counts;
+}
 
 /** SQLite: the due ids, then each claimed (one process owns the file: nothing claims in between). */
 export const SQLITE_DUE_UPDATES_SQL = DUE.replace(/\$\d+/g, '?');
@@ -44,7 +113,7 @@ export const SQLITE_CLAIM_UPDATE_SQL = 'UPDATE outbox_jobs SET openhim_update_du
 
 /** PostgreSQL: claimed in one statement; rows another instance is claiming are skipped ($3 claimed until). */
 export const PG_CLAIM_UPDATES_SQL = `UPDATE outbox_jobs SET openhim_update_due = $3
-  WHERE id IN (${DUE} FOR UPDATE SKIP LOCKED) RETURNING *`;
+  WHERE id IN (${DUE} FOR UPDATE OF j SKIP LOCKED) RETURNING *`;
 
 /**
  * One send's answer, applied only while the update is still owed: a late answer to a send that

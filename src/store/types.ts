@@ -77,6 +77,20 @@ export type TransactionUpdateEnd =
   | { state: 'owed'; dueAt: number; error: string }
   | { state: 'refused' | 'abandoned'; error: string };
 
+/** OpenHIM transaction updates not sent, the jobs' own and reruns' (Store.countTransactionUpdates). */
+export interface TransactionUpdateCounts {
+  owed: number;
+  refused: number;
+  abandoned: number;
+  /** The end of the oldest settled job still owing an update (epoch ms); absent: none. */
+  oldestOwedEndedAt?: number;
+}
+
+/** The update a job owes a rerun of its request (v17), for the admin view. */
+export interface RerunUpdate extends TransactionUpdate {
+  transactionId: string;
+}
+
 /** A job as first recorded: the stored job's fields less the ones only delivery sets. */
 export interface NewJob extends Pick<
   OutboxJob,
@@ -501,6 +515,17 @@ export interface Store {
   claimRerunUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]>;
   /** Record how a send of a rerun's owed update ended; false when it was no longer owed. */
   settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean>;
+  /** Every job of one OpenHIM transaction (v18), in the order they were accepted. */
+  jobsOfTransaction(transactionId: string): Promise<OutboxJob[]>;
+  /**
+   * Record how a send of a whole transaction's update ended, on each of its jobs' debts still owed
+   * whose job ended at or before `readUpTo` (the update was built from those ends); returns how many.
+   */
+  settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number>;
+  /** Updates owed, refused and abandoned (jobs' own and reruns'), for /metrics and the console. */
+  countTransactionUpdates(): Promise<TransactionUpdateCounts>;
+  /** The updates job `jobId` owes or owed to reruns of its request (v17). */
+  listRerunUpdates(jobId: string): Promise<RerunUpdate[]>;
   /** Record one delivery attempt of a job (v11). */
   appendJobAttempt(attempt: JobAttempt): Promise<void>;
   /** A job's attempts, oldest first. */

@@ -40,7 +40,7 @@ function reporterFor(t: Teardown, store: Store, apiUrl: string): TransactionRepo
       urn: 'urn:mediator:test',
       secretValues: () => [DEFAULT_OPENHIM_USER.password],
     }),
-    timings: { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 300 },
+    timings: { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 },
   });
   t.teardown(() => reporter.stop());
   return reporter;

@@ -21,7 +21,7 @@ import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
-const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 300 };
+const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 };
 
 async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
   const openhim = await startOpenHimSandbox({ port: 0 });
@@ -65,7 +65,7 @@ function outboxFor(
     store,
     onSettled: deps.onSettled,
     owesTransactionUpdate: (job) => deps.owes !== false && job.transactionId !== undefined,
-    transactionUpdateGraceMs: 100,
+    transactionUpdateGraceMs: 1_000,
     options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
   });
   let calls = 0;

@@ -1,0 +1,276 @@
+/**
+ * One OpenHIM transaction, several outbox jobs (a FHIR transaction Bundle; a write fanned out to
+ * secondary systems): OpenHIM gets ONE update, once every job has settled, built from all of them
+ * (a transaction-response Bundle of each write's final answer) with the status OpenHIM gives such a
+ * whole. Before, each job owing an update PUT its own, each overwriting the transaction's status
+ * and response: OpenHIM showed whichever settled last. Through the OpenHIM sandbox, on SQLite and
+ * (with TEST_DATABASE_URL) PostgreSQL, including a process that dies between the jobs' ends. Also:
+ * a send never outlives its claim (openhim.updateClaimMs), so a sweep cannot send a debt still
+ * being sent.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import {
+  createTransactionReporter,
+  type TransactionUpdateTimings,
+} from '../../../src/openhim/transaction-update-sweep.js';
+import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import type { DeliveryHandler } from '../../../src/outbox/types.js';
+import { openStore, type Store } from '../../../src/store/index.js';
+import type { OutboxJob } from '../../../src/store/types.js';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 };
+
+/** Sends under way at once in this process, and the most ever. */
+const sends = { now: 0, most: 0 };
+
+function reporterFor(
+  t: Teardown,
+  store: Store,
+  openhim: OpenHimSandbox,
+  timings: Partial<TransactionUpdateTimings> = {},
+) {
+  const updater = createTransactionUpdater({
+    settings: () => ({
+      'openhim.apiUrl': openhim.url,
+      'openhim.username': DEFAULT_OPENHIM_USER.email,
+      'openhim.password': DEFAULT_OPENHIM_USER.password,
+    }),
+    urn: 'urn:mediator:test',
+    secretValues: () => [DEFAULT_OPENHIM_USER.password],
+  });
+  const reporter = createTransactionReporter({
+    store,
+    send: async (job, send) => {
+      sends.most = Math.max(sends.most, ++sends.now);
+      try {
+        return await updater(job, send);
+      } finally {
+        sends.now -= 1;
+      }
+    },
+    timings: { ...TIMINGS, ...timings },
+  });
+  t.teardown(() => reporter.stop());
+  return reporter;
+}
+
+/** An outbox over `store` whose OpenLMIS and DHIS2 deliveries are the given handlers. */
+function outboxFor(
+  t: Teardown,
+  store: Store,
+  handlers: { openlmis: DeliveryHandler; dhis2: DeliveryHandler },
+  onSettled?: (job: OutboxJob) => Promise<void> | void,
+  lease: { leaseMs: number; attemptTimeoutMs: number } = { leaseMs: 10_000, attemptTimeoutMs: 5_000 },
+): Outbox {
+  const outbox = new Outbox({
+    store,
+    onSettled,
+    owesTransactionUpdate: (job) => job.transactionId !== undefined,
+    transactionUpdateGraceMs: 2_000,
+    options: {
+      deadlineMs: 200,
+      pollMs: 10,
+      settleMs: 10,
+      ...lease,
+      backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 },
+    },
+  });
+  outbox.register('order', 'openlmis', handlers.openlmis);
+  outbox.register('order', 'dhis2', handlers.dhis2);
+  t.teardown(() => outbox.stop(0));
+  return outbox;
+}
+
+const transient = (system: string) =>
+  new UpstreamError({ system, transient: true, diagnostics: `${system} answered 503` });
+
+/** Fails transiently on the first call (the client is answered 202), then does `then`. */
+function afterA503(system: string, then: () => Promise<{ system: string; ids: Record<string, string> }>) {
+  let calls = 0;
+  return async () => {
+    if (calls++ === 0) throw transient(system);
+    return then();
+  };
+}
+
+/** The Bundle's two writes, both through OpenHIM transaction `tx`. */
+function bundle(outbox: Outbox, tx: string) {
+  return outbox.acceptWrites([
+    { flow: 'order', system: 'openlmis', idempotencyKey: `${tx}-a`, payload: { line: 'a' }, transactionId: tx },
+    { flow: 'order', system: 'dhis2', idempotencyKey: `${tx}-b`, payload: { line: 'b' }, transactionId: tx },
+  ]);
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+type Update = { status?: string; response?: { status?: number; body?: string } };
+const updatesOf = (openhim: OpenHimSandbox, tx: string) => (openhim.state.transactionUpdates.get(tx) ?? []) as Update[];
+const putsOf = (openhim: OpenHimSandbox, tx: string) =>
+  openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
+const entriesOf = (u: Update) =>
+  (JSON.parse(u.response?.body ?? '{}') as { entry?: { response: { status: string } }[] }).entry?.map(
+    (e) => e.response.status,
+  );
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    t.test('a Bundle whose writes end apart: one update, after the last, with both answers', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const reporter = reporterFor(t, store, openhim);
+      let releaseDhis2!: () => void;
+      const dhis2Refuses = new Promise<void>((r) => (releaseDhis2 = r));
+      const outbox = outboxFor(
+        t,
+        store,
+        {
+          openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-1' } })),
+          dhis2: afterA503('dhis2', async () => {
+            await dhis2Refuses;
+            throw new UpstreamError({
+              system: 'dhis2',
+              transient: false,
+              status: 409,
+              diagnostics: 'DHIS2 refused the event',
+            });
+          }),
+        },
+        (job) => reporter.report(job),
+      );
+      const answers = await bundle(outbox, 'tx-bundle');
+      t.same(
+        answers.map((a) => a.kind),
+        ['queued', 'queued'],
+        'both writes answered 202: the transaction is Processing',
+      );
+      outbox.startWorker();
+      reporter.start(); // as in the mediator: the ending process's report, and the sweep
+      const [a, b] = answers.map((x) => (x as { jobId: string }).jobId);
+      await until('the OpenLMIS write delivered', async () => (await store.getJob(a))?.status === 'done');
+      await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
+      await new Promise((r) => setTimeout(r, 100));
+      t.equal(putsOf(openhim, 'tx-bundle').length, 0, 'nothing sent while the DHIS2 write is still going');
+
+      releaseDhis2();
+      await until('the update', () => updatesOf(openhim, 'tx-bundle').length > 0);
+      await until('both debts settled', async () =>
+        (await store.jobsOfTransaction('tx-bundle')).every((j) => j.transactionUpdate?.state === 'sent'),
+      );
+      await reporter.sweepOnce();
+      const updates = updatesOf(openhim, 'tx-bundle');
+      t.equal(updates.length, 1, 'one update for the whole transaction, not one per job');
+      t.match(updates[0], { status: 'Completed with error(s)', response: { status: 200 } });
+      t.same(entriesOf(updates[0]), ['201 Created', '409'], "each write's final answer, in the Bundle's order");
+      t.match(updates[0].response?.body, /DHIS2 refused the event/);
+      t.notMatch(JSON.stringify(updates), DEFAULT_OPENHIM_USER.password, 'without the OpenHIM password');
+      t.equal((await store.getJob(b))?.status, 'rejected');
+    });
+
+    t.test('killed between the two ends: the next process sends one update, Successful', async (t) => {
+      const { store, databaseUrl } = await freshStore(engine, t);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const first = reporterFor(t, store, openhim);
+      // the first process delivers the OpenLMIS write; its DHIS2 attempt never ends: it dies in it
+      const dying = outboxFor(
+        t,
+        store,
+        {
+          openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-2' } })),
+          dhis2: afterA503('dhis2', () => new Promise(() => undefined)),
+        },
+        (job) => first.report(job),
+        { leaseMs: 300, attemptTimeoutMs: 200 }, // its DHIS2 attempt's lease runs out soon after it dies
+      );
+      const answers = await bundle(dying, 'tx-crash');
+      t.same(
+        answers.map((x) => x.kind),
+        ['queued', 'queued'],
+      );
+      const [a, b] = answers.map((x) => (x as { jobId: string }).jobId);
+      dying.startWorker();
+      await until('the OpenLMIS write delivered', async () => (await store.getJob(a))?.status === 'done');
+      await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
+      t.match((await store.getJob(a))?.transactionUpdate, { state: 'owed' }, 'the first end recorded the debt');
+      await first.sweepOnce();
+      t.equal(putsOf(openhim, 'tx-crash').length, 0, 'not sent: the DHIS2 write has not ended');
+      void dying.stop(0); // the process dies: its DHIS2 attempt never ends, its lease runs out
+
+      const again = await openStore({ databaseUrl });
+      t.teardown(() => again.close());
+      const reporter = reporterFor(t, again, openhim);
+      const next = outboxFor(
+        t,
+        again,
+        {
+          openlmis: async () => ({ system: 'openlmis', ids: { requisition: 'never' } }),
+          dhis2: async () => ({ system: 'dhis2', ids: { event: 'ev-1' } }),
+        },
+        (job) => reporter.report(job),
+      );
+      next.startWorker();
+      reporter.start();
+      await until('the update', () => updatesOf(openhim, 'tx-crash').length > 0);
+      await until('both debts settled', async () =>
+        (await again.jobsOfTransaction('tx-crash')).every((j) => j.transactionUpdate?.state === 'sent'),
+      );
+      await reporter.sweepOnce();
+      const updates = updatesOf(openhim, 'tx-crash');
+      t.equal(updates.length, 1, 'once');
+      t.match(updates[0], { status: 'Successful', response: { status: 200 } });
+      t.same(entriesOf(updates[0]), ['201 Created', '201 Created']);
+      t.match(updates[0].response?.body, /req-2/, "the first process's end is in it");
+      t.match(updates[0].response?.body, /ev-1/);
+    });
+
+    t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      // OpenHIM takes longer than the claim to answer a send
+      const outbox = outboxFor(t, store, {
+        openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-3' } })),
+        dhis2: async () => ({ system: 'dhis2', ids: {} }),
+      });
+      const [answer] = await outbox.acceptWrites([
+        { flow: 'order', system: 'openlmis', idempotencyKey: 'slow-a', payload: {}, transactionId: 'tx-slow' },
+      ]);
+      t.equal(answer.kind, 'queued');
+      outbox.startWorker();
+      await until('the write delivered', async () => (await store.getJob(answer.jobId))?.status === 'done');
+      openhim.state.updateDelayMs = 700;
+      const reporter = reporterFor(t, store, openhim, { claimMs: 300, pollMs: 50, retryBaseMs: 1_000 });
+      sends.most = 0;
+      // due once the end's grace (2 s) is over; then two sweeps a claim apart
+      await until(
+        'the debt due',
+        async () => ((await store.getJob(answer.jobId))?.transactionUpdate?.dueAt ?? 0) <= Date.now(),
+      );
+      const sweeping = reporter.sweepOnce();
+      await new Promise((r) => setTimeout(r, 350));
+      await reporter.sweepOnce();
+      await sweeping;
+      t.match(
+        (await store.getJob(answer.jobId))?.transactionUpdate,
+        { state: 'owed', lastError: /abort/i },
+        'the send was cut off at its claim and is owed again',
+      );
+      t.equal(sends.most, 1, 'no second send while the first was under way');
+    });
+  });
+}
