@@ -250,6 +250,11 @@ export class MfrState {
     return id;
   }
 
+  /** Listed again exactly as before, with no new version (a read that missed it: a filter or a permission changed back). */
+  relist(id: string): void {
+    this.hidden.delete(key('Location', id));
+  }
+
   /** A FHIR delete: a DELETE entry in the history, reads answer 410. */
   delete(idOrCode: string): Version {
     const id = this.idOf(idOrCode);

@@ -40,9 +40,11 @@ export async function propagateChanges(deps: PropagateJobDeps): Promise<JobResul
     pages++;
   }
   const released = await deps.propagator.releaseHeld();
-  const absent = (await fullReadDue(deps)) ? await confirmAbsent(deps, client) : 0;
+  const { absent, relisted } = (await fullReadDue(deps))
+    ? await confirmAbsent(deps, client)
+    : { absent: 0, relisted: 0 };
   return {
-    counts: { pages, ...totals, released, absent },
+    counts: { pages, ...totals, released, absent, relisted },
     // an ok run that left a version out says which and why (GET /admin/jobs, console, `jobs list`)
     ...(refusals.length ? { detail: refusals.join('\n') } : {}),
   };
@@ -55,10 +57,10 @@ async function fullReadDue(deps: PropagateJobDeps): Promise<boolean> {
   return Date.now() - last >= hours * 3_600_000;
 }
 
-async function confirmAbsent(deps: PropagateJobDeps, client: RegistryClient): Promise<number> {
-  const absent = await deps.propagator.confirmAbsent(await client.listAll());
+async function confirmAbsent(deps: PropagateJobDeps, client: RegistryClient) {
+  const found = await deps.propagator.confirmAbsent(await client.listAll());
   await deps.store.setCursor(FULL_READ_CURSOR, String(Date.now()));
-  return absent;
+  return found;
 }
 
 export function propagateJob(deps: PropagateJobDeps): ScheduledJob {

@@ -72,6 +72,10 @@ export interface IntakeResult extends IntakeCounts {
 }
 
 const AREA_TTL_MS = 5 * 60_000;
+/** The version suffix of a closure made because a full read did not list the facility. */
+const ABSENT = '+absent';
+/** The version suffix of such a closure undone: a later full read listed that same version again. */
+const RELISTED = '+relisted';
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
 const PLAN_CONCURRENCY = 8;
 
@@ -289,19 +293,34 @@ export class Propagator {
 
   /**
    * A full read of the registry: facilities the mediator has seen active and the registry no
-   * longer lists (KMHFL unpublishes closed ones) are propagated as closed. Only ever called with a
-   * complete list (the client throws rather than return part of one); an empty list is refused.
+   * longer lists (KMHFL unpublishes closed ones) are propagated as closed; one closed that way and
+   * listed again in the very version it was closed in (a read that missed it: a permission or
+   * filter changed for a while) is opened again, since no new version will ever say so. Only ever
+   * called with a complete list (the client throws rather than return part of one); an empty list
+   * is refused.
    */
-  async confirmAbsent(full: RegistryRecord[]): Promise<number> {
+  async confirmAbsent(full: RegistryRecord[]): Promise<{ absent: number; relisted: number }> {
     if (full.length === 0) throw new Error('the registry listed no facility at all: absence is not confirmed');
-    const present = new Set(full.map((r) => r.id));
+    const present = new Map(full.map((r) => [r.id, r]));
     const gone: RegistryRecord[] = [];
+    const back: RegistryRecord[] = [];
     for (const row of await this.deps.store.listRegistryRecords()) {
       const last = row.record as RegistryRecord;
-      if (present.has(row.registryId) || !last.facility || last.facility.status === 'inactive') continue;
+      const listed = present.get(row.registryId);
+      if (listed) {
+        if (listed.facility && row.version.endsWith(ABSENT) && closedVersion(row.version) === listed.version)
+          back.push({
+            ...listed,
+            version: `${row.version}${RELISTED}`,
+            // just after the closure, as the closure is just after the version it closed
+            lastUpdated: new Date(row.changedAt + 1).toISOString(),
+          });
+        continue;
+      }
+      if (!last.facility || last.facility.status === 'inactive') continue;
       gone.push({
         id: row.registryId,
-        version: `${row.version}+absent`,
+        version: `${row.version}${ABSENT}`,
         // just after the version it closes, on the registry's clock: a re-read of that version
         // stays older, and the registry's next version (republished) is newer however far this
         // machine's clock runs ahead of the registry's
@@ -309,8 +328,8 @@ export class Propagator {
         facility: { ...last.facility, status: 'inactive' },
       });
     }
-    if (gone.length) await this.intake(gone);
-    return gone.length;
+    if (gone.length || back.length) await this.intake([...gone, ...back]);
+    return { absent: gone.length, relisted: back.length };
   }
 
   /** The outbox handler of each system's propagation jobs (registered once; connectors looked up live). */
@@ -415,6 +434,11 @@ export class Propagator {
   private async settle(row: Propagation, outcome: Partial<Propagation>): Promise<void> {
     await this.deps.store.settlePropagation({ ...row, reason: undefined, ...outcome, updatedAt: this.now() });
   }
+}
+
+/** The registry version under the mediator's own closures and reopenings (`3+absent+relisted+absent` → `3`). */
+function closedVersion(version: string): string {
+  return version.replace(/(?:\+absent|\+relisted)+$/, '');
 }
 
 /**

@@ -91,4 +91,41 @@ for (const engine of engineCases()) {
       }
     },
   );
+
+  t.test(
+    `${engine.name}: missed by one full read, listed again unchanged: open again everywhere, once`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const { rig, ids } = await linkedRig(db.databaseUrl, { env: { REGISTRY_FULL_READ_HOURS: '0.000001' } });
+      t.teardown(() => rig.close());
+      const fullRead = async () => {
+        await new Promise((r) => setTimeout(r, 10)); // a full read is due 3.6 ms after the last one
+        return rig.pull();
+      };
+      const statuses = async () =>
+        Promise.all(SYSTEMS.map(async (s) => (await connector(rig, s).facilities!.get(ids[s]))?.status));
+      // a full read that does not list it (a filter or a permission changed for a while), no new version
+      rig.mfr.state.unpublish(CODE);
+      t.equal((await fullRead()).absent, 1);
+      t.same(await statuses(), ['inactive', 'inactive', 'inactive']);
+      rig.mfr.state.relist(REGISTRY_ID);
+      t.match(await fullRead(), { absent: 0, relisted: 1 }, 'listed again in the version it was closed in');
+      t.same(await statuses(), ['active', 'active', 'active'], 'open again in every system');
+      rig.writes.length = 0;
+      t.match(await fullRead(), { absent: 0, relisted: 0 }, 'the next full read has nothing to undo');
+      t.same(rig.writes, [], 'and writes nothing');
+      // missed again, and back again: the same undoing, not stuck behind the first one
+      rig.mfr.state.unpublish(CODE);
+      t.equal((await fullRead()).absent, 1);
+      rig.mfr.state.relist(REGISTRY_ID);
+      t.match(await fullRead(), { relisted: 1 });
+      t.same(await statuses(), ['active', 'active', 'active']);
+      // the registry's next version still wins over the mediator's own
+      rig.mfr.state.rename(CODE, 'Mberewa Health Centre (after)');
+      await rig.pull();
+      t.equal((await connector(rig, 'openlmis').facilities!.get(ids.openlmis))?.name, 'Mberewa Health Centre (after)');
+    },
+  );
 }
