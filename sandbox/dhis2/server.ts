@@ -52,8 +52,10 @@ function authenticate(state: Dhis2State, request: FastifyRequest): string {
   if (/^basic$/i.test(scheme)) {
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const i = decoded.indexOf(':');
-    const user = state.users.find((u) => u.username === decoded.slice(0, i) && u.password === decoded.slice(i + 1));
-    if (user) return user.username;
+    const user = state.users.find((u) => u.username === decoded.slice(0, i));
+    const refusal = state.logins.check(decoded.slice(0, i), !!user, user?.password === decoded.slice(i + 1));
+    if (!refusal) return user!.username;
+    throw new SandboxError(401, webMessage(401, 'ERROR', refusal));
   } else if (scheme === 'ApiToken') {
     const user = state.tokens.get(value);
     if (user) return user;

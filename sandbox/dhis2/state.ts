@@ -1,3 +1,4 @@
+import { Logins } from './logins.js';
 import { ImportFailures } from './import-failures.js';
 import {
   DEFAULT_CATEGORY_COMBO,
@@ -157,6 +158,8 @@ export class Dhis2State {
   readonly dataValues = new ValuesByOrgUnit();
   readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u }));
   readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
+  /** Failed logins, locked and disabled accounts (logins.ts). */
+  readonly logins = new Logins();
   /** Requests by `METHOD /path` (tests count writes), and list reads that asked for paging=false. */
   readonly hits = new Map<string, number>();
   pagingFalse = 0;

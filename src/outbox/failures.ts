@@ -30,6 +30,18 @@ export function isTransientFailure(err: unknown): boolean {
 }
 
 /**
+ * When the system itself said the write can only succeed later, and when: a transient error with
+ * a `retryAt` (epoch ms) still ahead, as the DHIS2 connector gives while DHIS2 refuses its
+ * account (systems/dhis2/account-hold.ts). The job waits until then without being charged an
+ * attempt, as behind an open circuit, so a wait of any length never dead-letters it.
+ */
+export function retryAtOf(err: unknown, now = Date.now()): number | undefined {
+  if (classifyFailure(err) !== 'transient') return undefined;
+  const at = (err as { retryAt?: unknown }).retryAt;
+  return typeof at === 'number' && Number.isFinite(at) && at > now ? at : undefined;
+}
+
+/**
  * Whether a failure counts toward the system's circuit breaker: only the system (or the way to
  * it) failing. A refusal means the system is healthy; a bug of ours or our database being away
  * says nothing about the system, and must not stall every other write to it.

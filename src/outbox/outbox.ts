@@ -15,7 +15,7 @@ import {
   reviveError,
   toStoredError,
 } from './errors.js';
-import { classifyFailure, INTERNAL_ERROR, internalError } from './failures.js';
+import { classifyFailure, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
 import { newJobId } from './job-id.js';
@@ -622,6 +622,8 @@ export class Outbox {
           `${job.system} is failing (circuit open); the write is queued and will be retried`,
         );
       }
+      const retryAt = retryAtOf(err);
+      if (retryAt !== undefined) return await this.waitAsAsked(job, leaseOwner, retryAt, err);
       const kind = classifyFailure(err);
       if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);
       if (kind === 'store') return await this.retryAfterStoreFailure(job, leaseOwner, err);
@@ -661,6 +663,25 @@ export class Outbox {
     } catch (storeErr) {
       return this.recordingFailed(job, storeErr);
     }
+  }
+
+  /**
+   * The system said when the write can succeed (retryAtOf): due then, the attempt not charged, its
+   * reason kept as the job's last error for the operator.
+   */
+  private async waitAsAsked(job: OutboxJob, leaseOwner: string, retryAt: number, err: unknown): Promise<FirstOutcome> {
+    this.metrics.attempt(job.system, 'deferred');
+    const reason = describeError(err);
+    if (!(await this.store.rescheduleJob(job.id, leaseOwner, retryAt, reason, true, Date.now()))) {
+      return this.currentOutcome(job.id);
+    }
+    const until = new Date(retryAt).toISOString();
+    return {
+      kind: 'queued',
+      jobId: job.id,
+      status: 'pending',
+      reason: `${reason}; the write is queued until ${until}`,
+    };
   }
 
   /**

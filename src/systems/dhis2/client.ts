@@ -5,6 +5,7 @@ import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } fro
 import { asRecord } from '../../upstream/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
 import type { Query } from '../../upstream/http.js';
+import { AccountHold, accountRefusalOf } from './account-hold.js';
 import { DHIS2, Dhis2Error, decodeDhis2Error, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
@@ -31,6 +32,8 @@ export interface Dhis2Client {
 export interface Dhis2ClientOptions {
   retries?: number;
   retryDelayMs?: number;
+  /** The clock of the account hold (account-hold.ts); tests move it past the hold. */
+  now?: () => number;
 }
 
 /** Token when configured, else the user's Basic pair: read per call, so a live change applies at once. */
@@ -58,6 +61,17 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     retryDelayMs: options.retryDelayMs,
   });
   let known: Promise<Dhis2Version | undefined> | undefined;
+  const hold = new AccountHold(options.now);
+  /** Every call to DHIS2 goes through the account hold: none while held, and a refusal starts it. */
+  const held = async <T>(call: () => Promise<T>): Promise<T> => {
+    hold.check();
+    try {
+      return await call();
+    } catch (err) {
+      const refusal = accountRefusalOf(err);
+      throw refusal ? hold.start(refusal) : err;
+    }
+  };
 
   /**
    * The tracker API came in 2.36 (before it only the legacy /api/events, /api/trackedEntityInstances,
@@ -80,16 +94,17 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   const client: Dhis2Client = {
     send: async (req) => {
       await trackerReady(req.path);
-      return upstream.send(req);
+      return held(() => upstream.send(req));
     },
     call: async (req) => {
       await trackerReady(req.path);
-      return upstream.call(req);
+      return held(() => upstream.call(req));
     },
     list<T>(path: string, key: string, query: Query = {}, pageSize?: number): Promise<T[]> {
       const size = pageSize ?? upstream.settings().pageSize;
       return collectAllPages<T>(
-        (page, n) => upstream.call<unknown>({ method: 'GET', path, query: { ...query, page: page + 1, pageSize: n } }),
+        (page, n) =>
+          held(() => upstream.call<unknown>({ method: 'GET', path, query: { ...query, page: page + 1, pageSize: n } })),
         size,
         {
           system: DHIS2,
@@ -109,9 +124,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     },
     version() {
       if (!known) {
-        const asked = upstream
-          .call<unknown>({ method: 'GET', path: '/api/system/info' })
-          .then((info) => parseVersion(asRecord(info)?.version));
+        const asked = held(() => upstream.call<unknown>({ method: 'GET', path: '/api/system/info' })).then((info) =>
+          parseVersion(asRecord(info)?.version),
+        );
         // a failed question is asked again next time (unless a newer one replaced it meanwhile)
         asked.catch(() => {
           if (known === asked) known = undefined;
@@ -126,6 +141,7 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     settings: () => upstream.settings(),
     reconfigure(next) {
       known = undefined;
+      hold.clear();
       upstream.reconfigure(next);
     },
     close: () => upstream.close(),

@@ -60,12 +60,23 @@ export function errorReportsOf(response: unknown): ErrorReport[] {
   return out;
 }
 
+/** The 401 messages of an account DHIS2 refuses whatever the password: kept, as they hold no secret. */
+export const ACCOUNT_REFUSALS = new Set(['Account locked', 'Account disabled']);
+
 /** The reason a WebMessage (or a bare text body) gives: its errorCode and words, object errors included. */
 export const webMessageReason: ReasonDecoder = (body, status) => {
   const b = asRecord(body);
   if (!b) return status === 401 ? {} : textReason(body);
-  // a 401 body may repeat what was sent; keep nothing but the status words
-  if (status === 401) return { code: typeof b.httpStatus === 'string' ? b.httpStatus : undefined };
+  // a 401 body may repeat what was sent; keep nothing but the status words, or one of the two
+  // fixed words of a refused account (FormLoginBasicAuthenticationEntryPoint): account-hold.ts
+  if (status === 401)
+    return {
+      code: ACCOUNT_REFUSALS.has(b.message as string)
+        ? (b.message as string)
+        : typeof b.httpStatus === 'string'
+          ? b.httpStatus
+          : undefined,
+    };
   const reports = errorReportsOf(b.response);
   const code = typeof b.errorCode === 'string' ? b.errorCode : reports.find((r) => r.errorCode)?.errorCode;
   const words = [
@@ -88,13 +99,25 @@ const HINTS: Partial<Record<number, string>> = {
 };
 
 export function decodeDhis2Error(status: number, body: unknown, method: string, path: string): Dhis2Error {
-  return decodeHttpError(status, body, {
+  const decoded = decodeHttpError(status, body, {
     system: DHIS2,
     method,
     path,
     reasonOf: webMessageReason,
     hints: HINTS,
     make: makeDhis2Error,
+  }) as Dhis2Error;
+  if (status !== 401 || !ACCOUNT_REFUSALS.has(decoded.reasonCode ?? '')) return decoded;
+  // not transient here, so the client does not try again within the call (each try is one more
+  // failed login); the client turns it into its hold (account-hold.ts), which is transient
+  return makeDhis2Error({
+    system: DHIS2,
+    transient: false,
+    status: 503,
+    code: 'login',
+    upstreamStatus: 401,
+    reason: { code: decoded.reasonCode },
+    diagnostics: `${method} ${path} answered 401 ${decoded.reasonCode}`,
   }) as Dhis2Error;
 }
 

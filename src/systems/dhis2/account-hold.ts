@@ -1,0 +1,87 @@
+import { DHIS2, Dhis2Error, ACCOUNT_REFUSALS } from './errors.js';
+
+/**
+ * A DHIS2 account that DHIS2 refuses whatever the password: 401 "Account locked" or "Account
+ * disabled" (FormLoginBasicAuthenticationEntryPoint). Neither is a setting to fix, and retrying at
+ * once makes it worse:
+ * - Locked: with keyLockMultipleFailedLogins on, DHIS2 locks an account after 4 failed logins
+ *   and unlocks it 15 minutes after the last one (DefaultUserService.registerFailedLogin,
+ *   isLocked; the count's cache expires 15 minutes after its last write). A login refused because
+ *   the account is locked counts as a failure too, so every call with it restarts the 15 minutes.
+ * - Disabled: only a DHIS2 administrator can enable it again. Each try is one more failed login,
+ *   so frequent tries would leave the account locked once it is enabled.
+ *
+ * So on either refusal the connector sends DHIS2 nothing for HOLD_MS. Until then every call fails
+ * at once with a transient error that says why and until when (the outbox defers its jobs to
+ * then, `retryAt`; nothing is charged or dead-lettered). The first call after that asks DHIS2
+ * again. The error never holds the username or password, only the setting names.
+ */
+export const HOLD_MS = 16 * 60_000;
+
+export type AccountRefusal = 'Account locked' | 'Account disabled';
+
+/** A 401 naming a refused account, as decodeDhis2Error makes it (not retried within the call). */
+export function accountRefusalOf(err: unknown): AccountRefusal | undefined {
+  return err instanceof Dhis2Error && err.upstreamStatus === 401 && ACCOUNT_REFUSALS.has(err.reasonCode ?? '')
+    ? (err.reasonCode as AccountRefusal)
+    : undefined;
+}
+
+/** Every call while the hold lasts fails with this: transient, with when to try again. */
+export class Dhis2AccountHeld extends Dhis2Error {
+  constructor(
+    readonly refusal: AccountRefusal,
+    readonly retryAt: number,
+  ) {
+    super({
+      system: DHIS2,
+      transient: true,
+      status: 503,
+      code: 'login',
+      upstreamStatus: 401,
+      reason: { code: refusal },
+      diagnostics: heldWords(refusal, retryAt),
+    });
+  }
+}
+
+function heldWords(refusal: AccountRefusal, retryAt: number): string {
+  const until = new Date(retryAt).toISOString();
+  return refusal === 'Account locked'
+    ? `DHIS2 answered 401 Account locked: the account in dhis2.username is locked after repeated failed logins. ` +
+        'DHIS2 unlocks it 15 minutes after the last failed login, and every call with it restarts that wait, so ' +
+        `the mediator sends DHIS2 nothing until ${until} and then tries again (if the password was changed, ` +
+        'set dhis2.password)'
+    : `DHIS2 answered 401 Account disabled: a DHIS2 administrator must enable the account in dhis2.username ` +
+        `(Users app), or set another account or dhis2.apiToken; the mediator tries again at ${until}`;
+}
+
+/** The connector's hold: started by a refusal, over once HOLD_MS has passed or the settings change. */
+export class AccountHold {
+  private held?: { refusal: AccountRefusal; until: number };
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Throws while held; a call may go to DHIS2 otherwise. */
+  check(): void {
+    if (this.held && this.now() < this.held.until) throw new Dhis2AccountHeld(this.held.refusal, this.held.until);
+    this.held = undefined;
+  }
+
+  /** A refusal from DHIS2 starts (or restarts) the hold; the caller throws what this returns. */
+  start(refusal: AccountRefusal): Dhis2AccountHeld {
+    this.held = { refusal, until: this.now() + HOLD_MS };
+    return new Dhis2AccountHeld(refusal, this.held.until);
+  }
+
+  /** New credentials are worth a try at once. */
+  clear(): void {
+    this.held = undefined;
+  }
+
+  /** What a status page shows: the refusal and until when, or nothing. */
+  state(): { refusal: AccountRefusal; until: string } | undefined {
+    if (!this.held || this.now() >= this.held.until) return undefined;
+    return { refusal: this.held.refusal, until: new Date(this.held.until).toISOString() };
+  }
+}

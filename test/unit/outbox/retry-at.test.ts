@@ -1,0 +1,53 @@
+/**
+ * A system that says when a write can succeed (a transient error with `retryAt`: the DHIS2
+ * connector while DHIS2 refuses its account, systems/dhis2/account-hold.ts). The job waits until
+ * then. It is not charged an attempt, so however long the wait (a disabled account waits for an
+ * administrator), it is never dead-lettered. The reason is its last error for the operator, and
+ * it is delivered once the system takes it. Before, it was retried at the backoff's pace,
+ * charged each time, and dead-lettered after maxAttempts.
+ */
+import t from 'tap';
+import { Dhis2AccountHeld } from '../../../src/systems/dhis2/account-hold.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { outboxFixture, waitFor } from '../../support/outbox-fixture.js';
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: a write the system asks to retry later waits, uncharged`,
+    { skip: engine.skip },
+    async (t) => {
+      // one attempt allowed: any charged failure would dead-letter the job
+      const f = await outboxFixture(t, engine, { options: { backoff: { baseMs: 5, capMs: 20, maxAttempts: 1 } } });
+      let calls = 0;
+      let retryAt = Date.now() + 400;
+      f.outbox.register('held', 'dhis2', async () => {
+        calls += 1;
+        if (Date.now() < retryAt) throw new Dhis2AccountHeld('Account disabled', retryAt);
+        return { system: 'dhis2', ids: { n: '1' } };
+      });
+      const first = await f.outbox.acceptWrite({
+        flow: 'held',
+        system: 'dhis2',
+        idempotencyKey: 'HELD-1',
+        payload: {},
+      });
+      t.match(first, { kind: 'queued', reason: /Account disabled.*queued until/ });
+      const job = await f.store.getJob(first.jobId);
+      t.match(job, {
+        status: 'pending',
+        attempts: 0,
+        lastError: /Account disabled: a DHIS2 administrator must enable/,
+      });
+      t.equal(job!.nextAttemptAt, retryAt, 'due when the system said');
+      t.notMatch(job!.lastError!, /password|Mediator-2024/);
+
+      // asked to wait twice more (the hold restarted): still not charged, not dead
+      f.outbox.startWorker();
+      t.ok(await waitFor(async () => calls >= 2));
+      retryAt = Date.now() + 300;
+      t.ok(await waitFor(async () => (await f.store.getJob(first.jobId))?.status === 'done', 5_000), 'delivered');
+      t.match(await f.store.getJob(first.jobId), { status: 'done' });
+      t.ok(calls >= 2);
+    },
+  );
+}
