@@ -33,17 +33,40 @@ const transient = (diagnostics: string) => new Dhis2Error({ system: DHIS2, trans
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * How long a job may stay unlisted (`[]`, never a notification) before the connector looks for
+ * what it imports (`landed`): several polls, at least 30 s for a scheduler that is slow to start
+ * it, and at most half of dhis2.jobTimeoutMs.
+ */
+export function unlistedLimitMs(jobPollMs: number, jobTimeoutMs: number): number {
+  return Math.min(jobTimeoutMs / 2, Math.max(5 * jobPollMs, 30_000));
+}
+
+/**
+ * What a job the server never listed did, learnt without its report: `true`, what it imports is
+ * in DHIS2 (nothing to send again); `false`, it is not (the write is sent again).
+ */
+export type LandedCheck = () => Promise<boolean>;
+
+/** The result awaitJob gives when `landed` found the import's work done without its report. */
+export const LANDED = Symbol('landed without a report');
+
+/**
  * Polls `notifications` every dhis2.jobPollMs until it says completed, then reads `result`; the
- * server forgetting the job, or dhis2.jobTimeoutMs elapsed: a transient failure.
+ * server forgetting the job, or dhis2.jobTimeoutMs elapsed: a transient failure. A job the server
+ * has listed nothing for after unlistedLimitMs, when the caller can tell (`landed`), is looked
+ * for by what it imports instead of being waited for until the timeout: a restart before the
+ * first poll leaves it unlisted for ever (tracker/jobs/{id} answers `[]`, as for an unknown id).
  */
 export async function awaitJob(
   client: Dhis2Client,
   what: string,
   notifications: string,
   result: { path: string; query?: Record<string, string> },
+  landed?: LandedCheck,
 ): Promise<unknown> {
   const { jobPollMs, jobTimeoutMs } = client.settings();
-  const deadline = Date.now() + jobTimeoutMs;
+  const started = Date.now();
+  const deadline = started + jobTimeoutMs;
   let seen = false;
   for (;;) {
     const res = await client.send<unknown>({ method: 'GET', path: notifications, accept: [404] });
@@ -52,6 +75,12 @@ export async function awaitJob(
     if (res.status === 404 || (empty && seen))
       throw transient(`${what}: DHIS2 no longer knows the job (${notifications}); sent again`);
     seen ||= !empty;
+    if (!seen && landed && Date.now() - started >= unlistedLimitMs(jobPollMs, jobTimeoutMs)) {
+      if (await landed()) return LANDED;
+      throw transient(
+        `${what}: DHIS2 has listed nothing for the job (${notifications}) and what it imports is not there: sent again`,
+      );
+    }
     if (jobCompleted(res.body)) break;
     if (Date.now() >= deadline)
       throw transient(`${what}: the job was not done after ${jobTimeoutMs} ms (dhis2.jobTimeoutMs); sent again later`);
@@ -71,12 +100,18 @@ export function awaitDataValueImport(client: Dhis2Client, started: unknown): Pro
   });
 }
 
-/** The ImportReport of a tracker import started with async=true. */
-export function awaitTrackerImport(client: Dhis2Client, started: unknown): Promise<unknown> {
+/**
+ * The ImportReport of a tracker import started with async=true; LANDED when DHIS2 forgot the job
+ * but holds its events as sent (`landed`).
+ */
+export function awaitTrackerImport(client: Dhis2Client, started: unknown, landed?: LandedCheck): Promise<unknown> {
   const id = jobIdOf(started);
   if (!id) throw transient('POST /api/tracker?async=true answered no job id');
-  return awaitJob(client, 'tracker import', `/api/tracker/jobs/${id}`, {
-    path: `/api/tracker/jobs/${id}/report`,
-    query: { reportMode: 'ERRORS' },
-  });
+  return awaitJob(
+    client,
+    'tracker import',
+    `/api/tracker/jobs/${id}`,
+    { path: `/api/tracker/jobs/${id}/report`, query: { reportMode: 'ERRORS' } },
+    landed,
+  );
 }

@@ -2,7 +2,10 @@ import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
 import { DHIS2, Dhis2RejectionError, importFailed, importWithout, makeDhis2Error } from './errors.js';
-import { awaitTrackerImport } from './jobs.js';
+import { LANDED, awaitTrackerImport } from './jobs.js';
+import { eventsLanded } from './landed-events.js';
+
+const FOUND_WITHOUT_REPORT = 'DHIS2 forgot the import job; its events were found as sent';
 
 /**
  * The tracker ImportReport (`POST /api/tracker?async=false`, docs.dhis2.org developer/web-api
@@ -82,7 +85,13 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
     accept: [409],
     query: { async, atomicMode: 'ALL', importStrategy: 'CREATE_AND_UPDATE', reportMode: 'ERRORS' },
   });
-  const body = async && res.status === 200 ? await awaitTrackerImport(client, res.body) : res.body;
+  const body =
+    async && res.status === 200
+      ? await awaitTrackerImport(client, res.body, () => eventsLanded(client, events))
+      : res.body;
+  // the job forgotten, its events found as sent: done, though DHIS2 gave no counts
+  if (body === LANDED)
+    return { status: 'OK', created: 0, updated: events.length, ignored: 0, errors: [], message: FOUND_WITHOUT_REPORT };
   const report = decodeTrackerReport(body);
   if (!report) throw importWithout('POST /api/tracker', res.status, 'an import report');
   // ERROR with no refused object: the import failed inside DHIS2, not on an event (errors.ts)
