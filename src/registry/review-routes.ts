@@ -4,6 +4,7 @@ import type { Facility } from '../domain/facility.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
+import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
@@ -121,9 +122,47 @@ const reviewBody = {
   additionalProperties: false,
 } as const;
 
+interface QueueParams {
+  state?: 'review' | 'flagged' | 'matched';
+  band?: 'high' | 'medium' | 'low';
+  systemIds?: string[];
+  at?: string;
+  limit: number;
+  offset: number;
+}
+
+const queueQuery = {
+  type: 'object',
+  properties: {
+    state: { type: 'string', enum: ['review', 'flagged', 'matched'] },
+    band: { type: 'string', enum: ['high', 'medium', 'low'] },
+    at: { type: 'string', minLength: 1, maxLength: 500 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+  },
+  additionalProperties: false,
+} as const;
+const systemIds = {
+  type: 'array',
+  maxItems: 100_000,
+  items: { type: 'string', minLength: 1, maxLength: 500 },
+} as const;
+
+/** Of the records that needed a person (decided by one, or waiting), how many are done. */
+function progressOf(states: CrosswalkStateCount[]) {
+  const sum = (keep: (c: CrosswalkStateCount) => boolean) => states.filter(keep).reduce((n, c) => n + c.count, 0);
+  const isWaiting = (c: CrosswalkStateCount) => c.state === 'review' || c.state === 'flagged';
+  const waiting = sum(isWaiting);
+  const decided = sum((c) => !c.auto && !isWaiting(c));
+  const auto = sum((c) => c.auto && c.state === 'auto-match');
+  return { waiting, decided, total: waiting + decided, auto };
+}
+
 /**
  * Review API for the crosswalk (register under a prefix, e.g. `{ prefix: '/admin' }`):
- *   GET  /reconcile/:system/review           queue (review + flagged) with ranked suggestions and reasons
+ *   GET  /reconcile/:system/review           queue (review + flagged) with ranked suggestions and reasons;
+ *        ?state=review|flagged|matched&band=high|medium|low&at=<id>&limit&offset, filtered and paged in the store
+ *   POST /reconcile/:system/review/_search   the same, with `systemIds` (only those records) in the body
  *   GET  /reconcile/:system/crosswalk        every row of the system
  *   GET  /reconcile/:system/export.csv|json  crosswalk CSV / mCSD Location Bundle
  *   POST /reconcile/:system/:systemId/{accept,reject,no-match,flag,break,ignore}
@@ -150,45 +189,55 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     }
   };
 
-  app.get(
-    '/reconcile/:system/review',
-    {
-      schema: {
-        params: systemParams,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const { system } = req.params as { system: string };
-      const { limit, offset } = req.query as { limit: number; offset: number };
-      const queue = (await repo.listBySystem(system))
-        .filter((r) => r.state === 'review' || r.state === 'flagged')
-        // Most promising first: a reviewer clears the easy ones quickly.
-        .sort(
-          (a, b) =>
-            (b.suggestions[0]?.score ?? -Infinity) - (a.suggestions[0]?.score ?? -Infinity) ||
-            a.systemId.localeCompare(b.systemId),
-        );
-      const names = await registryNames(req.log);
-      return {
-        system,
-        total: queue.length,
-        items: queue.slice(offset, offset + limit).map((r) => ({
-          systemId: r.systemId,
-          state: r.state,
-          comment: r.comment,
-          decidedBy: r.decidedBy,
-          decidedAt: r.decidedAt,
-          suggestions: r.suggestions.map((s, i) => ({ rank: i + 1, ...s, registryName: names.get(s.registryId) })),
-        })),
-      };
-    },
+  /**
+   * One page of the queue, filtered in the store: waiting records (best first candidate first) or,
+   * with state=matched, links already made (weakest first), a score band, only some records
+   * (`systemIds`: the console's area), starting at a record (`at`). With the system's progress.
+   */
+  const queuePage = async (system: string, q: QueueParams, log: FastifyBaseLogger) => {
+    const linked = q.state === 'matched';
+    const [page, states, names] = await Promise.all([
+      opts.store.queryCrosswalk(system, {
+        view: linked ? 'linked' : 'waiting',
+        state: q.state === 'review' || q.state === 'flagged' ? q.state : undefined,
+        band: q.band,
+        systemIds: q.systemIds,
+        at: q.at,
+        limit: q.limit,
+        offset: q.offset,
+      }),
+      opts.store.countCrosswalkStates(system),
+      registryNames(log),
+    ]);
+    const suggestionsOf = (r: CrosswalkRow) =>
+      linked && r.registryId
+        ? [{ rank: 1, registryId: r.registryId, score: r.score ?? 0, reasons: r.reasons }]
+        : r.suggestions.map((s, i) => ({ rank: i + 1, ...s }));
+    return {
+      system,
+      total: page.total,
+      offset: page.offset,
+      progress: progressOf(states),
+      items: page.rows.map((r) => ({
+        systemId: r.systemId,
+        state: r.state,
+        comment: r.comment,
+        decidedBy: r.decidedBy,
+        decidedAt: r.decidedAt,
+        suggestions: suggestionsOf(r).map((s) => ({ ...s, registryName: names.get(s.registryId) })),
+      })),
+    };
+  };
+
+  app.get('/reconcile/:system/review', { schema: { params: systemParams, querystring: queueQuery } }, async (req) =>
+    queuePage((req.params as { system: string }).system, req.query as QueueParams, req.log),
+  );
+
+  // the same with `systemIds` (a list too long for a URL: every record of an area), FHIR's POST _search style
+  app.post(
+    '/reconcile/:system/review/_search',
+    { schema: { params: systemParams, body: { ...queueQuery, properties: { ...queueQuery.properties, systemIds } } } },
+    async (req) => queuePage((req.params as { system: string }).system, req.body as QueueParams, req.log),
   );
 
   app.get('/reconcile/:system/crosswalk', { schema: { params: systemParams } }, async (req) => {

@@ -99,6 +99,14 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
+import {
+  CROSSWALK_STATE_COUNTS_SQL,
+  queryCrosswalk,
+  stateCountsOf,
+  type CrosswalkPage,
+  type CrosswalkQuery,
+  type CrosswalkStateCount,
+} from './crosswalk-query.js';
 import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
 import {
   finishJobs,
@@ -368,6 +376,14 @@ export class PostgresStore implements Store {
     return (
       await this.rows('SELECT * FROM crosswalk WHERE registry_id = $1 ORDER BY system, system_id', [registryId])
     ).map(crosswalkFromRow);
+  }
+
+  async queryCrosswalk(system: string, q: CrosswalkQuery): Promise<CrosswalkPage> {
+    return queryCrosswalk('postgres', system, q, (sql, params) => this.rows(sql, params), crosswalkFromRow);
+  }
+
+  async countCrosswalkStates(system: string): Promise<CrosswalkStateCount[]> {
+    return stateCountsOf(await this.rows(CROSSWALK_STATE_COUNTS_SQL, [system]));
   }
 
   async upsertCrosswalk(row: CrosswalkRow, audit?: AuditInput): Promise<{ written: boolean }> {

@@ -90,6 +90,14 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
+import {
+  CROSSWALK_STATE_COUNTS_SQL,
+  queryCrosswalk,
+  stateCountsOf,
+  type CrosswalkPage,
+  type CrosswalkQuery,
+  type CrosswalkStateCount,
+} from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
 import {
   consoleSessionFromRow,
@@ -257,6 +265,15 @@ export class SqliteStore implements Store {
 
   async listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]> {
     return this.read(() => this.crosswalkOf(registryId));
+  }
+
+  async queryCrosswalk(system: string, q: CrosswalkQuery): Promise<CrosswalkPage> {
+    const all = (sql: string, params: unknown[]) => this.read(() => this.sql(sql).all(...params) as Row[]);
+    return queryCrosswalk('sqlite', system, q, all, crosswalkFromRow);
+  }
+
+  async countCrosswalkStates(system: string): Promise<CrosswalkStateCount[]> {
+    return this.read(() => stateCountsOf(this.sql(sqliteParams(CROSSWALK_STATE_COUNTS_SQL)).all(system) as Row[]));
   }
 
   private crosswalkOf(registryId: string): CrosswalkRow[] {

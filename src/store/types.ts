@@ -1,6 +1,7 @@
 import type { RerunDebt } from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { JobCountBySystem } from './job-counts.js';
+import type { CrosswalkPage, CrosswalkQuery, CrosswalkStateCount } from './crosswalk-query.js';
 import type { WriteResult } from '../routing/ports.js';
 
 /**
@@ -305,6 +306,10 @@ export interface Store {
   getCrosswalk(system: string, systemId: string): Promise<CrosswalkRow | undefined>;
   listCrosswalk(system: string): Promise<CrosswalkRow[]>;
   listCrosswalkByRegistryId(registryId: string): Promise<CrosswalkRow[]>;
+  /** The review queue filtered, counted and paged in SQL (crosswalk-query.ts). */
+  queryCrosswalk(system: string, q: CrosswalkQuery): Promise<CrosswalkPage>;
+  /** A system's rows counted by state and by whether the matcher decided them (review progress). */
+  countCrosswalkStates(system: string): Promise<CrosswalkStateCount[]>;
   /**
    * Insert or replace a row, except that an automatic row (decidedBy 'auto') never replaces a
    * human decision. Returns whether the row was written. `audit`, when given, is written in the

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
-import type { CrosswalkRow } from '../../registry/crosswalk-types.js';
+import type { Facility } from '../../domain/facility.js';
 import { redact } from '../../platform/redaction.js';
 import { describeError } from '../../outbox/errors.js';
 import { isDatabaseAway } from '../../store/database-away.js';
@@ -23,7 +23,7 @@ import {
   type FailedRequest,
 } from './problem-pages.js';
 import { confirmReleaseBody, loadPropagationPage, propagationBody, type Counts } from './propagation-page.js';
-import { reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
+import { QUEUE_PAGE, reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
 import {
   csrfOk,
   SessionStore,
@@ -108,6 +108,11 @@ function sentTwice(session: Session, system: string, systemId: string, answer: A
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
+
+/** The records a system's facility list places in an area (anywhere on their area path). */
+function idsInArea(records: Map<string, Facility>, area: string): string[] {
+  return [...records].filter(([, f]) => (f.areaPath ?? []).includes(area)).map(([id]) => id);
+}
 
 /** The decision an undo form names (undoSystem, undoRecord, undoAt), if it names one. */
 function undoTargetOf(body: Record<string, unknown>): UndoEntry | undefined {
@@ -318,20 +323,6 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         html`<h1>Review queue</h1><p>No system lists its facilities here: configure a connector (e.g. <code>openlmis.baseUrl</code>) or open <code>?system=&lt;name&gt;</code> for a list reconciled from a file.</p>`,
       );
     }
-    const a = api(session);
-    const [queue, crosswalk] = await Promise.all([
-      a.get(`/admin/reconcile/${enc(filters.system)}/review?limit=1000`),
-      a.get(`/admin/reconcile/${enc(filters.system)}/crosswalk`),
-    ]);
-    if (queue.status !== 200 || crosswalk.status !== 200) {
-      return render(
-        reply,
-        session,
-        'review',
-        'Review queue',
-        html`<h1>Review queue</h1><p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`,
-      );
-    }
     const notices: string[] = [];
     const read = async <T>(what: string, fn: () => Promise<Map<string, T>>) => {
       try {
@@ -345,22 +336,24 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       read('The registry list', () => opts.directory.registry()),
       read(`The ${filters.system} facility list`, () => opts.directory.system(filters.system)),
     ]);
-    const rows = crosswalk.body.rows as CrosswalkRow[];
-    // "matched": links already made (by the matcher or a person), to check and break if wrong
-    const items: QueueItem[] =
-      filters.state === 'matched'
-        ? rows
-            .filter((r) => (r.state === 'auto-match' || r.state === 'manual-match') && r.registryId)
-            .map((r) => ({
-              systemId: r.systemId,
-              state: r.state,
-              decidedBy: r.decidedBy,
-              decidedAt: r.decidedAt,
-              comment: r.comment,
-              suggestions: [{ rank: 1, registryId: r.registryId!, score: r.score ?? 0, reasons: r.reasons }],
-            }))
-            .sort((a, b) => a.suggestions[0].score - b.suggestions[0].score) // weakest links first
-        : queue.body.items;
+    // filtered and paged by the store: any record of any queue is reachable; the area is the
+    // records the system's own list places there (the crosswalk does not hold areas)
+    const search = { state: filters.state, band: filters.band, at: filters.at, limit: QUEUE_PAGE };
+    const queue = filters.area
+      ? await api(session).post(`/admin/reconcile/${enc(filters.system)}/review/_search`, {
+          ...search,
+          systemIds: idsInArea(records, filters.area),
+        })
+      : await api(session).get(`/admin/reconcile/${enc(filters.system)}/review${query(search)}`);
+    if (queue.status !== 200) {
+      return render(
+        reply,
+        session,
+        'review',
+        'Review queue',
+        html`<h1>Review queue</h1><p class="flash error">The review API answered ${queue.status}: ${problemOf(queue)}</p>`,
+      );
+    }
     return render(
       reply,
       session,
@@ -369,8 +362,11 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       reviewBody({
         filters,
         systems,
-        queue: items,
-        rows,
+        queue: queue.body.items as QueueItem[],
+        total: queue.body.total,
+        offset: queue.body.offset,
+        progress: queue.body.progress,
+        areas: [...new Set([...records.values()].flatMap((r) => r.areaPath ?? []))].sort(),
         registry,
         records,
         notices,

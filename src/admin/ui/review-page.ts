@@ -27,9 +27,15 @@ export interface ReviewFilters {
 export interface ReviewData {
   filters: ReviewFilters;
   systems: string[];
+  /** One page of the queue, filtered by the store; the first is the record shown. */
   queue: QueueItem[];
-  /** All crosswalk rows of the system, for progress. */
-  rows: { state: string; decidedBy: string }[];
+  /** Records the filters keep, and where this page starts among them. */
+  total: number;
+  offset: number;
+  /** The system's review progress (counted by the store). */
+  progress: { waiting: number; decided: number; total: number; auto: number };
+  /** The areas the system's facility list names, for the area filter. */
+  areas: string[];
   registry: Map<string, Facility>;
   records: Map<string, Facility>;
   /** Why a list could not be read (the page still works with ids). */
@@ -37,40 +43,8 @@ export interface ReviewData {
   session: Session;
 }
 
-export type Band = 'high' | 'medium' | 'low';
-
-/**
- * Score bands by thirds of the system's own queue (the matcher's scores are log-likelihood sums
- * whose scale depends on the weights in use): "high" is the best third of what waits.
- */
-export function bandsOf(queue: QueueItem[]): (item: QueueItem) => Band {
-  const scores = queue.map((q) => q.suggestions[0]?.score ?? -Infinity).sort((a, b) => a - b);
-  const low = scores[Math.floor(scores.length / 3)] ?? -Infinity;
-  const high = scores[Math.floor((2 * scores.length) / 3)] ?? Infinity;
-  return (item) => {
-    const s = item.suggestions[0]?.score ?? -Infinity;
-    return s >= high ? 'high' : s >= low ? 'medium' : 'low';
-  };
-}
-
-export function filterQueue(data: Pick<ReviewData, 'queue' | 'records' | 'filters'>): QueueItem[] {
-  const { state, area, band } = data.filters;
-  const bandOf = bandsOf(data.queue);
-  return data.queue.filter((item) => {
-    if (state && state !== 'matched' && item.state !== state) return false;
-    if (band && bandOf(item) !== band) return false;
-    if (area && !(data.records.get(item.systemId)?.areaPath ?? []).includes(area)) return false;
-    return true;
-  });
-}
-
-/** Of the records that needed a person (decided by one, or waiting), how many are done. */
-export function progressOf(rows: { state: string; decidedBy: string }[]) {
-  const waiting = rows.filter((r) => r.state === 'review' || r.state === 'flagged').length;
-  const decided = rows.filter((r) => r.decidedBy !== 'auto' && r.state !== 'review' && r.state !== 'flagged').length;
-  const auto = rows.filter((r) => r.decidedBy === 'auto' && r.state === 'auto-match').length;
-  return { waiting, decided, total: waiting + decided, auto };
-}
+/** Records per page of the queue: the one shown and the next few. */
+export const QUEUE_PAGE = 9;
 
 const codes = (f?: Facility) => (f?.identifiers ?? []).map((i) => i.value).join(', ');
 const area = (f?: Facility) => (f?.areaPath ?? []).join(' › ');
@@ -115,7 +89,7 @@ ${systemId ? html`<input type="hidden" name="systemId" value="${systemId}"><inpu
 
 function filtersForm(data: ReviewData): Html {
   const f = data.filters;
-  const areas = [...new Set(data.queue.flatMap((q) => data.records.get(q.systemId)?.areaPath ?? []))].sort();
+  const areas = data.areas;
   const systems = [...new Set([...data.systems, f.system])].filter(Boolean);
   const opt = (value: string, label: string, current?: string) =>
     html`<option value="${value}"${value === (current ?? '') ? html` selected` : ''}>${label}</option>`;
@@ -130,9 +104,9 @@ function filtersForm(data: ReviewData): Html {
 
 export function reviewBody(data: ReviewData): Html {
   const f = data.filters;
-  const shown = filterQueue(data);
-  const current = shown.find((q) => q.systemId === f.at) ?? shown[0];
-  const p = progressOf(data.rows);
+  const shown = data.queue;
+  const current = shown[0];
+  const p = data.progress;
   const exportQ = query({ system: f.system });
   const progress = html`<section class="progress" aria-label="Progress">
   <p data-testid="progress"><strong>${count(p.decided)} of ${count(p.total)} reviewed</strong> · ${count(p.waiting)} waiting · ${count(p.auto)} matched automatically</p>
@@ -149,19 +123,19 @@ export function reviewBody(data: ReviewData): Html {
   const notices = data.notices.map((n) => html`<p class="flash error" role="status">${n}</p>`);
   if (!current) {
     return html`<h1>Review queue: ${f.system}</h1>${notices}${filtersForm(data)}${progress}
-<p data-testid="empty">${data.queue.length ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}</p>${undo}`;
+<p data-testid="empty">${f.state || f.area || f.band ? 'Nothing waits under these filters.' : 'Nothing waits for review in this system.'}</p>${undo}`;
   }
   const rec = data.records.get(current.systemId);
   const matched = current.state === 'auto-match' || current.state === 'manual-match';
-  const position = shown.indexOf(current) + 1;
-  const others = shown.filter((q) => q !== current).slice(0, 8);
+  const position = data.offset + 1;
+  const others = shown.slice(1);
   return html`<h1>Review queue: ${f.system}</h1>
 ${notices}
 ${filtersForm(data)}
 ${progress}
 <div class="review">
   <section class="card record" aria-labelledby="record-name">
-    <p class="muted">Record ${position} of ${shown.length} shown${matched ? html` · <strong>${current.state === 'auto-match' ? 'matched automatically' : `matched by ${current.decidedBy}`}</strong>` : ''}${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
+    <p class="muted">Record ${count(position)} of ${count(data.total)} shown${matched ? html` · <strong>${current.state === 'auto-match' ? 'matched automatically' : `matched by ${current.decidedBy}`}</strong>` : ''}${current.state === 'flagged' ? html` · <strong class="state-warn">flagged</strong> by ${current.decidedBy}: ${current.comment ?? ''}` : ''}</p>
     <h2 id="record-name" data-testid="record-name">${rec?.name ?? current.systemId}</h2>
     <p>${f.system} id <code data-testid="record-id">${current.systemId}</code></p>
     ${facts(rec)}

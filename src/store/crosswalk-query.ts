@@ -1,0 +1,155 @@
+import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+type Row = Record<string, unknown>;
+
+/**
+ * The review queue's reads, filtered, counted and paged in SQL (Store.queryCrosswalk): the
+ * console reaches any record of a queue of any size, and a view costs one page of rows.
+ */
+export interface CrosswalkQuery {
+  /** waiting: review and flagged, best first candidate first; linked: matched rows, weakest link first. */
+  view: 'waiting' | 'linked';
+  /** One waiting state only. */
+  state?: 'review' | 'flagged';
+  /** A third of the view's scores: high is the best third (cuts over the whole view, as the queue's bands). */
+  band?: 'high' | 'medium' | 'low';
+  /** Only these records (the console's area filter: the ids its facility list places there). */
+  systemIds?: string[];
+  /** Start the page at this record when the filters keep it. */
+  at?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface CrosswalkPage {
+  /** Records the filters keep. */
+  total: number;
+  /** Where the page starts (moved to `at` when that record is kept). */
+  offset: number;
+  rows: CrosswalkRow[];
+}
+
+/** Rows of a system by state and by whether the matcher ('auto') decided them (Store.countCrosswalkStates). */
+export interface CrosswalkStateCount {
+  state: string;
+  auto: boolean;
+  count: number;
+}
+
+export type Engine = 'sqlite' | 'postgres';
+type All = (sql: string, params: unknown[]) => Promise<Row[]>;
+
+export const CROSSWALK_STATE_COUNTS_SQL =
+  "SELECT state, CASE WHEN decided_by = 'auto' THEN 1 ELSE 0 END AS auto, COUNT(*) AS n FROM crosswalk WHERE system = $1 GROUP BY state, CASE WHEN decided_by = 'auto' THEN 1 ELSE 0 END";
+
+/** The score a view orders and bands by: the first candidate's while waiting, the link's once matched. */
+function scoreOf(engine: Engine, view: CrosswalkQuery['view']): string {
+  if (view === 'linked') return 'COALESCE(score, 0)';
+  return engine === 'postgres' ? "(suggestions->0->>'score')::float8" : "json_extract(suggestions, '$[0].score')";
+}
+
+/** Builds one statement's WHERE clause and parameters in the engine's placeholder style. */
+class Where {
+  readonly params: unknown[] = [];
+  readonly parts: string[] = [];
+  constructor(private readonly engine: Engine) {}
+  param(value: unknown): string {
+    this.params.push(value);
+    return this.engine === 'postgres' ? `$${this.params.length}` : '?';
+  }
+  add(part: string): this {
+    this.parts.push(part);
+    return this;
+  }
+  get sql(): string {
+    return this.parts.join(' AND ');
+  }
+}
+
+function viewWhere(engine: Engine, system: string, view: CrosswalkQuery['view']): Where {
+  const w = new Where(engine);
+  w.add(`system = ${w.param(system)}`);
+  return view === 'linked'
+    ? w.add("state IN ('auto-match', 'manual-match') AND registry_id IS NOT NULL")
+    : w.add("state IN ('review', 'flagged')");
+}
+
+/** The thirds of a view's scores, lowest first (a record without a candidate counts as -Infinity). */
+async function bandCuts(engine: Engine, system: string, view: CrosswalkQuery['view'], all: All) {
+  const w = viewWhere(engine, system, view);
+  const rows = await all(
+    `SELECT s, i, n FROM (SELECT s, ROW_NUMBER() OVER (ORDER BY s ASC NULLS FIRST) - 1 AS i, COUNT(*) OVER () AS n
+       FROM (SELECT ${scoreOf(engine, view)} AS s FROM crosswalk WHERE ${w.sql}) v) w
+     WHERE i = n / 3 OR i = (2 * n) / 3`,
+    w.params,
+  );
+  const at = (third: number) => {
+    const r = rows.find((x) => Number(x.i) === Math.floor((third * Number(x.n)) / 3));
+    return r && r.s !== null && r.s !== undefined ? Number(r.s) : undefined;
+  };
+  // an empty view: nothing to band (every record would be "high", as bandsOf has it)
+  return { low: rows.length ? at(1) : undefined, high: rows.length ? at(2) : undefined, empty: !rows.length };
+}
+
+/** `score >= cut`, where no score is -Infinity and no cut (an empty view or -Infinity) keeps all. */
+function atLeast(w: Where, score: string, cut: number | undefined): string {
+  return cut === undefined ? '1 = 1' : `(${score} IS NOT NULL AND ${score} >= ${w.param(cut)})`;
+}
+
+async function filtered(engine: Engine, system: string, q: CrosswalkQuery, all: All): Promise<Where> {
+  const w = viewWhere(engine, system, q.view);
+  const score = scoreOf(engine, q.view);
+  if (q.state) w.add(`state = ${w.param(q.state)}`);
+  if (q.systemIds)
+    w.add(
+      engine === 'postgres'
+        ? `system_id = ANY(${w.param(q.systemIds)}::text[])`
+        : `system_id IN (SELECT value FROM json_each(${w.param(JSON.stringify(q.systemIds))}))`,
+    );
+  if (q.band) {
+    const cuts = await bandCuts(engine, system, q.view, all);
+    if (q.band === 'high') w.add(atLeast(w, score, cuts.high));
+    if (q.band === 'medium') w.add(`${atLeast(w, score, cuts.low)} AND NOT ${atLeast(w, score, cuts.high)}`);
+    if (q.band === 'low') w.add(`NOT ${atLeast(w, score, cuts.low)}`);
+  }
+  return w;
+}
+
+function orderOf(engine: Engine, view: CrosswalkQuery['view']): string {
+  const score = scoreOf(engine, view);
+  return view === 'linked' ? `${score} ASC, system_id` : `${score} DESC NULLS LAST, system_id`;
+}
+
+/** Count, find `at`, then read one page: three small statements, whatever the queue's size. */
+export async function queryCrosswalk(
+  engine: Engine,
+  system: string,
+  q: CrosswalkQuery,
+  all: All,
+  fromRow: (r: Row) => CrosswalkRow,
+): Promise<CrosswalkPage> {
+  const w = await filtered(engine, system, q, all);
+  const order = orderOf(engine, q.view);
+  const [counted] = await all(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql}`, w.params);
+  let offset = q.offset;
+  if (q.at !== undefined) {
+    const atParam = engine === 'postgres' ? `$${w.params.length + 1}` : '?';
+    const [found] = await all(
+      `SELECT rn FROM (SELECT system_id, ROW_NUMBER() OVER (ORDER BY ${order}) AS rn FROM crosswalk WHERE ${w.sql}) r
+       WHERE system_id = ${atParam}`,
+      [...w.params, q.at],
+    );
+    if (found) offset = Number(found.rn) - 1;
+  }
+  const n = w.params.length;
+  const [lim, off] = engine === 'postgres' ? [`$${n + 1}`, `$${n + 2}`] : ['?', '?'];
+  const rows = await all(`SELECT * FROM crosswalk WHERE ${w.sql} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}`, [
+    ...w.params,
+    q.limit,
+    offset,
+  ]);
+  return { total: Number(counted.n), offset, rows: rows.map(fromRow) };
+}
+
+export function stateCountsOf(rows: Row[]): CrosswalkStateCount[] {
+  return rows.map((r) => ({ state: String(r.state), auto: Number(r.auto) === 1, count: Number(r.n) }));
+}
