@@ -6,7 +6,7 @@ import { asRecord } from '../../upstream/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
 import type { Query } from '../../upstream/http.js';
 import { AccountHold, accountRefusalOf } from './account-hold.js';
-import { DHIS2, Dhis2Error, decodeDhis2Error, makeDhis2Error } from './errors.js';
+import { DHIS2, Dhis2Error, decodeDhis2Error, loginRefusal, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
 
@@ -69,7 +69,7 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
       return await call();
     } catch (err) {
       const refusal = accountRefusalOf(err);
-      throw refusal ? hold.start(refusal) : err;
+      throw refusal ? hold.start(refusal) : loginRefusal(err);
     }
   };
 

@@ -107,18 +107,40 @@ export function decodeDhis2Error(status: number, body: unknown, method: string, 
     hints: HINTS,
     make: makeDhis2Error,
   }) as Dhis2Error;
-  if (status !== 401 || !ACCOUNT_REFUSALS.has(decoded.reasonCode ?? '')) return decoded;
-  // not transient here, so the client does not try again within the call (each try is one more
-  // failed login); the client turns it into its hold (account-hold.ts), which is transient
+  if (status !== 401) return decoded;
+  // no 401 is transient here, so the client does not try again within the call: each try is one
+  // more failed login, and 4 lock the account (account-hold.ts). The client makes it transient
+  // again (loginRefusal), or holds for a refused account.
   return makeDhis2Error({
     system: DHIS2,
     transient: false,
-    status: 503,
+    status: decoded.status,
     code: 'login',
     upstreamStatus: 401,
     reason: { code: decoded.reasonCode },
-    diagnostics: `${method} ${path} answered 401 ${decoded.reasonCode}`,
+    diagnostics: ACCOUNT_REFUSALS.has(decoded.reasonCode ?? '')
+      ? `${method} ${path} answered 401 ${decoded.reasonCode}`
+      : withoutPrefix(decoded),
   }) as Dhis2Error;
+}
+
+const withoutPrefix = (err: Dhis2Error) => (err.issues[0]?.diagnostics ?? err.message).replace(/^dhis2: /, '');
+
+/**
+ * A 401 as decodeDhis2Error gave it (not transient, so it was not retried within the call),
+ * transient again for the outbox: credentials may be changed live. Anything else is left as it is.
+ */
+export function loginRefusal(err: unknown): unknown {
+  if (!(err instanceof Dhis2Error) || err.upstreamStatus !== 401 || err.transient) return err;
+  return makeDhis2Error({
+    system: DHIS2,
+    transient: true,
+    status: err.status,
+    code: 'login',
+    upstreamStatus: 401,
+    reason: { code: err.reasonCode },
+    diagnostics: withoutPrefix(err),
+  });
 }
 
 /**

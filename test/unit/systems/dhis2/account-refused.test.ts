@@ -126,11 +126,18 @@ t.test('new settings end the hold at once', async (t) => {
   t.equal(hits(), 2);
 });
 
-t.test('a wrong password is still the configuration hint, not a hold', async (t) => {
-  const { sandbox, client, me } = await rig(t);
-  sandbox.state.logins.lockMultipleFailedLogins = false;
+t.test('a wrong password: the configuration hint, transient, one failed login per call', async (t) => {
+  const { sandbox, client, me, hits } = await rig(t);
   client.reconfigure({ ...client.settings(), password: 'not-it' });
   const err = await refusedWith(me());
   t.notOk(err instanceof Dhis2AccountHeld);
-  t.match(err.issues[0].diagnostics, /credentials refused: check dhis2\.username/);
+  t.match(
+    err.issues[0].diagnostics,
+    /^dhis2: GET \/api\/me answered 401 Unauthorized \(credentials refused: check dhis2\.username/,
+  );
+  t.equal(isTransient(err), true, 'transient: the password may be set right live');
+  t.equal(hits(), 1, 'not retried within the call (it was three failed logins per GET)');
+  await refusedWith(me());
+  await refusedWith(me());
+  t.notOk(sandbox.state.logins.isLocked('mediator'), 'three calls, three failed logins: not locked yet');
 });
