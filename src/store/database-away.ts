@@ -22,10 +22,11 @@ export function markDatabaseAway(err: unknown): void {
  * pg's own messages (no code) for a connection lost or never made (node-postgres lib/client.js,
  * pg-pool index.js): a client whose connection was cut answers "… is not queryable" to its next
  * query, which is how a cut (pg_terminate_backend, a restart) reaches a connection checked out
- * at that moment.
+ * at that moment. "Query read timeout": the server did not answer a statement within the pool's
+ * query_timeout (postgres.ts QUERY_TIMEOUT_MS), a connection gone silent.
  */
 const PG_CONNECTION_LOST =
-  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)/;
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Query read timeout)/;
 
 /**
  * SQLSTATEs of a server that cannot serve us for now

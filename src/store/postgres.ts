@@ -26,6 +26,7 @@ import {
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { StoreClient } from './pg-connection.js';
+import { isDatabaseAway } from './database-away.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -237,9 +238,33 @@ const LOCK_SPACE = 0x4d454449; // 'MEDI'
 /** How long a connection to PostgreSQL may take to open, or a free pooled client to come (pg: unbounded). */
 export const CONNECT_TIMEOUT_MS = 15_000;
 
+/**
+ * How long a statement may wait for the server's answer (pg's query_timeout, client side). A
+ * connection whose network went silent without a reset (a partition, a blackholed route) would
+ * otherwise wait for TCP keep-alive to give up: 10 s, then the kernel's 9 probes 75 s apart, about
+ * 11 minutes, each request and delivery attempt stuck meanwhile. Past this the statement fails as
+ * the database away (database-away.ts) and its connection is destroyed, never pooled again: pg
+ * stops waiting, but the statement was sent, and a late answer to it would be read as the next
+ * one's. statement_timeout (server side) cannot help: the server's answer is what is lost.
+ */
+export const QUERY_TIMEOUT_MS = 30_000;
+
+/**
+ * Migrations may legitimately run long (an index built over a large table, another instance's
+ * migration holding the lock): bounded by the setTimeout maximum instead.
+ */
+const MIGRATION_QUERY_TIMEOUT_MS = 2_147_483_647;
+
+/** A statement of a migration: pg reads query_timeout per query too (lib/client.js), its types do not say so. */
+function migrationQuery(text: string, values?: unknown[]): pg.QueryConfig {
+  return { text, values, query_timeout: MIGRATION_QUERY_TIMEOUT_MS } as pg.QueryConfig;
+}
+
 export interface ConnectionOptions {
   /** CONNECT_TIMEOUT_MS unless given (tests shorten it). */
   connectTimeoutMs?: number;
+  /** QUERY_TIMEOUT_MS unless given (tests shorten it). */
+  queryTimeoutMs?: number;
 }
 
 /**
@@ -291,6 +316,7 @@ export class PostgresStore implements Store {
       // request until its own timeout. This error is "database away" (database-away.ts): a 503,
       // and a delivery retried uncharged. It also bounds a wait for a free client of the pool.
       connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      query_timeout: connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
     });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -303,12 +329,18 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       const value = await fn(client);
       await client.query('COMMIT');
+      client.release();
       return value;
     } catch (err) {
+      // a connection lost or gone silent is destroyed (the server rolls back what it had), never
+      // asked for a ROLLBACK it cannot answer nor given back to the pool
+      if (isDatabaseAway(err)) {
+        client.release(err instanceof Error ? err : true);
+        throw err;
+      }
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
       client.release();
+      throw err;
     }
   }
 
@@ -319,7 +351,7 @@ export class PostgresStore implements Store {
   /** Migrations run under a transaction-scoped advisory lock, so instances starting together apply each version once. */
   async migrate(migrations: Migration[] = POSTGRES_MIGRATIONS): Promise<void> {
     await this.tx(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]);
+      await c.query(migrationQuery('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]));
       await c.query(
         'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
       );
@@ -328,7 +360,7 @@ export class PostgresStore implements Store {
       );
       for (const m of migrations) {
         if (applied.has(m.version)) continue;
-        await c.query(m.sql);
+        await c.query(migrationQuery(m.sql));
         await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
           m.version,
           m.name,
@@ -833,6 +865,7 @@ export class PostgresStore implements Store {
   /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
   async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.pool.connect();
+    let lost: Error | undefined;
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
       if (!rows[0].locked) return { ran: false };
@@ -841,8 +874,12 @@ export class PostgresStore implements Store {
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
       }
+    } catch (err) {
+      // its connection lost or silent: destroyed (the lock goes with it), not pooled (see tx)
+      if (isDatabaseAway(err)) lost = err instanceof Error ? err : new Error(String(err));
+      throw err;
     } finally {
-      client.release();
+      client.release(lost);
     }
   }
 
