@@ -3,7 +3,9 @@
  * with the If-Match checks of it (fhir/interactions.ts exclusively: a Store.withLocks per write).
  * The real mediator (startMediator) on the OpenLMIS sandbox, both in this process, on the store
  * DATABASE_URL names (default: SQLite in a temp dir; a postgres:// URL for PostgreSQL):
- * - lock: Store.withLocks([one name], no work) alone, on a store of its own (µs per lock);
+ * - lock: Store.withLocks([one name], no work) alone, on a store of its own (µs per lock), and the
+ *   statements and lock-pool checkouts one withLocks of one and of two names sends (counted, so
+ *   the figure holds on a loaded machine);
  * - sequential: unconditional PUTs of one Location, one after another (ms per PUT, median and p90);
  * - concurrent: one PUT of every seeded facility at once, ROUNDS times (ms per round, median).
  * The PUTs include the sandbox's work (same process): compare runs of this file at two builds
@@ -14,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { startHarness } from '../test/unit/sandbox/openlmis/helpers.js';
 
 const PUTS = Number(process.env.BENCH_PUTS ?? 200);
@@ -32,6 +35,31 @@ function summary(ms: number[]): string {
   return `median ${quantile(sorted, 0.5).toFixed(2)} ms, p90 ${quantile(sorted, 0.9).toFixed(2)} ms (n=${ms.length})`;
 }
 
+/**
+ * Statements sent to PostgreSQL, and lock-pool checkouts, while `fn` runs: counted, not timed, so
+ * the figure holds on a loaded machine (pg.Client.prototype.query carries every statement).
+ */
+async function counted(fn: () => Promise<void>): Promise<{ statements: number; checkouts: number }> {
+  const query = pg.Client.prototype.query;
+  const connect = pg.Pool.prototype.connect;
+  const n = { statements: 0, checkouts: 0 };
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    n.statements++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+    n.checkouts++;
+    return (connect as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof connect;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = query;
+    pg.Pool.prototype.connect = connect;
+  }
+  return n;
+}
+
 async function lockCost(databaseUrl: string, openStore: (s: { databaseUrl: string }) => Promise<any>): Promise<void> {
   const store = await openStore({ databaseUrl });
   try {
@@ -40,6 +68,15 @@ async function lockCost(databaseUrl: string, openStore: (s: { databaseUrl: strin
     const started = performance.now();
     for (let i = 0; i < n; i++) await store.withLocks([`fhir-update|Location/${i % 50}`], async () => undefined);
     console.log(`lock: ${(((performance.now() - started) / n) * 1000).toFixed(0)} µs per withLocks of one name`);
+    for (const names of [
+      ['fhir-update|Location/a'],
+      ['fhir-update|Location/a', 'fhir-update|Location?identifier=x|y'],
+    ]) {
+      const c = await counted(() => store.withLocks(names, async () => undefined));
+      console.log(
+        `lock: withLocks of ${names.length} name(s): ${c.statements} statements, ${c.checkouts} pool checkouts`,
+      );
+    }
   } finally {
     await store.close();
   }
@@ -74,13 +111,13 @@ async function main(): Promise<void> {
       headers: { authorization: AUTH, accept: 'application/fhir+json', 'content-type': 'application/fhir+json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const answer = await res.json();
+    const answer = (await res.json()) as Record<string, unknown>;
     if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(answer)}`);
     return answer;
   };
   const renamed = async (id: string, name: string) => {
     const { meta: _meta, ...read } = await fhir('GET', `/fhir/Location/${id}`);
-    return { ...read, name };
+    return { ...read, id, name };
   };
   try {
     const ids = Object.values(lmis.seed.facilities) as string[];

@@ -109,6 +109,7 @@ import {
   type CrosswalkStateCount,
 } from './crosswalk-query.js';
 import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
+import { SharedLockSession } from './pg-shared-locks.js';
 import {
   finishJobs,
   putSteps,
@@ -281,6 +282,8 @@ export class PostgresStore implements Store {
   /** Connections that hold withLock locks (created on first use). */
   private locks?: pg.Pool;
   private readonly localLocks = new KeyedMutex();
+  /** The session holding withLocks locks nobody else holds, for every holder at once. */
+  private readonly sharedLocks: SharedLockSession;
 
   /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
   /** Whether each new write was created (its key was free). */
@@ -321,6 +324,17 @@ export class PostgresStore implements Store {
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
     hearEveryError(this.pool);
+    // bounded as the pool's are: its statements never wait for a lock, so a timeout is a silent server
+    this.sharedLocks = new SharedLockSession(
+      () =>
+        new StoreClient({
+          connectionString,
+          ...socketOptions,
+          connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+          query_timeout: connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+        }),
+      LOCK_SPACE,
+    );
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -387,6 +401,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.sharedLocks.close();
     await this.locks?.end();
     await this.pool.end();
   }
@@ -927,10 +942,12 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * withLock for several names: the local mutexes in sorted order (inOrder), then one connection
-   * of the lock pool takes every advisory lock in the order of its key, so names whose hashes
-   * collide are taken in one order too. One connection, however many names: a Bundle of many
-   * entries neither exhausts the lock pool nor waits on itself for a connection.
+   * withLock for several names: the local mutexes in sorted order (inOrder), then every advisory
+   * lock, on the session shared by the holders of this process when none is held elsewhere (one
+   * statement: pg-shared-locks.ts), else on one connection of the lock pool, which waits for each
+   * in the order of its key, so names whose hashes collide are taken in one order too. One
+   * connection, however many names: a Bundle of many entries neither exhausts the lock pool nor
+   * waits on itself for a connection.
    */
   async withLocks<T>(names: string[], fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
     const started = Date.now();
@@ -940,6 +957,13 @@ export class PostgresStore implements Store {
       this.localLocks,
       names,
       async () => {
+        const release = await this.sharedLocks.tryAll(names);
+        if (release)
+          try {
+            return await fn();
+          } finally {
+            await release();
+          }
         const client = await this.lockPool().connect();
         // pg_advisory_unlock_all below drops whatever was taken, even when a later lock timed out
         let unlocked = true;

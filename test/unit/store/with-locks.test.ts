@@ -9,6 +9,24 @@ import { engineCases } from '../../support/outbox-engines.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Holds the locks of `names` from `store` until `release` is called; `held` resolves once they are
+ * taken (a fixed pause before the next step raced a slow first connection on a loaded machine).
+ */
+function holdLocks(take: (fn: () => Promise<void>) => Promise<void>) {
+  let release!: () => void;
+  let taken!: () => void;
+  const held = new Promise<void>((r) => (taken = r));
+  const done = take(
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+        taken();
+      }),
+  );
+  return { held, done, release: () => release() };
+}
+
 for (const engine of engineCases()) {
   t.test(`withLocks (${engine.name})`, { skip: engine.skip }, async (t) => {
     const db = await engine.freshDatabase();
@@ -41,20 +59,19 @@ for (const engine of engineCases()) {
 
     t.test('withLock of one of the names waits for withLocks holding it', async (t) => {
       const order: string[] = [];
-      const many = a.withLocks(['p', 'q'], async () => {
-        await pause(100);
-        order.push('many');
-      });
-      await pause(20);
-      await b.withLock('q', async () => order.push('one'), { waitMs: 5_000 });
-      await many;
+      const many = holdLocks((fn) => a.withLocks(['p', 'q'], fn));
+      await many.held;
+      const one = b.withLock('q', async () => order.push('one'), { waitMs: 5_000 });
+      await pause(100);
+      order.push('many');
+      many.release();
+      await Promise.all([many.done, one]);
       t.same(order, ['many', 'one']);
     });
 
     t.test('a wait that runs out gives back the locks already taken', async (t) => {
-      let release!: () => void;
-      const holding = a.withLock('m4', () => new Promise<void>((r) => (release = r)));
-      await pause(50);
+      const m4 = holdLocks((fn) => a.withLock('m4', fn));
+      await m4.held;
       await t.rejects(
         b.withLocks(['m1', 'm4'], async () => t.fail('must not run'), { waitMs: 200 }),
         LockWaitTimeout,
@@ -62,9 +79,41 @@ for (const engine of engineCases()) {
       // m1 comes first in both orders (by name; by hashtext on PostgreSQL) and was taken before m4
       // timed out: it is free again for anyone
       t.equal(await a.withLock('m1', async () => 'free', { waitMs: 500 }), 'free');
-      release();
-      await holding;
+      m4.release();
+      await m4.done;
       t.equal(await b.withLocks(['m1', 'm4'], async () => 'both', { waitMs: 500 }), 'both');
+    });
+
+    t.test("a holder's locks stay held when another holder of this instance gives its own back", async (t) => {
+      const s1 = holdLocks((fn) => a.withLocks(['s1'], fn));
+      await s1.held;
+      t.equal(await a.withLocks(['s2'], async () => 'done'), 'done', 'another name, taken and given back meanwhile');
+      await t.rejects(
+        b.withLocks(['s1'], async () => t.fail('must not run while s1 is held'), { waitMs: 200 }),
+        LockWaitTimeout,
+        's1 is still held',
+      );
+      s1.release();
+      await s1.done;
+      t.equal(await b.withLocks(['s1'], async () => 'free', { waitMs: 500 }), 'free', 'and free once given back');
+    });
+
+    t.test('more holders at once than a store has lock connections, each taking a lock inside', async (t) => {
+      // every FHIR write holds its resource's lock, and an OpenLMIS requisition's delivery takes a
+      // lock of its own (Store.withLock) inside it: holders must not keep every lock connection
+      const holders = Array.from({ length: 12 }, (_, i) =>
+        a.withLocks([`outer-${i}`], async () => {
+          await pause(20);
+          return a.withLock(`inner-${i}`, async () => i, { waitMs: 5_000 });
+        }),
+      );
+      const stuck = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+      const done = await Promise.race([Promise.all(holders), stuck]);
+      t.same(
+        done,
+        Array.from({ length: 12 }, (_, i) => i),
+        'all 12 ran',
+      );
     });
   });
 }
