@@ -13,6 +13,7 @@ import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
+import { registerTransactionUpdateMetrics } from './openhim/update-metrics.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { reviewRoutes } from './registry/review-routes.js';
@@ -121,6 +122,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     dataDir: String(settings['store.dataDir']),
   });
   const metrics = createMetrics(true);
+  registerTransactionUpdateMetrics(metrics.registry, store); // owed, refused, abandoned: read when scraped
   const stopObserving = observeUpstreamCalls(upstreamCallRecorder(metrics));
   const mediatorConfig = loadMediatorConfig();
   // read for every OpenHIM answer: worked out once per settings object (a live change replaces it)

@@ -85,7 +85,8 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
       counts[r.status] += r.count;
       (bySystem[r.system] ??= {})[r.status] = r.count;
     }
-    return { counts, bySystem };
+    // OpenHIM transaction updates not sent (owed, refused, abandoned), for the console's one line
+    return { counts, bySystem, openhimUpdates: await opts.store.countTransactionUpdates() };
   });
 
   app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {

@@ -5,6 +5,7 @@ import type {
   JobStatus,
   JournalStep,
   OutboxJob,
+  RerunUpdate,
   Store,
 } from '../store/types.js';
 
@@ -53,17 +54,20 @@ export interface JobDetail {
   audit: AuditEntry[];
   /** Every delivery attempt, oldest first (the job row keeps only the count and the last error). */
   attempts: JobAttempt[];
+  /** OpenHIM updates owed or owed once to reruns of its request (the job's own: job.transactionUpdate). */
+  rerunUpdates: RerunUpdate[];
 }
 
 export async function showOutboxJob(store: Store, id: string): Promise<JobDetail | undefined> {
   const job = await store.getJob(id);
   if (!job) return undefined;
-  const [steps, audit, attempts] = await Promise.all([
+  const [steps, audit, attempts, rerunUpdates] = await Promise.all([
     store.listSteps(id),
     store.listAudit({ subject: id, limit: 50 }),
     store.listJobAttempts(id),
+    store.listRerunUpdates(id),
   ]);
-  return { job, steps, audit, attempts };
+  return { job, steps, audit, attempts, rerunUpdates };
 }
 
 export type OperatorResult =

@@ -13,6 +13,7 @@ import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
 import { confirmBody, DEAD_SHOWN, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
+import type { TransactionUpdateCounts } from '../../store/types.js';
 import {
   failedPage,
   formRefusedPage,
@@ -497,6 +498,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       counts: counted.body?.counts ?? {},
       bySystem,
       oldestWaiting: (oldest.body?.jobs as JobSummary[] | undefined)?.[0],
+      openhimUpdates: counted.body?.openhimUpdates as TransactionUpdateCounts | undefined,
       dead: (dead.body?.jobs ?? []) as JobSummary[],
       listed: page.slice(0, JOB_PAGE),
       page: { offset, size: JOB_PAGE, more: page.length > JOB_PAGE },

@@ -1,5 +1,5 @@
 import { shortJobId } from '../../outbox/job-id.js';
-import type { JobStatus } from '../../store/types.js';
+import type { JobStatus, TransactionUpdateCounts } from '../../store/types.js';
 import type { JobSummary } from '../../outbox/operator.js';
 import type { AuditEntry, JobAttempt, JournalStep, OutboxJob } from '../../store/types.js';
 import { count, html, query, type Html } from './html.js';
@@ -24,6 +24,8 @@ export interface OutboxData {
   /** Jobs per system and state: every job, counted by the store. */
   bySystem: Map<string, Record<string, number>>;
   oldestWaiting?: JobSummary;
+  /** OpenHIM transaction updates not sent (store.countTransactionUpdates). */
+  openhimUpdates?: TransactionUpdateCounts;
   dead: JobSummary[];
   listed: JobSummary[];
   /** where the list starts, its page size, and whether more jobs follow */
@@ -48,6 +50,20 @@ const jobLink = (j: { id: string }) =>
 const statusClass = (s: string) =>
   s === 'done' ? 'state-ok' : s === 'dead' || s === 'rejected' ? 'state-bad' : 'state-warn';
 
+/**
+ * "2 OpenHIM transaction updates owed, oldest 12 min; 1 refused": transactions OpenHIM shows Processing until
+ * they are sent (refused and abandoned ones for good). Nothing when all were sent.
+ */
+function openhimUpdatesLine(d: OutboxData): Html | string {
+  const u = d.openhimUpdates;
+  if (!u || u.owed + u.refused + u.abandoned === 0) return '';
+  const owed = `${count(u.owed)} OpenHIM transaction update${u.owed === 1 ? '' : 's'} owed${u.oldestOwedEndedAt === undefined ? '' : `, oldest ${age(d.now - u.oldestOwedEndedAt)}`}`;
+  const lost = [u.refused ? `${count(u.refused)} refused` : '', u.abandoned ? `${count(u.abandoned)} abandoned` : '']
+    .filter(Boolean)
+    .join(', ');
+  return html`<p data-testid="openhim-updates">${owed}${lost ? `; ${lost} (those transactions stay Processing in OpenHIM)` : ''}</p>`;
+}
+
 export function outboxBody(d: OutboxData): Html {
   const systems = [...d.bySystem.keys()].sort();
   const tiles = STATES.map(
@@ -57,10 +73,11 @@ export function outboxBody(d: OutboxData): Html {
   const oldest = d.oldestWaiting
     ? html`<p data-testid="oldest">Oldest waiting: ${jobLink(d.oldestWaiting)} (${d.oldestWaiting.flow} to ${d.oldestWaiting.system}), waiting ${age(d.now - Date.parse(d.oldestWaiting.createdAt))}, ${d.oldestWaiting.attempts} attempts; ${d.oldestWaiting.lastError ?? 'no error yet'}</p>`
     : html`<p data-testid="oldest">Nothing is waiting.</p>`;
+  const updates = openhimUpdatesLine(d);
   const opt = (v: string, label: string, cur?: string) =>
     html`<option value="${v}"${v === (cur ?? '') ? html` selected` : ''}>${label}</option>`;
   return html`<h1>Outbox</h1>
-<section aria-label="Jobs by state"><div class="tiles">${tiles}</div>${oldest}</section>
+<section aria-label="Jobs by state"><div class="tiles">${tiles}</div>${oldest}${updates}</section>
 <h2>By system</h2>
 <table><caption class="muted">Jobs per system and state.</caption>
 <thead><tr><th scope="col">System</th>${STATES.map((s) => html`<th scope="col">${s.label}</th>`)}</tr></thead>
