@@ -89,6 +89,33 @@ t.test('canonicalJson gives the same bytes as its previous form', async (t) => {
   t.equal(canonicalJson({ 'q"k': undefined, 'e\u0001': 'v' }), '{"e\\u0001":"v"}', 'escaped keys, undefined left out');
 });
 
+t.test('canonicalJson: objects with many keys in any order, every character JSON.stringify escapes', async (t) => {
+  // session 17: keys are sorted by insertion and strings quoted without JSON.stringify when
+  // nothing in them needs escaping; both must still give the previous form's bytes
+  const seed = { n: 1234 };
+  const r = () => {
+    seed.n = (seed.n * 1103515245 + 12345) % 2147483648;
+    return seed.n / 2147483648;
+  };
+  const keys = ['z', 'a', 'Z', 'A', '_', '0', '10', '9', 'é', 'aa', 'a\u0000', 'b"', '~', 'ab', 'a b', '\ud83d\ude00'];
+  let differing = 0;
+  for (let i = 0; i < 300; i++) {
+    const value: Record<string, unknown> = {};
+    const shuffled = [...keys].sort(() => r() - 0.5).slice(0, 1 + Math.floor(r() * keys.length));
+    for (const key of shuffled) value[key] = i % 2 ? key : { [key]: [key, i] };
+    if (canonicalJson(value) !== previousCanonicalJson(value)) differing++;
+  }
+  t.equal(differing, 0, '300 objects of up to 16 keys in random order: none differ');
+  // every code unit a string can hold, one string per unit and one with all of them
+  const units = Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c));
+  const unitsDiffering = units.filter(
+    (u) => canonicalJson({ [u]: `x${u}y` }) !== previousCanonicalJson({ [u]: `x${u}y` }),
+  );
+  t.same(unitsDiffering, [], 'each UTF-16 code unit, as a key and in a value, written as JSON.stringify writes it');
+  t.equal(canonicalJson([units.join('')]), previousCanonicalJson([units.join('')]), 'all of them in one string');
+  t.equal(canonicalJson(['\ud83d\ude00', '\ud83d', 'a"b\\c\n']), '["😀","\\ud83d","a\\"b\\\\c\\n"]');
+});
+
 t.test('hashes stay what they were: payload hashes and content versions', async (t) => {
   const payload = supplyRequest({ order: 'ORD-HASH' });
   t.equal(hashPayload(payload), createHash('sha256').update(previousCanonicalJson(payload)).digest('hex'));
