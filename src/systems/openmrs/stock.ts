@@ -381,9 +381,10 @@ function countedAt(report: StockReport): string {
 }
 
 /**
- * A count names each product and batch once: a stocktake sets each batch to its count, so a
- * second line for the same batch (a lot counted on two shelves) would replace the first count
- * instead of adding to it (what the sandbox shows). Refused at the second line; the client sums.
+ * A count names each product and batch once. The module sums a stock take's lines of one batch
+ * (calculateStockIssueAdjustments) and records the difference on the first line, but the
+ * Bundle precheck (asApplied) and the line ids take a count as setting its batch. So a second
+ * line for the same batch (a lot counted on two shelves) is refused; the client sums.
  */
 function countsEachBatchOnce(report: StockReport): void {
   const repeat = firstRepeatedLine(report.lines, (l) => `${l.product.system}|${l.product.code}|${l.lot?.number ?? ''}`);
