@@ -12,7 +12,10 @@
  *      dump; I(N) = the dump's instruction total;
  *   4. per request = (I(N2) − I(N1)) / (N2 − N1): what is fixed per measurement (the control
  *      commands, timers firing) cancels out.
- * Steps 3-4 run BENCH_REPEATS (2) times; the median is printed, with min and max.
+ * Steps 3-4 run BENCH_REPEATS (2) times; the median is printed, with min and max. Each window is
+ * also printed without V8's compiling (COMPILE_ENTRIES' inclusive instructions, read from the
+ * dump by callgrind_annotate, taken off I(N) before the difference): TurboFan still re-optimizes
+ * after the warm-up, a quarter of a window at random, and hides changes of a few per cent.
  *
  * Work that runs by the clock rather than per request is counted per window too, in proportion
  * to its wall time, which valgrind stretches and the machine's load changes: on the edge,
@@ -151,15 +154,46 @@ function collect(server: Instrumented): Promise<void> {
   });
 }
 
-/** Dumps the counters and reads the new dump's instruction total. */
-async function dumpInstructions(server: Instrumented): Promise<number> {
+/** One window's counts: every instruction, and those V8 spent compiling (COMPILE_ENTRIES). */
+interface Counts {
+  total: number;
+  compile: number;
+}
+
+/**
+ * V8's runtime entries into its compilers (lazy bytecode, Sparkplug, TurboFan, on-stack
+ * replacement). Session 17: after 3,000 warm-up creates TurboFan still took ~25 % of a window's
+ * instructions, re-marking hot Fastify and Node functions at random, so two trees' windows
+ * differed by more than a 5 % change; the count without these entries' inclusive cost (what they
+ * call: parsing, graph building, code generation, the GCs they trigger) shows the request's own
+ * work. None of them runs JavaScript, so no entry's inclusive cost holds another's.
+ */
+const COMPILE_ENTRIES =
+  /^\s*([\d,]+) .*v8::internal::Runtime_(CompileLazy|CompileBaseline|InstallBaselineCode|CompileOptimized|CompileOptimizedOSR|CompileOptimizedOSRFromMaglev)\(/;
+
+/** The inclusive instructions of COMPILE_ENTRIES in one dump (callgrind_annotate reads it). */
+async function compileInstructions(file: string): Promise<number> {
+  const { stdout } = await run('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  let sum = 0;
+  for (const line of stdout.split('\n')) {
+    const match = COMPILE_ENTRIES.exec(line);
+    if (match) sum += Number(match[1].replaceAll(',', ''));
+  }
+  return sum;
+}
+
+/** Dumps the counters and reads the new dump's instruction total and compile share. */
+async function dumpInstructions(server: Instrumented): Promise<Counts> {
   const before = new Set(readdirSync(server.outDir));
   await control(server, '-d');
   for (let waited = 0; waited < 60_000; waited += 100) {
     const fresh = readdirSync(server.outDir).filter((f) => !before.has(f));
     for (const file of fresh) {
-      const match = /^summary: (\d+)/m.exec(readFileSync(path.join(server.outDir, file), 'utf8'));
-      if (match) return Number(match[1]);
+      const full = path.join(server.outDir, file);
+      const match = /^summary: (\d+)/m.exec(readFileSync(full, 'utf8'));
+      if (match) return { total: Number(match[1]), compile: await compileInstructions(full) };
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -227,18 +261,29 @@ async function ready(run: Run): Promise<Measured> {
   return { ...server, run, pool };
 }
 
+/** Per request: every instruction, and every one but V8's compiling (COMPILE_ENTRIES). */
+interface PerRequest {
+  all: number;
+  own: number;
+}
+
 /** One repeat on one server: the instructions of N2 − N1 requests, per request. */
-async function window(server: Measured): Promise<number> {
-  const totals: number[] = [];
+async function window(server: Measured): Promise<PerRequest> {
+  const counts: Counts[] = [];
   for (const n of [N1, N2]) {
     await collect(server);
     await control(server, '-z');
     await send(server.pool, n);
-    totals.push(await dumpInstructions(server));
+    counts.push(await dumpInstructions(server));
   }
-  const perRequest = (totals[1] - totals[0]) / (N2 - N1);
-  console.log(`${server.run.label.padEnd(13)} I(${N1}) ${totals[0]}  I(${N2}) ${totals[1]}  → ${fmt(perRequest)}/req`);
-  return perRequest;
+  const [c1, c2] = counts;
+  const all = (c2.total - c1.total) / (N2 - N1);
+  const own = (c2.total - c2.compile - (c1.total - c1.compile)) / (N2 - N1);
+  console.log(
+    `${server.run.label.padEnd(13)} I(${N1}) ${c1.total}  I(${N2}) ${c2.total}  → ${fmt(all)}/req` +
+      `   without compiling (${c1.compile}, ${c2.compile}) → ${fmt(own)}/req`,
+  );
+  return { all, own };
 }
 
 async function stop(server: Measured): Promise<void> {
@@ -249,11 +294,11 @@ async function stop(server: Measured): Promise<void> {
 }
 
 /** Every run's per-request instructions, repeat by repeat, the servers taking turns. */
-async function measureAll(): Promise<Map<string, number[]>> {
+async function measureAll(): Promise<Map<string, PerRequest[]>> {
   const servers: Measured[] = [];
   try {
     for (const run of RUNS) servers.push(await ready(run));
-    const results = new Map<string, number[]>(RUNS.map((r) => [r.label, []]));
+    const results = new Map<string, PerRequest[]>(RUNS.map((r) => [r.label, []]));
     for (let r = 0; r < repeats; r++) {
       for (const server of r % 2 ? [...servers].reverse() : servers)
         results.get(server.run.label)!.push(await window(server));
@@ -267,21 +312,35 @@ async function measureAll(): Promise<Map<string, number[]>> {
 
 const fmt = (n: number) => `${(n / 1000).toFixed(0)}k instr`;
 
+/** The median, min and max of xs, and the median's ratio to `to` (bare's median) when given. */
+function line(label: string, what: string, xs: number[], to?: number[]): string {
+  return (
+    `${label.padEnd(13)} ${what.padEnd(18)} ${fmt(median(xs))} per request (${fmt(Math.min(...xs))} - ${fmt(Math.max(...xs))})` +
+    (to ? `   bare / ${label} ${(median(to) / median(xs)).toFixed(3)}×` : '')
+  );
+}
+
+/** own ÷ base, repeat by repeat, and their median. */
+function paired(side: string, what: string, own: number[], base: number[]): number {
+  const ratios = own.map((x, i) => x / base[i]);
+  console.log(
+    `${side} ÷ base ${side} ${what}, repeat by repeat: ${ratios.map((q) => q.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`,
+  );
+  return Number(median(ratios).toFixed(4));
+}
+
 async function main() {
   const results = await measureAll();
-  const bare = results.get('bare');
+  const pick = (label: string, key: keyof PerRequest) => results.get(label)?.map((r) => r[key]);
   console.log(
     `\n${N1} and ${N2} requests, ${repeats} repeats, ${connections} in flight, OpenHIM header ${viaOpenHim}, ` +
       `sides ${runsThroughTsx ? 'through tsx' : 'compiled'}`,
   );
-  for (const { label, side } of RUNS) {
-    const xs = results.get(label)!;
-    console.log(
-      `${label.padEnd(13)} ${fmt(median(xs))} per request (${fmt(Math.min(...xs))} - ${fmt(Math.max(...xs))})` +
-        (side === 'bare' || !bare || label !== side
-          ? ''
-          : `   bare / ${side} ${(median(bare) / median(xs)).toFixed(3)}×`),
-    );
+  for (const key of ['all', 'own'] as const) {
+    const bare = pick('bare', key);
+    const what = key === 'all' ? 'all' : 'without compiling';
+    for (const { label, side } of RUNS)
+      console.log(line(label, what, pick(label, key)!, side === 'bare' || label !== side ? undefined : bare));
   }
   const summary: Record<string, unknown> = {
     bench: 'instructions',
@@ -291,16 +350,19 @@ async function main() {
     viaOpenHim,
     compiled: !runsThroughTsx,
   };
-  for (const { label } of RUNS) summary[label] = Math.round(median(results.get(label)!));
+  for (const { label } of RUNS) {
+    summary[label] = Math.round(median(pick(label, 'all')!));
+    summary[`${label} without compiling`] = Math.round(median(pick(label, 'own')!));
+  }
   if (BASE_DIR) {
     for (const side of SIDES) {
-      const own = results.get(side)!;
-      const base = results.get(`base ${side}`)!;
-      const ratios = own.map((x, i) => x / base[i]);
-      console.log(
-        `${side} ÷ base ${side}, repeat by repeat: ${ratios.map((q) => q.toFixed(3)).join(' ')}; median ${median(ratios).toFixed(3)}`,
+      summary[`${side}/base`] = paired(side, 'all', pick(side, 'all')!, pick(`base ${side}`, 'all')!);
+      summary[`${side}/base without compiling`] = paired(
+        side,
+        'without compiling',
+        pick(side, 'own')!,
+        pick(`base ${side}`, 'own')!,
       );
-      summary[`${side}/base`] = Number(median(ratios).toFixed(4));
     }
   }
   console.log(JSON.stringify(summary));
