@@ -44,10 +44,12 @@ export function retryAtOf(err: unknown, now = Date.now()): number | undefined {
 /**
  * Whether a failure counts toward the system's circuit breaker: only the system (or the way to
  * it) failing. A refusal means the system is healthy; a bug of ours or our database being away
- * says nothing about the system, and must not stall every other write to it.
+ * says nothing about the system, and must not stall every other write to it. Nor does a system
+ * that said when to come back (retryAtOf): its jobs already wait until then, and counting the
+ * wait would open the breaker after it, holding the system's writes back for nothing.
  */
 export function countsAgainstSystem(err: unknown): boolean {
-  return classifyFailure(err) === 'transient' && !waitsForOwnWrite(err);
+  return classifyFailure(err) === 'transient' && !waitsForOwnWrite(err) && retryAtOf(err) === undefined;
 }
 
 /**

@@ -13,8 +13,9 @@ import { DHIS2, Dhis2Error, ACCOUNT_REFUSALS } from './errors.js';
  *
  * So on either refusal the connector sends DHIS2 nothing for HOLD_MS. Until then every call fails
  * at once with a transient error that says why and until when (the outbox defers its jobs to
- * then, `retryAt`; nothing is charged or dead-lettered). The first call after that asks DHIS2
- * again. The error never holds the username or password, only the setting names.
+ * then, `retryAt`; nothing is charged, dead-lettered or counted against its circuit breaker). The
+ * first call after that asks DHIS2 again. The error never holds the username or password, only
+ * the setting names.
  */
 export const HOLD_MS = 16 * 60_000;
 

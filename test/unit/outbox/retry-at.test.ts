@@ -51,3 +51,36 @@ for (const engine of engineCases()) {
     },
   );
 }
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: a system's waits do not open its breaker`, { skip: engine.skip }, async (t) => {
+    // two counted failures would open the breaker for a minute, past this test's deadline
+    const breaker = { consecutiveFailures: 2, halfOpenAfterMs: 60_000 };
+    const f = await outboxFixture(t, engine, { options: { breaker } });
+    const retryAt = Date.now() + 300;
+    const deliveredAt: number[] = [];
+    f.outbox.register('held', 'dhis2', async () => {
+      if (Date.now() < retryAt) throw new Dhis2AccountHeld('Account locked', retryAt);
+      deliveredAt.push(Date.now());
+      return { system: 'dhis2', ids: { n: '1' } };
+    });
+    const held: [string, string][] = [];
+    for (const key of ['HELD-A', 'HELD-B', 'HELD-C']) {
+      const outcome = await f.outbox.acceptWrite({ flow: 'held', system: 'dhis2', idempotencyKey: key, payload: {} });
+      t.match(outcome, { kind: 'queued', reason: /Account locked.*queued until/ }, `${key} waits for the hold`);
+      held.push([key, outcome.jobId]);
+    }
+    t.same(f.outbox.breakerGates(), { dhis2: 'closed' }, 'three waits, the breaker still closed');
+
+    // after the hold a new write goes straight to the system, and the held ones follow
+    while (Date.now() < retryAt) await new Promise((r) => setTimeout(r, 20));
+    const after = await f.outbox.acceptWrite({ flow: 'held', system: 'dhis2', idempotencyKey: 'AFTER', payload: {} });
+    t.match(after, { kind: 'done' }, 'delivered at once, not deferred behind an open breaker');
+    f.outbox.startWorker();
+    for (const [key, id] of held) {
+      const job = async () => f.store.getJob(id);
+      t.ok(await waitFor(async () => (await job())?.status === 'done', 5_000), `${key} delivered`);
+      t.match(await job(), { status: 'done', attempts: 1 }, `${key} charged only the attempt that delivered`);
+    }
+  });
+}
