@@ -129,6 +129,38 @@ t.test('the same write twice (same key, journal lost) creates one requisition', 
   t.equal(submitted(h).length, 1);
 });
 
+/**
+ * Issue 18 lever 1 (session 18): why a write's first initiate still searches, even with no note
+ * of ours on its period's lock. Once its requisition is authorized, OpenLMIS offers the next
+ * period, so a new write of the same order (its dead job dropped by an operator and the order
+ * sent again: a fresh job, no journal, no ledger note on that next period) initiates there. Only
+ * the search of every period finds the requisition already holding the order.
+ */
+t.test('a new write of an order authorized in an earlier period lands on that requisition', async (t) => {
+  const h = await startFlowHarness({ authorizeStep: true });
+  t.teardown(h.close);
+  const o = fiveLineOrder(h);
+  const first = await h.orders.submit(o, new MemoryJournal());
+  const written = h.sb.state.store.requisitions.get(first.ids.requisition)!;
+  const offered = await h.deps.client.call<{ id: string }[]>({
+    method: 'GET',
+    path: '/api/requisitions/periodsForInitiate',
+    query: { programId: written.programId, facilityId: written.facilityId, emergency: false },
+  });
+  t.notOk(
+    offered.some((p) => p.id === written.periodId),
+    'OpenLMIS now offers another period',
+  );
+  t.ok(offered.length > 0, 'and offers one');
+  const again = await h.orders.submit(o, new MemoryJournal());
+  t.equal(again.ids.requisition, first.ids.requisition, 'the requisition that holds the order');
+  t.equal(requisitions(h).length, 1, 'no second requisition');
+  t.notOk(
+    h.calls.filter((c) => c.path === '/api/requisitions/initiate').length > 1,
+    'nothing initiated for it in the next period',
+  );
+});
+
 t.test(
   'a crash right after initiate (upstream applied it, journal did not record it) resumes to one requisition',
   async (t) => {
