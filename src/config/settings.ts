@@ -820,6 +820,16 @@ export const settingDefs: SettingDef[] = [
     description: 'Per-call timeout to the registry',
   },
   {
+    key: 'registry.pushClockSkewMs',
+    env: 'REGISTRY_PUSH_CLOCK_SKEW_MS',
+    type: 'number',
+    default: 300000,
+    integer: true,
+    min: 0,
+    description:
+      "How far a pushed Location's meta.lastUpdated may be ahead of this mediator's clock (ms); one further ahead is refused, since it would count as newer than every real change until then",
+  },
+  {
     key: 'registry.identifierSystem',
     env: 'REGISTRY_IDENTIFIER_SYSTEM',
     type: 'string',

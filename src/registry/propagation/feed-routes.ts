@@ -11,6 +11,7 @@ import type { RegistryClient, RegistryRecord } from '../mfr/types.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { registryCodeSystem, type IntakeCounts, type Propagator } from './propagator.js';
 import { orderedPush } from './unstamped-push.js';
+import { refuseFutureStamp, staleConflict } from './stamped-push.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON, validated before use
 type Json = Record<string, any>;
@@ -31,8 +32,11 @@ export interface FeedRoutesOptions {
  * R4 mCSD Location with the registry's own id; it enters the same propagation as a pulled change
  * (its version: meta.versionId, else a hash of its content, so a resend changes nothing). One
  * without meta.lastUpdated, and every DELETE, is taken only where its place in the registry's time
- * is sure (unstamped-push.ts). Every entry of a Bundle is checked before any is taken: one bad
- * entry takes none. Authenticated as the FHIR API is (the inbound credentials OpenHIM sends),
+ * is sure (unstamped-push.ts). One with meta.lastUpdated is refused when that is far ahead of this
+ * mediator's clock, and is a conflict when older than the version kept (stamped-push.ts). Every
+ * entry of a Bundle is checked before any is taken: one bad entry takes none; only in a batch is an
+ * entry older than the version kept left out while the others are taken (a transaction is all or
+ * nothing, as FHIR's is). Authenticated as the FHIR API is (the inbound credentials OpenHIM sends),
  * since a registry reaches it the same way.
  */
 export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (app, opts) => {
@@ -62,26 +66,39 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
     lastUpdated: now().toISOString(),
     unstamped: true,
   });
-  /** Each record placed in time (or refused) before any is taken; those that change nothing dropped. */
-  const take = async (records: { record: RegistryRecord; at: string }[]): Promise<IntakeCounts> => {
+  /**
+   * Each record placed in time (or refused) before any is taken; those that change nothing
+   * dropped. A stamp too far ahead refuses the whole request; one older than the version kept is a
+   * conflict: the request's refusal (409), except in a batch, whose other entries are taken and
+   * whose answer names it.
+   */
+  const take = async (records: { record: RegistryRecord; at: string }[], batch = false): Promise<Taken> => {
+    const skewMs = pushClockSkewMs(opts.settings());
+    for (const { record, at } of records) if (!record.unstamped) refuseFutureStamp(record, at, now(), skewMs);
     const placed: (RegistryRecord | undefined)[] = [];
+    const conflicts: (Issue | undefined)[] = [];
     await eachLimited(
       records.map((r, i) => ({ ...r, i })),
       CHECK_CONCURRENCY,
       async ({ record, at, i }) => {
-        placed[i] = await orderedPush(record, at, opts);
+        if (record.unstamped) placed[i] = await orderedPush(record, at, opts);
+        else if (!(conflicts[i] = staleConflict(record, at, await opts.store.getRegistryRecord(record.id))))
+          placed[i] = record;
       },
     );
+    const stale = conflicts.filter((c): c is Issue => !!c);
+    if (stale.length && !batch) throw new MediatorError(409, stale);
     const taken = placed.filter((r): r is RegistryRecord => !!r);
-    return taken.length ? opts.propagator.intake(taken) : NOTHING;
+    return { counts: taken.length ? await opts.propagator.intake(taken) : NOTHING, stale };
   };
-  const answer = (counts: IntakeCounts) =>
+  const answer = ({ counts, stale }: Taken) =>
     operationOutcome([
       {
         severity: 'information',
         code: 'informational',
-        diagnostics: `${counts.changed} change(s) taken: ${counts.queued} queued, ${counts.held} held, ${counts.skipped} with nothing to do (see /admin/propagation)`,
+        diagnostics: `${counts.changed} change(s) taken: ${counts.queued} queued, ${counts.held} held, ${counts.skipped} with nothing to do (see /admin/propagation)${stale.length ? `; ${stale.length} entr${stale.length === 1 ? 'y' : 'ies'} not taken, older than the version kept` : ''}`,
       },
+      ...stale.map((issue) => ({ ...issue, severity: 'warning' as const })),
     ]);
 
   app.put('/registry/Location/:id', async (req) => {
@@ -112,6 +129,7 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
           record: r.location ? toRecord(r.location) : deletion(r.id),
           at: r.location ? `Bundle.entry[${i}].resource` : `Bundle.entry[${i}]`,
         })),
+        bundle.type === 'batch',
       ),
     );
   });
@@ -119,7 +137,21 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
 
 /** Registry reads at once while a Bundle's pushes without meta.lastUpdated are checked. */
 const CHECK_CONCURRENCY = 4;
+/** registry.pushClockSkewMs's default: 5 min, a clock set by hand or an NTP step, not a wrong date. */
+const DEFAULT_PUSH_CLOCK_SKEW_MS = 300_000;
 const NOTHING: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0, refused: 0 };
+
+/** What a push took, and the entries of a batch not taken because a newer version is kept. */
+interface Taken {
+  counts: IntakeCounts;
+  stale: Issue[];
+}
+
+/** How far ahead of this mediator's clock a pushed meta.lastUpdated may be (registry.pushClockSkewMs). */
+function pushClockSkewMs(settings: Settings): number {
+  const v = settings['registry.pushClockSkewMs'];
+  return typeof v === 'number' && v >= 0 ? v : DEFAULT_PUSH_CLOCK_SKEW_MS;
+}
 
 /** A valid R4 Location with an id, or a 400 naming every problem (what, where, why). */
 function checkedLocation(body: unknown, at: string): Json {

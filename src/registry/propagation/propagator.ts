@@ -437,7 +437,7 @@ export class Propagator {
 }
 
 /** The registry version under the mediator's own closures and reopenings (`3+absent+relisted+absent` → `3`). */
-function closedVersion(version: string): string {
+export function closedVersion(version: string): string {
   return version.replace(/(?:\+absent|\+relisted)+$/, '');
 }
 
