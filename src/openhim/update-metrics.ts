@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { Store } from '../store/types.js';
+import type { Store, TransactionUpdateCounts } from '../store/types.js';
 
 /**
  * OpenHIM transaction updates not sent, at /metrics: a write answered 202 through OpenHIM leaves
@@ -9,14 +9,15 @@ import type { Store } from '../store/types.js';
  * jobs' own debts and reruns'), so every instance on PostgreSQL reports the shared figures.
  */
 export function registerTransactionUpdateMetrics(registry: Registry, store: Store, prefix = 'mediator_'): void {
+  const counts = sharedCounts(store);
   new Gauge({
     name: `${prefix}openhim_transaction_updates`,
     help: 'OpenHIM transaction updates not sent, by state (owed: still to send; refused: a 4xx OpenHIM will never take; abandoned: given up after openhim.updateGiveUpMs)',
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const counts = await store.countTransactionUpdates();
-      for (const state of ['owed', 'refused', 'abandoned'] as const) this.set({ state }, counts[state]);
+      const unsent = await counts();
+      for (const state of ['owed', 'refused', 'abandoned'] as const) this.set({ state }, unsent[state]);
     },
   });
   new Gauge({
@@ -24,8 +25,27 @@ export function registerTransactionUpdateMetrics(registry: Registry, store: Stor
     help: 'Time since the job of the oldest OpenHIM transaction update still owed ended; 0 when none',
     registers: [registry],
     async collect() {
-      const { oldestOwedEndedAt } = await store.countTransactionUpdates();
+      const { oldestOwedEndedAt } = await counts();
       this.set(oldestOwedEndedAt === undefined ? 0 : Math.max(0, (Date.now() - oldestOwedEndedAt) / 1000));
     },
   });
+}
+
+/** How long one read of the counts serves: both gauges of one scrape, not the next scrape. */
+const SHARED_MS = 1_000;
+
+/**
+ * The store's counts, read once for both gauges of a scrape (prom-client collects each gauge on
+ * its own): the read in flight, or one younger than SHARED_MS. A failed read is not kept.
+ */
+function sharedCounts(store: Store): () => Promise<TransactionUpdateCounts> {
+  let last: { at: number; counts: Promise<TransactionUpdateCounts> } | undefined;
+  return () => {
+    if (last && Date.now() - last.at < SHARED_MS) return last.counts;
+    const read = { at: Date.now(), counts: store.countTransactionUpdates() };
+    read.counts.catch(() => {
+      if (last === read) last = undefined;
+    });
+    return (last = read).counts;
+  };
 }

@@ -46,6 +46,24 @@ export const TRANSACTION_JOBS_INDEX: Migration = {
   sql: 'CREATE INDEX outbox_jobs_transaction ON outbox_jobs (transaction_id) WHERE transaction_id IS NOT NULL;',
 };
 
+/**
+ * v19: the updates not sent, counted from indexes (UPDATE_COUNTS_SQL, read at every /metrics
+ * scrape and console outbox page). Only owed jobs were indexed, so each scrape read every job row
+ * for the refused and abandoned ones (sent debts and jobs never routed through OpenHIM are nearly
+ * all rows). Partial, so they hold the few unsent rows; the job index also carries what the count
+ * reads (status, end), so SQLite answers from it alone.
+ */
+export const UNSENT_UPDATES_INDEXES: Migration = {
+  version: 19,
+  name: 'outbox: OpenHIM updates not sent, counted from indexes',
+  sql: `
+CREATE INDEX outbox_jobs_openhim_unsent ON outbox_jobs (openhim_update, status, updated_at)
+  WHERE openhim_update IN ('owed', 'refused', 'abandoned');
+CREATE INDEX openhim_rerun_updates_unsent ON openhim_rerun_updates (state, job_id)
+  WHERE state IN ('owed', 'refused', 'abandoned');
+`,
+};
+
 /** No job of the row's transaction is still to settle (pending or in flight). */
 const SIBLINGS_SETTLED = `NOT EXISTS (SELECT 1 FROM outbox_jobs o
     WHERE o.transaction_id = j.transaction_id AND o.status IN ('pending', 'in-flight'))`;
