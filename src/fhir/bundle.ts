@@ -351,9 +351,9 @@ function guarded<T>(ctx: FhirContext, entries: Entry[], fn: () => Promise<T>): P
   const names = entries.flatMap((e) => {
     if (e.done) return [];
     const route = requireRoute(ctx, e.type);
-    if (e.method === 'PUT') return writeLocks(route, e.id!, e.resource!);
+    if (e.method === 'PUT') return writeLocks(ctx, route, e.id!, e.resource!);
     if (e.method !== 'POST') return [];
-    return createdLocks(route, createdId(ctx, route, e.resource!), e.resource!);
+    return createdLocks(ctx, route, createdId(ctx, route, e.resource!), e.resource!);
   });
   return exclusively(ctx, names, fn);
 }

@@ -230,7 +230,7 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
           ]),
         );
       });
-  const outcome = await exclusively(ctx, createdLocks(route, part.id, body as Json), write);
+  const outcome = await exclusively(ctx, createdLocks(ctx, route, part.id, body as Json), write);
   return writeResult(ctx, type, part.id, outcome);
 }
 
@@ -238,8 +238,17 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
  * The names a create is serialized under: none, unless a create of its type replaces what exists
  * (ResourceRoute.createReplaces), when it is a write of that resource like a PUT.
  */
-export function createdLocks(route: ResourceRoute, id: string | undefined, resource: Json): string[] {
-  return route.createReplaces && id ? writeLocks(route, id, resource) : [];
+export function createdLocks(ctx: FhirContext, route: ResourceRoute, id: string | undefined, resource: Json): string[] {
+  return route.createReplaces && id ? writeLocks(ctx, route, id, resource) : [];
+}
+
+/** The group an update of this resource writes (its decoded groupKey), if it decodes. */
+function groupOf(ctx: FhirContext, route: ResourceRoute, resource: Json): string | undefined {
+  try {
+    return decodePart(ctx, route, resource, 'update').groupKey;
+  } catch {
+    return undefined; // refused inside the step, where the write decodes it again
+  }
 }
 
 /** The id a create of this resource gives it, if it decodes (its refusal is the create's to answer). */
@@ -298,19 +307,25 @@ export async function update(
   }
   const service = serviceFor<unknown>(ctx, route);
   const conditions = { ifMatch, ifNoneMatch };
-  return exclusively(ctx, writeLocks(route, id, resource), () =>
+  return exclusively(ctx, writeLocks(ctx, route, id, resource), () =>
     updateChecked(ctx, route, service, resource, conditions),
   );
 }
 
 /**
- * The names a write of a resource is serialized under (FhirServices.exclusively): its id; and, for
- * a type whose creates replace what exists, each business identifier it carries. Such a create
- * finds what it replaces by identifier, not by id (a POST of a facility's code and a PUT of
- * Location/[its OpenLMIS id] write one facility): they meet on the identifier.
+ * The names a write of a resource is serialized under (FhirServices.exclusively): its id; the
+ * group it is written as one object with (an order line: its order), since a change of one line
+ * is a revision of the whole order built on the order as read, and two revisions built on one read
+ * would undo each other's lines; and, for a type whose creates replace what exists, each business
+ * identifier it carries. Such a create finds what it replaces by identifier, not by id (a POST of
+ * a facility's code and a PUT of Location/[its OpenLMIS id] write one facility): they meet on the
+ * identifier. The group is the one the body names: a line read back in another group is refused
+ * inside the step (updateChecked), so the group locked is the one written.
  */
-export function writeLocks(route: ResourceRoute, id: string, resource: Json): string[] {
+export function writeLocks(ctx: FhirContext, route: ResourceRoute, id: string, resource: Json): string[] {
   const names = [`${route.type}/${id}`];
+  const group = groupOf(ctx, route, resource);
+  if (group && group !== names[0]) names.push(`${route.type}@${group}`);
   if (!route.createReplaces || !Array.isArray(resource?.identifier)) return names;
   for (const i of resource.identifier as Json[])
     if (typeof i?.system === 'string' && typeof i?.value === 'string')
