@@ -3,6 +3,15 @@ import { DEFAULT_COC } from './seed.js';
 import { stamp, type DataSet, type Dhis2State } from './state.js';
 import { dataValueImportFailed, ImportFailure } from './import-failures.js';
 import { errorMessage, webMessage } from './webmessage.js';
+import {
+  dataSetWriteRefusal,
+  groupAccessRefusal,
+  groupTimelinessRefusal,
+  hierarchyRefusal,
+  orgUnitSpanRefusal,
+  targetDataSets,
+  timelinessRefusal,
+} from './data-entry-checks.js';
 
 /**
  * `POST /api/dataValueSets` with DHIS2's ImportSummary semantics (docs.dhis2.org developer/web-api
@@ -11,7 +20,8 @@ import { errorMessage, webMessage } from './webmessage.js';
  * category option combo, period, value type), refused ones reported as conflicts with their
  * indexes (2.38+; only `object/value` before), unchanged ones counted `ignored`. A WARNING is a
  * 409 up to 2.42 and a 200 from 2.43; an ERROR is a 409. From 2.43 (SQL data entry) every accepted
- * value counts as `updated` and value conflicts use E81xx codes.
+ * value counts as `updated` and value conflicts use E81xx codes. Whether the user may capture
+ * there and whether the period is open now: data-entry-checks.ts.
  */
 type Json = Record<string, any>;
 
@@ -87,7 +97,7 @@ export const IMPORT_OPTIONS = (q: Json) => ({
   skipCache: false,
 });
 
-export function importDataValues(state: Dhis2State, body: Json, query: Json, user: string): ImportAnswer {
+export function importDataValues(state: Dhis2State, body: Json, query: Json, userName: string): ImportAnswer {
   if (!body || typeof body !== 'object' || !Array.isArray(body.dataValues))
     throw errorMessage(400, 'Request body must be a data value set with a dataValues array');
   const major = state.major();
@@ -123,12 +133,16 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     dataSetComplete: 'false',
   });
 
+  const user = state.userNamed(userName);
+  const force = query.force === 'true' || body.force === true;
   if (body.dataSet && !dataSet) {
     conflicts.set('ds', {
       object: String(body.dataSet),
       objects: { dataSet: String(body.dataSet) },
-      value: `Data set not found or not accessible: \`${body.dataSet}\``,
-      errorCode: sql ? 'E8010' : 'E7600',
+      value: sql
+        ? `Data set not found: \`${body.dataSet}\``
+        : `Data set not found or not accessible: \`${body.dataSet}\``,
+      errorCode: sql ? 'E8005' : 'E7600',
       property: 'dataSet',
     });
     count.ignored = body.dataValues.length;
@@ -136,6 +150,18 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
       status: 409,
       body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
         response: summary('ERROR', 'Import process completed with errors'),
+      }),
+    };
+  }
+
+  // up to 2.42 a named data set the user may not write aborts the import: nothing is counted
+  const noWrite = sql ? undefined : dataSetWriteRefusal(state, user, dataSet);
+  if (noWrite) {
+    conflicts.set('ds', noWrite);
+    return {
+      status: 409,
+      body: webMessage(409, 'ERROR', 'An error occurred, please check import summary.', {
+        response: summary('ERROR', 'Import process was aborted'),
       }),
     };
   }
@@ -158,10 +184,14 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     rejected.push(i);
     count.ignored++;
   };
+  /** An access or timeliness conflict (data-entry-checks.ts): 2.42 codes only, 2.43 refuses the group first. */
+  const refused = (i: number, r: { errorCode: string; value: string; property: string; objects: Json }) =>
+    conflict(i, r.property, Object.values(r.objects)[0], r.value, r.errorCode, r.errorCode, r.property, r.objects);
 
   if (sql) {
     const refusal =
-      decodeRefusal(state, body, deScheme, ouScheme) ?? groupRefusal(state, body, dataSet, deScheme, ouScheme);
+      decodeRefusal(state, body, deScheme, ouScheme) ??
+      groupRefusal(state, body, dataSet, deScheme, ouScheme, { user, force });
     if (refusal) {
       conflicts.set('decode', refusal);
       rejected.push(...refusal.indexes!);
@@ -233,7 +263,7 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'categoryOptionCombo',
         coc,
         `Category option combo: \`${coc}\` must be part of category combo of data element: \`${de.id}\``,
-        'E7614',
+        'E7634',
         'E8108',
         'categoryOptionCombo',
         { dataElement: de.id, categoryOptionCombo: coc },
@@ -248,6 +278,19 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'E8109',
         'attributeOptionCombo',
       );
+    const outside = sql ? undefined : hierarchyRefusal(state, user, ou, ouKey);
+    if (outside) return refused(i, outside);
+    // 2.43 checked both for the whole group before any value (groupRefusal)
+    const untimely = () =>
+      sql
+        ? undefined
+        : timelinessRefusal(
+            state,
+            user,
+            targetDataSets(state, dataSet, de.id, ou.id),
+            { orgUnit: ou, period, dataElement: de.id },
+            force,
+          );
     const value = v.value === undefined || v.value === null ? '' : String(v.value);
     const key = state.valueKey({
       dataElement: de.id,
@@ -258,6 +301,8 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     });
     const existing = state.dataValues.get(key);
     if (strategy === 'DELETE') {
+      const late = untimely();
+      if (late) return refused(i, late);
       if (existing) {
         count.deleted++;
         if (!dryRun) state.dataValues.delete(key);
@@ -286,6 +331,8 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'value',
         { dataElement: de.id, value },
       );
+    const late = untimely();
+    if (late) return refused(i, late);
     const followup = v.followup === true || v.followUp === true;
     const comment = v.comment === undefined || v.comment === null ? undefined : String(v.comment);
     if (existing && existing.value === value && existing.comment === comment && existing.followup === followup) {
@@ -308,7 +355,7 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
       value,
       comment,
       followup,
-      storedBy: user,
+      storedBy: userName,
       created: existing?.created ?? now,
       lastUpdated: now,
     });
@@ -397,6 +444,7 @@ function groupRefusal(
   named: DataSet | undefined,
   deScheme: string,
   ouScheme: string,
+  who: { user: ReturnType<Dhis2State['userNamed']>; force: boolean },
 ): Conflict | undefined {
   const values = body.dataValues as Json[];
   const indexes = values.map((_, i) => i);
@@ -422,6 +470,16 @@ function groupRefusal(
       ]);
     ds = sets[0];
   }
+  const orgUnits = [
+    ...new Map(
+      values.map((v) => {
+        const ou = state.orgUnitBy(ouScheme, String(v.orgUnit ?? body.orgUnit ?? ''))!;
+        return [ou.id, ou] as const;
+      }),
+    ).values(),
+  ];
+  const access = groupAccessRefusal(state, who.user, ds, orgUnits);
+  if (access) return refuse(access.errorCode, access.value, access.args);
   const outside = des.filter((de) => !ds.dataElements.includes(de));
   if (outside.length)
     return refuse('E8020', `Data set ${ds.id} not usable with data element(s): \`${list(outside)}\``, [
@@ -449,6 +507,14 @@ function groupRefusal(
         [ds.id, de.id, list([coc])],
       );
   }
+  const pairs = values.map((v) => ({
+    orgUnit: state.orgUnitBy(ouScheme, String(v.orgUnit ?? body.orgUnit ?? ''))!,
+    period: String(v.period ?? body.period ?? ''),
+  }));
+  const span = orgUnitSpanRefusal(pairs);
+  if (span) return refuse(span.errorCode, span.value, span.args);
+  const untimely = groupTimelinessRefusal(state, who.user, ds, pairs, who.force);
+  if (untimely) return refuse(untimely.errorCode, untimely.value, untimely.args);
   return undefined;
 }
 

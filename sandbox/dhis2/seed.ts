@@ -165,11 +165,21 @@ export interface SeedUser {
   password: string;
   name: string;
   superuser: boolean;
+  /** Data capture org units (codes, or UIDs a test set): data is entered for these and below them. */
+  captureOrgUnits: string[];
+  /** Data sets the user may write data values of (data-write sharing); undefined: all. */
+  dataSets?: string[];
 }
 
 export const SEED_USERS: SeedUser[] = [
-  { username: 'admin', password: 'district', name: 'John Traore', superuser: true },
-  { username: 'mediator', password: 'Mediator-2024!', name: 'Supply Mediator', superuser: false },
+  { username: 'admin', password: 'district', name: 'John Traore', superuser: true, captureOrgUnits: ['LKL'] },
+  {
+    username: 'mediator',
+    password: 'Mediator-2024!',
+    name: 'Supply Mediator',
+    superuser: false,
+    captureOrgUnits: ['LKL'],
+  },
 ];
 
 /** A personal access token of the mediator user: d2pat_ + 32 characters + a 10-digit checksum, as DHIS2 mints them. */

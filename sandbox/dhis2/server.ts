@@ -6,7 +6,8 @@ import { failedTaskSummary } from './import-failures.js';
 import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
 import { QueryError, many, pageOf, parseFields, parseFilter, project } from './query.js';
 import { DEFAULT_CATEGORY_COMBO, ORG_UNIT_LEVELS, seedUid } from './seed.js';
-import { Dhis2State, type BulkSeed } from './state.js';
+import { Dhis2State, type BulkSeed, type DataSet } from './state.js';
+import { registerEntryControls } from './entry-controls.js';
 import { TrackerState, registerTrackerRoutes } from './tracker.js';
 import { SandboxError, errorMessage, notFound, webMessage } from './webmessage.js';
 
@@ -234,7 +235,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   app.get('/api/me', async (request) => {
     const username = userOf(request);
     const user = state.users.find((u) => u.username === username)!;
-    const root = [...state.orgUnits.values()].find((o) => !o.parentId)!;
+    const capture = user.captureOrgUnits.map((k) => state.orgUnitByCode(k)?.id ?? k);
     const me: Json = {
       id: seedUid(`user:${username}`),
       username,
@@ -242,15 +243,15 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
       displayName: user.name,
       firstName: user.name.split(' ')[0],
       surname: user.name.split(' ').slice(1).join(' '),
-      organisationUnits: [{ id: root.id }],
-      dataViewOrganisationUnits: [{ id: root.id }],
+      organisationUnits: capture.map((id) => ({ id })),
+      dataViewOrganisationUnits: capture.map((id) => ({ id })),
       teiSearchOrganisationUnits: [],
       authorities: user.superuser
         ? ['ALL']
         : ['F_ORGANISATIONUNIT_ADD', 'F_DATAVALUE_ADD', 'F_TRACKED_ENTITY_DATAVALUE_ADD'],
       settings: { keyUiLocale: 'en', keyDbLocale: 'en' },
       programs: [],
-      dataSets: [...state.dataSets.keys()],
+      dataSets: [...state.dataSets.values()].filter((d) => state.canDataWrite(user, d)).map((d) => d.id),
     };
     const q = request.query as Json;
     return typeof q.fields === 'string' ? project(me, parseFields(q.fields)) : me;
@@ -368,19 +369,19 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
       urlOf(request),
     ),
   );
-  const dataSetView = (d: {
-    id: string;
-    code: string;
-    name: string;
-    periodType: string;
-    dataElements: string[];
-    organisationUnits: string[];
-  }) => ({
+  const dataSetView = (d: DataSet) => ({
     id: d.id,
     code: d.code,
     name: d.name,
     displayName: d.name,
     periodType: d.periodType,
+    expiryDays: d.expiryDays,
+    openFuturePeriods: d.openFuturePeriods,
+    dataInputPeriods: d.dataInputPeriods.map((p) => ({
+      period: { id: p.period },
+      openingDate: p.openingDate,
+      closingDate: p.closingDate,
+    })),
     categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
     dataSetElements: d.dataElements.map((id) => ({
       dataElement: { id, code: state.dataElements.get(id)?.code },
@@ -448,6 +449,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     state.importFailures.clear();
     return reply.code(204).send();
   });
+  registerEntryControls(app, state);
   app.get('/_sandbox/faults', async () => faults.list());
   app.post('/_sandbox/faults', async (request, reply) => {
     try {

@@ -58,6 +58,13 @@ export interface CategoryCombo {
   categoryOptionCombos: { id: string; code?: string; name: string }[];
 }
 
+/** An explicit data input period of a data set: its values may be entered only between these dates (inclusive). */
+export interface DataInputPeriod {
+  period: string;
+  openingDate?: string;
+  closingDate?: string;
+}
+
 export interface DataSet {
   id: string;
   code: string;
@@ -65,7 +72,21 @@ export interface DataSet {
   periodType: string;
   dataElements: string[];
   organisationUnits: string[];
+  /** Days after a period's end its values may still be entered (0: no expiry, DataSet.NO_EXPIRY). */
+  expiryDays: number;
+  /** How many periods from the current one are open (0: only past periods, DHIS2's default). */
+  openFuturePeriods: number;
+  /** When set, values are taken only for these periods between their dates (data entry timeliness). */
+  dataInputPeriods: DataInputPeriod[];
+  /** Lock exceptions: `orgUnitUid|period` an administrator reopened past the expiry days. */
+  lockExceptions: Set<string>;
 }
+
+/**
+ * The seeded data sets are open: no expiry, and far enough into the future that tests on any
+ * day send to any period they name (a real instance often keeps 0, only past periods).
+ */
+export const OPEN_FUTURE_PERIODS = 1000;
 
 export interface DataValue {
   dataElement: string;
@@ -156,7 +177,7 @@ export class Dhis2State {
     ],
   ]);
   readonly dataValues = new ValuesByOrgUnit();
-  readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u }));
+  readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u, captureOrgUnits: [...u.captureOrgUnits] }));
   readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
   /** Failed logins, locked and disabled accounts (logins.ts). */
   readonly logins = new Logins();
@@ -165,6 +186,8 @@ export class Dhis2State {
   pagingFalse = 0;
   /** Imports (data values, tracker) that fail on their own next, as a database outage makes them. */
   readonly importFailures = new ImportFailures();
+  /** Added to Date.now() for data entry timeliness (tests say "today is the 20th"): now(). */
+  clockOffsetMs = 0;
   /** dataValueSets requests and the data values they carried, for the "exactly once" checks. */
   readonly imports: { values: number; imported: number; updated: number; ignored: number }[] = [];
 
@@ -226,8 +249,41 @@ export class Dhis2State {
       .filter((o) => this.levelOf(o) === ORG_UNIT_LEVELS.length)
       .map((o) => o.id);
     for (const ds of [MONTHLY_DATA_SET, WEEKLY_DATA_SET]) {
-      this.dataSets.set(ds.id, { ...ds, dataElements: [...this.dataElements.keys()], organisationUnits: facilities });
+      this.dataSets.set(ds.id, {
+        ...ds,
+        dataElements: [...this.dataElements.keys()],
+        organisationUnits: facilities,
+        expiryDays: 0,
+        openFuturePeriods: OPEN_FUTURE_PERIODS,
+        dataInputPeriods: [],
+        lockExceptions: new Set(),
+      });
     }
+  }
+
+  /** The sandbox's date and time (the clock tests move). */
+  now(): Date {
+    return new Date(Date.now() + this.clockOffsetMs);
+  }
+
+  /** A user's UID, as `/api/me` gives it. */
+  userUid(user: SeedUser): string {
+    return seedUid(`user:${user.username}`);
+  }
+
+  userNamed(username: string): SeedUser | undefined {
+    return this.users.find((u) => u.username === username);
+  }
+
+  /** Whether a user may capture data for the org unit: it or one of its ancestors is one of the user's. */
+  inCaptureHierarchy(user: SeedUser, ou: OrgUnit): boolean {
+    const mine = new Set(user.captureOrgUnits.map((code) => this.orgUnitByCode(code)?.id ?? code));
+    return mine.has(ou.id) || this.ancestorsOf(ou).some((a) => mine.has(a.id));
+  }
+
+  /** Whether a user may write data values of the data set (data-write sharing; a superuser always). */
+  canDataWrite(user: SeedUser, ds: DataSet): boolean {
+    return user.superuser || !user.dataSets || user.dataSets.includes(ds.id);
   }
 
   hit(method: string, path: string): void {

@@ -175,15 +175,15 @@ t.test('the sandbox refuses a COC outside the data element combo, as DHIS2 does'
     res.body.response.conflicts.map((c: any) => [c.errorCode, c.indexes]).sort(),
     [
       ['E7613', [2]],
-      ['E7614', [0]],
-      ['E7614', [1]],
+      ['E7634', [0]],
+      ['E7634', [1]],
     ],
     'each refusal with the index of its value',
   );
   t.same(
     res.body.response.conflicts.map((c: any) => c.errorCode).sort(),
-    ['E7613', 'E7614', 'E7614'],
-    'not in the combo: E7614 (twice, one per COC); unknown: E7613',
+    ['E7613', 'E7634', 'E7634'],
+    'not in the combo: E7634 (twice, one per COC); unknown: E7613',
   );
   t.equal(res.body.response.importCount.ignored, 3);
 });
