@@ -11,6 +11,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
 import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
+import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { awaitDataValueImport } from './jobs.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
@@ -315,6 +316,16 @@ export function createStockCapability(
   const issuesOf = (p: StockPlan, offset: number, chunk: PlannedValue[], conflicts: ImportConflict[]): Issue[] =>
     conflicts.flatMap((c) => {
       const where = `DHIS2 ${c.errorCode ?? 'conflict'}: ${c.message}`;
+      // untimely or no access: one issue for the org unit, period or data set, with what to change
+      const entry = entryRefusalOf(c, p);
+      if (entry)
+        return [
+          {
+            code: 'business-rule' as const,
+            diagnostics: `${where}: ${entry.words}`,
+            expression: [ENTRY_FIELD[entry.about]],
+          },
+        ];
       // 2.43 imports the values of one data set at a time and, none named, finds it from the data
       // elements (none, or more than one: E8003, E8002): the operator's to name
       if (c.errorCode === 'E8002' || c.errorCode === 'E8003')
@@ -397,6 +408,42 @@ export function createStockCapability(
     return result;
   };
 
+  /**
+   * One chunk, journalled: a chunk DHIS2 answered is not sent again on a retry (it would be
+   * `ignored` anyway). A refusal is journalled with what DHIS2 accepted, and ends this attempt.
+   * When the job runs again (an operator's retry once a DHIS2 administrator reopened the period or
+   * gave the user access; a restart), the values DHIS2 refused, and only they, are sent again under
+   * a step recorded only once DHIS2 takes them all: replaying the first answer would refuse the
+   * job forever, and sending the accepted values again would count them twice.
+   */
+  const sendChunk = async (
+    p: StockPlan,
+    chunk: PlannedValue[],
+    step: string,
+    journal: StepJournal,
+    async: boolean,
+    strategy: 'CREATE_AND_UPDATE' | 'DELETE',
+  ): Promise<{ results: ImportResult[]; refused: ImportConflict[]; sent: PlannedValue[] }> => {
+    let answeredNow = false;
+    const first = await journal.run(step, () => {
+      answeredNow = true;
+      return post(p, chunk, async, strategy);
+    });
+    if (answeredNow || !first.conflicts.length) return { results: [first], refused: first.conflicts, sent: chunk };
+    const again = refusedValues(chunk, first);
+    const second = await journal
+      .run(`${step}-refused`, async () => {
+        const r = await post(p, again, async, strategy);
+        if (r.conflicts.length) throw new RefusedAgain(r);
+        return r;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RefusedAgain) return err.result;
+        throw err;
+      });
+    return { results: [first, second], refused: second.conflicts, sent: again };
+  };
+
   /** The plan's values chunk by chunk (async tasks for a large one), each chunk a journalled step. */
   const sendChunks = async (p: StockPlan, journal: StepJournal, strategy: 'CREATE_AND_UPDATE' | 'DELETE') => {
     const size = settings().chunkSize;
@@ -410,20 +457,27 @@ export function createStockCapability(
       deleted: 0,
       refused: false,
       issues: [] as Issue[],
+      conflicts: [] as ImportConflict[],
     };
     // a retraction's steps are its own: a write and the deletion of the same values never share one
     const step = strategy === 'DELETE' ? 'delete-values' : 'data-values';
     for (let offset = 0, n = 0; offset < p.values.length; offset += size, n++) {
       const chunk = p.values.slice(offset, offset + size);
-      // a chunk DHIS2 answered is not sent again on a retry (it would be `ignored` anyway)
-      const r = await journal.run(`${step}-${n}`, () => post(p, chunk, async, strategy));
-      totals.accepted += r.accepted;
-      totals.imported += r.imported;
-      totals.updated += r.updated;
-      totals.ignored += r.ignored;
-      totals.deleted += r.deleted;
-      if (r.conflicts.length) totals.issues.push(...issuesOf(p, offset, chunk, r.conflicts));
-      totals.refused ||= r.conflicts.length > 0;
+      const { results, refused, sent } = await sendChunk(p, chunk, `${step}-${n}`, journal, async, strategy);
+      for (const r of results) {
+        totals.accepted += r.accepted;
+        totals.imported += r.imported;
+        totals.updated += r.updated;
+        totals.deleted += r.deleted;
+      }
+      // what was refused the first time and sent again is counted by its second answer only
+      totals.ignored +=
+        results.at(-1)!.ignored + (results.length > 1 ? Math.max(0, results[0].ignored - sent.length) : 0);
+      if (refused.length) {
+        totals.issues.push(...issuesOf(p, offset, sent, refused));
+        totals.conflicts.push(...refused);
+      }
+      totals.refused ||= refused.length > 0;
     }
     return totals;
   };
@@ -451,7 +505,9 @@ export function createStockCapability(
       const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
       const what = deleting ? 'deleted' : 'accepted';
       if (t.issues.length || t.refused) {
-        const summary = `DHIS2 ${what} ${deleting ? t.deleted : t.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${t.issues.length} refused`;
+        // untimely or no access: why and what to change, in the words the job and the bridge run show
+        const why = entryRefusalSummary(t.conflicts, p);
+        const summary = `DHIS2 ${what} ${deleting ? t.deleted : t.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${t.issues.length} refused${why ? `: ${why}` : ''}`;
         throw new Dhis2RejectionError(summary, t.issues, 409, t.issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
       }
       return {
@@ -538,6 +594,32 @@ export function createStockCapability(
     },
   };
 }
+
+/** A chunk's refused values refused again: its answer, out of the journal (entry-refusals.ts). */
+class RefusedAgain extends Error {
+  constructor(readonly result: ImportResult) {
+    super('refused again');
+  }
+}
+
+/**
+ * The values of a chunk DHIS2 refused: those its conflicts or rejectedIndexes point at; all of
+ * them when it accepted none, or when a conflict points at no value of ours (before 2.38, or a
+ * refusal of the whole set).
+ */
+function refusedValues(chunk: PlannedValue[], r: ImportResult): PlannedValue[] {
+  if (r.accepted === 0) return chunk;
+  const at = new Set(r.rejectedIndexes);
+  for (const c of r.conflicts) {
+    const mine = (c.indexes ?? []).filter((i) => i >= 0 && i < chunk.length);
+    if (!mine.length) return chunk;
+    for (const i of mine) at.add(i);
+  }
+  return chunk.filter((_, i) => at.has(i));
+}
+
+/** Where an untimely or no-access refusal points in the report. */
+const ENTRY_FIELD = { period: 'StockReport.period', orgUnit: 'StockReport.facility', dataSet: 'StockReport' } as const;
 
 /**
  * What a 2.43 error code is about (dhis2-core ErrorCode E80xx set level, E81xx value level), its
