@@ -44,13 +44,20 @@ export interface EventLine {
   lot?: string;
 }
 
-export async function startStockRig(dataSet = 'LkStockMnth'): Promise<StockRig> {
+export interface StockRigOptions {
+  /** The DHIS2 version the sandbox answers as (default the sandbox's). */
+  version?: string;
+  /** The store (a PostgreSQL URL from engineCases); default SQLite in a temp dir. */
+  databaseUrl?: string;
+}
+
+export async function startStockRig(dataSet = 'LkStockMnth', options: StockRigOptions = {}): Promise<StockRig> {
   const lmis = await startOpenLmisSandbox({ seed: { now: new Date(`${TODAY}T12:00:00Z`) } });
   const ahead = (Date.parse(`${TODAY}T12:00:00Z`) - Date.now()) / 1000;
   if (ahead > 0) lmis.state.advanceTime(ahead);
-  const dhis2 = await startDhis2Sandbox({});
+  const dhis2 = await startDhis2Sandbox(options.version ? { version: options.version } : {});
   const dir = mkdtempSync(path.join(tmpdir(), 'stock-bridge-'));
-  const store = await openStore({ dataDir: dir });
+  const store = await openStore(options.databaseUrl ? { databaseUrl: options.databaseUrl } : { dataDir: dir });
   const settings = {
     'openlmis.baseUrl': lmis.url,
     'openlmis.username': 'mediator',
