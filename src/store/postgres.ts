@@ -261,6 +261,18 @@ function migrationQuery(text: string, values?: unknown[]): pg.QueryConfig {
   return { text, values, query_timeout: MIGRATION_QUERY_TIMEOUT_MS } as pg.QueryConfig;
 }
 
+/**
+ * A wait for an advisory lock of withLocks' key space: it may last up to its lock_timeout before
+ * the server answers, so its query_timeout (read per query, as migrationQuery's) is that and more.
+ */
+function lockWaitQuery(key: number, queryTimeoutMs: number): pg.QueryConfig {
+  return {
+    text: 'SELECT pg_advisory_lock($1, $2)',
+    values: [LOCK_SPACE, key],
+    query_timeout: queryTimeoutMs,
+  } as pg.QueryConfig;
+}
+
 export interface ConnectionOptions {
   /** CONNECT_TIMEOUT_MS unless given (tests shorten it). */
   connectTimeoutMs?: number;
@@ -279,8 +291,10 @@ export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
 
-  /** Connections that hold withLock locks (created on first use). */
+  /** Connections that wait for withLocks locks held elsewhere (created on first use). */
   private locks?: pg.Pool;
+  /** The main pool's query_timeout, for the lock pool's statements too. */
+  private readonly queryTimeoutMs: number;
   private readonly localLocks = new KeyedMutex();
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
   private readonly sharedLocks: SharedLockSession;
@@ -308,6 +322,7 @@ export class PostgresStore implements Store {
     poolSize = 10,
     connection: ConnectionOptions = {},
   ) {
+    this.queryTimeoutMs = connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
     this.pool = new pg.Pool({
       connectionString,
       max: poolSize,
@@ -319,7 +334,7 @@ export class PostgresStore implements Store {
       // request until its own timeout. This error is "database away" (database-away.ts): a 503,
       // and a delivery retried uncharged. It also bounds a wait for a free client of the pool.
       connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-      query_timeout: connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+      query_timeout: this.queryTimeoutMs,
     });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
@@ -331,7 +346,7 @@ export class PostgresStore implements Store {
           connectionString,
           ...socketOptions,
           connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
-          query_timeout: connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS,
+          query_timeout: this.queryTimeoutMs,
         }),
       LOCK_SPACE,
     );
@@ -900,54 +915,20 @@ export class PostgresStore implements Store {
 
   /**
    * An advisory lock in its own key space (the two-key form never overlaps the one-key form the
-   * scheduler and migrations use), taken on a connection of its own pool, so lock holders never
-   * starve the store's queries (the holder itself needs them to journal its steps). Waiters in
-   * this process queue on a mutex first: one connection per name waits in PostgreSQL, not one per
-   * caller. lock_timeout bounds the wait; the lock goes with the connection if the process dies.
+   * scheduler and migrations use): withLocks of the one name, so an OpenLMIS ledger's or the
+   * propagator's lock is taken on the shared session too, and a holder keeps no connection.
    */
-  async withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
-    const started = Date.now();
-    const waitMs = opts.waitMs ?? 60_000;
-    return this.localLocks.run(
-      name,
-      async () => {
-        const client = await this.lockPool().connect();
-        // a lost connection takes the lock with it; its 'error' is heard (hearEveryError) and the
-        // release below destroys the client
-        let held = false;
-        try {
-          const left = Math.max(1, waitMs - (Date.now() - started));
-          try {
-            await client.query(`SET lock_timeout = ${Math.ceil(left)}`);
-            await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
-            held = true;
-          } catch (err) {
-            if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(name, waitMs);
-            throw err;
-          }
-          return await fn();
-        } finally {
-          // a failed unlock (connection lost) also drops the lock: the connection is destroyed
-          const unlocked = held
-            ? await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]).then(
-                () => true,
-                () => false,
-              )
-            : true;
-          client.release(unlocked ? undefined : true);
-        }
-      },
-      waitMs,
-    );
+  withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+    return this.withLocks([name], fn, opts);
   }
 
   /**
-   * withLock for several names: the local mutexes in sorted order (inOrder), then every advisory
-   * lock, on the session shared by the holders of this process when none is held elsewhere (one
-   * statement: pg-shared-locks.ts), else on one connection of the lock pool, which waits for each
-   * in the order of its key, so names whose hashes collide are taken in one order too. One
-   * connection, however many names: a Bundle of many entries neither exhausts the lock pool nor
-   * waits on itself for a connection.
+   * Advisory locks for several names: the local mutexes in sorted order (inOrder), so waiters in
+   * this process queue here, not in PostgreSQL; then every advisory lock, on the session shared by
+   * the holders of this process when none is held elsewhere (one statement: pg-shared-locks.ts),
+   * else on one connection of the lock pool (waitOnLockConnection). Lock holders never starve the
+   * store's queries (the holder itself needs them to journal its steps); a lock goes with its
+   * session if the process dies.
    */
   async withLocks<T>(names: string[], fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
     const started = Date.now();
@@ -964,48 +945,70 @@ export class PostgresStore implements Store {
           } finally {
             await release();
           }
-        const client = await this.lockPool().connect();
-        // pg_advisory_unlock_all below drops whatever was taken, even when a later lock timed out
-        let unlocked = true;
-        try {
-          try {
-            const keys = await client.query<{ k: number }>(
-              'SELECT DISTINCT hashtext(n) AS k FROM unnest($1::text[]) AS n ORDER BY 1',
-              [names],
-            );
-            unlocked = false;
-            for (const { k } of keys.rows) {
-              await client.query(`SET lock_timeout = ${left()}`);
-              await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, k]);
-            }
-          } catch (err) {
-            if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(names.join(', '), waitMs);
-            throw err;
-          }
-          return await fn();
-        } finally {
-          if (!unlocked)
-            unlocked = await client.query('SELECT pg_advisory_unlock_all()').then(
-              () => true,
-              () => false,
-            );
-          // a failed unlock (connection lost) also drops the locks: the connection is destroyed
-          client.release(unlocked ? undefined : true);
-        }
+        return this.waitOnLockConnection(names, left, fn, waitMs);
       },
       waitMs,
     );
   }
 
+  /**
+   * Locks another instance holds: waited for on one connection of the lock pool, each key in
+   * order, so names whose hashes collide are taken in one order too, and a Bundle of many entries
+   * neither exhausts the lock pool nor waits on itself for a connection. lock_timeout bounds each
+   * wait; the statement's answer gets the store's query timeout on top of it, so a connection gone
+   * silent meanwhile fails as the database away and is destroyed, not waited on for TCP keep-alive.
+   */
+  private async waitOnLockConnection<T>(
+    names: string[],
+    left: () => number,
+    fn: () => Promise<T>,
+    waitMs: number,
+  ): Promise<T> {
+    const client = await this.lockPool().connect();
+    // pg_advisory_unlock_all below drops whatever was taken, even when a later lock timed out
+    let unlocked = true;
+    let lost = false;
+    try {
+      try {
+        const keys = await client.query<{ k: number }>(
+          'SELECT DISTINCT hashtext(n) AS k FROM unnest($1::text[]) AS n ORDER BY 1',
+          [names],
+        );
+        unlocked = false;
+        for (const { k } of keys.rows) {
+          const wait = left();
+          await client.query(`SET lock_timeout = ${wait}`);
+          await client.query(lockWaitQuery(k, wait + this.queryTimeoutMs));
+        }
+      } catch (err) {
+        if ((err as { code?: string }).code === '55P03') throw new LockWaitTimeout(names.join(', '), waitMs);
+        // silent or cut: nothing more can be asked of it, and its locks go when it is destroyed
+        lost = isDatabaseAway(err);
+        throw err;
+      }
+      return await fn();
+    } finally {
+      if (!unlocked && !lost)
+        unlocked = await client.query('SELECT pg_advisory_unlock_all()').then(
+          () => true,
+          () => false,
+        );
+      // a failed unlock (connection lost) also drops the locks: the connection is destroyed
+      client.release(unlocked ? undefined : true);
+    }
+  }
+
   private lockPool(): pg.Pool {
     if (!this.locks) {
       // no connectionTimeoutMillis here: a lock holder keeps its client while it works upstream,
-      // so a wait for one of these is bounded by withLock's waitMs, not by a connect timeout
+      // so a wait for one of these is bounded by withLock's waitMs, not by a connect timeout.
+      // query_timeout as the main pool's (QUERY_TIMEOUT_MS); the lock wait adds its own (lockWaitQuery)
       this.locks = new pg.Pool({
         connectionString: this.connectionString,
         max: 10,
         Client: StoreClient,
         ...socketOptions,
+        query_timeout: this.queryTimeoutMs,
       });
       this.locks.on('error', () => undefined);
       hearEveryError(this.locks);

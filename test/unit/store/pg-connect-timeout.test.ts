@@ -9,6 +9,7 @@ import net from 'node:net';
 import t from 'tap';
 import { isDatabaseAway } from '../../../src/store/database-away.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
+import { within } from '../../support/within.js';
 
 async function silentServer(): Promise<{ port: number; sockets: net.Socket[]; close(): Promise<void> }> {
   const sockets: net.Socket[] = [];
@@ -26,17 +27,6 @@ async function silentServer(): Promise<{ port: number; sockets: net.Socket[]; cl
         server.close(() => resolve());
       }),
   };
-}
-
-/** The outcome of a promise, or 'still waiting' after `ms` (so a hang fails the test instead of timing it out). */
-function within<T>(p: Promise<T>, ms: number): Promise<{ value?: T; error?: unknown } | 'still waiting'> {
-  return Promise.race([
-    p.then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    ),
-    new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
-  ]);
 }
 
 t.test('a server that accepts and never answers: start-up gives up with "database away"', async (t) => {

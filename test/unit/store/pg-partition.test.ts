@@ -7,69 +7,13 @@
  * TCP proxy in the test stands between the pool and the test PostgreSQL and stops forwarding.
  * PostgreSQL tier: needs TEST_DATABASE_URL (scripts/pg-test-server.sh).
  */
-import net from 'node:net';
+import pg from 'pg';
 import t from 'tap';
 import { isDatabaseAway } from '../../../src/store/database-away.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-interface Proxy {
-  port: number;
-  /** Every connection made so far goes silent for good; new ones too while `silent`. */
-  partition(): void;
-  /** New connections are forwarded again (the ones cut off stay dead, as after a real partition). */
-  heal(): void;
-  close(): Promise<void>;
-}
-
-/** Forwards TCP to `target`, until told to drop every byte both ways without closing anything. */
-async function proxyTo(target: URL): Promise<Proxy> {
-  const sockets = new Set<net.Socket>();
-  let silent = false;
-  const cut = new WeakSet<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    if (silent) cut.add(client);
-    const forward = (from: net.Socket, to: net.Socket) =>
-      from.on('data', (chunk) => {
-        if (!cut.has(client)) to.write(chunk);
-      });
-    forward(client, upstream);
-    forward(upstream, client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    partition() {
-      silent = true;
-      for (const s of sockets) cut.add(s);
-    },
-    heal() {
-      silent = false;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-/** The outcome of a promise, or 'still waiting' after `ms` (a hang fails the test, not its timeout). */
-function within<T>(p: Promise<T>, ms: number): Promise<{ value?: T; error?: unknown } | 'still waiting'> {
-  return Promise.race([
-    p.then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    ),
-    new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms).unref()),
-  ]);
-}
+import { proxyTo, throughProxy } from '../../support/silent-proxy.js';
+import { within } from '../../support/within.js';
 
 const postgres = engineCases().find((e) => e.name === 'postgres')!;
 const AUDIT = { actor: 'test', action: 'outbox.retry', subject: 'none' };
@@ -83,11 +27,11 @@ t.test(
     const target = new URL(db.databaseUrl);
     const proxy = await proxyTo(target);
     t.teardown(() => proxy.close());
-    const viaProxy = new URL(db.databaseUrl);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
     // one connection: a half-broken one given back to the pool would be the next statement's
-    const store = new PostgresStore(viaProxy.toString(), 1, { connectTimeoutMs: 1_000, queryTimeoutMs: 1_000 });
+    const store = new PostgresStore(throughProxy(db.databaseUrl, proxy), 1, {
+      connectTimeoutMs: 1_000,
+      queryTimeoutMs: 1_000,
+    });
     t.teardown(() => store.close().catch(() => undefined));
     await store.migrate();
     t.equal(await store.getJob('none'), undefined, 'working through the proxy');
@@ -107,5 +51,63 @@ t.test(
     t.same(read, { value: undefined }, 'the network back: a read works (on a new connection, not the silent one)');
     const write = await within(store.requeueJob('none', AUDIT, Date.now()), 15_000);
     t.same(write, { value: undefined }, 'and a transaction');
+  },
+);
+
+t.test(
+  'partitioned while waiting for a lock another instance holds: the wait fails as the database away',
+  { skip: postgres.skip },
+  async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const proxy = await proxyTo(new URL(db.databaseUrl));
+    t.teardown(() => proxy.close());
+    const store = new PostgresStore(throughProxy(db.databaseUrl, proxy), 2, {
+      connectTimeoutMs: 1_000,
+      queryTimeoutMs: 1_000,
+    });
+    t.teardown(() => store.close().catch(() => undefined));
+    await store.migrate();
+
+    // another instance, reached directly, holds the lock until told
+    const other = new PostgresStore(db.databaseUrl, 2);
+    let release!: () => void;
+    let taken!: () => void;
+    const held = new Promise<void>((r) => (taken = r));
+    void other.withLock(
+      'ledger:R-1',
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+          taken();
+        }),
+    );
+    await held;
+    const look = new pg.Client({ connectionString: db.databaseUrl });
+    await look.connect();
+    t.teardown(async () => {
+      release();
+      await other.close();
+      await look.end();
+    });
+
+    const waiting = store.withLock('ledger:R-1', async () => 'ran', { waitMs: 3_000 });
+    // the partition comes once the wait is in PostgreSQL, on a connection of the lock pool
+    const waitsInPostgres = async () =>
+      (await look.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount === 1;
+    while (!(await waitsInPostgres())) await new Promise((r) => setTimeout(r, 20));
+    proxy.partition();
+    const outcome = await within(waiting, 15_000);
+    t.not(outcome, 'still waiting', 'the lock wait does not outlast its lock_timeout and query timeout');
+    if (outcome === 'still waiting') return;
+    t.ok(isDatabaseAway(outcome.error), `known as the database away: ${String(outcome.error)}`);
+
+    proxy.heal();
+    release();
+    const again = await within(
+      store.withLock('ledger:R-1', async () => 'ran', { waitMs: 3_000 }),
+      15_000,
+    );
+    t.same(again, { value: 'ran' }, 'the network back and the lock free: taken again (on new connections)');
   },
 );

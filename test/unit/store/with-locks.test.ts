@@ -115,5 +115,23 @@ for (const engine of engineCases()) {
         'all 12 ran',
       );
     });
+
+    t.test('more withLock holders at once than a store has lock connections, each taking another inside', async (t) => {
+      // withLock's single name (a requisition's write ledger, a propagation) is held as withLocks'
+      // are: on the shared session, so holders of it keep no connection either
+      const holders = Array.from({ length: 12 }, (_, i) =>
+        a.withLock(`ledger-${i}`, async () => {
+          await pause(20);
+          return a.withLock(`step-${i}`, async () => i, { waitMs: 5_000 });
+        }),
+      );
+      const stuck = new Promise<string>((r) => setTimeout(() => r('stuck'), 10_000).unref());
+      const done = await Promise.race([Promise.all(holders), stuck]);
+      t.same(
+        done,
+        Array.from({ length: 12 }, (_, i) => i),
+        'all 12 ran',
+      );
+    });
   });
 }
