@@ -264,9 +264,13 @@ export class Outbox {
     return this.breakers.gates();
   }
 
-  /** Plug in the delivery of one flow to one system (a connector capability). */
-  register(flow: string, system: string, handler: DeliveryHandler): void {
-    this.handlers.register(flow, system, handler);
+  /**
+   * Plug in the delivery of one flow to one system (a connector capability). `inOrder`: the jobs
+   * of one resource (the payload's id) reach the system in the order they were accepted; a later
+   * one waits while an earlier one is pending or in flight, whatever its retry time.
+   */
+  register(flow: string, system: string, handler: DeliveryHandler, opts: { inOrder?: boolean } = {}): void {
+    this.handlers.register(flow, system, handler, opts);
   }
 
   getJob(id: string): Promise<OutboxJob | undefined> {
@@ -338,6 +342,14 @@ export class Outbox {
             { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
             'outbox: a write takes over the key of a refused one',
           );
+        // behind an earlier write of its resource: not attempted before it (the claim keeps the order)
+        if (reqs[i].behind)
+          return this.defer(
+            r.job,
+            jobs[i].leaseOwner,
+            now,
+            `an earlier write of it is still waiting to be delivered to ${r.job.system}; this one is delivered after it`,
+          );
         return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
       }),
     );
@@ -396,6 +408,7 @@ export class Outbox {
       const jobs = await this.store.claimJobs({
         system,
         flows: this.handlers.flows(system),
+        inOrder: this.handlers.inOrder(system),
         limit,
         leaseOwner,
         leaseMs: this.options.leaseMs,

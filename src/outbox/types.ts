@@ -32,6 +32,12 @@ export interface AcceptWriteRequest {
   transactionId?: string;
   /** FHIR ids this write answers for, recorded with the job so a read finds it before and after delivery. */
   links?: { flow: string; fhirId: string; primary?: boolean }[];
+  /**
+   * The job of an earlier write of the same resource that is still pending or in flight, for a
+   * flow registered `inOrder`: this write is recorded and answered as queued, not attempted now,
+   * and the worker delivers it after that one.
+   */
+  behind?: string;
 }
 
 export interface DoneOutcome {

@@ -26,7 +26,10 @@ export interface FlowSpec<T> {
   /**
    * The key also names the version the write replaces (as the system of record now holds it), so
    * going back to an earlier version (active → inactive → active) is a new write, not a duplicate
-   * of the first; a retry while the first is pending still finds it.
+   * of the first; a retry while the first is pending still finds it. Such writes replace the
+   * record, so they also reach the system in the order they were accepted: a write accepted while
+   * an earlier one of the same resource waits (a 202, in backoff) is queued behind it, never
+   * delivered before it (Outbox.register inOrder); the later one is what the system ends with.
    */
   keyedOnReplaced?: boolean;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */

@@ -307,7 +307,9 @@ export class RoutedFlow<T> implements FlowService<T> {
           expression: ['identifier'],
         },
       ]);
-    const key = this.spec.keyedOnReplaced ? await this.replacingKey(value, base, context.current) : base;
+    const { key, behind } = this.spec.keyedOnReplaced
+      ? await this.replacingKey(value, base, context.current)
+      : { key: base, behind: undefined };
     // (when the system already holds exactly this version the key ends in from:<that version>: one
     // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? (await this.targets(value));
@@ -320,6 +322,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       transactionId: context.transactionId,
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
+      ...(of && behind ? { behind } : {}),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
   }
@@ -347,18 +350,23 @@ export class RoutedFlow<T> implements FlowService<T> {
    * delivered, is that write repeated (a retry, or an unchanged PUT the system reads back
    * otherwise), any write in between makes it a new one.
    */
-  private async replacingKey(value: T, base: string, known?: { value: unknown }): Promise<string> {
+  private async replacingKey(
+    value: T,
+    base: string,
+    known?: { value: unknown },
+  ): Promise<{ key: string; behind?: string }> {
     const key = `${base}|from:${await this.replacedVersion(value, known)}`;
     const id = this.spec.fhirIds(value)[0];
     const link = id ? await this.store.getLink(this.spec.flow, id) : undefined;
     const last = link?.jobId ? await this.store.getJob(link.jobId) : undefined;
     if (!last || last.idempotencyKey === key || last.idempotencyKey.startsWith(`${key}|after:`))
-      return last?.idempotencyKey ?? key;
+      return { key: last?.idempotencyKey ?? key };
     // the same content still being delivered is that write again (sent twice at once, a retry
     // after a 202), whatever version was read meanwhile: the upstream may already hold it
     const delivering = last.status === 'pending' || last.status === 'in-flight';
-    if (delivering && last.idempotencyKey.startsWith(`${base}|`)) return last.idempotencyKey;
-    return `${key}|after:${last.id}`;
+    if (delivering && last.idempotencyKey.startsWith(`${base}|`)) return { key: last.idempotencyKey };
+    // another write still waiting to be delivered: this one follows it, not overtakes it
+    return { key: `${key}|after:${last.id}`, ...(delivering ? { behind: last.id } : {}) };
   }
 
   /**
@@ -398,7 +406,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     for (const c of this.connectors) {
       const write = this.spec.write(c);
       if (write)
-        this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal));
+        this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal), {
+          inOrder: !!this.spec.keyedOnReplaced,
+        });
     }
   }
 

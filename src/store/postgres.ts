@@ -685,16 +685,25 @@ export class PostgresStore implements Store {
     // SKIP LOCKED: rows another instance is claiming right now are skipped, not waited for.
     // READ COMMITTED re-checks the WHERE on the locked row version, so a row claimed and
     // committed by another instance meanwhile no longer qualifies.
+    // A pending job of a flow delivered in order waits for the waiting jobs of its resource
+    // accepted before it (ClaimRequest.inOrder). Those are not locked by this claim: one another
+    // instance holds in flight right now still counts as waiting.
     const rows = await this.rows(
       `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
        WHERE id IN (
-         SELECT id FROM outbox_jobs
+         SELECT id FROM outbox_jobs j
          WHERE system = $4 AND flow = ANY($5)
-           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $3))
+           AND ((status = 'pending' AND next_attempt_at <= $3
+                 AND (NOT (flow = ANY($7)) OR NOT EXISTS (
+                   SELECT 1 FROM outbox_jobs e
+                   WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
+                     AND (e.created_at, e.id) < (j.created_at, j.id)
+                     AND e.payload->>'id' = j.payload->>'id')))
+             OR (status = 'in-flight' AND lease_until < $3))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit],
+      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit, req.inOrder ?? []],
     );
     return rows.map(jobFromRow);
   }

@@ -142,6 +142,14 @@ const INSERT_KEY_SQL =
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
   next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * A job of the same flow, system and resource (payload id) as the candidate `j`, accepted before
+ * it and still waiting to be delivered: `j` is not claimed before it (per-resource FIFO).
+ */
+const EARLIER_WAITING_SQL = `SELECT 1 FROM outbox_jobs e
+  WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
+    AND (e.created_at < j.created_at OR (e.created_at = j.created_at AND e.id < j.id))
+    AND json_extract(e.payload, '$.id') = json_extract(j.payload, '$.id')`;
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -530,13 +538,20 @@ export class SqliteStore implements Store {
    * The due jobs of a system, oldest first: two index ranges on outbox_jobs_due (pending and due;
    * in flight with a lapsed lease), each limited, then merged. One OR over the statuses made
    * SQLite read every job row of the system, finished ones included (issue 18: 10.9 ms at 100k).
-   * Parameters: system, ...flows, now, limit (pending), then the same for in-flight, then limit.
+   * A pending job of a flow delivered in order (ClaimRequest.inOrder) waits while a job of the
+   * same flow and system accepted before it for the same resource (payload id) is still waiting.
+   * Parameters: system, ...flows, now, ...inOrder, limit (pending), then system, ...flows, now,
+   * limit (in flight), then limit.
    */
-  static claimCandidatesSql(flowCount: number): string {
-    const flows = Array.from({ length: flowCount }, () => '?').join(', ');
+  static claimCandidatesSql(flowCount: number, inOrderCount = 0): string {
+    const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+    const flows = marks(flowCount);
+    const behind = inOrderCount
+      ? `AND (j.flow NOT IN (${marks(inOrderCount)}) OR NOT EXISTS (${EARLIER_WAITING_SQL}))`
+      : '';
     return `SELECT id, next_attempt_at FROM (
-        SELECT id, next_attempt_at FROM outbox_jobs
-        WHERE system = ? AND status = 'pending' AND flow IN (${flows}) AND next_attempt_at <= ?
+        SELECT id, next_attempt_at FROM outbox_jobs j
+        WHERE system = ? AND status = 'pending' AND flow IN (${flows}) AND next_attempt_at <= ? ${behind}
         ORDER BY next_attempt_at LIMIT ?)
       UNION ALL
       SELECT id, next_attempt_at FROM (
@@ -548,9 +563,11 @@ export class SqliteStore implements Store {
 
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
     if (req.limit <= 0 || req.flows.length === 0) return [];
-    const range = [req.system, ...req.flows, req.now, req.limit];
-    const candidates = this.sql(SqliteStore.claimCandidatesSql(req.flows.length));
-    const ids = (candidates.all(...range, ...range, req.limit) as Row[]).map((r) => String(r.id));
+    const inOrder = req.inOrder ?? [];
+    const pending = [req.system, ...req.flows, req.now, ...inOrder, req.limit];
+    const inFlight = [req.system, ...req.flows, req.now, req.limit];
+    const candidates = this.sql(SqliteStore.claimCandidatesSql(req.flows.length, inOrder.length));
+    const ids = (candidates.all(...pending, ...inFlight, req.limit) as Row[]).map((r) => String(r.id));
     // nothing due (the usual idle poll): no transaction, no fsync
     if (ids.length === 0) return this.read(() => []);
     // synchronous from the read above to here: nothing else can claim these rows in between

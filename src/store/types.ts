@@ -151,6 +151,13 @@ export class PayloadConflict extends Error {
 export interface ClaimRequest {
   system: string;
   flows: string[];
+  /**
+   * Flows whose writes of one resource reach the system in the order they were accepted (a
+   * facility write replaces the record): a pending job of one of them is not claimed while a job
+   * of the same flow and system for the same resource (the payload's id), accepted before it, is
+   * still pending or in flight, whatever their retry times.
+   */
+  inOrder?: string[];
   limit: number;
   leaseOwner: string;
   leaseMs: number;

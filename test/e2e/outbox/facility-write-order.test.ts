@@ -1,0 +1,87 @@
+/**
+ * Writes of one facility reach the system in the order they were accepted. Through the real
+ * mediator, the OpenLMIS connector and its sandbox, on both store engines: the first PUT of a
+ * Location meets a failing OpenLMIS and is queued (202, retried after a backoff); a second PUT of
+ * it, accepted while the first still waits, must not be delivered before it: otherwise the first
+ * one's retry lands last and OpenLMIS ends with the older name. The second is queued behind the
+ * first (202), the worker delivers the first, then the second, and the Location reads as the
+ * second.
+ */
+import t, { type Test } from 'tap';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { until } from '../../support/net.js';
+
+const FACILITY = 'LK-HC-104';
+
+async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  // a short deadline (the failing first write answers 202 at once) and a backoff long enough that
+  // the second write is accepted and due while the first still waits for its retry
+  const rig = await startRig({
+    DATABASE_URL: db.databaseUrl,
+    OUTBOX_DEADLINE_MS: '1000',
+    OUTBOX_BACKOFF_BASE_MS: '1500',
+    OUTBOX_BACKOFF_CAP_MS: '1500',
+  });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
+}
+
+/** The names OpenLMIS stored for the facility, in order (every write passes its map's set). */
+function recordNames(rig: Rig, facilityId: string): string[] {
+  const facilities = rig.lmis.sb.state.store.facilities;
+  const names = [facilities.get(facilityId)!.name];
+  const set = facilities.set.bind(facilities);
+  facilities.set = (id, facility) => {
+    if (id === facilityId) names.push(facility.name);
+    return set(id, facility);
+  };
+  return names;
+}
+
+function named(read: any, name: string): any {
+  const { meta: _meta, ...content } = read;
+  return { ...content, name };
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a facility's second write waits for its first, queued by a failure (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await rigOn(t, engine);
+      const id = rig.lmis.seed.facilities[FACILITY];
+      const history = recordNames(rig, id);
+      const original = history[0];
+
+      rig.lmis.sb.faults.add({
+        method: 'PUT',
+        path: '/api/facilities/*',
+        action: { type: 'status', status: 503 },
+        times: 3, // every attempt of the first delivery (the client's own retries included): queued
+      });
+      const read = await rig.fhir('GET', `/fhir/Location/${id}`);
+      t.equal(read.status, 200, why(read));
+      const first = await rig.fhir('PUT', `/fhir/Location/${id}`, named(read.body, 'First change'));
+      t.equal(first.status, 202, `the first write is queued by the failure: ${why(first)}`);
+
+      const pending = await rig.fhir('GET', `/fhir/Location/${id}`);
+      t.equal(pending.body.name, 'First change', 'the queued write reads back as written');
+      const second = await rig.fhir('PUT', `/fhir/Location/${id}`, named(pending.body, 'Second change'));
+      t.equal(second.status, 202, `the second write is queued behind the first: ${why(second)}`);
+      t.match(why(second), /earlier write of it is still waiting to be delivered to openlmis/);
+      t.same(history, [original], 'nothing reached OpenLMIS yet: the second did not overtake the first');
+
+      await until('both writes delivered', async () => history.length >= 3 || undefined, 30_000);
+      // a moment more: a write delivered out of order would land after these
+      await new Promise((r) => setTimeout(r, 2_000));
+      t.same(history, [original, 'First change', 'Second change'], 'delivered in the order accepted, each once');
+      const last = await rig.fhir('GET', `/fhir/Location/${id}`);
+      t.equal(last.body.name, 'Second change', 'the Location reads as the last write accepted');
+    },
+  );
+}
