@@ -1,4 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import { sqliteParams } from './rows.js';
 type Row = Record<string, unknown>;
 
 /**
@@ -47,14 +48,16 @@ function scoreOf(engine: Engine, view: CrosswalkQuery['view']): string {
   return engine === 'postgres' ? "(suggestions->0->>'score')::float8" : "json_extract(suggestions, '$[0].score')";
 }
 
-/** Builds one statement's WHERE clause and parameters in the engine's placeholder style. */
+/**
+ * Builds one statement's WHERE clause and parameters, with $n placeholders as the store's shared
+ * SQL has them (SQLite's are swapped for ? once, in statementsOf).
+ */
 class Where {
   readonly params: unknown[] = [];
   readonly parts: string[] = [];
-  constructor(private readonly engine: Engine) {}
   param(value: unknown): string {
     this.params.push(value);
-    return this.engine === 'postgres' ? `$${this.params.length}` : '?';
+    return `$${this.params.length}`;
   }
   add(part: string): this {
     this.parts.push(part);
@@ -63,10 +66,19 @@ class Where {
   get sql(): string {
     return this.parts.join(' AND ');
   }
+  /** The placeholders of values bound after the WHERE's own, and every parameter in order. */
+  plus(...values: unknown[]): { marks: string[]; params: unknown[] } {
+    return { marks: values.map((_, i) => `$${this.params.length + i + 1}`), params: [...this.params, ...values] };
+  }
 }
 
-function viewWhere(engine: Engine, system: string, view: CrosswalkQuery['view']): Where {
-  const w = new Where(engine);
+/** The engine's statement runner, given $n placeholders: SQLite binds them as ? in order. */
+function statementsOf(engine: Engine, all: All): All {
+  return engine === 'postgres' ? all : (sql, params) => all(sqliteParams(sql), params);
+}
+
+function viewWhere(system: string, view: CrosswalkQuery['view']): Where {
+  const w = new Where();
   w.add(`system = ${w.param(system)}`);
   return view === 'linked'
     ? w.add("state IN ('auto-match', 'manual-match') AND registry_id IS NOT NULL")
@@ -75,7 +87,7 @@ function viewWhere(engine: Engine, system: string, view: CrosswalkQuery['view'])
 
 /** The thirds of a view's scores, lowest first (a record without a candidate counts as -Infinity). */
 async function bandCuts(engine: Engine, system: string, view: CrosswalkQuery['view'], all: All) {
-  const w = viewWhere(engine, system, view);
+  const w = viewWhere(system, view);
   const rows = await all(
     `SELECT s, i, n FROM (SELECT s, ROW_NUMBER() OVER (ORDER BY s ASC NULLS FIRST) - 1 AS i, COUNT(*) OVER () AS n
        FROM (SELECT ${scoreOf(engine, view)} AS s FROM crosswalk WHERE ${w.sql}) v) w
@@ -96,7 +108,7 @@ function atLeast(w: Where, score: string, cut: number | undefined): string {
 }
 
 async function filtered(engine: Engine, system: string, q: CrosswalkQuery, all: All): Promise<Where> {
-  const w = viewWhere(engine, system, q.view);
+  const w = viewWhere(system, q.view);
   const score = scoreOf(engine, q.view);
   if (q.state) w.add(`state = ${w.param(q.state)}`);
   if (q.systemIds)
@@ -127,26 +139,25 @@ export async function queryCrosswalk(
   all: All,
   fromRow: (r: Row) => CrosswalkRow,
 ): Promise<CrosswalkPage> {
-  const w = await filtered(engine, system, q, all);
+  const run = statementsOf(engine, all);
+  const w = await filtered(engine, system, q, run);
   const order = orderOf(engine, q.view);
-  const [counted] = await all(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql}`, w.params);
+  const [counted] = await run(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql}`, w.params);
   let offset = q.offset;
   if (q.at !== undefined) {
-    const atParam = engine === 'postgres' ? `$${w.params.length + 1}` : '?';
-    const [found] = await all(
+    const at = w.plus(q.at);
+    const [found] = await run(
       `SELECT rn FROM (SELECT system_id, ROW_NUMBER() OVER (ORDER BY ${order}) AS rn FROM crosswalk WHERE ${w.sql}) r
-       WHERE system_id = ${atParam}`,
-      [...w.params, q.at],
+       WHERE system_id = ${at.marks[0]}`,
+      at.params,
     );
     if (found) offset = Number(found.rn) - 1;
   }
-  const n = w.params.length;
-  const [lim, off] = engine === 'postgres' ? [`$${n + 1}`, `$${n + 2}`] : ['?', '?'];
-  const rows = await all(`SELECT * FROM crosswalk WHERE ${w.sql} ORDER BY ${order} LIMIT ${lim} OFFSET ${off}`, [
-    ...w.params,
-    q.limit,
-    offset,
-  ]);
+  const page = w.plus(q.limit, offset);
+  const rows = await run(
+    `SELECT * FROM crosswalk WHERE ${w.sql} ORDER BY ${order} LIMIT ${page.marks[0]} OFFSET ${page.marks[1]}`,
+    page.params,
+  );
   return { total: Number(counted.n), offset, rows: rows.map(fromRow) };
 }
 
