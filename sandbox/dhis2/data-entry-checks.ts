@@ -24,7 +24,8 @@ import { DAY_MS, isoPeriod, periodDays, periodStartAt, shiftPeriod } from './per
  * validateEntryTimeliness, tag 2.43.1 and main) each is a refusal of the whole group: E8010 data
  * set not writable, E8011 org units outside the hierarchy (a superuser skips both); E8031 a period
  * outside the org unit's opening and closed dates; E8030 untimely: with explicit input periods
- * only those (2.43.1 inverted that test, fixed on main; this follows main), else expiry (now after
+ * only those (2.43.0 and 2.43.1 test them inverted, taking only periods whose input period is NOT
+ * open now: DHIS2-21981, fixed on main by 9d553d68; simulated for those versions), else expiry (now after
  * end + expiryDays + 1 day, lock exceptions exempt) and open future periods, both skipped by
  * F_EDIT_EXPIRED; a superuser's `force` skips timeliness.
  */
@@ -211,7 +212,11 @@ export function groupTimelinessRefusal(
   };
   const periods = [...new Set(pairs.map((p) => p.period))];
   if (ds.dataInputPeriods.length) {
-    const notOpen = periods.filter((p) => !inputOpen43(state, ds, p));
+    const inverted = /^2\.43\.[01](\.|$)/.test(state.version);
+    const notOpen = periods.filter((p) => {
+      if (!ds.dataInputPeriods.some((d) => d.period === p)) return true;
+      return inverted ? inputOpen43(state, ds, p) : !inputOpen43(state, ds, p);
+    });
     return notOpen.length ? refuse(notOpen) : undefined;
   }
   if (user?.superuser) return undefined;

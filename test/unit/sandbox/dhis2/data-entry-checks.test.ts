@@ -158,7 +158,14 @@ t.test('2.43: access and timeliness refuse the whole group', async (t) => {
   });
   t.same(codes(await post(sb, set('202401'), admin)), ['E8030'], 'explicit input periods bind a superuser too');
   t.equal((await post(sb, set('202401'), admin, true)).status, 200, 'unless forced');
-  t.equal((await post(sb, set('202402'))).status, 200, 'an open input period');
+  // 2.43.0 and 2.43.1 test input periods inverted (DHIS2-21981, fixed on main after 2.43.1)
+  t.same(codes(await post(sb, set('202402'))), ['E8030'], '2.43.0: an open input period is refused');
+  await today(sb, '2024-03-06T12:00:00Z');
+  t.equal((await post(sb, set('202402'))).status, 200, '2.43.0: and a closed one taken');
+  await call(sb, 'PUT', '/_sandbox/version', { version: '2.43.2' });
+  t.same(codes(await post(sb, set('202402'))), ['E8030'], 'fixed: a closed input period is refused');
+  await today(sb, '2024-03-01T00:00:00Z');
+  t.equal((await post(sb, set('202402'))).status, 200, 'fixed: an open one taken');
 
   await call(sb, 'PATCH', '/_sandbox/users/mediator', { orgUnits: ['LKL-S'] });
   const outside = await post(sb, set('202402'));
