@@ -78,29 +78,45 @@ export class GroupCommit {
 
   /** Run `fn` (synchronous SQL that changes data) in this turn's transaction; settles after its COMMIT. */
   write<T>(fn: () => T): Promise<T> {
-    const run = this.inSavepoint(fn);
+    const run = this.inBatch(fn, true);
     return run instanceof Promise ? run : this.await(run.batch, run.outcome);
   }
 
   /**
-   * Runs `fn` under a savepoint of the open batch (opening one), so a failing operation is undone
-   * alone; its batch and its outcome, or the failure to open a batch.
+   * write(), for `fn` that changes data with one statement and cannot fail after it (it may read
+   * before or after it, or fail before it). It needs no SAVEPOINT of its own (issue 18: a pair of
+   * statements around each operation, 16 of an OpenLMIS order's ~40): SQLite undoes a failing
+   * statement's changes itself and keeps the transaction (conflict resolution ABORT, the default;
+   * the schema has no trigger, OR FAIL or deferred constraint that would leave part of it), and
+   * where it rolls back the whole transaction instead (an I/O error) the batch fails, as it does
+   * when ROLLBACK TO finds no transaction.
    */
-  private inSavepoint<T>(fn: () => T): { batch: Batch; outcome: () => Promise<T> } | Promise<T> {
+  writeStatement<T>(fn: () => T): Promise<T> {
+    const run = this.inBatch(fn, false);
+    return run instanceof Promise ? run : this.await(run.batch, run.outcome);
+  }
+
+  /**
+   * Runs `fn` in the open batch (opening one) under a savepoint of its own, so a failing operation
+   * is undone alone (without one: writeStatement); its batch and its outcome, or the failure to
+   * open a batch.
+   */
+  private inBatch<T>(fn: () => T, savepoint: boolean): { batch: Batch; outcome: () => Promise<T> } | Promise<T> {
     let batch: Batch;
     try {
       batch = this.open ?? this.start();
     } catch (err) {
       return Promise.reject(err);
     }
-    this.savepoint.run();
+    if (savepoint) this.savepoint.run();
     batch.writes += 1;
     try {
       const value = fn();
-      this.release.run();
+      if (savepoint) this.release.run();
       return { batch, outcome: () => Promise.resolve(value) };
     } catch (err) {
-      this.undo(batch, err);
+      if (savepoint) this.undo(batch, err);
+      else this.abortIfEnded(batch, err);
       return { batch, outcome: () => Promise.reject(err) };
     }
   }
@@ -153,7 +169,7 @@ export class GroupCommit {
    * (an upstream read) then overlaps that sync instead of following it (issue 18).
    */
   writeAhead<T>(fn: () => T): Promise<T> {
-    const run = this.inSavepoint(fn);
+    const run = this.inBatch(fn, true);
     return run instanceof Promise ? run : this.atCommit(run.batch, run.outcome);
   }
 
@@ -168,7 +184,7 @@ export class GroupCommit {
    * are undone and the promise rejects.
    */
   writeBehind<T>(fn: () => T): Promise<T> {
-    const run = this.inSavepoint(fn);
+    const run = this.inBatch(fn, true);
     return run instanceof Promise ? run : run.outcome();
   }
 
@@ -237,6 +253,11 @@ export class GroupCommit {
     } catch {
       this.abort(batch, err);
     }
+    this.abortIfEnded(batch, err);
+  }
+
+  /** SQLite ended the transaction on a failure (it does on I/O and out-of-memory errors): the batch is lost. */
+  private abortIfEnded(batch: Batch, err: unknown): void {
     if (!this.db.inTransaction && this.open === batch) this.abort(batch, err);
   }
 

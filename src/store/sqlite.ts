@@ -3,10 +3,12 @@ import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
   SQLITE_DUE_UPDATES_SQL,
+  SETTLE_TRANSACTION_RERUNS_SQL,
   SETTLE_TRANSACTION_SQL,
   TRANSACTION_JOBS_SQL,
   UPDATE_COUNTS_SQL,
   settleTransactionValues,
+  transactionJobRow,
   settleUpdateValues,
   updateCountsOf,
 } from './transaction-updates.js';
@@ -209,6 +211,14 @@ export class SqliteStore implements Store {
   /** A call that changes data: in this turn's group commit, answered once it is on disk. */
   private write<T>(fn: () => T): Promise<T> {
     return this.conn.commits.write(fn);
+  }
+
+  /**
+   * write(), for a call that changes data with one statement and cannot fail after it: no
+   * savepoint of its own (GroupCommit.writeStatement).
+   */
+  private writeStatement<T>(fn: () => T): Promise<T> {
+    return this.conn.commits.writeStatement(fn);
   }
 
   /** A call that only reads: answered at once, or after the open batch it may have seen commits. */
@@ -626,7 +636,7 @@ export class SqliteStore implements Store {
     uncount: boolean,
     now: number,
   ): Promise<boolean> {
-    return this.write(
+    return this.writeStatement(
       () =>
         this.sql(RESCHEDULE_SQL).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes >
         0,
@@ -678,12 +688,18 @@ export class SqliteStore implements Store {
   }
 
   async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
-    return this.read(() => (this.sql(sqliteParams(TRANSACTION_JOBS_SQL)).all(transactionId) as Row[]).map(jobFromRow));
+    return this.read(() =>
+      (this.sql(sqliteParams(TRANSACTION_JOBS_SQL)).all(transactionId, transactionId) as Row[]).map((r) =>
+        jobFromRow(transactionJobRow(r)),
+      ),
+    );
   }
 
   async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
-    const settle = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
-    return this.write(() => settle.run(...settleTransactionValues(transactionId, end, readUpTo)).changes);
+    const own = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
+    const reruns = this.sql(sqliteParams(SETTLE_TRANSACTION_RERUNS_SQL));
+    const values = settleTransactionValues(transactionId, end, readUpTo);
+    return this.write(() => own.run(...values).changes + reruns.run(...values).changes);
   }
 
   async countTransactionUpdates(): Promise<TransactionUpdateCounts> {
@@ -768,14 +784,17 @@ export class SqliteStore implements Store {
   }
 
   async putStep(jobId: string, step: string, result: unknown, now: number): Promise<unknown> {
-    return this.write(() => {
+    const text = toJson(result);
+    // one statement that changes data (a read only when it inserted nothing); decoded afterwards
+    const stored = await this.writeStatement(() => {
       // the row just inserted comes back with it; only a step recorded before needs a second look
       const r = (this.sql(
         'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING result',
-      ).get(jobId, step, toJson(result), now) ??
+      ).get(jobId, step, text, now) ??
         this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step)) as Row;
-      return json(r.result) ?? null;
+      return r.result;
     });
+    return json(stored) ?? null;
   }
 
   // audit -------------------------------------------------------------------------------------
@@ -785,7 +804,7 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: AuditInput, now = Date.now()): Promise<void> {
-    return this.write(() => this.insertAudit(entry, now));
+    return this.writeStatement(() => this.insertAudit(entry, now));
   }
 
   async listAudit(filter: { subject?: string; limit?: number } = {}): Promise<AuditEntry[]> {
@@ -912,7 +931,7 @@ export class SqliteStore implements Store {
   }
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
-    await this.write(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt)));
+    await this.writeStatement(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt)));
   }
 
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
