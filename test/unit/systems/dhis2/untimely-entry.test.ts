@@ -182,3 +182,28 @@ t.test('2.41.3: one value untimely, the other taken: the retry sends only the re
   t.equal(h.sandbox.state.imports.at(-1)?.values, 1, 'the retry sent only the value refused before');
   t.equal(held(h, 'FP_CNDM_SOH'), '120');
 });
+
+t.test('2.41.3: a period not open yet (open future periods)', async (t) => {
+  const { h, stock } = await rig(t, '2.41.3');
+  h.sandbox.state.dataSets.get('LkStockMnth')!.openFuturePeriods = 0;
+  today(h, '2024-01-20T09:00:00Z');
+  const err = await refusal(stock.report(january, memoryJournal()));
+  t.match(err.message, /untimely: period 202401 is not open yet in data set LkStockMnth .*\(DHIS2 E7641\)/);
+  t.same(
+    err.issues.map((i) => i.expression),
+    [['StockReport.period'], ['StockReport.period']],
+    'one per data element, as DHIS2 names each',
+  );
+});
+
+t.test('2.43.0: a period after the org unit closed (E8031) is about the facility', async (t) => {
+  const { h, stock } = await rig(t, '2.43.0');
+  const s = h.sandbox.state.summary();
+  h.sandbox.state.orgUnits.get(s.orgUnits['LK-HC-101'])!.closedDate = '2023-12-31T00:00:00.000';
+  const err = await refusal(stock.report(january, memoryJournal()));
+  t.match(err.message, /untimely: org unit LK-HC-101 is not open in period 202401 .*\(DHIS2 E8031\)/);
+  t.same(
+    err.issues.map((i) => i.expression),
+    [['StockReport.facility']],
+  );
+});
