@@ -170,11 +170,6 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     return sendTransaction(job, (owed) => Math.min(...owed.map((j) => j.transactionUpdate?.dueAt ?? 0)));
   }
 
-  /** A rerun's debt: the claimed job carries the rerun's transaction id (Store.claimRerunUpdates). */
-  function reportRerun(job: OutboxJob, claimUntil: number): Promise<void> {
-    return sendOwed(job, [job], claimUntil, (end) => opts.store.settleRerunUpdate(job.id, job.transactionId!, end));
-  }
-
   /** Claims and sends one batch of one kind of debt; returns how many it claimed. */
   async function sweepBatch(
     claim: (at: number, until: number) => Promise<OutboxJob[]>,
@@ -191,7 +186,11 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     return jobs.length;
   }
 
-  /** One send per transaction among the claimed debts (a Bundle's jobs may be claimed together). */
+  /**
+   * One send per transaction among the claimed debts (a Bundle's jobs may be claimed together). A
+   * rerun's debt is claimed as its job carrying the rerun's transaction id (Store.claimRerunUpdates),
+   * and sent as that transaction's whole: a rerun of a Bundle is one update, as its first run is.
+   */
   function sendClaimed(jobs: OutboxJob[], until: number): Promise<void>[] {
     const firstOfEach = new Map<string, OutboxJob>();
     for (const job of jobs) if (!firstOfEach.has(job.transactionId!)) firstOfEach.set(job.transactionId!, job);
@@ -202,10 +201,9 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     let handled = 0;
     const claimOwn = (at: number, until: number) => opts.store.claimTransactionUpdates(at, batch, until);
     const claimReruns = (at: number, until: number) => opts.store.claimRerunUpdates(at, batch, until);
-    const sendReruns = (jobs: OutboxJob[], until: number) => jobs.map((job) => reportRerun(job, until));
     for (;;) {
       const own = await sweepBatch(claimOwn, sendClaimed);
-      const reruns = await sweepBatch(claimReruns, sendReruns);
+      const reruns = await sweepBatch(claimReruns, sendClaimed);
       handled += own + reruns;
       if ((own < batch && reruns < batch) || stopped) return handled;
     }

@@ -1,10 +1,11 @@
 import {
   PG_CLAIM_UPDATES_SQL,
-  SETTLE_TRANSACTION_SQL,
+  PG_SETTLE_TRANSACTION_SQL,
   SETTLE_UPDATE_SQL,
   TRANSACTION_JOBS_SQL,
   UPDATE_COUNTS_SQL,
   settleTransactionValues,
+  transactionJobRow,
   settleUpdateValues,
   updateCountsOf,
 } from './transaction-updates.js';
@@ -763,12 +764,12 @@ export class PostgresStore implements Store {
   }
 
   async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
-    return (await this.rows(TRANSACTION_JOBS_SQL, [transactionId])).map(jobFromRow);
+    return (await this.rows(TRANSACTION_JOBS_SQL, [transactionId])).map((r) => jobFromRow(transactionJobRow(r)));
   }
 
   async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
-    const r = await this.pool.query(SETTLE_TRANSACTION_SQL, settleTransactionValues(transactionId, end, readUpTo));
-    return r.rowCount ?? 0;
+    const [r] = await this.rows(PG_SETTLE_TRANSACTION_SQL, settleTransactionValues(transactionId, end, readUpTo));
+    return Number(r.n);
   }
 
   async countTransactionUpdates(): Promise<TransactionUpdateCounts> {

@@ -83,14 +83,28 @@ export function rerunDebtOf(row: Record<string, unknown> | undefined, transactio
 }
 
 /**
- * The settled jobs' rerun debts due at $1, oldest first, at most $2: each as the job's row with
- * the rerun's transaction id and debt in the v16 columns, so the sweep sends it as the job's own.
+ * No job of transaction `tx` (an SQL expression) is still to settle (pending or in flight): neither
+ * its own jobs nor those it was answered from (a rerun's, v17), whose ends its update carries too.
+ */
+export function siblingsSettled(tx: string): string {
+  return `NOT EXISTS (SELECT 1 FROM outbox_jobs o
+      WHERE o.transaction_id = ${tx} AND o.status IN ('pending', 'in-flight'))
+    AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates s JOIN outbox_jobs o ON o.id = s.job_id
+      WHERE s.transaction_id = ${tx} AND o.status IN ('pending', 'in-flight'))`;
+}
+
+/**
+ * The settled jobs' rerun debts due at $1, oldest first, at most $2, once every job of the rerun's
+ * transaction has settled (a rerun of a Bundle is one update, after its last job): each as the
+ * job's row with the rerun's transaction id and debt in the v16 columns, so the sweep sends it as
+ * a transaction's own.
  */
 const DUE_RERUNS = `SELECT r.job_id, r.transaction_id FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id
   WHERE r.state = 'owed' AND r.due <= $1 AND j.status IN ('done', 'rejected', 'dead')
+    AND ${siblingsSettled('r.transaction_id')}
   ORDER BY r.due LIMIT $2`;
 
-const AS_JOB = `j.*, r.transaction_id AS rerun_transaction_id, r.state AS rerun_state, r.due AS rerun_due,
+export const RERUN_AS_JOB = `j.*, r.transaction_id AS rerun_transaction_id, r.state AS rerun_state, r.due AS rerun_due,
   r.attempts AS rerun_attempts, r.error AS rerun_error`;
 
 /** The rerun's debt in the columns jobFromRow reads for the job's own. */
@@ -108,7 +122,7 @@ export function rerunAsJobRow(row: Record<string, unknown>): Record<string, unkn
 /** SQLite: the due debts, then each claimed (one process owns the file: nothing claims in between). */
 export const SQLITE_DUE_RERUNS_SQL = DUE_RERUNS.replace(/\$\d+/g, '?');
 export const SQLITE_CLAIM_RERUN_SQL = `UPDATE openhim_rerun_updates SET due = ? WHERE job_id = ? AND transaction_id = ?`;
-export const SQLITE_RERUN_AS_JOB_SQL = `SELECT ${AS_JOB} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id
+export const SQLITE_RERUN_AS_JOB_SQL = `SELECT ${RERUN_AS_JOB} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id
   WHERE r.job_id = ? AND r.transaction_id = ?`;
 
 /** PostgreSQL: claimed in one statement, rows another instance is claiming skipped ($3 claimed until). */
@@ -116,7 +130,7 @@ export const PG_CLAIM_RERUNS_SQL = `WITH claimed AS (
   UPDATE openhim_rerun_updates SET due = $3
   WHERE (job_id, transaction_id) IN (${DUE_RERUNS} FOR UPDATE OF r SKIP LOCKED)
   RETURNING *)
-  SELECT ${AS_JOB} FROM claimed r JOIN outbox_jobs j ON j.id = r.job_id`;
+  SELECT ${RERUN_AS_JOB} FROM claimed r JOIN outbox_jobs j ON j.id = r.job_id`;
 
 /** One send's answer, applied only while still owed ($1 state, $2 due, $3 error, $4 job, $5 transaction). */
 export const SETTLE_RERUN_SQL = `UPDATE openhim_rerun_updates SET state = $1, due = $2, error = $3, attempts = attempts + 1

@@ -3,10 +3,12 @@ import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
   SQLITE_DUE_UPDATES_SQL,
+  SETTLE_TRANSACTION_RERUNS_SQL,
   SETTLE_TRANSACTION_SQL,
   TRANSACTION_JOBS_SQL,
   UPDATE_COUNTS_SQL,
   settleTransactionValues,
+  transactionJobRow,
   settleUpdateValues,
   updateCountsOf,
 } from './transaction-updates.js';
@@ -686,12 +688,18 @@ export class SqliteStore implements Store {
   }
 
   async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
-    return this.read(() => (this.sql(sqliteParams(TRANSACTION_JOBS_SQL)).all(transactionId) as Row[]).map(jobFromRow));
+    return this.read(() =>
+      (this.sql(sqliteParams(TRANSACTION_JOBS_SQL)).all(transactionId, transactionId) as Row[]).map((r) =>
+        jobFromRow(transactionJobRow(r)),
+      ),
+    );
   }
 
   async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
-    const settle = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
-    return this.write(() => settle.run(...settleTransactionValues(transactionId, end, readUpTo)).changes);
+    const own = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
+    const reruns = this.sql(sqliteParams(SETTLE_TRANSACTION_RERUNS_SQL));
+    const values = settleTransactionValues(transactionId, end, readUpTo);
+    return this.write(() => own.run(...values).changes + reruns.run(...values).changes);
   }
 
   async countTransactionUpdates(): Promise<TransactionUpdateCounts> {

@@ -1,4 +1,5 @@
 import type { Migration } from './migrations.js';
+import { RERUN_AS_JOB, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
 import type { TransactionUpdateCounts, TransactionUpdateEnd } from './types.js';
 
 /**
@@ -64,9 +65,16 @@ CREATE INDEX openhim_rerun_updates_unsent ON openhim_rerun_updates (state, job_i
 `,
 };
 
-/** No job of the row's transaction is still to settle (pending or in flight). */
-const SIBLINGS_SETTLED = `NOT EXISTS (SELECT 1 FROM outbox_jobs o
-    WHERE o.transaction_id = j.transaction_id AND o.status IN ('pending', 'in-flight'))`;
+/**
+ * v20: a transaction's rerun debts, found by its id: a rerun of a Bundle (a new transaction over
+ * jobs of the first run) is one update once all of them settle, like the first run's (v18), so the
+ * claims and the send look them up by transaction.
+ */
+export const RERUN_TRANSACTION_INDEX: Migration = {
+  version: 20,
+  name: 'outbox: OpenHIM rerun debts by transaction',
+  sql: 'CREATE INDEX openhim_rerun_updates_transaction ON openhim_rerun_updates (transaction_id);',
+};
 
 /**
  * The settled jobs whose owed update is due, oldest debt first ($1 now, $2 limit): only once every
@@ -74,20 +82,42 @@ const SIBLINGS_SETTLED = `NOT EXISTS (SELECT 1 FROM outbox_jobs o
  */
 const DUE = `SELECT j.id FROM outbox_jobs j
   WHERE j.openhim_update = 'owed' AND j.openhim_update_due <= $1 AND j.status IN ('done', 'rejected', 'dead')
-    AND ${SIBLINGS_SETTLED}
+    AND ${siblingsSettled('j.transaction_id')}
   ORDER BY j.openhim_update_due LIMIT $2`;
 
-/** Every job of one OpenHIM transaction, in the order they were accepted ($1 transaction id). */
-export const TRANSACTION_JOBS_SQL = 'SELECT * FROM outbox_jobs WHERE transaction_id = $1 ORDER BY created_at, id';
+/**
+ * Every job of one OpenHIM transaction, in the order they were accepted ($1 transaction id): its
+ * own, and those it was answered from (a rerun of a Bundle, v17), each of those with the rerun's
+ * debt in place of the job's own (transactionJobRow).
+ */
+export const TRANSACTION_JOBS_SQL = `SELECT j.*, NULL AS rerun_transaction_id, NULL AS rerun_state, NULL AS rerun_due,
+    NULL AS rerun_attempts, NULL AS rerun_error
+  FROM outbox_jobs j WHERE j.transaction_id = $1
+  UNION ALL
+  SELECT ${RERUN_AS_JOB} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id WHERE r.transaction_id = $1
+  ORDER BY created_at, id`;
+
+/** A row of TRANSACTION_JOBS_SQL as jobFromRow reads it: a rerun's debt in the job's own columns. */
+export function transactionJobRow(row: Record<string, unknown>): Record<string, unknown> {
+  return row.rerun_transaction_id == null ? row : rerunAsJobRow(row);
+}
 
 /**
  * One send's answer for a whole transaction, applied to its debts still owed that the sent update
  * was built from ($5: the latest end it read): a job that ended again since (an operator's retry)
- * keeps its debt, and the next update carries its new end.
+ * keeps its debt, and the next update carries its new end. The jobs' own debts, then (same
+ * values) the debts of the jobs it was answered from.
  */
 export const SETTLE_TRANSACTION_SQL = `UPDATE outbox_jobs SET openhim_update = $1, openhim_update_due = $2,
   openhim_update_error = $3, openhim_update_attempts = openhim_update_attempts + 1
   WHERE transaction_id = $4 AND openhim_update = 'owed' AND updated_at <= $5`;
+export const SETTLE_TRANSACTION_RERUNS_SQL = `UPDATE openhim_rerun_updates SET state = $1, due = $2, error = $3,
+  attempts = attempts + 1
+  WHERE transaction_id = $4 AND state = 'owed' AND job_id IN (SELECT id FROM outbox_jobs WHERE updated_at <= $5)`;
+/** PostgreSQL: both in one statement, the number of debts settled as n. */
+export const PG_SETTLE_TRANSACTION_SQL = `WITH own AS (${SETTLE_TRANSACTION_SQL} RETURNING 1),
+  reruns AS (${SETTLE_TRANSACTION_RERUNS_SQL} RETURNING 1)
+  SELECT (SELECT COUNT(*) FROM own) + (SELECT COUNT(*) FROM reruns) AS n`;
 
 export function settleTransactionValues(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): unknown[] {
   return [

@@ -238,6 +238,89 @@ for (const engine of engineCases()) {
       t.match(updates[0].response?.body, /ev-1/);
     });
 
+    t.test('a rerun of a Bundle answered 202: its transaction gets one update too, after its last job', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const reporter = reporterFor(t, store, openhim);
+      let releaseDhis2!: () => void;
+      const dhis2Delivers = new Promise<void>((r) => (releaseDhis2 = r));
+      const outbox = outboxFor(
+        t,
+        store,
+        {
+          openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-r' } })),
+          dhis2: afterA503('dhis2', async () => {
+            await dhis2Delivers;
+            return { system: 'dhis2', ids: { event: 'ev-r' } };
+          }),
+        },
+        (job) => reporter.report(job),
+      );
+      const first = await bundle(outbox, 'tx-run');
+      t.same(
+        first.map((a) => a.kind),
+        ['queued', 'queued'],
+      );
+      // OpenHIM reruns the stored Bundle: a new transaction id, the same writes (their business keys)
+      const rerun = await outbox.acceptWrites([
+        {
+          flow: 'order',
+          system: 'openlmis',
+          idempotencyKey: 'tx-run-a',
+          payload: { line: 'a' },
+          transactionId: 'tx-rerun',
+        },
+        {
+          flow: 'order',
+          system: 'dhis2',
+          idempotencyKey: 'tx-run-b',
+          payload: { line: 'b' },
+          transactionId: 'tx-rerun',
+        },
+      ]);
+      t.same(
+        rerun.map((a) => a.kind),
+        ['duplicate', 'duplicate'],
+        "the rerun is answered from the first run's jobs",
+      );
+      const [a, b] = first.map((x) => (x as { jobId: string }).jobId);
+      for (const id of [a, b])
+        t.match(await store.listRerunUpdates(id), [{ transactionId: 'tx-rerun', state: 'owed' }], 'the rerun is owed');
+
+      outbox.startWorker();
+      reporter.start();
+      await until('the OpenLMIS write delivered', async () => (await store.getJob(a))?.status === 'done');
+      await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
+      await reporter.sweepOnce();
+      await new Promise((r) => setTimeout(r, 100));
+      t.equal(putsOf(openhim, 'tx-rerun').length, 0, 'nothing sent for the rerun while its DHIS2 write is still going');
+
+      releaseDhis2();
+      const rerunSent = async () =>
+        (await Promise.all([a, b].map((id) => store.listRerunUpdates(id)))).every((debts) =>
+          debts.every((d) => d.state === 'sent'),
+        );
+      await until('the rerun debts settled', rerunSent);
+      await until('the first run updated', () => updatesOf(openhim, 'tx-run').length > 0);
+      await reporter.sweepOnce();
+      const updates = updatesOf(openhim, 'tx-rerun');
+      t.equal(updates.length, 1, "one update for the rerun's transaction, not one per job");
+      t.match(updates[0], { status: 'Successful', response: { status: 200 } });
+      t.same(entriesOf(updates[0]), ['201 Created', '201 Created'], 'both writes of the rerun in it');
+      t.match(updates[0].response?.body, /req-r/);
+      t.match(updates[0].response?.body, /ev-r/);
+      t.equal(updatesOf(openhim, 'tx-run').length, 1, 'the first run: one update as before');
+      t.same(
+        (await store.jobsOfTransaction('tx-rerun')).map((j) => [j.id, j.transactionId, j.transactionUpdate?.state]),
+        [
+          [a, 'tx-rerun', 'sent'],
+          [b, 'tx-rerun', 'sent'],
+        ],
+        "the rerun's transaction lists the jobs it was answered from, with its own debts",
+      );
+    });
+
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
       const { store } = await freshStore(engine, t);
       const openhim = await startOpenHimSandbox({ port: 0 });
