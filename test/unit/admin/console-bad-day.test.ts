@@ -10,38 +10,20 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
-import type { Facility } from '../../../src/domain/facility.js';
 import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { consoleClient, formFields } from '../../support/console-client.js';
 import { consoleOptions } from '../../support/console-options.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { REVIEW_REGISTRY, reviewFacility } from '../../support/review-facilities.js';
 
 const TOKEN = 'bad-day-token';
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const fac = (id: string, name: string): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: ['Kilome', 'Makueni'],
-});
-const registry = [fac('R4', 'Kasikeu Dispensary'), fac('R5', 'Kasikeu Health Centre')];
-
-/** The hidden fields of the first form posting to `action` on a page. */
-function formFields(body: string, action: RegExp): { url: string; fields: URLSearchParams } {
-  for (const m of body.matchAll(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)) {
-    if (!action.test(m[1])) continue;
-    const fields = new URLSearchParams();
-    for (const f of m[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(f[1], f[2]);
-    return { url: m[1].replace(/&amp;/g, '&'), fields };
-  }
-  throw new Error(`no form posting to ${action}`);
-}
+const fac = reviewFacility;
+const registry = REVIEW_REGISTRY;
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -84,24 +66,7 @@ for (const engine of engineCases()) {
       }),
     );
     t.teardown(() => app.close());
-    const signIn = async (user: string) => {
-      const login = await app.inject({
-        method: 'POST',
-        url: '/admin/ui/login',
-        headers: FORM,
-        payload: new URLSearchParams({ user, token: TOKEN }).toString(),
-      });
-      t.equal(login.statusCode, 303, `${user} signed in`);
-      return String(login.headers['set-cookie']).split(';')[0];
-    };
-    const get = (url: string, cookie: string) => app.inject({ method: 'GET', url, headers: { cookie } });
-    const post = (url: string, cookie: string, fields: URLSearchParams, referer?: string) =>
-      app.inject({
-        method: 'POST',
-        url,
-        headers: { cookie, ...FORM, ...(referer ? { referer } : {}) },
-        payload: fields.toString(),
-      });
+    const { signIn, get, post } = consoleClient(app, TOKEN, t);
 
     await t.test('a retry confirmed twice retries once and says who moved the job on', async (t) => {
       await store.recordWrite(newJob('J1', { system: 'sys-J1', idempotencyKey: 'order|app|J1' }));

@@ -8,24 +8,17 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
-import type { Facility } from '../../../src/domain/facility.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import { consoleOptions } from '../../support/console-options.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { REVIEW_REGISTRY, reviewFacility } from '../../support/review-facilities.js';
 
 const TOKEN = 'stale-review-token';
-const fac = (id: string, name: string): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: ['Kilome', 'Makueni'],
-});
-const registry = [fac('R4', 'Kasikeu Dispensary'), fac('R5', 'Kasikeu Health Centre')];
+const fac = reviewFacility;
+const registry = REVIEW_REGISTRY;
 
 t.test('console over inject', async (t) => {
   const { store } = await freshStore(engineCases()[0], t);
