@@ -91,7 +91,9 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
             ? `no outbox job ${id}\n`
             : r.reason === 'superseded'
               ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
-              : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`,
+              : r.reason === 'already-due'
+                ? `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry\n`
+                : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`,
         );
         return 1;
       }),

@@ -22,6 +22,12 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
   if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
   if (r.reason === 'superseded')
     return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
+  if (r.reason === 'already-due')
+    return reply.code(409).send({
+      error: `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`,
+      status: r.status,
+      movedBy: r.movedBy,
+    });
   if (r.expected)
     // the caller acted on the job as it saw it; someone or something moved it on since
     return reply.code(409).send({

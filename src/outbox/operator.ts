@@ -79,7 +79,12 @@ export type OperatorResult =
    */
   | { ok: false; reason: 'wrong-status'; status: JobStatus; expected?: JobStatus; movedBy?: string }
   /** A rejected job whose key a later write took over: that write (`by`) answers for the key now. */
-  | { ok: false; reason: 'superseded'; status: JobStatus; by: string };
+  | { ok: false; reason: 'superseded'; status: JobStatus; by: string }
+  /**
+   * A retry of a job already due with a fresh attempt budget (a retry a moment before, or a job
+   * never tried): nothing to retry; `movedBy` says what made it so.
+   */
+  | { ok: false; reason: 'already-due'; status: 'pending'; movedBy: string };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -108,14 +113,25 @@ async function refusal(
   if (!now) return { ok: false, reason: 'not-found' };
   if (action === 'retry' && now.supersededBy)
     return { ok: false, reason: 'superseded', status: now.status, by: now.supersededBy };
-  if (!expected || now.status === expected) return { ok: false, reason: 'wrong-status', status: now.status };
-  return { ok: false, reason: 'wrong-status', status: now.status, expected, movedBy: await lastMoveOf(store, now) };
+  if (expected && now.status !== expected)
+    return { ok: false, reason: 'wrong-status', status: now.status, expected, movedBy: await lastMoveOf(store, now) };
+  if (action === 'retry' && freshPending(now))
+    return { ok: false, reason: 'already-due', status: 'pending', movedBy: await lastMoveOf(store, now) };
+  return { ok: false, reason: 'wrong-status', status: now.status };
+}
+
+/** Pending, never attempted since its last requeue, and due: what a retry would make of it already. */
+function freshPending(job: OutboxJob): boolean {
+  return job.status === 'pending' && job.attempts === 0 && job.nextAttemptAt <= job.updatedAt;
 }
 
 /**
  * Replay a dead (or rejected, or waiting) job now with a fresh attempt budget; never a superseded
  * one. `expectedStatus` is the status the operator saw: the store requeues only while the job is
  * still in it, in the same statement, so a retry sent twice (or by two operators) requeues once.
+ * A status alone does not tell two retries of a pending job apart: the store also leaves alone a
+ * job already due with a fresh budget, so the second retry of one is refused (already-due) with
+ * what made it so, and audits nothing.
  */
 export async function retryOutboxJob(
   store: Store,

@@ -808,7 +808,9 @@ export class PostgresStore implements Store {
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
-           AND ($3::text IS NULL OR status = $3) RETURNING *`,
+           AND ($3::text IS NULL OR status = $3)
+           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at) RETURNING *`,
         [now, id, expectedStatus ?? null],
         c,
       );

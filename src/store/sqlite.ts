@@ -722,7 +722,9 @@ export class SqliteStore implements Store {
       const r = this.sql(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
-           AND (? IS NULL OR status = ?) RETURNING *`,
+           AND (? IS NULL OR status = ?)
+           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at) RETURNING *`,
       ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;

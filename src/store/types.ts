@@ -371,7 +371,9 @@ export interface Store {
   ): Promise<boolean>;
   /**
    * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;
-   * never a superseded one. With `expectedStatus`, only while the job is still in that status
+   * never a superseded one, nor a pending one already due with no attempt since (its last requeue,
+   * or its accept): that is what the retry would make of it, so a second retry of a pending job
+   * changes and audits nothing. With `expectedStatus`, only while the job is still in that status
    * (what the operator saw), checked in the same statement: of two retries at once, one requeues.
    */
   requeueJob(id: string, audit: AuditInput, now: number, expectedStatus?: JobStatus): Promise<OutboxJob | undefined>;

@@ -38,6 +38,23 @@ async function deadJob(store: Store, id: string) {
   return claim;
 }
 
+/** A job that failed once and waits in backoff (pending, one attempt spent, due in 10 minutes). */
+async function pendingInBackoff(store: Store, id: string) {
+  await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
+  const claim = () =>
+    store.claimJobs({
+      system: `sys-${id}`,
+      flows: ['order'],
+      limit: 1,
+      leaseOwner: 'w1',
+      leaseMs: 60_000,
+      now: Date.now(),
+    });
+  if ((await claim())[0]?.id !== id) throw new Error(`job ${id} was not claimed`);
+  await store.rescheduleJob(id, 'w1', Date.now() + 600_000, 'down', false, Date.now());
+  return claim;
+}
+
 const retries = async (store: Store, id: string) =>
   (await store.listAudit({ subject: id })).filter((a) => a.action === 'outbox.retry');
 
@@ -104,6 +121,47 @@ for (const engine of engineCases()) {
       t.match(late.json(), { status: 'done', expected: 'dead', movedBy: /^delivery attempt 1 \(done\) at \d{4}-/ });
       t.match(await store.getJob('R2'), { status: 'done' });
       t.equal((await retries(store, 'R2')).length, 1);
+    });
+
+    await t.test('two retries of a pending job at once: one retry, the other has nothing to retry', async (t) => {
+      const claim = await pendingInBackoff(store, 'P1');
+      const answers = await Promise.all([retry('P1', 'Ama', 'pending'), retry('P1', 'Kofi', 'pending')]);
+      t.same(answers.map((a) => a.statusCode).sort(), [200, 409], 'one requeued, one refused');
+      const audited = await retries(store, 'P1');
+      t.equal(audited.length, 1, 'one outbox.retry in the audit trail for one state');
+      t.match(answers.find((a) => a.statusCode === 409)!.json(), {
+        status: 'pending',
+        movedBy: new RegExp(`^outbox\\.retry by ${audited[0].actor} at \\d{4}-`),
+        error:
+          /^job P1 is already pending and due now with a fresh attempt budget, after outbox\.retry by (Ama|Kofi) at .*; nothing to retry$/,
+      });
+      t.match(await store.getJob('P1'), { status: 'pending', attempts: 0 });
+      t.equal((await retry('P1', 'Esi')).statusCode, 409, 'without ?status= too');
+      t.equal((await retries(store, 'P1')).length, 1);
+      // once the worker has tried it again and it waits in backoff, a retry has something to do
+      t.equal((await claim())[0]?.id, 'P1');
+      await store.rescheduleJob('P1', 'w1', Date.now() + 600_000, 'down', false, Date.now());
+      t.equal((await retry('P1', 'Esi', 'pending')).statusCode, 200, 'in backoff again: retried');
+      t.equal((await retries(store, 'P1')).length, 2);
+    });
+
+    await t.test('the store: two requeues of a pending job at once, one requeues', async (t) => {
+      await pendingInBackoff(store, 'S2');
+      const audit = (who: string) => ({ actor: who, action: 'outbox.retry', subject: 'S2' });
+      const both = await Promise.all([
+        store.requeueJob('S2', audit('a'), Date.now(), 'pending'),
+        store.requeueJob('S2', audit('b'), Date.now(), 'pending'),
+      ]);
+      t.equal(both.filter(Boolean).length, 1, 'exactly one requeue');
+      t.equal((await retries(store, 'S2')).length, 1, 'one audit entry');
+    });
+
+    await t.test('a pending job never tried has nothing to retry', async (t) => {
+      await store.recordWrite(newJob('P2', { system: 'sys-P2', idempotencyKey: 'order|app|P2' }));
+      const answer = await retry('P2', 'Ama', 'pending');
+      t.equal(answer.statusCode, 409);
+      t.match(answer.json(), { status: 'pending', error: /nothing to retry$/ });
+      t.equal((await retries(store, 'P2')).length, 0, 'nothing audited');
     });
 
     await t.test('a status that is not one answers 400 and changes nothing', async (t) => {
