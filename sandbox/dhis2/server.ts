@@ -202,7 +202,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     userAgent: 'sandbox',
     calendar: 'iso8601',
     dateFormat: 'yyyy-mm-dd',
-    serverDate: new Date().toISOString().replace(/Z$/, ''),
+    serverDate: state.now().toISOString().replace(/Z$/, ''),
     serverTimeZoneId: 'Etc/UTC',
     serverTimeZoneDisplayName: 'Coordinated Universal Time',
     version: state.version,

@@ -63,6 +63,11 @@ t.test('2.41: expiry days, lock exceptions, F_EDIT_EXPIRED', async (t) => {
   const sb = await sandbox(t, '2.41.3');
   t.equal((await call(sb, 'PATCH', '/_sandbox/dataSets/LMIS_STOCK_MONTHLY', { expiryDays: 10 })).status, 200);
   await today(sb, '2024-02-10T23:30:00Z');
+  t.match(
+    (await call(sb, 'GET', '/api/system/info')).body.serverDate,
+    /^2024-02-10T23:30/,
+    'the server date is the clock',
+  );
   t.equal((await post(sb, set('202401'))).status, 200, 'open through the 10th day after the period');
   await today(sb, '2024-02-11T00:30:00Z');
   const late = await post(sb, set('202401'));
