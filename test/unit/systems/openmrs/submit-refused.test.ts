@@ -8,46 +8,13 @@
  */
 import t, { type Test } from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
-import type { StockReport } from '../../../../src/domain/index.js';
+import { DyingJournal } from '../../../support/dying-journal.js';
 import { MemoryJournal } from '../../../support/memory-journal.js';
+import { amoxicillinAtMwangaza, amoxicillinItem, damagedAmoxicillin } from '../../../support/openmrs-damaged-stock.js';
 import { failure, sandboxConnector } from './rig.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
+const damaged = (value = 'ADJ-REFUSED-1') => damagedAmoxicillin(value, 900);
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
-
-const damaged = (value = 'ADJ-REFUSED-1'): StockReport => ({
-  identifier: { system: 'urn:test:adj', value },
-  status: 'active',
-  countType: 'difference',
-  operation: 'subtraction',
-  reason: { code: 'Damaged' },
-  reportedAt: '2026-12-01T11:00:00Z',
-  facility: { id: LOC.mwangaza },
-  lines: [
-    {
-      product: { system: GTIN, code: '10860012300058' },
-      quantity: { value: 900, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401' },
-    },
-  ],
-});
-
-/** A journal whose step `at` dies once: before its action runs, or after it ran and before it is recorded. */
-class DyingJournal extends MemoryJournal {
-  private died = false;
-  constructor(
-    private readonly at: string,
-    private readonly when: 'before' | 'after',
-  ) {
-    super('dying-key');
-  }
-  override async run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (step !== this.at || this.died) return super.run(step, action);
-    this.died = true;
-    if (this.when === 'after') await action();
-    throw new Error(`process died ${this.when} ${step}`);
-  }
-}
 
 /**
  * The adjustment is created (its answer lost: the first attempt fails transiently), then 500 of
@@ -65,8 +32,7 @@ async function createdThenStockMoved(t: Test) {
   const lost = await failure(c.stock!.report(damaged(), new MemoryJournal('k1')));
   t.equal(lost.transient, true, `the create's answer was lost: ${lost.message}`);
   sb.stock.dispense({ locationUuid: LOC.mwangaza, drugUuid: DRUGS.amoxicillin, batchNo: 'AMX-2401', quantity: 500 });
-  const amoxicillin = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
-  const held = () => sb.stock.quantity('e5d4c3b2-0001-4a1b-8c2d-3e4f50617281', amoxicillin, 'AMX-2401');
+  const held = amoxicillinAtMwangaza(sb);
   const adjustments = () => [...sb.stock.operations.values()].filter((o) => o.operationType === 'adjustment');
   return { sb, c, held, adjustments };
 }
@@ -122,7 +88,7 @@ t.test('the same report sent again once the stock is there: a new operation, com
       destinationUuid: 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281',
       stockOperationItems: [
         {
-          stockItemUuid: [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid,
+          stockItemUuid: amoxicillinItem(sb),
           batchNo: 'AMX-2401',
           expiration: '2031-12-31',
           quantity: 500,

@@ -9,48 +9,15 @@
  *   status REJECTED.
  */
 import t, { type Test } from 'tap';
-import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
-import type { StockReport } from '../../../../src/domain/index.js';
-import { MemoryJournal } from '../../../support/memory-journal.js';
+import { DyingJournal } from '../../../support/dying-journal.js';
+import { amoxicillinAtMwangaza, damagedAmoxicillin } from '../../../support/openmrs-damaged-stock.js';
 import { failure, sandboxConnector } from './rig.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
-
-const damaged = (value: string): StockReport => ({
-  identifier: { system: 'urn:test:adj', value },
-  status: 'active',
-  countType: 'difference',
-  operation: 'subtraction',
-  reason: { code: 'Damaged' },
-  reportedAt: '2026-12-01T11:00:00Z',
-  facility: { id: LOC.mwangaza },
-  lines: [
-    {
-      product: { system: GTIN, code: '10860012300058' },
-      quantity: { value: 40, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401' },
-    },
-  ],
-});
-
-/** A journal that dies once just before the step `at` runs (a crash after the steps before it). */
-class DyingJournal extends MemoryJournal {
-  private died = false;
-  constructor(private readonly at: string) {
-    super('dying-key');
-  }
-  override async run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (step !== this.at || this.died) return super.run(step, action);
-    this.died = true;
-    throw new Error(`process died before ${step}`);
-  }
-}
+const damaged = (value: string) => damagedAmoxicillin(value, 40);
 
 async function submittedThenDied(t: Test, value: string) {
   const { sb, c } = await sandboxConnector(t);
-  const amoxicillin = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
-  const held = () => sb.stock.quantity(MWANGAZA_PARTY, amoxicillin, 'AMX-2401');
+  const held = amoxicillinAtMwangaza(sb);
   const before = held();
   const journal = new DyingJournal('approve');
   await t.rejects(c.stock!.report(damaged(value), journal), /process died before approve/);
