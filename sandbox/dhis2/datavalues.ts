@@ -184,6 +184,12 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     rejected.push(i);
     count.ignored++;
   };
+  // one walk up the hierarchy per org unit, not per value (a national import names few)
+  const hierarchy = new Map<string, ReturnType<typeof hierarchyRefusal>>();
+  const outsideOf = (ou: Parameters<typeof hierarchyRefusal>[2], key: string) => {
+    if (!hierarchy.has(`${ou.id}|${key}`)) hierarchy.set(`${ou.id}|${key}`, hierarchyRefusal(state, user, ou, key));
+    return hierarchy.get(`${ou.id}|${key}`);
+  };
   /** An access or timeliness conflict (data-entry-checks.ts): 2.42 codes only, 2.43 refuses the group first. */
   const refused = (i: number, r: { errorCode: string; value: string; property: string; objects: Json }) =>
     conflict(i, r.property, Object.values(r.objects)[0], r.value, r.errorCode, r.errorCode, r.property, r.objects);
@@ -278,7 +284,7 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
         'E8109',
         'attributeOptionCombo',
       );
-    const outside = sql ? undefined : hierarchyRefusal(state, user, ou, ouKey);
+    const outside = sql ? undefined : outsideOf(ou, ouKey);
     if (outside) return refused(i, outside);
     // 2.43 checked both for the whole group before any value (groupRefusal)
     const untimely = () =>
