@@ -22,6 +22,11 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
   if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
   if (r.reason === 'superseded')
     return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
+  if (r.reason === 'overtaken')
+    return reply.code(409).send({
+      error: `job ${id} is ${r.status}, and a later write of the same resource was accepted after it: retried, it would put the older version back over the later one; nothing was done (send the change again if it is still wanted)`,
+      status: r.status,
+    });
   if (r.reason === 'already-due')
     return reply.code(409).send({
       error: `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`,

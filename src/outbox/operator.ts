@@ -84,7 +84,12 @@ export type OperatorResult =
    * A retry of a job already due with a fresh attempt budget (a retry a moment before, or a job
    * never tried): nothing to retry; `movedBy` says what made it so.
    */
-  | { ok: false; reason: 'already-due'; status: 'pending'; movedBy: string };
+  | { ok: false; reason: 'already-due'; status: 'pending'; movedBy: string }
+  /**
+   * A retry of a given-up (dead or rejected) write of a resource written again since (a later job
+   * of the same flow, system and resource): delivered now it would put the older version back.
+   */
+  | { ok: false; reason: 'overtaken'; status: JobStatus };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -117,6 +122,9 @@ async function refusal(
     return { ok: false, reason: 'wrong-status', status: now.status, expected, movedBy: await lastMoveOf(store, now) };
   if (action === 'retry' && freshPending(now))
     return { ok: false, reason: 'already-due', status: 'pending', movedBy: await lastMoveOf(store, now) };
+  // the one other job the store's requeue leaves alone (Store.requeueJob)
+  if (action === 'retry' && (now.status === 'dead' || now.status === 'rejected'))
+    return { ok: false, reason: 'overtaken', status: now.status };
   return { ok: false, reason: 'wrong-status', status: now.status };
 }
 

@@ -810,7 +810,15 @@ export class PostgresStore implements Store {
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at) RETURNING *`,
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
+           -- a given-up write of a resource written again since: delivered now, it would put the
+           -- older version back over the later one (a pending one still goes first: claim order)
+           AND NOT (status IN ('dead', 'rejected') AND EXISTS (
+             SELECT 1 FROM outbox_jobs l
+             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
+               AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id)
+               AND l.payload->>'id' = outbox_jobs.payload->>'id'))
+           RETURNING *`,
         [now, id, expectedStatus ?? null],
         c,
       );

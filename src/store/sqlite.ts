@@ -724,7 +724,15 @@ export class SqliteStore implements Store {
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND (? IS NULL OR status = ?)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at) RETURNING *`,
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
+           -- a given-up write of a resource written again since: delivered now, it would put the
+           -- older version back over the later one (a pending one still goes first: claim order)
+           AND NOT (status IN ('dead', 'rejected') AND EXISTS (
+             SELECT 1 FROM outbox_jobs l
+             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
+               AND (l.created_at > outbox_jobs.created_at OR (l.created_at = outbox_jobs.created_at AND l.id > outbox_jobs.id))
+               AND json_extract(l.payload, '$.id') = json_extract(outbox_jobs.payload, '$.id')))
+           RETURNING *`,
       ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
