@@ -9,7 +9,8 @@ import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
-import { CONSIGNMENT, SEED_PRODUCT_CODES } from '../../../../sandbox/dhis2/index.js';
+import { SEED_PRODUCT_CODES } from '../../../../sandbox/dhis2/index.js';
+import { consignmentEvents } from '../../../support/dhis2-consignment-events.js';
 import { amnesiacJournal, memoryJournal, startHarness, type Harness } from './harness.js';
 
 /**
@@ -22,25 +23,6 @@ const GTIN = 'https://www.gs1.org/gtin';
 const du = (value: number) => ({ value, unit: 'dispensing-unit' as const });
 const hits = (h: Harness, prefix: string) =>
   [...h.sandbox.state.hits.entries()].filter(([k]) => k.startsWith(prefix)).reduce((n, [, c]) => n + c, 0);
-
-/** `n` consignment events (an event program: no enrollment) at one org unit, UIDs derived from `tag`. */
-function consignmentEvents(h: Harness, n: number, tag: string, bad: number[] = []) {
-  const ou = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  return Array.from({ length: n }, (_, i) => ({
-    event: `${tag}${String(i).padStart(11 - tag.length, '0')}`,
-    program: CONSIGNMENT.program,
-    programStage: CONSIGNMENT.stage,
-    orgUnit: ou,
-    occurredAt: '2024-04-10T14:00:00.000',
-    status: 'COMPLETED',
-    dataValues: [
-      { dataElement: CONSIGNMENT.item, value: 'FP_CNDM' },
-      // a negative quantity is refused (E1302): the object, not the batch
-      { dataElement: CONSIGNMENT.quantity, value: bad.includes(i) ? '-1' : String(10 + i) },
-      { dataElement: CONSIGNMENT.reference, value: `SHP-${tag}` },
-    ],
-  }));
-}
 
 for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
   t.test(`${version}: tracker events above the threshold run as a job; its report is polled`, async (t) => {
@@ -55,7 +37,7 @@ for (const version of ['2.39.1', '2.41.3', '2.43.0']) {
     t.equal(hits(h, 'GET /api/tracker/jobs/'), 0, 'five events: synchronous, no job');
 
     const before = h.sandbox.tracker.events.size;
-    const large = await postTrackerEvents(h.client, consignmentEvents(h, 12, 'Lg', [3, 7]));
+    const large = await postTrackerEvents(h.client, consignmentEvents(h, 12, 'Lg', { bad: [3, 7] }));
     t.equal(large.status, 'ERROR', 'two refused objects: the job report says ERROR');
     t.equal(large.created, 0, 'atomicMode=ALL: none of the write is committed');
     t.same(

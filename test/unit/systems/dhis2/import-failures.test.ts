@@ -6,7 +6,7 @@ import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
-import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
+import { consignmentEvents } from '../../../support/dhis2-consignment-events.js';
 import { amnesiacJournal, startHarness, type Harness } from './harness.js';
 
 /**
@@ -20,23 +20,6 @@ const GTIN = 'https://www.gs1.org/gtin';
 const products = loadDhis2Products({});
 const stockFor = (h: Harness) =>
   createStockCapability({ client: h.client, reader: createOrgUnitReader(h.client), products: () => products });
-
-function events(h: Harness, tag: string, n = 3) {
-  const ou = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  return Array.from({ length: n }, (_, i) => ({
-    event: `${tag}${String(i).padStart(11 - tag.length, '0')}`,
-    program: CONSIGNMENT.program,
-    programStage: CONSIGNMENT.stage,
-    orgUnit: ou,
-    occurredAt: '2024-04-10T14:00:00.000',
-    status: 'COMPLETED',
-    dataValues: [
-      { dataElement: CONSIGNMENT.item, value: 'FP_CNDM' },
-      { dataElement: CONSIGNMENT.quantity, value: String(10 + i) },
-      { dataElement: CONSIGNMENT.reference, value: `SHP-${tag}` },
-    ],
-  }));
-}
 
 const march: StockReport = {
   status: 'active',
@@ -68,7 +51,7 @@ for (const [version, said] of [
         const tag = async ? 'Fa' : 'Fs';
         // twice: the client's own retry of a 500 meets the outage too
         h.sandbox.state.importFailures.failNext(2);
-        const err = (await postTrackerEvents(h.client, events(h, tag)).then(
+        const err = (await postTrackerEvents(h.client, consignmentEvents(h, 3, tag)).then(
           () => undefined,
           (e: unknown) => e,
         )) as Error | undefined;
@@ -79,7 +62,7 @@ for (const [version, said] of [
         t.same(tracked(h, tag), [], 'DHIS2 kept none of them');
 
         h.sandbox.state.importFailures.clear();
-        const again = await postTrackerEvents(h.client, events(h, tag));
+        const again = await postTrackerEvents(h.client, consignmentEvents(h, 3, tag));
         t.match(again, { status: 'OK', created: 3, errors: [] }, 'sent again once DHIS2 is back: imported');
         t.equal(tracked(h, tag).length, 3, 'each event once');
       },

@@ -12,26 +12,11 @@ import t, { type Test } from 'tap';
 import { isTransient } from '../../../../src/domain/errors.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
-import { startHarness, type Harness } from './harness.js';
+import { consignmentEvents } from '../../../support/dhis2-consignment-events.js';
+import { startHarness } from './harness.js';
 
 const POLL_MS = 5;
 const TIMEOUT_MS = 4_000;
-
-function consignmentEvents(h: Harness, n: number, tag: string) {
-  const ou = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  return Array.from({ length: n }, (_, i) => ({
-    event: `${tag}${String(i).padStart(11 - tag.length, '0')}`,
-    program: CONSIGNMENT.program,
-    programStage: CONSIGNMENT.stage,
-    orgUnit: ou,
-    occurredAt: '2024-04-10T14:00:00.000',
-    status: 'COMPLETED',
-    dataValues: [
-      { dataElement: CONSIGNMENT.item, value: 'FP_CNDM' },
-      { dataElement: CONSIGNMENT.quantity, value: String(10 + i) },
-    ],
-  }));
-}
 
 async function rig(t: Test, version: string, jobDelayMs: number) {
   const h = await startHarness(
@@ -51,7 +36,7 @@ async function rig(t: Test, version: string, jobDelayMs: number) {
 for (const version of ['2.40.4', '2.41.3']) {
   t.test(`${version}: the job forgotten after it ran: its events are found, nothing is sent again`, async (t) => {
     const h = await rig(t, version, 1);
-    const events = consignmentEvents(h, 3, 'Lf');
+    const events = consignmentEvents(h, 3, 'Lf', { reference: false });
     const result = await postTrackerEvents(h.client, events);
     t.match(result, { status: 'OK', errors: [], message: /forgot the import job; its events were found/ });
     t.equal(h.sandbox.state.count('POST', '/api/tracker'), 1, 'one import, not two');
@@ -65,7 +50,7 @@ for (const version of ['2.40.4', '2.41.3']) {
 
 t.test('the job forgotten before it ran: transient at once, and the resend imports it', async (t) => {
   const h = await rig(t, '2.41.3', 600_000);
-  const events = consignmentEvents(h, 2, 'Lg');
+  const events = consignmentEvents(h, 2, 'Lg', { reference: false });
   const lost = (await postTrackerEvents(h.client, events).catch((e: unknown) => e)) as Error;
   t.ok(isTransient(lost), 'the outbox sends it again');
   t.match(lost.message, /listed nothing for the job .* what it imports is not there: sent again/);
@@ -82,7 +67,7 @@ t.test('the job forgotten before it ran: transient at once, and the resend impor
 t.test('events found with other values are not the import: sent again', async (t) => {
   const h = await rig(t, '2.41.3', 600_000);
   // an earlier import holds the same UIDs with other quantities; the corrected one's job is forgotten
-  const first = consignmentEvents(h, 2, 'Lh');
+  const first = consignmentEvents(h, 2, 'Lh', { reference: false });
   h.sandbox.faults.clear();
   await postTrackerEvents(h.client, first).catch(() => undefined);
   h.sandbox.tracker.finishJobs();
