@@ -7,6 +7,7 @@ import {
   RERUN_TRANSACTION_INDEX,
 } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
+import { WAITING_JOBS_INDEXES } from './job-counts.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 
 /**
@@ -334,6 +335,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   TRANSACTION_JOBS_INDEX,
   UNSENT_UPDATES_INDEXES,
   RERUN_TRANSACTION_INDEX,
+  WAITING_JOBS_INDEXES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -353,4 +355,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   TRANSACTION_JOBS_INDEX,
   UNSENT_UPDATES_INDEXES,
   RERUN_TRANSACTION_INDEX,
+  WAITING_JOBS_INDEXES,
 ];

@@ -32,7 +32,6 @@ import {
   auditFromRow,
   crosswalkFromRow,
   crosswalkValues,
-  emptyCounts,
   jobFromRow,
   json,
   jobIdFor,
@@ -100,7 +99,13 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
-import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
+import {
+  COUNT_BY_STATUS_SQL,
+  COUNT_BY_SYSTEM_SQL,
+  OLDEST_WAITING_SQL,
+  countsByStatusOf,
+  type JobCountBySystem,
+} from './job-counts.js';
 import {
   CROSSWALK_STATE_COUNTS_SQL,
   queryCrosswalk,
@@ -845,11 +850,7 @@ export class PostgresStore implements Store {
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {
-    const counts = emptyCounts();
-    for (const r of await this.rows('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status')) {
-      counts[String(r.status) as JobStatus] = Number(r.n);
-    }
-    return counts;
+    return countsByStatusOf(await this.rows(COUNT_BY_STATUS_SQL));
   }
 
   async countJobsBySystem(): Promise<JobCountBySystem[]> {
@@ -861,9 +862,7 @@ export class PostgresStore implements Store {
   }
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {
-    const [r] = await this.rows(
-      "SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')",
-    );
+    const [r] = await this.rows(OLDEST_WAITING_SQL);
     return r.t === null ? undefined : Number(r.t);
   }
 

@@ -18,7 +18,6 @@ import {
   auditFromRow,
   crosswalkFromRow,
   crosswalkValues,
-  emptyCounts,
   jobFromRow,
   json,
   jobIdFor,
@@ -91,7 +90,13 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
-import { COUNT_BY_SYSTEM_SQL, type JobCountBySystem } from './job-counts.js';
+import {
+  COUNT_BY_STATUS_SQL,
+  COUNT_BY_SYSTEM_SQL,
+  OLDEST_WAITING_SQL,
+  countsByStatusOf,
+  type JobCountBySystem,
+} from './job-counts.js';
 import {
   CROSSWALK_STATE_COUNTS_SQL,
   queryCrosswalk,
@@ -755,13 +760,7 @@ export class SqliteStore implements Store {
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {
-    return this.read(() => {
-      const counts = emptyCounts();
-      for (const r of this.sql('SELECT status, COUNT(*) AS n FROM outbox_jobs GROUP BY status').all() as Row[]) {
-        counts[String(r.status) as JobStatus] = Number(r.n);
-      }
-      return counts;
-    });
+    return this.read(() => countsByStatusOf(this.sql(COUNT_BY_STATUS_SQL).all() as Row[]));
   }
 
   async countJobsBySystem(): Promise<JobCountBySystem[]> {
@@ -776,9 +775,7 @@ export class SqliteStore implements Store {
 
   async oldestWaitingCreatedAt(): Promise<number | undefined> {
     return this.read(() => {
-      const r = this.sql(
-        "SELECT MIN(created_at) AS t FROM outbox_jobs WHERE status IN ('pending', 'in-flight')",
-      ).get() as Row;
+      const r = this.sql(OLDEST_WAITING_SQL).get() as Row;
       return r.t === null ? undefined : Number(r.t);
     });
   }
