@@ -4,12 +4,9 @@
  * process), sign-out ends it for good, and a run of wrong tokens for one name ends in the 429
  * page with its wait, while the right token still cannot get in for that name until then.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator, type RunningMediator } from '../../../src/main.js';
+import type { RunningMediator } from '../../../src/main.js';
+import { mediatorDataDir, startConsoleMediator } from '../../support/console-mediator.js';
 import { openBrowser, noChromium, seriousViolations, signIn } from './browser.js';
 
 const TOKEN = 'console-session-token-Qe42';
@@ -19,20 +16,8 @@ t.test(
   'a console session survives a restart; sign-out ends it; sign-in is limited',
   { skip: noChromium },
   async (t) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'console-session-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const start = () =>
-      startMediator(
-        loadSettings({
-          HOST: '127.0.0.1',
-          PORT: '0',
-          DATA_DIR: dir,
-          LOG_LEVEL: 'silent',
-          AUTH_PASSWORD: 'rig-password',
-          ADMIN_TOKEN: TOKEN,
-          OPENLMIS_BASE_URL: '',
-        } as NodeJS.ProcessEnv),
-      );
+    const dir = mediatorDataDir(t, 'console-session-');
+    const start = () => startConsoleMediator(dir, TOKEN);
     let mediator: RunningMediator = await start();
     t.teardown(() => mediator.stop());
     const browser = await openBrowser();

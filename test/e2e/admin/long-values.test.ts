@@ -3,14 +3,10 @@
  * whose business key is one unbroken 400-character word (a client's identifier system and value)
  * must not push the outbox page wider than the screen, on a desktop or a tablet.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
 import { newJob } from '../../support/new-job.js';
+import { mediatorDataDir, startConsoleMediator } from '../../support/console-mediator.js';
 import { openBrowser, noChromium, signIn } from './browser.js';
 
 const TOKEN = 'long-values-token-Hq93';
@@ -23,19 +19,7 @@ const overflow = (page: Page) =>
   });
 
 t.test('a 400-character business key does not widen the outbox page', { skip: noChromium }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'console-long-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: 'rig-password',
-      ADMIN_TOKEN: TOKEN,
-      OPENLMIS_BASE_URL: '',
-    } as NodeJS.ProcessEnv),
-  );
+  const mediator = await startConsoleMediator(mediatorDataDir(t, 'console-long-'), TOKEN);
   t.teardown(() => mediator.stop());
   // a system no connector serves: the job waits, as one does while its upstream is away
   const key = `order|http://clinic.example/fhir/sid/orders|${'A1B2C3D4'.repeat(46)}`;

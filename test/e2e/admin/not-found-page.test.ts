@@ -4,30 +4,14 @@
  * the path escaped, links home), signed in or not and for any method; the admin JSON API keeps its
  * JSON. In headless Chromium: the page passes axe and its link leads home.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
+import { mediatorDataDir, startConsoleMediator } from '../../support/console-mediator.js';
 import { openBrowser, noChromium, seriousViolations, signIn } from './browser.js';
 
 const TOKEN = 'not-found-token-Pz41';
 
 t.test('unknown console paths answer the console 404 page', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'console-404-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: 'rig-password',
-      ADMIN_TOKEN: TOKEN,
-      OPENLMIS_BASE_URL: '',
-    } as NodeJS.ProcessEnv),
-  );
+  const mediator = await startConsoleMediator(mediatorDataDir(t, 'console-404-'), TOKEN);
   t.teardown(() => mediator.stop());
   const base = mediator.url;
 
