@@ -130,6 +130,8 @@ function forget(session: Session, target: UndoEntry): void {
   if (i >= 0) session.undo.splice(i, 1);
 }
 const enc = encodeURIComponent;
+const backToReview = html`<p><a href="${UI_PREFIX}/review">Back to the review queue</a></p>`;
+const backToOutbox = html`<p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
 
 /** "45 s", "3 min 20 s": how long to wait before signing in again. */
 function waitInWords(seconds: number): string {
@@ -236,6 +238,9 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     session.flash = undefined;
     return send(reply, page({ title, view, session, flash, body }));
   };
+  /** A request a view cannot serve: a console page all the same (layout, navigation), with its status. */
+  const refused = (reply: FastifyReply, session: Session, view: View, status: number, title: string, body: Html) =>
+    send(reply, page({ title, view, session, body }), status);
   const api = (session: Session): AdminApi => adminApi(root, opts.adminToken, session.user);
 
   app.get(`${UI_PREFIX}/assets/console.css`, async (_req, reply) =>
@@ -457,10 +462,25 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       const session = await signedIn(req, reply);
       if (!session) return reply;
       const system = str((req.query as Record<string, unknown>).system);
-      if (!system) return send(reply, html`<p>Say which system to export: <code>?system=</code>.</p>`, 400);
+      if (!system)
+        return refused(
+          reply,
+          session,
+          'review',
+          400,
+          'Nothing to export',
+          html`<h1>Nothing to export</h1><p role="alert" class="flash error">Say which system to export: <code>?system=</code>.</p>${backToReview}`,
+        );
       const answer = await api(session).get(`/admin/reconcile/${enc(system)}/export.${kind}`);
       if (answer.status !== 200)
-        return send(reply, html`<p>The export failed (${answer.status}): ${problemOf(answer)}</p>`, answer.status);
+        return refused(
+          reply,
+          session,
+          'review',
+          answer.status,
+          'Export failed',
+          html`<h1>The export failed</h1><p role="alert" class="flash error">The review API answered ${answer.status}: ${problemOf(answer)}</p>${backToReview}`,
+        );
       const file = `crosswalk-${system.replace(/[^A-Za-z0-9_-]/g, '_')}.${kind === 'csv' ? 'csv' : 'json'}`;
       return reply
         .type(String(answer.headers['content-type']))
@@ -513,16 +533,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     return answer.status === 200 ? answer.body : undefined;
   };
   const noJob = (reply: FastifyReply, session: Session, id: string) =>
-    send(
-      reply.code(404),
-      page({
-        title: 'No such job',
-        view: 'outbox',
-        session,
-        body: html`<h1>No job ${id}</h1><p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`,
-      }),
-      404,
-    );
+    refused(reply, session, 'outbox', 404, 'No such job', html`<h1>No job ${id}</h1>${backToOutbox}`);
 
   app.get(`${UI_PREFIX}/outbox/jobs/:id`, async (req, reply) => {
     const session = await signedIn(req, reply);
@@ -539,7 +550,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const id = (req.params as { id: string }).id;
     const action = str((req.query as Record<string, unknown>).action);
     if (action !== 'retry' && action !== 'drop')
-      return send(reply, html`<p>Unknown action '${action}': retry or drop.</p>`, 400);
+      return refused(
+        reply,
+        session,
+        'outbox',
+        400,
+        'Unknown action',
+        html`<h1>Unknown action</h1><p role="alert" class="flash error">Unknown action '${action}': retry or drop.</p>${backToOutbox}`,
+      );
     const detail = await jobOf(session, id);
     if (!detail) return noJob(reply, session, id);
     return render(reply, session, 'outbox', `${action} job ${id}`, confirmBody(detail.job, action, session));
