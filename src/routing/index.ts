@@ -1,7 +1,5 @@
 import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
-import { ConflictError } from '../domain/errors.js';
-import { LockWaitTimeout } from '../store/keyed-mutex.js';
 import { KeyTakenError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { Connector } from './ports.js';
@@ -10,6 +8,7 @@ import { RoutedFlow } from './routed-flow.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { precheckAll, settleTransaction } from './transaction.js';
+import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
   connectors: Connector[];
@@ -73,21 +72,6 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
-  services.exclusively = (names, fn) =>
-    deps.store
-      .withLocks(
-        names.map((n) => `fhir-update|${n}`),
-        fn,
-        { waitMs: UPDATE_LOCK_WAIT_MS },
-      )
-      .catch((err: unknown) => {
-        if (!(err instanceof LockWaitTimeout)) throw err;
-        throw new ConflictError(
-          `another update of ${names.join(', ')} is still being written; read it again and retry`,
-        );
-      });
+  services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
   return services;
 }
-
-/** How long a conditional update waits for one of the same resource (an upstream write, its retries). */
-const UPDATE_LOCK_WAIT_MS = 30_000;

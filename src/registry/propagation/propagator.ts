@@ -1,9 +1,11 @@
 import type { Settings } from '../../config/settings.js';
 import type { Facility } from '../../domain/facility.js';
-import { BusinessRuleError, MediatorError, NotConfiguredError } from '../../domain/errors.js';
+import { BusinessRuleError, MediatorError, NotConfiguredError, UpstreamError } from '../../domain/errors.js';
 import type { Outbox } from '../../outbox/outbox.js';
 import { describeError } from '../../outbox/errors.js';
-import type { Connector, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { Connector, FacilityCapability, StepJournal, WriteResult } from '../../routing/ports.js';
+import { facilityWriteLocks, withWriteLocks } from '../../routing/write-locks.js';
+import { LockWaitTimeout } from '../../store/keyed-mutex.js';
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, RegistryRecordRow, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
@@ -365,6 +367,51 @@ export class Propagator {
     // a newer version kept since this job's check (the pull runs beside the worker) has its own job:
     // writing its content here would write that version twice
     if (record.version !== row.version) return { system, ids: {}, status: 'superseded' };
+    // the write of the record takes the step a FHIR write of it takes (routing/write-locks.ts):
+    // read, built on that read and written with no client write of the Location in between
+    const codeSystem = registryCodeSystem(this.deps.settings());
+    const names = await this.writeLocksOf(capability, row.systemId, record.facility, codeSystem);
+    const facility = record.facility;
+    return withWriteLocks(this.deps.store, names, () =>
+      this.write(system, row, journal, capability, { ...record, facility }, codeSystem),
+    ).catch((err: unknown) => {
+      if (!(err instanceof LockWaitTimeout)) throw err;
+      throw new UpstreamError({
+        system,
+        transient: true,
+        upstreamStatus: 503,
+        code: 'lock-error',
+        diagnostics: `a client's write of the same facility is still being written (${err.message}); retried later`,
+      });
+    });
+  }
+
+  /**
+   * The lock names of a propagation's write: the record as the system holds it (its FHIR id and
+   * identifiers), and the registry code a create is made under (a POST of that code meets it).
+   */
+  private async writeLocksOf(
+    capability: FacilityCapability,
+    systemId: string | undefined,
+    registry: Facility,
+    codeSystem: string,
+  ): Promise<string[]> {
+    const held = systemId ? await capability.get(systemId) : undefined;
+    const code = registry.identifiers.filter((i) => i.system === codeSystem);
+    return [
+      ...(held ? facilityWriteLocks(held) : []),
+      ...facilityWriteLocks({ ...registry, id: undefined, identifiers: code }),
+    ];
+  }
+
+  private async write(
+    system: string,
+    row: Propagation,
+    journal: StepJournal,
+    capability: FacilityCapability,
+    record: RegistryRecord & { facility: Facility },
+    codeSystem: string,
+  ): Promise<WriteResult> {
     const current = row.systemId ? await capability.get(row.systemId) : undefined;
     if (row.systemId && !current)
       throw new BusinessRuleError(
@@ -376,7 +423,6 @@ export class Propagator {
       byCode: (code) => this.areas.get(`${system}|code|${code}`, () => findAreaByCode(capability, code)),
     });
     const types = systemTypes(this.deps.types(), record.facility.types, system);
-    const codeSystem = registryCodeSystem(this.deps.settings());
     const write = facilityToWrite({
       registry: record.facility,
       current,
@@ -384,6 +430,7 @@ export class Propagator {
       registryCodeSystem: codeSystem,
       types: types.codes,
     });
+    if (!capability.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
     const result = await capability.upsert(write, journal);
     const systemId = row.systemId ?? Object.values(result.ids)[0];
     if (!row.systemId && systemId) await this.link(system, systemId, row.registryId);
