@@ -59,6 +59,12 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 4);
 const viaOpenHim = process.env.BENCH_OPENHIM !== '0';
 const PASSWORD = 'bench-secret-Hq4'; // side.ts's BENCH_PASSWORD
 /**
+ * BENCH_KEEP_DUMPS=1 keeps each server's callgrind dumps (one per window, in the order taken) for
+ * a by-function comparison (callgrind_annotate on each); with BENCH_NODE_FLAGS adding
+ * --perf-basic-prof, /tmp/perf-PID.map names the JIT code's addresses.
+ */
+const keepDumps = process.env.BENCH_KEEP_DUMPS === '1';
+/**
  * A major GC or a compile job costs tens of millions of instructions and lands in one window and
  * not another; V8's helper threads spin under valgrind's one-thread-at-a-time scheduling. So each
  * window starts from a collected young generation (--expose-gc, BENCH_GC below), V8 does its GC
@@ -290,7 +296,8 @@ async function stop(server: Measured): Promise<void> {
   await server.pool.close();
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
-  rmSync(server.outDir, { recursive: true, force: true });
+  if (keepDumps) console.log(`${server.run.label}: callgrind dumps kept in ${server.outDir}`);
+  else rmSync(server.outDir, { recursive: true, force: true });
 }
 
 /** Every run's per-request instructions, repeat by repeat, the servers taking turns. */
