@@ -36,7 +36,8 @@ import {
   type UndoEntry,
 } from './session.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
-import { systemsBody, type SystemRow } from './systems-page.js';
+import { systemRows } from './system-rows.js';
+import { systemsBody } from './systems-page.js';
 
 export interface OperatorConsoleOptions {
   /** The admin token now (read per request: a rotated token ends every session opened with the old one). */
@@ -138,33 +139,6 @@ function waitInWords(seconds: number): string {
   if (seconds < 60) return `${seconds} s`;
   const m = Math.floor(seconds / 60);
   return seconds % 60 ? `${m} min ${seconds % 60} s` : `${m} min`;
-}
-
-/** Longest reason shown for a system down: an upstream's whole HTML error page would bury the table. */
-const REASON_CHARS = 300;
-
-/** Why a readiness check failed, on one line: whatever it threw (not always an Error), cut to length. */
-function downReason(err: unknown): string {
-  const text = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim() || 'no reason given';
-  return text.length > REASON_CHARS ? `${text.slice(0, REASON_CHARS)}…` : text;
-}
-
-async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
-  return Promise.all(
-    checks.map(async (c) => {
-      try {
-        await Promise.race([
-          c.check(),
-          new Promise((_, reject) =>
-            setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
-          ),
-        ]);
-        return { name: c.name, status: 'ok' as const };
-      } catch (err) {
-        return { name: c.name, status: 'down' as const, reason: downReason(err) };
-      }
-    }),
-  );
 }
 
 /**
@@ -636,20 +610,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   app.get(`${UI_PREFIX}/systems`, async (req, reply) => {
     const session = await signedIn(req, reply);
     if (!session) return reply;
-    const checks = await runChecks(opts.readiness());
-    const breakers = opts.breakers();
-    const names = [...new Set([...checks.map((c) => c.name), ...Object.keys(breakers)])];
-    const rows: SystemRow[] = names.map((name) => {
-      const ready = checks.find((c) => c.name === name);
-      return {
-        name,
-        ready: ready
-          ? { status: ready.status, reason: ready.status === 'down' ? ready.reason : undefined }
-          : { status: 'ok' },
-        breaker: breakers[name],
-        calls: opts.calls?.of(name),
-      };
-    });
+    const rows = await systemRows(opts.readiness(), opts.breakers(), opts.calls);
     return render(reply, session, 'systems', 'Systems', systemsBody(rows, opts.settings()));
   });
 };
