@@ -27,6 +27,11 @@ export class HandlerRegistry {
     return [...(this.handlers.get(system)?.keys() ?? [])];
   }
 
+  /** Whether this flow delivers a resource's jobs to this system in the order accepted. */
+  isInOrder(flow: string, system: string): boolean {
+    return this.ordered.get(system)?.has(flow) ?? false;
+  }
+
   /** ClaimRequest.inOrder: this system's flows registered to deliver a resource's jobs in order. */
   inOrder(system: string): string[] {
     return [...(this.ordered.get(system) ?? [])];

@@ -342,8 +342,13 @@ export class Outbox {
             { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
             'outbox: a write takes over the key of a refused one',
           );
-        // behind an earlier write of its resource: not attempted before it (the claim keeps the order)
-        if (reqs[i].behind)
+        // behind an earlier write of its resource: not attempted before it (the claim keeps the order).
+        // The caller knows of the system of record's last job; a secondary target's earlier job
+        // (in backoff at DHIS2 while OpenLMIS took it) only the store sees.
+        if (
+          reqs[i].behind ||
+          (this.handlers.isInOrder(r.job.flow, r.job.system) && (await this.store.waitsBehind(r.job.id)))
+        )
           return this.defer(
             r.job,
             jobs[i].leaseOwner,

@@ -175,6 +175,14 @@ function distinctLinks(links: ResourceLink[]): boolean {
 }
 
 const STEP_RESULT_SQL = 'SELECT result FROM step_journal WHERE job_id = $1 AND step = $2';
+/**
+ * A job of the same flow, system and resource (payload id) as the job `j`, accepted before it and
+ * still waiting to be delivered: `j` is not delivered before it (ClaimRequest.inOrder).
+ */
+const EARLIER_WAITING_SQL = `SELECT 1 FROM outbox_jobs e
+  WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
+    AND (e.created_at, e.id) < (j.created_at, j.id)
+    AND e.payload->>'id' = j.payload->>'id'`;
 
 /**
  * A new write in one statement: the key claimed ($1…$13 as newJobValues), the job inserted only
@@ -691,27 +699,30 @@ export class PostgresStore implements Store {
     // SKIP LOCKED: rows another instance is claiming right now are skipped, not waited for.
     // READ COMMITTED re-checks the WHERE on the locked row version, so a row claimed and
     // committed by another instance meanwhile no longer qualifies.
-    // A pending job of a flow delivered in order waits for the waiting jobs of its resource
-    // accepted before it (ClaimRequest.inOrder). Those are not locked by this claim: one another
-    // instance holds in flight right now still counts as waiting.
+    // A job of a flow delivered in order waits for the waiting jobs of its resource accepted
+    // before it (ClaimRequest.inOrder), pending or with a lapsed lease alike (a write recorded in
+    // flight to be queued behind one, its process dead before it gave it back). Those are not
+    // locked by this claim: one another instance holds in flight right now still counts as waiting.
     const rows = await this.rows(
       `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
        WHERE id IN (
          SELECT id FROM outbox_jobs j
          WHERE system = $4 AND flow = ANY($5)
-           AND ((status = 'pending' AND next_attempt_at <= $3
-                 AND (NOT (flow = ANY($7)) OR NOT EXISTS (
-                   SELECT 1 FROM outbox_jobs e
-                   WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
-                     AND (e.created_at, e.id) < (j.created_at, j.id)
-                     AND e.payload->>'id' = j.payload->>'id')))
-             OR (status = 'in-flight' AND lease_until < $3))
+           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $3))
+           AND (NOT (flow = ANY($7)) OR NOT EXISTS (${EARLIER_WAITING_SQL}))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
       [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit, req.inOrder ?? []],
     );
     return rows.map(jobFromRow);
+  }
+
+  async waitsBehind(id: string): Promise<boolean> {
+    const rows = await this.rows(`SELECT 1 FROM outbox_jobs j WHERE j.id = $1 AND EXISTS (${EARLIER_WAITING_SQL})`, [
+      id,
+    ]);
+    return rows.length > 0;
   }
 
   async finishJob(

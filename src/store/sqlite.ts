@@ -553,10 +553,12 @@ export class SqliteStore implements Store {
    * The due jobs of a system, oldest first: two index ranges on outbox_jobs_due (pending and due;
    * in flight with a lapsed lease), each limited, then merged. One OR over the statuses made
    * SQLite read every job row of the system, finished ones included (issue 18: 10.9 ms at 100k).
-   * A pending job of a flow delivered in order (ClaimRequest.inOrder) waits while a job of the
-   * same flow and system accepted before it for the same resource (payload id) is still waiting.
-   * Parameters: system, ...flows, now, ...inOrder, limit (pending), then system, ...flows, now,
-   * limit (in flight), then limit.
+   * A job of a flow delivered in order (ClaimRequest.inOrder) waits while a job of the same flow
+   * and system accepted before it for the same resource (payload id) is still waiting: a pending
+   * one, and one in flight whose lease lapsed (a write recorded in flight by its request to be
+   * queued behind an earlier one, the process dead before it gave the job back).
+   * Parameters: system, ...flows, now, ...inOrder, limit (pending), then the same for in-flight,
+   * then limit.
    */
   static claimCandidatesSql(flowCount: number, inOrderCount = 0): string {
     const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -570,8 +572,8 @@ export class SqliteStore implements Store {
         ORDER BY next_attempt_at LIMIT ?)
       UNION ALL
       SELECT id, next_attempt_at FROM (
-        SELECT id, next_attempt_at FROM outbox_jobs
-        WHERE system = ? AND status = 'in-flight' AND flow IN (${flows}) AND lease_until < ?
+        SELECT id, next_attempt_at FROM outbox_jobs j
+        WHERE system = ? AND status = 'in-flight' AND flow IN (${flows}) AND lease_until < ? ${behind}
         ORDER BY next_attempt_at LIMIT ?)
       ORDER BY next_attempt_at LIMIT ?`;
   }
@@ -579,16 +581,23 @@ export class SqliteStore implements Store {
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
     if (req.limit <= 0 || req.flows.length === 0) return [];
     const inOrder = req.inOrder ?? [];
-    const pending = [req.system, ...req.flows, req.now, ...inOrder, req.limit];
-    const inFlight = [req.system, ...req.flows, req.now, req.limit];
+    const range = [req.system, ...req.flows, req.now, ...inOrder, req.limit];
     const candidates = this.sql(SqliteStore.claimCandidatesSql(req.flows.length, inOrder.length));
-    const ids = (candidates.all(...pending, ...inFlight, req.limit) as Row[]).map((r) => String(r.id));
+    const ids = (candidates.all(...range, ...range, req.limit) as Row[]).map((r) => String(r.id));
     // nothing due (the usual idle poll): no transaction, no fsync
     if (ids.length === 0) return this.read(() => []);
     // synchronous from the read above to here: nothing else can claim these rows in between
     const claim = this.sql(CLAIM_SQL);
     return this.write(() =>
       ids.map((id) => jobFromRow(claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id) as Row)),
+    );
+  }
+
+  async waitsBehind(id: string): Promise<boolean> {
+    return this.read(
+      () =>
+        this.sql(`SELECT 1 FROM outbox_jobs j WHERE j.id = ? AND EXISTS (${EARLIER_WAITING_SQL})`).get(id) !==
+        undefined,
     );
   }
 

@@ -353,6 +353,12 @@ export interface Store {
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
   /**
+   * Whether a job of the same flow, system and resource (payload id), accepted before this one,
+   * is still pending or in flight: the test ClaimRequest.inOrder applies, for a write of such a
+   * flow about to be delivered inside its request.
+   */
+  waitsBehind(id: string): Promise<boolean>;
+  /**
    * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
    * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and
    * statement, whether or not the lease still held: it ran either way. The outcome's `audit` is

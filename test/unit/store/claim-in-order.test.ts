@@ -53,6 +53,32 @@ for (const engine of engineCases()) {
     t.same(await claim(9_002, 'C'), ['F3'], 'then F3');
   });
 
+  t.test(
+    `a later write left in flight by a crash waits for the earlier one (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const claim = claimer(store, ['facility']);
+      // F1 in backoff; F2 accepted behind it and recorded in flight by its request (acceptWrites),
+      // the process died before giving it back: its lease lapses at 1,500, F1 is due at 5,000
+      await store.recordWrite(facility('F1', 'loc-a', { createdAt: 1_000, nextAttemptAt: 5_000 }));
+      await store.recordWrite(
+        facility('F2', 'loc-a', {
+          createdAt: 1_001,
+          nextAttemptAt: 1_001,
+          status: 'in-flight',
+          attempts: 1,
+          leaseOwner: 'dead-request',
+          leaseUntil: 1_500,
+        }),
+      );
+      t.same(await claim(2_000, 'A'), [], 'F2 (lease lapsed) is not taken while F1 still waits');
+      t.same(await claim(5_000, 'A'), ['F1'], 'F1 when due');
+      t.ok(await store.finishJob('F1', 'A', { status: 'done', result: { system: 'openlmis', ids: {} } }, 5_001));
+      t.same(await claim(5_002, 'B'), ['F2'], 'then F2');
+    },
+  );
+
   t.test(`a flow not named in inOrder is claimed by due time (${engine.name})`, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
     await store.recordWrite(facility('F1', 'loc-a', { createdAt: 1_000, nextAttemptAt: 5_000 }));
