@@ -6,6 +6,7 @@ import { describeError } from '../../outbox/errors.js';
 import type { Connector, FacilityCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import { facilityWriteLocks, withWriteLocks } from '../../routing/write-locks.js';
 import { LockWaitTimeout } from '../../store/keyed-mutex.js';
+import { afterQueuedClientWrite } from './queued-client-write.js';
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, RegistryRecordRow, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
@@ -413,6 +414,7 @@ export class Propagator {
     codeSystem: string,
   ): Promise<WriteResult> {
     const current = row.systemId ? await capability.get(row.systemId) : undefined;
+    await afterQueuedClientWrite(this.deps.store, system, current);
     if (row.systemId && !current)
       throw new BusinessRuleError(
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
