@@ -309,6 +309,8 @@ export class PostgresStore implements Store {
   private locks?: pg.Pool;
   /** The main pool's query_timeout, for the lock pool's statements too. */
   private readonly queryTimeoutMs: number;
+  /** How long a connection may take to open, the lock pool's too. */
+  private readonly connectTimeoutMs: number;
   private readonly localLocks = new KeyedMutex();
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
   private readonly sharedLocks: SharedLockSession;
@@ -337,6 +339,7 @@ export class PostgresStore implements Store {
     connection: ConnectionOptions = {},
   ) {
     this.queryTimeoutMs = connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
+    this.connectTimeoutMs = connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
     this.pool = new pg.Pool({
       connectionString,
       max: poolSize,
@@ -347,7 +350,7 @@ export class PostgresStore implements Store {
       // network partition, a host down without a reset) hung start-up with no word, and every
       // request until its own timeout. This error is "database away" (database-away.ts): a 503,
       // and a delivery retried uncharged. It also bounds a wait for a free client of the pool.
-      connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       query_timeout: this.queryTimeoutMs,
     });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
@@ -359,7 +362,7 @@ export class PostgresStore implements Store {
         new StoreClient({
           connectionString,
           ...socketOptions,
-          connectionTimeoutMillis: connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+          connectionTimeoutMillis: this.connectTimeoutMs,
           query_timeout: this.queryTimeoutMs,
         }),
       LOCK_SPACE,
@@ -1030,13 +1033,19 @@ export class PostgresStore implements Store {
 
   private lockPool(): pg.Pool {
     if (!this.locks) {
-      // no connectionTimeoutMillis here: a lock holder keeps its client while it works upstream,
-      // so a wait for one of these is bounded by withLock's waitMs, not by a connect timeout.
-      // query_timeout as the main pool's (QUERY_TIMEOUT_MS); the lock wait adds its own (lockWaitQuery)
+      // no connectionTimeoutMillis on the pool: it would also bound the wait for a free client,
+      // which a holder keeps while it works upstream. Opening a connection is bounded as the main
+      // pool's (the client's own timeout: a silent server), and so are statements (query_timeout;
+      // the lock wait adds its own).
+      const connectTimeoutMs = this.connectTimeoutMs;
       this.locks = new pg.Pool({
         connectionString: this.connectionString,
         max: 10,
-        Client: StoreClient,
+        Client: class LockClient extends StoreClient {
+          constructor(config?: pg.ClientConfig) {
+            super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+          }
+        },
         ...socketOptions,
         query_timeout: this.queryTimeoutMs,
       });

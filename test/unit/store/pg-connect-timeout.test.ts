@@ -56,3 +56,20 @@ t.test('a query later, once the server has gone silent, fails the same way', asy
   if (outcome === 'still waiting') return;
   t.ok(isDatabaseAway(outcome.error), `a read answers "database away": ${String(outcome.error)}`);
 });
+
+t.test('a lock, once the server has gone silent, fails the same way', async (t) => {
+  const server = await silentServer();
+  t.teardown(() => server.close());
+  const store = new PostgresStore(`postgres://mediator@127.0.0.1:${server.port}/mediator`, 2, {
+    connectTimeoutMs: 300,
+  });
+  t.teardown(() => store.close().catch(() => undefined));
+  // the shared lock session cannot be had, so the lock is asked on a connection of the lock pool
+  const outcome = await within(
+    store.withLock('ledger:R-1', async () => t.fail('must not run')),
+    20_000,
+  );
+  t.not(outcome, 'still waiting', 'the lock pool did not wait for the silent server without end');
+  if (outcome === 'still waiting') return;
+  t.ok(isDatabaseAway(outcome.error), `a lock answers "database away": ${String(outcome.error)}`);
+});
