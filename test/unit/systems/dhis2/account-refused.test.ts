@@ -15,6 +15,8 @@ import { Dhis2AccountHeld, HOLD_MS } from '../../../../src/systems/dhis2/account
 import { dhis2SettingsFrom } from '../../../../src/systems/dhis2/settings.js';
 import { isTransient } from '../../../../src/domain/errors.js';
 import { retryAtOf } from '../../../../src/outbox/failures.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { outboxFixture } from '../../../support/outbox-fixture.js';
 
 const PASSWORD = 'Mediator-2024!';
 const basic = (password: string) => `Basic ${Buffer.from(`mediator:${password}`).toString('base64')}`;
@@ -141,3 +143,32 @@ t.test('a wrong password: the configuration hint, transient, one failed login pe
   await refusedWith(me());
   t.notOk(sandbox.state.logins.isLocked('mediator'), 'three calls, three failed logins: not locked yet');
 });
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: writes held by a locked account do not open the breaker`,
+    { skip: engine.skip },
+    async (t) => {
+      const { sandbox, me, hits, later } = await rig(t);
+      for (let i = 0; i < 4; i++) await statusOf(sandbox, 'wrong');
+      // two counted failures open the breaker for a minute
+      const breaker = { consecutiveFailures: 2, halfOpenAfterMs: 60_000 };
+      const f = await outboxFixture(t, engine, { options: { breaker } });
+      f.outbox.register('report', 'dhis2', async () => {
+        await me();
+        return { system: 'dhis2', ids: {} };
+      });
+      const write = (key: string) =>
+        f.outbox.acceptWrite({ flow: 'report', system: 'dhis2', idempotencyKey: key, payload: {} });
+      const before = hits();
+      for (const key of ['HELD-1', 'HELD-2', 'HELD-3'])
+        t.match(await write(key), { kind: 'queued', reason: /Account locked.*queued until/ }, `${key} waits`);
+      t.equal(hits() - before, 1, 'DHIS2 heard one call');
+      t.same(f.outbox.breakerGates(), { dhis2: 'closed' }, 'three held writes, the breaker closed');
+
+      // DHIS2 unlocked the account, the connector's hold is over: the next write goes straight in
+      later(HOLD_MS + 1);
+      t.match(await write('AFTER'), { kind: 'done' }, 'delivered at once, not deferred behind an open breaker');
+    },
+  );
+}
