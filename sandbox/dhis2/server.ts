@@ -422,7 +422,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     return s;
   });
 
-  registerTrackerRoutes(app, state, tracker, () => baseUrl, options.jobDelayMs);
+  registerTrackerRoutes(app, state, tracker, () => baseUrl, options.jobDelayMs, userOf);
 
   // test and demo control (no auth, never faulted)
   app.get('/_sandbox/seed', async () => state.summary());

@@ -4,6 +4,7 @@ import { stamp, type Dhis2State } from './state.js';
 import { ImportFailure, importServerError, trackerImportFailed } from './import-failures.js';
 import { errorMessage, notFound } from './webmessage.js';
 import { parseFields, project } from './query.js';
+import { accessRefusal, registerTrackerAccessControls } from './tracker-access.js';
 
 /**
  * Real-Time Stock Management as DHIS2 keeps it (dhis2-android-capture-app `stock-usecase`,
@@ -129,6 +130,11 @@ export class TrackerState {
   readonly eventQueries: Record<string, unknown>[] = [];
   readonly trackedEntities = new Map<string, TrackedEntity>();
   private readonly jobs = new Map<string, TrackerJob>();
+  /**
+   * The org units each program is assigned to (Maintenance → Program → organisation units), by
+   * program; a program not listed is assigned to every org unit, as the seed has them.
+   */
+  readonly programOrgUnits = new Map<string, Set<string>>();
 
   recordEventQuery(q: Record<string, unknown>): void {
     this.eventQueries.push({ ...q });
@@ -220,7 +226,7 @@ export class TrackerState {
   }
 
   /** POST /api/tracker with events: validation per event, atomicMode ALL or OBJECT, the ImportReport. */
-  importEvents(payload: Json, q: Json): { status: number; report: Json } {
+  importEvents(payload: Json, q: Json, username?: string): { status: number; report: Json } {
     this.state.importFailures.check();
     const events: Json[] = Array.isArray(payload?.events) ? payload.events : [];
     const atomic = String(q.atomicMode ?? 'ALL');
@@ -248,8 +254,23 @@ export class TrackerState {
           err('E1081', `Enrollment: \`${e.enrollment}\`, is not valid. Enrollment was not found.`);
       }
       if (!e.occurredAt) err('E1031', `Event OccurredAt date is missing.`);
+      // DHIS2 validates an event in sequence and stops at the first validator that refuses it: the
+      // program's org units (DataRelationsValidator), then the user's capture scope
+      // (SecurityOwnershipValidator), then its values (tracker-access.ts); a missing field
+      // (MandatoryFieldsValidator) or unknown metadata (MetaValidator) comes first
+      const existing = this.events.get(uid);
+      const refusal =
+        errors.length === before && program
+          ? accessRefusal(
+              this.state,
+              this,
+              { program: e.program, orgUnit: e.orgUnit, tracker: program.tracker, existing },
+              username,
+            )
+          : undefined;
+      if (refusal) err(refusal.errorCode, refusal.message);
       for (const dv of Array.isArray(e.dataValues) ? e.dataValues : []) {
-        if (!program) break;
+        if (!program || refusal) break;
         if (!program.dataElements.has(dv.dataElement))
           err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
         else if (
@@ -266,7 +287,6 @@ export class TrackerState {
             `DataElement: \`${dv.dataElement}\`, value is not valid: \`Value '${dv.value}' is not a valid positive integer or zero\`.`,
           );
       }
-      const existing = this.events.get(uid);
       if (strategy === 'CREATE' && existing) err('E1030', `Event: \`${uid}\`, already exists.`);
       if (errors.length > before) {
         objectReports.push({ trackerType: 'EVENT', uid, index, errorReports: errors.slice(before) });
@@ -487,7 +507,9 @@ export function registerTrackerRoutes(
   tracker: TrackerState,
   baseUrl: () => string,
   jobDelayMs = 20,
+  userOf: (request: FastifyRequest) => string | undefined = () => undefined,
 ): void {
+  registerTrackerAccessControls(app, state, tracker);
   // the tracker API came in 2.36: an older server answers its paths as unknown ones
   app.addHook('preHandler', async (request) => {
     if (request.url.startsWith('/api/tracker') && state.major() < 36) throw errorMessage(404, 'Not Found');
@@ -630,7 +652,8 @@ export function registerTrackerRoutes(
   });
   app.post('/api/tracker', async (request, reply) => {
     const q = request.query as Json;
-    const run = () => tracker.importEvents(request.body as Json, q);
+    const username = userOf(request);
+    const run = () => tracker.importEvents(request.body as Json, q, username);
     // async is the default (ImportRequestParams.java)
     if (q.async !== 'false') return reply.code(200).send(tracker.startJob(run, baseUrl(), jobDelayMs));
     try {
