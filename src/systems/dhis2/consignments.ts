@@ -9,7 +9,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import type { Dhis2ProductMap } from './products.js';
-import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
+import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
 /**
  * Consignments (the mSupply–RTS flow, docs.msupply.org.nz `integration:dhis2_lmis_integration`:
@@ -203,12 +203,14 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
           ...(p.lot && e.lot ? [{ dataElement: p.lot, value: e.lot }] : []),
         ],
       }));
-      const r = await journal.run('consignment-events', () => postTrackerEvents(deps.client, events));
+      // a refusal is not journalled: the job's retry after a DHIS2 administrator's fix asks again
+      const r = await journalAccepted(journal, 'consignment-events', () => postTrackerEvents(deps.client, events));
       if (r.errors.length)
         throw trackerRejection(
           r.errors,
           `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,
           (i) => (i === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[i]?.[1].line ?? i}]`),
+          { orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined }, program: p.program },
         );
       return {
         system: DHIS2_SYSTEM,

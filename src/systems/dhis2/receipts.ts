@@ -7,7 +7,7 @@ import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 import { itemsAt, type RtsUseCase } from './rts.js';
-import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
+import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
 import { trackerOrder } from './version.js';
 
 /**
@@ -136,7 +136,8 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
         uc,
         orgUnit,
       );
-      const result = await journal.run('rts-receipt', async () => {
+      // a refusal is not journalled: the job's retry after a DHIS2 administrator's fix asks again
+      const result = await journalAccepted(journal, 'rts-receipt', async () => {
         const events: Json[] = [];
         for (const [code, units] of received) {
           const enrollment = items.enrollmentOf.get(code);
@@ -170,6 +171,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           result.errors,
           `DHIS2 refused ${result.errors.length} RTS receipt counts`,
           () => 'Delivery.lines',
+          { orgUnit: { id: orgUnit, code: delivery.destination.identifier?.value }, program: uc.program },
         );
       return {
         system: DHIS2_SYSTEM,

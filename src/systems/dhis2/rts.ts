@@ -11,7 +11,7 @@ import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers
 import { dhis2Instant } from './orgunit-codec.js';
 import { destinationCode, loadDestinations, type Destination } from './rts-destinations.js';
 import type { Dhis2ProductMap } from './products.js';
-import { allOf, postTrackerEvents, trackerRejection } from './tracker-report.js';
+import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
 /**
  * Real-Time Stock Management (RTS) on the tracker: the use case is the datastore entry
@@ -220,12 +220,14 @@ export async function writeTransactions(
       dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],
     };
   });
-  const result = await journal.run('rts-events', () => postTrackerEvents(deps.client, events));
+  // a refusal is not journalled: the job's retry after a DHIS2 administrator's fix asks again
+  const result = await journalAccepted(journal, 'rts-events', () => postTrackerEvents(deps.client, events));
   if (result.errors.length)
     throw trackerRejection(
       result.errors,
       `DHIS2 refused ${result.errors.length} of ${events.length} RTS events`,
       (i) => (i === undefined ? 'StockReport.lines' : `StockReport.lines[${i}]`),
+      { orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined }, program: uc.program },
     );
   return {
     system: DHIS2_SYSTEM,

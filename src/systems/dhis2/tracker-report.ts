@@ -4,6 +4,8 @@ import type { Issue } from '../../domain/errors.js';
 import { DHIS2, Dhis2RejectionError, importFailed, importWithout, makeDhis2Error } from './errors.js';
 import { LANDED, awaitTrackerImport } from './jobs.js';
 import { eventsLanded } from './landed-events.js';
+import { trackerRefusalWords, type TrackerPlace } from './tracker-refusals.js';
+import type { StepJournal } from '../../routing/ports.js';
 
 const FOUND_WITHOUT_REPORT = 'DHIS2 forgot the import job; its events were found as sent';
 
@@ -109,19 +111,57 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
 /**
  * Events a tracker import refused, as the client's error (409): one issue per refused event, at
  * the element path of the line it came from (`pathOf`, given the event's position when DHIS2
- * said it), with DHIS2's error code and words.
+ * said it), with DHIS2's error code and words. Given where the events were written (`place`),
+ * a refusal of the org unit (no capture access, not the program's, unknown) is said in the
+ * operator's words instead, in the issue and in the summary (tracker-refusals.ts): DHIS2's own
+ * words for it name the mediator's user.
  */
 export function trackerRejection(
   errors: TrackerError[],
   summary: string,
   pathOf: (index: number | undefined) => string,
+  place?: TrackerPlace,
 ): Dhis2RejectionError {
-  const issues: Issue[] = errors.map((e) => ({
+  const said = errors.map((e) => (place ? trackerRefusalWords(e, place) : undefined));
+  const issues: Issue[] = errors.map((e, i) => ({
     code: 'business-rule',
-    diagnostics: `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
+    diagnostics: said[i] ?? `DHIS2 ${e.errorCode ?? 'error'}: ${e.message}`,
     expression: [pathOf(e.index)],
   }));
-  return new Dhis2RejectionError(summary, issues, 409, errors[0]?.errorCode);
+  const why = [...new Set(said.filter((w): w is string => w !== undefined))].join('; ');
+  return new Dhis2RejectionError(why ? `${summary}: ${why}` : summary, issues, 409, errors[0]?.errorCode);
+}
+
+/** Thrown out of a journalled step so that a refused import is not recorded as the step's result. */
+class RefusedImport extends Error {
+  constructor(readonly result: TrackerResult) {
+    super('refused import');
+  }
+}
+
+/**
+ * A tracker import as a journalled step whose refusals are not journalled. With atomicMode=ALL a
+ * refused import committed nothing, and what DHIS2 refuses for its org unit or user passes once
+ * an administrator changed them: a journalled refusal would answer every retry of the job with
+ * the old refusal and never ask DHIS2 again. So only an accepted import is recorded (a rerun
+ * after a crash does not send it again), and a refused one is sent again, whole and under the
+ * same event UIDs, when the job is retried.
+ */
+export async function journalAccepted<T extends TrackerResult>(
+  journal: StepJournal,
+  step: string,
+  post: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await journal.run(step, async () => {
+      const result = await post();
+      if (result.errors.length) throw new RefusedImport(result);
+      return result;
+    });
+  } catch (err) {
+    if (err instanceof RefusedImport) return err.result as T;
+    throw err;
+  }
 }
 
 /** A tracker export page in either envelope: `{page, pageSize, instances}` (2.36–2.40) or `{pager, <key>}` (2.41+). */

@@ -1,0 +1,115 @@
+/**
+ * An RTS stock count (InventoryReport → RTS tracker events) DHIS2 refuses because the facility is
+ * outside the mediator user's data capture org units (E1000), through the real mediator, its
+ * outbox and store (SQLite, and PostgreSQL when TEST_DATABASE_URL is set) and the DHIS2 sandbox:
+ * the client gets a 422 naming the org unit, why and what the DHIS2 administrator changes, and
+ * not the user; the job is rejected (not retried); once the administrator gives the user the
+ * org unit, the operator's retry through the admin API writes the event once.
+ */
+import t, { type Test } from 'tap';
+import { RTS, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
+import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
+import { until } from '../../../support/net.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+const CONDOM = '10860012300034';
+const ADMIN = 'rts-access-admin-token-Zp4';
+
+const count = (location: string) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: 'HC101-RTS-ACCESS-1' }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2024-04-02T09:00:00Z',
+  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+  inventoryListing: [
+    {
+      location: { reference: `Location/${location}` },
+      item: [
+        {
+          item: { concept: { coding: [{ system: GTIN, code: CONDOM }] } },
+          quantity: { value: 275, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+        },
+      ],
+    },
+  ],
+});
+
+async function admin(base: string, method: string, path: string) {
+  const res = await fetch(`${base}/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: RTS events refused for capture access (E1000), retried after the user gets the org unit`,
+    { skip: engine.skip },
+    async (t: Test) => {
+      const db = await engine.freshDatabase();
+      const rig = await startDhis2Rig(
+        { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
+        {
+          ADMIN_TOKEN: ADMIN,
+          DATABASE_URL: db.databaseUrl,
+          DHIS2_DATA_SET: '',
+          DHIS2_RTS_PROGRAM: RTS.program,
+          DHIS2_STOCK_TARGET: 'rts',
+        },
+      );
+      t.teardown(async () => {
+        await rig.close();
+        await db.drop();
+      });
+      const sb = rig.dhis2;
+      const mediator = sb.state.userNamed('mediator')!;
+      mediator.captureOrgUnits = ['LK-HC-102'];
+      const found = await rig.fhir('GET', '/fhir/Location?identifier=LK-HC-101');
+      const location = found.body.entry[0].resource.id;
+      const events = sb.tracker.events.size;
+
+      const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count(location));
+      t.equal(posted.status, 422, JSON.stringify(posted.body?.issue));
+      const said = posted.body.issue.map((i: any) => i.diagnostics).join('\n');
+      t.match(
+        said,
+        /org unit LK-HC-101 \(\w{11}\) is outside the DHIS2 user's data capture org units; a DHIS2 administrator adds it .*then retry the job \(DHIS2 E1000\)/,
+        'the org unit, why and what to change, with DHIS2 code',
+      );
+      const answer = JSON.stringify(posted.body);
+      t.notOk(answer.includes(SEED_API_TOKEN), 'no credential in the answer');
+      t.notOk(answer.includes(sb.state.userUid(mediator)), "not the user's UID DHIS2 named");
+      t.equal(sb.tracker.events.size, events, 'nothing written');
+
+      const rejected = await admin(rig.mediator.url, 'GET', '/outbox/jobs?status=rejected&system=dhis2');
+      t.equal(rejected.body.jobs.length, 1, 'one rejected job, not retried by the outbox');
+      const job = rejected.body.jobs[0];
+      t.match(
+        job.lastError,
+        /org unit LK-HC-101 .*outside the DHIS2 user's data capture org units/,
+        'its error says why',
+      );
+      t.notOk(String(job.lastError).includes(sb.state.userUid(mediator)), "nor the job's error");
+
+      mediator.captureOrgUnits = ['LKL'];
+      const posts = sb.state.count('POST', '/api/tracker');
+      const retried = await admin(rig.mediator.url, 'POST', `/outbox/jobs/${job.id}/retry?status=rejected`);
+      t.equal(retried.status, 200, JSON.stringify(retried.body));
+      await until(
+        'the retried job delivered',
+        async () =>
+          (await admin(rig.mediator.url, 'GET', `/outbox/jobs/${job.id}`)).body.job?.status === 'done' || undefined,
+        20_000,
+      );
+      t.equal(sb.state.count('POST', '/api/tracker'), posts + 1, 'DHIS2 asked once more');
+      t.equal(sb.tracker.events.size, events + 1, 'one event, written once');
+      t.ok(
+        [...sb.tracker.events.values()].some((e) =>
+          e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '275'),
+        ),
+        'the count of 275',
+      );
+    },
+  );
+}
