@@ -8,6 +8,7 @@ import {
 } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
 import { WAITING_JOBS_INDEXES } from './job-counts.js';
+import { POSTGRES_RESOURCE_ORDER_INDEX, SQLITE_RESOURCE_ORDER_INDEX } from './resource-order.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 
 /**
@@ -336,6 +337,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   UNSENT_UPDATES_INDEXES,
   RERUN_TRANSACTION_INDEX,
   WAITING_JOBS_INDEXES,
+  SQLITE_RESOURCE_ORDER_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -356,4 +358,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   UNSENT_UPDATES_INDEXES,
   RERUN_TRANSACTION_INDEX,
   WAITING_JOBS_INDEXES,
+  POSTGRES_RESOURCE_ORDER_INDEX,
 ];

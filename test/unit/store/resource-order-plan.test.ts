@@ -1,0 +1,49 @@
+/**
+ * The per-resource delivery order is looked up in an index (migration v22), not by reading every
+ * waiting job: SQLite's plan of the claim searches outbox_jobs_resource_waiting for each candidate,
+ * and PostgreSQL can answer the same lookup from it. Plans, not timings.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { SqliteStore } from '../../../src/store/sqlite.js';
+import { SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+t.test('SQLite: the claim of a flow delivered in order searches the resource index', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resource-order-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'mediator.db');
+  const store = new SqliteStore(file);
+  store.migrate(SQLITE_MIGRATIONS);
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  const range = ['openlmis', 'facility', 1, 'facility', 20];
+  const plan = (
+    db.prepare(`EXPLAIN QUERY PLAN ${SqliteStore.claimCandidatesSql(1, 1)}`).all(...range, ...range, 20) as {
+      detail: string;
+    }[]
+  ).map((r) => r.detail);
+  const lookups = plan.filter((d) => d.startsWith('SEARCH e '));
+  t.ok(lookups.length >= 1, plan.join('\n'));
+  for (const d of lookups)
+    t.match(d, /USING INDEX outbox_jobs_resource_waiting \(system=\? AND flow=\? AND <expr>=\?\)/);
+});
+
+const pgCase = engineCases().find((e) => e.name === 'postgres')!;
+t.test('PostgreSQL: the waiting jobs of a resource can be read from the index', { skip: pgCase.skip }, async (t) => {
+  const { databaseUrl } = await freshStore(pgCase, t);
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  t.teardown(() => c.end());
+  await c.query('SET enable_seqscan = off');
+  const { rows } = await c.query(
+    `EXPLAIN SELECT 1 FROM outbox_jobs e WHERE e.system = 'openlmis' AND e.flow = 'facility'
+       AND e.status IN ('pending', 'in-flight') AND e.payload->>'id' = 'loc-1'`,
+  );
+  t.match(rows.map((r) => r['QUERY PLAN']).join('\n'), /outbox_jobs_resource_waiting/);
+});
