@@ -335,7 +335,8 @@ export class Outbox {
     return Promise.all(
       recorded.map(async (r, i): Promise<WriteOutcome> => {
         const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
-        if (!r.created) return this.answerDuplicate(r.job, reqs[i].transactionId, deadlineAt);
+        if (!r.created)
+          return this.answerDuplicate(r.job, reqs[i].transactionId, deadlineAt, sharesTransaction(reqs, i));
         // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
         if (r.supersedes)
           this.logger.info(
@@ -819,12 +820,23 @@ export class Outbox {
    * Answered 202 while the job is unsettled, its own OpenHIM transaction is owed the job's final
    * state as the job's first one is: recorded with that answer (Store.oweRerunUpdate), sent by
    * the sweep once the job settles. Had the job settled meanwhile, the request gets that end.
+   * `shared`: other writes of the request share its transaction (a Bundle, a fan-out): one of
+   * them may leave it Processing, and its update must then list this entry too, settled or not.
    */
-  private async answerDuplicate(first: OutboxJob, transactionId: string | undefined, deadlineAt: number) {
+  private async answerDuplicate(
+    first: OutboxJob,
+    transactionId: string | undefined,
+    deadlineAt: number,
+    shared: boolean,
+  ) {
     const previous = await this.outcomeOfFirst(first, deadlineAt);
     const rerun = { ...first, transactionId };
-    if (previous.kind !== 'queued' || !transactionId || !this.owesTransactionUpdate?.(rerun))
+    if (!transactionId || !this.owesTransactionUpdate?.(rerun))
       return { kind: 'duplicate' as const, jobId: first.id, previous };
+    if (previous.kind !== 'queued') {
+      if (shared) await this.listAnsweredFrom(first.id, transactionId);
+      return { kind: 'duplicate' as const, jobId: first.id, previous };
+    }
     const debt = await this.store.oweRerunUpdate(first.id, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
     if (debt === 'settled' || debt === 'gone')
       return { kind: 'duplicate' as const, jobId: first.id, previous: await this.currentOutcome(first.id) };
@@ -834,6 +846,24 @@ export class Outbox {
         'outbox: a job already owes updates to as many reruns as it keeps; this transaction will stay Processing',
       );
     return { kind: 'duplicate' as const, jobId: first.id, previous };
+  }
+
+  /**
+   * Records that `transactionId` was answered from settled job `jobId` (nothing owed for it), so
+   * the transaction's update, owed by its other writes, counts this one's end. Recorded as this
+   * entry is answered (at once for a settled job), before a sibling can owe that update (only
+   * once its deadline has passed). A failure costs only the entry's place in the update: the
+   * client is answered all the same.
+   */
+  private async listAnsweredFrom(jobId: string, transactionId: string): Promise<void> {
+    try {
+      await this.store.oweRerunUpdate(jobId, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
+    } catch (err) {
+      this.logger.warn(
+        { jobId, transactionId, err: describeError(err) },
+        "outbox: could not list a settled job among its transaction's writes; its update may leave it out",
+      );
+    }
   }
 
   /**
@@ -887,4 +917,10 @@ export class Outbox {
       });
     }
   }
+}
+
+/** Whether another write of the request goes through the same OpenHIM transaction as write `i`. */
+function sharesTransaction(reqs: AcceptWriteRequest[], i: number): boolean {
+  const tx = reqs[i].transactionId;
+  return tx !== undefined && reqs.some((r, j) => j !== i && r.transactionId === tx);
 }

@@ -20,6 +20,7 @@ import {
   RERUN_DEBT_STATE_SQL,
   SETTLE_RERUN_SQL,
   rerunAsJobRow,
+  insertedDebtOf,
   rerunDebtOf,
   settleRerunValues,
   type RerunDebt,
@@ -767,7 +768,9 @@ export class PostgresStore implements Store {
   }
 
   async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
-    if ((await this.rows(OWE_RERUN_UPDATE_SQL, [jobId, transactionId, now, bound])).length > 0) return 'owed';
+    const [row] = await this.rows(OWE_RERUN_UPDATE_SQL, [jobId, transactionId, now, bound]);
+    const inserted = insertedDebtOf(row);
+    if (inserted) return inserted;
     const [state] = await this.rows(RERUN_DEBT_STATE_SQL, [jobId, transactionId]);
     return rerunDebtOf(state, transactionId);
   }

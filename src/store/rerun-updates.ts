@@ -13,8 +13,8 @@ import type { RerunUpdate, TransactionUpdateEnd } from './types.js';
  * Bounded per job (RERUN_UPDATES_PER_JOB): a retry storm on one queued write must not grow the
  * table without limit. Past the bound the request is still answered 202 (its write is queued),
  * but nothing is owed to it: its transaction stays Processing, and the outbox logs a warning.
- * state: 'owed', 'sent', 'refused' or 'abandoned' (as openhim_update); due: while owed, when a
- * sweep may send it.
+ * state: 'owed', 'sent', 'refused' or 'abandoned' (as openhim_update), or 'answered' (ANSWERED:
+ * nothing owed, the job only listed); due: while owed, when a sweep may send it.
  */
 function rerunUpdatesTable(epochMs: 'INTEGER' | 'BIGINT'): Migration {
   return {
@@ -39,6 +39,12 @@ CREATE INDEX openhim_rerun_updates_owed ON openhim_rerun_updates (due) WHERE sta
 export const SQLITE_RERUN_UPDATES = rerunUpdatesTable('INTEGER');
 export const POSTGRES_RERUN_UPDATES = rerunUpdatesTable('BIGINT');
 
+/**
+ * A rerun row that owes nothing: the job had settled when the transaction was answered from it.
+ * Kept so that the transaction's update is built from every write its answer was made of.
+ */
+export const ANSWERED = 'answered';
+
 /** Transactions a job may owe beyond its own: a bound on what a retry storm can store. */
 export const RERUN_UPDATES_PER_JOB = 20;
 
@@ -59,24 +65,36 @@ export type RerunDebt =
  * Records the debt when the job is still to settle (pending, in-flight, or dead: a dead job's
  * duplicate is answered 202 and its transaction gets the give-up answer, as the job's own does),
  * is not this transaction's own job, and is under the bound ($1 job, $2 transaction, $3 now,
- * $4 bound). No row back: see rerunDebtOf. Two concurrent answers may each see one below the
- * bound and both insert: the bound can be passed by the number of concurrent requests, no more.
+ * $4 bound). A job settled already (done, rejected) is recorded 'answered': nothing is owed for
+ * it, but it is one of the writes the transaction was answered from, so that transaction's update
+ * lists it and its status counts it (a Bundle rerun whose other entry is still queued). Returns
+ * the state recorded, nothing when no row was (see rerunDebtOf). Two concurrent answers may each
+ * see one below the bound and both insert: the bound can be passed by the number of concurrent
+ * requests, no more.
  */
 export const OWE_RERUN_UPDATE_SQL = `INSERT INTO openhim_rerun_updates (job_id, transaction_id, state, due, attempts, created_at)
-  SELECT j.id, $2, 'owed', $3, 0, $3 FROM outbox_jobs j
-  WHERE j.id = $1 AND j.status IN ('pending', 'in-flight', 'dead')
+  SELECT j.id, $2, CASE WHEN j.status IN ('pending', 'in-flight', 'dead') THEN 'owed' ELSE '${ANSWERED}' END, $3, 0, $3
+  FROM outbox_jobs j
+  WHERE j.id = $1
     AND (j.transaction_id IS NULL OR j.transaction_id <> $2)
     AND (SELECT COUNT(*) FROM openhim_rerun_updates r WHERE r.job_id = $1) < $4
-  ON CONFLICT DO NOTHING RETURNING job_id`;
+  ON CONFLICT DO NOTHING RETURNING state`;
 
-/** Why nothing was inserted: the job's state, and whether this transaction is owed already. */
+/** What the insert's returned row (if any) means: a debt, or a settled job only listed. */
+export function insertedDebtOf(row: Record<string, unknown> | undefined): RerunDebt | undefined {
+  if (!row) return undefined;
+  return row.state === 'owed' ? 'owed' : 'settled';
+}
+
+/** Why nothing was inserted: the job's state, and what this transaction has recorded of it already. */
 export const RERUN_DEBT_STATE_SQL = `SELECT j.status, j.transaction_id,
-  (SELECT COUNT(*) FROM openhim_rerun_updates r WHERE r.job_id = $1 AND r.transaction_id = $2) AS recorded
+  (SELECT r.state FROM openhim_rerun_updates r WHERE r.job_id = $1 AND r.transaction_id = $2) AS recorded
   FROM outbox_jobs j WHERE j.id = $1`;
 
 export function rerunDebtOf(row: Record<string, unknown> | undefined, transactionId: string): RerunDebt {
   if (!row) return 'gone';
-  if (Number(row.recorded) > 0) return 'owed';
+  if (row.recorded === ANSWERED) return 'settled';
+  if (row.recorded != null) return 'owed';
   if (row.transaction_id === transactionId) return 'own';
   if (row.status === 'done' || row.status === 'rejected') return 'settled';
   return 'full';
@@ -158,9 +176,9 @@ export function sqlitePositional(sql: string): { sql: string; bind: (values: unk
   return { sql: sql.replace(/\$\d+/g, '?'), bind: (values) => order.map((i) => values[i]) };
 }
 
-/** A job's rerun debts, oldest first ($1 job). */
+/** A job's rerun debts, oldest first ($1 job); the rows that only list it owe nothing and are left out. */
 export const RERUN_UPDATES_OF_JOB_SQL = `SELECT transaction_id, state, due, attempts, error FROM openhim_rerun_updates
-  WHERE job_id = $1 ORDER BY created_at, transaction_id`;
+  WHERE job_id = $1 AND state <> '${ANSWERED}' ORDER BY created_at, transaction_id`;
 
 export function rerunUpdateFromRow(r: Record<string, unknown>): RerunUpdate {
   return {

@@ -46,6 +46,7 @@ import {
   RERUN_UPDATES_OF_JOB_SQL,
   rerunUpdateFromRow,
   rerunAsJobRow,
+  insertedDebtOf,
   rerunDebtOf,
   settleRerunValues,
   sqlitePositional,
@@ -675,7 +676,8 @@ export class SqliteStore implements Store {
   async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
     return this.write(() => {
       const args = [jobId, transactionId, now, bound];
-      if (this.sql(OWE_RERUN_SQLITE.sql).get(...OWE_RERUN_SQLITE.bind(args))) return 'owed';
+      const inserted = insertedDebtOf(this.sql(OWE_RERUN_SQLITE.sql).get(...OWE_RERUN_SQLITE.bind(args)) as Row);
+      if (inserted) return inserted;
       return rerunDebtOf(this.sql(RERUN_STATE_SQLITE.sql).get(...RERUN_STATE_SQLITE.bind(args)) as Row, transactionId);
     });
   }

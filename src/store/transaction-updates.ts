@@ -1,5 +1,5 @@
 import type { Migration } from './migrations.js';
-import { RERUN_AS_JOB, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
+import { ANSWERED, RERUN_AS_JOB, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
 import type { TransactionUpdateCounts, TransactionUpdateEnd } from './types.js';
 
 /**
@@ -97,9 +97,14 @@ export const TRANSACTION_JOBS_SQL = `SELECT j.*, NULL AS rerun_transaction_id, N
   SELECT ${RERUN_AS_JOB} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id WHERE r.transaction_id = $1
   ORDER BY created_at, id`;
 
-/** A row of TRANSACTION_JOBS_SQL as jobFromRow reads it: a rerun's debt in the job's own columns. */
+/**
+ * A row of TRANSACTION_JOBS_SQL as jobFromRow reads it: a rerun's debt in the job's own columns; a
+ * job the rerun was answered from once settled owes it nothing (no transactionUpdate).
+ */
 export function transactionJobRow(row: Record<string, unknown>): Record<string, unknown> {
-  return row.rerun_transaction_id == null ? row : rerunAsJobRow(row);
+  if (row.rerun_transaction_id == null) return row;
+  const asJob = rerunAsJobRow(row);
+  return row.rerun_state === ANSWERED ? { ...asJob, openhim_update: null, openhim_update_due: null } : asJob;
 }
 
 /**

@@ -528,7 +528,9 @@ export interface Store {
    * A request other than the job's own (an OpenHIM rerun, a client's resend) answered 202 from job
    * `jobId`: its transaction is owed the job's final state (v17, rerun-updates.ts), recorded only
    * while the job is not settled and the job owes fewer than `bound` others. 'settled': the job
-   * settled first; the request is answered with that instead.
+   * settled first; the request is answered with that instead, and the job is recorded (still
+   * under the bound) as one its transaction was answered from, owing nothing (jobsOfTransaction
+   * lists it: a Bundle's update counts an entry that was settled already).
    */
   oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt>;
   /**

@@ -321,6 +321,93 @@ for (const engine of engineCases()) {
       );
     });
 
+    t.test('a rerun answered from one settled and one queued job: its update lists and counts both', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const reporter = reporterFor(t, store, openhim);
+      let releaseDhis2!: () => void;
+      const dhis2Refuses = new Promise<void>((r) => (releaseDhis2 = r));
+      const outbox = outboxFor(
+        t,
+        store,
+        {
+          openlmis: async () => ({ system: 'openlmis', ids: { requisition: 'req-m' } }),
+          dhis2: afterA503('dhis2', async () => {
+            await dhis2Refuses;
+            throw new UpstreamError({
+              system: 'dhis2',
+              transient: false,
+              status: 409,
+              diagnostics: 'DHIS2 refused it',
+            });
+          }),
+        },
+        (job) => reporter.report(job),
+      );
+      const first = await bundle(outbox, 'tx-mixed');
+      t.same(
+        first.map((x) => x.kind),
+        ['done', 'queued'],
+        'the OpenLMIS write delivered at once, the DHIS2 one 202',
+      );
+      const [a, b] = first.map((x) => (x as { jobId: string }).jobId);
+      // OpenHIM reruns it while the DHIS2 write is still queued: one entry settled, one not
+      const rerun = await outbox.acceptWrites([
+        {
+          flow: 'order',
+          system: 'openlmis',
+          idempotencyKey: 'tx-mixed-a',
+          payload: { line: 'a' },
+          transactionId: 'tx-mixed-2',
+        },
+        {
+          flow: 'order',
+          system: 'dhis2',
+          idempotencyKey: 'tx-mixed-b',
+          payload: { line: 'b' },
+          transactionId: 'tx-mixed-2',
+        },
+      ]);
+      t.match(
+        rerun,
+        [
+          { kind: 'duplicate', jobId: a, previous: { kind: 'done' } },
+          { kind: 'duplicate', jobId: b, previous: { kind: 'queued' } },
+        ],
+        'the rerun: the OpenLMIS entry answered with its end, the DHIS2 one 202 (Processing)',
+      );
+      t.same(await store.listRerunUpdates(a), [], 'nothing owed for the settled entry');
+      t.match(await store.listRerunUpdates(b), [{ transactionId: 'tx-mixed-2', state: 'owed' }]);
+
+      outbox.startWorker();
+      reporter.start();
+      await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
+      releaseDhis2();
+      await until('the rerun debt settled', async () =>
+        (await store.listRerunUpdates(b)).every((d) => d.state === 'sent'),
+      );
+      await reporter.sweepOnce();
+      const updates = updatesOf(openhim, 'tx-mixed-2');
+      t.equal(updates.length, 1, "one update for the rerun's transaction");
+      t.match(
+        updates[0],
+        { status: 'Completed with error(s)', response: { status: 200 } },
+        'one write delivered, one refused: not Completed as if the refusal were all of it',
+      );
+      t.same(entriesOf(updates[0]), ['201 Created', '409'], 'both entries of the rerun, the settled one too');
+      t.match(updates[0].response?.body, /req-m/);
+      t.same(
+        (await store.jobsOfTransaction('tx-mixed-2')).map((j) => [j.id, j.status, j.transactionUpdate?.state]),
+        [
+          [a, 'done', undefined],
+          [b, 'rejected', 'sent'],
+        ],
+        'the transaction lists the settled job it was answered from, owing nothing for it',
+      );
+      t.match(await store.countTransactionUpdates(), { owed: 0, refused: 0, abandoned: 0 });
+    });
+
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
       const { store } = await freshStore(engine, t);
       const openhim = await startOpenHimSandbox({ port: 0 });
