@@ -8,13 +8,24 @@ export interface RtsLeftBehind {
   unreadStores: { store: string; reason: string }[];
   /** Why no shipment was consigned this run (no consignment program), when none was. */
   consignSkipped?: string;
+  /** Writes to DHIS2 it refused this run (a consignment, a receipt): what, and DHIS2's reason in the operator's words. */
+  rejected?: RejectedWrite[];
+}
+
+export interface RejectedWrite {
+  /** e.g. `consignment of shipment S-1 at LK-HC-101`. */
+  what: string;
+  /** The outbox job, which the operator retries once the reason is fixed. */
+  job: string;
+  reason: string;
 }
 
 /**
  * What an RTS → mSupply run left behind, as the job run's detail (GET /admin/jobs, the console,
  * `jobs` CLI): each held requisition with its facility and why (no store rule covers it, a store
- * mSupply lacks …), each supplying store whose shipments were not read, and a consignment phase
- * that did not run. The counts say how many; an operator needs the why to fix routing.json or
+ * mSupply lacks …), each supplying store whose shipments were not read, a consignment phase
+ * that did not run, and each write DHIS2 refused (its org unit not the program's, outside the
+ * user's capture org units …) with its job, which the operator retries once that is fixed. The counts say how many; an operator needs the why to fix routing.json or
  * the store, without re-running the bridge by hand. Undefined when nothing was left behind.
  */
 export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
@@ -27,6 +38,10 @@ export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
       : []),
     ...left.unreadStores.map((u) => `not read: shipments of store ${u.store}: ${u.reason}`),
     ...(left.consignSkipped ? [`not consigned: ${left.consignSkipped}`] : []),
+    ...(left.rejected ?? []).slice(0, DETAIL_HELD_LINES).map((r) => `rejected: ${r.what} (job ${r.job}): ${r.reason}`),
+    ...((left.rejected?.length ?? 0) > DETAIL_HELD_LINES
+      ? [`rejected: ${left.rejected!.length - DETAIL_HELD_LINES} more writes (the outbox lists them)`]
+      : []),
   ];
   return lines.length ? lines.join('\n') : undefined;
 }

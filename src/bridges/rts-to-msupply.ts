@@ -10,7 +10,7 @@ import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 import type { SupplyingStores } from './rts-supplier.js';
-import { rtsRunDetail } from './rts-run-detail.js';
+import { rtsRunDetail, type RejectedWrite } from './rts-run-detail.js';
 import { supplierOf } from './rts-supplying-stores.js';
 
 /**
@@ -147,6 +147,11 @@ function kindOf(outcome: WriteOutcome): 'already' | 'done' | 'queued' | 'rejecte
   return outcome.kind === 'duplicate' ? 'already' : outcome.kind;
 }
 
+/** A write refused now, for the run's detail: what it was, its job, and why (the connector's words). */
+function noteRejected(outcome: WriteOutcome, what: string, rejected: RejectedWrite[]): void {
+  if (outcome.kind === 'rejected') rejected.push({ what, job: outcome.jobId, reason: outcome.error.message });
+}
+
 function tally(counts: RtsCounts, outcome: WriteOutcome): void {
   const kind = kindOf(outcome);
   counts[kind === 'done' ? 'created' : kind]++;
@@ -167,6 +172,7 @@ async function consignShipments(
   msupply: MsupplyConnector,
   storeCodes: string[],
   unread: NonNullable<RtsRunResult['unreadStores']>,
+  rejected: RejectedWrite[],
 ): Promise<ConsignCounts | string> {
   if (!dhis2Of(deps.connectors())?.deliveries) return NO_CONSIGNMENT_PROGRAM;
   const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0 };
@@ -186,16 +192,16 @@ async function consignShipments(
       if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
       counts.shipped++;
       try {
-        const kind = kindOf(
-          await deps.outbox.acceptWrite({
-            flow: RTS_CONSIGN_FLOW,
-            system: 'dhis2',
-            idempotencyKey: consignKey(delivery),
-            payload: delivery,
-            deadlineMs: deps.deadlineMs,
-          }),
-        );
+        const outcome = await deps.outbox.acceptWrite({
+          flow: RTS_CONSIGN_FLOW,
+          system: 'dhis2',
+          idempotencyKey: consignKey(delivery),
+          payload: delivery,
+          deadlineMs: deps.deadlineMs,
+        });
+        const kind = kindOf(outcome);
         counts[kind === 'done' ? 'consigned' : kind]++;
+        noteRejected(outcome, `consignment of shipment ${delivery.identifier.value} at ${placeOf(delivery)}`, rejected);
       } catch (err) {
         // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
         if (!(err instanceof ConflictError)) throw err;
@@ -259,6 +265,7 @@ async function confirmInbound(
 async function writeBackReceipts(
   deps: RtsBridgeDeps,
   msupply: MsupplyConnector,
+  rejected: RejectedWrite[],
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
@@ -272,16 +279,16 @@ async function writeBackReceipts(
     if (!consigned) continue;
     counts.received++;
     try {
-      const kind = kindOf(
-        await deps.outbox.acceptWrite({
-          flow: RTS_RECEIVE_FLOW,
-          system: 'dhis2',
-          idempotencyKey: receiveKey(delivery),
-          payload: delivery,
-          deadlineMs: deps.deadlineMs,
-        }),
-      );
+      const outcome = await deps.outbox.acceptWrite({
+        flow: RTS_RECEIVE_FLOW,
+        system: 'dhis2',
+        idempotencyKey: receiveKey(delivery),
+        payload: delivery,
+        deadlineMs: deps.deadlineMs,
+      });
+      const kind = kindOf(outcome);
       counts[kind === 'done' ? 'written' : kind]++;
+      noteRejected(outcome, `receipt of consignment ${delivery.identifier.value} at ${placeOf(delivery)}`, rejected);
     } catch (err) {
       // the facility edited a completed consignment: its first receipt stands
       if (!(err instanceof ConflictError)) throw err;
@@ -298,6 +305,10 @@ async function writeBackReceipts(
 const inMarkNotation = (iso: string, like: string) => (/[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : iso.replace(/Z$/, ''));
 
 const withDetail = (detail: string | undefined) => (detail ? { detail } : {});
+
+/** A delivery's destination as an operator knows it: its code, else its id. */
+const placeOf = (delivery: Delivery) =>
+  delivery.destination.identifier?.value ?? delivery.destination.id ?? 'its facility';
 
 /** One run: completed requisition events since the mark → response requisitions, through the outbox. */
 export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult> {
@@ -371,14 +382,15 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
     }
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
-  const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores);
+  const rejected: RejectedWrite[] = [];
+  const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores, rejected);
   if (typeof consigned === 'string')
     return {
       counts,
       ...(held.length ? { held } : {}),
       ...withDetail(rtsRunDetail({ held, unreadStores, consignSkipped: consigned })),
     };
-  const received = await writeBackReceipts(deps, msupply);
+  const received = await writeBackReceipts(deps, msupply, rejected);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {
@@ -390,7 +402,7 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
     },
     ...(held.length ? { held } : {}),
     ...(unreadStores.length ? { unreadStores } : {}),
-    ...withDetail(rtsRunDetail({ held, unreadStores })),
+    ...withDetail(rtsRunDetail({ held, unreadStores, rejected })),
   };
 }
 
