@@ -406,6 +406,17 @@ for (const engine of engineCases()) {
         'the transaction lists the settled job it was answered from, owing nothing for it',
       );
       t.match(await store.countTransactionUpdates(), { owed: 0, refused: 0, abandoned: 0 });
+
+      // a write resent alone, answered from its settled job: nothing shares its transaction, nothing recorded
+      const alone = await outbox.acceptWrite({
+        flow: 'order',
+        system: 'openlmis',
+        idempotencyKey: 'tx-mixed-a',
+        payload: { line: 'a' },
+        transactionId: 'tx-alone',
+      });
+      t.match(alone, { kind: 'duplicate', jobId: a, previous: { kind: 'done' } });
+      t.same(await store.jobsOfTransaction('tx-alone'), [], 'a lone resend of a settled write writes nothing');
     });
 
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
