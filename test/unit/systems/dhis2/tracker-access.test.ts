@@ -11,7 +11,10 @@ import type { StockReport } from '../../../../src/domain/index.js';
 import { Dhis2RejectionError } from '../../../../src/systems/dhis2/errors.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
-import { RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
+import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
+import { createReceiptFeed } from '../../../../src/systems/dhis2/receipts.js';
+import { loadUseCase, RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
+import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
@@ -228,3 +231,56 @@ for (const c of CASES)
     t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts + 1, 'accepted, it is journalled: not sent again');
     t.equal(h.sandbox.tracker.events.size, before + 2);
   });
+
+t.test("connector: an RTS receipt refused with E1000, then the job's retry after the fix", async (t) => {
+  const h = await startHarness({ version: '2.42.5' });
+  t.teardown(h.close);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-104'];
+  await postTrackerEvents(h.client, [
+    {
+      event: 'ConsAccess1',
+      program: CONSIGNMENT.program,
+      programStage: CONSIGNMENT.stage,
+      orgUnit: hc,
+      occurredAt: '2024-06-10T08:00:00.000',
+      status: 'COMPLETED',
+      dataValues: [
+        { dataElement: CONSIGNMENT.item, value: 'EM_ORS' },
+        { dataElement: CONSIGNMENT.quantity, value: '40' },
+        { dataElement: CONSIGNMENT.reference, value: 'SHP-ACCESS' },
+      ],
+    },
+  ]);
+  const feed = createReceiptFeed({
+    client: h.client,
+    reader: createOrgUnitReader(h.client),
+    products: () => loadDhis2Products({}),
+    consignments: () =>
+      parseConsignmentElements(
+        CONSIGNMENT.program,
+        CONSIGNMENT.stage,
+        `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference}`,
+      ),
+    useCase: () => loadUseCase(h.client, RTS.program),
+  });
+  const [receipt] = (await feed.completed()).deliveries;
+  t.ok(receipt, 'the completed consignment');
+  const before = h.sandbox.tracker.events.size;
+  await patch(h.sandbox, 'users/mediator', { orgUnits: ['LK-HC-102'] });
+  const journal = memoryJournal('receipt-access-1');
+  const err = await feed.record(receipt, journal).catch((e: unknown) => e);
+  t.ok(err instanceof Dhis2RejectionError, String(err));
+  t.match(
+    (err as Error).message,
+    /no access: org unit \S+ \(\w{11}\) is outside the DHIS2 user's data capture org units/,
+  );
+  t.notOk(
+    (err as Error).message.includes(h.sandbox.state.userUid(h.sandbox.state.userNamed('mediator')!)),
+    'not the user',
+  );
+  t.equal(h.sandbox.tracker.events.size, before, 'nothing written');
+  await patch(h.sandbox, 'users/mediator', { orgUnits: ['LKL'] });
+  const done = await feed.record(receipt, journal);
+  t.match(done.status, /^created 1, updated 0/, 'the retry asks DHIS2 again and the count is written');
+  t.equal(h.sandbox.tracker.events.size, before + 1, 'once');
+});
