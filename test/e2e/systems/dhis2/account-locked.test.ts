@@ -18,30 +18,10 @@ import { openStore } from '../../../../src/store/index.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
+import { marchStockCount } from '../../../support/march-stock-count.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const PASSWORD = 'Mediator-2024!';
-
-const report = (location: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: 'HC101-2024-03-LOCKED' }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
-          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
-});
+const report = (location: string) => marchStockCount(location, 'HC101-2024-03-LOCKED', 300);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,36 +11,12 @@ import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
 import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
+import { adminCall, marchStockCount } from '../../../support/march-stock-count.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
-const CONDOM = '10860012300034';
 const ADMIN = 'untimely-admin-token-Qx7';
+const march = (location: string) => marchStockCount(location, 'HC101-2024-03', 75);
 
-const march = (location: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: 'HC101-2024-03' }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: CONDOM }] } },
-          quantity: { value: 75, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
-});
-
-async function admin(base: string, method: string, path: string) {
-  const res = await fetch(`${base}/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const admin = (base: string, method: string, path: string) => adminCall(base, ADMIN, method, path);
 
 const CASES = [
   { version: '2.41.3', code: 'E7640' },

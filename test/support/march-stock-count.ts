@@ -1,0 +1,35 @@
+/**
+ * The InventoryReport the DHIS2 e2e tests post: one facility's March 2024 count of one product
+ * (condoms by GTIN, in dispensing units), the report a health facility sends in early April.
+ */
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+export const CONDOM_GTIN = '10860012300034';
+
+export function marchStockCount(location: string, reportId: string, quantity: number) {
+  return {
+    resourceType: 'InventoryReport',
+    identifier: [{ system: 'https://hmis.example.org/stock-reports', value: reportId }],
+    status: 'active',
+    countType: 'snapshot',
+    reportedDateTime: '2024-04-02T09:00:00Z',
+    reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+    inventoryListing: [
+      {
+        location: { reference: `Location/${location}` },
+        item: [
+          {
+            item: { concept: { coding: [{ system: GTIN, code: CONDOM_GTIN }] } },
+            quantity: { value: quantity, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A call to the mediator's admin API with the operator's bearer token; the JSON answer. */
+export async function adminCall(base: string, token: string, method: string, path: string) {
+  const res = await fetch(`${base}/admin${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+  return { status: res.status, body: (await res.json()) as any };
+}
