@@ -10,6 +10,7 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
+import { PG_WAITING_WRITE_SQL } from './resource-order.js';
 import pg from 'pg';
 import {
   DROP_RERUNS_SQL,
@@ -727,6 +728,11 @@ export class PostgresStore implements Store {
       id,
     ]);
     return rows.length > 0;
+  }
+
+  async waitingWriteOf(flow: string, system: string, resourceIds: string[]): Promise<boolean> {
+    if (!resourceIds.length) return false;
+    return (await this.rows(PG_WAITING_WRITE_SQL, [system, flow, resourceIds])).length > 0;
   }
 
   async finishJob(

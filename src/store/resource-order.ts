@@ -22,3 +22,16 @@ export const POSTGRES_RESOURCE_ORDER_INDEX: Migration = {
   sql: `CREATE INDEX outbox_jobs_resource_waiting ON outbox_jobs (system, flow, (payload->>'id'))
   WHERE status IN ('pending', 'in-flight');`,
 };
+
+/**
+ * Store.waitingWriteOf: a job of this system and flow for one of these resources (payload id) not
+ * yet delivered. The partial index's own WHERE and expression, so both engines read it there.
+ */
+export function sqliteWaitingWriteSql(count: number): string {
+  const ids = Array.from({ length: count }, () => '?').join(', ');
+  return `SELECT 1 FROM outbox_jobs WHERE system = ? AND flow = ? AND status IN ('pending', 'in-flight')
+    AND json_extract(payload, '$.id') IN (${ids}) LIMIT 1`;
+}
+
+export const PG_WAITING_WRITE_SQL = `SELECT 1 FROM outbox_jobs WHERE system = $1 AND flow = $2
+  AND status IN ('pending', 'in-flight') AND payload->>'id' = ANY($3::text[]) LIMIT 1`;

@@ -1,4 +1,5 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
+import { sqliteWaitingWriteSql } from './resource-order.js';
 import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
@@ -600,6 +601,12 @@ export class SqliteStore implements Store {
         this.sql(`SELECT 1 FROM outbox_jobs j WHERE j.id = ? AND EXISTS (${EARLIER_WAITING_SQL})`).get(id) !==
         undefined,
     );
+  }
+
+  async waitingWriteOf(flow: string, system: string, resourceIds: string[]): Promise<boolean> {
+    if (!resourceIds.length) return false;
+    const sql = sqliteWaitingWriteSql(resourceIds.length);
+    return this.read(() => this.sql(sql).get(system, flow, ...resourceIds) !== undefined);
   }
 
   async finishJob(

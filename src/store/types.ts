@@ -359,6 +359,11 @@ export interface Store {
    */
   waitsBehind(id: string): Promise<boolean>;
   /**
+   * Whether a job of this flow and system for one of these resources (payload ids) is still
+   * pending or in flight: a client's write a registry change of the record must not overtake.
+   */
+  waitingWriteOf(flow: string, system: string, resourceIds: string[]): Promise<boolean>;
+  /**
    * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
    * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and
    * statement, whether or not the lease still held: it ran either way. The outcome's `audit` is

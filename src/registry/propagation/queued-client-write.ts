@@ -15,28 +15,43 @@ export const QUEUED_CLIENT_WRITE_WAIT_MS = 5_000;
  */
 export class AfterQueuedClientWrite extends UpstreamError {
   readonly retryAt: number;
-  constructor(system: string, facilityId: string, now: number) {
+  constructor(system: string, recordId: string, now: number) {
     super({
       system,
       transient: true,
       upstreamStatus: 503,
       code: 'lock-error',
-      diagnostics: `a client's write of Location/${facilityId} is still waiting to be delivered to ${system}; the registry change is written after it`,
+      diagnostics: `a client's write of ${system} record ${recordId} is still waiting to be delivered; the registry change is written after it`,
     });
     this.retryAt = now + QUEUED_CLIENT_WRITE_WAIT_MS;
   }
 }
 
-/** Throws AfterQueuedClientWrite while the record's last client write to this system is undelivered. */
+/**
+ * Throws AfterQueuedClientWrite while a client's write of the record to this system is undelivered.
+ * The client's job carries the FHIR Location id, which is the system's own id only for the system
+ * of record: for a secondary target (DHIS2, OpenMRS) it is the system of record's id. So the ids
+ * looked for are the record's own, the FHIR ids whose writes reached this record (links), and the
+ * ids the crosswalk holds for the registry facility in every system (the FHIR id among them).
+ */
 export async function afterQueuedClientWrite(
   store: Store,
   system: string,
   record: Facility | undefined,
+  registryId: string,
   now = Date.now(),
 ): Promise<void> {
   if (!record?.id) return;
-  const link = await store.getLink(FACILITIES.flow, record.id);
-  const job = link?.jobId ? await store.getJob(link.jobId) : undefined;
-  if (job?.system === system && (job.status === 'pending' || job.status === 'in-flight'))
+  const ids = await fhirIdsOf(store, system, record.id, registryId);
+  if (await store.waitingWriteOf(FACILITIES.outboxFlow, system, ids))
     throw new AfterQueuedClientWrite(system, record.id, now);
+}
+
+/** The FHIR Location ids a client's write of this system's record may carry. */
+async function fhirIdsOf(store: Store, system: string, systemId: string, registryId: string): Promise<string[]> {
+  const [links, crosswalk] = await Promise.all([
+    store.linksToUpstream(FACILITIES.flow, system, [systemId]),
+    store.listCrosswalkByRegistryId(registryId),
+  ]);
+  return [...new Set([systemId, ...links.map((l) => l.fhirId), ...crosswalk.map((c) => c.systemId)])];
 }
