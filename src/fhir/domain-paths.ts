@@ -205,13 +205,26 @@ export function fhirPathTranslator(
   }
 }
 
-/** The same error with every issue's expression as a FHIRPath of the posted resource. */
+/** A domain path opening a connector's diagnostics: `StockReport.lines[0].quantity: …`. */
+const LEADING_DOMAIN_PATH = /^((?:Order|Delivery|StockReport|Facility)(?:\.[A-Za-z]+(?:\[\d+\])?)*)(?=: )/;
+
+/**
+ * Connectors open many refusals with the field they refuse, in their own terms; the client never
+ * sent a `StockReport`, so that opening names the posted element too, as the expression does.
+ */
+function diagnosticsInPostedTerms(diagnostics: string, translate: Translate): string {
+  const named = LEADING_DOMAIN_PATH.exec(diagnostics)?.[1];
+  return named ? `${translate(named)}${diagnostics.slice(named.length)}` : diagnostics;
+}
+
+/** The same error with every issue's expression (and a diagnostics' opening path) as a FHIRPath of the posted resource. */
 export function inPostedTerms(err: unknown, translate: Translate): unknown {
   if (!(err instanceof MediatorError)) return err;
   // a conflict without a named element is about the write's business key (the order or delivery number)
   const unnamed = (i: Issue) => translate(i.code === 'conflict' || i.code === 'duplicate' ? 'identifier' : '');
   const issues: Issue[] = err.issues.map((i) => ({
     ...i,
+    diagnostics: diagnosticsInPostedTerms(i.diagnostics, translate),
     expression: i.expression?.length ? [...new Set(i.expression.map(translate))] : [unnamed(i)],
   }));
   const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as MediatorError, err);

@@ -161,3 +161,40 @@ t.test("a transaction's translator picks the write of the expression's type", as
   t.equal(tr('Order.facility'), 'Bundle.entry[0].resource.deliverTo');
   t.equal(tr('Delivery.lines[0].product'), 'Bundle.entry[1].resource.suppliedItem.itemCodeableConcept');
 });
+
+t.test("a refusal's diagnostics that open with a domain path name the posted element instead", async (t) => {
+  const stock = fhirPathTranslator('r5', 'InventoryReport', { lines: [line('a')] }, [
+    {
+      id: 'r',
+      path: 'InventoryReport',
+      resource: { inventoryListing: [{ item: [{}] }] },
+    },
+  ]);
+  // what Open mSupply's connector answers for a count that is not whole packs
+  const packs = inPostedTerms(
+    new BusinessRuleError(
+      'StockReport.lines[0].quantity: -5 units is not a whole number of packs (100 per pack)',
+      'StockReport.lines[0].quantity',
+    ),
+    stock,
+  ) as MediatorError;
+  t.equal(
+    packs.issues[0].diagnostics,
+    'InventoryReport.inventoryListing[0].item[0].quantity: -5 units is not a whole number of packs (100 per pack)',
+  );
+  t.same(packs.issues[0].expression, ['InventoryReport.inventoryListing[0].item[0].quantity']);
+  const order = fhirPathTranslator('r4', 'SupplyRequest', { lines: [line('a')] }, [
+    { id: 'a', path: 'Bundle.entry[2].resource', resource: {} },
+  ]);
+  const units = inPostedTerms(
+    new BusinessRuleError('Order.lines[0].quantity: 7 dispensing units is not a whole number of packs', 'Order.lines'),
+    order,
+  ) as MediatorError;
+  t.equal(
+    units.issues[0].diagnostics,
+    'Bundle.entry[2].resource.quantity: 7 dispensing units is not a whole number of packs',
+    'translated on its own, whatever the expression names',
+  );
+  const plain = inPostedTerms(new BusinessRuleError('Order refused: no open period', 'Order.period'), order);
+  t.equal((plain as MediatorError).issues[0].diagnostics, 'Order refused: no open period', 'prose is left alone');
+});
