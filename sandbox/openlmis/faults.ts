@@ -64,6 +64,12 @@ export class FaultController {
     if (!input || typeof input.path !== 'string' || !input.action || typeof input.action.type !== 'string') {
       throw new TypeError('a fault needs a path and an action {type}');
     }
+    // `**` belongs to paths; a method nothing can send would be stored and never fire, unseen
+    if (input.method !== undefined && (typeof input.method !== 'string' || !/^(\*|[A-Za-z]+)$/.test(input.method))) {
+      throw new TypeError(
+        `a fault's method is an HTTP method or "*" (any method), not ${JSON.stringify(input.method)}`,
+      );
+    }
     const rule = {
       ...input,
       method: input.method?.toUpperCase() ?? '*',

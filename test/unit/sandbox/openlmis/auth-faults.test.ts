@@ -106,3 +106,20 @@ t.test('faults: status for N calls, probability, token expiry, reset, hang, admi
   await fetch(`${h.sb.url}/_sandbox/faults`, { method: 'DELETE' });
   t.equal((await h.call('GET', '/api/lots', fresh)).status, 200);
 });
+
+t.test('faults: a method that no request can have is refused, not stored to never fire', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.sb.close());
+  const add = (method: unknown) =>
+    fetch(`${h.sb.url}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method, path: '/api/**', action: { type: 'status', status: 503 } }),
+    });
+  const refused = await add('**');
+  t.equal(refused.status, 400);
+  t.match(await refused.json(), { error: /method is an HTTP method or "\*"/ });
+  t.same(await (await fetch(`${h.sb.url}/_sandbox/faults`)).json(), [], 'nothing stored');
+  t.equal((await add('*')).status, 201, 'the wildcard is `*`');
+  t.equal((await add('post')).status, 201, 'a method in any case');
+});
