@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, type OperatorResult } from './operator.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
+import { operationOutcome } from '../fhir/outcome.js';
 
 export interface OutboxAdminOptions {
   store: Store;
@@ -17,31 +18,66 @@ export interface OutboxAdminOptions {
   actorOf?: (request: FastifyRequest) => string;
 }
 
+/**
+ * An operator action refused, as every admin API answers an error: an OperationOutcome naming the
+ * parameter at fault (`id`, or `status` when the job moved on from what the caller expected). The
+ * job's state (`status`, `expected`, `movedBy`) stays beside `issue` for the console's message.
+ */
+function refusal(
+  code: 'not-found' | 'conflict',
+  expression: 'id' | 'status',
+  diagnostics: string,
+  state: { status?: JobStatus; expected?: JobStatus; movedBy?: string } = {},
+) {
+  return { ...operationOutcome([{ code, diagnostics, expression: [expression] }]), ...state };
+}
+
+const NO_SUCH_JOB = refusal('not-found', 'id', 'no such outbox job');
+
 function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) {
   if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
-  if (r.reason === 'not-found') return reply.code(404).send({ error: 'no such outbox job' });
+  if (r.reason === 'not-found') return reply.code(404).send(NO_SUCH_JOB);
   if (r.reason === 'superseded')
-    return reply.code(409).send({ error: `job was refused and its key then taken by job ${r.by}; act on that job` });
+    return reply
+      .code(409)
+      .send(refusal('conflict', 'id', `job was refused and its key then taken by job ${r.by}; act on that job`));
   if (r.reason === 'overtaken')
-    return reply.code(409).send({
-      error: `job ${id} is ${r.status}, and a later write of the same resource was accepted after it: retried, it would put the older version back over the later one; nothing was done (send the change again if it is still wanted)`,
-      status: r.status,
-    });
+    return reply
+      .code(409)
+      .send(
+        refusal(
+          'conflict',
+          'id',
+          `job ${id} is ${r.status}, and a later write of the same resource was accepted after it: retried, it would put the older version back over the later one; nothing was done (send the change again if it is still wanted)`,
+          { status: r.status },
+        ),
+      );
   if (r.reason === 'already-due')
-    return reply.code(409).send({
-      error: `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`,
-      status: r.status,
-      movedBy: r.movedBy,
-    });
+    return reply
+      .code(409)
+      .send(
+        refusal(
+          'conflict',
+          'id',
+          `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`,
+          { status: r.status, movedBy: r.movedBy },
+        ),
+      );
   if (r.expected)
     // the caller acted on the job as it saw it; someone or something moved it on since
-    return reply.code(409).send({
-      error: `job ${id} is ${r.status} now, not ${r.expected} as the request expected, after ${r.movedBy}; nothing was done`,
-      status: r.status,
-      expected: r.expected,
-      movedBy: r.movedBy,
-    });
-  return reply.code(409).send({ error: `job is ${r.status}; this action does not apply`, status: r.status });
+    return reply
+      .code(409)
+      .send(
+        refusal(
+          'conflict',
+          'status',
+          `job ${id} is ${r.status} now, not ${r.expected} as the request expected, after ${r.movedBy}; nothing was done`,
+          { status: r.status, expected: r.expected, movedBy: r.movedBy },
+        ),
+      );
+  return reply
+    .code(409)
+    .send(refusal('conflict', 'id', `job is ${r.status}; this action does not apply`, { status: r.status }));
 }
 
 const idParams = {
@@ -102,7 +138,7 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
 
   app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {
     const detail = await showOutboxJob(opts.store, (req.params as { id: string }).id);
-    return detail ?? reply.code(404).send({ error: 'no such outbox job' });
+    return detail ?? reply.code(404).send(NO_SUCH_JOB);
   });
 
   // `?status=dead`: act only while the job is still as the caller saw it (409 with its status now

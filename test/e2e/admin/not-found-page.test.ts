@@ -42,7 +42,10 @@ t.test('unknown console paths answer the console 404 page', async (t) => {
     t.match(await admin.json(), { resourceType: 'OperationOutcome', issue: [{ code: 'not-found' }] });
     const job = await fetch(`${base}/admin/outbox/jobs/J-none`, { headers: { authorization: `Bearer ${TOKEN}` } });
     t.equal(job.status, 404);
-    t.match(await job.json(), { error: 'no such outbox job' });
+    t.match(await job.json(), {
+      resourceType: 'OperationOutcome',
+      issue: [{ code: 'not-found', expression: ['id'], diagnostics: 'no such outbox job' }],
+    });
   });
 
   await t.test('in a browser, signed in: axe-clean, and the link goes home', { skip: noChromium }, async (t) => {

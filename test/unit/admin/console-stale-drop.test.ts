@@ -113,7 +113,11 @@ for (const engine of engineCases()) {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       t.equal(api.statusCode, 409);
-      t.match(api.json(), { error: /job is done/ });
+      t.match(api.json(), {
+        resourceType: 'OperationOutcome',
+        status: 'done',
+        issue: [{ code: 'conflict', expression: ['id'], diagnostics: /job is done/ }],
+      });
       t.match(await store.getJob('J2'), { status: 'done' });
     });
 

@@ -98,8 +98,15 @@ for (const engine of engineCases()) {
         status: 'pending',
         expected: 'dead',
         movedBy: new RegExp(`^outbox\\.retry by ${audited[0].actor} at \\d{4}-`),
-        error:
-          /^job R1 is pending now, not dead as the request expected, after outbox\.retry by (Ama|Kofi) at .*; nothing was done$/,
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            code: 'conflict',
+            expression: ['status'],
+            diagnostics:
+              /^job R1 is pending now, not dead as the request expected, after outbox\.retry by (Ama|Kofi) at .*; nothing was done$/,
+          },
+        ],
       });
       t.match(await store.getJob('R1'), { status: 'pending', attempts: 0 });
     });
@@ -132,8 +139,13 @@ for (const engine of engineCases()) {
       t.match(answers.find((a) => a.statusCode === 409)!.json(), {
         status: 'pending',
         movedBy: new RegExp(`^outbox\\.retry by ${audited[0].actor} at \\d{4}-`),
-        error:
-          /^job P1 is already pending and due now with a fresh attempt budget, after outbox\.retry by (Ama|Kofi) at .*; nothing to retry$/,
+        issue: [
+          {
+            code: 'conflict',
+            diagnostics:
+              /^job P1 is already pending and due now with a fresh attempt budget, after outbox\.retry by (Ama|Kofi) at .*; nothing to retry$/,
+          },
+        ],
       });
       t.match(await store.getJob('P1'), { status: 'pending', attempts: 0 });
       t.equal((await retry('P1', 'Esi')).statusCode, 409, 'without ?status= too');
@@ -160,7 +172,7 @@ for (const engine of engineCases()) {
       await store.recordWrite(newJob('P2', { system: 'sys-P2', idempotencyKey: 'order|app|P2' }));
       const answer = await retry('P2', 'Ama', 'pending');
       t.equal(answer.statusCode, 409);
-      t.match(answer.json(), { status: 'pending', error: /nothing to retry$/ });
+      t.match(answer.json(), { status: 'pending', issue: [{ code: 'conflict', diagnostics: /nothing to retry$/ }] });
       t.equal((await retries(store, 'P2')).length, 0, 'nothing audited');
     });
 
@@ -168,6 +180,22 @@ for (const engine of engineCases()) {
       await deadJob(store, 'R3');
       t.equal((await retry('R3', 'Ama', 'deadish')).statusCode, 400);
       t.match(await store.getJob('R3'), { status: 'dead' });
+    });
+
+    await t.test('an unknown job: 404, an OperationOutcome naming the id, for show, retry and drop', async (t) => {
+      const answers = [
+        await app.inject({ method: 'GET', url: '/admin/outbox/jobs/J-none', headers: AUTH }),
+        await retry('J-none', 'Ama', 'dead'),
+        await app.inject({ method: 'DELETE', url: '/admin/outbox/jobs/J-none', headers: AUTH }),
+      ];
+      for (const answer of answers) {
+        t.equal(answer.statusCode, 404);
+        t.match(answer.json(), {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'not-found', expression: ['id'], diagnostics: 'no such outbox job' }],
+        });
+      }
+      t.equal(await store.getJob('J-none'), undefined, 'nothing made');
     });
 
     await t.test('the console sends the status its page showed: a double click retries once', async (t) => {

@@ -75,9 +75,16 @@ for (const engine of engineCases()) {
       const answer = await retry('D1', 'dead');
       t.equal(answer.statusCode, 409);
       t.match(answer.json(), {
+        resourceType: 'OperationOutcome',
         status: 'dead',
-        error:
-          /^job D1 is dead, and a later write of the same resource was accepted after it: retried, it would put the older version back/,
+        issue: [
+          {
+            code: 'conflict',
+            expression: ['id'],
+            diagnostics:
+              /^job D1 is dead, and a later write of the same resource was accepted after it: retried, it would put the older version back/,
+          },
+        ],
       });
       t.match(await store.getJob('D1'), { status: 'dead' }, 'still dead');
       t.equal(await audited('D1'), 0, 'nothing audited');
