@@ -10,6 +10,7 @@
  */
 import type { Settings } from '../config/settings.js';
 import { secretKeys } from '../config/settings.js';
+import { isOwnWord } from './own-words.js';
 
 export const MASK = '**********';
 
@@ -120,6 +121,8 @@ function escapeRegExp(text: string): string {
 export interface LearnReport {
   /** Setting keys whose value was too short to mask (their values are never reported). */
   tooShort: string[];
+  /** Setting keys whose value is a word of the mediator's own output (masked wherever it is used). */
+  ownWords: string[];
 }
 
 /** How many credentials learnt at run time (access tokens) stay masked: the newest ones. */
@@ -175,10 +178,12 @@ export class Redactor {
   /** Learns every secret setting and every Basic pair the settings form. Previous values stay. */
   learnSettings(settings: Settings): LearnReport {
     const tooShort: string[] = [];
+    const ownWords: string[] = [];
     for (const key of secretKeys()) {
       const value = settings[key];
       if (typeof value !== 'string' || value === '') continue;
       if (!this.learn(value)) tooShort.push(key);
+      else if (isOwnWord(value)) ownWords.push(key);
       // a secret URL (postgres://user:pw@host/db): its password travels alone too (driver errors)
       const password = urlPassword(value);
       if (password && !this.learn(password)) tooShort.push(`${key} (its password)`);
@@ -189,7 +194,7 @@ export class Redactor {
       if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) continue;
       this.addForms(basicPairForms(typeof user === 'string' ? user : '', secret));
     }
-    return { tooShort };
+    return { tooShort, ownWords };
   }
 
   /** How many secret values are known (for tests and a start-up log line; never the values). */
@@ -258,11 +263,17 @@ export function learnSecrets(
   log?: { warn(obj: object, msg?: string): void },
   redactor: Redactor = processRedactor,
 ): void {
-  const { tooShort } = redactor.learnSettings(settings);
+  const { tooShort, ownWords } = redactor.learnSettings(settings);
   if (tooShort.length > 0) {
     log?.warn(
       { settings: tooShort, minLength: MIN_SECRET_LENGTH },
       'secret settings too short to be masked in logs and responses; use longer values',
+    );
+  }
+  if (ownWords.length > 0) {
+    log?.warn(
+      { settings: ownWords },
+      "secret settings equal to a word of the mediator's own output: that word is masked wherever it appears in logs and responses; use other values",
     );
   }
 }

@@ -1,8 +1,14 @@
 /**
- * HTML by tagged template: every interpolated value is escaped unless it is already `Html`
- * (a fragment built the same way), so a facility name or an upstream's error text can never
- * become markup. Arrays are joined.
+ * HTML by tagged template: every interpolated value is masked (any configured secret in it) and
+ * escaped unless it is already `Html` (a fragment built the same way), so a facility name or an
+ * upstream's error text can never become markup nor show a secret. Arrays are joined.
+ *
+ * Masking here, where a value enters the page, and not over the finished page, keeps the
+ * console's own markup intact: a secret that is also a word of the markup (the demo's upstream
+ * password is `password`) would otherwise turn `type="password"` into `type="**********"`.
  */
+import { processRedactor } from '../../platform/redaction.js';
+
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
@@ -22,7 +28,16 @@ function render(part: Part): string {
   if (part === null || part === undefined || part === false) return '';
   if (part instanceof Html) return part.value;
   if (Array.isArray(part)) return part.map(render).join('');
-  return escapeHtml(String(part));
+  // masked before escaping: a secret holding `&` or `"` is known in its raw form
+  return escapeHtml(processRedactor.redact(String(part)));
+}
+
+/**
+ * A value the mediator's own code wrote (a setting's name, environment variable or description):
+ * escaped but not masked, as it names a secret and never holds one.
+ */
+export function ownText(text: string): Html {
+  return new Html(escapeHtml(text));
 }
 
 export function html(strings: TemplateStringsArray, ...parts: Part[]): Html {

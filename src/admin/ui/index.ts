@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
 import type { Facility } from '../../domain/facility.js';
-import { redact } from '../../platform/redaction.js';
+import { processRedactor } from '../../platform/redaction.js';
+import { markRedacted } from '../../platform/redacted-payload.js';
 import { describeError } from '../../outbox/errors.js';
 import { isDatabaseAway } from '../../store/database-away.js';
 import type { ReadinessCheck } from '../../platform/health.js';
@@ -60,7 +61,12 @@ const CSP =
 
 const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
 
+/**
+ * Every value in a console page was masked as it was inserted (html.ts), so the page is marked as
+ * redacted: the response hook's pass over the whole text would mask the console's own words too.
+ */
 function send(reply: FastifyReply, body: Html, status = 200) {
+  markRedacted(reply, body.value, processRedactor);
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
@@ -68,7 +74,7 @@ function send(reply: FastifyReply, body: Html, status = 200) {
     .header('cache-control', 'no-store')
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
-    .send(redact(body.value));
+    .send(body.value);
 }
 
 /** Only paths inside the console are followed after sign-in (no open redirect). */

@@ -1,6 +1,6 @@
 import type { SystemCallStats } from '../call-stats.js';
 import type { SettingInForce } from '../settings-view.js';
-import { html, type Html } from './html.js';
+import { html, ownText, type Html } from './html.js';
 
 export interface SystemRow {
   name: string;
@@ -33,7 +33,7 @@ export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html
 ${groups.map(
   (
     g,
-  ) => html`<table aria-label="${g} settings" data-testid="settings-${g}"><thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">Source</th><th scope="col">Environment variable</th></tr></thead>
-<tbody>${settings.filter((s) => s.key.split('.')[0] === g).map((s) => html`<tr data-setting="${s.key}"><th scope="row" title="${s.description}">${s.key}</th><td>${s.value === '' ? html`<span class="muted">unset</span>` : html`<code>${s.value}</code>`}</td><td>${s.source}</td><td><code>${s.env}</code>${s.restart ? html` <span class="muted">(restart to change)</span>` : ''}</td></tr>`)}</tbody></table>`,
+  ) => html`<table aria-label="${ownText(g)} settings" data-testid="settings-${ownText(g)}"><thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">Source</th><th scope="col">Environment variable</th></tr></thead>
+<tbody>${settings.filter((s) => s.key.split('.')[0] === g).map((s) => html`<tr data-setting="${ownText(s.key)}"><th scope="row" title="${ownText(s.description)}">${ownText(s.key)}</th><td>${s.value === '' ? html`<span class="muted">unset</span>` : html`<code>${s.value}</code>`}</td><td>${s.source}</td><td><code>${ownText(s.env)}</code>${s.restart ? html` <span class="muted">(restart to change)</span>` : ''}</td></tr>`)}</tbody></table>`,
 )}`;
 }
