@@ -9,7 +9,7 @@
  * previous value is still masked (an upstream, a log line or a stored job may still carry it).
  */
 import type { Settings } from '../config/settings.js';
-import { secretKeys } from '../config/settings.js';
+import { secretKeys, settingDefs } from '../config/settings.js';
 import { isOwnWord } from './own-words.js';
 
 export const MASK = '**********';
@@ -271,8 +271,10 @@ export function learnSecrets(
     );
   }
   if (ownWords.length > 0) {
+    // named by environment variable: the setting's name holds the word (openlmis.password), and
+    // the log line is masked like any other, so the name itself would come out masked
     log?.warn(
-      { settings: ownWords },
+      { settings: ownWords.map((key) => settingDefs.find((d) => d.key === key)?.env ?? key) },
       "secret settings equal to a word of the mediator's own output: that word is masked wherever it appears in logs and responses; use other values",
     );
   }

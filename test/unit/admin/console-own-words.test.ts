@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import { registerResponseRedaction } from '../../../src/platform/response-redaction.js';
-import { learnSecrets, MASK, Redactor } from '../../../src/platform/redaction.js';
+import { learnSecrets, MASK, processRedactor, Redactor } from '../../../src/platform/redaction.js';
 import { consoleOptions } from '../../support/console-options.js';
 
 const TOKEN = 'console-token-own-words';
@@ -94,7 +94,12 @@ t.test('start-up: a secret equal to a word of the output is named by its setting
   const log = { warn: (obj: object, msg?: string) => void warned.push({ obj, msg }) };
   learnSecrets({ 'openlmis.password': SECRET, 'dhis2.password': 'Vq7-long-and-unusual' }, log, new Redactor());
   t.equal(warned.length, 1);
-  t.same(warned[0].obj, { settings: ['openlmis.password'] });
+  t.same(
+    warned[0].obj,
+    { settings: ['OPENLMIS_PASSWORD'] },
+    'by environment variable: the setting name holds the word',
+  );
+  t.equal(processRedactor.redact(JSON.stringify(warned[0].obj)), JSON.stringify(warned[0].obj), 'unchanged by masking');
   t.match(warned[0].msg, /word of the mediator's own output/);
   t.notOk(JSON.stringify(warned).includes(`"${SECRET}"`), 'the value is never logged');
 });
