@@ -826,6 +826,7 @@ export const settingDefs: SettingDef[] = [
     default: 300000,
     integer: true,
     min: 0,
+    max: MAX_TIMER_MS,
     description:
       "How far a pushed Location's meta.lastUpdated may be ahead of this mediator's clock (ms); one further ahead is refused, since it would count as newer than every real change until then",
   },
