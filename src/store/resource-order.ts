@@ -2,7 +2,8 @@ import type { Migration } from './migrations.js';
 
 /**
  * v22: the index of the per-resource delivery order (ClaimRequest.inOrder, Store.waitsBehind,
- * requeueJob's later-write test). Those look, for a job, for another job of its system, flow and
+ * Store.waitingWriteOf; not requeueJob's later-write test, which looks at jobs of every status and
+ * so reads the system's jobs whole). Those look, for a job, for another job of its system, flow and
  * resource (the payload's id) still waiting: without an index each candidate of a claim read
  * every waiting job of the system and decoded its payload (SQLite, 100k done jobs: 3 ms per claim
  * with 20 due, 65 ms with 1,000 facility writes waiting in backoff, 226 ms with 5,000, the event
