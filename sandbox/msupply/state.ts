@@ -29,6 +29,8 @@ import { seedBulkStock, type BulkStock } from './bulk-stock.js';
  */
 export interface StateOptions {
   tokenTtlSeconds?: number;
+  /** The `mediator` user's password; default SEED_PASSWORD (the demo sets a per-run value). */
+  mediatorPassword?: string;
   /** Failed logins in a row before the account is blocked, and for how long. */
   blockAfterFailures?: number;
   blockSeconds?: number;
@@ -74,6 +76,7 @@ export class MsupplyState {
     this.seed = buildSeed();
     this.adjustmentReasons = (options.adjustmentReasons ?? []).map((r) => ({ ...r }));
     for (const u of this.seed.users) this.users.set(u.username, structuredClone(u));
+    if (options.mediatorPassword) this.users.get('mediator')!.password = options.mediatorPassword;
     for (const s of this.seed.stores) this.stores.set(s.id, { ...s });
     for (const n of this.seed.names) this.names.set(n.id, { ...n });
     this.visibility.push(...this.seed.visibility.map((v) => ({ ...v })));

@@ -43,6 +43,12 @@ export interface SeedOptions {
    * a requested quantity needs an explanation; when it is not, a requested quantity is required.
    */
   calculatedOrderQuantityDisplayed?: boolean;
+  /**
+   * The integration user's (`mediator`) password; default `password`, as on OpenLMIS's demo
+   * server. The demo sets a per-run value: a secret that is a word of the mediator's own output
+   * (`password`) is masked wherever that word appears, and start-up warns about it.
+   */
+  mediatorPassword?: string;
 }
 
 export interface SeedData {
@@ -733,7 +739,9 @@ export function buildSeed(options: SeedOptions = {}): SeedData {
     approvedProducts,
     supervisoryNodes,
     requisitionGroups,
-    users,
+    users: options.mediatorPassword
+      ? users.map((u) => (u.username === 'mediator' ? { ...u, password: options.mediatorPassword! } : u))
+      : users,
     clients,
     apiKeys,
     reasons,

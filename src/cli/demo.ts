@@ -35,8 +35,12 @@ async function startSandboxes() {
   const { startOpenMrsSandbox, ADMIN_PASSWORD: OPENMRS_PASSWORD } = await import('../../sandbox/openmrs/index.js');
   const { startMfrSandbox, DEFAULT_MFR_AUTH } = await import('../../sandbox/mfr/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
-  const openlmis = await startOpenLmisSandbox({ port: 0 });
-  const msupply = await startMsupplySandbox({ port: 0 });
+  // per-run passwords, not the seeds' `password`: a secret that is a word of the mediator's own
+  // output is masked wherever that word appears (the console's "password" fields among them)
+  const openlmisPassword = `lmis-${randomBytes(6).toString('hex')}`;
+  const msupplyPassword = `msup-${randomBytes(6).toString('hex')}`;
+  const openlmis = await startOpenLmisSandbox({ port: 0, seed: { mediatorPassword: openlmisPassword } });
+  const msupply = await startMsupplySandbox({ port: 0, mediatorPassword: msupplyPassword });
   const dhis2 = await startDhis2Sandbox({ port: 0 });
   const openmrs = await startOpenMrsSandbox({ port: 0 });
   const mfr = await startMfrSandbox({ port: 0 });
@@ -50,12 +54,12 @@ async function startSandboxes() {
     {
       name: 'OpenLMIS v3 (sandbox)',
       handle: openlmis,
-      note: 'seeded facilities, programs and products; mediator logs in as mediator/password',
+      note: `seeded facilities, programs and products; mediator logs in as mediator/${openlmisPassword}`,
     },
     {
       name: 'Open mSupply (sandbox)',
       handle: msupply,
-      note: 'GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/password',
+      note: `GraphQL at /graphql; stores WH-CENTRAL, HC-NORTH, HC-SOUTH; mediator/${msupplyPassword}`,
     },
     {
       name: 'DHIS2 2.41 (sandbox)',
@@ -77,7 +81,9 @@ async function startSandboxes() {
     list,
     openhim,
     openlmis,
+    openlmisPassword,
     msupply,
+    msupplyPassword,
     openmrs,
     openmrsPassword: OPENMRS_PASSWORD,
     facilityId,
@@ -107,7 +113,9 @@ export function demoCommand(): Command {
         list: sandboxes,
         openhim,
         openlmis,
+        openlmisPassword,
         msupply,
+        msupplyPassword,
         openmrs,
         openmrsPassword,
         facilityId,
@@ -132,12 +140,12 @@ export function demoCommand(): Command {
         OPENHIM_PASSWORD: 'openhim-password',
         OPENLMIS_BASE_URL: openlmis.url,
         OPENLMIS_USERNAME: 'mediator',
-        OPENLMIS_PASSWORD: 'password',
+        OPENLMIS_PASSWORD: openlmisPassword,
         OPENLMIS_CLIENT_ID: 'user-client',
         OPENLMIS_CLIENT_SECRET: 'changeme',
         MSUPPLY_BASE_URL: msupply.url,
         MSUPPLY_USERNAME: 'mediator',
-        MSUPPLY_PASSWORD: 'password',
+        MSUPPLY_PASSWORD: msupplyPassword,
         MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
         DHIS2_BASE_URL: dhis2.url,
         DHIS2_API_TOKEN: dhis2Token,
