@@ -7,9 +7,9 @@ import {
   NotConfiguredError,
   UpstreamError,
 } from '../domain/errors.js';
-import { canonicalJson } from '../domain/ids.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
+import { alreadyInPlace, sameContent } from './applied-already.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';
 import { allowedMethods, resourceRoutes, routeFor, type ResourceRoute } from './routes.js';
@@ -135,6 +135,13 @@ function etagVersions(header: string): '*' | string[] {
   return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
+/** Whether an If-Match (if any) names the current version of an existing resource. */
+function ifMatchHolds(current: Json, ifMatch: string | undefined): boolean {
+  if (!ifMatch) return true;
+  const versions = etagVersions(ifMatch);
+  return versions === '*' || versions.includes(String(current.meta?.versionId));
+}
+
 export function checkIfMatch(
   current: Json | undefined,
   ifMatch: string | undefined,
@@ -143,8 +150,7 @@ export function checkIfMatch(
 ): void {
   if (!ifMatch) return;
   if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, [where]);
-  const versions = etagVersions(ifMatch);
-  if (versions !== '*' && !versions.includes(String(current.meta?.versionId))) {
+  if (!ifMatchHolds(current, ifMatch)) {
     throw new ConflictError(
       `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
       412,
@@ -363,11 +369,18 @@ async function updateChecked(
   const current = currentValue
     ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
     : undefined;
+  // what is asked for is there already, though If-Match names an older version (a conditional
+  // change sent again after its answer was lost): 200 with the resource as it is, not 412
+  const settled = async () => (await service.settled?.(id)) ?? true;
+  if (current && currentValue && !ifMatchHolds(current, ifMatch) && alreadyInPlace(type, current, resource)) {
+    checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
+    if (await settled()) return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
+  }
   checkIfMatch(current, ifMatch, `${type}/${id}`);
   checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
   // the resource sent back exactly as its system holds it (a read, then a PUT without edits):
   // nothing to write. Not while a write to it is queued or given up: the outbox answers that.
-  if (current && currentValue && sameContent(current, resource) && ((await service.settled?.(id)) ?? true)) {
+  if (current && currentValue && sameContent(current, resource) && (await settled())) {
     return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
   }
   const part = decodePart(ctx, route, resource, 'update');
@@ -606,13 +619,6 @@ export function sameGroup(
 ): boolean {
   if (!current) return false;
   return decodePart(ctx, route, current, 'update').groupKey === part.groupKey;
-}
-
-/** Equal apart from meta (versionId and lastUpdated are the server's, not content). */
-function sameContent(a: Json, b: Json): boolean {
-  const { meta: _a, ...restA } = a;
-  const { meta: _b, ...restB } = b;
-  return canonicalJson(restA) === canonicalJson(restB);
 }
 
 function stripLastUpdated<T>(value: T): T {

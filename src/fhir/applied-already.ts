@@ -1,0 +1,59 @@
+import { canonicalJson } from '../domain/ids.js';
+import type { Json } from './codecs/common.js';
+
+/**
+ * Whether what an update asks for is already what the resource holds, so that an update whose
+ * If-Match names an older version changes nothing if carried out. RFC 9110 §13.1.1 lets a server
+ * answer such a request 2xx: a mobile app that sent a conditional change, lost the answer to a
+ * timeout and sends it again learns its change worked instead of a 412 it must investigate.
+ *
+ * "Already" is exact, and decided on the resource as its system holds it now (`current`, what a
+ * read answers) against the resource the client sent (`requested`), never on what was asked before:
+ * - every type: the same content apart from `meta` (versionId and lastUpdated are the server's),
+ *   by canonical JSON (key order and 300 vs 300.0 alike): the comparison that makes an
+ *   unconditional PUT of an unchanged resource write nothing;
+ * - SupplyRequest with status cancelled: an order cancelled is read back as the client wrote it
+ *   (its requisition is gone), without the displays, period and explanation the system added to
+ *   the version the client read before cancelling it. The cancellation changes only the status
+ *   (routing/order-revision.ts cancels the order as written), so a cancel is in place when the
+ *   order reads cancelled and the line sent is that line: the same order number, facility,
+ *   program, priority, product and quantity (`cancelledLine`). A cancel naming another quantity or product
+ *   is not "this cancel again" and keeps its 412.
+ * Anything else (a status, a quantity, a name that differs; a resource that does not exist) is a
+ * mismatch, and the caller answers 412 as before.
+ */
+export function alreadyInPlace(type: string, current: Json, requested: Json): boolean {
+  if (sameContent(current, requested)) return true;
+  return type === 'SupplyRequest' && isCancelled(current) && isCancelled(requested)
+    ? canonicalJson(cancelledLine(current)) === canonicalJson(cancelledLine(requested))
+    : false;
+}
+
+/** Equal apart from meta (versionId and lastUpdated are the server's, not content). */
+export function sameContent(a: Json, b: Json): boolean {
+  const { meta: _a, ...restA } = a;
+  const { meta: _b, ...restB } = b;
+  return canonicalJson(restA) === canonicalJson(restB);
+}
+
+const isCancelled = (r: Json) => r?.status === 'cancelled';
+
+/**
+ * What identifies a cancelled order line, in the client's terms: codes and values, not the
+ * displays a read adds (`display`, a facility's identifier beside its reference) nor what the
+ * requisition carried while it existed (its period, the connector's default explanation).
+ */
+function cancelledLine(r: Json) {
+  const codes = (concept: Json) =>
+    ((concept?.coding ?? []) as Json[]).map((c) => `${c.system ?? ''}|${c.code ?? ''}`).sort();
+  return {
+    identifier: ((r.identifier ?? []) as Json[]).map((i) => `${i.system ?? ''}|${i.value ?? ''}`).sort(),
+    deliverTo: r.deliverTo?.reference,
+    category: codes(r.category),
+    priority: r.priority,
+    // R4 itemCodeableConcept / itemReference; R5 item (a CodeableReference)
+    item: codes(r.itemCodeableConcept ?? r.item?.concept),
+    itemReference: r.itemReference?.reference ?? r.item?.reference?.reference,
+    quantity: { value: r.quantity?.value, code: r.quantity?.code, system: r.quantity?.system },
+  };
+}

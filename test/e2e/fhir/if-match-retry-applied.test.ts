@@ -1,0 +1,136 @@
+/**
+ * A conditional change sent again after it applied (RFC 9110 §13.1.1): a mobile app that sent a
+ * PUT with If-Match, lost the answer to a timeout and sends the same PUT again gets 200 with the
+ * resource as it is now and its ETag, not 412, when what it asks for is already in place; and
+ * nothing is written again. Any other mismatch keeps its 412 and writes nothing. Through the real
+ * mediator, the OpenLMIS connector and its sandbox, on both store engines.
+ */
+import t, { type Test } from 'tap';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+
+type Resource = Record<string, any>;
+
+async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
+}
+
+/** The requests that changed something in OpenLMIS since `from` (its log, not its logins). */
+function writesSince(rig: Rig, from: number): string[] {
+  return rig.lmis.sb.state
+    .requestLog(from)
+    .filter((r: { method: string; path: string }) => r.method !== 'GET' && !r.path.includes('/oauth/'))
+    .map((r: { method: string; path: string }) => `${r.method} ${r.path.split('?')[0]}`);
+}
+
+function requisitionsAt(rig: Rig, facilityCode: string): any[] {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
+}
+
+/** The resource as read, changed as a client changes it: without meta, these members replaced. */
+const edited = (read: Resource, change: Resource): Resource => {
+  const { meta: _meta, ...content } = read;
+  return { ...content, ...change };
+};
+
+/** Create an order line and read it: the version a client changes, and its ETag. */
+async function orderRead(rig: Rig, facility: string, order: string, id: string) {
+  const facilityId = rig.lmis.seed.facilities[facility];
+  const line = { ...orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 120 }), id };
+  const created = await rig.fhir('PUT', `/fhir/SupplyRequest/${id}`, line);
+  if (created.status !== 201) throw new Error(`create ${id}: ${why(created)}`);
+  const read = await rig.fhir('GET', `/fhir/SupplyRequest/${id}`);
+  if (read.status !== 200) throw new Error(`read ${id}: ${why(read)}`);
+  return { read: read.body as Resource, etag: read.headers.get('etag')! };
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `an order cancel with If-Match sent again after it applied (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await rigOn(t, engine);
+      const { read, etag } = await orderRead(rig, 'LK-HC-103', 'RETRY-1', 'retry-1');
+      const cancel = edited(read, { status: 'cancelled' });
+
+      const first = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-1', cancel, { 'if-match': etag });
+      t.equal(first.status, 200, why(first));
+      t.equal(first.body.status, 'cancelled');
+      t.equal(requisitionsAt(rig, 'LK-HC-103').length, 0, 'the requisition is deleted in OpenLMIS');
+      const cancelledTag = first.headers.get('etag');
+      t.not(cancelledTag, etag, 'the cancel is a new version');
+
+      const before = rig.lmis.sb.state.requestCount();
+      const again = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-1', cancel, { 'if-match': etag });
+      t.equal(again.status, 200, `the same cancel again, its If-Match now stale: ${why(again)}`);
+      t.equal(again.body.status, 'cancelled', 'answered with the order as it is');
+      t.equal(again.headers.get('etag'), cancelledTag, "with the current version's ETag");
+      t.equal(again.body.meta?.versionId, JSON.parse(cancelledTag!.slice(2)), 'the body is that version');
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+
+      // a cancel of the same line naming another quantity is not this cancel again
+      const other = await rig.fhir(
+        'PUT',
+        '/fhir/SupplyRequest/retry-1',
+        edited(read, { status: 'cancelled', quantity: { ...read.quantity, value: 90 } }),
+        { 'if-match': etag },
+      );
+      t.equal(other.status, 412, why(other));
+      t.match(why(other), /has changed/);
+      t.same(other.body.issue[0].expression, ['If-Match']);
+      // nor is a change back to active
+      const revived = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-1', edited(read, {}), { 'if-match': etag });
+      t.equal(revived.status, 412, why(revived));
+      t.same(writesSince(rig, before), [], 'neither reached OpenLMIS');
+      const now = await rig.fhir('GET', '/fhir/SupplyRequest/retry-1');
+      t.equal(now.headers.get('etag'), cancelledTag, 'the order is still the cancelled version');
+    },
+  );
+
+  t.test(
+    `a quantity change with If-Match sent again after it applied (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await rigOn(t, engine);
+      const { read, etag } = await orderRead(rig, 'LK-HC-102', 'RETRY-2', 'retry-2');
+      const change = edited(read, { quantity: { ...read.quantity, value: 300 } });
+
+      const first = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-2', change, { 'if-match': etag });
+      t.equal(first.status, 200, why(first));
+      t.equal(first.body.quantity.value, 300);
+      const changedTag = first.headers.get('etag');
+      const [req] = requisitionsAt(rig, 'LK-HC-102');
+      t.equal(req.extraData.fhirOrderRevision, 1, 'one amendment');
+
+      const before = rig.lmis.sb.state.requestCount();
+      const again = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-2', change, { 'if-match': etag });
+      t.equal(again.status, 200, `the same change again, its If-Match now stale: ${why(again)}`);
+      t.equal(again.body.quantity.value, 300);
+      t.equal(again.headers.get('etag'), changedTag, "with the current version's ETag");
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+      t.equal(req.extraData.fhirOrderRevision, 1, 'still one amendment');
+
+      // another quantity from the same stale version: a real conflict
+      const stale = await rig.fhir(
+        'PUT',
+        '/fhir/SupplyRequest/retry-2',
+        edited(read, { quantity: { ...read.quantity, value: 400 } }),
+        { 'if-match': etag },
+      );
+      t.equal(stale.status, 412, why(stale));
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+      t.same(
+        req.lineItems.filter((l: any) => l.requestedQuantity !== null).map((l: any) => l.requestedQuantity),
+        [300],
+        'the requisition keeps the applied change',
+      );
+    },
+  );
+}
