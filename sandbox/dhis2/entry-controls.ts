@@ -8,8 +8,9 @@ import type { Dhis2State, DataInputPeriod } from './state.js';
  * - `PATCH /_sandbox/dataSets/:idOrCode {expiryDays?, openFuturePeriods?, dataInputPeriods?,
  *   lockExceptions?: [{orgUnit, period}]}`: close or reopen periods (a lock exception is an
  *   exemption from the expiry days for one org unit and period);
- * - `PATCH /_sandbox/users/:username {orgUnits?, dataSets?}`: the user's data capture org units
- *   (codes or UIDs) and the data sets it may write (null: all).
+ * - `PATCH /_sandbox/users/:username {orgUnits?, searchOrgUnits?, dataSets?}`: the user's data
+ *   capture org units and search org units (codes or UIDs; search null: none, the capture ones
+ *   alone) and the data sets it may write (null: all).
  */
 type Json = Record<string, any>;
 
@@ -67,19 +68,27 @@ export function registerEntryControls(app: FastifyInstance, state: Dhis2State): 
     const user = state.userNamed(request.params.username);
     if (!user) return reply.code(404).send(bad(`no user ${request.params.username}`));
     const b = (request.body ?? {}) as Json;
-    if (b.orgUnits !== undefined) {
-      if (!Array.isArray(b.orgUnits)) return reply.code(400).send(bad('orgUnits: a list of codes or UIDs'));
-      const unknown = (b.orgUnits as unknown[]).filter(
-        (k) => !state.orgUnitByCode(String(k)) && !state.orgUnits.get(String(k)),
-      );
-      if (unknown.length) return reply.code(400).send(bad(`orgUnits: unknown ${unknown.join(', ')}`));
-      user.captureOrgUnits = (b.orgUnits as unknown[]).map(String);
+    const unknownOf = (list: unknown[]) =>
+      list.filter((k) => !state.orgUnitByCode(String(k)) && !state.orgUnits.get(String(k)));
+    for (const field of ['orgUnits', 'searchOrgUnits'] as const) {
+      if (b[field] === undefined || (field === 'searchOrgUnits' && b[field] === null)) continue;
+      if (!Array.isArray(b[field])) return reply.code(400).send(bad(`${field}: a list of codes or UIDs`));
+      const unknown = unknownOf(b[field]);
+      if (unknown.length) return reply.code(400).send(bad(`${field}: unknown ${unknown.join(', ')}`));
     }
+    if (b.orgUnits !== undefined) user.captureOrgUnits = (b.orgUnits as unknown[]).map(String);
+    if (b.searchOrgUnits !== undefined)
+      user.searchOrgUnits = b.searchOrgUnits === null ? undefined : (b.searchOrgUnits as unknown[]).map(String);
     if (b.dataSets !== undefined) {
       if (b.dataSets !== null && !Array.isArray(b.dataSets))
         return reply.code(400).send(bad('dataSets: a list of data set UIDs, or null for all'));
       user.dataSets = b.dataSets === null ? undefined : (b.dataSets as unknown[]).map(String);
     }
-    return { username: user.username, orgUnits: user.captureOrgUnits, dataSets: user.dataSets ?? null };
+    return {
+      username: user.username,
+      orgUnits: user.captureOrgUnits,
+      searchOrgUnits: user.searchOrgUnits ?? null,
+      dataSets: user.dataSets ?? null,
+    };
   });
 }

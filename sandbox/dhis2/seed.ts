@@ -167,6 +167,11 @@ export interface SeedUser {
   superuser: boolean;
   /** Data capture org units (codes, or UIDs a test set): data is entered for these and below them. */
   captureOrgUnits: string[];
+  /**
+   * Search org units (codes or UIDs): with the capture ones, the scope an open program's tracked
+   * entities are reached in (ownership, E1102); none: the capture ones alone, DHIS2's fallback.
+   */
+  searchOrgUnits?: string[];
   /** Data sets the user may write data values of (data-write sharing); undefined: all. */
   dataSets?: string[];
 }
@@ -179,6 +184,9 @@ export const SEED_USERS: SeedUser[] = [
     name: 'Supply Mediator',
     superuser: false,
     captureOrgUnits: ['LKL'],
+    // an integration user searches the whole country: narrowing its capture org units alone
+    // leaves the items' ownership in reach (E1000 without E1102)
+    searchOrgUnits: ['LKL'],
   },
 ];
 

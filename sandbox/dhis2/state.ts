@@ -177,7 +177,11 @@ export class Dhis2State {
     ],
   ]);
   readonly dataValues = new ValuesByOrgUnit();
-  readonly users: SeedUser[] = SEED_USERS.map((u) => ({ ...u, captureOrgUnits: [...u.captureOrgUnits] }));
+  readonly users: SeedUser[] = SEED_USERS.map((u) => ({
+    ...u,
+    captureOrgUnits: [...u.captureOrgUnits],
+    searchOrgUnits: u.searchOrgUnits && [...u.searchOrgUnits],
+  }));
   readonly tokens = new Map<string, string>([[SEED_API_TOKEN, 'mediator']]);
   /** Failed logins, locked and disabled accounts (logins.ts). */
   readonly logins = new Logins();

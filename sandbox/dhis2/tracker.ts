@@ -4,7 +4,7 @@ import { stamp, type Dhis2State } from './state.js';
 import { ImportFailure, importServerError, trackerImportFailed } from './import-failures.js';
 import { errorMessage, notFound } from './webmessage.js';
 import { parseFields, project } from './query.js';
-import { accessRefusal, registerTrackerAccessControls } from './tracker-access.js';
+import { accessRefusals, registerTrackerAccessControls, type AccessLevel, type DataAccess } from './tracker-access.js';
 
 /**
  * Real-Time Stock Management as DHIS2 keeps it (dhis2-android-capture-app `stock-usecase`,
@@ -27,6 +27,8 @@ export const RTS = {
   distributedTo: 'LkRtsDestTo',
   stockCount: 'LkRtsCount1',
   stockDiscarded: 'LkRtsDiscrd',
+  /** The items' tracked entity type. */
+  trackedEntityType: 'LkRtsItemTy',
 };
 
 /**
@@ -135,6 +137,12 @@ export class TrackerState {
    * program; a program not listed is assigned to every org unit, as the seed has them.
    */
   readonly programOrgUnits = new Map<string, Set<string>>();
+  /** Program access levels (tracker-access.ts); a program not listed is OPEN. */
+  readonly programAccessLevels = new Map<string, AccessLevel>();
+  /** Users' data sharing of programs, stages and tracked entity types (tracker-access.ts); not listed: rw. */
+  readonly dataSharing = new Map<string, Map<string, DataAccess>>();
+  /** `trackedEntity|program` → owning org unit, after an ownership transfer; not listed: where enrolled. */
+  readonly owners = new Map<string, string>();
 
   recordEventQuery(q: Record<string, unknown>): void {
     this.eventQueries.push({ ...q });
@@ -259,18 +267,30 @@ export class TrackerState {
       // (SecurityOwnershipValidator), then its values (tracker-access.ts); a missing field
       // (MandatoryFieldsValidator) or unknown metadata (MetaValidator) comes first
       const existing = this.events.get(uid);
-      const refusal =
+      const te = program?.tracker
+        ? existing?.trackedEntity
+          ? this.trackedEntities.get(existing.trackedEntity)
+          : [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)
+        : undefined;
+      const refusals =
         errors.length === before && program
-          ? accessRefusal(
+          ? accessRefusals(
               this.state,
               this,
-              { program: e.program, orgUnit: e.orgUnit, tracker: program.tracker, existing },
+              {
+                program: e.program,
+                stage: e.programStage,
+                orgUnit: e.orgUnit,
+                tracker: program.tracker,
+                existing,
+                trackedEntity: te && { uid: te.trackedEntity, orgUnit: te.orgUnit, type: RTS.trackedEntityType },
+              },
               username,
             )
-          : undefined;
-      if (refusal) err(refusal.errorCode, refusal.message);
+          : [];
+      for (const r of refusals) err(r.errorCode, r.message);
       for (const dv of Array.isArray(e.dataValues) ? e.dataValues : []) {
-        if (!program || refusal) break;
+        if (!program || refusals.length) break;
         if (!program.dataElements.has(dv.dataElement))
           err('E1304', `DataElement: \`${dv.dataElement}\`, is not a valid data element.`);
         else if (
@@ -638,7 +658,7 @@ export function registerTrackerRoutes(
     const q = request.query as Json;
     let list = [...tracker.trackedEntities.values()].map((t) => ({
       ...t,
-      trackedEntityType: 'LkRtsItemTy',
+      trackedEntityType: RTS.trackedEntityType,
       enrollments: [{ enrollment: t.enrollment, program: RTS.program, orgUnit: t.orgUnit, status: 'ACTIVE' }],
     }));
     if (q.orgUnit) list = list.filter((t) => t.orgUnit === q.orgUnit);

@@ -210,7 +210,11 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
           r.errors,
           `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,
           (i) => (i === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[i]?.[1].line ?? i}]`),
-          { orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined }, program: p.program },
+          {
+            orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined },
+            program: p.program,
+            stage: p.stage,
+          },
         );
       return {
         system: DHIS2_SYSTEM,

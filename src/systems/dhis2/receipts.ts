@@ -171,7 +171,12 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           result.errors,
           `DHIS2 refused ${result.errors.length} RTS receipt counts`,
           () => 'Delivery.lines',
-          { orgUnit: { id: orgUnit, code: delivery.destination.identifier?.value }, program: uc.program },
+          {
+            orgUnit: { id: orgUnit, code: delivery.destination.identifier?.value },
+            program: uc.program,
+            stage: uc.stage,
+            items: items.codeOf,
+          },
         );
       return {
         system: DHIS2_SYSTEM,

@@ -227,7 +227,12 @@ export async function writeTransactions(
       result.errors,
       `DHIS2 refused ${result.errors.length} of ${events.length} RTS events`,
       (i) => (i === undefined ? 'StockReport.lines' : `StockReport.lines[${i}]`),
-      { orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined }, program: uc.program },
+      {
+        orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined },
+        program: uc.program,
+        stage: uc.stage,
+        items: items.codeOf,
+      },
     );
   return {
     system: DHIS2_SYSTEM,
