@@ -5,8 +5,6 @@
  * per scrape, answered from the v19 partial indexes (the query plan names them). Figures:
  * bench/openhim-update-counts.ts. SQLite and (with TEST_DATABASE_URL) PostgreSQL.
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { registerTransactionUpdateMetrics } from '../../../src/openhim/update-metrics.js';
@@ -15,32 +13,9 @@ import type { Store } from '../../../src/store/types.js';
 import type { WriteResult } from '../../../src/routing/ports.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { queryPlan } from '../../support/query-plan.js';
 
 const RESULT: WriteResult = { system: 'openlmis', ids: { requisition: 'r' } };
-
-/** The plan of the count: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN with scans of the whole table priced out. */
-async function planOf(databaseUrl: string): Promise<string> {
-  if (databaseUrl.startsWith('sqlite:')) {
-    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
-    try {
-      return (db.prepare(`EXPLAIN QUERY PLAN ${UPDATE_COUNTS_SQL}`).all() as { detail: string }[])
-        .map((r) => r.detail)
-        .join('\n');
-    } finally {
-      db.close();
-    }
-  }
-  // a test table of a few rows is read whole whatever its indexes: ask whether an index can answer
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('SET enable_seqscan = off');
-    const { rows } = await client.query(`EXPLAIN ${UPDATE_COUNTS_SQL}`);
-    return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-  } finally {
-    await client.end();
-  }
-}
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -63,7 +38,7 @@ for (const engine of engineCases()) {
     await store.settleTransactionUpdate('REFUSED', { state: 'refused', error: 'OpenHIM answered 404' });
     await store.settleTransactionUpdate('SENT', { state: 'sent' });
 
-    const plan = await planOf(databaseUrl);
+    const plan = await queryPlan(databaseUrl, UPDATE_COUNTS_SQL);
     t.match(plan, /outbox_jobs_openhim_unsent/, `the jobs' debts are counted from their index:\n${plan}`);
     t.match(plan, /openhim_rerun_updates_unsent/, "the reruns' debts are counted from theirs");
     t.notMatch(plan, /SCAN outbox_jobs\b|Seq Scan on outbox_jobs/, 'no read of the whole jobs table');

@@ -6,8 +6,6 @@
  * them, and the oldest waiting job is the first entry of another (the query plan names both). The
  * figures must stay exact. SQLite and (with TEST_DATABASE_URL) PostgreSQL.
  */
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { registerOutboxMetrics } from '../../../src/outbox/metrics.js';
@@ -15,30 +13,9 @@ import { COUNT_BY_STATUS_SQL, OLDEST_WAITING_SQL } from '../../../src/store/job-
 import type { WriteResult } from '../../../src/routing/ports.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { queryPlan } from '../../support/query-plan.js';
 
 const RESULT: WriteResult = { system: 'openlmis', ids: { requisition: 'r' } };
-
-/** The plan of a query: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN with scans of the whole table priced out. */
-async function planOf(databaseUrl: string, sql: string): Promise<string> {
-  if (databaseUrl.startsWith('sqlite:')) {
-    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
-    try {
-      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
-    } finally {
-      db.close();
-    }
-  }
-  // a test table of a few rows is read whole whatever its indexes: ask whether an index can answer
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('SET enable_seqscan = off');
-    const { rows } = await client.query(`EXPLAIN ${sql}`);
-    return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-  } finally {
-    await client.end();
-  }
-}
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
@@ -85,10 +62,10 @@ for (const engine of engineCases()) {
     t.match(text, /mediator_outbox_jobs\{status="pending"\} 1/);
     t.match(text, /^mediator_outbox_oldest_waiting_age_seconds \d/m);
 
-    const counts = await planOf(databaseUrl, COUNT_BY_STATUS_SQL);
+    const counts = await queryPlan(databaseUrl, COUNT_BY_STATUS_SQL);
     t.match(counts, /outbox_jobs_unfinished/, `the statuses but done from their partial index:\n${counts}`);
     t.notMatch(counts, /TEMP B-TREE|Seq Scan on outbox_jobs/, 'no sort of every row, no read of the table');
-    const oldest = await planOf(databaseUrl, OLDEST_WAITING_SQL);
+    const oldest = await queryPlan(databaseUrl, OLDEST_WAITING_SQL);
     t.match(oldest, /outbox_jobs_waiting/, `the oldest waiting job from its partial index:\n${oldest}`);
   });
 }

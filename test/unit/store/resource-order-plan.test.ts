@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 import { SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { queryPlan } from '../../support/query-plan.js';
 
 t.test('SQLite: the claim of a flow delivered in order searches the resource index', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resource-order-'));
@@ -37,13 +37,10 @@ t.test('SQLite: the claim of a flow delivered in order searches the resource ind
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
 t.test('PostgreSQL: the waiting jobs of a resource can be read from the index', { skip: pgCase.skip }, async (t) => {
   const { databaseUrl } = await freshStore(pgCase, t);
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  t.teardown(() => c.end());
-  await c.query('SET enable_seqscan = off');
-  const { rows } = await c.query(
-    `EXPLAIN SELECT 1 FROM outbox_jobs e WHERE e.system = 'openlmis' AND e.flow = 'facility'
+  const plan = await queryPlan(
+    databaseUrl,
+    `SELECT 1 FROM outbox_jobs e WHERE e.system = 'openlmis' AND e.flow = 'facility'
        AND e.status IN ('pending', 'in-flight') AND e.payload->>'id' = 'loc-1'`,
   );
-  t.match(rows.map((r) => r['QUERY PLAN']).join('\n'), /outbox_jobs_resource_waiting/);
+  t.match(plan, /outbox_jobs_resource_waiting/);
 });

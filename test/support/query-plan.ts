@@ -1,0 +1,29 @@
+/**
+ * The plan a store engine makes for a query, for tests that check an index answers it (plans,
+ * not timings). SQLite: EXPLAIN QUERY PLAN's details. PostgreSQL: EXPLAIN with scans of the whole
+ * table priced out, since a test table of a few rows is read whole whatever its indexes: the
+ * question is whether an index can answer.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+/** The plan of `sql` on the database at `databaseUrl` (`sqlite:` file or PostgreSQL), one line a step. */
+export async function queryPlan(databaseUrl: string, sql: string): Promise<string> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
+    try {
+      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('SET enable_seqscan = off');
+    const { rows } = await client.query(`EXPLAIN ${sql}`);
+    return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await client.end();
+  }
+}
