@@ -9,6 +9,7 @@ import { loadSettings } from '../../src/config/load.js';
 import { PROGRAM_SYSTEM, UNIT_SYSTEM, ORDER_NUMBER_TYPE } from '../../src/fhir/conventions.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
 import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
+import type { EngineCase } from './outbox-engines.js';
 
 export const GTIN = 'https://www.gs1.org/gtin';
 export const ORDER_SYSTEM = 'https://mobile.example.org/orders';
@@ -81,6 +82,21 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The rig on a fresh database of this engine, closed and the database dropped when `t` ends. */
+export async function startRigOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  env: Record<string, string> = {},
+): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  const rig = await startRig({ DATABASE_URL: db.databaseUrl, ...env });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
 }
 
 /** One SupplyRequest line of an order: quantity in dispensing units unless `packs`. */

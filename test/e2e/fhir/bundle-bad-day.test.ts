@@ -4,21 +4,11 @@
  * and while the first is still running), with and without If-None-Exist; with one bad entry
  * among changes of an existing order; while OpenLMIS is down.
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { ORDER_SYSTEM, orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { ORDER_SYSTEM, orderLine, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
-
-async function rigOn(t: Test, engine: EngineCase, env: Record<string, string> = {}): Promise<Rig> {
-  const db = await engine.freshDatabase();
-  const rig = await startRig({ DATABASE_URL: db.databaseUrl, ...env });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return rig;
-}
 
 /** The requisitions OpenLMIS holds for this facility (any program, any status). */
 function requisitionsAt(rig: Rig, facilityCode: string): any[] {
@@ -71,7 +61,7 @@ const statuses = (r: { body: any }) => r.body?.entry?.map((e: any) => e.response
 
 for (const engine of engineCases()) {
   t.test(`a transaction sent again (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine);
+    const rig = await startRigOn(t, engine);
     for (const [facility, conditional] of [
       ['LK-HC-102', false],
       ['LK-HC-103', true],
@@ -115,7 +105,7 @@ for (const engine of engineCases()) {
   });
 
   t.test(`a transaction changing an order with one bad entry (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine);
+    const rig = await startRigOn(t, engine);
     const facilityId = rig.lmis.seed.facilities['LK-HC-102'];
     const line = (id: string, productCode: string, qty: number) => ({
       ...orderLine({ order: 'BAD-1', facilityId, program: 'EM01', productCode, qty }),
@@ -163,7 +153,7 @@ for (const engine of engineCases()) {
   });
 
   t.test(`a transaction while OpenLMIS is down (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
+    const rig = await startRigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
     const facility = 'LK-HC-104';
     const bundle = orderBundle(rig, facility, 'DOWN-1', false);
     rig.lmis.sb.faults.add({ path: '/api/**', action: { type: 'status', status: 503 } });
@@ -184,7 +174,7 @@ for (const engine of engineCases()) {
   });
 
   t.test(`a change of an order while OpenLMIS fails (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
+    const rig = await startRigOn(t, engine, { OUTBOX_DEADLINE_MS: '500' });
     const facility = 'LK-HC-103';
     const facilityId = rig.lmis.seed.facilities[facility];
     const change = (qty: number) => ({
@@ -261,7 +251,7 @@ for (const engine of engineCases()) {
   });
 
   t.test(`an order without its number (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine);
+    const rig = await startRigOn(t, engine);
     const bundle = orderBundle(rig, 'LK-HC-102', 'NO-KEY', false);
     for (const e of bundle.entry) delete e.resource.identifier;
     const before = await stored(rig);

@@ -13,7 +13,7 @@ import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../src/systems/openmrs/settings.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { orderLine, startRig, why } from '../../support/openlmis-e2e.js';
+import { orderLine, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
 const INBOUND = 'e2e-inbound-secret';
@@ -201,12 +201,7 @@ for (const engine of engineCases()) {
   });
 
   t.test(`two changes of one order from one revision at once (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startRig({ DATABASE_URL: db.databaseUrl });
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startRigOn(t, engine);
     const line = (order: string, id: string, productCode: string, qty: number) => ({
       // one facility per order: OpenLMIS keeps one requisition per facility, program and period
       ...orderLine({ order, facilityId: rig.lmis.seed.facilities[FACILITY[order]], program: 'EM01', productCode, qty }),

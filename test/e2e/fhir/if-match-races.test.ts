@@ -8,37 +8,12 @@
  * once, and a 412 writes nothing.
  */
 import t, { type Test } from 'tap';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
+import { namesWritten } from '../../support/names-written.js';
 
 type Resource = Record<string, any>;
 type Answer = { status: number; body: any; headers: Headers };
-
-/** The mediator on the OpenLMIS sandbox, on a fresh database of this engine. */
-async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
-  const db = await engine.freshDatabase();
-  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return rig;
-}
-
-/**
- * The names OpenLMIS held for a facility, in the order it stored them (its PUT /api/facilities/:id
- * replaces the record in the sandbox's map: every write passes through that map's set).
- */
-function recordNames(rig: Rig, facilityId: string): string[] {
-  const facilities = rig.lmis.sb.state.store.facilities;
-  const names = [facilities.get(facilityId)!.name];
-  const set = facilities.set.bind(facilities);
-  facilities.set = (id, facility) => {
-    if (id === facilityId) names.push(facility.name);
-    return set(id, facility);
-  };
-  return names;
-}
 
 /** The Location as read, without its meta: what a client sends back changed. */
 function withName(read: Resource, name: string): Resource {
@@ -91,7 +66,7 @@ const UNCONDITIONAL: Record<string, (rig: Rig, read: Resource) => Write> = {
  * against what OpenLMIS applied, in order.
  */
 async function race(t: Test, rig: Rig, id: string, kind: string): Promise<void> {
-  const history = recordNames(rig, id);
+  const history = namesWritten(rig.lmis.sb.state.store.facilities, id);
   const sent: Sent[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const read = await rig.fhir('GET', `/fhir/Location/${id}`);
@@ -140,7 +115,7 @@ for (const engine of engineCases()) {
     `unconditional writes racing If-Match PUTs of one facility (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await rigOn(t, engine);
+      const rig = await startRigOn(t, engine);
       const id = rig.lmis.seed.facilities[FACILITY];
       for (const kind of Object.keys(UNCONDITIONAL)) await t.test(kind, (t) => race(t, rig, id, kind));
     },

@@ -9,23 +9,13 @@
  * version of its own line, which the other line's change leaves as it was: both stand; of two
  * changes of one line from one version, one wins and the other is told 412.
  */
-import t, { type Test } from 'tap';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { orderLine, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
 
 const PROGRAM = 'EM01';
 const PRODUCTS = { amx: 'EM-AMX250', ors: 'EM-ORS' } as const;
 const ROUNDS = 4;
-
-async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
-  const db = await engine.freshDatabase();
-  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return rig;
-}
 
 /** Requested quantities of the facility's one requisition in the sandbox (its order's). */
 function requestedAt(rig: Rig, facility: string): number[] {
@@ -84,7 +74,7 @@ async function quantities(rig: Rig, ids: Record<string, string>): Promise<number
 
 for (const engine of engineCases()) {
   t.test(`two lines of one order changed at once (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine);
+    const rig = await startRigOn(t, engine);
 
     await t.test('without If-Match: each change waits for the other and both are kept', async (t) => {
       const ids = await placeOrder(rig, 'RACE-PLAIN', 'LK-HC-102');
