@@ -6,7 +6,7 @@ import {
   UpstreamError,
   type Issue,
 } from '../domain/errors.js';
-import { describeError } from '../outbox/errors.js';
+import { describeError, GivenUpError } from '../outbox/errors.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { redact } from '../platform/redaction.js';
 
@@ -155,6 +155,9 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
       message: error.message,
     };
   }
+  // a write given up is settled until an operator retries it: an OpenHIM rerun would meet it again
+  if (err instanceof GivenUpError && 'openhimTransientError' in request)
+    (request as FastifyRequest & { openhimTransientError: false | null }).openhimTransientError = false;
   // the database away answers every request in flight with the same 503: one warning line each,
   // not an error with a stack (an outage of seconds logged hundreds of stacks)
   if (isDatabaseAway(err))

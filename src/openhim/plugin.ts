@@ -28,8 +28,11 @@ declare module 'fastify' {
     openhimTransactionId: string | null;
     /** Free-form key/values stored on the OpenHIM transaction (upstream ids, counts, outcomes). */
     openhimProperties: Record<string, string | number | boolean> | null;
-    /** Set by error handling for a transient upstream failure: OpenHIM will auto-retry. */
-    openhimTransientError: { message: string } | null;
+    /**
+     * Set by error handling for a transient upstream failure: OpenHIM will auto-retry. `false`:
+     * decided not to be retried whatever the status (a write given up, kept for an operator).
+     */
+    openhimTransientError: { message: string } | false | null;
   }
 }
 
@@ -90,8 +93,10 @@ function messageFromBody(body: string, status: number): string {
 }
 
 export const defaultTransientError: TransientErrorDecider = (request, reply, body) =>
-  request.openhimTransientError ??
-  (isTransientStatus(reply.statusCode) ? { message: messageFromBody(body, reply.statusCode) } : null);
+  request.openhimTransientError === false
+    ? null
+    : (request.openhimTransientError ??
+      (isTransientStatus(reply.statusCode) ? { message: messageFromBody(body, reply.statusCode) } : null));
 
 function headerText(value: unknown): string | undefined {
   if (value === undefined) return undefined;

@@ -12,7 +12,7 @@
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
 import type { OutboxJob } from '../store/types.js';
-import { reviveError } from '../outbox/errors.js';
+import { GivenUpError, reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
@@ -54,15 +54,9 @@ export function finalResponseOf(job: OutboxJob): { status: number; body: unknown
   // refused upstream (4xx), or failed once by a mediator bug (500, kept for an operator): not a give-up
   if ((job.status === 'rejected' || job.error?.name === INTERNAL_ERROR) && job.error)
     return { status: job.error.status, body: operationOutcome(reviveError(job.error).issues) };
-  return {
-    status: 502,
-    body: operationOutcome([
-      {
-        code: 'transient',
-        diagnostics: `Delivery to ${job.system} gave up after ${job.attempts} attempts (${job.lastError ?? job.error?.issues[0]?.diagnostics ?? 'unknown error'}); an operator can retry it`,
-      },
-    ]),
-  };
+  // given up: the answer a resend of it gets too (GivenUpError), so both say the same
+  const lastError = job.lastError ?? job.error?.issues[0]?.diagnostics;
+  return { status: 502, body: operationOutcome(new GivenUpError({ ...job, lastError }).issues) };
 }
 
 const STATUS_TEXT: Record<number, string> = { 201: '201 Created' };

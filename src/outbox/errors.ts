@@ -19,6 +19,26 @@ export class KeyTakenError extends ConflictError {
   }
 }
 
+/**
+ * A write given up after its attempts (a dead letter), as its client and every resend of it are
+ * answered until an operator retries it: a dead job is settled, nothing more happens to it on its
+ * own. 502 (the upstream kept failing), naming the job, its last error (stored redacted, in the
+ * words an inline failure answers with) and how an operator retries it. Not a transient error to
+ * OpenHIM: its auto-retry would meet the same dead job (the update PUT carries no `error` either).
+ */
+export class GivenUpError extends MediatorError {
+  constructor(job: { id: string; flow: string; system: string; attempts: number; lastError?: string }) {
+    super(502, {
+      code: 'transient',
+      diagnostics:
+        `Delivery of this ${job.flow} write to ${job.system} gave up after ${job.attempts} attempts ` +
+        `(last error: ${job.lastError ?? 'unknown'}). It is kept as outbox job ${job.id}: an operator can retry it ` +
+        `(\`cli outbox retry ${job.id}\`, or POST /admin/outbox/jobs/${job.id}/retry)`,
+    });
+    this.name = 'GivenUpError';
+  }
+}
+
 /** The attempt ran past attemptTimeoutMs. */
 export class AttemptTimeoutError extends Error {
   constructor(ms: number) {

@@ -9,6 +9,7 @@ import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
 import {
   AttemptTimeoutError,
+  GivenUpError,
   KeyTakenError,
   describeError,
   isUnknownOutcome,
@@ -195,6 +196,7 @@ export function outcomeOfJob(job: OutboxJob): FirstOutcome {
         jobId: job.id,
         status: 'dead',
         reason: `delivery gave up after ${job.attempts} attempts (${job.lastError ?? 'unknown error'}); an operator can retry it`,
+        givenUp: new GivenUpError(job),
       };
     case 'in-flight':
       return { kind: 'queued', jobId: job.id, status: 'in-flight', reason: 'delivery to the upstream is in progress' };
@@ -819,7 +821,8 @@ export class Outbox {
    * A request answered from the job its business key names (an OpenHIM rerun, a client's resend).
    * Answered 202 while the job is unsettled, its own OpenHIM transaction is owed the job's final
    * state as the job's first one is: recorded with that answer (Store.oweRerunUpdate), sent by
-   * the sweep once the job settles. Had the job settled meanwhile, the request gets that end.
+   * the sweep once the job settles. Had the job settled meanwhile, the request gets that end; a
+   * job given up (dead) has settled until an operator retries it, and is answered so at once.
    * `shared`: other writes of the request share its transaction (a Bundle, a fan-out): one of
    * them may leave it Processing, and its update must then list this entry too, settled or not.
    */
@@ -833,7 +836,8 @@ export class Outbox {
     const rerun = { ...first, transactionId };
     if (!transactionId || !this.owesTransactionUpdate?.(rerun))
       return { kind: 'duplicate' as const, jobId: first.id, previous };
-    if (previous.kind !== 'queued') {
+    // given up (dead) is settled too: answered at once, its transaction owed nothing more
+    if (previous.kind !== 'queued' || previous.givenUp) {
       if (shared) await this.listAnsweredFrom(first.id, transactionId);
       return { kind: 'duplicate' as const, jobId: first.id, previous };
     }

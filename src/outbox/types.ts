@@ -1,4 +1,5 @@
 import type { MediatorError } from '../domain/errors.js';
+import type { GivenUpError } from './errors.js';
 import type { JobStatus, OutboxJob } from '../store/types.js';
 import type { StepJournal, WriteResult } from '../routing/ports.js';
 
@@ -50,6 +51,11 @@ export interface QueuedOutcome {
   jobId: string;
   status: JobStatus;
   reason: string;
+  /**
+   * Status 'dead' (given up, kept for an operator): settled until an operator retries it, so the
+   * client and every resend are answered this at once, not 202 (README "How a write travels").
+   */
+  givenUp?: GivenUpError;
 }
 /**
  * The write is not done and the client gets `error`: the upstream's refusal (4xx; the job is

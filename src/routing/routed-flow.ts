@@ -388,6 +388,8 @@ export class RoutedFlow<T> implements FlowService<T> {
   toWriteOutcome(value: T, outcome: OutboxOutcome): WriteOutcome<T> {
     const first: FirstOutcome = outcome.kind === 'duplicate' ? outcome.previous : outcome;
     if (first.kind === 'rejected') throw first.error;
+    // given up: settled until an operator retries it, so not 202 (README "How a write travels")
+    if (first.kind === 'queued' && first.givenUp) throw first.givenUp;
     if (first.kind === 'queued')
       return {
         status: 'accepted',

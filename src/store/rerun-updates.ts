@@ -52,7 +52,7 @@ export const RERUN_UPDATES_PER_JOB = 20;
 export type RerunDebt =
   /** recorded (or already recorded for this transaction): sent once the job settles */
   | 'owed'
-  /** the job settled (done or rejected) before the answer: answer that, nothing is owed */
+  /** the job settled (done, rejected, or given up: dead) before the answer: answer that, nothing is owed */
   | 'settled'
   /** the job's own transaction: its debt is the job's (v16) */
   | 'own'
@@ -62,10 +62,11 @@ export type RerunDebt =
   | 'gone';
 
 /**
- * Records the debt when the job is still to settle (pending, in-flight, or dead: a dead job's
- * duplicate is answered 202 and its transaction gets the give-up answer, as the job's own does),
- * is not this transaction's own job, and is under the bound ($1 job, $2 transaction, $3 now,
- * $4 bound). A job settled already (done, rejected) is recorded 'answered': nothing is owed for
+ * Records the debt when the job is still to settle (pending, in-flight), is not this
+ * transaction's own job, and is under the bound ($1 job, $2 transaction, $3 now, $4 bound). A job
+ * given up (dead) has settled until an operator retries it: its duplicate is answered the give-up
+ * at once (GivenUpError), owing nothing. A job settled already (done, rejected, dead) is recorded
+ * 'answered': nothing is owed for
  * it, but it is one of the writes the transaction was answered from, so that transaction's update
  * lists it and its status counts it (a Bundle rerun whose other entry is still queued). Returns
  * the state recorded, nothing when no row was (see rerunDebtOf). Two concurrent answers may each
@@ -73,7 +74,7 @@ export type RerunDebt =
  * requests, no more.
  */
 export const OWE_RERUN_UPDATE_SQL = `INSERT INTO openhim_rerun_updates (job_id, transaction_id, state, due, attempts, created_at)
-  SELECT j.id, $2, CASE WHEN j.status IN ('pending', 'in-flight', 'dead') THEN 'owed' ELSE '${ANSWERED}' END, $3, 0, $3
+  SELECT j.id, $2, CASE WHEN j.status IN ('pending', 'in-flight') THEN 'owed' ELSE '${ANSWERED}' END, $3, 0, $3
   FROM outbox_jobs j
   WHERE j.id = $1
     AND (j.transaction_id IS NULL OR j.transaction_id <> $2)
@@ -96,7 +97,7 @@ export function rerunDebtOf(row: Record<string, unknown> | undefined, transactio
   if (row.recorded === ANSWERED) return 'settled';
   if (row.recorded != null) return 'owed';
   if (row.transaction_id === transactionId) return 'own';
-  if (row.status === 'done' || row.status === 'rejected') return 'settled';
+  if (row.status === 'done' || row.status === 'rejected' || row.status === 'dead') return 'settled';
   return 'full';
 }
 
