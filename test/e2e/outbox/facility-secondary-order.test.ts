@@ -12,6 +12,7 @@ import { DHIS2_ID_SYSTEM } from '../../../src/systems/dhis2/identifiers.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { startRig, why, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
+import { namesWritten } from '../../support/names-written.js';
 
 const FACILITY = 'LK-HC-104';
 const ORG_UNIT = seedUid(`orgUnit:${FACILITY}`);
@@ -36,18 +37,6 @@ async function rigOn(t: Test, engine: EngineCase) {
   return { rig, dhis2 };
 }
 
-/** The names DHIS2 stored for the org unit, in order (every write passes its map's set). */
-function recordNames(dhis2: Awaited<ReturnType<typeof startDhis2Sandbox>>): string[] {
-  const units = dhis2.state.orgUnits;
-  const names = [units.get(ORG_UNIT)!.name];
-  const set = units.set.bind(units);
-  units.set = (id, unit) => {
-    if (id === ORG_UNIT) names.push(unit.name);
-    return set(id, unit);
-  };
-  return names;
-}
-
 /** The Location as read, renamed, carrying the DHIS2 org unit's UID (the secondary's record). */
 function named(read: any, name: string): any {
   const { meta: _meta, ...content } = read;
@@ -62,7 +51,7 @@ for (const engine of engineCases()) {
     async (t) => {
       const { rig, dhis2 } = await rigOn(t, engine);
       const id = rig.lmis.seed.facilities[FACILITY];
-      const history = recordNames(dhis2);
+      const history = namesWritten(dhis2.state.orgUnits, ORG_UNIT);
       const original = history[0];
 
       dhis2.faults.add({

@@ -7,41 +7,19 @@
  * first (202), the worker delivers the first, then the second, and the Location reads as the
  * second.
  */
-import t, { type Test } from 'tap';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { startRigOn, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
+import { namesWritten } from '../../support/names-written.js';
 
 const FACILITY = 'LK-HC-104';
 
-async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
-  const db = await engine.freshDatabase();
-  // a short deadline (the failing first write answers 202 at once) and a backoff long enough that
-  // the second write is accepted and due while the first still waits for its retry
-  const rig = await startRig({
-    DATABASE_URL: db.databaseUrl,
-    OUTBOX_DEADLINE_MS: '1000',
-    OUTBOX_BACKOFF_BASE_MS: '1500',
-    OUTBOX_BACKOFF_CAP_MS: '1500',
-  });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return rig;
-}
-
-/** The names OpenLMIS stored for the facility, in order (every write passes its map's set). */
-function recordNames(rig: Rig, facilityId: string): string[] {
-  const facilities = rig.lmis.sb.state.store.facilities;
-  const names = [facilities.get(facilityId)!.name];
-  const set = facilities.set.bind(facilities);
-  facilities.set = (id, facility) => {
-    if (id === facilityId) names.push(facility.name);
-    return set(id, facility);
-  };
-  return names;
-}
+/**
+ * A short deadline (the failing first write answers 202 at once) and a backoff long enough that
+ * the second write is accepted and due while the first still waits for its retry.
+ */
+const TIMINGS = { OUTBOX_DEADLINE_MS: '1000', OUTBOX_BACKOFF_BASE_MS: '1500', OUTBOX_BACKOFF_CAP_MS: '1500' };
 
 function named(read: any, name: string): any {
   const { meta: _meta, ...content } = read;
@@ -53,9 +31,9 @@ for (const engine of engineCases()) {
     `a facility's second write waits for its first, queued by a failure (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await rigOn(t, engine);
+      const rig = await startRigOn(t, engine, TIMINGS);
       const id = rig.lmis.seed.facilities[FACILITY];
-      const history = recordNames(rig, id);
+      const history = namesWritten(rig.lmis.sb.state.store.facilities, id);
       const original = history[0];
 
       rig.lmis.sb.faults.add({
