@@ -7,6 +7,7 @@ import type {
   OutboxJob,
   RerunUpdate,
   Store,
+  TransactionUpdate,
 } from '../store/types.js';
 
 /**
@@ -48,14 +49,40 @@ export async function listOutboxJobs(store: Store, filter: JobListFilter = {}): 
   return (await store.listJobs(filter)).map(summarizeJob);
 }
 
+/**
+ * A stored record with its epoch-millisecond instants as ISO 8601 UTC strings: what every operator
+ * surface shows (admin API, CLI, console), as the job list does, and the form FHIR uses.
+ */
+type Instants<T, K extends keyof T> = Omit<T, K> & { [P in K]: undefined extends T[P] ? string | undefined : string };
+
+export type JobView = Instants<
+  Omit<OutboxJob, 'transactionUpdate'>,
+  'nextAttemptAt' | 'leaseUntil' | 'createdAt' | 'updatedAt'
+> & { transactionUpdate?: Instants<TransactionUpdate, 'dueAt'> };
+
 export interface JobDetail {
-  job: OutboxJob;
-  steps: JournalStep[];
-  audit: AuditEntry[];
+  job: JobView;
+  steps: Instants<JournalStep, 'completedAt'>[];
+  audit: Instants<AuditEntry, 'at'>[];
   /** Every delivery attempt, oldest first (the job row keeps only the count and the last error). */
-  attempts: JobAttempt[];
+  attempts: Instants<JobAttempt, 'startedAt' | 'endedAt'>[];
   /** OpenHIM updates owed or owed once to reruns of its request (the job's own: job.transactionUpdate). */
-  rerunUpdates: RerunUpdate[];
+  rerunUpdates: Instants<RerunUpdate, 'dueAt'>[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOf = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function jobView(job: OutboxJob): JobView {
+  const { transactionUpdate: update, ...rest } = job;
+  return {
+    ...rest,
+    nextAttemptAt: iso(job.nextAttemptAt),
+    leaseUntil: isoOf(job.leaseUntil),
+    createdAt: iso(job.createdAt),
+    updatedAt: iso(job.updatedAt),
+    ...(update ? { transactionUpdate: { ...update, dueAt: isoOf(update.dueAt) } } : {}),
+  };
 }
 
 export async function showOutboxJob(store: Store, id: string): Promise<JobDetail | undefined> {
@@ -67,7 +94,13 @@ export async function showOutboxJob(store: Store, id: string): Promise<JobDetail
     store.listJobAttempts(id),
     store.listRerunUpdates(id),
   ]);
-  return { job, steps, audit, attempts, rerunUpdates };
+  return {
+    job: jobView(job),
+    steps: steps.map((s) => ({ ...s, completedAt: iso(s.completedAt) })),
+    audit: audit.map((a) => ({ ...a, at: iso(a.at) })),
+    attempts: attempts.map((a) => ({ ...a, startedAt: iso(a.startedAt), endedAt: iso(a.endedAt) })),
+    rerunUpdates: rerunUpdates.map((u) => ({ ...u, dueAt: isoOf(u.dueAt) })),
+  };
 }
 
 export type OperatorResult =
@@ -90,8 +123,6 @@ export type OperatorResult =
    * of the same flow, system and resource): delivered now it would put the older version back.
    */
   | { ok: false; reason: 'overtaken'; status: JobStatus };
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * What last moved a job: the newest audited operator action on it when that is what set its

@@ -1,7 +1,7 @@
 import { shortJobId } from '../../outbox/job-id.js';
 import type { JobStatus, TransactionUpdateCounts } from '../../store/types.js';
-import type { JobSummary } from '../../outbox/operator.js';
-import type { AuditEntry, JobAttempt, JournalStep, OutboxJob } from '../../store/types.js';
+import type { JobDetail, JobSummary, JobView } from '../../outbox/operator.js';
+import type { JobAttempt } from '../../store/types.js';
 import { count, html, query, type Html } from './html.js';
 import { UI_PREFIX, type Session } from './session.js';
 
@@ -130,36 +130,35 @@ const ATTEMPT_WORDS: Record<JobAttempt['outcome'], string> = {
 };
 
 /** One delivery attempt in words: its number, how it ended, how long it took, the error. */
-function attemptText(a: JobAttempt): Html {
-  const ms = Math.max(0, a.endedAt - a.startedAt);
+function attemptText(a: JobDetail['attempts'][number]): Html {
+  const ms = Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt));
   return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong> after ${ms < 1000 ? `${ms} ms` : age(ms)}${a.detail ? html`: ${a.detail}` : ''}`;
 }
 
 /** A job's timeline: created, each attempt, each journaled step, each operator action, where it stands now. */
-export function jobBody(
-  detail: { job: OutboxJob; steps: JournalStep[]; audit: AuditEntry[]; attempts?: JobAttempt[] },
-  now: number,
-): Html {
+export function jobBody(detail: Pick<JobDetail, 'job' | 'steps' | 'audit'> & Partial<JobDetail>, now: number): Html {
   const j = detail.job;
+  // the admin API's instants are ISO 8601 (operator.ts): ordered and aged as epoch ms here
+  const nextAttemptAt = Date.parse(j.nextAttemptAt);
   const events: { at: number; text: Html; attempt?: boolean }[] = [
     {
-      at: j.createdAt,
+      at: Date.parse(j.createdAt),
       text: html`Accepted: ${j.flow} to ${j.system}, business key <code>${j.idempotencyKey}</code>${j.transactionId ? html`, OpenHIM transaction <code>${j.transactionId}</code>` : ''}`,
     },
-    ...(detail.attempts ?? []).map((a) => ({ at: a.endedAt, text: attemptText(a), attempt: true })),
+    ...(detail.attempts ?? []).map((a) => ({ at: Date.parse(a.endedAt), text: attemptText(a), attempt: true })),
     ...detail.steps.map((s) => ({
-      at: s.completedAt,
+      at: Date.parse(s.completedAt),
       text: html`Step journaled: <strong>${s.step}</strong> <code>${JSON.stringify(s.result)?.slice(0, 200) ?? ''}</code>`,
     })),
     ...detail.audit.map((a) => ({
-      at: a.at,
+      at: Date.parse(a.at),
       text: html`${a.action} by <strong>${a.actor}</strong> ${Object.keys(a.details ?? {}).length ? html`<code>${JSON.stringify(a.details).slice(0, 200)}</code>` : ''}`,
     })),
   ].sort((a, b) => a.at - b.at);
   const ids = j.result ? Object.entries(j.result.ids) : [];
   const actionable = j.status !== 'in-flight' && j.status !== 'done';
   return html`<h1>Job <code>${j.id}</code></h1>
-<p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} attempts in the current budget${j.status === 'pending' ? html` · next attempt ${j.nextAttemptAt <= now ? 'now' : `in ${age(j.nextAttemptAt - now)}`}` : ''}</p>
+<p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} attempts in the current budget${j.status === 'pending' ? html` · next attempt ${nextAttemptAt <= now ? 'now' : `in ${age(nextAttemptAt - now)}`}` : ''}</p>
 ${j.lastError ? html`<p>Last error: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
 ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
 ${ids.length ? html`<h2>Upstream ids</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
@@ -169,7 +168,7 @@ ${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encode
 <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
 }
 
-export function confirmBody(job: OutboxJob, action: 'retry' | 'drop', session: Session): Html {
+export function confirmBody(job: JobView, action: 'retry' | 'drop', session: Session): Html {
   const what =
     action === 'retry'
       ? 'Retry sends this job to the upstream again now, with a fresh attempt budget. Steps already journaled are not repeated.'
