@@ -18,6 +18,8 @@ export interface RejectedWrite {
   /** The outbox job, which the operator retries once the reason is fixed. */
   job: string;
   reason: string;
+  /** Until when the bridge's next runs ask DHIS2 again by themselves (ISO), when they do. */
+  askedAgainUntil?: string;
 }
 
 /**
@@ -25,8 +27,10 @@ export interface RejectedWrite {
  * `jobs` CLI): each held requisition with its facility and why (no store rule covers it, a store
  * mSupply lacks …), each supplying store whose shipments were not read, a consignment phase
  * that did not run, and each write DHIS2 refused (its org unit not the program's, outside the
- * user's capture org units …) with its job, which the operator retries once that is fixed. The counts say how many; an operator needs the why to fix routing.json or
- * the store, without re-running the bridge by hand. Undefined when nothing was left behind.
+ * user's capture org units, its sharing …) with its job, which the operator retries once that is
+ * fixed, and for a consignment the bridge asks again itself, until when (rts-consign-reask.ts).
+ * The counts say how many; an operator needs the why to fix routing.json, the store or DHIS2,
+ * without re-running the bridge by hand. Undefined when nothing was left behind.
  */
 export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
   const lines = [
@@ -38,7 +42,13 @@ export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
       : []),
     ...left.unreadStores.map((u) => `not read: shipments of store ${u.store}: ${u.reason}`),
     ...(left.consignSkipped ? [`not consigned: ${left.consignSkipped}`] : []),
-    ...(left.rejected ?? []).slice(0, DETAIL_HELD_LINES).map((r) => `rejected: ${r.what} (job ${r.job}): ${r.reason}`),
+    ...(left.rejected ?? [])
+      .slice(0, DETAIL_HELD_LINES)
+      .map(
+        (r) =>
+          `rejected: ${r.what} (job ${r.job}): ${r.reason}` +
+          (r.askedAgainUntil ? `; until ${r.askedAgainUntil} the next runs also send it again once fixed` : ''),
+      ),
     ...((left.rejected?.length ?? 0) > DETAIL_HELD_LINES
       ? [`rejected: ${left.rejected!.length - DETAIL_HELD_LINES} more writes (the outbox lists them)`]
       : []),

@@ -12,6 +12,7 @@ import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 import type { SupplyingStores } from './rts-supplier.js';
 import { rtsRunDetail, type RejectedWrite } from './rts-run-detail.js';
 import { supplierOf } from './rts-supplying-stores.js';
+import { planConsignment, reaskUntil, reaskable } from './rts-consign-reask.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
@@ -23,7 +24,9 @@ import { supplierOf } from './rts-supplying-stores.js';
  *    and carried in the payload as `Order.supplier` (flow `fulfil`, system `msupply`; key: the event UID);
  *    a requisition whose store is unknown is held, with the reason, and the mark waits for it;
  * 2. outbound shipments of each supplying store made against those requisitions → consignment
- *    events at the facility in DHIS2 (flow `consign`, system `dhis2`; key: the shipment);
+ *    events at the facility in DHIS2 (flow `consign`, system `dhis2`; key: the shipment); one
+ *    DHIS2 refused for what its administrator fixes is read and sent again by the next runs, for
+ *    a bounded time (rts-consign-reask.ts);
  * 3. those consignments, once the facility completed them (scanned into RTS) → the units received
  *    written back to RTS as the facility's stock (flow `receive`, system `dhis2`; key: the
  *    consignment at its facility); and where the facility is itself an Open mSupply store, the
@@ -77,7 +80,7 @@ export type RtsCounts = Record<
   number
 >;
 /** The shipments phase: shipped against a DHIS2 requisition, and what became of each consignment write. */
-export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected', number>;
+export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected' | 'reasked', number>;
 
 /** The receipts phase: consignments of the bridge's shipments the facilities completed, and their write-back. */
 export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected', number>;
@@ -165,7 +168,9 @@ export const shipmentsCursorOf = (storeCode: string) => `${RTS_SHIPMENTS_CURSOR}
  * per line, ACTIVE until the facility scans and completes them in RTS), through the outbox (flow
  * `consign`, system `dhis2`), keyed on the shipment. Every store the rules can choose is read,
  * each from its own high-water mark (the shipped time); a store that cannot be read is reported
- * and the others go on.
+ * and the others go on. A consignment DHIS2 refused for what its administrator fixes holds the
+ * store's mark at its shipment, so the next runs read it again and ask DHIS2 once each, for a
+ * bounded time (rts-consign-reask.ts).
  */
 async function consignShipments(
   deps: RtsBridgeDeps,
@@ -175,7 +180,7 @@ async function consignShipments(
   rejected: RejectedWrite[],
 ): Promise<ConsignCounts | string> {
   if (!dhis2Of(deps.connectors())?.deliveries) return NO_CONSIGNMENT_PROGRAM;
-  const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0 };
+  const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0, reasked: 0 };
   for (const code of storeCodes) {
     const why = await msupply.fulfilment.cannotSupply(code);
     if (why) {
@@ -188,29 +193,66 @@ async function consignShipments(
       (await deps.store.getCursor(cursor)) ??
       (code === msupply.fulfilment.defaultStore() ? await deps.store.getCursor(RTS_SHIPMENTS_CURSOR) : undefined);
     const read = await msupply.fulfilment.shipments(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined, code);
+    // the oldest shipment whose consignment the next run asks DHIS2 again: the mark never passes it
+    let floor: string | undefined;
     for (const delivery of read.deliveries) {
       if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
       counts.shipped++;
-      try {
-        const outcome = await deps.outbox.acceptWrite({
-          flow: RTS_CONSIGN_FLOW,
-          system: 'dhis2',
-          idempotencyKey: consignKey(delivery),
-          payload: delivery,
-          deadlineMs: deps.deadlineMs,
-        });
-        const kind = kindOf(outcome);
-        counts[kind === 'done' ? 'consigned' : kind]++;
-        noteRejected(outcome, `consignment of shipment ${delivery.identifier.value} at ${placeOf(delivery)}`, rejected);
-      } catch (err) {
-        // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
-        if (!(err instanceof ConflictError)) throw err;
-        counts.already++;
-      }
+      const held = await consignOne(deps, delivery, counts, rejected);
+      if (held && delivery.occurredAt && (!floor || delivery.occurredAt < floor)) floor = delivery.occurredAt;
     }
-    if (read.highWater && (!mark || read.highWater > mark)) await deps.store.setCursor(cursor, read.highWater);
+    const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
+    if (next && (!mark || next > mark)) await deps.store.setCursor(cursor, next);
   }
   return counts;
+}
+
+/**
+ * One shipment's consignment through the outbox, unless DHIS2 refused it before and the bridge
+ * no longer asks (its job is the operator's to retry). True when DHIS2 refused it now for what
+ * its administrator fixes and it is still in its window: the next run reads it again.
+ */
+async function consignOne(
+  deps: RtsBridgeDeps,
+  delivery: Delivery,
+  counts: ConsignCounts,
+  rejected: RejectedWrite[],
+): Promise<boolean> {
+  const key = consignKey(delivery);
+  const jobs = await deps.outbox.findByKey(key);
+  const plan = planConsignment(jobs, Date.now());
+  if (plan.kind === 'leave') {
+    counts.already++;
+    return false;
+  }
+  try {
+    const outcome = await deps.outbox.acceptWrite({
+      flow: RTS_CONSIGN_FLOW,
+      system: 'dhis2',
+      idempotencyKey: key,
+      payload: delivery,
+      deadlineMs: deps.deadlineMs,
+    });
+    // a run beside this one may have taken the key over first: then this is its duplicate
+    if (plan.kind === 'reask' && outcome.kind !== 'duplicate') counts.reasked++;
+    const kind = kindOf(outcome);
+    counts[kind === 'done' ? 'consigned' : kind]++;
+    if (outcome.kind !== 'rejected') return false;
+    const until = plan.kind === 'reask' ? plan.until : reaskUntil(jobs[0]?.createdAt ?? Date.now());
+    const again = reaskable(outcome.error.issues) && Date.now() < until;
+    rejected.push({
+      what: `consignment of shipment ${delivery.identifier.value} at ${placeOf(delivery)}`,
+      job: outcome.jobId,
+      reason: outcome.error.message,
+      ...(again ? { askedAgainUntil: new Date(until).toISOString() } : {}),
+    });
+    return again;
+  } catch (err) {
+    // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
+    if (!(err instanceof ConflictError)) throw err;
+    counts.already++;
+    return false;
+  }
 }
 
 /**

@@ -24,6 +24,32 @@ export interface TrackerPlace {
 
 const RETRY = 'then retry the job';
 
+/**
+ * The refusals a DHIS2 administrator's change makes pass, the same events unchanged: the org
+ * unit's assignment, the user's org units, its sharing, the item's ownership. A write refused so
+ * is worth asking again after a while; one refused for its content (a value, an option) is not.
+ */
+export const ADMIN_FIXED_REFUSALS: ReadonlySet<string> = new Set([
+  'E1000',
+  'E1029',
+  'E1091',
+  'E1095',
+  'E1096',
+  'E1102',
+  'E1104',
+]);
+
+/**
+ * DHIS2's code of a refusal an administrator fixes, read back from the words of this module (their
+ * last `(DHIS2 Exxxx)`) in a refused job's issues, or undefined. Every issue must be one: a write
+ * refused for anything else as well does not pass by the administrator's change alone.
+ */
+export function adminFixedRefusal(issues: readonly { diagnostics?: string }[]): string | undefined {
+  const found = issues.map((i) => /\(DHIS2 (E\d{4})\)$/.exec(i.diagnostics ?? '')?.[1]);
+  if (!found.length || !found.every((c) => c !== undefined && ADMIN_FIXED_REFUSALS.has(c))) return undefined;
+  return found[0];
+}
+
 /** A UID DHIS2's message quotes after `label`, e.g. OrganisationUnit: `DiszpKrYNg8`. */
 function quoted(message: string, label: string): string | undefined {
   return new RegExp(`${label}: \`([^\`]+)\``).exec(message)?.[1];
