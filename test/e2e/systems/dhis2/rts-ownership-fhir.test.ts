@@ -1,0 +1,105 @@
+/**
+ * An RTS stock count (InventoryReport → RTS tracker events) DHIS2 refuses because the item's
+ * tracked entity is owned by an org unit outside the mediator user's reach (E1102, after an
+ * ownership transfer), through the real mediator, its outbox and store (SQLite, and PostgreSQL
+ * when TEST_DATABASE_URL is set) and the DHIS2 sandbox: the client gets a 422 naming the item,
+ * program, org unit, why and what the DHIS2 administrator changes, and not the user; the job is
+ * rejected, not retried; once the administrator gives the user a search scope over the owner, the
+ * operator's retry through the admin API writes the event once.
+ */
+import t, { type Test } from 'tap';
+import { RTS, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
+import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
+import { until } from '../../../support/net.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { adminCall, marchStockCount } from '../../../support/march-stock-count.js';
+
+const ADMIN = 'rts-ownership-admin-token-Qw7';
+const admin = (base: string, method: string, path: string) => adminCall(base, ADMIN, method, path);
+
+async function control(base: string, path: string, body: unknown) {
+  const res = await fetch(`${base}/_sandbox/${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: RTS events refused for the item's ownership (E1102), retried after the user reaches the owner`,
+    { skip: engine.skip },
+    async (t: Test) => {
+      const db = await engine.freshDatabase();
+      const rig = await startDhis2Rig(
+        { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
+        {
+          ADMIN_TOKEN: ADMIN,
+          DATABASE_URL: db.databaseUrl,
+          DHIS2_DATA_SET: '',
+          DHIS2_RTS_PROGRAM: RTS.program,
+          DHIS2_STOCK_TARGET: 'rts',
+        },
+      );
+      t.teardown(async () => {
+        await rig.close();
+        await db.drop();
+      });
+      const sb = rig.dhis2;
+      const mediator = sb.state.userNamed('mediator')!;
+      const hc = sb.state.summary().orgUnits['LK-HC-101'];
+      const te = sb.tracker.teOf(hc, 'FP_CNDM')!.trackedEntity;
+      // the condoms of LK-HC-101 transferred to LK-HC-103, which the mediator user neither captures nor searches
+      await control(sb.url, `trackedEntities/${te}`, { program: RTS.program, owner: 'LK-HC-103' });
+      await control(sb.url, 'users/mediator', { orgUnits: ['LK-HC-101'], searchOrgUnits: ['LK-HC-102'] });
+      const found = await rig.fhir('GET', '/fhir/Location?identifier=LK-HC-101');
+      const location = found.body.entry[0].resource.id;
+      const events = sb.tracker.events.size;
+
+      const posted = await rig.fhir(
+        'POST',
+        '/fhir/R5/InventoryReport',
+        marchStockCount(location, 'HC101-RTS-OWNER-1', 310),
+      );
+      t.equal(posted.status, 422, JSON.stringify(posted.body?.issue));
+      const said = posted.body.issue.map((i: any) => i.diagnostics).join('\n');
+      t.match(
+        said,
+        new RegExp(
+          `not the owner's: item FP_CNDM \\(tracked entity ${te}\\) is owned in program LkRtsProgrm at org unit LK-HC-101 \\(${hc}\\) by an org unit outside the DHIS2 user's reach; a DHIS2 administrator adds the owning org unit .*search org units .*then retry the job \\(DHIS2 E1102\\)`,
+        ),
+        'the item, program, org unit, why and what to change, with the DHIS2 code',
+      );
+      const answer = JSON.stringify(posted.body);
+      t.notOk(answer.includes(SEED_API_TOKEN), 'no credential in the answer');
+      t.notOk(answer.includes(sb.state.userUid(mediator)), "not the user's UID DHIS2 named");
+      t.equal(sb.tracker.events.size, events, 'nothing written');
+
+      const rejected = await admin(rig.mediator.url, 'GET', '/outbox/jobs?status=rejected&system=dhis2');
+      t.equal(rejected.body.jobs.length, 1, 'one rejected job, not retried by the outbox');
+      const job = rejected.body.jobs[0];
+      t.match(job.lastError, /item FP_CNDM .*owned in program LkRtsProgrm .*\(DHIS2 E1102\)/, 'its error says why');
+      t.notOk(String(job.lastError).includes(sb.state.userUid(mediator)), "nor the job's error");
+
+      await control(sb.url, 'users/mediator', { searchOrgUnits: ['LK-HC-102', 'LK-HC-103'] });
+      const posts = sb.state.count('POST', '/api/tracker');
+      const retried = await admin(rig.mediator.url, 'POST', `/outbox/jobs/${job.id}/retry?status=rejected`);
+      t.equal(retried.status, 200, JSON.stringify(retried.body));
+      await until(
+        'the retried job delivered',
+        async () =>
+          (await admin(rig.mediator.url, 'GET', `/outbox/jobs/${job.id}`)).body.job?.status === 'done' || undefined,
+        20_000,
+      );
+      t.equal(sb.state.count('POST', '/api/tracker'), posts + 1, 'DHIS2 asked once more');
+      t.equal(sb.tracker.events.size, events + 1, 'one event, written once');
+      t.ok(
+        [...sb.tracker.events.values()].some((e) =>
+          e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === '310'),
+        ),
+        'the count of 310',
+      );
+    },
+  );
+}
