@@ -23,6 +23,7 @@ import { startOpenLmisSandbox } from '../../sandbox/openlmis/index.js';
 import { startDhis2Sandbox, SEED_API_TOKEN } from '../../sandbox/dhis2/index.js';
 import { startOpenMrsSandbox, ADMIN_PASSWORD } from '../../sandbox/openmrs/index.js';
 import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
+import type { EngineCase } from './outbox-engines.js';
 
 export interface PropagationRig {
   mfr: MfrSandbox;
@@ -184,6 +185,21 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       },
     };
   }
+}
+
+/** The rig on a fresh database of this engine, closed and the database dropped when `t` ends. */
+export async function startPropagationRigOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  options: RigOptions = {},
+): Promise<PropagationRig> {
+  const db = await engine.freshDatabase();
+  const rig = await startPropagationRig({ ...options, env: { ...options.env, DATABASE_URL: db.databaseUrl } });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
 }
 
 /** Until no propagation job is pending or in flight (the worker delivers them). */

@@ -5,46 +5,23 @@
  * push, dated by this machine's clock, does not make the registry's later versions look older
  * when the registry's clock runs behind. Real connectors and sandboxes, both store engines.
  */
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { registryFeedRoutes } from '../../../../src/registry/propagation/feed-routes.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { drain, startPropagationRig, type PropagationRig, type RigOptions } from '../../../support/propagation-rig.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { drain, startPropagationRigOn, type RigOptions } from '../../../support/propagation-rig.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
+import { connectorOf, linkInThreeSystems } from '../../../support/linked-facility.js';
+import { registryFeedApp } from '../../../support/registry-feed-app.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
 
-const connector = (rig: PropagationRig, system: string): Connector =>
-  rig.connectors.list().find((x) => x.system === system)!;
-
-async function idByCode(c: Connector, code: string): Promise<string | undefined> {
-  const { items } = await c.facilities!.search({ identifier: { value: code } });
-  return items.find((f) => f.kind === 'facility')?.id;
-}
-
 /** A rig on a fresh database, CODE linked in three systems, and the feed routes in front of it. */
-async function feedRig(t: Test, databaseUrl: string, options: RigOptions = {}) {
-  const rig = await startPropagationRig({ ...options, routing: { default: null }, env: { DATABASE_URL: databaseUrl } });
-  t.teardown(() => rig.close());
-  const app = Fastify();
-  await app.register(registryFeedRoutes, {
-    propagator: rig.side.propagator,
-    settings: () => rig.settings,
-    store: rig.store,
-    registry: rig.side.registry,
-  });
-  t.teardown(() => app.close());
-  const ids: Record<string, string> = {
-    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
-    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
-    openmrs: LOC.mwangaza,
-  };
-  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
-  await rig.pull();
+async function feedRig(t: Test, engine: EngineCase, options: RigOptions = {}) {
+  const rig = await startPropagationRigOn(t, engine, { ...options, routing: { default: null } });
+  const app = await registryFeedApp(t, rig);
+  const ids = await linkInThreeSystems(rig, CODE, REGISTRY_ID, LOC.mwangaza);
   /** The registry's current Location, pushed as a feed source sends it (no meta). */
   const push = async () => {
     const { meta: _meta, ...location } = rig.mfr.state.latest('Location', REGISTRY_ID)!.resource!;
@@ -60,7 +37,7 @@ async function feedRig(t: Test, databaseUrl: string, options: RigOptions = {}) {
   const names = async (): Promise<Record<string, string | undefined>> =>
     Object.fromEntries(
       await Promise.all(
-        SYSTEMS.map(async (s) => [s, (await connector(rig, s).facilities!.get(ids[s]))?.name] as const),
+        SYSTEMS.map(async (s) => [s, (await connectorOf(rig, s).facilities!.get(ids[s]))?.name] as const),
       ),
     );
   const everywhere = (name: string): Record<string, string | undefined> =>
@@ -74,9 +51,7 @@ for (const engine of engineCases()) {
     `${engine.name}: pushed, then pulled from a registry an hour behind: once, and its next change arrives`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, push, names, everywhere, systemWrites } = await feedRig(t, db.databaseUrl, {
+      const { rig, push, names, everywhere, systemWrites } = await feedRig(t, engine, {
         mfr: { state: { now: () => Date.now() - 3_600_000 } },
       });
       rig.mfr.state.rename(CODE, 'Mberewa HC (pushed)');
@@ -97,9 +72,7 @@ for (const engine of engineCases()) {
     `${engine.name}: pulled, then the same change pushed: nothing written twice`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, push, names, everywhere, systemWrites } = await feedRig(t, db.databaseUrl);
+      const { rig, push, names, everywhere, systemWrites } = await feedRig(t, engine);
       rig.mfr.state.rename(CODE, 'Mberewa HC (pulled)');
       await rig.pull();
       t.same(await names(), everywhere('Mberewa HC (pulled)'));

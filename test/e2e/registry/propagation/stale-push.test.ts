@@ -6,48 +6,25 @@
  * registry configured, it is refused once the version kept carries the source's own instant.
  * Real feed routes, the registry sandbox and the real connectors, both store engines.
  */
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { registryFeedRoutes } from '../../../../src/registry/propagation/feed-routes.js';
 import type { RegistryClient } from '../../../../src/registry/mfr/types.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { drain, startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { drain, startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
+import { connectorOf, linkInThreeSystems } from '../../../support/linked-facility.js';
+import { registryFeedApp } from '../../../support/registry-feed-app.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
 type Json = Record<string, any>;
 
-const connector = (rig: PropagationRig, system: string): Connector =>
-  rig.connectors.list().find((x) => x.system === system)!;
-
-async function idByCode(c: Connector, code: string): Promise<string | undefined> {
-  const { items } = await c.facilities!.search({ identifier: { value: code } });
-  return items.find((f) => f.kind === 'facility')?.id;
-}
-
 /** A rig on a fresh database, CODE linked in three systems and pulled, the feed routes in front. */
-async function feedRig(t: Test, databaseUrl: string, registry?: () => RegistryClient | undefined) {
-  const rig = await startPropagationRig({ routing: { default: null }, env: { DATABASE_URL: databaseUrl } });
-  t.teardown(() => rig.close());
-  const app = Fastify();
-  await app.register(registryFeedRoutes, {
-    propagator: rig.side.propagator,
-    settings: () => rig.settings,
-    store: rig.store,
-    registry: registry ?? rig.side.registry,
-  });
-  t.teardown(() => app.close());
-  const ids: Record<string, string> = {
-    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
-    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
-    openmrs: LOC.mwangaza,
-  };
-  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
-  await rig.pull();
+async function feedRig(t: Test, engine: EngineCase, registry?: () => RegistryClient | undefined) {
+  const rig = await startPropagationRigOn(t, engine, { routing: { default: null } });
+  const app = await registryFeedApp(t, rig, registry);
+  const ids = await linkInThreeSystems(rig, CODE, REGISTRY_ID, LOC.mwangaza);
   const headers = { 'content-type': 'application/fhir+json' };
   /** The registry's Location as it is now, without meta (a copy taken now, pushed later). */
   const copy = (): Json => {
@@ -74,7 +51,7 @@ async function feedRig(t: Test, databaseUrl: string, registry?: () => RegistryCl
     Object.fromEntries(
       await Promise.all(
         SYSTEMS.map(async (s) => {
-          const f = await connector(rig, s).facilities!.get(ids[s]);
+          const f = await connectorOf(rig, s).facilities!.get(ids[s]);
           return [s, `${f?.name} (${f?.status})`] as const;
         }),
       ),
@@ -91,12 +68,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a stale copy pushed without meta is refused, by PUT and in a Bundle, and changes nothing`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, copy, put, bundle, systemState, everywhere, systemWrites, keptVersion } = await feedRig(
-        t,
-        db.databaseUrl,
-      );
+      const { rig, copy, put, bundle, systemState, everywhere, systemWrites, keptVersion } = await feedRig(t, engine);
       const stale = copy(); // version 1, 'Mberewa Health Centre'
       rig.mfr.state.rename(CODE, 'Mberewa HC (renamed)');
       await rig.pull();
@@ -125,9 +97,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a push without meta that the registry holds is taken as the registry's version`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, copy, put, systemState, everywhere, systemWrites, keptVersion } = await feedRig(t, db.databaseUrl);
+      const { rig, copy, put, systemState, everywhere, systemWrites, keptVersion } = await feedRig(t, engine);
       rig.mfr.state.rename(CODE, 'Mberewa HC (pushed)');
       const res = await put(copy());
       t.equal(res.statusCode, 200, res.body);
@@ -145,9 +115,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a DELETE is taken only once the registry no longer lists the Location`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, del, systemState, everywhere, systemWrites, keptVersion } = await feedRig(t, db.databaseUrl);
+      const { rig, del, systemState, everywhere, systemWrites, keptVersion } = await feedRig(t, engine);
       rig.writes.length = 0;
       const early = await del();
       t.equal(early.statusCode, 409, early.body);
@@ -173,9 +141,7 @@ for (const engine of engineCases()) {
     `${engine.name}: the registry out of reach: a push without meta is refused with a 503, nothing taken`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, copy, put, systemWrites, keptVersion } = await feedRig(t, db.databaseUrl);
+      const { rig, copy, put, systemWrites, keptVersion } = await feedRig(t, engine);
       rig.mfr.state.rename(CODE, 'Mberewa HC (while down)');
       rig.mfr.faults.add({ method: 'GET', path: '/fhir/Location/**', action: { type: 'status', status: 503 } });
       rig.writes.length = 0;
@@ -199,13 +165,7 @@ for (const engine of engineCases()) {
     `${engine.name}: no registry configured: arrival order, until the source sends its own instant`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, copy, put, systemState, everywhere, keptVersion } = await feedRig(
-        t,
-        db.databaseUrl,
-        () => undefined,
-      );
+      const { rig, copy, put, systemState, everywhere, keptVersion } = await feedRig(t, engine, () => undefined);
       // the version kept was pulled with the registry's meta.lastUpdated: a metaless push cannot be placed after it
       const refused = await put({ ...copy(), name: 'Mberewa HC (no meta)' });
       t.equal(refused.statusCode, 409, refused.body);

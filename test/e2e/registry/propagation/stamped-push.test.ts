@@ -8,14 +8,13 @@
  *    while the same version again stays a harmless 200.
  * Real feed routes, the registry sandbox and the real connectors, both store engines.
  */
-import Fastify from 'fastify';
 import t, { type Test } from 'tap';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { registryFeedRoutes } from '../../../../src/registry/propagation/feed-routes.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { drain, startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { drain, startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
+import { connectorOf, linkInThreeSystems } from '../../../support/linked-facility.js';
+import { registryFeedApp } from '../../../support/registry-feed-app.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
@@ -23,33 +22,11 @@ const OTHER_ID = facilityId('LK-HC-102');
 const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
 type Json = Record<string, any>;
 
-const connector = (rig: PropagationRig, system: string): Connector =>
-  rig.connectors.list().find((x) => x.system === system)!;
-
-async function idByCode(c: Connector, code: string): Promise<string | undefined> {
-  const { items } = await c.facilities!.search({ identifier: { value: code } });
-  return items.find((f) => f.kind === 'facility')?.id;
-}
-
 /** A rig on a fresh database, CODE linked in three systems and pulled, the feed routes in front. */
-async function feedRig(t: Test, databaseUrl: string) {
-  const rig = await startPropagationRig({ routing: { default: null }, env: { DATABASE_URL: databaseUrl } });
-  t.teardown(() => rig.close());
-  const app = Fastify();
-  await app.register(registryFeedRoutes, {
-    propagator: rig.side.propagator,
-    settings: () => rig.settings,
-    store: rig.store,
-    registry: rig.side.registry,
-  });
-  t.teardown(() => app.close());
-  const ids: Record<string, string> = {
-    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
-    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
-    openmrs: LOC.mwangaza,
-  };
-  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
-  await rig.pull();
+async function feedRig(t: Test, engine: EngineCase) {
+  const rig = await startPropagationRigOn(t, engine, { routing: { default: null } });
+  const app = await registryFeedApp(t, rig);
+  const ids = await linkInThreeSystems(rig, CODE, REGISTRY_ID, LOC.mwangaza);
   const headers = { 'content-type': 'application/fhir+json' };
   /** A registry version as the registry serves it, meta included (what a feed source sends). */
   const version = (versionId: string, id = REGISTRY_ID): Json =>
@@ -82,7 +59,7 @@ async function feedRig(t: Test, databaseUrl: string) {
   const systemNames = async (): Promise<Record<string, string | undefined>> =>
     Object.fromEntries(
       await Promise.all(
-        SYSTEMS.map(async (s) => [s, (await connector(rig, s).facilities!.get(ids[s]))?.name] as const),
+        SYSTEMS.map(async (s) => [s, (await connectorOf(rig, s).facilities!.get(ids[s]))?.name] as const),
       ),
     );
   const everywhere = (name: string) => Object.fromEntries(SYSTEMS.map((s) => [s, name]));
@@ -98,12 +75,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a push stamped hours ahead is refused, and the registry's next change still reaches every system`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, latest, put, bundle, systemNames, everywhere, systemWrites, kept } = await feedRig(
-        t,
-        db.databaseUrl,
-      );
+      const { rig, latest, put, bundle, systemNames, everywhere, systemWrites, kept } = await feedRig(t, engine);
       rig.writes.length = 0;
       const ahead = {
         ...latest(),
@@ -156,12 +128,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a push older than the version kept is a 409 naming it; the same version again is a 200`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, version, latest, put, systemNames, everywhere, systemWrites, kept } = await feedRig(
-        t,
-        db.databaseUrl,
-      );
+      const { rig, version, latest, put, systemNames, everywhere, systemWrites, kept } = await feedRig(t, engine);
       const v1 = version('1');
       rig.mfr.state.rename(CODE, 'Mberewa HC (renamed)');
       await rig.pull();
@@ -194,12 +161,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a stale entry fails a transaction whole; a batch takes the rest and names it`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, version, latest, bundle, systemNames, everywhere, systemWrites, kept } = await feedRig(
-        t,
-        db.databaseUrl,
-      );
+      const { rig, version, latest, bundle, systemNames, everywhere, systemWrites, kept } = await feedRig(t, engine);
       const v1 = version('1');
       rig.mfr.state.rename(CODE, 'Mberewa HC (renamed)');
       await rig.pull();
