@@ -5,39 +5,21 @@
  * the full read found gone, then republished by a registry whose clock runs behind this machine's,
  * opens again everywhere (the mediator's closure is dated on the registry's clock, not its own).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { startPropagationRig, type RigOptions } from '../../../support/propagation-rig.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { startPropagationRigOn, type RigOptions } from '../../../support/propagation-rig.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
+import { connectorOf, linkInThreeSystems } from '../../../support/linked-facility.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
 
-const connector = (rig: { connectors: { list(): Connector[] } }, system: string): Connector =>
-  rig.connectors.list().find((x) => x.system === system)!;
-
-async function idByCode(c: Connector, code: string): Promise<string | undefined> {
-  const { items } = await c.facilities!.search({ identifier: { value: code } });
-  return items.find((f) => f.kind === 'facility')?.id;
-}
-
 /** A rig on a fresh database of the engine, CODE linked in the three systems that take writes. */
-async function linkedRig(databaseUrl: string, options: RigOptions = {}) {
-  const rig = await startPropagationRig({
-    ...options,
-    routing: { default: null },
-    env: { ...options.env, DATABASE_URL: databaseUrl },
-  });
-  const ids: Record<string, string> = {
-    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
-    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
-    openmrs: LOC.mwangaza,
-  };
-  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
-  await rig.pull();
+async function linkedRig(t: Test, engine: EngineCase, options: RigOptions = {}) {
+  const rig = await startPropagationRigOn(t, engine, { ...options, routing: { default: null } });
+  const ids = await linkInThreeSystems(rig, CODE, REGISTRY_ID, LOC.mwangaza);
   return { rig, ids };
 }
 
@@ -46,15 +28,12 @@ for (const engine of engineCases()) {
     `${engine.name}: renamed then deleted before a pull, closed under its last name`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, ids } = await linkedRig(db.databaseUrl);
-      t.teardown(() => rig.close());
+      const { rig, ids } = await linkedRig(t, engine);
       rig.mfr.state.rename(CODE, 'Mberewa Health Centre (renamed)');
       rig.mfr.state.delete(CODE);
       await rig.pull();
       for (const system of SYSTEMS) {
-        const f = await connector(rig, system).facilities!.get(ids[system]);
+        const f = await connectorOf(rig, system).facilities!.get(ids[system]);
         t.equal(f?.status, 'inactive', `${system} deactivated`);
         t.equal(f?.name, 'Mberewa Health Centre (renamed)', `${system} keeps the name the registry gave it last`);
         t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'deactivate', state: 'done' });
@@ -66,19 +45,16 @@ for (const engine of engineCases()) {
     `${engine.name}: found gone, then republished by a registry an hour behind: open again everywhere`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, ids } = await linkedRig(db.databaseUrl, {
+      const { rig, ids } = await linkedRig(t, engine, {
         env: { REGISTRY_FULL_READ_HOURS: '0.000001' },
         mfr: { state: { now: () => Date.now() - 3_600_000 } },
       });
-      t.teardown(() => rig.close());
       rig.mfr.state.unpublish(CODE);
       // a full read is due 3.6 ms after the last one (linkedRig's pull made one)
       await new Promise((r) => setTimeout(r, 10));
       t.equal((await rig.pull()).absent, 1, 'the full read confirms it gone');
       for (const system of SYSTEMS)
-        t.equal((await connector(rig, system).facilities!.get(ids[system]))?.status, 'inactive', `${system} closed`);
+        t.equal((await connectorOf(rig, system).facilities!.get(ids[system]))?.status, 'inactive', `${system} closed`);
 
       rig.mfr.state.reopen(CODE); // a new version, listed again
       await new Promise((r) => setTimeout(r, 10));
@@ -86,7 +62,11 @@ for (const engine of engineCases()) {
       t.equal(counts.changed, 1, 'the republished version is kept');
       t.equal(counts.absent, 0, 'and the full read finds it listed');
       for (const system of SYSTEMS) {
-        t.equal((await connector(rig, system).facilities!.get(ids[system]))?.status, 'active', `${system} open again`);
+        t.equal(
+          (await connectorOf(rig, system).facilities!.get(ids[system]))?.status,
+          'active',
+          `${system} open again`,
+        );
         t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'update', state: 'done' });
       }
     },
@@ -96,16 +76,13 @@ for (const engine of engineCases()) {
     `${engine.name}: missed by one full read, listed again unchanged: open again everywhere, once`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const { rig, ids } = await linkedRig(db.databaseUrl, { env: { REGISTRY_FULL_READ_HOURS: '0.000001' } });
-      t.teardown(() => rig.close());
+      const { rig, ids } = await linkedRig(t, engine, { env: { REGISTRY_FULL_READ_HOURS: '0.000001' } });
       const fullRead = async () => {
         await new Promise((r) => setTimeout(r, 10)); // a full read is due 3.6 ms after the last one
         return rig.pull();
       };
       const statuses = async () =>
-        Promise.all(SYSTEMS.map(async (s) => (await connector(rig, s).facilities!.get(ids[s]))?.status));
+        Promise.all(SYSTEMS.map(async (s) => (await connectorOf(rig, s).facilities!.get(ids[s]))?.status));
       // a full read that does not list it (a filter or a permission changed for a while), no new version
       rig.mfr.state.unpublish(CODE);
       t.equal((await fullRead()).absent, 1);
@@ -125,7 +102,10 @@ for (const engine of engineCases()) {
       // the registry's next version still wins over the mediator's own
       rig.mfr.state.rename(CODE, 'Mberewa Health Centre (after)');
       await rig.pull();
-      t.equal((await connector(rig, 'openlmis').facilities!.get(ids.openlmis))?.name, 'Mberewa Health Centre (after)');
+      t.equal(
+        (await connectorOf(rig, 'openlmis').facilities!.get(ids.openlmis))?.name,
+        'Mberewa Health Centre (after)',
+      );
     },
   );
 }

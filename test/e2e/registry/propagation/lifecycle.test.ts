@@ -7,9 +7,9 @@
 import t from 'tap';
 import { facilityId, jurisdictionId } from '../../../../sandbox/mfr/index.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import type { Connector } from '../../../../src/routing/ports.js';
 import type { FlowRouting } from '../../../../src/routing/rules.js';
-import { drain, startPropagationRig, type PropagationRig } from '../../../support/propagation-rig.js';
+import { drain, startPropagationRig } from '../../../support/propagation-rig.js';
+import { connectorOf, linkInThreeSystems } from '../../../support/linked-facility.js';
 import { until } from '../../../support/net.js';
 import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
 
@@ -17,27 +17,13 @@ const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const EVERYWHERE: FlowRouting = { default: 'openlmis', secondary: [{ system: 'dhis2' }, { system: 'openmrs' }] };
 
-const connector = (rig: PropagationRig, system: string): Connector =>
-  rig.connectors.list().find((x) => x.system === system)!;
-
-async function idByCode(c: Connector, code: string): Promise<string | undefined> {
-  const { items } = await c.facilities!.search({ identifier: { value: code } });
-  return items.find((f) => f.kind === 'facility')?.id;
-}
-
 async function linkedRig(
   routing: FlowRouting = { default: null },
   env: Record<string, string> = {},
   maxAttempts?: number,
 ) {
   const rig = await startPropagationRig({ routing, env, maxAttempts });
-  const ids: Record<string, string> = {
-    openlmis: (await idByCode(connector(rig, 'openlmis'), CODE))!,
-    dhis2: (await idByCode(connector(rig, 'dhis2'), CODE))!,
-    openmrs: LOC.mwangaza,
-  };
-  for (const [system, id] of Object.entries(ids)) await rig.link(system, id, REGISTRY_ID);
-  await rig.pull();
+  const ids = await linkInThreeSystems(rig, CODE, REGISTRY_ID, LOC.mwangaza);
   rig.writes.length = 0;
   return { rig, ids };
 }
@@ -48,7 +34,7 @@ t.test('a closed facility is deactivated in each system, and stays there', async
   rig.mfr.state.close(CODE);
   await rig.pull();
   for (const [system, id] of Object.entries(ids)) {
-    const f = await connector(rig, system).facilities!.get(id);
+    const f = await connectorOf(rig, system).facilities!.get(id);
     t.ok(f, `${system} still has the record (never deleted)`);
     t.equal(f?.status, 'inactive', `${system} deactivated`);
     t.match(await rig.store.getPropagation(REGISTRY_ID, system), { action: 'deactivate', state: 'done' });
@@ -67,13 +53,13 @@ t.test('a move to another district updates the parent where the system has that 
   rig.mfr.state.move(CODE, 'LKL-N-TSG');
   await rig.pull();
   const tsangano = async (system: string) => {
-    const { items } = await connector(rig, system).facilities!.search({ name: 'Tsangano District' });
+    const { items } = await connectorOf(rig, system).facilities!.search({ name: 'Tsangano District' });
     return items.find((f) => f.kind === 'area' && f.name === 'Tsangano District')?.id;
   };
   for (const system of ['openlmis', 'dhis2']) {
     const parent = await tsangano(system);
     t.ok(parent, `${system} has a Tsangano District area`);
-    t.equal((await connector(rig, system).facilities!.get(ids[system]))?.partOf, parent, `${system} parent moved`);
+    t.equal((await connectorOf(rig, system).facilities!.get(ids[system]))?.partOf, parent, `${system} parent moved`);
   }
   t.match(await rig.store.getPropagation(REGISTRY_ID, 'openmrs'), {
     state: 'done',
@@ -90,7 +76,7 @@ t.test('a new facility is created where routing.json places it, exactly once', a
   await rig.pull(); // a second pull re-reads the boundary page: nothing more
   const created: Record<string, string | undefined> = {};
   for (const system of ['openlmis', 'dhis2', 'openmrs']) {
-    const { items } = await connector(rig, system).facilities!.search({ identifier: { value: 'LK-HC-190' } });
+    const { items } = await connectorOf(rig, system).facilities!.search({ identifier: { value: 'LK-HC-190' } });
     const twins = items.filter((f) => f.kind === 'facility');
     t.equal(twins.length, 1, `${system} has exactly one LK-HC-190`);
     t.equal(twins[0]?.name, 'Lakeview Health Centre');
@@ -104,7 +90,7 @@ t.test('a new facility is created where routing.json places it, exactly once', a
     t.match(row, { registryId: facilityId('LK-HC-190'), decidedBy: 'propagation' }, `${system} crosswalk links it`);
   }
   t.match(await rig.store.getPropagation(facilityId('LK-HC-190'), 'msupply'), { state: 'skipped' });
-  const lmis = await connector(rig, 'openlmis').facilities!.get(created.openlmis!);
+  const lmis = await connectorOf(rig, 'openlmis').facilities!.get(created.openlmis!);
   t.same(
     lmis?.types?.map((x) => x.code),
     ['health_center'],
@@ -117,7 +103,7 @@ t.test('a new facility is created where routing.json places it, exactly once', a
   await rig.pull();
   for (const system of ['openlmis', 'dhis2', 'openmrs'])
     t.equal(
-      (await connector(rig, system).facilities!.get(created[system]!))?.name,
+      (await connectorOf(rig, system).facilities!.get(created[system]!))?.name,
       'Lakeview Health Centre II',
       `${system}: the created record is the one updated next`,
     );
@@ -134,11 +120,11 @@ t.test('a facility unpublished by the registry is closed only after a full read 
   await new Promise((r) => setTimeout(r, 10));
   const failed = await rig.pull().catch((err: Error) => err);
   t.ok(failed instanceof Error, 'a failing page stops the full read');
-  t.equal((await connector(rig, 'openlmis').facilities!.get(ids.openlmis))?.status, 'active', 'nothing closed on it');
+  t.equal((await connectorOf(rig, 'openlmis').facilities!.get(ids.openlmis))?.status, 'active', 'nothing closed on it');
   const counts = await rig.pull();
   t.equal(counts.absent, 1, 'the next full read confirms one facility gone');
   for (const [system, id] of Object.entries(ids))
-    t.equal((await connector(rig, system).facilities!.get(id))?.status, 'inactive', `${system} deactivated`);
+    t.equal((await connectorOf(rig, system).facilities!.get(id))?.status, 'inactive', `${system} deactivated`);
 });
 
 t.test('a newer version supersedes one still queued: the system gets the latest once', async (t) => {
@@ -169,7 +155,7 @@ t.test('a newer version supersedes one still queued: the system gets the latest 
   rig.writes.length = 0;
   rig.dhis2.faults.remove(down.id);
   await drain(rig.store);
-  t.equal((await connector(rig, 'dhis2').facilities!.get(ids.dhis2))?.name, 'Mberewa HC (second)');
+  t.equal((await connectorOf(rig, 'dhis2').facilities!.get(ids.dhis2))?.name, 'Mberewa HC (second)');
   // v1 may have been mid-attempt (the client retries a 503 within it) when DHIS2 came back: then it
   // lands first and v2 after it (one facility's jobs are serialised); otherwise it never lands
   const names = rig.writes
