@@ -13,6 +13,7 @@ import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { consoleOptions } from '../../support/console-options.js';
+import { claimedJob } from '../../support/claimed-job.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
@@ -22,17 +23,7 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 /** A job that failed for good: claimed once, its one attempt dead. */
 async function deadJob(store: Store, id: string) {
-  await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
-  const claim = () =>
-    store.claimJobs({
-      system: `sys-${id}`,
-      flows: ['order'],
-      limit: 1,
-      leaseOwner: 'w1',
-      leaseMs: 60_000,
-      now: Date.now(),
-    });
-  if ((await claim())[0]?.id !== id) throw new Error(`job ${id} was not claimed`);
+  const claim = await claimedJob(store, id);
   const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
   await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
   return claim;
@@ -40,17 +31,7 @@ async function deadJob(store: Store, id: string) {
 
 /** A job that failed once and waits in backoff (pending, one attempt spent, due in 10 minutes). */
 async function pendingInBackoff(store: Store, id: string) {
-  await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
-  const claim = () =>
-    store.claimJobs({
-      system: `sys-${id}`,
-      flows: ['order'],
-      limit: 1,
-      leaseOwner: 'w1',
-      leaseMs: 60_000,
-      now: Date.now(),
-    });
-  if ((await claim())[0]?.id !== id) throw new Error(`job ${id} was not claimed`);
+  const claim = await claimedJob(store, id);
   await store.rescheduleJob(id, 'w1', Date.now() + 600_000, 'down', false, Date.now());
   return claim;
 }
