@@ -8,7 +8,12 @@ import {
 } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
 import { WAITING_JOBS_INDEXES } from './job-counts.js';
-import { POSTGRES_RESOURCE_ORDER_INDEX, SQLITE_RESOURCE_ORDER_INDEX } from './resource-order.js';
+import {
+  POSTGRES_RESOURCE_ORDER_INDEX,
+  POSTGRES_RESOURCE_WRITTEN_INDEX,
+  SQLITE_RESOURCE_ORDER_INDEX,
+  SQLITE_RESOURCE_WRITTEN_INDEX,
+} from './resource-order.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 
 /**
@@ -338,6 +343,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   RERUN_TRANSACTION_INDEX,
   WAITING_JOBS_INDEXES,
   SQLITE_RESOURCE_ORDER_INDEX,
+  SQLITE_RESOURCE_WRITTEN_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -359,4 +365,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   RERUN_TRANSACTION_INDEX,
   WAITING_JOBS_INDEXES,
   POSTGRES_RESOURCE_ORDER_INDEX,
+  POSTGRES_RESOURCE_WRITTEN_INDEX,
 ];

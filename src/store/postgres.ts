@@ -10,7 +10,7 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
-import { PG_WAITING_WRITE_SQL } from './resource-order.js';
+import { PG_LATER_WRITE_EXISTS, PG_WAITING_WRITE_SQL } from './resource-order.js';
 import pg from 'pg';
 import {
   DROP_RERUNS_SQL,
@@ -841,11 +841,7 @@ export class PostgresStore implements Store {
            AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
-           AND NOT (status IN ('dead', 'rejected') AND EXISTS (
-             SELECT 1 FROM outbox_jobs l
-             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
-               AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id)
-               AND l.payload->>'id' = outbox_jobs.payload->>'id'))
+           AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
            RETURNING *`,
         [now, id, expectedStatus ?? null],
         c,

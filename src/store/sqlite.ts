@@ -1,5 +1,5 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
-import { sqliteWaitingWriteSql } from './resource-order.js';
+import { SQLITE_LATER_WRITE_EXISTS, sqliteWaitingWriteSql } from './resource-order.js';
 import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
@@ -750,11 +750,7 @@ export class SqliteStore implements Store {
            AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
-           AND NOT (status IN ('dead', 'rejected') AND EXISTS (
-             SELECT 1 FROM outbox_jobs l
-             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
-               AND (l.created_at > outbox_jobs.created_at OR (l.created_at = outbox_jobs.created_at AND l.id > outbox_jobs.id))
-               AND json_extract(l.payload, '$.id') = json_extract(outbox_jobs.payload, '$.id')))
+           AND NOT (status IN ('dead', 'rejected') AND ${SQLITE_LATER_WRITE_EXISTS})
            RETURNING *`,
       ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (r) this.insertAudit(audit, now);
