@@ -20,7 +20,7 @@ import type { DeliveryHandler } from '../../../src/outbox/types.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { engineCases, freshStore, type EngineCase } from '../../support/outbox-engines.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -99,13 +99,44 @@ function afterA503(system: string, then: () => Promise<{ system: string; ids: Re
   };
 }
 
-/** The Bundle's two writes, both through OpenHIM transaction `tx`. */
-function bundle(outbox: Outbox, tx: string) {
+/**
+ * The Bundle's two writes, both through OpenHIM transaction `tx`; with `transactionId`, the same
+ * writes (their business keys) sent again through another (OpenHIM's rerun of the stored Bundle).
+ */
+function bundle(outbox: Outbox, tx: string, transactionId = tx) {
   return outbox.acceptWrites([
-    { flow: 'order', system: 'openlmis', idempotencyKey: `${tx}-a`, payload: { line: 'a' }, transactionId: tx },
-    { flow: 'order', system: 'dhis2', idempotencyKey: `${tx}-b`, payload: { line: 'b' }, transactionId: tx },
+    { flow: 'order', system: 'openlmis', idempotencyKey: `${tx}-a`, payload: { line: 'a' }, transactionId },
+    { flow: 'order', system: 'dhis2', idempotencyKey: `${tx}-b`, payload: { line: 'b' }, transactionId },
   ]);
 }
+
+/** The OpenHIM sandbox, closed when `t` ends. */
+async function openHimFor(t: Teardown): Promise<OpenHimSandbox> {
+  const openhim = await startOpenHimSandbox({ port: 0 });
+  t.teardown(() => openhim.close());
+  return openhim;
+}
+
+/** A store of this engine, the OpenHIM sandbox, and a reporter sending the store's updates to it. */
+async function reportingRig(t: Teardown, engine: EngineCase) {
+  const { store, databaseUrl } = await freshStore(engine, t);
+  const openhim = await openHimFor(t);
+  return { store, databaseUrl, openhim, reporter: reporterFor(t, store, openhim) };
+}
+
+/** A promise and the function that resolves it: a delivery held until the test lets it go on. */
+function gate(): [Promise<void>, () => void] {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  return [released, release];
+}
+
+/** DHIS2's delivery: 503 on the first call (the client is answered 202), then a 409 once `released`. */
+const dhis2RefusesOnce = (released: Promise<void>, diagnostics: string) =>
+  afterA503('dhis2', async () => {
+    await released;
+    throw new UpstreamError({ system: 'dhis2', transient: false, status: 409, diagnostics });
+  });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -129,26 +160,14 @@ const entriesOf = (u: Update) =>
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     t.test('a Bundle whose writes end apart: one update, after the last, with both answers', async (t) => {
-      const { store } = await freshStore(engine, t);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const reporter = reporterFor(t, store, openhim);
-      let releaseDhis2!: () => void;
-      const dhis2Refuses = new Promise<void>((r) => (releaseDhis2 = r));
+      const { store, openhim, reporter } = await reportingRig(t, engine);
+      const [dhis2Refuses, releaseDhis2] = gate();
       const outbox = outboxFor(
         t,
         store,
         {
           openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-1' } })),
-          dhis2: afterA503('dhis2', async () => {
-            await dhis2Refuses;
-            throw new UpstreamError({
-              system: 'dhis2',
-              transient: false,
-              status: 409,
-              diagnostics: 'DHIS2 refused the event',
-            });
-          }),
+          dhis2: dhis2RefusesOnce(dhis2Refuses, 'DHIS2 refused the event'),
         },
         (job) => reporter.report(job),
       );
@@ -182,10 +201,7 @@ for (const engine of engineCases()) {
     });
 
     t.test('killed between the two ends: the next process sends one update, Successful', async (t) => {
-      const { store, databaseUrl } = await freshStore(engine, t);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const first = reporterFor(t, store, openhim);
+      const { store, databaseUrl, openhim, reporter: first } = await reportingRig(t, engine);
       // the first process delivers the OpenLMIS write; its DHIS2 attempt never ends: it dies in it
       const dying = outboxFor(
         t,
@@ -239,12 +255,8 @@ for (const engine of engineCases()) {
     });
 
     t.test('a rerun of a Bundle answered 202: its transaction gets one update too, after its last job', async (t) => {
-      const { store } = await freshStore(engine, t);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const reporter = reporterFor(t, store, openhim);
-      let releaseDhis2!: () => void;
-      const dhis2Delivers = new Promise<void>((r) => (releaseDhis2 = r));
+      const { store, openhim, reporter } = await reportingRig(t, engine);
+      const [dhis2Delivers, releaseDhis2] = gate();
       const outbox = outboxFor(
         t,
         store,
@@ -263,22 +275,7 @@ for (const engine of engineCases()) {
         ['queued', 'queued'],
       );
       // OpenHIM reruns the stored Bundle: a new transaction id, the same writes (their business keys)
-      const rerun = await outbox.acceptWrites([
-        {
-          flow: 'order',
-          system: 'openlmis',
-          idempotencyKey: 'tx-run-a',
-          payload: { line: 'a' },
-          transactionId: 'tx-rerun',
-        },
-        {
-          flow: 'order',
-          system: 'dhis2',
-          idempotencyKey: 'tx-run-b',
-          payload: { line: 'b' },
-          transactionId: 'tx-rerun',
-        },
-      ]);
+      const rerun = await bundle(outbox, 'tx-run', 'tx-rerun');
       t.same(
         rerun.map((a) => a.kind),
         ['duplicate', 'duplicate'],
@@ -322,26 +319,14 @@ for (const engine of engineCases()) {
     });
 
     t.test('a rerun answered from one settled and one queued job: its update lists and counts both', async (t) => {
-      const { store } = await freshStore(engine, t);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const reporter = reporterFor(t, store, openhim);
-      let releaseDhis2!: () => void;
-      const dhis2Refuses = new Promise<void>((r) => (releaseDhis2 = r));
+      const { store, openhim, reporter } = await reportingRig(t, engine);
+      const [dhis2Refuses, releaseDhis2] = gate();
       const outbox = outboxFor(
         t,
         store,
         {
           openlmis: async () => ({ system: 'openlmis', ids: { requisition: 'req-m' } }),
-          dhis2: afterA503('dhis2', async () => {
-            await dhis2Refuses;
-            throw new UpstreamError({
-              system: 'dhis2',
-              transient: false,
-              status: 409,
-              diagnostics: 'DHIS2 refused it',
-            });
-          }),
+          dhis2: dhis2RefusesOnce(dhis2Refuses, 'DHIS2 refused it'),
         },
         (job) => reporter.report(job),
       );
@@ -353,22 +338,7 @@ for (const engine of engineCases()) {
       );
       const [a, b] = first.map((x) => (x as { jobId: string }).jobId);
       // OpenHIM reruns it while the DHIS2 write is still queued: one entry settled, one not
-      const rerun = await outbox.acceptWrites([
-        {
-          flow: 'order',
-          system: 'openlmis',
-          idempotencyKey: 'tx-mixed-a',
-          payload: { line: 'a' },
-          transactionId: 'tx-mixed-2',
-        },
-        {
-          flow: 'order',
-          system: 'dhis2',
-          idempotencyKey: 'tx-mixed-b',
-          payload: { line: 'b' },
-          transactionId: 'tx-mixed-2',
-        },
-      ]);
+      const rerun = await bundle(outbox, 'tx-mixed', 'tx-mixed-2');
       t.match(
         rerun,
         [
@@ -421,8 +391,7 @@ for (const engine of engineCases()) {
 
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
       const { store } = await freshStore(engine, t);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
+      const openhim = await openHimFor(t);
       // OpenHIM takes longer than the claim to answer a send
       const outbox = outboxFor(t, store, {
         openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-3' } })),
