@@ -63,8 +63,23 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The demo running from `cwd`, or undefined (none, or its process is gone). */
+export function runningDemo(cwd = process.cwd()): DemoMarker | undefined {
+  const marker = readDemoMarker(cwd);
+  return marker && Number.isInteger(marker.pid) && isAlive(marker.pid) ? marker : undefined;
+}
+
 /** The data directory of a demo running from `cwd`, or undefined (none, or its process is gone). */
 export function runningDemoDataDir(cwd = process.cwd()): string | undefined {
-  const marker = readDemoMarker(cwd);
-  return marker && Number.isInteger(marker.pid) && isAlive(marker.pid) ? marker.dataDir : undefined;
+  return runningDemo(cwd)?.dataDir;
+}
+
+/**
+ * The database an operator command reads when none is configured: the running demo's, said on
+ * stderr so the operator knows which database is shown. Undefined: no demo runs from here.
+ */
+export function demoDataDirNoted(cwd = process.cwd()): string | undefined {
+  const demo = runningDemoDataDir(cwd);
+  if (demo) process.stderr.write(`(the running demo's database: ${demo}; pass --data-dir or DATA_DIR for another)\n`);
+  return demo;
 }

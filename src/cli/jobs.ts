@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
-import { loadSettings } from '../config/load.js';
+import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
 import { createScheduler, type Scheduler } from '../jobs/index.js';
@@ -8,11 +8,44 @@ import type { Store } from '../store/types.js';
 import { knownSystems } from '../systems/index.js';
 import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
+import { demoDataDirNoted, runningDemo } from './demo-data.js';
 
 export interface JobsCliDeps {
-  /** Default: the settings `serve` would use (environment and CONFIG_FILE). */
+  /**
+   * Default: the settings `serve` would use (environment and CONFIG_FILE), less its inbound
+   * authentication (loadOperatorSettings: a command serves no client).
+   */
   settings?: () => Settings;
   out?: NodeJS.WritableStream;
+  /** Where a running demo records itself (demo-data.ts); default the working directory. */
+  cwd?: string;
+}
+
+/** No store configured: neither DATABASE_URL nor a data directory other than serve's default. */
+function storeUnconfigured(settings: Settings): boolean {
+  return !settings['store.databaseUrl'] && !process.env.DATA_DIR && settings['store.dataDir'] === './data';
+}
+
+/**
+ * `jobs list` reads runs from the store: with no store configured, a demo running from here has
+ * them (as `outbox` finds it), said on stderr. The schedules are still this configuration's.
+ */
+function listingSettings(settings: Settings, cwd?: string): Settings {
+  if (!storeUnconfigured(settings)) return settings;
+  const demo = demoDataDirNoted(cwd);
+  return demo ? { ...settings, 'store.dataDir': demo } : settings;
+}
+
+/**
+ * `jobs run` is not pointed at the demo's database: it would run with this shell's connectors
+ * and registry, not the demo's sandboxes. Say where it runs and how to run the demo's job.
+ */
+function noteDemoNotRun(settings: Settings, name: string, cwd?: string): void {
+  const demo = storeUnconfigured(settings) ? runningDemo(cwd) : undefined;
+  if (demo)
+    process.stderr.write(
+      `(a demo runs from this directory: this run uses ${String(settings['store.dataDir'])}, not its database; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run)\n`,
+    );
 }
 
 type Overview = Awaited<ReturnType<typeof jobsOverview>>;
@@ -72,7 +105,7 @@ async function withScheduler(
 
 /** `jobs list [--json] [--limit N]` and `jobs run NAME`. */
 export function jobsCommand(deps: JobsCliDeps = {}): Command {
-  const settings = deps.settings ?? (() => loadSettings());
+  const settings = deps.settings ?? (() => loadOperatorSettings());
   const out = deps.out ?? process.stdout;
   const cmd = new Command('jobs').description('Scheduled jobs: their schedules and runs, or run one now');
 
@@ -82,7 +115,7 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
     .option('--limit <n>', 'runs per job', (v) => Number.parseInt(v, 10), 10)
     .option('--json', 'JSON output')
     .action(async (o: { limit: number; json?: boolean }) => {
-      process.exitCode = await withScheduler(settings(), async (scheduler, store) => {
+      process.exitCode = await withScheduler(listingSettings(settings(), deps.cwd), async (scheduler, store) => {
         const jobs = await jobsOverview(store, scheduler, o.limit);
         if (o.json) out.write(JSON.stringify(jobs, null, 2) + '\n');
         else printTable(jobs, out);
@@ -95,7 +128,9 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
     .description('Run a job now and record the run (exit 1 if it failed, 2 if it is running elsewhere)')
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
-      process.exitCode = await withScheduler(settings(), async (scheduler) => {
+      const configured = settings();
+      noteDemoNotRun(configured, name, deps.cwd);
+      process.exitCode = await withScheduler(configured, async (scheduler) => {
         const outcome = await scheduler.runNow(name);
         if (!outcome) {
           process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);

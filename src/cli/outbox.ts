@@ -2,17 +2,14 @@ import { Command, Option } from 'commander';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { openStore, type StoreSettings } from '../store/index.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
-import { runningDemoDataDir } from './demo-data.js';
+import { demoDataDirNoted } from './demo-data.js';
 
 /**
  * Nothing configured: the database of a demo running from this directory (it records where), else
  * the serve default (./data). Said on stderr, so an operator knows which database is shown.
  */
 function defaultDataDir(databaseUrl: string | undefined): string | undefined {
-  if (databaseUrl) return undefined;
-  const demo = runningDemoDataDir();
-  if (demo) process.stderr.write(`(the running demo's database: ${demo}; pass --data-dir or DATA_DIR for another)\n`);
-  return demo;
+  return databaseUrl ? undefined : demoDataDirNoted();
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { openStore } from '../store/index.js';
+import { demoDataDirNoted } from './demo-data.js';
 import { PROPAGATION_STATES, type PropagationState, type Store } from '../store/types.js';
 import { propagationStatus, type PropagationView } from '../registry/propagation/status.js';
 
@@ -36,7 +37,11 @@ export function propagationCommand(deps: PropagationCliDeps = {}): Command {
       }) => {
         const store = deps.open
           ? await deps.open()
-          : await openStore({ databaseUrl: o.databaseUrl, dataDir: o.dataDir });
+          : await openStore({
+              databaseUrl: o.databaseUrl,
+              // nothing configured: a demo running from here has the changes (as for `outbox`)
+              dataDir: o.dataDir || (o.databaseUrl ? undefined : demoDataDirNoted()),
+            });
         try {
           const status = await propagationStatus(store, {
             state: o.state,

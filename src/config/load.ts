@@ -115,14 +115,40 @@ export function layeredSettings(
 
 /** Cross-field rules: a start-up that would run insecurely or half-configured stops here with the reason. */
 export function validateSettings(s: Settings): void {
-  const withCredentials = settingWithUrlCredentials(s);
-  if (withCredentials) throw new ConfigError(urlCredentialsMessage(withCredentials));
+  rejectUrlCredentials(s);
+  validateInboundAuth(s);
+  validateCrossFields(s);
+}
+
+/** A serving mediator authenticates its clients: the credentials its mode needs are set. */
+function validateInboundAuth(s: Settings): void {
   if (s['auth.mode'] === 'basic' && !s['auth.password'])
     throw new ConfigError(
       'auth.mode=basic needs AUTH_PASSWORD (or set AUTH_MODE=off to run without inbound authentication)',
     );
   if (s['auth.mode'] === 'bearer' && !s['auth.bearerToken'])
     throw new ConfigError('auth.mode=bearer needs AUTH_BEARER_TOKEN');
+}
+
+/**
+ * The settings of an operator command (`jobs list|run`): every rule of `serve` but inbound
+ * authentication, which guards a server the command does not start (a listing beside a running
+ * demo needs no AUTH_PASSWORD). `serve` and a live change still check it (validateSettings).
+ */
+export function loadOperatorSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const settings = layeredSettings(env);
+  rejectUrlCredentials(settings);
+  validateCrossFields(settings);
+  return settings;
+}
+
+function rejectUrlCredentials(s: Settings): void {
+  const withCredentials = settingWithUrlCredentials(s);
+  if (withCredentials) throw new ConfigError(urlCredentialsMessage(withCredentials));
+}
+
+/** The rules of the other settings: TLS files, upstream URLs, outbox and OpenHIM timings, schedules. */
+function validateCrossFields(s: Settings): void {
   if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile'])
     throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');
   for (const system of ['openlmis', 'dhis2', 'msupply', 'openmrs']) {
