@@ -13,29 +13,7 @@ import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/open
 import { startMediatorProcess } from '../../support/mediator-process.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
-
-const report = (id: string, location: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
-          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
-});
+import { marchStockCount } from '../../support/march-stock-count.js';
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: a rerun answered 202 is updated too, across a kill`, { skip: engine.skip }, async (t) => {
@@ -63,7 +41,7 @@ for (const engine of engineCases()) {
     openhim.state.unavailable = true; // core restarting: every API call a 503
     dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_500 } });
     const hc = dhis2.state.summary().orgUnits['LK-HC-101'];
-    const body = report('HC101-2024-03-RERUN', hc);
+    const body = marchStockCount(hc, 'HC101-2024-03-RERUN', 300);
     const original = '65f0c0ffee0000000000b001';
     const rerun = '65f0c0ffee0000000000b002';
     const first = await mediator.fhir('POST', '/fhir/R5/InventoryReport', body, {

@@ -13,29 +13,7 @@ import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/open
 import { startMediatorProcess } from '../../support/mediator-process.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
-
-const report = (id: string, location: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
-          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
-});
+import { marchStockCount } from '../../support/march-stock-count.js';
 
 for (const engine of engineCases()) {
   t.test(
@@ -68,9 +46,14 @@ for (const engine of engineCases()) {
       dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_000 } });
       const hc = dhis2.state.summary().orgUnits['LK-HC-101'];
       const tx = '65f0c0ffee0000000000a001';
-      const answer = await mediator.fhir('POST', '/fhir/R5/InventoryReport', report('HC101-2024-03-HIM', hc), {
-        'x-openhim-transactionid': tx,
-      });
+      const answer = await mediator.fhir(
+        'POST',
+        '/fhir/R5/InventoryReport',
+        marchStockCount(hc, 'HC101-2024-03-HIM', 300),
+        {
+          'x-openhim-transactionid': tx,
+        },
+      );
       t.match(answer, { status: 202 }, 'answered 202: OpenHIM shows the transaction Processing');
       const puts = () => openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
       await until('the job delivered and its update refused twice', async () => puts().length >= 2, 30_000);
