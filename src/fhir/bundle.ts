@@ -1,7 +1,8 @@
 import { ChangedMeanwhileError, MediatorError, MethodNotAllowedError, type Issue } from '../domain/errors.js';
 import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
-import type { WriteOutcome } from './services.js';
+import type { BundleEntries, WriteOutcome } from './services.js';
+import type { EntryAnswer } from '../store/types.js';
 import {
   changedMeanwhile,
   checkIfMatch,
@@ -217,9 +218,13 @@ function responseEntry(result: FhirResult): Json {
 /** Batch: every entry on its own; a failed entry carries its OperationOutcome, the others go ahead. */
 async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
   const out: Json[] = [];
+  // through OpenHIM, several entries: each write records its entry in the Bundle's entry map
+  const batch =
+    ctx.transactionId && raw.length > 1 ? { transactionId: ctx.transactionId, count: raw.length } : undefined;
   for (let i = 0; i < raw.length; i++) {
+    const entryCtx = batch ? { ...ctx, batchEntry: { ...batch, index: i } } : ctx;
     try {
-      out.push(responseEntry(await runEntry(ctx, parseEntry(raw[i], i))));
+      out.push(responseEntry(await runEntry(entryCtx, parseEntry(raw[i], i))));
     } catch (err) {
       const e = toMediatorError(err);
       // an entry's resource is named as it sits in the Bundle, as in a transaction
@@ -230,7 +235,19 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
       });
     }
   }
+  if (batch) await recordBatchAnswers(ctx, batch, out);
   return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };
+}
+
+/**
+ * The rest of a batch's entry map, once every entry is answered: each entry's answer, kept only
+ * where its write did not record the entry already. Until this is recorded the map is short, and
+ * the transaction's update waits (transaction-update-sweep.ts). Failing here changes no answer:
+ * the writes are recorded; the update then goes out without these entries once the wait is over.
+ */
+async function recordBatchAnswers(ctx: FhirContext, batch: { transactionId: string; count: number }, out: Json[]) {
+  const entries = out.map((e, i) => ({ entry: i, answer: answerOf(e.response) }));
+  await ctx.services.recordEntries?.({ ...batch, entries }).catch(() => undefined);
 }
 
 interface Group {
@@ -338,6 +355,40 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   };
 }
 
+/** An entry's answer as its OpenHIM transaction update lists it (no resource: OpenHIM keeps a summary). */
+function entryAnswer(result: FhirResult): EntryAnswer {
+  return answerOf(responseEntry(result).response);
+}
+
+function answerOf({ status, location, outcome }: Json): EntryAnswer {
+  return { status, ...(location ? { location } : {}), ...(outcome ? { outcome } : {}) };
+}
+
+/** A written entry's answer once its write is delivered: 201, or 200 for a PUT of what existed. */
+function deliveredAnswer(ctx: FhirContext, p: Group['parts'][number], existed: Set<number>): EntryAnswer {
+  const status = p.entry.method === 'POST' || !existed.has(p.entry.index) ? 201 : 200;
+  return { status: STATUS_TEXT[status], location: `${ctx.baseUrl}/${p.entry.type}/${p.part.id}` };
+}
+
+/**
+ * A transaction through OpenHIM with more than one entry: its entries answered without a write,
+ * recorded with its writes for the transaction's update (store v24). Its GET entries run after
+ * the writes, and a failed one fails the whole answer: each is 200 in any answer given.
+ */
+function bundleEntries(
+  ctx: FhirContext,
+  entries: Entry[],
+  results: Map<number, FhirResult>,
+): BundleEntries | undefined {
+  if (!ctx.transactionId || entries.length < 2) return undefined;
+  const answered = entries.flatMap((e) => {
+    if (e.method === 'GET') return [{ entry: e.index, answer: { status: STATUS_TEXT[200] } }];
+    const result = results.get(e.index);
+    return result ? [{ entry: e.index, answer: entryAnswer(result) }] : [];
+  });
+  return { transactionId: ctx.transactionId, count: entries.length, answered };
+}
+
 /**
  * Runs the checks and the writes of a transaction as one step with every other write of what it
  * changes, as a PUT does (interactions.exclusively): every resource its entries write is locked,
@@ -424,7 +475,9 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
     const route = requireRoute(ctx, w.group.type);
     const mode: 'create' | 'update' = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
     serviceFor<unknown>(ctx, route); // a flow with no system configured fails before anything is accepted
-    return { ...w, route, context: { mode, actor: ctx.actor, transactionId: ctx.transactionId } };
+    const context = { mode, actor: ctx.actor, transactionId: ctx.transactionId };
+    const answers = w.group.parts.map((p) => ({ entry: p.entry.index, answer: deliveredAnswer(ctx, p, existed) }));
+    return { ...w, route, context, entries: answers };
   });
   const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
     for (const { entry, part } of w.group.parts) {
@@ -454,9 +507,11 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
         flow: w.route.flow,
         value: w.value,
         context: w.context,
+        entries: w.entries,
         posted: (err: unknown) =>
           inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
       })),
+      bundleEntries(ctx, entries, results),
     );
     planned.forEach((w, i) => record(w, outcomes[i]));
   } catch (err) {

@@ -9,6 +9,7 @@ import {
 } from '../domain/errors.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
+import { writtenEntries, type BatchEntry } from './batch-entries.js';
 import { alreadyInPlace, sameContent } from './applied-already.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';
@@ -29,6 +30,8 @@ export interface FhirContext {
   baseUrl: string;
   actor?: string;
   transactionId?: string;
+  /** An entry of a batch Bundle through OpenHIM: its write records it in the Bundle's entry map. */
+  batchEntry?: BatchEntry;
   /** `Prefer: handling=strict`: unknown search parameters are errors. */
   strictHandling?: boolean;
   /** `Prefer: return=minimal|representation|OperationOutcome`. */
@@ -227,7 +230,12 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   const value = part.build(undefined);
   const write = () =>
     service
-      .write(value, { mode: 'create', actor: ctx.actor, transactionId: ctx.transactionId })
+      .write(value, {
+        mode: 'create',
+        actor: ctx.actor,
+        transactionId: ctx.transactionId,
+        entries: writtenEntries(ctx.batchEntry, 201, `${ctx.baseUrl}/${type}/${part.id}`),
+      })
       .catch((err: unknown) => {
         throw inPostedTerms(
           err,
@@ -399,6 +407,7 @@ async function updateChecked(
       actor: ctx.actor,
       transactionId: ctx.transactionId,
       current: { value: currentValue },
+      entries: writtenEntries(ctx.batchEntry, current ? 200 : 201, `${ctx.baseUrl}/${type}/${id}`),
     })
     .catch((err: unknown) => {
       if (err instanceof ChangedMeanwhileError) throw changedMeanwhile(`${type}/${id}`, ifMatch, ['If-Match', type]);

@@ -1,5 +1,6 @@
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { Page, SearchCriteria, WriteResult } from '../routing/ports.js';
+import type { EntryAnswer, TransactionEntries } from '../store/types.js';
 
 /**
  * What the FHIR edge needs behind each flow, in domain terms. Routing implements these over the
@@ -17,6 +18,8 @@ export interface WriteContext {
    * undefined: there is none), so routing need not ask the upstream a second time.
    */
   current?: { value: unknown };
+  /** A batch entry through OpenHIM: its row of the Bundle's entry map, recorded with the write (store v24). */
+  entries?: TransactionEntries;
 }
 
 export interface WriteOutcome<T> {
@@ -45,11 +48,25 @@ export interface FlowService<T> {
   readOnly?(): string | undefined;
 }
 
+/**
+ * A Bundle through OpenHIM with more than one entry: how its entries are answered, recorded with
+ * its writes for the transaction's update (store v24, src/store/transaction-entries.ts).
+ */
+export interface BundleEntries {
+  transactionId: string;
+  /** How many entries the Bundle has. */
+  count: number;
+  /** Entries answered without a write, each as it was answered. */
+  answered: { entry: number; answer: EntryAnswer }[];
+}
+
 /** One write of a transaction Bundle, as the edge hands it over. */
 export interface PlannedWrite {
   flow: Flow;
   value: unknown;
   context: WriteContext;
+  /** The Bundle entries this write answers, each with its answer once delivered (BundleEntries). */
+  entries?: { entry: number; answer: EntryAnswer }[];
   /** The same error with its expressions as FHIRPaths of this write's Bundle entries. */
   posted?: (err: unknown) => unknown;
 }
@@ -63,7 +80,7 @@ export interface FhirServices {
    * The writes of a transaction Bundle accepted together: recorded durably all at once or not at
    * all, then delivered. A refusal is thrown through the refused write's `posted`.
    */
-  writeAll(writes: PlannedWrite[]): Promise<WriteOutcome<unknown>[]>;
+  writeAll(writes: PlannedWrite[], bundle?: BundleEntries): Promise<WriteOutcome<unknown>[]>;
   /**
    * Runs `fn` while no other call naming any of these names runs, on any instance: a conditional
    * update's read, If-Match check and write (a PUT: its resource; a transaction: every resource
@@ -71,9 +88,14 @@ export interface FhirServices {
    * Absent: the caller runs `fn` as it is (services in memory, one client at a time).
    */
   exclusively?<T>(names: string[], fn: () => Promise<T>): Promise<T>;
+  /**
+   * Records how a batch Bundle's entries were answered (store v24), once it is answered: the rows
+   * its writes recorded stay. Absent: nothing to tell OpenHIM (services in memory).
+   */
+  recordEntries?(entries: TransactionEntries): Promise<void>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'writeAll' | 'exclusively'>;
+export type Flow = keyof Omit<FhirServices, 'writeAll' | 'exclusively' | 'recordEntries'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

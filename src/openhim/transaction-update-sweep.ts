@@ -12,7 +12,7 @@
  * and its record): harmless, core sets the same fields again (transaction-updates.ts).
  */
 import { processRedactor } from '../platform/redaction.js';
-import type { OutboxJob, Store, TransactionUpdateEnd } from '../store/types.js';
+import type { OutboxJob, Store, TransactionEntry, TransactionUpdateEnd } from '../store/types.js';
 
 /** How OpenHIM answered one send. */
 export type UpdateAnswer = { kind: 'sent' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
@@ -47,7 +47,7 @@ export interface TransactionUpdateLogger {
 /** One send of `job`'s transaction: built from `jobs` (all of it), cut off at `until` (epoch ms). */
 export type SendTransactionUpdate = (
   job: OutboxJob,
-  send: { jobs: OutboxJob[]; until: number },
+  send: { jobs: OutboxJob[]; until: number; entries?: TransactionEntry[] },
 ) => Promise<UpdateAnswer>;
 
 export interface TransactionReporterOptions {
@@ -97,6 +97,19 @@ function describe(err: unknown): string {
   return processRedactor.redact(err instanceof Error ? err.message : String(err));
 }
 
+/**
+ * How long a batch Bundle's entry map may stay short (store v24): each of its writes records its
+ * entry, the rest are recorded once the batch is answered. Short past this since its last write,
+ * the request was cut off (the process died answering it): the update goes with what it has.
+ */
+export const BATCH_ANSWER_WAIT_MS = 300_000;
+
+/** Whether the transaction is a batch still being answered: its update waits for every entry. */
+export function stillAnswering(entries: TransactionEntry[], jobs: OutboxJob[], now: number): boolean {
+  if (entries.length === 0 || entries.length >= entries[0].count) return false;
+  return now - Math.max(...jobs.map((j) => j.createdAt)) < BATCH_ANSWER_WAIT_MS;
+}
+
 export function createTransactionReporter(opts: TransactionReporterOptions): TransactionReporter {
   const t = { ...DEFAULT_TRANSACTION_UPDATE_TIMINGS, ...opts.timings };
   const pollMs = t.pollMs ?? t.retryBaseMs;
@@ -118,10 +131,11 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     until: number,
     settle: (end: TransactionUpdateEnd) => Promise<boolean>,
     basis: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'> = job,
+    entries: TransactionEntry[] = [],
   ): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     if (until <= now()) return; // too late to send before a sweep may: the sweep sends it
-    const answer = await opts.send(job, { jobs, until });
+    const answer = await opts.send(job, { jobs, until, ...(entries.length ? { entries } : {}) });
     const end = debtAfter(basis, answer, now(), t);
     const recorded = await settle(end);
     const about = {
@@ -145,6 +159,9 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     const transactionId = job.transactionId;
     const jobs = await opts.store.jobsOfTransaction(transactionId);
     if (jobs.some((j) => j.status === 'pending' || j.status === 'in-flight')) return;
+    const entries = await opts.store.entriesOfTransaction(transactionId);
+    if (stillAnswering(entries, jobs, now())) return; // a sweep sends it once the batch is answered
+    const answeredFrom = await settledJobsNamed(entries, jobs);
     const owed = jobs.filter((j) => j.transactionUpdate?.state === 'owed');
     if (owed.length === 0) return; // another process sent it meanwhile
     const lastEnd = Math.max(...jobs.map((j) => j.updatedAt));
@@ -157,11 +174,23 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     };
     await sendOwed(
       owed[0],
-      jobs,
+      [...jobs, ...answeredFrom],
       until(owed),
       async (end) => (await opts.store.settleTransactionUpdates(transactionId, end, lastEnd)) > 0,
       basis,
+      entries,
     );
+  }
+
+  /**
+   * Jobs an entry names that are not the transaction's own: a duplicate answered from a write
+   * already settled, which no other write of the request listed (outbox answerDuplicate).
+   */
+  async function settledJobsNamed(entries: TransactionEntry[], jobs: OutboxJob[]): Promise<OutboxJob[]> {
+    const known = new Set(jobs.map((j) => j.id));
+    const missing = [...new Set(entries.flatMap((e) => (e.jobId && !known.has(e.jobId) ? [e.jobId] : [])))];
+    const found = await Promise.all(missing.map((id) => opts.store.getJob(id)));
+    return found.filter((j): j is OutboxJob => j !== undefined);
   }
 
   /** The job's end owes an update: sent now, before the grace its end gave this process runs out. */

@@ -11,7 +11,7 @@
  */
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
-import type { OutboxJob } from '../store/types.js';
+import type { OutboxJob, TransactionEntry } from '../store/types.js';
 import { GivenUpError, reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
@@ -63,8 +63,11 @@ const STATUS_TEXT: Record<number, string> = { 201: '201 Created' };
 
 /** One job's final answer as an entry of a transaction-response Bundle (FHIR http.html#transaction-response). */
 function responseEntryOf(job: OutboxJob): object {
-  const final = finalResponseOf(job);
-  return { response: { status: STATUS_TEXT[final.status] ?? String(final.status), outcome: final.body } };
+  return { response: entryResponseOf(finalResponseOf(job)) };
+}
+
+function entryResponseOf(final: { status: number; body: unknown }): { status: string; outcome: unknown } {
+  return { status: STATUS_TEXT[final.status] ?? String(final.status), outcome: final.body };
 }
 
 /**
@@ -76,18 +79,75 @@ function responseEntryOf(job: OutboxJob): object {
  * them, 4xx); some of each → Completed with error(s). One PUT per job instead would each overwrite
  * the status and response, leaving whichever settled last.
  */
-export function finalTransactionResponseOf(jobs: OutboxJob[]): {
+export function finalTransactionResponseOf(
+  jobs: OutboxJob[],
+  entries: TransactionEntry[] = [],
+): {
   status: number;
   mediatorStatus: MediatorStatus;
   body: unknown;
 } {
+  if (entries.length) return followingEntries(jobs, entries);
   if (jobs.length === 1) {
     const final = finalResponseOf(jobs[0]);
     return { ...final, mediatorStatus: mediatorStatusFor(final.status) };
   }
-  const finals = jobs.map(finalResponseOf);
+  return wholeOf(jobs.map(finalResponseOf), jobs.map(responseEntryOf));
+}
+
+/**
+ * A Bundle recorded entry by entry (store v24): its update follows the client's entries, in their
+ * order. A written entry gets its write's final answer (delivered: the answer it was to have, with
+ * the delivery's outcome; refused or given up: that); an entry answered without a write (a GET, a
+ * DELETE of what was deleted, a conditional create that matched) keeps its first answer. Jobs no
+ * entry names (a write's secondary fan-out) count toward the status, as entries do.
+ */
+function followingEntries(jobs: OutboxJob[], recorded: TransactionEntry[]) {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const finals: { status: number }[] = [];
+  const entries = withEveryEntry(recorded);
+  const entry = entries.map((e) => {
+    const job = e.jobId === undefined ? undefined : byId.get(e.jobId);
+    if (!job) {
+      finals.push({ status: parseInt(e.answer.status, 10) });
+      return { response: e.answer };
+    }
+    const final = finalResponseOf(job);
+    finals.push(final);
+    const response = job.status === 'done' ? { ...e.answer, outcome: final.body } : entryResponseOf(final);
+    return { response };
+  });
+  const named = new Set(entries.map((e) => e.jobId));
+  for (const job of jobs) if (!named.has(job.id)) finals.push(finalResponseOf(job));
+  return wholeOf(finals, entry);
+}
+
+/**
+ * Every entry of the Bundle, in order: one the map lacks (a batch whose process died before it
+ * was answered: transaction-update-sweep.ts BATCH_ANSWER_WAIT_MS) was never answered, and says so.
+ */
+function withEveryEntry(recorded: TransactionEntry[]): TransactionEntry[] {
+  const count = Math.max(recorded[0].count, recorded.length);
+  if (recorded.length === count) return recorded;
+  const byEntry = new Map(recorded.map((e) => [e.entry, e]));
+  return Array.from({ length: count }, (_, entry) => byEntry.get(entry) ?? unanswered(entry, count));
+}
+
+function unanswered(entry: number, count: number): TransactionEntry {
+  const diagnostics = `Bundle.entry[${entry}] was never answered: the mediator stopped while answering the Bundle`;
+  return { entry, count, answer: { status: '500', outcome: operationOutcome([{ code: 'incomplete', diagnostics }]) } };
+}
+
+/**
+ * A transaction-response Bundle of these entries, with the status OpenHIM gives such a whole from
+ * the final answers it stands for (core's model/transactions.js): see finalTransactionResponseOf.
+ */
+function wholeOf(
+  finals: { status: number }[],
+  entry: object[],
+): { status: number; mediatorStatus: MediatorStatus; body: unknown } {
   const failed = finals.filter((f) => f.status >= 300);
-  const body = { resourceType: 'Bundle', type: 'transaction-response', entry: jobs.map(responseEntryOf) };
+  const body = { resourceType: 'Bundle', type: 'transaction-response', entry };
   if (failed.length === 0) return { status: 200, mediatorStatus: 'Successful', body };
   if (failed.length < finals.length) return { status: 200, mediatorStatus: 'Completed with error(s)', body };
   const worst = failed.find((f) => f.status >= 500) ?? failed[0];
@@ -98,6 +158,8 @@ export function finalTransactionResponseOf(jobs: OutboxJob[]): {
 export interface TransactionUpdateSend {
   /** Every job of the job's transaction (default: the job alone): the update is built from all. */
   jobs?: OutboxJob[];
+  /** How the transaction's Bundle entries were answered (store v24): the update follows them. */
+  entries?: TransactionEntry[];
   /**
    * When the debt may be claimed again (epoch ms; transaction-update-sweep.ts): the request is cut
    * off then, and not made at all once it has passed.
@@ -127,7 +189,7 @@ export function createTransactionUpdater(
     if (!job.transactionId) return { kind: 'refused', reason: 'the job has no OpenHIM transaction id' };
     if (typeof apiUrl !== 'string' || !apiUrl) return { kind: 'retry', reason: 'openhim.apiUrl is not set' };
     const agent = agentFor(s['openhim.trustSelfSigned'] === true);
-    const final = finalTransactionResponseOf(send.jobs ?? [job]);
+    const final = finalTransactionResponseOf(send.jobs ?? [job], send.entries);
     const envelope = buildOpenHimEnvelope({
       urn: opts.urn,
       status: final.mediatorStatus,

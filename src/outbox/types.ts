@@ -1,6 +1,6 @@
 import type { MediatorError } from '../domain/errors.js';
 import type { GivenUpError } from './errors.js';
-import type { JobStatus, OutboxJob } from '../store/types.js';
+import type { JobStatus, OutboxJob, TransactionEntries } from '../store/types.js';
 import type { StepJournal, WriteResult } from '../routing/ports.js';
 
 /** How acceptWrites answers. */
@@ -13,6 +13,12 @@ export interface AcceptOptions {
    * per create). Other outcomes (refused, queued, duplicates) settle as always, on disk.
    */
   endAhead?: boolean;
+  /**
+   * How the request's entries map to these writes (`job`: an index into the requests), recorded
+   * with them for its OpenHIM transaction update (store v24). Only a request through OpenHIM with
+   * more than one entry has one.
+   */
+  entries?: TransactionEntries;
 }
 
 export interface AcceptWriteRequest {

@@ -1,7 +1,7 @@
-import type { FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
+import type { BundleEntries, FhirServices, Flow, PlannedWrite, WriteOutcome } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { KeyTakenError } from '../outbox/errors.js';
-import type { Store } from '../store/types.js';
+import type { Store, TransactionEntries } from '../store/types.js';
 import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
@@ -39,7 +39,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     flows[name].registerHandlers();
     services[name] = flows[name];
   }
-  services.writeAll = async (sent: PlannedWrite[]): Promise<WriteOutcome<unknown>[]> => {
+  services.writeAll = async (sent: PlannedWrite[], bundle?: BundleEntries): Promise<WriteOutcome<unknown>[]> => {
     // an entry changing what was written is its next revision (orders: amendments, cancellations)
     const writes = await Promise.all(
       sent.map(async (w) => ({
@@ -60,18 +60,34 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     const requests = await Promise.all(
       writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
     );
+    const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
     // recorded together, all or none; each write answers with its system of record's (first) job
-    const outcomes = await deps.outbox.acceptWrites(requests.flat()).catch((err: unknown) => {
+    const entries = bundle && entriesOfBundle(bundle, writes, firsts);
+    const outcomes = await deps.outbox.acceptWrites(requests.flat(), { entries }).catch((err: unknown) => {
       if (!(err instanceof KeyTakenError)) throw err;
       const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
       throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
     });
-    const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
     const answers = settleTransaction(writes, (i) =>
       flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]),
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
+  services.recordEntries = (entries) => deps.store.recordTransactionEntries(entries);
   return services;
+}
+
+/**
+ * A Bundle's entries as its OpenHIM update lists them: each written entry decided by its write's
+ * system of record job (`firsts[i]`, the first of write i's requests), the others as answered.
+ * Secondary fan-out jobs are no entry: they count toward the transaction's status only.
+ */
+function entriesOfBundle(bundle: BundleEntries, writes: PlannedWrite[], firsts: number[]): TransactionEntries {
+  const written = writes.flatMap((w, i) => (w.entries ?? []).map((e) => ({ ...e, job: firsts[i] })));
+  return {
+    transactionId: bundle.transactionId,
+    count: bundle.count,
+    entries: [...bundle.answered, ...written].sort((a, b) => a.entry - b.entry),
+  };
 }

@@ -188,6 +188,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets), {
         endAhead: true,
+        entries: context.entries,
       });
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk

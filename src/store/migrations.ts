@@ -15,6 +15,7 @@ import {
   SQLITE_RESOURCE_WRITTEN_INDEX,
 } from './resource-order.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
+import { TRANSACTION_ENTRIES } from './transaction-entries.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -344,6 +345,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   WAITING_JOBS_INDEXES,
   SQLITE_RESOURCE_ORDER_INDEX,
   SQLITE_RESOURCE_WRITTEN_INDEX,
+  TRANSACTION_ENTRIES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -366,4 +368,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   WAITING_JOBS_INDEXES,
   POSTGRES_RESOURCE_ORDER_INDEX,
   POSTGRES_RESOURCE_WRITTEN_INDEX,
+  TRANSACTION_ENTRIES,
 ];

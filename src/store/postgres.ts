@@ -66,6 +66,8 @@ import type {
   JobOutcome,
   TransactionUpdateEnd,
   TransactionUpdateCounts,
+  TransactionEntries,
+  TransactionEntry,
   RerunUpdate,
   JobRun,
   JobRunEnd,
@@ -101,6 +103,12 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
+import {
+  PG_INSERT_TRANSACTION_ENTRIES_SQL,
+  TRANSACTION_ENTRIES_SQL,
+  transactionEntryOf,
+  transactionEntryValues,
+} from './transaction-entries.js';
 import {
   COUNT_BY_STATUS_SQL,
   COUNT_BY_SYSTEM_SQL,
@@ -494,9 +502,13 @@ export class PostgresStore implements Store {
     return (await this.recordNewWrite(job, [])) ?? this.tx((c) => this.insertWrite(job, c));
   }
 
-  async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
+  async recordWrites(
+    jobs: NewJob[],
+    links: ResourceLink[],
+    entries?: TransactionEntries,
+  ): Promise<RecordWriteResult[]> {
     // the usual case, a new key: one statement, one round trip (issue 18: 4 + one per link before)
-    if (jobs.length === 1 && distinctLinks(links)) {
+    if (jobs.length === 1 && distinctLinks(links) && !entries) {
       const created = await this.recordNewWrite(jobs[0], links);
       if (created) return [created];
     }
@@ -515,8 +527,31 @@ export class PostgresStore implements Store {
         links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })),
         c,
       );
+      if (entries) await this.insertTransactionEntries(entries, c, results);
       return results;
     });
+  }
+
+  async recordTransactionEntries(entries: TransactionEntries): Promise<void> {
+    // one statement: a transaction of its own
+    if (entries.entries.length) await this.insertTransactionEntries(entries, this.pool);
+  }
+
+  /** A Bundle's entries in one statement (unnest of each column), whatever their number. */
+  private async insertTransactionEntries(
+    entries: TransactionEntries,
+    c: Queryable,
+    results?: RecordWriteResult[],
+  ): Promise<void> {
+    const rows = transactionEntryValues(entries, results);
+    await c.query(
+      PG_INSERT_TRANSACTION_ENTRIES_SQL,
+      [0, 1, 2, 3, 4].map((k) => rows.map((r) => r[k])),
+    );
+  }
+
+  async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {
+    return (await this.rows(TRANSACTION_ENTRIES_SQL, [transactionId])).map(transactionEntryOf);
   }
 
   /**

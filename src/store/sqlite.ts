@@ -69,6 +69,8 @@ import type {
   JobOutcome,
   TransactionUpdateEnd,
   TransactionUpdateCounts,
+  TransactionEntries,
+  TransactionEntry,
   RerunUpdate,
   JobRun,
   JobRunEnd,
@@ -92,6 +94,12 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
+import {
+  INSERT_TRANSACTION_ENTRY_SQL,
+  TRANSACTION_ENTRIES_SQL,
+  transactionEntryOf,
+  transactionEntryValues,
+} from './transaction-entries.js';
 import {
   COUNT_BY_STATUS_SQL,
   COUNT_BY_SYSTEM_SQL,
@@ -333,7 +341,11 @@ export class SqliteStore implements Store {
     return this.write(() => this.insertWrite(job));
   }
 
-  async recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]> {
+  async recordWrites(
+    jobs: NewJob[],
+    links: ResourceLink[],
+    entries?: TransactionEntries,
+  ): Promise<RecordWriteResult[]> {
     return this.write(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
@@ -342,8 +354,24 @@ export class SqliteStore implements Store {
         return r;
       });
       this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
+      if (entries) this.insertTransactionEntries(entries, results);
       return results;
     });
+  }
+
+  async recordTransactionEntries(entries: TransactionEntries): Promise<void> {
+    if (entries.entries.length) await this.write(() => this.insertTransactionEntries(entries));
+  }
+
+  private insertTransactionEntries(entries: TransactionEntries, results?: RecordWriteResult[]): void {
+    const insert = this.sql(sqliteParams(INSERT_TRANSACTION_ENTRY_SQL));
+    for (const values of transactionEntryValues(entries, results)) insert.run(...values);
+  }
+
+  async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {
+    return this.read(() =>
+      (this.sql(sqliteParams(TRANSACTION_ENTRIES_SQL)).all(transactionId) as Row[]).map(transactionEntryOf),
+    );
   }
 
   /**

@@ -137,6 +137,33 @@ export interface ResourceLink {
   primary?: boolean;
 }
 
+/** One entry's answer as a transaction-response Bundle gives it (Bundle.entry.response), no resource. */
+export interface EntryAnswer {
+  status: string;
+  location?: string;
+  outcome?: unknown;
+}
+
+/**
+ * How a request's entries are answered (v24, transaction-entries.ts): each entry either decided by
+ * a write of the same recordWrites call (`job`: its index among that call's jobs; `answer`: what it
+ * is answered once delivered) or answered without a write (`answer` as given).
+ */
+export interface TransactionEntries {
+  transactionId: string;
+  /** How many entries the request has. */
+  count: number;
+  entries: { entry: number; job?: number; answer: EntryAnswer }[];
+}
+
+/** A recorded entry: `jobId` the write whose end decides it, if any. */
+export interface TransactionEntry {
+  entry: number;
+  count: number;
+  jobId?: string;
+  answer: EntryAnswer;
+}
+
 /** recordWrites found a key already used with another payload; nothing was recorded. */
 export class PayloadConflict extends Error {
   override readonly name = 'PayloadConflict';
@@ -343,9 +370,10 @@ export interface Store {
    * Several writes in one transaction (a FHIR transaction Bundle), with their resource links:
    * all are recorded or none. A key already used with the same payload yields the job holding it
    * (created: false); with another payload the whole call throws PayloadConflict. A key held by a
-   * rejected job is free (see recordWrite).
+   * rejected job is free (see recordWrite). `entries`: how the request's entries map to these
+   * jobs, for its OpenHIM transaction update (v24), recorded in the same transaction.
    */
-  recordWrites(jobs: NewJob[], links: ResourceLink[]): Promise<RecordWriteResult[]>;
+  recordWrites(jobs: NewJob[], links: ResourceLink[], entries?: TransactionEntries): Promise<RecordWriteResult[]>;
   getJob(id: string): Promise<OutboxJob | undefined>;
   /** Jobs created under a business idempotency key (one per flow/system it fanned out to). */
   findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]>;
@@ -545,6 +573,10 @@ export interface Store {
   claimRerunUpdates(now: number, limit: number, claimUntil: number): Promise<OutboxJob[]>;
   /** Record how a send of a rerun's owed update ended; false when it was no longer owed. */
   settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean>;
+  /** Entries of a request answered without a write, recorded alone (a batch's after its last write). */
+  recordTransactionEntries(entries: TransactionEntries): Promise<void>;
+  /** How a Bundle's entries were answered through OpenHIM transaction `transactionId` (v24), in order. */
+  entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
   /** Every job of one OpenHIM transaction (v18), in the order they were accepted. */
   jobsOfTransaction(transactionId: string): Promise<OutboxJob[]>;
   /**

@@ -1,0 +1,65 @@
+import type { Migration } from './migrations.js';
+import type { EntryAnswer, RecordWriteResult, TransactionEntries, TransactionEntry } from './types.js';
+
+/**
+ * v24: how a Bundle's entries were answered, for its OpenHIM transaction update. A transaction or
+ * batch Bundle through OpenHIM is one transaction; its update (src/openhim/transaction-updates.ts)
+ * is a transaction-response Bundle that must follow the client's entries: a GET, an entry
+ * answered without a write, several entries made one write, all have no job of their own, and a
+ * write's secondary fan-out jobs are no entry at all. One row per entry: the write (job) whose end
+ * decides it, or none, and the answer it was given (no job) or gets on delivery (status, location).
+ *
+ * Written in the same store transaction as the writes (recordWrites): a job that ends and reports
+ * at once, or a process killed right after the answer, finds the map beside the jobs. Only for a
+ * request through OpenHIM with more than one entry: a single write costs nothing more.
+ * `entries`: how many entries the request has (a batch records its entries as it goes).
+ */
+export const TRANSACTION_ENTRIES: Migration = {
+  version: 24,
+  name: 'openhim: the entries of a Bundle answered through OpenHIM',
+  sql: `
+CREATE TABLE openhim_transaction_entries (
+  transaction_id TEXT NOT NULL,
+  entry INTEGER NOT NULL,
+  entries INTEGER NOT NULL,
+  job_id TEXT,
+  answer TEXT NOT NULL,
+  PRIMARY KEY (transaction_id, entry)
+);
+`,
+};
+
+/**
+ * One entry ($1 transaction, $2 entry, $3 entries, $4 job, $5 answer). A repeat of the same
+ * transaction id (a client resending under it) keeps the first answer's map.
+ */
+export const INSERT_TRANSACTION_ENTRY_SQL = `INSERT INTO openhim_transaction_entries
+  (transaction_id, entry, entries, job_id, answer) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`;
+
+/** PostgreSQL: every entry in one statement, $1..$5 one array per column. */
+export const PG_INSERT_TRANSACTION_ENTRIES_SQL = `INSERT INTO openhim_transaction_entries
+  (transaction_id, entry, entries, job_id, answer)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`;
+
+export const TRANSACTION_ENTRIES_SQL =
+  'SELECT entry, entries, job_id, answer FROM openhim_transaction_entries WHERE transaction_id = $1 ORDER BY entry';
+
+/** The rows to insert: each entry's job named by the id recordWrites gave it (a duplicate's: the job answering). */
+export function transactionEntryValues(map: TransactionEntries, results: RecordWriteResult[] = []): unknown[][] {
+  return map.entries.map((e) => [
+    map.transactionId,
+    e.entry,
+    map.count,
+    e.job === undefined ? null : (results[e.job]?.job.id ?? null),
+    JSON.stringify(e.answer),
+  ]);
+}
+
+export function transactionEntryOf(row: Record<string, unknown>): TransactionEntry {
+  return {
+    entry: Number(row.entry),
+    count: Number(row.entries),
+    ...(row.job_id == null ? {} : { jobId: String(row.job_id) }),
+    answer: JSON.parse(String(row.answer)) as EntryAnswer,
+  };
+}
