@@ -246,6 +246,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           store,
           adminToken: token,
           registry,
+          // the systems the console offers: an empty queue of one of them is no work, another name a 404
+          systems: () => directory.systems(),
           // a decision may release registry changes held for that system
           onDecision: (system) => propagation.propagator.releaseHeld(system),
         });

@@ -842,7 +842,8 @@ export class Outbox {
       return { kind: 'duplicate' as const, jobId: first.id, previous };
     }
     const debt = await this.store.oweRerunUpdate(first.id, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
-    if (debt === 'settled' || debt === 'gone')
+    if (debt === 'unlisted' && shared) this.warnUnlisted(first.id, transactionId);
+    if (debt === 'settled' || debt === 'unlisted' || debt === 'gone')
       return { kind: 'duplicate' as const, jobId: first.id, previous: await this.currentOutcome(first.id) };
     if (debt === 'full')
       this.logger.warn(
@@ -861,13 +862,25 @@ export class Outbox {
    */
   private async listAnsweredFrom(jobId: string, transactionId: string): Promise<void> {
     try {
-      await this.store.oweRerunUpdate(jobId, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
+      const listed = await this.store.oweRerunUpdate(jobId, transactionId, Date.now(), RERUN_UPDATES_PER_JOB);
+      if (listed === 'unlisted') this.warnUnlisted(jobId, transactionId);
     } catch (err) {
       this.logger.warn(
         { jobId, transactionId, err: describeError(err) },
         "outbox: could not list a settled job among its transaction's writes; its update may leave it out",
       );
     }
+  }
+
+  /**
+   * A settled job already listed in as many other transactions as a job keeps (RERUN_UPDATES_PER_JOB
+   * 'answered' rows): this one's update, owed by its other writes, leaves it out. Said, not silent.
+   */
+  private warnUnlisted(jobId: string, transactionId: string): void {
+    this.logger.warn(
+      { jobId, transactionId, bound: RERUN_UPDATES_PER_JOB },
+      "outbox: a settled job is already listed in as many reruns as it keeps; this transaction's update leaves it out",
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { adminErrorAnswer } from '../admin/error-answer.js';
 import type { Facility } from '../domain/facility.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
 import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
@@ -26,6 +26,12 @@ export interface ReviewRoutesOptions {
    * the decision's: the decision is recorded and the next propagation run tries again.
    */
   onDecision?: (system: string) => Promise<unknown>;
+  /**
+   * The systems whose facilities this mediator reconciles (a queue may exist for each, empty or
+   * not). A system neither named here nor with a stored crosswalk (`reconcile --store` keeps one
+   * under any name) is a 404 naming these, not an empty queue: a typo must not read as "no work".
+   */
+  systems?: () => string[];
 }
 
 type Op = 'accept' | 'reject' | 'no-match' | 'flag' | 'break' | 'ignore';
@@ -167,7 +173,7 @@ function progressOf(states: CrosswalkStateCount[]) {
  *   GET  /reconcile/:system/export.csv|json  crosswalk CSV / mCSD Location Bundle
  *   POST /reconcile/:system/:systemId/{accept,reject,no-match,flag,break,ignore}
  * Each decision is written with its audit entry in one transaction. Errors are OperationOutcomes:
- * 400 bad input, 401 no/wrong token, 404 unknown record, 409 a transition the state forbids.
+ * 400 bad input, 401 no/wrong token, 404 unknown record or system, 409 a transition the state forbids.
  */
 export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app, opts) => {
   if (!opts.adminToken) throw new Error('reviewRoutes needs an adminToken');
@@ -190,6 +196,20 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   };
 
   /**
+   * 404 for a system nobody configured and of which nothing is stored (`stored`: whether the
+   * store holds crosswalk rows of it, from the query the route makes anyway).
+   */
+  const assertKnownSystem = (system: string, stored: boolean) => {
+    const configured = opts.systems?.() ?? [];
+    if (stored || configured.includes(system)) return;
+    throw new MediatorError(404, {
+      code: 'not-found',
+      diagnostics: `no system '${system}' to reconcile: ${configured.length ? `configured: ${configured.join(', ')}` : 'none is configured'}; no crosswalk is stored under that name (a list reconciled with \`reconcile --store\` is found under the name it was stored with)`,
+      expression: ['system'],
+    });
+  };
+
+  /**
    * One page of the queue, filtered in the store: waiting records (best first candidate first) or,
    * with state=matched, links already made (weakest first), a score band, only some records
    * (`systemIds`: the console's area), starting at a record (`at`). With the system's progress.
@@ -209,6 +229,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
       opts.store.countCrosswalkStates(system),
       registryNames(log),
     ]);
+    assertKnownSystem(system, states.length > 0);
     const suggestionsOf = (r: CrosswalkRow) =>
       linked && r.registryId
         ? [{ rank: 1, registryId: r.registryId, score: r.score ?? 0, reasons: r.reasons }]
@@ -240,24 +261,28 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     async (req) => queuePage((req.params as { system: string }).system, req.body as QueueParams, req.log),
   );
 
+  /** A known system's stored crosswalk (404 for a system unknown: assertKnownSystem). */
+  const crosswalkOf = async (system: string) => {
+    const rows = await repo.listBySystem(system);
+    assertKnownSystem(system, rows.length > 0);
+    return rows;
+  };
+
   app.get('/reconcile/:system/crosswalk', { schema: { params: systemParams } }, async (req) => {
     const { system } = req.params as { system: string };
-    return { system, rows: await repo.listBySystem(system) };
+    return { system, rows: await crosswalkOf(system) };
   });
 
   app.get('/reconcile/:system/export.csv', { schema: { params: systemParams } }, async (req, reply) => {
     const { system } = req.params as { system: string };
-    return reply.type('text/csv; charset=utf-8').send(crosswalkToCsv(await repo.listBySystem(system)));
+    return reply.type('text/csv; charset=utf-8').send(crosswalkToCsv(await crosswalkOf(system)));
   });
 
   app.get('/reconcile/:system/export.json', { schema: { params: systemParams } }, async (req, reply) => {
     const { system } = req.params as { system: string };
+    const rows = await crosswalkOf(system);
     const registry = opts.registry ? await opts.registry() : [];
-    const bundle = crosswalkToLocationBundle(
-      await repo.listBySystem(system),
-      registry,
-      opts.identifierBase ?? 'urn:fhir-supply-mediator:system',
-    );
+    const bundle = crosswalkToLocationBundle(rows, registry, opts.identifierBase ?? 'urn:fhir-supply-mediator:system');
     return reply.type('application/fhir+json').send(bundle);
   });
 

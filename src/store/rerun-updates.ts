@@ -13,6 +13,9 @@ import type { RerunUpdate, TransactionUpdateEnd } from './types.js';
  * Bounded per job (RERUN_UPDATES_PER_JOB): a retry storm on one queued write must not grow the
  * table without limit. Past the bound the request is still answered 202 (its write is queued),
  * but nothing is owed to it: its transaction stays Processing, and the outbox logs a warning.
+ * Debts and 'answered' rows are bounded apart, each kind by its own count: rows only listing a
+ * settled job (many Bundle reruns of it) never use up a place a debt needs (after an operator
+ * retries the job), nor the other way round; one left out past its bound is logged too.
  * state: 'owed', 'sent', 'refused' or 'abandoned' (as openhim_update), or 'answered' (ANSWERED:
  * nothing owed, the job only listed); due: while owed, when a sweep may send it.
  */
@@ -58,6 +61,12 @@ export type RerunDebt =
   | 'own'
   /** the job already owes RERUN_UPDATES_PER_JOB other transactions: nothing recorded */
   | 'full'
+  /**
+   * the job settled, but is already listed in RERUN_UPDATES_PER_JOB other transactions: answer
+   * its end as for 'settled', but this transaction's update (if its other writes owe one) leaves
+   * it out
+   */
+  | 'unlisted'
   /** no such job (dropped by an operator) */
   | 'gone';
 
@@ -68,17 +77,19 @@ export type RerunDebt =
  * at once (GivenUpError), owing nothing. A job settled already (done, rejected, dead) is recorded
  * 'answered': nothing is owed for
  * it, but it is one of the writes the transaction was answered from, so that transaction's update
- * lists it and its status counts it (a Bundle rerun whose other entry is still queued). Returns
- * the state recorded, nothing when no row was (see rerunDebtOf). Two concurrent answers may each
- * see one below the bound and both insert: the bound can be passed by the number of concurrent
- * requests, no more.
+ * lists it and its status counts it (a Bundle rerun whose other entry is still queued). The
+ * bound counts only the rows of the kind inserted (debts, or 'answered' rows). Returns the state
+ * recorded, nothing when no row was (see rerunDebtOf). Two concurrent answers may each see one
+ * below the bound and both insert: the bound can be passed by the number of concurrent requests,
+ * no more.
  */
 export const OWE_RERUN_UPDATE_SQL = `INSERT INTO openhim_rerun_updates (job_id, transaction_id, state, due, attempts, created_at)
   SELECT j.id, $2, CASE WHEN j.status IN ('pending', 'in-flight') THEN 'owed' ELSE '${ANSWERED}' END, $3, 0, $3
   FROM outbox_jobs j
   WHERE j.id = $1
     AND (j.transaction_id IS NULL OR j.transaction_id <> $2)
-    AND (SELECT COUNT(*) FROM openhim_rerun_updates r WHERE r.job_id = $1) < $4
+    AND (SELECT COUNT(*) FROM openhim_rerun_updates r WHERE r.job_id = $1
+      AND (r.state = '${ANSWERED}') = (j.status NOT IN ('pending', 'in-flight'))) < $4
   ON CONFLICT DO NOTHING RETURNING state`;
 
 /** What the insert's returned row (if any) means: a debt, or a settled job only listed. */
@@ -97,7 +108,8 @@ export function rerunDebtOf(row: Record<string, unknown> | undefined, transactio
   if (row.recorded === ANSWERED) return 'settled';
   if (row.recorded != null) return 'owed';
   if (row.transaction_id === transactionId) return 'own';
-  if (row.status === 'done' || row.status === 'rejected' || row.status === 'dead') return 'settled';
+  // settled, nothing recorded for this transaction and not its own: the bound of 'answered' rows
+  if (row.status === 'done' || row.status === 'rejected' || row.status === 'dead') return 'unlisted';
   return 'full';
 }
 

@@ -124,6 +124,54 @@ for (const engine of engineCases()) {
       );
     });
 
+    t.test('a system nobody configured and nothing stored under: 404 naming the known ones', async (t) => {
+      const known = Fastify();
+      await known.register(reviewRoutes, {
+        prefix: '/admin',
+        store,
+        adminToken: TOKEN,
+        registry: async () => registry,
+        systems: () => ['openlmis', 'msupply'],
+      });
+      t.teardown(() => known.close());
+      const ask = (method: 'GET' | 'POST', url: string) =>
+        known.inject({
+          method,
+          url: `/admin/reconcile/${url}`,
+          headers: auth,
+          payload: method === 'POST' ? {} : undefined,
+        });
+      for (const [method, url] of [
+        ['GET', 'nosuch/review'],
+        ['POST', 'nosuch/review/_search'],
+        ['GET', 'nosuch/crosswalk'],
+        ['GET', 'nosuch/export.csv'],
+        ['GET', 'nosuch/export.json'],
+      ] as const) {
+        const r = await ask(method, url);
+        t.equal(r.statusCode, 404, `${method} ${url}`);
+        t.match(r.json(), {
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              code: 'not-found',
+              expression: ['system'],
+              diagnostics:
+                /no system 'nosuch' to reconcile: configured: openlmis, msupply; no crosswalk is stored under that name/,
+            },
+          ],
+        });
+      }
+      const empty = await ask('GET', 'openlmis/review');
+      t.equal(empty.statusCode, 200, 'a configured system with nothing reconciled yet: an empty queue');
+      t.equal(empty.json().total, 0);
+      // `reconcile --store` keeps a list under any name (here 'emr', from a file): it is found
+      const stored = await ask('GET', 'emr/review');
+      t.equal(stored.statusCode, 200, 'a system reconciled from a file, not configured');
+      t.ok(stored.json().total > 0, 'its queue');
+      t.equal((await ask('GET', 'emr/export.csv')).statusCode, 200);
+    });
+
     t.test('bad requests: 400, 404, 409 as OperationOutcome; nothing audited', async (t) => {
       const auditBefore = (await store.listAudit({ limit: 1000 })).length;
       const noActor = await app.inject({
