@@ -7,6 +7,11 @@ const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 export const CONDOM_GTIN = '10860012300034';
 
 export function marchStockCount(location: string, reportId: string, quantity: number) {
+  return marchStockCountOf(location, reportId, [[CONDOM_GTIN, quantity]]);
+}
+
+/** The same count of several products: [GTIN, dispensing units] each. */
+export function marchStockCountOf(location: string, reportId: string, items: [string, number][]) {
   return {
     resourceType: 'InventoryReport',
     identifier: [{ system: 'https://hmis.example.org/stock-reports', value: reportId }],
@@ -17,14 +22,22 @@ export function marchStockCount(location: string, reportId: string, quantity: nu
     inventoryListing: [
       {
         location: { reference: `Location/${location}` },
-        item: [
-          {
-            item: { concept: { coding: [{ system: GTIN, code: CONDOM_GTIN }] } },
-            quantity: { value: quantity, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-          },
-        ],
+        item: items.map(([gtin, value]) => ({
+          item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
+          quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+        })),
       },
     ],
+  };
+}
+
+/** `units` condoms distributed at the facility in March: a difference report that subtracts them. */
+export function marchDistribution(location: string, reportId: string, units: number) {
+  return {
+    ...marchStockCount(location, reportId, units),
+    countType: 'difference',
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'distributed', display: 'distributed' }] },
   };
 }
 

@@ -20,37 +20,13 @@ import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../..
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
+import { marchDistribution, marchStockCountOf } from '../../../support/march-stock-count.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
 const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const CONDOM = '10860012300034';
 const DMPA = '10860012300027';
 const ZINC = '10860012300089';
-
-const report = (id: string, location: string, items: [string, number][]) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: items.map(([gtin, value]) => ({
-        item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
-        quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-      })),
-    },
-  ],
-});
-
-const distribution = (id: string, location: string, units: number) => ({
-  ...report(id, location, [[CONDOM, units]]),
-  countType: 'difference',
-  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-  operationTypeReason: { coding: [{ code: 'distributed', display: 'distributed' }] },
-});
 
 const consignment = (location: string) => ({
   resourceType: 'SupplyDelivery',
@@ -108,7 +84,7 @@ for (const engine of engineCases()) {
         times: 1,
         action: { type: 'afterApply', answer: { type: 'hang' } },
       });
-      const march = report('HC101-2024-03-CRASH', hc, [
+      const march = marchStockCountOf(hc, 'HC101-2024-03-CRASH', [
         [CONDOM, 300],
         [DMPA, 45],
         [ZINC, 120],
@@ -155,7 +131,7 @@ for (const engine of engineCases()) {
         times: 1,
         action: { type: 'hang' },
       });
-      const march = report('HC101-2024-03-ASYNC', hc, [
+      const march = marchStockCountOf(hc, 'HC101-2024-03-ASYNC', [
         [CONDOM, 300],
         [DMPA, 45],
         [ZINC, 120],
@@ -251,7 +227,7 @@ for (const engine of engineCases()) {
         times: 1,
         action: { type: 'afterApply', answer: { type: 'hang' } },
       });
-      const sent = distribution('HC101-RTS-DIST-CRASH', hc, 85);
+      const sent = marchDistribution(hc, 'HC101-RTS-DIST-CRASH', 85);
       const pending = mediator.fhir('POST', '/fhir/R5/InventoryReport', sent);
       await until('the event imported', async () => distributed().length === 1);
       await mediator.kill();

@@ -12,36 +12,10 @@ import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
+import { marchDistribution, marchStockCountOf } from '../../../support/march-stock-count.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const CONDOM = '10860012300034';
 const DMPA = '10860012300027';
-
-const report = (id: string, location: string, items: [string, number][]) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: items.map(([gtin, value]) => ({
-        item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
-        quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-      })),
-    },
-  ],
-});
-
-const distribution = (id: string, location: string, units: number) => ({
-  ...report(id, location, [[CONDOM, units]]),
-  countType: 'difference',
-  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-  operationTypeReason: { coding: [{ code: 'distributed', display: 'distributed' }] },
-});
 
 async function rig(t: Test, name: string, databaseUrl: string, env: Record<string, string> = {}) {
   const sb = await startDhis2Sandbox({ version: '2.40.2' });
@@ -88,7 +62,7 @@ for (const engine of engineCases()) {
       const { sb, mediator } = await rig(t, 'dhis2-import-failed-values', db.databaseUrl);
       const hc = sb.state.summary().orgUnits['LK-HC-101'];
       sb.state.importFailures.failNext(2);
-      const march = report('HC101-2024-03-FAILED', hc, [
+      const march = marchStockCountOf(hc, 'HC101-2024-03-FAILED', [
         [CONDOM, 300],
         [DMPA, 45],
       ]);
@@ -120,7 +94,7 @@ for (const engine of engineCases()) {
         );
       const events = sb.tracker.events.size;
       sb.state.importFailures.failNext(1);
-      const sent = distribution('HC101-RTS-DIST-FAILED', hc, 85);
+      const sent = marchDistribution(hc, 'HC101-RTS-DIST-FAILED', 85);
       const posted = await mediator.fhir('POST', '/fhir/R5/InventoryReport', sent);
       t.ok(posted !== 'no answer' && [201, 202].includes(posted.status), 'accepted');
       await madeOnce(t, mediator, sent);
