@@ -31,7 +31,7 @@ export class GivenUpError extends MediatorError {
     super(502, {
       code: 'transient',
       diagnostics:
-        `Delivery of this ${job.flow} write to ${job.system} gave up after ${job.attempts} attempts ` +
+        `Delivery of this ${job.flow} write to ${job.system} gave up after ${job.attempts} attempt${job.attempts === 1 ? '' : 's'} ` +
         `(last error: ${job.lastError ?? 'unknown'}). It is kept as outbox job ${job.id}: an operator can retry it ` +
         `(\`cli outbox retry ${job.id}\`, or POST /admin/outbox/jobs/${job.id}/retry)`,
     });

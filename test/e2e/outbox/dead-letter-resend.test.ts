@@ -131,4 +131,46 @@ for (const engine of engineCases()) {
       t.equal(after.status, 200, `once retried and delivered, a resend gets the delivered order: ${why(after)}`);
     },
   );
+
+  t.test(
+    `a write given up while its client waits is answered so, not 202 (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const db = await engine.freshDatabase();
+      // one attempt only: the client's own attempt is the last one
+      const rig = await startRig({
+        DATABASE_URL: db.databaseUrl,
+        OUTBOX_MAX_ATTEMPTS: '1',
+        OPENHIM_API_URL: openhim.url,
+        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
+        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
+        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
+      });
+      t.teardown(async () => {
+        await rig.close();
+        await db.drop();
+      });
+      const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
+      const line = orderLine({
+        order: 'DEAD-INLINE-1',
+        facilityId,
+        program: 'EM01',
+        productCode: 'EM-ORS',
+        qty: 40,
+        priority: 'urgent',
+      });
+      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+      const tx = '65f0c0ffee0000000000d101';
+      const first = envelopeOf(await rig.fhir('POST', '/fhir/SupplyRequest', line, { 'x-openhim-transactionid': tx }));
+      t.match(first, { status: 'Failed', response: { status: 502 } }, 'Failed at once: nothing is left to update');
+      t.match(first.response.body.issue[0].diagnostics, /gave up after 1 attempt \(.*outbox job /);
+      const [job] = await rig.mediator.store.listJobs({ status: 'dead' });
+      t.equal(job?.transactionId, tx, 'kept as a dead letter');
+      await new Promise((r) => setTimeout(r, 1_000)); // several sweeps
+      t.notOk(openhim.state.transactionUpdates.has(tx), 'its answer was final: no update follows');
+    },
+  );
 }
