@@ -14,8 +14,9 @@ import { MemoryJournal } from '../../../support/memory-journal.js';
 import { until } from '../../../support/net.js';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { withWriteLocks } from '../../../../src/routing/write-locks.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { startPropagationRig } from '../../../support/propagation-rig.js';
+import { startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { linkInOpenLmis } from '../../../support/linked-facility.js';
+import { namesWritten } from '../../../support/names-written.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
@@ -25,25 +26,11 @@ for (const engine of engineCases()) {
     `a propagation waits for a client's write of the facility (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startPropagationRig({ routing: { default: null }, env: { DATABASE_URL: db.databaseUrl } });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      const lmis = rig.connectors.list().find((c) => c.system === 'openlmis') as Connector;
-      const { items } = await lmis.facilities!.search({ identifier: { value: CODE } });
-      const lmisId = items.find((f) => f.kind === 'facility')!.id!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID);
+      const rig = await startPropagationRigOn(t, engine, { routing: { default: null } });
+      const { lmis, lmisId } = await linkInOpenLmis(rig, CODE, REGISTRY_ID);
       await rig.pull(); // the registry as it is
 
-      const facilities = rig.openlmis.state.store.facilities;
-      const names = [facilities.get(lmisId)!.name];
-      const set = facilities.set.bind(facilities);
-      facilities.set = (id, f) => {
-        if (id === lmisId) names.push(f.name);
-        return set(id, f);
-      };
+      const names = namesWritten(rig.openlmis.state.store.facilities, lmisId);
 
       let pulled: Promise<unknown> | undefined;
       // the client's step, as the edge runs a PUT of Location/[id]: read, check, write

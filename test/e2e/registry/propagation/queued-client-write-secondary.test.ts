@@ -14,9 +14,9 @@ import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { seedUid } from '../../../../sandbox/dhis2/index.js';
 import { DHIS2_ID_SYSTEM } from '../../../../src/systems/dhis2/identifiers.js';
 import { createRoutingServices } from '../../../../src/routing/index.js';
-import type { Connector } from '../../../../src/routing/ports.js';
 import type { UpstreamCall } from '../../../../src/platform/call-recording.js';
-import { startPropagationRig } from '../../../support/propagation-rig.js';
+import { startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { linkInOpenLmis } from '../../../support/linked-facility.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
@@ -37,21 +37,12 @@ for (const engine of engineCases()) {
     `a registry change waits for a client write queued to DHIS2 (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startPropagationRig({
+      const rig = await startPropagationRigOn(t, engine, {
         routing: { default: null },
-        env: { DATABASE_URL: db.databaseUrl },
         maxAttempts: 1_000, // the client's DHIS2 job outlives the outage
       });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      const lmis = rig.connectors.list().find((c) => c.system === 'openlmis') as Connector;
-      const { items } = await lmis.facilities!.search({ identifier: { value: CODE } });
-      const lmisId = items.find((f) => f.kind === 'facility')!.id!;
+      const { lmisId } = await linkInOpenLmis(rig, CODE, REGISTRY_ID);
       t.ok(rig.dhis2.state.orgUnits.get(ORG_UNIT), 'DHIS2 has the facility as a seeded org unit');
-      await rig.link('openlmis', lmisId, REGISTRY_ID);
       await rig.link('dhis2', ORG_UNIT, REGISTRY_ID);
       await rig.pull(); // the registry as it is
       const services = createRoutingServices({

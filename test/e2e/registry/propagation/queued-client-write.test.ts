@@ -11,8 +11,9 @@ import { engineCases } from '../../../support/outbox-engines.js';
 import { until } from '../../../support/net.js';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { createRoutingServices } from '../../../../src/routing/index.js';
-import type { Connector } from '../../../../src/routing/ports.js';
-import { startPropagationRig } from '../../../support/propagation-rig.js';
+import { startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { linkInOpenLmis } from '../../../support/linked-facility.js';
+import { namesWritten } from '../../../support/names-written.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
@@ -22,16 +23,8 @@ for (const engine of engineCases()) {
     `a registry change waits for a queued client write of the facility (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startPropagationRig({ routing: { default: null }, env: { DATABASE_URL: db.databaseUrl } });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      const lmis = rig.connectors.list().find((c) => c.system === 'openlmis') as Connector;
-      const { items } = await lmis.facilities!.search({ identifier: { value: CODE } });
-      const lmisId = items.find((f) => f.kind === 'facility')!.id!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID);
+      const rig = await startPropagationRigOn(t, engine, { routing: { default: null } });
+      const { lmis, lmisId } = await linkInOpenLmis(rig, CODE, REGISTRY_ID);
       await rig.pull(); // the registry as it is
       const services = createRoutingServices({
         connectors: rig.connectors.list(),
@@ -39,13 +32,7 @@ for (const engine of engineCases()) {
         store: rig.store,
       });
 
-      const facilities = rig.openlmis.state.store.facilities;
-      const names = [facilities.get(lmisId)!.name];
-      const set = facilities.set.bind(facilities);
-      facilities.set = (id, f) => {
-        if (id === lmisId) names.push(f.name);
-        return set(id, f);
-      };
+      const names = namesWritten(rig.openlmis.state.store.facilities, lmisId);
 
       // OpenLMIS refuses the client's write for a while: its first delivery and many retries
       const fault = rig.openlmis.faults.add({
