@@ -1,0 +1,113 @@
+/**
+ * A Bundle's entry map (store v24) across a SIGKILL: the real mediator process answers a
+ * transaction Bundle through OpenHIM (a GET of the facility, then its stock report, which DHIS2
+ * takes slower than the deadline: 202), delivers the report, cannot tell OpenHIM (down: every API
+ * call a 503) and is killed with the update owed. Restarted on the same database with OpenHIM
+ * back, its sweep sends the update built from the map recorded with the write: both entries, in
+ * the client's order. Before, the update after the restart was the one job's answer alone.
+ * SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+ */
+import t from 'tap';
+import { SEED_API_TOKEN, startDhis2Sandbox } from '../../../sandbox/dhis2/index.js';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startMediatorProcess } from '../../support/mediator-process.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { until } from '../../support/net.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
+
+const report = (id: string, location: string) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2024-04-02T09:00:00Z',
+  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
+  inventoryListing: [
+    {
+      location: { reference: `Location/${location}` },
+      item: [
+        {
+          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
+          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
+        },
+      ],
+    },
+  ],
+});
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: killed with a Bundle's update owed, sent entry for entry`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const openhim = await startOpenHimSandbox({ port: 0 });
+      t.teardown(() => openhim.close());
+      const dhis2 = await startDhis2Sandbox();
+      t.teardown(() => dhis2.close());
+      const mediator = await startMediatorProcess('openhim-entries-crash', {
+        DATABASE_URL: db.databaseUrl,
+        DHIS2_BASE_URL: dhis2.url,
+        DHIS2_API_TOKEN: SEED_API_TOKEN,
+        DHIS2_DATA_SET: 'LkStockMnth',
+        OPENHIM_API_URL: openhim.url,
+        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
+        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+        OUTBOX_DEADLINE_MS: '300',
+        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
+        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
+        OPENHIM_UPDATE_CLAIM_MS: '500',
+      });
+      t.teardown(() => mediator.close());
+
+      openhim.state.unavailable = true;
+      dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_000 } });
+      const hc = dhis2.state.summary().orgUnits['LK-HC-101'];
+      const tx = '65f0c0ffee00000000e0c001';
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { request: { method: 'GET', url: `Location/${hc}` } },
+          {
+            fullUrl: 'urn:uuid:00000000-0000-4000-8000-00000000c001',
+            resource: report('HC101-2024-03-ENTRIES', hc),
+            request: { method: 'POST', url: 'InventoryReport' },
+          },
+        ],
+      };
+      const answer = await mediator.fhir('POST', '/fhir/R5', bundle, { 'x-openhim-transactionid': tx });
+      t.not(answer, 'no answer');
+      const answered = answer === 'no answer' ? undefined : JSON.parse(answer.body?.response?.body ?? '{}');
+      t.match(
+        answered?.entry?.map((e: any) => e.response.status),
+        ['200 OK', /^202/],
+        'the GET answered, the report queued',
+      );
+      const puts = () => openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
+      await until('the report delivered and its update refused twice', async () => puts().length >= 2, 30_000);
+      t.equal(dhis2.state.imports.length, 1, 'DHIS2 has the report');
+      await mediator.kill();
+      t.equal(openhim.state.transactionUpdates.size, 0, 'killed before OpenHIM took any update');
+
+      openhim.state.unavailable = false;
+      await mediator.restart();
+      await until('the transaction updated', async () => openhim.state.transactionUpdates.has(tx), 30_000);
+      const [update] = openhim.state.transactionUpdates.get(tx) as {
+        status?: string;
+        response?: { status?: number; body?: string };
+      }[];
+      t.equal(update.status, 'Successful');
+      const entries = JSON.parse(update.response?.body ?? '{}').entry ?? [];
+      t.same(
+        entries.map((e: any) => e.response.status),
+        ['200 OK', '201 Created'],
+        'both entries, in order, from the map kept across the kill (before: the job alone)',
+      );
+      t.match(entries[1].response.location, /\/InventoryReport\//);
+    },
+  );
+}
