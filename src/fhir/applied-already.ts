@@ -2,10 +2,11 @@ import { canonicalJson } from '../domain/ids.js';
 import type { Json } from './codecs/common.js';
 
 /**
- * Whether what an update asks for is already what the resource holds, so that an update whose
- * If-Match names an older version changes nothing if carried out. RFC 9110 §13.1.1 lets a server
- * answer such a request 2xx: a mobile app that sent a conditional change, lost the answer to a
- * timeout and sends it again learns its change worked instead of a 412 it must investigate.
+ * Whether what an update asks for is already what the resource holds: carried out, it would
+ * change nothing, so it is answered 200 with the resource as it is, writing nothing, even when its
+ * If-Match names an older version. RFC 9110 §13.1.1 lets a server answer such a request 2xx: a
+ * mobile app that sent a conditional change, lost the answer to a timeout and sends it again
+ * learns its change worked instead of a 412 it must investigate (or, without If-Match, a 409).
  *
  * "Already" is exact, and decided on the resource as its system holds it now (`current`, what a
  * read answers) against the resource the client sent (`requested`), never on what was asked before:

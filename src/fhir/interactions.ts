@@ -10,7 +10,7 @@ import {
 import type { SearchCriteria } from '../routing/ports.js';
 import { adapters, type Part } from './adapters.js';
 import { writtenEntries, type BatchEntry } from './batch-entries.js';
-import { alreadyInPlace, sameContent } from './applied-already.js';
+import { alreadyInPlace } from './applied-already.js';
 import type { Json } from './codecs/common.js';
 import { informational } from './outcome.js';
 import { allowedMethods, resourceRoutes, routeFor, type ResourceRoute } from './routes.js';
@@ -138,13 +138,6 @@ function etagVersions(header: string): '*' | string[] {
   return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
-/** Whether an If-Match (if any) names the current version of an existing resource. */
-function ifMatchHolds(current: Json, ifMatch: string | undefined): boolean {
-  if (!ifMatch) return true;
-  const versions = etagVersions(ifMatch);
-  return versions === '*' || versions.includes(String(current.meta?.versionId));
-}
-
 export function checkIfMatch(
   current: Json | undefined,
   ifMatch: string | undefined,
@@ -153,7 +146,8 @@ export function checkIfMatch(
 ): void {
   if (!ifMatch) return;
   if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, [where]);
-  if (!ifMatchHolds(current, ifMatch)) {
+  const versions = etagVersions(ifMatch);
+  if (versions !== '*' && !versions.includes(String(current.meta?.versionId))) {
     throw new ConflictError(
       `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
       412,
@@ -377,20 +371,16 @@ async function updateChecked(
   const current = currentValue
     ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
     : undefined;
-  // what is asked for is there already, though If-Match names an older version (a conditional
-  // change sent again after its answer was lost): 200 with the resource as it is, not 412
-  const settled = async () => (await service.settled?.(id)) ?? true;
-  if (current && currentValue && !ifMatchHolds(current, ifMatch) && alreadyInPlace(type, current, resource)) {
+  // what is asked for is there already (a read sent back unedited; a change sent again after its
+  // answer was lost, its If-Match now naming an older version): 200 with the resource as it is,
+  // not a 412 nor a second write. Not while a write to it is queued or given up: the outbox
+  // answers that, and the If-Match is checked as always.
+  if (current && currentValue && alreadyInPlace(type, current, resource) && ((await service.settled?.(id)) ?? true)) {
     checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
-    if (await settled()) return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
+    return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
   }
   checkIfMatch(current, ifMatch, `${type}/${id}`);
   checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
-  // the resource sent back exactly as its system holds it (a read, then a PUT without edits):
-  // nothing to write. Not while a write to it is queued or given up: the outbox answers that.
-  if (current && currentValue && sameContent(current, resource) && (await settled())) {
-    return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
-  }
   const part = decodePart(ctx, route, resource, 'update');
   const previous = currentValue && sameGroup(ctx, route, current, part) ? stripLastUpdated(currentValue) : undefined;
   if (current && !previous) {
@@ -584,12 +574,17 @@ export async function deletedResource(
   ifMatch: string | undefined,
   at = REQUEST,
 ): Promise<[Json, string]> {
+  const deleted = DELETED_STATUS[type] ?? 'inactive';
   const [current, guard] = await currentToChange(ctx, type, id, ifMatch, at, {
     interaction: 'delete',
     notAllowed: `DELETE ${type}/${id} is not supported: change its status with PUT or PATCH`,
     notFound: `${type}/${id} is not known`,
+    // a DELETE asks for the status alone: one sent again after it applied finds it in place
+    // (not while a write to it is queued: its If-Match is checked as always)
+    inPlace: async (c) =>
+      c.status === deleted && ((await serviceFor(ctx, requireRoute(ctx, type)).settled?.(id)) ?? true),
   });
-  return [{ ...current, status: DELETED_STATUS[type] ?? 'inactive' }, guard];
+  return [{ ...current, status: deleted }, guard];
 }
 
 /**
@@ -603,7 +598,13 @@ async function currentToChange(
   id: string,
   ifMatch: string | undefined,
   at: RequestParts,
-  refusals: { interaction: 'patch' | 'delete'; notAllowed: string; notFound: string },
+  refusals: {
+    interaction: 'patch' | 'delete';
+    notAllowed: string;
+    notFound: string;
+    /** Whether the change is already in place in this current resource (then a stale If-Match is no 412). */
+    inPlace?: (current: Json) => Promise<boolean>;
+  },
 ): Promise<[Json, string]> {
   const route = requireRoute(ctx, type);
   if (!route.interactions.includes(refusals.interaction)) {
@@ -614,7 +615,8 @@ async function currentToChange(
   });
   if (!current)
     throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
-  checkIfMatch(current, ifMatch, `${type}/${id}`);
+  // in place already: the update of the current version that follows writes nothing (updateChecked)
+  if (!ifMatch || !(await refusals.inPlace?.(current))) checkIfMatch(current, ifMatch, `${type}/${id}`);
   // the version changed, not the If-Match as sent: an If-Match * must not let a change made in
   // between be written over
   return [current, `W/"${current.meta?.versionId}"`];

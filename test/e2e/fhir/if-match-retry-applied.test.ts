@@ -2,8 +2,10 @@
  * A conditional change sent again after it applied (RFC 9110 §13.1.1): a mobile app that sent a
  * PUT with If-Match, lost the answer to a timeout and sends the same PUT again gets 200 with the
  * resource as it is now and its ETag, not 412, when what it asks for is already in place; and
- * nothing is written again. Any other mismatch keeps its 412 and writes nothing. Through the real
- * mediator, the OpenLMIS connector and its sandbox, on both store engines.
+ * nothing is written again. So does a cancel sent again without If-Match (once a 409 "cancelled:
+ * cannot be changed"), and a DELETE sent again with its now stale If-Match. Any other mismatch
+ * keeps its 412 and writes nothing. Through the real mediator, the OpenLMIS connector and its
+ * sandbox, on both store engines.
  */
 import t, { type Test } from 'tap';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
@@ -89,6 +91,14 @@ for (const engine of engineCases()) {
       const revived = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-1', edited(read, {}), { 'if-match': etag });
       t.equal(revived.status, 412, why(revived));
       t.same(writesSince(rig, before), [], 'neither reached OpenLMIS');
+      // the same cancel sent without If-Match, and a DELETE with the stale If-Match: in place too
+      const unconditional = await rig.fhir('PUT', '/fhir/SupplyRequest/retry-1', cancel);
+      t.equal(unconditional.status, 200, `the cancel again without If-Match: ${why(unconditional)}`);
+      t.equal(unconditional.headers.get('etag'), cancelledTag);
+      const deleted = await rig.fhir('DELETE', '/fhir/SupplyRequest/retry-1', undefined, { 'if-match': etag });
+      t.equal(deleted.status, 200, `a DELETE with the stale If-Match: ${why(deleted)}`);
+      t.equal(deleted.body.status, 'cancelled');
+      t.same(writesSince(rig, before), [], 'none of them reached OpenLMIS');
       const now = await rig.fhir('GET', '/fhir/SupplyRequest/retry-1');
       t.equal(now.headers.get('etag'), cancelledTag, 'the order is still the cancelled version');
     },
@@ -125,7 +135,10 @@ for (const engine of engineCases()) {
         { 'if-match': etag },
       );
       t.equal(stale.status, 412, why(stale));
+      const staleDelete = await rig.fhir('DELETE', '/fhir/SupplyRequest/retry-2', undefined, { 'if-match': etag });
+      t.equal(staleDelete.status, 412, `a DELETE from the stale version, the order not cancelled: ${why(staleDelete)}`);
       t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+      t.equal(requisitionsAt(rig, 'LK-HC-102').length, 1, 'the requisition stays');
       t.same(
         req.lineItems.filter((l: any) => l.requestedQuantity !== null).map((l: any) => l.requestedQuantity),
         [300],
