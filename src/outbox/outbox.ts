@@ -319,6 +319,7 @@ export class Outbox {
         leaseUntil: now + this.options.leaseMs,
         transactionId: req.transactionId,
         createdAt: now,
+        orderKey: req.orderKey,
       };
     });
     const links = reqs.flatMap((req, i) =>

@@ -45,6 +45,11 @@ export interface AcceptWriteRequest {
    * and the worker delivers it after that one.
    */
   behind?: string;
+  /**
+   * For a flow registered `inOrder`: the record in this system the write is for (FlowSpec.writeKey,
+   * else the FHIR id). Writes of one system, flow and key are delivered in the order accepted.
+   */
+  orderKey?: string;
 }
 
 export interface DoneOutcome {

@@ -32,6 +32,11 @@ export interface FlowSpec<T> {
    * delivered before it (Outbox.register inOrder); the later one is what the system ends with.
    */
   keyedOnReplaced?: boolean;
+  /**
+   * For a flow `keyedOnReplaced`: what a connector's write finds the record by (orderKeyOf), so
+   * writes of one record under two FHIR ids are delivered in order. Absent: the FHIR id.
+   */
+  writeKey?(c: Connector): ((value: T) => string | undefined) | undefined;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
   fhirIds(value: T): string[];
   /** The value as read while its write waits in the outbox (or failed there). */
@@ -174,6 +179,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   // Facilities change over time: the same update twice is one write, a new version is another.
   key: (f) => `facility|${f.id ?? keyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
   keyedOnReplaced: true,
+  writeKey: (c) => c.facilities?.writeKey && ((f) => c.facilities!.writeKey!(f)),
   fhirIds: (f) => (f.id ? [f.id] : []),
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),

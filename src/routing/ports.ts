@@ -89,6 +89,13 @@ export interface FacilityCapability {
   search(criteria: SearchCriteria): Promise<Page<Facility>>;
   /** Create or update (by source id or code) for registry propagation. */
   upsert?(facility: Facility, journal: StepJournal): Promise<WriteResult>;
+  /**
+   * What `upsert` finds this facility's record by (OpenLMIS: its code; DHIS2: its UID), as one
+   * string: two writes with the same key write the same record, whatever FHIR id each came under
+   * (a POST by code, a PUT by the system's id). The outbox delivers them in the order accepted
+   * (outbox_jobs.order_key); undefined when the facility names no record the upsert could find.
+   */
+  writeKey?(facility: Facility): string | undefined;
   /** Every facility, for reconciliation. */
   listAll?(): Promise<Facility[]>;
   /**

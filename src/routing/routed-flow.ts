@@ -324,8 +324,20 @@ export class RoutedFlow<T> implements FlowService<T> {
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
       ...(of && behind ? { behind } : {}),
+      ...(this.spec.keyedOnReplaced ? { orderKey: this.orderKeyOf(system, value) } : {}),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
+  }
+
+  /**
+   * The record a write of a flow delivered in order is for, in one system: what that system's
+   * write finds it by (a facility's OpenLMIS code, its DHIS2 UID), so a POST by code and a PUT by
+   * the system's id of one facility keep their order; else the FHIR id.
+   */
+  orderKeyOf(system: string, value: T): string | undefined {
+    const connector = this.connectors.find((c) => c.system === system);
+    const key = connector && this.spec.writeKey?.(connector)?.(value);
+    return key ?? this.spec.fhirIds(value)[0];
   }
 
   /**

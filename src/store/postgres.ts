@@ -10,7 +10,11 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
-import { PG_LATER_WRITE_EXISTS, PG_WAITING_WRITE_SQL } from './resource-order.js';
+import {
+  PG_EARLIER_WAITING_SQL as EARLIER_WAITING_SQL,
+  PG_LATER_WRITE_EXISTS,
+  PG_WAITING_WRITE_SQL,
+} from './resource-order.js';
 import pg from 'pg';
 import {
   DROP_RERUNS_SQL,
@@ -185,18 +189,10 @@ function distinctLinks(links: ResourceLink[]): boolean {
 }
 
 const STEP_RESULT_SQL = 'SELECT result FROM step_journal WHERE job_id = $1 AND step = $2';
-/**
- * A job of the same flow, system and resource (payload id) as the job `j`, accepted before it and
- * still waiting to be delivered: `j` is not delivered before it (ClaimRequest.inOrder).
- */
-const EARLIER_WAITING_SQL = `SELECT 1 FROM outbox_jobs e
-  WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
-    AND (e.created_at, e.id) < (j.created_at, j.id)
-    AND e.payload->>'id' = j.payload->>'id'`;
 
 /**
- * A new write in one statement: the key claimed ($1…$13 as newJobValues), the job inserted only
- * if the key was, and its links (arrays $14…$19, the link time $20) only if the job was. All
+ * A new write in one statement: the key claimed ($1…$14 as newJobValues), the job inserted only
+ * if the key was, and its links (arrays $15…$20, the link time $21) only if the job was. All
  * sub-statements see one snapshot and commit together. The link upsert is UPSERT_LINK_SQL's.
  */
 const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
@@ -204,12 +200,12 @@ const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
     VALUES ($2, $3, $4, $5, $1, $13) ON CONFLICT DO NOTHING RETURNING job_id),
   job AS (
     INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 FROM claimed RETURNING id),
+      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13 FROM claimed RETURNING id),
   linked AS (
     INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
-    SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $20, l.system_of_record
-    FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::int[])
+    SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $21, l.system_of_record
+    FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::int[])
       AS l(flow, fhir_id, system, upstream_id, job_id, system_of_record)
     WHERE EXISTS (SELECT 1 FROM job)
     ON CONFLICT (flow, fhir_id, system) DO UPDATE SET system_of_record = EXCLUDED.system_of_record,
@@ -634,8 +630,8 @@ export class PostgresStore implements Store {
   private async insertJob(job: NewJob, c: pg.PoolClient): Promise<OutboxJob> {
     const [inserted] = await this.rows(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *`,
+         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING *`,
       newJobValues(job),
       c,
     );

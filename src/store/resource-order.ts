@@ -1,9 +1,10 @@
 import type { Migration } from './migrations.js';
 
 /**
- * v22: the index of the per-resource delivery order (ClaimRequest.inOrder, Store.waitsBehind,
- * Store.waitingWriteOf; requeueJob's later-write test, which looks at jobs of every status, has
- * its own: v23 below). Those look, for a job, for another job of its system, flow and
+ * v22: the index of the per-resource delivery order (ClaimRequest.inOrder, Store.waitsBehind: since
+ * v25 their lookup by payload id, beside v25's by order key; requeueJob's later-write test, which
+ * looks at jobs of every status, has its own: v23 below). Those look, for a job, for another job of
+ * its system, flow and
  * resource (the payload's id) still waiting: without an index each candidate of a claim read
  * every waiting job of the system and decoded its payload (SQLite, 100k done jobs: 3 ms per claim
  * with 20 due, 65 ms with 1,000 facility writes waiting in backoff, 226 ms with 5,000, the event
@@ -23,19 +24,6 @@ export const POSTGRES_RESOURCE_ORDER_INDEX: Migration = {
   sql: `CREATE INDEX outbox_jobs_resource_waiting ON outbox_jobs (system, flow, (payload->>'id'))
   WHERE status IN ('pending', 'in-flight');`,
 };
-
-/**
- * Store.waitingWriteOf: a job of this system and flow for one of these resources (payload id) not
- * yet delivered. The partial index's own WHERE and expression, so both engines read it there.
- */
-export function sqliteWaitingWriteSql(count: number): string {
-  const ids = Array.from({ length: count }, () => '?').join(', ');
-  return `SELECT 1 FROM outbox_jobs WHERE system = ? AND flow = ? AND status IN ('pending', 'in-flight')
-    AND json_extract(payload, '$.id') IN (${ids}) LIMIT 1`;
-}
-
-export const PG_WAITING_WRITE_SQL = `SELECT 1 FROM outbox_jobs WHERE system = $1 AND flow = $2
-  AND status IN ('pending', 'in-flight') AND payload->>'id' = ANY($3::text[]) LIMIT 1`;
 
 /**
  * v23: the index of requeueJob's later-write test (an operator's retry of a given-up write is
@@ -81,3 +69,84 @@ export const PG_LATER_WRITE_EXISTS = `EXISTS (
                AND l.payload->>'id' = outbox_jobs.payload->>'id'
                AND l.created_at >= outbox_jobs.created_at
                AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id))`;
+
+/**
+ * v25: the order key and the acceptance order of a job (ClaimRequest.inOrder).
+ *
+ * order_key: the record a write is for in its system (NewJob.orderKey: a facility's OpenLMIS
+ * code, its DHIS2 UID, else the FHIR id), set at accept. The order was per payload id, so a POST of
+ * a Location by its code and a PUT of it by its OpenLMIS id were two resources: the later one could
+ * reach OpenLMIS first, and a registry change could not see a client's DHIS2 job whose FHIR id it
+ * did not know. Jobs not yet done get their payload id, the key they were ordered by until now.
+ *
+ * Acceptance order: created_at is the accepting instance's clock, so two instances whose clocks
+ * differ by more than the gap between two writes of a record put the later one first. The
+ * database numbers them instead: PostgreSQL a sequence (accept_seq, one for all instances; the jobs
+ * not yet done numbered in their created_at order), SQLite the rowid, which an insert makes larger
+ * than every row's in the table (one process owns the file; the mediator never runs VACUUM, which
+ * may renumber rowids).
+ *
+ * The index: partial on the waiting jobs, as v22's, so it holds only the writes not yet delivered.
+ */
+const ORDER_KEY_INDEX = `CREATE INDEX outbox_jobs_order_waiting ON outbox_jobs (system, flow, order_key)
+  WHERE status IN ('pending', 'in-flight') AND order_key IS NOT NULL;`;
+
+export const SQLITE_ORDER_KEYS: Migration = {
+  version: 25,
+  name: 'outbox: jobs ordered by the record they write, in the order the database took them',
+  sql: `ALTER TABLE outbox_jobs ADD COLUMN order_key TEXT;
+UPDATE outbox_jobs SET order_key = json_extract(payload, '$.id') WHERE status <> 'done';
+${ORDER_KEY_INDEX}`,
+};
+
+export const POSTGRES_ORDER_KEYS: Migration = {
+  version: 25,
+  name: SQLITE_ORDER_KEYS.name,
+  sql: `ALTER TABLE outbox_jobs ADD COLUMN order_key TEXT, ADD COLUMN accept_seq BIGINT;
+CREATE SEQUENCE outbox_jobs_accept_seq OWNED BY outbox_jobs.accept_seq;
+UPDATE outbox_jobs j SET order_key = j.payload->>'id', accept_seq = o.n
+  FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM outbox_jobs WHERE status <> 'done') o
+  WHERE j.id = o.id;
+SELECT setval('outbox_jobs_accept_seq', COALESCE((SELECT max(accept_seq) FROM outbox_jobs), 0) + 1, false);
+ALTER TABLE outbox_jobs ALTER COLUMN accept_seq SET DEFAULT nextval('outbox_jobs_accept_seq');
+${ORDER_KEY_INDEX}`,
+};
+
+/**
+ * A job of the same flow, system and record as the candidate `j`, accepted before it and still
+ * waiting to be delivered: `j` is not claimed before it (per-record FIFO). The same record is the
+ * same order key, or the same payload id: a job accepted before v25 is keyed by its payload id,
+ * and a write of its facility keyed by the record after the upgrade still waits for it. Two
+ * lookups, each in its own index (v25's; v22's by payload id), as one OR of both kept SQLite to
+ * the (system, flow) prefix, every waiting job of the system. SQLite's rowid is in each entry.
+ */
+const earlierWaiting = (payloadId: (alias: string) => string, earlier: (e: string, j: string) => string) =>
+  `SELECT 1 FROM outbox_jobs e
+  WHERE e.system = j.system AND e.flow = j.flow AND e.order_key = j.order_key
+    AND e.status IN ('pending', 'in-flight') AND ${earlier('e', 'j')}
+  UNION ALL SELECT 1 FROM outbox_jobs e
+  WHERE e.system = j.system AND e.flow = j.flow AND ${payloadId('e')} = ${payloadId('j')}
+    AND e.status IN ('pending', 'in-flight') AND ${earlier('e', 'j')}`;
+
+export const SQLITE_EARLIER_WAITING_SQL = earlierWaiting(
+  (a) => `json_extract(${a}.payload, '$.id')`,
+  (e, j) => `${e}.rowid < ${j}.rowid`,
+);
+
+export const PG_EARLIER_WAITING_SQL = earlierWaiting(
+  (a) => `${a}.payload->>'id'`,
+  (e, j) => `${e}.accept_seq < ${j}.accept_seq`,
+);
+
+/**
+ * Store.waitingWriteOf: a job of this system and flow for one of these records (order keys) not
+ * yet delivered. The partial index's own WHERE, so both engines read it there.
+ */
+export function sqliteWaitingWriteSql(count: number): string {
+  const keys = Array.from({ length: count }, () => '?').join(', ');
+  return `SELECT 1 FROM outbox_jobs WHERE system = ? AND flow = ? AND status IN ('pending', 'in-flight')
+    AND order_key IN (${keys}) LIMIT 1`;
+}
+
+export const PG_WAITING_WRITE_SQL = `SELECT 1 FROM outbox_jobs WHERE system = $1 AND flow = $2
+  AND status IN ('pending', 'in-flight') AND order_key = ANY($3::text[]) LIMIT 1`;

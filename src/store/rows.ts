@@ -253,8 +253,9 @@ export function sqliteParams(sql: string): string {
 export const PAYLOAD_VALUE = 5;
 
 /**
- * The values of a new outbox_jobs row, in the INSERT's column order up to created_at (PostgreSQL
- * uses $13 for updated_at too; SQLite binds created_at once more). One list for both engines.
+ * The values of a new outbox_jobs row, in the INSERT's column order up to order_key (PostgreSQL
+ * uses $13, created_at, for updated_at too; SQLite binds created_at once more). One list for both
+ * engines.
  */
 export function newJobValues(job: NewJob): unknown[] {
   return [
@@ -271,5 +272,12 @@ export function newJobValues(job: NewJob): unknown[] {
     job.leaseUntil ?? null,
     job.transactionId ?? null,
     job.createdAt,
+    job.orderKey ?? payloadId(job.payload),
   ];
+}
+
+/** A job's order key when its writer gave none: the payload's id, the resource it writes (before v25, the only key). */
+function payloadId(payload: unknown): string | null {
+  const id = (payload as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : null;
 }

@@ -1,5 +1,9 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
-import { SQLITE_LATER_WRITE_EXISTS, sqliteWaitingWriteSql } from './resource-order.js';
+import {
+  SQLITE_EARLIER_WAITING_SQL as EARLIER_WAITING_SQL,
+  SQLITE_LATER_WRITE_EXISTS,
+  sqliteWaitingWriteSql,
+} from './resource-order.js';
 import {
   SETTLE_UPDATE_SQL,
   SQLITE_CLAIM_UPDATE_SQL,
@@ -157,16 +161,8 @@ const SEEN_CHUNK = 500;
 const INSERT_KEY_SQL =
   'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/**
- * A job of the same flow, system and resource (payload id) as the candidate `j`, accepted before
- * it and still waiting to be delivered: `j` is not claimed before it (per-resource FIFO).
- */
-const EARLIER_WAITING_SQL = `SELECT 1 FROM outbox_jobs e
-  WHERE e.system = j.system AND e.status IN ('pending', 'in-flight') AND e.flow = j.flow
-    AND (e.created_at < j.created_at OR (e.created_at = j.created_at AND e.id < j.id))
-    AND json_extract(e.payload, '$.id') = json_extract(j.payload, '$.id')`;
+  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?

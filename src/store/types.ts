@@ -110,6 +110,8 @@ export interface NewJob extends Pick<
 > {
   /** 'in-flight' when the caller delivers at once under its own lease, else 'pending'. */
   status: 'pending' | 'in-flight';
+  /** AcceptWriteRequest.orderKey (default: the payload's id): jobs of one system, flow and key are claimed in the order accepted. */
+  orderKey?: string;
 }
 
 export type RecordWriteResult =
@@ -181,8 +183,9 @@ export interface ClaimRequest {
   /**
    * Flows whose writes of one resource reach the system in the order they were accepted (a
    * facility write replaces the record): a pending job of one of them is not claimed while a job
-   * of the same flow and system for the same resource (the payload's id), accepted before it, is
-   * still pending or in flight, whatever their retry times.
+   * of the same flow and system for the same record (its order key, NewJob.orderKey), accepted
+   * before it (the database's insert order, not a clock), is still pending or in flight, whatever
+   * their retry times.
    */
   inOrder?: string[];
   limit: number;
@@ -381,16 +384,16 @@ export interface Store {
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
   /**
-   * Whether a job of the same flow, system and resource (payload id), accepted before this one,
+   * Whether a job of the same flow, system and record (order key), accepted before this one,
    * is still pending or in flight: the test ClaimRequest.inOrder applies, for a write of such a
    * flow about to be delivered inside its request.
    */
   waitsBehind(id: string): Promise<boolean>;
   /**
-   * Whether a job of this flow and system for one of these resources (payload ids) is still
+   * Whether a job of this flow and system under one of these order keys (NewJob.orderKey) is still
    * pending or in flight: a client's write a registry change of the record must not overtake.
    */
-  waitingWriteOf(flow: string, system: string, resourceIds: string[]): Promise<boolean>;
+  waitingWriteOf(flow: string, system: string, orderKeys: string[]): Promise<boolean>;
   /**
    * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
    * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and

@@ -414,7 +414,7 @@ export class Propagator {
     codeSystem: string,
   ): Promise<WriteResult> {
     const current = row.systemId ? await capability.get(row.systemId) : undefined;
-    await afterQueuedClientWrite(this.deps.store, system, current, row.registryId);
+    await afterQueuedClientWrite(this.deps.store, system, current, row.registryId, (f) => capability.writeKey?.(f));
     if (row.systemId && !current)
       throw new BusinessRuleError(
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,

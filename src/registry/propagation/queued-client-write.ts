@@ -29,21 +29,26 @@ export class AfterQueuedClientWrite extends UpstreamError {
 
 /**
  * Throws AfterQueuedClientWrite while a client's write of the record to this system is undelivered.
- * The client's job carries the FHIR Location id, which is the system's own id only for the system
- * of record: for a secondary target (DHIS2, OpenMRS) it is the system of record's id. So the ids
- * looked for are the record's own, the FHIR ids whose writes reached this record (links), and the
- * ids the crosswalk holds for the registry facility in every system (the FHIR id among them).
+ * A client's job is keyed by what the system's write finds the record by (outbox_jobs.order_key:
+ * `writeKey`, the connector's, of the payload): the same key of the record itself names it, whatever
+ * FHIR id the job came under, even one neither the crosswalk nor a link knows (a DHIS2 job never
+ * delivered, for a facility whose system of record is not linked to the registry). Jobs keyed by
+ * their FHIR id (accepted before v25, or for a system without `writeKey`) are looked for by the
+ * ids they may carry: the record's own, the FHIR ids whose writes reached this record (links), and
+ * the ids the crosswalk holds for the registry facility in every system.
  */
 export async function afterQueuedClientWrite(
   store: Store,
   system: string,
   record: Facility | undefined,
   registryId: string,
+  writeKey?: (facility: Facility) => string | undefined,
   now = Date.now(),
 ): Promise<void> {
   if (!record?.id) return;
+  const key = writeKey?.(record);
   const ids = await fhirIdsOf(store, system, record.id, registryId);
-  if (await store.waitingWriteOf(FACILITIES.outboxFlow, system, ids))
+  if (await store.waitingWriteOf(FACILITIES.outboxFlow, system, key ? [key, ...ids] : ids))
     throw new AfterQueuedClientWrite(system, record.id, now);
 }
 

@@ -189,6 +189,14 @@ export function createFacilityCapability(
       code: 'DHIS2 keeps the org unit code it has (the registry code when the mediator created the org unit); a different registry code is not written',
     },
     get,
+    // upsert writes the org unit of this UID; a facility none can be derived for is refused there
+    writeKey: (facility) => {
+      try {
+        return `uid|${uidOf(facility)}`;
+      } catch {
+        return undefined;
+      }
+    },
     async search(criteria) {
       if (criteria.ids?.length) {
         const found = (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f);

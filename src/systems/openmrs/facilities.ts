@@ -159,6 +159,13 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     async listAll() {
       return facilitiesOf(await allLocations());
     },
+    // upsert finds the location by its uuid, else by the registry code: the code first here, so a
+    // write by code and one by uuid that carries the code are one location's, in order
+    writeKey: (facility) => {
+      const code = registryCodeOf(facility, codec().registryCodeSystem);
+      if (code) return `code|${code}`;
+      return facility.id && UUID.test(facility.id) ? `uuid|${facility.id}` : undefined;
+    },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       if (facility.kind === 'area')
         throw new BusinessRuleError(

@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { openStore, type NewJob, type Store } from '../../../src/store/index.js';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
@@ -39,6 +40,8 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
     engine.name === 'sqlite' ? new SqliteStore(databaseUrl.slice('sqlite:'.length)) : new PostgresStore(databaseUrl);
   if (old instanceof SqliteStore) old.migrate(before(SQLITE_MIGRATIONS));
   else await old.migrate(before(POSTGRES_MIGRATIONS));
+  // today's store writes a job's order key (v25): the column is there while it writes the old rows
+  await alterJobs(engine, databaseUrl, 'ADD COLUMN order_key TEXT');
   await old.recordWrites(
     [job('job-1', 'ORD-1', { orderNumber: 'ORD-1', lines: [1, 2] })],
     [{ flow: 'orders', fhirId: 'sr-1', system: 'openlmis', jobId: 'job-1' }],
@@ -60,6 +63,21 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   await old.putLinks([{ flow: 'orders', fhirId: 'sr-1', system: 'openlmis', upstreamId: 'req-9', jobId: 'job-1' }]);
   await old.firstSeen('orders', [{ fhirId: 'sr-1', version: 'v-1' }], 300);
   await old.close();
+  await alterJobs(engine, databaseUrl, 'DROP COLUMN order_key');
+}
+
+async function alterJobs(engine: EngineCase, databaseUrl: string, change: string): Promise<void> {
+  const sql = `ALTER TABLE outbox_jobs ${change}`;
+  if (engine.name === 'sqlite') {
+    const db = new Database(databaseUrl.slice('sqlite:'.length));
+    db.exec(sql);
+    db.close();
+    return;
+  }
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
 }
 
 /** Per table: WITHOUT ROWID, and whether SQLite made a separate index for its primary key. */

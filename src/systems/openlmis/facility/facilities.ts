@@ -167,6 +167,11 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       ]);
       return [...facilities, ...zones];
     },
+    // upsert finds the facility by this code, whatever the FHIR id it was written under
+    writeKey: (facility) => {
+      const code = facilityCodeOf(facility);
+      return code ? `code|${code}` : undefined;
+    },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       if (facility.kind === 'area')
         throw new BusinessRuleError(

@@ -1,0 +1,114 @@
+/**
+ * A registry change waits for a client's write queued to a secondary target whose FHIR id nothing
+ * links to the registry facility. The shipped routing.json fans a Location write out to DHIS2
+ * beside the system of record (OpenLMIS); the DHIS2 job carries the FHIR id (OpenLMIS's). Here only
+ * the DHIS2 org unit is linked to the registry facility (the crosswalk holds no OpenLMIS row for
+ * it) and the job was never delivered (no link knows its org unit), so the FHIR id is in neither:
+ * the wait finds the job by the record it writes (its order key, the org unit's UID). Through the
+ * real routing, outbox, connectors and sandboxes, both store engines: the client's update reaches
+ * OpenLMIS while DHIS2 answers 503; the registry then renames the facility; the propagation to
+ * DHIS2 must not write before the client's job lands, or that job's retry puts the older name back.
+ */
+import t from 'tap';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { until } from '../../../support/net.js';
+import { facilityId } from '../../../../sandbox/mfr/index.js';
+import { seedUid } from '../../../../sandbox/dhis2/index.js';
+import { DHIS2_ID_SYSTEM } from '../../../../src/systems/dhis2/identifiers.js';
+import { createRoutingServices } from '../../../../src/routing/index.js';
+import type { Connector } from '../../../../src/routing/ports.js';
+import type { UpstreamCall } from '../../../../src/platform/call-recording.js';
+import { startPropagationRig } from '../../../support/propagation-rig.js';
+
+const CODE = 'LK-HC-101';
+const REGISTRY_ID = facilityId(CODE);
+const ORG_UNIT = seedUid(`orgUnit:${CODE}`);
+
+/** The names the mediator sent to DHIS2 for the org unit, in order, answered or not. */
+function namesSent(writes: UpstreamCall[]): string[] {
+  return writes
+    .filter((w) => w.system === 'dhis2' && w.method === 'PUT' && w.url.includes(`/organisationUnits/${ORG_UNIT}`))
+    .map((w) => {
+      const body = typeof w.requestBody === 'string' ? JSON.parse(w.requestBody) : w.requestBody;
+      return (body as { name: string }).name;
+    });
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a registry change waits for a DHIS2 client write neither the crosswalk nor a link names (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const db = await engine.freshDatabase();
+      const rig = await startPropagationRig({
+        routing: { default: null },
+        env: { DATABASE_URL: db.databaseUrl },
+        maxAttempts: 1_000, // the client's DHIS2 job outlives the outage
+      });
+      t.teardown(async () => {
+        await rig.close();
+        await db.drop();
+      });
+      const lmis = rig.connectors.list().find((c) => c.system === 'openlmis') as Connector;
+      const { items } = await lmis.facilities!.search({ identifier: { value: CODE } });
+      const lmisId = items.find((f) => f.kind === 'facility')!.id!;
+      t.ok(rig.dhis2.state.orgUnits.get(ORG_UNIT), 'DHIS2 has the facility as a seeded org unit');
+      await rig.link('dhis2', ORG_UNIT, REGISTRY_ID);
+      await rig.pull(); // the registry as it is
+      const services = createRoutingServices({
+        connectors: rig.connectors.list(),
+        outbox: rig.outbox,
+        store: rig.store,
+      });
+
+      const fault = rig.dhis2.faults.add({
+        method: 'PUT',
+        path: `/api/organisationUnits/${ORG_UNIT}`,
+        action: { type: 'status', status: 503 },
+      });
+      const read = await services.facilities!.read(lmisId);
+      const identifiers = read!.identifiers.filter((i) => i.system !== DHIS2_ID_SYSTEM);
+      const written = await services.facilities!.write(
+        {
+          ...read!,
+          name: 'Client name',
+          lastUpdated: undefined,
+          identifiers: [...identifiers, { system: DHIS2_ID_SYSTEM, value: ORG_UNIT }],
+        },
+        { mode: 'update', current: { value: read } },
+      );
+      t.not(written.status, 'rejected', 'the client write is taken');
+      const queued = (await rig.store.listJobs({ flow: 'facility' })).filter((j) => j.system === 'dhis2');
+      t.match(
+        queued,
+        [{ status: /^(pending|in-flight)$/, payload: { id: lmisId } }],
+        "DHIS2's job, queued under the FHIR id",
+      );
+      const known = [
+        ...(await rig.store.listCrosswalkByRegistryId(REGISTRY_ID)).map((c) => c.systemId),
+        ...(await rig.store.linksToUpstream('facilities', 'dhis2', [ORG_UNIT])).map((l) => l.fhirId),
+      ];
+      t.notOk(known.includes(lmisId), `the FHIR id is in neither the crosswalk nor a link: ${known}`);
+
+      rig.mfr.state.rename(CODE, 'Registry name');
+      const pulled = rig.pull();
+      await until(
+        'the propagation to DHIS2 tried',
+        async () =>
+          (await rig.store.listJobs({ flow: 'propagate' })).some((j) => j.system === 'dhis2' && j.attempts > 0) ||
+          undefined,
+        20_000,
+      );
+      await new Promise((r) => setTimeout(r, 1_000)); // room for a propagation that does not wait
+      t.notOk(namesSent(rig.writes).includes('Registry name'), 'no registry write while the client write waits');
+      rig.dhis2.faults.remove(fault.id);
+      await pulled;
+
+      const sent = namesSent(rig.writes);
+      const lastClient = sent.lastIndexOf('Client name');
+      t.ok(lastClient >= 0 && sent.indexOf('Registry name') > lastClient, `client write, then registry: ${sent}`);
+      t.equal(rig.dhis2.state.orgUnits.get(ORG_UNIT)!.name, 'Registry name', 'DHIS2 holds the registry change');
+      t.match(await rig.store.getPropagation(REGISTRY_ID, 'dhis2'), { state: 'done' });
+    },
+  );
+}
