@@ -1,0 +1,95 @@
+/**
+ * What "already in place" means for an update (src/fhir/applied-already.ts), type by type: the
+ * same content apart from meta for every type; for an order line sent cancelled, the same line of
+ * an order that reads cancelled, displays and the requisition's own members aside. Anything that
+ * would change is not in place.
+ */
+import t from 'tap';
+import { alreadyInPlace } from '../../../src/fhir/applied-already.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const ORDERS = 'https://mobile.example.org/orders';
+
+/** An order line as the client read it while its requisition existed (R4). */
+const readR4 = {
+  resourceType: 'SupplyRequest',
+  id: 'l1',
+  meta: { versionId: 'v1', lastUpdated: '2026-12-04T09:00:00Z' },
+  identifier: [{ system: ORDERS, value: 'O-1' }],
+  status: 'active',
+  category: { coding: [{ system: 'urn:program', code: 'EM01' }] },
+  priority: 'routine',
+  itemCodeableConcept: { coding: [{ system: GTIN, code: '0123', display: 'ORS sachet' }] },
+  quantity: { value: 120, unit: 'dispensing unit', system: 'urn:unit', code: 'dispensing-unit' },
+  occurrencePeriod: { start: '2026-06-01', end: '2026-06-30' },
+  reasonCode: [{ text: 'Ordered via FHIR SupplyRequest O-1' }],
+  deliverTo: { reference: 'Location/f1', identifier: { system: 'urn:code', value: 'HC-1' }, display: 'Health Centre' },
+};
+
+/** The same order once cancelled, as it reads back: as written, without what the requisition added. */
+const cancelledR4 = {
+  resourceType: 'SupplyRequest',
+  id: 'l1',
+  meta: { versionId: 'v2' },
+  identifier: [{ system: ORDERS, value: 'O-1' }],
+  status: 'cancelled',
+  category: { coding: [{ system: 'urn:program', code: 'EM01' }] },
+  priority: 'routine',
+  itemCodeableConcept: { coding: [{ system: GTIN, code: '0123' }] },
+  quantity: { value: 120, unit: 'dispensing unit', system: 'urn:unit', code: 'dispensing-unit' },
+  deliverTo: { reference: 'Location/f1' },
+};
+
+const sent = (read: Record<string, any>, change: Record<string, any>) => {
+  const { meta: _meta, ...content } = read;
+  return { ...content, ...change };
+};
+
+t.test('every type: the same content apart from meta', async (t) => {
+  const location = { resourceType: 'Location', id: 'x', meta: { versionId: 'a' }, name: 'A', status: 'active' };
+  t.ok(alreadyInPlace('Location', location, { status: 'active', name: 'A', id: 'x', resourceType: 'Location' }));
+  t.notOk(alreadyInPlace('Location', location, sent(location, { name: 'B' })), 'another name');
+  t.notOk(
+    alreadyInPlace('Location', { ...location, status: 'inactive' }, sent(location, { status: 'inactive', name: 'B' })),
+    'a status alone is in place for an order cancel only, not a Location with another name',
+  );
+  t.ok(alreadyInPlace('SupplyRequest', readR4, sent(readR4, {})), 'an order line sent back unedited');
+  t.notOk(alreadyInPlace('SupplyRequest', readR4, sent(readR4, { quantity: { ...readR4.quantity, value: 300 } })));
+});
+
+t.test('an order line sent cancelled: the same line of an order that reads cancelled', async (t) => {
+  const cancel = sent(readR4, { status: 'cancelled' });
+  t.ok(alreadyInPlace('SupplyRequest', cancelledR4, cancel), 'the cancel built on the earlier read');
+  t.notOk(alreadyInPlace('SupplyRequest', readR4, cancel), 'not while the order reads active');
+  for (const [what, change] of Object.entries({
+    quantity: { quantity: { ...readR4.quantity, value: 90 } },
+    unit: { quantity: { ...readR4.quantity, code: 'pack' } },
+    product: { itemCodeableConcept: { coding: [{ system: GTIN, code: '9999' }] } },
+    'order number': { identifier: [{ system: ORDERS, value: 'O-2' }] },
+    facility: { deliverTo: { reference: 'Location/f2' } },
+    program: { category: { coding: [{ system: 'urn:program', code: 'EM02' }] } },
+    priority: { priority: 'urgent' },
+  }))
+    t.notOk(alreadyInPlace('SupplyRequest', cancelledR4, sent(cancel, change)), `another ${what}`);
+  t.notOk(
+    alreadyInPlace('SupplyRequest', cancelledR4, sent(readR4, {})),
+    'a line sent active to a cancelled order is not in place',
+  );
+});
+
+t.test('R5: the product as item.concept', async (t) => {
+  const r5 = (r: Record<string, any>) => {
+    const { itemCodeableConcept, occurrencePeriod: _p, reasonCode: _r, ...rest } = r;
+    return { ...rest, item: { concept: itemCodeableConcept } };
+  };
+  const cancel = sent(r5(readR4), { status: 'cancelled' });
+  t.ok(alreadyInPlace('SupplyRequest', r5(cancelledR4), cancel));
+  t.notOk(
+    alreadyInPlace(
+      'SupplyRequest',
+      r5(cancelledR4),
+      sent(cancel, { item: { concept: { coding: [{ system: GTIN, code: '9' }] } } }),
+    ),
+    'another product',
+  );
+});
