@@ -167,6 +167,22 @@ export function isTransient(err: unknown): boolean {
 }
 
 /**
+ * A transaction Bundle refused at delivery (routing/transaction.ts settleTransaction): the
+ * refusals of its writes in one answer. `retryable` when one of them was a transient upstream
+ * failure, the only case in which sending the Bundle again can end differently; the others (a
+ * rejection, a write given up and kept for an operator) would meet the same end, so OpenHIM is
+ * not asked to auto-retry them (reference/openhim.md: `error` only for transient failures).
+ */
+export class TransactionRefusedError extends MediatorError {
+  readonly retryable: boolean;
+  constructor(status: number, issues: Issue[], retryable: boolean) {
+    super(status, issues);
+    this.name = 'TransactionRefusedError';
+    this.retryable = retryable;
+  }
+}
+
+/**
  * An upstream failure after which nobody knows whether the upstream applied the request: no
  * answer came from the server that does the work (the call timed out, the connection dropped,
  * or a gateway gave up with 502/504 while the server behind it may go on). Any other answer

@@ -3,6 +3,7 @@ import {
   MediatorError,
   MethodNotAllowedError,
   NotConfiguredError,
+  TransactionRefusedError,
   UpstreamError,
   type Issue,
 } from '../domain/errors.js';
@@ -147,6 +148,13 @@ function withExpressions(error: MediatorError, err: unknown): Issue[] {
   return error.issues.map((i) => (i.expression?.length ? i : { ...i, expression: [fallback] }));
 }
 
+/** A failure that OpenHIM's auto-retry would only meet again, whatever its status. */
+function neverRetried(err: unknown): boolean {
+  if (err instanceof GivenUpError) return true;
+  if (err instanceof UpstreamError) return !err.transient;
+  return err instanceof TransactionRefusedError && !err.retryable;
+}
+
 export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const error = toMediatorError(err);
   // A transient upstream failure tells OpenHIM to auto-retry the transaction (reference/openhim.md §1.4).
@@ -155,8 +163,10 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
       message: error.message,
     };
   }
-  // a write given up is settled until an operator retries it: an OpenHIM rerun would meet it again
-  if (err instanceof GivenUpError && 'openhimTransientError' in request)
+  // a write given up is settled until an operator retries it: an OpenHIM rerun would meet it again;
+  // so would a permanent upstream failure (a refused login, an unusable answer: 502 too) and a
+  // transaction refused without a transient failure among its refusals
+  if (neverRetried(err) && 'openhimTransientError' in request)
     (request as FastifyRequest & { openhimTransientError: false | null }).openhimTransientError = false;
   // the database away answers every request in flight with the same 503: one warning line each,
   // not an error with a stack (an outage of seconds logged hundreds of stacks)

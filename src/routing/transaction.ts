@@ -1,4 +1,4 @@
-import { MediatorError, isTransient, type Issue } from '../domain/errors.js';
+import { MediatorError, TransactionRefusedError, isTransient, type Issue } from '../domain/errors.js';
 import type { PlannedWrite, WriteOutcome } from '../fhir/services.js';
 
 /**
@@ -62,7 +62,7 @@ export async function precheckAll(
   });
 }
 
-type Answer = { ok: WriteOutcome<unknown> } | { refused: MediatorError };
+type Answer = { ok: WriteOutcome<unknown> } | { refused: MediatorError; transient: boolean };
 
 const NOUN: Record<PlannedWrite['flow'], string> = {
   orders: 'order',
@@ -96,10 +96,11 @@ export function settleTransaction(
       return { ok: answer(i) };
     } catch (err) {
       if (!(err instanceof MediatorError)) throw err;
-      return { refused: posted(w, err) as MediatorError };
+      return { refused: posted(w, err) as MediatorError, transient: isTransient(err) };
     }
   });
   const refused = answers.flatMap((a) => ('refused' in a ? [a.refused] : []));
+  const retryable = answers.some((a) => 'refused' in a && a.transient);
   if (!refused.length) return answers.map((a) => (a as { ok: WriteOutcome<unknown> }).ok);
   const others = answers.flatMap((a, i) => ('ok' in a ? [fate(writes[i], a.ok)] : []));
   const note: Issue[] = others.length
@@ -112,7 +113,8 @@ export function settleTransaction(
         },
       ]
     : [];
-  return thrown(new MediatorError(refused[0].status, [...refused.flatMap((e) => e.issues), ...note, ...others]));
+  const issues = [...refused.flatMap((e) => e.issues), ...note, ...others];
+  return thrown(new TransactionRefusedError(refused[0].status, issues, retryable));
 }
 
 function thrown(err: MediatorError): never {
