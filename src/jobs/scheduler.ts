@@ -78,8 +78,30 @@ export const ABANDONED = 'abandoned: the instance running it stopped before the 
 function runDetail(result: JobResult): string | undefined {
   const text = result.skipped ?? result.detail;
   if (!text) return undefined;
-  const masked = redact(text);
-  return masked.length > DETAIL_LIMIT ? `${masked.slice(0, DETAIL_LIMIT - 1)}…` : masked;
+  return boundedLines(redact(text), DETAIL_LIMIT);
+}
+
+/**
+ * A detail within `limit` characters, cut between its lines: a line cut in the middle loses the
+ * words an operator acts on (which job to retry, what to change) and hides how much is missing,
+ * so whole lines are kept and the last says how many were left out. A first line longer than the
+ * limit alone is cut, with `…`.
+ */
+function boundedLines(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  let size = 0;
+  for (const [i, line] of lines.entries()) {
+    const trailer = `… ${lines.length - i - 1} more line(s) not kept with the run`;
+    const next = size + (kept.length ? 1 : 0) + line.length;
+    // room for this line and, when lines still follow it, the trailer saying how many
+    if (next + (i < lines.length - 1 ? 1 + trailer.length : 0) > limit) break;
+    kept.push(line);
+    size = next;
+  }
+  if (!kept.length) return `${text.slice(0, limit - 1)}…`;
+  return [...kept, `… ${lines.length - kept.length} more line(s) not kept with the run`].join('\n');
 }
 
 /**

@@ -213,6 +213,26 @@ t.test('an ok run that left something behind keeps why: masked, bounded, shown b
   t.equal(long.detail!.length, 2000, 'a long detail is cut to the limit');
   t.ok(long.detail!.endsWith('…'), 'and says so');
 
+  // a stock bridge run's detail: one line per facility and period, each with what to change
+  const refused = Array.from(
+    { length: 13 },
+    (_, i) =>
+      `2026${String(i).padStart(2, '0')} openlmis facility LK-HC-${100 + i}: DHIS2 refused the values: ${'why and what to change, '.repeat(14)}then retry the job (DHIS2 E7640)`,
+  );
+  detail = refused.join('\n');
+  await scheduler.runNow('leaves');
+  const [many] = await store.listJobRuns('leaves');
+  const lines = many.detail!.split('\n');
+  t.ok(many.detail!.length <= 2000, 'a detail of many lines is bounded too');
+  const kept = lines.slice(0, -1);
+  t.ok(kept.length > 0, 'it keeps the first lines');
+  t.same(kept, refused.slice(0, kept.length), 'whole lines, none cut in the middle');
+  t.equal(
+    lines.at(-1),
+    `… ${refused.length - kept.length} more line(s) not kept with the run`,
+    'and says how many it left out',
+  );
+
   detail = undefined;
   await scheduler.runNow('leaves');
   const [clean] = await store.listJobRuns('leaves');
