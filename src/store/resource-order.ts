@@ -86,7 +86,8 @@ export const PG_LATER_WRITE_EXISTS = `EXISTS (
  * than every row's in the table (one process owns the file; the mediator never runs VACUUM, which
  * may renumber rowids).
  *
- * The index: partial on the waiting jobs, as v22's, so it holds only the writes not yet delivered.
+ * The index: partial on the waiting jobs that have a key, so it holds only the writes of flows
+ * delivered in order (facilities) not yet delivered; other flows' jobs carry none and cost nothing.
  */
 const ORDER_KEY_INDEX = `CREATE INDEX outbox_jobs_order_waiting ON outbox_jobs (system, flow, order_key)
   WHERE status IN ('pending', 'in-flight') AND order_key IS NOT NULL;`;

@@ -272,12 +272,7 @@ export function newJobValues(job: NewJob): unknown[] {
     job.leaseUntil ?? null,
     job.transactionId ?? null,
     job.createdAt,
-    job.orderKey ?? payloadId(job.payload),
+    // none for flows not delivered in order: outbox_jobs_order_waiting holds only keyed jobs
+    job.orderKey ?? null,
   ];
-}
-
-/** A job's order key when its writer gave none: the payload's id, the resource it writes (before v25, the only key). */
-function payloadId(payload: unknown): string | null {
-  const id = (payload as { id?: unknown } | null | undefined)?.id;
-  return typeof id === 'string' ? id : null;
 }

@@ -110,7 +110,7 @@ export interface NewJob extends Pick<
 > {
   /** 'in-flight' when the caller delivers at once under its own lease, else 'pending'. */
   status: 'pending' | 'in-flight';
-  /** AcceptWriteRequest.orderKey (default: the payload's id): jobs of one system, flow and key are claimed in the order accepted. */
+  /** AcceptWriteRequest.orderKey: jobs of one system, flow and key (or payload id) are claimed in the order accepted. */
   orderKey?: string;
 }
 
