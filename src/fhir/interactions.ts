@@ -487,8 +487,21 @@ export async function patchedResource(
     interaction: 'patch',
     notAllowed: `PATCH ${type}/${id} is not supported`,
     notFound: `${type}/${id} is not known: a patch needs the resource it changes`,
+    // a patch sent again after it applied (the SDK's upload retried): applied to the current
+    // version it changes nothing. One that fails there (a `test`) is not in place: its 412 stands
+    inPlace: async (c) =>
+      patchLeaves(c, body, where, type) && ((await serviceFor(ctx, requireRoute(ctx, type)).settled?.(id)) ?? true),
   });
   return [applyJsonPatch(current, body, where), guard];
+}
+
+/** Whether this patch, applied to `current`, leaves what it asks for in place (alreadyInPlace). */
+function patchLeaves(current: Json, patch: unknown, where: string, type: string): boolean {
+  try {
+    return alreadyInPlace(type, current, applyJsonPatch(current, patch, where));
+  } catch {
+    return false;
+  }
 }
 
 /**
