@@ -99,15 +99,17 @@ function describe(err: unknown): string {
 
 /**
  * How long a batch Bundle's entry map may stay short (store v24): each of its writes records its
- * entry, the rest are recorded once the batch is answered. Short past this since its last write,
- * the request was cut off (the process died answering it): the update goes with what it has.
+ * entry, the rest are recorded once the batch is answered. Still short this long after the last
+ * change of any of its jobs (accepted or ended), the request was cut off (the process died
+ * answering it): the update goes with what it has. Counted from the ends too, not only from the
+ * writes: a batch rerun is answered from jobs accepted long before.
  */
 export const BATCH_ANSWER_WAIT_MS = 300_000;
 
 /** Whether the transaction is a batch still being answered: its update waits for every entry. */
 export function stillAnswering(entries: TransactionEntry[], jobs: OutboxJob[], now: number): boolean {
   if (entries.length === 0 || entries.length >= entries[0].count) return false;
-  return now - Math.max(...jobs.map((j) => j.createdAt)) < BATCH_ANSWER_WAIT_MS;
+  return now - Math.max(...jobs.map((j) => j.updatedAt)) < BATCH_ANSWER_WAIT_MS;
 }
 
 export function createTransactionReporter(opts: TransactionReporterOptions): TransactionReporter {

@@ -152,10 +152,15 @@ t.test('a batch cut off before its answer: every entry listed, the missing ones 
 });
 
 t.test('a short map waits while its batch may still be answered', async (t) => {
-  const jobs = [done('W')]; // created at 1,000
+  const jobs = [done('W')]; // created at 1,000, ended at 2,000
   const short = [entry(0, 2, { jobId: 'W' })];
-  t.equal(stillAnswering(short, jobs, 1_000 + BATCH_ANSWER_WAIT_MS - 1), true);
-  t.equal(stillAnswering(short, jobs, 1_000 + BATCH_ANSWER_WAIT_MS), false, 'not past the wait');
-  t.equal(stillAnswering([...short, entry(1, 2)], jobs, 1_000), false, 'a full map does not wait');
-  t.equal(stillAnswering([], jobs, 1_000), false, 'nor a transaction without a map');
+  t.equal(stillAnswering(short, jobs, 2_000 + BATCH_ANSWER_WAIT_MS - 1), true);
+  t.equal(stillAnswering(short, jobs, 2_000 + BATCH_ANSWER_WAIT_MS), false, 'not past the wait');
+  t.equal(
+    stillAnswering(short, [{ ...done('OLD'), createdAt: 0, updatedAt: 2_000 }], 2_000 + BATCH_ANSWER_WAIT_MS - 1),
+    true,
+    'counted from the last end too: a rerun answered from a job accepted long before',
+  );
+  t.equal(stillAnswering([...short, entry(1, 2)], jobs, 2_000), false, 'a full map does not wait');
+  t.equal(stillAnswering([], jobs, 2_000), false, 'nor a transaction without a map');
 });
