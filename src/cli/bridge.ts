@@ -10,7 +10,7 @@ import {
   type FacilityOutcome,
   type StockBridgeResult,
 } from '../bridges/stock-to-dhis2.js';
-import { loadSettings } from '../config/load.js';
+import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { withCliRuntime } from './runtime.js';
 import { MediatorError } from '../domain/errors.js';
@@ -74,7 +74,7 @@ function progressBar(o: StockOptions, err: NodeJS.WritableStream) {
 }
 
 export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
-  const settings = deps.settings ?? (() => loadSettings());
+  const settings = deps.settings ?? (() => loadOperatorSettings());
   const out = deps.out ?? process.stdout;
   const err = deps.err ?? process.stderr;
   return new Command('stock-to-dhis2')
@@ -153,7 +153,7 @@ export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
   cmd.addCommand(stockToDhis2Command(deps));
   cmd.addCommand(
     rtsToMsupplyCommand({
-      settings: deps.settings ?? (() => loadSettings()),
+      settings: deps.settings ?? (() => loadOperatorSettings()),
       out: deps.out ?? process.stdout,
       err: deps.err ?? process.stderr,
       withRuntime: withCliRuntime,

@@ -131,7 +131,7 @@ function validateInboundAuth(s: Settings): void {
 }
 
 /**
- * The settings of an operator command (`jobs list|run`): every rule of `serve` but inbound
+ * The settings of an operator command (`jobs list|run`, `bridge …`): every rule of `serve` but inbound
  * authentication, which guards a server the command does not start (a listing beside a running
  * demo needs no AUTH_PASSWORD). `serve` and a live change still check it (validateSettings).
  */

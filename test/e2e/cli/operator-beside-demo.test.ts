@@ -92,3 +92,18 @@ t.test('jobs list and jobs run beside a running demo, without AUTH_PASSWORD', as
   t.teardown(() => after.close());
   t.equal((await after.listJobRuns('reconcile')).length, 1, "nothing ran in the demo's database");
 });
+
+t.test('bridge commands need no inbound credentials either', async (t) => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'bridge-no-auth-'));
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  for (const args of [
+    ['bridge', 'stock-to-dhis2', '--dry-run'],
+    ['bridge', 'rts-to-msupply'],
+  ]) {
+    const { code, stderr } = await cli(cwd, args);
+    t.notMatch(stderr, /AUTH_PASSWORD/, `${args.join(' ')}: no inbound credentials asked for`);
+    // nothing configured here: the bridge's own answer (exit 2, naming what to configure)
+    t.equal(code, 2, `${args.join(' ')}: exit 2, not configured`);
+    t.match(stderr, /no DHIS2 .*configured/, `${args.join(' ')}: says what is missing`);
+  }
+});
