@@ -93,10 +93,10 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
       const drug = String(item.drugName ?? item.uuid);
       throw new BusinessRuleError(
         found.length > 1
-          ? `OpenMRS has ${found.length} batches ${batchNo} of ${drug}: the line needs the lot's expiry to tell them apart`
+          ? `OpenMRS has ${found.length} batches ${batchNo} of ${drug}: the line needs the lot's expiry (its lot-expiry extension) to tell them apart`
           : batchNo
             ? `OpenMRS has no batch ${batchNo} of ${drug}: a batch is made by receiving it, then it can be counted or adjusted`
-            : `${drug} is kept by batch in OpenMRS: the line needs its lot number`,
+            : `${drug} is kept by batch in OpenMRS: the line needs its lot number (its lot-number extension)`,
         where,
       );
     },

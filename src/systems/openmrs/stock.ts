@@ -207,7 +207,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           throw new BusinessRuleError('an adjustment of 0 changes nothing', `${where}.quantity`);
         if (item.hasExpiration && type === 'stocktake' && !l.lot?.number)
           throw new BusinessRuleError(
-            `${item.drugName ?? 'this drug'} is kept by batch in OpenMRS: the count needs its lot number`,
+            `${item.drugName ?? 'this drug'} is kept by batch in OpenMRS: the count needs its lot number (the item's lot-number extension)`,
             `${where}.extension`,
           );
         // counts and adjustments move an existing batch, named by its uuid (requiresBatchUuid)

@@ -136,7 +136,7 @@ t.test(
           memoryJournal(),
         ),
       ),
-      { status: 422, message: /needs its lot number/ },
+      { status: 422, message: /needs its lot number \(the item's lot-number extension\)/ },
     );
     // the module names an adjusted batch by its uuid: a number it never received is no batch
     t.match(
@@ -151,6 +151,19 @@ t.test(
         ),
       ),
       { status: 422, message: /no batch PCM-9999 of Paracetamol/ },
+    );
+    // a batch-kept drug adjusted without its lot: the answer says where the lot goes
+    t.match(
+      await failure(
+        stock.report(
+          adjustment({ lines: [{ product: AMOXICILLIN, quantity: { value: 5, unit: 'dispensing-unit' } }] }),
+          memoryJournal(),
+        ),
+      ),
+      {
+        status: 422,
+        message: /is kept by batch in OpenMRS: the line needs its lot number \(its lot-number extension\)/,
+      },
     );
     t.match(await failure(stock.precheck!(count({ facility: { id: LOC.lumley } }))), {
       status: 422,
