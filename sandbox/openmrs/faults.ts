@@ -35,6 +35,26 @@ export interface FaultRule extends FaultRuleInput {
   hits: number;
 }
 
+const ACTIONS: string[] = ['status', 'delay', 'hang', 'reset', 'expireSession', 'afterApply'];
+
+/** An afterApply's answer: `{type: "status", status, body?}`, `{type: "reset"}` or `{type: "hang"}`. */
+function checkLostAnswer(answer: unknown): void {
+  const a = answer as { type?: unknown; status?: unknown } | undefined;
+  const ok =
+    !!a &&
+    typeof a === 'object' &&
+    (a.type === 'reset' ||
+      a.type === 'hang' ||
+      (a.type === 'status' &&
+        Number.isInteger(a.status) &&
+        (a.status as number) >= 100 &&
+        (a.status as number) <= 599));
+  if (!ok)
+    throw new TypeError(
+      `an afterApply fault's answer is {"type":"status","status":502[,"body":"..."]}, {"type":"reset"} or {"type":"hang"}, not ${JSON.stringify(answer)}`,
+    );
+}
+
 function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern
     .split('**')
@@ -54,6 +74,17 @@ export class FaultController {
   add(input: FaultRuleInput): FaultRule {
     if (!input || typeof input.path !== 'string' || !input.action || typeof input.action.type !== 'string')
       throw new TypeError('a fault needs a path and an action {type}');
+    // a rule nothing can match, or an action the sandbox cannot perform, would be stored and
+    // then never fire, or answer a 500 of its own: refused at once, saying what is taken
+    if (input.method !== undefined && (typeof input.method !== 'string' || !/^(\*|[A-Za-z]+)$/.test(input.method)))
+      throw new TypeError(
+        `a fault's method is an HTTP method or "*" (any method), not ${JSON.stringify(input.method)}`,
+      );
+    if (!ACTIONS.includes(input.action.type))
+      throw new TypeError(
+        `a fault's action type is one of ${ACTIONS.join(', ')}, not ${JSON.stringify(input.action.type)}`,
+      );
+    if (input.action.type === 'afterApply') checkLostAnswer(input.action.answer);
     const rule = {
       ...input,
       method: input.method?.toUpperCase() ?? '*',

@@ -397,7 +397,13 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   }));
   app.post('/_sandbox/expire-sessions', async () => ({ expired: store.expireSessions() }));
   app.get('/_sandbox/faults', async () => faults.list());
-  app.post('/_sandbox/faults', async (req, reply) => reply.code(201).send(faults.add(req.body as FaultRuleInput)));
+  app.post('/_sandbox/faults', async (req, reply) => {
+    try {
+      return reply.code(201).send(faults.add(req.body as FaultRuleInput));
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
+  });
   app.delete('/_sandbox/faults', async (_req, reply) => {
     faults.clear();
     return reply.code(204).send();
