@@ -89,14 +89,16 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
     const stale = conflicts.filter((c): c is Issue => !!c);
     if (stale.length && !batch) throw new MediatorError(409, stale);
     const taken = placed.filter((r): r is RegistryRecord => !!r);
-    return { counts: taken.length ? await opts.propagator.intake(taken) : NOTHING, stale };
+    const counts = taken.length ? await opts.propagator.intake(taken) : NOTHING;
+    // what is neither a new version nor refused as older is what the mediator already has
+    return { counts, stale, unchanged: records.length - stale.length - counts.changed };
   };
-  const answer = ({ counts, stale }: Taken) =>
+  const answer = ({ counts, stale, unchanged }: Taken) =>
     operationOutcome([
       {
         severity: 'information',
         code: 'informational',
-        diagnostics: `${counts.changed} change(s) taken: ${counts.queued} queued, ${counts.held} held, ${counts.skipped} with nothing to do (see /admin/propagation)${stale.length ? `; ${stale.length} entr${stale.length === 1 ? 'y' : 'ies'} not taken, older than the version kept` : ''}`,
+        diagnostics: `${counts.changed} change(s) taken: ${counts.queued} queued, ${counts.held} held, ${counts.skipped} with nothing to do (see /admin/propagation)${unchanged ? `; ${unchanged} Location(s) already as kept (the same version, or a DELETE of one closed or never seen), nothing to do` : ''}${stale.length ? `; ${stale.length} entr${stale.length === 1 ? 'y' : 'ies'} not taken, older than the version kept` : ''}`,
       },
       ...stale.map((issue) => ({ ...issue, severity: 'warning' as const })),
     ]);
@@ -145,6 +147,8 @@ const NOTHING: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped
 interface Taken {
   counts: IntakeCounts;
   stale: Issue[];
+  /** Locations pushed that the mediator already holds as they are: nothing to do. */
+  unchanged: number;
 }
 
 /** How far ahead of this mediator's clock a pushed meta.lastUpdated may be (registry.pushClockSkewMs). */
