@@ -29,6 +29,8 @@ export interface MsupplyFault extends MsupplyFaultInput {
   hits: number;
 }
 
+const ACTIONS: string[] = ['status', 'graphqlError', 'delay', 'hang', 'reset', 'expireToken', 'afterApply'];
+
 export class MsupplyFaults {
   private rules: MsupplyFault[] = [];
   private nextId = 1;
@@ -36,6 +38,16 @@ export class MsupplyFaults {
   add(input: MsupplyFaultInput): MsupplyFault {
     if (!input || typeof input.operation !== 'string' || !input.action || typeof input.action.type !== 'string')
       throw new TypeError('a fault needs an operation and an action {type}');
+    // an action the sandbox cannot perform would be stored and then do something else (an
+    // afterApply answer it does not know hangs the caller): refused at once, saying what is taken
+    if (!ACTIONS.includes(input.action.type))
+      throw new TypeError(
+        `a fault's action type is one of ${ACTIONS.join(', ')}, not ${JSON.stringify(input.action.type)}`,
+      );
+    if (input.action.type === 'afterApply' && !['hang', 'reset'].includes(input.action.answer as string))
+      throw new TypeError(
+        `an afterApply fault's answer is "hang" or "reset", not ${JSON.stringify((input.action as { answer?: unknown }).answer)}`,
+      );
     const rule = { ...input, id: this.nextId++, hits: 0 };
     this.rules.push(rule);
     return rule;

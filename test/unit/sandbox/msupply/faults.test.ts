@@ -1,0 +1,39 @@
+/**
+ * The Open mSupply sandbox's fault API refuses an action it cannot perform (400, saying what it
+ * takes) instead of storing it: on the demo an afterApply written as the OpenMRS sandbox spells
+ * it (`"answer": {"type": "reset"}`) was taken and then hung the write until the mediator's
+ * deadline (202), where a lost answer (`reset`) was meant.
+ */
+import t from 'tap';
+import { startMsupplySandbox } from '../../../../sandbox/msupply/index.js';
+
+t.test('a fault the sandbox cannot perform is refused with what it takes; a good one is kept', async (t) => {
+  const sb = await startMsupplySandbox();
+  t.teardown(() => sb.close());
+  const add = async (rule: unknown) => {
+    const res = await fetch(`${sb.url}/_sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(rule),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: string } };
+  };
+  const list = async () => (await (await fetch(`${sb.url}/_sandbox/faults`)).json()) as unknown[];
+  const operation = 'insertRequestRequisition';
+
+  const objectAnswer = await add({ operation, action: { type: 'afterApply', answer: { type: 'reset' } } });
+  t.equal(objectAnswer.status, 400, 'an afterApply answer in another sandbox spelling');
+  t.match(objectAnswer.body.error, /afterApply fault's answer is "hang" or "reset", not \{"type":"reset"\}/);
+
+  const unknown = await add({ operation, action: { type: 'expireSession' } });
+  t.equal(unknown.status, 400, 'an action type of another sandbox');
+  t.match(
+    unknown.body.error,
+    /action type is one of status, graphqlError, delay, hang, reset, expireToken, afterApply/,
+  );
+
+  t.same(await list(), [], 'neither stored');
+  const good = await add({ operation, times: 1, action: { type: 'afterApply', answer: 'reset' } });
+  t.equal(good.status, 201, 'the documented form is taken');
+  t.equal((await list()).length, 1);
+});
