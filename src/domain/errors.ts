@@ -83,6 +83,24 @@ export class BusinessRuleError extends MediatorError {
   }
 }
 
+/**
+ * A write's facility is not one of the system routing chose: the refusal routing adds its
+ * reason to (routed-flow.ts), so a client or an implementer sees which rule sent an id of another
+ * system there (a DHIS2 org unit id routed to OpenLMIS by the default) and what to change.
+ */
+export class UnknownFacilityError extends BusinessRuleError {
+  constructor(diagnostics: string, expression?: string | string[]) {
+    super(diagnostics, expression);
+    this.name = 'UnknownFacilityError';
+  }
+
+  /** The same refusal, saying how routing chose the system (`routing`: its words). */
+  routedBy(routing: string): UnknownFacilityError {
+    const [first] = this.issues;
+    return new UnknownFacilityError(`${first.diagnostics}; ${routing}`, first.expression);
+  }
+}
+
 export class NotFoundError extends MediatorError {
   constructor(diagnostics: string) {
     super(404, { code: 'not-found', diagnostics });

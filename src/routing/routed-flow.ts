@@ -4,6 +4,7 @@ import {
   MediatorError,
   NotConfiguredError,
   NotFoundError,
+  UnknownFacilityError,
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
@@ -236,8 +237,13 @@ export class RoutedFlow<T> implements FlowService<T> {
    * without writing anything. `known`: the write's targets when the caller has resolved them.
    */
   async precheck(value: T, earlier: T[] = [], known?: Targets): Promise<void> {
-    const check = this.spec.precheck(this.connector((known ?? (await this.targets(value))).primary));
-    if (check) await check(value, earlier);
+    const targets = known ?? (await this.targets(value));
+    const check = this.spec.precheck(this.connector(targets.primary));
+    if (!check) return;
+    await check(value, earlier).catch((err: unknown) => {
+      // an id of another system's facility: say which rule chose this one (a rule for it goes first)
+      throw err instanceof UnknownFacilityError && targets.chosenBy ? err.routedBy(targets.chosenBy) : err;
+    });
   }
 
   /**

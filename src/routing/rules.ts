@@ -145,6 +145,8 @@ export class UnroutableError extends MediatorError {
 export interface Targets {
   primary: string;
   secondary: string[];
+  /** How the system of record was chosen, in the words a refusal names it with. */
+  chosenBy?: string;
 }
 
 /**
@@ -169,11 +171,13 @@ export async function resolveTargets(
       ? `which serves ${flow} read only: ${readOnly.get(system)}`
       : `which is not configured to take ${flow}`;
   let primary: string | undefined;
+  let chosenBy = '';
   for (const rule of r.rules ?? []) {
     if (!(await holds(rule.when, subject))) continue;
     if (!configured.includes(rule.system))
       refuse(`rule "${rule.name}" routes it to ${rule.system}, ${notTaking(rule.system)}`);
     primary = rule.system;
+    chosenBy = `rule "${rule.name}"`;
     break;
   }
   if (!primary) {
@@ -184,6 +188,7 @@ export async function resolveTargets(
     else if (!configured.includes(r.default))
       refuse(`${none} and the default system ${r.default}, ${notTaking(r.default)}`);
     else primary = r.default;
+    chosenBy = `its default ${r.default === ANY ? '"any" (the first configured system taking it)' : `"${r.default}"`}: ${none}`;
   }
   const secondary: string[] = [];
   for (const s of r.secondary ?? []) {
@@ -191,5 +196,9 @@ export async function resolveTargets(
     if (s.system === primary || !configured.includes(s.system) || secondary.includes(s.system)) continue;
     if (!s.when || (await holds(s.when, subject))) secondary.push(s.system);
   }
-  return { primary: primary!, secondary };
+  return {
+    primary: primary!,
+    secondary,
+    chosenBy: `fhir-mappings/routing.json ${flow} sent it to ${primary} by ${chosenBy}`,
+  };
 }

@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, UnknownFacilityError } from '../../domain/errors.js';
 import type { FacilityRef } from '../../domain/index.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import type { Me, MsupplyApi, StoreRow } from './api.js';
@@ -74,7 +74,7 @@ export function createStoreDirectory(
         ]
           .filter(Boolean)
           .join(' / ') || '(no id or identifier)';
-      throw new BusinessRuleError(
+      throw new UnknownFacilityError(
         `facility ${named} is not an Open mSupply store (not found by id, crosswalk or store code)`,
         where,
       );

@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, UnknownFacilityError } from '../../domain/errors.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
 import type {
   FacilityCapability,
@@ -64,7 +64,7 @@ export async function locationOf(
     const linked = await deps.crosswalk(ref.id);
     if (linked) return linked;
   }
-  throw new BusinessRuleError(
+  throw new UnknownFacilityError(
     `facility ${ref.display ?? ref.id ?? ref.identifier?.value ?? '?'} is not an OpenMRS location (by id, registry code or crosswalk)`,
     where,
   );

@@ -1,4 +1,4 @@
-import { BusinessRuleError, MediatorError } from '../../../domain/errors.js';
+import { MediatorError, UnknownFacilityError } from '../../../domain/errors.js';
 import type { FacilityResolver, LmisFacilityRef, ReferenceData } from '../types.js';
 import { FACILITY_CODE_SYSTEM, isUuid } from '../identifiers.js';
 
@@ -33,7 +33,7 @@ export function createFacilityResolver(
       ]
         .filter(Boolean)
         .join(' / ') || '(no id or identifier)';
-    throw new BusinessRuleError(
+    throw new UnknownFacilityError(
       `facility ${named} is not an OpenLMIS facility (not found by id, crosswalk or code)`,
       where,
     );
