@@ -69,7 +69,7 @@ function render(counts: Record<string, Partial<Record<PropagationState, number>>
   const rows = items.map((i) => {
     const why = i.reason ?? i.lastError;
     const fields = i.unsupported ? ` (not kept: ${Object.keys(i.unsupported).join(', ')})` : '';
-    return `  ${new Date(i.updatedAt).toISOString()}  ${i.system.padEnd(8)} ${i.state.padEnd(10)} ${i.action.padEnd(10)} ${i.registryId} ${i.name ?? ''}${why ? ` — ${why}` : ''}${fields}`;
+    return `  ${i.updatedAt}  ${i.system.padEnd(8)} ${i.state.padEnd(10)} ${i.action.padEnd(10)} ${i.registryId} ${i.name ?? ''}${why ? ` — ${why}` : ''}${fields}`;
   });
   return [...lines, '', ...rows, ''].join('\n');
 }

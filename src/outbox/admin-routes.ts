@@ -1,6 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
-import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, type OperatorResult } from './operator.js';
+import {
+  dropOutboxJob,
+  jobView,
+  listOutboxJobs,
+  retryOutboxJob,
+  showOutboxJob,
+  type OperatorResult,
+} from './operator.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { operationOutcome } from '../fhir/outcome.js';
 
@@ -35,7 +42,8 @@ function refusal(
 const NO_SUCH_JOB = refusal('not-found', 'id', 'no such outbox job');
 
 function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) {
-  if (r.ok) return reply.send(r.job ? { ok: true, job: r.job } : { ok: true });
+  // the job as the list and the detail give it: instants ISO 8601
+  if (r.ok) return reply.send(r.job ? { ok: true, job: jobView(r.job) } : { ok: true });
   if (r.reason === 'not-found') return reply.code(404).send(NO_SUCH_JOB);
   if (r.reason === 'superseded')
     return reply

@@ -73,7 +73,8 @@ export interface JobDetail {
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOf = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function jobView(job: OutboxJob): JobView {
+/** A job as the operator surfaces give it: its instants ISO 8601 (the detail, a retry's answer). */
+export function jobView(job: OutboxJob): JobView {
   const { transactionUpdate: update, ...rest } = job;
   return {
     ...rest,

@@ -150,8 +150,6 @@ export async function loadPropagationPage(
 const stateClass = (s: string) =>
   s === 'done' ? 'state-ok' : s === 'failed' ? 'state-bad' : s === 'held' || s === 'queued' ? 'state-warn' : 'muted';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 function countsTable(d: PropagationPageData): Html {
   const systems = Object.keys(d.counts).sort();
   if (systems.length === 0)
@@ -208,7 +206,7 @@ function changesTable(d: PropagationPageData): Html {
 <td class="${stateClass(p.state)}">${STATE_LABELS[p.state] ?? p.state}</td>
 <td>${why(p)}</td>
 <td>${unsupported(p)}</td>
-<td><time datetime="${iso(p.updatedAt)}">${iso(p.updatedAt).slice(0, 16).replace('T', ' ')}</time><br><span class="muted">${age(d.now - p.updatedAt)} ago</span></td></tr>`,
+<td><time datetime="${p.updatedAt}">${p.updatedAt.slice(0, 16).replace('T', ' ')}</time><br><span class="muted">${age(d.now - Date.parse(p.updatedAt))} ago</span></td></tr>`,
   );
   return html`<div class="scroll" role="region" aria-labelledby="changes-title" tabindex="0">
 <table data-testid="changes"><thead><tr><th scope="col">Registry facility</th><th scope="col">System</th><th scope="col">Action</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Fields not kept</th><th scope="col">When (UTC)</th></tr></thead>

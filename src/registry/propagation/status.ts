@@ -7,7 +7,9 @@ import { propagationKey } from './propagator.js';
  * CLI. A queued change whose outbox job has given up (dead) or been refused reads as failed, with
  * the job's reason: the job, not the row, knows that.
  */
-export interface PropagationView extends Propagation {
+export interface PropagationView extends Omit<Propagation, 'updatedAt'> {
+  /** When the row last changed, ISO 8601 UTC: the form every operator surface gives an instant in. */
+  updatedAt: string;
   /** The registry facility's name, as last seen. */
   name?: string;
   /** The change's outbox job (found by its business key, propagationKey), while it is queued. */
@@ -30,7 +32,11 @@ export async function propagationStatus(store: Store, filter: PropagationFilter 
 
 async function view(store: Store, row: Propagation): Promise<PropagationView> {
   const record = (await store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
-  const named: PropagationView = { ...row, ...(record?.facility ? { name: record.facility.name } : {}) };
+  const named: PropagationView = {
+    ...row,
+    updatedAt: new Date(row.updatedAt).toISOString(),
+    ...(record?.facility ? { name: record.facility.name } : {}),
+  };
   if (row.state !== 'queued') return named;
   const [job] = await store.findJobsByKey(propagationKey(row.registryId, row.version, row.system));
   if (!job) return named;

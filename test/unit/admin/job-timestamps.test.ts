@@ -98,5 +98,19 @@ for (const engine of engineCases()) {
       shown.job.createdAt,
       '`cli outbox list --json` alike',
     );
+
+    // an operator's retry answers with the job as the detail gives it
+    const retried = (
+      await app.inject({
+        method: 'POST',
+        url: '/admin/outbox/jobs/J1/retry?status=dead',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+    ).json();
+    t.equal(retried.job.status, 'pending', 'the retry requeued the job');
+    t.equal(retried.job.createdAt, iso(CREATED), "the retry's answer: createdAt ISO");
+    t.match(retried.job.nextAttemptAt, ISO, 'nextAttemptAt ISO');
+    t.match(retried.job.updatedAt, ISO, 'updatedAt ISO');
+    t.equal(retried.job.nextAttemptAt, (await get('/admin/outbox/jobs/J1')).job.nextAttemptAt, 'as the detail then');
   });
 }
