@@ -1,12 +1,11 @@
 import { codeCandidates, codeNames } from '../../domain/identifiers.js';
 import { BusinessRuleError, type Issue } from '../../domain/errors.js';
-import { stableId } from '../../domain/ids.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
 import { narrowest } from '../../domain/instant-range.js';
 import { NS } from '../../domain/namespace.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import type { Dhis2Client } from './client.js';
-import { DHIS2, Dhis2RejectionError, importFailed, importWithout } from './errors.js';
+import { Dhis2RejectionError, importFailed, importWithout } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
@@ -15,6 +14,7 @@ import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { awaitDataValueImport } from './jobs.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
+import { dataValueSetReportId, parseDataValueSetReportId } from './stock-report-id.js';
 import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
 import { loadUseCase, readTransactions, writeTransactions, type RtsUseCase } from './rts.js';
 
@@ -188,6 +188,64 @@ export function createStockCapability(
       for (const uid of batch) knownCocs.set(uid, codes.get(uid) ?? '');
     }
     return knownCocs;
+  };
+
+  /** The data values of a data set at an org unit, one snapshot report per period (`when`: a period, or start and end dates). */
+  const readPeriods = async (
+    dataSet: string,
+    ou: Json,
+    when: { period: string } | { startDate: string; endDate: string },
+  ): Promise<StockReport[]> => {
+    const answer = await client.call<Json>({
+      method: 'GET',
+      path: '/api/dataValueSets',
+      query: { dataSet, orgUnit: ou.id, ...when, dataElementIdScheme: 'CODE' },
+    });
+    const byPeriod = new Map<string, Json[]>();
+    for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [])
+      byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
+    const products = deps.products();
+    const cocs = await cocCodes(
+      (Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []).map((v) =>
+        String(v.categoryOptionCombo ?? ''),
+      ),
+    );
+    const items = [...byPeriod.entries()].map(([period, values]): StockReport => {
+      const lines = values.flatMap((v): StockLine[] => {
+        const coc = String(v.categoryOptionCombo ?? products.defaultCategoryOptionCombo());
+        const known = products.reverse(String(v.dataElement), { id: coc, code: cocs.get(coc) || undefined });
+        if (!known || !Number.isFinite(Number(v.value))) return [];
+        return [
+          {
+            product: known.product,
+            quantity: { value: Number(v.value), unit: 'dispensing-unit' },
+            itemStatus: known.measure === 'stockOnHand' ? undefined : { system: MEASURE_SYSTEM, code: known.measure },
+          },
+        ];
+      });
+      const updated = values
+        .map((v) => dhis2Instant(v.lastUpdated))
+        .filter((x): x is string => !!x)
+        .sort()
+        .at(-1);
+      const span = periodStart(period);
+      return {
+        id: dataValueSetReportId(String(ou.id), period),
+        status: 'active',
+        countType: 'snapshot',
+        reportedAt: updated ?? span?.end ?? new Date().toISOString(),
+        period: span,
+        facility: {
+          id: String(ou.id),
+          identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
+          display: ou.name,
+        },
+        lines,
+        source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` },
+        lastUpdated: updated,
+      };
+    });
+    return items.filter((r) => r.lines.length);
   };
 
   const measureOf = (report: StockReport, line: StockLine): Measure => {
@@ -535,62 +593,17 @@ export function createStockCapability(
       if (!s.dataSet) return { items: transactions };
       const end = to ?? new Date().toISOString();
       const start = from ?? new Date(Date.parse(end) - 366 * 86_400_000).toISOString();
-      const answer = await client.call<Json>({
-        method: 'GET',
-        path: '/api/dataValueSets',
-        query: {
-          dataSet: s.dataSet,
-          orgUnit: ou.id,
-          startDate: start.slice(0, 10),
-          endDate: end.slice(0, 10),
-          dataElementIdScheme: 'CODE',
-        },
-      });
-      const byPeriod = new Map<string, Json[]>();
-      for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [])
-        byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
-      const products = deps.products();
-      const cocs = await cocCodes(
-        (Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []).map((v) =>
-          String(v.categoryOptionCombo ?? ''),
-        ),
-      );
-      const items = [...byPeriod.entries()].map(([period, values]): StockReport => {
-        const lines = values.flatMap((v): StockLine[] => {
-          const coc = String(v.categoryOptionCombo ?? products.defaultCategoryOptionCombo());
-          const known = products.reverse(String(v.dataElement), { id: coc, code: cocs.get(coc) || undefined });
-          if (!known || !Number.isFinite(Number(v.value))) return [];
-          return [
-            {
-              product: known.product,
-              quantity: { value: Number(v.value), unit: 'dispensing-unit' },
-              itemStatus: known.measure === 'stockOnHand' ? undefined : { system: MEASURE_SYSTEM, code: known.measure },
-            },
-          ];
-        });
-        const updated = values
-          .map((v) => dhis2Instant(v.lastUpdated))
-          .filter((x): x is string => !!x)
-          .sort()
-          .at(-1);
-        const span = periodStart(period);
-        return {
-          id: stableId(DHIS2, 'dataValueSet', String(ou.id), period),
-          status: 'active',
-          countType: 'snapshot',
-          reportedAt: updated ?? span?.end ?? new Date().toISOString(),
-          period: span,
-          facility: {
-            id: String(ou.id),
-            identifier: ou.code ? { system: DHIS2_CODE_SYSTEM, value: String(ou.code) } : undefined,
-            display: ou.name,
-          },
-          lines,
-          source: { system: DHIS2_SYSTEM, id: `${ou.id}/${period}` },
-          lastUpdated: updated,
-        };
-      });
-      return { items: [...items.filter((r) => r.lines.length), ...transactions] };
+      const items = await readPeriods(s.dataSet, ou, { startDate: start.slice(0, 10), endDate: end.slice(0, 10) });
+      return { items: [...items, ...transactions] };
+    },
+    /** A report a search returned, by its id: the org unit and period it carries (dataValueSetReportId). */
+    async get(id: string) {
+      const key = parseDataValueSetReportId(id);
+      const dataSet = settings().dataSet;
+      if (!key || !dataSet || !periodStart(key.period)) return undefined;
+      const ou = await reader.byId(key.orgUnit);
+      if (!ou) return undefined;
+      return (await readPeriods(dataSet, ou, { period: key.period }))[0];
     },
   };
 }

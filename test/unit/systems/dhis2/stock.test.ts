@@ -424,3 +424,24 @@ t.test('2.43 checks the group against its data set before importing any value', 
   );
   t.equal(stored(h, 'FP_CNDM_SOH', '202401'), undefined, 'nothing stored');
 });
+
+t.test('stock read by id: a report a search returned reads back by its id', async (t) => {
+  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+  t.teardown(h.close);
+  const stock = stockFor(h);
+  await stock.report(monthly([{ product: CONDOM, quantity: du(120) }]), memoryJournal());
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
+  const found = (await stock.search({ facility: hc, date: [{ from: '2024-01-01T00:00:00Z' }] })).items;
+  const january = found.find((r) => r.period?.start?.startsWith('2024-01'));
+  t.ok(january?.id, 'the search returns January with an id');
+  const read = await stock.get!(january!.id!);
+  t.same(read, january, 'read by that id: the same report, as DHIS2 holds it now');
+  t.same(
+    read?.lines.map((l) => l.quantity.value),
+    [120],
+  );
+
+  t.equal(await stock.get!(january!.id!.replace('202401', '202402')), undefined, 'a period with no values: not found');
+  t.equal(await stock.get!(january!.id!.replace(hc, 'Xx123456789')), undefined, 'an org unit DHIS2 lacks: not found');
+  t.equal(await stock.get!('3f2a9c0d1e4b5a6f7081920a3b4c5d6e'), undefined, 'not a DHIS2 report id: not found');
+});
