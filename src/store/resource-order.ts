@@ -3,9 +3,8 @@ import type { Migration } from './migrations.js';
 /**
  * v22: the index of the per-resource delivery order (ClaimRequest.inOrder, Store.waitsBehind: since
  * v25 their lookup by payload id, beside v25's by order key; requeueJob's later-write test, which
- * looks at jobs of every status, has its own: v23 below). Those look, for a job, for another job of
- * its system, flow and
- * resource (the payload's id) still waiting: without an index each candidate of a claim read
+ * looks at jobs of every status, has its own: v23 and v26 below). Those look, for a job, for
+ * another job of its system, flow and resource (the payload's id) still waiting: without an index each candidate of a claim read
  * every waiting job of the system and decoded its payload (SQLite, 100k done jobs: 3 ms per claim
  * with 20 due, 65 ms with 1,000 facility writes waiting in backoff, 226 ms with 5,000, the event
  * loop blocked meanwhile). Partial, so it holds only the jobs not yet delivered. The indexed
@@ -49,26 +48,6 @@ export const POSTGRES_RESOURCE_WRITTEN_INDEX: Migration = {
   sql: `CREATE INDEX outbox_jobs_resource_written ON outbox_jobs (system, flow, (payload->>'id'), created_at)
   WHERE payload->>'id' IS NOT NULL;`,
 };
-
-/**
- * requeueJob's condition for job row `outbox_jobs`: a later job (accepted after it) of the same
- * system, flow and resource exists. Read from outbox_jobs_resource_written (v23).
- */
-export const SQLITE_LATER_WRITE_EXISTS = `EXISTS (
-             SELECT 1 FROM outbox_jobs l
-             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
-               AND json_extract(l.payload, '$.id') IS NOT NULL
-               AND json_extract(l.payload, '$.id') = json_extract(outbox_jobs.payload, '$.id')
-               AND l.created_at >= outbox_jobs.created_at
-               AND (l.created_at > outbox_jobs.created_at OR l.id > outbox_jobs.id))`;
-
-export const PG_LATER_WRITE_EXISTS = `EXISTS (
-             SELECT 1 FROM outbox_jobs l
-             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
-               AND l.payload->>'id' IS NOT NULL
-               AND l.payload->>'id' = outbox_jobs.payload->>'id'
-               AND l.created_at >= outbox_jobs.created_at
-               AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id))`;
 
 /**
  * v25: the order key and the acceptance order of a job (ClaimRequest.inOrder).
@@ -151,3 +130,64 @@ export function sqliteWaitingWriteSql(count: number): string {
 
 export const PG_WAITING_WRITE_SQL = `SELECT 1 FROM outbox_jobs WHERE system = $1 AND flow = $2
   AND status IN ('pending', 'in-flight') AND order_key = ANY($3::text[]) LIMIT 1`;
+
+/**
+ * v26: the index of requeueJob's later-write test by record (LATER_WRITE_* below) for the jobs no
+ * longer waiting (delivered or given up), by system, flow and order key; PostgreSQL's with its
+ * acceptance number, SQLite's rowid is in each entry. The waiting ones are in v25's index. Partial
+ * on the key, so only the writes of flows delivered in order (facilities) pay for it, and on the
+ * status, so it holds none of the claim's candidates: v25's index stays the claim's (with both
+ * open to it, SQLite took the newer and read a record's delivered jobs too).
+ */
+export const SQLITE_ORDER_WRITTEN_INDEX: Migration = {
+  version: 26,
+  name: 'outbox: jobs ended by the record they wrote, for the stale-retry test',
+  sql: `CREATE INDEX outbox_jobs_order_written ON outbox_jobs (system, flow, order_key)
+  WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL;`,
+};
+
+export const POSTGRES_ORDER_WRITTEN_INDEX: Migration = {
+  version: 26,
+  name: SQLITE_ORDER_WRITTEN_INDEX.name,
+  sql: `CREATE INDEX outbox_jobs_order_written ON outbox_jobs (system, flow, order_key, accept_seq)
+  WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL;`,
+};
+
+/**
+ * requeueJob's condition for job row `outbox_jobs` (a given-up write): a later write of the same
+ * record exists, accepted after it. The same record and order as the claim's (EARLIER_WAITING):
+ * same system and flow, and the same order key (a POST of a Location by its code and a PUT of it by
+ * its OpenLMIS id are one record) or the same payload id (jobs without a key, and those accepted
+ * before v25); later in the database's order, not by created_at, the accepting instance's clock.
+ * Three lookups, each in an index: by key, the waiting jobs in outbox_jobs_order_waiting (v25) and
+ * the others in outbox_jobs_order_written (v26); by payload id in outbox_jobs_resource_written
+ * (v23). PostgreSQL: jobs done before v25 have no accept_seq (v25 numbered only those not done) and
+ * no key; by payload id, created_at is all there is for them, the rule they had.
+ */
+const laterWrite = (payloadId: (alias: string) => string, later: string, laterById: string) => {
+  const byKey = (status: string) => `EXISTS (
+             SELECT 1 FROM outbox_jobs l
+             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
+               AND l.order_key IS NOT NULL AND l.order_key = outbox_jobs.order_key
+               AND l.status ${status} ('pending', 'in-flight') AND ${later})`;
+  return `(${byKey('IN')}
+           OR ${byKey('NOT IN')}
+           OR EXISTS (
+             SELECT 1 FROM outbox_jobs l
+             WHERE l.system = outbox_jobs.system AND l.flow = outbox_jobs.flow
+               AND ${payloadId('l')} IS NOT NULL AND ${payloadId('l')} = ${payloadId('outbox_jobs')}
+               AND ${laterById}))`;
+};
+
+export const SQLITE_LATER_WRITE_EXISTS = laterWrite(
+  (a) => `json_extract(${a}.payload, '$.id')`,
+  'l.rowid > outbox_jobs.rowid',
+  'l.rowid > outbox_jobs.rowid',
+);
+
+export const PG_LATER_WRITE_EXISTS = laterWrite(
+  (a) => `${a}.payload->>'id'`,
+  'l.accept_seq > outbox_jobs.accept_seq',
+  `(l.accept_seq > outbox_jobs.accept_seq
+                 OR (l.accept_seq IS NULL AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id)))`,
+);

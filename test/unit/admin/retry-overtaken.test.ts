@@ -98,8 +98,8 @@ for (const engine of engineCases()) {
     });
 
     await t.test('no later write of that resource: retried', async (t) => {
+      await facilityWrite(store, 'E0', 'loc-e', 500, 'done'); // an earlier write of it (accepted before)
       await facilityWrite(store, 'E1', 'loc-e', 1_000, 'dead');
-      await facilityWrite(store, 'E0', 'loc-e', 500, 'done'); // an earlier write of it
       await facilityWrite(store, 'E2', 'loc-other', 2_000, 'done', { system: 'sys-loc-e' }); // another facility
       await facilityWrite(store, 'E3', 'loc-e', 2_000, 'done', { system: 'sys-2' }); // another system
       await facilityWrite(store, 'E4', 'loc-e', 2_000, 'done', { flow: 'stock' }); // another flow
