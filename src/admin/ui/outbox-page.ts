@@ -129,10 +129,13 @@ const ATTEMPT_WORDS: Record<JobAttempt['outcome'], string> = {
   dead: 'failed, given up',
 };
 
-/** One delivery attempt in words: its number, how it ended, how long it took, the error. */
+/**
+ * One delivery attempt in words: its number, how it ended, how long it took, the error. The
+ * duration is said to be the attempt's own, so it is not read as the wait before the next one.
+ */
 function attemptText(a: JobDetail['attempts'][number]): Html {
   const ms = Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt));
-  return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong> after ${ms < 1000 ? `${ms} ms` : age(ms)}${a.detail ? html`: ${a.detail}` : ''}`;
+  return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong> (the attempt took ${ms < 1000 ? `${ms} ms` : age(ms)})${a.detail ? html`: ${a.detail}` : ''}`;
 }
 
 /** A job's timeline: created, each attempt, each journaled step, each operator action, where it stands now. */
@@ -158,8 +161,8 @@ export function jobBody(detail: Pick<JobDetail, 'job' | 'steps' | 'audit'> & Par
   const ids = j.result ? Object.entries(j.result.ids) : [];
   const actionable = j.status !== 'in-flight' && j.status !== 'done';
   return html`<h1>Job <code>${j.id}</code></h1>
-<p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} attempts in the current budget${j.status === 'pending' ? html` · next attempt ${nextAttemptAt <= now ? 'now' : `in ${age(nextAttemptAt - now)}`}` : ''}</p>
-${j.lastError ? html`<p>Last error: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
+<p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} ${j.attempts === 1 ? 'attempt' : 'attempts'} in the current budget${j.status === 'pending' ? html` · next attempt ${nextAttemptAt <= now ? 'now' : `in ${age(nextAttemptAt - now)}`}` : ''}</p>
+${j.lastError ? html`<p>${j.status === 'done' ? 'Error of an earlier attempt (delivered since)' : 'Last error'}: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
 ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
 ${ids.length ? html`<h2>Upstream ids</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
 <h2>Timeline</h2>

@@ -262,7 +262,7 @@ function jobSection(name: string, job: BridgeJob | undefined): Html {
   return html`<section aria-labelledby="${id}" data-testid="${id}"><h3 id="${id}">${name}</h3>
 <p>${job.description}</p>
 <dl class="facts"><dt>Schedule</dt><dd>${job.schedule ? html`<code>${job.schedule}</code>` : html`<span class="muted">off</span>`} <span class="muted">(setting <code>${job.setting}</code>)</span></dd>
-<dt>Next run</dt><dd>${job.nextRun ?? html`<span class="muted">none scheduled</span>`}</dd></dl>
+<dt>Next run (UTC)</dt><dd>${job.nextRun ? html`<time datetime="${job.nextRun}">${job.nextRun.slice(0, 19).replace('T', ' ')}</time>` : html`<span class="muted">none scheduled</span>`}</dd></dl>
 ${runs}</section>`;
 }
 

@@ -15,6 +15,15 @@ const BREAKER_WORDS = {
   open: 'open (writes held, retried later)',
 };
 
+/** The mediator's own database: a readiness check, but no upstream written through a circuit breaker. */
+const OWN_DATABASE = 'store';
+
+function breakerCell(r: SystemRow): Html {
+  if (r.breaker) return html`${BREAKER_WORDS[r.breaker]}`;
+  if (r.name === OWN_DATABASE) return html`<span class="muted" title="no circuit breaker">—</span>`;
+  return html`<span class="muted">no writes yet</span>`;
+}
+
 export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html {
   const groups = [...new Set(settings.map((s) => s.key.split('.')[0]))];
   return html`<h1>Systems</h1>
@@ -23,7 +32,7 @@ export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html
 <tbody>${rows.map(
     (r) => html`<tr data-system="${r.name}"><th scope="row">${r.name}</th>
 <td>${r.ready.status === 'ok' ? html`<span class="state-ok">ready</span>` : html`<span class="state-bad">down</span>: <span data-testid="ready-reason">${r.ready.reason ?? ''}</span>`}</td>
-<td>${r.breaker ? BREAKER_WORDS[r.breaker] : html`<span class="muted">no writes yet</span>`}</td>
+<td>${breakerCell(r)}</td>
 <td>${r.calls ? `${r.calls.calls} (last ${r.calls.lastAt})` : html`<span class="muted">none yet</span>`}</td>
 <td>${r.calls ? `${r.calls.medianMs} ms / ${r.calls.p95Ms} ms` : ''}</td>
 <td>${r.calls ? `${Math.round(r.calls.errorRate * 100)} %` : ''}</td></tr>`,

@@ -85,7 +85,11 @@ for (const engine of engineCases()) {
       [iso(CREATED), iso(CREATED + 1_500), iso(CREATED + 2_000), iso(CREATED + 2_000)],
       'the timeline: accepted, step, attempt and dead letter, in order, at their instants',
     );
-    t.match(page, /Attempt 1: <strong[^>]*>failed, given up<\/strong> after 1 s/, "the attempt's duration");
+    t.match(
+      page,
+      /Attempt 1: <strong[^>]*>failed, given up<\/strong> \(the attempt took 1 s\)/,
+      "the attempt's duration",
+    );
     await store.recordWrite(newJob('J2', { createdAt: CREATED, nextAttemptAt: CREATED + 120_000 }));
     const waiting = jobBody(await get('/admin/outbox/jobs/J2'), CREATED + 60_000).value;
     t.match(waiting, /next attempt in 1 min/, "a pending job's next attempt, from the API's instant");
