@@ -6,8 +6,9 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
 import { startRig, type Rig } from './openlmis-e2e.js';
+import type { EngineCase } from './outbox-engines.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -40,4 +41,32 @@ export async function startDhis2Rig(
       rmSync(mappings, { recursive: true, force: true });
     },
   };
+}
+
+/** startDhis2Rig on a fresh database of `engine`, closed and dropped at the test's end. */
+export async function startDhis2RigOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  flows: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<Dhis2Rig> {
+  const db = await engine.freshDatabase();
+  const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
+}
+
+/** The routing of stock reports and facilities to DHIS2. */
+export const STOCK_TO_DHIS2 = { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } };
+
+/** The settings that send stock as RTS tracker events (no aggregate data set). */
+export const RTS_STOCK_ENV = { DHIS2_DATA_SET: '', DHIS2_RTS_PROGRAM: RTS.program, DHIS2_STOCK_TARGET: 'rts' };
+
+/** The mediator's id of the facility with this code, found through its FHIR API. */
+export async function locationIdOf(rig: Rig, code: string): Promise<string> {
+  const found = await rig.fhir('GET', `/fhir/Location?identifier=${code}`);
+  return found.body.entry[0].resource.id;
 }

@@ -8,41 +8,24 @@
  */
 import t, { type Test } from 'tap';
 import { RTS, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
-import { until } from '../../../support/net.js';
+import { locationIdOf, RTS_STOCK_ENV, startDhis2RigOn, STOCK_TO_DHIS2 } from '../../../support/dhis2-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { adminCall, marchStockCount } from '../../../support/march-stock-count.js';
+import { marchStockCount } from '../../../support/march-stock-count.js';
+import { retryUntilDelivered, theRejectedJob } from '../../../support/operator-retry.js';
 
 const ADMIN = 'rts-access-admin-token-Zp4';
 const count = (location: string) => marchStockCount(location, 'HC101-RTS-ACCESS-1', 275);
-
-const admin = (base: string, method: string, path: string) => adminCall(base, ADMIN, method, path);
 
 for (const engine of engineCases()) {
   t.test(
     `${engine.name}: RTS events refused for capture access (E1000), retried after the user gets the org unit`,
     { skip: engine.skip },
     async (t: Test) => {
-      const db = await engine.freshDatabase();
-      const rig = await startDhis2Rig(
-        { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
-        {
-          ADMIN_TOKEN: ADMIN,
-          DATABASE_URL: db.databaseUrl,
-          DHIS2_DATA_SET: '',
-          DHIS2_RTS_PROGRAM: RTS.program,
-          DHIS2_STOCK_TARGET: 'rts',
-        },
-      );
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
+      const rig = await startDhis2RigOn(t, engine, STOCK_TO_DHIS2, { ADMIN_TOKEN: ADMIN, ...RTS_STOCK_ENV });
       const sb = rig.dhis2;
       const mediator = sb.state.userNamed('mediator')!;
       mediator.captureOrgUnits = ['LK-HC-102'];
-      const found = await rig.fhir('GET', '/fhir/Location?identifier=LK-HC-101');
-      const location = found.body.entry[0].resource.id;
+      const location = await locationIdOf(rig, 'LK-HC-101');
       const events = sb.tracker.events.size;
 
       const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count(location));
@@ -58,9 +41,7 @@ for (const engine of engineCases()) {
       t.notOk(answer.includes(sb.state.userUid(mediator)), "not the user's UID DHIS2 named");
       t.equal(sb.tracker.events.size, events, 'nothing written');
 
-      const rejected = await admin(rig.mediator.url, 'GET', '/outbox/jobs?status=rejected&system=dhis2');
-      t.equal(rejected.body.jobs.length, 1, 'one rejected job, not retried by the outbox');
-      const job = rejected.body.jobs[0];
+      const job = await theRejectedJob(t, rig.mediator.url, ADMIN);
       t.match(
         job.lastError,
         /org unit LK-HC-101 .*outside the DHIS2 user's data capture org units/,
@@ -70,14 +51,7 @@ for (const engine of engineCases()) {
 
       mediator.captureOrgUnits = ['LKL'];
       const posts = sb.state.count('POST', '/api/tracker');
-      const retried = await admin(rig.mediator.url, 'POST', `/outbox/jobs/${job.id}/retry?status=rejected`);
-      t.equal(retried.status, 200, JSON.stringify(retried.body));
-      await until(
-        'the retried job delivered',
-        async () =>
-          (await admin(rig.mediator.url, 'GET', `/outbox/jobs/${job.id}`)).body.job?.status === 'done' || undefined,
-        20_000,
-      );
+      await retryUntilDelivered(t, rig.mediator.url, ADMIN, job.id);
       t.equal(sb.state.count('POST', '/api/tracker'), posts + 1, 'DHIS2 asked once more');
       t.equal(sb.tracker.events.size, events + 1, 'one event, written once');
       t.ok(

@@ -8,15 +8,13 @@
  */
 import t, { type Test } from 'tap';
 import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
-import { until } from '../../../support/net.js';
+import { locationIdOf, startDhis2RigOn, STOCK_TO_DHIS2 } from '../../../support/dhis2-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { adminCall, marchStockCount } from '../../../support/march-stock-count.js';
+import { marchStockCount } from '../../../support/march-stock-count.js';
+import { retryUntilDelivered, theRejectedJob } from '../../../support/operator-retry.js';
 
 const ADMIN = 'untimely-admin-token-Qx7';
 const march = (location: string) => marchStockCount(location, 'HC101-2024-03', 75);
-
-const admin = (base: string, method: string, path: string) => adminCall(base, ADMIN, method, path);
 
 const CASES = [
   { version: '2.41.3', code: 'E7640' },
@@ -29,21 +27,12 @@ for (const engine of engineCases()) {
       `${engine.name}, DHIS2 ${c.version}: refused as untimely, retried after the period is reopened`,
       { skip: engine.skip },
       async (t: Test) => {
-        const db = await engine.freshDatabase();
-        const rig = await startDhis2Rig(
-          { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
-          { ADMIN_TOKEN: ADMIN, DATABASE_URL: db.databaseUrl },
-        );
-        t.teardown(async () => {
-          await rig.close();
-          await db.drop();
-        });
+        const rig = await startDhis2RigOn(t, engine, STOCK_TO_DHIS2, { ADMIN_TOKEN: ADMIN });
         const sb = rig.dhis2;
         sb.state.version = c.version;
         sb.state.dataSets.get('LkStockMnth')!.expiryDays = 10;
         sb.state.clockOffsetMs = Date.parse('2024-04-20T08:00:00Z') - Date.now();
-        const found = await rig.fhir('GET', '/fhir/Location?identifier=LK-HC-101');
-        const location = found.body.entry[0].resource.id;
+        const location = await locationIdOf(rig, 'LK-HC-101');
 
         const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', march(location));
         t.equal(posted.status, 422, JSON.stringify(posted.body?.issue));
@@ -58,21 +47,12 @@ for (const engine of engineCases()) {
         t.notOk(JSON.stringify(posted.body).includes(SEED_API_TOKEN), 'no credential in the answer');
         t.equal(sb.state.dataValues.size, 0, 'nothing written');
 
-        const rejected = await admin(rig.mediator.url, 'GET', '/outbox/jobs?status=rejected&system=dhis2');
-        t.equal(rejected.body.jobs.length, 1, 'one rejected job, not retried by the outbox');
-        const job = rejected.body.jobs[0];
+        const job = await theRejectedJob(t, rig.mediator.url, ADMIN);
         t.match(job.lastError, /period 202403 is closed .*data set LkStockMnth/, 'its error says why');
 
         const ou = sb.state.summary().orgUnits['LK-HC-101'];
         sb.state.dataSets.get('LkStockMnth')!.lockExceptions.add(`${ou}|202403`);
-        const retried = await admin(rig.mediator.url, 'POST', `/outbox/jobs/${job.id}/retry?status=rejected`);
-        t.equal(retried.status, 200, JSON.stringify(retried.body));
-        await until(
-          'the retried job delivered',
-          async () =>
-            (await admin(rig.mediator.url, 'GET', `/outbox/jobs/${job.id}`)).body.job?.status === 'done' || undefined,
-          20_000,
-        );
+        await retryUntilDelivered(t, rig.mediator.url, ADMIN, job.id);
         t.same(
           [...sb.state.dataValues.values()].map((v) => `${v.period}=${v.value}`),
           ['202403=75'],
