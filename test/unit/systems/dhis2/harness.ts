@@ -62,3 +62,13 @@ export const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>DHIS 2</title></hea
 export function loginPageOnce(h: Harness, method: string, path: string): void {
   h.sandbox.faults.add({ method, path, action: { type: 'status', status: 200, body: LOGIN_PAGE }, times: 1 });
 }
+
+/** A PATCH of one of the sandbox's controls (`/_sandbox/<path>`: sharing, org units, ownership); its answer. */
+export async function sandboxPatch(sb: Dhis2Sandbox, path: string, body: unknown) {
+  const res = await fetch(`${sb.url}/_sandbox/${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}

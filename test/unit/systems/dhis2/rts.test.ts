@@ -1,27 +1,12 @@
 import t from 'tap';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import type { StockReport } from '../../../../src/domain/index.js';
-import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
-import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
-import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { decodeTrackerReport, trackerPage } from '../../../../src/systems/dhis2/tracker-report.js';
 import { RTS, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import {
-  amnesiacJournal,
-  fixture,
-  fixturesPresent,
-  memoryJournal,
-  startHarness,
-  type Harness,
-  loginPageOnce,
-} from './harness.js';
+import { amnesiacJournal, fixture, fixturesPresent, memoryJournal, startHarness, loginPageOnce } from './harness.js';
+import { CONDOM, outreachDistribution, stockFor } from './rts-stock.js';
 
-const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
-const stockFor = (h: Harness) => {
-  const products = loadDhis2Products({});
-  return createStockCapability({ client: h.client, reader: createOrgUnitReader(h.client), products: () => products });
-};
 const march = [{ from: '2024-03-01T00:00:00Z', to: '2024-03-31T23:59:59Z' }];
 
 for (const version of ['2.39.1', '2.41.3']) {
@@ -63,15 +48,7 @@ t.test(
     const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
     const stock = stockFor(h);
     const before = h.sandbox.tracker.events.size;
-    const report: StockReport = {
-      status: 'active',
-      countType: 'difference',
-      operation: 'subtraction',
-      reportedAt: '2024-03-25T09:00:00Z',
-      reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display: 'OUTREACH' },
-      facility: { id: hc },
-      lines: [{ product: CONDOM, quantity: { value: -30, unit: 'dispensing-unit' } }],
-    };
+    const report = outreachDistribution(hc, -30);
     // the import is applied, its answer lost; the client resends the same event at once
     h.sandbox.faults.add({
       method: 'POST',

@@ -7,31 +7,20 @@
  * journal) asks DHIS2 again and writes each event once.
  */
 import t from 'tap';
-import type { StockReport } from '../../../../src/domain/index.js';
 import { Dhis2RejectionError } from '../../../../src/systems/dhis2/errors.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { createReceiptFeed } from '../../../../src/systems/dhis2/receipts.js';
-import { loadUseCase, RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
+import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
-import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
-import { memoryJournal, startHarness, type Harness } from './harness.js';
+import { memoryJournal, sandboxPatch as patch, startHarness } from './harness.js';
+import { outreachDistribution, stockFor } from './rts-stock.js';
 
-const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
 const AUTH = { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' };
 
 type Sandbox = Awaited<ReturnType<typeof startDhis2Sandbox>>;
-
-async function patch(sb: Sandbox, path: string, body: unknown) {
-  const res = await fetch(`${sb.url}/_sandbox/${path}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 async function postEvents(sb: Sandbox, events: unknown[], query: string) {
   const res = await fetch(`${sb.url}/api/tracker?${query}`, {
@@ -160,23 +149,7 @@ t.test('sandbox: a tracker program event updated where it is needs no capture ac
   );
 });
 
-const stockFor = (h: Harness) => {
-  const products = loadDhis2Products({});
-  return createStockCapability({ client: h.client, reader: createOrgUnitReader(h.client), products: () => products });
-};
-
-const distribution = (facility: string): StockReport => ({
-  status: 'active',
-  countType: 'difference',
-  operation: 'subtraction',
-  reportedAt: '2024-03-25T09:00:00Z',
-  reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display: 'OUTREACH' },
-  facility: { id: facility },
-  lines: [
-    { product: CONDOM, quantity: { value: -30, unit: 'dispensing-unit' } },
-    { product: CONDOM, quantity: { value: -5, unit: 'dispensing-unit' } },
-  ],
-});
+const distribution = (facility: string) => outreachDistribution(facility, -30, -5);
 
 const CASES = [
   {

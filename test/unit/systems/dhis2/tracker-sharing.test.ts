@@ -9,15 +9,15 @@
  * code, never the user; after the fix the job's retry writes each event once.
  */
 import t, { type Test } from 'tap';
-import type { Delivery, StockReport } from '../../../../src/domain/index.js';
+import type { Delivery } from '../../../../src/domain/index.js';
 import { createConsignmentCapability, parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { Dhis2RejectionError } from '../../../../src/systems/dhis2/errors.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
-import { RTS_TRANSACTION_SYSTEM } from '../../../../src/systems/dhis2/rts.js';
-import { createStockCapability, orgUnitResolver } from '../../../../src/systems/dhis2/stock.js';
+import { orgUnitResolver } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
-import { memoryJournal, startHarness, type Harness } from './harness.js';
+import { memoryJournal, sandboxPatch as patch, startHarness, type Harness } from './harness.js';
+import { CONDOM, outreachDistribution, stockFor } from './rts-stock.js';
 
 type Sandbox = Awaited<ReturnType<typeof startDhis2Sandbox>>;
 
@@ -26,16 +26,6 @@ const ADMIN = {
   authorization: `Basic ${Buffer.from('admin:district').toString('base64')}`,
   'content-type': 'application/json',
 };
-const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
-
-async function patch(sb: Sandbox, path: string, body: unknown) {
-  const res = await fetch(`${sb.url}/_sandbox/${path}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
 
 async function postEvents(sb: Sandbox, events: unknown[], headers = MEDIATOR, query = 'async=false&atomicMode=ALL') {
   const res = await fetch(`${sb.url}/api/tracker?${query}`, {
@@ -181,20 +171,7 @@ for (const w of WORDS)
     t.equal((await patch(sb, `trackedEntities/${te}`, { program: RTS.program, owner: 'NOPE' })).status, 400);
   });
 
-const stockFor = (h: Harness) => {
-  const products = loadDhis2Products({});
-  return createStockCapability({ client: h.client, reader: createOrgUnitReader(h.client), products: () => products });
-};
-
-const distribution = (facility: string): StockReport => ({
-  status: 'active',
-  countType: 'difference',
-  operation: 'subtraction',
-  reportedAt: '2024-03-25T09:00:00Z',
-  reason: { system: RTS_TRANSACTION_SYSTEM, code: 'distributed', display: 'OUTREACH' },
-  facility: { id: facility },
-  lines: [{ product: CONDOM, quantity: { value: -30, unit: 'dispensing-unit' } }],
-});
+const distribution = (facility: string) => outreachDistribution(facility, -30);
 
 /** Nothing of the mediator user in what the client and operator are told: its UID, name or token. */
 function noUser(t: Test, h: Harness, err: Dhis2RejectionError) {
