@@ -8,60 +8,17 @@
  * SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
  */
 import t from 'tap';
-import { SEED_API_TOKEN, startDhis2Sandbox } from '../../../sandbox/dhis2/index.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { startMediatorProcess } from '../../support/mediator-process.js';
+import { startProcessThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
-
-const report = (id: string, location: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2024-04-02T09:00:00Z',
-  reportingPeriod: { start: '2024-03-01T00:00:00Z', end: '2024-03-31T23:59:59Z' },
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300034' }] } },
-          quantity: { value: 300, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
-});
+import { marchStockCount } from '../../support/march-stock-count.js';
 
 for (const engine of engineCases()) {
   t.test(
     `${engine.name}: killed with a Bundle's update owed, sent entry for entry`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(db.drop);
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const dhis2 = await startDhis2Sandbox();
-      t.teardown(() => dhis2.close());
-      const mediator = await startMediatorProcess('openhim-entries-crash', {
-        DATABASE_URL: db.databaseUrl,
-        DHIS2_BASE_URL: dhis2.url,
-        DHIS2_API_TOKEN: SEED_API_TOKEN,
-        DHIS2_DATA_SET: 'LkStockMnth',
-        OPENHIM_API_URL: openhim.url,
-        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-        OUTBOX_DEADLINE_MS: '300',
-        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
-        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
-        OPENHIM_UPDATE_CLAIM_MS: '500',
-      });
-      t.teardown(() => mediator.close());
+      const { openhim, dhis2, mediator } = await startProcessThroughOpenHim(t, engine, 'openhim-entries-crash');
 
       openhim.state.unavailable = true;
       dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_000 } });
@@ -74,7 +31,7 @@ for (const engine of engineCases()) {
           { request: { method: 'GET', url: `Location/${hc}` } },
           {
             fullUrl: 'urn:uuid:00000000-0000-4000-8000-00000000c001',
-            resource: report('HC101-2024-03-ENTRIES', hc),
+            resource: marchStockCount(hc, 'HC101-2024-03-ENTRIES', 300),
             request: { method: 'POST', url: 'InventoryReport' },
           },
         ],

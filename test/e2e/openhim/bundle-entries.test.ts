@@ -8,8 +8,9 @@
  * entry, and the status was judged without the GET. SQLite always, PostgreSQL with TEST_DATABASE_URL.
  */
 import t from 'tap';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import type { OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
+import { orderLine, why, type Rig } from '../../support/openlmis-e2e.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 
@@ -18,26 +19,18 @@ type ResponseEntry = {
   response: { status: string; location?: string; outcome?: { issue?: { diagnostics?: string }[] } };
 };
 
-async function rigThroughOpenHim(t: { teardown(fn: () => unknown): void }, engine: EngineCase) {
-  const openhim = await startOpenHimSandbox({ port: 0 });
-  t.teardown(() => openhim.close());
-  const db = await engine.freshDatabase();
-  const rig = await startRig({
-    DATABASE_URL: db.databaseUrl,
-    OPENHIM_API_URL: openhim.url,
-    OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-    OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-    OUTBOX_DEADLINE_MS: '300',
-    OPENHIM_UPDATE_RETRY_BASE_MS: '50',
-    OPENHIM_UPDATE_RETRY_CAP_MS: '200',
-    OPENHIM_UPDATE_CLAIM_MS: '500',
+/** The OpenLMIS rig updating the OpenHIM sandbox: a client waits 300 ms before its 202. */
+const rigThroughOpenHim = (t: { teardown(fn: () => unknown): void }, engine: EngineCase) =>
+  startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300', OPENHIM_UPDATE_CLAIM_MS: '500' });
+
+/** OpenLMIS answers the next `times` requisition initiates 503 (the writes answered 202, delivered on retry). */
+const initiateUnavailable = (rig: Rig, times: number) =>
+  rig.lmis.sb.faults.add({
+    method: 'POST',
+    path: '/api/requisitions/initiate',
+    action: { type: 'status', status: 503 },
+    times,
   });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return { openhim, rig };
-}
 
 /** A transaction Bundle: a read of the facility first, then the order lines. */
 function bundleOf(facilityId: string, lines: any[]): any {
@@ -84,12 +77,7 @@ for (const engine of engineCases()) {
     const { openhim, rig } = await rigThroughOpenHim(t, engine);
     const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
     // the first delivery answers 503: the written entries are answered 202, delivered on retry
-    rig.lmis.sb.faults.add({
-      method: 'POST',
-      path: '/api/requisitions/initiate',
-      action: { type: 'status', status: 503 },
-      times: 1,
-    });
+    initiateUnavailable(rig, 1);
     const lines = ['EM-AMX250', 'EM-ORS'].map((productCode) =>
       orderLine({ order: 'HIM-ENTRIES-1', facilityId, program: 'EM01', productCode, qty: 100 }),
     );
@@ -128,12 +116,7 @@ for (const engine of engineCases()) {
       const a = rig.lmis.seed.facilities['LK-HC-101'];
       const b = rig.lmis.seed.facilities['LK-HC-102'];
       // both orders' first deliveries answer 503 (both 202); the first retry is refused (400)
-      rig.lmis.sb.faults.add({
-        method: 'POST',
-        path: '/api/requisitions/initiate',
-        action: { type: 'status', status: 503 },
-        times: 2,
-      });
+      initiateUnavailable(rig, 2);
       rig.lmis.sb.faults.add({
         method: 'POST',
         path: '/api/requisitions/initiate',
@@ -179,12 +162,7 @@ for (const engine of engineCases()) {
       const [a, b, c] = ['LK-HC-101', 'LK-HC-102', 'LK-DH-201'].map((code) => rig.lmis.seed.facilities[code]);
       // both writes answered 202 (a 503 each), delivered on retry while the last entry, a read of a
       // third facility, still waits for OpenLMIS: the writes end before the batch is answered
-      rig.lmis.sb.faults.add({
-        method: 'POST',
-        path: '/api/requisitions/initiate',
-        action: { type: 'status', status: 503 },
-        times: 2,
-      });
+      initiateUnavailable(rig, 2);
       rig.lmis.sb.faults.add({
         method: 'GET',
         path: `/api/facilities/${c}`,

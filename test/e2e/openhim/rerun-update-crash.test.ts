@@ -8,35 +8,15 @@
  * rerun's stayed Processing. SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
  */
 import t from 'tap';
-import { SEED_API_TOKEN, startDhis2Sandbox } from '../../../sandbox/dhis2/index.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { startMediatorProcess } from '../../support/mediator-process.js';
+import { DEFAULT_OPENHIM_USER } from '../../../sandbox/openhim/index.js';
+import { startProcessThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { marchStockCount } from '../../support/march-stock-count.js';
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: a rerun answered 202 is updated too, across a kill`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const openhim = await startOpenHimSandbox({ port: 0 });
-    t.teardown(() => openhim.close());
-    const dhis2 = await startDhis2Sandbox();
-    t.teardown(() => dhis2.close());
-    const mediator = await startMediatorProcess('openhim-rerun-crash', {
-      DATABASE_URL: db.databaseUrl,
-      DHIS2_BASE_URL: dhis2.url,
-      DHIS2_API_TOKEN: SEED_API_TOKEN,
-      DHIS2_DATA_SET: 'LkStockMnth',
-      OPENHIM_API_URL: openhim.url,
-      OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-      OUTBOX_DEADLINE_MS: '300',
-      OPENHIM_UPDATE_RETRY_BASE_MS: '50',
-      OPENHIM_UPDATE_RETRY_CAP_MS: '200',
-      OPENHIM_UPDATE_CLAIM_MS: '500',
-    });
-    t.teardown(() => mediator.close());
+    const { openhim, dhis2, mediator } = await startProcessThroughOpenHim(t, engine, 'openhim-rerun-crash');
 
     openhim.state.unavailable = true; // core restarting: every API call a 503
     dhis2.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1_500 } });

@@ -9,9 +9,9 @@
  * delivered, a resend is answered with the delivered order.
  */
 import t from 'tap';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { orderLine, why, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
 const INITIATE = '/api/requisitions/initiate';
@@ -23,6 +23,17 @@ function envelopeOf(res: { status: number; body: any }): { status: string; error
   return { ...envelope, response: { ...envelope.response, body: JSON.parse(envelope.response.body) } };
 }
 
+/** An urgent order of 40 ORS at LK-HC-101. */
+const urgentOrsLine = (rig: Rig, order: string) =>
+  orderLine({
+    order,
+    facilityId: rig.lmis.seed.facilities['LK-HC-101'],
+    program: 'EM01',
+    productCode: 'EM-ORS',
+    qty: 40,
+    priority: 'urgent',
+  });
+
 const jobsOf = (rig: Rig, key: string) => rig.mediator.store.findJobsByKey(key);
 /** How often OpenLMIS was asked to initiate a requisition (each ask met the fault). */
 const initiates = (rig: Rig, faultId: string) => rig.lmis.sb.faults.list().find((f) => f.id === faultId)?.hits;
@@ -32,33 +43,12 @@ for (const engine of engineCases()) {
     `a dead-lettered write sent again gets its final answer at once (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const db = await engine.freshDatabase();
-      const rig = await startRig({
-        DATABASE_URL: db.databaseUrl,
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, {
         OUTBOX_DEADLINE_MS: '300',
         OUTBOX_MAX_ATTEMPTS: '2',
         ADMIN_TOKEN,
-        OPENHIM_API_URL: openhim.url,
-        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
-        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
       });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
-      const line = orderLine({
-        order: 'DEAD-RESEND-1',
-        facilityId,
-        program: 'EM01',
-        productCode: 'EM-ORS',
-        qty: 40,
-        priority: 'urgent',
-      });
+      const line = urgentOrsLine(rig, 'DEAD-RESEND-1');
       const failing = rig.lmis.sb.faults.add({
         method: 'POST',
         path: INITIATE,
@@ -136,32 +126,9 @@ for (const engine of engineCases()) {
     `a write given up while its client waits is answered so, not 202 (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const openhim = await startOpenHimSandbox({ port: 0 });
-      t.teardown(() => openhim.close());
-      const db = await engine.freshDatabase();
       // one attempt only: the client's own attempt is the last one
-      const rig = await startRig({
-        DATABASE_URL: db.databaseUrl,
-        OUTBOX_MAX_ATTEMPTS: '1',
-        OPENHIM_API_URL: openhim.url,
-        OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-        OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-        OPENHIM_UPDATE_RETRY_BASE_MS: '50',
-        OPENHIM_UPDATE_RETRY_CAP_MS: '200',
-      });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
-      const line = orderLine({
-        order: 'DEAD-INLINE-1',
-        facilityId,
-        program: 'EM01',
-        productCode: 'EM-ORS',
-        qty: 40,
-        priority: 'urgent',
-      });
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, { OUTBOX_MAX_ATTEMPTS: '1' });
+      const line = urgentOrsLine(rig, 'DEAD-INLINE-1');
       rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
       const tx = '65f0c0ffee0000000000d101';
       const first = envelopeOf(await rig.fhir('POST', '/fhir/SupplyRequest', line, { 'x-openhim-transactionid': tx }));
