@@ -7,21 +7,12 @@
  * asks DHIS2 nothing and adds no twin.
  */
 import t, { type Test } from 'tap';
-import { openStore } from '../../../src/store/index.js';
 import { consignKey } from '../../../src/bridges/rts-to-msupply.js';
 import { SHIPMENT_SYSTEM } from '../../../src/systems/msupply/identifiers.js';
-import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { consignments, drain, instanceOn, raiseRequisitions, shipAll, startRtsSandboxes } from './rts-rig.js';
+import { changeConsignmentProgram, consignments, drain, instanceAOn, raiseRequisitions, shipAll } from './rts-rig.js';
 
-async function share(url: string, access: 'r' | 'rw') {
-  const res = await fetch(`${url}/_sandbox/programs/${CONSIGNMENT.program}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ dataAccess: { mediator: access } }),
-  });
-  if (res.status !== 200) throw new Error(await res.text());
-}
+const share = (url: string, access: 'r' | 'rw') => changeConsignmentProgram(url, { dataAccess: { mediator: access } });
 
 const HOUR = 3_600_000;
 
@@ -30,16 +21,7 @@ for (const engine of engineCases()) {
     `${engine.name}: consignments refused for the user's sharing (E1091) are sent again by the next runs`,
     { skip: engine.skip },
     async (t: Test) => {
-      const db = await engine.freshDatabase();
-      const sb = await startRtsSandboxes();
-      const store = await openStore({ databaseUrl: db.databaseUrl });
-      const a = instanceOn(store, sb.settings, 'A');
-      t.teardown(async () => {
-        await a.close();
-        await store.close();
-        await sb.close();
-        await db.drop();
-      });
+      const { sb, store, a } = await instanceAOn(t, engine);
       const run = async () => {
         const r = (await a.job.run()) as any;
         await drain(a.outbox, store);

@@ -8,43 +8,25 @@
  */
 import t, { type Test } from 'tap';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
-import { openStore } from '../../../src/store/index.js';
-import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import {
   FACILITIES,
   consignments,
+  changeConsignmentProgram,
   drain,
-  instanceOn,
+  instanceAOn,
   raiseRequisitions,
   shipAll,
-  startRtsSandboxes,
 } from './rts-rig.js';
 
-async function assign(url: string, orgUnits: string[]) {
-  const res = await fetch(`${url}/_sandbox/programs/${CONSIGNMENT.program}`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ orgUnits }),
-  });
-  if (res.status !== 200) throw new Error(await res.text());
-}
+const assign = (url: string, orgUnits: string[]) => changeConsignmentProgram(url, { orgUnits });
 
 for (const engine of engineCases()) {
   t.test(
     `${engine.name}: a consignment refused for its org unit (E1029), retried after the program is assigned`,
     { skip: engine.skip },
     async (t: Test) => {
-      const db = await engine.freshDatabase();
-      const sb = await startRtsSandboxes();
-      const store = await openStore({ databaseUrl: db.databaseUrl });
-      const a = instanceOn(store, sb.settings, 'A');
-      t.teardown(async () => {
-        await a.close();
-        await store.close();
-        await sb.close();
-        await db.drop();
-      });
+      const { sb, store, a } = await instanceAOn(t, engine);
       // LK-HC-101 and LK-HC-102: two requisitions, two shipments
       await raiseRequisitions(sb.dhis2, 2);
       await a.job.run();

@@ -22,8 +22,10 @@ import type { ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
 import type { Store } from '../../../src/store/types.js';
+import { openStore } from '../../../src/store/index.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
+import type { EngineCase } from '../../support/outbox-engines.js';
 
 export const WAREHOUSE = 'store-wh-central';
 /** The regional store: its code is its DHIS2 org unit code (mSupply's Dhis2Code convention). */
@@ -267,6 +269,37 @@ export function instanceOn(
       await Promise.allSettled(connectors.map((c) => c.close?.()));
     },
   };
+}
+
+/**
+ * The sandboxes, a store on a fresh database of `engine` and instance A on it, closed (and the
+ * database dropped) at the test's end.
+ */
+export async function instanceAOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+): Promise<{ sb: RtsSandboxes; store: Store; a: Instance }> {
+  const db = await engine.freshDatabase();
+  const sb = await startRtsSandboxes();
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  const a = instanceOn(store, sb.settings, 'A');
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+    await sb.close();
+    await db.drop();
+  });
+  return { sb, store, a };
+}
+
+/** Changes the consignment program in the DHIS2 sandbox (its `/_sandbox` control: sharing, org units). */
+export async function changeConsignmentProgram(dhis2Url: string, change: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${dhis2Url}/_sandbox/programs/${CONSIGNMENT.program}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+  });
+  if (res.status !== 200) throw new Error(await res.text());
 }
 
 /** Runs the outbox worker passes until no job waits or runs (a lease left by a killed process expires first). */
