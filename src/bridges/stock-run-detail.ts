@@ -10,10 +10,13 @@ const WHY: Record<string, string> = {
   'shared-org-unit': 'its org unit is fed by another facility',
 };
 
+/** A DHIS2 error's words without its "dhis2: " prefix: the line already says DHIS2 refused them. */
+const withoutSystem = (error: string) => error.replace(/^dhis2: /, '');
+
 /** One facility's problem, as one line: the period, the LMIS and facility, and why. */
 function problemLine(period: string, o: FacilityOutcome): string {
   const where = `${period} ${o.system} facility ${o.facility}${o.orgUnit ? ` (org unit ${o.orgUnit.code ?? o.orgUnit.uid})` : ''}`;
-  if (o.status in WHY) return `${where}: ${WHY[o.status]}${o.error ? `: ${o.error}` : ''}`;
+  if (o.status in WHY) return `${where}: ${WHY[o.status]}${o.error ? `: ${withoutSystem(o.error)}` : ''}`;
   // values sent; what is wrong is the values DHIS2 still holds that the LMIS no longer yields
   const stale = o.stale?.length ?? 0;
   return `${where}: ${stale} stale value(s) ${o.staleStatus === 'rejected' ? `not deleted: ${o.error ?? 'refused'}` : 'left in DHIS2 (this DHIS2 connector cannot delete them)'}`;

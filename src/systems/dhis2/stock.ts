@@ -514,6 +514,8 @@ export function createStockCapability(
       ignored: 0,
       deleted: 0,
       refused: false,
+      /** Values DHIS2 refused (a conflict may name one value, or the org unit or period of all of them). */
+      refusedValues: 0,
       issues: [] as Issue[],
       conflicts: [] as ImportConflict[],
     };
@@ -532,6 +534,7 @@ export function createStockCapability(
       totals.ignored +=
         results.at(-1)!.ignored + (results.length > 1 ? Math.max(0, results[0].ignored - sent.length) : 0);
       if (refused.length) {
+        totals.refusedValues += refusedValues(sent, countedAsAccepted(results.at(-1)!, strategy)).length;
         totals.issues.push(...issuesOf(p, offset, sent, refused));
         totals.conflicts.push(...refused);
       }
@@ -565,7 +568,8 @@ export function createStockCapability(
       if (t.issues.length || t.refused) {
         // untimely or no access: why and what to change, in the words the job and the bridge run show
         const why = entryRefusalSummary(t.conflicts, p);
-        const summary = `DHIS2 ${what} ${deleting ? t.deleted : t.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${t.issues.length} refused${why ? `: ${why}` : ''}`;
+        // the error names the system ("dhis2: …"): the summary does not say DHIS2 again
+        const summary = `${what} ${deleting ? t.deleted : t.accepted} of ${p.values.length} data values for ${p.orgUnit} ${p.period}; ${t.refusedValues} refused${why ? `: ${why}` : ''}`;
         throw new Dhis2RejectionError(summary, t.issues, 409, t.issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
       }
       return {
@@ -629,6 +633,11 @@ function refusedValues(chunk: PlannedValue[], r: ImportResult): PlannedValue[] {
     for (const i of mine) at.add(i);
   }
   return chunk.filter((_, i) => at.has(i));
+}
+
+/** A DELETE's answer counts what it removed as `deleted`, not accepted: read as accepted to tell what it refused. */
+function countedAsAccepted(r: ImportResult, strategy: 'CREATE_AND_UPDATE' | 'DELETE'): ImportResult {
+  return strategy === 'DELETE' ? { ...r, accepted: r.deleted } : r;
 }
 
 /** Where an untimely or no-access refusal points in the report. */

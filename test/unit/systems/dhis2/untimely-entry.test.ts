@@ -83,9 +83,9 @@ for (const v of VERSIONS) {
     t.match(
       err.message,
       new RegExp(
-        `accepted 0 of 2 data values for LK-HC-101 202401; \\d refused: untimely: period 202401 is closed .*data set LkStockMnth.*org unit LK-HC-101.*then retry the job \\(DHIS2 ${v.untimely}\\)`,
+        `^dhis2: accepted 0 of 2 data values for LK-HC-101 202401; 2 refused: untimely: period 202401 is closed .*data set LkStockMnth.*org unit LK-HC-101.*then retry the job \\(DHIS2 ${v.untimely}\\)`,
       ),
-      'the message says which period, data set and org unit, why and what to do, with DHIS2 code',
+      'the message names DHIS2 once, counts the values refused, says which period, data set and org unit, why and what to do, with DHIS2 code',
     );
     t.same(
       err.issues.map((i) => i.expression),
