@@ -256,6 +256,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           store,
           propagator: propagation.propagator,
           adminToken: token,
+          // as for the review queue: another name than these (or a stored one) is a 404
+          systems: () => directory.systems(),
         });
         // the mCSD feed is authenticated like the FHIR API (inbound credentials), not as an admin
         await a.register(registryFeedRoutes, {

@@ -10,6 +10,7 @@ import {
 import { describeError, GivenUpError } from '../outbox/errors.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { redact } from '../platform/redaction.js';
+import { validationIssues } from './validation-issues.js';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
@@ -82,7 +83,10 @@ function fromFastifyError(err: FastifyError): MediatorError | undefined {
         expression: ['$this'],
       });
     case 'FST_ERR_VALIDATION':
-      return new MediatorError(400, { code: 'invalid', diagnostics: err.message, expression: ['$this'] });
+      return new MediatorError(
+        400,
+        validationIssues(err) ?? { code: 'invalid', diagnostics: err.message, expression: ['$this'] },
+      );
   }
   // @fastify/compress: a body that does not inflate, or an encoding it does not know
   if (/^FST_CP_ERR_INVALID_CONTENT/.test(String(err.code)) || /Content-Encoding/i.test(err.message)) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { adminErrorAnswer } from '../../admin/error-answer.js';
-import { InvalidInputError } from '../../domain/errors.js';
+import { InvalidInputError, MediatorError } from '../../domain/errors.js';
 import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
 import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../store/types.js';
 import type { Propagator } from './propagator.js';
@@ -10,6 +10,11 @@ export interface PropagationRoutesOptions {
   store: Store;
   propagator: Propagator;
   adminToken: AdminToken;
+  /**
+   * The systems changes are propagated to. A `?system=` neither named here nor with a stored
+   * change is a 404 naming these, not an empty list: a typo must not read as "nothing to do".
+   */
+  systems?: () => string[];
 }
 
 /**
@@ -40,7 +45,12 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
         },
       },
     },
-    async (req) => propagationStatus(opts.store, req.query as PropagationFilter),
+    async (req) => {
+      const filter = req.query as PropagationFilter;
+      const status = await propagationStatus(opts.store, filter);
+      if (filter.system) assertKnownSystem(filter.system, opts.systems?.() ?? [], status.counts);
+      return status;
+    },
   );
 
   app.post('/propagation/release', async (req) => {
@@ -55,6 +65,16 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
     return { released };
   });
 };
+
+/** 404 for a system neither configured nor with a stored change (`counts` holds every stored one). */
+function assertKnownSystem(system: string, configured: string[], counts: Record<string, unknown>): void {
+  if (configured.includes(system) || system in counts) return;
+  throw new MediatorError(404, {
+    code: 'not-found',
+    diagnostics: `no system '${system}' to propagate to: ${configured.length ? `configured: ${configured.join(', ')}` : 'none is configured'}; no change is stored for that name`,
+    expression: ['system'],
+  });
+}
 
 /** Who releases: the X-Actor header, required (an unaudited release is refused before anything is done). */
 function actorOf(header: string | string[] | undefined): string {
