@@ -31,6 +31,21 @@ export interface ImportResult {
   description?: string;
 }
 
+/**
+ * DHIS2 names the integration user by UID in some conflicts (E7617 "… not in hierarchy of current
+ * user: `<uid>`", and the user in `objects`). A refusal never names the user (README): the client,
+ * the job's error, the logs and OpenHIM get DHIS2's words and code without it.
+ */
+export function withoutUser(message: string): string {
+  return message.replace(/(current user):\s*`[^`]*`/gi, '$1');
+}
+
+function withoutUserObject(objects: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!objects || !('user' in objects)) return objects;
+  const { user: _user, ...rest } = objects;
+  return rest;
+}
+
 const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : Number(v) || 0);
 
 export function decodeImportSummary(body: unknown): ImportResult | undefined {
@@ -45,8 +60,8 @@ export function decodeImportSummary(body: unknown): ImportResult | undefined {
     const r = asRecord(c) ?? {};
     return {
       object: typeof r.object === 'string' ? r.object : undefined,
-      objects: asRecord(r.objects) as Record<string, string> | undefined,
-      message: String(r.value ?? r.message ?? 'conflict'),
+      objects: withoutUserObject(asRecord(r.objects) as Record<string, string> | undefined),
+      message: withoutUser(String(r.value ?? r.message ?? 'conflict')),
       errorCode: typeof r.errorCode === 'string' ? r.errorCode : undefined,
       property: typeof r.property === 'string' ? r.property : undefined,
       indexes: Array.isArray(r.indexes) ? r.indexes.map(Number).filter(Number.isInteger) : undefined,

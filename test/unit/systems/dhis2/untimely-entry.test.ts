@@ -129,6 +129,13 @@ for (const v of VERSIONS) {
     );
     const said = JSON.stringify({ message: err.message, issues: err.issues });
     t.notOk(said.includes(SEED_API_TOKEN) || said.includes('Mediator-2024!'), 'no credential in what is said');
+    const uid = h.sandbox.state.userUid(h.sandbox.state.userNamed('mediator')!);
+    t.notOk(said.includes(uid), 'the user is never named: not by its UID either');
+    if (v.outside === 'E7617')
+      t.match(
+        err.issues[0].diagnostics,
+        /^DHIS2 E7617: Organisation unit: `[^`]+` not in hierarchy of current user: the mediator.s DHIS2 user/,
+      );
     h.sandbox.state.userNamed('mediator')!.captureOrgUnits = ['LKL-N'];
     t.match((await stock.report(january, journal)).status, /^accepted 2 /, 'retried once the user has the region');
   });
