@@ -63,7 +63,10 @@ function progressBar(o: StockOptions, err: NodeJS.WritableStream) {
   const bar = new cliProgress.SingleBar(
     {
       stream: err,
-      format: 'stock → DHIS2 {period}: {value} facilities | sent {sent} | unchanged {unchanged} | {last}',
+      // a dry run sends nothing: what it counts would be sent, and nothing can be refused or queued
+      format: o.dryRun
+        ? 'stock → DHIS2 {period} (dry run): {value} facilities | would send {sent} | unchanged {unchanged} | {last}'
+        : 'stock → DHIS2 {period}: {value} facilities | sent {sent} | unchanged {unchanged} | refused {rejected} | queued {queued} | {last}',
       hideCursor: false,
       noTTYOutput: true,
       notTTYSchedule: 1000,
@@ -112,8 +115,8 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
           return 2;
         }
         const bar = progressBar(o, err);
-        const tally = { sent: 0, unchanged: 0 };
-        bar?.start(0, 0, { period: period.id, sent: 0, unchanged: 0, last: '' });
+        const tally = { sent: 0, unchanged: 0, rejected: 0, queued: 0 };
+        bar?.start(0, 0, { period: period.id, ...tally, last: '' });
         let result: StockBridgeResult;
         try {
           result = await runStockToDhis2(bridge, {
@@ -125,6 +128,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
               if (o.dryRun && !o.json) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
               if (f.status === 'sent' || f.status === 'would-send') tally.sent++;
               if (f.status === 'unchanged' || f.status === 'already-sent') tally.unchanged++;
+              if (f.status === 'rejected' || f.status === 'queued') tally[f.status]++;
               bar?.setTotal(bar.getTotal() + 1);
               bar?.increment(1, { ...tally, last: f.orgUnit?.code ?? f.facility });
             },

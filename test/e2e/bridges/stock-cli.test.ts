@@ -57,8 +57,10 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
     { product: 'EM-ORS', quantity: 50, date: '2027-01-22', reason: 'Consumed' },
   ]);
 
-  const dry = await cli(rig, dir, '--period', '2027-01', '--dry-run');
+  const dry = await cli(rig, dir, '--period', '2027-01', '--dry-run', '--progress');
   t.equal(dry.code, 0, dry.err);
+  t.match(dry.err, /stock → DHIS2 202701 \(dry run\): 2 facilities \| would send 2 \|/, 'the bar counts would-send');
+  t.notMatch(dry.err, /\| sent /, 'not as sent');
   t.match(dry.out, /^LK-HC-101 {2}EM_ORS_SOH {2}202701: \(none\) → 100$/m, 'a value DHIS2 does not have yet');
   t.match(dry.out, /^LK-HC-101 {2}EM_ORS_CONS {2}202701: \(none\) → 50$/m);
   t.match(dry.out, /^LK-WH-301 {2}EM_AMX250_SOH {2}202701: \(none\) → 500000$/m);
@@ -68,7 +70,11 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
   const run = await cli(rig, dir, '--period', '2027-01', '--progress');
   t.equal(run.code, 0, run.err);
   t.match(run.out, /202701: 2 org units sent, 0 queued/);
-  t.match(run.err, /stock → DHIS2 202701: 2 facilities \| sent 2/, 'the progress bar on stderr');
+  t.match(
+    run.err,
+    /stock → DHIS2 202701: 2 facilities \| sent 2 \| unchanged 0 \| refused 0 \| queued 0/,
+    'the progress bar on stderr',
+  );
   t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'EM_ORS_SOH', '202701'), '100');
 
   const again = await cli(rig, dir, '--period', '2027-01', '--dry-run');
