@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
 
@@ -64,6 +65,26 @@ export const STOCK_TO_DHIS2 = { stock: { default: 'dhis2' }, facilities: { defau
 
 /** The settings that send stock as RTS tracker events (no aggregate data set). */
 export const RTS_STOCK_ENV = { DHIS2_DATA_SET: '', DHIS2_RTS_PROGRAM: RTS.program, DHIS2_STOCK_TARGET: 'rts' };
+
+/**
+ * After an operator's retry of an RTS count refused earlier: DHIS2 was asked once more (`before`:
+ * its tracker POSTs and events when the retry began) and holds one more event, with the count `value`.
+ */
+export function rtsCountWrittenOnce(
+  t: Test,
+  sb: Dhis2Rig['dhis2'],
+  before: { posts: number; events: number },
+  value: string,
+): void {
+  t.equal(sb.state.count('POST', '/api/tracker'), before.posts + 1, 'DHIS2 asked once more');
+  t.equal(sb.tracker.events.size, before.events + 1, 'one event, written once');
+  t.ok(
+    [...sb.tracker.events.values()].some((e) =>
+      e.dataValues.some((d) => d.dataElement === RTS.stockCount && d.value === value),
+    ),
+    `the count of ${value}`,
+  );
+}
 
 /** The mediator's id of the facility with this code, found through its FHIR API. */
 export async function locationIdOf(rig: Rig, code: string): Promise<string> {
