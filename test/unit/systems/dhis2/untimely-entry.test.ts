@@ -12,6 +12,7 @@
 import t, { type Test } from 'tap';
 import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
 import type { StockReport } from '../../../../src/domain/index.js';
+import { callsOf, createOrchestrationStore, runWithOrchestrations } from '../../../../src/platform/call-recording.js';
 import { Dhis2RejectionError } from '../../../../src/systems/dhis2/errors.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
@@ -115,7 +116,8 @@ for (const v of VERSIONS) {
     const { h, stock } = await rig(t, v.version);
     h.sandbox.state.userNamed('mediator')!.captureOrgUnits = ['LKL-S'];
     const journal = memoryJournal();
-    const err = await refusal(stock.report(january, journal));
+    const recorded = createOrchestrationStore();
+    const err = await refusal(runWithOrchestrations(() => stock.report(january, journal), recorded));
     t.equal(err.transient, false);
     t.match(
       err.message,
@@ -131,6 +133,9 @@ for (const v of VERSIONS) {
     t.notOk(said.includes(SEED_API_TOKEN) || said.includes('Mediator-2024!'), 'no credential in what is said');
     const uid = h.sandbox.state.userUid(h.sandbox.state.userNamed('mediator')!);
     t.notOk(said.includes(uid), 'the user is never named: not by its UID either');
+    const answers = JSON.stringify(callsOf(recorded).map((c) => c.response?.body));
+    t.match(answers, /not in hierarchy of current user|E8\d{3}/, 'the orchestrations hold the import answer');
+    t.notOk(answers.includes(uid), 'nor in the answer the orchestration shows OpenHIM');
     if (v.outside === 'E7617')
       t.match(
         err.issues[0].diagnostics,
