@@ -45,13 +45,25 @@ export function changeLines(outcome: FacilityOutcome, period: string): string[] 
   );
 }
 
+/** Most facilities named in the summary; the rest are counted (`--json` lists them all). */
+const NAMED = 20;
+
+/** The facilities of one status, by system and id, as the run's detail names them. */
+function namesOf(r: StockBridgeResult, status: FacilityOutcome['status']): string {
+  const names = r.outcomes.filter((o) => o.status === status).map((o) => `${o.system} ${o.facility}`);
+  const more = names.length - NAMED;
+  return names.slice(0, NAMED).join(', ') + (more > 0 ? ` and ${more} more (--json lists them all)` : '');
+}
+
 function summary(r: StockBridgeResult, dryRun: boolean): string {
   const c = r.counts;
   const head = dryRun
     ? `${r.period}: ${c['would-send']} org units would change (${c.values} values); ${c.unchanged} unchanged`
     : `${r.period}: ${c.sent} org units sent, ${c.queued} queued, ${c['already-sent']} already sent, ${c.unchanged} unchanged, ${c.rejected} refused (${c.values} values)`;
   const skipped = [
-    c['no-org-unit'] ? `${c['no-org-unit']} facilities have no DHIS2 org unit (crosswalk or code)` : '',
+    c['no-org-unit']
+      ? `${c['no-org-unit']} ${c['no-org-unit'] === 1 ? 'facility has' : 'facilities have'} no DHIS2 org unit (crosswalk or code): ${namesOf(r, 'no-org-unit')}`
+      : '',
     c.unmappedProducts ? `${c.unmappedProducts} products have no DHIS2 code (products.json codes.dhis2)` : '',
   ].filter(Boolean);
   return [head, ...skipped].join('\n') + '\n';

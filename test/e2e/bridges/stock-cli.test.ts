@@ -81,6 +81,12 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
   t.match(again.out, /0 org units would change \(0 values\); 2 unchanged/);
   t.notMatch(again.out, /→/, 'no change listed');
 
+  // LK-HC-101's org unit gone from DHIS2: the summary names the facility left out, as the run's detail does
+  const gone = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LK-HC-101')!;
+  rig.dhis2.state.orgUnits.delete(gone.id);
+  const left = await cli(rig, dir, '--period', '2027-01', '--dry-run');
+  t.match(left.out, /^1 facility has no DHIS2 org unit \(crosswalk or code\): openlmis \S*LK-HC-101\S*$/m);
+
   const bad = await cli(rig, dir, '--period', '2027-13');
   t.equal(bad.code, 2);
   t.match(bad.err, /2027-13 is not a period: give a month \(2026-11\) or a DHIS2 period/);
