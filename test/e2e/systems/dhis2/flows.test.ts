@@ -230,6 +230,31 @@ for (const version of VERSIONS) {
       'read back equal: the same products, quantities and facility',
     );
 
+    // a month entered in DHIS2 itself (no write of ours): the id a search gives reads back by id
+    const entered = await fetch(`${sb.url}/api/dataValueSets`, {
+      method: 'POST',
+      headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        dataSet: 'LkStockMnth',
+        period: '202402',
+        orgUnit: ids['LK-HC-101'],
+        dataValues: [{ dataElement: sb.state.summary().dataElements.FP_CNDM_SOH, value: '210' }],
+      }),
+    });
+    t.equal(entered.status, 200, 'a value entered in DHIS2 directly');
+    const february = (
+      await fhir(
+        'GET',
+        `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${ids['LK-HC-101']}`)}&date=ge2024-02-01&date=le2024-02-29`,
+      )
+    ).body.entry
+      ?.map((e: any) => e.resource)
+      .find((r: any) => r.reportingPeriod?.start?.startsWith('2024-02'));
+    t.ok(february?.id, 'the search returns February');
+    const byId = await fhir('GET', `/fhir/R5/InventoryReport/${february.id}`);
+    t.equal(byId.status, 200, `read by the search's id: ${JSON.stringify(byId.body).slice(0, 200)}`);
+    t.same(byId.body.inventoryListing, february.inventoryListing, 'the same report');
+
     // a conflict: DHIS2 has no data element for the zinc line
     const conflict = await fhir(
       'POST',
