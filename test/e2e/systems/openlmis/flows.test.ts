@@ -96,10 +96,18 @@ t.test('OpenLMIS end to end', async (t) => {
     const updated = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, read.body, { 'if-match': etag! });
     t.equal(updated.status, 200, `the resource put back unchanged, with that ETag: ${why(updated)}`);
     t.equal(updated.headers.get('etag'), etag, 'no new version');
-    const stale = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, read.body, {
+    // a version the client never saw: a change is refused; the resource as it is already is what
+    // the request asks for, which RFC 9110 §13.1.1 lets a server answer 2xx (src/fhir/applied-already.ts)
+    const changed = { ...read.body, quantity: { ...read.body.quantity, value: 41 } };
+    const stale = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, changed, {
       'if-match': 'W/"0000"',
     });
-    t.equal(stale.status, 412, 'a version the client never saw is still refused');
+    t.equal(stale.status, 412, 'a change from a version the client never saw is refused');
+    const inPlace = await rig.fhir('PUT', `/fhir/SupplyRequest/${created.body.id}`, read.body, {
+      'if-match': 'W/"0000"',
+    });
+    t.equal(inPlace.status, 200, `nothing to change: ${why(inPlace)}`);
+    t.equal(inPlace.headers.get('etag'), etag, 'still no new version');
   });
 
   await t.test('posting the same Bundle again creates nothing new', async (t) => {
