@@ -88,6 +88,14 @@ export function serviceFor<T>(ctx: FhirContext, route: ResourceRoute): FlowServi
   return service;
 }
 
+/**
+ * Whether no write of this resource is queued or given up (a service that keeps no outbox: yes).
+ * An "already in place" answer is given only then: otherwise the outbox answers.
+ */
+async function settledNow(service: FlowService<unknown>, id: string): Promise<boolean> {
+  return (await service.settled?.(id)) ?? true;
+}
+
 export function versionHeaders(ctx: FhirContext, resource: Json): Record<string, string> {
   const meta = resource.meta ?? {};
   return {
@@ -375,7 +383,7 @@ async function updateChecked(
   // answer was lost, its If-Match now naming an older version): 200 with the resource as it is,
   // not a 412 nor a second write. Not while a write to it is queued or given up: the outbox
   // answers that, and the If-Match is checked as always.
-  if (current && currentValue && alreadyInPlace(type, current, resource) && ((await service.settled?.(id)) ?? true)) {
+  if (current && currentValue && alreadyInPlace(type, current, resource) && (await settledNow(service, id))) {
     checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
     return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
   }
@@ -490,7 +498,7 @@ export async function patchedResource(
     // a patch sent again after it applied (the SDK's upload retried): applied to the current
     // version it changes nothing. One that fails there (a `test`) is not in place: its 412 stands
     inPlace: async (c) =>
-      patchLeaves(c, body, where, type) && ((await serviceFor(ctx, requireRoute(ctx, type)).settled?.(id)) ?? true),
+      patchLeaves(c, body, where, type) && (await settledNow(serviceFor(ctx, requireRoute(ctx, type)), id)),
   });
   return [applyJsonPatch(current, body, where), guard];
 }
@@ -594,8 +602,7 @@ export async function deletedResource(
     notFound: `${type}/${id} is not known`,
     // a DELETE asks for the status alone: one sent again after it applied finds it in place
     // (not while a write to it is queued: its If-Match is checked as always)
-    inPlace: async (c) =>
-      c.status === deleted && ((await serviceFor(ctx, requireRoute(ctx, type)).settled?.(id)) ?? true),
+    inPlace: async (c) => c.status === deleted && (await settledNow(serviceFor(ctx, requireRoute(ctx, type)), id)),
   });
   return [{ ...current, status: deleted }, guard];
 }
