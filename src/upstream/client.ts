@@ -28,8 +28,8 @@ export interface UpstreamRequest<K extends string = string> {
   accept?: number[];
   /** What to show in the orchestration instead of the body. */
   recordedBody?: unknown;
-  /** How to show the answer in the orchestration (an answer carrying a token). */
-  recordResponse?: (body: unknown) => unknown;
+  /** How to show the answer (parsed, and its text) in the orchestration (an answer carrying a token). */
+  recordResponse?: (body: unknown, text: string) => unknown;
   /**
    * Reads a 2xx (or accepted) answer and throws when it is an error after all (GraphQL's errors in
    * a 200), inside the retry loop so a transient one is retried like a 503.

@@ -25,8 +25,8 @@ export interface RawRequest {
   body?: string;
   /** What to show in the orchestration instead of the body (login forms carry the password). */
   recordedBody?: unknown;
-  /** How to show the answer in the orchestration (a token response carries the token). */
-  recordResponse?: (body: unknown) => unknown;
+  /** How to show the answer (parsed, and its text) in the orchestration (a token response carries the token). */
+  recordResponse?: (body: unknown, text: string) => unknown;
   timeoutMs: number;
   signal?: AbortSignal;
   /** The system's error class for transport failures. */
@@ -144,7 +144,7 @@ export function maskedHeaders<H extends HeaderValues>(headers: H): H {
 function recordedAnswer(req: RawRequest, status: number, body: unknown, text: string): unknown {
   // 401 bodies echo the refused token (Spring's invalid_token): never record them
   if (status === 401) return '(withheld: 401 bodies echo the token)';
-  if (req.recordResponse) return req.recordResponse(body);
+  if (req.recordResponse) return req.recordResponse(body, text);
   return text === '' ? undefined : text;
 }
 

@@ -8,6 +8,7 @@ import type { Query } from '../../upstream/http.js';
 import { AccountHold, accountRefusalOf } from './account-hold.js';
 import { DHIS2, Dhis2Error, decodeDhis2Error, loginRefusal, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
+import { UserTraces } from './recorded-answers.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
 
 /**
@@ -62,6 +63,12 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   });
   let known: Promise<Dhis2Version | undefined> | undefined;
   const hold = new AccountHold(options.now);
+  const traces = new UserTraces(() => upstream.settings().username);
+  /** Every answer is recorded for OpenHIM without the integration user (recorded-answers.ts). */
+  const recorded = (req: UpstreamRequest): UpstreamRequest => ({
+    ...req,
+    recordResponse: req.recordResponse ?? traces.recorder(req.path),
+  });
   /** Every call to DHIS2 goes through the account hold: none while held, and a refusal starts it. */
   const held = async <T>(call: () => Promise<T>): Promise<T> => {
     hold.check();
@@ -94,17 +101,19 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   const client: Dhis2Client = {
     send: async (req) => {
       await trackerReady(req.path);
-      return held(() => upstream.send(req));
+      return held(() => upstream.send(recorded(req)));
     },
     call: async (req) => {
       await trackerReady(req.path);
-      return held(() => upstream.call(req));
+      return held(() => upstream.call(recorded(req)));
     },
     list<T>(path: string, key: string, query: Query = {}, pageSize?: number): Promise<T[]> {
       const size = pageSize ?? upstream.settings().pageSize;
       return collectAllPages<T>(
         (page, n) =>
-          held(() => upstream.call<unknown>({ method: 'GET', path, query: { ...query, page: page + 1, pageSize: n } })),
+          held(() =>
+            upstream.call<unknown>(recorded({ method: 'GET', path, query: { ...query, page: page + 1, pageSize: n } })),
+          ),
         size,
         {
           system: DHIS2,

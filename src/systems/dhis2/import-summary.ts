@@ -40,19 +40,6 @@ export function withoutUser(message: string): string {
   return message.replace(/(current user):\s*`[^`]*`/gi, '$1');
 }
 
-/** An import answer as the orchestration records it (OpenHIM): every text and `objects` without the user. */
-export function answerWithoutUser(body: unknown): unknown {
-  if (typeof body === 'string') return withoutUser(body);
-  if (Array.isArray(body)) return body.map(answerWithoutUser);
-  if (!body || typeof body !== 'object') return body;
-  return Object.fromEntries(
-    Object.entries(body).map(([k, v]) => [
-      k,
-      answerWithoutUser(k === 'objects' ? withoutUserObject(v as Record<string, string>) : v),
-    ]),
-  );
-}
-
 function withoutUserObject(objects: Record<string, string> | undefined): Record<string, string> | undefined {
   if (!objects || !('user' in objects)) return objects;
   const { user: _user, ...rest } = objects;

@@ -9,7 +9,7 @@ import { Dhis2RejectionError, importFailed, importWithout } from './errors.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
-import { answerWithoutUser, decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
+import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
 import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { awaitDataValueImport } from './jobs.js';
 import { dhis2Instant } from './orgunit-codec.js';
@@ -450,7 +450,6 @@ export function createStockCapability(
       body: body(p, values),
       retry: true,
       accept: [409],
-      recordResponse: answerWithoutUser,
       query: {
         dataElementIdScheme: s.dataElementIdScheme,
         orgUnitIdScheme: s.orgUnitIdScheme,
