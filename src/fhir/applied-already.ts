@@ -58,3 +58,39 @@ function cancelledLine(r: Json) {
     quantity: { value: r.quantity?.value, code: r.quantity?.code, system: r.quantity?.system },
   };
 }
+
+/** One entry of a transaction's write (one order, one delivery, one resource), as it stands now. */
+export interface WrittenEntry {
+  index: number;
+  /** What it asks for is already in place (alreadyInPlace), with no write to it pending. */
+  inPlace: boolean;
+  /** It carries an If-Match that names another version than the current one. */
+  staleIfMatch: boolean;
+}
+
+/** An entry refused 412 and why: its resource changed (`others` empty), or others of its write change. */
+export interface StaleEntry {
+  index: number;
+  /** Entries of the same write that are not in place: the reason an in-place entry is not excused. */
+  others: number[];
+}
+
+/**
+ * How a transaction Bundle sent again after it applied is answered, one write at a time (the
+ * entries of one order are one write: ONE upstream requisition). A write all of whose entries are
+ * in place is answered without a write (`inPlace`), each entry 200 with the resource as it is: a
+ * stale If-Match there is the version the client read before its first send, as for a single PUT.
+ * A write with any entry not in place is carried out as before, and every stale If-Match of it is
+ * `refused` (412), an in-place entry's too. The same transaction sent again finds all of its order
+ * in place; one that also adds or changes a line is a new change of the order, built on versions
+ * of its lines the client did not see. Excusing the in-place lines would write a requisition
+ * the client never read as a whole, so a write is in place entirely or not at all.
+ */
+export function retriedWrite(entries: WrittenEntry[]): { inPlace: true } | { inPlace: false; refused: StaleEntry[] } {
+  if (entries.every((e) => e.inPlace)) return { inPlace: true };
+  const others = entries.filter((e) => !e.inPlace).map((e) => e.index);
+  const refused = entries
+    .filter((e) => e.staleIfMatch)
+    .map((e) => ({ index: e.index, others: e.inPlace ? others : [] }));
+  return { inPlace: false, refused };
+}

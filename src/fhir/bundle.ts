@@ -13,6 +13,7 @@ import {
   createdLocks,
   exclusively,
   decodePart,
+  inPlaceNow,
   alreadyDeleted,
   deleteAnswer,
   deletedResource,
@@ -23,10 +24,12 @@ import {
   writeLocks,
   sameGroup,
   serviceFor,
+  staleIfMatch,
   update,
   updateOfDeleted,
   updateStatus,
   validationOptions,
+  versionHeaders,
   vread,
   writeResult,
   type Current,
@@ -34,6 +37,7 @@ import {
   type FhirResult,
 } from './interactions.js';
 import { patchFromBinary } from './patch.js';
+import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
@@ -58,6 +62,11 @@ interface Entry {
   done?: FhirResult;
   /** A DELETE carried out as the PUT it amounts to: answered as a DELETE (deleteAnswer). */
   deleted?: boolean;
+  /**
+   * A PATCH or DELETE made the PUT it amounts to: the If-Match its client sent. `ifMatch` is then
+   * the version it was made from, which its write must find.
+   */
+  sent?: { ifMatch?: string };
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -187,13 +196,13 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
       where,
       at,
     );
-    return { ...e, method: 'PUT', resource, ifMatch };
+    return { ...e, method: 'PUT', resource, ifMatch, sent: { ifMatch: e.ifMatch } };
   }
   if (e.method === 'DELETE') {
     const deleted = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at).catch(alreadyDeleted(e.type, e.id!));
     if ('status' in deleted) return { ...e, done: deleted };
     const [resource, ifMatch] = deleted;
-    return { ...e, method: 'PUT', resource, ifMatch, deleted: true };
+    return { ...e, method: 'PUT', resource, ifMatch, deleted: true, sent: { ifMatch: e.ifMatch } };
   }
   return e;
 }
@@ -252,7 +261,14 @@ async function recordBatchAnswers(ctx: FhirContext, batch: { transactionId: stri
 
 interface Group {
   type: string;
-  parts: { entry: Entry; part: Part<unknown> }[];
+  parts: {
+    entry: Entry;
+    part: Part<unknown>;
+    /** A PUT's resource as it is now. */
+    current?: Current;
+    /** What the entry asks for is already in place (inPlaceNow). */
+    inPlace: boolean;
+  }[];
   /** The order (or delivery) its PUT entries change, as it stands. */
   current?: Current;
 }
@@ -410,6 +426,63 @@ function guarded<T>(ctx: FhirContext, entries: Entry[], fn: () => Promise<T>): P
 }
 
 /**
+ * A transaction sent again after it applied (retriedWrite): each write whose entries are all in
+ * place is answered without a write, each entry 200 with its resource as it is, and taken out of
+ * `groups`; in the others every If-Match a client sent must name the current version, or the
+ * transaction is a 412 naming each such entry, and nothing of it is written.
+ */
+function inPlaceOrStale(ctx: FhirContext, groups: Map<string, Group>, results: Map<number, FhirResult>): void {
+  const issues: Issue[] = [];
+  for (const [key, g] of groups) {
+    const sentIfMatch = (e: Entry) => (e.sent ? e.sent.ifMatch : e.ifMatch);
+    const decision = retriedWrite(
+      g.parts.map((p) => ({
+        index: p.entry.index,
+        inPlace: p.inPlace,
+        staleIfMatch: staleIfMatch(p.current?.resource, sentIfMatch(p.entry)),
+      })),
+    );
+    if (decision.inPlace) {
+      for (const p of g.parts) results.set(p.entry.index, inPlaceAnswer(ctx, p.entry, p.current!));
+      groups.delete(key);
+      continue;
+    }
+    for (const { index, others } of decision.refused) {
+      const p = g.parts.find((x) => x.entry.index === index)!;
+      issues.push(...staleIssues(p.entry, p.current, sentIfMatch(p.entry), others));
+    }
+  }
+  if (issues.length) throw new MediatorError(412, issues);
+}
+
+/** An entry in place answered as a PUT of what is there already: 200, the resource as it is, its ETag. */
+function inPlaceAnswer(ctx: FhirContext, e: Entry, current: Current): FhirResult {
+  const result = { status: 200, headers: versionHeaders(ctx, current.resource), body: current.resource };
+  return e.deleted ? deleteAnswer(e.type, e.id!, result) : result;
+}
+
+/** What the entries of one write make, by type: the lines of one order, of one delivery. */
+const WRITTEN_AS_ONE: Record<string, string> = { SupplyRequest: 'order', SupplyDelivery: 'delivery' };
+
+/**
+ * The 412 of an entry whose If-Match is stale; one in place already says what keeps it from being
+ * answered as a change sent again: the entries of its write that would change something.
+ */
+function staleIssues(e: Entry, current: Current | undefined, ifMatch: string | undefined, others: number[]): Issue[] {
+  const at = `Bundle.entry[${e.index}]`;
+  try {
+    checkIfMatch(current?.resource, ifMatch, `${at} ${e.type}/${e.id}`, `${at}.request.ifMatch`);
+    return [];
+  } catch (err) {
+    const issues = toMediatorError(err).issues;
+    if (!others.length) return issues;
+    const changing = others.map((i) => `Bundle.entry[${i}]`).join(', ');
+    const because = `; what it asks for is in place already, but ${changing} of the same ${WRITTEN_AS_ONE[e.type] ?? 'write'} would change it, so this is not the same transaction sent again: read ${e.type}/${e.id} again and send the change with its current version`;
+    return issues.map((i) => ({ ...i, diagnostics: `${i.diagnostics}${because}` }));
+  }
+}
+
+/**
  * The writes of a checked transaction: each entry's conditions checked against the resource as it
  * is now, entries of one order (or one delivery) made one write, all recorded together by
  * `services.writeAll`; each entry's answer set in `results`.
@@ -443,12 +516,15 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
         continue;
       }
       if (current) existed.add(e.index);
-      checkIfMatch(
-        current?.resource,
-        e.ifMatch,
-        `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
-        `Bundle.entry[${e.index}].request.ifMatch`,
-      );
+      // a PATCH or DELETE writes over the version it was made from or not at all; the If-Match a
+      // client sent is checked once its write is known (inPlaceOrStale)
+      if (e.sent)
+        checkIfMatch(
+          current?.resource,
+          e.ifMatch,
+          `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
+          `Bundle.entry[${e.index}].request.ifMatch`,
+        );
       checkIfNoneMatch(
         current?.resource,
         e.ifNoneMatch,
@@ -465,11 +541,13 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
     );
     const key = `${e.type}|${part.groupKey}`;
     const group = groups.get(key) ?? { type: e.type, parts: [] };
-    group.parts.push({ entry: e, part });
+    const inPlace = e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!));
+    group.parts.push({ entry: e, part, current, inPlace });
     if (!group.current && current && sameGroup(ctx, route, current.resource, part)) group.current = current;
     groups.set(key, group);
   }
 
+  inPlaceOrStale(ctx, groups, results);
   const writes = [...groups.values()].map((g) => ({ group: g, value: groupValue(g) }));
   const planned = writes.map((w) => {
     const route = requireRoute(ctx, w.group.type);

@@ -96,6 +96,20 @@ async function settledNow(service: FlowService<unknown>, id: string): Promise<bo
   return (await service.settled?.(id)) ?? true;
 }
 
+/**
+ * Whether an update of `id` asking for `resource` finds it in place in `current` (alreadyInPlace),
+ * no write to it pending: a transaction entry that would change nothing (bundle.ts).
+ */
+export async function inPlaceNow(
+  ctx: FhirContext,
+  route: ResourceRoute,
+  id: string,
+  current: Json | undefined,
+  resource: Json,
+): Promise<boolean> {
+  return !!current && alreadyInPlace(route.type, current, resource) && (await settledNow(serviceFor(ctx, route), id));
+}
+
 export function versionHeaders(ctx: FhirContext, resource: Json): Record<string, string> {
   const meta = resource.meta ?? {};
   return {
@@ -146,6 +160,14 @@ function etagVersions(header: string): '*' | string[] {
   return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
+/** Whether an If-Match names no version the resource is at now (or a resource that does not exist). */
+export function staleIfMatch(current: Json | undefined, ifMatch: string | undefined): boolean {
+  if (!ifMatch) return false;
+  if (!current) return true;
+  const versions = etagVersions(ifMatch);
+  return versions !== '*' && !versions.includes(String(current.meta?.versionId));
+}
+
 export function checkIfMatch(
   current: Json | undefined,
   ifMatch: string | undefined,
@@ -154,8 +176,7 @@ export function checkIfMatch(
 ): void {
   if (!ifMatch) return;
   if (!current) throw new ConflictError(`If-Match ${ifMatch} given but ${path} does not exist`, 412, [where]);
-  const versions = etagVersions(ifMatch);
-  if (versions !== '*' && !versions.includes(String(current.meta?.versionId))) {
+  if (staleIfMatch(current, ifMatch)) {
     throw new ConflictError(
       `${path} has changed: it is at version W/"${current.meta?.versionId}", If-Match asked for ${ifMatch}`,
       412,
