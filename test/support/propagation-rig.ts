@@ -81,6 +81,11 @@ export interface RigOptions {
   routing?: FlowRouting;
   /** Attempts before a job is dead-lettered (default the outbox's). */
   maxAttempts?: number;
+  /**
+   * How long a system's breaker stays open after its failures (default the outbox's, 30 s): an
+   * outage the test ends leaves the jobs waiting that long unless it is short.
+   */
+  breakerOpenMs?: number;
   /** Options of the registry sandbox (its clock, page size, history). */
   mfr?: MfrSandboxOptions;
 }
@@ -121,6 +126,7 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       options: {
         backoff: { baseMs: 20, capMs: 100, ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) },
         pollMs: 50,
+        ...(options.breakerOpenMs !== undefined ? { breaker: { halfOpenAfterMs: options.breakerOpenMs } } : {}),
       },
     });
     const connectors = await ConnectorSet.open(store, settings);

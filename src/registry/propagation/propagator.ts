@@ -6,7 +6,7 @@ import { describeError } from '../../outbox/errors.js';
 import type { Connector, FacilityCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import { facilityWriteLocks, withWriteLocks } from '../../routing/write-locks.js';
 import { LockWaitTimeout } from '../../store/keyed-mutex.js';
-import { afterQueuedClientWrite } from './queued-client-write.js';
+import { afterQueuedClientCreate, afterQueuedClientWrite } from './queued-client-write.js';
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, RegistryRecordRow, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
@@ -414,7 +414,8 @@ export class Propagator {
     codeSystem: string,
   ): Promise<WriteResult> {
     const current = row.systemId ? await capability.get(row.systemId) : undefined;
-    await afterQueuedClientWrite(this.deps.store, system, current, row.registryId, (f) => capability.writeKey?.(f));
+    const writeKey = (f: Facility) => capability.writeKey?.(f);
+    await afterQueuedClientWrite(this.deps.store, system, current, row.registryId, writeKey);
     if (row.systemId && !current)
       throw new BusinessRuleError(
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
@@ -432,6 +433,8 @@ export class Propagator {
       registryCodeSystem: codeSystem,
       types: types.codes,
     });
+    // a create: the record it makes may be one a client's POST still queued will make first
+    if (!current) await afterQueuedClientCreate(this.deps.store, system, write, writeKey);
     if (!capability.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
     const result = await capability.upsert(write, journal);
     const systemId = row.systemId ?? Object.values(result.ids)[0];

@@ -52,6 +52,28 @@ export async function afterQueuedClientWrite(
     throw new AfterQueuedClientWrite(system, record.id, now);
 }
 
+/**
+ * Throws AfterQueuedClientWrite while a client's write of the record a create would make is
+ * undelivered. A create (the crosswalk links the registry facility to no record of this system)
+ * names no record yet, but the connector's upsert finds one by its key (OpenLMIS: the code; OpenMRS:
+ * the registry code; DHIS2: the UID derived from the code), and a client's POST of that code still
+ * queued (the system down) is keyed the same (outbox_jobs.order_key): it will create that very
+ * record. Written first, the two creates race: the later one fails as a duplicate code, or the
+ * client's older payload lands over the registry's. After it, the create finds the client's record
+ * and updates it, as the two were accepted.
+ */
+export async function afterQueuedClientCreate(
+  store: Store,
+  system: string,
+  created: Facility,
+  writeKey?: (facility: Facility) => string | undefined,
+  now = Date.now(),
+): Promise<void> {
+  const key = writeKey?.(created);
+  if (key && (await store.waitingWriteOf(FACILITIES.outboxFlow, system, [key])))
+    throw new AfterQueuedClientWrite(system, key, now);
+}
+
 /** The FHIR Location ids a client's write of this system's record may carry. */
 async function fhirIdsOf(store: Store, system: string, systemId: string, registryId: string): Promise<string[]> {
   const [links, crosswalk] = await Promise.all([
