@@ -67,8 +67,9 @@ export function servicesFrom(
   outbox: Outbox,
   store: Store,
   extra: Connector[] = [],
+  recordsEntries?: () => boolean,
 ): FhirServices {
-  return createRoutingServices({ connectors: [...connectors.list(), ...extra], outbox, store });
+  return createRoutingServices({ connectors: [...connectors.list(), ...extra], outbox, store, recordsEntries });
 }
 
 /**
@@ -149,12 +150,13 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     },
     logger: logLevel.child({ component: 'openhim' }),
   });
+  const outboxMetrics = registerOutboxMetrics(metrics.registry, store);
   const outbox = new Outbox({
     store,
     onSettled: (job) => transactionUpdates.report(job),
     owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
-    metrics: registerOutboxMetrics(metrics.registry, store),
+    metrics: outboxMetrics,
     logger: {
       info: (o, m) => logger.info(o, m),
       warn: (o, m) => logger.warn(o, m),
@@ -173,7 +175,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     },
   });
   const connectors = await ConnectorSet.open(store, settings);
-  let services = servicesFrom(connectors, outbox, store, opts.connectors);
+  let services = servicesFrom(connectors, outbox, store, opts.connectors, () => openhimConfigured(settings));
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   // registry propagation: its outbox handlers, registered once (connectors are looked up at delivery)
   const propagation = registrySide({
@@ -190,6 +192,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     registry: propagation.registry,
     settings: () => settings,
     connectors: () => connectors.list(),
+    onPruned: (counts) => outboxMetrics.pruned?.(counts),
     logger: {
       info: (o, m) => logger.info(o, m),
       warn: (o, m) => logger.warn(o, m),
@@ -299,7 +302,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       await connectors.apply(next); // a newly configured system's code is imported here
       const previous = settings;
       settings = next;
-      services = servicesFrom(connectors, outbox, store, opts.connectors);
+      services = servicesFrom(connectors, outbox, store, opts.connectors, () => openhimConfigured(settings));
       applyOutboxSettings(outbox.options, settings);
       scheduler.refresh();
       // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)

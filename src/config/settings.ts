@@ -288,6 +288,17 @@ export const settingDefs: SettingDef[] = [
     restart: true,
   },
   {
+    key: 'outbox.retentionDays',
+    env: 'OUTBOX_RETENTION_DAYS',
+    type: 'number',
+    default: 90,
+    integer: true,
+    min: 0,
+    max: 36500,
+    description:
+      'Days a finished (done or refused) outbox job and its rows are kept before schedules.outboxPrune deletes them; a resend after that is a new write (0 = keep forever)',
+  },
+  {
     key: 'openhim.apiUrl',
     env: 'OPENHIM_API_URL',
     type: 'string',
@@ -760,6 +771,14 @@ export const settingDefs: SettingDef[] = [
     default: '*/5 * * * *',
     description:
       "Cron (5 fields, or 6 with seconds): pull the registry's facility changes and propagate them to every system",
+  },
+  {
+    key: 'schedules.outboxPrune',
+    env: 'SCHEDULE_OUTBOX_PRUNE',
+    type: 'string',
+    default: '40 1 * * *',
+    description:
+      'Cron: delete finished outbox jobs older than outbox.retentionDays, in small batches (never waiting, dead-lettered or OpenHIM-owed ones); empty = never',
   },
   {
     key: 'registry.fullReadHours',

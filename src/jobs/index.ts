@@ -5,6 +5,7 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
 import type { Propagator } from '../registry/propagation/propagator.js';
 import { propagateJob } from './propagate-job.js';
+import { pruneJob, type PruneJobDeps } from './prune-job.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
 import { Scheduler, type SchedulerLogger } from './scheduler.js';
 
@@ -19,15 +20,18 @@ export interface MediatorJobDeps extends ReconcileJobDeps {
   outbox: Outbox;
   propagator: Propagator;
   registry: () => RegistryClient | undefined;
+  /** The retention run's counts, for /metrics (PruneJobDeps.onPruned). */
+  onPruned?: PruneJobDeps['onPruned'];
+  logger?: SchedulerLogger;
 }
 
 /** Every job the mediator runs on a schedule. */
 export function mediatorJobs(deps: MediatorJobDeps) {
-  return [reconcileJob(deps), propagateJob(deps), rtsToMsupplyJob(deps), stockToDhis2Job(deps)];
+  return [reconcileJob(deps), propagateJob(deps), rtsToMsupplyJob(deps), stockToDhis2Job(deps), pruneJob(deps)];
 }
 
 /** The mediator's scheduler: its jobs, their cron expressions read from the current settings. */
-export function createScheduler(deps: MediatorJobDeps & { logger?: SchedulerLogger; instance?: string }): Scheduler {
+export function createScheduler(deps: MediatorJobDeps & { instance?: string }): Scheduler {
   return new Scheduler({
     store: deps.store,
     jobs: mediatorJobs(deps),

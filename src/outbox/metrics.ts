@@ -11,6 +11,8 @@ export type AttemptResult = 'done' | 'retry' | 'rejected' | 'dead' | 'deferred' 
 export interface OutboxMetrics {
   attempt(system: string, result: AttemptResult): void;
   deadLetter(system: string): void;
+  /** Rows the retention run (src/jobs/prune-job.ts) deleted, by table. */
+  pruned?(counts: Record<string, number>): void;
 }
 
 export const NO_METRICS: OutboxMetrics = { attempt: () => undefined, deadLetter: () => undefined };
@@ -51,8 +53,17 @@ export function registerOutboxMetrics(registry: Registry, store: Store, prefix =
     labelNames: ['system'],
     registers: [registry],
   });
+  const pruned = new Counter({
+    name: `${prefix}outbox_pruned_total`,
+    help: 'Rows the retention run deleted (outbox.retentionDays), by table: jobs, attempts, steps, keys, reruns, entries, jobRuns',
+    labelNames: ['table'],
+    registers: [registry],
+  });
   return {
     attempt: (system, result) => attempts.inc({ system, result }),
     deadLetter: (system) => dead.inc({ system }),
+    pruned: (counts) => {
+      for (const [table, n] of Object.entries(counts)) pruned.inc({ table }, n);
+    },
   };
 }

@@ -16,6 +16,12 @@ export interface RoutingDeps {
   store: Store;
   /** fhir-mappings/routing.json by default (from mappings.dir, checked at start-up). */
   routing?: RoutingRules;
+  /**
+   * Whether a Bundle's entry map (v24) is recorded: only something that sends OpenHIM transaction
+   * updates ever reads it, so without an OpenHIM API configured (main.ts) it is never written.
+   * Absent: recorded.
+   */
+  recordsEntries?: () => boolean;
 }
 
 /**
@@ -31,9 +37,10 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
   >;
   const flows = {} as Record<Flow, RoutedFlow<any>>;
   const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
+  const recordsEntries = deps.recordsEntries ?? (() => true);
   const services = {} as FhirServices;
   for (const [name, spec] of Object.entries(specs) as [Flow, FlowSpec<any>][]) {
-    flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name]);
+    flows[name] = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name], recordsEntries);
     /* eslint-enable @typescript-eslint/no-explicit-any */
     if (!deps.connectors.some((c) => spec.read(c) || spec.search(c) || spec.write(c))) continue;
     flows[name].registerHandlers();
@@ -62,7 +69,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
     const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
     // recorded together, all or none; each write answers with its system of record's (first) job
-    const entries = bundle && entriesOfBundle(bundle, writes, firsts);
+    const entries = bundle && recordsEntries() ? entriesOfBundle(bundle, writes, firsts) : undefined;
     const outcomes = await deps.outbox.acceptWrites(requests.flat(), { entries }).catch((err: unknown) => {
       if (!(err instanceof KeyTakenError)) throw err;
       const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
@@ -74,7 +81,9 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
-  services.recordEntries = (entries) => deps.store.recordTransactionEntries(entries);
+  services.recordEntries = async (entries) => {
+    if (recordsEntries()) await deps.store.recordTransactionEntries(entries);
+  };
   return services;
 }
 

@@ -40,6 +40,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     private readonly outbox: Outbox,
     private readonly store: Store,
     private readonly routing?: FlowRouting,
+    /** RoutingDeps.recordsEntries: a batch entry's map is kept only for OpenHIM updates. */
+    private readonly recordsEntries: () => boolean = () => true,
   ) {
     this.seenVersions = new SeenVersions(undefined, sightingTrustMs(store));
     this.writtenLinks = new WrittenLinks(store);
@@ -189,7 +191,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets), {
         endAhead: true,
-        entries: context.entries,
+        entries: this.recordsEntries() ? context.entries : undefined,
       });
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk

@@ -20,6 +20,7 @@ import {
 } from './resource-order.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 import { TRANSACTION_ENTRIES } from './transaction-entries.js';
+import { FINISHED_JOBS_INDEX } from './retention.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -352,6 +353,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   TRANSACTION_ENTRIES,
   SQLITE_ORDER_KEYS,
   SQLITE_ORDER_WRITTEN_INDEX,
+  FINISHED_JOBS_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -377,4 +379,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   TRANSACTION_ENTRIES,
   POSTGRES_ORDER_KEYS,
   POSTGRES_ORDER_WRITTEN_INDEX,
+  FINISHED_JOBS_INDEX,
 ];

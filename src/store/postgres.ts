@@ -1,4 +1,14 @@
 import {
+  emptyPruneCounts,
+  PRUNABLE_SQL,
+  PRUNE_CANDIDATES_SQL,
+  PRUNE_ENTRIES_SQL,
+  PRUNE_JOB_ROWS_SQL,
+  PRUNE_JOB_RUNS_SQL,
+  type PruneBatch,
+  type PruneResult,
+} from './retention.js';
+import {
   PG_CLAIM_UPDATES_SQL,
   PG_SETTLE_TRANSACTION_SQL,
   SETTLE_UPDATE_SQL,
@@ -1183,5 +1193,44 @@ export class PostgresStore implements Store {
 
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
     return (await this.rows(LIST_JOB_ATTEMPTS_SQL, [jobId, limit])).map(jobAttemptFromRow);
+  }
+  /**
+   * One batch in one transaction (retention.ts). The prunable jobs are locked as they are chosen
+   * (FOR UPDATE: an operator's requeue of a refused one waits, or is waited for and then seen), and
+   * the deletes are bounded by the batch, so no transaction holds many rows or runs long.
+   */
+  async pruneFinished(batch: PruneBatch): Promise<PruneResult> {
+    return this.tx(async (c) => {
+      const counts = emptyPruneCounts();
+      const after = batch.after ?? { updatedAt: Number.MIN_SAFE_INTEGER, id: '' };
+      const candidates = await this.rows(
+        PRUNE_CANDIDATES_SQL,
+        [batch.before, after.updatedAt, after.id, batch.limit],
+        c,
+      );
+      counts.examined = candidates.length;
+      const lastRow = candidates.at(-1);
+      const prunable = candidates.length
+        ? await this.rows(
+            `${PRUNABLE_SQL('SELECT unnest($2::text[])')} FOR UPDATE OF j`,
+            [batch.before, candidates.map((r) => r.id)],
+            c,
+          )
+        : [];
+      if (prunable.length) {
+        const ids = [prunable.map((r) => r.id)];
+        for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
+          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] =
+            (await c.query(sql('SELECT unnest($1::text[])'), ids)).rowCount ?? 0;
+        const txs = [...new Set(prunable.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
+        if (txs.length)
+          counts.entries = (await c.query(PRUNE_ENTRIES_SQL('SELECT unnest($1::text[])'), [txs])).rowCount ?? 0;
+      }
+      counts.jobRuns = (await c.query(PRUNE_JOB_RUNS_SQL, [batch.before, batch.limit])).rowCount ?? 0;
+      return {
+        ...counts,
+        ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
+      };
+    });
   }
 }

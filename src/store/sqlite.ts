@@ -135,6 +135,16 @@ import {
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import {
+  emptyPruneCounts,
+  PRUNABLE_SQL,
+  PRUNE_CANDIDATES_SQL,
+  PRUNE_ENTRIES_SQL,
+  PRUNE_JOB_ROWS_SQL,
+  PRUNE_JOB_RUNS_SQL,
+  type PruneBatch,
+  type PruneResult,
+} from './retention.js';
+import {
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
   GET_PROPAGATION_SQL,
@@ -187,6 +197,9 @@ const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
 const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
+/** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
+const JSON_IDS = 'SELECT value FROM json_each(?)';
+const PRUNE_CANDIDATES_SQLITE = sqlitePositional(PRUNE_CANDIDATES_SQL);
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
@@ -983,5 +996,39 @@ export class SqliteStore implements Store {
     return this.read(() =>
       (this.sql(sqliteParams(LIST_JOB_ATTEMPTS_SQL)).all(jobId, limit) as Row[]).map(jobAttemptFromRow),
     );
+  }
+
+  /**
+   * One batch in one transaction (retention.ts): one process owns the file and the batch runs
+   * synchronously, so nothing changes a job between the test and the delete.
+   */
+  async pruneFinished(batch: PruneBatch): Promise<PruneResult> {
+    return this.write(() => {
+      const counts = emptyPruneCounts();
+      const after = batch.after ?? { updatedAt: Number.MIN_SAFE_INTEGER, id: '' };
+      const candidates = this.sql(PRUNE_CANDIDATES_SQLITE.sql).all(
+        ...PRUNE_CANDIDATES_SQLITE.bind([batch.before, after.updatedAt, after.id, batch.limit]),
+      ) as Row[];
+      counts.examined = candidates.length;
+      const lastRow = candidates.at(-1);
+      const prunable = candidates.length
+        ? (this.sql(sqliteParams(PRUNABLE_SQL(JSON_IDS))).all(
+            JSON.stringify(candidates.map((r) => r.id)),
+            batch.before,
+          ) as Row[])
+        : [];
+      if (prunable.length) {
+        const ids = JSON.stringify(prunable.map((r) => r.id));
+        for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
+          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
+        const txs = [...new Set(prunable.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
+        if (txs.length) counts.entries = this.sql(PRUNE_ENTRIES_SQL(JSON_IDS)).run(JSON.stringify(txs)).changes;
+      }
+      counts.jobRuns = this.sql(sqliteParams(PRUNE_JOB_RUNS_SQL)).run(batch.before, batch.limit).changes;
+      return {
+        ...counts,
+        ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
+      };
+    });
   }
 }

@@ -3,6 +3,7 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import type { JobCountBySystem } from './job-counts.js';
 import type { CrosswalkPage, CrosswalkQuery, CrosswalkStateCount } from './crosswalk-query.js';
 import type { WriteResult } from '../routing/ports.js';
+import type { PruneBatch, PruneResult } from './retention.js';
 
 /**
  * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,
@@ -595,6 +596,16 @@ export interface Store {
   appendJobAttempt(attempt: JobAttempt): Promise<void>;
   /** A job's attempts, oldest first. */
   listJobAttempts(jobId: string, limit?: number): Promise<JobAttempt[]>;
+  /**
+   * Retention (retention.ts): one batch, in one transaction. Examines the next `limit` jobs that
+   * finished (done or refused) before `before`, after `after`, and deletes those no longer needed
+   * with every row kept for them (attempts, journal, idempotency key, OpenHIM rerun rows, and their
+   * transaction's entry map once no job of it is left); never a waiting or dead-lettered job, one
+   * owing an OpenHIM update or whose transaction's update may still be built, nor one a resource
+   * link names. Also deletes up to `limit` scheduled job runs started before `before` (each job's
+   * latest kept). `last`: where the next batch starts; fewer examined than `limit`: done.
+   */
+  pruneFinished(batch: PruneBatch): Promise<PruneResult>;
 }
 
 /** Store.writesAhead: writes settled at their COMMIT, and the wait for the sync after it. */

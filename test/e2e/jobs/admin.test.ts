@@ -113,7 +113,7 @@ t.test('scheduler in the running mediator', async (t) => {
     const body = await jobs();
     t.same(
       body.jobs.map((j: { name: string }) => j.name),
-      ['reconcile', 'propagate', 'rtsToMsupply', 'stockToDhis2'],
+      ['reconcile', 'propagate', 'rtsToMsupply', 'stockToDhis2', 'outboxPrune'],
       'every scheduled job, reconcile first',
     );
     const [job] = body.jobs;

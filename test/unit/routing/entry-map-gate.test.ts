@@ -1,0 +1,72 @@
+/**
+ * A Bundle's entry map (store v24) is read only to build its OpenHIM transaction update, so it is
+ * written only while an OpenHIM API is configured (RoutingDeps.recordsEntries, main.ts): a
+ * mediator behind an OpenHIM it does not report to (or a client setting the header itself) gains
+ * no rows nothing will ever read or prune. Transaction and batch Bundles alike.
+ */
+import t from 'tap';
+import type { Order } from '../../../src/domain/index.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import { createRoutingServices } from '../../../src/routing/index.js';
+import type { Connector, WriteResult } from '../../../src/routing/ports.js';
+import { openStore } from '../../../src/store/index.js';
+import { fhirJson, testApp } from '../../support/app.js';
+import { supplyRequest, transaction } from '../../support/samples.js';
+
+function lmis(): Connector {
+  const orders = new Map<string, Order>();
+  return {
+    system: 'openlmis',
+    orders: {
+      async get(id) {
+        return orders.get(id);
+      },
+      async search() {
+        return { items: [...orders.values()] };
+      },
+      async submit(order, journal): Promise<WriteResult> {
+        const id = `req-${journal.idempotencyKey}`;
+        orders.set(id, { ...order, id, status: 'active' });
+        return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
+      },
+    },
+  };
+}
+
+async function post(recordsEntries: boolean, t: { teardown(fn: () => Promise<void>): void }) {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const outbox = new Outbox({
+    store,
+    options: { deadlineMs: 2_000, pollMs: 20, backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 } },
+  });
+  const services = createRoutingServices({ connectors: [lmis()], outbox, store, recordsEntries: () => recordsEntries });
+  const { app } = await testApp({ services });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+    await store.close();
+  });
+  const lines = (order: string) =>
+    ['00000000000017', '00000000000024'].map((gtin, i) => ({
+      method: 'POST',
+      url: 'SupplyRequest',
+      resource: supplyRequest({ order, gtin, qty: 10 + i }),
+    }));
+  const send = (tx: string, payload: object) =>
+    app.inject({ method: 'POST', url: '/fhir', headers: { ...fhirJson, 'x-openhim-transactionid': tx }, payload });
+  const asTransaction = await send('tx-transaction', transaction(lines('ORD-T')));
+  const asBatch = await send('tx-batch', { ...transaction(lines('ORD-B')), type: 'batch' });
+  return {
+    statuses: [asTransaction.statusCode, asBatch.statusCode],
+    transaction: (await store.entriesOfTransaction('tx-transaction')).length,
+    batch: (await store.entriesOfTransaction('tx-batch')).length,
+  };
+}
+
+t.test('with an OpenHIM API configured, each entry of a Bundle is mapped', async (t) => {
+  t.same(await post(true, t), { statuses: [200, 200], transaction: 2, batch: 2 });
+});
+
+t.test('without one, the Bundles are answered alike and no entry map is written', async (t) => {
+  t.same(await post(false, t), { statuses: [200, 200], transaction: 0, batch: 0 });
+});
