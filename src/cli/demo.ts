@@ -25,13 +25,52 @@ export const ACCEPT_ALL_SHIPPED =
 
 /** An OpenMRS sandbox location that keeps stock (Mwangaza Health Centre). */
 const OPENMRS_DEMO_LOCATION = '0d3c2b1a-1111-4a2b-8c3d-000000000002';
+/** An OpenMRS sandbox location that orders from Mwangaza (Kilima Dispensary). */
+const OPENMRS_ORDERING_LOCATION = '0d3c2b1a-1111-4a2b-8c3d-000000000004';
+/** A DHIS2 sandbox org unit (Kasito Health Centre); the demo names it by its UID, as DHIS2 reads serve it. */
+const DHIS2_DEMO_ORG_UNIT_CODE = 'LK-HC-102';
+
+/** Last calendar month (UTC) as a reporting period, and its DHIS2 monthly period id. */
+function lastMonth(now: Date): { start: string; end: string; period: string } {
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0, 23, 59, 59));
+  const period = `${first.getUTCFullYear()}${String(first.getUTCMonth() + 1).padStart(2, '0')}`;
+  return { start: first.toISOString().replace('.000', ''), end: last.toISOString().replace('.000', ''), period };
+}
+
+/** A month's stock count of the demo product at a facility, as an R5 InventoryReport. */
+function demoStockReport(id: string, location: string, month: { start: string; end: string }, count: number) {
+  return {
+    resourceType: 'InventoryReport',
+    identifier: [{ system: 'https://app.example.org/stock-reports', value: id }],
+    status: 'active',
+    countType: 'snapshot',
+    reportedDateTime: month.end,
+    reportingPeriod: { start: month.start, end: month.end },
+    inventoryListing: [
+      {
+        location: { reference: `Location/${location}` },
+        item: [
+          {
+            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: DEMO_PRODUCT_GTIN }] } },
+            quantity: {
+              value: count,
+              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+              code: 'dispensing-unit',
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
 
 /** The sandbox upstreams, started on free loopback ports. */
 async function startSandboxes() {
   const { startOpenHimSandbox, DEFAULT_OPENHIM_USER } = await import('../../sandbox/openhim/index.js');
   const { startOpenLmisSandbox } = await import('../../sandbox/openlmis/index.js');
   const { startMsupplySandbox } = await import('../../sandbox/msupply/index.js');
-  const { startDhis2Sandbox, SEED_API_TOKEN: DHIS2_TOKEN } = await import('../../sandbox/dhis2/index.js');
+  const { startDhis2Sandbox, SEED_API_TOKEN: DHIS2_TOKEN, CONSIGNMENT } = await import('../../sandbox/dhis2/index.js');
   const { startOpenMrsSandbox, ADMIN_PASSWORD: OPENMRS_PASSWORD } = await import('../../sandbox/openmrs/index.js');
   const { startMfrSandbox, DEFAULT_MFR_AUTH } = await import('../../sandbox/mfr/index.js');
   const openhim = await startOpenHimSandbox({ port: 0 });
@@ -45,6 +84,7 @@ async function startSandboxes() {
   const openmrs = await startOpenMrsSandbox({ port: 0 });
   const mfr = await startMfrSandbox({ port: 0 });
   const facilityId = openlmis.state.seedSummary().facilities[DEMO_FACILITY_CODE];
+  const dhis2OrgUnit = dhis2.state.summary().orgUnits[DHIS2_DEMO_ORG_UNIT_CODE];
   const list: { name: string; handle: SandboxHandle; note: string }[] = [
     {
       name: 'OpenHIM core API (sandbox)',
@@ -64,7 +104,7 @@ async function startSandboxes() {
     {
       name: 'DHIS2 2.41 (sandbox)',
       handle: dhis2,
-      note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth; token ${DHIS2_TOKEN.slice(0, 12)}…`,
+      note: `org units of the same facilities (codes LK-HC-101 …), data set LkStockMnth, consignment program ${CONSIGNMENT.program}; token ${DHIS2_TOKEN.slice(0, 12)}…`,
     },
     {
       name: 'OpenMRS (sandbox)',
@@ -89,6 +129,8 @@ async function startSandboxes() {
     facilityId,
     dhis2,
     dhis2Token: DHIS2_TOKEN,
+    dhis2OrgUnit,
+    dhis2Consignments: CONSIGNMENT,
     mfr,
     mfrToken: DEFAULT_MFR_AUTH.token,
   };
@@ -121,6 +163,8 @@ export function demoCommand(): Command {
         facilityId,
         dhis2,
         dhis2Token,
+        dhis2OrgUnit,
+        dhis2Consignments: c,
         mfr,
         mfrToken,
       } = await startSandboxes();
@@ -150,6 +194,11 @@ export function demoCommand(): Command {
         DHIS2_BASE_URL: dhis2.url,
         DHIS2_API_TOKEN: dhis2Token,
         DHIS2_DATA_SET: 'LkStockMnth',
+        // received deliveries at the DHIS2 org units are written as events of the sandbox's
+        // consignment program (routing.json's demo rule sends those org units' deliveries to DHIS2)
+        DHIS2_CONSIGNMENT_PROGRAM: c.program,
+        DHIS2_CONSIGNMENT_STAGE: c.stage,
+        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${c.item},quantity=${c.quantity},reference=${c.reference},lot=${c.lot}`,
         OPENMRS_BASE_URL: openmrs.url,
         OPENMRS_USERNAME: 'admin',
         OPENMRS_PASSWORD: openmrsPassword,
@@ -187,6 +236,16 @@ export function demoCommand(): Command {
         },
         deliverTo: { reference: `Location/${facilityId}` },
       });
+      // the OpenMRS and DHIS2 examples name facilities the demo rules of routing.json send to them
+      const openmrsOrder = JSON.stringify({
+        ...(JSON.parse(order) as object),
+        identifier: [{ ...(JSON.parse(order) as { identifier: object[] }).identifier[0], value: 'DEMO-MRS-1' }],
+        category: undefined,
+        deliverTo: { reference: `Location/${OPENMRS_ORDERING_LOCATION}` },
+        deliverFrom: { reference: `Location/${OPENMRS_DEMO_LOCATION}` },
+      });
+      const month = lastMonth(new Date());
+      const dhis2Report = JSON.stringify(demoStockReport('DEMO-DHIS2-1', dhis2OrgUnit, month, 480));
       console.log(
         [
           '',
@@ -225,6 +284,14 @@ export function demoCommand(): Command {
           'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
           `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
           `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
+          '',
+          'An order for an OpenMRS location (routing.json sends the sandbox locations that keep stock to OpenMRS) becomes a submitted requisition stock operation:',
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${openmrsOrder}'`,
+          `  curl -s ${new URL('/_sandbox/state', openmrs.url).href}                          # stockOperationsByType.requisition: 1`,
+          '',
+          `A stock count for a DHIS2 org unit (routing.json sends the sandbox's org units to DHIS2) becomes data values of LkStockMnth, period ${month.period}:`,
+          `  curl -s ${auth} ${base}/fhir/R5/InventoryReport -H 'Content-Type: application/fhir+json' -d '${dhis2Report}'`,
+          `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${dhis2OrgUnit}'`,
           '',
           'Ctrl-C stops everything.',
         ].join('\n'),

@@ -4,66 +4,16 @@
  * the sandbox's /_sandbox controls; the operator CLI run beside it reads the demo's database;
  * a restart starts from an empty database (no stale answers) unless --keep-data.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { freePort } from '../../support/net.js';
+import { cleanEnv, startDemo, tsxLoader } from '../../support/demo-process.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const tsxLoader = import.meta.resolve('tsx');
 const runFile = promisify(execFile);
-
-/** The environment of a shell with nothing of ours configured. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: '' };
-  return env;
-}
-
-interface Demo {
-  child: ChildProcess;
-  base: string;
-  auth: string;
-  lmis: string;
-  facilityId: string;
-  order: unknown;
-  acceptScript: string;
-  stop(): Promise<number | null>;
-}
-
-async function startDemo(cwd: string, ...args: string[]): Promise<Demo> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'demo', '--port', String(port), ...args],
-    { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const end = Date.now() + 90_000;
-  while (!out.includes('Ctrl-C stops everything.')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`the demo did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const password = /credentials\s+demo \/ (\S+)/.exec(out)![1];
-  return {
-    child,
-    base: `http://127.0.0.1:${port}`,
-    auth: `Basic ${Buffer.from(`demo:${password}`).toString('base64')}`,
-    lmis: /OpenLMIS v3 \(sandbox\)\s+(http:\/\/\S+)/.exec(out)![1],
-    facilityId: /destination=Location\/([0-9a-f-]+)/.exec(out)![1],
-    order: JSON.parse(/fhir\/SupplyRequest -H 'Content-Type: application\/fhir\+json' -d '(.+)'$/m.exec(out)![1]),
-    acceptScript: /\| node -e '(.+)' > delivery\.json$/m.exec(out)![1],
-    async stop() {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 /** `… | node -e '<script>'` as a shell runs it. */
 async function pipeThrough(script: string, input: string): Promise<string> {
@@ -94,16 +44,7 @@ t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart
   t.teardown(() => {
     if (demo.child.exitCode === null) demo.child.kill('SIGKILL');
   });
-  const fhir = (method: string, url: string, body?: unknown) =>
-    fetch(`${demo.base}${url}`, {
-      method,
-      headers: {
-        authorization: demo.auth,
-        accept: 'application/fhir+json',
-        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const fhir = (method: string, url: string, body?: unknown) => demo.fhir(method, url, body);
 
   await t.test('the demo starts the DHIS2 sandbox and configures the mediator against it', async (t) => {
     const ready = await fetch(`${demo.base}/ready`, { headers: { authorization: demo.auth } });
