@@ -6,6 +6,7 @@ import {
   listOutboxJobs,
   retryOutboxJob,
   showOutboxJob,
+  transactionUpdatesView,
   type OperatorResult,
 } from './operator.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
@@ -141,7 +142,7 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
       (bySystem[r.system] ??= {})[r.status] = r.count;
     }
     // OpenHIM transaction updates not sent (owed, refused, abandoned), for the console's one line
-    return { counts, bySystem, openhimUpdates: await opts.store.countTransactionUpdates() };
+    return { counts, bySystem, openhimUpdates: transactionUpdatesView(await opts.store.countTransactionUpdates()) };
   });
 
   app.get('/outbox/jobs/:id', { schema: { params: idParams } }, async (req, reply) => {

@@ -8,6 +8,7 @@ import type {
   RerunUpdate,
   Store,
   TransactionUpdate,
+  TransactionUpdateCounts,
 } from '../store/types.js';
 
 /**
@@ -84,6 +85,20 @@ export function jobView(job: OutboxJob): JobView {
     updatedAt: iso(job.updatedAt),
     ...(update ? { transactionUpdate: { ...update, dueAt: isoOf(update.dueAt) } } : {}),
   };
+}
+
+/**
+ * The OpenHIM transaction updates not sent, as `/admin/outbox/counts` answers them: the oldest
+ * owed one's end ISO 8601 like every admin instant, null when nothing is owed (the store, and
+ * /metrics from it, keep epoch milliseconds).
+ */
+export interface TransactionUpdatesView extends Omit<TransactionUpdateCounts, 'oldestOwedEndedAt'> {
+  oldestOwedEndedAt: string | null;
+}
+
+export function transactionUpdatesView(counts: TransactionUpdateCounts): TransactionUpdatesView {
+  const { oldestOwedEndedAt: oldest, ...rest } = counts;
+  return { ...rest, oldestOwedEndedAt: oldest === undefined ? null : iso(oldest) };
 }
 
 export async function showOutboxJob(store: Store, id: string): Promise<JobDetail | undefined> {

@@ -14,7 +14,7 @@ import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
 import { confirmBody, DEAD_SHOWN, JOB_PAGE, jobBody, outboxBody, STATES, type OutboxData } from './outbox-page.js';
-import type { TransactionUpdateCounts } from '../../store/types.js';
+import type { TransactionUpdatesView } from '../../outbox/operator.js';
 import {
   failedPage,
   formRefusedPage,
@@ -498,7 +498,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       counts: counted.body?.counts ?? {},
       bySystem,
       oldestWaiting: (oldest.body?.jobs as JobSummary[] | undefined)?.[0],
-      openhimUpdates: counted.body?.openhimUpdates as TransactionUpdateCounts | undefined,
+      openhimUpdates: counted.body?.openhimUpdates as TransactionUpdatesView | undefined,
       dead: (dead.body?.jobs ?? []) as JobSummary[],
       listed: page.slice(0, JOB_PAGE),
       page: { offset, size: JOB_PAGE, more: page.length > JOB_PAGE },

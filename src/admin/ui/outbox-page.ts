@@ -1,6 +1,6 @@
 import { shortJobId } from '../../outbox/job-id.js';
-import type { JobStatus, TransactionUpdateCounts } from '../../store/types.js';
-import type { JobDetail, JobSummary, JobView } from '../../outbox/operator.js';
+import type { JobStatus } from '../../store/types.js';
+import type { JobDetail, JobSummary, JobView, TransactionUpdatesView } from '../../outbox/operator.js';
 import type { JobAttempt } from '../../store/types.js';
 import { count, html, query, type Html } from './html.js';
 import { UI_PREFIX, type Session } from './session.js';
@@ -24,8 +24,8 @@ export interface OutboxData {
   /** Jobs per system and state: every job, counted by the store. */
   bySystem: Map<string, Record<string, number>>;
   oldestWaiting?: JobSummary;
-  /** OpenHIM transaction updates not sent (store.countTransactionUpdates). */
-  openhimUpdates?: TransactionUpdateCounts;
+  /** OpenHIM transaction updates not sent, as /admin/outbox/counts gives them. */
+  openhimUpdates?: TransactionUpdatesView;
   dead: JobSummary[];
   listed: JobSummary[];
   /** where the list starts, its page size, and whether more jobs follow */
@@ -57,7 +57,7 @@ const statusClass = (s: string) =>
 function openhimUpdatesLine(d: OutboxData): Html | string {
   const u = d.openhimUpdates;
   if (!u || u.owed + u.refused + u.abandoned === 0) return '';
-  const owed = `${count(u.owed)} OpenHIM transaction update${u.owed === 1 ? '' : 's'} owed${u.oldestOwedEndedAt === undefined ? '' : `, oldest ${age(d.now - u.oldestOwedEndedAt)}`}`;
+  const owed = `${count(u.owed)} OpenHIM transaction update${u.owed === 1 ? '' : 's'} owed${u.oldestOwedEndedAt ? `, oldest ${age(d.now - Date.parse(u.oldestOwedEndedAt))}` : ''}`;
   const lost = [u.refused ? `${count(u.refused)} refused` : '', u.abandoned ? `${count(u.abandoned)} abandoned` : '']
     .filter(Boolean)
     .join(', ');

@@ -76,7 +76,7 @@ for (const engine of engineCases()) {
       t.same(res.json(), {
         counts: { pending: 3000, 'in-flight': 0, done: 0, rejected: 0, dead: 60 },
         bySystem: { 'sys-a': { pending: 2600 }, 'sys-b': { pending: 400, dead: 60 } },
-        openhimUpdates: { owed: 0, refused: 0, abandoned: 0 },
+        openhimUpdates: { owed: 0, refused: 0, abandoned: 0, oldestOwedEndedAt: null },
       });
       const anon = await app.inject({ method: 'GET', url: '/admin/outbox/counts' });
       t.equal(anon.statusCode, 401, 'behind the admin token like the rest');

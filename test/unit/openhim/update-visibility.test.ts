@@ -5,9 +5,11 @@
  * Before, an update owed for hours, or refused for good, showed nowhere but in the logs. SQLite
  * and (with TEST_DATABASE_URL) PostgreSQL.
  */
+import Fastify from 'fastify';
 import t from 'tap';
 import { Registry } from 'prom-client';
 import { registerTransactionUpdateMetrics } from '../../../src/openhim/update-metrics.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { showOutboxJob } from '../../../src/outbox/operator.js';
 import { outboxBody, type OutboxData } from '../../../src/admin/ui/outbox-page.js';
 import type { WriteResult } from '../../../src/routing/ports.js';
@@ -66,10 +68,26 @@ for (const engine of engineCases()) {
       "a rerun's debt in the job detail",
     );
 
+    // the admin API gives the oldest owed one's end as ISO 8601, as every admin instant
+    const app = Fastify();
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: () => 'tok' });
+    t.teardown(() => app.close());
+    const answered = await app.inject({
+      method: 'GET',
+      url: '/admin/outbox/counts',
+      headers: { authorization: 'Bearer tok' },
+    });
+    const openhimUpdates = answered.json().openhimUpdates;
+    t.same(
+      openhimUpdates,
+      { owed: 3, refused: 1, abandoned: 1, oldestOwedEndedAt: new Date(now - 12 * MINUTE).toISOString() },
+      '/admin/outbox/counts: the counts, the oldest owed end ISO 8601',
+    );
+
     const data: OutboxData = {
       counts: {},
       bySystem: new Map(),
-      openhimUpdates: counts,
+      openhimUpdates,
       dead: [],
       listed: [],
       page: { offset: 0, size: 100, more: false },
@@ -82,7 +100,7 @@ for (const engine of engineCases()) {
       'one line on the console',
     );
     t.notMatch(
-      String(outboxBody({ ...data, openhimUpdates: { owed: 0, refused: 0, abandoned: 0 } })),
+      String(outboxBody({ ...data, openhimUpdates: { owed: 0, refused: 0, abandoned: 0, oldestOwedEndedAt: null } })),
       /openhim-updates/,
       'and none when everything was sent',
     );
