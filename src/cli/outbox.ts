@@ -89,7 +89,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
             : r.reason === 'superseded'
               ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
               : r.reason === 'overtaken'
-                ? `job ${id} is ${r.status}, and a later write of the same resource was accepted after it: retried, it would put the older version back; nothing was done\n`
+                ? `job ${id} is ${r.status}, and a later write of the same record (the same upstream object, by whatever id or code it was named) was accepted after it: retried, it would put the older version back; nothing was done\n`
                 : r.reason === 'already-due'
                   ? `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry\n`
                   : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`,

@@ -57,7 +57,7 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
         refusal(
           'conflict',
           'id',
-          `job ${id} is ${r.status}, and a later write of the same resource was accepted after it: retried, it would put the older version back over the later one; nothing was done (send the change again if it is still wanted)`,
+          `job ${id} is ${r.status}, and a later write of the same record (the same upstream object, by whatever id or code it was named) was accepted after it: retried, it would put the older version back over the later one; nothing was done (send the change again if it is still wanted)`,
           { status: r.status },
         ),
       );

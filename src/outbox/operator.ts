@@ -135,8 +135,9 @@ export type OperatorResult =
    */
   | { ok: false; reason: 'already-due'; status: 'pending'; movedBy: string }
   /**
-   * A retry of a given-up (dead or rejected) write of a resource written again since (a later job
-   * of the same flow, system and resource): delivered now it would put the older version back.
+   * A retry of a given-up (dead or rejected) write of a record written again since (a later job of
+   * the same flow and system for the same upstream object, by order key or payload id): delivered
+   * now it would put the older version back.
    */
   | { ok: false; reason: 'overtaken'; status: JobStatus };
 

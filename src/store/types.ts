@@ -416,8 +416,9 @@ export interface Store {
    * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;
    * never a superseded one, nor a pending one already due with no attempt since (its last requeue,
    * or its accept): that is what the retry would make of it, so a second retry of a pending job
-   * changes and audits nothing; nor a dead or rejected one whose resource (payload id) a later job
-   * of its flow and system writes: delivered now it would put the older version back over that
+   * changes and audits nothing; nor a dead or rejected one whose record (its order key, or its
+   * payload id: resource-order.ts laterWrite) a later job of its flow and system writes: delivered
+   * now it would put the older version back over that
    * one (a pending one still goes first: claims keep a resource's order, ClaimRequest.inOrder).
    * With `expectedStatus`, only while the job is still in that status
    * (what the operator saw), checked in the same statement: of two retries at once, one requeues.

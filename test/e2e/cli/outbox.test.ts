@@ -130,3 +130,54 @@ t.test('drop refuses a delivered job and says why: its identifier stays taken', 
   t.match(await after.getJob('job-done'), { status: 'done' });
   t.equal((await after.findJobsByKey('order|app|job-done')).length, 1, 'a resend is still the same write');
 });
+
+t.test('retry refuses a dead write of a record written again since, naming it the same record', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-outbox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  // a facility write that went dead, then a later write of that facility accepted and delivered
+  const facility = (id: string, at: number): NewJob =>
+    job(id, {
+      flow: 'facility',
+      idempotencyKey: `facility|${id}`,
+      payload: { id: 'loc-a', name: id },
+      createdAt: at,
+      nextAttemptAt: at,
+    });
+  for (const [id, at, end] of [
+    ['fac-dead', 1_000, 'dead'],
+    ['fac-later', 2_000, 'done'],
+  ] as const) {
+    await store.recordWrite(facility(id, at));
+    const [claimed] = await store.claimJobs({
+      system: 'openlmis',
+      flows: ['facility'],
+      limit: 1,
+      leaseOwner: 'w1',
+      leaseMs: 60_000,
+      now: at,
+    });
+    await store.finishJob(
+      claimed.id,
+      'w1',
+      end === 'done'
+        ? { status: 'done', result: { system: 'openlmis', ids: {} } }
+        : {
+            status: 'dead',
+            error: { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] },
+          },
+      at + 1,
+    );
+  }
+  await store.close();
+
+  const retry = await cli(dir, 'retry', 'fac-dead');
+  t.equal(retry.code, 1, retry.stdout);
+  t.match(
+    retry.stderr,
+    /^job fac-dead is dead, and a later write of the same record \(the same upstream object, by whatever id or code it was named\) was accepted after it: retried, it would put the older version back; nothing was done/,
+  );
+  const after = await openStore({ dataDir: dir });
+  t.teardown(() => after.close());
+  t.match(await after.getJob('fac-dead'), { status: 'dead' }, 'left as it was');
+});

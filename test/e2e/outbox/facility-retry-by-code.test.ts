@@ -58,6 +58,11 @@ for (const engine of engineCases()) {
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-admin-user': 'Ama' },
       });
       t.equal(retried.statusCode, 409, `the retry is refused: ${retried.body}`);
+      t.match(
+        retried.json().issue[0].diagnostics,
+        /a later write of the same record \(the same upstream object, by whatever id or code it was named\)/,
+        'named as the same record, not the same resource: the two writes name the facility by different ids',
+      );
       t.equal((await rig.mediator.store.getJob(dead.id))?.status, 'dead', 'left as it was');
       // a moment: a retry let through would be delivered within it (backoff 50-200 ms)
       await new Promise((r) => setTimeout(r, 2_000));

@@ -1,5 +1,5 @@
 /**
- * A given-up write is not retried over a later write of the same resource, on both store engines:
+ * A given-up write is not retried over a later write of the same record, on both store engines:
  * a facility write that went dead, then a later write of that facility accepted (and delivered):
  * retrying the dead one would deliver the older version last, so the retry answers 409, changes
  * nothing and audits nothing. A dead write whose resource nobody wrote since, or a later write of
@@ -82,7 +82,7 @@ for (const engine of engineCases()) {
             code: 'conflict',
             expression: ['id'],
             diagnostics:
-              /^job D1 is dead, and a later write of the same resource was accepted after it: retried, it would put the older version back/,
+              /^job D1 is dead, and a later write of the same record \(the same upstream object, by whatever id or code it was named\) was accepted after it: retried, it would put the older version back/,
           },
         ],
       });
