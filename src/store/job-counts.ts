@@ -46,8 +46,9 @@ export const OLDEST_WAITING_SQL =
 export const WAITING_JOBS_INDEXES: Migration = {
   version: 21,
   name: 'outbox: jobs not done, counted and aged from indexes',
-  sql: `
-CREATE INDEX outbox_jobs_unfinished ON outbox_jobs (status) WHERE status <> 'done';
-CREATE INDEX outbox_jobs_waiting ON outbox_jobs (created_at) WHERE status IN ('pending', 'in-flight');
-`,
+  sql: '',
+  indexes: [
+    { name: 'outbox_jobs_unfinished', on: "outbox_jobs (status) WHERE status <> 'done'" },
+    { name: 'outbox_jobs_waiting', on: "outbox_jobs (created_at) WHERE status IN ('pending', 'in-flight')" },
+  ],
 };

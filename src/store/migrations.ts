@@ -30,7 +30,27 @@ import { FINISHED_JOBS_INDEX } from './retention.js';
 export interface Migration {
   version: number;
   name: string;
+  /** Run in the migration's transaction; '' when the migration only adds `indexes`. */
   sql: string;
+  /**
+   * Indexes on tables that grow (outbox_jobs, resource_links, openhim_rerun_updates, …), built
+   * after `sql`. PostgreSQL builds each CONCURRENTLY, outside the transaction, so instances still
+   * running keep writing (pg-migrations.ts); SQLite in the transaction (one writer, no concurrent
+   * build). An index on a table the same migration creates belongs in `sql`: that table is empty.
+   */
+  indexes?: IndexBuild[];
+}
+
+/** An index a migration builds: `CREATE INDEX <name> ON <on>`. */
+export interface IndexBuild {
+  /** Unique in the schema: how an interrupted build's INVALID index is found again. */
+  name: string;
+  /** The table, its columns or expressions, and a partial index's WHERE. */
+  on: string;
+}
+
+export function createIndexSql(index: IndexBuild, { concurrently = false } = {}): string {
+  return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${index.name} ON ${index.on}`;
 }
 
 /** v2, the same in both engines but for the epoch-milliseconds column type. */

@@ -42,6 +42,7 @@ import {
 } from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
+import { migratePostgres } from './pg-migrations.js';
 import { StoreClient } from './pg-connection.js';
 import { isDatabaseAway } from './database-away.js';
 import {
@@ -242,8 +243,6 @@ function recordNewWriteQuery(w: NewWrite): pg.QueryConfig {
   };
 }
 
-const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
-
 const JSON_TYPES = new Set<number>([pg.types.builtins.JSON, pg.types.builtins.JSONB]);
 
 /**
@@ -281,19 +280,8 @@ export const CONNECT_TIMEOUT_MS = 15_000;
 export const QUERY_TIMEOUT_MS = 30_000;
 
 /**
- * Migrations may legitimately run long (an index built over a large table, another instance's
- * migration holding the lock): bounded by the setTimeout maximum instead.
- */
-const MIGRATION_QUERY_TIMEOUT_MS = 2_147_483_647;
-
-/** A statement of a migration: pg reads query_timeout per query too (lib/client.js), its types do not say so. */
-function migrationQuery(text: string, values?: unknown[]): pg.QueryConfig {
-  return { text, values, query_timeout: MIGRATION_QUERY_TIMEOUT_MS } as pg.QueryConfig;
-}
-
-/**
  * A wait for an advisory lock of withLocks' key space: it may last up to its lock_timeout before
- * the server answers, so its query_timeout (read per query, as migrationQuery's) is that and more.
+ * the server answers, so its query_timeout (read per query, pg's lib/client.js) is that and more.
  */
 function lockWaitQuery(key: number, queryTimeoutMs: number): pg.QueryConfig {
   return {
@@ -410,26 +398,9 @@ export class PostgresStore implements Store {
     return (await q.query(sql, args)).rows as Row[];
   }
 
-  /** Migrations run under a transaction-scoped advisory lock, so instances starting together apply each version once. */
+  /** Brings the schema up to date without blocking other instances' writes (pg-migrations.ts). */
   async migrate(migrations: Migration[] = POSTGRES_MIGRATIONS): Promise<void> {
-    await this.tx(async (c) => {
-      await c.query(migrationQuery('SELECT pg_advisory_xact_lock(hashtext($1))', [MIGRATION_LOCK]));
-      await c.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-      );
-      const applied = new Set(
-        (await this.rows('SELECT version FROM schema_migrations', [], c)).map((r) => Number(r.version)),
-      );
-      for (const m of migrations) {
-        if (applied.has(m.version)) continue;
-        await c.query(migrationQuery(m.sql));
-        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          Date.now(),
-        ]);
-      }
-    });
+    await migratePostgres(this.pool, migrations);
   }
 
   /**

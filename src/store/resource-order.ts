@@ -1,4 +1,4 @@
-import type { Migration } from './migrations.js';
+import type { IndexBuild, Migration } from './migrations.js';
 
 /**
  * v22: the index of the per-resource delivery order (ClaimRequest.inOrder, Store.waitsBehind: since
@@ -13,15 +13,25 @@ import type { Migration } from './migrations.js';
 export const SQLITE_RESOURCE_ORDER_INDEX: Migration = {
   version: 22,
   name: 'outbox: waiting jobs by resource, for per-resource delivery order',
-  sql: `CREATE INDEX outbox_jobs_resource_waiting ON outbox_jobs (system, flow, json_extract(payload, '$.id'))
-  WHERE status IN ('pending', 'in-flight');`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_resource_waiting',
+      on: "outbox_jobs (system, flow, json_extract(payload, '$.id')) WHERE status IN ('pending', 'in-flight')",
+    },
+  ],
 };
 
 export const POSTGRES_RESOURCE_ORDER_INDEX: Migration = {
   version: 22,
   name: SQLITE_RESOURCE_ORDER_INDEX.name,
-  sql: `CREATE INDEX outbox_jobs_resource_waiting ON outbox_jobs (system, flow, (payload->>'id'))
-  WHERE status IN ('pending', 'in-flight');`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_resource_waiting',
+      on: "outbox_jobs (system, flow, (payload->>'id')) WHERE status IN ('pending', 'in-flight')",
+    },
+  ],
 };
 
 /**
@@ -38,15 +48,25 @@ export const POSTGRES_RESOURCE_ORDER_INDEX: Migration = {
 export const SQLITE_RESOURCE_WRITTEN_INDEX: Migration = {
   version: 23,
   name: 'outbox: jobs by resource and acceptance, for the stale-retry test',
-  sql: `CREATE INDEX outbox_jobs_resource_written ON outbox_jobs (system, flow, json_extract(payload, '$.id'), created_at)
-  WHERE json_extract(payload, '$.id') IS NOT NULL;`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_resource_written',
+      on: "outbox_jobs (system, flow, json_extract(payload, '$.id'), created_at) WHERE json_extract(payload, '$.id') IS NOT NULL",
+    },
+  ],
 };
 
 export const POSTGRES_RESOURCE_WRITTEN_INDEX: Migration = {
   version: 23,
   name: SQLITE_RESOURCE_WRITTEN_INDEX.name,
-  sql: `CREATE INDEX outbox_jobs_resource_written ON outbox_jobs (system, flow, (payload->>'id'), created_at)
-  WHERE payload->>'id' IS NOT NULL;`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_resource_written',
+      on: "outbox_jobs (system, flow, (payload->>'id'), created_at) WHERE payload->>'id' IS NOT NULL",
+    },
+  ],
 };
 
 /**
@@ -68,15 +88,17 @@ export const POSTGRES_RESOURCE_WRITTEN_INDEX: Migration = {
  * The index: partial on the waiting jobs that have a key, so it holds only the writes of flows
  * delivered in order (facilities) not yet delivered; other flows' jobs carry none and cost nothing.
  */
-const ORDER_KEY_INDEX = `CREATE INDEX outbox_jobs_order_waiting ON outbox_jobs (system, flow, order_key)
-  WHERE status IN ('pending', 'in-flight') AND order_key IS NOT NULL;`;
+const ORDER_KEY_INDEX: IndexBuild = {
+  name: 'outbox_jobs_order_waiting',
+  on: "outbox_jobs (system, flow, order_key) WHERE status IN ('pending', 'in-flight') AND order_key IS NOT NULL",
+};
 
 export const SQLITE_ORDER_KEYS: Migration = {
   version: 25,
   name: 'outbox: jobs ordered by the record they write, in the order the database took them',
   sql: `ALTER TABLE outbox_jobs ADD COLUMN order_key TEXT;
-UPDATE outbox_jobs SET order_key = json_extract(payload, '$.id') WHERE status <> 'done';
-${ORDER_KEY_INDEX}`,
+UPDATE outbox_jobs SET order_key = json_extract(payload, '$.id') WHERE status <> 'done';`,
+  indexes: [ORDER_KEY_INDEX],
 };
 
 export const POSTGRES_ORDER_KEYS: Migration = {
@@ -88,8 +110,8 @@ UPDATE outbox_jobs j SET order_key = j.payload->>'id', accept_seq = o.n
   FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM outbox_jobs WHERE status <> 'done') o
   WHERE j.id = o.id;
 SELECT setval('outbox_jobs_accept_seq', COALESCE((SELECT max(accept_seq) FROM outbox_jobs), 0) + 1, false);
-ALTER TABLE outbox_jobs ALTER COLUMN accept_seq SET DEFAULT nextval('outbox_jobs_accept_seq');
-${ORDER_KEY_INDEX}`,
+ALTER TABLE outbox_jobs ALTER COLUMN accept_seq SET DEFAULT nextval('outbox_jobs_accept_seq');`,
+  indexes: [ORDER_KEY_INDEX],
 };
 
 /**
@@ -142,15 +164,25 @@ export const PG_WAITING_WRITE_SQL = `SELECT 1 FROM outbox_jobs WHERE system = $1
 export const SQLITE_ORDER_WRITTEN_INDEX: Migration = {
   version: 26,
   name: 'outbox: jobs ended by the record they wrote, for the stale-retry test',
-  sql: `CREATE INDEX outbox_jobs_order_written ON outbox_jobs (system, flow, order_key)
-  WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL;`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_order_written',
+      on: "outbox_jobs (system, flow, order_key) WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL",
+    },
+  ],
 };
 
 export const POSTGRES_ORDER_WRITTEN_INDEX: Migration = {
   version: 26,
   name: SQLITE_ORDER_WRITTEN_INDEX.name,
-  sql: `CREATE INDEX outbox_jobs_order_written ON outbox_jobs (system, flow, order_key, accept_seq)
-  WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL;`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_order_written',
+      on: "outbox_jobs (system, flow, order_key, accept_seq) WHERE status NOT IN ('pending', 'in-flight') AND order_key IS NOT NULL",
+    },
+  ],
 };
 
 /**

@@ -18,7 +18,7 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import { SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import { createIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -268,6 +268,7 @@ export class SqliteStore implements Store {
       if (applied.has(m.version)) continue;
       this.db.transaction(() => {
         this.db.exec(m.sql);
+        for (const index of m.indexes ?? []) this.db.exec(createIndexSql(index));
         this.db
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, Date.now());

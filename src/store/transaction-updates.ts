@@ -26,8 +26,10 @@ ALTER TABLE outbox_jobs ADD COLUMN openhim_update TEXT;
 ALTER TABLE outbox_jobs ADD COLUMN openhim_update_due ${epochMs};
 ALTER TABLE outbox_jobs ADD COLUMN openhim_update_attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox_jobs ADD COLUMN openhim_update_error TEXT;
-CREATE INDEX outbox_jobs_openhim_owed ON outbox_jobs (openhim_update_due) WHERE openhim_update = 'owed';
 `,
+    indexes: [
+      { name: 'outbox_jobs_openhim_owed', on: "outbox_jobs (openhim_update_due) WHERE openhim_update = 'owed'" },
+    ],
   };
 }
 
@@ -44,7 +46,8 @@ export const POSTGRES_TRANSACTION_UPDATES = transactionUpdateColumns('BIGINT');
 export const TRANSACTION_JOBS_INDEX: Migration = {
   version: 18,
   name: 'outbox: jobs by OpenHIM transaction',
-  sql: 'CREATE INDEX outbox_jobs_transaction ON outbox_jobs (transaction_id) WHERE transaction_id IS NOT NULL;',
+  sql: '',
+  indexes: [{ name: 'outbox_jobs_transaction', on: 'outbox_jobs (transaction_id) WHERE transaction_id IS NOT NULL' }],
 };
 
 /**
@@ -57,12 +60,17 @@ export const TRANSACTION_JOBS_INDEX: Migration = {
 export const UNSENT_UPDATES_INDEXES: Migration = {
   version: 19,
   name: 'outbox: OpenHIM updates not sent, counted from indexes',
-  sql: `
-CREATE INDEX outbox_jobs_openhim_unsent ON outbox_jobs (openhim_update, status, updated_at)
-  WHERE openhim_update IN ('owed', 'refused', 'abandoned');
-CREATE INDEX openhim_rerun_updates_unsent ON openhim_rerun_updates (state, job_id)
-  WHERE state IN ('owed', 'refused', 'abandoned');
-`,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_openhim_unsent',
+      on: "outbox_jobs (openhim_update, status, updated_at) WHERE openhim_update IN ('owed', 'refused', 'abandoned')",
+    },
+    {
+      name: 'openhim_rerun_updates_unsent',
+      on: "openhim_rerun_updates (state, job_id) WHERE state IN ('owed', 'refused', 'abandoned')",
+    },
+  ],
 };
 
 /**
@@ -73,7 +81,8 @@ CREATE INDEX openhim_rerun_updates_unsent ON openhim_rerun_updates (state, job_i
 export const RERUN_TRANSACTION_INDEX: Migration = {
   version: 20,
   name: 'outbox: OpenHIM rerun debts by transaction',
-  sql: 'CREATE INDEX openhim_rerun_updates_transaction ON openhim_rerun_updates (transaction_id);',
+  sql: '',
+  indexes: [{ name: 'openhim_rerun_updates_transaction', on: 'openhim_rerun_updates (transaction_id)' }],
 };
 
 /**

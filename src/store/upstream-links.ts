@@ -9,7 +9,8 @@ import type { Migration } from './migrations.js';
 export const UPSTREAM_LINKS_INDEX: Migration = {
   version: 13,
   name: 'resource_links by upstream object: the client ids a search gives back',
-  sql: 'CREATE INDEX resource_links_upstream ON resource_links (flow, system, upstream_id);',
+  sql: '',
+  indexes: [{ name: 'resource_links_upstream', on: 'resource_links (flow, system, upstream_id)' }],
 };
 
 const COLUMNS = 'flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at';

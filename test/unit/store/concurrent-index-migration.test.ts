@@ -1,0 +1,293 @@
+/**
+ * Migrations and writers of other instances (PostgreSQL, with TEST_DATABASE_URL; the declaration
+ * check runs on both lists always). An upgrade from an old version builds its indexes on growing
+ * tables concurrently: an instance still running keeps inserting jobs throughout, each build
+ * waiting for writers instead of writers waiting for the build. A build interrupted leaves an
+ * INVALID index, which the next start drops and builds again, recording the version only then.
+ * Two instances migrating at once end with one schema.
+ */
+import t from 'tap';
+import pg from 'pg';
+import { PostgresStore } from '../../../src/store/postgres.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+const postgres = engineCases().find((e) => e.name === 'postgres')!;
+const upTo = (version: number) => POSTGRES_MIGRATIONS.filter((m) => m.version <= version);
+const ALL_VERSIONS = POSTGRES_MIGRATIONS.map((m) => m.version);
+
+/** The tables a migration's sql creates (a rename of one it created is that table too). */
+function tablesCreatedBy(sql: string): Set<string> {
+  const created = new Set([...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1]));
+  for (const [, from, to] of sql.matchAll(/ALTER TABLE (\w+) RENAME TO (\w+)/gi))
+    if (created.has(from)) created.add(to);
+  return created;
+}
+
+t.test('an index on a table a migration does not create is declared in its indexes, not its sql', async (t) => {
+  for (const [engine, list] of [
+    ['sqlite', SQLITE_MIGRATIONS],
+    ['postgres', POSTGRES_MIGRATIONS],
+  ] as const) {
+    for (const m of list) {
+      const created = tablesCreatedBy(m.sql);
+      const inSql = [...m.sql.matchAll(/CREATE (?:UNIQUE )?INDEX (\w+) ON (\w+)/gi)].filter(
+        ([, , table]) => !created.has(table),
+      );
+      t.same(
+        inSql.map(([, name, table]) => `${name} ON ${table}`),
+        [],
+        `${engine} v${m.version}: built in the transaction, on a table that may hold millions of rows`,
+      );
+    }
+  }
+});
+
+async function client(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  // the test's database is dropped WITH (FORCE) at its end, which ends this session too
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+/**
+ * Another instance writing: one transaction at a time kept open, each inserting a job and, once
+ * their tables exist, a link and a rerun debt, so an index build on any of them must wait for it.
+ */
+class Writer {
+  private count = 0;
+  constructor(readonly connection: pg.Client) {}
+
+  /** BEGIN and insert, giving up on a lock after `lockTimeoutMs` (0: wait without end). */
+  async open(lockTimeoutMs: number): Promise<void> {
+    const c = this.connection;
+    const id = `w-${c.processID}-${++this.count}`;
+    await c.query('BEGIN');
+    await c.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    await c.query(
+      `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, next_attempt_at, created_at, updated_at)
+       VALUES ($1, 'facility', 'openlmis', $1, 'h', '{"id":"loc"}', 'pending', 0, 0, 0)`,
+      [id],
+    );
+    await c.query(
+      `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ('facility', $1, 'openlmis', $1, $1, 0)`,
+      [id],
+    );
+    const { rows } = await c.query("SELECT to_regclass('openhim_rerun_updates') IS NOT NULL AS present");
+    if (rows[0].present) {
+      await c.query(
+        `INSERT INTO openhim_rerun_updates (job_id, transaction_id, state, due, created_at) VALUES ($1, $1, 'owed', 0, 0)`,
+        [id],
+      );
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.connection.query('COMMIT');
+  }
+}
+
+/** What the migration's session waits on a lock for, if it does (polled until it does or `settled`). */
+async function migrationWaiting(admin: pg.Client, ours: number[], settled: () => boolean): Promise<string | undefined> {
+  while (!settled()) {
+    const { rows } = await admin.query(
+      `SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+         AND pid <> ALL($1::int[])`,
+      [ours],
+    );
+    if (rows.length) return String(rows[0].query);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
+interface Observed {
+  /** Index builds seen waiting for a writer, while another writer's insert went through at once. */
+  builds: Set<string>;
+  /** Inserts refused while a build waited (a lock timed out): there must be none. */
+  blocked: string[];
+}
+
+/**
+ * Runs `migrate` while writers take turns keeping a transaction open. Each time the migration
+ * waits for the open one: an index build must let a second writer insert at once (a short
+ * lock_timeout); a schema change (ALTER TABLE) takes the table for a moment, so the second writer
+ * waits for it. Then the first commits, and so on until the migration ends.
+ */
+async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<void>): Promise<Observed> {
+  const admin = await client(databaseUrl);
+  const writers = [new Writer(await client(databaseUrl)), new Writer(await client(databaseUrl))];
+  const ours = [admin.processID!, ...writers.map((w) => w.connection.processID!)];
+  const observed: Observed = { builds: new Set(), blocked: [] };
+  try {
+    let open = 0;
+    await writers[open].open(0);
+    let settled = false;
+    const migration = migrate().finally(() => (settled = true));
+    migration.catch(() => undefined);
+    for (;;) {
+      const query = await migrationWaiting(admin, ours, () => settled);
+      if (query === undefined) break;
+      const next = 1 - open;
+      const build = /CREATE INDEX (?:CONCURRENTLY )?(\w+)/.exec(query)?.[1];
+      if (build && !/ALTER TABLE/i.test(query)) {
+        observed.builds.add(build);
+        try {
+          await writers[next].open(1000);
+        } catch (err) {
+          observed.blocked.push(`${build}: ${(err as Error).message}`);
+          await writers[next].connection.query('ROLLBACK');
+          break;
+        }
+        await writers[open].commit();
+      } else {
+        const waiting = writers[next].open(0);
+        await writers[open].commit();
+        await waiting;
+      }
+      open = next;
+    }
+    await writers[open].commit().catch(() => undefined);
+    await migration;
+    return observed;
+  } finally {
+    for (const c of [admin, ...writers.map((w) => w.connection)]) await c.end().catch(() => undefined);
+  }
+}
+
+/** Every index of the schema with its validity. */
+async function indexValidity(databaseUrl: string): Promise<Record<string, boolean>> {
+  const c = await client(databaseUrl);
+  try {
+    const { rows } = await c.query(
+      `SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.relname, r.indisvalid]));
+  } finally {
+    await c.end();
+  }
+}
+
+const declaredIndexes = (list: Migration[]) => list.flatMap((m) => (m.indexes ?? []).map((i) => i.name));
+
+t.test('postgres', { skip: postgres.skip }, async (t) => {
+  t.test('an upgrade from v12 builds every index while other instances keep writing', async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const old = new PostgresStore(db.databaseUrl);
+    await old.migrate(upTo(12));
+    await old.close();
+
+    const store = new PostgresStore(db.databaseUrl);
+    t.teardown(() => store.close());
+    const observed = await migrateUnderWrites(db.databaseUrl, () => store.migrate());
+    t.same(observed.blocked, [], 'no insert waited for an index build');
+    t.same(
+      [...observed.builds].sort(),
+      declaredIndexes(POSTGRES_MIGRATIONS.filter((m) => m.version > 12)).sort(),
+      'each index was built while a writer held its table, and another wrote meanwhile',
+    );
+    t.same(await store.migrationVersions(), ALL_VERSIONS, 'every version recorded once');
+    const validity = await indexValidity(db.databaseUrl);
+    t.same(
+      Object.entries(validity).filter(([, valid]) => !valid),
+      [],
+      'every index valid',
+    );
+    t.ok(validity.outbox_jobs_order_written, 'the last index built');
+  });
+
+  t.test('a build interrupted leaves an INVALID index: the next start builds it again', async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const old = new PostgresStore(db.databaseUrl);
+    await old.migrate(upTo(24));
+    await old.close();
+
+    // v25's build is killed while it waits for a writer: its sql (order_key) has committed
+    const first = new PostgresStore(db.databaseUrl);
+    const admin = await client(db.databaseUrl);
+    t.teardown(() => admin.end());
+    const killed = migrateUnderWrites(db.databaseUrl, async () => {
+      const migration = first.migrate();
+      for (const deadline = Date.now() + 20_000; ;) {
+        if (Date.now() > deadline) throw new Error('no concurrent build of outbox_jobs_order_waiting seen');
+        const { rows } = await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query LIKE 'CREATE INDEX CONCURRENTLY outbox_jobs_order_waiting%'`,
+        );
+        if (rows.length) {
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await migration;
+    });
+    await t.rejects(killed, /terminat/, 'the first start fails');
+    await first.close();
+    t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_order_waiting, false, 'left INVALID');
+    const { rows } = await admin.query('SELECT version FROM schema_migrations WHERE version >= 25');
+    t.same(rows, [], 'v25 not recorded');
+
+    const second = new PostgresStore(db.databaseUrl);
+    t.teardown(() => second.close());
+    await second.migrate();
+    t.same(await second.migrationVersions(), ALL_VERSIONS, 'v25 (its sql not run twice) and v26 recorded');
+    t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_order_waiting, true, 'built again, valid');
+  });
+
+  t.test('an INVALID index of a version to apply is dropped and built as declared', async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const old = new PostgresStore(db.databaseUrl);
+    await old.migrate(upTo(20));
+    await old.close();
+    const c = await client(db.databaseUrl);
+    t.teardown(() => c.end());
+    await c.query(`INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status,
+      next_attempt_at, created_at, updated_at) VALUES
+      ('a', 'facility', 'openlmis', 'a', 'h', '{}', 'done', 0, 0, 0), ('b', 'facility', 'openlmis', 'b', 'h', '{}', 'done', 0, 0, 0)`);
+    // a concurrent build that failed (here on a duplicate) leaves its index behind, INVALID
+    await t.rejects(
+      c.query('CREATE UNIQUE INDEX CONCURRENTLY outbox_jobs_unfinished ON outbox_jobs (flow)'),
+      /could not create unique index/,
+    );
+    t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_unfinished, false, 'an INVALID index under v21 name');
+
+    const store = new PostgresStore(db.databaseUrl);
+    t.teardown(() => store.close());
+    await store.migrate();
+    t.same(await store.migrationVersions(), ALL_VERSIONS);
+    const { rows } = await c.query("SELECT pg_get_indexdef('outbox_jobs_unfinished'::regclass) AS def");
+    t.equal(
+      rows[0].def,
+      "CREATE INDEX outbox_jobs_unfinished ON public.outbox_jobs USING btree (status) WHERE (status <> 'done'::text)",
+      'v21 index as declared',
+    );
+    t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_unfinished, true, 'valid');
+  });
+
+  t.test('two instances migrating at once, a writer holding the builds back: one schema', async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const old = new PostgresStore(db.databaseUrl);
+    await old.migrate(upTo(12));
+    await old.close();
+    const [a, b] = [new PostgresStore(db.databaseUrl), new PostgresStore(db.databaseUrl)];
+    t.teardown(() => Promise.all([a.close(), b.close()]));
+    // while the first builds (waiting for the writers), the second waits for the migration lock
+    const observed = await migrateUnderWrites(db.databaseUrl, async () => {
+      await Promise.all([a.migrate(), new Promise((r) => setTimeout(r, 50)).then(() => b.migrate())]);
+    });
+    t.same(observed.blocked, [], 'no insert waited for an index build');
+    t.same(await a.migrationVersions(), ALL_VERSIONS, 'every version once');
+    t.same(
+      Object.entries(await indexValidity(db.databaseUrl)).filter(([, valid]) => !valid),
+      [],
+      'every index valid',
+    );
+  });
+});
