@@ -12,7 +12,7 @@ import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 import type { SupplyingStores } from './rts-supplier.js';
 import { rtsRunDetail, type RejectedWrite } from './rts-run-detail.js';
 import { supplierOf } from './rts-supplying-stores.js';
-import { planConsignment, reaskUntil, reaskable } from './rts-consign-reask.js';
+import { planConsignment, readAgain, reaskUntil } from './rts-consign-reask.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
@@ -24,12 +24,12 @@ import { planConsignment, reaskUntil, reaskable } from './rts-consign-reask.js';
  *    and carried in the payload as `Order.supplier` (flow `fulfil`, system `msupply`; key: the event UID);
  *    a requisition whose store is unknown is held, with the reason, and the mark waits for it;
  * 2. outbound shipments of each supplying store made against those requisitions → consignment
- *    events at the facility in DHIS2 (flow `consign`, system `dhis2`; key: the shipment); one
- *    DHIS2 refused for what its administrator fixes is read and sent again by the next runs, for
- *    a bounded time (rts-consign-reask.ts);
+ *    events at the facility in DHIS2 (flow `consign`, system `dhis2`; key: the shipment);
  * 3. those consignments, once the facility completed them (scanned into RTS) → the units received
  *    written back to RTS as the facility's stock (flow `receive`, system `dhis2`; key: the
- *    consignment at its facility); and where the facility is itself an Open mSupply store, the
+ *    consignment at its facility); a consignment or a receipt DHIS2 refused for what its
+ *    administrator fixes, during the run or later to the outbox worker, is read and sent again by
+ *    the next runs, for a bounded time (rts-consign-reask.ts); and where the facility is itself an Open mSupply store, the
  *    inbound shipment Open mSupply made there confirmed with those units (flow `receive`, system
  *    `msupply`; key: the shipment).
  * A mark is stored only after what it covers is in the outbox and is read back with an overlap, so
@@ -83,7 +83,7 @@ export type RtsCounts = Record<
 export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected' | 'reasked', number>;
 
 /** The receipts phase: consignments of the bridge's shipments the facilities completed, and their write-back. */
-export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected', number>;
+export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected' | 'reasked', number>;
 
 /** Receipts at a facility that is an Open mSupply store: its inbound shipment confirmed. */
 export type InboundCounts = Record<'confirmed' | 'queued' | 'already' | 'rejected', number>;
@@ -150,11 +150,6 @@ function kindOf(outcome: WriteOutcome): 'already' | 'done' | 'queued' | 'rejecte
   return outcome.kind === 'duplicate' ? 'already' : outcome.kind;
 }
 
-/** A write refused now, for the run's detail: what it was, its job, and why (the connector's words). */
-function noteRejected(outcome: WriteOutcome, what: string, rejected: RejectedWrite[]): void {
-  if (outcome.kind === 'rejected') rejected.push({ what, job: outcome.jobId, reason: outcome.error.message });
-}
-
 function tally(counts: RtsCounts, outcome: WriteOutcome): void {
   const kind = kindOf(outcome);
   counts[kind === 'done' ? 'created' : kind]++;
@@ -168,9 +163,10 @@ export const shipmentsCursorOf = (storeCode: string) => `${RTS_SHIPMENTS_CURSOR}
  * per line, ACTIVE until the facility scans and completes them in RTS), through the outbox (flow
  * `consign`, system `dhis2`), keyed on the shipment. Every store the rules can choose is read,
  * each from its own high-water mark (the shipped time); a store that cannot be read is reported
- * and the others go on. A consignment DHIS2 refused for what its administrator fixes holds the
- * store's mark at its shipment, so the next runs read it again and ask DHIS2 once each, for a
- * bounded time (rts-consign-reask.ts).
+ * and the others go on. A consignment DHIS2 refused for what its administrator fixes, or one
+ * still queued (DHIS2 may refuse it so to the outbox worker), holds the store's mark at its
+ * shipment, so the next runs read it again and ask DHIS2 once each, for a bounded time
+ * (rts-consign-reask.ts).
  */
 async function consignShipments(
   deps: RtsBridgeDeps,
@@ -208,9 +204,8 @@ async function consignShipments(
 }
 
 /**
- * One shipment's consignment through the outbox, unless DHIS2 refused it before and the bridge
- * no longer asks (its job is the operator's to retry). True when DHIS2 refused it now for what
- * its administrator fixes and it is still in its window: the next run reads it again.
+ * One shipment's consignment through the outbox (writeAskingAgain). True when the next run reads
+ * the shipment again: DHIS2 refused it for what its administrator fixes, or it is still queued.
  */
 async function consignOne(
   deps: RtsBridgeDeps,
@@ -218,40 +213,62 @@ async function consignOne(
   counts: ConsignCounts,
   rejected: RejectedWrite[],
 ): Promise<boolean> {
-  const key = consignKey(delivery);
+  const what = `consignment of shipment ${delivery.identifier.value} at ${placeOf(delivery)}`;
+  const sent = await writeAskingAgain(deps, RTS_CONSIGN_FLOW, consignKey(delivery), delivery, what, rejected);
+  counts[sent.kind === 'done' ? 'consigned' : sent.kind]++;
+  if (sent.reasked) counts.reasked++;
+  return sent.readAgain;
+}
+
+/** What became of one of the bridge's writes to DHIS2 (a consignment, a receipt). */
+interface AskedWrite {
+  kind: 'already' | 'done' | 'queued' | 'rejected';
+  /** Sent again after a refusal its administrator fixes (rts-consign-reask.ts). */
+  reasked: boolean;
+  /** The next run reads it again: refused for what the administrator fixes, or still queued. */
+  readAgain: boolean;
+}
+
+/**
+ * One write to DHIS2 through the outbox, unless DHIS2 refused it before and the bridge no longer
+ * asks (its job is the operator's to retry): a refusal is listed in `rejected`, with until when
+ * the next runs ask again when they do.
+ */
+async function writeAskingAgain(
+  deps: RtsBridgeDeps,
+  flow: string,
+  key: string,
+  payload: Delivery,
+  what: string,
+  rejected: RejectedWrite[],
+): Promise<AskedWrite> {
   const jobs = await deps.outbox.findByKey(key);
   const plan = planConsignment(jobs, Date.now());
-  if (plan.kind === 'leave') {
-    counts.already++;
-    return false;
-  }
+  if (plan.kind === 'leave') return { kind: 'already', reasked: false, readAgain: false };
   try {
     const outcome = await deps.outbox.acceptWrite({
-      flow: RTS_CONSIGN_FLOW,
+      flow,
       system: 'dhis2',
       idempotencyKey: key,
-      payload: delivery,
+      payload,
       deadlineMs: deps.deadlineMs,
     });
-    // a run beside this one may have taken the key over first: then this is its duplicate
-    if (plan.kind === 'reask' && outcome.kind !== 'duplicate') counts.reasked++;
-    const kind = kindOf(outcome);
-    counts[kind === 'done' ? 'consigned' : kind]++;
-    if (outcome.kind !== 'rejected') return false;
     const until = plan.kind === 'reask' ? plan.until : reaskUntil(jobs[0]?.createdAt ?? Date.now());
-    const again = reaskable(outcome.error.issues) && Date.now() < until;
-    rejected.push({
-      what: `consignment of shipment ${delivery.identifier.value} at ${placeOf(delivery)}`,
-      job: outcome.jobId,
-      reason: outcome.error.message,
-      ...(again ? { askedAgainUntil: new Date(until).toISOString() } : {}),
-    });
-    return again;
+    const again = readAgain(outcome, until, Date.now());
+    if (outcome.kind === 'rejected')
+      rejected.push({
+        what,
+        job: outcome.jobId,
+        reason: outcome.error.message,
+        ...(again ? { askedAgainUntil: new Date(until).toISOString() } : {}),
+      });
+    // a run beside this one may have taken the key over first: then this is its duplicate
+    return { kind: kindOf(outcome), reasked: plan.kind === 'reask' && outcome.kind !== 'duplicate', readAgain: again };
   } catch (err) {
-    // a shipment changed after it was consigned (a shipped shipment does not change in Open mSupply)
+    // changed after it was written (a shipped shipment does not change in Open mSupply; a
+    // facility may edit a completed consignment): the first write stands
     if (!(err instanceof ConflictError)) throw err;
-    counts.already++;
-    return false;
+    return { kind: 'already', reasked: false, readAgain: false };
   }
 }
 
@@ -302,7 +319,8 @@ async function confirmInbound(
  * through the outbox (flow `receive`, system `dhis2`), keyed on the consignment at its facility;
  * and the inbound shipment confirmed where the facility is an Open mSupply store. Only
  * consignments of shipments this bridge consigned: their reference is the shipment id, and its
- * `consign` key is in the outbox. Its own high-water mark: the events' update time.
+ * `consign` key is in the outbox. Its own high-water mark: the events' update time, held like the
+ * shipments' at a receipt DHIS2 refused for what its administrator fixes or one still queued.
  */
 async function writeBackReceipts(
   deps: RtsBridgeDeps,
@@ -311,35 +329,28 @@ async function writeBackReceipts(
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
-  const counts: ReceiptCounts = { received: 0, written: 0, queued: 0, already: 0, rejected: 0 };
+  const counts: ReceiptCounts = { received: 0, written: 0, queued: 0, already: 0, rejected: 0, reasked: 0 };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
   const mark = await deps.store.getCursor(RTS_RECEIPTS_CURSOR);
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
+  // the oldest receipt the next run asks DHIS2 again (or finds settled): the mark never passes it
+  let floor: string | undefined;
   for (const delivery of read.deliveries) {
     const shipment = { identifier: { system: SHIPMENT_SYSTEM, value: delivery.identifier.value } };
     const [consigned] = await deps.outbox.findByKey(consignKey(shipment));
     if (!consigned) continue;
     counts.received++;
-    try {
-      const outcome = await deps.outbox.acceptWrite({
-        flow: RTS_RECEIVE_FLOW,
-        system: 'dhis2',
-        idempotencyKey: receiveKey(delivery),
-        payload: delivery,
-        deadlineMs: deps.deadlineMs,
-      });
-      const kind = kindOf(outcome);
-      counts[kind === 'done' ? 'written' : kind]++;
-      noteRejected(outcome, `receipt of consignment ${delivery.identifier.value} at ${placeOf(delivery)}`, rejected);
-    } catch (err) {
-      // the facility edited a completed consignment: its first receipt stands
-      if (!(err instanceof ConflictError)) throw err;
-      counts.already++;
-    }
+    const what = `receipt of consignment ${delivery.identifier.value} at ${placeOf(delivery)}`;
+    const sent = await writeAskingAgain(deps, RTS_RECEIVE_FLOW, receiveKey(delivery), delivery, what, rejected);
+    counts[sent.kind === 'done' ? 'written' : sent.kind]++;
+    if (sent.reasked) counts.reasked++;
+    const at =
+      delivery.lastUpdated && read.highWater ? inMarkNotation(delivery.lastUpdated, read.highWater) : undefined;
+    if (sent.readAgain && at && (!floor || at < floor)) floor = at;
     await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
-  if (read.highWater && (!mark || read.highWater > mark))
-    await deps.store.setCursor(RTS_RECEIPTS_CURSOR, read.highWater);
+  const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
+  if (next && (!mark || next > mark)) await deps.store.setCursor(RTS_RECEIPTS_CURSOR, next);
   return { receipts: counts, inbounds };
 }
 

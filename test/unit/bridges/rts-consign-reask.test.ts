@@ -4,7 +4,9 @@
  * refused for its content, one superseded, or one past its window (left to the operator).
  */
 import t from 'tap';
-import { CONSIGN_REASK_MS, planConsignment } from '../../../src/bridges/rts-consign-reask.js';
+import { CONSIGN_REASK_MS, planConsignment, readAgain } from '../../../src/bridges/rts-consign-reask.js';
+import { BusinessRuleError } from '../../../src/domain/errors.js';
+import type { WriteOutcome } from '../../../src/outbox/types.js';
 import type { OutboxJob } from '../../../src/store/types.js';
 import { adminFixedRefusal } from '../../../src/systems/dhis2/tracker-refusals.js';
 
@@ -66,4 +68,34 @@ t.test('plan: send, ask again within the window, leave to the operator', async (
     { kind: 'send' },
     'superseded (an operator or another run took the key over): the outbox decides',
   );
+});
+
+t.test('read again: refused for what an administrator fixes, or still queued, within the window', async (t) => {
+  const until = T0 + CONSIGN_REASK_MS;
+  const refusal = (d: string): WriteOutcome => ({
+    kind: 'rejected',
+    jobId: 'j',
+    error: new BusinessRuleError(d),
+  });
+  const queued = (status: OutboxJob['status']): WriteOutcome => ({ kind: 'queued', jobId: 'j', status, reason: 'r' });
+  t.equal(readAgain(refusal(SHARING), until, T0), true, 'refused now for its sharing');
+  t.equal(readAgain(refusal(VALUE), until, T0), false, 'refused for a value: the operator');
+  t.equal(readAgain(queued('pending'), until, T0), true, 'queued: DHIS2 may refuse it to the outbox worker');
+  t.equal(readAgain(queued('in-flight'), until, T0), true, 'past the deadline, still being delivered');
+  t.equal(readAgain(queued('dead'), until, T0), false, 'given up: the operator');
+  t.equal(
+    readAgain({ kind: 'duplicate', jobId: 'j', previous: queued('pending') }, until, T0),
+    true,
+    'read again while its job still waits',
+  );
+  t.equal(
+    readAgain(
+      { kind: 'duplicate', jobId: 'j', previous: { kind: 'done', jobId: 'j', result: { system: 's', ids: {} } } },
+      until,
+      T0,
+    ),
+    false,
+    'done: the mark moves on',
+  );
+  t.equal(readAgain(queued('pending'), until, until), false, 'past the window: the mark moves on');
 });
