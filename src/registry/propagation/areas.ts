@@ -9,7 +9,8 @@ import type { FacilityCapability } from '../../routing/ports.js';
  * the DHIS2 org unit code). A name is what a renamed district changes, so it is only the
  * fallback (a system whose areas carry no registry code): the registry jurisdiction's name, else
  * the nearest name of the facility's area path. No area found is reported as a field the system
- * could not take, and the record keeps its parent.
+ * could not take: an existing record keeps its parent, a new one is created without one (where
+ * the system allows that: OpenMRS; OpenLMIS and DHIS2 refuse the create instead).
  */
 export interface AreaLookup {
   id?: string;
@@ -49,6 +50,8 @@ export async function systemArea(
   facility: Facility,
   registryArea: (registryId: string) => Promise<RegistryArea | undefined>,
   find: AreaFinders,
+  /** The write creates the record: there is no earlier parent to leave as it was. */
+  creating = false,
 ): Promise<AreaLookup> {
   if (capability.cannotKeep?.parent) return {};
   const parent = facility.partOf ? await registryArea(facility.partOf) : undefined;
@@ -63,7 +66,6 @@ export async function systemArea(
     if (id) return { id };
   }
   const codes = parent?.codes.length ? ` or code ${parent.codes.join(', ')}` : '';
-  return {
-    unsupported: { parent: `no area named ${names[0]}${codes} in this system: its parent is left as it was` },
-  };
+  const outcome = creating ? 'it is created without a parent' : 'its parent is left as it was';
+  return { unsupported: { parent: `no area named ${names[0]}${codes} in this system: ${outcome}` } };
 }

@@ -421,10 +421,16 @@ export class Propagator {
         `${system} record ${row.systemId} linked to registry facility ${row.registryId} no longer exists`,
         'Location',
       );
-    const parent = await systemArea(capability, record.facility, (id) => this.registryArea(id), {
-      byName: (name) => this.areas.get(`${system}|name|${name.toLowerCase()}`, () => findArea(capability, name)),
-      byCode: (code) => this.areas.get(`${system}|code|${code}`, () => findAreaByCode(capability, code)),
-    });
+    const parent = await systemArea(
+      capability,
+      record.facility,
+      (id) => this.registryArea(id),
+      {
+        byName: (name) => this.areas.get(`${system}|name|${name.toLowerCase()}`, () => findArea(capability, name)),
+        byCode: (code) => this.areas.get(`${system}|code|${code}`, () => findAreaByCode(capability, code)),
+      },
+      !current,
+    );
     const types = systemTypes(this.deps.types(), record.facility.types, system);
     const write = facilityToWrite({
       registry: record.facility,
