@@ -16,7 +16,7 @@ export interface PruneJobDeps {
  * blocks its event loop) or one PostgreSQL transaction for a few milliseconds, not for the
  * whole backlog.
  */
-export const PRUNE_BATCH = 500;
+export const PRUNE_BATCH = 200;
 const DAY_MS = 86_400_000;
 export const KEEP_FOREVER = 'outbox.retentionDays is 0: finished work is kept forever';
 
