@@ -69,7 +69,7 @@ t.test('a run prunes batch after batch to the cutoff, one info line, the counter
   t.match(lines[0].obj, { retentionDays: 90, batches: 2, jobs: PRUNE_BATCH + 20, attempts: 0, jobRuns: 0 });
   const text = await registry.metrics();
   t.match(text, new RegExp(`mediator_outbox_pruned_total\\{table="jobs"\\} ${PRUNE_BATCH + 20}\\n`));
-  t.match(text, /mediator_outbox_pruned_total\{table="keys"\} 520\n/);
+  t.match(text, new RegExp(`mediator_outbox_pruned_total\\{table="keys"\\} ${PRUNE_BATCH + 20}\\n`));
 });
 
 t.test('the job is scheduled by schedules.outboxPrune, daily by default', async (t) => {
