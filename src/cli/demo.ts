@@ -287,7 +287,7 @@ export function demoCommand(): Command {
           '',
           'An order for an OpenMRS location (routing.json sends the sandbox locations that keep stock to OpenMRS) becomes a submitted requisition stock operation:',
           `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${openmrsOrder}'`,
-          `  curl -s ${new URL('/_sandbox/state', openmrs.url).href}                          # stockOperationsByType.requisition: 1`,
+          `  curl -s ${new URL('/_sandbox/state', openmrs.url).href}                          # stockOperationsByType.requisition: {"SUBMITTED": 1}`,
           '',
           `A stock count for a DHIS2 org unit (routing.json sends the sandbox's org units to DHIS2) becomes data values of LkStockMnth, period ${month.period}:`,
           `  curl -s ${auth} ${base}/fhir/R5/InventoryReport -H 'Content-Type: application/fhir+json' -d '${dhis2Report}'`,
