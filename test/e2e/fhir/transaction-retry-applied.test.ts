@@ -5,10 +5,12 @@
  * requisition: sent again with the If-Match its lines had before it applied, each entry answers 200
  * with the line as it is and its ETag, and nothing reaches OpenLMIS or the outbox. A real
  * difference in any line, or a new line beside lines in place, keeps the whole transaction a 412
- * and writes nothing. A cancel sent again is in place too; a batch is answered entry by entry.
+ * and writes nothing. A cancel sent again is in place too; so is an OpenHIM rerun (a new
+ * transaction id, the same Bundle); a batch is answered entry by entry.
  */
 import t, { type Test } from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
+import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
 import { orderLine, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
@@ -180,6 +182,37 @@ for (const engine of engineCases()) {
       t.equal(etags(again)[0], etags(first)[0]);
       t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
       t.equal(await jobCount(rig), jobs, 'no new outbox job');
+    },
+  );
+
+  t.test(
+    `an OpenHIM rerun of an applied transaction: answered in place, no update owed (${engine.name})`,
+    { skip: engine.skip },
+    async (t: Test) => {
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine);
+      const [ors, amx] = await twoLineOrder(rig, 'LK-HC-105', 'TXR-5');
+      const change = bundleOf([qty(ors, 250), qty(amx, 30)]);
+      const through = async (tx: string) => {
+        const res = await rig.fhir('POST', '/fhir', change, { 'x-openhim-transactionid': tx });
+        return { status: res.body?.response?.status, body: JSON.parse(res.body?.response?.body ?? '{}') };
+      };
+      const first = await through('65f0c0ffee00000000e0b001');
+      t.equal(first.status, 200, why(first));
+      t.same(statuses(first), ['200 OK', '200 OK']);
+
+      const before = rig.lmis.sb.state.requestCount();
+      const jobs = await jobCount(rig);
+      const rerun = await through('65f0c0ffee00000000e0b002');
+      t.equal(rerun.status, 200, why(rerun));
+      t.same(statuses(rerun), ['200 OK', '200 OK'], 'each entry answered as it is');
+      t.same(etags(rerun), etags(first));
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+      t.equal(await jobCount(rig), jobs, 'no new outbox job');
+      await new Promise((r) => setTimeout(r, 500)); // past an update sweep
+      t.notOk(
+        openhim.state.transactionUpdates.has('65f0c0ffee00000000e0b002'),
+        'answered at once: no transaction update owed',
+      );
     },
   );
 }
