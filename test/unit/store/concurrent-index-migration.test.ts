@@ -51,18 +51,22 @@ async function client(url: string): Promise<pg.Client> {
   return c;
 }
 
+async function backendPid(c: pg.Client): Promise<number> {
+  return Number((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+}
+
 /**
  * Another instance writing: one transaction at a time kept open, each inserting a job and, once
  * their tables exist, a link and a rerun debt, so an index build on any of them must wait for it.
  */
 class Writer {
-  private count = 0;
+  private static count = 0;
   constructor(readonly connection: pg.Client) {}
 
   /** BEGIN and insert, giving up on a lock after `lockTimeoutMs` (0: wait without end). */
   async open(lockTimeoutMs: number): Promise<void> {
     const c = this.connection;
-    const id = `w-${c.processID}-${++this.count}`;
+    const id = `w-${++Writer.count}`;
     await c.query('BEGIN');
     await c.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
     await c.query(
@@ -118,7 +122,7 @@ interface Observed {
 async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<void>): Promise<Observed> {
   const admin = await client(databaseUrl);
   const writers = [new Writer(await client(databaseUrl)), new Writer(await client(databaseUrl))];
-  const ours = [admin.processID!, ...writers.map((w) => w.connection.processID!)];
+  const ours = await Promise.all([admin, ...writers.map((w) => w.connection)].map(backendPid));
   const observed: Observed = { builds: new Set(), blocked: [] };
   try {
     let open = 0;
