@@ -3,8 +3,10 @@ import {
   PRUNABLE_SQL,
   PRUNE_CANDIDATES_SQL,
   PRUNE_ENTRIES_SQL,
+  PRUNE_HISTORY_SQL,
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
+  pruneAction,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -1188,12 +1190,20 @@ export class PostgresStore implements Store {
             c,
           )
         : [];
-      if (prunable.length) {
-        const ids = [prunable.map((r) => r.id)];
+      const jobs = prunable.filter((r) => pruneAction(r) === 'job');
+      const history = prunable.filter((r) => pruneAction(r) !== 'none');
+      if (history.length) {
+        const ids = [history.map((r) => r.id)];
+        for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
+          counts[table as keyof typeof PRUNE_HISTORY_SQL] =
+            (await c.query(sql('SELECT unnest($1::text[])'), ids)).rowCount ?? 0;
+      }
+      if (jobs.length) {
+        const ids = [jobs.map((r) => r.id)];
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
           counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] =
             (await c.query(sql('SELECT unnest($1::text[])'), ids)).rowCount ?? 0;
-        const txs = [...new Set(prunable.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
+        const txs = [...new Set(jobs.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
         if (txs.length)
           counts.entries = (await c.query(PRUNE_ENTRIES_SQL('SELECT unnest($1::text[])'), [txs])).rowCount ?? 0;
       }

@@ -66,25 +66,38 @@ const transactionLive = (tx: string) => `EXISTS (SELECT 1 FROM outbox_jobs o WHE
       AND (o.status IN ('pending', 'in-flight', 'dead') OR o.openhim_update = 'owed'))`;
 
 /**
- * Of the candidates, the jobs that may go (job `j`): done or refused, ended before the cutoff
- * (checked again: the row may have changed since), owing no OpenHIM update and none given up
- * that an operator should see (refused, abandoned: their own or a rerun's), no transaction they
- * belong to still live, and named by no resource link: a link's job is what a read of that FHIR
- * id serves (a stock report reads as written, an order is revised from it), so it is state and
- * stays as long as the link names it (a later write of the resource moves the link on).
+ * Of the candidates, the jobs that are done with (job `j`): done or refused, ended before the
+ * cutoff (checked again: the row may have changed since), owing no OpenHIM update and none given
+ * up that an operator should see (refused, abandoned: their own or a rerun's), and no transaction
+ * they belong to still live. `linked`: a resource link names the job. Such a job stays: a read of
+ * that FHIR id serves it (a stock report reads as written, an order is revised from it), so it is
+ * state as long as the link names it (a later write of the resource moves the link on); only its
+ * history goes (attempts and, once done, its journal, read by nothing but its own delivery).
  */
-export const PRUNABLE_SQL = (ids: string) => `SELECT j.id, j.transaction_id FROM outbox_jobs j
+export const PRUNABLE_SQL = (ids: string) => `SELECT j.id, j.transaction_id, j.status,
+    EXISTS (SELECT 1 FROM resource_links l WHERE l.job_id = j.id) AS linked
+  FROM outbox_jobs j
   WHERE j.id IN (${ids}) AND j.status IN ('done', 'rejected') AND j.updated_at < $1
     AND (j.openhim_update IS NULL OR j.openhim_update = 'sent')
-    AND NOT EXISTS (SELECT 1 FROM resource_links l WHERE l.job_id = j.id)
     AND NOT (j.transaction_id IS NOT NULL AND ${transactionLive('j.transaction_id')})
     AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r WHERE r.job_id = j.id
       AND (r.state IN ('owed', 'refused', 'abandoned') OR ${transactionLive('r.transaction_id')}))`;
 
-/** The job's own rows, by job id (each table's key or index starts with it). */
-export const PRUNE_JOB_ROWS_SQL = {
+/** A PRUNABLE_SQL row: the job goes whole (no link names it), or only its history (a done one linked). */
+export function pruneAction(row: Record<string, unknown>): 'job' | 'history' | 'none' {
+  // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean
+  if (!(row.linked === true || Number(row.linked) === 1)) return 'job';
+  return row.status === 'done' ? 'history' : 'none';
+}
+
+/** A job's history, by job id (each table's key starts with it): of the jobs pruned, and of the done ones kept. */
+export const PRUNE_HISTORY_SQL = {
   attempts: (ids: string) => `DELETE FROM job_attempts WHERE job_id IN (${ids})`,
   steps: (ids: string) => `DELETE FROM step_journal WHERE job_id IN (${ids})`,
+};
+
+/** The rest of a pruned job's rows, by job id, the job last. */
+export const PRUNE_JOB_ROWS_SQL = {
   // only a key still held by the job: a refused job's key may have moved to the write after it
   keys: (ids: string) => `DELETE FROM idempotency_keys WHERE job_id IN (${ids})`,
   reruns: (ids: string) => `DELETE FROM openhim_rerun_updates WHERE job_id IN (${ids})`,

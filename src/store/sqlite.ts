@@ -139,8 +139,10 @@ import {
   PRUNABLE_SQL,
   PRUNE_CANDIDATES_SQL,
   PRUNE_ENTRIES_SQL,
+  PRUNE_HISTORY_SQL,
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
+  pruneAction,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -1018,11 +1020,18 @@ export class SqliteStore implements Store {
             batch.before,
           ) as Row[])
         : [];
-      if (prunable.length) {
-        const ids = JSON.stringify(prunable.map((r) => r.id));
+      const jobs = prunable.filter((r) => pruneAction(r) === 'job');
+      const history = prunable.filter((r) => pruneAction(r) !== 'none');
+      if (history.length) {
+        const ids = JSON.stringify(history.map((r) => r.id));
+        for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
+          counts[table as keyof typeof PRUNE_HISTORY_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
+      }
+      if (jobs.length) {
+        const ids = JSON.stringify(jobs.map((r) => r.id));
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
           counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
-        const txs = [...new Set(prunable.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
+        const txs = [...new Set(jobs.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
         if (txs.length) counts.entries = this.sql(PRUNE_ENTRIES_SQL(JSON_IDS)).run(JSON.stringify(txs)).changes;
       }
       counts.jobRuns = this.sql(sqliteParams(PRUNE_JOB_RUNS_SQL)).run(batch.before, batch.limit).changes;

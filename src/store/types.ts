@@ -603,7 +603,7 @@ export interface Store {
    * with every row kept for them (attempts, journal, idempotency key, OpenHIM rerun rows, and their
    * transaction's entry map once no job of it is left); never a waiting or dead-lettered job, one
    * owing an OpenHIM update or whose transaction's update may still be built, nor one a resource
-   * link names. Also deletes up to `limit` scheduled job runs started before `before` (each job's
+   * link names (of a done one, only its attempts and journal go). Also deletes up to `limit` scheduled job runs started before `before` (each job's
    * latest kept). `last`: where the next batch starts; fewer examined than `limit`: done.
    */
   pruneFinished(batch: PruneBatch): Promise<PruneResult>;
