@@ -13,7 +13,10 @@ import type { SeedUser } from './seed.js';
  *   tracker program moves to another org unit). A superuser is not exempt: the check is the org
  *   unit path against the user's;
  * - E1091, E1095, E1096, E1104, E1102: the same validator's sharing and ownership checks, on every
- *   create and update (sharingRefusals below).
+ *   create and update (sharingRefusals below);
+ * - E1099: no data write sharing of a category option of the event's attribute option combo
+ *   (`checkWriteCategoryOptionComboAccess`, last of the validator's checks); an event sent without
+ *   one has the program's default combo, whose one option is DHIS2's `default` (xYerKDKCefk).
  * The event validators run in sequence (EventValidator `seq`): the first that refuses an event
  * ends its checks, so after E1029 nothing else, and no data value errors after any of these; the
  * security validator's own errors are all reported (a Set, in no set order; here in check order).
@@ -34,7 +37,12 @@ export interface EventTarget {
   existing?: { orgUnit: string };
   /** A tracker program's event: the tracked entity it is of, and its type (ownership, E1102/E1104). */
   trackedEntity?: { uid: string; orgUnit: string; type: string };
+  /** The category options of the event's attribute option combo (E1099); default: DHIS2's `default` option. */
+  categoryOptions?: string[];
 }
+
+/** DHIS2's `default` category option (of the default category combo, every instance the same UID). */
+export const DEFAULT_CATEGORY_OPTION = 'xYerKDKCefk';
 
 /** A program's access level (Maintenance → Program → Access): whose scope reaches its tracked entities. */
 export type AccessLevel = 'OPEN' | 'AUDITED' | 'PROTECTED' | 'CLOSED';
@@ -48,7 +56,7 @@ export interface ProgramAssignments {
   programOrgUnits: Map<string, Set<string>>;
   /** By program; a program not listed is OPEN, DHIS2's default. */
   programAccessLevels: Map<string, AccessLevel>;
-  /** By metadata UID (program, stage, tracked entity type), then username; not listed: rw, as the seed shares them. */
+  /** By metadata UID (program, stage, tracked entity type, category option), then username; not listed: rw, as the seed shares them. */
   dataSharing: Map<string, Map<string, DataAccess>>;
   /** `trackedEntity|program` → the owning org unit's UID; not listed: the org unit the entity was enrolled at. */
   owners: Map<string, string>;
@@ -85,7 +93,7 @@ function e1000(version: string, user: string, orgUnit: string): string {
 }
 
 /**
- * The sharing and ownership refusals' words (ValidationCode E1091, E1095, E1096, E1102, E1104):
+ * The sharing and ownership refusals' words (ValidationCode E1091, E1095, E1096, E1099, E1102, E1104):
  * up to 2.42.0 with a comma after the user (and E1102 "the tracked entity: …, Program: …,
  * combination.", E1104 "program:"), from 2.42.1 without, as E1000's.
  */
@@ -99,6 +107,8 @@ function sharingWords(version: string, code: string, user: string, args: string[
       return `${who} has no data write access to ProgramStage: \`${args[0]}\`.`;
     case 'E1096':
       return `${who} has no data read access to Program: \`${args[0]}\`.`;
+    case 'E1099':
+      return `${who} has no write access to CategoryOption: \`${args[0]}\`.`;
     case 'E1104':
       return `${who} has no data read access to ${old ? 'program' : 'Program'}: \`${args[0]}\`, TrackedEntityType: \`${args[1]}\`.`;
     default:
@@ -145,7 +155,8 @@ function ownsReach(state: Dhis2State, model: ProgramAssignments, target: EventTa
  * 2.43 SecuritySingleEventValidator / SecurityTrackerEventValidator, the same checks): an event
  * program's data write sharing (E1091); a tracker program's stage data write (E1095), program
  * data read (E1096), tracked entity type data read (E1104) and the tracked entity's owner
- * (E1102). A superuser passes them all (AclService, canSkipOwnershipCheck); E1000 it does not.
+ * (E1102); then either's attribute option combo's category options, data write (E1099). A
+ * superuser passes them all (AclService, canSkipOwnershipCheck); E1000 it does not.
  */
 function sharingRefusals(state: Dhis2State, model: ProgramAssignments, target: EventTarget, user: SeedUser): Refusal[] {
   if (user.superuser) return [];
@@ -154,13 +165,18 @@ function sharingRefusals(state: Dhis2State, model: ProgramAssignments, target: E
     errorCode: code,
     message: sharingWords(state.version, code, uid, args),
   });
-  if (!target.tracker) return dataAccess(model, target.program, user) === 'rw' ? [] : [refuse('E1091', target.program)];
   const out: Refusal[] = [];
-  if (dataAccess(model, target.stage, user) !== 'rw') out.push(refuse('E1095', target.stage));
-  if (dataAccess(model, target.program, user) === 'none') out.push(refuse('E1096', target.program));
-  const te = target.trackedEntity;
-  if (te && dataAccess(model, te.type, user) === 'none') out.push(refuse('E1104', target.program, te.type));
-  if (te && !ownsReach(state, model, target, user)) out.push(refuse('E1102', te.uid, target.program));
+  if (!target.tracker) {
+    if (dataAccess(model, target.program, user) !== 'rw') out.push(refuse('E1091', target.program));
+  } else {
+    if (dataAccess(model, target.stage, user) !== 'rw') out.push(refuse('E1095', target.stage));
+    if (dataAccess(model, target.program, user) === 'none') out.push(refuse('E1096', target.program));
+    const te = target.trackedEntity;
+    if (te && dataAccess(model, te.type, user) === 'none') out.push(refuse('E1104', target.program, te.type));
+    if (te && !ownsReach(state, model, target, user)) out.push(refuse('E1102', te.uid, target.program));
+  }
+  for (const option of target.categoryOptions ?? [DEFAULT_CATEGORY_OPTION])
+    if (dataAccess(model, option, user) !== 'rw') out.push(refuse('E1099', option));
   return out;
 }
 
@@ -212,7 +228,8 @@ const sharingOf = (model: ProgramAssignments, uid: string) => Object.fromEntries
  *   these org units (codes or UIDs) only (`orgUnits: null`: to every org unit again); its access
  *   level (OPEN, AUDITED, PROTECTED, CLOSED); users' data sharing of it (`{mediator: 'r'}`);
  * - `PATCH /_sandbox/programStages/:id {dataAccess}`, `PATCH /_sandbox/trackedEntityTypes/:id
- *   {dataAccess}`: users' data sharing of a stage, of a tracked entity type;
+ *   {dataAccess}`, `PATCH /_sandbox/categoryOptions/:id {dataAccess}`: users' data sharing of a
+ *   stage, of a tracked entity type, of a category option (`xYerKDKCefk`, the default one: E1099);
  * - `PATCH /_sandbox/trackedEntities/:id {program, owner}`: the entity's owner in the program (an
  *   org unit code or UID; null: where it was enrolled), as an ownership transfer leaves it.
  * The user's capture and search org units: `PATCH /_sandbox/users/:username` (entry-controls.ts).
@@ -250,7 +267,7 @@ export function registerTrackerAccessControls(
       dataAccess: sharingOf(assignments, program),
     };
   });
-  for (const kind of ['programStages', 'trackedEntityTypes']) {
+  for (const kind of ['programStages', 'trackedEntityTypes', 'categoryOptions']) {
     app.patch<{ Params: { id: string } }>(`/_sandbox/${kind}/:id`, async (request, reply) => {
       const error = applySharing(assignments, request.params.id, ((request.body ?? {}) as Json).dataAccess);
       if (error) return reply.code(400).send({ error });

@@ -2,7 +2,8 @@
  * DHIS2's "not there, not you" refusals of tracker events, in the operator's words: the org unit
  * is not assigned to the program (E1029), is outside the mediator user's data capture org units
  * (E1000), or does not exist (E1011); the user lacks data sharing of the program (write E1091,
- * read E1096), of the stage (write E1095) or of the tracked entity type (read E1104); or the
+ * read E1096), of the stage (write E1095), of the tracked entity type (read E1104) or of a
+ * category option of the events' attribute option combination (write E1099); or the
  * item's tracked entity is owned by an org unit outside the user's reach (E1102). None is the
  * event's fault and none passes by itself: a retry gets the same refusal until a DHIS2
  * administrator changes the program or the user, so the write is refused (no blind retries)
@@ -24,6 +25,9 @@ export interface TrackerPlace {
 
 const RETRY = 'then retry the job';
 
+/** DHIS2's `default` category option (xYerKDKCefk in every instance): events sent without an attribute option combo have it. */
+const DEFAULT_CATEGORY_OPTION = 'xYerKDKCefk';
+
 /**
  * The refusals a DHIS2 administrator's change makes pass, the same events unchanged: the org
  * unit's assignment, the user's org units, its sharing, the item's ownership. A write refused so
@@ -35,6 +39,7 @@ export const ADMIN_FIXED_REFUSALS: ReadonlySet<string> = new Set([
   'E1091',
   'E1095',
   'E1096',
+  'E1099',
   'E1102',
   'E1104',
 ]);
@@ -97,6 +102,10 @@ export function trackerRefusalWords(
     }
     case 'E1096':
       return `no data read access: the DHIS2 user may not read data of ${programAt(program, at, place.stage)}; a DHIS2 administrator gives the mediator user (or its user group) data read access in the program's sharing, ${RETRY} (DHIS2 E1096)`;
+    case 'E1099': {
+      const option = quoted(e.message, 'CategoryOption');
+      return `no data write access: the DHIS2 user may not write data with category option ${option ?? '(of the events)'} of ${programAt(program, at, place.stage)} (the events' attribute option combination${option === DEFAULT_CATEGORY_OPTION ? ', the default one' : ''}); a DHIS2 administrator gives the mediator user (or its user group) data write access in the category option's sharing, ${RETRY} (DHIS2 E1099)`;
+    }
     case 'E1104': {
       const type = quoted(e.message, 'TrackedEntityType');
       return `no data read access: the DHIS2 user may not read data of tracked entity type ${type ?? '(of the program)'} of ${programAt(program, at)}; a DHIS2 administrator gives the mediator user (or its user group) data read access in the tracked entity type's sharing, ${RETRY} (DHIS2 E1104)`;

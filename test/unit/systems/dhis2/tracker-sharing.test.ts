@@ -1,8 +1,8 @@
 /**
  * Tracker writes DHIS2 refuses for the mediator user's sharing or the item's ownership: no data
- * write of an event program (E1091), of a tracker program's stage (E1095), no data read of the
- * program (E1096) or of its tracked entity type (E1104), the tracked entity owned outside the
- * user's reach (E1102). The sandbox answers as dhis2-core's event SecurityOwnershipValidator
+ * write of an event program (E1091), of a tracker program's stage (E1095), of a category option of
+ * the events' attribute option combo (E1099), no data read of the program (E1096) or of its
+ * tracked entity type (E1104), the tracked entity owned outside the user's reach (E1102). The sandbox answers as dhis2-core's event SecurityOwnershipValidator
  * does (tracker-access.ts: the words of 2.41, 2.42.1+ and 2.43, all of the validator's refusals
  * together, none after E1029, a superuser exempt, OPEN vs CLOSED ownership); the connector says
  * which program, stage, org unit and item, why, what a DHIS2 administrator changes and DHIS2's
@@ -16,6 +16,7 @@ import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { orgUnitResolver } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import { DEFAULT_CATEGORY_OPTION } from '../../../../sandbox/dhis2/tracker-access.js';
 import { memoryJournal, sandboxPatch as patch, startHarness, type Harness } from './harness.js';
 import { CONDOM, outreachDistribution, stockFor } from './rts-stock.js';
 
@@ -171,6 +172,54 @@ for (const w of WORDS)
     t.equal((await patch(sb, `trackedEntities/${te}`, { program: RTS.program, owner: 'NOPE' })).status, 400);
   });
 
+const E1099_WORDS = [
+  {
+    version: '2.41.3',
+    words: (u: string, o: string) => `User: \`${u}\`, has no write access to CategoryOption: \`${o}\`.`,
+  },
+  ...['2.42.5', '2.43.0'].map((version) => ({
+    version,
+    words: (u: string, o: string) => `User: \`${u}\` has no write access to CategoryOption: \`${o}\`.`,
+  })),
+];
+
+for (const w of E1099_WORDS)
+  t.test(`sandbox ${w.version}: no data write of the events' category option (E1099)`, async (t) => {
+    const sb = await startDhis2Sandbox({ version: w.version });
+    t.teardown(sb.close);
+    const ou = sb.state.summary().orgUnits;
+    const user = sb.state.userUid(sb.state.userNamed('mediator')!);
+    const before = sb.tracker.events.size;
+    const option = `categoryOptions/${DEFAULT_CATEGORY_OPTION}`;
+    t.equal((await patch(sb, option, { dataAccess: { mediator: 'r' } })).status, 200);
+    const refused = await postEvents(sb, [consignment('LkShareEv09', ou['LK-HC-102'])]);
+    t.equal(refused.status, 409);
+    t.same(
+      refused.body.validationReport.errorReports,
+      [
+        {
+          message: w.words(user, DEFAULT_CATEGORY_OPTION),
+          errorCode: 'E1099',
+          trackerType: 'EVENT',
+          uid: 'LkShareEv09',
+        },
+      ],
+      "the default attribute option combo's one option, and no data value error after it",
+    );
+    await patch(sb, `programs/${CONSIGNMENT.program}`, { dataAccess: { mediator: 'r' } });
+    t.same(
+      codes(await postEvents(sb, [consignment('LkShareEv09', ou['LK-HC-102'])])),
+      ['E1091', 'E1099'],
+      "after the program's sharing",
+    );
+    const { te: _te, ...count } = rtsCount(sb, 'LkShareEv10');
+    t.same(codes(await postEvents(sb, [count])), ['E1099'], 'a tracker program too');
+    t.equal((await postEvents(sb, [count], ADMIN)).status, 200, 'a superuser passes');
+    await patch(sb, option, { dataAccess: { mediator: 'rw' } });
+    t.equal((await postEvents(sb, [{ ...count, event: 'LkShareEv11' }])).status, 200, 'shared again: written');
+    t.equal(sb.tracker.events.size, before + 2, 'nothing refused was written');
+  });
+
 const distribution = (facility: string) => outreachDistribution(facility, -30);
 
 /** Nothing of the mediator user in what the client and operator are told: its UID, name or token. */
@@ -181,6 +230,12 @@ function noUser(t: Test, h: Harness, err: Dhis2RejectionError) {
 }
 
 const RTS_CASES = [
+  {
+    code: 'E1099',
+    refuse: (sb: Sandbox) => patch(sb, `categoryOptions/${DEFAULT_CATEGORY_OPTION}`, { dataAccess: { mediator: 'r' } }),
+    fix: (sb: Sandbox) => patch(sb, `categoryOptions/${DEFAULT_CATEGORY_OPTION}`, { dataAccess: { mediator: 'rw' } }),
+    said: /no data write access: the DHIS2 user may not write data with category option xYerKDKCefk of program LkRtsProgrm \(stage LkRtsStage1\) at org unit LK-HC-101 \(\w{11}\) \(the events' attribute option combination, the default one\); a DHIS2 administrator gives the mediator user \(or its user group\) data write access in the category option's sharing, then retry the job \(DHIS2 E1099\)/,
+  },
   {
     code: 'E1095',
     refuse: (sb: Sandbox) => patch(sb, `programStages/${RTS.stage}`, { dataAccess: { mediator: 'r' } }),
