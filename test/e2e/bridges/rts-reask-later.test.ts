@@ -23,7 +23,9 @@ import {
   responses,
   rtsEvents,
   shipAll,
+  type Instance,
 } from './rts-rig.js';
+import type { Store } from '../../../src/store/types.js';
 
 const HOUR = 3_600_000;
 
@@ -40,17 +42,20 @@ async function shareRtsStage(url: string, access: 'r' | 'rw'): Promise<void> {
   if (res.status !== 200) throw new Error(await res.text());
 }
 
+/** One run of the bridge, then the outbox worker until nothing waits: the run's result. */
+const runner = (a: Instance, store: Store) => async () => {
+  const r = (await a.job.run()) as any;
+  await drain(a.outbox, store);
+  return r;
+};
+
 for (const engine of engineCases()) {
   t.test(
     `${engine.name}: consignments queued, then refused to the outbox worker (E1091), are sent again by the next runs`,
     { skip: engine.skip },
     async (t: Test) => {
       const { sb, store, a } = await instanceAOn(t, engine);
-      const run = async () => {
-        const r = (await a.job.run()) as any;
-        await drain(a.outbox, store);
-        return r;
-      };
+      const run = runner(a, store);
       const posts = () => sb.dhis2.state.count('POST', '/api/tracker');
       const consigned = () => [...consignments(sb.dhis2).values()];
 
@@ -102,11 +107,7 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t: Test) => {
       const { sb, store, a } = await instanceAOn(t, engine);
-      const run = async () => {
-        const r = (await a.job.run()) as any;
-        await drain(a.outbox, store);
-        return r;
-      };
+      const run = runner(a, store);
       const posts = () => sb.dhis2.state.count('POST', '/api/tracker');
 
       await raiseRequisitions(sb.dhis2, 2);
