@@ -135,6 +135,20 @@ export function transactionOf(resources: any[], method = 'POST'): any {
   };
 }
 
+/** The requests that changed something in OpenLMIS since `from` (its log, not its logins). */
+export function writesSince(rig: Rig, from: number): string[] {
+  return rig.lmis.sb.state
+    .requestLog(from)
+    .filter((r: { method: string; path: string }) => r.method !== 'GET' && !r.path.includes('/oauth/'))
+    .map((r: { method: string; path: string }) => `${r.method} ${r.path.split('?')[0]}`);
+}
+
+/** The requisitions OpenLMIS holds for the facility with this code. */
+export function requisitionsAt(rig: Rig, facilityCode: string): any[] {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
+}
+
 /** A short reason for an assertion message: the first OperationOutcome diagnostics, or the status. */
 export function why(res: { status: number; body?: any }): string {
   return res.body?.issue?.[0]?.diagnostics ?? res.body?.messageKey ?? `status ${res.status}`;

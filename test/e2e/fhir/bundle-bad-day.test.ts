@@ -7,15 +7,10 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { engineCases } from '../../support/outbox-engines.js';
-import { ORDER_SYSTEM, orderLine, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
+import { ORDER_SYSTEM, orderLine, requisitionsAt, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
 /** The requisitions OpenLMIS holds for this facility (any program, any status). */
-function requisitionsAt(rig: Rig, facilityCode: string): any[] {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
-}
-
 function requested(r: any): number[] {
   return r.lineItems
     .filter((l: any) => l.requestedQuantity !== null)

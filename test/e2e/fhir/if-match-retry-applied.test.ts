@@ -9,7 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { orderLine, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { orderLine, requisitionsAt, startRig, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
 
@@ -21,19 +21,6 @@ async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
     await db.drop();
   });
   return rig;
-}
-
-/** The requests that changed something in OpenLMIS since `from` (its log, not its logins). */
-function writesSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .filter((r: { method: string; path: string }) => r.method !== 'GET' && !r.path.includes('/oauth/'))
-    .map((r: { method: string; path: string }) => `${r.method} ${r.path.split('?')[0]}`);
-}
-
-function requisitionsAt(rig: Rig, facilityCode: string): any[] {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
 }
 
 /** The resource as read, changed as a client changes it: without meta, these members replaced. */

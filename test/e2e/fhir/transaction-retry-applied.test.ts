@@ -11,25 +11,12 @@
 import t, { type Test } from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
-import { orderLine, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
+import { orderLine, requisitionsAt, startRigOn, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
 interface Line {
   read: Resource;
   etag: string;
-}
-
-/** The requests that changed something in OpenLMIS since `from` (its log, not its logins). */
-function writesSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .filter((r: { method: string; path: string }) => r.method !== 'GET' && !r.path.includes('/oauth/'))
-    .map((r: { method: string; path: string }) => `${r.method} ${r.path.split('?')[0]}`);
-}
-
-function requisitionsAt(rig: Rig, facilityCode: string): any[] {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return rig.lmis.sb.state.requisitionsByStatus().filter((r: any) => r.facilityId === facilityId);
 }
 
 const jobCount = async (rig: Rig) => (await rig.mediator.store.listJobs()).length;

@@ -5,14 +5,7 @@
  * same content (issue 16's leftover), counted from the sandbox's own request log.
  */
 import t from 'tap';
-import { orderLine, startRig, transactionOf, why, type Rig } from '../../../support/openlmis-e2e.js';
-
-function writesSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .filter((r: { method: string; path: string }) => r.method !== 'GET' && !r.path.includes('/oauth/'))
-    .map((r: { method: string; path: string }) => `${r.method} ${r.path.split('?')[0]}`);
-}
+import { orderLine, startRig, transactionOf, why, writesSince, type Rig } from '../../../support/openlmis-e2e.js';
 
 function requestedAt(rig: Rig, facilityCode: string): Record<string, number | null>[] {
   const facilityId = rig.lmis.seed.facilities[facilityCode];
