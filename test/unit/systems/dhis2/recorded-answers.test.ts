@@ -16,7 +16,7 @@ import {
 } from '../../../../src/platform/call-recording.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
-import { A_USER, THE_USER } from '../../../../src/systems/dhis2/recorded-answers.js';
+import { A_USER, THE_USER, UserTraces } from '../../../../src/systems/dhis2/recorded-answers.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { consignmentEvents } from '../../../support/dhis2-consignment-events.js';
@@ -142,4 +142,34 @@ t.test("a tracker job's report (E1000 names the user by UID) is recorded without
   t.match(text, /E1000/, 'still useful: the code');
   t.match(text, /User: the mediator's DHIS2 user, has no write access to OrganisationUnit: `\w{11}`/, 'and where');
   t.same(leaked(h, calls), [], 'no UID, nor the token');
+});
+
+t.test('UserTraces: an answer naming no user is recorded as it came; names are whole words', async (t) => {
+  const traces = new UserTraces(() => 'admin');
+  const plain = '{"organisationUnits":[{"id":"DiszpKrYNg8","name":"Administrator block"}]}';
+  t.equal(traces.record('/api/organisationUnits', JSON.parse(plain), plain), plain, 'the text itself, not re-made');
+  const stored = '{"dataValues":[{"value":"5","storedBy":"admin","comment":"by admin, administrator of LK"}]}';
+  t.same(traces.record('/api/dataValueSets', JSON.parse(stored), stored), {
+    dataValues: [{ value: '5', storedBy: THE_USER, comment: `by ${THE_USER}, administrator of LK` }],
+  });
+  t.equal(traces.record('/api/x', undefined, ''), undefined, 'an empty answer stays empty');
+});
+
+t.test('UserTraces: a UID DHIS2 quoted as the importing user is known in later answers', async (t) => {
+  const traces = new UserTraces(() => undefined); // a personal access token: no username configured
+  const refused = '{"message":"User: `xE7jOejl9FI`, has no data write access to Program: `LkConsignmt`."}';
+  t.same(traces.record('/api/tracker', JSON.parse(refused), refused), {
+    message: `User: ${THE_USER}, has no data write access to Program: \`LkConsignmt\`.`,
+  });
+  const later =
+    '{"events":[{"event":"LkEv0000001","createdBy":{"uid":"xE7jOejl9FI","username":"x"},"note":"xE7jOejl9FI"}]}';
+  t.same(traces.record('/api/tracker/events', JSON.parse(later), later), {
+    events: [{ event: 'LkEv0000001', createdBy: THE_USER, note: THE_USER }],
+  });
+  const other = '{"events":[{"event":"LkEv0000002","createdBy":{"uid":"AbcdEfghIjk","username":"clerk"}}]}';
+  t.same(
+    traces.record('/api/tracker/events', JSON.parse(other), other),
+    { events: [{ event: 'LkEv0000002', createdBy: A_USER }] },
+    'another user: not named either',
+  );
 });
