@@ -223,3 +223,38 @@ export const PG_LATER_WRITE_EXISTS = laterWrite(
   `(l.accept_seq > outbox_jobs.accept_seq
                  OR (l.accept_seq IS NULL AND (l.created_at, l.id) > (outbox_jobs.created_at, outbox_jobs.id)))`,
 );
+
+/**
+ * v28: the claim's lookups (EARLIER_WAITING: by order key, by payload id) as ranges of an index on
+ * PostgreSQL, as on SQLite. v25's and v22's indexes hold (system, flow, key or payload id): SQLite's
+ * entries carry the rowid, its acceptance order, so `e.rowid < j.rowid` bounds the search;
+ * PostgreSQL's carry no accept_seq, so every waiting job of the record was read and filtered by it,
+ * for each candidate of a claim (a facility with many writes waiting in backoff: all of them, again
+ * and again). These end with accept_seq: the search reads only the jobs accepted before the
+ * candidate. Both arms, and each partial on its own arm's record being there (a key, a payload id):
+ * with the statistics of a new table the planner took an index of either for the other arm too,
+ * searching the system's and flow's waiting jobs and filtering them by key. Built CONCURRENTLY
+ * (pg-migrations.ts). v22's and v25's stay: a DROP INDEX in the migration's transaction would hold
+ * every write of the table back for a moment (the runner builds concurrently, it does not drop
+ * so), and as partial indexes of the waiting jobs they cost little. SQLite needs nothing: its v28
+ * keeps the engines at one version.
+ */
+const ORDER_SEQ_NAME = 'outbox: waiting jobs by record and acceptance number, for the claim';
+
+export const SQLITE_ORDER_SEQ: Migration = { version: 28, name: ORDER_SEQ_NAME, sql: '' };
+
+export const POSTGRES_ORDER_SEQ: Migration = {
+  version: 28,
+  name: ORDER_SEQ_NAME,
+  sql: '',
+  indexes: [
+    {
+      name: 'outbox_jobs_order_waiting_seq',
+      on: "outbox_jobs (system, flow, order_key, accept_seq) WHERE status IN ('pending', 'in-flight') AND order_key IS NOT NULL",
+    },
+    {
+      name: 'outbox_jobs_resource_waiting_seq',
+      on: "outbox_jobs (system, flow, (payload->>'id'), accept_seq) WHERE status IN ('pending', 'in-flight') AND payload->>'id' IS NOT NULL",
+    },
+  ],
+};
