@@ -7,7 +7,9 @@
  * Two instances migrating at once end with one schema.
  */
 import t from 'tap';
+import Database from 'better-sqlite3';
 import pg from 'pg';
+import { openStore } from '../../../src/store/index.js';
 import { PostgresStore } from '../../../src/store/postgres.js';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, type Migration } from '../../../src/store/migrations.js';
 import { engineCases } from '../../support/outbox-engines.js';
@@ -175,6 +177,34 @@ async function indexValidity(databaseUrl: string): Promise<Record<string, boolea
 }
 
 const declaredIndexes = (list: Migration[]) => list.flatMap((m) => (m.indexes ?? []).map((i) => i.name));
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: a fresh database holds every declared index`, { skip: engine.skip }, async (t) => {
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    const store = await openStore({ databaseUrl: db.databaseUrl });
+    await store.close();
+    const list = engine.name === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS;
+    const names =
+      engine.name === 'sqlite' ? sqliteIndexes(db.databaseUrl) : Object.keys(await indexValidity(db.databaseUrl));
+    t.same(
+      declaredIndexes(list).filter((name) => !names.includes(name)),
+      [],
+      'none missing',
+    );
+  });
+}
+
+function sqliteIndexes(databaseUrl: string): string[] {
+  const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
+  try {
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all() as { name: string }[]).map(
+      (r) => r.name,
+    );
+  } finally {
+    db.close();
+  }
+}
 
 t.test('postgres', { skip: postgres.skip }, async (t) => {
   t.test('an upgrade from v12 builds every index while other instances keep writing', async (t) => {
