@@ -434,7 +434,6 @@ function guarded<T>(ctx: FhirContext, entries: Entry[], fn: () => Promise<T>): P
 function inPlaceOrStale(ctx: FhirContext, groups: Map<string, Group>, results: Map<number, FhirResult>): void {
   const issues: Issue[] = [];
   for (const [key, g] of groups) {
-    const sentIfMatch = (e: Entry) => (e.sent ? e.sent.ifMatch : e.ifMatch);
     const decision = retriedWrite(
       g.parts.map((p) => ({
         index: p.entry.index,
@@ -453,6 +452,11 @@ function inPlaceOrStale(ctx: FhirContext, groups: Map<string, Group>, results: M
     }
   }
   if (issues.length) throw new MediatorError(412, issues);
+}
+
+/** The If-Match the client sent with an entry (a PATCH's or DELETE's: not the version it was made from). */
+function sentIfMatch(e: Entry): string | undefined {
+  return e.sent ? e.sent.ifMatch : e.ifMatch;
 }
 
 /** An entry in place answered as a PUT of what is there already: 200, the resource as it is, its ETag. */
