@@ -53,15 +53,18 @@ const ME_IDENTITY = new Set([
   'telegram',
 ]);
 
-/** Where DHIS2's words quote the importing user: E7617 "current user: `…`", tracker "User: `…`". */
-const QUOTED_USER = /\b(current user|User):?\s*`([^`]*)`/g;
+/**
+ * Where DHIS2's words quote the importing user: E7617 "current user: `…`", tracker "User: `…`".
+ * Not E2020 "… not in the hierarchy of the current user: `<org unit>`", which quotes an org unit.
+ */
+const QUOTED_USER = /(?<!the )\b(current user|User):?\s*`([^`]*)`/g;
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** An identifier as a whole token, not inside a longer word ("admin" not in "administrator"). */
 const asToken = (value: string) => `(?<![\\w.@-])${escapeRegExp(value)}(?![\\w.@-])`;
 
-const MARKERS = `\\b(?:current user|User):?\\s*\`|"(?:${[...USER_KEYS].join('|')})"\\s*:`;
+const MARKERS = `(?<!the )\\b(?:current user|User):?\\s*\`|"(?:${[...USER_KEYS].join('|')})"\\s*:`;
 
 /**
  * One per DHIS2 client: the user's username (from the settings, when it logs in with Basic) and

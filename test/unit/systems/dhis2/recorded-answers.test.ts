@@ -173,3 +173,15 @@ t.test('UserTraces: a UID DHIS2 quoted as the importing user is known in later a
     'another user: not named either',
   );
 });
+
+t.test('UserTraces: E2020 quotes an org unit after "the current user", not the user', async (t) => {
+  const traces = new UserTraces(() => undefined);
+  const e2020 = '{"message":"Organisation unit is not in the hierarchy of the current user: `DiszpKrYNg8`"}';
+  t.equal(traces.record('/api/metadata', JSON.parse(e2020), e2020), e2020, 'the org unit stays, nothing learnt');
+  const later = '{"organisationUnits":[{"id":"DiszpKrYNg8","createdBy":{"uid":"DiszpKrYNg8"}}]}';
+  t.same(
+    traces.record('/api/organisationUnits', JSON.parse(later), later),
+    { organisationUnits: [{ id: 'DiszpKrYNg8', createdBy: A_USER }] },
+    'its UID is not taken for the user later',
+  );
+});
