@@ -5,6 +5,11 @@
  * no rows nothing will ever read or prune. Transaction and batch Bundles alike.
  */
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadSettings } from '../../../src/config/load.js';
+import { startMediator } from '../../../src/main.js';
 import type { Order } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
@@ -69,4 +74,30 @@ t.test('with an OpenHIM API configured, each entry of a Bundle is mapped', async
 
 t.test('without one, the Bundles are answered alike and no entry map is written', async (t) => {
   t.same(await post(false, t), { statuses: [200, 200], transaction: 0, batch: 0 });
+});
+
+t.test('the mediator without openhim.apiUrl writes no entry map for a batch sent through OpenHIM', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'entry-map-gate-'));
+  const mediator = await startMediator(
+    loadSettings({ HOST: '127.0.0.1', PORT: '0', DATA_DIR: dir, AUTH_MODE: 'off', LOG_LEVEL: 'silent' }),
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sent = {
+    resourceType: 'Bundle',
+    type: 'batch',
+    entry: [{ request: { method: 'GET', url: 'Location/a' } }, { request: { method: 'GET', url: 'Location/b' } }],
+  };
+  const res = await fetch(`${mediator.url}/fhir`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', 'x-openhim-transactionid': 'tx-no-openhim' },
+    body: JSON.stringify(sent),
+  });
+  t.equal(res.status, 200, 'the batch is answered');
+  // through OpenHIM the answer is its envelope, the Bundle in response.body
+  const bundle = JSON.parse((await res.json()).response.body);
+  t.equal(bundle.entry.length, 2, 'each entry answered');
+  t.same(await mediator.store.entriesOfTransaction('tx-no-openhim'), [], 'nothing will ever read a map: none written');
 });
