@@ -6,7 +6,7 @@
 import t from 'tap';
 import { CONSIGN_REASK_MS, planConsignment, readAgain } from '../../../src/bridges/rts-consign-reask.js';
 import { BusinessRuleError } from '../../../src/domain/errors.js';
-import type { WriteOutcome } from '../../../src/outbox/types.js';
+import type { QueuedOutcome, WriteOutcome } from '../../../src/outbox/types.js';
 import type { OutboxJob } from '../../../src/store/types.js';
 import { adminFixedRefusal } from '../../../src/systems/dhis2/tracker-refusals.js';
 
@@ -77,7 +77,7 @@ t.test('read again: refused for what an administrator fixes, or still queued, wi
     jobId: 'j',
     error: new BusinessRuleError(d),
   });
-  const queued = (status: OutboxJob['status']): WriteOutcome => ({ kind: 'queued', jobId: 'j', status, reason: 'r' });
+  const queued = (status: OutboxJob['status']): QueuedOutcome => ({ kind: 'queued', jobId: 'j', status, reason: 'r' });
   t.equal(readAgain(refusal(SHARING), until, T0), true, 'refused now for its sharing');
   t.equal(readAgain(refusal(VALUE), until, T0), false, 'refused for a value: the operator');
   t.equal(readAgain(queued('pending'), until, T0), true, 'queued: DHIS2 may refuse it to the outbox worker');
