@@ -7,6 +7,7 @@ import {
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
   pruneAction,
+  TRANSACTIONS_OF_SQL,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -1200,10 +1201,10 @@ export class PostgresStore implements Store {
       }
       if (jobs.length) {
         const ids = [jobs.map((r) => r.id)];
+        const unnest = 'SELECT unnest($1::text[])';
+        const txs = (await this.rows(TRANSACTIONS_OF_SQL(unnest, unnest), ids, c)).map((r) => r.transaction_id);
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
-          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] =
-            (await c.query(sql('SELECT unnest($1::text[])'), ids)).rowCount ?? 0;
-        const txs = [...new Set(jobs.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
+          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = (await c.query(sql(unnest), ids)).rowCount ?? 0;
         if (txs.length)
           counts.entries = (await c.query(PRUNE_ENTRIES_SQL('SELECT unnest($1::text[])'), [txs])).rowCount ?? 0;
       }

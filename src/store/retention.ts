@@ -105,7 +105,15 @@ export const PRUNE_JOB_ROWS_SQL = {
 };
 
 /**
- * The v24 entry maps of the pruned jobs' transactions, once no job of the transaction and no
+ * The OpenHIM transactions the jobs (`ids`, twice) belong to: their own, and those of the reruns
+ * answered from them. Read before the jobs go, for PRUNE_ENTRIES_SQL.
+ */
+export const TRANSACTIONS_OF_SQL = (ids: string, again: string) => `SELECT transaction_id FROM outbox_jobs
+  WHERE id IN (${ids}) AND transaction_id IS NOT NULL
+  UNION SELECT transaction_id FROM openhim_rerun_updates WHERE job_id IN (${again})`;
+
+/**
+ * The v24 entry maps of the pruned jobs' transactions (TRANSACTIONS_OF_SQL), once no job of the transaction and no
  * rerun row naming it is left: nothing will build that transaction's update any more.
  */
 export const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries

@@ -143,6 +143,7 @@ import {
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
   pruneAction,
+  TRANSACTIONS_OF_SQL,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -1029,9 +1030,11 @@ export class SqliteStore implements Store {
       }
       if (jobs.length) {
         const ids = JSON.stringify(jobs.map((r) => r.id));
+        const txs = (this.sql(TRANSACTIONS_OF_SQL(JSON_IDS, JSON_IDS)).all(ids, ids) as Row[]).map(
+          (r) => r.transaction_id,
+        );
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
           counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
-        const txs = [...new Set(jobs.flatMap((r) => (r.transaction_id == null ? [] : [r.transaction_id])))];
         if (txs.length) counts.entries = this.sql(PRUNE_ENTRIES_SQL(JSON_IDS)).run(JSON.stringify(txs)).changes;
       }
       counts.jobRuns = this.sql(sqliteParams(PRUNE_JOB_RUNS_SQL)).run(batch.before, batch.limit).changes;

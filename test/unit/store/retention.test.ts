@@ -80,6 +80,14 @@ for (const engine of engineCases()) {
       // an update owed then sent: nothing is owed any more
       await done(store, 'SENT', OLD, { transactionId: 'tx-sent', owes: true });
       t.ok(await store.settleTransactionUpdate('SENT', { state: 'sent' }));
+      // a settled job another request (a Bundle resent through OpenHIM) was answered from
+      await done(store, 'ANSWERED', OLD);
+      t.equal(await store.oweRerunUpdate('ANSWERED', 'tx-resent', OLD, 20), 'settled');
+      await store.recordTransactionEntries({
+        transactionId: 'tx-resent',
+        count: 2,
+        entries: [{ entry: 0, answer: { status: '200 OK' } }],
+      });
 
       await done(store, 'FRESH', FRESH);
       await store.recordWrite(newJob('WAITING'));
@@ -110,15 +118,17 @@ for (const engine of engineCases()) {
 
       const batches = await pruneAll(store, CUTOFF);
       const total = (k: keyof PruneResult) => batches.reduce((n, b) => n + Number(b[k] ?? 0), 0);
-      t.equal(total('jobs'), 3, 'OLD, REFUSED and SENT went');
-      t.equal(total('keys'), 3, 'with their keys');
-      t.equal(total('attempts'), 4, "their attempts, and the kept LINKED job's");
-      t.equal(total('steps'), 3, "their journal, and LINKED's");
-      t.equal(total('entries'), 1, "OLD's transaction's entry map");
+      t.equal(total('jobs'), 4, 'OLD, REFUSED, SENT and ANSWERED went');
+      t.equal(total('keys'), 4, 'with their keys');
+      t.equal(total('attempts'), 5, "their attempts, and the kept LINKED job's");
+      t.equal(total('steps'), 4, "their journal, and LINKED's");
+      t.equal(total('reruns'), 1, "ANSWERED's rerun row");
+      t.equal(total('entries'), 2, "the entry maps of OLD's transaction and of the one answered from ANSWERED");
 
-      for (const id of ['OLD', 'REFUSED', 'SENT'])
+      for (const id of ['OLD', 'REFUSED', 'SENT', 'ANSWERED'])
         t.same(await traces(store, id), { job: false, attempts: 0, steps: 0 }, `${id} left nothing`);
       t.same(await store.entriesOfTransaction('tx-old'), []);
+      t.same(await store.entriesOfTransaction('tx-resent'), []);
       for (const id of [
         'FRESH',
         'WAITING',
