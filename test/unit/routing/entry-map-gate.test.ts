@@ -10,33 +10,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
-import type { Order } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
-import type { Connector, WriteResult } from '../../../src/routing/ports.js';
 import { openStore } from '../../../src/store/index.js';
 import { fhirJson, testApp } from '../../support/app.js';
+import { memoryLmisOrders } from '../../support/memory-lmis-orders.js';
 import { supplyRequest, transaction } from '../../support/samples.js';
-
-function lmis(): Connector {
-  const orders = new Map<string, Order>();
-  return {
-    system: 'openlmis',
-    orders: {
-      async get(id) {
-        return orders.get(id);
-      },
-      async search() {
-        return { items: [...orders.values()] };
-      },
-      async submit(order, journal): Promise<WriteResult> {
-        const id = `req-${journal.idempotencyKey}`;
-        orders.set(id, { ...order, id, status: 'active' });
-        return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
-      },
-    },
-  };
-}
 
 async function post(recordsEntries: boolean, t: { teardown(fn: () => Promise<void>): void }) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
@@ -44,7 +23,13 @@ async function post(recordsEntries: boolean, t: { teardown(fn: () => Promise<voi
     store,
     options: { deadlineMs: 2_000, pollMs: 20, backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 } },
   });
-  const services = createRoutingServices({ connectors: [lmis()], outbox, store, recordsEntries: () => recordsEntries });
+  const lmis = memoryLmisOrders();
+  const services = createRoutingServices({
+    connectors: [lmis.connector],
+    outbox,
+    store,
+    recordsEntries: () => recordsEntries,
+  });
   const { app } = await testApp({ services });
   t.teardown(async () => {
     await outbox.stop();
@@ -63,17 +48,18 @@ async function post(recordsEntries: boolean, t: { teardown(fn: () => Promise<voi
   const asBatch = await send('tx-batch', { ...transaction(lines('ORD-B')), type: 'batch' });
   return {
     statuses: [asTransaction.statusCode, asBatch.statusCode],
+    submits: lmis.submits(),
     transaction: (await store.entriesOfTransaction('tx-transaction')).length,
     batch: (await store.entriesOfTransaction('tx-batch')).length,
   };
 }
 
 t.test('with an OpenHIM API configured, each entry of a Bundle is mapped', async (t) => {
-  t.same(await post(true, t), { statuses: [200, 200], transaction: 2, batch: 2 });
+  t.same(await post(true, t), { statuses: [200, 200], submits: 2, transaction: 2, batch: 2 });
 });
 
 t.test('without one, the Bundles are answered alike and no entry map is written', async (t) => {
-  t.same(await post(false, t), { statuses: [200, 200], transaction: 0, batch: 0 });
+  t.same(await post(false, t), { statuses: [200, 200], submits: 2, transaction: 0, batch: 0 });
 });
 
 t.test('the mediator without openhim.apiUrl writes no entry map for a batch sent through OpenHIM', async (t) => {
