@@ -5,10 +5,13 @@
  * objects.user): through the real mediator, its outbox and store (SQLite, and PostgreSQL when
  * TEST_DATABASE_URL is set), signed in to the DHIS2 sandbox with the mediator user's Basic pair.
  * The orchestrations OpenHIM stores show the POST, the task polls and the task summary, with
- * DHIS2's code and counts, and neither the user's username nor its UID nor its password.
+ * DHIS2's code and counts, and neither the user's username nor its UID nor its password. The
+ * same for an RTS stock count refused as tracker events (E1000 "User: `<uid>`, has no write
+ * access …"), signed in with the user's personal access token (no username configured).
  */
 import t, { type Test } from 'tap';
-import { locationIdOf, startDhis2RigOn, STOCK_TO_DHIS2 } from '../../../support/dhis2-e2e.js';
+import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
+import { locationIdOf, RTS_STOCK_ENV, startDhis2RigOn, STOCK_TO_DHIS2 } from '../../../support/dhis2-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { marchStockCount } from '../../../support/march-stock-count.js';
 
@@ -55,6 +58,41 @@ for (const engine of engineCases()) {
       t.notOk(/(?<![\w-])mediator(?![\w-])/.test(shown), 'nor its username');
       t.notOk(shown.includes(PASSWORD), 'nor its password');
       t.equal(sb.state.dataValues.size, 0, 'nothing written');
+    },
+  );
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: RTS events refused naming the user (E1000, token login), as OpenHIM's orchestrations show it`,
+    { skip: engine.skip },
+    async (t: Test) => {
+      const rig = await startDhis2RigOn(t, engine, STOCK_TO_DHIS2, RTS_STOCK_ENV);
+      const sb = rig.dhis2;
+      const mediator = sb.state.userNamed('mediator')!;
+      mediator.captureOrgUnits = ['LK-HC-102'];
+      const uid = sb.state.userUid(mediator);
+      const location = await locationIdOf(rig, 'LK-HC-101');
+
+      const posted = await rig.fhir(
+        'POST',
+        '/fhir/R5/InventoryReport',
+        marchStockCount(location, 'HC101-ORCH-RTS', 275),
+        { 'x-openhim-transactionid': 'd2-orchestrations-2' },
+      );
+      t.equal(posted.body.response.status, 422, posted.body.response.body);
+      const calls: any[] = posted.body.orchestrations;
+      const refused = calls.find((o) => o.request.method === 'POST' && o.request.path.startsWith('/api/tracker'));
+      t.ok(refused, 'the tracker POST is an orchestration');
+      t.match(refused?.response.body, /E1000/, "DHIS2's code stays");
+      t.match(
+        refused?.response.body,
+        /User: the mediator's DHIS2 user, has no write access to OrganisationUnit: `\w{11}`/,
+        'and its words, the org unit named',
+      );
+      const shown = JSON.stringify(calls);
+      t.notOk(shown.includes(uid), "no orchestration holds the user's UID");
+      t.notOk(shown.includes(SEED_API_TOKEN), 'nor its token');
     },
   );
 }
