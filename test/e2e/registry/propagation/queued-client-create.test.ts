@@ -1,13 +1,13 @@
 /**
  * A registry facility new to a system is created there only after a client's create of the same
  * record that is still queued. Through the real routing, outbox, connectors and sandboxes (OpenLMIS,
- * whose upsert finds a facility by its code; OpenMRS, by the registry code), on both store
- * engines: the system is down, so a client's POST of a Location by its code
- * is queued (202, retried by the worker); the registry then opens a facility of that code, which
- * the crosswalk links to nothing there (a create). Written at once, the two creates race:
- * the second fails as a duplicate code, or the client's older payload lands over the registry's.
- * The propagation waits for the client's write (the record the outbox orders it by: its code), and
- * its create, made after, updates what the client created: one facility, the registry's name last.
+ * whose upsert finds a facility by its code; OpenMRS, by the registry code; DHIS2, by the UID it
+ * derives from the code), on both store engines: the system is down, so a client's POST of a
+ * Location by its code is queued (202, retried by the worker); the registry then opens a facility
+ * of that code, which the crosswalk links to nothing there (a create). Written at once, the two
+ * creates race: the second fails as a duplicate code, or the client's older payload lands over the
+ * registry's. The propagation waits for the client's write (the record the outbox orders it by),
+ * and its create, made after, updates what the client created: one record, the registry's name last.
  */
 import t from 'tap';
 import { engineCases } from '../../../support/outbox-engines.js';
@@ -20,15 +20,23 @@ import { startPropagationRigOn } from '../../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../../support/linked-facility.js';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
 import type { PropagationRig } from '../../../support/propagation-rig.js';
+import { seedUid } from '../../../../sandbox/dhis2/index.js';
+import type { FlowRouting } from '../../../../src/routing/rules.js';
 
 const LINKED = 'LK-HC-101';
 const CODE = 'LK-HC-190';
 const REGISTRY_ID = facilityId(CODE);
 
 interface SystemCase {
-  system: 'openlmis' | 'openmrs';
+  system: 'openlmis' | 'openmrs' | 'dhis2';
   /** The system's record of the linked facility (the crosswalk reconciled: a create is planned, not held). */
   linked(rig: PropagationRig): Promise<string>;
+  /**
+   * Where the client's Location goes (default: the shipped routing.json, OpenLMIS first) and the
+   * system whose record of the linked facility lends it its content (its parent is that system's).
+   */
+  clientRouting?: FlowRouting;
+  templateFrom: 'openlmis' | 'dhis2';
   /** The path of the system's create, and of its facility writes (create and update). */
   createPath: string;
   facilityPath: RegExp;
@@ -40,12 +48,24 @@ const CASES: SystemCase[] = [
     linked: async (rig) => (await idByCode(connectorOf(rig, 'openlmis'), LINKED))!,
     createPath: '/api/facilities',
     facilityPath: /^\/api\/facilities(\/[^/]+)?$/,
+    templateFrom: 'openlmis',
   },
   {
     system: 'openmrs',
     linked: async () => LOC.mwangaza,
     createPath: '/openmrs/ws/rest/v1/location',
     facilityPath: /^\/openmrs\/ws\/rest\/v1\/location(\/[^/]+)?$/,
+    templateFrom: 'openlmis',
+  },
+  {
+    // the org unit's UID is derived from the code (no id, no DHIS2 UID given): the client's and the
+    // registry's create make the same org unit
+    system: 'dhis2',
+    linked: async () => seedUid(`orgUnit:${LINKED}`),
+    createPath: '/api/organisationUnits',
+    facilityPath: /^\/api\/organisationUnits(\/[^/]+)?$/,
+    clientRouting: { default: 'dhis2' },
+    templateFrom: 'dhis2',
   },
 ];
 
@@ -77,6 +97,7 @@ for (const engine of engineCases())
           connectors: rig.connectors.list(),
           outbox: rig.outbox,
           store: rig.store,
+          ...(c.clientRouting ? { routing: { flows: { facilities: c.clientRouting } } } : {}),
         });
         const connector = connectorOf(rig, c.system);
         const sent = () => facilityWrites(rig.writes, c);
@@ -87,8 +108,8 @@ for (const engine of engineCases())
           action: { type: 'status', status: 503 },
         });
         // a Location as a client sends one: a real facility's content, under the new code
-        const lmis = connectorOf(rig, 'openlmis');
-        const template = (await lmis.facilities!.get((await idByCode(lmis, LINKED))!))!;
+        const lender = connectorOf(rig, c.templateFrom);
+        const template = (await lender.facilities!.get((await idByCode(lender, LINKED))!))!;
         const written = await services.facilities!.write(
           {
             ...template,
