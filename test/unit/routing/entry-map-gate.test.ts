@@ -83,7 +83,8 @@ t.test('the mediator without openhim.apiUrl writes no entry map for a batch sent
   });
   t.equal(res.status, 200, 'the batch is answered');
   // through OpenHIM the answer is its envelope, the Bundle in response.body
-  const bundle = JSON.parse((await res.json()).response.body);
+  const envelope = (await res.json()) as { response: { body: string } };
+  const bundle = JSON.parse(envelope.response.body);
   t.equal(bundle.entry.length, 2, 'each entry answered');
   t.same(await mediator.store.entriesOfTransaction('tx-no-openhim'), [], 'nothing will ever read a map: none written');
 });
