@@ -87,8 +87,22 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       return a && String(typeof a.value === 'object' ? a.value?.display : a.value).trim() === code;
     });
 
+  /**
+   * The OpenMRS location `partOf` names. One OpenMRS does not have is refused before anything is
+   * written: left out, the location would be created (or kept) under no parent, or its old one,
+   * while the answer said it was written (propagation passes only a parent it found in OpenMRS).
+   */
+  const parentOf = async (facility: Facility): Promise<Json> => {
+    const parent = await fetchLocation(facility.partOf!);
+    if (parent) return parent;
+    throw new BusinessRuleError(
+      `facility ${facility.name}: its parent Location/${facility.partOf} is not an OpenMRS location (partOf names the OpenMRS uuid of a location); nothing was written`,
+      'Location.partOf',
+    );
+  };
+
   const writeBody = async (facility: Facility, existing: Json | undefined): Promise<Json> => {
-    const parent = facility.partOf ? await fetchLocation(facility.partOf) : undefined;
+    const parent = facility.partOf ? await parentOf(facility) : undefined;
     const existingTags = ((existing?.tags ?? []) as Json[]).map((t) => String(t.uuid));
     const hasFacilityTag = existing ? isFacilityLocation(existing, codec().facilityTags) : false;
     return encodeLocation(facility, {
