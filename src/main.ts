@@ -10,6 +10,8 @@ import type { FhirServices } from './fhir/services.js';
 import { observeUpstreamCalls } from './platform/call-recording.js';
 import openhimPlugin from './openhim/plugin.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
+import type { OpenHimHandle } from './openhim/registration.js';
+import type { ReadinessCheck } from './platform/health.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
@@ -99,6 +101,18 @@ function lazyTransactionUpdater(opts: TransactionUpdaterOptions): SendTransactio
 /** A write that came through OpenHIM owes it an update only while an OpenHIM is configured. */
 function openhimConfigured(s: Settings): boolean {
   return typeof s['openhim.apiUrl'] === 'string' && s['openhim.apiUrl'] !== '';
+}
+
+/** Registration and heartbeats as a /ready line that never makes the mediator unready by itself. */
+function openhimReadiness(handle: OpenHimHandle): ReadinessCheck {
+  return {
+    name: 'openhim',
+    advisory: true,
+    check: async () => {
+      const problem = handle.problem();
+      if (problem) throw new Error(problem);
+    },
+  };
 }
 
 /** config → store → app → listen → OpenHIM → workers. A failing OpenHIM never stops serving. */
@@ -203,8 +217,10 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   // the operator console (/admin/ui): where each setting came from, and recent upstream calls
   let openhimKeys: string[] = [];
   const callStats = new CallStats();
+  // started once the app listens; /ready reports it from then on
+  const registration: { openhim?: OpenHimHandle } = {};
   // /ready: the store, and every configured upstream reachable with the current credentials
-  const readiness = () => [
+  const readiness = (): ReadinessCheck[] => [
     {
       name: 'store',
       check: async () => {
@@ -215,6 +231,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       .list()
       .filter((c) => c.ping)
       .map((c) => ({ name: c.system, check: () => c.ping!() })),
+    ...(registration.openhim ? [openhimReadiness(registration.openhim)] : []),
   ];
   const app = await buildApp({
     settings: () => settings,
@@ -310,6 +327,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
     },
   });
+
+  registration.openhim = openhim;
 
   return {
     app,

@@ -59,6 +59,11 @@ export interface OpenHimHandle {
   readonly registered: Promise<boolean>;
   /** The last config received (the last good one while OpenHIM is unreachable). */
   currentConfig(): Record<string, unknown> | undefined;
+  /**
+   * What keeps OpenHIM from knowing this mediator is up, in an operator's words (for /ready and
+   * the console): not registered yet, or heartbeats failing, and why. Undefined while all is well.
+   */
+  problem(): string | undefined;
   stats(): { registrationAttempts: number; heartbeats: number; heartbeatFailures: number; configChanges: number };
   stop(): Promise<void>;
 }
@@ -71,6 +76,31 @@ const silentLogger: OpenHimLogger = { info() {}, warn() {}, error() {}, debug() 
 function describeError(err: unknown): { message: string; code?: string; status?: number } {
   const e = err as UtilsError;
   return { message: e?.message || e?.code || 'unknown error', code: e?.code, status: e?.response?.status };
+}
+
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Why a call to OpenHIM's API failed, saying what the operator has to do where it is theirs to
+ * fix: a login refused is a password changed or a user locked, never something a retry mends.
+ */
+export function operatorReason(err: unknown): string {
+  const { message, code, status } = describeError(err);
+  if (status === 401)
+    return 'OpenHIM refused the API login (401): openhim.password (OPENHIM_PASSWORD) or openhim.username is wrong, or the user is locked; fix it and restart';
+  if (status === 403)
+    return 'OpenHIM refused the API user (403): it needs the admin role, or mediator-manage-all on RBAC cores';
+  if (code && UNTRUSTED_CERTIFICATE.has(code))
+    return `OpenHIM's certificate is not trusted (${code}): start with NODE_EXTRA_CA_CERTS naming its CA file (PEM)`;
+  if (status !== undefined) return `OpenHIM answered ${status}: ${message}`;
+  return `OpenHIM not reachable: ${message}`;
 }
 
 function withoutCredentials(url: string): string {
@@ -150,6 +180,11 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   let status: OpenHimStatus = 'registering';
   let lastConfig: Record<string, unknown> | undefined;
   let lastConfigKey: string | undefined;
+  // what /ready says while registration or heartbeats fail; cleared by the next success
+  let failure: { reason: string; since: number } | undefined;
+  const failed = (err: unknown) => {
+    failure = { reason: operatorReason(err), since: failure?.since ?? Date.now() };
+  };
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
@@ -173,13 +208,15 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
         await stopper.bound(registerOnce(), requestTimeoutMs);
         if (stopper.stopped) return;
         status = 'registered';
+        failure = undefined;
         log.info({ ...where, version: registration.version }, 'registered with OpenHIM');
         resolveRegistered(true);
         return;
       } catch (err) {
         const delay = backoffDelay(attempt, options.backoff);
+        failed(err);
         log.warn(
-          { ...where, err: describeError(err), attempt: attempt + 1, retryInMs: delay },
+          { ...where, err: describeError(err), reason: failure?.reason, attempt: attempt + 1, retryInMs: delay },
           'OpenHIM registration failed; will retry',
         );
         await stopper.sleep(delay);
@@ -224,6 +261,7 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
         counters.heartbeats++;
         if (failingSince !== undefined) log.info({ ...where }, 'OpenHIM heartbeat recovered');
         failingSince = undefined;
+        failure = undefined;
         await applyConfig(config);
       } catch (err) {
         counters.heartbeatFailures++;
@@ -232,9 +270,13 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
           log.warn({ ...where }, 'OpenHIM no longer knows this mediator; registering again');
           return 'lost';
         }
+        failed(err);
         // One warning per outage, not one per beat.
         if (failingSince === undefined)
-          log.warn({ ...where, err: detail }, 'OpenHIM heartbeat failed; keeping the last good config');
+          log.warn(
+            { ...where, err: detail, reason: failure?.reason },
+            'OpenHIM heartbeat failed; keeping the last good config',
+          );
         else log.debug({ ...where, err: detail }, 'OpenHIM heartbeat still failing');
         failingSince ??= Date.now();
       }
@@ -258,6 +300,12 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     },
     registered,
     currentConfig: () => lastConfig,
+    problem() {
+      if (status === 'stopped' || (status === 'registered' && !failure)) return undefined;
+      const since = failure ? ` since ${new Date(failure.since).toISOString()}` : '';
+      const what = status === 'registering' ? 'not registered with OpenHIM yet' : 'OpenHIM heartbeats failing';
+      return `${what}${since}${failure ? `: ${failure.reason}` : ''}; FHIR requests are served meanwhile`;
+    },
     stats: () => ({ ...counters }),
     async stop() {
       stopper.stop();

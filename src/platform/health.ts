@@ -3,6 +3,11 @@ import type { FastifyInstance } from 'fastify';
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /**
+   * Reported, but the mediator stays ready when it fails ('degraded'): OpenHIM being away delays
+   * registration and transaction updates, while FHIR requests are still served.
+   */
+  advisory?: boolean;
 }
 
 /**
@@ -27,11 +32,11 @@ export function registerHealthRoutes(app: FastifyInstance, checks: () => Readine
           ]);
           return { name: c.name, status: 'ok' };
         } catch (err) {
-          return { name: c.name, status: 'down', reason: (err as Error).message };
+          return { name: c.name, status: c.advisory ? 'degraded' : 'down', reason: (err as Error).message };
         }
       }),
     );
-    const ready = results.every((r) => r.status === 'ok');
+    const ready = results.every((r) => r.status !== 'down');
     reply.code(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not ready', checks: results };
   });

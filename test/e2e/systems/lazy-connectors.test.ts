@@ -72,8 +72,8 @@ t.test('a system turned on live from OpenHIM loads its connector then; the other
   const before = (await (await get('/ready')).json()) as Readiness;
   t.same(
     before.checks.map((c) => c.name),
-    ['store'],
-    '/ready checks the store only',
+    ['store', 'openhim'],
+    '/ready checks the store and reports OpenHIM registration; no connector',
   );
 
   const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
