@@ -7,7 +7,7 @@ import {
   RERUN_TRANSACTION_INDEX,
 } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
-import { WAITING_JOBS_INDEXES } from './job-counts.js';
+import { UNFINISHED_BY_SYSTEM_INDEX, WAITING_JOBS_INDEXES } from './job-counts.js';
 import {
   POSTGRES_ORDER_KEYS,
   POSTGRES_ORDER_WRITTEN_INDEX,
@@ -377,6 +377,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_ORDER_WRITTEN_INDEX,
   FINISHED_JOBS_INDEX,
   SQLITE_ORDER_SEQ,
+  UNFINISHED_BY_SYSTEM_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -404,4 +405,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_ORDER_WRITTEN_INDEX,
   FINISHED_JOBS_INDEX,
   POSTGRES_ORDER_SEQ,
+  UNFINISHED_BY_SYSTEM_INDEX,
 ];

@@ -431,7 +431,7 @@ export interface Store {
    */
   dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean>;
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
-  /** Jobs per system and status (one index-only pass on outbox_jobs_due): the console's table. */
+  /** Jobs per system and status but done (an index-only pass on the v29 partial index): the console's table. */
   countJobsBySystem(): Promise<JobCountBySystem[]>;
   /** createdAt of the oldest job still waiting (pending or in-flight). */
   oldestWaitingCreatedAt(): Promise<number | undefined>;
