@@ -59,6 +59,35 @@ function packsOf(q: Quantity, packSize: number, where: string): number {
   return q.value / packSize;
 }
 
+/**
+ * The stock line a report line is about: its lot's, when it names one. Naming none (systems that
+ * do not track lots), it is the item's one batch with packs: Open mSupply keeps a used-up batch's
+ * stock line at 0 packs for good, and stock reads never show it (hasPacksInStore), so it must not
+ * make every lot-less count "ambiguous". Only when no batch has packs does a used-up one count.
+ */
+function batchOf(
+  lines: StockLineRow[],
+  lot: string | undefined,
+  what: string,
+  store: Pick<StoreRow, 'code'>,
+  where: string,
+): StockLineRow | undefined {
+  if (lot) return lines.find((s) => s.batch === lot);
+  const stocked = lines.filter((s) => s.totalNumberOfPacks > 0);
+  if (stocked.length > 1)
+    throw new BusinessRuleError(
+      `${what} has ${stocked.length} batches with stock in store ${store.code}: name the lot (${stocked.map((s) => s.batch ?? '(no batch)').join(', ')})`,
+      `${where}.lot`,
+    );
+  if (stocked.length === 1) return stocked[0];
+  if (lines.length > 1)
+    throw new BusinessRuleError(
+      `${what} has ${lines.length} used-up batches and none with stock in store ${store.code}: name the lot`,
+      `${where}.lot`,
+    );
+  return lines[0];
+}
+
 /** Open mSupply's figures as the domain's: AMC in units per month, months of stock when there was consumption. */
 function itemStatsOf(figures: ItemStatsRow['stats']): ItemStats {
   return {
@@ -151,15 +180,13 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
           `${where}.product`,
         );
-      const batches = (await api.stockLines(store.id, { itemId: { equalTo: item.id } })).filter(
-        (s) => !line.lot?.number || s.batch === line.lot.number,
+      const stockLine = batchOf(
+        await api.stockLines(store.id, { itemId: { equalTo: item.id } }),
+        line.lot?.number,
+        `${where}: item ${itemCode}`,
+        store,
+        where,
       );
-      if (batches.length > 1)
-        throw new BusinessRuleError(
-          `${where}: item ${itemCode} has ${batches.length} batches in store ${store.code}: name the lot`,
-          `${where}.lot`,
-        );
-      const stockLine = batches[0];
       const packSize = stockLine?.packSize ?? item.defaultPackSize;
       let packs = packsOf(line.quantity, packSize, `${where}.quantity`);
       if (report.countType === 'difference') {
