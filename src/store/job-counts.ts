@@ -23,7 +23,8 @@ export const COUNT_BY_SYSTEM_SQL = `SELECT system, status, COUNT(*) AS n FROM ou
 /**
  * v29: COUNT_BY_SYSTEM_SQL's index, partial like v21's (only the jobs not done) and led by system,
  * so the per-system counts are read in its order (no sort) without the table. PostgreSQL builds it
- * CONCURRENTLY (pg-migrations.ts).
+ * CONCURRENTLY (pg-migrations.ts) and reads it index-only where the visibility map says the pages
+ * are all visible, else it may take v21's index and the rows it names: the jobs not done either way.
  */
 export const UNFINISHED_BY_SYSTEM_INDEX: Migration = {
   version: 29,

@@ -3,7 +3,7 @@
  * and status: a walk of the whole outbox_jobs_due index at each refresh (68 ms at 1M jobs on
  * SQLite, the event loop blocked; 0.5 s on PostgreSQL), though nearly all rows are done jobs. Now
  * bySystem counts the jobs not done, from the v29 partial index (the plan names it, no sort, no
- * read of the table), and the totals by status stay exact, done included (the /metrics counts).
+ * read of every job), and the totals by status stay exact, done included (the /metrics counts).
  * SQLite and (with TEST_DATABASE_URL) PostgreSQL.
  */
 import t from 'tap';
@@ -93,7 +93,12 @@ for (const engine of engineCases()) {
     });
 
     const plan = await queryPlan(databaseUrl, COUNT_BY_SYSTEM_SQL);
-    t.match(plan, /outbox_jobs_unfinished_by_system/, `counted from the v29 partial index:\n${plan}`);
+    // SQLite: an index-only pass of v29's. PostgreSQL picks v29's (index-only) where the visibility
+    // map says the jobs' pages are all visible, else v21's partial index and the rows it names:
+    // either way only the jobs not done are read
+    const index =
+      engine.name === 'sqlite' ? /COVERING INDEX outbox_jobs_unfinished_by_system/ : /outbox_jobs_unfinished/;
+    t.match(plan, index, `counted from a partial index of the jobs not done:\n${plan}`);
     t.notMatch(plan, /TEMP B-TREE|Sort|Seq Scan on outbox_jobs|outbox_jobs_due/, 'no sort, no read of every job');
   });
 }
