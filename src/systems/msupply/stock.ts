@@ -47,17 +47,22 @@ interface CountLine {
 
 const REASONS_TTL_MS = 600_000;
 
+/**
+ * Packs of a quantity. Open mSupply counts packs of any fraction (numberOfPacks and
+ * countedNumberOfPacks are Float; dispensing 30 tablets of a 1000-tablet pack leaves 9.97), so
+ * units become packs by division, not only when they make whole packs.
+ */
 function packsOf(q: Quantity, packSize: number, where: string): number {
-  if (!Number.isSafeInteger(q.value))
-    throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a whole number of ${q.unit}s`, where);
+  if (!Number.isFinite(q.value))
+    throw new BusinessRuleError(`${where}: quantity ${String(q.value)} is not a number of ${q.unit}s`, where);
   if (q.unit === 'pack') return q.value;
-  if (q.value % packSize !== 0)
-    throw new BusinessRuleError(
-      `${where}: ${q.value} units is not a whole number of packs (${packSize} per pack)`,
-      where,
-    );
+  if (!(packSize > 0))
+    throw new BusinessRuleError(`${where}: the item has no pack size, so units cannot become packs`, where);
   return q.value / packSize;
 }
+
+/** A sum of pack counts without binary noise (9.97 - 0.45 is 9.520000000000001 in floating point). */
+const tidy = (packs: number) => Math.round(packs * 1e9) / 1e9;
 
 /**
  * The stock line a report line is about: its lot's, when it names one. Naming none (systems that
@@ -191,7 +196,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       let packs = packsOf(line.quantity, packSize, `${where}.quantity`);
       if (report.countType === 'difference') {
         if (report.operation === 'subtraction' && packs > 0) packs = -packs;
-        const counted = (stockLine?.totalNumberOfPacks ?? 0) + packs;
+        const counted = tidy((stockLine?.totalNumberOfPacks ?? 0) + packs);
         if (counted < 0)
           throw new BusinessRuleError(
             `${where}: taking ${-packs} packs of ${itemCode} would leave ${counted} in store ${store.code} (NotEnoughStockForReduction)`,
@@ -240,7 +245,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const where = `StockReport.lines[${i}]`;
       const counted =
         report.countType === 'difference'
-          ? fresh + line.counted - (line.stockLine?.totalNumberOfPacks ?? 0)
+          ? tidy(fresh + line.counted - (line.stockLine?.totalNumberOfPacks ?? 0))
           : line.counted;
       if (counted < 0)
         throw new BusinessRuleError(

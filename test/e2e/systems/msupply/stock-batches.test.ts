@@ -1,4 +1,9 @@
 /**
+ * Open mSupply counts stock in packs of any fraction (numberOfPacks, countedNumberOfPacks are
+ * Float: 30 tablets dispensed from 10 packs of 1000 leave 9.97 packs), so a count in tablets that
+ * is not a whole number of packs is a count all the same, and an adjustment in tablets applies to
+ * such a stock line.
+ *
  * Open mSupply keeps a stock line after its last pack left (total_number_of_packs 0: an old
  * batch, used up), and the mediator's stock reads never show it (hasPacksInStore). A count or an
  * adjustment that names no lot — the usual case from systems that do not track lots — is for the
@@ -18,8 +23,13 @@ const LIVE = `stock-hcn-pcm500t`;
 const GTIN = gtinOf('EM-PCM500');
 const PACK_UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 
-/** A report of packs of paracetamol (1000 tablets a pack) in the store, naming no lot. */
-const reportOf = (id: string, packs: number, difference?: 'addition' | 'subtraction') => ({
+/** A report of packs (or tablets) of paracetamol (1000 tablets a pack) in the store, naming no lot. */
+const reportOf = (
+  id: string,
+  value: number,
+  difference?: 'addition' | 'subtraction',
+  unit: 'pack' | 'dispensing-unit' = 'pack',
+) => ({
   resourceType: 'InventoryReport',
   status: 'active',
   countType: difference ? 'difference' : 'snapshot',
@@ -31,7 +41,7 @@ const reportOf = (id: string, packs: number, difference?: 'addition' | 'subtract
       location: { reference: `Location/${STORE}` },
       item: [
         {
-          quantity: { value: packs, unit: 'pack', system: PACK_UNIT, code: 'pack' },
+          quantity: { value, unit, system: PACK_UNIT, code: unit },
           item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: GTIN }] } },
         },
       ],
@@ -91,4 +101,54 @@ for (const engine of engineCases()) {
       t.equal(rig.ms.state.counts().finalisedStocktakes, 2);
     },
   );
+}
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: counts and changes in tablets that are not whole packs`, { skip: engine.skip }, async (t) => {
+    const db = await engine.freshDatabase();
+    const rig = await startMsupplyRig(
+      { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
+      { OPENLMIS_BASE_URL: '', DATABASE_URL: db.databaseUrl },
+    );
+    t.teardown(async () => {
+      await rig.close();
+      await db.drop();
+    });
+    // 30 tablets dispensed from the store's 10 packs of 1000, as Open mSupply records it
+    Object.assign(rig.ms.state.stockLines.get(LIVE)!, { totalNumberOfPacks: 9.97, availableNumberOfPacks: 9.97 });
+    const units = async () => {
+      const res = await rig.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${STORE}`)}`);
+      const items = res.body.entry[0].resource.inventoryListing[0].item;
+      return items.find((i: any) => i.item.concept.coding[0].code === GTIN).quantity.value;
+    };
+    t.equal(await units(), 9970, 'the stock reads 9970 tablets');
+
+    const count = await rig.fhir(
+      'POST',
+      '/fhir/R5/InventoryReport',
+      reportOf('MS-TAB-CNT', 9950, undefined, 'dispensing-unit'),
+    );
+    t.equal(count.status, 201, why(count));
+    t.equal(packsOf(rig, LIVE), 9.95, '9950 tablets counted: 9.95 packs');
+    t.equal(await units(), 9950);
+
+    const taken = await rig.fhir(
+      'POST',
+      '/fhir/R5/InventoryReport',
+      reportOf('MS-TAB-ADJ', 450, 'subtraction', 'dispensing-unit'),
+    );
+    t.equal(taken.status, 201, why(taken));
+    t.equal(packsOf(rig, LIVE), 9.5, '450 tablets taken: 9.5 packs left');
+    t.equal(await units(), 9500);
+    t.equal(rig.ms.state.counts().finalisedStocktakes, 2);
+
+    const negative = await rig.fhir(
+      'POST',
+      '/fhir/R5/InventoryReport',
+      reportOf('MS-TAB-NEG', 9501, 'subtraction', 'dispensing-unit'),
+    );
+    t.equal(negative.status, 422, why(negative));
+    t.match(negative.body.issue[0].diagnostics, /would leave .* in store HC-NORTH \(NotEnoughStockForReduction\)/);
+    t.equal(packsOf(rig, LIVE), 9.5, 'nothing written');
+  });
 }

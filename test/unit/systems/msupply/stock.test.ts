@@ -101,7 +101,7 @@ t.test('a lost answer to the finalisation: the retry finds it finalised and chan
 });
 
 t.test(
-  'a reduction below zero, and a count in units that are not whole packs, are refused before any write',
+  'a reduction below zero is refused before any write; a count in units that are not whole packs is not',
   async (t) => {
     const rig = await startRig();
     t.teardown(() => rig.close());
@@ -114,14 +114,12 @@ t.test(
     );
     t.match(tooMuch.message, /would leave -1 in store HC-NORTH \(NotEnoughStockForReduction\)/);
     t.same(tooMuch.issues[0].expression, ['StockReport.lines[0].quantity']);
-    const units = await failure(
-      rig.connector.stock!.precheck!(
-        report('CNT-3', 'snapshot', [
-          { product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } },
-        ]),
-      ),
+    // Open mSupply counts packs of any fraction (countedNumberOfPacks is Float): 75 units are 1.5 packs
+    await rig.connector.stock!.precheck!(
+      report('CNT-3', 'snapshot', [
+        { product: { system: GTIN, code: ORS }, quantity: { value: 75, unit: 'dispensing-unit' } },
+      ]),
     );
-    t.match(units.message, /75 units is not a whole number of packs \(50 per pack\)/);
     t.equal(rig.sb.state.stocktakes.size, 0);
   },
 );
