@@ -1,10 +1,11 @@
 /**
  * A simulator of the OpenHIM core mediator API (core ≤ v8.5.0 behaviour, reference/openhim.md
  * §1.2–1.3): register, list/read, heartbeat with config pull, config update, default channels.
- * Plain HTTP on 127.0.0.1 (openhim-mediator-utils works with http URLs), Basic auth, admin only.
+ * Plain HTTP on 127.0.0.1 (openhim-mediator-utils works with http URLs), or HTTPS with a given
+ * certificate as core's API serves by default; Basic auth, admin only.
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { semverGt } from './semver.js';
 import {
   maskPasswords,
@@ -66,6 +67,11 @@ export interface OpenHimSandboxOptions {
   port?: number;
   host?: string;
   users?: SandboxUser[];
+  /**
+   * Serve HTTPS with this key and certificate (PEM), as core's API does by default with its
+   * self-signed certificate (reference/openhim.md, "OpenHIM API"); plain HTTP without.
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 // Core compares Dates with millisecond resolution; a logical clock keeps "changed since the last
@@ -117,7 +123,8 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     transactionUpdates: new Map(),
     updateDelayMs: 0,
   };
-  const app = Fastify({ logger: false });
+  // typed as the HTTP instance: the routes below do not depend on the transport
+  const app = Fastify({ logger: false, ...(options.tls ? { https: options.tls } : {}) }) as FastifyInstance;
 
   const text = (reply: FastifyReply, status: number, body: string) =>
     reply.code(status).type('text/plain; charset=utf-8').send(body);

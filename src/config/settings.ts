@@ -317,7 +317,8 @@ export const settingDefs: SettingDef[] = [
     env: 'OPENHIM_TRUST_SELF_SIGNED',
     type: 'boolean',
     default: false,
-    description: 'Accept the self-signed certificate OpenHIM ships with',
+    description:
+      "Accept any certificate from OpenHIM's API, unchecked (warned at start); prefer NODE_EXTRA_CA_CERTS naming core's certificate",
   },
   {
     key: 'openhim.heartbeatMs',

@@ -103,6 +103,18 @@ export function operatorReason(err: unknown): string {
   return `OpenHIM not reachable: ${message}`;
 }
 
+/**
+ * openhim.trustSelfSigned turns certificate checks off for every call to OpenHIM's API: said once
+ * at start, with the way to trust core's certificate instead, never silently.
+ */
+function warnIfUnverified(api: { apiURL: string; trustSelfSigned: boolean }, where: object, log: OpenHimLogger): void {
+  if (!api.trustSelfSigned || !/^https:/i.test(api.apiURL)) return;
+  log.warn(
+    where,
+    "OpenHIM's certificate is not verified (openhim.trustSelfSigned): anyone between the mediator and OpenHIM can read the API password; trust core's certificate instead by starting with NODE_EXTRA_CA_CERTS=<its PEM file> and OPENHIM_TRUST_SELF_SIGNED=false",
+  );
+}
+
 function withoutCredentials(url: string): string {
   try {
     const parsed = new URL(url);
@@ -175,6 +187,7 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     urn,
   };
   const where = { urn, apiURL: withoutCredentials(api.apiURL) };
+  warnIfUnverified(api, where, log);
   const stopper = new Stopper();
   const counters = { registrationAttempts: 0, heartbeats: 0, heartbeatFailures: 0, configChanges: 0 };
   let status: OpenHimStatus = 'registering';

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import t from 'tap';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type SandboxUser } from '../../../sandbox/openhim/index.js';
+import t, { type Test as Tap } from 'tap';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import type { SandboxUser } from '../../../sandbox/openhim/server.js';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
 
@@ -48,7 +49,6 @@ async function start(t: Tap, apiUrl: string, password: string) {
   t.teardown(() => mediator.stop());
   return { mediator, lines };
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0];
 
 async function ready(mediator: RunningMediator) {
   const res = await mediator.app.inject({ url: '/ready', headers: { authorization } });
