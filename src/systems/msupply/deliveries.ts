@@ -7,6 +7,7 @@ import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.j
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { taggedOrderNumber } from './requisition-codec.js';
+import { packsAsQuantity, tidy } from './packs.js';
 import type { StoreDirectory } from './stores.js';
 
 /**
@@ -58,8 +59,9 @@ export function decodeShipment(
     lines.push({
       lineId: deliveryLineId(identifier, product, l.batch ?? undefined),
       product,
-      quantityShipped: { value: shipped, unit: 'pack' },
-      ...(received(s.status) ? { quantityAccepted: { value: l.numberOfPacks, unit: 'pack' as const } } : {}),
+      // broken packs (2.5 of 50) read as the units they hold, so the delivery can be confirmed as read
+      quantityShipped: packsAsQuantity(shipped, l.packSize),
+      ...(received(s.status) ? { quantityAccepted: packsAsQuantity(l.numberOfPacks, l.packSize) } : {}),
       ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
     });
   }
@@ -79,7 +81,7 @@ export function decodeShipment(
   };
 }
 
-/** Packs that arrived on a line, from what the facility says it accepted. */
+/** Packs that arrived on a line, from what the facility says it accepted: units may make broken packs, as Open mSupply's do. */
 function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): number {
   if (!Number.isSafeInteger(q.value) || q.value < 0)
     throw new BusinessRuleError(
@@ -87,12 +89,12 @@ function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): numbe
       where,
     );
   if (q.unit === 'pack') return q.value;
-  if (q.value % line.packSize !== 0)
+  if (!(line.packSize > 0))
     throw new BusinessRuleError(
-      `${where}: ${q.value} units of ${line.itemCode} is not a whole number of packs (${line.packSize} per pack)`,
+      `${where}: line of ${line.itemCode} has no pack size, so units cannot become packs`,
       where,
     );
-  return q.value / line.packSize;
+  return tidy(q.value / line.packSize);
 }
 
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {

@@ -10,6 +10,7 @@ import { makeMsupplyError, msupplyReason } from './errors.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
+import { tidy } from './packs.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -60,9 +61,6 @@ function packsOf(q: Quantity, packSize: number, where: string): number {
     throw new BusinessRuleError(`${where}: the item has no pack size, so units cannot become packs`, where);
   return q.value / packSize;
 }
-
-/** A sum of pack counts without binary noise (9.97 - 0.45 is 9.520000000000001 in floating point). */
-const tidy = (packs: number) => Math.round(packs * 1e9) / 1e9;
 
 /**
  * The stock line a report line is about: its lot's, when it names one. Naming none (systems that

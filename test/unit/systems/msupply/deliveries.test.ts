@@ -168,7 +168,7 @@ t.test('a dropped and a lost status update: the retry with the same journal fini
   );
 });
 
-t.test('a line naming another item, or units that are not whole packs, is refused before any write', async (t) => {
+t.test('a line naming another item is refused before any write; units that are not whole packs are not', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   const { inbound } = await shippedOrder(rig, 'DLV-3');
@@ -177,8 +177,8 @@ t.test('a line naming another item, or units that are not whole packs, is refuse
     ...d,
     lines: [{ ...d.lines[0], quantityAccepted: { value: 150, unit: 'dispensing-unit' as const } }],
   };
-  const err = await failure(rig.connector.deliveries!.precheck!(units));
-  t.match(err.message, /is not a whole number of packs/);
+  // Open mSupply takes broken packs (numberOfPacks is Float): 150 units of 100 a pack are 1.5
+  await rig.connector.deliveries!.precheck!(units);
   const other = {
     ...d,
     lines: [{ ...d.lines[0], product: { system: 'https://www.gs1.org/gtin', code: '10860012300089' } }],
