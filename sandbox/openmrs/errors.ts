@@ -63,3 +63,19 @@ export function notLoggedIn(privilege: string): SandboxError {
 export function forbidden(privilege: string): SandboxError {
   return restError(403, `Privileges required: ${privilege}`, 'org.openmrs.api.context.Context:*');
 }
+
+/**
+ * A text longer than its column, on MySQL in strict mode (OpenMRS's default): the insert fails at
+ * the flush and the REST module answers the Hibernate exception as a 500 (BaseRestController
+ * handleException: no status of its own), the transaction rolled back. The stock management
+ * module checks no lengths (stockmgmt_stock_operation: external_reference VARCHAR(50), remarks
+ * VARCHAR(255), openmrs-module-stockmanagement liquibase.xml).
+ */
+export function dataTooLong(column: string): SandboxError {
+  return restError(
+    500,
+    'could not execute statement; SQL [n/a]; nested exception is org.hibernate.exception.DataException: could not execute statement',
+    'org.hibernate.exception.internal.SQLStateConversionDelegate:123',
+    `com.mysql.cj.jdbc.exceptions.MysqlDataTruncation: Data truncation: Data too long for column '${column}' at row 1`,
+  );
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { invalidSubmission, notFound, restError } from './errors.js';
+import { dataTooLong, invalidSubmission, notFound, restError } from './errors.js';
 import type { User } from './model.js';
 import { pageOf } from './paging.js';
 import { restDate } from './representation.js';
@@ -372,6 +372,7 @@ export class StockService {
         });
       return { uuid: randomUUID(), stockItemUuid: item.uuid, batchNo, expiration, quantity: q };
     });
+    fitsColumns(body);
     const op: StockOperation = {
       uuid: randomUUID(),
       operationNumber: `OP-${String(++this.sequence).padStart(5, '0')}`,
@@ -451,6 +452,7 @@ export class StockService {
         });
       return { item, q };
     });
+    fitsColumns(body);
     for (const { item, q } of changes) item.quantity = q;
     if (typeof body?.remarks === 'string') op.remarks = body.remarks;
     this.store.count(`stockoperation.update.${op.operationType}`);
@@ -894,4 +896,15 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     const body = req.body as { requisitionUuid: string; quantities?: Record<string, number> };
     return stock.operationRep(stock.fulfil(body.requisitionUuid, body.quantities));
   });
+}
+
+/** stockmgmt_stock_operation's text columns: a longer value fails the insert (errors.ts dataTooLong). */
+const COLUMNS: [field: string, column: string, max: number][] = [
+  ['externalReference', 'external_reference', 50],
+  ['remarks', 'remarks', 255],
+];
+
+function fitsColumns(body: Record<string, unknown>): void {
+  for (const [field, column, max] of COLUMNS)
+    if (typeof body?.[field] === 'string' && (body[field] as string).length > max) throw dataTooLong(column);
 }

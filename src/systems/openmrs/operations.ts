@@ -1,3 +1,4 @@
+import { BusinessRuleError } from '../../domain/errors.js';
 import type { Identifier } from '../../domain/index.js';
 import type { StepJournal } from '../../routing/ports.js';
 import { NS } from '../../domain/namespace.js';
@@ -18,6 +19,34 @@ export const OPERATION_NUMBER_SYSTEM = `${NS}/identifier/openmrs-stock-operation
 
 /** An order number as externalReference: `system|value`, so the identifier reads back whole. */
 export const referenceOf = (id: Identifier) => `${id.system}|${id.value}`;
+
+/** stockmgmt_stock_operation.external_reference is VARCHAR(50) (openmrs-module-stockmanagement liquibase.xml). */
+export const MAX_EXTERNAL_REFERENCE = 50;
+/** stockmgmt_stock_operation.remarks is VARCHAR(255). */
+export const MAX_REMARKS = 255;
+
+/**
+ * The business identifier as the operation's externalReference, refused when OpenMRS cannot keep
+ * it. The module checks no length: a longer one fails its insert with a database error, answered
+ * 500 like an outage, so the write would be retried until it gave up, never saying why.
+ */
+export function operationReference(id: Identifier, where: string): string {
+  const reference = referenceOf(id);
+  if (reference.length <= MAX_EXTERNAL_REFERENCE) return reference;
+  throw new BusinessRuleError(
+    `OpenMRS keeps at most ${MAX_EXTERNAL_REFERENCE} characters as a stock operation's external reference, which holds the identifier as system|value: ${reference.length} here; use a shorter identifier system or value`,
+    where,
+  );
+}
+
+/** A note as the operation's remarks, refused when longer than OpenMRS keeps (see operationReference). */
+export function operationRemarks(note: string | undefined, where: string): string | null {
+  if (note === undefined || note.length <= MAX_REMARKS) return note ?? null;
+  throw new BusinessRuleError(
+    `OpenMRS keeps at most ${MAX_REMARKS} characters of a stock operation's remarks: this note has ${note.length}`,
+    where,
+  );
+}
 export function identifierOf(externalReference: unknown): Identifier | undefined {
   if (typeof externalReference !== 'string') return undefined;
   const bar = externalReference.lastIndexOf('|');

@@ -9,7 +9,7 @@ import {
   identifierOf,
   listOperations,
   orderLineId,
-  referenceOf,
+  operationReference,
 } from './operations.js';
 import { locationOf, type StockDeps } from './stock.js';
 import { SM, dispensingUomOf } from './stock-reference.js';
@@ -97,7 +97,16 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
         };
       }),
     );
-    return { location, destination, source, items, typeUuid: await reference.operationType('requisition') };
+    // the order number reads back from it whole, so one too long for OpenMRS is refused, not cut
+    const externalReference = operationReference(order.orderNumber, 'Order.orderNumber');
+    return {
+      location,
+      destination,
+      source,
+      items,
+      externalReference,
+      typeUuid: await reference.operationType('requisition'),
+    };
   };
 
   const matches = (o: Order, c: SearchCriteria) =>
@@ -126,7 +135,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
     },
     async submit(order: Order, journal: StepJournal): Promise<WriteResult> {
       const p = await plan(order);
-      const externalReference = referenceOf(order.orderNumber);
+      const externalReference = p.externalReference;
       const uuid = await journal.run('create-requisition', async () => {
         const found = (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find(
           (o) => o.externalReference === externalReference,

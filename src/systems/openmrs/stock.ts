@@ -11,7 +11,7 @@ import type {
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered, makeOpenMrsError, type OpenMrsError } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
-import { actOn, referenceOf, submitOrCancel } from './operations.js';
+import { actOn, operationReference, operationRemarks, submitOrCancel } from './operations.js';
 import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
 import { countsNoExpiredBatch } from './batch-expiry.js';
 import { openmrsLedgers } from './stock-ledger.js';
@@ -189,6 +189,12 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     const location = await locationOf(deps, report.facility, WHERE);
     const party = await reference.partyOf(location, WHERE);
     const type = report.countType === 'snapshot' ? 'stocktake' : 'adjustment';
+    // system|value, the business key the outbox holds: the value alone took another app's count
+    // with the same number at this location for this one (found, so this one was never recorded)
+    const externalReference = report.identifier
+      ? operationReference(report.identifier, 'InventoryReport.identifier')
+      : undefined;
+    const remarks = operationRemarks(report.note, 'InventoryReport.note');
     if (!report.lines.length)
       throw new BusinessRuleError(
         'an InventoryReport with no lines changes nothing in OpenMRS',
@@ -248,7 +254,16 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     if (type === 'adjustment' && !reasonName)
       throw new BusinessRuleError('an OpenMRS adjustment needs a reason', reasonAt);
     const reasonUuid = type === 'adjustment' ? await reference.reasonUuid(reasonName!, reasonAt) : undefined;
-    return { location, party, type, items, reasonUuid, typeUuid: await reference.operationType(type) };
+    return {
+      location,
+      party,
+      type,
+      items,
+      reasonUuid,
+      externalReference,
+      remarks,
+      typeUuid: await reference.operationType(type),
+    };
   };
 
   /**
@@ -316,9 +331,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     },
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
       const p = await plan(report);
-      // system|value, the business key the outbox holds: the value alone took another app's count
-      // with the same number at this location for this one (found, so this one was never recorded)
-      const externalReference = report.identifier ? referenceOf(report.identifier) : journal.idempotencyKey;
+      const externalReference = p.externalReference ?? journal.idempotencyKey;
       const created = await journal.run('create-operation', async () => {
         const found = await findOperation(p.typeUuid, p.location, externalReference);
         // made by an attempt whose answer was lost: its SUBMIT decides (and cancels it if refused),
@@ -330,7 +343,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           sourceUuid: p.party.uuid,
           operationDate: countedAt(report),
           externalReference,
-          remarks: report.note ?? null,
+          remarks: p.remarks,
           reasonUuid: p.reasonUuid ?? null,
           stockOperationItems: p.items,
         };

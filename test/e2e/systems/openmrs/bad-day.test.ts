@@ -5,8 +5,9 @@
  */
 import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
+import { EXT, ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../../src/systems/openmrs/settings.js';
-import { startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
 
 const NOWHERE = '0d3c2b1a-1111-4a2b-8c3d-0000000000ff';
 
@@ -44,4 +45,77 @@ t.test('a Location whose partOf OpenMRS does not have: refused at Location.partO
   t.same(sb.store.writes, { 'location.create': 1 }, 'the rename that came with it is not written either');
   t.equal(sb.store.locations.get(uuid)!.name, 'Tumaini Clinic');
   t.equal(sb.store.locations.get(uuid)!.parentUuid, LOC.nairobiCounty);
+});
+
+// 44 characters: with "|" and a 15-character count number, 60 (OpenMRS keeps 50)
+const MOH_COUNTS = 'http://moh.example.go.ke/fhir/id/stock-count';
+
+const count = (system: string, value: string, note?: string) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system, value }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2026-12-01T09:00:00Z',
+  ...(note ? { note: [{ text: note }] } : {}),
+  inventoryListing: [
+    {
+      location: { reference: `Location/${LOC.mwangaza}` },
+      countingDateTime: '2026-12-01T08:30:00Z',
+      item: [
+        {
+          extension: [{ url: EXT.lotNumber, valueString: 'AMX-2401' }],
+          quantity: { value: 930, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+          item: { concept: { coding: [{ system: GTIN, code: '10860012300058' }] } },
+        },
+      ],
+    },
+  ],
+});
+
+t.test('an identifier or note longer than OpenMRS keeps: refused in words, not retried as an outage', async (t) => {
+  const rig = await startOpenMrsRig('openmrs-bad-day-lengths');
+  t.teardown(() => rig.close());
+  const { sb, fhir } = rig;
+  const operations = () => sb.stock.operations.size;
+  const before = operations();
+
+  // stockmgmt_stock_operation.external_reference is VARCHAR(50): OpenMRS answers the insert 500
+  const long = await fhir('POST', '/fhir/R5/InventoryReport', count(MOH_COUNTS, 'CNT-2026-000123'));
+  t.equal(long.status, 422, why(long));
+  t.equal(long.body.issue[0].expression?.[0], 'InventoryReport.identifier');
+  t.match(why(long), /at most 50 characters .* 60 here/);
+
+  const noted = await fhir(
+    'POST',
+    '/fhir/R5/InventoryReport',
+    count('https://app.example.org/counts', 'CNT-OMRS-9', 'recount after the flood: '.repeat(11)),
+  );
+  t.equal(noted.status, 422, why(noted));
+  t.equal(noted.body.issue[0].expression?.[0], 'InventoryReport.note');
+  t.match(why(noted), /at most 255 characters .* 275/);
+
+  const order = await fhir('POST', '/fhir/SupplyRequest', {
+    resourceType: 'SupplyRequest',
+    status: 'active',
+    priority: 'routine',
+    identifier: [
+      {
+        type: { coding: [ORDER_NUMBER_TYPE] },
+        system: 'http://moh.example.go.ke/fhir/id/order',
+        value: 'ORD-2026-0000042',
+      },
+    ],
+    itemCodeableConcept: { coding: [{ system: GTIN, code: '10860012300058' }] },
+    quantity: { value: 20, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+    authoredOn: '2026-12-01T08:00:00Z',
+    deliverTo: { reference: `Location/${LOC.kilima}` },
+    deliverFrom: { reference: `Location/${LOC.mwangaza}` },
+  });
+  t.equal(order.status, 422, why(order));
+  t.equal(order.body.issue[0].expression?.[0], 'SupplyRequest.identifier');
+  t.equal(operations(), before, 'no stock operation created');
+
+  // one that fits is written as before
+  const fits = await fhir('POST', '/fhir/R5/InventoryReport', count('https://app.example.org/counts', 'CNT-OMRS-9'));
+  t.ok([201, 202].includes(fits.status), why(fits));
 });
