@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.js';
-import { emptyPruneCounts, type PruneCounts, type PruneCursor } from '../store/retention.js';
+import { emptyPruneCounts, type EntriesCursor, type PruneCounts, type PruneCursor } from '../store/retention.js';
 import type { Store } from '../store/types.js';
 import type { JobResult, ScheduledJob, SchedulerLogger } from './scheduler.js';
 
@@ -35,13 +35,20 @@ export async function pruneFinished(deps: PruneJobDeps, now = Date.now()): Promi
   const totals = emptyPruneCounts();
   let batches = 0;
   let after: PruneCursor | undefined;
+  let entriesAfter: EntriesCursor | undefined;
   for (;;) {
-    const r = await deps.store.pruneFinished({ before, limit: PRUNE_BATCH, ...(after ? { after } : {}) });
+    const r = await deps.store.pruneFinished({
+      before,
+      limit: PRUNE_BATCH,
+      ...(after ? { after } : {}),
+      ...(entriesAfter ? { entriesAfter } : {}),
+    });
     batches++;
     for (const k of Object.keys(totals) as (keyof PruneCounts)[]) totals[k] += r[k];
-    // job runs come PRUNE_BATCH at a time too: a full batch of them may leave more
-    if (r.examined < PRUNE_BATCH && r.jobRuns < PRUNE_BATCH) break;
+    // job runs come PRUNE_BATCH at a time too, and entry map rows: a full batch may leave more
+    if (r.examined < PRUNE_BATCH && r.jobRuns < PRUNE_BATCH && r.entriesExamined < PRUNE_BATCH) break;
     after = r.last ?? after;
+    entriesAfter = r.entriesLast ?? entriesAfter;
     await yieldTurn();
   }
   const { examined, ...pruned } = totals;

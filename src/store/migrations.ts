@@ -21,7 +21,7 @@ import {
   SQLITE_RESOURCE_WRITTEN_INDEX,
 } from './resource-order.js';
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
-import { TRANSACTION_ENTRIES } from './transaction-entries.js';
+import { TRANSACTION_ENTRIES, transactionEntriesRecordedAt } from './transaction-entries.js';
 import { FINISHED_JOBS_INDEX } from './retention.js';
 
 /**
@@ -378,6 +378,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   FINISHED_JOBS_INDEX,
   SQLITE_ORDER_SEQ,
   UNFINISHED_BY_SYSTEM_INDEX,
+  transactionEntriesRecordedAt(SQLITE_TYPES.epochMs),
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -406,4 +407,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   FINISHED_JOBS_INDEX,
   POSTGRES_ORDER_SEQ,
   UNFINISHED_BY_SYSTEM_INDEX,
+  transactionEntriesRecordedAt(POSTGRES_TYPES.epochMs),
 ];

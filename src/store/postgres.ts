@@ -6,8 +6,15 @@ import {
   PRUNE_HISTORY_SQL,
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
+  PRUNE_JOBS_SQL,
+  PRUNE_OLD_ENTRIES_SQL,
   pruneAction,
-  TRANSACTIONS_OF_SQL,
+  ENTRY_CANDIDATES_SQL,
+  entryCandidateArgs,
+  entriesCursorOf,
+  historyOf,
+  RERUN_TRANSACTIONS_OF_SQL,
+  transactionsOf,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -526,7 +533,7 @@ export class PostgresStore implements Store {
     const rows = transactionEntryValues(entries, results);
     await c.query(
       PG_INSERT_TRANSACTION_ENTRIES_SQL,
-      [0, 1, 2, 3, 4].map((k) => rows.map((r) => r[k])),
+      [0, 1, 2, 3, 4, 5].map((k) => rows.map((r) => r[k])),
     );
   }
 
@@ -561,24 +568,33 @@ export class PostgresStore implements Store {
    * from a rejected job (inside a transaction).
    */
   private async insertWrite(job: NewJob, c: pg.PoolClient): Promise<RecordWriteResult> {
-    // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
-    // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
-    const claimed =
-      ((
-        await c.query(
-          'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-          [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
-        )
-      ).rowCount ?? 0) > 0;
-    if (claimed) return { created: true, job: await this.insertJob(job, c) };
-    // Each round either returns or sees a takeover that another transaction committed meanwhile.
+    // Each round either returns or sees a takeover, or the key's job pruned or dropped, that
+    // another transaction committed meanwhile.
     for (let round = 0; ; round += 1) {
+      // A concurrent transaction inserting the same key makes this INSERT wait for it; once it
+      // commits, ON CONFLICT skips and the SELECT below (a new snapshot) sees its job.
+      const claimed =
+        ((
+          await c.query(
+            'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+            [job.flow, job.system, job.idempotencyKey, job.payloadHash, job.id, job.createdAt],
+          )
+        ).rowCount ?? 0) > 0;
+      if (claimed) return { created: true, job: await this.insertJob(job, c) };
+      // The holder is share-locked until this transaction ends: the links about to name it are
+      // committed before a prune may delete it (its FOR UPDATE waits; PRUNE_JOBS_SQL then sees
+      // them). A prune holding it first makes this wait, then skip the row it deleted: no row,
+      // the key is gone with it, and the next round claims it for this write.
       const [row] = await this.rows(
         `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
-         WHERE k.flow = $1 AND k.system = $2 AND k.key = $3`,
+         WHERE k.flow = $1 AND k.system = $2 AND k.key = $3 FOR KEY SHARE OF j`,
         [job.flow, job.system, job.idempotencyKey],
         c,
       );
+      if (!row) {
+        if (round < 5) continue;
+        throw new Error(`idempotency key ${job.idempotencyKey}: its job went five times while this write was recorded`);
+      }
       const holder = jobFromRow(row);
       if (holder.status !== 'rejected' || round >= 5) return { created: false, job: holder };
       if (await this.supersede(holder, job, c))
@@ -875,6 +891,7 @@ export class PostgresStore implements Store {
       );
       if (!job) return false;
       await c.query('DELETE FROM step_journal WHERE job_id = $1', [id]);
+      await c.query('DELETE FROM job_attempts WHERE job_id = $1', [id]);
       await c.query('DELETE FROM idempotency_keys WHERE job_id = $1', [id]);
       await c.query(DROP_RERUNS_SQL, [id]);
       await c.query('DELETE FROM outbox_jobs WHERE id = $1', [id]);
@@ -1191,27 +1208,44 @@ export class PostgresStore implements Store {
             c,
           )
         : [];
+      const unnest = 'SELECT unnest($1::text[])';
       const jobs = prunable.filter((r) => pruneAction(r) === 'job');
-      const history = prunable.filter((r) => pruneAction(r) !== 'none');
-      if (history.length) {
-        const ids = [history.map((r) => r.id)];
+      const gone = jobs.length
+        ? (await this.rows(PRUNE_JOBS_SQL(unnest), [jobs.map((r) => r.id)], c)).map((r) => r.id)
+        : [];
+      counts.jobs = gone.length;
+      const history = historyOf(
+        prunable.filter((r) => pruneAction(r) !== 'none'),
+        new Set(gone),
+      );
+      if (history.length)
         for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
-          counts[table as keyof typeof PRUNE_HISTORY_SQL] =
-            (await c.query(sql('SELECT unnest($1::text[])'), ids)).rowCount ?? 0;
-      }
-      if (jobs.length) {
-        const ids = [jobs.map((r) => r.id)];
-        const unnest = 'SELECT unnest($1::text[])';
-        const txs = (await this.rows(TRANSACTIONS_OF_SQL(unnest, unnest), ids, c)).map((r) => r.transaction_id);
+          counts[table as keyof typeof PRUNE_HISTORY_SQL] = (await c.query(sql(unnest), [history])).rowCount ?? 0;
+      if (gone.length) {
+        const reruns = await this.rows(RERUN_TRANSACTIONS_OF_SQL(unnest), [gone], c);
+        const txs = transactionsOf(
+          jobs.filter((r) => gone.includes(r.id)),
+          reruns,
+        );
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
-          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = (await c.query(sql(unnest), ids)).rowCount ?? 0;
-        if (txs.length)
-          counts.entries = (await c.query(PRUNE_ENTRIES_SQL('SELECT unnest($1::text[])'), [txs])).rowCount ?? 0;
+          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = (await c.query(sql(unnest), [gone])).rowCount ?? 0;
+        if (txs.length) counts.entries = (await c.query(PRUNE_ENTRIES_SQL(unnest), [txs])).rowCount ?? 0;
       }
+      const entryRows = await this.rows(ENTRY_CANDIDATES_SQL, entryCandidateArgs(batch), c);
+      if (entryRows.length)
+        counts.entries +=
+          (
+            await c.query(PRUNE_OLD_ENTRIES_SQL('SELECT unnest($2::text[])'), [
+              batch.before,
+              [...new Set(entryRows.map((r) => r.transaction_id))],
+            ])
+          ).rowCount ?? 0;
       counts.jobRuns = (await c.query(PRUNE_JOB_RUNS_SQL, [batch.before, batch.limit])).rowCount ?? 0;
       return {
         ...counts,
         ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
+        entriesExamined: entryRows.length,
+        ...entriesCursorOf(entryRows.at(-1)),
       };
     });
   }

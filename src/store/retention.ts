@@ -37,15 +37,26 @@ export interface PruneCursor {
   id: string;
 }
 
-/** One batch's counts, and the last job it examined: the next batch starts after it. */
-export type PruneResult = PruneCounts & { last?: PruneCursor };
+/** Where a prune run has got to in the v30 index of entry map rows: the last row examined. */
+export interface EntriesCursor {
+  recordedAt: number;
+  transactionId: string;
+  entry: number;
+}
+
+/**
+ * One batch's counts, and the last job it examined: the next batch starts after it; likewise
+ * the entry map rows examined (`entriesExamined`, fewer than the limit: the end) and the last.
+ */
+export type PruneResult = PruneCounts & { last?: PruneCursor; entriesExamined: number; entriesLast?: EntriesCursor };
 
 export interface PruneBatch {
-  /** Finished before this (epoch ms) and otherwise quiet: pruned. */
+  /** Finished (entry maps: recorded) before this (epoch ms) and otherwise quiet: pruned. */
   before: number;
-  /** Jobs examined, and job runs deleted, at most. */
+  /** Jobs examined, entry map rows examined, and job runs deleted, at most. */
   limit: number;
   after?: PruneCursor;
+  entriesAfter?: EntriesCursor;
 }
 
 /**
@@ -96,21 +107,41 @@ export const PRUNE_HISTORY_SQL = {
   steps: (ids: string) => `DELETE FROM step_journal WHERE job_id IN (${ids})`,
 };
 
-/** The rest of a pruned job's rows, by job id, the job last. */
+/**
+ * The jobs PRUNABLE_SQL let go, deleted first and only if still no resource link names them, in
+ * this statement: on PostgreSQL (READ COMMITTED) it reads the links committed by now, so a very
+ * late resend answered from the job, whose transaction held the job row (FOR KEY SHARE, in
+ * insertWrite) until it had linked it, keeps the job (PRUNABLE_SQL's FOR UPDATE waited for that
+ * commit, but its EXISTS was read before). The ids returned are what goes; a done job that a
+ * link now names keeps its row and loses its history only, as PRUNABLE_SQL's linked ones.
+ */
+export const PRUNE_JOBS_SQL = (ids: string) => `DELETE FROM outbox_jobs
+  WHERE id IN (${ids}) AND NOT EXISTS (SELECT 1 FROM resource_links l WHERE l.job_id = outbox_jobs.id)
+  RETURNING id`;
+
+/** The rest of a deleted job's rows, by job id. */
 export const PRUNE_JOB_ROWS_SQL = {
   // only a key still held by the job: a refused job's key may have moved to the write after it
   keys: (ids: string) => `DELETE FROM idempotency_keys WHERE job_id IN (${ids})`,
   reruns: (ids: string) => `DELETE FROM openhim_rerun_updates WHERE job_id IN (${ids})`,
-  jobs: (ids: string) => `DELETE FROM outbox_jobs WHERE id IN (${ids})`,
 };
 
+/** Of the PRUNABLE_SQL rows, the jobs whose history goes: those deleted, and the done ones kept. */
+export function historyOf(prunable: Record<string, unknown>[], deleted: Set<unknown>): unknown[] {
+  return prunable.filter((r) => deleted.has(r.id) || r.status === 'done').map((r) => r.id);
+}
+
 /**
- * The OpenHIM transactions the jobs (`ids`, twice) belong to: their own, and those of the reruns
- * answered from them. Read before the jobs go, for PRUNE_ENTRIES_SQL.
+ * The OpenHIM transactions of the reruns answered from the jobs (`ids`): read before their rows
+ * go, for PRUNE_ENTRIES_SQL (with the jobs' own, which the candidates carry).
  */
-export const TRANSACTIONS_OF_SQL = (ids: string, again: string) => `SELECT transaction_id FROM outbox_jobs
-  WHERE id IN (${ids}) AND transaction_id IS NOT NULL
-  UNION SELECT transaction_id FROM openhim_rerun_updates WHERE job_id IN (${again})`;
+export const RERUN_TRANSACTIONS_OF_SQL = (ids: string) =>
+  `SELECT DISTINCT transaction_id FROM openhim_rerun_updates WHERE job_id IN (${ids})`;
+
+/** The jobs' own transactions (PRUNABLE_SQL rows) and their reruns' (RERUN_TRANSACTIONS_OF_SQL rows). */
+export function transactionsOf(jobs: Record<string, unknown>[], reruns: Record<string, unknown>[]): unknown[] {
+  return [...new Set([...jobs, ...reruns].map((r) => r.transaction_id).filter((t) => t != null))];
+}
 
 /**
  * The v24 entry maps of the pruned jobs' transactions (TRANSACTIONS_OF_SQL), once no job of the transaction and no
@@ -121,6 +152,50 @@ export const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transacti
     AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_entries.transaction_id)
     AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
       WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
+
+/**
+ * The next entry map rows recorded before $1, after the cursor ($2 recorded_at, $3 transaction,
+ * $4 entry), at most $5: a range of the v30 index. Paged like the jobs, so the maps kept (their
+ * transaction's jobs are kept) are read once a run, not once a batch.
+ */
+export const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry FROM openhim_transaction_entries
+  WHERE recorded_at < $1 AND recorded_at >= $2
+    AND NOT (recorded_at = $2 AND (transaction_id < $3 OR (transaction_id = $3 AND entry <= $4)))
+  ORDER BY recorded_at, transaction_id, entry LIMIT $5`;
+
+/**
+ * The whole maps of the candidate rows' transactions (`txs`) that nothing will read: every row
+ * recorded before $1 (a batch records its entries as it goes: one still being answered stays),
+ * and no job and no rerun row of the transaction left to build its update from (a map of a Bundle
+ * of only reads, or of jobs dropped by an operator). The maps of jobs pruned go with them
+ * (PRUNE_ENTRIES_SQL): such a map may come before its job in the index.
+ */
+export const PRUNE_OLD_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
+  WHERE transaction_id IN (${txs})
+    AND NOT EXISTS (SELECT 1 FROM openhim_transaction_entries n
+      WHERE n.transaction_id = openhim_transaction_entries.transaction_id AND n.recorded_at >= $1)
+    AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_entries.transaction_id)
+    AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
+      WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
+
+/** A row of ENTRY_CANDIDATES_SQL as the cursor the next batch starts after. */
+export function entriesCursorOf(row: Record<string, unknown> | undefined): { entriesLast?: EntriesCursor } {
+  return row
+    ? {
+        entriesLast: {
+          recordedAt: Number(row.recorded_at),
+          transactionId: String(row.transaction_id),
+          entry: Number(row.entry),
+        },
+      }
+    : {};
+}
+
+/** ENTRY_CANDIDATES_SQL's arguments for a batch: after its cursor, or from the first row. */
+export function entryCandidateArgs(batch: PruneBatch): unknown[] {
+  const after = batch.entriesAfter ?? { recordedAt: Number.MIN_SAFE_INTEGER, transactionId: '', entry: -1 };
+  return [batch.before, after.recordedAt, after.transactionId, after.entry, batch.limit];
+}
 
 /**
  * Scheduled job runs that ended before $1, oldest first, at most $2; a job's latest run is kept

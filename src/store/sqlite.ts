@@ -142,8 +142,15 @@ import {
   PRUNE_HISTORY_SQL,
   PRUNE_JOB_ROWS_SQL,
   PRUNE_JOB_RUNS_SQL,
+  PRUNE_JOBS_SQL,
+  PRUNE_OLD_ENTRIES_SQL,
   pruneAction,
-  TRANSACTIONS_OF_SQL,
+  ENTRY_CANDIDATES_SQL,
+  entryCandidateArgs,
+  entriesCursorOf,
+  historyOf,
+  RERUN_TRANSACTIONS_OF_SQL,
+  transactionsOf,
   type PruneBatch,
   type PruneResult,
 } from './retention.js';
@@ -203,6 +210,7 @@ const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 /** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
 const JSON_IDS = 'SELECT value FROM json_each(?)';
 const PRUNE_CANDIDATES_SQLITE = sqlitePositional(PRUNE_CANDIDATES_SQL);
+const ENTRY_CANDIDATES_SQLITE = sqlitePositional(ENTRY_CANDIDATES_SQL);
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
@@ -806,6 +814,7 @@ export class SqliteStore implements Store {
       ).get(id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (!job) return false;
       this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);
+      this.sql('DELETE FROM job_attempts WHERE job_id = ?').run(id);
       this.sql('DELETE FROM idempotency_keys WHERE job_id = ?').run(id);
       this.sql(sqliteParams(DROP_RERUNS_SQL)).run(id);
       this.sql('DELETE FROM outbox_jobs WHERE id = ?').run(id);
@@ -1022,25 +1031,44 @@ export class SqliteStore implements Store {
           ) as Row[])
         : [];
       const jobs = prunable.filter((r) => pruneAction(r) === 'job');
-      const history = prunable.filter((r) => pruneAction(r) !== 'none');
+      const gone = jobs.length
+        ? (this.sql(PRUNE_JOBS_SQL(JSON_IDS)).all(JSON.stringify(jobs.map((r) => r.id))) as Row[]).map((r) => r.id)
+        : [];
+      counts.jobs = gone.length;
+      const history = historyOf(
+        prunable.filter((r) => pruneAction(r) !== 'none'),
+        new Set(gone),
+      );
       if (history.length) {
-        const ids = JSON.stringify(history.map((r) => r.id));
+        const ids = JSON.stringify(history);
         for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
           counts[table as keyof typeof PRUNE_HISTORY_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
       }
-      if (jobs.length) {
-        const ids = JSON.stringify(jobs.map((r) => r.id));
-        const txs = (this.sql(TRANSACTIONS_OF_SQL(JSON_IDS, JSON_IDS)).all(ids, ids) as Row[]).map(
-          (r) => r.transaction_id,
+      if (gone.length) {
+        const ids = JSON.stringify(gone);
+        const reruns = this.sql(RERUN_TRANSACTIONS_OF_SQL(JSON_IDS)).all(ids) as Row[];
+        const txs = transactionsOf(
+          jobs.filter((r) => gone.includes(r.id)),
+          reruns,
         );
         for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
           counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
         if (txs.length) counts.entries = this.sql(PRUNE_ENTRIES_SQL(JSON_IDS)).run(JSON.stringify(txs)).changes;
       }
+      const entryRows = this.sql(ENTRY_CANDIDATES_SQLITE.sql).all(
+        ...ENTRY_CANDIDATES_SQLITE.bind(entryCandidateArgs(batch)),
+      ) as Row[];
+      if (entryRows.length)
+        counts.entries += this.sql(sqliteParams(PRUNE_OLD_ENTRIES_SQL(JSON_IDS))).run(
+          JSON.stringify([...new Set(entryRows.map((r) => r.transaction_id))]),
+          batch.before,
+        ).changes;
       counts.jobRuns = this.sql(sqliteParams(PRUNE_JOB_RUNS_SQL)).run(batch.before, batch.limit).changes;
       return {
         ...counts,
         ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
+        entriesExamined: entryRows.length,
+        ...entriesCursorOf(entryRows.at(-1)),
       };
     });
   }

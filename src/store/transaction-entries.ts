@@ -30,28 +30,58 @@ CREATE TABLE openhim_transaction_entries (
 };
 
 /**
- * One entry ($1 transaction, $2 entry, $3 entries, $4 job, $5 answer). A repeat of the same
- * transaction id (a client resending under it) keeps the first answer's map.
+ * v30: when each entry was recorded (epoch ms), so the retention prune can age the maps of
+ * transactions that have no job of their own (a batch of only GETs through OpenHIM): nothing
+ * else ever deletes them. Rows recorded before v30 read 0, recorded at an unknown time long ago:
+ * pruned as soon as no job and no rerun row names their transaction (retention.ts). A constant
+ * default adds the column without rewriting the table on either engine. The index, on a table
+ * that grows, is built CONCURRENTLY on PostgreSQL (pg-migrations.ts).
+ */
+export function transactionEntriesRecordedAt(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: 30,
+    name: 'openhim: when each entry map row was recorded, for the retention prune',
+    sql: `ALTER TABLE openhim_transaction_entries ADD COLUMN recorded_at ${epochMsType} NOT NULL DEFAULT 0`,
+    indexes: [
+      {
+        name: 'openhim_transaction_entries_recorded',
+        on: 'openhim_transaction_entries (recorded_at, transaction_id, entry)',
+      },
+    ],
+  };
+}
+
+/**
+ * One entry ($1 transaction, $2 entry, $3 entries, $4 job, $5 answer, $6 recorded at). A repeat
+ * of the same transaction id (a client resending under it) keeps the first answer's map.
  */
 export const INSERT_TRANSACTION_ENTRY_SQL = `INSERT INTO openhim_transaction_entries
-  (transaction_id, entry, entries, job_id, answer) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`;
+  (transaction_id, entry, entries, job_id, answer, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
 
-/** PostgreSQL: every entry in one statement, $1..$5 one array per column. */
+/** PostgreSQL: every entry in one statement, $1..$6 one array per column. */
 export const PG_INSERT_TRANSACTION_ENTRIES_SQL = `INSERT INTO openhim_transaction_entries
-  (transaction_id, entry, entries, job_id, answer)
-  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`;
+  (transaction_id, entry, entries, job_id, answer, recorded_at)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::bigint[]) ON CONFLICT DO NOTHING`;
 
 export const TRANSACTION_ENTRIES_SQL =
   'SELECT entry, entries, job_id, answer FROM openhim_transaction_entries WHERE transaction_id = $1 ORDER BY entry';
 
-/** The rows to insert: each entry's job named by the id recordWrites gave it (a duplicate's: the job answering). */
-export function transactionEntryValues(map: TransactionEntries, results: RecordWriteResult[] = []): unknown[][] {
+/**
+ * The rows to insert, recorded `now`: each entry's job named by the id recordWrites gave it (a
+ * duplicate's: the job answering).
+ */
+export function transactionEntryValues(
+  map: TransactionEntries,
+  results: RecordWriteResult[] = [],
+  now = Date.now(),
+): unknown[][] {
   return map.entries.map((e) => [
     map.transactionId,
     e.entry,
     map.count,
     e.job === undefined ? null : (results[e.job]?.job.id ?? null),
     JSON.stringify(e.answer),
+    now,
   ]);
 }
 

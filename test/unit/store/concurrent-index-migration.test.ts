@@ -59,7 +59,8 @@ async function backendPid(c: pg.Client): Promise<number> {
 
 /**
  * Another instance writing: one transaction at a time kept open, each inserting a job and, once
- * their tables exist, a link and a rerun debt, so an index build on any of them must wait for it.
+ * their tables exist, a link, a rerun debt and an entry map row, so an index build on any of them
+ * must wait for it.
  */
 class Writer {
   private static count = 0;
@@ -71,6 +72,15 @@ class Writer {
     const id = `w-${++Writer.count}`;
     await c.query('BEGIN');
     await c.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+    // first: a build that follows a change of this table (v30) starts as soon as the change
+    // commits, and must find this writer holding the table already
+    const entries = await c.query("SELECT to_regclass('openhim_transaction_entries') IS NOT NULL AS present");
+    if (entries.rows[0].present) {
+      await c.query(
+        `INSERT INTO openhim_transaction_entries (transaction_id, entry, entries, answer) VALUES ($1, 0, 1, '{}')`,
+        [id],
+      );
+    }
     await c.query(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, next_attempt_at, created_at, updated_at)
        VALUES ($1, 'facility', 'openlmis', $1, 'h', '{"id":"loc"}', 'pending', 0, 0, 0)`,
