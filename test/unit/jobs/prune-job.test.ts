@@ -1,6 +1,7 @@
 /**
  * The outboxPrune scheduled job (src/jobs/prune-job.ts): outbox.retentionDays is the age, 0 keeps
- * everything (the run is skipped); a run goes batch after batch to the cutoff, says what it pruned
+ * everything (the run is skipped); a run goes batch after batch to the cutoff (of jobs, and of
+ * entry map rows), says what it pruned
  * in one info line and feeds the /metrics counter; a bad retention stops start-up, named.
  */
 import t from 'tap';
@@ -70,6 +71,21 @@ t.test('a run prunes batch after batch to the cutoff, one info line, the counter
   const text = await registry.metrics();
   t.match(text, new RegExp(`mediator_outbox_pruned_total\\{table="jobs"\\} ${PRUNE_BATCH + 20}\\n`));
   t.match(text, new RegExp(`mediator_outbox_pruned_total\\{table="keys"\\} ${PRUNE_BATCH + 20}\\n`));
+});
+
+t.test('a run goes on while a batch reads a full window of entry map rows', async (t) => {
+  const store = await memoryStore(t);
+  // maps of reads through OpenHIM (no job), one row each: more than a batch reads
+  for (let i = 0; i < PRUNE_BATCH + 30; i++)
+    await store.recordTransactionEntries({
+      transactionId: `tx-${i}`,
+      count: 1,
+      entries: [{ entry: 0, answer: { status: '200 OK' } }],
+    });
+  // recorded now: a run 91 days from now finds them past the default retention
+  const result = await pruneFinished({ store, settings: defaultSettings }, Date.now() + 91 * DAY);
+  t.match(result.counts, { batches: 2, examined: 0, jobs: 0, entries: PRUNE_BATCH + 30 });
+  t.same(await store.entriesOfTransaction(`tx-${PRUNE_BATCH + 29}`), [], 'the last map went too');
 });
 
 t.test('the job is scheduled by schedules.outboxPrune, daily by default', async (t) => {
