@@ -10,6 +10,7 @@ import { orderComment, orderStatusOf, taggedOrderNumber } from './requisition-co
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { itemsByCode, requisitionLines, type RequisitionLine } from './requisition-lines.js';
+import { tidy } from './packs.js';
 
 /**
  * An order raised outside Open mSupply (a facility's DHIS2 requisition) as a customer (response)
@@ -162,7 +163,10 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
           lineId: deliveryLineId(identifier, product, batch),
           product,
           // units, as requisitions count: packs × pack size
-          quantityShipped: { value: (l.shippedNumberOfPacks ?? l.numberOfPacks) * l.packSize, unit: 'dispensing-unit' },
+          quantityShipped: {
+            value: tidy((l.shippedNumberOfPacks ?? l.numberOfPacks) * l.packSize),
+            unit: 'dispensing-unit',
+          },
           lot: batch ? { number: batch, expiry: l.expiryDate ?? undefined } : undefined,
         },
       ];

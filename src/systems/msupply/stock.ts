@@ -145,7 +145,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         continue;
       lines.push({
         product,
-        quantity: { value: l.totalNumberOfPacks * l.packSize, unit: 'dispensing-unit' },
+        // tidy: 1.15 packs of 100 are 114.99999999999999 in floating point, which no count could post back
+        quantity: { value: tidy(l.totalNumberOfPacks * l.packSize), unit: 'dispensing-unit' },
         ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
       });
       itemOfLine.push(l.itemId);
