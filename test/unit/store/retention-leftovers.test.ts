@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { WriteResult } from '../../../src/routing/ports.js';
 import type { Store, StoredError } from '../../../src/store/index.js';
 import type { PruneResult } from '../../../src/store/retention.js';
@@ -212,23 +212,33 @@ t.test('PostgreSQL: a late resend and the prune of its job, in both orders', { s
   const LINK = { flow: 'order', fhirId: 'order-1', system: 'openlmis', jobId: 'RESEND' };
   const resend = () => newJob('RESEND', { idempotencyKey: 'key-OLD' });
 
-  t.test('the resend links the job first: the prune keeps it', async (t) => {
+  /**
+   * A store holding OLD, done long ago, and another connection that has begun a transaction and
+   * run `hold` (taking a row lock the first of the two will wait on), rolled back by `release`.
+   */
+  async function gated(t: Test, hold: string) {
     const { store, databaseUrl } = await freshStore(postgres, t);
     await ended(store, 'OLD', OLD, 'done');
-    // another connection holds the link row the resend is about to write: the resend waits
-    // there, its hold on the job taken
     const gate = new pg.Client({ connectionString: databaseUrl });
     await gate.connect();
     t.teardown(() => gate.end());
     await gate.query('BEGIN');
-    await gate.query(
+    await gate.query(hold);
+    return { store, databaseUrl, release: () => gate.query('ROLLBACK') };
+  }
+
+  t.test('the resend links the job first: the prune keeps it', async (t) => {
+    // another connection holds the link row the resend is about to write: the resend waits
+    // there, its hold on the job taken
+    const { store, databaseUrl, release } = await gated(
+      t,
       "INSERT INTO resource_links (flow, fhir_id, system, updated_at, system_of_record) VALUES ('order', 'order-1', 'openlmis', 1, 1)",
     );
     const writing = watched(store.recordWrites([resend()], [LINK]));
     t.equal(await untilWaiting(databaseUrl, 1, writing.settled), 1, 'the resend waits on the link row');
     const pruning = watched(store.pruneFinished({ before: CUTOFF, limit: 10 }));
     await untilWaiting(databaseUrl, 2, pruning.settled);
-    await gate.query('ROLLBACK');
+    await release();
     const [written] = await writing.p;
     const pruned = await pruning.p;
     t.match(written, { created: false, job: { id: 'OLD' } }, 'answered from the old job');
@@ -238,19 +248,16 @@ t.test('PostgreSQL: a late resend and the prune of its job, in both orders', { s
   });
 
   t.test('the prune holds the job first: the resend becomes a new write', async (t) => {
-    const { store, databaseUrl } = await freshStore(postgres, t);
-    await ended(store, 'OLD', OLD, 'done');
     // another connection holds the job's key row: the prune, the job locked and deleted, waits there
-    const gate = new pg.Client({ connectionString: databaseUrl });
-    await gate.connect();
-    t.teardown(() => gate.end());
-    await gate.query('BEGIN');
-    await gate.query("SELECT 1 FROM idempotency_keys WHERE key = 'key-OLD' FOR UPDATE");
+    const { store, databaseUrl, release } = await gated(
+      t,
+      "SELECT 1 FROM idempotency_keys WHERE key = 'key-OLD' FOR UPDATE",
+    );
     const pruning = watched(store.pruneFinished({ before: CUTOFF, limit: 10 }));
     t.equal(await untilWaiting(databaseUrl, 1, pruning.settled), 1, 'the prune waits on the key row');
     const writing = watched(store.recordWrites([resend()], [LINK]));
     await untilWaiting(databaseUrl, 2, writing.settled);
-    await gate.query('ROLLBACK');
+    await release();
     const pruned = await pruning.p;
     const [written] = await writing.p;
     t.match(pruned, { jobs: 1, keys: 1 }, 'the old job went');
