@@ -29,14 +29,22 @@ export async function startMsupplyRig(
   const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-e2e-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
   writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
-  const rig = await startRig({
-    MAPPINGS_DIR: mappings,
-    MSUPPLY_BASE_URL: ms.url,
-    MSUPPLY_USERNAME: 'mediator',
-    MSUPPLY_PASSWORD: 'password',
-    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-    ...env,
-  });
+  let rig: Rig;
+  try {
+    rig = await startRig({
+      MAPPINGS_DIR: mappings,
+      MSUPPLY_BASE_URL: ms.url,
+      MSUPPLY_USERNAME: 'mediator',
+      MSUPPLY_PASSWORD: 'password',
+      MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+      ...env,
+    });
+  } catch (err) {
+    // a mediator that refuses to start (a bad routing.json) must not leave the sandbox holding the test open
+    await ms.close();
+    rmSync(mappings, { recursive: true, force: true });
+    throw err;
+  }
   return {
     ...rig,
     ms,

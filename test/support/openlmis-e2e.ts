@@ -42,23 +42,31 @@ export interface Rig {
 export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const lmis = await startHarness();
   const dir = mkdtempSync(path.join(tmpdir(), 'lmis-e2e-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: PASSWORD,
-      OPENLMIS_BASE_URL: lmis.sb.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-      OUTBOX_DEADLINE_MS: '8000',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-      ...env,
-    } as NodeJS.ProcessEnv),
-  );
+  let mediator: RunningMediator;
+  try {
+    mediator = await startMediator(
+      loadSettings({
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: dir,
+        LOG_LEVEL: 'silent',
+        AUTH_PASSWORD: PASSWORD,
+        OPENLMIS_BASE_URL: lmis.sb.url,
+        OPENLMIS_USERNAME: 'mediator',
+        OPENLMIS_PASSWORD: 'password',
+        OPENLMIS_CLIENT_SECRET: 'changeme',
+        OUTBOX_DEADLINE_MS: '8000',
+        OUTBOX_BACKOFF_BASE_MS: '50',
+        OUTBOX_BACKOFF_CAP_MS: '200',
+        ...env,
+      } as NodeJS.ProcessEnv),
+    );
+  } catch (err) {
+    // a mediator that refuses to start (a bad routing.json) must not leave the sandbox holding the test open
+    await lmis.sb.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     lmis,
     mediator,
