@@ -79,3 +79,12 @@ export function dataTooLong(column: string): SandboxError {
     `com.mysql.cj.jdbc.exceptions.MysqlDataTruncation: Data truncation: Data too long for column '${column}' at row 1`,
   );
 }
+
+/** A gateway's login form, answered 200 in place of the call (see OpenMrsStore.expiredSessionAnswer). */
+export function loginPage(): SandboxError {
+  return new SandboxError(
+    200,
+    '<!doctype html><html><head><title>Sign in</title></head><body><form method="post" action="/login"><input name="username"><input name="password" type="password"></form></body></html>',
+    'text/html;charset=utf-8',
+  );
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { containerError, forbidden, notLoggedIn } from './errors.js';
+import { containerError, forbidden, loginPage, notLoggedIn } from './errors.js';
 import type { Location, LocationAttributeType, LocationTag, Session, User } from './model.js';
 import type { Seed } from './seed.js';
 
@@ -25,6 +25,12 @@ export class OpenMrsStore {
   readonly sessions = new Map<string, Session>();
   /** Added to Date.now() (tests move the clock to expire sessions). */
   clockOffsetMs = 0;
+  /**
+   * What a call on an unknown or expired session gets: OpenMRS's own 401 "Session timed out", or
+   * (`loginPage`) a 200 HTML login page, as from a single-sign-on gateway in front of OpenMRS that
+   * sends a caller whose session it no longer knows to its login form. Tests set it.
+   */
+  expiredSessionAnswer: '401' | 'loginPage' = '401';
   /** Counters of applied writes per kind, for exactly-once checks. */
   readonly writes: Record<string, number> = {};
 
@@ -60,6 +66,7 @@ export class OpenMrsStore {
       session = this.sessions.get(requested);
       if (!session || this.now() - session.lastUsed > this.sessionTtlMs) {
         this.sessions.delete(requested);
+        if (this.expiredSessionAnswer === 'loginPage') throw loginPage();
         throw containerError(401, 'Session timed out');
       }
     } else {

@@ -54,15 +54,21 @@ export function nextStartIndex(page: RestPage): number | undefined {
 
 /**
  * The request with OpenMRS's answer check: a 2xx that is not JSON is an error with its status
- * (errors.ts junkAnswer), thrown inside the client's retry loop so a read is read again.
+ * (errors.ts junkAnswer), thrown inside the client's retry loop so a read is read again. An HTML
+ * page is also what a gateway in front of OpenMRS answers, with 200, to a session it no longer
+ * knows (its login form): the session is dropped, so the next attempt (the client's retry of a
+ * read, the outbox's of a write, which looks first) logs in afresh instead of showing the same
+ * cookie until it gives up. The write itself is not replayed here: whether it applied is unknown.
  */
-function checkingJson(req: OpenMrsRequest): OpenMrsRequest {
+function checkingJson(req: OpenMrsRequest, dropSession: () => void): OpenMrsRequest {
   if (req.decodeAnswer) return req;
   return {
     ...req,
     decodeAnswer: (res) => {
       const junk = junkAnswer(res.status, res.body, req.method, req.path);
-      if (junk) throw junk;
+      if (!junk) return;
+      if (typeof res.body === 'string' && res.body.trimStart().startsWith('<')) dropSession();
+      throw junk;
     },
   };
 }
@@ -88,7 +94,7 @@ export function createOpenMrsClient(
     retryDelayMs: options.retryDelayMs,
   });
 
-  const send: OpenMrsClient['send'] = (req) => upstream.send(checkingJson(req));
+  const send: OpenMrsClient['send'] = (req) => upstream.send(checkingJson(req, () => upstream.auth.reset()));
   const client: OpenMrsClient = {
     send,
     async call<T>(req: OpenMrsRequest): Promise<T> {

@@ -119,3 +119,38 @@ t.test('an identifier or note longer than OpenMRS keeps: refused in words, not r
   const fits = await fhir('POST', '/fhir/R5/InventoryReport', count('https://app.example.org/counts', 'CNT-OMRS-9'));
   t.ok([201, 202].includes(fits.status), why(fits));
 });
+
+t.test(
+  'a session that ends in a gateway login page (200 HTML): logged in afresh, the rename written once',
+  async (t) => {
+    const rig = await startOpenMrsRig('openmrs-bad-day-login-page');
+    t.teardown(() => rig.close());
+    const { sb, fhir } = rig;
+    const location = (name: string) => ({
+      resourceType: 'Location',
+      id: 'registry-upendo-1',
+      identifier: [{ system: CODE, value: 'SBX-90003' }],
+      status: 'active',
+      name,
+    });
+    const made = await fhir('PUT', '/fhir/Location/registry-upendo-1', location('Upendo Clinic'));
+    t.ok([200, 201].includes(made.status), why(made));
+
+    sb.store.expiredSessionAnswer = 'loginPage';
+    sb.store.expireSessions();
+    const read = await fhir('GET', `/fhir/Location/${LOC.mwangaza}`);
+    t.equal(read.status, 200, `a read after the session ended: ${why(read)}`);
+    t.equal(read.body.name, 'Mwangaza Health Centre');
+
+    sb.store.expireSessions();
+    const renamed = await fhir('PUT', '/fhir/Location/registry-upendo-1', location('Upendo Health Centre'));
+    t.equal(renamed.status, 200, why(renamed));
+    const upendo = [...sb.store.locations.values()].filter((l) => l.name.startsWith('Upendo'));
+    t.same(
+      upendo.map((l) => l.name),
+      ['Upendo Health Centre'],
+      'renamed, never a twin',
+    );
+    t.same(sb.store.writes, { 'location.create': 1, 'location.update': 1 }, 'each write once');
+  },
+);
