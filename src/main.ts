@@ -252,7 +252,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       async (a) => {
         // read per request: a password changed live from OpenHIM replaces the old one at once
         const token = liveAdminToken(() => settings);
-        await a.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: token });
+        await a.register(outboxAdminRoutes, {
+          prefix: '/admin',
+          store,
+          adminToken: token,
+          systems: () => connectors.list().map((c) => c.system),
+        });
         // the review API names registry records (queue and mCSD export) from the same list the
         // reconcile job and the console read
         const directory = mediatorDirectory({

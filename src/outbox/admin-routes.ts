@@ -24,6 +24,11 @@ export interface OutboxAdminOptions {
   adminToken?: AdminToken;
   /** Name recorded in the audit trail; default from `x-admin-user` or 'admin'. */
   actorOf?: (request: FastifyRequest) => string;
+  /**
+   * The systems configured now (read per request): each is in `bySystem` even with nothing waiting,
+   * so the console's table and filter offer a system whose jobs are all delivered.
+   */
+  systems?: () => string[];
 }
 
 /**
@@ -141,6 +146,7 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
       opts.store.countTransactionUpdates(),
     ]);
     const bySystem: Record<string, Partial<Record<JobStatus, number>>> = {};
+    for (const system of opts.systems?.() ?? []) bySystem[system] = {};
     for (const r of rows) (bySystem[r.system] ??= {})[r.status] = r.count;
     // OpenHIM transaction updates not sent (owed, refused, abandoned), for the console's one line
     return { counts, bySystem, openhimUpdates: transactionUpdatesView(updates) };

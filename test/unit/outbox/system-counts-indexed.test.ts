@@ -92,6 +92,26 @@ for (const engine of engineCases()) {
       'sys-b': { 'in-flight': 1, rejected: 1 },
     });
 
+    // the configured systems are listed too: sys-c's jobs are all delivered, sys-d has none yet
+    const configured = Fastify();
+    await configured.register(outboxAdminRoutes, {
+      prefix: '/admin',
+      store,
+      adminToken: () => TOKEN,
+      systems: () => ['sys-a', 'sys-c', 'sys-d'],
+    });
+    t.teardown(() => configured.close());
+    const listed = await configured.inject({
+      method: 'GET',
+      url: '/admin/outbox/counts',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    t.same(
+      listed.json().bySystem,
+      { 'sys-a': { pending: 1, dead: 2 }, 'sys-b': { 'in-flight': 1, rejected: 1 }, 'sys-c': {}, 'sys-d': {} },
+      'a configured system with nothing waiting is listed, with no counts',
+    );
+
     const plan = await queryPlan(databaseUrl, COUNT_BY_SYSTEM_SQL);
     // SQLite: an index-only pass of v29's. PostgreSQL picks v29's (index-only) where the visibility
     // map says the jobs' pages are all visible, else v21's partial index and the rows it names:
