@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
 import { startRig, type Rig } from './openlmis-e2e.js';
+import type { EngineCase } from './outbox-engines.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -54,4 +55,23 @@ export async function startMsupplyRig(
       rmSync(mappings, { recursive: true, force: true });
     },
   };
+}
+
+/** The rig on a fresh database of this engine, closed and the database dropped when `t` ends. */
+export async function startMsupplyRigOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  flows: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<MsupplyRig> {
+  const db = await engine.freshDatabase();
+  const rig = await startMsupplyRig(flows, { DATABASE_URL: db.databaseUrl, ...env }).catch(async (err: unknown) => {
+    await db.drop();
+    throw err;
+  });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
 }

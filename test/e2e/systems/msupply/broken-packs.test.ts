@@ -8,12 +8,13 @@
  */
 import t from 'tap';
 import { gtinOf, orderLine, transactionOf, why } from '../../../support/openlmis-e2e.js';
-import { startMsupplyRig, toStore } from '../../../support/msupply-e2e.js';
+import { startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { until } from '../../../support/net.js';
 
 const STORE = 'store-hc-north';
 const rule = { ...toStore(STORE), default: null };
+const FLOWS = { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } };
 const UNIT_SYSTEM = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 
 for (const engine of engineCases()) {
@@ -21,15 +22,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a delivery shipped in broken packs is confirmed in tablets`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startMsupplyRig(
-        { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
-        { OPENLMIS_BASE_URL: '', DATABASE_URL: db.databaseUrl, OUTBOX_SETTLE_MS: '200' },
-      );
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
+      const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '', OUTBOX_SETTLE_MS: '200' });
       const { ms } = rig;
       const posted = await rig.fhir(
         'POST',

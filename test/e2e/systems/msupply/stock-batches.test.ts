@@ -13,11 +13,12 @@
  */
 import t from 'tap';
 import { gtinOf, why } from '../../../support/openlmis-e2e.js';
-import { startMsupplyRig, toStore, type MsupplyRig } from '../../../support/msupply-e2e.js';
+import { startMsupplyRigOn, toStore, type MsupplyRig } from '../../../support/msupply-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 
 const STORE = 'store-hc-north';
 const rule = { ...toStore(STORE), default: null };
+const FLOWS = { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } };
 const ITEM = 'item-pcm500';
 const LIVE = `stock-hcn-pcm500t`;
 const GTIN = gtinOf('EM-PCM500');
@@ -68,15 +69,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a report naming no lot goes to the one batch with packs`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startMsupplyRig(
-        { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
-        { OPENLMIS_BASE_URL: '', DATABASE_URL: db.databaseUrl },
-      );
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
+      const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
       t.equal(rig.ms.state.stockLines.get(LIVE)!.itemId, ITEM);
       addBatch(rig, 'OLD-2025', 0);
 
@@ -105,15 +98,7 @@ for (const engine of engineCases()) {
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: counts and changes in tablets that are not whole packs`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startMsupplyRig(
-      { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
-      { OPENLMIS_BASE_URL: '', DATABASE_URL: db.databaseUrl },
-    );
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
     // 30 tablets dispensed from the store's 10 packs of 1000, as Open mSupply records it
     Object.assign(rig.ms.state.stockLines.get(LIVE)!, { totalNumberOfPacks: 9.97, availableNumberOfPacks: 9.97 });
     const units = async () => {
@@ -155,15 +140,7 @@ for (const engine of engineCases()) {
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: broken packs read as whole tablets, and post back`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startMsupplyRig(
-      { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
-      { OPENLMIS_BASE_URL: '', DATABASE_URL: db.databaseUrl },
-    );
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
     // amoxicillin, 100 a pack: 1.15 packs are 114.99999999999999 tablets in floating point
     const AMX = 'stock-hcn-amx250t';
     Object.assign(rig.ms.state.stockLines.get(AMX)!, { totalNumberOfPacks: 1.15, availableNumberOfPacks: 1.15 });
