@@ -188,6 +188,18 @@ async function indexValidity(databaseUrl: string): Promise<Record<string, boolea
 
 const declaredIndexes = (list: Migration[]) => list.flatMap((m) => (m.indexes ?? []).map((i) => i.name));
 
+/**
+ * The indexes a writer can be seen holding back: not one on a table its own migration's sql alters
+ * (v30). The ALTER waits for the open writer and the writer's next insert for the ALTER, so the
+ * build that follows may start before any writer holds the table again, and need not wait at all.
+ */
+const heldBackIndexes = (list: Migration[]) =>
+  list.flatMap((m) =>
+    (m.indexes ?? [])
+      .filter((i) => !new RegExp(`ALTER TABLE ${i.on.split(/\s/)[0]}\\b`, 'i').test(m.sql))
+      .map((i) => i.name),
+  );
+
 for (const engine of engineCases()) {
   t.test(`${engine.name}: a fresh database holds every declared index`, { skip: engine.skip }, async (t) => {
     const db = await engine.freshDatabase();
@@ -228,10 +240,16 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
     t.teardown(() => store.close());
     const observed = await migrateUnderWrites(db.databaseUrl, () => store.migrate());
     t.same(observed.blocked, [], 'no insert waited for an index build');
+    const upgraded = POSTGRES_MIGRATIONS.filter((m) => m.version > 12);
     t.same(
-      [...observed.builds].sort(),
-      declaredIndexes(POSTGRES_MIGRATIONS.filter((m) => m.version > 12)).sort(),
+      heldBackIndexes(upgraded).filter((name) => !observed.builds.has(name)),
+      [],
       'each index was built while a writer held its table, and another wrote meanwhile',
+    );
+    t.same(
+      [...observed.builds].filter((name) => !declaredIndexes(upgraded).includes(name)),
+      [],
+      'only declared indexes were built',
     );
     t.same(await store.migrationVersions(), ALL_VERSIONS, 'every version recorded once');
     const validity = await indexValidity(db.databaseUrl);
@@ -260,7 +278,7 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
         if (Date.now() > deadline) throw new Error('no concurrent build of outbox_jobs_order_waiting seen');
         const { rows } = await admin.query(
           `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-             AND query LIKE 'CREATE INDEX CONCURRENTLY outbox_jobs_order_waiting%'`,
+             AND query LIKE 'CREATE INDEX CONCURRENTLY outbox_jobs_order_waiting ON %'`,
         );
         if (rows.length) {
           await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
