@@ -161,6 +161,21 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply with other quantities; a delivery is confirmed once`,
     );
 
+  /**
+   * The inbound shipment as it is now, read again between a confirmation's steps. One deleted in
+   * Open mSupply meanwhile (a store user removed it) is refused for good, as locate refuses it: no
+   * retry can bring it back, and reading on would fail as a bug of ours.
+   */
+  const currentShipment = async (store: Pick<StoreRow, 'id' | 'code'>, shipment: ShipmentRow): Promise<ShipmentRow> => {
+    const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+    if (!now)
+      throw new BusinessRuleError(
+        `shipment ${shipment.invoiceNumber} is no longer in Open mSupply store ${store.code}: it was deleted there while this delivery was being confirmed; read the store's deliveries again`,
+        'Delivery.identifier',
+      );
+    return now;
+  };
+
   const locate = async (delivery: Delivery) => {
     const id = delivery.identifier.system === SHIPMENT_SYSTEM ? delivery.identifier.value : delivery.id;
     const found = id ? await find(id) : undefined;
@@ -223,7 +238,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
       const steps = plan(delivery, shipment);
       await journal.run('delivered', async () => {
-        const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+        const now = await currentShipment(store, shipment);
         if (now.status === 'SHIPPED' || now.status === 'NEW')
           await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
         return 'DELIVERED';
@@ -235,7 +250,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         });
       }
       let status = await journal.run('received', async () => {
-        const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+        const now = await currentShipment(store, shipment);
         if (received(now.status)) return now.status;
         return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
       });
@@ -243,7 +258,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
         // Open mSupply no longer lets anyone update (CannotEditInvoice)
         status = await journal.run('verified', async () => {
-          const [now] = await api.shipments(store.id, { ...inbound, id: { equalTo: shipment.id } });
+          const now = await currentShipment(store, shipment);
           if (now.status === 'VERIFIED') return now.status;
           return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status;
         });

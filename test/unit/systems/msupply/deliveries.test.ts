@@ -269,3 +269,25 @@ t.test('two lines confirming one shipment line are refused at the second; nothin
   t.equal(rig.sb.state.applied.length, writes, 'nothing written');
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED');
 });
+
+t.test('a shipment deleted in Open mSupply while it is confirmed: refused for good, not a bug of ours', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const { inbound } = await shippedOrder(rig, 'DLV-8');
+  const d = (await rig.connector.deliveries!.get(inbound.id))!;
+  // a store user deletes the shipment once its last line is set, before the RECEIVED step reads it
+  const applied = rig.sb.state.applied;
+  const record = applied.push.bind(applied);
+  let lines = 0;
+  applied.push = (...items) => {
+    const n = record(...items);
+    if (items.some((a) => a.mutation === 'updateInboundShipmentLine') && ++lines === d.lines.length)
+      setImmediate(() => rig.sb.state.invoices.delete(inbound.id)); // once this mutation has answered
+    return n;
+  };
+  const err = await failure(rig.connector.deliveries!.confirm(confirmation(d), new MemoryJournal()));
+  t.notOk(err instanceof TypeError, `not a TypeError: ${err.message}`);
+  t.equal(err.status, 422, 'a permanent refusal (business rule), never retried as transient');
+  t.same(err.issues[0].expression, ['Delivery.identifier']);
+  t.match(err.message, /shipment \d+ is no longer in Open mSupply store .*: it was deleted there/);
+});
