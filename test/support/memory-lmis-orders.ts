@@ -4,9 +4,14 @@ import type { Connector, WriteResult } from '../../src/routing/ports.js';
 /**
  * An LMIS that takes every order: each submit is kept under an id derived from its business key,
  * read back and listed as submitted. For tests about what the mediator records around a write,
- * not about the upstream.
+ * not about the upstream. `beforeSubmit` runs first and may throw: the LMIS refusing or failing
+ * that submit, nothing kept.
  */
-export function memoryLmisOrders(): { connector: Connector; submits: () => number } {
+export function memoryLmisOrders(beforeSubmit?: (order: Order) => void): {
+  connector: Connector;
+  orders: Map<string, Order>;
+  submits: () => number;
+} {
   const orders = new Map<string, Order>();
   let submits = 0;
   const connector: Connector = {
@@ -20,11 +25,12 @@ export function memoryLmisOrders(): { connector: Connector; submits: () => numbe
       },
       async submit(order, journal): Promise<WriteResult> {
         submits++;
+        beforeSubmit?.(order);
         const id = `req-${journal.idempotencyKey}`;
         orders.set(id, { ...order, id, status: 'active' });
         return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
       },
     },
   };
-  return { connector, submits: () => submits };
+  return { connector, orders, submits: () => submits };
 }

@@ -7,16 +7,15 @@
  */
 import t, { type Test } from 'tap';
 import { BusinessRuleError, ConflictError } from '../../../src/domain/errors.js';
-import type { Order } from '../../../src/domain/index.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { openStore, type NewJob } from '../../../src/store/index.js';
-import type { Connector, WriteResult } from '../../../src/routing/ports.js';
 import { fhirJson, testApp } from '../../support/app.js';
 import { engineCases, freshStore, type EngineCase } from '../../support/outbox-engines.js';
 import { FAST, outboxFixture } from '../../support/outbox-fixture.js';
+import { memoryLmisOrders } from '../../support/memory-lmis-orders.js';
 import { supplyRequest } from '../../support/samples.js';
 
 const write = (key: string, payload: unknown) => ({ flow: 'write', system: 'faulty', idempotencyKey: key, payload });
@@ -26,32 +25,15 @@ const firstOf = (o: WriteOutcome) => (o.kind === 'duplicate' ? o.previous : o);
 
 /** An LMIS that refuses orders for products it does not have yet. */
 function fakeLmis() {
-  const orders = new Map<string, Order>();
   const products = new Set<string>();
-  let submits = 0;
-  const connector: Connector = {
-    system: 'openlmis',
-    orders: {
-      async get(id) {
-        return orders.get(id);
-      },
-      async search() {
-        return { items: [...orders.values()] };
-      },
-      async submit(order, journal): Promise<WriteResult> {
-        submits++;
-        for (const line of order.lines) {
-          const gtin = JSON.stringify(line.product);
-          if (![...products].some((p) => gtin.includes(p)))
-            throw new BusinessRuleError(`Product ${gtin} is not in the LMIS`, 'SupplyRequest.itemCodeableConcept');
-        }
-        const id = `req-${journal.idempotencyKey}`;
-        orders.set(id, { ...order, id, status: 'active' });
-        return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
-      },
-    },
-  };
-  return { connector, orders, products, submits: () => submits };
+  const lmis = memoryLmisOrders((order) => {
+    for (const line of order.lines) {
+      const gtin = JSON.stringify(line.product);
+      if (![...products].some((p) => gtin.includes(p)))
+        throw new BusinessRuleError(`Product ${gtin} is not in the LMIS`, 'SupplyRequest.itemCodeableConcept');
+    }
+  });
+  return { ...lmis, products };
 }
 
 async function fhirSetup(t: Test, engine: EngineCase) {

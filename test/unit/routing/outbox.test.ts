@@ -5,38 +5,17 @@
  */
 import t from 'tap';
 import { BusinessRuleError, UpstreamError } from '../../../src/domain/errors.js';
-import type { Order } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { openStore } from '../../../src/store/index.js';
-import type { Connector, WriteResult } from '../../../src/routing/ports.js';
 import { fhirJson, testApp } from '../../support/app.js';
+import { memoryLmisOrders } from '../../support/memory-lmis-orders.js';
 import { supplyRequest, transaction } from '../../support/samples.js';
 
 /** An upstream holding submitted orders; `next` scripts the outcome of the coming submits. */
 function fakeLmis() {
-  const orders = new Map<string, Order>();
   const next: (() => never | void)[] = [];
-  let submits = 0;
-  const connector: Connector = {
-    system: 'openlmis',
-    orders: {
-      async get(id) {
-        return orders.get(id);
-      },
-      async search() {
-        return { items: [...orders.values()] };
-      },
-      async submit(order, journal): Promise<WriteResult> {
-        submits++;
-        next.shift()?.();
-        const id = `req-${journal.idempotencyKey}`;
-        orders.set(id, { ...order, id, status: 'active' });
-        return { system: 'openlmis', ids: { requisition: id }, status: 'SUBMITTED' };
-      },
-    },
-  };
-  return { connector, orders, next, submits: () => submits };
+  return { ...memoryLmisOrders(() => next.shift()?.()), next };
 }
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }) {
