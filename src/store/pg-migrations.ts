@@ -17,6 +17,9 @@ import { createIndexSql, type IndexBuild, type Migration } from './migrations.js
  *   schema_migrations_building, so that `sql` is not run twice.
  * - instances starting together are serialised by a session advisory lock held through all of
  *   it (see holdMigrationLock for how it is waited for).
+ * - a version's sql waits at most MIGRATION_LOCK_TIMEOUT_MS for a table lock, then gives way and
+ *   is tried again (givingWay): an ALTER TABLE queued behind a long transaction never holds the
+ *   running instances' writes for longer than that.
  */
 
 /** The lock's name; hashed to the one-key advisory lock earlier versions took per transaction too. */
@@ -24,6 +27,17 @@ const MIGRATION_LOCK = 'fhir-supply-mediator:migrations';
 
 /** How often an instance waiting for another's migration asks for the lock again. */
 const LOCK_POLL_MS = 200;
+
+/**
+ * How long a migration's sql may wait for a table lock before it gives way. An ALTER TABLE waiting
+ * behind a long transaction (a report, pg_dump) queues every later insert of the running instances
+ * behind itself: bounded so, writers wait at most this long, then the sql is tried again.
+ */
+export const MIGRATION_LOCK_TIMEOUT_MS = 1_000;
+/** Between two tries of a migration's sql that gave way: the long transaction may end meanwhile. */
+const MIGRATION_LOCK_RETRY_MS = 1_000;
+/** Tries before the start fails, naming the migration (about 20 minutes of giving way). */
+const MIGRATION_LOCK_TRIES = 600;
 
 /**
  * Migrations may legitimately run long (an index built over a large table): bounded by the
@@ -85,15 +99,18 @@ async function versionsIn(c: pg.PoolClient, table: string): Promise<Set<number>>
 async function applyMigration(c: pg.PoolClient, m: Migration, begun: boolean): Promise<void> {
   const indexes = m.indexes ?? [];
   if (!begun) {
-    await inTransaction(c, async () => {
-      if (m.sql.trim() !== '') await c.query(migrationQuery(m.sql));
-      if (indexes.length === 0) await recordVersion(c, m);
-      else
-        await c.query('INSERT INTO schema_migrations_building (version, begun_at) VALUES ($1, $2)', [
-          m.version,
-          Date.now(),
-        ]);
-    });
+    await givingWay(m, () =>
+      inTransaction(c, async () => {
+        await c.query(`SET LOCAL lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`);
+        if (m.sql.trim() !== '') await c.query(migrationQuery(m.sql));
+        if (indexes.length === 0) await recordVersion(c, m);
+        else
+          await c.query('INSERT INTO schema_migrations_building (version, begun_at) VALUES ($1, $2)', [
+            m.version,
+            Date.now(),
+          ]);
+      }),
+    );
     if (indexes.length === 0) return;
   }
   for (const index of indexes) await buildConcurrently(c, index);
@@ -101,6 +118,27 @@ async function applyMigration(c: pg.PoolClient, m: Migration, begun: boolean): P
     await recordVersion(c, m);
     await c.query('DELETE FROM schema_migrations_building WHERE version = $1', [m.version]);
   });
+}
+
+/**
+ * Runs a migration's transaction, trying it again while it gives way on a lock (SQLSTATE 55P03,
+ * lock_timeout: rolled back, nothing of it applied); after MIGRATION_LOCK_TRIES the start fails
+ * saying which migration waited for what.
+ */
+async function givingWay(m: Migration, run: () => Promise<void>): Promise<void> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await run();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err;
+      if (tried >= MIGRATION_LOCK_TRIES)
+        throw new Error(
+          `migration v${m.version} (${m.name}) could not take its table locks in ${tried} tries of ${MIGRATION_LOCK_TIMEOUT_MS} ms: a long transaction holds them (pg_stat_activity shows it); end it and start again`,
+          { cause: err },
+        );
+      await sleep(MIGRATION_LOCK_RETRY_MS);
+    }
+  }
 }
 
 async function recordVersion(c: pg.PoolClient, m: Migration): Promise<void> {
