@@ -60,7 +60,41 @@ const HINTS: Partial<Record<number, string>> = {
   403: " (the integration user lacks a privilege for this call, or the mediator's address is not in webservices.rest.allowedips)",
 };
 
+/**
+ * What a 500 says when the database refused the data itself: a Hibernate DataException (SQLState
+ * class 22: a text longer than its column, a number out of range, a value not valid for its type),
+ * the REST module passing it on as a 500 (BaseRestController handleException) with the JDBC cause
+ * in `detail`. Undefined for any other 500: a deadlock, a lost connection, a bug, which a retry may
+ * get past. Only the driver's sentence is kept (never the statement or its values).
+ */
+export function dataRefusal(status: number, body: unknown): string | undefined {
+  if (status !== 500) return undefined;
+  const e = asRecord(asRecord(body)?.error);
+  const said = `${text(e?.message) ?? ''}\n${text(e?.detail) ?? ''}`;
+  if (!/org\.hibernate\.exception\.DataException|MysqlDataTruncation|Data truncation|SQLState: 22/.test(said))
+    return undefined;
+  const sentence = /(?:Data too long|Out of range value) for column '[^']*'|value too long for type [a-z ()0-9]+/i.exec(
+    said,
+  )?.[0];
+  const incorrect = /Incorrect ([a-z]+) value.{0,120}?for column '([^']*)'/i.exec(said);
+  if (!sentence && incorrect) return `Incorrect ${incorrect[1]} value for column '${incorrect[2]}'`;
+  return sentence ?? "a value OpenMRS's database cannot store";
+}
+
 export function decodeOpenMrsError(status: number, body: unknown, method: string, path: string): OpenMrsError {
+  const refused = dataRefusal(status, body);
+  if (refused)
+    // the same request fails the same way every time, and nothing of it was kept (the transaction
+    // rolled back): refused for good, not retried until it is given up
+    return makeOpenMrsError({
+      system: OPENMRS,
+      transient: false,
+      upstreamStatus: status,
+      status: 422,
+      code: 'business-rule',
+      diagnostics: `${method} ${path} answered 500: OpenMRS's database refused the data (${refused}); nothing was kept, and sending it again fails the same way: correct the value`,
+      reason: { message: refused },
+    });
   return decodeHttpError(status, body, {
     system: OPENMRS,
     method,
