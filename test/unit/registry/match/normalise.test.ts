@@ -52,6 +52,15 @@ t.test('type words are separated from the distinctive part; qualifiers set aside
   t.equal(normaliseName('Unity Nursing Home', v).typeClass?.class, 'nursing-home', 'the longest phrase wins');
 });
 
+t.test('a medical store or warehouse is a supply store, not a clinic', async (t) => {
+  // before, 'medical' alone made "Central Medical Store" a clinic, a type it shares with clinics
+  t.equal(normaliseName('Central Medical Store', v).typeClass?.class, 'store');
+  t.equal(normaliseName('Northern Regional Medical Stores', v).typeClass?.class, 'store');
+  t.equal(normaliseName('Lilongwe District Warehouse', v).typeClass?.class, 'store');
+  t.equal(normaliseName('Medina Medical Clinic', v).typeClass?.class, 'clinic', 'a medical clinic stays a clinic');
+  t.equal(normaliseName('Kapsabet Medical Centre', v).typeClass?.class, 'clinic');
+});
+
 t.test('misspelt type words are read as the type word; distinctive names are not', async (t) => {
   t.same(normaliseName('Muthue Dispenary', v).core, ['muthue']);
   t.same(normaliseName('Bikeke Helth Centre', v).core, ['bikeke']);
