@@ -116,7 +116,8 @@ t.test('the demo writes DHIS2 and OpenMRS facilities to their own sandboxes', { 
 
   await t.test('a stock count for an OpenMRS location becomes a stocktake in OpenMRS', async (t) => {
     const count = printed(out, 'DEMO-DHIS2-1');
-    count.identifier[0].value = 'DEMO-MRS-COUNT-1';
+    // OpenMRS keeps system|value in 50 characters (666fb19): https://app.example.org/stock-reports|MRS-C1
+    count.identifier[0].value = 'MRS-C1';
     const listing = count.inventoryListing[0];
     listing.location.reference = 'Location/0d3c2b1a-1111-4a2b-8c3d-000000000002'; // Mwangaza Health Centre
     listing.item[0].extension = [{ url: EXT.lotNumber, valueString: 'AMX-2401' }];
