@@ -37,6 +37,11 @@ interface SystemCase {
    */
   clientRouting?: FlowRouting;
   templateFrom: 'openlmis' | 'dhis2';
+  /**
+   * The parent the client's Location names, when not the template's: one the system holds (OpenMRS
+   * refuses a partOf it does not have, 5884afa; an OpenLMIS zone means nothing there).
+   */
+  clientPartOf?: string;
   /** The path of the system's create, and of its facility writes (create and update). */
   createPath: string;
   facilityPath: RegExp;
@@ -55,7 +60,10 @@ const CASES: SystemCase[] = [
     linked: async () => LOC.mwangaza,
     createPath: '/openmrs/ws/rest/v1/location',
     facilityPath: /^\/openmrs\/ws\/rest\/v1\/location(\/[^/]+)?$/,
+    // the client writes to OpenMRS, under an OpenMRS location (as a facility app of OpenMRS would)
+    clientRouting: { default: 'openmrs' },
     templateFrom: 'openlmis',
+    clientPartOf: LOC.nairobiCounty,
   },
   {
     // the org unit's UID is derived from the code (no id, no DHIS2 UID given): the client's and the
@@ -116,6 +124,7 @@ for (const engine of engineCases())
             id: undefined,
             source: undefined,
             name: 'Client name',
+            partOf: c.clientPartOf ?? template.partOf,
             lastUpdated: undefined,
             identifiers: [{ system: registryCodeSystem(rig.settings), value: CODE }],
           },
