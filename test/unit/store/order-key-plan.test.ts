@@ -59,6 +59,10 @@ t.test('PostgreSQL: the order lookups can be read from the order-key index', { s
   await c.connect();
   t.teardown(() => c.end());
   await c.query('SET enable_seqscan = off');
+  // on an empty table the planner may read the payload arm from v29's console index (every
+  // unfinished job of the system, filtered); what is checked here is that an index by payload id
+  // can serve it, so v29's is taken out of the choice
+  await c.query('DROP INDEX outbox_jobs_unfinished_by_system');
   const explain = async (sql: string, args: unknown[]) =>
     (await c.query(`EXPLAIN ${sql}`, args)).rows.map((r) => r['QUERY PLAN']).join('\n');
   const behind = await explain(`SELECT 1 FROM outbox_jobs j WHERE j.id = $1 AND EXISTS (${PG_EARLIER_WAITING_SQL})`, [

@@ -104,7 +104,8 @@ for (const engine of engineCases()) {
         t.notMatch(plan, /SCAN l/, plan);
       } else
         for (const index of ['outbox_jobs_order_waiting', 'outbox_jobs_order_written', 'outbox_jobs_resource_written'])
-          t.match(plan, new RegExp(`Index (Only )?Scan using ${index} on outbox_jobs l`), plan);
+          // v28's `…_seq` form of an index (accept_seq in its key) serves the same arm on PostgreSQL
+          t.match(plan, new RegExp(`Index (Only )?Scan using ${index}(_seq)? on outbox_jobs l`), plan);
     });
   });
 }
