@@ -6,44 +6,14 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 import { freePort } from '../../support/net.js';
+import { startSandboxProcess } from '../../support/sandbox-process.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const tsxLoader = import.meta.resolve('tsx');
 
-async function runSandbox(
-  t: { teardown(fn: () => void): void },
-  name: string,
-  port: number,
-): Promise<{ out: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', String(port)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const end = Date.now() + 60_000;
-  while (!out.includes('listening on')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox ${name} did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    out: () => out,
-    stop: () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
-
 t.test('openlmis on its own', async (t) => {
   const port = await freePort();
-  const sb = await runSandbox(t, 'openlmis', port);
+  const sb = await startSandboxProcess(t, ['openlmis', '--port', String(port)]);
   t.match(sb.out(), `OpenLMIS sandbox listening on http://127.0.0.1:${port}`);
   const seed = await (await fetch(`http://127.0.0.1:${port}/_sandbox/seed`)).json();
   t.match(
@@ -63,7 +33,7 @@ t.test('openlmis on its own', async (t) => {
 
 t.test('openhim on its own', async (t) => {
   const port = await freePort();
-  const sb = await runSandbox(t, 'openhim', port);
+  const sb = await startSandboxProcess(t, ['openhim', '--port', String(port)]);
   t.match(sb.out(), `OpenHIM core API sandbox listening on http://127.0.0.1:${port}`);
   const res = await fetch(`http://127.0.0.1:${port}/mediators`, {
     headers: { authorization: `Basic ${Buffer.from('root@openhim.org:openhim-password').toString('base64')}` },

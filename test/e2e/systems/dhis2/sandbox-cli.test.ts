@@ -2,45 +2,17 @@
  * `npm run sandbox -- dhis2 --port N --version V`: the DHIS2 sandbox on its own, answering as the
  * version asked, with its token and Basic users, its control API; stops on SIGINT.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import t from 'tap';
 import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
 import { freePort } from '../../../support/net.js';
-
-const root = path.resolve(import.meta.dirname, '../../../..');
+import { startSandboxProcess } from '../../../support/sandbox-process.js';
 
 t.test('dhis2 on its own, as 2.39', async (t) => {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      path.join(root, 'sandbox/cli.ts'),
-      'dhis2',
-      '--port',
-      String(port),
-      '--version',
-      '2.39.1',
-    ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const end = Date.now() + 60_000;
-  while (!out.includes('listening on')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const sandbox = await startSandboxProcess(t, ['dhis2', '--port', String(port), '--version', '2.39.1']);
   const base = `http://127.0.0.1:${port}`;
-  t.match(out, `DHIS2 2.39.1 sandbox listening on ${base}`);
-  t.match(out, `ApiToken ${SEED_API_TOKEN}`, 'the banner gives the token to use');
+  t.match(sandbox.out(), `DHIS2 2.39.1 sandbox listening on ${base}`);
+  t.match(sandbox.out(), `ApiToken ${SEED_API_TOKEN}`, 'the banner gives the token to use');
   const token = { authorization: `ApiToken ${SEED_API_TOKEN}` };
   t.match(await (await fetch(`${base}/api/system/info`, { headers: token })).json(), { version: '2.39.1' });
   t.match(
@@ -64,6 +36,5 @@ t.test('dhis2 on its own, as 2.39', async (t) => {
     version: '2.39.1',
     dataSets: { monthly: 'LkStockMnth' },
   });
-  child.kill('SIGINT');
-  t.equal(await exited, 0, 'stops on SIGINT');
+  t.equal(await sandbox.stop(), 0, 'stops on SIGINT');
 });

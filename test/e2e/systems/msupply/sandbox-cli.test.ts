@@ -2,34 +2,15 @@
  * `npm run sandbox -- msupply --port N`: the Open mSupply sandbox on its own, executing the real
  * schema (an invalid document fails validation as upstream would), with its control API; stops on SIGINT.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import t from 'tap';
 import { freePort } from '../../../support/net.js';
-
-const root = path.resolve(import.meta.dirname, '../../../..');
+import { startSandboxProcess } from '../../../support/sandbox-process.js';
 
 t.test('msupply on its own', async (t) => {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), path.join(root, 'sandbox/cli.ts'), 'msupply', '--port', String(port)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (out += b));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const end = Date.now() + 60_000;
-  while (!out.includes('listening on')) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error(`sandbox did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const sandbox = await startSandboxProcess(t, ['msupply', '--port', String(port)]);
   const base = `http://127.0.0.1:${port}`;
-  t.match(out, `Open mSupply sandbox listening on ${base}/graphql`);
+  t.match(sandbox.out(), `Open mSupply sandbox listening on ${base}/graphql`);
   const gql = async (query: string, token?: string) =>
     (
       await fetch(`${base}/graphql`, {
@@ -74,6 +55,5 @@ t.test('msupply on its own', async (t) => {
   await fetch(`${base}/_sandbox/tokens/expire`, { method: 'POST' });
   const expired = await gql('query { me { __typename } }', login.data.authToken.token);
   t.equal(expired.errors[0].message, 'Unauthenticated', 'an expired token is refused as upstream refuses it');
-  child.kill('SIGINT');
-  t.equal(await exited, 0, 'stops on SIGINT');
+  t.equal(await sandbox.stop(), 0, 'stops on SIGINT');
 });
