@@ -33,11 +33,16 @@ export interface Demo {
 }
 
 export async function startDemo(cwd: string, ...args: string[]): Promise<Demo> {
+  return startDemoWithEnv(cwd, {}, ...args);
+}
+
+/** The demo with `env` besides the clean environment (e.g. short outbox timings, as an operator may set). */
+export async function startDemoWithEnv(cwd: string, env: Record<string, string>, ...args: string[]): Promise<Demo> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     ['--import', tsxLoader, path.join(root, 'src/cli/index.ts'), 'demo', '--port', String(port), ...args],
-    { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   child.stdout!.on('data', (b) => (out += b));
