@@ -7,7 +7,7 @@ import {
   RERUN_TRANSACTION_INDEX,
 } from './transaction-updates.js';
 import { UPSTREAM_LINKS_INDEX } from './upstream-links.js';
-import { UNFINISHED_BY_SYSTEM_INDEX, WAITING_JOBS_INDEXES } from './job-counts.js';
+import { DROP_UNFINISHED_INDEX, UNFINISHED_BY_SYSTEM_INDEX, WAITING_JOBS_INDEXES } from './job-counts.js';
 import {
   POSTGRES_ORDER_KEYS,
   POSTGRES_ORDER_WRITTEN_INDEX,
@@ -41,6 +41,12 @@ export interface Migration {
    * build). An index on a table the same migration creates belongs in `sql`: that table is empty.
    */
   indexes?: IndexBuild[];
+  /**
+   * Indexes dropped after `indexes` are built, by name: PostgreSQL drops each CONCURRENTLY, outside
+   * the transaction (a plain DROP INDEX waits for every open transaction on the table with an
+   * ACCESS EXCLUSIVE lock, and every write queues behind it); SQLite in the transaction.
+   */
+  dropIndexes?: string[];
 }
 
 /** An index a migration builds: `CREATE INDEX <name> ON <on>`. */
@@ -53,6 +59,11 @@ export interface IndexBuild {
 
 export function createIndexSql(index: IndexBuild, { concurrently = false } = {}): string {
   return `CREATE INDEX ${concurrently ? 'CONCURRENTLY ' : ''}${index.name} ON ${index.on}`;
+}
+
+/** IF EXISTS: a drop interrupted after it committed, or a schema that never had the index, is done. */
+export function dropIndexSql(name: string, { concurrently = false } = {}): string {
+  return `DROP INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF EXISTS ${name}`;
 }
 
 /** v2, the same in both engines but for the epoch-milliseconds column type. */
@@ -379,6 +390,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_ORDER_SEQ,
   UNFINISHED_BY_SYSTEM_INDEX,
   transactionEntriesRecordedAt(SQLITE_TYPES.epochMs),
+  DROP_UNFINISHED_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -408,4 +420,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_ORDER_SEQ,
   UNFINISHED_BY_SYSTEM_INDEX,
   transactionEntriesRecordedAt(POSTGRES_TYPES.epochMs),
+  DROP_UNFINISHED_INDEX,
 ];

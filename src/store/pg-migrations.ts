@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { isDatabaseAway } from './database-away.js';
-import { createIndexSql, type IndexBuild, type Migration } from './migrations.js';
+import { createIndexSql, dropIndexSql, type IndexBuild, type Migration } from './migrations.js';
 
 /**
  * The PostgreSQL migration runner. Several instances share one database, and one may be upgraded
@@ -11,7 +11,9 @@ import { createIndexSql, type IndexBuild, type Migration } from './migrations.js
  *   outbox_jobs, resource_links, …) are built CONCURRENTLY, outside any transaction (the only way
  *   PostgreSQL allows it). A plain CREATE INDEX holds a SHARE lock on the table for the whole
  *   build: minutes over millions of jobs, every insert and claim waiting meanwhile.
- * - the version is recorded only once its indexes are valid. A build interrupted (a crash, a
+ * - an index a version retires (`dropIndexes`) is dropped CONCURRENTLY the same way, after its
+ *   builds: a plain DROP INDEX takes the table ACCESS EXCLUSIVE, behind every open transaction.
+ * - the version is recorded only once its indexes are valid and those it retires gone. A build interrupted (a crash, a
  *   connection lost, a deadlock) leaves an INVALID index: the next start drops and rebuilds it. A
  *   version whose `sql` committed but whose indexes were not all built is marked in
  *   schema_migrations_building, so that `sql` is not run twice.
@@ -95,15 +97,20 @@ async function versionsIn(c: pg.PoolClient, table: string): Promise<Set<number>>
   return new Set((await c.query(`SELECT version FROM ${table}`)).rows.map((r) => Number(r.version)));
 }
 
-/** One version: its sql (unless it committed before an interruption), its indexes, then its record. */
+/**
+ * One version: its sql (unless it committed before an interruption), its indexes built, those it
+ * retires dropped, then its record.
+ */
 async function applyMigration(c: pg.PoolClient, m: Migration, begun: boolean): Promise<void> {
   const indexes = m.indexes ?? [];
+  const drops = m.dropIndexes ?? [];
+  const concurrent = indexes.length + drops.length;
   if (!begun) {
     await givingWay(m, () =>
       inTransaction(c, async () => {
         await c.query(`SET LOCAL lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`);
         if (m.sql.trim() !== '') await c.query(migrationQuery(m.sql));
-        if (indexes.length === 0) await recordVersion(c, m);
+        if (concurrent === 0) await recordVersion(c, m);
         else
           await c.query('INSERT INTO schema_migrations_building (version, begun_at) VALUES ($1, $2)', [
             m.version,
@@ -111,9 +118,10 @@ async function applyMigration(c: pg.PoolClient, m: Migration, begun: boolean): P
           ]);
       }),
     );
-    if (indexes.length === 0) return;
+    if (concurrent === 0) return;
   }
   for (const index of indexes) await buildConcurrently(c, index);
+  for (const name of drops) await dropConcurrently(c, name);
   await inTransaction(c, async () => {
     await recordVersion(c, m);
     await c.query('DELETE FROM schema_migrations_building WHERE version = $1', [m.version]);
@@ -163,6 +171,16 @@ async function buildConcurrently(c: pg.PoolClient, index: IndexBuild): Promise<v
   if (rows[0]?.valid === true) return;
   if (rows[0]) await c.query(migrationQuery(`DROP INDEX CONCURRENTLY ${index.name}`));
   await c.query(migrationQuery(createIndexSql(index, { concurrently: true })));
+}
+
+/**
+ * Drops one index without blocking writes to its table: it is first marked invalid (read by no
+ * new query), then each wait for the transactions using the table lets writers go on. A drop
+ * interrupted part way leaves the index INVALID (or not ready, still maintained by writes): the
+ * version is not recorded, and the next start drops it again, IF EXISTS covering one that went.
+ */
+async function dropConcurrently(c: pg.PoolClient, name: string): Promise<void> {
+  await c.query(migrationQuery(dropIndexSql(name, { concurrently: true })));
 }
 
 async function inTransaction(c: pg.PoolClient, fn: () => Promise<void>): Promise<void> {

@@ -18,7 +18,7 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
-import { createIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import { createIndexSql, dropIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -280,6 +280,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         this.db.exec(m.sql);
         for (const index of m.indexes ?? []) this.db.exec(createIndexSql(index));
+        for (const name of m.dropIndexes ?? []) this.db.exec(dropIndexSql(name));
         this.db
           .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, Date.now());

@@ -121,6 +121,8 @@ async function migrationWaiting(admin: pg.Client, ours: number[], settled: () =>
 interface Observed {
   /** Index builds seen waiting for a writer, while another writer's insert went through at once. */
   builds: Set<string>;
+  /** Index drops seen so, likewise. */
+  drops: Set<string>;
   /** Inserts refused while a build waited (a lock timed out): there must be none. */
   blocked: string[];
 }
@@ -135,7 +137,7 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
   const admin = await client(databaseUrl);
   const writers = [new Writer(await client(databaseUrl)), new Writer(await client(databaseUrl))];
   const ours = await Promise.all([admin, ...writers.map((w) => w.connection)].map(backendPid));
-  const observed: Observed = { builds: new Set(), blocked: [] };
+  const observed: Observed = { builds: new Set(), drops: new Set(), blocked: [] };
   try {
     let open = 0;
     await writers[open].open(0);
@@ -146,9 +148,9 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
       const query = await migrationWaiting(admin, ours, () => settled);
       if (query === undefined) break;
       const next = 1 - open;
-      const build = /CREATE INDEX (?:CONCURRENTLY )?(\w+)/.exec(query)?.[1];
+      const [, verb, build] = /(CREATE|DROP) INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?(\w+)/.exec(query) ?? [];
       if (build && !/ALTER TABLE/i.test(query)) {
-        observed.builds.add(build);
+        observed[verb === 'DROP' ? 'drops' : 'builds'].add(build);
         try {
           await writers[next].open(1000);
         } catch (err) {
@@ -187,6 +189,9 @@ async function indexValidity(databaseUrl: string): Promise<Record<string, boolea
 }
 
 const declaredIndexes = (list: Migration[]) => list.flatMap((m) => (m.indexes ?? []).map((i) => i.name));
+const droppedIndexes = (list: Migration[]) => list.flatMap((m) => m.dropIndexes ?? []);
+/** The indexes the list leaves: those built less those a later version drops. */
+const liveIndexes = (list: Migration[]) => declaredIndexes(list).filter((n) => !droppedIndexes(list).includes(n));
 
 /**
  * The indexes a writer can be seen holding back: not one on a table its own migration's sql alters
@@ -210,9 +215,14 @@ for (const engine of engineCases()) {
     const names =
       engine.name === 'sqlite' ? sqliteIndexes(db.databaseUrl) : Object.keys(await indexValidity(db.databaseUrl));
     t.same(
-      declaredIndexes(list).filter((name) => !names.includes(name)),
+      liveIndexes(list).filter((name) => !names.includes(name)),
       [],
       'none missing',
+    );
+    t.same(
+      droppedIndexes(list).filter((name) => names.includes(name)),
+      [],
+      'none dropped left',
     );
   });
 }
@@ -251,6 +261,7 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
       [],
       'only declared indexes were built',
     );
+    t.same([...observed.drops], droppedIndexes(upgraded), 'each drop waited for a writer while another wrote');
     t.same(await store.migrationVersions(), ALL_VERSIONS, 'every version recorded once');
     const validity = await indexValidity(db.databaseUrl);
     t.same(
@@ -323,8 +334,12 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
 
     const store = new PostgresStore(db.databaseUrl);
     t.teardown(() => store.close());
-    await store.migrate();
-    t.same(await store.migrationVersions(), ALL_VERSIONS);
+    // up to v30: v31 drops this index
+    await store.migrate(upTo(30));
+    t.same(
+      await store.migrationVersions(),
+      upTo(30).map((m) => m.version),
+    );
     const { rows } = await c.query("SELECT pg_get_indexdef('outbox_jobs_unfinished'::regclass) AS def");
     t.equal(
       rows[0].def,
@@ -332,6 +347,52 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
       'v21 index as declared',
     );
     t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_unfinished, true, 'valid');
+  });
+
+  t.test('a drop interrupted leaves the index INVALID: the next start drops it', async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const old = new PostgresStore(db.databaseUrl);
+    await old.migrate(upTo(30));
+    await old.close();
+
+    // v31's drop is killed while it waits for a writer, after it marked the index invalid
+    const first = new PostgresStore(db.databaseUrl);
+    const admin = await client(db.databaseUrl);
+    t.teardown(() => admin.end());
+    let waited = false;
+    const killed = migrateUnderWrites(db.databaseUrl, async () => {
+      const migration = first.migrate();
+      migration.catch(() => undefined);
+      for (const deadline = Date.now() + 20_000; ;) {
+        if (Date.now() > deadline) throw new Error('no concurrent drop of outbox_jobs_unfinished seen');
+        const { rows } = await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+             AND query = 'DROP INDEX CONCURRENTLY IF EXISTS outbox_jobs_unfinished'`,
+        );
+        if (rows.length) {
+          waited = true;
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await migration;
+    });
+    await t.rejects(killed, /terminat/, 'the first start fails');
+    t.ok(waited, 'the drop waited for a writer, not the writer for the drop');
+    await first.close();
+    t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_unfinished, false, 'left INVALID');
+    const { rows } = await admin.query('SELECT version FROM schema_migrations WHERE version >= 31');
+    t.same(rows, [], 'v31 not recorded');
+
+    const second = new PostgresStore(db.databaseUrl);
+    t.teardown(() => second.close());
+    await second.migrate();
+    t.same(await second.migrationVersions(), ALL_VERSIONS, 'v31 recorded');
+    t.notOk('outbox_jobs_unfinished' in (await indexValidity(db.databaseUrl)), 'dropped');
+    await second.migrate();
+    t.same(await second.migrationVersions(), ALL_VERSIONS, 'a start after it changes nothing');
   });
 
   t.test('an ALTER TABLE behind a long transaction gives way: later writes are not queued behind it', async (t) => {
