@@ -88,3 +88,57 @@ export function loginPage(): SandboxError {
     'text/html;charset=utf-8',
   );
 }
+
+/**
+ * A 500 as the REST module of today answers an exception from the database: RestUtil
+ * wrapErrorResponse joins the cause chain into `message` (" => "), leaves `detail` empty unless the
+ * stack trace global property is on, and adds `rawMessage` (the top exception's) and
+ * `translatedMessage`. `top` is Spring's translation of the Hibernate exception, `jdbc` the
+ * driver's sentence (MySQL Connector/J, OpenMRS's default database).
+ */
+export function databaseError(top: string, jdbc: string): SandboxError {
+  const message = `${top} => could not execute statement => ${jdbc}`;
+  return new SandboxError(500, {
+    error: {
+      message: `[${message}]`,
+      code: 'org.springframework.orm.hibernate5.SessionFactoryUtils:*',
+      detail: '',
+      rawMessage: top,
+      translatedMessage: top,
+    },
+  });
+}
+
+const constraintViolation = (constraint: string, jdbc: string) =>
+  databaseError(
+    `could not execute statement; SQL [n/a]; constraint [${constraint}]; nested exception is org.hibernate.exception.ConstraintViolationException: could not execute statement`,
+    jdbc,
+  );
+
+/** SQLState 23000, MySQL 1048: a NOT NULL column left empty (a check the module does not make). */
+export const columnCannotBeNull = (column: string) => constraintViolation('null', `Column '${column}' cannot be null`);
+
+/** SQLState 23000, MySQL 1452: a reference to a row that is not there (or went away meanwhile). */
+export const foreignKeyFails = (table: string, constraint: string, column: string, parent: string) =>
+  constraintViolation(
+    constraint,
+    `Cannot add or update a child row: a foreign key constraint fails (\`openmrs\`.\`${table}\`, CONSTRAINT \`${constraint}\` FOREIGN KEY (\`${column}\`) REFERENCES \`${parent}\` (\`${parent}_id\`))`,
+  );
+
+/** SQLState 23000, MySQL 3819: a CHECK constraint (MySQL 8.0.16+). */
+export const checkViolated = (constraint: string) =>
+  constraintViolation(constraint, `Check constraint '${constraint}' is violated.`);
+
+/**
+ * SQLState 23000, MySQL 1062: a unique key already held. MySQL 8 names the key `table.index` and
+ * quotes the values of the entry (the module's batch key: item id, batch number, expiry).
+ */
+export const duplicateEntry = (entry: string, key: string) =>
+  constraintViolation(key.split('.').pop()!, `Duplicate entry '${entry}' for key '${key}'`);
+
+/** SQLState 40001, MySQL 1213: a deadlock; MySQL rolled the transaction back and the same write may pass next time. */
+export const deadlock = () =>
+  databaseError(
+    'could not execute statement; SQL [n/a]; nested exception is org.hibernate.exception.LockAcquisitionException: could not execute statement',
+    'Deadlock found when trying to get lock; try restarting transaction',
+  );

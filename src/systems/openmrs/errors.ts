@@ -7,6 +7,7 @@ import {
   type ReasonDecoder,
   type UpstreamErrorOptions,
 } from '../../upstream/errors.js';
+import { RACED_KEYS, constraintRefusal, type ConstraintRefusal } from './constraint-refusal.js';
 
 /**
  * OpenMRS's error shapes, for the shared decoder (upstream/errors.ts). The REST module wraps
@@ -81,7 +82,52 @@ export function dataRefusal(status: number, body: unknown): string | undefined {
   return sentence ?? "a value OpenMRS's database cannot store";
 }
 
+/** The reason code of a duplicate key's error, which a create settles (duplicate-write.ts). */
+export const DUPLICATE_KEY = 'duplicate-key';
+
+/**
+ * A constraint the database holds refused the write, and its transaction rolled back. Not null,
+ * foreign key, check: the same request fails the same way every time, refused for good (422).
+ * A duplicate key: another record already holds the key, 409, and a create looks for its own
+ * earlier write under the identifier it wrote before it gives up (duplicate-write.ts). Only a
+ * batch key two writes made at the same moment passes on a retry (RACED_KEYS): transient.
+ */
+function constraintError(refused: ConstraintRefusal, status: number, method: string, path: string): OpenMrsError {
+  const what = `${method} ${path} answered 500: OpenMRS's database refused the write (${refused.sentence}); nothing was kept`;
+  if (refused.kind !== 'duplicate-key')
+    return makeOpenMrsError({
+      system: OPENMRS,
+      transient: false,
+      upstreamStatus: status,
+      status: 422,
+      code: 'business-rule',
+      diagnostics: `${what}, and sending it again fails the same way: correct the data`,
+      reason: { code: refused.kind, message: refused.sentence },
+    });
+  if (refused.key && RACED_KEYS.test(refused.key))
+    return makeOpenMrsError({
+      system: OPENMRS,
+      transient: true,
+      upstreamStatus: status,
+      status: 502,
+      code: 'transient',
+      diagnostics: `${what}: another write made the same batch at the same moment, which the module finds on the retry`,
+      reason: { code: DUPLICATE_KEY, message: refused.sentence },
+    });
+  return makeOpenMrsError({
+    system: OPENMRS,
+    transient: false,
+    upstreamStatus: status,
+    status: 409,
+    code: 'conflict',
+    diagnostics: `${what}: OpenMRS already holds a record under that key`,
+    reason: { code: DUPLICATE_KEY, message: refused.sentence },
+  });
+}
+
 export function decodeOpenMrsError(status: number, body: unknown, method: string, path: string): OpenMrsError {
+  const constraint = constraintRefusal(status, body);
+  if (constraint) return constraintError(constraint, status, method, path);
   const refused = dataRefusal(status, body);
   if (refused)
     // the same request fails the same way every time, and nothing of it was kept (the transaction

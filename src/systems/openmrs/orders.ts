@@ -3,6 +3,7 @@ import { inRanges } from '../../domain/instant-range.js';
 import type { Order, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { OPENMRS, answered } from './errors.js';
+import { createOrSettle } from './duplicate-write.js';
 import {
   OPERATION_NUMBER_SYSTEM,
   actOn,
@@ -137,9 +138,11 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       const p = await plan(order);
       const externalReference = p.externalReference;
       const uuid = await journal.run('create-requisition', async () => {
-        const found = (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find(
-          (o) => o.externalReference === externalReference,
-        );
+        const twin = async () =>
+          (await listOperations(client, { operationTypeUuid: p.typeUuid, locationUuid: p.location })).find(
+            (o) => o.externalReference === externalReference,
+          );
+        const found = await twin();
         if (found) return String(found.uuid);
         const body = {
           operationTypeUuid: p.typeUuid,
@@ -150,8 +153,17 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
           remarks: `order ${order.orderNumber.value}`,
           stockOperationItems: p.items,
         };
-        const created = await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
-        return answered(created, 'uuid', 'POST stockoperation (requisition)');
+        return createOrSettle(
+          async () =>
+            answered(
+              await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
+              'uuid',
+              'POST stockoperation (requisition)',
+            ),
+          twin,
+          body,
+          `requisition ${externalReference}`,
+        );
       });
       const status = await journal.run('submit-requisition', () => actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']));
       return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };

@@ -10,6 +10,7 @@ import type {
 } from '../../routing/ports.js';
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, answered, makeOpenMrsError, type OpenMrsError } from './errors.js';
+import { createOrSettle } from './duplicate-write.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, operationReference, operationRemarks, submitOrCancel } from './operations.js';
 import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
@@ -347,8 +348,17 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           reasonUuid: p.reasonUuid ?? null,
           stockOperationItems: p.items,
         };
-        const made = await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body });
-        return answered(made, 'uuid', `POST stockoperation (${p.type})`);
+        return createOrSettle(
+          async () =>
+            answered(
+              await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
+              'uuid',
+              `POST stockoperation (${p.type})`,
+            ),
+          () => findOperation(p.typeUuid, p.location, externalReference),
+          body,
+          `${p.type} ${externalReference}`,
+        );
       });
       // refused (the stock moved since the precheck): cancelled, not left NEW, and the refusal reported
       await submitOrCancel(client, journal, created);

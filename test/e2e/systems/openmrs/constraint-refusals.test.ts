@@ -1,0 +1,79 @@
+/**
+ * An OpenMRS 500 caused by a database constraint, through the real mediator and its outbox on
+ * both store engines: a NOT NULL column left empty answers the client 422 naming the column,
+ * with nothing written and no job left to retry (the same count posted again is refused the same
+ * way, not "in progress"); a deadlock is retried and the count lands once.
+ */
+import t from 'tap';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import { columnCannotBeNull, deadlock, type SandboxError } from '../../../../sandbox/openmrs/errors.js';
+import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { GTIN, startOpenMrsRig, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+
+const count = (id: string) => ({
+  resourceType: 'InventoryReport',
+  identifier: [{ system: 'https://app.example.org/counts', value: id }],
+  status: 'active',
+  countType: 'snapshot',
+  reportedDateTime: '2026-12-01T09:00:00Z',
+  inventoryListing: [
+    {
+      location: { reference: `Location/${LOC.mwangaza}` },
+      countingDateTime: '2026-12-01T08:30:00Z',
+      item: [
+        {
+          extension: [{ url: EXT.lotNumber, valueString: 'AMX-2401' }],
+          quantity: { value: 930, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+          item: { concept: { coding: [{ system: GTIN, code: '10860012300058' }] } },
+        },
+      ],
+    },
+  ],
+});
+
+const createAnswers = (rig: OpenMrsRig, answer: SandboxError, times?: number) =>
+  rig.sb.faults.add({
+    method: 'POST',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation',
+    action: { type: 'status', status: answer.status, body: answer.body },
+    times,
+  });
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const start = async () => {
+      const db = await engine.freshDatabase();
+      const rig = await startOpenMrsRig(`openmrs-constraint-${engine.name}`, { DATABASE_URL: db.databaseUrl });
+      t.teardown(async () => {
+        await rig.close();
+        await db.drop();
+      });
+      return rig;
+    };
+
+    t.test('a NOT NULL column left empty: 422 naming the column, nothing written, not retried', async (t) => {
+      const rig = await start();
+      createAnswers(rig, columnCannotBeNull('operation_date'));
+      const first = await rig.fhir('POST', '/fhir/R5/InventoryReport', count('CNT-CONSTRAINT-1'));
+      t.equal(first.status, 422, why(first));
+      t.match(why(first), /column 'operation_date' cannot be null.*nothing was kept/);
+      const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', count('CNT-CONSTRAINT-1'));
+      t.equal(again.status, 422, `refused again, the key free: ${why(again)}`);
+      t.same(rig.sb.store.writes, {}, 'nothing reached OpenMRS');
+    });
+
+    t.test('a deadlock: retried, the count written once', async (t) => {
+      const rig = await start();
+      createAnswers(rig, deadlock(), 1);
+      const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', count('CNT-CONSTRAINT-2'));
+      t.ok([201, 202].includes(posted.status), why(posted));
+      const ops = () =>
+        [...rig.sb.stock.operations.values()].filter((o) => o.externalReference?.endsWith('|CNT-CONSTRAINT-2'));
+      for (let i = 0; i < 200 && !ops().some((o) => o.status === 'COMPLETED'); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      t.equal(ops().length, 1, 'one stocktake');
+      t.equal(ops()[0]?.status, 'COMPLETED');
+    });
+  });
+}
