@@ -14,17 +14,20 @@ import {
   createTransactionReporter,
   type TransactionUpdateTimings,
 } from '../../../src/openhim/transaction-update-sweep.js';
-import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import type { DeliveryHandler } from '../../../src/outbox/types.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { DEFAULT_OPENHIM_USER, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { engineCases, freshStore, type EngineCase } from '../../support/outbox-engines.js';
+import {
+  FAST_UPDATE_TIMINGS,
+  openhimSandbox,
+  pollUntil,
+  sandboxUpdater,
+} from '../../support/transaction-update-rig.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
-
-const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 };
 
 /** Sends under way at once in this process, and the most ever. */
 const sends = { now: 0, most: 0 };
@@ -35,15 +38,7 @@ function reporterFor(
   openhim: OpenHimSandbox,
   timings: Partial<TransactionUpdateTimings> = {},
 ) {
-  const updater = createTransactionUpdater({
-    settings: () => ({
-      'openhim.apiUrl': openhim.url,
-      'openhim.username': DEFAULT_OPENHIM_USER.email,
-      'openhim.password': DEFAULT_OPENHIM_USER.password,
-    }),
-    urn: 'urn:mediator:test',
-    secretValues: () => [DEFAULT_OPENHIM_USER.password],
-  });
+  const updater = sandboxUpdater(openhim.url);
   const reporter = createTransactionReporter({
     store,
     send: async (job, send) => {
@@ -54,7 +49,7 @@ function reporterFor(
         sends.now -= 1;
       }
     },
-    timings: { ...TIMINGS, ...timings },
+    timings: { ...FAST_UPDATE_TIMINGS, ...timings },
   });
   t.teardown(() => reporter.stop());
   return reporter;
@@ -110,17 +105,10 @@ function bundle(outbox: Outbox, tx: string, transactionId = tx) {
   ]);
 }
 
-/** The OpenHIM sandbox, closed when `t` ends. */
-async function openHimFor(t: Teardown): Promise<OpenHimSandbox> {
-  const openhim = await startOpenHimSandbox({ port: 0 });
-  t.teardown(() => openhim.close());
-  return openhim;
-}
-
 /** A store of this engine, the OpenHIM sandbox, and a reporter sending the store's updates to it. */
 async function reportingRig(t: Teardown, engine: EngineCase) {
   const { store, databaseUrl } = await freshStore(engine, t);
-  const openhim = await openHimFor(t);
+  const openhim = await openhimSandbox(t);
   return { store, databaseUrl, openhim, reporter: reporterFor(t, store, openhim) };
 }
 
@@ -138,15 +126,8 @@ const dhis2RefusesOnce = (released: Promise<void>, diagnostics: string) =>
     throw new UpstreamError({ system: 'dhis2', transient: false, status: 409, diagnostics });
   });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** This file's waits allow 15 s (the rig's default is 10 s). */
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => pollUntil(what, probe, 15_000);
 
 type Update = { status?: string; response?: { status?: number; body?: string } };
 const updatesOf = (openhim: OpenHimSandbox, tx: string) => (openhim.state.transactionUpdates.get(tx) ?? []) as Update[];
@@ -391,7 +372,7 @@ for (const engine of engineCases()) {
 
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
       const { store } = await freshStore(engine, t);
-      const openhim = await openHimFor(t);
+      const openhim = await openhimSandbox(t);
       // OpenHIM takes longer than the claim to answer a send
       const outbox = outboxFor(t, store, {
         openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-3' } })),

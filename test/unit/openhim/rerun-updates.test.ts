@@ -7,79 +7,16 @@
  * the next process's sweep; the debts kept per job are bounded.
  */
 import t from 'tap';
-import { UpstreamError } from '../../../src/domain/errors.js';
-import { createTransactionReporter, type TransactionReporter } from '../../../src/openhim/transaction-update-sweep.js';
-import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import type { OutboxLogger } from '../../../src/outbox/types.js';
 import { RERUN_UPDATES_PER_JOB } from '../../../src/store/rerun-updates.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import type { OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
-
-type Teardown = { teardown(fn: () => unknown): void };
+import { openhimSandbox, outboxFailingOnce, pollUntil, reporterFor } from '../../support/transaction-update-rig.js';
 
 const PAYLOAD = { order: 'o-1', lines: 2 };
-
-async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
-  const openhim = await startOpenHimSandbox({ port: 0 });
-  t.teardown(() => openhim.close());
-  return openhim;
-}
-
-function reporterFor(t: Teardown, store: Store, apiUrl: string): TransactionReporter {
-  const reporter = createTransactionReporter({
-    store,
-    send: createTransactionUpdater({
-      settings: () => ({
-        'openhim.apiUrl': apiUrl,
-        'openhim.username': DEFAULT_OPENHIM_USER.email,
-        'openhim.password': DEFAULT_OPENHIM_USER.password,
-      }),
-      urn: 'urn:mediator:test',
-      secretValues: () => [DEFAULT_OPENHIM_USER.password],
-    }),
-    timings: { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 },
-  });
-  t.teardown(() => reporter.stop());
-  return reporter;
-}
-
-/** An outbox whose first attempt fails transiently (202), and whose worker, once started, delivers. */
-function outboxFor(
-  t: Teardown,
-  store: Store,
-  deps: { onSettled?: (job: OutboxJob) => Promise<void> | void; logger?: OutboxLogger } = {},
-): Outbox {
-  const outbox = new Outbox({
-    store,
-    onSettled: deps.onSettled,
-    owesTransactionUpdate: (job) => job.transactionId !== undefined,
-    // as in main.ts, the sweep waits longer than the immediate send takes, even on a loaded CI machine
-    transactionUpdateGraceMs: 1_000,
-    logger: deps.logger,
-    options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
-  });
-  let calls = 0;
-  outbox.register('order', 'openlmis', async () => {
-    if (calls++ === 0)
-      throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' });
-    return { system: 'openlmis', ids: { requisition: 'req-1' } };
-  });
-  t.teardown(() => outbox.stop());
-  return outbox;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The same write through OpenHIM under transaction `tx` (the worker not started: it stays queued). */
 const send = (outbox: Outbox, tx: string) =>
@@ -102,7 +39,7 @@ async function originalAndRerun(outbox: Outbox): Promise<{ jobId: string; answer
 const BOTH_202 = ['queued', 'queued'];
 
 async function settledJob(store: Store, id: string): Promise<OutboxJob> {
-  return until('the job to be delivered', async () => {
+  return pollUntil('the job to be delivered', async () => {
     const job = await store.getJob(id);
     return job?.status === 'done' ? job : undefined;
   });
@@ -120,14 +57,14 @@ for (const engine of engineCases()) {
       const { store } = await freshStore(engine, t);
       const reporter = reporterFor(t, store, openhim.url);
       reporter.start();
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job) });
       const { jobId, answers } = await originalAndRerun(outbox);
       t.same(answers, BOTH_202, 'both answered 202 from the same job');
       t.equal(putsOf(openhim, 'tx-rerun').length, 0, 'nothing sent while the job is queued');
       outbox.startWorker();
       await settledJob(store, jobId);
       for (const tx of ['tx-original', 'tx-rerun'])
-        await until(`the update of ${tx}`, () => updatesOf(openhim, tx).length > 0);
+        await pollUntil(`the update of ${tx}`, () => updatesOf(openhim, tx).length > 0);
       await new Promise((r) => setTimeout(r, 150)); // several sweep periods
       for (const tx of ['tx-original', 'tx-rerun']) {
         t.match(updatesOf(openhim, tx), [{ status: 'Successful', response: { status: 201 } }], `${tx}: final state`);
@@ -140,7 +77,7 @@ for (const engine of engineCases()) {
       const openhim = await openhimSandbox(t);
       const { store } = await freshStore(engine, t);
       const reporter = reporterFor(t, store, openhim.url);
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job) });
       const first = await send(outbox, 'tx-original');
       outbox.startWorker();
       await settledJob(store, first.jobId);
@@ -167,7 +104,7 @@ for (const engine of engineCases()) {
           return typeof value === 'function' ? value.bind(target) : value;
         },
       });
-      const outbox = outboxFor(t, racing);
+      const outbox = outboxFailingOnce(t, racing);
       await send(outbox, 'tx-original');
       const rerun = await send(outbox, 'tx-rerun');
       t.match(rerun, { kind: 'duplicate', previous: { kind: 'done' } }, 'not a 202 nothing would mend');
@@ -178,7 +115,7 @@ for (const engine of engineCases()) {
       const openhim = await openhimSandbox(t);
       const { store, databaseUrl } = await freshStore(engine, t);
       // the first process ends the job and dies before any update reaches OpenHIM
-      const dying = outboxFor(t, store, { onSettled: () => undefined });
+      const dying = outboxFailingOnce(t, store, { onSettled: () => undefined });
       const { jobId, answers } = await originalAndRerun(dying);
       t.same(answers, BOTH_202, 'both answered 202 from the same job');
       dying.startWorker();
@@ -191,7 +128,7 @@ for (const engine of engineCases()) {
       const reporter = reporterFor(t, again, openhim.url);
       reporter.start();
       for (const tx of ['tx-original', 'tx-rerun'])
-        await until(`the update of ${tx}`, () => updatesOf(openhim, tx).length > 0);
+        await pollUntil(`the update of ${tx}`, () => updatesOf(openhim, tx).length > 0);
       await new Promise((r) => setTimeout(r, 150));
       for (const tx of ['tx-original', 'tx-rerun']) t.equal(putsOf(openhim, tx).length, 1, `${tx}: sent once`);
       t.equal(await reporter.sweepOnce(), 0, 'nothing left owed');
@@ -205,7 +142,7 @@ for (const engine of engineCases()) {
         error: () => undefined,
         warn: (_o, m) => warnings.push(String(m)),
       };
-      const outbox = outboxFor(t, store, { logger });
+      const outbox = outboxFailingOnce(t, store, { logger });
       const first = await send(outbox, 'tx-0');
       const now = Date.now();
       t.equal(await store.oweRerunUpdate(first.jobId, 'tx-0', now, RERUN_UPDATES_PER_JOB), 'own', "the job's own");

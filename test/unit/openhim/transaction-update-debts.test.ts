@@ -6,87 +6,12 @@
  * age is abandoned; and with no OpenHIM configured nothing is owed.
  */
 import t from 'tap';
-import { UpstreamError } from '../../../src/domain/errors.js';
-import {
-  createTransactionReporter,
-  type TransactionReporter,
-  type TransactionUpdateTimings,
-} from '../../../src/openhim/transaction-update-sweep.js';
-import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import type { OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
-
-type Teardown = { teardown(fn: () => unknown): void };
-
-const TIMINGS: TransactionUpdateTimings = { retryBaseMs: 10, retryCapMs: 40, giveUpAfterMs: 60_000, claimMs: 2_000 };
-
-async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
-  const openhim = await startOpenHimSandbox({ port: 0 });
-  t.teardown(() => openhim.close());
-  return openhim;
-}
-
-function reporterFor(
-  t: Teardown,
-  store: Store,
-  apiUrl: string,
-  timings: Partial<TransactionUpdateTimings> = {},
-): TransactionReporter {
-  const reporter = createTransactionReporter({
-    store,
-    send: createTransactionUpdater({
-      settings: () => ({
-        'openhim.apiUrl': apiUrl,
-        'openhim.username': DEFAULT_OPENHIM_USER.email,
-        'openhim.password': DEFAULT_OPENHIM_USER.password,
-      }),
-      urn: 'urn:mediator:test',
-      secretValues: () => [DEFAULT_OPENHIM_USER.password],
-    }),
-    timings: { ...TIMINGS, ...timings },
-  });
-  t.teardown(() => reporter.stop());
-  return reporter;
-}
-
-/**
- * An outbox whose first attempt fails transiently (the client is answered 202) and whose worker
- * then delivers; `onSettled` is what this process does once the job ended.
- */
-function outboxFor(
-  t: Teardown,
-  store: Store,
-  deps: { onSettled?: (job: OutboxJob) => Promise<void> | void; owes?: boolean } = {},
-): Outbox {
-  const outbox = new Outbox({
-    store,
-    onSettled: deps.onSettled,
-    owesTransactionUpdate: (job) => deps.owes !== false && job.transactionId !== undefined,
-    transactionUpdateGraceMs: 1_000,
-    options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
-  });
-  let calls = 0;
-  outbox.register('order', 'openlmis', async () => {
-    if (calls++ === 0)
-      throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' });
-    return { system: 'openlmis', ids: { requisition: 'req-1' } };
-  });
-  t.teardown(() => outbox.stop());
-  return outbox;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { openhimSandbox, outboxFailingOnce, pollUntil, reporterFor } from '../../support/transaction-update-rig.js';
 
 /** Accepts one write through OpenHIM (answered 202), lets the worker deliver it, returns the ended job. */
 async function deliveredAfter202(outbox: Outbox, store: Store, tx: string): Promise<OutboxJob> {
@@ -99,7 +24,7 @@ async function deliveredAfter202(outbox: Outbox, store: Store, tx: string): Prom
   });
   if (first.kind !== 'queued') throw new Error(`expected a 202, got ${first.kind}`);
   outbox.startWorker();
-  return until('the job to be delivered', async () => {
+  return pollUntil('the job to be delivered', async () => {
     const job = await store.getJob(first.jobId);
     return job?.status === 'done' ? job : undefined;
   });
@@ -116,7 +41,7 @@ for (const engine of engineCases()) {
       const openhim = await openhimSandbox(t);
       const { store, databaseUrl } = await freshStore(engine, t);
       // the first process ends the job and dies before it reaches OpenHIM: its report never runs
-      const dying = outboxFor(t, store, { onSettled: () => undefined });
+      const dying = outboxFailingOnce(t, store, { onSettled: () => undefined });
       const ended = await deliveredAfter202(dying, store, 'tx-crash');
       await dying.stop();
       t.match(ended.transactionUpdate, { state: 'owed', attempts: 0 }, 'the end recorded the debt with itself');
@@ -127,10 +52,10 @@ for (const engine of engineCases()) {
       t.teardown(() => again.close());
       const reporter = reporterFor(t, again, openhim.url);
       reporter.start();
-      await until('the update', () => updatesOf(openhim, 'tx-crash').length > 0);
+      await pollUntil('the update', () => updatesOf(openhim, 'tx-crash').length > 0);
       const [update] = updatesOf(openhim, 'tx-crash');
       t.match(update, { status: 'Successful', response: { status: 201 } }, 'OpenHIM gets the final state');
-      const settled = await until('the debt settled', async () => {
+      const settled = await pollUntil('the debt settled', async () => {
         const job = await again.getJob(ended.id);
         return job?.transactionUpdate?.state !== 'owed' ? job : undefined;
       });
@@ -145,21 +70,24 @@ for (const engine of engineCases()) {
       openhim.state.unavailable = true; // every API call a 503
       const reporter = reporterFor(t, store, openhim.url);
       reporter.start();
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job) });
       const ended = await deliveredAfter202(outbox, store, 'tx-down');
       // the old updater gave up after 1 + 5 tries; this debt outlives that many and more
-      await until('ten refused sends', () => putsOf(openhim, 'tx-down').length >= 10);
+      await pollUntil('ten refused sends', () => putsOf(openhim, 'tx-down').length >= 10);
       // every failed send is counted (the tenth's answer may still be on its way to the store)
-      const owed = await until('ten refused sends counted', async () => {
+      const owed = await pollUntil('ten refused sends counted', async () => {
         const job = await store.getJob(ended.id);
         return (job?.transactionUpdate?.attempts ?? 0) >= 10 ? job : undefined;
       });
       t.match(owed.transactionUpdate, { state: 'owed', lastError: 'OpenHIM answered 503' });
       t.equal(updatesOf(openhim, 'tx-down').length, 0);
       openhim.state.unavailable = false;
-      await until('the update', () => updatesOf(openhim, 'tx-down').length > 0);
+      await pollUntil('the update', () => updatesOf(openhim, 'tx-down').length > 0);
       t.match(updatesOf(openhim, 'tx-down'), [{ status: 'Successful', response: { status: 201 } }]);
-      await until('the debt settled', async () => (await store.getJob(ended.id))?.transactionUpdate?.state === 'sent');
+      await pollUntil(
+        'the debt settled',
+        async () => (await store.getJob(ended.id))?.transactionUpdate?.state === 'sent',
+      );
       const puts = putsOf(openhim, 'tx-down').length;
       await new Promise((r) => setTimeout(r, 150)); // several sweep periods
       t.equal(putsOf(openhim, 'tx-down').length, puts, 'nothing sent after OpenHIM took it');
@@ -171,9 +99,9 @@ for (const engine of engineCases()) {
       // a wrong API base path: core's router answers 404 for every update
       const reporter = reporterFor(t, store, `${openhim.url}/no-such-api`);
       reporter.start();
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job) });
       const ended = await deliveredAfter202(outbox, store, 'tx-404');
-      const refused = await until('the refusal', async () => {
+      const refused = await pollUntil('the refusal', async () => {
         const job = await store.getJob(ended.id);
         return job?.transactionUpdate?.state === 'refused' ? job : undefined;
       });
@@ -194,9 +122,9 @@ for (const engine of engineCases()) {
       openhim.state.unavailable = true;
       const reporter = reporterFor(t, store, openhim.url, { giveUpAfterMs: 200 });
       reporter.start();
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job) });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job) });
       const ended = await deliveredAfter202(outbox, store, 'tx-old');
-      const abandoned = await until('the give-up', async () => {
+      const abandoned = await pollUntil('the give-up', async () => {
         const job = await store.getJob(ended.id);
         return job?.transactionUpdate?.state === 'abandoned' ? job : undefined;
       });
@@ -245,7 +173,7 @@ for (const engine of engineCases()) {
       const openhim = await openhimSandbox(t);
       const { store } = await freshStore(engine, t);
       const reporter = reporterFor(t, store, openhim.url);
-      const outbox = outboxFor(t, store, { onSettled: (job) => reporter.report(job), owes: false });
+      const outbox = outboxFailingOnce(t, store, { onSettled: (job) => reporter.report(job), owes: false });
       const ended = await deliveredAfter202(outbox, store, 'tx-none');
       await outbox.idle();
       t.equal(ended.transactionUpdate, undefined);
@@ -258,7 +186,7 @@ for (const engine of engineCases()) {
 t.test('with nothing to report to, the outbox keeps no per-job report state after its jobs end', async (t) => {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   t.teardown(() => store.close());
-  const outbox = outboxFor(t, store); // no onSettled: a worker's ends are reported to nobody
+  const outbox = outboxFailingOnce(t, store); // no onSettled: a worker's ends are reported to nobody
   await deliveredAfter202(outbox, store, 'tx-nobody');
   await outbox.idle();
   // a set that only grows would hold an id per write a worker or a 202 ever ended

@@ -17,22 +17,14 @@ import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore } from '../../../src/store/index.js';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { haveOpenssl } from '../../support/openssl.js';
+import { sandboxUpdater } from '../../support/transaction-update-rig.js';
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[]) {
   const openhim = await startOpenHimSandbox({ port: 0 });
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
-  const settings = {
-    'openhim.apiUrl': openhim.url,
-    'openhim.username': DEFAULT_OPENHIM_USER.email,
-    'openhim.password': DEFAULT_OPENHIM_USER.password,
-  };
   const reporter = createTransactionReporter({
     store,
-    send: createTransactionUpdater({
-      settings: () => settings,
-      urn: 'urn:mediator:test',
-      secretValues: () => [DEFAULT_OPENHIM_USER.password],
-    }),
+    send: sandboxUpdater(openhim.url),
     timings: { retryBaseMs: 20, retryCapMs: 80, claimMs: 500 },
   });
   reporter.start();

@@ -1,0 +1,112 @@
+/**
+ * The pieces of the OpenHIM transaction-update tests (test/unit/openhim): the OpenHIM sandbox, the
+ * real updater signed in as the sandbox's user, the reporter (sweep) over a store with retries in
+ * milliseconds, an outbox whose first delivery fails transiently (so the client is answered 202
+ * and an update is owed), and a fast poll.
+ */
+import { UpstreamError } from '../../src/domain/errors.js';
+import {
+  createTransactionReporter,
+  type TransactionReporter,
+  type TransactionUpdateTimings,
+} from '../../src/openhim/transaction-update-sweep.js';
+import { createTransactionUpdater } from '../../src/openhim/transaction-updates.js';
+import { Outbox } from '../../src/outbox/outbox.js';
+import type { OutboxLogger } from '../../src/outbox/types.js';
+import type { Store } from '../../src/store/index.js';
+import type { OutboxJob } from '../../src/store/types.js';
+import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../sandbox/openhim/index.js';
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+/** Retries within tens of milliseconds; a debt is given up only after a minute; a claim lasts 2 s. */
+export const FAST_UPDATE_TIMINGS: TransactionUpdateTimings = {
+  retryBaseMs: 10,
+  retryCapMs: 40,
+  giveUpAfterMs: 60_000,
+  claimMs: 2_000,
+};
+
+/** The OpenHIM sandbox on a free port, closed at teardown. */
+export async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
+  const openhim = await startOpenHimSandbox({ port: 0 });
+  t.teardown(() => openhim.close());
+  return openhim;
+}
+
+/** The mediator's transaction updater sending to `apiUrl` as the sandbox's default user, its password masked. */
+export function sandboxUpdater(apiUrl: string): ReturnType<typeof createTransactionUpdater> {
+  return createTransactionUpdater({
+    settings: () => ({
+      'openhim.apiUrl': apiUrl,
+      'openhim.username': DEFAULT_OPENHIM_USER.email,
+      'openhim.password': DEFAULT_OPENHIM_USER.password,
+    }),
+    urn: 'urn:mediator:test',
+    secretValues: () => [DEFAULT_OPENHIM_USER.password],
+  });
+}
+
+/** A reporter over `store` sending through sandboxUpdater(apiUrl), with FAST_UPDATE_TIMINGS but `timings`; stopped at teardown. */
+export function reporterFor(
+  t: Teardown,
+  store: Store,
+  apiUrl: string,
+  timings: Partial<TransactionUpdateTimings> = {},
+): TransactionReporter {
+  const reporter = createTransactionReporter({
+    store,
+    send: sandboxUpdater(apiUrl),
+    timings: { ...FAST_UPDATE_TIMINGS, ...timings },
+  });
+  t.teardown(() => reporter.stop());
+  return reporter;
+}
+
+/**
+ * An outbox whose first OpenLMIS order attempt fails transiently (the client is answered 202) and
+ * whose worker, once started, delivers; `onSettled` is what this process does once the job ended,
+ * `owes: false` configures no OpenHIM (nothing is owed).
+ */
+export function outboxFailingOnce(
+  t: Teardown,
+  store: Store,
+  deps: { onSettled?: (job: OutboxJob) => Promise<void> | void; logger?: OutboxLogger; owes?: boolean } = {},
+): Outbox {
+  const outbox = new Outbox({
+    store,
+    onSettled: deps.onSettled,
+    owesTransactionUpdate: (job) => deps.owes !== false && job.transactionId !== undefined,
+    // as in main.ts, the sweep waits longer than the immediate send takes, even on a loaded CI machine
+    transactionUpdateGraceMs: 1_000,
+    logger: deps.logger,
+    options: { deadlineMs: 1_000, pollMs: 10, settleMs: 10, backoff: { baseMs: 5, capMs: 10, maxAttempts: 3 } },
+  });
+  let calls = 0;
+  outbox.register('order', 'openlmis', async () => {
+    if (calls++ === 0)
+      throw new UpstreamError({ system: 'openlmis', transient: true, diagnostics: 'OpenLMIS answered 503' });
+    return { system: 'openlmis', ids: { requisition: 'req-1' } };
+  });
+  t.teardown(() => outbox.stop());
+  return outbox;
+}
+
+/**
+ * Polls `probe` every 10 ms until it gives a value other than undefined or false; throws naming
+ * `what` after `ms`. A probe that throws fails the wait (unlike net.ts's `until`, which waits for
+ * a process that may still be starting).
+ */
+export async function pollUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
