@@ -1,23 +1,4 @@
-import {
-  emptyPruneCounts,
-  PRUNABLE_SQL,
-  PRUNE_CANDIDATES_SQL,
-  PRUNE_ENTRIES_SQL,
-  PRUNE_HISTORY_SQL,
-  PRUNE_JOB_ROWS_SQL,
-  PRUNE_JOB_RUNS_SQL,
-  PRUNE_JOBS_SQL,
-  PRUNE_OLD_ENTRIES_SQL,
-  pruneAction,
-  ENTRY_CANDIDATES_SQL,
-  entryCandidateArgs,
-  entriesCursorOf,
-  historyOf,
-  RERUN_TRANSACTIONS_OF_SQL,
-  transactionsOf,
-  type PruneBatch,
-  type PruneResult,
-} from './retention.js';
+import { POSTGRES_PRUNE, pruneBatch, runPrune, type PruneBatch, type PruneResult } from './retention.js';
 import {
   PG_CLAIM_UPDATES_SQL,
   PG_SETTLE_TRANSACTION_SQL,
@@ -1185,68 +1166,17 @@ export class PostgresStore implements Store {
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {
     return (await this.rows(LIST_JOB_ATTEMPTS_SQL, [jobId, limit])).map(jobAttemptFromRow);
   }
+
   /**
-   * One batch in one transaction (retention.ts). The prunable jobs are locked as they are chosen
-   * (FOR UPDATE: an operator's requeue of a refused one waits, or is waited for and then seen), and
-   * the deletes are bounded by the batch, so no transaction holds many rows or runs long.
+   * One batch in one transaction (retention.ts, POSTGRES_PRUNE), its deletes bounded by the batch,
+   * so no transaction holds many rows or runs long.
    */
   async pruneFinished(batch: PruneBatch): Promise<PruneResult> {
-    return this.tx(async (c) => {
-      const counts = emptyPruneCounts();
-      const after = batch.after ?? { updatedAt: Number.MIN_SAFE_INTEGER, id: '' };
-      const candidates = await this.rows(
-        PRUNE_CANDIDATES_SQL,
-        [batch.before, after.updatedAt, after.id, batch.limit],
-        c,
-      );
-      counts.examined = candidates.length;
-      const lastRow = candidates.at(-1);
-      const prunable = candidates.length
-        ? await this.rows(
-            `${PRUNABLE_SQL('SELECT unnest($2::text[])')} FOR UPDATE OF j`,
-            [batch.before, candidates.map((r) => r.id)],
-            c,
-          )
-        : [];
-      const unnest = 'SELECT unnest($1::text[])';
-      const jobs = prunable.filter((r) => pruneAction(r) === 'job');
-      const gone = jobs.length
-        ? (await this.rows(PRUNE_JOBS_SQL(unnest), [jobs.map((r) => r.id)], c)).map((r) => r.id)
-        : [];
-      counts.jobs = gone.length;
-      const history = historyOf(
-        prunable.filter((r) => pruneAction(r) !== 'none'),
-        new Set(gone),
-      );
-      if (history.length)
-        for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
-          counts[table as keyof typeof PRUNE_HISTORY_SQL] = (await c.query(sql(unnest), [history])).rowCount ?? 0;
-      if (gone.length) {
-        const reruns = await this.rows(RERUN_TRANSACTIONS_OF_SQL(unnest), [gone], c);
-        const txs = transactionsOf(
-          jobs.filter((r) => gone.includes(r.id)),
-          reruns,
-        );
-        for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
-          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = (await c.query(sql(unnest), [gone])).rowCount ?? 0;
-        if (txs.length) counts.entries = (await c.query(PRUNE_ENTRIES_SQL(unnest), [txs])).rowCount ?? 0;
-      }
-      const entryRows = await this.rows(ENTRY_CANDIDATES_SQL, entryCandidateArgs(batch), c);
-      if (entryRows.length)
-        counts.entries +=
-          (
-            await c.query(PRUNE_OLD_ENTRIES_SQL('SELECT unnest($2::text[])'), [
-              batch.before,
-              [...new Set(entryRows.map((r) => r.transaction_id))],
-            ])
-          ).rowCount ?? 0;
-      counts.jobRuns = (await c.query(PRUNE_JOB_RUNS_SQL, [batch.before, batch.limit])).rowCount ?? 0;
-      return {
-        ...counts,
-        ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
-        entriesExamined: entryRows.length,
-        ...entriesCursorOf(entryRows.at(-1)),
-      };
-    });
+    return this.tx((c) =>
+      runPrune(pruneBatch(batch, POSTGRES_PRUNE), async ({ sql, args, want }) => {
+        const r = await c.query(sql, args);
+        return want === 'rows' ? (r.rows as Row[]) : (r.rowCount ?? 0);
+      }),
+    );
   }
 }

@@ -63,7 +63,7 @@ export interface PruneBatch {
  * The next finished jobs that ended before $1, after the cursor ($2 updated_at, $3 id), at most
  * $4: a range of the v27 index, whatever those jobs are (most kept jobs are read once a run).
  */
-export const PRUNE_CANDIDATES_SQL = `SELECT id, updated_at FROM outbox_jobs
+const PRUNE_CANDIDATES_SQL = `SELECT id, updated_at FROM outbox_jobs
   WHERE status IN ('done', 'rejected') AND updated_at < $1
     AND updated_at >= $2 AND NOT (updated_at = $2 AND id <= $3)
   ORDER BY updated_at, id LIMIT $4`;
@@ -85,7 +85,7 @@ const transactionLive = (tx: string) => `EXISTS (SELECT 1 FROM outbox_jobs o WHE
  * state as long as the link names it (a later write of the resource moves the link on); only its
  * history goes (attempts and, once done, its journal, read by nothing but its own delivery).
  */
-export const PRUNABLE_SQL = (ids: string) => `SELECT j.id, j.transaction_id, j.status,
+const PRUNABLE_SQL = (ids: string) => `SELECT j.id, j.transaction_id, j.status,
     EXISTS (SELECT 1 FROM resource_links l WHERE l.job_id = j.id) AS linked
   FROM outbox_jobs j
   WHERE j.id IN (${ids}) AND j.status IN ('done', 'rejected') AND j.updated_at < $1
@@ -95,14 +95,14 @@ export const PRUNABLE_SQL = (ids: string) => `SELECT j.id, j.transaction_id, j.s
       AND (r.state IN ('owed', 'refused', 'abandoned') OR ${transactionLive('r.transaction_id')}))`;
 
 /** A PRUNABLE_SQL row: the job goes whole (no link names it), or only its history (a done one linked). */
-export function pruneAction(row: Record<string, unknown>): 'job' | 'history' | 'none' {
+function pruneAction(row: Record<string, unknown>): 'job' | 'history' | 'none' {
   // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean
   if (!(row.linked === true || Number(row.linked) === 1)) return 'job';
   return row.status === 'done' ? 'history' : 'none';
 }
 
 /** A job's history, by job id (each table's key starts with it): of the jobs pruned, and of the done ones kept. */
-export const PRUNE_HISTORY_SQL = {
+const PRUNE_HISTORY_SQL = {
   attempts: (ids: string) => `DELETE FROM job_attempts WHERE job_id IN (${ids})`,
   steps: (ids: string) => `DELETE FROM step_journal WHERE job_id IN (${ids})`,
 };
@@ -115,19 +115,19 @@ export const PRUNE_HISTORY_SQL = {
  * commit, but its EXISTS was read before). The ids returned are what goes; a done job that a
  * link now names keeps its row and loses its history only, as PRUNABLE_SQL's linked ones.
  */
-export const PRUNE_JOBS_SQL = (ids: string) => `DELETE FROM outbox_jobs
+const PRUNE_JOBS_SQL = (ids: string) => `DELETE FROM outbox_jobs
   WHERE id IN (${ids}) AND NOT EXISTS (SELECT 1 FROM resource_links l WHERE l.job_id = outbox_jobs.id)
   RETURNING id`;
 
 /** The rest of a deleted job's rows, by job id. */
-export const PRUNE_JOB_ROWS_SQL = {
+const PRUNE_JOB_ROWS_SQL = {
   // only a key still held by the job: a refused job's key may have moved to the write after it
   keys: (ids: string) => `DELETE FROM idempotency_keys WHERE job_id IN (${ids})`,
   reruns: (ids: string) => `DELETE FROM openhim_rerun_updates WHERE job_id IN (${ids})`,
 };
 
 /** Of the PRUNABLE_SQL rows, the jobs whose history goes: those deleted, and the done ones kept. */
-export function historyOf(prunable: Record<string, unknown>[], deleted: Set<unknown>): unknown[] {
+function historyOf(prunable: Record<string, unknown>[], deleted: Set<unknown>): unknown[] {
   return prunable.filter((r) => deleted.has(r.id) || r.status === 'done').map((r) => r.id);
 }
 
@@ -135,11 +135,11 @@ export function historyOf(prunable: Record<string, unknown>[], deleted: Set<unkn
  * The OpenHIM transactions of the reruns answered from the jobs (`ids`): read before their rows
  * go, for PRUNE_ENTRIES_SQL (with the jobs' own, which the candidates carry).
  */
-export const RERUN_TRANSACTIONS_OF_SQL = (ids: string) =>
+const RERUN_TRANSACTIONS_OF_SQL = (ids: string) =>
   `SELECT DISTINCT transaction_id FROM openhim_rerun_updates WHERE job_id IN (${ids})`;
 
 /** The jobs' own transactions (PRUNABLE_SQL rows) and their reruns' (RERUN_TRANSACTIONS_OF_SQL rows). */
-export function transactionsOf(jobs: Record<string, unknown>[], reruns: Record<string, unknown>[]): unknown[] {
+function transactionsOf(jobs: Record<string, unknown>[], reruns: Record<string, unknown>[]): unknown[] {
   return [...new Set([...jobs, ...reruns].map((r) => r.transaction_id).filter((t) => t != null))];
 }
 
@@ -147,7 +147,7 @@ export function transactionsOf(jobs: Record<string, unknown>[], reruns: Record<s
  * The v24 entry maps of the pruned jobs' transactions (TRANSACTIONS_OF_SQL), once no job of the transaction and no
  * rerun row naming it is left: nothing will build that transaction's update any more.
  */
-export const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
+const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
   WHERE transaction_id IN (${txs})
     AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_entries.transaction_id)
     AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
@@ -158,7 +158,7 @@ export const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transacti
  * $4 entry), at most $5: a range of the v30 index. Paged like the jobs, so the maps kept (their
  * transaction's jobs are kept) are read once a run, not once a batch.
  */
-export const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry FROM openhim_transaction_entries
+const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry FROM openhim_transaction_entries
   WHERE recorded_at < $1 AND recorded_at >= $2
     AND NOT (recorded_at = $2 AND (transaction_id < $3 OR (transaction_id = $3 AND entry <= $4)))
   ORDER BY recorded_at, transaction_id, entry LIMIT $5`;
@@ -170,7 +170,7 @@ export const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry F
  * of only reads, or of jobs dropped by an operator). The maps of jobs pruned go with them
  * (PRUNE_ENTRIES_SQL): such a map may come before its job in the index.
  */
-export const PRUNE_OLD_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
+const PRUNE_OLD_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
   WHERE transaction_id IN (${txs})
     AND NOT EXISTS (SELECT 1 FROM openhim_transaction_entries n
       WHERE n.transaction_id = openhim_transaction_entries.transaction_id AND n.recorded_at >= $1)
@@ -179,7 +179,7 @@ export const PRUNE_OLD_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_trans
       WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
 
 /** A row of ENTRY_CANDIDATES_SQL as the cursor the next batch starts after. */
-export function entriesCursorOf(row: Record<string, unknown> | undefined): { entriesLast?: EntriesCursor } {
+function entriesCursorOf(row: Record<string, unknown> | undefined): { entriesLast?: EntriesCursor } {
   return row
     ? {
         entriesLast: {
@@ -192,7 +192,7 @@ export function entriesCursorOf(row: Record<string, unknown> | undefined): { ent
 }
 
 /** ENTRY_CANDIDATES_SQL's arguments for a batch: after its cursor, or from the first row. */
-export function entryCandidateArgs(batch: PruneBatch): unknown[] {
+function entryCandidateArgs(batch: PruneBatch): unknown[] {
   const after = batch.entriesAfter ?? { recordedAt: Number.MIN_SAFE_INTEGER, transactionId: '', entry: -1 };
   return [batch.before, after.recordedAt, after.transactionId, after.entry, batch.limit];
 }
@@ -201,11 +201,133 @@ export function entryCandidateArgs(batch: PruneBatch): unknown[] {
  * Scheduled job runs that ended before $1, oldest first, at most $2; a job's latest run is kept
  * whatever its age (GET /admin/jobs shows when it last ran), and so is one still running.
  */
-export const PRUNE_JOB_RUNS_SQL = `DELETE FROM job_runs WHERE id IN (
+const PRUNE_JOB_RUNS_SQL = `DELETE FROM job_runs WHERE id IN (
   SELECT r.id FROM job_runs r WHERE r.started_at < $1 AND r.outcome <> 'running'
     AND EXISTS (SELECT 1 FROM job_runs n WHERE n.name = r.name AND n.started_at > r.started_at)
   ORDER BY r.id LIMIT $2)`;
 
 export function emptyPruneCounts(): PruneCounts {
   return { examined: 0, jobs: 0, attempts: 0, steps: 0, keys: 0, reruns: 0, entries: 0, jobRuns: 0 };
+}
+
+/** One statement of a prune batch, in `$n` form: `rows` wants the rows back, `count` how many it changed. */
+export interface PruneStatement {
+  sql: string;
+  args: unknown[];
+  want: 'rows' | 'count';
+}
+
+/** A statement's answer: its rows, or the count of rows it changed. */
+export type PruneAnswer = Record<string, unknown>[] | number;
+
+/** What a prune batch spells differently on each engine. */
+export interface PruneDialect {
+  /** The subquery reading a list of ids (jobs or transactions) bound to parameter $n. */
+  listOf(n: number): string;
+  /** A list as that parameter's value. */
+  bindList(values: unknown[]): unknown;
+  /** Appended to PRUNABLE_SQL, locking the jobs it chooses. */
+  lockPrunable: string;
+}
+
+/**
+ * SQLite: one process owns the file and the batch runs synchronously in one write transaction,
+ * so nothing changes a job between the test and the delete; no lock to take. A list is a JSON
+ * array read by json_each.
+ */
+export const SQLITE_PRUNE: PruneDialect = {
+  listOf: (n) => `SELECT value FROM json_each($${n})`,
+  bindList: (values) => JSON.stringify(values),
+  lockPrunable: '',
+};
+
+/**
+ * PostgreSQL: the prunable jobs are locked as they are chosen (FOR UPDATE: an operator's requeue
+ * of a refused one waits, or is waited for and then seen; a late resend linking one holds it FOR
+ * KEY SHARE, and PRUNE_JOBS_SQL re-checks the links). A list is a text array.
+ */
+export const POSTGRES_PRUNE: PruneDialect = {
+  listOf: (n) => `SELECT unnest($${n}::text[])`,
+  bindList: (values) => values,
+  lockPrunable: ' FOR UPDATE OF j',
+};
+
+type PruneSteps<T> = Generator<PruneStatement, T, PruneAnswer>;
+
+function* rows(sql: string, args: unknown[]): PruneSteps<Record<string, unknown>[]> {
+  return (yield { sql, args, want: 'rows' }) as Record<string, unknown>[];
+}
+
+function* count(sql: string, args: unknown[]): PruneSteps<number> {
+  return (yield { sql, args, want: 'count' }) as number;
+}
+
+/**
+ * One prune batch, the same on both engines: it yields each statement to run (in the batch's
+ * transaction) and takes its answer. A generator, so SQLite runs it synchronously inside its write
+ * transaction (runPruneSync) and PostgreSQL awaits each statement (runPrune).
+ */
+export function* pruneBatch(batch: PruneBatch, d: PruneDialect): PruneSteps<PruneResult> {
+  const counts = emptyPruneCounts();
+  const after = batch.after ?? { updatedAt: Number.MIN_SAFE_INTEGER, id: '' };
+  const candidates = yield* rows(PRUNE_CANDIDATES_SQL, [batch.before, after.updatedAt, after.id, batch.limit]);
+  counts.examined = candidates.length;
+  const lastRow = candidates.at(-1);
+  const prunable = candidates.length
+    ? yield* rows(`${PRUNABLE_SQL(d.listOf(2))}${d.lockPrunable}`, [
+        batch.before,
+        d.bindList(candidates.map((r) => r.id)),
+      ])
+    : [];
+  const jobs = prunable.filter((r) => pruneAction(r) === 'job');
+  const gone = jobs.length
+    ? (yield* rows(PRUNE_JOBS_SQL(d.listOf(1)), [d.bindList(jobs.map((r) => r.id))])).map((r) => r.id)
+    : [];
+  counts.jobs = gone.length;
+  const history = historyOf(
+    prunable.filter((r) => pruneAction(r) !== 'none'),
+    new Set(gone),
+  );
+  if (history.length)
+    for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
+      counts[table as keyof typeof PRUNE_HISTORY_SQL] = yield* count(sql(d.listOf(1)), [d.bindList(history)]);
+  if (gone.length) {
+    const reruns = yield* rows(RERUN_TRANSACTIONS_OF_SQL(d.listOf(1)), [d.bindList(gone)]);
+    const txs = transactionsOf(
+      jobs.filter((r) => gone.includes(r.id)),
+      reruns,
+    );
+    for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
+      counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = yield* count(sql(d.listOf(1)), [d.bindList(gone)]);
+    if (txs.length) counts.entries = yield* count(PRUNE_ENTRIES_SQL(d.listOf(1)), [d.bindList(txs)]);
+  }
+  const entryRows = yield* rows(ENTRY_CANDIDATES_SQL, entryCandidateArgs(batch));
+  if (entryRows.length)
+    counts.entries += yield* count(PRUNE_OLD_ENTRIES_SQL(d.listOf(2)), [
+      batch.before,
+      d.bindList([...new Set(entryRows.map((r) => r.transaction_id))]),
+    ]);
+  counts.jobRuns = yield* count(PRUNE_JOB_RUNS_SQL, [batch.before, batch.limit]);
+  return {
+    ...counts,
+    ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
+    entriesExamined: entryRows.length,
+    ...entriesCursorOf(entryRows.at(-1)),
+  };
+}
+
+/** Runs a batch's statements one after the other with `run`, synchronously (SQLite). */
+export function runPruneSync<T>(steps: PruneSteps<T>, run: (s: PruneStatement) => PruneAnswer): T {
+  for (let step = steps.next(); ;) {
+    if (step.done) return step.value;
+    step = steps.next(run(step.value));
+  }
+}
+
+/** Runs a batch's statements one after the other with `run`, each awaited (PostgreSQL). */
+export async function runPrune<T>(steps: PruneSteps<T>, run: (s: PruneStatement) => Promise<PruneAnswer>): Promise<T> {
+  for (let step = steps.next(); ;) {
+    if (step.done) return step.value;
+    step = steps.next(await run(step.value));
+  }
 }

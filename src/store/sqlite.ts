@@ -134,26 +134,7 @@ import {
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
-import {
-  emptyPruneCounts,
-  PRUNABLE_SQL,
-  PRUNE_CANDIDATES_SQL,
-  PRUNE_ENTRIES_SQL,
-  PRUNE_HISTORY_SQL,
-  PRUNE_JOB_ROWS_SQL,
-  PRUNE_JOB_RUNS_SQL,
-  PRUNE_JOBS_SQL,
-  PRUNE_OLD_ENTRIES_SQL,
-  pruneAction,
-  ENTRY_CANDIDATES_SQL,
-  entryCandidateArgs,
-  entriesCursorOf,
-  historyOf,
-  RERUN_TRANSACTIONS_OF_SQL,
-  transactionsOf,
-  type PruneBatch,
-  type PruneResult,
-} from './retention.js';
+import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
@@ -208,9 +189,6 @@ const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
 const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 /** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
-const JSON_IDS = 'SELECT value FROM json_each(?)';
-const PRUNE_CANDIDATES_SQLITE = sqlitePositional(PRUNE_CANDIDATES_SQL);
-const ENTRY_CANDIDATES_SQLITE = sqlitePositional(ENTRY_CANDIDATES_SQL);
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
@@ -1012,65 +990,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  /**
-   * One batch in one transaction (retention.ts): one process owns the file and the batch runs
-   * synchronously, so nothing changes a job between the test and the delete.
-   */
+  /** One batch in one write transaction, run synchronously (retention.ts, SQLITE_PRUNE). */
   async pruneFinished(batch: PruneBatch): Promise<PruneResult> {
-    return this.write(() => {
-      const counts = emptyPruneCounts();
-      const after = batch.after ?? { updatedAt: Number.MIN_SAFE_INTEGER, id: '' };
-      const candidates = this.sql(PRUNE_CANDIDATES_SQLITE.sql).all(
-        ...PRUNE_CANDIDATES_SQLITE.bind([batch.before, after.updatedAt, after.id, batch.limit]),
-      ) as Row[];
-      counts.examined = candidates.length;
-      const lastRow = candidates.at(-1);
-      const prunable = candidates.length
-        ? (this.sql(sqliteParams(PRUNABLE_SQL(JSON_IDS))).all(
-            JSON.stringify(candidates.map((r) => r.id)),
-            batch.before,
-          ) as Row[])
-        : [];
-      const jobs = prunable.filter((r) => pruneAction(r) === 'job');
-      const gone = jobs.length
-        ? (this.sql(PRUNE_JOBS_SQL(JSON_IDS)).all(JSON.stringify(jobs.map((r) => r.id))) as Row[]).map((r) => r.id)
-        : [];
-      counts.jobs = gone.length;
-      const history = historyOf(
-        prunable.filter((r) => pruneAction(r) !== 'none'),
-        new Set(gone),
-      );
-      if (history.length) {
-        const ids = JSON.stringify(history);
-        for (const [table, sql] of Object.entries(PRUNE_HISTORY_SQL))
-          counts[table as keyof typeof PRUNE_HISTORY_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
-      }
-      if (gone.length) {
-        const ids = JSON.stringify(gone);
-        const reruns = this.sql(RERUN_TRANSACTIONS_OF_SQL(JSON_IDS)).all(ids) as Row[];
-        const txs = transactionsOf(
-          jobs.filter((r) => gone.includes(r.id)),
-          reruns,
-        );
-        for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
-          counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = this.sql(sql(JSON_IDS)).run(ids).changes;
-        if (txs.length) counts.entries = this.sql(PRUNE_ENTRIES_SQL(JSON_IDS)).run(JSON.stringify(txs)).changes;
-      }
-      const entryRows = this.sql(ENTRY_CANDIDATES_SQLITE.sql).all(
-        ...ENTRY_CANDIDATES_SQLITE.bind(entryCandidateArgs(batch)),
-      ) as Row[];
-      if (entryRows.length)
-        counts.entries += this.sql(sqliteParams(PRUNE_OLD_ENTRIES_SQL(JSON_IDS))).run(
-          JSON.stringify([...new Set(entryRows.map((r) => r.transaction_id))]),
-          batch.before,
-        ).changes;
-      counts.jobRuns = this.sql(sqliteParams(PRUNE_JOB_RUNS_SQL)).run(batch.before, batch.limit).changes;
-      return {
-        ...counts,
-        ...(lastRow ? { last: { updatedAt: Number(lastRow.updated_at), id: String(lastRow.id) } } : {}),
-        entriesExamined: entryRows.length,
-        ...entriesCursorOf(entryRows.at(-1)),
-      };
-    });
+    return this.write(() =>
+      runPruneSync(pruneBatch(batch, SQLITE_PRUNE), ({ sql, args, want }) => {
+        const positional = sqlitePositional(sql);
+        const statement = this.sql(positional.sql);
+        const values = positional.bind(args);
+        return want === 'rows' ? (statement.all(...values) as Row[]) : statement.run(...values).changes;
+      }),
+    );
   }
 }
