@@ -4,7 +4,7 @@ import type { Connector } from './ports.js';
 import type { FacilityFacts } from './rules.js';
 
 /** Crosswalk states that link a registry facility to a system's record (as src/systems/index.ts reads them). */
-const LINKED = new Set(['auto-match', 'manual-match']);
+export const LINKED = new Set(['auto-match', 'manual-match']);
 
 /**
  * The facts routing rules ask about a facility, each looked up once and only when a rule asks:

@@ -6,6 +6,7 @@ import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from '
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
+import { writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
 
 /**
  * What routing needs to know about each flow, in one table: which connector capability serves
@@ -62,6 +63,17 @@ export interface FlowSpec<T> {
    * its own. Routing takes it as no writer, and refuses a write of one of its values by that reason.
    */
   readOnly?(c: Connector): { reason: string; holds(value: T): boolean } | undefined;
+  /**
+   * A secondary target's write of the value, made when its job is delivered (so a retry makes it
+   * again from what the client sent): facilities name their parent as that system's own area.
+   * Absent: `write` of the value as accepted.
+   */
+  deliverSecondary?(
+    system: string,
+    value: T,
+    deps: ParentDeps,
+    write: (value: T) => Promise<WriteResult>,
+  ): Promise<WriteResult>;
 }
 
 export interface RouteBy {
@@ -183,6 +195,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   fhirIds: (f) => (f.id ? [f.id] : []),
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
+  deliverSecondary: writeUnderSystemParent,
   routeBy: (f) => ({
     facility: { id: f.id, identifier: f.identifiers[0], display: f.name },
     types: (f.types ?? []).map((t) => t.code),

@@ -1,4 +1,5 @@
 import type { Delivery, Facility, InstantRange, Order, StockReport } from '../domain/index.js';
+import type { FacilityKind } from '../domain/facility.js';
 
 /**
  * What the router needs from a system. A connector implements the capabilities its system has;
@@ -10,6 +11,12 @@ export interface SearchCriteria {
   ids?: string[];
   identifier?: { system?: string; value: string };
   name?: string;
+  /**
+   * Only records of this kind. Set by the mediator's own area look-ups (registry/propagation/areas.ts),
+   * never by the FHIR edge: a system whose searches list only facilities (OpenMRS, by location tag)
+   * lists its areas when asked for them. One that lists both may ignore it.
+   */
+  kind?: FacilityKind;
   status?: string;
   partOf?: string;
   facility?: string;

@@ -12,8 +12,16 @@ import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.j
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
-import type { JobStatus, LookupsAhead, ResourceLink, SeenVersion, Store, WritesAhead } from '../store/types.js';
-import type { Connector, Page, SearchCriteria } from './ports.js';
+import type {
+  JobStatus,
+  LookupsAhead,
+  OutboxJob,
+  ResourceLink,
+  SeenVersion,
+  Store,
+  WritesAhead,
+} from '../store/types.js';
+import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
 import type { FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
@@ -326,7 +334,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
       system,
-      idempotencyKey: of ? key : `${key}|${system}`,
+      idempotencyKey: of ? key : secondaryKey(key, system),
       payload: value,
       transactionId: context.transactionId,
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
@@ -429,13 +437,28 @@ export class RoutedFlow<T> implements FlowService<T> {
     for (const c of this.connectors) {
       const write = this.spec.write(c);
       if (write)
-        this.outbox.register(this.spec.outboxFlow, c.system, (job, journal) => write(job.payload as T, journal), {
-          inOrder: !!this.spec.keyedOnReplaced,
-        });
+        this.outbox.register(
+          this.spec.outboxFlow,
+          c.system,
+          (job, journal) => this.deliver(job, (value) => write(value, journal)),
+          { inOrder: !!this.spec.keyedOnReplaced },
+        );
     }
   }
 
   // internals ---------------------------------------------------------------------------------
+
+  /**
+   * A job's write. A secondary target's goes through FlowSpec.deliverSecondary, on each attempt;
+   * the system of record's is the write of what the client sent: the client addressed that
+   * system, so the value is in its terms.
+   */
+  private deliver(job: OutboxJob, write: (value: T) => Promise<WriteResult>): Promise<WriteResult> {
+    const secondary = this.spec.deliverSecondary;
+    const value = job.payload as T;
+    if (!secondary || !isSecondaryJob(job)) return write(value);
+    return secondary(job.system, value, { connectors: this.connectors, store: this.store }, write);
+  }
 
   private keepsWritten(value: T): boolean {
     const keeps = this.spec.keepsWritten;
@@ -524,6 +547,16 @@ function removed(flow: string, link: ResourceLink, status: JobStatus): GoneError
       ? `${link.fhirId} was an order line that has been cancelled ${when}: the rest of its order goes on without it`
       : `${link.fhirId} has been removed ${when}`,
   );
+}
+
+/** The business key of a secondary target's job: the write's own, for that system. */
+function secondaryKey(key: string, system: string): string {
+  return `${key}|${system}`;
+}
+
+/** A secondary target's job (a write's own key ends in a version or a job id, never a system). */
+function isSecondaryJob(job: OutboxJob): boolean {
+  return job.idempotencyKey.endsWith(secondaryKey('', job.system));
 }
 
 /**

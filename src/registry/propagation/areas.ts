@@ -28,8 +28,18 @@ const same = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivi
 
 /** The id of the system's area of that name (any case), or undefined. */
 export async function findArea(capability: FacilityCapability, name: string): Promise<string | undefined> {
-  const { items } = await capability.search({ name });
-  return items.find((f) => f.kind === 'area' && same(f.name, name))?.id;
+  return (await findAreas(capability, name))[0]?.id;
+}
+
+/**
+ * Every area of the system with that name (any case): a system's search by name is wider (starts
+ * with, a word of the name), so the exact name is kept here. Also the resolver of a client write's
+ * parent in a system other than the one it names (routing/facility-parent.ts), which needs to know
+ * when a name is ambiguous.
+ */
+export async function findAreas(capability: FacilityCapability, name: string): Promise<Facility[]> {
+  const { items } = await capability.search({ name, kind: 'area' });
+  return items.filter((f) => f.kind === 'area' && !!f.id && same(f.name, name));
 }
 
 /** The id of the system's area carrying that code (in any of its identifier systems), or undefined. */

@@ -79,6 +79,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
 
   const facilitiesOf = (locations: Json[]) =>
     locations.filter((l) => isFacilityLocation(l, codec().facilityTags)).map((l) => decodeLocation(l, codec()));
+  const areasOf = (locations: Json[]) =>
+    locations.map((l) => decodeLocation(l, codec())).filter((f) => f.kind === 'area');
 
   /** The location carrying this registry code (live, retired included): how a retry finds what an earlier attempt created. */
   const findByCode = async (code: string): Promise<Json | undefined> =>
@@ -168,7 +170,10 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
             .filter((f) => matches(f, criteria)),
         };
       }
-      return { items: facilitiesOf(await allLocations(criteria.name)).filter((f) => matches(f, criteria)) };
+      const listed = await allLocations(criteria.name);
+      // its areas (locations without a facility tag) only when asked for: the mediator's parent look-ups
+      const items = criteria.kind === 'area' ? areasOf(listed) : facilitiesOf(listed);
+      return { items: items.filter((f) => matches(f, criteria)) };
     },
     async listAll() {
       return facilitiesOf(await allLocations());
