@@ -299,8 +299,10 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
       if (r.status !== 'DRAFT')
         return typedError('InsertRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
-      if (!state.items.has(input.itemId))
-        return typedError('InsertRequestRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
+      // the service checks only that the item exists (ItemDoesNotExist, a standard "Bad user input"),
+      // not that a master list visible to the store holds it (ItemIsNotVisibleInThisStore is a TODO
+      // in requisition_line/request_requisition_line/insert.rs): an item off the store's lists is taken
+      if (!state.items.has(input.itemId)) throw badUserInput('ItemDoesNotExist');
       if (state.linesOf(r.id).some((l) => l.itemId === input.itemId))
         return typedError(
           'InsertRequestRequisitionLineError',
@@ -421,8 +423,7 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (r.type !== 'RESPONSE') throw badUserInput('NotAResponseRequisition');
       if (r.status !== 'NEW')
         return typedError('InsertResponseRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
-      if (!state.items.has(input.itemId))
-        return typedError('InsertResponseRequisitionLineError', 'ForeignKeyError', 'FK error', { key: 'itemId' });
+      if (!state.items.has(input.itemId)) throw badUserInput('ItemDoesNotExist');
       if (state.linesOf(r.id).some((l) => l.itemId === input.itemId))
         return typedError(
           'InsertResponseRequisitionLineError',
@@ -751,7 +752,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         };
       } else {
         const item = input.itemId ? state.items.get(input.itemId) : undefined;
-        if (!item) throw badUserInput('ItemNotFound');
+        // InsertStocktakeLineError::ItemDoesNotExist, a "Bad user input"; no visibility check either
+        if (!item) throw badUserInput('ItemDoesNotExist');
         line = {
           id: input.id,
           stocktakeId: stocktake.id,

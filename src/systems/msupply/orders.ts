@@ -10,7 +10,7 @@ import { decodeRequisition, orderComment, orderStatusOf } from './requisition-co
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { orderChanges } from './order-change.js';
-import { itemsByCode, requisitionLines, type RequisitionLine } from './requisition-lines.js';
+import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from './requisition-lines.js';
 
 /**
  * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
@@ -117,7 +117,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       });
       return { id };
     });
-    for (const line of p.lines) {
+    // p.lines are the order's lines, in order (requisitionLines)
+    for (const [i, line] of p.lines.entries()) {
       await journal.run(`line:${line.itemCode}`, async () => {
         const current = await requisitionOrFail(storeId, id);
         if (current.status !== 'DRAFT') return { skipped: current.status };
@@ -127,7 +128,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
           try {
             await api.insertRequestRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
           } catch (err) {
-            if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists') throw err;
+            if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists')
+              throw lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store);
             lineId = (await requisitionOrFail(storeId, id)).lines.nodes.find((l) => l.itemId === line.item.id)!.id;
           }
         }

@@ -1,7 +1,10 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Order } from '../../domain/index.js';
 import { lineKeys } from '../../domain/repeated-lines.js';
+import { UpstreamCallError } from '../../upstream/errors.js';
 import type { ItemRow, MsupplyApi, StoreRow } from './api.js';
+import { makeMsupplyError } from './errors.js';
+import { MSUPPLY } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 
 /**
@@ -43,7 +46,7 @@ export function requisitionLines(
     const item = items.find((x) => x.code === itemCode);
     if (!item)
       throw new BusinessRuleError(
-        `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
+        `${where}: Open mSupply holds no item with code ${itemCode} (looked up for store ${store.code})`,
         `${where}.product`,
       );
     const { value, unit } = line.quantity;
@@ -63,4 +66,23 @@ export function requisitionLines(
   });
   if (!lines.length) throw new BusinessRuleError('an order needs at least one line', 'Order.lines');
   return lines;
+}
+
+/**
+ * A line's insert refused for good (the item gone or made inactive since the plan looked it up:
+ * ItemDoesNotExist, which Open mSupply answers as a bare "Bad user input"): the same refusal with
+ * the line, the item and the store named, so the client sees which line to correct.
+ */
+export function lineRefused(err: unknown, where: string, itemCode: string, store: StoreRow): unknown {
+  if (!(err instanceof UpstreamCallError) || err.transient) return err;
+  return makeMsupplyError({
+    system: MSUPPLY,
+    transient: false,
+    upstreamStatus: err.upstreamStatus,
+    status: err.status,
+    code: err.issues[0].code,
+    expression: [`${where}.product`],
+    reason: { code: err.reasonCode, message: err.upstreamMessage },
+    diagnostics: `${where}: Open mSupply refused the line for item ${itemCode} in store ${store.code} (${err.issues[0].diagnostics.replace(/^msupply: /, '')})`,
+  });
 }

@@ -181,7 +181,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const [item] = await api.items(store.id, { code: { equalTo: itemCode } });
       if (!item)
         throw new BusinessRuleError(
-          `${where}: item ${itemCode} is not visible in Open mSupply store ${store.code}`,
+          `${where}: Open mSupply holds no item with code ${itemCode} (looked up for store ${store.code})`,
           `${where}.product`,
         );
       const stockLine = batchOf(
