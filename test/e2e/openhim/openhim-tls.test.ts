@@ -10,19 +10,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import t, { type Test as Tap } from 'tap';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
+import { startMediator, type RunningMediator } from '../../../src/main.js';
+import { openHimMediatorEnv, readyOf, untilDefined } from '../../support/openhim-ready.js';
 import { haveOpenssl } from '../../support/openssl.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../../..');
 const PASSWORD = 'openhim-tls-inbound-secret';
 const authorization = 'Basic ' + Buffer.from(`openhim:${PASSWORD}`).toString('base64');
-type Check = { name: string; status: string; reason?: string };
 
 const skip = haveOpenssl() ? false : 'skipped: openssl not found';
 
@@ -53,32 +52,12 @@ async function httpsOpenHim(t: Tap) {
 
 function env(dir: string, apiUrl: string, trustSelfSigned: boolean): Record<string, string> {
   return {
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATA_DIR: dir,
-    AUTH_PASSWORD: PASSWORD,
-    OPENHIM_API_URL: apiUrl,
-    OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-    OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+    ...openHimMediatorEnv({ dataDir: dir, inboundPassword: PASSWORD, apiUrl }),
     OPENHIM_TRUST_SELF_SIGNED: String(trustSelfSigned),
-    OPENHIM_HEARTBEAT_MS: '50',
   };
 }
 
-async function openhimLine(mediator: Awaited<ReturnType<typeof startMediator>>): Promise<Check | undefined> {
-  const res = await mediator.app.inject({ url: '/ready', headers: { authorization } });
-  return (res.json() as { checks: Check[] }).checks.find((c) => c.name === 'openhim');
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 15_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const openhimLine = async (mediator: RunningMediator) => (await readyOf(mediator, authorization)).openhim;
 
 t.test('self-signed OpenHIM: refused by default, /ready says how to trust it', { skip }, async (t) => {
   const { openhim, dir } = await httpsOpenHim(t);
@@ -86,7 +65,7 @@ t.test('self-signed OpenHIM: refused by default, /ready says how to trust it', {
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const mediator = await startMediator(loadSettings(env(path.join(dir, 'data'), openhim.url, false)), { logger });
   t.teardown(() => mediator.stop());
-  const line = await until('a refused registration', async () => {
+  const line = await untilDefined('a refused registration', async () => {
     const l = await openhimLine(mediator);
     return l?.reason?.includes(' since ') ? l : undefined;
   });
@@ -106,7 +85,7 @@ t.test('openhim.trustSelfSigned registers, and says at start that the check is o
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const mediator = await startMediator(loadSettings(env(path.join(dir, 'data'), openhim.url, true)), { logger });
   t.teardown(() => mediator.stop());
-  await until('registration', async () => ((await openhimLine(mediator))?.status === 'ok' ? true : undefined));
+  await untilDefined('registration', async () => ((await openhimLine(mediator))?.status === 'ok' ? true : undefined));
   const warning = lines
     .map((l) => JSON.parse(l) as { level: number; msg: string })
     .find((l) => /not verified/.test(l.msg));

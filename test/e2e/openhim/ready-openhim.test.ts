@@ -4,29 +4,21 @@
  * and serves FHIR; the line clears once registration or heartbeats succeed again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import t, { type Test as Tap } from 'tap';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import type { SandboxUser } from '../../../sandbox/openhim/server.js';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
+import { freePort } from '../../support/net.js';
+import { openHimMediatorEnv, readyOf, untilDefined } from '../../support/openhim-ready.js';
 
 const PASSWORD = 'ready-openhim-inbound-secret';
 const authorization = 'Basic ' + Buffer.from(`openhim:${PASSWORD}`).toString('base64');
 
-type Ready = { status: string; checks: { name: string; status: string; reason?: string }[] };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const ready = (mediator: RunningMediator) => readyOf(mediator, authorization);
 
 async function start(t: Tap, apiUrl: string, password: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'ready-openhim-'));
@@ -34,36 +26,11 @@ async function start(t: Tap, apiUrl: string, password: string) {
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      AUTH_PASSWORD: PASSWORD,
-      OPENHIM_API_URL: apiUrl,
-      OPENHIM_USERNAME: DEFAULT_OPENHIM_USER.email,
-      OPENHIM_PASSWORD: password,
-      OPENHIM_HEARTBEAT_MS: '50',
-    }),
+    loadSettings(openHimMediatorEnv({ dataDir: dir, inboundPassword: PASSWORD, apiUrl, openhimPassword: password })),
     { logger },
   );
   t.teardown(() => mediator.stop());
   return { mediator, lines };
-}
-
-async function ready(mediator: RunningMediator) {
-  const res = await mediator.app.inject({ url: '/ready', headers: { authorization } });
-  const body = res.json() as Ready;
-  return { code: res.statusCode, body, openhim: body.checks.find((c) => c.name === 'openhim') };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 15_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 t.test('OpenHIM down at start: served and ready, /ready says not registered; clears once OpenHIM is up', async (t) => {
@@ -71,7 +38,7 @@ t.test('OpenHIM down at start: served and ready, /ready says not registered; cle
   const { mediator } = await start(t, `http://127.0.0.1:${port}`, DEFAULT_OPENHIM_USER.password);
   const first = await ready(mediator);
   t.match(first.openhim?.reason, /^not registered with OpenHIM yet/, 'said from the start, before any answer');
-  const down = await until('a failed registration', async () => {
+  const down = await untilDefined('a failed registration', async () => {
     const r = await ready(mediator);
     return r.openhim?.reason?.includes(' since ') ? r : undefined;
   });
@@ -85,7 +52,7 @@ t.test('OpenHIM down at start: served and ready, /ready says not registered; cle
 
   const sandbox = await startOpenHimSandbox({ port });
   t.teardown(() => sandbox.close());
-  const up = await until('registration', async () => {
+  const up = await untilDefined('registration', async () => {
     const r = await ready(mediator);
     return r.openhim?.status === 'ok' ? r : undefined;
   });
@@ -99,10 +66,10 @@ t.test('the API password changed in OpenHIM mid-run: /ready names the 401 and wh
   const sandbox = await startOpenHimSandbox({ port: 0, users: [user] });
   t.teardown(() => sandbox.close());
   const { mediator, lines } = await start(t, sandbox.url, DEFAULT_OPENHIM_USER.password);
-  await until('registration', async () => ((await ready(mediator)).openhim?.status === 'ok' ? true : undefined));
+  await untilDefined('registration', async () => ((await ready(mediator)).openhim?.status === 'ok' ? true : undefined));
 
   user.password = 'rotated-by-the-openhim-admin';
-  const refused = await until('a refused heartbeat', async () => {
+  const refused = await untilDefined('a refused heartbeat', async () => {
     const r = await ready(mediator);
     return r.openhim?.status === 'degraded' ? r : undefined;
   });
@@ -117,6 +84,8 @@ t.test('the API password changed in OpenHIM mid-run: /ready names the 401 and wh
   );
 
   user.password = DEFAULT_OPENHIM_USER.password;
-  await until('heartbeats again', async () => ((await ready(mediator)).openhim?.status === 'ok' ? true : undefined));
+  await untilDefined('heartbeats again', async () =>
+    (await ready(mediator)).openhim?.status === 'ok' ? true : undefined,
+  );
   t.pass('the line clears when the login is accepted again');
 });

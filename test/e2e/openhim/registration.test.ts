@@ -1,6 +1,5 @@
 // Registration, heartbeat and live config through the real openhim-mediator-utils client against
 // the OpenHIM API sandbox.
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import t, { type Test as Tap } from 'tap';
@@ -8,6 +7,7 @@ import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../.
 import { openhimConfigToSettings } from '../../../src/openhim/config-defs.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
 import { startOpenHim, type OpenHimHandle, type StartOpenHimOptions } from '../../../src/openhim/registration.js';
+import { freePort } from '../../support/net.js';
 
 const registration = loadMediatorConfig();
 const urn = registration.urn;
@@ -24,14 +24,6 @@ async function waitFor(what: string, condition: () => boolean, limitMs = 10_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function replica(test: Tap, apiURL: string, extra: Partial<StartOpenHimOptions> = {}) {
