@@ -179,6 +179,28 @@ for (const engine of engineCases())
         t.equal(orgUnit?.parentId, twin, 'under the linked org unit');
       });
 
+      await t.test('two org units of the name at different levels: the one at the zone level', async (t) => {
+        // a region-level org unit named like the district (level 2; the zone and the district: District)
+        const seeded = seedUid('orgUnit:LKL-N-MBR');
+        rig.dhis2.state.orgUnits.set('MbrRegion01', {
+          ...rig.dhis2.state.orgUnits.get(seeded)!,
+          id: 'MbrRegion01',
+          code: 'LKL-MBR-REGION',
+          parentId: seedUid('orgUnit:LKL'),
+        });
+        const posted = await app.inject({
+          method: 'POST',
+          url: '/fhir/Location',
+          headers: fhirJson,
+          payload: await clientLocation(app, lmisId, 'LK-HC-304', mberewa),
+        });
+        t.equal(posted.statusCode, 201, 'the system of record takes it');
+        await drain(rig.store);
+        t.match(await jobsOf('LK-HC-304'), { dhis2: { status: 'done' } });
+        const orgUnit = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LK-HC-304');
+        t.equal(orgUnit?.parentId, seeded, 'under the district, not the region of the same name');
+      });
+
       await t.test("a parent that is the system's own id is kept", async (t) => {
         const uid = seedUid('orgUnit:LKL-N-MBR');
         const facility = {
