@@ -39,6 +39,7 @@ export async function pruneFinished(deps: PruneJobDeps, now = Date.now()): Promi
   for (;;) {
     const r = await deps.store.pruneFinished({
       before,
+      now,
       limit: PRUNE_BATCH,
       ...(after ? { after } : {}),
       ...(entriesAfter ? { entriesAfter } : {}),

@@ -57,6 +57,8 @@ export interface PruneBatch {
   limit: number;
   after?: PruneCursor;
   entriesAfter?: EntriesCursor;
+  /** When the batch runs (epoch ms; default the clock's now): the time an entry map row of unknown time is given. */
+  now?: number;
 }
 
 /**
@@ -159,13 +161,25 @@ const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entr
  * transaction's jobs are kept) are read once a run, not once a batch.
  */
 const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry FROM openhim_transaction_entries
-  WHERE recorded_at < $1 AND recorded_at >= $2
+  WHERE recorded_at < $1 AND recorded_at >= $2 AND recorded_at > 0
     AND NOT (recorded_at = $2 AND (transaction_id < $3 OR (transaction_id = $3 AND entry <= $4)))
   ORDER BY recorded_at, transaction_id, entry LIMIT $5`;
 
 /**
+ * Entry map rows of unknown time (recorded_at 0, the column's default), at most $2, given the
+ * time $1 the prune first sees them: they are kept for the retention from then. Such rows are
+ * those recorded before v30, and those an instance of an older release still running during an
+ * upgrade records now, perhaps for a batch it is still answering: read as recorded long ago, its
+ * map would go at once. A range of the v30 index, at its start.
+ */
+const STAMP_UNKNOWN_ENTRIES_SQL = `UPDATE openhim_transaction_entries SET recorded_at = $1
+  WHERE (transaction_id, entry) IN (SELECT transaction_id, entry FROM openhim_transaction_entries
+    WHERE recorded_at = 0 ORDER BY recorded_at, transaction_id, entry LIMIT $2)`;
+
+/**
  * The whole maps of the candidate rows' transactions (`txs`) that nothing will read: every row
  * recorded before $1 (a batch records its entries as it goes: one still being answered stays),
+ * none of unknown time (0: an older release recorded it since the batch stamped such rows),
  * and no job and no rerun row of the transaction left to build its update from (a map of a Bundle
  * of only reads, or of jobs dropped by an operator). The maps of jobs pruned go with them
  * (PRUNE_ENTRIES_SQL): such a map may come before its job in the index.
@@ -173,7 +187,7 @@ const ENTRY_CANDIDATES_SQL = `SELECT recorded_at, transaction_id, entry FROM ope
 const PRUNE_OLD_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entries
   WHERE transaction_id IN (${txs})
     AND NOT EXISTS (SELECT 1 FROM openhim_transaction_entries n
-      WHERE n.transaction_id = openhim_transaction_entries.transaction_id AND n.recorded_at >= $1)
+      WHERE n.transaction_id = openhim_transaction_entries.transaction_id AND (n.recorded_at >= $1 OR n.recorded_at = 0))
     AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_entries.transaction_id)
     AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
       WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
@@ -301,6 +315,7 @@ export function* pruneBatch(batch: PruneBatch, d: PruneDialect): PruneSteps<Prun
       counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = yield* count(sql(d.listOf(1)), [d.bindList(gone)]);
     if (txs.length) counts.entries = yield* count(PRUNE_ENTRIES_SQL(d.listOf(1)), [d.bindList(txs)]);
   }
+  yield* count(STAMP_UNKNOWN_ENTRIES_SQL, [batch.now ?? Date.now(), batch.limit]);
   const entryRows = yield* rows(ENTRY_CANDIDATES_SQL, entryCandidateArgs(batch));
   if (entryRows.length)
     counts.entries += yield* count(PRUNE_OLD_ENTRIES_SQL(d.listOf(2)), [

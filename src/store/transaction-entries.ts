@@ -32,8 +32,9 @@ CREATE TABLE openhim_transaction_entries (
 /**
  * v30: when each entry was recorded (epoch ms), so the retention prune can age the maps of
  * transactions that have no job of their own (a batch of only GETs through OpenHIM): nothing
- * else ever deletes them. Rows recorded before v30 read 0, recorded at an unknown time long ago:
- * pruned as soon as no job and no rerun row names their transaction (retention.ts). A constant
+ * else ever deletes them. Rows recorded before v30 read 0, and so do those an instance of an older
+ * release still running during an upgrade records: of unknown time, given the time a prune first
+ * sees them and kept for the retention from then (retention.ts). A constant
  * default adds the column without rewriting the table on either engine. The index, on a table
  * that grows, is built CONCURRENTLY on PostgreSQL (pg-migrations.ts).
  */

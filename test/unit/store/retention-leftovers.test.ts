@@ -1,7 +1,8 @@
 /**
  * What retention (Store.pruneFinished) left after v27, on SQLite and (with TEST_DATABASE_URL)
  * PostgreSQL: entry maps (v24) of OpenHIM transactions with no job of their own age out by the
- * time v30 records (rows from before v30 count as long ago), paged like the jobs; an operator's
+ * time v30 records (a row without one, from before v30 or from an older release still running
+ * during an upgrade, from when a prune first sees it), paged like the jobs; an operator's
  * drop takes the job's attempts; and on PostgreSQL a very late resend answered from an old job
  * while that job is being pruned either keeps the job (the link came first) or becomes a new
  * write (the prune came first), never a link naming a deleted job.
@@ -91,7 +92,7 @@ for (const engine of engineCases()) {
       const now = Date.now();
       // a batch of only reads through OpenHIM: no job of its own
       await store.recordTransactionEntries(answered('tx-gets', [0, 1]));
-      // recorded by a release before v30 (no recorded_at given): long ago
+      // recorded by a release before v30 (no recorded_at given): of unknown time
       for (const entry of [0, 1])
         await raw(
           databaseUrl,
@@ -116,12 +117,12 @@ for (const engine of engineCases()) {
       const first = await pruneAll(store, now - 3_600_000);
       t.same(
         [await rowsOf(store, 'tx-legacy'), await rowsOf(store, 'tx-gets')],
-        [0, 2],
-        'within the retention only the rows from before v30 go',
+        [2, 2],
+        'within the retention nothing goes: rows from before v30 are kept from when the prune first saw them',
       );
       t.equal(
         first.reduce((n, b) => n + b.entries, 0),
-        2,
+        0,
       );
 
       const second = await pruneAll(store, now + 60_000);
@@ -135,11 +136,45 @@ for (const engine of engineCases()) {
         { gets: 0, dead: 2, rerun: 1, answering: 2 },
         'past the retention the map of reads goes; those a job, a rerun or a later entry needs stay',
       );
+      t.equal(await rowsOf(store, 'tx-legacy'), 0, 'and the rows from before v30, past it from when first seen');
       t.equal(
         second.reduce((n, b) => n + b.entries, 0),
-        2,
+        4,
       );
       t.ok(await store.getJob('DEAD'), 'the dead job stays');
+    });
+
+    t.test('rows an older release records during an upgrade (no time) are never pruned early', async (t) => {
+      const { store, databaseUrl } = await freshStore(engine, t);
+      const entry = (tx: string, n: number, recordedAt?: number) =>
+        raw(
+          databaseUrl,
+          recordedAt === undefined
+            ? 'INSERT INTO openhim_transaction_entries (transaction_id, entry, entries, answer) VALUES ($1, $2, 2, $3)'
+            : 'INSERT INTO openhim_transaction_entries (transaction_id, entry, entries, answer, recorded_at) VALUES ($1, $2, 2, $3, $4)',
+          [tx, n, JSON.stringify({ status: '200 OK' }), ...(recordedAt === undefined ? [] : [recordedAt])],
+        );
+      const seen = Date.now();
+      // batches of only reads answered by an instance of the older release: recorded_at 0
+      await entry('tx-a', 0);
+      await entry('tx-b', 0);
+      // one this release began, its later entry answered by the older release
+      await entry('tx-c', 0, OLD);
+      await entry('tx-c', 1);
+      const maps = async () => [await rowsOf(store, 'tx-a'), await rowsOf(store, 'tx-b'), await rowsOf(store, 'tx-c')];
+
+      // a retention of a day: rows of unknown time are stamped (two, the limit), none pruned
+      const first = await store.pruneFinished({ before: seen - 86_400_000, now: seen, limit: 2 });
+      t.equal(first.entries, 0, 'nothing pruned as if recorded long ago');
+      t.same(await maps(), [1, 1, 2], "tx-c's old entry stays: its other one, not yet stamped, may still be answered");
+
+      // the day after (here: the cutoff just past the first sighting)
+      const second = await store.pruneFinished({ before: seen + 1, now: seen + 2, limit: 10 });
+      t.equal(second.entries, 2);
+      t.same(await maps(), [0, 0, 2], 'the maps first seen before the cutoff go; the one first seen now stays');
+      const third = await store.pruneFinished({ before: seen + 3, now: seen + 3, limit: 10 });
+      t.equal(third.entries, 2);
+      t.same(await maps(), [0, 0, 0], 'then it goes too');
     });
 
     t.test('entry map rows are paged: at most the limit a batch, the next after it', async (t) => {
