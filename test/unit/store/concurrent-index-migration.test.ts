@@ -174,6 +174,38 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
   }
 }
 
+/**
+ * Runs `store`'s migration under writes (migrateUnderWrites) and kills its session once it waits
+ * for a writer in a statement LIKE `statement`: rejects with the termination, or, if no such wait
+ * is seen within 20 s, saying so.
+ */
+function migrationKilledWhile(
+  databaseUrl: string,
+  admin: pg.Client,
+  store: PostgresStore,
+  statement: string,
+): Promise<Observed> {
+  return migrateUnderWrites(databaseUrl, async () => {
+    const migration = store.migrate();
+    // its failure may arrive before the terminating query's answer: handled from now on (awaited below)
+    migration.catch(() => undefined);
+    for (const deadline = Date.now() + 20_000; ;) {
+      if (Date.now() > deadline) throw new Error(`no migration seen waiting in ${statement}`);
+      const { rows } = await admin.query(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+           AND query LIKE $1`,
+        [statement],
+      );
+      if (rows.length) {
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await migration;
+  });
+}
+
 /** Every index of the schema with its validity. */
 async function indexValidity(databaseUrl: string): Promise<Record<string, boolean>> {
   const c = await client(databaseUrl);
@@ -283,24 +315,12 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
     const first = new PostgresStore(db.databaseUrl);
     const admin = await client(db.databaseUrl);
     t.teardown(() => admin.end());
-    const killed = migrateUnderWrites(db.databaseUrl, async () => {
-      const migration = first.migrate();
-      // its failure may arrive before the terminating query's answer: handled from now on (awaited below)
-      migration.catch(() => undefined);
-      for (const deadline = Date.now() + 20_000; ;) {
-        if (Date.now() > deadline) throw new Error('no concurrent build of outbox_jobs_order_waiting seen');
-        const { rows } = await admin.query(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-             AND query LIKE 'CREATE INDEX CONCURRENTLY outbox_jobs_order_waiting ON %'`,
-        );
-        if (rows.length) {
-          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await migration;
-    });
+    const killed = migrationKilledWhile(
+      db.databaseUrl,
+      admin,
+      first,
+      'CREATE INDEX CONCURRENTLY outbox_jobs_order_waiting ON %',
+    );
     await t.rejects(killed, /terminat/, 'the first start fails');
     await first.close();
     t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_order_waiting, false, 'left INVALID');
@@ -360,27 +380,13 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
     const first = new PostgresStore(db.databaseUrl);
     const admin = await client(db.databaseUrl);
     t.teardown(() => admin.end());
-    let waited = false;
-    const killed = migrateUnderWrites(db.databaseUrl, async () => {
-      const migration = first.migrate();
-      migration.catch(() => undefined);
-      for (const deadline = Date.now() + 20_000; ;) {
-        if (Date.now() > deadline) throw new Error('no concurrent drop of outbox_jobs_unfinished seen');
-        const { rows } = await admin.query(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
-             AND query = 'DROP INDEX CONCURRENTLY IF EXISTS outbox_jobs_unfinished'`,
-        );
-        if (rows.length) {
-          waited = true;
-          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      await migration;
-    });
-    await t.rejects(killed, /terminat/, 'the first start fails');
-    t.ok(waited, 'the drop waited for a writer, not the writer for the drop');
+    const killed = migrationKilledWhile(
+      db.databaseUrl,
+      admin,
+      first,
+      'DROP INDEX CONCURRENTLY IF EXISTS outbox_jobs_unfinished',
+    );
+    await t.rejects(killed, /terminat/, 'the first start fails, its drop killed while it waited for a writer');
     await first.close();
     t.equal((await indexValidity(db.databaseUrl)).outbox_jobs_unfinished, false, 'left INVALID');
     const { rows } = await admin.query('SELECT version FROM schema_migrations WHERE version >= 31');
