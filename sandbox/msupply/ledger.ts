@@ -71,7 +71,10 @@ export const adjustmentType = (packs: number): LedgerInvoiceType =>
 
 /**
  * Dispenses units of an item in a store (a prescription), first-expiring batch first, dated as
- * given; refused when the store does not have that many.
+ * given; refused when the store does not have that many. A prescription takes exactly the units
+ * given, in packs of any fraction: numberOfPacks is a Float and the prescription's allocation
+ * allows partial packs (AutoAllocateField allowPartialPacks in open-msupply's client), so 125
+ * tablets of a 100-tablet batch take 1.25 packs and leave a broken pack, not 2 whole packs.
  */
 export function dispense(
   state: MsupplyState,
@@ -90,13 +93,16 @@ export function dispense(
   let left = units;
   for (const line of lines) {
     if (left <= 0) break;
-    const packs = Math.min(line.availableNumberOfPacks, Math.ceil(left / line.packSize));
-    line.totalNumberOfPacks -= packs;
-    line.availableNumberOfPacks -= packs;
+    const packs = Math.min(line.availableNumberOfPacks, tidy(left / line.packSize));
+    line.totalNumberOfPacks = tidy(line.totalNumberOfPacks - packs);
+    line.availableNumberOfPacks = tidy(line.availableNumberOfPacks - packs);
     state.ledger.record(line, -packs, 'PRESCRIPTION', datetime, 'Patient');
-    left -= packs * line.packSize;
+    left = tidy(left - packs * line.packSize);
   }
 }
+
+/** Pack arithmetic without binary noise (1.25 packs × 100 is 125, not 124.99999999999999). */
+const tidy = (n: number) => Math.round(n * 1e9) / 1e9;
 
 type Args = Record<string, any>;
 

@@ -81,11 +81,23 @@ export function decodeShipment(
   };
 }
 
+/**
+ * Why a line cannot be confirmed in a whole number, when its broken packs hold a fraction of a
+ * unit too (2.505 packs of 100: 250.5 tablets, a half tablet issued). Open mSupply takes any
+ * fraction of a pack, a FHIR quantity here only whole packs or units: such a line is read as its
+ * packs, and the way through is to leave it out, which receives it as shipped.
+ */
+function unstatable(line: ShipmentLineRow): string {
+  const shipped = line.shippedNumberOfPacks ?? line.numberOfPacks;
+  if (Number.isInteger(shipped) || packsAsQuantity(shipped, line.packSize).unit !== 'pack') return '';
+  return `; the line of ${line.itemCode} holds ${shipped} packs of ${line.packSize} (${tidy(shipped * line.packSize)} dispensing units), which no whole number of packs or units states: leave the line out of the confirmation to receive it as shipped, or receive it in Open mSupply`;
+}
+
 /** Packs that arrived on a line, from what the facility says it accepted: units may make broken packs, as Open mSupply's do. */
 function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): number {
   if (!Number.isSafeInteger(q.value) || q.value < 0)
     throw new BusinessRuleError(
-      `${where}: quantity ${String(q.value)} is not a whole, non-negative number of ${q.unit}s`,
+      `${where}: quantity ${String(q.value)} is not a whole, non-negative number of ${q.unit}s${unstatable(line)}`,
       where,
     );
   if (q.unit === 'pack') return q.value;
