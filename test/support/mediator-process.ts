@@ -62,6 +62,8 @@ export async function startMediatorProcess(name: string, env: Record<string, str
   };
   let child: ChildProcess | undefined;
   const start = async () => {
+    // node itself with the tsx loader, not the tsx CLI: the CLI runs the program in a child
+    // process, so a SIGKILL to it would leave the real mediator running (no crash would happen)
     child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
       cwd: root,
       env: { ...process.env, ...full },
@@ -95,4 +97,10 @@ export async function startMediatorProcess(name: string, env: Record<string, str
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The answer of a mediator that is up; 'no answer' (it died under the request) fails the test here. */
+export function answerOf(answer: { status: number; body: any } | 'no answer'): { status: number; body: any } {
+  if (answer === 'no answer') throw new Error('the mediator process gave no answer');
+  return answer;
 }

@@ -5,27 +5,17 @@
  * lines. Restarted on the same database, it resumes the journaled job: the same requisition is
  * SENT, with its lines once, and no second requisition exists.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { startMsupplySandbox } from '../../../../sandbox/msupply/index.js';
 import { orderLine, transactionOf } from '../../../support/openlmis-e2e.js';
-import { freePort, killHard, until } from '../../../support/net.js';
+import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
+import { until } from '../../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
-const PASSWORD = 'msupply-crash-Qw9';
-const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 const STORE = 'store-hc-north';
-
-function startMediatorProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
-  });
-}
 
 t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly one requisition, SENT', async (t) => {
   const ms = await startMsupplySandbox();
@@ -39,37 +29,18 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
     path.join(mappings, 'routing.json'),
     JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }),
   );
-  const dir = mkdtempSync(path.join(tmpdir(), 'msupply-crash-'));
-  const port = await freePort();
-  const env = {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: dir,
-    LOG_LEVEL: 'silent',
-    AUTH_PASSWORD: PASSWORD,
-    DATABASE_URL: '',
+  const mediator = await startMediatorProcess('msupply-crash', {
     MAPPINGS_DIR: mappings,
-    OPENLMIS_BASE_URL: '',
     MSUPPLY_BASE_URL: ms.url,
     MSUPPLY_USERNAME: 'mediator',
     MSUPPLY_PASSWORD: 'password',
     MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-    OUTBOX_DEADLINE_MS: '3000',
-    OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
-    OUTBOX_LEASE_MS: '5000',
-    OUTBOX_SETTLE_MS: '200',
-    OUTBOX_BACKOFF_BASE_MS: '100',
-    OUTBOX_BACKOFF_CAP_MS: '500',
-  };
-  let child = startMediatorProcess(env);
+  });
   t.teardown(async () => {
-    await killHard(child);
+    await mediator.close();
     await ms.close();
-    rmSync(dir, { recursive: true, force: true });
     rmSync(mappings, { recursive: true, force: true });
   });
-  const base = `http://127.0.0.1:${port}`;
-  await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
   const requests = () => [...ms.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
 
   ms.faults.add({ operation: 'insertRequestRequisitionLine', action: { type: 'expireToken' }, times: 1 });
@@ -85,14 +56,7 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
       packs: true,
     }),
   ]);
-  const pending = fetch(`${base}/fhir`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-    body: JSON.stringify(bundle),
-  }).then(
-    (r) => r.status,
-    () => 'no answer',
-  );
+  const pending = mediator.fhir('POST', '/fhir', bundle).then((r) => (r === 'no answer' ? r : r.status));
   await until(
     'the SENT update under way',
     async () => ms.calls.some((c) => c.operation === 'updateRequestRequisition') || undefined,
@@ -105,10 +69,9 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
   t.equal(ms.state.refreshes, 1, 'with the refresh cookie, not the password');
   const lineWrites = ms.state.applied.filter((a) => a.mutation.includes('Line')).length;
 
-  await killHard(child);
+  await mediator.kill();
   t.equal(await pending, 'no answer', 'the client got no answer from the killed mediator');
-  child = startMediatorProcess(env);
-  await until('the restarted mediator', async () => (await fetch(`${base}/health`)).ok);
+  await mediator.restart();
   await until(
     'the requisition SENT after the restart',
     async () => requests()[0]?.status === 'SENT' || undefined,
@@ -132,11 +95,7 @@ t.test('token expiry mid-flow and a SIGKILL between the lines and SENT: exactly 
   );
   t.equal(ms.state.counts().responseRequisitions, 1, 'one response requisition at the warehouse');
 
-  const again = await fetch(`${base}/fhir`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-    body: JSON.stringify(bundle),
-  });
+  const again = answerOf(await mediator.fhir('POST', '/fhir', bundle));
   t.equal(again.status, 200);
   t.equal(requests().length, 1, 'the Bundle posted again creates nothing');
 });

@@ -4,61 +4,26 @@
  * resumes after the completed steps, so OpenLMIS ends with exactly one submitted requisition.
  * Token expiry and a 503 in the middle of the flow end the same way (in-process rig).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { why } from '../../../support/openlmis-e2e.js';
 import { startHarness } from '../../../unit/sandbox/openlmis/helpers.js';
 import { orderLine, startRig, transactionOf } from '../../../support/openlmis-e2e.js';
-import { freePort, until } from '../../../support/net.js';
-
-const root = path.resolve(import.meta.dirname, '../../../..');
-const PASSWORD = 'crash-secret-Zx1';
-
-/**
- * node itself with the tsx loader, not the tsx CLI: the CLI runs the program in a child process,
- * so a SIGKILL to it would leave the real mediator running (and no crash would have happened).
- */
-function startMediatorProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
-  });
-}
+import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
+import { until } from '../../../support/net.js';
 
 t.test('SIGKILL between initiate and submit: one submitted requisition after restart', async (t) => {
   const lmis = await startHarness();
-  const dir = mkdtempSync(path.join(tmpdir(), 'lmis-crash-'));
-  const port = await freePort();
-  const env = {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    DATA_DIR: dir,
-    LOG_LEVEL: 'silent',
-    AUTH_PASSWORD: PASSWORD,
-    DATABASE_URL: '',
+  const mediator = await startMediatorProcess('lmis-crash', {
     OPENLMIS_BASE_URL: lmis.sb.url,
     OPENLMIS_USERNAME: 'mediator',
     OPENLMIS_PASSWORD: 'password',
     OPENLMIS_CLIENT_SECRET: 'changeme',
     OUTBOX_DEADLINE_MS: '1500',
-    OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
-    OUTBOX_LEASE_MS: '5000',
-    OUTBOX_BACKOFF_BASE_MS: '100',
-    OUTBOX_BACKOFF_CAP_MS: '500',
-  };
-  let child = startMediatorProcess(env);
-  t.teardown(async () => {
-    child.kill('SIGKILL');
-    await lmis.sb.close();
-    rmSync(dir, { recursive: true, force: true });
   });
-  const base = `http://127.0.0.1:${port}`;
-  const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
-  await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
+  t.teardown(async () => {
+    await mediator.close();
+    await lmis.sb.close();
+  });
 
   // The fill step (PUT of the requisition) hangs once: the initiate is done upstream when we kill.
   lmis.sb.faults.add({ method: 'PUT', path: '/api/requisitions/*', action: { type: 'hang' }, times: 1 });
@@ -72,26 +37,20 @@ t.test('SIGKILL between initiate and submit: one submitted requisition after res
     lmis.sb.state
       .requisitionsByStatus()
       .filter((r: any) => r.facilityId === facilityId && r.programId === lmis.seed.programs.EM01);
-  const res = await fetch(`${base}/fhir`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-    body: JSON.stringify(bundle),
-  });
+  const res = answerOf(await mediator.fhir('POST', '/fhir', bundle));
   t.equal(res.status, 200);
-  const body = (await res.json()) as any;
+  const body = res.body;
   t.match(body.entry[0].response.status, /^202/, 'accepted, still in flight');
   t.equal(ofFacility().length, 1, 'the requisition was initiated');
   t.equal(ofFacility()[0].status, 'INITIATED');
 
-  child.kill('SIGKILL');
-  await new Promise((r) => child.once('exit', r));
-  const gone = await fetch(`${base}/health`).then(
+  await mediator.kill();
+  const gone = await fetch(`${mediator.base}/health`).then(
     () => false,
     () => true,
   );
   t.ok(gone, 'the killed mediator no longer answers (the process itself died, not a wrapper)');
-  child = startMediatorProcess(env);
-  await until('the restarted mediator', async () => (await fetch(`${base}/health`)).ok);
+  await mediator.restart();
   await until(
     'the requisition submitted',
     async () => ofFacility().some((r: any) => r.status === 'SUBMITTED') || undefined,
@@ -100,8 +59,8 @@ t.test('SIGKILL between initiate and submit: one submitted requisition after res
   await new Promise((r) => setTimeout(r, 500));
   t.equal(ofFacility().length, 1, 'exactly one requisition');
   t.equal(ofFacility()[0].status, 'SUBMITTED');
-  const read = await fetch(`${base}/fhir/SupplyRequest?identifier=CRASH-1`, { headers: { authorization: auth } });
-  const found = ((await read.json()) as any).entry ?? [];
+  const read = answerOf(await mediator.fhir('GET', '/fhir/SupplyRequest?identifier=CRASH-1'));
+  const found = read.body.entry ?? [];
   t.equal(found.length, 2, 'both lines read back');
   t.ok(found.every((e: any) => e.resource.status === 'active'));
 });
