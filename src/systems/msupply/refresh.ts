@@ -1,7 +1,8 @@
 import { processRedactor } from '../../platform/redaction.js';
 import type { Issued } from '../../upstream/auth/credential-cache.js';
 import type { AuthContext } from '../../upstream/auth/types.js';
-import { decodeGraphQLAnswer } from '../../upstream/graphql.js';
+import { decodeHttpError } from '../../upstream/errors.js';
+import { decodeGraphQLAnswer, graphqlReason } from '../../upstream/graphql.js';
 import { exchange, MASKED } from '../../upstream/http.js';
 import { makeMsupplyError } from './errors.js';
 import { REFRESH_TOKEN } from './operations.js';
@@ -59,6 +60,16 @@ export async function graphqlWithCookies<T>(
     recordResponse: (answer) =>
       JSON.parse(JSON.stringify(answer ?? null).replace(/"token":"[^"]*"/g, `"token":"${MASKED}"`)),
   });
+  // a login answered by a failing server or proxy (502, 503 …) is an outage, transient, as any
+  // other call's is (upstream/graphql.ts postGraphQL): its body, errors[] or a page, is no refusal
+  if (res.status !== 400 && (res.status < 200 || res.status >= 300))
+    throw decodeHttpError(res.status, res.body, {
+      system: ctx.system,
+      method: 'POST',
+      path: '/graphql',
+      reasonOf: graphqlReason,
+      make: makeMsupplyError,
+    });
   const data = decodeGraphQLAnswer<T>(res.status, res.body, name, {
     system: ctx.system,
     makeError: makeMsupplyError,
