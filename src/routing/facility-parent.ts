@@ -1,5 +1,6 @@
 import { BusinessRuleError } from '../domain/errors.js';
 import type { Facility } from '../domain/facility.js';
+import { isTransientFailure } from '../outbox/failures.js';
 import { findAreas } from '../registry/propagation/areas.js';
 import type { Store } from '../store/types.js';
 import { LINKED } from './facility-facts.js';
@@ -68,12 +69,24 @@ interface SourceArea {
   area: Facility;
 }
 
+/**
+ * The system holding the parent. One that fails to answer (down, slow, its login refused) most
+ * likely does not hold it, so the others are asked: an outage of a system unrelated to the write
+ * must not hold up, or dead-letter, another system's job. Only when none of those that answered
+ * holds it does a failure decide, an outage first (transient: the job waits for that system).
+ */
 async function parentElsewhere(system: string, id: string, connectors: Connector[]): Promise<SourceArea | undefined> {
+  const failures: unknown[] = [];
   for (const c of connectors) {
     if (c.system === system || !c.facilities) continue;
-    const area = await c.facilities.get(id);
-    if (area) return { system: c.system, area };
+    try {
+      const area = await c.facilities.get(id);
+      if (area) return { system: c.system, area };
+    } catch (err) {
+      failures.push(err);
+    }
   }
+  if (failures.length) throw failures.find(isTransientFailure) ?? failures[0];
   return undefined;
 }
 

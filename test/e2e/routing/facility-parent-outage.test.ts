@@ -1,0 +1,64 @@
+/**
+ * A secondary facility job resolves its parent by asking the other systems which of them holds it
+ * (routing/facility-parent.ts). A system that is down and does not hold the parent must not stop
+ * the job: the parent is found in the system that does. Only when no system that answered holds
+ * it does the outage decide, and then as a retry (transient), never as a refusal. Real connectors
+ * and sandboxes, on both store engines.
+ */
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { startPropagationRigOn, type PropagationRig } from '../../support/propagation-rig.js';
+import { systemParent } from '../../../src/routing/facility-parent.js';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import { seedUid } from '../../../sandbox/dhis2/index.js';
+import { ADMIN_PASSWORD } from '../../../sandbox/openmrs/index.js';
+
+/** An area location in OpenMRS (no facility tag), as its administrators make them. */
+async function openMrsArea(rig: PropagationRig, name: string): Promise<string> {
+  const res = await fetch(`${rig.openmrs.url}/ws/rest/v1/location`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`OpenMRS location ${name}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { uuid: string }).uuid;
+}
+
+const facilityUnder = (partOf: string) => ({
+  identifiers: [],
+  name: 'Client clinic',
+  status: 'active' as const,
+  kind: 'facility' as const,
+  partOf,
+});
+
+for (const engine of engineCases())
+  t.test(
+    `Open mSupply down while an OpenMRS job looks for its parent (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startPropagationRigOn(t, engine);
+      const deps = { connectors: rig.connectors.list(), store: rig.store };
+      const mrsMberewa = await openMrsArea(rig, 'Mberewa District');
+      // every GraphQL call answered 503: Open mSupply is down for the whole test
+      rig.msupply.faults.add({ operation: '*', action: { type: 'status', status: 503 } });
+
+      await t.test('a DHIS2 parent: found in DHIS2, the OpenMRS area of its name', async (t) => {
+        const parent = await systemParent('openmrs', facilityUnder(seedUid('orgUnit:LKL-N-MBR')), deps);
+        t.same(parent, { partOf: mrsMberewa }, 'resolved despite Open mSupply being down');
+        t.ok(rig.msupply.faults.list()[0].hits > 0, 'Open mSupply was asked and failed');
+      });
+
+      await t.test('a parent no system that answered holds: retried, not refused', async (t) => {
+        const err = await systemParent('openmrs', facilityUnder('Unknown0001'), deps).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        t.ok(err instanceof UpstreamError, `an upstream error: ${String(err)}`);
+        t.equal((err as UpstreamError).transient, true, 'transient: Open mSupply may hold it once it is back');
+      });
+    },
+  );
