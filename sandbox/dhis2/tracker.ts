@@ -117,6 +117,21 @@ export interface TrackerEvent {
   notes: { value: string }[];
   createdAt: string;
   updatedAt: string;
+  /**
+   * Who stored it, as 2.41 exports an event: `storedBy` the importing user's username,
+   * `createdBy`/`updatedBy` a UserInfoSnapshot (uid, username, firstName, surname). The mediator
+   * must keep these out of what it records for OpenHIM (src/systems/dhis2/recorded-answers.ts).
+   */
+  storedBy?: string;
+  createdBy?: UserInfo;
+  updatedBy?: UserInfo;
+}
+
+interface UserInfo {
+  uid: string;
+  username: string;
+  firstName: string;
+  surname: string;
 }
 
 interface TrackedEntity {
@@ -190,10 +205,20 @@ export class TrackerState {
           notes: [],
           createdAt: at,
           updatedAt: at,
+          storedBy: 'admin',
         });
       }
       this.applyRules();
     }
+  }
+
+  /** storedBy, createdBy (kept from the first import) and updatedBy of an event `username` imports. */
+  private storedByFields(username: string | undefined, existing: TrackerEvent | undefined): Partial<TrackerEvent> {
+    const user = username ? this.state.userNamed(username) : undefined;
+    if (!username || !user) return existing ? { storedBy: existing.storedBy, createdBy: existing.createdBy } : {};
+    const [firstName, ...rest] = user.name.split(' ');
+    const info: UserInfo = { uid: this.state.userUid(user), username, firstName, surname: rest.join(' ') };
+    return { storedBy: username, createdBy: existing?.createdBy ?? info, updatedBy: info };
   }
 
   teOf(orgUnit: string, code: string): TrackedEntity | undefined {
@@ -336,6 +361,7 @@ export class TrackerState {
           notes: e.notes ?? [],
           createdAt: existing?.createdAt ?? now,
           updatedAt: now,
+          ...this.storedByFields(username, existing),
         });
       }
       // the rule engine: a stockOnHand sent that differs from the one the rules assign is E1307
