@@ -152,7 +152,10 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
       if (build && !/ALTER TABLE/i.test(query)) {
         observed[verb === 'DROP' ? 'drops' : 'builds'].add(build);
         try {
-          await writers[next].open(1000);
+          // a build that held inserts back would keep this one waiting until the timeout: the build
+          // cannot end while writers[open] is open. 5 s, not 1: on a loaded CI host a legitimate
+          // insert has been seen to take over a second (a flake, not a block)
+          await writers[next].open(5000);
         } catch (err) {
           observed.blocked.push(`${build}: ${(err as Error).message}`);
           await writers[next].connection.query('ROLLBACK');
@@ -177,7 +180,7 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
 /**
  * Runs `store`'s migration under writes (migrateUnderWrites) and kills its session once it waits
  * for a writer in a statement LIKE `statement`: rejects with the termination, or, if no such wait
- * is seen within 20 s, saying so.
+ * is seen within 90 s (a loaded CI host migrates slowly), saying so.
  */
 function migrationKilledWhile(
   databaseUrl: string,
@@ -189,7 +192,7 @@ function migrationKilledWhile(
     const migration = store.migrate();
     // its failure may arrive before the terminating query's answer: handled from now on (awaited below)
     migration.catch(() => undefined);
-    for (const deadline = Date.now() + 20_000; ;) {
+    for (const deadline = Date.now() + 90_000; ;) {
       if (Date.now() > deadline) throw new Error(`no migration seen waiting in ${statement}`);
       const { rows } = await admin.query(
         `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
@@ -420,7 +423,7 @@ t.test('postgres', { skip: postgres.skip }, async (t) => {
     migration.catch(() => undefined);
     const admin = await client(db.databaseUrl);
     t.teardown(() => admin.end());
-    for (const deadline = Date.now() + 20_000; ;) {
+    for (const deadline = Date.now() + 90_000; ;) {
       if (Date.now() > deadline) throw new Error("v30's ALTER TABLE never waited for the open transaction");
       const { rows } = await admin.query(
         `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
