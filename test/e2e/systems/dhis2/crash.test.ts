@@ -15,10 +15,10 @@
  * - a distribution written to RTS (dhis2.stockTarget=rts) as a transaction event whose UID comes
  *   from the outbox key: the import; the restarted job keeps its key, so the same event again.
  */
-import t, { type Test } from 'tap';
-import { CONSIGNMENT, RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../../../sandbox/dhis2/index.js';
+import t from 'tap';
+import { CONSIGNMENT, RTS } from '../../../../sandbox/dhis2/index.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { startMediatorProcess } from '../../../support/mediator-process.js';
+import { startDhis2Process } from '../../../support/dhis2-process.js';
 import { until } from '../../../support/net.js';
 import { marchDistribution, marchStockCountOf } from '../../../support/march-stock-count.js';
 
@@ -52,29 +52,14 @@ const consignment = (location: string) => ({
   ],
 });
 
-/** The sandbox and a mediator process on a fresh database of this engine, all closed at the end. */
-async function rig(t: Test, name: string, databaseUrl: string, env: Record<string, string> = {}) {
-  const sb = await startDhis2Sandbox();
-  const mediator = await startMediatorProcess(name, {
-    DATABASE_URL: databaseUrl,
-    DHIS2_BASE_URL: sb.url,
-    DHIS2_API_TOKEN: SEED_API_TOKEN,
-    DHIS2_DATA_SET: 'LkStockMnth',
-    ...env,
-  });
-  t.teardown(async () => {
-    await mediator.close();
-    await sb.close();
-  });
-  return { sb, mediator };
-}
-
 for (const engine of engineCases()) {
   t.test(`${engine.name}: DHIS2 writes killed mid-way end applied once`, { skip: engine.skip }, async (t) => {
     await t.test('data values in two chunks, killed after DHIS2 imported the second', async (t) => {
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
-      const { sb, mediator } = await rig(t, 'dhis2-crash-values', db.databaseUrl, { DHIS2_CHUNK_SIZE: '2' });
+      const { sb, mediator } = await startDhis2Process(t, 'dhis2-crash-values', db.databaseUrl, {
+        DHIS2_CHUNK_SIZE: '2',
+      });
       const hc = sb.state.summary().orgUnits['LK-HC-101'];
       // the first chunk goes through; the second is imported and its answer never sent
       sb.faults.add({ method: 'POST', path: '/api/dataValueSets', times: 1, action: { type: 'delay', ms: 1 } });
@@ -123,7 +108,9 @@ for (const engine of engineCases()) {
     await t.test('data values as an async task, killed while polling the task DHIS2 ran', async (t) => {
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
-      const { sb, mediator } = await rig(t, 'dhis2-crash-async', db.databaseUrl, { DHIS2_ASYNC_THRESHOLD: '1' });
+      const { sb, mediator } = await startDhis2Process(t, 'dhis2-crash-async', db.databaseUrl, {
+        DHIS2_ASYNC_THRESHOLD: '1',
+      });
       const hc = sb.state.summary().orgUnits['LK-HC-101'];
       const poll = sb.faults.add({
         method: 'GET',
@@ -168,7 +155,7 @@ for (const engine of engineCases()) {
     await t.test('a consignment killed after DHIS2 imported its events', async (t) => {
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
-      const { sb, mediator } = await rig(t, 'dhis2-crash-consignment', db.databaseUrl, {
+      const { sb, mediator } = await startDhis2Process(t, 'dhis2-crash-consignment', db.databaseUrl, {
         DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
         DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
         DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
@@ -211,7 +198,7 @@ for (const engine of engineCases()) {
     await t.test('an RTS distribution killed after DHIS2 imported its event', async (t) => {
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
-      const { sb, mediator } = await rig(t, 'dhis2-crash-rts', db.databaseUrl, {
+      const { sb, mediator } = await startDhis2Process(t, 'dhis2-crash-rts', db.databaseUrl, {
         DHIS2_DATA_SET: '',
         DHIS2_RTS_PROGRAM: RTS.program,
         DHIS2_STOCK_TARGET: 'rts',
