@@ -126,6 +126,32 @@ export function clientFor(
   });
 }
 
+/**
+ * The upstream and a client of it signing in as alice (password 'wonderland') through `auth`,
+ * `concurrency` calls at a time, 2 s timeout; both closed when `t` ends. `settings` is the live
+ * object the client reads, so a test can change a credential under it.
+ */
+export async function upstreamAsAlice(
+  t: { teardown(fn: () => unknown): void },
+  auth: (s: () => Settings) => AuthStrategy,
+  concurrency: number,
+): Promise<{ u: Upstream; settings: Settings; client: UpstreamClient<Settings> }> {
+  const u = await startUpstream();
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 2_000,
+    concurrency,
+    username: 'alice',
+    password: 'wonderland',
+  };
+  const client = clientFor(settings, auth);
+  t.teardown(async () => {
+    await client.close();
+    await u.close();
+  });
+  return { u, settings, client };
+}
+
 /** Runs fn inside an orchestration store and gives back what it recorded (and its result). */
 export async function recorded<T>(fn: () => Promise<T>): Promise<{ calls: UpstreamCall[]; result: T }> {
   const store = createOrchestrationStore();

@@ -3,7 +3,7 @@ import { bearerLoginAuth } from '../../../../src/upstream/auth/bearer-login.js';
 import { loginError } from '../../../../src/upstream/auth/login-error.js';
 import { exchange, MASKED } from '../../../../src/upstream/http.js';
 import { processRedactor } from '../../../../src/platform/redaction.js';
-import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
+import { failure, recorded, type Settings, upstreamAsAlice } from '../harness.js';
 
 /** A REST login for a bearer (the shape of Open mSupply's authToken, without GraphQL). */
 const loginAuth = (s: () => Settings) =>
@@ -37,19 +37,7 @@ const loginAuth = (s: () => Settings) =>
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('N concurrent calls, then N concurrent refusals: one login each time', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 4,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, loginAuth);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, client } = await upstreamAsAlice(t, loginAuth, 4);
 
   const first = await Promise.all(Array.from({ length: 10 }, () => client.call<{ ok: boolean }>(get)));
   t.ok(first.every((r) => r.ok));
@@ -67,19 +55,7 @@ t.test('N concurrent calls, then N concurrent refusals: one login each time', as
 });
 
 t.test('a credential changed live forgets the cached token; a wrong one is a permanent error', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 2,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, loginAuth);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, settings, client } = await upstreamAsAlice(t, loginAuth, 2);
   await client.call(get);
   t.equal(u.hits('POST /login'), 1);
 
@@ -97,19 +73,7 @@ t.test('a credential changed live forgets the cached token; a wrong one is a per
 });
 
 t.test('the token never appears in recorded calls, and the redactor knows it', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 2,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, loginAuth);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, client } = await upstreamAsAlice(t, loginAuth, 2);
   await client.call(get);
   const [token] = [...u.valid];
   u.forgetAll(); // so the next call is refused (its 401 echoes the token in WWW-Authenticate) and replayed

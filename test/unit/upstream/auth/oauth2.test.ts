@@ -1,7 +1,7 @@
 import t from 'tap';
 import { oauth2PasswordAuth } from '../../../../src/upstream/auth/oauth2-password.js';
 import { MASKED } from '../../../../src/upstream/http.js';
-import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
+import { failure, recorded, type Settings, upstreamAsAlice } from '../harness.js';
 
 const grant = (s: () => Settings) =>
   oauth2PasswordAuth({
@@ -19,19 +19,7 @@ const grant = (s: () => Settings) =>
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('password grant: one login for N calls and for N refusals; extras kept', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 4,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, grant);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, client } = await upstreamAsAlice(t, grant, 4);
   await Promise.all(Array.from({ length: 6 }, () => client.call(get)));
   t.equal(u.hits('POST /oauth/token'), 1);
   u.forgetAll();
@@ -42,19 +30,7 @@ t.test('password grant: one login for N calls and for N refusals; extras kept', 
 });
 
 t.test('password grant: form and token masked in the record; a refused grant is permanent with its code', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 2,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, grant);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, settings, client } = await upstreamAsAlice(t, grant, 2);
   const { calls } = await recorded(() => client.call(get));
   t.equal(calls[0].requestBody, `grant_type=password&username=alice&password=${MASKED}`);
   t.equal(calls[0].requestHeaders?.authorization, `Basic ${MASKED}`, 'the client secret is masked');

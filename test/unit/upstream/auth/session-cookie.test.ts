@@ -2,26 +2,14 @@ import t from 'tap';
 import { sessionCookieAuth } from '../../../../src/upstream/auth/session-cookie.js';
 import { MASKED } from '../../../../src/upstream/http.js';
 import { processRedactor } from '../../../../src/platform/redaction.js';
-import { clientFor, failure, recorded, startUpstream, type Settings } from '../harness.js';
+import { clientFor, failure, recorded, startUpstream, type Settings, upstreamAsAlice } from '../harness.js';
 
 const cookieAuth = (s: () => Settings) =>
   sessionCookieAuth({ credentials: () => ({ username: s().username, password: s().password }) });
 const get = { method: 'GET' as const, path: '/protected', retry: false };
 
 t.test('one session for N concurrent calls; a lost session is re-opened once for N refusals', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 4,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, client } = await upstreamAsAlice(t, cookieAuth, 4);
   t.ok((await Promise.all(Array.from({ length: 8 }, () => client.call<{ ok: boolean }>(get)))).every((r) => r.ok));
   t.equal(u.hits('GET /ws/rest/v1/session'), 1, 'eight calls, one session');
   u.forgetAll(); // session timeout or restart
@@ -32,19 +20,7 @@ t.test('one session for N concurrent calls; a lost session is re-opened once for
 });
 
 t.test('a credential changed live opens a new session; a wrong password is a permanent login error', async (t) => {
-  const u = await startUpstream();
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 2_000,
-    concurrency: 2,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => {
-    await client.close();
-    await u.close();
-  });
+  const { u, settings, client } = await upstreamAsAlice(t, cookieAuth, 2);
   await client.call(get);
   settings.password = 'wrong-password';
   const err = await failure(client.call(get));
