@@ -55,8 +55,10 @@ const readers: Reader[] = [
     return name ? { kind: 'check', sentence: `check constraint '${name}'` } : undefined;
   },
   (said) => {
-    // the entry's value is skipped, not kept: it runs to the last "' for key '" of the sentence
-    const m = /Duplicate entry '[\s\S]*' for key '([^']+)'|violates unique constraint "([^"]+)"/i.exec(said);
+    // the entry's value is skipped, not kept: it runs to the last "' for key '" within the length
+    // MySQL prints of it (ER_DUP_ENTRY "Duplicate entry '%-.192s' for key '%-.192s'", with room
+    // to spare); unbounded, a long body of entries no key closes takes minutes to read
+    const m = /Duplicate entry '[\s\S]{0,256}' for key '([^']+)'|violates unique constraint "([^"]+)"/i.exec(said);
     const key = m?.[1] ?? m?.[2];
     if (key) return { kind: 'duplicate-key', sentence: `duplicate key '${key}'`, key };
     return /SQLState: 23505|Duplicate entry|duplicate key/i.test(said)

@@ -16,7 +16,7 @@ import {
   deadlock,
   duplicateEntry,
   foreignKeyFails,
-  type SandboxError,
+  SandboxError,
 } from '../../../../sandbox/openmrs/errors.js';
 import type { Order, StockReport } from '../../../../src/domain/index.js';
 import { memoryJournal } from './journal.js';
@@ -173,4 +173,34 @@ t.test('a duplicate key on a create that is not found under its reference: the 4
   t.equal(err.transient, false);
   t.equal(err.status, 409);
   t.match(err.message, /duplicate key 'stockmgmt_stock_operation\.uuid'.*already holds a record under that key/);
+});
+
+t.test('a 1 MB 500 body of repeated duplicate-entry fragments is read in linear time', async (t) => {
+  const { sb, c } = await sandboxConnector(t);
+  // a cause chain cut short, repeated (a long trace): each fragment opens an entry no key closes
+  const chain = "Duplicate entry '".repeat(62_000);
+  createAnswers(sb, new SandboxError(500, { error: { message: `[ConstraintViolationException => ${chain}]` } }));
+  const started = Date.now();
+  const err = await failure(c.stock!.report(count(), memoryJournal()));
+  t.ok(Date.now() - started < 3_000, `answered in ${Date.now() - started} ms`);
+  t.equal(err.status, 409, err.message.slice(0, 200));
+  t.match(err.message, /a duplicate key/);
+});
+
+t.test('a duplicate entry after a 1 MB trace: its key is named, its value is not', async (t) => {
+  const { sb, c } = await sandboxConnector(t);
+  const trace = "\tat org.openmrs.module.Foo.bar(Foo.java:1) 'x'\n".repeat(22_000);
+  createAnswers(
+    sb,
+    new SandboxError(500, {
+      error: {
+        message: `[${trace}Duplicate entry 'COUNT-CONSTRAINT-1' for key 'stockmgmt_stock_operation.uuid']`,
+      },
+    }),
+  );
+  const started = Date.now();
+  const err = await failure(c.stock!.report(count(), memoryJournal()));
+  t.ok(Date.now() - started < 3_000, `answered in ${Date.now() - started} ms`);
+  t.match(err.message, /duplicate key 'stockmgmt_stock_operation\.uuid'/);
+  t.notMatch(err.message, /COUNT-CONSTRAINT-1'/, 'the entry is not echoed');
 });
