@@ -12,9 +12,8 @@ import { engineCases } from '../../../support/outbox-engines.js';
 import { until } from '../../../support/net.js';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { seedUid } from '../../../../sandbox/dhis2/index.js';
-import { DHIS2_ID_SYSTEM } from '../../../../src/systems/dhis2/identifiers.js';
-import { createRoutingServices } from '../../../../src/routing/index.js';
 import type { UpstreamCall } from '../../../../src/platform/call-recording.js';
+import { clientRenameWhileDhis2Down, dhis2NamesSent } from '../../../support/dhis2-client-write.js';
 import { startPropagationRigOn } from '../../../support/propagation-rig.js';
 import { linkInOpenLmis } from '../../../support/linked-facility.js';
 
@@ -22,15 +21,7 @@ const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const ORG_UNIT = seedUid(`orgUnit:${CODE}`);
 
-/** The names the mediator sent to DHIS2 for the org unit, in order, answered or not. */
-function namesSent(writes: UpstreamCall[]): string[] {
-  return writes
-    .filter((w) => w.system === 'dhis2' && w.method === 'PUT' && w.url.includes(`/organisationUnits/${ORG_UNIT}`))
-    .map((w) => {
-      const body = typeof w.requestBody === 'string' ? JSON.parse(w.requestBody) : w.requestBody;
-      return (body as { name: string }).name;
-    });
-}
+const namesSent = (writes: UpstreamCall[]) => dhis2NamesSent(writes, ORG_UNIT);
 
 for (const engine of engineCases()) {
   t.test(
@@ -45,28 +36,7 @@ for (const engine of engineCases()) {
       t.ok(rig.dhis2.state.orgUnits.get(ORG_UNIT), 'DHIS2 has the facility as a seeded org unit');
       await rig.link('dhis2', ORG_UNIT, REGISTRY_ID);
       await rig.pull(); // the registry as it is
-      const services = createRoutingServices({
-        connectors: rig.connectors.list(),
-        outbox: rig.outbox,
-        store: rig.store,
-      });
-
-      const fault = rig.dhis2.faults.add({
-        method: 'PUT',
-        path: `/api/organisationUnits/${ORG_UNIT}`,
-        action: { type: 'status', status: 503 },
-      });
-      const read = await services.facilities!.read(lmisId);
-      const identifiers = read!.identifiers.filter((i) => i.system !== DHIS2_ID_SYSTEM);
-      const written = await services.facilities!.write(
-        {
-          ...read!,
-          name: 'Client name',
-          lastUpdated: undefined,
-          identifiers: [...identifiers, { system: DHIS2_ID_SYSTEM, value: ORG_UNIT }],
-        },
-        { mode: 'update', current: { value: read } },
-      );
+      const { fault, written } = await clientRenameWhileDhis2Down(rig, lmisId, ORG_UNIT, 'Client name');
       t.not(written.status, 'rejected', 'the client write is taken');
       const queued = (await rig.store.listJobs({ flow: 'facility' })).filter((j) => j.system === 'dhis2');
       t.match(
