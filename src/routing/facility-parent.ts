@@ -104,14 +104,18 @@ async function linkedRecord(
 
 async function areaByName(system: string, target: FacilityCapability, source: SourceArea): Promise<SystemParent> {
   const { name } = source.area;
-  const named = await findAreas(target, name);
+  // a retired (closed) area is no place for a new facility, and names are unique only among the
+  // live ones (OpenMRS LocationValidator): one retired and made again is not two of the name
+  const found = await findAreas(target, name);
+  const named = found.filter((a) => a.status !== 'inactive');
   const candidates = named.length > 1 ? atLevelOf(named, source.area) : named;
   if (candidates.length === 1) return { partOf: candidates[0].id! };
   const parent = `parent area '${name}' (${areaNoun(source.system)} ${source.area.id})`;
   const what = areaNoun(system);
+  const retired = found.length > named.length ? ` (only ${found.length - named.length} retired or closed)` : '';
   const refusal = new BusinessRuleError(
     candidates.length === 0
-      ? `${parent} has no ${what} of that name, so the facility cannot be placed in ${system}; link the two in the crosswalk or name the ${what} alike`
+      ? `${parent} has no ${what} of that name${retired}, so the facility cannot be placed in ${system}; link the two in the crosswalk or name the ${what} alike`
       : `${parent} has ${candidates.length} ${what}s of that name in ${system}: ${candidates
           .map((c) => c.id!)
           .sort()
