@@ -15,6 +15,8 @@ const AUTH = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 
 export interface MediatorProcess {
   base: string;
+  /** The inbound credentials (the Authorization header) the process accepts. */
+  authorization: string;
   /** SIGKILL, waiting until the process is gone. */
   kill(): Promise<void>;
   /** A new process on the same port, data directory and database, once it answers /health. */
@@ -74,6 +76,7 @@ export async function startMediatorProcess(name: string, env: Record<string, str
   await start();
   return {
     base,
+    authorization: AUTH,
     kill: () => killHard(child),
     async restart() {
       await killHard(child);

@@ -7,7 +7,6 @@
  * pointing at its line; the month read back equal; RTS transactions read and a count written once;
  * a consignment written once and read back. Every flow against the sandbox as 2.39, 2.41 and 2.43.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,11 +19,10 @@ import {
   type Dhis2Sandbox,
 } from '../../../../sandbox/dhis2/index.js';
 import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
-import { freePort, killHard, until } from '../../../support/net.js';
+import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
+import { until } from '../../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
-const PASSWORD = 'dhis2-e2e-Zk4';
-const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 const GTIN = 'https://www.gs1.org/gtin';
 const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const CONDOM = '10860012300034';
@@ -58,55 +56,21 @@ async function mediatorFor(t: Test, sb: Dhis2Sandbox, extra: Record<string, stri
   const indicators = JSON.parse(readFileSync(path.join(mappings, 'dhis2-indicators.json'), 'utf8'));
   indicators.products = { EM_ZNC20: { stockOnHand: { dataElement: 'EM_ZNC20_RETIRED' } } };
   writeFileSync(path.join(mappings, 'dhis2-indicators.json'), JSON.stringify(indicators));
-  const dir = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'],
-    {
-      cwd: root,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATA_DIR: dir,
-        LOG_LEVEL: 'silent',
-        AUTH_PASSWORD: PASSWORD,
-        DATABASE_URL: '',
-        MAPPINGS_DIR: mappings,
-        OPENLMIS_BASE_URL: '',
-        MSUPPLY_BASE_URL: '',
-        OPENMRS_BASE_URL: '',
-        DHIS2_BASE_URL: sb.url,
-        DHIS2_API_TOKEN: SEED_API_TOKEN,
-        DHIS2_DATA_SET: 'LkStockMnth',
-        DHIS2_PAGE_SIZE: '5',
-        OUTBOX_DEADLINE_MS: '3000',
-        OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
-        OUTBOX_LEASE_MS: '5000',
-        OUTBOX_BACKOFF_BASE_MS: '100',
-        OUTBOX_BACKOFF_CAP_MS: '300',
-        ...extra,
-      },
-    },
-  );
+  const mediator = await startMediatorProcess('dhis2-e2e', {
+    MAPPINGS_DIR: mappings,
+    DHIS2_BASE_URL: sb.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    DHIS2_DATA_SET: 'LkStockMnth',
+    DHIS2_PAGE_SIZE: '5',
+    OUTBOX_BACKOFF_CAP_MS: '300',
+    ...extra,
+  });
   t.teardown(async () => {
-    await killHard(child);
-    rmSync(dir, { recursive: true, force: true });
+    await mediator.close();
     rmSync(mappings, { recursive: true, force: true });
   });
-  const base = `http://127.0.0.1:${port}`;
-  const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${base}${url}`, {
-      method,
-      headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
-  return { fhir, base };
+  const fhir = async (method: string, url: string, body?: unknown) => answerOf(await mediator.fhir(method, url, body));
+  return { fhir, base: mediator.base, auth: mediator.authorization };
 }
 
 const VERSIONS = ['2.39.1', '2.41.3', '2.43.0'];
@@ -116,7 +80,7 @@ for (const version of VERSIONS) {
     const sb = await startDhis2Sandbox({ version });
     t.teardown(sb.close);
     const ids = sb.state.summary().orgUnits;
-    const { fhir, base } = await mediatorFor(t, sb);
+    const { fhir, base, auth } = await mediatorFor(t, sb);
     const ready = await fetch(`${base}/ready`, { headers: { authorization: auth } });
     const readyBody = (await ready.json()) as { checks: { name: string; status: string }[] };
     t.equal(ready.status, 200, `/ready through GET /api/me: ${JSON.stringify(readyBody)}`);

@@ -6,10 +6,6 @@
  * search nothing bounds, and every write, is refused precisely and reaches no system. Run against
  * the sandbox as 2.39 (`ouMode`, `event=`) and 2.43 (`orgUnitMode`, `events=`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import {
   REQUISITION,
@@ -18,56 +14,25 @@ import {
   startDhis2Sandbox,
   type Dhis2Sandbox,
 } from '../../../../sandbox/dhis2/index.js';
-import { freePort, killHard, until } from '../../../support/net.js';
+import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
 
-const root = path.resolve(import.meta.dirname, '../../../..');
-const PASSWORD = 'dhis2-rts-e2e-Qm8';
-const auth = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 const ORS = '10860012300072';
 
 async function mediatorFor(t: Test, sb: Dhis2Sandbox) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dhis2-rts-e2e-'));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'],
-    {
-      cwd: root,
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATA_DIR: dir,
-        LOG_LEVEL: 'silent',
-        AUTH_PASSWORD: PASSWORD,
-        DATABASE_URL: '',
-        OPENLMIS_BASE_URL: '',
-        MSUPPLY_BASE_URL: '',
-        OPENMRS_BASE_URL: '',
-        DHIS2_BASE_URL: sb.url,
-        DHIS2_API_TOKEN: SEED_API_TOKEN,
-        DHIS2_REQUISITION_PROGRAM: REQUISITION.program,
-        DHIS2_REQUISITION_STAGE: REQUISITION.stage,
-        DHIS2_REQUISITION_DATA_ELEMENTS: REQUISITION_DATA_ELEMENTS,
-      },
-    },
-  );
-  t.teardown(async () => {
-    await killHard(child);
-    rmSync(dir, { recursive: true, force: true });
+  const mediator = await startMediatorProcess('dhis2-rts-e2e', {
+    DHIS2_BASE_URL: sb.url,
+    DHIS2_API_TOKEN: SEED_API_TOKEN,
+    DHIS2_REQUISITION_PROGRAM: REQUISITION.program,
+    DHIS2_REQUISITION_STAGE: REQUISITION.stage,
+    DHIS2_REQUISITION_DATA_ELEMENTS: REQUISITION_DATA_ELEMENTS,
   });
-  const base = `http://127.0.0.1:${port}`;
+  t.teardown(() => mediator.close());
+  // a next link is absolute: asked again of the same process
   const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(url.startsWith('http') ? url : `${base}${url}`, {
-      method,
-      headers: { authorization: auth, 'content-type': 'application/fhir+json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
+    const { pathname, search } = new URL(url, mediator.base);
+    return answerOf(await mediator.fhir(method, pathname + search, body));
   };
-  await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
-  return { fhir, base };
+  return { fhir, base: mediator.base };
 }
 
 /** Requisitions as RTS on a facility's device raises them: events of the program, posted to DHIS2. */
