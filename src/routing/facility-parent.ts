@@ -72,22 +72,39 @@ interface SourceArea {
 /**
  * The system holding the parent. One that fails to answer (down, slow, its login refused) most
  * likely does not hold it, so the others are asked: an outage of a system unrelated to the write
- * must not hold up, or dead-letter, another system's job. Only when none of those that answered
- * holds it does a failure decide, an outage first (transient: the job waits for that system).
+ * must not hold up, or dead-letter, another system's job. They are asked at once and the first
+ * that holds the id answers (ids are each system's own: one holds it), so a system that hangs
+ * until its timeout does not make the attempt outlast the outbox's. Only when none of those that
+ * answered holds it does a failure decide, an outage first (transient: the job waits for it).
  */
 async function parentElsewhere(system: string, id: string, connectors: Connector[]): Promise<SourceArea | undefined> {
   const failures: unknown[] = [];
-  for (const c of connectors) {
-    if (c.system === system || !c.facilities) continue;
-    try {
-      const area = await c.facilities.get(id);
-      if (area) return { system: c.system, area };
-    } catch (err) {
-      failures.push(err);
-    }
-  }
+  const asks = connectors
+    .filter((c) => c.system !== system && c.facilities)
+    .map((c) =>
+      c.facilities!.get(id).then(
+        (area) => (area ? { system: c.system, area } : undefined),
+        (err: unknown) => void failures.push(err),
+      ),
+    );
+  const found = await firstFound(asks);
+  if (found) return found;
   if (failures.length) throw failures.find(isTransientFailure) ?? failures[0];
   return undefined;
+}
+
+/** The first of the answers that is something, or undefined once all are nothing. */
+function firstFound<T>(asks: Promise<T | undefined>[]): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    let left = asks.length;
+    if (left === 0) resolve(undefined);
+    for (const ask of asks)
+      void ask.then((value) => {
+        left--;
+        if (value !== undefined) resolve(value);
+        else if (left === 0) resolve(undefined);
+      });
+  });
 }
 
 /** The system's record the crosswalk links to the same registry facility as the parent. */

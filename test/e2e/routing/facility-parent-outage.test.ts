@@ -62,3 +62,23 @@ for (const engine of engineCases())
       });
     },
   );
+
+for (const engine of engineCases())
+  t.test(
+    `Open mSupply hanging while an OpenMRS job looks for its parent (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      // 5 s here (teardown waits for the hung call); by default 20 s, and a query is sent up to
+      // three times: 60 s, as long as an outbox attempt may run (attemptTimeoutMs), measured
+      const rig = await startPropagationRigOn(t, engine, { env: { MSUPPLY_TIMEOUT_MS: '5000' } });
+      const deps = { connectors: rig.connectors.list(), store: rig.store };
+      const mrsMberewa = await openMrsArea(rig, 'Mberewa District');
+      rig.msupply.faults.add({ operation: '*', action: { type: 'hang' } });
+      const started = Date.now();
+      const parent = await systemParent('openmrs', facilityUnder(seedUid('orgUnit:LKL-N-MBR')), deps);
+      const took = Date.now() - started;
+      t.same(parent, { partOf: mrsMberewa }, 'found in DHIS2');
+      t.ok(took < 3_000, `without waiting for Open mSupply: ${took} ms`);
+      t.ok(rig.msupply.faults.list()[0].hits > 0, 'Open mSupply was asked');
+    },
+  );
