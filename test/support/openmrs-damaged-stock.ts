@@ -1,5 +1,6 @@
 import { DRUGS, LOC, type OpenMrsSandbox } from '../../sandbox/openmrs/index.js';
 import type { StockReport } from '../../src/domain/index.js';
+import { EXT, UNIT_SYSTEM } from '../../src/fhir/conventions.js';
 
 /** The OpenMRS stock party of the Mwangaza location (sandbox seed). */
 export const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
@@ -33,4 +34,38 @@ export function amoxicillinItem(sb: OpenMrsSandbox): string {
 export function amoxicillinAtMwangaza(sb: OpenMrsSandbox): () => number {
   const item = amoxicillinItem(sb);
   return () => sb.stock.quantity(MWANGAZA_PARTY, item, 'AMX-2401');
+}
+
+/**
+ * The FHIR R5 InventoryReport a client posts for such an adjustment: `quantity` damaged units of
+ * `gtin` batch `lot` taken off Mwangaza's stock, counted 2026-12-01.
+ */
+export function damagedAtMwangazaReport(o: {
+  identifier: { system: string; value: string };
+  gtin: string;
+  lot: string;
+  quantity: number;
+}) {
+  return {
+    resourceType: 'InventoryReport',
+    identifier: [o.identifier],
+    status: 'active',
+    countType: 'difference',
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'Damaged', display: 'Damaged' }] },
+    reportedDateTime: '2026-12-01T09:00:00Z',
+    inventoryListing: [
+      {
+        location: { reference: `Location/${LOC.mwangaza}` },
+        countingDateTime: '2026-12-01T08:30:00Z',
+        item: [
+          {
+            extension: [{ url: EXT.lotNumber, valueString: o.lot }],
+            quantity: { value: o.quantity, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: o.gtin }] } },
+          },
+        ],
+      },
+    ],
+  };
 }

@@ -16,39 +16,24 @@
  */
 import t, { type Test } from 'tap';
 import { ADMIN_PASSWORD, DRUGS, LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { EXT, ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
 import { GTIN, KILIMA_PARTY } from '../../../support/openmrs-e2e.js';
+import { MWANGAZA_PARTY, damagedAtMwangazaReport } from '../../../support/openmrs-damaged-stock.js';
 
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
-const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
 const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const PARACETAMOL_GTIN = '10860012300065';
 
-const adjustment = (id: string, qty: number) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/counts', value: id }],
-  status: 'active',
-  countType: 'difference',
-  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-  operationTypeReason: { coding: [{ code: 'Damaged', display: 'Damaged' }] },
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: 'PCM-2401' }],
-          quantity: { value: qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: PARACETAMOL_GTIN }] } },
-        },
-      ],
-    },
-  ],
-});
+const adjustment = (id: string, qty: number) =>
+  damagedAtMwangazaReport({
+    identifier: { system: 'https://app.example.org/counts', value: id },
+    gtin: PARACETAMOL_GTIN,
+    lot: 'PCM-2401',
+    quantity: qty,
+  });
 
 const ORDERS = 'https://app.example.org/orders';
 const orderLine = (gtin: string, qty: number) => ({

@@ -7,34 +7,17 @@
  */
 import t from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { until } from '../../../support/net.js';
-import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
+import { MWANGAZA_PARTY, damagedAtMwangazaReport } from '../../../support/openmrs-damaged-stock.js';
 
-const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
-const damaged = {
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/adjustments', value: 'ADJ-SHORT-1' }],
-  status: 'active',
-  countType: 'difference',
-  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-  operationTypeReason: { coding: [{ code: 'Damaged', display: 'Damaged' }] },
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: 'AMX-2401' }],
-          quantity: { value: 900, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300058' }] } },
-        },
-      ],
-    },
-  ],
-};
+const damaged = damagedAtMwangazaReport({
+  identifier: { system: 'https://app.example.org/adjustments', value: 'ADJ-SHORT-1' },
+  gtin: '10860012300058',
+  lot: 'AMX-2401',
+  quantity: 900,
+});
 
 for (const engine of engineCases()) {
   t.test(
