@@ -10,30 +10,16 @@
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { drain, startPropagationRigOn, type PropagationRig } from '../../support/propagation-rig.js';
+import { drain, startPropagationRigOn } from '../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../support/linked-facility.js';
 import { fhirJson, testApp } from '../../support/app.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { systemParent } from '../../../src/routing/facility-parent.js';
 import { seedUid } from '../../../sandbox/dhis2/index.js';
-import { ADMIN_PASSWORD } from '../../../sandbox/openmrs/index.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from '../../../src/registry/mfr/settings.js';
+import { openMrsArea } from '../../support/openmrs-areas.js';
 
 const TEMPLATE = 'LK-HC-101';
-
-/** An area location in OpenMRS (no facility tag), as its administrators make them. */
-async function openMrsArea(rig: PropagationRig, name: string): Promise<string> {
-  const res = await fetch(`${rig.openmrs.url}/ws/rest/v1/location`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ name }),
-  });
-  if (res.status !== 201) throw new Error(`OpenMRS location ${name}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { uuid: string }).uuid;
-}
 
 /** The client's Location: a facility read from the mediator, under a new code and name, in `zoneId`. */
 async function clientLocation(

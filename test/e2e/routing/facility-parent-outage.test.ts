@@ -7,33 +7,11 @@
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { startPropagationRigOn, type PropagationRig } from '../../support/propagation-rig.js';
+import { startPropagationRigOn } from '../../support/propagation-rig.js';
 import { systemParent } from '../../../src/routing/facility-parent.js';
 import { UpstreamError } from '../../../src/domain/errors.js';
 import { seedUid } from '../../../sandbox/dhis2/index.js';
-import { ADMIN_PASSWORD } from '../../../sandbox/openmrs/index.js';
-
-/** An area location in OpenMRS (no facility tag), as its administrators make them. */
-async function openMrsArea(rig: PropagationRig, name: string): Promise<string> {
-  const res = await fetch(`${rig.openmrs.url}/ws/rest/v1/location`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ name }),
-  });
-  if (res.status !== 201) throw new Error(`OpenMRS location ${name}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { uuid: string }).uuid;
-}
-
-const facilityUnder = (partOf: string) => ({
-  identifiers: [],
-  name: 'Client clinic',
-  status: 'active' as const,
-  kind: 'facility' as const,
-  partOf,
-});
+import { openMrsArea, facilityUnder } from '../../support/openmrs-areas.js';
 
 for (const engine of engineCases())
   t.test(

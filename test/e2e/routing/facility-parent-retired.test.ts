@@ -10,38 +10,12 @@ import { engineCases } from '../../support/outbox-engines.js';
 import { startPropagationRigOn, type PropagationRig } from '../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../support/linked-facility.js';
 import { systemParent } from '../../../src/routing/facility-parent.js';
-import { ADMIN_PASSWORD } from '../../../sandbox/openmrs/index.js';
-
-async function asAdmin(rig: PropagationRig, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${rig.openmrs.url}/ws/rest/v1/${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-}
-
-/** An area location in OpenMRS (no facility tag), as its administrators make them. */
-async function openMrsArea(rig: PropagationRig, name: string): Promise<string> {
-  const res = await asAdmin(rig, 'POST', 'location', { name });
-  if (res.status !== 201) throw new Error(`OpenMRS location ${name}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { uuid: string }).uuid;
-}
+import { asOpenMrsAdmin, openMrsArea, facilityUnder } from '../../support/openmrs-areas.js';
 
 async function retire(rig: PropagationRig, uuid: string): Promise<void> {
-  const res = await asAdmin(rig, 'DELETE', `location/${uuid}?reason=merged`);
+  const res = await asOpenMrsAdmin(rig, 'DELETE', `location/${uuid}?reason=merged`);
   if (res.status !== 204) throw new Error(`retire ${uuid}: ${res.status} ${await res.text()}`);
 }
-
-const facilityUnder = (partOf: string) => ({
-  identifiers: [],
-  name: 'Client clinic',
-  status: 'active' as const,
-  kind: 'facility' as const,
-  partOf,
-});
 
 for (const engine of engineCases())
   t.test(`an OpenMRS area retired and made again (${engine.name})`, { skip: engine.skip }, async (t) => {
