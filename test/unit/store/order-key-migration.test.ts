@@ -9,13 +9,9 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore, type Store } from '../../../src/store/index.js';
-import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
-import { PostgresStore } from '../../../src/store/postgres.js';
-import { SqliteStore } from '../../../src/store/sqlite.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { databaseBefore } from '../../support/old-database.js';
 import { newJob } from '../../support/new-job.js';
-
-const before = <M extends { version: number }>(list: M[]) => list.filter((m) => m.version < 25);
 
 const ROWS = {
   done: `('done-1', 'facility', 'openlmis', 'k-d', 'h', '{"id":"loc-a"}', 'done', 1, 0, 500, 500)`,
@@ -25,27 +21,13 @@ const ROWS = {
 const insert = (rows: string[]) => `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash,
   payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ${rows.join(', ')}`;
 
-async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<void> {
-  if (engine.name === 'sqlite') {
-    const file = databaseUrl.slice('sqlite:'.length);
-    const old = new SqliteStore(file);
-    old.migrate(before(SQLITE_MIGRATIONS));
-    await old.close();
-    const db = new Database(file);
+const oldDatabase = (engine: EngineCase, databaseUrl: string) =>
+  databaseBefore(engine, databaseUrl, 25, {
     // one process wrote them, in the order it accepted them (the rowid's order)
-    db.exec(insert([ROWS.done, ROWS.first, ROWS.second]));
-    db.close();
-    return;
-  }
-  const old = new PostgresStore(databaseUrl);
-  await old.migrate(before(POSTGRES_MIGRATIONS));
-  await old.close();
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  // the later-created one first: the numbering must follow created_at, not the heap
-  await c.query(insert([ROWS.done, ROWS.second, ROWS.first]));
-  await c.end();
-}
+    sqlite: insert([ROWS.done, ROWS.first, ROWS.second]),
+    // the later-created one first: the numbering must follow created_at, not the heap
+    postgres: insert([ROWS.done, ROWS.second, ROWS.first]),
+  });
 
 async function orderColumns(engine: EngineCase, databaseUrl: string): Promise<Record<string, unknown>[]> {
   const sql = `SELECT id, order_key${engine.name === 'sqlite' ? '' : ', accept_seq'} FROM outbox_jobs ORDER BY id`;

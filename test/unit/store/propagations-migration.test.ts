@@ -7,12 +7,8 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore, type Store } from '../../../src/store/index.js';
-import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
-import { PostgresStore } from '../../../src/store/postgres.js';
-import { SqliteStore } from '../../../src/store/sqlite.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-
-const before = <M extends { version: number }>(list: M[]) => list.filter((m) => m.version < 14);
+import { databaseBefore } from '../../support/old-database.js';
 
 const INSERT = `INSERT INTO propagations
   (registry_id, system, version, action, state, reason, job_id, system_id, unsupported, updated_at)
@@ -20,25 +16,7 @@ const INSERT = `INSERT INTO propagations
          ('R-2', 'dhis2', '1', 'create', 'held', 'in review', NULL, NULL, NULL, 20)`;
 
 /** A database at the schema before v14, with two propagation rows written the old way. */
-async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<void> {
-  if (engine.name === 'sqlite') {
-    const file = databaseUrl.slice('sqlite:'.length);
-    const old = new SqliteStore(file);
-    old.migrate(before(SQLITE_MIGRATIONS));
-    await old.close();
-    const db = new Database(file);
-    db.exec(INSERT);
-    db.close();
-    return;
-  }
-  const old = new PostgresStore(databaseUrl);
-  await old.migrate(before(POSTGRES_MIGRATIONS));
-  await old.close();
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  await c.query(INSERT);
-  await c.end();
-}
+const oldDatabase = (engine: EngineCase, databaseUrl: string) => databaseBefore(engine, databaseUrl, 14, INSERT);
 
 async function propagationColumns(engine: EngineCase, databaseUrl: string): Promise<string[]> {
   if (engine.name === 'sqlite') {

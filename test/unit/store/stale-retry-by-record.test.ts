@@ -11,15 +11,11 @@
  *   still compared, by payload id and, lacking a number, created_at.
  */
 import t from 'tap';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { openStore } from '../../../src/store/index.js';
-import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
-import { PostgresStore } from '../../../src/store/postgres.js';
-import { SqliteStore } from '../../../src/store/sqlite.js';
 import { PG_LATER_WRITE_EXISTS, SQLITE_LATER_WRITE_EXISTS } from '../../../src/store/resource-order.js';
 import type { NewJob, Store } from '../../../src/store/types.js';
 import { engineCases, freshStore, type EngineCase } from '../../support/outbox-engines.js';
+import { databaseBefore } from '../../support/old-database.js';
 import { newJob } from '../../support/new-job.js';
 import { queryPlan } from '../../support/query-plan.js';
 
@@ -120,26 +116,8 @@ const OLD_ROWS = [
 const INSERT_OLD = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash,
   payload, status, attempts, next_attempt_at, created_at, updated_at) VALUES ${OLD_ROWS.join(', ')}`;
 
-async function databaseBeforeV25(engine: EngineCase, databaseUrl: string): Promise<void> {
-  const before = <M extends { version: number }>(list: M[]) => list.filter((m) => m.version < 25);
-  if (engine.name === 'sqlite') {
-    const file = databaseUrl.slice('sqlite:'.length);
-    const old = new SqliteStore(file);
-    old.migrate(before(SQLITE_MIGRATIONS));
-    await old.close();
-    const db = new Database(file);
-    db.exec(INSERT_OLD);
-    db.close();
-    return;
-  }
-  const old = new PostgresStore(databaseUrl);
-  await old.migrate(before(POSTGRES_MIGRATIONS));
-  await old.close();
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  await c.query(INSERT_OLD);
-  await c.end();
-}
+const databaseBeforeV25 = (engine: EngineCase, databaseUrl: string) =>
+  databaseBefore(engine, databaseUrl, 25, INSERT_OLD);
 
 for (const engine of engineCases()) {
   t.test(`jobs accepted before v25 (${engine.name})`, { skip: engine.skip }, async (t) => {
