@@ -12,16 +12,7 @@ import { processRedactor } from '../../../../src/platform/redaction.js';
 import { createMsupplyApi } from '../../../../src/systems/msupply/api.js';
 import { createMsupplyClient } from '../../../../src/systems/msupply/client.js';
 import { msupplySettingsFrom } from '../../../../src/systems/msupply/settings.js';
-import { startRig } from './harness.js';
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
+import { startRig, failure } from './harness.js';
 
 t.test('ten concurrent calls log in once; an expired bearer is renewed with the refresh cookie, once', async (t) => {
   const rig = await startRig();

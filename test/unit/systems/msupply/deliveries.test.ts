@@ -7,16 +7,7 @@
 import t from 'tap';
 import { ConflictError } from '../../../../src/domain/errors.js';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, order, startRig } from './harness.js';
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
+import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, order, startRig, failure } from './harness.js';
 
 async function shippedOrder(rig: Awaited<ReturnType<typeof startRig>>, number: string) {
   await rig.connector.orders!.submit(

@@ -11,18 +11,9 @@ import t from 'tap';
 import { dispense } from '../../../../sandbox/msupply/ledger.js';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { AMOXICILLIN, MemoryJournal, ORS, order, startRig } from './harness.js';
+import { AMOXICILLIN, MemoryJournal, ORS, order, startRig, failure } from './harness.js';
 
 const STORE = 'store-hc-north';
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 

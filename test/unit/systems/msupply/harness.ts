@@ -16,6 +16,16 @@ export const ORS = '10860012300072';
 
 export { MemoryJournal } from '../../../support/memory-journal.js';
 
+/** What `p` rejects with; a result is a failure of the test. */
+export async function failure(p: Promise<unknown>): Promise<any> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection, got a result');
+}
+
 export interface Rig {
   sb: MsupplySandbox;
   connector: MsupplyConnector;

@@ -5,16 +5,7 @@
  */
 import t from 'tap';
 import { UpstreamError } from '../../../../src/domain/errors.js';
-import { startRig } from './harness.js';
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection, got a result');
-    },
-    (err: unknown) => err,
-  );
-}
+import { startRig, failure } from './harness.js';
 
 t.test('a login answered 503 once: the call is retried and succeeds', async (t) => {
   const rig = await startRig();

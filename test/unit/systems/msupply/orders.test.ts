@@ -6,19 +6,10 @@
  */
 import t from 'tap';
 import { BusinessRuleError, isUnknownUpstreamOutcome } from '../../../../src/domain/errors.js';
-import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, PARACETAMOL, order, startRig } from './harness.js';
+import { AMOXICILLIN, MemoryJournal, ORDER_SYSTEM, ORS, PARACETAMOL, order, startRig, failure } from './harness.js';
 
 const requests = (rig: Awaited<ReturnType<typeof startRig>>) =>
   [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
 
 t.test('an order becomes one SENT request requisition with its lines in units, and reads back the same', async (t) => {
   const rig = await startRig();

@@ -8,16 +8,7 @@ import type { StockReport } from '../../../../src/domain/index.js';
 import { createMsupplyApi } from '../../../../src/systems/msupply/api.js';
 import { createMsupplyClient } from '../../../../src/systems/msupply/client.js';
 import { msupplySettingsFrom } from '../../../../src/systems/msupply/settings.js';
-import { AMOXICILLIN, GTIN, MemoryJournal, ORS, startRig } from './harness.js';
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
+import { AMOXICILLIN, GTIN, MemoryJournal, ORS, startRig, failure } from './harness.js';
 
 const report = (id: string, countType: 'snapshot' | 'difference', lines: StockReport['lines']): StockReport => ({
   identifier: { system: 'https://mobile.example.org/counts', value: id },

@@ -12,16 +12,7 @@
 import t from 'tap';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import type { StockReport } from '../../../../src/domain/index.js';
-import { MemoryJournal, ORS, PARACETAMOL, GTIN, order, startRig } from './harness.js';
-
-async function failure(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection, got a result');
-}
+import { MemoryJournal, ORS, PARACETAMOL, GTIN, order, startRig, failure } from './harness.js';
 
 const count = (): StockReport => ({
   identifier: { system: 'https://mobile.example.org/counts', value: 'CNT-UNKNOWN-1' },
