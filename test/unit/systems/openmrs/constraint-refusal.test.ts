@@ -9,7 +9,7 @@
  * on the retry: transient. Before, every one of these was a transient 502 retried until given up.
  */
 import t, { type Test } from 'tap';
-import { LOC, type startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import type { startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import {
   checkViolated,
   columnCannotBeNull,
@@ -18,37 +18,15 @@ import {
   foreignKeyFails,
   SandboxError,
 } from '../../../../sandbox/openmrs/errors.js';
-import type { Order, StockReport } from '../../../../src/domain/index.js';
+import { amoxicillinCountAtMwangaza, amoxicillinOrderForKilima } from '../../../support/openmrs-amoxicillin-writes.js';
 import { memoryJournal } from './journal.js';
 import { failure, sandboxConnector } from './rig.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
 type Sandbox = Awaited<ReturnType<typeof startOpenMrsSandbox>>;
 
-const count = (value = 940): StockReport => ({
-  identifier: { system: 'urn:test:count', value: 'COUNT-CONSTRAINT-1' },
-  status: 'active',
-  countType: 'snapshot',
-  reportedAt: '2026-12-01T10:00:00Z',
-  facility: { id: LOC.mwangaza },
-  lines: [
-    {
-      product: { system: GTIN, code: '10860012300058' },
-      quantity: { value, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401', expiry: '2031-12-31' },
-    },
-  ],
-});
-const order = (): Order => ({
-  orderNumber: { system: 'https://app.example.org/orders', value: 'ORD-CONSTRAINT-1' },
-  status: 'active',
-  priority: 'routine',
-  facility: { id: LOC.kilima },
-  supplier: { id: LOC.mwangaza },
-  authoredOn: '2026-12-01T08:00:00Z',
-  lines: [{ product: { system: GTIN, code: '10860012300058' }, quantity: { value: 200, unit: 'dispensing-unit' } }],
-});
+const count = (quantity = 940) => amoxicillinCountAtMwangaza('COUNT-CONSTRAINT-1', quantity);
+const order = () => amoxicillinOrderForKilima('ORD-CONSTRAINT-1');
 
 /** The create of a stock operation answers this error, `times` times. */
 const createAnswers = (sb: Sandbox, answer: SandboxError, times = 1) =>

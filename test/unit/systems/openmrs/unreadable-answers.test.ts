@@ -10,12 +10,12 @@
  */
 import t, { type Test } from 'tap';
 import { LOC, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import type { Facility, Order, StockReport } from '../../../../src/domain/index.js';
+import type { Facility } from '../../../../src/domain/index.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM } from '../../../../src/systems/openmrs/settings.js';
+import { amoxicillinCountAtMwangaza, amoxicillinOrderForKilima } from '../../../support/openmrs-amoxicillin-writes.js';
 import { memoryJournal } from './journal.js';
 import { failure, sandboxConnector } from './rig.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
 const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Login</title></head><body>Sign in</body></html>';
 const CUT_SHORT = '{"uuid":"';
@@ -33,29 +33,8 @@ const unreadable = (sb: Sandbox, path: string, body: string) =>
     times: 1,
   });
 
-const count = (): StockReport => ({
-  identifier: { system: 'urn:test:count', value: 'COUNT-UNREAD-1' },
-  status: 'active',
-  countType: 'snapshot',
-  reportedAt: '2026-12-01T10:00:00Z',
-  facility: { id: LOC.mwangaza },
-  lines: [
-    {
-      product: { system: GTIN, code: '10860012300058' },
-      quantity: { value: 940, unit: 'dispensing-unit' },
-      lot: { number: 'AMX-2401', expiry: '2031-12-31' },
-    },
-  ],
-});
-const order = (): Order => ({
-  orderNumber: { system: 'https://app.example.org/orders', value: 'ORD-UNREAD-1' },
-  status: 'active',
-  priority: 'routine',
-  facility: { id: LOC.kilima },
-  supplier: { id: LOC.mwangaza },
-  authoredOn: '2026-12-01T08:00:00Z',
-  lines: [{ product: { system: GTIN, code: '10860012300058' }, quantity: { value: 200, unit: 'dispensing-unit' } }],
-});
+const count = () => amoxicillinCountAtMwangaza('COUNT-UNREAD-1');
+const order = () => amoxicillinOrderForKilima('ORD-UNREAD-1');
 const clinic = (): Facility => ({
   name: 'Unread Answer Clinic',
   identifiers: [{ system: DEFAULT_REGISTRY_CODE_SYSTEM, value: 'SBX-90077' }],
