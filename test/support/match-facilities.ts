@@ -14,6 +14,15 @@ export const fac = (id: string, name: string, area: string[], extra: Partial<Fac
   ...extra,
 });
 
+/** A facility of `county`, in its sub-county `sub` (the area path of the Kenyan lists). */
+export const countyFacility = (
+  id: string,
+  name: string,
+  sub: string,
+  county: string,
+  extra: Partial<Facility> = {},
+): Facility => fac(id, name, [sub, county], extra);
+
 /** Forty unrelated clinics in another area. */
 export const fillerFacilities = (): Facility[] =>
   Array.from({ length: 40 }, (_, i) => fac(`x${i}`, `Zeta${i} Medical Clinic`, ['W', 'Other']));

@@ -1,21 +1,13 @@
 /** Undo of review decisions through fastify.inject: the row comes back exactly, once, and never over newer work. */
 import t from 'tap';
 import Fastify from 'fastify';
-import type { Facility } from '../../../src/domain/facility.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { countyFacility as fac } from '../../support/match-facilities.js';
 
 const TOKEN = 'undo-secret-token';
-const fac = (id: string, name: string, sub: string, county: string): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: [sub, county],
-});
 const registry = [
   fac('R4', 'Kasikeu Dispensary', 'Kilome', 'Makueni'),
   fac('R5', 'Kasikeu Health Centre', 'Kilome', 'Makueni'),

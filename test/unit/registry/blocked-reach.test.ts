@@ -7,19 +7,10 @@ import type { Facility } from '../../../src/domain/facility.js';
 import { loadFacilityList } from '../../../src/registry/facility-list.js';
 import { blockedRightIndices, buildCandidateGraph } from '../../../src/registry/match/matcher.js';
 import type { MatchRecord } from '../../../src/registry/match/prepare.js';
+import { countyFacility as fac } from '../../support/match-facilities.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const kenya = path.join(process.env.SHARED_DIR ?? path.resolve(repoRoot, '../shared'), 'fixtures/facilities/kenya');
-
-const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: [sub, county],
-  ...extra,
-});
 
 function pairedRights(left: (Facility | MatchRecord)[], right: (Facility | MatchRecord)[]): Set<number> {
   const graph = buildCandidateGraph(left, right);

@@ -1,21 +1,13 @@
 /** Review API through fastify.inject: auth, every transition audited, 404/409 outcomes, re-runs keep decisions. */
 import t from 'tap';
 import Fastify from 'fastify';
-import type { Facility } from '../../../src/domain/facility.js';
 import { openStore } from '../../../src/store/index.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { countyFacility as fac } from '../../support/match-facilities.js';
 
 const TOKEN = 'review-secret-token';
-const fac = (id: string, name: string, sub: string, county: string): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: [sub, county],
-});
 
 const registry = [
   fac('R1', 'Abdisamad Dispensary', 'Wajir East', 'Wajir'),

@@ -6,16 +6,7 @@ import { decodeRow, encodeRow, StoreCrosswalkRepository } from '../../../src/reg
 import { applyReview } from '../../../src/registry/review.js';
 import { refuseAudits } from '../../support/audit-refusal.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
-
-const fac = (id: string, name: string, sub: string, county: string, extra: Partial<Facility> = {}): Facility => ({
-  id,
-  name,
-  identifiers: [],
-  status: 'active',
-  kind: 'facility',
-  areaPath: [sub, county],
-  ...extra,
-});
+import { countyFacility as fac } from '../../support/match-facilities.js';
 
 function lists() {
   const registry = [
