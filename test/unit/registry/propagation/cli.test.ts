@@ -1,22 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t from 'tap';
-import { propagationCommand } from '../../../../src/cli/propagation.js';
 import { openStore } from '../../../../src/store/index.js';
+import { runPropagationCli } from '../../../support/propagation-cli.js';
 
-async function run(dir: string, args: string[]): Promise<string> {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  await propagationCommand({ out }).parseAsync(['node', 'propagation', '--data-dir', dir, ...args]);
-  return text;
-}
+const run = runPropagationCli;
 
 t.test('the CLI lists counts and each change with why it is held', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'propagation-cli-'));

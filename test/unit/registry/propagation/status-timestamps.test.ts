@@ -6,30 +6,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import t from 'tap';
 import Fastify from 'fastify';
-import { propagationCommand } from '../../../../src/cli/propagation.js';
 import { propagationRoutes } from '../../../../src/registry/propagation/routes.js';
 import type { Propagator } from '../../../../src/registry/propagation/propagator.js';
 import { propagationBody } from '../../../../src/admin/ui/propagation-page.js';
 import { openStore } from '../../../../src/store/index.js';
+import { runPropagationCli } from '../../../support/propagation-cli.js';
 
 const TOKEN = 'propagation-token';
 const CHANGED = Date.UTC(2026, 11, 4, 9, 30, 0, 250);
 const CHANGED_ISO = '2026-12-04T09:30:00.250Z';
 
-async function cli(dir: string, args: string[]): Promise<string> {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  await propagationCommand({ out }).parseAsync(['node', 'propagation', '--data-dir', dir, ...args]);
-  return text;
-}
+const cli = runPropagationCli;
 
 t.test('a change stands at an ISO 8601 instant on every operator surface', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'propagation-iso-'));
