@@ -4,6 +4,7 @@
  * result back from each system.
  */
 import type { Connector } from '../../src/routing/ports.js';
+import type { Store } from '../../src/store/index.js';
 import type { PropagationRig } from './propagation-rig.js';
 
 /** The rig's connector for one system. */
@@ -48,3 +49,25 @@ export async function linkInOpenLmis(
   await rig.link('openlmis', lmisId, registryId);
   return { lmis, lmisId };
 }
+
+/**
+ * Links `systemId` of `system` to `registryId` in the crosswalk as a data manager's manual match
+ * does (decided 2027-01-01), for the tests that need the link and not the review that makes it.
+ */
+export const linkAsDataManager = (
+  store: Pick<Store, 'upsertCrosswalk'>,
+  system: string,
+  systemId: string,
+  registryId: string,
+) =>
+  store.upsertCrosswalk({
+    system,
+    systemId,
+    registryId,
+    state: 'manual-match',
+    zone: 'auto',
+    reasons: [],
+    suggestions: [],
+    decidedBy: 'data-manager',
+    decidedAt: '2027-01-01T00:00:00Z',
+  });

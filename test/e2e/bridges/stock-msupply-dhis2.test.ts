@@ -17,6 +17,7 @@ import { runStockToDhis2 } from '../../../src/bridges/stock-to-dhis2.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { openStore } from '../../../src/store/index.js';
+import { linkAsDataManager } from '../../support/linked-facility.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
 import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
@@ -42,17 +43,7 @@ async function startRig(t: Test) {
   createRoutingServices({ connectors, outbox, store });
   // the stores and the org units, each linked to the same registry facility
   const link = (system: string, systemId: string, registryId: string) =>
-    store.upsertCrosswalk({
-      system,
-      systemId,
-      registryId,
-      state: 'manual-match',
-      zone: 'auto',
-      reasons: [],
-      suggestions: [],
-      decidedBy: 'data-manager',
-      decidedAt: '2027-01-01T00:00:00Z',
-    });
+    linkAsDataManager(store, system, systemId, registryId);
   await link('msupply', 'store-hc-north', 'REG-102');
   await link('dhis2', seedUid('orgUnit:LK-HC-102'), 'REG-102');
   await link('msupply', 'store-wh-central', 'REG-302');

@@ -26,6 +26,7 @@ import { runStockToDhis2 } from '../../../src/bridges/stock-to-dhis2.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
 import { openStore } from '../../../src/store/index.js';
+import { linkAsDataManager } from '../../support/linked-facility.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
 import { createMsupplyConnector } from '../../../src/systems/msupply/index.js';
@@ -69,17 +70,7 @@ async function startRig(t: Test, withMsupply = false) {
   });
   createRoutingServices({ connectors, outbox, store });
   const link = (system: string, systemId: string, registryId: string) =>
-    store.upsertCrosswalk({
-      system,
-      systemId,
-      registryId,
-      state: 'manual-match',
-      zone: 'auto',
-      reasons: [],
-      suggestions: [],
-      decidedBy: 'data-manager',
-      decidedAt: '2027-01-01T00:00:00Z',
-    });
+    linkAsDataManager(store, system, systemId, registryId);
   await link('openmrs', LOC.mwangaza, 'REG-103');
   await link('dhis2', seedUid('orgUnit:LK-HC-103'), 'REG-103');
   await link('openmrs', LOC.kilima, 'REG-104');
