@@ -75,3 +75,33 @@ export async function startMsupplyRigOn(
   });
   return rig;
 }
+
+/**
+ * An app's stock count (a snapshot InventoryReport under the app's own `id`, as the Android SDK
+ * PUTs it) of `packs` packs of `gtin` at the store `store`, counted 2026-11-21.
+ */
+export const packCountAt = (o: { id: string; value: string; store: string; gtin: string; packs: number }) => ({
+  resourceType: 'InventoryReport',
+  id: o.id,
+  status: 'active',
+  countType: 'snapshot',
+  identifier: [{ system: 'https://mobile.example.org/counts', value: o.value }],
+  reportedDateTime: '2026-11-21T09:00:00Z',
+  inventoryListing: [
+    {
+      location: { reference: `Location/${o.store}` },
+      countingDateTime: '2026-11-21T08:40:00+03:00',
+      item: [
+        {
+          quantity: {
+            value: o.packs,
+            unit: 'pack',
+            system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+            code: 'pack',
+          },
+          item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: o.gtin }] } },
+        },
+      ],
+    },
+  ],
+});

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
+import { packCountAt, startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
 import { binary, download, patchHeaders, putTransaction } from '../../support/android-sdk.js';
 import { gtinOf, orderLine, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
@@ -149,31 +149,7 @@ t.test('a day of Android FHIR SDK sync against Open mSupply', async (t) => {
     return units(res.body.entry[0].resource);
   };
   const countId = randomUUID();
-  const count = {
-    resourceType: 'InventoryReport',
-    id: countId,
-    status: 'active',
-    countType: 'snapshot',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: 'SDK-MS-CNT-1' }],
-    reportedDateTime: '2026-11-21T09:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${STORE}` },
-        countingDateTime: '2026-11-21T08:40:00+03:00',
-        item: [
-          {
-            quantity: {
-              value: 7,
-              unit: 'pack',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'pack',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: paracetamol }] } },
-          },
-        ],
-      },
-    ],
-  };
+  const count = packCountAt({ id: countId, value: 'SDK-MS-CNT-1', store: STORE, gtin: paracetamol, packs: 7 });
   const counted = await rig.fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
   t.equal(counted.status, 201, `the count, PUT under the app's id: ${why(counted)}`);
   t.equal(await stockNow(), 7_000, 'stock on hand is what was counted (7 packs of 1000)');

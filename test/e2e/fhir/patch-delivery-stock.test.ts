@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
+import { packCountAt, startMsupplyRig, toStore } from '../../support/msupply-e2e.js';
 import { binary, patchHeaders } from '../../support/android-sdk.js';
 import { gtinOf, orderLine, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
@@ -71,31 +71,7 @@ t.test('a delivery confirmed and a count corrected by JSON Patch reach Open mSup
   // a count, then the same count corrected by a Binary PATCH in a transaction (the SDK's bundle upload)
   const paracetamol = gtinOf('EM-PCM500');
   const countId = randomUUID();
-  const count = {
-    resourceType: 'InventoryReport',
-    id: countId,
-    status: 'active',
-    countType: 'snapshot',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: 'PATCH-MS-CNT-1' }],
-    reportedDateTime: '2026-11-21T09:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${STORE}` },
-        countingDateTime: '2026-11-21T08:40:00+03:00',
-        item: [
-          {
-            quantity: {
-              value: 7,
-              unit: 'pack',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'pack',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: paracetamol }] } },
-          },
-        ],
-      },
-    ],
-  };
+  const count = packCountAt({ id: countId, value: 'PATCH-MS-CNT-1', store: STORE, gtin: paracetamol, packs: 7 });
   const counted = await rig.fhir('PUT', `/fhir/R5/InventoryReport/${countId}`, count);
   t.equal(counted.status, 201, why(counted));
   const stocktakes = () => [...ms.state.stocktakes.values()].length;
