@@ -71,10 +71,12 @@ export function requisitionLines(
 /**
  * A line's insert refused for good (the item gone or made inactive since the plan looked it up:
  * ItemDoesNotExist, which Open mSupply answers as a bare "Bad user input"): the same refusal with
- * the line, the item and the store named, so the client sees which line to correct.
+ * the line, the item and the store named, so the client sees which line to correct. Only a refusal
+ * of the data (422): a permission refusal (403) or any other is about the store or the user, not
+ * the line's product, and keeps its own words and pointer.
  */
 export function lineRefused(err: unknown, where: string, itemCode: string, store: StoreRow): unknown {
-  if (!(err instanceof UpstreamCallError) || err.transient) return err;
+  if (!(err instanceof UpstreamCallError) || err.transient || err.status !== 422) return err;
   return makeMsupplyError({
     system: MSUPPLY,
     transient: false,

@@ -80,3 +80,19 @@ t.test('the item gone between the look and the line insert: refused for good, no
   );
   t.same(err.issues[0].expression, ['Order.lines[0].product']);
 });
+
+t.test("a line insert refused for the user's permission keeps its own words, not the line's product", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'insertRequestRequisitionLine',
+    action: { type: 'graphqlError', message: 'Forbidden' },
+  });
+  const err = await failure(
+    rig.connector.orders!.submit(order('ORD-FORBIDDEN-1', [{ gtin: ORS, qty: 20 }]), new MemoryJournal()),
+  );
+  t.equal(err.transient, false, `refused: ${err.message}`);
+  t.equal(err.issues[0].code, 'forbidden', 'a permission refusal, as Open mSupply said it');
+  t.notMatch(err.message, /refused the line for item/, 'not blamed on the line');
+  t.notSame(err.issues[0].expression, ['Order.lines[0].product'], "nor pointing at the line's product");
+});
