@@ -14,9 +14,13 @@ export class SystemBreaker {
   readonly policy: CircuitBreakerPolicy;
   private openedAt?: number;
 
-  constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {
+  constructor(
+    private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number },
+    /** Its system: another system's errors met on the way (countsAgainstSystem) are not counted. */
+    system?: string,
+  ) {
     this.policy = circuitBreaker(
-      handleWhen((err) => countsAgainstSystem(err)),
+      handleWhen((err) => countsAgainstSystem(err, system)),
       {
         halfOpenAfter: opts.halfOpenAfterMs,
         breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
@@ -58,7 +62,7 @@ export class BreakerSet {
 
   for(system: string): SystemBreaker {
     let b = this.breakers.get(system);
-    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts)));
+    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts, system)));
     return b;
   }
 }

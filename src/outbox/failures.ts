@@ -48,8 +48,23 @@ export function retryAtOf(err: unknown, now = Date.now()): number | undefined {
  * that said when to come back (retryAtOf): its jobs already wait until then, and counting the
  * wait would open the breaker after it, holding the system's writes back for nothing.
  */
-export function countsAgainstSystem(err: unknown): boolean {
-  return classifyFailure(err) === 'transient' && !waitsForOwnWrite(err) && retryAtOf(err) === undefined;
+export function countsAgainstSystem(err: unknown, system?: string): boolean {
+  return (
+    classifyFailure(err) === 'transient' &&
+    !waitsForOwnWrite(err) &&
+    retryAtOf(err) === undefined &&
+    !(system !== undefined && ofAnotherSystem(err, system))
+  );
+}
+
+/**
+ * An upstream error of a system other than the job's: its delivery asked that one too (a facility
+ * job finding its parent in the other systems, routing/facility-parent.ts; a bridge reading its
+ * source). That system being away is not this one failing, and must not open this one's breaker.
+ */
+function ofAnotherSystem(err: unknown, system: string): boolean {
+  const of = (err as { system?: unknown } | null)?.system;
+  return typeof of === 'string' && of !== system;
 }
 
 /**
