@@ -65,11 +65,14 @@ t.test('a count line for an item Open mSupply does not hold: 422 naming item and
 t.test('the item gone between the look and the line insert: refused for good, not retried', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  rig.sb.faults.add({ operation: 'insertRequestRequisitionLine', action: { type: 'delay', ms: 150 }, times: 1 });
+  // the insert is held while the item goes: deleted once the sandbox has the insert (its call is
+  // logged before the delay), not after a fixed wait, which a loaded CI host outran
+  rig.sb.faults.add({ operation: 'insertRequestRequisitionLine', action: { type: 'delay', ms: 400 }, times: 1 });
   const submitted = failure(
     rig.connector.orders!.submit(order('ORD-UNKNOWN-2', [{ gtin: ORS, qty: 20 }]), new MemoryJournal()),
   );
-  await new Promise((r) => setTimeout(r, 60));
+  while (!rig.sb.calls.some((c) => c.operation === 'insertRequestRequisitionLine'))
+    await new Promise((r) => setTimeout(r, 5));
   rig.sb.state.items.delete('item-ors');
   const err = await submitted;
   t.equal(err.transient, false, `not retried: ${err.message}`);
