@@ -267,14 +267,17 @@ export async function postGraphQL<T>(
   });
   const name = operationName(op);
   const full = { ...opts, system: ctx.system, makeError: opts.makeError ?? ctx.makeError };
-  if (res.status !== 400 && (res.status < 200 || res.status >= 300)) {
-    throw decodeHttpError(res.status, res.body, {
-      system: ctx.system,
-      method: 'POST',
-      path: opts.path ?? '/graphql',
-      reasonOf: graphqlReason,
-      make: full.makeError,
-    });
-  }
+  throwOnHttpFailure(res, ctx.system, opts.path ?? '/graphql', full.makeError);
   return decodeGraphQLAnswer<T>(res.status, res.body, name, full);
+}
+
+/**
+ * A GraphQL POST answered with an HTTP failure (neither 2xx nor the 400 a GraphQL server answers
+ * a bad query with, which decodeGraphQLAnswer reads) is decoded by its status as any call's is: a
+ * failing server or proxy (502, 503 …) is an outage, transient; its body, errors[] or a page, is
+ * no refusal. For the calls made outside the exchange (a login, a cookie refresh).
+ */
+export function throwOnHttpFailure(res: RawResponse, system: string, path: string, make?: ErrorFactory): void {
+  if (res.status === 400 || (res.status >= 200 && res.status < 300)) return;
+  throw decodeHttpError(res.status, res.body, { system, method: 'POST', path, reasonOf: graphqlReason, make });
 }

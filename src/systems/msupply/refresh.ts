@@ -1,8 +1,7 @@
 import { processRedactor } from '../../platform/redaction.js';
 import type { Issued } from '../../upstream/auth/credential-cache.js';
 import type { AuthContext } from '../../upstream/auth/types.js';
-import { decodeHttpError } from '../../upstream/errors.js';
-import { decodeGraphQLAnswer, graphqlReason } from '../../upstream/graphql.js';
+import { decodeGraphQLAnswer, throwOnHttpFailure } from '../../upstream/graphql.js';
 import { exchange, MASKED } from '../../upstream/http.js';
 import { makeMsupplyError } from './errors.js';
 import { REFRESH_TOKEN } from './operations.js';
@@ -60,16 +59,8 @@ export async function graphqlWithCookies<T>(
     recordResponse: (answer) =>
       JSON.parse(JSON.stringify(answer ?? null).replace(/"token":"[^"]*"/g, `"token":"${MASKED}"`)),
   });
-  // a login answered by a failing server or proxy (502, 503 …) is an outage, transient, as any
-  // other call's is (upstream/graphql.ts postGraphQL): its body, errors[] or a page, is no refusal
-  if (res.status !== 400 && (res.status < 200 || res.status >= 300))
-    throw decodeHttpError(res.status, res.body, {
-      system: ctx.system,
-      method: 'POST',
-      path: '/graphql',
-      reasonOf: graphqlReason,
-      make: makeMsupplyError,
-    });
+  // a login answered by a failing server or proxy (502, 503 …) is an outage, as any call's is
+  throwOnHttpFailure(res, ctx.system, '/graphql', makeMsupplyError);
   const data = decodeGraphQLAnswer<T>(res.status, res.body, name, {
     system: ctx.system,
     makeError: makeMsupplyError,
