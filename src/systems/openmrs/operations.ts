@@ -5,6 +5,7 @@ import { NS } from '../../domain/namespace.js';
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, OpenMrsError, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
+import { createOrSettle, type OperationBody } from './duplicate-write.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
 
 /**
@@ -61,6 +62,30 @@ export function listOperations(
   query: { operationTypeUuid: string; locationUuid?: string },
 ): Promise<Json[]> {
   return client.all<Json>({ path: `${SM}/stockoperation`, query: { ...query, v: 'default' } });
+}
+
+/**
+ * POST a stock operation: its uuid. A duplicate key is settled against `twin`, the operation
+ * already under this write's external reference (duplicate-write.ts createOrSettle).
+ */
+export function createOperation(
+  client: OpenMrsClient,
+  body: OperationBody & Json,
+  twin: () => Promise<Json | undefined>,
+  what: string,
+  label: string,
+): Promise<string> {
+  return createOrSettle(
+    async () =>
+      answered(
+        await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
+        'uuid',
+        `POST stockoperation (${label})`,
+      ),
+    twin,
+    body,
+    what,
+  );
 }
 
 /** The operation's status as OpenMRS holds it; an answer without one is an error with its HTTP status. */

@@ -2,18 +2,18 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
-import { OPENMRS, answered } from './errors.js';
-import { createOrSettle } from './duplicate-write.js';
+import { OPENMRS } from './errors.js';
 import {
   OPERATION_NUMBER_SYSTEM,
   actOn,
+  createOperation,
   identifierOf,
   listOperations,
   orderLineId,
   operationReference,
 } from './operations.js';
 import { locationOf, type StockDeps } from './stock.js';
-import { SM, dispensingUomOf } from './stock-reference.js';
+import { dispensingUomOf } from './stock-reference.js';
 
 /**
  * Orders ↔ `requisition` stock operations: the requesting location's party is the destination,
@@ -153,17 +153,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
           remarks: `order ${order.orderNumber.value}`,
           stockOperationItems: p.items,
         };
-        return createOrSettle(
-          async () =>
-            answered(
-              await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
-              'uuid',
-              'POST stockoperation (requisition)',
-            ),
-          twin,
-          body,
-          `requisition ${externalReference}`,
-        );
+        return createOperation(client, body, twin, `requisition ${externalReference}`, 'requisition');
       });
       const status = await journal.run('submit-requisition', () => actOn(client, uuid, 'SUBMIT', ['NEW', 'RETURNED']));
       return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };

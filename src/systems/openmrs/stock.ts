@@ -9,10 +9,9 @@ import type {
   WriteResult,
 } from '../../routing/ports.js';
 import type { OpenMrsClient } from './client.js';
-import { OPENMRS, answered, makeOpenMrsError, type OpenMrsError } from './errors.js';
-import { createOrSettle } from './duplicate-write.js';
+import { OPENMRS, makeOpenMrsError, type OpenMrsError } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
-import { actOn, operationReference, operationRemarks, submitOrCancel } from './operations.js';
+import { actOn, createOperation, operationReference, operationRemarks, submitOrCancel } from './operations.js';
 import { SM, dispensingUomOf, type StockReference } from './stock-reference.js';
 import { countsNoExpiredBatch } from './batch-expiry.js';
 import { openmrsLedgers } from './stock-ledger.js';
@@ -348,16 +347,12 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           reasonUuid: p.reasonUuid ?? null,
           stockOperationItems: p.items,
         };
-        return createOrSettle(
-          async () =>
-            answered(
-              await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
-              'uuid',
-              `POST stockoperation (${p.type})`,
-            ),
-          () => findOperation(p.typeUuid, p.location, externalReference),
+        return createOperation(
+          client,
           body,
+          () => findOperation(p.typeUuid, p.location, externalReference),
           `${p.type} ${externalReference}`,
+          p.type,
         );
       });
       // refused (the stock moved since the precheck): cancelled, not left NEW, and the refusal reported
