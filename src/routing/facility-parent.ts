@@ -87,24 +87,13 @@ async function parentElsewhere(system: string, id: string, connectors: Connector
         (err: unknown) => void failures.push(err),
       ),
     );
-  const found = await firstFound(asks);
+  // the first answer that holds it; none (every answer empty or failed): undefined
+  const found = await Promise.any(asks.map((a) => a.then((v) => v ?? Promise.reject(new Error('not here'))))).catch(
+    () => undefined,
+  );
   if (found) return found;
   if (failures.length) throw failures.find(isTransientFailure) ?? failures[0];
   return undefined;
-}
-
-/** The first of the answers that is something, or undefined once all are nothing. */
-function firstFound<T>(asks: Promise<T | undefined>[]): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    let left = asks.length;
-    if (left === 0) resolve(undefined);
-    for (const ask of asks)
-      void ask.then((value) => {
-        left--;
-        if (value !== undefined) resolve(value);
-        else if (left === 0) resolve(undefined);
-      });
-  });
 }
 
 /** The system's record the crosswalk links to the same registry facility as the parent. */
