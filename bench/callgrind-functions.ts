@@ -46,9 +46,17 @@ function jitName(codes: JitCode[], address: number): string | undefined {
   return code && address < code.start + code.size ? `JS ${code.name}` : undefined;
 }
 
-/** A dump's exclusive instructions by function (callgrind_annotate), JIT addresses named. */
+/**
+ * CALLGRIND_INCLUSIVE=1: each function with what it calls (callgrind_annotate --inclusive=yes), to
+ * see which step of a request holds the cost; recursion and JIT frames make these overlap, so
+ * they do not add up to the total.
+ */
+const inclusive = process.env.CALLGRIND_INCLUSIVE === '1';
+
+/** A dump's exclusive (or inclusive) instructions by function (callgrind_annotate), JIT addresses named. */
 async function byFunction(dump: string, codes: JitCode[]): Promise<Map<string, number>> {
-  const { stdout } = await run('callgrind_annotate', ['--threshold=100', dump], { maxBuffer: 256 * 1024 * 1024 });
+  const args = inclusive ? ['--inclusive=yes', '--threshold=100', dump] : ['--threshold=100', dump];
+  const { stdout } = await run('callgrind_annotate', args, { maxBuffer: 256 * 1024 * 1024 });
   const costs = new Map<string, number>();
   for (const line of stdout.split('\n')) {
     const match = /^\s*([\d,]+) \([\s\d.]+%\)\s+(?:[^:\s]*:)?(.+?)(?: \[[^\]]*\])?$/.exec(line);
@@ -75,8 +83,10 @@ async function main() {
   const perRequest = [...new Set([...before.keys(), ...after.keys()])]
     .map((name) => ({ name, cost: ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / Number(requests) }))
     .sort((a, b) => b.cost - a.cost);
-  const total = perRequest.reduce((sum, f) => sum + f.cost, 0);
-  console.log(`${(total / 1000).toFixed(1)}k instructions per request, by function (own instructions):`);
+  const total = inclusive ? perRequest[0].cost : perRequest.reduce((sum, f) => sum + f.cost, 0);
+  console.log(
+    `${(total / 1000).toFixed(1)}k instructions per request, by function (${inclusive ? 'with what they call; % of the largest' : 'own instructions'}):`,
+  );
   for (const { name, cost } of perRequest.slice(0, Number(top)))
     console.log(`${(cost / 1000).toFixed(1).padStart(8)}k ${((100 * cost) / total).toFixed(1).padStart(5)} %  ${name}`);
 }

@@ -29,7 +29,8 @@
  * through tsx, as before session 13): each tree is compiled once, before any server starts.
  * Requests are the bench:http create (a SupplyRequest with a new order number each, Basic auth,
  * the OpenHIM transaction header unless BENCH_OPENHIM=0), BENCH_CONNECTIONS (4) in flight.
- * BENCH_SIDES=bare,edge,medplum (default bare,edge; the ratios are to bare when it is measured).
+ * BENCH_SIDES=bare,edge,medplum,forward,create (default bare,edge; the ratios are to bare when it is
+ * measured); forward and create call the no-op upstream, which runs in its own process, uncounted.
  * BENCH_BASE_DIR=dir adds each side again from that tree (the tree before a change: `git archive`
  * into it, node_modules linked), run side by side: every server is started and warmed first, then
  * each repeat takes its two windows on every server in turn (the order reversed on odd repeats),
@@ -39,7 +40,7 @@
  * valgrind notice. Callgrind counts every thread (GC and compiler threads included), as
  * process.cpuUsage does.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -75,7 +76,9 @@ const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--expose-gc --single-threade
   .split(' ')
   .filter(Boolean);
 
-const ALL_SIDES = ['bare', 'edge', 'medplum'] as const;
+const ALL_SIDES = ['bare', 'edge', 'medplum', 'forward', 'create'] as const;
+/** Sides that call the no-op upstream (bench/http/noop-upstream.ts, its own process, not instrumented). */
+const UPSTREAM_SIDES: readonly Side[] = ['forward', 'create'];
 type Side = (typeof ALL_SIDES)[number];
 const requested = (process.env.BENCH_SIDES ?? 'bare,edge').split(',');
 const SIDES = ALL_SIDES.filter((s) => requested.includes(s));
@@ -108,8 +111,23 @@ const sideScriptOf = (dir: string): Promise<SideScript> => {
   return sideScripts.get(dir)!;
 };
 
+/** The no-op upstream the forward and create sides call, started once (not under valgrind). */
+let upstream: Promise<{ child: ChildProcess; url: string }> | undefined;
+function upstreamUrl(): Promise<string> {
+  upstream ??= new Promise((resolve, reject) => {
+    const child = fork(path.join(here, 'http', 'noop-upstream.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
+    child.once('exit', (code) => reject(new Error(`the no-op upstream exited with ${code}`)));
+  });
+  return upstream.then((u) => u.url);
+}
+
 /** Starts a tree's side under callgrind with instrumentation off; resolves once it reports its URL. */
 async function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
+  const sideArgs = UPSTREAM_SIDES.includes(side) ? [side, await upstreamUrl()] : [side];
   const { script, execArgv } = await sideScriptOf(dir);
   const outDir = mkdtempSync(path.join(tmpdir(), `callgrind-${side}-`));
   const child = spawn(
@@ -123,7 +141,7 @@ async function startUnderCallgrind({ side, dir }: Run): Promise<Instrumented> {
       ...nodeFlags,
       ...execArgv,
       script,
-      side,
+      ...sideArgs,
     ],
     // valgrind execs node in place: the IPC channel (fd 3) and pid are node's
     { cwd: dir, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, BENCH_UNDER_VALGRIND: '1' } },
@@ -314,6 +332,7 @@ async function measureAll(): Promise<Map<string, PerRequest[]>> {
   } finally {
     for (const server of servers) await stop(server);
     for (const compiled of sideScripts.values()) (await compiled).remove();
+    if (upstream) (await upstream).child.disconnect();
   }
 }
 
