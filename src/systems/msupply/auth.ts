@@ -2,6 +2,7 @@ import type { Issued } from '../../upstream/auth/credential-cache.js';
 import { bearerLoginAuth } from '../../upstream/auth/bearer-login.js';
 import { missingCredentials } from '../../upstream/auth/login-error.js';
 import { MASKED } from '../../upstream/http.js';
+import { UpstreamError } from '../../domain/errors.js';
 import type { AuthContext, AuthStrategy } from '../../upstream/auth/types.js';
 import { graphqlUnauthenticated } from '../../upstream/graphql.js';
 import { MSUPPLY } from './identifiers.js';
@@ -46,6 +47,27 @@ function refusal(
   }
 }
 
+/**
+ * An HTTP 401 to the login itself, which carries no bearer: Open mSupply answers a wrong password
+ * inside a 200 (AuthTokenError), so this is a proxy or gateway in front of it refusing the request.
+ * No renewal and no later attempt can change that, so it is permanent (the job is not retried
+ * into a dead letter, /ready says what to check) and, like every 401, keeps none of the page.
+ */
+function loginRefusedByHttp(err: unknown, username: string): unknown {
+  if (!(err instanceof UpstreamError) || err.upstreamStatus !== 401) return err;
+  return makeMsupplyError({
+    system: MSUPPLY,
+    transient: false,
+    status: 502,
+    code: 'login',
+    upstreamStatus: 401,
+    reason: { code: 'HTTP 401' },
+    diagnostics:
+      `login as '${username}' answered HTTP 401 (by Open mSupply or a proxy in front of it): ` +
+      'check msupply.username and msupply.password, and that msupply.baseUrl reaches Open mSupply without a proxy login',
+  });
+}
+
 const fingerprintOf = (s: MsupplySettings) => JSON.stringify([s.baseUrl, s.username, s.password]);
 
 export async function loginForToken(ctx: AuthContext, s: MsupplySettings, session?: RefreshSession): Promise<Issued> {
@@ -63,7 +85,9 @@ export async function loginForToken(ctx: AuthContext, s: MsupplySettings, sessio
       recordedVariables: { username: s.username, password: MASKED },
     },
     'authToken',
-  );
+  ).catch((err: unknown) => {
+    throw loginRefusedByHttp(err, s.username!);
+  });
   const result = answer.authToken;
   if (result.__typename === 'AuthToken' && result.token) {
     session?.keep(fingerprintOf(s), refresh);
