@@ -95,6 +95,8 @@ export function registerConnectorFactory(factory: ConnectorFactory): void {
 export class ConnectorSet {
   private readonly bySystem = new Map<string, Connector>();
   private applying: Promise<void> = Promise.resolve();
+  /** The settings the connectors run on now: what a change refused part-way goes back to. */
+  private applied: Record<string, unknown> | undefined;
 
   /** An empty set; `open` is the usual way in. */
   constructor(private readonly store: Store) {}
@@ -119,18 +121,42 @@ export class ConnectorSet {
     return next;
   }
 
+  /**
+   * All or nothing: a change one connector refuses (a setting its parser rejects, say DHIS2's
+   * stock target `rts` without its program) leaves every connector as it was, including one the
+   * same change had already reconfigured, so the settings in force and the connectors agree.
+   * New connectors are built first (a refusal there touches nothing); a reconfigure refused
+   * part-way puts the ones already reconfigured back on the settings they ran on.
+   */
   private applyLoaded(settings: Record<string, unknown>): void {
+    const created = new Map<string, Connector>();
+    const reconfigured: Connector[] = [];
+    try {
+      for (const f of FACTORIES) {
+        const existing = this.bySystem.get(f.system);
+        if (f.enabled(settings) && !existing?.reconfigure) created.set(f.system, f.create(settings, this.store));
+      }
+      for (const f of FACTORIES) {
+        const existing = this.bySystem.get(f.system);
+        if (!f.enabled(settings) || !existing?.reconfigure) continue;
+        existing.reconfigure(settings);
+        reconfigured.push(existing);
+      }
+    } catch (err) {
+      for (const c of reconfigured) if (this.applied) c.reconfigure?.(this.applied);
+      for (const c of created.values()) void c.close?.();
+      throw err;
+    }
     for (const f of FACTORIES) {
       const existing = this.bySystem.get(f.system);
-      if (f.enabled(settings) && existing?.reconfigure) {
-        existing.reconfigure(settings);
-        continue;
-      }
+      if (existing && reconfigured.includes(existing)) continue;
       // switched off, or a connector that cannot reconfigure: the old one goes, a new one comes
       if (existing) void existing.close?.();
       this.bySystem.delete(f.system);
-      if (f.enabled(settings)) this.bySystem.set(f.system, f.create(settings, this.store));
+      const next = created.get(f.system);
+      if (next) this.bySystem.set(f.system, next);
     }
+    this.applied = settings;
   }
 
   async close(): Promise<void> {
