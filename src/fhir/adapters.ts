@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { Identifier } from '../domain/identifiers.js';
 import { contentVersion, contentVersionWithout, stableId } from '../domain/ids.js';
 import { deliveryLineId, orderLineId } from '../domain/line-ids.js';
 import type { Json } from './codecs/common.js';
 import { decodeLocation, encodeLocation } from './codecs/location.js';
 import { decodeSupplyRequest, encodeOrderLines } from './codecs/supply-request.js';
-import { decodeSupplyDelivery, encodeDelivery } from './codecs/supply-delivery.js';
+import { decodeSupplyDelivery, deliveryNumberOf, encodeDelivery } from './codecs/supply-delivery.js';
 import { decodeInventoryReport, encodeInventoryReport } from './codecs/inventory-report.js';
 import { InvalidInputError } from '../domain/errors.js';
 import type { ResourceType } from './routes.js';
@@ -30,6 +31,12 @@ export interface Part<T> {
 export interface ResourceAdapter<T> {
   encode(version: FhirVersion, value: T): Json[];
   decode(version: FhirVersion, resource: Json, path: string, mode: 'create' | 'update'): Part<T>;
+  /**
+   * The group key of a resource as this server reads it back, where it can be had without a full
+   * decode (`decode(…).groupKey` otherwise): a read carries what a write may not (an Open mSupply
+   * line of 2.505 packs), and that must not make the resource unchangeable.
+   */
+  groupKeyOf?(resource: Json): string | undefined;
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
@@ -156,7 +163,13 @@ function assertSameOrder(a: Omit<Order, 'lines'>, b: Omit<Order, 'lines'>, path:
   }
 }
 
+const deliveryGroupKey = (identifier: Identifier) => `delivery|${identifier.system}|${identifier.value}`;
+
 const supplyDelivery: ResourceAdapter<Delivery> = {
+  groupKeyOf(resource) {
+    const { identifier } = deliveryNumberOf(resource);
+    return identifier && deliveryGroupKey(identifier);
+  },
   encode: (version, d) =>
     finishMeta(
       encodeDelivery(version, d, () => ({})),
@@ -164,7 +177,7 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
     ),
   decode(version, resource, path, mode) {
     const { delivery, lines, explicitNumber } = decodeSupplyDelivery(version, resource, path);
-    const key = `delivery|${delivery.identifier.system}|${delivery.identifier.value}`;
+    const key = deliveryGroupKey(delivery.identifier);
     if (version === 'r5') {
       const id =
         mode === 'update'

@@ -670,7 +670,9 @@ export function sameGroup(
   part: Part<unknown>,
 ): boolean {
   if (!current) return false;
-  return decodePart(ctx, route, current, 'update').groupKey === part.groupKey;
+  const adapter = adapters[route.type];
+  const key = adapter.groupKeyOf ? adapter.groupKeyOf(current) : decodePart(ctx, route, current, 'update').groupKey;
+  return key === part.groupKey;
 }
 
 function stripLastUpdated<T>(value: T): T {

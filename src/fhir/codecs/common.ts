@@ -130,7 +130,7 @@ function isUcumCount(code: string): boolean {
 /** Free-text units that are plainly a measure (mass, volume, activity), not a count of items. */
 const MEASURE_UNITS = /^(?:[mµu]?g|mcg|kg|m?l|dl|cl|iu|ui|mmol|mol|meq)$/i;
 
-function unitOf(q: Json, path: string, defaultUnit: QuantityUnit): QuantityUnit {
+export function unitOf(q: Json, path: string, defaultUnit: QuantityUnit): QuantityUnit {
   if (q.system === UNIT_SYSTEM) {
     if (q.code !== 'pack' && q.code !== 'dispensing-unit')
       throw new InvalidInputError(

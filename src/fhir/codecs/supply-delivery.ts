@@ -1,6 +1,7 @@
 import { managedFacilityRef } from './managed-facility.js';
 import { productOfItem } from './item-reference.js';
 import type { Delivery, DeliveryLine } from '../../domain/delivery.js';
+import type { Identifier } from '../../domain/identifiers.js';
 import { InvalidInputError } from '../../domain/errors.js';
 import { DELIVERY_NUMBER_SYSTEM, DELIVERY_NUMBER_TYPE, EXT, ORDER_NUMBER_TYPE } from '../conventions.js';
 import type { FhirVersion } from '../versions.js';
@@ -12,6 +13,7 @@ import {
   identifiersFromFhir,
   singleTypedIdentifier,
   isR5,
+  unitOf,
   lotExtensions,
   lotFromExtensions,
   productToConcept,
@@ -101,7 +103,26 @@ function extensionAt(el: Json, url: string, path: string): string {
   return index >= 0 ? `${path}.extension[${index}]` : `${path}.extension`;
 }
 
+/**
+ * A shipped or accepted quantity. A fraction of a pack is what a shipment line of broken packs
+ * holding a fraction of a unit reads as (Open mSupply's 2.505 packs of 100: 250.5 tablets; a
+ * whole number of units reads as units): an app that sends such a delivery back as read is told
+ * what the connector would tell it, and how to get through, not only that the number is not whole.
+ */
+function packsFromFhir(q: Json, path: string, isR4Line: boolean) {
+  const quantity = () => quantityFromFhir(q, path, 'pack');
+  if (typeof q?.value !== 'number' || Number.isInteger(q.value) || !Number.isFinite(q.value)) return quantity();
+  if (q.comparator !== undefined || unitOf(q, path, 'pack') !== 'pack') return quantity();
+  throw new InvalidInputError(
+    `${path}.value ${q.value} is not a whole number of packs; a shipment line whose broken packs hold a fraction of a unit reads as its packs (${q.value} packs), which no whole number of packs or units states: leave the line out of the confirmation to receive it as shipped (${isR4Line ? "send the delivery's other lines, not this SupplyDelivery" : 'send the SupplyDelivery without this suppliedItem'}), or receive it in the system of record`,
+    `${path}.value`,
+    422,
+    'value',
+  );
+}
+
 function decodeSuppliedItem(r: Json, item: Json, path: string, lineId: string | undefined): DeliveryLine {
+  const isR4Line = !Array.isArray(r.suppliedItem);
   const shipped = extensionValue(item, EXT.quantityShipped)?.valueQuantity;
   const rejected = extensionValue(item, EXT.quantityRejected)?.valueQuantity;
   const line = compact({
@@ -112,9 +133,9 @@ function decodeSuppliedItem(r: Json, item: Json, path: string, lineId: string | 
       `${path}.itemCodeableConcept`,
       `${path}.itemReference`,
     ),
-    quantityAccepted: item.quantity ? quantityFromFhir(item.quantity, `${path}.quantity`, 'pack') : undefined,
+    quantityAccepted: item.quantity ? packsFromFhir(item.quantity, `${path}.quantity`, isR4Line) : undefined,
     quantityShipped: shipped
-      ? quantityFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, 'pack')
+      ? packsFromFhir(shipped, `${extensionAt(item, EXT.quantityShipped, path)}.valueQuantity`, isR4Line)
       : undefined,
     quantityRejected: rejected
       ? quantityFromFhir(rejected, `${extensionAt(item, EXT.quantityRejected, path)}.valueQuantity`, 'pack')
@@ -145,7 +166,11 @@ function decodeSuppliedItem(r: Json, item: Json, path: string, lineId: string | 
   return line;
 }
 
-export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'SupplyDelivery'): DecodedDelivery {
+/**
+ * The delivery number a SupplyDelivery belongs to (`explicit`: typed FILL or in our system), read
+ * alone: which delivery a resource read back belongs to is decided by it, never by its quantities.
+ */
+export function deliveryNumberOf(r: Json, path = 'SupplyDelivery'): { identifier?: Identifier; explicit: boolean } {
   const typed = singleTypedIdentifier(
     r.identifier,
     DELIVERY_NUMBER_TYPE,
@@ -157,6 +182,11 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
     typed ??
     identifiersFromFhir(r.identifier)[0] ??
     (r.id ? { system: `${DELIVERY_NUMBER_SYSTEM}/line`, value: String(r.id) } : undefined);
+  return { identifier, explicit: !!typed };
+}
+
+export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'SupplyDelivery'): DecodedDelivery {
+  const { identifier, explicit } = deliveryNumberOf(r, path);
   if (!identifier) {
     throw new InvalidInputError(
       `${path}.identifier needs the delivery number (the shipment or proof-of-delivery number, type ${DELIVERY_NUMBER_TYPE.system}|${DELIVERY_NUMBER_TYPE.code})`,
@@ -190,7 +220,7 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
     ),
   );
   return {
-    explicitNumber: !!typed,
+    explicitNumber: explicit,
     lines,
     delivery: compact({
       id: isR5(version) ? r.id : undefined,
