@@ -34,6 +34,11 @@ export interface PlanInput {
    * code; looked up only for a create. A code alone (another namespace) does not make a match.
    */
   sameCode?: string;
+  /**
+   * Why the system's list could not be read for that look-up (it is down): the create waits,
+   * planned again by the next run, rather than risk a twin or stop the other systems' changes.
+   */
+  codeUnchecked?: string;
 }
 
 const LINKED = new Set(['auto-match', 'manual-match']);
@@ -59,6 +64,12 @@ export function plan(input: PlanInput): Decision {
   // before the first reconciliation every registry facility looks new: creating them would make twins
   if (!input.reconciled)
     return { action: 'create', state: 'held', reason: 'this system was never reconciled against the registry' };
+  if (input.codeUnchecked)
+    return {
+      action: 'create',
+      state: 'held',
+      reason: `${input.system}'s facility list could not be read to look for a record with this code (${input.codeUnchecked}): planned again at the next run`,
+    };
   if (input.sameCode)
     return {
       action: 'create',

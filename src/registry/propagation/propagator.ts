@@ -13,7 +13,7 @@ import type { RegistryRecord } from '../mfr/types.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from '../mfr/settings.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
-import { plan, type Decision } from './plan.js';
+import { plan, type Decision, type PlanInput } from './plan.js';
 import { sameChange } from './same-change.js';
 import { routedSystems } from './routed.js';
 import { findArea, findAreaByCode, systemArea, type RegistryArea } from './areas.js';
@@ -221,8 +221,8 @@ export class Propagator {
       };
       let decision = plan(input);
       if (decision.action === 'create' && decision.state === 'queued') {
-        const sameCode = await this.unlinkedWithCode(connector, facility, crosswalk, batch);
-        if (sameCode) decision = plan({ ...input, sameCode });
+        const found = await this.codeCheck(connector, facility, crosswalk, batch);
+        if (found.sameCode || found.codeUnchecked) decision = plan({ ...input, ...found });
       }
       await this.record(record, connector.system, decision);
       decisions.push(decision);
@@ -234,6 +234,23 @@ export class Propagator {
   private async hasJob(row: Propagation): Promise<boolean> {
     if (row.state !== 'queued') return true;
     return (await this.deps.store.findJobsByKey(propagationKey(row.registryId, row.version, row.system))).length > 0;
+  }
+
+  /**
+   * What a create waits on: an unlinked record with its code, or why the system could not be read
+   * (down: the create waits for the next run, and the other systems' changes go on).
+   */
+  private async codeCheck(
+    connector: Connector,
+    facility: Facility,
+    crosswalk: CrosswalkIndex | undefined,
+    batch: Batch,
+  ): Promise<Pick<PlanInput, 'sameCode' | 'codeUnchecked'>> {
+    try {
+      return { sameCode: await this.unlinkedWithCode(connector, facility, crosswalk, batch) };
+    } catch (err) {
+      return { codeUnchecked: upstreamFailure(err) };
+    }
   }
 
   /** A record of the system with the registry facility's code that no crosswalk row links. */
@@ -492,6 +509,15 @@ export class Propagator {
   private async settle(row: Propagation, outcome: Partial<Propagation>): Promise<void> {
     await this.deps.store.settlePropagation({ ...row, reason: undefined, ...outcome, updatedAt: this.now() });
   }
+}
+
+/**
+ * Why a system could not be read, for a change that waits on it; anything but an upstream failure
+ * (a programming error) is thrown on, never turned into a wait.
+ */
+function upstreamFailure(err: unknown): string {
+  if (err instanceof UpstreamError) return describeError(err);
+  throw err;
 }
 
 /** The registry version under the mediator's own closures and reopenings (`3+absent+relisted+absent` → `3`). */

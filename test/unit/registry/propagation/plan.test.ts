@@ -113,6 +113,11 @@ t.test(
     });
     t.match(plan(input({ reconciled: false })), { state: 'held', reason: /never reconciled/ });
     t.match(plan(input({ sameCode: 'S-7' })), { state: 'held', reason: /record S-7 carries the same code/ });
+    t.match(plan(input({ codeUnchecked: 'answered 503' })), {
+      action: 'create',
+      state: 'held',
+      reason: /dhis2's facility list could not be read .*\(answered 503\): planned again at the next run/,
+    });
   },
 );
 
