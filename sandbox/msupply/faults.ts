@@ -1,7 +1,7 @@
 /**
  * Fault injection per GraphQL operation (the first root field of the document: `authToken`,
  * `insertRequestRequisition` …, or `*` for any). For its next `times` matches (or forever):
- * - `status`: answer that HTTP status (and `body`) without executing;
+ * - `status`: answer that HTTP status (and `body`, and `headers`: a gateway's Retry-After) without executing;
  * - `graphqlError`: answer 200 with errors[] of that message (e.g. "Internal error") without executing;
  * - `delay`: wait `ms`, then execute;
  * - `hang`: never answer (a client timeout);
@@ -10,7 +10,7 @@
  * - `afterApply`: execute (the write is applied), then lose the answer: `hang` or `reset`.
  */
 export type MsupplyFaultAction =
-  | { type: 'status'; status: number; body?: unknown }
+  | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { type: 'graphqlError'; message: string }
   | { type: 'delay'; ms: number }
   | { type: 'hang' }

@@ -111,8 +111,10 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     const operation = firstRootField(payload.query, payload.operationName);
     calls.push({ operation, authorized: !!token });
     const fault = faults.take(operation);
-    if (fault?.type === 'status')
+    if (fault?.type === 'status') {
+      for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
       return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });
+    }
     if (fault?.type === 'graphqlError')
       return send(res, 200, {
         data: null,

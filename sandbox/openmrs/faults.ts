@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 /**
  * Fault injection per endpoint. A rule matches a method and a path pattern (`*` = one path
  * segment, `**` = anything) for its next `times` matches (or forever) and does one thing:
- * - `status`: answer that status (and `body`) without running the handler;
+ * - `status`: answer that status (and `body`, and `headers`: a gateway's Retry-After) without
+ *   running the handler;
  * - `delay`: wait `ms`, then run the handler;
  * - `hang`: never answer (a client timeout); `reset`: drop the connection without an answer;
  * - `expireSession`: the caller's session times out first, so the call gets 401 "Session timed out";
@@ -13,7 +14,7 @@ import { randomUUID } from 'node:crypto';
  *   when it dies, the write applied and not yet recorded by it).
  */
 export type FaultAction =
-  | { type: 'status'; status: number; body?: unknown }
+  | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { type: 'delay'; ms: number }
   | { type: 'hang' }
   | { type: 'reset' }

@@ -94,6 +94,7 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
     if (action) {
       switch (action.type) {
         case 'status':
+          for (const [k, v] of Object.entries(action.headers ?? {})) reply.header(k, v);
           return reply
             .code(action.status)
             .send(action.body ?? { error: { message: `[fault ${action.status}]`, code: 'sandbox:fault', detail: '' } });

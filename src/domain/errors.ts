@@ -158,6 +158,8 @@ export class UpstreamError extends MediatorError {
   readonly system: string;
   readonly transient: boolean;
   readonly upstreamStatus?: number;
+  /** When the upstream said to ask again (its Retry-After, epoch ms): no try before then. */
+  notBefore?: number;
   constructor(opts: {
     system: string;
     transient: boolean;

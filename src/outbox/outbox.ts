@@ -17,6 +17,7 @@ import {
   toStoredError,
 } from './errors.js';
 import { classifyFailure, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
+import { notBeforeOf } from '../upstream/retry-after.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
 import { newJobId } from './job-id.js';
@@ -667,12 +668,14 @@ export class Outbox {
       const reason = describeError(err);
       if (job.attempts >= this.options.backoff.maxAttempts) return await this.deadLetter(job, leaseOwner, err, reason);
       this.metrics.attempt(job.system, 'retry');
-      // after a timeout the last request may still land upstream: give it time before looking again
+      // after a timeout the last request may still land upstream: give it time before looking again;
+      // and never sooner than the upstream's Retry-After asked (charged: a gateway that keeps
+      // throttling still ends in a dead letter, after waits it chose)
       const wait = Math.max(
         retryDelayMs(job.attempts, this.options.backoff),
         isUnknownOutcome(err) ? this.options.settleMs : 0,
       );
-      const dueAt = Date.now() + wait;
+      const dueAt = Math.max(Date.now() + wait, notBeforeOf(err) ?? 0);
       if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
         return {
           kind: 'queued',

@@ -4,6 +4,7 @@ import type { ErrorFactory } from './errors.js';
 import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
+import { honouringRetryAfter, notBeforeOf, retryAfterInstant } from './retry-after.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -72,6 +73,16 @@ export interface UpstreamClient<S extends TransportSettings, K extends string = 
   close(): Promise<void>;
 }
 
+const MAX_RETRY_DELAY_MS = 2_000;
+
+/** A throttled or unavailable answer's Retry-After, kept on its error as `notBefore`. */
+function withRetryAfter(err: UpstreamError, res: RawResponse): UpstreamError {
+  if (res.status !== 429 && res.status !== 503) return err;
+  const at = retryAfterInstant(res.headers['retry-after']);
+  if (at !== undefined) err.notBefore = at;
+  return err;
+}
+
 export function createUpstreamClient<S extends TransportSettings, K extends string = string>(
   options: UpstreamClientOptions<S, K>,
 ): UpstreamClient<S, K> {
@@ -80,11 +91,14 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
   const pools = new Pools(current());
   const auth = options.auth(current);
   const refusal = auth.isRefusal ?? isUnauthorized;
+  // a Retry-After further ahead than the longest back-off is the outbox's to wait, not the call's
   const retryPolicy: RetryPolicy = retry(
-    handleWhen((err) => isTransient(err)),
+    handleWhen((err) => isTransient(err) && (notBeforeOf(err) ?? 0) <= Date.now() + MAX_RETRY_DELAY_MS),
     {
       maxAttempts: options.retries ?? 2,
-      backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: 2_000 }),
+      backoff: honouringRetryAfter(
+        new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 200, maxDelay: MAX_RETRY_DELAY_MS }),
+      ),
     },
   );
   const contextFor = (s: S, p: Pool, signal?: AbortSignal): AuthContext => ({
@@ -136,7 +150,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         req.decodeAnswer?.(answer);
         return answer;
       }
-      throw options.decodeError(res.status, res.body, req.method, req.path);
+      throw withRetryAfter(options.decodeError(res.status, res.body, req.method, req.path), res);
     };
     const idempotent = req.retry ?? req.method === 'GET';
     return idempotent ? retryPolicy.execute(run, req.signal) : run();

@@ -1,0 +1,41 @@
+import type { IBackoff, IBackoffFactory, IRetryBackoffContext } from 'cockatiel';
+
+/**
+ * An upstream that says when to ask again (RFC 9110 §10.2.3 Retry-After, on a 429 or a 503:
+ * delay-seconds or an HTTP-date) is not asked sooner. The decoded error carries the instant as
+ * `notBefore`; the client's own retries wait at least until then and do not retry within the call
+ * when that is further than their longest back-off (the outbox then reschedules the job no
+ * earlier, outbox.ts), so a throttling gateway is never hammered.
+ */
+
+/** The instant (epoch ms) a Retry-After header names, or undefined when absent or unreadable. */
+export function retryAfterInstant(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return now + Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? at : undefined;
+}
+
+/** The `notBefore` an error carries (on itself or its cause), if it is still ahead. */
+export function notBeforeOf(err: unknown, now = Date.now()): number | undefined {
+  for (let e = err as { notBefore?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (typeof e.notBefore === 'number' && e.notBefore > now) return e.notBefore;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+type Context = IRetryBackoffContext<unknown>;
+
+/** A back-off that waits at least as long as the last failure's Retry-After asked. */
+export function honouringRetryAfter(inner: IBackoffFactory<Context>): IBackoffFactory<Context> {
+  return {
+    next(context: Context): IBackoff<Context> {
+      const backoff = inner.next(context);
+      const asked = 'error' in context.result ? notBeforeOf(context.result.error) : undefined;
+      const wait = asked === undefined ? 0 : asked - Date.now();
+      return { duration: Math.max(backoff.duration, wait), next: (c) => honouringRetryAfter(backoff).next(c) };
+    },
+  };
+}
