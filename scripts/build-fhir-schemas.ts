@@ -45,6 +45,14 @@ export const schemaResources = {
 
 type JsonSchema = Record<string, unknown> & { definitions: Record<string, unknown> };
 
+export const INT32_MAX = 2147483647;
+/** FHIR's 32-bit whole-number primitives and the least value each takes. */
+export const WHOLE_NUMBER_MINIMUM: Record<string, number> = {
+  integer: -INT32_MAX - 1,
+  unsignedInt: 0,
+  positiveInt: 1,
+};
+
 function loadSchema(version: 'r4' | 'r5'): JsonSchema {
   const file =
     version === 'r4'
@@ -59,6 +67,30 @@ function loadSchema(version: 'r4' | 'r5'): JsonSchema {
  * resources and their datatypes only. Contained resources are rare in supply flows and the
  * Medplum structural check still sees them.
  */
+/**
+ * The whole-number primitives are JSON numbers with a `pattern`, which ajv applies to strings
+ * only: 1.5 passed as an integer, 0 and -1 as a positiveInt. Each becomes a 32-bit whole number
+ * in its range (datatypes.html#integer), in its definition and wherever R4's schema repeats it
+ * inline (an element's own copy, as Extension.valueInteger), known by its type's pattern. R5's
+ * integer64 is a string and keeps its pattern.
+ */
+function wholeNumbersAsIntegers(schema: JsonSchema): void {
+  const minimumOf = new Map<string, number>();
+  for (const [name, minimum] of Object.entries(WHOLE_NUMBER_MINIMUM)) {
+    const pattern = (schema.definitions[name] as { pattern?: string } | undefined)?.pattern;
+    if (pattern) minimumOf.set(pattern, minimum);
+  }
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    const n = node as Record<string, unknown>;
+    const minimum = n.type === 'number' && typeof n.pattern === 'string' ? minimumOf.get(n.pattern) : undefined;
+    if (minimum !== undefined) Object.assign(n, { type: 'integer', minimum, maximum: INT32_MAX });
+    Object.values(n).forEach(visit);
+  };
+  visit(schema.definitions);
+}
+
 function prepare(schema: JsonSchema, version: string): JsonSchema {
   const copy: JsonSchema = { ...schema, definitions: { ...schema.definitions } };
   delete copy.id;
@@ -73,6 +105,7 @@ function prepare(schema: JsonSchema, version: string): JsonSchema {
     const d = def as Record<string, unknown>;
     if (d.properties && d.type === undefined) copy.definitions[name] = { ...d, type: 'object' };
   }
+  wholeNumbersAsIntegers(copy);
   copy.definitions.ResourceList = {
     type: 'object',
     required: ['resourceType'],

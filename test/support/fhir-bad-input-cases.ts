@@ -856,6 +856,22 @@ export function badInputCases(env: CaseEnv): BadCase[] {
       'SupplyRequest.extension[0].url',
       /must be string|url is required/,
     ),
+    order400(
+      'a decimal where an integer belongs (an app field valueInteger 1.5)',
+      (r) => {
+        r.extension = [{ url: 'http://app.example.org/fhir/StructureDefinition/boxes', valueInteger: 1.5 }];
+      },
+      'SupplyRequest.extension[0].valueInteger',
+      /1\.5 is not a whole number: integer takes whole numbers/,
+    ),
+    order400(
+      'a positiveInt of 0 (occurrenceTiming.repeat.count)',
+      (r) => {
+        r.occurrenceTiming = { repeat: { count: 0, frequency: 1, period: 1, periodUnit: 'wk' } };
+      },
+      'SupplyRequest.occurrenceTiming.repeat.count',
+      /0 is out of range: positiveInt takes whole numbers from 1/,
+    ),
 
     // ── quantities: counts are exact whole numbers of a count unit ─────────────────────
     order422(

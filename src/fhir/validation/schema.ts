@@ -4,6 +4,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
 import {
+  INT32_MAX,
+  WHOLE_NUMBER_MINIMUM,
   generatedFirstErrorValidatorsPath,
   generatedValidatorsPath,
   writeValidators,
@@ -56,16 +58,41 @@ export function pointerToFhirPath(resourceType: string, pointer: string): string
   return out;
 }
 
-/** The value at a JSON pointer, shown in diagnostics (cut short: a diagnostic must stay small). */
-function shown(resource: unknown, pointer: string): string {
+function valueAt(resource: unknown, pointer: string): unknown {
   let v: unknown = resource;
   for (const part of pointer.split('/').slice(1))
     v =
       v && typeof v === 'object'
         ? (v as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')]
         : undefined;
-  const text = JSON.stringify(v) ?? 'undefined';
+  return v;
+}
+
+/** The value at a JSON pointer, shown in diagnostics (cut short: a diagnostic must stay small). */
+function shown(resource: unknown, pointer: string): string {
+  const text = JSON.stringify(valueAt(resource, pointer)) ?? 'undefined';
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A number where a whole-number primitive belongs that is a fraction or out of its range. The
+ * FHIR type is named from its definition (`#/definitions/positiveInt/…`) or, where R4's schema
+ * repeats it inline, from the element (`valuePositiveInt`).
+ */
+function wholeNumberIssue(error: ErrorObject, base: string, resource: unknown, what: string): Issue {
+  const named =
+    /\/definitions\/(integer|positiveInt|unsignedInt)\//.exec(error.schemaPath)?.[1] ??
+    /value(Integer|PositiveInt|UnsignedInt)$/.exec(base)?.[1];
+  const type = named ? named[0].toLowerCase() + named.slice(1) : undefined;
+  const range =
+    type && WHOLE_NUMBER_MINIMUM[type] !== undefined
+      ? `${type} takes whole numbers from ${WHOLE_NUMBER_MINIMUM[type]} to ${INT32_MAX}`
+      : 'its FHIR type takes a whole number';
+  return {
+    code: 'value',
+    diagnostics: `${base} ${shown(resource, error.instancePath)} ${what}: ${range}`,
+    expression: [base],
+  };
 }
 
 /** Issues saying an element has the wrong JSON type (validation/index.ts weighs them against the rules'). */
@@ -108,7 +135,15 @@ function describe(error: ErrorObject, resourceType: string, resource: unknown): 
         diagnostics: `Invalid value ${shown(resource, error.instancePath)} of ${base}: not in the format its FHIR type requires (no empty or blank strings; a dateTime with a time needs a timezone)`,
         expression: [base],
       };
+    case 'minimum':
+    case 'maximum':
+      return wholeNumberIssue(error, base, resource, 'is out of range');
     case 'type': {
+      if (
+        (error.params as { type: string }).type === 'integer' &&
+        typeof valueAt(resource, error.instancePath) === 'number'
+      )
+        return wholeNumberIssue(error, base, resource, 'is not a whole number');
       const issue: Issue = {
         code: 'structure',
         diagnostics: `${base} must be ${(error.params as { type: string }).type}`,
