@@ -147,14 +147,41 @@ function rejectUrlCredentials(s: Settings): void {
   if (withCredentials) throw new ConfigError(urlCredentialsMessage(withCredentials));
 }
 
+/**
+ * Settings that name an HTTP endpoint: the upstreams, OpenHIM's API, the registry, and the public
+ * URL every link, fullUrl and Location header is built on (one typed without its scheme would
+ * hand clients `hie.example.org:5000/fhir/…`, which none can follow).
+ */
+const HTTP_URL_SETTINGS = [
+  'openlmis.baseUrl',
+  'dhis2.baseUrl',
+  'msupply.baseUrl',
+  'openmrs.baseUrl',
+  'server.publicBaseUrl',
+  'openhim.apiUrl',
+  'registry.url',
+];
+
+/** An absolute http(s) URL with a host, as undici and the link builders need it. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** The rules of the other settings: TLS files, upstream URLs, outbox and OpenHIM timings, schedules. */
 function validateCrossFields(s: Settings): void {
   if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile'])
     throw new ConfigError('HTTPS needs both TLS_CERT_FILE and TLS_KEY_FILE');
-  for (const system of ['openlmis', 'dhis2', 'msupply', 'openmrs']) {
-    const url = s[`${system}.baseUrl`];
-    if (url !== undefined && !/^https?:\/\//.test(String(url)))
-      throw new ConfigError(`${system}.baseUrl must be an http(s) URL, got '${String(url)}'`);
+  for (const key of HTTP_URL_SETTINGS) {
+    const url = s[key];
+    if (url !== undefined && url !== '' && !isHttpUrl(String(url))) {
+      const env = settingDefs.find((d) => d.key === key)?.env;
+      throw new ConfigError(`${key}${env ? ` (${env})` : ''} must be an http(s) URL, got '${String(url)}'`);
+    }
   }
   const attemptMs = Number(s['outbox.attemptTimeoutMs']);
   const leaseMs = Number(s['outbox.leaseMs']);

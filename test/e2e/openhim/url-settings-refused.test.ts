@@ -1,0 +1,117 @@
+/**
+ * URL settings other than the upstreams' base URLs are checked too (README "Configuration": a bad
+ * value stops start-up with the setting and the reason; from the console it is refused and the
+ * previous settings stay). A publicBaseUrl typed without its scheme (`hie.example.org:5000`) was
+ * applied live and every link, fullUrl and Location header became `hie.example.org:5000/fhir/…`,
+ * which no client can follow. Through the real mediator, the OpenHIM sandbox and the OpenLMIS
+ * sandbox; start-up through loadSettings + validateSettings, as `serve` runs them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import t from 'tap';
+import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
+import { ConfigError, loadSettings, validateSettings } from '../../../src/config/load.js';
+import { startMediator } from '../../../src/main.js';
+import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
+
+const PASSWORD = 'url-check-secret-Kp2';
+const basic = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
+
+function startUpError(env: Record<string, string>): unknown {
+  try {
+    validateSettings(loadSettings({ AUTH_PASSWORD: PASSWORD, ...env } as NodeJS.ProcessEnv));
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+t.test('a URL setting that is no http(s) URL stops start-up naming the setting', async (t) => {
+  const cases: [string, string, string][] = [
+    ['PUBLIC_BASE_URL', 'hie.example.org:5000', 'server.publicBaseUrl'],
+    ['PUBLIC_BASE_URL', 'https://', 'server.publicBaseUrl'],
+    ['OPENHIM_API_URL', 'openhim-core:8080', 'openhim.apiUrl'],
+    ['REGISTRY_URL', 'mfr.example.org/fhir', 'registry.url'],
+    ['OPENLMIS_BASE_URL', 'http://lmis example.org', 'openlmis.baseUrl'],
+  ];
+  for (const [env, value, key] of cases) {
+    const err = startUpError({ [env]: value });
+    t.ok(err instanceof ConfigError, `${env}=${value} refused`);
+    t.match((err as Error).message, `${key} (${env}) must be an http(s) URL, got '${value}'`);
+  }
+  for (const [env, value] of [
+    ['PUBLIC_BASE_URL', 'https://hie.example.org:5000/'],
+    ['OPENHIM_API_URL', 'https://openhim-core:8080'],
+    ['REGISTRY_URL', 'http://127.0.0.1:8085/fhir'],
+  ])
+    t.equal(startUpError({ [env]: value }), undefined, `${env}=${value} taken`);
+});
+
+t.test('a publicBaseUrl without its scheme from the console is refused; links keep the one in force', async (t) => {
+  const openhim = await startOpenHimSandbox();
+  const lmis = await startOpenLmisSandbox();
+  const dir = mkdtempSync(path.join(tmpdir(), 'url-refused-'));
+  const lines: { msg: string; err?: { message?: string } }[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const mediator = await startMediator(
+    loadSettings({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dir,
+      AUTH_PASSWORD: PASSWORD,
+      PUBLIC_BASE_URL: 'https://hie.example.org:5000',
+      OPENHIM_API_URL: openhim.url,
+      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
+      OPENHIM_HEARTBEAT_MS: '40',
+      OPENLMIS_BASE_URL: lmis.url,
+      OPENLMIS_USERNAME: 'mediator',
+      OPENLMIS_PASSWORD: 'password',
+      OPENLMIS_CLIENT_SECRET: 'changeme',
+    } as NodeJS.ProcessEnv),
+    { logger: pino({ level: 'info' }, sink) },
+  );
+  t.teardown(async () => {
+    await mediator.stop();
+    await lmis.close();
+    await openhim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const urn = loadMediatorConfig().urn;
+  const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
+  const refusal = 'applying OpenHIM config failed; previous settings stay in force';
+  const until = async (probe: () => boolean) => {
+    const end = Date.now() + 8000;
+    while (!probe()) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await until(() => lines.some((l) => l.msg === 'configuration from OpenHIM applied'));
+
+  const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
+  const res = await admin.setConfig(urn, { ...shown, publicBaseUrl: 'hie.example.org:5000' });
+  t.equal(res.status, 200, res.text);
+  await until(() => lines.some((l) => l.msg === refusal));
+  t.match(
+    lines.find((l) => l.msg === refusal)?.err?.message,
+    "server.publicBaseUrl (PUBLIC_BASE_URL) must be an http(s) URL, got 'hie.example.org:5000'",
+  );
+  t.equal(mediator.settings()['server.publicBaseUrl'], 'https://hie.example.org:5000');
+  const search = await fetch(`${mediator.url}/fhir/Location?_count=1`, { headers: { authorization: basic } });
+  t.equal(search.status, 200);
+  const bundle = (await search.json()) as { link: { relation: string; url: string }[] };
+  t.equal(
+    bundle.link.find((l) => l.relation === 'self')?.url,
+    'https://hie.example.org:5000/fhir/Location?_count=1',
+    'links keep the public URL in force',
+  );
+});
