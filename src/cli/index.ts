@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ConfigError, loadSettings } from '../config/load.js';
 import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
+import { listenProblem } from './listen-problem.js';
 
 /**
  * The other commands, each loaded only when it is the one asked for (or for the help). `serve`
@@ -54,6 +55,8 @@ main().catch((err) => {
   // Anything else is printed whole (stack, cause), masked as the logs are: an error from an
   // upstream or a driver may carry a credential the settings taught the redactor.
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  // the port or address taken or not ours: the setting to change, not net.js's stack
+  else if (listenProblem(err)) console.error(`configuration error: ${listenProblem(err)}`);
   // the mediator's own database not there (stopped, unreachable, refusing our login): the
   // operator's to fix too, and a stack through pg-pool tells them nothing more
   else if (isDatabaseAway(err)) console.error(redact(`database unavailable: ${databaseProblem(err)}`));
