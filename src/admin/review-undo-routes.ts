@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { adminErrorAnswer } from './error-answer.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
-import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import { holdsRegistryId, type CrosswalkRow } from '../registry/crosswalk-types.js';
+import { assertFree } from '../registry/review-routes.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import type { AuditEntry, Store } from '../store/types.js';
+import { oneReviewAtATime } from '../registry/review-lock.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -65,60 +67,66 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
       if (!actor) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
       if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
       const subject = `${system}/${systemId}`;
-      const row = await repo.get(system, systemId);
-      if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
-      const reviews = (await opts.store.listAudit({ subject, limit: 50 })).filter((e) =>
-        e.action.startsWith('review.'),
-      );
       const { decidedBy: expected, decidedAt: decision } = (req.body ?? {}) as {
         decidedBy?: string;
         decidedAt?: string;
       };
-      const undone = decision === undefined ? undefined : undoOf(reviews, decision);
-      if (undone)
-        throw new ConflictError(
-          `the decision on ${subject} made at ${decision} was already undone by ${undone.actor} at ${new Date(undone.at).toISOString()}; nothing more was undone`,
+      // checked and written with no review decision of the system in between (review-lock.ts)
+      return oneReviewAtATime(opts.store, system, async () => {
+        const row = await repo.get(system, systemId);
+        if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
+        const reviews = (await opts.store.listAudit({ subject, limit: 50 })).filter((e) =>
+          e.action.startsWith('review.'),
         );
-      const last = reviews[0];
-      if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
-      if (last.action === 'review.undo')
-        throw new ConflictError(`the last review action on ${subject} was already undone`);
-      if (expected !== undefined && last.actor !== expected)
-        throw new ConflictError(
-          `the last decision on ${subject} is ${last.action} by ${last.actor}, not ${expected}: it stands; nothing was undone`,
-        );
-      const before = last.details.before as CrosswalkRow | undefined;
-      if (!before)
-        throw new ConflictError(
-          `the last decision on ${subject} (${last.action}) was recorded without the row before it; decide again instead`,
-        );
-      const d = last.details;
-      if (row.state !== d.to || (row.registryId ?? null) !== (d.registryId ?? null) || row.decidedBy !== last.actor) {
-        throw new ConflictError(
-          `${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`,
-        );
-      }
-      if (decision !== undefined && row.decidedAt !== decision)
-        throw new ConflictError(
-          `the decision on ${subject} made at ${decision} is not the last one: ${last.action} by ${last.actor} at ${row.decidedAt ?? 'no time'} is; nothing was undone`,
-        );
-      const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
-      await repo.put(restored, {
-        actor,
-        action: 'review.undo',
-        subject,
-        details: {
-          undid: last.id,
-          undidAction: last.action,
-          undidActor: last.actor,
-          // which decision this took back, as a caller names it (the row's decidedAt it left)
-          undidDecidedAt: row.decidedAt ?? null,
-          from: row.state,
-          to: restored.state,
-          registryId: restored.registryId ?? null,
-        },
+        const undone = decision === undefined ? undefined : undoOf(reviews, decision);
+        if (undone)
+          throw new ConflictError(
+            `the decision on ${subject} made at ${decision} was already undone by ${undone.actor} at ${new Date(undone.at).toISOString()}; nothing more was undone`,
+          );
+        const last = reviews[0];
+        if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
+        if (last.action === 'review.undo')
+          throw new ConflictError(`the last review action on ${subject} was already undone`);
+        if (expected !== undefined && last.actor !== expected)
+          throw new ConflictError(
+            `the last decision on ${subject} is ${last.action} by ${last.actor}, not ${expected}: it stands; nothing was undone`,
+          );
+        const before = last.details.before as CrosswalkRow | undefined;
+        if (!before)
+          throw new ConflictError(
+            `the last decision on ${subject} (${last.action}) was recorded without the row before it; decide again instead`,
+          );
+        const d = last.details;
+        if (row.state !== d.to || (row.registryId ?? null) !== (d.registryId ?? null) || row.decidedBy !== last.actor) {
+          throw new ConflictError(
+            `${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`,
+          );
+        }
+        if (decision !== undefined && row.decidedAt !== decision)
+          throw new ConflictError(
+            `the decision on ${subject} made at ${decision} is not the last one: ${last.action} by ${last.actor} at ${row.decidedAt ?? 'no time'} is; nothing was undone`,
+          );
+        const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
+        // a link taken back by a break may have been given to another record since
+        if (restored.registryId && holdsRegistryId(restored.state))
+          await assertFree(repo, restored, restored.registryId);
+        await repo.put(restored, {
+          actor,
+          action: 'review.undo',
+          subject,
+          details: {
+            undid: last.id,
+            undidAction: last.action,
+            undidActor: last.actor,
+            // which decision this took back, as a caller names it (the row's decidedAt it left)
+            undidDecidedAt: row.decidedAt ?? null,
+            from: row.state,
+            to: restored.state,
+            registryId: restored.registryId ?? null,
+          },
+        });
+        return { row: restored, undid: { action: last.action, by: last.actor } };
       });
-      return { row: restored, undid: { action: last.action, by: last.actor } };
     },
   );
 };

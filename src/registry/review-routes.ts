@@ -8,6 +8,7 @@ import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
+import { oneReviewAtATime } from './review-lock.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 
@@ -74,7 +75,7 @@ function actorOf(request: FastifyRequest, body: ReviewBody): string {
  * first. A flagged row that still carries its pick holds it too (the flag questions the link, it
  * does not release it).
  */
-async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, registryId: string): Promise<void> {
+export async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkRow, registryId: string): Promise<void> {
   const holders = (await repo.listByRegistryId(registryId)).filter(
     (r) => r.system === row.system && r.systemId !== row.systemId && holdsRegistryId(r.state),
   );
@@ -295,31 +296,36 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         const body = (req.body ?? {}) as ReviewBody;
         const actor = actorOf(req, body);
         const operation = operationOf(op, body);
-        const row = await repo.get(system, systemId);
-        if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
-        // a decision made on a stale view (a colleague decided, a run re-scored) would silently
-        // overrule what the person never saw
-        if (body.seenDecidedAt !== undefined && body.seenDecidedAt !== (row.decidedAt ?? ''))
-          throw new ConflictError(
-            `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
-          );
-        if (operation.op === 'accept' && operation.registryId) {
-          await assertKnownRegistryId(row, operation.registryId, { registry: opts.registry, store: opts.store });
-          await assertFree(repo, row, operation.registryId);
-        }
-        const next = applyReview(row, operation, { user: actor, at: now().toISOString() });
-        await repo.put(next, {
-          actor,
-          action: `review.${op}`,
-          subject: `${system}/${systemId}`,
-          details: {
-            from: row.state,
-            to: next.state,
-            registryId: next.registryId ?? null,
-            previousRegistryId: row.registryId ?? null,
-            comment: next.comment ?? null,
-            before: row,
-          },
+        const shown = await repo.get(system, systemId);
+        if (!shown) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
+        // may ask the registry server: checked before the lock, which it would otherwise hold
+        if (operation.op === 'accept' && operation.registryId)
+          await assertKnownRegistryId(shown, operation.registryId, { registry: opts.registry, store: opts.store });
+        const next = await oneReviewAtATime(opts.store, system, async () => {
+          const row = await repo.get(system, systemId);
+          if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
+          // a decision made on a stale view (a colleague decided, a run re-scored) would silently
+          // overrule what the person never saw
+          if (body.seenDecidedAt !== undefined && body.seenDecidedAt !== (row.decidedAt ?? ''))
+            throw new ConflictError(
+              `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
+            );
+          if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
+          const decision = applyReview(row, operation, { user: actor, at: now().toISOString() });
+          await repo.put(decision, {
+            actor,
+            action: `review.${op}`,
+            subject: `${system}/${systemId}`,
+            details: {
+              from: row.state,
+              to: decision.state,
+              registryId: decision.registryId ?? null,
+              previousRegistryId: row.registryId ?? null,
+              comment: decision.comment ?? null,
+              before: row,
+            },
+          });
+          return decision;
         });
         await opts
           .onDecision?.(system)

@@ -1,0 +1,26 @@
+import { ConflictError } from '../domain/errors.js';
+import { LockWaitTimeout } from '../store/keyed-mutex.js';
+import type { Store } from '../store/types.js';
+
+/** How long a decision waits for another on the same system (each takes a few store round trips). */
+const REVIEW_LOCK_WAIT_MS = 15_000;
+
+/**
+ * Review decisions and undos of one system's crosswalk, one at a time, across every instance on
+ * the database (Store.withLock: an advisory lock on PostgreSQL). Each reads the row, checks what
+ * the caller saw (`seenDecidedAt`, the state, whether a registry facility is already linked to
+ * another record) and writes: without the lock two data managers deciding at once both pass the
+ * checks on the same old row, and the second silently overrules the first, or one registry
+ * facility ends up linked to two records of the system. One lock per system, not per record, since
+ * an accept's "already linked" check reads the system's other rows.
+ */
+export async function oneReviewAtATime<T>(store: Store, system: string, decide: () => Promise<T>): Promise<T> {
+  try {
+    return await store.withLock(`review:${system}`, decide, { waitMs: REVIEW_LOCK_WAIT_MS });
+  } catch (err) {
+    if (!(err instanceof LockWaitTimeout)) throw err;
+    throw new ConflictError(
+      `another review decision on ${system} is still being written after ${REVIEW_LOCK_WAIT_MS / 1000} s; nothing was decided, send it again`,
+    );
+  }
+}
