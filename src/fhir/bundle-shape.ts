@@ -1,5 +1,6 @@
 import { MediatorError, type Issue } from '../domain/errors.js';
 import type { Json } from './codecs/common.js';
+import { preconditionIssue } from './preconditions.js';
 
 /**
  * The shape of a batch or transaction Bundle, checked before any entry runs (the official schema
@@ -68,6 +69,13 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
         diagnostics: `${at}.request.method must be a string`,
         expression: [`${at}.request.method`],
       });
+    for (const [key, header] of [
+      ['ifMatch', 'If-Match'],
+      ['ifNoneMatch', 'If-None-Match'],
+    ] as const) {
+      const issue = preconditionIssue(request[key], `${at}.request.${key}`, header);
+      if (issue) issues.push(issue);
+    }
     if (request.url !== undefined && typeof request.url !== 'string')
       issues.push({
         code: 'structure',

@@ -21,6 +21,7 @@ import { allowedMethods } from './routes.js';
 import { search } from './search.js';
 import { addFormParams, parseQuery, type SearchParams } from './query.js';
 import type { FhirServices } from './services.js';
+import { preconditionHeader } from './preconditions.js';
 import { basePath, type FhirVersion } from './versions.js';
 
 export interface FhirPluginOptions {
@@ -161,8 +162,8 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
         (request.params as { type: string }).type,
         idParam(request),
         request.body,
-        request.headers['if-match'] as string | undefined,
-        request.headers['if-none-match'] as string | undefined,
+        preconditionHeader(request.headers['if-match'], 'If-Match'),
+        preconditionHeader(request.headers['if-none-match'], 'If-None-Match'),
       ),
     ),
   );
@@ -230,7 +231,8 @@ function noHistory(reply: FastifyReply, what: string, type?: string): never {
     expression: ['url'],
   });
 }
-const ifMatchOf = (request: FastifyRequest): string | undefined => request.headers['if-match'] as string | undefined;
+const ifMatchOf = (request: FastifyRequest): string | undefined =>
+  preconditionHeader(request.headers['if-match'], 'If-Match');
 
 /** PATCH bodies are JSON Patch only; FHIRPath Patch (a Parameters resource) is not served. */
 function requireJsonPatch(request: FastifyRequest): void {
