@@ -23,6 +23,11 @@ export function registerAfterApply(app: FastifyInstance, hung: Set<Socket>): voi
     const socket = request.raw.socket;
     switch (answer.type) {
       case 'status':
+        // a text body as it is (a proxy's login page, an answer cut short), else Spring's error
+        if (answer.body !== undefined) {
+          reply.code(answer.status).header('content-type', answer.contentType ?? 'text/html; charset=utf-8');
+          return answer.body;
+        }
         reply.code(answer.status).header('content-type', 'application/json; charset=utf-8');
         return JSON.stringify(springDefaultError(answer.status, request.url.split('?')[0]));
       case 'reset':

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
  * - `reset`: destroy the TCP connection without an answer;
  * - `expireToken`: expire the caller's bearer token first, so the handler answers 401 invalid_token;
  * - `afterApply`: run the handler (the write is applied), then, if it succeeded (2xx), lose its
- *   answer: replace it with `answer.status`, never send it (`hang`), or drop the connection
+ *   answer: replace it with `answer.status` (and `answer.body`, text sent as it is: a proxy's
+ *   page, a body cut short), never send it (`hang`), or drop the connection
  *   (`reset`). What a client sees when the server did the work but the answer never came back.
  * - `echoSecrets`: answer `status` without running the handler, repeating the request's
  *   credentials (Authorization header, decoded Basic pair, query, body) in the error body and in a
@@ -26,7 +27,8 @@ export type FaultAction =
   | { type: 'echoSecrets'; status: number };
 
 /** What happens to the answer of a write the handler already applied. */
-export type AfterApplyAnswer = { type: 'status'; status: number } | { type: 'hang' } | { type: 'reset' };
+export type AfterApplyAnswer =
+  { type: 'status'; status: number; body?: string; contentType?: string } | { type: 'hang' } | { type: 'reset' };
 
 export interface FaultRuleInput {
   method?: string;

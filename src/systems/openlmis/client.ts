@@ -1,7 +1,8 @@
 import { createUpstreamClient } from '../../upstream/client.js';
 import { openLmisAuth, type OpenLmisAuth } from './auth.js';
 import { LMIS, decodeLmisError, makeLmisError } from './errors.js';
-import type { LmisClient, LmisRequest, OpenLmisSettings, TokenKind } from './types.js';
+import type { LmisClient, LmisRequest, LmisResponse, OpenLmisSettings, TokenKind } from './types.js';
+import { unreadableAnswer } from './unreadable-answer.js';
 import { collectPages } from './paging.js';
 
 /**
@@ -27,7 +28,8 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
     retries: options.retries,
     retryDelayMs: options.retryDelayMs,
   });
-  const send: LmisClient['send'] = (req: LmisRequest) =>
+  // `call` wants the DTO, so an empty 2xx body is no answer either; `send` takes a 204 as one
+  const sendExpecting = (req: LmisRequest, bodyDue: boolean) =>
     upstream.send({
       method: req.method,
       path: req.path,
@@ -39,12 +41,17 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
       reuseParsed: req.reuseParsed,
       credential: req.token ?? 'user',
       headers: req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : undefined,
+      decodeAnswer: (res) => {
+        const err = unreadableAnswer(req.method, req.path, res, bodyDue);
+        if (err) throw err;
+      },
     });
+  const send = <T>(req: LmisRequest) => sendExpecting(req, false) as Promise<LmisResponse<T>>;
 
   const client: LmisClient = {
     send,
     async call<T>(req: LmisRequest): Promise<T> {
-      return (await send<T>(req)).body;
+      return (await sendExpecting(req, true)).body as T;
     },
     all<T>(req: Omit<LmisRequest, 'method'> & { pageSize?: number }): Promise<T[]> {
       const { pageSize, ...rest } = req;

@@ -1,0 +1,53 @@
+import { malformedAnswer, unknownWriteOutcome } from '../../upstream/errors.js';
+import type { UpstreamError } from '../../domain/errors.js';
+import { LMIS, makeLmisError } from './errors.js';
+
+/**
+ * A 2xx answer OpenLMIS's JSON API cannot have given: a proxy's or SSO login page in place of the
+ * JSON, a body cut short, nothing where a DTO was due. Taken as it came, it became a requisition
+ * "undefined", a submit with no status (the job ended done, the requisition still INITIATED) or a
+ * stock event whose id was the page. To a write it leaves unknown whether OpenLMIS applied it, as
+ * a dropped connection does: transient, and every step looks before it writes again. To a read it
+ * is the upstream's fault and asking again gets the same page: permanent, as paging's is. The
+ * page itself is never quoted (it may carry a session or a form's hidden fields).
+ */
+export interface AnswerSeen {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** What is wrong with the answer, or undefined when it reads as JSON (or as nothing, if allowed). */
+function defect(res: AnswerSeen, bodyDue: boolean): string | undefined {
+  const { body } = res;
+  if (body === undefined || body === '') return bodyDue ? 'an empty body' : undefined;
+  if (typeof body !== 'string') return undefined;
+  const raw = res.headers['content-type'];
+  const type = String(Array.isArray(raw) ? raw[0] : (raw ?? ''));
+  const text = body.trimStart();
+  if (text.startsWith('<') || /html/i.test(type)) return 'an HTML page, not JSON (a proxy or login page?)';
+  if (text.startsWith('{') || text.startsWith('[')) return 'JSON cut short';
+  // a JSON string (a stock event's id) parses to a string too, but comes as JSON
+  return /json/i.test(type) ? undefined : 'text, not JSON';
+}
+
+/** The error a 2xx answer that cannot be read stands for, or undefined when it can be. */
+export function unreadableAnswer(
+  method: string,
+  path: string,
+  res: AnswerSeen,
+  bodyDue: boolean,
+): UpstreamError | undefined {
+  if (res.status < 200 || res.status >= 300) return undefined;
+  const what = defect(res, bodyDue);
+  if (!what) return undefined;
+  const said = `${method} ${path} answered ${res.status} with ${what}`;
+  return method === 'GET'
+    ? malformedAnswer(LMIS, said, makeLmisError)
+    : unknownWriteOutcome({
+        system: LMIS,
+        make: makeLmisError,
+        upstreamStatus: res.status,
+        diagnostics: `${said}: whether OpenLMIS applied it is unknown, so the retry looks before writing again`,
+      });
+}
