@@ -63,14 +63,17 @@ function acceptsJson(range: string): boolean {
   );
 }
 
+/** The `_format` parameter as sent (the last one, if repeated). */
+function formatParam(request: FastifyRequest): string | undefined {
+  const raw = (request.query as Record<string, string | string[] | undefined>)?._format;
+  return raw === undefined ? undefined : String(Array.isArray(raw) ? raw[raw.length - 1] : raw);
+}
+
 /** The response media type from `_format` (which wins) or Accept; anything but JSON is a 406. */
 export function responseMediaType(request: FastifyRequest): string {
-  const raw = (request.query as Record<string, string | string[] | undefined>)?._format;
+  const raw = formatParam(request);
   if (raw !== undefined) {
-    const format = String(Array.isArray(raw) ? raw[raw.length - 1] : raw)
-      .split(';')[0]
-      .trim()
-      .toLowerCase();
+    const format = raw.split(';')[0].trim().toLowerCase();
     const type = JSON_FORMATS[format];
     if (!type)
       throw new MediatorError(406, {
@@ -132,7 +135,9 @@ export function assertFhirVersion(request: FastifyRequest, version: FhirVersion)
       diagnostics: `Content-Type names fhirVersion=${sent}; this base speaks FHIR ${served}${otherBase(sent, version)}`,
       expression: ['Content-Type'],
     });
-  const accept = request.headers.accept;
+  // `_format` stands for Accept (and wins over it, as in responseMediaType)
+  const format = formatParam(request);
+  const [accept, where] = format === undefined ? [request.headers.accept, 'Accept'] : [format, '_format'];
   if (accept === undefined || !/fhirversion/i.test(String(accept))) return;
   const asked = String(accept)
     .split(',')
@@ -141,7 +146,7 @@ export function assertFhirVersion(request: FastifyRequest, version: FhirVersion)
   const first = asked[0]!;
   throw new MediatorError(406, {
     code: 'not-supported',
-    diagnostics: `Accept asks for fhirVersion=${asked.join(', ')}; this base speaks FHIR ${served}${otherBase(first, version)}`,
-    expression: ['Accept'],
+    diagnostics: `${where} asks for fhirVersion=${asked.join(', ')}; this base speaks FHIR ${served}${otherBase(first, version)}`,
+    expression: [where],
   });
 }

@@ -59,3 +59,36 @@ t.test('a body whose Content-Type names another fhirVersion is a 415 and writes 
   const ok = await post('/fhir/Location', 'application/fhir+json; fhirVersion=4.0');
   t.equal(ok.statusCode, 201, ok.body);
 });
+
+t.test('_format naming another fhirVersion is a 406 at _format: it stands for Accept', async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+  const get = (url: string) => app.inject({ url, headers: { authorization: basicAuth } });
+  const format = (f: string) => `_format=${encodeURIComponent(f)}`;
+
+  const r5OnR4 = await get(`/fhir/Location?${format('application/fhir+json;fhirVersion=5.0')}`);
+  t.equal(r5OnR4.statusCode, 406, r5OnR4.body);
+  t.match(r5OnR4.json(), {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        code: 'not-supported',
+        expression: ['_format'],
+        diagnostics:
+          /_format asks for fhirVersion=5\.0; this base speaks FHIR 4\.0\.1 \(FHIR 5\.0\.0 is served at \/fhir\/R5\)/,
+      },
+    ],
+  });
+  const r4OnR5 = await get(`/fhir/R5/Location?${format('application/fhir+json; fhirVersion=4.0')}`);
+  t.equal(r4OnR5.statusCode, 406, r4OnR5.body);
+  t.same(r4OnR5.json().issue[0].expression, ['_format']);
+
+  for (const url of [
+    `/fhir/Location?${format('application/fhir+json; fhirVersion=4.0')}`,
+    `/fhir/R5/Location?${format('application/fhir+json;fhirVersion=5.0')}`,
+    `/fhir/Location?${format('json')}`,
+  ]) {
+    const res = await get(url);
+    t.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 200)}`);
+  }
+});
