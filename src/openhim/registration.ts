@@ -13,7 +13,7 @@
  * Nothing here throws to the caller or stops the process: OpenHIM being down only delays
  * registration (retried with backoff) and keeps the last good config in force.
  */
-import { mediatorUtils } from './mediator-utils.js';
+import { boundUtilsCalls, mediatorUtils } from './mediator-utils.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
 import { canonicalJson } from '../domain/ids.js';
@@ -201,14 +201,20 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
-  const registerOnce = async () => {
+  const loadUtils = async () => {
     const utils = await mediatorUtils();
+    // a call we stop waiting for is torn down too, not left holding its socket
+    boundUtilsCalls(requestTimeoutMs);
+    return utils;
+  };
+  const registerOnce = async () => {
+    const utils = await loadUtils();
     return new Promise<void>((resolve, reject) =>
       utils.registerMediator(api, registration, (err) => (err ? reject(err) : resolve())),
     );
   };
   const heartbeatOnce = async () => {
-    const utils = await mediatorUtils();
+    const utils = await loadUtils();
     return new Promise<Record<string, unknown>>((resolve, reject) =>
       utils.fetchConfig(api, (err, body) => (err ? reject(err) : resolve(body ?? {}))),
     );
