@@ -117,7 +117,20 @@ export function layeredSettings(
 export function validateSettings(s: Settings): void {
   rejectUrlCredentials(s);
   validateInboundAuth(s);
+  validateOpenHimLogin(s);
   validateCrossFields(s);
+}
+
+/**
+ * Registering needs OpenHIM's API password. An upstream's credentials may come later from the
+ * console, but this one cannot: the console's settings reach the mediator through that API.
+ * Without it the mediator would be refused for ever, the reason only in /ready.
+ */
+function validateOpenHimLogin(s: Settings): void {
+  if (s['openhim.apiUrl'] && !s['openhim.password'])
+    throw new ConfigError(
+      'openhim.apiUrl (OPENHIM_API_URL) is set but openhim.password (OPENHIM_PASSWORD) is not: OpenHIM refuses every API call without it; set it, or unset OPENHIM_API_URL to run without OpenHIM',
+    );
 }
 
 /** A serving mediator authenticates its clients: the credentials its mode needs are set. */

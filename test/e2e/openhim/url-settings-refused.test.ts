@@ -23,7 +23,9 @@ const basic = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 
 function startUpError(env: Record<string, string>): unknown {
   try {
-    validateSettings(loadSettings({ AUTH_PASSWORD: PASSWORD, ...env } as NodeJS.ProcessEnv));
+    validateSettings(
+      loadSettings({ AUTH_PASSWORD: PASSWORD, OPENHIM_PASSWORD: 'core-api-pw-77', ...env } as NodeJS.ProcessEnv),
+    );
   } catch (err) {
     return err;
   }
