@@ -126,6 +126,15 @@ export function staleValues(
     .sort((a, b) => a.productCode.localeCompare(b.productCode) || a.measure.localeCompare(b.measure));
 }
 
+/**
+ * The record the bridge's writes of one org unit and period replace (the outbox job's order key):
+ * a correction computed while an earlier write of them still waits (DHIS2 refusing for a while)
+ * is delivered after it, never before, and a given-up earlier write is not retried over it.
+ */
+export function valuesOrderKey(parts: ChangeKeyParts): string {
+  return `stock-to-dhis2|${parts.dataSet ?? '-'}|${parts.period}|${parts.orgUnit}`;
+}
+
 /** The business key of deleting these values (a re-run after a crash finds it; once gone, nothing is stale). */
 export function retractKey(
   parts: ChangeKeyParts,

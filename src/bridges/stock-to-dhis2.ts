@@ -16,6 +16,7 @@ import {
   indicatorValues,
   retractKey,
   staleValues,
+  valuesOrderKey,
   valueKey,
   type ValueChange,
 } from './stock-changes.js';
@@ -239,13 +240,13 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     const stale = staleValues(values, current.values);
     const keyParts = { dataSet: deps.dataSet, period: period.id, orgUnit: orgUnit.code ?? orgUnit.uid };
     const retraction = stale.length
-      ? await retract(orgUnit, stale, current.products, retractKey(keyParts, stale), readAt)
+      ? await retract(orgUnit, stale, current.products, retractKey(keyParts, stale), readAt, valuesOrderKey(keyParts))
       : {};
     const found = { ...base, orgUnit, changes, dataElements, ...retraction };
     if (!changes.length) return { ...found, status: 'unchanged' };
     const key = changeKey(keyParts, changes);
     if (options.dryRun) return { ...found, key, status: 'would-send' };
-    const outcome = await queue(key, reportOf(key, orgUnit, changes), readAt);
+    const outcome = await queue(key, reportOf(key, orgUnit, changes), readAt, valuesOrderKey(keyParts));
     return { ...found, key, ...statusOf(outcome) };
   };
 
@@ -260,13 +261,14 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
    * earlier one), so they are sent again under the key chained on that delivered job; a re-run
    * after a crash walks the same chain to this write. A write still queued is left to the outbox.
    */
-  const queue = async (key: string, report: StockReport, readAt: number): Promise<WriteOutcome> => {
+  const queue = async (key: string, report: StockReport, readAt: number, orderKey: string): Promise<WriteOutcome> => {
     for (let idempotencyKey = key; ;) {
       const outcome = await deps.outbox.acceptWrite({
         flow: STOCK.outboxFlow,
         system: dhis2.system,
         idempotencyKey,
         payload: report,
+        orderKey,
         ...(options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }),
       });
       if (outcome.kind !== 'duplicate' || outcome.previous.kind !== 'done') return outcome;
@@ -283,6 +285,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     refs: Map<string, ProductRef>,
     key: string,
     readAt: number,
+    orderKey: string,
   ): Promise<Pick<FacilityOutcome, 'stale' | 'staleStatus' | 'error'>> => {
     if (options.dryRun) return { stale, staleStatus: 'would-retract' };
     if (!retractsValues(dhis2)) return { stale, staleStatus: 'reported' };
@@ -292,7 +295,12 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       measure: s.measure as Indicator,
       value: s.previous,
     }));
-    const outcome = await queue(key, { ...reportOf(key, orgUnit, asValues), status: 'entered-in-error' }, readAt);
+    const outcome = await queue(
+      key,
+      { ...reportOf(key, orgUnit, asValues), status: 'entered-in-error' },
+      readAt,
+      orderKey,
+    );
     const { status, error } = statusOf(outcome);
     const staleStatus =
       status === 'sent'

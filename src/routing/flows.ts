@@ -34,6 +34,12 @@ export interface FlowSpec<T> {
    */
   keyedOnReplaced?: boolean;
   /**
+   * A connector whose writes of this flow replace what an earlier one wrote under another key (the
+   * writer sets the job's orderKey): they are delivered in the order accepted (Outbox.register
+   * inOrder), and a given-up one is not retried over a later one. Implied by keyedOnReplaced.
+   */
+  inOrder?(c: Connector): boolean;
+  /**
    * For a flow `keyedOnReplaced`: what a connector's write finds the record by (orderKeyOf), so
    * writes of one record under two FHIR ids are delivered in order. Absent: the FHIR id.
    */
@@ -174,6 +180,8 @@ export const STOCK: FlowSpec<StockReport> = {
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
   keepsWritten: true,
+  // DHIS2 data values: the stock bridge's writes of one org unit and period (stock-to-dhis2.ts)
+  inOrder: (c) => (c.stock as { replacesValues?: boolean } | undefined)?.replacesValues === true,
   routeBy: (r) => ({
     facility: r.facility,
     program: r.program,

@@ -441,7 +441,7 @@ export class RoutedFlow<T> implements FlowService<T> {
           this.spec.outboxFlow,
           c.system,
           (job, journal) => this.deliver(job, (value) => write(value, journal)),
-          { inOrder: !!this.spec.keyedOnReplaced },
+          { inOrder: !!this.spec.keyedOnReplaced || this.spec.inOrder?.(c) === true },
         );
     }
   }

@@ -104,7 +104,7 @@ export function orgUnitResolver(
 
 export function createStockCapability(
   deps: StockDeps,
-): StockCapability & { periodType(): Promise<string>; retractsValues: true } {
+): StockCapability & { periodType(): Promise<string>; retractsValues: true; replacesValues: true } {
   const { client, reader } = deps;
   const settings = () => client.settings();
   let dataSetPeriodType: { dataSet: string; periodType: Promise<string> } | undefined;
@@ -552,6 +552,11 @@ export function createStockCapability(
     },
     /** A report with status entered-in-error retracts its values (the stock bridge's stale ones). */
     retractsValues: true as const,
+    /**
+     * A data value is replaced by each write of it: two writes of one org unit and period (the
+     * stock bridge's, under their order key) reach DHIS2 in the order accepted, the later last.
+     */
+    replacesValues: true as const,
     async report(report: StockReport, journal: StepJournal): Promise<WriteResult> {
       const deleting = report.status === 'entered-in-error';
       if (settings().stockTarget === 'rts') {
