@@ -54,11 +54,18 @@ export const fullFacilitiesPage = (client: LmisClient, query: Query) =>
 
 /** POST /api/facilities (needs FACILITIES_MANAGE: the user token). */
 export const createFacility = (client: LmisClient, body: unknown) =>
-  client.call<Json>({ method: 'POST', path: '/api/facilities', body, token: 'user' });
+  client.call<Json>({ method: 'POST', path: '/api/facilities', body, token: 'user', carries: ['id'] });
 
 /** PUT /api/facilities/{id}; idempotent, so it may be retried. */
 export const updateFacility = (client: LmisClient, id: string, body: unknown) =>
-  client.call<Json>({ method: 'PUT', path: `/api/facilities/${enc(id)}`, body, token: 'user', retry: true });
+  client.call<Json>({
+    method: 'PUT',
+    path: `/api/facilities/${enc(id)}`,
+    body,
+    token: 'user',
+    retry: true,
+    carries: ['id'],
+  });
 
 /** GET /api/geographicZones/{id}, or undefined. */
 export const getZone = (client: LmisClient, id: string, absentOn: number[] = [404]) =>
@@ -167,19 +174,36 @@ export const initiateRequisition = (
     query: { program: p.programId, facility: p.facilityId, suggestedPeriod: p.periodId, emergency: p.emergency },
     idempotencyKey,
     retry: false,
+    carries: ['id', 'status'],
   });
 
 /** PUT /api/requisitions/{id}: the whole requisition back with edited lines; idempotent. */
 export const updateRequisition = (client: LmisClient, id: string, body: RequisitionDto) =>
-  client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}`, body, retry: true });
+  client.call<RequisitionDto>({
+    method: 'PUT',
+    path: `/api/requisitions/${id}`,
+    body,
+    retry: true,
+    carries: ['id', 'status', 'requisitionLineItems'],
+  });
 
 /** POST /api/requisitions/{id}/submit|authorize: one status transition (BasicRequisitionDto). */
 export const transitionRequisition = (client: LmisClient, id: string, action: 'submit' | 'authorize') =>
-  client.call<RequisitionDto>({ method: 'POST', path: `/api/requisitions/${id}/${action}`, retry: false });
+  client.call<RequisitionDto>({
+    method: 'POST',
+    path: `/api/requisitions/${id}/${action}`,
+    retry: false,
+    carries: ['status'],
+  });
 
 /** PUT /api/requisitions/{id}/skip: INITIATED → SKIPPED where the program allows skipping periods. */
 export const skipRequisition = (client: LmisClient, id: string) =>
-  client.call<RequisitionDto>({ method: 'PUT', path: `/api/requisitions/${id}/skip`, retry: true });
+  client.call<RequisitionDto>({
+    method: 'PUT',
+    path: `/api/requisitions/${id}/skip`,
+    retry: true,
+    carries: ['status'],
+  });
 
 /** DELETE /api/requisitions/{id} (INITIATED/REJECTED/SUBMITTED/SKIPPED only); a 404 is an answer. */
 export const deleteRequisition = (client: LmisClient, id: string): Promise<LmisResponse<unknown>> =>
@@ -205,11 +229,22 @@ export const probeOrder = (client: LmisClient, id: string) =>
 
 /** POST /api/orders/requisitionLess (packs); no Idempotency-Key exists here, so never retried blindly. */
 export const createRequisitionLessOrder = (client: LmisClient, body: unknown) =>
-  client.call<FulfillmentOrderDto>({ method: 'POST', path: '/api/orders/requisitionLess', body, retry: false });
+  client.call<FulfillmentOrderDto>({
+    method: 'POST',
+    path: '/api/orders/requisitionLess',
+    body,
+    retry: false,
+    carries: ['id'],
+  });
 
 /** PUT /api/orders/{id}/requisitionLess/send. */
 export const sendRequisitionLessOrder = (client: LmisClient, id: string) =>
-  client.call<FulfillmentOrderDto>({ method: 'PUT', path: `/api/orders/${id}/requisitionLess/send`, retry: false });
+  client.call<FulfillmentOrderDto>({
+    method: 'PUT',
+    path: `/api/orders/${id}/requisitionLess/send`,
+    retry: false,
+    carries: ['status'],
+  });
 
 /** DELETE /api/orders {ids}: drafts (CREATING) only; a 404 is an answer. */
 export const deleteDraftOrders = (client: LmisClient, ids: string[]) =>
@@ -233,4 +268,10 @@ export const getProofOfDelivery = (client: LmisClient, id: string) =>
 
 /** PUT /api/proofsOfDelivery/{id} with status CONFIRMED: the confirmation (no /confirm endpoint exists). */
 export const confirmProofOfDelivery = (client: LmisClient, id: string, body: unknown) =>
-  client.call<ProofOfDeliveryDto>({ method: 'PUT', path: `/api/proofsOfDelivery/${id}`, body, retry: false });
+  client.call<ProofOfDeliveryDto>({
+    method: 'PUT',
+    path: `/api/proofsOfDelivery/${id}`,
+    body,
+    retry: false,
+    carries: ['id', 'status'],
+  });

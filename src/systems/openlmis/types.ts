@@ -29,6 +29,8 @@ export interface LmisRequest {
   accept?: number[];
   /** An unchanged answer gives the same parsed value again, deep-frozen (upstream/reused-parse.ts). */
   reuseParsed?: boolean;
+  /** Fields a 2xx answer must carry (`id`, `status`): one without them is unreadable (unreadable-answer.ts). */
+  carries?: string[];
 }
 
 export interface LmisResponse<T> {

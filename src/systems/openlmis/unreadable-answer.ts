@@ -17,8 +17,21 @@ export interface AnswerSeen {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** The fields of `carries` an object answer lacks (null or absent). */
+function lacking(body: unknown, carries: string[]): string[] {
+  const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return carries.filter((f) => record[f] === undefined || record[f] === null);
+}
+
 /** What is wrong with the answer, or undefined when it reads as JSON (or as nothing, if allowed). */
-function defect(res: AnswerSeen, bodyDue: boolean): string | undefined {
+function defect(res: AnswerSeen, bodyDue: boolean, carries: string[]): string | undefined {
+  const shape = shapeDefect(res, bodyDue);
+  if (shape || !carries.length) return shape;
+  const missing = lacking(res.body, carries);
+  return missing.length ? `JSON without ${missing.map((f) => `'${f}'`).join(' or ')}` : undefined;
+}
+
+function shapeDefect(res: AnswerSeen, bodyDue: boolean): string | undefined {
   const { body } = res;
   if (body === undefined || body === '') return bodyDue ? 'an empty body' : undefined;
   if (typeof body !== 'string') return undefined;
@@ -37,9 +50,10 @@ export function unreadableAnswer(
   path: string,
   res: AnswerSeen,
   bodyDue: boolean,
+  carries: string[] = [],
 ): UpstreamError | undefined {
   if (res.status < 200 || res.status >= 300) return undefined;
-  const what = defect(res, bodyDue);
+  const what = defect(res, bodyDue, carries);
   if (!what) return undefined;
   const said = `${method} ${path} answered ${res.status} with ${what}`;
   return method === 'GET'

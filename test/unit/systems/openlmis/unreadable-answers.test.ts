@@ -90,6 +90,48 @@ t.test('an initiate applied and answered with JSON cut short: one requisition, n
   t.equal(submitted(h).length, 1);
 });
 
+/** A 200 whose JSON lacks what the operation promises: applied, and unknown to the flow. */
+function withoutId(h: FlowHarness, method: string, path: string) {
+  h.sb.faults.add({
+    method,
+    path,
+    times: 1,
+    action: {
+      type: 'afterApply',
+      answer: { type: 'status', status: 200, body: '{}', contentType: 'application/json' },
+    },
+  });
+}
+
+t.test('an initiate applied and answered {}: no requisition left behind, the order lands once', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  withoutId(h, 'POST', '/api/requisitions/initiate');
+  const result = await deliver(t, h, new MemoryJournal());
+  t.equal(result.status, 'active');
+  t.equal(requisitions(h).length, 1, 'the one initiated, adopted: no orphan draft');
+  t.equal(submitted(h).length, 1);
+});
+
+t.test('a fill applied and answered {}: not a refusal, the order lands once', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  withoutId(h, 'PUT', '/api/requisitions/*');
+  const result = await deliver(t, h, new MemoryJournal());
+  t.equal(result.status, 'active');
+  t.equal(requisitions(h).length, 1);
+  t.equal(submitted(h).length, 1);
+});
+
+t.test('a submit applied and answered {}: the status is read, not "unknown"', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  withoutId(h, 'POST', '/api/requisitions/*/submit');
+  const result = await deliver(t, h, new MemoryJournal());
+  t.equal(result.status, 'active');
+  t.equal(submitted(h).length, 1);
+});
+
 const line = (code: string, value: number, extra: Partial<StockLine> = {}): StockLine => ({
   product: gtinOf(code),
   quantity: { value, unit: 'dispensing-unit' },
