@@ -76,6 +76,12 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
       const issue = preconditionIssue(request[key], `${at}.request.${key}`, header);
       if (issue) issues.push(issue);
     }
+    if (request.ifNoneExist !== undefined && typeof request.ifNoneExist !== 'string')
+      issues.push({
+        code: 'structure',
+        diagnostics: `${at}.request.ifNoneExist must be a string (a search query: identifier=system|value)`,
+        expression: [`${at}.request.ifNoneExist`],
+      });
     if (request.url !== undefined && typeof request.url !== 'string')
       issues.push({
         code: 'structure',

@@ -497,7 +497,7 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
   const existed = new Set<number>();
   for (const e of entries.filter((x) => x.method !== 'GET' && !x.done)) {
     const route = requireRoute(ctx, e.type);
-    if (e.ifNoneExist) {
+    if (e.ifNoneExist !== undefined) {
       const existing = await conditionalMatch(
         ctx,
         e.type,

@@ -17,7 +17,7 @@ import { allowedMethods, resourceRoutes, routeFor, type ResourceRoute } from './
 import { applyJsonPatch } from './patch.js';
 import { fhirPathTranslator, inPostedTerms } from './domain-paths.js';
 import { parseQuery } from './query.js';
-import { searchResources } from './search.js';
+import { isResultParam, searchResources } from './search.js';
 import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
 import { assertValidResource, type ValidateOptions } from './validation/index.js';
 import { httpDate } from './http-date.js';
@@ -242,7 +242,7 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   const route = requireRoute(ctx, type);
   assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const service = serviceFor<unknown>(ctx, route);
-  if (ifNoneExist) {
+  if (ifNoneExist !== undefined) {
     const existing = await conditionalMatch(ctx, type, ifNoneExist, () => createdId(ctx, route, body as Json));
     if (existing) {
       const { Location: _l, ...headers } = versionHeaders(ctx, existing);
@@ -304,6 +304,19 @@ export function createdId(ctx: FhirContext, route: ResourceRoute, resource: Json
  * several lines matches them all: when the very resource this create makes is among them, the
  * create was made before and that resource is the match, not a 412 the client cannot avoid.
  */
+/** A refusal of the condition's search, told about the condition: the client sent a header, not a search. */
+function conditionRefused(err: unknown, where: string, query: string): unknown {
+  if (!(err instanceof MediatorError) || err.status !== 400) return err;
+  return new MediatorError(
+    400,
+    err.issues.map((i) => ({
+      ...i,
+      diagnostics: `${where} '${query}': ${i.diagnostics.replace(' (Prefer: handling=strict)', '')}`,
+      expression: [where],
+    })),
+  );
+}
+
 export async function conditionalMatch(
   ctx: FhirContext,
   type: string,
@@ -312,7 +325,19 @@ export async function conditionalMatch(
   where = 'If-None-Exist',
 ): Promise<Json | undefined> {
   const params = parseQuery(query.replace(/^\?/, '').replace(new RegExp(`^${type}\\?`), ''));
-  const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true });
+  // a search with no criterion matches everything: the create would answer some other resource
+  // (or, on an empty header, none) instead of being made
+  if (!Object.entries(params).some(([name, values]) => !isResultParam(name) && values.some((v) => v !== '')))
+    throw new MediatorError(400, {
+      code: 'required',
+      diagnostics: `${where} '${query}' names no search criterion; give the resource's business identifier (identifier=system|value), or leave the condition out`,
+      expression: [where],
+    });
+  const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true }).catch(
+    (err: unknown) => {
+      throw conditionRefused(err, where, query);
+    },
+  );
   if (found.resources.length <= 1) return found.resources[0];
   const id = wouldBe();
   const itself = found.resources.find((r) => r.id === id);

@@ -27,6 +27,11 @@ function encodeMatch(ctx: FhirContext, route: ResourceRoute, item: unknown): Jso
   return encodings.encode(`${ctx.version}|${route.type}|${id}`, item, encode);
 }
 
+/** Whether a parameter only shapes the result (`_count`, `_elements` …) rather than selecting resources. */
+export function isResultParam(name: string): boolean {
+  return RESULT_PARAMS.has(name) || IGNORED_RESULT_PARAMS.has(name);
+}
+
 /** Result parameters handled here rather than turned into criteria. */
 const RESULT_PARAMS = new Set(['_count', '_offset', '_cursor', '_sort', '_summary', '_format', '_total', '_pretty']);
 /** Result parameters a lenient search ignores (the full resource is answered) but a strict one refuses. */

@@ -2401,8 +2401,8 @@ export function badInputCases(env: CaseEnv): BadCase[] {
       body: order(),
       headers: { 'if-none-exist': 'colour=blue' },
       status: 400,
-      expression: 'colour',
-      diagnostics: /Unknown search parameter 'colour'/,
+      expression: 'If-None-Exist',
+      diagnostics: /If-None-Exist 'colour=blue': Unknown search parameter 'colour'/,
     },
     {
       name: 'no Authorization',
