@@ -310,6 +310,25 @@ function assertEachChangedOnce(entries: Entry[]): void {
 }
 
 /**
+ * Two creates that make one resource (an order's line is named by the order number and the
+ * product, so two POSTs of one product in one order are one line) overlap as two PUTs of one id
+ * do: the write would keep the later and answer both as created.
+ */
+function assertNewResource(groups: Map<string, Group>, e: Entry, part: Group['parts'][number]['part']): void {
+  for (const group of groups.values()) {
+    if (group.type !== e.type) continue;
+    const earlier = group.parts.find((p) => p.part.id === part.id);
+    if (!earlier) continue;
+    const line = e.type === 'SupplyRequest';
+    throw new MediatorError(400, {
+      code: 'invalid',
+      diagnostics: `Bundle.entry[${e.index}] is the same ${line ? 'order line' : 'resource'} as Bundle.entry[${earlier.entry.index}] (${e.type}/${part.id}): a transaction changes each resource at most once; send one entry${line ? ' with the quantity wanted' : ''}`,
+      expression: [`Bundle.entry[${e.index}].resource`],
+    });
+  }
+}
+
+/**
  * A transaction whose change of an order lost to another change of the same revision: the entries
  * of that order are named, each as a PUT would be (412 where the entry carried If-Match, else 409).
  */
@@ -544,6 +563,7 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
       `Bundle.entry[${e.index}].resource`,
     );
     const key = `${e.type}|${part.groupKey}`;
+    assertNewResource(groups, e, part);
     const group = groups.get(key) ?? { type: e.type, parts: [] };
     const inPlace = e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!));
     group.parts.push({ entry: e, part, current, inPlace });
