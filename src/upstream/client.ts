@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { isTransient, type UpstreamError } from '../domain/errors.js';
-import type { ErrorFactory } from './errors.js';
+import { redirectError, type ErrorFactory } from './errors.js';
 import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
@@ -150,6 +150,15 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         req.decodeAnswer?.(answer);
         return answer;
       }
+      if (res.status >= 300 && res.status < 400)
+        throw redirectError({
+          system: options.system,
+          method: req.method,
+          path: req.path,
+          status: res.status,
+          location: res.headers.location,
+          make: options.makeError,
+        });
       throw withRetryAfter(options.decodeError(res.status, res.body, req.method, req.path), res);
     };
     const idempotent = req.retry ?? req.method === 'GET';

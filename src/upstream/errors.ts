@@ -40,9 +40,54 @@ export function asRecord(body: unknown): Record<string, unknown> | undefined {
   return body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
 }
 
-/** A short plain-text body is a reason; HTML error pages and long dumps are not. */
+/**
+ * A short plain-text body is a reason; long dumps are not. An HTML page (a proxy's or server's
+ * error page) gives its title at most ("503 Service Temporarily Unavailable"): its markup, server
+ * banner and hidden form fields (a session, a CSRF token) are never quoted.
+ */
 export function textReason(body: unknown): UpstreamReason {
-  return typeof body === 'string' && body.trim() && body.length < 500 ? { message: body.trim() } : {};
+  if (typeof body !== 'string' || !body.trim()) return {};
+  if (/^\s*</.test(body) || /<html[\s>]/i.test(body)) {
+    const title = /<title[^>]*>([^<]{1,200})<\/title>/i.exec(body)?.[1]?.replace(/\s+/g, ' ').trim();
+    return title ? { message: title } : {};
+  }
+  return body.length < 500 ? { message: body.trim() } : {};
+}
+
+/**
+ * A 3xx answer to an API call: the transport follows no redirects, and an API that moved or a
+ * single sign-on in front of it (a redirect to its login page) will answer the same again, so it
+ * is permanent and names where it points (origin and path only: a query may carry a session or a
+ * return token) and the setting to check. The page that comes with it is not quoted.
+ */
+export function redirectError(opts: {
+  system: string;
+  method: string;
+  path: string;
+  status: number;
+  location: string | string[] | undefined;
+  make?: ErrorFactory;
+}): UpstreamError {
+  const raw = Array.isArray(opts.location) ? opts.location[0] : opts.location;
+  let where = 'nowhere it says';
+  try {
+    if (raw) {
+      const url = new URL(raw, 'http://upstream.invalid');
+      where = url.origin === 'http://upstream.invalid' ? url.pathname : `${url.origin}${url.pathname}`;
+    }
+  } catch {
+    where = 'an unreadable Location';
+  }
+  return (opts.make ?? defaultErrorFactory)({
+    system: opts.system,
+    transient: false,
+    upstreamStatus: opts.status,
+    status: 502,
+    code: 'exception',
+    diagnostics:
+      `${opts.method} ${opts.path} answered ${opts.status}, a redirect to ${where} (a login page in front of the API?): ` +
+      `check ${opts.system}.baseUrl and any proxy or single sign-on in front of it`,
+  });
 }
 
 export function isTransientStatus(status: number): boolean {

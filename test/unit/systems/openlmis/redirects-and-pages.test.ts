@@ -1,0 +1,50 @@
+/**
+ * Answers from something in front of OpenLMIS rather than OpenLMIS: a redirect to a single
+ * sign-on page, an nginx error page. The error says what happened and what to check, naming where
+ * the redirect went (without its query, which may carry a session or a return token) and the
+ * page's title at most, never its markup. Connector client + sandbox.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../../src/domain/errors.js';
+import { startClientHarness, failure } from './client-harness.js';
+
+const NGINX_503 =
+  '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx/1.25.3</center></body></html>';
+
+t.test('a write redirected to a login page: permanent, names the redirect and the setting', async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  h.sb.faults.add({
+    method: 'POST',
+    path: '/api/facilities',
+    action: {
+      type: 'status',
+      status: 302,
+      body: '<html><body>Redirecting to <a href="/login">login</a></body></html>',
+      headers: { location: 'https://sso.example.org/auth/login?session=S3CR3T-77&next=/api/facilities' },
+    },
+  });
+  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities', body: { code: 'X' } }));
+  t.ok(err instanceof UpstreamError, String(err));
+  t.equal(err.transient, false, 'the proxy will redirect again: an operator must act');
+  t.equal(err.status, 502);
+  const words = err.issues[0].diagnostics;
+  t.match(words, /POST \/api\/facilities answered 302, a redirect to https:\/\/sso\.example\.org\/auth\/login/);
+  t.match(words, /check openlmis\.baseUrl/);
+  t.notMatch(words, /S3CR3T|<html|<a /, 'neither the query nor the page');
+});
+
+t.test('an nginx 503 page: transient, its title in the words, not its markup', async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  h.sb.faults.add({
+    method: 'POST',
+    path: '/api/facilities',
+    action: { type: 'status', status: 503, body: NGINX_503 },
+  });
+  const err = await failure(h.client.call({ method: 'POST', path: '/api/facilities', body: { code: 'X' } }));
+  t.equal(err.transient, true);
+  const words = err.issues[0].diagnostics;
+  t.match(words, /answered 503 503 Service Temporarily Unavailable/);
+  t.notMatch(words, /<|nginx/, 'no markup, no server banner');
+});
