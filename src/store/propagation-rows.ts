@@ -29,12 +29,20 @@ export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_i
 export const GET_REGISTRY_RECORD_SQL = 'SELECT * FROM registry_records WHERE registry_id = $1';
 export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER BY registry_id';
 
+/**
+ * A version's plan replaces the row unless the registry record kept now is another version: the
+ * plan of an older version made while a newer one was kept and planned (a push beside a pull, two
+ * instances) would put the older version back over the newer one's row, and both their jobs would
+ * then end superseded, the newer change written nowhere.
+ */
 export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
   (registry_id, system, version, action, state, reason, system_id, unsupported, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
   ON CONFLICT (registry_id, system) DO UPDATE SET version = excluded.version, action = excluded.action,
     state = excluded.state, reason = excluded.reason, system_id = excluded.system_id,
-    unsupported = excluded.unsupported, updated_at = excluded.updated_at`;
+    unsupported = excluded.unsupported, updated_at = excluded.updated_at
+  WHERE NOT EXISTS (SELECT 1 FROM registry_records r
+    WHERE r.registry_id = excluded.registry_id AND r.version <> excluded.version)`;
 
 /** The outcome of delivering a version: written only while that version is still the latest. */
 export const SETTLE_PROPAGATION_SQL = `UPDATE propagations SET state = $1, reason = $2, system_id = $3, unsupported = $4,

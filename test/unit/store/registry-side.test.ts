@@ -55,10 +55,13 @@ for (const engine of engineCases()) {
       await store.putPropagation(propagation());
       await store.putPropagation(propagation({ system: 'dhis2', state: 'held', reason: 'in review' }));
       await store.putPropagation(
-        propagation({ version: '2', state: 'done', systemId: 'F-9', unsupported: { position: 'no coordinates' } }),
+        propagation({ version: '3', state: 'done', systemId: 'F-9', unsupported: { position: 'no coordinates' } }),
       );
       const row = await store.getPropagation('R-1', 'openlmis');
-      t.match(row, { version: '2', state: 'done', systemId: 'F-9', unsupported: { position: 'no coordinates' } });
+      t.match(row, { version: '3', state: 'done', systemId: 'F-9', unsupported: { position: 'no coordinates' } });
+      // the registry keeps version 3 of R-1 (above): a plan of version 2 finishing late does not replace it
+      await store.putPropagation(propagation({ version: '2', state: 'queued' }));
+      t.match(await store.getPropagation('R-1', 'openlmis'), { version: '3', state: 'done' });
       t.same(
         (await store.listPropagations({ state: 'held' })).map((p) => [p.system, p.reason]),
         [['dhis2', 'in review']],
