@@ -1,4 +1,4 @@
-import { malformedAnswer, unknownWriteOutcome } from '../../upstream/errors.js';
+import { unknownWriteOutcome } from '../../upstream/errors.js';
 import type { UpstreamError } from '../../domain/errors.js';
 import { LMIS, makeLmisError } from './errors.js';
 
@@ -7,9 +7,10 @@ import { LMIS, makeLmisError } from './errors.js';
  * JSON, a body cut short, nothing where a DTO was due. Taken as it came, it became a requisition
  * "undefined", a submit with no status (the job ended done, the requisition still INITIATED) or a
  * stock event whose id was the page. To a write it leaves unknown whether OpenLMIS applied it, as
- * a dropped connection does: transient, and every step looks before it writes again. To a read it
- * is the upstream's fault and asking again gets the same page: permanent, as paging's is. The
- * page itself is never quoted (it may carry a session or a form's hidden fields).
+ * a dropped connection does: transient, and every step looks before it writes again. To a read
+ * too it is transient: a proxy's page says nothing about the write the read serves, and a write
+ * refused for it would be dropped on a blip (one that stays ends as a dead letter an operator
+ * sees). The page itself is never quoted (it may carry a session or a form's hidden fields).
  */
 export interface AnswerSeen {
   status: number;
@@ -56,12 +57,19 @@ export function unreadableAnswer(
   const what = defect(res, bodyDue, carries);
   if (!what) return undefined;
   const said = `${method} ${path} answered ${res.status} with ${what}`;
-  return method === 'GET'
-    ? malformedAnswer(LMIS, said, makeLmisError)
-    : unknownWriteOutcome({
-        system: LMIS,
-        make: makeLmisError,
-        upstreamStatus: res.status,
-        diagnostics: `${said}: whether OpenLMIS applied it is unknown, so the retry looks before writing again`,
-      });
+  if (method === 'GET')
+    return makeLmisError({
+      system: LMIS,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      upstreamStatus: res.status,
+      diagnostics: `${said}: asked again later`,
+    });
+  return unknownWriteOutcome({
+    system: LMIS,
+    make: makeLmisError,
+    upstreamStatus: res.status,
+    diagnostics: `${said}: whether OpenLMIS applied it is unknown, so the retry looks before writing again`,
+  });
 }

@@ -132,6 +132,20 @@ t.test('a submit applied and answered {}: the status is read, not "unknown"', as
   t.equal(submitted(h).length, 1);
 });
 
+t.test('a read within the write answered by a login page: retried, never a refusal of the order', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  h.sb.faults.add({
+    method: 'GET',
+    path: '/api/requisitions/search',
+    times: 3, // the client's own retries too: the job's next attempt gets the real answer
+    action: { type: 'status', status: 200, body: LOGIN_PAGE, headers: { 'content-type': 'text/html' } },
+  });
+  const result = await deliver(t, h, new MemoryJournal());
+  t.equal(result.status, 'active');
+  t.equal(submitted(h).length, 1);
+});
+
 const line = (code: string, value: number, extra: Partial<StockLine> = {}): StockLine => ({
   product: gtinOf(code),
   quantity: { value, unit: 'dispensing-unit' },
