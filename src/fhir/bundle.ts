@@ -140,7 +140,18 @@ function inEntry(issues: Issue[], index: number, type: string): Issue[] {
     e === type || e.startsWith(`${type}.`) || e.startsWith(`${type}[`)
       ? `Bundle.entry[${index}].resource${e.slice(type.length)}`
       : e;
-  return issues.map((i) => ({ ...i, expression: (i.expression ?? [type]).map(rebase) }));
+  const entry = `Bundle.entry[${index}].resource`;
+  const esc = type.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // the words too: "SupplyRequest.quantity.value …", "Unknown element 'x' in SupplyRequest"
+  const words = (d: string) =>
+    d
+      .replace(new RegExp(`(^|[^\\w.])${esc}(?=[.[])`, 'g'), `$1${entry}`)
+      .replace(new RegExp(`( in )${esc}$`), `$1${entry}`);
+  return issues.map((i) => {
+    const expression = (i.expression ?? [type]).map(rebase);
+    const rebased = expression.some((e) => e.startsWith(entry));
+    return { ...i, expression, ...(rebased && i.diagnostics ? { diagnostics: words(i.diagnostics) } : {}) };
+  });
 }
 
 export async function processBundle(ctx: FhirContext, body: unknown): Promise<FhirResult> {
