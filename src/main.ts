@@ -292,7 +292,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           registry: propagation.registry,
         });
         await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
-        await a.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: token });
+        await a.register(reviewUndoRoutes, {
+          prefix: '/admin',
+          store,
+          adminToken: token,
+          onDecision: (system) => propagation.propagator.releaseHeld(system),
+        });
         await a.register(operatorConsole, {
           adminToken: token,
           readiness,

@@ -12,6 +12,12 @@ export interface ReviewUndoOptions {
   store: Store;
   adminToken: AdminToken;
   now?: () => Date;
+  /**
+   * Called after each undo, as after a review decision (review-routes.ts onDecision): registry
+   * changes held for that system by the decision taken back (a flag) are planned again at once. A
+   * failure there is logged, not the undo's: the next propagation run tries again.
+   */
+  onDecision?: (system: string) => Promise<unknown>;
 }
 
 /**
@@ -72,7 +78,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         decidedAt?: string;
       };
       // checked and written with no review decision of the system in between (review-lock.ts)
-      return oneReviewAtATime(opts.store, system, async () => {
+      const answer = await oneReviewAtATime(opts.store, system, async () => {
         const row = await repo.get(system, systemId);
         if (!row) throw new NotFoundError(`no crosswalk record ${subject}`);
         const reviews = (await opts.store.listAudit({ subject, limit: 50 })).filter((e) =>
@@ -127,6 +133,12 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         });
         return { row: restored, undid: { action: last.action, by: last.actor } };
       });
+      await opts
+        .onDecision?.(system)
+        .catch((err: unknown) =>
+          req.log.warn({ err, system }, 'held registry changes not released after a review undo'),
+        );
+      return answer;
     },
   );
 };
