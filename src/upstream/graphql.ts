@@ -119,8 +119,9 @@ function entriesOf(body: unknown): GraphQLErrorEntry[] {
 /**
  * A GraphQL answer → its `data`, or the UpstreamError it carries. An answer with neither (a
  * proxy's page, a body cut short) to a mutation leaves unknown whether the server applied it, as
- * a dropped connection does: transient, so the write's retry looks before writing again; to a
- * query it is permanent (asking again gets the same page).
+ * a dropped connection does: transient, so the write's retry looks before writing again. To a
+ * query, a page (or nothing) is transient too, since the write the query serves would otherwise
+ * be refused on a proxy's blip; JSON of another shape is permanent (asking again gets the same).
  */
 export function decodeGraphQLAnswer<T>(
   status: number,
@@ -150,15 +151,26 @@ export function decodeGraphQLAnswer<T>(
   }
   const data = asRecord(body)?.data;
   if (data === undefined || data === null) {
-    const diagnostics = `${operation} answered neither data nor errors`;
-    throw kind === 'mutation'
-      ? unknownWriteOutcome({
-          system: opts.system,
-          make,
-          upstreamStatus: status,
-          diagnostics: `${diagnostics}: whether it was applied is looked up on the retry`,
-        })
-      : malformedAnswer(opts.system, diagnostics, make);
+    const page = !asRecord(body);
+    const diagnostics = `${operation} answered neither data nor errors${page ? ' (a page or nothing, not JSON)' : ''}`;
+    if (kind === 'mutation')
+      throw unknownWriteOutcome({
+        system: opts.system,
+        make,
+        upstreamStatus: status,
+        diagnostics: `${diagnostics}: whether it was applied is looked up on the retry`,
+      });
+    // a proxy's page says nothing about the write a query serves: refused, the write would be dropped
+    if (page)
+      throw make({
+        system: opts.system,
+        transient: true,
+        status: 502,
+        code: 'transient',
+        upstreamStatus: status,
+        diagnostics: `${diagnostics}: asked again later`,
+      });
+    throw malformedAnswer(opts.system, diagnostics, make);
   }
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
   if (inData.length) {
