@@ -152,6 +152,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         );
       const accepted = line.quantityAccepted ?? line.quantityShipped;
       if (!accepted) throw new BusinessRuleError(`${where}: no accepted quantity`, `${where}.quantityAccepted`);
+      // no accepted quantity: received as shipped, whatever fraction of a pack that is (an R4 PUT
+      // of one line confirms the others as read, and 2.505 packs is no quantity a client can echo)
+      if (!line.quantityAccepted) return { line: target, packs: target.shippedNumberOfPacks ?? target.numberOfPacks };
       return { line: target, packs: acceptedPacks(accepted, target, `${where}.quantityAccepted`) };
     });
   };

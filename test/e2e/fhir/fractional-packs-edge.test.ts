@@ -118,6 +118,23 @@ for (const engine of engineCases()) {
         t.match(put.body.issue[0].diagnostics, PRECISE, put.body.issue[0].diagnostics);
         t.equal(rig.ms.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing changed in Open mSupply');
         t.equal((await jobs()).length, before, 'nothing queued');
+
+        // the way through: the delivery's other line, which receives the broken packs as shipped
+        const other = lines.find((r: any) => !isAmx(r.suppliedItem));
+        const done = await rig.fhir('PUT', `/fhir/SupplyDelivery/${other.id}`, { ...other, status: 'completed' });
+        t.equal(done.status, 200, why(done));
+        t.equal(rig.ms.state.invoices.get(inbound.id)!.status, 'RECEIVED');
+        t.same(
+          rig.ms.state
+            .invoiceLinesOf(inbound.id)
+            .map((l) => [rig.ms.state.items.get(l.itemId)!.code, l.numberOfPacks])
+            .sort(),
+          [
+            ['AMX250T', 2.505],
+            ['ORS205S', 2],
+          ],
+          'the broken packs received as shipped',
+        );
       });
     },
   );
