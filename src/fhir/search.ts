@@ -200,6 +200,14 @@ export async function searchResources(
   const summary = single(params, '_summary');
   if (summary !== undefined && !['count', 'true', 'false', 'data', 'text'].includes(summary))
     throw new InvalidInputError(`_summary must be one of true, false, data, text, count`, '_summary');
+  // whole resources are answered: false and data are that (ours carry no narrative), true and text are not
+  if (ctx.strictHandling && (summary === 'true' || summary === 'text'))
+    throw new InvalidInputError(
+      `_summary=${summary} is not supported (Prefer: handling=strict): this server answers whole resources; _summary=count, false and data are served`,
+      '_summary',
+      400,
+      'not-supported',
+    );
   const count = Math.min(positiveInt('_count', single(params, '_count'), ctx.defaultCount), ctx.maxCount);
   const offset = positiveInt('_offset', single(params, '_offset'), 0);
   // FHIR search: _count=0 is _summary=count (the total, no entries and no next link; a next link
