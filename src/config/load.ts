@@ -185,6 +185,11 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** The engines store/index.ts opens (resolveStoreTarget): PostgreSQL or an SQLite file. */
+function isStoreUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(url) || url.startsWith('sqlite:');
+}
+
 /** The rules of the other settings: TLS files, upstream URLs, outbox and OpenHIM timings, schedules. */
 function validateCrossFields(s: Settings): void {
   if (!!s['server.tlsCertFile'] !== !!s['server.tlsKeyFile'])
@@ -196,6 +201,12 @@ function validateCrossFields(s: Settings): void {
       throw new ConfigError(`${key}${env ? ` (${env})` : ''} must be an http(s) URL, got '${String(url)}'`);
     }
   }
+  const databaseUrl = s['store.databaseUrl'];
+  if (typeof databaseUrl === 'string' && !isStoreUrl(databaseUrl.trim()))
+    // never the URL itself: it carries the database password
+    throw new ConfigError(
+      'store.databaseUrl (DATABASE_URL) must start with postgres://, postgresql:// or sqlite: (got another scheme)',
+    );
   const attemptMs = Number(s['outbox.attemptTimeoutMs']);
   const leaseMs = Number(s['outbox.leaseMs']);
   if (attemptMs >= leaseMs)
