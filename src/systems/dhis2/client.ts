@@ -1,4 +1,5 @@
 import { basicAuth } from '../../upstream/auth/basic.js';
+import { throwOnPageAnswer } from './page-answer.js';
 import { staticTokenAuth } from '../../upstream/auth/static-token.js';
 import type { AuthStrategy } from '../../upstream/auth/types.js';
 import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../upstream/client.js';
@@ -64,10 +65,14 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   let known: Promise<Dhis2Version | undefined> | undefined;
   const hold = new AccountHold(options.now);
   const traces = new UserTraces(() => upstream.settings().username);
-  /** Every answer is recorded for OpenHIM without the integration user (recorded-answers.ts). */
+  /** Every answer is recorded for OpenHIM without the integration user (recorded-answers.ts); a read's page is no answer (page-answer.ts). */
   const recorded = (req: UpstreamRequest): UpstreamRequest => ({
     ...req,
     recordResponse: req.recordResponse ?? traces.recorder(req.path),
+    decodeAnswer: (res) => {
+      throwOnPageAnswer(req.method, req.path, res);
+      req.decodeAnswer?.(res);
+    },
   });
   /** Every call to DHIS2 goes through the account hold: none while held, and a refusal starts it. */
   const held = async <T>(call: () => Promise<T>): Promise<T> => {

@@ -11,7 +11,7 @@ import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createStockCapability } from '../../../../src/systems/dhis2/stock.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
-import { loginPageOnce, memoryJournal, startHarness, type Harness } from './harness.js';
+import { LOGIN_PAGE, loginPageOnce, memoryJournal, startHarness, type Harness } from './harness.js';
 
 const CONDOM = { system: 'https://www.gs1.org/gtin', code: '10860012300034' };
 const report = (value: number): StockReport => ({
@@ -58,6 +58,24 @@ t.test('data values answered by a login page: transient, the retry stores them',
   t.equal(stored(h), '10', 'the retry stored the value');
 });
 
+t.test('a read before the import answered by a login page: transient, never a refusal of the report', async (t) => {
+  const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
+  t.teardown(() => h.close());
+  // the harness client retries once: both answers are the page, so the attempt fails
+  h.sandbox.faults.add({
+    method: 'GET',
+    path: '/api/organisationUnits',
+    action: { type: 'status', status: 200, body: LOGIN_PAGE },
+    times: 2,
+  });
+  const stock = stockFor(h);
+  const journal = memoryJournal();
+  const err = await stock.report(report(10), journal).catch((e) => e);
+  t.equal(err.transient, true, `retried, not refused: ${err.message}`);
+  t.notMatch(err.message, /Sign in|<html/, 'the page is not quoted');
+  await stock.report(report(10), journal);
+  t.equal(stored(h), '10', 'the retry stored the value');
+});
 t.test(
   'data values applied, the answer a WebMessage without a summary: transient, the retry is harmless',
   async (t) => {

@@ -1,0 +1,24 @@
+import type { UpstreamResponse } from '../../upstream/client.js';
+import { DHIS2, makeDhis2Error } from './errors.js';
+
+/**
+ * A read answered 2xx with an HTML page in place of DHIS2's JSON: the login form a gateway (or
+ * DHIS2 itself, for a session it no longer knows) shows. Read as JSON, it made an org unit
+ * lookup find nothing, and the stock report was refused as "not a DHIS2 organisation unit". It
+ * says nothing about what was asked: transient, asked again later, and the page is not quoted.
+ * Imports (POST) have their own reading (importWithout in errors.ts).
+ */
+export function throwOnPageAnswer(method: string, path: string, res: UpstreamResponse<unknown>): void {
+  if (method !== 'GET' || res.status < 200 || res.status >= 300 || typeof res.body !== 'string') return;
+  const raw = res.headers['content-type'];
+  const type = String(Array.isArray(raw) ? raw[0] : (raw ?? ''));
+  if (!/^\s*</.test(res.body) && !/html/i.test(type)) return;
+  throw makeDhis2Error({
+    system: DHIS2,
+    transient: true,
+    status: 502,
+    code: 'transient',
+    upstreamStatus: res.status,
+    diagnostics: `GET ${path} answered ${res.status} with an HTML page, not JSON (a proxy or login page?): asked again later`,
+  });
+}
