@@ -75,6 +75,19 @@ export function walkResource(
       empty('structure', 'is null; FHIR JSON omits absent elements instead');
       return;
     }
+    // 1e400 parses as Infinity, which JSON writes back as null: the value would be lost upstream
+    // (a Quantity's `value` is the codecs' to refuse: a count that is not a whole number, 422)
+    if (typeof value === 'number' && !Number.isFinite(value) && key !== 'value' && semantic.length < max) {
+      const path = here();
+      // a latitude or longitude has had its range check already (checkPosition)
+      if (!semantic.some((i) => i.expression?.[0] === path))
+        semantic.push({
+          code: 'value',
+          diagnostics: `${path} is beyond the range of a number (±1.8e308): it cannot be kept or sent on`,
+          expression: [path],
+        });
+      return;
+    }
     if (typeof value !== 'object') return;
     if (Array.isArray(value)) {
       if (value.length === 0) empty('structure', 'is an empty array; omit the element instead');
