@@ -25,7 +25,7 @@ import { liveAdminToken } from './platform/admin-auth.js';
 import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
 import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
-import { openStore, resolveStoreTarget, type Store } from './store/index.js';
+import { openStore, type Store } from './store/index.js';
 import { unusablePathError } from './config/unusable-path.js';
 import { createRoutingServices } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
@@ -72,19 +72,6 @@ function tlsOptions(s: Settings) {
     key: settingFile(s, 'server.tlsKeyFile'),
     ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
   };
-}
-
-/** The store, or the setting that names an SQLite file it cannot open (a DATA_DIR under a file). */
-async function openConfiguredStore(s: Settings): Promise<Store> {
-  const where = { databaseUrl: s['store.databaseUrl'] as string | undefined, dataDir: String(s['store.dataDir']) };
-  try {
-    return await openStore(where);
-  } catch (err) {
-    const target = resolveStoreTarget(where);
-    if (target.engine !== 'sqlite') throw err;
-    const key = where.databaseUrl ? 'store.databaseUrl' : 'store.dataDir';
-    throw unusablePathError(key, `the SQLite database ${target.file} cannot be opened`, err) ?? err;
-  }
 }
 
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
@@ -156,7 +143,10 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   useCheckedMappings(settings); // a bad mapping file stops start-up (file, path, reason) before anything opens
   assertRoutingSystems([...knownSystems(), ...(opts.connectors ?? []).map((c) => c.system)]);
   const logLevel = liveLogLevel(logger);
-  const store = await openConfiguredStore(settings);
+  const store = await openStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
   const metrics = createMetrics(true);
   registerTransactionUpdateMetrics(metrics.registry, store); // owed, refused, abandoned: read when scraped
   const stopObserving = observeUpstreamCalls(upstreamCallRecorder(metrics));

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
+import { ConfigError } from '../config/load.js';
+import { unusablePathError } from '../config/unusable-path.js';
 
 export * from './types.js';
 
@@ -28,7 +30,11 @@ export function resolveStoreTarget(settings: StoreSettings = {}): StoreTarget {
     if (!file) throw new Error('databaseUrl "sqlite:" needs a path, e.g. sqlite:./data/mediator.db or sqlite::memory:');
     return { engine: 'sqlite', file: file === ':memory:' ? ':memory:' : path.resolve(file) };
   }
-  if (url) throw new Error('databaseUrl must start with postgres://, postgresql:// or sqlite: (got another scheme)');
+  // never the URL itself: it carries the database password
+  if (url)
+    throw new ConfigError(
+      'store.databaseUrl (DATABASE_URL, --database-url) must start with postgres://, postgresql:// or sqlite: (got another scheme)',
+    );
   return { engine: 'sqlite', file: path.resolve(settings.dataDir ?? './data', 'mediator.db') };
 }
 
@@ -61,8 +67,20 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     }
     return store;
   }
-  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
-  const store = new SqliteStore(target.file);
+  const store = openSqlite(target.file, settings.databaseUrl ? 'store.databaseUrl' : 'store.dataDir');
   store.migrate();
   return store;
+}
+
+/**
+ * The SQLite file, or the setting naming it when it cannot be opened (a DATA_DIR under a file, a
+ * read-only directory): a configuration error in one line, not a stack through fs.
+ */
+function openSqlite(file: string, setting: string): SqliteStore {
+  try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    return new SqliteStore(file);
+  } catch (err) {
+    throw unusablePathError(setting, `the SQLite database ${file} cannot be opened`, err) ?? err;
+  }
 }

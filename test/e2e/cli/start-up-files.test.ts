@@ -19,7 +19,10 @@ const cliPath = path.join(root, 'src/cli/index.ts');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
 const DB_PASSWORD = 'Db7Pw3Secret9Xq';
 
-async function serve(env: Record<string, string>): Promise<{ code: number | string; stderr: string }> {
+async function serve(
+  env: Record<string, string>,
+  args = ['serve'],
+): Promise<{ code: number | string; stderr: string }> {
   const base = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
@@ -27,7 +30,7 @@ async function serve(env: Record<string, string>): Promise<{ code: number | stri
     HOST: '127.0.0.1',
     PORT: String(await freePort()),
   };
-  return run(tsx, [cliPath, 'serve'], { env: { ...base, ...env }, timeout: 30_000 }).then(
+  return run(tsx, [cliPath, ...args], { env: { ...base, ...env }, timeout: 30_000 }).then(
     () => ({ code: 0, stderr: '' }),
     (err: { code: number | null; stderr: string; killed?: boolean }) => ({
       code: err.killed ? 'still running' : (err.code ?? 'signal'),
@@ -64,4 +67,25 @@ t.test('unusable store and TLS settings: one line naming the setting, exit 1', a
     t.equal(stderr.trim(), said, `${name}: one line`);
     t.notOk(stderr.includes(DB_PASSWORD), `${name}: no database password`);
   }
+});
+
+t.test('the operator CLI says the same of its --database-url and --data-dir', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'start-up-files-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const aFile = path.join(dir, 'a-file');
+  writeFileSync(aFile, 'not a directory');
+  const url = `mysql://mediator:${DB_PASSWORD}@db.example.org/mediator`;
+  const byUrl = await serve({}, ['outbox', 'list', '--database-url', url]);
+  t.equal(byUrl.code, 1);
+  t.equal(
+    byUrl.stderr.trim(),
+    'configuration error: store.databaseUrl (DATABASE_URL, --database-url) must start with postgres://, postgresql:// or sqlite: (got another scheme)',
+  );
+  t.notOk(byUrl.stderr.includes(DB_PASSWORD), 'no database password');
+  const byDir = await serve({}, ['outbox', 'list', '--data-dir', path.join(aFile, 'data')]);
+  t.equal(byDir.code, 1);
+  t.equal(
+    byDir.stderr.trim(),
+    `configuration error: store.dataDir (DATA_DIR): the SQLite database ${path.join(aFile, 'data', 'mediator.db')} cannot be opened (ENOTDIR: not a directory)`,
+  );
 });
