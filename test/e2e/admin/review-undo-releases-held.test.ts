@@ -27,7 +27,7 @@ t.test('undoing a flag releases the change it held', async (t) => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-actor': USER, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as { undid?: { action?: string } } };
   };
   const rename = (versionId: string, name: string) =>
     rig.fhir('PUT', `/registry/Location/${HELD_ID}`, {
