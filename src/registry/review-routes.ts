@@ -97,7 +97,14 @@ async function assertKnownRegistryId(
   known: { registry?: () => Promise<Facility[]>; store: Store },
 ): Promise<void> {
   if (row.suggestions.some((s) => s.registryId === registryId)) return;
-  if (await known.store.getRegistryRecord(registryId)) return;
+  const kept = (await known.store.getRegistryRecord(registryId))?.record as { facility?: Facility } | undefined;
+  // the pull keeps every registry Location, its jurisdictions too: a district is no facility to link
+  if (kept?.facility?.kind === 'area')
+    throw new InvalidInputError(
+      `registryId ${registryId} is a registry jurisdiction (${kept.facility.name}), not a facility: link ${row.system}/${row.systemId} to a facility`,
+      'registryId',
+    );
+  if (kept) return;
   if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
   throw new InvalidInputError(
     `registryId ${registryId} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
