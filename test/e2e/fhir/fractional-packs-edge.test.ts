@@ -9,7 +9,7 @@
  * the real mediator and the Open mSupply sandbox, both store engines.
  */
 import t from 'tap';
-import { transactionOf, orderLine, gtinOf, why } from '../../support/openlmis-e2e.js';
+import { transactionOf, orderLine, gtinOf, why, RIG_AUTH } from '../../support/openlmis-e2e.js';
 import { startMsupplyRigOn, toStore, type MsupplyRig } from '../../support/msupply-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
@@ -100,6 +100,27 @@ for (const engine of engineCases()) {
           );
         },
       );
+
+      await t.test('R5: a JSON Patch that removes the line receives the shipment', async (t) => {
+        const inbound = await shippedInHalfTablets(rig, 'FRAC-EDGE-PATCH');
+        const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${inbound.id}`);
+        const amx = read.body.suppliedItem.findIndex(isAmx);
+        const res = await fetch(`${rig.mediator.url}/fhir/R5/SupplyDelivery/${inbound.id}`, {
+          method: 'PATCH',
+          headers: {
+            authorization: RIG_AUTH,
+            accept: 'application/fhir+json',
+            'content-type': 'application/json-patch+json',
+            'if-match': `W/"${read.body.meta.versionId}"`,
+          },
+          body: JSON.stringify([
+            { op: 'replace', path: '/status', value: 'completed' },
+            { op: 'remove', path: `/suppliedItem/${amx}` },
+          ]),
+        });
+        t.equal(res.status, 200, await res.text());
+        t.equal(rig.ms.state.invoices.get(inbound.id)!.status, 'RECEIVED');
+      });
 
       await t.test('R4: the line of broken packs refused the same way', async (t) => {
         const before = (await jobs()).length;
