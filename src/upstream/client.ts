@@ -4,7 +4,7 @@ import { redirectError, type ErrorFactory } from './errors.js';
 import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
-import { honouringRetryAfter, notBeforeOf, retryAfterInstant } from './retry-after.js';
+import { honouringRetryAfter, notBeforeOf, withRetryAfter } from './retry-after.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -74,14 +74,6 @@ export interface UpstreamClient<S extends TransportSettings, K extends string = 
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
-
-/** A throttled or unavailable answer's Retry-After, kept on its error as `notBefore`. */
-function withRetryAfter(err: UpstreamError, res: RawResponse): UpstreamError {
-  if (res.status !== 429 && res.status !== 503) return err;
-  const at = retryAfterInstant(res.headers['retry-after']);
-  if (at !== undefined) err.notBefore = at;
-  return err;
-}
 
 export function createUpstreamClient<S extends TransportSettings, K extends string = string>(
   options: UpstreamClientOptions<S, K>,

@@ -13,6 +13,7 @@ import { exchange, MASKED, type RawResponse } from './http.js';
 import type { UpstreamClient, UpstreamResponse } from './client.js';
 import type { TransportSettings } from './pool.js';
 import type { AuthContext } from './auth/types.js';
+import { withRetryAfter } from './retry-after.js';
 
 /**
  * A GraphQL exchange over the shared transport (client.ts), so a GraphQL upstream (Open mSupply)
@@ -291,5 +292,8 @@ export async function postGraphQL<T>(
  */
 export function throwOnHttpFailure(res: RawResponse, system: string, path: string, make?: ErrorFactory): void {
   if (res.status === 400 || (res.status >= 200 && res.status < 300)) return;
-  throw decodeHttpError(res.status, res.body, { system, method: 'POST', path, reasonOf: graphqlReason, make });
+  throw withRetryAfter(
+    decodeHttpError(res.status, res.body, { system, method: 'POST', path, reasonOf: graphqlReason, make }),
+    res,
+  );
 }

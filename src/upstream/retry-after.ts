@@ -1,4 +1,5 @@
 import type { IBackoff, IBackoffFactory, IRetryBackoffContext } from 'cockatiel';
+import type { UpstreamError } from '../domain/errors.js';
 
 /**
  * An upstream that says when to ask again (RFC 9110 §10.2.3 Retry-After, on a 429 or a 503:
@@ -15,6 +16,21 @@ export function retryAfterInstant(header: string | string[] | undefined, now = D
   if (/^\d+$/.test(value)) return now + Number(value) * 1000;
   const at = Date.parse(value);
   return Number.isFinite(at) ? at : undefined;
+}
+
+/**
+ * A throttled or unavailable answer's Retry-After, kept on its error as `notBefore`: for a call's
+ * answer (client.ts) and for a login's (a token endpoint, a login query), which a gateway
+ * throttles the same way.
+ */
+export function withRetryAfter<E extends UpstreamError>(
+  err: E,
+  res: { status: number; headers: Record<string, string | string[] | undefined> },
+): E {
+  if (res.status !== 429 && res.status !== 503) return err;
+  const at = retryAfterInstant(res.headers['retry-after']);
+  if (at !== undefined) err.notBefore = at;
+  return err;
 }
 
 /** The `notBefore` an error carries (on itself or its cause), if it is still ahead. */

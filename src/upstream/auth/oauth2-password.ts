@@ -3,6 +3,7 @@ import { exchange, MASKED } from '../http.js';
 import { basicHeader } from './basic.js';
 import { CredentialCache, type Issued } from './credential-cache.js';
 import { loginError, missingCredentials } from './login-error.js';
+import { withRetryAfter } from '../retry-after.js';
 import type { AuthContext, AuthStrategy } from './types.js';
 
 /**
@@ -88,13 +89,16 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
       expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined,
     };
   }
-  throw loginError({
-    system: ctx.system,
-    status: res.status,
-    code: (opts.errorCode ?? oauthError)(res.body),
-    refused: (code) => opts.refused(code, creds),
-    make: ctx.makeError,
-  });
+  throw withRetryAfter(
+    loginError({
+      system: ctx.system,
+      status: res.status,
+      code: (opts.errorCode ?? oauthError)(res.body),
+      refused: (code) => opts.refused(code, creds),
+      make: ctx.makeError,
+    }),
+    res,
+  );
 }
 
 export function oauth2PasswordAuth(opts: PasswordGrantOptions): PasswordGrantStrategy {

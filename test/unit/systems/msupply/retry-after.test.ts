@@ -33,3 +33,17 @@ t.test('a query answered 503 Retry-After: 600: asked once, the error says when',
   t.ok(err.notBefore >= before + 599_000, `notBefore in ${err.notBefore - before} ms`);
   t.equal(rig.sb.faults.list()[0].hits, 1, 'not hammered');
 });
+
+t.test('the login answered 429 Retry-After: 600: asked once, the error says when', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'authToken',
+    action: { type: 'status', status: 429, headers: { 'retry-after': '600' } },
+  });
+  const before = Date.now();
+  const err = await failure(rig.connector.facilities!.get('store-hc-north'));
+  t.equal(err.transient, true, String(err));
+  t.ok(err.notBefore >= before + 599_000, `notBefore in ${err.notBefore - before} ms`);
+  t.equal(rig.sb.faults.list()[0].hits, 1, 'the login was not hammered');
+});

@@ -55,3 +55,14 @@ t.test('a Retry-After that is neither seconds nor a date is ignored', async (t) 
   const programs = await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' });
   t.equal(programs.length, 3, 'retried with the usual back-off');
 });
+
+t.test('the token endpoint answered 503 Retry-After: 300: asked once, the error says when', async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  const rule = h.sb.faults.add({ method: 'POST', path: '/api/oauth/token', action: busy(503, '300') });
+  const before = Date.now();
+  const err = await failure(h.client.call({ method: 'GET', path: '/api/programs' }));
+  t.equal(err.transient, true, String(err));
+  t.ok(err.notBefore >= before + 299_000, `notBefore in ${err.notBefore - before} ms`);
+  t.equal(h.sb.faults.list().find((r) => r.id === rule.id)?.hits, 1, 'the login was not hammered');
+});
