@@ -61,7 +61,8 @@ export interface OpenHimHandle {
   currentConfig(): Record<string, unknown> | undefined;
   /**
    * What keeps OpenHIM from knowing this mediator is up, in an operator's words (for /ready and
-   * the console): not registered yet, or heartbeats failing, and why. Undefined while all is well.
+   * the console): not registered yet, or heartbeats failing, and why; else the last console save
+   * refused, until one is applied. Undefined while all is well.
    */
   problem(): string | undefined;
   stats(): { registrationAttempts: number; heartbeats: number; heartbeatFailures: number; configChanges: number };
@@ -173,6 +174,12 @@ class Stopper {
   }
 }
 
+/** A console save refused, as /ready says it: the previous settings are the ones in force. */
+function refusedSave(refusal: { reason: string; since: number }): string {
+  const reason = refusal.reason.replace(/^OpenHIM config: /, '');
+  return `OpenHIM console settings refused since ${new Date(refusal.since).toISOString()}: ${reason}; the previous settings stay in force`;
+}
+
 export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   const log = options.logger ?? silentLogger;
   const registration = options.mediatorConfig ?? loadMediatorConfig();
@@ -198,6 +205,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   const failed = (err: unknown) => {
     failure = { reason: operatorReason(err), since: failure?.since ?? Date.now() };
   };
+  // the last console save refused (a bad value), until one is applied
+  let refusal: { reason: string; since: number } | undefined;
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
@@ -258,8 +267,11 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     );
     try {
       await options.onConfig?.(config, previous);
+      refusal = undefined;
     } catch (err) {
-      // Not retried on every beat: the operator has to fix the value in the console.
+      // Not retried on every beat: the operator has to fix the value in the console, and is told
+      // on /ready, where the one who saved it looks, not only in the log.
+      refusal = { reason: (err as Error)?.message ?? String(err), since: Date.now() };
       log.error(
         { ...where, err: { message: (err as Error)?.message } },
         'applying OpenHIM config failed; previous settings stay in force',
@@ -320,7 +332,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     registered,
     currentConfig: () => lastConfig,
     problem() {
-      if (status === 'stopped' || (status === 'registered' && !failure)) return undefined;
+      if (status === 'stopped') return undefined;
+      if (status === 'registered' && !failure) return refusal && refusedSave(refusal);
       const since = failure ? ` since ${new Date(failure.since).toISOString()}` : '';
       const what = status === 'registering' ? 'not registered with OpenHIM yet' : 'OpenHIM heartbeats failing';
       return `${what}${since}${failure ? `: ${failure.reason}` : ''}; FHIR requests are served meanwhile`;

@@ -116,4 +116,24 @@ t.test('a publicBaseUrl without its scheme from the console is refused; links ke
     'https://hie.example.org:5000/fhir/Location?_count=1',
     'links keep the public URL in force',
   );
+
+  // the operator who saved it sees why on /ready (and the console's systems view), not only in the log
+  const readiness = async () => {
+    const res = await fetch(`${mediator.url}/ready`, { headers: { authorization: basic } });
+    const body = (await res.json()) as { checks: { name: string; status: string; reason?: string }[] };
+    return { code: res.status, openhim: body.checks.find((c) => c.name === 'openhim') };
+  };
+  const refused = await readiness();
+  t.equal(refused.code, 200, 'a refused save does not make the mediator unready');
+  t.equal(refused.openhim?.status, 'degraded');
+  t.match(
+    refused.openhim?.reason,
+    /^OpenHIM console settings refused since \S+: server\.publicBaseUrl \(PUBLIC_BASE_URL\) must be an http\(s\) URL, got 'hie\.example\.org:5000'; the previous settings stay in force$/,
+  );
+
+  const fixed = await admin.setConfig(urn, { ...shown, publicBaseUrl: 'https://hie2.example.org' });
+  t.equal(fixed.status, 200, fixed.text);
+  await until(() => mediator.settings()['server.publicBaseUrl'] === 'https://hie2.example.org');
+  const after = await readiness();
+  t.equal(after.openhim?.status, 'ok', 'a save applied clears the line');
 });
