@@ -29,6 +29,11 @@ function given(header: string | undefined): Buffer {
   return Buffer.from(match ? match[1] : '');
 }
 
+const REQUIRED = 'admin authentication required (Authorization: Bearer <admin token>)';
+/** No token to compare with (AUTH_MODE=off, no ADMIN_TOKEN): no guess can pass, so say what to set. */
+const CLOSED =
+  'the admin API is closed: no admin token is configured (set ADMIN_TOKEN, or AUTH_BEARER_TOKEN / AUTH_PASSWORD, whose value it then takes)';
+
 /**
  * The admin APIs' authentication (outbox operations, reconciliation review): a bearer token
  * compared in constant time; 401 with `WWW-Authenticate: Bearer` and an OperationOutcome. With no
@@ -45,11 +50,7 @@ export function bearerCheck(token: AdminToken) {
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer')
-        .send(
-          operationOutcome([
-            { code: 'login', diagnostics: 'admin authentication required (Authorization: Bearer <admin token>)' },
-          ]),
-        );
+        .send(operationOutcome([{ code: 'login', diagnostics: value ? REQUIRED : CLOSED }]));
     }
     return undefined;
   };
