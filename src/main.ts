@@ -360,10 +360,13 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     settings: () => settings,
     async stop() {
       openhim?.stop();
+      // no tick from now on: a run begun while the server closes and the outbox drains would
+      // prolong the shutdown, or be cut by the SIGKILL that follows it
+      const jobsStopped = scheduler.stop();
       await app.close();
       await outbox.stop();
       await transactionUpdates.stop();
-      await scheduler.stop(); // a run in progress finishes and is recorded before the store closes
+      await jobsStopped; // a run in progress finishes and is recorded before the store closes
       await propagation.close();
       await connectors.close();
       stopObserving();
