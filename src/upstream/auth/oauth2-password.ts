@@ -1,4 +1,4 @@
-import { asRecord } from '../errors.js';
+import { asRecord, defaultErrorFactory } from '../errors.js';
 import { exchange, MASKED } from '../http.js';
 import { basicHeader } from './basic.js';
 import { CredentialCache, type Issued } from './credential-cache.js';
@@ -89,6 +89,16 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
       expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined,
     };
   }
+  // a page in place of the token JSON (a gateway's login form) says nothing about the credentials
+  if (res.status >= 200 && res.status < 300 && !body)
+    throw (ctx.makeError ?? defaultErrorFactory)({
+      system: ctx.system,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      upstreamStatus: res.status,
+      diagnostics: `the token endpoint answered ${res.status} with a page, not the token JSON (a gateway's login page?): tried again later`,
+    });
   throw withRetryAfter(
     loginError({
       system: ctx.system,

@@ -48,3 +48,19 @@ t.test('an nginx 503 page: transient, its title in the words, not its markup', a
   t.match(words, /answered 503 503 Service Temporarily Unavailable/);
   t.notMatch(words, /<|nginx/, 'no markup, no server banner');
 });
+
+t.test('the token endpoint answered 200 by a login page: transient, not a wrong password', async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  const rule = h.sb.faults.add({
+    method: 'POST',
+    path: '/api/oauth/token',
+    action: { type: 'status', status: 200, body: '<html><title>Sign in</title><form>csrf=abc</form></html>' },
+  });
+  const err = await failure(h.client.call({ method: 'GET', path: '/api/programs' }));
+  t.equal(err.transient, true, `not a refused login: ${err.message}`);
+  t.notMatch(err.message, /check openlmis\.(username|password|clientSecret)/, 'no wrong diagnosis');
+  t.notMatch(err.message, /csrf|<form/, 'the page is not quoted');
+  h.sb.faults.remove(rule.id);
+  t.equal((await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length, 3);
+});
