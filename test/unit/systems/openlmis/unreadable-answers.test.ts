@@ -14,7 +14,15 @@ import type { StockLine, StockReport } from '../../../../src/domain/index.js';
 import { createStockCapability } from '../../../../src/systems/openlmis/stock/stock.js';
 import { FACILITY_CODE_SYSTEM } from '../../../../src/systems/openlmis/identifiers.js';
 import { failure } from './client-harness.js';
-import { MemoryJournal, fiveLineOrder, requisitions, startFlowHarness, type FlowHarness } from './orders-harness.js';
+import {
+  MemoryJournal,
+  fiveLineOrder,
+  line as orderLine,
+  order,
+  requisitions,
+  startFlowHarness,
+  type FlowHarness,
+} from './orders-harness.js';
 import { amnesiacJournal, gtinOf, startDepsHarness } from './stock-harness.js';
 
 const LOGIN_PAGE = '<!DOCTYPE html><html><head><title>Sign in</title></head><body>Sign in</body></html>';
@@ -144,6 +152,21 @@ t.test('a read within the write answered by a login page: retried, never a refus
   const result = await deliver(t, h, new MemoryJournal());
   t.equal(result.status, 'active');
   t.equal(submitted(h).length, 1);
+});
+
+t.test('a requisition-less order created behind a login page: resumed to its own draft, one order', async (t) => {
+  const h = await startFlowHarness();
+  t.teardown(h.close);
+  const supplier = { identifier: h.facility('LK-WH-301').identifier };
+  const o = order(h, 'LK-WH-302', [orderLine(h, 'EM-ORS', 3, 'pack')], { supplier });
+  unreadable(h, 'POST', '/api/orders/requisitionLess', LOGIN_PAGE);
+  const journal = new MemoryJournal();
+  const result = await h.orders.submit(o, journal).catch(async (err: unknown) => {
+    t.ok(isTransient(err), (err as Error).message);
+    return h.orders.submit(o, journal);
+  });
+  t.equal(h.sb.state.store.orders.size, 1, 'one order, not a second');
+  t.equal(h.sb.state.store.orders.get(result.ids.order)!.status, 'ORDERED');
 });
 
 const line = (code: string, value: number, extra: Partial<StockLine> = {}): StockLine => ({
