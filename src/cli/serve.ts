@@ -1,3 +1,4 @@
+import { misspeltSettings } from '../config/misspelt-env.js';
 import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
@@ -6,6 +7,12 @@ import { releaseStartUpMemoryLater } from './start-up-memory.js';
 export async function serve(settings: Settings): Promise<RunningMediator> {
   const mediator = await startMediator(settings);
   const release = releaseStartUpMemoryLater(); // start-up's garbage, once it listens: give it back
+  // a typo in a variable's name leaves its setting at the default, silently: say so (names only)
+  for (const { given, meant } of misspeltSettings(process.env))
+    mediator.app.log.warn(
+      { variable: given, meant },
+      `environment variable ${given} is not a setting and is ignored: did you mean ${meant}?`,
+    );
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
