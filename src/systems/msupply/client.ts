@@ -20,6 +20,8 @@ export interface MsupplyClient {
 export interface MsupplyClientOptions {
   retries?: number;
   retryDelayMs?: number;
+  /** The clock of the login refusal hold (auth.ts); tests move it. */
+  now?: () => number;
 }
 
 export function createMsupplyClient(
@@ -29,7 +31,7 @@ export function createMsupplyClient(
   const upstream = createUpstreamClient<MsupplySettings>({
     system: MSUPPLY,
     settings,
-    auth: (current) => msupplyAuth(current),
+    auth: (current) => msupplyAuth(current, undefined, options.now),
     decodeError: decodeMsupplyHttpError,
     makeError: makeMsupplyError,
     retries: options.retries,

@@ -1,5 +1,9 @@
 import type { Order } from '../../../../src/domain/index.js';
-import { createMsupplyConnector, type MsupplyConnector } from '../../../../src/systems/msupply/index.js';
+import {
+  createMsupplyConnector,
+  type MsupplyConnector,
+  type MsupplyConnectorOptions,
+} from '../../../../src/systems/msupply/index.js';
 import {
   startMsupplySandbox,
   type MsupplySandbox,
@@ -36,6 +40,7 @@ export interface Rig {
 export async function startRig(
   settings: Record<string, unknown> = {},
   sandbox: MsupplySandboxOptions = {},
+  connectorOptions: MsupplyConnectorOptions = {},
 ): Promise<Rig> {
   const sb = await startMsupplySandbox(sandbox);
   const all = {
@@ -46,7 +51,7 @@ export async function startRig(
     'msupply.supplierCode': 'WH-CENTRAL',
     ...settings,
   };
-  const connector = createMsupplyConnector(all, { retryDelayMs: 10 });
+  const connector = createMsupplyConnector(all, { retryDelayMs: 10, ...connectorOptions });
   return {
     sb,
     connector,

@@ -46,3 +46,21 @@ t.test('a renewal refused 401 falls back to the password login, which succeeds',
   await rig.connector.ping!();
   t.equal(rig.sb.state.logins, 2, 'the password login after the refused renewal');
 });
+
+t.test('a refused login is not asked again for a minute with the same settings: no lockout by /ready', async (t) => {
+  let now = Date.parse('2026-12-05T04:00:00Z');
+  const rig = await startRig({ 'msupply.password': 'wrong-password-Qz1' }, {}, { now: () => now });
+  t.teardown(() => rig.close());
+  const logins = () => rig.sb.calls.filter((c) => c.operation === 'authToken').length;
+  for (let i = 0; i < 5; i++) {
+    const err = await failure(rig.connector.ping!());
+    t.match((err as UpstreamError).issues[0].diagnostics, /InvalidCredentials/, 'the same words each time');
+  }
+  t.equal(logins(), 1, 'five readiness checks, one failed login');
+  now += 61_000;
+  await failure(rig.connector.ping!());
+  t.equal(logins(), 2, 'asked again after the minute');
+  rig.connector.reconfigure!({ ...rig.settings, 'msupply.password': 'password' });
+  await rig.connector.ping!();
+  t.equal(logins(), 3, 'new settings are tried at once');
+});
