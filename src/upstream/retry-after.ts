@@ -9,13 +9,20 @@ import type { UpstreamError } from '../domain/errors.js';
  * earlier, outbox.ts), so a throttling gateway is never hammered.
  */
 
-/** The instant (epoch ms) a Retry-After header names, or undefined when absent or unreadable. */
+/**
+ * The longest wait a Retry-After is honoured for. A gateway's maintenance notice may say hours; a
+ * date years ahead (a misconfigured proxy, a clock gone wrong) would park a job where no
+ * operator looks, so beyond a day the outbox's own back-off and attempt count take over again.
+ */
+export const RETRY_AFTER_LIMIT_MS = 24 * 3_600_000;
+
+/** The instant (epoch ms) a Retry-After header names, at most a day ahead; undefined when absent or unreadable. */
 export function retryAfterInstant(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;
-  if (/^\d+$/.test(value)) return now + Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? at : undefined;
+  // an HTTP-date, in any of its three forms, starts with the day's name (RFC 9110 §5.6.7)
+  const at = /^\d+$/.test(value) ? now + Number(value) * 1000 : /^[A-Za-z]/.test(value) ? Date.parse(value) : NaN;
+  return Number.isFinite(at) ? Math.min(at, now + RETRY_AFTER_LIMIT_MS) : undefined;
 }
 
 /**
