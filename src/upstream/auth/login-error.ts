@@ -34,3 +34,25 @@ export function missingCredentials(
 ): UpstreamError {
   return make({ system, transient: false, status: 502, code: 'login', diagnostics });
 }
+
+/**
+ * A login answered 2xx with a page where its JSON was due (a gateway's login form): it says
+ * nothing about the credentials, so it is transient; taken as a refusal, one blip of the gateway
+ * would refuse, and drop, the write in hand. `login` names the call, `expected` what it owed.
+ */
+export function loginAnsweredByPage(opts: {
+  system: string;
+  status: number;
+  login: string;
+  expected: string;
+  make?: ErrorFactory;
+}): UpstreamError {
+  return (opts.make ?? defaultErrorFactory)({
+    system: opts.system,
+    transient: true,
+    status: 502,
+    code: 'transient',
+    upstreamStatus: opts.status,
+    diagnostics: `${opts.login} answered ${opts.status} with a page, not ${opts.expected} (a gateway's login page?): tried again later`,
+  });
+}

@@ -1,8 +1,8 @@
-import { asRecord, defaultErrorFactory } from '../errors.js';
+import { asRecord } from '../errors.js';
 import { exchange, MASKED } from '../http.js';
 import { basicHeader } from './basic.js';
 import { CredentialCache, type Issued } from './credential-cache.js';
-import { loginError, missingCredentials } from './login-error.js';
+import { loginAnsweredByPage, loginError, missingCredentials } from './login-error.js';
 import { withRetryAfter } from '../retry-after.js';
 import type { AuthContext, AuthStrategy } from './types.js';
 
@@ -91,13 +91,12 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
   }
   // a page in place of the token JSON (a gateway's login form) says nothing about the credentials
   if (res.status >= 200 && res.status < 300 && !body)
-    throw (ctx.makeError ?? defaultErrorFactory)({
+    throw loginAnsweredByPage({
       system: ctx.system,
-      transient: true,
-      status: 502,
-      code: 'transient',
-      upstreamStatus: res.status,
-      diagnostics: `the token endpoint answered ${res.status} with a page, not the token JSON (a gateway's login page?): tried again later`,
+      status: res.status,
+      login: 'the token endpoint',
+      expected: 'the token JSON',
+      make: ctx.makeError,
     });
   throw withRetryAfter(
     loginError({

@@ -1,8 +1,8 @@
 import { exchange } from '../http.js';
-import { asRecord, defaultErrorFactory } from '../errors.js';
+import { asRecord } from '../errors.js';
 import { basicHeader, type BasicCredentials } from './basic.js';
 import { CredentialCache, type Issued } from './credential-cache.js';
-import { loginError, missingCredentials } from './login-error.js';
+import { loginAnsweredByPage, loginError, missingCredentials } from './login-error.js';
 import type { AuthContext, AuthStrategy } from './types.js';
 
 /**
@@ -53,16 +53,13 @@ async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: 
   });
   const cookie = cookieFrom(res.headers['set-cookie'], name);
   if (res.status === 200 && cookie && (opts.authenticated ?? openmrsAuthenticated)(res.body)) return { value: cookie };
-  // a page in place of the session JSON (a gateway's login form) says nothing about the password:
-  // taken as a refusal, one blip of the gateway would refuse, and drop, the write in hand
   if (res.status >= 200 && res.status < 300 && !asRecord(res.body))
-    throw (ctx.makeError ?? defaultErrorFactory)({
+    throw loginAnsweredByPage({
       system: ctx.system,
-      transient: true,
-      status: 502,
-      code: 'transient',
-      upstreamStatus: res.status,
-      diagnostics: `the session login (GET ${opts.sessionPath ?? '/ws/rest/v1/session'}) answered ${res.status} with a page, not the session JSON (a gateway's login page?): tried again later`,
+      status: res.status,
+      login: `the session login (GET ${opts.sessionPath ?? '/ws/rest/v1/session'})`,
+      expected: 'the session JSON',
+      make: ctx.makeError,
     });
   // OpenMRS answers 200 {authenticated: false} to a wrong password
   const status = res.status === 200 ? 401 : res.status;
