@@ -1,5 +1,6 @@
 import type { Issued } from '../../upstream/auth/credential-cache.js';
 import { bearerLoginAuth } from '../../upstream/auth/bearer-login.js';
+import { isLoginRefusal } from '../../upstream/auth/credential-cache.js';
 import { missingCredentials } from '../../upstream/auth/login-error.js';
 import { MASKED } from '../../upstream/http.js';
 import { UpstreamError } from '../../domain/errors.js';
@@ -109,56 +110,20 @@ export async function loginForToken(ctx: AuthContext, s: MsupplySettings, sessio
   });
 }
 
-/**
- * How long a refused login (a wrong password, a proxy's 401) is answered from memory for the same
- * settings. Every /ready probe and every write would otherwise send the wrong password again, and
- * Open mSupply blocks an account after repeated failed logins (AccountBlocked): a readiness probe
- * every few seconds would keep the account blocked once the password is put right. New settings
- * are tried at once.
- */
-export const LOGIN_REFUSAL_HOLD_MS = 60_000;
-
-/** The last permanent login refusal, kept for the settings it was met with. */
-class RefusalHold {
-  private held?: { fingerprint: string; until: number; error: unknown };
-  constructor(private readonly now: () => number) {}
-
-  check(fingerprint: string): void {
-    const h = this.held;
-    if (h && h.fingerprint === fingerprint && this.now() < h.until) throw h.error;
-  }
-
-  note(fingerprint: string, err: unknown): void {
-    // a block says itself how long it lasts, and the right password is worth a try once it ends
-    if (
-      err instanceof UpstreamError &&
-      !err.transient &&
-      err.issues[0]?.code === 'login' &&
-      msupplyReason(err) !== 'AccountBlocked'
-    )
-      this.held = { fingerprint, until: this.now() + LOGIN_REFUSAL_HOLD_MS, error: err };
-  }
-}
-
 export function msupplyAuth(
   settings: () => MsupplySettings,
   session = new RefreshSession(),
   now: () => number = Date.now,
 ): AuthStrategy {
-  const hold = new RefusalHold(now);
   return bearerLoginAuth({
     credentials: () => [settings().baseUrl, settings().username, settings().password],
     // the refresh cookie first; the password only when there is none or it is refused
-    login: async (ctx) => {
-      const fingerprint = fingerprintOf(settings());
-      hold.check(fingerprint);
-      try {
-        return (await session.renew(ctx, fingerprint)) ?? (await loginForToken(ctx, settings(), session));
-      } catch (err) {
-        hold.note(fingerprint, err);
-        throw err;
-      }
-    },
+    login: async (ctx) =>
+      (await session.renew(ctx, fingerprintOf(settings()))) ?? loginForToken(ctx, settings(), session),
     isRefusal: graphqlUnauthenticated,
+    now,
+    // a refused login is held (CredentialCache), but not a block: it says itself how long it
+    // lasts, and the right password is worth a try once it ends
+    holdsRefusal: (err) => isLoginRefusal(err) && msupplyReason(err) !== 'AccountBlocked',
   });
 }

@@ -19,6 +19,8 @@ export interface BearerLoginOptions {
   /** Does this answer say the token was refused? Default: HTTP 401. */
   isRefusal?: (res: RawResponse) => boolean;
   now?: () => number;
+  /** Which login failures are held from being sent again (CredentialCache); default isLoginRefusal. */
+  holdsRefusal?: (err: unknown) => boolean;
 }
 
 export function bearerLoginAuth(opts: BearerLoginOptions): AuthStrategy {
@@ -27,6 +29,7 @@ export function bearerLoginAuth(opts: BearerLoginOptions): AuthStrategy {
     login: () => opts.login(loginCtx!),
     fingerprint: () => JSON.stringify(opts.credentials() ?? null),
     now: opts.now,
+    holdsRefusal: opts.holdsRefusal,
   });
   const scheme = opts.scheme ?? 'Bearer';
   return {

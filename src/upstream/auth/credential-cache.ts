@@ -1,3 +1,4 @@
+import { UpstreamError } from '../../domain/errors.js';
 import { processRedactor } from '../../platform/redaction.js';
 
 /**
@@ -5,7 +6,8 @@ import { processRedactor } from '../../platform/redaction.js';
  * cookie), shared by every login strategy: concurrent callers share one login (single flight), so
  * an expiry under load costs one login, not N; a login started before a reset or a credential
  * change never fills the cache afterwards; every credential is taught to the redactor, as an
- * upstream may echo it in an error body.
+ * upstream may echo it in an error body; a login refused for good is not sent again for a while
+ * with the same settings (LOGIN_REFUSAL_HOLD_MS).
  */
 export interface Issued {
   value: string;
@@ -20,6 +22,23 @@ export interface CredentialCacheOptions<C extends Issued> {
   /** 'sliding': valid while used within expiresInMs of the last use. Default 'absolute'. */
   expiry?: 'sliding' | 'absolute';
   now?: () => number;
+  /** Which login failures are held (LOGIN_REFUSAL_HOLD_MS); default isLoginRefusal. */
+  holdsRefusal?: (err: unknown) => boolean;
+}
+
+/**
+ * How long a login refused for good (a wrong password, no access) is answered from memory for
+ * the same settings. Every /ready probe and every write would otherwise send the wrong password
+ * again, and OpenMRS, Open mSupply and OpenLMIS (when configured to) lock an account after
+ * repeated failed logins: a probe every few seconds would keep the integration user locked, and
+ * a shared one locked for the people using it too. New settings (the console, a restart) are
+ * tried at once.
+ */
+export const LOGIN_REFUSAL_HOLD_MS = 60_000;
+
+/** A login failure that says the credentials are refused or missing, not that the upstream is down. */
+export function isLoginRefusal(err: unknown): boolean {
+  return err instanceof UpstreamError && !err.transient && err.issues[0]?.code === 'login';
 }
 
 /** Renew a little before the server would forget the credential, to save a refused round trip. */
@@ -32,6 +51,8 @@ export class CredentialCache<C extends Issued> {
   private last: C | undefined;
   // bumped by reset(): a login started with old credentials must not fill the cache afterwards
   private generation = 0;
+  // the last login refused for good, with the settings it was refused for
+  private refusal: { fingerprint: string; until: number; error: unknown } | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: CredentialCacheOptions<C>) {
@@ -53,6 +74,8 @@ export class CredentialCache<C extends Issued> {
       return Promise.resolve(this.cached!);
     }
     if (this.pending) return this.pending;
+    const held = this.refusal;
+    if (held && held.fingerprint === fingerprint && this.now() < held.until) return Promise.reject(held.error);
     const mine = this.generation;
     const pending = this.options
       .login()
@@ -63,6 +86,11 @@ export class CredentialCache<C extends Issued> {
           this.last = issued;
         }
         return issued;
+      })
+      .catch((err: unknown) => {
+        if (mine === this.generation && (this.options.holdsRefusal ?? isLoginRefusal)(err))
+          this.refusal = { fingerprint, until: this.now() + LOGIN_REFUSAL_HOLD_MS, error: err };
+        throw err;
       })
       .finally(() => {
         if (this.pending === pending) this.pending = undefined;
@@ -86,5 +114,6 @@ export class CredentialCache<C extends Issued> {
     this.cached = undefined;
     this.pending = undefined;
     this.last = undefined;
+    this.refusal = undefined;
   }
 }
