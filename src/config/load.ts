@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { settingDefs, type SettingDef, type Settings } from './settings.js';
 import { settingWithUrlCredentials, urlCredentialsMessage } from './url-credentials.js';
 import { cronProblem } from '../jobs/cron.js';
+import { shownValue } from './shown-value.js';
 
 /**
  * Settings come from three layers, later winning: defaults < config file (CONFIG_FILE, JSON with
@@ -31,20 +32,21 @@ function coerce(def: SettingDef, raw: unknown, source: string): string | number 
   if (raw === undefined || raw === '') return undefined;
   if (def.type === 'number') {
     const n = typeof raw === 'number' ? raw : Number(raw);
-    if (!Number.isFinite(n)) throw new ConfigError(`${source}: ${def.key} must be a number, got '${String(raw)}'`);
+    if (!Number.isFinite(n))
+      throw new ConfigError(`${source}: ${def.key} must be a number, got ${shownValue(raw, 'number')}`);
     const problem = outOfBounds(def, n);
-    if (problem) throw new ConfigError(`${source}: ${def.key} must be ${problem}, got '${String(raw)}'`);
+    if (problem) throw new ConfigError(`${source}: ${def.key} must be ${problem}, got ${shownValue(raw, 'number')}`);
     return n;
   }
   if (def.type === 'boolean') {
     if (typeof raw === 'boolean') return raw;
     if (/^(true|1|yes|on)$/i.test(String(raw))) return true;
     if (/^(false|0|no|off)$/i.test(String(raw))) return false;
-    throw new ConfigError(`${source}: ${def.key} must be true or false, got '${String(raw)}'`);
+    throw new ConfigError(`${source}: ${def.key} must be true or false, got ${shownValue(raw, 'word')}`);
   }
   const s = String(raw);
   if (def.enum && !def.enum.includes(s))
-    throw new ConfigError(`${source}: ${def.key} must be one of ${def.enum.join(', ')}, got '${s}'`);
+    throw new ConfigError(`${source}: ${def.key} must be one of ${def.enum.join(', ')}, got ${shownValue(s, 'word')}`);
   return s;
 }
 
@@ -198,7 +200,7 @@ function validateCrossFields(s: Settings): void {
     const url = s[key];
     if (url !== undefined && url !== '' && !isHttpUrl(String(url))) {
       const env = settingDefs.find((d) => d.key === key)?.env;
-      throw new ConfigError(`${key}${env ? ` (${env})` : ''} must be an http(s) URL, got '${String(url)}'`);
+      throw new ConfigError(`${key}${env ? ` (${env})` : ''} must be an http(s) URL, got ${shownValue(url, 'url')}`);
     }
   }
   const databaseUrl = s['store.databaseUrl'];
@@ -222,7 +224,10 @@ function validateCrossFields(s: Settings): void {
   for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
     const value = s[def.key];
     const problem = typeof value === 'string' ? cronProblem(value) : undefined;
-    if (problem) throw new ConfigError(`${def.key} (${def.env}) is not a cron expression: ${problem}, got '${value}'`);
+    if (problem)
+      throw new ConfigError(
+        `${def.key} (${def.env}) is not a cron expression: ${problem}, got ${shownValue(value, 'cron')}`,
+      );
   }
 }
 

@@ -17,7 +17,12 @@ export function cronProblem(expression: string): string | undefined {
     if (cron.nextRun(new Date()) === null) return 'it never fires';
     return undefined;
   } catch (err) {
-    return (err as Error).message.replace(/^CronPattern: /, '');
+    // croner quotes the expression back ("invalid configuration format ('…')"); the caller decides
+    // whether the value may be shown (it may be a secret pasted into the wrong setting)
+    return (err as Error).message
+      .replace(/^CronPattern: /, '')
+      .split(expression)
+      .join('…');
   }
 }
 

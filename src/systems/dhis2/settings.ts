@@ -1,4 +1,5 @@
 import type { TransportSettings } from '../../upstream/pool.js';
+import { shownValue } from '../../config/shown-value.js';
 
 /**
  * The DHIS2 connector's settings from the flat settings table (src/config/settings.ts keys
@@ -47,14 +48,14 @@ const num = (v: unknown, fallback: number): number =>
   v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
 const scheme = (v: unknown, key: string): IdScheme => {
   const s = (str(v) ?? 'CODE').toUpperCase();
-  if (s !== 'CODE' && s !== 'UID') throw new Error(`${key} must be CODE or UID, got '${String(v)}'`);
+  if (s !== 'CODE' && s !== 'UID') throw new Error(`${key} must be CODE or UID, got ${shownValue(v, 'word')}`);
   return s;
 };
 
 function stockTarget(v: unknown, rtsProgram: string | undefined): 'aggregate' | 'rts' {
   const t = str(v) ?? 'aggregate';
   if (t !== 'aggregate' && t !== 'rts')
-    throw new Error(`dhis2.stockTarget must be aggregate or rts, got '${String(v)}'`);
+    throw new Error(`dhis2.stockTarget must be aggregate or rts, got ${shownValue(v, 'word')}`);
   if (t === 'rts' && !rtsProgram)
     throw new Error('dhis2.stockTarget=rts needs dhis2.rtsProgram (the RTS tracker program UID)');
   return t;
