@@ -135,8 +135,23 @@ export function crosswalkToLocationBundle(
   return { resourceType: 'Bundle', type: 'collection', total: entry.length, entry };
 }
 
+/**
+ * A text cell a spreadsheet would read as a formula (OWASP "CSV Injection": a first character of
+ * = + - @, tab, carriage return, line feed or NUL). Names, ids and comments come from upstream
+ * systems and people, and a data manager opens these files in Excel or LibreOffice.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\0]/;
+
+/**
+ * One RFC 4180 cell. A text that could start a formula is prefixed with a single quote (shown as
+ * text, the quote hidden) and quoted, as OWASP advises; numbers are written as they are, so a
+ * negative score stays a number.
+ */
 function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number') return String(v);
+  const s = String(v);
+  if (FORMULA_START.test(s)) return `"'${s.replace(/"/g, '""')}"`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
