@@ -9,7 +9,7 @@ import {
   type CatalogueProduct,
   type ProductCatalogue,
 } from '../../domain/product-catalogue.js';
-import type { ProductRef } from '../../domain/index.js';
+import type { ProductRef, Quantity } from '../../domain/index.js';
 
 /**
  * FHIR product codes ↔ DHIS2 product codes (the `dhis2` column of fhir-mappings/products.json),
@@ -122,6 +122,11 @@ export interface Dhis2ProductMap {
   productOf(code: string): ProductRef | undefined;
   /** Dispensing units per pack (products.json) of an RTS item code, to count packs in units. */
   packSizeOf(code: string): number | undefined;
+  /**
+   * A stock line's quantity in dispensing units, what DHIS2's stock data elements and RTS
+   * transactions count: packs times the catalogue's packSize; a 422 at `where` when it has none.
+   */
+  dispensingUnits(product: ProductRef, quantity: Quantity, where: string): number;
 }
 
 /**
@@ -221,6 +226,16 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
       return row.code;
     },
     packSizeOf: (code) => items.rowByCode(code)?.packSize,
+    dispensingUnits(product, quantity, where) {
+      if (quantity.unit !== 'pack') return quantity.value;
+      const row = index.rowFor(product) ?? items.rowFor(product);
+      if (!row?.packSize)
+        throw new BusinessRuleError(
+          `product ${product.system}|${product.code} is counted in packs but products.json gives no packSize to count it in dispensing units, as DHIS2 does`,
+          where,
+        );
+      return quantity.value * row.packSize;
+    },
     productOf(code) {
       const row = items.rowByCode(code);
       return row ? productRef(row) : undefined;

@@ -202,7 +202,9 @@ export async function writeTransactions(
         `item ${code} is not enrolled in RTS at ${ou.code ?? ou.id}`,
         `StockReport.lines[${i}].product`,
       );
-    const quantity = Math.round(Math.abs(line.quantity.value));
+    // RTS transactions count dispensing units: a count of 2 packs is not 2
+    const units = products.dispensingUnits(line.product, line.quantity, `StockReport.lines[${i}].quantity`);
+    const quantity = Math.round(Math.abs(units));
     const destination =
       kind === 'distributed' && uc.distributed?.to
         ? destinationCode(uc.distributed.destinations, report.reason, 'StockReport.reason')

@@ -262,8 +262,9 @@ export function createStockCapability(
     );
   };
 
-  const quantityOf = (report: StockReport, line: StockLine, measure: Measure): number => {
-    const q = line.quantity.value;
+  const quantityOf = (report: StockReport, line: StockLine, measure: Measure, where: string): number => {
+    // DHIS2's stock data elements count dispensing units: a count of 3 packs is not 3
+    const q = deps.products().dispensingUnits(line.product, line.quantity, where);
     // states, not changes: taken as they are, whatever the report's count type
     if (report.countType === 'snapshot' || STATE_MEASURES.has(measure)) return q;
     const signed = report.operation === 'subtraction' && q > 0 ? -q : q;
@@ -296,7 +297,7 @@ export function createStockCapability(
         code,
         measure,
         target: products.target(code, measure, `${lineAt(i)}.product`),
-        quantity: quantityOf(report, line, measure),
+        quantity: quantityOf(report, line, measure, `${lineAt(i)}.quantity`),
       };
     });
     const meta = await dataElements(targets.map((t) => t.target.dataElement));
