@@ -138,8 +138,10 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     },
     version() {
       if (!known) {
-        const asked = held(() => upstream.call<unknown>({ method: 'GET', path: '/api/system/info' })).then((info) =>
-          parseVersion(asRecord(info)?.version),
+        // recorded(): a login page answered here is transient like any read's, never "no version"
+        // (taken as the newest server, for the life of the process)
+        const asked = held(() => upstream.call<unknown>(recorded({ method: 'GET', path: '/api/system/info' }))).then(
+          (info) => parseVersion(asRecord(info)?.version),
         );
         // a failed question is asked again next time (unless a newer one replaced it meanwhile)
         asked.catch(() => {

@@ -2,7 +2,7 @@ import t from 'tap';
 import { Dhis2Error } from '../../../../src/systems/dhis2/errors.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { CONSIGNMENT, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
-import { startHarness } from './harness.js';
+import { loginPageOnce, startHarness } from './harness.js';
 
 /**
  * Which servers the tracker flows need (issue 11 leftover 6): `/api/tracker` exists from 2.36, so
@@ -51,4 +51,18 @@ t.test('2.36: the tracker API serves the same import', async (t) => {
   const r = await postTrackerEvents(h.client, [event(ou, 'Vers0000002')]);
   t.match(r, { status: 'OK', created: 1 });
   t.ok(h.sandbox.tracker.events.has('Vers0000002'));
+});
+
+t.test('a login page answered to the version question is asked again, never taken as "a current server"', async (t) => {
+  // Read as JSON, the page has no version; kept, it made a 2.35 server pass for the newest for the
+  // life of the process (tracker calls sent to an API it lacks, 2.41 filter names it ignores).
+  const h = await startHarness({ version: '2.35.14' });
+  t.teardown(h.close);
+  loginPageOnce(h, 'GET', '/api/system/info');
+  const ou = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const err = (await postTrackerEvents(h.client, [event(ou, 'Vers0000003')]).catch((e: unknown) => e)) as Dhis2Error;
+  t.ok(err instanceof Dhis2Error);
+  t.match(err.message, 'DHIS2 2.35.14 has no tracker API', 'the version was asked again and known');
+  t.equal(h.sandbox.state.count('GET', '/api/system/info'), 2, 'the page, then the answer');
+  t.equal(h.sandbox.state.count('POST', '/api/tracker'), 0, 'nothing sent');
 });
