@@ -62,7 +62,7 @@ export function periodOf(periodType: string, instant: string, where = 'StockRepo
   }
 }
 
-/** The first instant of a period (for reads back into a report), or undefined for a form not made here. */
+/** The first and last instant of a period (for reads back into a report); undefined for a form periodOf does not make. */
 export function periodStart(period: string): { start: string; end: string } | undefined {
   const iso = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d)).toISOString();
   const endOf = (y: number, m: number, d: number) => new Date(Date.UTC(y, m - 1, d) - 1).toISOString();
@@ -70,6 +70,10 @@ export function periodStart(period: string): { start: string; end: string } | un
   if ((r = /^(\d{4})(\d{2})(\d{2})$/.exec(period)))
     return { start: iso(+r[1], +r[2], +r[3]), end: endOf(+r[1], +r[2], +r[3] + 1) };
   if ((r = /^(\d{4})(\d{2})$/.exec(period))) return { start: iso(+r[1], +r[2], 1), end: endOf(+r[1], +r[2] + 1, 1) };
+  if ((r = /^(\d{4})(0[1-6])B$/.exec(period)))
+    return { start: iso(+r[1], +r[2] * 2 - 1, 1), end: endOf(+r[1], +r[2] * 2 + 1, 1) };
+  if ((r = /^(\d{4})S([12])$/.exec(period)))
+    return { start: iso(+r[1], +r[2] * 6 - 5, 1), end: endOf(+r[1], +r[2] * 6 + 1, 1) };
   if ((r = /^(\d{4})Q([1-4])$/.exec(period)))
     return { start: iso(+r[1], (+r[2] - 1) * 3 + 1, 1), end: endOf(+r[1], +r[2] * 3 + 1, 1) };
   if ((r = /^(\d{4})$/.exec(period))) return { start: iso(+r[1], 1, 1), end: endOf(+r[1] + 1, 1, 1) };
