@@ -1,6 +1,6 @@
-import type { BundleEntry, Bundle, Location } from '@medplum/fhirtypes';
+import type { BundleEntry, Bundle, Identifier, Location } from '@medplum/fhirtypes';
 import type { Facility } from '../domain/facility.js';
-import { stableId } from '../domain/ids.js';
+import { stableId, stableUuid } from '../domain/ids.js';
 import type { CrosswalkRow, MatchZone } from './crosswalk-types.js';
 import type { MatchResult } from './match/matcher.js';
 import { facilityInputHash } from './review.js';
@@ -80,6 +80,28 @@ export function toCrosswalkRows(
 
 const LINKED = new Set(['auto-match', 'manual-match']);
 
+/** FHIR's id rule (R4 datatypes: id). */
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The Location's id and fullUrl for a registry id. Registry lists from spreadsheets carry ids
+ * such as "MFR 2000_x" that are neither a FHIR id nor a UUID: the Location then gets a stable id
+ * derived from it (the registry id itself stays, as an identifier), and a fullUrl of `urn:uuid:`
+ * is only valid with a UUID after it (R4 Bundle.entry.fullUrl), so one is derived unless the id is one.
+ */
+function exportedIds(registryId: string): { id: string; fullUrl: string; kept: boolean } {
+  const kept = FHIR_ID.test(registryId);
+  const fullUrl = `urn:uuid:${UUID.test(registryId) ? registryId.toLowerCase() : stableUuid('registry', registryId)}`;
+  return { id: kept ? registryId : stableId('registry', registryId), fullUrl, kept };
+}
+
+/** A facility identifier as FHIR allows it: no empty system or value (a spreadsheet's blank column). */
+function exportedIdentifier(i: { system?: string; value?: string }): Identifier | undefined {
+  if (!i.value) return undefined;
+  return i.system ? { system: i.system, value: i.value } : { value: i.value };
+}
+
 /** Identifier system used for a system's ids in the exported crosswalk (one per system). */
 function systemIdentifierUri(base: string, system: string): string {
   return `${base.replace(/\/$/, '')}/${encodeURIComponent(system)}`;
@@ -107,13 +129,15 @@ export function crosswalkToLocationBundle(
     const facility = registryById.get(registryId);
     const bySystem = new Map<string, string>();
     for (const r of linked) if (!bySystem.has(r.system)) bySystem.set(r.system, r.systemId);
+    const ids = exportedIds(registryId);
     const location: Location = {
       resourceType: 'Location',
-      id: registryId,
+      id: ids.id,
       status: facility?.status === 'inactive' ? 'inactive' : facility?.status === 'suspended' ? 'suspended' : 'active',
-      name: facility?.name,
+      ...(facility?.name ? { name: facility.name } : {}),
       identifier: [
-        ...(facility?.identifiers ?? []).map((i) => ({ system: i.system, value: i.value })),
+        ...(ids.kept ? [] : [{ system: systemIdentifierUri(identifierBase, 'registry'), value: registryId }]),
+        ...(facility?.identifiers ?? []).flatMap((i) => exportedIdentifier(i) ?? []),
         ...[...bySystem].map(([system, value]) => ({ system: systemIdentifierUri(identifierBase, system), value })),
       ],
       type: [
@@ -130,9 +154,10 @@ export function crosswalkToLocationBundle(
         ? { position: { latitude: facility.position.latitude, longitude: facility.position.longitude } }
         : {}),
     };
-    entry.push({ fullUrl: `urn:uuid:${registryId}`, resource: location });
+    entry.push({ fullUrl: ids.fullUrl, resource: location });
   }
-  return { resourceType: 'Bundle', type: 'collection', total: entry.length, entry };
+  // no `total`: R4 allows it on searchset and history Bundles only (bdl-1)
+  return { resourceType: 'Bundle', type: 'collection', entry };
 }
 
 /**
