@@ -277,12 +277,16 @@ export function createStockCapability(
     if (!report.lines.length)
       throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
     const products = deps.products();
-    const at = report.period?.start ?? report.reportedAt;
+    // the reporting period decides, by its start or else its end (a count for March sent in April
+    // names March); only a report without one goes by the date it was reported
+    const start = report.period?.start;
+    const end = report.period?.end;
+    const at = start ?? (end ? lastDayOf(end) : report.reportedAt);
     if (!at)
       throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
     const [type, ou] = await Promise.all([periodType(), orgUnitOf(report.facility, 'StockReport.facility')]);
-    const period = periodOf(type, at, report.period?.start ? 'StockReport.period' : 'StockReport.reportedAt');
-    if (report.period?.start && report.period.end) samePeriod(type, period, report.period.start, report.period.end);
+    const period = periodOf(type, at, start || end ? 'StockReport.period' : 'StockReport.reportedAt');
+    if (start && end) samePeriod(type, period, start, end);
     const orgUnit = s.orgUnitIdScheme === 'CODE' ? ou.code : ou.id;
     if (!orgUnit)
       throw new BusinessRuleError(
@@ -664,17 +668,24 @@ function propertyOf(code: string | undefined): string | undefined {
 }
 
 /**
+ * The last day a reporting period's end covers: an end at a day's first midnight is the usual
+ * exclusive end (the next period's first instant) and stands for the day before, unless that is
+ * before the period's start. Else the end as written, whose own date is the client's calendar.
+ */
+function lastDayOf(end: string, start?: string): string {
+  const midnight = /^(\d{4}-\d{2}-\d{2})T00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(end);
+  return midnight && (!start || midnight[1] > start.slice(0, 10))
+    ? new Date(Date.parse(`${midnight[1]}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
+    : end;
+}
+
+/**
  * A reporting period must lie in one period of the data set's type: DHIS2 keeps one value per
  * period, so two months sent to a monthly data set would be written as the first month's. An end
  * at the next period's first midnight is the usual exclusive end and counts as the day before.
  */
 function samePeriod(type: string, period: string, start: string, end: string): void {
-  const midnight = /^(\d{4}-\d{2}-\d{2})T00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(end);
-  const lastDay =
-    midnight && midnight[1] > start.slice(0, 10)
-      ? new Date(Date.parse(`${midnight[1]}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10)
-      : end;
-  const last = periodOf(type, lastDay, 'StockReport.period');
+  const last = periodOf(type, lastDayOf(end, start), 'StockReport.period');
   if (last !== period)
     throw new BusinessRuleError(
       `the reporting period spans DHIS2 periods ${period} to ${last} (${type}); DHIS2 keeps one value per period: send one report per period`,
