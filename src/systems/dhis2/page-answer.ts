@@ -1,3 +1,4 @@
+import { HTML_PAGE, isHtmlPage } from '../../upstream/answer-shape.js';
 import type { UpstreamResponse } from '../../upstream/client.js';
 import { DHIS2, makeDhis2Error } from './errors.js';
 
@@ -9,16 +10,13 @@ import { DHIS2, makeDhis2Error } from './errors.js';
  * Imports (POST) have their own reading (importWithout in errors.ts).
  */
 export function throwOnPageAnswer(method: string, path: string, res: UpstreamResponse<unknown>): void {
-  if (method !== 'GET' || res.status < 200 || res.status >= 300 || typeof res.body !== 'string') return;
-  const raw = res.headers['content-type'];
-  const type = String(Array.isArray(raw) ? raw[0] : (raw ?? ''));
-  if (!/^\s*</.test(res.body) && !/html/i.test(type)) return;
+  if (method !== 'GET' || res.status < 200 || res.status >= 300 || !isHtmlPage(res.body, res.headers)) return;
   throw makeDhis2Error({
     system: DHIS2,
     transient: true,
     status: 502,
     code: 'transient',
     upstreamStatus: res.status,
-    diagnostics: `GET ${path} answered ${res.status} with an HTML page, not JSON (a proxy or login page?): asked again later`,
+    diagnostics: `GET ${path} answered ${res.status} with ${HTML_PAGE}: asked again later`,
   });
 }

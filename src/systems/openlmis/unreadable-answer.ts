@@ -1,3 +1,4 @@
+import { nonJsonAnswer } from '../../upstream/answer-shape.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
 import type { UpstreamError } from '../../domain/errors.js';
 import { LMIS, makeLmisError } from './errors.js';
@@ -35,14 +36,8 @@ function defect(res: AnswerSeen, bodyDue: boolean, carries: string[]): string | 
 function shapeDefect(res: AnswerSeen, bodyDue: boolean): string | undefined {
   const { body } = res;
   if (body === undefined || body === '') return bodyDue ? 'an empty body' : undefined;
-  if (typeof body !== 'string') return undefined;
-  const raw = res.headers['content-type'];
-  const type = String(Array.isArray(raw) ? raw[0] : (raw ?? ''));
-  const text = body.trimStart();
-  if (text.startsWith('<') || /html/i.test(type)) return 'an HTML page, not JSON (a proxy or login page?)';
-  if (text.startsWith('{') || text.startsWith('[')) return 'JSON cut short';
-  // a JSON string (a stock event's id) parses to a string too, but comes as JSON
-  return /json/i.test(type) ? undefined : 'text, not JSON';
+  // a JSON string (a stock event's id) parses to a string too, but comes labelled JSON
+  return typeof body === 'string' ? nonJsonAnswer(body, res.headers) : undefined;
 }
 
 /** The error a 2xx answer that cannot be read stands for, or undefined when it can be. */

@@ -1,3 +1,4 @@
+import { isHtmlPage } from '../../upstream/answer-shape.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamRequest } from '../../upstream/client.js';
 import { sessionCookieAuth } from '../../upstream/auth/session-cookie.js';
 import { malformedAnswer, asRecord } from '../../upstream/errors.js';
@@ -67,7 +68,7 @@ function checkingJson(req: OpenMrsRequest, dropSession: () => void): OpenMrsRequ
     decodeAnswer: (res) => {
       const junk = junkAnswer(res.status, res.body, req.method, req.path);
       if (!junk) return;
-      if (typeof res.body === 'string' && res.body.trimStart().startsWith('<')) dropSession();
+      if (isHtmlPage(res.body, res.headers)) dropSession();
       throw junk;
     },
   };

@@ -1,3 +1,4 @@
+import { nonJsonAnswer } from '../../upstream/answer-shape.js';
 import {
   UpstreamCallError,
   asRecord,
@@ -155,10 +156,8 @@ export function decodeOpenMrsError(status: number, body: unknown, method: string
 function junkOf(body: unknown): string {
   if (body === undefined) return 'an empty body';
   if (typeof body !== 'string') return 'JSON without the expected field';
-  const head = body.trimStart();
-  if (head.startsWith('<')) return 'an HTML page, not JSON';
-  if (/^[[{"]/.test(head)) return 'JSON cut short';
-  return 'text that is not JSON';
+  // no headers: a bare JSON string is no answer of OpenMRS's either
+  return nonJsonAnswer(body) ?? 'text, not JSON';
 }
 
 /**
