@@ -40,9 +40,10 @@ import { patchFromBinary } from './patch.js';
 import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
+import { resolveEntryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
-import type { ResourceType } from './routes.js';
+import { routeFor, type ResourceType } from './routes.js';
 import { search } from './search.js';
 import { validateResource } from './validation/index.js';
 
@@ -369,7 +370,10 @@ function lostRace(err: ChangedMeanwhileError, parts: Group['parts']): MediatorEr
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
  */
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
-  const parsed = raw.map((r, i) => parseEntry(r, i));
+  const parsed = resolveEntryReferences(
+    raw.map((r, i) => ({ ...parseEntry(r, i), fullUrl: r.fullUrl as string | undefined })),
+    (e) => referenceTo(ctx, e),
+  );
   assertEachChangedOnce(parsed);
   const entries: Entry[] = [];
   for (const e of parsed) entries.push(await asPut(ctx, e));
@@ -399,6 +403,18 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
       entry: entries.map((e) => responseEntry(results.get(e.index)!)),
     },
   };
+}
+
+/**
+ * What a reference to an entry of a transaction becomes: the resource its write makes or changes
+ * (a create's id is the one its business identifiers give it, as its answer's Location says).
+ */
+function referenceTo(ctx: FhirContext, e: Entry): string | undefined {
+  const route = routeFor(ctx.version, e.type);
+  if (e.method === 'GET' || !route) return undefined;
+  if (e.method !== 'POST') return `${e.type}/${e.id}`;
+  const id = createdId(ctx, route, e.resource!);
+  return id ? `${e.type}/${id}` : undefined;
 }
 
 /** An entry's answer as its OpenHIM transaction update lists it (no resource: OpenHIM keeps a summary). */

@@ -4,6 +4,7 @@ import { isTransientFailure } from '../outbox/failures.js';
 import { findAreas } from '../registry/propagation/areas.js';
 import type { Store } from '../store/types.js';
 import { LINKED } from './facility-facts.js';
+import { withLinkedParent, type LinkedParentStore } from './linked-parent.js';
 import type { Connector, FacilityCapability, WriteResult } from './ports.js';
 
 /**
@@ -18,7 +19,10 @@ import type { Connector, FacilityCapability, WriteResult } from './ports.js';
  *      (registry/propagation/areas.ts), narrowed by level when several share the name.
  * A parent no system knows is left as sent.
  */
-export type ParentDeps = { connectors: Connector[]; store: Pick<Store, 'getCrosswalk' | 'listCrosswalkByRegistryId'> };
+export type ParentDeps = {
+  connectors: Connector[];
+  store: Pick<Store, 'getCrosswalk' | 'listCrosswalkByRegistryId'> & LinkedParentStore;
+};
 
 /** The parent in the system's terms, or why there is none (no area of the name, or several). */
 export interface SystemParent {
@@ -50,12 +54,25 @@ export async function writeUnderSystemParent(
   deps: ParentDeps,
   write: (facility: Facility) => Promise<WriteResult>,
 ): Promise<WriteResult> {
-  const parent = await systemParent(system, facility, deps);
+  const parent = await systemParent(system, await withLinkedParent(system, facility, deps.store), deps);
   if (!parent.refusal)
     return write(parent.partOf === facility.partOf ? facility : { ...facility, partOf: parent.partOf });
   return write(facility).catch((err: unknown) => {
     throw refusesParent(err) ? parent.refusal : err;
   });
+}
+
+/**
+ * The system of record's write of a client's facility: what the client sent, in that system's
+ * terms already, but for a parent named by the id the mediator gave it (linked-parent.ts).
+ */
+export async function writeUnderLinkedParent(
+  system: string,
+  facility: Facility,
+  deps: ParentDeps,
+  write: (facility: Facility) => Promise<WriteResult>,
+): Promise<WriteResult> {
+  return write(await withLinkedParent(system, facility, deps.store));
 }
 
 /** A connector's refusal of the parent it was given. */

@@ -6,7 +6,7 @@ import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from '
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
-import { writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
+import { writeUnderLinkedParent, writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
 
 /**
  * What routing needs to know about each flow, in one table: which connector capability serves
@@ -75,6 +75,16 @@ export interface FlowSpec<T> {
    * Absent: `write` of the value as accepted.
    */
   deliverSecondary?(
+    system: string,
+    value: T,
+    deps: ParentDeps,
+    write: (value: T) => Promise<WriteResult>,
+  ): Promise<WriteResult>;
+  /**
+   * The system of record's write of the value, made when its job is delivered: facilities name a
+   * parent the mediator wrote by that system's id for it. Absent: `write` of the value as accepted.
+   */
+  deliverPrimary?(
     system: string,
     value: T,
     deps: ParentDeps,
@@ -204,6 +214,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   pendingView: (f) => f,
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
   deliverSecondary: writeUnderSystemParent,
+  deliverPrimary: writeUnderLinkedParent,
   routeBy: (f) => ({
     facility: { id: f.id, identifier: f.identifiers[0], display: f.name },
     types: (f.types ?? []).map((t) => t.code),

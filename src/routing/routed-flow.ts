@@ -450,14 +450,14 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /**
    * A job's write. A secondary target's goes through FlowSpec.deliverSecondary, on each attempt;
-   * the system of record's is the write of what the client sent: the client addressed that
-   * system, so the value is in its terms.
+   * the system of record's is the write of what the client sent (the client addressed that
+   * system, so the value is in its terms), through FlowSpec.deliverPrimary where a flow has one.
    */
   private deliver(job: OutboxJob, write: (value: T) => Promise<WriteResult>): Promise<WriteResult> {
-    const secondary = this.spec.deliverSecondary;
     const value = job.payload as T;
-    if (!secondary || !isSecondaryJob(job)) return write(value);
-    return secondary(job.system, value, { connectors: this.connectors, store: this.store }, write);
+    const how = isSecondaryJob(job) ? this.spec.deliverSecondary : this.spec.deliverPrimary;
+    if (!how) return write(value);
+    return how(job.system, value, { connectors: this.connectors, store: this.store }, write);
   }
 
   private keepsWritten(value: T): boolean {

@@ -1,0 +1,103 @@
+import { MediatorError, type Issue } from '../domain/errors.js';
+import type { Json } from './codecs/common.js';
+
+/**
+ * References between the entries of a transaction (FHIR http.html#trules): an entry's resource
+ * may name another entry by its `fullUrl` (`urn:uuid:…`), as a Location `partOf` the district
+ * created in the same Bundle, or a SupplyDelivery `basedOn` an order line posted beside it. The
+ * server gives each such reference the id the named entry's resource gets. Here every id is known
+ * before anything is written (a create's id comes from its business identifiers, a PUT's from its
+ * URL), so each reference is rewritten to `[type]/[id]` up front and the rest of the transaction
+ * sees plain references. The hub writes entries in Bundle order, so an entry may only name an
+ * earlier one: naming a later one would make the system receive the reference before what it
+ * names exists, and is refused (422, naming both entries) before anything is written, as is a
+ * `urn:` reference that names no entry.
+ */
+
+export interface ReferencedEntry {
+  index: number;
+  fullUrl?: string;
+  method: string;
+  resource?: Json;
+}
+
+/** What a reference to an entry becomes: `[type]/[id]`, or undefined when the entry makes no resource id. */
+export type TargetOf<E> = (entry: E) => string | undefined;
+
+const LOCAL_REFERENCE = /^urn:(uuid|oid):/;
+
+interface Found {
+  path: string;
+  reference: string;
+  holder: Json;
+}
+
+/** Every `reference` naming a `urn:` in the resource, with its FHIRPath. */
+function urnReferences(value: unknown, path: string, out: Found[] = []): Found[] {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => urnReferences(v, `${path}[${i}]`, out));
+  } else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value as Json)) {
+      if (key === 'reference' && typeof v === 'string' && LOCAL_REFERENCE.test(v))
+        out.push({ path: `${path}.reference`, reference: v, holder: value as Json });
+      else urnReferences(v, `${path}.${key}`, out);
+    }
+  }
+  return out;
+}
+
+function refusal(found: Found, why: string): Issue {
+  return {
+    code: 'not-found',
+    diagnostics: `${found.path.replace(/\.reference$/, '')} '${found.reference}' ${why}`,
+    expression: [found.path],
+  };
+}
+
+/**
+ * The entries with their `urn:` references to other entries rewritten to `[type]/[id]`. Throws a
+ * 422 listing every reference that cannot be resolved, before anything is written.
+ */
+export function resolveEntryReferences<E extends ReferencedEntry>(entries: E[], targetOf: TargetOf<E>): E[] {
+  const byUrl = new Map(entries.filter((e) => e.fullUrl).map((e) => [e.fullUrl!, e]));
+  const issues: Issue[] = [];
+  const resolved = entries.map((e) => {
+    if (!e.resource || e.method === 'PATCH') return e;
+    const resource = structuredClone(e.resource);
+    const at = `Bundle.entry[${e.index}].resource`;
+    for (const found of urnReferences(resource, at)) {
+      const named = byUrl.get(found.reference);
+      if (!named) {
+        issues.push(
+          refusal(
+            found,
+            'names no entry of this transaction (no Bundle.entry[].fullUrl is that URI): give the fullUrl of the entry it means, or a [type]/[id] reference',
+          ),
+        );
+        continue;
+      }
+      const target = named.index === e.index ? targetOf(e) : targetOf(named);
+      const other = `Bundle.entry[${named.index}]`;
+      if (named.index > e.index) {
+        issues.push(
+          refusal(
+            found,
+            `names ${other}, which comes after it: entries are written in Bundle order, so put ${other} before Bundle.entry[${e.index}]`,
+          ),
+        );
+      } else if (!target) {
+        issues.push(
+          refusal(
+            found,
+            `names ${other} (${named.method}), which makes no resource with an id a reference can take: name a created or updated resource`,
+          ),
+        );
+      } else {
+        found.holder.reference = target;
+      }
+    }
+    return { ...e, resource };
+  });
+  if (issues.length) throw new MediatorError(422, issues);
+  return resolved;
+}

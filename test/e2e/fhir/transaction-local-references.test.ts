@@ -1,0 +1,118 @@
+/**
+ * A transaction whose entries name each other by `urn:uuid:` fullUrl (FHIR http.html#trules), as
+ * a registry pushes a new district and a facility in it: the facility's `partOf` is resolved to
+ * the id the district's create gets, and reaches DHIS2 (through its sandbox) as the new district's
+ * org unit UID. Before, the urn went upstream as the parent's id: DHIS2 refused the facility after
+ * the district was written, leaving the transaction applied in part. A Location created alone and
+ * then named as a parent by the id its create answered is that org unit too. A reference to a
+ * later entry is refused before anything is written. On both store engines.
+ */
+import t from 'tap';
+import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+const MFR = 'https://mfr.example.org/facility';
+const DISTRICT = 'urn:uuid:11111111-1111-4111-8111-111111111111';
+const FACILITY = 'urn:uuid:22222222-2222-4222-8222-222222222222';
+
+function location(code: string, name: string, partOf: string): any {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: MFR, value: code }],
+    status: 'active',
+    name,
+    partOf: { reference: partOf },
+  };
+}
+
+const post = (fullUrl: string, resource: unknown) => ({
+  fullUrl,
+  resource,
+  request: { method: 'POST', url: 'Location' },
+});
+
+/** The org unit DHIS2 holds under this name. */
+function orgUnit(rig: Dhis2Rig, name: string): any {
+  return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
+}
+
+async function aRegion(rig: Dhis2Rig): Promise<string> {
+  const found = await rig.fhir('GET', '/fhir/Location?_count=1');
+  return found.body.entry[0].resource.id;
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a facility partOf a district created in the same transaction lands under it (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      const answer = await rig.fhir('POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          post(DISTRICT, location('MFR-D1', 'Kalambo District', `Location/${region}`)),
+          post(FACILITY, location('MFR-F1', 'Kalambo Health Post', DISTRICT)),
+        ],
+      });
+      t.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 600));
+      t.same(
+        answer.body.entry.map((e: any) => e.response.status),
+        ['201 Created', '201 Created'],
+      );
+      const district = orgUnit(rig, 'Kalambo District');
+      const facility = orgUnit(rig, 'Kalambo Health Post');
+      t.ok(district && facility, 'both org units were created');
+      t.equal(facility.parentId, district.id, "the facility's parent is the new district's UID, not the urn");
+      t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 2, 'each created once');
+      const districtId = answer.body.entry[0].resource.id;
+      t.equal(answer.body.entry[1].resource.partOf.reference.startsWith('Location/'), true);
+      const read = await rig.fhir('GET', `/fhir/Location/${districtId}`);
+      t.equal(read.status, 200);
+      t.equal(read.body.name, 'Kalambo District');
+    },
+  );
+
+  t.test(
+    `a Location named as parent by the id its create answered is that org unit (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      const made = await rig.fhir('POST', '/fhir/Location', location('MFR-D2', 'Nsama District', `Location/${region}`));
+      t.equal(made.status, 201, JSON.stringify(made.body).slice(0, 400));
+      const child = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-F2', 'Nsama Dispensary', `Location/${made.body.id}`),
+      );
+      t.equal(child.status, 201, JSON.stringify(child.body).slice(0, 400));
+      t.equal(orgUnit(rig, 'Nsama Dispensary').parentId, orgUnit(rig, 'Nsama District').id);
+    },
+  );
+
+  t.test(
+    `a reference to a later entry is refused before anything is written (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      const answer = await rig.fhir('POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          post(FACILITY, location('MFR-F3', 'Chisanga Health Post', DISTRICT)),
+          post(DISTRICT, location('MFR-D3', 'Chisanga District', `Location/${region}`)),
+        ],
+      });
+      t.equal(answer.status, 422);
+      t.same(answer.body.issue[0].expression, ['Bundle.entry[0].resource.partOf.reference']);
+      t.match(
+        answer.body.issue[0].diagnostics,
+        /names Bundle\.entry\[1\].*put Bundle\.entry\[1\] before Bundle\.entry\[0\]/,
+      );
+      t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 0, 'nothing reached DHIS2');
+    },
+  );
+}
