@@ -176,6 +176,20 @@ function transactionOf(report: StockReport, i: number): 'distributed' | 'discard
 }
 
 /**
+ * A distribution or discard takes stock out: a line whose change adds stock (signed as the other
+ * connectors sign it, by the report's operation when the value has no sign) is refused rather
+ * than sent as stock going out, which would turn a gain into a loss.
+ */
+function takesStockOut(report: StockReport, units: number, kind: 'distributed' | 'discarded', i: number): void {
+  const signed = report.operation === 'subtraction' && units > 0 ? -units : units;
+  if (signed > 0)
+    throw new BusinessRuleError(
+      `line ${i} adds ${signed} to the stock, but a ${kind} transaction takes stock out: send it as a subtraction (operationType subtraction, or a negative quantity)`,
+      `StockReport.lines[${i}].quantity`,
+    );
+}
+
+/**
  * A report as RTS transaction events, one per line, under UIDs derived from the write's key and
  * the line: a retry after a lost answer sends the same events, which DHIS2 updates (importStrategy
  * CREATE_AND_UPDATE) instead of adding twins. Small batches synchronously, all or none
@@ -204,6 +218,7 @@ export async function writeTransactions(
       );
     // RTS transactions count dispensing units: a count of 2 packs is not 2
     const units = products.dispensingUnits(line.product, line.quantity, `StockReport.lines[${i}].quantity`);
+    if (kind !== 'corrected') takesStockOut(report, units, kind, i);
     const quantity = Math.round(Math.abs(units));
     const destination =
       kind === 'distributed' && uc.distributed?.to
