@@ -104,6 +104,24 @@ function maskSchemeCredentials(text: string): string {
   });
 }
 
+/**
+ * The password of a `scheme://user:password@host` in any text: an upstream's error may quote a
+ * connection string of its own (a JDBC URL, a proxy), a credential no setting taught us. The user
+ * and host stay, so the error still says where it failed. No quote, space or `<>` inside a match,
+ * so a match never crosses a JSON string's bounds (see hasFormWithQuote).
+ */
+const URL_PASSWORD = /:\/\/([^\s:/?#@"'<>]*):[^\s/?#@"'<>]+@/g;
+/** The same, for a yes/no question (a global regex keeps state between test() calls). */
+const HAS_URL_PASSWORD = new RegExp(URL_PASSWORD.source);
+
+// Anchored on the literal `://` (not the scheme before it), which the regex engine finds by a fast
+// scan: a megabyte of FHIR JSON, full of https:// links, is masked in about the time it took before.
+function maskUrlPasswords(text: string): string {
+  return text.includes('@') ? text.replace(URL_PASSWORD, (_whole, user: string) => `://${user}:${MASK}@`) : text;
+}
+
+const hasUrlPassword = (text: string) => text.includes('@') && HAS_URL_PASSWORD.test(text);
+
 function urlPassword(value: string): string | undefined {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return undefined;
   try {
@@ -208,15 +226,22 @@ export class Redactor {
     return [...new Set([...this.forms, ...ephemeral])].sort((a, b) => b.length - a.length);
   }
 
-  /** The text with every known secret form, and any credential after Bearer/Basic, masked. */
+  /**
+   * The text with every known secret form, any credential after Bearer/Basic and the password of
+   * any URL's `user:password@`, masked.
+   */
   redact(text: string): string {
-    const out = maskSchemeCredentials(text);
+    const out = maskUrlPasswords(maskSchemeCredentials(text));
     return this.pattern ? out.replace(this.pattern, MASK) : out;
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
   leaks(text: string): boolean {
-    return (this.pattern !== undefined && text.search(this.pattern) >= 0) || maskSchemeCredentials(text) !== text;
+    return (
+      (this.pattern !== undefined && text.search(this.pattern) >= 0) ||
+      maskSchemeCredentials(text) !== text ||
+      hasUrlPassword(text)
+    );
   }
 
   /** Strings anywhere in a JSON-like value (keys included) redacted; other values kept. */
