@@ -166,7 +166,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const asked = searchers.length === 1 ? criteria : { ...criteria, page: undefined };
     const pages = await Promise.all(
       searchers.map(async (c) => {
-        const page = await this.spec.search(c)!(asked);
+        const page = await this.spec.search(c)!(await this.inSystemTerms(c.system, asked));
         const items = await this.withWrittenIds(c.system, page.items);
         await this.remember(c.system, items);
         return { ...page, items: await this.stampSeen(items) };
@@ -174,6 +174,24 @@ export class RoutedFlow<T> implements FlowService<T> {
     );
     if (pages.length === 1) return pages[0];
     return { items: pages.flatMap((p) => p.items) };
+  }
+
+  /**
+   * A search naming a facility by the id the mediator gave a Location it wrote (a create's id,
+   * from its identifier, as its answer said): the system of record holds that facility under its
+   * own id (the link's upstream id), and is asked by it, so the children of a Location created
+   * here, or the deliveries to it, are found by the id the client was given.
+   */
+  private async inSystemTerms(system: string, criteria: SearchCriteria): Promise<SearchCriteria> {
+    let asked = criteria;
+    for (const key of ['partOf', 'facility'] as const) {
+      const id = criteria[key];
+      if (!id) continue;
+      const link = await this.store.getLink('facilities', id);
+      if (link?.upstreamId && link.system === system && link.upstreamId !== id)
+        asked = { ...asked, [key]: link.upstreamId };
+    }
+    return asked;
   }
 
   /** One write; FhirServices.writeAll accepts several together. */

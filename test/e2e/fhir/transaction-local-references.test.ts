@@ -4,7 +4,8 @@
  * the id the district's create gets, and reaches DHIS2 (through its sandbox) as the new district's
  * org unit UID. Before, the urn went upstream as the parent's id: DHIS2 refused the facility after
  * the district was written, leaving the transaction applied in part. A Location created alone and
- * then named as a parent by the id its create answered is that org unit too. A reference to a
+ * then named as a parent by the id its create answered is that org unit too, and a search for its
+ * children by that id finds them. A reference to a
  * later entry is refused before anything is written. On both store engines.
  */
 import t from 'tap';
@@ -89,6 +90,13 @@ for (const engine of engineCases()) {
       );
       t.equal(child.status, 201, JSON.stringify(child.body).slice(0, 400));
       t.equal(orgUnit(rig, 'Nsama Dispensary').parentId, orgUnit(rig, 'Nsama District').id);
+      const children = await rig.fhir('GET', `/fhir/Location?partof=${encodeURIComponent(`Location/${made.body.id}`)}`);
+      t.equal(children.status, 200);
+      t.same(
+        children.body.entry?.map((e: any) => e.resource.id),
+        [child.body.id],
+        'its children are found by the id its create answered',
+      );
     },
   );
 
