@@ -114,6 +114,15 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     return (await transfers()).find((o) => String(o.operationNumber) === d.identifier.value);
   };
 
+  /**
+   * A confirmed line's accepted quantity in the dispensing units the module counts (what a
+   * delivery reads as shipped): packs, which a SupplyDelivery counts by default, times the
+   * catalogue's pack size, so 3 packs of 100 against 300 sent is a receipt in full, not of 3.
+   */
+  const receivedUnits = (line: DeliveryLine, i: number): number | undefined =>
+    line.quantityAccepted &&
+    deps.products().units(line.product, line.quantityAccepted, `SupplyDelivery.lines[${i}].quantityAccepted`);
+
   /** The receipt's lines received short: the operation item's uuid and the quantity received. */
   const shortLines = async (op: Json, delivery: Delivery): Promise<{ uuid: string; quantity: number }[]> => {
     const short: { uuid: string; quantity: number }[] = [];
@@ -123,7 +132,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       const line = delivery.lines.find(
         (l) => product && l.product.code === product.code && (l.lot?.number ?? '') === (it.batchNo ?? ''),
       );
-      const received = line?.quantityAccepted?.value;
+      const received = line && receivedUnits(line, delivery.lines.indexOf(line));
       if (received !== undefined && received < Number(it.quantity))
         short.push({ uuid: String(it.uuid), quantity: received });
     }
@@ -196,7 +205,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
             `product ${l.product.code} was not shipped in ${delivery.identifier.value}`,
             `SupplyDelivery.lines[${i}]`,
           );
-        checkReceived(op, l.quantityAccepted?.value, sent.quantityShipped!.value, i);
+        checkReceived(op, receivedUnits(l, i), sent.quantityShipped!.value, i);
       }
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
