@@ -65,6 +65,8 @@ interface DataElementMeta {
 }
 
 const STATE_MEASURES = new Set<Measure>(['stockOutDays', 'monthsOfStock', 'expiringWithin90Days']);
+/** Measures that are not quantities of the product: a pack size never multiplies them. */
+const NOT_ITEMS = new Set<Measure>(['stockOutDays', 'monthsOfStock']);
 const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
 
@@ -263,8 +265,11 @@ export function createStockCapability(
   };
 
   const quantityOf = (report: StockReport, line: StockLine, measure: Measure, where: string): number => {
-    // DHIS2's stock data elements count dispensing units: a count of 3 packs is not 3
-    const q = deps.products().dispensingUnits(line.product, line.quantity, where);
+    // DHIS2's stock data elements count dispensing units: a count of 3 packs is not 3; days
+    // and months (stock-out days, months of stock) count no items, so no pack size applies
+    const q = NOT_ITEMS.has(measure)
+      ? line.quantity.value
+      : deps.products().dispensingUnits(line.product, line.quantity, where);
     // states, not changes: taken as they are, whatever the report's count type
     if (report.countType === 'snapshot' || STATE_MEASURES.has(measure)) return q;
     const signed = report.operation === 'subtraction' && q > 0 ? -q : q;

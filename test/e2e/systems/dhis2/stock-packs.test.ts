@@ -20,7 +20,8 @@ const CONDOM = '10860012300034'; // 144 a pack
 const DMPA = '10860012300027'; // 25 a pack
 const FLOWS = { stock: { default: 'dhis2' }, facilities: { default: 'dhis2' } };
 
-type Line = [gtin: string, value: number, unit: 'pack' | 'dispensing-unit'];
+type Line = [gtin: string, value: number, unit: 'pack' | 'dispensing-unit', measure?: string];
+const MEASURE_SYSTEM = 'http://fhir-supply-mediator.org/fhir/CodeSystem/dhis2-stock-measure';
 
 const report = (id: string, location: string, lines: Line[], countType = 'snapshot') => ({
   resourceType: 'InventoryReport',
@@ -31,7 +32,8 @@ const report = (id: string, location: string, lines: Line[], countType = 'snapsh
   inventoryListing: [
     {
       location: { reference: `Location/${location}` },
-      item: lines.map(([gtin, value, unit]) => ({
+      item: lines.map(([gtin, value, unit, measure]) => ({
+        ...(measure ? { category: { coding: [{ system: MEASURE_SYSTEM, code: measure }] } } : {}),
         item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
         quantity: { value, unit, system: UNIT, code: unit },
       })),
@@ -70,10 +72,15 @@ for (const engine of engineCases()) {
       report('HC101-PACKS-1', hc, [
         [CONDOM, 3, 'pack'],
         [DMPA, 7, 'dispensing-unit'],
+        [CONDOM, 4, 'pack', 'stockOutDays'],
       ]),
     );
     t.equal(posted.status, 201, JSON.stringify(posted.body?.issue));
-    t.same(values(), { FP_CNDM_SOH: '432', FP_DMPA_SOH: '7' }, '3 packs of 144 are 432 condoms; units stay units');
+    t.same(
+      values(),
+      { FP_CNDM_SOH: '432', FP_DMPA_SOH: '7', FP_CNDM_SOD: '4' },
+      '3 packs of 144 are 432 condoms; units stay units; days are days whatever the unit says',
+    );
   });
 
   t.test(`${engine.name}: packs become dispensing units in RTS events`, { skip: engine.skip }, async (t) => {
