@@ -151,6 +151,23 @@ function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number): Pr
 }
 
 /**
+ * How long an attempt starting now may run: until attemptTimeoutMs after the job's lease began.
+ * The lease (leaseMs) is sized for a whole attempt plus a margin in which the last upstream
+ * request of an abandoned attempt still lands; a write that first waited for a delivery slot has
+ * spent part of it, and an attempt given the full attemptTimeoutMs then would still be writing
+ * when the lease ends and another worker takes the job over (seen: a stock event posted twice).
+ */
+export function attemptBudgetMs(
+  job: Pick<OutboxJob, 'leaseUntil'>,
+  options: Pick<OutboxOptions, 'attemptTimeoutMs' | 'leaseMs'>,
+  now: number,
+): number {
+  if (job.leaseUntil === undefined) return options.attemptTimeoutMs;
+  const leasedAt = job.leaseUntil - options.leaseMs;
+  return Math.min(options.attemptTimeoutMs, leasedAt + options.attemptTimeoutMs - now);
+}
+
+/**
  * The attempt number a handler sees. Above 1 whenever an attempt ran before, also after an
  * operator's retry: that resets the attempt budget (attempts = 0) but not the history (lastError
  * stays), and the earlier attempt may have reached the upstream before it failed (a TypeError
@@ -360,7 +377,9 @@ export class Outbox {
             now,
             `an earlier write of it is still waiting to be delivered to ${r.job.system}; this one is delivered after it`,
           );
-        return this.deliverNow(r.job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
+        // the lease as recorded: the attempt must end inside it (attemptBudgetMs)
+        const job = { ...r.job, leaseUntil: jobs[i].leaseUntil };
+        return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
       }),
     );
   }
@@ -475,6 +494,11 @@ export class Outbox {
     if (!(await sem.acquire(deadlineAt - Date.now()))) {
       return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
     }
+    // the wait for the slot used up half the attempt's time: the worker starts it afresh, with a new lease
+    if (attemptBudgetMs(job, this.options, Date.now()) < this.options.attemptTimeoutMs / 2) {
+      sem.release();
+      return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
+    }
     const tracked = this.track(job, leaseOwner, sem, 'now', endAhead);
     let outcome = await withinDeadline(tracked, deadlineAt - Date.now());
     // its end is being recorded as this client's answer, owing OpenHIM nothing: it is the answer
@@ -572,7 +596,7 @@ export class Outbox {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
     const startedAt = Date.now();
-    const timeoutMs = this.options.attemptTimeoutMs;
+    const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
     const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
     let result;
     try {
