@@ -11,6 +11,7 @@ import {
 } from './operator.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { operationOutcome } from '../fhir/outcome.js';
+import { offsetSchema } from '../admin/offset-schema.js';
 
 export interface OutboxAdminOptions {
   store: Store;
@@ -126,7 +127,7 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
             system: { type: 'string' },
             flow: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: offsetSchema,
           },
         },
       },

@@ -11,6 +11,7 @@ import { applyReview, type ReviewOperation } from './review.js';
 import { oneReviewAtATime } from './review-lock.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
+import { offsetSchema } from '../admin/offset-schema.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -152,7 +153,7 @@ const queueQuery = {
     band: { type: 'string', enum: ['high', 'medium', 'low'] },
     at: { type: 'string', minLength: 1, maxLength: 500 },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: offsetSchema,
   },
   additionalProperties: false,
 } as const;

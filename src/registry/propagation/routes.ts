@@ -5,6 +5,7 @@ import { bearerCheck, type AdminToken } from '../../platform/admin-auth.js';
 import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../store/types.js';
 import type { Propagator } from './propagator.js';
 import { propagationStatus } from './status.js';
+import { offsetSchema } from '../../admin/offset-schema.js';
 
 export interface PropagationRoutesOptions {
   store: Store;
@@ -40,7 +41,7 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
             system: { type: 'string', minLength: 1, maxLength: 100 },
             registryId: { type: 'string', minLength: 1, maxLength: 500 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: offsetSchema,
           },
         },
       },
