@@ -22,7 +22,7 @@ export interface ReferencedEntry {
 }
 
 /** What a reference to an entry becomes: `[type]/[id]`, or undefined when the entry makes no resource id. */
-export type TargetOf<E> = (entry: E) => string | undefined;
+export type TargetOf<E> = (entry: E) => Promise<string | undefined>;
 
 const LOCAL_REFERENCE = /^urn:(uuid|oid):/;
 
@@ -58,11 +58,21 @@ function refusal(found: Found, why: string): Issue {
  * The entries with their `urn:` references to other entries rewritten to `[type]/[id]`. Throws a
  * 422 listing every reference that cannot be resolved, before anything is written.
  */
-export function resolveEntryReferences<E extends ReferencedEntry>(entries: E[], targetOf: TargetOf<E>): E[] {
+export async function resolveEntryReferences<E extends ReferencedEntry>(
+  entries: E[],
+  targetOf: TargetOf<E>,
+): Promise<E[]> {
   const byUrl = new Map(entries.filter((e) => e.fullUrl).map((e) => [e.fullUrl!, e]));
+  // each entry's target asked once, and only of entries another names
+  const targets = new Map<number, Promise<string | undefined>>();
+  const target = (e: E) => targets.get(e.index) ?? targets.set(e.index, targetOf(e)).get(e.index)!;
   const issues: Issue[] = [];
-  const resolved = entries.map((e) => {
-    if (!e.resource || e.method === 'PATCH') return e;
+  const resolved: E[] = [];
+  for (const e of entries) {
+    if (!e.resource || e.method === 'PATCH') {
+      resolved.push(e);
+      continue;
+    }
     const resource = structuredClone(e.resource);
     const at = `Bundle.entry[${e.index}].resource`;
     for (const found of urnReferences(resource, at)) {
@@ -76,8 +86,8 @@ export function resolveEntryReferences<E extends ReferencedEntry>(entries: E[], 
         );
         continue;
       }
-      const target = named.index === e.index ? targetOf(e) : targetOf(named);
       const other = `Bundle.entry[${named.index}]`;
+      const to = named.index > e.index ? undefined : await target(named);
       if (named.index > e.index) {
         issues.push(
           refusal(
@@ -85,7 +95,7 @@ export function resolveEntryReferences<E extends ReferencedEntry>(entries: E[], 
             `names ${other}, which comes after it: entries are written in Bundle order, so put ${other} before Bundle.entry[${e.index}]`,
           ),
         );
-      } else if (!target) {
+      } else if (!to) {
         issues.push(
           refusal(
             found,
@@ -93,11 +103,11 @@ export function resolveEntryReferences<E extends ReferencedEntry>(entries: E[], 
           ),
         );
       } else {
-        found.holder.reference = target;
+        found.holder.reference = to;
       }
     }
-    return { ...e, resource };
-  });
+    resolved.push({ ...e, resource });
+  }
   if (issues.length) throw new MediatorError(422, issues);
   return resolved;
 }

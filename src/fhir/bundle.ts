@@ -370,7 +370,7 @@ function lostRace(err: ChangedMeanwhileError, parts: Group['parts']): MediatorEr
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
  */
 async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
-  const parsed = resolveEntryReferences(
+  const parsed = await resolveEntryReferences(
     raw.map((r, i) => ({ ...parseEntry(r, i), fullUrl: r.fullUrl as string | undefined })),
     (e) => referenceTo(ctx, e),
   );
@@ -407,14 +407,20 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
 
 /**
  * What a reference to an entry of a transaction becomes: the resource its write makes or changes
- * (a create's id is the one its business identifiers give it, as its answer's Location says).
+ * (a create's id is the one its business identifiers give it, as its answer's Location says), or
+ * for a conditional create that finds its resource, that resource.
  */
-function referenceTo(ctx: FhirContext, e: Entry): string | undefined {
+async function referenceTo(ctx: FhirContext, e: Entry): Promise<string | undefined> {
   const route = routeFor(ctx.version, e.type);
   if (e.method === 'GET' || !route) return undefined;
   if (e.method !== 'POST') return `${e.type}/${e.id}`;
-  const id = createdId(ctx, route, e.resource!);
-  return id ? `${e.type}/${id}` : undefined;
+  const id = () => createdId(ctx, route, e.resource!);
+  const existing =
+    e.ifNoneExist === undefined
+      ? undefined
+      : await conditionalMatch(ctx, e.type, e.ifNoneExist, id, `Bundle.entry[${e.index}].request.ifNoneExist`);
+  const made = existing?.id ?? id();
+  return made ? `${e.type}/${made}` : undefined;
 }
 
 /** An entry's answer as its OpenHIM transaction update lists it (no resource: OpenHIM keeps a summary). */

@@ -5,7 +5,8 @@
  * org unit UID. Before, the urn went upstream as the parent's id: DHIS2 refused the facility after
  * the district was written, leaving the transaction applied in part. A Location created alone and
  * then named as a parent by the id its create answered is that org unit too, and a search for its
- * children by that id finds them. A reference to a
+ * children by that id finds them. An entry naming a conditional create that finds its district
+ * names the district found. A reference to a
  * later entry is refused before anything is written. On both store engines.
  */
 import t from 'tap';
@@ -97,6 +98,39 @@ for (const engine of engineCases()) {
         [child.body.id],
         'its children are found by the id its create answered',
       );
+    },
+  );
+
+  t.test(
+    `a facility partOf a conditional create that finds its district lands under the one found (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const existing = orgUnit(rig, 'Mberewa District');
+      const code = { system: 'http://dhis2.org/identifiertypes#code', value: existing.code };
+      const answer = await rig.fhir('POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: DISTRICT,
+            resource: { resourceType: 'Location', identifier: [code], status: 'active', name: 'Mberewa District' },
+            request: {
+              method: 'POST',
+              url: 'Location',
+              ifNoneExist: `identifier=${encodeURIComponent(`${code.system}|${code.value}`)}`,
+            },
+          },
+          post(FACILITY, location('MFR-F4', 'Mberewa Outreach Post', DISTRICT)),
+        ],
+      });
+      t.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 600));
+      t.same(
+        answer.body.entry.map((e: any) => e.response.status),
+        ['200 OK', '201 Created'],
+      );
+      t.equal(orgUnit(rig, 'Mberewa Outreach Post').parentId, existing.id, 'under the district the condition found');
+      t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 1, 'the district is not made again');
     },
   );
 

@@ -11,11 +11,11 @@ const DISTRICT = 'urn:uuid:11111111-1111-4111-8111-111111111111';
 const FACILITY = 'urn:uuid:22222222-2222-4222-8222-222222222222';
 
 type E = ReferencedEntry & { type: string; id?: string };
-const targetOf = (e: E) => (e.method === 'GET' ? undefined : `${e.type}/${e.id ?? `made-${e.index}`}`);
+const targetOf = async (e: E) => (e.method === 'GET' ? undefined : `${e.type}/${e.id ?? `made-${e.index}`}`);
 
-function refusal(fn: () => unknown): MediatorError {
+async function refusal(fn: () => Promise<unknown>): Promise<MediatorError> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof MediatorError) return err;
     throw err;
@@ -35,7 +35,7 @@ t.test('a Location partOf a Location created earlier in the Bundle names the id 
       resource: { resourceType: 'Location', partOf: { reference: DISTRICT }, contained: [] },
     },
   ];
-  const out = resolveEntryReferences(entries, targetOf);
+  const out = await resolveEntryReferences(entries, targetOf);
   t.same(out[1].resource!.partOf, { reference: 'Location/made-0' });
   t.equal(entries[1].resource!.partOf.reference, DISTRICT, "the client's Bundle is left as sent");
 });
@@ -51,7 +51,7 @@ t.test('references inside arrays and nested elements are resolved, each with its
       resource: { basedOn: [{ reference: DISTRICT }, { reference: FACILITY }, { reference: 'SupplyRequest/x' }] },
     },
   ];
-  const out = resolveEntryReferences(entries, targetOf);
+  const out = await resolveEntryReferences(entries, targetOf);
   t.same(out[2].resource!.basedOn, [
     { reference: 'SupplyRequest/made-0' },
     { reference: 'SupplyRequest/line-2' },
@@ -60,7 +60,7 @@ t.test('references inside arrays and nested elements are resolved, each with its
 });
 
 t.test('a reference to a later entry is a 422 naming both entries and the order to send them in', async (t) => {
-  const err = refusal(() =>
+  const err = await refusal(() =>
     resolveEntryReferences<E>(
       [
         { index: 0, method: 'POST', type: 'Location', resource: { partOf: { reference: DISTRICT } } },
@@ -78,7 +78,7 @@ t.test('a reference to a later entry is a 422 naming both entries and the order 
 });
 
 t.test('a urn naming no entry, or an entry that writes nothing, is a 422; every one is listed', async (t) => {
-  const err = refusal(() =>
+  const err = await refusal(() =>
     resolveEntryReferences<E>(
       [
         { index: 0, fullUrl: DISTRICT, method: 'GET', type: 'Location' },
