@@ -112,7 +112,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
         maxMonthsOfStock: s.maxMonthsOfStock,
         minMonthsOfStock: s.minMonthsOfStock,
         theirReference: order.orderNumber.value,
-        comment: orderComment(order.orderNumber, order.authoredOn),
+        comment: orderComment(order.orderNumber, order.authoredOn, order.priority),
         ...(order.period?.end ? { expectedDeliveryDate: order.period.end.slice(0, 10) } : {}),
       });
       return { id };

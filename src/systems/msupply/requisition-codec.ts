@@ -1,4 +1,4 @@
-import type { Identifier, Order, OrderLine, OrderStatus } from '../../domain/index.js';
+import type { Identifier, Order, OrderLine, OrderPriority, OrderStatus } from '../../domain/index.js';
 import type { RequisitionRow, StoreRow } from './api.js';
 import { stableId } from '../../domain/ids.js';
 import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, orderLineId, otherPartyRef, storeRef } from './identifiers.js';
@@ -8,7 +8,7 @@ import type { MsupplyProductMap } from './products.js';
  * Open mSupply requisition ↔ domain Order, pure. Status map (RequisitionNodeStatus in the schema):
  * DRAFT/NEW → draft, SENT → active, FINALISED → completed. `theirReference` holds the order number
  * value; the number's system goes in the comment (ORDER_TAG) so a requisition read back names the
- * same order, and so does the client's authoredOn (AUTHORED_TAG). Requisition quantities are in units (the client saves them "in units",
+ * same order, and so do the client's authoredOn (AUTHORED_TAG) and priority (PRIORITY_TAG). Requisition quantities are in units (the client saves them "in units",
  * client/packages/requisitions/src/RequestRequisition/DetailView/RequestLineEdit in
  * msupply-foundation/open-msupply), so lines read back as dispensing units.
  */
@@ -36,10 +36,28 @@ export function orderStatusOf(status: RequisitionRow['status']): OrderStatus {
  */
 export const AUTHORED_TAG = 'FHIR authoredOn ';
 
-/** The comment that records which order a requisition is (and when the client authored it). */
-export function orderComment(orderNumber: Identifier, authoredOn?: string): string {
-  const number = `${ORDER_TAG}${orderNumber.system}|${orderNumber.value}`;
-  return authoredOn ? `${number}\n${AUTHORED_TAG}${authoredOn}` : number;
+/**
+ * The client's priority when it is not routine, on a line of its own in the same comment: a
+ * request requisition has no priority (insertRequestRequisition takes none), and an urgent order
+ * must not read back as routine.
+ */
+export const PRIORITY_TAG = 'FHIR priority ';
+const PRIORITIES: readonly OrderPriority[] = ['routine', 'urgent', 'asap', 'stat'];
+
+/** The comment that records which order a requisition is (and when the client authored it, and how urgent it is). */
+export function orderComment(orderNumber: Identifier, authoredOn?: string, priority?: OrderPriority): string {
+  return [
+    `${ORDER_TAG}${orderNumber.system}|${orderNumber.value}`,
+    ...(authoredOn ? [`${AUTHORED_TAG}${authoredOn}`] : []),
+    ...(priority && priority !== 'routine' ? [`${PRIORITY_TAG}${priority}`] : []),
+  ].join('\n');
+}
+
+/** The priority the mediator recorded in a requisition's comment, if it did. */
+export function taggedPriority(comment: string | null | undefined): OrderPriority | undefined {
+  const line = comment?.split('\n').find((l) => l.startsWith(PRIORITY_TAG));
+  const value = line?.slice(PRIORITY_TAG.length).trim();
+  return PRIORITIES.find((p) => p === value);
 }
 
 /** The authoredOn the mediator recorded in a requisition's comment, if it did. */
@@ -100,7 +118,7 @@ export function decodeRequisition(
     id: r.id,
     orderNumber,
     status: orderStatusOf(r.status),
-    priority: 'routine',
+    priority: taggedPriority(r.comment) ?? 'routine',
     facility: response ? other : here,
     supplier: response ? here : other,
     // the client's, as kept in the comment; else when Open mSupply created the requisition
