@@ -7,6 +7,7 @@ import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import type { AuditEntry, Store } from '../store/types.js';
 import { oneReviewAtATime } from '../registry/review-lock.js';
+import { assertShownInstant, sameInstant } from '../registry/shown-instant.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -35,7 +36,12 @@ export interface ReviewUndoOptions {
  */
 /** The undo that took back the decision which left the row decided at `decidedAt`, if any. */
 function undoOf(reviews: AuditEntry[], decidedAt: string): AuditEntry | undefined {
-  return reviews.find((e) => e.action === 'review.undo' && e.details.undidDecidedAt === decidedAt);
+  return reviews.find(
+    (e) =>
+      e.action === 'review.undo' &&
+      typeof e.details.undidDecidedAt === 'string' &&
+      sameInstant(decidedAt, e.details.undidDecidedAt),
+  );
 }
 
 export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (app, opts) => {
@@ -77,6 +83,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         decidedBy?: string;
         decidedAt?: string;
       };
+      assertShownInstant(decision, 'decidedAt');
       // checked and written with no review decision of the system in between (review-lock.ts)
       const answer = await oneReviewAtATime(opts.store, system, async () => {
         const row = await repo.get(system, systemId);
@@ -108,7 +115,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
             `${subject} changed after ${last.action} by ${last.actor} (now '${row.state}'); nothing was undone`,
           );
         }
-        if (decision !== undefined && row.decidedAt !== decision)
+        if (decision !== undefined && !sameInstant(decision, row.decidedAt))
           throw new ConflictError(
             `the decision on ${subject} made at ${decision} is not the last one: ${last.action} by ${last.actor} at ${row.decidedAt ?? 'no time'} is; nothing was undone`,
           );

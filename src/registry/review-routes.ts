@@ -12,6 +12,7 @@ import { oneReviewAtATime } from './review-lock.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
+import { assertShownInstant, sameInstant } from './shown-instant.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -304,6 +305,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         const body = (req.body ?? {}) as ReviewBody;
         const actor = actorOf(req, body);
         const operation = operationOf(op, body);
+        assertShownInstant(body.seenDecidedAt, 'seenDecidedAt');
         const shown = await repo.get(system, systemId);
         if (!shown) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
         // may ask the registry server: checked before the lock, which it would otherwise hold
@@ -314,7 +316,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
           if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
           // a decision made on a stale view (a colleague decided, a run re-scored) would silently
           // overrule what the person never saw
-          if (body.seenDecidedAt !== undefined && body.seenDecidedAt !== (row.decidedAt ?? ''))
+          if (body.seenDecidedAt !== undefined && !sameInstant(body.seenDecidedAt, row.decidedAt))
             throw new ConflictError(
               `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
             );
