@@ -1,6 +1,6 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
-import type { Order, OrderStatus } from '../../domain/index.js';
+import type { Order, OrderPriority, OrderStatus } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { OPENMRS } from './errors.js';
 import {
@@ -60,7 +60,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       id: String(op.uuid),
       orderNumber,
       status: STATUS[op.status] ?? 'unknown',
-      priority: 'routine',
+      priority: remarkedPriority(op.remarks) ?? 'routine',
       facility: { id: destination?.locationUuid ?? undefined, display: destination?.name },
       supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
       // the client's authoredOn is the operation's date (submit), as OpenMRS spells it (+0000)
@@ -150,7 +150,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
           destinationUuid: p.destination.uuid,
           operationDate: order.authoredOn ?? new Date().toISOString(),
           externalReference,
-          remarks: `order ${order.orderNumber.value}`,
+          remarks: orderRemarks(order),
           stockOperationItems: p.items,
         };
         return createOperation(client, body, twin, `requisition ${externalReference}`, 'requisition');
@@ -159,6 +159,22 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       return { system: OPENMRS, ids: { requisition: uuid }, status: STATUS[status] ?? status };
     },
   };
+}
+
+/**
+ * A requisition operation's remarks: the order number, and the client's priority when it is not
+ * routine, since the operation has no priority of its own and an urgent order must not read back
+ * as routine. Short: the order number is at most what an external reference holds.
+ */
+function orderRemarks(order: Order): string {
+  const remarks = `order ${order.orderNumber.value}`;
+  return order.priority === 'routine' ? remarks : `${remarks} (priority ${order.priority})`;
+}
+
+/** The priority orderRemarks recorded, if it did. */
+function remarkedPriority(remarks: unknown): OrderPriority | undefined {
+  const m = typeof remarks === 'string' ? / \(priority (urgent|asap|stat)\)$/.exec(remarks) : null;
+  return m ? (m[1] as OrderPriority) : undefined;
 }
 
 /** An OpenMRS REST date (`2026-11-20T05:15:00.000+0000`) as a FHIR dateTime (the zone needs its colon). */
