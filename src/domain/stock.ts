@@ -33,6 +33,11 @@ export interface StockReport {
   status: StockReportStatus;
   countType: StockCountType;
   reportedAt: string;
+  /**
+   * A live snapshot of a system that keeps no time for its stock: reportedAt is the read's time,
+   * which routing replaces with the time the mediator first saw this stock (its lastUpdated).
+   */
+  reportedAtIsRead?: true;
   period?: { start?: string; end?: string };
   facility: FacilityRef;
   program?: string;

@@ -48,6 +48,13 @@ export interface FlowSpec<T> {
   fhirIds(value: T): string[];
   /** The value as read while its write waits in the outbox (or failed there). */
   pendingView(value: T, status: JobStatus): T;
+  /**
+   * A value whose system keeps no time for it carries the time of the read (a live stock
+   * snapshot's reportedAt): `without` gives it without that time, so an unchanged value is the same
+   * version on every read (one meta.versionId, one first sighting, no store write per read);
+   * `at` gives it that time as the first sighting of its version (its meta.lastUpdated).
+   */
+  readTime?: { without(value: T): T; at(value: T, seenAt: string): T };
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
   /**
@@ -190,6 +197,10 @@ export const STOCK: FlowSpec<StockReport> = {
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
   keepsWritten: true,
+  readTime: {
+    without: (r) => (r.reportedAtIsRead ? { ...r, reportedAt: '' } : r),
+    at: (r, seenAt) => (r.reportedAtIsRead ? { ...r, reportedAt: seenAt, reportedAtIsRead: undefined } : r),
+  },
   // DHIS2 data values: the stock bridge's writes of one org unit and period (stock-to-dhis2.ts)
   inOrder: (c) => (c.stock as { replacesValues?: boolean } | undefined)?.replacesValues === true,
   routeBy: (r) => ({

@@ -114,22 +114,28 @@ export class RoutedFlow<T> implements FlowService<T> {
     const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
     if (!unstamped.length) return items;
     const sightings = new Map(
-      unstamped.map((item) => [
-        key(item),
-        // canonicalJson leaves undefined members out: an item without lastUpdated needs no copy
-        this.seenVersions.sighting(
-          key(item),
-          lastUpdatedOf(item) === undefined ? item : { ...item, lastUpdated: undefined },
-        ),
-      ]),
+      unstamped.map((item) => [key(item), this.seenVersions.sighting(key(item), this.versionOf(item))]),
     );
     const seen = await this.firstSightings(sightings, seenBy);
     return items.map((item) => {
       const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
       if (at === undefined) return item;
-      const stamp = () => ({ ...item, lastUpdated: new Date(at).toISOString() });
+      const stamp = () => this.withSeenTime(item, new Date(at).toISOString());
       return this.seenVersions.stamped(sightings.get(key(item))!, item, at, stamp);
     });
+  }
+
+  /** What of an item makes its version: not its change time, nor a time that is the read's (FlowSpec.readTime). */
+  private versionOf(item: T): T {
+    const unread = this.spec.readTime ? this.spec.readTime.without(item) : item;
+    // canonicalJson leaves undefined members out: an item without lastUpdated needs no copy
+    return lastUpdatedOf(unread) === undefined ? unread : { ...unread, lastUpdated: undefined };
+  }
+
+  /** The item stamped with the time its version was first seen, as its change time (and the read's time it stood for). */
+  private withSeenTime(item: T, at: string): T {
+    const stamped = { ...item, lastUpdated: at };
+    return this.spec.readTime ? this.spec.readTime.at(stamped, at) : stamped;
   }
 
   /**

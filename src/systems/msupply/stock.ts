@@ -74,8 +74,9 @@ function batchOf(
   what: string,
   store: Pick<StoreRow, 'code'>,
   where: string,
+  counting: boolean,
 ): StockLineRow | undefined {
-  if (lot) return lines.find((s) => s.batch === lot);
+  if (lot) return lotLineOf(lines, lot, what, store, where, counting);
   const stocked = lines.filter((s) => s.totalNumberOfPacks > 0);
   if (stocked.length > 1)
     throw new BusinessRuleError(
@@ -89,6 +90,31 @@ function batchOf(
       `${where}.lot`,
     );
   return lines[0];
+}
+
+/**
+ * The stock line of a named lot. One batch may be on several stock lines (received twice at other
+ * prices, or used up and received again): the one with packs is the batch, as for a report naming
+ * no lot, never a used-up line whose count would leave the live line's packs on top of it. A
+ * change applies to a line with packs; a count of a batch on two lines with packs cannot say which
+ * holds how many, so it is refused.
+ */
+function lotLineOf(
+  lines: StockLineRow[],
+  lot: string,
+  what: string,
+  store: Pick<StoreRow, 'code'>,
+  where: string,
+  counting: boolean,
+): StockLineRow | undefined {
+  const named = lines.filter((s) => s.batch === lot);
+  const stocked = named.filter((s) => s.totalNumberOfPacks > 0);
+  if (counting && stocked.length > 1)
+    throw new BusinessRuleError(
+      `${what}: batch ${lot} is on ${stocked.length} stock lines with packs in store ${store.code} (${stocked.map((s) => s.totalNumberOfPacks).join(' and ')} packs), and one count cannot say which holds how many: count it in Open mSupply`,
+      `${where}.lot`,
+    );
+  return stocked[0] ?? named[0];
 }
 
 /** Open mSupply's figures as the domain's: AMC in units per month, months of stock when there was consumption. */
@@ -162,6 +188,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       status: 'active',
       countType: 'snapshot',
       reportedAt: new Date().toISOString(),
+      reportedAtIsRead: true,
       facility: { id: store.id, identifier: { system: STORE_CODE_SYSTEM, value: store.code } },
       lines,
       source: { system: MSUPPLY, id: store.id },
@@ -190,6 +217,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         `${where}: item ${itemCode}`,
         store,
         where,
+        report.countType === 'snapshot',
       );
       const packSize = stockLine?.packSize ?? item.defaultPackSize;
       let packs = packsOf(line.quantity, packSize, `${where}.quantity`);

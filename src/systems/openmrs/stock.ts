@@ -126,6 +126,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       status: 'active',
       countType: 'snapshot',
       reportedAt: new Date().toISOString(),
+      reportedAtIsRead: true,
       facility: { id: location, identifier: facility?.identifiers[0], display: facility?.name ?? party.name },
       lines,
       source: { system: OPENMRS, id: String(party.uuid) },

@@ -50,6 +50,7 @@ export async function readStockReport(
     status: 'active',
     countType: 'snapshot',
     reportedAt: latest || new Date().toISOString(),
+    ...(latest ? {} : { reportedAtIsRead: true as const }),
     facility: {
       id: facility.id,
       identifier: { system: FACILITY_CODE_SYSTEM, value: facility.code },
