@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError } from '../domain/errors.js';
-import { databaseUnavailable, operationOutcome } from '../fhir/outcome.js';
+import { databaseUnavailable, operationOutcome, toMediatorError } from '../fhir/outcome.js';
 import { describeError } from '../outbox/errors.js';
 import { validationIssues } from '../fhir/validation-issues.js';
 import { isDatabaseAway } from '../store/database-away.js';
@@ -23,6 +23,12 @@ export function adminErrorAnswer(err: FastifyError | MediatorError, req: Fastify
     return reply.code(503).send(operationOutcome(databaseUnavailable().issues));
   }
   const status = (err as FastifyError).statusCode ?? 500;
+  // Fastify's own refusals (content type, body size, empty body) in the words the outbox and FHIR
+  // routes use: what was wrong, where (Content-Type, $this) and what to send instead
+  if (status < 500 && String((err as FastifyError).code ?? '').startsWith('FST_')) {
+    const mapped = toMediatorError(err);
+    if (mapped.status < 500) return reply.code(mapped.status).send(operationOutcome(mapped.issues));
+  }
   if (status >= 500) req.log.error({ err }, 'unhandled error');
   return reply
     .code(status)

@@ -3,6 +3,9 @@ import { MediatorError } from '../domain/errors.js';
 import { decodeUtf8, parseFhirJson, type JsonLimits } from './json-body.js';
 import { basePath, fhirVersionNumber, type FhirVersion } from './versions.js';
 
+/** The admin API (not the console, whose forms are not JSON). */
+const isAdminPath = (url: string) => url.startsWith('/admin/') && !url.startsWith('/admin/ui/');
+
 /**
  * FHIR JSON media types (Fastify alone answers 415 to application/fhir+json) and form bodies for
  * POST _search. XML is answered with a 415 that says JSON is the format we speak.
@@ -11,8 +14,11 @@ export function registerFhirContentTypes(app: FastifyInstance, limits: JsonLimit
   app.removeContentTypeParser(['application/json', 'text/plain']);
   const parser = (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
     try {
-      // GET/DELETE carrying a JSON content type but no body (clients send default headers) is not an error.
-      if (body.length === 0 && req.method !== 'POST' && req.method !== 'PUT') return done(null, undefined);
+      // GET/DELETE carrying a JSON content type but no body (clients send default headers) is not an
+      // error, nor is an admin POST with none (`curl -H 'Content-Type: application/json' -X POST
+      // …/jobs/reconcile/run`): the admin routes say themselves what a body lacks.
+      if (body.length === 0 && ((req.method !== 'POST' && req.method !== 'PUT') || isAdminPath(req.url)))
+        return done(null, undefined);
       const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(req.headers['content-type'] ?? ''))?.[1];
       if (charset && !/^utf-?8$/i.test(charset)) {
         return done(
