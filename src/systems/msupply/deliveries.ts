@@ -204,6 +204,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         `shipment ${found.shipment.invoiceNumber} is the supplier's outbound shipment: a delivery is confirmed on the receiving store's inbound shipment`,
         'Delivery.identifier',
       );
+    // refused before anything is sent: Open mSupply would refuse the first line's update (CannotEditInvoice)
+    if (found.shipment.status === 'CANCELLED')
+      throw new ConflictError(
+        `shipment ${found.shipment.invoiceNumber} was cancelled in Open mSupply: there is nothing to receive on it`,
+        409,
+        ['Delivery.identifier'],
+      );
     return found;
   };
 
