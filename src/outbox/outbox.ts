@@ -18,6 +18,7 @@ import {
 } from './errors.js';
 import { classifyFailure, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
 import { notBeforeOf } from '../upstream/retry-after.js';
+import { runInAttempt, type AttemptScope } from '../upstream/attempt-scope.js';
 import { HandlerRegistry } from './handlers.js';
 import { hashPayload } from './hash.js';
 import { newJobId } from './job-id.js';
@@ -110,9 +111,13 @@ function sleep(ms: number): Promise<void> {
  * must collect (Node's makeTransferable), and a handler whose client takes no signal never asks
  * (issue 18). Once `abort` has run, a signal asked for later is already aborted.
  */
-class LazyAbort {
+class LazyAbort implements AttemptScope {
   private controller?: AbortController;
   private reason?: unknown;
+
+  get abandonedBy(): unknown {
+    return this.reason;
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -603,12 +608,15 @@ export class Outbox {
       result = await breaker.policy.execute(() =>
         runWithTimeout(
           (abort) =>
-            handler(job, journal, {
-              attempt: deliveryAttempt(job),
-              get signal() {
-                return abort.signal;
-              },
-            }),
+            // the calls it makes see the attempt: abandoned, it sends no more writes (attempt-scope.ts)
+            runInAttempt(abort, () =>
+              handler(job, journal, {
+                attempt: deliveryAttempt(job),
+                get signal() {
+                  return abort.signal;
+                },
+              }),
+            ),
           timeoutMs,
         ),
       );

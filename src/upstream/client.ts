@@ -5,6 +5,7 @@ import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
 import { honouringRetryAfter, notBeforeOf, withRetryAfter } from './retry-after.js';
+import { refuseIfAbandoned } from './attempt-scope.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -102,7 +103,9 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     makeError: options.makeError,
   });
 
-  const attempt = async (req: UpstreamRequest<K>, s: S, p: Pool): Promise<RawResponse> => {
+  const attempt = async (req: UpstreamRequest<K>, s: S, p: Pool, idempotent: boolean): Promise<RawResponse> => {
+    // checked once a connection is ours: the wait for it may have outlasted the delivery attempt
+    if (!idempotent) refuseIfAbandoned();
     const ctx = contextFor(s, p, req.signal);
     const once = async (authHeaders: Record<string, string>) =>
       exchange(p.agent, {
@@ -133,10 +136,11 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
   };
 
   const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
+    const idempotent = req.retry ?? req.method === 'GET';
     const run = async () => {
       const s = current();
       const p = pools.for(s);
-      const res = await p.limiter.execute(() => attempt(req, s, p));
+      const res = await p.limiter.execute(() => attempt(req, s, p, idempotent));
       if ((res.status >= 200 && res.status < 300) || res.status === 304 || req.accept?.includes(res.status)) {
         const answer = { status: res.status, body: res.body as T, headers: res.headers };
         req.decodeAnswer?.(answer);
@@ -153,7 +157,6 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         });
       throw withRetryAfter(options.decodeError(res.status, res.body, req.method, req.path), res);
     };
-    const idempotent = req.retry ?? req.method === 'GET';
     return idempotent ? retryPolicy.execute(run, req.signal) : run();
   };
 
