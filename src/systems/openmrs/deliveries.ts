@@ -123,14 +123,20 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     line.quantityAccepted &&
     deps.products().units(line.product, line.quantityAccepted, `SupplyDelivery.lines[${i}].quantityAccepted`);
 
+  /**
+   * The drug a confirmed line names, by any of its codings (as every write resolves a product), so
+   * a line naming it by the app's own code first and the GTIN after is still the shipped drug's.
+   */
+  const drugOf = (line: DeliveryLine, i: number): string =>
+    deps.products().drugUuid(line.product, `SupplyDelivery.lines[${i}].product`);
+
   /** The receipt's lines received short: the operation item's uuid and the quantity received. */
   const shortLines = async (op: Json, delivery: Delivery): Promise<{ uuid: string; quantity: number }[]> => {
     const short: { uuid: string; quantity: number }[] = [];
     for (const it of op.stockOperationItems ?? []) {
       const item = await reference.stockItem(it.stockItemUuid);
-      const product = item && deps.products().productOf(String(item.drugUuid), item.drugName);
       const line = delivery.lines.find(
-        (l) => product && l.product.code === product.code && (l.lot?.number ?? '') === (it.batchNo ?? ''),
+        (l, i) => item && drugOf(l, i) === String(item.drugUuid) && (l.lot?.number ?? '') === (it.batchNo ?? ''),
       );
       const received = line && receivedUnits(line, delivery.lines.indexOf(line));
       if (received !== undefined && received < Number(it.quantity))
@@ -190,15 +196,16 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
         );
       const shipped = await decode(op);
       // one received quantity per sent line: a second line for it would be read past (the first wins)
-      const repeat = firstRepeatedLine(delivery.lines, (l) => `${l.product.code}|${l.lot?.number ?? ''}`);
+      const repeat = firstRepeatedLine(delivery.lines, (l, i) => `${drugOf(l, i)}|${l.lot?.number ?? ''}`);
       for (const [i, l] of delivery.lines.entries()) {
         if (repeat?.index === i)
           throw new BusinessRuleError(
             `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${repeat.earlier}]): send one line with the quantity received`,
             `Delivery.lines[${i}].product`,
           );
+        const drug = drugOf(l, i);
         const sent = shipped.lines.find(
-          (s) => s.product.code === l.product.code && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
+          (s, j) => drugOf(s, j) === drug && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
         );
         if (!sent)
           throw new BusinessRuleError(
