@@ -5,6 +5,7 @@ import { ConfigError, loadSettings } from '../config/load.js';
 import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { listenProblem } from './listen-problem.js';
+import { MediatorError } from '../domain/errors.js';
 
 /**
  * The other commands, each loaded only when it is the one asked for (or for the help). `serve`
@@ -43,6 +44,25 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
+/**
+ * A file the command was pointed at that cannot be read or written, in words: "cannot open
+ * /data/emr.csv: no such file or directory" rather than Node's "ENOENT: …, open '…'" and a stack.
+ */
+function fileProblem(err: unknown): string | undefined {
+  const {
+    code,
+    path: file,
+    syscall,
+    message,
+  } = err as { code?: string; path?: string; syscall?: string; message?: string };
+  if (typeof file !== 'string' || !/^(ENOENT|EEXIST|ENOTDIR|EISDIR|EACCES|EPERM|EROFS|ENOSPC)$/.test(String(code)))
+    return undefined;
+  const reason = String(message ?? code)
+    .replace(/^[A-Z]+: /, '')
+    .replace(/, \w+ '.*'$/s, '');
+  return `cannot ${syscall ?? 'use'} ${file}: ${reason}`;
+}
+
 /** What went wrong with the database, in the driver's words, with what to check. */
 function databaseProblem(err: unknown): string {
   const { message, code } = err as { message?: string; code?: string };
@@ -60,6 +80,10 @@ main().catch((err) => {
   // the mediator's own database not there (stopped, unreachable, refusing our login): the
   // operator's to fix too, and a stack through pg-pool tells them nothing more
   else if (isDatabaseAway(err)) console.error(redact(`database unavailable: ${databaseProblem(err)}`));
+  // an input the operator gave that cannot be used (a list the CSV reader refuses, a file not
+  // there, an --out that is a file): what and where, in one line; the stack is the CLI's own
+  else if (err instanceof MediatorError) console.error(redact(`error: ${err.message}`));
+  else if (fileProblem(err)) console.error(redact(`error: ${fileProblem(err)}`));
   else console.error(redact(inspect(err, { depth: 4 })));
   process.exit(1);
 });

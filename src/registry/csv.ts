@@ -1,4 +1,5 @@
 import Papa from 'papaparse';
+import { InvalidInputError } from '../domain/errors.js';
 
 /**
  * Facility lists as CSV (RFC 4180: quoted fields with commas, line breaks and doubled quotes;
@@ -15,8 +16,41 @@ export function parseCsvRows(text: string): string[][] {
   return Papa.parse<string[]>(normalised(text), { skipEmptyLines: true, newline: '\n' }).data;
 }
 
-/** Rows keyed by the header; a short row keeps only the cells it has. */
-export function parseCsvObjects(text: string): Record<string, string>[] {
-  return Papa.parse<Record<string, string>>(normalised(text), { header: true, skipEmptyLines: true, newline: '\n' })
-    .data;
+/** The line of a character offset (1-based). */
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) line += 1;
+  return line;
+}
+
+/**
+ * What makes a list unsafe to take, in a data manager's words, or undefined. A quote inside a cell
+ * that is not quoted as a whole (`L1,=HYPERLINK("http://x","a")`) makes the parser read on into
+ * the next lines, merging records into one; more cells than the header has columns (an unquoted
+ * comma in a name) shifts or drops values. Either way a record would be lost or wrong without a
+ * word. A short row (fewer cells) is fine: it keeps the cells it has.
+ */
+function listProblem(text: string, errors: Papa.ParseError[]): string | undefined {
+  const quote = errors.find((e) => e.type === 'Quotes');
+  if (quote)
+    return `line ${lineAt(text, quote.index ?? 0)}: a quote the CSV cannot place (a cell holding " must be quoted as a whole, each inner " doubled: "=HYPERLINK(""http://x"")"), so the rows after it would be read as part of it`;
+  const extra = errors.find((e) => e.code === 'TooManyFields');
+  if (extra) {
+    const counts = /expected (\d+) fields but parsed (\d+)/.exec(extra.message);
+    const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
+    return `row ${(extra.row ?? 0) + 1}: ${cells} (a comma inside a value needs the cell in quotes)`;
+  }
+  return undefined;
+}
+
+/**
+ * Rows keyed by the header; a short row keeps only the cells it has. A list that would be read
+ * wrong (listProblem) is refused with the row and why.
+ */
+export function parseCsvObjects(text: string, source = 'CSV'): Record<string, string>[] {
+  const plain = normalised(text);
+  const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: true, newline: '\n' });
+  const problem = listProblem(plain, parsed.errors);
+  if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
+  return parsed.data;
 }

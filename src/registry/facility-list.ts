@@ -140,9 +140,9 @@ export interface LoadedList {
   mapping: ColumnMapping;
 }
 
-/** Parses CSV text into rows keyed by header. */
-function parseCsv(text: string): Record<string, string>[] {
-  return parseCsvObjects(text);
+/** Parses CSV text into rows keyed by header; a refusal names the file. */
+function parseCsv(text: string, file: string): Record<string, string>[] {
+  return parseCsvObjects(text, path.basename(file));
 }
 
 /** Reads rows from a CSV file or a JSON array of objects. */
@@ -158,7 +158,7 @@ export function readRows(file: string): Record<string, string>[] {
       ),
     );
   }
-  return parseCsv(text);
+  return parseCsv(text, file);
 }
 
 export interface LoadOptions {
