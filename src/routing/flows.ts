@@ -55,6 +55,13 @@ export interface FlowSpec<T> {
    * `at` gives it that time as the first sighting of its version (its meta.lastUpdated).
    */
   readTime?: { without(value: T): T; at(value: T, seenAt: string): T };
+  /**
+   * The records of this flow a value names by their upstream ids (a facility's parent): a record
+   * the mediator wrote is named by the id its write came under (its client's, or a create's), as
+   * a search lists it, so a client finds the parent it sent and a read of it gives the record
+   * under the id the search lists. `with` gives the value with each id `fhirIdOf` knows replaced.
+   */
+  writtenRefs?: { ids(value: T): string[]; with(value: T, fhirIdOf: (upstreamId: string) => string | undefined): T };
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
   /**
@@ -226,6 +233,13 @@ export const FACILITIES: FlowSpec<Facility> = {
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id }),
   deliverSecondary: writeUnderSystemParent,
   deliverPrimary: writeUnderLinkedParent,
+  writtenRefs: {
+    ids: (f) => (f.partOf ? [f.partOf] : []),
+    with: (f, fhirIdOf) => {
+      const parent = f.partOf && fhirIdOf(f.partOf);
+      return parent && parent !== f.partOf ? { ...f, partOf: parent } : f;
+    },
+  },
   routeBy: (f) => ({
     facility: { id: f.id, identifier: f.identifiers[0], display: f.name },
     types: (f.types ?? []).map((t) => t.code),

@@ -96,10 +96,10 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   private async readLive(id: string): Promise<T | undefined> {
     const link = await this.store.getLink(this.spec.flow, id);
-    if (link) return this.readLinked(link);
+    if (link) return this.withWrittenRefs(link.system, await this.readLinked(link));
     for (const c of this.readers()) {
       const value = await this.spec.read(c)!(id);
-      if (value) return value;
+      if (value) return this.withWrittenRefs(c.system, value);
     }
     return undefined;
   }
@@ -323,7 +323,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     const read = connector && this.spec.read(connector);
     if (!upstreamId || !read) return this.read(id);
     const value = await read(upstreamId);
-    return value && (await this.stampSeen([this.spec.withClientIds(value, written)], ahead))[0];
+    const named = value && (await this.withWrittenRefs(result.system, this.spec.withClientIds(value, written)));
+    return named && (await this.stampSeen([named], ahead))[0];
   }
 
   /** Whether the resource with this id is what its system holds: no write to it is waiting, failed or given up. */
@@ -530,19 +531,42 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async withWrittenIds(system: string, items: T[]): Promise<T[]> {
     // a flow whose writes are events (a stock count) lists live objects that are not what was written
     if (this.spec.keepsWritten === true) return items;
-    const upstreamIds = [...new Set(items.map(upstreamIdOf).filter((id): id is string => !!id))];
-    if (!upstreamIds.length) return items;
+    const upstreamIds = new Set(items.map(upstreamIdOf).filter((id): id is string => !!id));
+    const refs = this.spec.writtenRefs;
+    const named = refs ? items.flatMap((item) => refs.ids(item)) : [];
+    if (!upstreamIds.size && !named.length) return items;
+    // one look-up for the items and the records they name
+    const links = await this.writtenLinks.of(this.spec.flow, system, [...new Set([...upstreamIds, ...named])]);
+    if (!links.length) return items;
     const newestJob = new Map<string, string>();
-    for (const l of await this.writtenLinks.of(this.spec.flow, system, upstreamIds))
-      if (!newestJob.has(l.upstreamId!)) newestJob.set(l.upstreamId!, l.jobId!);
-    if (!newestJob.size) return items;
+    const fhirIds = new Map<string, string>();
+    for (const l of links) {
+      if (fhirIds.has(l.upstreamId!)) continue;
+      fhirIds.set(l.upstreamId!, l.fhirId);
+      if (upstreamIds.has(l.upstreamId!)) newestJob.set(l.upstreamId!, l.jobId!);
+    }
     const jobs = new Map(
       await Promise.all([...new Set(newestJob.values())].map(async (id) => [id, await this.store.getJob(id)] as const)),
     );
     return items.map((item) => {
       const job = jobs.get(newestJob.get(upstreamIdOf(item) ?? '') ?? '');
-      return job ? this.spec.withClientIds(item, job.payload as T) : item;
+      const own = job ? this.spec.withClientIds(item, job.payload as T) : item;
+      return refs ? refs.with(own, (id) => fhirIds.get(id)) : own;
     });
+  }
+
+  /**
+   * A value read by id names the records of its flow it refers to by the ids their writes came
+   * under (FlowSpec.writtenRefs), as a search does.
+   */
+  private async withWrittenRefs(system: string, value: T | undefined): Promise<T | undefined> {
+    const refs = this.spec.writtenRefs;
+    const named = value && refs ? refs.ids(value) : [];
+    if (!named.length) return value;
+    const fhirIds = new Map<string, string>();
+    for (const l of await this.writtenLinks.of(this.spec.flow, system, named))
+      if (!fhirIds.has(l.upstreamId!)) fhirIds.set(l.upstreamId!, l.fhirId);
+    return fhirIds.size ? refs!.with(value!, (id) => fhirIds.get(id)) : value;
   }
 
   /** Link every FHIR id a search returned to its upstream object, so a later read by id finds it. */
