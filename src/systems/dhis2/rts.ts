@@ -175,6 +175,38 @@ function transactionOf(report: StockReport, i: number): 'distributed' | 'discard
   );
 }
 
+interface PlannedEvent {
+  line: number;
+  count: boolean;
+  quantity: number;
+  event: Json;
+}
+
+/**
+ * RTS keeps stock per item (its enrollment), not per lot, and a count event's quantity becomes the
+ * item's stock on hand: a count naming an item on several lines (two lots, two shelves) is one
+ * event of their sum, under the first line's UID and at the latest line's time, else each later
+ * count would replace the one before. Distributions and discards add up as separate events.
+ */
+function oneCountPerItem(planned: PlannedEvent[]): PlannedEvent[] {
+  const firstCount = new Map<string, PlannedEvent>();
+  const out: PlannedEvent[] = [];
+  for (const p of planned) {
+    const item = String(p.event.enrollment);
+    const first = p.count ? firstCount.get(item) : undefined;
+    if (!first) {
+      if (p.count) firstCount.set(item, p);
+      out.push(p);
+      continue;
+    }
+    first.quantity += p.quantity;
+    first.event.dataValues[0].value = String(first.quantity);
+    if (Date.parse(p.event.occurredAt) > Date.parse(first.event.occurredAt))
+      first.event.occurredAt = p.event.occurredAt;
+  }
+  return out;
+}
+
 /**
  * A distribution or discard takes stock out: a line whose change adds stock (signed as the other
  * connectors sign it, by the report's operation when the value has no sign) is refused rather
@@ -204,7 +236,7 @@ export async function writeTransactions(
   const uc = await deps.useCase();
   const items = await itemsAt(deps, uc, String(ou.id));
   const products = deps.products();
-  const events = report.lines.map((line, i) => {
+  const planned = report.lines.map((line, i) => {
     const kind = transactionOf(report, i);
     const target = kind === 'distributed' ? uc.distributed : kind === 'discarded' ? uc.discarded : uc.corrected;
     if (!target)
@@ -226,24 +258,31 @@ export async function writeTransactions(
         : undefined;
     const to = destination ? [{ dataElement: uc.distributed!.to!, value: destination }] : [];
     return {
-      event: deterministicUid('rts-event', journal.idempotencyKey, String(i)),
-      program: uc.program,
-      programStage: uc.stage,
-      enrollment,
-      orgUnit: String(ou.id),
-      occurredAt: (line.countedAt ?? report.reportedAt).replace(/Z$/, ''),
-      status: 'COMPLETED',
-      // stockOnHand is the program rules' to assign (E1307 otherwise)
-      dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],
+      line: i,
+      count: kind === 'corrected',
+      quantity,
+      event: {
+        event: deterministicUid('rts-event', journal.idempotencyKey, String(i)),
+        program: uc.program,
+        programStage: uc.stage,
+        enrollment,
+        orgUnit: String(ou.id),
+        occurredAt: (line.countedAt ?? report.reportedAt).replace(/Z$/, ''),
+        status: 'COMPLETED',
+        // stockOnHand is the program rules' to assign (E1307 otherwise)
+        dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],
+      },
     };
   });
+  const merged = oneCountPerItem(planned);
+  const events = merged.map((p) => p.event);
   // a refusal is not journalled: the job's retry after a DHIS2 administrator's fix asks again
   const result = await journalAccepted(journal, 'rts-events', () => postTrackerEvents(deps.client, events));
   if (result.errors.length)
     throw trackerRejection(
       result.errors,
       `DHIS2 refused ${result.errors.length} of ${events.length} RTS events`,
-      (i) => (i === undefined ? 'StockReport.lines' : `StockReport.lines[${i}]`),
+      (i) => (i === undefined ? 'StockReport.lines' : `StockReport.lines[${merged[i]?.line ?? i}]`),
       {
         orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined },
         program: uc.program,
