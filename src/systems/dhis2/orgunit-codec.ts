@@ -117,6 +117,17 @@ export interface OrgUnitWrite {
 }
 
 /**
+ * A write that names no alias keeps the org unit's own short name, unless that was only its name
+ * (as the mediator writes it for a facility without an alias): then a rename renames it too, or
+ * DHIS2 would go on showing the old name wherever it shows short names, and the facility would
+ * read back with it as an alias the client never sent.
+ */
+function keepsShortName(facility: Facility, existing: Json | undefined): boolean {
+  if (!existing?.shortName || facility.aliases !== undefined) return false;
+  return existing.shortName !== String(existing.name ?? '').slice(0, 50);
+}
+
+/**
  * The org unit to POST (new) or PUT (the existing one overlaid: PUT replaces the object, so what
  * the registry does not say is kept). `name`, `shortName` (≤ 50) and `openingDate` are required
  * (dhis2-core `OrganisationUnit.hbm.xml`); closing sets closedDate, reopening clears it; an
@@ -127,9 +138,7 @@ export function encodeOrgUnit(facility: Facility, w: OrgUnitWrite, existing?: Js
   body.id = w.id;
   body.name = facility.name.slice(0, 230);
   body.shortName = (
-    existing?.shortName && facility.aliases === undefined
-      ? existing.shortName
-      : (facility.aliases?.[0] ?? facility.name)
+    keepsShortName(facility, existing) ? existing!.shortName : (facility.aliases?.[0] ?? facility.name)
   ).slice(0, 50);
   if (w.code) body.code = w.code;
   if (w.parentId) body.parent = { id: w.parentId };
