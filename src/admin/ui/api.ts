@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { databaseUnavailable } from '../../fhir/outcome.js';
+import { IN_PROCESS_ADDRESS } from '../../platform/admin-auth.js';
 
 export interface ApiAnswer {
   status: number;
@@ -45,6 +46,8 @@ export function adminApi(app: FastifyInstance, token: () => string | undefined, 
     const res = await app.inject({
       method,
       url,
+      // not a network client: another client's wrong tokens from this host never hold the console
+      remoteAddress: IN_PROCESS_ADDRESS,
       headers: {
         authorization: `Bearer ${token() ?? ''}`,
         'x-actor': user,

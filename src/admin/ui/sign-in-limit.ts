@@ -1,3 +1,5 @@
+import { FailureWindow } from '../../platform/failure-window.js';
+
 /**
  * How often the console's sign-in may be tried. The admin token is the one secret behind the
  * whole /admin surface, so guessing it must be slow: failed sign-ins are counted per client
@@ -19,49 +21,11 @@ export interface SignInLimits {
 
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { perAddress: 20, perName: 5, windowMs: 15 * 60_000 };
 
-/** Keys kept at most, per kind: an address flood cannot grow memory without bound. */
-const MAX_KEYS = 10_000;
-
 export interface Refusal {
   /** Which limit: the address or the name. */
   by: 'address' | 'name';
   /** Whole seconds until one more attempt is allowed (at least 1). */
   retryAfterS: number;
-}
-
-class FailureWindow {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Milliseconds until `key` may try again; 0 when it may now. */
-  waitMs(key: string, now: number): number {
-    const times = this.recent(key, now);
-    if (times.length < this.limit) return 0;
-    return times[times.length - this.limit] + this.windowMs - now;
-  }
-
-  fail(key: string, now: number): void {
-    const times = this.recent(key, now);
-    times.push(now);
-    this.failures.delete(key);
-    this.failures.set(key, times);
-    while (this.failures.size > MAX_KEYS) this.failures.delete(this.failures.keys().next().value as string);
-  }
-
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
-
-  private recent(key: string, now: number): number[] {
-    const times = (this.failures.get(key) ?? []).filter((t) => now - t < this.windowMs);
-    if (times.length) this.failures.set(key, times);
-    else this.failures.delete(key);
-    return times;
-  }
 }
 
 export class SignInLimiter {
