@@ -71,6 +71,8 @@ function send(reply: FastifyReply, body: Html, status = 200) {
     .code(status)
     .type('text/html; charset=utf-8')
     .header('content-security-policy', CSP)
+    // frame-ancestors for browsers (and proxies) that predate it
+    .header('x-frame-options', 'DENY')
     .header('cache-control', 'no-store')
     .header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'same-origin')
