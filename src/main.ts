@@ -236,6 +236,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       name: 'store',
       check: async () => {
         await store.countJobsByStatus();
+        // a standby or a full disk still reads: every write would be a 503 meanwhile
+        await store.checkWritable?.();
       },
     },
     ...connectors

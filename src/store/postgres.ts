@@ -296,6 +296,10 @@ export interface ConnectionOptions {
  */
 const socketOptions = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
+/** Whether this session may write (PostgresStore.checkWritable). */
+const READ_ONLY_SQL =
+  "SELECT current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS in_recovery";
+
 export class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -879,6 +883,24 @@ export class PostgresStore implements Store {
       await this.insertAudit(audit, Date.now(), c);
       return true;
     });
+  }
+
+  /**
+   * Whether a session here may write: a standby, or a primary demoted under the same address,
+   * gives read-only sessions. The error carries 25006 (read_only_sql_transaction), as a write
+   * there would, so it is taken for the database being away (database-away.ts).
+   */
+  async checkWritable(): Promise<void> {
+    const [r] = await this.rows(READ_ONLY_SQL);
+    if (r.read_only !== 'on' && r.in_recovery !== true) return;
+    throw Object.assign(
+      new Error(
+        r.in_recovery === true
+          ? 'the database is a read-only standby (in recovery): writes are refused until the address points at a primary'
+          : 'the database is read-only (transaction_read_only is on): writes are refused',
+      ),
+      { code: '25006', severity: 'ERROR' },
+    );
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {

@@ -802,6 +802,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** A committed write of the header's user_version, unchanged (the mediator does not use it): a full disk refuses it. */
+  async checkWritable(): Promise<void> {
+    await this.write(() => {
+      const version = Number(this.db.pragma('user_version', { simple: true }));
+      this.db.pragma(`user_version = ${version}`);
+    });
+  }
+
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {
     return this.read(() => countsByStatusOf(this.sql(COUNT_BY_STATUS_SQL).all() as Row[]));
   }

@@ -431,6 +431,12 @@ export interface Store {
    */
   dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean>;
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
+  /**
+   * Fails as a write would when the database takes reads but no writes (a PostgreSQL standby or
+   * failover not finished, a full disk under SQLite), changing nothing: /ready asks, since a read
+   * alone says "ok" while every write is answered 503.
+   */
+  checkWritable?(): Promise<void>;
   /** Jobs per system and status but done (an index-only pass on the v29 partial index): the console's table. */
   countJobsBySystem(): Promise<JobCountBySystem[]>;
   /** createdAt of the oldest job still waiting (pending or in-flight). */

@@ -1,0 +1,138 @@
+/**
+ * /ready names the store when the mediator's own database cannot take writes, not only when it
+ * cannot be read (README "When the mediator's own database is away"): PostgreSQL failed over onto
+ * a read-only standby, SQLite's disk full. Reads still work in both, so a read alone says "ok"
+ * while every write is answered 503. Through the real mediator and the OpenLMIS sandbox.
+ * The disk-full case needs a small tmpfs (root); it says so when it is skipped.
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { gtinOf, RIG_AUTH, startRig, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ready(rig: Rig): Promise<{ status: number; store: any }> {
+  const res = await fetch(`${rig.mediator.url}/ready`, { headers: { authorization: RIG_AUTH } });
+  const body = (await res.json()) as any;
+  return { status: res.status, store: body.checks.find((c: any) => c.name === 'store') };
+}
+
+/** One injectable found damaged at LK-HC-101: a write the store must record. */
+function damaged(rig: Rig, id: string) {
+  return {
+    resourceType: 'InventoryReport',
+    status: 'active',
+    countType: 'difference',
+    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
+    reportedDateTime: '2026-11-21T10:00:00Z',
+    inventoryListing: [
+      {
+        location: { reference: `Location/${rig.lmis.seed.facilities['LK-HC-101']}` },
+        item: [
+          {
+            quantity: {
+              value: 1,
+              unit: 'dispensing unit',
+              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+              code: 'dispensing-unit',
+            },
+            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-LNG30') }] } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const postgres = engineCases().find((e) => e.name === 'postgres')!;
+
+t.test('PostgreSQL read-only after a failover: /ready names the store', { skip: postgres.skip }, async (t) => {
+  const rig = await startRigOn(t, postgres);
+  const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+  await admin.connect();
+  t.teardown(() => admin.end());
+  // the rig's database: the newest outbox_t_ database
+  const { rows } = await admin.query(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'outbox_t_%' ORDER BY oid DESC LIMIT 1",
+  );
+  const name = rows[0].datname as string;
+  const readOnly = async (on: boolean) => {
+    await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    await sleep(300);
+  };
+  t.equal((await ready(rig)).status, 200, 'ready before');
+  await readOnly(true);
+  const write = await rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(rig, 'RO-1'));
+  t.equal(write.status, 503, `a write is refused: ${why(write)}`);
+  const during = await ready(rig);
+  t.equal(during.status, 503, 'not ready');
+  t.equal(during.store?.status, 'down', 'the store is named');
+  t.match(during.store?.reason, /read-only/, during.store?.reason);
+  await readOnly(false);
+  t.equal((await ready(rig)).status, 200, 'ready again, without a restart');
+  const after = await rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(rig, 'RO-1'));
+  t.equal(after.status, 201, why(after));
+});
+
+/** A 3 MB tmpfs to fill for real, or undefined where none can be mounted (not root). */
+function smallDisk(): string | undefined {
+  const mount = path.join(tmpdir(), `ready-full-${process.pid}`);
+  mkdirSync(mount, { recursive: true });
+  try {
+    execSync(`mount -t tmpfs -o size=3m tmpfs ${mount}`, { stdio: 'ignore' });
+    return mount;
+  } catch {
+    rmSync(mount, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+const mount = smallDisk();
+
+t.test(
+  'SQLite disk full: /ready names the store',
+  { skip: mount ? false : 'needs a small tmpfs (mount -t tmpfs, as root) to fill the disk for real' },
+  async (t) => {
+    const unmount = () => {
+      execSync(`umount ${mount}`, { stdio: 'ignore' });
+      rmSync(mount!, { recursive: true, force: true });
+    };
+    const rig = await startRig({ DATABASE_URL: `sqlite:${path.join(mount!, 'mediator.db')}` }).catch((err) => {
+      unmount();
+      throw err;
+    });
+    // the mediator closes its database before the disk goes
+    t.teardown(async () => {
+      await rig.close();
+      unmount();
+    });
+    t.equal((await ready(rig)).status, 200, 'ready before');
+    const filler = path.join(mount!, 'filler');
+    // fill what is left of the disk
+    for (let i = 0; ; i++) {
+      try {
+        writeFileSync(`${filler}-${i}`, Buffer.alloc(64 * 1024));
+      } catch {
+        break;
+      }
+    }
+    const write = await rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(rig, 'FULL-1'));
+    t.equal(write.status, 503, `a write is refused: ${why(write)}`);
+    const during = await ready(rig);
+    t.equal(during.status, 503, 'not ready');
+    t.equal(during.store?.status, 'down', 'the store is named');
+    t.match(during.store?.reason, /full/, during.store?.reason);
+    execSync(`rm -f ${filler}-*`);
+    t.equal((await ready(rig)).status, 200, 'ready again, without a restart');
+    const after = await rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(rig, 'FULL-1'));
+    t.equal(after.status, 201, why(after));
+  },
+);
