@@ -1,4 +1,5 @@
-import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import { AsyncResource } from 'node:async_hooks';
+import { ExponentialBackoff, handleWhen, retry, type BulkheadPolicy, type RetryPolicy } from 'cockatiel';
 import { isTransient, type UpstreamError } from '../domain/errors.js';
 import { redirectError, type ErrorFactory } from './errors.js';
 import { exchange, type Query, type RawResponse } from './http.js';
@@ -140,7 +141,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     const run = async () => {
       const s = current();
       const p = pools.for(s);
-      const res = await p.limiter.execute(() => attempt(req, s, p, idempotent));
+      const res = await p.limiter.execute(inCallersContext(p.limiter, () => attempt(req, s, p, idempotent)));
       if ((res.status >= 200 && res.status < 300) || res.status === 304 || req.accept?.includes(res.status)) {
         const answer = { status: res.status, body: res.body as T, headers: res.headers };
         req.decodeAnswer?.(answer);
@@ -178,4 +179,16 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     },
     close: () => pools.close(),
   };
+}
+
+/**
+ * `fn` as the bulkhead should run it: in the async context of the caller. A call that has to wait
+ * for a connection is started by the call that frees one (cockatiel runs its queue from that
+ * call's `finally`), so without the binding it ran in the releasing call's context: its
+ * orchestration was recorded in that caller's OpenHIM transaction, and the outbox attempt it was
+ * checked against (attempt-scope.ts) was the other one's. Bound only when it will wait: binding
+ * makes an async resource, and a call that gets a connection at once runs in its own context.
+ */
+function inCallersContext<T>(limiter: BulkheadPolicy, fn: () => Promise<T>): () => Promise<T> {
+  return limiter.executionSlots > 0 ? fn : AsyncResource.bind(fn);
 }
