@@ -9,6 +9,7 @@ import { knownSystems } from '../systems/index.js';
 import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
 import { demoDataDirNoted, runningDemo } from './demo-data.js';
+import { terminalText } from './terminal-text.js';
 
 export interface JobsCliDeps {
   /**
@@ -63,9 +64,10 @@ export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
             .join(' ')
         : '';
       out.write(
-        `  ${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}\n`,
+        `  ${terminalText(`${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}`)}\n`,
       );
-      for (const line of r.detail?.split('\n') ?? []) out.write(`    ${line}\n`);
+      // one line per item by design; each line's own text is an upstream's or a client's
+      for (const line of r.detail?.split('\n') ?? []) out.write(`    ${terminalText(line)}\n`);
     }
   }
 }

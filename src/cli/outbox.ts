@@ -3,6 +3,7 @@ import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { openStore, type StoreSettings } from '../store/index.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
 import { demoDataDirNoted } from './demo-data.js';
+import { terminalText } from './terminal-text.js';
 
 /**
  * Nothing configured: the database of a demo running from this directory (it records where), else
@@ -48,7 +49,9 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
         else {
           for (const j of jobs) {
             process.stdout.write(
-              `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}\n`,
+              terminalText(
+                `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}`,
+              ) + '\n',
             );
           }
           const counts = await store.countJobsByStatus();
