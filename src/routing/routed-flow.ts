@@ -96,7 +96,10 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   private async readLive(id: string): Promise<T | undefined> {
     const link = await this.store.getLink(this.spec.flow, id);
-    if (link) return this.withWrittenRefs(link.system, await this.readLinked(link));
+    const linked = link && (await this.readLinked(link));
+    if (linked) return this.withWrittenRefs(link.system, linked);
+    // nothing written under it stands (its write refused): a record its system holds under this
+    // id (a PUT of it the system refused) is there as it was
     for (const c of this.readers()) {
       const value = await this.spec.read(c)!(id);
       if (value) return this.withWrittenRefs(c.system, value);
