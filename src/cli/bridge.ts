@@ -14,6 +14,7 @@ import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { withCliRuntime } from './runtime.js';
 import { MediatorError } from '../domain/errors.js';
+import { terminalText } from './terminal-text.js';
 
 /**
  * `bridge <name>`: run a bridge by hand, as its scheduled job would, over the same store,
@@ -155,7 +156,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         if (o.json) out.write(JSON.stringify(result, null, 2) + '\n');
         else {
           for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
-            out.write(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}\n`);
+            out.write(`${terminalText(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}`)}\n`);
           out.write(summary(result, !!o.dryRun));
         }
         return result.counts.rejected ? 1 : 0;

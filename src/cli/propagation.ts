@@ -3,6 +3,7 @@ import { openStore } from '../store/index.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { PROPAGATION_STATES, type PropagationState, type Store } from '../store/types.js';
 import { propagationStatus, type PropagationView } from '../registry/propagation/status.js';
+import { terminalText } from './terminal-text.js';
 
 export interface PropagationCliDeps {
   open?: () => Promise<Store>;
@@ -69,7 +70,10 @@ function render(counts: Record<string, Partial<Record<PropagationState, number>>
   const rows = items.map((i) => {
     const why = i.reason ?? i.lastError;
     const fields = i.unsupported ? ` (not kept: ${Object.keys(i.unsupported).join(', ')})` : '';
-    return `  ${i.updatedAt}  ${i.system.padEnd(8)} ${i.state.padEnd(10)} ${i.action.padEnd(10)} ${i.registryId} ${i.name ?? ''}${why ? ` — ${why}` : ''}${fields}`;
+    // the registry's name and an upstream's reason: shown as text, one row each (terminal-text.ts)
+    return terminalText(
+      `  ${i.updatedAt}  ${i.system.padEnd(8)} ${i.state.padEnd(10)} ${i.action.padEnd(10)} ${i.registryId} ${i.name ?? ''}${why ? ` — ${why}` : ''}${fields}`,
+    );
   });
   return [...lines, '', ...rows, ''].join('\n');
 }

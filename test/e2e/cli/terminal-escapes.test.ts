@@ -102,3 +102,25 @@ t.test('jobs list: a run error and detail lines shown as text', async (t) => {
     'detail lines (one per item, split where the detail breaks) stay indented under the run',
   );
 });
+
+t.test('propagation: a reason from upstream shown as text, one row', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-escapes-prop-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  await store.putPropagation({
+    registryId: 'R-1',
+    version: '1',
+    system: 'openlmis',
+    action: 'update',
+    state: 'held',
+    reason: HOSTILE,
+    updatedAt: Date.now(),
+  });
+  await store.close();
+  const { stdout } = await run(tsx, [cliPath, 'propagation'], {
+    env: { ...process.env, DATA_DIR: dir, DATABASE_URL: '' },
+  });
+  t.notMatch(stdout, CONTROL, 'no control character reaches the terminal');
+  t.equal(stdout.split('\n').filter((l) => l.includes('R-1')).length, 1, 'the change on one row');
+  t.notMatch(stdout, /^fake-job/m, 'no forged row');
+});
