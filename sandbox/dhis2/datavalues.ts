@@ -59,6 +59,34 @@ function valueProblem(valueType: string, value: string): string | undefined {
   }
 }
 
+const NUMERIC_TYPES = new Set([
+  'NUMBER',
+  'UNIT_INTERVAL',
+  'PERCENTAGE',
+  'INTEGER',
+  'INTEGER_POSITIVE',
+  'INTEGER_NEGATIVE',
+  'INTEGER_ZERO_OR_POSITIVE',
+]);
+
+/**
+ * dhis2-core ValidationUtils.dataValueIsZeroAndInsignificant: a zero of a numeric data element
+ * whose zeroIsSignificant is false, unless it aggregates as an average.
+ */
+function zeroAndInsignificant(
+  de: { valueType: string; zeroIsSignificant?: boolean; aggregationType: string },
+  value: string,
+): boolean {
+  return (
+    NUMERIC_TYPES.has(de.valueType) &&
+    value.trim() !== '' &&
+    Number(value) === 0 &&
+    !de.zeroIsSignificant &&
+    de.aggregationType !== 'AVERAGE' &&
+    de.aggregationType !== 'AVERAGE_SUM_ORG_UNIT'
+  );
+}
+
 interface Conflict {
   /** None in 2.43's decode refusals (DataEntrySummary.toConflict). */
   object?: string;
@@ -339,6 +367,8 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
       );
     const late = untimely();
     if (late) return refused(i, late);
+    // a zero DHIS2 does not keep: skipped and counted ignored, the stored value left as it was
+    if (zeroAndInsignificant(de, value)) return void count.ignored++;
     const followup = v.followup === true || v.followUp === true;
     const comment = v.comment === undefined || v.comment === null ? undefined : String(v.comment);
     if (existing && existing.value === value && existing.comment === comment && existing.followup === followup) {

@@ -46,6 +46,11 @@ export interface DataElement {
   shortName: string;
   valueType: string;
   aggregationType: string;
+  /**
+   * DHIS2 stores a zero of a numeric data element only when this is true (its default is false):
+   * otherwise an import skips the zero and counts it `ignored`, leaving any stored value as it was.
+   */
+  zeroIsSignificant: boolean;
   domainType: 'AGGREGATE' | 'TRACKER';
   categoryCombo: { id: string };
 }
@@ -231,6 +236,8 @@ export class Dhis2State {
           shortName: `${product} ${m.suffix}`,
           valueType: m.valueType,
           aggregationType: m.suffix === 'SOH' || m.suffix === 'MOS' ? 'LAST' : 'SUM',
+          // set up as an LMIS needs them: a zero stock on hand is a stock-out, not "nothing"
+          zeroIsSignificant: true,
           domainType: 'AGGREGATE',
           categoryCombo: { id: DEFAULT_CATEGORY_COMBO },
         });
@@ -245,6 +252,7 @@ export class Dhis2State {
         shortName: d.name.slice(0, 50),
         valueType: 'INTEGER_ZERO_OR_POSITIVE',
         aggregationType: d.code.endsWith('SOH') ? 'LAST' : 'SUM',
+        zeroIsSignificant: true,
         domainType: 'AGGREGATE',
         categoryCombo: { id: FP_COMMODITY_COMBO.id },
       });

@@ -39,6 +39,8 @@ export interface PlannedValue {
   value: string;
   /** Report lines summed into this value. */
   lines: number[];
+  /** A zero its data element does not keep (zeroIsSignificant false): sent as a deletion, DHIS2's "no value". */
+  dropsZero?: true;
 }
 
 export interface StockPlan {
@@ -62,6 +64,8 @@ interface DataElementMeta {
   code?: string;
   valueType: string;
   combo?: CategoryComboMeta;
+  /** DHIS2 skips a zero of it on import and keeps the value stored before (zeroIsSignificant false). */
+  dropsZero: boolean;
 }
 
 const STATE_MEASURES = new Set<Measure>(['stockOutDays', 'monthsOfStock', 'expiringWithin90Days']);
@@ -69,6 +73,23 @@ const STATE_MEASURES = new Set<Measure>(['stockOutDays', 'monthsOfStock', 'expir
 const NOT_ITEMS = new Set<Measure>(['stockOutDays', 'monthsOfStock']);
 const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
+/** Measures whose zero is a stock-out: a data element dropping it would show the stock before instead. */
+const ZERO_IS_STOCK_OUT = new Set<Measure>(['stockOnHand', 'monthsOfStock']);
+const NUMERIC_TYPES = new Set([...INTEGER_TYPES, 'NUMBER', 'UNIT_INTERVAL', 'PERCENTAGE']);
+
+/**
+ * Whether DHIS2 skips a zero of this data element on import (dhis2-core ValidationUtils
+ * .dataValueIsZeroAndInsignificant: numeric, zeroIsSignificant false, not averaged), counting it
+ * `ignored` and leaving the value stored before. An older server not saying is taken as keeping it.
+ */
+function dropsZeros(d: Json): boolean {
+  return (
+    d.zeroIsSignificant === false &&
+    NUMERIC_TYPES.has(String(d.valueType ?? 'NUMBER')) &&
+    d.aggregationType !== 'AVERAGE' &&
+    d.aggregationType !== 'AVERAGE_SUM_ORG_UNIT'
+  );
+}
 
 /** A facility's org unit: by DHIS2 UID or code identifier, a Location id that is a UID, the crosswalk, else any identifier as a code. */
 export function orgUnitResolver(
@@ -153,7 +174,8 @@ export function createStockCapability(
       const uids = batch.filter(isUid);
       const filter = [`code:in:[${batch.join(',')}]`, ...(uids.length ? [`id:in:[${uids.join(',')}]`] : [])];
       const list = await client.list<Json>('/api/dataElements', 'dataElements', {
-        fields: 'id,code,valueType,categoryCombo[id,name,isDefault,categoryOptionCombos[id,code,name]]',
+        fields:
+          'id,code,valueType,zeroIsSignificant,aggregationType,categoryCombo[id,name,isDefault,categoryOptionCombos[id,code,name]]',
         filter,
         rootJunction: 'OR',
       });
@@ -163,6 +185,7 @@ export function createStockCapability(
           code: d.code ? String(d.code) : undefined,
           valueType: String(d.valueType ?? 'NUMBER'),
           combo: comboFrom(d.categoryCombo),
+          dropsZero: dropsZeros(d),
         };
         found.set(meta.id, meta);
         if (meta.code) found.set(meta.code, meta);
@@ -312,7 +335,7 @@ export function createStockCapability(
     const meta = await dataElements(targets.map((t) => t.target.dataElement));
     const sums = new Map<
       string,
-      { dataElement: string; coc: string; total: number; lines: number[]; meta?: DataElementMeta }
+      { dataElement: string; coc: string; total: number; lines: number[]; measure: Measure; meta?: DataElementMeta }
     >();
     targets.forEach((t, i) => {
       const m = meta.get(t.target.dataElement);
@@ -337,7 +360,7 @@ export function createStockCapability(
         where: `${lineAt(i)}.product`,
       });
       const key = `${dataElement}|${coc}`;
-      const sum = sums.get(key) ?? { dataElement, coc, total: 0, lines: [], meta: m };
+      const sum = sums.get(key) ?? { dataElement, coc, total: 0, lines: [], measure: t.measure, meta: m };
       sum.total += t.quantity;
       sum.lines.push(i);
       sums.set(key, sum);
@@ -351,11 +374,18 @@ export function createStockCapability(
           `${lineAt(v.lines[0])}.quantity`,
         );
       }
+      const dropsZero = !deleting && n === 0 && !!v.meta?.dropsZero;
+      if (dropsZero && ZERO_IS_STOCK_OUT.has(v.measure))
+        throw new BusinessRuleError(
+          `data element ${v.dataElement} (${v.measure}) does not keep zeros (zeroIsSignificant false): DHIS2 would ignore this 0 and keep the value stored before, hiding the stock-out; set "Zero is significant" on the data element`,
+          `${lineAt(v.lines[0])}.quantity`,
+        );
       return {
         dataElement: v.dataElement,
         categoryOptionCombo: v.coc,
         value: String(Object.is(n, -0) ? 0 : n),
         lines: v.lines,
+        ...(dropsZero ? { dropsZero: true as const } : {}),
       };
     });
     return {
@@ -577,8 +607,17 @@ export function createStockCapability(
           );
         return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       }
-      const p = await plan(report, deleting);
+      const planned = await plan(report, deleting);
+      // a zero DHIS2 would skip (keeping an older value) is deleted instead: "no value" is its zero
+      const zeros = planned.values.filter((v) => v.dropsZero);
+      const p = { ...planned, values: planned.values.filter((v) => !v.dropsZero) };
       const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
+      const z =
+        zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;
+      if (z?.refused) {
+        const summary = `zeros of ${zeros.map((v) => v.dataElement).join(', ')} (data elements keeping no zeros) were not cleared for ${p.orgUnit} ${p.period}; ${z.refusedValues} refused${entryRefusalSummary(z.conflicts, planned) ? `: ${entryRefusalSummary(z.conflicts, planned)}` : ''}`;
+        throw new Dhis2RejectionError(summary, z.issues, 409, z.issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
+      }
       const what = deleting ? 'deleted' : 'accepted';
       if (t.issues.length || t.refused) {
         // untimely or no access: why and what to change, in the words the job and the bridge run show
@@ -592,7 +631,10 @@ export function createStockCapability(
         ids: { dataValueSet: `${p.orgUnitUid}/${p.period}` },
         status: deleting
           ? `deleted ${t.deleted} (not there ${t.ignored})`
-          : `accepted ${t.accepted} (imported ${t.imported}, updated ${t.updated}, unchanged ${t.ignored})`,
+          : `accepted ${t.accepted} (imported ${t.imported}, updated ${t.updated}, unchanged ${t.ignored})` +
+            (zeros.length
+              ? `; ${zeros.length} zero${zeros.length > 1 ? 's' : ''} not stored (${zeros.map((v) => v.dataElement).join(', ')} keep no zeros: no value, ${z!.deleted} earlier deleted)`
+              : ''),
       };
     },
     async search(criteria: SearchCriteria) {
