@@ -111,3 +111,26 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
   if (issues.length) throw new MediatorError(422, issues);
   return resolved;
 }
+
+/**
+ * A batch entry naming another entry of the batch by its fullUrl: FHIR's batch rules
+ * (http.html#brules) make that non-conformant, since each entry is processed on its own and the
+ * reference could only reach the system as an id nobody holds. A 400 naming both entries.
+ */
+export function assertNoEntryReference(entry: ReferencedEntry, entries: ReferencedEntry[]): void {
+  if (!entry.resource) return;
+  const byUrl = new Map(entries.filter((e) => e.fullUrl).map((e) => [e.fullUrl!, e.index]));
+  const issues = urnReferences(entry.resource, `Bundle.entry[${entry.index}].resource`)
+    .filter((found) => byUrl.has(found.reference))
+    .map((found) =>
+      refusal(
+        found,
+        `names Bundle.entry[${byUrl.get(found.reference)}] of this batch: a batch's entries are each processed on their own and cannot name each other; send them as a transaction, or reference the resource by [type]/[id]`,
+      ),
+    );
+  if (issues.length)
+    throw new MediatorError(
+      400,
+      issues.map((i) => ({ ...i, code: 'invalid' as const })),
+    );
+}

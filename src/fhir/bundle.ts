@@ -40,7 +40,7 @@ import { patchFromBinary } from './patch.js';
 import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
-import { resolveEntryReferences } from './bundle-references.js';
+import { assertNoEntryReference, resolveEntryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
 import { routeFor, type ResourceType } from './routes.js';
@@ -242,9 +242,11 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
   // through OpenHIM, several entries: each write records its entry in the Bundle's entry map
   const batch =
     ctx.transactionId && raw.length > 1 ? { transactionId: ctx.transactionId, count: raw.length } : undefined;
+  const named = raw.map((r, i) => ({ index: i, fullUrl: r?.fullUrl, method: '', resource: r?.resource }));
   for (let i = 0; i < raw.length; i++) {
     const entryCtx = batch ? { ...ctx, batchEntry: { ...batch, index: i } } : ctx;
     try {
+      assertNoEntryReference(named[i], named);
       out.push(responseEntry(await runEntry(entryCtx, parseEntry(raw[i], i))));
     } catch (err) {
       const e = toMediatorError(err);

@@ -6,7 +6,8 @@
  * the district was written, leaving the transaction applied in part. A Location created alone and
  * then named as a parent by the id its create answered is that org unit too, and a search for its
  * children by that id finds them. An entry naming a conditional create that finds its district
- * names the district found. A reference to a
+ * names the district found. In a batch, whose entries are each on their own, such a reference is
+ * a 400 naming both entries. A reference to a
  * later entry is refused before anything is written. On both store engines.
  */
 import t from 'tap';
@@ -131,6 +132,32 @@ for (const engine of engineCases()) {
       );
       t.equal(orgUnit(rig, 'Mberewa Outreach Post').parentId, existing.id, 'under the district the condition found');
       t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 1, 'the district is not made again');
+    },
+  );
+
+  t.test(
+    `a batch entry naming another entry is a 400 naming both; the other entry is written (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      const answer = await rig.fhir('POST', '/fhir', {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [
+          post(DISTRICT, location('MFR-D5', 'Mporokoso District', `Location/${region}`)),
+          post(FACILITY, location('MFR-F5', 'Mporokoso Clinic', DISTRICT)),
+        ],
+      });
+      t.equal(answer.status, 200);
+      t.same(
+        answer.body.entry.map((e: any) => e.response.status),
+        ['201 Created', '400'],
+      );
+      const issue = answer.body.entry[1].response.outcome.issue[0];
+      t.same(issue.expression, ['Bundle.entry[1].resource.partOf.reference']);
+      t.match(issue.diagnostics, /names Bundle\.entry\[0\] of this batch.*transaction/);
+      t.notOk(orgUnit(rig, 'Mporokoso Clinic'), 'the facility did not reach DHIS2');
     },
   );
 

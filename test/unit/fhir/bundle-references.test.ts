@@ -5,7 +5,11 @@
  */
 import t from 'tap';
 import { MediatorError } from '../../../src/domain/errors.js';
-import { resolveEntryReferences, type ReferencedEntry } from '../../../src/fhir/bundle-references.js';
+import {
+  assertNoEntryReference,
+  resolveEntryReferences,
+  type ReferencedEntry,
+} from '../../../src/fhir/bundle-references.js';
 
 const DISTRICT = 'urn:uuid:11111111-1111-4111-8111-111111111111';
 const FACILITY = 'urn:uuid:22222222-2222-4222-8222-222222222222';
@@ -101,4 +105,18 @@ t.test('a urn naming no entry, or an entry that writes nothing, is a 422; every 
   );
   t.match(err.issues[0].diagnostics, /names no entry of this transaction/);
   t.match(err.issues[1].diagnostics, /names Bundle\.entry\[0\] \(GET\)/);
+});
+
+t.test('a batch entry naming another entry of the batch is a 400 naming both; other urns pass', async (t) => {
+  const entries: ReferencedEntry[] = [
+    { index: 0, fullUrl: DISTRICT, method: 'POST', resource: {} },
+    { index: 1, method: 'POST', resource: { partOf: { reference: DISTRICT } } },
+    { index: 2, method: 'POST', resource: { partOf: { reference: 'urn:uuid:99999999-9999-4999-8999-999999999999' } } },
+  ];
+  assertNoEntryReference(entries[0], entries);
+  assertNoEntryReference(entries[2], entries);
+  const err = await refusal(async () => assertNoEntryReference(entries[1], entries));
+  t.equal(err.status, 400);
+  t.same(err.issues[0].expression, ['Bundle.entry[1].resource.partOf.reference']);
+  t.match(err.issues[0].diagnostics, /names Bundle\.entry\[0\] of this batch.*send them as a transaction/);
 });
