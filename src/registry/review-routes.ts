@@ -248,6 +248,8 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
       system,
       total: page.total,
       offset: page.offset,
+      // the record after this page: `at=<next>` continues there, whatever was decided meanwhile
+      next: page.next ?? null,
       progress: progressOf(states),
       items: page.rows.map((r) => ({
         systemId: r.systemId,

@@ -27,6 +27,11 @@ export interface CrosswalkPage {
   /** Where the page starts (moved to `at` when that record is kept). */
   offset: number;
   rows: CrosswalkRow[];
+  /**
+   * The record after this page, if any: `at` it continues from there even when records before it
+   * were decided meanwhile (and left the view), which an offset would skip over.
+   */
+  next?: string;
 }
 
 /** Rows of a system by state and by whether the matcher ('auto') decided them (Store.countCrosswalkStates). */
@@ -153,12 +158,19 @@ export async function queryCrosswalk(
     );
     if (found) offset = Number(found.rn) - 1;
   }
-  const page = w.plus(q.limit, offset);
+  // one row more than the page: the first of the next page, named as `next`
+  const page = w.plus(q.limit + 1, offset);
   const rows = await run(
     `SELECT * FROM crosswalk WHERE ${w.sql} ORDER BY ${order} LIMIT ${page.marks[0]} OFFSET ${page.marks[1]}`,
     page.params,
   );
-  return { total: Number(counted.n), offset, rows: rows.map(fromRow) };
+  const after = rows.length > q.limit ? fromRow(rows[q.limit]).systemId : undefined;
+  return {
+    total: Number(counted.n),
+    offset,
+    rows: rows.slice(0, q.limit).map(fromRow),
+    ...(after !== undefined ? { next: after } : {}),
+  };
 }
 
 export function stateCountsOf(rows: Row[]): CrosswalkStateCount[] {
