@@ -10,6 +10,7 @@ import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
 import { demoDataDirNoted, runningDemo } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
+import { countOption } from './count-option.js';
 
 export interface JobsCliDeps {
   /**
@@ -114,7 +115,7 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
   cmd
     .command('list')
     .description('Each job: schedule, next run, last runs (newest first)')
-    .option('--limit <n>', 'runs per job', (v) => Number.parseInt(v, 10), 10)
+    .option('--limit <n>', 'runs per job', countOption, 10)
     .option('--json', 'JSON output')
     .action(async (o: { limit: number; json?: boolean }) => {
       process.exitCode = await withScheduler(listingSettings(settings(), deps.cwd), async (scheduler, store) => {
@@ -127,7 +128,9 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
 
   cmd
     .command('run')
-    .description('Run a job now and record the run (exit 1 if it failed, 2 if it is running elsewhere)')
+    .description(
+      'Run a job now and record the run (exit 1 if it failed, 2 if it did not run: no such job, or running elsewhere)',
+    )
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
       const configured = settings();

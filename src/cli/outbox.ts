@@ -4,6 +4,7 @@ import { openStore, type StoreSettings } from '../store/index.js';
 import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
+import { countOption } from './count-option.js';
 
 /**
  * Nothing configured: the database of a demo running from this directory (it records where), else
@@ -40,7 +41,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
     .addOption(new Option('--status <status>').choices([...JOB_STATUSES]))
     .option('--system <system>')
     .option('--flow <flow>')
-    .option('--limit <n>', 'rows', (v) => Number.parseInt(v, 10), 100)
+    .option('--limit <n>', 'rows', countOption, 100)
     .option('--json', 'JSON output')
     .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) =>
       withStore(async (store) => {

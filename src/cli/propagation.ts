@@ -4,6 +4,7 @@ import { demoDataDirNoted } from './demo-data.js';
 import { PROPAGATION_STATES, type PropagationState, type Store } from '../store/types.js';
 import { propagationStatus, type PropagationView } from '../registry/propagation/status.js';
 import { terminalText } from './terminal-text.js';
+import { countOption } from './count-option.js';
 
 export interface PropagationCliDeps {
   open?: () => Promise<Store>;
@@ -22,7 +23,7 @@ export function propagationCommand(deps: PropagationCliDeps = {}): Command {
     .addOption(new Option('--state <state>', 'only this state').choices([...PROPAGATION_STATES]))
     .option('--system <system>', 'only this system')
     .option('--registry-id <id>', 'only this registry facility')
-    .option('--limit <n>', 'changes listed', (v) => Number.parseInt(v, 10), 50)
+    .option('--limit <n>', 'changes listed', countOption, 50)
     .option('--json', 'JSON output')
     .addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'))
     .addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'))
