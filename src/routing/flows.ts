@@ -41,7 +41,8 @@ export interface FlowSpec<T> {
   inOrder?(c: Connector): boolean;
   /**
    * For a flow `keyedOnReplaced`: what a connector's write finds the record by (orderKeyOf), so
-   * writes of one record under two FHIR ids are delivered in order. Absent: the FHIR id.
+   * writes of one record under two FHIR ids are delivered in order. Absent: the FHIR id. For a flow
+   * `inOrder` at a connector: the job's order key where it gives one (none: not ordered).
    */
   writeKey?(c: Connector): ((value: T) => string | undefined) | undefined;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
@@ -208,8 +209,10 @@ export const STOCK: FlowSpec<StockReport> = {
     without: (r) => (r.reportedAtIsRead ? { ...r, reportedAt: '' } : r),
     at: (r, seenAt) => (r.reportedAtIsRead ? { ...r, reportedAt: seenAt, reportedAtIsRead: undefined } : r),
   },
-  // DHIS2 data values: the stock bridge's writes of one org unit and period (stock-to-dhis2.ts)
+  // DHIS2 data values: the stock bridge's writes of one org unit and period (stock-to-dhis2.ts),
+  // and difference reports adding to a period's totals (their writeKey)
   inOrder: (c) => (c.stock as { replacesValues?: boolean } | undefined)?.replacesValues === true,
+  writeKey: (c) => c.stock?.writeKey && ((r) => c.stock!.writeKey!(r)),
   routeBy: (r) => ({
     facility: r.facility,
     program: r.program,

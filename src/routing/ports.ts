@@ -163,6 +163,11 @@ export interface StockCapability {
   search(criteria: SearchCriteria): Promise<Page<StockReport>>;
   report(report: StockReport, journal: StepJournal): Promise<WriteResult>;
   precheck?(report: StockReport, earlier?: StockReport[]): Promise<void>;
+  /**
+   * The record a write changes where writes must reach the system in the order accepted (DHIS2's
+   * period totals a difference report adds to): the job's order key; none for the rest.
+   */
+  writeKey?(report: StockReport): string | undefined;
 }
 
 export interface Connector {

@@ -368,7 +368,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
       ...(of && behind ? { behind } : {}),
-      ...(this.spec.keyedOnReplaced ? { orderKey: this.orderKeyOf(system, value) } : {}),
+      ...this.orderKeyFor(system, value),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
   }
@@ -378,6 +378,14 @@ export class RoutedFlow<T> implements FlowService<T> {
    * write finds it by (a facility's OpenLMIS code, its DHIS2 UID), so a POST by code and a PUT by
    * the system's id of one facility keep their order; else the FHIR id.
    */
+  /** A job's order key: a record replaced by its writes, else what an in-order connector's write names (writeKey). */
+  private orderKeyFor(system: string, value: T): { orderKey?: string } {
+    if (this.spec.keyedOnReplaced) return { orderKey: this.orderKeyOf(system, value) };
+    const connector = this.connectors.find((c) => c.system === system);
+    const key = connector && this.spec.inOrder?.(connector) ? this.spec.writeKey?.(connector)?.(value) : undefined;
+    return key ? { orderKey: key } : {};
+  }
+
   orderKeyOf(system: string, value: T): string | undefined {
     const connector = this.connectors.find((c) => c.system === system);
     const key = connector && this.spec.writeKey?.(connector)?.(value);

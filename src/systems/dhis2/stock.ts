@@ -39,8 +39,10 @@ export interface PlannedValue {
   value: string;
   /** Report lines summed into this value. */
   lines: number[];
-  /** A zero its data element does not keep (zeroIsSignificant false): sent as a deletion, DHIS2's "no value". */
-  dropsZero?: true;
+  /** Its data element keeps no zero (zeroIsSignificant false): a zero is sent as a deletion, DHIS2's "no value". */
+  keepsNoZero?: true;
+  /** A change in the period (a difference report's consumption, receipts, adjustments): added to DHIS2's total. */
+  adds?: true;
 }
 
 export interface StockPlan {
@@ -374,8 +376,9 @@ export function createStockCapability(
           `${lineAt(v.lines[0])}.quantity`,
         );
       }
-      const dropsZero = !deleting && n === 0 && !!v.meta?.dropsZero;
-      if (dropsZero && ZERO_IS_STOCK_OUT.has(v.measure))
+      const keepsNoZero = !deleting && !!v.meta?.dropsZero;
+      const adds = !deleting && report.countType === 'difference' && !STATE_MEASURES.has(v.measure);
+      if (keepsNoZero && n === 0 && ZERO_IS_STOCK_OUT.has(v.measure))
         throw new BusinessRuleError(
           `data element ${v.dataElement} (${v.measure}) does not keep zeros (zeroIsSignificant false): DHIS2 would ignore this 0 and keep the value stored before, hiding the stock-out; set "Zero is significant" on the data element`,
           `${lineAt(v.lines[0])}.quantity`,
@@ -385,7 +388,8 @@ export function createStockCapability(
         categoryOptionCombo: v.coc,
         value: String(Object.is(n, -0) ? 0 : n),
         lines: v.lines,
-        ...(dropsZero ? { dropsZero: true as const } : {}),
+        ...(keepsNoZero ? { keepsNoZero: true as const } : {}),
+        ...(adds ? { adds: true as const } : {}),
       };
     });
     return {
@@ -396,6 +400,53 @@ export function createStockCapability(
       attributeOptionCombo: products.attributeOptionCombo(),
       values,
     };
+  };
+
+  /**
+   * A difference report's changes added to the totals DHIS2 holds for the period (two adjustments
+   * of one month are their sum, not the later one). The totals are read once, in a journalled step:
+   * a retry after the write landed sends the same totals again, never adding twice. Direct
+   * difference reports of one facility reach DHIS2 in the order accepted (writeKey).
+   */
+  const withPeriodTotals = async (p: StockPlan, journal: StepJournal): Promise<StockPlan> => {
+    if (!p.values.some((v) => v.adds)) return p;
+    const dataSet = settings().dataSet;
+    if (!dataSet)
+      throw new BusinessRuleError(
+        "a difference report adds to DHIS2's period totals, read from the data set: set dhis2.dataSet",
+        'StockReport.countType',
+      );
+    const held = await journal.run('period-totals', () => periodTotals(dataSet, p));
+    return {
+      ...p,
+      values: p.values.map((v) => {
+        if (!v.adds) return v;
+        const sum =
+          Math.round((Number(held[`${v.dataElement}|${v.categoryOptionCombo}`] ?? 0) + Number(v.value)) * 1e6) / 1e6;
+        return { ...v, value: String(Object.is(sum, -0) ? 0 : sum) };
+      }),
+    };
+  };
+
+  /** The values DHIS2 holds for the plan's org unit and period, by data element (as the plan names it) and COC. */
+  const periodTotals = async (dataSet: string, p: StockPlan): Promise<Record<string, string>> => {
+    const answer = await client.call<Json>({
+      method: 'GET',
+      path: '/api/dataValueSets',
+      query: {
+        dataSet,
+        orgUnit: p.orgUnitUid,
+        period: p.period,
+        dataElementIdScheme: settings().dataElementIdScheme,
+      },
+    });
+    const held: Record<string, string> = {};
+    for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) {
+      if (v.attributeOptionCombo && p.attributeOptionCombo && String(v.attributeOptionCombo) !== p.attributeOptionCombo)
+        continue;
+      held[`${v.dataElement}|${v.categoryOptionCombo}`] = String(v.value);
+    }
+    return held;
   };
 
   /** One chunk as DHIS2 takes it: group-level period/org unit, values as strings, the schemes in the body. */
@@ -590,6 +641,14 @@ export function createStockCapability(
       if (settings().stockTarget === 'aggregate') await plan(report, report.status === 'entered-in-error');
       else await orgUnitOf(report.facility, 'StockReport.facility');
     },
+    /** Difference reports add to a period's totals (withPeriodTotals): those of one facility are delivered in order. */
+    writeKey(report: StockReport): string | undefined {
+      if (settings().stockTarget !== 'aggregate' || report.countType !== 'difference') return undefined;
+      if (report.status === 'entered-in-error') return undefined;
+      const f = report.facility;
+      const named = f.identifier ? `${f.identifier.system}|${f.identifier.value}` : (f.id ?? f.display);
+      return named ? `dhis2-stock-difference|${named}` : undefined;
+    },
     /** A report with status entered-in-error retracts its values (the stock bridge's stale ones). */
     retractsValues: true as const,
     /**
@@ -607,10 +666,11 @@ export function createStockCapability(
           );
         return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       }
-      const planned = await plan(report, deleting);
+      const planned = await withPeriodTotals(await plan(report, deleting), journal);
       // a zero DHIS2 would skip (keeping an older value) is deleted instead: "no value" is its zero
-      const zeros = planned.values.filter((v) => v.dropsZero);
-      const p = { ...planned, values: planned.values.filter((v) => !v.dropsZero) };
+      const dropped = (v: PlannedValue) => !!v.keepsNoZero && Number(v.value) === 0;
+      const zeros = planned.values.filter(dropped);
+      const p = { ...planned, values: planned.values.filter((v) => !dropped(v)) };
       const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
       const z =
         zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;

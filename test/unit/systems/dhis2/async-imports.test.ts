@@ -104,18 +104,28 @@ const products = loadDhis2Products({});
 const stockFor = (h: Harness) =>
   createStockCapability({ client: h.client, reader: createOrgUnitReader(h.client), products: () => products });
 
-/** Every seeded product's stock on hand and consumption: 18 values for one org unit and month. */
+const MEASURE_SYSTEM = 'http://fhir-supply-mediator.org/fhir/CodeSystem/dhis2-stock-measure';
+const measure = (code: string) => ({ system: MEASURE_SYSTEM, code });
+
+/**
+ * Every seeded product's receipts and consumption for the month: 18 values for one org unit and
+ * month, as totals (a snapshot: the same report again changes nothing; a difference would add).
+ */
 function wideReport(offset = 0): StockReport {
   const catalogue = SEED_PRODUCT_CODES.map((code) => products.productOf(code)!).filter(Boolean);
   return {
     status: 'active',
-    countType: 'difference',
+    countType: 'snapshot',
     reportedAt: '2024-02-03T10:00:00Z',
     period: { start: '2024-01-01T00:00:00Z', end: '2024-01-31T23:59:59Z' },
     facility: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-101' } },
     lines: catalogue.flatMap((p, i) => [
-      { product: { system: GTIN, code: p.code }, quantity: du(100 + i + offset), reason: { code: 'received' } },
-      { product: { system: GTIN, code: p.code }, quantity: du(-(10 + i)), reason: { code: 'consumed' } },
+      {
+        product: { system: GTIN, code: p.code },
+        quantity: du(100 + i + offset),
+        itemStatus: measure('quantityReceived'),
+      },
+      { product: { system: GTIN, code: p.code }, quantity: du(10 + i), itemStatus: measure('consumption') },
     ]),
   };
 }
@@ -192,7 +202,7 @@ t.test('async data values: a conflict still points at its line; a forgotten task
   });
   const report = wideReport();
   const dmpa = report.lines.findIndex(
-    (l) => overridden.productCode(l.product, 'x') === 'FP_DMPA' && l.reason?.code === 'received',
+    (l) => overridden.productCode(l.product, 'x') === 'FP_DMPA' && l.itemStatus?.code === 'quantityReceived',
   );
   const err = (await stock.report(report, amnesiacJournal()).catch((e: unknown) => e)) as Dhis2RejectionError;
   t.ok(err instanceof Dhis2RejectionError, 'refused in part, from the task summary');

@@ -200,7 +200,11 @@ t.test(
       }),
       amnesiacJournal(),
     );
-    t.equal(stored(h, 'EM_ORS_ADJ', '202401'), '-5', 'a subtraction report makes its quantities negative');
+    t.equal(
+      stored(h, 'EM_ORS_ADJ', '202401'),
+      '-8',
+      "a subtraction report makes its quantities negative, added to the month's adjustments (-3)",
+    );
   },
 );
 
