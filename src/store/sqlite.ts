@@ -133,6 +133,7 @@ import {
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
+import { checkSqliteWritable } from './sqlite-writable.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
@@ -209,8 +210,8 @@ export class SqliteStore implements Store {
   private ahead?: LookupsAhead;
   private writesAheadOfDisk?: WritesAhead;
 
-  constructor(filename: string) {
-    this.conn = acquireConnection(filename);
+  constructor(private readonly file: string) {
+    this.conn = acquireConnection(file);
   }
 
   private get db() {
@@ -802,12 +803,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** A committed write of the header's user_version, unchanged (the mediator does not use it): a full disk refuses it. */
   async checkWritable(): Promise<void> {
-    await this.write(() => {
-      const version = Number(this.db.pragma('user_version', { simple: true }));
-      this.db.pragma(`user_version = ${version}`);
-    });
+    await checkSqliteWritable(this.file);
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {

@@ -3,10 +3,11 @@
  * cannot be read (README "When the mediator's own database is away"): PostgreSQL failed over onto
  * a read-only standby, SQLite's disk full. Reads still work in both, so a read alone says "ok"
  * while every write is answered 503. Through the real mediator and the OpenLMIS sandbox.
- * The disk-full case needs a small tmpfs (root); it says so when it is skipped.
+ * The disk-full case needs a small tmpfs (root); it says so when it is skipped. Asking costs no
+ * write: with another process holding SQLite's write lock, /ready answers at once.
  */
-import { execSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -136,3 +137,31 @@ t.test(
     t.equal(after.status, 201, why(after));
   },
 );
+
+t.test('SQLite locked by another process: /ready answers at once, without a write', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ready-locked-'));
+  const file = path.join(dir, 'mediator.db');
+  const rig = await startRig({ DATABASE_URL: `sqlite:${file}` });
+  t.teardown(async () => {
+    await rig.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // an operator's sqlite3 shell in a write transaction, for 4 s
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(file)});
+       db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, 4000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const released = new Promise((r) => holder.once('exit', r));
+  await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
+  const started = Date.now();
+  const during = await ready(rig);
+  const ms = Date.now() - started;
+  t.ok(ms < 2_000, `answered in ${ms} ms, not after SQLite's 5 s busy wait`);
+  t.equal(during.store?.status, 'ok', 'reads work, and nothing says the disk is full');
+  await released;
+});
