@@ -190,6 +190,9 @@ function sortResources(route: ResourceRoute, resources: Json[], sort: string | u
   return keyed.map((k) => k.resource);
 }
 
+/** How many upstream pages with no match one search request reads past before it answers an empty page. */
+const EMPTY_PAGES_READ_PAST = 25;
+
 export async function searchResources(
   ctx: FhirContext,
   type: string,
@@ -224,8 +227,9 @@ export async function searchResources(
       '_cursor',
     );
   if (pushDown) criteria.page = { count, cursor };
-  const page = await serviceFor<unknown>(ctx, route).search(criteria);
-  const encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
+  const service = serviceFor<unknown>(ctx, route);
+  let page = await service.search(criteria);
+  let encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
     if (cursor === undefined && page.next === undefined) {
@@ -233,8 +237,20 @@ export async function searchResources(
       const all = sortResources(route, edgeFilter(encoded, criteria, statuses), undefined);
       return { resources: all, total: all.length, used, offset: 0, count, summaryCount: false };
     }
+    let resources = edgeFilter(encoded, criteria, statuses);
+    // a page the filters here left empty is read past (a _lastUpdated download over a system
+    // that keeps no change time met a run of empty pages, one request each), within a bound so
+    // one request never walks a whole national list
+    for (let skipped = 0; !resources.length && page.next !== undefined && skipped < EMPTY_PAGES_READ_PAST; skipped++) {
+      page = await service.search({ ...criteria, page: { count, cursor: page.next } });
+      encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
+      resources = edgeFilter(encoded, criteria, statuses);
+    }
+    // read to the end from the first page: what was found is all there is
+    if (cursor === undefined && page.next === undefined)
+      return { resources, total: resources.length, used, offset: 0, count, summaryCount: false };
     return {
-      resources: edgeFilter(encoded, criteria, statuses),
+      resources,
       total: page.total,
       cursor: { self: cursor, next: page.next },
       used,
