@@ -12,6 +12,15 @@ import {
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { operationOutcome } from '../fhir/outcome.js';
 import { offsetSchema } from '../admin/offset-schema.js';
+import { knownQueryOnly } from '../admin/known-query.js';
+
+const JOBS_QUERY = {
+  status: { type: 'string', enum: [...JOB_STATUSES] },
+  system: { type: 'string' },
+  flow: { type: 'string' },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  offset: offsetSchema,
+};
 
 export interface OutboxAdminOptions {
   store: Store;
@@ -119,18 +128,8 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
   app.get(
     '/outbox/jobs',
     {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: [...JOB_STATUSES] },
-            system: { type: 'string' },
-            flow: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: offsetSchema,
-          },
-        },
-      },
+      preValidation: knownQueryOnly(JOBS_QUERY),
+      schema: { querystring: { type: 'object', properties: JOBS_QUERY } },
     },
     async (req) => {
       const q = req.query as { status?: JobStatus; system?: string; flow?: string; limit?: number; offset?: number };

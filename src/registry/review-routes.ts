@@ -13,6 +13,7 @@ import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
+import { knownQueryOnly } from '../admin/known-query.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -262,8 +263,10 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     };
   };
 
-  app.get('/reconcile/:system/review', { schema: { params: systemParams, querystring: queueQuery } }, async (req) =>
-    queuePage((req.params as { system: string }).system, req.query as QueueParams, req.log),
+  app.get(
+    '/reconcile/:system/review',
+    { schema: { params: systemParams, querystring: queueQuery }, preValidation: knownQueryOnly(queueQuery.properties) },
+    async (req) => queuePage((req.params as { system: string }).system, req.query as QueueParams, req.log),
   );
 
   // the same with `systemIds` (a list too long for a URL: every record of an area), FHIR's POST _search style

@@ -6,6 +6,15 @@ import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../st
 import type { Propagator } from './propagator.js';
 import { propagationStatus } from './status.js';
 import { offsetSchema } from '../../admin/offset-schema.js';
+import { knownQueryOnly } from '../../admin/known-query.js';
+
+const PROPAGATION_QUERY = {
+  state: { type: 'string', enum: [...PROPAGATION_STATES] },
+  system: { type: 'string', minLength: 1, maxLength: 100 },
+  registryId: { type: 'string', minLength: 1, maxLength: 500 },
+  limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  offset: offsetSchema,
+};
 
 export interface PropagationRoutesOptions {
   store: Store;
@@ -32,17 +41,12 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
   app.get(
     '/propagation',
     {
+      preValidation: knownQueryOnly(PROPAGATION_QUERY),
       schema: {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            state: { type: 'string', enum: [...PROPAGATION_STATES] },
-            system: { type: 'string', minLength: 1, maxLength: 100 },
-            registryId: { type: 'string', minLength: 1, maxLength: 500 },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            offset: offsetSchema,
-          },
+          properties: PROPAGATION_QUERY,
         },
       },
     },

@@ -1,0 +1,48 @@
+/**
+ * A typo in a list's query parameter (`?stat=flagged`, `?limt=5`) was dropped by the schema and the
+ * whole, unfiltered list answered as if it were the one asked for. The review queue, the outbox
+ * list and the propagation list now answer 400 naming the parameter and the ones they take.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
+import { propagationRoutes } from '../../../src/registry/propagation/routes.js';
+import type { Propagator } from '../../../src/registry/propagation/propagator.js';
+import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+
+const TOKEN = 'unknown-query-token';
+
+t.test('an unknown list parameter is a 400 naming it', async (t) => {
+  const { store } = await freshStore(engineCases()[0], t);
+  const app = Fastify();
+  app.setErrorHandler(fhirErrorHandler);
+  await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+  await app.register(propagationRoutes, {
+    prefix: '/admin',
+    store,
+    propagator: {} as Propagator,
+    adminToken: TOKEN,
+    systems: () => ['openlmis'],
+  });
+  await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN, systems: () => ['openlmis'] });
+  t.teardown(() => app.close());
+  const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
+  for (const [url, name, takes] of [
+    ['/admin/reconcile/openlmis/review?stat=flagged', 'stat', /state, band, at, limit, offset/],
+    ['/admin/outbox/jobs?limt=5', 'limt', /status, system, flow, limit, offset/],
+    ['/admin/propagation?sytem=dhis2', 'sytem', /state, system, registryId, limit, offset/],
+  ] as const) {
+    const r = await get(url);
+    t.equal(r.statusCode, 400, `${url}: 400`);
+    t.same(r.json().issue[0].expression, [name], `${url}: names ${name}`);
+    t.match(r.json().issue[0].diagnostics, takes, 'and what the list takes');
+  }
+  for (const url of [
+    '/admin/reconcile/openlmis/review?state=flagged&limit=5',
+    '/admin/outbox/jobs?status=dead&limit=5',
+    '/admin/propagation?state=held',
+  ])
+    t.equal((await get(url)).statusCode, 200, `${url}: known parameters answer as before`);
+});
