@@ -131,6 +131,35 @@ export function orderLine(opts: {
   };
 }
 
+/** An InventoryReport debiting `units` FP-LNG30 injectables found damaged at the facility, under its own identifier. */
+export function damagedStock(facilityId: string, id: string, units: number) {
+  return {
+    resourceType: 'InventoryReport',
+    status: 'active',
+    countType: 'difference',
+    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
+    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
+    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
+    reportedDateTime: '2026-11-21T10:00:00Z',
+    inventoryListing: [
+      {
+        location: { reference: `Location/${facilityId}` },
+        item: [
+          {
+            quantity: {
+              value: units,
+              unit: 'dispensing unit',
+              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+              code: 'dispensing-unit',
+            },
+            item: { concept: { coding: [{ system: GTIN, code: gtinOf('FP-LNG30') }] } },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 export function transactionOf(resources: any[], method = 'POST'): any {
   return {
     resourceType: 'Bundle',

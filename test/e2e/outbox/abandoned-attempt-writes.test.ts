@@ -6,38 +6,9 @@
  * stock card read is slow; one stock event, never two.
  */
 import t from 'tap';
-import { gtinOf, startRigOn, why } from '../../support/openlmis-e2e.js';
+import { damagedStock, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-
-/** `units` injectables found damaged at the facility: a debit. */
-function damaged(facilityId: string, id: string, units: number) {
-  return {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${facilityId}` },
-        item: [
-          {
-            quantity: {
-              value: units,
-              unit: 'dispensing unit',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'dispensing-unit',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-LNG30') }] } },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -60,7 +31,7 @@ for (const engine of engineCases()) {
       lmis.sb.faults.add({ method: 'GET', path: '/api/stockCards/*', action: { type: 'delay', ms: 2_500 }, times: 2 });
       for (const path of ['/api/stockEvents', '/api/public/stockEvents'])
         lmis.sb.faults.add({ method: 'POST', path, action: { type: 'delay', ms: 1_500 }, times: 1 });
-      const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(facilityId, 'ABANDONED-1', 3));
+      const posted = await rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facilityId, 'ABANDONED-1', 3));
       t.equal(posted.status, 202, `queued: ${why(posted)}`);
       await until('the adjustment delivered', async () => events() >= 1 || undefined, 30_000);
       // the abandoned attempt's post, had it gone, lands within 5 s of its start

@@ -7,38 +7,9 @@
  * stock adjustments at once, each POST /api/stockEvents slow; one stock event per adjustment, never two.
  */
 import t from 'tap';
-import { gtinOf, startRigOn, why } from '../../support/openlmis-e2e.js';
+import { damagedStock, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-
-/** `units` injectables found damaged at the facility: a debit, under its own identifier. */
-function damaged(facilityId: string, id: string, units: number) {
-  return {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${facilityId}` },
-        item: [
-          {
-            quantity: {
-              value: units,
-              unit: 'dispensing unit',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'dispensing-unit',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-LNG30') }] } },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 const SLOW_POST_MS = 2_400;
 
@@ -62,7 +33,9 @@ for (const engine of engineCases()) {
       for (const path of ['/api/stockEvents', '/api/public/stockEvents'])
         lmis.sb.faults.add({ method: 'POST', path, action: { type: 'delay', ms: SLOW_POST_MS }, times: 5 });
       const answers = await Promise.all(
-        [1, 2, 3, 4, 5].map((i) => rig.fhir('POST', '/fhir/R5/InventoryReport', damaged(facilityId, `LEASE-${i}`, i))),
+        [1, 2, 3, 4, 5].map((i) =>
+          rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facilityId, `LEASE-${i}`, i)),
+        ),
       );
       for (const a of answers) t.ok(a.status === 201 || a.status === 202, `accepted: ${a.status} ${why(a)}`);
       await until('every adjustment delivered', async () => events() >= 5 || undefined, 30_000);
