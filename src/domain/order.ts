@@ -34,6 +34,8 @@ export interface Order {
   authoredOn?: string;
   /** Period the order covers or delivery is wanted in. */
   period?: { start?: string; end?: string };
+  /** When the facility needs the goods (SupplyRequest.occurrenceDateTime): a date or date-time. */
+  neededBy?: string;
   lines: OrderLine[];
   source?: SourceRef;
   lastUpdated?: string;

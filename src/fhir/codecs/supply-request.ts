@@ -43,6 +43,8 @@ function encodeOrderLine(version: FhirVersion, order: Order, line: OrderLine, me
   else r.itemCodeableConcept = concept;
   r.quantity = quantityToFhir(line.quantity);
   if (order.period && (order.period.start || order.period.end)) r.occurrencePeriod = compact({ ...order.period });
+  // occurrence[x] is one choice: a period the client gave wins over a date read back from the system
+  else if (order.neededBy !== undefined) r.occurrenceDateTime = order.neededBy;
   if (order.authoredOn !== undefined) r.authoredOn = order.authoredOn;
   if (order.requester) r.requester = { display: order.requester };
   if (line.explanation) {
@@ -119,6 +121,7 @@ export function decodeSupplyRequest(version: FhirVersion, r: Json, path = 'Suppl
       period: r.occurrencePeriod
         ? compact({ start: r.occurrencePeriod.start, end: r.occurrencePeriod.end })
         : undefined,
+      neededBy: typeof r.occurrenceDateTime === 'string' ? r.occurrenceDateTime : undefined,
     }) as Omit<Order, 'lines'>,
     line: compact({
       lineId: r.id,

@@ -62,6 +62,8 @@ export interface RequisitionRow {
   createdDatetime: string;
   sentDatetime: string | null;
   finalisedDatetime: string | null;
+  /** A date (yyyy-MM-dd), or null. */
+  expectedDeliveryDate?: string | null;
   otherPartyId: string;
   otherPartyName: string;
   otherParty: { id: string; store: { id: string; code: string } | null } | null;

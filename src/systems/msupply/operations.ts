@@ -171,6 +171,7 @@ const REQUISITION_FIELDS = /* GraphQL */ `
     createdDatetime
     sentDatetime
     finalisedDatetime
+    expectedDeliveryDate
     otherPartyId
     otherPartyName
     otherParty(storeId: $storeId) {

@@ -113,7 +113,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
         minMonthsOfStock: s.minMonthsOfStock,
         theirReference: order.orderNumber.value,
         comment: orderComment(order.orderNumber, order.authoredOn, order.priority),
-        ...(order.period?.end ? { expectedDeliveryDate: order.period.end.slice(0, 10) } : {}),
+        ...expectedDelivery(order),
       });
       return { id };
     });
@@ -186,4 +186,13 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     // a changed or cancelled order: only while its request requisition is a DRAFT (order-change.ts)
     ...orderChanges(deps, submit),
   };
+}
+
+/**
+ * Open mSupply's expected delivery date (a date): when the facility needs the goods
+ * (occurrenceDateTime), else the end of the period the order names.
+ */
+function expectedDelivery(order: Order): { expectedDeliveryDate?: string } {
+  const date = order.neededBy ?? order.period?.end;
+  return date ? { expectedDeliveryDate: date.slice(0, 10) } : {};
 }

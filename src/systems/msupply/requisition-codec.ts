@@ -123,6 +123,7 @@ export function decodeRequisition(
     supplier: response ? here : other,
     // the client's, as kept in the comment; else when Open mSupply created the requisition
     authoredOn: taggedAuthoredOn(r.comment) ?? r.createdDatetime,
+    ...(r.expectedDeliveryDate ? { neededBy: r.expectedDeliveryDate } : {}),
     lines,
     source: { system: MSUPPLY, id: r.id },
     lastUpdated: r.finalisedDatetime ?? r.sentDatetime ?? r.createdDatetime,

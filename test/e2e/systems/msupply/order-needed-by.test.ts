@@ -1,0 +1,52 @@
+/**
+ * The date a facility needs its goods (SupplyRequest.occurrenceDateTime) reaches Open mSupply as
+ * the request requisition's expectedDeliveryDate and reads back as occurrenceDateTime; the order
+ * as read, PUT back unchanged, is the same order again (nothing sent), not an amendment. Through
+ * the real mediator and the Open mSupply sandbox, both store engines.
+ */
+import t from 'tap';
+import { orderLine, why } from '../../../support/openlmis-e2e.js';
+import { startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+
+const STORE = 'store-hc-north';
+const rule = { ...toStore(STORE), default: null };
+const FLOWS = { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } };
+
+for (const engine of engineCases())
+  t.test(`${engine.name}: the needed-by date is kept and read back`, { skip: engine.skip }, async (t) => {
+    const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
+    const line = {
+      ...orderLine({ order: 'MS-NEED-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 300 }),
+      id: 'ms-need-1',
+      occurrenceDateTime: '2024-05-15',
+    };
+    const created = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-1', line);
+    t.equal(created.status, 201, why(created));
+    const requisition = [...rig.ms.state.requisitions.values()].find((r: any) => r.theirReference === 'MS-NEED-1');
+    t.equal(requisition?.expectedDeliveryDate, '2024-05-15', "Open mSupply's expected delivery date");
+    t.equal(created.body.occurrenceDateTime, '2024-05-15', 'the answer says when it is needed');
+    const read = await rig.fhir('GET', '/fhir/SupplyRequest/ms-need-1');
+    t.equal(read.status, 200, why(read));
+    t.equal(read.body.occurrenceDateTime, '2024-05-15', 'and so does a read');
+
+    const mutations = rig.ms.state.applied.length;
+    const again = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-1', read.body);
+    t.equal(again.status, 200, `the order as read, sent back, is the same order: ${why(again)}`);
+    t.equal(rig.ms.state.applied.length, mutations, 'nothing sent to Open mSupply');
+
+    // an order naming a period: its end is the expected delivery date; read and sent back, the same order
+    const period = {
+      ...orderLine({ order: 'MS-NEED-2', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 50 }),
+      id: 'ms-need-2',
+      occurrencePeriod: { start: '2024-06-01', end: '2024-06-30' },
+    };
+    t.equal((await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-2', period)).status, 201);
+    const second = [...rig.ms.state.requisitions.values()].find((r: any) => r.theirReference === 'MS-NEED-2');
+    t.equal(second?.expectedDeliveryDate, '2024-06-30', "the period's end");
+    const readPeriod = await rig.fhir('GET', '/fhir/SupplyRequest/ms-need-2');
+    const before = rig.ms.state.applied.length;
+    const back = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-2', readPeriod.body);
+    t.equal(back.status, 200, `the order as read, sent back: ${why(back)}`);
+    t.equal(rig.ms.state.applied.length, before, 'nothing sent to Open mSupply');
+  });
