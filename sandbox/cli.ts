@@ -22,6 +22,16 @@ const portOption = (fallback: string) =>
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got '${v}'`);
     return String(n);
   });
+/**
+ * A `--token-ttl`/`--session-ttl` value: whole seconds, at least 1. Number() alone took `abc` as
+ * NaN, and a token that expires at NaN never expires; `-5` expired every token at once: the
+ * sandbox then silently tested something else than the implementer asked for.
+ */
+const seconds = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || n < 1) throw new Error(`${flag} must be whole seconds (1 or more), got '${v}'`);
+  return String(n);
+};
 const hostOption = () => new Option('--host <host>', 'interface to listen on').default('127.0.0.1');
 
 function stopOnSignal(close: () => Promise<void>): void {
@@ -35,7 +45,12 @@ function openlmisCommand(): Command {
     .description('OpenLMIS v3 (auth, reference data, requisitions, fulfillment, stock) with a /_sandbox control API')
     .addOption(portOption(process.env.OPENLMIS_SANDBOX_PORT ?? '8081'))
     .addOption(hostOption())
-    .option('--token-ttl <seconds>', 'token inactivity timeout', process.env.OPENLMIS_SANDBOX_TOKEN_TTL ?? '1800')
+    .option(
+      '--token-ttl <seconds>',
+      'token inactivity timeout',
+      seconds('--token-ttl'),
+      process.env.OPENLMIS_SANDBOX_TOKEN_TTL ?? '1800',
+    )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; tokenTtl: string; log?: boolean }) => {
       const sandbox = await startOpenLmisSandbox({
@@ -120,7 +135,12 @@ function openmrsCommand(): Command {
     )
     .addOption(portOption(process.env.OPENMRS_SANDBOX_PORT ?? '8083'))
     .addOption(hostOption())
-    .option('--session-ttl <seconds>', 'session inactivity timeout', process.env.OPENMRS_SANDBOX_SESSION_TTL ?? '1800')
+    .option(
+      '--session-ttl <seconds>',
+      'session inactivity timeout',
+      seconds('--session-ttl'),
+      process.env.OPENMRS_SANDBOX_SESSION_TTL ?? '1800',
+    )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; sessionTtl: string; log?: boolean }) => {
       const sandbox = await startOpenMrsSandbox({
@@ -147,7 +167,12 @@ function msupplyCommand(): Command {
     .description('Open mSupply GraphQL (executes the real schema from ../shared/fixtures) with a /_sandbox control API')
     .addOption(portOption(process.env.MSUPPLY_SANDBOX_PORT ?? '8084'))
     .addOption(hostOption())
-    .option('--token-ttl <seconds>', 'bearer token lifetime', process.env.MSUPPLY_SANDBOX_TOKEN_TTL ?? '3600')
+    .option(
+      '--token-ttl <seconds>',
+      'bearer token lifetime',
+      seconds('--token-ttl'),
+      process.env.MSUPPLY_SANDBOX_TOKEN_TTL ?? '3600',
+    )
     .action(async (o: { port: string; host: string; tokenTtl: string }) => {
       const sandbox = await startMsupplySandbox({
         port: Number(o.port),

@@ -55,3 +55,29 @@ t.test('a bad port is refused with the reason', async (t) => {
   t.not(code, 0);
   t.match(err, /--port must be 0\.\.65535/);
 });
+
+t.test('a token or session lifetime that is no count of seconds is refused with the reason', async (t) => {
+  // before: Number('abc') is NaN and a token expiring at NaN never expired; -5 expired each at once
+  const cases = [
+    ['openlmis', '--token-ttl', 'abc'],
+    ['msupply', '--token-ttl', '-5'],
+    ['openmrs', '--session-ttl', 'soon'],
+  ];
+  for (const [name, flag, value] of cases) {
+    const child = spawn(
+      process.execPath,
+      ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', '0', flag, value],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    let out = '';
+    child.stderr!.on('data', (b) => (err += b));
+    child.stdout!.on('data', (b) => (out += b));
+    const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    t.equal(code, 1, `${name} ${flag} ${value}: exit 1`);
+    t.match(err, `${flag} must be whole seconds (1 or more), got '${value}'`);
+    t.notMatch(out, /listening/, 'nothing started');
+  }
+});
