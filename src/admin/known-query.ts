@@ -8,12 +8,23 @@ import { InvalidInputError } from '../domain/errors.js';
  * takes instead.
  */
 export function knownQueryOnly(properties: Record<string, unknown>) {
+  return knownOnly(properties, 'query parameter', (request) => request.query);
+}
+
+/** The same for a search sent as a JSON body (`POST …/review/_search`). */
+export function knownBodyOnly(properties: Record<string, unknown>) {
+  return knownOnly(properties, 'body element', (request) => request.body);
+}
+
+function knownOnly(properties: Record<string, unknown>, what: string, of: (request: FastifyRequest) => unknown) {
   const known = Object.keys(properties);
   return async (request: FastifyRequest): Promise<void> => {
-    const unknown = Object.keys((request.query ?? {}) as Record<string, unknown>).find((k) => !known.includes(k));
+    const given = of(request);
+    if (!given || typeof given !== 'object' || Array.isArray(given)) return; // the schema answers those
+    const unknown = Object.keys(given).find((k) => !known.includes(k));
     if (unknown !== undefined)
       throw new InvalidInputError(
-        `query parameter '${unknown}' is not one this list takes (${known.join(', ')}); nothing was read`,
+        `${what} '${unknown}' is not one this list takes (${known.join(', ')}); nothing was read`,
         unknown,
       );
   };

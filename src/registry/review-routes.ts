@@ -13,7 +13,7 @@ import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
-import { knownQueryOnly } from '../admin/known-query.js';
+import { knownBodyOnly, knownQueryOnly } from '../admin/known-query.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -272,7 +272,10 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   // the same with `systemIds` (a list too long for a URL: every record of an area), FHIR's POST _search style
   app.post(
     '/reconcile/:system/review/_search',
-    { schema: { params: systemParams, body: { ...queueQuery, properties: { ...queueQuery.properties, systemIds } } } },
+    {
+      schema: { params: systemParams, body: { ...queueQuery, properties: { ...queueQuery.properties, systemIds } } },
+      preValidation: knownBodyOnly({ ...queueQuery.properties, systemIds }),
+    },
     async (req) => queuePage((req.params as { system: string }).system, req.body as QueueParams, req.log),
   );
 

@@ -39,6 +39,17 @@ t.test('an unknown list parameter is a 400 naming it', async (t) => {
     t.same(r.json().issue[0].expression, [name], `${url}: names ${name}`);
     t.match(r.json().issue[0].diagnostics, takes, 'and what the list takes');
   }
+  const search = (payload: object) =>
+    app.inject({
+      method: 'POST',
+      url: '/admin/reconcile/openlmis/review/_search',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload,
+    });
+  const typo = await search({ systemIds: ['L1'], stat: 'flagged' });
+  t.equal(typo.statusCode, 400, 'the _search body alike');
+  t.same(typo.json().issue[0].expression, ['stat']);
+  t.equal((await search({ systemIds: ['L1'], state: 'flagged' })).statusCode, 200, 'a known body answers');
   for (const url of [
     '/admin/reconcile/openlmis/review?state=flagged&limit=5',
     '/admin/outbox/jobs?status=dead&limit=5',
