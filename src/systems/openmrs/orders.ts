@@ -61,6 +61,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       orderNumber,
       status: STATUS[op.status] ?? 'unknown',
       priority: remarkedPriority(op.remarks) ?? 'routine',
+      ...remarkedNeededBy(op.remarks),
       facility: { id: destination?.locationUuid ?? undefined, display: destination?.name },
       supplier: source ? { id: source.locationUuid ?? undefined, display: source.name } : undefined,
       // the client's authoredOn is the operation's date (submit), as OpenMRS spells it (+0000)
@@ -162,13 +163,20 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
 }
 
 /**
- * A requisition operation's remarks: the order number, and the client's priority when it is not
- * routine, since the operation has no priority of its own and an urgent order must not read back
- * as routine. Short: the order number is at most what an external reference holds.
+ * A requisition operation's remarks: the order number, when the goods are needed if the client
+ * said, and the client's priority when it is not routine, since the operation has neither of its
+ * own and they must read back as sent. Short: the order number is at most what an external
+ * reference holds.
  */
 function orderRemarks(order: Order): string {
-  const remarks = `order ${order.orderNumber.value}`;
+  const remarks = `order ${order.orderNumber.value}${order.neededBy ? ` (needed by ${order.neededBy})` : ''}`;
   return order.priority === 'routine' ? remarks : `${remarks} (priority ${order.priority})`;
+}
+
+/** The needed-by date orderRemarks recorded, if it did. */
+function remarkedNeededBy(remarks: unknown): { neededBy?: string } {
+  const m = typeof remarks === 'string' ? / \(needed by ([^\s()]+)\)/.exec(remarks) : null;
+  return m ? { neededBy: m[1] } : {};
 }
 
 /** The priority orderRemarks recorded, if it did. */
