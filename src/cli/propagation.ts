@@ -5,6 +5,7 @@ import { PROPAGATION_STATES, type PropagationState, type Store } from '../store/
 import { propagationStatus, type PropagationView } from '../registry/propagation/status.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
+import { knownSystems } from '../systems/index.js';
 
 export interface PropagationCliDeps {
   open?: () => Promise<Store>;
@@ -51,6 +52,15 @@ export function propagationCommand(deps: PropagationCliDeps = {}): Command {
             registryId: o.registryId,
             limit: o.limit,
           });
+          // a typo (`dhsi2`) would list nothing, read as "nothing held there": refused, as the
+          // admin route answers 404 (the counts hold every system with a stored change)
+          if (o.system && !knownSystems().includes(o.system) && !(o.system in status.counts)) {
+            process.stderr.write(
+              `no system '${terminalText(o.system)}' to propagate to: systems: ${knownSystems().join(', ')}; no change is stored for that name\n`,
+            );
+            process.exitCode = 1;
+            return;
+          }
           if (o.json) out.write(JSON.stringify(status, null, 2) + '\n');
           else out.write(render(status.counts, status.items));
         } finally {
