@@ -30,11 +30,12 @@ function lineAt(text: string, index: number): number {
  * comma in a name) shifts or drops values. Either way a record would be lost or wrong without a
  * word. A short row (fewer cells) is fine: it keeps the cells it has.
  */
-function listProblem(text: string, errors: Papa.ParseError[]): string | undefined {
+function listProblem(text: string, errors: Papa.ParseError[], rows: Record<string, unknown>[]): string | undefined {
   const quote = errors.find((e) => e.type === 'Quotes');
   if (quote)
     return `line ${lineAt(text, quote.index ?? 0)}: a quote the CSV cannot place (a cell holding " must be quoted as a whole, each inner " doubled: "=HYPERLINK(""http://x"")"), so the rows after it would be read as part of it`;
-  const extra = errors.find((e) => e.code === 'TooManyFields');
+  // extra cells that are all empty (trailing commas, as spreadsheets export a deleted column) lose nothing
+  const extra = errors.find((e) => e.code === 'TooManyFields' && !onlyEmptyExtras(rows[e.row ?? -1]));
   if (extra) {
     const counts = /expected (\d+) fields but parsed (\d+)/.exec(extra.message);
     const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
@@ -50,7 +51,16 @@ function listProblem(text: string, errors: Papa.ParseError[]): string | undefine
 export function parseCsvObjects(text: string, source = 'CSV'): Record<string, string>[] {
   const plain = normalised(text);
   const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: true, newline: '\n' });
-  const problem = listProblem(plain, parsed.errors);
+  const problem = listProblem(plain, parsed.errors, parsed.data);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
+  for (const row of parsed.data) delete (row as Record<string, unknown>)[EXTRA];
   return parsed.data;
+}
+
+/** Where papaparse puts the cells of a row beyond the header's columns. */
+const EXTRA = '__parsed_extra';
+
+function onlyEmptyExtras(row: Record<string, unknown> | undefined): boolean {
+  const extras = row?.[EXTRA];
+  return Array.isArray(extras) && extras.every((cell) => String(cell).trim() === '');
 }
