@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadSettings } from '../config/load.js';
@@ -136,10 +136,20 @@ async function startSandboxes() {
   };
 }
 
+/**
+ * `--port`: refused before any sandbox starts, in the flag's words. Before, `abc` went through
+ * Number() and the settings said "environment: server.port must be a number, got 'NaN'".
+ */
+function demoPort(value: string): string {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new InvalidArgumentError('give a port, 0..65535.');
+  return String(n);
+}
+
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
-    .option('--port <port>', 'mediator port (env PORT)', process.env.PORT ?? '3000')
+    .option('--port <port>', 'mediator port (env PORT)', demoPort, process.env.PORT ?? '3000')
     .option(
       '--data-dir <dir>',
       'directory of the demo SQLite database (env DATA_DIR)',
