@@ -373,11 +373,6 @@ export class RoutedFlow<T> implements FlowService<T> {
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
   }
 
-  /**
-   * The record a write of a flow delivered in order is for, in one system: what that system's
-   * write finds it by (a facility's OpenLMIS code, its DHIS2 UID), so a POST by code and a PUT by
-   * the system's id of one facility keep their order; else the FHIR id.
-   */
   /** A job's order key: a record replaced by its writes, else what an in-order connector's write names (writeKey). */
   private orderKeyFor(system: string, value: T): { orderKey?: string } {
     if (this.spec.keyedOnReplaced) return { orderKey: this.orderKeyOf(system, value) };
@@ -386,6 +381,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     return key ? { orderKey: key } : {};
   }
 
+  /**
+   * The record a write of a flow delivered in order is for, in one system: what that system's
+   * write finds it by (a facility's OpenLMIS code, its DHIS2 UID), so a POST by code and a PUT by
+   * the system's id of one facility keep their order; else the FHIR id.
+   */
   orderKeyOf(system: string, value: T): string | undefined {
     const connector = this.connectors.find((c) => c.system === system);
     const key = connector && this.spec.writeKey?.(connector)?.(value);
