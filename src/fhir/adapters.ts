@@ -153,14 +153,34 @@ function assertSameOrder(a: Omit<Order, 'lines'>, b: Omit<Order, 'lines'>, path:
       o.priority,
       o.status,
     ]);
-  if (key(a) !== key(b)) {
+  if (key(a) !== key(b) || !sameOccurrence(a, b)) {
     throw new InvalidInputError(
-      `${path} belongs to order ${b.orderNumber.value} but differs from its other lines in deliverTo, deliverFrom, category, priority or status`,
+      `${path} belongs to order ${b.orderNumber.value} but differs from its other lines in deliverTo, deliverFrom, category, priority, status or occurrence[x] (when the goods are needed)`,
       path,
       422,
       'business-rule',
     );
   }
+}
+
+/**
+ * When the goods are needed is the order's (mSupply's expectedDeliveryDate, OpenMRS's remarks,
+ * OpenLMIS's period), so lines naming different dates are two orders. Only dates both sides carry
+ * are compared: an order read back from a system that keeps no date (or keeps only its day, as
+ * Open mSupply does) must not make the client's own date a difference; and a period is compared
+ * only between lines the client wrote, since OpenLMIS reads back its processing period instead.
+ */
+function sameOccurrence(previous: Omit<Order, 'lines'>, line: Omit<Order, 'lines'>): boolean {
+  if (previous.neededBy !== undefined && line.neededBy !== undefined && !sameDay(previous.neededBy, line.neededBy))
+    return false;
+  if (previous.source || !previous.period || !line.period) return true;
+  return previous.period.start === line.period.start && previous.period.end === line.period.end;
+}
+
+/** Equal, or one a date and the other a time on that day (a system that keeps only the day). */
+function sameDay(a: string, b: string): boolean {
+  if (a === b) return true;
+  return (a.length === 10 || b.length === 10) && a.slice(0, 10) === b.slice(0, 10);
 }
 
 const deliveryGroupKey = (identifier: Identifier) => `delivery|${identifier.system}|${identifier.value}`;

@@ -50,3 +50,54 @@ for (const engine of engineCases())
     t.equal(back.status, 200, `the order as read, sent back: ${why(back)}`);
     t.equal(rig.ms.state.applied.length, before, 'nothing sent to Open mSupply');
   });
+
+// the needed-by date is the order's: lines of one order naming different dates are refused, in a
+// transaction as in a PUT of one line of a stored order, naming the line, and nothing reaches Open mSupply
+for (const engine of engineCases())
+  t.test(`${engine.name}: lines of one order disagreeing on the needed-by date`, { skip: engine.skip }, async (t) => {
+    const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
+    const lineOf = (product: string, id: string, date: string) => ({
+      ...orderLine({ order: 'MS-NEED-3', facilityId: STORE, program: 'EM01', productCode: product, qty: 40 }),
+      id,
+      occurrenceDateTime: date,
+    });
+    const put = (r: any) => ({ resource: r, request: { method: 'PUT', url: `SupplyRequest/${r.id}` } });
+    const before = rig.ms.state.applied.length;
+    const mixed = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [put(lineOf('EM-AMX250', 'ms-need-3a', '2024-05-15')), put(lineOf('EM-ORS', 'ms-need-3b', '2024-07-01'))],
+    });
+    t.equal(mixed.status, 422, why(mixed));
+    t.same(mixed.body.issue?.[0]?.expression, ['Bundle.entry[1].resource'], 'names the second line');
+    t.match(mixed.body.issue?.[0]?.diagnostics, /occurrence/, 'and says what differs');
+    t.equal(rig.ms.state.applied.length, before, 'nothing sent to Open mSupply');
+
+    const agreed = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [put(lineOf('EM-AMX250', 'ms-need-3a', '2024-05-15')), put(lineOf('EM-ORS', 'ms-need-3b', '2024-05-15'))],
+    });
+    t.equal(agreed.status, 200, why(agreed));
+    const sent = rig.ms.state.applied.length;
+    const moved = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-3b', lineOf('EM-ORS', 'ms-need-3b', '2024-07-01'));
+    t.equal(moved.status, 422, `one line cannot move the order's date: ${why(moved)}`);
+    t.same(moved.body.issue?.[0]?.expression, ['SupplyRequest'], 'names the line');
+    t.equal(rig.ms.state.applied.length, sent, 'nothing sent to Open mSupply');
+    const read = await rig.fhir('GET', '/fhir/SupplyRequest/ms-need-3b');
+    t.equal(read.body.occurrenceDateTime, '2024-05-15', 'the order keeps its date');
+    // the same day as a time, as a client keeping times sends it: the same order, not a difference
+    const sameDay = await rig.fhir('PUT', '/fhir/SupplyRequest/ms-need-3b', {
+      ...read.body,
+      occurrenceDateTime: '2024-05-15T09:00:00Z',
+    });
+    t.not(sameDay.status, 422, `the same day is not another date: ${why(sameDay)}`);
+    // every line, in one transaction, with a new date: a change of the whole order (an amendment,
+    // which Open mSupply refuses once SENT), not lines that disagree
+    const whole = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [put(lineOf('EM-AMX250', 'ms-need-3a', '2024-07-01')), put(lineOf('EM-ORS', 'ms-need-3b', '2024-07-01'))],
+    });
+    t.match(JSON.stringify(whole.body), /SENT/, `an amendment of the order: ${why(whole)}`);
+  });
