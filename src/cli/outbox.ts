@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { openStore, type StoreSettings } from '../store/index.js';
-import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob } from '../outbox/operator.js';
+import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, unknownJobSystem } from '../outbox/operator.js';
+import { knownSystems } from '../systems/index.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
@@ -45,6 +46,12 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
     .option('--json', 'JSON output')
     .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) =>
       withStore(async (store) => {
+        if (o.system && (await unknownJobSystem(store, o.system, knownSystems()))) {
+          process.stderr.write(
+            `no system '${terminalText(o.system)}': systems: ${knownSystems().join(', ')}; no job is stored for that name\n`,
+          );
+          return 1;
+        }
         const jobs = await listOutboxJobs(store, o);
         if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + '\n');
         else {

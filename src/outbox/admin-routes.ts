@@ -7,6 +7,7 @@ import {
   retryOutboxJob,
   showOutboxJob,
   transactionUpdatesView,
+  unknownJobSystem,
   type OperatorResult,
 } from './operator.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
@@ -56,6 +57,18 @@ function refusal(
 }
 
 const NO_SUCH_JOB = refusal('not-found', 'id', 'no such outbox job');
+
+/** `?system=` naming neither a configured system nor one with a stored job (a typo): 404, as /admin/propagation. */
+function noSuchSystem(system: string, configured: string[]) {
+  const known = configured.length ? `configured: ${configured.join(', ')}` : 'none is configured';
+  return operationOutcome([
+    {
+      code: 'not-found',
+      diagnostics: `no system '${system}': ${known}; no job is stored for that name`,
+      expression: ['system'],
+    },
+  ]);
+}
 
 function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) {
   // the job as the list and the detail give it: instants ISO 8601
@@ -131,8 +144,11 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
       preValidation: knownQueryOnly(JOBS_QUERY),
       schema: { querystring: { type: 'object', properties: JOBS_QUERY } },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query as { status?: JobStatus; system?: string; flow?: string; limit?: number; offset?: number };
+      const configured = opts.systems?.();
+      if (q.system && configured && (await unknownJobSystem(opts.store, q.system, configured)))
+        return reply.code(404).send(noSuchSystem(q.system, configured));
       return { jobs: await listOutboxJobs(opts.store, q), counts: await opts.store.countJobsByStatus() };
     },
   );

@@ -51,6 +51,16 @@ export async function listOutboxJobs(store: Store, filter: JobListFilter = {}): 
 }
 
 /**
+ * Whether a `system` filter names no system at all: neither one of `known` (the connectors) nor one
+ * with a job stored (a connector unconfigured since keeps its jobs listable). A typo (`dhsi2`)
+ * would otherwise list nothing, read as "nothing queued there".
+ */
+export async function unknownJobSystem(store: Store, system: string, known: readonly string[]): Promise<boolean> {
+  if (known.includes(system)) return false;
+  return (await store.listJobs({ system, limit: 1 })).length === 0;
+}
+
+/**
  * A stored record with its epoch-millisecond instants as ISO 8601 UTC strings: what every operator
  * surface shows (admin API, CLI, console), as the job list does, and the form FHIR uses.
  */

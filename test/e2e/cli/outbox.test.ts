@@ -181,3 +181,23 @@ t.test('retry refuses a dead write of a record written again since, naming it th
   t.teardown(() => after.close());
   t.match(await after.getJob('fac-dead'), { status: 'dead' }, 'left as it was');
 });
+
+t.test('list --system: a typo is refused, a system with stored jobs but no connector is listed', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-outbox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  await store.recordWrite(job('job-legacy', { system: 'legacy' }));
+  await store.close();
+
+  const typo = await cli(dir, 'list', '--system', 'dhsi2');
+  t.equal(typo.code, 1, typo.stdout);
+  t.match(typo.stderr, /^no system 'dhsi2': systems: .*dhis2.*; no job is stored for that name/);
+  t.equal(typo.stdout, '', 'no list that reads as "nothing queued there"');
+  const known = await cli(dir, 'list', '--system', 'dhis2');
+  t.equal(known.code, 0, known.stderr);
+  t.match(known.stdout, /^0 shown/, 'a known system with no job: an empty list');
+  const legacy = await cli(dir, 'list', '--system', 'legacy', '--status', 'done');
+  t.equal(legacy.code, 0, `stored jobs make the name known, whatever the filter: ${legacy.stderr}`);
+  const all = await cli(dir, 'list', '--system', 'legacy');
+  t.match(all.stdout, /job-legacy/);
+});

@@ -36,7 +36,12 @@ t.test('bad query parameters and unknown systems, in precise words', async (t) =
   });
   const app = Fastify();
   app.setErrorHandler(fhirErrorHandler);
-  await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+  await app.register(outboxAdminRoutes, {
+    prefix: '/admin',
+    store,
+    adminToken: TOKEN,
+    systems: () => ['openlmis', 'dhis2'],
+  });
   await app.register(propagationRoutes, {
     prefix: '/admin',
     store,
@@ -86,4 +91,31 @@ t.test('bad query parameters and unknown systems, in precise words', async (t) =
   const stored = await get('/admin/propagation?system=legacy');
   t.equal(stored.status, 200, 'a stored system no longer configured: its changes');
   t.equal(stored.body.items.length, 1);
+
+  // the outbox list alike: a typo is a 404, a system with stored jobs but no connector is listed
+  await store.recordWrite({
+    id: 'J-legacy',
+    flow: 'order',
+    system: 'legacy',
+    idempotencyKey: 'order|app|legacy-1',
+    payloadHash: 'h-legacy',
+    payload: {},
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: Date.now() + 3_600_000,
+    createdAt: Date.now(),
+  });
+  const typo = await get('/admin/outbox/jobs?system=dhsi2');
+  t.equal(typo.status, 404, 'an unknown system is not an empty job list');
+  t.same(typo.body.issue[0].expression, ['system']);
+  t.match(typo.body.issue[0].diagnostics, /no system 'dhsi2'.*configured: openlmis, dhis2/);
+  const none = await get('/admin/outbox/jobs?system=dhis2');
+  t.equal(none.status, 200, 'a configured system with no job: an empty list');
+  t.same(none.body.jobs, []);
+  const legacy = await get('/admin/outbox/jobs?system=legacy');
+  t.equal(legacy.status, 200, 'a system no longer configured: its jobs');
+  t.same(
+    legacy.body.jobs.map((j: { id: string }) => j.id),
+    ['J-legacy'],
+  );
 });
