@@ -251,6 +251,10 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
         if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
         // --store reconciles a system's live list, kept current run after run; a dated copy is a
         // one-off comparison of files
+        // --full re-scores the stored crosswalk; without --store every run scores everything, so
+        // the flag would be ignored while the operator believes stored rows were re-scored
+        if (opts.full && !opts.store)
+          command.error('error: --full re-scores the stored crosswalk: it goes with --store');
         if (opts.store && opts.leftAsOf)
           command.error('error: --left-as-of is for a dated copy compared from files; --store reconciles a live list');
         if (!opts.store) {

@@ -94,3 +94,24 @@ t.test('files reconcile cannot use: one line, exit 1', async (t) => {
   t.equal(JSON.parse(short.stdout).left, 2, 'both records reconciled');
   t.match(readFileSync(path.join(dir, 'o4', 'crosswalk.csv'), 'utf8'), /\nshort,L2,/);
 });
+
+t.test('--full without --store is a usage error naming --store, nothing written', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-full-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(path.join(dir, 'emr.csv'), 'id,name\nL1,Kaumu Dispensary\n');
+  writeFileSync(path.join(dir, 'registry.csv'), 'id,name\nR1,Kaumu Dispensary\n');
+  const out = path.join(dir, 'out');
+  const r = await reconcile([
+    '--left',
+    path.join(dir, 'emr.csv'),
+    '--right',
+    path.join(dir, 'registry.csv'),
+    '--out',
+    out,
+    '--full',
+  ]);
+  t.equal(r.code, 1, 'exit 1');
+  t.match(r.stderr, /--full.*--store/, 'says --full needs --store');
+  t.equal(r.stdout, '', 'no summary');
+  t.throws(() => readFileSync(path.join(out, 'crosswalk.csv')), 'no crosswalk written');
+});
