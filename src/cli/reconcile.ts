@@ -196,7 +196,7 @@ export async function runReconcileIntoStore(
     right: run.right,
     zones: run.zones,
     deterministic: rows.filter((r) => r.comment?.startsWith('deterministic')).length,
-    pairsCompared: 0,
+    pairsCompared: run.pairsCompared,
     thresholds: matchThresholds(),
     seconds: Math.round((performance.now() - started) / 10) / 100,
     files,

@@ -42,6 +42,8 @@ export interface StoreReconcileSummary {
   right: number;
   /** Records re-scored this run. */
   rescored: number;
+  /** Candidate pairs the matcher scored for them (0 when nothing was re-scored). */
+  pairsCompared: number;
   /** Rows written (new or changed). */
   written: number;
   /** Rows left as they were (unchanged fingerprint, unchanged outcome, or a human decision). */
@@ -283,6 +285,7 @@ export async function reconcileIntoStore(
       left: left.length,
       right: registry.length,
       rescored: dirty.length,
+      pairsCompared: result.stats.pairsCompared,
       written,
       kept: left.length - written,
       human,

@@ -36,6 +36,8 @@ t.test('--store persists, re-runs keep rows and human decisions', async (t) => {
 
   const first = await runReconcileIntoStore(opts, store);
   t.match(first.store, { system: 'emr', firstRun: true, written: 3 });
+  t.ok(first.pairsCompared > 0, `the pairs the first run compared, not 0: ${first.pairsCompared}`);
+  t.equal(first.store?.pairsCompared, first.pairsCompared, 'as the stored run says');
   t.ok(fs.existsSync(path.join(dir, 'data', 'mediator.db')), 'the default SQLite file under DATA_DIR');
   const csv = fs.readFileSync(path.join(dir, 'out', 'crosswalk.csv'), 'utf8');
   t.match(csv, /^emr,L1,R1,auto-match,auto,/m, 'the out dir holds the stored crosswalk');
@@ -58,4 +60,5 @@ t.test('--store persists, re-runs keep rows and human decisions', async (t) => {
   t.match(fs.readFileSync(path.join(dir, 'out', 'crosswalk.csv'), 'utf8'), /^emr,L3,,match-broken,.*,bob,/m);
   const third = await runReconcileIntoStore(opts, store);
   t.match(third.store, { rescored: 0, written: 0 });
+  t.equal(third.pairsCompared, 0, 'nothing re-scored: no pair compared');
 });
