@@ -28,6 +28,7 @@ import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-onl
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { contentVersion } from '../domain/ids.js';
+import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
 import { WrittenLinks } from './written-links.js';
 
@@ -114,18 +115,27 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   private async stampSeen(items: T[], seenBy: Pick<Store, 'firstSeen'> = this.store): Promise<T[]> {
     const key = (item: T) => this.spec.fhirIds(item)[0];
-    const unstamped = items.filter((item) => !lastUpdatedOf(item) && key(item));
+    const unstamped = items.filter((item) => this.needsSighting(item) && key(item));
     if (!unstamped.length) return items;
     const sightings = new Map(
       unstamped.map((item) => [key(item), this.seenVersions.sighting(key(item), this.versionOf(item))]),
     );
     const seen = await this.firstSightings(sightings, seenBy);
     return items.map((item) => {
-      const at = lastUpdatedOf(item) ? undefined : seen.get(key(item));
+      const at = this.needsSighting(item) ? seen.get(key(item)) : undefined;
       if (at === undefined) return item;
-      const stamp = () => this.withSeenTime(item, new Date(at).toISOString());
+      const upstream = lastUpdatedOf(item);
+      const stamp = upstream
+        ? () => ({ ...item, lastUpdated: refinedStamp(upstream, at) })
+        : () => this.withSeenTime(item, new Date(at).toISOString());
       return this.seenVersions.stamped(sightings.get(key(item))!, item, at, stamp);
     });
+  }
+
+  /** An item without a change time, or with one kept only to the second (whole-second-stamp.ts). */
+  private needsSighting(item: T): boolean {
+    const upstream = lastUpdatedOf(item);
+    return !upstream || isWholeSecond(upstream);
   }
 
   /** What of an item makes its version: not its change time, nor a time that is the read's (FlowSpec.readTime). */
