@@ -137,7 +137,10 @@ const supplyRequest: ResourceAdapter<Order> = {
             'business-rule',
           );
         }
-        return withMembers(previous, { lines: [...previous.lines.filter((l) => l.lineId !== id), withId] });
+        return withMembers(previous, {
+          ...occurrenceToAdopt(previous, order),
+          lines: [...previous.lines.filter((l) => l.lineId !== id), withId],
+        });
       },
     };
   },
@@ -175,6 +178,19 @@ function sameOccurrence(previous: Omit<Order, 'lines'>, line: Omit<Order, 'lines
     return false;
   if (previous.source || !previous.period || !line.period) return true;
   return previous.period.start === line.period.start && previous.period.end === line.period.end;
+}
+
+/**
+ * Lines the client wrote together where only a later one says when the goods are needed: the
+ * order takes that date, not the first line's silence (never over a date read back from a system).
+ */
+function occurrenceToAdopt(
+  previous: Omit<Order, 'lines'>,
+  line: Omit<Order, 'lines'>,
+): Partial<Pick<Order, 'neededBy' | 'period'>> {
+  if (previous.source || previous.neededBy !== undefined || previous.period !== undefined) return {};
+  if (line.neededBy === undefined && line.period === undefined) return {};
+  return { neededBy: line.neededBy, period: line.period };
 }
 
 /** Equal, or one a date and the other a time on that day (a system that keeps only the day). */

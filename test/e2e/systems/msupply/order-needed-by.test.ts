@@ -73,6 +73,23 @@ for (const engine of engineCases())
     t.match(mixed.body.issue?.[0]?.diagnostics, /occurrence/, 'and says what differs');
     t.equal(rig.ms.state.applied.length, before, 'nothing sent to Open mSupply');
 
+    // only the second line says when: the order takes its date, not the first line's silence
+    const { occurrenceDateTime: _none, ...undated } = lineOf('EM-AMX250', 'ms-need-4a', '');
+    const lazy = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        put({ ...undated, identifier: [{ ...undated.identifier[0], value: 'MS-NEED-4' }] }),
+        put({
+          ...lineOf('EM-ORS', 'ms-need-4b', '2024-08-01'),
+          identifier: [{ ...undated.identifier[0], value: 'MS-NEED-4' }],
+        }),
+      ],
+    });
+    t.equal(lazy.status, 200, why(lazy));
+    const fourth = [...rig.ms.state.requisitions.values()].find((r: any) => r.theirReference === 'MS-NEED-4');
+    t.equal(fourth?.expectedDeliveryDate, '2024-08-01', 'the date one line gave is kept');
+
     const agreed = await rig.fhir('POST', '/fhir', {
       resourceType: 'Bundle',
       type: 'transaction',
