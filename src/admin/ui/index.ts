@@ -67,16 +67,18 @@ const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
  */
 function send(reply: FastifyReply, body: Html, status = 200) {
   markRedacted(reply, body.value, processRedactor);
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('content-security-policy', CSP)
-    // frame-ancestors for browsers (and proxies) that predate it
-    .header('x-frame-options', 'DENY')
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'same-origin')
-    .send(body.value);
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', CSP)
+      // frame-ancestors for browsers (and proxies) that predate it
+      .header('x-frame-options', 'DENY')
+      .header('cache-control', 'no-store')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'same-origin')
+      .send(body.value)
+  );
 }
 
 /** Only paths inside the console are followed after sign-in (no open redirect). */
