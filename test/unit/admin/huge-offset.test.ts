@@ -4,12 +4,7 @@
  * paged admin list now answers 400 naming `offset` and its bound, on both engines, and changes nothing.
  */
 import t from 'tap';
-import Fastify from 'fastify';
-import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
-import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
-import { propagationRoutes } from '../../../src/registry/propagation/routes.js';
-import type { Propagator } from '../../../src/registry/propagation/propagator.js';
-import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { adminListsApp } from '../../support/admin-lists-app.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'huge-offset-token';
@@ -18,18 +13,7 @@ const HUGE = '99999999999999999999';
 for (const engine of engineCases()) {
   t.test(`${engine.name}: an offset beyond any list is a 400 naming offset`, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
-    const app = Fastify();
-    app.setErrorHandler(fhirErrorHandler);
-    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
-    await app.register(propagationRoutes, {
-      prefix: '/admin',
-      store,
-      propagator: {} as Propagator,
-      adminToken: TOKEN,
-      systems: () => ['openlmis'],
-    });
-    await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN, systems: () => ['openlmis'] });
-    t.teardown(() => app.close());
+    const app = await adminListsApp(t, store, TOKEN);
     for (const url of [
       `/admin/outbox/jobs?offset=${HUGE}`,
       `/admin/outbox/jobs?status=dead&offset=${HUGE}`,

@@ -4,30 +4,14 @@
  * list and the propagation list now answer 400 naming the parameter and the ones they take.
  */
 import t from 'tap';
-import Fastify from 'fastify';
-import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
-import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
-import { propagationRoutes } from '../../../src/registry/propagation/routes.js';
-import type { Propagator } from '../../../src/registry/propagation/propagator.js';
-import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { adminListsApp } from '../../support/admin-lists-app.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'unknown-query-token';
 
 t.test('an unknown list parameter is a 400 naming it', async (t) => {
   const { store } = await freshStore(engineCases()[0], t);
-  const app = Fastify();
-  app.setErrorHandler(fhirErrorHandler);
-  await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
-  await app.register(propagationRoutes, {
-    prefix: '/admin',
-    store,
-    propagator: {} as Propagator,
-    adminToken: TOKEN,
-    systems: () => ['openlmis'],
-  });
-  await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN, systems: () => ['openlmis'] });
-  t.teardown(() => app.close());
+  const app = await adminListsApp(t, store, TOKEN);
   const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${TOKEN}` } });
   for (const [url, name, takes] of [
     ['/admin/reconcile/openlmis/review?stat=flagged', 'stat', /state, band, at, limit, offset/],
