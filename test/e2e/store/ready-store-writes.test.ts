@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { gtinOf, RIG_AUTH, startRig, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
+import { gtinOf, RIG_AUTH, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,15 +55,18 @@ function damaged(rig: Rig, id: string) {
 const postgres = engineCases().find((e) => e.name === 'postgres')!;
 
 t.test('PostgreSQL read-only after a failover: /ready names the store', { skip: postgres.skip }, async (t) => {
-  const rig = await startRigOn(t, postgres);
+  // the rig's own database, by its URL: CI runs test files side by side on one server, so "the
+  // newest test database" may be another file's (which this test would then make read-only)
+  const db = await postgres.freshDatabase();
+  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
   const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
   await admin.connect();
   t.teardown(() => admin.end());
-  // the rig's database: the newest outbox_t_ database
-  const { rows } = await admin.query(
-    "SELECT datname FROM pg_database WHERE datname LIKE 'outbox_t_%' ORDER BY oid DESC LIMIT 1",
-  );
-  const name = rows[0].datname as string;
+  const name = decodeURIComponent(new URL(db.databaseUrl).pathname.slice(1));
   const readOnly = async (on: boolean) => {
     await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
