@@ -229,24 +229,23 @@ export async function searchResources(
   if (pushDown) criteria.page = { count, cursor };
   const service = serviceFor<unknown>(ctx, route);
   let page = await service.search(criteria);
-  let encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
+  const matchesOf = (p: typeof page) =>
+    edgeFilter(
+      p.items.flatMap((item) => encodeMatch(ctx, route, item)),
+      criteria,
+      statuses,
+    );
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
-    if (cursor === undefined && page.next === undefined) {
-      // one page holds everything: an ordinary searchset, total included
-      const all = sortResources(route, edgeFilter(encoded, criteria, statuses), undefined);
-      return { resources: all, total: all.length, used, offset: 0, count, summaryCount: false };
-    }
-    let resources = edgeFilter(encoded, criteria, statuses);
+    let resources = matchesOf(page);
     // a page the filters here left empty is read past (a _lastUpdated download over a system
     // that keeps no change time met a run of empty pages, one request each), within a bound so
     // one request never walks a whole national list
     for (let skipped = 0; !resources.length && page.next !== undefined && skipped < EMPTY_PAGES_READ_PAST; skipped++) {
       page = await service.search({ ...criteria, page: { count, cursor: page.next } });
-      encoded = page.items.flatMap((item) => encodeMatch(ctx, route, item));
-      resources = edgeFilter(encoded, criteria, statuses);
+      resources = matchesOf(page);
     }
-    // read to the end from the first page: what was found is all there is
+    // every page read from the first (one page, or empty ones read past): an ordinary searchset, total included
     if (cursor === undefined && page.next === undefined)
       return { resources, total: resources.length, used, offset: 0, count, summaryCount: false };
     return {
@@ -264,7 +263,7 @@ export async function searchResources(
       '_cursor is not understood by the system that serves this search; page with _offset',
       '_cursor',
     );
-  const matching = sortResources(route, edgeFilter(encoded, criteria, statuses), sort);
+  const matching = sortResources(route, matchesOf(page), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
   return { resources, total: matching.length, used, offset, count, summaryCount };
 }
