@@ -8,7 +8,7 @@
  * Each prints its base URL, credentials and control endpoints, and stops on Ctrl-C.
  * State lives in memory: a restarted sandbox starts from its seed again.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
 import { startOpenLmisSandbox } from './openlmis/index.js';
 import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msupply/index.js';
@@ -16,12 +16,22 @@ import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 import { DEFAULT_MFR_AUTH, startMfrSandbox } from './mfr/index.js';
 
-const portOption = (fallback: string) =>
-  new Option('--port <port>', 'port to listen on (0 = any free port)').default(fallback).argParser((v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got '${v}'`);
-    return String(n);
-  });
+/**
+ * Each flag's environment variable (`.env()`) goes through the flag's own check: a default read
+ * with `process.env.X ?? …` bypassed it, so `OPENLMIS_SANDBOX_TOKEN_TTL=abc` started a sandbox
+ * whose tokens never expired, where `--token-ttl abc` was refused. InvalidArgumentError makes
+ * commander's message name where the value came from (the flag or the variable).
+ */
+const portOption = (envVar: string, fallback: string) =>
+  new Option('--port <port>', 'port to listen on (0 = any free port)')
+    .env(envVar)
+    .default(fallback)
+    .argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new InvalidArgumentError(`--port must be 0..65535, got '${v}'`);
+      return String(n);
+    });
 /**
  * A `--token-ttl`/`--session-ttl` value: whole seconds, at least 1. Number() alone took `abc` as
  * NaN, and a token that expires at NaN never expires; `-5` expired every token at once: the
@@ -29,7 +39,8 @@ const portOption = (fallback: string) =>
  */
 const seconds = (flag: string) => (v: string) => {
   const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || n < 1) throw new Error(`${flag} must be whole seconds (1 or more), got '${v}'`);
+  if (!/^\s*\d+\s*$/.test(v) || n < 1)
+    throw new InvalidArgumentError(`${flag} must be whole seconds (1 or more), got '${v}'`);
   return String(n);
 };
 const hostOption = () => new Option('--host <host>', 'interface to listen on').default('127.0.0.1');
@@ -43,13 +54,13 @@ function stopOnSignal(close: () => Promise<void>): void {
 function openlmisCommand(): Command {
   return new Command('openlmis')
     .description('OpenLMIS v3 (auth, reference data, requisitions, fulfillment, stock) with a /_sandbox control API')
-    .addOption(portOption(process.env.OPENLMIS_SANDBOX_PORT ?? '8081'))
+    .addOption(portOption('OPENLMIS_SANDBOX_PORT', '8081'))
     .addOption(hostOption())
-    .option(
-      '--token-ttl <seconds>',
-      'token inactivity timeout',
-      seconds('--token-ttl'),
-      process.env.OPENLMIS_SANDBOX_TOKEN_TTL ?? '1800',
+    .addOption(
+      new Option('--token-ttl <seconds>', 'token inactivity timeout')
+        .env('OPENLMIS_SANDBOX_TOKEN_TTL')
+        .default('1800')
+        .argParser(seconds('--token-ttl')),
     )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; tokenTtl: string; log?: boolean }) => {
@@ -78,7 +89,7 @@ function openhimCommand(): Command {
     .description(
       'OpenHIM core mediator API (register, heartbeat with config, console config, channels, transaction updates)',
     )
-    .addOption(portOption(process.env.OPENHIM_SANDBOX_PORT ?? '8080'))
+    .addOption(portOption('OPENHIM_SANDBOX_PORT', '8080'))
     .addOption(hostOption())
     .action(async (o: { port: string; host: string }) => {
       const sandbox = await startOpenHimSandbox({ port: Number(o.port), host: o.host });
@@ -100,12 +111,12 @@ function dhis2Command(): Command {
     .description(
       'DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets) with a /_sandbox control API',
     )
-    .addOption(portOption(process.env.DHIS2_SANDBOX_PORT ?? '8082'))
+    .addOption(portOption('DHIS2_SANDBOX_PORT', '8082'))
     .addOption(hostOption())
-    .option(
-      '--version <version>',
-      'the DHIS2 version system/info reports and the answers follow',
-      process.env.DHIS2_SANDBOX_VERSION ?? '2.41.3',
+    .addOption(
+      new Option('--version <version>', 'the DHIS2 version system/info reports and the answers follow')
+        .env('DHIS2_SANDBOX_VERSION')
+        .default('2.41.3'),
     )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; version: string; log?: boolean }) => {
@@ -133,13 +144,13 @@ function openmrsCommand(): Command {
     .description(
       'OpenMRS (REST session, locations, stock management module, FHIR2 Location) with a /_sandbox control API',
     )
-    .addOption(portOption(process.env.OPENMRS_SANDBOX_PORT ?? '8083'))
+    .addOption(portOption('OPENMRS_SANDBOX_PORT', '8083'))
     .addOption(hostOption())
-    .option(
-      '--session-ttl <seconds>',
-      'session inactivity timeout',
-      seconds('--session-ttl'),
-      process.env.OPENMRS_SANDBOX_SESSION_TTL ?? '1800',
+    .addOption(
+      new Option('--session-ttl <seconds>', 'session inactivity timeout')
+        .env('OPENMRS_SANDBOX_SESSION_TTL')
+        .default('1800')
+        .argParser(seconds('--session-ttl')),
     )
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; sessionTtl: string; log?: boolean }) => {
@@ -165,13 +176,13 @@ function openmrsCommand(): Command {
 function msupplyCommand(): Command {
   return new Command('msupply')
     .description('Open mSupply GraphQL (executes the real schema from ../shared/fixtures) with a /_sandbox control API')
-    .addOption(portOption(process.env.MSUPPLY_SANDBOX_PORT ?? '8084'))
+    .addOption(portOption('MSUPPLY_SANDBOX_PORT', '8084'))
     .addOption(hostOption())
-    .option(
-      '--token-ttl <seconds>',
-      'bearer token lifetime',
-      seconds('--token-ttl'),
-      process.env.MSUPPLY_SANDBOX_TOKEN_TTL ?? '3600',
+    .addOption(
+      new Option('--token-ttl <seconds>', 'bearer token lifetime')
+        .env('MSUPPLY_SANDBOX_TOKEN_TTL')
+        .default('3600')
+        .argParser(seconds('--token-ttl')),
     )
     .action(async (o: { port: string; host: string; tokenTtl: string }) => {
       const sandbox = await startMsupplySandbox({
@@ -196,10 +207,10 @@ function mfrCommand(): Command {
     .description(
       'Master facility registry: an mCSD directory (FHIR R4 Location/Organization, _history) with a /_sandbox control API',
     )
-    .addOption(portOption(process.env.MFR_SANDBOX_PORT ?? '8085'))
+    .addOption(portOption('MFR_SANDBOX_PORT', '8085'))
     .addOption(hostOption())
     .option('--no-history', 'answer Location/_history with 405 (a directory without the mCSD Update Option)')
-    .option('--page-size <n>', 'default _count', process.env.MFR_SANDBOX_PAGE_SIZE ?? '20')
+    .addOption(new Option('--page-size <n>', 'default _count').env('MFR_SANDBOX_PAGE_SIZE').default('20'))
     .option('--log', 'log every request (pino)')
     .action(async (o: { port: string; host: string; history: boolean; pageSize: string; log?: boolean }) => {
       const pageSize = Number(o.pageSize);

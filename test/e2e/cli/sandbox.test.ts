@@ -81,3 +81,30 @@ t.test('a token or session lifetime that is no count of seconds is refused with 
     t.notMatch(out, /listening/, 'nothing started');
   }
 });
+
+t.test("a flag's environment variable is checked like the flag, and the error names the variable", async (t) => {
+  // before: OPENLMIS_SANDBOX_TOKEN_TTL=abc was the option's default and skipped the flag's check
+  const cases: [string, string, string, string][] = [
+    ['openlmis', 'OPENLMIS_SANDBOX_TOKEN_TTL', 'abc', '--token-ttl must be whole seconds'],
+    ['openmrs', 'OPENMRS_SANDBOX_SESSION_TTL', '0', '--session-ttl must be whole seconds'],
+    ['msupply', 'MSUPPLY_SANDBOX_PORT', '99999', '--port must be 0..65535'],
+  ];
+  for (const [name, variable, value, reason] of cases) {
+    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [variable]: value },
+    });
+    let err = '';
+    let out = '';
+    child.stderr!.on('data', (b) => (err += b));
+    child.stdout!.on('data', (b) => (out += b));
+    const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    t.equal(code, 1, `${variable}=${value}: exit 1`);
+    t.match(err, `from env '${variable}'`, 'the error names the variable');
+    t.match(err, reason);
+    t.notMatch(out, /listening/, 'nothing started');
+  }
+});
