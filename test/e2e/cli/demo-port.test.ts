@@ -27,3 +27,20 @@ t.test('a --port that is no port is refused in the flag words', async (t) => {
     t.notMatch(res.stdout, /sandbox|listening/i, 'nothing started');
   }
 });
+
+t.test('PORT in the environment is checked like the flag, and the error names it', async (t) => {
+  // before: PORT=abc was the flag's default, which commander does not parse, and the settings
+  // answered "server.port must be a number, got 'NaN'"
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-demo-port-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const res = await run(tsx, [cliPath, 'demo', '--data-dir', dir], {
+    timeout: 60_000,
+    env: { ...process.env, PORT: 'abc' },
+  }).then(
+    () => ({ code: 0, stderr: '', stdout: '' }),
+    (e: { code: number; stderr: string; stdout: string }) => e,
+  );
+  t.equal(res.code, 1, 'exit 1');
+  t.match(res.stderr, `option '--port <port>' value 'abc' from env 'PORT' is invalid. give a port, 0..65535.`);
+  t.notMatch(res.stdout, /sandbox|listening/i, 'nothing started');
+});
