@@ -76,6 +76,12 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
       const issue = preconditionIssue(request[key], `${at}.request.${key}`, header);
       if (issue) issues.push(issue);
     }
+    if (request.ifModifiedSince !== undefined && typeof request.ifModifiedSince !== 'string')
+      issues.push({
+        code: 'structure',
+        diagnostics: `${at}.request.ifModifiedSince must be an instant (the lastModified a read answered)`,
+        expression: [`${at}.request.ifModifiedSince`],
+      });
     if (request.ifNoneExist !== undefined && typeof request.ifNoneExist !== 'string')
       issues.push({
         code: 'structure',

@@ -58,6 +58,8 @@ interface Entry {
   resource?: Json;
   ifMatch?: string;
   ifNoneMatch?: string;
+  /** A GET entry's `request.ifModifiedSince` (an instant): with ifNoneMatch, a conditional read. */
+  ifModifiedSince?: string;
   ifNoneExist?: string;
   /** Answered without a write: a DELETE of what is deleted already. */
   done?: FhirResult;
@@ -75,6 +77,7 @@ const STATUS_TEXT: Record<number, string> = {
   201: '201 Created',
   202: '202 Accepted',
   204: '204 No Content',
+  304: '304 Not Modified',
 };
 
 function parseEntry(raw: Json, index: number): Entry {
@@ -130,6 +133,7 @@ function parseEntry(raw: Json, index: number): Entry {
     resource: raw.resource,
     ifMatch: request.ifMatch,
     ifNoneMatch: request.ifNoneMatch,
+    ifModifiedSince: request.ifModifiedSince,
     ifNoneExist: request.ifNoneExist,
   };
 }
@@ -179,8 +183,9 @@ export async function processBundle(ctx: FhirContext, body: unknown): Promise<Fh
 async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
   if (e.method === 'GET') {
     // a version asked for is checked as GET of that URL checks it, never answered by the current one
-    if (e.id && e.vid !== undefined) return vread(ctx, e.type, e.id, e.vid);
-    if (e.id) return read(ctx, e.type, e.id);
+    const conditions = { ifNoneMatch: e.ifNoneMatch, ifModifiedSince: e.ifModifiedSince };
+    if (e.id && e.vid !== undefined) return vread(ctx, e.type, e.id, e.vid, conditions);
+    if (e.id) return read(ctx, e.type, e.id, conditions);
     return search(ctx, e.type, parseQuery(e.query ?? ''));
   }
   if (e.method === 'POST') return create(ctx, e.type, e.resource, e.ifNoneExist);

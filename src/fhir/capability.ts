@@ -56,6 +56,8 @@ export function capabilityStatement(
             readHistory: false,
             updateCreate: !only,
             conditionalCreate: !only,
+            // If-None-Match and If-Modified-Since both (conditional-read.ts)
+            conditionalRead: 'full-support',
             conditionalUpdate: false,
             conditionalDelete: 'not-supported',
             searchParam: r.searchParams.map((p) => ({

@@ -21,6 +21,7 @@ import { isResultParam, searchResources } from './search.js';
 import { systemsForFlow, type FhirServices, type FlowService, type WriteOutcome } from './services.js';
 import { assertValidResource, type ValidateOptions } from './validation/index.js';
 import { httpDate } from './http-date.js';
+import { etagVersions, notModified, type ReadConditions } from './conditional-read.js';
 import { basePath, type FhirVersion } from './versions.js';
 
 export interface FhirContext {
@@ -141,23 +142,23 @@ export async function readCurrent(ctx: FhirContext, route: ResourceRoute, id: st
   return resource ? { value: stripLastUpdated(value), resource, ids: resources.map((r) => String(r.id)) } : undefined;
 }
 
-export async function read(ctx: FhirContext, type: string, id: string): Promise<FhirResult> {
+/**
+ * read; with `conditions` (If-None-Match, If-Modified-Since) a conditional read: 304 with the
+ * version's ETag and Last-Modified and no body when the client holds this version already.
+ */
+export async function read(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  conditions?: ReadConditions,
+): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
   const resource = await readResource(ctx, route, id);
   if (!resource)
     throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: ['id'] });
   const { Location: _l, ...headers } = versionHeaders(ctx, resource);
+  if (notModified(resource, conditions)) return { status: 304, headers };
   return { status: 200, body: resource, headers };
-}
-
-/**
- * The versions an If-Match or If-None-Match names: '*' (any), or each entity tag of its list,
- * weak or strong alike (every ETag served is weak: FHIR compares versions, RFC 9110 §13.1.1 lets
- * If-None-Match compare weakly, and clients send back W/"v", "v" or a bare v).
- */
-function etagVersions(header: string): '*' | string[] {
-  if (header.trim() === '*') return '*';
-  return header.split(',').map((tag) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, ''));
 }
 
 /** Whether an If-Match names no version the resource is at now (or a resource that does not exist). */
@@ -496,9 +497,15 @@ export function updateStatus(
  * vread: only the current version is kept (each system of record keeps its own history, if any),
  * so an older version is 410 Gone with the version that is current.
  */
-export async function vread(ctx: FhirContext, type: string, id: string, vid: string): Promise<FhirResult> {
-  const result = await read(ctx, type, id);
-  const current = result.body?.meta?.versionId;
+export async function vread(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  vid: string,
+  conditions?: ReadConditions,
+): Promise<FhirResult> {
+  const result = await read(ctx, type, id, conditions);
+  const current = result.headers?.ETag.replace(/^W\/"|"$/g, '');
   if (vid !== current) {
     throw new MediatorError(410, {
       code: 'deleted',

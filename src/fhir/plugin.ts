@@ -22,6 +22,7 @@ import { search } from './search.js';
 import { addFormParams, parseQuery, type SearchParams } from './query.js';
 import type { FhirServices } from './services.js';
 import { preconditionHeader } from './preconditions.js';
+import type { ReadConditions } from './conditional-read.js';
 import { basePath, type FhirVersion } from './versions.js';
 
 export interface FhirPluginOptions {
@@ -139,7 +140,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     ),
   );
   app.get('/:type/:id', async (request, reply) =>
-    send(request, reply, await read(ctxFor(request), (request.params as { type: string }).type, idParam(request))),
+    send(request, reply, await read(ctxFor(request), typeParam(request), idParam(request), readConditions(request))),
   );
   app.post('/:type', async (request, reply) =>
     send(
@@ -179,7 +180,17 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     return noHistory(reply, `The history of ${type}/${idParam(request)}`, type);
   });
   app.get('/:type/:id/_history/:vid', async (request, reply) =>
-    send(request, reply, await vread(ctxFor(request), typeParam(request), idParam(request), idParam(request, 'vid'))),
+    send(
+      request,
+      reply,
+      await vread(
+        ctxFor(request),
+        typeParam(request),
+        idParam(request),
+        idParam(request, 'vid'),
+        readConditions(request),
+      ),
+    ),
   );
   app.patch('/:type/:id', async (request, reply) => {
     requireJsonPatch(request);
@@ -230,6 +241,15 @@ function noHistory(reply: FastifyReply, what: string, type?: string): never {
       `To follow changes, search ${type ?? '[type]'}?_lastUpdated=gt<the last meta.lastUpdated seen>&_sort=_lastUpdated`,
     expression: ['url'],
   });
+}
+/** A read's If-None-Match (checked as entity tags, as on a write) and If-Modified-Since. */
+function readConditions(request: FastifyRequest): ReadConditions {
+  const since = request.headers['if-modified-since'];
+  return {
+    ifNoneMatch: preconditionHeader(request.headers['if-none-match'], 'If-None-Match'),
+    // several are no date (RFC 9110 §13.1.3): joined, the check ignores them
+    ifModifiedSince: Array.isArray(since) ? since.join(', ') : since,
+  };
 }
 const ifMatchOf = (request: FastifyRequest): string | undefined =>
   preconditionHeader(request.headers['if-match'], 'If-Match');
