@@ -1,11 +1,31 @@
 import { misspeltSettings } from '../config/misspelt-env.js';
 import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
+import { ownSqliteStore } from '../store/sqlite-owner.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
 
 /** Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains). */
 export async function serve(settings: Settings): Promise<RunningMediator> {
-  const mediator = await startMediator(settings);
+  // before the store opens: a second server on one SQLite file is refused, not started beside it
+  const ownership = ownSqliteStore({
+    databaseUrl: settings['store.databaseUrl'] as string | undefined,
+    dataDir: String(settings['store.dataDir']),
+  });
+  let mediator: RunningMediator;
+  try {
+    mediator = await startMediator(settings);
+  } catch (err) {
+    ownership.release();
+    throw err;
+  }
+  const stop = mediator.stop.bind(mediator);
+  mediator.stop = async () => {
+    try {
+      await stop();
+    } finally {
+      ownership.release();
+    }
+  };
   const release = releaseStartUpMemoryLater(); // start-up's garbage, once it listens: give it back
   // a typo in a variable's name leaves its setting at the default, silently: say so (names only)
   for (const { given, meant } of misspeltSettings(process.env))

@@ -165,8 +165,13 @@ const INSERT_KEY_SQL =
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
   next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * Takes a candidate only if it is still due when the write lock is ours: the candidates were read
+ * before it, and another process (a second server started by mistake, refused at start since
+ * sqlite-owner.ts) may have claimed one meanwhile; taking it again would send it twice.
+ */
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-  WHERE id = ? RETURNING *`;
+  WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?)) RETURNING *`;
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 /** FINISH_SQL for an end that owes its OpenHIM transaction an update (v16): due at the 6th parameter. */
@@ -620,7 +625,10 @@ export class SqliteStore implements Store {
     // synchronous from the read above to here: nothing else can claim these rows in between
     const claim = this.sql(CLAIM_SQL);
     return this.write(() =>
-      ids.map((id) => jobFromRow(claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id) as Row)),
+      ids.flatMap((id) => {
+        const row = claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id, req.now, req.now) as Row | undefined;
+        return row ? [jobFromRow(row)] : [];
+      }),
     );
   }
 
