@@ -1,9 +1,22 @@
 import { UpstreamError } from '../domain/errors.js';
 import type { Facility } from '../domain/facility.js';
-import type { Store } from '../store/types.js';
+import type { OutboxJob, Store } from '../store/types.js';
 
-/** How long a facility's write waits before it looks again at its parent's write still queued. */
+/**
+ * How long after its parent's next attempt a facility's write looks again at that parent's write
+ * still queued: by then the attempt has usually ended (a look before it finds it still queued).
+ */
 export const QUEUED_PARENT_WAIT_MS = 2_000;
+/**
+ * The longest a facility's write waits before it looks again at a parent's write still queued,
+ * whatever that write's backoff says: an operator's retry of the parent makes it due at once.
+ */
+export const QUEUED_PARENT_MAX_WAIT_MS = 60_000;
+/**
+ * How long a facility's write waits before it looks again at a parent whose write was given up:
+ * nothing happens to that write until an operator retries (or drops) it.
+ */
+export const GIVEN_UP_PARENT_WAIT_MS = 30_000;
 /**
  * How long one attempt waits for a parent whose write is under way: the writes of a transaction
  * are delivered at once, side by side, so a facility created under a district created in the same
@@ -18,10 +31,13 @@ export type LinkedParentStore = Pick<Store, 'getLink' | 'getJob'>;
 /**
  * A parent still being written: its facility's job waits for it, uncharged (`retryAt`,
  * outbox/failures.ts), rather than send the system an id it does not hold yet and be refused.
+ * It looks again just after the parent's write is next attempted (`parentDueAt`), not sooner:
+ * a parent waiting out a long backoff (its system down) would otherwise have each of its
+ * children attempted, and an attempt recorded, every QUEUED_PARENT_WAIT_MS meanwhile.
  */
 export class AfterQueuedParent extends UpstreamError {
   readonly retryAt: number;
-  constructor(system: string, parentId: string, now: number) {
+  constructor(system: string, parentId: string, now: number, parentDueAt?: number) {
     super({
       system,
       transient: true,
@@ -29,7 +45,34 @@ export class AfterQueuedParent extends UpstreamError {
       code: 'lock-error',
       diagnostics: `the parent Location/${parentId} is still waiting to be written; this facility is written after it`,
     });
-    this.retryAt = now + QUEUED_PARENT_WAIT_MS;
+    this.retryAt =
+      parentDueAt === undefined
+        ? now + QUEUED_PARENT_WAIT_MS
+        : Math.min(now + QUEUED_PARENT_MAX_WAIT_MS, Math.max(now, parentDueAt) + QUEUED_PARENT_WAIT_MS);
+  }
+}
+
+/**
+ * A parent whose write was given up (dead-lettered): it is still the client's parent, and an
+ * operator retries it once its system is back. Sent as it is, the facility would be refused for
+ * good (its system does not hold the mediator's id), and a Bundle of a district and its facilities
+ * would have every facility to send again. So it waits for the parent, uncharged, as for one
+ * still queued; a parent the operator drops instead has no job, and the facility is then sent as
+ * it names its parent.
+ */
+export class AfterGivenUpParent extends UpstreamError {
+  readonly retryAt: number;
+  constructor(system: string, parentId: string, parentJob: string, now: number) {
+    super({
+      system,
+      transient: true,
+      upstreamStatus: 503,
+      code: 'lock-error',
+      diagnostics:
+        `the write of the parent Location/${parentId} was given up (outbox job ${parentJob}); ` +
+        'this facility is written after it once an operator retries that job',
+    });
+    this.retryAt = now + GIVEN_UP_PARENT_WAIT_MS;
   }
 }
 
@@ -40,8 +83,8 @@ export class AfterQueuedParent extends UpstreamError {
  * UID, an OpenMRS uuid), which the write's link records once delivered. So the parent is given as
  * that record: the system's own id when the link is to this system, else the other system's, which
  * the secondary target's parent lookup (facility-parent.ts) then finds and maps like any parent the
- * system of record holds. A parent whose write is still queued makes this write wait for it; a
- * parent with no link, or whose write was refused, is left as sent.
+ * system of record holds. A parent whose write is still queued, or was given up, makes this write
+ * wait for it; a parent with no link, or whose write was refused, is left as sent.
  */
 export async function withLinkedParent(
   system: string,
@@ -57,8 +100,15 @@ export async function withLinkedParent(
     if (!link) return facility;
     if (link.upstreamId) return link.upstreamId === parentId ? facility : { ...facility, partOf: link.upstreamId };
     const job = link.jobId ? await store.getJob(link.jobId) : undefined;
-    if (!job || (job.status !== 'pending' && job.status !== 'in-flight')) return facility;
-    if (job.status === 'pending' || Date.now() >= until) throw new AfterQueuedParent(system, parentId, Date.now());
+    if (!job || !unsettled(job)) return facility;
+    if (job.status === 'dead') throw new AfterGivenUpParent(system, parentId, job.id, Date.now());
+    if (job.status === 'pending') throw new AfterQueuedParent(system, parentId, Date.now(), job.nextAttemptAt);
+    if (Date.now() >= until) throw new AfterQueuedParent(system, parentId, Date.now());
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/** A parent's write that may still give the system its record: waiting, under way, or given up for now. */
+function unsettled(job: OutboxJob): boolean {
+  return job.status === 'pending' || job.status === 'in-flight' || job.status === 'dead';
 }

@@ -1,0 +1,153 @@
+/**
+ * A facility written under a Location the mediator wrote (named by the id its create answered)
+ * waits for that parent's write while it is queued (routing/linked-parent.ts). Two ways that wait
+ * went wrong, through the DHIS2 sandbox, on both store engines:
+ * - the parent's write given up (DHIS2 down past outbox.maxAttempts): the facility was sent with
+ *   the mediator's id as its parent and refused for good (422), so once an operator retried the
+ *   district every facility under it had to be sent again. It now waits for the parent (202) and
+ *   lands under it once the district is retried.
+ * - the parent's write waiting out its backoff (DHIS2 asked for 5 s with Retry-After): the facility
+ *   looked again every 2 s, an attempt recorded each time, for as long as the parent waited. It now
+ *   looks again just after the parent's next attempt.
+ */
+import t from 'tap';
+import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { until } from '../../support/net.js';
+import { retryOutboxJob } from '../../../src/outbox/operator.js';
+import type { OutboxJob } from '../../../src/store/types.js';
+
+const MFR = 'https://mfr.example.org/facility';
+
+function location(code: string, name: string, partOf: string): any {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: MFR, value: code }],
+    status: 'active',
+    name,
+    partOf: { reference: partOf },
+  };
+}
+
+/** The org unit DHIS2 holds under this name. */
+function orgUnit(rig: Dhis2Rig, name: string): any {
+  return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
+}
+
+/** The id a create's answer gives the Location (its Location header), 201 or 202 alike. */
+function createdId(answer: { headers: Headers }): string {
+  const at = answer.headers.get('location') ?? '';
+  return /\/Location\/([^/]+)/.exec(at)![1];
+}
+
+/** The facility job of the Location named `name`. */
+async function jobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
+  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
+  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
+}
+
+async function aRegion(rig: Dhis2Rig): Promise<string> {
+  const found = await rig.fhir('GET', '/fhir/Location?_count=1');
+  return found.body.entry[0].resource.id;
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a facility under a district whose write was given up waits for it (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } }, { OUTBOX_MAX_ATTEMPTS: '2' });
+      const region = await aRegion(rig);
+      const outage = rig.dhis2.faults.add({
+        method: 'POST',
+        path: '/api/organisationUnits',
+        action: { type: 'status', status: 503 },
+      });
+      const district = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-D7', 'Luwingu District', `Location/${region}`),
+      );
+      t.equal(district.status, 202, 'DHIS2 down: the district is queued');
+      const districtJob = await until('the district is given up', async () => {
+        const job = await jobOf(rig, 'Luwingu District');
+        return job.status === 'dead' ? job : undefined;
+      });
+      rig.dhis2.faults.remove(outage.id);
+
+      const child = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-F7', 'Luwingu Rural Health Post', `Location/${createdId(district)}`),
+      );
+      t.equal(child.status, 202, `queued behind its parent, not refused: ${JSON.stringify(child.body).slice(0, 300)}`);
+      t.match(child.body.issue[0].diagnostics, `outbox job ${districtJob.id}`, 'names the given-up job to retry');
+      t.notOk(orgUnit(rig, 'Luwingu Rural Health Post'), 'not sent to DHIS2 under a parent it does not hold');
+      const waiting = await jobOf(rig, 'Luwingu Rural Health Post');
+      t.equal(waiting.status, 'pending');
+      t.equal(waiting.attempts, 0, 'the wait is not charged: it is never given up for it');
+
+      t.ok(
+        (await retryOutboxJob(rig.mediator.store, districtJob.id, 'operator')).ok,
+        'the operator retries the district',
+      );
+      await until('the district is delivered', async () => (await jobOf(rig, 'Luwingu District')).status === 'done');
+      // the facility looks again within GIVEN_UP_PARENT_WAIT_MS; an operator may bring that forward
+      t.ok((await retryOutboxJob(rig.mediator.store, waiting.id, 'operator')).ok);
+      await until(
+        'the facility is delivered',
+        async () => (await jobOf(rig, 'Luwingu Rural Health Post')).status === 'done',
+      );
+      t.equal(
+        orgUnit(rig, 'Luwingu Rural Health Post').parentId,
+        orgUnit(rig, 'Luwingu District').id,
+        'under the district',
+      );
+    },
+  );
+
+  t.test(
+    `a facility under a district waiting out its backoff looks again after it (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      const busy = rig.dhis2.faults.add({
+        method: 'POST',
+        path: '/api/organisationUnits',
+        action: { type: 'status', status: 503, headers: { 'retry-after': '5' } },
+      });
+      const district = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-D8', 'Kaputa District', `Location/${region}`),
+      );
+      t.equal(district.status, 202, 'DHIS2 asks for 5 s: the district is queued');
+      const parent = await jobOf(rig, 'Kaputa District');
+      t.ok(parent.nextAttemptAt >= Date.now() + 3_000, 'the district is next tried in about 5 s');
+
+      const child = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-F8', 'Kaputa Health Post', `Location/${createdId(district)}`),
+      );
+      t.equal(child.status, 202);
+      const waiting = await jobOf(rig, 'Kaputa Health Post');
+      t.ok(
+        waiting.nextAttemptAt >= parent.nextAttemptAt,
+        `the facility looks again after the district's next attempt (${waiting.nextAttemptAt - parent.nextAttemptAt} ms after)`,
+      );
+      t.equal(waiting.attempts, 0, 'uncharged');
+
+      rig.dhis2.faults.remove(busy.id);
+      await until(
+        'the facility is delivered',
+        async () => (await jobOf(rig, 'Kaputa Health Post')).status === 'done',
+        30_000,
+      );
+      t.equal(orgUnit(rig, 'Kaputa Health Post').parentId, orgUnit(rig, 'Kaputa District').id, 'under the district');
+      const attempts = await rig.mediator.store.listJobAttempts(waiting.id);
+      t.ok(attempts.length <= 3, `the facility was attempted ${attempts.length} times while it waited`);
+    },
+  );
+}
