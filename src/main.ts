@@ -244,6 +244,11 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       .list()
       .filter((c) => c.ping)
       .map((c) => ({ name: c.system, check: () => c.ping!() })),
+    // what would refuse writes later, found while configuring: reported, never unready
+    ...connectors
+      .list()
+      .filter((c) => c.checkSetup)
+      .map((c) => ({ name: `${c.system}-setup`, advisory: true, check: () => c.checkSetup!() })),
     ...(registration.openhim ? [openhimReadiness(registration.openhim)] : []),
   ];
   const app = await buildApp({

@@ -179,6 +179,11 @@ export interface Connector {
   stock?: StockCapability;
   /** For /ready: can the upstream be reached with the current credentials. */
   ping?(): Promise<void>;
+  /**
+   * For /ready, advisory (reported, never unready): settings the upstream holds that will refuse
+   * or lose writes later (DHIS2 data elements that drop a stock-out's zero); throws saying which.
+   */
+  checkSetup?(): Promise<void>;
   /** Apply changed settings (URLs, credentials) without a restart. */
   reconfigure?(settings: Record<string, unknown>): void;
   close?(): Promise<void>;

@@ -23,7 +23,12 @@ async function runChecks(checks: ReadinessCheck[], timeoutMs = 3000) {
         ]);
         return { name: c.name, status: 'ok' as const };
       } catch (err) {
-        return { name: c.name, status: 'down' as const, reason: downReason(err) };
+        // as /ready: an advisory check failing leaves the mediator ready
+        return {
+          name: c.name,
+          status: c.advisory ? ('degraded' as const) : ('down' as const),
+          reason: downReason(err),
+        };
       }
     }),
   );
@@ -45,7 +50,7 @@ export async function systemRows(
     return {
       name,
       ready: ready
-        ? { status: ready.status, reason: ready.status === 'down' ? ready.reason : undefined }
+        ? { status: ready.status, reason: ready.status === 'ok' ? undefined : ready.reason }
         : { status: 'ok' },
       breaker: breakers[name],
       calls: calls?.of(name),

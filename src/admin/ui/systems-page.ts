@@ -4,7 +4,8 @@ import { html, ownText, type Html } from './html.js';
 
 export interface SystemRow {
   name: string;
-  ready: { status: 'ok' | 'down'; reason?: string };
+  /** 'degraded': an advisory check (OpenHIM, a system's setup) failed; the mediator stays ready. */
+  ready: { status: 'ok' | 'down' | 'degraded'; reason?: string };
   breaker?: 'closed' | 'probe' | 'open';
   calls?: SystemCallStats;
 }
@@ -31,7 +32,7 @@ export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html
 <thead><tr><th scope="col">System</th><th scope="col">Ready</th><th scope="col">Circuit breaker</th><th scope="col">Recent calls</th><th scope="col">Median / p95</th><th scope="col">Error rate</th></tr></thead>
 <tbody>${rows.map(
     (r) => html`<tr data-system="${r.name}"><th scope="row">${r.name}</th>
-<td>${r.ready.status === 'ok' ? html`<span class="state-ok">ready</span>` : html`<span class="state-bad">down</span>: <span data-testid="ready-reason">${r.ready.reason ?? ''}</span>`}</td>
+<td>${r.ready.status === 'ok' ? html`<span class="state-ok">ready</span>` : html`<span class="${r.ready.status === 'down' ? 'state-bad' : 'state-warn'}">${r.ready.status}</span>: <span data-testid="ready-reason">${r.ready.reason ?? ''}</span>`}</td>
 <td>${breakerCell(r)}</td>
 <td>${r.calls ? `${r.calls.calls} (last ${r.calls.lastAt})` : html`<span class="muted">none yet</span>`}</td>
 <td>${r.calls ? `${r.calls.medianMs} ms / ${r.calls.p95Ms} ms` : ''}</td>

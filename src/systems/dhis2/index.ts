@@ -9,6 +9,7 @@ import { createStockCapability, orgUnitResolver } from './stock.js';
 import { createReceiptFeed, type ReceiptFeed } from './receipts.js';
 import { loadUseCase, type RtsUseCase } from './rts.js';
 import { createRequisitionOrders } from './requisition-orders.js';
+import { zeroSetupCheck } from './zero-check.js';
 import {
   createRequisitionFeed,
   parseRequisitionProgram,
@@ -133,6 +134,11 @@ export function createDhis2Connector(
       await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
       await client.version();
     },
+    checkSetup: zeroSetupCheck(
+      client,
+      () => products,
+      () => current.stockTarget === 'aggregate',
+    ),
     reconfigure(next: Record<string, unknown>) {
       // parse and load first: a bad setting or mapping file leaves the running configuration untouched
       const parsed = dhis2SettingsFrom(next);

@@ -127,6 +127,8 @@ export interface Dhis2ProductMap {
    * transactions count: packs times the catalogue's packSize; a 422 at `where` when it has none.
    */
   dispensingUnits(product: ProductRef, quantity: Quantity, where: string): number;
+  /** Every data element (as mapped: code or UID) the catalogue's products write `measure` to. */
+  dataElementsOf(measure: Measure): string[];
 }
 
 /**
@@ -240,5 +242,8 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
       const row = items.rowByCode(code);
       return row ? productRef(row) : undefined;
     },
+    dataElementsOf: (measure) => [
+      ...new Set(rows.flatMap((row) => targetOf(row.codes.dhis2, measure)?.dataElement ?? [])),
+    ],
   };
 }

@@ -76,7 +76,7 @@ const NOT_ITEMS = new Set<Measure>(['stockOutDays', 'monthsOfStock']);
 const INTEGER_TYPES = new Set(['INTEGER', 'INTEGER_POSITIVE', 'INTEGER_NEGATIVE', 'INTEGER_ZERO_OR_POSITIVE']);
 const lineAt = (i: number) => `StockReport.lines[${i}]`;
 /** Measures whose zero is a stock-out: a data element dropping it would show the stock before instead. */
-const ZERO_IS_STOCK_OUT = new Set<Measure>(['stockOnHand', 'monthsOfStock']);
+export const ZERO_IS_STOCK_OUT = new Set<Measure>(['stockOnHand', 'monthsOfStock']);
 const NUMERIC_TYPES = new Set([...INTEGER_TYPES, 'NUMBER', 'UNIT_INTERVAL', 'PERCENTAGE']);
 
 /**
@@ -84,7 +84,7 @@ const NUMERIC_TYPES = new Set([...INTEGER_TYPES, 'NUMBER', 'UNIT_INTERVAL', 'PER
  * .dataValueIsZeroAndInsignificant: numeric, zeroIsSignificant false, not averaged), counting it
  * `ignored` and leaving the value stored before. An older server not saying is taken as keeping it.
  */
-function dropsZeros(d: Json): boolean {
+export function dropsZeros(d: Json): boolean {
   return (
     d.zeroIsSignificant === false &&
     NUMERIC_TYPES.has(String(d.valueType ?? 'NUMBER')) &&
