@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { isDatabaseAway } from './database-away.js';
 import { createIndexSql, dropIndexSql, type IndexBuild, type Migration } from './migrations.js';
+import { NEWEST_UNKNOWN_SQL, newestKnownVersion, refuseNewerSchema } from './newer-schema.js';
 
 /**
  * The PostgreSQL migration runner. Several instances share one database, and one may be upgraded
@@ -64,6 +65,7 @@ export async function migratePostgres(pool: pg.Pool, migrations: Migration[]): P
   try {
     await holdMigrationLock(c);
     for (const sql of CREATE_TABLES) await c.query(sql);
+    await refuseNewerThan(c, migrations);
     const applied = await versionsIn(c, 'schema_migrations');
     const begun = await versionsIn(c, 'schema_migrations_building');
     for (const m of migrations) {
@@ -91,6 +93,13 @@ async function holdMigrationLock(c: pg.PoolClient): Promise<void> {
     if (rows[0].held === true) return;
     await sleep(LOCK_POLL_MS);
   }
+}
+
+/** A database a newer release migrated is not this release's to run on (newer-schema.ts). */
+async function refuseNewerThan(c: pg.PoolClient, migrations: Migration[]): Promise<void> {
+  const knownUpTo = newestKnownVersion(migrations);
+  const { rows } = await c.query(NEWEST_UNKNOWN_SQL.replace('?', '$1'), [knownUpTo]);
+  refuseNewerSchema(rows[0], knownUpTo, 'the PostgreSQL database');
 }
 
 async function versionsIn(c: pg.PoolClient, table: string): Promise<Set<number>> {

@@ -19,6 +19,7 @@ import {
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { createIndexSql, dropIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
+import { NEWEST_UNKNOWN_SQL, newestKnownVersion, refuseNewerSchema } from './newer-schema.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -256,6 +257,9 @@ export class SqliteStore implements Store {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
+    const knownUpTo = newestKnownVersion(migrations);
+    const newer = this.db.prepare(NEWEST_UNKNOWN_SQL).get(knownUpTo) as { version: number; name: string } | undefined;
+    refuseNewerSchema(newer, knownUpTo, `the SQLite database ${this.file}`);
     const applied = new Set(
       (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
     );
