@@ -41,20 +41,40 @@ export interface ResourceAdapter<T> {
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
-/** meta.versionId is a content hash, so the ETag of an object read live changes exactly when it does. */
-export function withMeta(resource: Json, lastUpdated: string | undefined): Json {
+/**
+ * meta.versionId is a content hash, so the ETag of an object read live changes exactly when it
+ * does. `hashed`: the rendering the version is hashed from, when not this one (releaseNeutral).
+ */
+export function withMeta(resource: Json, lastUpdated: string | undefined, hashed: Json = resource): Json {
   // The encoders put meta third (after resourceType and id) in the fresh object they return: it
   // is finished in place, and hashed without meta, with no copy (two object spreads cost about
   // as much as the rest of encoding a SupplyRequest). Same text, same hash.
   if (metaIsThird(resource)) {
-    resource.meta = plainMeta(contentVersionWithout(resource, 'meta'), lastUpdated);
+    resource.meta = plainMeta(contentVersionWithout(hashed, 'meta'), lastUpdated);
     return resource;
   }
   const { meta: _ignored, ...content } = resource;
   // meta keeps its third place: the spread only sets the values of keys already there
   const finished: Json = { resourceType: resource.resourceType, id: resource.id, meta: undefined, ...content };
-  finished.meta = plainMeta(contentVersion(content), lastUpdated);
+  finished.meta = plainMeta(
+    hashed === resource ? contentVersion(content) : contentVersionWithout(hashed, 'meta'),
+    lastUpdated,
+  );
   return finished;
+}
+
+/**
+ * A version is the state's, not a release's rendering of it: R5 spells some elements its own way
+ * (Location `contact.telecom` and `form`, SupplyRequest `item.concept` and `reason`) for the same
+ * state, and a hash of each rendering gave one state two versionIds, so a client reading on both
+ * bases saw two versions of one, and an If-Match with the other base's ETag was a 412. Every R5
+ * resource of these types has an R4 twin under the same id, rendered from the same value: R5's
+ * are hashed from R4's (R4's ETags stay what they were). `r4` renders the value on R4.
+ */
+function releaseNeutral(version: FhirVersion, resources: Json[], r4: () => Json[], lastUpdated?: string): Json[] {
+  if (version === 'r4') return finishMeta(resources, lastUpdated);
+  const twins = new Map(r4().map((r) => [r.id, r]));
+  return resources.map((r) => withMeta(r, lastUpdated, twins.get(r.id) ?? r));
 }
 
 function metaIsThird(resource: Json): boolean {
@@ -79,7 +99,8 @@ function finishMeta(resources: Json[], lastUpdated: string | undefined): Json[] 
 }
 
 const location: ResourceAdapter<Facility> = {
-  encode: (version, f) => finishMeta([encodeLocation(version, f, {})], f.lastUpdated),
+  encode: (version, f) =>
+    releaseNeutral(version, [encodeLocation(version, f, {})], () => [encodeLocation('r4', f, {})], f.lastUpdated),
   decode(version, resource, path, mode) {
     const facility = decodeLocation(version, resource);
     const first = facility.identifiers[0];
@@ -104,8 +125,10 @@ const location: ResourceAdapter<Facility> = {
 
 const supplyRequest: ResourceAdapter<Order> = {
   encode: (version, order) =>
-    finishMeta(
+    releaseNeutral(
+      version,
       encodeOrderLines(version, order, () => ({})),
+      () => encodeOrderLines('r4', order, () => ({})),
       order.lastUpdated,
     ),
   decode(version, resource, path, mode) {
