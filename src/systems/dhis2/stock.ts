@@ -406,9 +406,15 @@ export function createStockCapability(
    * A difference report's changes added to the totals DHIS2 holds for the period (two adjustments
    * of one month are their sum, not the later one). The totals are read once, in a journalled step:
    * a retry after the write landed sends the same totals again, never adding twice. Direct
-   * difference reports of one facility reach DHIS2 in the order accepted (writeKey).
+   * difference reports of one facility reach DHIS2 in the order accepted (writeKey). `check` (the
+   * dry run) runs inside the step: a write it refuses records no totals, so once the cause is fixed
+   * a retry adds to the totals DHIS2 holds then, not to those of before a later report landed.
    */
-  const withPeriodTotals = async (p: StockPlan, journal: StepJournal): Promise<StockPlan> => {
+  const withPeriodTotals = async (
+    p: StockPlan,
+    journal: StepJournal,
+    check: (withTotals: StockPlan) => Promise<void>,
+  ): Promise<StockPlan> => {
     if (!p.values.some((v) => v.adds)) return p;
     const dataSet = settings().dataSet;
     if (!dataSet)
@@ -416,8 +422,7 @@ export function createStockCapability(
         "a difference report adds to DHIS2's period totals, read from the data set: set dhis2.dataSet",
         'StockReport.countType',
       );
-    const held = await journal.run('period-totals', () => periodTotals(dataSet, p));
-    return {
+    const added = (held: Record<string, string>): StockPlan => ({
       ...p,
       values: p.values.map((v) => {
         if (!v.adds) return v;
@@ -425,7 +430,13 @@ export function createStockCapability(
           Math.round((Number(held[`${v.dataElement}|${v.categoryOptionCombo}`] ?? 0) + Number(v.value)) * 1e6) / 1e6;
         return { ...v, value: String(Object.is(sum, -0) ? 0 : sum) };
       }),
-    };
+    });
+    const held = await journal.run('period-totals', async () => {
+      const read = await periodTotals(dataSet, p);
+      await check(added(read));
+      return read;
+    });
+    return added(held);
   };
 
   /** The values DHIS2 holds for the plan's org unit and period, by data element (as the plan names it) and COC. */
@@ -533,6 +544,7 @@ export function createStockCapability(
     values: PlannedValue[],
     async: boolean,
     strategy: 'CREATE_AND_UPDATE' | 'DELETE' = 'CREATE_AND_UPDATE',
+    dryRun = false,
   ): Promise<ImportResult> => {
     const s = settings();
     const res = await client.send<unknown>({
@@ -546,6 +558,7 @@ export function createStockCapability(
         orgUnitIdScheme: s.orgUnitIdScheme,
         importStrategy: strategy,
         ...(async ? { async: true } : {}),
+        ...(dryRun ? { dryRun: true } : {}),
       },
     });
     const answer = async && res.status === 200 ? await awaitDataValueImport(client, res.body) : res.body;
@@ -591,6 +604,38 @@ export function createStockCapability(
         throw err;
       });
     return { results: [first, second], refused: second.conflicts, sent: again };
+  };
+
+  /**
+   * A difference report lands whole or not at all. DHIS2 imports value by value: a report it took
+   * in part could be sent again neither by its client (the landed values would be added twice) nor,
+   * once a later report of the facility was accepted, by a retry (overtaken). So its values are
+   * first imported as a dry run (`dryRun=true`, nothing stored), and any value DHIS2 would refuse
+   * refuses the write, nothing sent.
+   */
+  const assertTakenWhole = async (p: StockPlan): Promise<void> => {
+    const size = settings().chunkSize;
+    const threshold = settings().asyncThreshold;
+    const async = threshold > 0 && p.values.length >= threshold;
+    const issues: Issue[] = [];
+    const conflicts: ImportConflict[] = [];
+    let refused = 0;
+    for (let offset = 0; offset < p.values.length; offset += size) {
+      const chunk = p.values.slice(offset, offset + size);
+      const r = await post(p, chunk, async, 'CREATE_AND_UPDATE', true);
+      if (!r.conflicts.length) continue;
+      refused += refusedValues(chunk, r).length;
+      issues.push(...issuesOf(p, offset, chunk, r.conflicts));
+      conflicts.push(...r.conflicts);
+    }
+    if (!issues.length) return;
+    const why = entryRefusalSummary(conflicts, p);
+    throw new Dhis2RejectionError(
+      `DHIS2 would refuse ${refused} of ${p.values.length} data values for ${p.orgUnit} ${p.period}${why ? `: ${why}` : ''}; nothing was written (a difference report adds to the period's totals, so it is written whole or not at all)`,
+      issues,
+      409,
+      issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1],
+    );
   };
 
   /** The plan's values chunk by chunk (async tasks for a large one), each chunk a journalled step. */
@@ -666,11 +711,12 @@ export function createStockCapability(
           );
         return writeTransactions(rts, await orgUnitOf(report.facility, 'StockReport.facility'), report, journal);
       }
-      const planned = await withPeriodTotals(await plan(report, deleting), journal);
       // a zero DHIS2 would skip (keeping an older value) is deleted instead: "no value" is its zero
       const dropped = (v: PlannedValue) => !!v.keepsNoZero && Number(v.value) === 0;
+      const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
+      const planned = await withPeriodTotals(await plan(report, deleting), journal, (q) => assertTakenWhole(sent(q)));
       const zeros = planned.values.filter(dropped);
-      const p = { ...planned, values: planned.values.filter((v) => !dropped(v)) };
+      const p = sent(planned);
       const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
       const z =
         zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;
