@@ -113,7 +113,7 @@ export function toMediatorError(err: unknown): MediatorError {
     const mapped = fromFastifyError(fastifyError);
     if (mapped) return mapped;
   }
-  if (isDatabaseAway(err)) return databaseUnavailable();
+  if (isDatabaseAway(err)) return databaseUnavailable(err);
   return new MediatorError(500, {
     code: 'exception',
     diagnostics: 'Internal error; the mediator log has the details under this request id',
@@ -125,11 +125,14 @@ export function toMediatorError(err: unknown): MediatorError {
  * send the request again once it is back, and a write accepted before is not applied twice (its
  * identifier deduplicates it). Not a 500: nothing is wrong with the request or the code.
  */
-export function databaseUnavailable(): MediatorError {
+export function databaseUnavailable(err?: unknown): MediatorError {
+  // SQLite's write lock held by another process (a shell's transaction, a backup): what to look for
+  const busy = (err as { code?: unknown } | undefined)?.code === 'SQLITE_BUSY';
   return new MediatorError(503, {
     code: 'transient',
-    diagnostics:
-      "The mediator's database is unavailable just now; send the request again shortly (a write it already accepted is not applied twice)",
+    diagnostics: busy
+      ? "The mediator's database is busy: another process (an operator's command or tool) holds its write lock; send the request again shortly (a write it already accepted is not applied twice)"
+      : "The mediator's database is unavailable just now; send the request again shortly (a write it already accepted is not applied twice)",
   });
 }
 

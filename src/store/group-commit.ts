@@ -47,6 +47,13 @@ interface SyncGroup {
 
 const NO_ERROR = Symbol('committed');
 
+/**
+ * How long writes wait for a write lock another process holds (an operator's command, a
+ * `sqlite3` shell in a transaction, a backup) before they fail with SQLITE_BUSY, a 503: the
+ * busy_timeout the connection had, but waited for off the event loop (waitForLock).
+ */
+export const LOCK_WAIT_MS = 5_000;
+
 export class GroupCommit {
   private open?: Batch;
   private readonly begin: Database.Statement;
@@ -63,6 +70,8 @@ export class GroupCommit {
   private syncing?: SyncGroup;
   /** The open batch, kept open past its turn until the fsync in flight completes (finishOrHold). */
   private held?: Batch;
+  /** Another process holds the write lock: the writes since wait on this, in order (waitForLock). */
+  private lockWait?: Promise<void>;
 
   constructor(
     private readonly db: Database.Database,
@@ -74,11 +83,15 @@ export class GroupCommit {
     this.savepoint = db.prepare('SAVEPOINT op');
     this.release = db.prepare('RELEASE op');
     this.rollbackTo = db.prepare('ROLLBACK TO op');
+    // a write lock held elsewhere fails BEGIN at once and is waited for off the event loop
+    // (waitForLock); SQLite applies a PRAGMA when it is prepared, so it cannot be switched per
+    // BEGIN for less than a prepare each (~13 µs). WAL readers never wait for a writer.
+    db.pragma('busy_timeout = 0');
   }
 
   /** Run `fn` (synchronous SQL that changes data) in this turn's transaction; settles after its COMMIT. */
   write<T>(fn: () => T): Promise<T> {
-    const run = this.inBatch(fn, true);
+    const run = this.inBatch(fn, true, () => this.write(fn));
     return run instanceof Promise ? run : this.await(run.batch, run.outcome);
   }
 
@@ -92,21 +105,32 @@ export class GroupCommit {
    * when ROLLBACK TO finds no transaction.
    */
   writeStatement<T>(fn: () => T): Promise<T> {
-    const run = this.inBatch(fn, false);
+    const run = this.inBatch(fn, false, () => this.writeStatement(fn));
     return run instanceof Promise ? run : this.await(run.batch, run.outcome);
   }
 
   /**
    * Runs `fn` in the open batch (opening one) under a savepoint of its own, so a failing operation
    * is undone alone (without one: writeStatement); its batch and its outcome, or the failure to
-   * open a batch.
+   * open a batch. While another process holds the write lock, `again` (the caller's own call, by
+   * default one that settles at once) runs once the lock is ours, after the writes waiting before.
    */
-  private inBatch<T>(fn: () => T, savepoint: boolean): { batch: Batch; outcome: () => Promise<T> } | Promise<T> {
+  private inBatch<T>(
+    fn: () => T,
+    savepoint: boolean,
+    again: () => Promise<T> = () => {
+      const run = this.inBatch(fn, savepoint);
+      return run instanceof Promise ? run : run.outcome();
+    },
+  ): { batch: Batch; outcome: () => Promise<T> } | Promise<T> {
+    if (this.lockWait) return this.lockWait.then(again);
     let batch: Batch;
     try {
       batch = this.open ?? this.start();
     } catch (err) {
-      return Promise.reject(err);
+      if (!isBusy(err)) return Promise.reject(err);
+      this.lockWait = this.waitForLock();
+      return this.lockWait.then(again);
     }
     if (savepoint) this.savepoint.run();
     batch.writes += 1;
@@ -169,7 +193,7 @@ export class GroupCommit {
    * (an upstream read) then overlaps that sync instead of following it (issue 18).
    */
   writeAhead<T>(fn: () => T): Promise<T> {
-    const run = this.inBatch(fn, true);
+    const run = this.inBatch(fn, true, () => this.writeAhead(fn));
     return run instanceof Promise ? run : this.atCommit(run.batch, run.outcome);
   }
 
@@ -220,8 +244,63 @@ export class GroupCommit {
     for (const g of groups) settleGroup(g, result);
   }
 
-  private start(): Batch {
+  /**
+   * Whether this process could write now, asked without writing (/ready): the write lock taken
+   * and given back at once. Held by another process for `waitMs`, or writes already waiting for
+   * it, it rejects with SQLITE_BUSY saying so; every write meanwhile waits or is a 503.
+   */
+  async probeWriteLock(waitMs: number): Promise<void> {
+    const until = Date.now() + waitMs;
+    let pause = 5;
+    for (;;) {
+      if (this.open) return; // ours
+      if (this.lockWait) throw lockedElsewhere('writes are waiting for it');
+      try {
+        this.beginNow();
+        this.rollback.run();
+        return;
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
+      if (Date.now() >= until) throw lockedElsewhere(`for over ${waitMs} ms`);
+      await sleep(pause);
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  /** BEGIN IMMEDIATE, failing at once (SQLITE_BUSY) instead of busy-waiting on the event loop. */
+  private beginNow(): void {
     this.begin.run();
+  }
+
+  /**
+   * Waits, off the event loop, for another process to give the write lock back, and opens the
+   * batch the waiting writes then run in (in the order they came); after LOCK_WAIT_MS they all
+   * fail with SQLITE_BUSY. A synchronous busy wait (busy_timeout) would stop every request,
+   * /health included, and every delivery's timers for that long, at each write.
+   */
+  private async waitForLock(): Promise<void> {
+    const until = Date.now() + LOCK_WAIT_MS;
+    let pause = 5;
+    try {
+      for (;;) {
+        await sleep(pause);
+        pause = Math.min(pause * 2, 100);
+        try {
+          this.start();
+          return;
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+        }
+        if (Date.now() >= until) throw lockedElsewhere(`for over ${LOCK_WAIT_MS / 1000} s`);
+      }
+    } finally {
+      this.lockWait = undefined;
+    }
+  }
+
+  private start(): Batch {
+    this.beginNow();
     const batch: Batch = { waiters: [], committed: [], writes: 0 };
     this.open = batch;
     setImmediate(() => {
@@ -352,6 +431,19 @@ export class GroupCommit {
     });
   }
 }
+
+function isBusy(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+}
+
+/** SQLITE_BUSY in words: the database is away for now (database-away.ts), a 503 to a request. */
+function lockedElsewhere(how: string): Error {
+  return Object.assign(new Error(`another process holds the SQLite database's write lock (${how})`), {
+    code: 'SQLITE_BUSY',
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function settleGroup(group: SyncGroup, result: unknown): void {
   if (group.settled) return;

@@ -82,7 +82,7 @@ function openConnection(filename: string, key: string | undefined): Shared {
   const wal = key && mode === 'wal' ? new WalSync(`${key}-wal`) : undefined;
   db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
   if (wal) db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_FRAMES}`);
-  db.pragma('busy_timeout = 5000');
+  // busy_timeout: 0, set by GroupCommit, which waits for another process's write lock itself
   db.pragma('foreign_keys = ON');
   // Every write runs in a SAVEPOINT of its group commit, and the page images a savepoint may have
   // to roll back go to a sub-journal, which past 64 KiB spills to a new file in /var/tmp (created,

@@ -158,6 +158,12 @@ import {
 
 type Row = Record<string, unknown>;
 
+/** How long a start-up's migrations wait for a write lock another process holds. */
+const MIGRATION_LOCK_WAIT_MS = 5_000;
+
+/** How long /ready waits for a write lock held elsewhere before it names it (checkWritable). */
+const WRITE_LOCK_PROBE_MS = 1_000;
+
 /** Ids per sightings query (SQLite's default limit on bound parameters is 32,766). */
 const SEEN_CHUNK = 500;
 
@@ -254,25 +260,31 @@ export class SqliteStore implements Store {
   migrate(migrations: Migration[] = SQLITE_MIGRATIONS): void {
     // another store on this file may have a batch open: migrations run in a transaction of their own
     this.conn.commits.flush();
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    const knownUpTo = newestKnownVersion(migrations);
-    const newer = this.db.prepare(NEWEST_UNKNOWN_SQL).get(knownUpTo) as { version: number; name: string } | undefined;
-    refuseNewerSchema(newer, knownUpTo, `the SQLite database ${this.file}`);
-    const applied = new Set(
-      (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
-    );
-    for (const m of migrations) {
-      if (applied.has(m.version)) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        for (const index of m.indexes ?? []) this.db.exec(createIndexSql(index));
-        for (const name of m.dropIndexes ?? []) this.db.exec(dropIndexSql(name));
-        this.db
-          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-          .run(m.version, m.name, Date.now());
-      })();
+    // at start, before anything is served: a CLI command's write lock is waited for here
+    this.db.pragma(`busy_timeout = ${MIGRATION_LOCK_WAIT_MS}`);
+    try {
+      this.db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      const knownUpTo = newestKnownVersion(migrations);
+      const newer = this.db.prepare(NEWEST_UNKNOWN_SQL).get(knownUpTo) as { version: number; name: string } | undefined;
+      refuseNewerSchema(newer, knownUpTo, `the SQLite database ${this.file}`);
+      const applied = new Set(
+        (this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)),
+      );
+      for (const m of migrations) {
+        if (applied.has(m.version)) continue;
+        this.db.transaction(() => {
+          this.db.exec(m.sql);
+          for (const index of m.indexes ?? []) this.db.exec(createIndexSql(index));
+          for (const name of m.dropIndexes ?? []) this.db.exec(dropIndexSql(name));
+          this.db
+            .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(m.version, m.name, Date.now());
+        })();
+      }
+    } finally {
+      this.db.pragma('busy_timeout = 0'); // GroupCommit waits off the event loop from here on
     }
   }
 
@@ -817,6 +829,9 @@ export class SqliteStore implements Store {
 
   async checkWritable(): Promise<void> {
     await checkSqliteWritable(this.file);
+    // a write lock another process has held for a second (a shell's open transaction, a long
+    // backup) stops every write as surely as a full disk; a moment's (a CLI command's) does not
+    await this.conn.commits.probeWriteLock(WRITE_LOCK_PROBE_MS);
   }
 
   async countJobsByStatus(): Promise<Record<JobStatus, number>> {

@@ -4,7 +4,8 @@
  * a read-only standby, SQLite's disk full. Reads still work in both, so a read alone says "ok"
  * while every write is answered 503. Through the real mediator and the OpenLMIS sandbox.
  * The disk-full case needs a small tmpfs (root); it says so when it is skipped. Asking costs no
- * write: with another process holding SQLite's write lock, /ready answers at once.
+ * write: with another process holding SQLite's write lock, /ready answers within a second and
+ * names the lock (sqlite-locked-elsewhere.test.ts: what writes get meanwhile).
  */
 import { execSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,7 +142,7 @@ t.test(
   },
 );
 
-t.test('SQLite locked by another process: /ready answers at once, without a write', async (t) => {
+t.test('SQLite locked by another process: /ready names the lock within a second, without a write', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'ready-locked-'));
   const file = path.join(dir, 'mediator.db');
   const rig = await startRig({ DATABASE_URL: `sqlite:${file}` });
@@ -165,6 +166,8 @@ t.test('SQLite locked by another process: /ready answers at once, without a writ
   const during = await ready(rig);
   const ms = Date.now() - started;
   t.ok(ms < 2_000, `answered in ${ms} ms, not after SQLite's 5 s busy wait`);
-  t.equal(during.store?.status, 'ok', 'reads work, and nothing says the disk is full');
+  t.equal(during.store?.status, 'down', 'writes cannot go: the store is named');
+  t.match(during.store?.reason, /another process holds the SQLite database's write lock/, during.store?.reason);
+  t.notMatch(during.store?.reason, /full/, 'nothing says the disk is full');
   await released;
 });

@@ -1,0 +1,94 @@
+/**
+ * Another process holds the SQLite write lock (an operator's `sqlite3` shell in a transaction, a
+ * long backup) while the mediator serves (README "When the mediator's own database is away").
+ * Writes wait for it without stopping the process: /health answers meanwhile, and a write goes
+ * through once the lock is back within 5 s; held longer, the write is a 503 saying what holds
+ * it, and the same write sent again afterwards is delivered. /ready names the store while the
+ * lock is held. Through the real mediator and the OpenLMIS sandbox. SQLite only: PostgreSQL has
+ * no file lock (its outages: ready-store-writes.test.ts, pg-restart.test.ts).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { damagedStock, RIG_AUTH, startRig, why } from '../../support/openlmis-e2e.js';
+
+const betterSqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A second process in a write transaction on `file` for `ms`; resolves once it holds the lock. */
+async function holdWriteLock(file: string, ms: number): Promise<{ released: Promise<unknown> }> {
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const D = require(${JSON.stringify(betterSqlite)}); const db = new D(${JSON.stringify(file)});
+       db.exec('BEGIN IMMEDIATE'); console.log('locked');
+       setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, ${ms});`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const released = new Promise((r) => holder.once('exit', r));
+  await new Promise<void>((r) => holder.stdout!.once('data', () => r()));
+  return { released };
+}
+
+async function timed<T>(p: Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = Date.now();
+  const value = await p;
+  return { value, ms: Date.now() - started };
+}
+
+t.test('SQLite write lock held by another process: writes wait off the event loop', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'locked-elsewhere-'));
+  const file = path.join(dir, 'mediator.db');
+  const rig = await startRig({ DATABASE_URL: `sqlite:${file}`, OUTBOX_DEADLINE_MS: '10000' });
+  t.teardown(async () => {
+    await rig.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const facility = rig.lmis.seed.facilities['LK-HC-101'];
+  const url = rig.mediator.url;
+  const ready = async () => {
+    const res = await fetch(`${url}/ready`, { headers: { authorization: RIG_AUTH } });
+    const body = (await res.json()) as any;
+    return { status: res.status, store: body.checks.find((c: any) => c.name === 'store') };
+  };
+  t.equal((await ready()).status, 200, 'ready before');
+
+  await t.test('held 2.5 s: the write waits and goes through; the process answers meanwhile', async (t) => {
+    const lock = await holdWriteLock(file, 2_500);
+    const write = timed(rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facility, 'LOCK-1', 1)));
+    await sleep(300);
+    const health = await timed(fetch(`${url}/health`));
+    t.equal(health.value.status, 200);
+    t.ok(health.ms < 1_000, `/health answered in ${health.ms} ms while the write waits for the lock`);
+    const during = await timed(ready());
+    t.equal(during.value.status, 503, 'not ready while writes cannot go');
+    t.equal(during.value.store?.status, 'down', 'the store is named');
+    t.match(during.value.store?.reason, /another process holds the SQLite database's write lock/);
+    t.ok(during.ms < 2_000, `/ready answered in ${during.ms} ms`);
+    const done = await write;
+    t.equal(done.value.status, 201, why(done.value));
+    t.ok(done.ms >= 2_000, `it waited for the lock (${done.ms} ms)`);
+    await lock.released;
+    t.equal((await ready()).status, 200, 'ready again');
+  });
+
+  await t.test('held 7 s: a 503 naming the lock, then the same write delivered', async (t) => {
+    const lock = await holdWriteLock(file, 7_000);
+    const write = timed(rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facility, 'LOCK-2', 1)));
+    await sleep(300);
+    const health = await timed(fetch(`${url}/health`));
+    t.ok(health.ms < 1_000, `/health answered in ${health.ms} ms`);
+    const refused = await write;
+    t.equal(refused.value.status, 503, why(refused.value));
+    t.match(refused.value.body?.issue?.[0]?.diagnostics, /another process .* holds its write lock/);
+    t.ok(refused.ms < 6_500, `answered after the wait (${refused.ms} ms), not after the lock`);
+    await lock.released;
+    const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facility, 'LOCK-2', 1));
+    t.equal(again.status, 201, why(again));
+  });
+});

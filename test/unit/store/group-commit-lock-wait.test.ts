@@ -1,0 +1,60 @@
+/**
+ * GroupCommit while another connection holds SQLite's write lock (another process in
+ * production: an operator's shell in a transaction): its writes wait off the event loop (timers
+ * and reads go on), then run in the order they came, in one batch, once the lock is back; /ready's
+ * probe names the lock. A second connection in this process stands for the other process: it
+ * takes the same file lock.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import { GroupCommit } from '../../../src/store/group-commit.js';
+
+t.test('writes wait for a lock held elsewhere without blocking, then run in order', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'x.db');
+  const db = new Database(file, { timeout: 5_000 });
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (n INTEGER)');
+  const other = new Database(file, { timeout: 5_000 });
+  t.teardown(() => {
+    other.close();
+    db.close();
+  });
+  const commits = new GroupCommit(db);
+  const insert = db.prepare('INSERT INTO t (n) VALUES (?)');
+
+  other.exec('BEGIN IMMEDIATE');
+  const started = Date.now();
+  const written = [
+    commits.write(() => insert.run(1)),
+    commits.writeStatement(() => insert.run(2)),
+    commits.writeAhead(() => insert.run(3)),
+    commits.writeBehind(() => insert.run(4)),
+  ];
+  t.ok(Date.now() - started < 100, 'no busy wait on the event loop');
+  await t.rejects(commits.probeWriteLock(200), /another process holds the SQLite database's write lock/);
+  t.same(await commits.read(() => db.prepare('SELECT count(*) AS c FROM t').get()), { c: 0 }, 'reads go on');
+  // a timer fires on time meanwhile: the loop is free
+  const late = await new Promise<number>((r) => {
+    const at = Date.now();
+    setTimeout(() => r(Date.now() - at - 50), 50);
+  });
+  t.ok(late < 40, `a timer fired ${late} ms late`);
+  other.exec('COMMIT');
+  await Promise.all(written);
+  t.same(
+    db
+      .prepare('SELECT n FROM t ORDER BY rowid')
+      .all()
+      .map((r: any) => r.n),
+    [1, 2, 3, 4],
+    'in the order they came',
+  );
+  t.equal(commits.stats.commits, 1, 'in one batch');
+  await commits.probeWriteLock(200); // free again: resolves
+  t.equal(db.inTransaction, false, 'the probe wrote nothing and left no transaction');
+});
