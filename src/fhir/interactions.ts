@@ -277,7 +277,9 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
  * (ResourceRoute.createReplaces), when it is a write of that resource like a PUT.
  */
 export function createdLocks(ctx: FhirContext, route: ResourceRoute, id: string | undefined, resource: Json): string[] {
-  return route.createReplaces && id ? writeLocks(ctx, route, id, resource) : [];
+  // the group is decoded as an update's, which takes its id from the body: a POSTed body has none,
+  // and every create would share the one group `Location/undefined`, each waiting for the last
+  return route.createReplaces && id ? writeLocks(ctx, route, id, { ...(resource as object), id } as Json) : [];
 }
 
 /** The group an update of this resource writes (its decoded groupKey), if it decodes. */

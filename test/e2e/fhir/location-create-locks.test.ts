@@ -1,0 +1,50 @@
+/**
+ * A Location create takes the write locks of what it creates (interactions.createdLocks): its id
+ * and its identifiers. It also took the lock of its "group", decoded as an update's, whose id is
+ * the body's: a POSTed body has none, so every Location create, alone or in a transaction, took
+ * one lock, `Location@Location/undefined`, and waited for the create before it, upstream delivery
+ * included (up to outbox.deadlineMs each; past 30 s of waiting, a 409). Through the DHIS2 sandbox,
+ * on both store engines (on PostgreSQL the lock is an advisory lock, shared by every instance).
+ */
+import t from 'tap';
+import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+const MFR = 'https://mfr.example.org/facility';
+
+function location(code: string, name: string, partOf: string): any {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: MFR, value: code }],
+    status: 'active',
+    name,
+    partOf: { reference: partOf },
+  };
+}
+
+for (const engine of engineCases())
+  t.test(
+    `a Location create does not wait for another one's delivery (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const found = await rig.fhir('GET', '/fhir/Location?_count=1');
+      const region = `Location/${found.body.entry[0].resource.id}`;
+      // DHIS2 is slow to create the first org unit
+      rig.dhis2.faults.add({
+        method: 'POST',
+        path: '/api/organisationUnits',
+        times: 1,
+        action: { type: 'delay', ms: 3_000 },
+      });
+      const slow = rig.fhir('POST', '/fhir/Location', location('MFR-L1', 'Samfya Health Post', region));
+      while (rig.dhis2.state.count('POST', '/api/organisationUnits') === 0) await new Promise((r) => setTimeout(r, 20));
+
+      const started = Date.now();
+      const other = await rig.fhir('POST', '/fhir/Location', location('MFR-L2', 'Mansa Clinic', region));
+      const took = Date.now() - started;
+      t.equal(other.status, 201, JSON.stringify(other.body).slice(0, 300));
+      t.ok(took < 2_000, `answered without waiting for the other create: ${took} ms`);
+      t.equal((await slow).status, 201, 'the slow create is answered too');
+    },
+  );
