@@ -332,6 +332,63 @@ export function registerReferenceDataRoutes(app: FastifyInstance, ctx: SandboxCo
     return store.seed.operators.map((o) => ({ ...o }));
   });
 
+  // ---- supervisory nodes and supply lines (where a requisition goes once approved) ----
+  // GET /api/supervisoryNodes: facilityId and programId find the node of the requisition group
+  // holding the facility with that program's schedule (referencedata RAML)
+  app.get('/api/supervisoryNodes', async (req) => {
+    ctx.auth(req);
+    const q = req.query as Query;
+    const ids = many(q, 'id');
+    const facilityId = one(q, 'facilityId');
+    const programId = one(q, 'programId');
+    const grouped = (nodeId: string) =>
+      store.seed.requisitionGroups.some(
+        (g) =>
+          g.supervisoryNodeId === nodeId &&
+          (!facilityId || g.memberFacilityIds.includes(facilityId)) &&
+          (!programId || g.programSchedules.some((s) => s.programId === programId)),
+      );
+    const nodes = store.seed.supervisoryNodes.filter(
+      (n) =>
+        (!ids.length || ids.includes(n.id)) &&
+        like(n.code, one(q, 'code')) &&
+        (!facilityId && !programId ? true : grouped(n.id)),
+    );
+    return toPage(
+      nodes.map((n) => ({
+        id: n.id,
+        code: n.code,
+        name: n.name,
+        facility: { id: n.facilityId },
+        parentNode: n.parentId ? { id: n.parentId } : null,
+      })),
+      parsePageable(q),
+    );
+  });
+  app.get('/api/supplyLines', async (req) => {
+    ctx.auth(req);
+    const q = req.query as Query;
+    const programId = one(q, 'programId');
+    const nodeId = one(q, 'supervisoryNodeId');
+    const depots = many(q, 'supplyingFacilityId');
+    const lines = store.seed.supervisoryNodes.flatMap((n) =>
+      Object.entries(n.supplyLines)
+        .filter(
+          ([program, depot]) =>
+            (!programId || program === programId) &&
+            (!nodeId || n.id === nodeId) &&
+            (!depots.length || depots.includes(depot)),
+        )
+        .map(([program, depot]) => ({
+          id: `${n.id.slice(0, 18)}${program.slice(18)}`,
+          supervisoryNode: { id: n.id },
+          program: { id: program },
+          supplyingFacility: { id: depot },
+        })),
+    );
+    return toPage(lines, parsePageable(q));
+  });
+
   // ---- programs (a bare array, not a page) ----
   app.get('/api/programs', async (req) => {
     ctx.auth(req);

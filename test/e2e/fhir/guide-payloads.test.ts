@@ -236,7 +236,8 @@ const cases: Case[] = [
     version: 'r4',
     order: 'DMI-4',
     body: (f) =>
-      dmi('DMI-4', f('LK-HC-104'), 'EM-ORS', 50, { deliverFrom: { reference: `Location/${f('LK-WH-302')}` } }),
+      // the store its supply line names: OpenLMIS would not release it to another (a 422)
+      dmi('DMI-4', f('LK-HC-104'), 'EM-ORS', 50, { deliverFrom: { reference: `Location/${f('LK-WH-301')}` } }),
   },
   {
     source: 'ANS DMI, Device UDI-DI, requester',

@@ -19,6 +19,7 @@ import { precheckRequisitionLess, submitRequisitionLess } from './requisition-le
 import { findByOrderNumber } from './requisition-lookup.js';
 import { choosePeriod, type ChosenPeriod } from './requisition-period.js';
 import { resolveOrder, type ResolvedOrder } from './requisition-resolve.js';
+import { checkRequisitionSupplier } from './requisition-supplier.js';
 import { awaitsAuthorize, awaitsSubmit, orderStatusOfRequisition } from './requisition-status.js';
 import { overlappedStep, type OverlappedStep } from './overlapped-step.js';
 
@@ -405,12 +406,14 @@ async function transitions(
 
 /**
  * The order's precheck, reading only: facility, program, products and units (resolveOrder), the
- * text limits, and where it would go (a period, or requisition-less with a supplier).
+ * text limits, and where it would go (a period, with the supplier its supply line gives, or
+ * requisition-less with a supplier).
  */
 export async function precheckOrder(deps: OpenLmisDeps, order: Order, earlier: Order[] = []): Promise<void> {
   const resolved = await resolveOrder(deps, order);
   const period = await findPeriod(deps, order, resolved);
   if (period.kind === 'requisition-less') return precheckRequisitionLess(deps, order, resolved);
+  await checkRequisitionSupplier(deps, order, resolved);
   if (resolved.emergency || period.requisitionId) return;
   // a regular period holds one requisition: an earlier order of the Bundle for it leaves no room
   for (const e of earlier) {
