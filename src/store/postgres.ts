@@ -55,6 +55,7 @@ import {
   newJobValues,
   jobInserted,
   PAYLOAD_VALUE,
+  LEASE_UNTIL_VALUE,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -296,6 +297,12 @@ export interface ConnectionOptions {
  */
 const socketOptions = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
+/**
+ * A clock difference to the server too small to correct leases for: a measurement is only as
+ * precise as its round trip, and a lease outlives its attempt by seconds.
+ */
+const LEASE_SKEW_IGNORED_MS = 250;
+
 /** Whether this session may write (PostgresStore.checkWritable). */
 const READ_ONLY_SQL =
   "SELECT current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS in_recovery";
@@ -311,6 +318,14 @@ export class PostgresStore implements Store {
   /** How long a connection may take to open, the lock pool's too. */
   private readonly connectTimeoutMs: number;
   private readonly localLocks = new KeyedMutex();
+  /**
+   * How far this process's clock is ahead of the database server's (clockSkewMs, adopted at
+   * start by openStore). Leases are kept in the server's time: an instance whose clock is ahead
+   * would otherwise see another's lease end that much early and take over an attempt still
+   * writing (seen: a stock event posted twice with a clock 3 s ahead and leaseMs 1 s above
+   * attemptTimeoutMs).
+   */
+  private clockAheadMs = 0;
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
   private readonly sharedLocks: SharedLockSession;
 
@@ -404,10 +419,41 @@ export class PostgresStore implements Store {
    * must agree on the time (see openStore).
    */
   async clockSkewMs(): Promise<number> {
-    const before = Date.now();
-    const [r] = await this.rows('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now');
-    const after = Date.now();
-    return Math.round((before + after) / 2 - Number(r.now));
+    // the sample with the shortest round trip: its midpoint is the closest to the server's reading
+    let best = { roundTrip: Infinity, skew: 0 };
+    for (let i = 0; i < 3; i++) {
+      const before = Date.now();
+      const [r] = await this.rows('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now');
+      const after = Date.now();
+      if (after - before < best.roundTrip)
+        best = { roundTrip: after - before, skew: Math.round((before + after) / 2 - Number(r.now)) };
+    }
+    return best.skew;
+  }
+
+  /**
+   * Keep leases in the database server's time from now on (see clockAheadMs). A skew below
+   * LEASE_SKEW_IGNORED_MS is within what one round trip can measure: the lease stays in this
+   * process's own time.
+   */
+  useServerClockForLeases(skewMs: number): void {
+    this.clockAheadMs = Math.abs(skewMs) < LEASE_SKEW_IGNORED_MS ? 0 : skewMs;
+  }
+
+  /** A lease end in this process's time, as stored (server time). */
+  private leaseInServerTime(values: unknown[]): unknown[] {
+    const until = values[LEASE_UNTIL_VALUE];
+    if (typeof until !== 'number' || !this.clockAheadMs) return values;
+    const stored = [...values];
+    stored[LEASE_UNTIL_VALUE] = until - this.clockAheadMs;
+    return stored;
+  }
+
+  /** A job read back with its lease end in this process's time, as the outbox measures attempts. */
+  private leaseInOwnTime(job: OutboxJob): OutboxJob {
+    return job.leaseUntil === undefined || !this.clockAheadMs
+      ? job
+      : { ...job, leaseUntil: job.leaseUntil + this.clockAheadMs };
   }
 
   async migrationVersions(): Promise<number[]> {
@@ -534,7 +580,12 @@ export class PostgresStore implements Store {
    */
   private async recordNewWrite(job: NewJob, links: ResourceLink[]): Promise<RecordWriteResult | undefined> {
     const values = newJobValues(job);
-    const created = await this.newWrites.submit({ job, values, links, now: Date.now() });
+    const created = await this.newWrites.submit({
+      job,
+      values: this.leaseInServerTime(values),
+      links,
+      now: Date.now(),
+    });
     // the job as stored, from what was bound (as on SQLite): the statement returns only its id
     return created ? { created: true, job: jobInserted(job, values[PAYLOAD_VALUE] as string) } : undefined;
   }
@@ -617,10 +668,10 @@ export class PostgresStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING *`,
-      newJobValues(job),
+      this.leaseInServerTime(newJobValues(job)),
       c,
     );
-    return jobFromRow(inserted);
+    return this.leaseInOwnTime(jobFromRow(inserted));
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -729,14 +780,23 @@ export class PostgresStore implements Store {
        WHERE id IN (
          SELECT id FROM outbox_jobs j
          WHERE system = $4 AND flow = ANY($5)
-           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $3))
+           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $8))
            AND (NOT (flow = ANY($7)) OR NOT EXISTS (${EARLIER_WAITING_SQL}))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
        RETURNING *`,
-      [req.leaseOwner, req.now + req.leaseMs, req.now, req.system, req.flows, req.limit, req.inOrder ?? []],
+      [
+        req.leaseOwner,
+        req.now + req.leaseMs - this.clockAheadMs,
+        req.now,
+        req.system,
+        req.flows,
+        req.limit,
+        req.inOrder ?? [],
+        req.now - this.clockAheadMs,
+      ],
     );
-    return rows.map(jobFromRow);
+    return rows.map((r) => this.leaseInOwnTime(jobFromRow(r)));
   }
 
   async waitsBehind(id: string): Promise<boolean> {

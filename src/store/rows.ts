@@ -251,6 +251,8 @@ export function sqliteParams(sql: string): string {
 
 /** Where newJobValues puts the payload's JSON text. */
 export const PAYLOAD_VALUE = 5;
+/** Where newJobValues puts the lease end. */
+export const LEASE_UNTIL_VALUE = 10;
 
 /**
  * The values of a new outbox_jobs row, in the INSERT's column order up to order_key (PostgreSQL

@@ -37,9 +37,14 @@ export interface MediatorProcess {
 
 /**
  * Starts the mediator with `env` over short outbox timings (a job whose process died is leased
- * again within seconds) and no system configured but those `env` names.
+ * again within seconds) and no system configured but those `env` names. `clockAheadMs` runs it
+ * on a clock that far ahead of the machine's (skewed-clock.ts).
  */
-export async function startMediatorProcess(name: string, env: Record<string, string>): Promise<MediatorProcess> {
+export async function startMediatorProcess(
+  name: string,
+  env: Record<string, string>,
+  opts: { clockAheadMs?: number } = {},
+): Promise<MediatorProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -66,9 +71,10 @@ export async function startMediatorProcess(name: string, env: Record<string, str
   const start = async () => {
     // node itself with the tsx loader, not the tsx CLI: the CLI runs the program in a child
     // process, so a SIGKILL to it would leave the real mediator running (no crash would happen)
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
+    const skewed = opts.clockAheadMs ? ['--import', path.join(root, 'test/support/skewed-clock.ts')] : [];
+    child = spawn(process.execPath, ['--import', 'tsx', ...skewed, path.join(root, 'src/cli/index.ts'), 'serve'], {
       cwd: root,
-      env: { ...process.env, ...full },
+      env: { ...process.env, ...full, SKEWED_CLOCK_MS: String(opts.clockAheadMs ?? 0) },
       stdio: 'ignore',
     });
     await until('the mediator', async () => (await fetch(`${base}/health`)).ok);
