@@ -6,11 +6,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * goes on running in the background: the promise cannot be stopped. Its retry looks, after
  * outbox.settleMs, whether the write landed, and writes only if not; a write the abandoned attempt
  * sent after that look (a step begun in time whose slow reads outlasted the attempt, or a request
- * queued for a connection) would land a second time. So once abandoned, it sends no more writes.
+ * queued for a connection) would land a second time. So once abandoned, it sends no more writes,
+ * and its reads end with it (attemptReadSignal): nobody waits for their answers any more.
  */
 export interface AttemptScope {
   /** Why the attempt was abandoned (the error its caller got), or undefined while it runs. */
   readonly abandonedBy: unknown;
+  /** Aborted when the attempt is abandoned (made when first asked for). */
+  readonly signal?: AbortSignal;
 }
 
 const storage = new AsyncLocalStorage<AttemptScope>();
@@ -27,4 +30,24 @@ export function runInAttempt<T>(scope: AttemptScope, fn: () => Promise<T>): Prom
 export function refuseIfAbandoned(): void {
   const scope = storage.getStore();
   if (scope?.abandonedBy !== undefined) throw scope.abandonedBy;
+}
+
+/**
+ * The signal a read (a GET) made for a delivery attempt ends with: a read still waiting when the
+ * attempt is abandoned would otherwise hold a connection of the system's pool until the
+ * connector's own timeout (openlmis.timeoutMs, 30 s), for an answer nobody reads. Never for a
+ * write: aborted mid-flight, whether it landed would be unknown until the retry's look, and its
+ * answer (an id, a status) would be lost. Undefined outside an attempt (a client's request, a
+ * precheck, a bridge).
+ */
+export function attemptReadSignal(): AbortSignal | undefined {
+  return storage.getStore()?.signal;
+}
+
+/**
+ * Runs `fn` outside any attempt: for a load whose result other attempts share (a cache fill),
+ * which one attempt's end must not cut short for the others waiting on it.
+ */
+export function outsideAttempt<T>(fn: () => T): T {
+  return storage.exit(fn);
 }

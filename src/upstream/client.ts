@@ -6,7 +6,7 @@ import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
 import { honouringRetryAfter, notBeforeOf, withRetryAfter } from './retry-after.js';
-import { refuseIfAbandoned } from './attempt-scope.js';
+import { attemptReadSignal, refuseIfAbandoned } from './attempt-scope.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -104,9 +104,16 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     makeError: options.makeError,
   });
 
-  const attempt = async (req: UpstreamRequest<K>, s: S, p: Pool, idempotent: boolean): Promise<RawResponse> => {
+  const attempt = async (
+    req: UpstreamRequest<K>,
+    s: S,
+    p: Pool,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse> => {
     // checked once a connection is ours: the wait for it may have outlasted the delivery attempt
     if (!idempotent) refuseIfAbandoned();
+    // a login serves every call waiting for it: only the caller's own signal may end it
     const ctx = contextFor(s, p, req.signal);
     const once = async (authHeaders: Record<string, string>) =>
       exchange(p.agent, {
@@ -116,7 +123,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         path: req.path,
         query: req.query,
         timeoutMs: s.timeoutMs,
-        signal: req.signal,
+        signal,
         makeError: options.makeError,
         recordedBody: req.recordedBody,
         recordResponse: req.recordResponse,
@@ -138,10 +145,12 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
 
   const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
     const idempotent = req.retry ?? req.method === 'GET';
+    // a read ends with the delivery attempt it is made for (attempt-scope.ts); a write never does
+    const signal = req.signal ?? (req.method === 'GET' ? attemptReadSignal() : undefined);
     const run = async () => {
       const s = current();
       const p = pools.for(s);
-      const res = await p.limiter.execute(inCallersContext(p.limiter, () => attempt(req, s, p, idempotent)));
+      const res = await p.limiter.execute(inCallersContext(p.limiter, () => attempt(req, s, p, idempotent, signal)));
       if ((res.status >= 200 && res.status < 300) || res.status === 304 || req.accept?.includes(res.status)) {
         const answer = { status: res.status, body: res.body as T, headers: res.headers };
         req.decodeAnswer?.(answer);
@@ -158,7 +167,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         });
       throw withRetryAfter(options.decodeError(res.status, res.body, req.method, req.path), res);
     };
-    return idempotent ? retryPolicy.execute(run, req.signal) : run();
+    return idempotent ? retryPolicy.execute(run, signal) : run();
   };
 
   return {

@@ -1,3 +1,5 @@
+import { outsideAttempt } from './attempt-scope.js';
+
 /**
  * A small async cache whose entries expire: reference data changes rarely, but it does change
  * (a new facility, a new orderable version), so nothing is kept forever. Concurrent misses for
@@ -14,7 +16,8 @@ export class ExpiringCache {
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) return hit.value as Promise<T>;
-    const value = load();
+    // shared by every caller until it expires: no delivery attempt's end may cut it short
+    const value = outsideAttempt(load);
     this.entries.set(key, { value, expires: this.now() + this.ttlMs() });
     value.catch(() => {
       if (this.entries.get(key)?.value === value) this.entries.delete(key);

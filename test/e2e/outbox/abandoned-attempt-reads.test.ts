@@ -1,0 +1,69 @@
+/**
+ * A read (a GET) made for a delivery attempt ends when the outbox abandons the attempt
+ * (outbox.attemptTimeoutMs): nobody waits for its answer any more, and left running it held a
+ * connection of OpenLMIS's pool until openlmis.timeoutMs. A client's own request (the precheck's
+ * read of the same stock card) is no attempt and runs to its answer. The write is still delivered
+ * once, by the retry. Through the real OpenLMIS connector and its sandbox, which sees the read's
+ * connection closed without an answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import t from 'tap';
+import { damagedStock, startRigOn, why } from '../../support/openlmis-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { until } from '../../support/net.js';
+
+interface SeenRead {
+  startedAt: number;
+  /** ms from the request to its end; undefined while it runs */
+  ms?: number;
+  answered?: boolean;
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `an abandoned attempt's read ends with it (${engine.name})`,
+    { skip: engine.skip, timeout: 60_000 },
+    async (t) => {
+      const rig = await startRigOn(t, engine, {
+        OUTBOX_ATTEMPT_TIMEOUT_MS: '1000',
+        OUTBOX_LEASE_MS: '3000',
+        OUTBOX_SETTLE_MS: '500',
+        OUTBOX_DEADLINE_MS: '500',
+        OPENLMIS_TIMEOUT_MS: '20000',
+      });
+      const { lmis } = rig;
+      const facilityId = lmis.seed.facilities['LK-HC-101'];
+      const eventsBefore = lmis.sb.state.counts().stockEvents;
+      // every stock card read the sandbox gets, and how it ended
+      const reads: SeenRead[] = [];
+      lmis.sb.app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (req.method !== 'GET' || !req.url?.startsWith('/api/stockCards/')) return;
+        const read: SeenRead = { startedAt: Date.now() };
+        reads.push(read);
+        res.once('close', () => {
+          read.ms = Date.now() - read.startedAt;
+          read.answered = res.writableFinished;
+        });
+      });
+      // the precheck's read, then the first attempt's: each answered after 5 s
+      lmis.sb.faults.add({ method: 'GET', path: '/api/stockCards/*', action: { type: 'delay', ms: 5_000 }, times: 2 });
+      const posted = await rig.fhir(
+        'POST',
+        '/fhir/R5/InventoryReport',
+        damagedStock(facilityId, 'ABANDONED-READ-1', 2),
+      );
+      t.equal(posted.status, 202, `queued: ${why(posted)}`);
+      t.ok(reads[0]?.answered, "the precheck's read (a client's request, no attempt) ran to its answer");
+      await until('the attempt read ended', async () => reads[1]?.ms !== undefined || undefined, 15_000);
+      t.equal(reads[1].answered, false, "the attempt's read was closed without its answer");
+      t.ok(reads[1].ms! < 2_500, `it ended ${reads[1].ms} ms after it began, with the attempt (1 s), not after 5 s`);
+      await until(
+        'the adjustment delivered',
+        async () => lmis.sb.state.counts().stockEvents - eventsBefore >= 1 || undefined,
+        30_000,
+      );
+      await new Promise((r) => setTimeout(r, 1_500));
+      t.equal(lmis.sb.state.counts().stockEvents - eventsBefore, 1, 'one stock event, by the retry');
+    },
+  );
+}
