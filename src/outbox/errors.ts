@@ -39,6 +39,29 @@ export class GivenUpError extends MediatorError {
   }
 }
 
+/** How long before its end an attempt that waited without its slot stops waiting to have it back. */
+export const SLOT_BACK_MARGIN_MS = 1_000;
+
+/**
+ * An attempt that gave its delivery slot up while it waited for another job (DeliveryContext.awaitJob)
+ * and could not have it back in time (other writes took the system's slots meanwhile): it sent
+ * nothing, so the job is due again at once, uncharged (`retryAt`, failures.ts), and no breaker
+ * counts it (`lock-error`: the system did nothing wrong).
+ */
+export class SlotTakenMeanwhile extends UpstreamError {
+  readonly retryAt: number;
+  constructor(system: string) {
+    super({
+      system,
+      transient: true,
+      upstreamStatus: 503,
+      code: 'lock-error',
+      diagnostics: `${system} is busy (concurrency limit) after this write waited for another; the write is queued`,
+    });
+    this.retryAt = Date.now() + 1_000;
+  }
+}
+
 /** The attempt ran past attemptTimeoutMs. */
 export class AttemptTimeoutError extends Error {
   constructor(ms: number) {

@@ -11,6 +11,8 @@ import {
   AttemptTimeoutError,
   GivenUpError,
   KeyTakenError,
+  SLOT_BACK_MARGIN_MS,
+  SlotTakenMeanwhile,
   describeError,
   isUnknownOutcome,
   reviveError,
@@ -26,6 +28,7 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
+import { AttemptSlot } from './attempt-slot.js';
 import { StoreOutageLog } from './store-outage-log.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
@@ -535,8 +538,12 @@ export class Outbox {
     endAhead = false,
   ): Promise<FirstOutcome> {
     // 'now': the job was recorded by this acceptWrites call a moment ago, so it has no journal yet
-    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner, origin === 'now', endAhead).finally(() => {
-      sem.release();
+    // given up while the attempt waits for another job (awaitJob), so a worker short of one looks again
+    const slot = new AttemptSlot(sem, () => {
+      if (this.mayHaveDue.has(job.system)) this.worker?.wake();
+    });
+    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner, origin === 'now', endAhead, slot).finally(() => {
+      slot.end();
       if (this.running.get(job.id) === p) {
         this.running.delete(job.id);
         this.endsAhead.delete(job.id);
@@ -597,11 +604,18 @@ export class Outbox {
     return undefined;
   }
 
-  private async attempt(job: OutboxJob, leaseOwner: string, fresh: boolean, endAhead = false): Promise<FirstOutcome> {
+  private async attempt(
+    job: OutboxJob,
+    leaseOwner: string,
+    fresh: boolean,
+    endAhead: boolean,
+    slot: AttemptSlot,
+  ): Promise<FirstOutcome> {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
     const startedAt = Date.now();
     const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
+    const awaitJob = (id: string, ms: number) => this.awaitJob(slot, job.system, id, ms, startedAt + timeoutMs);
     const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
     let result;
     try {
@@ -612,6 +626,7 @@ export class Outbox {
             runInAttempt(abort, () =>
               handler(job, journal, {
                 attempt: deliveryAttempt(job),
+                awaitJob,
                 get signal() {
                   return abort.signal;
                 },
@@ -652,6 +667,37 @@ export class Outbox {
         return failed;
       }
       return this.recordingFailed(job, err);
+    }
+  }
+
+  /**
+   * DeliveryContext.awaitJob: until job `id` is no longer in flight, or `ms` passes, without this
+   * attempt's delivery slot (attempt-slot.ts), which it then takes back before the attempt's end
+   * (`attemptEndsAt`). A slot not had back in time is a wait that did not cost an attempt: the job
+   * is due again at once, uncharged (SlotTakenMeanwhile).
+   */
+  private async awaitJob(slot: AttemptSlot, system: string, id: string, ms: number, attemptEndsAt: number) {
+    const until = Date.now() + ms;
+    const kept = await slot.without(() => this.endOf(id, until), attemptEndsAt - SLOT_BACK_MARGIN_MS - Date.now());
+    if (!kept) throw new SlotTakenMeanwhile(system);
+  }
+
+  /**
+   * Until job `id` is no longer in flight, or `until`: in this process the end of its running
+   * attempt, elsewhere (another instance on PostgreSQL) its row, read every duplicatePollMs.
+   */
+  private async endOf(id: string, until: number): Promise<void> {
+    for (;;) {
+      const remaining = until - Date.now();
+      if (remaining <= 0) return;
+      const local = this.running.get(id);
+      if (local) {
+        await withinDeadline(local, remaining).catch(() => undefined);
+        return;
+      }
+      const job = await this.store.getJob(id);
+      if (job?.status !== 'in-flight') return;
+      await sleep(Math.min(this.options.duplicatePollMs, remaining));
     }
   }
 

@@ -4,7 +4,7 @@ import { isTransientFailure } from '../outbox/failures.js';
 import { findAreas } from '../registry/propagation/areas.js';
 import type { Store } from '../store/types.js';
 import { LINKED } from './facility-facts.js';
-import { withLinkedParent, type LinkedParentStore } from './linked-parent.js';
+import { withLinkedParent, type AwaitJob, type LinkedParentStore } from './linked-parent.js';
 import type { Connector, FacilityCapability, WriteResult } from './ports.js';
 
 /**
@@ -22,6 +22,8 @@ import type { Connector, FacilityCapability, WriteResult } from './ports.js';
 export type ParentDeps = {
   connectors: Connector[];
   store: Pick<Store, 'getCrosswalk' | 'listCrosswalkByRegistryId'> & LinkedParentStore;
+  /** The outbox's wait for another job's end without the delivery slot (DeliveryContext.awaitJob). */
+  awaitJob?: AwaitJob;
 };
 
 /** The parent in the system's terms, or why there is none (no area of the name, or several). */
@@ -54,7 +56,7 @@ export async function writeUnderSystemParent(
   deps: ParentDeps,
   write: (facility: Facility) => Promise<WriteResult>,
 ): Promise<WriteResult> {
-  const parent = await systemParent(system, await withLinkedParent(system, facility, deps.store), deps);
+  const parent = await systemParent(system, await withLinkedParent(system, facility, deps), deps);
   if (!parent.refusal)
     return write(parent.partOf === facility.partOf ? facility : { ...facility, partOf: parent.partOf });
   return write(facility).catch((err: unknown) => {
@@ -72,7 +74,7 @@ export async function writeUnderLinkedParent(
   deps: ParentDeps,
   write: (facility: Facility) => Promise<WriteResult>,
 ): Promise<WriteResult> {
-  return write(await withLinkedParent(system, facility, deps.store));
+  return write(await withLinkedParent(system, facility, deps));
 }
 
 /** A connector's refusal of the parent it was given. */

@@ -27,6 +27,8 @@ export const PARENT_IN_FLIGHT_WAIT_MS = 3_000;
 const POLL_MS = 25;
 
 export type LinkedParentStore = Pick<Store, 'getLink' | 'getJob'>;
+/** Until an outbox job is no longer in flight, or `ms` passes (DeliveryContext.awaitJob). */
+export type AwaitJob = (jobId: string, ms: number) => Promise<void>;
 
 /**
  * A parent still being written: its facility's job waits for it, uncharged (`retryAt`,
@@ -89,7 +91,7 @@ export class AfterGivenUpParent extends UpstreamError {
 export async function withLinkedParent(
   system: string,
   facility: Facility,
-  store: LinkedParentStore,
+  { store, awaitJob = pollJob(store) }: { store: LinkedParentStore; awaitJob?: AwaitJob },
   waitMs = PARENT_IN_FLIGHT_WAIT_MS,
 ): Promise<Facility> {
   const parentId = facility.partOf;
@@ -103,9 +105,20 @@ export async function withLinkedParent(
     if (!job || !unsettled(job)) return facility;
     if (job.status === 'dead') throw new AfterGivenUpParent(system, parentId, job.id, Date.now());
     if (job.status === 'pending') throw new AfterQueuedParent(system, parentId, Date.now(), job.nextAttemptAt);
-    if (Date.now() >= until) throw new AfterQueuedParent(system, parentId, Date.now());
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const left = until - Date.now();
+    if (left <= 0) throw new AfterQueuedParent(system, parentId, Date.now());
+    // the outbox's wait gives this attempt's delivery slot to other writes meanwhile
+    await awaitJob(job.id, left);
   }
+}
+
+/** Without the outbox (a direct call): the store read again every POLL_MS while the job is in flight. */
+function pollJob(store: LinkedParentStore): AwaitJob {
+  return async (jobId, ms) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until && (await store.getJob(jobId))?.status === 'in-flight')
+      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, until - Date.now())));
+  };
 }
 
 /** A parent's write that may still give the system its record: waiting, under way, or given up for now. */

@@ -11,7 +11,12 @@ import { KeyTakenError } from '../outbox/errors.js';
 import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
-import type { AcceptWriteRequest, FirstOutcome, WriteOutcome as OutboxOutcome } from '../outbox/types.js';
+import type {
+  AcceptWriteRequest,
+  DeliveryContext,
+  FirstOutcome,
+  WriteOutcome as OutboxOutcome,
+} from '../outbox/types.js';
 import type {
   JobStatus,
   LookupsAhead,
@@ -486,7 +491,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         this.outbox.register(
           this.spec.outboxFlow,
           c.system,
-          (job, journal) => this.deliver(job, (value) => write(value, journal)),
+          (job, journal, ctx) => this.deliver(job, (value) => write(value, journal), ctx.awaitJob),
           { inOrder: !!this.spec.keyedOnReplaced || this.spec.inOrder?.(c) === true },
         );
     }
@@ -499,11 +504,15 @@ export class RoutedFlow<T> implements FlowService<T> {
    * the system of record's is the write of what the client sent (the client addressed that
    * system, so the value is in its terms), through FlowSpec.deliverPrimary where a flow has one.
    */
-  private deliver(job: OutboxJob, write: (value: T) => Promise<WriteResult>): Promise<WriteResult> {
+  private deliver(
+    job: OutboxJob,
+    write: (value: T) => Promise<WriteResult>,
+    awaitJob?: DeliveryContext['awaitJob'],
+  ): Promise<WriteResult> {
     const value = job.payload as T;
     const how = isSecondaryJob(job) ? this.spec.deliverSecondary : this.spec.deliverPrimary;
     if (!how) return write(value);
-    return how(job.system, value, { connectors: this.connectors, store: this.store }, write);
+    return how(job.system, value, { connectors: this.connectors, store: this.store, awaitJob }, write);
   }
 
   private keepsWritten(value: T): boolean {

@@ -9,6 +9,11 @@
  * - the parent's write waiting out its backoff (DHIS2 asked for 5 s with Retry-After): the facility
  *   looked again every 2 s, an attempt recorded each time, for as long as the parent waited. It now
  *   looks again just after the parent's next attempt.
+ * - the parent's write under way (a district and its facilities in one transaction, DHIS2 slow to
+ *   create the district): each facility waited for it holding one of DHIS2's 4 delivery slots, so
+ *   a write to DHIS2 that has nothing to do with them waited for the district too. The facilities
+ *   now wait on the outbox's notice of the district's end, without a slot, and are still written
+ *   in the same answer.
  */
 import t from 'tap';
 import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
@@ -148,6 +153,52 @@ for (const engine of engineCases()) {
       t.equal(orgUnit(rig, 'Kaputa Health Post').parentId, orgUnit(rig, 'Kaputa District').id, 'under the district');
       const attempts = await rig.mediator.store.listJobAttempts(waiting.id);
       t.ok(attempts.length <= 3, `the facility was attempted ${attempts.length} times while it waited`);
+    },
+  );
+
+  t.test(
+    `facilities waiting for their district's create hold no delivery slot (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
+      const region = await aRegion(rig);
+      // the district's create is slow: its facilities wait for it
+      rig.dhis2.faults.add({
+        method: 'POST',
+        path: '/api/organisationUnits',
+        times: 1,
+        action: { type: 'delay', ms: 2_500 },
+      });
+      const district = 'urn:uuid:33333333-3333-4333-8333-333333333333';
+      const entries = [
+        { fullUrl: district, resource: location('MFR-D9', 'Chiengi District', `Location/${region}`) },
+        ...[1, 2, 3, 4, 5, 6].map((i) => ({ resource: location(`MFR-F9${i}`, `Chiengi Post ${i}`, district) })),
+      ].map((e) => ({ ...e, request: { method: 'POST', url: 'Location' } }));
+      const bundle = rig.fhir('POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: entries });
+      await until('the facilities wait for the district', async () => {
+        const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
+        return jobs.length === 7;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+
+      const started = Date.now();
+      const other = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-X9', 'Kashikishi Clinic', `Location/${region}`),
+      );
+      const took = Date.now() - started;
+      t.equal(other.status, 201, 'another facility is written meanwhile');
+      t.ok(took < 1_500, `without waiting for the district's facilities to free a slot: ${took} ms`);
+
+      const answer = await bundle;
+      t.same(
+        answer.body.entry.map((e: any) => e.response.status),
+        Array(7).fill('201 Created'),
+        'the facilities are still written in the same answer, under the district',
+      );
+      const made = orgUnit(rig, 'Chiengi District');
+      for (let i = 1; i <= 6; i++) t.equal(orgUnit(rig, `Chiengi Post ${i}`).parentId, made.id);
     },
   );
 }

@@ -1,0 +1,122 @@
+/**
+ * DeliveryContext.awaitJob: an attempt that must follow another job under way (a facility after
+ * its parent's create, routing/linked-parent.ts) waits for that job's end without its delivery
+ * slot, so the system's other writes are not held back meanwhile, and takes the slot back after.
+ * Before, the facility's attempt polled the store every 25 ms holding its slot. The slot count
+ * stays right whatever happens: the awaited job ends, the wait runs out, or the waiting attempt is
+ * abandoned at its timeout while it has no slot.
+ */
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { outboxFixture, waitFor } from '../../support/outbox-fixture.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import type { Store } from '../../../src/store/types.js';
+
+/** A promise and the function that settles it. */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** The id of the job recorded under `key`, once it is. */
+async function jobOfKey(store: Store, key: string): Promise<string> {
+  await waitFor(async () => (await store.findJobsByKey(key)).length > 0);
+  return (await store.findJobsByKey(key))[0].id;
+}
+
+const freeSlots = (outbox: Outbox, system: string): number =>
+  (outbox as unknown as { semaphores: Map<string, { available(): number }> }).semaphores.get(system)!.available();
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: a wait for another job gives the slot to other writes`, { skip: engine.skip }, async (t) => {
+    const f = await outboxFixture(t, engine, { options: { concurrency: { default: 2 } } });
+    const parentDone = gate();
+    const order: string[] = [];
+    let parentId = '';
+    f.outbox.register('facility', 'dhis2', async (job, _journal, ctx) => {
+      const name = (job.payload as { name: string }).name;
+      if (name === 'district') await parentDone.opened;
+      if (name === 'post') {
+        await ctx.awaitJob!(parentId, 5_000);
+        order.push(`post after ${(await f.store.getJob(parentId))!.status}`);
+      }
+      order.push(name);
+      return { system: 'dhis2', ids: { n: name } };
+    });
+    const district = f.outbox.acceptWrite({
+      flow: 'facility',
+      system: 'dhis2',
+      idempotencyKey: 'D',
+      payload: { name: 'district' },
+    });
+    parentId = await jobOfKey(f.store, 'D');
+    const post = f.outbox.acceptWrite({
+      flow: 'facility',
+      system: 'dhis2',
+      idempotencyKey: 'P',
+      payload: { name: 'post' },
+    });
+    t.ok(await waitFor(async () => freeSlots(f.outbox, 'dhis2') === 1), 'the waiting post holds no slot');
+
+    const other = await f.outbox.acceptWrite({
+      flow: 'facility',
+      system: 'dhis2',
+      idempotencyKey: 'O',
+      payload: { name: 'other' },
+    });
+    t.equal(other.kind, 'done', 'another write to DHIS2 is delivered while the district is under way');
+    t.same(order, ['other']);
+
+    parentDone.open();
+    t.equal((await district).kind, 'done');
+    t.equal((await post).kind, 'done', 'the post is delivered in its own answer, after the district');
+    t.same(order, ['other', 'district', 'post after done', 'post']);
+    t.equal(freeSlots(f.outbox, 'dhis2'), 2, 'every slot is back');
+  });
+
+  t.test(
+    `${engine.name}: a job under way elsewhere; an attempt abandoned while it waits takes no slot`,
+    { skip: engine.skip },
+    async (t) => {
+      const f = await outboxFixture(t, engine, {
+        options: { concurrency: { default: 2 }, attemptTimeoutMs: 300, leaseMs: 2_000, settleMs: 10 },
+      });
+      // the district is delivered by another instance sharing the store: only its row tells
+      const elsewhere = new Outbox({ store: f.store, options: { attemptTimeoutMs: 5_000, leaseMs: 10_000 } });
+      const parentDone = gate();
+      elsewhere.register('facility', 'dhis2', async () => {
+        await parentDone.opened;
+        return { system: 'dhis2', ids: { n: 'district' } };
+      });
+      const district = await elsewhere.acceptWrite({
+        flow: 'facility',
+        system: 'dhis2',
+        idempotencyKey: 'D',
+        payload: { name: 'district' },
+        deadlineMs: 0,
+      });
+      t.teardown(async () => {
+        parentDone.open();
+        await elsewhere.idle();
+      });
+      f.outbox.register('facility', 'dhis2', async (_job, _journal, ctx) => {
+        await ctx.awaitJob!(district.jobId, 5_000);
+        return { system: 'dhis2', ids: { n: 'post' } };
+      });
+      const post = await f.outbox.acceptWrite({
+        flow: 'facility',
+        system: 'dhis2',
+        idempotencyKey: 'P',
+        payload: { name: 'post' },
+        deadlineMs: 2_000,
+      });
+      t.equal(post.kind, 'queued', `the post ran out of time waiting: ${JSON.stringify(post)}`);
+      t.equal(freeSlots(f.outbox, 'dhis2'), 2, 'its slot is free while its abandoned wait goes on');
+      parentDone.open();
+      await elsewhere.idle();
+      await new Promise((r) => setTimeout(r, 300));
+      t.equal(freeSlots(f.outbox, 'dhis2'), 2, 'no slot leaked or taken twice once that wait ends');
+    },
+  );
+}
