@@ -286,6 +286,8 @@ export class GroupCommit {
       for (;;) {
         await sleep(pause);
         pause = Math.min(pause * 2, 100);
+        // closed meanwhile (a shutdown): the writes fail as the database being away, not as a bug
+        if (!this.db.open) throw lockedElsewhere('and this process closed the database meanwhile');
         try {
           this.start();
           return;

@@ -58,3 +58,24 @@ t.test('writes wait for a lock held elsewhere without blocking, then run in orde
   await commits.probeWriteLock(200); // free again: resolves
   t.equal(db.inTransaction, false, 'the probe wrote nothing and left no transaction');
 });
+
+t.test('a write waiting for the lock when the database closes fails as the database away', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gc-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'x.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (n INTEGER)');
+  const other = new Database(file);
+  t.teardown(() => other.close());
+  const commits = new GroupCommit(db);
+  other.exec('BEGIN IMMEDIATE');
+  const waiting = commits.write(() => db.prepare('INSERT INTO t (n) VALUES (1)').run());
+  db.close(); // a shutdown
+  const err = await waiting.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.equal((err as { code?: string })?.code, 'SQLITE_BUSY', 'SQLITE_BUSY (a 503, retried uncharged), not a TypeError');
+  other.exec('ROLLBACK');
+});
