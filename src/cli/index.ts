@@ -66,7 +66,11 @@ function fileProblem(err: unknown): string | undefined {
 /** What went wrong with the database, in the driver's words, with what to check. */
 function databaseProblem(err: unknown): string {
   const { message, code } = err as { message?: string; code?: string };
-  const check = 'check that it is running and reachable, and DATABASE_URL (or --database-url)';
+  // SQLite's write lock held by another process: nothing to check in the settings
+  const check =
+    code === 'SQLITE_BUSY'
+      ? "end the other process's transaction (a sqlite3 shell, a backup) or wait for it, then run the command again"
+      : 'check that it is running and reachable, and DATABASE_URL (or --database-url)';
   return `${message ?? String(err)}${code && !message?.includes(code) ? ` (${code})` : ''}; ${check}`;
 }
 

@@ -4,14 +4,16 @@
  * Writes wait for it without stopping the process: /health answers meanwhile, and a write goes
  * through once the lock is back within 5 s; held longer, the write is a 503 saying what holds
  * it, and the same write sent again afterwards is delivered. /ready names the store while the
- * lock is held. Through the real mediator and the OpenLMIS sandbox. SQLite only: PostgreSQL has
+ * lock is held; an operator's command beside it that cannot write says what holds it, not to
+ * check DATABASE_URL. Through the real mediator and the OpenLMIS sandbox. SQLite only: PostgreSQL has
  * no file lock (its outages: ready-store-writes.test.ts, pg-restart.test.ts).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import { damagedStock, RIG_AUTH, startRig, why } from '../../support/openlmis-e2e.js';
 
@@ -90,5 +92,23 @@ t.test('SQLite write lock held by another process: writes wait off the event loo
     await lock.released;
     const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', damagedStock(facility, 'LOCK-2', 1));
     t.equal(again.status, 201, why(again));
+  });
+
+  await t.test("an operator's command that cannot write names the lock, exit 1", async (t) => {
+    const lock = await holdWriteLock(file, 20_000);
+    const root = path.resolve(import.meta.dirname, '../../..');
+    const cli = await promisify(execFile)(
+      path.join(root, 'node_modules/.bin/tsx'),
+      [path.join(root, 'src/cli/index.ts'), 'jobs', 'run', 'outboxPrune'],
+      { env: { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' }, timeout: 60_000 },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    t.equal(cli.code, 1);
+    t.match(cli.stderr, /another process holds the SQLite database's write lock/);
+    t.match(cli.stderr, /end the other process's transaction/);
+    t.notMatch(cli.stderr, /DATABASE_URL/, 'nothing to check in the settings');
+    await lock.released;
   });
 });
