@@ -308,15 +308,19 @@ export function createStockCapability(
       throw new BusinessRuleError('a stock report for DHIS2 needs at least one line', 'StockReport.lines');
     const products = deps.products();
     // the reporting period decides, by its start or else its end (a count for March sent in April
-    // names March); only a report without one goes by the date it was reported
+    // names March); without one, the day the stock was counted (countingDateTime: a count made on
+    // 31 March and synced on 1 April is March's, as the LMIS records it), else the day it was reported
     const start = report.period?.start;
     const end = report.period?.end;
-    const at = start ?? (end ? lastDayOf(end) : report.reportedAt);
+    const counted = report.lines.find((l) => l.countedAt)?.countedAt;
+    const at = start ?? (end ? lastDayOf(end) : (counted ?? report.reportedAt));
     if (!at)
       throw new BusinessRuleError('a stock report for DHIS2 needs a reporting period or date', 'StockReport.period');
     const [type, ou] = await Promise.all([periodType(), orgUnitOf(report.facility, 'StockReport.facility')]);
-    const period = periodOf(type, at, start || end ? 'StockReport.period' : 'StockReport.reportedAt');
+    const where = start || end ? 'StockReport.period' : counted ? 'StockReport.lines' : 'StockReport.reportedAt';
+    const period = periodOf(type, at, where);
     if (start && end) samePeriod(type, period, start, end);
+    if (!start && !end && counted) sameCountingPeriod(type, period, report);
     const orgUnit = s.orgUnitIdScheme === 'CODE' ? ou.code : ou.id;
     if (!orgUnit)
       throw new BusinessRuleError(
@@ -837,6 +841,19 @@ function lastDayOf(end: string, start?: string): string {
  * period, so two months sent to a monthly data set would be written as the first month's. An end
  * at the next period's first midnight is the usual exclusive end and counts as the day before.
  */
+/** Counts of one report dated in two periods of the data set's type: one would be written as the other's. */
+function sameCountingPeriod(type: string, period: string, report: StockReport): void {
+  for (const [i, line] of report.lines.entries()) {
+    if (!line.countedAt) continue;
+    const other = periodOf(type, line.countedAt, `${lineAt(i)}.countedAt`);
+    if (other !== period)
+      throw new BusinessRuleError(
+        `the report's counts were made in DHIS2 periods ${period} and ${other} (${type}, by countingDateTime); DHIS2 keeps one value per period: send one report per period, or give the reportingPeriod`,
+        'StockReport.lines',
+      );
+  }
+}
+
 function samePeriod(type: string, period: string, start: string, end: string): void {
   const last = periodOf(type, lastDayOf(end, start), 'StockReport.period');
   if (last !== period)
