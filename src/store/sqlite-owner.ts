@@ -40,7 +40,8 @@ export function ownSqliteStore(settings: StoreSettings): StoreOwnership {
     db?.close();
     if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') {
       const setting = settings.databaseUrl ? 'store.databaseUrl' : 'store.dataDir';
-      throw unusablePathError(setting, `the lock file ${lockFile} cannot be opened`, err) ?? err;
+      // said as the store's own opening says it (index.ts openSqlite): the directory is the problem
+      throw unusablePathError(setting, `the SQLite database ${target.file} cannot be opened`, err) ?? err;
     }
     throw new ConfigError(
       `another mediator (serve or demo) is already serving the SQLite database ${target.file} (it holds ${lockFile}). ` +
