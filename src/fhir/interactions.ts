@@ -2,6 +2,7 @@ import {
   ChangedMeanwhileError,
   ConflictError,
   GoneError,
+  KnownAsError,
   MediatorError,
   MethodNotAllowedError,
   NotConfiguredError,
@@ -153,12 +154,33 @@ export async function read(
   conditions?: ReadConditions,
 ): Promise<FhirResult> {
   const route = requireRoute(ctx, type);
-  const resource = await readResource(ctx, route, id);
+  let resource: Json | undefined;
+  try {
+    resource = await readResource(ctx, route, id);
+  } catch (err) {
+    if (err instanceof KnownAsError) return movedTo(ctx, type, err);
+    throw err;
+  }
   if (!resource)
     throw new MediatorError(404, { code: 'not-found', diagnostics: `${type}/${id} is not known`, expression: ['id'] });
   const { Location: _l, ...headers } = versionHeaders(ctx, resource);
   if (notModified(resource, conditions)) return { status: 304, headers };
   return { status: 200, body: resource, headers };
+}
+
+/**
+ * A read by a system's own id of a record served under another (KnownAsError): 301 to that id, so
+ * a client following it stores one resource. Not answered as that resource in place: a read
+ * answers the id it was asked for (http.html#read).
+ */
+function movedTo(ctx: FhirContext, type: string, err: KnownAsError): FhirResult {
+  return {
+    status: 301,
+    headers: { Location: `${ctx.baseUrl}/${type}/${err.known}` },
+    body: informational(
+      `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} is its system's own id, and this server serves it under the id its write came under; read and change it as ${type}/${err.known}`,
+    ),
+  };
 }
 
 /** Whether an If-Match names no version the resource is at now (or a resource that does not exist). */
@@ -507,6 +529,7 @@ export async function vread(
   conditions?: ReadConditions,
 ): Promise<FhirResult> {
   const result = await read(ctx, type, id, conditions);
+  if (result.status === 301) return result;
   const current = result.headers?.ETag.replace(/^W\/"|"$/g, '');
   if (vid !== current) {
     throw new MediatorError(410, {

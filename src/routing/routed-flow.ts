@@ -1,6 +1,7 @@
 import {
   ChangedMeanwhileError,
   GoneError,
+  KnownAsError,
   MediatorError,
   NotConfiguredError,
   NotFoundError,
@@ -108,9 +109,26 @@ export class RoutedFlow<T> implements FlowService<T> {
     // id (a PUT of it the system refused) is there as it was
     for (const c of this.readers()) {
       const value = await this.spec.read(c)!(id);
-      if (value) return this.withWrittenRefs(c.system, value);
+      if (value) {
+        await this.refuseSecondId(c.system, id, value);
+        return this.withWrittenRefs(c.system, value);
+      }
     }
     return undefined;
+  }
+
+  /**
+   * A record read by its system's own id (an org unit's UID) that a write made under another id
+   * is that other id, as a search lists it (withWrittenIds): a client must not get it under two
+   * ids, and store it twice. `id` is then a second id: KnownAsError names the first.
+   */
+  private async refuseSecondId(system: string, id: string, value: T): Promise<void> {
+    if (this.spec.keepsWritten === true) return;
+    const [own] = await this.withWrittenIds(system, [value]);
+    if (own === value) return;
+    const ids = this.spec.fhirIds(own);
+    const known = ids[this.spec.fhirIds(value).indexOf(id)];
+    if (known !== undefined && known !== id && !ids.includes(id)) throw new KnownAsError(id, known);
   }
 
   /**
@@ -208,14 +226,23 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   private async inSystemTerms(system: string, criteria: SearchCriteria): Promise<SearchCriteria> {
     let asked = criteria;
+    // a Location by its id: the system holds it under its own (and by that id, it is not found:
+    // refuseSecondId)
+    if (this.spec.flow === 'facilities' && criteria.ids?.length)
+      asked = { ...asked, ids: await Promise.all(criteria.ids.map((id) => this.upstreamIdIn(system, id))) };
     for (const key of ['partOf', 'facility'] as const) {
       const id = criteria[key];
       if (!id) continue;
-      const link = await this.store.getLink('facilities', id);
-      if (link?.upstreamId && link.system === system && link.upstreamId !== id)
-        asked = { ...asked, [key]: link.upstreamId };
+      const upstreamId = await this.upstreamIdIn(system, id);
+      if (upstreamId !== id) asked = { ...asked, [key]: upstreamId };
     }
     return asked;
+  }
+
+  /** The id `system` holds the facility with this FHIR id under: its link's, else the id itself. */
+  private async upstreamIdIn(system: string, id: string): Promise<string> {
+    const link = await this.store.getLink('facilities', id);
+    return link?.upstreamId && link.system === system ? link.upstreamId : id;
   }
 
   /** One write; FhirServices.writeAll accepts several together. */
