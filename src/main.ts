@@ -27,7 +27,7 @@ import { packagePath } from './platform/package-root.js';
 import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { unusablePathError } from './config/unusable-path.js';
-import { createRoutingServices } from './routing/index.js';
+import { createRoutingServices, keyWaitingJobs } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
 import { registrySide } from './registry/propagation/index.js';
@@ -200,6 +200,9 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     },
   });
   const connectors = await ConnectorSet.open(store, settings);
+  // jobs an older release accepted, keyed as their writes are today, before this one accepts any
+  const keyed = await keyWaitingJobs({ connectors: [...connectors.list(), ...(opts.connectors ?? [])], outbox, store });
+  if (keyed) logger.info({ jobs: keyed }, 'waiting jobs given the order keys of their records');
   let services = servicesFrom(connectors, outbox, store, opts.connectors, () => openhimConfigured(settings));
   // cron expressions read from the current settings: a change from OpenHIM re-arms (refresh below)
   // registry propagation: its outbox handlers, registered once (connectors are looked up at delivery)

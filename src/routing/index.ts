@@ -25,6 +25,21 @@ export interface RoutingDeps {
 }
 
 /**
+ * Gives the jobs still waiting of the flows delivered in order the order key their write has today
+ * (legacy-order-keys.ts): at start, before the first write is accepted. The number re-keyed.
+ */
+export async function keyWaitingJobs(deps: RoutingDeps): Promise<number> {
+  const routing: RoutingRules = deps.routing ?? activeMapping<RoutingRules>(ROUTING_FILE);
+  let keyed = 0;
+  const specs = { facilities: FACILITIES, orders: ORDERS, deliveries: DELIVERIES, stock: STOCK };
+  for (const [name, spec] of Object.entries(specs) as [Flow, FlowSpec<unknown>][]) {
+    const flow = new RoutedFlow(spec, deps.connectors, deps.outbox, deps.store, routing.flows[name]);
+    keyed += await flow.keyWaitingJobs();
+  }
+  return keyed;
+}
+
+/**
  * The hub (DESIGN §3): the FHIR services over the configured connectors. A flow no connector
  * serves is left out, so the edge answers with the OperationOutcome naming what to configure.
  * Registers each flow's outbox delivery handler as a side effect.

@@ -435,6 +435,30 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   /**
+   * Gives each job of this flow still waiting the order key its write has today: one accepted
+   * before v25 holds its payload id (legacy-order-keys.ts). Run at start, before any write is
+   * accepted; the number of jobs re-keyed.
+   */
+  async keyWaitingJobs(): Promise<number> {
+    if (!this.spec.keyedOnReplaced && !this.spec.inOrder) return 0;
+    let keyed = 0;
+    for (const status of ['pending', 'in-flight'] as const) {
+      for (let offset = 0; ; offset += WAITING_PAGE) {
+        const page = await this.store.listJobs({ status, flow: this.spec.outboxFlow, limit: WAITING_PAGE, offset });
+        // a key that is the payload id is what v25 gave already; the rest of a page in one store turn
+        const rekeys = page.flatMap((job) => {
+          const { orderKey } = this.orderKeyFor(job.system, job.payload as T);
+          return orderKey && orderKey !== (job.payload as { id?: string }).id ? [{ id: job.id, orderKey }] : [];
+        });
+        const changed = await Promise.all(rekeys.map((r) => this.store.keyWaitingJob(r.id, r.orderKey)));
+        keyed += changed.filter(Boolean).length;
+        if (page.length < WAITING_PAGE) break;
+      }
+    }
+    return keyed;
+  }
+
+  /**
    * FHIR ids a change takes away (an order line cancelled out of its order): their links move to
    * this write too, so a read of such an id finds the write that removed it (readLinked: 410).
    */
@@ -672,6 +696,9 @@ const SECONDARY_DEADLINE_MS = 1;
 
 /** How long a delivered write's answer waits for its read-back before answering with the written value. */
 const READ_BACK_MS = 2_000;
+
+/** Waiting jobs read per store call by keyWaitingJobs. */
+const WAITING_PAGE = 500;
 
 /** meta.lastUpdated of a write is when it was accepted, until it is read back from the upstream. */
 function acceptedNow<T>(value: T): T {

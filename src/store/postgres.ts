@@ -34,6 +34,7 @@ import {
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrations.js';
+import { KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
 import { isDatabaseAway } from './database-away.js';
 import {
@@ -809,6 +810,10 @@ export class PostgresStore implements Store {
   async waitingWriteOf(flow: string, system: string, resourceIds: string[]): Promise<boolean> {
     if (!resourceIds.length) return false;
     return (await this.rows(PG_WAITING_WRITE_SQL, [system, flow, resourceIds])).length > 0;
+  }
+
+  async keyWaitingJob(id: string, orderKey: string): Promise<boolean> {
+    return ((await this.pool.query(KEY_WAITING_JOB_SQL, [orderKey, id, orderKey])).rowCount ?? 0) > 0;
   }
 
   async finishJob(

@@ -396,6 +396,11 @@ export interface Store {
    */
   waitingWriteOf(flow: string, system: string, orderKeys: string[]): Promise<boolean>;
   /**
+   * Gives a waiting job (pending or in flight) `orderKey`, the key its write has today, when it has
+   * another (legacy-order-keys.ts: jobs accepted before v25). Whether the key changed.
+   */
+  keyWaitingJob(id: string, orderKey: string): Promise<boolean>;
+  /**
    * Terminal success or rejection; false when the lease token no longer holds the job. `attempt`
    * (the attempt that ended so, for the job's timeline) is recorded in the same transaction and
    * statement, whether or not the lease still held: it ran either way. The outcome's `audit` is
