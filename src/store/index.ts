@@ -61,7 +61,7 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
             `lease and retry times written by each other, so a skewed clock could take over a write still in flight. Synchronise the clock (NTP)`,
         );
       }
-      store.useServerClockForLeases(skew);
+      store.useServerClock(skew);
     } catch (err) {
       await store.close().catch(() => undefined);
       throw err;

@@ -321,10 +321,11 @@ export class PostgresStore implements Store {
   private readonly localLocks = new KeyedMutex();
   /**
    * How far this process's clock is ahead of the database server's (clockSkewMs, adopted at
-   * start by openStore). Leases are kept in the server's time: an instance whose clock is ahead
-   * would otherwise see another's lease end that much early and take over an attempt still
-   * writing (seen: a stock event posted twice with a clock 3 s ahead and leaseMs 1 s above
-   * attemptTimeoutMs).
+   * start by openStore). Leases and first sightings are kept in the server's time: an instance
+   * whose clock is ahead would otherwise see another's lease end that much early and take over an
+   * attempt still writing (seen: a stock event posted twice with a clock 3 s ahead and leaseMs 1 s
+   * above attemptTimeoutMs), and stamp a version a later lastUpdated than the next version another
+   * instance saw after it (a client syncing by _lastUpdated would skip that one).
    */
   private clockAheadMs = 0;
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
@@ -433,11 +434,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Keep leases in the database server's time from now on (see clockAheadMs). A skew below
-   * LEASE_SKEW_IGNORED_MS is within what one round trip can measure: the lease stays in this
-   * process's own time.
+   * Keep leases and sightings in the database server's time from now on (see clockAheadMs). A
+   * skew below LEASE_SKEW_IGNORED_MS is within what one round trip can measure: they stay in
+   * this process's own time.
    */
-  useServerClockForLeases(skewMs: number): void {
+  useServerClock(skewMs: number): void {
     this.clockAheadMs = Math.abs(skewMs) < LEASE_SKEW_IGNORED_MS ? 0 : skewMs;
   }
 
@@ -722,7 +723,8 @@ export class PostgresStore implements Store {
       },
       flow,
       versions,
-      now,
+      // the server's time, as every instance stamps it (clockAheadMs)
+      now - this.clockAheadMs,
     );
   }
 

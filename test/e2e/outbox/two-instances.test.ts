@@ -3,7 +3,8 @@
  * sandbox, on a bad day for the scale-out tier:
  * - one instance's clock is 3 s ahead (inside the 5 s start-up tolerance) while the other holds a
  *   stock count whose POST OpenLMIS is slow to answer: the skewed one must not see the lease end
- *   early and post the count a second time;
+ *   early and post the count a second time; nor stamp a facility's version, first seen there, a
+ *   later lastUpdated than the renamed version the other instance sees next;
  * - the same order Bundle is posted to both at the same moment: one requisition, answers naming
  *   the same resources;
  * - the instance delivering an order is SIGKILLed mid-delivery: the other one finishes the job,
@@ -79,6 +80,25 @@ t.test('two instances on one PostgreSQL database', { skip: pg.skip }, async (t) 
     const again = answerOf(await b.fhir('POST', '/fhir/R5/InventoryReport', count));
     t.equal(again.status, 200, `the count sent again to B is answered from the first: ${why(again)}`);
     t.equal(state.counts().stockEvents, before + 1, 'and posts nothing');
+  });
+
+  await t.test('a facility changed between the two instances reads: lastUpdated moves on', async (t) => {
+    const facilityId = lmis.seed.facilities['LK-HC-103'];
+    // B, its clock 3 s ahead, is the first to see the facility; A sees it renamed a moment later
+    const first = answerOf(await b.fhir('GET', `/fhir/Location/${facilityId}`));
+    t.equal(first.status, 200, why(first));
+    const token = await lmis.login();
+    const stored = (await lmis.call('GET', `/api/facilities/${facilityId}`, token)).body;
+    await lmis.call('PUT', `/api/facilities/${facilityId}`, token, { ...stored, name: `${stored.name} (renamed)` });
+    await sleep(50);
+    const changed = answerOf(await a.fhir('GET', `/fhir/Location/${facilityId}`));
+    t.equal(changed.body.name, `${stored.name} (renamed)`);
+    t.ok(
+      changed.body.meta.lastUpdated > first.body.meta.lastUpdated,
+      `the renamed version is later (${changed.body.meta.lastUpdated}) than the one before (${first.body.meta.lastUpdated})`,
+    );
+    const again = answerOf(await b.fhir('GET', `/fhir/Location/${facilityId}`));
+    t.equal(again.body.meta.lastUpdated, changed.body.meta.lastUpdated, 'and B answers the same time for it');
   });
 
   await t.test('the same order posted to both at once: one requisition, equal answers', async (t) => {
