@@ -77,6 +77,7 @@ const STATUS_TEXT: Record<number, string> = {
   201: '201 Created',
   202: '202 Accepted',
   204: '204 No Content',
+  301: '301 Moved Permanently',
   304: '304 Not Modified',
 };
 

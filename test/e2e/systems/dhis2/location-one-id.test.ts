@@ -48,6 +48,15 @@ for (const engine of engineCases()) {
     });
     t.match(r5.headers.get('location'), /\/fhir\/R5\/Location\/mfr-f1$/, 'on R5 too, to the R5 base');
 
+    const batch = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [{ request: { method: 'GET', url: `Location/${uid}` } }],
+    });
+    t.equal(batch.body.entry[0].response.status, '301 Moved Permanently', 'a batch GET entry by the UID');
+    t.match(batch.body.entry[0].response.location, /\/fhir\/Location\/mfr-f1$/);
+    t.notOk(batch.body.entry[0].resource);
+
     const ids = async (query: string) =>
       ((await rig.fhir('GET', `/fhir/Location?${query}`)).body.entry ?? []).map((e: any) => e.resource.id);
     t.same(await ids('identifier=F1'), ['mfr-f1'], 'by identifier (the org unit code)');
