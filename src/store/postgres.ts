@@ -1209,8 +1209,8 @@ export class PostgresStore implements Store {
     return (await this.rows(LIST_REGISTRY_RECORDS_SQL)).map(registryRecordFromRow);
   }
 
-  async putPropagation(p: Propagation): Promise<void> {
-    await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p));
+  async putPropagation(p: Propagation): Promise<boolean> {
+    return ((await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p))).rowCount ?? 0) > 0;
   }
 
   async settlePropagation(p: Propagation): Promise<boolean> {

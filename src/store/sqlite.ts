@@ -974,8 +974,8 @@ export class SqliteStore implements Store {
     return this.read(() => (this.sql(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow));
   }
 
-  async putPropagation(p: Propagation): Promise<void> {
-    await this.write(() => this.sql(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p)));
+  async putPropagation(p: Propagation): Promise<boolean> {
+    return this.write(() => this.sql(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p)).changes > 0);
   }
 
   async settlePropagation(p: Propagation): Promise<boolean> {

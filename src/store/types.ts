@@ -549,7 +549,11 @@ export interface Store {
   putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]>;
   getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined>;
   listRegistryRecords(): Promise<RegistryRecordRow[]>;
-  putPropagation(p: Propagation): Promise<void>;
+  /**
+   * Plan `p.version` for its system, unless the registry record kept now is another version (a
+   * newer one, kept and planned by another intake meanwhile: PUT_PROPAGATION_SQL); false then.
+   */
+  putPropagation(p: Propagation): Promise<boolean>;
   /**
    * Record how delivering `p.version` ended (state, reason, systemId, unsupported) only if that
    * version is still the latest for its facility and system; false when a newer one replaced it.

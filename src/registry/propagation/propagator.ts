@@ -224,8 +224,7 @@ export class Propagator {
         const found = await this.codeCheck(connector, facility, crosswalk, batch);
         if (found.sameCode || found.codeUnchecked) decision = plan({ ...input, ...found });
       }
-      await this.record(record, connector.system, decision);
-      decisions.push(decision);
+      if (await this.record(record, connector.system, decision)) decisions.push(decision);
     }
     return decisions;
   }
@@ -270,16 +269,20 @@ export class Propagator {
    * The row first, then the job: the job's delivery starts at once and settles the row of its
    * version, so the row must be there before it (a crash in between re-plans the version: the
    * row's version differs, or its job is missing, and the job's key makes a second accept a no-op).
+   * A plan the store does not take (a newer version was kept meanwhile, and is planned by its own
+   * intake) queues nothing: its job would only end superseded, and the run would count it queued.
+   * False then.
    */
-  private async record(record: RegistryRecord, system: string, decision: Decision): Promise<void> {
-    await this.deps.store.putPropagation({
+  private async record(record: RegistryRecord, system: string, decision: Decision): Promise<boolean> {
+    const planned = await this.deps.store.putPropagation({
       registryId: record.id,
       system,
       version: record.version,
       ...decision,
       updatedAt: this.now(),
     });
-    if (decision.state !== 'queued') return;
+    if (!planned) return false;
+    if (decision.state !== 'queued') return true;
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
     await this.deps.outbox.acceptWrites([
       {
@@ -291,6 +294,7 @@ export class Propagator {
         deadlineMs: 0,
       },
     ]);
+    return true;
   }
 
   /**

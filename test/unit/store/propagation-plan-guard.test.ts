@@ -1,7 +1,8 @@
 /**
  * Store.putPropagation never puts back a version the registry record no longer keeps (the plan of
  * an older version finishing after a newer one's; e2e: concurrent-versions.test.ts); a row of a
- * facility with no registry record kept is written as before. Both engines.
+ * facility with no registry record kept is written as before. It says whether it took the plan,
+ * so propagation queues no job for one not taken. Both engines.
  */
 import t from 'tap';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
@@ -27,12 +28,17 @@ for (const engine of engineCases())
 
     const record = { id: 'fac-1', version: '3', lastUpdated: '2026-12-01T00:00:00Z' };
     await store.putRegistryRecords([{ registryId: 'fac-1', version: '3', changedAt: 3, record, seenAt: 3 }]);
-    await store.putPropagation(row('3'));
+    t.equal(await store.putPropagation(row('3')), true, 'taken');
     t.equal((await store.getPropagation('fac-1', 'openlmis'))?.version, '3', 'the kept version: written');
-    await store.putPropagation(row('2', { state: 'held', reason: 'older' }));
+    t.equal(await store.putPropagation(row('3', { state: 'done' })), true, 'the same version again: taken');
+    t.equal(
+      await store.putPropagation(row('2', { state: 'held', reason: 'older' })),
+      false,
+      'not taken: the caller queues nothing for it',
+    );
     t.match(
       await store.getPropagation('fac-1', 'openlmis'),
-      { version: '3', state: 'queued' },
+      { version: '3', state: 'done' },
       'an older version planned late does not replace it',
     );
   });
