@@ -30,10 +30,13 @@ const TYPES: [string, RegExp][] = [
 export function bridgePeriod(input: string, where = 'period'): BridgePeriod {
   const trimmed = input.trim();
   const iso = /^(\d{4})-(\d{2})$/.exec(trimmed);
-  const id = iso ? `${iso[1]}${iso[2]}` : trimmed;
+  // a week written with a leading zero (2026W05) is DHIS2's 2026W5
+  const id = iso ? `${iso[1]}${iso[2]}` : trimmed.replace(/W0+(?=\d)/, 'W');
   const span = periodStart(id);
   const type = TYPES.find(([, re]) => re.test(id))?.[0];
-  if (!span || !type || (iso && (+iso[2] < 1 || +iso[2] > 12)))
+  // an id of the right shape naming no such period (202613, 2025W53, 20260230) spans days of
+  // another one, whose values it would send under the wrong id: it must be what its first day makes
+  if (!span || !type || periodOf(type, span.start) !== id)
     throw new BusinessRuleError(
       `${input} is not a period: give a month (2026-11) or a DHIS2 period (202611, 2026Q4, 2026W45, 2026)`,
       where,

@@ -90,4 +90,10 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
   const bad = await cli(rig, dir, '--period', '2027-13');
   t.equal(bad.code, 2);
   t.match(bad.err, /2027-13 is not a period: give a month \(2026-11\) or a DHIS2 period/);
+  // a DHIS2 id of the right shape naming no such period: refused, not run for January 2028's days
+  for (const id of ['202713', '2027W53']) {
+    const none = await cli(rig, dir, '--period', id, '--dry-run');
+    t.equal(none.code, 2, id);
+    t.match(none.err, new RegExp(`${id} is not a period`));
+  }
 });

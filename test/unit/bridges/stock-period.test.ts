@@ -6,9 +6,17 @@ t.test('a month as typed, or a DHIS2 period id, with its days', async (t) => {
   t.match(bridgePeriod('2024-02'), { days: { to: '2024-02-29' } }, 'a leap February');
   t.match(bridgePeriod('2026Q4'), { type: 'Quarterly', days: { from: '2026-10-01', to: '2026-12-31' } });
   t.match(bridgePeriod('2027W3'), { type: 'Weekly', days: { from: '2027-01-18', to: '2027-01-24' } });
+  t.match(bridgePeriod('2027W03'), { id: '2027W3' }, "a week with a leading zero is DHIS2's id");
+  t.match(
+    bridgePeriod('2026W53'),
+    { days: { from: '2026-12-28', to: '2027-01-03' } },
+    'a 53rd week where there is one',
+  );
   t.match(bridgePeriod('20261105'), { type: 'Daily', days: { from: '2026-11-05', to: '2026-11-05' } });
   t.match(bridgePeriod('2026'), { type: 'Yearly', days: { from: '2026-01-01', to: '2026-12-31' } });
-  for (const bad of ['2026-13', '2026/11', 'November', '2026S1']) {
+  // ids of the right shape naming no such period: a 13th month, a week 2025 has not (it has 52),
+  // a week 0, a 30 February; made into dates they would fall in another period
+  for (const bad of ['2026-13', '2026/11', 'November', '2026S1', '202613', '202600', '2025W53', '2026W0', '20260230']) {
     const refused = (() => {
       try {
         bridgePeriod(bad, '--period');
