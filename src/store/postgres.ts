@@ -57,6 +57,7 @@ import {
   jobInserted,
   PAYLOAD_VALUE,
   LEASE_UNTIL_VALUE,
+  NEXT_ATTEMPT_VALUE,
 } from './rows.js';
 import type {
   AuditEntry,
@@ -321,11 +322,13 @@ export class PostgresStore implements Store {
   private readonly localLocks = new KeyedMutex();
   /**
    * How far this process's clock is ahead of the database server's (clockSkewMs, adopted at
-   * start by openStore). Leases and first sightings are kept in the server's time: an instance
-   * whose clock is ahead would otherwise see another's lease end that much early and take over an
-   * attempt still writing (seen: a stock event posted twice with a clock 3 s ahead and leaseMs 1 s
-   * above attemptTimeoutMs), and stamp a version a later lastUpdated than the next version another
-   * instance saw after it (a client syncing by _lastUpdated would skip that one).
+   * start by openStore). Leases, retry times and first sightings are kept in the server's time:
+   * an instance whose clock is ahead would otherwise see another's lease end that much early and
+   * take over an attempt still writing (seen: a stock event posted twice with a clock 3 s ahead
+   * and leaseMs 1 s above attemptTimeoutMs), retry another's job before the upstream's
+   * Retry-After (seen: 1.3 s after a 503 asking for 4 s), and stamp a version a later lastUpdated
+   * than the next version another instance saw after it (a client syncing by _lastUpdated would
+   * skip that one).
    */
   private clockAheadMs = 0;
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
@@ -434,7 +437,7 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Keep leases and sightings in the database server's time from now on (see clockAheadMs). A
+   * Keep leases, retry times and sightings in the server's time from now on (see clockAheadMs). A
    * skew below LEASE_SKEW_IGNORED_MS is within what one round trip can measure: they stay in
    * this process's own time.
    */
@@ -442,20 +445,23 @@ export class PostgresStore implements Store {
     this.clockAheadMs = Math.abs(skewMs) < LEASE_SKEW_IGNORED_MS ? 0 : skewMs;
   }
 
-  /** A lease end in this process's time, as stored (server time). */
-  private leaseInServerTime(values: unknown[]): unknown[] {
-    const until = values[LEASE_UNTIL_VALUE];
-    if (typeof until !== 'number' || !this.clockAheadMs) return values;
+  /** A new job's values with its lease end and due time, in this process's time, as stored (server time). */
+  private inServerTime(values: unknown[]): unknown[] {
+    if (!this.clockAheadMs) return values;
     const stored = [...values];
-    stored[LEASE_UNTIL_VALUE] = until - this.clockAheadMs;
+    for (const i of [LEASE_UNTIL_VALUE, NEXT_ATTEMPT_VALUE])
+      if (typeof stored[i] === 'number') stored[i] = (stored[i] as number) - this.clockAheadMs;
     return stored;
   }
 
-  /** A job read back with its lease end in this process's time, as the outbox measures attempts. */
-  private leaseInOwnTime(job: OutboxJob): OutboxJob {
-    return job.leaseUntil === undefined || !this.clockAheadMs
-      ? job
-      : { ...job, leaseUntil: job.leaseUntil + this.clockAheadMs };
+  /** A job read back with its lease end and due time in this process's time, as the outbox measures them. */
+  private inOwnTime(job: OutboxJob): OutboxJob {
+    if (!this.clockAheadMs) return job;
+    return {
+      ...job,
+      nextAttemptAt: job.nextAttemptAt + this.clockAheadMs,
+      leaseUntil: job.leaseUntil === undefined ? undefined : job.leaseUntil + this.clockAheadMs,
+    };
   }
 
   async migrationVersions(): Promise<number[]> {
@@ -584,7 +590,7 @@ export class PostgresStore implements Store {
     const values = newJobValues(job);
     const created = await this.newWrites.submit({
       job,
-      values: this.leaseInServerTime(values),
+      values: this.inServerTime(values),
       links,
       now: Date.now(),
     });
@@ -670,10 +676,10 @@ export class PostgresStore implements Store {
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING *`,
-      this.leaseInServerTime(newJobValues(job)),
+      this.inServerTime(newJobValues(job)),
       c,
     );
-    return this.leaseInOwnTime(jobFromRow(inserted));
+    return this.inOwnTime(jobFromRow(inserted));
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -783,7 +789,7 @@ export class PostgresStore implements Store {
        WHERE id IN (
          SELECT id FROM outbox_jobs j
          WHERE system = $4 AND flow = ANY($5)
-           AND ((status = 'pending' AND next_attempt_at <= $3) OR (status = 'in-flight' AND lease_until < $8))
+           AND ((status = 'pending' AND next_attempt_at <= $8) OR (status = 'in-flight' AND lease_until < $8))
            AND (NOT (flow = ANY($7)) OR NOT EXISTS (${EARLIER_WAITING_SQL}))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
@@ -799,7 +805,7 @@ export class PostgresStore implements Store {
         req.now - this.clockAheadMs,
       ],
     );
-    return rows.map((r) => this.leaseInOwnTime(jobFromRow(r)));
+    return rows.map((r) => this.inOwnTime(jobFromRow(r)));
   }
 
   async waitsBehind(id: string): Promise<boolean> {
@@ -903,7 +909,7 @@ export class PostgresStore implements Store {
       `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
          attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
-      [nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner],
+      [nextAttemptAt - this.clockAheadMs, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner],
     );
     return (r.rowCount ?? 0) > 0;
   }

@@ -251,7 +251,8 @@ export function sqliteParams(sql: string): string {
 
 /** Where newJobValues puts the payload's JSON text. */
 export const PAYLOAD_VALUE = 5;
-/** Where newJobValues puts the lease end. */
+/** Where newJobValues puts the due time and the lease end. */
+export const NEXT_ATTEMPT_VALUE = 8;
 export const LEASE_UNTIL_VALUE = 10;
 
 /**

@@ -4,7 +4,8 @@
  * - one instance's clock is 3 s ahead (inside the 5 s start-up tolerance) while the other holds a
  *   stock count whose POST OpenLMIS is slow to answer: the skewed one must not see the lease end
  *   early and post the count a second time; nor stamp a facility's version, first seen there, a
- *   later lastUpdated than the renamed version the other instance sees next;
+ *   later lastUpdated than the renamed version the other instance sees next; nor retry the
+ *   other's stock count before OpenLMIS's Retry-After;
  * - the same order Bundle is posted to both at the same moment: one requisition, answers naming
  *   the same resources;
  * - the instance delivering an order is SIGKILLed mid-delivery: the other one finishes the job,
@@ -99,6 +100,39 @@ t.test('two instances on one PostgreSQL database', { skip: pg.skip }, async (t) 
     );
     const again = answerOf(await b.fhir('GET', `/fhir/Location/${facilityId}`));
     t.equal(again.body.meta.lastUpdated, changed.body.meta.lastUpdated, 'and B answers the same time for it');
+  });
+
+  await t.test("OpenLMIS's Retry-After is kept by the instance whose clock is ahead", async (t) => {
+    const facilityId = lmis.seed.facilities['LK-HC-101'];
+    const reports = answerOf(
+      await a.fhir('GET', `/fhir/R5/InventoryReport?location=${encodeURIComponent(`Location/${facilityId}`)}`),
+    ).body.entry.map((e: any) => e.resource);
+    const count = structuredClone(reports[0]);
+    delete count.id;
+    delete count.meta;
+    count.identifier = [{ system: 'https://mobile.example.org/counts', value: 'CNT-TWO-2' }];
+    count.reportedDateTime = '2026-11-22T09:00:00Z';
+    count.inventoryListing[0].countingDateTime = '2026-11-22T08:30:00Z';
+    const posts = () => writes().filter((w: string) => w === 'POST /api/public/stockEvents').length;
+    const before = posts();
+    lmis.sb.faults.add({
+      method: 'POST',
+      path: '/api/public/stockEvents',
+      action: { type: 'status', status: 503, headers: { 'retry-after': '4' } },
+      times: 1,
+    });
+    const sent = a.fhir('POST', '/fhir/R5/InventoryReport', count);
+    const firstAt = await until('the first post', async () => (posts() > before ? Date.now() : undefined), 10_000);
+    const againAt = await until(
+      'the post again',
+      async () => {
+        await sleep(10);
+        return posts() > before + 1 ? Date.now() : undefined;
+      },
+      20_000,
+    );
+    await sent;
+    t.ok(againAt - firstAt >= 3_800, `posted again ${againAt - firstAt} ms after the 503 asking for 4 s`);
   });
 
   await t.test('the same order posted to both at once: one requisition, equal answers', async (t) => {
