@@ -39,9 +39,6 @@ export class GivenUpError extends MediatorError {
   }
 }
 
-/** How long before its end an attempt that waited without its slot stops waiting to have it back. */
-export const SLOT_BACK_MARGIN_MS = 1_000;
-
 /**
  * An attempt that gave its delivery slot up while it waited for another job (DeliveryContext.awaitJob)
  * and could not have it back in time (other writes took the system's slots meanwhile): it sent

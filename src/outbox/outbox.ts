@@ -11,7 +11,6 @@ import {
   AttemptTimeoutError,
   GivenUpError,
   KeyTakenError,
-  SLOT_BACK_MARGIN_MS,
   SlotTakenMeanwhile,
   describeError,
   isUnknownOutcome,
@@ -672,13 +671,15 @@ export class Outbox {
 
   /**
    * DeliveryContext.awaitJob: until job `id` is no longer in flight, or `ms` passes, without this
-   * attempt's delivery slot (attempt-slot.ts), which it then takes back before the attempt's end
-   * (`attemptEndsAt`). A slot not had back in time is a wait that did not cost an attempt: the job
-   * is due again at once, uncharged (SlotTakenMeanwhile).
+   * attempt's delivery slot (attempt-slot.ts), which it then takes back while at least half of
+   * attemptTimeoutMs is left before the attempt's end (`attemptEndsAt`), as deliverNow asks of a
+   * write that waited for a slot. A slot not had back by then is a wait that did not cost an
+   * attempt: the job is due again at once, uncharged (SlotTakenMeanwhile), with a fresh lease.
    */
   private async awaitJob(slot: AttemptSlot, system: string, id: string, ms: number, attemptEndsAt: number) {
     const until = Date.now() + ms;
-    const kept = await slot.without(() => this.endOf(id, until), attemptEndsAt - SLOT_BACK_MARGIN_MS - Date.now());
+    const backBy = attemptEndsAt - this.options.attemptTimeoutMs / 2;
+    const kept = await slot.without(() => this.endOf(id, until), backBy - Date.now());
     if (!kept) throw new SlotTakenMeanwhile(system);
   }
 

@@ -3,8 +3,9 @@
  * its parent's create, routing/linked-parent.ts) waits for that job's end without its delivery
  * slot, so the system's other writes are not held back meanwhile, and takes the slot back after.
  * Before, the facility's attempt polled the store every 25 ms holding its slot. The slot count
- * stays right whatever happens: the awaited job ends, the wait runs out, or the waiting attempt is
- * abandoned at its timeout while it has no slot.
+ * stays right whatever happens: the awaited job ends, the wait runs out, the waiting attempt is
+ * abandoned at its timeout while it has no slot, or other writes keep the slot it gave up (it is
+ * then due again at once, uncharged).
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
@@ -26,7 +27,7 @@ async function jobOfKey(store: Store, key: string): Promise<string> {
 }
 
 const freeSlots = (outbox: Outbox, system: string): number =>
-  (outbox as unknown as { semaphores: Map<string, { available(): number }> }).semaphores.get(system)!.available();
+  (outbox as unknown as { semaphores: Map<string, { available(): number }> }).semaphores.get(system)?.available() ?? -1;
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: a wait for another job gives the slot to other writes`, { skip: engine.skip }, async (t) => {
@@ -117,6 +118,60 @@ for (const engine of engineCases()) {
       await elsewhere.idle();
       await new Promise((r) => setTimeout(r, 300));
       t.equal(freeSlots(f.outbox, 'dhis2'), 2, 'no slot leaked or taken twice once that wait ends');
+    },
+  );
+
+  t.test(
+    `${engine.name}: a slot not had back after the wait: due again, uncharged`,
+    { skip: engine.skip },
+    async (t) => {
+      const f = await outboxFixture(t, engine, {
+        options: { concurrency: { default: 1 }, attemptTimeoutMs: 1_000, leaseMs: 5_000 },
+      });
+      const elsewhere = new Outbox({ store: f.store, options: { attemptTimeoutMs: 5_000, leaseMs: 10_000 } });
+      const parentDone = gate();
+      const otherDone = gate();
+      elsewhere.register('facility', 'dhis2', async () => {
+        await parentDone.opened;
+        return { system: 'dhis2', ids: { n: 'district' } };
+      });
+      const district = await elsewhere.acceptWrite({
+        flow: 'facility',
+        system: 'dhis2',
+        idempotencyKey: 'D',
+        payload: { name: 'district' },
+        deadlineMs: 0,
+      });
+      t.teardown(async () => {
+        parentDone.open();
+        otherDone.open();
+        await elsewhere.idle();
+        await f.outbox.idle();
+      });
+      f.outbox.register('facility', 'dhis2', async (job, _journal, ctx) => {
+        if ((job.payload as { name: string }).name === 'other') await otherDone.opened;
+        else await ctx.awaitJob!(district.jobId, 5_000);
+        return { system: 'dhis2', ids: { n: 'x' } };
+      });
+      const post = f.outbox.acceptWrite({
+        flow: 'facility',
+        system: 'dhis2',
+        idempotencyKey: 'P',
+        payload: { name: 'post' },
+      });
+      await waitFor(async () => freeSlots(f.outbox, 'dhis2') === 1);
+      // another write takes the only slot while the post waits, and keeps it past half the post's attempt
+      void f.outbox.acceptWrite({ flow: 'facility', system: 'dhis2', idempotencyKey: 'O', payload: { name: 'other' } });
+      await waitFor(async () => freeSlots(f.outbox, 'dhis2') === 0);
+      parentDone.open();
+      const answer = await post;
+      t.match(answer, { kind: 'queued', status: 'pending', reason: /busy/ }, 'queued, not failed');
+      const job = await f.store.getJob(answer.jobId);
+      t.match(job, { status: 'pending', attempts: 0 }, 'the attempt is not charged');
+      t.ok(job!.nextAttemptAt <= Date.now() + 1_500, 'due again at once');
+      otherDone.open();
+      await f.outbox.idle();
+      t.equal(freeSlots(f.outbox, 'dhis2'), 1, 'the slot is back');
     },
   );
 }
