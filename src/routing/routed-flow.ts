@@ -447,7 +447,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         const page = await this.store.listJobs({ status, flow: this.spec.outboxFlow, limit: WAITING_PAGE, offset });
         // a key that is the payload id is what v25 gave already; the rest of a page in one store turn
         const rekeys = page.flatMap((job) => {
-          const { orderKey } = this.orderKeyFor(job.system, job.payload as T);
+          const orderKey = this.currentOrderKey(job.system, job.payload as T);
           return orderKey && orderKey !== (job.payload as { id?: string }).id ? [{ id: job.id, orderKey }] : [];
         });
         const changed = await Promise.all(rekeys.map((r) => this.store.keyWaitingJob(r.id, r.orderKey)));
@@ -456,6 +456,15 @@ export class RoutedFlow<T> implements FlowService<T> {
       }
     }
     return keyed;
+  }
+
+  /** orderKeyFor of a stored payload; one this release cannot read keeps its key (its delivery will say why). */
+  private currentOrderKey(system: string, payload: T): string | undefined {
+    try {
+      return this.orderKeyFor(system, payload).orderKey;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -34,7 +34,7 @@ import {
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrations.js';
-import { KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
+import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
 import { isDatabaseAway } from './database-away.js';
 import {
@@ -821,7 +821,7 @@ export class PostgresStore implements Store {
   }
 
   async keyWaitingJob(id: string, orderKey: string): Promise<boolean> {
-    return ((await this.pool.query(KEY_WAITING_JOB_SQL, [orderKey, id, orderKey])).rowCount ?? 0) > 0;
+    return ((await this.pool.query(PG_KEY_WAITING_JOB_SQL, [orderKey, id])).rowCount ?? 0) > 0;
   }
 
   async finishJob(

@@ -20,7 +20,7 @@ import {
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { createIndexSql, dropIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { NEWEST_UNKNOWN_SQL, newestKnownVersion, refuseNewerSchema } from './newer-schema.js';
-import { KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
+import { SQLITE_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import {
   auditFromRow,
   crosswalkFromRow,
@@ -664,9 +664,7 @@ export class SqliteStore implements Store {
   }
 
   async keyWaitingJob(id: string, orderKey: string): Promise<boolean> {
-    return this.writeStatement(
-      () => this.sql(sqliteParams(KEY_WAITING_JOB_SQL)).run(orderKey, id, orderKey).changes > 0,
-    );
+    return this.writeStatement(() => this.sql(sqliteParams(SQLITE_KEY_WAITING_JOB_SQL)).run(orderKey, id).changes > 0);
   }
 
   async finishJob(

@@ -396,8 +396,8 @@ export interface Store {
    */
   waitingWriteOf(flow: string, system: string, orderKeys: string[]): Promise<boolean>;
   /**
-   * Gives a waiting job (pending or in flight) `orderKey`, the key its write has today, when it has
-   * another (legacy-order-keys.ts: jobs accepted before v25). Whether the key changed.
+   * Gives a waiting job (pending or in flight) still keyed as v25 left it (by its payload id, or
+   * not at all) `orderKey`, the key its write has today (legacy-order-keys.ts). Whether it did.
    */
   keyWaitingJob(id: string, orderKey: string): Promise<boolean>;
   /**
