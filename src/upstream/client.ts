@@ -26,6 +26,8 @@ export interface UpstreamRequest<K extends string = string> {
   credential?: K;
   /** May the client retry this call on a transient failure by itself? Default: true for GET only. */
   retry?: boolean;
+  /** It changes nothing (a GraphQL query): it ends with its delivery attempt, as a GET does. */
+  read?: boolean;
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (e.g. 404 on a lookup): returned as { status, body }. */
   accept?: number[];
@@ -146,7 +148,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
   const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
     const idempotent = req.retry ?? req.method === 'GET';
     // a read ends with the delivery attempt it is made for (attempt-scope.ts); a write never does
-    const signal = req.signal ?? (req.method === 'GET' ? attemptReadSignal() : undefined);
+    const signal = req.signal ?? (req.method === 'GET' || req.read ? attemptReadSignal() : undefined);
     const run = async () => {
       const s = current();
       const p = pools.for(s);

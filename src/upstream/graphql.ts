@@ -242,6 +242,8 @@ export function createGraphQLExchange<S extends TransportSettings, K extends str
         body: payload(op),
         credential: op.credential,
         signal: op.signal,
+        // a query is a read: it ends with the delivery attempt it is made for (attempt-scope.ts)
+        read: !isMutation(op.query),
         retry: op.retry ?? !isMutation(op.query),
         // GraphQL servers answer a malformed or invalid document with 400 and errors[]
         accept: [400],
