@@ -12,6 +12,7 @@ import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js'
 import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
 import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { awaitDataValueImport } from './jobs.js';
+import { oneAtATime } from './one-at-a-time.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
 import { dataValueSetReportId, parseDataValueSetReportId } from './stock-report-id.js';
@@ -197,6 +198,8 @@ export function createStockCapability(
   };
 
   const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
+  /** Difference reports of one org unit and period, read-add-write one at a time (one-at-a-time.ts). */
+  const inTurn = oneAtATime();
 
   /**
    * COC UIDs → codes (a value of a data element products share is told apart by its COC's code),
@@ -718,12 +721,19 @@ export function createStockCapability(
       // a zero DHIS2 would skip (keeping an older value) is deleted instead: "no value" is its zero
       const dropped = (v: PlannedValue) => !!v.keepsNoZero && Number(v.value) === 0;
       const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
-      const planned = await withPeriodTotals(await plan(report, deleting), journal, (q) => assertTakenWhole(sent(q)));
-      const zeros = planned.values.filter(dropped);
-      const p = sent(planned);
-      const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
-      const z =
-        zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;
+      const base = await plan(report, deleting);
+      const write = async () => {
+        const planned = await withPeriodTotals(base, journal, (q) => assertTakenWhole(sent(q)));
+        const zeros = planned.values.filter(dropped);
+        const p = sent(planned);
+        const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
+        const z =
+          zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;
+        return { planned, zeros, p, t, z };
+      };
+      const { planned, zeros, p, t, z } = base.values.some((v) => v.adds)
+        ? await inTurn(`${base.orgUnitUid}|${base.period}`, write)
+        : await write();
       if (z?.refused) {
         const summary = `zeros of ${zeros.map((v) => v.dataElement).join(', ')} (data elements keeping no zeros) were not cleared for ${p.orgUnit} ${p.period}; ${z.refusedValues} refused${entryRefusalSummary(z.conflicts, planned) ? `: ${entryRefusalSummary(z.conflicts, planned)}` : ''}`;
         throw new Dhis2RejectionError(summary, z.issues, 409, z.issues[0]?.diagnostics.match(/^DHIS2 (E\d+)/)?.[1]);
