@@ -95,11 +95,18 @@ async function holdMigrationLock(c: pg.PoolClient): Promise<void> {
   }
 }
 
-/** A database a newer release migrated is not this release's to run on (newer-schema.ts). */
+/**
+ * A database a newer release migrated is not this release's to run on (newer-schema.ts), nor one
+ * whose upgrade stopped during a version's index builds: that version's sql has committed.
+ */
 async function refuseNewerThan(c: pg.PoolClient, migrations: Migration[]): Promise<void> {
   const knownUpTo = newestKnownVersion(migrations);
   const { rows } = await c.query(NEWEST_UNKNOWN_SQL.replace('?', '$1'), [knownUpTo]);
-  refuseNewerSchema(rows[0], knownUpTo, 'the PostgreSQL database');
+  const { rows: begun } = await c.query(
+    "SELECT version, 'begun by a newer release, its index builds not finished' AS name FROM schema_migrations_building WHERE version > $1 ORDER BY version DESC LIMIT 1",
+    [knownUpTo],
+  );
+  refuseNewerSchema(rows[0] ?? begun[0], knownUpTo, 'the PostgreSQL database');
 }
 
 async function versionsIn(c: pg.PoolClient, table: string): Promise<Set<number>> {

@@ -121,5 +121,13 @@ for (const engine of engineCases())
         [{ n: engine.name === 'sqlite' ? 0 : '0' }],
         'and its table',
       );
+      if (engine.name === 'postgres') {
+        // a newer release's start stopped during a version's concurrent index builds: its sql committed
+        await query(engine, url, `DELETE FROM schema_migrations WHERE version = ${later}`);
+        await query(engine, url, `INSERT INTO schema_migrations_building (version, begun_at) VALUES (${later}, 1)`);
+        const begun = await refusal(() => openStore({ databaseUrl: url }));
+        t.ok(begun instanceof NewerSchemaError, begun.message);
+        t.match(begun.message, `is at schema v${later} (begun by a newer release, its index builds not finished)`);
+      }
     },
   );
