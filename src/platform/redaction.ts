@@ -89,6 +89,13 @@ export function basicPairForms(user: string, secret: string): string[] {
 // A credential after an auth scheme in any text (an upstream repeating the header it refused, a
 // runtime access token the settings never held). A `realm="…"` parameter is not a credential.
 const SCHEME_CREDENTIAL = /\b(Bearer|Basic)(\s+)(?![A-Za-z][\w-]*\s*=\s*")([A-Za-z0-9\-._~+/]{8,}=*)/gi;
+/**
+ * The same, for a yes/no question asked first (a non-global regex keeps no state between calls).
+ * Nearly every text redacted (a log line, an envelope, a FHIR answer) holds no credential: a
+ * replace() with a global regex enters the runtime and gathers its matches there even when there
+ * are none, where test() stays on the regex engine's fast path (issue 18).
+ */
+const HAS_SCHEME_CREDENTIAL = new RegExp(SCHEME_CREDENTIAL.source, 'i');
 
 /** A token68 rather than prose ("Basic authentication."): a digit, a symbol or an inner capital. */
 function looksLikeCredential(token: string): boolean {
@@ -97,6 +104,7 @@ function looksLikeCredential(token: string): boolean {
 }
 
 function maskSchemeCredentials(text: string): string {
+  if (!HAS_SCHEME_CREDENTIAL.test(text)) return text;
   return text.replace(SCHEME_CREDENTIAL, (whole, scheme: string, space: string, token: string) => {
     if (!looksLikeCredential(token)) return whole;
     const trailingDots = /\.*$/.exec(token)![0];
@@ -152,6 +160,8 @@ export class Redactor {
   /** Access tokens issued to us at run time, newest last; bounded, as a token is replaced every login. */
   private readonly ephemeral: string[] = [];
   private pattern: RegExp | undefined;
+  /** `pattern` without the global flag: whether a text holds a known form at all (see HAS_SCHEME_CREDENTIAL). */
+  private holds: RegExp | undefined;
   private formWithQuote = false;
   private rebuilds = 0;
 
@@ -232,13 +242,13 @@ export class Redactor {
    */
   redact(text: string): string {
     const out = maskUrlPasswords(maskSchemeCredentials(text));
-    return this.pattern ? out.replace(this.pattern, MASK) : out;
+    return this.pattern && this.holds!.test(out) ? out.replace(this.pattern, MASK) : out;
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
   leaks(text: string): boolean {
     return (
-      (this.pattern !== undefined && text.search(this.pattern) >= 0) ||
+      (this.holds !== undefined && this.holds.test(text)) ||
       maskSchemeCredentials(text) !== text ||
       hasUrlPassword(text)
     );
@@ -270,6 +280,7 @@ export class Redactor {
     // Longest first: alternation takes the first alternative that matches at a position.
     const forms = this.knownForms();
     this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
+    this.holds = this.pattern ? new RegExp(this.pattern.source) : undefined;
     this.formWithQuote = forms.some((form) => form.includes('"'));
     this.rebuilds += 1;
   }

@@ -84,6 +84,26 @@ t.test('credentials after Bearer/Basic are masked in any text; prose and challen
   }
 });
 
+t.test(
+  'texts with and without a secret, in turn: each masked alike (the check before a replace keeps no state)',
+  async (t) => {
+    const r = new Redactor();
+    r.learn('s3cret-Value-77');
+    const texts = [
+      ['a line with s3cret-Value-77 in it', `a line with ${MASK} in it`],
+      ['a clean line', 'a clean line'],
+      ['Authorization: Bearer 3f2a9c1e-77aa-4e1b.x', `Authorization: Bearer ${MASK}`],
+      ['s3cret-Value-77 at the start, again s3cret-Value-77', `${MASK} at the start, again ${MASK}`],
+    ] as const;
+    for (let round = 0; round < 3; round++) {
+      for (const [text, masked] of texts) {
+        t.equal(r.redact(text), masked, `round ${round}: ${masked}`);
+        t.equal(r.leaks(text), text !== masked, `round ${round}: leaks(${masked})`);
+      }
+    }
+  },
+);
+
 t.test('a secret URL setting (PostgreSQL) teaches its password too', async (t) => {
   const r = new Redactor();
   r.learnSettings({ 'store.databaseUrl': 'postgres://med:db%2Fpw-44@db:5432/m' });
