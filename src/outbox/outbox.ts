@@ -676,28 +676,51 @@ export class Outbox {
    * write that waited for a slot. A slot not had back by then is a wait that did not cost an
    * attempt: the job is due again at once, uncharged (SlotTakenMeanwhile), with a fresh lease.
    */
-  private async awaitJob(slot: AttemptSlot, system: string, id: string, ms: number, attemptEndsAt: number) {
+  private async awaitJob(
+    slot: AttemptSlot,
+    system: string,
+    id: string,
+    ms: number,
+    attemptEndsAt: number,
+  ): Promise<boolean> {
+    if (!this.running.has(id) && (await this.underWayElsewhere(id))) return false;
     const until = Date.now() + ms;
     const backBy = attemptEndsAt - this.options.attemptTimeoutMs / 2;
-    const kept = await slot.without(() => this.endOf(id, until), backBy - Date.now());
+    let here = true;
+    const kept = await slot.without(async () => {
+      here = await this.endOf(id, until);
+    }, backBy - Date.now());
     if (!kept) throw new SlotTakenMeanwhile(system);
+    return here;
   }
 
   /**
-   * Until job `id` is no longer in flight, or `until`: in this process the end of its running
-   * attempt, elsewhere (another instance on PostgreSQL) its row, read every duplicatePollMs.
+   * A job in flight under another instance's lease (PostgreSQL): nothing in this process tells its
+   * end, and every job waiting for it reading its row every duplicatePollMs (a district's 200
+   * facilities, each claimed as a slot frees) would load the database for nothing: its waiters
+   * look again later instead (DeliveryContext.awaitJob answers false).
    */
-  private async endOf(id: string, until: number): Promise<void> {
+  private async underWayElsewhere(id: string): Promise<boolean> {
+    const job = await this.store.getJob(id);
+    return job?.status === 'in-flight' && !job.leaseOwner?.startsWith(`${this.options.instanceId}:`);
+  }
+
+  /**
+   * Until job `id` is no longer in flight, or `until`: the end of its attempt running in this
+   * process; one accepted here and not started yet (waiting for a slot) is read every
+   * duplicatePollMs until it runs. False as soon as another instance has it (underWayElsewhere).
+   */
+  private async endOf(id: string, until: number): Promise<boolean> {
     for (;;) {
       const remaining = until - Date.now();
-      if (remaining <= 0) return;
+      if (remaining <= 0) return true;
       const local = this.running.get(id);
       if (local) {
         await withinDeadline(local, remaining).catch(() => undefined);
-        return;
+        return true;
       }
-      const job = await this.store.getJob(id);
-      if (job?.status !== 'in-flight') return;
+      if (await this.underWayElsewhere(id)) return false;
+      if ((await this.store.getJob(id))?.status !== 'in-flight') return true;
       await sleep(Math.min(this.options.duplicatePollMs, remaining));
     }
   }

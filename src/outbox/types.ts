@@ -100,12 +100,13 @@ export interface DeliveryContext {
   /**
    * Waits until outbox job `jobId` is no longer in flight (done, refused, back to pending or given
    * up), or `ms` passes, giving this attempt's delivery slot to other writes meanwhile: for a write
-   * that must follow another one under way (a facility after its parent's create). In this process
-   * the outbox knows when that job's attempt ends; another instance's is read from the store. Throws
-   * (uncharged, due again at once) when the slot cannot be had back in time. Given by the outbox;
-   * absent where a handler is called directly.
+   * that must follow another one under way (a facility after its parent's create). Only a job
+   * under way in this process is waited for (its attempt's end is known here): false at once when
+   * another instance has it, so the write looks again later. Throws (uncharged, due again at once)
+   * when the slot cannot be had back in time. Given by the outbox; absent where a handler is
+   * called directly.
    */
-  awaitJob?(jobId: string, ms: number): Promise<void>;
+  awaitJob?(jobId: string, ms: number): Promise<boolean>;
 }
 
 /**

@@ -27,8 +27,11 @@ export const PARENT_IN_FLIGHT_WAIT_MS = 3_000;
 const POLL_MS = 25;
 
 export type LinkedParentStore = Pick<Store, 'getLink' | 'getJob'>;
-/** Until an outbox job is no longer in flight, or `ms` passes (DeliveryContext.awaitJob). */
-export type AwaitJob = (jobId: string, ms: number) => Promise<void>;
+/**
+ * Until an outbox job is no longer in flight, or `ms` passes; false at once when it is not waited
+ * for here (another instance delivers it: DeliveryContext.awaitJob).
+ */
+export type AwaitJob = (jobId: string, ms: number) => Promise<boolean>;
 
 /**
  * A parent still being written: its facility's job waits for it, uncharged (`retryAt`,
@@ -107,8 +110,9 @@ export async function withLinkedParent(
     if (job.status === 'pending') throw new AfterQueuedParent(system, parentId, Date.now(), job.nextAttemptAt);
     const left = until - Date.now();
     if (left <= 0) throw new AfterQueuedParent(system, parentId, Date.now());
-    // the outbox's wait gives this attempt's delivery slot to other writes meanwhile
-    await awaitJob(job.id, left);
+    // the outbox's wait gives this attempt's delivery slot to other writes meanwhile; a parent
+    // another instance writes is looked at again later, as a queued one is
+    if (!(await awaitJob(job.id, left))) throw new AfterQueuedParent(system, parentId, Date.now());
   }
 }
 
@@ -118,6 +122,7 @@ function pollJob(store: LinkedParentStore): AwaitJob {
     const until = Date.now() + ms;
     while (Date.now() < until && (await store.getJob(jobId))?.status === 'in-flight')
       await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, until - Date.now())));
+    return true;
   };
 }
 
