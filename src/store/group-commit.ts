@@ -205,10 +205,11 @@ export class GroupCommit {
    * crash loses it like any unsynced row. Its batch commits with the writes around it, held
    * while an fsync runs like any batch nobody goes on from (finishOrHold), so on a busy create
    * path it costs no COMMIT of its own (issue 18). If `fn` itself fails, only its own changes
-   * are undone and the promise rejects.
+   * are undone and the promise rejects. `savepoint` false: `fn` is one statement, as for
+   * writeStatement().
    */
-  writeBehind<T>(fn: () => T): Promise<T> {
-    const run = this.inBatch(fn, true);
+  writeBehind<T>(fn: () => T, savepoint = true): Promise<T> {
+    const run = this.inBatch(fn, savepoint);
     return run instanceof Promise ? run : run.outcome();
   }
 

@@ -2,6 +2,8 @@ import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import {
   SQLITE_EARLIER_WAITING_SQL as EARLIER_WAITING_SQL,
   SQLITE_LATER_WRITE_EXISTS,
+  SQLITE_RESOURCE_ID_VALUE,
+  resourceIdOf,
   sqliteWaitingWriteSql,
 } from './resource-order.js';
 import {
@@ -171,8 +173,8 @@ const SEEN_CHUNK = 500;
 const INSERT_KEY_SQL =
   'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at, resource_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_RESOURCE_ID_VALUE})`;
 /**
  * Takes a candidate only if it is still due when the write lock is ours: the candidates were read
  * before it, and another process (a second server started by mistake, refused at start since
@@ -439,7 +441,14 @@ export class SqliteStore implements Store {
     // updated_at starts as created_at. Not RETURNING *: the row is what was just bound, and
     // materialising it (every column, the payload text copied back) cost more than the INSERT's
     // own statement work on a create (issue 18)
-    this.sql(INSERT_JOB_SQL).run(...values, job.createdAt);
+    const resourceId = resourceIdOf(job.payload);
+    // the payload's text is bound again only for json_extract to find an id that is no string
+    this.sql(INSERT_JOB_SQL).run(
+      ...values,
+      job.createdAt,
+      resourceId,
+      resourceId === null ? values[PAYLOAD_VALUE] : null,
+    );
     return jobInserted(job, values[PAYLOAD_VALUE] as string);
   }
 
@@ -476,7 +485,7 @@ export class SqliteStore implements Store {
     const atCommit = <T>(fn: () => T) => commits.writeAhead(fn);
     // a sighting written ahead is answered at once: whoever answers from it awaits onDisk()
     // first, and one lost (its batch's COMMIT failed) only makes a later read stamp a later time
-    const behind = <T>(fn: () => T) => commits.writeBehind(fn);
+    const behind = <T>(fn: () => T, oneStatement: boolean) => commits.writeBehind(fn, !oneStatement);
     const readNow = <T>(fn: () => T) => new Promise<T>((resolve) => resolve(fn()));
     return (this.writesAheadOfDisk ??= {
       finishJob: (id, leaseOwner, outcome, now, attempt) =>
@@ -501,12 +510,13 @@ export class SqliteStore implements Store {
 
   /**
    * Store.firstSeen in one synchronous step: read the sightings, record the versions not seen
-   * before and read those back. One writer, so nothing comes between; a change costs one wait for
-   * the disk and no change none beyond what the read saw (it was a read, then a write: two).
+   * before (as recorded: nothing to read back). One writer, so nothing comes between; a change
+   * costs one wait for the disk and no change none beyond what the read saw (it was a read, then a
+   * write: two). One new version is one statement, without a savepoint (issue 18).
    */
   async firstSeen(flow: string, versions: SeenVersion[], now: number): Promise<Map<string, number>> {
     return this.recordSightings(
-      (fn) => this.write(fn),
+      (fn, oneStatement) => (oneStatement ? this.writeStatement(fn) : this.write(fn)),
       (fn) => this.read(fn),
       flow,
       versions,
@@ -516,7 +526,7 @@ export class SqliteStore implements Store {
 
   /** firstSeen, its write and its read settled as `write` and `read` settle (at the sync, or ahead of it). */
   private recordSightings(
-    write: <T>(fn: () => T) => Promise<T>,
+    write: <T>(fn: () => T, oneStatement: boolean) => Promise<T>,
     read: <T>(fn: () => T) => Promise<T>,
     flow: string,
     versions: SeenVersion[],
@@ -531,14 +541,14 @@ export class SqliteStore implements Store {
     if (!fresh.length) return read(answer);
     return write(() => {
       const stmt = this.sql(UPSERT_SEEN_SQLITE);
-      for (const v of fresh) stmt.run(flow, v.fhirId, v.version, now);
-      for (const [id, s] of this.sightings(
-        flow,
-        fresh.map((v) => v.fhirId),
-      ))
-        seen.set(id, s);
+      // no read back: one writer, synchronous since the read above, so each fresh version was
+      // stored as given, at `now` (the upsert's WHERE skips only a version it has just stored)
+      for (const v of fresh) {
+        stmt.run(flow, v.fhirId, v.version, now);
+        seen.set(v.fhirId, { version: v.version, seenAt: now });
+      }
       return answer();
-    });
+    }, fresh.length === 1);
   }
 
   /** The kept sighting of each id, read now (in chunks: SQLite bounds the parameters of a statement). */
@@ -874,12 +884,14 @@ export class SqliteStore implements Store {
     const text = toJson(result);
     // one statement that changes data (a read only when it inserted nothing); decoded afterwards
     const stored = await this.writeStatement(() => {
-      // the row just inserted comes back with it; only a step recorded before needs a second look
-      const r = (this.sql(
-        'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING result',
-      ).get(jobId, step, text, now) ??
-        this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step)) as Row;
-      return r.result;
+      // the row inserted holds `text`; only a step recorded before needs a look. Not RETURNING:
+      // SQLite buffers returned rows in an ephemeral table, opened and dropped at each run (issue 18)
+      const inserted =
+        this.sql(
+          'INSERT INTO step_journal (job_id, step, result, completed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        ).run(jobId, step, text, now).changes > 0;
+      if (inserted) return text;
+      return (this.sql('SELECT result FROM step_journal WHERE job_id = ? AND step = ?').get(jobId, step) as Row).result;
     });
     return json(stored) ?? null;
   }

@@ -39,7 +39,7 @@ for (const engine of engineCases()) {
     await store.settleTransactionUpdate('SENT', { state: 'sent' });
 
     const plan = await queryPlan(databaseUrl, UPDATE_COUNTS_SQL);
-    t.match(plan, /outbox_jobs_openhim_unsent/, `the jobs' debts are counted from their index:\n${plan}`);
+    t.match(plan, /outbox_jobs_openhim_(unsent|not_sent)/, `the jobs' debts are counted from their index:\n${plan}`);
     t.match(plan, /openhim_rerun_updates_unsent/, "the reruns' debts are counted from theirs");
     t.notMatch(plan, /SCAN outbox_jobs\b|Seq Scan on outbox_jobs/, 'no read of the whole jobs table');
 

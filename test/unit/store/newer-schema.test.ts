@@ -94,7 +94,11 @@ for (const engine of engineCases())
       t.ok(older instanceof ConfigError, "told as the operator's to fix, in one line, without a stack");
       const top = migrationsOf(engine).at(-1)!;
       t.match(older.message, `is at schema v${top.version} (${top.name}), migrated by a newer release`);
-      t.match(older.message, `knows versions up to v${top.version - 1}`);
+      // the release before knows the versions below the top one (not always top - 1: v43 follows v31)
+      const known = migrationsOf(engine)
+        .map((m) => m.version)
+        .filter((v) => v < newest(engine));
+      t.match(older.message, `knows versions up to v${Math.max(...known)}`);
       t.match(older.message, 'restore the backup taken before the upgrade');
       t.notMatch(older.message, /postgres(ql)?:\/\//, 'never the database URL (it carries the password)');
       t.same(await applied(engine, url), before, 'nothing migrated, nothing recorded');

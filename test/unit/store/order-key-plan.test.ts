@@ -23,7 +23,7 @@ import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 /** The earlier jobs of the record, by key and by payload id: the rowid (acceptance order) is in each entry. */
 const BY_KEY = /USING INDEX outbox_jobs_order_waiting \(system=\? AND flow=\? AND order_key=\? AND rowid<\?\)/;
-const BY_ID = /USING INDEX outbox_jobs_resource_waiting \(system=\? AND flow=\? AND <expr>=\? AND rowid<\?\)/;
+const BY_ID = /USING INDEX outbox_jobs_resource_id_waiting \(system=\? AND flow=\? AND resource_id=\? AND rowid<\?\)/;
 
 t.test('SQLite: the order lookups search the order-key index', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-key-'));

@@ -7,6 +7,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openStore, type Store } from '../../../src/store/index.js';
+import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { databaseBefore } from '../../support/old-database.js';
 
@@ -48,7 +49,11 @@ for (const engine of engineCases()) {
     t.ok(fromV14.includes(15), 'v15 is applied after it');
     t.same(
       fromV14,
-      Array.from({ length: Math.max(...fromV14) - 13 }, (_, i) => 14 + i),
+      // the versions are not contiguous: each session's helpers number theirs apart (v43 after v31)
+      (engine.name === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS)
+        .map((m) => m.version)
+        .filter((v) => v >= 14)
+        .sort((a, b) => a - b),
       'v14 is applied on top of the old schema (once, recorded), and every later version after it in order',
     );
     t.same(

@@ -34,7 +34,7 @@ t.test('SQLite: the claim of a flow delivered in order searches the resource ind
     // since v25 beside the lookup by order key (order-key-plan.test.ts)
     t.match(
       d,
-      /USING INDEX outbox_jobs_(resource_waiting|order_waiting) \(system=\? AND flow=\? AND (<expr>|order_key)=\?/,
+      /USING INDEX outbox_jobs_(resource_id_waiting|order_waiting) \(system=\? AND flow=\? AND (resource_id|order_key)=\?/,
     );
 });
 

@@ -144,3 +144,46 @@ t.test('the order path’s one-statement store calls take no savepoint and fail 
   t.equal((await store.listJobAttempts('job-a')).length, 1);
   t.equal(await store.putStep('job-a', 'initiate', 'req-2', 4), 'req-1', 'a step recorded before wins, as it did');
 });
+
+t.test('a first sighting of one version is one statement: no savepoint, answered as recorded', async (t) => {
+  const file = tempFile(t);
+  const savepoints = countSavepoints(t);
+  const store = await openStore({ databaseUrl: `sqlite:${file}` });
+  t.teardown(() => store.close());
+  const ahead = store.writesAhead();
+  const runsBefore = savepoints.runs;
+  t.same(await ahead.firstSeen('facilities', [{ fhirId: 'a', version: 'v1' }], 100), new Map([['a', 100]]));
+  t.same(await store.firstSeen('facilities', [{ fhirId: 'b', version: 'v1' }], 110), new Map([['b', 110]]));
+  t.equal(savepoints.runs - runsBefore, 0, 'no SAVEPOINT for one new version');
+  await ahead.onDisk();
+  t.same(
+    await store.firstSeen('facilities', [{ fhirId: 'a', version: 'v1' }], 200),
+    new Map([['a', 100]]),
+    'the same version keeps its first sighting',
+  );
+  t.same(
+    await store.firstSeen(
+      'facilities',
+      [
+        { fhirId: 'a', version: 'v2' },
+        { fhirId: 'b', version: 'v1' },
+        { fhirId: 'c', version: 'v1' },
+      ],
+      300,
+    ),
+    new Map([
+      ['a', 300],
+      ['b', 110],
+      ['c', 300],
+    ]),
+    'a new version and a new id are seen now, a known one as before',
+  );
+  t.equal(savepoints.runs - runsBefore, 1, 'several new versions: one savepoint, all or none');
+  const disk = new Database(file, { readonly: true, fileMustExist: true });
+  t.teardown(() => disk.close());
+  t.same(disk.prepare('SELECT fhir_id, version, seen_at FROM content_seen ORDER BY fhir_id').all(), [
+    { fhir_id: 'a', version: 'v2', seen_at: 300 },
+    { fhir_id: 'b', version: 'v1', seen_at: 110 },
+    { fhir_id: 'c', version: 'v1', seen_at: 300 },
+  ]);
+});

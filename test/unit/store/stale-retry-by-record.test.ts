@@ -95,7 +95,7 @@ for (const engine of engineCases()) {
           );
         t.match(
           plan,
-          /SEARCH l USING (COVERING )?INDEX outbox_jobs_resource_written \(system=\? AND flow=\? AND <expr>=\?\)/,
+          /SEARCH l USING (COVERING )?INDEX outbox_jobs_resource_id_written \(system=\? AND flow=\? AND resource_id=\?\)/,
         );
         t.notMatch(plan, /SCAN l/, plan);
       } else

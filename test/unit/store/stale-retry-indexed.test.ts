@@ -29,7 +29,7 @@ for (const engine of engineCases()) {
         for (const d of lookups)
           t.match(
             d,
-            /SEARCH l (EXISTS )?USING (COVERING )?INDEX outbox_jobs_(resource_written|order_written|order_waiting) \(system=\? AND flow=\? AND (<expr>|order_key)=\?/,
+            /SEARCH l (EXISTS )?USING (COVERING )?INDEX outbox_jobs_(resource_id_written|order_written|order_waiting) \(system=\? AND flow=\? AND (resource_id|order_key)=\?/,
             plan,
           );
       } else t.match(plan, /Index (Only )?Scan using outbox_jobs_resource_written on outbox_jobs l/, plan);

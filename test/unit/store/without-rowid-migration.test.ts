@@ -42,6 +42,8 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   else await old.migrate(before(POSTGRES_MIGRATIONS));
   // today's store writes a job's order key (v25): the column is there while it writes the old rows
   await alterJobs(engine, databaseUrl, 'ADD COLUMN order_key TEXT');
+  // and, on SQLite, its payload id (v43)
+  if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'ADD COLUMN resource_id');
   await old.recordWrites(
     [job('job-1', 'ORD-1', { orderNumber: 'ORD-1', lines: [1, 2] })],
     [{ flow: 'orders', fhirId: 'sr-1', system: 'openlmis', jobId: 'job-1' }],
@@ -64,6 +66,7 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   await old.firstSeen('orders', [{ fhirId: 'sr-1', version: 'v-1' }], 300);
   await old.close();
   await alterJobs(engine, databaseUrl, 'DROP COLUMN order_key');
+  if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'DROP COLUMN resource_id');
 }
 
 async function alterJobs(engine: EngineCase, databaseUrl: string, change: string): Promise<void> {
