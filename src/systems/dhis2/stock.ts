@@ -11,6 +11,7 @@ import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, isUid } from './ident
 import { cocFor, comboFrom, type CategoryComboMeta } from './category-combos.js';
 import { decodeImportSummary, type ImportConflict, type ImportResult } from './import-summary.js';
 import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
+import { addedKey, wasAdded, withAdded } from './added-reports.js';
 import { awaitDataValueImport } from './jobs.js';
 import { oneAtATime } from './one-at-a-time.js';
 import { dhis2Instant } from './orgunit-codec.js';
@@ -44,6 +45,14 @@ export interface PlannedValue {
   keepsNoZero?: true;
   /** A change in the period (a difference report's consumption, receipts, adjustments): added to DHIS2's total. */
   adds?: true;
+  /** The value's comment (added-reports.ts): an added value names the reports it holds. */
+  comment?: string;
+}
+
+/** What DHIS2 holds for a plan's org unit and period, by data element (as the plan names it) and COC. */
+interface HeldTotals {
+  values: Record<string, string>;
+  comments: Record<string, string>;
 }
 
 export interface StockPlan {
@@ -127,6 +136,10 @@ export function orgUnitResolver(
     );
   };
 }
+
+/** The report as its client names it (the business key its writes are deduplicated on). */
+const reportIdentity = (report: StockReport): string =>
+  report.identifier ? `${report.identifier.system}|${report.identifier.value}` : `id|${report.id ?? ''}`;
 
 export function createStockCapability(
   deps: StockDeps,
@@ -416,9 +429,12 @@ export function createStockCapability(
    * difference reports of one facility reach DHIS2 in the order accepted (writeKey). `check` (the
    * dry run) runs inside the step: a write it refuses records no totals, so once the cause is fixed
    * a retry adds to the totals DHIS2 holds then, not to those of before a later report landed.
+   * Each added value's comment names the report (added-reports.ts): one whose name it already
+   * carries (sent again after a store restore or the retention) is not added a second time.
    */
   const withPeriodTotals = async (
     p: StockPlan,
+    identity: string,
     journal: StepJournal,
     check: (withTotals: StockPlan) => Promise<void>,
   ): Promise<StockPlan> => {
@@ -429,13 +445,19 @@ export function createStockCapability(
         "a difference report adds to DHIS2's period totals, read from the data set: set dhis2.dataSet",
         'StockReport.countType',
       );
-    const added = (held: Record<string, string>): StockPlan => ({
+    const key = addedKey(
+      identity,
+      p.values.filter((v) => v.adds),
+    );
+    const added = (held: HeldTotals): StockPlan => ({
       ...p,
       values: p.values.map((v) => {
         if (!v.adds) return v;
-        const sum =
-          Math.round((Number(held[`${v.dataElement}|${v.categoryOptionCombo}`] ?? 0) + Number(v.value)) * 1e6) / 1e6;
-        return { ...v, value: String(Object.is(sum, -0) ? 0 : sum) };
+        const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+        const comment = held.comments[at];
+        if (held.values[at] !== undefined && wasAdded(comment, key)) return { ...v, value: held.values[at], comment };
+        const sum = Math.round((Number(held.values[at] ?? 0) + Number(v.value)) * 1e6) / 1e6;
+        return { ...v, value: String(Object.is(sum, -0) ? 0 : sum), comment: withAdded(comment, key) };
       }),
     });
     const held = await journal.run('period-totals', async () => {
@@ -443,11 +465,17 @@ export function createStockCapability(
       await check(added(read));
       return read;
     });
-    return added(held);
+    return added(heldTotals(held));
   };
 
-  /** The values DHIS2 holds for the plan's org unit and period, by data element (as the plan names it) and COC. */
-  const periodTotals = async (dataSet: string, p: StockPlan): Promise<Record<string, string>> => {
+  /** A journalled read: before the comments were kept it was the values alone (a job in flight over an upgrade). */
+  const heldTotals = (journalled: HeldTotals | Record<string, string>): HeldTotals =>
+    typeof journalled.values === 'object' && journalled.values !== null
+      ? (journalled as HeldTotals)
+      : { values: journalled as Record<string, string>, comments: {} };
+
+  /** The values DHIS2 holds for the plan's org unit and period, and their comments. */
+  const periodTotals = async (dataSet: string, p: StockPlan): Promise<HeldTotals> => {
     const answer = await client.call<Json>({
       method: 'GET',
       path: '/api/dataValueSets',
@@ -458,11 +486,12 @@ export function createStockCapability(
         dataElementIdScheme: settings().dataElementIdScheme,
       },
     });
-    const held: Record<string, string> = {};
+    const held: HeldTotals = { values: {}, comments: {} };
     for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) {
       if (v.attributeOptionCombo && p.attributeOptionCombo && String(v.attributeOptionCombo) !== p.attributeOptionCombo)
         continue;
-      held[`${v.dataElement}|${v.categoryOptionCombo}`] = String(v.value);
+      held.values[`${v.dataElement}|${v.categoryOptionCombo}`] = String(v.value);
+      if (typeof v.comment === 'string') held.comments[`${v.dataElement}|${v.categoryOptionCombo}`] = v.comment;
     }
     return held;
   };
@@ -477,6 +506,7 @@ export function createStockCapability(
       dataElement: v.dataElement,
       categoryOptionCombo: v.categoryOptionCombo,
       value: v.value,
+      ...(v.comment === undefined ? {} : { comment: v.comment }),
     })),
   });
 
@@ -723,7 +753,7 @@ export function createStockCapability(
       const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
       const base = await plan(report, deleting);
       const write = async () => {
-        const planned = await withPeriodTotals(base, journal, (q) => assertTakenWhole(sent(q)));
+        const planned = await withPeriodTotals(base, reportIdentity(report), journal, (q) => assertTakenWhole(sent(q)));
         const zeros = planned.values.filter(dropped);
         const p = sent(planned);
         const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
