@@ -364,7 +364,10 @@ const placeOf = (delivery: Delivery) =>
   delivery.destination.identifier?.value ?? delivery.destination.id ?? 'its facility';
 
 /** One run: completed requisition events since the mark → response requisitions, through the outbox. */
-export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult> {
+export async function runRtsToMsupply(
+  deps: RtsBridgeDeps,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<RtsRunResult> {
   const connectors = deps.connectors();
   const dhis2 = dhis2Of(connectors);
   const feed = dhis2?.requisitions;
@@ -392,6 +395,7 @@ export async function runRtsToMsupply(deps: RtsBridgeDeps): Promise<RtsRunResult
     counts.read += page.orders.length + page.skipped.length;
     counts.skipped += page.skipped.length;
     for (const order of page.orders) {
+      signal.throwIfAborted(); // the job's lock lost to another instance, whose run goes on from the mark
       const choice = await suppliers.choose(order);
       if ('held' in choice) {
         // accepted before the rules changed: it stays what it was
@@ -466,6 +470,6 @@ export function rtsToMsupplyJob(deps: RtsBridgeDeps): ScheduledJob {
     name: 'rtsToMsupply',
     setting: 'schedules.rtsToMsupply',
     description: 'DHIS2 RTS requisitions completed since the last run → Open mSupply response requisitions',
-    run: () => runRtsToMsupply(deps),
+    run: (signal) => runRtsToMsupply(deps, signal),
   };
 }

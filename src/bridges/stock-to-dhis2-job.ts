@@ -48,6 +48,8 @@ export interface StockJobOptions {
   /** One period only (a run by hand); default the last LOOKBACK_PERIODS complete periods. */
   period?: BridgePeriod;
   now?: Date;
+  /** Aborts when the job's lock was lost to another instance: no period is started after. */
+  signal?: AbortSignal;
 }
 
 /** One scheduled run: the recent complete periods of the data set's type (months by default), oldest first; counts summed. */
@@ -65,6 +67,7 @@ export async function runStockJob(deps: StockJobDeps, options: StockJobOptions =
   const counts: Record<string, number> = { periods: periods.length };
   const left: Parameters<typeof stockRunDetail>[0] = [];
   for (const period of periods) {
+    options.signal?.throwIfAborted();
     const result = await runStockToDhis2(bridge, { period, keep: problems });
     for (const [k, v] of Object.entries({ facilities: result.facilities, ...result.counts }))
       counts[k] = (counts[k] ?? 0) + v;
@@ -81,6 +84,6 @@ export function stockToDhis2Job(deps: StockJobDeps): ScheduledJob {
     setting: 'schedules.stockToDhis2',
     description:
       "Send the last complete periods (the DHIS2 data set's type) of LMIS stock indicators to DHIS2, only values that changed",
-    run: () => runStockJob(deps),
+    run: (signal) => runStockJob(deps, { signal }),
   };
 }

@@ -26,20 +26,27 @@ export const NO_REGISTRY_URL = 'no registry configured (registry.url)';
  * the run's detail; then, at most every `registry.fullReadHours`, a full read
  * confirms which facilities the registry no longer lists.
  */
-export async function propagateChanges(deps: PropagateJobDeps): Promise<JobResult> {
+export async function propagateChanges(
+  deps: PropagateJobDeps,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<JobResult> {
   const client = deps.registry();
   if (!client) return { skipped: NO_REGISTRY_URL };
   const totals: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0, refused: 0 };
   const refusals: string[] = [];
   let pages = 0;
   for await (const page of client.changesSince(await deps.store.getCursor(CHANGES_CURSOR))) {
+    // the job's lock lost to another instance: its run takes over from the stored cursor
+    signal.throwIfAborted();
     const counts = await deps.propagator.intake(page.records);
     for (const k of Object.keys(totals) as (keyof IntakeCounts)[]) totals[k] += counts[k];
     refusals.push(...counts.refusals);
     await deps.store.setCursor(CHANGES_CURSOR, page.cursor);
     pages++;
   }
+  signal.throwIfAborted();
   const released = await deps.propagator.releaseHeld();
+  signal.throwIfAborted();
   const { absent, relisted } = (await fullReadDue(deps))
     ? await confirmAbsent(deps, client)
     : { absent: 0, relisted: 0 };
@@ -68,6 +75,6 @@ export function propagateJob(deps: PropagateJobDeps): ScheduledJob {
     name: 'propagate',
     setting: 'schedules.propagate',
     description: "Pull the registry's facility changes and propagate them to every system",
-    run: () => propagateChanges(deps),
+    run: (signal) => propagateChanges(deps, signal),
   };
 }

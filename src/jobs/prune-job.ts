@@ -28,7 +28,11 @@ const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * batch through the v27 index until it is read to the cutoff (Store.pruneFinished says what stays).
  * Counts what went, by table; one info line per run.
  */
-export async function pruneFinished(deps: PruneJobDeps, now = Date.now()): Promise<JobResult> {
+export async function pruneFinished(
+  deps: PruneJobDeps,
+  now = Date.now(),
+  signal: AbortSignal = new AbortController().signal,
+): Promise<JobResult> {
   const days = Number(deps.settings()['outbox.retentionDays'] ?? 0);
   if (!(days > 0)) return { skipped: KEEP_FOREVER };
   const before = now - days * DAY_MS;
@@ -37,6 +41,7 @@ export async function pruneFinished(deps: PruneJobDeps, now = Date.now()): Promi
   let after: PruneCursor | undefined;
   let entriesAfter: EntriesCursor | undefined;
   for (;;) {
+    signal.throwIfAborted(); // the job's lock lost to another instance, which prunes on
     const r = await deps.store.pruneFinished({
       before,
       now,
@@ -63,6 +68,6 @@ export function pruneJob(deps: PruneJobDeps): ScheduledJob {
     name: 'outboxPrune',
     setting: 'schedules.outboxPrune',
     description: 'Delete finished outbox jobs older than outbox.retentionDays, with their rows',
-    run: () => pruneFinished(deps),
+    run: (signal) => pruneFinished(deps, Date.now(), signal),
   };
 }

@@ -28,7 +28,10 @@ export const NO_SYSTEM = 'no configured system lists its facilities';
  * (CSV or JSON, the formats `cli reconcile --right` reads). Counts per system: records on each
  * side, re-scored, written, retired, and the zones.
  */
-export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
+export async function reconcileAll(
+  deps: ReconcileJobDeps,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<JobResult> {
   const settings = deps.settings();
   const source = registrySource(settings);
   if (source.kind === 'none') return { skipped: NO_REGISTRY };
@@ -48,6 +51,7 @@ export async function reconcileAll(deps: ReconcileJobDeps): Promise<JobResult> {
   for (const connector of systems) {
     // zones are areas, not facilities: the registry list holds facilities only
     const left = (await connector.facilities!.listAll!()).filter((f) => f.kind === 'facility');
+    signal.throwIfAborted(); // the job's lock lost to another instance: no write beside its run
     const s = await reconcileIntoStore(deps.store, connector.system, left, registry);
     Object.assign(counts, {
       [`${s.system}.facilities`]: s.left,
@@ -67,6 +71,6 @@ export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {
     name: 'reconcile',
     setting: 'schedules.reconcile',
     description: "Reconcile each configured system's facility list against the registry",
-    run: () => reconcileAll(deps),
+    run: (signal) => reconcileAll(deps, signal),
   };
 }

@@ -22,7 +22,11 @@ export interface ScheduledJob {
   /** The setting holding its cron expression (e.g. `schedules.reconcile`). */
   setting: string;
   description: string;
-  run: () => Promise<JobResult | void>;
+  /**
+   * `signal` aborts when the job's lock was lost mid-run (another instance runs it now): stop
+   * before the next write. The run is recorded failed, with why, whatever it returns.
+   */
+  run: (signal?: AbortSignal) => Promise<JobResult | void>;
 }
 
 export interface SchedulerLogger {
@@ -154,7 +158,7 @@ export class Scheduler {
     this.busy.add(job.name);
     try {
       const { store } = this.options;
-      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (): Promise<TickOutcome> => {
+      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
         // holding the lock, with this process not running the job: a run still marked running
         // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
         await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
@@ -166,7 +170,7 @@ export class Scheduler {
           startedAt: Date.now(),
         });
         if (!run) return { status: 'already-run' };
-        return this.execute(job, run);
+        return this.execute(job, run, signal);
       });
       return locked.ran ? locked.value : { status: 'locked' };
     } finally {
@@ -180,11 +184,13 @@ export class Scheduler {
     return job ? this.tick(job) : undefined;
   }
 
-  private async execute(job: ScheduledJob, run: JobRun): Promise<TickOutcome> {
+  private async execute(job: ScheduledJob, run: JobRun, signal: AbortSignal): Promise<TickOutcome> {
     const { store, logger } = this.options;
     let end: Pick<JobRun, 'outcome' | 'detail' | 'counts'>;
     try {
-      const result = (await job.run()) ?? {};
+      const result = (await job.run(signal)) ?? {};
+      // the lock went mid-run: whatever the job says, it stopped (or should have) part way
+      signal.throwIfAborted();
       end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
     } catch (err) {
       // stored and shown later: an upstream's echo of a credential is masked before it is kept

@@ -135,6 +135,7 @@ import {
 } from './crosswalk-query.js';
 import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
 import { SharedLockSession } from './pg-shared-locks.js';
+import { HeldAdvisoryLock } from './pg-held-lock.js';
 import {
   finishJobs,
   putSteps,
@@ -1038,25 +1039,37 @@ export class PostgresStore implements Store {
 
   // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
-  /** Session-level advisory lock on a dedicated connection, released (or dropped with the connection) after `fn`. */
-  async withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
+  /**
+   * Session-level advisory lock on a dedicated connection, released (or dropped with the
+   * connection) after `fn`. The session is watched while `fn` runs (pg-held-lock.ts): if it dies the
+   * lock is taken again on a new one, and `fn`'s signal aborts only when another instance took it.
+   */
+  async withAdvisoryLock<T>(
+    name: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.pool.connect();
-    let lost: Error | undefined;
+    let locked: boolean;
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
-      if (!rows[0].locked) return { ran: false };
-      try {
-        return { ran: true, value: await fn() };
-      } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
-      }
+      locked = rows[0].locked;
     } catch (err) {
       // its connection lost or silent: destroyed (the lock goes with it), not pooled (see tx)
-      if (isDatabaseAway(err)) lost = err instanceof Error ? err : new Error(String(err));
+      client.release(isDatabaseAway(err) ? (err instanceof Error ? err : true) : undefined);
       throw err;
-    } finally {
-      client.release(lost);
     }
+    if (!locked) {
+      client.release();
+      return { ran: false };
+    }
+    const held = new HeldAdvisoryLock(this.pool, client, name);
+    let value: T;
+    try {
+      value = await fn(held.signal);
+    } finally {
+      await held.release();
+    }
+    return { ran: true, value };
   }
 
   /**

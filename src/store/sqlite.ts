@@ -920,8 +920,12 @@ export class SqliteStore implements Store {
 
   // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
-  async withAdvisoryLock<T>(_name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }> {
-    return { ran: true, value: await fn() };
+  async withAdvisoryLock<T>(
+    _name: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }> {
+    // one process owns the file: nothing can take the lock from under the run
+    return { ran: true, value: await fn(new AbortController().signal) };
   }
 
   /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */

@@ -504,9 +504,13 @@ export interface Store {
   /**
    * Run `fn` only while holding a cluster-wide lock named `name` (PostgreSQL advisory lock; on
    * SQLite, one process owns the file, so no lock is needed). Returns ran=false if another
-   * instance holds it.
+   * instance holds it. `fn`'s signal aborts if the lock is lost while it runs (its PostgreSQL
+   * session died and another instance took the lock): `fn` must stop writing then.
    */
-  withAdvisoryLock<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>;
+  withAdvisoryLock<T>(
+    name: string,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<{ ran: true; value: T } | { ran: false }>;
   /**
    * Run `fn` holding the exclusive lock `name`, shared by every instance on this database, waiting
    * for it up to `waitMs` (then LockWaitTimeout, and `fn` never runs). PostgreSQL: a session

@@ -4,12 +4,50 @@
  * both reach together runs on one of them only. Needs TEST_DATABASE_URL.
  */
 import t from 'tap';
+import pg from 'pg';
 import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The backend holding the scheduler's (one-key) advisory lock, terminated as a restart or a cut would. */
+async function cutLockSession(databaseUrl: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(
+      `SELECT pg_terminate_backend(pid) AS cut FROM pg_locks
+        WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()`,
+    );
+    return rows.length;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A job that notes how many of its runs are going at once, stopping early when its signal aborts. */
+function overlapJob(name: string, runMs: number) {
+  const seen = { active: 0, most: 0, calls: 0 };
+  const job: ScheduledJob = {
+    name,
+    setting: `schedules.${name}`,
+    description: name,
+    run: async (signal) => {
+      seen.calls += 1;
+      seen.active += 1;
+      seen.most = Math.max(seen.most, seen.active);
+      try {
+        for (let waited = 0; waited < runMs && !signal?.aborted; waited += 50) await sleep(50);
+      } finally {
+        seen.active -= 1;
+      }
+      return { counts: { one: 1 } };
+    },
+  };
+  return { job, seen };
+}
 
 async function twoInstances(t: { teardown(fn: () => unknown): void }) {
   const db = await pgCase.freshDatabase();
@@ -91,6 +129,69 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     );
     t.comment(
       `runs by instance: A ${runs.filter((r) => r.instance === 'A').length}, B ${runs.filter((r) => r.instance === 'B').length}`,
+    );
+  });
+
+  t.test('the lock session killed mid-run: the holder takes it again, no second run beside it', async (t) => {
+    const db = await pgCase.freshDatabase();
+    t.teardown(db.drop);
+    const a = await openStore({ databaseUrl: db.databaseUrl });
+    const b = await openStore({ databaseUrl: db.databaseUrl });
+    t.teardown(async () => {
+      await a.close();
+      await b.close();
+    });
+    const { job, seen } = overlapJob('cut', 2000);
+    const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
+    const two = new Scheduler({ store: b, jobs: [job], expression: () => undefined, instance: 'B' });
+    const first = one.tick(job, 1_800_000_000_000);
+    await sleep(300);
+    t.equal(await cutLockSession(db.databaseUrl), 1, "A's lock session terminated");
+    await sleep(300);
+    const second = await two.tick(job, 1_800_000_060_000);
+    t.equal(second.status, 'locked', 'the next tick on B finds the job still held');
+    const done = await first;
+    t.equal(done.status, 'ran', `A's run ended ok (${done.run?.detail ?? ''})`);
+    t.equal(seen.most, 1, 'never two runs at once');
+    const runs = await a.listJobRuns('cut');
+    t.same(
+      runs.map((r) => [r.instance, r.outcome]),
+      [['A', 'ok']],
+      'one run, not marked abandoned',
+    );
+  });
+
+  t.test('another instance gets the lock first: the holder stops its run', async (t) => {
+    const db = await pgCase.freshDatabase();
+    t.teardown(db.drop);
+    const a = await openStore({ databaseUrl: db.databaseUrl });
+    t.teardown(() => a.close());
+    const { job, seen } = overlapJob('taken', 3000);
+    const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
+    const first = one.tick(job, 1_800_000_000_000);
+    await sleep(300);
+    // another instance already waiting for the lock gets it the moment A's session dies
+    const other = new pg.Client({ connectionString: db.databaseUrl });
+    await other.connect();
+    t.teardown(() => other.end());
+    const waiting = other.query("SELECT pg_advisory_lock(hashtext('schedule:taken'))");
+    await sleep(200);
+    t.equal(await cutLockSession(db.databaseUrl), 1, "A's lock session terminated");
+    await waiting;
+    const started = Date.now();
+    const done = await first;
+    t.ok(Date.now() - started < 2000, `A stopped early (${Date.now() - started} ms after the cut)`);
+    t.equal(done.status, 'failed', 'the run is recorded failed');
+    t.match(
+      done.run?.detail,
+      /lock schedule:taken was lost mid-run .*another instance holds it/,
+      done.run?.detail ?? '',
+    );
+    t.equal(seen.most, 1);
+    const runs = await a.listJobRuns('taken');
+    t.same(
+      runs.map((r) => [r.instance, r.outcome]),
+      [['A', 'failed']],
     );
   });
 });
