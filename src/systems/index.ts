@@ -60,8 +60,9 @@ const FACTORIES: ConnectorFactory[] = [
     return (s, store) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply') });
   }),
   builtIn('dhis2', async () => {
-    const { createDhis2Connector } = await import('./dhis2/index.js');
-    return (s, store) => createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2') });
+    const { createDhis2Connector, storePeriodLock } = await import('./dhis2/index.js');
+    return (s, store) =>
+      createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2'), periodLock: storePeriodLock(store) });
   }),
   builtIn('openmrs', async () => {
     const { createOpenMrsConnector } = await import('./openmrs/index.js');

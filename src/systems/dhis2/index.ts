@@ -6,6 +6,7 @@ import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
 import { createConsignmentCapability, parseConsignmentElements, type ConsignmentProgram } from './consignments.js';
 import { createStockCapability, orgUnitResolver } from './stock.js';
+import type { PeriodLock } from './period-lock.js';
 import { createReceiptFeed, type ReceiptFeed } from './receipts.js';
 import { loadUseCase, type RtsUseCase } from './rts.js';
 import { createRequisitionOrders } from './requisition-orders.js';
@@ -24,6 +25,8 @@ import {
 export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** The store's lock of an org unit and period across instances (period-lock.ts); without it, one process's turn. */
+  periodLock?: PeriodLock;
 }
 
 /** The DHIS2 connector with what only DHIS2 has: the facilities' requisitions a bridge reads. */
@@ -114,7 +117,13 @@ export function createDhis2Connector(
   return {
     system: DHIS2,
     facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
-    stock: createStockCapability({ client, reader: orgUnits, products: () => products, crosswalk: opts.crosswalk }),
+    stock: createStockCapability({
+      client,
+      reader: orgUnits,
+      products: () => products,
+      crosswalk: opts.crosswalk,
+      periodLock: opts.periodLock,
+    }),
     /** Consignments (received deliveries) as events of dhis2.consignmentProgram; absent without one. */
     get deliveries() {
       return consigned.deliveries;
@@ -163,3 +172,4 @@ export { createDhis2Client } from './client.js';
 export type { RequisitionFeed, RequisitionPage } from './requisitions.js';
 export type { ReceiptFeed } from './receipts.js';
 export { dhis2SettingsFrom } from './settings.js';
+export { storePeriodLock } from './period-lock.js';

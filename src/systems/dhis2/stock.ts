@@ -14,6 +14,7 @@ import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { addedKey, wasAdded, withAdded } from './added-reports.js';
 import { awaitDataValueImport } from './jobs.js';
 import { oneAtATime } from './one-at-a-time.js';
+import type { PeriodLock } from './period-lock.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
 import { dataValueSetReportId, parseDataValueSetReportId } from './stock-report-id.js';
@@ -69,6 +70,8 @@ export interface StockDeps {
   reader: OrgUnitReader;
   products: () => Dhis2ProductMap;
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Held around a difference report's read-add-write, across instances (period-lock.ts). */
+  periodLock?: PeriodLock;
 }
 
 interface DataElementMeta {
@@ -211,7 +214,11 @@ export function createStockCapability(
   };
 
   const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
-  /** Difference reports of one org unit and period, read-add-write one at a time (one-at-a-time.ts). */
+  /**
+   * Difference reports of one org unit and period, read-add-write one at a time (one-at-a-time.ts),
+   * and under the store's lock across instances (periodLock): those of this process wait in line
+   * here, not each for a connection holding the lock.
+   */
   const inTurn = oneAtATime();
 
   /**
@@ -762,7 +769,9 @@ export function createStockCapability(
         return { planned, zeros, p, t, z };
       };
       const { planned, zeros, p, t, z } = base.values.some((v) => v.adds)
-        ? await inTurn(`${base.orgUnitUid}|${base.period}`, write)
+        ? await inTurn(`${base.orgUnitUid}|${base.period}`, () =>
+            deps.periodLock ? deps.periodLock(`${base.orgUnitUid}|${base.period}`, write) : write(),
+          )
         : await write();
       if (z?.refused) {
         const summary = `zeros of ${zeros.map((v) => v.dataElement).join(', ')} (data elements keeping no zeros) were not cleared for ${p.orgUnit} ${p.period}; ${z.refusedValues} refused${entryRefusalSummary(z.conflicts, planned) ? `: ${entryRefusalSummary(z.conflicts, planned)}` : ''}`;
