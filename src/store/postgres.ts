@@ -751,13 +751,14 @@ export class PostgresStore implements Store {
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
     const [r] = await this.rows('SELECT * FROM outbox_jobs WHERE id = $1', [id]);
-    return r ? jobFromRow(r) : undefined;
+    // shown as this process measures time: the console's "next attempt in", a linked parent's wait
+    return r ? this.inOwnTime(jobFromRow(r)) : undefined;
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return (
       await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])
-    ).map(jobFromRow);
+    ).map((r) => this.inOwnTime(jobFromRow(r)));
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
@@ -773,7 +774,7 @@ export class PostgresStore implements Store {
     args.push(filter.limit ?? 100, filter.offset ?? 0);
     const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY created_at, id LIMIT $${args.length - 1} OFFSET $${args.length}`;
-    return (await this.rows(sql, args)).map(jobFromRow);
+    return (await this.rows(sql, args)).map((r) => this.inOwnTime(jobFromRow(r)));
   }
 
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
@@ -924,20 +925,21 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       // a concurrent requeue waits for this row's lock, then finds the status moved and matches nothing
       const [r] = await this.rows(
-        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $1, error = NULL, updated_at = $1
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= $4)
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
            RETURNING *`,
-        [now, id, expectedStatus ?? null],
+        // due now in the server's time, as every instance claims (clockAheadMs)
+        [now, id, expectedStatus ?? null, now - this.clockAheadMs],
         c,
       );
       if (r) await this.insertAudit(audit, now, c);
-      return r ? jobFromRow(r) : undefined;
+      return r ? this.inOwnTime(jobFromRow(r)) : undefined;
     });
   }
 
