@@ -13,6 +13,8 @@ import { createHash } from 'node:crypto';
 const MARKER = 'Stock reports added by the supply mediator:';
 /** Reports named per value: a resend of one of the last this many reports to a value adds nothing. */
 export const ADDED_KEPT = 24;
+/** DHIS2's longest data value comment (dhis2-core ValidationUtils.commentIsValid, VALUE_MAX_LENGTH). */
+const DHIS2_COMMENT_MAX = 50_000;
 
 /**
  * The short, stable name of a report in a data value's comment: its identifier and the changes
@@ -47,7 +49,13 @@ export function wasAdded(comment: string | undefined, key: string): boolean {
 /** The comment with `key` added to its line of reports (the oldest dropped past ADDED_KEPT), the rest as it was. */
 export function withAdded(comment: string | undefined, key: string): string {
   const { others, keys } = splitComment(comment);
-  const line = `${MARKER} ${[...keys.filter((k) => k !== key), key].slice(-ADDED_KEPT).join(' ')}`;
   const text = others.join('\n').replace(/\n+$/, '');
-  return text ? `${text}\n${line}` : line;
+  let kept = [...keys.filter((k) => k !== key), key].slice(-ADDED_KEPT);
+  const joined = () => {
+    const line = `${MARKER} ${kept.join(' ')}`;
+    return text ? `${text}\n${line}` : line;
+  };
+  // a person's long note leaves room for fewer names: DHIS2 refuses a longer comment (E7620)
+  while (joined().length > DHIS2_COMMENT_MAX && kept.length > 1) kept = kept.slice(1);
+  return joined();
 }
