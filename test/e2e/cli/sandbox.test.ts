@@ -43,15 +43,28 @@ t.test('openhim on its own', async (t) => {
   t.equal(await sb.stop(), 0);
 });
 
-t.test('a bad port is refused with the reason', async (t) => {
-  const child = spawn(
-    process.execPath,
-    ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), 'openlmis', '--port', 'abc'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * Runs `sandbox/cli.ts args` expecting a refusal: its exit code and what it printed (stopped with
+ * SIGINT after 20 s if it started after all, so a test fails rather than hangs).
+ */
+async function runRefused(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let err = '';
+  let out = '';
   child.stderr!.on('data', (b) => (err += b));
+  child.stdout!.on('data', (b) => (out += b));
+  const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, err, out };
+}
+
+t.test('a bad port is refused with the reason', async (t) => {
+  const { code, err } = await runRefused(['openlmis', '--port', 'abc']);
   t.not(code, 0);
   t.match(err, /--port must be 0\.\.65535/);
 });
@@ -64,18 +77,7 @@ t.test('a token or session lifetime that is no count of seconds is refused with 
     ['openmrs', '--session-ttl', 'soon'],
   ];
   for (const [name, flag, value] of cases) {
-    const child = spawn(
-      process.execPath,
-      ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name, '--port', '0', flag, value],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let err = '';
-    let out = '';
-    child.stderr!.on('data', (b) => (err += b));
-    child.stdout!.on('data', (b) => (out += b));
-    const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(timer);
+    const { code, err, out } = await runRefused([name, '--port', '0', flag, value]);
     t.equal(code, 1, `${name} ${flag} ${value}: exit 1`);
     t.match(err, `${flag} must be whole seconds (1 or more), got '${value}'`);
     t.notMatch(out, /listening/, 'nothing started');
@@ -90,18 +92,7 @@ t.test("a flag's environment variable is checked like the flag, and the error na
     ['msupply', 'MSUPPLY_SANDBOX_PORT', '99999', '--port must be 0..65535'],
   ];
   for (const [name, variable, value, reason] of cases) {
-    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(root, 'sandbox/cli.ts'), name], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [variable]: value },
-    });
-    let err = '';
-    let out = '';
-    child.stderr!.on('data', (b) => (err += b));
-    child.stdout!.on('data', (b) => (out += b));
-    const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    clearTimeout(timer);
+    const { code, err, out } = await runRefused([name], { ...process.env, [variable]: value });
     t.equal(code, 1, `${variable}=${value}: exit 1`);
     t.match(err, `from env '${variable}'`, 'the error names the variable');
     t.match(err, reason);
