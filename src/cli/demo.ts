@@ -138,7 +138,9 @@ async function startSandboxes() {
 
 /**
  * `--port`: refused before any sandbox starts, in the flag's words. Before, `abc` went through
- * Number() and the settings said "environment: server.port must be a number, got 'NaN'".
+ * Number() and the settings said "environment: server.port must be a number, got 'NaN'". The
+ * option reads PORT through `.env()`, so the variable goes through this check too (a default
+ * read from process.env did not).
  */
 function demoPort(value: string): string {
   const n = Number(value);
@@ -147,174 +149,171 @@ function demoPort(value: string): string {
 }
 
 export function demoCommand(): Command {
-  return (
-    new Command('demo')
-      .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
-      // .env(): PORT goes through the flag's check too (a default read from process.env did not)
-      .addOption(new Option('--port <port>', 'mediator port').env('PORT').default('3000').argParser(demoPort))
-      .addOption(
-        new Option('--data-dir <dir>', 'directory of the demo SQLite database').env('DATA_DIR').default(DEMO_DATA_DIR),
-      )
-      .option(
-        '--keep-data',
-        "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)",
-      )
-      .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
-        const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
-        const {
-          list: sandboxes,
-          openhim,
-          openlmis,
-          openlmisPassword,
-          msupply,
-          msupplyPassword,
-          openmrs,
-          openmrsPassword,
-          facilityId,
-          dhis2,
-          dhis2Token,
-          dhis2OrgUnit,
-          dhis2Consignments: c,
-          mfr,
-          mfrToken,
-        } = await startSandboxes();
-        const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
-        const port = Number(opts.port);
-        const settings = loadSettings({
-          ...process.env,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          AUTH_MODE: 'basic',
-          AUTH_USERNAME: 'demo',
-          AUTH_PASSWORD: password,
-          DATA_DIR: opts.dataDir,
-          // always the embedded SQLite of --data-dir: a fresh start must not touch a shared database
-          DATABASE_URL: '',
-          OPENHIM_API_URL: openhim.url,
-          OPENHIM_PASSWORD: 'openhim-password',
-          OPENLMIS_BASE_URL: openlmis.url,
-          OPENLMIS_USERNAME: 'mediator',
-          OPENLMIS_PASSWORD: openlmisPassword,
-          OPENLMIS_CLIENT_ID: 'user-client',
-          OPENLMIS_CLIENT_SECRET: 'changeme',
-          MSUPPLY_BASE_URL: msupply.url,
-          MSUPPLY_USERNAME: 'mediator',
-          MSUPPLY_PASSWORD: msupplyPassword,
-          MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-          DHIS2_BASE_URL: dhis2.url,
-          DHIS2_API_TOKEN: dhis2Token,
-          DHIS2_DATA_SET: 'LkStockMnth',
-          // received deliveries at the DHIS2 org units are written as events of the sandbox's
-          // consignment program (routing.json's demo rule sends those org units' deliveries to DHIS2)
-          DHIS2_CONSIGNMENT_PROGRAM: c.program,
-          DHIS2_CONSIGNMENT_STAGE: c.stage,
-          DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${c.item},quantity=${c.quantity},reference=${c.reference},lot=${c.lot}`,
-          OPENMRS_BASE_URL: openmrs.url,
-          OPENMRS_USERNAME: 'admin',
-          OPENMRS_PASSWORD: openmrsPassword,
-          REGISTRY_URL: mfr.url,
-          REGISTRY_TOKEN: mfrToken,
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-        });
-        const mediator = await serve(settings);
-        const base = `http://127.0.0.1:${port}`;
-        writeDemoMarker({
-          pid: process.pid,
-          dataDir: path.resolve(opts.dataDir),
-          url: base,
-          startedAt: new Date().toISOString(),
-        });
-        process.on('exit', () => removeDemoMarker());
-        const auth = `-u demo:${password}`;
-        const order = JSON.stringify({
-          resourceType: 'SupplyRequest',
-          status: 'active',
-          priority: 'routine',
-          identifier: [
-            {
-              type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] },
-              system: 'https://app.example.org/orders',
-              value: 'DEMO-1',
-            },
-          ],
-          category: { coding: [{ system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/program', code: 'EM01' }] },
-          itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: DEMO_PRODUCT_GTIN }] },
-          quantity: {
-            value: 300,
-            system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-            code: 'dispensing-unit',
+  return new Command('demo')
+    .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
+    .addOption(new Option('--port <port>', 'mediator port').env('PORT').default('3000').argParser(demoPort))
+    .addOption(
+      new Option('--data-dir <dir>', 'directory of the demo SQLite database').env('DATA_DIR').default(DEMO_DATA_DIR),
+    )
+    .option(
+      '--keep-data',
+      "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)",
+    )
+    .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
+      const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
+      const {
+        list: sandboxes,
+        openhim,
+        openlmis,
+        openlmisPassword,
+        msupply,
+        msupplyPassword,
+        openmrs,
+        openmrsPassword,
+        facilityId,
+        dhis2,
+        dhis2Token,
+        dhis2OrgUnit,
+        dhis2Consignments: c,
+        mfr,
+        mfrToken,
+      } = await startSandboxes();
+      const password = process.env.AUTH_PASSWORD ?? `demo-${randomBytes(6).toString('hex')}`;
+      const port = Number(opts.port);
+      const settings = loadSettings({
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        AUTH_MODE: 'basic',
+        AUTH_USERNAME: 'demo',
+        AUTH_PASSWORD: password,
+        DATA_DIR: opts.dataDir,
+        // always the embedded SQLite of --data-dir: a fresh start must not touch a shared database
+        DATABASE_URL: '',
+        OPENHIM_API_URL: openhim.url,
+        OPENHIM_PASSWORD: 'openhim-password',
+        OPENLMIS_BASE_URL: openlmis.url,
+        OPENLMIS_USERNAME: 'mediator',
+        OPENLMIS_PASSWORD: openlmisPassword,
+        OPENLMIS_CLIENT_ID: 'user-client',
+        OPENLMIS_CLIENT_SECRET: 'changeme',
+        MSUPPLY_BASE_URL: msupply.url,
+        MSUPPLY_USERNAME: 'mediator',
+        MSUPPLY_PASSWORD: msupplyPassword,
+        MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+        DHIS2_BASE_URL: dhis2.url,
+        DHIS2_API_TOKEN: dhis2Token,
+        DHIS2_DATA_SET: 'LkStockMnth',
+        // received deliveries at the DHIS2 org units are written as events of the sandbox's
+        // consignment program (routing.json's demo rule sends those org units' deliveries to DHIS2)
+        DHIS2_CONSIGNMENT_PROGRAM: c.program,
+        DHIS2_CONSIGNMENT_STAGE: c.stage,
+        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${c.item},quantity=${c.quantity},reference=${c.reference},lot=${c.lot}`,
+        OPENMRS_BASE_URL: openmrs.url,
+        OPENMRS_USERNAME: 'admin',
+        OPENMRS_PASSWORD: openmrsPassword,
+        REGISTRY_URL: mfr.url,
+        REGISTRY_TOKEN: mfrToken,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      });
+      const mediator = await serve(settings);
+      const base = `http://127.0.0.1:${port}`;
+      writeDemoMarker({
+        pid: process.pid,
+        dataDir: path.resolve(opts.dataDir),
+        url: base,
+        startedAt: new Date().toISOString(),
+      });
+      process.on('exit', () => removeDemoMarker());
+      const auth = `-u demo:${password}`;
+      const order = JSON.stringify({
+        resourceType: 'SupplyRequest',
+        status: 'active',
+        priority: 'routine',
+        identifier: [
+          {
+            type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] },
+            system: 'https://app.example.org/orders',
+            value: 'DEMO-1',
           },
-          deliverTo: { reference: `Location/${facilityId}` },
-        });
-        // the OpenMRS and DHIS2 examples name facilities the demo rules of routing.json send to them
-        const openmrsOrder = JSON.stringify({
-          ...(JSON.parse(order) as object),
-          identifier: [{ ...(JSON.parse(order) as { identifier: object[] }).identifier[0], value: 'DEMO-MRS-1' }],
-          category: undefined,
-          deliverTo: { reference: `Location/${OPENMRS_ORDERING_LOCATION}` },
-          deliverFrom: { reference: `Location/${OPENMRS_DEMO_LOCATION}` },
-        });
-        const month = lastMonth(new Date());
-        const dhis2Report = JSON.stringify(demoStockReport('DEMO-DHIS2-1', dhis2OrgUnit, month, 480));
-        console.log(
-          [
-            '',
-            'FHIR supply-chain mediator — demo',
-            `  FHIR R4          ${base}/fhir          (metadata: ${base}/fhir/metadata)`,
-            `  FHIR R5          ${base}/fhir/R5`,
-            `  health / metrics ${base}/health  ${base}/ready  ${base}/metrics`,
-            `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
-            `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
-            `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
-            ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
-            '',
-            'Try:',
-            `  curl -s ${base}/fhir/metadata | head -c 400`,
-            `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order}'`,
-            `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
-            `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
-            `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
-            `  curl -s ${auth} ${base}/ready`,
-            '',
-            'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
-            '',
-            'Then confirm its delivery (README "Sandboxes"): the depot releases and ships it, the facility confirms.',
-            `  curl -s '${openlmis.url}/_sandbox/requisitions?status=SUBMITTED'                  # the requisition id`,
-            `  curl -s -X POST ${openlmis.url}/_sandbox/requisitions/<requisition id>/release    # → orderId`,
-            `  curl -s -X POST ${openlmis.url}/_sandbox/orders/<order id>/ship                  # → proofOfDeliveryId`,
-            `  curl -s ${auth} '${base}/fhir/R5/SupplyDelivery?destination=Location/${facilityId}&status=in-progress'`,
-            `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
-            `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
-            `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
-            '',
-            'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
-            `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
-            `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
-            '',
-            'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
-            `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
-            `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
-            '',
-            'An order for an OpenMRS location (routing.json sends the sandbox locations that keep stock to OpenMRS) becomes a submitted requisition stock operation:',
-            `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${openmrsOrder}'`,
-            `  curl -s ${new URL('/_sandbox/state', openmrs.url).href}                          # stockOperationsByType.requisition: {"SUBMITTED": 1}`,
-            '',
-            `A stock count for a DHIS2 org unit (routing.json sends the sandbox's org units to DHIS2) becomes data values of LkStockMnth, period ${month.period}:`,
-            `  curl -s ${auth} ${base}/fhir/R5/InventoryReport -H 'Content-Type: application/fhir+json' -d '${dhis2Report}'`,
-            `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${dhis2OrgUnit}'`,
-            '',
-            'Ctrl-C stops everything.',
-          ].join('\n'),
-        );
-        const stopAll = async () => {
-          await mediator.stop();
-          for (const s of sandboxes) await s.handle.close();
-          process.exit(0);
-        };
-        process.removeAllListeners('SIGINT');
-        process.removeAllListeners('SIGTERM');
-        process.on('SIGINT', () => void stopAll());
-        process.on('SIGTERM', () => void stopAll());
-      })
-  );
+        ],
+        category: { coding: [{ system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/program', code: 'EM01' }] },
+        itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: DEMO_PRODUCT_GTIN }] },
+        quantity: {
+          value: 300,
+          system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
+          code: 'dispensing-unit',
+        },
+        deliverTo: { reference: `Location/${facilityId}` },
+      });
+      // the OpenMRS and DHIS2 examples name facilities the demo rules of routing.json send to them
+      const openmrsOrder = JSON.stringify({
+        ...(JSON.parse(order) as object),
+        identifier: [{ ...(JSON.parse(order) as { identifier: object[] }).identifier[0], value: 'DEMO-MRS-1' }],
+        category: undefined,
+        deliverTo: { reference: `Location/${OPENMRS_ORDERING_LOCATION}` },
+        deliverFrom: { reference: `Location/${OPENMRS_DEMO_LOCATION}` },
+      });
+      const month = lastMonth(new Date());
+      const dhis2Report = JSON.stringify(demoStockReport('DEMO-DHIS2-1', dhis2OrgUnit, month, 480));
+      console.log(
+        [
+          '',
+          'FHIR supply-chain mediator — demo',
+          `  FHIR R4          ${base}/fhir          (metadata: ${base}/fhir/metadata)`,
+          `  FHIR R5          ${base}/fhir/R5`,
+          `  health / metrics ${base}/health  ${base}/ready  ${base}/metrics`,
+          `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
+          `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
+          `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
+          ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
+          '',
+          'Try:',
+          `  curl -s ${base}/fhir/metadata | head -c 400`,
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order}'`,
+          `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'`,
+          `  curl -s ${auth} '${base}/fhir/SupplyRequest?identifier=DEMO-1'`,
+          `  curl -s -H 'Authorization: Bearer ${password}' ${base}/admin/outbox/jobs`,
+          `  curl -s ${auth} ${base}/ready`,
+          '',
+          'The order becomes a submitted requisition in the OpenLMIS sandbox; posting it again changes nothing.',
+          '',
+          'Then confirm its delivery (README "Sandboxes"): the depot releases and ships it, the facility confirms.',
+          `  curl -s '${openlmis.url}/_sandbox/requisitions?status=SUBMITTED'                  # the requisition id`,
+          `  curl -s -X POST ${openlmis.url}/_sandbox/requisitions/<requisition id>/release    # → orderId`,
+          `  curl -s -X POST ${openlmis.url}/_sandbox/orders/<order id>/ship                  # → proofOfDeliveryId`,
+          `  curl -s ${auth} '${base}/fhir/R5/SupplyDelivery?destination=Location/${facilityId}&status=in-progress'`,
+          `  curl -s ${auth} ${base}/fhir/R5/SupplyDelivery/<delivery id> | node -e '${ACCEPT_ALL_SHIPPED}' > delivery.json`,
+          `  curl -s ${auth} -X PUT ${base}/fhir/R5/SupplyDelivery/<delivery id> -H 'Content-Type: application/fhir+json' -d @delivery.json`,
+          `  curl -s ${openlmis.url}/_sandbox/state                                             # confirmedProofsOfDelivery: 1`,
+          '',
+          'An order for an Open mSupply store (routing.json sends store-hc-north to Open mSupply) becomes a SENT request requisition:',
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${order.replace('DEMO-1', 'DEMO-MS-1').replace(`Location/${facilityId}`, 'Location/store-hc-north')}'`,
+          `  curl -s '${msupply.url}/_sandbox/requisitions?type=REQUEST'                      # status SENT; the warehouse's RESPONSE beside it`,
+          '',
+          'OpenMRS locations carry their Master Facility Code as identifier, coordinates west and south intact; stock is read per location:',
+          `  curl -s ${auth} '${base}/fhir/Location?name=Rio%20Azul'`,
+          `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${OPENMRS_DEMO_LOCATION}'`,
+          '',
+          'An order for an OpenMRS location (routing.json sends the sandbox locations that keep stock to OpenMRS) becomes a submitted requisition stock operation:',
+          `  curl -s ${auth} ${base}/fhir/SupplyRequest -H 'Content-Type: application/fhir+json' -d '${openmrsOrder}'`,
+          `  curl -s ${new URL('/_sandbox/state', openmrs.url).href}                          # stockOperationsByType.requisition: {"SUBMITTED": 1}`,
+          '',
+          `A stock count for a DHIS2 org unit (routing.json sends the sandbox's org units to DHIS2) becomes data values of LkStockMnth, period ${month.period}:`,
+          `  curl -s ${auth} ${base}/fhir/R5/InventoryReport -H 'Content-Type: application/fhir+json' -d '${dhis2Report}'`,
+          `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${dhis2OrgUnit}'`,
+          '',
+          'Ctrl-C stops everything.',
+        ].join('\n'),
+      );
+      const stopAll = async () => {
+        await mediator.stop();
+        for (const s of sandboxes) await s.handle.close();
+        process.exit(0);
+      };
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      process.on('SIGINT', () => void stopAll());
+      process.on('SIGTERM', () => void stopAll());
+    });
 }
