@@ -14,7 +14,7 @@ const PERIOD_LOCK_WAIT_MS = 60_000;
 
 /**
  * The store's lock (a PostgreSQL advisory lock; on SQLite one process owns the file) around a
- * difference report's read-add-write of a period's totals. The in-process turn (one-at-a-time.ts)
+ * difference report's read-add-write of a period's totals. The in-process turn (stock.ts, inTurn)
  * does not reach another instance, and the outbox's order key is the facility as the client named
  * it: two instances writing one org unit and period under two names would both read the same
  * total, and the later write would drop the other's change.

@@ -13,7 +13,7 @@ import { decodeImportSummary, type ImportConflict, type ImportResult } from './i
 import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { addedKey, wasAdded, withAdded } from './added-reports.js';
 import { awaitDataValueImport } from './jobs.js';
-import { oneAtATime } from './one-at-a-time.js';
+import { KeyedMutex } from '../../store/keyed-mutex.js';
 import type { PeriodLock } from './period-lock.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { periodOf, periodStart } from './periods.js';
@@ -215,11 +215,14 @@ export function createStockCapability(
 
   const orgUnitOf = orgUnitResolver(reader, deps.crosswalk);
   /**
-   * Difference reports of one org unit and period, read-add-write one at a time (one-at-a-time.ts),
-   * and under the store's lock across instances (periodLock): those of this process wait in line
-   * here, not each for a connection holding the lock.
+   * Difference reports of one org unit and period, read-add-write one at a time, in the order they
+   * came: two at once would both read the same total, and the later write would drop the other's
+   * change (the outbox's order key is the facility as the client named it, a Location id or a
+   * DHIS2 code, known before DHIS2 says which org unit that is). Across instances the store's lock
+   * (periodLock) does the same; those of this process wait in line here, not each for a
+   * connection holding it.
    */
-  const inTurn = oneAtATime();
+  const inTurn = new KeyedMutex();
 
   /**
    * COC UIDs → codes (a value of a data element products share is told apart by its COC's code),
@@ -769,7 +772,7 @@ export function createStockCapability(
         return { planned, zeros, p, t, z };
       };
       const { planned, zeros, p, t, z } = base.values.some((v) => v.adds)
-        ? await inTurn(`${base.orgUnitUid}|${base.period}`, () =>
+        ? await inTurn.run(`${base.orgUnitUid}|${base.period}`, () =>
             deps.periodLock ? deps.periodLock(`${base.orgUnitUid}|${base.period}`, write) : write(),
           )
         : await write();
