@@ -683,7 +683,7 @@ export class Outbox {
     ms: number,
     attemptEndsAt: number,
   ): Promise<boolean> {
-    if (!this.running.has(id) && (await this.underWayElsewhere(id))) return false;
+    if (!this.running.has(id) && this.underWayElsewhere(await this.store.getJob(id))) return false;
     const until = Date.now() + ms;
     const backBy = attemptEndsAt - this.options.attemptTimeoutMs / 2;
     let here = true;
@@ -700,8 +700,7 @@ export class Outbox {
    * facilities, each claimed as a slot frees) would load the database for nothing: its waiters
    * look again later instead (DeliveryContext.awaitJob answers false).
    */
-  private async underWayElsewhere(id: string): Promise<boolean> {
-    const job = await this.store.getJob(id);
+  private underWayElsewhere(job: OutboxJob | undefined): boolean {
     return job?.status === 'in-flight' && !job.leaseOwner?.startsWith(`${this.options.instanceId}:`);
   }
 
@@ -719,8 +718,10 @@ export class Outbox {
         await withinDeadline(local, remaining).catch(() => undefined);
         return true;
       }
-      if (await this.underWayElsewhere(id)) return false;
-      if ((await this.store.getJob(id))?.status !== 'in-flight') return true;
+      // one read of its row answers both: under way elsewhere, or no longer in flight
+      const job = await this.store.getJob(id);
+      if (this.underWayElsewhere(job)) return false;
+      if (job?.status !== 'in-flight') return true;
       await sleep(Math.min(this.options.duplicatePollMs, remaining));
     }
   }
