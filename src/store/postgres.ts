@@ -455,8 +455,12 @@ export class PostgresStore implements Store {
     return stored;
   }
 
-  /** A job read back with its lease end and due time in this process's time, as the outbox measures them. */
-  private inOwnTime(job: OutboxJob): OutboxJob {
+  /**
+   * A job row read back, its lease end and due time in this process's time, as the outbox measures
+   * them: every read of a job goes through here, so none hands the outbox server times.
+   */
+  private jobInOwnTime(row: Row): OutboxJob {
+    const job = jobFromRow(row);
     if (!this.clockAheadMs) return job;
     return {
       ...job,
@@ -680,7 +684,7 @@ export class PostgresStore implements Store {
       this.inServerTime(newJobValues(job)),
       c,
     );
-    return this.inOwnTime(jobFromRow(inserted));
+    return this.jobInOwnTime(inserted);
   }
 
   // resource links ----------------------------------------------------------------------------
@@ -752,13 +756,13 @@ export class PostgresStore implements Store {
   async getJob(id: string): Promise<OutboxJob | undefined> {
     const [r] = await this.rows('SELECT * FROM outbox_jobs WHERE id = $1', [id]);
     // shown as this process measures time: the console's "next attempt in", a linked parent's wait
-    return r ? this.inOwnTime(jobFromRow(r)) : undefined;
+    return r ? this.jobInOwnTime(r) : undefined;
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return (
       await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])
-    ).map((r) => this.inOwnTime(jobFromRow(r)));
+    ).map((r) => this.jobInOwnTime(r));
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {
@@ -774,7 +778,7 @@ export class PostgresStore implements Store {
     args.push(filter.limit ?? 100, filter.offset ?? 0);
     const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY created_at, id LIMIT $${args.length - 1} OFFSET $${args.length}`;
-    return (await this.rows(sql, args)).map((r) => this.inOwnTime(jobFromRow(r)));
+    return (await this.rows(sql, args)).map((r) => this.jobInOwnTime(r));
   }
 
   async claimJobs(req: ClaimRequest): Promise<OutboxJob[]> {
@@ -807,7 +811,7 @@ export class PostgresStore implements Store {
         req.now - this.clockAheadMs,
       ],
     );
-    return rows.map((r) => this.inOwnTime(jobFromRow(r)));
+    return rows.map((r) => this.jobInOwnTime(r));
   }
 
   async waitsBehind(id: string): Promise<boolean> {
@@ -939,7 +943,7 @@ export class PostgresStore implements Store {
         c,
       );
       if (r) await this.insertAudit(audit, now, c);
-      return r ? this.inOwnTime(jobFromRow(r)) : undefined;
+      return r ? this.jobInOwnTime(r) : undefined;
     });
   }
 
