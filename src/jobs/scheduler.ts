@@ -50,9 +50,10 @@ export interface SchedulerOptions {
 /**
  * ran/failed/skipped: this call ran the job (see the run's outcome). locked: another instance
  * holds the job right now. already-run: the tick is recorded already (another instance ran it).
- * busy: this process is still running the job (a run outlasting its interval).
+ * busy: this process is still running the job (a run outlasting its interval). stopped: the
+ * scheduler was stopped after this tick woke and before its run began.
  */
-export type TickStatus = 'ran' | 'failed' | 'skipped' | 'locked' | 'already-run' | 'busy';
+export type TickStatus = 'ran' | 'failed' | 'skipped' | 'locked' | 'already-run' | 'busy' | 'stopped';
 
 export interface TickOutcome {
   status: TickStatus;
@@ -123,6 +124,8 @@ export class Scheduler {
   private readonly instance: string;
   private readonly maxSleepMs: number;
   private started = false;
+  /** Set by stop() (not merely "never started": a tick called directly still runs). */
+  private stopped = false;
 
   constructor(private readonly options: SchedulerOptions) {
     this.instance = options.instance ?? `${hostname()}:${process.pid}`;
@@ -162,6 +165,9 @@ export class Scheduler {
         // holding the lock, with this process not running the job: a run still marked running
         // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
         await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
+        // the lock and the write above wait (another instance, a group commit): a shutdown begun
+        // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
+        if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
         const run = await store.startJobRun({
           name: job.name,
           tickAt,
@@ -207,6 +213,7 @@ export class Scheduler {
   /** Arm every job on its schedule. */
   start(): void {
     this.started = true;
+    this.stopped = false;
     for (const job of this.options.jobs) this.arm(job, Date.now());
   }
 
@@ -264,6 +271,7 @@ export class Scheduler {
   /** Stop arming and wait for runs in progress. */
   async stop(): Promise<void> {
     this.started = false;
+    this.stopped = true;
     for (const a of this.armed.values()) clearTimeout(a.timer);
     this.armed.clear();
     await Promise.allSettled([...this.running]);

@@ -239,3 +239,35 @@ t.test('an ok run that left something behind keeps why: masked, bounded, shown b
   t.equal(clean.detail, undefined, 'nothing left behind: no detail');
   t.notOk('detail' in runView(clean));
 });
+
+t.test('a tick that woke before stop() but had not begun its run does not begin it', async (t) => {
+  const store = await tempStore(t);
+  // the tick's preamble waits (another instance's lock, a group commit): stop() comes meanwhile
+  let releaseAbandon!: () => void;
+  const abandonHeld = new Promise<void>((r) => (releaseAbandon = r));
+  let abandonCalls = 0;
+  const abandonJobRuns = store.abandonJobRuns.bind(store);
+  store.abandonJobRuns = async (...args) => {
+    abandonCalls++;
+    await abandonHeld;
+    return abandonJobRuns(...args);
+  };
+  let ran = 0;
+  const scheduler = new Scheduler({
+    store,
+    jobs: [job('late', async () => void ran++)],
+    expression: () => '* * * * * *',
+  });
+  scheduler.start();
+  await waitFor('the tick to wake', () => abandonCalls > 0);
+  const stopped = scheduler.stop();
+  releaseAbandon();
+  await stopped;
+  t.equal(ran, 0, 'the job did not run');
+  t.same(await store.listJobRuns('late'), [], 'no run recorded');
+
+  // a tick called directly (a run by hand, a test) on a scheduler never started still runs
+  const fresh = new Scheduler({ store, jobs: [job('direct', async () => void ran++)], expression: () => undefined });
+  t.equal((await fresh.tick(fresh.job('direct')!, 1000)).status, 'ran');
+  t.equal(ran, 1);
+});
