@@ -104,16 +104,22 @@ for (const engine of engineCases())
     });
 
     t.test('an undo never links a registry facility linked to another record since', async (t) => {
-      // L7 holds R6; break it, link R6 to L4 meanwhile, then undo the break
-      t.equal((await post('carol', 'L7/break', {})).statusCode, 200, 'L7 broken');
+      // whichever record holds R6 (the race above may have gone either way, and the undo race may
+      // have freed it): break it, link R6 to L4 meanwhile, then undo the break
+      const held = (await store.listCrosswalkByRegistryId('R6')).find(
+        (r) => r.system === 'emr' && r.state === 'manual-match',
+      )?.systemId;
+      const holder = held ?? 'L7';
+      if (!held) t.equal((await post('carol', `${holder}/accept`, { registryId: 'R6' })).statusCode, 200);
+      t.equal((await post('carol', `${holder}/break`, {})).statusCode, 200, `${holder} broken`);
       if ((await store.getCrosswalk('emr', 'L4'))?.state === 'manual-match')
         t.equal((await post('dave', 'L4/break', {})).statusCode, 200, 'L4 free for R6');
       t.equal((await post('dave', 'L4/accept', { registryId: 'R6' })).statusCode, 200, 'R6 linked to L4');
-      const before = await store.getCrosswalk('emr', 'L7');
-      const undo = await post('carol', 'L7/undo', { decidedBy: 'carol' });
+      const before = await store.getCrosswalk('emr', holder);
+      const undo = await post('carol', `${holder}/undo`, { decidedBy: 'carol' });
       t.equal(undo.statusCode, 409, 'refused');
       t.match(undo.json(), { issue: [{ code: 'conflict', diagnostics: /R6 is already linked to emr\/L4/ }] });
-      t.same(await store.getCrosswalk('emr', 'L7'), before, 'nothing changed');
+      t.same(await store.getCrosswalk('emr', holder), before, 'nothing changed');
     });
   });
 
