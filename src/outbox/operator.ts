@@ -75,8 +75,11 @@ export interface JobDetail {
   job: JobView;
   steps: Instants<JournalStep, 'completedAt'>[];
   audit: Instants<AuditEntry, 'at'>[];
-  /** Every delivery attempt, oldest first (the job row keeps only the count and the last error). */
-  attempts: Instants<JobAttempt, 'startedAt' | 'endedAt'>[];
+  /**
+   * Its newest 200 delivery attempts, oldest first (the job row keeps only the count and the last
+   * error); uncharged attempts repeating one another are one entry with `repeats` and `firstStartedAt`.
+   */
+  attempts: Instants<JobAttempt, 'startedAt' | 'endedAt' | 'firstStartedAt'>[];
   /** OpenHIM updates owed or owed once to reruns of its request (the job's own: job.transactionUpdate). */
   rerunUpdates: Instants<RerunUpdate, 'dueAt'>[];
 }
@@ -124,7 +127,12 @@ export async function showOutboxJob(store: Store, id: string): Promise<JobDetail
     job: jobView(job),
     steps: steps.map((s) => ({ ...s, completedAt: iso(s.completedAt) })),
     audit: audit.map((a) => ({ ...a, at: iso(a.at) })),
-    attempts: attempts.map((a) => ({ ...a, startedAt: iso(a.startedAt), endedAt: iso(a.endedAt) })),
+    attempts: attempts.map(({ firstStartedAt, ...a }) => ({
+      ...a,
+      startedAt: iso(a.startedAt),
+      endedAt: iso(a.endedAt),
+      ...(firstStartedAt !== undefined ? { firstStartedAt: iso(firstStartedAt) } : {}),
+    })),
     rerunUpdates: rerunUpdates.map((u) => ({ ...u, dueAt: isoOf(u.dueAt) })),
   };
 }

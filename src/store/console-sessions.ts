@@ -34,8 +34,10 @@ export function consoleSessionFromRow(r: Record<string, unknown>): ConsoleSessio
 export const INSERT_JOB_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
 
-export const LIST_JOB_ATTEMPTS_SQL =
-  'SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY started_at, ended_at LIMIT $2';
+/** A job's newest $2 rows, oldest first: a long history shows how it stands now, not how it began. */
+export const LIST_JOB_ATTEMPTS_SQL = `SELECT * FROM (
+    SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY started_at DESC, ended_at DESC LIMIT $2
+  ) newest ORDER BY started_at, ended_at`;
 
 export function jobAttemptValues(a: JobAttempt): unknown[] {
   return [a.jobId, a.startedAt, a.endedAt, a.attempt, a.outcome, a.detail ?? null];
@@ -49,5 +51,12 @@ export function jobAttemptFromRow(r: Record<string, unknown>): JobAttempt {
     attempt: num(r.attempt) ?? 0,
     outcome: String(r.outcome) as JobAttempt['outcome'],
     ...(r.detail != null ? { detail: String(r.detail) } : {}),
+    ...repeatsOf(r),
   };
+}
+
+/** How many attempts a row stands for and since when, only when more than one (repeated-attempts.ts). */
+function repeatsOf(r: Record<string, unknown>): Pick<JobAttempt, 'repeats' | 'firstStartedAt'> {
+  const repeats = num(r.repeats) ?? 1;
+  return repeats > 1 ? { repeats, firstStartedAt: num(r.first_started_at) ?? num(r.started_at) ?? 0 } : {};
 }

@@ -25,6 +25,7 @@ import {
 import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js';
 import { TRANSACTION_ENTRIES, transactionEntriesRecordedAt } from './transaction-entries.js';
 import { FINISHED_JOBS_INDEX } from './retention.js';
+import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated-attempts.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -394,6 +395,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   transactionEntriesRecordedAt(SQLITE_TYPES.epochMs),
   DROP_UNFINISHED_INDEX,
   SQLITE_RESOURCE_ID,
+  SQLITE_REPEATED_ATTEMPTS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -425,4 +427,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   transactionEntriesRecordedAt(POSTGRES_TYPES.epochMs),
   DROP_UNFINISHED_INDEX,
   POSTGRES_RESOURCE_ID,
+  POSTGRES_REPEATED_ATTEMPTS,
 ];

@@ -138,6 +138,7 @@ import {
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { checkSqliteWritable } from './sqlite-writable.js';
+import { REPEAT_NEWEST_ATTEMPT_SQL, REPEATABLE_OUTCOMES } from './repeated-attempts.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
@@ -204,6 +205,7 @@ const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
 const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
+const REPEAT_NEWEST_ATTEMPT_SQLITE = sqlitePositional(REPEAT_NEWEST_ATTEMPT_SQL);
 /** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
@@ -1034,7 +1036,16 @@ export class SqliteStore implements Store {
   }
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
-    await this.writeStatement(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt)));
+    const values = jobAttemptValues(attempt);
+    if (!REPEATABLE_OUTCOMES.has(attempt.outcome) || attempt.detail === undefined) {
+      await this.writeStatement(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...values));
+      return;
+    }
+    // a repeat of the job's newest attempt is counted in its row (repeated-attempts.ts)
+    await this.write(() => {
+      const repeat = this.sql(REPEAT_NEWEST_ATTEMPT_SQLITE.sql).run(...REPEAT_NEWEST_ATTEMPT_SQLITE.bind(values));
+      if (repeat.changes === 0) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...values);
+    });
   }
 
   async listJobAttempts(jobId: string, limit = 200): Promise<JobAttempt[]> {

@@ -222,6 +222,13 @@ export interface JobAttempt {
   attempt: number;
   outcome: 'done' | 'retry' | 'deferred' | 'rejected' | 'dead';
   detail?: string;
+  /**
+   * Read only, set when the row stands for more than one attempt: uncharged attempts that came
+   * back the same way for the same reason, one after another (repeated-attempts.ts). Its start
+   * and end are then the newest's, and `firstStartedAt` when the first began.
+   */
+  repeats?: number;
+  firstStartedAt?: number;
 }
 
 /**

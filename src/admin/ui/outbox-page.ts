@@ -146,7 +146,12 @@ const ATTEMPT_WORDS: Record<JobAttempt['outcome'], string> = {
  */
 function attemptText(a: JobDetail['attempts'][number]): Html {
   const ms = Math.max(0, Date.parse(a.endedAt) - Date.parse(a.startedAt));
-  return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong> (the attempt took ${ms < 1000 ? `${ms} ms` : age(ms)})${a.detail ? html`: ${a.detail}` : ''}`;
+  return html`Attempt ${a.attempt}: <strong class="${a.outcome === 'done' ? 'state-ok' : a.outcome === 'retry' || a.outcome === 'deferred' ? 'state-warn' : 'state-bad'}">${ATTEMPT_WORDS[a.outcome]}</strong>${repeatsText(a)} (the ${a.repeats ? 'latest ' : ''}attempt took ${ms < 1000 ? `${ms} ms` : age(ms)})${a.detail ? html`: ${a.detail}` : ''}`;
+}
+
+/** An entry standing for uncharged attempts that repeated one another: how many, since when. */
+function repeatsText(a: JobDetail['attempts'][number]): string {
+  return a.repeats && a.firstStartedAt ? `, ${count(a.repeats)} times since ${a.firstStartedAt}` : '';
 }
 
 /** A job's timeline: created, each attempt, each journaled step, each operator action, where it stands now. */
