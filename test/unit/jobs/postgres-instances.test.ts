@@ -12,19 +12,46 @@ import { engineCases } from '../../support/outbox-engines.js';
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The backend holding the scheduler's (one-key) advisory lock, terminated as a restart or a cut would. */
-async function cutLockSession(databaseUrl: string): Promise<number> {
+/** The backends holding the scheduler's (one-key) advisory lock, terminated as a restart or a cut would. */
+async function cutLockSession(databaseUrl: string): Promise<number[]> {
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
   try {
     const { rows } = await admin.query(
-      `SELECT pg_terminate_backend(pid) AS cut FROM pg_locks
+      `SELECT pid, pg_terminate_backend(pid) AS cut FROM pg_locks
         WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()`,
     );
-    return rows.length;
+    return rows.map((r) => r.pid as number);
   } finally {
     await admin.end();
   }
+}
+
+/** The sessions holding and the sessions waiting for a (one-key) advisory lock, as PostgreSQL sees them. */
+async function advisoryLocks(databaseUrl: string): Promise<{ holders: number[]; waiting: number[] }> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query(
+      `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND pid <> pg_backend_pid()`,
+    );
+    return {
+      holders: rows.filter((r) => r.granted).map((r) => r.pid),
+      waiting: rows.filter((r) => !r.granted).map((r) => r.pid),
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Polls `probe` until it holds; a loaded machine decides how long that takes, not a fixed sleep. */
+async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await probe()) return;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A job that notes how many of its runs are going at once, stopping early when its signal aborts. */
@@ -145,9 +172,15 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
     const two = new Scheduler({ store: b, jobs: [job], expression: () => undefined, instance: 'B' });
     const first = one.tick(job, 1_800_000_000_000);
-    await sleep(300);
-    t.equal(await cutLockSession(db.databaseUrl), 1, "A's lock session terminated");
-    await sleep(300);
+    await waitFor("A's run to begin (its lock held)", () => seen.active === 1);
+    const cut = await cutLockSession(db.databaseUrl);
+    t.equal(cut.length, 1, "A's lock session terminated");
+    // A takes the lock again on a new session; B's tick comes after that (one that came in between
+    // would take the free lock itself and A would stop: the next case)
+    await waitFor('A to hold the lock again on a new session', async () => {
+      const { holders } = await advisoryLocks(db.databaseUrl);
+      return holders.length === 1 && holders[0] !== cut[0];
+    });
     const second = await two.tick(job, 1_800_000_060_000);
     t.equal(second.status, 'locked', 'the next tick on B finds the job still held');
     const done = await first;
@@ -169,14 +202,16 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     const { job, seen } = overlapJob('taken', 3000);
     const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
     const first = one.tick(job, 1_800_000_000_000);
-    await sleep(300);
+    await waitFor("A's run to begin (its lock held)", () => seen.active === 1);
     // another instance already waiting for the lock gets it the moment A's session dies
     const other = new pg.Client({ connectionString: db.databaseUrl });
     await other.connect();
     t.teardown(() => other.end());
     const waiting = other.query("SELECT pg_advisory_lock(hashtext('schedule:taken'))");
-    await sleep(200);
-    t.equal(await cutLockSession(db.databaseUrl), 1, "A's lock session terminated");
+    await waitFor('the other session to wait for the lock', async () => {
+      return (await advisoryLocks(db.databaseUrl)).waiting.length === 1;
+    });
+    t.equal((await cutLockSession(db.databaseUrl)).length, 1, "A's lock session terminated");
     await waiting;
     const started = Date.now();
     const done = await first;
