@@ -33,6 +33,7 @@ import { ConnectorSet, knownSystems } from './systems/index.js';
 import { registrySide } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
 import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
+import { decodeRequestBodies } from './platform/request-decoding.js';
 import { createScheduler, type Scheduler } from './jobs/index.js';
 import { jobsAdminRoutes } from './admin/jobs-routes.js';
 import { reviewUndoRoutes } from './admin/review-undo-routes.js';
@@ -271,62 +272,67 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
         });
       },
       async (a) => {
-        // read per request: a password changed live from OpenHIM replaces the old one at once
-        const token = liveAdminToken(() => settings);
-        await a.register(outboxAdminRoutes, {
-          prefix: '/admin',
-          store,
-          adminToken: token,
-          systems: () => connectors.list().map((c) => c.system),
-        });
-        // the review API names registry records (queue and mCSD export) from the same list the
-        // reconcile job and the console read
-        const directory = mediatorDirectory({
-          settings: () => settings,
-          connectors: () => connectors.list(),
-          registry: propagation.registry,
-        });
-        const registry = async () => [...(await directory.registry()).values()];
-        await a.register(reviewRoutes, {
-          prefix: '/admin',
-          store,
-          adminToken: token,
-          registry,
-          // the systems the console offers: an empty queue of one of them is no work, another name a 404
-          systems: () => directory.systems(),
-          // a decision may release registry changes held for that system
-          onDecision: (system) => propagation.propagator.releaseHeld(system),
-        });
-        await a.register(propagationRoutes, {
-          prefix: '/admin',
-          store,
-          propagator: propagation.propagator,
-          adminToken: token,
-          // as for the review queue: another name than these (or a stored one) is a 404
-          systems: () => directory.systems(),
-        });
-        // the mCSD feed is authenticated like the FHIR API (inbound credentials), not as an admin
-        await a.register(registryFeedRoutes, {
-          propagator: propagation.propagator,
-          settings: () => settings,
-          store,
-          registry: propagation.registry,
-        });
-        await a.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
-        await a.register(reviewUndoRoutes, {
-          prefix: '/admin',
-          store,
-          adminToken: token,
-          onDecision: (system) => propagation.propagator.releaseHeld(system),
-        });
-        await a.register(operatorConsole, {
-          adminToken: token,
-          readiness,
-          breakers: () => outbox.breakerGates(),
-          calls: callStats,
-          sessions: storeSessions(store),
-          directory,
-          settings: () => settingsInForce(settings, { openhimKeys }),
+        // one scope for the admin API and the registry's feed: registered before compression, so
+        // they decode gzip and deflate bodies themselves (request-decoding.ts)
+        await a.register(async (scope) => {
+          decodeRequestBodies(scope);
+          // read per request: a password changed live from OpenHIM replaces the old one at once
+          const token = liveAdminToken(() => settings);
+          await scope.register(outboxAdminRoutes, {
+            prefix: '/admin',
+            store,
+            adminToken: token,
+            systems: () => connectors.list().map((c) => c.system),
+          });
+          // the review API names registry records (queue and mCSD export) from the same list the
+          // reconcile job and the console read
+          const directory = mediatorDirectory({
+            settings: () => settings,
+            connectors: () => connectors.list(),
+            registry: propagation.registry,
+          });
+          const registry = async () => [...(await directory.registry()).values()];
+          await scope.register(reviewRoutes, {
+            prefix: '/admin',
+            store,
+            adminToken: token,
+            registry,
+            // the systems the console offers: an empty queue of one of them is no work, another name a 404
+            systems: () => directory.systems(),
+            // a decision may release registry changes held for that system
+            onDecision: (system) => propagation.propagator.releaseHeld(system),
+          });
+          await scope.register(propagationRoutes, {
+            prefix: '/admin',
+            store,
+            propagator: propagation.propagator,
+            adminToken: token,
+            // as for the review queue: another name than these (or a stored one) is a 404
+            systems: () => directory.systems(),
+          });
+          // the mCSD feed is authenticated like the FHIR API (inbound credentials), not as an admin
+          await scope.register(registryFeedRoutes, {
+            propagator: propagation.propagator,
+            settings: () => settings,
+            store,
+            registry: propagation.registry,
+          });
+          await scope.register(jobsAdminRoutes, { prefix: '/admin', store, scheduler, adminToken: token });
+          await scope.register(reviewUndoRoutes, {
+            prefix: '/admin',
+            store,
+            adminToken: token,
+            onDecision: (system) => propagation.propagator.releaseHeld(system),
+          });
+          await scope.register(operatorConsole, {
+            adminToken: token,
+            readiness,
+            breakers: () => outbox.breakerGates(),
+            calls: callStats,
+            sessions: storeSessions(store),
+            directory,
+            settings: () => settingsInForce(settings, { openhimKeys }),
+          });
         });
       },
     ],
