@@ -9,7 +9,7 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
-import type { FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
+import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type {
@@ -37,6 +37,13 @@ import { contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
 import { WrittenLinks } from './written-links.js';
+
+/**
+ * The flows whose connectors take a search by id (`_id`) as ids they hold the record under, so an
+ * id a write came under is asked as its link's upstream id. The others' searches list by facility
+ * or period, and the edge keeps the ids asked for among what they list.
+ */
+const BY_LINKED_ID = new Set<Flow>(['facilities', 'orders']);
 
 /**
  * One flow served by the connectors that have its capability: reads are live from the system
@@ -227,9 +234,12 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async inSystemTerms(system: string, criteria: SearchCriteria): Promise<SearchCriteria> {
     let asked = criteria;
     // a Location by its id: the system holds it under its own (and by that id, it is not found:
-    // refuseSecondId)
-    if (this.spec.flow === 'facilities' && criteria.ids?.length)
-      asked = { ...asked, ids: await Promise.all(criteria.ids.map((id) => this.upstreamIdIn(system, id))) };
+    // refuseSecondId); an order line by the id its write came under (a client's PUT), as a read
+    // finds it: by its order's upstream id (OpenLMIS's requisition), asked once for all its lines
+    if (BY_LINKED_ID.has(this.spec.flow) && criteria.ids?.length) {
+      const ids = await Promise.all(criteria.ids.map((id) => this.upstreamIdIn(system, id, this.spec.flow)));
+      asked = { ...asked, ids: [...new Set(ids)] };
+    }
     for (const key of ['partOf', 'facility'] as const) {
       const id = criteria[key];
       if (!id) continue;
@@ -239,9 +249,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     return asked;
   }
 
-  /** The id `system` holds the facility with this FHIR id under: its link's, else the id itself. */
-  private async upstreamIdIn(system: string, id: string): Promise<string> {
-    const link = await this.store.getLink('facilities', id);
+  /** The id `system` holds the facility (or `flow`'s record) with this FHIR id under: its link's, else the id itself. */
+  private async upstreamIdIn(system: string, id: string, flow: Flow = 'facilities'): Promise<string> {
+    const link = await this.store.getLink(flow, id);
     return link?.upstreamId && link.system === system ? link.upstreamId : id;
   }
 
