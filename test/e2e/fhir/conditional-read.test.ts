@@ -4,7 +4,8 @@
  * gets 304 Not Modified with no body while the resource is that version; these headers were
  * ignored, and every revalidation carried the whole resource again. Through the real mediator and
  * the OpenLMIS sandbox, both store engines: read, vread, a batch GET entry and the OpenHIM
- * envelope, which carries the 304 as the response it wraps.
+ * envelope, which carries the 304 as the response it wraps. A search carries no ETag and answers
+ * in full whatever it is sent (README, Conditional reads).
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
@@ -98,6 +99,16 @@ for (const engine of engineCases()) {
     const metadata = await rig.fhir('GET', '/fhir/metadata');
     const served = metadata.body.rest[0].resource.find((r: { type: string }) => r.type === 'SupplyRequest');
     t.equal(served.conditionalRead, 'full-support', 'the CapabilityStatement says so');
+
+    // a search carries no ETag (a searchset is no version of a resource; cread is read and vread):
+    // what a client holds of it cannot be named, so its conditions are ignored and it answers in full
+    const search = await notModified(
+      { 'if-none-match': '*', 'if-modified-since': lastModified },
+      '/fhir/SupplyRequest?_id=cread-1',
+    );
+    t.equal(search.status, 200, 'a search answers in full');
+    t.equal(search.headers.get('etag'), null, 'with no ETag');
+    t.equal(JSON.parse(search.text).entry[0].resource.id, 'cread-1');
 
     // the resource changes: the ETag the client holds no longer matches
     t.equal((await rig.fhir('PUT', url, line(20), { 'if-match': etag })).status, 200);
