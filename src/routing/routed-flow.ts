@@ -117,8 +117,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     for (const c of this.readers()) {
       const value = await this.spec.read(c)!(id);
       if (value) {
-        await this.refuseSecondId(c.system, id, value);
-        return this.withWrittenRefs(c.system, value);
+        // one look-up of the written links serves both: whether `id` is a second id, and the
+        // ids the records it names were written under
+        const links = this.spec.keepsWritten === true ? undefined : await this.linksOf(c.system, [value]);
+        await this.refuseSecondId(c.system, id, value, links);
+        return this.withWrittenRefs(c.system, value, links);
       }
     }
     return undefined;
@@ -129,9 +132,9 @@ export class RoutedFlow<T> implements FlowService<T> {
    * is that other id, as a search lists it (withWrittenIds): a client must not get it under two
    * ids, and store it twice. `id` is then a second id: KnownAsError names the first.
    */
-  private async refuseSecondId(system: string, id: string, value: T): Promise<void> {
+  private async refuseSecondId(system: string, id: string, value: T, links?: readonly ResourceLink[]): Promise<void> {
     if (this.spec.keepsWritten === true) return;
-    const [own] = await this.withWrittenIds(system, [value]);
+    const [own] = await this.withWrittenIds(system, [value], links);
     if (own === value) return;
     const ids = this.spec.fhirIds(own);
     const known = ids[this.spec.fhirIds(value).indexOf(id)];
@@ -628,15 +631,12 @@ export class RoutedFlow<T> implements FlowService<T> {
    * mediator wrote reads with the ids its client chose (the lines an SDK PUT under its own UUIDs),
    * as a read by those ids does, so a download never brings the client a second copy of its own.
    */
-  private async withWrittenIds(system: string, items: T[]): Promise<T[]> {
+  private async withWrittenIds(system: string, items: T[], known?: readonly ResourceLink[]): Promise<T[]> {
     // a flow whose writes are events (a stock count) lists live objects that are not what was written
     if (this.spec.keepsWritten === true) return items;
     const upstreamIds = new Set(items.map(upstreamIdOf).filter((id): id is string => !!id));
     const refs = this.spec.writtenRefs;
-    const named = refs ? items.flatMap((item) => refs.ids(item)) : [];
-    if (!upstreamIds.size && !named.length) return items;
-    // one look-up for the items and the records they name
-    const links = await this.writtenLinks.of(this.spec.flow, system, [...new Set([...upstreamIds, ...named])]);
+    const links = known ?? (await this.linksOf(system, items));
     if (!links.length) return items;
     const newestJob = new Map<string, string>();
     const fhirIds = new Map<string, string>();
@@ -659,14 +659,28 @@ export class RoutedFlow<T> implements FlowService<T> {
    * A value read by id names the records of its flow it refers to by the ids their writes came
    * under (FlowSpec.writtenRefs), as a search does.
    */
-  private async withWrittenRefs(system: string, value: T | undefined): Promise<T | undefined> {
+  private async withWrittenRefs(
+    system: string,
+    value: T | undefined,
+    known?: readonly ResourceLink[],
+  ): Promise<T | undefined> {
     const refs = this.spec.writtenRefs;
     const named = value && refs ? refs.ids(value) : [];
     if (!named.length) return value;
     const fhirIds = new Map<string, string>();
-    for (const l of await this.writtenLinks.of(this.spec.flow, system, named))
-      if (!fhirIds.has(l.upstreamId!)) fhirIds.set(l.upstreamId!, l.fhirId);
+    // `known` (linksOf) also holds the value's own link: only the records it names are taken
+    for (const l of known ?? (await this.writtenLinks.of(this.spec.flow, system, named)))
+      if (named.includes(l.upstreamId!) && !fhirIds.has(l.upstreamId!)) fhirIds.set(l.upstreamId!, l.fhirId);
     return fhirIds.size ? refs!.with(value!, (id) => fhirIds.get(id)) : value;
+  }
+
+  /** The links writes gave these items' upstream objects and the records they name: one look-up. */
+  private async linksOf(system: string, items: T[]): Promise<readonly ResourceLink[]> {
+    const upstreamIds = items.map(upstreamIdOf).filter((id): id is string => !!id);
+    const refs = this.spec.writtenRefs;
+    const named = refs ? items.flatMap((item) => refs.ids(item)) : [];
+    if (!upstreamIds.length && !named.length) return [];
+    return this.writtenLinks.of(this.spec.flow, system, [...new Set([...upstreamIds, ...named])]);
   }
 
   /** Link every FHIR id a search returned to its upstream object, so a later read by id finds it. */
