@@ -933,14 +933,17 @@ export class PostgresStore implements Store {
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
-           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= $4)
+           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry.
+           -- Due by the row's own time too (updated_at, in the writer's time, to the server's): a requeue
+           -- whose instant came after this call's stores a due time past $4, and the re-check of this
+           -- UPDATE's WHERE after that requeue's row lock must still see it as the retry done
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= GREATEST($4, updated_at - $5))
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
            RETURNING *`,
         // due now in the server's time, as every instance claims (clockAheadMs)
-        [now, id, expectedStatus ?? null, now - this.clockAheadMs],
+        [now, id, expectedStatus ?? null, now - this.clockAheadMs, this.clockAheadMs],
         c,
       );
       if (r) await this.insertAudit(audit, now, c);

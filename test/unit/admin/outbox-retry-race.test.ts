@@ -149,6 +149,17 @@ for (const engine of engineCases()) {
       t.equal((await retries(store, 'S2')).length, 1, 'one audit entry');
     });
 
+    await t.test("a second requeue whose clock reads earlier than the first's finds nothing to retry", async (t) => {
+      // two instances a few ms apart, or two calls whose instants were taken in one order and whose
+      // writes ran in the other (PostgreSQL re-checks the second's WHERE after the first's row lock)
+      await pendingInBackoff(store, 'S3');
+      const audit = (who: string) => ({ actor: who, action: 'outbox.retry', subject: 'S3' });
+      const at = Date.now();
+      t.ok(await store.requeueJob('S3', audit('a'), at + 5, 'pending'), 'the first requeues');
+      t.equal(await store.requeueJob('S3', audit('b'), at, 'pending'), undefined, 'the second has nothing to retry');
+      t.equal((await retries(store, 'S3')).length, 1, 'one audit entry');
+    });
+
     await t.test('a pending job never tried has nothing to retry', async (t) => {
       await store.recordWrite(newJob('P2', { system: 'sys-P2', idempotencyKey: 'order|app|P2' }));
       const answer = await retry('P2', 'Ama', 'pending');
