@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../src/domain/errors.js';
 import { describeError } from '../../src/outbox/errors.js';
+import { noteUpstreamCall } from '../../src/upstream/attempt-scope.js';
 import type { DeliveryHandler } from '../../src/outbox/types.js';
 import type { WriteResult } from '../../src/routing/ports.js';
 
@@ -29,6 +30,8 @@ export function faultyUpstreamHandlers(baseUrl: string, system = 'faulty'): Faul
     signal: AbortSignal,
   ): Promise<{ status: number; json: Record<string, unknown> }> {
     let res: Response;
+    // as a connector's exchange does (upstream/http.ts): the attempt called its system
+    noteUpstreamCall(system);
     try {
       res = await fetch(new URL(path, baseUrl), {
         method,

@@ -1,4 +1,12 @@
-import { CircuitBreakerPolicy, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  IsolatedCircuitError,
+  circuitBreaker,
+  handleWhen,
+} from 'cockatiel';
 import { countsAgainstSystem } from './failures.js';
 
 /** What the worker may do against a system right now. */
@@ -13,11 +21,13 @@ export type BreakerGate = 'closed' | 'probe' | 'open';
 export class SystemBreaker {
   readonly policy: CircuitBreakerPolicy;
   private openedAt?: number;
+  /** The one attempt let through an open breaker is running (gate() is 'open' for the others). */
+  private probing = false;
 
   constructor(
     private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number },
     /** Its system: another system's errors met on the way (countsAgainstSystem) are not counted. */
-    system?: string,
+    private readonly system?: string,
   ) {
     this.policy = circuitBreaker(
       handleWhen((err) => countsAgainstSystem(err, system)),
@@ -39,10 +49,44 @@ export class SystemBreaker {
       case CircuitState.Closed:
         return 'closed';
       case CircuitState.Open:
-        return now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
+        return !this.probing && now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
       default:
         return 'open'; // HalfOpen: a probe is already running; Isolated: held open
     }
+  }
+
+  /**
+   * Runs one delivery attempt through the breaker; `called` says whether it sent the system a
+   * request (attempt-scope.ts noteUpstreamCall). Only an attempt that did, or whose failure is the
+   * system failing (countsAgainstSystem: a connection refused on the way there), decides the
+   * breaker: its outcome is then passed through the policy. One that sent nothing (a facility
+   * waiting for its parent, a write our own check refused) proved nothing either way: run
+   * inside the policy, it closed an open breaker although the system was still down (every queued
+   * write then went out at once and was charged an attempt). As a probe it ends without a
+   * decision, and the next job is let through in its place.
+   */
+  async run<T>(attempt: () => Promise<T>, called: () => boolean): Promise<T> {
+    const gate = this.gate();
+    if (gate === 'open') {
+      throw this.policy.state === CircuitState.Isolated ? new IsolatedCircuitError() : new BrokenCircuitError();
+    }
+    const probe = gate === 'probe';
+    if (probe) this.probing = true;
+    try {
+      const result = await attempt();
+      if (called()) await this.decide(() => Promise.resolve(result));
+      return result;
+    } catch (err) {
+      if (called() || countsAgainstSystem(err, this.system)) await this.decide(() => Promise.reject(err));
+      throw err;
+    } finally {
+      if (probe) this.probing = false;
+    }
+  }
+
+  /** The policy counts the outcome (closed), or takes it as its half-open test (open, due a probe). */
+  private async decide(outcome: () => Promise<unknown>): Promise<void> {
+    await this.policy.execute(outcome).catch(() => undefined);
   }
 
   /** When an open breaker lets a probe through. */

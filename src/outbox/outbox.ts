@@ -116,6 +116,12 @@ function sleep(ms: number): Promise<void> {
 class LazyAbort implements AttemptScope {
   private controller?: AbortController;
   private reason?: unknown;
+  /** The systems the attempt sent a request (its breaker decides only on an attempt that called it). */
+  readonly systemsCalled = new Set<string>();
+
+  calling(system: string): void {
+    this.systemsCalled.add(system);
+  }
 
   get abandonedBy(): unknown {
     return this.reason;
@@ -136,8 +142,7 @@ class LazyAbort implements AttemptScope {
 }
 
 /** Runs `fn`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */
-function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number): Promise<T> {
-  const ac = new LazyAbort();
+function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number, ac = new LazyAbort()): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       const err = new AttemptTimeoutError(ms);
@@ -616,23 +621,27 @@ export class Outbox {
     const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
     const awaitJob = (id: string, ms: number) => this.awaitJob(slot, job.system, id, ms, startedAt + timeoutMs);
     const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
+    const scope = new LazyAbort();
     let result;
     try {
-      result = await breaker.policy.execute(() =>
-        runWithTimeout(
-          (abort) =>
-            // the calls it makes see the attempt: abandoned, it sends no more writes (attempt-scope.ts)
-            runInAttempt(abort, () =>
-              handler(job, journal, {
-                attempt: deliveryAttempt(job),
-                awaitJob,
-                get signal() {
-                  return abort.signal;
-                },
-              }),
-            ),
-          timeoutMs,
-        ),
+      result = await breaker.run(
+        () =>
+          runWithTimeout(
+            (abort) =>
+              // the calls it makes see the attempt: abandoned, it sends no more writes (attempt-scope.ts)
+              runInAttempt(abort, () =>
+                handler(job, journal, {
+                  attempt: deliveryAttempt(job),
+                  awaitJob,
+                  get signal() {
+                    return abort.signal;
+                  },
+                }),
+              ),
+            timeoutMs,
+            scope,
+          ),
+        () => scope.systemsCalled.has(job.system),
       );
     } catch (err) {
       const outcome = await this.recordFailure(job, leaseOwner, err);

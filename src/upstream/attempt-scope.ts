@@ -14,6 +14,8 @@ export interface AttemptScope {
   readonly abandonedBy: unknown;
   /** Aborted when the attempt is abandoned (made when first asked for). */
   readonly signal?: AbortSignal;
+  /** Told of each request the attempt sends a system (noteUpstreamCall). */
+  calling?(system: string): void;
 }
 
 const storage = new AsyncLocalStorage<AttemptScope>();
@@ -30,6 +32,16 @@ export function runInAttempt<T>(scope: AttemptScope, fn: () => Promise<T>): Prom
 export function refuseIfAbandoned(): void {
   const scope = storage.getStore();
   if (scope?.abandonedBy !== undefined) throw scope.abandonedBy;
+}
+
+/**
+ * A request to `system` is going out for the current attempt, if any: an attempt that sent its
+ * system nothing (a facility waiting for its parent, a check of ours that refused the write) says
+ * nothing about that system's health, so its circuit breaker must not decide on it
+ * (outbox/breakers.ts). A load shared outside the attempt (outsideAttempt) is not seen here.
+ */
+export function noteUpstreamCall(system: string): void {
+  storage.getStore()?.calling?.(system);
 }
 
 /**

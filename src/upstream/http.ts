@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { recordUpstreamCall, type HeaderValues, type UpstreamCall } from '../platform/call-recording.js';
 import { ExchangeDeadline } from './deadline.js';
+import { noteUpstreamCall } from './attempt-scope.js';
 import { transportError, type ErrorFactory } from './errors.js';
 import { ReusedParse } from './reused-parse.js';
 
@@ -159,6 +160,7 @@ function lazilyMasked(raw: HeaderValues): () => HeaderValues {
 }
 
 export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
+  noteUpstreamCall(req.system);
   const target = targetUrl(req.baseUrl, req.path, req.query);
   const url = target.toString();
   const startedAt = new Date();

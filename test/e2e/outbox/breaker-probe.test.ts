@@ -1,0 +1,87 @@
+/**
+ * The write let through an open circuit breaker (its half-open probe) decides it only if it called
+ * the system. Through the real mediator, the DHIS2 connector and its sandbox, on both store
+ * engines, with the mediator's own breaker (5 failures, 30 s): DHIS2 refuses every new org unit
+ * (503) until a district's write is given up, which opens DHIS2's breaker. Once it lets a probe
+ * through, the first write is a facility under that district: it waits for its parent, sending
+ * DHIS2 nothing. That closed the breaker although DHIS2 was still down, so the next writes all went
+ * to DHIS2 at once, each charged an attempt. Now the facility's wait decides nothing, the breaker
+ * still lets one probe through, and only that one write reaches DHIS2 and is charged; the others
+ * are queued uncharged behind it, and the probe's failure opens the breaker again.
+ */
+import t from 'tap';
+import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { until } from '../../support/net.js';
+import type { OutboxJob } from '../../../src/store/types.js';
+
+const MFR = 'https://mfr.example.org/facility';
+
+function location(code: string, name: string, partOf: string): any {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: MFR, value: code }],
+    status: 'active',
+    name,
+    partOf: { reference: partOf },
+  };
+}
+
+async function jobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
+  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
+  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
+}
+
+const gateOf = (rig: Dhis2Rig) => rig.mediator.outbox.breakerGates().dhis2;
+
+for (const engine of engineCases()) {
+  t.test(
+    `a probe that sent DHIS2 nothing leaves its breaker to the next write (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } }, { OUTBOX_MAX_ATTEMPTS: '5' });
+      const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+      const outage = rig.dhis2.faults.add({
+        method: 'POST',
+        path: '/api/organisationUnits',
+        action: { type: 'status', status: 503 },
+      });
+      const district = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-D9', 'Mpika District', `Location/${region}`),
+      );
+      t.equal(district.status, 202, 'DHIS2 down: the district is queued');
+      await until('the district is given up', async () => (await jobOf(rig, 'Mpika District')).status === 'dead');
+      t.equal(gateOf(rig), 'open', "five failures opened DHIS2's breaker");
+      await until('the breaker lets a probe through', async () => gateOf(rig) === 'probe' || undefined, 45_000);
+
+      const districtId = /\/Location\/([^/]+)/.exec(district.headers.get('location') ?? '')![1];
+      const hits = () => rig.dhis2.faults.list().find((r) => r.id === outage.id)!.hits;
+      const hitsBefore = hits();
+      const child = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        location('MFR-F9', 'Mpika Health Post', `Location/${districtId}`),
+      );
+      t.equal(child.status, 202, 'the facility waits for its given-up parent');
+      t.equal(hits(), hitsBefore, 'it sent DHIS2 nothing');
+      t.equal(gateOf(rig), 'probe', 'so the breaker is not closed by it: it still lets one write through');
+
+      const names = ['Mpika Clinic A', 'Mpika Clinic B', 'Mpika Clinic C'];
+      const answers = await Promise.all(
+        names.map((name, i) => rig.fhir('POST', '/fhir/Location', location(`MFR-C9${i}`, name, `Location/${region}`))),
+      );
+      t.same(
+        answers.map((a) => a.status),
+        [202, 202, 202],
+        'DHIS2 still down: all three queued',
+      );
+      t.equal(hits() - hitsBefore, 1, 'only the probe reached DHIS2');
+      const attempts = (await Promise.all(names.map((n) => jobOf(rig, n)))).map((j) => j.attempts).sort();
+      t.same(attempts, [0, 0, 1], 'only the probe was charged an attempt');
+      t.equal(gateOf(rig), 'open', "the probe's failure opened the breaker again");
+      rig.dhis2.faults.remove(outage.id);
+    },
+  );
+}
