@@ -7,6 +7,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
+import { AttemptTimeoutError } from './errors.js';
 import { countsAgainstSystem } from './failures.js';
 
 /** What the worker may do against a system right now. */
@@ -58,7 +59,7 @@ export class SystemBreaker {
   /**
    * Runs one delivery attempt through the breaker; `called` says whether it sent the system a
    * request (attempt-scope.ts noteUpstreamCall). Only an attempt that did, or whose failure is the
-   * system failing (countsAgainstSystem: a connection refused on the way there), decides the
+   * system failing (failedOnTheWay: a connection refused on the way there), decides the
    * breaker: its outcome is then passed through the policy. One that sent nothing (a facility
    * waiting for its parent, a write our own check refused) proved nothing either way: run
    * inside the policy, it closed an open breaker although the system was still down (every queued
@@ -77,7 +78,7 @@ export class SystemBreaker {
       if (called()) await this.decide(() => Promise.resolve(result));
       return result;
     } catch (err) {
-      if (called() || countsAgainstSystem(err, this.system)) await this.decide(() => Promise.reject(err));
+      if (called() || failedOnTheWay(err, this.system)) await this.decide(() => Promise.reject(err));
       throw err;
     } finally {
       if (probe) this.probing = false;
@@ -93,6 +94,16 @@ export class SystemBreaker {
   reopensAt(): number {
     return (this.openedAt ?? Date.now()) + this.opts.halfOpenAfterMs;
   }
+}
+
+/**
+ * A failure of an attempt that noted no call, which is the system failing all the same: a
+ * connection refused in a load shared outside the attempt (attempt-scope.ts outsideAttempt). Not
+ * its timeout: with no request sent, it ran out waiting for something of ours (a parent's write,
+ * a lock), which says nothing about the system.
+ */
+function failedOnTheWay(err: unknown, system?: string): boolean {
+  return !(err instanceof AttemptTimeoutError) && countsAgainstSystem(err, system);
 }
 
 export class BreakerSet {

@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import { SystemBreaker } from '../../../src/outbox/breakers.js';
+import { AttemptTimeoutError } from '../../../src/outbox/errors.js';
 import { UpstreamError, BusinessRuleError } from '../../../src/domain/errors.js';
 
 const OPTS = { consecutiveFailures: 1, halfOpenAfterMs: 20 };
@@ -29,6 +30,7 @@ t.test('a probe that sent nothing leaves the breaker due a probe', async (t) => 
     ['succeeded without a call (superseded, already written)', async () => 'skipped'],
     ['refused by our own check', async () => Promise.reject(new BusinessRuleError('deliverFrom is not its depot'))],
     ['a bug of ours', async () => Promise.reject(new TypeError('x is undefined'))],
+    ['timed out waiting for a lock of ours', async () => Promise.reject(new AttemptTimeoutError(1_000))],
   ];
   for (const [what, attempt] of cases) {
     const b = await dueAProbe();
@@ -78,6 +80,15 @@ t.test('a probe that called the system decides: closed when it answered, open wh
     )
     .catch(() => undefined);
   t.equal(failed.gate(), 'open', 'still down: open again');
+
+  const timedOut = await dueAProbe();
+  await timedOut
+    .run(
+      () => Promise.reject(new AttemptTimeoutError(1_000)),
+      () => true,
+    )
+    .catch(() => undefined);
+  t.equal(timedOut.gate(), 'open', 'a call that timed out: open again');
 });
 
 t.test('a failure on the way to the system decides although no call was noted', async (t) => {
