@@ -38,7 +38,8 @@ export function refuseIfAbandoned(): void {
  * A request to `system` is going out for the current attempt, if any: an attempt that sent its
  * system nothing (a facility waiting for its parent, a check of ours that refused the write) says
  * nothing about that system's health, so its circuit breaker must not decide on it
- * (outbox/breakers.ts). A load shared outside the attempt (outsideAttempt) is not seen here.
+ * (outbox/breakers.ts). A shared load's requests count for the attempt that started it
+ * (outsideAttempt), not for those that join it.
  */
 export function noteUpstreamCall(system: string): void {
   storage.getStore()?.calling?.(system);
@@ -57,9 +58,15 @@ export function attemptReadSignal(): AbortSignal | undefined {
 }
 
 /**
- * Runs `fn` outside any attempt: for a load whose result other attempts share (a cache fill),
- * which one attempt's end must not cut short for the others waiting on it.
+ * Runs `fn` outside any attempt's end: for a load whose result other attempts share (a cache
+ * fill), which one attempt's end must not cut short for the others waiting on it. Its requests
+ * are still the starting attempt's calls: an attempt whose only call is a fill that hangs until
+ * the attempt times out met a system that does not answer, and its breaker must count that
+ * (otherwise, once the reference data expires, a hung system never opens its breaker).
  */
 export function outsideAttempt<T>(fn: () => T): T {
-  return storage.exit(fn);
+  const starter = storage.getStore();
+  if (!starter?.calling) return storage.exit(fn);
+  const shared: AttemptScope = { abandonedBy: undefined, calling: (system) => starter.calling?.(system) };
+  return storage.run(shared, fn);
 }
