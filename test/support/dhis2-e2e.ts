@@ -10,6 +10,7 @@ import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/inde
 import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
+import type { OutboxJob } from '../../src/store/types.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -90,4 +91,24 @@ export function rtsCountWrittenOnce(
 export async function locationIdOf(rig: Rig, code: string): Promise<string> {
   const found = await rig.fhir('GET', `/fhir/Location?identifier=${code}`);
   return found.body.entry[0].resource.id;
+}
+
+/** The registry's identifier system the facility tests write Locations under. */
+export const MFR = 'https://mfr.example.org/facility';
+
+/** An active Location with its registry code, a child of `partOf` (a `Location/<id>` reference). */
+export function mfrLocation(code: string, name: string, partOf: string): any {
+  return {
+    resourceType: 'Location',
+    identifier: [{ system: MFR, value: code }],
+    status: 'active',
+    name,
+    partOf: { reference: partOf },
+  };
+}
+
+/** The facility write job of the Location named `name`. */
+export async function facilityJobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
+  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
+  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
 }

@@ -7,20 +7,8 @@
  * on both store engines (on PostgreSQL the lock is an advisory lock, shared by every instance).
  */
 import t from 'tap';
-import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { mfrLocation, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-const MFR = 'https://mfr.example.org/facility';
-
-function location(code: string, name: string, partOf: string): any {
-  return {
-    resourceType: 'Location',
-    identifier: [{ system: MFR, value: code }],
-    status: 'active',
-    name,
-    partOf: { reference: partOf },
-  };
-}
 
 for (const engine of engineCases())
   t.test(
@@ -37,11 +25,11 @@ for (const engine of engineCases())
         times: 1,
         action: { type: 'delay', ms: 3_000 },
       });
-      const slow = rig.fhir('POST', '/fhir/Location', location('MFR-L1', 'Samfya Health Post', region));
+      const slow = rig.fhir('POST', '/fhir/Location', mfrLocation('MFR-L1', 'Samfya Health Post', region));
       while (rig.dhis2.state.count('POST', '/api/organisationUnits') === 0) await new Promise((r) => setTimeout(r, 20));
 
       const started = Date.now();
-      const other = await rig.fhir('POST', '/fhir/Location', location('MFR-L2', 'Mansa Clinic', region));
+      const other = await rig.fhir('POST', '/fhir/Location', mfrLocation('MFR-L2', 'Mansa Clinic', region));
       const took = Date.now() - started;
       t.equal(other.status, 201, JSON.stringify(other.body).slice(0, 300));
       t.ok(took < 2_000, `answered without waiting for the other create: ${took} ms`);

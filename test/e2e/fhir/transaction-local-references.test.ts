@@ -11,22 +11,11 @@
  * later entry is refused before anything is written. On both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { mfrLocation, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
-const MFR = 'https://mfr.example.org/facility';
 const DISTRICT = 'urn:uuid:11111111-1111-4111-8111-111111111111';
 const FACILITY = 'urn:uuid:22222222-2222-4222-8222-222222222222';
-
-function location(code: string, name: string, partOf: string): any {
-  return {
-    resourceType: 'Location',
-    identifier: [{ system: MFR, value: code }],
-    status: 'active',
-    name,
-    partOf: { reference: partOf },
-  };
-}
 
 const post = (fullUrl: string, resource: unknown) => ({
   fullUrl,
@@ -55,8 +44,8 @@ for (const engine of engineCases()) {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [
-          post(DISTRICT, location('MFR-D1', 'Kalambo District', `Location/${region}`)),
-          post(FACILITY, location('MFR-F1', 'Kalambo Health Post', DISTRICT)),
+          post(DISTRICT, mfrLocation('MFR-D1', 'Kalambo District', `Location/${region}`)),
+          post(FACILITY, mfrLocation('MFR-F1', 'Kalambo Health Post', DISTRICT)),
         ],
       });
       t.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 600));
@@ -83,12 +72,16 @@ for (const engine of engineCases()) {
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
       const region = await aRegion(rig);
-      const made = await rig.fhir('POST', '/fhir/Location', location('MFR-D2', 'Nsama District', `Location/${region}`));
+      const made = await rig.fhir(
+        'POST',
+        '/fhir/Location',
+        mfrLocation('MFR-D2', 'Nsama District', `Location/${region}`),
+      );
       t.equal(made.status, 201, JSON.stringify(made.body).slice(0, 400));
       const child = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-F2', 'Nsama Dispensary', `Location/${made.body.id}`),
+        mfrLocation('MFR-F2', 'Nsama Dispensary', `Location/${made.body.id}`),
       );
       t.equal(child.status, 201, JSON.stringify(child.body).slice(0, 400));
       t.equal(orgUnit(rig, 'Nsama Dispensary').parentId, orgUnit(rig, 'Nsama District').id);
@@ -122,7 +115,7 @@ for (const engine of engineCases()) {
               ifNoneExist: `identifier=${encodeURIComponent(`${code.system}|${code.value}`)}`,
             },
           },
-          post(FACILITY, location('MFR-F4', 'Mberewa Outreach Post', DISTRICT)),
+          post(FACILITY, mfrLocation('MFR-F4', 'Mberewa Outreach Post', DISTRICT)),
         ],
       });
       t.equal(answer.status, 200, JSON.stringify(answer.body).slice(0, 600));
@@ -145,8 +138,8 @@ for (const engine of engineCases()) {
         resourceType: 'Bundle',
         type: 'batch',
         entry: [
-          post(DISTRICT, location('MFR-D5', 'Mporokoso District', `Location/${region}`)),
-          post(FACILITY, location('MFR-F5', 'Mporokoso Clinic', DISTRICT)),
+          post(DISTRICT, mfrLocation('MFR-D5', 'Mporokoso District', `Location/${region}`)),
+          post(FACILITY, mfrLocation('MFR-F5', 'Mporokoso Clinic', DISTRICT)),
         ],
       });
       t.equal(answer.status, 200);
@@ -171,8 +164,8 @@ for (const engine of engineCases()) {
         resourceType: 'Bundle',
         type: 'transaction',
         entry: [
-          post(FACILITY, location('MFR-F3', 'Chisanga Health Post', DISTRICT)),
-          post(DISTRICT, location('MFR-D3', 'Chisanga District', `Location/${region}`)),
+          post(FACILITY, mfrLocation('MFR-F3', 'Chisanga Health Post', DISTRICT)),
+          post(DISTRICT, mfrLocation('MFR-D3', 'Chisanga District', `Location/${region}`)),
         ],
       });
       t.equal(answer.status, 422);

@@ -10,27 +10,9 @@
  * are queued uncharged behind it, and the probe's failure opens the breaker again.
  */
 import t from 'tap';
-import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { mfrLocation, facilityJobOf, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-import type { OutboxJob } from '../../../src/store/types.js';
-
-const MFR = 'https://mfr.example.org/facility';
-
-function location(code: string, name: string, partOf: string): any {
-  return {
-    resourceType: 'Location',
-    identifier: [{ system: MFR, value: code }],
-    status: 'active',
-    name,
-    partOf: { reference: partOf },
-  };
-}
-
-async function jobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
-  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
-  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
-}
 
 const gateOf = (rig: Dhis2Rig) => rig.mediator.outbox.breakerGates().dhis2;
 
@@ -49,10 +31,13 @@ for (const engine of engineCases()) {
       const district = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-D9', 'Mpika District', `Location/${region}`),
+        mfrLocation('MFR-D9', 'Mpika District', `Location/${region}`),
       );
       t.equal(district.status, 202, 'DHIS2 down: the district is queued');
-      await until('the district is given up', async () => (await jobOf(rig, 'Mpika District')).status === 'dead');
+      await until(
+        'the district is given up',
+        async () => (await facilityJobOf(rig, 'Mpika District')).status === 'dead',
+      );
       t.equal(gateOf(rig), 'open', "five failures opened DHIS2's breaker");
       await until('the breaker lets a probe through', async () => gateOf(rig) === 'probe' || undefined, 45_000);
 
@@ -62,7 +47,7 @@ for (const engine of engineCases()) {
       const child = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-F9', 'Mpika Health Post', `Location/${districtId}`),
+        mfrLocation('MFR-F9', 'Mpika Health Post', `Location/${districtId}`),
       );
       t.equal(child.status, 202, 'the facility waits for its given-up parent');
       t.equal(hits(), hitsBefore, 'it sent DHIS2 nothing');
@@ -70,7 +55,9 @@ for (const engine of engineCases()) {
 
       const names = ['Mpika Clinic A', 'Mpika Clinic B', 'Mpika Clinic C'];
       const answers = await Promise.all(
-        names.map((name, i) => rig.fhir('POST', '/fhir/Location', location(`MFR-C9${i}`, name, `Location/${region}`))),
+        names.map((name, i) =>
+          rig.fhir('POST', '/fhir/Location', mfrLocation(`MFR-C9${i}`, name, `Location/${region}`)),
+        ),
       );
       t.same(
         answers.map((a) => a.status),
@@ -78,7 +65,7 @@ for (const engine of engineCases()) {
         'DHIS2 still down: all three queued',
       );
       t.equal(hits() - hitsBefore, 1, 'only the probe reached DHIS2');
-      const attempts = (await Promise.all(names.map((n) => jobOf(rig, n)))).map((j) => j.attempts).sort();
+      const attempts = (await Promise.all(names.map((n) => facilityJobOf(rig, n)))).map((j) => j.attempts).sort();
       t.same(attempts, [0, 0, 1], 'only the probe was charged an attempt');
       t.equal(gateOf(rig), 'open', "the probe's failure opened the breaker again");
       rig.dhis2.faults.remove(outage.id);

@@ -16,23 +16,10 @@
  *   in the same answer.
  */
 import t from 'tap';
-import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { mfrLocation, facilityJobOf, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
-import type { OutboxJob } from '../../../src/store/types.js';
-
-const MFR = 'https://mfr.example.org/facility';
-
-function location(code: string, name: string, partOf: string): any {
-  return {
-    resourceType: 'Location',
-    identifier: [{ system: MFR, value: code }],
-    status: 'active',
-    name,
-    partOf: { reference: partOf },
-  };
-}
 
 /** The org unit DHIS2 holds under this name. */
 function orgUnit(rig: Dhis2Rig, name: string): any {
@@ -46,10 +33,6 @@ function createdId(answer: { headers: Headers }): string {
 }
 
 /** The facility job of the Location named `name`. */
-async function jobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
-  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
-  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
-}
 
 async function aRegion(rig: Dhis2Rig): Promise<string> {
   const found = await rig.fhir('GET', '/fhir/Location?_count=1');
@@ -71,11 +54,11 @@ for (const engine of engineCases()) {
       const district = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-D7', 'Luwingu District', `Location/${region}`),
+        mfrLocation('MFR-D7', 'Luwingu District', `Location/${region}`),
       );
       t.equal(district.status, 202, 'DHIS2 down: the district is queued');
       const districtJob = await until('the district is given up', async () => {
-        const job = await jobOf(rig, 'Luwingu District');
+        const job = await facilityJobOf(rig, 'Luwingu District');
         return job.status === 'dead' ? job : undefined;
       });
       rig.dhis2.faults.remove(outage.id);
@@ -83,12 +66,12 @@ for (const engine of engineCases()) {
       const child = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-F7', 'Luwingu Rural Health Post', `Location/${createdId(district)}`),
+        mfrLocation('MFR-F7', 'Luwingu Rural Health Post', `Location/${createdId(district)}`),
       );
       t.equal(child.status, 202, `queued behind its parent, not refused: ${JSON.stringify(child.body).slice(0, 300)}`);
       t.match(child.body.issue[0].diagnostics, `outbox job ${districtJob.id}`, 'names the given-up job to retry');
       t.notOk(orgUnit(rig, 'Luwingu Rural Health Post'), 'not sent to DHIS2 under a parent it does not hold');
-      const waiting = await jobOf(rig, 'Luwingu Rural Health Post');
+      const waiting = await facilityJobOf(rig, 'Luwingu Rural Health Post');
       t.equal(waiting.status, 'pending');
       t.equal(waiting.attempts, 0, 'the wait is not charged: it is never given up for it');
 
@@ -96,12 +79,15 @@ for (const engine of engineCases()) {
         (await retryOutboxJob(rig.mediator.store, districtJob.id, 'operator')).ok,
         'the operator retries the district',
       );
-      await until('the district is delivered', async () => (await jobOf(rig, 'Luwingu District')).status === 'done');
+      await until(
+        'the district is delivered',
+        async () => (await facilityJobOf(rig, 'Luwingu District')).status === 'done',
+      );
       // the facility looks again within GIVEN_UP_PARENT_WAIT_MS; an operator may bring that forward
       t.ok((await retryOutboxJob(rig.mediator.store, waiting.id, 'operator')).ok);
       await until(
         'the facility is delivered',
-        async () => (await jobOf(rig, 'Luwingu Rural Health Post')).status === 'done',
+        async () => (await facilityJobOf(rig, 'Luwingu Rural Health Post')).status === 'done',
       );
       t.equal(
         orgUnit(rig, 'Luwingu Rural Health Post').parentId,
@@ -125,19 +111,19 @@ for (const engine of engineCases()) {
       const district = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-D8', 'Kaputa District', `Location/${region}`),
+        mfrLocation('MFR-D8', 'Kaputa District', `Location/${region}`),
       );
       t.equal(district.status, 202, 'DHIS2 asks for 5 s: the district is queued');
-      const parent = await jobOf(rig, 'Kaputa District');
+      const parent = await facilityJobOf(rig, 'Kaputa District');
       t.ok(parent.nextAttemptAt >= Date.now() + 3_000, 'the district is next tried in about 5 s');
 
       const child = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-F8', 'Kaputa Health Post', `Location/${createdId(district)}`),
+        mfrLocation('MFR-F8', 'Kaputa Health Post', `Location/${createdId(district)}`),
       );
       t.equal(child.status, 202);
-      const waiting = await jobOf(rig, 'Kaputa Health Post');
+      const waiting = await facilityJobOf(rig, 'Kaputa Health Post');
       t.ok(
         waiting.nextAttemptAt >= parent.nextAttemptAt,
         `the facility looks again after the district's next attempt (${waiting.nextAttemptAt - parent.nextAttemptAt} ms after)`,
@@ -147,7 +133,7 @@ for (const engine of engineCases()) {
       rig.dhis2.faults.remove(busy.id);
       await until(
         'the facility is delivered',
-        async () => (await jobOf(rig, 'Kaputa Health Post')).status === 'done',
+        async () => (await facilityJobOf(rig, 'Kaputa Health Post')).status === 'done',
         30_000,
       );
       t.equal(orgUnit(rig, 'Kaputa Health Post').parentId, orgUnit(rig, 'Kaputa District').id, 'under the district');
@@ -171,8 +157,8 @@ for (const engine of engineCases()) {
       });
       const district = 'urn:uuid:33333333-3333-4333-8333-333333333333';
       const entries = [
-        { fullUrl: district, resource: location('MFR-D9', 'Chiengi District', `Location/${region}`) },
-        ...[1, 2, 3, 4, 5, 6].map((i) => ({ resource: location(`MFR-F9${i}`, `Chiengi Post ${i}`, district) })),
+        { fullUrl: district, resource: mfrLocation('MFR-D9', 'Chiengi District', `Location/${region}`) },
+        ...[1, 2, 3, 4, 5, 6].map((i) => ({ resource: mfrLocation(`MFR-F9${i}`, `Chiengi Post ${i}`, district) })),
       ].map((e) => ({ ...e, request: { method: 'POST', url: 'Location' } }));
       const bundle = rig.fhir('POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: entries });
       await until('the facilities wait for the district', async () => {
@@ -185,7 +171,7 @@ for (const engine of engineCases()) {
       const other = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-X9', 'Kashikishi Clinic', `Location/${region}`),
+        mfrLocation('MFR-X9', 'Kashikishi Clinic', `Location/${region}`),
       );
       const took = Date.now() - started;
       t.equal(other.status, 201, 'another facility is written meanwhile');

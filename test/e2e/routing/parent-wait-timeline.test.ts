@@ -10,29 +10,12 @@
  * began. Through the DHIS2 sandbox and the admin API, on both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { mfrLocation, facilityJobOf, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
-import type { OutboxJob } from '../../../src/store/types.js';
 import { jobBody } from '../../../src/admin/ui/outbox-page.js';
 
-const MFR = 'https://mfr.example.org/facility';
 const ADMIN_TOKEN = 'parent-wait-timeline-admin';
-
-function location(code: string, name: string, partOf: string): any {
-  return {
-    resourceType: 'Location',
-    identifier: [{ system: MFR, value: code }],
-    status: 'active',
-    name,
-    partOf: { reference: partOf },
-  };
-}
-
-async function jobOf(rig: Dhis2Rig, name: string): Promise<OutboxJob> {
-  const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
-  return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -54,23 +37,27 @@ for (const engine of engineCases()) {
         times: 1,
         action: { type: 'delay', ms: 17_000 },
       });
-      const district = rig.fhir('POST', '/fhir/Location', location('MFR-D21', 'Mpika District', `Location/${region}`));
+      const district = rig.fhir(
+        'POST',
+        '/fhir/Location',
+        mfrLocation('MFR-D21', 'Mpika District', `Location/${region}`),
+      );
       const parent = await until('the district is under way', async () => {
-        const job = await jobOf(rig, 'Mpika District');
+        const job = await facilityJobOf(rig, 'Mpika District');
         return job?.status === 'in-flight' ? job : undefined;
       });
       const districtId = (parent.payload as { id: string }).id;
       const child = await rig.fhir(
         'POST',
         '/fhir/Location',
-        location('MFR-F21', 'Mpika Rural Health Post', `Location/${districtId}`),
+        mfrLocation('MFR-F21', 'Mpika Rural Health Post', `Location/${districtId}`),
       );
       t.equal(child.status, 202, `the facility waits for the district: ${JSON.stringify(child.body).slice(0, 300)}`);
       t.equal((await district).status, 202, 'the district outlasts its answer');
-      const waiting = await jobOf(rig, 'Mpika Rural Health Post');
+      const waiting = await facilityJobOf(rig, 'Mpika Rural Health Post');
       await until(
         'the facility is delivered',
-        async () => (await jobOf(rig, 'Mpika Rural Health Post')).status === 'done',
+        async () => (await facilityJobOf(rig, 'Mpika Rural Health Post')).status === 'done',
         40_000,
       );
       const rows = await rig.mediator.store.listJobAttempts(waiting.id);
