@@ -369,6 +369,9 @@ export function importDataValues(state: Dhis2State, body: Json, query: Json, use
     if (late) return refused(i, late);
     // a zero DHIS2 does not keep: skipped and counted ignored, the stored value left as it was
     if (zeroAndInsignificant(de, value)) return void count.ignored++;
+    // a value written without comment/followUp loses them: the import writes every column of a
+    // value it updates (DefaultDataValueSetService.createDataValue + DataValueBatchHandler.getValues,
+    // 2.38.0-2.42.5; HibernateDataEntryStore.upsertValues `comment = EXCLUDED.comment`, 2.43.0)
     const followup = v.followup === true || v.followUp === true;
     const comment = v.comment === undefined || v.comment === null ? undefined : String(v.comment);
     if (existing && existing.value === value && existing.comment === comment && existing.followup === followup) {

@@ -48,12 +48,16 @@ export interface PlannedValue {
   adds?: true;
   /** The value's comment (added-reports.ts): an added value names the reports it holds. */
   comment?: string;
+  /** A person marked the value for follow-up: sent again, or DHIS2 clears the mark (keptNotes). */
+  followUp?: true;
 }
 
 /** What DHIS2 holds for a plan's org unit and period, by data element (as the plan names it) and COC. */
 interface HeldTotals {
   values: Record<string, string>;
   comments: Record<string, string>;
+  /** Values marked for follow-up (absent in a read journalled before it was kept). */
+  followUps?: Record<string, true>;
 }
 
 export interface StockPlan {
@@ -465,17 +469,50 @@ export function createStockCapability(
         if (!v.adds) return v;
         const at = `${v.dataElement}|${v.categoryOptionCombo}`;
         const comment = held.comments[at];
-        if (held.values[at] !== undefined && wasAdded(comment, key)) return { ...v, value: held.values[at], comment };
+        const followUp = held.followUps?.[at] ? { followUp: true as const } : {};
+        if (held.values[at] !== undefined && wasAdded(comment, key))
+          return { ...v, value: held.values[at], comment, ...followUp };
         const sum = Math.round((Number(held.values[at] ?? 0) + Number(v.value)) * 1e6) / 1e6;
-        return { ...v, value: String(Object.is(sum, -0) ? 0 : sum), comment: withAdded(comment, key) };
+        return { ...v, value: String(Object.is(sum, -0) ? 0 : sum), comment: withAdded(comment, key), ...followUp };
       }),
     });
     const held = await journal.run('period-totals', async () => {
       const read = await periodTotals(dataSet, p);
-      await check(added(read));
+      await check(keptNotes(added(read), read));
       return read;
     });
-    return added(heldTotals(held));
+    const read = heldTotals(held);
+    return keptNotes(added(read), read);
+  };
+
+  /**
+   * A person's comment and follow-up mark on the values a write replaces, sent back as they are:
+   * DHIS2's import writes every column of a value it updates, so a value sent without them loses
+   * them (DefaultDataValueSetService.createDataValue + DataValueBatchHandler.getValues, tags
+   * 2.38.0–2.42.5; from 2.43.0 the upsert of HibernateDataEntryStore.upsertValues sets
+   * `comment = EXCLUDED.comment, followup = EXCLUDED.followup`, only /api/dataValues keeps what it
+   * was not given). The values are read from the data set (dhis2.dataSet): without it, they go
+   * without.
+   */
+  const keptNotes = (p: StockPlan, held: HeldTotals): StockPlan => ({
+    ...p,
+    values: p.values.map((v) => {
+      if (v.adds) return v;
+      const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+      const comment = held.comments[at];
+      return {
+        ...v,
+        ...(comment === undefined ? {} : { comment }),
+        ...(held.followUps?.[at] ? { followUp: true as const } : {}),
+      };
+    }),
+  });
+
+  /** The notes on the values a write without additions replaces: read now, the latest a person left. */
+  const withKeptNotes = async (p: StockPlan): Promise<StockPlan> => {
+    const dataSet = settings().dataSet;
+    if (!dataSet || !p.values.length) return p;
+    return keptNotes(p, await periodTotals(dataSet, p));
   };
 
   /** A journalled read: before the comments were kept it was the values alone (a job in flight over an upgrade). */
@@ -496,12 +533,14 @@ export function createStockCapability(
         dataElementIdScheme: settings().dataElementIdScheme,
       },
     });
-    const held: HeldTotals = { values: {}, comments: {} };
+    const held: HeldTotals = { values: {}, comments: {}, followUps: {} };
     for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) {
       if (v.attributeOptionCombo && p.attributeOptionCombo && String(v.attributeOptionCombo) !== p.attributeOptionCombo)
         continue;
-      held.values[`${v.dataElement}|${v.categoryOptionCombo}`] = String(v.value);
-      if (typeof v.comment === 'string') held.comments[`${v.dataElement}|${v.categoryOptionCombo}`] = v.comment;
+      const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+      held.values[at] = String(v.value);
+      if (typeof v.comment === 'string') held.comments[at] = v.comment;
+      if (v.followup === true || v.followUp === true) held.followUps![at] = true;
     }
     return held;
   };
@@ -517,6 +556,9 @@ export function createStockCapability(
       categoryOptionCombo: v.categoryOptionCombo,
       value: v.value,
       ...(v.comment === undefined ? {} : { comment: v.comment }),
+      // up to 2.42 the JSON field is `followup` (dxf2 DataValue), from 2.43 `followUp`
+      // (DataEntryInput.fromJson); each version ignores the other's
+      ...(v.followUp ? { followup: true, followUp: true } : {}),
     })),
   });
 
@@ -763,7 +805,11 @@ export function createStockCapability(
       const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
       const base = await plan(report, deleting);
       const write = async () => {
-        const planned = await withPeriodTotals(base, reportIdentity(report), journal, (q) => assertTakenWhole(sent(q)));
+        const planned = base.values.some((v) => v.adds)
+          ? await withPeriodTotals(base, reportIdentity(report), journal, (q) => assertTakenWhole(sent(q)))
+          : deleting
+            ? base
+            : await withKeptNotes(base);
         const zeros = planned.values.filter(dropped);
         const p = sent(planned);
         const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');
