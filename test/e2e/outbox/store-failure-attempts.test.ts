@@ -68,8 +68,10 @@ async function readOnlyOutage(t: Test): Promise<Outage> {
   const name = new URL(db.databaseUrl).pathname.slice(1);
   const readOnly = async (on: boolean) => {
     await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
+    // each cut session waited for (up to 10 s) until its backend has exited: a loaded server can take
+    // longer than any fixed pause, and a session still open would answer the next query itself
     await admin.query(
-      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      'SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
     );
     await sleep(300); // the pool hears its connections end: the next query connects anew
   };

@@ -70,8 +70,10 @@ t.test('PostgreSQL read-only after a failover: /ready names the store', { skip: 
   const name = decodeURIComponent(new URL(db.databaseUrl).pathname.slice(1));
   const readOnly = async (on: boolean) => {
     await admin.query(`ALTER DATABASE "${name}" SET default_transaction_read_only = ${on ? 'on' : 'off'}`);
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
-    await sleep(300);
+    // each cut session waited for (up to 10 s) until its backend has exited: a loaded server can take
+    // longer than any fixed pause, and a session still open would answer the next query itself
+    await admin.query('SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1', [name]);
+    await sleep(300); // the pool hears its connections end: the next query connects anew
   };
   t.equal((await ready(rig)).status, 200, 'ready before');
   await readOnly(true);
