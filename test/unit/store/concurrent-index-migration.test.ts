@@ -70,12 +70,24 @@ class Writer {
   async open(lockTimeoutMs: number): Promise<void> {
     const c = this.connection;
     const id = `w-${++Writer.count}`;
+    const present = async (table: string) =>
+      (await c.query('SELECT to_regclass($1) IS NOT NULL AS present', [table])).rows[0].present as boolean;
+    const entries = await present('openhim_transaction_entries');
+    const rerun = await present('openhim_rerun_updates');
     await c.query('BEGIN');
     await c.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
-    // first: a build that follows a change of this table (v30) starts as soon as the change
-    // commits, and must find this writer holding the table already
-    const entries = await c.query("SELECT to_regclass('openhim_transaction_entries') IS NOT NULL AS present");
-    if (entries.rows[0].present) {
+    // every table taken in one statement, in the inserts' order: a writer queued behind a schema
+    // change (v30's ALTER of the entries) holds them all the moment it commits, server-side. Taken
+    // insert by insert, the next version's step (v31's drop on outbox_jobs) could run between two
+    // of them on a loaded host, find no writer on its table, and never wait (2 of 6 runs)
+    const tables = [
+      ...(entries ? ['openhim_transaction_entries'] : []),
+      'outbox_jobs',
+      'resource_links',
+      ...(rerun ? ['openhim_rerun_updates'] : []),
+    ];
+    await c.query(`LOCK TABLE ${tables.join(', ')} IN ROW EXCLUSIVE MODE`);
+    if (entries) {
       await c.query(
         `INSERT INTO openhim_transaction_entries (transaction_id, entry, entries, answer) VALUES ($1, 0, 1, '{}')`,
         [id],
@@ -90,8 +102,7 @@ class Writer {
       `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at) VALUES ('facility', $1, 'openlmis', $1, $1, 0)`,
       [id],
     );
-    const { rows } = await c.query("SELECT to_regclass('openhim_rerun_updates') IS NOT NULL AS present");
-    if (rows[0].present) {
+    if (rerun) {
       await c.query(
         `INSERT INTO openhim_rerun_updates (job_id, transaction_id, state, due, created_at) VALUES ($1, $1, 'owed', 0, 0)`,
         [id],
@@ -131,9 +142,14 @@ interface Observed {
  * Runs `migrate` while writers take turns keeping a transaction open. Each time the migration
  * waits for the open one: an index build must let a second writer insert at once (a short
  * lock_timeout); a schema change (ALTER TABLE) takes the table for a moment, so the second writer
- * waits for it. Then the first commits, and so on until the migration ends.
+ * waits for it. Then the first commits, and so on until the migration ends. A wait `held` keeps
+ * the open writer open until the migration ends (killed in it): rotating would end that wait at once.
  */
-async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<void>): Promise<Observed> {
+async function migrateUnderWrites(
+  databaseUrl: string,
+  migrate: () => Promise<void>,
+  held: (query: string) => boolean = () => false,
+): Promise<Observed> {
   const admin = await client(databaseUrl);
   const writers = [new Writer(await client(databaseUrl)), new Writer(await client(databaseUrl))];
   const ours = await Promise.all([admin, ...writers.map((w) => w.connection)].map(backendPid));
@@ -147,6 +163,10 @@ async function migrateUnderWrites(databaseUrl: string, migrate: () => Promise<vo
     for (;;) {
       const query = await migrationWaiting(admin, ours, () => settled);
       if (query === undefined) break;
+      if (held(query)) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
       const next = 1 - open;
       const [, verb, build] = /(CREATE|DROP) INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?(\w+)/.exec(query) ?? [];
       if (build && !/ALTER TABLE/i.test(query)) {
@@ -188,25 +208,32 @@ function migrationKilledWhile(
   store: PostgresStore,
   statement: string,
 ): Promise<Observed> {
-  return migrateUnderWrites(databaseUrl, async () => {
-    const migration = store.migrate();
-    // its failure may arrive before the terminating query's answer: handled from now on (awaited below)
-    migration.catch(() => undefined);
-    for (const deadline = Date.now() + 90_000; ;) {
-      if (Date.now() > deadline) throw new Error(`no migration seen waiting in ${statement}`);
-      const { rows } = await admin.query(
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+  // the writers are not rotated while the migration waits there: under load the rotation could
+  // end each such wait before the poll below saw it, and the build went on to finish (1 of 3 runs)
+  const waitingThere = (query: string) => query.startsWith(statement.replace(/%$/, ''));
+  return migrateUnderWrites(
+    databaseUrl,
+    async () => {
+      const migration = store.migrate();
+      // its failure may arrive before the terminating query's answer: handled from now on (awaited below)
+      migration.catch(() => undefined);
+      for (const deadline = Date.now() + 90_000; ;) {
+        if (Date.now() > deadline) throw new Error(`no migration seen waiting in ${statement}`);
+        const { rows } = await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
            AND query LIKE $1`,
-        [statement],
-      );
-      if (rows.length) {
-        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-        break;
+          [statement],
+        );
+        if (rows.length) {
+          await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 10));
       }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await migration;
-  });
+      await migration;
+    },
+    waitingThere,
+  );
 }
 
 /** Every index of the schema with its validity. */
