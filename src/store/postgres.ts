@@ -102,7 +102,7 @@ import {
   SWEEP_CONSOLE_SESSIONS_SQL,
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
-import { APPEND_JOB_ATTEMPT_POSTGRES_SQL, REPEATABLE_OUTCOMES } from './repeated-attempts.js';
+import { APPEND_JOB_ATTEMPT_POSTGRES_SQL, mayRepeat } from './repeated-attempts.js';
 import {
   ABANDON_JOB_RUNS_SQL,
   FINISH_JOB_RUN_SQL,
@@ -1279,9 +1279,8 @@ export class PostgresStore implements Store {
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
     // a repeat of the job's newest attempt is counted in its row (repeated-attempts.ts)
-    const repeatable = REPEATABLE_OUTCOMES.has(attempt.outcome) && attempt.detail !== undefined;
     await this.pool.query(
-      repeatable ? APPEND_JOB_ATTEMPT_POSTGRES_SQL : INSERT_JOB_ATTEMPT_SQL,
+      mayRepeat(attempt) ? APPEND_JOB_ATTEMPT_POSTGRES_SQL : INSERT_JOB_ATTEMPT_SQL,
       jobAttemptValues(attempt),
     );
   }

@@ -1,4 +1,5 @@
 import type { Migration } from './migrations.js';
+import type { JobAttempt } from './types.js';
 
 /**
  * A job's timeline (job_attempts) keeps one row for attempts that repeat one another: a facility
@@ -34,7 +35,12 @@ export const SQLITE_REPEATED_ATTEMPTS = repeatedAttempts('INTEGER');
 export const POSTGRES_REPEATED_ATTEMPTS = repeatedAttempts('BIGINT');
 
 /** The outcomes of an attempt after which the job comes back: only these can repeat. */
-export const REPEATABLE_OUTCOMES = new Set(['retry', 'deferred']);
+const REPEATABLE_OUTCOMES = new Set<JobAttempt['outcome']>(['retry', 'deferred']);
+
+/** Whether `attempt` may be counted in the job's newest row (REPEAT_NEWEST_ATTEMPT_SQL), both engines. */
+export function mayRepeat(attempt: JobAttempt): boolean {
+  return REPEATABLE_OUTCOMES.has(attempt.outcome) && attempt.detail !== undefined;
+}
 
 /**
  * The newest row of job $1 taken over by a repeat of it (values as jobAttemptValues: $2 started,

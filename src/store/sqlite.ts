@@ -138,7 +138,7 @@ import {
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { checkSqliteWritable } from './sqlite-writable.js';
-import { REPEAT_NEWEST_ATTEMPT_SQL, REPEATABLE_OUTCOMES } from './repeated-attempts.js';
+import { REPEAT_NEWEST_ATTEMPT_SQL, mayRepeat } from './repeated-attempts.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
@@ -1037,7 +1037,7 @@ export class SqliteStore implements Store {
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
     const values = jobAttemptValues(attempt);
-    if (!REPEATABLE_OUTCOMES.has(attempt.outcome) || attempt.detail === undefined) {
+    if (!mayRepeat(attempt)) {
       await this.writeStatement(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...values));
       return;
     }
