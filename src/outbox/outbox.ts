@@ -141,8 +141,8 @@ class LazyAbort implements AttemptScope {
   }
 }
 
-/** Runs `fn`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */
-function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number, ac = new LazyAbort()): Promise<T> {
+/** Runs `fn` in the attempt scope `ac`, aborting its signal and rejecting after `ms` even if `fn` ignores the signal. */
+function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number, ac: LazyAbort): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       const err = new AttemptTimeoutError(ms);
