@@ -145,6 +145,10 @@ export function orgUnitResolver(
 }
 
 /** The report as its client names it (the business key its writes are deduplicated on). */
+/** A value's place in a period's totals (HeldTotals): its data element and COC, as the plan names them. */
+const valueAt = (v: { dataElement?: unknown; categoryOptionCombo?: unknown }): string =>
+  `${String(v.dataElement)}|${String(v.categoryOptionCombo)}`;
+
 const reportIdentity = (report: StockReport): string =>
   report.identifier ? `${report.identifier.system}|${report.identifier.value}` : `id|${report.id ?? ''}`;
 
@@ -467,7 +471,7 @@ export function createStockCapability(
       ...p,
       values: p.values.map((v) => {
         if (!v.adds) return v;
-        const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+        const at = valueAt(v);
         const comment = held.comments[at];
         const followUp = held.followUps?.[at] ? { followUp: true as const } : {};
         if (held.values[at] !== undefined && wasAdded(comment, key))
@@ -498,7 +502,7 @@ export function createStockCapability(
     ...p,
     values: p.values.map((v) => {
       if (v.adds) return v;
-      const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+      const at = valueAt(v);
       const comment = held.comments[at];
       return {
         ...v,
@@ -537,7 +541,7 @@ export function createStockCapability(
     for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) {
       if (v.attributeOptionCombo && p.attributeOptionCombo && String(v.attributeOptionCombo) !== p.attributeOptionCombo)
         continue;
-      const at = `${v.dataElement}|${v.categoryOptionCombo}`;
+      const at = valueAt(v);
       held.values[at] = String(v.value);
       if (typeof v.comment === 'string') held.comments[at] = v.comment;
       if (v.followup === true || v.followUp === true) held.followUps![at] = true;
@@ -804,8 +808,10 @@ export function createStockCapability(
       const dropped = (v: PlannedValue) => !!v.keepsNoZero && Number(v.value) === 0;
       const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
       const base = await plan(report, deleting);
+      // a difference report adds to DHIS2's totals: read-add-write in turn, under the period's lock
+      const adds = base.values.some((v) => v.adds);
       const write = async () => {
-        const planned = base.values.some((v) => v.adds)
+        const planned = adds
           ? await withPeriodTotals(base, reportIdentity(report), journal, (q) => assertTakenWhole(sent(q)))
           : deleting
             ? base
@@ -817,10 +823,9 @@ export function createStockCapability(
           zeros.length && !t.refused ? await sendChunks({ ...planned, values: zeros }, journal, 'DELETE') : undefined;
         return { planned, zeros, p, t, z };
       };
-      const { planned, zeros, p, t, z } = base.values.some((v) => v.adds)
-        ? await inTurn.run(`${base.orgUnitUid}|${base.period}`, () =>
-            deps.periodLock ? deps.periodLock(`${base.orgUnitUid}|${base.period}`, write) : write(),
-          )
+      const period = `${base.orgUnitUid}|${base.period}`;
+      const { planned, zeros, p, t, z } = adds
+        ? await inTurn.run(period, () => (deps.periodLock ? deps.periodLock(period, write) : write()))
         : await write();
       if (z?.refused) {
         const summary = `zeros of ${zeros.map((v) => v.dataElement).join(', ')} (data elements keeping no zeros) were not cleared for ${p.orgUnit} ${p.period}; ${z.refusedValues} refused${entryRefusalSummary(z.conflicts, planned) ? `: ${entryRefusalSummary(z.conflicts, planned)}` : ''}`;
