@@ -112,3 +112,20 @@ export async function facilityJobOf(rig: Dhis2Rig, name: string): Promise<Outbox
   const jobs = await rig.mediator.store.listJobs({ flow: 'facility' });
   return jobs.find((j) => (j.payload as { name?: string }).name === name)!;
 }
+
+/** The id of a region (a top-level Location) the sandbox seeds: a parent for new districts. */
+export async function aRegion(rig: Rig): Promise<string> {
+  const found = await rig.fhir('GET', '/fhir/Location?_count=1');
+  return found.body.entry[0].resource.id;
+}
+
+/** The id a create's answer gives the Location (its Location header), 201 or 202 alike. */
+export function createdId(answer: { headers: Headers }): string {
+  const at = answer.headers.get('location') ?? '';
+  return /\/Location\/([^/]+)/.exec(at)![1];
+}
+
+/** The sandbox's org unit named `name`, if DHIS2 holds one. */
+export function orgUnitNamed(rig: Dhis2Rig, name: string): any {
+  return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
+}

@@ -11,7 +11,7 @@
  * later entry is refused before anything is written. On both store engines.
  */
 import t from 'tap';
-import { mfrLocation, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import { aRegion, orgUnitNamed, mfrLocation, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const DISTRICT = 'urn:uuid:11111111-1111-4111-8111-111111111111';
@@ -24,14 +24,6 @@ const post = (fullUrl: string, resource: unknown) => ({
 });
 
 /** The org unit DHIS2 holds under this name. */
-function orgUnit(rig: Dhis2Rig, name: string): any {
-  return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
-}
-
-async function aRegion(rig: Dhis2Rig): Promise<string> {
-  const found = await rig.fhir('GET', '/fhir/Location?_count=1');
-  return found.body.entry[0].resource.id;
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -53,8 +45,8 @@ for (const engine of engineCases()) {
         answer.body.entry.map((e: any) => e.response.status),
         ['201 Created', '201 Created'],
       );
-      const district = orgUnit(rig, 'Kalambo District');
-      const facility = orgUnit(rig, 'Kalambo Health Post');
+      const district = orgUnitNamed(rig, 'Kalambo District');
+      const facility = orgUnitNamed(rig, 'Kalambo Health Post');
       t.ok(district && facility, 'both org units were created');
       t.equal(facility.parentId, district.id, "the facility's parent is the new district's UID, not the urn");
       t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 2, 'each created once');
@@ -84,7 +76,7 @@ for (const engine of engineCases()) {
         mfrLocation('MFR-F2', 'Nsama Dispensary', `Location/${made.body.id}`),
       );
       t.equal(child.status, 201, JSON.stringify(child.body).slice(0, 400));
-      t.equal(orgUnit(rig, 'Nsama Dispensary').parentId, orgUnit(rig, 'Nsama District').id);
+      t.equal(orgUnitNamed(rig, 'Nsama Dispensary').parentId, orgUnitNamed(rig, 'Nsama District').id);
       const children = await rig.fhir('GET', `/fhir/Location?partof=${encodeURIComponent(`Location/${made.body.id}`)}`);
       t.equal(children.status, 200);
       t.same(
@@ -100,7 +92,7 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-      const existing = orgUnit(rig, 'Mberewa District');
+      const existing = orgUnitNamed(rig, 'Mberewa District');
       const code = { system: 'http://dhis2.org/identifiertypes#code', value: existing.code };
       const answer = await rig.fhir('POST', '/fhir', {
         resourceType: 'Bundle',
@@ -123,7 +115,11 @@ for (const engine of engineCases()) {
         answer.body.entry.map((e: any) => e.response.status),
         ['200 OK', '201 Created'],
       );
-      t.equal(orgUnit(rig, 'Mberewa Outreach Post').parentId, existing.id, 'under the district the condition found');
+      t.equal(
+        orgUnitNamed(rig, 'Mberewa Outreach Post').parentId,
+        existing.id,
+        'under the district the condition found',
+      );
       t.equal(rig.dhis2.state.count('POST', '/api/organisationUnits'), 1, 'the district is not made again');
     },
   );
@@ -150,7 +146,7 @@ for (const engine of engineCases()) {
       const issue = answer.body.entry[1].response.outcome.issue[0];
       t.same(issue.expression, ['Bundle.entry[1].resource.partOf.reference']);
       t.match(issue.diagnostics, /names Bundle\.entry\[0\] of this batch.*transaction/);
-      t.notOk(orgUnit(rig, 'Mporokoso Clinic'), 'the facility did not reach DHIS2');
+      t.notOk(orgUnitNamed(rig, 'Mporokoso Clinic'), 'the facility did not reach DHIS2');
     },
   );
 

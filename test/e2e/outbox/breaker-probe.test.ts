@@ -10,7 +10,14 @@
  * are queued uncharged behind it, and the probe's failure opens the breaker again.
  */
 import t from 'tap';
-import { mfrLocation, facilityJobOf, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import {
+  aRegion,
+  createdId,
+  mfrLocation,
+  facilityJobOf,
+  startDhis2RigOn,
+  type Dhis2Rig,
+} from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 
@@ -22,7 +29,7 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } }, { OUTBOX_MAX_ATTEMPTS: '5' });
-      const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+      const region = await aRegion(rig);
       const outage = rig.dhis2.faults.add({
         method: 'POST',
         path: '/api/organisationUnits',
@@ -41,7 +48,7 @@ for (const engine of engineCases()) {
       t.equal(gateOf(rig), 'open', "five failures opened DHIS2's breaker");
       await until('the breaker lets a probe through', async () => gateOf(rig) === 'probe' || undefined, 45_000);
 
-      const districtId = /\/Location\/([^/]+)/.exec(district.headers.get('location') ?? '')![1];
+      const districtId = createdId(district);
       const hits = () => rig.dhis2.faults.list().find((r) => r.id === outage.id)!.hits;
       const hitsBefore = hits();
       const child = await rig.fhir(

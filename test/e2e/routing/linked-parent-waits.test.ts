@@ -16,28 +16,19 @@
  *   in the same answer.
  */
 import t from 'tap';
-import { mfrLocation, facilityJobOf, startDhis2RigOn, type Dhis2Rig } from '../../support/dhis2-e2e.js';
+import {
+  aRegion,
+  orgUnitNamed,
+  createdId,
+  mfrLocation,
+  facilityJobOf,
+  startDhis2RigOn,
+} from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 
 /** The org unit DHIS2 holds under this name. */
-function orgUnit(rig: Dhis2Rig, name: string): any {
-  return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
-}
-
-/** The id a create's answer gives the Location (its Location header), 201 or 202 alike. */
-function createdId(answer: { headers: Headers }): string {
-  const at = answer.headers.get('location') ?? '';
-  return /\/Location\/([^/]+)/.exec(at)![1];
-}
-
-/** The facility job of the Location named `name`. */
-
-async function aRegion(rig: Dhis2Rig): Promise<string> {
-  const found = await rig.fhir('GET', '/fhir/Location?_count=1');
-  return found.body.entry[0].resource.id;
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -70,7 +61,7 @@ for (const engine of engineCases()) {
       );
       t.equal(child.status, 202, `queued behind its parent, not refused: ${JSON.stringify(child.body).slice(0, 300)}`);
       t.match(child.body.issue[0].diagnostics, `outbox job ${districtJob.id}`, 'names the given-up job to retry');
-      t.notOk(orgUnit(rig, 'Luwingu Rural Health Post'), 'not sent to DHIS2 under a parent it does not hold');
+      t.notOk(orgUnitNamed(rig, 'Luwingu Rural Health Post'), 'not sent to DHIS2 under a parent it does not hold');
       const waiting = await facilityJobOf(rig, 'Luwingu Rural Health Post');
       t.equal(waiting.status, 'pending');
       t.equal(waiting.attempts, 0, 'the wait is not charged: it is never given up for it');
@@ -90,8 +81,8 @@ for (const engine of engineCases()) {
         async () => (await facilityJobOf(rig, 'Luwingu Rural Health Post')).status === 'done',
       );
       t.equal(
-        orgUnit(rig, 'Luwingu Rural Health Post').parentId,
-        orgUnit(rig, 'Luwingu District').id,
+        orgUnitNamed(rig, 'Luwingu Rural Health Post').parentId,
+        orgUnitNamed(rig, 'Luwingu District').id,
         'under the district',
       );
     },
@@ -136,7 +127,11 @@ for (const engine of engineCases()) {
         async () => (await facilityJobOf(rig, 'Kaputa Health Post')).status === 'done',
         30_000,
       );
-      t.equal(orgUnit(rig, 'Kaputa Health Post').parentId, orgUnit(rig, 'Kaputa District').id, 'under the district');
+      t.equal(
+        orgUnitNamed(rig, 'Kaputa Health Post').parentId,
+        orgUnitNamed(rig, 'Kaputa District').id,
+        'under the district',
+      );
       const attempts = await rig.mediator.store.listJobAttempts(waiting.id);
       t.ok(attempts.length <= 3, `the facility was attempted ${attempts.length} times while it waited`);
     },
@@ -183,8 +178,8 @@ for (const engine of engineCases()) {
         Array(7).fill('201 Created'),
         'the facilities are still written in the same answer, under the district',
       );
-      const made = orgUnit(rig, 'Chiengi District');
-      for (let i = 1; i <= 6; i++) t.equal(orgUnit(rig, `Chiengi Post ${i}`).parentId, made.id);
+      const made = orgUnitNamed(rig, 'Chiengi District');
+      for (let i = 1; i <= 6; i++) t.equal(orgUnitNamed(rig, `Chiengi Post ${i}`).parentId, made.id);
     },
   );
 }

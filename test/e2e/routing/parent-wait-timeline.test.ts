@@ -10,7 +10,7 @@
  * began. Through the DHIS2 sandbox and the admin API, on both store engines.
  */
 import t from 'tap';
-import { mfrLocation, facilityJobOf, startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { aRegion, mfrLocation, facilityJobOf, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { jobBody } from '../../../src/admin/ui/outbox-page.js';
@@ -28,7 +28,7 @@ for (const engine of engineCases()) {
         { facilities: { default: 'dhis2' } },
         { OUTBOX_MAX_ATTEMPTS: '1000', ADMIN_TOKEN },
       );
-      const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+      const region = await aRegion(rig);
       // DHIS2 takes 17 s to create the district: meanwhile its facility waits up to 3 s for it,
       // then looks again 2 s later, about 3 times
       rig.dhis2.faults.add({

@@ -7,7 +7,7 @@
  * facility is read. Through the DHIS2 sandbox, on both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { aRegion, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const MFR = 'https://mfr.example.org/facility';
@@ -29,7 +29,7 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-      const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+      const region = await aRegion(rig);
       const district = await rig.fhir(
         'PUT',
         '/fhir/Location/mfr-d1',

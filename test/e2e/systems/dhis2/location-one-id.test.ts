@@ -8,14 +8,14 @@
  * 409 naming mfr-f1, nothing written. Through the DHIS2 sandbox, both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn } from '../../../support/dhis2-e2e.js';
+import { aRegion, startDhis2RigOn } from '../../../support/dhis2-e2e.js';
 import { RIG_AUTH, why } from '../../../support/openlmis-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 
 for (const engine of engineCases()) {
   t.test(`an org unit the mediator created has one Location id (${engine.name})`, { skip: engine.skip }, async (t) => {
     const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-    const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+    const region = await aRegion(rig);
     const location = {
       resourceType: 'Location',
       id: 'mfr-f1',

@@ -7,7 +7,7 @@
  * Through the DHIS2 sandbox, both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn } from '../../../support/dhis2-e2e.js';
+import { aRegion, startDhis2RigOn } from '../../../support/dhis2-e2e.js';
 import { why } from '../../../support/openlmis-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
@@ -15,7 +15,7 @@ import { SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
 for (const engine of engineCases()) {
   t.test(`a read by UID looks up the written links once (${engine.name})`, { skip: engine.skip }, async (t) => {
     const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-    const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+    const region = await aRegion(rig);
     const district = {
       resourceType: 'Location',
       id: 'mfr-d1',

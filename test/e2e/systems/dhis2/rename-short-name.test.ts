@@ -7,13 +7,13 @@
  * sandbox, on both store engines.
  */
 import t from 'tap';
-import { startDhis2RigOn } from '../../../support/dhis2-e2e.js';
+import { aRegion, startDhis2RigOn } from '../../../support/dhis2-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 
 for (const engine of engineCases()) {
   t.test(`a rename renames a short name that was only the name (${engine.name})`, { skip: engine.skip }, async (t) => {
     const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-    const region = (await rig.fhir('GET', '/fhir/Location?_count=1')).body.entry[0].resource.id;
+    const region = await aRegion(rig);
     const made = await rig.fhir('PUT', '/fhir/Location/mfr-f1', {
       resourceType: 'Location',
       id: 'mfr-f1',
