@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
 import type { OutboxJob } from '../../src/store/types.js';
+import { until } from './net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -128,4 +129,24 @@ export function createdId(answer: { headers: Headers }): string {
 /** The sandbox's org unit named `name`, if DHIS2 holds one. */
 export function orgUnitNamed(rig: Dhis2Rig, name: string): any {
   return [...rig.dhis2.state.orgUnits.values()].find((o: any) => o.name === name);
+}
+
+/**
+ * DHIS2 refuses every org unit create (503, left in place: `outage`), and a district posted under a
+ * region is queued and given up (the rig's OUTBOX_MAX_ATTEMPTS): the parent a facility then waits for.
+ */
+export async function districtGivenUp(t: Test, rig: Dhis2Rig, code: string, name: string) {
+  const region = await aRegion(rig);
+  const outage = rig.dhis2.faults.add({
+    method: 'POST',
+    path: '/api/organisationUnits',
+    action: { type: 'status', status: 503 },
+  });
+  const district = await rig.fhir('POST', '/fhir/Location', mfrLocation(code, name, `Location/${region}`));
+  t.equal(district.status, 202, 'DHIS2 down: the district is queued');
+  const job = await until('the district is given up', async () => {
+    const found = await facilityJobOf(rig, name);
+    return found.status === 'dead' ? found : undefined;
+  });
+  return { region, outage, district, job };
 }

@@ -23,8 +23,6 @@ const post = (fullUrl: string, resource: unknown) => ({
   request: { method: 'POST', url: 'Location' },
 });
 
-/** The org unit DHIS2 holds under this name. */
-
 for (const engine of engineCases()) {
   t.test(
     `a facility partOf a district created in the same transaction lands under it (${engine.name})`,

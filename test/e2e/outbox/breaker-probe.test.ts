@@ -11,7 +11,7 @@
  */
 import t from 'tap';
 import {
-  aRegion,
+  districtGivenUp,
   createdId,
   mfrLocation,
   facilityJobOf,
@@ -29,22 +29,7 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } }, { OUTBOX_MAX_ATTEMPTS: '5' });
-      const region = await aRegion(rig);
-      const outage = rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        action: { type: 'status', status: 503 },
-      });
-      const district = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-D9', 'Mpika District', `Location/${region}`),
-      );
-      t.equal(district.status, 202, 'DHIS2 down: the district is queued');
-      await until(
-        'the district is given up',
-        async () => (await facilityJobOf(rig, 'Mpika District')).status === 'dead',
-      );
+      const { region, outage, district } = await districtGivenUp(t, rig, 'MFR-D9', 'Mpika District');
       t.equal(gateOf(rig), 'open', "five failures opened DHIS2's breaker");
       await until('the breaker lets a probe through', async () => gateOf(rig) === 'probe' || undefined, 45_000);
 

@@ -18,6 +18,7 @@
 import t from 'tap';
 import {
   aRegion,
+  districtGivenUp,
   orgUnitNamed,
   createdId,
   mfrLocation,
@@ -28,30 +29,13 @@ import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 
-/** The org unit DHIS2 holds under this name. */
-
 for (const engine of engineCases()) {
   t.test(
     `a facility under a district whose write was given up waits for it (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } }, { OUTBOX_MAX_ATTEMPTS: '2' });
-      const region = await aRegion(rig);
-      const outage = rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        action: { type: 'status', status: 503 },
-      });
-      const district = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-D7', 'Luwingu District', `Location/${region}`),
-      );
-      t.equal(district.status, 202, 'DHIS2 down: the district is queued');
-      const districtJob = await until('the district is given up', async () => {
-        const job = await facilityJobOf(rig, 'Luwingu District');
-        return job.status === 'dead' ? job : undefined;
-      });
+      const { outage, district, job: districtJob } = await districtGivenUp(t, rig, 'MFR-D7', 'Luwingu District');
       rig.dhis2.faults.remove(outage.id);
 
       const child = await rig.fhir(
