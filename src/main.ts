@@ -273,9 +273,9 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       },
       async (a) => {
         // one scope for the admin API and the registry's feed: registered before compression, so
-        // they decode gzip and deflate bodies themselves (request-decoding.ts)
+        // it decodes gzip and deflate bodies in a scope of its own (request-decoding.ts)
         await a.register(async (scope) => {
-          decodeRequestBodies(scope);
+          await decodeRequestBodies(scope);
           // read per request: a password changed live from OpenHIM replaces the old one at once
           const token = liveAdminToken(() => settings);
           await scope.register(outboxAdminRoutes, {

@@ -1,6 +1,7 @@
 import compress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
 import { rememberingUtf8, rememberingZlib } from './compress-memo.js';
+import { REQUEST_DECODING } from './request-decoding.js';
 import { hookList } from './route-hooks.js';
 
 /**
@@ -13,7 +14,8 @@ import { hookList } from './route-hooks.js';
  * added are told apart from the route's own (snapshot before, compare after): its onRequest is
  * dropped, and its onSend runs only when the request has an Accept-Encoding. Without one the
  * plugin passes the payload on unchanged anyway, so nothing a client sees changes. Its preParsing
- * hook (request Content-Encoding) stays as it is: a 415 or an inflated body, as before.
+ * hook (request Content-Encoding) stays as it is, with the answers the admin API's gives
+ * (request-decoding.ts).
  */
 export async function registerCompression(app: FastifyInstance): Promise<void> {
   const before = new WeakMap<RouteOptions, { onRequest: Set<onRequestHookHandler>; onSend: Set<onSendHookHandler> }>();
@@ -23,7 +25,7 @@ export async function registerCompression(app: FastifyInstance): Promise<void> {
   await app.register(compress, {
     global: true,
     encodings: ['gzip', 'deflate'],
-    requestEncodings: ['gzip', 'deflate'],
+    ...REQUEST_DECODING,
     threshold: 2048,
     // Issue 18: gzip was ~15 % of a 20-item Location search's CPU. Level 1 (nginx's default
     // gzip_comp_level) is ~3x cheaper than zlib's 6 for ~6 % more bytes; and bodies up to 256 KB

@@ -1,69 +1,62 @@
-import { PassThrough, type Transform } from 'node:stream';
-import { createGunzip, createInflate } from 'node:zlib';
-import type { FastifyInstance, FastifyRequest, preParsingHookHandler } from 'fastify';
-import { MediatorError } from '../domain/errors.js';
+import compress, { type FastifyCompressOptions } from '@fastify/compress';
+import type { FastifyInstance } from 'fastify';
 
 /**
- * Gzip and deflate request bodies on the routes registered before @fastify/compress: the admin
- * API and the registry's push feed (main.ts composes them in before compression, since the
- * OpenHIM envelope's onSend must see a body before compression does). Without it a gateway that
- * compresses every POST (an HIE's) got "the request body is not valid UTF-8; FHIR JSON is UTF-8",
- * which names neither the encoding nor the fix, and a body in an encoding nothing decodes was
- * taken as it came. The FHIR bases keep @fastify/compress's own decoding; this one gives the same
- * answers: gzip (`x-gzip`) and deflate inflated, `identity` as is, another encoding a 415, a body
- * that does not inflate a 400, each naming Content-Encoding. Fastify counts the inflated bytes
- * against limits.bodyBytes (a small body that inflates to gigabytes is a 413), and Content-Length
- * against the bytes received (`receivedEncodedLength`, as the plugin sets it).
+ * Compressed request bodies (a gateway that gzips every POST, an HIE's), decoded by
+ * @fastify/compress's preParsing hook with one set of answers wherever they are read: the FHIR
+ * bases (compression.ts) and the admin API and registry push feed (decodeRequestBodies). gzip and
+ * deflate are inflated and `identity` taken as it is (the plugin refuses a coding its list does
+ * not name, identity too); another coding is a 415 and a body that does not inflate a 400, in
+ * words that name Content-Encoding and the fix (the plugin's own say "Unsupported
+ * Content-Encoding" and "Could not decompress the request payload using the provided encoding";
+ * the inflater's, "incorrect header check"). fhir/outcome.ts turns both into OperationOutcomes.
+ * Fastify counts the inflated bytes against limits.bodyBytes (a small body that inflates to
+ * gigabytes is a 413), and Content-Length against the bytes received.
  */
-export function decodeRequestBodies(app: FastifyInstance): void {
-  app.addHook('preParsing', decodeRequestBody);
+export const REQUEST_DECODING = {
+  requestEncodings: ['gzip', 'deflate', 'identity'],
+  onUnsupportedRequestEncoding: (encoding) =>
+    new DecodingRefused(
+      415,
+      'FST_CP_ERR_INVALID_CONTENT_ENCODING',
+      `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; send the body as it is, or gzip or deflate it`,
+    ),
+  onInvalidRequestPayload: (encoding) =>
+    new DecodingRefused(
+      400,
+      'FST_CP_ERR_INVALID_CONTENT',
+      `it is not valid ${encoding} data (Content-Encoding: ${encoding})`,
+    ),
+} satisfies FastifyCompressOptions;
+
+/**
+ * For a scope registered before compression (main.ts: the admin API and the registry's push
+ * feed, composed in before @fastify/compress because the OpenHIM envelope's onSend must see a body
+ * before compression does): its request bodies decoded as the FHIR bases decode theirs, its
+ * answers left uncompressed as before (small JSON and the console's pages, read by operators and
+ * a registry, not by the clients whose repeated searches compression is for).
+ */
+export async function decodeRequestBodies(scope: FastifyInstance): Promise<void> {
+  // before the plugin's own onRoute: a route marked so gets no compression hook, its reply.compress
+  // decorator included
+  scope.addHook('onRoute', (route) => {
+    route.compress = false;
+  });
+  await scope.register(compress, { ...REQUEST_DECODING, globalCompression: false });
 }
 
-const DECODERS: Record<string, () => Transform> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-};
-
-const decodeRequestBody: preParsingHookHandler = (request, _reply, payload, done) => {
-  const encoding = contentEncoding(request);
-  if (encoding === undefined || encoding === 'identity') return done(null, payload);
-  const decoder = DECODERS[encoding];
-  if (!decoder) return done(unsupported(encoding));
-  const inflate = decoder();
-  // what Fastify reads: the inflated bytes, ended by the refusal in precise words when they do
-  // not inflate (the inflater's own error says only "incorrect header check")
-  const body = Object.assign(new PassThrough(), { receivedEncodedLength: 0 });
-  payload.on('data', (chunk: Buffer) => {
-    body.receivedEncodedLength += chunk.length;
-  });
-  payload.on('error', (err) => body.destroy(err));
-  inflate.on('error', () => body.destroy(notInflated(encoding)));
-  payload.pipe(inflate).pipe(body);
-  return done(null, body);
-};
-
-/** The one coding named (lower case), or undefined when none; a list (codings stacked) is kept whole. */
-function contentEncoding(request: FastifyRequest): string | undefined {
-  const header = request.headers['content-encoding'];
-  if (header === undefined) return undefined;
-  const value = String(header).trim().toLowerCase();
-  return value === '' ? undefined : value;
-}
-
-function unsupported(encoding: string): MediatorError {
-  return new MediatorError(415, {
-    code: 'not-supported',
-    diagnostics: `The request body could not be decompressed: Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; send the body as it is, or gzip or deflate it`,
-    expression: ['Content-Encoding'],
-  });
-}
-
-/** A body that does not inflate in the coding it names. */
-function notInflated(encoding: string): MediatorError {
-  return new MediatorError(400, {
-    code: 'structure',
-    diagnostics: `The request body could not be decompressed: it is not valid ${encoding} data (Content-Encoding: ${encoding})`,
-    expression: ['Content-Encoding'],
-  });
+/**
+ * A refusal in the plugin's error shape. For a body that does not inflate the plugin copies the
+ * refusal's own enumerable fields onto the inflater's error (Object.assign), so the message is
+ * one of them: an Error's own message is not enumerable.
+ */
+class DecodingRefused extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super();
+    Object.defineProperty(this, 'message', { value: message, enumerable: true, writable: true, configurable: true });
+  }
 }

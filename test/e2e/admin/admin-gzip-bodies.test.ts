@@ -6,7 +6,7 @@
  * body in a coding nothing decodes (br) was taken as it came. They are now decoded as the FHIR
  * bases decode them: gzip and deflate inflated; another coding a 415 and a body that does not
  * inflate a 400, both naming Content-Encoding, nothing changed; one that inflates past
- * limits.bodyBytes a 413. Through the running mediator, on both store engines.
+ * limits.bodyBytes a 413. The same plugin and options decode both (platform/request-decoding.ts). Through the running mediator, on both store engines.
  */
 import { deflateSync, gzipSync } from 'node:zlib';
 import t from 'tap';
@@ -84,6 +84,10 @@ for (const engine of engineCases()) {
         diagnostics: /Content-Encoding "br" is not supported; send the body as it is, or gzip or deflate it/,
         expression: ['Content-Encoding'],
       });
+      // the codings named as the FHIR bases name them (@fastify/compress's list): x-gzip is not gzip here
+      const xGzip = await send(rig, 'POST', flag(third), gzipSync(comment), 'x-gzip');
+      t.equal(xGzip.status, 415, 'x-gzip is refused as the FHIR bases refuse it');
+      t.match(xGzip.body.issue[0].diagnostics, /Content-Encoding "x-gzip" is not supported; send the body as it is/);
       const broken = await send(rig, 'POST', flag(third), Buffer.from('not gzip at all'), 'gzip');
       t.equal(broken.status, 400);
       t.match(broken.body.issue[0], {

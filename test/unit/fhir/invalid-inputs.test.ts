@@ -1,5 +1,5 @@
 import t from 'tap';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { testApp, fhirJson, basicAuth } from '../../support/app.js';
 import { inventoryReport, location, supplyDelivery, supplyRequest, transaction } from '../../support/samples.js';
 
@@ -628,6 +628,34 @@ t.test('gzip bodies are read; a corrupt gzip body is a 400', async (t) => {
   });
   t.equal(bad.statusCode, 400);
   t.equal(bad.json().resourceType, 'OperationOutcome');
+  t.match(bad.json().issue[0], {
+    code: 'structure',
+    diagnostics: 'The request body could not be decompressed: it is not valid gzip data (Content-Encoding: gzip)',
+    expression: ['Content-Encoding'],
+  });
+});
+
+t.test('request codings: the answers the admin API gives (platform/request-decoding.ts)', async (t) => {
+  const { app } = await testApp();
+  const post = (encoding: string, payload: Buffer | string) =>
+    app.inject({
+      method: 'POST',
+      url: '/fhir/SupplyRequest',
+      headers: { ...fhirJson, 'content-encoding': encoding },
+      payload,
+    });
+  const order = (n: string) => JSON.stringify(supplyRequest({ order: `ORD-CODING-${n}` }));
+  t.equal((await post('deflate', deflateSync(order('1')))).statusCode, 201, 'deflate is inflated');
+  // the plugin refused identity unless its list named it: a 415 for a body sent as it is
+  t.equal((await post('identity', order('2'))).statusCode, 201, 'identity is the body as it is');
+  const brotli = await post('br', brotliCompressSync(order('3')));
+  t.equal(brotli.statusCode, 415);
+  t.match(brotli.json().issue[0], {
+    code: 'not-supported',
+    diagnostics:
+      'The request body could not be decompressed: Content-Encoding "br" is not supported; send the body as it is, or gzip or deflate it',
+    expression: ['Content-Encoding'],
+  });
 });
 
 t.test('authentication is on by default', async (t) => {
