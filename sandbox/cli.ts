@@ -15,6 +15,7 @@ import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msuppl
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
 import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
 import { DEFAULT_MFR_AUTH, startMfrSandbox } from './mfr/index.js';
+import { portArgument } from '../src/cli/port-argument.js';
 
 /**
  * Each flag's environment variable (`.env()`) goes through the flag's own check: a default read
@@ -26,12 +27,7 @@ const portOption = (envVar: string, fallback: string) =>
   new Option('--port <port>', 'port to listen on (0 = any free port)')
     .env(envVar)
     .default(fallback)
-    .argParser((v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535)
-        throw new InvalidArgumentError(`--port must be 0..65535, got '${v}'`);
-      return String(n);
-    });
+    .argParser(portArgument);
 /**
  * A `--token-ttl`/`--session-ttl` value: whole seconds, at least 1. Number() alone took `abc` as
  * NaN, and a token that expires at NaN never expires; `-5` expired every token at once: the

@@ -1,8 +1,9 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadSettings } from '../config/load.js';
 import { clearDemoDatabase, DEMO_DATA_DIR, removeDemoMarker, writeDemoMarker } from './demo-data.js';
+import { portArgument } from './port-argument.js';
 import { serve } from './serve.js';
 
 interface SandboxHandle {
@@ -136,22 +137,10 @@ async function startSandboxes() {
   };
 }
 
-/**
- * `--port`: refused before any sandbox starts, in the flag's words. Before, `abc` went through
- * Number() and the settings said "environment: server.port must be a number, got 'NaN'". The
- * option reads PORT through `.env()`, so the variable goes through this check too (a default
- * read from process.env did not).
- */
-function demoPort(value: string): string {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new InvalidArgumentError('give a port, 0..65535.');
-  return String(n);
-}
-
 export function demoCommand(): Command {
   return new Command('demo')
     .description('Run the mediator on embedded SQLite beside the sandbox upstreams, and print how to try it')
-    .addOption(new Option('--port <port>', 'mediator port').env('PORT').default('3000').argParser(demoPort))
+    .addOption(new Option('--port <port>', 'mediator port').env('PORT').default('3000').argParser(portArgument))
     .addOption(
       new Option('--data-dir <dir>', 'directory of the demo SQLite database').env('DATA_DIR').default(DEMO_DATA_DIR),
     )

@@ -66,7 +66,7 @@ async function runRefused(args: string[], env: NodeJS.ProcessEnv = process.env) 
 t.test('a bad port is refused with the reason', async (t) => {
   const { code, err } = await runRefused(['openlmis', '--port', 'abc']);
   t.not(code, 0);
-  t.match(err, /--port must be 0\.\.65535/);
+  t.match(err, "option '--port <port>' argument 'abc' is invalid. give a port, 0..65535.");
 });
 
 t.test('a token or session lifetime that is no count of seconds is refused with the reason', async (t) => {
@@ -89,7 +89,9 @@ t.test("a flag's environment variable is checked like the flag, and the error na
   const cases: [string, string, string, string][] = [
     ['openlmis', 'OPENLMIS_SANDBOX_TOKEN_TTL', 'abc', '--token-ttl must be whole seconds'],
     ['openmrs', 'OPENMRS_SANDBOX_SESSION_TTL', '0', '--session-ttl must be whole seconds'],
-    ['msupply', 'MSUPPLY_SANDBOX_PORT', '99999', '--port must be 0..65535'],
+    ['msupply', 'MSUPPLY_SANDBOX_PORT', '99999', 'give a port, 0..65535.'],
+    // before: Number('') is 0, and a variable set empty started the sandbox on any free port
+    ['openlmis', 'OPENLMIS_SANDBOX_PORT', '', 'give a port, 0..65535.'],
   ];
   for (const [name, variable, value, reason] of cases) {
     const { code, err, out } = await runRefused([name], { ...process.env, [variable]: value });
