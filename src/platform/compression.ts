@@ -1,7 +1,7 @@
 import compress from '@fastify/compress';
 import type { FastifyInstance, FastifyReply, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify';
 import { rememberingUtf8, rememberingZlib } from './compress-memo.js';
-import { REQUEST_DECODING } from './request-decoding.js';
+import { REQUEST_DECODING, takeCodingsAsRfc9110Says } from './request-decoding.js';
 import { hookList } from './route-hooks.js';
 
 /**
@@ -18,6 +18,7 @@ import { hookList } from './route-hooks.js';
  * (request-decoding.ts).
  */
 export async function registerCompression(app: FastifyInstance): Promise<void> {
+  takeCodingsAsRfc9110Says(app);
   const before = new WeakMap<RouteOptions, { onRequest: Set<onRequestHookHandler>; onSend: Set<onSendHookHandler> }>();
   app.addHook('onRoute', (route) => {
     before.set(route, { onRequest: new Set(hookList(route.onRequest)), onSend: new Set(hookList(route.onSend)) });

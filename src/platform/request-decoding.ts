@@ -1,5 +1,5 @@
 import compress, { type FastifyCompressOptions } from '@fastify/compress';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 
 /**
  * Compressed request bodies (a gateway that gzips every POST, an HIE's), decoded by
@@ -29,6 +29,29 @@ export const REQUEST_DECODING = {
     ),
 } satisfies FastifyCompressOptions;
 
+/** The codings REQUEST_DECODING takes, as the plugin compares them: exactly as the header names them. */
+const TAKEN_CODINGS = new Set<string>(REQUEST_DECODING.requestEncodings);
+
+/**
+ * The request's Content-Encoding in the form the plugin compares (lower case, `x-gzip` as `gzip`):
+ * RFC 9110 §8.4.1 makes content codings case-insensitive and asks a recipient to take `x-gzip` as
+ * `gzip`, but the plugin looks the header up as sent, so `GZIP` or a gateway's `x-gzip` was a 415.
+ * A request without the header, or with a coding already in that form, is left as it came.
+ */
+const canonicalCoding: onRequestHookHandler = (request, _reply, done) => {
+  const coding = request.headers['content-encoding'];
+  if (coding !== undefined && !TAKEN_CODINGS.has(coding)) {
+    const lower = coding.trim().toLowerCase();
+    request.headers['content-encoding'] = lower === 'x-gzip' ? 'gzip' : lower;
+  }
+  done();
+};
+
+/** Before the plugin's preParsing reads it: every route of `scope` sees the coding in canonical form. */
+export function takeCodingsAsRfc9110Says(scope: FastifyInstance): void {
+  scope.addHook('onRequest', canonicalCoding);
+}
+
 /**
  * For a scope registered before compression (main.ts: the admin API and the registry's push
  * feed, composed in before @fastify/compress because the OpenHIM envelope's onSend must see a body
@@ -42,6 +65,7 @@ export async function decodeRequestBodies(scope: FastifyInstance): Promise<void>
   scope.addHook('onRoute', (route) => {
     route.compress = false;
   });
+  takeCodingsAsRfc9110Says(scope);
   await scope.register(compress, { ...REQUEST_DECODING, globalCompression: false });
 }
 

@@ -648,6 +648,10 @@ t.test('request codings: the answers the admin API gives (platform/request-decod
   t.equal((await post('deflate', deflateSync(order('1')))).statusCode, 201, 'deflate is inflated');
   // the plugin refused identity unless its list named it: a 415 for a body sent as it is
   t.equal((await post('identity', order('2'))).statusCode, 201, 'identity is the body as it is');
+  // RFC 9110 §8.4.1: codings are case-insensitive, and x-gzip is gzip
+  t.equal((await post('GZIP', gzipSync(order('4')))).statusCode, 201, 'GZIP is gzip');
+  t.equal((await post(' Deflate', deflateSync(order('5')))).statusCode, 201, 'Deflate is deflate');
+  t.equal((await post('x-gzip', gzipSync(order('6')))).statusCode, 201, 'x-gzip is gzip');
   const brotli = await post('br', brotliCompressSync(order('3')));
   t.equal(brotli.statusCode, 415);
   t.match(brotli.json().issue[0], {
