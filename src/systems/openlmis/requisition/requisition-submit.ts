@@ -94,7 +94,11 @@ async function findPeriod(deps: OpenLmisDeps, order: Order, r: ResolvedOrder): P
       periodName: own.processingPeriod.name ?? undefined,
       requisitionId: own.id,
     };
-  if (offered instanceof MediatorError) throw offered;
+  if (offered instanceof MediatorError) {
+    // a refusal ends this write: the same order sent again (once the approver has acted) asks afresh
+    forgetPeriods(deps, periodsOf(order, r));
+    throw offered;
+  }
   return offered;
 }
 

@@ -145,9 +145,13 @@ t.test('period choice: oldest open one, the one covering order.period, reuse onl
     'emergency never reuses',
   );
   t.same(
-    choosePeriod(periods, { wanted: { start: '2026-03-15T00:00:00Z' }, emergency: false, where: 'Order.period' })
-      .periodId,
+    choosePeriod([periods[0], periods[2]], {
+      wanted: { start: '2026-03-15T00:00:00Z' },
+      emergency: false,
+      where: 'Order.period',
+    }).periodId,
     'c',
+    "the period covering order.period (February's requisition authorized: no longer offered)",
   );
   t.throws(
     () => choosePeriod(periods, { wanted: { start: '2026-01-10' }, emergency: false, where: 'Order.period' }),
@@ -162,6 +166,56 @@ t.test('period choice: oldest open one, the one covering order.period, reuse onl
     () => choosePeriod(periods.slice(0, 1), { emergency: false, where: 'Order.period' }),
     BusinessRuleError,
     'nothing open',
+  );
+});
+
+t.test('a period right after one whose requisition is not yet authorized is refused before any write', async (t) => {
+  const period = (id: string, month: string, last: string, requisitionStatus: string | null) => ({
+    id,
+    name: id,
+    startDate: `2026-${month}-01`,
+    endDate: `2026-${month}-${last}`,
+    requisitionId: requisitionStatus ? `r-${id}` : null,
+    requisitionStatus,
+  });
+  const submittedJune = [period('Jun2026', '06', '30', 'SUBMITTED'), period('Jul2026', '07', '31', null)];
+  const refusal = (f: () => unknown) => {
+    try {
+      f();
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  };
+  const next = refusal(() => choosePeriod(submittedJune, { emergency: false, where: 'Order.period' }));
+  t.type(next, BusinessRuleError, 'the next free period: OpenLMIS would answer finishPreviousRequisition');
+  t.match((next as BusinessRuleError).message, /Jun2026 \(r-Jun2026\) is authorized, and it is SUBMITTED/);
+  t.same((next as BusinessRuleError).issues[0].expression, ['Order.period']);
+  t.type(
+    refusal(() =>
+      choosePeriod(submittedJune, { wanted: { start: '2026-07-10' }, emergency: false, where: 'Order.period' }),
+    ),
+    BusinessRuleError,
+    'the same when order.period names it',
+  );
+  const draftJune = [period('Jun2026', '06', '30', 'INITIATED'), period('Jul2026', '07', '31', null)];
+  t.type(
+    refusal(() =>
+      choosePeriod(draftJune, { wanted: { start: '2026-07-10' }, emergency: false, where: 'Order.period' }),
+    ),
+    BusinessRuleError,
+    'a draft before the named period too',
+  );
+  t.equal(
+    choosePeriod(submittedJune, { emergency: true, where: 'Order.period' }).periodId,
+    'Jun2026',
+    'emergency requisitions are not held back',
+  );
+  const authorizedJuly = [period('Jun2026', '06', '30', 'REJECTED'), period('Aug2026', '08', '31', null)];
+  t.equal(
+    choosePeriod(authorizedJuly, { wanted: { start: '2026-08-10' }, emergency: false, where: 'Order.period' }).periodId,
+    'Aug2026',
+    'a period between them whose requisition went on (not offered) lets it through',
   );
 });
 
