@@ -79,9 +79,24 @@ function single(pods: ProofOfDeliveryDto[], what: string): ProofOfDeliveryDto | 
   );
 }
 
+/**
+ * The identifier names an OpenLMIS proof of delivery (our system) that OpenLMIS does not hold: a
+ * typo, or a POD id from another server. It is refused, not passed over for basedOn: the order's
+ * POD found that way is not the one the client named, and the answer (201, under the client's id
+ * and number) claimed a POD that does not exist, while the confirmation went to another one, or
+ * to none when that one was already confirmed.
+ */
+function unknownPod(d: Delivery): BusinessRuleError {
+  return new BusinessRuleError(
+    `OpenLMIS holds no proof of delivery ${d.identifier.value} (an identifier of system ${PROOF_OF_DELIVERY_SYSTEM} is an OpenLMIS proof-of-delivery id): take the identifier from the delivery as read (SupplyDelivery?destination=…), or send your own delivery number under your own system, based on the order`,
+    'Delivery.identifier',
+  );
+}
+
 export async function findPodFor(deps: OpenLmisDeps, d: Delivery, facilityId: string): Promise<ProofOfDeliveryDto> {
   const direct = await byIdentifier(deps.client, d);
   if (direct) return direct;
+  if (d.identifier.system === PROOF_OF_DELIVERY_SYSTEM) throw unknownPod(d);
   let pod: ProofOfDeliveryDto | undefined;
   if (d.basedOn?.orderNumber)
     pod = single(
