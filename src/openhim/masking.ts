@@ -86,12 +86,22 @@ export function maskUrlEncoded(text: string): string {
     .join('&');
 }
 
+/**
+ * A value under a credential-like name that can hold a credential: text or a number (a PIN). A
+ * boolean cannot, and its name only looks like one (OpenLMIS programs' `skipAuthorization`, in
+ * every requisition a recorded call returns): masked, it read as a secret string instead of the
+ * flag an operator reads to see why a requisition was or was not authorized.
+ */
+function mayHoldCredential(value: unknown): boolean {
+  return value !== null && typeof value !== 'object' && typeof value !== 'boolean';
+}
+
 export function maskJsonValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskJsonValue);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      out[key] = isSensitiveName(key) && inner !== null && typeof inner !== 'object' ? MASK : maskJsonValue(inner);
+      out[key] = isSensitiveName(key) && mayHoldCredential(inner) ? MASK : maskJsonValue(inner);
     }
     return out;
   }

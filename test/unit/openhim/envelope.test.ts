@@ -144,6 +144,11 @@ t.test('masking helpers', async (t) => {
     'configured secrets scrubbed',
   );
   t.equal(maskBodyText('[{"name":"a","apiKey":"k1"}]'), `[{"name":"a","apiKey":"${MASK}"}]`);
+  t.equal(
+    maskBodyText('{"program":{"code":"EM01","skipAuthorization":false},"token":"t1","pin":{"secret":1234}}'),
+    `{"program":{"code":"EM01","skipAuthorization":false},"token":"${MASK}","pin":{"secret":"${MASK}"}}`,
+    "a flag under a credential-like name (OpenLMIS's skipAuthorization) is no credential: kept as it is",
+  );
 });
 
 t.test('status rules and error only for transient failures', async (t) => {
