@@ -206,6 +206,8 @@ function attemptRecord(job: OutboxJob, startedAt: number, outcome: FirstOutcome,
     startedAt,
     endedAt: Date.now(),
     attempt: job.attempts,
+    // the budget it ran in, as claimed: a retry may come before this is noted (operator-retries.ts)
+    ...(job.requeues ? { requeues: job.requeues } : {}),
     outcome: outcomeName,
     ...(err !== undefined ? { detail: describeError(err) } : {}),
   };

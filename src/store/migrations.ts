@@ -26,6 +26,7 @@ import { POSTGRES_WITHOUT_ROWID, SQLITE_WITHOUT_ROWID } from './without-rowid.js
 import { TRANSACTION_ENTRIES, transactionEntriesRecordedAt } from './transaction-entries.js';
 import { FINISHED_JOBS_INDEX } from './retention.js';
 import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated-attempts.js';
+import { OPERATOR_RETRIES } from './operator-retries.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -396,6 +397,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   DROP_UNFINISHED_INDEX,
   SQLITE_RESOURCE_ID,
   SQLITE_REPEATED_ATTEMPTS,
+  OPERATOR_RETRIES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -428,4 +430,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   DROP_UNFINISHED_INDEX,
   POSTGRES_RESOURCE_ID,
   POSTGRES_REPEATED_ATTEMPTS,
+  OPERATOR_RETRIES,
 ];

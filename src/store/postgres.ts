@@ -95,14 +95,17 @@ import {
   consoleSessionValues,
   DELETE_CONSOLE_SESSION_SQL,
   GET_CONSOLE_SESSION_SQL,
-  INSERT_JOB_ATTEMPT_SQL,
   jobAttemptFromRow,
-  jobAttemptValues,
   LIST_JOB_ATTEMPTS_SQL,
   SWEEP_CONSOLE_SESSIONS_SQL,
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
-import { APPEND_JOB_ATTEMPT_POSTGRES_SQL, mayRepeat } from './repeated-attempts.js';
+import {
+  APPEND_JOB_ATTEMPT_POSTGRES_SQL,
+  INSERT_APPENDED_ATTEMPT_SQL,
+  appendedAttemptValues,
+  mayRepeat,
+} from './repeated-attempts.js';
 import {
   ABANDON_JOB_RUNS_SQL,
   FINISH_JOB_RUN_SQL,
@@ -930,7 +933,8 @@ export class PostgresStore implements Store {
     return this.tx(async (c) => {
       // a concurrent requeue waits for this row's lock, then finds the status moved and matches nothing
       const [r] = await this.rows(
-        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1,
+           requeues = requeues + 1 -- a new budget: no timeline row counts on across it (operator-retries.ts)
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry.
@@ -1280,8 +1284,8 @@ export class PostgresStore implements Store {
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
     // a repeat of the job's newest attempt is counted in its row (repeated-attempts.ts)
     await this.pool.query(
-      mayRepeat(attempt) ? APPEND_JOB_ATTEMPT_POSTGRES_SQL : INSERT_JOB_ATTEMPT_SQL,
-      jobAttemptValues(attempt),
+      mayRepeat(attempt) ? APPEND_JOB_ATTEMPT_POSTGRES_SQL : INSERT_APPENDED_ATTEMPT_SQL,
+      appendedAttemptValues(attempt),
     );
   }
 

@@ -1,5 +1,6 @@
 import type { Migration } from './migrations.js';
 import type { JobAttempt } from './types.js';
+import { jobAttemptValues } from './console-sessions.js';
 
 /**
  * A job's timeline (job_attempts) keeps one row for attempts that repeat one another: a facility
@@ -14,7 +15,8 @@ import type { JobAttempt } from './types.js';
  * duration is still one attempt's, and the timeline's newest entry is the newest attempt),
  * `repeats` counts the attempts it stands for, and `first_started_at` keeps when the first began.
  * Any other attempt, or a different reason, starts a row of its own, so a change is never folded
- * away.
+ * away; so does the first attempt after an operator's retry (operator-retries.ts), so no row spans
+ * a retry.
  */
 export const REPEATED_ATTEMPTS_VERSION = 44;
 const NAME = 'job_attempts: an attempt repeating the newest one counted in its row (repeats, first_started_at)';
@@ -43,15 +45,28 @@ export function mayRepeat(attempt: JobAttempt): boolean {
 }
 
 /**
- * The newest row of job $1 taken over by a repeat of it (values as jobAttemptValues: $2 started,
- * $3 ended, $4 attempt, $5 outcome, $6 detail). The right-hand sides read the row as it was, so
+ * An appended attempt's values: jobAttemptValues' six, then $7 the operator retries its job had
+ * when it was claimed (operator-retries.ts).
+ */
+export function appendedAttemptValues(attempt: JobAttempt): unknown[] {
+  return [...jobAttemptValues(attempt), attempt.requeues ?? 0];
+}
+
+/** An appended attempt as a row of its own (values as appendedAttemptValues; ON CONFLICT as INSERT_JOB_ATTEMPT_SQL). */
+export const INSERT_APPENDED_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail, requeues)
+  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
+
+/**
+ * The newest row of job $1 taken over by a repeat of it (values as appendedAttemptValues: $2 started,
+ * $3 ended, $4 attempt, $5 outcome, $6 detail, $7 the job's operator retries), only when that row
+ * ran after as many retries as this attempt did. The right-hand sides read the row as it was, so
  * `first_started_at` keeps the first start. The newest row is found by (job_id, started_at),
  * both engines' index (v11; SQLite's key since v15).
  */
 export const REPEAT_NEWEST_ATTEMPT_SQL = `UPDATE job_attempts
   SET first_started_at = COALESCE(first_started_at, started_at), started_at = $2, ended_at = $3,
     repeats = repeats + 1
-  WHERE job_id = $1 AND attempt = $4 AND outcome = $5 AND detail = $6
+  WHERE job_id = $1 AND attempt = $4 AND outcome = $5 AND detail = $6 AND requeues = $7
     AND started_at = (SELECT MAX(started_at) FROM job_attempts WHERE job_id = $1)`;
 
 /**
@@ -60,5 +75,5 @@ export const REPEAT_NEWEST_ATTEMPT_SQL = `UPDATE job_attempts
  * appends of one job race.
  */
 export const APPEND_JOB_ATTEMPT_POSTGRES_SQL = `WITH repeated AS (${REPEAT_NEWEST_ATTEMPT_SQL} RETURNING 1)
-  INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
-  SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM repeated)`;
+  INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail, requeues)
+  SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM repeated)`;

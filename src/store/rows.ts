@@ -55,6 +55,7 @@ export function jobFromRow(r: Row): OutboxJob {
     lastError: str(r.last_error),
     transactionId: str(r.transaction_id),
     ...(r.superseded_by != null ? { supersededBy: String(r.superseded_by) } : {}),
+    ...(num(r.requeues) ? { requeues: num(r.requeues) } : {}),
     ...(r.openhim_update != null ? { transactionUpdate: transactionUpdateFromRow(r) } : {}),
     createdAt: num(r.created_at) ?? 0,
     updatedAt: num(r.updated_at) ?? 0,

@@ -138,7 +138,12 @@ import {
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { checkSqliteWritable } from './sqlite-writable.js';
-import { REPEAT_NEWEST_ATTEMPT_SQL, mayRepeat } from './repeated-attempts.js';
+import {
+  INSERT_APPENDED_ATTEMPT_SQL,
+  REPEAT_NEWEST_ATTEMPT_SQL,
+  appendedAttemptValues,
+  mayRepeat,
+} from './repeated-attempts.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
@@ -206,6 +211,7 @@ const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
 const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 const REPEAT_NEWEST_ATTEMPT_SQLITE = sqlitePositional(REPEAT_NEWEST_ATTEMPT_SQL);
+const INSERT_APPENDED_ATTEMPT_SQLITE = sqliteParams(INSERT_APPENDED_ATTEMPT_SQL);
 /** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
@@ -813,7 +819,8 @@ export class SqliteStore implements Store {
   ): Promise<OutboxJob | undefined> {
     return this.write(() => {
       const r = this.sql(
-        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?
+        `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?,
+           requeues = requeues + 1 -- a new budget: no timeline row counts on across it (operator-retries.ts)
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND (? IS NULL OR status = ?)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
@@ -1036,15 +1043,15 @@ export class SqliteStore implements Store {
   }
 
   async appendJobAttempt(attempt: JobAttempt): Promise<void> {
-    const values = jobAttemptValues(attempt);
+    const values = appendedAttemptValues(attempt);
     if (!mayRepeat(attempt)) {
-      await this.writeStatement(() => this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...values));
+      await this.writeStatement(() => this.sql(INSERT_APPENDED_ATTEMPT_SQLITE).run(...values));
       return;
     }
     // a repeat of the job's newest attempt is counted in its row (repeated-attempts.ts)
     await this.write(() => {
       const repeat = this.sql(REPEAT_NEWEST_ATTEMPT_SQLITE.sql).run(...REPEAT_NEWEST_ATTEMPT_SQLITE.bind(values));
-      if (repeat.changes === 0) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...values);
+      if (repeat.changes === 0) this.sql(INSERT_APPENDED_ATTEMPT_SQLITE).run(...values);
     });
   }
 

@@ -53,6 +53,11 @@ export interface OutboxJob {
    * key): that write's job id. Kept for the audit trail; it can no longer be retried.
    */
   supersededBy?: string;
+  /**
+   * How many times an operator retried it (Store.requeueJob, migration v45), each a fresh attempt
+   * budget; absent: never (or only before v45).
+   */
+  requeues?: number;
   /** The OpenHIM transaction update this job owes or owed (migration v16); absent: none ever. */
   transactionUpdate?: TransactionUpdate;
   createdAt: number;
@@ -229,6 +234,12 @@ export interface JobAttempt {
    */
   repeats?: number;
   firstStartedAt?: number;
+  /**
+   * Written only, by appendJobAttempt: its job's `requeues` when it was claimed, the budget it ran
+   * in. An attempt is counted only in a row of the same budget (operator-retries.ts); absent: 0.
+   * A job's end (finishJob) keeps 0 for its own attempt: a row that ended a job is never counted on.
+   */
+  requeues?: number;
 }
 
 /**
