@@ -26,8 +26,12 @@ export interface Delivery {
   id?: string;
   identifier: Identifier;
   status: DeliveryStatus;
-  /** The order this delivery fulfils (order number), and the order lines when known. */
-  basedOn?: { orderNumber?: Identifier; lineIds?: string[] };
+  /**
+   * The order this delivery fulfils (order number), and the order lines when known. `orderId`: that
+   * order as the delivering system reads it (its Order.id: an OpenLMIS requisition), where the
+   * line ids are ones the system derives, so a read of a line it names finds that order.
+   */
+  basedOn?: { orderNumber?: Identifier; lineIds?: string[]; orderId?: string };
   destination: FacilityRef;
   supplier?: FacilityRef;
   occurredAt?: string;

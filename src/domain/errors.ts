@@ -117,8 +117,9 @@ export class GoneError extends MediatorError {
 }
 
 /**
- * A record asked for by its system's own id (a DHIS2 org unit's UID) that a write made under
- * another id (the client's, or a create's): that id is the resource's, as searches list it, so
+ * A record asked for by its system's own id (a DHIS2 org unit's UID), or by the id the mediator
+ * derives for it (an order line a delivery names), that a write made under another id (the
+ * client's, or a create's): that id is the resource's, as searches list it, so
  * the record has one id. A read answers a redirect to it (fhir/interactions.ts); a change sent
  * to the system's id is this 409, nothing written.
  */
@@ -129,7 +130,7 @@ export class KnownAsError extends MediatorError {
   ) {
     super(409, {
       code: 'conflict',
-      diagnostics: `${asked} is its system's own id of a record this server serves under the id its write came under, ${known}: read and change it as ${known}`,
+      diagnostics: `${asked} is another id of a record this server serves under the id its write came under, ${known}: read and change it as ${known}`,
       expression: ['id'],
     });
     this.name = 'KnownAsError';

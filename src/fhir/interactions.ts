@@ -178,7 +178,7 @@ function movedTo(ctx: FhirContext, type: string, err: KnownAsError): FhirResult 
     status: 301,
     headers: { Location: `${ctx.baseUrl}/${type}/${err.known}` },
     body: informational(
-      `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} is its system's own id, and this server serves it under the id its write came under; read and change it as ${type}/${err.known}`,
+      `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} is its system's own id (or one derived for it), and this server serves it under the id its write came under; read and change it as ${type}/${err.known}`,
     ),
   };
 }

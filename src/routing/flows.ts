@@ -63,6 +63,13 @@ export interface FlowSpec<T> {
    * under the id the search lists. `with` gives the value with each id `fhirIdOf` knows replaced.
    */
   writtenRefs?: { ids(value: T): string[]; with(value: T, fhirIdOf: (upstreamId: string) => string | undefined): T };
+  /**
+   * Records of another flow a value names by ids its system derives (a delivery's order lines,
+   * basedOn), each with the upstream object that flow reads it from. A read or search of the
+   * value links them (RoutedFlow.remember), so a client following the reference finds the record
+   * by id although no search of that flow has listed it yet.
+   */
+  namedRecords?(value: T): NamedRecord[];
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
   /**
@@ -105,6 +112,13 @@ export interface FlowSpec<T> {
     deps: ParentDeps,
     write: (value: T) => Promise<WriteResult>,
   ): Promise<WriteResult>;
+}
+
+/** A record of `flow` a value names by `fhirId`, read from `upstreamId` in the value's own system. */
+export interface NamedRecord {
+  flow: Flow;
+  fhirId: string;
+  upstreamId: string;
 }
 
 export interface RouteBy {
@@ -189,6 +203,11 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     identifier: w.identifier,
     lines: overlayLineIds(u.lines, w.lines, (l) => `|${l.lot?.number ?? ''}`),
   }),
+  // the order lines it is based on, read as the order they belong to
+  namedRecords: (d) =>
+    d.basedOn?.orderId
+      ? (d.basedOn.lineIds ?? []).map((fhirId) => ({ flow: 'orders', fhirId, upstreamId: d.basedOn!.orderId! }))
+      : [],
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 

@@ -111,7 +111,18 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async readLive(id: string): Promise<T | undefined> {
     const link = await this.store.getLink(this.spec.flow, id);
     const linked = link && (await this.readLinked(link));
-    if (linked) return this.withWrittenRefs(link.system, linked);
+    if (linked && !link.jobId && this.spec.keepsWritten !== true) {
+      // a link a read made (a search listed it, a delivery named it), not a write's: the record
+      // may be one a write made under other ids, which are its ids (refuseSecondId)
+      const links = await this.linksOf(link.system, [linked]);
+      await this.refuseSecondId(link.system, id, linked, links);
+      await this.rememberNamed(link.system, linked);
+      return this.withWrittenRefs(link.system, linked, links);
+    }
+    if (linked) {
+      await this.rememberNamed(link.system, linked);
+      return this.withWrittenRefs(link.system, linked);
+    }
     // nothing written under it stands (its write refused): a record its system holds under this
     // id (a PUT of it the system refused) is there as it was
     for (const c of this.readers()) {
@@ -121,10 +132,17 @@ export class RoutedFlow<T> implements FlowService<T> {
         // ids the records it names were written under
         const links = this.spec.keepsWritten === true ? undefined : await this.linksOf(c.system, [value]);
         await this.refuseSecondId(c.system, id, value, links);
+        await this.rememberNamed(c.system, value);
         return this.withWrittenRefs(c.system, value, links);
       }
     }
     return undefined;
+  }
+
+  /** A read by id links the records of other flows the value names (FlowSpec.namedRecords): one store write. */
+  private async rememberNamed(system: string, value: T): Promise<void> {
+    const links = this.namedLinks(system, [value]);
+    if (links.length) await this.store.putLinks(links);
   }
 
   /**
@@ -683,9 +701,12 @@ export class RoutedFlow<T> implements FlowService<T> {
     return this.writtenLinks.of(this.spec.flow, system, [...new Set([...upstreamIds, ...named])]);
   }
 
-  /** Link every FHIR id a search returned to its upstream object, so a later read by id finds it. */
+  /**
+   * Link every FHIR id a search returned to its upstream object, so a later read by id finds it,
+   * and the records of other flows they name (namedLinks): one store write.
+   */
   private async remember(system: string, items: T[]): Promise<void> {
-    const links = items.flatMap((item) => {
+    const links: ResourceLink[] = items.flatMap((item) => {
       const upstreamId = (item as { id?: string }).id;
       return upstreamId
         ? this.spec
@@ -694,7 +715,24 @@ export class RoutedFlow<T> implements FlowService<T> {
             .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId }))
         : [];
     });
+    links.push(...this.namedLinks(system, items));
     if (links.length) await this.store.putLinks(links);
+  }
+
+  /**
+   * Links to the records of other flows these items name by ids their system derives (a
+   * delivery's order lines: FlowSpec.namedRecords), each to the upstream object that flow reads it
+   * from in the same system. A client follows such a reference (SupplyDelivery.basedOn) before
+   * any search of that flow has listed the record, and its read by id resolves through this link.
+   */
+  private namedLinks(system: string, items: T[]): ResourceLink[] {
+    const named = this.spec.namedRecords;
+    if (!named) return [];
+    const links = new Map<string, ResourceLink>();
+    for (const item of items)
+      for (const r of named(item))
+        links.set(`${r.flow}|${r.fhirId}`, { flow: r.flow, fhirId: r.fhirId, system, upstreamId: r.upstreamId });
+    return [...links.values()];
   }
 }
 

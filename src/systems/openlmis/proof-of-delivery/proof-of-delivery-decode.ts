@@ -89,6 +89,8 @@ export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): 
     basedOn: {
       orderNumber: src.orderNumber,
       lineIds: [...productKeys.values()].map((p) => orderLineId(src.orderNumber, p)),
+      // the order as the orders flow reads it: its requisition, or itself when it has none
+      orderId: src.order.externalId ?? src.order.id,
     },
     destination: facilityRefOf(src.order.receivingFacility ?? src.order.requestingFacility) ?? {},
     supplier: facilityRefOf(src.order.supplyingFacility),

@@ -122,7 +122,14 @@ t.test('decode: an initiated POD is an in-progress delivery in packs, based on t
       orderLineId(ORDER_NUMBER, products.toProduct('C100', 'Levora')),
       orderLineId(ORDER_NUMBER, products.toProduct('C200')),
     ],
+    orderId: 'req-1',
   });
+  t.equal(
+    decodeDelivery({ order: { ...order, externalId: null }, shipment, pod, orderNumber: ORDER_NUMBER }, lookups).basedOn
+      ?.orderId,
+    'ord-1',
+    'a requisition-less order is read as itself',
+  );
   t.same(d.lines[0], {
     lineId: deliveryLineId(identifier, products.toProduct('C100', 'Levora'), 'L-1'),
     product: products.toProduct('C100', 'Levora'),
