@@ -145,20 +145,43 @@ function parseCsv(text: string, file: string): Record<string, string>[] {
   return parseCsvObjects(text, path.basename(file));
 }
 
+/**
+ * The list's text. A directory fails in read(2), whose error carries no path, so the CLI could
+ * not name the file and printed a stack trace instead of its one line.
+ */
+function readListText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR')
+      throw new InvalidInputError(`cannot read ${file}: it is a directory, not a facility list`);
+    throw err;
+  }
+}
+
+/** A JSON list: an array of flat objects; anything else is refused naming the file and the entry. */
+function jsonRows(text: string, file: string): Record<string, string>[] {
+  const name = path.basename(file);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError(`${name}: not valid JSON (${(err as Error).message}); nothing was read`);
+  }
+  if (!Array.isArray(data)) throw new InvalidInputError(`${name}: expected a JSON array of facility objects`);
+  return data.map((o: unknown, i) => {
+    if (o === null || typeof o !== 'object' || Array.isArray(o))
+      throw new InvalidInputError(
+        `${name}: entry ${i + 1} is ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `a ${typeof o}`}, not a facility object; nothing was read`,
+      );
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+  });
+}
+
 /** Reads rows from a CSV file or a JSON array of objects. */
 export function readRows(file: string): Record<string, string>[] {
-  const text = readFileSync(file, 'utf8');
-  if (/\.json$/i.test(file)) {
-    const data = JSON.parse(text) as unknown;
-    if (!Array.isArray(data))
-      throw new InvalidInputError(`${path.basename(file)}: expected a JSON array of facility objects`);
-    return data.map((o) =>
-      Object.fromEntries(
-        Object.entries(o as object).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]),
-      ),
-    );
-  }
-  return parseCsv(text, file);
+  const text = readListText(file);
+  return /\.json$/i.test(file) ? jsonRows(text, file) : parseCsv(text, file);
 }
 
 export interface LoadOptions {

@@ -4,7 +4,9 @@
  * a missing file printed a stack trace through commander, and a CSV row like
  * `L1,=HYPERLINK("http://x","a")` (a quote inside an unquoted cell) silently merged the next
  * record into it: the list reconciled one facility short, with no word of it. A short row (fewer
- * cells than the header) is still taken, as documented. Separate processes, as a data manager runs them.
+ * cells than the header) is still taken, as documented. A directory given as a list, a JSON list
+ * cut short or holding a null printed a stack trace (EISDIR, SyntaxError, TypeError) before.
+ * Separate processes, as a data manager runs them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +74,29 @@ t.test('files reconcile cannot use: one line, exit 1', async (t) => {
         path.join(dir, 'o3'),
       ],
       /extra\.csv: .*row 1.*3 cells.*2 columns/i,
+    ],
+    // a directory fails in read(2), whose error names no file: it printed EISDIR and a stack
+    [
+      'a --left that is a directory',
+      ['--left', dir, '--right', right, '--out', path.join(dir, 'o5')],
+      /cannot read .*directory/,
+    ],
+    [
+      'a JSON list cut short',
+      ['--left', file('cut.json', '[{"id":"L1","name":'), '--right', right, '--out', path.join(dir, 'o6')],
+      /cut\.json: not valid JSON/,
+    ],
+    [
+      'a JSON list with an entry that is no object',
+      [
+        '--left',
+        file('nulls.json', '[{"id":"L1","name":"Kaumu"}, null]'),
+        '--right',
+        right,
+        '--out',
+        path.join(dir, 'o7'),
+      ],
+      /nulls\.json: entry 2 is null, not a facility object/,
     ],
   ];
   for (const [what, args, said] of cases) {
