@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import { DHIS2_ID_SYSTEM } from '../systems/dhis2/identifiers.js';
 import type { Dhis2ProductMap } from '../systems/dhis2/products.js';
 import { MEASURE_SYSTEM } from '../systems/dhis2/stock.js';
+import { withHandedReads } from '../upstream/handed-reads.js';
 import {
   changedValues,
   changeKey,
@@ -334,7 +335,9 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
         if (failure) break;
         // the org unit is found here, in ledger order, so which facility feeds a shared one does not depend on timing
         const orgUnit = await findOrgUnit(source.system, ledger.facility);
-        const task: Promise<void> = one(source.system, ledger, orgUnit)
+        // DHIS2's read of the org unit's period, handed to the write of what differs from it (its first
+        // attempt keeps the notes that read found, not asking again: upstream/handed-reads.ts)
+        const task: Promise<void> = withHandedReads(() => one(source.system, ledger, orgUnit))
           .catch((error: unknown) => refusedHere(source.system, ledger, orgUnit, error))
           .then(record, (error: unknown) => {
             failure ??= { error };

@@ -13,6 +13,7 @@ import { decodeImportSummary, type ImportConflict, type ImportResult } from './i
 import { entryRefusalOf, entryRefusalSummary } from './entry-refusals.js';
 import { addedKey, wasAdded, withAdded } from './added-reports.js';
 import { awaitDataValueImport } from './jobs.js';
+import { handingReads, handRead, takeHandedReads } from '../../upstream/handed-reads.js';
 import { KeyedMutex } from '../../store/keyed-mutex.js';
 import type { PeriodLock } from './period-lock.js';
 import { dhis2Instant } from './orgunit-codec.js';
@@ -50,6 +51,8 @@ export interface PlannedValue {
   comment?: string;
   /** A person marked the value for follow-up: sent again, or DHIS2 clears the mark (keptNotes). */
   followUp?: true;
+  /** Its data element's code, when the plan names data elements by UID (a read by codes finds the value by it). */
+  dataElementCode?: string;
 }
 
 /** What DHIS2 holds for a plan's org unit and period, by data element (as the plan names it) and COC. */
@@ -148,6 +151,25 @@ export function orgUnitResolver(
 /** A value's place in a period's totals (HeldTotals): its data element and COC, as the plan names them. */
 const valueAt = (v: { dataElement?: unknown; categoryOptionCombo?: unknown }): string =>
   `${String(v.dataElement)}|${String(v.categoryOptionCombo)}`;
+
+/**
+ * A read of a data set's values at an org unit (readPeriods), handed to the write that follows
+ * it in the stock bridge (upstream/handed-reads.ts): the values as DHIS2 answered, data elements
+ * by code.
+ */
+interface HandedPeriodRead {
+  when: { period: string } | { startDate: string; endDate: string };
+  values: Json[];
+}
+
+const handedKey = (dataSet: string, orgUnitUid: string) => `dhis2:dataValueSets|${dataSet}|${orgUnitUid}`;
+
+/** Whether a read asked for `when` holds every value of `period` (DHIS2 answers the periods lying within the dates). */
+function readCovers(when: HandedPeriodRead['when'], period: string): boolean {
+  if ('period' in when) return when.period === period;
+  const span = periodStart(period);
+  return !!span && when.startDate <= span.start.slice(0, 10) && when.endDate >= span.end.slice(0, 10);
+}
 
 const reportIdentity = (report: StockReport): string =>
   report.identifier ? `${report.identifier.system}|${report.identifier.value}` : `id|${report.id ?? ''}`;
@@ -262,6 +284,12 @@ export function createStockCapability(
       path: '/api/dataValueSets',
       query: { dataSet, orgUnit: ou.id, ...when, dataElementIdScheme: 'CODE' },
     });
+    // the stock bridge writes what differs from this read next: its write keeps the notes read here
+    if (handingReads())
+      handRead(handedKey(dataSet, String(ou.id)), {
+        when,
+        values: Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [],
+      } satisfies HandedPeriodRead);
     const byPeriod = new Map<string, Json[]>();
     for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [])
       byPeriod.set(String(v.period), [...(byPeriod.get(String(v.period)) ?? []), v]);
@@ -428,6 +456,7 @@ export function createStockCapability(
         lines: v.lines,
         ...(keepsNoZero ? { keepsNoZero: true as const } : {}),
         ...(adds ? { adds: true as const } : {}),
+        ...(s.dataElementIdScheme === 'UID' && v.meta?.code ? { dataElementCode: v.meta.code } : {}),
       };
     });
     return {
@@ -512,11 +541,39 @@ export function createStockCapability(
     }),
   });
 
-  /** The notes on the values a write without additions replaces: read now, the latest a person left. */
-  const withKeptNotes = async (p: StockPlan): Promise<StockPlan> => {
+  /**
+   * The notes on the values a write without additions replaces: the latest a person left, read
+   * now, or read just before by the stock bridge that made this write and handed on to its first
+   * attempt (`handed`, upstream/handed-reads.ts), when that read is of the same data set, org
+   * unit and period and names every value written.
+   */
+  const withKeptNotes = async (p: StockPlan, handed: ReadonlyMap<string, unknown>): Promise<StockPlan> => {
     const dataSet = settings().dataSet;
     if (!dataSet || !p.values.length) return p;
-    return keptNotes(p, await periodTotals(dataSet, p));
+    return keptNotes(p, handedTotals(handed, dataSet, p) ?? (await periodTotals(dataSet, p)));
+  };
+
+  /** What a handed read holds for the plan's values, keyed as the plan names them; undefined: not the same data. */
+  const handedTotals = (
+    handed: ReadonlyMap<string, unknown>,
+    dataSet: string,
+    p: StockPlan,
+  ): HeldTotals | undefined => {
+    const read = handed.get(handedKey(dataSet, p.orgUnitUid)) as HandedPeriodRead | undefined;
+    if (!read || !readCovers(read.when, p.period)) return undefined;
+    // the handed read names data elements by code: the plan's values by the code of each
+    const byCode = settings().dataElementIdScheme === 'CODE';
+    const planned = new Map<string, string>();
+    for (const v of p.values) {
+      const code = byCode ? v.dataElement : v.dataElementCode;
+      if (code === undefined) return undefined;
+      planned.set(valueAt({ dataElement: code, categoryOptionCombo: v.categoryOptionCombo }), valueAt(v));
+    }
+    return heldOf(
+      read.values.filter((v) => String(v.period) === p.period),
+      p,
+      (v) => planned.get(valueAt(v)),
+    );
   };
 
   /** A journalled read: before the comments were kept it was the values alone (a job in flight over an upgrade). */
@@ -537,14 +594,20 @@ export function createStockCapability(
         dataElementIdScheme: settings().dataElementIdScheme,
       },
     });
+    return heldOf(Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [], p, valueAt);
+  };
+
+  /** Values DHIS2 answered for the plan's period, with their notes, at the place `at` gives each (undefined: left out). */
+  const heldOf = (values: Json[], p: StockPlan, at: (v: Json) => string | undefined): HeldTotals => {
     const held: HeldTotals = { values: {}, comments: {}, followUps: {} };
-    for (const v of Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : []) {
+    for (const v of values) {
       if (v.attributeOptionCombo && p.attributeOptionCombo && String(v.attributeOptionCombo) !== p.attributeOptionCombo)
         continue;
-      const at = valueAt(v);
-      held.values[at] = String(v.value);
-      if (typeof v.comment === 'string') held.comments[at] = v.comment;
-      if (v.followup === true || v.followUp === true) held.followUps![at] = true;
+      const place = at(v);
+      if (place === undefined) continue;
+      held.values[place] = String(v.value);
+      if (typeof v.comment === 'string') held.comments[place] = v.comment;
+      if (v.followup === true || v.followUp === true) held.followUps![place] = true;
     }
     return held;
   };
@@ -807,6 +870,9 @@ export function createStockCapability(
       // a zero DHIS2 would skip (keeping an older value) is deleted instead: "no value" is its zero
       const dropped = (v: PlannedValue) => !!v.keepsNoZero && Number(v.value) === 0;
       const sent = (q: StockPlan): StockPlan => ({ ...q, values: q.values.filter((v) => !dropped(v)) });
+      // the stock bridge's read of these values, handed to this write's first attempt only: taken
+      // before anything can fail, so a retry (even one run in the bridge's scope) reads afresh
+      const handed = deleting ? new Map<string, unknown>() : takeHandedReads();
       const base = await plan(report, deleting);
       // a difference report adds to DHIS2's totals: read-add-write in turn, under the period's lock
       const adds = base.values.some((v) => v.adds);
@@ -815,7 +881,7 @@ export function createStockCapability(
           ? await withPeriodTotals(base, reportIdentity(report), journal, (q) => assertTakenWhole(sent(q)))
           : deleting
             ? base
-            : await withKeptNotes(base);
+            : await withKeptNotes(base, handed);
         const zeros = planned.values.filter(dropped);
         const p = sent(planned);
         const t = await sendChunks(p, journal, deleting ? 'DELETE' : 'CREATE_AND_UPDATE');

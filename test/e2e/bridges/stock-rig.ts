@@ -49,6 +49,8 @@ export interface StockRigOptions {
   version?: string;
   /** The store (a PostgreSQL URL from engineCases); default SQLite in a temp dir. */
   databaseUrl?: string;
+  /** More settings of the connectors (`dhis2.dataElementIdScheme` …). */
+  settings?: Record<string, string>;
 }
 
 export async function startStockRig(dataSet = 'LkStockMnth', options: StockRigOptions = {}): Promise<StockRig> {
@@ -66,6 +68,7 @@ export async function startStockRig(dataSet = 'LkStockMnth', options: StockRigOp
     'dhis2.baseUrl': dhis2.url,
     'dhis2.apiToken': SEED_API_TOKEN,
     'dhis2.dataSet': dataSet,
+    ...options.settings,
   };
   const connectors = [createOpenLmisConnector(settings), createDhis2Connector(settings)];
   const outbox = new Outbox({
