@@ -18,6 +18,7 @@ import { createTransactionReporter, type SendTransactionUpdate } from './openhim
 import { registerTransactionUpdateMetrics } from './openhim/update-metrics.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
+import { breakerOptionsFrom } from './outbox/breaker-settings.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
 import { learnSecrets } from './platform/redaction.js';
@@ -87,14 +88,16 @@ export function servicesFrom(
 }
 
 /**
- * The outbox reads its options at use time (each write's deadline, each retry's backoff); a live
- * change is applied to that object. Lease, attempt timeout and settle need a restart (the table).
+ * The outbox reads its options at use time (each write's deadline, each retry's backoff, each
+ * breaker's failure count and open time); a live change is applied to that object. Lease, attempt
+ * timeout and settle need a restart (the table).
  */
 export function applyOutboxSettings(options: Outbox['options'], s: Settings): void {
   options.deadlineMs = Number(s['outbox.deadlineMs']);
   options.backoff.maxAttempts = Number(s['outbox.maxAttempts']);
   options.backoff.baseMs = Number(s['outbox.backoffBaseMs']);
   options.backoff.capMs = Number(s['outbox.backoffCapMs']);
+  Object.assign(options.breaker, breakerOptionsFrom(s));
 }
 
 /**
@@ -198,6 +201,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
         capMs: Number(settings['outbox.backoffCapMs']),
         maxAttempts: Number(settings['outbox.maxAttempts']),
       },
+      breaker: breakerOptionsFrom(settings),
     },
   });
   const connectors = await ConnectorSet.open(store, settings);

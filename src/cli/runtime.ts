@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.js';
+import { breakerOptionsFrom } from '../outbox/breaker-settings.js';
 import { Outbox } from '../outbox/outbox.js';
 import { learnSecrets } from '../platform/redaction.js';
 import { createRoutingServices } from '../routing/index.js';
@@ -29,7 +30,10 @@ export async function withCliRuntime(
     dataDir: String(settings['store.dataDir']),
   });
   const connectors = await ConnectorSet.open(store, settings);
-  const outbox = new Outbox({ store, options: { deadlineMs: Number(settings['outbox.deadlineMs']) } });
+  const outbox = new Outbox({
+    store,
+    options: { deadlineMs: Number(settings['outbox.deadlineMs']), breaker: breakerOptionsFrom(settings) },
+  });
   createRoutingServices({ connectors: connectors.list(), outbox, store });
   try {
     return await fn({ store, outbox, connectors: connectors.list() });

@@ -256,6 +256,26 @@ export const settingDefs: SettingDef[] = [
     description: 'Longest retry delay',
   },
   {
+    key: 'outbox.breakerFailures',
+    env: 'OUTBOX_BREAKER_FAILURES',
+    type: 'number',
+    default: 5,
+    integer: true,
+    min: 1,
+    description:
+      'Failed delivery attempts in a row, counted against a system (it is down, times out or answers 5xx), that open its circuit breaker: its writes then wait uncharged',
+  },
+  {
+    key: 'outbox.breakerOpenMs',
+    env: 'OUTBOX_BREAKER_OPEN_MS',
+    type: 'number',
+    default: 30000,
+    min: MIN_EXCHANGE_MS,
+    max: MAX_TIMER_MS,
+    description:
+      'How long an open circuit breaker holds back writes to its system before it lets one through as a probe (a change applies from the next time a breaker opens)',
+  },
+  {
     key: 'outbox.attemptTimeoutMs',
     env: 'OUTBOX_ATTEMPT_TIMEOUT_MS',
     type: 'number',

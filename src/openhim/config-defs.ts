@@ -63,6 +63,8 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
   { param: 'outboxMaxAttempts', setting: 'outbox.maxAttempts', type: 'number' },
   { param: 'outboxBaseDelayMs', setting: 'outbox.backoffBaseMs', type: 'number' },
   { param: 'outboxMaxDelayMs', setting: 'outbox.backoffCapMs', type: 'number' },
+  { param: 'outboxBreakerFailures', setting: 'outbox.breakerFailures', type: 'number' },
+  { param: 'outboxBreakerOpenMs', setting: 'outbox.breakerOpenMs', type: 'number' },
   { param: 'scheduleReconcile', setting: 'schedules.reconcile', type: 'string' },
   { param: 'productCodeSystem', setting: 'mapping.productCodeSystem', type: 'option' },
   { param: 'nationalProductCodeSystem', setting: 'mapping.nationalProductCodeSystem', type: 'string' },
@@ -113,6 +115,8 @@ export interface OpenHimConfig {
   outboxMaxAttempts?: number;
   outboxBaseDelayMs?: number;
   outboxMaxDelayMs?: number;
+  outboxBreakerFailures?: number;
+  outboxBreakerOpenMs?: number;
   scheduleReconcile?: string;
   productCodeSystem?: 'gtin' | 'national';
   nationalProductCodeSystem?: string;

@@ -2,16 +2,52 @@ import {
   BrokenCircuitError,
   CircuitBreakerPolicy,
   CircuitState,
-  ConsecutiveBreaker,
   IsolatedCircuitError,
   circuitBreaker,
   handleWhen,
+  type IBackoff,
+  type IBackoffFactory,
+  type IBreaker,
 } from 'cockatiel';
 import { AttemptTimeoutError } from './errors.js';
 import { countsAgainstSystem } from './failures.js';
 
 /** What the worker may do against a system right now. */
 export type BreakerGate = 'closed' | 'probe' | 'open';
+
+/**
+ * outbox.breakerFailures and outbox.breakerOpenMs. The outbox's own object, which a live OpenHIM
+ * change updates in place (main.ts applyOutboxSettings): the breakers read it when they use it.
+ */
+export interface BreakerOptions {
+  consecutiveFailures: number;
+  halfOpenAfterMs: number;
+}
+
+/**
+ * cockatiel's ConsecutiveBreaker fixes its threshold when made; this one reads it at each failure,
+ * so a threshold changed live applies to the breakers already made, from their next failure.
+ */
+class LiveConsecutiveBreaker implements IBreaker {
+  state = 0;
+  constructor(private readonly opts: BreakerOptions) {}
+  success(): void {
+    this.state = 0;
+  }
+  failure(): boolean {
+    return ++this.state >= this.opts.consecutiveFailures;
+  }
+}
+
+/**
+ * How long cockatiel keeps a breaker open, read when it opens (cockatiel asks then). SystemBreaker
+ * notes the same value at the same moment (onBreak), so its gate and cockatiel agree on when the
+ * probe is due: a change made while a breaker is open applies from its next opening.
+ */
+function liveOpenTime(opts: BreakerOptions): IBackoffFactory<unknown> {
+  const next = (): IBackoff<unknown> => ({ duration: opts.halfOpenAfterMs, next });
+  return { next };
+}
 
 /**
  * A cockatiel circuit breaker for one system. Only the system failing counts (countsAgainstSystem):
@@ -22,23 +58,26 @@ export type BreakerGate = 'closed' | 'probe' | 'open';
 export class SystemBreaker {
   readonly policy: CircuitBreakerPolicy;
   private openedAt?: number;
+  /** outbox.breakerOpenMs when it opened (cockatiel's wait, read at the same moment). */
+  private openForMs = 0;
   /** The one attempt let through an open breaker is running (gate() is 'open' for the others). */
   private probing = false;
 
   constructor(
-    private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number },
+    private readonly opts: BreakerOptions,
     /** Its system: another system's errors met on the way (countsAgainstSystem) are not counted. */
     private readonly system?: string,
   ) {
     this.policy = circuitBreaker(
       handleWhen((err) => countsAgainstSystem(err, system)),
       {
-        halfOpenAfter: opts.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(opts.consecutiveFailures),
+        halfOpenAfter: liveOpenTime(opts),
+        breaker: new LiveConsecutiveBreaker(opts),
       },
     );
     this.policy.onBreak(() => {
       this.openedAt = Date.now();
+      this.openForMs = this.opts.halfOpenAfterMs;
     });
     this.policy.onReset(() => {
       this.openedAt = undefined;
@@ -50,7 +89,7 @@ export class SystemBreaker {
       case CircuitState.Closed:
         return 'closed';
       case CircuitState.Open:
-        return !this.probing && now - (this.openedAt ?? 0) >= this.opts.halfOpenAfterMs ? 'probe' : 'open';
+        return !this.probing && now - (this.openedAt ?? 0) >= this.openForMs ? 'probe' : 'open';
       default:
         return 'open'; // HalfOpen: a probe is already running; Isolated: held open
     }
@@ -92,7 +131,7 @@ export class SystemBreaker {
 
   /** When an open breaker lets a probe through. */
   reopensAt(): number {
-    return (this.openedAt ?? Date.now()) + this.opts.halfOpenAfterMs;
+    return (this.openedAt ?? Date.now()) + this.openForMs;
   }
 }
 
@@ -108,7 +147,7 @@ function failedOnTheWay(err: unknown, system?: string): boolean {
 
 export class BreakerSet {
   private readonly breakers = new Map<string, SystemBreaker>();
-  constructor(private readonly opts: { consecutiveFailures: number; halfOpenAfterMs: number }) {}
+  constructor(private readonly opts: BreakerOptions) {}
 
   /** Each system seen so far with its gate now (the operator console shows them). */
   gates(now = Date.now()): Record<string, BreakerGate> {

@@ -3,8 +3,8 @@ import type { OutboxOptions } from './types.js';
 
 /**
  * The outbox's numbers that cannot work, named with the value and the bound (the settings
- * table refuses those it carries at start-up; concurrency, polls and the breaker are options
- * only). A concurrency of 0 takes no job ever (every write queued, none delivered), a lease of
+ * table refuses those it carries at start-up, the breaker's among them; concurrency and polls are
+ * options only). A concurrency of 0 takes no job ever (every write queued, none delivered), a lease of
  * 0 ms is expired when taken (two workers run one job), a poll of 0 ms spins the event loop.
  */
 export function outboxOptionProblems(o: Omit<OutboxOptions, 'instanceId'>): string[] {

@@ -293,9 +293,12 @@ export class Outbox {
     this.breakers = new BreakerSet(this.options.breaker);
   }
 
-  /** Each system's circuit breaker in this process: closed, open, or letting a probe through. */
-  breakerGates(): Record<string, 'closed' | 'probe' | 'open'> {
-    return this.breakers.gates();
+  /**
+   * Each system's circuit breaker in this process: closed, open, or letting a probe through; at a
+   * later `now`, what it will do then if nothing changes (when its probe is due).
+   */
+  breakerGates(now = Date.now()): Record<string, 'closed' | 'probe' | 'open'> {
+    return this.breakers.gates(now);
   }
 
   /**

@@ -140,7 +140,10 @@ export interface OutboxOptions {
   backoff: BackoffOptions;
   /** Simultaneous attempts per system in this process, default and per system. */
   concurrency: { default: number; perSystem: Record<string, number> };
-  /** Consecutive transient failures that open a system's breaker, and how long it stays open. */
+  /**
+   * Consecutive transient failures that open a system's breaker, and how long it stays open
+   * (outbox.breakerFailures, outbox.breakerOpenMs): read when used, so a live change applies.
+   */
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
   /** How often the worker looks for due jobs when it is not woken earlier. */
   pollMs: number;

@@ -235,6 +235,9 @@ t.test('live OpenHIM settings', async (t) => {
     outboxMaxAttempts: { value: 3, acts: (m, v) => m.outbox.options.backoff.maxAttempts === v },
     outboxBaseDelayMs: { value: 777, acts: (m, v) => m.outbox.options.backoff.baseMs === v },
     outboxMaxDelayMs: { value: 99_000, acts: (m, v) => m.outbox.options.backoff.capMs === v },
+    // the object every system's breaker reads when it counts a failure or opens (breakers.ts)
+    outboxBreakerFailures: { value: 2, acts: (m, v) => m.outbox.options.breaker.consecutiveFailures === v },
+    outboxBreakerOpenMs: { value: 45_000, acts: (m, v) => m.outbox.options.breaker.halfOpenAfterMs === v },
     // products read back in the national code system instead of GTIN
     productCodeSystem: {
       value: 'national',
