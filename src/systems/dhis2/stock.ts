@@ -147,7 +147,6 @@ export function orgUnitResolver(
   };
 }
 
-/** The report as its client names it (the business key its writes are deduplicated on). */
 /** A value's place in a period's totals (HeldTotals): its data element and COC, as the plan names them. */
 const valueAt = (v: { dataElement?: unknown; categoryOptionCombo?: unknown }): string =>
   `${String(v.dataElement)}|${String(v.categoryOptionCombo)}`;
@@ -171,6 +170,7 @@ function readCovers(when: HandedPeriodRead['when'], period: string): boolean {
   return !!span && when.startDate <= span.start.slice(0, 10) && when.endDate >= span.end.slice(0, 10);
 }
 
+/** The report as its client names it (the business key its writes are deduplicated on). */
 const reportIdentity = (report: StockReport): string =>
   report.identifier ? `${report.identifier.system}|${report.identifier.value}` : `id|${report.id ?? ''}`;
 
