@@ -13,10 +13,21 @@ export class KeyTakenError extends ConflictError {
     flow: string,
   ) {
     super(
-      `Identifier "${idempotencyKey}" was already used for a different ${flow} payload (outbox job ${jobId}); resend the original payload or use a new identifier`,
+      `Identifier "${clientIdentifierOf(idempotencyKey, flow)}" was already used for a different ${flow} payload (outbox job ${jobId}); resend the original payload or use a new identifier${flow === 'order' ? ' (to change the order, PUT or PATCH its lines)' : ''}`,
     );
     this.name = 'KeyTakenError';
   }
+}
+
+/**
+ * The identifier as the client sent it (`system|value`, FHIR's token form) from the outbox's key
+ * (`order|system|value|rev:2`): the flow prefix and revision are the outbox's own terms, which a
+ * client answered 409 had never seen and could not match against its payload. A key of another
+ * form is shown whole.
+ */
+function clientIdentifierOf(idempotencyKey: string, flow: string): string {
+  if (!idempotencyKey.startsWith(`${flow}|`)) return idempotencyKey;
+  return idempotencyKey.slice(flow.length + 1).replace(/\|rev:\d+$/, '');
 }
 
 /**

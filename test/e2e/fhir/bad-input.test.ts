@@ -223,6 +223,12 @@ t.test('a changed order under a number already used: 409 naming the order number
   t.equal(changed.body.resourceType, 'OperationOutcome');
   t.same(changed.body.issue[0].expression, ['SupplyRequest.identifier']);
   t.match(changed.body.issue[0].diagnostics, /already used for a different/);
+  t.match(
+    changed.body.issue[0].diagnostics,
+    `Identifier "${line.identifier[0].system}|BAD-409" was already used`,
+    "the order number as the client sent it, not the outbox's key",
+  );
+  t.match(changed.body.issue[0].diagnostics, /to change the order, PUT or PATCH its lines/);
   t.equal(upstreamState(rig), before, 'OpenLMIS unchanged');
   const inBundle = await rig.fhir(
     'POST',
