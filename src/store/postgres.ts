@@ -924,30 +924,48 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
+  /**
+   * "Already due with a fresh attempt budget" (Store.requeueJob) is judged in the server's time,
+   * as of when this call holds the job's row lock, not when it was called: a requeue that wrote
+   * while this one waited for the lock (its instant after this one's, two retries at once) then
+   * made the job due before the check, so of two retries one acts (c9f0e8f), however long the wait.
+   *
+   * The row's updated_at (the last writer's own time, taken as this instance's) counts as "now"
+   * too, but only up to LEASE_SKEW_IGNORED_MS past it: two instances whose clocks differ by less
+   * than that keep their own time (useServerClock), so a retry by one a few ms behind the other's
+   * must still find the other's retry done. It used to count in full, and an instance whose clock
+   * is ahead by more than a job's uncharged wait (a facility looking again at its parent 2 s
+   * later) wrote an updated_at that made that job, not due, look due to the others: an
+   * operator's retry there was refused as "nothing to retry" (pg-retry-clock-skew.test.ts). Now
+   * such a refusal is left only for a job due within that margin anyway.
+   */
   async requeueJob(
     id: string,
     audit: AuditInput,
     now: number,
     expectedStatus?: JobStatus,
   ): Promise<OutboxJob | undefined> {
+    const called = Date.now();
     return this.tx(async (c) => {
-      // a concurrent requeue waits for this row's lock, then finds the status moved and matches nothing
+      // a concurrent requeue waits here for this one's commit, then sees what it wrote
+      await c.query('SELECT 1 FROM outbox_jobs WHERE id = $1 FOR UPDATE', [id]);
+      // the caller's now as of the lock, in the server's time, as every instance claims (clockAheadMs)
+      const checkedAt = now + (Date.now() - called) - this.clockAheadMs;
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1,
            requeues = requeues + 1 -- a new budget: no timeline row counts on across it (operator-retries.ts)
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
-           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry.
-           -- Due by the row's own time too (updated_at, in the writer's time, to the server's): a requeue
-           -- whose instant came after this call's stores a due time past $4, and the re-check of this
-           -- UPDATE's WHERE after that requeue's row lock must still see it as the retry done
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= GREATEST($4, updated_at - $5))
+           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to
+           -- retry. $6 is now as of the row lock; the row's own time counts up to $7 past it (above)
+           AND NOT (status = 'pending' AND attempts = 0
+             AND next_attempt_at <= GREATEST($6::bigint, LEAST(updated_at - $5, $6::bigint + $7::bigint)))
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
            RETURNING *`,
         // due now in the server's time, as every instance claims (clockAheadMs)
-        [now, id, expectedStatus ?? null, now - this.clockAheadMs, this.clockAheadMs],
+        [now, id, expectedStatus ?? null, now - this.clockAheadMs, this.clockAheadMs, checkedAt, LEASE_SKEW_IGNORED_MS],
         c,
       );
       if (r) await this.insertAudit(audit, now, c);
