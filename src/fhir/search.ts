@@ -140,11 +140,28 @@ function toCriteria(
   return { criteria, used, statuses };
 }
 
+/**
+ * Types whose `identifier` no system's search applies: an InventoryReport search lists live stock,
+ * which carries no business identifier on any system, and every stock connector ignored the
+ * parameter, so `identifier=…&location=…` listed the facility's whole stock and an If-None-Exist
+ * on a report's identifier matched it (412, "matches 3 resources"). Matched here instead. Other
+ * types are not: their systems search identifiers by their own (a facility code under another
+ * system names the same Location).
+ */
+const IDENTIFIER_AT_THE_EDGE = new Set(['InventoryReport']);
+
+function carriesIdentifier(resource: Json, wanted: NonNullable<SearchCriteria['identifier']>): boolean {
+  const ids = ([] as Json[]).concat(resource.identifier ?? []);
+  return ids.some((i) => i?.value === wanted.value && (!wanted.system || i?.system === wanted.system));
+}
+
 /** Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated, status. */
-function edgeFilter(resources: Json[], criteria: SearchCriteria, statuses?: string[][]): Json[] {
+function edgeFilter(resources: Json[], criteria: SearchCriteria, statuses?: string[][], type?: string): Json[] {
+  const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
     if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
+    if (identifier && !carriesIdentifier(r, identifier)) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -234,6 +251,7 @@ export async function searchResources(
       p.items.flatMap((item) => encodeMatch(ctx, route, item)),
       criteria,
       statuses,
+      route.type,
     );
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
