@@ -282,6 +282,7 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
   /** Beats until stopped, or returns 'lost' when core no longer knows our urn (its database was reset). */
   async function heartbeatLoop(): Promise<'stopped' | 'lost'> {
     let failingSince: number | undefined;
+    let warnedReason: string | undefined;
     while (!stopper.stopped) {
       try {
         const config = await stopper.bound(heartbeatOnce(), requestTimeoutMs);
@@ -302,13 +303,16 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
           return 'lost';
         }
         failed(err);
-        // One warning per outage, not one per beat.
-        if (failingSince === undefined)
+        // One warning per outage and reason, not one per beat: a core that comes back refusing
+        // the login (its password changed meanwhile) is the operator's to fix, so it is said,
+        // not left under the first reason (not reachable) at debug level.
+        if (failingSince === undefined || failure?.reason !== warnedReason)
           log.warn(
             { ...where, err: detail, reason: failure?.reason },
             'OpenHIM heartbeat failed; keeping the last good config',
           );
         else log.debug({ ...where, err: detail }, 'OpenHIM heartbeat still failing');
+        warnedReason = failure?.reason;
         failingSince ??= Date.now();
       }
       await stopper.sleep(heartbeatMs);

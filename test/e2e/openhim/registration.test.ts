@@ -173,6 +173,35 @@ t.test('wrong credentials are retried, never fatal, and no secret reaches the lo
   for (const secret of secrets) t.notMatch(all, secret, 'secret absent from logs');
 });
 
+t.test('core back but refusing the login after an outage: the log says so, once', async (t) => {
+  const user = { ...DEFAULT_OPENHIM_USER };
+  const sandbox = await startOpenHimSandbox({ users: [user] });
+  t.teardown(() => sandbox.close());
+  const r = replica(t, sandbox.url);
+  t.equal(await r.handle.registered, true);
+  const from = logLines.length;
+  const warnings = () =>
+    logLines
+      .slice(from)
+      .map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string })
+      .filter((l) => l.level === 40 && l.msg.startsWith('OpenHIM heartbeat failed'));
+
+  sandbox.state.unavailable = true;
+  await waitFor('the outage warned', () => warnings().length === 1);
+  // OpenHIM comes back with the API user's password changed meanwhile
+  user.password = 'rotated-during-the-outage';
+  sandbox.state.unavailable = false;
+  await waitFor('the refused login warned', () => warnings().length === 2);
+  const beats = heartbeatsOf(sandbox.state.calls).length;
+  await waitFor('more refused beats', () => heartbeatsOf(sandbox.state.calls).length >= beats + 3);
+  await r.handle.stop();
+
+  const [outage, refused] = warnings();
+  t.match(outage.reason, /^OpenHIM answered 503/);
+  t.match(refused.reason, /^OpenHIM refused the API login \(401\): openhim\.password \(OPENHIM_PASSWORD\)/);
+  t.equal(warnings().length, 2, 'one warning per reason, not one per beat');
+});
+
 t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies the OpenHIM layer', async (t) => {
   const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   t.equal(startOpenHimFromSettings({}, { applySettings: () => {} }), undefined);
