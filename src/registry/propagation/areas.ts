@@ -1,4 +1,5 @@
 import type { Facility } from '../../domain/facility.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import type { FacilityCapability } from '../../routing/ports.js';
 
 /**
@@ -15,6 +16,8 @@ import type { FacilityCapability } from '../../routing/ports.js';
 export interface AreaLookup {
   id?: string;
   unsupported?: Record<string, string>;
+  /** The parent sought and not found, in words (a system that refuses a create without one says it). */
+  missing?: string;
 }
 
 /** What propagation knows of a registry jurisdiction (the last version seen). */
@@ -70,12 +73,37 @@ export async function systemArea(
     if (id) return { id };
   }
   const names = [parent?.name, ...(facility.areaPath?.slice(0, 1) ?? [])].filter((n): n is string => !!n);
-  if (names.length === 0) return {};
   for (const name of names) {
     const id = await find.byName(name);
     if (id) return { id };
   }
-  const codes = parent?.codes.length ? ` or code ${parent.codes.join(', ')}` : '';
+  const missing = missingParent(facility.partOf, parent, names);
+  if (!missing) return {};
   const outcome = creating ? 'it is created without a parent' : 'its parent is left as it was';
-  return { unsupported: { parent: `no area named ${names[0]}${codes} in this system: ${outcome}` } };
+  return { missing, unsupported: { parent: `${missing} in this system: ${outcome}` } };
+}
+
+/**
+ * What was sought, in words, or nothing when the registry names no parent at all. A parent the
+ * registry names but never published (a facility pushed before its district, a typo in partOf)
+ * used to be passed over without a word: OpenMRS made a top-level location and said nothing,
+ * OpenLMIS and DHIS2 refused with "its area (none)", though the registry had named one.
+ */
+function missingParent(partOf: string | undefined, parent: RegistryArea | undefined, names: string[]) {
+  if (names.length > 0) {
+    const codes = parent?.codes.length ? ` or code ${parent.codes.join(', ')}` : '';
+    return `no area named ${names[0]}${codes}`;
+  }
+  return partOf ? `no area for registry parent ${partOf}, a jurisdiction the registry has not published` : undefined;
+}
+
+/**
+ * A create the system refused while propagation had found no parent for it says which parent it
+ * looked for: OpenLMIS (a zone) and DHIS2 (a parent org unit) refuse a new record without one,
+ * and the connector, given none, can only say "(none)".
+ */
+export function withMissingParent(err: unknown, missing: string | undefined): unknown {
+  if (!missing || !(err instanceof BusinessRuleError)) return err;
+  const issue = err.issues[0];
+  return new BusinessRuleError(`${err.message}; ${missing} in this system`, issue?.expression);
 }

@@ -16,7 +16,7 @@ import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
 import { plan, type Decision, type PlanInput } from './plan.js';
 import { sameChange } from './same-change.js';
 import { routedSystems } from './routed.js';
-import { findArea, findAreaByCode, systemArea, type RegistryArea } from './areas.js';
+import { findArea, findAreaByCode, systemArea, withMissingParent, type RegistryArea } from './areas.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
@@ -463,7 +463,9 @@ export class Propagator {
     // a create: the record it makes may be one a client's POST still queued will make first
     if (!current) await afterQueuedClientCreate(this.deps.store, system, write, writeKey);
     if (!capability.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
-    const result = await capability.upsert(write, journal);
+    const result = await capability.upsert(write, journal).catch((err: unknown) => {
+      throw current ? err : withMissingParent(err, parent.missing);
+    });
     const systemId = row.systemId ?? Object.values(result.ids)[0];
     if (!row.systemId && systemId) await this.link(system, systemId, row.registryId);
     const unsupported = {
