@@ -329,11 +329,15 @@ export function createdId(ctx: FhirContext, route: ResourceRoute, resource: Json
  * several lines matches them all: when the very resource this create makes is among them, the
  * create was made before and that resource is the match, not a 412 the client cannot avoid.
  */
-/** A refusal of the condition's search, told about the condition: the client sent a header, not a search. */
+/**
+ * A refusal of the condition's search, told about the condition: the client sent a header, not a
+ * search. A system's refusal of the search (422: OpenLMIS reads stock per facility) too, or it
+ * read as a refusal of the resource posted (at `InventoryReport`), which had nothing wrong.
+ */
 function conditionRefused(err: unknown, where: string, query: string): unknown {
-  if (!(err instanceof MediatorError) || err.status !== 400) return err;
+  if (!(err instanceof MediatorError) || (err.status !== 400 && err.status !== 422)) return err;
   return new MediatorError(
-    400,
+    err.status,
     err.issues.map((i) => ({
       ...i,
       diagnostics: `${where} '${query}': ${i.diagnostics.replace(' (Prefer: handling=strict)', '')}`,

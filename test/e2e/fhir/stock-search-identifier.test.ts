@@ -68,6 +68,15 @@ for (const engine of engineCases()) {
       t.equal(again.status, 200, why(again));
       t.equal(again.body.id, posted.body.id, 'the report as written');
       t.same(writesSince(rig, from), [], 'nothing sent to OpenLMIS again');
+
+      // the condition without the location OpenLMIS reads stock by: refused at the header
+      const unplaced = await rig.fhir('POST', '/fhir/R5/InventoryReport', facilityReturn(facilityId, 'RET-2'), {
+        'if-none-exist': `identifier=${COUNTS}|RET-2`,
+      });
+      t.equal(unplaced.status, 422, why(unplaced));
+      t.same(unplaced.body.issue[0].expression, ['If-None-Exist']);
+      t.match(unplaced.body.issue[0].diagnostics, /^If-None-Exist 'identifier=.*RET-2': .*location/);
+      t.same(writesSince(rig, from), [], 'nothing sent for it');
     },
   );
 }
