@@ -296,7 +296,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       if (!criteria.facility)
         throw new BusinessRuleError(
           'OpenMRS stock is read per location: search with a location parameter',
-          'InventoryReport',
+          // the search parameter missing, as a bad query parameter is named (fhir/search.ts)
+          'location',
         );
       // a location OpenMRS does not know, or one that keeps no stock, has no OpenMRS stock: no match
       // (not an error, which would fail a search other systems answer when several are configured)

@@ -60,6 +60,9 @@ for (const engine of engineCases()) {
       );
       t.equal(byIdentifier.status, 200, why(byIdentifier));
       t.equal(byIdentifier.body.total, 0, 'no live snapshot carries the identifier');
+      const unplacedSearch = await rig.fhir('GET', '/fhir/R5/InventoryReport');
+      t.equal(unplacedSearch.status, 422, why(unplacedSearch));
+      t.same(unplacedSearch.body.issue[0].expression, ['location'], 'refused at the parameter it lacks');
 
       const from = Date.now();
       const again = await rig.fhir('POST', '/fhir/R5/InventoryReport', report, {

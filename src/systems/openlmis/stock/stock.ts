@@ -138,7 +138,8 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability & Sto
       if (!criteria.facility) {
         throw new BusinessRuleError(
           'OpenLMIS stock is read per facility: search with a facility (location) parameter',
-          'InventoryReport',
+          // the search parameter missing, as a bad query parameter is named (fhir/search.ts)
+          'location',
         );
       }
       // a facility OpenLMIS does not know matches nothing here: another system may hold its stock

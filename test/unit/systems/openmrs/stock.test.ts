@@ -64,6 +64,11 @@ t.test(
     );
     t.same((await stock.search({ facility: 'SBX-10001' })).items[0].facility.id, LOC.mwangaza, 'by registry code');
     t.same((await stock.search({ facility: LOC.lumley })).items, [], 'a location keeping no stock: no report');
+    await t.rejects(
+      stock.search({}),
+      { status: 422, issues: [{ expression: ['location'], diagnostics: /read per location/ }] },
+      'a search without a location is refused at the parameter it lacks',
+    );
     t.same(
       (await stock.search({ facility: '00000000-0000-4000-8000-00000000abcd' })).items,
       [],
@@ -127,7 +132,25 @@ t.test(
           memoryJournal(),
         ),
       ),
-      { status: 422, message: /no OpenMRS drug uuid.*codes\.openmrs/ },
+      { status: 422, message: /\(BCG vaccine[^)]*\) has no OpenMRS drug uuid in products\.json \(codes\.openmrs\)/ },
+    );
+    // a product the catalogue does not list at all: said so, not "has no drug uuid"
+    t.match(
+      await failure(
+        stock.report(
+          count({
+            lines: [
+              { product: { system: GTIN, code: '00000000000017' }, quantity: { value: 1, unit: 'dispensing-unit' } },
+            ],
+          }),
+          memoryJournal(),
+        ),
+      ),
+      {
+        status: 422,
+        message:
+          /gtin\|00000000000017 is not in products\.json: no row carries that code \(add the product, with codes\.openmrs\)/,
+      },
     );
     t.match(
       await failure(
