@@ -10,6 +10,7 @@ import type { FhirServices } from './fhir/services.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
+import { registerClosingAnswer } from './platform/closing.js';
 import { registerCompression } from './platform/compression.js';
 import { OneLinePerRequest } from './platform/request-log.js';
 import { registerHealthRoutes, type ReadinessCheck } from './platform/health.js';
@@ -72,10 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-openhim-transactionid',
     // one line per request instead of Fastify's two (platform/request-log.ts)
     logController: new OneLinePerRequest(),
+    // a request met while the server closes is answered by platform/closing.ts, as an OperationOutcome
+    return503OnClosing: false,
     ...(deps.https ? { https: { ...timeouts.node, ...deps.https } } : {}),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);
   observeRequests(app, metrics); // before any route: each route is counted by its own hook
+  registerClosingAnswer(app);
 
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) => {
