@@ -69,14 +69,35 @@ export interface OpenHimHandle {
   stop(): Promise<void>;
 }
 
-type UtilsError = Error & { code?: string; response?: { status?: number } };
+type UtilsError = Error & { code?: string; response?: { status?: number; data?: unknown } };
 
 const silentLogger: OpenHimLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** Only these fields of an axios error: the error object itself carries the Authorization header. */
-function describeError(err: unknown): { message: string; code?: string; status?: number } {
+function describeError(err: unknown): { message: string; code?: string; status?: number; answer?: string } {
   const e = err as UtilsError;
-  return { message: e?.message || e?.code || 'unknown error', code: e?.code, status: e?.response?.status };
+  return {
+    message: e?.message || e?.code || 'unknown error',
+    code: e?.code,
+    status: e?.response?.status,
+    answer: answerText(e?.response?.data),
+  };
+}
+
+/**
+ * What core said with a refusal, on one line and cut: its reason is in the text it answers
+ * (`Could not add Mediator via the API: ValidationError: …`, openhim-core-js src/api/mediators.js),
+ * while axios's message only says `Request failed with status code 400`.
+ */
+function answerText(data: unknown): string | undefined {
+  if (typeof data !== 'string') return undefined;
+  // a proxy in front of core answers with an HTML page: its words, not its markup
+  const line = data
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!line || /^OK$/i.test(line)) return undefined;
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 const UNTRUSTED_CERTIFICATE = new Set([
@@ -93,14 +114,14 @@ const UNTRUSTED_CERTIFICATE = new Set([
  * fix: a login refused is a password changed or a user locked, never something a retry mends.
  */
 export function operatorReason(err: unknown): string {
-  const { message, code, status } = describeError(err);
+  const { message, code, status, answer } = describeError(err);
   if (status === 401)
     return 'OpenHIM refused the API login (401): openhim.password (OPENHIM_PASSWORD) or openhim.username is wrong, or the user is locked; fix it and restart';
   if (status === 403)
     return 'OpenHIM refused the API user (403): it needs the admin role, or mediator-manage-all on RBAC cores';
   if (code && UNTRUSTED_CERTIFICATE.has(code))
     return `OpenHIM's certificate is not trusted (${code}): start with NODE_EXTRA_CA_CERTS naming its CA file (PEM)`;
-  if (status !== undefined) return `OpenHIM answered ${status}: ${message}`;
+  if (status !== undefined) return `OpenHIM answered ${status}: ${answer ?? message}`;
   return `OpenHIM not reachable: ${message}`;
 }
 

@@ -202,6 +202,26 @@ t.test('core back but refusing the login after an outage: the log says so, once'
   t.equal(warnings().length, 2, 'one warning per reason, not one per beat');
 });
 
+t.test("a registration core refuses: /ready and the log give core's reason, not only the status", async (t) => {
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const from = logLines.length;
+  const r = replica(t, sandbox.url, { mediatorConfig: { ...registration, version: 'release-7' } });
+  await waitFor('a refused registration', () => sandbox.state.calls.some((c) => c.status === 400));
+  await waitFor('the problem known', () => r.handle.problem() !== undefined);
+  const problem = r.handle.problem();
+  await r.handle.stop();
+  t.match(
+    problem,
+    /^not registered with OpenHIM yet since \S+: OpenHIM answered 400: Could not add Mediator via the API: ValidationError: Version is required\. Must be in SemVer form x\.y\.z;/,
+  );
+  const warning = logLines
+    .slice(from)
+    .map((l) => JSON.parse(l) as { msg: string; reason?: string })
+    .find((l) => l.msg.startsWith('OpenHIM registration failed'));
+  t.match(warning?.reason, /SemVer form/, 'the log line says it too');
+});
+
 t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies the OpenHIM layer', async (t) => {
   const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   t.equal(startOpenHimFromSettings({}, { applySettings: () => {} }), undefined);
