@@ -462,6 +462,10 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     faults.clear();
     return reply.code(204).send();
   });
+  // one fault by its id, as OpenLMIS's control API takes it (an outage ended, the other faults kept)
+  app.delete<{ Params: { id: string } }>('/_sandbox/faults/:id', async (request, reply) =>
+    reply.code(faults.remove(request.params.id) ? 204 : 404).send(),
+  );
 
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const address = app.server.address();

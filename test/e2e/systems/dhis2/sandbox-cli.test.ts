@@ -36,5 +36,16 @@ t.test('dhis2 on its own, as 2.39', async (t) => {
     version: '2.39.1',
     dataSets: { monthly: 'LkStockMnth' },
   });
+  // one fault taken away by its id, as OpenLMIS's control API does: the API answers again
+  const added = await fetch(`${base}/_sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ method: '*', path: '/api/**', action: { type: 'status', status: 503 } }),
+  });
+  const fault = (await added.json()) as { id: string };
+  t.equal((await fetch(`${base}/api/me`, { headers: token })).status, 503, 'DHIS2 down');
+  t.equal((await fetch(`${base}/_sandbox/faults/${fault.id}`, { method: 'DELETE' })).status, 204);
+  t.equal((await fetch(`${base}/_sandbox/faults/${fault.id}`, { method: 'DELETE' })).status, 404, 'gone');
+  t.equal((await fetch(`${base}/api/me`, { headers: token })).status, 200, 'DHIS2 up again');
   t.equal(await sandbox.stop(), 0, 'stops on SIGINT');
 });
