@@ -94,6 +94,11 @@ export interface CatalogueIndex {
   codes(): string[];
   /** A row as a FHIR product, named as configured (GTIN, else national code). */
   productOf(row: CatalogueRow, display?: string): ProductRef | undefined;
+  /**
+   * Why a product has no row in this column, for the 422: not in the catalogue at all (the
+   * operator adds a row), or there without this system's code (the operator fills that one in).
+   */
+  unmapped(product: ProductRef): string;
 }
 
 export type CatalogueRow = CatalogueProduct & { code: string };
@@ -114,6 +119,11 @@ export function catalogueIndex(
   const byGtin = new Map(rows.filter((r) => r.gtin).map((r) => [normaliseGtin(r.gtin!), r]));
   const byNational = new Map(rows.filter((r) => r.national).map((r) => [r.national!, r]));
   const byCode = new Map(rows.map((r) => [r.code, r]));
+  // any row, with or without this system's code: only a refusal asks, so a scan will do
+  const names = (p: CatalogueProduct, c: { system: string; code: string }) =>
+    c.system === GTIN_SYSTEM
+      ? !!p.gtin && normaliseGtin(p.gtin) === normaliseGtin(c.code)
+      : !!naming.national && c.system === naming.national && p.national === c.code;
   const rowForCode = (c: { system: string; code: string }) =>
     c.system === GTIN_SYSTEM
       ? byGtin.get(normaliseGtin(c.code))
@@ -122,6 +132,13 @@ export function catalogueIndex(
         : undefined;
   return {
     rowFor: (product) => productCodes(product).map(rowForCode).find(Boolean),
+    unmapped(product) {
+      const named = `product ${product.system}|${product.code}`;
+      const listed = catalogue.products.find((p) => productCodes(product).some((c) => names(p, c)));
+      if (!listed)
+        return `${named} is not in products.json: no row carries that code (add the product, with codes.${system})`;
+      return `${named}${listed.display ? ` (${listed.display})` : ''} has no ${CATALOGUE_CODE_NAMES[system]} in products.json (codes.${system})`;
+    },
     rowByCode: (code) => byCode.get(code),
     codes: () => rows.map((r) => r.code),
     productOf(row, display) {

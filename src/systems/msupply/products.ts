@@ -13,7 +13,7 @@ import type { ProductRef } from '../../domain/index.js';
 export { GTIN_SYSTEM } from '../../domain/gtin.js';
 
 export interface MsupplyProductMap {
-  /** The Open mSupply item code of a FHIR product; a 422 naming `where` when the catalogue has none. */
+  /** The Open mSupply item code of a FHIR product; else a 422 at `where` (catalogue.unmapped says why). */
   itemCode(product: ProductRef, where: string): string;
   /** The FHIR product of an item code (undefined: the catalogue does not carry it). */
   productOf(itemCode: string, display?: string): ProductRef | undefined;
@@ -30,11 +30,7 @@ export function loadMsupplyProducts(settings: Record<string, unknown>): MsupplyP
   return {
     itemCode(product, where) {
       const row = index.rowFor(product);
-      if (!row)
-        throw new BusinessRuleError(
-          `product ${product.system}|${product.code} has no Open mSupply item code in products.json (codes.msupply)`,
-          where,
-        );
+      if (!row) throw new BusinessRuleError(index.unmapped(product), where);
       return row.code;
     },
     productOf(itemCode, display) {

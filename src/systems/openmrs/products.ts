@@ -32,11 +32,7 @@ export function loadOpenMrsProducts(settings: Record<string, unknown>, file?: st
   const index = catalogueIndex(catalogue, 'openmrs', productNaming(settings));
   const row = (product: ProductRef, where: string) => {
     const r = index.rowFor(product);
-    if (!r)
-      throw new BusinessRuleError(
-        `product ${product.system}|${product.code} has no OpenMRS drug uuid in products.json (codes.openmrs)`,
-        where,
-      );
+    if (!r) throw new BusinessRuleError(index.unmapped(product), where);
     return r;
   };
   return {

@@ -152,7 +152,14 @@ t.test('bad orders are refused before anything is written, naming the line', asy
     [
       'unmapped product',
       order('B-1', [{ gtin: '10860012300034', qty: 10 }]),
-      /has no Open mSupply item code/,
+      /gtin\|10860012300034 \(Male condom\) has no Open mSupply item code in products\.json \(codes\.msupply\)/,
+      'Order.lines[0].product',
+    ],
+    [
+      // not "has no item code", which sends the operator looking for a row that is not there
+      'a product the catalogue does not list',
+      order('B-7', [{ gtin: '00000000000017', qty: 10 }]),
+      /gtin\|00000000000017 is not in products\.json: no row carries that code \(add the product, with codes\.msupply\)/,
       'Order.lines[0].product',
     ],
     [
