@@ -91,17 +91,29 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
     // a store's own name is served as the store
     return from ? (await api.names(from, { ...filter, isStore: false })).filter((n) => !n.store).map(decodeName) : [];
   };
+  /**
+   * Every store of the user a name may be seen from, the default first. A store sees the names it
+   * trades with (name_store_join), not its own: the supplying warehouse's own name is seen from
+   * the health centres it supplies, so from the default store alone (often that warehouse) its
+   * registry values could never be written.
+   */
+  const viewpoints = async (): Promise<string[]> => {
+    const me = await stores.me();
+    const enabled = me.stores.filter((s) => !s.isDisabled).map((s) => s.id);
+    return [...new Set([me.defaultStore?.id, ...enabled].filter((s): s is string => !!s))];
+  };
   /** The name a facility id stands for: a store's own name (by its code), else the name itself. */
-  const nameIdOf = async (id: string, from: string): Promise<string> => {
+  const nameIdOf = async (id: string): Promise<string> => {
     const store = (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
     if (!store) return id;
-    const own = (await api.names(from, { storeCode: { equalTo: store.code } })).find((n) => n.store?.id === id);
-    if (!own)
-      throw new BusinessRuleError(
-        `Open mSupply store ${store.code} has no name visible from this user's store`,
-        'Location',
-      );
-    return own.id;
+    for (const from of await viewpoints()) {
+      const own = (await api.names(from, { storeCode: { equalTo: store.code } })).find((n) => n.store?.id === id);
+      if (own) return own.id;
+    }
+    throw new BusinessRuleError(
+      `Open mSupply store ${store.code} has no name visible from any store of this user`,
+      'Location',
+    );
   };
   const get = async (id: string) => {
     const store = (await api.stores({ id: { equalTo: id } })).find((s) => s.id === id);
@@ -132,7 +144,7 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
       const from = await viewpoint();
       if (!from) throw new BusinessRuleError('the Open mSupply user may act in no store', 'Location');
       const saved = await journal.run('update-name-properties', async () => {
-        const nameId = await nameIdOf(facility.id!, from);
+        const nameId = await nameIdOf(facility.id!);
         const node = await api.updateNameProperties(from, {
           id: nameId,
           properties: JSON.stringify(registryProperties(facility)),
