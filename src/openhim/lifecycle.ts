@@ -2,7 +2,7 @@
  * Wiring for the process entry: start OpenHIM registration from our settings (keys of
  * src/config/settings.ts) and hand every config change to the config module as a settings layer.
  */
-import { openhimConfigToSettings } from './config-defs.js';
+import { OPENHIM_SETTINGS, openhimConfigToSettings } from './config-defs.js';
 import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
 import { startOpenHim, type OpenHimHandle, type OpenHimLogger } from './registration.js';
 
@@ -36,7 +36,33 @@ export function startOpenHimFromSettings(
     heartbeatMs: typeof settings['openhim.heartbeatMs'] === 'number' ? settings['openhim.heartbeatMs'] : undefined,
     mediatorConfig: registration,
     logger: wiring.logger,
-    onConfig: (config) =>
-      wiring.applySettings(openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults })),
+    onConfig: async (config) => {
+      const layer = openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults });
+      try {
+        await wiring.applySettings(layer);
+      } catch (err) {
+        throw withConsoleFields(err, Object.keys(layer), registration);
+      }
+    },
   });
+}
+
+/**
+ * A refused console save names the settings as the config module knows them (`outbox.deadlineMs`),
+ * which the operator who saved it never saw: the console shows the configDef's display name and
+ * param. Each console-set setting the reason names is followed by those, so the field to correct
+ * is the one named.
+ */
+export function withConsoleFields(err: unknown, keys: readonly string[], registration: MediatorRegistration): Error {
+  const message = (err as Error)?.message ?? String(err);
+  const fields: string[] = [];
+  for (const key of keys) {
+    const named = new RegExp(`(^|[^\\w.])${key.replace(/\./g, '\\.')}(?![\\w.])`).test(message);
+    const param = OPENHIM_SETTINGS.find((m) => m.setting === key)?.param;
+    if (!named || !param) continue;
+    const displayName = registration.configDefs?.find((d) => d.param === param)?.displayName;
+    fields.push(displayName ? `"${displayName}" (${param})` : param);
+  }
+  if (fields.length === 0) return err instanceof Error ? err : new Error(message);
+  return new Error(`${message} [console: ${fields.join(', ')}]`);
 }

@@ -208,7 +208,7 @@ t.test("a registration core refuses: /ready and the log give core's reason, not 
   const from = logLines.length;
   const r = replica(t, sandbox.url, { mediatorConfig: { ...registration, version: 'release-7' } });
   await waitFor('a refused registration', () => sandbox.state.calls.some((c) => c.status === 400));
-  await waitFor('the problem known', () => r.handle.problem() !== undefined);
+  await waitFor('the refusal known', () => /answered 400/.test(r.handle.problem() ?? ''));
   const problem = r.handle.problem();
   await r.handle.stop();
   t.match(
@@ -218,7 +218,7 @@ t.test("a registration core refuses: /ready and the log give core's reason, not 
   const warning = logLines
     .slice(from)
     .map((l) => JSON.parse(l) as { msg: string; reason?: string })
-    .find((l) => l.msg.startsWith('OpenHIM registration failed'));
+    .find((l) => l.msg.startsWith('OpenHIM registration failed') && /answered 400/.test(l.reason ?? ''));
   t.match(warning?.reason, /SemVer form/, 'the log line says it too');
 });
 
@@ -247,6 +247,45 @@ t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies 
     'unknown keys filtered',
   );
   t.notOk('openlmis.password' in layers[0], 'empty credentials do not override env');
+});
+
+t.test('a console save refused names the console field the operator saved, not only our setting key', async (t) => {
+  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
+  const { loadSettings, mergeSettings, validateSettings } = await import('../../../src/config/load.js');
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
+  let applied = 0;
+  const handle = startOpenHimFromSettings(
+    {
+      'openhim.apiUrl': sandbox.url,
+      'openhim.username': credentials.username,
+      'openhim.password': credentials.password,
+      'openhim.heartbeatMs': 50,
+    },
+    {
+      // as main.ts applies a layer: merged over env/file, then checked whole
+      applySettings: (layer) => {
+        validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+        applied++;
+      },
+      logger,
+    },
+  )!;
+  t.teardown(() => handle.stop());
+  await waitFor('the registered config applied', () => applied === 1);
+
+  const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
+  const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
+  const res = await admin.setConfig(urn, { ...shown, deliveryDeadlineMs: -5, logLevel: 'debug' });
+  t.equal(res.status, 200, res.text);
+  await waitFor('the save refused', () => handle.problem() !== undefined);
+  t.match(
+    handle.problem(),
+    /outbox\.deadlineMs must be at least 0, got '-5' \[console: "Write delivery deadline \(ms\)" \(deliveryDeadlineMs\)\]; the previous settings stay in force$/,
+  );
+  t.notMatch(handle.problem(), /logLevel/, 'a field changed but not at fault is not named');
+  t.equal(applied, 1);
 });
 
 t.test('a heartbeat answer that is not a config object is a failed beat, not a config', async (t) => {

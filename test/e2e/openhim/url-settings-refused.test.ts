@@ -128,7 +128,7 @@ t.test('a publicBaseUrl without its scheme from the console is refused; links ke
   t.equal(refused.openhim?.status, 'degraded');
   t.match(
     refused.openhim?.reason,
-    /^OpenHIM console settings refused since \S+: server\.publicBaseUrl \(PUBLIC_BASE_URL\) must be an http\(s\) URL, got 'hie\.example\.org:5000'; the previous settings stay in force$/,
+    /^OpenHIM console settings refused since \S+: server\.publicBaseUrl \(PUBLIC_BASE_URL\) must be an http\(s\) URL, got 'hie\.example\.org:5000' \[console: "Public base URL" \(publicBaseUrl\)\]; the previous settings stay in force$/,
   );
 
   const fixed = await admin.setConfig(urn, { ...shown, publicBaseUrl: 'https://hie2.example.org' });
