@@ -79,7 +79,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics(false);
   observeRequests(app, metrics); // before any route: each route is counted by its own hook
-  registerClosingAnswer(app);
 
   app.setErrorHandler(fhirErrorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -100,6 +99,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(formbody);
   // Plugins first: the OpenHIM envelope's onSend hook must see the body before compression does.
   for (const plugin of deps.plugins ?? []) await plugin(app);
+  // after the OpenHIM envelope's onRequest hook, so a request refused mid-stop still gets its envelope
+  registerClosingAnswer(app);
   // After the envelope, before compression: every response body and header passes the redactor.
   registerResponseRedaction(app);
   await registerCompression(app);
