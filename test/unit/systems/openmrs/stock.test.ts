@@ -64,8 +64,8 @@ t.test(
     );
     t.same((await stock.search({ facility: 'SBX-10001' })).items[0].facility.id, LOC.mwangaza, 'by registry code');
     t.same((await stock.search({ facility: LOC.lumley })).items, [], 'a location keeping no stock: no report');
-    await t.rejects(
-      stock.search({}),
+    t.match(
+      await stock.search({}).catch((err: unknown) => err),
       { status: 422, issues: [{ expression: ['location'], diagnostics: /read per location/ }] },
       'a search without a location is refused at the parameter it lacks',
     );
