@@ -11,7 +11,7 @@ import type { RegistryClient, RegistryRecord } from '../mfr/types.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { registryCodeSystem, type IntakeCounts, type Propagator } from './propagator.js';
 import { orderedPush } from './unstamped-push.js';
-import { refuseFutureStamp, staleConflict } from './stamped-push.js';
+import { refuseFutureStamp, refuseReusedVersion, staleConflict } from './stamped-push.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- FHIR JSON, validated before use
 type Json = Record<string, any>;
@@ -81,9 +81,13 @@ export const registryFeedRoutes: FastifyPluginAsync<FeedRoutesOptions> = async (
       records.map((r, i) => ({ ...r, i })),
       CHECK_CONCURRENCY,
       async ({ record, at, i }) => {
-        if (record.unstamped) placed[i] = await orderedPush(record, at, opts);
-        else if (!(conflicts[i] = staleConflict(record, at, await opts.store.getRegistryRecord(record.id))))
-          placed[i] = record;
+        if (record.unstamped) {
+          placed[i] = await orderedPush(record, at, opts);
+          return;
+        }
+        const kept = await opts.store.getRegistryRecord(record.id);
+        refuseReusedVersion(record, at, kept);
+        if (!(conflicts[i] = staleConflict(record, at, kept))) placed[i] = record;
       },
     );
     const stale = conflicts.filter((c): c is Issue => !!c);

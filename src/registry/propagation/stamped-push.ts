@@ -1,4 +1,5 @@
-import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { BusinessRuleError, MediatorError, type Issue } from '../../domain/errors.js';
+import type { Facility } from '../../domain/facility.js';
 import type { RegistryRecordRow } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
 import { closedVersion } from './propagator.js';
@@ -56,4 +57,34 @@ function duration(ms: number): string {
   const [d, h, m, sec] = [Math.floor(s / 86_400), Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60];
   const parts = [d && `${d} d`, h && `${h} h`, m && `${m} min`, sec && `${sec} s`].filter(Boolean);
   return parts.slice(0, 2).join(' ');
+}
+
+/** The fields every system is written from: what two versions of one number must agree on. */
+const PROPAGATED: { name: string; of: (f: Facility) => unknown }[] = [
+  { name: 'name', of: (f) => f.name },
+  { name: 'status', of: (f) => f.status },
+  { name: 'partOf', of: (f) => f.partOf ?? null },
+  { name: 'position', of: (f) => (f.position ? [f.position.latitude, f.position.longitude] : null) },
+  { name: 'identifier', of: (f) => f.identifiers.map((i) => `${i.system}|${i.value}`).sort() },
+  { name: 'type', of: (f) => (f.types ?? []).map((c) => `${c.system}|${c.code}`).sort() },
+];
+
+/**
+ * A push that reuses the version kept for other content (a sender that did not bump
+ * meta.versionId) is refused (409) naming the fields that differ. Taken as a resend, the change
+ * was answered 200 "already as kept" and reached no system: lost without a word.
+ */
+export function refuseReusedVersion(pushed: RegistryRecord, at: string, kept: RegistryRecordRow | undefined): void {
+  const before = (kept?.record as RegistryRecord | undefined)?.facility;
+  if (!before || !pushed.facility || kept!.version !== pushed.version) return;
+  const differ = PROPAGATED.filter((f) => JSON.stringify(f.of(before)) !== JSON.stringify(f.of(pushed.facility!))).map(
+    (f) => f.name,
+  );
+  if (differ.length === 0) return;
+  throw new MediatorError(409, {
+    severity: 'error',
+    code: 'conflict',
+    diagnostics: `Location/${pushed.id} as pushed is version ${pushed.version}, the version kept, but its ${differ.join(', ')} differ: a changed Location needs a new meta.versionId, so nothing was taken`,
+    expression: [`${at}.meta.versionId`],
+  });
 }
