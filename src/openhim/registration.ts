@@ -196,9 +196,14 @@ class Stopper {
 }
 
 /** A console save refused, as /ready says it: the previous settings are the ones in force. */
-function refusedSave(refusal: { reason: string; since: number }): string {
+function refusedSave(refusal: { reason: string; since: number; noneApplied: boolean }): string {
   const reason = refusal.reason.replace(/^OpenHIM config: /, '');
-  return `OpenHIM console settings refused since ${new Date(refusal.since).toISOString()}: ${reason}; the previous settings stay in force`;
+  // After a restart nothing from the console was ever applied: none of its settings is in force
+  // (its credentials and URLs included), only the environment and the config file.
+  const inForce = refusal.noneApplied
+    ? 'no console setting is in force since this start, only the environment and the config file'
+    : 'the previous settings stay in force';
+  return `OpenHIM console settings refused since ${new Date(refusal.since).toISOString()}: ${reason}; ${inForce}`;
 }
 
 export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
@@ -227,7 +232,8 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     failure = { reason: operatorReason(err), since: failure?.since ?? Date.now() };
   };
   // the last console save refused (a bad value), until one is applied
-  let refusal: { reason: string; since: number } | undefined;
+  let refusal: { reason: string; since: number; noneApplied: boolean } | undefined;
+  let anyApplied = false;
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
 
@@ -289,13 +295,16 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     try {
       await options.onConfig?.(config, previous);
       refusal = undefined;
+      anyApplied = true;
     } catch (err) {
       // Not retried on every beat: the operator has to fix the value in the console, and is told
       // on /ready, where the one who saved it looks, not only in the log.
-      refusal = { reason: (err as Error)?.message ?? String(err), since: Date.now() };
+      refusal = { reason: (err as Error)?.message ?? String(err), since: Date.now(), noneApplied: !anyApplied };
       log.error(
         { ...where, err: { message: (err as Error)?.message } },
-        'applying OpenHIM config failed; previous settings stay in force',
+        anyApplied
+          ? 'applying OpenHIM config failed; previous settings stay in force'
+          : 'applying OpenHIM config failed; no console setting is in force, only the environment and the config file',
       );
     }
   }

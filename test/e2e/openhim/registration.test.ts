@@ -279,13 +279,59 @@ t.test('a console save refused names the console field the operator saved, not o
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
   const res = await admin.setConfig(urn, { ...shown, deliveryDeadlineMs: -5, logLevel: 'debug' });
   t.equal(res.status, 200, res.text);
-  await waitFor('the save refused', () => handle.problem() !== undefined);
+  await waitFor('the save refused', () => /settings refused/.test(handle.problem() ?? ''));
   t.match(
     handle.problem(),
     /outbox\.deadlineMs must be at least 0, got '-5' \[console: "Write delivery deadline \(ms\)" \(deliveryDeadlineMs\)\]; the previous settings stay in force$/,
   );
   t.notMatch(handle.problem(), /logLevel/, 'a field changed but not at fault is not named');
   t.equal(applied, 1);
+});
+
+t.test('a console save refused at start: /ready says no console setting is in force, not "the previous"', async (t) => {
+  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
+  const { loadSettings, mergeSettings, validateSettings } = await import('../../../src/config/load.js');
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
+  const start = () => {
+    const applied: Record<string, unknown>[] = [];
+    const handle = startOpenHimFromSettings(
+      {
+        'openhim.apiUrl': sandbox.url,
+        'openhim.username': credentials.username,
+        'openhim.password': credentials.password,
+        'openhim.heartbeatMs': 50,
+      },
+      {
+        applySettings: (layer) => {
+          validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+          applied.push(layer);
+        },
+        logger,
+      },
+    )!;
+    t.teardown(() => handle.stop());
+    return { handle, applied };
+  };
+  const first = start();
+  await waitFor('the registered config applied', () => first.applied.length === 1);
+  const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
+  const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
+  // one save: the inbound password the OpenHIM route sends, and a bad deadline
+  await admin.setConfig(urn, { ...shown, inboundAuthPassword: 'route-pw-Console-9', deliveryDeadlineMs: -5 });
+  await waitFor('the save refused', () => /settings refused/.test(first.handle.problem() ?? ''));
+  t.match(first.handle.problem(), /; the previous settings stay in force$/, 'running: what was applied stays');
+  await first.handle.stop();
+
+  // the mediator restarts: the console's config is refused whole, so none of it is in force
+  const second = start();
+  await waitFor('the save refused at start', () => /settings refused/.test(second.handle.problem() ?? ''));
+  t.equal(second.applied.length, 0);
+  t.match(
+    second.handle.problem(),
+    /got '-5' .*; no console setting is in force since this start, only the environment and the config file$/,
+  );
 });
 
 t.test('a heartbeat answer that is not a config object is a failed beat, not a config', async (t) => {
