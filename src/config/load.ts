@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { settingDefs, type SettingDef, type Settings } from './settings.js';
 import { settingWithUrlCredentials, urlCredentialsMessage } from './url-credentials.js';
-import { cronProblem } from '../jobs/cron.js';
+import { cronProblem, isScheduleOff } from '../jobs/cron.js';
 import { shownValue } from './shown-value.js';
 
 /**
@@ -223,7 +223,7 @@ function validateCrossFields(s: Settings): void {
     );
   for (const def of settingDefs.filter((d) => d.key.startsWith('schedules.'))) {
     const value = s[def.key];
-    const problem = typeof value === 'string' ? cronProblem(value) : undefined;
+    const problem = typeof value === 'string' && !isScheduleOff(value) ? cronProblem(value) : undefined;
     if (problem)
       throw new ConfigError(
         `${def.key} (${def.env}) is not a cron expression: ${problem}, got ${shownValue(value, 'cron')}`,

@@ -767,7 +767,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '30 2 * * 1',
     description:
-      "Cron (5 fields, or 6 with seconds; server time zone): reconcile every system's facility list against the registry",
+      "Cron (5 fields, or 6 with seconds; server time zone): reconcile every system's facility list against the registry; `off` = never (by hand only)",
   },
   {
     key: 'schedules.stockToDhis2',
@@ -775,7 +775,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '0 3 2 * *',
     description:
-      'Cron (server time zone): send the last three complete periods of LMIS stock indicators to DHIS2 (only values that changed); empty = never',
+      'Cron (server time zone): send the last three complete periods of LMIS stock indicators to DHIS2 (only values that changed); `off` = never (by hand only)',
   },
   {
     key: 'schedules.rtsToMsupply',
@@ -783,7 +783,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '0 4 * * *',
     description:
-      "Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in each facility's supplying Open mSupply store (routing.json supplyingStores, else msupply.supplierCode)",
+      "Cron: DHIS2 RTS requisitions completed since the last run become response requisitions in each facility's supplying Open mSupply store (routing.json supplyingStores, else msupply.supplierCode); `off` = never (by hand only)",
   },
   {
     key: 'schedules.propagate',
@@ -791,7 +791,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '*/5 * * * *',
     description:
-      "Cron (5 fields, or 6 with seconds): pull the registry's facility changes and propagate them to every system",
+      "Cron (5 fields, or 6 with seconds): pull the registry's facility changes and propagate them to every system; `off` = never (by hand only)",
   },
   {
     key: 'schedules.outboxPrune',
@@ -799,7 +799,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: '40 1 * * *',
     description:
-      'Cron: delete finished outbox jobs older than outbox.retentionDays, in small batches (never waiting, dead-lettered or OpenHIM-owed ones); empty = never',
+      'Cron: delete finished outbox jobs older than outbox.retentionDays, in small batches (never waiting, dead-lettered or OpenHIM-owed ones); `off` = never (by hand only)',
   },
   {
     key: 'registry.fullReadHours',

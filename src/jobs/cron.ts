@@ -10,6 +10,19 @@ function parse(expression: string): Cron {
   return new Cron(expression, { paused: true, mode: '5-or-6-parts' });
 }
 
+/**
+ * The word that turns a scheduled job off (`SCHEDULE_OUTBOX_PRUNE=off`): it then runs only by
+ * hand (`cli jobs run`, the admin API). Not the empty value: an empty setting is an unset one,
+ * as for every setting (config/load.ts), so a deployment template that leaves a variable empty
+ * keeps the default schedule rather than silently stopping a job.
+ */
+export const SCHEDULE_OFF = 'off';
+
+/** Whether a schedule setting's value turns its job off (SCHEDULE_OFF, in any case). */
+export function isScheduleOff(value: unknown): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === SCHEDULE_OFF;
+}
+
 /** Why an expression is refused, or undefined when it is a valid schedule. */
 export function cronProblem(expression: string): string | undefined {
   try {

@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
 import type { Propagator } from '../registry/propagation/propagator.js';
+import { isScheduleOff } from './cron.js';
 import { propagateJob } from './propagate-job.js';
 import { pruneJob, type PruneJobDeps } from './prune-job.js';
 import { reconcileJob, type ReconcileJobDeps } from './reconcile-job.js';
@@ -41,7 +42,8 @@ export function createScheduler(deps: MediatorJobDeps & { instance?: string }): 
   });
 }
 
+/** A job's cron expression, or undefined for a job turned off (cron.ts SCHEDULE_OFF). */
 function scheduleOf(settings: Settings, setting: string): string | undefined {
   const value = settings[setting];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  return typeof value === 'string' && value.trim() !== '' && !isScheduleOff(value) ? value.trim() : undefined;
 }
