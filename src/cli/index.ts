@@ -5,6 +5,7 @@ import { ConfigError, loadSettings } from '../config/load.js';
 import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { listenProblem } from './listen-problem.js';
+import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { MediatorError } from '../domain/errors.js';
 
 /**
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
       const { serve } = await import('./serve.js');
       await serve(loadSettings());
     });
+  // an operator command's output may go to `head`; serve and demo log to stdout and keep running
+  if (!['serve', 'demo'].includes(process.argv[2] ?? '')) endQuietlyOnClosedPipe();
   for (const name of commandsFor(process.argv)) program.addCommand(await COMMANDS[name]());
   await program.parseAsync(process.argv);
 }
