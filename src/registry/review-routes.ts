@@ -317,7 +317,8 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         const shown = await repo.get(system, systemId);
         if (!shown) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
         // may ask the registry server: checked before the lock, which it would otherwise hold
-        if (operation.op === 'accept' && operation.registryId)
+        // a reject of a typo was recorded as rejected while the candidate meant stayed proposed
+        if ((operation.op === 'accept' || operation.op === 'reject') && operation.registryId)
           await assertKnownRegistryId(shown, operation.registryId, { registry: opts.registry, store: opts.store });
         const next = await oneReviewAtATime(opts.store, system, async () => {
           const row = await repo.get(system, systemId);

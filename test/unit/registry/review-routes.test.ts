@@ -202,6 +202,26 @@ for (const engine of engineCases()) {
       t.equal((await store.listAudit({ limit: 1000 })).length, auditBefore);
     });
 
+    t.test('a reject of a registry id nobody knows is a 400, the record untouched', async (t) => {
+      // its own system: the other subtests have decided every record of emr by now
+      await reconcileIntoStore(store, 'lab', left, registry);
+      const open = (await store.listCrosswalk('lab')).find((r) => ['review', 'auto-match'].includes(r.state));
+      t.ok(open, 'a record a reject applies to');
+      // before, the typo was recorded as rejected (200, audited) while the candidate meant stayed proposed
+      const r = await app.inject({
+        method: 'POST',
+        url: `/admin/reconcile/lab/${open!.systemId}/reject`,
+        headers: auth,
+        payload: { registryId: 'R44' },
+      });
+      t.equal(r.statusCode, 400, r.body);
+      t.match(r.json().issue[0], {
+        expression: ['registryId'],
+        diagnostics: /registryId R44 is neither a candidate of lab\/L\d nor a facility the registry lists/,
+      });
+      t.same(await store.getCrosswalk('lab', open!.systemId), open, 'the record is as it was');
+    });
+
     t.test('a re-run after human decisions keeps them', async (t) => {
       const before = await store.listCrosswalk('emr');
       await reconcileIntoStore(store, 'emr', left, registry, { full: true });
