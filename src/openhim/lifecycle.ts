@@ -36,15 +36,60 @@ export function startOpenHimFromSettings(
     heartbeatMs: typeof settings['openhim.heartbeatMs'] === 'number' ? settings['openhim.heartbeatMs'] : undefined,
     mediatorConfig: registration,
     logger: wiring.logger,
-    onConfig: async (config) => {
+    onConfig: async (config, _previous, { noneApplied }) => {
       const layer = openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults });
       try {
         await wiring.applySettings(layer);
       } catch (err) {
-        throw withConsoleFields(err, Object.keys(layer), registration);
+        const refused = withConsoleFields(err, Object.keys(layer), registration);
+        if (!noneApplied) throw refused;
+        const leftOut = await applyWhatItCan(wiring, layer, err, registration);
+        if (!leftOut) throw refused;
+        return { leftOut };
       }
     },
   });
+}
+
+/**
+ * A console save refused at start, when nothing from the console is in force: applied without the
+ * settings its refusals name, so one bad field (or a value a newer release refuses) does not leave
+ * every other console setting out until someone fixes it: the inbound password the OpenHIM route
+ * sends among them, without which every request through OpenHIM is a 401. Running, a refused save
+ * is refused whole (the previous one stays, as saved together). Answers the refusals' reasons
+ * (console fields named), or undefined when a refusal names no setting of the save (a check across
+ * settings of the environment too): then nothing of it is applied.
+ */
+async function applyWhatItCan(
+  wiring: OpenHimWiring,
+  layer: Record<string, unknown>,
+  firstErr: unknown,
+  registration: MediatorRegistration,
+): Promise<string | undefined> {
+  const rest = { ...layer };
+  const reasons: string[] = [];
+  let err = firstErr;
+  for (;;) {
+    const named = settingsNamed(errorMessage(err), Object.keys(rest));
+    if (named.length === 0) return undefined;
+    reasons.push(withConsoleFields(err, named, registration).message);
+    for (const key of named) delete rest[key];
+    try {
+      await wiring.applySettings(rest);
+      return reasons.join('; ');
+    } catch (next) {
+      err = next;
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+/** The settings among `keys` a refusal's message names (as a whole word: `outbox.deadlineMs`, not a prefix of one). */
+function settingsNamed(message: string, keys: readonly string[]): string[] {
+  return keys.filter((key) => new RegExp(`(^|[^\\w.])${key.replace(/\./g, '\\.')}(?![\\w.])`).test(message));
 }
 
 /**
@@ -54,12 +99,11 @@ export function startOpenHimFromSettings(
  * is the one named.
  */
 export function withConsoleFields(err: unknown, keys: readonly string[], registration: MediatorRegistration): Error {
-  const message = (err as Error)?.message ?? String(err);
+  const message = errorMessage(err);
   const fields: string[] = [];
-  for (const key of keys) {
-    const named = new RegExp(`(^|[^\\w.])${key.replace(/\./g, '\\.')}(?![\\w.])`).test(message);
+  for (const key of settingsNamed(message, keys)) {
     const param = OPENHIM_SETTINGS.find((m) => m.setting === key)?.param;
-    if (!named || !param) continue;
+    if (!param) continue;
     const displayName = registration.configDefs?.find((d) => d.param === param)?.displayName;
     fields.push(displayName ? `"${displayName}" (${param})` : param);
   }

@@ -28,10 +28,16 @@ export interface OpenHimLogger {
   debug(obj: object, msg?: string): void;
 }
 
+/**
+ * Applies a console save; throws to refuse it whole. `noneApplied`: nothing from the console is in
+ * force yet (since this start), so there is no previous save to keep, and the listener may apply
+ * what it can of this one instead: it then answers with the reason for what it left out.
+ */
 export type OpenHimConfigListener = (
   config: Record<string, unknown>,
   previous: Record<string, unknown> | undefined,
-) => void | Promise<void>;
+  context: { noneApplied: boolean },
+) => void | { leftOut: string } | Promise<void | { leftOut: string }>;
 
 export interface StartOpenHimOptions {
   apiURL: string;
@@ -195,14 +201,26 @@ class Stopper {
   }
 }
 
+/** A console save refused, whole or in part, as /ready says it, with what is in force instead. */
+interface Refusal {
+  reason: string;
+  since: number;
+  /** Nothing from the console was applied since this start. */
+  noneApplied: boolean;
+  /** At start, the save applied without the fields at fault (lifecycle.ts applyWhatItCan). */
+  partly?: boolean;
+}
+
 /** A console save refused, as /ready says it: the previous settings are the ones in force. */
-function refusedSave(refusal: { reason: string; since: number; noneApplied: boolean }): string {
+function refusedSave(refusal: Refusal): string {
   const reason = refusal.reason.replace(/^OpenHIM config: /, '');
   // After a restart nothing from the console was ever applied: none of its settings is in force
   // (its credentials and URLs included), only the environment and the config file.
-  const inForce = refusal.noneApplied
-    ? 'no console setting is in force since this start, only the environment and the config file'
-    : 'the previous settings stay in force';
+  const inForce = refusal.partly
+    ? "the rest of that save is in force; the fields named keep the environment's and config file's values"
+    : refusal.noneApplied
+      ? 'no console setting is in force since this start, only the environment and the config file'
+      : 'the previous settings stay in force';
   return `OpenHIM console settings refused since ${new Date(refusal.since).toISOString()}: ${reason}; ${inForce}`;
 }
 
@@ -232,7 +250,7 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
     failure = { reason: operatorReason(err), since: failure?.since ?? Date.now() };
   };
   // the last console save refused (a bad value), until one is applied
-  let refusal: { reason: string; since: number; noneApplied: boolean } | undefined;
+  let refusal: Refusal | undefined;
   let anyApplied = false;
   let resolveRegistered!: (ok: boolean) => void;
   const registered = new Promise<boolean>((resolve) => (resolveRegistered = resolve));
@@ -293,9 +311,14 @@ export function startOpenHim(options: StartOpenHimOptions): OpenHimHandle {
       previous ? 'OpenHIM config changed' : 'OpenHIM config received',
     );
     try {
-      await options.onConfig?.(config, previous);
-      refusal = undefined;
+      const applied = await options.onConfig?.(config, previous, { noneApplied: !anyApplied });
       anyApplied = true;
+      refusal = applied ? { reason: applied.leftOut, since: Date.now(), noneApplied: false, partly: true } : undefined;
+      if (refusal)
+        log.error(
+          { ...where, err: { message: refusal.reason } },
+          'applying OpenHIM config at start: the fields named are refused and keep the environment and config file values; the rest is in force',
+        );
     } catch (err) {
       // Not retried on every beat: the operator has to fix the value in the console, and is told
       // on /ready, where the one who saved it looks, not only in the log.

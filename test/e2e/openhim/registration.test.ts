@@ -324,13 +324,62 @@ t.test('a console save refused at start: /ready says no console setting is in fo
   t.match(first.handle.problem(), /; the previous settings stay in force$/, 'running: what was applied stays');
   await first.handle.stop();
 
-  // the mediator restarts: the console's config is refused whole, so none of it is in force
+  // the mediator restarts: nothing from the console is in force yet, so the save is applied
+  // without the field at fault (the route's password among the rest), and /ready names that field
   const second = start();
-  await waitFor('the save refused at start', () => /settings refused/.test(second.handle.problem() ?? ''));
-  t.equal(second.applied.length, 0);
+  await waitFor('the save applied in part at start', () => /settings refused/.test(second.handle.problem() ?? ''));
+  t.equal(second.applied.length, 1, 'applied once, without the field at fault');
+  t.equal(second.applied[0]['auth.password'], 'route-pw-Console-9', "the route's password is in force");
+  t.notOk('outbox.deadlineMs' in second.applied[0], 'the bad deadline is not');
   t.match(
     second.handle.problem(),
-    /got '-5' .*; no console setting is in force since this start, only the environment and the config file$/,
+    /got '-5' \[console: "Write delivery deadline \(ms\)" \(deliveryDeadlineMs\)\]; the rest of that save is in force; the fields named keep the environment's and config file's values$/,
+  );
+  t.notMatch(second.handle.problem(), /route-pw-Console-9/, 'no secret in the reason');
+
+  // the field corrected: applied whole, nothing refused any more
+  await admin.setConfig(urn, { ...shown, inboundAuthPassword: 'route-pw-Console-9', deliveryDeadlineMs: 5000 });
+  await waitFor('the corrected save applied', () => second.applied.length === 2);
+  t.equal(second.applied[1]['outbox.deadlineMs'], 5000);
+  await waitFor('the refusal cleared', () => second.handle.problem() === undefined);
+});
+
+t.test('a console save refused at start whose refusal names none of its settings is not applied', async (t) => {
+  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
+  const sandbox = await startOpenHimSandbox();
+  t.teardown(() => sandbox.close());
+  const start = (applySettings: (layer: Record<string, unknown>) => void) => {
+    const handle = startOpenHimFromSettings(
+      {
+        'openhim.apiUrl': sandbox.url,
+        'openhim.username': credentials.username,
+        'openhim.password': credentials.password,
+        'openhim.heartbeatMs': 50,
+      },
+      { applySettings, logger },
+    )!;
+    t.teardown(() => handle.stop());
+    return handle;
+  };
+  const first = start(() => undefined);
+  await first.registered;
+  const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
+  const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
+  await admin.setConfig(urn, { ...shown, deliveryDeadlineMs: 4000, logLevel: 'debug' });
+  await first.stop();
+
+  // at start the save is refused for a reason that names none of its settings (a check of the
+  // environment's): nothing can be left out, so none of it is applied, as before
+  const layers: Record<string, unknown>[] = [];
+  const second = start((layer) => {
+    layers.push(layer);
+    throw new Error('store.dataDir must be writable');
+  });
+  await waitFor('the save refused at start', () => /settings refused/.test(second.problem() ?? ''));
+  t.equal(layers.length, 1, 'tried once, whole');
+  t.match(
+    second.problem(),
+    /store\.dataDir must be writable; no console setting is in force since this start, only the environment and the config file$/,
   );
 });
 
