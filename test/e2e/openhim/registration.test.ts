@@ -18,6 +18,26 @@ const fastBackoff = { initialMs: 20, maxMs: 100 };
 const logLines: string[] = [];
 const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
 
+/** startOpenHimFromSettings against `sandbox`, beating every 50 ms, stopped at the test's end. */
+async function wiredTo(
+  t: Tap,
+  sandbox: { url: string },
+  applySettings: (layer: Record<string, unknown>) => void,
+): Promise<OpenHimHandle> {
+  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
+  const handle = startOpenHimFromSettings(
+    {
+      'openhim.apiUrl': sandbox.url,
+      'openhim.username': credentials.username,
+      'openhim.password': credentials.password,
+      'openhim.heartbeatMs': 50,
+    },
+    { applySettings, logger },
+  )!;
+  t.teardown(() => handle.stop());
+  return handle;
+}
+
 async function waitFor(what: string, condition: () => boolean, limitMs = 10_000): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!condition()) {
@@ -250,29 +270,16 @@ t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies 
 });
 
 t.test('a console save refused names the console field the operator saved, not only our setting key', async (t) => {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   const { loadSettings, mergeSettings, validateSettings } = await import('../../../src/config/load.js');
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
   const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
   let applied = 0;
-  const handle = startOpenHimFromSettings(
-    {
-      'openhim.apiUrl': sandbox.url,
-      'openhim.username': credentials.username,
-      'openhim.password': credentials.password,
-      'openhim.heartbeatMs': 50,
-    },
-    {
-      // as main.ts applies a layer: merged over env/file, then checked whole
-      applySettings: (layer) => {
-        validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
-        applied++;
-      },
-      logger,
-    },
-  )!;
-  t.teardown(() => handle.stop());
+  // as main.ts applies a layer: merged over env/file, then checked whole
+  const handle = await wiredTo(t, sandbox, (layer) => {
+    validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+    applied++;
+  });
   await waitFor('the registered config applied', () => applied === 1);
 
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
@@ -289,32 +296,19 @@ t.test('a console save refused names the console field the operator saved, not o
 });
 
 t.test('a console save refused at start: /ready says no console setting is in force, not "the previous"', async (t) => {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   const { loadSettings, mergeSettings, validateSettings } = await import('../../../src/config/load.js');
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
   const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
-  const start = () => {
+  const start = async () => {
     const applied: Record<string, unknown>[] = [];
-    const handle = startOpenHimFromSettings(
-      {
-        'openhim.apiUrl': sandbox.url,
-        'openhim.username': credentials.username,
-        'openhim.password': credentials.password,
-        'openhim.heartbeatMs': 50,
-      },
-      {
-        applySettings: (layer) => {
-          validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
-          applied.push(layer);
-        },
-        logger,
-      },
-    )!;
-    t.teardown(() => handle.stop());
+    const handle = await wiredTo(t, sandbox, (layer) => {
+      validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+      applied.push(layer);
+    });
     return { handle, applied };
   };
-  const first = start();
+  const first = await start();
   await waitFor('the registered config applied', () => first.applied.length === 1);
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
@@ -326,7 +320,7 @@ t.test('a console save refused at start: /ready says no console setting is in fo
 
   // the mediator restarts: nothing from the console is in force yet, so the save is applied
   // without the field at fault (the route's password among the rest), and /ready names that field
-  const second = start();
+  const second = await start();
   await waitFor('the save applied in part at start', () => /settings refused/.test(second.handle.problem() ?? ''));
   t.equal(second.applied.length, 1, 'applied once, without the field at fault');
   t.equal(second.applied[0]['auth.password'], 'route-pw-Console-9', "the route's password is in force");
@@ -345,23 +339,10 @@ t.test('a console save refused at start: /ready says no console setting is in fo
 });
 
 t.test('a console save refused at start whose refusal names none of its settings is not applied', async (t) => {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
-  const start = (applySettings: (layer: Record<string, unknown>) => void) => {
-    const handle = startOpenHimFromSettings(
-      {
-        'openhim.apiUrl': sandbox.url,
-        'openhim.username': credentials.username,
-        'openhim.password': credentials.password,
-        'openhim.heartbeatMs': 50,
-      },
-      { applySettings, logger },
-    )!;
-    t.teardown(() => handle.stop());
-    return handle;
-  };
-  const first = start(() => undefined);
+  const start = (applySettings: (layer: Record<string, unknown>) => void) => wiredTo(t, sandbox, applySettings);
+  const first = await start(() => undefined);
   await first.registered;
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
@@ -371,7 +352,7 @@ t.test('a console save refused at start whose refusal names none of its settings
   // at start the save is refused for a reason that names none of its settings (a check of the
   // environment's): nothing can be left out, so none of it is applied, as before
   const layers: Record<string, unknown>[] = [];
-  const second = start((layer) => {
+  const second = await start((layer) => {
     layers.push(layer);
     throw new Error('store.dataDir must be writable');
   });
