@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
@@ -106,11 +106,27 @@ async function withScheduler(
   });
 }
 
-/** `jobs list [--json] [--limit N]` and `jobs run NAME`. */
+/**
+ * The store `--database-url` or `--data-dir` names, over the configuration's: as `outbox`,
+ * `propagation` and `reconcile` take them (an operator points every command at a database the
+ * same way), and as DATABASE_URL and DATA_DIR already do.
+ */
+function withStoreOptions(settings: Settings, o: { databaseUrl?: string; dataDir?: string }): Settings {
+  return {
+    ...settings,
+    ...(o.databaseUrl ? { 'store.databaseUrl': o.databaseUrl } : {}),
+    ...(o.dataDir ? { 'store.dataDir': o.dataDir } : {}),
+  };
+}
+
+/** `jobs list [--json] [--limit N]` and `jobs run NAME`, each with `--database-url` / `--data-dir`. */
 export function jobsCommand(deps: JobsCliDeps = {}): Command {
-  const settings = deps.settings ?? (() => loadOperatorSettings());
   const out = deps.out ?? process.stdout;
   const cmd = new Command('jobs').description('Scheduled jobs: their schedules and runs, or run one now');
+  cmd.addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'));
+  cmd.addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'));
+  const configured = deps.settings ?? (() => loadOperatorSettings());
+  const settings = () => withStoreOptions(configured(), cmd.opts<{ databaseUrl?: string; dataDir?: string }>());
 
   cmd
     .command('list')
@@ -133,9 +149,9 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
     )
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
-      const configured = settings();
-      noteDemoNotRun(configured, name, deps.cwd);
-      process.exitCode = await withScheduler(configured, async (scheduler) => {
+      const current = settings();
+      noteDemoNotRun(current, name, deps.cwd);
+      process.exitCode = await withScheduler(current, async (scheduler) => {
         const outcome = await scheduler.runNow(name);
         if (!outcome) {
           process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
