@@ -187,6 +187,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
     metrics: outboxMetrics,
     logger: {
+      debug: (o, m) => logger.debug(o, m),
       info: (o, m) => logger.info(o, m),
       warn: (o, m) => logger.warn(o, m),
       error: (o, m) => logger.error(o, m),

@@ -11,6 +11,7 @@ import {
 } from 'cockatiel';
 import { AttemptTimeoutError } from './errors.js';
 import { countsAgainstSystem } from './failures.js';
+import type { OutboxLogger } from './types.js';
 
 /** What the worker may do against a system right now. */
 export type BreakerGate = 'closed' | 'probe' | 'open';
@@ -29,6 +30,7 @@ export interface BreakerOptions {
  * so a threshold changed live applies to the breakers already made, from their next failure.
  */
 class LiveConsecutiveBreaker implements IBreaker {
+  /** Consecutive failures so far (read when the breaker opens, for its log line). */
   state = 0;
   constructor(private readonly opts: BreakerOptions) {}
   success(): void {
@@ -62,26 +64,50 @@ export class SystemBreaker {
   private openForMs = 0;
   /** The one attempt let through an open breaker is running (gate() is 'open' for the others). */
   private probing = false;
+  private readonly counter: LiveConsecutiveBreaker;
 
   constructor(
     private readonly opts: BreakerOptions,
     /** Its system: another system's errors met on the way (countsAgainstSystem) are not counted. */
     private readonly system?: string,
+    /** Its openings, probes and closing are said: otherwise only /metrics and the console show them. */
+    private readonly logger?: OutboxLogger,
   ) {
+    this.counter = new LiveConsecutiveBreaker(opts);
     this.policy = circuitBreaker(
       handleWhen((err) => countsAgainstSystem(err, system)),
       {
         halfOpenAfter: liveOpenTime(opts),
-        breaker: new LiveConsecutiveBreaker(opts),
+        breaker: this.counter,
       },
     );
     this.policy.onBreak(() => {
       this.openedAt = Date.now();
       this.openForMs = this.opts.halfOpenAfterMs;
+      this.logOpened();
     });
     this.policy.onReset(() => {
       this.openedAt = undefined;
+      this.logger?.info({ system: this.system }, 'outbox: circuit breaker closed; deliveries resume');
     });
+  }
+
+  /**
+   * Opened by consecutive failures, or again by a failed probe (cockatiel does not count that
+   * failure in the breaker: the count is then the one that opened it first).
+   */
+  private logOpened(): void {
+    this.logger?.warn(
+      {
+        system: this.system,
+        consecutiveFailures: this.counter.state,
+        probeFailed: this.probing,
+        probeAt: new Date(this.reopensAt()).toISOString(),
+      },
+      this.probing
+        ? 'outbox: circuit breaker probe failed; open again'
+        : 'outbox: circuit breaker opened; writes are queued until its probe',
+    );
   }
 
   gate(now = Date.now()): BreakerGate {
@@ -111,7 +137,10 @@ export class SystemBreaker {
       throw this.policy.state === CircuitState.Isolated ? new IsolatedCircuitError() : new BrokenCircuitError();
     }
     const probe = gate === 'probe';
-    if (probe) this.probing = true;
+    if (probe) {
+      this.probing = true;
+      this.logger?.info({ system: this.system }, 'outbox: circuit breaker lets a probe through');
+    }
     try {
       const result = await attempt();
       if (called()) await this.decide(() => Promise.resolve(result));
@@ -147,7 +176,10 @@ function failedOnTheWay(err: unknown, system?: string): boolean {
 
 export class BreakerSet {
   private readonly breakers = new Map<string, SystemBreaker>();
-  constructor(private readonly opts: BreakerOptions) {}
+  constructor(
+    private readonly opts: BreakerOptions,
+    private readonly logger?: OutboxLogger,
+  ) {}
 
   /** Each system seen so far with its gate now (the operator console shows them). */
   gates(now = Date.now()): Record<string, BreakerGate> {
@@ -156,7 +188,7 @@ export class BreakerSet {
 
   for(system: string): SystemBreaker {
     let b = this.breakers.get(system);
-    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts, system)));
+    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts, system, this.logger)));
     return b;
   }
 }

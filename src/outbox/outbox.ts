@@ -28,6 +28,7 @@ import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
 import { AttemptSlot } from './attempt-slot.js';
+import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
@@ -255,6 +256,8 @@ export class Outbox {
   private readonly logger: OutboxLogger;
   /** The workers' word on a database outage: said once, not at every pass (store-outage-log.ts). */
   private outageLog?: StoreOutageLog;
+  /** What the log says of retries, deferrals and late refusals (delivery-log.ts). */
+  private readonly deliveryLog: DeliveryLog;
   private readonly handlers = new HandlerRegistry();
   private readonly breakers: BreakerSet;
   private readonly semaphores = new Map<string, Semaphore>();
@@ -290,7 +293,8 @@ export class Outbox {
     this.options = resolveOutboxOptions(deps.options);
     this.metrics = deps.metrics ?? NO_METRICS;
     this.logger = deps.logger ?? SILENT;
-    this.breakers = new BreakerSet(this.options.breaker);
+    this.deliveryLog = new DeliveryLog(this.logger);
+    this.breakers = new BreakerSet(this.options.breaker, this.logger);
   }
 
   /**
@@ -470,6 +474,7 @@ export class Outbox {
           await this.store.rescheduleJob(job.id, leaseOwner, Date.now(), undefined, true, Date.now());
           continue;
         }
+        if (job.leaseTakenFrom !== undefined) this.deliveryLog.tookOver(job, job.leaseTakenFrom);
         void this.track(job, leaseOwner, sem, 'worker');
         started += 1;
       }
@@ -535,6 +540,7 @@ export class Outbox {
   private async defer(job: OutboxJob, leaseOwner: string, dueAt: number, reason: string): Promise<QueuedOutcome> {
     this.metrics.attempt(job.system, 'deferred');
     await this.store.rescheduleJob(job.id, leaseOwner, dueAt, undefined, true, Date.now());
+    this.deliveryLog.queued(job, reason, dueAt);
     this.worker?.wake();
     return { kind: 'queued', jobId: job.id, status: 'pending', reason };
   }
@@ -667,7 +673,10 @@ export class Outbox {
         Date.now(),
         attemptRecord(job, startedAt, done),
       );
-      if (finished) return done;
+      if (finished) {
+        this.deliveryLog.ended(job.id);
+        return done;
+      }
       return await this.currentOutcome(job.id);
     } catch (err) {
       // a result the store cannot take (a bug: a value JSON or jsonb cannot hold) would fail the
@@ -778,6 +787,8 @@ export class Outbox {
             Date.now(),
           )
         ) {
+          if (this.answeredEarly.has(job.id)) this.deliveryLog.rejectedAfterAnswer(job, describeError(error));
+          else this.deliveryLog.ended(job.id);
           return { kind: 'rejected', jobId: job.id, error };
         }
         return await this.currentOutcome(job.id);
@@ -794,6 +805,7 @@ export class Outbox {
       );
       const dueAt = Math.max(Date.now() + wait, notBeforeOf(err) ?? 0);
       if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
+        this.deliveryLog.retrying(job, reason, dueAt);
         return {
           kind: 'queued',
           jobId: job.id,
@@ -817,6 +829,7 @@ export class Outbox {
     if (!(await this.store.rescheduleJob(job.id, leaseOwner, retryAt, reason, true, Date.now()))) {
       return this.currentOutcome(job.id);
     }
+    this.deliveryLog.deferred(job, reason, retryAt);
     const until = new Date(retryAt).toISOString();
     return {
       kind: 'queued',
@@ -841,6 +854,7 @@ export class Outbox {
     if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, lastError, true, Date.now()))) {
       return this.currentOutcome(job.id);
     }
+    this.deliveryLog.deferred(job, lastError, dueAt);
     const reason = "the mediator's database failed for a moment; the write is kept and retried";
     return { kind: 'queued', jobId: job.id, status: 'pending', reason };
   }
@@ -869,6 +883,7 @@ export class Outbox {
     };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
     this.metrics.deadLetter(job.system);
+    this.deliveryLog.ended(job.id);
     this.logger.warn(
       { jobId: job.id, flow: job.flow, system: job.system, attempts: job.attempts, reason },
       'outbox job dead-lettered',

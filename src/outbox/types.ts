@@ -165,6 +165,8 @@ export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'instanceId'> = {
 
 /** Minimal logger (pino's signature subset), so tests can pass nothing. */
 export interface OutboxLogger {
+  /** Optional: repeats said once at info go here (delivery-log.ts). */
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;

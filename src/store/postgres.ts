@@ -794,16 +794,18 @@ export class PostgresStore implements Store {
     // before it (ClaimRequest.inOrder), pending or with a lapsed lease alike (a write recorded in
     // flight to be queued behind one, its process dead before it gave it back). Those are not
     // locked by this claim: one another instance holds in flight right now still counts as waiting.
+    // `due` keeps each row's lease before the claim: one taken over is told (OutboxJob.leaseTakenFrom)
     const rows = await this.rows(
-      `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = attempts + 1, updated_at = $3
-       WHERE id IN (
-         SELECT id FROM outbox_jobs j
+      `WITH due AS (
+         SELECT id, status AS was_status, lease_owner AS was_owner FROM outbox_jobs j
          WHERE system = $4 AND flow = ANY($5)
            AND ((status = 'pending' AND next_attempt_at <= $8) OR (status = 'in-flight' AND lease_until < $8))
            AND (NOT (flow = ANY($7)) OR NOT EXISTS (${EARLIER_WAITING_SQL}))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
+       UPDATE outbox_jobs o SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = o.attempts + 1, updated_at = $3
+       FROM due WHERE o.id = due.id
+       RETURNING o.*, due.was_status, due.was_owner`,
       [
         req.leaseOwner,
         req.now + req.leaseMs - this.clockAheadMs,
@@ -815,7 +817,10 @@ export class PostgresStore implements Store {
         req.now - this.clockAheadMs,
       ],
     );
-    return rows.map((r) => this.jobInOwnTime(r));
+    return rows.map((r) => {
+      const job = this.jobInOwnTime(r);
+      return r.was_status === 'in-flight' ? { ...job, leaseTakenFrom: String(r.was_owner) } : job;
+    });
   }
 
   async waitsBehind(id: string): Promise<boolean> {

@@ -188,6 +188,7 @@ const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_k
  */
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?)) RETURNING *`;
+const LEASE_BEFORE_CLAIM_SQL = 'SELECT status, lease_owner FROM outbox_jobs WHERE id = ?';
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 /** FINISH_SQL for an end that owes its OpenHIM transaction an update (v16): due at the 6th parameter. */
@@ -659,10 +660,15 @@ export class SqliteStore implements Store {
     if (ids.length === 0) return this.read(() => []);
     // synchronous from the read above to here: nothing else can claim these rows in between
     const claim = this.sql(CLAIM_SQL);
+    const before = this.sql(LEASE_BEFORE_CLAIM_SQL);
     return this.write(() =>
       ids.flatMap((id) => {
+        // read in the claim's own transaction: the lease it may take over (OutboxJob.leaseTakenFrom)
+        const was = before.get(id) as Row | undefined;
         const row = claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id, req.now, req.now) as Row | undefined;
-        return row ? [jobFromRow(row)] : [];
+        if (!row) return [];
+        const job = jobFromRow(row);
+        return [was?.status === 'in-flight' ? { ...job, leaseTakenFrom: String(was.lease_owner) } : job];
       }),
     );
   }

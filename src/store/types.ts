@@ -41,6 +41,11 @@ export interface OutboxJob {
   /** Epoch ms: when a pending job becomes due. */
   nextAttemptAt: number;
   leaseOwner?: string;
+  /**
+   * Set only on a job claimJobs returns: the owner of the lapsed lease this claim took over (an
+   * instance or process that died, or stalled, mid-attempt); absent when it claimed a pending job.
+   */
+  leaseTakenFrom?: string;
   /** Epoch ms: when an in-flight job's lease runs out and another worker may take it. */
   leaseUntil?: number;
   result?: WriteResult;

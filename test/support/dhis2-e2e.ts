@@ -11,6 +11,7 @@ import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
 import type { OutboxJob } from '../../src/store/types.js';
+import type { StartOptions } from '../../src/main.js';
 import { until } from './net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -22,19 +23,23 @@ export interface Dhis2Rig extends Rig {
 export async function startDhis2Rig(
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
+  start: StartOptions = {},
 ): Promise<Dhis2Rig> {
   const dhis2 = await startDhis2Sandbox();
   const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
   writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
-  const rig = await startRig({
-    MAPPINGS_DIR: mappings,
-    OPENLMIS_BASE_URL: '',
-    DHIS2_BASE_URL: dhis2.url,
-    DHIS2_API_TOKEN: SEED_API_TOKEN,
-    DHIS2_DATA_SET: 'LkStockMnth',
-    ...env,
-  });
+  const rig = await startRig(
+    {
+      MAPPINGS_DIR: mappings,
+      OPENLMIS_BASE_URL: '',
+      DHIS2_BASE_URL: dhis2.url,
+      DHIS2_API_TOKEN: SEED_API_TOKEN,
+      DHIS2_DATA_SET: 'LkStockMnth',
+      ...env,
+    },
+    start,
+  );
   return {
     ...rig,
     dhis2,
@@ -52,9 +57,10 @@ export async function startDhis2RigOn(
   engine: EngineCase,
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
+  start: StartOptions = {},
 ): Promise<Dhis2Rig> {
   const db = await engine.freshDatabase();
-  const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl });
+  const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl }, start);
   t.teardown(async () => {
     await rig.close();
     await db.drop();

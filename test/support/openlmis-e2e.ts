@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings } from '../../src/config/load.js';
 import { PROGRAM_SYSTEM, UNIT_SYSTEM, ORDER_NUMBER_TYPE } from '../../src/fhir/conventions.js';
-import { startMediator, type RunningMediator } from '../../src/main.js';
+import { startMediator, type RunningMediator, type StartOptions } from '../../src/main.js';
 import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
 import type { EngineCase } from './outbox-engines.js';
 
@@ -39,7 +39,8 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
+/** `start`: the mediator's start options (a test's own logger, to read its lines). */
+export async function startRig(env: Record<string, string> = {}, start: StartOptions = {}): Promise<Rig> {
   const lmis = await startHarness();
   const dir = mkdtempSync(path.join(tmpdir(), 'lmis-e2e-'));
   let mediator: RunningMediator;
@@ -60,6 +61,7 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
         OUTBOX_BACKOFF_CAP_MS: '200',
         ...env,
       } as NodeJS.ProcessEnv),
+      start,
     );
   } catch (err) {
     // a mediator that refuses to start (a bad routing.json) must not leave the sandbox holding the test open

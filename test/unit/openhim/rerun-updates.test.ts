@@ -155,7 +155,8 @@ for (const engine of engineCases()) {
       );
       const past = await send(outbox, 'tx-storm');
       t.equal(past.kind === 'duplicate' && past.previous.kind, 'queued', 'past the bound: still answered 202');
-      t.match(warnings, [/as many reruns as it keeps/], 'and the operator is told');
+      // the first delivery's transient failure is warned too (outbox/delivery-log.ts)
+      t.equal(warnings.filter((m) => /as many reruns as it keeps/.test(m)).length, 1, 'and the operator is told');
       t.equal(await store.oweRerunUpdate(first.jobId, 'tx-storm', now, RERUN_UPDATES_PER_JOB), 'full');
       // the job settles: exactly the bounded set is sent, each once
       outbox.startWorker();
