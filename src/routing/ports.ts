@@ -114,6 +114,12 @@ export interface FacilityCapability {
   readOnlyReason?: string;
   /** Why `upsert` can update a record but not create one (Open mSupply: names are created centrally). */
   cannotCreate?: string;
+  /**
+   * Why a new record needs a parent area (OpenLMIS: a geographic zone; DHIS2: a parent org unit):
+   * propagation holds the create of a facility whose registry parent is not published yet, and
+   * plans it again once the registry publishes that jurisdiction.
+   */
+  createNeedsParent?: string;
 }
 
 /**

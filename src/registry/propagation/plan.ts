@@ -10,7 +10,8 @@ import type { Propagation } from '../../store/types.js';
  *  - a person still has to decide (the record is flagged, in review with this facility as its pick
  *    or a suggestion, or an automatic no-match that suggests it): hold, and say why;
  *  - nothing links it: create it where routing.json says it belongs, unless it is closed;
- *    elsewhere there is nothing to do.
+ *    elsewhere there is nothing to do. A create in a system that needs a parent area waits (held)
+ *    while the registry has not published the facility's parent jurisdiction.
  * Areas (jurisdictions) are never written: each system keeps its own area tree, and a facility's
  * move is carried as its new parent.
  */
@@ -39,7 +40,17 @@ export interface PlanInput {
    * planned again by the next run, rather than risk a twin or stop the other systems' changes.
    */
   codeUnchecked?: string;
+  /** Why the system refuses a new record without a parent area, if it does (createNeedsParent). */
+  createNeedsParent?: string;
+  /**
+   * The registry jurisdiction the facility's partOf names when the registry has not published it
+   * yet (a facility pushed before its district) and nothing else places it (no area path).
+   */
+  unpublishedParent?: string;
 }
+
+/** How a create held for its unpublished registry parent begins its reason. */
+const WAITING_FOR_PARENT = 'waiting for registry parent';
 
 const LINKED = new Set(['auto-match', 'manual-match']);
 
@@ -64,6 +75,13 @@ export function plan(input: PlanInput): Decision {
   // before the first reconciliation every registry facility looks new: creating them would make twins
   if (!input.reconciled)
     return { action: 'create', state: 'held', reason: 'this system was never reconciled against the registry' };
+  // a system that refuses a parentless create would only fail it; the jurisdiction's arrival plans it again
+  if (input.createNeedsParent && input.unpublishedParent)
+    return {
+      action: 'create',
+      state: 'held',
+      reason: `${WAITING_FOR_PARENT} ${input.unpublishedParent}, a jurisdiction the registry has not published yet (${input.createNeedsParent}): planned again once it is`,
+    };
   if (input.codeUnchecked)
     return {
       action: 'create',

@@ -127,6 +127,9 @@ export class Propagator {
       for (const decision of await this.fanOut(record, batch))
         counts[decision.state as 'queued' | 'held' | 'skipped']++;
     });
+    // a jurisdiction now published: the creates held waiting for it go out now, not at the next run
+    const areas = latest.records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
+    if (areas.length) await this.releaseHeld(undefined, new Set(areas));
     return counts;
   }
 
@@ -203,6 +206,7 @@ export class Propagator {
   private async fanOut(record: RegistryRecord, batch: Batch): Promise<Decision[]> {
     const facility = record.facility!;
     const routed = await routedSystems(facility, this.deps);
+    const unpublishedParent = await this.unpublishedParent(facility);
     const decisions: Decision[] = [];
     for (const connector of this.systems()) {
       const existing = await this.deps.store.getPropagation(record.id, connector.system);
@@ -218,6 +222,8 @@ export class Propagator {
           : (connector.facilities!.readOnlyReason ?? 'no facility writes'),
         cannotCreate: connector.facilities!.cannotCreate,
         reconciled: (crosswalk?.size ?? 0) > 0,
+        createNeedsParent: connector.facilities!.createNeedsParent,
+        unpublishedParent,
       };
       let decision = plan(input);
       if (decision.action === 'create' && decision.state === 'queued') {
@@ -227,6 +233,16 @@ export class Propagator {
       if (await this.record(record, connector.system, decision)) decisions.push(decision);
     }
     return decisions;
+  }
+
+  /**
+   * The registry jurisdiction the facility's partOf names, when the registry has not published it
+   * (no version kept) and no area path names a parent either: the write could find no parent
+   * (areas.ts), so a system that refuses a parentless create holds it instead (plan.ts).
+   */
+  private async unpublishedParent(facility: Facility): Promise<string | undefined> {
+    if (facility.kind === 'area' || !facility.partOf || facility.areaPath?.length) return undefined;
+    return (await this.registryArea(facility.partOf)) ? undefined : facility.partOf;
   }
 
   /** Planned already: not queued, or queued with its job recorded (a crash may fall between the two). */
@@ -298,10 +314,12 @@ export class Propagator {
   }
 
   /**
-   * Plan held changes again (a person decided, or the crosswalk changed): those now clear are
-   * queued, the others stay held with their current reason. Limited to one system when given.
+   * Plan held changes again (a person decided, the crosswalk changed, or the registry published
+   * the jurisdiction a create waited for): those now clear are queued, the others stay held with
+   * their current reason. Limited to one system when given, and to the facilities under one of
+   * `parents` (registry jurisdiction ids) when given.
    */
-  async releaseHeld(system?: string): Promise<number> {
+  async releaseHeld(system?: string, parents?: Set<string>): Promise<number> {
     const held = await this.deps.store.listPropagations({ state: 'held', system, limit: 10_000 });
     if (held.length === 0) return 0;
     const batch = await this.batch();
@@ -309,7 +327,9 @@ export class Propagator {
     await eachLimited([...new Set(held.map((h) => h.registryId))], PLAN_CONCURRENCY, async (registryId) => {
       const stored = await this.deps.store.getRegistryRecord(registryId);
       if (!stored) return;
-      const decisions = await this.fanOut(stored.record as RegistryRecord, batch);
+      const record = stored.record as RegistryRecord;
+      if (parents && !parents.has(record.facility?.partOf ?? '')) return;
+      const decisions = await this.fanOut(record, batch);
       released += decisions.filter((d) => d.state === 'queued').length;
     });
     return released;

@@ -188,6 +188,7 @@ export function createFacilityCapability(
       // data values keyed by org unit code (orgUnitIdScheme=CODE) follow the code DHIS2 has
       code: 'DHIS2 keeps the org unit code it has (the registry code when the mediator created the org unit); a different registry code is not written',
     },
+    createNeedsParent: 'DHIS2 needs a parent org unit for a new org unit',
     get,
     // upsert writes the org unit of this UID; a facility none can be derived for is refused there
     writeKey: (facility) => {

@@ -148,6 +148,7 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
       // the OpenLMIS code is how its users and our upsert find the facility: never rewritten
       code: 'OpenLMIS keeps its own facility code (the registry code when the mediator created the facility); a different registry code is not written',
     },
+    createNeedsParent: 'OpenLMIS needs a geographic zone for a new facility',
     get,
     async search(criteria) {
       // one page asked (the edge pages no further): OpenLMIS pages the facilities (location-search.ts)

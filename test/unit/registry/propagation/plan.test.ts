@@ -147,3 +147,20 @@ t.test('a rejected or broken link is not a link', async (t) => {
     state: 'queued',
   });
 });
+
+t.test('a create waits for its unpublished registry parent only where the system needs a parent', async (t) => {
+  const needs = 'DHIS2 needs a parent org unit for a new org unit';
+  const held = plan(input({ createNeedsParent: needs, unpublishedParent: 'jur-x' }));
+  t.match(held, { action: 'create', state: 'held' });
+  t.match(
+    held.reason,
+    /^waiting for registry parent jur-x, a jurisdiction the registry has not published yet \(DHIS2 needs/,
+  );
+  t.same(plan(input({ unpublishedParent: 'jur-x' })), { action: 'create', state: 'queued' }, 'no parent needed');
+  t.same(plan(input({ createNeedsParent: needs })), { action: 'create', state: 'queued' }, 'parent published');
+  t.same(
+    plan(input({ rows: [row()], createNeedsParent: needs, unpublishedParent: 'jur-x' })),
+    { action: 'update', state: 'queued', systemId: 'S-1' },
+    'an update keeps the parent it has: not held',
+  );
+});
