@@ -50,6 +50,8 @@ function valueProblem(valueType: string, value: string): string | undefined {
       return /^(0|[1-9]\d*)$/.test(value) ? undefined : 'Data value is not a zero or positive integer';
     case 'INTEGER_POSITIVE':
       return /^[1-9]\d*$/.test(value) ? undefined : 'Data value is not a positive integer';
+    case 'INTEGER_NEGATIVE':
+      return /^-[1-9]\d*$/.test(value) ? undefined : 'Data value is not a negative integer';
     case 'INTEGER':
       return /^(0|-?[1-9]\d*)$/.test(value) ? undefined : 'Data value is not an integer';
     case 'NUMBER':
