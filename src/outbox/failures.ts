@@ -1,5 +1,6 @@
-import { MediatorError, isTransient } from '../domain/errors.js';
+import { MediatorError, UpstreamError, isTransient } from '../domain/errors.js';
 import { isDatabaseAway } from '../store/database-away.js';
+import { LOGIN_REFUSAL_HOLD_MS } from '../upstream/auth/credential-cache.js';
 import { AttemptTimeoutError } from './errors.js';
 
 /**
@@ -39,6 +40,26 @@ export function retryAtOf(err: unknown, now = Date.now()): number | undefined {
   if (classifyFailure(err) !== 'transient') return undefined;
   const at = (err as { retryAt?: unknown }).retryAt;
   return typeof at === 'number' && Number.isFinite(at) && at > now ? at : undefined;
+}
+
+/**
+ * How long a delivery that met a refusal of the mediator's own credentials waits, uncharged, before
+ * it is tried again: a login refused for good, a token DHIS2 answers 401 to, credentials not set.
+ * The client's write is not what was refused, and only a person can fix the settings (a password
+ * changed upstream, a token revoked over a weekend): charged, such a refusal rejected an accepted
+ * write at once (OpenLMIS, OpenMRS, Open mSupply: a login refused for good is not transient) or
+ * dead-lettered every queued write within hours (DHIS2), though the client had been told it would
+ * be delivered. The wait is the credential cache's hold on a refused login
+ * (upstream/auth/credential-cache.ts: within it a login is answered from memory), so a try after
+ * it asks the system once more, and one with new settings goes through.
+ */
+export const CREDENTIALS_REFUSED_WAIT_MS = LOGIN_REFUSAL_HOLD_MS;
+
+/** When a delivery refused the mediator's credentials may be tried again (undefined: not such a refusal). */
+export function credentialsRefusedRetryAt(err: unknown, now = Date.now()): number | undefined {
+  return err instanceof UpstreamError && err.issues[0]?.code === 'login'
+    ? now + CREDENTIALS_REFUSED_WAIT_MS
+    : undefined;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   reviveError,
   toStoredError,
 } from './errors.js';
-import { classifyFailure, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
+import { classifyFailure, credentialsRefusedRetryAt, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
 import { notBeforeOf } from '../upstream/retry-after.js';
 import { runInAttempt, type AttemptScope } from '../upstream/attempt-scope.js';
 import { HandlerRegistry } from './handlers.js';
@@ -771,7 +771,8 @@ export class Outbox {
           `${job.system} is failing (circuit open); the write is queued and will be retried`,
         );
       }
-      const retryAt = retryAtOf(err);
+      // the system said when, or refused our own credentials (the write waits for the settings)
+      const retryAt = retryAtOf(err) ?? credentialsRefusedRetryAt(err);
       if (retryAt !== undefined) return await this.waitAsAsked(job, leaseOwner, retryAt, err);
       const kind = classifyFailure(err);
       if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);

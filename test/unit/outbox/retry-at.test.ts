@@ -7,7 +7,10 @@
  * charged each time, and dead-lettered after maxAttempts.
  */
 import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import { CREDENTIALS_REFUSED_WAIT_MS } from '../../../src/outbox/failures.js';
 import { Dhis2AccountHeld } from '../../../src/systems/dhis2/account-hold.js';
+import { decodeDhis2Error, loginRefusal } from '../../../src/systems/dhis2/errors.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { outboxFixture, waitFor } from '../../support/outbox-fixture.js';
 
@@ -83,4 +86,51 @@ for (const engine of engineCases()) {
       t.match(await job(), { status: 'done', attempts: 1 }, `${key} charged only the attempt that delivered`);
     }
   });
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: a refusal of our own credentials waits for the settings, uncharged`,
+    { skip: engine.skip },
+    async (t) => {
+      // one attempt allowed: a charged failure would dead-letter the job, a refusal reject it
+      const f = await outboxFixture(t, engine, { options: { backoff: { baseMs: 5, capMs: 20, maxAttempts: 1 } } });
+      const refusals: [string, () => Error][] = [
+        // DHIS2 answering 401 to the token (transient for the outbox: loginRefusal)
+        [
+          'dhis2',
+          () =>
+            loginRefusal(decodeDhis2Error(401, { httpStatus: 'Unauthorized' }, 'POST', '/api/dataValueSets')) as Error,
+        ],
+        // a login refused for good (OpenLMIS, OpenMRS, Open mSupply): not transient
+        [
+          'openlmis',
+          () =>
+            new UpstreamError({
+              system: 'openlmis',
+              transient: false,
+              status: 502,
+              code: 'login',
+              diagnostics: "login as 'mediator' refused (invalid_grant): check openlmis.username",
+            }),
+        ],
+      ];
+      for (const [system, refusal] of refusals) {
+        f.outbox.register('creds', system, async () => {
+          throw refusal();
+        });
+        const before = Date.now();
+        const first = await f.outbox.acceptWrite({
+          flow: 'creds',
+          system,
+          idempotencyKey: `CREDS-${system}`,
+          payload: {},
+        });
+        t.match(first, { kind: 'queued', reason: /queued until/ }, `${system}: queued, not refused`);
+        const job = await f.store.getJob(first.jobId);
+        t.match(job, { status: 'pending', attempts: 0, lastError: /401|refused/ }, `${system}: waiting, uncharged`);
+        t.ok(job!.nextAttemptAt >= before + CREDENTIALS_REFUSED_WAIT_MS, `${system}: tried again after the login hold`);
+      }
+    },
+  );
 }
