@@ -138,6 +138,45 @@ export function orgUnitNamed(rig: Dhis2Rig, name: string): any {
 }
 
 /**
+ * A facility waiting for its district (routing/linked-parent.ts): DHIS2 takes `delayMs` to create
+ * the district, posted under a region, and the facility is posted under it meanwhile, so it looks
+ * for its parent every 3 + 2 s until the district is written. Answers the district's request
+ * (still running) and the facility's job.
+ */
+export async function facilityWaitingForDistrict(
+  t: Test,
+  rig: Dhis2Rig,
+  district: { code: string; name: string },
+  facility: { code: string; name: string },
+  delayMs: number,
+) {
+  const region = await aRegion(rig);
+  rig.dhis2.faults.add({
+    method: 'POST',
+    path: '/api/organisationUnits',
+    times: 1,
+    action: { type: 'delay', ms: delayMs },
+  });
+  const districtAnswer = rig.fhir(
+    'POST',
+    '/fhir/Location',
+    mfrLocation(district.code, district.name, `Location/${region}`),
+  );
+  const parent = await until('the district is under way', async () => {
+    const job = await facilityJobOf(rig, district.name);
+    return job?.status === 'in-flight' ? job : undefined;
+  });
+  const districtId = (parent.payload as { id: string }).id;
+  const child = await rig.fhir(
+    'POST',
+    '/fhir/Location',
+    mfrLocation(facility.code, facility.name, `Location/${districtId}`),
+  );
+  t.equal(child.status, 202, `the facility waits for the district: ${JSON.stringify(child.body).slice(0, 300)}`);
+  return { district: districtAnswer, waiting: await facilityJobOf(rig, facility.name) };
+}
+
+/**
  * DHIS2 refuses every org unit create (503, left in place: `outage`), and a district posted under a
  * region is queued and given up (the rig's OUTBOX_MAX_ATTEMPTS): the parent a facility then waits for.
  */

@@ -10,7 +10,7 @@
  * API, on both store engines.
  */
 import t from 'tap';
-import { aRegion, mfrLocation, facilityJobOf, startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { facilityJobOf, facilityWaitingForDistrict, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { jobBody } from '../../../src/admin/ui/outbox-page.js';
@@ -30,31 +30,14 @@ for (const engine of engineCases()) {
       );
       const admin = (method: 'GET' | 'POST', url: string) =>
         rig.mediator.app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-      const region = await aRegion(rig);
       // DHIS2 takes 20 s to create the district: its facility looks for it every 3 + 2 s meanwhile
-      rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 1,
-        action: { type: 'delay', ms: 20_000 },
-      });
-      const district = rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-D31', 'Chinsali District', `Location/${region}`),
+      const { district, waiting } = await facilityWaitingForDistrict(
+        t,
+        rig,
+        { code: 'MFR-D31', name: 'Chinsali District' },
+        { code: 'MFR-F31', name: 'Chinsali Rural Health Post' },
+        20_000,
       );
-      const parent = await until('the district is under way', async () => {
-        const job = await facilityJobOf(rig, 'Chinsali District');
-        return job?.status === 'in-flight' ? job : undefined;
-      });
-      const districtId = (parent.payload as { id: string }).id;
-      const child = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-F31', 'Chinsali Rural Health Post', `Location/${districtId}`),
-      );
-      t.equal(child.status, 202, `the facility waits for the district: ${JSON.stringify(child.body).slice(0, 300)}`);
-      const waiting = await facilityJobOf(rig, 'Chinsali Rural Health Post');
       // the operator retries it while it waits between two looks (a look under way answers 409)
       const retriedAt = await until('the operator retried the waiting facility', async () => {
         const [first] = await rig.mediator.store.listJobAttempts(waiting.id);

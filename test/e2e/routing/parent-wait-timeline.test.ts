@@ -10,7 +10,7 @@
  * began. Through the DHIS2 sandbox and the admin API, on both store engines.
  */
 import t from 'tap';
-import { aRegion, mfrLocation, facilityJobOf, startDhis2RigOn } from '../../support/dhis2-e2e.js';
+import { facilityJobOf, facilityWaitingForDistrict, startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { jobBody } from '../../../src/admin/ui/outbox-page.js';
@@ -28,33 +28,16 @@ for (const engine of engineCases()) {
         { facilities: { default: 'dhis2' } },
         { OUTBOX_MAX_ATTEMPTS: '1000', ADMIN_TOKEN },
       );
-      const region = await aRegion(rig);
       // DHIS2 takes 17 s to create the district: meanwhile its facility waits up to 3 s for it,
       // then looks again 2 s later, about 3 times
-      rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 1,
-        action: { type: 'delay', ms: 17_000 },
-      });
-      const district = rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-D21', 'Mpika District', `Location/${region}`),
+      const { district, waiting } = await facilityWaitingForDistrict(
+        t,
+        rig,
+        { code: 'MFR-D21', name: 'Mpika District' },
+        { code: 'MFR-F21', name: 'Mpika Rural Health Post' },
+        17_000,
       );
-      const parent = await until('the district is under way', async () => {
-        const job = await facilityJobOf(rig, 'Mpika District');
-        return job?.status === 'in-flight' ? job : undefined;
-      });
-      const districtId = (parent.payload as { id: string }).id;
-      const child = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-F21', 'Mpika Rural Health Post', `Location/${districtId}`),
-      );
-      t.equal(child.status, 202, `the facility waits for the district: ${JSON.stringify(child.body).slice(0, 300)}`);
       t.equal((await district).status, 202, 'the district outlasts its answer');
-      const waiting = await facilityJobOf(rig, 'Mpika Rural Health Post');
       await until(
         'the facility is delivered',
         async () => (await facilityJobOf(rig, 'Mpika Rural Health Post')).status === 'done',
