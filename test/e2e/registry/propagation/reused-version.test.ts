@@ -42,7 +42,10 @@ for (const engine of engineCases()) {
         );
       const everywhere = (name: string) => Object.fromEntries(SYSTEMS.map((s) => [s, name]));
       const pushed: Json = structuredClone(rig.mfr.state.latest('Location', REGISTRY_ID)!.resource!);
-      pushed.meta = { versionId: '7', lastUpdated: new Date(Date.now() - 1_000).toISOString() };
+      // stamped after the version linkInThreeSystems kept (the sandbox's, a moment ago): an older
+      // stamp is refused as stale whatever its version
+      const kept = Date.parse(pushed.meta?.lastUpdated ?? '') || 0;
+      pushed.meta = { versionId: '7', lastUpdated: new Date(Math.max(Date.now(), kept + 1)).toISOString() };
       pushed.name = 'Mberewa HC (pushed)';
       t.equal((await put(pushed)).statusCode, 200);
       t.same(await names(), everywhere('Mberewa HC (pushed)'), 'version 7 reaches every system');
@@ -70,7 +73,7 @@ for (const engine of engineCases()) {
       );
       t.equal((await rig.store.getRegistryRecord(REGISTRY_ID))?.version, '7');
 
-      reused.meta = { versionId: '8', lastUpdated: new Date().toISOString() };
+      reused.meta = { versionId: '8', lastUpdated: new Date(Date.parse(pushed.meta.lastUpdated) + 1).toISOString() };
       t.equal((await put(reused)).statusCode, 200, "the sender's fix, a new version, is taken");
       t.same(await names(), everywhere('Mberewa HC (edited, same version)'), 'and reaches every system');
     },
