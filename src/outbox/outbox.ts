@@ -772,7 +772,7 @@ export class Outbox {
         );
       }
       // the system said when, or refused our own credentials (the write waits for the settings)
-      const retryAt = retryAtOf(err) ?? credentialsRefusedRetryAt(err);
+      const retryAt = retryAtOf(err) ?? this.waitForCredentials(job, err);
       if (retryAt !== undefined) return await this.waitAsAsked(job, leaseOwner, retryAt, err);
       const kind = classifyFailure(err);
       if (kind === 'internal') return await this.failInternally(job, leaseOwner, err);
@@ -818,6 +818,18 @@ export class Outbox {
     } catch (storeErr) {
       return this.recordingFailed(job, storeErr);
     }
+  }
+
+  /**
+   * When a write refused our own credentials is tried again (failures.ts credentialsRefusedRetryAt),
+   * once it was promised: its client answered 202, or a worker's attempt. A client still waiting
+   * for this first attempt is told the refusal at once (502, the job rejected), as before: nothing
+   * was promised yet, and it learns now that the settings need fixing. DHIS2's 401, transient,
+   * was answered 202 whatever, so it waits in either case.
+   */
+  private waitForCredentials(job: OutboxJob, err: unknown): number | undefined {
+    if (!this.answeredEarly.has(job.id) && classifyFailure(err) === 'refused') return undefined;
+    return credentialsRefusedRetryAt(err);
   }
 
   /**

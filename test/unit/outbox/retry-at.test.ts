@@ -90,47 +90,75 @@ for (const engine of engineCases()) {
 
 for (const engine of engineCases()) {
   t.test(
-    `${engine.name}: a refusal of our own credentials waits for the settings, uncharged`,
+    `${engine.name}: a refusal of our own credentials waits for the settings, uncharged, once the write was promised`,
     { skip: engine.skip },
     async (t) => {
       // one attempt allowed: a charged failure would dead-letter the job, a refusal reject it
       const f = await outboxFixture(t, engine, { options: { backoff: { baseMs: 5, capMs: 20, maxAttempts: 1 } } });
-      const refusals: [string, () => Error][] = [
-        // DHIS2 answering 401 to the token (transient for the outbox: loginRefusal)
-        [
-          'dhis2',
-          () =>
-            loginRefusal(decodeDhis2Error(401, { httpStatus: 'Unauthorized' }, 'POST', '/api/dataValueSets')) as Error,
-        ],
-        // a login refused for good (OpenLMIS, OpenMRS, Open mSupply): not transient
-        [
-          'openlmis',
-          () =>
-            new UpstreamError({
-              system: 'openlmis',
-              transient: false,
-              status: 502,
-              code: 'login',
-              diagnostics: "login as 'mediator' refused (invalid_grant): check openlmis.username",
-            }),
-        ],
-      ];
-      for (const [system, refusal] of refusals) {
-        f.outbox.register('creds', system, async () => {
-          throw refusal();
+      // DHIS2 answering 401 to the token (transient for the outbox: loginRefusal)
+      const dhis2 = () =>
+        loginRefusal(decodeDhis2Error(401, { httpStatus: 'Unauthorized' }, 'POST', '/api/dataValueSets')) as Error;
+      // a login refused for good (OpenLMIS, OpenMRS, Open mSupply): not transient
+      const openlmis = () =>
+        new UpstreamError({
+          system: 'openlmis',
+          transient: false,
+          status: 502,
+          code: 'login',
+          diagnostics: "login as 'mediator' refused (invalid_grant): check openlmis.username",
         });
-        const before = Date.now();
-        const first = await f.outbox.acceptWrite({
-          flow: 'creds',
-          system,
-          idempotencyKey: `CREDS-${system}`,
-          payload: {},
-        });
-        t.match(first, { kind: 'queued', reason: /queued until/ }, `${system}: queued, not refused`);
-        const job = await f.store.getJob(first.jobId);
-        t.match(job, { status: 'pending', attempts: 0, lastError: /401|refused/ }, `${system}: waiting, uncharged`);
-        t.ok(job!.nextAttemptAt >= before + CREDENTIALS_REFUSED_WAIT_MS, `${system}: tried again after the login hold`);
-      }
+      f.outbox.register('creds', 'dhis2', async () => {
+        throw dhis2();
+      });
+      f.outbox.register('creds', 'openlmis', async () => {
+        throw openlmis();
+      });
+      const waitsUncharged = async (jobId: string, what: string, before: number) => {
+        const job = await f.store.getJob(jobId);
+        t.match(job, { status: 'pending', attempts: 0, lastError: /401|refused/ }, `${what}: waiting, uncharged`);
+        t.ok(job!.nextAttemptAt >= before + CREDENTIALS_REFUSED_WAIT_MS, `${what}: tried again after the login hold`);
+      };
+
+      // DHIS2's 401 while the client waits: queued (202) and waiting, as it was answered 202 before
+      let before = Date.now();
+      const token = await f.outbox.acceptWrite({
+        flow: 'creds',
+        system: 'dhis2',
+        idempotencyKey: 'CREDS-D',
+        payload: {},
+      });
+      t.match(token, { kind: 'queued', reason: /queued until/ }, 'dhis2: queued, not refused');
+      await waitsUncharged(token.jobId, 'dhis2', before);
+
+      // a refused login while the client waits for the first attempt: told at once, nothing promised
+      const told = await f.outbox.acceptWrite({
+        flow: 'creds',
+        system: 'openlmis',
+        idempotencyKey: 'CREDS-L1',
+        payload: {},
+      });
+      t.match(
+        told,
+        { kind: 'rejected', error: { issues: [{ code: 'login' }] } },
+        'openlmis, client waiting: refused at once',
+      );
+
+      // the same refusal once the client was answered (no deadline: the worker's attempt)
+      before = Date.now();
+      const promised = await f.outbox.acceptWrite({
+        flow: 'creds',
+        system: 'openlmis',
+        idempotencyKey: 'CREDS-L2',
+        payload: {},
+        deadlineMs: 0,
+      });
+      t.match(promised, { kind: 'queued' }, 'openlmis, answered at once');
+      f.outbox.startWorker();
+      t.ok(
+        await waitFor(async () => !!(await f.store.getJob(promised.jobId))?.lastError, 5_000),
+        'the worker met the refusal',
+      );
+      await waitsUncharged(promised.jobId, 'openlmis after a 202', before);
     },
   );
 }
