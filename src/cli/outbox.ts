@@ -1,7 +1,14 @@
 import { Command, Option } from 'commander';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import { openStore, type StoreSettings } from '../store/index.js';
-import { dropOutboxJob, listOutboxJobs, retryOutboxJob, showOutboxJob, unknownJobSystem } from '../outbox/operator.js';
+import {
+  dropOutboxJob,
+  listOutboxJobs,
+  retryOutboxJob,
+  showOutboxJob,
+  unknownJobSystem,
+  type JobSummary,
+} from '../outbox/operator.js';
 import { knownSystems } from '../systems/index.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
@@ -13,6 +20,12 @@ import { countOption } from './count-option.js';
  */
 function defaultDataDir(databaseUrl: string | undefined): string | undefined {
   return databaseUrl ? undefined : demoDataDirNoted();
+}
+
+/** A list row's error: the one that holds the job up, or, on a done job, one it got past. */
+function errorText(j: JobSummary): string {
+  if (j.lastError) return `  last error: ${j.lastError}`;
+  return j.earlierError ? `  delivered after an earlier attempt failed: ${j.earlierError}` : '';
 }
 
 /**
@@ -58,7 +71,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
           for (const j of jobs) {
             process.stdout.write(
               terminalText(
-                `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${j.lastError ? `  last error: ${j.lastError}` : ''}`,
+                `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${errorText(j)}`,
               ) + '\n',
             );
           }

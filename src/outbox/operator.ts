@@ -26,9 +26,25 @@ export interface JobSummary {
   attempts: number;
   nextAttemptAt: string;
   createdAt: string;
+  /** Why it waits, was refused or died: the error of its latest attempt. Never on a done job. */
   lastError?: string;
+  /**
+   * A done job's error from an attempt before the one that delivered it (a transient failure
+   * retried): history, not a problem, so not given as `lastError`, which read as a failure.
+   */
+  earlierError?: string;
   /** The job that took over this rejected job's key. */
   supersededBy?: string;
+}
+
+/**
+ * A delivered job keeps the last error of the attempts before (the store's last_error: the next
+ * attempt after an operator's retry reads it to know the upstream may have the write already), but
+ * it no longer says what is wrong with the job.
+ */
+function errorOf(job: OutboxJob): Pick<JobSummary, 'lastError' | 'earlierError'> {
+  if (job.lastError === undefined) return {};
+  return job.status === 'done' ? { earlierError: job.lastError } : { lastError: job.lastError };
 }
 
 export function summarizeJob(job: OutboxJob): JobSummary {
@@ -41,7 +57,7 @@ export function summarizeJob(job: OutboxJob): JobSummary {
     attempts: job.attempts,
     nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
     createdAt: new Date(job.createdAt).toISOString(),
-    lastError: job.lastError,
+    ...errorOf(job),
     ...(job.supersededBy ? { supersededBy: job.supersededBy } : {}),
   };
 }

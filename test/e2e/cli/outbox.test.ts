@@ -201,3 +201,53 @@ t.test('list --system: a typo is refused, a system with stored jobs but no conne
   const all = await cli(dir, 'list', '--system', 'legacy');
   t.match(all.stdout, /job-legacy/);
 });
+
+t.test("list: a delivered job's error from an earlier attempt is not its last error", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cli-outbox-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir: dir });
+  // both fail once (an upstream 503), then one is delivered and the other waits for its retry
+  for (const id of ['job-delivered', 'job-waiting']) {
+    await store.recordWrite(job(id, { nextAttemptAt: 1_000, createdAt: 1_000 }));
+    const [first] = await store.claimJobs({
+      system: 'openlmis',
+      flows: ['order'],
+      limit: 1,
+      leaseOwner: 'w1',
+      leaseMs: 60_000,
+      now: 2_000,
+    });
+    await store.rescheduleJob(first.id, 'w1', 3_000, 'openlmis: HTTP 503 Service Unavailable', false, 2_500);
+  }
+  const [again] = await store.claimJobs({
+    system: 'openlmis',
+    flows: ['order'],
+    limit: 1,
+    leaseOwner: 'w2',
+    leaseMs: 60_000,
+    now: 4_000,
+  });
+  await store.finishJob(again.id, 'w2', { status: 'done', result: { system: 'openlmis', ids: {} } }, 4_500);
+  const delivered = again.id;
+  const waiting = delivered === 'job-delivered' ? 'job-waiting' : 'job-delivered';
+  await store.close();
+
+  const list = await cli(dir, 'list');
+  t.equal(list.code, 0, list.stderr);
+  const row = (id: string) => list.stdout.split('\n').find((l) => l.startsWith(id)) ?? '';
+  t.notMatch(row(delivered), /last error/, 'the delivered job shows no last error');
+  t.match(
+    row(delivered),
+    /delivered after an earlier attempt failed: openlmis: HTTP 503 Service Unavailable$/,
+    'its earlier error is labelled as history',
+  );
+  t.match(row(waiting), /last error: openlmis: HTTP 503 Service Unavailable$/, 'a waiting job keeps its last error');
+
+  const json = await cli(dir, 'list', '--json');
+  const jobs = JSON.parse(json.stdout) as Record<string, unknown>[];
+  const byId = (id: string) => jobs.find((j) => j.id === id)!;
+  t.match(byId(delivered), { status: 'done', earlierError: 'openlmis: HTTP 503 Service Unavailable' });
+  t.notOk('lastError' in byId(delivered), 'no lastError on the delivered job (the admin API gives the same)');
+  t.match(byId(waiting), { status: 'pending', lastError: 'openlmis: HTTP 503 Service Unavailable' });
+  t.notOk('earlierError' in byId(waiting));
+});
