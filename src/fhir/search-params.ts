@@ -3,6 +3,7 @@ import type { InstantRange } from '../domain/instant-range.js';
 import type { SearchCriteria } from '../routing/ports.js';
 import { SP_BASE } from './conventions.js';
 import { isCalendarDate } from './validation/dates.js';
+import { mayNameKind } from './location-type-token.js';
 
 /**
  * A search parameter we serve: its FHIR definition (for the CapabilityStatement) and how its
@@ -183,7 +184,10 @@ export const locationParams: SearchParamDef[] = [
     description: 'Facility type code',
     official: official('Location', 'type'),
     apply: (v, c) => {
-      c.type = parseToken(v[0]).code;
+      // the mCSD kind coding is the mediator's, no system's: a system asked for it matches none
+      // (location-type-token.ts), so it is matched at the edge alone
+      const token = parseToken(v[0]);
+      if (!mayNameKind(token)) c.type = token.code;
     },
   },
 ];

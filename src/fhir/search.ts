@@ -10,6 +10,7 @@ import { SearchsetTexts } from './searchset-text.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 import { parseToken } from './search-params.js';
+import { checkedAtTheEdge, hasTypeCoding, type TypeToken } from './location-type-token.js';
 
 /**
  * Types whose encoder is a pure function of (FHIR version, domain value), so an unchanged value's
@@ -97,10 +98,11 @@ function toCriteria(
   ctx: FhirContext,
   route: ResourceRoute,
   params: Record<string, string[]>,
-): { criteria: SearchCriteria; used: [string, string][]; statuses?: string[][] } {
+): { criteria: SearchCriteria; used: [string, string][]; statuses?: string[][]; type?: TypeToken } {
   const criteria: SearchCriteria = {};
   const used: [string, string][] = [];
   let statuses: string[][] | undefined;
+  let type: TypeToken | undefined;
   for (const [name, values] of Object.entries(params)) {
     if (RESULT_PARAMS.has(name)) continue;
     if (IGNORED_RESULT_PARAMS.has(name)) {
@@ -135,9 +137,13 @@ function toCriteria(
     if (def.name === 'status') statuses = applyStatus(values, criteria);
     else if (def.type === 'date' || def.name === '_id') def.apply(values, criteria);
     else def.apply([oneValue(name, values)], criteria);
+    if (route.type === 'Location' && def.name === 'type') {
+      const token = parseToken(values[0]);
+      if (checkedAtTheEdge(token)) type = token;
+    }
     for (const v of values) used.push([name, v]);
   }
-  return { criteria, used, statuses };
+  return { criteria, used, statuses, type };
 }
 
 /**
@@ -155,13 +161,23 @@ function carriesIdentifier(resource: Json, wanted: NonNullable<SearchCriteria['i
   return ids.some((i) => i?.value === wanted.value && (!wanted.system || i?.system === wanted.system));
 }
 
-/** Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated, status. */
-function edgeFilter(resources: Json[], criteria: SearchCriteria, statuses?: string[][], type?: string): Json[] {
+/**
+ * Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated,
+ * status, a Location's type token (location-type-token.ts).
+ */
+function edgeFilter(
+  resources: Json[],
+  criteria: SearchCriteria,
+  statuses?: string[][],
+  type?: string,
+  locationType?: TypeToken,
+): Json[] {
   const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
     if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
     if (identifier && !carriesIdentifier(r, identifier)) return false;
+    if (locationType && !hasTypeCoding(r, locationType)) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -233,7 +249,7 @@ export async function searchResources(
   // FHIR search: _count=0 is _summary=count (the total, no entries and no next link; a next link
   // of _count=0 would be the page itself again, and a client following next links would never stop)
   const summaryCount = summary === 'count' || count === 0;
-  const { criteria, used, statuses } = toCriteria(ctx, route, params);
+  const { criteria, used, statuses, type: locationType } = toCriteria(ctx, route, params);
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
@@ -252,6 +268,7 @@ export async function searchResources(
       criteria,
       statuses,
       route.type,
+      locationType,
     );
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
