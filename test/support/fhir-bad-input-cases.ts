@@ -1213,7 +1213,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
           r.itemCodeableConcept.coding[0].code = '09999999999999';
         },
         'SupplyRequest.itemCodeableConcept',
-        /not mapped to an OpenLMIS orderable/,
+        /is not in products\.json: no row carries that code \(add the product, with codes\.openlmis\)/,
       ),
     ),
     viaConnector(
@@ -1248,7 +1248,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
         ]),
         422,
         'Bundle.entry[1].resource.itemCodeableConcept',
-        /not mapped/,
+        /is not in products\.json/,
       ),
     ),
     viaConnector(
@@ -1316,7 +1316,7 @@ export function badInputCases(env: CaseEnv): BadCase[] {
         }),
         422,
         'InventoryReport.inventoryListing[0].item[0].item.concept',
-        /not mapped/,
+        /is not in products\.json/,
       ),
     ),
     viaConnector(

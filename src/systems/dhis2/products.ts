@@ -195,11 +195,8 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
   return {
     productCode(product, where) {
       const row = index.rowFor(product);
-      if (!row)
-        throw new BusinessRuleError(
-          `product ${product.system}|${product.code} has no DHIS2 code in products.json (codes.dhis2)`,
-          where,
-        );
+      // not in the catalogue at all, or there without codes.dhis2: the refusal says which (6304e12)
+      if (!row) throw new BusinessRuleError(index.unmapped(product), where);
       return row.code;
     },
     target(code, measure, where) {
@@ -221,10 +218,7 @@ export function loadDhis2Products(settings: Record<string, unknown>): Dhis2Produ
     itemCode(product, where) {
       const row = items.rowFor(product);
       if (!row)
-        throw new BusinessRuleError(
-          `product ${product.system}|${product.code} has no ${scheme === 'dhis2' ? 'DHIS2' : 'Open mSupply'} code in products.json (codes.${scheme}), which dhis2.rtsItemCode names RTS items by`,
-          where,
-        );
+        throw new BusinessRuleError(`${items.unmapped(product)}, which dhis2.rtsItemCode names RTS items by`, where);
       return row.code;
     },
     packSizeOf: (code) => items.rowByCode(code)?.packSize,

@@ -51,7 +51,7 @@ t.test('MAPPINGS_DIR: the OpenLMIS connector maps products from the catalogue th
   t.same(refused.body.issue[0].expression, ['Bundle.entry[0].resource.itemCodeableConcept']);
   t.equal(
     refused.body.issue[0].diagnostics,
-    `product ${GTIN_SYSTEM}|${oldGtin} is not mapped to an OpenLMIS orderable (products.json, codes.openlmis)`,
+    `product ${GTIN_SYSTEM}|${oldGtin} is not in products.json: no row carries that code (add the product, with codes.openlmis)`,
   );
 
   const created = await rig.fhir('POST', '/fhir', transactionOf([line('MAP-DIR-NEW', NEW_GTIN)]));

@@ -166,6 +166,6 @@ t.test('OpenLMIS takes the first of the codes it maps', async (t) => {
         { system: ATC, code: 'G03AA07', alternatives: [{ system: GTIN_SYSTEM, code: '00000000000017' }] },
         'x',
       ),
-    /not mapped/,
+    /is not in products\.json/,
   );
 });

@@ -3,6 +3,7 @@ import { MappingError, activeMappingsDir, loadMappingFile } from '../../../confi
 import { PRODUCTS_FILE } from '../../../config/product-catalogue.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
 import { productCodes, type ProductRef } from '../../../domain/index.js';
+import { catalogueIndex, type ProductCatalogue } from '../../../domain/product-catalogue.js';
 import type { ProductMap } from '../types.js';
 import { normaliseGtin } from './gtin.js';
 import { GTIN_SYSTEM, PRODUCT_CODE_SYSTEM } from '../identifiers.js';
@@ -38,7 +39,10 @@ const CATALOGUE = PRODUCTS_FILE.file;
 
 /** The OpenLMIS rows of a valid catalogue file, or a MappingError naming the file, the JSON path and the reason. */
 export function readProductRows(file: string): ProductRow[] {
-  const catalogue = loadMappingFile(file, PRODUCTS_FILE);
+  return rowsOf(loadMappingFile(file, PRODUCTS_FILE));
+}
+
+function rowsOf(catalogue: ProductCatalogue): ProductRow[] {
   return catalogue.products
     .filter((p) => p.codes.openlmis)
     .map((p) => ({ productCode: p.codes.openlmis!, gtin: p.gtin, national: p.national, display: p.display }));
@@ -49,10 +53,21 @@ export function loadProductMap(
   file: string = path.join(activeMappingsDir(), CATALOGUE),
   settings: ProductMapSettings = {},
 ): ProductMap {
-  return productMapOf(readProductRows(file), settings);
+  const catalogue = loadMappingFile(file, PRODUCTS_FILE);
+  // a refusal says which: not in the catalogue at all, or there without codes.openlmis (6304e12)
+  const index = catalogueIndex(catalogue, 'openlmis', {
+    national: settings.nationalProductCodeSystem,
+    writeNational: settings.productCodeSystem === 'national',
+  });
+  return productMapOf(rowsOf(catalogue), settings, (product) => index.unmapped(product));
 }
 
-export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = {}): ProductMap {
+export function productMapOf(
+  rows: ProductRow[],
+  settings: ProductMapSettings = {},
+  /** Why a product has no row here, for its 422 (CatalogueIndex.unmapped). */
+  unmapped: (product: ProductRef) => string,
+): ProductMap {
   const useNational = settings.productCodeSystem === 'national';
   const nationalSystem = settings.nationalProductCodeSystem;
   if (useNational && !nationalSystem)
@@ -78,12 +93,7 @@ export function productMapOf(rows: ProductRow[], settings: ProductMapSettings = 
       // a client echoing back what we gave it for an unmapped orderable
       if (product.system === PRODUCT_CODE_SYSTEM) return product.code;
       const row = rowFor(product);
-      if (!row) {
-        throw new BusinessRuleError(
-          `product ${product.system}|${product.code} is not mapped to an OpenLMIS orderable (${CATALOGUE}, codes.openlmis)`,
-          where,
-        );
-      }
+      if (!row) throw new BusinessRuleError(unmapped(product), where);
       return row.productCode;
     },
     toProduct(productCode, display) {

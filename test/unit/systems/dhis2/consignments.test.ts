@@ -160,7 +160,16 @@ t.test('dhis2.rtsItemCode=msupply: events name items by the Open mSupply code, r
   t.ok(bad instanceof BusinessRuleError);
   t.match(bad.issues[0], {
     diagnostics:
-      /no Open mSupply code in products\.json \(codes\.msupply\), which dhis2\.rtsItemCode names RTS items by/,
+      /gtin\|10860012300034 \(Male condom\) has no Open mSupply item code in products\.json \(codes\.msupply\), which dhis2\.rtsItemCode names RTS items by/,
+    expression: ['Delivery.lines[0].product'],
+  });
+  // a product the catalogue does not list at all: not "has no code", which sends the operator
+  // looking for a row that is not there
+  const unlisted = { ...condoms, lines: [{ ...condoms.lines[0], product: { system: GTIN, code: '00000000000017' } }] };
+  const absent = await caps.confirm(unlisted, memoryJournal('m-3')).catch((e) => e);
+  t.match(absent.issues[0], {
+    diagnostics:
+      /^product https:\/\/www\.gs1\.org\/gtin\|00000000000017 is not in products\.json: no row carries that code \(add the product, with codes\.msupply\), which dhis2\.rtsItemCode names RTS items by$/,
     expression: ['Delivery.lines[0].product'],
   });
   t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'nothing sent');

@@ -313,6 +313,20 @@ t.test('UID schemes; refusals before anything is sent', async (t) => {
     t.ok(err instanceof BusinessRuleError, where);
     t.same(err.issues[0].expression, [where]);
   }
+  // a product listed without codes.dhis2, and one not listed at all: the refusal says which
+  const [listed, unlisted] = await Promise.all(
+    ['10860012300102', '00000000000017'].map((code) =>
+      stock.report(monthly([{ product: { system: GTIN, code }, quantity: du(1) }]), amnesiacJournal()).catch((e) => e),
+    ),
+  );
+  t.match(listed.issues[0], {
+    diagnostics: `product ${GTIN}|10860012300102 (BCG vaccine, 20-dose vial) has no DHIS2 data element/item code in products.json (codes.dhis2)`,
+    expression: ['StockReport.lines[0].product'],
+  });
+  t.match(unlisted.issues[0], {
+    diagnostics: `product ${GTIN}|00000000000017 is not in products.json: no row carries that code (add the product, with codes.dhis2)`,
+    expression: ['StockReport.lines[0].product'],
+  });
   t.equal(posts(), n, 'nothing sent for a refused report');
   // received is counted positive whatever its sign; adjustments may go negative
   await stock.report(cases[2][0], amnesiacJournal());

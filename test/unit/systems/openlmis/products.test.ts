@@ -57,13 +57,45 @@ t.test('an unmapped FHIR product is a 422 naming the code and the element', asyn
   })() as BusinessRuleError;
   t.type(err, BusinessRuleError);
   t.equal(err.status, 422);
-  t.match(err.message, /https:\/\/www\.gs1\.org\/gtin\|00000000000017 is not mapped/);
+  t.equal(
+    err.message,
+    'product https://www.gs1.org/gtin|00000000000017 is not in products.json: no row carries that code (add the product, with codes.openlmis)',
+    'not in the catalogue at all: not "has no code", which sends the operator looking for a row',
+  );
   t.same(err.issues[0].expression, ['SupplyRequest.itemCodeableConcept']);
   t.throws(
     () => map.toProductCode({ system: 'http://example.org/other', code: '1' }, 'x'),
     BusinessRuleError,
     'an unknown code system is unmapped too',
   );
+});
+
+t.test('a product the catalogue lists without codes.openlmis: the 422 names it and the missing code', async (t) => {
+  const file = writeMap('no-openlmis.json', {
+    products: [
+      { codes: { openlmis: 'A' }, gtin: '10860012300010' },
+      { codes: { msupply: 'B' }, gtin: '10860012300027', national: 'LK-2', display: 'Injectable' },
+    ],
+  });
+  const map = loadProductMap(file, { nationalProductCodeSystem: NATIONAL });
+  for (const product of [
+    { system: GTIN_SYSTEM, code: '10860012300027' },
+    { system: NATIONAL, code: 'LK-2' },
+  ]) {
+    const err = (() => {
+      try {
+        map.toProductCode(product, 'SupplyRequest.itemCodeableConcept');
+      } catch (e) {
+        return e;
+      }
+    })() as BusinessRuleError;
+    t.type(err, BusinessRuleError);
+    t.equal(
+      err.message,
+      `product ${product.system}|${product.code} (Injectable) has no OpenLMIS orderable productCode in products.json (codes.openlmis)`,
+    );
+    t.same(err.issues[0].expression, ['SupplyRequest.itemCodeableConcept']);
+  }
 });
 
 t.test('mapping.productCodeSystem=national writes the national code', async (t) => {

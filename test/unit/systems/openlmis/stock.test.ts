@@ -294,7 +294,7 @@ t.test('negative stock and wrong reasons are refused with a clear 422', async (t
     ),
   );
   t.equal(unmapped.status, 422);
-  t.match(unmapped.message, /00000000000017 is not mapped/);
+  t.match(unmapped.message, /00000000000017 is not in products\.json/);
   const notWholePacks = await failure(
     stock.report(
       report({ lines: [{ product: gtinOf('FP-CNDM'), quantity: { value: 1.5, unit: 'pack' } }] }),
