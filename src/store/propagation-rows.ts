@@ -34,6 +34,11 @@ export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER B
  * plan of an older version made while a newer one was kept and planned (a push beside a pull, two
  * instances) would put the older version back over the newer one's row, and both their jobs would
  * then end superseded, the newer change written nowhere.
+ *
+ * Nor does a plan replace its own version's delivered outcome (done, failed): two paths may plan
+ * one held row at once (its parent's arrival pushed and pulled, two instances), and the later one,
+ * planned from the row as held, would put `queued` back over `done` with no system id; its job key
+ * is taken, so nothing would ever settle the row again.
  */
 export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
   (registry_id, system, version, action, state, reason, system_id, unsupported, updated_at)
@@ -42,7 +47,9 @@ export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
     state = excluded.state, reason = excluded.reason, system_id = excluded.system_id,
     unsupported = excluded.unsupported, updated_at = excluded.updated_at
   WHERE NOT EXISTS (SELECT 1 FROM registry_records r
-    WHERE r.registry_id = excluded.registry_id AND r.version <> excluded.version)`;
+    WHERE r.registry_id = excluded.registry_id AND r.version <> excluded.version)
+  AND NOT (propagations.version = excluded.version AND propagations.state IN ('done', 'failed')
+    AND excluded.state IN ('queued', 'held', 'skipped'))`;
 
 /** The outcome of delivering a version: written only while that version is still the latest. */
 export const SETTLE_PROPAGATION_SQL = `UPDATE propagations SET state = $1, reason = $2, system_id = $3, unsupported = $4,
