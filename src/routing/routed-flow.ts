@@ -139,7 +139,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     return undefined;
   }
 
-  /** A read by id links the records of other flows the value names (FlowSpec.namedRecords): one store write. */
+  /**
+   * A read by id links the records of other flows the value names (FlowSpec.namedRecords): one
+   * store write, none when the links are stored already (a read again: Store.putLinks).
+   */
   private async rememberNamed(system: string, value: T): Promise<void> {
     const links = this.namedLinks(system, [value]);
     if (links.length) await this.store.putLinks(links);
@@ -351,8 +354,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     const check = this.spec.precheck(this.connector(targets.primary));
     if (!check) return;
     await check(value, earlier).catch((err: unknown) => {
-      // an id of another system's facility: say which rule chose this one (a rule for it goes first)
-      throw err instanceof UnknownFacilityError && targets.chosenBy ? err.routedBy(targets.chosenBy) : err;
+      // an id of another system's facility: say which rule chose this one (a rule for it goes first);
+      // not for another facility the write names (an order's supplier), which no rule places
+      const routed = err instanceof UnknownFacilityError && err.refuses(this.spec.routeBy(value).facility);
+      throw routed && targets.chosenBy ? err.routedBy(targets.chosenBy) : err;
     });
   }
 
@@ -703,7 +708,8 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /**
    * Link every FHIR id a search returned to its upstream object, so a later read by id finds it,
-   * and the records of other flows they name (namedLinks): one store write.
+   * and the records of other flows they name (namedLinks): one store write, none when every
+   * link is stored already (the same search again, its next page: Store.putLinks).
    */
   private async remember(system: string, items: T[]): Promise<void> {
     const links: ResourceLink[] = items.flatMap((item) => {

@@ -150,6 +150,7 @@ import {
 } from './pg-write-batches.js';
 import { TurnBatcher } from './turn-batcher.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
+import { linkKey, linksToWrite, PG_STORED_LINKS_SQL } from './links-to-write.js';
 import {
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
@@ -694,7 +695,15 @@ export class PostgresStore implements Store {
   // resource links ----------------------------------------------------------------------------
 
   async putLinks(links: ResourceLink[]): Promise<void> {
-    if (links.length) await this.tx((c) => this.insertLinks(links, c));
+    if (!links.length) return;
+    const rows = await this.rows(PG_STORED_LINKS_SQL, [
+      links.map((l) => l.flow),
+      links.map((l) => l.fhirId),
+      links.map((l) => l.system),
+    ]);
+    const stored = new Map(rows.map((r) => [linkKey(r.flow, r.fhir_id, r.system), r]));
+    const changed = linksToWrite(links, (l) => stored.get(linkKey(l.flow, l.fhirId, l.system)));
+    if (changed.length) await this.tx((c) => this.insertLinks(changed, c));
   }
 
   /** A committed PostgreSQL transaction is on disk (synchronous_commit): every read sees only that. */

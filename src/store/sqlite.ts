@@ -145,6 +145,7 @@ import {
   mayRepeat,
 } from './repeated-attempts.js';
 import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
+import { linksToWrite, STORED_LINK_SQL, type StoredLink } from './links-to-write.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
   COUNT_PROPAGATIONS_SQL,
@@ -203,6 +204,7 @@ const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
+const STORED_LINK_SQLITE = sqliteParams(STORED_LINK_SQL);
 const SETTLE_UPDATE_SQLITE = sqliteParams(SETTLE_UPDATE_SQL);
 const SETTLE_RERUN_SQLITE = sqliteParams(SETTLE_RERUN_SQL);
 const OWE_RERUN_SQLITE = sqlitePositional(OWE_RERUN_UPDATE_SQL);
@@ -464,7 +466,12 @@ export class SqliteStore implements Store {
   // resource links ----------------------------------------------------------------------------
 
   async putLinks(links: ResourceLink[]): Promise<void> {
-    if (links.length) await this.write(() => this.insertLinks(links));
+    if (!links.length) return;
+    const stored = this.sql(STORED_LINK_SQLITE);
+    const changed = await this.read(() =>
+      linksToWrite(links, (l) => stored.get(l.flow, l.fhirId, l.system) as StoredLink),
+    );
+    if (changed.length) await this.write(() => this.insertLinks(changed));
   }
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {

@@ -471,7 +471,10 @@ export interface Store {
   oldestWaitingCreatedAt(): Promise<number | undefined>;
 
   // resource links
-  /** Upsert; a link keeps its known upstream id and job id when the new one lacks them. */
+  /**
+   * Upsert; a link keeps its known upstream id and job id when the new one lacks them. Links
+   * stored already as they would be written are left out: nothing written when none changed.
+   */
   putLinks(links: ResourceLink[]): Promise<void>;
   getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
   /** Links of writes to these upstream objects of one system (with a job), newest first. */

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
 import { orderLine, requisitionsAt, startRigOn, why, type Rig } from '../../support/openlmis-e2e.js';
 import { shipEmergencyOrder } from '../../support/openlmis-faults-setup.js';
+import { linkUpserts } from '../../support/link-upserts.js';
 
 /** The SupplyRequest ids a SupplyDelivery's basedOn references name. */
 function basedOnIds(delivery: any): string[] {
@@ -53,6 +54,19 @@ for (const engine of engineCases()) {
         const ids = basedOnIds(res.body);
         t.equal(ids.length, 2, 'one reference per order line');
         await followed(t, rig, '/fhir/R5', ids);
+      });
+
+      await t.test('a delivery read again stores nothing: its links are there', async (t) => {
+        const store = rig.mediator.store as typeof rig.mediator.store & { commitStats?(): { commits: number } };
+        const upserted = linkUpserts(store);
+        const commits = store.commitStats?.().commits;
+        for (let read = 0; read < 3; read++) {
+          const res = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${byId.podId}`);
+          t.equal(res.status, 200, why(res));
+          t.equal(basedOnIds(res.body).length, 2, 'still based on both lines');
+        }
+        t.same(upserted, [], 'three reads: no link upserted');
+        t.equal(store.commitStats?.().commits, commits, 'and no commit (SQLite)');
       });
 
       await t.test('deliveries searched by destination (R4, one per line)', async (t) => {
