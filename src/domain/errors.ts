@@ -3,6 +3,8 @@
  * type, a precise diagnostic and the FHIRPath of the bad element) so that exactly one place, the
  * FHIR outcome plugin, turns them into an OperationOutcome. Never put secrets in `diagnostics`.
  */
+import type { FacilityRef } from './identifiers.js';
+
 export type IssueType =
   | 'invalid'
   | 'structure'
@@ -89,15 +91,34 @@ export class BusinessRuleError extends MediatorError {
  * system there (a DHIS2 org unit id routed to OpenLMIS by the default) and what to change.
  */
 export class UnknownFacilityError extends BusinessRuleError {
-  constructor(diagnostics: string, expression?: string | string[]) {
+  constructor(
+    diagnostics: string,
+    expression?: string | string[],
+    /** The facility refused: the write's own, or another it names (an order's supplier). */
+    readonly facility?: FacilityRef,
+  ) {
     super(diagnostics, expression);
     this.name = 'UnknownFacilityError';
+  }
+
+  /**
+   * Whether this refuses `routed`, the facility routing chose the system by. Only then does how
+   * routing chose it help: a supplier the system does not hold is not fixed by a routing rule.
+   */
+  refuses(routed: FacilityRef | undefined): boolean {
+    if (!this.facility || !routed) return true;
+    const a = this.facility;
+    return (
+      a.id === routed.id &&
+      a.identifier?.system === routed.identifier?.system &&
+      a.identifier?.value === routed.identifier?.value
+    );
   }
 
   /** The same refusal, saying how routing chose the system (`routing`: its words). */
   routedBy(routing: string): UnknownFacilityError {
     const [first] = this.issues;
-    return new UnknownFacilityError(`${first.diagnostics}; ${routing}`, first.expression);
+    return new UnknownFacilityError(`${first.diagnostics}; ${routing}`, first.expression, this.facility);
   }
 }
 

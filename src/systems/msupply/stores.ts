@@ -77,6 +77,7 @@ export function createStoreDirectory(
       throw new UnknownFacilityError(
         `facility ${named} is not an Open mSupply store (not found by id, crosswalk or store code)`,
         where,
+        ref,
       );
     },
     find,

@@ -67,6 +67,7 @@ export async function locationOf(
   throw new UnknownFacilityError(
     `facility ${ref.display ?? ref.id ?? ref.identifier?.value ?? '?'} is not an OpenMRS location (by id, registry code or crosswalk)`,
     where,
+    ref,
   );
 }
 

@@ -3,7 +3,8 @@
  * facility: a DHIS2 org unit id the mediator's own search returned, posted with an order or a
  * stock report) is refused by that system's connector; the refusal says how routing.json chose
  * the system, by which rule or by the default, so the implementer knows what to change. Through
- * the real OpenLMIS connector and sandbox; nothing is recorded or sent.
+ * the real OpenLMIS connector and sandbox; nothing is recorded or sent. Another facility the
+ * write names (an OpenMRS order's supplier) was not routed by, so its refusal names no rule.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { orderLine, RIG_AUTH, startRig, type Rig } from '../../support/openlmis-e2e.js';
+import { LOC } from '../../../sandbox/openmrs/index.js';
+import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../src/fhir/conventions.js';
+import { GTIN, startOpenMrsRig, why } from '../../support/openmrs-e2e.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FOREIGN = 'iii3QoNx732'; // a DHIS2 org unit uid, unknown to OpenLMIS
@@ -67,4 +71,41 @@ t.test('the refusal of a facility another system holds names the routing that ch
 
   t.equal(rig.lmis.sb.state.store.requisitions.size, requisitionsBefore, 'nothing sent to OpenLMIS');
   t.equal(await jobs(rig), 0, 'nothing recorded');
+});
+
+t.test('an OpenMRS supplier it does not hold is refused at deliverFrom, naming no routing rule', async (t) => {
+  const rig = await startOpenMrsRig('s-supplier-refusal');
+  t.teardown(() => rig.close());
+  const unknown = '0d3c2b1a-1111-4a2b-8c3d-00000000dead';
+  const line = (order: string, deliverTo: string, deliverFrom: string) => ({
+    resourceType: 'SupplyRequest',
+    status: 'active',
+    priority: 'routine',
+    identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: 'https://app.example.org/orders', value: order }],
+    itemCodeableConcept: { coding: [{ system: GTIN, code: '10860012300058' }] },
+    quantity: { value: 20, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
+    authoredOn: '2026-12-01T08:00:00Z',
+    deliverTo: { reference: `Location/${deliverTo}` },
+    deliverFrom: { reference: `Location/${deliverFrom}` },
+  });
+  const operations = rig.sb.stock.operations.size;
+
+  const supplier = await rig.fhir('POST', '/fhir/SupplyRequest', line('OMRS-SUP-1', LOC.kilima, unknown));
+  t.equal(supplier.status, 422, why(supplier));
+  t.same(supplier.body.issue[0].expression, ['SupplyRequest.deliverFrom']);
+  t.equal(
+    supplier.body.issue[0].diagnostics,
+    `facility ${unknown} is not an OpenMRS location (by id, registry code or crosswalk)`,
+    'the rule that placed the order at Kilima is beside the point: no rule places a supplier',
+  );
+
+  // the facility routing chose OpenMRS by: the refusal still says how
+  const facility = await rig.fhir('POST', '/fhir/SupplyRequest', line('OMRS-SUP-2', unknown, LOC.mwangaza));
+  t.equal(facility.status, 422, why(facility));
+  t.same(facility.body.issue[0].expression, ['SupplyRequest.deliverTo']);
+  t.match(
+    facility.body.issue[0].diagnostics,
+    /is not an OpenMRS location .*; fhir-mappings\/routing\.json orders sent it to openmrs by its default "any"/,
+  );
+  t.equal(rig.sb.stock.operations.size, operations, 'nothing sent to OpenMRS');
 });

@@ -13,7 +13,7 @@ import { BusinessRuleError } from '../../../src/domain/errors.js';
 import type { Order, StockReport } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { createRoutingServices } from '../../../src/routing/index.js';
-import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../../../src/routing/rules.js';
+import { ROUTING_FILE, resolveTargets, unknownSystems, type RoutingRules } from '../../../src/routing/rules.js';
 import { loadMapping, MappingError, problemsOf, shippedMappingsDir } from '../../../src/config/mappings.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Connector, WriteResult } from '../../../src/routing/ports.js';
@@ -299,4 +299,29 @@ t.test('unknownSystems: every rule, default and secondary target naming a system
   t.same(unknownSystems(rules, [...known, 'openlmiss', 'dhis', 'opnmrs']), [], 'a registered system is known');
   const shipped = loadMapping<RoutingRules>(ROUTING_FILE as never, shippedMappingsDir());
   t.same(unknownSystems(shipped, known), [], 'the shipped routing.json names only built-in systems');
+});
+
+t.test('the shipped routing.json sends a facility to the system the crosswalk links it in', async (t) => {
+  const shipped = loadMapping<RoutingRules>(ROUTING_FILE as never, shippedMappingsDir());
+  const configured = ['openlmis', 'msupply', 'openmrs', 'dhis2'];
+  const subject = (linked: string[]) => ({
+    facility: { id: 'registry-facility-1' },
+    facts: { linkedSystems: async () => linked, types: async () => [] },
+  });
+  for (const flow of ['orders', 'deliveries', 'stock'] as const) {
+    const writers = flow === 'orders' ? configured.filter((s) => s !== 'dhis2') : configured;
+    const route = (linked: string[]) =>
+      resolveTargets(flow, shipped.flows[flow], subject(linked), writers, ['facility']);
+    for (const [system, name] of [
+      ['openlmis', 'linked in OpenLMIS'],
+      ['msupply', 'linked in Open mSupply'],
+      ['openmrs', 'linked in OpenMRS'],
+    ]) {
+      const targets = await route([system]);
+      t.equal(targets.primary, system, `${flow}: a facility linked in ${system} alone goes there`);
+      t.match(targets.chosenBy, `by rule "${name}"`);
+    }
+    t.equal((await route(['dhis2', 'openmrs'])).primary, 'openmrs', `${flow}: not to the first configured system`);
+    t.equal((await route(['openmrs', 'openlmis'])).primary, 'openlmis', `${flow}: OpenLMIS's link goes first`);
+  }
 });

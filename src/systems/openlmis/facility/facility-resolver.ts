@@ -36,6 +36,7 @@ export function createFacilityResolver(
     throw new UnknownFacilityError(
       `facility ${named} is not an OpenLMIS facility (not found by id, crosswalk or code)`,
       where,
+      ref,
     );
   };
 }
