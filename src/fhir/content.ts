@@ -156,3 +156,25 @@ export function assertFhirVersion(request: FastifyRequest, version: FhirVersion)
     expression: [where],
   });
 }
+
+/** The media types a resource or Bundle body is read from (the JSON parser's, JSON Patch aside). */
+const RESOURCE_MEDIA_TYPES = new Set(['application/fhir+json', 'application/json']);
+
+/**
+ * A create, update, Bundle or `$validate` body is a FHIR resource in JSON. Form bodies are parsed
+ * for POST `_search`, and a JSON Patch for PATCH, so either reached these handlers as an object:
+ * a form create was a 400 "resourceType is missing", blaming the content for its media type. It is
+ * the media type the server does not take here: 415 at Content-Type (FHIR http.html#mime-type).
+ * No Content-Type (no body) is left to the handler, which says what the body lacks.
+ */
+export function requireResourceMediaType(request: FastifyRequest): void {
+  const header = request.headers['content-type'];
+  if (header === undefined) return;
+  const type = String(header).split(';')[0].trim().toLowerCase();
+  if (RESOURCE_MEDIA_TYPES.has(type)) return;
+  throw new MediatorError(415, {
+    code: 'not-supported',
+    diagnostics: `A ${request.method} of a resource takes application/fhir+json, got '${type || 'none'}'`,
+    expression: ['Content-Type'],
+  });
+}

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
-import { assertFhirVersion, responseMediaType } from './content.js';
+import { assertFhirVersion, requireResourceMediaType, responseMediaType } from './content.js';
 import {
   create,
   patch,
@@ -118,6 +118,12 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
         expression: ['id'],
       });
     return send(request, reply, { status: 200, body: sp });
+  });
+  // a resource body is FHIR JSON: the form bodies _search takes and a JSON Patch are a 415 here
+  app.addHook('preHandler', async (request) => {
+    const url = request.routeOptions.url ?? '';
+    if (request.method === 'PATCH' || url.endsWith('/_search')) return;
+    if (request.method === 'POST' || request.method === 'PUT') requireResourceMediaType(request);
   });
   app.post('/', async (request, reply) => send(request, reply, await processBundle(ctxFor(request), request.body)));
   app.get('/:type', async (request, reply) =>
