@@ -162,22 +162,50 @@ function carriesIdentifier(resource: Json, wanted: NonNullable<SearchCriteria['i
 }
 
 /**
- * Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated,
- * status, a Location's type token (location-type-token.ts).
+ * InventoryReport `item` selects the reports that carry the product, each whole, as any search
+ * parameter selects resources (search.html). The systems used it to cut the lines of their live
+ * snapshot, which has one id: an `item` search answered that id with one line, seen as a new
+ * version of it, so the next full read was another version again (ETag, meta.lastUpdated and
+ * `_lastUpdated` downloads churned with no stock change), a product the facility does not stock
+ * matched its report with no lines, and DHIS2 ignored the parameter. The systems are no longer
+ * asked (each read the whole stock anyway); it is matched here against every product coding.
  */
-function edgeFilter(
-  resources: Json[],
-  criteria: SearchCriteria,
-  statuses?: string[][],
-  type?: string,
-  locationType?: TypeToken,
-): Json[] {
+function takeItemToEdge(route: ResourceRoute, criteria: SearchCriteria): SearchCriteria['item'] {
+  if (route.type !== 'InventoryReport' || !criteria.item) return undefined;
+  const item = criteria.item;
+  delete criteria.item;
+  return item;
+}
+
+function carriesItem(report: Json, wanted: NonNullable<SearchCriteria['item']>): boolean {
+  const lines = ([] as Json[]).concat(report.inventoryListing ?? []).flatMap((l) => [].concat(l?.item ?? []));
+  return lines.some((line: Json) =>
+    ([] as Json[])
+      .concat(line?.item?.concept?.coding ?? [])
+      .some((c) => c?.code === wanted.code && (!wanted.system || c?.system === wanted.system)),
+  );
+}
+
+/** What the edge checks itself, besides the criteria the systems were asked. */
+interface EdgeChecks {
+  statuses?: string[][];
+  locationType?: TypeToken;
+  item?: SearchCriteria['item'];
+}
+
+/**
+ * Edge-side filters that are cheap and make every service exact on them: _id, _lastUpdated,
+ * status, a Location's type token (location-type-token.ts), an InventoryReport's item.
+ */
+function edgeFilter(resources: Json[], criteria: SearchCriteria, checks: EdgeChecks, type?: string): Json[] {
   const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
+  const { statuses, locationType, item } = checks;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
     if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
     if (identifier && !carriesIdentifier(r, identifier)) return false;
     if (locationType && !hasTypeCoding(r, locationType)) return false;
+    if (item && !carriesItem(r, item)) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -250,6 +278,7 @@ export async function searchResources(
   // of _count=0 would be the page itself again, and a client following next links would never stop)
   const summaryCount = summary === 'count' || count === 0;
   const { criteria, used, statuses, type: locationType } = toCriteria(ctx, route, params);
+  const checks: EdgeChecks = { statuses, locationType, item: takeItemToEdge(route, criteria) };
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
@@ -266,9 +295,8 @@ export async function searchResources(
     edgeFilter(
       p.items.flatMap((item) => encodeMatch(ctx, route, item)),
       criteria,
-      statuses,
+      checks,
       route.type,
-      locationType,
     );
   if (sort) used.push(['_sort', sort]);
   if (page.paged) {
