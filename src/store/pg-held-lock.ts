@@ -1,7 +1,16 @@
 import type pg from 'pg';
+import { isDatabaseAway } from './database-away.js';
 
 /** How often the lock's session is asked whether it still lives while nothing else is heard from it. */
 export const LOCK_CHECK_MS = 1_000;
+
+/**
+ * How long the lock is asked for again, every `checkMs`, while the database is away (a restart,
+ * a failover): a server back within this finds the run still going, not stopped for an outage
+ * nobody else could use either. No instance can take the lock while the server is down, and the
+ * run can write nothing meanwhile (its writes go to the same database).
+ */
+export const LOCK_RETAKE_WITHIN_MS = 60_000;
 
 /** Why a scheduled run was stopped: its lock's session died and another instance holds the lock now. */
 export class AdvisoryLockLost extends Error {
@@ -18,7 +27,8 @@ export class AdvisoryLockLost extends Error {
  * running: two runs of one job at once. So the session is watched (its 'error'/'end' events, and
  * a `SELECT 1` every `checkMs` for a connection gone silent); when it dies the lock is taken again
  * at once on a new connection, and only if another instance got it first is `signal` aborted, so
- * the run stops before its next write.
+ * the run stops before its next write. A database away (refusing connections while it restarts)
+ * is asked again until `retakeWithinMs`; only a database still away then stops the run too.
  */
 export class HeldAdvisoryLock {
   private readonly controller = new AbortController();
@@ -31,7 +41,8 @@ export class HeldAdvisoryLock {
     private readonly pool: pg.Pool,
     private client: pg.PoolClient,
     private readonly name: string,
-    checkMs = LOCK_CHECK_MS,
+    private readonly checkMs = LOCK_CHECK_MS,
+    private readonly retakeWithinMs = LOCK_RETAKE_WITHIN_MS,
   ) {
     this.listen(client);
     this.timer = setInterval(() => this.check(), checkMs);
@@ -84,20 +95,44 @@ export class HeldAdvisoryLock {
   private async takeAgain(old: pg.PoolClient, why: string): Promise<void> {
     this.unlisten(old);
     old.release(new Error('advisory lock session lost'));
+    const giveUpAt = Date.now() + this.retakeWithinMs;
+    for (;;) {
+      try {
+        if (await this.lockOnNewSession()) return;
+        return this.stop(`${why}; another instance holds it now`);
+      } catch (err) {
+        const away = isDatabaseAway(err);
+        if (!away || Date.now() + this.checkMs > giveUpAt)
+          return this.stop(
+            `${why}; it could not be taken again${away ? `, the database away for ${this.retakeWithinMs} ms` : ''}`,
+          );
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.checkMs));
+      // released meanwhile (the run ended): there is no lock to give back, and none to take
+      if (this.stopped) return this.stop(`${why}; the run ended before it was taken again`);
+    }
+  }
+
+  /** The lock on a new session: true when held there (that session kept), false when another instance has it. */
+  private async lockOnNewSession(): Promise<boolean> {
     let next: pg.PoolClient | undefined;
     try {
       next = await this.pool.connect();
       const { rows } = await next.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
-      if (rows[0].locked) {
-        this.client = next;
-        this.listen(next);
-        return;
+      if (!rows[0].locked) {
+        next.release();
+        return false;
       }
-      next.release();
-      this.controller.abort(new AdvisoryLockLost(this.name, `${why}; another instance holds it now`));
+      this.client = next;
+      this.listen(next);
+      return true;
     } catch (err) {
       next?.release(err instanceof Error ? err : true);
-      this.controller.abort(new AdvisoryLockLost(this.name, `${why}; it could not be taken again`));
+      throw err;
     }
+  }
+
+  private stop(why: string): void {
+    this.controller.abort(new AdvisoryLockLost(this.name, why));
   }
 }

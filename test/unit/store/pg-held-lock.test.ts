@@ -1,0 +1,100 @@
+/**
+ * HeldAdvisoryLock when the session holding a scheduled run's lock dies while the database is
+ * away (refusing connections as it restarts): asked again every checkMs until retakeWithinMs,
+ * the run goes on if the server is back by then, and is stopped if not, or at once for an error
+ * that is not the database's. Fake pool and sessions: the timings are the test's to choose (the
+ * real restart: test/e2e/jobs/pg-restart-mid-run.test.ts).
+ */
+import { EventEmitter } from 'node:events';
+import type pg from 'pg';
+import t from 'tap';
+import { HeldAdvisoryLock } from '../../../src/store/pg-held-lock.js';
+
+/** What PostgreSQL answers a connection while it starts up (SQLSTATE 57P03). */
+const startingUp = () =>
+  Object.assign(new Error('the database system is starting up'), { code: '57P03', severity: 'FATAL' });
+
+class FakeSession extends EventEmitter {
+  readonly queries: string[] = [];
+  released?: unknown;
+  async query(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
+    this.queries.push(sql);
+    return { rows: [{ locked: true }] };
+  }
+  release(err?: unknown): void {
+    this.released = err ?? 'pooled';
+  }
+}
+
+/** A pool whose connects fail with `failWith()` the first `failures` times, then give new sessions. */
+function fakePool(failures: number, failWith: () => Error = startingUp) {
+  const sessions: FakeSession[] = [];
+  let connects = 0;
+  const pool = {
+    async connect() {
+      connects++;
+      if (connects <= failures) throw failWith();
+      const s = new FakeSession();
+      sessions.push(s);
+      return s;
+    },
+  };
+  return { pool: pool as unknown as pg.Pool, sessions, connects: () => connects };
+}
+
+async function waitFor(what: string, probe: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+t.test('the database back within the bound: the lock is taken again and the run goes on', async (t) => {
+  const { pool, sessions, connects } = fakePool(3);
+  const first = new FakeSession();
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10, 5_000);
+  first.emit('end'); // the server restarted: the session and its lock are gone
+  await waitFor('a session after three refused connects', () => sessions.length === 1);
+  t.equal(connects(), 4, 'asked again after each refusal');
+  t.notOk(lock.signal.aborted, 'the run was not stopped');
+  t.match(sessions[0].queries, [/pg_try_advisory_lock/], 'the lock asked for on the new session');
+  await lock.release();
+  t.match(sessions[0].queries.at(-1), /pg_advisory_unlock/, 'given back on the session that holds it');
+  t.ok(first.released instanceof Error, 'the dead session destroyed, not pooled');
+});
+
+t.test('the database still away after the bound: the run is stopped', async (t) => {
+  const { pool } = fakePool(Infinity);
+  const first = new FakeSession();
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10, 100);
+  first.emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.match(String(lock.signal.reason), /lock schedule:x was lost mid-run .*could not be taken again, the database away/);
+  await lock.release();
+});
+
+t.test('an error that is not the database away stops the run at once', async (t) => {
+  const { pool, connects } = fakePool(1, () => new TypeError('a bug of ours'));
+  const first = new FakeSession();
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10, 5_000);
+  first.emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.equal(connects(), 1, 'not asked again');
+  t.match(String(lock.signal.reason), /could not be taken again/);
+  await lock.release();
+});
+
+t.test('the run ends while the database is away: release gives nothing back and returns', async (t) => {
+  const { pool, sessions } = fakePool(Infinity);
+  const first = new FakeSession();
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10, 60_000);
+  first.emit('end');
+  await new Promise((r) => setTimeout(r, 30));
+  await lock.release();
+  t.equal(sessions.length, 0, 'no session taken');
+  t.notOk(
+    first.queries.some((q) => /unlock/.test(q)),
+    'no unlock on the dead session',
+  );
+});
