@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema, type GraphQLSchema } from 'graphql';
+import { ConfigError } from '../../src/config/load.js';
 
 /**
  * The schema the sandbox executes: Open mSupply's own, as reconstructed from its generated types
@@ -22,8 +23,9 @@ let cached: { file: string; schema: GraphQLSchema } | undefined;
 
 export function loadMsupplySchema(file = msupplySchemaFile()): GraphQLSchema {
   if (cached?.file === file) return cached.schema;
+  // a setting to fix (MSUPPLY_SCHEMA_FILE), said in one line by the demo and the CLI, no stack
   if (!existsSync(file))
-    throw new Error(
+    throw new ConfigError(
       `Open mSupply schema not found at ${file}: put the shared fixtures beside the repository or set MSUPPLY_SCHEMA_FILE`,
     );
   const schema = buildSchema(readFileSync(file, 'utf8'));

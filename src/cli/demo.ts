@@ -5,6 +5,7 @@ import { loadSettings } from '../config/load.js';
 import { clearDemoDatabase, DEMO_DATA_DIR, removeDemoMarker, writeDemoMarker } from './demo-data.js';
 import { portArgument } from './port-argument.js';
 import { serve } from './serve.js';
+import { ownSqliteStore } from '../store/sqlite-owner.js';
 
 interface SandboxHandle {
   url: string;
@@ -149,6 +150,9 @@ export function demoCommand(): Command {
       "keep the previous run's database (by default each run starts empty: the sandboxes start from their seed)",
     )
     .action(async (opts: { port: string; dataDir: string; keepData?: boolean }) => {
+      // taken before the fresh start deletes anything: a second demo (or a serve) on this
+      // directory is refused, and the database the running one serves stays where it is
+      const ownership = ownSqliteStore({ dataDir: opts.dataDir });
       const cleared = opts.keepData ? false : clearDemoDatabase(opts.dataDir);
       const {
         list: sandboxes,
@@ -205,7 +209,7 @@ export function demoCommand(): Command {
         REGISTRY_TOKEN: mfrToken,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
-      const mediator = await serve(settings);
+      const mediator = await serve(settings, ownership);
       const base = `http://127.0.0.1:${port}`;
       writeDemoMarker({
         pid: process.pid,

@@ -1,16 +1,22 @@
 import { misspeltSettings } from '../config/misspelt-env.js';
 import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
-import { ownSqliteStore } from '../store/sqlite-owner.js';
+import { ownSqliteStore, type StoreOwnership } from '../store/sqlite-owner.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
 
-/** Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains). */
-export async function serve(settings: Settings): Promise<RunningMediator> {
+/**
+ * Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains).
+ * `owned`: the SQLite file's ownership, already taken by a caller that had to hold it before
+ * touching the file (the demo, which deletes the previous run's database first).
+ */
+export async function serve(settings: Settings, owned?: StoreOwnership): Promise<RunningMediator> {
   // before the store opens: a second server on one SQLite file is refused, not started beside it
-  const ownership = ownSqliteStore({
-    databaseUrl: settings['store.databaseUrl'] as string | undefined,
-    dataDir: String(settings['store.dataDir']),
-  });
+  const ownership =
+    owned ??
+    ownSqliteStore({
+      databaseUrl: settings['store.databaseUrl'] as string | undefined,
+      dataDir: String(settings['store.dataDir']),
+    });
   let mediator: RunningMediator;
   try {
     mediator = await startMediator(settings);
