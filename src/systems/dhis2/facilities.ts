@@ -7,6 +7,7 @@ import { getOrAbsent } from '../../upstream/lookup.js';
 import type { Dhis2Client } from './client.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
 import { decodeOrgUnit, encodeOrgUnit, orgUnitCodeOf, orgUnitFields, type DecodeContext } from './orgunit-codec.js';
+import { OrgUnitLists } from './org-unit-lists.js';
 
 /**
  * Locations served from DHIS2 organisation units: read and searched live with the server's own
@@ -75,6 +76,8 @@ export interface FacilityOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
   /** Today as yyyy-MM-dd (tests fix it). */
   today?: () => string;
+  /** The lists searches read, kept for their next pages (the connector's, cleared on a reconfigure). */
+  lists?: OrgUnitLists;
 }
 
 export interface OrgUnitReader {
@@ -131,14 +134,10 @@ export function createFacilityCapability(
     const ctx = await reader.decodeContext();
     return list.map((ou) => decodeOrgUnit(ou, ctx));
   };
-  const listWhere = async (filter: string[]): Promise<Json[]> => {
-    const fields = orgUnitFields((await client.features()).geometry);
-    return client.list<Json>(PATH, 'organisationUnits', {
-      fields,
-      filter: filter.length ? filter : undefined,
-      order: 'level:asc',
-    });
-  };
+  const lists = opts.lists ?? new OrgUnitLists(client);
+  // the pages of one search after its first reuse its list while DHIS2 says it is unchanged
+  const listWhere = async (filter: string[]): Promise<Json[]> =>
+    lists.list(orgUnitFields((await client.features()).geometry), filter, 'level:asc');
 
   const get = async (id: string): Promise<Facility | undefined> => {
     const ou = await reader.byId(id);

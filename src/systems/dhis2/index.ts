@@ -2,6 +2,7 @@ import type { Connector } from '../../routing/ports.js';
 import { createDhis2Client, type Dhis2ClientOptions } from './client.js';
 import { DHIS2 } from './errors.js';
 import { createFacilityCapability, createOrgUnitReader } from './facilities.js';
+import { OrgUnitLists } from './org-unit-lists.js';
 import { loadDhis2Products } from './products.js';
 import { dhis2SettingsFrom, type Dhis2Settings } from './settings.js';
 import { createConsignmentCapability, parseConsignmentElements, type ConsignmentProgram } from './consignments.js';
@@ -49,6 +50,7 @@ export function createDhis2Connector(
   let current: Dhis2Settings = dhis2SettingsFrom(settings);
   const client = createDhis2Client(() => current, opts);
   const orgUnits = createOrgUnitReader(client);
+  const orgUnitLists = new OrgUnitLists(client);
   let products = loadDhis2Products(settings);
   const consignmentsOf = (s: Dhis2Settings): ConsignmentProgram | undefined =>
     s.consignmentProgram
@@ -116,7 +118,7 @@ export function createDhis2Connector(
   let requisitioned = requisitionCapabilities(requisitions);
   return {
     system: DHIS2,
-    facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk }),
+    facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk, lists: orgUnitLists }),
     stock: createStockCapability({
       client,
       reader: orgUnits,
@@ -163,6 +165,7 @@ export function createDhis2Connector(
       current = parsed;
       client.reconfigure(current);
       orgUnits.clear();
+      orgUnitLists.clear();
     },
     close: () => client.close(),
   };
