@@ -214,13 +214,15 @@ export const supplyRequestParams: SearchParamDef[] = [
     },
   },
   {
+    // ours, not FHIR's SupplyRequest-supplier (SupplyRequest.supplier, an Organization this server
+    // never writes): an order's supplier is the Location it is delivered from. Matched at the edge
+    // (search.ts), so it holds on every system; Open mSupply also reads its warehouse's view by it.
     name: 'supplier',
     type: 'reference',
-    expression: 'SupplyRequest.supplier',
-    description: 'Supplier',
-    official: official('SupplyRequest', 'supplier'),
+    expression: 'SupplyRequest.deliverFrom',
+    description: 'The supplying facility (deliverFrom)',
     apply: (v, c) => {
-      c.supplier = v[0];
+      c.supplier = referenceId(v[0], 'Location');
     },
   },
 ];
@@ -251,7 +253,8 @@ export const supplyDeliveryParams: SearchParamDef[] = [
     description: 'Supplier',
     official: official('SupplyDelivery', 'supplier'),
     apply: (v, c) => {
-      c.supplier = v[0];
+      // Open mSupply reads a supplying store's outbound shipments by it: `Location/[id]` names the store
+      c.supplier = referenceId(v[0], 'Location');
     },
   },
 ];

@@ -186,11 +186,32 @@ function carriesItem(report: Json, wanted: NonNullable<SearchCriteria['item']>):
   );
 }
 
+/**
+ * SupplyRequest `supplier` (the Location an order is delivered from, `deliverFrom`): only Open
+ * mSupply's and DHIS2's order searches take it, so OpenLMIS and OpenMRS listed every order for any
+ * supplier. Matched here on every system; Open mSupply is still asked (it answers the supplying
+ * store's own view of the orders by it).
+ */
+function suppliedBy(type: string, criteria: SearchCriteria): string | undefined {
+  return type === 'SupplyRequest' ? criteria.supplier : undefined;
+}
+
+function deliveredFrom(order: Json, locationId: string): boolean {
+  const reference = order.deliverFrom?.reference;
+  return typeof reference === 'string' && referenceIdOf(reference) === locationId;
+}
+
+/** The id of a Location reference as this server writes it (`Location/[id]`, or on its base). */
+function referenceIdOf(reference: string): string {
+  return reference.replace(/^.*Location\//, '').replace(/\/_history\/.*$/, '');
+}
+
 /** What the edge checks itself, besides the criteria the systems were asked. */
 interface EdgeChecks {
   statuses?: string[][];
   locationType?: TypeToken;
   item?: SearchCriteria['item'];
+  supplier?: string;
 }
 
 /**
@@ -199,13 +220,14 @@ interface EdgeChecks {
  */
 function edgeFilter(resources: Json[], criteria: SearchCriteria, checks: EdgeChecks, type?: string): Json[] {
   const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
-  const { statuses, locationType, item } = checks;
+  const { statuses, locationType, item, supplier } = checks;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
     if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
     if (identifier && !carriesIdentifier(r, identifier)) return false;
     if (locationType && !hasTypeCoding(r, locationType)) return false;
     if (item && !carriesItem(r, item)) return false;
+    if (supplier !== undefined && !deliveredFrom(r, supplier)) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -278,7 +300,12 @@ export async function searchResources(
   // of _count=0 would be the page itself again, and a client following next links would never stop)
   const summaryCount = summary === 'count' || count === 0;
   const { criteria, used, statuses, type: locationType } = toCriteria(ctx, route, params);
-  const checks: EdgeChecks = { statuses, locationType, item: takeItemToEdge(route, criteria) };
+  const checks: EdgeChecks = {
+    statuses,
+    locationType,
+    item: takeItemToEdge(route, criteria),
+    supplier: suppliedBy(route.type, criteria),
+  };
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
   // a system pages for us only when we would not reorder or skip what it answers
