@@ -40,6 +40,7 @@ import { patchFromBinary } from './patch.js';
 import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape } from './bundle-shape.js';
+import { EntryProblems } from './entry-problems.js';
 import { assertNoEntryReference, resolveEntryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
@@ -387,20 +388,35 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
   for (const e of parsed) entries.push(await asPut(ctx, e));
   const results = new Map<number, FhirResult>();
   const issues: Issue[] = [];
+  const invalid = new Set<number>();
   for (const e of entries) {
     if (e.done) results.set(e.index, e.done);
     if (e.method === 'GET' || e.done) continue;
     requireRoute(ctx, e.type);
-    issues.push(...inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type));
+    const found = inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type);
     if (e.method === 'PUT' && e.resource?.id !== e.id) {
-      issues.push({
+      found.push({
         code: 'invalid',
         diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`,
         expression: [`Bundle.entry[${e.index}].resource.id`],
       });
     }
+    if (found.length) invalid.add(e.index);
+    issues.push(...found);
   }
-  if (issues.length) throw new MediatorError(400, issues);
+  if (issues.length) {
+    // the valid entries are still checked, writing nothing (no lock: nothing is written), so the
+    // answer names their problems too: an unknown facility is not left for the next round trip
+    const problems = new EntryProblems();
+    problems.add(new MediatorError(400, issues));
+    await acceptAll(
+      ctx,
+      entries.filter((e) => !invalid.has(e.index)),
+      results,
+      problems,
+    );
+    throw problems.answer(); // acceptAll, given a refusal, has thrown it already with the rest
+  }
   await guarded(ctx, entries, () => acceptAll(ctx, entries, results));
   for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
   return {
@@ -551,68 +567,19 @@ function staleIssues(e: Entry, current: Current | undefined, ifMatch: string | u
  * is now, entries of one order (or one delivery) made one write, all recorded together by
  * `services.writeAll`; each entry's answer set in `results`.
  */
-async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number, FhirResult>): Promise<void> {
+async function acceptAll(
+  ctx: FhirContext,
+  entries: Entry[],
+  results: Map<number, FhirResult>,
+  problems = new EntryProblems(),
+): Promise<void> {
   const groups = new Map<string, Group>();
   /** PUT entries whose resource exists: answered 200, not 201. */
   const existed = new Set<number>();
-  for (const e of entries.filter((x) => x.method !== 'GET' && !x.done)) {
-    const route = requireRoute(ctx, e.type);
-    if (e.ifNoneExist !== undefined) {
-      const existing = await conditionalMatch(
-        ctx,
-        e.type,
-        e.ifNoneExist,
-        () => createdId(ctx, route, e.resource!),
-        `Bundle.entry[${e.index}].request.ifNoneExist`,
-      );
-      if (existing) {
-        results.set(e.index, { status: 200, body: existing, headers: { ETag: `W/"${existing.meta.versionId}"` } });
-        continue;
-      }
-    }
-    let current: Current | undefined;
-    if (e.method === 'PUT') {
-      try {
-        current = await readCurrent(ctx, route, e.id!);
-      } catch (err) {
-        // a PUT of a deleted resource (a cancelled order line): answered without a write, or a 409
-        results.set(e.index, updateOfDeleted(e.type, e.id!, e.resource!, err, `Bundle.entry[${e.index}].resource`));
-        continue;
-      }
-      if (current) existed.add(e.index);
-      // a PATCH or DELETE writes over the version it was made from or not at all; the If-Match a
-      // client sent is checked once its write is known (inPlaceOrStale)
-      if (e.sent)
-        checkIfMatch(
-          current?.resource,
-          e.ifMatch,
-          `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
-          `Bundle.entry[${e.index}].request.ifMatch`,
-        );
-      checkIfNoneMatch(
-        current?.resource,
-        e.ifNoneMatch,
-        `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
-        `Bundle.entry[${e.index}].request.ifNoneMatch`,
-      );
-    }
-    const part = decodePart(
-      ctx,
-      route,
-      e.resource!,
-      e.method === 'PUT' ? 'update' : 'create',
-      `Bundle.entry[${e.index}].resource`,
-    );
-    const key = `${e.type}|${part.groupKey}`;
-    assertNewResource(groups, e, part);
-    const group = groups.get(key) ?? { type: e.type, parts: [] };
-    const inPlace = e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!));
-    group.parts.push({ entry: e, part, current, inPlace });
-    if (!group.current && current && sameGroup(ctx, route, current.resource, part)) group.current = current;
-    groups.set(key, group);
-  }
-
-  inPlaceOrStale(ctx, groups, results);
+  // an entry refused does not stop the others' checks: every problem is answered at once
+  for (const e of entries.filter((x) => x.method !== 'GET' && !x.done))
+    await problems.check(() => groupEntry(ctx, e, groups, existed, results));
+  await problems.check(() => inPlaceOrStale(ctx, groups, results));
   const writes = [...groups.values()].map((g) => ({ group: g, value: groupValue(g) }));
   const planned = writes.map((w) => {
     const route = requireRoute(ctx, w.group.type);
@@ -644,18 +611,23 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
     ctx.version,
     planned.map((w) => ({ type: w.group.type, value: w.value, parts: partsOf(w) })),
   );
+  const sent = planned.map((w) => ({
+    flow: w.route.flow,
+    value: w.value,
+    context: w.context,
+    entries: w.entries,
+    posted: (err: unknown) =>
+      inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
+  }));
+  if (problems.any()) {
+    // refused already: the other writes get the checks writeAll would make, and nothing is recorded
+    await problems.check(async () => {
+      for (const refusal of (await ctx.services.checkAll?.(sent)) ?? []) problems.add(refusal);
+    });
+    throw problems.answer();
+  }
   try {
-    const outcomes = await ctx.services.writeAll(
-      planned.map((w) => ({
-        flow: w.route.flow,
-        value: w.value,
-        context: w.context,
-        entries: w.entries,
-        posted: (err: unknown) =>
-          inPostedTerms(err, fhirPathTranslator(ctx.version, w.group.type as ResourceType, w.value, partsOf(w))),
-      })),
-      bundleEntries(ctx, entries, results),
-    );
+    const outcomes = await ctx.services.writeAll(sent, bundleEntries(ctx, entries, results));
     planned.forEach((w, i) => record(w, outcomes[i]));
   } catch (err) {
     if (err instanceof ChangedMeanwhileError)
@@ -665,4 +637,72 @@ async function acceptAll(ctx: FhirContext, entries: Entry[], results: Map<number
       );
     throw inPostedTerms(err, posted);
   }
+}
+
+/**
+ * One entry of a transaction made part of its write (`groups`): its conditions checked against the
+ * resource as it is now and its resource decoded. An entry answered without a write (a
+ * conditional create that finds its resource, a PUT of a deleted order line) is set in `results`.
+ */
+async function groupEntry(
+  ctx: FhirContext,
+  e: Entry,
+  groups: Map<string, Group>,
+  existed: Set<number>,
+  results: Map<number, FhirResult>,
+): Promise<void> {
+  const route = requireRoute(ctx, e.type);
+  if (e.ifNoneExist !== undefined) {
+    const existing = await conditionalMatch(
+      ctx,
+      e.type,
+      e.ifNoneExist,
+      () => createdId(ctx, route, e.resource!),
+      `Bundle.entry[${e.index}].request.ifNoneExist`,
+    );
+    if (existing) {
+      results.set(e.index, { status: 200, body: existing, headers: { ETag: `W/"${existing.meta.versionId}"` } });
+      return;
+    }
+  }
+  let current: Current | undefined;
+  if (e.method === 'PUT') {
+    try {
+      current = await readCurrent(ctx, route, e.id!);
+    } catch (err) {
+      // a PUT of a deleted resource (a cancelled order line): answered without a write, or a 409
+      results.set(e.index, updateOfDeleted(e.type, e.id!, e.resource!, err, `Bundle.entry[${e.index}].resource`));
+      return;
+    }
+    if (current) existed.add(e.index);
+    // a PATCH or DELETE writes over the version it was made from or not at all; the If-Match a
+    // client sent is checked once its write is known (inPlaceOrStale)
+    if (e.sent)
+      checkIfMatch(
+        current?.resource,
+        e.ifMatch,
+        `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
+        `Bundle.entry[${e.index}].request.ifMatch`,
+      );
+    checkIfNoneMatch(
+      current?.resource,
+      e.ifNoneMatch,
+      `Bundle.entry[${e.index}] ${e.type}/${e.id}`,
+      `Bundle.entry[${e.index}].request.ifNoneMatch`,
+    );
+  }
+  const part = decodePart(
+    ctx,
+    route,
+    e.resource!,
+    e.method === 'PUT' ? 'update' : 'create',
+    `Bundle.entry[${e.index}].resource`,
+  );
+  const key = `${e.type}|${part.groupKey}`;
+  assertNewResource(groups, e, part);
+  const group = groups.get(key) ?? { type: e.type, parts: [] };
+  const inPlace = e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!));
+  group.parts.push({ entry: e, part, current, inPlace });
+  if (!group.current && current && sameGroup(ctx, route, current.resource, part)) group.current = current;
+  groups.set(key, group);
 }

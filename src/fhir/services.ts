@@ -1,4 +1,5 @@
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { MediatorError } from '../domain/errors.js';
 import type { Page, SearchCriteria, WriteResult } from '../routing/ports.js';
 import type { EntryAnswer, TransactionEntries } from '../store/types.js';
 
@@ -82,6 +83,12 @@ export interface FhirServices {
    */
   writeAll(writes: PlannedWrite[], bundle?: BundleEntries): Promise<WriteOutcome<unknown>[]>;
   /**
+   * The checks `writeAll` makes before recording anything, for a transaction refused already for
+   * another entry: nothing is recorded or sent; each refusal returned through its write's
+   * `posted`. Absent: nothing more is checked (services in memory).
+   */
+  checkAll?(writes: PlannedWrite[]): Promise<MediatorError[]>;
+  /**
    * Runs `fn` while no other call naming any of these names runs, on any instance: a conditional
    * update's read, If-Match check and write (a PUT: its resource; a transaction: every resource
    * its conditional entries change), so two updates from one version cannot both pass the check.
@@ -95,7 +102,7 @@ export interface FhirServices {
   recordEntries?(entries: TransactionEntries): Promise<void>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'writeAll' | 'exclusively' | 'recordEntries'>;
+export type Flow = keyof Omit<FhirServices, 'writeAll' | 'checkAll' | 'exclusively' | 'recordEntries'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

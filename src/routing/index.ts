@@ -7,7 +7,7 @@ import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js
 import { RoutedFlow } from './routed-flow.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
-import { precheckAll, settleTransaction } from './transaction.js';
+import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -95,6 +95,12 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };
+  services.checkAll = (sent: PlannedWrite[]) =>
+    checkOnly(
+      sent,
+      (w) => flows[w.flow].revise(w.value, w.context),
+      (w, earlier) => flows[w.flow].precheck(w.value, earlier),
+    );
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
   services.recordEntries = async (entries) => {
     if (recordsEntries()) await deps.store.recordTransactionEntries(entries);

@@ -31,19 +31,7 @@ export async function precheckAll(
   writes: PlannedWrite[],
   check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>,
 ): Promise<void> {
-  const failures: { write: PlannedWrite; err: unknown }[] = [];
-  for (const [i, w] of writes.entries()) {
-    // the writes of the same flow before it are checked as applied (their effects add up)
-    const earlier = writes
-      .slice(0, i)
-      .filter((x) => x.flow === w.flow)
-      .map((x) => x.value);
-    try {
-      await check(w, earlier);
-    } catch (err) {
-      failures.push({ write: w, err });
-    }
-  }
+  const failures = await precheckEach(writes, check);
   if (!failures.length) return;
   const bug = failures.find((f) => !(f.err instanceof MediatorError));
   if (bug) throw bug.err;
@@ -59,6 +47,55 @@ export async function precheckAll(
     code: 'transient',
     diagnostics: `nothing in this transaction was accepted: its entries could not all be checked before writing (${(first.err as Error).message}); send it again later`,
     expression: whereIs(first.write),
+  });
+}
+
+/** Every write's precheck, each after the earlier ones of its flow as if applied: the failures. */
+async function precheckEach(
+  writes: PlannedWrite[],
+  check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>,
+): Promise<{ write: PlannedWrite; err: unknown }[]> {
+  const failures: { write: PlannedWrite; err: unknown }[] = [];
+  for (const [i, w] of writes.entries()) {
+    // the writes of the same flow before it are checked as applied (their effects add up)
+    const earlier = writes
+      .slice(0, i)
+      .filter((x) => x.flow === w.flow)
+      .map((x) => x.value);
+    try {
+      await check(w, earlier);
+    } catch (err) {
+      failures.push({ write: w, err });
+    }
+  }
+  return failures;
+}
+
+/**
+ * The checks of a transaction refused already for another entry (FhirServices.checkAll): each
+ * write revised and prechecked as `precheckAll` does, nothing recorded, and every refusal
+ * returned in the posted Bundle's terms, so one answer names every entry's problems. A check
+ * that could not be made is returned as the upstream's failure (5xx), for the edge to tell as
+ * not checked; a programming error is thrown.
+ */
+export async function checkOnly(
+  writes: PlannedWrite[],
+  revise: (w: PlannedWrite) => Promise<unknown>,
+  check: (w: PlannedWrite, earlier: unknown[]) => Promise<void>,
+): Promise<MediatorError[]> {
+  const failures: { write: PlannedWrite; err: unknown }[] = [];
+  const revised: PlannedWrite[] = [];
+  for (const w of writes) {
+    try {
+      revised.push({ ...w, value: await revise(w) });
+    } catch (err) {
+      failures.push({ write: w, err });
+    }
+  }
+  failures.push(...(await precheckEach(revised, check)));
+  return failures.map(({ write, err }) => {
+    if (!(err instanceof MediatorError)) throw err;
+    return posted(write, err) as MediatorError;
   });
 }
 

@@ -245,6 +245,54 @@ for (const engine of engineCases()) {
     t.same(requested(req), [90]);
   });
 
+  t.test(`every entry's problems in one answer (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await startRigOn(t, engine);
+    const post = (resource: any) => ({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource,
+      request: { method: 'POST', url: 'SupplyRequest' },
+    });
+    const line = (order: string, facilityId: string) =>
+      orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 });
+    const noNumber = line('ALL-1', rig.lmis.seed.facilities['LK-HC-102']);
+    delete noNumber.identifier;
+    const invalid = line('ALL-2', rig.lmis.seed.facilities['LK-HC-103']);
+    invalid.quantity.value = 'ten'; // not a decimal: malformed, a 400
+    const nowhere = line('ALL-3', randomUUID());
+    const good = line('ALL-4', rig.lmis.seed.facilities['LK-HC-104']);
+    const [lmisBefore, storeBefore] = [upstream(rig), await stored(rig)];
+    const res = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [noNumber, invalid, good, nowhere].map(post),
+    });
+    t.equal(res.status, 400, `the malformed entry decides the status: ${why(res)}`);
+    const named = res.body.issue.map((i: any) => i.expression?.[0]);
+    t.match(named, ['Bundle.entry[1].resource.quantity.value'], 'the invalid quantity first');
+    t.ok(named.includes('Bundle.entry[0].resource.identifier'), `the order without its number: ${named}`);
+    t.ok(named.includes('Bundle.entry[3].resource.deliverTo'), 'the unknown facility');
+    t.notOk(
+      named.some((e: string) => e?.startsWith('Bundle.entry[2]')),
+      'the good entry is not blamed',
+    );
+    t.equal(upstream(rig), lmisBefore, 'OpenLMIS unchanged');
+    t.equal(await stored(rig), storeBefore, 'nothing recorded');
+
+    // without the malformed entry: the rest still named together, with the status of the first
+    const rest = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [noNumber, good, nowhere].map(post),
+    });
+    t.equal(rest.status, 422, why(rest));
+    t.same(
+      rest.body.issue.map((i: any) => i.expression?.[0]),
+      ['Bundle.entry[0].resource.identifier', 'Bundle.entry[2].resource.deliverTo'],
+    );
+    t.equal(await stored(rig), storeBefore, 'nothing recorded');
+    t.equal(requisitionsAt(rig, 'LK-HC-104').length, 0, 'the good order neither');
+  });
+
   t.test(`an order without its number (${engine.name})`, { skip: engine.skip }, async (t) => {
     const rig = await startRigOn(t, engine);
     const bundle = orderBundle(rig, 'LK-HC-102', 'NO-KEY', false);

@@ -258,6 +258,53 @@ t.test('a transaction with one bad entry changes nothing upstream or in the stor
     t.equal(upstream(rig), before);
   });
 
+  await t.test("an invalid entry does not hide the other entries' problems", async (t) => {
+    const [upstreamBefore, storeBefore] = [upstream(rig), await stored(rig)];
+    const invalid = goodOrder();
+    invalid.quantity.value = 'ten'; // not a decimal: a 400 at the edge, before any upstream check
+    const bundle = transaction([invalid, goodOrder(), kinds[0].bad(), kinds[4].bad()]);
+    const res = await rig.fhir('POST', '/fhir/R5', bundle);
+    t.equal(res.status, 400, `the invalid entry's status: ${why(res)}`);
+    const expressions = res.body.issue.flatMap((i: any) => i.expression ?? []);
+    t.ok(
+      expressions.some((e: string) => e.startsWith('Bundle.entry[0].resource')),
+      `the invalid entry named: ${expressions}`,
+    );
+    t.ok(
+      expressions.includes('Bundle.entry[2].resource.deliverTo'),
+      "and the next entry's unknown facility, in the same answer",
+    );
+    t.ok(
+      expressions.includes('Bundle.entry[3].resource.inventoryListing[0].item[0].quantity'),
+      "and the stock count's",
+    );
+    t.notOk(
+      expressions.some((e: string) => e.startsWith('Bundle.entry[1]')),
+      'the good entry is not blamed',
+    );
+    t.equal(upstream(rig), upstreamBefore, 'OpenLMIS unchanged');
+    t.equal(await stored(rig), storeBefore, 'the store unchanged');
+
+    // fixed as the answer says, the rest of the Bundle goes through in the next round trip
+    bundle.entry[0].resource.quantity.value = 10;
+    bundle.entry.splice(2, 2);
+    const ok = await rig.fhir('POST', '/fhir/R5', bundle);
+    t.equal(ok.status, 200, why(ok));
+  });
+
+  await t.test('an invalid entry while OpenLMIS is down: the others are said to be unchecked', async (t) => {
+    const invalid = goodOrder();
+    invalid.quantity.value = 'ten';
+    const down = rig.lmis.sb.faults.add({ path: '/api/**', action: { type: 'status', status: 503 } });
+    const res = await rig.fhir('POST', '/fhir/R5', transaction([invalid, goodOrder()]));
+    rig.lmis.sb.faults.remove(down.id);
+    t.equal(res.status, 400, `the invalid entry's answer, not the outage's: ${why(res)}`);
+    t.same(res.body.issue[0].expression, ['Bundle.entry[0].resource.quantity.value']);
+    const unchecked = res.body.issue.filter((i: any) => i.severity === 'warning');
+    t.equal(unchecked.length, 1, JSON.stringify(res.body.issue));
+    t.match(unchecked[0], { code: 'transient', diagnostics: /^not checked: /, expression: [/^Bundle\.entry\[1\]/] });
+  });
+
   await t.test('entries are checked as if the earlier ones were applied', async (t) => {
     // FP-CNDM stock on hand without lot, as the mediator reads it back
     const reports = (
