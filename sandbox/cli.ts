@@ -105,7 +105,7 @@ function openhimCommand(): Command {
 function dhis2Command(): Command {
   return new Command('dhis2')
     .description(
-      'DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets) with a /_sandbox control API',
+      'DHIS2 Web API (system/info, me, org units, data elements and sets, dataValueSets, tracker: RTS, consignments, requisitions) with a /_sandbox control API',
     )
     .addOption(portOption('DHIS2_SANDBOX_PORT', '8082'))
     .addOption(hostOption())
@@ -171,7 +171,9 @@ function openmrsCommand(): Command {
 
 function msupplyCommand(): Command {
   return new Command('msupply')
-    .description('Open mSupply GraphQL (executes the real schema from ../shared/fixtures) with a /_sandbox control API')
+    .description(
+      'Open mSupply GraphQL (executes the real schema from ../shared/fixtures, or the file MSUPPLY_SCHEMA_FILE names) with a /_sandbox control API',
+    )
     .addOption(portOption('MSUPPLY_SANDBOX_PORT', '8084'))
     .addOption(hostOption())
     .addOption(
