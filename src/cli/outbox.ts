@@ -39,7 +39,12 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
 
   const withStore = async (fn: (store: Store) => Promise<number>): Promise<void> => {
     const o = cmd.opts<{ databaseUrl?: string; dataDir?: string }>();
-    const settings: StoreSettings = { databaseUrl: o.databaseUrl, dataDir: o.dataDir || defaultDataDir(o.databaseUrl) };
+    const settings: StoreSettings = {
+      databaseUrl: o.databaseUrl,
+      dataDir: o.dataDir || defaultDataDir(o.databaseUrl),
+      // a typo in --data-dir must not read as an empty queue (missing-store.ts)
+      existing: true,
+    };
     const store = open ? await open() : await openStore(settings);
     try {
       process.exitCode = await fn(store);

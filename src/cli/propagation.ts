@@ -44,6 +44,8 @@ export function propagationCommand(deps: PropagationCliDeps = {}): Command {
               databaseUrl: o.databaseUrl,
               // nothing configured: a demo running from here has the changes (as for `outbox`)
               dataDir: o.dataDir || (o.databaseUrl ? undefined : demoDataDirNoted()),
+              // a typo in --data-dir must not read as "nothing propagated" (missing-store.ts)
+              existing: true,
             });
         try {
           const status = await propagationStatus(store, {

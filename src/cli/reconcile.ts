@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { mappingsDirOf, useMappingsDir } from '../config/mappings.js';
@@ -21,7 +21,7 @@ import { defaultWeights } from '../registry/match/weights.js';
 import { reconcileIntoStore, type StoreReconcileSummary } from '../registry/reconcile-run.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
-import { openStore, type StoreSettings } from '../store/index.js';
+import { openStore, resolveStoreTarget, type StoreSettings } from '../store/index.js';
 import type { Store } from '../store/types.js';
 
 export interface ReconcileOptions {
@@ -204,6 +204,19 @@ export async function runReconcileIntoStore(
   });
 }
 
+/**
+ * `--store` may make the first crosswalk before any server ran, so it creates the database the
+ * other operator commands refuse to create (store/missing-store.ts); a typo in --data-dir would
+ * then keep the crosswalk where no server looks, so a new SQLite file is named on stderr.
+ */
+function noteNewDatabase(settings: StoreSettings): void {
+  const target = resolveStoreTarget(settings);
+  if (target.engine === 'sqlite' && target.file !== ':memory:' && !existsSync(target.file))
+    process.stderr.write(
+      `(a new database: ${target.file}; the server reads this crosswalk only with that --data-dir or DATA_DIR)\n`,
+    );
+}
+
 /** `reconcile --left A --right B [--mapping cols.json] --out DIR [--store [--full]]` */
 export function reconcileCommand(open?: () => Promise<Store>): Command {
   return new Command('reconcile')
@@ -262,6 +275,7 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
           return;
         }
         const settings: StoreSettings = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+        if (!open) noteNewDatabase(settings);
         const store = open ? await open() : await openStore(settings);
         try {
           process.stdout.write(`${JSON.stringify(await runReconcileIntoStore(opts, store))}\n`);

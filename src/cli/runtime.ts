@@ -18,7 +18,7 @@ export interface CliRuntime {
  * The store, connectors and outbox of this configuration, for one CLI command (bridges, jobs run
  * by hand): upstream writes go through the outbox as the server's do, with every flow's delivery
  * handler registered; what is not delivered before the deadline waits for a server. Errors
- * printed are masked as the server's logs are.
+ * printed are masked as the server's logs are. The store must exist (store/missing-store.ts).
  */
 export async function withCliRuntime(
   settings: Settings,
@@ -28,6 +28,8 @@ export async function withCliRuntime(
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
     dataDir: String(settings['store.dataDir']),
+    // a job or bridge run works on the server's store: never on an empty one a typo made
+    existing: true,
   });
   const connectors = await ConnectorSet.open(store, settings);
   const outbox = new Outbox({

@@ -4,6 +4,7 @@ import { SqliteStore } from './sqlite.js';
 import type { Store } from './types.js';
 import { ConfigError } from '../config/load.js';
 import { unusablePathError } from '../config/unusable-path.js';
+import { assertPostgresSchema, assertSqliteFile, settingOf } from './missing-store.js';
 
 export * from './types.js';
 
@@ -17,6 +18,12 @@ export interface StoreSettings {
   dataDir?: string;
   /** PostgreSQL pool size per instance; default 10. */
   poolSize?: number;
+  /**
+   * Refuse (ConfigError naming where) when no mediator database is there yet, instead of creating
+   * an empty one: for operator commands that read or work on an existing store, where a typo in
+   * --data-dir would otherwise create one and report "nothing to do" (missing-store.ts).
+   */
+  existing?: boolean;
 }
 
 export type StoreTarget = { engine: 'postgres'; url: string } | { engine: 'sqlite'; file: string };
@@ -53,6 +60,7 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     const { PostgresStore } = await import('./postgres.js');
     const store = new PostgresStore(target.url, settings.poolSize);
     try {
+      if (settings.existing) await assertPostgresSchema(store, target.url, settingOf(settings));
       await store.migrate();
       const skew = await store.clockSkewMs();
       if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
@@ -68,6 +76,7 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     }
     return store;
   }
+  if (settings.existing) assertSqliteFile(target.file, settingOf(settings));
   const store = openSqlite(target.file, settings.databaseUrl ? 'store.databaseUrl' : 'store.dataDir');
   store.migrate();
   return store;

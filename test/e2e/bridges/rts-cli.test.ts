@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 import {
   SUPPLIER_OF,
   SUPPLYING_STORES,
@@ -54,6 +55,7 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
     await sb.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  await storeMadeIn(dir);
   // the shipped mappings with the rig's supplying stores in routing.json, as an operator edits it
   const mappings = path.join(dir, 'mappings');
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import { bridgeCommand } from '../../../src/cli/bridge.js';
 import { loadSettings } from '../../../src/config/load.js';
@@ -53,6 +54,7 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
   t.teardown(rig.close);
   const dir = mkdtempSync(path.join(tmpdir(), 'stock-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await storeMadeIn(dir);
   await rig.postEvent('LK-HC-101', 'EM01', [
     { product: 'EM-ORS', quantity: 50, date: '2027-01-22', reason: 'Consumed' },
   ]);

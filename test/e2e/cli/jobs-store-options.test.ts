@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 
 const run = promisify(execFile);
 const cliPath = path.resolve(import.meta.dirname, '../../../src/cli/index.ts');
@@ -35,6 +36,7 @@ t.test('jobs run and jobs list use the database --data-dir names, over DATA_DIR'
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   const named = path.join(root, 'named');
   const fromEnv = path.join(root, 'env');
+  for (const dir of [named, fromEnv]) await storeMadeIn(dir);
 
   const ran = await cli({ DATA_DIR: fromEnv }, 'jobs', 'run', 'outboxPrune', '--data-dir', named);
   t.equal(ran.code, 0, `jobs run --data-dir: exit 0 (${ran.stderr})`);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 
 const run = promisify(execFile);
 const cliPath = path.resolve(import.meta.dirname, '../../../src/cli/index.ts');
@@ -45,6 +46,7 @@ t.test('a --limit that is no count is a usage error naming the option', async (t
 t.test('a good --limit still lists', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-limit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await storeMadeIn(dir);
   for (const command of commands) {
     const res = await cli(dir, ...command, '--limit', '3');
     t.equal(res.code, 0, `${command.join(' ')} --limit 3: exit 0 (${res.stderr})`);

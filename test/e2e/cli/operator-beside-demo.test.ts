@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 import { loadOperatorSettings, loadSettings } from '../../../src/config/load.js';
 import { writeDemoMarker } from '../../../src/cli/demo-data.js';
 import { openStore } from '../../../src/store/index.js';
@@ -96,6 +97,7 @@ t.test('jobs list and jobs run beside a running demo, without AUTH_PASSWORD', as
 t.test('bridge commands need no inbound credentials either', async (t) => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'bridge-no-auth-'));
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
+  await storeMadeIn(path.join(cwd, 'data'));
   for (const args of [
     ['bridge', 'stock-to-dhis2', '--dry-run'],
     ['bridge', 'rts-to-msupply'],

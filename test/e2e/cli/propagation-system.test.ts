@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { storeMadeIn } from '../../support/existing-store.js';
 
 const run = promisify(execFile);
 const cliPath = path.resolve(import.meta.dirname, '../../../src/cli/index.ts');
@@ -29,6 +30,7 @@ async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; 
 t.test('an unknown --system is refused naming the systems', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'cli-propagation-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await storeMadeIn(dir);
   const typo = await cli(dir, '--system', 'dhsi2');
   t.equal(typo.code, 1, 'exit 1');
   t.match(typo.stderr, /no system 'dhsi2' to propagate to: systems: .*dhis2.*; no change is stored for that name/);
