@@ -371,11 +371,12 @@ export async function conditionalMatch(
   const id = wouldBe();
   const itself = found.resources.find((r) => r.id === id);
   if (itself) return itself;
-  throw new ConflictError(
-    `If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`,
-    412,
-    [where],
-  );
+  // FHIR http.html#ccreate: 412, the criteria not selective enough; `conflict` would say a version clash
+  throw new MediatorError(412, {
+    code: 'multiple-matches',
+    diagnostics: `If-None-Exist '${query}' matches ${found.resources.length} resources; it must identify at most one`,
+    expression: [where],
+  });
 }
 
 export async function update(
