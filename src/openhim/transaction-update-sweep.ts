@@ -11,6 +11,7 @@
  * A send may repeat (a claim that ran out while OpenHIM was slow, a crash between OpenHIM's 2xx
  * and its record): harmless, core sets the same fields again (transaction-updates.ts).
  */
+import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js';
 import { processRedactor } from '../platform/redaction.js';
 import type { OutboxJob, Store, TransactionEntry, TransactionUpdateEnd } from '../store/types.js';
 
@@ -92,6 +93,18 @@ export function debtAfter(
   return { state: 'owed', dueAt: now + retryDelay(failures, t), error: answer.reason };
 }
 
+/**
+ * The sweep's word on the mediator's database being away: a pass every pollMs (2 s) each logged
+ * its failure, 30 lines a minute for as long as a PostgreSQL restart or outage lasted; now one
+ * line when it starts, a reminder a minute, one when it is back, as the outbox says its own.
+ */
+const SWEEP_OUTAGE_WORDS: OutageWords = {
+  away: 'OpenHIM transaction updates: the database is away; updates wait until it is back',
+  still: 'OpenHIM transaction updates: the database is still away',
+  back: 'OpenHIM transaction updates: the database is back; updates resume',
+  failed: 'OpenHIM transaction update sweep failed',
+};
+
 /** An error in a line for the log, every known secret masked (a store's message may quote a URL). */
 function describe(err: unknown): string {
   return processRedactor.redact(err instanceof Error ? err.message : String(err));
@@ -117,6 +130,7 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
   const pollMs = t.pollMs ?? t.retryBaseMs;
   const batch = t.batch ?? 50;
   const now = opts.now ?? Date.now;
+  const outage = opts.logger && new StoreOutageLog(opts.logger, now, SWEEP_OUTAGE_WORDS);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -248,7 +262,10 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
 
   function pass(): void {
     running = sweepOnce()
-      .catch((err: unknown) => opts.logger?.warn({ err: describe(err) }, 'OpenHIM transaction update sweep failed'))
+      .then(
+        () => outage?.passed(),
+        (err: unknown) => outage?.failed(err),
+      )
       .finally(() => {
         running = undefined;
         schedule(pollMs);
