@@ -122,6 +122,20 @@ export class UnknownFacilityError extends BusinessRuleError {
   }
 }
 
+/**
+ * A search one system cannot answer as asked: OpenLMIS, OpenMRS and DHIS2 read stock per facility,
+ * so a stock search naming none is nothing they can ask. Beside a system that can answer (Open
+ * mSupply lists every store's), the search is that system's answer, as a system that does not know
+ * a facility adds no match (routing/routed-flow.ts search); with none that can, a 422 at the
+ * parameter each needs.
+ */
+export class SearchNeedsParameterError extends BusinessRuleError {
+  constructor(diagnostics: string, parameter: string) {
+    super(diagnostics, parameter);
+    this.name = 'SearchNeedsParameterError';
+  }
+}
+
 export class NotFoundError extends MediatorError {
   constructor(diagnostics: string) {
     super(404, { code: 'not-found', diagnostics });

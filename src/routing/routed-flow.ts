@@ -5,6 +5,7 @@ import {
   MediatorError,
   NotConfiguredError,
   NotFoundError,
+  SearchNeedsParameterError,
   UnknownFacilityError,
   isTransient,
 } from '../domain/errors.js';
@@ -237,15 +238,26 @@ export class RoutedFlow<T> implements FlowService<T> {
     // one system may page upstream; several each return every match, merged, sorted and paged by
     // the FHIR layer (cursors of two systems cannot make one page)
     const asked = searchers.length === 1 ? criteria : { ...criteria, page: undefined };
-    const pages = await Promise.all(
+    const answers = await Promise.all(
       searchers.map(async (c) => {
-        const page = await this.spec.search(c)!(await this.inSystemTerms(c.system, asked));
+        const page = await this.spec.search(c)!(await this.inSystemTerms(c.system, asked)).catch((err: unknown) =>
+          err instanceof SearchNeedsParameterError ? err : Promise.reject(err),
+        );
+        if (page instanceof SearchNeedsParameterError) return page;
         const items = await this.withWrittenIds(c.system, page.items);
         await this.remember(c.system, items);
         return { ...page, items: await this.stampSeen(items) };
       }),
     );
-    if (pages.length === 1) return pages[0];
+    // a system that cannot answer the search as asked (stock without a location) adds nothing,
+    // as one that does not know the facility adds no match; with none that can, each says what it needs
+    const pages = answers.filter((a): a is Page<T> => !(a instanceof SearchNeedsParameterError));
+    if (!pages.length)
+      throw new MediatorError(
+        422,
+        answers.flatMap((a) => (a instanceof SearchNeedsParameterError ? a.issues : [])),
+      );
+    if (pages.length === 1 && searchers.length === 1) return pages[0];
     return { items: pages.flatMap((p) => p.items) };
   }
 

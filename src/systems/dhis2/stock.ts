@@ -1,5 +1,5 @@
 import { codeCandidates, codeNames } from '../../domain/identifiers.js';
-import { BusinessRuleError, type Issue } from '../../domain/errors.js';
+import { BusinessRuleError, SearchNeedsParameterError, type Issue } from '../../domain/errors.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
 import { narrowest } from '../../domain/instant-range.js';
 import { NS } from '../../domain/namespace.js';
@@ -919,7 +919,13 @@ export function createStockCapability(
     async search(criteria: SearchCriteria) {
       const s = settings();
       // DHIS2 reads data values of a data set, org unit and period: without them there is nothing to ask
-      if ((!s.dataSet && !s.rtsProgram) || !criteria.facility) return { items: [] };
+      if (!s.dataSet && !s.rtsProgram) return { items: [] };
+      if (!criteria.facility)
+        throw new SearchNeedsParameterError(
+          'DHIS2 stock is read per org unit: search with a location parameter',
+          // the search parameter missing, as a bad query parameter is named (fhir/search.ts)
+          'location',
+        );
       // a facility DHIS2 does not have: no reports here; an outage still fails the search
       const ou = await orgUnitOf({ id: criteria.facility }, 'InventoryReport.inventoryListing.location').catch(
         (err: unknown) => {

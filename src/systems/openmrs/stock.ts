@@ -1,4 +1,4 @@
-import { BusinessRuleError, UnknownFacilityError } from '../../domain/errors.js';
+import { BusinessRuleError, SearchNeedsParameterError, UnknownFacilityError } from '../../domain/errors.js';
 import type { FacilityRef, StockLine, StockReport } from '../../domain/index.js';
 import type {
   FacilityCapability,
@@ -295,7 +295,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     },
     async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
       if (!criteria.facility)
-        throw new BusinessRuleError(
+        throw new SearchNeedsParameterError(
           'OpenMRS stock is read per location: search with a location parameter',
           // the search parameter missing, as a bad query parameter is named (fhir/search.ts)
           'location',

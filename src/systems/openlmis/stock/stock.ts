@@ -1,4 +1,4 @@
-import { BusinessRuleError, MediatorError } from '../../../domain/errors.js';
+import { BusinessRuleError, MediatorError, SearchNeedsParameterError } from '../../../domain/errors.js';
 import type { StockReport } from '../../../domain/index.js';
 import type { StockLedgerReader } from '../../../domain/stock-ledger.js';
 import type { Page, SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../../routing/ports.js';
@@ -136,7 +136,7 @@ export function createStockCapability(deps: OpenLmisDeps): StockCapability & Sto
 
     async search(criteria: SearchCriteria): Promise<Page<StockReport>> {
       if (!criteria.facility) {
-        throw new BusinessRuleError(
+        throw new SearchNeedsParameterError(
           'OpenLMIS stock is read per facility: search with a facility (location) parameter',
           // the search parameter missing, as a bad query parameter is named (fhir/search.ts)
           'location',

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { BusinessRuleError } from '../../../../src/domain/errors.js';
+import { BusinessRuleError, SearchNeedsParameterError } from '../../../../src/domain/errors.js';
 import type { StockReport } from '../../../../src/domain/index.js';
 import { Dhis2RejectionError } from '../../../../src/systems/dhis2/errors.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
@@ -379,7 +379,7 @@ t.test('weekly data set: the period follows its periodType; chunks are journalle
   );
 });
 
-t.test('stock search: a facility DHIS2 does not have gives nothing; an outage fails the search', async (t) => {
+t.test('stock search: a facility DHIS2 does not have gives nothing; none is a 422; an outage fails it', async (t) => {
   const h = await startHarness({}, { 'dhis2.dataSet': 'LkStockMnth' });
   t.teardown(h.close);
   const stock = stockFor(h);
@@ -387,7 +387,11 @@ t.test('stock search: a facility DHIS2 does not have gives nothing; an outage fa
     (await stock.search({ facility: 'not-a-dhis2-location', date: [{ from: '2024-01-01T00:00:00Z' }] })).items,
     [],
   );
-  t.same((await stock.search({ date: [{ from: '2024-01-01T00:00:00Z' }] })).items, [], 'no facility: nothing to ask');
+  // no facility: nothing DHIS2 can ask, said as OpenLMIS and OpenMRS say it (routing answers from
+  // a system that can, if one is configured)
+  const unasked = await stock.search({ date: [{ from: '2024-01-01T00:00:00Z' }] }).catch((e) => e);
+  t.ok(unasked instanceof SearchNeedsParameterError, 'no facility: a search DHIS2 cannot answer');
+  t.match(unasked.issues, [{ expression: ['location'], diagnostics: /^DHIS2 stock is read per org unit/ }]);
   const hc = h.sandbox.state.summary().orgUnits['LK-HC-101'];
   h.sandbox.faults.add({
     method: 'GET',
