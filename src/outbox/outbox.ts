@@ -30,6 +30,7 @@ import { Semaphore } from './semaphore.js';
 import { AttemptSlot } from './attempt-slot.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
+import { LeaseHolding } from './lease-holding.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
   type AcceptOptions,
@@ -258,6 +259,8 @@ export class Outbox {
   private outageLog?: StoreOutageLog;
   /** What the log says of retries, deferrals and late refusals (delivery-log.ts). */
   private readonly deliveryLog: DeliveryLog;
+  /** This outbox as a holder of leases, running or ended (lease-holding.ts). */
+  private readonly leaseHolding: LeaseHolding;
   private readonly handlers = new HandlerRegistry();
   private readonly breakers: BreakerSet;
   private readonly semaphores = new Map<string, Semaphore>();
@@ -294,6 +297,7 @@ export class Outbox {
     this.metrics = deps.metrics ?? NO_METRICS;
     this.logger = deps.logger ?? SILENT;
     this.deliveryLog = new DeliveryLog(this.logger);
+    this.leaseHolding = new LeaseHolding(this.store, this.options.instanceId, this.logger);
     this.breakers = new BreakerSet(this.options.breaker, this.logger);
   }
 
@@ -485,6 +489,7 @@ export class Outbox {
   // internals ---------------------------------------------------------------------------------
 
   private leaseToken(): string {
+    this.leaseHolding.mark(); // before any lease is stored: a lease is never of an unmarked holder
     return `${this.options.instanceId}:${randomUUID()}`;
   }
 
@@ -1065,6 +1070,7 @@ export class Outbox {
       w.woken = false;
       let started = 0;
       try {
+        await this.leaseHolding.releaseEnded(); // before the first claim: it takes those jobs
         started = await this.runOnce();
         outage.passed();
       } catch (err) {

@@ -139,6 +139,14 @@ import {
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
 import { checkSqliteWritable } from './sqlite-writable.js';
 import {
+  END_LEASES_OF_HOLDER_SQL,
+  HOLDER_IN_FLIGHT_SQL,
+  IN_FLIGHT_LEASE_OWNERS_SQL,
+  LeaseHolderLocks,
+  releaseEndedHolders,
+  type ReleasedLeases,
+} from './lease-holders.js';
+import {
   INSERT_APPENDED_ATTEMPT_SQL,
   REPEAT_NEWEST_ATTEMPT_SQL,
   appendedAttemptValues,
@@ -235,9 +243,12 @@ export class SqliteStore implements Store {
   private closed = false;
   private ahead?: LookupsAhead;
   private writesAheadOfDisk?: WritesAhead;
+  /** The outboxes of this process taking leases here, each marked running (lease-holders.ts). */
+  private readonly leaseHolders?: LeaseHolderLocks;
 
   constructor(private readonly file: string) {
     this.conn = acquireConnection(file);
+    if (file !== ':memory:') this.leaseHolders = new LeaseHolderLocks(file);
   }
 
   private get db() {
@@ -311,7 +322,32 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // a holder with an attempt still out keeps its lock till the process ends: until then its
+    // lease is a live one, and a server starting meanwhile must not take the job over
+    this.leaseHolders?.release((holder) => {
+      try {
+        return this.sql(HOLDER_IN_FLIGHT_SQL).get(holder.length + 1, `${holder}:`) === undefined;
+      } catch {
+        return false; // not known to be idle: the lock goes with the process
+      }
+    });
     releaseConnection(this.conn);
+  }
+
+  holdLeases(holder: string): void {
+    this.leaseHolders?.hold(holder);
+  }
+
+  async releaseEndedLeases(now: number): Promise<ReleasedLeases[]> {
+    const locks = this.leaseHolders;
+    if (!locks) return [];
+    const owners = await this.read(() =>
+      (this.sql(IN_FLIGHT_LEASE_OWNERS_SQL).all() as Row[]).map((r) => String(r.lease_owner)),
+    );
+    // ended just before now: the claim takes a lease that ended before its own now
+    return releaseEndedHolders(locks, owners, (prefix) =>
+      this.writeStatement(() => this.sql(END_LEASES_OF_HOLDER_SQL).run(now - 1, prefix.length, prefix).changes),
+    );
   }
 
   // crosswalk ---------------------------------------------------------------------------------
