@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { JobRun, Store } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
+import { isDatabaseAway } from '../store/database-away.js';
 import { nextFire } from './cron.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
@@ -45,6 +46,8 @@ export interface SchedulerOptions {
   instance?: string;
   /** Longest single timer: a far tick is reached in steps, so a changed clock is noticed. */
   maxSleepMs?: number;
+  /** How soon a tick the database was away for is tried again (default 5 s). */
+  awayRetryMs?: number;
 }
 
 /**
@@ -72,6 +75,8 @@ interface Armed {
   expression: string;
   next: number;
   timer?: NodeJS.Timeout;
+  /** Set while this tick is tried again because the database was away (said once, not each time). */
+  awaySince?: number;
 }
 
 const ERROR_LIMIT = 500;
@@ -115,7 +120,9 @@ function boundedLines(text: string, limit: number): string {
  * is the lock) and then records the run under (job, tick), which the store accepts once. The
  * lock stops two instances running the job at the same time; the recorded tick stops an instance
  * that comes late (its clock behind, or the first run already over) from running that tick again.
- * A tick missed while no instance was up is not caught up: the next one runs.
+ * A tick missed while no instance was up is not caught up: the next one runs. A tick met by the
+ * database away (PostgreSQL restarting: no lock, no record) is tried again every `awayRetryMs`
+ * until the next tick is due, so a monthly bridge is not put off a month by a restart at 03:00.
  */
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();
@@ -123,6 +130,7 @@ export class Scheduler {
   private readonly running = new Set<Promise<unknown>>();
   private readonly instance: string;
   private readonly maxSleepMs: number;
+  private readonly awayRetryMs: number;
   private started = false;
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
@@ -130,6 +138,7 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.instance = options.instance ?? `${hostname()}:${process.pid}`;
     this.maxSleepMs = options.maxSleepMs ?? 60_000;
+    this.awayRetryMs = options.awayRetryMs ?? 5_000;
   }
 
   get jobs(): ScheduledJob[] {
@@ -254,18 +263,44 @@ export class Scheduler {
   private wake(job: ScheduledJob, armed: Armed): void {
     if (this.armed.get(job.name) !== armed) return; // rescheduled meanwhile
     if (Date.now() < armed.next) return this.wait(job, armed); // a step of a long wait, or a timer a little early
+    let again = false;
     const p = this.tick(job, armed.next)
       .then((o) => {
+        if (armed.awaySince !== undefined)
+          this.options.logger?.info?.({ job: job.name, tickAt: armed.next }, 'the database is back: the tick ran');
         if (o.status !== 'busy') return;
         this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
       })
-      .catch((err) => this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'scheduler tick failed'))
+      .catch((err) => {
+        again = this.tryAgainLater(job, armed, err);
+        if (!again) this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'scheduler tick failed');
+      })
       .finally(() => {
         this.running.delete(p);
+        if (!this.started || this.armed.get(job.name) !== armed) return;
+        if (again) armed.timer = setTimeout(() => this.wake(job, armed), this.awayRetryMs);
         // the next tick after this one, or after now if the run outlasted several (no backlog)
-        if (this.started && this.armed.get(job.name) === armed) this.arm(job, Math.max(armed.next, Date.now()));
+        else this.arm(job, Math.max(armed.next, Date.now()));
       });
     this.running.add(p);
+  }
+
+  /**
+   * Whether a tick that failed with `err` is tried again in awayRetryMs: only for the database
+   * away (nothing was locked or recorded, so another instance may still run it; the tick's record
+   * keeps it once), and only while the next tick is further off than that retry.
+   */
+  private tryAgainLater(job: ScheduledJob, armed: Armed, err: unknown): boolean {
+    const following = nextFire(armed.expression, armed.next);
+    if (!isDatabaseAway(err) || following === undefined || Date.now() + this.awayRetryMs >= following) return false;
+    if (armed.awaySince === undefined) {
+      armed.awaySince = Date.now();
+      this.options.logger?.warn(
+        { job: job.name, tickAt: armed.next, err: redact(String(err)), retryMs: this.awayRetryMs },
+        'the database is away: the tick is tried again until it is back',
+      );
+    }
+    return true;
   }
 
   /** Stop arming and wait for runs in progress. */

@@ -2,7 +2,8 @@
  * The scheduler on real timers with per-second cron expressions: a job runs on its tick (not
  * before, not late), a failure is recorded with the error masked, a changed expression re-arms at
  * once, a run by hand while the job runs is refused, and an ok run's detail (what it left behind)
- * is kept masked and shown. SQLite (one process).
+ * is kept masked and shown; a tick met by the database away is tried again until it is back.
+ * SQLite (one process).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/sched
 import { MASK, processRedactor } from '../../../src/platform/redaction.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
+import { capturingLogger } from '../../support/capturing-logger.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -270,4 +272,73 @@ t.test('a tick that woke before stop() but had not begun its run does not begin 
   const fresh = new Scheduler({ store, jobs: [job('direct', async () => void ran++)], expression: () => undefined });
   t.equal((await fresh.tick(fresh.job('direct')!, 1000)).status, 'ran');
   t.equal(ran, 1);
+});
+
+t.test('a tick met by the database away is tried again until it is back, and runs once', async (t) => {
+  const store = await tempStore(t);
+  // PostgreSQL restarting at the tick: the lock cannot even be asked for (pg's words for a cut connection)
+  let refusals = 3;
+  const withAdvisoryLock = store.withAdvisoryLock.bind(store);
+  store.withAdvisoryLock = (async (...args: Parameters<Store['withAdvisoryLock']>) => {
+    if (refusals > 0) {
+      refusals--;
+      throw new Error('Connection terminated unexpectedly');
+    }
+    return withAdvisoryLock(...args);
+  }) as Store['withAdvisoryLock'];
+  const { lines, logger } = capturingLogger();
+  const calls: number[] = [];
+  // once a minute, its tick two seconds from now: the next one is a minute off
+  const second = new Date(Date.now() + 2_000).getSeconds();
+  const scheduler = new Scheduler({
+    store,
+    logger,
+    awayRetryMs: 100,
+    jobs: [job('monthly', async () => void calls.push(Date.now()))],
+    expression: () => `${second} * * * * *`,
+  });
+  scheduler.start();
+  t.teardown(() => scheduler.stop());
+  await waitFor('the run once the database is back', () => calls.length > 0, 15_000);
+  await scheduler.stop();
+  t.equal(refusals, 0, 'tried again after each refusal');
+  const runs = await store.listJobRuns('monthly');
+  t.equal(runs.length, 1, 'one run');
+  t.equal(new Date(runs[0].tickAt!).getSeconds(), second, 'for the tick the database was away for');
+  t.equal(runs[0].outcome, 'ok');
+  t.same(
+    lines.map((l) => [l.level, l.msg]),
+    [
+      ['warn', 'the database is away: the tick is tried again until it is back'],
+      ['info', 'the database is back: the tick ran'],
+    ],
+    'said once, not at each try',
+  );
+});
+
+t.test('a tick that fails otherwise is not tried again: the next tick runs', async (t) => {
+  const store = await tempStore(t);
+  let refusals = 1;
+  const withAdvisoryLock = store.withAdvisoryLock.bind(store);
+  store.withAdvisoryLock = (async (...args: Parameters<Store['withAdvisoryLock']>) => {
+    if (refusals > 0) {
+      refusals--;
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    }
+    return withAdvisoryLock(...args);
+  }) as Store['withAdvisoryLock'];
+  const { lines, logger } = capturingLogger();
+  const scheduler = new Scheduler({
+    store,
+    logger,
+    awayRetryMs: 100,
+    jobs: [job('buggy', async () => undefined)],
+    expression: () => '* * * * * *',
+  });
+  scheduler.start();
+  t.teardown(() => scheduler.stop());
+  await waitFor('a later tick to run', async () => (await store.listJobRuns('buggy')).length > 0);
+  await scheduler.stop();
+  t.match(lines[0], { level: 'error', msg: 'scheduler tick failed' }, 'said as the bug it is');
+  t.equal(lines.filter((l) => l.level === 'warn').length, 0, 'no "tried again"');
 });
