@@ -4,6 +4,7 @@ import { stableId } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { deliveryMatches } from '../../routing/delivery-match.js';
 import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
@@ -154,7 +155,8 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     },
     async search(criteria: SearchCriteria) {
       if (!criteria.facility || !isUid(criteria.facility)) return { items: [] };
-      return { items: await toDeliveries(await eventsWhere({ orgUnit: criteria.facility })) };
+      const deliveries = await toDeliveries(await eventsWhere({ orgUnit: criteria.facility }));
+      return { items: deliveries.filter((d) => deliveryMatches(d, criteria)) };
     },
     async precheck(delivery) {
       await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');

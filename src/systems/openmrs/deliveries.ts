@@ -2,6 +2,7 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import { deliveryMatches } from '../../routing/delivery-match.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import type { OpenMrsRequest } from './client.js';
 import { OPENMRS, answered } from './errors.js';
@@ -183,7 +184,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
           (d) =>
             (!criteria.status || d.status === criteria.status) &&
             (!criteria.facility || d.destination.id === criteria.facility) &&
-            (!criteria.identifier || d.identifier.value === criteria.identifier.value),
+            deliveryMatches(d, criteria),
         ),
       };
     },
