@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import type { FaultAction } from '../../sandbox/openlmis/faults.js';
 import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
@@ -176,19 +177,44 @@ export async function facilityWaitingForDistrict(
   return { district: districtAnswer, waiting: await facilityJobOf(rig, facility.name) };
 }
 
+/** A refusal of DHIS2's org unit creates: `times` (every create when absent), a 503 unless `action` says. */
+export interface CreateFailure {
+  times?: number;
+  action?: FaultAction;
+}
+
+/**
+ * A district posted under a region while DHIS2 fails its creates as `failures` say, in order (one
+ * outage of 503s left in place by default): the client is answered 202, the district queued.
+ * Answers the region, the fault rules added (`outage` the first), the answer and the district's job.
+ */
+export async function districtAfterFailures(
+  t: Test,
+  rig: Dhis2Rig,
+  code: string,
+  name: string,
+  failures: CreateFailure[] = [{}],
+) {
+  const region = await aRegion(rig);
+  const rules = failures.map((f) =>
+    rig.dhis2.faults.add({
+      method: 'POST',
+      path: '/api/organisationUnits',
+      times: f.times,
+      action: f.action ?? { type: 'status', status: 503 },
+    }),
+  );
+  const district = await rig.fhir('POST', '/fhir/Location', mfrLocation(code, name, `Location/${region}`));
+  t.equal(district.status, 202, `DHIS2 failing: ${name} is queued`);
+  return { region, outage: rules[0], rules, district, job: await facilityJobOf(rig, name) };
+}
+
 /**
  * DHIS2 refuses every org unit create (503, left in place: `outage`), and a district posted under a
  * region is queued and given up (the rig's OUTBOX_MAX_ATTEMPTS): the parent a facility then waits for.
  */
 export async function districtGivenUp(t: Test, rig: Dhis2Rig, code: string, name: string) {
-  const region = await aRegion(rig);
-  const outage = rig.dhis2.faults.add({
-    method: 'POST',
-    path: '/api/organisationUnits',
-    action: { type: 'status', status: 503 },
-  });
-  const district = await rig.fhir('POST', '/fhir/Location', mfrLocation(code, name, `Location/${region}`));
-  t.equal(district.status, 202, 'DHIS2 down: the district is queued');
+  const { region, outage, district } = await districtAfterFailures(t, rig, code, name);
   const job = await until('the district is given up', async () => {
     const found = await facilityJobOf(rig, name);
     return found.status === 'dead' ? found : undefined;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../src/store/migrations.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import type { EngineCase } from './outbox-engines.js';
 
 /**
@@ -37,4 +38,22 @@ export async function databaseBefore(
   await c.connect();
   await c.query(typeof sql === 'string' ? sql : sql.postgres);
   await c.end();
+}
+
+/**
+ * A store on a fresh database of `engine` written before migration `version` (with `sql`), opened
+ * (so every migration since is applied to it), closed and dropped at the test's end; and its URL.
+ */
+export async function storeMigratedFrom(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  version: number,
+  sql: string | { sqlite: string; postgres: string },
+): Promise<{ store: Store; databaseUrl: string }> {
+  const db = await engine.freshDatabase();
+  t.teardown(db.drop);
+  await databaseBefore(engine, db.databaseUrl, version, sql);
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(() => store.close());
+  return { store, databaseUrl: db.databaseUrl };
 }

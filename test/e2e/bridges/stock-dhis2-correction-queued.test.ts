@@ -11,30 +11,10 @@ import { runStockToDhis2 } from '../../../src/bridges/stock-to-dhis2.js';
 import { bridgePeriod } from '../../../src/bridges/stock-period.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { dhis2Value, startStockRig, type StockRig } from './stock-rig.js';
+import { until } from '../../support/net.js';
+import { dhis2Value, startJanuaryStockRig, type StockRig } from './stock-rig.js';
 
 const JAN = bridgePeriod('2027-01');
-
-async function rigOn(t: Test, engine: ReturnType<typeof engineCases>[number]): Promise<StockRig> {
-  const db = await engine.freshDatabase();
-  const rig = await startStockRig('LkStockMnth', { databaseUrl: db.databaseUrl });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  await rig.postEvent('LK-HC-101', 'EM01', [
-    { product: 'EM-ORS', quantity: 150, date: '2027-01-22', reason: 'Consumed' },
-  ]);
-  return rig;
-}
-
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 60));
-  }
-  throw new Error('not reached in time');
-}
 
 /**
  * The first run's write refused by DHIS2 (`status` to every import: 503 leaves it waiting, 400
@@ -50,7 +30,7 @@ async function firstRunRefused(t: Test, rig: StockRig, status: number): Promise<
   t.equal(refused?.status, status === 503 ? 'queued' : 'rejected', `the first write: ${refused?.status}`);
   const id = (await rig.outbox.findByKey(refused!.key!))[0].id;
   // its attempt over (the client retries a 503 within it, past the run's deadline)
-  await until(async () => (await rig.outbox.getJob(id))?.status !== 'in-flight');
+  await until('its attempt is over', async () => (await rig.outbox.getJob(id))?.status !== 'in-flight');
   rig.dhis2.faults.remove(down.id);
   // the LMIS corrects January: a receipt of 80 entered late
   await rig.postEvent('LK-HC-101', 'EM01', [
@@ -61,7 +41,7 @@ async function firstRunRefused(t: Test, rig: StockRig, status: number): Promise<
 
 /** The outbox worker's passes until every job is settled. */
 async function deliverAll(rig: StockRig): Promise<void> {
-  await until(async () => {
+  await until('every job is settled', async () => {
     await rig.outbox.runOnce();
     await rig.outbox.idle();
     return (await rig.store.listJobs({})).every((j) => j.status !== 'pending' && j.status !== 'in-flight');
@@ -70,7 +50,7 @@ async function deliverAll(rig: StockRig): Promise<void> {
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: a correction while the first write waits lands last`, { skip: engine.skip }, async (t) => {
-    const rig = await rigOn(t, engine);
+    const rig = await startJanuaryStockRig(t, engine);
     const older = await firstRunRefused(t, rig, 503);
     // DHIS2 is back; the older write is still in backoff when the next run comes
     const second = await runStockToDhis2(rig.deps, { period: JAN, deadlineMs: 2_000 });
@@ -90,7 +70,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a refused older write is not retried over the correction`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await rigOn(t, engine);
+      const rig = await startJanuaryStockRig(t, engine);
       const older = await firstRunRefused(t, rig, 400);
       const second = await runStockToDhis2(rig.deps, { period: JAN, deadlineMs: 2_000 });
       t.equal(

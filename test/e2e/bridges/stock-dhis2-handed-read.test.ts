@@ -6,38 +6,14 @@
  * while the write waited is the one kept. Real OpenLMIS and DHIS2 sandboxes, the outbox and the
  * store, on both engines; DHIS2's GETs of data values counted by a rule that only waits 0 ms.
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { runStockToDhis2, type StockBridgeResult } from '../../../src/bridges/stock-to-dhis2.js';
 import { bridgePeriod } from '../../../src/bridges/stock-period.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { dhis2Value, startStockRig, type StockRig } from './stock-rig.js';
+import { until } from '../../support/net.js';
+import { dhis2Value, startJanuaryStockRig, type StockRig } from './stock-rig.js';
 
 const JAN = bridgePeriod('2027-01');
-
-async function rigOn(
-  t: Test,
-  engine: ReturnType<typeof engineCases>[number],
-  settings: Record<string, string> = {},
-): Promise<StockRig> {
-  const db = await engine.freshDatabase();
-  const rig = await startStockRig('LkStockMnth', { databaseUrl: db.databaseUrl, settings });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  await rig.postEvent('LK-HC-101', 'EM01', [
-    { product: 'EM-ORS', quantity: 150, date: '2027-01-22', reason: 'Consumed' },
-  ]);
-  return rig;
-}
-
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await done()) return;
-    await new Promise((r) => setTimeout(r, 60));
-  }
-  throw new Error('not reached in time');
-}
 
 /** LK-HC-101's ORS stock on hand for January as DHIS2 stores it (comment and follow-up included). */
 function orsStock(rig: StockRig): { value: string; comment?: string; followup?: boolean } | undefined {
@@ -65,7 +41,7 @@ for (const engine of engineCases()) {
       `${engine.name}: a bridge run reads each org unit's period once, and its writes keep a person's notes (data elements by ${scheme})`,
       { skip: engine.skip },
       async (t) => {
-        const rig = await rigOn(t, engine, { 'dhis2.dataElementIdScheme': scheme });
+        const rig = await startJanuaryStockRig(t, engine, { settings: { 'dhis2.dataElementIdScheme': scheme } });
         const reads = countReads(rig);
         const first = await runStockToDhis2(rig.deps, { period: JAN, keep: () => true });
         t.ok(first.counts.sent >= 1, `values written (${JSON.stringify(first.counts)})`);
@@ -97,7 +73,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a retried write reads DHIS2 afresh and keeps the notes a person changed meanwhile`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await rigOn(t, engine);
+      const rig = await startJanuaryStockRig(t, engine);
       await runStockToDhis2(rig.deps, { period: JAN });
       Object.assign(orsStock(rig)!, { comment: 'Stock-out confirmed by phone.' });
       await rig.postEvent('LK-HC-101', 'EM01', [
@@ -114,14 +90,14 @@ for (const engine of engineCases()) {
       const queued = run.outcomes.find((o) => o.orgUnit?.code === 'LK-HC-101');
       t.equal(queued?.status, 'queued', `the write waits (${JSON.stringify(run.counts)})`);
       const id = (await rig.outbox.findByKey(queued!.key!))[0].id;
-      await until(async () => (await rig.outbox.getJob(id))?.status !== 'in-flight');
+      await until('its attempt is over', async () => (await rig.outbox.getJob(id))?.status !== 'in-flight');
 
       // meanwhile the data manager rewrites the comment and marks the value
       Object.assign(orsStock(rig)!, { comment: 'Delivery of 80 expected on the 25th.', followup: true });
       const reads = countReads(rig);
       rig.dhis2.faults.remove(down.id);
       rig.outbox.startWorker();
-      await until(async () => (await rig.outbox.getJob(id))?.status === 'done');
+      await until('the retry is done', async () => (await rig.outbox.getJob(id))?.status === 'done');
       t.equal(reads(), 1, "the retry read the period's values again");
       t.match(
         orsStock(rig),

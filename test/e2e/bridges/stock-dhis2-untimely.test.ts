@@ -13,23 +13,12 @@ import { runStockToDhis2 } from '../../../src/bridges/stock-to-dhis2.js';
 import { stockRunDetail } from '../../../src/bridges/stock-run-detail.js';
 import { bridgePeriod } from '../../../src/bridges/stock-period.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
-import { engineCases } from '../../support/outbox-engines.js';
-import { dhis2Value, startStockRig, type StockRig } from './stock-rig.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { dhis2Value, startJanuaryStockRig, type StockRig } from './stock-rig.js';
 
 const JAN = bridgePeriod('2027-01');
 
-async function rig(t: Test, version: string, engine: ReturnType<typeof engineCases>[number]) {
-  const db = await engine.freshDatabase();
-  const r = await startStockRig('LkStockMnth', { version, databaseUrl: db.databaseUrl });
-  t.teardown(async () => {
-    await r.close();
-    await db.drop();
-  });
-  await r.postEvent('LK-HC-101', 'EM01', [
-    { product: 'EM-ORS', quantity: 150, date: '2027-01-22', reason: 'Consumed' },
-  ]);
-  return r;
-}
+const rig = (t: Test, version: string, engine: EngineCase) => startJanuaryStockRig(t, engine, { version });
 
 const posts = (r: StockRig) => r.dhis2.state.count('POST', '/api/dataValueSets');
 

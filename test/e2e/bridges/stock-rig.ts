@@ -18,6 +18,7 @@ import type { Store } from '../../../src/store/types.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
 import { createOpenLmisConnector } from '../../../src/systems/openlmis/index.js';
+import type { EngineCase } from '../../support/outbox-engines.js';
 
 /** The sandbox's "today": the month before it (January 2027) is the one sent. */
 export const TODAY = '2027-02-10';
@@ -51,6 +52,27 @@ export interface StockRigOptions {
   databaseUrl?: string;
   /** More settings of the connectors (`dhis2.dataElementIdScheme` …). */
   settings?: Record<string, string>;
+}
+
+/**
+ * startStockRig on a fresh database of `engine`, closed and dropped at the test's end, with
+ * LK-HC-101 having used 150 ORS in January 2027: a value for the bridge to write for that month.
+ */
+export async function startJanuaryStockRig(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  options: Omit<StockRigOptions, 'databaseUrl'> = {},
+): Promise<StockRig> {
+  const db = await engine.freshDatabase();
+  const rig = await startStockRig('LkStockMnth', { ...options, databaseUrl: db.databaseUrl });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  await rig.postEvent('LK-HC-101', 'EM01', [
+    { product: 'EM-ORS', quantity: 150, date: '2027-01-22', reason: 'Consumed' },
+  ]);
+  return rig;
 }
 
 export async function startStockRig(dataSet = 'LkStockMnth', options: StockRigOptions = {}): Promise<StockRig> {

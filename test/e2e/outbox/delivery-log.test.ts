@@ -9,12 +9,12 @@
 import t, { type Test } from 'tap';
 import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import {
-  aRegion,
   createdId,
+  districtAfterFailures,
   facilityJobOf,
   mfrLocation,
   startDhis2RigOn,
-  type Dhis2Rig,
+  type CreateFailure,
 } from '../../support/dhis2-e2e.js';
 import { logLines, type LogLine } from '../../support/log-lines.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
@@ -28,24 +28,19 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const of = (lines: LogLine[], msg: RegExp, jobId?: string) =>
   lines.filter((l) => msg.test(l.msg) && (jobId === undefined || l.jobId === jobId));
 
-/** DHIS2 refuses new org units with a 503 whose body repeats the mediator's token. */
-function echoingOutage(rig: Dhis2Rig, times?: number) {
-  return rig.dhis2.faults.add({
-    method: 'POST',
-    path: '/api/organisationUnits',
-    times,
-    action: {
-      type: 'status',
-      status: 503,
-      body: {
-        httpStatus: 'Service Unavailable',
-        httpStatusCode: 503,
-        status: 'ERROR',
-        message: `upstream pool exhausted for ApiToken ${SEED_API_TOKEN}`,
-      },
+/** DHIS2's refusal of a new org unit: a 503 whose body repeats the mediator's token. */
+const ECHOING_503: CreateFailure = {
+  action: {
+    type: 'status',
+    status: 503,
+    body: {
+      httpStatus: 'Service Unavailable',
+      httpStatusCode: 503,
+      status: 'ERROR',
+      message: `upstream pool exhausted for ApiToken ${SEED_API_TOKEN}`,
     },
-  });
-}
+  },
+};
 
 for (const engine of engineCases()) {
   t.test(
@@ -66,15 +61,11 @@ for (const engine of engineCases()) {
         },
         { logger: log.logger },
       );
-      const region = await aRegion(rig);
-      const outage = echoingOutage(rig);
-      const district = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-LD1', 'Isoka District', `Location/${region}`),
-      );
-      t.equal(district.status, 202, 'DHIS2 down: the district is queued');
-      const districtJob = await facilityJobOf(rig, 'Isoka District');
+      const {
+        outage,
+        district,
+        job: districtJob,
+      } = await districtAfterFailures(t, rig, 'MFR-LD1', 'Isoka District', [ECHOING_503]);
 
       const retries = await until('two retries of the district are said', async () => {
         const found = of(log.lines(), /retrying/, districtJob.id);
@@ -144,26 +135,14 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const { rig, log } = await loggedRig(t, engine, { OUTBOX_DEADLINE_MS: '2000', OUTBOX_MAX_ATTEMPTS: '5' });
-      const region = await aRegion(rig);
       // the first attempt fails for now (the client is answered 202), the worker's retry is refused
-      rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 1,
-        action: { type: 'status', status: 503 },
-      });
-      const conflict = rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 1,
-        action: { type: 'status', status: 409 },
-      });
-      const late = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-LR1', 'Nakonde District', `Location/${region}`),
-      );
-      t.equal(late.status, 202, 'DHIS2 down at first: the client is answered 202');
+      const {
+        region,
+        rules: [, conflict],
+      } = await districtAfterFailures(t, rig, 'MFR-LR1', 'Nakonde District', [
+        { times: 1 },
+        { times: 1, action: { type: 'status', status: 409 } },
+      ]);
       const lateJob = await until('the retry is refused', async () => {
         const job = await facilityJobOf(rig, 'Nakonde District');
         return job.status === 'rejected' ? job : undefined;
@@ -208,20 +187,8 @@ for (const engine of engineCases()) {
         OUTBOX_BREAKER_FAILURES: '2',
         OUTBOX_BREAKER_OPEN_MS: '1000',
       });
-      const region = await aRegion(rig);
       // two failures open the breaker, the first probe fails (open again), the second closes it
-      rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 3,
-        action: { type: 'status', status: 503 },
-      });
-      const answer = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-LB1', 'Mbala District', `Location/${region}`),
-      );
-      t.equal(answer.status, 202);
+      await districtAfterFailures(t, rig, 'MFR-LB1', 'Mbala District', [{ times: 3 }]);
       await until('the write is delivered', async () =>
         (await facilityJobOf(rig, 'Mbala District')).status === 'done' ? true : undefined,
       );
@@ -268,20 +235,7 @@ for (const engine of engineCases()) {
       const { outbox, store } = rig.mediator;
       // no worker while the "dead instance" takes the job: only it claims
       await outbox.stop();
-      const region = await aRegion(rig);
-      rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        times: 1,
-        action: { type: 'status', status: 503 },
-      });
-      const answer = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-LT1', 'Luwingu District', `Location/${region}`),
-      );
-      t.equal(answer.status, 202, 'queued after a transient failure');
-      const queued = await facilityJobOf(rig, 'Luwingu District');
+      const { job: queued } = await districtAfterFailures(t, rig, 'MFR-LT1', 'Luwingu District', [{ times: 1 }]);
       const now = Math.max(Date.now(), queued.nextAttemptAt);
       const dead = 'dead-host-1234-cafe0000:8f0e2a1c-0000-4000-8000-000000000001';
       const [taken] = await store.claimJobs({

@@ -18,6 +18,7 @@
 import t from 'tap';
 import {
   aRegion,
+  districtAfterFailures,
   districtGivenUp,
   orgUnitNamed,
   createdId,
@@ -77,19 +78,14 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await startDhis2RigOn(t, engine, { facilities: { default: 'dhis2' } });
-      const region = await aRegion(rig);
-      const busy = rig.dhis2.faults.add({
-        method: 'POST',
-        path: '/api/organisationUnits',
-        action: { type: 'status', status: 503, headers: { 'retry-after': '5' } },
-      });
-      const district = await rig.fhir(
-        'POST',
-        '/fhir/Location',
-        mfrLocation('MFR-D8', 'Kaputa District', `Location/${region}`),
-      );
-      t.equal(district.status, 202, 'DHIS2 asks for 5 s: the district is queued');
-      const parent = await facilityJobOf(rig, 'Kaputa District');
+      // DHIS2 asks for 5 s
+      const {
+        outage: busy,
+        district,
+        job: parent,
+      } = await districtAfterFailures(t, rig, 'MFR-D8', 'Kaputa District', [
+        { action: { type: 'status', status: 503, headers: { 'retry-after': '5' } } },
+      ]);
       t.ok(parent.nextAttemptAt >= Date.now() + 3_000, 'the district is next tried in about 5 s');
 
       const child = await rig.fhir(

@@ -7,28 +7,13 @@
  * before. On both engines, from a database written before v45.
  */
 import t, { type Test } from 'tap';
-import { openStore, type Store } from '../../../src/store/index.js';
+import type { Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { databaseBefore } from '../../support/old-database.js';
-
-const WAIT = 'dhis2: the parent Location/d1 is still waiting to be written; this facility is written after it';
-const INSERT_OLD = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail) VALUES
-  ('old', 100, 110, 1, 'retry', '${WAIT}')`;
+import { storeMigratedFrom } from '../../support/old-database.js';
+import { attemptRows as rows, INSERT_OLD, WAIT } from '../../support/attempt-timeline.js';
 const AUDIT = { actor: 'Ama', action: 'outbox.retry', subject: 'wait', details: {} };
 const CLAIM = { system: 'dhis2', flows: ['facility'], limit: 1, leaseOwner: 'w', leaseMs: 60_000 };
-
-/** Each row as [started, ended, attempt, outcome, repeats, first started]. */
-async function rows(store: Store, jobId: string): Promise<unknown[][]> {
-  return (await store.listJobAttempts(jobId)).map((a) => [
-    a.startedAt,
-    a.endedAt,
-    a.attempt,
-    a.outcome,
-    a.repeats,
-    a.firstStartedAt,
-  ]);
-}
 
 /** The job claimed at `at` (the worker's lease). */
 async function claim(t: Test, store: Store, at: number): Promise<OutboxJob> {
@@ -57,11 +42,7 @@ async function reschedule(store: Store, job: OutboxJob, at: number, dueAt: numbe
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    await databaseBefore(engine, db.databaseUrl, 45, INSERT_OLD);
-    const store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store } = await storeMigratedFrom(t, engine, 45, INSERT_OLD);
     t.ok((await store.migrationVersions()).includes(45), 'v45 applied');
 
     await store.appendJobAttempt({

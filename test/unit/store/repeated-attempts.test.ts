@@ -6,39 +6,19 @@
  * database written before v44.
  */
 import t from 'tap';
-import { openStore, type Store } from '../../../src/store/index.js';
 import type { JobAttempt } from '../../../src/store/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { databaseBefore } from '../../support/old-database.js';
-
-const WAIT = 'dhis2: the parent Location/d1 is still waiting to be written; this facility is written after it';
-const INSERT_OLD = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail) VALUES
-  ('old', 100, 110, 1, 'retry', '${WAIT}')`;
+import { storeMigratedFrom } from '../../support/old-database.js';
+import { attemptRows as rows, INSERT_OLD, WAIT } from '../../support/attempt-timeline.js';
 
 /** An attempt of job `jobId` that started at `at` and took 10 ms. */
 function attempt(jobId: string, at: number, more: Partial<JobAttempt> = {}): JobAttempt {
   return { jobId, startedAt: at, endedAt: at + 10, attempt: 1, outcome: 'retry', detail: WAIT, ...more };
 }
 
-/** Each row as [started, ended, attempt, outcome, repeats, first started]. */
-async function rows(store: Store, jobId: string, limit?: number): Promise<unknown[][]> {
-  return (await store.listJobAttempts(jobId, limit)).map((a) => [
-    a.startedAt,
-    a.endedAt,
-    a.attempt,
-    a.outcome,
-    a.repeats,
-    a.firstStartedAt,
-  ]);
-}
-
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    await databaseBefore(engine, db.databaseUrl, 43, INSERT_OLD);
-    const store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store } = await storeMigratedFrom(t, engine, 43, INSERT_OLD);
     t.ok((await store.migrationVersions()).includes(44), 'v44 applied');
 
     t.same(await rows(store, 'old'), [[100, 110, 1, 'retry', undefined, undefined]], 'a row from before: one attempt');

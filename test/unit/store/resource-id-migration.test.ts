@@ -10,9 +10,8 @@
  */
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { openStore, type Store } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { databaseBefore } from '../../support/old-database.js';
+import { storeMigratedFrom } from '../../support/old-database.js';
 import { newJob } from '../../support/new-job.js';
 
 const AUDIT = { actor: 'Ama', action: 'outbox.retry', subject: 'j', details: {} };
@@ -31,11 +30,7 @@ const later = (id: string, payload: unknown) =>
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    await databaseBefore(engine, db.databaseUrl, 43, INSERT_OLD);
-    const store: Store = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(() => store.close());
+    const { store, databaseUrl } = await storeMigratedFrom(t, engine, 43, INSERT_OLD);
     t.ok((await store.migrationVersions()).includes(43), 'v43 applied');
 
     await store.recordWrite(later('new-a', { id: 'loc-a' }));
@@ -51,7 +46,7 @@ for (const engine of engineCases()) {
     t.notOk(await store.requeueJob('old-num', AUDIT, 9_000, 'dead'), 'an id that is a number matches a later one');
 
     if (engine.name !== 'sqlite') return;
-    const file = new Database(db.databaseUrl.slice('sqlite:'.length), { readonly: true });
+    const file = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
     t.teardown(() => file.close());
     t.same(
       file.prepare('SELECT id, resource_id FROM outbox_jobs ORDER BY id').all(),
