@@ -10,6 +10,7 @@ import type { OutboxLogger } from './types.js';
 export class LeaseHolding {
   private marked = false;
   private released = false;
+  private failed = false;
 
   constructor(
     private readonly store: Store,
@@ -32,13 +33,23 @@ export class LeaseHolding {
   }
 
   /**
-   * Once per worker, until it has run (a store down at start is tried again at the next pass).
+   * Once per worker, until it has run (a store down at start is tried again at the next pass);
+   * never fails the pass.
    * Safe beside other processes: only a holder whose lock is free, so whose process ended, loses
    * its leases.
    */
   async releaseEnded(): Promise<void> {
     if (this.released || !this.store.releaseEndedLeases) return;
-    const ended = await this.store.releaseEndedLeases(Date.now());
+    let ended;
+    try {
+      ended = await this.store.releaseEndedLeases(Date.now());
+    } catch (err) {
+      // the worker's pass goes on (the leases run out as before); the release is tried next pass
+      if (!this.failed)
+        this.logger.warn({ err }, 'outbox: could not release the leases of ended processes; trying again');
+      this.failed = true;
+      return;
+    }
     this.released = true;
     for (const { holder, jobs } of ended)
       if (jobs > 0)

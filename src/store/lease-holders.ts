@@ -42,7 +42,7 @@ export class LeaseHolderLocks {
 
   /**
    * When `holder`'s process ended (its lock file is there and nobody holds the lock), runs `end`
-   * holding the lock, then removes the file; true when it ran. A holder without a file is not
+   * holding the lock, then removes the file; true when it ran. A holder without a usable file is not
    * known to have ended (its leases were taken before this was recorded, or it could not make
    * the file): its leases run out as they always did.
    */
@@ -59,9 +59,8 @@ export class LeaseHolderLocks {
       try {
         db.pragma('journal_mode = MEMORY');
         db.exec('BEGIN EXCLUSIVE');
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return false; // running
-        throw err;
+      } catch {
+        return false; // held (SQLITE_BUSY): running; or a file that is no lock: not known to have ended
       }
       await end();
       fs.rmSync(file, { force: true });
