@@ -13,6 +13,7 @@ import { knownSystems } from '../systems/index.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
+import { configuredStore, type StoreOptions } from './configured-store.js';
 
 /**
  * Nothing configured: the database of a demo running from this directory (it records where), else
@@ -30,7 +31,7 @@ function errorText(j: JobSummary): string {
 
 /**
  * `outbox list|show|retry|drop`. The store comes from `--database-url` / DATABASE_URL and
- * `--data-dir` / DATA_DIR unless the caller passes a store opener (the lead's config).
+ * `--data-dir` / DATA_DIR, else CONFIG_FILE, unless the caller passes a store opener (the lead's config).
  */
 export function outboxCommand(open?: () => Promise<Store>): Command {
   const cmd = new Command('outbox').description('Inspect and repair the durable write queue');
@@ -38,7 +39,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
   cmd.addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'));
 
   const withStore = async (fn: (store: Store) => Promise<number>): Promise<void> => {
-    const o = cmd.opts<{ databaseUrl?: string; dataDir?: string }>();
+    const o = configuredStore(cmd.opts<StoreOptions>());
     const settings: StoreSettings = {
       databaseUrl: o.databaseUrl,
       dataDir: o.dataDir || defaultDataDir(o.databaseUrl),

@@ -5,6 +5,7 @@ import { PROPAGATION_STATES, type PropagationState, type Store } from '../store/
 import { propagationStatus, type PropagationView } from '../registry/propagation/status.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
+import { configuredStore } from './configured-store.js';
 import { knownSystems } from '../systems/index.js';
 
 export interface PropagationCliDeps {
@@ -38,12 +39,13 @@ export function propagationCommand(deps: PropagationCliDeps = {}): Command {
         databaseUrl?: string;
         dataDir?: string;
       }) => {
+        const where = configuredStore(o);
         const store = deps.open
           ? await deps.open()
           : await openStore({
-              databaseUrl: o.databaseUrl,
+              databaseUrl: where.databaseUrl,
               // nothing configured: a demo running from here has the changes (as for `outbox`)
-              dataDir: o.dataDir || (o.databaseUrl ? undefined : demoDataDirNoted()),
+              dataDir: where.dataDir || (where.databaseUrl ? undefined : demoDataDirNoted()),
               // a typo in --data-dir must not read as "nothing propagated" (missing-store.ts)
               existing: true,
             });

@@ -23,6 +23,7 @@ import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { openStore, resolveStoreTarget, type StoreSettings } from '../store/index.js';
 import type { Store } from '../store/types.js';
+import { configuredStore } from './configured-store.js';
 
 export interface ReconcileOptions {
   left: string;
@@ -221,7 +222,7 @@ function noteNewDatabase(settings: StoreSettings): void {
 export function reconcileCommand(open?: () => Promise<Store>): Command {
   return new Command('reconcile')
     .description(
-      'match a facility list (left) against the registry list (right); write the crosswalk, the review queue and a summary',
+      'Match a facility list (left) against the registry list (right); write the crosswalk, the review queue and a summary',
     )
     .requiredOption('--left <file>', "the system's facility list (CSV or JSON)")
     .requiredOption('--right <file>', 'the registry facility list (CSV or JSON)')
@@ -234,7 +235,7 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
     .option('--progress', 'force the progress bar even when stderr is not a TTY')
     .option(
       '--store',
-      'persist into the configured database (DATABASE_URL / DATA_DIR): re-score only what changed, keep human decisions',
+      'persist into the configured database (DATABASE_URL / DATA_DIR, else CONFIG_FILE): re-score only what changed, keep human decisions',
     )
     .option('--full', 'with --store: re-score every automatic row')
     .option(
@@ -274,7 +275,7 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
           process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
           return;
         }
-        const settings: StoreSettings = { databaseUrl: opts.databaseUrl, dataDir: opts.dataDir };
+        const settings: StoreSettings = configuredStore(opts);
         if (!open) noteNewDatabase(settings);
         const store = open ? await open() : await openStore(settings);
         try {
