@@ -220,6 +220,20 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
       );
     },
   });
+  // OPTIONS (RFC 9110 §9.3.7; FHIR defines no OPTIONS interaction): the methods the URL takes, in
+  // Allow, where a 404 "No route for OPTIONS" said the resource did not exist
+  app.options('/', async (_request, reply) => options(reply, ['POST']));
+  app.options('/metadata', async (_request, reply) => options(reply, ['GET']));
+  app.options('/:type', async (request, reply) =>
+    options(reply, allowedMethods(requireRoute(ctxFor(request), typeParam(request)), 'type')),
+  );
+  app.options('/:type/:id', async (request, reply) => {
+    const route = requireRoute(ctxFor(request), typeParam(request));
+    const operation = OPERATION_URLS[(request.params as { id: string }).id];
+    if (operation) return options(reply, operation);
+    idParam(request);
+    return options(reply, allowedMethods(route, 'instance'));
+  });
   app.route({
     method: ['PUT', 'DELETE', 'PATCH'],
     url: '/',
@@ -233,6 +247,15 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
 }
 
 const typeParam = (request: FastifyRequest): string => (request.params as { type: string }).type;
+
+/** The URLs under a type that are no instance: POST _search and $validate, the history (no method). */
+const OPERATION_URLS: Record<string, string[]> = { _search: ['POST'], $validate: ['POST'], _history: [] };
+
+/** 204 with Allow: a GET is answered to HEAD too (Fastify's HEAD routes), and OPTIONS is always taken. */
+function options(reply: FastifyReply, methods: string[]): FastifyReply {
+  const allow = [...methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])), 'OPTIONS'];
+  return reply.code(204).header('Allow', allow.join(', ')).send();
+}
 
 /**
  * A history interaction: 405 with an empty Allow (no method is served at a history URL), so a client
