@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
@@ -70,6 +71,27 @@ export class LeaseHolderLocks {
     }
   }
 
+  /**
+   * Removes the lock files of holders that ended holding no lease (a process killed while idle),
+   * which nothing else would come back for. One whose lock is held, or just being taken by a new
+   * holder that has no lease yet, stays or is made again: a missing file only means "not known".
+   */
+  sweep(): void {
+    const dir = path.dirname(this.dbFile);
+    const prefix = `${path.basename(this.dbFile)}.lease-holder-`;
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    const mine = new Set([...this.held.keys()].map((h) => this.fileOf(h)));
+    for (const name of names) {
+      const file = path.join(dir, name);
+      if (name.startsWith(prefix) && !mine.has(file)) removeIfFree(file);
+    }
+  }
+
   /** Ends the locks of the holders `done` says hold no lease any more; the others stay till exit. */
   release(done: (holder: string) => boolean): void {
     for (const [holder, db] of this.held) {
@@ -78,6 +100,25 @@ export class LeaseHolderLocks {
       db.close();
       this.held.delete(holder);
     }
+  }
+}
+
+/** Removes a lock file nobody holds; leaves one that is held, or that is no lock. */
+function removeIfFree(file: string): void {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0, fileMustExist: true });
+  } catch {
+    return;
+  }
+  try {
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+    fs.rmSync(file, { force: true });
+  } catch {
+    // held: its holder runs
+  } finally {
+    db.close();
   }
 }
 
@@ -106,7 +147,7 @@ export interface ReleasedLeases {
 
 /**
  * Ends the leases of every holder among `owners` whose process ended; `endLeasesOf(prefix)` ends
- * those of owners starting with `prefix` and says how many.
+ * those of owners starting with `prefix` and says how many. Then the ended holders' files go.
  */
 export async function releaseEndedHolders(
   locks: LeaseHolderLocks,
@@ -122,5 +163,6 @@ export async function releaseEndedHolders(
     });
     if (ended) released.push({ holder, jobs });
   }
+  locks.sweep();
   return released;
 }

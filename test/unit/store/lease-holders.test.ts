@@ -103,3 +103,18 @@ t.test('in memory there is nothing to mark or release', async (t) => {
   store.holdLeases!('host-301-aaaa');
   t.same(await store.releaseEndedLeases!(NOW), []);
 });
+
+t.test('the lock files of holders that ended idle are swept; held ones stay', async (t) => {
+  const file = tempFile(t);
+  const store = await open(t, file);
+  const beside = await open(t, file);
+  const locks = new LeaseHolderLocks(file);
+  fs.writeFileSync(locks.fileOf('host-401-idle'), ''); // killed while it held no lease
+  beside.holdLeases!('host-402-live');
+  store.holdLeases!('host-403-self');
+  t.same(await store.releaseEndedLeases!(NOW), [], 'no lease to release');
+  t.notOk(fs.existsSync(locks.fileOf('host-401-idle')), "the idle ended holder's file is gone");
+  t.ok(fs.existsSync(locks.fileOf('host-402-live')), "a running holder's stays");
+  t.ok(fs.existsSync(locks.fileOf('host-403-self')), 'this store’s own stays');
+  t.ok(fs.existsSync(file), 'the database itself untouched');
+});
