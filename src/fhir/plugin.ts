@@ -234,6 +234,14 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     idParam(request);
     return options(reply, allowedMethods(route, 'instance'));
   });
+  // the CapabilityStatement is read only: a 405 naming GET, not a 404 for a resource type 'metadata'
+  app.route({
+    method: ['POST', 'PUT', 'DELETE', 'PATCH'],
+    url: '/metadata',
+    handler: async (request) => {
+      throw new MethodNotAllowedError(`${request.method} ${request.url.split('?')[0]} is not supported`, ['GET']);
+    },
+  });
   app.route({
     method: ['PUT', 'DELETE', 'PATCH'],
     url: '/',

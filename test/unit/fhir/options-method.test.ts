@@ -35,6 +35,17 @@ t.test('OPTIONS answers the methods each URL takes', async (t) => {
     });
     t.equal(put.headers.allow, 'GET, PUT, PATCH');
   }
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'] as const) {
+    const res = await app.inject({
+      method,
+      url: '/fhir/metadata',
+      headers: { authorization: basicAuth, 'content-type': 'application/fhir+json' },
+      payload: '{}',
+    });
+    t.equal(res.statusCode, 405, `${method} /fhir/metadata: ${res.body}`);
+    t.equal(res.headers.allow, 'GET');
+    t.match(res.json().issue[0], { code: 'not-supported', expression: ['method'] });
+  }
   t.equal((await options('/fhir/Patient')).statusCode, 404, 'a type not served');
   t.equal((await options('/fhir/R5/Location/a%20b')).statusCode, 400, 'not an id');
   const anonymous = await app.inject({ method: 'OPTIONS', url: '/fhir/Location' });
