@@ -20,6 +20,8 @@ import { findArea, findAreaByCode, systemArea, withMissingParent, type RegistryA
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
+import { LinkTakenBack } from './link-taken-back.js';
+import { LINKED } from '../../routing/facility-facts.js';
 
 /**
  * Registry propagation (issue 14): every registry change reaches every configured system exactly
@@ -187,10 +189,9 @@ export class Propagator {
   }
 
   /** What planning a batch reads once: each system's crosswalk, and (on first need) its records by code. */
-  private async batch(): Promise<Batch> {
+  private async batch(systems = this.systems()): Promise<Batch> {
     const crosswalks = new Map<string, CrosswalkIndex>();
-    for (const c of this.systems())
-      crosswalks.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
+    for (const c of systems) crosswalks.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
     const codes = new Map<string, Promise<Map<string, string[]>>>();
     return {
       crosswalks,
@@ -211,28 +212,38 @@ export class Propagator {
     for (const connector of this.systems()) {
       const existing = await this.deps.store.getPropagation(record.id, connector.system);
       if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) continue;
-      const crosswalk = batch.crosswalks.get(connector.system);
-      const input = {
-        facility,
-        system: connector.system,
-        rows: crosswalk?.rowsFor(record.id) ?? [],
-        routedHere: routed.has(connector.system),
-        readOnly: connector.facilities!.upsert
-          ? undefined
-          : (connector.facilities!.readOnlyReason ?? 'no facility writes'),
-        cannotCreate: connector.facilities!.cannotCreate,
-        reconciled: (crosswalk?.size ?? 0) > 0,
-        createNeedsParent: connector.facilities!.createNeedsParent,
-        unpublishedParent,
-      };
-      let decision = plan(input);
-      if (decision.action === 'create' && decision.state === 'queued') {
-        const found = await this.codeCheck(connector, facility, crosswalk, batch);
-        if (found.sameCode || found.codeUnchecked) decision = plan({ ...input, ...found });
-      }
+      const decision = await this.decide(connector, facility, batch, routed.has(connector.system), unpublishedParent);
       if (await this.record(record, connector.system, decision)) decisions.push(decision);
     }
     return decisions;
+  }
+
+  /** One system's plan of one registry facility, from its crosswalk as the batch read it. */
+  private async decide(
+    connector: Connector,
+    facility: Facility,
+    batch: Batch,
+    routedHere: boolean,
+    unpublishedParent: string | undefined,
+  ): Promise<Decision> {
+    const crosswalk = batch.crosswalks.get(connector.system);
+    const input = {
+      facility,
+      system: connector.system,
+      rows: crosswalk?.rowsFor(facility.id!) ?? [],
+      routedHere,
+      readOnly: connector.facilities!.upsert
+        ? undefined
+        : (connector.facilities!.readOnlyReason ?? 'no facility writes'),
+      cannotCreate: connector.facilities!.cannotCreate,
+      reconciled: (crosswalk?.size ?? 0) > 0,
+      createNeedsParent: connector.facilities!.createNeedsParent,
+      unpublishedParent,
+    };
+    const decision = plan(input);
+    if (decision.action !== 'create' || decision.state !== 'queued') return decision;
+    const found = await this.codeCheck(connector, facility, crosswalk, batch);
+    return found.sameCode || found.codeUnchecked ? plan({ ...input, ...found }) : decision;
   }
 
   /**
@@ -300,17 +311,36 @@ export class Propagator {
     if (!planned) return false;
     if (decision.state !== 'queued') return true;
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
+    const key = propagationKey(record.id, record.version, system);
     await this.deps.outbox.acceptWrites([
       {
         flow: PROPAGATE_FLOW,
         system,
-        idempotencyKey: propagationKey(record.id, record.version, system),
+        idempotencyKey: key,
         payload,
         // the pull does not wait for upstreams: the outbox delivers in the background
         deadlineMs: 0,
       },
     ]);
+    await this.dueNow(key);
     return true;
+  }
+
+  /**
+   * The version's job, when it already waits (its link was taken back, LinkTakenBack, and a
+   * decision now plans it queued): due at once rather than at the end of its wait.
+   */
+  private async dueNow(key: string): Promise<void> {
+    const now = this.now();
+    for (const job of await this.deps.store.findJobsByKey(key)) {
+      if (job.status !== 'pending' || job.nextAttemptAt <= now) continue;
+      await this.deps.store.requeueJob(
+        job.id,
+        { actor: 'propagation', action: 'propagation.replan', subject: `outbox/${job.id}`, details: { key } },
+        now,
+        'pending',
+      );
+    }
   }
 
   /**
@@ -403,12 +433,15 @@ export class Propagator {
   private async apply(system: string, row: Propagation, journal: StepJournal): Promise<WriteResult> {
     const connector = this.deps.connectors().find((c) => c.system === system);
     const capability = connector?.facilities;
-    if (!capability?.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
+    if (!connector || !capability?.upsert) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
     const record = (await this.deps.store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
     if (!record?.facility) throw new BusinessRuleError(`registry facility ${row.registryId} is not known`, 'Location');
     // a newer version kept since this job's check (the pull runs beside the worker) has its own job:
     // writing its content here would write that version twice
     if (record.version !== row.version) return { system, ids: {}, status: 'superseded' };
+    const target = await this.followLink(connector, row, { ...record, facility: record.facility });
+    if (!target) return { system, ids: {}, status: 'skipped' };
+    row = target;
     // the write of the record takes the step a FHIR write of it takes (routing/write-locks.ts):
     // read, built on that read and written with no client write of the Location in between
     const codeSystem = registryCodeSystem(this.deps.settings());
@@ -426,6 +459,38 @@ export class Propagator {
         diagnostics: `a client's write of the same facility is still being written (${err.message}); retried later`,
       });
     });
+  }
+
+  /**
+   * The row to write with, as the crosswalk says now, not as it said when the change was planned:
+   * a review decision since may have taken the link back (reject, break) or linked another record.
+   * An update goes to the record linked now; with none, the change is planned again: a create is
+   * written as such, a hold waits for the person (LinkTakenBack), a skip ends it (undefined).
+   */
+  private async followLink(
+    connector: Connector,
+    row: Propagation,
+    record: RegistryRecord & { facility: Facility },
+  ): Promise<Propagation | undefined> {
+    if (!row.systemId) return row;
+    const linked = (await this.deps.store.listCrosswalkByRegistryId(row.registryId)).find(
+      (r) => r.system === connector.system && LINKED.has(r.state),
+    );
+    if (linked) return linked.systemId === row.systemId ? row : { ...row, systemId: linked.systemId };
+    const facility = record.facility;
+    const routed = await routedSystems(facility, this.deps);
+    const decision = await this.decide(
+      connector,
+      facility,
+      await this.batch([connector]),
+      routed.has(connector.system),
+      await this.unpublishedParent(facility),
+    );
+    const next: Propagation = { ...row, ...decision, systemId: decision.systemId, updatedAt: this.now() };
+    await this.deps.store.putPropagation(next);
+    if (decision.state === 'queued') return next;
+    if (decision.state === 'skipped') return undefined;
+    throw new LinkTakenBack(connector.system, row.registryId, row.systemId, decision.reason ?? 'held', this.now());
   }
 
   /**

@@ -1,0 +1,101 @@
+/**
+ * A review decision that takes a link back (reject of an automatic match) is followed by the
+ * propagation already planned over that link: a registry change queued as an update of the
+ * rejected record is not written into it; it is planned again from the crosswalk (here held: the
+ * record still carries the facility's code, so a person must link it or say no-match) and waits.
+ * Undoing the reject puts the link back, and the same change is then written to that record at
+ * once. Before, the queued job wrote the registry facility into the record the data manager had
+ * just rejected. Real review routes, connectors and the OpenLMIS sandbox, both store engines.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import { facilityId } from '../../../../sandbox/mfr/index.js';
+import { reviewRoutes } from '../../../../src/registry/review-routes.js';
+import { reviewUndoRoutes } from '../../../../src/admin/review-undo-routes.js';
+import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
+import type { Propagation } from '../../../../src/store/types.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
+import { connectorOf, idByCode } from '../../../support/linked-facility.js';
+
+const CODE = 'LK-HC-101';
+const REGISTRY_ID = facilityId(CODE);
+const TOKEN = 'review-follows-token';
+
+/** Until the OpenLMIS row of the facility matches `wanted` (the worker delivers in the background). */
+async function rowBecomes(rig: PropagationRig, wanted: Partial<Propagation>): Promise<Propagation | undefined> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const row = await rig.store.getPropagation(REGISTRY_ID, 'openlmis');
+    if (row && Object.entries(wanted).every(([k, v]) => row[k as keyof Propagation] === v)) return row;
+    if (Date.now() > until) throw new Error(`propagation row is ${JSON.stringify(row)}, not ${JSON.stringify(wanted)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+for (const engine of engineCases())
+  t.test(
+    `${engine.name}: a change planned over a link a reviewer rejects waits, and is written once the reject is undone`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startPropagationRigOn(t, engine);
+      const lmis = connectorOf(rig, 'openlmis');
+      const lmisId = (await idByCode(lmis, CODE))!;
+      await rig.link('openlmis', lmisId, REGISTRY_ID, 'auto-match');
+      await rig.pull();
+      t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { state: 'done', systemId: lmisId });
+      const before = (await lmis.facilities!.get(lmisId))!.name;
+
+      const app = Fastify();
+      const onDecision = (system: string) => rig.side.propagator.releaseHeld(system);
+      await app.register(reviewRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
+      await app.register(reviewUndoRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
+      t.teardown(() => app.close());
+      const decide = (op: string) =>
+        app.inject({
+          method: 'POST',
+          url: `/admin/reconcile/openlmis/${lmisId}/${op}`,
+          headers: { authorization: `Bearer ${TOKEN}`, 'x-actor': 'amina' },
+          payload: {},
+        });
+
+      // the registry renames the facility; its update of the linked record is planned, and the
+      // data manager rejects the automatic match just before that plan is recorded
+      rig.mfr.state.rename(CODE, 'Mberewa HC (renamed)');
+      const put = rig.store.putPropagation.bind(rig.store);
+      let rejected: Awaited<ReturnType<typeof decide>> | undefined;
+      rig.store.putPropagation = async (p: Propagation) => {
+        if (!rejected && p.system === 'openlmis' && p.registryId === REGISTRY_ID && p.state === 'queued')
+          rejected = await decide('reject');
+        return put(p);
+      };
+      await propagateChanges({
+        store: rig.store,
+        settings: () => rig.settings,
+        propagator: rig.side.propagator,
+        registry: rig.side.registry,
+      });
+      rig.store.putPropagation = put;
+      t.equal(rejected?.statusCode, 200, 'the reject is taken');
+      t.match(rejected?.json().row, { state: 'no-match', rejectedRegistryIds: [REGISTRY_ID] });
+      t.notOk(rejected?.json().row.registryId, 'the reject unlinks the record');
+
+      const held = await rowBecomes(rig, { state: 'held' });
+      t.match(held?.reason, new RegExp(`record ${lmisId} carries the same code but is not linked`), 'held, saying why');
+      t.equal((await lmis.facilities!.get(lmisId))?.name, before, 'the rejected record is not written');
+      const [job] = await rig.store.findJobsByKey(`propagate|${REGISTRY_ID}|${held!.version}|openlmis`);
+      t.equal(job?.status, 'pending', 'its job waits for the decision');
+
+      const undone = await decide('undo');
+      t.equal(undone.statusCode, 200, undone.body);
+      t.match(undone.json().row, { state: 'auto-match', registryId: REGISTRY_ID }, 'the undo links it again');
+      await rowBecomes(rig, { state: 'done', version: held!.version });
+      t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { action: 'update', systemId: lmisId });
+      t.equal((await lmis.facilities!.get(lmisId))?.name, 'Mberewa HC (renamed)', 'then the change is written to it');
+      t.equal(
+        (await rig.store.findJobsByKey(`propagate|${REGISTRY_ID}|${held!.version}|openlmis`)).length,
+        1,
+        'by the one job of that version',
+      );
+    },
+  );
