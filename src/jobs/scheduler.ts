@@ -200,7 +200,7 @@ export class Scheduler {
   }
 
   private async execute(job: ScheduledJob, run: JobRun, signal: AbortSignal): Promise<TickOutcome> {
-    const { store, logger } = this.options;
+    const { logger } = this.options;
     let end: Pick<JobRun, 'outcome' | 'detail' | 'counts'>;
     try {
       const result = (await job.run(signal)) ?? {};
@@ -214,9 +214,25 @@ export class Scheduler {
       logger?.error({ job: job.name, err: message }, 'scheduled job failed');
     }
     const finished: JobRun = { ...run, ...end, endedAt: Date.now() };
-    await store.finishJobRun(run.id, finished);
+    await this.recordEnd(finished);
     const status = end.outcome === 'ok' ? 'ran' : (end.outcome as 'failed' | 'skipped');
     return { status, run: finished };
+  }
+
+  /**
+   * The run's end, written once the database takes it: a run that outlasted an outage (or was
+   * stopped by one) is recorded as it ended, not left `running` until a later tick calls it
+   * abandoned by an instance that never stopped. Given up only when the scheduler stops.
+   */
+  private async recordEnd(finished: JobRun): Promise<void> {
+    for (;;) {
+      try {
+        return await this.options.store.finishJobRun(finished.id, finished);
+      } catch (err) {
+        if (!isDatabaseAway(err) || this.stopped) throw err;
+        await new Promise((resolve) => setTimeout(resolve, this.awayRetryMs));
+      }
+    }
   }
 
   /** Arm every job on its schedule. */
@@ -267,7 +283,10 @@ export class Scheduler {
     const p = this.tick(job, armed.next)
       .then((o) => {
         if (armed.awaySince !== undefined)
-          this.options.logger?.info?.({ job: job.name, tickAt: armed.next }, 'the database is back: the tick ran');
+          this.options.logger?.info?.(
+            { job: job.name, tickAt: armed.next, status: o.status },
+            'the database is back: the tick was taken up again',
+          );
         if (o.status !== 'busy') return;
         this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
       })

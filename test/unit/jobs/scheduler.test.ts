@@ -310,7 +310,7 @@ t.test('a tick met by the database away is tried again until it is back, and run
     lines.map((l) => [l.level, l.msg]),
     [
       ['warn', 'the database is away: the tick is tried again until it is back'],
-      ['info', 'the database is back: the tick ran'],
+      ['info', 'the database is back: the tick was taken up again'],
     ],
     'said once, not at each try',
   );
@@ -341,4 +341,35 @@ t.test('a tick that fails otherwise is not tried again: the next tick runs', asy
   await scheduler.stop();
   t.match(lines[0], { level: 'error', msg: 'scheduler tick failed' }, 'said as the bug it is');
   t.equal(lines.filter((l) => l.level === 'warn').length, 0, 'no "tried again"');
+});
+
+t.test('a run whose end meets the database away is recorded as it ended once it is back', async (t) => {
+  const store = await tempStore(t);
+  let refusals = 3;
+  const finishJobRun = store.finishJobRun.bind(store);
+  store.finishJobRun = async (...args: Parameters<Store['finishJobRun']>) => {
+    if (refusals > 0) {
+      refusals--;
+      throw new Error('Connection terminated unexpectedly');
+    }
+    return finishJobRun(...args);
+  };
+  const { lines, logger } = capturingLogger();
+  const scheduler = new Scheduler({
+    store,
+    logger,
+    awayRetryMs: 50,
+    jobs: [job('outlasting', async () => ({ counts: { written: 4 } }))],
+    expression: () => undefined,
+  });
+  const outcome = await scheduler.tick(scheduler.job('outlasting')!, 1_000);
+  t.equal(outcome.status, 'ran');
+  t.equal(refusals, 0, 'written again after each refusal');
+  const runs = await store.listJobRuns('outlasting');
+  t.same(
+    runs.map((r) => [r.outcome, r.counts]),
+    [['ok', { written: 4 }]],
+    'one run, recorded ok with its counts (not left running, nor abandoned)',
+  );
+  t.same(lines, [], 'nothing said: no tick failed');
 });
