@@ -13,7 +13,7 @@ import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from './openhim/index.js';
 import { startOpenLmisSandbox } from './openlmis/index.js';
 import { SEED_PASSWORD as MSUPPLY_PASSWORD, startMsupplySandbox } from './msupply/index.js';
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from './openmrs/index.js';
-import { SEED_API_TOKEN, startDhis2Sandbox } from './dhis2/index.js';
+import { SEED_API_TOKEN, mediatorSettings, startDhis2Sandbox } from './dhis2/index.js';
 import { DEFAULT_MFR_AUTH, startMfrSandbox } from './mfr/index.js';
 import { portArgument } from '../src/cli/port-argument.js';
 
@@ -127,6 +127,11 @@ function dhis2Command(): Command {
           `DHIS2 ${o.version} sandbox listening on ${sandbox.url}`,
           '  Basic         admin/district, mediator/Mediator-2024!',
           `  token         Authorization: ApiToken ${SEED_API_TOKEN}`,
+          `  mediator      DHIS2_BASE_URL=${sandbox.url} DHIS2_API_TOKEN=${SEED_API_TOKEN}`,
+          // the data set's and programs' UIDs, as GET /_sandbox/seed answers them under `settings`
+          `  programs      ${Object.entries(mediatorSettings())
+            .map(([name, value]) => `${name}=${value}`)
+            .join(' ')}`,
           `  control       ${sandbox.url}/_sandbox/seed  /_sandbox/state  /_sandbox/version  /_sandbox/faults`,
           '',
         ].join('\n'),

@@ -9,4 +9,5 @@ export {
   DEFAULT_COC,
   seedUid,
 } from './seed.js';
+export { mediatorSettings } from './mediator-settings.js';
 export { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS, RTS_DESTINATIONS, TrackerState } from './tracker.js';

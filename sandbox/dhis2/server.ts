@@ -9,6 +9,7 @@ import { DEFAULT_CATEGORY_COMBO, ORG_UNIT_LEVELS, seedUid } from './seed.js';
 import { Dhis2State, type BulkSeed, type DataSet } from './state.js';
 import { registerEntryControls } from './entry-controls.js';
 import { TrackerState, registerTrackerRoutes } from './tracker.js';
+import { mediatorSettings } from './mediator-settings.js';
 import { SandboxError, errorMessage, notFound, webMessage } from './webmessage.js';
 
 /**
@@ -425,7 +426,7 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
   registerTrackerRoutes(app, state, tracker, () => baseUrl, options.jobDelayMs, userOf);
 
   // test and demo control (no auth, never faulted)
-  app.get('/_sandbox/seed', async () => state.summary());
+  app.get('/_sandbox/seed', async () => ({ ...state.summary(), settings: mediatorSettings() }));
   app.get('/_sandbox/state', async () => ({
     version: state.version,
     orgUnits: state.orgUnits.size,
