@@ -113,8 +113,15 @@ t.test('demo: order, release, ship, confirm; the CLI beside it; fresh on restart
   await t.test('a restarted demo starts from an empty database', async (t) => {
     t.equal(await demo.stop(), 0, 'Ctrl-C stops the demo');
     t.notOk(existsSync(path.join(cwd, 'data/demo-running.json')), 'its marker is gone');
-    const stopped = await cliOutboxList(cwd);
-    t.notMatch(stopped.stderr, /running demo/, 'with no demo running the CLI reads the ./data default');
+    // with no demo running the CLI looks in the ./data default, where no server made a database:
+    // refused, naming it (missing-store.ts), never the stopped demo's database
+    const stopped = await cliOutboxList(cwd).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    t.equal(stopped.code, 1, 'with no demo running the CLI reads the ./data default');
+    t.match(stopped.stderr, `no mediator database at ${path.join(cwd, 'data', 'mediator.db')}`);
+    t.notMatch(stopped.stderr, /running demo/);
     demo = await startDemo(cwd);
     const again = await fhir('POST', '/fhir/SupplyRequest', demo.order);
     await again.text();
