@@ -272,8 +272,8 @@ export const inventoryReportParams: SearchParamDef[] = [
   {
     name: 'date',
     type: 'date',
-    expression: 'InventoryReport.reportedDateTime',
-    description: 'When the report was made',
+    expression: 'InventoryReport.reportedDateTime | InventoryReport.reportingPeriod',
+    description: 'When the report was made, or the period it reports on',
     apply: (v, c) => {
       c.date = v.map((x) => parseDate('date', x));
     },

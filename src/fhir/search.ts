@@ -11,6 +11,7 @@ import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 import { parseToken } from './search-params.js';
 import { checkedAtTheEdge, hasTypeCoding, type TypeToken } from './location-type-token.js';
+import { reportDateMatches } from './report-date.js';
 
 /**
  * Types whose encoder is a pure function of (FHIR version, domain value), so an unchanged value's
@@ -212,6 +213,8 @@ interface EdgeChecks {
   locationType?: TypeToken;
   item?: SearchCriteria['item'];
   supplier?: string;
+  /** InventoryReport `date` (report-date.ts); the systems are still asked (DHIS2 reads its periods by it). */
+  reportDate?: SearchCriteria['date'];
 }
 
 /**
@@ -220,7 +223,7 @@ interface EdgeChecks {
  */
 function edgeFilter(resources: Json[], criteria: SearchCriteria, checks: EdgeChecks, type?: string): Json[] {
   const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
-  const { statuses, locationType, item, supplier } = checks;
+  const { statuses, locationType, item, supplier, reportDate } = checks;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;
     if (statuses && !statuses.every((anyOf) => anyOf.includes(r.status))) return false;
@@ -228,6 +231,7 @@ function edgeFilter(resources: Json[], criteria: SearchCriteria, checks: EdgeChe
     if (locationType && !hasTypeCoding(r, locationType)) return false;
     if (item && !carriesItem(r, item)) return false;
     if (supplier !== undefined && !deliveredFrom(r, supplier)) return false;
+    if (reportDate?.length && !reportDateMatches(r, reportDate)) return false;
     return inRanges(r.meta?.lastUpdated, criteria.lastUpdated);
   });
 }
@@ -305,6 +309,7 @@ export async function searchResources(
     locationType,
     item: takeItemToEdge(route, criteria),
     supplier: suppliedBy(route.type, criteria),
+    reportDate: route.type === 'InventoryReport' ? criteria.date : undefined,
   };
   const sort = single(params, '_sort');
   const cursor = single(params, '_cursor');
