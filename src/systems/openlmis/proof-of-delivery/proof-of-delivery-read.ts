@@ -115,7 +115,9 @@ export async function searchDeliveries(deps: OpenLmisDeps, criteria: SearchCrite
     .filter(
       (d) =>
         (!criteria.status || criteria.status.split(',').includes(d.status)) &&
-        matchesIdentifier(d, criteria.identifier),
+        matchesIdentifier(d, criteria.identifier) &&
+        // the supplying facility of the order (its depot): ignored before, so any supplier matched
+        (!criteria.supplier || d.supplier?.id === criteria.supplier),
     )
     .sort((a, b) => (b.occurredAt ?? '').localeCompare(a.occurredAt ?? '') || (a.id ?? '').localeCompare(b.id ?? ''));
   return { items };
