@@ -186,5 +186,42 @@ export function openhimConfigToSettings(
   return settings;
 }
 
+/** A console value of another JSON type than its configDef's: a string where a number belongs. */
+export interface WrongConsoleType {
+  param: string;
+  setting: string;
+  /** The JSON type the configDef asks for. */
+  expected: string;
+  /** The JSON type the console holds (never the value: it may be a secret). */
+  given: string;
+}
+
+function jsonType(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/**
+ * The console values openhimConfigToSettings leaves out for their type. Core checks a config's
+ * types when it is saved from the console (api/mediators.js validateConfigField), but not a
+ * config imported with POST /metadata or registered by an older release, so one can still arrive
+ * as `"8080"` for a number; left out silently, the operator would think it in force.
+ */
+export function wronglyTypedConsoleValues(
+  config: Record<string, unknown> | null | undefined,
+  options: { knownSetting?: (key: string) => boolean } = {},
+): WrongConsoleType[] {
+  if (!config || typeof config !== 'object') return [];
+  const wrong: WrongConsoleType[] = [];
+  for (const mapping of OPENHIM_SETTINGS) {
+    if (options.knownSetting && !options.knownSetting(mapping.setting)) continue;
+    const value = config[mapping.param];
+    if (value === undefined || value === null) continue; // not set in the console
+    const expected = JS_TYPE[mapping.type];
+    const given = jsonType(value);
+    if (given !== expected) wrong.push({ param: mapping.param, setting: mapping.setting, expected, given });
+  }
+  return wrong;
+}
+
 /** Settings keys whose values are secrets (for log redaction and masked diagnostics). */
 export const SECRET_SETTINGS: readonly string[] = OPENHIM_SETTINGS.filter((m) => m.secret).map((m) => m.setting);

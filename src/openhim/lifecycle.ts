@@ -2,7 +2,7 @@
  * Wiring for the process entry: start OpenHIM registration from our settings (keys of
  * src/config/settings.ts) and hand every config change to the config module as a settings layer.
  */
-import { OPENHIM_SETTINGS, openhimConfigToSettings } from './config-defs.js';
+import { OPENHIM_SETTINGS, openhimConfigToSettings, wronglyTypedConsoleValues } from './config-defs.js';
 import { loadMediatorConfig, type MediatorRegistration } from './mediator-config.js';
 import { startOpenHim, type OpenHimHandle, type OpenHimLogger } from './registration.js';
 
@@ -38,6 +38,10 @@ export function startOpenHimFromSettings(
     logger: wiring.logger,
     onConfig: async (config, _previous, { noneApplied }) => {
       const layer = openhimConfigToSettings(config, { knownSetting: wiring.knownSetting, registeredDefaults });
+      // refused like a value the settings refuse: running, the whole save; at start, those fields
+      const wrongType = wrongTypeRefusal(config, wiring, registration);
+      if (wrongType && !noneApplied) throw wrongType;
+      const besides = (leftOut?: string) => ({ leftOut: [wrongType?.message, leftOut].filter(Boolean).join('; ') });
       try {
         await wiring.applySettings(layer);
       } catch (err) {
@@ -45,10 +49,28 @@ export function startOpenHimFromSettings(
         if (!noneApplied) throw refused;
         const leftOut = await applyWhatItCan(wiring, layer, err, registration);
         if (!leftOut) throw refused;
-        return { leftOut };
+        return besides(leftOut);
       }
+      if (wrongType) return besides();
     },
   });
+}
+
+/** The console values of the wrong type, as a refusal naming each setting and its console field. */
+function wrongTypeRefusal(
+  config: Record<string, unknown>,
+  wiring: OpenHimWiring,
+  registration: MediatorRegistration,
+): Error | undefined {
+  const wrong = wronglyTypedConsoleValues(config, { knownSetting: wiring.knownSetting });
+  if (wrong.length === 0) return undefined;
+  const reasons = wrong.map((w) => `${w.setting} must be a ${w.expected}, not a ${w.given}`);
+  const refusal = new Error(`OpenHIM config: ${reasons.join('; ')}`);
+  return withConsoleFields(
+    refusal,
+    wrong.map((w) => w.setting),
+    registration,
+  );
 }
 
 /**
