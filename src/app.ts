@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -7,6 +8,7 @@ import { registerFhirContentTypes } from './fhir/content.js';
 import { fhirErrorHandler } from './fhir/outcome.js';
 import { fhirBase } from './fhir/plugin.js';
 import type { FhirServices } from './fhir/services.js';
+import { openHimTransactionIdOf } from './openhim/transaction-id.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
@@ -59,6 +61,12 @@ function serverTimeouts(s: Settings) {
   };
 }
 
+/** The OpenHIM transaction id of a request that has a well-formed one, else `req-<n>` as Fastify numbers them. */
+function requestIdOf(): (request: IncomingMessage) => string {
+  let next = 0;
+  return (request) => openHimTransactionIdOf(request.headers) ?? `req-${(next++).toString(36)}`;
+}
+
 /** The HTTP application. No I/O happens here: main.ts opens stores and sockets; tests use app.inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const initial = deps.settings();
@@ -69,8 +77,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...timeouts.fastify,
     http: timeouts.node,
     clientErrorHandler: fhirClientErrorHandler,
-    // OpenHIM's transaction id becomes the request id, so every log line of a request carries it.
-    requestIdHeader: 'x-openhim-transactionid',
+    // OpenHIM's transaction id becomes the request id, so every log line of a request carries it;
+    // a value core never sends (not an ObjectId) is not taken as one: Fastify's own ids instead
+    requestIdHeader: false,
+    genReqId: requestIdOf(),
     // one line per request instead of Fastify's two (platform/request-log.ts)
     logController: new OneLinePerRequest(),
     // a request met while the server closes is answered by platform/closing.ts, as an OperationOutcome

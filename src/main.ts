@@ -16,6 +16,7 @@ import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
 import { registerTransactionUpdateMetrics } from './openhim/update-metrics.js';
+import { FinalAttemptCalls } from './openhim/final-attempts.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { breakerOptionsFrom } from './outbox/breaker-settings.js';
@@ -168,9 +169,16 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   };
   // the OpenHIM transaction updates 202'd writes owe: recorded with the job's end, sent at once,
   // and by a sweep whatever a crash or an OpenHIM outage kept from going
+  // the calls of the attempt that ends a job owing an update: that update shows them to OpenHIM
+  const finalAttempts = new FinalAttemptCalls();
   const transactionUpdates = createTransactionReporter({
     store,
-    send: lazyTransactionUpdater({ settings: () => settings, urn: mediatorConfig.urn, secretValues: secrets }),
+    send: lazyTransactionUpdater({
+      settings: () => settings,
+      urn: mediatorConfig.urn,
+      secretValues: secrets,
+      finalAttempts,
+    }),
     timings: {
       retryBaseMs: Number(settings['openhim.updateRetryBaseMs']),
       retryCapMs: Number(settings['openhim.updateRetryCapMs']),
@@ -185,6 +193,10 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     onSettled: (job) => transactionUpdates.report(job),
     owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
+    aroundAttempt: (job, attempt) =>
+      job.transactionId !== undefined && openhimConfigured(settings)
+        ? finalAttempts.record(job.id, attempt)
+        : attempt(),
     metrics: outboxMetrics,
     logger: {
       debug: (o, m) => logger.debug(o, m),

@@ -4,6 +4,10 @@ export {
   type OpenHimSandbox,
   type OpenHimSandboxOptions,
   type OpenHimSandboxState,
+  type StoredTransaction,
+  type MediatorEnvelope,
+  newTransactionId,
+  routedTransaction,
 } from './server.js';
 export {
   validateRegistration,

@@ -42,6 +42,69 @@ export interface StoredMediator {
   [key: string]: unknown;
 }
 
+/**
+ * A transaction as core stores it (model/transactions.js), the parts the mediator reads or writes:
+ * made when core routes a request (messageStore.js storeTransaction), completed with the
+ * mediator's envelope (storeResponse, setFinalStatus), updated by PUT /transactions/:id.
+ */
+export interface StoredTransaction {
+  _id: string;
+  status: string;
+  channelID: string;
+  request: { path: string; method: string; timestamp: string };
+  response?: { status: number; headers?: Record<string, unknown>; body?: string; timestamp?: string };
+  orchestrations: Record<string, unknown>[];
+  properties?: Record<string, unknown>;
+}
+
+/** What core keeps of a mediator's `application/json+openhim` answer (router.js, messageStore.js). */
+export interface MediatorEnvelope {
+  status?: string;
+  response?: StoredTransaction['response'];
+  orchestrations?: Record<string, unknown>[];
+  properties?: Record<string, unknown>;
+}
+
+let objectIdCounter = Math.floor(Math.random() * 0xffffff);
+
+/** A new id as core's MongoDB makes them: 4 bytes of seconds, 5 random, a 3-byte counter (24 hex digits). */
+export function newTransactionId(): string {
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
+  const random = Array.from({ length: 10 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  objectIdCounter = (objectIdCounter + 1) % 0x1000000;
+  return seconds + random + objectIdCounter.toString(16).padStart(6, '0');
+}
+
+/**
+ * The transaction core keeps for a request it routed to the mediator and the envelope the mediator
+ * answered (its text or parsed), as a channel routing to it would leave it: Processing until then,
+ * afterwards the envelope's status (or, without one, core's own from the response status),
+ * response, orchestrations and properties.
+ */
+export function routedTransaction(
+  id: string,
+  request: { method: string; path: string },
+  envelope?: MediatorEnvelope | string,
+): StoredTransaction {
+  const tx: StoredTransaction = {
+    _id: id,
+    status: 'Processing',
+    channelID: '65a0c0ffee00000000000001',
+    request: { path: request.path, method: request.method.toUpperCase(), timestamp: new Date().toISOString() },
+    orchestrations: [],
+  };
+  if (envelope === undefined) return tx;
+  const answer = (typeof envelope === 'string' ? JSON.parse(envelope) : envelope) as MediatorEnvelope;
+  if (answer.response) tx.response = structuredClone(answer.response);
+  tx.orchestrations = structuredClone(answer.orchestrations ?? []);
+  if (answer.properties) tx.properties = structuredClone(answer.properties);
+  const code = Number(answer.response?.status ?? 0);
+  tx.status = answer.status ?? (code >= 500 ? 'Failed' : code >= 400 ? 'Completed' : 'Successful');
+  return tx;
+}
+
 export interface OpenHimSandboxState {
   mediators: Map<string, StoredMediator>;
   channels: Record<string, unknown>[];
@@ -49,6 +112,8 @@ export interface OpenHimSandboxState {
   calls: { method: string; url: string; status: number; body?: unknown }[];
   /** While true every call gets 503, as a core that is starting up behind a proxy would. */
   unavailable: boolean;
+  /** Transactions core stored, by id: put here by a test as core's router would (routedTransaction). */
+  transactions: Map<string, StoredTransaction>;
   /** Bodies of PUT /transactions/:id by transaction id, oldest first (async completion, §2). */
   transactionUpdates: Map<string, Record<string, unknown>[]>;
   /** How long each PUT /transactions/:id waits before it is answered (a slow core); 0 by default. */
@@ -103,6 +168,17 @@ function authenticate(users: SandboxUser[], header: string | undefined): Sandbox
   return users.find((u) => u.email === email && safeEqual(u.password, password));
 }
 
+/** What Mongoose's findByIdAndUpdate makes of an update body: `$push` appends, the rest is set. */
+function applyUpdate(tx: StoredTransaction, body: Record<string, unknown>): void {
+  const { $push, ...set } = body as { $push?: Record<string, unknown> };
+  Object.assign(tx, structuredClone(set));
+  for (const [field, value] of Object.entries($push ?? {})) {
+    const items = (value as { $each?: unknown[] })?.$each ?? [value];
+    const list = ((tx as unknown as Record<string, unknown[]>)[field] ??= []);
+    list.push(...structuredClone(items));
+  }
+}
+
 function clone<T>(value: T): T {
   return structuredClone(value);
 }
@@ -120,6 +196,7 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     channels: [],
     calls: [],
     unavailable: false,
+    transactions: new Map(),
     transactionUpdates: new Map(),
     updateDelayMs: 0,
   };
@@ -147,12 +224,48 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     state.calls.push({ method: request.method, url: request.url, status: reply.statusCode, body: request.body });
   });
 
-  // core api/transactions.js updateTransaction: the update is applied to any known id; the
-  // sandbox knows every id (transactions are created by core's router, which it does not run).
+  // core api/transactions.js getTransactionById: the whole transaction, or without bodies for
+  // filterRepresentation=simpledetails; 404 for an id it does not have, 500 for one that is not
+  // an ObjectId (Mongoose cannot cast it)
+  app.get<{ Params: { id: string }; Querystring: { filterRepresentation?: string } }>(
+    '/transactions/:id',
+    async (request, reply) => {
+      const id = request.params.id;
+      if (!/^[0-9a-f]{24}$/i.test(id))
+        return text(
+          reply,
+          500,
+          `Could not get transaction by ID via the API: CastError: Cast to ObjectId failed for value "${id}"`,
+        );
+      const tx = state.transactions.get(id);
+      if (!tx) return text(reply, 404, `Could not find transaction with ID: ${id}`);
+      const view = structuredClone(tx) as StoredTransaction & { request: { body?: string } };
+      if (request.query.filterRepresentation === 'simpledetails') {
+        delete view.request.body;
+        delete view.response?.body;
+        for (const o of view.orchestrations as { request?: { body?: unknown }; response?: { body?: unknown } }[]) {
+          delete o.request?.body;
+          delete o.response?.body;
+        }
+      }
+      return reply.code(200).send(view);
+    },
+  );
+
+  // core api/transactions.js updateTransaction: findByIdAndUpdate with the body, so plain fields
+  // are set and `$push` appends; an unknown id fails reading the transaction's channel (500)
   app.put<{ Params: { id: string } }>('/transactions/:id', async (request, reply) => {
     const body = request.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return text(reply, 400, 'Could not update transaction: no body');
     if (state.updateDelayMs > 0) await new Promise((r) => setTimeout(r, state.updateDelayMs));
+    const tx = state.transactions.get(request.params.id);
+    if (!tx)
+      return text(
+        reply,
+        500,
+        "Could not update transaction via the API: TypeError: Cannot read properties of null (reading 'channelID')",
+      );
+    applyUpdate(tx, body);
     const list = state.transactionUpdates.get(request.params.id) ?? [];
     list.push(body);
     state.transactionUpdates.set(request.params.id, list);

@@ -24,6 +24,7 @@ import type { FhirServices } from './services.js';
 import { preconditionHeader } from './preconditions.js';
 import type { ReadConditions } from './conditional-read.js';
 import { basePath, type FhirVersion } from './versions.js';
+import { openHimTransactionIdOf } from '../openhim/transaction-id.js';
 
 export interface FhirPluginOptions {
   version: FhirVersion;
@@ -80,7 +81,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
       services: opts.services(),
       baseUrl: `${opts.publicBaseUrl(request).replace(/\/$/, '')}${basePath[version]}`,
       actor: (request as FastifyRequest & { actor?: string }).actor,
-      transactionId: request.headers['x-openhim-transactionid'] as string | undefined,
+      transactionId: openHimTransactionIdOf(request.headers),
       strictHandling: prefer.handling?.toLowerCase() === 'strict',
       preferReturn: prefer.return,
       defaultCount: opts.defaultCount,

@@ -225,7 +225,16 @@ function toOrchestration(
 const HOP_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive']);
 
 /**
- * The client response's headers: hop-by-hop ones and Set-Cookie left out, credentials masked
+ * Challenges for the mediator's own credentials: core copies every response header to its client
+ * (router.js setKoaResponse), so a 401 of ours would ask OpenHIM's client, who authenticated to
+ * OpenHIM and never holds the route's credentials, to log in to the mediator. What our 401 means
+ * there is that the channel's route sends the wrong credentials: the status and OperationOutcome
+ * say that, for OpenHIM's console; a browser would prompt for a password nobody should type.
+ */
+const CHALLENGE_HEADERS = new Set(['www-authenticate']);
+
+/**
+ * The client response's headers: hop-by-hop ones, Set-Cookie and auth challenges left out, credentials masked
  * (it keeps e.g. ETag and Location but never echoes a credential), and always a Content-Type
  * under that exact name, last: core maps it to the client's response type. One pass, as every
  * OpenHIM answer has them.
@@ -239,7 +248,8 @@ function responseHeaders(headers: HeaderValues | undefined, secrets: readonly st
     const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
     const lower = name.toLowerCase();
     if (lower === 'content-type') type ??= value;
-    else if (!HOP_HEADERS.has(lower) && lower !== 'set-cookie') out[name] = maskHeader(name, value, secrets);
+    else if (!HOP_HEADERS.has(lower) && !CHALLENGE_HEADERS.has(lower) && lower !== 'set-cookie')
+      out[name] = maskHeader(name, value, secrets);
   }
   out['Content-Type'] = type ?? 'text/plain; charset=utf-8';
   return out;

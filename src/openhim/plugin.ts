@@ -13,10 +13,12 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin';
 import { isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
 import { openHimEnvelopeText } from './envelope-text.js';
+import { AWAITS_UPDATE_PROPERTY, openHimTransactionIdOf } from './transaction-id.js';
 import {
   callsOf,
   createOrchestrationStore,
   runWithOrchestrations,
+  writeAcceptedIn,
   type OrchestrationStore,
 } from '../platform/call-recording.js';
 import { markRedacted } from '../platform/redacted-payload.js';
@@ -24,7 +26,7 @@ import { processRedactor } from '../platform/redaction.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The OpenHIM transaction id, or null when the request did not come through OpenHIM. */
+    /** The OpenHIM transaction id, or null when the request did not come through OpenHIM (or has an id core never makes). */
     openhimTransactionId: string | null;
     /** Free-form key/values stored on the OpenHIM transaction (upstream ids, counts, outcomes). */
     openhimProperties: Record<string, string | number | boolean> | null;
@@ -103,6 +105,16 @@ function headerText(value: unknown): string | undefined {
   return Array.isArray(value) ? value.join(', ') : String(value);
 }
 
+/**
+ * The request's properties, with this mediator's mark when a write of it was answered before it
+ * ended: the transaction then awaits an update from us, and the mark is what the update checks
+ * first (transaction-ownership.ts), so no other transaction is ever updated in its name.
+ */
+function withOwedUpdateMark(request: FastifyRequest, store: OrchestrationStore, urn: string) {
+  if (!request.openhimTransactionId || !writeAcceptedIn(store)) return request.openhimProperties;
+  return { ...request.openhimProperties, [AWAITS_UPDATE_PROPERTY]: urn };
+}
+
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
   const decide = options.transientError ?? defaultTransientError;
   const bodyLimit = () =>
@@ -116,10 +128,9 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
   // it is entered once, in preHandler: no hook before the handler calls an upstream, and body
   // parsing resumes in the socket's async context anyway (each AsyncLocalStorage run is not free).
   app.addHook('onRequest', (request, _reply, next) => {
-    const header = request.headers['x-openhim-transactionid'];
-    const id = Array.isArray(header) ? header[0] : header;
-    if (!id) return next();
-    request.openhimTransactionId = id;
+    if (!request.headers['x-openhim-transactionid']) return next();
+    // answered in OpenHIM's format whatever the value; only one core could have made is kept
+    request.openhimTransactionId = openHimTransactionIdOf(request.headers) ?? null;
     request.openhimProperties = {};
     (request as WithStore)[STORE] = createOrchestrationStore();
     next();
@@ -143,7 +154,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
         body,
       },
       orchestrations: callsOf(store),
-      properties: request.openhimProperties,
+      properties: withOwedUpdateMark(request, store, options.urn),
       transientError: decide(request, reply, body),
       status: options.status?.(request, reply),
       bodyLimitBytes: bodyLimit(),

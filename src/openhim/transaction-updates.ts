@@ -18,6 +18,9 @@ import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
 import { buildOpenHimEnvelope, mediatorStatusFor, type MediatorStatus } from './envelope.js';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
+import type { FinalAttemptCalls } from './final-attempts.js';
+import { isOpenHimTransactionId } from './transaction-id.js';
+import { readOwnership } from './transaction-ownership.js';
 
 export interface TransactionUpdaterOptions {
   settings: () => Record<string, unknown>;
@@ -25,7 +28,12 @@ export interface TransactionUpdaterOptions {
   secretValues: () => readonly string[];
   /** Masks every configured secret (current and previous); default the process's redactor. */
   redactor?: Redactor;
+  /** The upstream calls of each job's last attempt here: the update carries them as orchestrations. */
+  finalAttempts?: FinalAttemptCalls;
 }
+
+/** Transactions read from core and found owed an update, so a retried send does not read them again. */
+const VERIFIED_KEPT = 1_000;
 
 /**
  * Answers worth trying again: core restarting or overloaded (5xx, 408, 429), and credentials or
@@ -183,31 +191,43 @@ export function createTransactionUpdater(
   const redactor = () => opts.redactor ?? processRedactor;
   // loaded now, not inside the first send's time (which ends with its claim)
   void mediatorUtils().catch(() => undefined);
+  const verified = new Set<string>();
+  const remember = (transactionId: string) => {
+    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.values().next().value!);
+    verified.add(transactionId);
+  };
   return async (job, send = {}) => {
     const s = opts.settings();
     const apiUrl = s['openhim.apiUrl'];
-    if (!job.transactionId) return { kind: 'refused', reason: 'the job has no OpenHIM transaction id' };
+    const transactionId = job.transactionId;
+    if (!transactionId) return { kind: 'refused', reason: 'the job has no OpenHIM transaction id' };
+    // never put in a URL: an id core did not make cannot name a transaction of its (a stored one predates the check)
+    if (!isOpenHimTransactionId(transactionId))
+      return { kind: 'refused', reason: 'the OpenHIM transaction id is not one core makes (24 hex digits)' };
     if (typeof apiUrl !== 'string' || !apiUrl) return { kind: 'retry', reason: 'openhim.apiUrl is not set' };
     const agent = agentFor(s['openhim.trustSelfSigned'] === true);
-    const final = finalTransactionResponseOf(send.jobs ?? [job], send.entries);
-    const envelope = buildOpenHimEnvelope({
-      urn: opts.urn,
-      status: final.mediatorStatus,
-      response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
-      secretValues: opts.secretValues(),
-      redactor: opts.redactor,
-    });
+    const jobs = send.jobs ?? [job];
+    const body = updateBody(jobs, send.entries, s);
     const auth = (await mediatorUtils()).genAuthHeaders({
       username: String(s['openhim.username'] ?? 'root@openhim.org'),
       password: String(s['openhim.password'] ?? ''),
     });
-    const url = `${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(job.transactionId)}`;
-    // the last step before the bytes leave: a stored error written before a secret was known is masked too
-    const body = redactor().redact(JSON.stringify({ status: envelope.status, response: envelope.response }));
+    const url = `${apiUrl.replace(/\/+$/, '')}/transactions/${encodeURIComponent(transactionId)}`;
     let status: number;
-    const left = send.until === undefined ? undefined : send.until - Date.now();
-    if (left !== undefined && left <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
+    const left = () => (send.until === undefined ? undefined : send.until - Date.now());
+    const signal = () => {
+      const ms = left();
+      return ms === undefined ? undefined : AbortSignal.timeout(ms);
+    };
+    if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
     try {
+      if (!verified.has(transactionId)) {
+        const read = { url, transactionId, urn: opts.urn, headers: auth, dispatcher: agent, retried: retriedStatus };
+        const ownership = await readOwnership({ ...read, signal: signal() });
+        if (ownership.kind !== 'owed') return ownership;
+        remember(transactionId);
+      }
+      if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
       const res = await request(url, {
         method: 'PUT',
         dispatcher: agent,
@@ -215,7 +235,7 @@ export function createTransactionUpdater(
         body,
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
-        signal: left === undefined ? undefined : AbortSignal.timeout(left),
+        signal: signal(),
       });
       await res.body.dump();
       status = res.statusCode;
@@ -223,8 +243,38 @@ export function createTransactionUpdater(
       // unreachable, reset, timed out, a certificate not trusted (trustSelfSigned may change live)
       return { kind: 'retry', reason: redactor().redact(describeRequestError(err)) };
     }
-    if (status < 300) return { kind: 'sent' };
+    if (status < 300) {
+      verified.delete(transactionId);
+      opts.finalAttempts?.forget(jobs.filter((j) => j.transactionId === transactionId).map((j) => j.id));
+      return { kind: 'sent' };
+    }
     const reason = `OpenHIM answered ${status}`;
     return retriedStatus(status) ? { kind: 'retry', reason } : { kind: 'refused', reason };
   };
+
+  /**
+   * The PUT's body: the final status and response, and the last attempts' calls appended to the
+   * transaction's orchestrations (`$push`, as the file-queue mediator's worker.js does: core
+   * passes the update to findByIdAndUpdate, so a plain `orchestrations` would replace those the
+   * 202 envelope left). Redacted as the envelope is, and cut to the same body limits.
+   */
+  function updateBody(jobs: OutboxJob[], entries: TransactionEntry[] | undefined, s: Record<string, unknown>): string {
+    const final = finalTransactionResponseOf(jobs, entries);
+    const bodyLimit = Number(s['openhim.orchestrationBodyLimitBytes']);
+    const envelope = buildOpenHimEnvelope({
+      urn: opts.urn,
+      status: final.mediatorStatus,
+      response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
+      orchestrations: opts.finalAttempts?.callsOf(jobs.map((j) => j.id)),
+      bodyLimitBytes: Number.isFinite(bodyLimit) && bodyLimit >= 0 ? bodyLimit : undefined,
+      secretValues: opts.secretValues(),
+      redactor: opts.redactor,
+    });
+    const { status, response, orchestrations } = envelope;
+    const update = orchestrations.length
+      ? { status, response, $push: { orchestrations: { $each: orchestrations } } }
+      : { status, response };
+    // the last step before the bytes leave: a stored error written before a secret was known is masked too
+    return redactor().redact(JSON.stringify(update));
+  }
 }

@@ -27,6 +27,7 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
+import { noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
@@ -69,6 +70,11 @@ export interface OutboxDeps {
    * first (default 30 s, longer than one send may take).
    */
   transactionUpdateGraceMs?: number;
+  /**
+   * Runs each delivery attempt (its handler's call): what OpenHIM's transaction update shows of
+   * the attempt that ended a job, its upstream calls, is recorded here (src/openhim/final-attempts.ts).
+   */
+  aroundAttempt?: <T>(job: OutboxJob, attempt: () => Promise<T>) => Promise<T>;
   options?: OutboxSettings;
   metrics?: OutboxMetrics;
   logger?: OutboxLogger;
@@ -287,8 +293,10 @@ export class Outbox {
   private readonly onSettled?: OutboxDeps['onSettled'];
   private readonly owesTransactionUpdate?: OutboxDeps['owesTransactionUpdate'];
   private readonly transactionUpdateGraceMs: number;
+  private readonly aroundAttempt: NonNullable<OutboxDeps['aroundAttempt']>;
 
   constructor(deps: OutboxDeps) {
+    this.aroundAttempt = deps.aroundAttempt ?? ((_job, attempt) => attempt());
     this.onSettled = deps.onSettled;
     this.owesTransactionUpdate = deps.owesTransactionUpdate;
     this.transactionUpdateGraceMs = deps.transactionUpdateGraceMs ?? 30_000;
@@ -378,7 +386,7 @@ export class Outbox {
       }
       throw err;
     }
-    return Promise.all(
+    const outcomes = await Promise.all(
       recorded.map(async (r, i): Promise<WriteOutcome> => {
         const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
         if (!r.created)
@@ -407,6 +415,9 @@ export class Outbox {
         return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
       }),
     );
+    // one answered before its end (202) leaves its OpenHIM transaction awaiting an update from us
+    if (outcomes.some((o, k) => reqs[k].transactionId !== undefined && answeredUnfinished(o))) noteWriteAccepted();
+    return outcomes;
   }
 
   /** Start the background worker (idempotent). */
@@ -646,13 +657,15 @@ export class Outbox {
             (abort) =>
               // the calls it makes see the attempt: abandoned, it sends no more writes (attempt-scope.ts)
               runInAttempt(abort, () =>
-                handler(job, journal, {
-                  attempt: deliveryAttempt(job),
-                  awaitJob,
-                  get signal() {
-                    return abort.signal;
-                  },
-                }),
+                this.aroundAttempt(job, () =>
+                  handler(job, journal, {
+                    attempt: deliveryAttempt(job),
+                    awaitJob,
+                    get signal() {
+                      return abort.signal;
+                    },
+                  }),
+                ),
               ),
             timeoutMs,
             scope,
@@ -1089,6 +1102,12 @@ export class Outbox {
       });
     }
   }
+}
+
+/** A write answered before it ended (queued, not given up): its end is still to be reported. */
+function answeredUnfinished(outcome: WriteOutcome): boolean {
+  const first = outcome.kind === 'duplicate' ? outcome.previous : outcome;
+  return first.kind === 'queued' && !first.givenUp;
 }
 
 /** Whether another write of the request goes through the same OpenHIM transaction as write `i`. */

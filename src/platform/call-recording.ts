@@ -33,6 +33,10 @@ export interface UpstreamCall {
 
 interface OrchestrationStore {
   calls: UpstreamCall[];
+  /** The store of the context it was entered from: it records each call too (runNestedRecording). */
+  outer?: OrchestrationStore;
+  /** A write of the request was accepted but not delivered yet (noteWriteAccepted). */
+  writeAccepted?: boolean;
 }
 
 const storage = new AsyncLocalStorage<OrchestrationStore>();
@@ -66,8 +70,36 @@ export function recordUpstreamCall(call: UpstreamCall): boolean {
   for (const observe of observers) observe(call);
   const store = storage.getStore();
   if (!store) return false;
-  store.calls.push(call);
+  for (let s: OrchestrationStore | undefined = store; s; s = s.outer) s.calls.push(call);
   return true;
+}
+
+/**
+ * Runs `fn` recording its upstream calls into a store of its own (returned beside its end, thrown
+ * or not), while the context it runs in keeps recording them as well: an outbox attempt made
+ * while a client waits is still in that request's orchestrations.
+ */
+export async function runNestedRecording<T>(
+  fn: () => Promise<T>,
+): Promise<{ calls: UpstreamCall[]; result: PromiseSettledResult<T> }> {
+  const store: OrchestrationStore = { calls: [], outer: storage.getStore() };
+  const [result] = await Promise.allSettled([(async () => storage.run(store, fn))()]);
+  return { calls: store.calls, result };
+}
+
+/**
+ * Notes that a write of the current request was accepted and queued, not delivered: its client is
+ * answered 202, and the OpenHIM transaction it came in (if any) awaits its final state from the
+ * mediator (openhim/transaction-ownership.ts). Nothing outside a request.
+ */
+export function noteWriteAccepted(): void {
+  const store = storage.getStore();
+  if (store) store.writeAccepted = true;
+}
+
+/** Whether a write of the request the store records was accepted, not delivered (noteWriteAccepted). */
+export function writeAcceptedIn(store: OrchestrationStore): boolean {
+  return store.writeAccepted === true;
 }
 
 /** The calls recorded so far in the current context, in order of recording (a copy). */

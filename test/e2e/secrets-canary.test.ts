@@ -10,6 +10,7 @@
  * of secrets from OpenHIM, for the previous values as well as the new ones.
  */
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,12 @@ import { loadSettings } from '../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { loadMediatorConfig } from '../../src/openhim/mediator-config.js';
-import { openhimAdmin, startOpenHimSandbox, type OpenHimSandbox } from '../../sandbox/openhim/index.js';
+import {
+  openhimAdmin,
+  routedTransaction,
+  startOpenHimSandbox,
+  type OpenHimSandbox,
+} from '../../sandbox/openhim/index.js';
 import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
 import { orderLine } from '../support/openlmis-e2e.js';
 import { engineCases } from '../support/outbox-engines.js';
@@ -185,15 +191,24 @@ async function startRun(databaseUrl: string | undefined): Promise<Run> {
 }
 
 /** A request as OpenHIM core sends it: the route's Basic credentials and a transaction id. */
+/** The OpenHIM transaction id (an ObjectId, as core makes them) of the request a test names `name`. */
+function transactionIdOf(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 24);
+}
+
 async function viaOpenHim(
   run: Run,
   emitted: Emitted,
   method: string,
   url: string,
   body: unknown,
-  txId: string,
+  name: string,
   password = CANARY.inboundPassword,
 ) {
+  const txId = transactionIdOf(name);
+  // as core's router: the transaction is stored before the mediator is called, completed with its envelope
+  const routed = { method, path: url.split('?')[0] };
+  run.openhim.state.transactions.set(txId, routedTransaction(txId, routed));
   const res = await fetch(`${run.mediator.url}${url}`, {
     method,
     headers: {
@@ -213,6 +228,7 @@ async function viaOpenHim(
   } catch {
     envelope = undefined;
   }
+  if (envelope) run.openhim.state.transactions.set(txId, routedTransaction(txId, routed, envelope));
   const clientBody = (() => {
     try {
       return JSON.parse(envelope?.response?.body ?? '');
@@ -343,7 +359,9 @@ for (const engine of engineCases()) {
     echo(lmis, 'POST', '/api/requisitions/initiate', 400, 1);
     const accepted = await viaOpenHim(run, emitted, 'POST', '/fhir/SupplyRequest', order(3, 'LK-HC-103'), 'tx-async');
     t.equal(accepted.clientStatus, 202, `accepted after a transient failure: ${accepted.why}`);
-    const updates = await until('the async transaction update', () => openhim.state.transactionUpdates.get('tx-async'));
+    const updates = await until('the async transaction update', () =>
+      openhim.state.transactionUpdates.get(transactionIdOf('tx-async')),
+    );
     t.equal(updates.at(-1)!.status, 'Completed', 'the final status reached OpenHIM');
     t.match(JSON.stringify(updates), MASK, 'the update carried the echoed reason, masked');
 

@@ -5,7 +5,12 @@
  * (mediator-process.ts), each on a fresh database of the engine.
  */
 import { SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../sandbox/openhim/index.js';
+import {
+  DEFAULT_OPENHIM_USER,
+  routedTransaction,
+  startOpenHimSandbox,
+  type OpenHimSandbox,
+} from '../../sandbox/openhim/index.js';
 import { startMediatorProcess } from './mediator-process.js';
 import { startRigOn, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
@@ -21,6 +26,28 @@ export const openHimEnv = (openhim: { url: string }): Record<string, string> => 
   OPENHIM_UPDATE_RETRY_CAP_MS: '200',
 });
 
+type FhirCall<R> = (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<R>;
+
+/**
+ * `fhir` as OpenHIM's router calls the mediator: a request carrying X-OpenHIM-TransactionID is a
+ * transaction core keeps, stored (Processing) before the mediator sees it and completed with the
+ * envelope it answered (openhim-core-js messageStore.js storeTransaction, storeResponse), so the
+ * mediator's update of it finds what core would have.
+ */
+export function routedThrough<R>(openhim: OpenHimSandbox, fhir: FhirCall<R>): FhirCall<R> {
+  return async (method, url, body, headers = {}) => {
+    const id = Object.entries(headers).find(([k]) => k.toLowerCase() === 'x-openhim-transactionid')?.[1];
+    if (!id) return fhir(method, url, body, headers);
+    const request = { method, path: url.split('?')[0] };
+    openhim.state.transactions.set(id, routedTransaction(id, request));
+    const res = await fhir(method, url, body, headers);
+    const answer = typeof res === 'object' && res !== null ? (res as { body?: unknown }).body : undefined;
+    const envelope = answer && typeof answer === 'object' ? answer : undefined;
+    openhim.state.transactions.set(id, routedTransaction(id, request, envelope ?? { response: { status: 0 } }));
+    return res;
+  };
+}
+
 /** The OpenHIM sandbox, and the OpenLMIS rig on a fresh database of `engine` updating it (with `env` besides). */
 export async function startRigThroughOpenHim(
   t: Teardowns,
@@ -30,6 +57,7 @@ export async function startRigThroughOpenHim(
   const openhim = await startOpenHimSandbox({ port: 0 });
   t.teardown(() => openhim.close());
   const rig = await startRigOn(t, engine, { ...openHimEnv(openhim), ...env });
+  rig.fhir = routedThrough(openhim, rig.fhir.bind(rig));
   return { openhim, rig };
 }
 
@@ -55,5 +83,6 @@ export async function startProcessThroughOpenHim(t: Teardowns, engine: EngineCas
     OPENHIM_UPDATE_CLAIM_MS: '500',
   });
   t.teardown(() => mediator.close());
+  mediator.fhir = routedThrough(openhim, mediator.fhir.bind(mediator));
   return { openhim, dhis2, mediator };
 }

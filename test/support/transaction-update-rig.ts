@@ -4,6 +4,7 @@
  * milliseconds, an outbox whose first delivery fails transiently (so the client is answered 202
  * and an update is owed), and a fast poll.
  */
+import { createHash } from 'node:crypto';
 import { UpstreamError } from '../../src/domain/errors.js';
 import {
   createTransactionReporter,
@@ -15,7 +16,14 @@ import { Outbox } from '../../src/outbox/outbox.js';
 import type { OutboxLogger } from '../../src/outbox/types.js';
 import type { Store } from '../../src/store/index.js';
 import type { OutboxJob } from '../../src/store/types.js';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../sandbox/openhim/index.js';
+import {
+  DEFAULT_OPENHIM_USER,
+  newTransactionId,
+  routedTransaction,
+  startOpenHimSandbox,
+  type OpenHimSandbox,
+} from '../../sandbox/openhim/index.js';
+import { AWAITS_UPDATE_PROPERTY } from '../../src/openhim/transaction-id.js';
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -27,11 +35,38 @@ export const FAST_UPDATE_TIMINGS: TransactionUpdateTimings = {
   claimMs: 2_000,
 };
 
-/** The OpenHIM sandbox on a free port, closed at teardown. */
-export async function openhimSandbox(t: Teardown): Promise<OpenHimSandbox> {
+/** The OpenHIM transaction id a test names `name`: an ObjectId as core makes them, the same for the same name. */
+export function txId(name: string): string {
+  return createHash('sha256').update(name).digest('hex').slice(0, 24);
+}
+
+/**
+ * The OpenHIM sandbox on a free port, closed at teardown, keeping the transactions named
+ * `accepted` (txId) as core keeps those the mediator answered 202 through it (acceptedThroughOpenHim).
+ */
+export async function openhimSandbox(t: Teardown, accepted: readonly string[] = []): Promise<OpenHimSandbox> {
   const openhim = await startOpenHimSandbox({ port: 0 });
   t.teardown(() => openhim.close());
+  for (const name of accepted) acceptedThroughOpenHim(openhim, txId(name));
   return openhim;
+}
+
+/** The URN sandboxUpdater sends as. */
+export const TEST_URN = 'urn:mediator:test';
+
+/**
+ * A transaction as core keeps one it routed to the mediator (urn `urn`) and that the mediator
+ * answered 202, a write of it still to be delivered: Processing, and marked as awaiting the
+ * mediator's update. Its id, new unless given.
+ */
+export function acceptedThroughOpenHim(
+  openhim: Pick<OpenHimSandbox, 'state'>,
+  id = newTransactionId(),
+  urn = TEST_URN,
+): string {
+  const envelope = { status: 'Processing', response: { status: 202 }, properties: { [AWAITS_UPDATE_PROPERTY]: urn } };
+  openhim.state.transactions.set(id, routedTransaction(id, { method: 'POST', path: '/fhir/SupplyRequest' }, envelope));
+  return id;
 }
 
 /** The mediator's transaction updater sending to `apiUrl` as the sandbox's default user, its password masked. */
@@ -42,7 +77,7 @@ export function sandboxUpdater(apiUrl: string): ReturnType<typeof createTransact
       'openhim.username': DEFAULT_OPENHIM_USER.email,
       'openhim.password': DEFAULT_OPENHIM_USER.password,
     }),
-    urn: 'urn:mediator:test',
+    urn: TEST_URN,
     secretValues: () => [DEFAULT_OPENHIM_USER.password],
   });
 }

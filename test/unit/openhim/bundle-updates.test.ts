@@ -25,7 +25,11 @@ import {
   openhimSandbox,
   pollUntil,
   sandboxUpdater,
+  txId,
 } from '../../support/transaction-update-rig.js';
+
+/** The OpenHIM transactions these tests send through, as core keeps them once answered 202 (txId). */
+const TRANSACTIONS = ['tx-alone', 'tx-bundle', 'tx-crash', 'tx-mixed', 'tx-mixed-2', 'tx-rerun', 'tx-run', 'tx-slow'];
 
 type Teardown = { teardown(fn: () => unknown): void };
 
@@ -108,7 +112,7 @@ function bundle(outbox: Outbox, tx: string, transactionId = tx) {
 /** A store of this engine, the OpenHIM sandbox, and a reporter sending the store's updates to it. */
 async function reportingRig(t: Teardown, engine: EngineCase) {
   const { store, databaseUrl } = await freshStore(engine, t);
-  const openhim = await openhimSandbox(t);
+  const openhim = await openhimSandbox(t, TRANSACTIONS);
   return { store, databaseUrl, openhim, reporter: reporterFor(t, store, openhim) };
 }
 
@@ -152,7 +156,7 @@ for (const engine of engineCases()) {
         },
         (job) => reporter.report(job),
       );
-      const answers = await bundle(outbox, 'tx-bundle');
+      const answers = await bundle(outbox, txId('tx-bundle'));
       t.same(
         answers.map((a) => a.kind),
         ['queued', 'queued'],
@@ -164,15 +168,15 @@ for (const engine of engineCases()) {
       await until('the OpenLMIS write delivered', async () => (await store.getJob(a))?.status === 'done');
       await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
       await new Promise((r) => setTimeout(r, 100));
-      t.equal(putsOf(openhim, 'tx-bundle').length, 0, 'nothing sent while the DHIS2 write is still going');
+      t.equal(putsOf(openhim, txId('tx-bundle')).length, 0, 'nothing sent while the DHIS2 write is still going');
 
       releaseDhis2();
-      await until('the update', () => updatesOf(openhim, 'tx-bundle').length > 0);
+      await until('the update', () => updatesOf(openhim, txId('tx-bundle')).length > 0);
       await until('both debts settled', async () =>
-        (await store.jobsOfTransaction('tx-bundle')).every((j) => j.transactionUpdate?.state === 'sent'),
+        (await store.jobsOfTransaction(txId('tx-bundle'))).every((j) => j.transactionUpdate?.state === 'sent'),
       );
       await reporter.sweepOnce();
-      const updates = updatesOf(openhim, 'tx-bundle');
+      const updates = updatesOf(openhim, txId('tx-bundle'));
       t.equal(updates.length, 1, 'one update for the whole transaction, not one per job');
       t.match(updates[0], { status: 'Completed with error(s)', response: { status: 200 } });
       t.same(entriesOf(updates[0]), ['201 Created', '409'], "each write's final answer, in the Bundle's order");
@@ -194,7 +198,7 @@ for (const engine of engineCases()) {
         (job) => first.report(job),
         { leaseMs: 300, attemptTimeoutMs: 200 }, // its DHIS2 attempt's lease runs out soon after it dies
       );
-      const answers = await bundle(dying, 'tx-crash');
+      const answers = await bundle(dying, txId('tx-crash'));
       t.same(
         answers.map((x) => x.kind),
         ['queued', 'queued'],
@@ -205,7 +209,7 @@ for (const engine of engineCases()) {
       await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
       t.match((await store.getJob(a))?.transactionUpdate, { state: 'owed' }, 'the first end recorded the debt');
       await first.sweepOnce();
-      t.equal(putsOf(openhim, 'tx-crash').length, 0, 'not sent: the DHIS2 write has not ended');
+      t.equal(putsOf(openhim, txId('tx-crash')).length, 0, 'not sent: the DHIS2 write has not ended');
       void dying.stop(0); // the process dies: its DHIS2 attempt never ends, its lease runs out
 
       const again = await openStore({ databaseUrl });
@@ -222,12 +226,12 @@ for (const engine of engineCases()) {
       );
       next.startWorker();
       reporter.start();
-      await until('the update', () => updatesOf(openhim, 'tx-crash').length > 0);
+      await until('the update', () => updatesOf(openhim, txId('tx-crash')).length > 0);
       await until('both debts settled', async () =>
-        (await again.jobsOfTransaction('tx-crash')).every((j) => j.transactionUpdate?.state === 'sent'),
+        (await again.jobsOfTransaction(txId('tx-crash'))).every((j) => j.transactionUpdate?.state === 'sent'),
       );
       await reporter.sweepOnce();
-      const updates = updatesOf(openhim, 'tx-crash');
+      const updates = updatesOf(openhim, txId('tx-crash'));
       t.equal(updates.length, 1, 'once');
       t.match(updates[0], { status: 'Successful', response: { status: 200 } });
       t.same(entriesOf(updates[0]), ['201 Created', '201 Created']);
@@ -250,13 +254,13 @@ for (const engine of engineCases()) {
         },
         (job) => reporter.report(job),
       );
-      const first = await bundle(outbox, 'tx-run');
+      const first = await bundle(outbox, txId('tx-run'));
       t.same(
         first.map((a) => a.kind),
         ['queued', 'queued'],
       );
       // OpenHIM reruns the stored Bundle: a new transaction id, the same writes (their business keys)
-      const rerun = await bundle(outbox, 'tx-run', 'tx-rerun');
+      const rerun = await bundle(outbox, txId('tx-run'), txId('tx-rerun'));
       t.same(
         rerun.map((a) => a.kind),
         ['duplicate', 'duplicate'],
@@ -264,7 +268,11 @@ for (const engine of engineCases()) {
       );
       const [a, b] = first.map((x) => (x as { jobId: string }).jobId);
       for (const id of [a, b])
-        t.match(await store.listRerunUpdates(id), [{ transactionId: 'tx-rerun', state: 'owed' }], 'the rerun is owed');
+        t.match(
+          await store.listRerunUpdates(id),
+          [{ transactionId: txId('tx-rerun'), state: 'owed' }],
+          'the rerun is owed',
+        );
 
       outbox.startWorker();
       reporter.start();
@@ -272,7 +280,11 @@ for (const engine of engineCases()) {
       await until('the DHIS2 retry under way', async () => (await store.getJob(b))?.attempts === 2);
       await reporter.sweepOnce();
       await new Promise((r) => setTimeout(r, 100));
-      t.equal(putsOf(openhim, 'tx-rerun').length, 0, 'nothing sent for the rerun while its DHIS2 write is still going');
+      t.equal(
+        putsOf(openhim, txId('tx-rerun')).length,
+        0,
+        'nothing sent for the rerun while its DHIS2 write is still going',
+      );
 
       releaseDhis2();
       const rerunSent = async () =>
@@ -280,20 +292,24 @@ for (const engine of engineCases()) {
           debts.every((d) => d.state === 'sent'),
         );
       await until('the rerun debts settled', rerunSent);
-      await until('the first run updated', () => updatesOf(openhim, 'tx-run').length > 0);
+      await until('the first run updated', () => updatesOf(openhim, txId('tx-run')).length > 0);
       await reporter.sweepOnce();
-      const updates = updatesOf(openhim, 'tx-rerun');
+      const updates = updatesOf(openhim, txId('tx-rerun'));
       t.equal(updates.length, 1, "one update for the rerun's transaction, not one per job");
       t.match(updates[0], { status: 'Successful', response: { status: 200 } });
       t.same(entriesOf(updates[0]), ['201 Created', '201 Created'], 'both writes of the rerun in it');
       t.match(updates[0].response?.body, /req-r/);
       t.match(updates[0].response?.body, /ev-r/);
-      t.equal(updatesOf(openhim, 'tx-run').length, 1, 'the first run: one update as before');
+      t.equal(updatesOf(openhim, txId('tx-run')).length, 1, 'the first run: one update as before');
       t.same(
-        (await store.jobsOfTransaction('tx-rerun')).map((j) => [j.id, j.transactionId, j.transactionUpdate?.state]),
+        (await store.jobsOfTransaction(txId('tx-rerun'))).map((j) => [
+          j.id,
+          j.transactionId,
+          j.transactionUpdate?.state,
+        ]),
         [
-          [a, 'tx-rerun', 'sent'],
-          [b, 'tx-rerun', 'sent'],
+          [a, txId('tx-rerun'), 'sent'],
+          [b, txId('tx-rerun'), 'sent'],
         ],
         "the rerun's transaction lists the jobs it was answered from, with its own debts",
       );
@@ -311,7 +327,7 @@ for (const engine of engineCases()) {
         },
         (job) => reporter.report(job),
       );
-      const first = await bundle(outbox, 'tx-mixed');
+      const first = await bundle(outbox, txId('tx-mixed'));
       t.same(
         first.map((x) => x.kind),
         ['done', 'queued'],
@@ -319,7 +335,7 @@ for (const engine of engineCases()) {
       );
       const [a, b] = first.map((x) => (x as { jobId: string }).jobId);
       // OpenHIM reruns it while the DHIS2 write is still queued: one entry settled, one not
-      const rerun = await bundle(outbox, 'tx-mixed', 'tx-mixed-2');
+      const rerun = await bundle(outbox, txId('tx-mixed'), txId('tx-mixed-2'));
       t.match(
         rerun,
         [
@@ -329,7 +345,7 @@ for (const engine of engineCases()) {
         'the rerun: the OpenLMIS entry answered with its end, the DHIS2 one 202 (Processing)',
       );
       t.same(await store.listRerunUpdates(a), [], 'nothing owed for the settled entry');
-      t.match(await store.listRerunUpdates(b), [{ transactionId: 'tx-mixed-2', state: 'owed' }]);
+      t.match(await store.listRerunUpdates(b), [{ transactionId: txId('tx-mixed-2'), state: 'owed' }]);
 
       outbox.startWorker();
       reporter.start();
@@ -339,7 +355,7 @@ for (const engine of engineCases()) {
         (await store.listRerunUpdates(b)).every((d) => d.state === 'sent'),
       );
       await reporter.sweepOnce();
-      const updates = updatesOf(openhim, 'tx-mixed-2');
+      const updates = updatesOf(openhim, txId('tx-mixed-2'));
       t.equal(updates.length, 1, "one update for the rerun's transaction");
       t.match(
         updates[0],
@@ -349,7 +365,7 @@ for (const engine of engineCases()) {
       t.same(entriesOf(updates[0]), ['201 Created', '409'], 'both entries of the rerun, the settled one too');
       t.match(updates[0].response?.body, /req-m/);
       t.same(
-        (await store.jobsOfTransaction('tx-mixed-2')).map((j) => [j.id, j.status, j.transactionUpdate?.state]),
+        (await store.jobsOfTransaction(txId('tx-mixed-2'))).map((j) => [j.id, j.status, j.transactionUpdate?.state]),
         [
           [a, 'done', undefined],
           [b, 'rejected', 'sent'],
@@ -362,24 +378,24 @@ for (const engine of engineCases()) {
       const alone = await outbox.acceptWrite({
         flow: 'order',
         system: 'openlmis',
-        idempotencyKey: 'tx-mixed-a',
+        idempotencyKey: `${txId('tx-mixed')}-a`,
         payload: { line: 'a' },
-        transactionId: 'tx-alone',
+        transactionId: txId('tx-alone'),
       });
       t.match(alone, { kind: 'duplicate', jobId: a, previous: { kind: 'done' } });
-      t.same(await store.jobsOfTransaction('tx-alone'), [], 'a lone resend of a settled write writes nothing');
+      t.same(await store.jobsOfTransaction(txId('tx-alone')), [], 'a lone resend of a settled write writes nothing');
     });
 
     t.test('a send still unanswered when its claim runs out is cut off, not sent beside', async (t) => {
       const { store } = await freshStore(engine, t);
-      const openhim = await openhimSandbox(t);
+      const openhim = await openhimSandbox(t, TRANSACTIONS);
       // OpenHIM takes longer than the claim to answer a send
       const outbox = outboxFor(t, store, {
         openlmis: afterA503('openlmis', async () => ({ system: 'openlmis', ids: { requisition: 'req-3' } })),
         dhis2: async () => ({ system: 'dhis2', ids: {} }),
       });
       const [answer] = await outbox.acceptWrites([
-        { flow: 'order', system: 'openlmis', idempotencyKey: 'slow-a', payload: {}, transactionId: 'tx-slow' },
+        { flow: 'order', system: 'openlmis', idempotencyKey: 'slow-a', payload: {}, transactionId: txId('tx-slow') },
       ]);
       t.equal(answer.kind, 'queued');
       outbox.startWorker();

@@ -17,10 +17,15 @@ import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore } from '../../../src/store/index.js';
 import { DEFAULT_OPENHIM_USER, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { haveOpenssl } from '../../support/openssl.js';
-import { sandboxUpdater } from '../../support/transaction-update-rig.js';
+import { acceptedThroughOpenHim, sandboxUpdater } from '../../support/transaction-update-rig.js';
+
+/** Transaction n's id, as core makes them (an ObjectId). */
+const tx = (n: number) => `65a0c0ffee0000000000${n.toString(16).padStart(4, '0')}`;
 
 async function setup(t: { teardown(fn: () => Promise<void>): void }, script: (() => void)[]) {
   const openhim = await startOpenHimSandbox({ port: 0 });
+  // what core keeps of the requests answered 202 through it
+  for (let n = 1; n <= 9; n++) acceptedThroughOpenHim(openhim, tx(n));
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const reporter = createTransactionReporter({
     store,
@@ -65,11 +70,11 @@ t.test('queued then delivered: the transaction becomes Successful with the upstr
     system: 'openlmis',
     idempotencyKey: 'o-1',
     payload: { n: 1 },
-    transactionId: 'tx-1',
+    transactionId: tx(1),
   });
   t.equal(first.kind, 'queued', 'the client is answered 202 → OpenHIM Processing');
-  await settle(outbox, openhim, 'tx-1');
-  const updates = openhim.state.transactionUpdates.get('tx-1') as any[];
+  await settle(outbox, openhim, tx(1));
+  const updates = openhim.state.transactionUpdates.get(tx(1)) as any[];
   t.equal(updates?.length, 1, 'one update');
   t.match(updates[0], { status: 'Successful', response: { status: 201 } });
   t.match(updates[0].response.body, /req-1/);
@@ -87,10 +92,10 @@ t.test('queued then refused by the upstream: Completed with the 4xx reason', asy
     system: 'openlmis',
     idempotencyKey: 'o-2',
     payload: { n: 2 },
-    transactionId: 'tx-2',
+    transactionId: tx(2),
   });
-  await settle(outbox, openhim, 'tx-2');
-  const [update] = openhim.state.transactionUpdates.get('tx-2') as any[];
+  await settle(outbox, openhim, tx(2));
+  const [update] = openhim.state.transactionUpdates.get(tx(2)) as any[];
   t.match(update, { status: 'Completed', response: { status: 422 } });
   t.match(update.response.body, /period 2026-10 is not open/);
 });
@@ -102,10 +107,10 @@ t.test('given up: Failed; and nothing leaks the OpenHIM password', async (t) => 
     system: 'openlmis',
     idempotencyKey: 'o-3',
     payload: { n: 3 },
-    transactionId: 'tx-3',
+    transactionId: tx(3),
   });
-  await settle(outbox, openhim, 'tx-3');
-  const [update] = openhim.state.transactionUpdates.get('tx-3') as any[];
+  await settle(outbox, openhim, tx(3));
+  const [update] = openhim.state.transactionUpdates.get(tx(3)) as any[];
   t.match(update, { status: 'Failed', response: { status: 502 } });
   t.notMatch(JSON.stringify(update), DEFAULT_OPENHIM_USER.password);
 });
@@ -124,10 +129,10 @@ t.test(
       system: 'openlmis',
       idempotencyKey: 'o-5',
       payload: { n: 5 },
-      transactionId: 'tx-5',
+      transactionId: tx(5),
     });
-    await settle(outbox, openhim, 'tx-5');
-    const [update] = openhim.state.transactionUpdates.get('tx-5') as any[];
+    await settle(outbox, openhim, tx(5));
+    const [update] = openhim.state.transactionUpdates.get(tx(5)) as any[];
     t.match(update, { status: 'Failed', response: { status: 500 } });
     t.match(update.response.body, /Internal error in the mediator/);
     t.notMatch(update.response.body, /gave up after/);
@@ -141,19 +146,19 @@ t.test('OpenHIM unavailable when the job settles: the update is retried until it
     system: 'openlmis',
     idempotencyKey: 'o-6',
     payload: { n: 6 },
-    transactionId: 'tx-6',
+    transactionId: tx(6),
   });
   openhim.state.unavailable = true; // core restarting: every API call a 503
   outbox.startWorker();
-  for (let i = 0; i < 300 && !openhim.state.calls.some((c) => c.url === '/transactions/tx-6'); i++)
+  for (let i = 0; i < 300 && !openhim.state.calls.some((c) => c.url.startsWith(`/transactions/${tx(6)}`)); i++)
     await new Promise((r) => setTimeout(r, 5));
   t.ok(
-    openhim.state.calls.some((c) => c.url === '/transactions/tx-6' && c.status === 503),
+    openhim.state.calls.some((c) => c.url.startsWith(`/transactions/${tx(6)}`) && c.status === 503),
     'the first update met a 503',
   );
   openhim.state.unavailable = false;
-  await settle(outbox, openhim, 'tx-6');
-  const updates = openhim.state.transactionUpdates.get('tx-6') as any[];
+  await settle(outbox, openhim, tx(6));
+  const updates = openhim.state.transactionUpdates.get(tx(6)) as any[];
   t.equal(updates?.length, 1, 'the transaction is updated once OpenHIM is back, not left Processing');
   t.match(updates?.[0], { status: 'Successful', response: { status: 201 } });
 });
@@ -165,7 +170,7 @@ t.test('delivered within the deadline: no update (the response was already final
     system: 'openlmis',
     idempotencyKey: 'o-4',
     payload: { n: 4 },
-    transactionId: 'tx-4',
+    transactionId: tx(4),
   });
   t.equal(res.kind, 'done');
   outbox.startWorker();
@@ -205,7 +210,10 @@ t.test(
       { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
       (req, res) => {
         updates.push(`${req.method} ${req.url}`);
-        req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+        // the transaction as core keeps one this mediator answered 202, then the update's answer
+        const stored = { properties: { awaitsUpdateFrom: 'urn:mediator:test' }, response: { status: 202 } };
+        const answer = req.method === 'GET' ? JSON.stringify(stored) : '{}';
+        req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(answer));
       },
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -230,7 +238,7 @@ t.test(
       status: 'done' as const,
       attempts: 1,
       nextAttemptAt: 0,
-      transactionId: 'tx-1',
+      transactionId: tx(1),
       createdAt: 0,
       updatedAt: 0,
       result: { system: 'openlmis', ids: {} },
@@ -243,9 +251,13 @@ t.test(
     );
     settings['openhim.trustSelfSigned'] = true;
     t.same(await update(job), { kind: 'sent' });
-    t.same(updates, ['PUT /transactions/tx-1'], 'trusted once the setting changed, without a restart');
+    t.same(
+      updates,
+      [`GET /transactions/${tx(1)}?filterRepresentation=simpledetails`, `PUT /transactions/${tx(1)}`],
+      'trusted once the setting changed, without a restart (the transaction read first)',
+    );
     settings['openhim.trustSelfSigned'] = false;
     t.match(await update(job), { kind: 'retry' }, 'and refused again when it is turned back off');
-    t.equal(updates.length, 1);
+    t.equal(updates.length, 2);
   },
 );

@@ -33,7 +33,11 @@ t.test('Authorization headers, passwords and tokens are redacted from logs', asy
   await app.inject({
     method: 'POST',
     url: '/fhir/SupplyRequest',
-    headers: { authorization: auth, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': 'tx-123' },
+    headers: {
+      authorization: auth,
+      'content-type': 'application/fhir+json',
+      'x-openhim-transactionid': '65f0c0ffee00000000000123',
+    },
     payload: JSON.stringify(supplyRequest()),
   });
   await app.inject({ method: 'GET', url: '/fhir/Location', headers: { authorization: 'Basic d3Jvbmc6d3Jvbmc=' } });
@@ -43,7 +47,7 @@ t.test('Authorization headers, passwords and tokens are redacted from logs', asy
   await app.close();
   const text = lines.join('');
   t.ok(lines.length >= 4, `${lines.length} log lines captured`);
-  t.match(text, /tx-123/, 'the OpenHIM transaction id is on the request log lines');
+  t.match(text, /65f0c0ffee00000000000123/, 'the OpenHIM transaction id is on the request log lines');
   for (const secret of [
     password,
     lmisSecret,
@@ -76,12 +80,16 @@ t.test('one log line per request, with method, URL, status and the OpenHIM trans
   const res = await app.inject({
     method: 'POST',
     url: '/fhir/SupplyRequest',
-    headers: { authorization: auth, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': 'tx-one' },
+    headers: {
+      authorization: auth,
+      'content-type': 'application/fhir+json',
+      'x-openhim-transactionid': '65f0c0ffee000000000000a1',
+    },
     payload: JSON.stringify(supplyRequest()),
   });
   await app.inject({ method: 'GET', url: '/health' });
   await app.close();
-  const ofRequest = lines.filter((l) => l.reqId === 'tx-one');
+  const ofRequest = lines.filter((l) => l.reqId === '65f0c0ffee000000000000a1');
   t.equal(ofRequest.length, 1, 'the create wrote one line');
   t.match(ofRequest[0], {
     level: 30,

@@ -44,13 +44,13 @@ async function post(recordsEntries: boolean, t: { teardown(fn: () => Promise<voi
     }));
   const send = (tx: string, payload: object) =>
     app.inject({ method: 'POST', url: '/fhir', headers: { ...fhirJson, 'x-openhim-transactionid': tx }, payload });
-  const asTransaction = await send('tx-transaction', transaction(lines('ORD-T')));
-  const asBatch = await send('tx-batch', { ...transaction(lines('ORD-B')), type: 'batch' });
+  const asTransaction = await send('65f0c0ffee00000000000b01', transaction(lines('ORD-T')));
+  const asBatch = await send('65f0c0ffee00000000000b02', { ...transaction(lines('ORD-B')), type: 'batch' });
   return {
     statuses: [asTransaction.statusCode, asBatch.statusCode],
     submits: lmis.submits(),
-    transaction: (await store.entriesOfTransaction('tx-transaction')).length,
-    batch: (await store.entriesOfTransaction('tx-batch')).length,
+    transaction: (await store.entriesOfTransaction('65f0c0ffee00000000000b01')).length,
+    batch: (await store.entriesOfTransaction('65f0c0ffee00000000000b02')).length,
   };
 }
 
@@ -78,7 +78,7 @@ t.test('the mediator without openhim.apiUrl writes no entry map for a batch sent
   };
   const res = await fetch(`${mediator.url}/fhir`, {
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json', 'x-openhim-transactionid': 'tx-no-openhim' },
+    headers: { 'content-type': 'application/fhir+json', 'x-openhim-transactionid': '65f0c0ffee00000000000b0a' },
     body: JSON.stringify(sent),
   });
   t.equal(res.status, 200, 'the batch is answered');
@@ -86,5 +86,9 @@ t.test('the mediator without openhim.apiUrl writes no entry map for a batch sent
   const envelope = (await res.json()) as { response: { body: string } };
   const bundle = JSON.parse(envelope.response.body);
   t.equal(bundle.entry.length, 2, 'each entry answered');
-  t.same(await mediator.store.entriesOfTransaction('tx-no-openhim'), [], 'nothing will ever read a map: none written');
+  t.same(
+    await mediator.store.entriesOfTransaction('65f0c0ffee00000000000b0a'),
+    [],
+    'nothing will ever read a map: none written',
+  );
 });

@@ -1,0 +1,27 @@
+/**
+ * OpenHIM transaction ids as core makes them: the MongoDB ObjectId of the transaction it stored
+ * before routing, sent as 24 hex digits in `X-OpenHIM-TransactionID` (openhim-core-js
+ * src/middleware/messageStore.js storeTransaction). Any other value did not come from core: it is
+ * not used as a log id, not kept with a write, and never put in an OpenHIM API URL.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+export function isOpenHimTransactionId(value: unknown): value is string {
+  return typeof value === 'string' && OBJECT_ID.test(value);
+}
+
+/** The request's OpenHIM transaction id, or undefined when it has none or one core never makes. */
+export function openHimTransactionIdOf(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers['x-openhim-transactionid'];
+  const id = Array.isArray(header) ? header[0] : header;
+  return isOpenHimTransactionId(id) ? id : undefined;
+}
+
+/**
+ * The `properties` key the envelope marks a transaction with when it awaits an update from this
+ * mediator (a write of it answered before it ended); its value is the mediator's URN. The update
+ * is sent only to a transaction core stored with it (transaction-ownership.ts).
+ */
+export const AWAITS_UPDATE_PROPERTY = 'awaitsUpdateFrom';

@@ -1,0 +1,75 @@
+/**
+ * Whether an OpenHIM transaction is one this mediator owes its final state, read from core before
+ * the first update of it. The id a write keeps is the X-OpenHIM-TransactionID its request
+ * carried, and any client that can reach the mediator directly (inbound auth is one shared
+ * credential) could send another transaction's id: updated unchecked, that transaction's status
+ * and response would be overwritten with the mediator's OpenHIM admin account.
+ *
+ * The proof is the mark the envelope of a request with a write answered before it ended carries
+ * in `properties` (plugin.ts): core stores an envelope's properties on the transaction it routed
+ * (openhim-core-js src/middleware/messageStore.js storeResponse), and a response sent to a client
+ * directly never reaches core. So a transaction bearing the mark came through OpenHIM to this
+ * mediator and was left awaiting an update; one without it, or unknown to core, is refused. Read
+ * as `simpledetails` (GET /transactions/:id, src/api/transactions.js getTransactionById): no
+ * bodies, which may hold up to 15 MiB. Only updates pay for the read: a request answered at once
+ * owes none.
+ */
+import type { Dispatcher } from 'undici';
+import { request } from 'undici';
+import type { UpdateAnswer } from './transaction-update-sweep.js';
+import { AWAITS_UPDATE_PROPERTY } from './transaction-id.js';
+
+/** What a transaction read from core tells about the update: send it, or the answer instead. */
+export type Ownership = { kind: 'owed' } | UpdateAnswer;
+
+/** The parts of a stored transaction the check reads (model/transactions.js). */
+interface StoredTransaction {
+  properties?: Record<string, unknown> | null;
+  response?: { status?: unknown } | null;
+}
+
+export interface OwnershipRead {
+  url: string;
+  transactionId: string;
+  urn: string;
+  headers: Record<string, string>;
+  dispatcher: Dispatcher;
+  signal?: AbortSignal;
+  /** Whether core's answer is worth trying again (as for the update itself). */
+  retried: (status: number) => boolean;
+}
+
+/** Reads the transaction from core and says whether this mediator owes it the update. */
+export async function readOwnership(read: OwnershipRead): Promise<Ownership> {
+  const res = await request(`${read.url}?filterRepresentation=simpledetails`, {
+    method: 'GET',
+    dispatcher: read.dispatcher,
+    headers: { ...read.headers, accept: 'application/json' },
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+    signal: read.signal,
+  });
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    if (res.statusCode === 404)
+      return { kind: 'refused', reason: `OpenHIM answered 404: it has no transaction ${read.transactionId}` };
+    const reason = `OpenHIM answered ${res.statusCode}`;
+    return read.retried(res.statusCode) ? { kind: 'retry', reason } : { kind: 'refused', reason };
+  }
+  const stored = (await res.body.json().catch(() => undefined)) as StoredTransaction | undefined;
+  return ownershipOf(stored, read.transactionId, read.urn);
+}
+
+/** The decision on a transaction as core stored it. */
+export function ownershipOf(stored: StoredTransaction | undefined, transactionId: string, urn: string): Ownership {
+  if (!stored || typeof stored !== 'object')
+    return { kind: 'retry', reason: 'OpenHIM answered the transaction read with no transaction' };
+  if (stored.properties?.[AWAITS_UPDATE_PROPERTY] === urn) return { kind: 'owed' };
+  // core stores the mediator's answer just after it arrives: an update sent at once may be quicker
+  if (stored.response == null || stored.response.status == null)
+    return { kind: 'retry', reason: `OpenHIM has not stored the answer to transaction ${transactionId} yet` };
+  return {
+    kind: 'refused',
+    reason: `OpenHIM transaction ${transactionId} awaits no update from ${urn} (it was not answered 202 by it through OpenHIM): not updated`,
+  };
+}
