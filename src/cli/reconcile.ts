@@ -21,6 +21,7 @@ import { defaultWeights } from '../registry/match/weights.js';
 import { reconcileIntoStore, type StoreReconcileSummary } from '../registry/reconcile-run.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
+import { isRowNumberId } from '../registry/list-ids.js';
 import { openStore, resolveStoreTarget, type StoreSettings } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { configuredStore } from './configured-store.js';
@@ -67,12 +68,45 @@ const PROGRESS_MIN_RECORDS = 2000;
 
 type Loaded = { system: string; left: LoadedList; right: LoadedList };
 
-function loadLists(o: ReconcileOptions): Loaded {
+/** The system name a run stores its rows under: --system, else the left file's name. */
+const systemOf = (o: ReconcileOptions) => o.system ?? path.basename(o.left).replace(/\.[^.]+$/, '');
+
+/** `rowIds`: the lists whose stored crosswalk is keyed by row numbers (storedRowIds), kept so. */
+function loadLists(
+  o: ReconcileOptions,
+  stderr: NodeJS.WritableStream,
+  rowIds: { left?: boolean; right?: boolean } = {},
+): Loaded {
   const mappings: { left?: ColumnMapping; right?: ColumnMapping } = o.mapping ? loadColumnMappingFile(o.mapping) : {};
-  const system = o.system ?? path.basename(o.left).replace(/\.[^.]+$/, '');
-  const left = loadFacilityList(o.left, { mapping: mappings.left, system });
-  const right = loadFacilityList(o.right, { mapping: mappings.right, system: 'registry' });
+  const system = systemOf(o);
+  const left = loadFacilityList(o.left, { mapping: mappings.left, system, rowIds: rowIds.left });
+  const right = loadFacilityList(o.right, { mapping: mappings.right, system: 'registry', rowIds: rowIds.right });
+  for (const [file, list, kept] of [
+    [o.left, left, rowIds.left],
+    [o.right, right, rowIds.right],
+  ] as const)
+    if (list.ids === 'row') stderr.write(`${rowIdsNote(file, kept === true)}\n`);
   return { system, left, right };
+}
+
+/** Why a list's ids are row numbers, which a re-sort of the file moves (registry/list-ids.ts). */
+function rowIdsNote(file: string, kept: boolean): string {
+  const name = path.basename(file);
+  return kept
+    ? `(${name}: ids are row numbers, as the stored crosswalk's are, so its decisions keep their records; a re-sorted file moves them: store it under a new --system with a --mapping naming the id column)`
+    : `(${name}: no id column, nor a code column with a value on every row and no two the same: ids are row numbers, which a re-sorted file moves; name the id column with --mapping)`;
+}
+
+/**
+ * Whether the stored crosswalk of `system` is keyed by row numbers (a list read before code
+ * columns gave ids): its own ids all are (left), or the registry ids it holds are (right).
+ */
+async function storedRowIds(store: Store, system: string): Promise<{ left: boolean; right: boolean }> {
+  const rows = await store.listCrosswalk(system);
+  return {
+    left: rows.length > 0 && rows.every((r) => isRowNumberId(r.systemId)),
+    right: rows.some((r) => isRowNumberId(r.registryId) || r.suggestions.some((s) => isRowNumberId(s.registryId))),
+  };
 }
 
 function progressBar(o: ReconcileOptions, total: number, stderr: NodeJS.WritableStream) {
@@ -117,7 +151,7 @@ function finish(o: ReconcileOptions, summary: ReconcileSummary): ReconcileSummar
 /** Runs one reconciliation and writes crosswalk.json/csv, review.csv, crosswalk-bundle.json and summary.json into `out`. */
 export function runReconcile(o: ReconcileOptions, stderr: NodeJS.WritableStream = process.stderr): ReconcileSummary {
   const started = performance.now();
-  const loaded = loadLists(o);
+  const loaded = loadLists(o, stderr);
   const bar = progressBar(o, loaded.left.records.length, stderr);
   const result = matchFacilities(loaded.left.records, loaded.right.records, {
     onProgress: (done) => bar?.update(done),
@@ -180,7 +214,7 @@ export async function runReconcileIntoStore(
   stderr: NodeJS.WritableStream = process.stderr,
 ): Promise<ReconcileSummary> {
   const started = performance.now();
-  const loaded = loadLists(o);
+  const loaded = loadLists(o, stderr, await storedRowIds(store, systemOf(o)));
   const bar = progressBar(o, loaded.left.records.length, stderr);
   const run = await reconcileIntoStore(store, loaded.system, loaded.left.records, loaded.right.records, {
     full: o.full,

@@ -38,15 +38,20 @@ export async function reconcileAll(
   const systems = deps.connectors().filter((c) => c.facilities?.listAll);
   if (systems.length === 0) return { skipped: NO_SYSTEM };
   // the matcher and the list reader are imported by the first run, not at start-up (issue 18)
-  const [{ reconcileIntoStore }, { loadFacilityList }] = await Promise.all([
+  const [{ reconcileIntoStore }, { loadFacilityList }, { isRowNumberId }] = await Promise.all([
     import('../registry/reconcile-run.js'),
     import('../registry/facility-list.js'),
+    import('../registry/list-ids.js'),
   ]);
   // read once per run: a registry change (or a replaced file) is picked up at the next one
   const registry =
     source.kind === 'url'
       ? await readRegistryServer(settings, deps.registry)
-      : loadFacilityList(source.file, { system: 'registry' }).records;
+      : loadFacilityList(source.file, {
+          system: 'registry',
+          // a registry file read before code columns gave ids: the stored links name its row numbers
+          rowIds: await registryKeyedByRow(deps.store, systems, isRowNumberId),
+        }).records;
   const counts: Record<string, number> = { registry: registry.length };
   for (const connector of systems) {
     // zones are areas, not facilities: the registry list holds facilities only
@@ -64,6 +69,17 @@ export async function reconcileAll(
     });
   }
   return { counts };
+}
+
+/** Whether a stored crosswalk links registry ids that are row numbers (registry/list-ids.ts). */
+async function registryKeyedByRow(
+  store: Store,
+  systems: { system: string }[],
+  isRowNumberId: (id: string | undefined) => boolean,
+): Promise<boolean> {
+  for (const { system } of systems)
+    if ((await store.listCrosswalk(system)).some((r) => isRowNumberId(r.registryId))) return true;
+  return false;
 }
 
 export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {

@@ -7,6 +7,7 @@ import { activeMapping, loadMappingFile } from '../config/mappings.js';
 import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.js';
 import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
+import { codeIdColumn } from './list-ids.js';
 
 /** Which column holds what, for one facility list (CSV or JSON rows). */
 export interface ColumnMapping {
@@ -138,6 +139,8 @@ export interface LoadedList {
   records: MatchRecord[];
   rows: Record<string, string>[];
   mapping: ColumnMapping;
+  /** Where the ids came from (list-ids.ts): a named or id-like column, a code column, row numbers. */
+  ids: 'column' | 'code' | 'row';
 }
 
 /** Parses CSV text into rows keyed by header; a refusal names the file. */
@@ -190,6 +193,11 @@ export interface LoadOptions {
   system?: string;
   /** Columns removed before anything else sees the rows (the benchmark drops its truth key). */
   dropColumns?: string[];
+  /**
+   * Row numbers as ids even where a code column could give them: the stored crosswalk of this list
+   * is keyed by them, and its decisions would otherwise attach to nothing (list-ids.ts).
+   */
+  rowIds?: boolean;
 }
 
 /** Loads a facility list from CSV or JSON rows with an explicit or inferred column mapping. */
@@ -199,6 +207,12 @@ export function loadFacilityList(file: string, options: LoadOptions = {}): Loade
   const rows = readRows(file);
   for (const r of rows) for (const k of drop) delete r[k];
   const headers = rows.length ? Object.keys(rows[0]) : [];
-  const mapping = options.mapping ?? inferColumnMapping(headers, system);
-  return { records: rows.map((r, i) => rowToRecord(r, mapping, i, system)), rows, mapping };
+  let mapping = options.mapping ?? inferColumnMapping(headers, system);
+  let ids: LoadedList['ids'] = mapping.id ? 'column' : 'row';
+  const code = !mapping.id && !options.mapping && !options.rowIds ? codeIdColumn(rows, mapping) : undefined;
+  if (code) {
+    mapping = { ...mapping, id: code };
+    ids = 'code';
+  }
+  return { records: rows.map((r, i) => rowToRecord(r, mapping, i, system)), rows, mapping, ids };
 }
