@@ -1,7 +1,7 @@
 import type { Facility } from '../domain/facility.js';
 import { ConflictError } from '../domain/errors.js';
 import { stableId } from '../domain/ids.js';
-import { isHumanDecision, type CrosswalkRow, type CrosswalkState } from './crosswalk-types.js';
+import { holdsRegistryId, isHumanDecision, type CrosswalkRow, type CrosswalkState } from './crosswalk-types.js';
 
 /**
  * The review state machine (GOFR's manual workflow, reference/registry.md §2.2), pure: each
@@ -67,6 +67,10 @@ export function applyReview(row: CrosswalkRow, operation: ReviewOperation, actor
       const registryId = operation.registryId ?? row.registryId ?? row.suggestions[0]?.registryId;
       if (!registryId) throw new ConflictError(`nothing to reject for ${row.system}/${row.systemId}`);
       const suggestions = row.suggestions.filter((s) => s.registryId !== registryId);
+      // another candidate of a linked record: the link stands (it moved the row to review, unlinked)
+      if (row.registryId && row.registryId !== registryId && holdsRegistryId(row.state))
+        return decided(row, actor, { suggestions, rejectedRegistryIds: withRejected(row, registryId) });
+      // the linked one: unlinked, so what the link drove follows (propagation/propagator.ts followLink)
       return decided(row, actor, {
         state: suggestions.length > 0 ? 'review' : 'no-match',
         registryId: row.registryId === registryId ? undefined : row.registryId,
