@@ -40,14 +40,18 @@ function listingSettings(settings: Settings, cwd?: string): Settings {
 
 /**
  * `jobs run` is not pointed at the demo's database: it would run with this shell's connectors
- * and registry, not the demo's sandboxes. Say where it runs and how to run the demo's job.
+ * and registry, not the demo's sandboxes. Nor does it run on ./data instead, where no server
+ * keeps anything (refused there as no database, or a run nobody reads): with a demo running
+ * here and no store named it runs nothing, exit 2, and says how to run the demo's job.
+ * True when it refused.
  */
-function noteDemoNotRun(settings: Settings, name: string, cwd?: string): void {
+function refusedBesideDemo(settings: Settings, name: string, cwd?: string): boolean {
   const demo = storeUnconfigured(settings) ? runningDemo(cwd) : undefined;
   if (demo)
     process.stderr.write(
-      `(a demo runs from this directory: this run uses ${String(settings['store.dataDir'])}, not its database; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run)\n`,
+      `not run: a demo runs from this directory, and this command runs with this shell's settings, not the demo's; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run, or name a database with --data-dir or --database-url\n`,
     );
+  return demo !== undefined;
 }
 
 type Overview = Awaited<ReturnType<typeof jobsOverview>>;
@@ -145,12 +149,15 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
   cmd
     .command('run')
     .description(
-      'Run a job now and record the run (exit 1 if it failed, 2 if it did not run: no such job, or running elsewhere)',
+      'Run a job now and record the run (exit 1 if it failed, 2 if it did not run: no such job, running elsewhere, or beside a demo)',
     )
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
       const current = settings();
-      noteDemoNotRun(current, name, deps.cwd);
+      if (refusedBesideDemo(current, name, deps.cwd)) {
+        process.exitCode = 2;
+        return;
+      }
       process.exitCode = await withScheduler(current, async (scheduler) => {
         const outcome = await scheduler.runNow(name);
         if (!outcome) {

@@ -5,7 +5,7 @@
  * `serve` still refuses to start without inbound credentials.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,11 +79,13 @@ t.test('jobs list and jobs run beside a running demo, without AUTH_PASSWORD', as
   t.match(listed.stderr, new RegExp(`the running demo's database: ${demoDir.replace(/[.\\]/g, '\\$&')}`));
 
   const ran = await cli(cwd, ['jobs', 'run', 'reconcile']);
+  t.equal(ran.code, 2, 'not run (exit 2)');
   t.match(
     ran.stderr,
-    /a demo runs from this directory: this run uses \.\/data, not its database; run the demo's job with POST http:\/\/127\.0\.0\.1:3917\/admin\/jobs\/reconcile\/run/,
-    'a run by hand says it is not the demo’s',
+    /^not run: a demo runs from this directory, .* run the demo's job with POST http:\/\/127\.0\.0\.1:3917\/admin\/jobs\/reconcile\/run, or name a database with --data-dir or --database-url\n$/,
+    'a run by hand says it is not the demo’s, in one line',
   );
+  t.notOk(existsSync(path.join(cwd, 'data', 'mediator.db')), 'nor run on ./data instead');
   t.notMatch(ran.stderr, /AUTH_PASSWORD/, 'and needs no inbound credentials either');
   const propagation = await cli(cwd, ['propagation']);
   t.equal(propagation.code, 0, propagation.stderr);
