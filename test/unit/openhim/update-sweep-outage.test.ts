@@ -5,7 +5,7 @@
  * warning when it starts and one line when the sweep's claims succeed again, as the outbox
  * worker says its own (store-outage-log.ts); any other failure of a pass is an error each time.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createTransactionReporter } from '../../../src/openhim/transaction-update-sweep.js';
 import { openStore } from '../../../src/store/index.js';
 import { capturingLogger } from '../../support/capturing-logger.js';
@@ -22,7 +22,7 @@ async function waitFor(probe: () => boolean, ms = 10_000): Promise<boolean> {
   return true;
 }
 
-async function sweepOver(t: Parameters<Parameters<typeof t.test>[1]>[0], refusals: number, error: () => Error) {
+async function sweepOver(t: Test, refusals: number, error: () => Error) {
   const { lines, logger } = capturingLogger();
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const claim = store.claimTransactionUpdates.bind(store);
