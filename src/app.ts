@@ -61,10 +61,15 @@ function serverTimeouts(s: Settings) {
   };
 }
 
-/** The OpenHIM transaction id of a request that has a well-formed one, else `req-<n>` as Fastify numbers them. */
+/** The OpenHIM transaction id of a request that has a well-formed one, else `req-<n>` as Fastify numbers them (from 1). */
 function requestIdOf(): (request: IncomingMessage) => string {
-  let next = 0;
-  return (request) => openHimTransactionIdOf(request.headers) ?? `req-${(next++).toString(36)}`;
+  let last = 0;
+  return (request) => {
+    const id = openHimTransactionIdOf(request.headers);
+    if (id) return id;
+    last = (last + 1) & 0x7fffffff; // Fastify's bound: a small integer for V8
+    return `req-${last.toString(36)}`;
+  };
 }
 
 /** The HTTP application. No I/O happens here: main.ts opens stores and sockets; tests use app.inject(). */
