@@ -1,0 +1,102 @@
+/**
+ * The OpenHIM transaction update of a write answered 202, through the real mediator, the OpenLMIS
+ * connector and its sandbox, with the OpenHIM sandbox keeping transactions as core's router does;
+ * SQLite always, PostgreSQL when TEST_DATABASE_URL is set. The update carries the OpenLMIS calls
+ * of the attempt that delivered the write, appended to what the 202 left, credentials masked. A
+ * client reaching the mediator directly with the id of another transaction (answered at once
+ * through OpenHIM) gets its own write delivered and that transaction left as core keeps it.
+ */
+import t from 'tap';
+import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { orderLine, RIG_AUTH, type Rig } from '../../support/openlmis-e2e.js';
+import { until } from '../../support/net.js';
+
+const INITIATE = '/api/requisitions/initiate';
+
+const line = (rig: Rig, order: string, qty: number) =>
+  orderLine({
+    order,
+    facilityId: rig.lmis.seed.facilities['LK-HC-101'],
+    program: 'EM01',
+    productCode: 'EM-ORS',
+    qty,
+    priority: 'urgent',
+  });
+
+type Orchestration = {
+  name: string;
+  request: { path: string; headers: Record<string, string> };
+  response?: { status: number };
+};
+
+for (const engine of engineCases()) {
+  t.test(`a 202's update shows the delivering attempt (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const { openhim, rig } = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300' });
+    rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, times: 1, action: { type: 'status', status: 503 } });
+    const tx = '65f0c0ffee0000000000f001';
+    const first = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-ORCH-1', 30), {
+      'x-openhim-transactionid': tx,
+    });
+    t.match(first.body, { status: 'Processing', response: { status: 202 }, properties: { awaitsUpdateFrom: /^urn:/ } });
+    const left = (first.body.orchestrations as Orchestration[]).length;
+    await until('the update', async () => openhim.state.transactionUpdates.has(tx), 30_000);
+    const [update] = openhim.state.transactionUpdates.get(tx) as any[];
+    t.match(update, { status: 'Successful', response: { status: 201 } });
+    const pushed = update.$push.orchestrations.$each as Orchestration[];
+    t.ok(
+      pushed.some((o) => o.request.path === INITIATE && o.response?.status === 201),
+      `the successful initiate is among the ${pushed.length} calls of the delivering attempt`,
+    );
+    for (const o of pushed)
+      for (const [name, value] of Object.entries(o.request.headers))
+        if (name.toLowerCase() === 'authorization') t.match(value, /\*{10}/, `${o.name}: its credential masked`);
+    const stored = openhim.state.transactions.get(tx)!;
+    t.equal(stored.orchestrations.length, left + pushed.length, "appended to the 202's, not replacing them");
+    t.equal(stored.status, 'Successful');
+  });
+
+  t.test(
+    `a direct client naming another transaction overwrites nothing (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300' });
+      const victim = '65f0c0ffee0000000000f002';
+      const answered = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-VICTIM-1', 10), {
+        'x-openhim-transactionid': victim,
+      });
+      t.match(answered.body, { status: 'Successful', response: { status: 201 } }, 'answered at once through OpenHIM');
+      t.notOk(answered.body.properties?.awaitsUpdateFrom, 'no update will come: no mark');
+      const before = structuredClone(openhim.state.transactions.get(victim));
+
+      // straight to the mediator with the victim's id, OpenLMIS failing once: answered 202
+      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, times: 1, action: { type: 'status', status: 503 } });
+      const forged = await fetch(`${rig.mediator.url}/fhir/SupplyRequest`, {
+        method: 'POST',
+        headers: {
+          authorization: RIG_AUTH,
+          'content-type': 'application/fhir+json',
+          'x-openhim-transactionid': victim,
+        },
+        body: JSON.stringify(line(rig, 'UPD-FORGED-1', 20)),
+      });
+      t.match(await forged.json(), { response: { status: 202 } });
+      // the forged write's job: the victim's own was answered at once and owes nothing
+      const settled = await until(
+        'the forged write delivered and its update settled',
+        async () => {
+          const jobs = await rig.mediator.store.listJobs({});
+          const owing = jobs.find((j) => j.transactionId === victim && j.transactionUpdate !== undefined);
+          return owing?.status === 'done' && owing.transactionUpdate?.state !== 'owed' ? owing : undefined;
+        },
+        30_000,
+      );
+      t.match(settled.transactionUpdate, { state: 'refused' }, 'the update refused after reading the transaction');
+      t.notOk(
+        openhim.state.calls.some((c) => c.method === 'PUT'),
+        'no PUT /transactions at all',
+      );
+      t.same(openhim.state.transactions.get(victim), before, 'the transaction is as core keeps it');
+    },
+  );
+}
