@@ -48,8 +48,9 @@ const filterInstant = (iso: string) => iso.replace(/Z$/, '').replace(/\+00:00$/,
  * without a system: it may be a UID or a code.
  */
 function filtersFor(c: SearchCriteria): string[][] | undefined {
+  // the name is matched here only: DHIS2's `name:ilike:` keeps accents ("Hopital" misses
+  // "Hôpital") and sees neither the shortName (an alias) nor word starts, so it is no superset
   const base: string[] = [];
-  if (c.name) base.push(`name:ilike:${c.name}`);
   if (c.partOf) {
     if (!isUid(c.partOf)) return undefined;
     base.push(`parent.id:eq:${c.partOf}`);

@@ -162,10 +162,10 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
         };
       const system = criteria.identifier?.system;
       if (system && system !== STORE_CODE_SYSTEM && system !== NAME_CODE_SYSTEM) return { items: [] };
-      // narrow on the server where its filter is a superset of ours (exact code; "like" on the name)
+      // narrow on the server only where its filter is a superset of ours (the exact code); the name
+      // is matched here: Open mSupply's `codeOrName: { like }` keeps accents ("Hopital" misses "Hôpital")
       const filter: Record<string, unknown> = {};
       if (criteria.identifier) filter.code = { equalTo: criteria.identifier.value };
-      if (criteria.name) filter.codeOrName = { like: criteria.name };
       const [storeList, nameList] = await Promise.all([
         system === NAME_CODE_SYSTEM || criteria.type ? [] : api.stores(filter).then((l) => l.map(decodeStore)),
         system === STORE_CODE_SYSTEM ? [] : names(filter),

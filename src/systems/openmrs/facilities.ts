@@ -74,8 +74,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   };
 
   /** Every location, retired ones included, narrowed by name on the server when asked. */
-  const allLocations = (name?: string): Promise<Json[]> =>
-    client.all<Json>({ path: `${REST}/location`, query: { ...rep, includeAll: true, q: name } });
+  const allLocations = (): Promise<Json[]> =>
+    client.all<Json>({ path: `${REST}/location`, query: { ...rep, includeAll: true } });
 
   const facilitiesOf = (locations: Json[]) =>
     locations.filter((l) => isFacilityLocation(l, codec().facilityTags)).map((l) => decodeLocation(l, codec()));
@@ -170,7 +170,9 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
             .filter((f) => matches(f, criteria)),
         };
       }
-      const listed = await allLocations(criteria.name);
+      // the name is matched here, not sent as `q`: OpenMRS's name match need not ignore accents
+      // (that rests on its database's collation), so "Hopital" could miss "Hôpital"
+      const listed = await allLocations();
       // its areas (locations without a facility tag) only when asked for: the mediator's parent look-ups
       const items = criteria.kind === 'area' ? areasOf(listed) : facilitiesOf(listed);
       return { items: items.filter((f) => matches(f, criteria)) };

@@ -280,3 +280,19 @@ t.test('upsert refusals: unknown parent before any write; DHIS2 validation with 
   ).catch((e) => e);
   t.same(badUid.issues[0].expression, ['Location.identifier']);
 });
+
+t.test('a name search finds what DHIS2 ilike misses: an accented name, a short name (alias)', async (t) => {
+  const h = await startHarness({}, { 'dhis2.pageSize': 3 });
+  t.teardown(h.close);
+  const caps = await capability(h);
+  const ids = h.sandbox.state.orgUnits;
+  const uids = h.sandbox.state.summary().orgUnits;
+  ids.get(uids['LK-HC-101'])!.name = 'Hôpital de Mberewa';
+  ids.get(uids['LK-HC-102'])!.shortName = 'Kasito Clinique';
+  const codes = async (name: string) =>
+    (await caps.search({ name })).items.map((f) => f.identifiers.find((i) => i.system === DHIS2_CODE_SYSTEM)?.value);
+  t.same(await codes('Hopital'), ['LK-HC-101'], 'accents ignored, as FHIR string search does');
+  t.same(await codes('HÔPITAL'), ['LK-HC-101'], 'and case');
+  t.same(await codes('clinique'), ['LK-HC-102'], 'the short name is an alias and matches');
+  t.same(await codes('ospital'), [], 'still a start of a word, not any substring');
+});

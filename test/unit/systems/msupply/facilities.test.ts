@@ -83,3 +83,21 @@ t.test('names that are not stores read as Locations, with their code and role', 
   );
   t.equal(clinic!.position, undefined, 'no coordinates here either');
 });
+
+t.test("a name search finds an accented name Open mSupply's codeOrName like misses", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.state.stores.get('store-hc-north')!.name = 'Hôpital du Nord';
+  const f = rig.connector.facilities!;
+  t.same(
+    (await f.search({ name: 'Hopital' })).items.map((x) => x.id),
+    ['store-hc-north'],
+    'accents ignored',
+  );
+  t.same(
+    (await f.search({ name: 'HÔPITAL' })).items.map((x) => x.id),
+    ['store-hc-north'],
+    'and case',
+  );
+  t.same((await f.search({ name: 'opital' })).items, [], 'still a start of a word');
+});

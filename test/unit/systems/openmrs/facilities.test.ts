@@ -300,3 +300,19 @@ t.test('the sandbox FHIR2 pages like HAPI: next links into a FIFO of searches, 4
   await get(`${sb.url}/ws/fhir2/R4/Location?_count=4`);
   t.equal((await get(next)).status, 410, 'evicted by two newer searches');
 });
+
+t.test("a name search finds an accented name whatever OpenMRS's own name match does with accents", async (t) => {
+  const { sb, facilities } = await setup(t);
+  sb.store.locations.get(LOC.kilima)!.name = 'Hôpital Kilima';
+  t.same(
+    (await facilities.search({ name: 'Hopital' })).items.map((f) => f.id),
+    [LOC.kilima],
+    'accents ignored',
+  );
+  t.same(
+    (await facilities.search({ name: 'hÔpital' })).items.map((f) => f.id),
+    [LOC.kilima],
+    'and case',
+  );
+  t.same((await facilities.search({ name: 'Kilima' })).items, [], 'the start of the name, as before');
+});
