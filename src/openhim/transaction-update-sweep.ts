@@ -4,12 +4,12 @@
  * records the debt; the process that ended it sends it at once (report), and a sweep sends what is
  * still owed: after a crash before that send, or while OpenHIM is down, at start-up and then
  * periodically, a bounded batch at a time, each debt with its own backoff. OpenHIM's answer
- * settles it: 2xx sent; a 4xx that cannot succeed refused; still failing past the give-up age
- * abandoned (core answers 500 for a transaction it does not know). Each end of a debt is logged
- * with the transaction id and the reason only: never the request, its credentials or the body.
+ * settles it: 2xx sent; a 4xx that cannot succeed, or a transaction not awaiting our update,
+ * refused; still failing past the give-up age abandoned. Each end of a debt is logged with the
+ * transaction id and the reason only: never the request, its credentials or the body.
  *
  * A send may repeat (a claim that ran out while OpenHIM was slow, a crash between OpenHIM's 2xx
- * and its record): harmless, core sets the same fields again (transaction-updates.ts).
+ * and its record): nearly harmless, core sets the same fields again (transaction-updates.ts).
  */
 import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js';
 import { processRedactor } from '../platform/redaction.js';

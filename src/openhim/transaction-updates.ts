@@ -5,9 +5,11 @@
  * mediator's pattern): 2xx → Successful, 4xx → Completed, anything else → Failed.
  *
  * One send per call, answered as sent, retry or refused: the debt is kept in the store and retried
- * by transaction-update-sweep.ts. Sending twice is harmless: core's updateTransaction
- * (api/transactions.js) sets the given fields with findByIdAndUpdate, so a repeat writes the same
- * status and response again; our body carries no `error`, which alone would queue an auto-retry.
+ * by transaction-update-sweep.ts. Only a transaction core keeps marked as awaiting this mediator's
+ * update is sent one (transaction-ownership.ts, read before the first send). Sending twice is
+ * nearly harmless: core's updateTransaction (api/transactions.js) sets the given fields with
+ * findByIdAndUpdate, so a repeat writes the same status and response again (the attempt's calls,
+ * appended, then show twice); our body carries no `error`, which alone would queue an auto-retry.
  */
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
@@ -39,8 +41,8 @@ const VERIFIED_KEPT = 1_000;
  * Answers worth trying again: core restarting or overloaded (5xx, 408, 429), and credentials or
  * permissions an operator can still correct (401, 403; the config can change live). Any other 4xx
  * (400 a body core cannot take, 404 no such route) will never succeed and is recorded as refused.
- * Core answers an unknown transaction id with 500, not 404 (updateTransaction reads the missing
- * transaction): the sweep's give-up age ends those.
+ * A transaction core does not keep is a 404 to the read before the first update (refused); its
+ * update would be a 500 (updateTransaction reads the missing transaction's channel).
  */
 const retriedStatus = (status: number) => status >= 500 || [401, 403, 408, 429].includes(status);
 
