@@ -144,6 +144,10 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * What is new to warn about: a setting reported once with a value is not reported again with it
+ * (OpenHIM's first heartbeat applies the console's settings, the same values, right after start).
+ */
 export interface LearnReport {
   /** Setting keys whose value was too short to mask (their values are never reported). */
   tooShort: string[];
@@ -164,6 +168,8 @@ export class Redactor {
   private holds: RegExp | undefined;
   private formWithQuote = false;
   private rebuilds = 0;
+  /** (setting, value) pairs learnSettings has reported: the same value applied again is not news. */
+  private readonly reported = new Set<string>();
 
   /**
    * Changes whenever what redact() does changes (a secret or a token learnt): text redacted under
@@ -210,11 +216,13 @@ export class Redactor {
     for (const key of secretKeys()) {
       const value = settings[key];
       if (typeof value !== 'string' || value === '') continue;
-      if (!this.learn(value)) tooShort.push(key);
-      else if (isOwnWord(value)) ownWords.push(key);
+      if (!this.learn(value)) {
+        if (this.firstReport(key, value)) tooShort.push(key);
+      } else if (isOwnWord(value) && this.firstReport(key, value)) ownWords.push(key);
       // a secret URL (postgres://user:pw@host/db): its password travels alone too (driver errors)
       const password = urlPassword(value);
-      if (password && !this.learn(password)) tooShort.push(`${key} (its password)`);
+      const passwordKey = `${key} (its password)`;
+      if (password && !this.learn(password) && this.firstReport(passwordKey, password)) tooShort.push(passwordKey);
     }
     for (const [userKey, secretKey] of BASIC_PAIRS) {
       const user = settings[userKey];
@@ -223,6 +231,14 @@ export class Redactor {
       this.addForms(basicPairForms(typeof user === 'string' ? user : '', secret));
     }
     return { tooShort, ownWords };
+  }
+
+  /** Whether `key` with `value` is reported for the first time (it is remembered as reported). */
+  private firstReport(key: string, value: string): boolean {
+    const pair = `${key}\u0000${value}`;
+    if (this.reported.has(pair)) return false;
+    this.reported.add(pair);
+    return true;
   }
 
   /** How many secret values are known (for tests and a start-up log line; never the values). */

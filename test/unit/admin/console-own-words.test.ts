@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import { registerResponseRedaction } from '../../../src/platform/response-redaction.js';
-import { learnSecrets, MASK, processRedactor, Redactor } from '../../../src/platform/redaction.js';
+import { learnSecrets, MASK, MIN_SECRET_LENGTH, processRedactor, Redactor } from '../../../src/platform/redaction.js';
 import { consoleOptions } from '../../support/console-options.js';
 
 const TOKEN = 'console-token-own-words';
@@ -102,4 +102,24 @@ t.test('start-up: a secret equal to a word of the output is named by its setting
   t.equal(processRedactor.redact(JSON.stringify(warned[0].obj)), JSON.stringify(warned[0].obj), 'unchanged by masking');
   t.match(warned[0].msg, /word of the mediator's own output/);
   t.notOk(JSON.stringify(warned).includes(`"${SECRET}"`), 'the value is never logged');
+});
+
+t.test('the same settings learnt again (an OpenHIM heartbeat applying them) are not warned about again', async (t) => {
+  const warned: { obj: object; msg?: string }[] = [];
+  const log = { warn: (obj: object, msg?: string) => void warned.push({ obj, msg }) };
+  const redactor = new Redactor();
+  const settings = { 'openlmis.password': SECRET, 'auth.password': 'abc' };
+  learnSecrets(settings, log, redactor);
+  learnSecrets({ ...settings }, log, redactor);
+  t.same(
+    warned.map((w) => w.obj),
+    [{ settings: ['auth.password'], minLength: MIN_SECRET_LENGTH }, { settings: ['OPENLMIS_PASSWORD'] }],
+    'each warning once',
+  );
+  learnSecrets({ ...settings, 'auth.password': 'xyz', 'dhis2.password': SECRET }, log, redactor);
+  t.same(
+    warned.slice(2).map((w) => w.obj),
+    [{ settings: ['auth.password'], minLength: MIN_SECRET_LENGTH }, { settings: ['DHIS2_PASSWORD'] }],
+    'a value new to a setting is warned about',
+  );
 });
