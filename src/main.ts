@@ -251,10 +251,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const callStats = new CallStats();
   // started once the app listens; /ready reports it from then on
   const registration: { openhim?: OpenHimHandle } = {};
-  // /ready: the store, and every configured upstream reachable with the current credentials
+  // /ready: the store (without it nothing is served: 503), and every configured upstream reachable
+  // with the current credentials (one down is 'degraded': the rest is still served)
   const readiness = (): ReadinessCheck[] => [
     {
       name: 'store',
+      essential: true,
       check: async () => {
         await store.countJobsByStatus();
         // a standby or a full disk still reads: every write would be a 503 meanwhile

@@ -8,6 +8,13 @@ export interface ReadinessCheck {
    * registration and transaction updates, while FHIR requests are still served.
    */
   advisory?: boolean;
+  /**
+   * The mediator cannot serve without it (its store): failing makes /ready 503, so a readiness
+   * probe takes the instance out of service. Any other check down (an upstream) leaves /ready 200
+   * and 'degraded': writes for that system are still accepted and queued, the other systems still
+   * answer, and reads of the one down fail with its reason; pulling the instance would refuse all.
+   */
+  essential?: boolean;
 }
 
 /**
@@ -17,7 +24,17 @@ export interface ReadinessCheck {
  */
 const UNCOMPRESSED = { compress: false } as const;
 
-/** /health: the process answers. /ready: the store and every configured upstream answer. */
+/** /ready's overall status: 503 only when an essential check is down (a closing instance is 503 by closing.ts). */
+function overall(results: { essential?: boolean; status: string }[]): { code: number; status: string } {
+  const down = results.filter((r) => r.status === 'down');
+  if (down.some((r) => r.essential)) return { code: 503, status: 'not ready' };
+  return { code: 200, status: down.length > 0 ? 'degraded' : 'ready' };
+}
+
+/**
+ * /health: the process answers. /ready: the store answers (else 503), and each configured upstream
+ * (one down is reported 'down' with its reason, the whole 'degraded', still 200).
+ */
 export function registerHealthRoutes(app: FastifyInstance, checks: () => ReadinessCheck[], timeoutMs = 3000): void {
   app.get('/health', UNCOMPRESSED, async () => ({ status: 'ok' }));
   app.get('/ready', UNCOMPRESSED, async (_request, reply) => {
@@ -30,14 +47,15 @@ export function registerHealthRoutes(app: FastifyInstance, checks: () => Readine
               setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
             ),
           ]);
-          return { name: c.name, status: 'ok' };
+          return { result: { name: c.name, status: 'ok' }, essential: c.essential };
         } catch (err) {
-          return { name: c.name, status: c.advisory ? 'degraded' : 'down', reason: (err as Error).message };
+          const status = c.advisory ? 'degraded' : 'down';
+          return { result: { name: c.name, status, reason: (err as Error).message }, essential: c.essential };
         }
       }),
     );
-    const ready = results.every((r) => r.status !== 'down');
-    reply.code(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'not ready', checks: results };
+    const { code, status } = overall(results.map((r) => ({ essential: r.essential, status: r.result.status })));
+    reply.code(code);
+    return { status, checks: results.map((r) => r.result) };
   });
 }

@@ -120,7 +120,8 @@ t.test('live OpenHIM settings', async (t) => {
     fetch(`${mediator.url}${url}`, { headers: { authorization } });
   const ready = async () => {
     lmis.state.expireTokens(); // the ping logs in again with the credentials in force now
-    return (await get('/ready')).status === 200;
+    const body = (await (await get('/ready')).json()) as { checks?: { name: string; status: string }[] };
+    return body.checks?.find((c) => c.name === 'openlmis')?.status === 'ok';
   };
   const push = async (config: Record<string, unknown>) => {
     const res = await admin.setConfig(registration.urn, config);
