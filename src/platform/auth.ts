@@ -10,7 +10,7 @@ export interface AuthSettings {
 }
 
 /** Paths anyone may call: liveness, and the CapabilityStatement FHIR clients fetch before logging in. */
-const OPEN_PATHS = [/^\/health$/, /^\/fhir(\/R5)?\/metadata(\?.*)?$/];
+const OPEN_PATHS = [/^\/health(\?.*)?$/, /^\/fhir(\/R5)?\/metadata(\?.*)?$/];
 
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);

@@ -679,3 +679,20 @@ t.test('authentication is on by default', async (t) => {
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200, '/health is open');
   t.equal((await app.inject({ method: 'GET', url: '/fhir/metadata' })).statusCode, 200, 'metadata is open');
 });
+
+t.test('/health is open with a query string too (a probe adding a cache-buster); nothing else opens', async (t) => {
+  const { app } = await testApp();
+  for (const url of ['/health?x=1', '/health?', '/fhir/metadata?_format=json']) {
+    t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, `${url} is open`);
+  }
+  for (const url of [
+    '/ready?x=1',
+    '/metrics?x=1',
+    '/health/x',
+    '/healthz',
+    '/health%3Fx=1',
+    '/fhir/Location?x=/health?',
+  ]) {
+    t.equal((await app.inject({ method: 'GET', url })).statusCode, 401, `${url} takes credentials`);
+  }
+});
