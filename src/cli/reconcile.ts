@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { mappingsDirOf, useMappingsDir } from '../config/mappings.js';
+import { useMappingsDir } from '../config/mappings.js';
 import cliProgress from 'cli-progress';
 import {
   loadColumnMappingFile,
@@ -24,6 +24,7 @@ import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { isRowNumberId } from '../registry/list-ids.js';
 import { openStore, resolveStoreTarget, type StoreSettings } from '../store/index.js';
 import type { Store } from '../store/types.js';
+import { configuredMappingsDir } from './configured-mappings.js';
 import { configuredStore } from './configured-store.js';
 
 export interface ReconcileOptions {
@@ -282,7 +283,7 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
     .addOption(
       new Option(
         '--mappings-dir <dir>',
-        'mapping directory: header synonyms, name vocabulary, match weights (default: the shipped one)',
+        "mapping directory: header synonyms, name vocabulary, match weights (default: CONFIG_FILE's mappings.dir, else the shipped one)",
       ).env('MAPPINGS_DIR'),
     )
     .action(
@@ -296,7 +297,8 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
         command: Command,
       ) => {
         // the matcher reads its tables from the active directory, as in a running mediator
-        if (opts.mappingsDir) useMappingsDir(mappingsDirOf({ 'mappings.dir': opts.mappingsDir }));
+        const mappingsDir = configuredMappingsDir(opts.mappingsDir);
+        if (mappingsDir) useMappingsDir(mappingsDir);
         // --store reconciles a system's live list, kept current run after run; a dated copy is a
         // one-off comparison of files
         // --full re-scores the stored crosswalk; without --store every run scores everything, so

@@ -92,3 +92,25 @@ t.test('a bad table in MAPPINGS_DIR stops reconcile with the file, the path and 
     `configuration error: ${path.join(bad, 'facility-match-weights.json')}: /thresholds/auto must be number`,
   );
 });
+
+t.test(
+  "CONFIG_FILE's mappings.dir decides the zones, as for the scheduled job; MAPPINGS_DIR wins over it",
+  async (t) => {
+    const lenient = weightsDir((w) => {
+      w.thresholds.auto = -2;
+      w.thresholds.margin = 0;
+      w.thresholds.review = -3;
+    });
+    const configFile = path.join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ mappings: { dir: lenient } }));
+    const fromFile = await reconcile({ CONFIG_FILE: configFile });
+    t.equal(fromFile.code, 0, fromFile.stderr);
+    const summary = JSON.parse(fromFile.stdout);
+    t.equal(summary.thresholds.auto, -2, "the table from the file's mappings.dir");
+    t.same(summary.zones, { auto: 2, review: 0, 'no-match': 0 });
+
+    const overridden = await reconcile({ CONFIG_FILE: configFile, MAPPINGS_DIR: shipped });
+    t.equal(overridden.code, 0, overridden.stderr);
+    t.same(JSON.parse(overridden.stdout).zones, { auto: 1, review: 1, 'no-match': 0 }, 'MAPPINGS_DIR over the file');
+  },
+);
