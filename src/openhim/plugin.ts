@@ -106,14 +106,17 @@ function headerText(value: unknown): string | undefined {
 }
 
 /**
- * The request's properties, with this mediator's mark when a write of it was answered before it
- * ended: the transaction then awaits an update from us, and the mark is what the update checks
- * first (transaction-ownership.ts), so no other transaction is ever updated in its name.
+ * Whether a write of the request was answered before it ended (a 202 entry of a Bundle, a
+ * secondary system's write still going): the transaction then awaits an update from us. Its
+ * envelope carries this mediator's mark, which the update checks first (transaction-ownership.ts),
+ * so no other transaction is ever updated in its name; and a 2xx answer is `Processing`, not
+ * `Successful`, so OpenHIM's console does not show as done what our update may yet say failed.
  */
-function withOwedUpdateMark(request: FastifyRequest, store: OrchestrationStore, urn: string) {
-  if (!request.openhimTransactionId || !writeAcceptedIn(store)) return request.openhimProperties;
-  return { ...request.openhimProperties, [AWAITS_UPDATE_PROPERTY]: urn };
+function awaitsOurUpdate(request: FastifyRequest, store: OrchestrationStore): boolean {
+  return !!request.openhimTransactionId && writeAcceptedIn(store);
 }
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
   const decide = options.transientError ?? defaultTransientError;
@@ -146,6 +149,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
   /** The reply as the envelope's text, its headers set for OpenHIM. */
   const envelopeOf = (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore, body: string) => {
     const redactor = processRedactor;
+    const owed = awaitsOurUpdate(request, store);
     const envelope = openHimEnvelopeText({
       urn: options.urn,
       response: {
@@ -154,9 +158,11 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
         body,
       },
       orchestrations: callsOf(store),
-      properties: withOwedUpdateMark(request, store, options.urn),
+      properties: owed
+        ? { ...request.openhimProperties, [AWAITS_UPDATE_PROPERTY]: options.urn }
+        : request.openhimProperties,
       transientError: decide(request, reply, body),
-      status: options.status?.(request, reply),
+      status: options.status?.(request, reply) ?? (owed && isSuccess(reply.statusCode) ? 'Processing' : undefined),
       bodyLimitBytes: bodyLimit(),
       totalBodyLimitBytes: options.totalBodyLimitBytes,
       secretValues: options.secretValues?.() ?? [],
