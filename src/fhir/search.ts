@@ -7,6 +7,8 @@ import { EncodedResources } from './encoded-resources.js';
 import type { FhirContext } from './interactions.js';
 import { withJsonText } from './json-text.js';
 import { SearchsetTexts } from './searchset-text.js';
+import { leftOutEntry } from './left-out-entry.js';
+import type { Issue } from '../domain/errors.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
 import { parseToken } from './search-params.js';
@@ -50,6 +52,8 @@ export interface SearchOutcome {
   offset: number;
   count: number;
   summaryCount: boolean;
+  /** Systems that could not answer as asked (Page.leftOut): told in an outcome entry. */
+  leftOut?: Issue[];
 }
 
 function single(params: Record<string, string[]>, name: string): string | undefined {
@@ -323,6 +327,7 @@ export async function searchResources(
   if (pushDown) criteria.page = { count, cursor };
   const service = serviceFor<unknown>(ctx, route);
   let page = await service.search(criteria);
+  const leftOut = page.leftOut?.length ? { leftOut: page.leftOut } : {};
   const matchesOf = (p: typeof page) =>
     edgeFilter(
       p.items.flatMap((item) => encodeMatch(ctx, route, item)),
@@ -342,7 +347,7 @@ export async function searchResources(
     }
     // every page read from the first (one page, or empty ones read past): an ordinary searchset, total included
     if (cursor === undefined && page.next === undefined)
-      return { resources, total: resources.length, used, offset: 0, count, summaryCount: false };
+      return { resources, total: resources.length, used, offset: 0, count, summaryCount: false, ...leftOut };
     return {
       resources,
       total: page.total,
@@ -351,6 +356,7 @@ export async function searchResources(
       offset: 0,
       count,
       summaryCount: false,
+      ...leftOut,
     };
   }
   if (cursor !== undefined)
@@ -360,7 +366,7 @@ export async function searchResources(
     );
   const matching = sortResources(route, matchesOf(page), sort);
   const resources = opts.all ? matching : matching.slice(offset, offset + count);
-  return { resources, total: matching.length, used, offset, count, summaryCount };
+  return { resources, total: matching.length, used, offset, count, summaryCount, ...leftOut };
 }
 
 function link(
@@ -395,12 +401,15 @@ function pageLinks(ctx: FhirContext, type: string, s: SearchOutcome): { relation
 }
 
 export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome): Json {
+  // the systems left out are told on every page, a count's too: the total is theirs only
+  const told = s.leftOut?.length ? [leftOutEntry(s.leftOut)] : [];
   if (s.summaryCount)
     return {
       resourceType: 'Bundle',
       type: 'searchset',
       total: s.total,
       link: [{ relation: 'self', url: link(ctx, type, [...s.used, ['_summary', 'count']], 0, s.count) }],
+      ...(told.length ? { entry: told } : {}),
     };
   const head = {
     resourceType: 'Bundle',
@@ -408,9 +417,11 @@ export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome
     ...(s.total !== undefined ? { total: s.total } : {}),
     link: pageLinks(ctx, type, s),
   };
-  if (!s.resources.length) return head;
+  if (!s.resources.length) return told.length ? { ...head, entry: told } : head;
   const fullUrlBase = `${ctx.baseUrl}/${type}/`;
   const entry = s.resources.map((r) => ({ fullUrl: `${fullUrlBase}${r.id}`, resource: r, search: MATCH }));
+  // the remembered texts (searchset-text.ts) are of matches only
+  if (told.length) return { ...head, entry: [...entry, ...told] };
   return withJsonText({ ...head, entry }, () => searchsetTexts.text(head, fullUrlBase, s.resources));
 }
 

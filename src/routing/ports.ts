@@ -1,5 +1,6 @@
 import type { Delivery, Facility, InstantRange, Order, StockReport } from '../domain/index.js';
 import type { FacilityKind } from '../domain/facility.js';
+import type { Issue } from '../domain/errors.js';
 
 /**
  * What the router needs from a system. A connector implements the capabilities its system has;
@@ -56,6 +57,11 @@ export interface Page<T> {
   next?: string;
   /** Every match, when the upstream says (DHIS2's pager.total); absent when unknown. */
   total?: number;
+  /**
+   * Systems that could not answer the search as asked (stock without a location) while others
+   * did: what each needs. The answer is then not every match, and the client is told so.
+   */
+  leftOut?: Issue[];
 }
 
 /**

@@ -250,7 +250,8 @@ export class RoutedFlow<T> implements FlowService<T> {
       }),
     );
     // a system that cannot answer the search as asked (stock without a location) adds nothing,
-    // as one that does not know the facility adds no match; with none that can, each says what it needs
+    // and the answer says which were left out and what they need (Page.leftOut); with none that
+    // can, each says what it needs in a 422
     const pages = answers.filter((a): a is Page<T> => !(a instanceof SearchNeedsParameterError));
     if (!pages.length)
       throw new MediatorError(
@@ -258,7 +259,8 @@ export class RoutedFlow<T> implements FlowService<T> {
         answers.flatMap((a) => (a instanceof SearchNeedsParameterError ? a.issues : [])),
       );
     if (pages.length === 1 && searchers.length === 1) return pages[0];
-    return { items: pages.flatMap((p) => p.items) };
+    const leftOut = answers.flatMap((a) => (a instanceof SearchNeedsParameterError ? a.issues : []));
+    return { items: pages.flatMap((p) => p.items), ...(leftOut.length ? { leftOut } : {}) };
   }
 
   /**
