@@ -395,9 +395,19 @@ function pageLinks(ctx: FhirContext, type: string, s: SearchOutcome): { relation
   const links = [{ relation: 'self', url: link(ctx, type, s.used, s.offset, s.count) }];
   if (s.offset + s.count < (s.total ?? 0))
     links.push({ relation: 'next', url: link(ctx, type, s.used, s.offset + s.count, s.count) });
-  if (s.offset > 0)
-    links.push({ relation: 'previous', url: link(ctx, type, s.used, Math.max(0, s.offset - s.count), s.count) });
+  if (s.offset > 0) links.push({ relation: 'previous', url: link(ctx, type, s.used, previousOffset(s), s.count) });
   return links;
+}
+
+/**
+ * Where `previous` goes: the page before, or, from an `_offset` past the end, the last page
+ * with matches on the client's own grid (offset − k·count), not an empty page before this one.
+ */
+function previousOffset(s: SearchOutcome): number {
+  const before = s.offset - s.count;
+  if (s.total === undefined || before < s.total) return Math.max(0, before);
+  const back = Math.ceil((s.offset - s.total + 1) / s.count) * s.count;
+  return Math.max(0, s.offset - back);
 }
 
 export function searchsetBundle(ctx: FhirContext, type: string, s: SearchOutcome): Json {
