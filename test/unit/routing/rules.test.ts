@@ -325,3 +325,30 @@ t.test('the shipped routing.json sends a facility to the system the crosswalk li
     t.equal((await route(['openmrs', 'openlmis'])).primary, 'openlmis', `${flow}: OpenLMIS's link goes first`);
   }
 });
+
+t.test('the shipped routing.json sends deliveries and stock of a facility linked in DHIS2 alone there', async (t) => {
+  const shipped = loadMapping<RoutingRules>(ROUTING_FILE as never, shippedMappingsDir());
+  const configured = ['openlmis', 'msupply', 'openmrs', 'dhis2'];
+  const subject = (linked: string[]) => ({
+    facility: { id: 'registry-facility-1' },
+    facts: { linkedSystems: async () => linked, types: async () => [] },
+  });
+  // DHIS2 serves deliveries (its consignment program) and stock (data values), not order writes
+  for (const flow of ['deliveries', 'stock'] as const) {
+    const route = (linked: string[]) =>
+      resolveTargets(flow, shipped.flows[flow], subject(linked), configured, ['facility']);
+    const alone = await route(['dhis2']);
+    t.equal(alone.primary, 'dhis2', `${flow}: not to the first configured system, which does not hold it`);
+    t.match(alone.chosenBy, 'by rule "linked in DHIS2"');
+    for (const other of ['openlmis', 'msupply', 'openmrs'])
+      t.equal((await route(['dhis2', other])).primary, other, `${flow}: ${other}'s link goes before DHIS2's`);
+  }
+  const orders = await resolveTargets(
+    'orders',
+    shipped.flows.orders,
+    subject(['dhis2']),
+    configured.filter((s) => s !== 'dhis2'),
+    ['facility'],
+  );
+  t.notMatch(orders.chosenBy, 'DHIS2', 'orders: DHIS2 takes no order writes, so no rule sends them there');
+});
