@@ -70,6 +70,11 @@ export interface FlowSpec<T> {
    * by id although no search of that flow has listed it yet.
    */
   namedRecords?(value: T): NamedRecord[];
+  /**
+   * Ids a connector served values of this flow under before (OrderCapability.formerIds): for the
+   * upstream object a link names and the value read from it, each former id to the id it is now.
+   */
+  formerIds?(c: Connector): ((upstreamId: string, value: T) => Map<string, string>) | undefined;
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
   /**
@@ -175,6 +180,7 @@ export const ORDERS: FlowSpec<Order> = {
   // a cancelled order may be gone upstream (OpenLMIS deletes the requisition): it reads as written
   keepsWritten: (o) => o.status === 'cancelled',
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
+  formerIds: (c) => c.orders?.formerIds && ((upstreamId, o) => c.orders!.formerIds!(upstreamId, o)),
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
   pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),
   withClientIds: (u, w) => ({

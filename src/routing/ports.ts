@@ -161,6 +161,12 @@ export interface OrderCapability {
   cancel?(order: Order, journal: StepJournal): Promise<WriteResult>;
   /** What `amend` or `cancel` would refuse now (the upstream state forbids it), read only. */
   precheckChange?(order: Order): Promise<void>;
+  /**
+   * Ids the order read from upstream object `upstreamId` was served under before and is no
+   * longer (an Open mSupply warehouse's copy of an order, before it read as the order), each to
+   * the line id it has now: a read by one is redirected there, not answered 404.
+   */
+  formerIds?(upstreamId: string, order: Order): Map<string, string>;
 }
 
 export interface DeliveryCapability {

@@ -116,7 +116,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       // a link a read made (a search listed it, a delivery named it), not a write's: the record
       // may be one a write made under other ids, which are its ids (refuseSecondId)
       const links = await this.linksOf(link.system, [linked]);
-      await this.refuseSecondId(link.system, id, linked, links);
+      await this.refuseSecondId(link.system, id, linked, links, this.formerId(link, linked));
       await this.rememberNamed(link.system, linked);
       return this.withWrittenRefs(link.system, linked, links);
     }
@@ -154,13 +154,31 @@ export class RoutedFlow<T> implements FlowService<T> {
    * is that other id, as a search lists it (withWrittenIds): a client must not get it under two
    * ids, and store it twice. `id` is then a second id: KnownAsError names the first.
    */
-  private async refuseSecondId(system: string, id: string, value: T, links?: readonly ResourceLink[]): Promise<void> {
+  private async refuseSecondId(
+    system: string,
+    id: string,
+    value: T,
+    links?: readonly ResourceLink[],
+    /** The id the value now has for `id`, when `id` is one it was served under before (formerId). */
+    now?: string,
+  ): Promise<void> {
     if (this.spec.keepsWritten === true) return;
     const [own] = await this.withWrittenIds(system, [value], links);
-    if (own === value) return;
+    if (own === value && now === undefined) return;
     const ids = this.spec.fhirIds(own);
-    const known = ids[this.spec.fhirIds(value).indexOf(id)];
+    const known = ids[this.spec.fhirIds(value).indexOf(now ?? id)];
     if (known !== undefined && known !== id && !ids.includes(id)) throw new KnownAsError(id, known);
+  }
+
+  /**
+   * The id the value read through `link` now has for the id the link was made for, when that is
+   * one its connector served it under before (FlowSpec.formerIds): a client holding it is
+   * redirected to the one id the record has now, and keeps one copy of it.
+   */
+  private formerId(link: ResourceLink, value: T): string | undefined {
+    const connector = this.connectors.find((c) => c.system === link.system);
+    const former = connector && link.upstreamId ? this.spec.formerIds?.(connector) : undefined;
+    return former?.(link.upstreamId!, value).get(link.fhirId);
   }
 
   /**

@@ -68,6 +68,12 @@ export interface RequisitionRow {
   otherPartyName: string;
   otherParty: { id: string; store: { id: string; code: string } | null } | null;
   lines: { totalCount: number; nodes: RequisitionLineRow[] };
+  /**
+   * The requisition linked to this one, when asked for: a response's is the request Open
+   * mSupply's transfer processor made it from (server/service/src/processors/transfer/requisition
+   * in msupply-foundation/open-msupply), null for one made in the supplying store itself.
+   */
+  linkedRequisition?: RequisitionRow | null;
 }
 
 export interface ShipmentLineRow {
@@ -226,21 +232,25 @@ export function createMsupplyApi(client: MsupplyClient) {
       );
       return new Map(rows.map((r) => [r.id, r.stats]));
     },
-    /** The requisition with this id in this store, or undefined (RecordNotFound). */
-    async requisition(storeId: string, id: string): Promise<RequisitionRow | undefined> {
+    /**
+     * The requisition with this id in this store, or undefined (RecordNotFound). `linked`: with
+     * the requisition linked to it (a response's request), as `linkedRequisition`.
+     */
+    async requisition(storeId: string, id: string, linked = false): Promise<RequisitionRow | undefined> {
       const data = await client.request<{ requisition: RequisitionRow & { __typename: string } }>({
         query: Q.REQUISITION,
-        variables: { storeId, id },
+        variables: { storeId, id, linked },
       });
       return data.requisition.__typename === 'RequisitionNode' ? data.requisition : undefined;
     },
-    requisitions(storeId: string, filter: Record<string, unknown> = {}): Promise<RequisitionRow[]> {
+    /** A store's requisitions; `linked` as for `requisition`. */
+    requisitions(storeId: string, filter: Record<string, unknown> = {}, linked = false): Promise<RequisitionRow[]> {
       return allPages(
         async (page) =>
           (
             await client.request<{ requisitions: Connector<RequisitionRow> }>({
               query: Q.REQUISITIONS,
-              variables: { storeId, filter, page },
+              variables: { storeId, filter, page, linked },
             })
           ).requisitions,
       );

@@ -204,11 +204,14 @@ const REQUISITION_FIELDS = /* GraphQL */ `
 `;
 
 export const REQUISITION = /* GraphQL */ `
-  query requisition($storeId: String!, $id: String!) {
+  query requisition($storeId: String!, $id: String!, $linked: Boolean = false) {
     requisition(storeId: $storeId, id: $id) {
       __typename
       ... on RequisitionNode {
         ...RequisitionFields
+        linkedRequisition @include(if: $linked) {
+          ...RequisitionFields
+        }
       }
       ... on RecordNotFound {
         description
@@ -219,13 +222,21 @@ export const REQUISITION = /* GraphQL */ `
 `;
 
 export const REQUISITIONS = /* GraphQL */ `
-  query requisitions($storeId: String!, $filter: RequisitionFilterInput, $page: PaginationInput) {
+  query requisitions(
+    $storeId: String!
+    $filter: RequisitionFilterInput
+    $page: PaginationInput
+    $linked: Boolean = false
+  ) {
     requisitions(storeId: $storeId, filter: $filter, page: $page) {
       __typename
       ... on RequisitionConnector {
         totalCount
         nodes {
           ...RequisitionFields
+          linkedRequisition @include(if: $linked) {
+            ...RequisitionFields
+          }
         }
       }
     }

@@ -6,7 +6,7 @@ import type { MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, requisitionIdFor, requisitionLineIdFor } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
-import { decodeRequisition, orderComment, orderStatusOf } from './requisition-codec.js';
+import { decodeRequisition, formerResponseLineIds, orderComment, orderStatusOf } from './requisition-codec.js';
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { orderChanges } from './order-change.js';
@@ -19,7 +19,7 @@ import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from
  * updateRequestRequisition(status: SENT), after which Open mSupply's transfer processor creates
  * the supplier's response requisition (server/service/src/processors/transfer/requisition in
  * msupply-foundation/open-msupply). A search naming the supplier reads those response
- * requisitions (the warehouse's view). Each step is journaled, and each looks before it writes (the
+ * requisitions (the warehouse's view), each read as the request it was made from. Each step is journaled, and each looks before it writes (the
  * ids are derived from the order number), so a retry after a crash or a lost answer finishes the
  * same requisition instead of starting a second one.
  */
@@ -156,7 +156,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
   return {
     async get(id) {
       for (const store of await stores.readable()) {
-        const r = await api.requisition(store.id, id);
+        // with its request, should it be a response made from one: it reads as that request
+        const r = await api.requisition(store.id, id, true);
         if (r && (r.type === 'REQUEST' || r.type === 'RESPONSE')) return decodeRequisition(r, store, deps.products());
       }
       return undefined;
@@ -168,7 +169,9 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       if (criteria.identifier) filter.theirReference = { equalTo: criteria.identifier.value };
       const found = await Promise.all(
         (suppliers ?? (await stores.readable(criteria.facility))).map(async (store) =>
-          (await api.requisitions(store.id, filter)).map((r) => decodeRequisition(r, store, deps.products())),
+          (await api.requisitions(store.id, filter, !!suppliers)).map((r) =>
+            decodeRequisition(r, store, deps.products()),
+          ),
         ),
       );
       return {
@@ -180,6 +183,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       };
     },
     submit,
+    formerIds: formerResponseLineIds,
     async precheck(order) {
       await plan(order);
     },

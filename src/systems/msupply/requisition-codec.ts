@@ -86,23 +86,25 @@ export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>):
 
 /**
  * A REQUEST requisition is the facility's order (facility = its store, supplier = the other
- * party); a RESPONSE requisition is the same order as the supplier holds it (facility = the other
- * party's store, supplier = its store). Its lines get ids of their own, so the two views of one
- * order are never taken for the same SupplyRequests.
+ * party). A RESPONSE requisition the transfer processor made from a request (linkedRequisition,
+ * read with it) is that same order as the supplier holds it: it reads as the request, under the
+ * request's ids and with its content, so one order has one FHIR id (and one version) whichever
+ * search finds it. A response made in the supplying store itself has no request: it is the order
+ * (facility = the other party's store, supplier = its store), its lines with ids of their own.
  */
 export function decodeRequisition(
   r: RequisitionRow,
   store: Pick<StoreRow, 'id' | 'code'>,
   products: MsupplyProductMap,
 ): Order {
+  const request = requestOf(r);
+  if (request) return decodeRequisition(request.row, request.store, products);
   const orderNumber = orderNumberOf(r, store);
   const here = storeRef(store);
   const other = otherPartyRef(r);
   const response = r.type === 'RESPONSE';
   const lineIdOf = (product: { system: string; code: string }) =>
-    response
-      ? stableId('SupplyRequest', MSUPPLY, 'response-requisition', r.id, product.system, product.code)
-      : orderLineId(orderNumber, product);
+    response ? responseLineId(r.id, product) : orderLineId(orderNumber, product);
   const lines: OrderLine[] = [];
   for (const l of r.lines.nodes) {
     // an item the catalogue does not map cannot be named on the FHIR side: it is left out, not invented
@@ -128,4 +130,30 @@ export function decodeRequisition(
     source: { system: MSUPPLY, id: r.id },
     lastUpdated: r.finalisedDatetime ?? r.sentDatetime ?? r.createdDatetime,
   };
+}
+
+/** The request a response requisition was made from, with the requesting store, when it was read with it. */
+function requestOf(r: RequisitionRow): { row: RequisitionRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined {
+  const linked = r.linkedRequisition;
+  // the requesting store is the response's other party (its name is that store's)
+  const store = r.otherParty?.store;
+  return r.type === 'RESPONSE' && linked?.type === 'REQUEST' && store ? { row: linked, store } : undefined;
+}
+
+/** The id a line of a response requisition with no request has (and one made from a request had before it read as that request). */
+export function responseLineId(responseId: string, product: { system: string; code: string }): string {
+  return stableId('SupplyRequest', MSUPPLY, 'response-requisition', responseId, product.system, product.code);
+}
+
+/**
+ * The ids the lines of an order read from a response requisition made from a request were served
+ * under before such a response read as its request (each line then had an id of the response's):
+ * each to the line's id now, so a read by one of them is redirected (a client holding it keeps
+ * one copy of the order).
+ */
+export function formerResponseLineIds(responseId: string, order: Order): Map<string, string> {
+  if (order.id === responseId) return new Map();
+  return new Map(
+    order.lines.flatMap((l) => (l.lineId ? [[responseLineId(responseId, l.product), l.lineId] as const] : [])),
+  );
 }

@@ -210,7 +210,7 @@ t.test('bad orders are refused before anything is written, naming the line', asy
 });
 
 t.test(
-  "the warehouse's response requisitions read as orders when the supplier is named, with line ids of their own",
+  "the warehouse's response requisitions read as the orders they were made from when the supplier is named",
   async (t) => {
     const rig = await startRig();
     t.teardown(() => rig.close());
@@ -219,21 +219,24 @@ t.test(
     const found = await rig.connector.orders!.search({ supplier: 'store-wh-central' });
     t.equal(found.items.length, 1, 'one response requisition at the warehouse');
     const response = found.items[0];
-    t.not(response.id, request.id);
-    t.equal(response.status, 'draft', 'NEW reads as draft');
+    // one order, one id: the warehouse's copy is the request, as the facility's search lists it
+    t.same(response, request, 'the request, ids, status and all');
+    t.equal(response.status, 'active', 'the order as sent (its response is NEW)');
     t.equal(response.facility.id, 'store-hc-north', 'the ordering facility');
     t.equal(response.supplier?.id, 'store-wh-central');
-    t.equal(request.supplier?.id, 'store-wh-central', 'the request names the same supplier');
+    const responseId = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE')!.id;
+    t.same(await rig.connector.orders!.get(responseId), request, 'read by its id: the request too');
+    const former = rig.connector.orders!.formerIds!(responseId, request);
     t.same(
-      response.lines.map((l) => [l.product.code, l.quantity.value]),
-      [[AMOXICILLIN, 200]],
-    );
-    t.notSame(
-      response.lines.map((l) => l.lineId),
+      [...former.values()],
       request.lines.map((l) => l.lineId),
-      'never the same SupplyRequest ids as the request',
+      'the ids its lines had as the response: to the lines they are',
     );
-    t.equal((await rig.connector.orders!.get(response.id!))!.facility.id, 'store-hc-north', 'readable by id');
+    t.notOk(
+      [...former.keys()].some((id) => request.lines.some((l) => l.lineId === id)),
+      'none of them an id now',
+    );
+    t.same(rig.connector.orders!.formerIds!(request.id!, request).size, 0, 'none for a read of the request itself');
     t.same(
       (await rig.connector.orders!.search({ supplier: 'store-wh-central', facility: 'store-hc-south' })).items,
       [],
