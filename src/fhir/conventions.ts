@@ -42,6 +42,12 @@ export const EXT = {
   averageMonthlyConsumption: `${NS}/StructureDefinition/average-monthly-consumption`,
   /** The item's months of stock on hand at the location (read only). */
   monthsOfStock: `${NS}/StructureDefinition/months-of-stock`,
+  /**
+   * A SupplyDelivery's supplying facility as a Location (read only): what `SupplyDelivery?supplier`
+   * matches. SupplyDelivery.supplier may reference only a Practitioner, PractitionerRole or
+   * Organization, so it keeps the supplier's name alone.
+   */
+  supplyingLocation: `${NS}/StructureDefinition/supplying-location`,
 };
 
 /** SearchParameters we define where FHIR has none (listed in the CapabilityStatement, served at [base]/SearchParameter/[id]). */

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../domain/errors.js';
 import type { InstantRange } from '../domain/instant-range.js';
 import type { SearchCriteria } from '../routing/ports.js';
-import { SP_BASE } from './conventions.js';
+import { EXT, SP_BASE } from './conventions.js';
 import { isCalendarDate } from './validation/dates.js';
 import { mayNameKind } from './location-type-token.js';
 
@@ -247,11 +247,13 @@ export const supplyDeliveryParams: SearchParamDef[] = [
     },
   },
   {
+    // ours, not FHIR's SupplyDelivery-supplier (SupplyDelivery.supplier, which may reference only a
+    // Practitioner, PractitionerRole or Organization): every system matches the supplying facility,
+    // a Location, which a delivery carries in the supplying-location extension (and its order in deliverFrom)
     name: 'supplier',
     type: 'reference',
-    expression: 'SupplyDelivery.supplier',
-    description: 'Supplier',
-    official: official('SupplyDelivery', 'supplier'),
+    expression: `SupplyDelivery.extension('${EXT.supplyingLocation}').value.ofType(Reference)`,
+    description: 'The supplying facility (the Location in the supplying-location extension)',
     apply: (v, c) => {
       // Open mSupply reads a supplying store's outbound shipments by it: `Location/[id]` names the store
       c.supplier = referenceId(v[0], 'Location');

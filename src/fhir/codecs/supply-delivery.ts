@@ -62,6 +62,10 @@ function commonFields(version: FhirVersion, d: Delivery): Json {
     type: { coding: [{ system: TYPE_SYSTEM[version], code: 'medication' }] },
     occurrenceDateTime: d.occurredAt,
     supplier: d.supplier?.display ? { display: d.supplier.display } : undefined,
+    // the Location a `supplier` search names: supplier itself may not reference a Location
+    extension: d.supplier?.id
+      ? [{ url: EXT.supplyingLocation, valueReference: facilityRefToFhir(d.supplier) }]
+      : undefined,
     destination: facilityRefToFhir(d.destination),
     receiver: d.receivedBy ? [{ display: d.receivedBy }] : undefined,
   };
