@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadSettings } from '../config/load.js';
+import { reconcileDemoAtStart } from './demo-reconcile.js';
 import { clearDemoDatabase, DEMO_DATA_DIR, removeDemoMarker, writeDemoMarker } from './demo-data.js';
 import { portArgument } from './port-argument.js';
 import { serve } from './serve.js';
@@ -210,6 +211,8 @@ export function demoCommand(): Command {
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
       const mediator = await serve(settings, ownership);
+      // the sandboxes are seeded: link their facilities to the registry's, so changes propagate
+      const reconciled = await reconcileDemoAtStart(mediator.scheduler);
       const base = `http://127.0.0.1:${port}`;
       writeDemoMarker({
         pid: process.pid,
@@ -259,6 +262,7 @@ export function demoCommand(): Command {
           `  credentials      demo / ${password}   (admin API: Bearer ${password})`,
           `  database         SQLite in ${settings['store.dataDir']} (${opts.keepData ? 'kept from the last run' : cleared ? 'emptied for this run' : 'new'}; --keep-data keeps it)`,
           `  operator CLI     npm run cli -- outbox list   (run here, it reads this demo's database)`,
+          `  crosswalk        ${reconciled}`,
           ...sandboxes.map((s) => `  ${s.name.padEnd(16)} ${s.handle.url}  (${s.note})`),
           '',
           'Try:',
@@ -295,6 +299,11 @@ export function demoCommand(): Command {
           `A stock count for a DHIS2 org unit (routing.json sends the sandbox's org units to DHIS2) becomes data values of LkStockMnth, period ${month.period}:`,
           `  curl -s ${auth} ${base}/fhir/R5/InventoryReport -H 'Content-Type: application/fhir+json' -d '${dhis2Report}'`,
           `  curl -s ${auth} '${base}/fhir/R5/InventoryReport?location=Location/${dhis2OrgUnit}'`,
+          '',
+          'A registry change reaches each system linked to the facility (the demo reconciled them at start) at the next propagate run, every 5 minutes, or now:',
+          `  curl -s -X POST ${mfr.root}/_sandbox/locations/LK-HC-101/rename -H 'Content-Type: application/json' -d '{"name":"Mberewa Health Centre II"}'`,
+          `  curl -s -X POST -H 'Authorization: Bearer ${password}' ${base}/admin/jobs/propagate/run`,
+          `  curl -s ${auth} '${base}/fhir/Location?name=Mberewa'                              # renamed in each system`,
           '',
           'Ctrl-C stops everything.',
         ].join('\n'),
