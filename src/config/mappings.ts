@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { packagePath, packageRoot } from '../platform/package-root.js';
+import { packagePath } from '../platform/package-root.js';
 import { generatedMappingValidatorsPath, mappingSchemaHash } from '../../scripts/build-fhir-schemas.js';
 import { ConfigError } from './load.js';
 
@@ -42,15 +42,20 @@ export function shippedMappingsDir(): string {
   return packagePath('fhir-mappings');
 }
 
+/** The default `mappings.dir`: names the shipped directory, wherever the mediator was started. */
+const SHIPPED_SETTING = './fhir-mappings';
+
 /**
- * `mappings.dir` as an absolute path. A relative one is taken from the mediator's install
- * directory, like the default `./fhir-mappings`, so the mediator finds its data whatever the
- * working directory it was started from.
+ * `mappings.dir` as an absolute path. The default names the shipped directory whatever the
+ * working directory; any other relative one is taken from the working directory, as
+ * `--mappings-dir`, DATA_DIR, REGISTRY_FILE and the TLS files are (an operator types them as shell
+ * paths; CONFIG_FILE's paths are not relative to the file either). It was taken from the install
+ * directory, so `reconcile --mappings-dir ./site` run from a site directory read another place.
  */
 export function mappingsDirOf(settings: Record<string, unknown>): string {
   const raw = settings['mappings.dir'];
-  if (raw === undefined || raw === '') return shippedMappingsDir();
-  return path.resolve(packageRoot(), String(raw));
+  if (raw === undefined || raw === '' || raw === SHIPPED_SETTING) return shippedMappingsDir();
+  return path.resolve(String(raw));
 }
 
 let ajv: Ajv | undefined;

@@ -907,7 +907,7 @@ export const settingDefs: SettingDef[] = [
     type: 'string',
     default: './fhir-mappings',
     description:
-      'Directory of mapping data (products.json, facility matching tables); relative to the install directory; checked at start-up, see `check-mappings`',
+      'Directory of mapping data (products.json, facility matching tables); the default is the shipped one, another relative path is from the working directory (also in CONFIG_FILE); checked at start-up, see `check-mappings`',
     restart: true,
   },
   {

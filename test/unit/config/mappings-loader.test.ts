@@ -19,7 +19,6 @@ import {
   useMappingsDir,
 } from '../../../src/config/mappings.js';
 import { PRODUCTS_FILE, loadProductCatalogue } from '../../../src/config/product-catalogue.js';
-import { packageRoot } from '../../../src/platform/package-root.js';
 import { SEED_PRODUCT_CODES } from '../../../sandbox/dhis2/index.js';
 import { defaultWeights } from '../../../src/registry/match/weights.js';
 import { buildSeed } from '../../../sandbox/openlmis/index.js';
@@ -187,10 +186,10 @@ t.test('the weights table must cover every feature level, beyond its schema', as
   t.same(weights.problems, [{ path: '/features/name/exact', reason: 'is missing' }]);
 });
 
-t.test('mappings.dir: relative to the install directory, absolute as given, default the shipped one', async (t) => {
+t.test('mappings.dir: relative to the working directory, absolute as given, default the shipped one', async (t) => {
   t.equal(mappingsDirOf({}), shipped);
   t.equal(mappingsDirOf({ 'mappings.dir': './fhir-mappings' }), shipped);
-  t.equal(mappingsDirOf({ 'mappings.dir': 'site/maps' }), path.join(packageRoot(), 'site/maps'));
+  t.equal(mappingsDirOf({ 'mappings.dir': 'site/maps' }), path.join(process.cwd(), 'site/maps'));
   t.equal(mappingsDirOf({ 'mappings.dir': '/etc/mediator/maps' }), '/etc/mediator/maps');
 });
 

@@ -36,7 +36,11 @@ function weightsDir(edit: (w: any) => void): string {
   return d;
 }
 
-async function reconcile(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function reconcile(
+  env: Record<string, string>,
+  extra: string[] = [],
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const args = [
     path.join(root, 'src/cli/index.ts'),
     'reconcile',
@@ -46,9 +50,11 @@ async function reconcile(env: Record<string, string>): Promise<{ code: number; s
     path.join(dir, 'registry.csv'),
     '--out',
     path.join(dir, 'out'),
+    ...extra,
   ];
   try {
     const { stdout, stderr } = await run(path.join(root, 'node_modules/.bin/tsx'), args, {
+      cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
       timeout: 60_000,
     });
@@ -114,3 +120,27 @@ t.test(
     t.same(JSON.parse(overridden.stdout).zones, { auto: 1, review: 1, 'no-match': 0 }, 'MAPPINGS_DIR over the file');
   },
 );
+
+t.test('a relative --mappings-dir or MAPPINGS_DIR is from the working directory, as a shell path', async (t) => {
+  // it was taken from the install directory: run from a site directory, ./maps named nothing there
+  const lenient = weightsDir((w) => {
+    w.thresholds.auto = -2;
+    w.thresholds.margin = 0;
+    w.thresholds.review = -3;
+  });
+  const site = path.dirname(lenient);
+  const relative = path.basename(lenient);
+  const fromOption = await reconcile({}, ['--mappings-dir', relative], site);
+  t.equal(fromOption.code, 0, fromOption.stderr);
+  t.equal(JSON.parse(fromOption.stdout).thresholds.auto, -2, 'the table from ./<dir> in the working directory');
+
+  const fromEnv = await reconcile({ MAPPINGS_DIR: `./${relative}` }, [], site);
+  t.equal(fromEnv.code, 0, fromEnv.stderr);
+  t.equal(JSON.parse(fromEnv.stdout).thresholds.auto, -2, 'MAPPINGS_DIR alike');
+
+  const configFile = path.join(dir, 'relative-config.json');
+  writeFileSync(configFile, JSON.stringify({ mappings: { dir: relative } }));
+  const fromFile = await reconcile({ CONFIG_FILE: configFile }, [], site);
+  t.equal(fromFile.code, 0, fromFile.stderr);
+  t.equal(JSON.parse(fromFile.stdout).thresholds.auto, -2, "CONFIG_FILE's mappings.dir alike, as its other paths");
+});
