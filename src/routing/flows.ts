@@ -71,7 +71,8 @@ export interface FlowSpec<T> {
    */
   namedRecords?(value: T): NamedRecord[];
   /**
-   * Ids a connector served values of this flow under before (OrderCapability.formerIds): for the
+   * Ids a connector served values of this flow under before (OrderCapability.formerIds,
+   * DeliveryCapability.formerIds): for the
    * upstream object a link names and the value read from it, each former id to the id it is now.
    */
   formerIds?(c: Connector): ((upstreamId: string, value: T) => Map<string, string>) | undefined;
@@ -214,6 +215,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     d.basedOn?.orderId
       ? (d.basedOn.lineIds ?? []).map((fhirId) => ({ flow: 'orders', fhirId, upstreamId: d.basedOn!.orderId! }))
       : [],
+  formerIds: (c) => c.deliveries?.formerIds && ((upstreamId, d) => c.deliveries!.formerIds!(upstreamId, d)),
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 

@@ -174,6 +174,12 @@ export interface DeliveryCapability {
   search(criteria: SearchCriteria): Promise<Page<Delivery>>;
   confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
   precheck?(delivery: Delivery, earlier?: Delivery[]): Promise<void>;
+  /**
+   * Ids the delivery read from upstream object `upstreamId` was served under before and is no
+   * longer (an Open mSupply warehouse's outbound shipment, before it read as the receiving
+   * store's inbound one), each to the id it has now: a read by one is redirected there.
+   */
+  formerIds?(upstreamId: string, delivery: Delivery): Map<string, string>;
 }
 
 export interface StockCapability {

@@ -132,7 +132,8 @@ export class RoutedFlow<T> implements FlowService<T> {
         // one look-up of the written links serves both: whether `id` is a second id, and the
         // ids the records it names were written under
         const links = this.spec.keepsWritten === true ? undefined : await this.linksOf(c.system, [value]);
-        await this.refuseSecondId(c.system, id, value, links);
+        // `id` may be the upstream id of an object that now reads as another (formerIds)
+        await this.refuseSecondId(c.system, id, value, links, this.formerIdIn(c, id, id, value));
         await this.rememberNamed(c.system, value);
         return this.withWrittenRefs(c.system, value, links);
       }
@@ -177,8 +178,12 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   private formerId(link: ResourceLink, value: T): string | undefined {
     const connector = this.connectors.find((c) => c.system === link.system);
-    const former = connector && link.upstreamId ? this.spec.formerIds?.(connector) : undefined;
-    return former?.(link.upstreamId!, value).get(link.fhirId);
+    return connector && link.upstreamId ? this.formerIdIn(connector, link.upstreamId, link.fhirId, value) : undefined;
+  }
+
+  /** The id `fhirId` now has in the value `connector` read from upstream object `upstreamId`, when it is a former one. */
+  private formerIdIn(connector: Connector, upstreamId: string, fhirId: string, value: T): string | undefined {
+    return this.spec.formerIds?.(connector)?.(upstreamId, value).get(fhirId);
   }
 
   /**

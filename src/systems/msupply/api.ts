@@ -104,6 +104,13 @@ export interface ShipmentRow {
   verifiedDatetime: string | null;
   requisition: { id: string; theirReference: string | null; comment: string | null } | null;
   lines: { totalCount: number; nodes: ShipmentLineRow[] };
+  /**
+   * The shipment linked to this one, when asked for: an outbound shipment's is the inbound
+   * shipment Open mSupply's transfer processor made from it in the receiving store
+   * (server/service/src/processors/transfer/invoice in msupply-foundation/open-msupply), null
+   * before it is shipped or when the customer has no store.
+   */
+  linkedShipment?: ShipmentRow | null;
 }
 
 export interface StockLineRow {
@@ -356,13 +363,14 @@ export function createMsupplyApi(client: MsupplyClient) {
       ).updateNameProperties;
     },
     /** Shipments (invoices) of a store: type INBOUND_SHIPMENT or OUTBOUND_SHIPMENT in the filter. */
-    shipments(storeId: string, filter: Record<string, unknown> = {}): Promise<ShipmentRow[]> {
+    /** A store's shipments; `linked`: each with the shipment linked to it, as `linkedShipment`. */
+    shipments(storeId: string, filter: Record<string, unknown> = {}, linked = false): Promise<ShipmentRow[]> {
       return allPages(
         async (page) =>
           (
             await client.request<{ invoices: Connector<ShipmentRow> }>({
               query: Q.SHIPMENTS,
-              variables: { storeId, filter, page },
+              variables: { storeId, filter, page, linked },
             })
           ).invoices,
       );

@@ -18,7 +18,8 @@ import type { StoreDirectory } from './stores.js';
  * it: the shipment is marked DELIVERED (its lines become editable), each line is set to the packs
  * that arrived, and it is RECEIVED (stock enters the store), then VERIFIED where
  * msupply.verifyDeliveries says so. Shipment quantities are packs (`numberOfPacks` × `packSize`
- * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier. Each step is journaled and looks before it writes; a
+ * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier
+ * (each shipped one as the inbound shipment made from it). Each step is journaled and looks before it writes; a
  * delivery already received before the first attempt is a 409, not a second receipt, unless it was
  * received with exactly these quantities: the same confirmation again, answered as done.
  */
@@ -39,14 +40,20 @@ export function deliveryStatusOf(status: ShipmentRow['status']): DeliveryStatus 
 const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
 
 /**
- * An inbound shipment is a delivery to its store from the other party; an outbound shipment (the
- * warehouse's side) is a delivery from its store to the other party's store.
+ * An inbound shipment is a delivery to its store from the other party. An outbound shipment (the
+ * warehouse's side) the transfer processor made an inbound shipment from (linkedShipment, read
+ * with it) is that same delivery as the supplier holds it: it reads as the inbound shipment, under
+ * its ids, status and quantities, so one delivery has one FHIR id (and one version) whichever
+ * search finds it. One not shipped yet, or to a customer with no store, has no inbound shipment:
+ * it is the delivery, from its store to the other party's store, under ids of its own.
  */
 export function decodeShipment(
   s: ShipmentRow,
   store: Pick<StoreRow, 'id' | 'code'>,
   products: MsupplyProductMap,
 ): Delivery {
+  const inbound = inboundOf(s);
+  if (inbound) return decodeShipment(inbound.row, inbound.store, products);
   const here = storeRef(store);
   const other = otherPartyRef(s);
   const outbound = s.type === 'OUTBOUND_SHIPMENT';
@@ -79,6 +86,32 @@ export function decodeShipment(
     lastUpdated:
       s.verifiedDatetime ?? s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? s.createdDatetime,
   };
+}
+
+/** The inbound shipment made from an outbound one, with the receiving store, when it was read with it. */
+function inboundOf(s: ShipmentRow): { row: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined {
+  const linked = s.linkedShipment;
+  // the receiving store is the outbound shipment's other party (its name is that store's)
+  const store = s.otherParty?.store;
+  return s.type === 'OUTBOUND_SHIPMENT' && linked?.type === 'INBOUND_SHIPMENT' && store
+    ? { row: linked, store }
+    : undefined;
+}
+
+/**
+ * The ids a delivery read from an outbound shipment that has an inbound one was served under
+ * before it read as that inbound shipment (the outbound's id, and line ids derived from it): each
+ * to the id it has now, so a read by one is redirected (a client holding it keeps one copy).
+ */
+export function formerOutboundIds(outboundId: string, delivery: Delivery): Map<string, string> {
+  if (delivery.id === outboundId || !delivery.id) return new Map();
+  const former = { system: SHIPMENT_SYSTEM, value: outboundId };
+  return new Map([
+    [outboundId, delivery.id],
+    ...delivery.lines.flatMap((l) =>
+      l.lineId ? [[deliveryLineId(former, l.product, l.lot?.number), l.lineId] as const] : [],
+    ),
+  ]);
 }
 
 /**
@@ -114,12 +147,16 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
   const shipments = { type: { equalAny: ['INBOUND_SHIPMENT', 'OUTBOUND_SHIPMENT'] } };
 
-  /** The inbound or outbound shipment with this id, in whichever store the user may act in. */
+  /**
+   * The inbound or outbound shipment with this id, in whichever store the user may act in;
+   * `linked` as for api.shipments.
+   */
   const find = async (
     id: string,
+    linked = false,
   ): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
     for (const store of await stores.readable()) {
-      const [shipment] = await api.shipments(store.id, { ...shipments, id: { equalTo: id } });
+      const [shipment] = await api.shipments(store.id, { ...shipments, id: { equalTo: id } }, linked);
       if (shipment) return { shipment, store };
     }
     return undefined;
@@ -216,7 +253,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
 
   return {
     async get(id) {
-      const found = await find(id);
+      // with its inbound shipment, should it be an outbound one shipped: it reads as that
+      const found = await find(id, true);
       return found ? decodeShipment(found.shipment, found.store, deps.products()) : undefined;
     },
     async search(criteria: SearchCriteria) {
@@ -228,7 +266,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       else if (criteria.identifier) return { items: [] };
       const found = await Promise.all(
         (outboundOf ?? (await stores.readable(criteria.facility))).map(async (store) =>
-          (await api.shipments(store.id, filter)).map((s) => decodeShipment(s, store, deps.products())),
+          (await api.shipments(store.id, filter, !!outboundOf)).map((s) => decodeShipment(s, store, deps.products())),
         ),
       );
       return {
@@ -243,6 +281,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
           ),
       };
     },
+    formerIds: formerOutboundIds,
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
       if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);

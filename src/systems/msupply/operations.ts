@@ -461,13 +461,21 @@ const SHIPMENT_FIELDS = /* GraphQL */ `
 `;
 
 export const SHIPMENTS = /* GraphQL */ `
-  query shipments($storeId: String!, $filter: InvoiceFilterInput, $page: PaginationInput) {
+  query shipments(
+    $storeId: String!
+    $filter: InvoiceFilterInput
+    $page: PaginationInput
+    $linked: Boolean = false
+  ) {
     invoices(storeId: $storeId, filter: $filter, page: $page) {
       __typename
       ... on InvoiceConnector {
         totalCount
         nodes {
           ...ShipmentFields
+          linkedShipment @include(if: $linked) {
+            ...ShipmentFields
+          }
         }
       }
     }

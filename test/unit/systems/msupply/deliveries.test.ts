@@ -182,7 +182,7 @@ t.test('a line naming another item is refused before any write; units that are n
 });
 
 t.test(
-  "the warehouse's outbound shipments read as deliveries when the supplier is named; they are not confirmed",
+  "the warehouse's outbound shipments read as deliveries when the supplier is named, a shipped one as its inbound shipment; they are not confirmed",
   async (t) => {
     const rig = await startRig();
     t.teardown(() => rig.close());
@@ -190,13 +190,15 @@ t.test(
     const found = await rig.connector.deliveries!.search({ supplier: 'store-wh-central' });
     t.same(
       found.items.map((d) => d.id),
-      [outbound.id],
-      'only the outbound shipment',
+      [inbound.id],
+      'only the outbound shipment, read as the inbound shipment made from it',
     );
     const d = found.items[0];
+    // as the facility reads it: the warehouse is the other party of the inbound shipment, by name too
     t.same(d.supplier, {
       id: 'store-wh-central',
       identifier: { system: 'http://fhir-supply-mediator.org/fhir/identifier/msupply-store-code', value: 'WH-CENTRAL' },
+      display: 'Central Medical Store',
     });
     t.equal(d.destination.id, 'store-hc-north', "the destination is the customer's store");
     t.equal(d.status, 'in-progress');
@@ -205,8 +207,19 @@ t.test(
       [],
       'not shipped to another store',
     );
-    t.equal((await rig.connector.deliveries!.get(outbound.id))!.destination.id, 'store-hc-north', 'readable by id too');
-    const err = await failure(rig.connector.deliveries!.precheck!(confirmation(d)));
+    t.equal((await rig.connector.deliveries!.get(outbound.id))!.id, inbound.id, 'by its id too, as the inbound one');
+    t.same(
+      [...rig.connector.deliveries!.formerIds!(outbound.id, d).entries()][0],
+      [outbound.id, inbound.id],
+      'its own id was the delivery served under before',
+    );
+    const err = await failure(
+      rig.connector.deliveries!.precheck!({
+        ...confirmation(d),
+        identifier: { ...d.identifier, value: outbound.id },
+        id: outbound.id,
+      }),
+    );
     t.match(err.message, /is the supplier's outbound shipment/);
     t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
   },
