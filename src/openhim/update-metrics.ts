@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
+import { markStoreDerived } from '../platform/metrics-exposition.js';
 import type { Store, TransactionUpdateCounts } from '../store/types.js';
 
 /**
@@ -29,6 +30,11 @@ export function registerTransactionUpdateMetrics(registry: Registry, store: Stor
       this.set(oldestOwedEndedAt === undefined ? 0 : Math.max(0, (Date.now() - oldestOwedEndedAt) / 1000));
     },
   });
+  markStoreDerived(
+    registry,
+    `${prefix}openhim_transaction_updates`,
+    `${prefix}openhim_transaction_update_oldest_owed_age_seconds`,
+  );
 }
 
 /** How long one read of the counts serves: both gauges of one scrape, not the next scrape. */

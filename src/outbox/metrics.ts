@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { markStoreDerived } from '../platform/metrics-exposition.js';
 import { JOB_STATUSES, type Store } from '../store/types.js';
 
 /**
@@ -41,6 +42,7 @@ export function registerOutboxMetrics(registry: Registry, store: Store, prefix =
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
     },
   });
+  markStoreDerived(registry, `${prefix}outbox_jobs`, `${prefix}outbox_oldest_waiting_age_seconds`);
   const attempts = new Counter({
     name: `${prefix}outbox_attempts_total`,
     help: 'Delivery attempts by system and result (deferred = not started, breaker open or no slot; internal = a bug of ours, dead-lettered at once; store = our database failed, retried uncharged)',

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, onResponseHookHandler } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { LabelledTally, type Series } from './labelled-tally.js';
+import { exposition } from './metrics-exposition.js';
 import { hookList } from './route-hooks.js';
 
 /** One registry per app instance, so tests and several apps in one process do not collide. */
@@ -84,10 +85,13 @@ export function observeRequests(app: FastifyInstance, metrics: Metrics): void {
   });
 }
 
+/** /metrics: what can be collected, a metric the store could not give left out (metrics-exposition.ts). */
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics): void {
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return exposition(metrics.registry, ({ names, reason }) =>
+      request.log.warn({ metrics: names, reason }, 'metrics left out: their values could not be read'),
+    );
   });
 }
 
