@@ -162,6 +162,22 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return undefined;
   };
 
+  /**
+   * The outbound shipment an inbound one with this id was made from, in a store the user may act
+   * in, read with it: a user who may act in the warehouse alone reads the delivery a supplier
+   * search listed (under the inbound shipment's id) through the warehouse's copy.
+   */
+  const shippedAs = async (
+    inboundId: string,
+  ): Promise<{ shipment: ShipmentRow; store: Pick<StoreRow, 'id' | 'code'> } | undefined> => {
+    const filter = { type: { equalTo: 'OUTBOUND_SHIPMENT' }, linkedInvoiceId: { equalTo: inboundId } };
+    for (const store of await stores.readable()) {
+      const [shipment] = await api.shipments(store.id, filter, true);
+      if (shipment) return { shipment, store };
+    }
+    return undefined;
+  };
+
   /** What the confirmation sets on each shipment line, checked against the shipment. */
   const plan = (delivery: Delivery, shipment: ShipmentRow) => {
     const products = deps.products();
@@ -254,7 +270,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   return {
     async get(id) {
       // with its inbound shipment, should it be an outbound one shipped: it reads as that
-      const found = await find(id, true);
+      const found = (await find(id, true)) ?? (await shippedAs(id));
       return found ? decodeShipment(found.shipment, found.store, deps.products()) : undefined;
     },
     async search(criteria: SearchCriteria) {

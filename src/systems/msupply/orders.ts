@@ -153,6 +153,21 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     inRanges(o.authoredOn, c.date) &&
     inRanges(o.lastUpdated, c.lastUpdated);
 
+  /**
+   * The order a request requisition with this id is, read through the response requisition made
+   * from it in a store the user may act in: a user who may act in the warehouse alone reads the
+   * order a supplier search listed (under the request's ids) through the warehouse's copy. Open
+   * mSupply filters requisitions by no link, so the store's responses are read, with their requests.
+   */
+  const respondedAs = async (requestId: string): Promise<Order | undefined> => {
+    for (const store of await stores.readable()) {
+      const responses = await api.requisitions(store.id, { type: { equalTo: 'RESPONSE' } }, true);
+      const r = responses.find((x) => x.linkedRequisition?.id === requestId);
+      if (r) return decodeRequisition(r, store, deps.products());
+    }
+    return undefined;
+  };
+
   return {
     async get(id) {
       for (const store of await stores.readable()) {
@@ -160,7 +175,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
         const r = await api.requisition(store.id, id, true);
         if (r && (r.type === 'REQUEST' || r.type === 'RESPONSE')) return decodeRequisition(r, store, deps.products());
       }
-      return undefined;
+      return respondedAs(id);
     },
     async search(criteria) {
       // a supplier named: the response requisitions that store holds (the warehouse's view); else the facilities' requests
