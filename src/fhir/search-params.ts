@@ -161,7 +161,7 @@ export const locationParams: SearchParamDef[] = [
     name: 'name',
     type: 'string',
     expression: 'Location.name | Location.alias',
-    description: 'Name or alias (starts with, case-insensitive)',
+    description: 'Name or alias: it or a word in it starts with the value (case- and accent-insensitive)',
     official: official('Location', 'name'),
     apply: (v, c) => {
       c.name = v[0];

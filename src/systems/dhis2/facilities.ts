@@ -1,6 +1,7 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
 import { inRanges, narrowest } from '../../domain/instant-range.js';
+import { nameMatches } from '../../domain/name-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { UpstreamRequest } from '../../upstream/client.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
@@ -18,14 +19,6 @@ import { OrgUnitLists } from './org-unit-lists.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 const PATH = '/api/organisationUnits';
-
-/** FHIR string search: case- and accent-insensitive "starts with" (of the name or a word in it). */
-function nameMatches(name: string, wanted: string): boolean {
-  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-  const n = fold(name);
-  const w = fold(wanted);
-  return n.startsWith(w) || n.split(/\s+/).some((word) => word.startsWith(w));
-}
 
 function matches(f: Facility, c: SearchCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name) && !f.aliases?.some((a) => nameMatches(a, c.name!))) return false;

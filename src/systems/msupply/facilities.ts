@@ -2,6 +2,7 @@ import type { Facility } from '../../domain/index.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { NS } from '../../domain/namespace.js';
+import { nameMatches } from '../../domain/name-search.js';
 import type { MsupplyApi, NameRow, StoreRow } from './api.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { StoreDirectory } from './stores.js';
@@ -55,17 +56,6 @@ export function decodeName(name: NameRow): Facility {
     ...(roles.length ? { types: roles.map((code) => ({ system: NAME_ROLE_SYSTEM, code })) } : {}),
     source: { system: MSUPPLY, id: name.id },
   };
-}
-
-function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
-
-/** FHIR string search: "starts with" the name or any word of it, case- and accent-insensitive. */
-function nameMatches(name: string, wanted: string): boolean {
-  const n = fold(name);
-  const w = fold(wanted);
-  return n.startsWith(w) || n.split(/\s+/).some((word) => word.startsWith(w));
 }
 
 function matches(f: Facility, c: SearchCriteria): boolean {

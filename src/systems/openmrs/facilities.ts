@@ -1,6 +1,7 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
 import { inRanges } from '../../domain/instant-range.js';
+import { nameMatches } from '../../domain/name-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
@@ -30,12 +31,6 @@ import type { OpenMrsReference } from './reference.js';
 type Json = Record<string, any>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** FHIR string search: case- and accent-insensitive "starts with". */
-function nameMatches(name: string, wanted: string): boolean {
-  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-  return fold(name).startsWith(fold(wanted));
-}
 
 function matches(f: Facility, c: SearchCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name)) return false;

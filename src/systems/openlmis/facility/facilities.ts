@@ -1,6 +1,7 @@
 import { codeCandidates } from '../../../domain/identifiers.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
 import type { Facility } from '../../../domain/index.js';
+import { nameMatches } from '../../../domain/name-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisClient } from '../types.js';
 import {
@@ -23,14 +24,6 @@ import { DecodedFacilities } from './decoded-facilities.js';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
-
-/** FHIR string search: case- and accent-insensitive "starts with" (of the name or of any word in it). */
-function nameMatches(name: string, wanted: string): boolean {
-  const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-  const n = fold(name);
-  const w = fold(wanted);
-  return n.startsWith(w) || n.split(/\s+/).some((word) => word.startsWith(w));
-}
 
 function matches(f: Facility, c: SearchCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name)) return false;

@@ -118,6 +118,23 @@ t.test(
   },
 );
 
+t.test('name search: the start of the name or of any word in it, as the other systems answer it', async (t) => {
+  // OpenMRS matched only the start of the whole name: "Azul" found nothing, DHIS2 and OpenLMIS found their "Rio Azul"
+  const sb = await startOpenMrsSandbox();
+  t.teardown(() => sb.close());
+  const { fhir } = await rig(t, sb);
+  const names = async (value: string) => {
+    const res = await fhir('GET', `/fhir/Location?name=${encodeURIComponent(value)}`);
+    t.equal(res.status, 200, why(res));
+    return (res.body.entry ?? []).map((e: any) => e.resource.name).sort();
+  };
+  t.same(await names('Azul'), ['Rio Azul Clinic'], 'a later word');
+  t.same(await names('AZ'), ['Rio Azul Clinic'], 'its start, case-insensitive');
+  t.same(await names('Rio'), ['Rio Azul Clinic'], 'the start of the name, as before');
+  t.same(await names('zul'), [], 'not the middle of a word');
+  t.same(await names('Health'), ['Lumley Community Health Post', 'Mwangaza Health Centre'], 'several');
+});
+
 t.test('create, rename (expired session, lost answer), retire, reactivate: each reaches OpenMRS once', async (t) => {
   const sb = await startOpenMrsSandbox();
   t.teardown(() => sb.close());
