@@ -145,3 +145,29 @@ export async function pollUntil<T>(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Accepts one order through OpenHIM transaction `tx` (answered 202) and lets the worker deliver
+ * it; the ended job. `settled`: also wait until its OpenHIM update is no longer owed.
+ */
+export async function deliveredAfter202(
+  outbox: Outbox,
+  store: Store,
+  tx: string,
+  { settled = false }: { settled?: boolean } = {},
+): Promise<OutboxJob> {
+  const first = await outbox.acceptWrite({
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: `key-${tx}`,
+    payload: { tx },
+    transactionId: tx,
+  });
+  if (first.kind !== 'queued') throw new Error(`expected a 202, got ${first.kind}`);
+  outbox.startWorker();
+  return pollUntil(settled ? 'the job delivered and its debt settled' : 'the job to be delivered', async () => {
+    const job = await store.getJob(first.jobId);
+    if (job?.status !== 'done') return undefined;
+    return !settled || job.transactionUpdate?.state !== 'owed' ? job : undefined;
+  });
+}

@@ -14,7 +14,7 @@ import { createTransactionReporter } from '../../../src/openhim/transaction-upda
 import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { recordUpstreamCall } from '../../../src/platform/call-recording.js';
-import { openStore, type Store } from '../../../src/store/index.js';
+import { openStore } from '../../../src/store/index.js';
 import {
   DEFAULT_OPENHIM_USER,
   newTransactionId,
@@ -23,9 +23,9 @@ import {
 } from '../../../sandbox/openhim/index.js';
 import {
   acceptedThroughOpenHim,
+  deliveredAfter202,
   FAST_UPDATE_TIMINGS,
   openhimSandbox,
-  pollUntil,
   TEST_URN,
 } from '../../support/transaction-update-rig.js';
 
@@ -96,30 +96,13 @@ async function rig(t: { teardown(fn: () => unknown): void }) {
   return { openhim, store, outbox, warnings, finalAttempts };
 }
 
-/** Accepts one order through transaction `tx` (answered 202), lets the worker deliver it; the ended job. */
-async function deliveredAfter202(outbox: Outbox, store: Store, tx: string) {
-  const first = await outbox.acceptWrite({
-    flow: 'order',
-    system: 'openlmis',
-    idempotencyKey: `key-${tx}`,
-    payload: { tx },
-    transactionId: tx,
-  });
-  if (first.kind !== 'queued') throw new Error(`expected a 202, got ${first.kind}`);
-  outbox.startWorker();
-  return pollUntil('the job delivered and its debt settled', async () => {
-    const job = await store.getJob(first.jobId);
-    return job?.status === 'done' && job.transactionUpdate?.state !== 'owed' ? job : undefined;
-  });
-}
-
 const putsTo = (openhim: OpenHimSandbox, tx: string) =>
   openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
 
 t.test('a transaction answered 202 through OpenHIM gets its final state, read first', async (t) => {
   const { openhim, store, outbox } = await rig(t);
   const tx = acceptedThroughOpenHim(openhim);
-  const job = await deliveredAfter202(outbox, store, tx);
+  const job = await deliveredAfter202(outbox, store, tx, { settled: true });
   t.match(job.transactionUpdate, { state: 'sent' });
   const calls = openhim.state.calls.filter((c) => c.url.startsWith(`/transactions/${tx}`)).map((c) => c.method);
   t.same(calls, ['GET', 'PUT'], 'one read of the transaction, then the update');
@@ -136,7 +119,7 @@ t.test('another transaction named by a direct client is not overwritten; the wri
     routedTransaction(victim, { method: 'POST', path: '/fhir/SupplyRequest' }, answered),
   );
   const before = structuredClone(openhim.state.transactions.get(victim));
-  const job = await deliveredAfter202(outbox, store, victim);
+  const job = await deliveredAfter202(outbox, store, victim, { settled: true });
   t.equal(job.status, 'done', 'the write itself is delivered');
   t.match(job.transactionUpdate, { state: 'refused' });
   t.equal(putsTo(openhim, victim).length, 0, 'no update was sent');
@@ -152,7 +135,7 @@ t.test('another transaction named by a direct client is not overwritten; the wri
 t.test('a transaction id OpenHIM does not know: refused after the read, nothing updated', async (t) => {
   const { openhim, store, outbox, warnings } = await rig(t);
   const unknown = newTransactionId();
-  const job = await deliveredAfter202(outbox, store, unknown);
+  const job = await deliveredAfter202(outbox, store, unknown, { settled: true });
   t.match(job.transactionUpdate, { state: 'refused' });
   t.match(warnings, [{ obj: { reason: /OpenHIM answered 404: it has no transaction/ } }]);
   t.equal(putsTo(openhim, unknown).length, 0);
@@ -160,7 +143,7 @@ t.test('a transaction id OpenHIM does not know: refused after the read, nothing 
 
 t.test('an id core never makes is never put in an OpenHIM URL', async (t) => {
   const { openhim, store, outbox, warnings } = await rig(t);
-  const job = await deliveredAfter202(outbox, store, '../mediators/urn:mediator:test');
+  const job = await deliveredAfter202(outbox, store, '../mediators/urn:mediator:test', { settled: true });
   t.match(job.transactionUpdate, { state: 'refused' });
   t.match(warnings, [{ obj: { reason: /not one core makes/ } }]);
   t.same(
@@ -176,7 +159,7 @@ t.test('the update appends the delivering attempt to the orchestrations, credent
   // what the 202 envelope left: core's orchestration of its call to the mediator, and the failed attempt
   const kept = [{ name: 'core → mediator' }, { name: 'openlmis POST /api/requisitions/initiate' }];
   openhim.state.transactions.get(tx)!.orchestrations.push(...kept);
-  await deliveredAfter202(outbox, store, tx);
+  await deliveredAfter202(outbox, store, tx, { settled: true });
   const [update] = openhim.state.transactionUpdates.get(tx) as any[];
   const pushed = update.$push?.orchestrations?.$each;
   t.equal(pushed?.length, 1, 'the delivering attempt: one upstream call');

@@ -8,10 +8,10 @@
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore, type Store } from '../../../src/store/index.js';
-import type { OutboxJob } from '../../../src/store/types.js';
 import type { OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import {
+  deliveredAfter202,
   openhimSandbox,
   outboxFailingOnce,
   pollUntil,
@@ -21,23 +21,6 @@ import {
 
 /** The OpenHIM transactions these tests send through, as core keeps them once answered 202 (txId). */
 const TRANSACTIONS = ['tx-404', 'tx-crash', 'tx-down', 'tx-nobody', 'tx-none', 'tx-old', 'tx-slow'];
-
-/** Accepts one write through OpenHIM (answered 202), lets the worker deliver it, returns the ended job. */
-async function deliveredAfter202(outbox: Outbox, store: Store, tx: string): Promise<OutboxJob> {
-  const first = await outbox.acceptWrite({
-    flow: 'order',
-    system: 'openlmis',
-    idempotencyKey: `key-${tx}`,
-    payload: { tx },
-    transactionId: tx,
-  });
-  if (first.kind !== 'queued') throw new Error(`expected a 202, got ${first.kind}`);
-  outbox.startWorker();
-  return pollUntil('the job to be delivered', async () => {
-    const job = await store.getJob(first.jobId);
-    return job?.status === 'done' ? job : undefined;
-  });
-}
 
 const updatesOf = (openhim: OpenHimSandbox, tx: string) =>
   (openhim.state.transactionUpdates.get(tx) ?? []) as { status?: string; response?: { status?: number } }[];
