@@ -12,6 +12,7 @@ import { openStore } from '../../../src/store/index.js';
 import { LeaseHolderLocks } from '../../../src/store/lease-holders.js';
 import type { NewJob, Store } from '../../../src/store/types.js';
 import { until } from '../../support/net.js';
+import { inFlightJob } from '../../support/new-job.js';
 
 const HOUR = 3_600_000;
 
@@ -27,20 +28,8 @@ async function storeOnFile(t: { teardown(fn: () => unknown): void }): Promise<{ 
 }
 
 /** In flight under `owner`, its lease an hour from now, as a killed process left it. */
-const leftInFlight = (id: string, owner: string): NewJob => ({
-  id,
-  flow: 'stock',
-  system: 'dhis2',
-  idempotencyKey: `stock|${id}`,
-  payloadHash: `h-${id}`,
-  payload: { id },
-  status: 'in-flight',
-  attempts: 1,
-  nextAttemptAt: Date.now(),
-  leaseOwner: owner,
-  leaseUntil: Date.now() + HOUR,
-  createdAt: Date.now(),
-});
+const leftInFlight = (id: string, owner: string): NewJob =>
+  inFlightJob(id, owner, { now: Date.now(), leaseUntil: Date.now() + HOUR });
 
 function outboxOn(t: { teardown(fn: () => unknown): void }, store: Store, seen: string[]): Outbox {
   const outbox = new Outbox({ store, options: { pollMs: 20, leaseMs: HOUR, attemptTimeoutMs: HOUR - 1 } });

@@ -12,6 +12,7 @@ import t from 'tap';
 import { openStore } from '../../../src/store/index.js';
 import { LeaseHolderLocks } from '../../../src/store/lease-holders.js';
 import type { NewJob, Store } from '../../../src/store/types.js';
+import { inFlightJob } from '../../support/new-job.js';
 
 const NOW = 1_000_000;
 
@@ -21,20 +22,8 @@ function tempFile(t: { teardown(fn: () => unknown): void }): string {
   return path.join(dir, 'mediator.db');
 }
 
-const inFlight = (id: string, owner: string): NewJob => ({
-  id,
-  flow: 'stock',
-  system: 'dhis2',
-  idempotencyKey: `stock|${id}`,
-  payloadHash: `h-${id}`,
-  payload: { id },
-  status: 'in-flight',
-  attempts: 1,
-  nextAttemptAt: NOW - 5_000,
-  leaseOwner: owner,
-  leaseUntil: NOW + 120_000,
-  createdAt: NOW - 5_000,
-});
+const inFlight = (id: string, owner: string): NewJob =>
+  inFlightJob(id, owner, { now: NOW - 5_000, leaseUntil: NOW + 120_000 });
 
 async function open(t: { teardown(fn: () => unknown): void }, file: string): Promise<Store> {
   const store = await openStore({ databaseUrl: `sqlite:${file}` });
