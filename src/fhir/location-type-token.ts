@@ -26,8 +26,8 @@ export function mayNameKind(token: TypeToken): boolean {
 
 /**
  * Whether the edge must check the token: a system was not asked for it (a kind), or was asked
- * for its code alone (a system given). A bare code that is no kind is the systems' to match
- * (OpenMRS tags match whatever their case, as OpenMRS names them).
+ * for its code alone (a system given). A bare code that is no kind is the systems' to match,
+ * exactly (each connector compares the code as sent: FHIR token codes are case-sensitive).
  */
 export function checkedAtTheEdge(token: TypeToken): boolean {
   return token.system !== undefined || mayNameKind(token);

@@ -36,7 +36,9 @@ function matches(f: Facility, c: SearchCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name)) return false;
   if (c.status && f.status !== c.status) return false;
   if (c.partOf && f.partOf !== c.partOf) return false;
-  if (c.type && !f.types?.some((t) => t.code.toLowerCase() === c.type!.toLowerCase())) return false;
+  // a token's code is matched exactly (FHIR search.html#token: case-sensitive unless its code
+  // system says otherwise, and openmrs-location-tag says nothing), as every other system does
+  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
   if (c.identifier) {
     const { system, value } = c.identifier;
     if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;

@@ -134,11 +134,12 @@ t.test('criteria: identifier, status, partOf, type (tag), name, and _lastUpdated
     (await facilities.search({ partOf: LOC.nairobiCounty })).items.map((f) => f.id),
     [LOC.mwangaza],
   );
-  t.same((await facilities.search({ type: 'login location' })).items.map((f) => f.name).sort(), [
+  t.same((await facilities.search({ type: 'Login Location' })).items.map((f) => f.name).sort(), [
     'Kilima Dispensary',
     'Mwangaza Health Centre',
     'Rio Azul Clinic',
   ]);
+  t.same((await facilities.search({ type: 'login location' })).items, [], 'a tag is matched as spelt, as a token');
   t.same(
     (await facilities.search({ name: 'mwangaza' })).items.map((f) => f.id),
     [LOC.mwangaza],
