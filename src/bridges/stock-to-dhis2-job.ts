@@ -64,16 +64,19 @@ export async function runStockJob(deps: StockJobDeps, options: StockJobOptions =
         options.now ?? new Date(),
         LOOKBACK_PERIODS,
       );
-  const counts: Record<string, number> = { periods: periods.length };
+  const counts: Record<string, number> = { periods: periods.length, unreadSystems: 0 };
   const left: Parameters<typeof stockRunDetail>[0] = [];
+  const unread: Parameters<typeof stockRunDetail>[1] = [];
   for (const period of periods) {
     options.signal?.throwIfAborted();
     const result = await runStockToDhis2(bridge, { period, keep: problems });
     for (const [k, v] of Object.entries({ facilities: result.facilities, ...result.counts }))
       counts[k] = (counts[k] ?? 0) + v;
+    counts.unreadSystems += result.unread.length;
     for (const outcome of result.outcomes) left.push({ period: result.period, outcome });
+    for (const system of result.unread) unread.push({ period: result.period, system });
   }
-  const detail = stockRunDetail(left);
+  const detail = stockRunDetail(left, unread);
   return { counts, ...(detail ? { detail } : {}) };
 }
 

@@ -1,6 +1,6 @@
 import { isTransient, MediatorError } from '../domain/errors.js';
 import type { ProductRef, StockReport } from '../domain/index.js';
-import { ledgerReaderOf, type FacilityLedger } from '../domain/stock-ledger.js';
+import { ledgerReaderOf, type DayWindow, type FacilityLedger } from '../domain/stock-ledger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { WriteOutcome } from '../outbox/types.js';
 import { STOCK } from '../routing/flows.js';
@@ -92,6 +92,14 @@ export interface StockBridgeResult {
   facilities: number;
   counts: Record<FacilityStatus | 'values' | 'unmappedProducts' | 'staleValues' | 'retractedValues', number>;
   outcomes: FacilityOutcome[];
+  /** LMISs whose ledgers could not be read (down, refusing us): their facilities wait for the next run. */
+  unread: UnreadSystem[];
+}
+
+/** An LMIS the run could not read, and the upstream's reason. */
+export interface UnreadSystem {
+  system: string;
+  reason: string;
 }
 
 const saysSomething = (o: FacilityOutcome) =>
@@ -199,6 +207,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       retractedValues: 0,
     },
     outcomes: [],
+    unread: [],
   };
 
   /**
@@ -331,7 +340,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   let failure: { error: unknown } | undefined;
   try {
     for (const source of sources) {
-      for await (const ledger of ledgerReaderOf(source.stock)!.ledgers(ledgerWindow(period.days))) {
+      for await (const ledger of ledgersOrUnread(source, ledgerWindow(period.days), result.unread)) {
         if (failure) break;
         // the org unit is found here, in ledger order, so which facility feeds a shared one does not depend on timing
         const orgUnit = await findOrgUnit(source.system, ledger.facility);
@@ -355,6 +364,43 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
   await Promise.all(running);
   if (failure) throw failure.error;
   return result;
+}
+
+/**
+ * The source's facility ledgers, one by one, until it cannot be read: then it is listed in `unread`
+ * with the upstream's reason and ends there, so the other LMISs are still read and sent. One LMIS
+ * down on the day of a monthly run would otherwise keep every other system's month from DHIS2
+ * until the next month's run. The facilities read before it failed are kept. A fault of ours (not
+ * a MediatorError) still stops the run.
+ */
+async function* ledgersOrUnread(
+  source: Connector,
+  window: DayWindow,
+  unread: UnreadSystem[],
+): AsyncGenerator<FacilityLedger> {
+  const ledgers = ledgerReaderOf(source.stock)!.ledgers(window)[Symbol.asyncIterator]();
+  let finished = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<FacilityLedger>;
+      try {
+        next = await ledgers.next();
+      } catch (error) {
+        finished = true;
+        if (!(error instanceof MediatorError)) throw error;
+        unread.push({ system: source.system, reason: error.message });
+        return;
+      }
+      if (next.done) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    // the run stopped early (another failure): the reader lets go of what it holds
+    if (!finished) await ledgers.return?.();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { rtsToMsupplyCommand } from '../bridges/rts-cli.js';
 import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
 import { bridgePeriod, previousPeriod, type BridgePeriod } from '../bridges/stock-period.js';
+import { unreadLine } from '../bridges/stock-run-detail.js';
 import {
   dhis2PeriodType,
   problems,
@@ -157,9 +158,10 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         else {
           for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
             out.write(`${terminalText(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}`)}\n`);
+          for (const u of result.unread) out.write(`${terminalText(unreadLine(result.period, u))}\n`);
           out.write(summary(result, !!o.dryRun));
         }
-        return result.counts.rejected ? 1 : 0;
+        return result.counts.rejected || result.unread.length ? 1 : 0;
       });
     });
 }

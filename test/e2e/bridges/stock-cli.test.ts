@@ -99,3 +99,16 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
     t.match(none.err, new RegExp(`${id} is not a period`));
   }
 });
+
+t.test('an LMIS that cannot be read is named on stdout and the exit is 1', async (t) => {
+  const rig = await startStockRig();
+  t.teardown(rig.close);
+  const dir = mkdtempSync(path.join(tmpdir(), 'stock-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await storeMadeIn(dir);
+  rig.lmis.faults.add({ method: 'GET', path: '/api/v2/stockCardSummaries', action: { type: 'status', status: 503 } });
+  const down = await cli(rig, dir, '--period', '2027-01', '--no-progress');
+  t.equal(down.code, 1, down.err);
+  t.match(down.out, /^202701 openlmis: stock ledgers not read \(.*503.*\); its facilities wait for the next run$/m);
+  t.match(down.out, /202701: 0 org units sent/);
+});
