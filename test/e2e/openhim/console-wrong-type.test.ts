@@ -2,40 +2,18 @@
 // which core does not type-check): refused naming the setting and its console field, as a value
 // the settings refuse is, never left out without a word. Through the real openhim-mediator-utils
 // client against the OpenHIM API sandbox.
-import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import t, { type Test as Tap } from 'tap';
-import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
+import { startOpenHimSandbox, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
-import type { OpenHimHandle } from '../../../src/openhim/registration.js';
+import { keptLogLines, wiredTo } from '../../support/openhim-lifecycle.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const urn = loadMediatorConfig().urn;
-const logLines: string[] = [];
-const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
+const { lines: logLines, logger } = keptLogLines();
 
-/** startOpenHimFromSettings against `sandbox`, beating every 50 ms, stopped at the test's end. */
-async function wiredTo(t: Tap, sandbox: { url: string }, applied: Record<string, unknown>[]): Promise<OpenHimHandle> {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
-  const handle = startOpenHimFromSettings(
-    {
-      'openhim.apiUrl': sandbox.url,
-      'openhim.username': DEFAULT_OPENHIM_USER.email,
-      'openhim.password': DEFAULT_OPENHIM_USER.password,
-      'openhim.heartbeatMs': 50,
-    },
-    { applySettings: (layer) => void applied.push(layer), logger },
-  )!;
-  t.teardown(() => handle.stop());
-  return handle;
-}
-
-async function waitFor(what: string, condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** The lifecycle wired to `sandbox`, each settings layer it applies pushed onto `applied`. */
+const wiredInto = (t: Tap, sandbox: { url: string }, applied: Record<string, unknown>[]) =>
+  wiredTo(t, sandbox, { applySettings: (layer) => void applied.push(layer), logger });
 
 /** The stored config replaced as POST /metadata would: no type check, the change seen on the next beat. */
 function importConfig(sandbox: OpenHimSandbox, change: Record<string, unknown>): void {
@@ -51,7 +29,7 @@ t.test('running: a save holding a wrongly typed value is refused whole, naming t
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
   const applied: Record<string, unknown>[] = [];
-  const handle = await wiredTo(t, sandbox, applied);
+  const handle = wiredInto(t, sandbox, applied);
   await waitFor('the registered config applied', () => applied.length === 1);
   importConfig(sandbox, { deliveryDeadlineMs: '5000', logLevel: 'debug' });
   await waitFor('the save refused', () => /settings refused/.test(handle.problem() ?? ''));
@@ -66,13 +44,13 @@ t.test('at start: the rest of the save applies, the wrongly typed field is named
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
   const first: Record<string, unknown>[] = [];
-  const running = await wiredTo(t, sandbox, first);
+  const running = wiredInto(t, sandbox, first);
   await waitFor('registered', () => first.length === 1);
   await running.stop();
   importConfig(sandbox, { deliveryDeadlineMs: '5000', logLevel: 'debug' });
 
   const applied: Record<string, unknown>[] = [];
-  const handle = await wiredTo(t, sandbox, applied);
+  const handle = wiredInto(t, sandbox, applied);
   await waitFor('the save applied in part', () => /settings refused/.test(handle.problem() ?? ''));
   t.equal(applied.length, 1);
   t.equal(applied[0]['log.level'], 'debug', 'the rest is in force');

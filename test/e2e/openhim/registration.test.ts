@@ -1,13 +1,15 @@
 // Registration, heartbeat and live config through the real openhim-mediator-utils client against
 // the OpenHIM API sandbox.
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import t, { type Test as Tap } from 'tap';
 import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { openhimConfigToSettings } from '../../../src/openhim/config-defs.js';
+import { startOpenHimFromSettings } from '../../../src/openhim/lifecycle.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
 import { startOpenHim, type OpenHimHandle, type StartOpenHimOptions } from '../../../src/openhim/registration.js';
 import { freePort } from '../../support/net.js';
+import { keptLogLines, wiredTo } from '../../support/openhim-lifecycle.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const registration = loadMediatorConfig();
 const urn = registration.urn;
@@ -15,36 +17,7 @@ const credentials = { username: DEFAULT_OPENHIM_USER.email, password: DEFAULT_OP
 const fastBackoff = { initialMs: 20, maxMs: 100 };
 
 /** Every log line, as pino writes it, so tests can grep for secrets. */
-const logLines: string[] = [];
-const logger = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) });
-
-/** startOpenHimFromSettings against `sandbox`, beating every 50 ms, stopped at the test's end. */
-async function wiredTo(
-  t: Tap,
-  sandbox: { url: string },
-  applySettings: (layer: Record<string, unknown>) => void,
-): Promise<OpenHimHandle> {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
-  const handle = startOpenHimFromSettings(
-    {
-      'openhim.apiUrl': sandbox.url,
-      'openhim.username': credentials.username,
-      'openhim.password': credentials.password,
-      'openhim.heartbeatMs': 50,
-    },
-    { applySettings, logger },
-  )!;
-  t.teardown(() => handle.stop());
-  return handle;
-}
-
-async function waitFor(what: string, condition: () => boolean, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const { lines: logLines, logger } = keptLogLines();
 
 function replica(test: Tap, apiURL: string, extra: Partial<StartOpenHimOptions> = {}) {
   const seen: Record<string, unknown>[] = [];
@@ -243,22 +216,16 @@ t.test("a registration core refuses: /ready and the log give core's reason, not 
 });
 
 t.test('startOpenHimFromSettings: off without openhim.apiUrl; otherwise applies the OpenHIM layer', async (t) => {
-  const { startOpenHimFromSettings } = await import('../../../src/openhim/lifecycle.js');
   t.equal(startOpenHimFromSettings({}, { applySettings: () => {} }), undefined);
 
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
   const layers: Record<string, unknown>[] = [];
-  const handle = startOpenHimFromSettings(
-    {
-      'openhim.apiUrl': sandbox.url,
-      'openhim.username': credentials.username,
-      'openhim.password': credentials.password,
-      'openhim.heartbeatMs': 100,
-    },
-    { applySettings: (layer) => void layers.push(layer), knownSetting: (k) => !k.startsWith('schedules.'), logger },
-  )!;
-  t.teardown(() => handle.stop());
+  wiredTo(t, sandbox, {
+    applySettings: (layer) => void layers.push(layer),
+    knownSetting: (k) => !k.startsWith('schedules.'),
+    logger,
+  });
   await waitFor('first layer', () => layers.length === 1);
   // issue 9: a value equal to the registered default is one nobody changed; env/file keep it
   t.notOk('outbox.deadlineMs' in layers[0], 'registered defaults nobody changed are left out');
@@ -276,9 +243,12 @@ t.test('a console save refused names the console field the operator saved, not o
   const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
   let applied = 0;
   // as main.ts applies a layer: merged over env/file, then checked whole
-  const handle = await wiredTo(t, sandbox, (layer) => {
-    validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
-    applied++;
+  const handle = wiredTo(t, sandbox, {
+    applySettings: (layer) => {
+      validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+      applied++;
+    },
+    logger,
   });
   await waitFor('the registered config applied', () => applied === 1);
 
@@ -302,9 +272,12 @@ t.test('a console save refused at start: /ready says no console setting is in fo
   const base = loadSettings({ AUTH_PASSWORD: 'inbound-pw-Zq4', OPENHIM_PASSWORD: credentials.password });
   const start = async () => {
     const applied: Record<string, unknown>[] = [];
-    const handle = await wiredTo(t, sandbox, (layer) => {
-      validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
-      applied.push(layer);
+    const handle = wiredTo(t, sandbox, {
+      applySettings: (layer) => {
+        validateSettings(mergeSettings(base, layer, 'OpenHIM config'));
+        applied.push(layer);
+      },
+      logger,
     });
     return { handle, applied };
   };
@@ -341,8 +314,9 @@ t.test('a console save refused at start: /ready says no console setting is in fo
 t.test('a console save refused at start whose refusal names none of its settings is not applied', async (t) => {
   const sandbox = await startOpenHimSandbox();
   t.teardown(() => sandbox.close());
-  const start = (applySettings: (layer: Record<string, unknown>) => void) => wiredTo(t, sandbox, applySettings);
-  const first = await start(() => undefined);
+  const start = (applySettings: (layer: Record<string, unknown>) => void) =>
+    wiredTo(t, sandbox, { applySettings, logger });
+  const first = start(() => undefined);
   await first.registered;
   const admin = openhimAdmin(sandbox.url, DEFAULT_OPENHIM_USER);
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
@@ -352,7 +326,7 @@ t.test('a console save refused at start whose refusal names none of its settings
   // at start the save is refused for a reason that names none of its settings (a check of the
   // environment's): nothing can be left out, so none of it is applied, as before
   const layers: Record<string, unknown>[] = [];
-  const second = await start((layer) => {
+  const second = start((layer) => {
     layers.push(layer);
     throw new Error('store.dataDir must be writable');
   });
