@@ -1,7 +1,7 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
 import { inRanges, narrowest } from '../../domain/instant-range.js';
-import { nameMatches } from '../../domain/name-search.js';
+import { facilityMatches } from '../../domain/facility-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { UpstreamRequest } from '../../upstream/client.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
@@ -20,17 +20,9 @@ import { OrgUnitLists } from './org-unit-lists.js';
 type Json = Record<string, any>;
 const PATH = '/api/organisationUnits';
 
-function matches(f: Facility, c: SearchCriteria): boolean {
-  if (c.name && !nameMatches(f.name, c.name) && !f.aliases?.some((a) => nameMatches(a, c.name!))) return false;
-  if (c.status && f.status !== c.status) return false;
-  if (c.partOf && f.partOf !== c.partOf) return false;
-  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
-  if (c.identifier) {
-    const { system, value } = c.identifier;
-    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
-  }
-  return inRanges(f.lastUpdated, c.lastUpdated);
-}
+/** The search's criteria, and when it last changed: DHIS2 keeps that of every org unit. */
+const matches = (f: Facility, c: SearchCriteria): boolean =>
+  facilityMatches(f, c) && inRanges(f.lastUpdated, c.lastUpdated);
 
 /** An instant as DHIS2 filters take it (server-local timestamp without a zone; UTC by convention). */
 const filterInstant = (iso: string) => iso.replace(/Z$/, '').replace(/\+00:00$/, '');

@@ -1,7 +1,7 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Facility } from '../../domain/index.js';
 import { inRanges } from '../../domain/instant-range.js';
-import { nameMatches } from '../../domain/name-search.js';
+import { facilityMatches } from '../../domain/facility-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
@@ -32,19 +32,9 @@ type Json = Record<string, any>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function matches(f: Facility, c: SearchCriteria): boolean {
-  if (c.name && !nameMatches(f.name, c.name)) return false;
-  if (c.status && f.status !== c.status) return false;
-  if (c.partOf && f.partOf !== c.partOf) return false;
-  // a token's code is matched exactly (FHIR search.html#token: case-sensitive unless its code
-  // system says otherwise, and openmrs-location-tag says nothing), as every other system does
-  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
-  if (c.identifier) {
-    const { system, value } = c.identifier;
-    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
-  }
-  return inRanges(f.lastUpdated, c.lastUpdated);
-}
+/** The search's criteria, and when it last changed: OpenMRS keeps that of every location. */
+const matches = (f: Facility, c: SearchCriteria): boolean =>
+  facilityMatches(f, c) && inRanges(f.lastUpdated, c.lastUpdated);
 
 /** Does the location already hold every field of the update (so sending it would change nothing)? */
 function sameFields(body: Json, existing: Json): boolean {

@@ -1,7 +1,7 @@
 import { codeCandidates } from '../../../domain/identifiers.js';
 import { BusinessRuleError } from '../../../domain/errors.js';
 import type { Facility } from '../../../domain/index.js';
-import { nameMatches } from '../../../domain/name-search.js';
+import { facilityMatches as matches } from '../../../domain/facility-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisClient } from '../types.js';
 import {
@@ -24,18 +24,6 @@ import { DecodedFacilities } from './decoded-facilities.js';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenLMIS JSON as parsed
 type Json = Record<string, any>;
-
-function matches(f: Facility, c: SearchCriteria): boolean {
-  if (c.name && !nameMatches(f.name, c.name)) return false;
-  if (c.status && f.status !== c.status) return false;
-  if (c.partOf && f.partOf !== c.partOf) return false;
-  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
-  if (c.identifier) {
-    const { system, value } = c.identifier;
-    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
-  }
-  return true;
-}
 
 export function createFacilityCapability(client: LmisClient, refs: LmisReferenceData): FacilityCapability {
   // a malformed id is a 400 on some versions: absent as well
