@@ -118,6 +118,11 @@ export interface OpenHimSandboxState {
   transactionUpdates: Map<string, Record<string, unknown>[]>;
   /** How long each PUT /transactions/:id waits before it is answered (a slow core); 0 by default. */
   updateDelayMs: number;
+  /**
+   * PUT /transactions/:id applied and then never answered, this many more times: the connection is
+   * reset after core wrote the update (a proxy timing out, core's answer lost on the way back).
+   */
+  lostUpdateAnswers: number;
 }
 
 export interface OpenHimSandbox {
@@ -199,6 +204,7 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     transactions: new Map(),
     transactionUpdates: new Map(),
     updateDelayMs: 0,
+    lostUpdateAnswers: 0,
   };
   // typed as the HTTP instance: the routes below do not depend on the transport
   const app = Fastify({ logger: false, ...(options.tls ? { https: options.tls } : {}) }) as FastifyInstance;
@@ -269,6 +275,11 @@ export async function startOpenHimSandbox(options: OpenHimSandboxOptions = {}): 
     const list = state.transactionUpdates.get(request.params.id) ?? [];
     list.push(body);
     state.transactionUpdates.set(request.params.id, list);
+    if (state.lostUpdateAnswers > 0) {
+      state.lostUpdateAnswers -= 1;
+      request.raw.socket.destroy();
+      return reply.hijack();
+    }
     return text(reply, 200, `Transaction with ID: ${request.params.id} successfully updated`);
   });
 

@@ -19,13 +19,45 @@ import { request } from 'undici';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
 import { AWAITS_UPDATE_PROPERTY } from './transaction-id.js';
 
-/** What a transaction read from core tells about the update: send it, or the answer instead. */
-export type Ownership = { kind: 'owed' } | UpdateAnswer;
+/**
+ * What a transaction read from core tells about the update: send it (`stored`: the orchestrations
+ * core already keeps, as orchestrationKey gives them), or the answer instead.
+ */
+export type Ownership = { kind: 'owed'; stored: Set<string> } | UpdateAnswer;
 
 /** The parts of a stored transaction the check reads (model/transactions.js). */
 interface StoredTransaction {
   properties?: Record<string, unknown> | null;
   response?: { status?: unknown } | null;
+  orchestrations?: unknown;
+}
+
+/** The parts of an orchestration that tell one call from another, bodies aside (simpledetails has none). */
+interface OrchestrationParts {
+  name?: unknown;
+  request?: { method?: unknown; path?: unknown; timestamp?: unknown } | null;
+  response?: { status?: unknown; timestamp?: unknown } | null;
+}
+
+/**
+ * One upstream call as an orchestration names it: the same call sent twice has the same key, two
+ * calls never do (each has its own start time to the millisecond, and its own path or name).
+ */
+export function orchestrationKey(o: OrchestrationParts): string {
+  const { request, response } = o;
+  return JSON.stringify([
+    o.name,
+    request?.method,
+    request?.path,
+    request?.timestamp,
+    response?.status,
+    response?.timestamp,
+  ]);
+}
+
+function storedKeys(stored: StoredTransaction): Set<string> {
+  const list = Array.isArray(stored.orchestrations) ? (stored.orchestrations as OrchestrationParts[]) : [];
+  return new Set(list.filter((o) => o && typeof o === 'object').map(orchestrationKey));
 }
 
 export interface OwnershipRead {
@@ -64,7 +96,7 @@ export async function readOwnership(read: OwnershipRead): Promise<Ownership> {
 export function ownershipOf(stored: StoredTransaction | undefined, transactionId: string, urn: string): Ownership {
   if (!stored || typeof stored !== 'object')
     return { kind: 'retry', reason: 'OpenHIM answered the transaction read with no transaction' };
-  if (stored.properties?.[AWAITS_UPDATE_PROPERTY] === urn) return { kind: 'owed' };
+  if (stored.properties?.[AWAITS_UPDATE_PROPERTY] === urn) return { kind: 'owed', stored: storedKeys(stored) };
   // core stores the mediator's answer just after it arrives: an update sent at once may be quicker
   if (stored.response == null || stored.response.status == null)
     return { kind: 'retry', reason: `OpenHIM has not stored the answer to transaction ${transactionId} yet` };

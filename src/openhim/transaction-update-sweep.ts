@@ -9,7 +9,8 @@
  * transaction id and the reason only: never the request, its credentials or the body.
  *
  * A send may repeat (a claim that ran out while OpenHIM was slow, a crash between OpenHIM's 2xx
- * and its record): nearly harmless, core sets the same fields again (transaction-updates.ts).
+ * and its record): harmless, core sets the same fields again and the calls it keeps already are
+ * not appended again (transaction-updates.ts).
  */
 import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js';
 import { processRedactor } from '../platform/redaction.js';

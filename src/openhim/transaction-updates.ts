@@ -7,9 +7,12 @@
  * One send per call, answered as sent, retry or refused: the debt is kept in the store and retried
  * by transaction-update-sweep.ts. Only a transaction core keeps marked as awaiting this mediator's
  * update is sent one (transaction-ownership.ts, read before the first send). Sending twice is
- * nearly harmless: core's updateTransaction (api/transactions.js) sets the given fields with
- * findByIdAndUpdate, so a repeat writes the same status and response again (the attempt's calls,
- * appended, then show twice); our body carries no `error`, which alone would queue an auto-retry.
+ * harmless: core's updateTransaction (api/transactions.js) sets the given fields with
+ * findByIdAndUpdate, so a repeat writes the same status and response again, and the attempt's
+ * calls, appended with `$push`, are appended only when core does not keep them yet: a send whose
+ * answer was lost (reset, timed out, a crash before it was recorded) may have been applied, so the
+ * next reads the transaction again first. Our body carries no `error`, which alone would queue an
+ * auto-retry.
  */
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
@@ -22,7 +25,7 @@ import { buildOpenHimEnvelope, mediatorStatusFor, type MediatorStatus } from './
 import type { UpdateAnswer } from './transaction-update-sweep.js';
 import type { FinalAttemptCalls } from './final-attempts.js';
 import { isOpenHimTransactionId } from './transaction-id.js';
-import { readOwnership } from './transaction-ownership.js';
+import { orchestrationKey, readOwnership } from './transaction-ownership.js';
 
 export interface TransactionUpdaterOptions {
   settings: () => Record<string, unknown>;
@@ -34,7 +37,11 @@ export interface TransactionUpdaterOptions {
   finalAttempts?: FinalAttemptCalls;
 }
 
-/** Transactions read from core and found owed an update, so a retried send does not read them again. */
+/**
+ * Transactions read from core and found owed an update, with the orchestrations core kept then, so
+ * a send the claim cut off before its PUT does not read them again. A PUT not answered 2xx
+ * forgets the read: it may have been applied all the same, and the next send must see what it left.
+ */
 const VERIFIED_KEPT = 1_000;
 
 /**
@@ -193,10 +200,10 @@ export function createTransactionUpdater(
   const redactor = () => opts.redactor ?? processRedactor;
   // loaded now, not inside the first send's time (which ends with its claim)
   void mediatorUtils().catch(() => undefined);
-  const verified = new Set<string>();
-  const remember = (transactionId: string) => {
-    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.values().next().value!);
-    verified.add(transactionId);
+  const verified = new Map<string, Set<string>>();
+  const remember = (transactionId: string, stored: Set<string>) => {
+    if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+    verified.set(transactionId, stored);
   };
   return async (job, send = {}) => {
     const s = opts.settings();
@@ -209,7 +216,6 @@ export function createTransactionUpdater(
     if (typeof apiUrl !== 'string' || !apiUrl) return { kind: 'retry', reason: 'openhim.apiUrl is not set' };
     const agent = agentFor(s['openhim.trustSelfSigned'] === true);
     const jobs = send.jobs ?? [job];
-    const body = updateBody(jobs, send.entries, s);
     const auth = (await mediatorUtils()).genAuthHeaders({
       username: String(s['openhim.username'] ?? 'root@openhim.org'),
       password: String(s['openhim.password'] ?? ''),
@@ -222,19 +228,23 @@ export function createTransactionUpdater(
       return ms === undefined ? undefined : AbortSignal.timeout(ms);
     };
     if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
+    let put = false;
     try {
-      if (!verified.has(transactionId)) {
+      let stored = verified.get(transactionId);
+      if (!stored) {
         const read = { url, transactionId, urn: opts.urn, headers: auth, dispatcher: agent, retried: retriedStatus };
         const ownership = await readOwnership({ ...read, signal: signal() });
         if (ownership.kind !== 'owed') return ownership;
-        remember(transactionId);
+        stored = ownership.stored;
+        remember(transactionId, stored);
       }
       if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
+      put = true;
       const res = await request(url, {
         method: 'PUT',
         dispatcher: agent,
         headers: { ...auth, 'content-type': 'application/json' },
-        body,
+        body: updateBody(jobs, send.entries, s, stored),
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
         signal: signal(),
@@ -242,11 +252,12 @@ export function createTransactionUpdater(
       await res.body.dump();
       status = res.statusCode;
     } catch (err) {
+      if (put) verified.delete(transactionId); // applied or not: the next send reads what core keeps
       // unreachable, reset, timed out, a certificate not trusted (trustSelfSigned may change live)
       return { kind: 'retry', reason: redactor().redact(describeRequestError(err)) };
     }
+    verified.delete(transactionId);
     if (status < 300) {
-      verified.delete(transactionId);
       opts.finalAttempts?.forget(jobs.filter((j) => j.transactionId === transactionId).map((j) => j.id));
       return { kind: 'sent' };
     }
@@ -258,9 +269,15 @@ export function createTransactionUpdater(
    * The PUT's body: the final status and response, and the last attempts' calls appended to the
    * transaction's orchestrations (`$push`, as the file-queue mediator's worker.js does: core
    * passes the update to findByIdAndUpdate, so a plain `orchestrations` would replace those the
-   * 202 envelope left). Redacted as the envelope is, and cut to the same body limits.
+   * 202 envelope left), less those core keeps already (`stored`: a send before this one was
+   * applied, its answer lost). Redacted as the envelope is, and cut to the same body limits.
    */
-  function updateBody(jobs: OutboxJob[], entries: TransactionEntry[] | undefined, s: Record<string, unknown>): string {
+  function updateBody(
+    jobs: OutboxJob[],
+    entries: TransactionEntry[] | undefined,
+    s: Record<string, unknown>,
+    stored: Set<string>,
+  ): string {
     const final = finalTransactionResponseOf(jobs, entries);
     const bodyLimit = Number(s['openhim.orchestrationBodyLimitBytes']);
     const envelope = buildOpenHimEnvelope({
@@ -272,7 +289,8 @@ export function createTransactionUpdater(
       secretValues: opts.secretValues(),
       redactor: opts.redactor,
     });
-    const { status, response, orchestrations } = envelope;
+    const { status, response } = envelope;
+    const orchestrations = envelope.orchestrations.filter((o) => !stored.has(orchestrationKey(o)));
     const update = orchestrations.length
       ? { status, response, $push: { orchestrations: { $each: orchestrations } } }
       : { status, response };

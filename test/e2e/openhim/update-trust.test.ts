@@ -4,7 +4,8 @@
  * SQLite always, PostgreSQL when TEST_DATABASE_URL is set. The update carries the OpenLMIS calls
  * of the attempt that delivered the write, appended to what the 202 left, credentials masked. A
  * client reaching the mediator directly with the id of another transaction (answered at once
- * through OpenHIM) gets its own write delivered and that transaction left as core keeps it.
+ * through OpenHIM) gets its own write delivered and that transaction left as core keeps it. An
+ * update core applied but whose answer was lost is sent again without appending its calls twice.
  */
 import t from 'tap';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
@@ -55,6 +56,40 @@ for (const engine of engineCases()) {
     t.equal(stored.orchestrations.length, left + pushed.length, "appended to the 202's, not replacing them");
     t.equal(stored.status, 'Successful');
   });
+
+  t.test(
+    `an update applied but not answered is sent again without its calls twice (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300' });
+      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, times: 1, action: { type: 'status', status: 503 } });
+      openhim.state.lostUpdateAnswers = 1; // core writes the first PUT, its answer never comes back
+      const tx = '65f0c0ffee0000000000f003';
+      const first = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-LOST-1', 40), {
+        'x-openhim-transactionid': tx,
+      });
+      t.match(first.body, { status: 'Processing', response: { status: 202 } });
+      const left = (first.body.orchestrations as Orchestration[]).length;
+      const settled = await until(
+        'the update sent again and recorded',
+        async () => {
+          const jobs = await rig.mediator.store.listJobs({});
+          const job = jobs.find((j) => j.transactionId === tx);
+          return job?.transactionUpdate?.state === 'sent' ? job : undefined;
+        },
+        30_000,
+      );
+      t.ok(settled, 'the debt is settled by the second send');
+      const [applied, again] = openhim.state.transactionUpdates.get(tx) as any[];
+      const pushed = applied.$push.orchestrations.$each as Orchestration[];
+      t.ok(pushed.length > 0, `the first send carried the ${pushed.length} calls of the delivering attempt`);
+      t.match(again, { status: 'Successful', response: { status: 201 } }, 'the second sets the final state again');
+      t.notOk(again.$push, 'and appends none of the calls core already keeps');
+      const stored = openhim.state.transactions.get(tx)!;
+      t.equal(stored.orchestrations.length, left + pushed.length, 'each call of the attempt once');
+      t.equal(stored.status, 'Successful');
+    },
+  );
 
   t.test(
     `a direct client naming another transaction overwrites nothing (${engine.name})`,
