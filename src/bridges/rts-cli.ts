@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { terminalText } from '../cli/terminal-text.js';
 import { useCheckedMappings } from '../config/mapping-files.js';
 import type { Settings } from '../config/settings.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -9,8 +10,8 @@ import { registerRtsHandlers, runRtsToMsupply } from './rts-to-msupply.js';
 /**
  * `bridge rts-to-msupply`: one run of the RTS → Open mSupply bridge by hand, what the scheduled job
  * `rtsToMsupply` does (same marks, same keys: running it beside the schedule repeats nothing).
- * Prints the counts of each phase and each held requisition with why; exit 1 when a write was
- * refused or a requisition held, 2 when the bridge is not configured.
+ * Prints the counts of each phase and each held or skipped requisition with why; exit 1 when a
+ * write was refused or a requisition held or skipped, 2 when the bridge is not configured.
  */
 export interface RtsCliDeps {
   settings: () => Settings;
@@ -42,16 +43,23 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
         }
         const counts = result.counts ?? {};
         const held = result.held ?? [];
+        const skipped = result.skippedRequisitions ?? [];
         const unread = result.unreadStores ?? [];
-        if (o.json) deps.out.write(`${JSON.stringify({ ...counts, held, unreadStores: unread }, null, 2)}\n`);
+        if (o.json)
+          deps.out.write(
+            `${JSON.stringify({ ...counts, held, skippedRequisitions: skipped, unreadStores: unread }, null, 2)}\n`,
+          );
         else {
           for (const [k, v] of Object.entries(counts)) deps.out.write(`${k}: ${v}\n`);
           // held: not sent anywhere, read again by the next run until routing.json covers them
           for (const h of held) deps.out.write(`held ${h.event} at ${h.facility}: ${h.reason}\n`);
+          // skipped: no order at all (a value a facility user typed is quoted: printed as plain text)
+          for (const k of skipped)
+            deps.out.write(`${terminalText(`skipped ${k.event} at ${k.facility}: ${k.reason}`)}\n`);
           for (const u of unread) deps.out.write(`shipments of store ${u.store} not read: ${u.reason}\n`);
         }
         const refused = Object.entries(counts).some(([k, v]) => k.endsWith('rejected') && v > 0);
-        return refused || held.length || unread.length ? 1 : 0;
+        return refused || held.length || skipped.length || unread.length ? 1 : 0;
       });
     });
 }

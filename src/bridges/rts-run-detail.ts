@@ -1,3 +1,4 @@
+import type { SkippedRequisition } from '../systems/dhis2/requisitions.js';
 import type { HeldRequisition } from './rts-to-msupply.js';
 
 /** Held requisitions listed one per line; the rest only counted, so the run's record stays small. */
@@ -5,6 +6,8 @@ export const DETAIL_HELD_LINES = 20;
 
 export interface RtsLeftBehind {
   held: HeldRequisition[];
+  /** Completed events that are no order, and why (the facility puts them right in DHIS2). */
+  skipped?: SkippedRequisition[];
   unreadStores: { store: string; reason: string }[];
   /** Why no shipment was consigned this run (no consignment program), when none was. */
   consignSkipped?: string;
@@ -25,7 +28,8 @@ export interface RejectedWrite {
 /**
  * What an RTS → mSupply run left behind, as the job run's detail (GET /admin/jobs, the console,
  * `jobs` CLI): each held requisition with its facility and why (no store rule covers it, a store
- * mSupply lacks …), each supplying store whose shipments were not read, a consignment phase
+ * mSupply lacks …), each completed requisition event that is no order (skipped: a facility's typo,
+ * an org unit without a code, an item the catalogue lacks) with why, each supplying store whose shipments were not read, a consignment phase
  * that did not run, and each write DHIS2 refused (its org unit not the program's, outside the
  * user's capture org units, its sharing …) with its job, which the operator retries once that is
  * fixed, and for a consignment the bridge asks again itself, until when (rts-consign-reask.ts).
@@ -39,6 +43,12 @@ export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
       .map((h) => `held: requisition event ${h.event} of facility ${h.facility}: ${h.reason}`),
     ...(left.held.length > DETAIL_HELD_LINES
       ? [`held: ${left.held.length - DETAIL_HELD_LINES} more requisitions (the bridge CLI lists them all)`]
+      : []),
+    ...(left.skipped ?? [])
+      .slice(0, DETAIL_HELD_LINES)
+      .map((k) => `skipped: requisition event ${k.event} of facility ${k.facility}: ${k.reason}`),
+    ...((left.skipped?.length ?? 0) > DETAIL_HELD_LINES
+      ? [`skipped: ${left.skipped!.length - DETAIL_HELD_LINES} more requisitions (the bridge CLI lists them all)`]
       : []),
     ...left.unreadStores.map((u) => `not read: shipments of store ${u.store}: ${u.reason}`),
     ...(left.consignSkipped ? [`not consigned: ${left.consignSkipped}`] : []),

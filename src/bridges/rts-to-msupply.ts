@@ -6,6 +6,7 @@ import type { WriteOutcome } from '../outbox/types.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { Dhis2Connector } from '../systems/dhis2/index.js';
+import type { SkippedRequisition } from '../systems/dhis2/requisitions.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
@@ -71,6 +72,12 @@ export interface HeldRequisition {
 
 export interface RtsRunResult extends JobResult {
   held?: HeldRequisition[];
+  /**
+   * Completed requisition events that are no order (an org unit without a code, a quantity that is
+   * no whole number, an item products.json lacks, nothing above zero), and why: never sent, read
+   * again once the facility edits the event.
+   */
+  skippedRequisitions?: SkippedRequisition[];
   /** Supplying stores whose shipments could not be read this run, and why. */
   unreadStores?: { store: string; reason: string }[];
 }
@@ -386,6 +393,7 @@ export async function runRtsToMsupply(
     held: 0,
   };
   const held: HeldRequisition[] = [];
+  const skipped: SkippedRequisition[] = [];
   const suppliers = supplierOf(deps, msupply, dhis2);
   let mark = await deps.store.getCursor(RTS_REQUISITIONS_CURSOR);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
@@ -394,6 +402,7 @@ export async function runRtsToMsupply(
     counts.pages++;
     counts.read += page.orders.length + page.skipped.length;
     counts.skipped += page.skipped.length;
+    skipped.push(...page.skipped);
     for (const order of page.orders) {
       signal.throwIfAborted(); // the job's lock lost to another instance, whose run goes on from the mark
       const choice = await suppliers.choose(order);
@@ -441,11 +450,13 @@ export async function runRtsToMsupply(
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
   const rejected: RejectedWrite[] = [];
   const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores, rejected);
+  const left = skipped.length ? { skippedRequisitions: skipped } : {};
   if (typeof consigned === 'string')
     return {
       counts,
       ...(held.length ? { held } : {}),
-      ...withDetail(rtsRunDetail({ held, unreadStores, consignSkipped: consigned })),
+      ...left,
+      ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
   const received = await writeBackReceipts(deps, msupply, rejected);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
@@ -458,8 +469,9 @@ export async function runRtsToMsupply(
       ...prefixed('inbounds', received?.inbounds),
     },
     ...(held.length ? { held } : {}),
+    ...left,
     ...(unreadStores.length ? { unreadStores } : {}),
-    ...withDetail(rtsRunDetail({ held, unreadStores, rejected })),
+    ...withDetail(rtsRunDetail({ held, skipped, unreadStores, rejected })),
   };
 }
 

@@ -54,6 +54,8 @@ export function parseRequisitionProgram(
 /** An event that cannot become an order, and why (reported by the bridge, never guessed around). */
 export interface SkippedRequisition {
   event: string;
+  /** The org unit's code, else its id: where to ask for the event to be put right. */
+  facility: string;
   reason: string;
 }
 
@@ -86,7 +88,12 @@ export function toOrder(
 ): Order | SkippedRequisition {
   const event = String(e.event);
   if (!ou?.code)
-    return { event, reason: `org unit ${e.orgUnit} has no code: mSupply finds a facility by its org unit code` };
+    return {
+      event,
+      facility: String(e.orgUnit),
+      reason: `org unit ${e.orgUnit} has no code: mSupply finds a facility by its org unit code`,
+    };
+  const facility = String(ou.code);
   const values = new Map<string, string>(
     ((e.dataValues as Json[] | undefined) ?? []).map((d) => [String(d.dataElement), String(d.value)]),
   );
@@ -96,14 +103,22 @@ export function toOrder(
     if (raw === undefined || raw === '') continue;
     const quantity = Number(raw);
     if (!Number.isSafeInteger(quantity) || quantity < 0)
-      return { event, reason: `data element ${dataElement} (${code}) holds '${raw}', not a whole number of units` };
+      return {
+        event,
+        facility,
+        reason: `data element ${dataElement} (${code}) holds '${raw}', not a whole number of units`,
+      };
     if (quantity === 0) continue;
     const product = products.productOf(code);
     if (!product)
-      return { event, reason: `item ${code} is not in products.json under the code dhis2.rtsItemCode names items by` };
+      return {
+        event,
+        facility,
+        reason: `item ${code} is not in products.json under the code dhis2.rtsItemCode names items by`,
+      };
     lines.push({ product, quantity: { value: quantity, unit: 'dispensing-unit' } });
   }
-  if (!lines.length) return { event, reason: 'no product has a quantity above zero' };
+  if (!lines.length) return { event, facility, reason: 'no product has a quantity above zero' };
   return {
     id: stableId(DHIS2_SYSTEM, 'requisition-event', event),
     orderNumber: { system: RTS_EVENT_SYSTEM, value: event },

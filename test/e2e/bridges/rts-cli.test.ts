@@ -2,8 +2,8 @@
  * `npm run cli -- bridge rts-to-msupply` (issue 15): the real CLI process, configured by its
  * environment and its mappings directory (routing.json `supplyingStores`) as an operator would,
  * runs the bridge once against both sandboxes and prints the counts; run again, it writes nothing;
- * a requisition no rule covers is printed as held, with why; without a requisition program it
- * says what to set.
+ * a requisition no rule covers is printed as held, with why, one that is no order as skipped, with
+ * why; without a requisition program it says what to set.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,6 +100,17 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
   t.match(third.out, /^held: 1$/m);
   t.match(third.out, /^held LkHeldReq01 at LK-HC-104: no supplying-store rule matched .* has no default$/m);
   t.equal(responses(sb.ms).length, 10, 'nothing sent');
+
+  // a requisition of nothing is no order: printed with its facility and why, exit 1 (the held one
+  // is covered again, so only the skipped one fails the run)
+  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ ...routing, supplyingStores: SUPPLYING_STORES }));
+  await postRequisitions(sb.dhis2, [{ event: 'LkZeroReq01', facility: 'LK-HC-102', lines: { EM_ORS: 0 } }]);
+  const fourth = await cli(['bridge', 'rts-to-msupply'], env);
+  t.equal(fourth.code, 1, 'a skipped requisition fails the run');
+  t.match(fourth.out, /^skipped LkZeroReq01 at LK-HC-102: no product has a quantity above zero$/m);
+  t.match(fourth.out, /^held: 0$/m);
+  const json = await cli(['bridge', 'rts-to-msupply', '--json'], env);
+  t.match(JSON.parse(json.out), { skippedRequisitions: [{ event: 'LkZeroReq01', facility: 'LK-HC-102' }] });
 
   const unset = await cli(['bridge', 'rts-to-msupply'], { ...env, DHIS2_REQUISITION_PROGRAM: '' });
   t.equal(unset.code, 2);

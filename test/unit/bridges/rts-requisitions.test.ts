@@ -121,13 +121,19 @@ t.test(
     t.equal(fulfilKey(order), `fulfil|${RTS_EVENT_SYSTEM}|EvGood00001`);
     t.same(
       read.flatMap((p) => p.skipped),
+      // the facility by its code, else its org unit id: whom to ask to put the event right
       [
         {
           event: 'EvNoCode001',
+          facility: 'OuNoCode001',
           reason: 'org unit OuNoCode001 has no code: mSupply finds a facility by its org unit code',
         },
-        { event: 'EvBadQty001', reason: `data element ${ORS} (EM_ORS) holds '2.5', not a whole number of units` },
-        { event: 'EvNothing01', reason: 'no product has a quantity above zero' },
+        {
+          event: 'EvBadQty001',
+          facility: 'LK-HC-101',
+          reason: `data element ${ORS} (EM_ORS) holds '2.5', not a whole number of units`,
+        },
+        { event: 'EvNothing01', facility: 'LK-HC-101', reason: 'no product has a quantity above zero' },
       ],
     );
   },
