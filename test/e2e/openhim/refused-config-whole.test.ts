@@ -18,17 +18,10 @@ import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
 import { freePort } from '../../support/net.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const PASSWORD = 'whole-secret-Kp2';
 const basic = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
-
-async function waitFor(what: string, probe: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 t.test('a console save refused by one connector leaves every connector as it was', async (t) => {
   const openhim = await startOpenHimSandbox();

@@ -21,6 +21,7 @@ import { startMediator, type RunningMediator } from '../../../src/main.js';
 import { OPENHIM_SETTINGS } from '../../../src/openhim/config-defs.js';
 import { TRUNCATION_MARK } from '../../../src/openhim/envelope.js';
 import { gtinOf, orderLine } from '../../support/openlmis-e2e.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const PASSWORD = 'live-secret-Kp2';
 const registration = JSON.parse(readFileSync(new URL('../../../mediator-config.json', import.meta.url), 'utf8')) as {
@@ -68,15 +69,6 @@ function adjustment(id: string, facilityId: string): unknown {
       },
     ],
   };
-}
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 t.test('live OpenHIM settings', async (t) => {

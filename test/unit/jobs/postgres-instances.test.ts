@@ -8,6 +8,7 @@ import pg from 'pg';
 import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,16 +43,6 @@ async function advisoryLocks(databaseUrl: string): Promise<{ holders: number[]; 
   } finally {
     await admin.end();
   }
-}
-
-/** Polls `probe` until it holds; a loaded machine decides how long that takes, not a fixed sleep. */
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** A job that notes how many of its runs are going at once, stopping early when its signal aborts. */

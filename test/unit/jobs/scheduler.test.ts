@@ -17,17 +17,9 @@ import { MASK, processRedactor } from '../../../src/platform/redaction.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { capturingLogger } from '../../support/capturing-logger.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await probe()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function tempStore(t: { teardown(fn: () => unknown): void }): Promise<Store> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jobs-scheduler-'));

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import t from 'tap';
 import { HeldAdvisoryLock } from '../../../src/store/pg-held-lock.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** What PostgreSQL answers a connection while it starts up (SQLSTATE 57P03). */
 const startingUp = () =>
@@ -40,14 +41,6 @@ function fakePool(failures: number, failWith: () => Error = startingUp) {
     },
   };
   return { pool: pool as unknown as pg.Pool, sessions, connects: () => connects };
-}
-
-async function waitFor(what: string, probe: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 t.test('the database back within the bound: the lock is taken again and the run goes on', async (t) => {
