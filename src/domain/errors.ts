@@ -155,17 +155,25 @@ export class GoneError extends MediatorError {
  * A record asked for by its system's own id (a DHIS2 org unit's UID), or by the id the mediator
  * derives for it (an order line a delivery names), that a write made under another id (the
  * client's, or a create's): that id is the resource's, as searches list it, so
- * the record has one id. A read answers a redirect to it (fhir/interactions.ts); a change sent
- * to the system's id is this 409, nothing written.
+ * the record has one id; or by an id it was served under before (an Open mSupply warehouse's
+ * copy of an order, listed under ids of its own), which `formerly` says. A read answers a
+ * redirect to it (fhir/interactions.ts); a change sent to the other id is this 409, nothing written.
  */
 export class KnownAsError extends MediatorError {
   constructor(
     readonly asked: string,
     readonly known: string,
+    /**
+     * Why `asked` is no longer the record's id, when it is one the record was served under before
+     * (FlowSpec.formerIdsWhy): a phrase that follows the id ("was …").
+     */
+    readonly formerly?: string,
   ) {
     super(409, {
       code: 'conflict',
-      diagnostics: `${asked} is another id of a record this server serves under the id its write came under, ${known}: read and change it as ${known}`,
+      diagnostics: formerly
+        ? `${asked} ${formerly}, ${known}: read and change it as ${known}`
+        : `${asked} is another id of a record this server serves under the id its write came under, ${known}: read and change it as ${known}`,
       expression: ['id'],
     });
     this.name = 'KnownAsError';

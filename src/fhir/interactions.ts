@@ -169,7 +169,8 @@ export async function read(
 }
 
 /**
- * A read by a system's own id of a record served under another (KnownAsError): 301 to that id, so
+ * A read by a system's own id of a record served under another, or by an id it was served under
+ * before (KnownAsError, which says which): 301 to that id, so
  * a client following it stores one resource. Not answered as that resource in place: a read
  * answers the id it was asked for (http.html#read).
  */
@@ -178,7 +179,9 @@ function movedTo(ctx: FhirContext, type: string, err: KnownAsError): FhirResult 
     status: 301,
     headers: { Location: `${ctx.baseUrl}/${type}/${err.known}` },
     body: informational(
-      `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} is its system's own id (or one derived for it), and this server serves it under the id its write came under; read and change it as ${type}/${err.known}`,
+      err.formerly
+        ? `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} ${err.formerly}, ${type}/${err.known}; read and change it as ${type}/${err.known}`
+        : `${type}/${err.asked} is ${type}/${err.known}: ${err.asked} is its system's own id (or one derived for it), and this server serves it under the id its write came under; read and change it as ${type}/${err.known}`,
     ),
   };
 }

@@ -17,7 +17,8 @@ export interface FlowSpec<T> {
   flow: Flow;
   /** Outbox flow name (one job per flow and system). */
   outboxFlow: string;
-  read(c: Connector): ((id: string) => Promise<T | undefined>) | undefined;
+  /** `listed`: the id is behind a link a search or write recorded (OrderCapability.get). */
+  read(c: Connector): ((id: string, listed?: boolean) => Promise<T | undefined>) | undefined;
   search(c: Connector): ((criteria: SearchCriteria) => Promise<Page<T>>) | undefined;
   write(c: Connector): ((value: T, journal: StepJournal) => Promise<WriteResult>) | undefined;
   /** What the write would refuse, checked without writing (connector.ts Prechecks); undefined: nothing to check. */
@@ -76,6 +77,14 @@ export interface FlowSpec<T> {
    * upstream object a link names and the value read from it, each former id to the id it is now.
    */
   formerIds?(c: Connector): ((upstreamId: string, value: T) => Map<string, string>) | undefined;
+  /** What a former id of the connector's was (OrderCapability.formerIdsWhy), for the redirect. */
+  formerIdsWhy?(c: Connector): string | undefined;
+  /**
+   * A supplier search of the connector links every id it lists, its upstream object's own too
+   * (DeliveryCapability.listsThroughCopies): a read by one is then behind a link, which lets the
+   * connector look through the supplier's copy, as a read of an unknown id does not.
+   */
+  linksOwnIds?(c: Connector): boolean;
   /** Overlay client-chosen ids of the written value on what the upstream now holds. */
   withClientIds(upstream: T, written: T): T;
   /**
@@ -168,7 +177,7 @@ function clientSpelling(upstream: string | undefined, written: string | undefine
 export const ORDERS: FlowSpec<Order> = {
   flow: 'orders',
   outboxFlow: 'order',
-  read: (c) => c.orders && ((id) => c.orders!.get(id)),
+  read: (c) => c.orders && ((id, listed) => c.orders!.get(id, listed)),
   search: (c) => c.orders && ((q) => c.orders!.search(q)),
   // a read-only order capability is no writer: its orders are raised in the system itself
   write: (c) => (takesOrders(c) ? (v, j) => writeOrder(c.system, c.orders!, v, j) : undefined),
@@ -182,6 +191,7 @@ export const ORDERS: FlowSpec<Order> = {
   keepsWritten: (o) => o.status === 'cancelled',
   fhirIds: (o) => o.lines.map((l) => l.lineId).filter((id): id is string => !!id),
   formerIds: (c) => c.orders?.formerIds && ((upstreamId, o) => c.orders!.formerIds!(upstreamId, o)),
+  formerIdsWhy: (c) => c.orders?.formerIdsWhy,
   // Not yet at the LMIS: a draft; given up or refused there: entered-in-error (never "active").
   pendingView: (o, s) => ({ ...o, status: failed(s) ? 'entered-in-error' : 'draft' }),
   withClientIds: (u, w) => ({
@@ -196,7 +206,7 @@ export const ORDERS: FlowSpec<Order> = {
 export const DELIVERIES: FlowSpec<Delivery> = {
   flow: 'deliveries',
   outboxFlow: 'delivery',
-  read: (c) => c.deliveries && ((id) => c.deliveries!.get(id)),
+  read: (c) => c.deliveries && ((id, listed) => c.deliveries!.get(id, listed)),
   search: (c) => c.deliveries && ((q) => c.deliveries!.search(q)),
   write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
   precheck: (c) => c.deliveries?.precheck && ((v, earlier) => c.deliveries!.precheck!(v, earlier)),
@@ -216,6 +226,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
       ? (d.basedOn.lineIds ?? []).map((fhirId) => ({ flow: 'orders', fhirId, upstreamId: d.basedOn!.orderId! }))
       : [],
   formerIds: (c) => c.deliveries?.formerIds && ((upstreamId, d) => c.deliveries!.formerIds!(upstreamId, d)),
+  formerIdsWhy: (c) => c.deliveries?.formerIdsWhy,
+  linksOwnIds: (c) => !!c.deliveries?.listsThroughCopies,
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 

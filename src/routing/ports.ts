@@ -139,7 +139,12 @@ export interface ReadOnlyOrders {
 }
 
 export interface OrderCapability {
-  get(id: string): Promise<Order | undefined>;
+  /**
+   * `listed`: the id is behind a link a search or write recorded (RoutedFlow's read through a
+   * link), so the connector may look further for it than for any id (Open mSupply: through a
+   * supplying store's copy), at a cost a read of an unknown id must not pay.
+   */
+  get(id: string, listed?: boolean): Promise<Order | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Order>>;
   /**
    * The order as first written. A read-only capability (`readOnly` set) refuses it with its
@@ -167,10 +172,16 @@ export interface OrderCapability {
    * the line id it has now: a read by one is redirected there, not answered 404.
    */
   formerIds?(upstreamId: string, order: Order): Map<string, string>;
+  /**
+   * What an id of formerIds was, as a phrase following it ("was …"), which the id it has now
+   * follows: the 301 to that id says what happened, not that it is a system's own id.
+   */
+  formerIdsWhy?: string;
 }
 
 export interface DeliveryCapability {
-  get(id: string): Promise<Delivery | undefined>;
+  /** `listed`: as for OrderCapability.get. */
+  get(id: string, listed?: boolean): Promise<Delivery | undefined>;
   search(criteria: SearchCriteria): Promise<Page<Delivery>>;
   confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
   precheck?(delivery: Delivery, earlier?: Delivery[]): Promise<void>;
@@ -180,6 +191,14 @@ export interface DeliveryCapability {
    * store's inbound one), each to the id it has now: a read by one is redirected there.
    */
   formerIds?(upstreamId: string, delivery: Delivery): Map<string, string>;
+  /** As OrderCapability.formerIdsWhy. */
+  formerIdsWhy?: string;
+  /**
+   * A supplier search lists deliveries the user may reach only through the supplier's copy (Open
+   * mSupply: the outbound shipment of an inbound one), some under their upstream object's own id
+   * (an R5 delivery): it links those too, so a read by one is behind a link (get's `listed`).
+   */
+  listsThroughCopies?: boolean;
 }
 
 export interface StockCapability {

@@ -168,7 +168,10 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (own === value && now === undefined) return;
     const ids = this.spec.fhirIds(own);
     const known = ids[this.spec.fhirIds(value).indexOf(now ?? id)];
-    if (known !== undefined && known !== id && !ids.includes(id)) throw new KnownAsError(id, known);
+    if (known === undefined || known === id || ids.includes(id)) return;
+    // an id it had before (formerIds): the redirect says what it was, not that it is a system's own
+    const connector = now === undefined ? undefined : this.connectors.find((c) => c.system === system);
+    throw new KnownAsError(id, known, connector && this.spec.formerIdsWhy?.(connector));
   }
 
   /**
@@ -268,7 +271,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         );
         if (page instanceof SearchNeedsParameterError) return page;
         const items = await this.withWrittenIds(c.system, page.items);
-        await this.remember(c.system, items);
+        await this.remember(c.system, items, !!asked.supplier && !!this.spec.linksOwnIds?.(c));
         return { ...page, items: await this.stampSeen(items) };
       }),
     );
@@ -678,7 +681,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     const connector = this.connectors.find((c) => c.system === link.system);
     const read = connector && this.spec.read(connector);
     if (!upstreamId || !read) return written;
-    const value = await read(upstreamId);
+    // behind a link: the connector may look further (a supplying store's copy) than for any id
+    const value = await read(upstreamId, true);
     if (!value)
       throw new NotFoundError(
         `${this.spec.flow} ${link.fhirId} was delivered to ${link.system} as ${upstreamId}, which ${link.system} no longer has`,
@@ -746,15 +750,17 @@ export class RoutedFlow<T> implements FlowService<T> {
   /**
    * Link every FHIR id a search returned to its upstream object, so a later read by id finds it,
    * and the records of other flows they name (namedLinks): one store write, none when every
-   * link is stored already (the same search again, its next page: Store.putLinks).
+   * link is stored already (the same search again, its next page: Store.putLinks). `ownIds`: the
+   * ids that are their upstream object's own too (FlowSpec.linksOwnIds), so a read by one is
+   * behind a link.
    */
-  private async remember(system: string, items: T[]): Promise<void> {
+  private async remember(system: string, items: T[], ownIds = false): Promise<void> {
     const links: ResourceLink[] = items.flatMap((item) => {
       const upstreamId = (item as { id?: string }).id;
       return upstreamId
         ? this.spec
             .fhirIds(item)
-            .filter((id) => id !== upstreamId)
+            .filter((id) => ownIds || id !== upstreamId)
             .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId }))
         : [];
     });

@@ -165,7 +165,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /**
    * The outbound shipment an inbound one with this id was made from, in a store the user may act
    * in, read with it: a user who may act in the warehouse alone reads the delivery a supplier
-   * search listed (under the inbound shipment's id) through the warehouse's copy.
+   * search listed (under the inbound shipment's id) through the warehouse's copy: only for an id
+   * behind a link (a search listed it; listsThroughCopies), never for any id nothing else found.
    */
   const shippedAs = async (
     inboundId: string,
@@ -268,9 +269,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   };
 
   return {
-    async get(id) {
+    async get(id, listed) {
       // with its inbound shipment, should it be an outbound one shipped: it reads as that
-      const found = (await find(id, true)) ?? (await shippedAs(id));
+      const found = (await find(id, true)) ?? (listed ? await shippedAs(id) : undefined);
       return found ? decodeShipment(found.shipment, found.store, deps.products()) : undefined;
     },
     async search(criteria: SearchCriteria) {
@@ -298,6 +299,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       };
     },
     formerIds: formerOutboundIds,
+    formerIdsWhy:
+      "was an id of the warehouse's copy of the shipment (its Open mSupply outbound shipment, once listed under ids of its own); the same shipment now reads as the facility's inbound shipment, under the id every search gives it",
+    listsThroughCopies: true,
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
       if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);

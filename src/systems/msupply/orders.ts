@@ -157,7 +157,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
    * The order a request requisition with this id is, read through the response requisition made
    * from it in a store the user may act in: a user who may act in the warehouse alone reads the
    * order a supplier search listed (under the request's ids) through the warehouse's copy. Open
-   * mSupply filters requisitions by no link, so the store's responses are read, with their requests.
+   * mSupply filters requisitions by no link, so the store's responses are read, with their requests:
+   * only for an id behind a link (a search listed it), never for any id nothing else found.
    */
   const respondedAs = async (requestId: string): Promise<Order | undefined> => {
     for (const store of await stores.readable()) {
@@ -169,13 +170,13 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
   };
 
   return {
-    async get(id) {
+    async get(id, listed) {
       for (const store of await stores.readable()) {
         // with its request, should it be a response made from one: it reads as that request
         const r = await api.requisition(store.id, id, true);
         if (r && (r.type === 'REQUEST' || r.type === 'RESPONSE')) return decodeRequisition(r, store, deps.products());
       }
-      return respondedAs(id);
+      return listed ? respondedAs(id) : undefined;
     },
     async search(criteria) {
       // a supplier named: the response requisitions that store holds (the warehouse's view); else the facilities' requests
@@ -199,6 +200,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     },
     submit,
     formerIds: formerResponseLineIds,
+    formerIdsWhy:
+      "was an id of the warehouse's copy of the order (its Open mSupply response requisition, once listed under ids of its own); the same order now reads as the facility's request requisition, under the id every search gives it",
     async precheck(order) {
       await plan(order);
     },

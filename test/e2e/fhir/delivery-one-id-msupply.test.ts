@@ -89,11 +89,18 @@ for (const engine of engineCases())
         headers: { authorization: RIG_AUTH, accept: 'application/fhir+json' },
         redirect: 'manual',
       });
-      t.equal(res.status, 301, `${base} ${former}: ${await res.text()}`);
+      const said = await res.text();
+      t.equal(res.status, 301, `${base} ${former}: ${said}`);
       t.match(
         res.headers.get('location'),
         new RegExp(`${base}/SupplyDelivery/${now}$`),
         `${base}: to the delivery's id`,
+      );
+      // what happened: the warehouse's copy now reads as the delivery (not "its system's own id")
+      t.match(
+        JSON.parse(said).issue[0].diagnostics,
+        `${former} was an id of the warehouse's copy of the shipment (its Open mSupply outbound shipment, once listed under ids of its own); the same shipment now reads as the facility's inbound shipment, under the id every search gives it, SupplyDelivery/${now}`,
+        `${base}: the redirect says the id was the warehouse copy's`,
       );
     };
     await moved('/fhir/R5', outbound.id, inbound!.id);

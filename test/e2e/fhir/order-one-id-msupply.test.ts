@@ -89,8 +89,15 @@ for (const engine of engineCases())
       headers: { authorization: RIG_AUTH, accept: 'application/fhir+json' },
       redirect: 'manual',
     });
-    t.equal(moved.status, 301, await moved.text());
+    const said = await moved.text();
+    t.equal(moved.status, 301, said);
     t.match(moved.headers.get('location'), new RegExp(`/fhir/SupplyRequest/${CLIENT_ID}$`), 'to the order id');
+    // what happened: the warehouse's copy now reads as the order (not "its system's own id")
+    t.match(
+      JSON.parse(said).issue[0].diagnostics,
+      `${former} was an id of the warehouse's copy of the order (its Open mSupply response requisition, once listed under ids of its own); the same order now reads as the facility's request requisition, under the id every search gives it, SupplyRequest/${CLIENT_ID}`,
+      "the redirect says the id was the warehouse copy's",
+    );
     const followed = await rig.fhir('GET', `/fhir/SupplyRequest/${CLIENT_ID}`);
     t.equal(followed.status, 200, why(followed));
     t.equal(followed.body.meta.versionId, warehouse.get('ONE-ID-2')?.meta?.versionId, 'the version listed');

@@ -3,8 +3,9 @@
  * listed. The warehouse's copies of an order (the response requisition) and of a delivery (the
  * outbound shipment) read as the facility's (the request, the inbound shipment), under their ids:
  * a read by such an id looked only in the stores the user may act in, where the facility's copy
- * is not, and answered 404. It now reads through the warehouse's copy linked to it. Through the
- * Open mSupply sandbox (a facility's own request, sent from its site), on both store engines.
+ * is not, and answered 404. It now reads through the warehouse's copy linked to it, and only
+ * for an id a search listed: a read of an unknown id costs one call per store, as before. Through
+ * the Open mSupply sandbox (a facility's own request, sent from its site), on both store engines.
  */
 import t from 'tap';
 import { why } from '../../support/openlmis-e2e.js';
@@ -78,5 +79,18 @@ for (const engine of engineCases())
       const r5 = await listedThenRead('/fhir/R5/SupplyDelivery');
       t.equal(r5?.id, inbound!.id, "the delivery under the inbound shipment's id");
       await listedThenRead('/fhir/SupplyDelivery');
+
+      // a read of an id no search listed asks each store for it by id, and no more: the
+      // warehouse's copies (every response requisition of the store, the outbound shipment
+      // linked to it) are looked through only for an id behind a link
+      const unknownRead = async (path: string) => {
+        const from = rig.ms.calls.length;
+        const read = await rig.fhir('GET', path);
+        t.equal(read.status, 404, `${path}: ${why(read)}`);
+        return rig.ms.calls.slice(from).map((c) => c.operation);
+      };
+      t.same(await unknownRead('/fhir/SupplyRequest/no-such-order'), ['requisition'], 'an unknown order: one call');
+      t.same(await unknownRead('/fhir/SupplyDelivery/no-such-delivery'), ['invoices'], 'an unknown delivery: one call');
+      t.same(await unknownRead('/fhir/R5/SupplyDelivery/no-such-delivery'), ['invoices'], 'R5 too');
     },
   );
