@@ -6,56 +6,18 @@
  * reconfigured: OpenLMIS must keep the URL in force, not the one the refused save carried.
  * Through the real mediator (startMediator), the OpenHIM sandbox and the OpenLMIS sandbox.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import t from 'tap';
-import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
+import { DEFAULT_OPENHIM_USER, openhimAdmin } from '../../../sandbox/openhim/index.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
 import { freePort } from '../../support/net.js';
+import { startConfiguredMediator } from '../../support/openhim-configured-mediator.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const PASSWORD = 'whole-secret-Kp2';
 const basic = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 
 t.test('a console save refused by one connector leaves every connector as it was', async (t) => {
-  const openhim = await startOpenHimSandbox();
-  const lmis = await startOpenLmisSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'config-whole-'));
-  const lines: { msg: string; err?: { message?: string } }[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      AUTH_PASSWORD: PASSWORD,
-      OPENHIM_API_URL: openhim.url,
-      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-      OPENHIM_HEARTBEAT_MS: '40',
-      OPENLMIS_BASE_URL: lmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-    } as NodeJS.ProcessEnv),
-    { logger: pino({ level: 'info' }, sink) },
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await lmis.close();
-    await openhim.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { openhim, lmis, mediator, lines } = await startConfiguredMediator(t, { password: PASSWORD, logLevel: 'info' });
   const urn = loadMediatorConfig().urn;
   const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
   await waitFor('the registered config applied', () =>

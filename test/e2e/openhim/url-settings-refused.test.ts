@@ -6,17 +6,12 @@
  * which no client can follow. Through the real mediator, the OpenHIM sandbox and the OpenLMIS
  * sandbox; start-up through loadSettings + validateSettings, as `serve` runs them.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import t from 'tap';
-import { DEFAULT_OPENHIM_USER, openhimAdmin, startOpenHimSandbox } from '../../../sandbox/openhim/index.js';
-import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
+import { DEFAULT_OPENHIM_USER, openhimAdmin } from '../../../sandbox/openhim/index.js';
 import { ConfigError, loadSettings, validateSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
 import { loadMediatorConfig } from '../../../src/openhim/mediator-config.js';
+import { startConfiguredMediator } from '../../support/openhim-configured-mediator.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const PASSWORD = 'url-check-secret-Kp2';
 const basic = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
@@ -54,55 +49,22 @@ t.test('a URL setting that is no http(s) URL stops start-up naming the setting',
 });
 
 t.test('a publicBaseUrl without its scheme from the console is refused; links keep the one in force', async (t) => {
-  const openhim = await startOpenHimSandbox();
-  const lmis = await startOpenLmisSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'url-refused-'));
-  const lines: { msg: string; err?: { message?: string } }[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      AUTH_PASSWORD: PASSWORD,
-      PUBLIC_BASE_URL: 'https://hie.example.org:5000',
-      OPENHIM_API_URL: openhim.url,
-      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-      OPENHIM_HEARTBEAT_MS: '40',
-      OPENLMIS_BASE_URL: lmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-    } as NodeJS.ProcessEnv),
-    { logger: pino({ level: 'info' }, sink) },
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await lmis.close();
-    await openhim.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { openhim, mediator, lines } = await startConfiguredMediator(t, {
+    password: PASSWORD,
+    logLevel: 'info',
+    env: { PUBLIC_BASE_URL: 'https://hie.example.org:5000' },
   });
   const urn = loadMediatorConfig().urn;
   const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
   const refusal = 'applying OpenHIM config failed; previous settings stay in force';
-  const until = async (probe: () => boolean) => {
-    const end = Date.now() + 8000;
-    while (!probe()) {
-      if (Date.now() > end) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  await until(() => lines.some((l) => l.msg === 'configuration from OpenHIM applied'));
+  await waitFor('the registered config applied', () =>
+    lines.some((l) => l.msg === 'configuration from OpenHIM applied'),
+  );
 
   const shown = (await admin.get(urn)).json<{ config: Record<string, unknown> }>().config;
   const res = await admin.setConfig(urn, { ...shown, publicBaseUrl: 'hie.example.org:5000' });
   t.equal(res.status, 200, res.text);
-  await until(() => lines.some((l) => l.msg === refusal));
+  await waitFor('the save refused', () => lines.some((l) => l.msg === refusal));
   t.match(
     lines.find((l) => l.msg === refusal)?.err?.message,
     "server.publicBaseUrl (PUBLIC_BASE_URL) must be an http(s) URL, got 'hie.example.org:5000'",
@@ -133,7 +95,10 @@ t.test('a publicBaseUrl without its scheme from the console is refused; links ke
 
   const fixed = await admin.setConfig(urn, { ...shown, publicBaseUrl: 'https://hie2.example.org' });
   t.equal(fixed.status, 200, fixed.text);
-  await until(() => mediator.settings()['server.publicBaseUrl'] === 'https://hie2.example.org');
+  await waitFor(
+    'the fixed URL applied',
+    () => mediator.settings()['server.publicBaseUrl'] === 'https://hie2.example.org',
+  );
   const after = await readiness();
   t.equal(after.openhim?.status, 'ok', 'a save applied clears the line');
 });

@@ -7,19 +7,14 @@
  * - defaults nobody changed in the console never override environment settings;
  * - the delivery deadline and the log level (root and the OpenHIM component's child) follow.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { startOpenHimSandbox, openhimAdmin, DEFAULT_OPENHIM_USER } from '../../../sandbox/openhim/index.js';
-import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
-import { loadSettings } from '../../../src/config/load.js';
+import { openhimAdmin, DEFAULT_OPENHIM_USER } from '../../../sandbox/openhim/index.js';
 import { settingDefs } from '../../../src/config/settings.js';
-import { startMediator, type RunningMediator } from '../../../src/main.js';
+import type { RunningMediator } from '../../../src/main.js';
 import { OPENHIM_SETTINGS } from '../../../src/openhim/config-defs.js';
 import { TRUNCATION_MARK } from '../../../src/openhim/envelope.js';
+import { startConfiguredMediator } from '../../support/openhim-configured-mediator.js';
 import { gtinOf, orderLine } from '../../support/openlmis-e2e.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -72,39 +67,10 @@ function adjustment(id: string, facilityId: string): unknown {
 }
 
 t.test('live OpenHIM settings', async (t) => {
-  const openhim = await startOpenHimSandbox();
-  const lmis = await startOpenLmisSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'config-live-'));
-  const lines: { level: number; msg: string; component?: string; reqId?: string }[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      done();
-    },
-  });
-  const mediator: RunningMediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      AUTH_PASSWORD: PASSWORD,
-      OPENHIM_API_URL: openhim.url,
-      OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
-      OPENHIM_HEARTBEAT_MS: '40',
-      OPENLMIS_BASE_URL: lmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      ...ENV,
-    } as NodeJS.ProcessEnv),
-    { logger: pino({ level: ENV.LOG_LEVEL }, sink) },
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await lmis.close();
-    await openhim.close();
-    rmSync(dir, { recursive: true, force: true });
+  const { openhim, lmis, mediator, lines } = await startConfiguredMediator(t, {
+    password: PASSWORD,
+    logLevel: ENV.LOG_LEVEL,
+    env: { OUTBOX_BACKOFF_BASE_MS: '50', ...ENV },
   });
   const admin = openhimAdmin(openhim.url, DEFAULT_OPENHIM_USER);
   const base = mediator.settings();
