@@ -45,9 +45,10 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
         const held = result.held ?? [];
         const skipped = result.skippedRequisitions ?? [];
         const unread = result.unreadStores ?? [];
+        const unreadable = result.unreadableReceipts ?? [];
         if (o.json)
           deps.out.write(
-            `${JSON.stringify({ ...counts, held, skippedRequisitions: skipped, unreadStores: unread }, null, 2)}\n`,
+            `${JSON.stringify({ ...counts, held, skippedRequisitions: skipped, unreadStores: unread, unreadableReceipts: unreadable }, null, 2)}\n`,
           );
         else {
           for (const [k, v] of Object.entries(counts)) deps.out.write(`${k}: ${v}\n`);
@@ -57,9 +58,13 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
           for (const k of skipped)
             deps.out.write(`${terminalText(`skipped ${k.event} at ${k.facility}: ${k.reason}`)}\n`);
           for (const u of unread) deps.out.write(`shipments of store ${u.store} not read: ${u.reason}\n`);
+          for (const u of unreadable)
+            deps.out.write(
+              `${terminalText(`consignment ${u.consignment} at ${u.facility} not received: ${u.reason}`)}\n`,
+            );
         }
         const refused = Object.entries(counts).some(([k, v]) => k.endsWith('rejected') && v > 0);
-        return refused || held.length || skipped.length || unread.length ? 1 : 0;
+        return refused || held.length || skipped.length || unread.length || unreadable.length ? 1 : 0;
       });
     });
 }

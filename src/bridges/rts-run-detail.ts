@@ -1,3 +1,4 @@
+import type { UnreadableReceipt } from '../systems/dhis2/receipts.js';
 import type { SkippedRequisition } from '../systems/dhis2/requisitions.js';
 import type { HeldRequisition } from './rts-to-msupply.js';
 
@@ -11,6 +12,8 @@ export interface RtsLeftBehind {
   unreadStores: { store: string; reason: string }[];
   /** Why no shipment was consigned this run (no consignment program), when none was. */
   consignSkipped?: string;
+  /** Consignments completed without saying what arrived: not written back until the facility puts them right. */
+  unreadable?: UnreadableReceipt[];
   /** Writes to DHIS2 it refused this run (a consignment, a receipt): what, and DHIS2's reason in the operator's words. */
   rejected?: RejectedWrite[];
 }
@@ -29,7 +32,8 @@ export interface RejectedWrite {
  * What an RTS → mSupply run left behind, as the job run's detail (GET /admin/jobs, the console,
  * `jobs` CLI): each held requisition with its facility and why (no store rule covers it, a store
  * mSupply lacks …), each completed requisition event that is no order (skipped: a facility's typo,
- * an org unit without a code, an item the catalogue lacks) with why, each supplying store whose shipments were not read, a consignment phase
+ * an org unit without a code, an item the catalogue lacks) with why, each consignment completed
+ * without saying what arrived, each supplying store whose shipments were not read, a consignment phase
  * that did not run, and each write DHIS2 refused (its org unit not the program's, outside the
  * user's capture org units, its sharing …) with its job, which the operator retries once that is
  * fixed, and for a consignment the bridge asks again itself, until when (rts-consign-reask.ts).
@@ -52,6 +56,14 @@ export function rtsRunDetail(left: RtsLeftBehind): string | undefined {
       : []),
     ...left.unreadStores.map((u) => `not read: shipments of store ${u.store}: ${u.reason}`),
     ...(left.consignSkipped ? [`not consigned: ${left.consignSkipped}`] : []),
+    ...(left.unreadable ?? [])
+      .slice(0, DETAIL_HELD_LINES)
+      .map((u) => `not received: consignment ${u.consignment} at ${u.facility}: ${u.reason}`),
+    ...((left.unreadable?.length ?? 0) > DETAIL_HELD_LINES
+      ? [
+          `not received: ${left.unreadable!.length - DETAIL_HELD_LINES} more consignments (the bridge CLI lists them all)`,
+        ]
+      : []),
     ...(left.rejected ?? [])
       .slice(0, DETAIL_HELD_LINES)
       .map(

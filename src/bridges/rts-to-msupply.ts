@@ -6,6 +6,7 @@ import type { WriteOutcome } from '../outbox/types.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { Dhis2Connector } from '../systems/dhis2/index.js';
+import type { UnreadableReceipt } from '../systems/dhis2/receipts.js';
 import type { SkippedRequisition } from '../systems/dhis2/requisitions.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
@@ -80,6 +81,8 @@ export interface RtsRunResult extends JobResult {
   skippedRequisitions?: SkippedRequisition[];
   /** Supplying stores whose shipments could not be read this run, and why. */
   unreadStores?: { store: string; reason: string }[];
+  /** Consignments completed without saying what arrived (receipts.ts), not written back: and why. */
+  unreadableReceipts?: UnreadableReceipt[];
 }
 
 export type RtsCounts = Record<
@@ -90,7 +93,10 @@ export type RtsCounts = Record<
 export type ConsignCounts = Record<'shipped' | 'consigned' | 'queued' | 'already' | 'rejected' | 'reasked', number>;
 
 /** The receipts phase: consignments of the bridge's shipments the facilities completed, and their write-back. */
-export type ReceiptCounts = Record<'received' | 'written' | 'queued' | 'already' | 'rejected' | 'reasked', number>;
+export type ReceiptCounts = Record<
+  'received' | 'written' | 'queued' | 'already' | 'rejected' | 'reasked' | 'unreadable',
+  number
+>;
 
 /** Receipts at a facility that is an Open mSupply store: its inbound shipment confirmed. */
 export type InboundCounts = Record<'confirmed' | 'queued' | 'already' | 'rejected', number>;
@@ -333,13 +339,29 @@ async function writeBackReceipts(
   deps: RtsBridgeDeps,
   msupply: MsupplyConnector,
   rejected: RejectedWrite[],
+  unreadable: UnreadableReceipt[],
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
-  const counts: ReceiptCounts = { received: 0, written: 0, queued: 0, already: 0, rejected: 0, reasked: 0 };
+  const counts: ReceiptCounts = {
+    received: 0,
+    written: 0,
+    queued: 0,
+    already: 0,
+    rejected: 0,
+    reasked: 0,
+    unreadable: 0,
+  };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
   const mark = await deps.store.getCursor(RTS_RECEIPTS_CURSOR);
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
+  // only the bridge's own consignments: their shipment's consignment is in the outbox
+  for (const u of read.unreadable) {
+    const shipment = { identifier: { system: SHIPMENT_SYSTEM, value: u.consignment } };
+    if (!(await deps.outbox.findByKey(consignKey(shipment))).length) continue;
+    counts.unreadable++;
+    unreadable.push(u);
+  }
   // the oldest receipt the next run asks DHIS2 again (or finds settled): the mark never passes it
   let floor: string | undefined;
   for (const delivery of read.deliveries) {
@@ -458,7 +480,8 @@ export async function runRtsToMsupply(
       ...left,
       ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
-  const received = await writeBackReceipts(deps, msupply, rejected);
+  const unreadable: UnreadableReceipt[] = [];
+  const received = await writeBackReceipts(deps, msupply, rejected, unreadable);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {
@@ -471,7 +494,8 @@ export async function runRtsToMsupply(
     ...(held.length ? { held } : {}),
     ...left,
     ...(unreadStores.length ? { unreadStores } : {}),
-    ...withDetail(rtsRunDetail({ held, skipped, unreadStores, rejected })),
+    ...(unreadable.length ? { unreadableReceipts: unreadable } : {}),
+    ...withDetail(rtsRunDetail({ held, skipped, unreadStores, rejected, unreadable })),
   };
 }
 

@@ -29,9 +29,39 @@ export interface ReceiptFeed {
    * Consignments every event of which the facility completed, among the events updated at or
    * after `updatedAfter` (a DHIS2 timestamp); and the latest `updatedAt` read (the next mark).
    */
-  completed(updatedAfter?: string): Promise<{ deliveries: Delivery[]; highWater?: string }>;
+  completed(
+    updatedAfter?: string,
+  ): Promise<{ deliveries: Delivery[]; unreadable: UnreadableReceipt[]; highWater?: string }>;
   /** A received consignment as RTS stock counts, one per item (needs dhis2.rtsProgram). */
   record(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
+}
+
+/**
+ * A consignment the facility completed that says not what arrived: an event without a quantity
+ * received (DHIS2 completes it when its stage does not make the value compulsory), or one naming an
+ * item the catalogue lacks. Never written back: its lines are not guessed, and left out they would
+ * confirm an Open mSupply inbound shipment with that item as shipped. Read again once edited.
+ */
+export interface UnreadableReceipt {
+  consignment: string;
+  /** The org unit's code, else its id. */
+  facility: string;
+  reason: string;
+}
+
+/** Why the completed events of one consignment do not say what arrived, or undefined when they do. */
+function unreadableReason(events: Json[], p: ConsignmentProgram, products: Dhis2ProductMap): string | undefined {
+  const value = (e: Json, de: string) =>
+    (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value as string | undefined;
+  for (const e of events) {
+    const item = value(e, p.item) ?? '';
+    const quantity = value(e, p.quantity);
+    if (!products.productOf(item)) return `item '${item}' is not in products.json (event ${e.event})`;
+    if (quantity === undefined || quantity === '') return `item ${item} has no quantity received (event ${e.event})`;
+    if (!/^\d+$/.test(String(quantity)))
+      return `item ${item} holds '${quantity}' received, not a whole number of units (event ${e.event})`;
+  }
+  return undefined;
 }
 
 export interface ReceiptDeps {
@@ -92,6 +122,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       }
       // a consignment is received when all its events are completed, not only those updated lately
       const deliveries: Delivery[] = [];
+      const unreadable: UnreadableReceipt[] = [];
       for (const { orgUnit, ref } of keys.values()) {
         const events = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
           program: p.program,
@@ -100,12 +131,15 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           filter: `${p.reference}:eq:${ref}`,
           fields,
         });
-        deliveries.push(...(await consignmentDeliveries({ ...deps, program: deps.consignments }, events)));
+        for (const delivery of await consignmentDeliveries({ ...deps, program: deps.consignments }, events)) {
+          if (delivery.status !== 'completed') continue;
+          const reason = unreadableReason(events, p, deps.products());
+          if (!reason) deliveries.push(delivery);
+          else
+            unreadable.push({ consignment: ref, facility: delivery.destination.identifier?.value ?? orgUnit, reason });
+        }
       }
-      return {
-        deliveries: deliveries.filter((d) => d.status === 'completed'),
-        highWater: done.length ? String(done.at(-1)!.updatedAt) : undefined,
-      };
+      return { deliveries, unreadable, highWater: done.length ? String(done.at(-1)!.updatedAt) : undefined };
     },
 
     async record(delivery, journal) {
