@@ -51,11 +51,19 @@ export class MediatorError extends Error {
   }
 }
 
-/** 405, with the methods the resource does take (RFC 9110 §15.5.6: a 405 carries Allow). */
+/**
+ * 405, with the methods the resource does take (RFC 9110 §15.5.6: a 405 carries Allow). Given
+ * issues (a transaction's, gathered), they are its issues as they are.
+ */
 export class MethodNotAllowedError extends MediatorError {
   readonly allow: string[];
-  constructor(diagnostics: string, allow: string[], expression: string[] = ['method']) {
-    super(405, { code: 'not-supported', diagnostics: `${diagnostics} (allowed: ${allow.join(', ')})`, expression });
+  constructor(diagnostics: string | Issue[], allow: string[], expression: string[] = ['method']) {
+    super(
+      405,
+      typeof diagnostics === 'string'
+        ? { code: 'not-supported', diagnostics: `${diagnostics} (allowed: ${allow.join(', ')})`, expression }
+        : diagnostics,
+    );
     this.name = 'MethodNotAllowedError';
     this.allow = allow;
   }

@@ -21,8 +21,22 @@ export interface ReferencedEntry {
   resource?: Json;
 }
 
-/** What a reference to an entry becomes: `[type]/[id]`, or undefined when the entry makes no resource id. */
-export type TargetOf<E> = (entry: E) => Promise<string | undefined>;
+/**
+ * What a reference to an entry becomes: `[type]/[id]`, or undefined when the entry makes no
+ * resource id, or null when the entry is refused itself (its own problem says why), so what a
+ * reference to it would become cannot be told.
+ */
+export type TargetOf<E> = (entry: E) => Promise<string | null | undefined>;
+
+/** A transaction's entries with their references resolved where they can be, and why not elsewhere. */
+export interface EntryReferences<E> {
+  /** Every entry, each reference that could be resolved rewritten to `[type]/[id]`. */
+  entries: E[];
+  /** Each reference that cannot be resolved (a 422 each). */
+  issues: Issue[];
+  /** The entries holding such a reference, or one to an entry refused itself. */
+  unresolved: Set<number>;
+}
 
 const LOCAL_REFERENCE = /^urn:(uuid|oid):/;
 
@@ -62,12 +76,27 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
   entries: E[],
   targetOf: TargetOf<E>,
 ): Promise<E[]> {
+  const resolved = await entryReferences(entries, targetOf);
+  if (resolved.issues.length) throw new MediatorError(422, resolved.issues);
+  return resolved.entries;
+}
+
+/**
+ * Every entry's `urn:` references resolved where they can be, and every one that cannot named:
+ * a transaction refused for one of them still has its other entries checked, so one answer names
+ * all its problems.
+ */
+export async function entryReferences<E extends ReferencedEntry>(
+  entries: E[],
+  targetOf: TargetOf<E>,
+): Promise<EntryReferences<E>> {
   const byUrl = new Map(entries.filter((e) => e.fullUrl).map((e) => [e.fullUrl!, e]));
   // each entry's target asked once, and only of entries another names
-  const targets = new Map<number, Promise<string | undefined>>();
+  const targets = new Map<number, Promise<string | null | undefined>>();
   const target = (e: E) => targets.get(e.index) ?? targets.set(e.index, targetOf(e)).get(e.index)!;
   const issues: Issue[] = [];
   const resolved: E[] = [];
+  const unresolved = new Set<number>();
   for (const e of entries) {
     if (!e.resource || e.method === 'PATCH') {
       resolved.push(e);
@@ -78,6 +107,7 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
     for (const found of urnReferences(resource, at)) {
       const named = byUrl.get(found.reference);
       if (!named) {
+        unresolved.add(e.index);
         issues.push(
           refusal(
             found,
@@ -88,7 +118,10 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
       }
       const other = `Bundle.entry[${named.index}]`;
       const to = named.index > e.index ? undefined : await target(named);
-      if (named.index > e.index) {
+      if (to === null) {
+        unresolved.add(e.index); // the entry it names is refused, and says why
+      } else if (named.index > e.index) {
+        unresolved.add(e.index);
         issues.push(
           refusal(
             found,
@@ -96,6 +129,7 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
           ),
         );
       } else if (!to) {
+        unresolved.add(e.index);
         issues.push(
           refusal(
             found,
@@ -108,8 +142,7 @@ export async function resolveEntryReferences<E extends ReferencedEntry>(
     }
     resolved.push({ ...e, resource });
   }
-  if (issues.length) throw new MediatorError(422, issues);
-  return resolved;
+  return { entries: resolved, issues, unresolved };
 }
 
 /**

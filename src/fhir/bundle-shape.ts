@@ -6,7 +6,7 @@ import { preconditionIssue } from './preconditions.js';
  * The shape of a batch or transaction Bundle, checked before any entry runs (the official schema
  * is not applied to Bundles, whose entries are validated one by one): `entry` is an array of
  * objects, each `fullUrl` an absolute URI used once (bdl-7), each request a method and a URL
- * on this server. A malformed Bundle is one 400, never a 500 or an empty success.
+ * (bdl-3) on this server. A malformed Bundle is one 400, never a 500 or an empty success.
  */
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
 const ID = '(?!\\.{1,2}(?:[/?]|$))[A-Za-z0-9\\-.]{1,64}';
@@ -16,6 +16,10 @@ const INTERACTION_URL = new RegExp(`^/?[A-Za-z]{1,64}(?:/${ID}(?:/_history/${ID}
 /** A request URL relative to the base (an absolute one on our base loses it). */
 function relativeTo(url: string, baseUrl: string | undefined): string {
   return baseUrl && url.startsWith(`${baseUrl}/`) ? url.slice(baseUrl.length + 1) : url;
+}
+
+function isObject(value: unknown): value is Json {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
 }
 
 function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseUrl: string | undefined): Issue[] {
@@ -56,7 +60,15 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
     });
   }
   const request = e.request;
-  if (request !== undefined && (!request || typeof request !== 'object' || Array.isArray(request))) {
+  if (request === undefined || (isObject(request) && (!request.method || !request.url))) {
+    // bdl-3: every entry of a batch or transaction says what it asks; told of every entry at once
+    issues.push({
+      code: 'required',
+      diagnostics: `${at}.request with method and url is required in a batch or transaction (bdl-3)`,
+      expression: [`${at}.request`],
+    });
+  }
+  if (request !== undefined && !isObject(request)) {
     issues.push({
       code: 'structure',
       diagnostics: `${at}.request must be an object with method and url`,
@@ -117,7 +129,17 @@ function entryIssues(entry: unknown, i: number, seen: Map<string, number>, baseU
 
 /** Throws one 400 listing every structural problem of the Bundle's entries. */
 export function assertBundleShape(bundle: Json, baseUrl?: string): void {
-  if (bundle.entry === undefined) return;
+  const issues = [...entryShapeIssues(bundle, baseUrl).values()].flat();
+  if (issues.length) throw new MediatorError(400, issues);
+}
+
+/**
+ * Each malformed entry's structural problems, by its index (a transaction names them with the
+ * other entries' problems). An `entry` that is no array is a 400 of its own.
+ */
+export function entryShapeIssues(bundle: Json, baseUrl?: string): Map<number, Issue[]> {
+  const found = new Map<number, Issue[]>();
+  if (bundle.entry === undefined) return found;
   if (!Array.isArray(bundle.entry)) {
     throw new MediatorError(400, {
       code: 'structure',
@@ -126,6 +148,9 @@ export function assertBundleShape(bundle: Json, baseUrl?: string): void {
     });
   }
   const seen = new Map<string, number>();
-  const issues = (bundle.entry as unknown[]).flatMap((entry, i) => entryIssues(entry, i, seen, baseUrl));
-  if (issues.length) throw new MediatorError(400, issues);
+  (bundle.entry as unknown[]).forEach((entry, i) => {
+    const issues = entryIssues(entry, i, seen, baseUrl);
+    if (issues.length) found.set(i, issues);
+  });
+  return found;
 }

@@ -39,9 +39,9 @@ import {
 import { patchFromBinary } from './patch.js';
 import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
-import { assertBundleShape } from './bundle-shape.js';
+import { assertBundleShape, entryShapeIssues } from './bundle-shape.js';
 import { EntryProblems } from './entry-problems.js';
-import { assertNoEntryReference, resolveEntryReferences } from './bundle-references.js';
+import { assertNoEntryReference, entryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
 import { routeFor, type ResourceType } from './routes.js';
@@ -177,9 +177,11 @@ export async function processBundle(ctx: FhirContext, body: unknown): Promise<Fh
       expression: ['Bundle.type'],
     });
   }
-  assertBundleShape(bundle, ctx.baseUrl);
-  const entries: Json[] = bundle.entry ?? [];
-  return bundle.type === 'batch' ? processBatch(ctx, entries) : processTransaction(ctx, entries);
+  if (bundle.type === 'batch') {
+    assertBundleShape(bundle, ctx.baseUrl);
+    return processBatch(ctx, bundle.entry ?? []);
+  }
+  return processTransaction(ctx, bundle.entry ?? [], entryShapeIssues(bundle, ctx.baseUrl));
 }
 
 async function runEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
@@ -310,24 +312,24 @@ function groupValue(g: Group): unknown {
 /**
  * A transaction changes each resource at most once (FHIR http.html#trules: overlapping identities
  * fail the transaction). Two entries changing one resource would become one write of the last, and
- * both be answered as if each had been written.
+ * both be answered as if each had been written. Each later entry changing one resource is named.
  */
-function assertEachChangedOnce(entries: Entry[]): void {
+function changedTwice(entries: Entry[]): Map<number, Issue> {
   const first = new Map<string, number>();
-  const issues: Issue[] = [];
+  const twice = new Map<number, Issue>();
   for (const e of entries) {
     if (!['PUT', 'PATCH', 'DELETE'].includes(e.method)) continue;
     const target = `${e.type}/${e.id}`;
     const earlier = first.get(target);
     if (earlier === undefined) first.set(target, e.index);
     else
-      issues.push({
+      twice.set(e.index, {
         code: 'invalid',
         diagnostics: `Bundle.entry[${e.index}] changes ${target}, as Bundle.entry[${earlier}] does: a transaction changes each resource at most once`,
         expression: [`Bundle.entry[${e.index}].request.url`],
       });
   }
-  if (issues.length) throw new MediatorError(400, issues);
+  return twice;
 }
 
 /**
@@ -373,42 +375,54 @@ function lostRace(err: ChangedMeanwhileError, parts: Group['parts']): MediatorEr
   );
 }
 
+/** An entry as its request asks, with the fullUrl others may name it by; `refused`: malformed. */
+type Requested = Entry & { fullUrl?: string; refused?: boolean };
+
 /**
  * Transaction: all or nothing. Every entry is parsed, validated, decoded and its conditions
  * checked before anything is written; entries of one order (or one delivery) become one write;
  * then `services.writeAll` records them together, so the outbox accepts all of them or none.
+ * An entry refused at any step is left out of the later ones, which the others still go through
+ * (writing nothing), so one answer names every entry's problems.
  */
-async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirResult> {
-  const parsed = await resolveEntryReferences(
-    raw.map((r, i) => ({ ...parseEntry(r, i), fullUrl: r.fullUrl as string | undefined })),
-    (e) => referenceTo(ctx, e),
-  );
-  assertEachChangedOnce(parsed);
+async function processTransaction(ctx: FhirContext, raw: Json[], shape: Map<number, Issue[]>): Promise<FhirResult> {
+  const problems = new EntryProblems();
+  const requested = requestedEntries(ctx, raw, shape, problems);
+  /** Entries refused already: left out of the later checks. */
+  const refused = new Set(requested.filter((e) => e.refused).map((e) => e.index));
+  const referenced = await entryReferences(requested, async (e) => {
+    if (refused.has(e.index)) return null;
+    try {
+      return await referenceTo(ctx, e);
+    } catch (err) {
+      problems.add(err); // its If-None-Exist, say: the entry's own problem
+      refused.add(e.index);
+      return null;
+    }
+  });
+  if (referenced.issues.length) problems.add(new MediatorError(422, referenced.issues));
+  for (const index of referenced.unresolved) refused.add(index);
+  const twice = changedTwice(referenced.entries.filter((e) => !refused.has(e.index)));
+  if (twice.size) problems.add(new MediatorError(400, [...twice.values()]));
   const entries: Entry[] = [];
-  for (const e of parsed) entries.push(await asPut(ctx, e));
+  for (const e of referenced.entries) {
+    if (refused.has(e.index) || twice.has(e.index)) continue;
+    await problems.check(async () => entries.push(await asPut(ctx, e)));
+  }
   const results = new Map<number, FhirResult>();
-  const issues: Issue[] = [];
   const invalid = new Set<number>();
   for (const e of entries) {
     if (e.done) results.set(e.index, e.done);
     if (e.method === 'GET' || e.done) continue;
-    requireRoute(ctx, e.type);
-    const found = inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type);
-    if (e.method === 'PUT' && e.resource?.id !== e.id) {
-      found.push({
-        code: 'invalid',
-        diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`,
-        expression: [`Bundle.entry[${e.index}].resource.id`],
-      });
+    const found = resourceIssues(ctx, e);
+    if (found.length) {
+      invalid.add(e.index);
+      problems.add(new MediatorError(400, found));
     }
-    if (found.length) invalid.add(e.index);
-    issues.push(...found);
   }
-  if (issues.length) {
+  if (problems.any()) {
     // the valid entries are still checked, writing nothing (no lock: nothing is written), so the
     // answer names their problems too: an unknown facility is not left for the next round trip
-    const problems = new EntryProblems();
-    problems.add(new MediatorError(400, issues));
     await acceptAll(
       ctx,
       entries.filter((e) => !invalid.has(e.index)),
@@ -427,6 +441,63 @@ async function processTransaction(ctx: FhirContext, raw: Json[]): Promise<FhirRe
       entry: entries.map((e) => responseEntry(results.get(e.index)!)),
     },
   };
+}
+
+/**
+ * Every entry's shape (bundle-shape.ts) and request (method, URL, a type this base serves, a flow
+ * a system is configured for, GETs included, which run after the writes): a malformed one is a
+ * problem in `problems` and kept only as the fullUrl other entries may name (`refused`; none if
+ * the entry's shape is wrong), so the rest are still checked.
+ */
+function requestedEntries(
+  ctx: FhirContext,
+  raw: Json[],
+  shape: Map<number, Issue[]>,
+  problems: EntryProblems,
+): Requested[] {
+  return raw.map((r, index) => {
+    const issues = shape.get(index);
+    if (issues) {
+      problems.add(new MediatorError(400, issues));
+      return { index, method: '', type: '', refused: true };
+    }
+    const fullUrl = typeof r.fullUrl === 'string' ? r.fullUrl : undefined;
+    try {
+      const e = parseEntry(r, index);
+      assertEntryServed(ctx, e);
+      return { ...e, fullUrl };
+    } catch (err) {
+      problems.add(err);
+      return { index, method: '', type: '', fullUrl, refused: true };
+    }
+  });
+}
+
+/** The entry's type is served on this base and its flow has a system, or a refusal at its request.url. */
+function assertEntryServed(ctx: FhirContext, e: Entry): void {
+  try {
+    serviceFor(ctx, requireRoute(ctx, e.type));
+  } catch (err) {
+    if (!(err instanceof MediatorError)) throw err;
+    const at = `Bundle.entry[${e.index}]`;
+    throw new MediatorError(
+      err.status,
+      err.issues.map((i) => ({ ...i, diagnostics: `${at}: ${i.diagnostics}`, expression: [`${at}.request.url`] })),
+    );
+  }
+}
+
+/** What a write entry's resource lacks, each issue at its place in the Bundle. */
+function resourceIssues(ctx: FhirContext, e: Entry): Issue[] {
+  const found = inEntry(validateResource(ctx.version, e.resource, e.type, validationOptions(ctx)), e.index, e.type);
+  if (e.method === 'PUT' && e.resource?.id !== e.id) {
+    found.push({
+      code: 'invalid',
+      diagnostics: `Bundle.entry[${e.index}].resource.id must equal the id in request.url (${e.id})`,
+      expression: [`Bundle.entry[${e.index}].resource.id`],
+    });
+  }
+  return found;
 }
 
 /**
