@@ -13,11 +13,17 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin';
 import { isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './envelope.js';
 import { openHimEnvelopeText } from './envelope-text.js';
-import { AWAITS_UPDATE_PROPERTY, openHimTransactionIdOf } from './transaction-id.js';
+import {
+  AWAITS_UPDATE_OF_PROPERTY,
+  AWAITS_UPDATE_PROPERTY,
+  openHimTransactionIdOf,
+  writeTagsOf,
+} from './transaction-id.js';
 import {
   callsOf,
   createOrchestrationStore,
   runWithOrchestrations,
+  transactionJobsIn,
   writeAcceptedIn,
   type OrchestrationStore,
 } from '../platform/call-recording.js';
@@ -159,7 +165,11 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
       },
       orchestrations: callsOf(store),
       properties: owed
-        ? { ...request.openhimProperties, [AWAITS_UPDATE_PROPERTY]: options.urn }
+        ? {
+            ...request.openhimProperties,
+            [AWAITS_UPDATE_PROPERTY]: options.urn,
+            [AWAITS_UPDATE_OF_PROPERTY]: writeTagsOf(transactionJobsIn(store)),
+          }
         : request.openhimProperties,
       transientError: decide(request, reply, body),
       status: options.status?.(request, reply) ?? (owed && isSuccess(reply.statusCode) ? 'Processing' : undefined),

@@ -25,3 +25,24 @@ export function openHimTransactionIdOf(headers: IncomingHttpHeaders): string | u
  * is sent only to a transaction core stored with it (transaction-ownership.ts).
  */
 export const AWAITS_UPDATE_PROPERTY = 'awaitsUpdateFrom';
+
+/**
+ * The `properties` key that names, beside the mark, the writes of the request OpenHIM routed: the
+ * random end of each of their outbox job ids (writeTag), space-separated. The update goes to those
+ * writes alone (routed-writes.ts): another request carrying the same transaction id, which never
+ * passed through core, cannot have its writes named there.
+ */
+export const AWAITS_UPDATE_OF_PROPERTY = 'awaitsUpdateOfWrites';
+
+/**
+ * A job id's random end: the last 12 hex digits (48 random bits of a version 7 UUID, job-id.ts;
+ * of a version 4 one, as older jobs have, random too). Unguessable for a job a client cannot see.
+ */
+export function writeTag(jobId: string): string {
+  return jobId.slice(-12).toLowerCase();
+}
+
+/** The value of AWAITS_UPDATE_OF_PROPERTY for these jobs: each tag once, in order. */
+export function writeTagsOf(jobIds: readonly string[]): string {
+  return [...new Set(jobIds.map(writeTag))].join(' ');
+}

@@ -17,13 +17,14 @@
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
-import { AWAITS_UPDATE_PROPERTY } from './transaction-id.js';
+import { AWAITS_UPDATE_OF_PROPERTY, AWAITS_UPDATE_PROPERTY } from './transaction-id.js';
 
 /**
  * What a transaction read from core tells about the update: send it (`stored`: the orchestrations
- * core already keeps, as orchestrationKey gives them), or the answer instead.
+ * core already keeps, as orchestrationKey gives them; `named`: the writes it is owed to, as
+ * routed-writes.ts reads them), or the answer instead.
  */
-export type Ownership = { kind: 'owed'; stored: Set<string> } | UpdateAnswer;
+export type Ownership = { kind: 'owed'; stored: Set<string>; named?: Set<string> } | UpdateAnswer;
 
 /** The parts of a stored transaction the check reads (model/transactions.js). */
 interface StoredTransaction {
@@ -92,11 +93,19 @@ export async function readOwnership(read: OwnershipRead): Promise<Ownership> {
   return ownershipOf(stored, read.transactionId, read.urn);
 }
 
+/** The writes the mark names (absent: marked by a release that named none); anything else names none. */
+function namedWrites(properties: Record<string, unknown>): { named?: Set<string> } {
+  const tags = properties[AWAITS_UPDATE_OF_PROPERTY];
+  if (tags === undefined) return {};
+  return { named: new Set(typeof tags === 'string' ? tags.split(' ').filter(Boolean) : []) };
+}
+
 /** The decision on a transaction as core stored it. */
 export function ownershipOf(stored: StoredTransaction | undefined, transactionId: string, urn: string): Ownership {
   if (!stored || typeof stored !== 'object')
     return { kind: 'retry', reason: 'OpenHIM answered the transaction read with no transaction' };
-  if (stored.properties?.[AWAITS_UPDATE_PROPERTY] === urn) return { kind: 'owed', stored: storedKeys(stored) };
+  if (stored.properties?.[AWAITS_UPDATE_PROPERTY] === urn)
+    return { kind: 'owed', stored: storedKeys(stored), ...namedWrites(stored.properties) };
   // core stores the mediator's answer just after it arrives: an update sent at once may be quicker
   if (stored.response == null || stored.response.status == null)
     return { kind: 'retry', reason: `OpenHIM has not stored the answer to transaction ${transactionId} yet` };

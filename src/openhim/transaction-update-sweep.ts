@@ -16,8 +16,12 @@ import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js'
 import { processRedactor } from '../platform/redaction.js';
 import type { OutboxJob, Store, TransactionEntry, TransactionUpdateEnd } from '../store/types.js';
 
-/** How OpenHIM answered one send. */
-export type UpdateAnswer = { kind: 'sent' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
+/**
+ * How OpenHIM answered one send. `notOwed`: jobs of the transaction owing its update that it was
+ * not built from, as they came in a request OpenHIM did not route (routed-writes.ts): refused.
+ */
+export type UpdateAnswer =
+  { kind: 'sent'; notOwed?: string[] } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
 
 export interface TransactionUpdateTimings {
   /** Wait before the first retry of a send that failed; doubled per failure (default 2 s). */
@@ -153,6 +157,7 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     if (until <= now()) return; // too late to send before a sweep may: the sweep sends it
     const answer = await opts.send(job, { jobs, until, ...(entries.length ? { entries } : {}) });
+    if (answer.kind === 'sent' && answer.notOwed?.length) await refuseNotOwed(job.transactionId, answer.notOwed);
     const end = debtAfter(basis, answer, now(), t);
     const recorded = await settle(end);
     const about = {
@@ -165,6 +170,28 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     if (end.state === 'owed')
       opts.logger?.info({ ...about, reason: end.error, dueAt: end.dueAt }, 'OpenHIM transaction update to be retried');
     else opts.logger?.warn({ ...about, reason: end.error }, `OpenHIM transaction update ${end.state}`);
+  }
+
+  /**
+   * The debts of jobs kept under `transactionId` by a request OpenHIM did not route: refused, before
+   * the sent update settles the transaction's others. A job's own debt, or one it owes as the job a
+   * request under that id was answered from (a rerun's debt, v17), as the job's id says.
+   */
+  async function refuseNotOwed(transactionId: string, jobIds: string[]): Promise<void> {
+    const end = {
+      state: 'refused' as const,
+      error: `OpenHIM transaction ${transactionId} awaits no update of this write: it came with its id in a request OpenHIM did not route to the mediator`,
+    };
+    for (const id of jobIds) {
+      const job = await opts.store.getJob(id);
+      if (!job) continue;
+      const settled =
+        job.transactionId === transactionId
+          ? await opts.store.settleTransactionUpdate(id, end)
+          : await opts.store.settleRerunUpdate(id, transactionId, end);
+      if (settled)
+        opts.logger?.warn({ jobId: id, transactionId, reason: end.error }, 'OpenHIM transaction update refused');
+    }
   }
 
   /**

@@ -26,6 +26,7 @@ import type { UpdateAnswer } from './transaction-update-sweep.js';
 import type { FinalAttemptCalls } from './final-attempts.js';
 import { isOpenHimTransactionId } from './transaction-id.js';
 import { orchestrationKey, readOwnership } from './transaction-ownership.js';
+import { routedWritesOf, type RoutedWrites } from './routed-writes.js';
 
 export interface TransactionUpdaterOptions {
   settings: () => Record<string, unknown>;
@@ -184,6 +185,12 @@ export interface TransactionUpdateSend {
   until?: number;
 }
 
+/** What a read of the transaction from core told: the orchestrations it keeps, the writes it names. */
+interface Read {
+  stored: Set<string>;
+  named?: Set<string>;
+}
+
 /** Sends one transaction's final state to OpenHIM once, and says how OpenHIM answered. */
 export function createTransactionUpdater(
   opts: TransactionUpdaterOptions,
@@ -200,10 +207,10 @@ export function createTransactionUpdater(
   const redactor = () => opts.redactor ?? processRedactor;
   // loaded now, not inside the first send's time (which ends with its claim)
   void mediatorUtils().catch(() => undefined);
-  const verified = new Map<string, Set<string>>();
-  const remember = (transactionId: string, stored: Set<string>) => {
+  const verified = new Map<string, Read>();
+  const remember = (transactionId: string, read: Read) => {
     if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
-    verified.set(transactionId, stored);
+    verified.set(transactionId, read);
   };
   return async (job, send = {}) => {
     const s = opts.settings();
@@ -229,22 +236,26 @@ export function createTransactionUpdater(
     };
     if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
     let put = false;
+    let routed: Extract<RoutedWrites, { kind: 'owed' }>;
     try {
-      let stored = verified.get(transactionId);
-      if (!stored) {
+      let known = verified.get(transactionId);
+      if (!known) {
         const read = { url, transactionId, urn: opts.urn, headers: auth, dispatcher: agent, retried: retriedStatus };
         const ownership = await readOwnership({ ...read, signal: signal() });
         if (ownership.kind !== 'owed') return ownership;
-        stored = ownership.stored;
-        remember(transactionId, stored);
+        known = { stored: ownership.stored, named: ownership.named };
+        remember(transactionId, known);
       }
+      const writes = routedWritesOf(transactionId, jobs, send.entries ?? [], known.named);
+      if (writes.kind !== 'owed') return writes;
+      routed = writes;
       if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
       put = true;
       const res = await request(url, {
         method: 'PUT',
         dispatcher: agent,
         headers: { ...auth, 'content-type': 'application/json' },
-        body: updateBody(jobs, send.entries, s, stored),
+        body: updateBody(routed.jobs, send.entries, s, known.stored),
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
         signal: signal(),
@@ -258,8 +269,8 @@ export function createTransactionUpdater(
     }
     verified.delete(transactionId);
     if (status < 300) {
-      opts.finalAttempts?.forget(jobs.filter((j) => j.transactionId === transactionId).map((j) => j.id));
-      return { kind: 'sent' };
+      opts.finalAttempts?.forget(routed.jobs.filter((j) => j.transactionId === transactionId).map((j) => j.id));
+      return routed.foreign.length ? { kind: 'sent', notOwed: routed.foreign } : { kind: 'sent' };
     }
     const reason = `OpenHIM answered ${status}`;
     return retriedStatus(status) ? { kind: 'retry', reason } : { kind: 'refused', reason };

@@ -27,7 +27,7 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
-import { noteWriteAccepted } from '../platform/call-recording.js';
+import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
@@ -386,6 +386,8 @@ export class Outbox {
       }
       throw err;
     }
+    // the jobs an update of the request's OpenHIM transaction is built from: its envelope names them
+    noteTransactionJobs(recorded.flatMap((r, i) => (reqs[i].transactionId === undefined ? [] : [r.job.id])));
     const outcomes = await Promise.all(
       recorded.map(async (r, i): Promise<WriteOutcome> => {
         const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);

@@ -37,6 +37,8 @@ interface OrchestrationStore {
   outer?: OrchestrationStore;
   /** A write of the request was accepted but not delivered yet (noteWriteAccepted). */
   writeAccepted?: boolean;
+  /** The outbox jobs the request's writes under its OpenHIM transaction id are (noteTransactionJobs). */
+  transactionJobs?: string[];
 }
 
 const storage = new AsyncLocalStorage<OrchestrationStore>();
@@ -100,6 +102,21 @@ export function noteWriteAccepted(): void {
 /** Whether a write of the request the store records was accepted, not delivered (noteWriteAccepted). */
 export function writeAcceptedIn(store: OrchestrationStore): boolean {
   return store.writeAccepted === true;
+}
+
+/**
+ * Notes the outbox jobs the current request's writes were recorded as, or answered from, under its
+ * OpenHIM transaction id: the update that transaction may be owed is built from those jobs, and
+ * its envelope names them (openhim/routed-writes.ts). Nothing outside a request.
+ */
+export function noteTransactionJobs(jobIds: readonly string[]): void {
+  const store = storage.getStore();
+  if (store && jobIds.length > 0) (store.transactionJobs ??= []).push(...jobIds);
+}
+
+/** The jobs noted by noteTransactionJobs in the request the store records, in order noted. */
+export function transactionJobsIn(store: OrchestrationStore): readonly string[] {
+  return store.transactionJobs ?? [];
 }
 
 /** The calls recorded so far in the current context, in order of recording (a copy). */

@@ -6,6 +6,8 @@
  * client reaching the mediator directly with the id of another transaction (answered at once
  * through OpenHIM) gets its own write delivered and that transaction left as core keeps it. An
  * update core applied but whose answer was lost is sent again without appending its calls twice.
+ * One naming a transaction that does await our update gets its write delivered, its debt refused,
+ * and nothing of it into that update.
  */
 import t from 'tap';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
@@ -88,6 +90,56 @@ for (const engine of engineCases()) {
       const stored = openhim.state.transactions.get(tx)!;
       t.equal(stored.orchestrations.length, left + pushed.length, 'each call of the attempt once');
       t.equal(stored.status, 'Successful');
+    },
+  );
+
+  t.test(
+    `a direct client naming a transaction that awaits our update gets nothing into it (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, {
+        OUTBOX_DEADLINE_MS: '300',
+        OUTBOX_MAX_ATTEMPTS: '1000',
+      });
+      // OpenLMIS down until both writes are in: each is answered 202 and waits for the worker
+      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+      const tx = '65f0c0ffee0000000000f004';
+      const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-OWED-1', 10), {
+        'x-openhim-transactionid': tx,
+      });
+      t.match(routed.body, {
+        status: 'Processing',
+        response: { status: 202 },
+        properties: { awaitsUpdateFrom: /^urn:/ },
+      });
+      const forged = await fetch(`${rig.mediator.url}/fhir/SupplyRequest`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(line(rig, 'UPD-FORGED-2', 20)),
+      });
+      t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+      rig.lmis.sb.faults.clear();
+
+      const [owed, foreign] = await until(
+        'both writes delivered and their debts settled',
+        async () => {
+          const jobs = (await rig.mediator.store.listJobs({})).filter((j) => j.transactionId === tx);
+          const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
+          const pair = [of('UPD-OWED-1'), of('UPD-FORGED-2')];
+          const settled = pair.every((j) => j?.status === 'done' && j.transactionUpdate?.state !== 'owed');
+          return settled ? pair : undefined;
+        },
+        30_000,
+      );
+      t.match(owed!.transactionUpdate, { state: 'sent' }, "the routed write's update is sent");
+      t.match(foreign!.transactionUpdate, { state: 'refused' }, "the forged write's debt is refused");
+      const updates = openhim.state.transactionUpdates.get(tx) as any[];
+      t.equal(updates.length, 1, 'one update');
+      t.match(updates[0], { status: 'Successful', response: { status: 201 } }, 'the routed write alone: no Bundle');
+      t.notMatch(updates[0].response.body, /transaction-response/, 'no second entry');
+      const pushed = updates[0].$push.orchestrations.$each as Orchestration[];
+      t.equal(pushed.filter((o) => o.request.path === INITIATE).length, 1, "the routed write's attempt alone");
+      t.equal(openhim.state.transactions.get(tx)!.status, 'Successful');
     },
   );
 

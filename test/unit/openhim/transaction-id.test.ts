@@ -11,8 +11,12 @@ import { buildApp } from '../../../src/app.js';
 import { loadSettings } from '../../../src/config/load.js';
 import type { WriteContext } from '../../../src/fhir/services.js';
 import openhimPlugin from '../../../src/openhim/plugin.js';
-import { AWAITS_UPDATE_PROPERTY, isOpenHimTransactionId } from '../../../src/openhim/transaction-id.js';
-import { noteWriteAccepted } from '../../../src/platform/call-recording.js';
+import {
+  AWAITS_UPDATE_OF_PROPERTY,
+  AWAITS_UPDATE_PROPERTY,
+  isOpenHimTransactionId,
+} from '../../../src/openhim/transaction-id.js';
+import { noteTransactionJobs, noteWriteAccepted } from '../../../src/platform/call-recording.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { memoryServices } from '../../support/memory-services.js';
 import { supplyRequest } from '../../support/samples.js';
@@ -21,6 +25,7 @@ const URN = 'urn:mediator:fhir-supply-mediator';
 const PASSWORD = 'route-pw-7c1d';
 const AUTH = `Basic ${Buffer.from(`openhim:${PASSWORD}`).toString('base64')}`;
 const CORE_ID = '65f0c0ffee0000000000c0de';
+const JOB_ID = '0190c0de-0000-7000-8000-a1b2c3d4e5f6';
 
 /** The app as main.ts builds it with OpenHIM, its order writes answered `accepted` (202) when asked; log lines kept. */
 async function mediator(t: { teardown(fn: () => unknown): void }, answer: 'created' | 'accepted' = 'created') {
@@ -39,7 +44,8 @@ async function mediator(t: { teardown(fn: () => unknown): void }, answer: 'creat
     contexts.push(context);
     const outcome = await write(value, context);
     if (answer === 'created') return outcome;
-    noteWriteAccepted(); // what the outbox notes of a write it answers before its end
+    noteTransactionJobs([JOB_ID]); // what the outbox notes of a write recorded under the request's id
+    noteWriteAccepted(); // and of a write it answers before its end
     return { ...outcome, status: 'accepted', message: 'OpenLMIS did not answer in time' };
   };
   const settings = loadSettings({ AUTH_PASSWORD: PASSWORD, LOG_LEVEL: 'info' } as NodeJS.ProcessEnv);
@@ -108,7 +114,11 @@ t.test('the envelope marks a transaction whose write was answered before it ende
   const queued = await mediator(t, 'accepted');
   const accepted = (await queued.post({ 'x-openhim-transactionid': CORE_ID })).json();
   t.equal(accepted.response.status, 202);
-  t.same(accepted.properties, { [AWAITS_UPDATE_PROPERTY]: URN }, 'awaits an update from this mediator');
+  t.same(
+    accepted.properties,
+    { [AWAITS_UPDATE_PROPERTY]: URN, [AWAITS_UPDATE_OF_PROPERTY]: 'a1b2c3d4e5f6' },
+    "awaits an update from this mediator, of the request's write (its job id's random end)",
+  );
   const done = await mediator(t, 'created');
   const created = (await done.post({ 'x-openhim-transactionid': CORE_ID })).json();
   t.equal(created.response.status, 201);

@@ -1,0 +1,52 @@
+/**
+ * Which writes of an OpenHIM transaction its update is owed to. The mediator keeps the
+ * X-OpenHIM-TransactionID a request carried with its writes, and inbound auth is one shared
+ * credential: a client reaching the mediator directly could send the id of a transaction that
+ * really awaits our update, and its writes would be kept under that id too. Read by id alone, the
+ * update would then carry their ends as well (a Bundle of both, its status theirs too).
+ *
+ * Core stores the properties of the envelope it was answered with on the transaction it routed
+ * (openhim-core-js src/middleware/messageStore.js storeResponse), and an answer sent to a client
+ * directly never reaches core. So the envelope of a request whose transaction awaits our update
+ * names its writes (transaction-id.ts AWAITS_UPDATE_OF_PROPERTY, the random end of each job id),
+ * and the update is built from those writes alone: another request's writes under the same id,
+ * before or after it, are left out and their debts refused. A transaction marked by a release that
+ * named no writes is owed the update of all its writes, as then.
+ */
+import type { OutboxJob, TransactionEntry } from '../store/types.js';
+import type { UpdateAnswer } from './transaction-update-sweep.js';
+import { writeTag } from './transaction-id.js';
+
+/** The writes the update is built from, and the debts of those it is not owed to (job ids). */
+export type RoutedWrites =
+  { kind: 'owed'; jobs: OutboxJob[]; foreign: string[] } | Extract<UpdateAnswer, { kind: 'refused' }>;
+
+const owes = (job: OutboxJob) => job.transactionUpdate?.state === 'owed';
+
+/**
+ * `jobs` (and `entries`) of transaction `transactionId` split by `named`, the write tags core keeps
+ * for it (undefined: a transaction marked before writes were named; every write is owed).
+ */
+export function routedWritesOf(
+  transactionId: string,
+  jobs: OutboxJob[],
+  entries: TransactionEntry[],
+  named: ReadonlySet<string> | undefined,
+): RoutedWrites {
+  if (!named) return { kind: 'owed', jobs, foreign: [] };
+  const routed = jobs.filter((j) => named.has(writeTag(j.id)));
+  const foreign = jobs.filter((j) => !named.has(writeTag(j.id)) && owes(j)).map((j) => j.id);
+  if (!routed.some(owes))
+    return {
+      kind: 'refused',
+      reason: `OpenHIM transaction ${transactionId} awaits no update of these writes: they came with its id in a request OpenHIM did not route to the mediator (not updated)`,
+    };
+  // a Bundle's entry map is the first request's (store v24): one of another's cannot be told apart from it
+  const count = entries[0]?.count;
+  if (entries.some((e) => (e.jobId !== undefined && !named.has(writeTag(e.jobId))) || e.count !== count))
+    return {
+      kind: 'refused',
+      reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
+    };
+  return { kind: 'owed', jobs: routed, foreign };
+}

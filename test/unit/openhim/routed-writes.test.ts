@@ -1,0 +1,72 @@
+/**
+ * Which writes an OpenHIM transaction's update is owed to: those its envelope named (the random
+ * end of each job id, as core keeps it in the transaction's properties), whatever else was kept
+ * under its id by a request OpenHIM did not route, before or after it.
+ */
+import t from 'tap';
+import { routedWritesOf } from '../../../src/openhim/routed-writes.js';
+import { writeTag, writeTagsOf } from '../../../src/openhim/transaction-id.js';
+import type { OutboxJob, TransactionEntry } from '../../../src/store/types.js';
+
+const TX = '65f0c0ffee0000000000a001';
+
+function job(id: string, owed = true, createdAt = 1): OutboxJob {
+  return {
+    id,
+    flow: 'order',
+    system: 'openlmis',
+    idempotencyKey: `key-${id}`,
+    payloadHash: 'h',
+    payload: {},
+    status: 'done',
+    attempts: 1,
+    nextAttemptAt: 0,
+    transactionId: TX,
+    ...(owed ? { transactionUpdate: { state: 'owed' as const, attempts: 0 } } : {}),
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+const ROUTED = job('0190c0de-0001-7000-8000-aaaaaaaaaaa1', true, 2);
+const SIBLING = job('0190c0de-0001-7001-8000-aaaaaaaaaaa2', false, 2);
+const FORGED = job('0190c0de-0000-7000-8000-fffffffffff1', true, 1); // kept before the routed request
+const named = new Set(writeTagsOf([ROUTED.id, SIBLING.id]).split(' '));
+
+t.test('a write tag is the 12 random hex digits that end a job id', async (t) => {
+  t.equal(writeTag(ROUTED.id), 'aaaaaaaaaaa1');
+  t.equal(writeTagsOf([ROUTED.id, ROUTED.id, SIBLING.id]), 'aaaaaaaaaaa1 aaaaaaaaaaa2', 'each once, in order');
+});
+
+t.test('the update is built from the named writes; another request’s, kept first, is left out', async (t) => {
+  const routed = routedWritesOf(TX, [FORGED, ROUTED, SIBLING], [], named);
+  t.same(routed, { kind: 'owed', jobs: [ROUTED, SIBLING], foreign: [FORGED.id] });
+});
+
+t.test('only writes no envelope named owe it: refused, every one of them', async (t) => {
+  const settledRouted = job(ROUTED.id, false, 2);
+  t.match(routedWritesOf(TX, [settledRouted, FORGED], [], named), {
+    kind: 'refused',
+    reason: /request OpenHIM did not route/,
+  });
+});
+
+t.test('a Bundle entry of a job no envelope named, or of another count, refuses the update', async (t) => {
+  const entry = (n: number, count: number, jobId?: string): TransactionEntry => ({
+    entry: n,
+    count,
+    ...(jobId ? { jobId } : {}),
+    answer: { status: '202' },
+  });
+  const own = [entry(0, 2, ROUTED.id), entry(1, 2, SIBLING.id)];
+  t.match(routedWritesOf(TX, [ROUTED, SIBLING], own, named), { kind: 'owed' }, "the routed request's own map");
+  t.match(routedWritesOf(TX, [ROUTED, SIBLING, FORGED], [...own, entry(2, 3, FORGED.id)], named), {
+    kind: 'refused',
+    reason: /recorded Bundle entries/,
+  });
+  t.match(routedWritesOf(TX, [ROUTED, SIBLING], [...own, entry(2, 3)], named), { kind: 'refused' }, 'a GET entry too');
+});
+
+t.test('a transaction marked before writes were named is owed the update of all of them', async (t) => {
+  t.same(routedWritesOf(TX, [FORGED, ROUTED], [], undefined), { kind: 'owed', jobs: [FORGED, ROUTED], foreign: [] });
+});
