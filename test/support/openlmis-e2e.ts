@@ -133,8 +133,11 @@ export function orderLine(opts: {
   };
 }
 
-/** An InventoryReport debiting `units` FP-LNG30 injectables found damaged at the facility, under its own identifier. */
-export function damagedStock(facilityId: string, id: string, units: number) {
+/**
+ * An InventoryReport debiting `units` dispensing units of `productCode` (FP-LNG30 injectables
+ * unless named) found damaged at the facility, under its own identifier.
+ */
+export function damagedStock(facilityId: string, id: string, units: number, productCode = 'FP-LNG30') {
   return {
     resourceType: 'InventoryReport',
     status: 'active',
@@ -154,7 +157,7 @@ export function damagedStock(facilityId: string, id: string, units: number) {
               system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
               code: 'dispensing-unit',
             },
-            item: { concept: { coding: [{ system: GTIN, code: gtinOf('FP-LNG30') }] } },
+            item: { concept: { coding: [{ system: GTIN, code: gtinOf(productCode) }] } },
           },
         ],
       },

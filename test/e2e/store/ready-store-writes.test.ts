@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import t from 'tap';
-import { gtinOf, RIG_AUTH, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
+import { damagedStock, RIG_AUTH, startRig, why, type Rig } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,33 +25,7 @@ async function ready(rig: Rig): Promise<{ status: number; store: any }> {
 }
 
 /** One injectable found damaged at LK-HC-101: a write the store must record. */
-function damaged(rig: Rig, id: string) {
-  return {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${rig.lmis.seed.facilities['LK-HC-101']}` },
-        item: [
-          {
-            quantity: {
-              value: 1,
-              unit: 'dispensing unit',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'dispensing-unit',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-LNG30') }] } },
-          },
-        ],
-      },
-    ],
-  };
-}
+const damaged = (rig: Rig, id: string) => damagedStock(rig.lmis.seed.facilities['LK-HC-101'], id, 1);
 
 const postgres = engineCases().find((e) => e.name === 'postgres')!;
 

@@ -15,7 +15,7 @@ import type { RunningMediator } from '../../../src/main.js';
 import { OPENHIM_SETTINGS } from '../../../src/openhim/config-defs.js';
 import { TRUNCATION_MARK } from '../../../src/openhim/envelope.js';
 import { startConfiguredMediator } from '../../support/openhim-configured-mediator.js';
-import { gtinOf, orderLine } from '../../support/openlmis-e2e.js';
+import { damagedStock, orderLine } from '../../support/openlmis-e2e.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const PASSWORD = 'live-secret-Kp2';
@@ -36,35 +36,6 @@ const ENV = {
   OUTBOX_MAX_ATTEMPTS: '7',
   SCHEDULE_RECONCILE: '0 3 * * 2',
 };
-
-/** A one-condom damage adjustment at the facility (FHIR R5 InventoryReport, difference). */
-function adjustment(id: string, facilityId: string): unknown {
-  return {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: id }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${facilityId}` },
-        item: [
-          {
-            quantity: {
-              value: 1,
-              unit: 'dispensing unit',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'dispensing-unit',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 t.test('live OpenHIM settings', async (t) => {
   const { openhim, lmis, mediator, lines } = await startConfiguredMediator(t, {
@@ -183,7 +154,9 @@ t.test('live OpenHIM settings', async (t) => {
         const res = await fetch(`${mediator.url}/fhir/R5/InventoryReport`, {
           method: 'POST',
           headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
-          body: JSON.stringify(adjustment(`LIVE-STOCK-${++orders}`, lmis.state.seedSummary().facilities['LK-HC-101'])),
+          body: JSON.stringify(
+            damagedStock(lmis.state.seedSummary().facilities['LK-HC-101'], `LIVE-STOCK-${++orders}`, 1, 'FP-CNDM'),
+          ),
         });
         if (res.status !== 201) throw new Error(`adjustment answered ${res.status}: ${await res.text()}`);
         await res.text();

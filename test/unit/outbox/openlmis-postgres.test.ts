@@ -8,7 +8,7 @@
 import t from 'tap';
 import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { gtinOf, orderLine, startRig, transactionOf, why } from '../../support/openlmis-e2e.js';
+import { damagedStock, orderLine, startRig, transactionOf, why } from '../../support/openlmis-e2e.js';
 
 const postgres = engineCases().find((e) => e.name === 'postgres')!;
 
@@ -97,31 +97,7 @@ t.test('OpenLMIS orders and stock reach done on PostgreSQL', { skip: postgres.sk
   t.equal(ofFacility(other)[0].status, 'SUBMITTED');
   t.match(await store.countJobsByStatus(), { done: 2, pending: 0, 'in-flight': 0, dead: 0 });
 
-  const adjustment = {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: 'PG-ADJ-1' }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${lmis.seed.facilities['LK-HC-101']}` },
-        item: [
-          {
-            quantity: {
-              value: 1,
-              unit: 'dispensing unit',
-              system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-              code: 'dispensing-unit',
-            },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } },
-          },
-        ],
-      },
-    ],
-  };
+  const adjustment = damagedStock(lmis.seed.facilities['LK-HC-101'], 'PG-ADJ-1', 1, 'FP-CNDM');
   const adjusted = await rig.fhir('POST', '/fhir/R5/InventoryReport', adjustment);
   t.equal(adjusted.status, 201, why(adjusted));
   t.match(await store.countJobsByStatus(), { done: 3, pending: 0, 'in-flight': 0, dead: 0, rejected: 0 });

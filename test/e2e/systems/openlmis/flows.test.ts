@@ -3,7 +3,7 @@
  * the OpenLMIS sandbox. Each assertion reads the sandbox's own state, not the mediator's answer.
  */
 import t from 'tap';
-import { why } from '../../../support/openlmis-e2e.js';
+import { damagedStock, why } from '../../../support/openlmis-e2e.js';
 import { gtinOf, ORDER_SYSTEM, orderLine, RIG_AUTH, startRig, transactionOf } from '../../../support/openlmis-e2e.js';
 
 const FACILITY = 'LK-HC-101';
@@ -251,31 +251,7 @@ t.test('OpenLMIS end to end', async (t) => {
     t.equal(lmis.sb.state.counts().stockEvents, eventsBefore + 1, 'and posts nothing');
 
     const condom = `${gtinOf('FP-CNDM')}|`;
-    const adjustment = {
-      resourceType: 'InventoryReport',
-      status: 'active',
-      countType: 'difference',
-      identifier: [{ system: 'https://mobile.example.org/counts', value: 'ADJ-E2E-1' }],
-      operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-      operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-      reportedDateTime: '2026-11-21T10:00:00Z',
-      inventoryListing: [
-        {
-          location: { reference: `Location/${facilityId}` },
-          item: [
-            {
-              quantity: {
-                value: 40,
-                unit: 'dispensing unit',
-                system: 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit',
-                code: 'dispensing-unit',
-              },
-              item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf('FP-CNDM') }] } },
-            },
-          ],
-        },
-      ],
-    };
+    const adjustment = damagedStock(facilityId, 'ADJ-E2E-1', 40, 'FP-CNDM');
     const adjusted = await rig.fhir('POST', '/fhir/R5/InventoryReport', adjustment);
     t.equal(adjusted.status, 201, why(adjusted));
     t.equal(byProduct(fp(await reportsAt()))[condom], afterCount[condom] - 40, 'the adjustment is a debit of 40');

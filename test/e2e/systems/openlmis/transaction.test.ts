@@ -7,10 +7,9 @@
  */
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { gtinOf, orderLine, startRig, why, type Rig } from '../../../support/openlmis-e2e.js';
+import { damagedStock, gtinOf, orderLine, startRig, why, type Rig } from '../../../support/openlmis-e2e.js';
 
 const FACILITY = 'LK-HC-101';
-const UNIT_SYSTEM = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 
 /** An R4-style order line (see orderLine) in R5 shape: item.concept instead of itemCodeableConcept. */
 function r5(line: any): any {
@@ -18,28 +17,8 @@ function r5(line: any): any {
   return { ...rest, item: { concept: itemCodeableConcept } };
 }
 
-function adjustment(facilityId: string, productCode: string, subtract: number): any {
-  return {
-    resourceType: 'InventoryReport',
-    status: 'active',
-    countType: 'difference',
-    identifier: [{ system: 'https://mobile.example.org/counts', value: `ADJ-${randomUUID().slice(0, 8)}` }],
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damage', display: 'Damage' }] },
-    reportedDateTime: '2026-11-21T10:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${facilityId}` },
-        item: [
-          {
-            quantity: { value: subtract, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: gtinOf(productCode) }] } },
-          },
-        ],
-      },
-    ],
-  };
-}
+const adjustment = (facilityId: string, productCode: string, subtract: number): any =>
+  damagedStock(facilityId, `ADJ-${randomUUID().slice(0, 8)}`, subtract, productCode);
 
 function transaction(resources: any[]): any {
   return {
