@@ -7,23 +7,17 @@ import t from 'tap';
 import { routedWritesOf } from '../../../src/openhim/routed-writes.js';
 import { writeTag, writeTagsOf } from '../../../src/openhim/transaction-id.js';
 import type { OutboxJob, TransactionEntry } from '../../../src/store/types.js';
+import { newJob } from '../../support/new-job.js';
 
 const TX = '65f0c0ffee0000000000a001';
 
+/** A settled job of TX (support/new-job.ts), owing the transaction's update unless `owed` is false. */
 function job(id: string, owed = true, createdAt = 1): OutboxJob {
+  const base = newJob(id, { transactionId: TX, createdAt });
   return {
-    id,
-    flow: 'order',
-    system: 'openlmis',
-    idempotencyKey: `key-${id}`,
-    payloadHash: 'h',
-    payload: {},
+    ...base,
     status: 'done',
-    attempts: 1,
-    nextAttemptAt: 0,
-    transactionId: TX,
     ...(owed ? { transactionUpdate: { state: 'owed' as const, attempts: 0 } } : {}),
-    createdAt,
     updatedAt: createdAt,
   };
 }
