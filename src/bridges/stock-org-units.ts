@@ -8,7 +8,9 @@ import type { Store } from '../store/types.js';
  * 1. the crosswalk: the LMIS facility and a DHIS2 org unit linked to the same registry facility
  *    (each link auto- or manually matched, or flagged but still held; src/registry);
  * 2. the facility code: an org unit whose code is the LMIS facility's code (the demo sandboxes
- *    share national codes LK-HC-101 …, as openlmis-dhis2-integration's shared_facilities does).
+ *    share national codes LK-HC-101 …, as openlmis-dhis2-integration's shared_facilities does;
+ *    DHIS2 keeps codes unique among all org units).
+ * Either at any level: a regional store sits under its region, above `dhis2.facilityLevel`.
  * No answer: the facility is skipped and counted, never guessed.
  */
 export interface OrgUnitTarget {
@@ -27,7 +29,7 @@ function targetOf(f: Facility, by: OrgUnitTarget['by']): OrgUnitTarget {
   return { uid: f.id!, code: f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value, name: f.name, by };
 }
 
-/** One finder per run: DHIS2's facilities listed once (by code and UID), the crosswalk read per facility. */
+/** One finder per run: DHIS2's org units listed once (by code and UID), the crosswalk read per facility. */
 export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
   let index: Promise<{ byCode: Map<string, Facility>; byUid: Map<string, Facility> }> | undefined;
   const load = () =>
@@ -36,7 +38,9 @@ export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
       const byCode = new Map<string, Facility>();
       const byUid = new Map<string, Facility>();
       for (const f of all) {
-        if (f.kind === 'area' || !f.id) continue;
+        // whatever its level: a store directly under its region is above dhis2.facilityLevel (the
+        // connector serves it as an area Location), yet the crosswalk and its code name it all the same
+        if (!f.id) continue;
         byUid.set(f.id, f);
         const code = f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value;
         if (code) byCode.set(code, f);
