@@ -76,6 +76,14 @@ export interface RequisitionRow {
   linkedRequisition?: RequisitionRow | null;
 }
 
+/** What a shipment reads of its requisition: what names the order it fulfils. */
+export interface ShipmentRequisition extends Pick<
+  RequisitionRow,
+  'id' | 'type' | 'requisitionNumber' | 'theirReference' | 'comment'
+> {
+  linkedRequisition?: Pick<RequisitionRow, 'id' | 'type' | 'requisitionNumber' | 'theirReference' | 'comment'> | null;
+}
+
 export interface ShipmentLineRow {
   id: string;
   itemId: string;
@@ -102,7 +110,12 @@ export interface ShipmentRow {
   deliveredDatetime: string | null;
   receivedDatetime: string | null;
   verifiedDatetime: string | null;
-  requisition: { id: string; theirReference: string | null; comment: string | null } | null;
+  /**
+   * The requisition the shipment was made for: an inbound shipment's is the receiving store's
+   * request, an outbound one's the supplying store's response, with the request it was made from
+   * (InvoiceNode.requisition in Open mSupply's schema).
+   */
+  requisition: ShipmentRequisition | null;
   lines: { totalCount: number; nodes: ShipmentLineRow[] };
   /**
    * The shipment linked to this one, when asked for: an outbound shipment's is the inbound

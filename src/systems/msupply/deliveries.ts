@@ -6,7 +6,7 @@ import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } fro
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
-import { taggedOrderNumber } from './requisition-codec.js';
+import { orderOfShipment } from './shipment-order.js';
 import { packsAsQuantity, tidy } from './packs.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -45,7 +45,8 @@ const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFI
  * with it) is that same delivery as the supplier holds it: it reads as the inbound shipment, under
  * its ids, status and quantities, so one delivery has one FHIR id (and one version) whichever
  * search finds it. One not shipped yet, or to a customer with no store, has no inbound shipment:
- * it is the delivery, from its store to the other party's store, under ids of its own.
+ * it is the delivery, from its store to the other party's store, under ids of its own. It is
+ * based on the lines of the order its requisition is (shipment-order.ts).
  */
 export function decodeShipment(
   s: ShipmentRow,
@@ -72,12 +73,13 @@ export function decodeShipment(
       ...(l.batch ? { lot: { number: l.batch, ...(l.expiryDate ? { expiry: l.expiryDate } : {}) } } : {}),
     });
   }
-  const orderNumber = taggedOrderNumber(s.requisition?.comment);
+  const shipped = new Map(lines.map((l) => [`${l.product.system}|${l.product.code}`, l.product]));
+  const basedOn = orderOfShipment(s.requisition, store, s.otherParty?.store, [...shipped.values()]);
   return {
     id: s.id,
     identifier,
     status: deliveryStatusOf(s.status),
-    ...(orderNumber ? { basedOn: { orderNumber } } : {}),
+    ...(basedOn ? { basedOn } : {}),
     destination: outbound ? other : here,
     supplier: outbound ? here : other,
     occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
@@ -287,15 +289,15 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         ),
       );
       return {
-        items: found
-          .flat()
-          .filter(
-            (d) =>
-              (!criteria.status || d.status === criteria.status) &&
-              inRanges(d.occurredAt, criteria.date) &&
-              inRanges(d.lastUpdated, criteria.lastUpdated) &&
-              (!outboundOf || !criteria.facility || d.destination.id === criteria.facility),
-          ),
+        items: found.flat().filter(
+          (d) =>
+            (!criteria.status || d.status === criteria.status) &&
+            inRanges(d.occurredAt, criteria.date) &&
+            inRanges(d.lastUpdated, criteria.lastUpdated) &&
+            // an order line (SupplyRequest id), as the orders flow names it (shipment-order.ts)
+            (!criteria.basedOn || !!d.basedOn?.lineIds?.includes(criteria.basedOn)) &&
+            (!outboundOf || !criteria.facility || d.destination.id === criteria.facility),
+        ),
       };
     },
     formerIds: formerOutboundIds,

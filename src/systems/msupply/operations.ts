@@ -411,6 +411,17 @@ export const UPDATE_NAME_PROPERTIES = /* GraphQL */ `
   }
 `;
 
+/** What a shipment reads of its requisition (and the request a response was made from): the order it fulfils. */
+const SHIPMENT_REQUISITION_FIELDS = /* GraphQL */ `
+  fragment ShipmentRequisitionFields on RequisitionNode {
+    id
+    type
+    requisitionNumber
+    theirReference
+    comment
+  }
+`;
+
 const SHIPMENT_FIELDS = /* GraphQL */ `
   fragment ShipmentFields on InvoiceNode {
     __typename
@@ -437,9 +448,11 @@ const SHIPMENT_FIELDS = /* GraphQL */ `
     verifiedDatetime
     requisition {
       __typename
-      id
-      theirReference
-      comment
+      ...ShipmentRequisitionFields
+      linkedRequisition {
+        __typename
+        ...ShipmentRequisitionFields
+      }
     }
     lines {
       totalCount
@@ -458,6 +471,7 @@ const SHIPMENT_FIELDS = /* GraphQL */ `
       }
     }
   }
+  ${SHIPMENT_REQUISITION_FIELDS}
 `;
 
 export const SHIPMENTS = /* GraphQL */ `

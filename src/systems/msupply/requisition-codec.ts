@@ -77,7 +77,10 @@ export function taggedOrderNumber(comment: string | null | undefined): Identifie
   return tagged && bar > 0 ? { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) } : undefined;
 }
 
-export function orderNumberOf(r: RequisitionRow, store: Pick<StoreRow, 'code'>): Identifier {
+export function orderNumberOf(
+  r: Pick<RequisitionRow, 'comment' | 'theirReference' | 'requisitionNumber'>,
+  store: Pick<StoreRow, 'code'>,
+): Identifier {
   const tagged = taggedOrderNumber(r.comment);
   if (tagged) return tagged;
   if (r.theirReference) return { system: `${REQUISITION_NUMBER_SYSTEM}/their-reference`, value: r.theirReference };

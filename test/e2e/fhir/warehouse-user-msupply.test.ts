@@ -11,7 +11,7 @@ import t from 'tap';
 import { why } from '../../support/openlmis-e2e.js';
 import { startMsupplyRigOn, toStore } from '../../support/msupply-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import type { Requisition } from '../../../sandbox/msupply/model.js';
+import { facilityOrder } from '../../support/msupply-facility-order.js';
 
 const STORE = 'store-hc-north';
 const WAREHOUSE = 'store-wh-central';
@@ -27,36 +27,13 @@ for (const engine of engineCases())
       const state = rig.ms.state;
       state.users.get('mediator')!.storeIds = [WAREHOUSE];
       // the facility's own order, made and sent at its site; the transfer processor gives the warehouse its copy
-      const request: Requisition = {
+      const { response } = facilityOrder(state, {
         id: 'req-facility-1',
-        storeId: STORE,
-        requisitionNumber: state.nextRequisitionNumber(STORE),
-        type: 'REQUEST',
-        status: 'SENT',
-        otherPartyId: state.stores.get(WAREHOUSE)!.nameId,
-        theirReference: 'FACILITY-1',
-        comment: null,
-        maxMonthsOfStock: 3,
-        minMonthsOfStock: 1,
-        expectedDeliveryDate: null,
-        createdDatetime: state.iso(),
-        sentDatetime: state.iso(),
-        finalisedDatetime: null,
-        linkedRequisitionId: null,
-        userId: 'user-facility',
-      };
-      state.requisitions.set(request.id, request);
-      state.requisitionLines.set('req-facility-1-l1', {
-        id: 'req-facility-1-l1',
-        requisitionId: request.id,
+        store: STORE,
+        supplier: WAREHOUSE,
+        number: 'FACILITY-1',
         itemId: 'item-amx250',
-        requestedQuantity: 300,
-        suggestedQuantity: 0,
-        supplyQuantity: 0,
-        comment: null,
-        linkedLineId: null,
       });
-      const response = state.transferRequest(request)!;
       t.ok(response, "the warehouse's response requisition");
 
       /** The one resource a supplier search lists, and a read of it by its id. */
