@@ -58,6 +58,19 @@ const JSON_FORMATS: Record<string, string> = {
   'application/json': 'application/json',
 };
 
+/**
+ * The media type an answer in FHIR JSON carries: `application/fhir+json; fhirVersion=4.0` on the
+ * R4 base, `5.0` on R5 (FHIR http.html#version-parameter: major.minor), so a client reading both
+ * bases, or handed an answer out of context (an OpenHIM transaction), can tell the release. A
+ * client that asked for plain `application/json` gets that, without the parameter, which FHIR
+ * defines for its own media type only.
+ */
+export function answerMediaType(type: string, version: FhirVersion | undefined): string {
+  if (type !== 'application/fhir+json' || !version) return `${type}; charset=utf-8`;
+  const release = fhirVersionNumber[version].split('.').slice(0, 2).join('.');
+  return `${type}; fhirVersion=${release}; charset=utf-8`;
+}
+
 function acceptsJson(range: string): boolean {
   const type = range.split(';')[0].trim();
   return (
@@ -75,8 +88,12 @@ function formatParam(request: FastifyRequest): string | undefined {
   return raw === undefined ? undefined : String(Array.isArray(raw) ? raw[raw.length - 1] : raw);
 }
 
-/** The response media type from `_format` (which wins) or Accept; anything but JSON is a 406. */
-export function responseMediaType(request: FastifyRequest): string {
+/**
+ * The response media type from `_format` (which wins) or Accept; anything but JSON is a 406.
+ * Given the base's version, an Accept whose FHIR JSON ranges all name another fhirVersion, beside
+ * plain `application/json`, is answered in plain JSON: the one type it takes that this base has.
+ */
+export function responseMediaType(request: FastifyRequest, version?: FhirVersion): string {
   const raw = formatParam(request);
   if (raw !== undefined) {
     const format = raw.split(';')[0].trim().toLowerCase();
@@ -105,7 +122,18 @@ export function responseMediaType(request: FastifyRequest): string {
     });
   }
   if (/^application\/json\b/.test(accept)) return 'application/json';
+  if (version && ranges.some((r) => /^application\/json\b/.test(r)) && !takesFhirJsonOf(ranges, version))
+    return 'application/json';
   return 'application/fhir+json';
+}
+
+/** Whether a range of these takes FHIR JSON of this version (no fhirVersion, or this one). */
+function takesFhirJsonOf(ranges: string[], version: FhirVersion): boolean {
+  return ranges.some((range) => {
+    if (!acceptsJson(range) || /^application\/json\b/.test(range)) return false;
+    const asked = fhirVersionOf(range);
+    return asked === undefined || sameVersion(asked, fhirVersionNumber[version]);
+  });
 }
 
 /** The `fhirVersion` MIME parameter of one media range (FHIR http.html#version-parameter), if any. */

@@ -11,6 +11,8 @@ import { describeError, GivenUpError } from '../outbox/errors.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { redact } from '../platform/redaction.js';
 import { validationIssues } from './validation-issues.js';
+import { answerMediaType } from './content.js';
+import { versionOfPath } from './versions.js';
 
 export interface OperationOutcome {
   resourceType: 'OperationOutcome';
@@ -184,6 +186,6 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
   if (err instanceof MethodNotAllowedError) void reply.header('Allow', err.allow.join(', '));
   void reply
     .code(error.status)
-    .type('application/fhir+json; charset=utf-8')
+    .type(answerMediaType('application/fhir+json', versionOfPath(request.url)))
     .send(operationOutcome(withExpressions(error, err)));
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
-import { assertFhirVersion, requireResourceMediaType, responseMediaType } from './content.js';
+import { answerMediaType, assertFhirVersion, requireResourceMediaType, responseMediaType } from './content.js';
 import {
   create,
   patch,
@@ -58,13 +58,18 @@ function preferences(request: FastifyRequest): { handling?: string; return?: str
 }
 
 /** A body already serialised (a string, or one with its text registered: json-text.ts) is sent as it is. */
-function send(request: FastifyRequest, reply: FastifyReply, result: FhirResult): FastifyReply {
-  const type = responseMediaType(request);
+function sendAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  result: FhirResult,
+  version: FhirVersion,
+): FastifyReply {
+  const type = responseMediaType(request, version);
   reply.code(result.status);
   for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
   if (result.body === undefined) return reply.send();
   const body: unknown = result.body;
-  return reply.type(`${type}; charset=utf-8`).send(typeof body === 'string' ? body : jsonText(body));
+  return reply.type(answerMediaType(type, version)).send(typeof body === 'string' ? body : jsonText(body));
 }
 
 const ID = '[A-Za-z0-9\\-\\.]{1,64}';
@@ -72,6 +77,8 @@ const ID = '[A-Za-z0-9\\-\\.]{1,64}';
 /** One FHIR base (R4 or R5): every interaction of the route table, plus metadata and bundles. */
 export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): Promise<void> {
   const { version } = opts;
+  const send = (request: FastifyRequest, reply: FastifyReply, result: FhirResult) =>
+    sendAnswer(request, reply, result, version);
   const ctxFor = (request: FastifyRequest): FhirContext => {
     const prefer = preferences(request);
     responseMediaType(request); // refuse unsupported formats before doing any work

@@ -92,3 +92,39 @@ t.test('_format naming another fhirVersion is a 406 at _format: it stands for Ac
     t.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 200)}`);
   }
 });
+
+t.test('an answer in FHIR JSON names the release of its base; plain JSON stays plain', async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    app.inject({ url, headers: { authorization: basicAuth, ...headers } });
+  const r4 = 'application/fhir+json; fhirVersion=4.0; charset=utf-8';
+  const r5 = 'application/fhir+json; fhirVersion=5.0; charset=utf-8';
+  const cases: [string, Record<string, string>, number, string][] = [
+    ['/fhir/metadata', {}, 200, r4],
+    ['/fhir/R5/metadata', {}, 200, r5],
+    ['/fhir/Location', { accept: 'application/fhir+json' }, 200, r4],
+    ['/fhir/R5/Location', { accept: 'application/fhir+json; fhirVersion=5.0' }, 200, r5],
+    ['/fhir/Location?_format=json', {}, 200, r4],
+    ['/fhir/R5/Location/no-such-facility', {}, 404, r5],
+    ['/fhir/Location/no-such-facility', {}, 404, r4],
+    ['/fhir/R5/Location?_count=x', {}, 400, r5],
+    ['/fhir/Location', { accept: 'application/json' }, 200, 'application/json; charset=utf-8'],
+    ['/fhir/Location?_format=application/json', {}, 200, 'application/json; charset=utf-8'],
+    // FHIR JSON only in a release this base does not speak, or plain JSON: the plain JSON it takes
+    [
+      '/fhir/Location',
+      { accept: 'application/fhir+json; fhirVersion=5.0, application/json' },
+      200,
+      'application/json; charset=utf-8',
+    ],
+    ['/fhir/R5/Location', { accept: 'application/fhir+json, application/json' }, 200, r5],
+  ];
+  for (const [url, headers, status, type] of cases) {
+    const res = await get(url, headers);
+    t.equal(res.statusCode, status, `${url} ${JSON.stringify(headers)}: ${res.body.slice(0, 200)}`);
+    t.equal(res.headers['content-type'], type, `${url} ${JSON.stringify(headers)}`);
+  }
+  const admin = await get('/admin/no-such-page');
+  t.notMatch(String(admin.headers['content-type']), /fhirVersion/, 'the admin API speaks no FHIR release');
+});
