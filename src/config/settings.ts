@@ -304,7 +304,7 @@ export const settingDefs: SettingDef[] = [
     min: MIN_EXCHANGE_MS,
     max: MAX_TIMER_MS,
     description:
-      'How long an instance holds a job it works on; a job of a dead instance is taken over after it, on SQLite at once when a server starts (must exceed outbox.attemptTimeoutMs)',
+      'How long an instance holds a job it works on; a job of a dead instance is taken over after it, or sooner once a running server sees its process ended (SQLite: at once; PostgreSQL: once its attempt timed out) (must exceed outbox.attemptTimeoutMs)',
     restart: true,
   },
   {

@@ -2,20 +2,31 @@ import type { Store } from '../store/types.js';
 import type { OutboxLogger } from './types.js';
 
 /**
+ * How often a running worker looks again for holders that ended: a CLI (`outbox`, `jobs run`,
+ * `bridge`) killed while the server runs leaves its jobs in flight too. A look is one read of the
+ * waiting jobs' index and a lock try per other holder found, so cheap enough every few seconds.
+ */
+export const ENDED_HOLDERS_LOOK_MS = 5_000;
+
+/**
  * This outbox as a lease holder the store can tell running from ended (SQLite:
- * store/lease-holders.ts), and the worker's release, at its start, of the leases a process that
- * ended (kill -9, a power cut) left on jobs in flight: those jobs are tried again at once, not
- * after waiting out the lease (outbox.leaseMs, 120 s by default) as if their attempt still ran.
+ * store/lease-holders.ts; PostgreSQL: store/pg-lease-holders.ts), and the worker's release of the
+ * leases a process that ended (kill -9, a power cut) left on jobs in flight: those jobs are tried
+ * again at once, not after waiting out the lease (outbox.leaseMs, 120 s by default) as if their
+ * attempt still ran. The worker looks as it starts and then every ENDED_HOLDERS_LOOK_MS.
  */
 export class LeaseHolding {
   private marked = false;
-  private released = false;
+  private nextLookAt = 0;
   private failed = false;
 
   constructor(
     private readonly store: Store,
     private readonly holder: string,
     private readonly logger: OutboxLogger,
+    /** outbox.leaseMs and outbox.attemptTimeoutMs: when a lease's attempt is over (see releaseEndedLeases). */
+    private readonly lease: { leaseMs: number; attemptTimeoutMs: number },
+    private readonly lookEveryMs = ENDED_HOLDERS_LOOK_MS,
   ) {}
 
   /** Before this outbox's first lease: marks it running. Without the mark its leases only run out. */
@@ -33,16 +44,16 @@ export class LeaseHolding {
   }
 
   /**
-   * Once per worker, until it has run (a store down at start is tried again at the next pass);
-   * never fails the pass.
+   * At the worker's first pass, then once every lookEveryMs (a store down is asked again at the
+   * next pass); never fails the pass.
    * Safe beside other processes: only a holder whose lock is free, so whose process ended, loses
    * its leases.
    */
-  async releaseEnded(): Promise<void> {
-    if (this.released || !this.store.releaseEndedLeases) return;
+  async releaseEnded(now = Date.now()): Promise<void> {
+    if (now < this.nextLookAt || !this.store.releaseEndedLeases) return;
     let ended;
     try {
-      ended = await this.store.releaseEndedLeases(Date.now());
+      ended = await this.store.releaseEndedLeases(now, now + this.lease.leaseMs - this.lease.attemptTimeoutMs);
     } catch (err) {
       // the worker's pass goes on (the leases run out as before); the release is tried next pass
       if (!this.failed)
@@ -50,7 +61,8 @@ export class LeaseHolding {
       this.failed = true;
       return;
     }
-    this.released = true;
+    this.failed = false;
+    this.nextLookAt = now + this.lookEveryMs;
     for (const { holder, jobs } of ended)
       if (jobs > 0)
         this.logger.info(

@@ -305,7 +305,7 @@ export class Outbox {
     this.metrics = deps.metrics ?? NO_METRICS;
     this.logger = deps.logger ?? SILENT;
     this.deliveryLog = new DeliveryLog(this.logger);
-    this.leaseHolding = new LeaseHolding(this.store, this.options.instanceId, this.logger);
+    this.leaseHolding = new LeaseHolding(this.store, this.options.instanceId, this.logger, this.options);
     this.breakers = new BreakerSet(this.options.breaker, this.logger);
   }
 
@@ -1085,7 +1085,7 @@ export class Outbox {
       w.woken = false;
       let started = 0;
       try {
-        await this.leaseHolding.releaseEnded(); // before the first claim: it takes those jobs
+        await this.leaseHolding.releaseEnded(); // before the claim (at start, then every few seconds): it takes those jobs
         started = await this.runOnce();
         outage.passed();
       } catch (err) {

@@ -138,6 +138,8 @@ import {
   type CrosswalkStateCount,
 } from './crosswalk-query.js';
 import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
+import { PgLeaseHolders } from './pg-lease-holders.js';
+import type { ReleasedLeases } from './lease-holders.js';
 import { SharedLockSession } from './pg-shared-locks.js';
 import { HeldAdvisoryLock } from './pg-held-lock.js';
 import {
@@ -339,6 +341,8 @@ export class PostgresStore implements Store {
   private clockAheadMs = 0;
   /** The session holding withLocks locks nobody else holds, for every holder at once. */
   private readonly sharedLocks: SharedLockSession;
+  /** The outboxes of this process taking leases here, each holding its lock (pg-lease-holders.ts). */
+  private readonly leaseHolders: PgLeaseHolders;
 
   /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
   /** Whether each new write was created (its key was free). */
@@ -382,16 +386,15 @@ export class PostgresStore implements Store {
     this.pool.on('error', () => undefined);
     hearEveryError(this.pool);
     // bounded as the pool's are: its statements never wait for a lock, so a timeout is a silent server
-    this.sharedLocks = new SharedLockSession(
-      () =>
-        new StoreClient({
-          connectionString,
-          ...socketOptions,
-          connectionTimeoutMillis: this.connectTimeoutMs,
-          query_timeout: this.queryTimeoutMs,
-        }),
-      LOCK_SPACE,
-    );
+    const ownSession = () =>
+      new StoreClient({
+        connectionString,
+        ...socketOptions,
+        connectionTimeoutMillis: this.connectTimeoutMs,
+        query_timeout: this.queryTimeoutMs,
+      });
+    this.sharedLocks = new SharedLockSession(ownSession, LOCK_SPACE);
+    this.leaseHolders = new PgLeaseHolders(ownSession);
   }
 
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -479,6 +482,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.leaseHolders.close();
     await this.sharedLocks.close();
     await this.locks?.end();
     await this.pool.end();
@@ -830,6 +834,15 @@ export class PostgresStore implements Store {
       const job = this.jobInOwnTime(r);
       return r.was_status === 'in-flight' ? { ...job, leaseTakenFrom: String(r.was_owner) } : job;
     });
+  }
+
+  holdLeases(holder: string): void {
+    this.leaseHolders.hold(holder);
+  }
+
+  async releaseEndedLeases(now: number, attemptsOverBefore = now): Promise<ReleasedLeases[]> {
+    // in the server's time, as every instance claims (clockAheadMs)
+    return this.leaseHolders.releaseEnded(this.pool, now - this.clockAheadMs, attemptsOverBefore - this.clockAheadMs);
   }
 
   async waitsBehind(id: string): Promise<boolean> {

@@ -338,6 +338,7 @@ export class SqliteStore implements Store {
     this.leaseHolders?.hold(holder);
   }
 
+  /** Every lease of an ended holder, its attempt over or not: the process that ran it is gone. */
   async releaseEndedLeases(now: number): Promise<ReleasedLeases[]> {
     const locks = this.leaseHolders;
     if (!locks) return [];

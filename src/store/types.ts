@@ -408,19 +408,23 @@ export interface Store {
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
   /**
-   * SQLite on a file: marks `holder` (an outbox's instance id; its lease owners are
-   * `${holder}:…`) running for as long as this process runs, by a lock the operating system drops
-   * when the process ends however it ends (lease-holders.ts). Throws when the lock cannot be made;
-   * the holder's leases then only run out. Absent where the engine has no such lock (PostgreSQL).
+   * Marks `holder` (an outbox's instance id; its lease owners are `${holder}:…`) running for as
+   * long as this process runs, by a lock that goes when the process ends however it ends: on SQLite
+   * a file lock the operating system drops (lease-holders.ts), on PostgreSQL a session advisory
+   * lock, taken in the background and again after its session ends (pg-lease-holders.ts). Throws
+   * when the lock cannot be made; the holder's leases then only run out. Absent on `:memory:`.
    */
   holdLeases?(holder: string): void;
   /**
-   * SQLite: ends now the leases of the jobs in flight whose holder's process ended without ending
-   * them (killed, a power cut), so the next claim takes them over at once rather than when the
-   * lease runs out. A running holder (the server itself, a CLI beside it) keeps its leases, and so
-   * does one not known to have ended (never marked). The holders released, with their jobs.
+   * Ends now the leases of the jobs in flight whose holder's lock is free (its process ended
+   * without ending them: killed, a power cut), so the next claim takes them over rather than
+   * when the lease runs out. A running holder (the server itself, a CLI beside it) keeps its
+   * leases, and so does one not known to have ended (never marked). On PostgreSQL a free lock may
+   * also be a live holder taking it again after a restart of the database, so only leases whose
+   * attempt is over by its timeout end there: those with a lease_until before `attemptsOverBefore`
+   * (epoch ms, this process's time; none without it). The holders released, with their jobs.
    */
-  releaseEndedLeases?(now: number): Promise<{ holder: string; jobs: number }[]>;
+  releaseEndedLeases?(now: number, attemptsOverBefore?: number): Promise<{ holder: string; jobs: number }[]>;
   /**
    * Whether a job of the same flow, system and record (order key), accepted before this one,
    * is still pending or in flight: the test ClaimRequest.inOrder applies, for a write of such a

@@ -3,50 +3,21 @@
  * flight is tried again as soon as the new server's worker starts, not once its lease (120 s, the
  * default kept here) runs out, and DHIS2 gets the write once. Meanwhile a CLI process holding a
  * lease of its own on the same file keeps it: the starting server leaves a live process's attempt
- * alone, and the CLI ends its job itself. SQLite only: on PostgreSQL several instances share the
- * outbox and a lapsed lease is still what hands a job over.
+ * alone, and the CLI ends its job itself. SQLite only: on PostgreSQL a free lock ends a lease only
+ * once its attempt timed out (60 s here); a killed process there: killed-cli-lease.test.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { openStore } from '../../../src/store/index.js';
 import { startDhis2Process } from '../../support/dhis2-process.js';
 import { marchStockCountOf } from '../../support/march-stock-count.js';
-import { killHard, until } from '../../support/net.js';
+import { cliHoldingLease } from '../../support/lease-holder-cli.js';
+import { until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const CONDOM = '10860012300034';
 const DMPA = '10860012300027';
-
-/** The CLI child (lease-holder-child.ts) on `databaseUrl`, and the lines it printed so far. */
-function cliHoldingLease(t: Test, databaseUrl: string) {
-  const lines: string[] = [];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'test/e2e/outbox/lease-holder-child.ts')],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        DHIS2_BASE_URL: '', // no connection to the sandbox: its close would wait for it
-        LOG_LEVEL: 'silent',
-      },
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  child.stdout!.setEncoding('utf8');
-  let rest = '';
-  child.stdout!.on('data', (chunk: string) => {
-    const parts = (rest + chunk).split('\n');
-    rest = parts.pop()!;
-    lines.push(...parts);
-  });
-  t.teardown(() => killHard(child));
-  return { child, lines };
-}
 
 const sqlite = engineCases().find((e) => e.name === 'sqlite')!;
 

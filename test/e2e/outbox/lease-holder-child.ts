@@ -2,7 +2,7 @@
  * A CLI process holding an outbox lease, for the tests of what a starting server releases: the
  * CLI's own runtime (cli/runtime.ts: its store, connectors and outbox, as `bridge` or
  * `propagation` run them) accepts one stock write to DHIS2 whose attempt runs until a line comes on
- * stdin. Settings from the environment (DATABASE_URL). Prints `job <id>` once the write is stored
+ * stdin. Settings from the environment (DATABASE_URL; HELD_LEASE_KEY, the write's idempotency key). Prints `job <id>` once the write is stored
  * in flight under this process's lease, and `ended <status> attempts=<n>` when it ended.
  */
 import { withCliRuntime } from '../../../src/cli/runtime.js';
@@ -22,7 +22,7 @@ await withCliRuntime(loadOperatorSettings(process.env), async ({ outbox, store }
   const outcome = await outbox.acceptWrite({
     flow: 'stock',
     system: 'dhis2',
-    idempotencyKey: 'stock|cli|held-lease',
+    idempotencyKey: process.env.HELD_LEASE_KEY ?? 'stock|cli|held-lease',
     payload: { held: true },
     deadlineMs: 1, // answered queued at once; the attempt goes on under this process's lease
   });
