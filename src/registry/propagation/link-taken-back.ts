@@ -1,26 +1,24 @@
-import { UpstreamError } from '../../domain/errors.js';
-
-/** How long a change whose link was taken back waits before it looks again (a decision nudges it sooner). */
-export const LINK_TAKEN_BACK_WAIT_MS = 60_000;
+import { ConflictError } from '../../domain/errors.js';
 
 /**
  * A change planned as an update of the record a crosswalk row linked, delivered after a person
  * took that link back (a review reject or break): written, it would put the registry facility into
- * a record a person just said is another one. Planned again, it waits for a person (held, the row
- * says why) rather than end: its job is the only one its version gets, so ended it could never be
- * written once the person decided. It waits uncharged (`retryAt`, outbox/failures.ts); a decision
- * that plans it queued makes it due at once (Propagator.record).
+ * a record a person just said is another one. Planned again, it is held (the propagation row says
+ * why, as any held change) and its job ends, refused: a job that waited would only look again and
+ * again for a decision that may be days away. A refused job does not keep its key, so the decision
+ * (or the run) that plans the change queued again makes a new job of the same key
+ * (Propagator.record), as it does for any held change.
  */
-export class LinkTakenBack extends UpstreamError {
-  readonly retryAt: number;
-  constructor(system: string, registryId: string, recordId: string, reason: string, now: number) {
-    super({
-      system,
-      transient: true,
-      upstreamStatus: 409,
-      code: 'lock-error',
-      diagnostics: `${system} record ${recordId} is no longer linked to registry facility ${registryId}; the change waits: ${reason}`,
-    });
-    this.retryAt = now + LINK_TAKEN_BACK_WAIT_MS;
+/** The error's name, as the refused job keeps it (send-now.ts tells a hold from a refusal by it). */
+export const LINK_TAKEN_BACK = 'LinkTakenBack';
+
+export class LinkTakenBack extends ConflictError {
+  /** `recordId`: the record the change was planned for; none when the job is retried while held. */
+  constructor(system: string, registryId: string, reason: string, recordId?: string) {
+    const what = recordId
+      ? `${system} record ${recordId} is no longer linked to registry facility ${registryId}`
+      : `the change of registry facility ${registryId} in ${system} waits for a person`;
+    super(`${what}; the change is held until a person decides: ${reason}`);
+    this.name = LINK_TAKEN_BACK;
   }
 }

@@ -2,6 +2,7 @@ import type { Facility } from '../../domain/facility.js';
 import type { CrosswalkRow } from '../crosswalk-types.js';
 import { isHumanDecision } from '../crosswalk-types.js';
 import type { Propagation } from '../../store/types.js';
+import { sameCodeHoldReason } from './same-code-hold.js';
 
 /**
  * What one registry change means for one system, decided from the crosswalk alone (pure):
@@ -35,6 +36,8 @@ export interface PlanInput {
    * code; looked up only for a create. A code alone (another namespace) does not make a match.
    */
   sameCode?: string;
+  /** The crosswalk row of that record, if it has one (a person's reject or no-match of it). */
+  sameCodeRow?: CrosswalkRow;
   /**
    * Why the system's list could not be read for that look-up (it is down): the create waits,
    * planned again by the next run, rather than risk a twin or stop the other systems' changes.
@@ -92,7 +95,7 @@ export function plan(input: PlanInput): Decision {
     return {
       action: 'create',
       state: 'held',
-      reason: `record ${input.sameCode} carries the same code but is not linked: a person must link it or say no-match`,
+      reason: sameCodeHoldReason(input.system, facility.id!, input.sameCode, input.sameCodeRow),
     };
   return { action: 'create', state: 'queued' };
 }

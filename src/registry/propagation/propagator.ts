@@ -13,6 +13,7 @@ import type { RegistryRecord } from '../mfr/types.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from '../mfr/settings.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
+import { decodeRow } from '../store-crosswalk.js';
 import { plan, type Decision, type PlanInput } from './plan.js';
 import { sameChange } from './same-change.js';
 import { routedSystems } from './routed.js';
@@ -21,6 +22,7 @@ import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
 import { LinkTakenBack } from './link-taken-back.js';
+import { sendNow } from './send-now.js';
 import { LINKED } from '../../routing/facility-facts.js';
 
 /**
@@ -191,7 +193,9 @@ export class Propagator {
   /** What planning a batch reads once: each system's crosswalk, and (on first need) its records by code. */
   private async batch(systems = this.systems()): Promise<Batch> {
     const crosswalks = new Map<string, CrosswalkIndex>();
-    for (const c of systems) crosswalks.set(c.system, crosswalkIndex(await this.deps.store.listCrosswalk(c.system)));
+    for (const c of systems)
+      // decoded: a reviewer's rejected ids travel in the stored reasons (store-crosswalk.ts)
+      crosswalks.set(c.system, crosswalkIndex((await this.deps.store.listCrosswalk(c.system)).map(decodeRow)));
     const codes = new Map<string, Promise<Map<string, string[]>>>();
     return {
       crosswalks,
@@ -271,9 +275,10 @@ export class Propagator {
     facility: Facility,
     crosswalk: CrosswalkIndex | undefined,
     batch: Batch,
-  ): Promise<Pick<PlanInput, 'sameCode' | 'codeUnchecked'>> {
+  ): Promise<Pick<PlanInput, 'sameCode' | 'sameCodeRow' | 'codeUnchecked'>> {
     try {
-      return { sameCode: await this.unlinkedWithCode(connector, facility, crosswalk, batch) };
+      const sameCode = await this.unlinkedWithCode(connector, facility, crosswalk, batch);
+      return { sameCode, sameCodeRow: sameCode ? crosswalk?.rowOf(sameCode) : undefined };
     } catch (err) {
       return { codeUnchecked: upstreamFailure(err) };
     }
@@ -312,35 +317,23 @@ export class Propagator {
     if (decision.state !== 'queued') return true;
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
     const key = propagationKey(record.id, record.version, system);
-    await this.deps.outbox.acceptWrites([
-      {
-        flow: PROPAGATE_FLOW,
-        system,
-        idempotencyKey: key,
-        payload,
-        // the pull does not wait for upstreams: the outbox delivers in the background
-        deadlineMs: 0,
-      },
-    ]);
-    await this.dueNow(key);
+    const accept = () =>
+      this.deps.outbox.acceptWrites([
+        {
+          flow: PROPAGATE_FLOW,
+          system,
+          idempotencyKey: key,
+          payload,
+          // the pull does not wait for upstreams: the outbox delivers in the background
+          deadlineMs: 0,
+        },
+      ]);
+    // read before the accept: only a job that held the key already may need sending (send-now.ts)
+    const earlier = await this.deps.store.findJobsByKey(key);
+    await accept();
+    const change = { registryId: record.id, system, version: record.version, key };
+    await sendNow(this.deps.store, change, earlier, accept, this.now());
     return true;
-  }
-
-  /**
-   * The version's job, when it already waits (its link was taken back, LinkTakenBack, and a
-   * decision now plans it queued): due at once rather than at the end of its wait.
-   */
-  private async dueNow(key: string): Promise<void> {
-    const now = this.now();
-    for (const job of await this.deps.store.findJobsByKey(key)) {
-      if (job.status !== 'pending' || job.nextAttemptAt <= now) continue;
-      await this.deps.store.requeueJob(
-        job.id,
-        { actor: 'propagation', action: 'propagation.replan', subject: `outbox/${job.id}`, details: { key } },
-        now,
-        'pending',
-      );
-    }
   }
 
   /**
@@ -418,12 +411,20 @@ export class Propagator {
       const row = await this.deps.store.getPropagation(registryId, system);
       if (!row || row.version !== version) return { system, ids: {}, status: 'superseded' };
       if (row.state === 'done') return { system, ids: row.systemId ? { record: row.systemId } : {}, status: 'done' };
+      // held since its link was taken back (an operator retried the job that ended so): a person
+      // decides first, and the decision plans it queued with a job of its own
+      if (row.state === 'held') throw new LinkTakenBack(system, registryId, row.reason ?? 'held');
       try {
         return await this.apply(system, row, journal);
       } catch (err) {
         // a refusal is final for this version: say why in the status; a transient failure retries.
-        // Masked as the outbox masks its stored errors: a server may echo the request's credentials
-        if (err instanceof MediatorError && !(err as { transient?: boolean }).transient)
+        // Masked as the outbox masks its stored errors: a server may echo the request's credentials.
+        // A hold is no refusal: the row says held, and why
+        if (
+          err instanceof MediatorError &&
+          !(err as { transient?: boolean }).transient &&
+          !(err instanceof LinkTakenBack)
+        )
           await this.settle(row, { state: 'failed', reason: describeError(err) });
         throw err;
       }
@@ -465,7 +466,8 @@ export class Propagator {
    * The row to write with, as the crosswalk says now, not as it said when the change was planned:
    * a review decision since may have taken the link back (reject, break) or linked another record.
    * An update goes to the record linked now; with none, the change is planned again: a create is
-   * written as such, a hold waits for the person (LinkTakenBack), a skip ends it (undefined).
+   * written as such, a hold ends the job (LinkTakenBack) until a decision plans it queued, a skip
+   * ends it (undefined).
    */
   private async followLink(
     connector: Connector,
@@ -490,7 +492,7 @@ export class Propagator {
     await this.deps.store.putPropagation(next);
     if (decision.state === 'queued') return next;
     if (decision.state === 'skipped') return undefined;
-    throw new LinkTakenBack(connector.system, row.registryId, row.systemId, decision.reason ?? 'held', this.now());
+    throw new LinkTakenBack(connector.system, row.registryId, decision.reason ?? 'held', row.systemId);
   }
 
   /**

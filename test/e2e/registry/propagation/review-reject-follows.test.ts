@@ -2,10 +2,14 @@
  * A review decision that takes a link back (reject of an automatic match) is followed by the
  * propagation already planned over that link: a registry change queued as an update of the
  * rejected record is not written into it; it is planned again from the crosswalk (here held: the
- * record still carries the facility's code, so a person must link it or say no-match) and waits.
- * Undoing the reject puts the link back, and the same change is then written to that record at
- * once. Before, the queued job wrote the registry facility into the record the data manager had
- * just rejected. Real review routes, connectors and the OpenLMIS sandbox, both store engines.
+ * record still carries the facility's code, and the reason says who rejected it and what a data
+ * manager can do) and its job ends, refused, instead of looking again every minute for a decision
+ * that may be days away; an operator's retry of that job writes nothing either. Undoing the reject
+ * puts the link back, and the same change is then written to that record at once, by a new job of
+ * the same key. Before, the queued job wrote the registry facility into the record the data
+ * manager had just rejected; then (session 27) the job stayed pending, rechecked every 60 s, and
+ * that recheck, or a retry, wrote the held change into the rejected record after all (a create by
+ * its code). Real review routes, connectors and the OpenLMIS sandbox, both store engines.
  */
 import t from 'tap';
 import Fastify from 'fastify';
@@ -13,7 +17,8 @@ import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { reviewRoutes } from '../../../../src/registry/review-routes.js';
 import { reviewUndoRoutes } from '../../../../src/admin/review-undo-routes.js';
 import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
-import type { Propagation } from '../../../../src/store/types.js';
+import type { OutboxJob, Propagation } from '../../../../src/store/types.js';
+import { propagationStatus } from '../../../../src/registry/propagation/status.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../../support/linked-facility.js';
@@ -21,6 +26,17 @@ import { connectorOf, idByCode } from '../../../support/linked-facility.js';
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const TOKEN = 'review-follows-token';
+
+/** The job of `key` once it is neither pending nor in flight. */
+async function jobEnds(rig: PropagationRig, key: string): Promise<OutboxJob> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const [job] = await rig.store.findJobsByKey(key);
+    if (job && job.status !== 'pending' && job.status !== 'in-flight') return job;
+    if (Date.now() > until) throw new Error(`job ${key} is ${job?.status}, still waiting`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** Until the OpenLMIS row of the facility matches `wanted` (the worker delivers in the background). */
 async function rowBecomes(rig: PropagationRig, wanted: Partial<Propagation>): Promise<Propagation | undefined> {
@@ -81,10 +97,36 @@ for (const engine of engineCases())
       t.notOk(rejected?.json().row.registryId, 'the reject unlinks the record');
 
       const held = await rowBecomes(rig, { state: 'held' });
-      t.match(held?.reason, new RegExp(`record ${lmisId} carries the same code but is not linked`), 'held, saying why');
+      t.match(
+        held?.reason,
+        new RegExp(
+          `record ${lmisId} carries the same code, and amina said on .+ it is not this facility \\(rejected\\)`,
+        ),
+        'held, saying who said the record is another facility',
+      );
+      t.match(
+        held?.reason,
+        /link the record that is this facility \(review API: accept\), or give .+ another code in openlmis/,
+      );
       t.equal((await lmis.facilities!.get(lmisId))?.name, before, 'the rejected record is not written');
-      const [job] = await rig.store.findJobsByKey(`propagate|${REGISTRY_ID}|${held!.version}|openlmis`);
-      t.equal(job?.status, 'pending', 'its job waits for the decision');
+      const key = `propagate|${REGISTRY_ID}|${held!.version}|openlmis`;
+      const job = await jobEnds(rig, key);
+      t.equal(job.status, 'rejected', 'its job ends: no poll for the decision');
+      t.match(job.lastError ?? job.error?.issues[0]?.diagnostics, /no longer linked .+ held until a person decides/);
+      const shown = (await propagationStatus(rig.store, { state: 'held', system: 'openlmis' })).items.find(
+        (i) => i.registryId === REGISTRY_ID,
+      );
+      t.match(shown, { registryId: REGISTRY_ID, state: 'held' }, 'listed as held, not failed');
+
+      // an operator retries the ended job (or, before, its wait ran out): still nothing is written
+      await rig.store.requeueJob(
+        job.id,
+        { actor: 'op', action: 'outbox.retry', subject: `outbox/${job.id}` },
+        Date.now(),
+      );
+      t.equal((await jobEnds(rig, key)).status, 'rejected', 'the retry ends the same way');
+      t.equal((await lmis.facilities!.get(lmisId))?.name, before, 'the rejected record is still not written');
+      t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { state: 'held' });
 
       const undone = await decide('undo');
       t.equal(undone.statusCode, 200, undone.body);
@@ -92,10 +134,7 @@ for (const engine of engineCases())
       await rowBecomes(rig, { state: 'done', version: held!.version });
       t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { action: 'update', systemId: lmisId });
       t.equal((await lmis.facilities!.get(lmisId))?.name, 'Mberewa HC (renamed)', 'then the change is written to it');
-      t.equal(
-        (await rig.store.findJobsByKey(`propagate|${REGISTRY_ID}|${held!.version}|openlmis`)).length,
-        1,
-        'by the one job of that version',
-      );
+      const jobs = await rig.store.findJobsByKey(key);
+      t.same(jobs.map((j) => j.status).sort(), ['done', 'rejected'], 'by a new job of that key, the ended one kept');
     },
   );

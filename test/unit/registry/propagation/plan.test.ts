@@ -112,12 +112,51 @@ t.test(
       reason: /never had it/,
     });
     t.match(plan(input({ reconciled: false })), { state: 'held', reason: /never reconciled/ });
-    t.match(plan(input({ sameCode: 'S-7' })), { state: 'held', reason: /record S-7 carries the same code/ });
+    t.match(plan(input({ sameCode: 'S-7' })), {
+      state: 'held',
+      reason:
+        /record S-7 carries the same code but is not linked: a person must link the record that is this facility \(review API: accept\), or give S-7 another code in dhis2/,
+    });
     t.match(plan(input({ codeUnchecked: 'answered 503' })), {
       action: 'create',
       state: 'held',
       reason: /dhis2's facility list could not be read .*\(answered 503\): planned again at the next run/,
     });
+  },
+);
+
+t.test(
+  'a same-code record a person said is another facility keeps the create held, the reason saying who and what to do',
+  async (t) => {
+    const decided = {
+      systemId: 'S-7',
+      registryId: undefined,
+      decidedBy: 'amina',
+      decidedAt: '2026-12-01T10:00:00.000Z',
+    };
+    const cases: [Partial<CrosswalkRow>, string][] = [
+      [{ state: 'no-match', rejectedRegistryIds: ['R-1'] }, 'rejected'],
+      [{ state: 'review', rejectedRegistryIds: ['R-1'] }, 'rejected'],
+      [{ state: 'match-broken', rejectedRegistryIds: ['R-1'] }, 'match broken'],
+      [{ state: 'no-match' }, 'no-match'],
+      [{ state: 'ignored' }, 'ignored'],
+    ];
+    for (const [over, how] of cases)
+      t.match(plan(input({ sameCode: 'S-7', sameCodeRow: row({ ...decided, ...over }) })), {
+        action: 'create',
+        state: 'held',
+        reason: new RegExp(
+          `^record S-7 carries the same code, and amina said on 2026-12-01T10:00:00.000Z it is not this facility \\(${how}\\): a record created with that code would be taken for S-7; link the record that is this facility \\(review API: accept\\), or give S-7 another code in dhis2: the next run then creates it$`,
+        ),
+      });
+    // the matcher's no-match, or another facility rejected: nobody said it is not this one
+    for (const over of [
+      { state: 'no-match' as const, decidedBy: 'auto' },
+      { state: 'no-match' as const, rejectedRegistryIds: ['R-9'], decidedBy: 'auto' },
+    ])
+      t.match(plan(input({ sameCode: 'S-7', sameCodeRow: row({ ...decided, ...over }) })), {
+        reason: /^record S-7 carries the same code but is not linked/,
+      });
   },
 );
 
