@@ -161,8 +161,7 @@ export const locationParams: SearchParamDef[] = [
     name: 'name',
     type: 'string',
     expression: 'Location.name | Location.alias',
-    description:
-      "Name or alias: it or a word in it starts with the value (case- and accent-insensitive). A Location has an alias where its system keeps a second name (DHIS2's short name); OpenLMIS, Open mSupply and OpenMRS keep none",
+    description: 'Name or alias: it or a word in it starts with the value (case- and accent-insensitive)',
     official: official('Location', 'name'),
     apply: (v, c) => {
       c.name = v[0];
